@@ -1,0 +1,28 @@
+namespace PromptVault.Core.Audit;
+
+/// <summary>One line of the append-only audit log: who did what, when, and the state before and after.</summary>
+/// <param name="Id">Assigned by the store; 0 before it is written.</param>
+/// <param name="Action">A stable dotted name, see <see cref="AuditActions"/>.</param>
+/// <param name="Subject">What was acted on within the prompt: a version number, label or key id.</param>
+public sealed record AuditEntry(
+    long Id,
+    DateTimeOffset Timestamp,
+    string Actor,
+    string Action,
+    string? PromptName,
+    string? Subject,
+    IReadOnlyDictionary<string, string?>? Before,
+    IReadOnlyDictionary<string, string?>? After);
+
+/// <summary>The actions the audit log records.</summary>
+public static class AuditActions
+{
+    public const string PromptCreated = "prompt.created";
+    public const string VersionCreated = "version.created";
+    public const string StatusChanged = "version.status_changed";
+    public const string LabelMoved = "label.moved";
+    public const string Promoted = "version.promoted";
+    public const string RolledBack = "prompt.rolled_back";
+    public const string ApiKeyCreated = "api_key.created";
+    public const string ApiKeyRevoked = "api_key.revoked";
+}

@@ -1,0 +1,44 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace PromptVault.Core.Contracts;
+
+/// <summary>The JSON settings of the API: camelCase names, enums as kebab-case strings (<c>few-shot</c>), numbers never as strings.</summary>
+public static class PromptVaultJson
+{
+    public static JsonSerializerOptions Options { get; } = Configure(new JsonSerializerOptions(JsonSerializerDefaults.Web));
+
+    /// <summary>Applies the API's settings to <paramref name="options"/> (used for ASP.NET Core's own options).</summary>
+    public static JsonSerializerOptions Configure(JsonSerializerOptions options)
+    {
+        options.PropertyNamingPolicy = JsonNamingPolicy.CamelCase;
+        options.NumberHandling = JsonNumberHandling.Strict;
+        options.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower, allowIntegerValues: false));
+        options.TypeInfoResolverChain.Insert(0, PromptVaultJsonContext.Default);
+        return options;
+    }
+}
+
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
+[JsonSerializable(typeof(CreatePromptRequest))]
+[JsonSerializable(typeof(CreateVersionRequest))]
+[JsonSerializable(typeof(ChangeStatusRequest))]
+[JsonSerializable(typeof(MoveLabelRequest))]
+[JsonSerializable(typeof(RollbackRequest))]
+[JsonSerializable(typeof(RenderRequest))]
+[JsonSerializable(typeof(CreateApiKeyRequest))]
+[JsonSerializable(typeof(PromptResponse))]
+[JsonSerializable(typeof(PromptListResponse))]
+[JsonSerializable(typeof(VersionResponse))]
+[JsonSerializable(typeof(VersionListResponse))]
+[JsonSerializable(typeof(RenderResponse))]
+[JsonSerializable(typeof(ComparisonResponse))]
+[JsonSerializable(typeof(AuditListResponse))]
+[JsonSerializable(typeof(CreatedApiKeyResponse))]
+[JsonSerializable(typeof(ApiKeyListResponse))]
+[JsonSerializable(typeof(Prompts.VariableDefinition))]
+[JsonSerializable(typeof(List<Prompts.VariableDefinition>))]
+[JsonSerializable(typeof(Prompts.PromptMetadata))]
+[JsonSerializable(typeof(Dictionary<string, string?>))]
+[JsonSerializable(typeof(List<string>))]
+public sealed partial class PromptVaultJsonContext : JsonSerializerContext;

@@ -1,0 +1,43 @@
+using System.Text.Json;
+using PromptVault.Core.Auth;
+using PromptVault.Core.Prompts;
+using PromptVault.Core.Versioning;
+
+namespace PromptVault.Core.Contracts;
+
+// Request bodies of the HTTP API (SPEC §5). Fields are nullable so that a missing one is refused with a message naming it.
+
+/// <summary>A new prompt with its first version (change description <c>Initial version</c>).</summary>
+public sealed record CreatePromptRequest(
+    string? Name,
+    string? Description = null,
+    PromptType? Type = null,
+    string? Content = null,
+    IReadOnlyList<VariableDefinition>? Variables = null,
+    PromptMetadata? Metadata = null,
+    IReadOnlyList<string>? Tags = null,
+    string? Category = null);
+
+/// <summary>A new version. Omitted <c>variables</c> or <c>metadata</c> are carried over from the latest version.</summary>
+public sealed record CreateVersionRequest(
+    string? Content,
+    IReadOnlyList<VariableDefinition>? Variables = null,
+    PromptMetadata? Metadata = null,
+    string? ChangeDescription = null,
+    VersionBump? Bump = null);
+
+public sealed record ChangeStatusRequest(VersionStatus? Status);
+
+/// <summary>Moves a label to a version (<c>1.0.2</c> or a version id).</summary>
+public sealed record MoveLabelRequest(string? Version);
+
+public sealed record RollbackRequest(string? Version, string? Reason = null);
+
+/// <summary>Resolve and render: the version under <c>label</c> (default production), or the exact <c>version</c>.</summary>
+public sealed record RenderRequest(
+    IReadOnlyDictionary<string, JsonElement>? Variables = null,
+    string? UnitId = null,
+    string? Label = null,
+    string? Version = null);
+
+public sealed record CreateApiKeyRequest(string? Name, ApiKeyRole? Role);

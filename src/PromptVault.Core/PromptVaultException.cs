@@ -1,0 +1,36 @@
+namespace PromptVault.Core;
+
+/// <summary>
+/// A refusal the caller can act on. <see cref="Code"/> is a stable snake_case string shared by the API, SDK and CLI;
+/// <see cref="Field"/> names the input that was wrong, when one was.
+/// </summary>
+public abstract class PromptVaultException(string code, string message, string? field = null) : Exception(message)
+{
+    /// <summary>The stable snake_case error code, e.g. <c>version_unchanged</c>.</summary>
+    public string Code { get; } = code;
+
+    /// <summary>The request field the error is about (camelCase JSON path), if any.</summary>
+    public string? Field { get; } = field;
+}
+
+/// <summary>The input is malformed or breaks a rule (HTTP 400).</summary>
+public sealed class InvalidInputException(string code, string message, string? field = null)
+    : PromptVaultException(code, message, field);
+
+/// <summary>Something named by the request does not exist (HTTP 404).</summary>
+public sealed class NotFoundException(string code, string message)
+    : PromptVaultException(code, message);
+
+/// <summary>The request conflicts with the stored state (HTTP 409).</summary>
+public sealed class ConflictException(string code, string message, string? field = null)
+    : PromptVaultException(code, message, field);
+
+/// <summary>The caller may not do this (HTTP 403).</summary>
+public sealed class ForbiddenException(string code, string message)
+    : PromptVaultException(code, message);
+
+/// <summary>
+/// Thrown by a store when a write lost a race (another writer changed what this one read).
+/// The registry re-reads and retries; callers of the registry never see it.
+/// </summary>
+public sealed class ConcurrentWriteException(string message) : Exception(message);

@@ -1,0 +1,65 @@
+using System.Text.RegularExpressions;
+
+namespace PromptVault.Core.Prompts;
+
+/// <summary>The limits and name rules every way in (API, CLI, SDK) is held to.</summary>
+public static partial class PromptRules
+{
+    public const int MaxNameLength = 100;
+    public const int MaxDescriptionLength = 2_000;
+    public const int MaxChangeDescriptionLength = 2_000;
+    public const int MaxContentLength = 200_000;
+    public const int MaxVariables = 100;
+    public const int MaxTags = 50;
+    public const int MaxTagLength = 100;
+    public const int MaxLabelLength = 64;
+    public const int MaxPatternLength = 1_000;
+
+    [GeneratedRegex("^[a-z0-9._/-]{1,100}$")]
+    private static partial Regex PromptNamePattern();
+
+    [GeneratedRegex("^[a-z0-9-]{1,64}$")]
+    private static partial Regex LabelPattern();
+
+    [GeneratedRegex("^[A-Za-z_][A-Za-z0-9_]{0,99}$")]
+    private static partial Regex VariableNamePattern();
+
+    public static void ValidatePromptName(string? name, string field = "name")
+    {
+        if (string.IsNullOrEmpty(name))
+            throw new InvalidInputException("invalid_name", $"{field} is required.", field);
+        if (!PromptNamePattern().IsMatch(name))
+            throw new InvalidInputException("invalid_name",
+                $"{field} '{Shorten(name)}' is invalid: use 1–{MaxNameLength} characters of a-z, 0-9, '-', '_', '.' and '/'.", field);
+    }
+
+    public static void ValidateLabel(string? label)
+    {
+        if (string.IsNullOrEmpty(label) || !LabelPattern().IsMatch(label))
+            throw new InvalidInputException("invalid_label",
+                $"label '{Shorten(label ?? "")}' is invalid: use 1–{MaxLabelLength} characters of a-z, 0-9 and '-'.", "label");
+    }
+
+    public static bool IsValidVariableName(string name) => VariableNamePattern().IsMatch(name);
+
+    public static void ValidateLength(string? value, int max, string field)
+    {
+        if (value is not null && value.Length > max)
+            throw new InvalidInputException("too_long", $"{field} is {value.Length:N0} characters long; the limit is {max:N0}.", field);
+    }
+
+    public static void ValidateTags(IReadOnlyList<string>? tags, string field)
+    {
+        if (tags is null) return;
+        if (tags.Count > MaxTags)
+            throw new InvalidInputException("too_many", $"{field} has {tags.Count} entries; the limit is {MaxTags}.", field);
+        for (var i = 0; i < tags.Count; i++)
+        {
+            if (string.IsNullOrWhiteSpace(tags[i]))
+                throw new InvalidInputException("invalid_tag", $"{field}[{i}] is empty.", $"{field}[{i}]");
+            ValidateLength(tags[i], MaxTagLength, $"{field}[{i}]");
+        }
+    }
+
+    internal static string Shorten(string value) => value.Length <= 60 ? value : value[..60] + "…";
+}

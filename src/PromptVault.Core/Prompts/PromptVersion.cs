@@ -1,0 +1,20 @@
+using PromptVault.Core.Versioning;
+
+namespace PromptVault.Core.Prompts;
+
+/// <summary>
+/// An immutable version of a prompt. Only <see cref="Status"/> changes after it is written.
+/// </summary>
+/// <param name="Sequence">1 for the first version, then consecutive: the store's guard against two writers taking one number.</param>
+public sealed record PromptVersion(
+    string Id,
+    string PromptId,
+    int Sequence,
+    SemanticVersion Version,
+    string Content,
+    IReadOnlyList<VariableDefinition> Variables,
+    PromptMetadata Metadata,
+    string ChangeDescription,
+    string CreatedBy,
+    DateTimeOffset CreatedAt,
+    VersionStatus Status);

@@ -1,0 +1,375 @@
+using PromptVault.Core.Audit;
+using PromptVault.Core.Contracts;
+using PromptVault.Core.Prompts;
+using PromptVault.Core.Storage;
+using PromptVault.Core.Templates;
+using PromptVault.Core.Versioning;
+
+namespace PromptVault.Core.Registry;
+
+/// <summary>
+/// The prompt registry's use cases (SPEC §1–§2): each lives here once, and the API, CLI and dashboard only translate to a call.
+/// Writes are optimistic: a write that lost a race (<see cref="ConcurrentWriteException"/>) is re-read and retried, so
+/// concurrent new versions get distinct, consecutive numbers.
+/// </summary>
+public sealed class PromptRegistry(IPromptStore store, TemplateEngine templates, TimeProvider time)
+{
+    private const int MaxWriteAttempts = 200;
+    private const string InitialChangeDescription = "Initial version";
+
+    public async Task<PromptResponse> CreatePromptAsync(CreatePromptRequest request, string actor, CancellationToken cancellationToken = default)
+    {
+        PromptRules.ValidatePromptName(request.Name);
+        PromptRules.ValidateLength(request.Description, PromptRules.MaxDescriptionLength, "description");
+        PromptRules.ValidateTags(request.Tags, "tags");
+        PromptRules.ValidateLength(request.Category, PromptRules.MaxTagLength, "category");
+        var variables = request.Variables ?? [];
+        var metadata = request.Metadata ?? PromptMetadata.Empty;
+        ValidateVersionContent(request.Content, variables, metadata);
+
+        if (await store.FindPromptAsync(request.Name!, cancellationToken) is not null)
+            throw PromptExists(request.Name!);
+
+        var now = time.GetUtcNow();
+        var prompt = new Prompt(NewId(now), request.Name!, request.Description ?? "", request.Type ?? PromptType.Template,
+            request.Tags ?? [], request.Category, now, actor, now, actor);
+        var version = new PromptVersion(NewId(now), prompt.Id, 1, SemanticVersion.Initial, request.Content!, variables, metadata,
+            InitialChangeDescription, actor, now, VersionStatus.Draft);
+
+        await store.SaveAsync(new PromptChanges
+        {
+            NewPrompt = prompt,
+            NewVersion = version,
+            Audit =
+            [
+                Entry(now, actor, AuditActions.PromptCreated, prompt.Name, null, null, new() { ["type"] = Names.Of(prompt.Type), ["description"] = prompt.Description }),
+                VersionCreatedEntry(now, actor, prompt.Name, version),
+            ],
+        }, cancellationToken);
+
+        return ToResponse(prompt, version, []);
+    }
+
+    public async Task<PromptListResponse> ListPromptsAsync(PromptFilter filter, CancellationToken cancellationToken = default)
+    {
+        var listings = await store.ListPromptsAsync(filter, cancellationToken);
+        return new PromptListResponse(listings.Select(l => ToResponse(l.Prompt, l.Latest, l.Labels)).ToList());
+    }
+
+    public async Task<PromptResponse> GetPromptAsync(string name, CancellationToken cancellationToken = default)
+    {
+        var prompt = await RequirePromptAsync(name, cancellationToken);
+        var latest = await RequireLatestAsync(prompt, cancellationToken);
+        var labels = await store.ListLabelsAsync(prompt.Id, cancellationToken);
+        return ToResponse(prompt, latest, labels);
+    }
+
+    public async Task<VersionResponse> CreateVersionAsync(string name, CreateVersionRequest request, string actor, CancellationToken cancellationToken = default)
+    {
+        var changeDescription = request.ChangeDescription?.Trim();
+        if (string.IsNullOrEmpty(changeDescription))
+            throw new InvalidInputException("missing_change_description", "changeDescription is required and must not be empty.", "changeDescription");
+        PromptRules.ValidateLength(changeDescription, PromptRules.MaxChangeDescriptionLength, "changeDescription");
+
+        return await WithRetryAsync(async () =>
+        {
+            var prompt = await RequirePromptAsync(name, cancellationToken);
+            var latest = await RequireLatestAsync(prompt, cancellationToken);
+            var variables = request.Variables ?? latest.Variables;
+            var metadata = request.Metadata ?? latest.Metadata;
+            ValidateVersionContent(request.Content, variables, metadata);
+
+            if (Canonical.Json((request.Content, variables, metadata)) == Canonical.Json((latest.Content, latest.Variables, latest.Metadata)))
+                throw new ConflictException("version_unchanged",
+                    $"nothing changed: content, variables and metadata equal the latest version {latest.Version} of '{prompt.Name}'.");
+
+            var bump = ContractChange.Between(latest.Variables, variables).Resolve(request.Bump);
+            var now = time.GetUtcNow();
+            var version = NextVersion(prompt, latest, bump, request.Content!, variables, metadata, changeDescription, actor, now);
+            await store.SaveAsync(new PromptChanges
+            {
+                NewVersion = version,
+                TouchedPrompt = prompt with { UpdatedAt = now, UpdatedBy = actor },
+                Audit = [VersionCreatedEntry(now, actor, prompt.Name, version)],
+            }, cancellationToken);
+            return ToResponse(prompt.Name, version, []);
+        });
+    }
+
+    public async Task<VersionListResponse> ListVersionsAsync(string name, CancellationToken cancellationToken = default)
+    {
+        var prompt = await RequirePromptAsync(name, cancellationToken);
+        var versions = await store.ListVersionsAsync(prompt.Id, cancellationToken);
+        var labels = await store.ListLabelsAsync(prompt.Id, cancellationToken);
+        return new VersionListResponse(prompt.Name, versions.Select(v => ToResponse(prompt.Name, v, labels)).ToList());
+    }
+
+    public async Task<VersionResponse> GetVersionAsync(string name, string versionRef, CancellationToken cancellationToken = default)
+    {
+        var prompt = await RequirePromptAsync(name, cancellationToken);
+        var version = await RequireVersionAsync(prompt, versionRef, cancellationToken);
+        return ToResponse(prompt.Name, version, await store.ListLabelsAsync(prompt.Id, cancellationToken));
+    }
+
+    /// <summary>Moves a version through the lifecycle. Moving to <c>production</c> is a promote.</summary>
+    public async Task<VersionResponse> ChangeStatusAsync(string name, string versionRef, VersionStatus? status, string actor, CancellationToken cancellationToken = default)
+    {
+        if (status is null)
+            throw new InvalidInputException("missing_status", $"status is required: one of {Names.AllOf<VersionStatus>()}.", "status");
+        if (status == VersionStatus.Production)
+            return await MoveLabelAsync(name, Label.Production, versionRef, actor, cancellationToken);
+
+        return await WithRetryAsync(async () =>
+        {
+            var prompt = await RequirePromptAsync(name, cancellationToken);
+            var version = await RequireVersionAsync(prompt, versionRef, cancellationToken);
+            var labels = await store.ListLabelsAsync(prompt.Id, cancellationToken);
+            if (version.Status == status) return ToResponse(prompt.Name, version, labels);
+
+            if (!VersionLifecycle.CanMove(version.Status, status.Value))
+            {
+                var allowed = VersionLifecycle.AllowedMoves(version.Status);
+                throw new ConflictException("invalid_transition",
+                    $"version {version.Version} cannot move from {Names.Of(version.Status)} to {Names.Of(status.Value)}; " +
+                    (version.Status == VersionStatus.Production ? "promote another version to take it out of production." :
+                     allowed.Count == 0 ? $"{Names.Of(version.Status)} is final." :
+                     $"allowed: {string.Join(", ", allowed.Select(s => Names.Of(s)))}" + (VersionLifecycle.CanPromote(version.Status) ? ", or production by promoting it." : ".")),
+                    "status");
+            }
+            var onIt = labels.Where(l => l.VersionId == version.Id).Select(l => l.Name).ToList();
+            if (status == VersionStatus.Archived && onIt.Count > 0)
+                throw new ConflictException("version_labelled",
+                    $"version {version.Version} is labelled {string.Join(", ", onIt)}; move the label before archiving it.", "status");
+
+            var now = time.GetUtcNow();
+            await store.SaveAsync(new PromptChanges
+            {
+                StatusChanges = [new StatusChange(version.Id, version.Status, status.Value)],
+                TouchedPrompt = prompt with { UpdatedAt = now, UpdatedBy = actor },
+                Audit = [Entry(now, actor, AuditActions.StatusChanged, prompt.Name, version.Version.ToString(),
+                    new() { ["status"] = Names.Of(version.Status) }, new() { ["status"] = Names.Of(status.Value) })],
+            }, cancellationToken);
+            return ToResponse(prompt.Name, version with { Status = status.Value }, labels);
+        });
+    }
+
+    /// <summary>Points a label at a version. The <c>production</c> label is a promote: the version becomes <c>production</c> and the one it replaces <c>deprecated</c>.</summary>
+    public async Task<VersionResponse> MoveLabelAsync(string name, string label, string? versionRef, string actor, CancellationToken cancellationToken = default)
+    {
+        PromptRules.ValidateLabel(label);
+        if (string.IsNullOrWhiteSpace(versionRef))
+            throw new InvalidInputException("missing_version", "version is required: a version number such as 1.0.2, or a version id.", "version");
+
+        return await WithRetryAsync(async () =>
+        {
+            var prompt = await RequirePromptAsync(name, cancellationToken);
+            var target = await RequireVersionAsync(prompt, versionRef, cancellationToken);
+            var labels = await store.ListLabelsAsync(prompt.Id, cancellationToken);
+            if (!VersionLifecycle.CanPromote(target.Status))
+                throw new ConflictException("version_archived", $"version {target.Version} is archived and can never serve traffic.", "version");
+
+            var current = labels.FirstOrDefault(l => l.Name == label);
+            if (current?.VersionId == target.Id) return ToResponse(prompt.Name, target, labels);
+
+            var now = time.GetUtcNow();
+            var previous = current is null ? null : await store.FindVersionByIdAsync(prompt.Id, current.VersionId, cancellationToken);
+            var changes = label == Label.Production
+                ? Promotion(prompt, target, previous, now, actor)
+                : new PromptChanges
+                {
+                    LabelChanges = [new LabelChange(prompt.Id, label, current?.VersionId, target.Id, now, actor)],
+                    Audit = [Entry(now, actor, AuditActions.LabelMoved, prompt.Name, label,
+                        new() { ["version"] = previous?.Version.ToString() }, new() { ["version"] = target.Version.ToString() })],
+                };
+            await store.SaveAsync(changes with { TouchedPrompt = prompt with { UpdatedAt = now, UpdatedBy = actor } }, cancellationToken);
+
+            var moved = labels.Where(l => l.Name != label).Append(new Label(prompt.Id, label, target.Id, target.Version, now, actor)).ToList();
+            var promoted = label == Label.Production ? target with { Status = VersionStatus.Production } : target;
+            return ToResponse(prompt.Name, promoted, moved);
+        });
+    }
+
+    /// <summary>Creates a new version with an earlier version's content, variables and metadata, and promotes it.</summary>
+    public async Task<VersionResponse> RollbackAsync(string name, string? versionRef, string? reason, string actor, CancellationToken cancellationToken = default)
+    {
+        if (string.IsNullOrWhiteSpace(versionRef))
+            throw new InvalidInputException("missing_version", "version is required: the version to roll back to.", "version");
+        PromptRules.ValidateLength(reason, PromptRules.MaxChangeDescriptionLength, "reason");
+
+        return await WithRetryAsync(async () =>
+        {
+            var prompt = await RequirePromptAsync(name, cancellationToken);
+            var target = await RequireVersionAsync(prompt, versionRef, cancellationToken);
+            var latest = await RequireLatestAsync(prompt, cancellationToken);
+            var labels = await store.ListLabelsAsync(prompt.Id, cancellationToken);
+            var production = labels.FirstOrDefault(l => l.Name == Label.Production);
+            if (production?.VersionId == target.Id)
+                throw new ConflictException("already_in_production", $"version {target.Version} is already in production.", "version");
+
+            var now = time.GetUtcNow();
+            var bump = ContractChange.Between(latest.Variables, target.Variables).RequiredBump;
+            var version = NextVersion(prompt, latest, bump, target.Content, target.Variables, target.Metadata,
+                $"Rollback to version {target.Version}", actor, now) with { Status = VersionStatus.Production };
+            var previous = production is null ? null : await store.FindVersionByIdAsync(prompt.Id, production.VersionId, cancellationToken);
+
+            var (statusChanges, labelChange) = Promote(prompt, version, previous, now, actor);
+            await store.SaveAsync(new PromptChanges
+            {
+                NewVersion = version,
+                TouchedPrompt = prompt with { UpdatedAt = now, UpdatedBy = actor },
+                StatusChanges = statusChanges,
+                LabelChanges = [labelChange],
+                Audit =
+                [
+                    VersionCreatedEntry(now, actor, prompt.Name, version),
+                    Entry(now, actor, AuditActions.RolledBack, prompt.Name, version.Version.ToString(),
+                        new() { ["production"] = previous?.Version.ToString() },
+                        new() { ["production"] = version.Version.ToString(), ["rolledBackTo"] = target.Version.ToString(), ["reason"] = reason }),
+                ],
+            }, cancellationToken);
+            var moved = labels.Where(l => l.Name != Label.Production).Append(new Label(prompt.Id, Label.Production, version.Id, version.Version, now, actor)).ToList();
+            return ToResponse(prompt.Name, version, moved);
+        });
+    }
+
+    public async Task<ComparisonResponse> CompareAsync(string name, string? a, string? b, CancellationToken cancellationToken = default)
+    {
+        if (string.IsNullOrWhiteSpace(a)) throw new InvalidInputException("missing_version", "a is required: the first version to compare.", "a");
+        if (string.IsNullOrWhiteSpace(b)) throw new InvalidInputException("missing_version", "b is required: the second version to compare.", "b");
+        var prompt = await RequirePromptAsync(name, cancellationToken);
+        var first = await RequireVersionAsync(prompt, a, cancellationToken);
+        var second = await RequireVersionAsync(prompt, b, cancellationToken);
+        return VersionComparer.Compare(prompt.Name, first, second);
+    }
+
+    /// <summary>Resolves the version to serve (an exact version, or the one under a label, default production) and renders it.</summary>
+    public async Task<RenderResponse> RenderAsync(string name, RenderRequest request, CancellationToken cancellationToken = default)
+    {
+        var prompt = await RequirePromptAsync(name, cancellationToken);
+        PromptVersion version;
+        if (!string.IsNullOrWhiteSpace(request.Version))
+        {
+            version = await RequireVersionAsync(prompt, request.Version, cancellationToken);
+        }
+        else
+        {
+            var label = request.Label ?? Label.Production;
+            PromptRules.ValidateLabel(label);
+            var labels = await store.ListLabelsAsync(prompt.Id, cancellationToken);
+            var pointer = labels.FirstOrDefault(l => l.Name == label)
+                ?? throw new NotFoundException("label_not_found",
+                    $"prompt '{prompt.Name}' has no version labelled '{label}'" + (label == Label.Production ? "; promote a version first, or name a version or label." : "."));
+            version = await store.FindVersionByIdAsync(prompt.Id, pointer.VersionId, cancellationToken)
+                ?? throw new NotFoundException("version_not_found", $"the version labelled '{label}' of '{prompt.Name}' no longer exists.");
+        }
+        if (version.Status == VersionStatus.Archived)
+            throw new ConflictException("version_archived", $"version {version.Version} of '{prompt.Name}' is archived and can never serve traffic.", "version");
+
+        var content = templates.For(version).Render(request.Variables);
+        return new RenderResponse(content, prompt.Name, version.Version.ToString(), version.Id, null, null, version.Metadata);
+    }
+
+    public Task<IReadOnlyList<AuditEntry>> ListAuditAsync(string? promptName, CancellationToken cancellationToken = default) =>
+        store.ListAuditAsync(new AuditQuery(promptName), cancellationToken);
+
+    private void ValidateVersionContent(string? content, IReadOnlyList<VariableDefinition> variables, PromptMetadata metadata)
+    {
+        if (string.IsNullOrWhiteSpace(content))
+            throw new InvalidInputException("missing_content", "content is required and must not be empty.", "content");
+        PromptRules.ValidateLength(content, PromptRules.MaxContentLength, "content");
+        MetadataRules.Validate(metadata);
+        templates.Validate(content, variables);
+    }
+
+    private static PromptChanges Promotion(Prompt prompt, PromptVersion target, PromptVersion? previous, DateTimeOffset now, string actor)
+    {
+        var (statusChanges, labelChange) = Promote(prompt, target, previous, now, actor);
+        return new PromptChanges
+        {
+            StatusChanges = statusChanges,
+            LabelChanges = [labelChange],
+            Audit = [Entry(now, actor, AuditActions.Promoted, prompt.Name, target.Version.ToString(),
+                new() { ["production"] = previous?.Version.ToString() }, new() { ["production"] = target.Version.ToString() })],
+        };
+    }
+
+    /// <summary>The writes of a promote: the target becomes production, the version it replaces deprecated, and the label moves.</summary>
+    private static (List<StatusChange> StatusChanges, LabelChange Label) Promote(Prompt prompt, PromptVersion target, PromptVersion? previous, DateTimeOffset now, string actor)
+    {
+        var statusChanges = new List<StatusChange>();
+        if (target.Status != VersionStatus.Production)
+            statusChanges.Add(new StatusChange(target.Id, target.Status, VersionStatus.Production));
+        if (previous is { Status: VersionStatus.Production })
+            statusChanges.Add(new StatusChange(previous.Id, VersionStatus.Production, VersionStatus.Deprecated));
+        return (statusChanges, new LabelChange(prompt.Id, Label.Production, previous?.Id, target.Id, now, actor));
+    }
+
+    private PromptVersion NextVersion(Prompt prompt, PromptVersion latest, VersionBump bump, string content,
+        IReadOnlyList<VariableDefinition> variables, PromptMetadata metadata, string changeDescription, string actor, DateTimeOffset now) =>
+        new(NewId(now), prompt.Id, latest.Sequence + 1, latest.Version.Bump(bump), content, variables, metadata,
+            changeDescription, actor, now, VersionStatus.Draft);
+
+    private async Task<Prompt> RequirePromptAsync(string name, CancellationToken cancellationToken)
+    {
+        PromptRules.ValidatePromptName(name);
+        return await store.FindPromptAsync(name, cancellationToken)
+            ?? throw new NotFoundException("prompt_not_found", $"prompt '{name}' does not exist.");
+    }
+
+    private async Task<PromptVersion> RequireLatestAsync(Prompt prompt, CancellationToken cancellationToken) =>
+        await store.FindLatestVersionAsync(prompt.Id, cancellationToken)
+        ?? throw new NotFoundException("version_not_found", $"prompt '{prompt.Name}' has no versions.");
+
+    /// <summary>Finds a version by number (<c>1.0.2</c>), by id, or <c>latest</c>.</summary>
+    private async Task<PromptVersion> RequireVersionAsync(Prompt prompt, string versionRef, CancellationToken cancellationToken)
+    {
+        var found = versionRef == "latest" ? await store.FindLatestVersionAsync(prompt.Id, cancellationToken)
+            : SemanticVersion.TryParse(versionRef, out var number) ? await store.FindVersionAsync(prompt.Id, number, cancellationToken)
+            : await store.FindVersionByIdAsync(prompt.Id, versionRef, cancellationToken);
+        return found ?? throw new NotFoundException("version_not_found", $"prompt '{prompt.Name}' has no version '{PromptRules.Shorten(versionRef)}'.");
+    }
+
+    private static async Task<T> WithRetryAsync<T>(Func<Task<T>> write)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await write();
+            }
+            catch (ConcurrentWriteException) when (attempt < MaxWriteAttempts)
+            {
+                // Another writer changed what we read; read again and redo the decision.
+            }
+            catch (ConcurrentWriteException e)
+            {
+                throw new ConflictException("concurrent_modification", $"gave up after {MaxWriteAttempts} concurrent attempts: {e.Message}");
+            }
+        }
+    }
+
+    private static ConflictException PromptExists(string name) =>
+        new("prompt_exists", $"prompt '{name}' already exists; push a new version to it instead.", "name");
+
+    private static string NewId(DateTimeOffset now) => Guid.CreateVersion7(now).ToString("N");
+
+    private static AuditEntry VersionCreatedEntry(DateTimeOffset now, string actor, string promptName, PromptVersion version) =>
+        Entry(now, actor, AuditActions.VersionCreated, promptName, version.Version.ToString(), null,
+            new() { ["version"] = version.Version.ToString(), ["versionId"] = version.Id, ["changeDescription"] = version.ChangeDescription });
+
+    private static AuditEntry Entry(DateTimeOffset now, string actor, string action, string? promptName, string? subject,
+        Dictionary<string, string?>? before, Dictionary<string, string?>? after) =>
+        new(0, now, actor, action, promptName, subject, before, after);
+
+    private static PromptResponse ToResponse(Prompt prompt, PromptVersion latest, IReadOnlyList<Label> labels)
+    {
+        var numbers = labels.OrderBy(l => l.Name, StringComparer.Ordinal).ToDictionary(l => l.Name, l => l.Version.ToString(), StringComparer.Ordinal);
+        return new PromptResponse(prompt.Id, prompt.Name, prompt.Description, prompt.Type, prompt.Tags, prompt.Category,
+            prompt.CreatedAt, prompt.CreatedBy, prompt.UpdatedAt, prompt.UpdatedBy, numbers, ToResponse(prompt.Name, latest, labels));
+    }
+
+    internal static VersionResponse ToResponse(string promptName, PromptVersion version, IReadOnlyList<Label> labels) =>
+        new(version.Id, promptName, version.Version.ToString(), version.Content, version.Variables, version.Metadata,
+            version.ChangeDescription, version.CreatedBy, version.CreatedAt, version.Status,
+            labels.Where(l => l.VersionId == version.Id).Select(l => l.Name).Order(StringComparer.Ordinal).ToList());
+}

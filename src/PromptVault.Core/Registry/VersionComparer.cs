@@ -1,0 +1,63 @@
+using System.Text.Json;
+using DiffPlex;
+using DiffPlex.Chunkers;
+using DiffPlex.Renderer;
+using PromptVault.Core.Contracts;
+using PromptVault.Core.Prompts;
+
+namespace PromptVault.Core.Registry;
+
+/// <summary>Compares two versions of a prompt (SPEC §1): a unified line diff with DiffPlex, and the contract and metadata changes.</summary>
+public static class VersionComparer
+{
+    private static readonly string[] MetricNames = ["latencyMs", "cost", "qualityScore", "errorRate"];
+
+    public static ComparisonResponse Compare(string promptName, PromptVersion a, PromptVersion b)
+    {
+        var diff = Differ.Instance.CreateDiffs(a.Content, b.Content, ignoreWhiteSpace: false, ignoreCase: false, new LineChunker());
+        var added = diff.DiffBlocks.SelectMany(block => diff.PiecesNew.Skip(block.InsertStartB).Take(block.InsertCountB)).ToList();
+        var removed = diff.DiffBlocks.SelectMany(block => diff.PiecesOld.Skip(block.DeleteStartA).Take(block.DeleteCountA)).ToList();
+        var unified = new UnidiffRenderer().Generate(diff, $"{promptName}@{a.Version}", $"{promptName}@{b.Version}");
+
+        return new ComparisonResponse(
+            promptName,
+            a.Version.ToString(),
+            b.Version.ToString(),
+            unified,
+            new ContentDiff(added, removed),
+            CompareVariables(a.Variables, b.Variables),
+            CompareMetadata(a.Metadata, b.Metadata),
+            // Metrics arrive with the experiments issue; until then each metric is present with no values.
+            MetricNames.ToDictionary(name => name, _ => new MetricDiff(null, null, null)));
+    }
+
+    private static VariablesDiff CompareVariables(IReadOnlyList<VariableDefinition> a, IReadOnlyList<VariableDefinition> b)
+    {
+        var before = a.ToDictionary(v => v.Name);
+        var after = b.ToDictionary(v => v.Name);
+        return new VariablesDiff(
+            b.Where(v => !before.ContainsKey(v.Name)).Select(v => v.Name).ToList(),
+            a.Where(v => !after.ContainsKey(v.Name)).Select(v => v.Name).ToList(),
+            b.Where(v => before.TryGetValue(v.Name, out var old) && Canonical.Json(old) != Canonical.Json(v))
+                .Select(v => new VariableChange(v.Name, before[v.Name], v))
+                .ToList());
+    }
+
+    private static Dictionary<string, FieldChange> CompareMetadata(PromptMetadata a, PromptMetadata b)
+    {
+        var before = Fields(a);
+        var after = Fields(b);
+        return before.Keys.Union(after.Keys)
+            .Select(key => (key, a: before.GetValueOrDefault(key), b: after.GetValueOrDefault(key)))
+            .Where(field => field.a != field.b)
+            .ToDictionary(field => field.key, field => new FieldChange(field.a, field.b));
+    }
+
+    private static Dictionary<string, string> Fields(PromptMetadata metadata)
+    {
+        using var document = JsonDocument.Parse(Canonical.Json(metadata));
+        return document.RootElement.EnumerateObject()
+            .Where(p => p.Value.ValueKind != JsonValueKind.Null)
+            .ToDictionary(p => p.Name, p => p.Value.GetRawText());
+    }
+}

@@ -1,0 +1,69 @@
+using PromptVault.Core.Audit;
+using PromptVault.Core.Prompts;
+using PromptVault.Core.Versioning;
+
+namespace PromptVault.Core.Storage;
+
+/// <summary>
+/// Persistence of prompts, versions, labels and the audit log. Reads return what is committed; every write goes through
+/// <see cref="SaveAsync"/>, which applies a whole <see cref="PromptChanges"/> atomically or not at all.
+/// </summary>
+public interface IPromptStore
+{
+    Task<Prompt?> FindPromptAsync(string name, CancellationToken cancellationToken = default);
+
+    /// <summary>Prompts matching the filter, by name, each with its latest version and labels.</summary>
+    Task<IReadOnlyList<PromptListing>> ListPromptsAsync(PromptFilter filter, CancellationToken cancellationToken = default);
+
+    /// <summary>All versions of a prompt, newest first.</summary>
+    Task<IReadOnlyList<PromptVersion>> ListVersionsAsync(string promptId, CancellationToken cancellationToken = default);
+
+    Task<PromptVersion?> FindVersionAsync(string promptId, SemanticVersion version, CancellationToken cancellationToken = default);
+
+    Task<PromptVersion?> FindVersionByIdAsync(string promptId, string versionId, CancellationToken cancellationToken = default);
+
+    Task<PromptVersion?> FindLatestVersionAsync(string promptId, CancellationToken cancellationToken = default);
+
+    Task<IReadOnlyList<Label>> ListLabelsAsync(string promptId, CancellationToken cancellationToken = default);
+
+    /// <summary>Applies the changes in one transaction.</summary>
+    /// <exception cref="ConflictException">The new prompt's name is taken (<c>prompt_exists</c>).</exception>
+    /// <exception cref="ConcurrentWriteException">Another writer got there first: a version number is taken, or a status or label is no longer what the change expected.</exception>
+    Task SaveAsync(PromptChanges changes, CancellationToken cancellationToken = default);
+
+    /// <summary>Audit entries, newest first.</summary>
+    Task<IReadOnlyList<AuditEntry>> ListAuditAsync(AuditQuery query, CancellationToken cancellationToken = default);
+}
+
+/// <summary>Filters for listing prompts; null matches anything.</summary>
+public sealed record PromptFilter(PromptType? Type = null, string? Category = null, string? Tag = null);
+
+/// <summary>A prompt with its latest version and labels.</summary>
+public sealed record PromptListing(Prompt Prompt, PromptVersion Latest, IReadOnlyList<Label> Labels);
+
+/// <summary>Which audit entries to list.</summary>
+public sealed record AuditQuery(string? PromptName = null, int Limit = 1_000);
+
+/// <summary>Everything one use case writes, applied atomically by <see cref="IPromptStore.SaveAsync"/>.</summary>
+public sealed record PromptChanges
+{
+    public Prompt? NewPrompt { get; init; }
+
+    /// <summary>The prompt with new <c>UpdatedAt</c>/<c>UpdatedBy</c>.</summary>
+    public Prompt? TouchedPrompt { get; init; }
+
+    /// <summary>A new version; its <c>Sequence</c> and number must be free, or the save fails with <see cref="ConcurrentWriteException"/>.</summary>
+    public PromptVersion? NewVersion { get; init; }
+
+    public IReadOnlyList<StatusChange> StatusChanges { get; init; } = [];
+
+    public IReadOnlyList<LabelChange> LabelChanges { get; init; } = [];
+
+    public IReadOnlyList<AuditEntry> Audit { get; init; } = [];
+}
+
+/// <summary>Moves a version's status; applies only if the status is still <paramref name="From"/>.</summary>
+public sealed record StatusChange(string VersionId, VersionStatus From, VersionStatus To);
+
+/// <summary>Points a label at a version (null removes it); applies only if it still points at <paramref name="FromVersionId"/>.</summary>
+public sealed record LabelChange(string PromptId, string Label, string? FromVersionId, string? ToVersionId, DateTimeOffset At, string By);

@@ -1,0 +1,45 @@
+using System.Collections.Concurrent;
+using HandlebarsDotNet;
+using PromptVault.Core.Prompts;
+
+namespace PromptVault.Core.Templates;
+
+/// <summary>
+/// Compiles templates with Handlebars.Net (no HTML escaping) and keeps one compiled template per version.
+/// Versions are immutable, so a cached template never goes stale. Thread-safe.
+/// </summary>
+public sealed class TemplateEngine
+{
+    private readonly IHandlebars _handlebars = Handlebars.Create(new HandlebarsConfiguration { NoEscape = true });
+    private readonly ConcurrentDictionary<string, CompiledPrompt> _byVersionId = new(StringComparer.Ordinal);
+
+    /// <summary>Checks a template and its variables before a version is saved.</summary>
+    /// <exception cref="InvalidInputException">The variables are malformed, the template does not compile, or it names an undeclared variable.</exception>
+    public void Validate(string content, IReadOnlyList<VariableDefinition> variables)
+    {
+        VariableContract.ValidateDefinitions(variables);
+        Compile(content, variables);
+        var declared = variables.Select(v => v.Name).ToHashSet(StringComparer.Ordinal);
+        var unknown = TemplateReferences.FindRootNames(content).Where(name => !declared.Contains(name)).ToList();
+        if (unknown.Count > 0)
+            throw new InvalidInputException("unknown_variable",
+                $"content references {string.Join(", ", unknown.Select(n => $"'{n}'"))}, which {(unknown.Count == 1 ? "is not a declared variable" : "are not declared variables")}; declare {(unknown.Count == 1 ? "it" : "them")} in variables or fix the name.",
+                "content");
+    }
+
+    /// <summary>The compiled template of a stored version (compiled on first use, then reused).</summary>
+    public CompiledPrompt For(PromptVersion version) =>
+        _byVersionId.GetOrAdd(version.Id, static (_, args) => args.Engine.Compile(args.Version.Content, args.Version.Variables), (Engine: this, Version: version));
+
+    private CompiledPrompt Compile(string content, IReadOnlyList<VariableDefinition> variables)
+    {
+        try
+        {
+            return new CompiledPrompt(_handlebars.Compile(content), variables);
+        }
+        catch (HandlebarsException e)
+        {
+            throw new InvalidInputException("invalid_template", $"content is not a valid template: {e.Message}", "content");
+        }
+    }
+}

@@ -1,0 +1,154 @@
+namespace PromptVault.Core.Templates;
+
+/// <summary>
+/// Finds the top-level variable names a Handlebars template reads, so a typo is refused when a version is saved.
+/// Names read inside <c>#each</c> or <c>#with</c> belong to the item in scope and are not checked (SPEC §1);
+/// <c>../name</c> and <c>@root.name</c> climb back out and are.
+/// </summary>
+internal static class TemplateReferences
+{
+    private static readonly HashSet<string> BuiltInHelpers = ["if", "unless", "each", "with", "lookup", "log", "else"];
+    private static readonly HashSet<string> ScopeHelpers = ["each", "with"];
+
+    public static IReadOnlyList<string> FindRootNames(string template)
+    {
+        var names = new List<string>();
+        // Each entry is true when the block opened a new item scope (#each/#with); depth of item scopes = count of true.
+        var blocks = new Stack<bool>();
+        var position = 0;
+        while (true)
+        {
+            var open = template.IndexOf("{{", position, StringComparison.Ordinal);
+            if (open < 0) break;
+            if (open > 0 && template[open - 1] == '\\') { position = open + 2; continue; }
+
+            var (inner, next) = ReadTag(template, open);
+            position = next;
+            if (inner is null) continue;
+
+            var itemDepth = blocks.Count(b => b);
+            switch (inner[0])
+            {
+                case '#':
+                {
+                    var tokens = Tokenize(inner[1..]);
+                    if (tokens.Count == 0) continue;
+                    foreach (var token in tokens.Skip(1)) AddIfRoot(token, itemDepth, names);
+                    blocks.Push(ScopeHelpers.Contains(tokens[0]));
+                    break;
+                }
+                case '^':
+                {
+                    var tokens = Tokenize(inner[1..]);
+                    if (tokens.Count == 0) continue; // {{^}} is an else
+                    AddIfRoot(tokens[0], itemDepth, names);
+                    blocks.Push(false);
+                    break;
+                }
+                case '/':
+                    if (blocks.Count > 0) blocks.Pop();
+                    break;
+                case '>':
+                    throw new InvalidInputException("unsupported_template",
+                        $"content uses a partial '{{{{{inner.Trim()}}}}}': prompt references are not supported yet.", "content");
+                default:
+                {
+                    var tokens = Tokenize(inner.TrimStart('&'));
+                    if (tokens.Count == 0) continue;
+                    var arguments = BuiltInHelpers.Contains(tokens[0]) ? tokens.Skip(1) : tokens;
+                    if (tokens.Count > 1 && !BuiltInHelpers.Contains(tokens[0]))
+                        throw new InvalidInputException("unknown_helper",
+                            $"content calls '{tokens[0]}', which is not a helper (available: if, unless, each, with, lookup).", "content");
+                    foreach (var token in arguments) AddIfRoot(token, itemDepth, names);
+                    break;
+                }
+            }
+        }
+        return names;
+    }
+
+    /// <summary>Reads the tag starting at <paramref name="open"/>; returns its inner text (null for comments) and the index after it.</summary>
+    private static (string? Inner, int Next) ReadTag(string template, int open)
+    {
+        if (template.AsSpan(open).StartsWith("{{!--"))
+            return (null, EndOf(template, open, "--}}"));
+        var triple = template.AsSpan(open).StartsWith("{{{");
+        var closer = triple ? "}}}" : "}}";
+        var start = open + (triple ? 3 : 2);
+        var next = EndOf(template, start, closer);
+        var inner = template[start..(next - closer.Length)].Trim().Trim('~').Trim();
+        if (inner.StartsWith('!')) return (null, next);
+        return (inner.Length == 0 ? null : inner, next);
+    }
+
+    private static int EndOf(string template, int from, string closer)
+    {
+        var end = template.IndexOf(closer, from, StringComparison.Ordinal);
+        // An unclosed tag is left for the Handlebars compiler to report.
+        return end < 0 ? template.Length : end + closer.Length;
+    }
+
+    private static List<string> Tokenize(string expression)
+    {
+        var tokens = new List<string>();
+        var i = 0;
+        while (i < expression.Length)
+        {
+            var c = expression[i];
+            if (char.IsWhiteSpace(c) || c is '(' or ')') { i++; continue; }
+            var start = i;
+            if (c is '"' or '\'')
+            {
+                var end = expression.IndexOf(c, i + 1);
+                i = end < 0 ? expression.Length : end + 1;
+            }
+            else if (c == '[')
+            {
+                var end = expression.IndexOf(']', i);
+                i = end < 0 ? expression.Length : end + 1;
+                while (i < expression.Length && !char.IsWhiteSpace(expression[i]) && expression[i] is not ('(' or ')')) i++;
+            }
+            else
+            {
+                while (i < expression.Length && !char.IsWhiteSpace(expression[i]) && expression[i] is not ('(' or ')')) i++;
+            }
+            tokens.Add(expression[start..i]);
+        }
+        return tokens;
+    }
+
+    private static void AddIfRoot(string token, int itemDepth, List<string> names)
+    {
+        var equals = token.IndexOf('=');
+        if (equals > 0 && token[0] is not ('"' or '\'' or '[')) token = token[(equals + 1)..]; // hash argument key=value
+        if (token.Length == 0 || IsLiteral(token) || BuiltInHelpers.Contains(token)) return;
+
+        if (token.StartsWith("@root.", StringComparison.Ordinal) || token.StartsWith("@root/", StringComparison.Ordinal))
+        {
+            AddName(token[6..], names);
+            return;
+        }
+        if (token[0] == '@') return; // @index, @key, @first, @last
+
+        var depth = itemDepth;
+        while (token.StartsWith("../", StringComparison.Ordinal))
+        {
+            token = token[3..];
+            depth = Math.Max(0, depth - 1);
+        }
+        if (token is "this" or "." ) return;
+        if (token.StartsWith("this.", StringComparison.Ordinal) || token.StartsWith("this/", StringComparison.Ordinal)) token = token[5..];
+        else if (token.StartsWith("./", StringComparison.Ordinal)) token = token[2..];
+        if (depth == 0) AddName(token, names);
+    }
+
+    private static void AddName(string path, List<string> names)
+    {
+        var root = path.Split('.', '/')[0].Trim('[', ']');
+        if (root.Length > 0 && !names.Contains(root)) names.Add(root);
+    }
+
+    private static bool IsLiteral(string token) =>
+        token[0] is '"' or '\'' || token is "true" or "false" or "null" or "undefined"
+        || double.TryParse(token, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out _);
+}

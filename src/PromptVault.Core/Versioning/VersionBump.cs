@@ -1,0 +1,9 @@
+namespace PromptVault.Core.Versioning;
+
+/// <summary>How much a new version raises the number. Ordered: a larger value is a larger bump.</summary>
+public enum VersionBump
+{
+    Patch,
+    Minor,
+    Major,
+}
