@@ -1,0 +1,37 @@
+using System.Security.Claims;
+using Microsoft.AspNetCore.Http.HttpResults;
+using PromptVault.Core.Auth;
+using PromptVault.Core.Contracts;
+using PromptVault.Server.Auth;
+
+namespace PromptVault.Server.Api;
+
+internal static class KeysApi
+{
+    public static IEndpointRouteBuilder MapKeysApi(this IEndpointRouteBuilder routes)
+    {
+        var keys = routes.MapGroup("/api/keys").WithTags("API keys").RequireAuthorization(RolePolicies.Admin)
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status403Forbidden);
+        keys.MapPost("/", CreateKey).WithName("CreateApiKey");
+        keys.MapGet("/", ListKeys).WithName("ListApiKeys");
+        keys.MapDelete("/{id}", RevokeKey).WithName("RevokeApiKey").ProducesProblem(StatusCodes.Status404NotFound);
+        return routes;
+    }
+
+    private static async Task<Created<CreatedApiKeyResponse>> CreateKey(CreateApiKeyRequest request, ApiKeyService keys, ClaimsPrincipal user, CancellationToken cancellationToken)
+    {
+        var created = await keys.CreateAsync(request, user.Actor(), cancellationToken);
+        return TypedResults.Created($"/api/keys/{created.Id}", created);
+    }
+
+    private static async Task<Ok<ApiKeyListResponse>> ListKeys(ApiKeyService keys, CancellationToken cancellationToken) =>
+        TypedResults.Ok(await keys.ListAsync(cancellationToken));
+
+    private static async Task<NoContent> RevokeKey(string id, ApiKeyService keys, ClaimsPrincipal user, CancellationToken cancellationToken)
+    {
+        await keys.RevokeAsync(id, user.Actor(), cancellationToken);
+        return TypedResults.NoContent();
+    }
+}

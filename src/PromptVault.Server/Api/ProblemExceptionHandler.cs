@@ -1,0 +1,36 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Diagnostics;
+using PromptVault.Core;
+
+namespace PromptVault.Server.Api;
+
+/// <summary>The one map from expected exceptions to HTTP problems; anything else stays a 500.</summary>
+internal sealed class ProblemExceptionHandler : IExceptionHandler
+{
+    public async ValueTask<bool> TryHandleAsync(HttpContext context, Exception exception, CancellationToken cancellationToken)
+    {
+        var (status, code, detail, field) = exception switch
+        {
+            InvalidInputException e => (StatusCodes.Status400BadRequest, e.Code, e.Message, e.Field),
+            NotFoundException e => (StatusCodes.Status404NotFound, e.Code, e.Message, e.Field),
+            ConflictException e => (StatusCodes.Status409Conflict, e.Code, e.Message, e.Field),
+            ForbiddenException e => (StatusCodes.Status403Forbidden, e.Code, e.Message, e.Field),
+            BadHttpRequestException { InnerException: JsonException json } =>
+                (StatusCodes.Status400BadRequest, "invalid_json", DescribeJsonError(json), JsonField(json)),
+            BadHttpRequestException e => (e.StatusCode, e.StatusCode == 413 ? "body_too_large" : "bad_request", e.Message, null),
+            _ => (0, "", "", null),
+        };
+        if (status == 0) return false;
+        await Problems.WriteAsync(context, status, code, detail, field);
+        return true;
+    }
+
+    private static string DescribeJsonError(JsonException json) =>
+        json.Path is null or "$"
+            ? $"The request body is not valid JSON: {json.Message}"
+            : $"The request body has a bad value at '{JsonField(json)}': {json.Message}";
+
+    /// <summary>Turns System.Text.Json's path (<c>$.variables[0].type</c>) into the field name used in messages (<c>variables[0].type</c>).</summary>
+    private static string? JsonField(JsonException json) =>
+        json.Path is null or "$" ? null : json.Path.StartsWith("$.", StringComparison.Ordinal) ? json.Path[2..] : json.Path.TrimStart('$');
+}

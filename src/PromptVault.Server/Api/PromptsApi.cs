@@ -1,0 +1,92 @@
+using System.Security.Claims;
+using Microsoft.AspNetCore.Http.HttpResults;
+using PromptVault.Core;
+using PromptVault.Core.Auth;
+using PromptVault.Core.Contracts;
+using PromptVault.Core.Prompts;
+using PromptVault.Core.Registry;
+using PromptVault.Core.Storage;
+using PromptVault.Server.Auth;
+
+namespace PromptVault.Server.Api;
+
+/// <summary>The prompt registry routes of SPEC §5. Each handler translates HTTP to one <see cref="PromptRegistry"/> call.</summary>
+internal static class PromptsApi
+{
+    public static IEndpointRouteBuilder MapPromptsApi(this IEndpointRouteBuilder routes)
+    {
+        var prompts = routes.MapGroup("/api/prompts").WithTags("Prompts").RequireAuthorization(RolePolicies.Reader)
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status404NotFound);
+
+        prompts.MapPost("/", CreatePrompt).WithName("CreatePrompt").RequireAuthorization(RolePolicies.Writer).ProducesProblem(StatusCodes.Status409Conflict);
+        prompts.MapGet("/", ListPrompts).WithName("ListPrompts");
+        prompts.MapGet("/{name}", GetPrompt).WithName("GetPrompt");
+        prompts.MapPost("/{name}/versions", CreateVersion).WithName("CreateVersion").RequireAuthorization(RolePolicies.Writer).ProducesProblem(StatusCodes.Status409Conflict);
+        prompts.MapGet("/{name}/versions", ListVersions).WithName("ListVersions");
+        prompts.MapGet("/{name}/versions/{version}", GetVersion).WithName("GetVersion");
+        prompts.MapPost("/{name}/versions/{version}/status", ChangeStatus).WithName("ChangeStatus").RequireAuthorization(RolePolicies.Writer).ProducesProblem(StatusCodes.Status409Conflict);
+        prompts.MapPut("/{name}/labels/{label}", MoveLabel).WithName("MoveLabel").RequireAuthorization(RolePolicies.Admin).ProducesProblem(StatusCodes.Status409Conflict);
+        prompts.MapPost("/{name}/rollback", Rollback).WithName("Rollback").RequireAuthorization(RolePolicies.Admin).ProducesProblem(StatusCodes.Status409Conflict);
+        prompts.MapGet("/{name}/compare", Compare).WithName("ComparePromptVersions");
+        prompts.MapPost("/{name}/render", Render).WithName("RenderPrompt").ProducesProblem(StatusCodes.Status409Conflict);
+        return routes;
+    }
+
+    private static async Task<Created<PromptResponse>> CreatePrompt(CreatePromptRequest request, PromptRegistry registry, ClaimsPrincipal user, CancellationToken cancellationToken)
+    {
+        var prompt = await registry.CreatePromptAsync(request, user.Actor(), cancellationToken);
+        return TypedResults.Created($"/api/prompts/{Uri.EscapeDataString(prompt.Name)}", prompt);
+    }
+
+    private static async Task<Ok<PromptListResponse>> ListPrompts(PromptRegistry registry, string? type, string? category, string? tag, CancellationToken cancellationToken)
+    {
+        PromptType? promptType = null;
+        if (!string.IsNullOrEmpty(type))
+        {
+            if (!Names.TryParse<PromptType>(type, out var parsed))
+                throw new InvalidInputException("invalid_type", $"type '{PromptRules.Shorten(type)}' is not one of {Names.AllOf<PromptType>()}.", "type");
+            promptType = parsed;
+        }
+        return TypedResults.Ok(await registry.ListPromptsAsync(new PromptFilter(promptType, category, tag), cancellationToken));
+    }
+
+    private static async Task<Ok<PromptResponse>> GetPrompt(string name, PromptRegistry registry, CancellationToken cancellationToken) =>
+        TypedResults.Ok(await registry.GetPromptAsync(Unescape(name), cancellationToken));
+
+    private static async Task<Created<VersionResponse>> CreateVersion(string name, CreateVersionRequest request, PromptRegistry registry, ClaimsPrincipal user, CancellationToken cancellationToken)
+    {
+        var version = await registry.CreateVersionAsync(Unescape(name), request, user.Actor(), cancellationToken);
+        return TypedResults.Created($"/api/prompts/{Uri.EscapeDataString(version.PromptName)}/versions/{version.Version}", version);
+    }
+
+    private static async Task<Ok<VersionListResponse>> ListVersions(string name, PromptRegistry registry, CancellationToken cancellationToken) =>
+        TypedResults.Ok(await registry.ListVersionsAsync(Unescape(name), cancellationToken));
+
+    private static async Task<Ok<VersionResponse>> GetVersion(string name, string version, PromptRegistry registry, CancellationToken cancellationToken) =>
+        TypedResults.Ok(await registry.GetVersionAsync(Unescape(name), version, cancellationToken));
+
+    private static async Task<Ok<VersionResponse>> ChangeStatus(string name, string version, ChangeStatusRequest request, PromptRegistry registry, ClaimsPrincipal user, CancellationToken cancellationToken)
+    {
+        // Entering production is a promote, which only admins may do.
+        if (request.Status == VersionStatus.Production && !user.HasRole(ApiKeyRole.Admin))
+            throw new ForbiddenException("forbidden", "Moving a version to production promotes it, which needs an admin key.");
+        return TypedResults.Ok(await registry.ChangeStatusAsync(Unescape(name), version, request.Status, user.Actor(), cancellationToken));
+    }
+
+    private static async Task<Ok<VersionResponse>> MoveLabel(string name, string label, MoveLabelRequest request, PromptRegistry registry, ClaimsPrincipal user, CancellationToken cancellationToken) =>
+        TypedResults.Ok(await registry.MoveLabelAsync(Unescape(name), label, request.Version, user.Actor(), cancellationToken));
+
+    private static async Task<Ok<VersionResponse>> Rollback(string name, RollbackRequest request, PromptRegistry registry, ClaimsPrincipal user, CancellationToken cancellationToken) =>
+        TypedResults.Ok(await registry.RollbackAsync(Unescape(name), request.Version, request.Reason, user.Actor(), cancellationToken));
+
+    private static async Task<Ok<ComparisonResponse>> Compare(string name, string? a, string? b, PromptRegistry registry, CancellationToken cancellationToken) =>
+        TypedResults.Ok(await registry.CompareAsync(Unescape(name), a, b, cancellationToken));
+
+    private static async Task<Ok<RenderResponse>> Render(string name, RenderRequest request, PromptRegistry registry, CancellationToken cancellationToken) =>
+        TypedResults.Ok(await registry.RenderAsync(Unescape(name), request, cancellationToken));
+
+    /// <summary>Prompt names may hold '/', which clients send as %2F; routing leaves that escaped.</summary>
+    private static string Unescape(string name) => Uri.UnescapeDataString(name);
+}

@@ -1,0 +1,51 @@
+using System.Security.Claims;
+using System.Text.Encodings.Web;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.Extensions.Options;
+using PromptVault.Core;
+using PromptVault.Core.Auth;
+
+namespace PromptVault.Server.Auth;
+
+/// <summary>Authenticates <c>Authorization: Bearer pv_…</c> against the stored key hashes.</summary>
+internal sealed class ApiKeyAuthenticationHandler(
+    IOptionsMonitor<AuthenticationSchemeOptions> options,
+    ILoggerFactory logger,
+    UrlEncoder encoder,
+    ApiKeyService keys)
+    : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+{
+    public const string SchemeName = "ApiKey";
+    public const string KeyIdClaim = "pv:key_id";
+
+    protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
+    {
+        var header = Request.Headers.Authorization.ToString();
+        if (string.IsNullOrEmpty(header)) return AuthenticateResult.NoResult();
+        if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+            return AuthenticateResult.Fail("The Authorization header must be 'Bearer pv_…'.");
+
+        var key = await keys.AuthenticateAsync(header["Bearer ".Length..].Trim(), Context.RequestAborted);
+        if (key is null) return AuthenticateResult.Fail("The API key is unknown or revoked.");
+
+        var identity = new ClaimsIdentity(
+            [new Claim(ClaimTypes.Name, key.Name), new Claim(ClaimTypes.Role, Names.Of(key.Role)), new Claim(KeyIdClaim, key.Id)],
+            SchemeName);
+        return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName));
+    }
+
+    protected override Task HandleChallengeAsync(AuthenticationProperties properties) =>
+        WriteProblemAsync(StatusCodes.Status401Unauthorized, "unauthorized",
+            "An API key is required: send 'Authorization: Bearer pv_…' with a valid, unrevoked key.");
+
+    protected override Task HandleForbiddenAsync(AuthenticationProperties properties) =>
+        WriteProblemAsync(StatusCodes.Status403Forbidden, "forbidden",
+            $"This API key's role ({Context.User.FindFirstValue(ClaimTypes.Role)}) may not do this.");
+
+    private Task WriteProblemAsync(int status, string code, string detail)
+    {
+        Response.StatusCode = status;
+        if (status == StatusCodes.Status401Unauthorized) Response.Headers.WWWAuthenticate = "Bearer";
+        return Problems.WriteAsync(Context, status, code, detail);
+    }
+}

@@ -1,0 +1,17 @@
+namespace PromptVault.Server.Hosting;
+
+/// <summary>Where the server keeps its data and listens.</summary>
+public sealed class ServerOptions
+{
+    /// <summary>The SQLite database file. Default: <c>promptvault.db</c> in the working directory.</summary>
+    public string DatabasePath { get; set; } = ServerDefaults.DatabasePath;
+
+    /// <summary>The URLs to listen on. Default: <c>http://127.0.0.1:5180</c>.</summary>
+    public string Urls { get; set; } = ServerDefaults.Urls;
+}
+
+internal static class ServerDefaults
+{
+    public const string DatabasePath = "promptvault.db";
+    public const string Urls = "http://127.0.0.1:5180";
+}

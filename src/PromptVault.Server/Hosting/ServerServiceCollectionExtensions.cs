@@ -1,0 +1,35 @@
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Http.Json;
+using PromptVault.Core.Auth;
+using PromptVault.Core.Contracts;
+using PromptVault.Core.Registry;
+using PromptVault.Core.Templates;
+using PromptVault.Server.Auth;
+using PromptVault.Server.Hosting;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+public static class ServerServiceCollectionExtensions
+{
+    /// <summary>The server's services: storage, the registry, API-key auth, problem details, OpenAPI.</summary>
+    public static IServiceCollection AddPromptVaultServer(this IServiceCollection services, ServerOptions options)
+    {
+        services.AddSingleton(TimeProvider.System);
+        services.AddPromptVaultSqlite(options.DatabasePath);
+        services.AddSingleton<TemplateEngine>();
+        services.AddSingleton<PromptRegistry>();
+        services.AddSingleton<ApiKeyService>();
+
+        services.Configure<JsonOptions>(json => PromptVaultJson.Configure(json.SerializerOptions));
+        // Malformed bodies throw BadHttpRequestException, which ProblemExceptionHandler turns into a 400 naming the field.
+        services.Configure<RouteHandlerOptions>(routing => routing.ThrowOnBadRequest = true);
+        services.AddProblemDetails();
+        services.AddExceptionHandler<ProblemExceptionHandler>();
+
+        services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
+            .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
+        services.AddAuthorizationBuilder().AddRolePolicies();
+        services.AddOpenApi();
+        return services;
+    }
+}

@@ -1,0 +1,142 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using static PromptVault.Server.Tests.Api;
+
+namespace PromptVault.Server.Tests.Api;
+
+/// <summary>Every kind of bad input gets a 400 problem naming the problem, and leaves the stored data as it was.</summary>
+public sealed class BadInputTests(ServerFixture fixture) : IClassFixture<ServerFixture>
+{
+    private readonly HttpClient _client = fixture.Server.CreateClient();
+
+    public static TheoryData<string, string, string> BadNewVersions => new()
+    {
+        { "{\"content\": \"x\", \"changeDescription\": ", "invalid_json", "" },
+        { "{\"content\": 42, \"changeDescription\": \"n\"}", "invalid_json", "content" },
+        { "{\"content\": \"Hi {{company_name}}!\", \"changeDescription\": \"x\", \"bump\": \"huge\"}", "invalid_json", "bump" },
+        { "{\"content\": \"Hi {{company_name}}!\", \"changeDescription\": \"   \"}", "missing_change_description", "changeDescription" },
+        { "{\"content\": \"Hi {{company_name}}!\"}", "missing_change_description", "changeDescription" },
+        { "{\"content\": \"\", \"changeDescription\": \"x\"}", "missing_content", "content" },
+        { "{\"content\": \"{{#if company_name}}open\", \"changeDescription\": \"x\"}", "invalid_template", "content" },
+        { "{\"content\": \"{{a}}\", \"changeDescription\": \"x\", \"variables\": [{\"name\": \"a\", \"type\": \"string\", \"validation\": \"([\"}]}", "invalid_validation", "variables[0].validation" },
+        { "{\"content\": \"{{a}}\", \"changeDescription\": \"x\", \"variables\": [{\"name\": \"a\", \"type\": \"text\"}]}", "invalid_json", "variables[0].type" },
+        { "{\"content\": \"{{a}}\", \"changeDescription\": \"x\", \"variables\": [{\"name\": \"a b\"}]}", "invalid_variable", "variables[0].name" },
+        { "{\"content\": \"{{a}}\", \"changeDescription\": \"x\", \"variables\": [{\"name\": \"a\", \"type\": \"number\", \"defaultValue\": \"two\"}]}", "invalid_variable", "variables[0].defaultValue" },
+        { "{\"content\": \"Hi {{company_name}}!\", \"changeDescription\": \"x\", \"metadata\": {\"temperature\": 7}}", "out_of_range", "metadata.temperature" },
+        { "{\"content\": \"Hi {{company_name}}!\", \"changeDescription\": \"x\", \"metadata\": {\"maxTokens\": \"many\"}}", "invalid_json", "metadata.maxTokens" },
+        { "[1, 2, 3]", "invalid_json", "" },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadNewVersions))]
+    public async Task CreateVersion_BadInput_Returns400NamingTheFieldAndStoresNothing(string body, string code, string field)
+    {
+        var name = await CreateSupportPromptAsync(_client);
+        var before = await SnapshotAsync(name);
+
+        var (status, problem) = await PostAsync(_client, $"/api/prompts/{name}/versions", body);
+
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Equal(code, problem.Str("code"));
+        if (field.Length > 0) Assert.Equal(field, problem.Str("field"));
+        Assert.False(string.IsNullOrWhiteSpace(problem.Str("detail")));
+        Assert.Equal(before, await SnapshotAsync(name));
+    }
+
+    [Fact]
+    public async Task CreateVersion_FiveMegabyteTemplate_Returns400AndStoresNothing()
+    {
+        var name = await CreateSupportPromptAsync(_client);
+        var before = await SnapshotAsync(name);
+
+        var (status, problem) = await PostAsync(_client, $"/api/prompts/{name}/versions",
+            new { content = new string('x', 5 * 1024 * 1024), changeDescription = "huge" });
+
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Equal("too_long", problem.Str("code"));
+        Assert.Equal("content", problem.Str("field"));
+        Assert.Equal(before, await SnapshotAsync(name));
+    }
+
+    [Theory]
+    [InlineData("Support Bot")]
+    [InlineData("UPPER")]
+    [InlineData("semi;colon")]
+    [InlineData("")]
+    public async Task CreatePrompt_IllegalName_Returns400NamingTheName(string name)
+    {
+        var (status, problem) = await PostAsync(_client, "/api/prompts", SupportPrompt(name));
+
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Equal("invalid_name", problem.Str("code"));
+        Assert.Equal("name", problem.Str("field"));
+    }
+
+    [Fact]
+    public async Task CreatePrompt_NameTooLong_Returns400()
+    {
+        var (status, problem) = await PostAsync(_client, "/api/prompts", SupportPrompt(new string('a', 101)));
+
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Equal("name", problem.Str("field"));
+    }
+
+    [Fact]
+    public async Task CreatePrompt_BadInput_StoresNoPrompt()
+    {
+        var name = UniqueName();
+
+        var (badType, typeProblem) = await PostAsync(_client, "/api/prompts", $$"""{"name": "{{name}}", "type": "poem", "content": "hi"}""");
+        var (undeclared, undeclaredProblem) = await PostAsync(_client, "/api/prompts", new { name, content = "Hi {{who}}" });
+        var (lookup, _) = await GetAsync(_client, $"/api/prompts/{name}");
+        var (_, audit) = await GetAsync(_client, $"/api/audit?prompt={name}");
+
+        Assert.Equal(HttpStatusCode.BadRequest, badType);
+        Assert.Equal("type", typeProblem.Str("field"));
+        Assert.Equal(HttpStatusCode.BadRequest, undeclared);
+        Assert.Contains("'who'", undeclaredProblem.Str("detail"));
+        Assert.Equal(HttpStatusCode.NotFound, lookup);
+        Assert.Empty(audit!["entries"]!.AsArray());
+    }
+
+    [Fact]
+    public async Task Render_PatternThatWouldBacktrackForever_AnswersQuickly()
+    {
+        var name = UniqueName();
+        await PostAsync(_client, "/api/prompts", new
+        {
+            name,
+            content = "Code: {{code}}",
+            variables = new[] { new { name = "code", type = "string", required = true, validation = "^(a+)+$" } },
+        });
+
+        var (status, problem) = await PostAsync(_client, $"/api/prompts/{name}/render",
+            new { version = "1.0.0", variables = new { code = new string('a', 5000) + "!" } });
+
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Equal("variables.code", problem.Str("field"));
+    }
+
+    [Fact]
+    public async Task UnknownPromptOrLabel_Returns404Problem()
+    {
+        var (prompt, promptProblem) = await GetAsync(_client, "/api/prompts/does-not-exist");
+        var (label, _) = await PutAsync(_client, "/api/prompts/does-not-exist/labels/production", new { version = "1.0.0" });
+        var (badLabel, badLabelProblem) = await PutAsync(_client, $"/api/prompts/{await CreateSupportPromptAsync(_client)}/labels/Bad_Label", new { version = "1.0.0" });
+
+        Assert.Equal(HttpStatusCode.NotFound, prompt);
+        Assert.Equal("prompt_not_found", promptProblem.Str("code"));
+        Assert.Equal(HttpStatusCode.NotFound, label);
+        Assert.Equal(HttpStatusCode.BadRequest, badLabel);
+        Assert.Equal("label", badLabelProblem.Str("field"));
+    }
+
+    /// <summary>Everything stored about a prompt: versions, labels and audit entries.</summary>
+    private async Task<string> SnapshotAsync(string name)
+    {
+        var (_, versions) = await GetAsync(_client, $"/api/prompts/{name}/versions");
+        var (_, prompt) = await GetAsync(_client, $"/api/prompts/{name}");
+        var (_, audit) = await GetAsync(_client, $"/api/audit?prompt={name}");
+        return new JsonArray(versions!.DeepClone(), prompt!["labels"]!.DeepClone(), prompt["updatedAt"]!.DeepClone(), audit!.DeepClone()).ToJsonString();
+    }
+}

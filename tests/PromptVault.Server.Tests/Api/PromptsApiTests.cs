@@ -1,0 +1,365 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using static PromptVault.Server.Tests.Api;
+
+namespace PromptVault.Server.Tests.Api;
+
+public sealed class PromptsApiTests(ServerFixture fixture) : IClassFixture<ServerFixture>
+{
+    private readonly HttpClient _client = fixture.Server.CreateClient();
+
+    [Fact]
+    public async Task CreatePrompt_NewName_ReturnsFirstVersionAsDraft()
+    {
+        var name = UniqueName();
+
+        var (status, body) = await PostAsync(_client, "/api/prompts", SupportPrompt(name));
+
+        Assert.Equal(HttpStatusCode.Created, status);
+        Assert.Equal(name, body.Str("name"));
+        Assert.Equal("system", body.Str("type"));
+        var latest = body!["latestVersion"]!;
+        Assert.Equal("1.0.0", latest.Str("version"));
+        Assert.Equal("draft", latest.Str("status"));
+        Assert.Equal("Initial version", latest.Str("changeDescription"));
+        Assert.Equal("admin", latest.Str("createdBy"));
+        Assert.Equal(3, latest["variables"]!.AsArray().Count);
+        Assert.Equal(0.3, latest["metadata"]!["temperature"]!.GetValue<double>());
+    }
+
+    [Fact]
+    public async Task CreatePrompt_NameTaken_Returns409()
+    {
+        var name = await CreateSupportPromptAsync(_client);
+
+        var (status, body) = await PostAsync(_client, "/api/prompts", SupportPrompt(name));
+
+        Assert.Equal(HttpStatusCode.Conflict, status);
+        Assert.Equal("prompt_exists", body.Str("code"));
+    }
+
+    [Fact]
+    public async Task CreateVersion_ContentOnly_BumpsPatchAndKeepsVariables()
+    {
+        var name = await CreateSupportPromptAsync(_client);
+
+        var version = await NewVersionAsync(_client, name, new { content = SupportTemplate + "\nBe brief.", changeDescription = "Be brief" });
+
+        Assert.Equal("1.0.1", version.Str("version"));
+        Assert.Equal(3, version["variables"]!.AsArray().Count);
+        Assert.Equal("Be brief", version.Str("changeDescription"));
+    }
+
+    [Fact]
+    public async Task CreateVersion_ContractChanges_BumpsByTheChange()
+    {
+        var name = await CreateSupportPromptAsync(_client);
+        var optional = new object[]
+        {
+            new { name = "company_name", type = "string", required = true },
+            new { name = "customer_name", type = "string" },
+            new { name = "previous_messages", type = "array" },
+            new { name = "tone", type = "string", defaultValue = "friendly" },
+        };
+        var required = optional.Append(new { name = "region", type = "string", required = true }).ToArray();
+
+        var minor = await NewVersionAsync(_client, name, new { content = SupportTemplate + "\nTone: {{tone}}", variables = optional, changeDescription = "tone" });
+        var major = await NewVersionAsync(_client, name, new { content = SupportTemplate + "\nTone: {{tone}} in {{region}}", variables = required, changeDescription = "region" });
+        var raised = await NewVersionAsync(_client, name, new { content = SupportTemplate + "\n{{tone}} {{region}}!", changeDescription = "raise", bump = "minor" });
+
+        Assert.Equal("1.1.0", minor.Str("version"));
+        Assert.Equal("2.0.0", major.Str("version"));
+        Assert.Equal("2.1.0", raised.Str("version"));
+    }
+
+    [Fact]
+    public async Task CreateVersion_BumpSmallerThanRequired_Returns400NamingReason()
+    {
+        var name = await CreateSupportPromptAsync(_client);
+
+        var (status, body) = await PostAsync(_client, $"/api/prompts/{name}/versions",
+            new { content = "Hello {{company_name}}", variables = new[] { new { name = "company_name", type = "string", required = true } }, changeDescription = "drop", bump = "patch" });
+
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Equal("bump_too_small", body.Str("code"));
+        Assert.Contains("customer_name", body.Str("detail"));
+    }
+
+    [Fact]
+    public async Task CreateVersion_NothingChanged_Returns409()
+    {
+        var name = await CreateSupportPromptAsync(_client);
+
+        var (status, body) = await PostAsync(_client, $"/api/prompts/{name}/versions", new { content = SupportTemplate, changeDescription = "same" });
+
+        Assert.Equal(HttpStatusCode.Conflict, status);
+        Assert.Equal("version_unchanged", body.Str("code"));
+    }
+
+    [Fact]
+    public async Task CreateVersion_UndeclaredVariable_Returns400NamingIt()
+    {
+        var name = await CreateSupportPromptAsync(_client);
+
+        var (status, body) = await PostAsync(_client, $"/api/prompts/{name}/versions", new { content = "Hi {{compnay_name}}", changeDescription = "typo" });
+
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Equal("unknown_variable", body.Str("code"));
+        Assert.Contains("compnay_name", body.Str("detail"));
+        Assert.Equal("content", body.Str("field"));
+    }
+
+    [Fact]
+    public async Task History_AfterTwoVersions_ListsNewestFirstWithAuthors()
+    {
+        var name = await CreateSupportPromptAsync(_client);
+        await NewVersionAsync(_client, name, new { content = SupportTemplate + "\nA", changeDescription = "A" });
+        await NewVersionAsync(_client, name, new { content = SupportTemplate + "\nB", changeDescription = "B" });
+
+        var (status, body) = await GetAsync(_client, $"/api/prompts/{name}/versions");
+
+        Assert.Equal(HttpStatusCode.OK, status);
+        var versions = body!["versions"]!.AsArray();
+        Assert.Equal(["1.0.2", "1.0.1", "1.0.0"], versions.Select(v => v.Str("version")));
+        Assert.All(versions, v => Assert.Equal("admin", v.Str("createdBy")));
+    }
+
+    [Fact]
+    public async Task GetVersion_ByNumberAndById_ReturnsTheSameVersion()
+    {
+        var name = await CreateSupportPromptAsync(_client);
+        var created = await NewVersionAsync(_client, name, new { content = SupportTemplate + "\nA", changeDescription = "A" });
+
+        var (_, byNumber) = await GetAsync(_client, $"/api/prompts/{name}/versions/1.0.1");
+        var (_, byId) = await GetAsync(_client, $"/api/prompts/{name}/versions/{created.Str("id")}");
+        var (missing, problem) = await GetAsync(_client, $"/api/prompts/{name}/versions/9.9.9");
+
+        Assert.Equal(created.Str("id"), byNumber.Str("id"));
+        Assert.Equal("1.0.1", byId.Str("version"));
+        Assert.Equal(HttpStatusCode.NotFound, missing);
+        Assert.Equal("version_not_found", problem.Str("code"));
+    }
+
+    [Fact]
+    public async Task Promote_SecondVersion_DeprecatesThePreviousAndMovesTheLabel()
+    {
+        var name = await CreateSupportPromptAsync(_client);
+        await NewVersionAsync(_client, name, new { content = SupportTemplate + "\nA", changeDescription = "A" });
+
+        var (first, _) = await PutAsync(_client, $"/api/prompts/{name}/labels/production", new { version = "1.0.0" });
+        var (second, promoted) = await PutAsync(_client, $"/api/prompts/{name}/labels/production", new { version = "1.0.1" });
+        var (_, prompt) = await GetAsync(_client, $"/api/prompts/{name}");
+        var (_, old) = await GetAsync(_client, $"/api/prompts/{name}/versions/1.0.0");
+
+        Assert.Equal(HttpStatusCode.OK, first);
+        Assert.Equal(HttpStatusCode.OK, second);
+        Assert.Equal("production", promoted.Str("status"));
+        Assert.Equal(["production"], promoted!["labels"]!.AsArray().Select(l => l!.GetValue<string>()));
+        Assert.Equal("1.0.1", prompt!["labels"]!["production"]!.GetValue<string>());
+        Assert.Equal("deprecated", old.Str("status"));
+    }
+
+    [Fact]
+    public async Task MoveLabel_Staging_DoesNotChangeStatus()
+    {
+        var name = await CreateSupportPromptAsync(_client);
+
+        var (status, version) = await PutAsync(_client, $"/api/prompts/{name}/labels/staging", new { version = "1.0.0" });
+        var (_, prompt) = await GetAsync(_client, $"/api/prompts/{name}");
+
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal("draft", version.Str("status"));
+        Assert.Equal("1.0.0", prompt!["labels"]!["staging"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task ChangeStatus_FollowsTheLifecycleTable()
+    {
+        var name = await CreateSupportPromptAsync(_client);
+
+        var (review, _) = await PostAsync(_client, $"/api/prompts/{name}/versions/1.0.0/status", new { status = "review" });
+        var (approved, body) = await PostAsync(_client, $"/api/prompts/{name}/versions/1.0.0/status", new { status = "approved" });
+        var (backToDraft, problem) = await PostAsync(_client, $"/api/prompts/{name}/versions/1.0.0/status", new { status = "deprecated" });
+        var (production, promoted) = await PostAsync(_client, $"/api/prompts/{name}/versions/1.0.0/status", new { status = "production" });
+
+        Assert.Equal(HttpStatusCode.OK, review);
+        Assert.Equal(HttpStatusCode.OK, approved);
+        Assert.Equal("approved", body.Str("status"));
+        Assert.Equal(HttpStatusCode.Conflict, backToDraft);
+        Assert.Equal("invalid_transition", problem.Str("code"));
+        Assert.Equal(HttpStatusCode.OK, production);
+        Assert.Equal(["production"], promoted!["labels"]!.AsArray().Select(l => l!.GetValue<string>()));
+    }
+
+    [Fact]
+    public async Task ArchivedVersion_CannotBePromotedOrRendered()
+    {
+        var name = await CreateSupportPromptAsync(_client);
+        await PostAsync(_client, $"/api/prompts/{name}/versions/1.0.0/status", new { status = "archived" });
+
+        var (promote, problem) = await PutAsync(_client, $"/api/prompts/{name}/labels/production", new { version = "1.0.0" });
+        var (render, _) = await PostAsync(_client, $"/api/prompts/{name}/render", new { version = "1.0.0", variables = new { company_name = "Acme" } });
+
+        Assert.Equal(HttpStatusCode.Conflict, promote);
+        Assert.Equal("version_archived", problem.Str("code"));
+        Assert.Equal(HttpStatusCode.Conflict, render);
+    }
+
+    [Fact]
+    public async Task Rollback_CreatesNewVersionWithOldContentAndPromotesIt()
+    {
+        var name = await CreateSupportPromptAsync(_client);
+        await NewVersionAsync(_client, name, new { content = SupportTemplate + "\nA", changeDescription = "A" });
+        await PutAsync(_client, $"/api/prompts/{name}/labels/production", new { version = "1.0.1" });
+
+        var (status, rolled) = await PostAsync(_client, $"/api/prompts/{name}/rollback", new { version = "1.0.0", reason = "A hurt conversions" });
+        var (_, history) = await GetAsync(_client, $"/api/prompts/{name}/versions");
+        var (_, original) = await GetAsync(_client, $"/api/prompts/{name}/versions/1.0.0");
+
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal("1.0.2", rolled.Str("version"));
+        Assert.Equal("Rollback to version 1.0.0", rolled.Str("changeDescription"));
+        Assert.Equal(original.Str("content"), rolled.Str("content"));
+        Assert.Equal("production", rolled.Str("status"));
+        var statuses = history!["versions"]!.AsArray().ToDictionary(v => v.Str("version"), v => v.Str("status"));
+        Assert.Equal("deprecated", statuses["1.0.1"]);
+        Assert.Equal(3, statuses.Count);
+    }
+
+    [Fact]
+    public async Task Compare_TwoVersions_ReturnsDiffOfContentVariablesAndMetadata()
+    {
+        var name = await CreateSupportPromptAsync(_client);
+        await NewVersionAsync(_client, name, new
+        {
+            content = SupportTemplate.Replace("helpful", "friendly") + "\nTone: {{tone}}",
+            variables = new object[]
+            {
+                new { name = "company_name", type = "string", required = true },
+                new { name = "customer_name", type = "string" },
+                new { name = "previous_messages", type = "array" },
+                new { name = "tone", type = "string" },
+            },
+            metadata = new { model = "gpt-4o", temperature = 0.3, maxTokens = 500 },
+            changeDescription = "friendlier",
+        });
+
+        var (status, diff) = await GetAsync(_client, $"/api/prompts/{name}/compare?a=1.0.0&b=1.1.0");
+
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Contains("-You are a helpful customer support agent", diff.Str("unifiedDiff"));
+        Assert.Contains("+You are a friendly customer support agent", diff.Str("unifiedDiff"));
+        Assert.Contains("Tone: {{tone}}", diff!["contentDiff"]!["added"]!.AsArray().Select(l => l!.GetValue<string>()));
+        Assert.Equal(["tone"], diff["variablesDiff"]!["added"]!.AsArray().Select(v => v!.GetValue<string>()));
+        Assert.Equal("\"gpt-4o\"", diff["metadataDiff"]!["model"]!.Str("b"));
+        Assert.NotNull(diff["metricsDiff"]!["latencyMs"]);
+    }
+
+    [Fact]
+    public async Task Render_ProductionLabel_RendersTemplateWithVariables()
+    {
+        var name = await CreateSupportPromptAsync(_client);
+        await PutAsync(_client, $"/api/prompts/{name}/labels/production", new { version = "1.0.0" });
+
+        var (status, body) = await PostAsync(_client, $"/api/prompts/{name}/render", new
+        {
+            variables = new
+            {
+                company_name = "Acme <Corp>",
+                customer_name = "Ana",
+                previous_messages = new[] { new { role = "user", content = "Where is {{company_name}}?" }, new { role = "assistant", content = "Here." } },
+            },
+        });
+
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal("""
+            You are a helpful customer support agent for Acme <Corp>.
+            The customer's name is Ana.
+            Previous messages:
+            user: Where is {{company_name}}?
+            assistant: Here.
+            """, body.Str("content"));
+        Assert.Equal("1.0.0", body.Str("version"));
+        Assert.Equal("gpt-4o-mini", body!["metadata"]!.Str("model"));
+    }
+
+    [Fact]
+    public async Task Render_BadVariables_Returns400NamingTheVariable()
+    {
+        var name = await CreateSupportPromptAsync(_client);
+
+        var (missing, missingBody) = await PostAsync(_client, $"/api/prompts/{name}/render", new { version = "1.0.0", variables = new { customer_name = "Ana" } });
+        var (wrongType, wrongBody) = await PostAsync(_client, $"/api/prompts/{name}/render", new { version = "1.0.0", variables = new { company_name = 42 } });
+        var (noLabel, noLabelBody) = await PostAsync(_client, $"/api/prompts/{name}/render", new { variables = new { company_name = "Acme" } });
+
+        Assert.Equal(HttpStatusCode.BadRequest, missing);
+        Assert.Contains("company_name", missingBody.Str("detail"));
+        Assert.Equal(HttpStatusCode.BadRequest, wrongType);
+        Assert.Equal("variables.company_name", wrongBody.Str("field"));
+        Assert.Equal(HttpStatusCode.NotFound, noLabel);
+        Assert.Equal("label_not_found", noLabelBody.Str("code"));
+    }
+
+    [Fact]
+    public async Task ListPrompts_FiltersByTypeCategoryAndTag()
+    {
+        var name = await CreateSupportPromptAsync(_client);
+
+        var (_, byTag) = await GetAsync(_client, "/api/prompts?tag=support&type=system&category=support");
+        var (_, byOtherType) = await GetAsync(_client, "/api/prompts?type=user");
+        var (badType, problem) = await GetAsync(_client, "/api/prompts?type=bogus");
+
+        Assert.Contains(name, byTag!["prompts"]!.AsArray().Select(p => p.Str("name")));
+        Assert.DoesNotContain(name, byOtherType!["prompts"]!.AsArray().Select(p => p.Str("name")));
+        Assert.Equal(HttpStatusCode.BadRequest, badType);
+        Assert.Equal("type", problem.Str("field"));
+    }
+
+    [Fact]
+    public async Task Audit_RecordsEveryStepWithItsAuthor()
+    {
+        var writerKey = await fixture.Server.CreateKeyAsync("ci-bot", Core.Auth.ApiKeyRole.Writer, TestContext.Current.CancellationToken);
+        using var writer = fixture.Server.CreateClient(writerKey);
+        var name = await CreateSupportPromptAsync(writer);
+        await NewVersionAsync(writer, name, new { content = SupportTemplate + "\nA", changeDescription = "A" });
+        await PutAsync(_client, $"/api/prompts/{name}/labels/production", new { version = "1.0.1" });
+        await PostAsync(_client, $"/api/prompts/{name}/rollback", new { version = "1.0.0" });
+
+        var (status, body) = await GetAsync(_client, $"/api/audit?prompt={name}");
+
+        Assert.Equal(HttpStatusCode.OK, status);
+        var entries = body!["entries"]!.AsArray().Reverse().Select(e => (Action: e.Str("action"), Actor: e.Str("actor"))).ToList();
+        Assert.Equal(
+            [("prompt.created", "ci-bot"), ("version.created", "ci-bot"), ("version.created", "ci-bot"),
+             ("version.promoted", "admin"), ("version.created", "admin"), ("prompt.rolled_back", "admin")],
+            entries);
+    }
+
+    [Fact]
+    public async Task Versions_HaveNoRouteThatChangesThem()
+    {
+        var name = await CreateSupportPromptAsync(_client);
+
+        var (put, _) = await PutAsync(_client, $"/api/prompts/{name}/versions/1.0.0", new { content = "changed" });
+        var (delete, _) = await SendAsync(_client, HttpMethod.Delete, $"/api/prompts/{name}/versions/1.0.0");
+        var (patch, _) = await SendAsync(_client, HttpMethod.Patch, $"/api/prompts/{name}/versions/1.0.0", new { content = "changed" });
+        var (_, version) = await GetAsync(_client, $"/api/prompts/{name}/versions/1.0.0");
+
+        Assert.Equal(HttpStatusCode.MethodNotAllowed, put);
+        Assert.Equal(HttpStatusCode.MethodNotAllowed, delete);
+        Assert.Equal(HttpStatusCode.MethodNotAllowed, patch);
+        Assert.Equal(SupportTemplate, version.Str("content"));
+    }
+
+    [Fact]
+    public async Task PromptNameWithSlash_IsAddressableWhenEscaped()
+    {
+        var name = $"team/{UniqueName()}";
+        await CreateSupportPromptAsync(_client, name);
+
+        var (status, body) = await GetAsync(_client, $"/api/prompts/{Uri.EscapeDataString(name)}");
+
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal(name, body.Str("name"));
+    }
+}

@@ -1,0 +1,74 @@
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.DependencyInjection;
+using PromptVault.Core.Auth;
+using PromptVault.Core.Contracts;
+using PromptVault.Server.Hosting;
+
+namespace PromptVault.Server.Tests;
+
+/// <summary>A real PromptVault server on loopback Kestrel (a free port) over a real SQLite file in a temporary folder.</summary>
+public sealed class RunningServer : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly string _folder;
+
+    private RunningServer(WebApplication app, string folder, Uri baseAddress, string adminKey)
+    {
+        _app = app;
+        _folder = folder;
+        BaseAddress = baseAddress;
+        AdminKey = adminKey;
+    }
+
+    public Uri BaseAddress { get; }
+
+    /// <summary>The first admin key, created as `serve` creates it on an empty database.</summary>
+    public string AdminKey { get; }
+
+    public string DatabasePath => Path.Combine(_folder, "promptvault.db");
+
+    public IServiceProvider Services => _app.Services;
+
+    public static async Task<RunningServer> StartAsync(CancellationToken cancellationToken = default)
+    {
+        var folder = Directory.CreateTempSubdirectory("promptvault-test-").FullName;
+        var app = PromptVaultServer.Build(new ServerOptions { DatabasePath = Path.Combine(folder, "promptvault.db"), Urls = "http://127.0.0.1:0" });
+        var admin = await PromptVaultServer.InitializeAsync(app, cancellationToken)
+            ?? throw new InvalidOperationException("A new database should get a first admin key.");
+        await app.StartAsync(cancellationToken);
+        var address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
+        return new RunningServer(app, folder, new Uri(address), admin.Key);
+    }
+
+    /// <summary>An HTTP client for the server, sending <paramref name="apiKey"/> (the admin key by default; pass "" for none).</summary>
+    public HttpClient CreateClient(string? apiKey = null)
+    {
+        var client = new HttpClient { BaseAddress = BaseAddress };
+        apiKey ??= AdminKey;
+        if (apiKey.Length > 0) client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", apiKey);
+        return client;
+    }
+
+    /// <summary>Creates a key through the API, as an admin would.</summary>
+    public async Task<string> CreateKeyAsync(string name, ApiKeyRole role, CancellationToken cancellationToken = default)
+    {
+        using var client = CreateClient();
+        var response = await client.PostAsJsonAsync("/api/keys", new CreateApiKeyRequest(name, role), PromptVaultJson.Options, cancellationToken);
+        response.EnsureSuccessStatusCode();
+        var created = await response.Content.ReadFromJsonAsync<CreatedApiKeyResponse>(PromptVaultJson.Options, cancellationToken);
+        return created!.Key;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+        SqliteConnection.ClearAllPools();
+        try { Directory.Delete(_folder, recursive: true); } catch (IOException) { /* best effort: a temp folder */ }
+    }
+}
