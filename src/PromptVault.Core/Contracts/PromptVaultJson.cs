@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
 
 namespace PromptVault.Core.Contracts;
 
@@ -15,6 +16,8 @@ public static class PromptVaultJson
         options.NumberHandling = JsonNumberHandling.Strict;
         options.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower, allowIntegerValues: false));
         options.TypeInfoResolverChain.Insert(0, PromptVaultJsonContext.Default);
+        if (!options.TypeInfoResolverChain.OfType<DefaultJsonTypeInfoResolver>().Any())
+            options.TypeInfoResolverChain.Add(new DefaultJsonTypeInfoResolver());
         return options;
     }
 }

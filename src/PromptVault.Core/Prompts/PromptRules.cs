@@ -15,13 +15,14 @@ public static partial class PromptRules
     public const int MaxLabelLength = 64;
     public const int MaxPatternLength = 1_000;
 
-    [GeneratedRegex("^[a-z0-9._/-]{1,100}$")]
+    // The patterns end in \z, not $: $ also matches before a trailing newline, which would let "name\n" through.
+    [GeneratedRegex(@"^[a-z0-9._/-]{1,100}\z")]
     private static partial Regex PromptNamePattern();
 
-    [GeneratedRegex("^[a-z0-9-]{1,64}$")]
+    [GeneratedRegex(@"^[a-z0-9-]{1,64}\z")]
     private static partial Regex LabelPattern();
 
-    [GeneratedRegex("^[A-Za-z_][A-Za-z0-9_]{0,99}$")]
+    [GeneratedRegex(@"^[A-Za-z_][A-Za-z0-9_]{0,99}\z")]
     private static partial Regex VariableNamePattern();
 
     public static void ValidatePromptName(string? name, string field = "name")

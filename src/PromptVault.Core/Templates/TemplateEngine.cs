@@ -10,7 +10,7 @@ namespace PromptVault.Core.Templates;
 /// </summary>
 public sealed class TemplateEngine
 {
-    private readonly IHandlebars _handlebars = Handlebars.Create(new HandlebarsConfiguration { NoEscape = true });
+    private readonly IHandlebars _handlebars = Handlebars.Create(new HandlebarsConfiguration { NoEscape = true, FormatterProviders = { new BooleanFormatter() } });
     private readonly ConcurrentDictionary<string, CompiledPrompt> _byVersionId = new(StringComparer.Ordinal);
 
     /// <summary>Checks a template and its variables before a version is saved.</summary>

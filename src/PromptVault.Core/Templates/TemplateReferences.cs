@@ -31,10 +31,23 @@ internal static class TemplateReferences
             {
                 case '#':
                 {
-                    var tokens = Tokenize(inner[1..]);
+                    var tokens = WithoutBlockParameters(Tokenize(inner[1..]));
                     if (tokens.Count == 0) continue;
-                    foreach (var token in tokens.Skip(1)) AddIfRoot(token, itemDepth, names);
-                    blocks.Push(ScopeHelpers.Contains(tokens[0]));
+                    if (BuiltInHelpers.Contains(tokens[0]))
+                    {
+                        foreach (var token in tokens.Skip(1)) AddIfRoot(token, itemDepth, names);
+                        blocks.Push(ScopeHelpers.Contains(tokens[0]));
+                    }
+                    else if (tokens.Count == 1)
+                    {
+                        // A section on a value ({{#items}}…{{/items}}) reads it and, like #each, renders its body with the value in scope.
+                        AddIfRoot(tokens[0], itemDepth, names);
+                        blocks.Push(true);
+                    }
+                    else
+                    {
+                        throw UnknownHelper(tokens[0]);
+                    }
                     break;
                 }
                 case '^':
@@ -57,8 +70,7 @@ internal static class TemplateReferences
                     if (tokens.Count == 0) continue;
                     var arguments = BuiltInHelpers.Contains(tokens[0]) ? tokens.Skip(1) : tokens;
                     if (tokens.Count > 1 && !BuiltInHelpers.Contains(tokens[0]))
-                        throw new InvalidInputException("unknown_helper",
-                            $"content calls '{tokens[0]}', which is not a helper (available: if, unless, each, with, lookup).", "content");
+                        throw UnknownHelper(tokens[0]);
                     foreach (var token in arguments) AddIfRoot(token, itemDepth, names);
                     break;
                 }
@@ -116,6 +128,16 @@ internal static class TemplateReferences
         }
         return tokens;
     }
+
+    /// <summary>Drops block parameters (<c>as |item index|</c>): they name what is in scope, they read no variable.</summary>
+    private static List<string> WithoutBlockParameters(List<string> tokens)
+    {
+        var at = tokens.IndexOf("as");
+        return at > 0 && at + 1 < tokens.Count && tokens[at + 1].StartsWith('|') ? tokens.GetRange(0, at) : tokens;
+    }
+
+    private static InvalidInputException UnknownHelper(string name) =>
+        new("unknown_helper", $"content calls '{name}', which is not a helper (available: if, unless, each, with, lookup).", "content");
 
     private static void AddIfRoot(string token, int itemDepth, List<string> names)
     {

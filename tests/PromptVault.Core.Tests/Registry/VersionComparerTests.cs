@@ -1,0 +1,105 @@
+using PromptVault.Core.Prompts;
+using PromptVault.Core.Registry;
+using PromptVault.Core.Versioning;
+using static PromptVault.Core.Tests.Support.Values;
+
+namespace PromptVault.Core.Tests.Registry;
+
+public sealed class VersionComparerTests
+{
+    private static readonly PromptVersion Old = Version("a", "You help {{company}}.\nBe polite.\nSign as Bot.",
+        new VariableDefinition("company", Required: true), new VariableDefinition("tone")) with
+    {
+        Metadata = new PromptMetadata { Model = "gpt-4o", Temperature = 0.7, MaxTokens = 500 },
+    };
+
+    private static readonly PromptVersion New = Version("b", "You help {{company}}.\nBe concise and polite.\nSign as Bot.\nUse {{language}}.",
+        new VariableDefinition("company", Required: true, Description: "the brand"), new VariableDefinition("language")) with
+    {
+        Version = new SemanticVersion(2, 0, 0),
+        Metadata = new PromptMetadata { Model = "gpt-4o-mini", Temperature = 0.7, TopP = 0.9 },
+    };
+
+    [Fact]
+    public void Compare_ChangedLine_UnifiedDiffHasRemovedAndAddedLines()
+    {
+        var comparison = VersionComparer.Compare("support", Old, New);
+
+        var lines = comparison.UnifiedDiff.Split('\n');
+        Assert.Contains("-Be polite.", lines);
+        Assert.Contains("+Be concise and polite.", lines);
+        Assert.Contains("+Use {{language}}.", lines);
+        Assert.Contains(" You help {{company}}.", lines);
+    }
+
+    [Fact]
+    public void Compare_Headers_NameBothVersions()
+    {
+        var comparison = VersionComparer.Compare("support", Old, New);
+
+        Assert.Contains("--- support@1.0.0", comparison.UnifiedDiff, StringComparison.Ordinal);
+        Assert.Contains("+++ support@2.0.0", comparison.UnifiedDiff, StringComparison.Ordinal);
+        Assert.Equal("1.0.0", comparison.A);
+        Assert.Equal("2.0.0", comparison.B);
+        Assert.Equal("support", comparison.PromptName);
+    }
+
+    [Fact]
+    public void Compare_ContentDiff_ListsAddedAndRemovedLines()
+    {
+        var comparison = VersionComparer.Compare("support", Old, New);
+
+        Assert.Equal(["Be concise and polite.", "Use {{language}}."], comparison.ContentDiff.Added);
+        Assert.Equal(["Be polite."], comparison.ContentDiff.Removed);
+    }
+
+    [Fact]
+    public void Compare_VariablesDiff_ListsAddedRemovedAndChanged()
+    {
+        var comparison = VersionComparer.Compare("support", Old, New);
+
+        Assert.Equal(["language"], comparison.VariablesDiff.Added);
+        Assert.Equal(["tone"], comparison.VariablesDiff.Removed);
+        var changed = Assert.Single(comparison.VariablesDiff.Changed);
+        Assert.Equal("company", changed.Name);
+        Assert.Null(changed.A.Description);
+        Assert.Equal("the brand", changed.B.Description);
+    }
+
+    [Fact]
+    public void Compare_MetadataDiff_ListsOnlyChangedFields()
+    {
+        var comparison = VersionComparer.Compare("support", Old, New);
+
+        Assert.Equal(["maxTokens", "model", "topP"], comparison.MetadataDiff.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal("\"gpt-4o\"", comparison.MetadataDiff["model"].A);
+        Assert.Equal("\"gpt-4o-mini\"", comparison.MetadataDiff["model"].B);
+        Assert.Equal("500", comparison.MetadataDiff["maxTokens"].A);
+        Assert.Null(comparison.MetadataDiff["maxTokens"].B);
+        Assert.Null(comparison.MetadataDiff["topP"].A);
+        Assert.Equal("0.9", comparison.MetadataDiff["topP"].B);
+    }
+
+    [Fact]
+    public void Compare_SameVersion_HasNoDifferences()
+    {
+        var comparison = VersionComparer.Compare("support", Old, Old);
+
+        Assert.Empty(comparison.ContentDiff.Added);
+        Assert.Empty(comparison.ContentDiff.Removed);
+        Assert.Empty(comparison.VariablesDiff.Added);
+        Assert.Empty(comparison.VariablesDiff.Removed);
+        Assert.Empty(comparison.VariablesDiff.Changed);
+        Assert.Empty(comparison.MetadataDiff);
+        Assert.DoesNotContain("\n-", comparison.UnifiedDiff, StringComparison.Ordinal);
+        Assert.DoesNotContain("\n+Be", comparison.UnifiedDiff, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Compare_MetricsDiff_HasEveryMetric()
+    {
+        var comparison = VersionComparer.Compare("support", Old, New);
+
+        Assert.Equal(["cost", "errorRate", "latencyMs", "qualityScore"], comparison.MetricsDiff.Keys.Order(StringComparer.Ordinal));
+    }
+}

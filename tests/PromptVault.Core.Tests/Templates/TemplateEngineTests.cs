@@ -1,0 +1,369 @@
+using PromptVault.Core.Prompts;
+using PromptVault.Core.Templates;
+using static PromptVault.Core.Tests.Support.Values;
+
+namespace PromptVault.Core.Tests.Templates;
+
+public sealed class TemplateEngineTests
+{
+    private readonly TemplateEngine _engine = new();
+
+    private InvalidInputException Refused(string content, params VariableDefinition[] variables) =>
+        Assert.Throws<InvalidInputException>(() => _engine.Validate(content, variables));
+
+    private Exception? Accepted(string content, params VariableDefinition[] variables) =>
+        Record.Exception(() => _engine.Validate(content, variables));
+
+    [Fact]
+    public void Validate_UndeclaredVariable_RefusedNamingIt()
+    {
+        var content = "Welcome to {{compnay_name}}!";
+
+        var error = Refused(content, new VariableDefinition("company_name"));
+
+        Assert.Equal("unknown_variable", error.Code);
+        Assert.Equal("content", error.Field);
+        Assert.Contains("'compnay_name'", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Validate_SeveralUndeclaredVariables_RefusedNamingEach()
+    {
+        var content = "{{a}} {{b}} {{a}}";
+
+        var error = Refused(content);
+
+        Assert.Contains("'a', 'b'", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Validate_DeclaredVariables_Accepted()
+    {
+        var content = "{{name}} {{user.city}} {{{name}}} {{~name~}}";
+
+        var error = Accepted(content, new VariableDefinition("name"), new VariableDefinition("user", VariableType.Object));
+
+        Assert.Null(error);
+    }
+
+    [Theory]
+    [InlineData("{{#if typo}}x{{/if}}")]
+    [InlineData("{{#unless typo}}x{{/unless}}")]
+    [InlineData("{{#each typo}}x{{/each}}")]
+    [InlineData("{{#with typo}}x{{/with}}")]
+    [InlineData("{{#if name}}x{{else if typo}}y{{/if}}")]
+    [InlineData("{{^typo}}x{{/typo}}")]
+    [InlineData("{{{typo}}}")]
+    [InlineData("{{typo.field}}")]
+    [InlineData("{{lookup typo 0}}")]
+    public void Validate_UndeclaredNameInAnyPosition_RefusedNamingIt(string content)
+    {
+        var variables = new VariableDefinition("name");
+
+        var error = Refused(content, variables);
+
+        Assert.Equal("unknown_variable", error.Code);
+        Assert.Contains("'typo'", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Validate_SectionBlockOnUndeclaredName_RefusedNamingIt()
+    {
+        var content = "{{#compnay}}x{{/compnay}}";
+
+        var error = Refused(content, new VariableDefinition("company"));
+
+        Assert.Equal("unknown_variable", error.Code);
+        Assert.Contains("'compnay'", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Validate_NamesInsideEachItemScope_AreNotChecked()
+    {
+        var content = "{{#each messages}}{{role}}: {{content}} {{#if urgent}}!{{/if}}{{/each}}";
+
+        var error = Accepted(content, new VariableDefinition("messages", VariableType.Array));
+
+        Assert.Null(error);
+    }
+
+    [Fact]
+    public void Validate_NamesInsideWithScope_AreNotChecked()
+    {
+        var content = "{{#with customer}}{{first}} {{last}}{{/with}}";
+
+        var error = Accepted(content, new VariableDefinition("customer", VariableType.Object));
+
+        Assert.Null(error);
+    }
+
+    [Fact]
+    public void Validate_NamesAfterEachCloses_AreCheckedAgain()
+    {
+        var content = "{{#each items}}{{field}}{{/each}}{{typo}}";
+
+        var error = Refused(content, new VariableDefinition("items", VariableType.Array));
+
+        Assert.Contains("'typo'", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("'field'", error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("{{#each items}}{{../compnay}}{{/each}}")]
+    [InlineData("{{#each items}}{{@root.compnay}}{{/each}}")]
+    [InlineData("{{#each items}}{{#if ../compnay}}x{{/if}}{{/each}}")]
+    [InlineData("{{#each items}}{{#each tags}}{{../../compnay}}{{/each}}{{/each}}")]
+    public void Validate_ParentOrRootPathInsideEach_IsChecked(string content)
+    {
+        var items = new VariableDefinition("items", VariableType.Array);
+
+        var error = Refused(content, items);
+
+        Assert.Equal("unknown_variable", error.Code);
+        Assert.Contains("'compnay'", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Validate_ParentPathToDeclaredVariableInsideEach_Accepted()
+    {
+        var content = "{{#each items}}{{../company}} {{@root.company}}{{/each}}";
+
+        var error = Accepted(content, new VariableDefinition("items", VariableType.Array), new VariableDefinition("company"));
+
+        Assert.Null(error);
+    }
+
+    [Fact]
+    public void Validate_OneLevelUpFromNestedEach_IsNotChecked()
+    {
+        var content = "{{#each orders}}{{#each lines}}{{../order_id}}{{/each}}{{/each}}";
+
+        var error = Accepted(content, new VariableDefinition("orders", VariableType.Array));
+
+        Assert.Null(error);
+    }
+
+    [Fact]
+    public void Validate_BlockParameters_Accepted()
+    {
+        var content = "{{#each items as |item index|}}{{index}}: {{item.name}}{{/each}}";
+
+        var error = Accepted(content, new VariableDefinition("items", VariableType.Array));
+
+        Assert.Null(error);
+    }
+
+    [Fact]
+    public void Validate_ThisIndexLiteralsAndComments_Accepted()
+    {
+        var content = """
+            {{! a comment naming {{nothing}} }}
+            {{!-- a long comment with {{#each nothing}} in it --}}
+            {{#each items}}{{@index}} {{this}} {{.}} {{@first}} {{@last}}{{/each}}
+            {{#if true}}{{lookup items 0}}{{lookup items "key"}}{{/if}}
+            \{{not_a_variable}}
+            """;
+
+        var error = Accepted(content, new VariableDefinition("items", VariableType.Array));
+
+        Assert.Null(error);
+    }
+
+    [Fact]
+    public void Validate_UnclosedBlock_RefusedAsInvalidTemplate()
+    {
+        var content = "{{#if x}}never closed";
+
+        var error = Refused(content, new VariableDefinition("x"));
+
+        Assert.Equal("invalid_template", error.Code);
+        Assert.Equal("content", error.Field);
+    }
+
+    [Fact]
+    public void Validate_MismatchedClose_RefusedAsInvalidTemplate()
+    {
+        var content = "{{#if x}}a{{/each}}";
+
+        var error = Refused(content, new VariableDefinition("x"));
+
+        Assert.Equal("invalid_template", error.Code);
+    }
+
+    [Fact]
+    public void Validate_UnknownHelperCall_RefusedNamingIt()
+    {
+        var content = "{{foo bar}}";
+
+        var error = Refused(content, new VariableDefinition("bar"));
+
+        Assert.Equal("unknown_helper", error.Code);
+        Assert.Contains("'foo'", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Validate_UnknownBlockHelper_RefusedNamingIt()
+    {
+        var content = "{{#shout bar}}x{{/shout}}";
+
+        var error = Refused(content, new VariableDefinition("bar"));
+
+        Assert.Equal("unknown_helper", error.Code);
+        Assert.Contains("'shout'", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Validate_SectionOnDeclaredArray_ItemNamesAreNotChecked()
+    {
+        var content = "{{#messages}}{{role}}: {{content}}{{/messages}}";
+
+        var error = Accepted(content, new VariableDefinition("messages", VariableType.Array));
+
+        Assert.Null(error);
+    }
+
+    [Fact]
+    public void Validate_Partial_RefusedAsUnsupported()
+    {
+        var content = "{{> header}}";
+
+        var error = Refused(content);
+
+        Assert.Equal("unsupported_template", error.Code);
+    }
+
+    [Fact]
+    public void Validate_DuplicateVariableNames_Refused()
+    {
+        VariableDefinition[] variables = [new("name"), new("other"), new("name", VariableType.Number)];
+
+        var error = Assert.Throws<InvalidInputException>(() => _engine.Validate("{{name}}", variables));
+
+        Assert.Equal("duplicate_variable", error.Code);
+        Assert.Equal("variables[2].name", error.Field);
+        Assert.Contains("'name'", error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("1st")]
+    [InlineData("has space")]
+    [InlineData("kebab-case")]
+    [InlineData("dotted.name")]
+    [InlineData("name\n")]
+    public void Validate_InvalidVariableName_Refused(string name)
+    {
+        VariableDefinition[] variables = [new(name)];
+
+        var error = Assert.Throws<InvalidInputException>(() => _engine.Validate("text", variables));
+
+        Assert.Equal("invalid_variable", error.Code);
+        Assert.Equal("variables[0].name", error.Field);
+    }
+
+    [Fact]
+    public void Validate_TooManyVariables_Refused()
+    {
+        var variables = Enumerable.Range(0, PromptRules.MaxVariables + 1).Select(i => new VariableDefinition($"v{i}")).ToArray();
+
+        var error = Assert.Throws<InvalidInputException>(() => _engine.Validate("text", variables));
+
+        Assert.Equal("too_many", error.Code);
+    }
+
+    [Theory]
+    [InlineData("^(a)\\1$")]
+    [InlineData("^a(?=b)")]
+    [InlineData("(?<!x)y")]
+    [InlineData("(?>a+)b")]
+    public void Validate_PatternWithoutLinearTimeGuarantee_RefusedWithClearMessage(string pattern)
+    {
+        VariableDefinition[] variables = [new("code", Validation: pattern)];
+
+        var error = Assert.Throws<InvalidInputException>(() => _engine.Validate("{{code}}", variables));
+
+        Assert.Equal("invalid_validation", error.Code);
+        Assert.Equal("variables[0].validation", error.Field);
+        Assert.Contains("'code'", error.Message, StringComparison.Ordinal);
+        Assert.Contains("linear-time", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Validate_PatternThatDoesNotCompile_RefusedNamingVariable()
+    {
+        VariableDefinition[] variables = [new("code", Validation: "([")];
+
+        var error = Assert.Throws<InvalidInputException>(() => _engine.Validate("{{code}}", variables));
+
+        Assert.Equal("invalid_validation", error.Code);
+        Assert.Equal("variables[0].validation", error.Field);
+        Assert.Contains("'code'", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Validate_PatternOnNonStringVariable_Refused()
+    {
+        VariableDefinition[] variables = [new("count", VariableType.Number, Validation: "^[0-9]+$")];
+
+        var error = Assert.Throws<InvalidInputException>(() => _engine.Validate("{{count}}", variables));
+
+        Assert.Equal("invalid_validation", error.Code);
+        Assert.Contains("'count'", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Validate_DefaultOfWrongType_Refused()
+    {
+        VariableDefinition[] variables = [new("count", VariableType.Number, DefaultValue: Json("\"three\""))];
+
+        var error = Assert.Throws<InvalidInputException>(() => _engine.Validate("{{count}}", variables));
+
+        Assert.Equal("invalid_variable", error.Code);
+        Assert.Equal("variables[0].defaultValue", error.Field);
+    }
+
+    [Fact]
+    public void Validate_DefaultFailingPattern_Refused()
+    {
+        VariableDefinition[] variables = [new("lang", DefaultValue: Json("\"english\""), Validation: "^[a-z]{2}$")];
+
+        var error = Assert.Throws<InvalidInputException>(() => _engine.Validate("{{lang}}", variables));
+
+        Assert.Equal("variables[0].defaultValue", error.Field);
+    }
+
+    [Fact]
+    public void For_SameVersionId_ReturnsSameCompiledInstance()
+    {
+        var version = Version("v1", "Hi {{name}}", new VariableDefinition("name"));
+
+        var first = _engine.For(version);
+        var second = _engine.For(version with { Content = "changed, but the id says it is the same immutable version" });
+
+        Assert.Same(first, second);
+    }
+
+    [Fact]
+    public void For_DifferentVersionIds_ReturnDifferentInstances()
+    {
+        var a = Version("v1", "A {{name}}", new VariableDefinition("name"));
+        var b = Version("v2", "B {{name}}", new VariableDefinition("name"));
+
+        var first = _engine.For(a);
+        var second = _engine.For(b);
+
+        Assert.NotSame(first, second);
+        Assert.Equal("B x", second.Render(Inputs(("name", "\"x\""))));
+    }
+
+    [Fact]
+    public void For_ManyThreadsAskingForOneVersion_AllGetOneInstance()
+    {
+        var version = Version("v1", "Hi {{name}}", new VariableDefinition("name"));
+        var compiled = new CompiledPrompt[64];
+
+        Parallel.For(0, compiled.Length, i => compiled[i] = _engine.For(version));
+
+        Assert.All(compiled, c => Assert.Same(compiled[0], c));
+    }
+}
