@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
 
 namespace PromptVault.Core.Prompts;
 
@@ -18,8 +19,10 @@ public sealed record VariableDefinition(
     string? Validation = null)
 {
     /// <summary>Whether a caller may leave this variable out.</summary>
+    [JsonIgnore]
     public bool IsOptional => !Required || HasDefault;
 
     /// <summary>Whether a non-null default is declared.</summary>
+    [JsonIgnore]
     public bool HasDefault => DefaultValue is { ValueKind: not JsonValueKind.Null and not JsonValueKind.Undefined };
 }

@@ -1,0 +1,72 @@
+using Microsoft.Data.Sqlite;
+
+namespace PromptVault.Storage.Sqlite;
+
+/// <summary>
+/// Opens connections to one SQLite database file, each set up for concurrent use: write-ahead log, foreign keys, a busy
+/// timeout so writers wait for each other instead of failing, and <c>synchronous=NORMAL</c>.
+/// </summary>
+/// <remarks>Register one per database as a singleton (the SQLite counterpart of an <c>NpgsqlDataSource</c>). Thread-safe.</remarks>
+public sealed class SqliteConnectionFactory
+{
+    private static readonly TimeSpan DefaultBusyTimeout = TimeSpan.FromSeconds(10);
+
+    private readonly string connectionPragmas;
+
+    // The journal mode is stored in the database file, so setting it once per factory (per database) is enough.
+    private volatile bool walEnabled;
+
+    /// <param name="databasePath">The database file; it and its directory are created on first use.</param>
+    public SqliteConnectionFactory(string databasePath)
+        : this(databasePath, DefaultBusyTimeout)
+    {
+    }
+
+    internal SqliteConnectionFactory(string databasePath, TimeSpan busyTimeout)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(databasePath);
+        DatabasePath = Path.GetFullPath(databasePath);
+        BusyTimeout = busyTimeout;
+        // busy_timeout comes first so the one-time switch to WAL also waits for other connections.
+        connectionPragmas = $"PRAGMA busy_timeout = {(int)busyTimeout.TotalMilliseconds}; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;";
+        ConnectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = DatabasePath,
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Pooling = true,
+            // Microsoft.Data.Sqlite also retries SQLITE_BUSY until the command timeout (whole seconds; 0 would mean forever).
+            DefaultTimeout = Math.Max(1, (int)Math.Ceiling(busyTimeout.TotalSeconds)),
+        }.ToString();
+    }
+
+    /// <summary>The full path of the database file.</summary>
+    public string DatabasePath { get; }
+
+    public string ConnectionString { get; }
+
+    /// <summary>How long a statement waits for another connection's lock before it fails with SQLITE_BUSY: 10 seconds.</summary>
+    internal TimeSpan BusyTimeout { get; }
+
+    /// <summary>Opens a configured connection; the caller disposes it.</summary>
+    public async Task<SqliteConnection> OpenAsync(CancellationToken cancellationToken = default)
+    {
+        if (!walEnabled && Path.GetDirectoryName(DatabasePath) is { Length: > 0 } directory)
+            Directory.CreateDirectory(directory);
+
+        var connection = new SqliteConnection(ConnectionString);
+        try
+        {
+            await connection.OpenAsync(cancellationToken);
+            await using var command = connection.CreateCommand();
+            command.CommandText = walEnabled ? connectionPragmas : connectionPragmas + " PRAGMA journal_mode = WAL;";
+            await command.ExecuteNonQueryAsync(cancellationToken);
+            walEnabled = true;
+            return connection;
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
+    }
+}

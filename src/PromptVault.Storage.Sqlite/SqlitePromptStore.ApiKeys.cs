@@ -1,0 +1,68 @@
+using Dapper;
+using PromptVault.Core.Audit;
+using PromptVault.Core.Auth;
+using PromptVault.Core.Storage;
+using static PromptVault.Storage.Sqlite.SqliteValues;
+
+namespace PromptVault.Storage.Sqlite;
+
+public sealed partial class SqlitePromptStore : IApiKeyStore
+{
+    public Task<ApiKey?> FindActiveByHashAsync(string keyHash, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(keyHash);
+        return WithConnectionAsync(async connection =>
+        {
+            var row = await connection.QuerySingleOrDefaultAsync<ApiKeyRow>(Command(
+                $"SELECT {ApiKeyRow.Columns} FROM api_keys WHERE key_hash = @keyHash AND revoked_at IS NULL", new { keyHash }, cancellationToken));
+            return row?.ToKey();
+        }, cancellationToken);
+    }
+
+    public Task<IReadOnlyList<ApiKey>> ListKeysAsync(CancellationToken cancellationToken = default) =>
+        WithConnectionAsync<IReadOnlyList<ApiKey>>(async connection =>
+        {
+            var rows = await connection.QueryAsync<ApiKeyRow>(Command(
+                $"SELECT {ApiKeyRow.Columns} FROM api_keys ORDER BY created_at, id", null, cancellationToken));
+            return rows.Select(r => r.ToKey()).ToList();
+        }, cancellationToken);
+
+    /// <summary>Whether any key was ever created, revoked ones included: the first admin key is only made for a new database.</summary>
+    public Task<bool> AnyKeyAsync(CancellationToken cancellationToken = default) =>
+        WithConnectionAsync(connection => connection.ExecuteScalarAsync<bool>(Command("SELECT EXISTS (SELECT 1 FROM api_keys)", null, cancellationToken)),
+            cancellationToken);
+
+    public Task CreateKeyAsync(ApiKey key, string keyHash, AuditEntry audit, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        ArgumentException.ThrowIfNullOrEmpty(keyHash);
+        ArgumentNullException.ThrowIfNull(audit);
+        return WriteAsync(async (connection, transaction) =>
+        {
+            await connection.ExecuteAsync(Command("""
+                INSERT INTO api_keys (id, name, role, prefix, key_hash, created_at, created_by, revoked_at)
+                VALUES (@Id, @Name, @Role, @Prefix, @KeyHash, @CreatedAt, @CreatedBy, @RevokedAt)
+                """, new
+            {
+                key.Id, key.Name, Role = ToName(key.Role), key.Prefix, KeyHash = keyHash,
+                CreatedAt = ToText(key.CreatedAt), key.CreatedBy, RevokedAt = ToText(key.RevokedAt),
+            }, cancellationToken, transaction));
+            await InsertAuditAsync(connection, transaction, audit, cancellationToken);
+            return true;
+        }, cancellationToken);
+    }
+
+    public Task<bool> RevokeKeyAsync(string id, DateTimeOffset at, AuditEntry audit, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(id);
+        ArgumentNullException.ThrowIfNull(audit);
+        return WriteAsync(async (connection, transaction) =>
+        {
+            var revoked = await connection.ExecuteAsync(Command("UPDATE api_keys SET revoked_at = @At WHERE id = @id AND revoked_at IS NULL",
+                new { id, At = ToText(at) }, cancellationToken, transaction));
+            if (revoked == 0) return false;
+            await InsertAuditAsync(connection, transaction, audit, cancellationToken);
+            return true;
+        }, cancellationToken);
+    }
+}

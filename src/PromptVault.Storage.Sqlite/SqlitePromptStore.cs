@@ -1,0 +1,296 @@
+using Dapper;
+using Microsoft.Data.Sqlite;
+using PromptVault.Core;
+using PromptVault.Core.Audit;
+using PromptVault.Core.Prompts;
+using PromptVault.Core.Storage;
+using PromptVault.Core.Versioning;
+using static PromptVault.Storage.Sqlite.SqliteValues;
+
+namespace PromptVault.Storage.Sqlite;
+
+/// <summary>
+/// Prompts, versions, labels, the audit log and API keys in one SQLite file. Every write is one <c>BEGIN IMMEDIATE</c>
+/// transaction, so concurrent writers queue behind the busy timeout instead of failing.
+/// </summary>
+/// <remarks>
+/// Thread-safe; register it as a singleton. Run <see cref="SqliteDatabase.MigrateAsync"/> before first use.
+/// A database still locked after the busy timeout surfaces as a <see cref="TimeoutException"/> that says it is transient.
+/// </remarks>
+public sealed partial class SqlitePromptStore(SqliteConnectionFactory connections) : IPromptStore
+{
+    private readonly SqliteConnectionFactory connections = connections ?? throw new ArgumentNullException(nameof(connections));
+
+    public Task<Prompt?> FindPromptAsync(string name, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        return WithConnectionAsync(async connection =>
+        {
+            var row = await connection.QuerySingleOrDefaultAsync<PromptRow>(Command(
+                $"SELECT {PromptRow.Columns} FROM prompts p WHERE p.name = @name", new { name }, cancellationToken));
+            return row?.ToPrompt();
+        }, cancellationToken);
+    }
+
+    public Task<IReadOnlyList<PromptListing>> ListPromptsAsync(PromptFilter filter, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(filter);
+        var conditions = new List<string>();
+        if (filter.Type is not null) conditions.Add("p.type = @Type");
+        if (filter.Category is not null) conditions.Add("p.category = @Category");
+        if (filter.Tag is not null) conditions.Add("EXISTS (SELECT 1 FROM json_each(p.tags) t WHERE t.value = @Tag)");
+        var where = conditions.Count == 0 ? "" : "WHERE " + string.Join(" AND ", conditions);
+        var parameters = new { Type = filter.Type is { } type ? ToName(type) : null, filter.Category, filter.Tag };
+
+        return WithConnectionAsync<IReadOnlyList<PromptListing>>(async connection =>
+        {
+            // Two queries (prompts with their latest versions, then their labels) read from one snapshot.
+            using var transaction = connection.BeginTransaction(deferred: true);
+            var latest = await connection.QueryAsync<PromptRow, VersionRow, (PromptRow Prompt, VersionRow Version)>(Command($"""
+                SELECT {PromptRow.Columns}, {VersionRow.Columns}
+                FROM prompts p
+                JOIN versions v ON v.prompt_id = p.id AND v.sequence = (SELECT MAX(sequence) FROM versions WHERE prompt_id = p.id)
+                {where}
+                ORDER BY p.name
+                """, parameters, cancellationToken, transaction), (p, v) => (p, v), splitOn: "Id");
+            var labels = (await connection.QueryAsync<LabelRow>(Command($"""
+                SELECT {LabelRow.Columns}
+                FROM labels l
+                JOIN versions v ON v.id = l.version_id
+                JOIN prompts p ON p.id = l.prompt_id
+                {where}
+                ORDER BY l.name
+                """, parameters, cancellationToken, transaction))).Select(l => l.ToLabel()).ToLookup(l => l.PromptId);
+
+            return latest.Select(r => new PromptListing(r.Prompt.ToPrompt(), r.Version.ToVersion(), labels[r.Prompt.Id].ToList())).ToList();
+        }, cancellationToken);
+    }
+
+    public Task<IReadOnlyList<PromptVersion>> ListVersionsAsync(string promptId, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(promptId);
+        return WithConnectionAsync<IReadOnlyList<PromptVersion>>(async connection =>
+        {
+            var rows = await connection.QueryAsync<VersionRow>(Command(
+                $"SELECT {VersionRow.Columns} FROM versions v WHERE v.prompt_id = @promptId ORDER BY v.sequence DESC", new { promptId }, cancellationToken));
+            return rows.Select(r => r.ToVersion()).ToList();
+        }, cancellationToken);
+    }
+
+    public Task<PromptVersion?> FindVersionAsync(string promptId, SemanticVersion version, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(promptId);
+        return FindVersionAsync("v.prompt_id = @promptId AND v.major = @Major AND v.minor = @Minor AND v.patch = @Patch",
+            new { promptId, version.Major, version.Minor, version.Patch }, cancellationToken);
+    }
+
+    public Task<PromptVersion?> FindVersionByIdAsync(string promptId, string versionId, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(promptId);
+        ArgumentNullException.ThrowIfNull(versionId);
+        return FindVersionAsync("v.id = @versionId AND v.prompt_id = @promptId", new { promptId, versionId }, cancellationToken);
+    }
+
+    public Task<PromptVersion?> FindLatestVersionAsync(string promptId, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(promptId);
+        return FindVersionAsync("v.prompt_id = @promptId ORDER BY v.sequence DESC LIMIT 1", new { promptId }, cancellationToken);
+    }
+
+    public Task<IReadOnlyList<Label>> ListLabelsAsync(string promptId, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(promptId);
+        return WithConnectionAsync<IReadOnlyList<Label>>(async connection =>
+        {
+            var rows = await connection.QueryAsync<LabelRow>(Command($"""
+                SELECT {LabelRow.Columns} FROM labels l JOIN versions v ON v.id = l.version_id
+                WHERE l.prompt_id = @promptId ORDER BY l.name
+                """, new { promptId }, cancellationToken));
+            return rows.Select(r => r.ToLabel()).ToList();
+        }, cancellationToken);
+    }
+
+    public Task SaveAsync(PromptChanges changes, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(changes);
+        return WriteAsync(async (connection, transaction) =>
+        {
+            if (changes.NewPrompt is { } prompt)
+                await InsertPromptAsync(connection, transaction, prompt, cancellationToken);
+            if (changes.TouchedPrompt is { } touched)
+            {
+                await connection.ExecuteAsync(Command("UPDATE prompts SET updated_at = @UpdatedAt, updated_by = @UpdatedBy WHERE id = @Id",
+                    new { touched.Id, UpdatedAt = ToText(touched.UpdatedAt), touched.UpdatedBy }, cancellationToken, transaction));
+            }
+            if (changes.NewVersion is { } version)
+                await InsertVersionAsync(connection, transaction, version, cancellationToken);
+            foreach (var change in changes.StatusChanges)
+                await ChangeStatusAsync(connection, transaction, change, cancellationToken);
+            foreach (var change in changes.LabelChanges)
+                await MoveLabelAsync(connection, transaction, change, cancellationToken);
+            foreach (var entry in changes.Audit)
+                await InsertAuditAsync(connection, transaction, entry, cancellationToken);
+            return true;
+        }, cancellationToken);
+    }
+
+    public Task<IReadOnlyList<AuditEntry>> ListAuditAsync(AuditQuery query, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        ArgumentOutOfRangeException.ThrowIfNegative(query.Limit);
+        // Two statements rather than "@PromptName IS NULL OR ...", so SQLite can walk ix_audit_prompt_name backwards.
+        var sql = query.PromptName is null
+            ? $"SELECT {AuditRow.Columns} FROM audit ORDER BY id DESC LIMIT @Limit"
+            : $"SELECT {AuditRow.Columns} FROM audit WHERE prompt_name = @PromptName ORDER BY id DESC LIMIT @Limit";
+        return WithConnectionAsync<IReadOnlyList<AuditEntry>>(async connection =>
+        {
+            var rows = await connection.QueryAsync<AuditRow>(Command(sql, new { query.PromptName, query.Limit }, cancellationToken));
+            return rows.Select(r => r.ToEntry()).ToList();
+        }, cancellationToken);
+    }
+
+    private static async Task InsertPromptAsync(SqliteConnection connection, SqliteTransaction transaction, Prompt prompt, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await connection.ExecuteAsync(Command("""
+                INSERT INTO prompts (id, name, description, type, tags, category, created_at, created_by, updated_at, updated_by)
+                VALUES (@Id, @Name, @Description, @Type, @Tags, @Category, @CreatedAt, @CreatedBy, @UpdatedAt, @UpdatedBy)
+                """, new
+            {
+                prompt.Id, prompt.Name, prompt.Description, Type = ToName(prompt.Type), Tags = ToJson(prompt.Tags.ToList()), prompt.Category,
+                CreatedAt = ToText(prompt.CreatedAt), prompt.CreatedBy, UpdatedAt = ToText(prompt.UpdatedAt), prompt.UpdatedBy,
+            }, cancellationToken, transaction));
+        }
+        catch (SqliteException e) when (SqliteErrors.IsUniqueViolation(e))
+        {
+            throw new ConflictException("prompt_exists", $"prompt '{prompt.Name}' already exists; push a new version to it instead.", "name");
+        }
+    }
+
+    private static async Task InsertVersionAsync(SqliteConnection connection, SqliteTransaction transaction, PromptVersion version, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await connection.ExecuteAsync(Command("""
+                INSERT INTO versions (id, prompt_id, sequence, major, minor, patch, content, variables, metadata, change_description, created_by, created_at, status)
+                VALUES (@Id, @PromptId, @Sequence, @Major, @Minor, @Patch, @Content, @Variables, @Metadata, @ChangeDescription, @CreatedBy, @CreatedAt, @Status)
+                """, new
+            {
+                version.Id, version.PromptId, version.Sequence, version.Version.Major, version.Version.Minor, version.Version.Patch,
+                version.Content, Variables = ToJson(version.Variables.ToList()), Metadata = ToJson(version.Metadata),
+                version.ChangeDescription, version.CreatedBy, CreatedAt = ToText(version.CreatedAt), Status = ToName(version.Status),
+            }, cancellationToken, transaction));
+        }
+        catch (SqliteException e) when (SqliteErrors.IsUniqueViolation(e))
+        {
+            throw new ConcurrentWriteException(
+                $"version {version.Version} (sequence {version.Sequence}) of prompt {version.PromptId} was written by another writer first.");
+        }
+    }
+
+    private static async Task ChangeStatusAsync(SqliteConnection connection, SqliteTransaction transaction, StatusChange change, CancellationToken cancellationToken)
+    {
+        var changed = await connection.ExecuteAsync(Command("UPDATE versions SET status = @To WHERE id = @VersionId AND status = @From",
+            new { change.VersionId, From = ToName(change.From), To = ToName(change.To) }, cancellationToken, transaction));
+        if (changed == 0)
+            throw new ConcurrentWriteException($"version {change.VersionId} is no longer {ToName(change.From)}.");
+    }
+
+    private static async Task MoveLabelAsync(SqliteConnection connection, SqliteTransaction transaction, LabelChange change, CancellationToken cancellationToken)
+    {
+        var parameters = new
+        {
+            change.PromptId, Name = change.Label, From = change.FromVersionId, To = change.ToVersionId, At = ToText(change.At), change.By,
+        };
+        int changed;
+        if (change.FromVersionId is null)
+        {
+            if (change.ToVersionId is null)
+            {
+                // Expects no label and leaves none: only check the expectation.
+                changed = await connection.ExecuteScalarAsync<long>(Command("SELECT COUNT(*) FROM labels WHERE prompt_id = @PromptId AND name = @Name",
+                    parameters, cancellationToken, transaction)) == 0 ? 1 : 0;
+            }
+            else
+            {
+                try
+                {
+                    changed = await connection.ExecuteAsync(Command("""
+                        INSERT INTO labels (prompt_id, name, version_id, updated_at, updated_by) VALUES (@PromptId, @Name, @To, @At, @By)
+                        """, parameters, cancellationToken, transaction));
+                }
+                catch (SqliteException e) when (SqliteErrors.IsPrimaryKeyViolation(e))
+                {
+                    changed = 0;
+                }
+            }
+        }
+        else if (change.ToVersionId is null)
+        {
+            changed = await connection.ExecuteAsync(Command("DELETE FROM labels WHERE prompt_id = @PromptId AND name = @Name AND version_id = @From",
+                parameters, cancellationToken, transaction));
+        }
+        else
+        {
+            changed = await connection.ExecuteAsync(Command("""
+                UPDATE labels SET version_id = @To, updated_at = @At, updated_by = @By
+                WHERE prompt_id = @PromptId AND name = @Name AND version_id = @From
+                """, parameters, cancellationToken, transaction));
+        }
+        if (changed == 0)
+            throw new ConcurrentWriteException(
+                $"label '{change.Label}' of prompt {change.PromptId} no longer points at {change.FromVersionId ?? "nothing"}.");
+    }
+
+    private static Task InsertAuditAsync(SqliteConnection connection, SqliteTransaction transaction, AuditEntry entry, CancellationToken cancellationToken) =>
+        connection.ExecuteAsync(Command("""
+            INSERT INTO audit (timestamp, actor, action, prompt_name, subject, before_json, after_json)
+            VALUES (@Timestamp, @Actor, @Action, @PromptName, @Subject, @Before, @After)
+            """, new
+        {
+            Timestamp = ToText(entry.Timestamp), entry.Actor, entry.Action, entry.PromptName, entry.Subject,
+            Before = State(entry.Before), After = State(entry.After),
+        }, cancellationToken, transaction));
+
+    private static string? State(IReadOnlyDictionary<string, string?>? state) =>
+        state is null ? null : ToJson(new Dictionary<string, string?>(state));
+
+    /// <param name="clause">The statement after <c>WHERE</c>: the condition, and an order when several rows match.</param>
+    private Task<PromptVersion?> FindVersionAsync(string clause, object parameters, CancellationToken cancellationToken) =>
+        WithConnectionAsync(async connection =>
+        {
+            var row = await connection.QueryFirstOrDefaultAsync<VersionRow>(Command(
+                $"SELECT {VersionRow.Columns} FROM versions v WHERE {clause}", parameters, cancellationToken));
+            return row?.ToVersion();
+        }, cancellationToken);
+
+    private static CommandDefinition Command(string sql, object? parameters, CancellationToken cancellationToken, SqliteTransaction? transaction = null) =>
+        new(sql, parameters, transaction, cancellationToken: cancellationToken);
+
+    /// <summary>Runs <paramref name="work"/> on a new connection, translating a lock that outlasted the busy timeout.</summary>
+    private async Task<T> WithConnectionAsync<T>(Func<SqliteConnection, Task<T>> work, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await using var connection = await connections.OpenAsync(cancellationToken);
+            return await work(connection);
+        }
+        catch (SqliteException e) when (SqliteErrors.IsBusy(e))
+        {
+            throw SqliteErrors.Transient(e, connections.BusyTimeout);
+        }
+    }
+
+    /// <summary>Runs <paramref name="write"/> in one transaction, committed when it returns and rolled back when it throws.</summary>
+    private Task<T> WriteAsync<T>(Func<SqliteConnection, SqliteTransaction, Task<T>> write, CancellationToken cancellationToken) =>
+        WithConnectionAsync(async connection =>
+        {
+            // BeginTransaction() is BEGIN IMMEDIATE: the write lock is taken (or waited for) up front, so a transaction never
+            // has to upgrade a read lock, which SQLite refuses with SQLITE_BUSY without waiting.
+            using var transaction = connection.BeginTransaction();
+            var result = await write(connection, transaction);
+            transaction.Commit();
+            return result;
+        }, cancellationToken);
+}

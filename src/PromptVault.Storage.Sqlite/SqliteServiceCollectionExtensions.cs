@@ -1,0 +1,25 @@
+using PromptVault.Core.Storage;
+using PromptVault.Storage.Sqlite;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+public static class SqliteServiceCollectionExtensions
+{
+    /// <summary>
+    /// Stores prompts and API keys in the SQLite file <paramref name="databasePath"/>: registers <see cref="SqliteConnectionFactory"/>,
+    /// <see cref="SqliteDatabase"/> and <see cref="SqlitePromptStore"/> as <see cref="IPromptStore"/> and <see cref="IApiKeyStore"/>, all singletons.
+    /// </summary>
+    /// <remarks>Migrate at startup, before serving: <c>await app.Services.GetRequiredService&lt;SqliteDatabase&gt;().MigrateAsync();</c></remarks>
+    public static IServiceCollection AddPromptVaultSqlite(this IServiceCollection services, string databasePath)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentException.ThrowIfNullOrWhiteSpace(databasePath);
+
+        services.AddSingleton(new SqliteConnectionFactory(databasePath));
+        services.AddSingleton<SqliteDatabase>();
+        services.AddSingleton<SqlitePromptStore>();
+        services.AddSingleton<IPromptStore>(sp => sp.GetRequiredService<SqlitePromptStore>());
+        services.AddSingleton<IApiKeyStore>(sp => sp.GetRequiredService<SqlitePromptStore>());
+        return services;
+    }
+}

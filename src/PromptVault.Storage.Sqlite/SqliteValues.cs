@@ -1,0 +1,31 @@
+using System.Globalization;
+using System.Text.Json;
+using PromptVault.Core;
+using PromptVault.Core.Contracts;
+
+namespace PromptVault.Storage.Sqlite;
+
+/// <summary>How values are written to columns: UTC ISO 8601 text, enum wire names, the API's JSON.</summary>
+internal static class SqliteValues
+{
+    public static string ToText(DateTimeOffset value) => value.ToUniversalTime().ToString("O", CultureInfo.InvariantCulture);
+
+    public static string? ToText(DateTimeOffset? value) => value is { } v ? ToText(v) : null;
+
+    public static DateTimeOffset ToTime(string text) => DateTimeOffset.ParseExact(text, "O", CultureInfo.InvariantCulture);
+
+    public static DateTimeOffset? ToTimeOrNull(string? text) => text is null ? null : ToTime(text);
+
+    public static string ToName<TEnum>(TEnum value) where TEnum : struct, Enum => Names.Of(value);
+
+    public static TEnum ToEnum<TEnum>(string text) where TEnum : struct, Enum =>
+        Names.TryParse(text, out TEnum value) ? value
+            : throw new InvalidOperationException($"The database holds '{text}', which is not a {typeof(TEnum).Name}.");
+
+    // T is a concrete type of PromptVaultJsonContext (List<...>, Dictionary<...>, PromptMetadata).
+    public static string ToJson<T>(T value) => JsonSerializer.Serialize(value, PromptVaultJson.Options);
+
+    public static T FromJson<T>(string json) =>
+        JsonSerializer.Deserialize<T>(json, PromptVaultJson.Options)
+            ?? throw new InvalidOperationException($"The database holds JSON null where a {typeof(T).Name} was expected.");
+}

@@ -1,0 +1,421 @@
+using PromptVault.Core;
+using PromptVault.Core.Audit;
+using PromptVault.Core.Auth;
+using PromptVault.Core.Prompts;
+using PromptVault.Core.Storage;
+using PromptVault.Core.Versioning;
+using static PromptVault.Storage.Sqlite.Tests.Samples;
+
+namespace PromptVault.Storage.Sqlite.Tests;
+
+/// <summary>
+/// What every <see cref="IPromptStore"/> and <see cref="IApiKeyStore"/> must do. Each provider inherits this suite and
+/// supplies a new, empty, migrated store; a provider difference is an override with a comment.
+/// </summary>
+public abstract class PromptStoreContractTests
+{
+    protected static CancellationToken Cancel => TestContext.Current.CancellationToken;
+
+    /// <summary>A new, empty store; both interfaces may be the same object.</summary>
+    protected abstract Task<(IPromptStore Prompts, IApiKeyStore Keys)> CreateStoreAsync();
+
+    [Fact]
+    public async Task SaveAsync_NewPromptWithVersion_RoundTripsEveryField()
+    {
+        var (store, _) = await CreateStoreAsync();
+        var prompt = Prompt("support/reply-v2.x", PromptType.FewShot, "support", "support", "email");
+        var version = Version(prompt, 1);
+
+        await store.SaveAsync(Created(prompt, version), Cancel);
+
+        Assert.Equal(Json(prompt), Json(await store.FindPromptAsync(prompt.Name, Cancel)));
+        Assert.Equal(Json(version), Json(await store.FindVersionAsync(prompt.Id, version.Version, Cancel)));
+        Assert.Equal(Json(version), Json(await store.FindVersionByIdAsync(prompt.Id, version.Id, Cancel)));
+        var latest = await store.FindLatestVersionAsync(prompt.Id, Cancel);
+        Assert.Equal(Json(version), Json(latest));
+        Assert.Null(latest!.Variables[0].DefaultValue);
+        Assert.Equal("0.70", latest.Variables[2].DefaultValue!.Value.GetRawText());
+        Assert.Equal(Json(Metadata), Json(latest.Metadata));
+    }
+
+    [Fact]
+    public async Task FindAsync_UnknownPromptOrVersion_ReturnsNullOrEmpty()
+    {
+        var (store, _) = await CreateStoreAsync();
+        var prompt = Prompt("known");
+        await store.SaveAsync(Created(prompt, Version(prompt, 1)), Cancel);
+
+        Assert.Null(await store.FindPromptAsync("unknown", Cancel));
+        Assert.Null(await store.FindVersionAsync(prompt.Id, new SemanticVersion(9, 9, 9), Cancel));
+        Assert.Null(await store.FindVersionByIdAsync(prompt.Id, "unknown", Cancel));
+        Assert.Null(await store.FindLatestVersionAsync("unknown", Cancel));
+        Assert.Empty(await store.ListVersionsAsync("unknown", Cancel));
+        Assert.Empty(await store.ListLabelsAsync(prompt.Id, Cancel));
+    }
+
+    [Fact]
+    public async Task FindVersionByIdAsync_VersionOfAnotherPrompt_ReturnsNull()
+    {
+        var (store, _) = await CreateStoreAsync();
+        var first = Prompt("first");
+        var second = Prompt("second");
+        var secondVersion = Version(second, 1);
+        await store.SaveAsync(Created(first, Version(first, 1)), Cancel);
+        await store.SaveAsync(Created(second, secondVersion), Cancel);
+
+        var found = await store.FindVersionByIdAsync(first.Id, secondVersion.Id, Cancel);
+
+        Assert.Null(found);
+    }
+
+    [Fact]
+    public async Task ListVersionsAsync_SeveralVersions_NewestFirst()
+    {
+        var (store, _) = await CreateStoreAsync();
+        var prompt = Prompt("history");
+        await store.SaveAsync(Created(prompt, Version(prompt, 1)), Cancel);
+        await store.SaveAsync(new PromptChanges { NewVersion = Version(prompt, 2, new SemanticVersion(2, 0, 0)) }, Cancel);
+        await store.SaveAsync(new PromptChanges { NewVersion = Version(prompt, 3, new SemanticVersion(2, 0, 1)) }, Cancel);
+
+        var versions = await store.ListVersionsAsync(prompt.Id, Cancel);
+        var latest = await store.FindLatestVersionAsync(prompt.Id, Cancel);
+
+        Assert.Equal(["2.0.1", "2.0.0", "1.0.0"], versions.Select(v => v.Version.ToString()));
+        Assert.Equal(3, latest!.Sequence);
+    }
+
+    [Fact]
+    public async Task SaveAsync_TouchedPrompt_UpdatesOnlyUpdatedAtAndBy()
+    {
+        var (store, _) = await CreateStoreAsync();
+        var prompt = Prompt("touched");
+        await store.SaveAsync(Created(prompt, Version(prompt, 1)), Cancel);
+        var touched = prompt with { UpdatedAt = Now.AddHours(1), UpdatedBy = "dave", Description = "not stored by a touch" };
+
+        await store.SaveAsync(new PromptChanges { TouchedPrompt = touched }, Cancel);
+
+        var found = await store.FindPromptAsync(prompt.Name, Cancel);
+        Assert.Equal(Json(prompt with { UpdatedAt = touched.UpdatedAt, UpdatedBy = "dave" }), Json(found));
+    }
+
+    [Fact]
+    public async Task SaveAsync_StatusChange_MovesStatus()
+    {
+        var (store, _) = await CreateStoreAsync();
+        var prompt = Prompt("reviewed");
+        var version = Version(prompt, 1);
+        await store.SaveAsync(Created(prompt, version), Cancel);
+
+        await store.SaveAsync(new PromptChanges { StatusChanges = [new StatusChange(version.Id, VersionStatus.Draft, VersionStatus.Review)] }, Cancel);
+
+        var found = await store.FindVersionByIdAsync(prompt.Id, version.Id, Cancel);
+        Assert.Equal(VersionStatus.Review, found!.Status);
+    }
+
+    [Fact]
+    public async Task SaveAsync_LabelChanges_InsertMoveAndRemove()
+    {
+        var (store, _) = await CreateStoreAsync();
+        var prompt = Prompt("labelled");
+        var v1 = Version(prompt, 1);
+        var v2 = Version(prompt, 2);
+        await store.SaveAsync(Created(prompt, v1), Cancel);
+        await store.SaveAsync(new PromptChanges { NewVersion = v2 }, Cancel);
+
+        await store.SaveAsync(new PromptChanges { LabelChanges = [Label(prompt, "staging", null, v1.Id), Label(prompt, "production", null, v1.Id)] }, Cancel);
+        var inserted = await store.ListLabelsAsync(prompt.Id, Cancel);
+        await store.SaveAsync(new PromptChanges { LabelChanges = [Label(prompt, "staging", v1.Id, v2.Id)] }, Cancel);
+        var moved = await store.ListLabelsAsync(prompt.Id, Cancel);
+        await store.SaveAsync(new PromptChanges { LabelChanges = [Label(prompt, "production", v1.Id, null)] }, Cancel);
+        var removed = await store.ListLabelsAsync(prompt.Id, Cancel);
+
+        Assert.Equal(
+            [new Label(prompt.Id, "production", v1.Id, v1.Version, Now, "carol"), new Label(prompt.Id, "staging", v1.Id, v1.Version, Now, "carol")],
+            inserted);
+        Assert.Equal(new Label(prompt.Id, "staging", v2.Id, v2.Version, Now, "carol"), moved[1]);
+        Assert.Equal([new Label(prompt.Id, "staging", v2.Id, v2.Version, Now, "carol")], removed);
+    }
+
+    [Fact]
+    public async Task ListAuditAsync_AfterSaves_NewestFirstWithStateFilterAndLimit()
+    {
+        var (store, _) = await CreateStoreAsync();
+        var first = Prompt("first");
+        var second = Prompt("second");
+        await store.SaveAsync(Created(first, Version(first, 1)), Cancel);
+        await store.SaveAsync(Created(second, Version(second, 1)), Cancel);
+
+        var all = await store.ListAuditAsync(new AuditQuery(), Cancel);
+        var ofFirst = await store.ListAuditAsync(new AuditQuery("first"), Cancel);
+        var newest = await store.ListAuditAsync(new AuditQuery(Limit: 1), Cancel);
+
+        Assert.Equal(["second", "second", "first", "first"], all.Select(e => e.PromptName));
+        Assert.Equal(all.Select(e => e.Id).OrderDescending(), all.Select(e => e.Id));
+        Assert.All(all, e => Assert.True(e.Id > 0));
+        var expected = Audit(AuditActions.VersionCreated, "second", "1.0.0");
+        Assert.Equal(Json(expected with { Id = all[0].Id }), Json(all[0]));
+        Assert.Equal([AuditActions.VersionCreated, AuditActions.PromptCreated], ofFirst.Select(e => e.Action));
+        Assert.Equal([all[0].Id], newest.Select(e => e.Id));
+    }
+
+    [Fact]
+    public async Task ListPromptsAsync_NoFilter_ByNameWithLatestVersionAndLabels()
+    {
+        var (store, _) = await CreateStoreAsync();
+        var (alpha, alphaV1, alphaV2) = await SeedListingAsync(store);
+
+        var listings = await store.ListPromptsAsync(new PromptFilter(), Cancel);
+
+        Assert.Equal(["alpha", "beta", "gamma"], listings.Select(l => l.Prompt.Name));
+        Assert.Equal(Json(alpha), Json(listings[0].Prompt));
+        Assert.Equal(Json(alphaV2), Json(listings[0].Latest));
+        Assert.Equal(
+            [new Label(alpha.Id, "production", alphaV1.Id, alphaV1.Version, Now, "carol"), new Label(alpha.Id, "staging", alphaV2.Id, alphaV2.Version, Now, "carol")],
+            listings[0].Labels);
+        Assert.Empty(listings[1].Labels);
+        Assert.Equal(1, listings[1].Latest.Sequence);
+    }
+
+    [Theory]
+    [InlineData(null, null, null, "alpha,beta,gamma")]
+    [InlineData("few-shot", null, null, "gamma")]
+    [InlineData(null, "support", null, "alpha")]
+    [InlineData(null, null, "email", "alpha,gamma")]
+    [InlineData(null, null, "mail", "")]
+    [InlineData("system", null, "email", "alpha")]
+    [InlineData("user", "support", null, "")]
+    public async Task ListPromptsAsync_Filter_ReturnsMatchingPrompts(string? type, string? category, string? tag, string expected)
+    {
+        var (store, _) = await CreateStoreAsync();
+        await SeedListingAsync(store);
+        PromptType? promptType = Names.TryParse(type, out PromptType parsed) ? parsed : null;
+
+        var listings = await store.ListPromptsAsync(new PromptFilter(promptType, category, tag), Cancel);
+
+        Assert.Equal(expected, string.Join(",", listings.Select(l => l.Prompt.Name)));
+    }
+
+    [Fact]
+    public async Task SaveAsync_DuplicatePromptName_ThrowsPromptExistsAndWritesNothing()
+    {
+        var (store, _) = await CreateStoreAsync();
+        var original = Prompt("taken");
+        await store.SaveAsync(Created(original, Version(original, 1)), Cancel);
+        var duplicate = Prompt("taken");
+        var duplicateVersion = Version(duplicate, 1);
+
+        var error = await Assert.ThrowsAsync<ConflictException>(() => store.SaveAsync(Created(duplicate, duplicateVersion), Cancel));
+
+        Assert.Equal("prompt_exists", error.Code);
+        Assert.Null(await store.FindVersionByIdAsync(duplicate.Id, duplicateVersion.Id, Cancel));
+        Assert.Equal(2, (await store.ListAuditAsync(new AuditQuery(), Cancel)).Count);
+    }
+
+    [Fact]
+    public async Task SaveAsync_DuplicateSequence_ThrowsConcurrentWrite()
+    {
+        var (store, _) = await CreateStoreAsync();
+        var prompt = Prompt("raced");
+        await store.SaveAsync(Created(prompt, Version(prompt, 1)), Cancel);
+        await store.SaveAsync(new PromptChanges { NewVersion = Version(prompt, 2, new SemanticVersion(1, 0, 1)) }, Cancel);
+
+        await Assert.ThrowsAsync<ConcurrentWriteException>(() =>
+            store.SaveAsync(new PromptChanges { NewVersion = Version(prompt, 2, new SemanticVersion(1, 1, 0)) }, Cancel));
+
+        Assert.Equal(2, (await store.ListVersionsAsync(prompt.Id, Cancel)).Count);
+    }
+
+    [Fact]
+    public async Task SaveAsync_DuplicateVersionNumber_ThrowsConcurrentWrite()
+    {
+        var (store, _) = await CreateStoreAsync();
+        var prompt = Prompt("raced");
+        await store.SaveAsync(Created(prompt, Version(prompt, 1)), Cancel);
+
+        await Assert.ThrowsAsync<ConcurrentWriteException>(() =>
+            store.SaveAsync(new PromptChanges { NewVersion = Version(prompt, 2, SemanticVersion.Initial) }, Cancel));
+
+        Assert.Single(await store.ListVersionsAsync(prompt.Id, Cancel));
+    }
+
+    [Fact]
+    public async Task SaveAsync_StaleStatusExpectation_ThrowsConcurrentWrite()
+    {
+        var (store, _) = await CreateStoreAsync();
+        var prompt = Prompt("stale");
+        var version = Version(prompt, 1);
+        await store.SaveAsync(Created(prompt, version), Cancel);
+
+        await Assert.ThrowsAsync<ConcurrentWriteException>(() => store.SaveAsync(
+            new PromptChanges { StatusChanges = [new StatusChange(version.Id, VersionStatus.Review, VersionStatus.Approved)] }, Cancel));
+
+        Assert.Equal(VersionStatus.Draft, (await store.FindVersionByIdAsync(prompt.Id, version.Id, Cancel))!.Status);
+    }
+
+    [Theory]
+    [InlineData("insert where one exists")]
+    [InlineData("move from another version")]
+    [InlineData("remove from another version")]
+    [InlineData("expect none where one exists")]
+    public async Task SaveAsync_StaleLabelExpectation_ThrowsConcurrentWrite(string scenario)
+    {
+        var (store, _) = await CreateStoreAsync();
+        var prompt = Prompt("stale");
+        var v1 = Version(prompt, 1);
+        var v2 = Version(prompt, 2);
+        await store.SaveAsync(Created(prompt, v1), Cancel);
+        await store.SaveAsync(new PromptChanges { NewVersion = v2, LabelChanges = [Label(prompt, "production", null, v1.Id)] }, Cancel);
+        var change = scenario switch
+        {
+            "insert where one exists" => Label(prompt, "production", null, v2.Id),
+            "move from another version" => Label(prompt, "production", v2.Id, v1.Id),
+            "remove from another version" => Label(prompt, "production", v2.Id, null),
+            _ => Label(prompt, "production", null, null),
+        };
+
+        await Assert.ThrowsAsync<ConcurrentWriteException>(() => store.SaveAsync(new PromptChanges { LabelChanges = [change] }, Cancel));
+
+        var label = Assert.Single(await store.ListLabelsAsync(prompt.Id, Cancel));
+        Assert.Equal(v1.Id, label.VersionId);
+    }
+
+    [Fact]
+    public async Task SaveAsync_LabelConflictInChangeSet_WritesNothing()
+    {
+        var (store, _) = await CreateStoreAsync();
+        var prompt = Prompt("atomic");
+        var v1 = Version(prompt, 1);
+        await store.SaveAsync(Created(prompt, v1), Cancel);
+        await store.SaveAsync(new PromptChanges { LabelChanges = [Label(prompt, "production", null, v1.Id)] }, Cancel);
+        var v2 = Version(prompt, 2) with { Status = VersionStatus.Production };
+
+        await Assert.ThrowsAsync<ConcurrentWriteException>(() => store.SaveAsync(new PromptChanges
+        {
+            NewVersion = v2,
+            TouchedPrompt = prompt with { UpdatedAt = Now.AddDays(1), UpdatedBy = "mallory" },
+            StatusChanges = [new StatusChange(v1.Id, VersionStatus.Draft, VersionStatus.Deprecated)],
+            LabelChanges = [Label(prompt, "production", "a-version-that-lost-the-label", v2.Id)],
+            Audit = [Audit(AuditActions.Promoted, prompt.Name, "1.0.1")],
+        }, Cancel));
+
+        Assert.Equal([v1.Id], (await store.ListVersionsAsync(prompt.Id, Cancel)).Select(v => v.Id));
+        Assert.Equal(VersionStatus.Draft, (await store.FindVersionByIdAsync(prompt.Id, v1.Id, Cancel))!.Status);
+        Assert.Equal(v1.Id, Assert.Single(await store.ListLabelsAsync(prompt.Id, Cancel)).VersionId);
+        Assert.Equal("alice", (await store.FindPromptAsync(prompt.Name, Cancel))!.UpdatedBy);
+        Assert.Equal(2, (await store.ListAuditAsync(new AuditQuery(prompt.Name), Cancel)).Count);
+    }
+
+    [Fact]
+    public async Task SaveAsync_FiftyParallelNewVersions_AllSucceed()
+    {
+        var (store, _) = await CreateStoreAsync();
+        var prompt = Prompt("busy");
+        await store.SaveAsync(Created(prompt, Version(prompt, 1)), Cancel);
+
+        await Task.WhenAll(Enumerable.Range(2, 50).Select(sequence => Task.Run(() => store.SaveAsync(new PromptChanges
+        {
+            NewVersion = Version(prompt, sequence),
+            TouchedPrompt = prompt with { UpdatedAt = Now.AddMinutes(sequence) },
+            Audit = [Audit(AuditActions.VersionCreated, prompt.Name, $"1.0.{sequence - 1}")],
+        }, Cancel), Cancel)));
+
+        var versions = await store.ListVersionsAsync(prompt.Id, Cancel);
+        Assert.Equal(Enumerable.Range(1, 51).Reverse(), versions.Select(v => v.Sequence));
+        Assert.Equal(52, (await store.ListAuditAsync(new AuditQuery(prompt.Name), Cancel)).Count);
+    }
+
+    [Fact]
+    public async Task SaveAsync_NonUtcTimestamps_ReturnSameInstants()
+    {
+        var (store, _) = await CreateStoreAsync();
+        var local = new DateTimeOffset(2025, 6, 7, 8, 9, 10, TimeSpan.FromHours(5.5)).AddTicks(9_876_543);
+        var prompt = Prompt("offset") with { CreatedAt = local, UpdatedAt = local };
+        var version = Version(prompt, 1) with { CreatedAt = local };
+
+        await store.SaveAsync(Created(prompt, version), Cancel);
+
+        var found = await store.FindPromptAsync(prompt.Name, Cancel);
+        var foundVersion = await store.FindLatestVersionAsync(prompt.Id, Cancel);
+        Assert.Equal(local.UtcTicks, found!.CreatedAt.UtcTicks);
+        Assert.Equal(local.UtcTicks, found.UpdatedAt.UtcTicks);
+        Assert.Equal(local.UtcTicks, foundVersion!.CreatedAt.UtcTicks);
+    }
+
+    [Fact]
+    public async Task AnyKeyAsync_EmptyStore_ReturnsFalse()
+    {
+        var (_, keys) = await CreateStoreAsync();
+
+        var any = await keys.AnyKeyAsync(Cancel);
+
+        Assert.False(any);
+    }
+
+    [Fact]
+    public async Task CreateKeyAsync_NewKey_FoundByHashListedAndAudited()
+    {
+        var (store, keys) = await CreateStoreAsync();
+        var key = new ApiKey(NewId(), "ci", ApiKeyRole.Writer, "pv_abcd", Now, "admin", null);
+
+        await keys.CreateKeyAsync(key, "hash-1", Audit(AuditActions.ApiKeyCreated, null, key.Id), Cancel);
+
+        Assert.Equal(key, await keys.FindActiveByHashAsync("hash-1", Cancel));
+        Assert.Null(await keys.FindActiveByHashAsync("hash-2", Cancel));
+        Assert.Equal([key], await keys.ListKeysAsync(Cancel));
+        Assert.True(await keys.AnyKeyAsync(Cancel));
+        var entry = Assert.Single(await store.ListAuditAsync(new AuditQuery(), Cancel));
+        Assert.Equal((AuditActions.ApiKeyCreated, key.Id), (entry.Action, entry.Subject));
+    }
+
+    [Fact]
+    public async Task RevokeKeyAsync_ActiveKey_RevokesAndAudits()
+    {
+        var (store, keys) = await CreateStoreAsync();
+        var key = new ApiKey(NewId(), "ci", ApiKeyRole.Admin, "pv_abcd", Now, "admin", null);
+        await keys.CreateKeyAsync(key, "hash-1", Audit(AuditActions.ApiKeyCreated, null, key.Id), Cancel);
+        var at = Now.AddDays(1);
+
+        var revoked = await keys.RevokeKeyAsync(key.Id, at, Audit(AuditActions.ApiKeyRevoked, null, key.Id), Cancel);
+
+        Assert.True(revoked);
+        Assert.Null(await keys.FindActiveByHashAsync("hash-1", Cancel));
+        Assert.Equal([key with { RevokedAt = at }], await keys.ListKeysAsync(Cancel));
+        Assert.Equal([AuditActions.ApiKeyRevoked, AuditActions.ApiKeyCreated], (await store.ListAuditAsync(new AuditQuery(), Cancel)).Select(e => e.Action));
+    }
+
+    [Fact]
+    public async Task RevokeKeyAsync_UnknownOrRevokedKey_ReturnsFalseWithoutAudit()
+    {
+        var (store, keys) = await CreateStoreAsync();
+        var key = new ApiKey(NewId(), "ci", ApiKeyRole.Reader, "pv_abcd", Now, "admin", null);
+        await keys.CreateKeyAsync(key, "hash-1", Audit(AuditActions.ApiKeyCreated, null, key.Id), Cancel);
+        await keys.RevokeKeyAsync(key.Id, Now.AddDays(1), Audit(AuditActions.ApiKeyRevoked, null, key.Id), Cancel);
+
+        var unknown = await keys.RevokeKeyAsync("unknown", Now.AddDays(2), Audit(AuditActions.ApiKeyRevoked, null, "unknown"), Cancel);
+        var again = await keys.RevokeKeyAsync(key.Id, Now.AddDays(2), Audit(AuditActions.ApiKeyRevoked, null, key.Id), Cancel);
+
+        Assert.False(unknown);
+        Assert.False(again);
+        Assert.Equal(Now.AddDays(1), Assert.Single(await keys.ListKeysAsync(Cancel)).RevokedAt);
+        Assert.Equal(2, (await store.ListAuditAsync(new AuditQuery(), Cancel)).Count);
+    }
+
+    /// <summary>alpha (system, support, tags support+email; 1.0.0 production, 1.1.0 staging), beta (user, sales), gamma (few-shot, tag email).</summary>
+    private static async Task<(Prompt Alpha, PromptVersion V1, PromptVersion V2)> SeedListingAsync(IPromptStore store)
+    {
+        var gamma = Prompt("gamma", PromptType.FewShot, null, "email");
+        var alpha = Prompt("alpha", PromptType.System, "support", "support", "email");
+        var beta = Prompt("beta", PromptType.User, "sales", "sales");
+        var alphaV1 = Version(alpha, 1);
+        var alphaV2 = Version(alpha, 2, new SemanticVersion(1, 1, 0));
+        await store.SaveAsync(Created(gamma, Version(gamma, 1)), Cancel);
+        await store.SaveAsync(Created(alpha, alphaV1), Cancel);
+        await store.SaveAsync(Created(beta, Version(beta, 1)), Cancel);
+        await store.SaveAsync(new PromptChanges
+        {
+            NewVersion = alphaV2,
+            LabelChanges = [Label(alpha, "production", null, alphaV1.Id), Label(alpha, "staging", null, alphaV2.Id)],
+        }, Cancel);
+        return (alpha, alphaV1, alphaV2);
+    }
+}

@@ -1,0 +1,62 @@
+using System.Text.Json;
+using PromptVault.Core.Audit;
+using PromptVault.Core.Prompts;
+using PromptVault.Core.Storage;
+using PromptVault.Core.Versioning;
+
+namespace PromptVault.Storage.Sqlite.Tests;
+
+/// <summary>Prompts, versions and audit entries to store, and a JSON form to compare what comes back.</summary>
+internal static class Samples
+{
+    // Seven fractional digits, so a lossy timestamp format would show.
+    public static readonly DateTimeOffset Now = new DateTimeOffset(2025, 3, 4, 5, 6, 7, TimeSpan.Zero).AddTicks(1_234_567);
+
+    private static readonly JsonSerializerOptions CompareOptions = new(JsonSerializerDefaults.Web);
+
+    public static IReadOnlyList<VariableDefinition> Variables { get; } =
+    [
+        new("customer", VariableType.String, "Who is asking", Required: true, Validation: "^[A-Za-z ]+$"),
+        new("greeting", VariableType.String, DefaultValue: Element("\"Hello\"")),
+        new("temperature", VariableType.Number, DefaultValue: Element("0.70")),
+        new("formal", VariableType.Boolean, DefaultValue: Element("false")),
+        new("items", VariableType.Array, DefaultValue: Element("""[1, "two", {"three": null}]""")),
+        new("context", VariableType.Object, Required: true, DefaultValue: Element("""{"tier": "gold", "nested": {"ok": true}}""")),
+    ];
+
+    public static PromptMetadata Metadata { get; } = new()
+    {
+        Model = "gpt-4o", Temperature = 0.3, MaxTokens = 512, TopP = 0.95, FrequencyPenalty = 0.1, PresencePenalty = -0.25,
+        Tags = ["support", "email"], Category = "support",
+    };
+
+    public static Prompt Prompt(string name, PromptType type = PromptType.Template, string? category = null, params string[] tags) =>
+        new(NewId(), name, $"The {name} prompt", type, tags, category, Now, "alice", Now, "alice");
+
+    /// <summary>Version <paramref name="sequence"/> of the prompt, numbered 1.0.(sequence − 1) unless given.</summary>
+    public static PromptVersion Version(Prompt prompt, int sequence, SemanticVersion? number = null, VersionStatus status = VersionStatus.Draft) =>
+        new(NewId(), prompt.Id, sequence, number ?? new SemanticVersion(1, 0, sequence - 1), $"Hello {{{{customer}}}}, take {sequence}.",
+            Variables, Metadata, $"change {sequence}", "bob", Now.AddMinutes(sequence), status);
+
+    public static AuditEntry Audit(string action, string? promptName, string? subject = null) =>
+        new(0, Now, "alice", action, promptName, subject,
+            new Dictionary<string, string?> { ["status"] = "draft", ["previous"] = null },
+            new Dictionary<string, string?> { ["status"] = "review", ["note"] = "ünïcode ✓" });
+
+    /// <summary>What creating a prompt writes: the prompt, its first version and two audit entries.</summary>
+    public static PromptChanges Created(Prompt prompt, PromptVersion first) => new()
+    {
+        NewPrompt = prompt,
+        NewVersion = first,
+        Audit = [Audit(AuditActions.PromptCreated, prompt.Name), Audit(AuditActions.VersionCreated, prompt.Name, first.Version.ToString())],
+    };
+
+    public static LabelChange Label(Prompt prompt, string label, string? from, string? to) => new(prompt.Id, label, from, to, Now, "carol");
+
+    /// <summary>A JSON form that compares lists, dictionaries and <see cref="JsonElement"/> values by content.</summary>
+    public static string Json<T>(T value) => JsonSerializer.Serialize(value, CompareOptions);
+
+    public static string NewId() => Guid.NewGuid().ToString("N");
+
+    private static JsonElement Element(string json) => JsonSerializer.Deserialize<JsonElement>(json);
+}

@@ -1,0 +1,112 @@
+using System.Text.Json;
+using Dapper;
+using Microsoft.Extensions.DependencyInjection;
+using PromptVault.Core.Audit;
+using PromptVault.Core.Contracts;
+using PromptVault.Core.Prompts;
+using PromptVault.Core.Storage;
+using static PromptVault.Storage.Sqlite.Tests.Samples;
+
+namespace PromptVault.Storage.Sqlite.Tests;
+
+public sealed class SqlitePromptStoreTests : PromptStoreContractTests, IDisposable
+{
+    private readonly TempDatabase database = new();
+
+    protected override async Task<(IPromptStore Prompts, IApiKeyStore Keys)> CreateStoreAsync()
+    {
+        var store = await database.CreateStoreAsync();
+        return (store, store);
+    }
+
+    public void Dispose() => database.Dispose();
+
+    [Fact]
+    public async Task MigrateAsync_NewFile_AppliesEachScriptOnce()
+    {
+        var migrations = new SqliteDatabase(database.Connections);
+
+        var first = await migrations.MigrateAsync(Cancel);
+        var second = await migrations.MigrateAsync(Cancel);
+
+        Assert.Equal(SqliteDatabase.Scripts().Count, first);
+        Assert.Equal(0, second);
+        await using var connection = await database.Connections.OpenAsync(Cancel);
+        var versions = await connection.QueryAsync<int>("SELECT version FROM schema_migrations ORDER BY version");
+        Assert.Equal(SqliteDatabase.Scripts().Select(s => s.Version), versions);
+    }
+
+    [Fact]
+    public async Task MigrateAsync_ExistingFileWithData_AppliesNothingAndKeepsData()
+    {
+        var store = await database.CreateStoreAsync();
+        var prompt = Prompt("kept");
+        await store.SaveAsync(Created(prompt, Version(prompt, 1)), Cancel);
+
+        var applied = await new SqliteDatabase(new SqliteConnectionFactory(database.FilePath)).MigrateAsync(Cancel);
+
+        Assert.Equal(0, applied);
+        Assert.NotNull(await store.FindPromptAsync("kept", Cancel));
+    }
+
+    [Fact]
+    public async Task OpenAsync_AnyConnection_UsesWalForeignKeysBusyTimeoutAndNormalSync()
+    {
+        await database.CreateStoreAsync();
+
+        await using var connection = await database.Connections.OpenAsync(Cancel);
+
+        Assert.Equal("wal", await connection.ExecuteScalarAsync<string>("PRAGMA journal_mode"));
+        Assert.Equal(1, await connection.ExecuteScalarAsync<int>("PRAGMA foreign_keys"));
+        Assert.Equal(10_000, await connection.ExecuteScalarAsync<int>("PRAGMA busy_timeout"));
+        Assert.Equal(1, await connection.ExecuteScalarAsync<int>("PRAGMA synchronous")); // 1 = NORMAL
+    }
+
+    [Fact]
+    public async Task SaveAsync_NewVersion_StoresApiJsonAndWireNames()
+    {
+        var store = await database.CreateStoreAsync();
+        var prompt = Prompt("wire", PromptType.FewShot);
+        var version = Version(prompt, 1);
+
+        await store.SaveAsync(Created(prompt, version), Cancel);
+
+        await using var connection = await database.Connections.OpenAsync(Cancel);
+        var row = await connection.QuerySingleAsync<(string Type, string Status, string Variables, string Metadata)>(
+            "SELECT p.type, v.status, v.variables, v.metadata FROM prompts p JOIN versions v ON v.prompt_id = p.id");
+        Assert.Equal(("few-shot", "draft"), (row.Type, row.Status));
+        Assert.Equal(JsonSerializer.Serialize(Variables.ToList(), PromptVaultJson.Options), row.Variables);
+        Assert.Equal(JsonSerializer.Serialize(Metadata, PromptVaultJson.Options), row.Metadata);
+        Assert.Contains("\"type\":\"number\",", row.Variables, StringComparison.Ordinal);
+        Assert.Contains("\"defaultValue\":0.70,", row.Variables, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task SaveAsync_DatabaseLockedPastBusyTimeout_ThrowsTransientTimeout()
+    {
+        using var locked = new TempDatabase(TimeSpan.FromMilliseconds(100));
+        var store = await locked.CreateStoreAsync();
+        var prompt = Prompt("locked");
+        await using var other = await locked.Connections.OpenAsync(Cancel);
+        using var writing = other.BeginTransaction();
+
+        var error = await Assert.ThrowsAsync<TimeoutException>(() => store.SaveAsync(Created(prompt, Version(prompt, 1)), Cancel));
+
+        Assert.Contains("transient", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AddPromptVaultSqlite_Resolve_OneSingletonStoreForBothInterfaces()
+    {
+        await using var services = new ServiceCollection().AddPromptVaultSqlite(database.FilePath).BuildServiceProvider();
+
+        await services.GetRequiredService<SqliteDatabase>().MigrateAsync(Cancel);
+        var prompts = services.GetRequiredService<IPromptStore>();
+        var keys = services.GetRequiredService<IApiKeyStore>();
+
+        Assert.IsType<SqlitePromptStore>(prompts);
+        Assert.Same(prompts, keys);
+        Assert.Same(prompts, services.GetRequiredService<SqlitePromptStore>());
+        Assert.Empty(await prompts.ListAuditAsync(new AuditQuery(), Cancel));
+    }
+}
