@@ -1,8 +1,6 @@
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 using PromptVault.Core.Auth;
@@ -41,7 +39,7 @@ public sealed class RunningServer : IAsyncDisposable
         var admin = await PromptVaultServer.InitializeAsync(app, cancellationToken)
             ?? throw new InvalidOperationException("A new database should get a first admin key.");
         await app.StartAsync(cancellationToken);
-        var address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
+        var address = app.Urls.First();
         return new RunningServer(app, folder, new Uri(address), admin.Key);
     }
 

@@ -62,5 +62,6 @@ public static partial class PromptRules
         }
     }
 
-    internal static string Shorten(string value) => value.Length <= 60 ? value : value[..60] + "…";
+    /// <summary>A value cut to 60 characters for an error message.</summary>
+    public static string Shorten(string value) => value.Length <= 60 ? value : value[..60] + "…";
 }

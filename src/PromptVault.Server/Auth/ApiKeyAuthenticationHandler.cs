@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.Options;
 using PromptVault.Core;
 using PromptVault.Core.Auth;
+using PromptVault.Server.Api;
 
 namespace PromptVault.Server.Auth;
 

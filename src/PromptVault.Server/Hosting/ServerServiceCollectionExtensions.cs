@@ -4,6 +4,7 @@ using PromptVault.Core.Auth;
 using PromptVault.Core.Contracts;
 using PromptVault.Core.Registry;
 using PromptVault.Core.Templates;
+using PromptVault.Server.Api;
 using PromptVault.Server.Auth;
 using PromptVault.Server.Hosting;
 

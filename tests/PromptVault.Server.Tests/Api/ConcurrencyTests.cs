@@ -1,5 +1,5 @@
 using System.Net;
-using static PromptVault.Server.Tests.Api;
+using static PromptVault.Server.Tests.ApiCalls;
 
 namespace PromptVault.Server.Tests.Api;
 

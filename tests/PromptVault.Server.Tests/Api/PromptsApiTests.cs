@@ -1,6 +1,6 @@
 using System.Net;
 using System.Text.Json.Nodes;
-using static PromptVault.Server.Tests.Api;
+using static PromptVault.Server.Tests.ApiCalls;
 
 namespace PromptVault.Server.Tests.Api;
 

@@ -8,7 +8,7 @@ using PromptVault.Core.Contracts;
 namespace PromptVault.Server.Tests;
 
 /// <summary>Small helpers for calling the API as a client would: JSON in, status and JSON out.</summary>
-public static class Api
+public static class ApiCalls
 {
     public const string SupportTemplate = """
         You are a helpful customer support agent for {{company_name}}.
