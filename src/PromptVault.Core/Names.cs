@@ -1,3 +1,4 @@
+using System.Collections.Frozen;
 using System.Text.Json;
 
 namespace PromptVault.Core;
@@ -5,23 +6,23 @@ namespace PromptVault.Core;
 /// <summary>The wire name of an enum value (kebab case: <c>few-shot</c>, <c>production</c>), used in messages and JSON alike.</summary>
 public static class Names
 {
-    public static string Of<TEnum>(TEnum value) where TEnum : struct, Enum =>
-        JsonNamingPolicy.KebabCaseLower.ConvertName(value.ToString());
+    public static string Of<TEnum>(TEnum value) where TEnum : struct, Enum => WireNames<TEnum>.ByValue[value];
 
-    public static bool TryParse<TEnum>(string? text, out TEnum value) where TEnum : struct, Enum
+    /// <summary>Parses a wire name, ignoring case.</summary>
+    public static bool TryParse<TEnum>(string? text, out TEnum value) where TEnum : struct, Enum =>
+        WireNames<TEnum>.ByName.TryGetValue(text ?? "", out value);
+
+    /// <summary>All wire names, comma-separated, for messages.</summary>
+    public static string AllOf<TEnum>() where TEnum : struct, Enum => WireNames<TEnum>.All;
+
+    private static class WireNames<TEnum> where TEnum : struct, Enum
     {
-        foreach (var candidate in Enum.GetValues<TEnum>())
-        {
-            if (string.Equals(Of(candidate), text, StringComparison.OrdinalIgnoreCase))
-            {
-                value = candidate;
-                return true;
-            }
-        }
-        value = default;
-        return false;
-    }
+        public static readonly FrozenDictionary<TEnum, string> ByValue =
+            Enum.GetValues<TEnum>().ToFrozenDictionary(v => v, v => JsonNamingPolicy.KebabCaseLower.ConvertName(v.ToString()));
 
-    public static string AllOf<TEnum>() where TEnum : struct, Enum =>
-        string.Join(", ", Enum.GetValues<TEnum>().Select(v => Of(v)));
+        public static readonly FrozenDictionary<string, TEnum> ByName =
+            ByValue.ToFrozenDictionary(p => p.Value, p => p.Key, StringComparer.OrdinalIgnoreCase);
+
+        public static readonly string All = string.Join(", ", Enum.GetValues<TEnum>().Select(v => ByValue[v]));
+    }
 }

@@ -17,7 +17,11 @@ internal sealed class ProblemExceptionHandler : IExceptionHandler
             ForbiddenException e => (StatusCodes.Status403Forbidden, e.Code, e.Message, e.Field),
             BadHttpRequestException { InnerException: JsonException json } =>
                 (StatusCodes.Status400BadRequest, "invalid_json", DescribeJsonError(json), JsonField(json)),
-            BadHttpRequestException e => (e.StatusCode, e.StatusCode == 413 ? "body_too_large" : "bad_request", e.Message, null),
+            BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge } =>
+                (StatusCodes.Status413PayloadTooLarge, "body_too_large", "The request body is larger than the server accepts.", null),
+            BadHttpRequestException e when e.Message.Contains("body", StringComparison.OrdinalIgnoreCase) =>
+                (StatusCodes.Status400BadRequest, "missing_body", "The request body is missing: send a JSON object.", null),
+            BadHttpRequestException e => (e.StatusCode, "bad_request", e.Message, null),
             _ => (0, "", "", null),
         };
         if (status == 0) return false;
@@ -26,9 +30,14 @@ internal sealed class ProblemExceptionHandler : IExceptionHandler
     }
 
     private static string DescribeJsonError(JsonException json) =>
-        json.Path is null or "$"
-            ? $"The request body is not valid JSON: {json.Message}"
-            : $"The request body has a bad value at '{JsonField(json)}': {json.Message}";
+        // System.Text.Json's own conversion message names .NET types, which mean nothing to a caller.
+        IsConversionError(json)
+            ? (json.Path is null or "$" ? "The request body must be a JSON object." : $"'{JsonField(json)}' has a value of the wrong JSON type.")
+            : json.Path is null or "$" ? $"The request body is not valid JSON: {json.Message}"
+            : $"'{JsonField(json)}' is invalid: {json.Message}";
+
+    private static bool IsConversionError(JsonException json) =>
+        json.Message.StartsWith("The JSON value could not be converted", StringComparison.Ordinal);
 
     /// <summary>Turns System.Text.Json's path (<c>$.variables[0].type</c>) into the field name used in messages (<c>variables[0].type</c>).</summary>
     private static string? JsonField(JsonException json) =>

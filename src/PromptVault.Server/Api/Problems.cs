@@ -21,5 +21,12 @@ internal static class Problems
             .WriteAsync(new ProblemDetailsContext { HttpContext = context, ProblemDetails = problem }).AsTask();
     }
 
+    /// <summary>Gives the framework's own problems (404 route, 405, 415) a <c>code</c> too, derived from the status.</summary>
+    public static void AddStatusCode(ProblemDetailsContext context)
+    {
+        var status = context.ProblemDetails.Status ?? context.HttpContext.Response.StatusCode;
+        context.ProblemDetails.Extensions.TryAdd("code", ReasonPhrase(status).ToLowerInvariant().Replace(' ', '_'));
+    }
+
     private static string ReasonPhrase(int status) => Microsoft.AspNetCore.WebUtilities.ReasonPhrases.GetReasonPhrase(status);
 }

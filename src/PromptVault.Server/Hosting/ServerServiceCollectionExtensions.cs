@@ -24,7 +24,7 @@ public static class ServerServiceCollectionExtensions
         services.Configure<JsonOptions>(json => PromptVaultJson.Configure(json.SerializerOptions));
         // Malformed bodies throw BadHttpRequestException, which ProblemExceptionHandler turns into a 400 naming the field.
         services.Configure<RouteHandlerOptions>(routing => routing.ThrowOnBadRequest = true);
-        services.AddProblemDetails();
+        services.AddProblemDetails(problems => problems.CustomizeProblemDetails = Problems.AddStatusCode);
         services.AddExceptionHandler<ProblemExceptionHandler>();
 
         services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)

@@ -131,6 +131,36 @@ public sealed class BadInputTests(ServerFixture fixture) : IClassFixture<ServerF
         Assert.Equal("label", badLabelProblem.Str("field"));
     }
 
+    [Fact]
+    public async Task UnknownEnumValue_MessageListsTheAllowedValues()
+    {
+        var name = await CreateSupportPromptAsync(_client);
+
+        var (status, problem) = await PostAsync(_client, $"/api/prompts/{name}/versions/1.0.0/status", new { status = "shipped" });
+
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Equal("status", problem.Str("field"));
+        Assert.Contains("'shipped' is not one of draft, review, approved, production, deprecated, archived", problem.Str("detail"));
+    }
+
+    [Fact]
+    public async Task MissingBodyOrWrongMediaType_ReturnsProblemWithCode()
+    {
+        var name = await CreateSupportPromptAsync(_client);
+        using var plain = new StringContent("{}", System.Text.Encoding.UTF8, "text/plain");
+
+        var (empty, emptyProblem) = await SendAsync(_client, HttpMethod.Post, $"/api/prompts/{name}/render");
+        var wrongType = await _client.PostAsync($"/api/prompts/{name}/render", plain, TestContext.Current.CancellationToken);
+        var unknownRoute = await _client.GetAsync("/api/nothing-here", TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.BadRequest, empty);
+        Assert.Equal("missing_body", emptyProblem.Str("code"));
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, wrongType.StatusCode);
+        Assert.Equal("unsupported_media_type", JsonNode.Parse(await wrongType.Content.ReadAsStringAsync(TestContext.Current.CancellationToken)).Str("code"));
+        Assert.Equal(HttpStatusCode.NotFound, unknownRoute.StatusCode);
+        Assert.Equal("application/problem+json", unknownRoute.Content.Headers.ContentType?.MediaType);
+    }
+
     /// <summary>Everything stored about a prompt: versions, labels and audit entries.</summary>
     private async Task<string> SnapshotAsync(string name)
     {
