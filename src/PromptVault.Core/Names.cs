@@ -15,10 +15,13 @@ public static class Names
     /// <summary>All wire names, comma-separated, for messages.</summary>
     public static string AllOf<TEnum>() where TEnum : struct, Enum => WireNames<TEnum>.All;
 
+    /// <summary>The wire name of an enum member name (<c>FewShot</c> → <c>few-shot</c>).</summary>
+    public static string ForMember(string memberName) => JsonNamingPolicy.KebabCaseLower.ConvertName(memberName);
+
     private static class WireNames<TEnum> where TEnum : struct, Enum
     {
         public static readonly FrozenDictionary<TEnum, string> ByValue =
-            Enum.GetValues<TEnum>().ToFrozenDictionary(v => v, v => JsonNamingPolicy.KebabCaseLower.ConvertName(v.ToString()));
+            Enum.GetValues<TEnum>().ToFrozenDictionary(v => v, v => ForMember(v.ToString()));
 
         public static readonly FrozenDictionary<string, TEnum> ByName =
             ByValue.ToFrozenDictionary(p => p.Value, p => p.Key, StringComparer.OrdinalIgnoreCase);

@@ -30,7 +30,7 @@ public static class ServerServiceCollectionExtensions
         services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
         services.AddAuthorizationBuilder().AddRolePolicies();
-        services.AddOpenApi();
+        services.AddOpenApi(OpenApiSetup.Configure);
         return services;
     }
 }
