@@ -1,0 +1,53 @@
+using System.CommandLine;
+using System.CommandLine.Invocation;
+
+namespace PromptVault.Cli;
+
+/// <summary>The `promptvault` entry point with its console and environment injected, so tests run real commands in-process.</summary>
+internal static class CliApp
+{
+    /// <summary>Parses and runs <paramref name="args"/>; returns the exit code (0 success, 1 refused, 2 bad usage).</summary>
+    /// <param name="environment">The environment variables to read (<c>PROMPTVAULT_URL</c>, <c>PROMPTVAULT_API_KEY</c>); the process's when null.</param>
+    public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr,
+        IReadOnlyDictionary<string, string?>? environment = null, CancellationToken cancellationToken = default)
+    {
+        var isProcessConsole = ReferenceEquals(stdout, Console.Out);
+        var context = new CliContext(stdout, stderr,
+            environment is null ? Environment.GetEnvironmentVariable : name => environment.GetValueOrDefault(name),
+            isTerminal: isProcessConsole && !Console.IsOutputRedirected);
+
+        var parseResult = Program.CreateRootCommand(context).Parse(args);
+        if (parseResult.Action is ParseErrorAction)
+        {
+            // System.CommandLine reports parse errors with exit code 1; the contract (SPEC §6) says bad usage is 2.
+            foreach (var error in parseResult.Errors) context.WriteError(error.Message);
+            var path = CommandPath(parseResult);
+            context.Error.WriteLine($"Run 'promptvault{(path.Length > 0 ? " " + path : "")} --help' for usage.");
+            return ExitCodes.Usage;
+        }
+
+        var invocation = new InvocationConfiguration
+        {
+            Output = stdout,
+            Error = stderr,
+            // Only the real process owns Ctrl+C; in-process callers (tests) cancel through the token.
+            ProcessTerminationTimeout = isProcessConsole ? TimeSpan.FromSeconds(5) : null,
+        };
+        return await parseResult.InvokeAsync(invocation, cancellationToken);
+    }
+
+    private static string CommandPath(ParseResult parseResult)
+    {
+        var names = new List<string>();
+        for (var result = parseResult.CommandResult; result is not null; result = result.Parent as System.CommandLine.Parsing.CommandResult)
+            names.Insert(0, result.Command.Name);
+        return string.Join(' ', names.Skip(1));
+    }
+}
+
+internal static class ExitCodes
+{
+    public const int Success = 0;
+    public const int Refused = 1;
+    public const int Usage = 2;
+}

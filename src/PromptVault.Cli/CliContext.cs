@@ -1,0 +1,112 @@
+using System.Net;
+using PromptVault.Client;
+using Spectre.Console;
+
+namespace PromptVault.Cli;
+
+/// <summary>What every command writes to and reads from: stdout (data), stderr (diagnostics), the environment.</summary>
+internal sealed class CliContext
+{
+    private readonly Func<string, string?> _environment;
+
+    public CliContext(TextWriter stdout, TextWriter stderr, Func<string, string?> environment, bool isTerminal)
+    {
+        Out = stdout;
+        Error = stderr;
+        _environment = environment;
+        IsTerminal = isTerminal;
+        Console = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Out = new AnsiConsoleOutput(stdout),
+            Ansi = isTerminal ? AnsiSupport.Detect : AnsiSupport.No,
+            ColorSystem = isTerminal ? ColorSystemSupport.Detect : ColorSystemSupport.NoColors,
+            Interactive = InteractionSupport.No,
+        });
+        // Piped output has no window to wrap to; a wide page keeps table rows on one line for grep.
+        if (!isTerminal) Console.Profile.Width = 240;
+    }
+
+    /// <summary>Data: tables, rendered prompts, JSON.</summary>
+    public TextWriter Out { get; }
+
+    /// <summary>Diagnostics: errors, warnings, notes.</summary>
+    public TextWriter Error { get; }
+
+    /// <summary>A Spectre console over <see cref="Out"/>, without colours unless it is a terminal.</summary>
+    public IAnsiConsole Console { get; }
+
+    public bool IsTerminal { get; }
+
+    public string? GetEnvironmentVariable(string name) => _environment(name);
+
+    public void WriteError(string message) => Error.WriteLine($"error: {message}");
+
+    public void WriteWarning(string message) => Error.WriteLine($"warning: {message}");
+
+    public void WriteJson<T>(T value) => Out.WriteLine(CliJson.Serialize(value));
+
+    /// <summary>
+    /// Runs a command against the server: creates the client, and turns the failures a user can act on into a message on
+    /// stderr and an exit code (1 refused or unreachable, 2 bad usage).
+    /// </summary>
+    public async Task<int> CallServerAsync(RemoteSettings remote, Func<PromptVaultClient, Task<int>> command, CancellationToken cancellationToken)
+    {
+        if (!Uri.TryCreate(remote.Server, UriKind.Absolute, out var server) || server.Scheme is not ("http" or "https"))
+        {
+            WriteError($"--server '{remote.Server}' is not an http:// or https:// URL.");
+            return ExitCodes.Usage;
+        }
+
+        using var http = new HttpClient { BaseAddress = server, Timeout = TimeSpan.FromSeconds(100) };
+        var client = new PromptVaultClient(http, remote.ApiKey);
+        try
+        {
+            return await command(client);
+        }
+        catch (CliException e)
+        {
+            WriteError(e.Message);
+            return e.ExitCode;
+        }
+        catch (PromptVaultApiException e)
+        {
+            WriteError(e);
+            return ExitCodes.Refused;
+        }
+        catch (HttpRequestException e) when (e.StatusCode is null)
+        {
+            WriteError($"cannot reach the server at {server}: {e.Message}");
+            return ExitCodes.Refused;
+        }
+        catch (TaskCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            WriteError($"the server at {server} did not answer within {http.Timeout.TotalSeconds:0} seconds.");
+            return ExitCodes.Refused;
+        }
+    }
+
+    /// <summary>Prints a refused request as <c>error (code): detail</c>, with a hint for a missing or weak key.</summary>
+    public void WriteError(PromptVaultApiException e)
+    {
+        WriteError(e.Code, e.Detail);
+        if (e.StatusCode == HttpStatusCode.Unauthorized)
+            Error.WriteLine("hint: pass --api-key KEY or set PROMPTVAULT_API_KEY.");
+        else if (e.StatusCode == HttpStatusCode.Forbidden)
+            Error.WriteLine("hint: this needs a key with a stronger role (reader < writer < admin).");
+    }
+
+    public void WriteError(string code, string detail) => Error.WriteLine($"error ({code}): {detail}");
+}
+
+/// <summary>Where a command sends its requests, with which key, and whether it prints JSON.</summary>
+internal sealed record RemoteSettings(string Server, string? ApiKey, bool Json);
+
+/// <summary>A failure a command reports with a message and an exit code instead of a stack trace.</summary>
+internal sealed class CliException(int exitCode, string message) : Exception(message)
+{
+    public int ExitCode { get; } = exitCode;
+
+    public static CliException Usage(string message) => new(ExitCodes.Usage, message);
+
+    public static CliException Refused(string message) => new(ExitCodes.Refused, message);
+}

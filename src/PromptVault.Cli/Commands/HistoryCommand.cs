@@ -1,0 +1,32 @@
+using PromptVault.Core;
+using PromptVault.Core.Versioning;
+using Spectre.Console;
+
+namespace PromptVault.Cli.Commands;
+
+/// <summary><c>history NAME</c>: the versions of a prompt, newest first.</summary>
+internal sealed class HistoryCommand(CliContext context)
+{
+    public Task<int> InvokeAsync(RemoteSettings remote, string name, CancellationToken cancellationToken) =>
+        context.CallServerAsync(remote, async client =>
+        {
+            var history = await client.ListVersionsAsync(name, cancellationToken);
+            if (remote.Json)
+            {
+                context.WriteJson(history);
+                return ExitCodes.Success;
+            }
+
+            var table = Tables.Create("Version", "Status", "Labels", "Author", "Created", "Change");
+            var newestFirst = history.Versions
+                .OrderByDescending(v => SemanticVersion.TryParse(v.Version, out var number) ? number : default)
+                .ThenByDescending(v => v.CreatedAt);
+            foreach (var version in newestFirst)
+            {
+                table.AddRow(Tables.Cells(version.Version, Names.Of(version.Status), string.Join(", ", version.Labels),
+                    version.CreatedBy, Tables.Time(version.CreatedAt), version.ChangeDescription));
+            }
+            context.Console.Write(table);
+            return ExitCodes.Success;
+        }, cancellationToken);
+}

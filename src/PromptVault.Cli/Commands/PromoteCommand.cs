@@ -1,0 +1,20 @@
+using PromptVault.Core.Prompts;
+
+namespace PromptVault.Cli.Commands;
+
+/// <summary><c>promote NAME VERSION [--label L]</c>: points a label (default <c>production</c>) at a version.</summary>
+internal sealed class PromoteCommand(CliContext context)
+{
+    public Task<int> InvokeAsync(RemoteSettings remote, string name, string version, string label, CancellationToken cancellationToken) =>
+        context.CallServerAsync(remote, async client =>
+        {
+            var moved = await client.MoveLabelAsync(name, label, version, cancellationToken);
+            if (remote.Json)
+                context.WriteJson(moved);
+            else if (label == Label.Production)
+                context.Out.WriteLine($"Promoted {moved.PromptName} {moved.Version} to production.");
+            else
+                context.Out.WriteLine($"Moved label {label} of {moved.PromptName} to {moved.Version}.");
+            return ExitCodes.Success;
+        }, cancellationToken);
+}

@@ -1,0 +1,33 @@
+using PromptVault.Cli.PromptFiles;
+
+namespace PromptVault.Cli.Commands;
+
+/// <summary><c>pull NAME [--version V] [-o FILE]</c>: writes a version (the latest by default) as a prompt file.</summary>
+internal sealed class PullCommand(CliContext context)
+{
+    public Task<int> InvokeAsync(RemoteSettings remote, string name, string? version, string? output, CancellationToken cancellationToken) =>
+        context.CallServerAsync(remote, async client =>
+        {
+            var prompt = await client.GetPromptAsync(name, cancellationToken);
+            var pulled = version is null ? prompt.LatestVersion : await client.GetVersionAsync(name, version, cancellationToken);
+            if (remote.Json)
+            {
+                context.WriteJson(pulled);
+                return ExitCodes.Success;
+            }
+
+            var text = PromptFileWriter.Write(prompt, pulled);
+            if (output is null)
+            {
+                context.Out.Write(text);
+                return ExitCodes.Success;
+            }
+
+            var folder = Path.GetDirectoryName(Path.GetFullPath(output));
+            if (folder is not null && !Directory.Exists(folder))
+                throw CliException.Usage($"-o {output}: the folder {folder} does not exist.");
+            await File.WriteAllTextAsync(output, text, cancellationToken);
+            context.Error.WriteLine($"Wrote {prompt.Name} {pulled.Version} to {output}.");
+            return ExitCodes.Success;
+        }, cancellationToken);
+}

@@ -1,0 +1,176 @@
+using System.Net;
+using System.Text.Json;
+using PromptVault.Cli.PromptFiles;
+using PromptVault.Client;
+using PromptVault.Core.Contracts;
+using PromptVault.Core.Prompts;
+using PromptVault.Core.Versioning;
+
+namespace PromptVault.Cli.Commands;
+
+/// <summary>
+/// <c>push FILE... [-m MESSAGE] [--bump B]</c>: creates each file's prompt, or a new version of it when the file changed.
+/// Every file is read and checked, and every needed <c>-m</c> known, before anything is written.
+/// </summary>
+internal sealed class PushCommand(CliContext context)
+{
+    public async Task<int> InvokeAsync(RemoteSettings remote, IReadOnlyList<string> paths, string? message, VersionBump? bump, CancellationToken cancellationToken)
+    {
+        var missing = paths.Where(path => !File.Exists(path)).ToList();
+        if (missing.Count > 0)
+        {
+            foreach (var path in missing) context.WriteError($"{path}: no such file.");
+            return ExitCodes.Usage;
+        }
+
+        var files = new List<(string Path, PromptFile File)>();
+        var unreadable = false;
+        foreach (var path in paths)
+        {
+            try
+            {
+                files.Add((path, PromptFileReader.Parse(await File.ReadAllTextAsync(path, cancellationToken), path)));
+            }
+            catch (PromptFileException e)
+            {
+                context.WriteError(e.Message);
+                unreadable = true;
+            }
+        }
+        if (unreadable) return ExitCodes.Refused;
+
+        var duplicate = files.GroupBy(f => f.File.Name).FirstOrDefault(g => g.Count() > 1);
+        if (duplicate is not null)
+        {
+            context.WriteError($"{string.Join(" and ", duplicate.Select(f => f.Path))} both hold prompt '{duplicate.Key}'; push one of them.");
+            return ExitCodes.Usage;
+        }
+
+        return await context.CallServerAsync(remote, async client =>
+        {
+            var plans = new List<Plan>();
+            foreach (var (path, file) in files)
+                plans.Add(await PlanAsync(client, path, file, cancellationToken));
+
+            var needMessage = plans.Where(p => p.Action == PushAction.NewVersion && string.IsNullOrWhiteSpace(message)).ToList();
+            if (needMessage.Count > 0)
+            {
+                foreach (var plan in needMessage)
+                    context.WriteError($"{plan.Path}: prompt '{plan.File.Name}' exists and the file differs from its latest version {plan.Existing!.LatestVersion.Version}; -m MESSAGE is required to describe the new version.");
+                return ExitCodes.Usage;
+            }
+
+            var results = new List<PushResult>();
+            var exitCode = ExitCodes.Success;
+            foreach (var plan in plans)
+            {
+                try
+                {
+                    results.Add(await PushAsync(client, plan, message, bump, cancellationToken));
+                }
+                catch (PromptVaultApiException e)
+                {
+                    context.Error.Write($"{plan.Path}: ");
+                    context.WriteError(e);
+                    exitCode = ExitCodes.Refused;
+                }
+            }
+            Print(results, remote.Json);
+            return exitCode;
+        }, cancellationToken);
+    }
+
+    private async Task<Plan> PlanAsync(PromptVaultClient client, string path, PromptFile file, CancellationToken cancellationToken)
+    {
+        PromptResponse existing;
+        try
+        {
+            existing = await client.GetPromptAsync(file.Name, cancellationToken);
+        }
+        catch (PromptVaultApiException e) when (e.StatusCode == HttpStatusCode.NotFound && e.Code == "prompt_not_found")
+        {
+            return new Plan(path, file, null, PushAction.Create);
+        }
+
+        WarnAboutPromptFields(path, file, existing);
+        return new Plan(path, file, existing, SameVersionBody(file, existing.LatestVersion) ? PushAction.Unchanged : PushAction.NewVersion);
+    }
+
+    private async Task<PushResult> PushAsync(PromptVaultClient client, Plan plan, string? message, VersionBump? bump, CancellationToken cancellationToken)
+    {
+        var file = plan.File;
+        switch (plan.Action)
+        {
+            case PushAction.Create:
+                var created = await client.CreatePromptAsync(new CreatePromptRequest(file.Name, file.Description, file.Type, file.Content,
+                    file.Variables, file.Metadata, file.Tags, file.Category), cancellationToken);
+                return new PushResult(plan.Path, file.Name, created.LatestVersion.Version, created.LatestVersion.Id, "created", null);
+
+            case PushAction.NewVersion:
+                try
+                {
+                    var version = await client.CreateVersionAsync(file.Name,
+                        new CreateVersionRequest(file.Content, file.Variables, file.Metadata, message, bump), cancellationToken);
+                    return new PushResult(plan.Path, file.Name, version.Version, version.Id, "new-version", plan.Existing!.LatestVersion.Version);
+                }
+                catch (PromptVaultApiException e) when (e.StatusCode == HttpStatusCode.Conflict && e.Code == "version_unchanged")
+                {
+                    // The server decides what "the same" is; its word wins over the local comparison.
+                    return Unchanged(plan);
+                }
+
+            default:
+                return Unchanged(plan);
+        }
+    }
+
+    private static PushResult Unchanged(Plan plan) =>
+        new(plan.Path, plan.File.Name, plan.Existing!.LatestVersion.Version, plan.Existing.LatestVersion.Id, "unchanged", null);
+
+    /// <summary>The server's rule (SPEC §1): a version equals the latest when content, variables and metadata are equal.</summary>
+    private static bool SameVersionBody(PromptFile file, VersionResponse latest) =>
+        file.Content == latest.Content
+        && Canonical(file.Variables) == Canonical(latest.Variables)
+        && JsonSerializer.Serialize(file.Metadata, PromptVaultJson.Options) == JsonSerializer.Serialize(latest.Metadata, PromptVaultJson.Options);
+
+    private static string Canonical(IReadOnlyList<VariableDefinition> variables) =>
+        JsonSerializer.Serialize(variables.ToList(), PromptVaultJson.Options);
+
+    /// <summary>Push versions content, variables and metadata; the prompt's own fields are set when it is created.</summary>
+    private void WarnAboutPromptFields(string path, PromptFile file, PromptResponse existing)
+    {
+        var differ = new List<string>();
+        if (file.Type is { } type && type != existing.Type) differ.Add("type");
+        if (file.Description is { } description && description != existing.Description) differ.Add("description");
+        if (file.Tags is { } tags && !tags.SequenceEqual(existing.Tags)) differ.Add("tags");
+        if (file.Category is { } category && category != existing.Category) differ.Add("category");
+        if (differ.Count > 0)
+            context.WriteWarning($"{path}: {string.Join(", ", differ)} differ from prompt '{existing.Name}' on the server; push only versions the template, variables and metadata, so they were left unchanged.");
+    }
+
+    private void Print(List<PushResult> results, bool json)
+    {
+        if (json)
+        {
+            context.WriteJson(results);
+            return;
+        }
+        foreach (var result in results)
+        {
+            var what = result.Result switch
+            {
+                "created" => "created",
+                "new-version" => $"new version (was {result.PreviousVersion})",
+                _ => "unchanged",
+            };
+            context.Out.WriteLine($"{result.Prompt} {result.Version} {what}");
+        }
+    }
+
+    private enum PushAction { Create, NewVersion, Unchanged }
+
+    private sealed record Plan(string Path, PromptFile File, PromptResponse? Existing, PushAction Action);
+}
+
+/// <summary>One file's outcome, as <c>push --json</c> prints it. <c>Result</c> is <c>created</c>, <c>new-version</c> or <c>unchanged</c>.</summary>
+internal sealed record PushResult(string File, string Prompt, string Version, string VersionId, string Result, string? PreviousVersion);

@@ -1,0 +1,121 @@
+using System.Globalization;
+using System.Text.Json;
+using PromptVault.Client;
+using PromptVault.Core.Contracts;
+using PromptVault.Core.Prompts;
+
+namespace PromptVault.Cli.Commands;
+
+/// <summary>
+/// <c>render NAME [--var k=v]... [--vars FILE.json] [--unit ID] [--label L] [--version V]</c>: resolves and renders on the
+/// server and prints the text. <c>--vars</c> holds typed JSON values; a <c>--var</c> value is text, read as JSON when the
+/// version declares the variable a number, boolean, array or object (so <c>--var max_items=3</c> sends 3).
+/// <c>--var</c> wins over <c>--vars</c>.
+/// </summary>
+internal sealed class RenderCommand(CliContext context)
+{
+    public async Task<int> InvokeAsync(RemoteSettings remote, string name, IReadOnlyList<string> vars, string? varsFile,
+        string? unitId, string? label, string? version, CancellationToken cancellationToken)
+    {
+        var pairs = new List<(string Name, string Value)>();
+        foreach (var pair in vars)
+        {
+            var at = pair.IndexOf('=', StringComparison.Ordinal);
+            if (at <= 0)
+            {
+                context.WriteError($"--var '{pair}' must be NAME=VALUE.");
+                return ExitCodes.Usage;
+            }
+            pairs.Add((pair[..at], pair[(at + 1)..]));
+        }
+
+        Dictionary<string, JsonElement> variables;
+        try
+        {
+            variables = varsFile is null ? new(StringComparer.Ordinal) : await ReadVarsFileAsync(varsFile, cancellationToken);
+        }
+        catch (CliException e)
+        {
+            context.WriteError(e.Message);
+            return e.ExitCode;
+        }
+
+        return await context.CallServerAsync(remote, async client =>
+        {
+            if (pairs.Count > 0)
+            {
+                var types = await DeclaredTypesAsync(client, name, label, version, cancellationToken);
+                foreach (var (key, value) in pairs)
+                    variables[key] = ToJson(value, types.TryGetValue(key, out var type) ? type : VariableType.String);
+            }
+
+            var rendered = await client.RenderAsync(name, new RenderRequest(variables, unitId, label, version), cancellationToken);
+            if (remote.Json)
+                context.WriteJson(rendered);
+            else
+                context.Out.WriteLine(rendered.Content);
+            return ExitCodes.Success;
+        }, cancellationToken);
+    }
+
+    private static async Task<Dictionary<string, JsonElement>> ReadVarsFileAsync(string path, CancellationToken cancellationToken)
+    {
+        if (!File.Exists(path)) throw CliException.Usage($"--vars {path}: no such file.");
+        try
+        {
+            using var document = JsonDocument.Parse(await File.ReadAllTextAsync(path, cancellationToken));
+            if (document.RootElement.ValueKind != JsonValueKind.Object)
+                throw CliException.Usage($"--vars {path}: must hold a JSON object of variable names and values.");
+            return document.RootElement.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.Clone(), StringComparer.Ordinal);
+        }
+        catch (JsonException e)
+        {
+            throw CliException.Usage($"--vars {path}: not valid JSON: {e.Message}");
+        }
+    }
+
+    /// <summary>The variable types of the version the render will most likely use (the exact version, the label's, or the latest).</summary>
+    private static async Task<Dictionary<string, VariableType>> DeclaredTypesAsync(PromptVaultClient client, string name, string? label, string? version, CancellationToken cancellationToken)
+    {
+        VersionResponse target;
+        if (version is not null)
+        {
+            target = await client.GetVersionAsync(name, version, cancellationToken);
+        }
+        else
+        {
+            var prompt = await client.GetPromptAsync(name, cancellationToken);
+            target = prompt.Labels.TryGetValue(label ?? Label.Production, out var labelled) && labelled != prompt.LatestVersion.Version
+                ? await client.GetVersionAsync(name, labelled, cancellationToken)
+                : prompt.LatestVersion;
+        }
+        return target.Variables.ToDictionary(v => v.Name, v => v.Type, StringComparer.Ordinal);
+    }
+
+    /// <summary>A <c>--var</c> value as the declared type wants it; text that does not parse is sent as a string, so the server names the variable.</summary>
+    private static JsonElement ToJson(string value, VariableType type)
+    {
+        var parsed = type switch
+        {
+            VariableType.Boolean when bool.TryParse(value, out var flag) => flag ? "true" : "false",
+            VariableType.Number when double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out _) => TryJson(value, JsonValueKind.Number),
+            VariableType.Array => TryJson(value, JsonValueKind.Array),
+            VariableType.Object => TryJson(value, JsonValueKind.Object),
+            _ => null,
+        };
+        return parsed is not null ? JsonElement.Parse(parsed) : JsonSerializer.SerializeToElement(value, PromptVaultJson.Options);
+    }
+
+    private static string? TryJson(string text, JsonValueKind kind)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(text);
+            return document.RootElement.ValueKind == kind ? text : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+}

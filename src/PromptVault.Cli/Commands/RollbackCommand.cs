@@ -1,0 +1,16 @@
+namespace PromptVault.Cli.Commands;
+
+/// <summary><c>rollback NAME VERSION [--reason R]</c>: a new version with an earlier version's content, promoted to production.</summary>
+internal sealed class RollbackCommand(CliContext context)
+{
+    public Task<int> InvokeAsync(RemoteSettings remote, string name, string version, string? reason, CancellationToken cancellationToken) =>
+        context.CallServerAsync(remote, async client =>
+        {
+            var created = await client.RollbackAsync(name, version, reason, cancellationToken);
+            if (remote.Json)
+                context.WriteJson(created);
+            else
+                context.Out.WriteLine($"Rolled back {created.PromptName} to {version}: new version {created.Version} is in production.");
+            return ExitCodes.Success;
+        }, cancellationToken);
+}

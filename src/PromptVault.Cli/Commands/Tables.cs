@@ -1,0 +1,20 @@
+using System.Globalization;
+using Spectre.Console;
+using Spectre.Console.Rendering;
+
+namespace PromptVault.Cli.Commands;
+
+/// <summary>The tables the commands print for people; cells are plain text, never markup.</summary>
+internal static class Tables
+{
+    public static Table Create(params string[] columns)
+    {
+        var table = new Table().Border(TableBorder.Rounded);
+        foreach (var column in columns) table.AddColumn(new TableColumn(new Text(column, new Style(decoration: Decoration.Bold))));
+        return table;
+    }
+
+    public static IRenderable[] Cells(params string?[] values) => values.Select(v => (IRenderable)new Text(v ?? "")).ToArray();
+
+    public static string Time(DateTimeOffset time) => time.ToUniversalTime().ToString("yyyy-MM-dd HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+}

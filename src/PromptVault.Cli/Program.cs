@@ -1,0 +1,195 @@
+using System.CommandLine;
+using PromptVault.Cli.Commands;
+using PromptVault.Core;
+using PromptVault.Core.Auth;
+using PromptVault.Core.Prompts;
+using PromptVault.Core.Versioning;
+
+namespace PromptVault.Cli;
+
+/// <summary>Declares the verbs and options of `promptvault`; each verb's work is in its <c>XxxCommand</c>.</summary>
+internal static class Program
+{
+    public static Task<int> Main(string[] args) => CliApp.RunAsync(args, Console.Out, Console.Error);
+
+    public static RootCommand CreateRootCommand(CliContext context)
+    {
+        var remote = new RemoteOptions(context);
+        return new RootCommand("PromptVault: a self-hosted prompt registry. 'serve' runs the server; the other commands talk to one.")
+        {
+            Serve(context),
+            Push(context, remote),
+            Pull(context, remote),
+            List(context, remote),
+            History(context, remote),
+            Diff(context, remote),
+            Promote(context, remote),
+            Rollback(context, remote),
+            Render(context, remote),
+            Keys(context, remote),
+            Audit(context, remote),
+        };
+    }
+
+    private static Command Serve(CliContext context)
+    {
+        var db = new Option<string>("--db") { Description = "The SQLite database file (created when missing).", DefaultValueFactory = _ => "promptvault.db", HelpName = "FILE" };
+        var urls = new Option<string>("--urls") { Description = "The URL(s) to listen on, separated by ';'.", DefaultValueFactory = _ => "http://127.0.0.1:5180", HelpName = "URL" };
+        var postgres = new Option<string?>("--postgres") { Description = "A PostgreSQL connection string (not available yet).", HelpName = "CONNSTRING" };
+        var command = new Command("serve", "Run the PromptVault server until Ctrl+C; prints the first admin key on an empty database.") { db, urls, postgres };
+        command.SetAction((result, ct) => new ServeCommand(context).InvokeAsync(result.GetValue(db)!, result.GetValue(urls)!, result.GetValue(postgres), ct));
+        return command;
+    }
+
+    private static Command Push(CliContext context, RemoteOptions remote)
+    {
+        var files = new Argument<string[]>("FILE") { Description = "Prompt files: Markdown with YAML front matter.", Arity = ArgumentArity.OneOrMore };
+        var message = new Option<string?>("--message", "-m") { Description = "The change description of a new version (required when a prompt changed).", HelpName = "MESSAGE" };
+        var bump = new Option<string?>("--bump") { Description = "Ask for a larger version bump than the change needs.", HelpName = "major|minor|patch" };
+        bump.AcceptOnlyFromAmong("major", "minor", "patch");
+        var command = new Command("push", "Create each file's prompt, or a new version when the file changed.") { files, message, bump };
+        remote.AddTo(command);
+        command.SetAction((result, ct) => new PushCommand(context).InvokeAsync(remote.Read(result), result.GetValue(files)!, result.GetValue(message),
+            Parse<VersionBump>(result.GetValue(bump)), ct));
+        return command;
+    }
+
+    private static Command Pull(CliContext context, RemoteOptions remote)
+    {
+        var name = new Argument<string>("NAME") { Description = "The prompt's name." };
+        var version = new Option<string?>("--version") { Description = "The version to pull (default: the latest).", HelpName = "V" };
+        var output = new Option<string?>("--output", "-o") { Description = "Write the prompt file here instead of stdout.", HelpName = "FILE" };
+        var command = new Command("pull", "Print a version as a prompt file (front matter + template).") { name, version, output };
+        remote.AddTo(command);
+        command.SetAction((result, ct) => new PullCommand(context).InvokeAsync(remote.Read(result), result.GetValue(name)!, result.GetValue(version), result.GetValue(output), ct));
+        return command;
+    }
+
+    private static Command List(CliContext context, RemoteOptions remote)
+    {
+        var type = new Option<string?>("--type") { Description = "Only prompts of this type.", HelpName = "TYPE" };
+        type.AcceptOnlyFromAmong(Enum.GetValues<PromptType>().Select(t => Names.Of(t)).ToArray());
+        var category = new Option<string?>("--category") { Description = "Only prompts in this category.", HelpName = "CATEGORY" };
+        var tag = new Option<string?>("--tag") { Description = "Only prompts with this tag.", HelpName = "TAG" };
+        var command = new Command("list", "List the prompts with their latest version and labels.") { type, category, tag };
+        remote.AddTo(command);
+        command.SetAction((result, ct) => new ListCommand(context).InvokeAsync(remote.Read(result), Parse<PromptType>(result.GetValue(type)),
+            result.GetValue(category), result.GetValue(tag), ct));
+        return command;
+    }
+
+    private static Command History(CliContext context, RemoteOptions remote)
+    {
+        var name = new Argument<string>("NAME") { Description = "The prompt's name." };
+        var command = new Command("history", "List a prompt's versions, newest first.") { name };
+        remote.AddTo(command);
+        command.SetAction((result, ct) => new HistoryCommand(context).InvokeAsync(remote.Read(result), result.GetValue(name)!, ct));
+        return command;
+    }
+
+    private static Command Diff(CliContext context, RemoteOptions remote)
+    {
+        var name = new Argument<string>("NAME") { Description = "The prompt's name." };
+        var a = new Argument<string>("A") { Description = "The older version (e.g. 1.0.0)." };
+        var b = new Argument<string>("B") { Description = "The newer version (e.g. 1.0.1)." };
+        var command = new Command("diff", "Compare two versions: template diff, variable and metadata changes.") { name, a, b };
+        remote.AddTo(command);
+        command.SetAction((result, ct) => new DiffCommand(context).InvokeAsync(remote.Read(result), result.GetValue(name)!, result.GetValue(a)!, result.GetValue(b)!, ct));
+        return command;
+    }
+
+    private static Command Promote(CliContext context, RemoteOptions remote)
+    {
+        var name = new Argument<string>("NAME") { Description = "The prompt's name." };
+        var version = new Argument<string>("VERSION") { Description = "The version to deploy." };
+        var label = new Option<string>("--label") { Description = "The label to move.", DefaultValueFactory = _ => Label.Production, HelpName = "LABEL" };
+        var command = new Command("promote", "Point a label (default production) at a version.") { name, version, label };
+        remote.AddTo(command);
+        command.SetAction((result, ct) => new PromoteCommand(context).InvokeAsync(remote.Read(result), result.GetValue(name)!, result.GetValue(version)!, result.GetValue(label)!, ct));
+        return command;
+    }
+
+    private static Command Rollback(CliContext context, RemoteOptions remote)
+    {
+        var name = new Argument<string>("NAME") { Description = "The prompt's name." };
+        var version = new Argument<string>("VERSION") { Description = "The earlier version to return to." };
+        var reason = new Option<string?>("--reason") { Description = "Why, for the audit log.", HelpName = "REASON" };
+        var command = new Command("rollback", "Create a new version from an earlier one and promote it.") { name, version, reason };
+        remote.AddTo(command);
+        command.SetAction((result, ct) => new RollbackCommand(context).InvokeAsync(remote.Read(result), result.GetValue(name)!, result.GetValue(version)!, result.GetValue(reason), ct));
+        return command;
+    }
+
+    private static Command Render(CliContext context, RemoteOptions remote)
+    {
+        var name = new Argument<string>("NAME") { Description = "The prompt's name." };
+        var vars = new Option<string[]>("--var") { Description = "A variable, NAME=VALUE; repeat for more. Read as JSON for number, boolean, array and object variables.", HelpName = "NAME=VALUE" };
+        var varsFile = new Option<string?>("--vars") { Description = "A JSON object of variables; --var values win.", HelpName = "FILE.json" };
+        var unit = new Option<string?>("--unit") { Description = "The unit (user) id, for experiment assignment.", HelpName = "ID" };
+        var label = new Option<string?>("--label") { Description = "Render the version under this label (default production).", HelpName = "LABEL" };
+        var version = new Option<string?>("--version") { Description = "Render this exact version.", HelpName = "V" };
+        var command = new Command("render", "Render a prompt on the server and print the text.") { name, vars, varsFile, unit, label, version };
+        remote.AddTo(command);
+        command.SetAction((result, ct) => new RenderCommand(context).InvokeAsync(remote.Read(result), result.GetValue(name)!, result.GetValue(vars) ?? [],
+            result.GetValue(varsFile), result.GetValue(unit), result.GetValue(label), result.GetValue(version), ct));
+        return command;
+    }
+
+    private static Command Keys(CliContext context, RemoteOptions remote)
+    {
+        var name = new Option<string?>("--name") { Description = "Who or what will use the key (default: the role's name); recorded as the author of its changes.", HelpName = "NAME" };
+        var role = new Option<string>("--role") { Description = "What the key may do.", Required = true, HelpName = "reader|writer|admin" };
+        role.AcceptOnlyFromAmong(Enum.GetValues<ApiKeyRole>().Select(r => Names.Of(r)).ToArray());
+        var create = new Command("create", "Create an API key and print it (shown once).") { name, role };
+        remote.AddTo(create);
+        create.SetAction((result, ct) => new KeysCreateCommand(context).InvokeAsync(remote.Read(result), result.GetValue(name),
+            Parse<ApiKeyRole>(result.GetValue(role))!.Value, ct));
+
+        var list = new Command("list", "List the API keys.");
+        remote.AddTo(list);
+        list.SetAction((result, ct) => new KeysListCommand(context).InvokeAsync(remote.Read(result), ct));
+
+        var id = new Argument<string>("ID") { Description = "The key's id (see 'keys list')." };
+        var revoke = new Command("revoke", "Revoke an API key.") { id };
+        remote.AddTo(revoke);
+        revoke.SetAction((result, ct) => new KeysRevokeCommand(context).InvokeAsync(remote.Read(result), result.GetValue(id)!, ct));
+
+        return new Command("keys", "Manage API keys (admin).") { create, list, revoke };
+    }
+
+    private static Command Audit(CliContext context, RemoteOptions remote)
+    {
+        var name = new Argument<string?>("NAME") { Description = "Only this prompt's entries.", Arity = ArgumentArity.ZeroOrOne };
+        var command = new Command("audit", "Show the audit log: who did what, when.") { name };
+        remote.AddTo(command);
+        command.SetAction((result, ct) => new AuditCommand(context).InvokeAsync(remote.Read(result), result.GetValue(name), ct));
+        return command;
+    }
+
+    private static TEnum? Parse<TEnum>(string? text) where TEnum : struct, Enum =>
+        text is not null && Names.TryParse<TEnum>(text, out var value) ? value : null;
+
+    /// <summary>The options every command that talks to a server takes, with their environment fallbacks.</summary>
+    private sealed class RemoteOptions(CliContext context)
+    {
+        private const string DefaultServer = "http://127.0.0.1:5180";
+
+        private readonly Option<string?> _server = new("--server") { Description = $"The server's URL (or PROMPTVAULT_URL; default {DefaultServer}).", HelpName = "URL" };
+        private readonly Option<string?> _apiKey = new("--api-key") { Description = "The API key (or PROMPTVAULT_API_KEY).", HelpName = "KEY" };
+        private readonly Option<bool> _json = new("--json") { Description = "Print JSON for scripts instead of tables." };
+
+        public void AddTo(Command command)
+        {
+            command.Options.Add(_server);
+            command.Options.Add(_apiKey);
+            command.Options.Add(_json);
+        }
+
+        public RemoteSettings Read(ParseResult result) => new(
+            NonEmpty(result.GetValue(_server)) ?? NonEmpty(context.GetEnvironmentVariable("PROMPTVAULT_URL")) ?? DefaultServer,
+            NonEmpty(result.GetValue(_apiKey)) ?? NonEmpty(context.GetEnvironmentVariable("PROMPTVAULT_API_KEY")),
+            result.GetValue(_json));
+
+        private static string? NonEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value;
+    }
+}

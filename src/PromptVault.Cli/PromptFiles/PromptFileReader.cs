@@ -1,0 +1,205 @@
+using System.Globalization;
+using System.Text.Json;
+using PromptVault.Core;
+using PromptVault.Core.Prompts;
+using YamlDotNet.Core;
+using YamlDotNet.RepresentationModel;
+
+namespace PromptVault.Cli.PromptFiles;
+
+/// <summary>
+/// Reads prompt files (see <see cref="PromptFile"/>). Line endings become <c>\n</c>; the template is the text after the
+/// closing <c>---</c> line, less one leading blank line and trailing whitespace. Unknown keys are refused so typos surface.
+/// </summary>
+internal static class PromptFileReader
+{
+    private const string Delimiter = "---";
+
+    /// <exception cref="PromptFileException">The file has no or bad front matter, or an empty template.</exception>
+    public static PromptFile Parse(string text, string fileName)
+    {
+        text = text.Replace("\r\n", "\n", StringComparison.Ordinal).TrimStart('\uFEFF');
+        var lines = text.Split('\n');
+        if (lines[0].TrimEnd() != Delimiter)
+            throw Problem(fileName, "no front matter: the file must start with a '---' line, then YAML (name, type, variables, ...), then a '---' line, then the template.");
+        var close = Array.FindIndex(lines, 1, line => line.TrimEnd() == Delimiter);
+        if (close < 0)
+            throw Problem(fileName, "the front matter is not closed: add a '---' line between the YAML and the template.");
+
+        var yaml = string.Join('\n', lines[1..close]);
+        var body = string.Join('\n', lines[(close + 1)..]);
+        if (body.StartsWith('\n')) body = body[1..];
+        body = body.TrimEnd();
+        if (body.Length == 0)
+            throw Problem(fileName, "the template is empty: write it after the closing '---' line.");
+
+        var front = Load(yaml, fileName);
+        try
+        {
+            return Read(front, body);
+        }
+        catch (FrontMatterException e)
+        {
+            var line = e.Node is null ? "" : $" (line {e.Node.Start.Line + 1})";
+            throw Problem(fileName, $"{e.Path}{line}: {e.Message}");
+        }
+    }
+
+    private static YamlMappingNode Load(string yaml, string fileName)
+    {
+        var stream = new YamlStream();
+        try
+        {
+            stream.Load(new StringReader(yaml));
+        }
+        catch (YamlException e)
+        {
+            // Front matter starts on the file's second line.
+            throw Problem(fileName, $"the front matter is not valid YAML (line {e.Start.Line + 1}): {YamlMessage(e)}");
+        }
+        if (stream.Documents.Count == 0 || YamlJson.IsNull(stream.Documents[0].RootNode))
+            throw Problem(fileName, "the front matter is empty; it needs at least 'name'.");
+        if (stream.Documents.Count > 1)
+            throw Problem(fileName, "the front matter holds more than one YAML document.");
+        return stream.Documents[0].RootNode as YamlMappingNode
+            ?? throw Problem(fileName, "the front matter must be YAML keys and values (name: ..., type: ...).");
+    }
+
+    private static PromptFile Read(YamlMappingNode front, string body)
+    {
+        var fields = Fields(front, PromptFile.Keys, "");
+        var name = String(fields, "name", "") ?? throw new FrontMatterException("name", null, "is required: the prompt's name, e.g. customer-support.");
+        var type = Enum<PromptType>(fields, "type", "");
+        var variables = fields.TryGetValue("variables", out var variablesNode) && !YamlJson.IsNull(variablesNode)
+            ? Variables(variablesNode)
+            : [];
+        var metadata = fields.TryGetValue("metadata", out var metadataNode) && !YamlJson.IsNull(metadataNode)
+            ? Metadata(metadataNode)
+            : PromptMetadata.Empty;
+        return new PromptFile(name, type, String(fields, "description", ""), Strings(fields, "tags", ""), String(fields, "category", ""),
+            variables, metadata, body);
+    }
+
+    private static List<VariableDefinition> Variables(YamlNode node)
+    {
+        if (node is not YamlSequenceNode sequence)
+            throw new FrontMatterException("variables", node, "must be a list of variables (- name: ..., type: ...).");
+        var variables = new List<VariableDefinition>();
+        for (var i = 0; i < sequence.Children.Count; i++)
+        {
+            var path = $"variables[{i}]";
+            if (sequence.Children[i] is not YamlMappingNode item)
+                throw new FrontMatterException(path, sequence.Children[i], "must be a mapping with name, type, description, required, defaultValue, validation.");
+            var fields = Fields(item, PromptFile.VariableKeys, path + ".");
+            var name = String(fields, "name", path + ".") ?? throw new FrontMatterException(path + ".name", item, "is required.");
+            var type = Enum<VariableType>(fields, "type", path + ".") ?? VariableType.String;
+            JsonElement? defaultValue = fields.TryGetValue("defaultValue", out var value) && !YamlJson.IsNull(value)
+                ? YamlJson.ToJson(value, plainScalarIsString: type == VariableType.String)
+                : null;
+            variables.Add(new VariableDefinition(name, type, String(fields, "description", path + "."),
+                Boolean(fields, "required", path + ".") ?? false, defaultValue, String(fields, "validation", path + ".")));
+        }
+        return variables;
+    }
+
+    private static PromptMetadata Metadata(YamlNode node)
+    {
+        if (node is not YamlMappingNode mapping)
+            throw new FrontMatterException("metadata", node, "must be a mapping (model: ..., temperature: ...).");
+        var fields = Fields(mapping, PromptFile.MetadataKeys, "metadata.");
+        const string prefix = "metadata.";
+        var maxTokens = Number(fields, "maxTokens", prefix);
+        if (maxTokens is { } tokens && (tokens != Math.Floor(tokens) || tokens > int.MaxValue || tokens < int.MinValue))
+            throw new FrontMatterException("metadata.maxTokens", fields["maxTokens"], "must be a whole number.");
+        return new PromptMetadata
+        {
+            Model = String(fields, "model", prefix),
+            Temperature = Number(fields, "temperature", prefix),
+            MaxTokens = maxTokens is null ? null : (int)maxTokens.Value,
+            TopP = Number(fields, "topP", prefix),
+            FrequencyPenalty = Number(fields, "frequencyPenalty", prefix),
+            PresencePenalty = Number(fields, "presencePenalty", prefix),
+            Tags = Strings(fields, "tags", prefix),
+            Category = String(fields, "category", prefix),
+        };
+    }
+
+    /// <summary>The mapping's entries by key; an unknown key is refused, listing the known ones.</summary>
+    private static Dictionary<string, YamlNode> Fields(YamlMappingNode mapping, string[] known, string prefix)
+    {
+        var fields = new Dictionary<string, YamlNode>(StringComparer.Ordinal);
+        foreach (var (keyNode, value) in mapping.Children)
+        {
+            var key = (keyNode as YamlScalarNode)?.Value ?? "";
+            if (!known.Contains(key, StringComparer.Ordinal))
+            {
+                var close = known.FirstOrDefault(k => string.Equals(k, key, StringComparison.OrdinalIgnoreCase));
+                throw new FrontMatterException(prefix + key, keyNode,
+                    close is not null ? $"unknown key; did you mean '{close}'?" : $"unknown key; the keys are {string.Join(", ", known)}.");
+            }
+            fields[key] = value;
+        }
+        return fields;
+    }
+
+    private static string? String(Dictionary<string, YamlNode> fields, string key, string prefix)
+    {
+        if (!fields.TryGetValue(key, out var node) || YamlJson.IsNull(node)) return null;
+        return node is YamlScalarNode { Value: { } text } ? text
+            : throw new FrontMatterException(prefix + key, node, "must be text, not a list or mapping.");
+    }
+
+    private static List<string>? Strings(Dictionary<string, YamlNode> fields, string key, string prefix)
+    {
+        if (!fields.TryGetValue(key, out var node) || YamlJson.IsNull(node)) return null;
+        if (node is not YamlSequenceNode sequence)
+            throw new FrontMatterException(prefix + key, node, "must be a list, e.g. [support, chat].");
+        return sequence.Children.Select((item, i) => item is YamlScalarNode { Value: { } text } && !YamlJson.IsNull(item) ? text
+            : throw new FrontMatterException($"{prefix}{key}[{i}]", item, "must be text.")).ToList();
+    }
+
+    private static TEnum? Enum<TEnum>(Dictionary<string, YamlNode> fields, string key, string prefix) where TEnum : struct, Enum
+    {
+        var text = String(fields, key, prefix);
+        if (text is null) return null;
+        return Names.TryParse<TEnum>(text, out var value) ? value
+            : throw new FrontMatterException(prefix + key, fields[key], $"'{text}' is not one of {Names.AllOf<TEnum>()}.");
+    }
+
+    private static bool? Boolean(Dictionary<string, YamlNode> fields, string key, string prefix)
+    {
+        if (!fields.TryGetValue(key, out var node) || YamlJson.IsNull(node)) return null;
+        var value = node is YamlScalarNode scalar && YamlJson.IsPlain(scalar) ? YamlJson.ToJson(scalar) : default;
+        return value.ValueKind switch
+        {
+            JsonValueKind.True => true,
+            JsonValueKind.False => false,
+            _ => throw new FrontMatterException(prefix + key, node, $"must be true or false, not '{(node as YamlScalarNode)?.Value}'."),
+        };
+    }
+
+    private static double? Number(Dictionary<string, YamlNode> fields, string key, string prefix)
+    {
+        if (!fields.TryGetValue(key, out var node) || YamlJson.IsNull(node)) return null;
+        var value = node is YamlScalarNode scalar && YamlJson.IsPlain(scalar) ? YamlJson.ToJson(scalar) : default;
+        return value.ValueKind == JsonValueKind.Number && double.TryParse(value.GetRawText(), NumberStyles.Float, CultureInfo.InvariantCulture, out var number)
+            ? number
+            : throw new FrontMatterException(prefix + key, node, $"must be a number, not '{(node as YamlScalarNode)?.Value ?? node.NodeType.ToString()}'.");
+    }
+
+    /// <summary>YamlDotNet prefixes its messages with the position, which the caller already reports.</summary>
+    private static string YamlMessage(YamlException e)
+    {
+        var message = (e.InnerException as YamlException)?.Message ?? e.Message;
+        var at = message.IndexOf("): ", StringComparison.Ordinal);
+        return message.StartsWith("(Line", StringComparison.Ordinal) && at >= 0 ? message[(at + 3)..] : message;
+    }
+
+    private static PromptFileException Problem(string fileName, string problem) => new($"{fileName}: {problem}");
+
+    private sealed class FrontMatterException(string path, YamlNode? node, string message) : Exception(message)
+    {
+        public string Path { get; } = path;
+        public YamlNode? Node { get; } = node;
+    }
+}

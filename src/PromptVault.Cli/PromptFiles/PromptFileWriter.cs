@@ -1,0 +1,125 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using PromptVault.Core;
+using PromptVault.Core.Contracts;
+using PromptVault.Core.Prompts;
+
+namespace PromptVault.Cli.PromptFiles;
+
+/// <summary>
+/// Writes a version as a prompt file that <see cref="PromptFileReader"/> reads back to the same content, variables and
+/// metadata, so pushing a pulled file is "unchanged".
+/// </summary>
+internal static partial class PromptFileWriter
+{
+    // Text that YAML reads back as the same string, without quotes: starts with a letter, no ':', '#', quotes or brackets.
+    [GeneratedRegex("^[A-Za-z_][A-Za-z0-9_ .,;/()+=!?-]*$")]
+    private static partial Regex PlainText();
+
+    private static readonly string[] ReservedWords = ["true", "false", "null", "yes", "no", "on", "off", "y", "n"];
+
+    public static string Write(PromptResponse prompt, VersionResponse version)
+    {
+        var yaml = new StringBuilder();
+        yaml.Append("---\n");
+        var labels = version.Labels.Count == 0 ? "" : $" ({string.Join(", ", version.Labels)})";
+        yaml.Append(CultureInfo.InvariantCulture, $"# {prompt.Name} {version.Version}{labels}\n");
+        yaml.Append(CultureInfo.InvariantCulture, $"name: {Text(prompt.Name)}\n");
+        yaml.Append(CultureInfo.InvariantCulture, $"type: {Names.Of(prompt.Type)}\n");
+        if (!string.IsNullOrEmpty(prompt.Description)) yaml.Append(CultureInfo.InvariantCulture, $"description: {Text(prompt.Description)}\n");
+        if (prompt.Tags.Count > 0) yaml.Append(CultureInfo.InvariantCulture, $"tags: {List(prompt.Tags)}\n");
+        if (prompt.Category is not null) yaml.Append(CultureInfo.InvariantCulture, $"category: {Text(prompt.Category)}\n");
+
+        if (version.Variables.Count > 0)
+        {
+            yaml.Append("variables:\n");
+            foreach (var variable in version.Variables)
+            {
+                yaml.Append(CultureInfo.InvariantCulture, $"  - name: {Text(variable.Name)}\n");
+                yaml.Append(CultureInfo.InvariantCulture, $"    type: {Names.Of(variable.Type)}\n");
+                if (variable.Description is not null) yaml.Append(CultureInfo.InvariantCulture, $"    description: {Text(variable.Description)}\n");
+                yaml.Append(CultureInfo.InvariantCulture, $"    required: {(variable.Required ? "true" : "false")}\n");
+                if (variable.DefaultValue is { ValueKind: not JsonValueKind.Null and not JsonValueKind.Undefined } value)
+                    yaml.Append(CultureInfo.InvariantCulture, $"    defaultValue: {Flow(value)}\n");
+                if (variable.Validation is not null) yaml.Append(CultureInfo.InvariantCulture, $"    validation: {Quoted(variable.Validation)}\n");
+            }
+        }
+
+        var metadata = MetadataLines(version.Metadata);
+        if (metadata.Count > 0)
+        {
+            yaml.Append("metadata:\n");
+            foreach (var line in metadata) yaml.Append(CultureInfo.InvariantCulture, $"  {line}\n");
+        }
+        yaml.Append("---\n");
+
+        // The reader drops one blank line after '---'; protect a template that starts with one.
+        if (version.Content.StartsWith('\n') || version.Content.StartsWith("\r\n", StringComparison.Ordinal)) yaml.Append('\n');
+        yaml.Append(version.Content);
+        yaml.Append('\n');
+        return yaml.ToString();
+    }
+
+    private static List<string> MetadataLines(PromptMetadata metadata)
+    {
+        var lines = new List<string>();
+        if (metadata.Model is not null) lines.Add($"model: {Text(metadata.Model)}");
+        if (metadata.Temperature is { } temperature) lines.Add($"temperature: {Number(temperature)}");
+        if (metadata.MaxTokens is { } maxTokens) lines.Add($"maxTokens: {maxTokens.ToString(CultureInfo.InvariantCulture)}");
+        if (metadata.TopP is { } topP) lines.Add($"topP: {Number(topP)}");
+        if (metadata.FrequencyPenalty is { } frequency) lines.Add($"frequencyPenalty: {Number(frequency)}");
+        if (metadata.PresencePenalty is { } presence) lines.Add($"presencePenalty: {Number(presence)}");
+        if (metadata.Tags is not null) lines.Add($"tags: {List(metadata.Tags)}");
+        if (metadata.Category is not null) lines.Add($"category: {Text(metadata.Category)}");
+        return lines;
+    }
+
+    private static string Number(double value) => value.ToString("R", CultureInfo.InvariantCulture);
+
+    private static string List(IEnumerable<string> items) => "[" + string.Join(", ", items.Select(item => Text(item, inFlow: true))) + "]";
+
+    /// <summary>A string as a YAML scalar: plain when that reads back as the same string everywhere, else double-quoted.</summary>
+    private static string Text(string value, bool inFlow = false) =>
+        PlainText().IsMatch(value) && !value.EndsWith(' ') && !(inFlow && value.Contains(','))
+        && !ReservedWords.Contains(value, StringComparer.OrdinalIgnoreCase)
+            ? value
+            : Quoted(value);
+
+    /// <summary>A JSON value in YAML flow style (strings always quoted so they stay strings inside arrays and objects).</summary>
+    private static string Flow(JsonElement value) => value.ValueKind switch
+    {
+        JsonValueKind.String => Quoted(value.GetString()!),
+        JsonValueKind.Number => value.GetRawText(),
+        JsonValueKind.True => "true",
+        JsonValueKind.False => "false",
+        JsonValueKind.Array => "[" + string.Join(", ", value.EnumerateArray().Select(Flow)) + "]",
+        JsonValueKind.Object => value.EnumerateObject().Any()
+            ? "{ " + string.Join(", ", value.EnumerateObject().Select(p => $"{Quoted(p.Name)}: {Flow(p.Value)}")) + " }"
+            : "{}",
+        _ => "null",
+    };
+
+    /// <summary>A YAML double-quoted scalar: backslash escapes for quotes, backslashes and control and line-break characters.</summary>
+    private static string Quoted(string value)
+    {
+        var builder = new StringBuilder(value.Length + 2).Append('"');
+        foreach (var c in value)
+        {
+            switch (c)
+            {
+                case '"': builder.Append("\\\""); break;
+                case '\\': builder.Append("\\\\"); break;
+                case '\n': builder.Append("\\n"); break;
+                case '\r': builder.Append("\\r"); break;
+                case '\t': builder.Append("\\t"); break;
+                case < ' ' or '\u007F' or '\u0085' or '\u2028' or '\u2029' or '\uFEFF':
+                    builder.Append(CultureInfo.InvariantCulture, $"\\u{(int)c:X4}");
+                    break;
+                default: builder.Append(c); break;
+            }
+        }
+        return builder.Append('"').ToString();
+    }
+}

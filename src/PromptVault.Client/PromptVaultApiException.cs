@@ -1,0 +1,32 @@
+using System.Net;
+
+namespace PromptVault.Client;
+
+/// <summary>
+/// A request the server refused: the RFC 9457 problem document of a non-success response, with its stable
+/// <see cref="Code"/> (e.g. <c>version_unchanged</c>) and the <see cref="Field"/> at fault.
+/// </summary>
+public sealed class PromptVaultApiException : Exception
+{
+    /// <summary>Creates an exception for a refused request.</summary>
+    public PromptVaultApiException(HttpStatusCode statusCode, string code, string detail, string? field = null)
+        : base(detail)
+    {
+        StatusCode = statusCode;
+        Code = code;
+        Detail = detail;
+        Field = field;
+    }
+
+    /// <summary>The HTTP status of the response.</summary>
+    public HttpStatusCode StatusCode { get; }
+
+    /// <summary>The stable snake_case error code; <c>http_&lt;status&gt;</c> when the response carried none.</summary>
+    public string Code { get; }
+
+    /// <summary>The server's explanation of the refusal.</summary>
+    public string Detail { get; }
+
+    /// <summary>The request field the error is about (a camelCase JSON path), if any.</summary>
+    public string? Field { get; }
+}

@@ -1,0 +1,215 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using PromptVault.Core;
+using PromptVault.Core.Auth;
+using PromptVault.Core.Contracts;
+using PromptVault.Core.Prompts;
+
+namespace PromptVault.Client;
+
+/// <summary>
+/// A typed client for the PromptVault HTTP API (SPEC §5): one method per registry route.
+/// </summary>
+/// <remarks>
+/// Thread-safe: it keeps no per-call state, so one instance can be shared. It does not own the <see cref="HttpClient"/>.
+/// Refused requests throw <see cref="PromptVaultApiException"/>; a server that cannot be reached throws
+/// <see cref="HttpRequestException"/>.
+/// </remarks>
+public sealed class PromptVaultClient
+{
+    private readonly HttpClient _http;
+    private readonly Uri _baseAddress;
+    private readonly AuthenticationHeaderValue? _authorization;
+
+    /// <summary>Creates a client over <paramref name="httpClient"/>, whose <see cref="HttpClient.BaseAddress"/> is the server's URL.</summary>
+    /// <param name="httpClient">The HTTP client to send requests with; its <c>BaseAddress</c> must be set.</param>
+    /// <param name="apiKey">The API key (<c>pv_…</c>) sent as <c>Authorization: Bearer</c> on every request; when null, the
+    /// client's own default headers are used unchanged.</param>
+    /// <exception cref="ArgumentException"><paramref name="httpClient"/> has no <c>BaseAddress</c>.</exception>
+    public PromptVaultClient(HttpClient httpClient, string? apiKey = null)
+    {
+        ArgumentNullException.ThrowIfNull(httpClient);
+        if (httpClient.BaseAddress is null)
+            throw new ArgumentException("The HttpClient needs a BaseAddress: the PromptVault server's URL.", nameof(httpClient));
+        _http = httpClient;
+        // Relative routes resolve under the base path only when it ends with '/' (http://host/promptvault/).
+        var text = httpClient.BaseAddress.AbsoluteUri;
+        _baseAddress = text.EndsWith('/') ? httpClient.BaseAddress : new Uri(text + "/");
+        if (!string.IsNullOrEmpty(apiKey)) _authorization = new AuthenticationHeaderValue("Bearer", apiKey);
+    }
+
+    /// <summary>The server's URL.</summary>
+    public Uri BaseAddress => _baseAddress;
+
+    /// <summary>Creates a prompt with its first version (<c>1.0.0</c>, change description <c>Initial version</c>).</summary>
+    /// <exception cref="PromptVaultApiException">The request was refused, e.g. 409 <c>prompt_exists</c>.</exception>
+    public Task<PromptResponse> CreatePromptAsync(CreatePromptRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        return SendAsync<CreatePromptRequest, PromptResponse>(HttpMethod.Post, "api/prompts", request, cancellationToken);
+    }
+
+    /// <summary>Lists prompts, optionally only those of a type, category or tag.</summary>
+    public Task<PromptListResponse> ListPromptsAsync(PromptType? type = null, string? category = null, string? tag = null, CancellationToken cancellationToken = default)
+    {
+        var query = Query(("type", type is null ? null : Names.Of(type.Value)), ("category", category), ("tag", tag));
+        return SendAsync<PromptListResponse>(HttpMethod.Get, "api/prompts" + query, cancellationToken);
+    }
+
+    /// <summary>Gets a prompt with its labels and latest version.</summary>
+    /// <exception cref="PromptVaultApiException">404 <c>prompt_not_found</c> when there is no such prompt.</exception>
+    public Task<PromptResponse> GetPromptAsync(string name, CancellationToken cancellationToken = default) =>
+        SendAsync<PromptResponse>(HttpMethod.Get, PromptPath(name), cancellationToken);
+
+    /// <summary>Creates a new version of a prompt; the server picks the number from the change to the variables.</summary>
+    /// <exception cref="PromptVaultApiException">The request was refused, e.g. 409 <c>version_unchanged</c> when nothing changed.</exception>
+    public Task<VersionResponse> CreateVersionAsync(string name, CreateVersionRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        return SendAsync<CreateVersionRequest, VersionResponse>(HttpMethod.Post, PromptPath(name) + "/versions", request, cancellationToken);
+    }
+
+    /// <summary>Lists the versions of a prompt.</summary>
+    public Task<VersionListResponse> ListVersionsAsync(string name, CancellationToken cancellationToken = default) =>
+        SendAsync<VersionListResponse>(HttpMethod.Get, PromptPath(name) + "/versions", cancellationToken);
+
+    /// <summary>Gets one version by number (<c>1.0.2</c>), id, or <c>latest</c>.</summary>
+    public Task<VersionResponse> GetVersionAsync(string name, string version, CancellationToken cancellationToken = default) =>
+        SendAsync<VersionResponse>(HttpMethod.Get, VersionPath(name, version), cancellationToken);
+
+    /// <summary>Moves a version through the lifecycle; moving it to <c>production</c> promotes it.</summary>
+    public Task<VersionResponse> ChangeStatusAsync(string name, string version, VersionStatus status, CancellationToken cancellationToken = default) =>
+        SendAsync<ChangeStatusRequest, VersionResponse>(HttpMethod.Post, VersionPath(name, version) + "/status", new ChangeStatusRequest(status), cancellationToken);
+
+    /// <summary>Points a label at a version; moving <c>production</c> promotes the version.</summary>
+    public Task<VersionResponse> MoveLabelAsync(string name, string label, string version, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(label);
+        return SendAsync<MoveLabelRequest, VersionResponse>(HttpMethod.Put, PromptPath(name) + "/labels/" + Uri.EscapeDataString(label),
+            new MoveLabelRequest(version), cancellationToken);
+    }
+
+    /// <summary>Creates a new version with an earlier version's content, variables and metadata, and promotes it.</summary>
+    /// <returns>The new version.</returns>
+    public Task<VersionResponse> RollbackAsync(string name, string version, string? reason = null, CancellationToken cancellationToken = default) =>
+        SendAsync<RollbackRequest, VersionResponse>(HttpMethod.Post, PromptPath(name) + "/rollback", new RollbackRequest(version, reason), cancellationToken);
+
+    /// <summary>Compares two versions of a prompt: the content diff, the variable and metadata changes, the metrics.</summary>
+    public Task<ComparisonResponse> CompareAsync(string name, string a, string b, CancellationToken cancellationToken = default) =>
+        SendAsync<ComparisonResponse>(HttpMethod.Get, PromptPath(name) + "/compare" + Query(("a", a), ("b", b)), cancellationToken);
+
+    /// <summary>Resolves the version to serve (an exact version, a label, default <c>production</c>, or an experiment's variant) and renders it.</summary>
+    public Task<RenderResponse> RenderAsync(string name, RenderRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        return SendAsync<RenderRequest, RenderResponse>(HttpMethod.Post, PromptPath(name) + "/render", request, cancellationToken);
+    }
+
+    /// <summary>Lists the audit log, optionally only the entries of one prompt.</summary>
+    public Task<AuditListResponse> ListAuditAsync(string? prompt = null, CancellationToken cancellationToken = default) =>
+        SendAsync<AuditListResponse>(HttpMethod.Get, "api/audit" + Query(("prompt", prompt)), cancellationToken);
+
+    /// <summary>Creates an API key (admin only); the returned <c>Key</c> is shown this once.</summary>
+    public Task<CreatedApiKeyResponse> CreateKeyAsync(string name, ApiKeyRole role, CancellationToken cancellationToken = default) =>
+        SendAsync<CreateApiKeyRequest, CreatedApiKeyResponse>(HttpMethod.Post, "api/keys", new CreateApiKeyRequest(name, role), cancellationToken);
+
+    /// <summary>Lists the API keys, revoked ones included (admin only).</summary>
+    public Task<ApiKeyListResponse> ListKeysAsync(CancellationToken cancellationToken = default) =>
+        SendAsync<ApiKeyListResponse>(HttpMethod.Get, "api/keys", cancellationToken);
+
+    /// <summary>Revokes an API key (admin only).</summary>
+    /// <exception cref="PromptVaultApiException">404 <c>api_key_not_found</c> when no active key has that id.</exception>
+    public async Task RevokeKeyAsync(string id, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(id);
+        using var response = await SendCoreAsync(HttpMethod.Delete, "api/keys/" + Uri.EscapeDataString(id), null, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static string PromptPath(string name)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        // Names may hold '/', sent as %2F so the route sees one segment.
+        return "api/prompts/" + Uri.EscapeDataString(name);
+    }
+
+    private static string VersionPath(string name, string version)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(version);
+        return PromptPath(name) + "/versions/" + Uri.EscapeDataString(version);
+    }
+
+    private static string Query(params (string Name, string? Value)[] parameters)
+    {
+        var present = parameters.Where(p => !string.IsNullOrEmpty(p.Value)).Select(p => $"{p.Name}={Uri.EscapeDataString(p.Value!)}").ToList();
+        return present.Count == 0 ? "" : "?" + string.Join('&', present);
+    }
+
+    private async Task<TResponse> SendAsync<TResponse>(HttpMethod method, string path, CancellationToken cancellationToken)
+    {
+        using var response = await SendCoreAsync(method, path, null, cancellationToken).ConfigureAwait(false);
+        return await ReadAsync<TResponse>(response, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<TResponse> SendAsync<TRequest, TResponse>(HttpMethod method, string path, TRequest body, CancellationToken cancellationToken)
+    {
+        using var content = JsonContent.Create(body, options: PromptVaultJson.Options);
+        using var response = await SendCoreAsync(method, path, content, cancellationToken).ConfigureAwait(false);
+        return await ReadAsync<TResponse>(response, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<HttpResponseMessage> SendCoreAsync(HttpMethod method, string path, HttpContent? content, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(method, new Uri(_baseAddress, path)) { Content = content };
+        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
+        if (_authorization is not null) request.Headers.Authorization = _authorization;
+        var response = await _http.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        if (response.IsSuccessStatusCode) return response;
+        using (response)
+            throw await ToExceptionAsync(response, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static async Task<TResponse> ReadAsync<TResponse>(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await response.Content.ReadFromJsonAsync<TResponse>(PromptVaultJson.Options, cancellationToken).ConfigureAwait(false)
+                ?? throw InvalidResponse(response, "the body was empty");
+        }
+        catch (JsonException e)
+        {
+            throw InvalidResponse(response, e.Message);
+        }
+    }
+
+    private static PromptVaultApiException InvalidResponse(HttpResponseMessage response, string reason) =>
+        new(response.StatusCode, "invalid_response",
+            $"The server answered {(int)response.StatusCode} with a body this client cannot read: {reason}");
+
+    /// <summary>Reads the RFC 9457 problem document (<c>detail</c>, extension members <c>code</c> and <c>field</c>).</summary>
+    private static async Task<PromptVaultApiException> ToExceptionAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        var status = response.StatusCode;
+        var fallbackCode = "http_" + ((int)status).ToString(CultureInfo.InvariantCulture);
+        var fallbackDetail = $"The server answered {(int)status} {response.ReasonPhrase}.";
+        var body = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+        if (string.IsNullOrWhiteSpace(body)) return new PromptVaultApiException(status, fallbackCode, fallbackDetail);
+        try
+        {
+            using var document = JsonDocument.Parse(body);
+            var root = document.RootElement;
+            if (root.ValueKind != JsonValueKind.Object) return new PromptVaultApiException(status, fallbackCode, fallbackDetail);
+            var detail = String(root, "detail") ?? String(root, "title") ?? fallbackDetail;
+            return new PromptVaultApiException(status, String(root, "code") ?? fallbackCode, detail, String(root, "field"));
+        }
+        catch (JsonException)
+        {
+            return new PromptVaultApiException(status, fallbackCode, fallbackDetail);
+        }
+    }
+
+    private static string? String(JsonElement element, string property) =>
+        element.TryGetProperty(property, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+}
