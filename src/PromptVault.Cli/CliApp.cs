@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.CommandLine.Invocation;
+using System.CommandLine.Parsing;
 
 namespace PromptVault.Cli;
 
@@ -39,7 +40,7 @@ internal static class CliApp
     private static string CommandPath(ParseResult parseResult)
     {
         var names = new List<string>();
-        for (var result = parseResult.CommandResult; result is not null; result = result.Parent as System.CommandLine.Parsing.CommandResult)
+        for (var result = parseResult.CommandResult; result is not null; result = result.Parent as CommandResult)
             names.Insert(0, result.Command.Name);
         return string.Join(' ', names.Skip(1));
     }

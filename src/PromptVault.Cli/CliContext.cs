@@ -83,12 +83,18 @@ internal sealed class CliContext
             WriteError($"the server at {server} did not answer within {http.Timeout.TotalSeconds:0} seconds.");
             return ExitCodes.Refused;
         }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // A local file that could not be written (pull -o) or read.
+            WriteError(e.Message);
+            return ExitCodes.Refused;
+        }
     }
 
-    /// <summary>Prints a refused request as <c>error (code): detail</c>, with a hint for a missing or weak key.</summary>
-    public void WriteError(PromptVaultApiException e)
+    /// <summary>Prints a refused request as <c>error (code): [subject: ]detail</c>, with a hint for a missing or weak key.</summary>
+    public void WriteError(PromptVaultApiException e, string? subject = null)
     {
-        WriteError(e.Code, e.Detail);
+        WriteError(e.Code, subject is null ? e.Detail : $"{subject}: {e.Detail}");
         if (e.StatusCode == HttpStatusCode.Unauthorized)
             Error.WriteLine("hint: pass --api-key KEY or set PROMPTVAULT_API_KEY.");
         else if (e.StatusCode == HttpStatusCode.Forbidden)

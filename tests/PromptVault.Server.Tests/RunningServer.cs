@@ -35,7 +35,8 @@ public sealed class RunningServer : IAsyncDisposable
     public static async Task<RunningServer> StartAsync(CancellationToken cancellationToken = default)
     {
         var folder = Directory.CreateTempSubdirectory("promptvault-test-").FullName;
-        var app = PromptVaultServer.Build(new ServerOptions { DatabasePath = Path.Combine(folder, "promptvault.db"), Urls = "http://127.0.0.1:0" });
+        var app = PromptVaultServer.Build(new ServerOptions { DatabasePath = Path.Combine(folder, "promptvault.db"), Urls = "http://127.0.0.1:0" },
+            ["--Logging:LogLevel:Default=Warning"]);
         var admin = await PromptVaultServer.InitializeAsync(app, cancellationToken)
             ?? throw new InvalidOperationException("A new database should get a first admin key.");
         await app.StartAsync(cancellationToken);

@@ -70,8 +70,7 @@ internal sealed class PushCommand(CliContext context)
                 }
                 catch (PromptVaultApiException e)
                 {
-                    context.Error.Write($"{plan.Path}: ");
-                    context.WriteError(e);
+                    context.WriteError(e, plan.Path);
                     exitCode = ExitCodes.Refused;
                 }
             }
@@ -102,6 +101,7 @@ internal sealed class PushCommand(CliContext context)
         switch (plan.Action)
         {
             case PushAction.Create:
+                if (bump is not null) context.WriteWarning($"{plan.Path}: --bump does not apply to a new prompt; its first version is 1.0.0.");
                 var created = await client.CreatePromptAsync(new CreatePromptRequest(file.Name, file.Description, file.Type, file.Content,
                     file.Variables, file.Metadata, file.Tags, file.Category), cancellationToken);
                 return new PushResult(plan.Path, file.Name, created.LatestVersion.Version, created.LatestVersion.Id, "created", null);

@@ -11,6 +11,9 @@ public static class PromptVaultServer
     {
         var builder = WebApplication.CreateSlimBuilder(args ?? []);
         builder.WebHost.UseUrls(options.Urls);
+        // Per-request and key-ring chatter at Information would bury what `serve` prints; keep the framework to warnings.
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        builder.Logging.AddFilter("Microsoft.AspNetCore.DataProtection", LogLevel.Error);
         builder.Services.AddPromptVaultServer(options);
 
         var app = builder.Build();

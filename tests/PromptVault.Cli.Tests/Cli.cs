@@ -1,0 +1,31 @@
+using PromptVault.Server.Tests;
+
+namespace PromptVault.Cli.Tests;
+
+/// <summary>Runs real `promptvault` commands in-process against a server, capturing stdout, stderr and the exit code.</summary>
+internal static class Cli
+{
+    public static async Task<CliResult> RunAsync(RunningServer server, string? apiKey, params string[] args)
+    {
+        var environment = new Dictionary<string, string?>
+        {
+            ["PROMPTVAULT_URL"] = server.BaseAddress.ToString(),
+            ["PROMPTVAULT_API_KEY"] = apiKey ?? server.AdminKey,
+        };
+        return await RunAsync(environment, args);
+    }
+
+    /// <summary>Runs with exactly <paramref name="environment"/> (never the machine's PROMPTVAULT_* variables).</summary>
+    public static async Task<CliResult> RunAsync(IReadOnlyDictionary<string, string?> environment, params string[] args)
+    {
+        using var stdout = new StringWriter();
+        using var stderr = new StringWriter();
+        var exitCode = await CliApp.RunAsync(args, stdout, stderr, environment, TestContext.Current.CancellationToken);
+        return new CliResult(exitCode, stdout.ToString(), stderr.ToString());
+    }
+}
+
+internal sealed record CliResult(int ExitCode, string Out, string Error)
+{
+    public override string ToString() => $"exit {ExitCode}\n--- stdout\n{Out}\n--- stderr\n{Error}";
+}

@@ -1,0 +1,351 @@
+using PromptVault.Server.Tests;
+using System.Text.Json;
+using PromptVault.Core.Auth;
+
+namespace PromptVault.Cli.Tests;
+
+/// <summary>Exit codes, messages and JSON output of the commands against a real server.</summary>
+public sealed class CommandTests(ServerFixture fixture) : IClassFixture<ServerFixture>
+{
+    private static string PromptFile(string name, string body = "Hello {{who}}.", string extraVariables = "") => $"""
+        ---
+        name: {name}
+        type: template
+        variables:
+          - name: who
+            type: string
+            required: true
+        {extraVariables}
+        ---
+        {body}
+
+        """;
+
+    [Fact]
+    public async Task Render_UnknownPrompt_ExitsOneWithTheServersProblem()
+    {
+        var result = await Cli.RunAsync(fixture.Server, null, "render", "no-such-prompt");
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Equal("", result.Out);
+        Assert.Contains("error (prompt_not_found): prompt 'no-such-prompt' does not exist.", result.Error);
+    }
+
+    [Fact]
+    public async Task Parse_UnknownOption_ExitsTwo()
+    {
+        var result = await Cli.RunAsync(fixture.Server, null, "list", "--no-such-option");
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("--no-such-option", result.Error);
+        Assert.Contains("promptvault list --help", result.Error);
+    }
+
+    [Fact]
+    public async Task Help_ListsTheCommandsOnStdout()
+    {
+        var result = await Cli.RunAsync(new Dictionary<string, string?>(), "--help");
+
+        Assert.Equal(0, result.ExitCode);
+        foreach (var command in new[] { "serve", "push", "pull", "list", "history", "diff", "promote", "rollback", "render", "keys", "audit" })
+            Assert.Contains($"  {command}", result.Out);
+    }
+
+    [Fact]
+    public async Task Parse_NoCommand_ExitsTwo()
+    {
+        var result = await Cli.RunAsync(new Dictionary<string, string?>());
+
+        Assert.Equal(2, result.ExitCode);
+    }
+
+    [Fact]
+    public async Task Parse_MissingArgument_ExitsTwo()
+    {
+        var result = await Cli.RunAsync(fixture.Server, null, "diff", "only-a-name");
+
+        Assert.Equal(2, result.ExitCode);
+    }
+
+    [Fact]
+    public async Task Push_WithReaderKey_ExitsOneWithForbidden()
+    {
+        var reader = await fixture.Server.CreateKeyAsync("viewer", ApiKeyRole.Reader, TestContext.Current.CancellationToken);
+        using var folder = new TempFolder();
+        var file = folder.Write("p.md", PromptFile("reader-push"));
+
+        var result = await Cli.RunAsync(fixture.Server, reader, "push", file);
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("error (forbidden):", result.Error);
+        Assert.Contains("reader", result.Error);
+    }
+
+    [Fact]
+    public async Task Push_ChangedWithoutMessage_ExitsTwoAndWritesNothing()
+    {
+        using var folder = new TempFolder();
+        var file = folder.Write("p.md", PromptFile("needs-message"));
+        Assert.Equal(0, (await Cli.RunAsync(fixture.Server, null, "push", file)).ExitCode);
+        folder.Write("p.md", PromptFile("needs-message", "Hi {{who}}."));
+
+        var result = await Cli.RunAsync(fixture.Server, null, "push", file);
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("-m MESSAGE is required", result.Error);
+        var history = await Cli.RunAsync(fixture.Server, null, "history", "needs-message", "--json");
+        using var document = JsonDocument.Parse(history.Out);
+        Assert.Single(document.RootElement.GetProperty("versions").EnumerateArray());
+    }
+
+    [Fact]
+    public async Task Push_Bump_RaisesTheVersionMoreThanNeeded()
+    {
+        using var folder = new TempFolder();
+        var file = folder.Write("p.md", PromptFile("bumped"));
+        await Cli.RunAsync(fixture.Server, null, "push", file);
+        folder.Write("p.md", PromptFile("bumped", "Hi {{who}}."));
+
+        var result = await Cli.RunAsync(fixture.Server, null, "push", file, "-m", "Big rewrite", "--bump", "major");
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Equal("bumped 2.0.0 new version (was 1.0.0)", result.Out.Trim());
+    }
+
+    [Fact]
+    public async Task Push_BadFrontMatter_ExitsOneNamingTheFileAndProblem()
+    {
+        using var folder = new TempFolder();
+        var file = folder.Write("broken.md", "---\nname: broken\nvariables:\n  - name: who\n    type: strng\n---\nHello {{who}}\n");
+
+        var result = await Cli.RunAsync(fixture.Server, null, "push", file);
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains(file, result.Error);
+        Assert.Contains("variables[0].type", result.Error);
+        Assert.Contains("'strng' is not one of string, number, boolean, array, object", result.Error);
+    }
+
+    [Fact]
+    public async Task Push_MissingFile_ExitsTwo()
+    {
+        var result = await Cli.RunAsync(fixture.Server, null, "push", "/no/such/file.md");
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("/no/such/file.md: no such file.", result.Error);
+    }
+
+    [Fact]
+    public async Task Push_TemplateWithUndeclaredVariable_ExitsOneWithTheServersMessage()
+    {
+        using var folder = new TempFolder();
+        var file = folder.Write("typo.md", PromptFile("typo", "Hello {{whom}}."));
+
+        var result = await Cli.RunAsync(fixture.Server, null, "push", file);
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("error (unknown_variable):", result.Error);
+        Assert.Contains("'whom'", result.Error);
+    }
+
+    [Fact]
+    public async Task Push_Json_PrintsOneResultPerFile()
+    {
+        using var folder = new TempFolder();
+        var first = folder.Write("a.md", PromptFile("json-a"));
+        var second = folder.Write("b.md", PromptFile("team/json-b"));
+
+        var result = await Cli.RunAsync(fixture.Server, null, "push", first, second, "--json");
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        using var document = JsonDocument.Parse(result.Out);
+        var results = document.RootElement.EnumerateArray().ToList();
+        Assert.Equal(["json-a", "team/json-b"], results.Select(r => r.GetProperty("prompt").GetString()));
+        Assert.All(results, r => Assert.Equal("created", r.GetProperty("result").GetString()));
+        Assert.All(results, r => Assert.Equal("1.0.0", r.GetProperty("version").GetString()));
+    }
+
+    [Fact]
+    public async Task Render_TypedVars_FollowTheDeclaredVariableTypes()
+    {
+        using var folder = new TempFolder();
+        var file = folder.Write("typed.md", PromptFile("typed-vars",
+            "Hello {{who}}.{{#if urgent}} URGENT.{{/if}} Show {{count}} items of {{#each tags}}[{{this}}]{{/each}}.",
+            """
+              - name: urgent
+                type: boolean
+              - name: count
+                type: number
+                required: true
+              - name: tags
+                type: array
+            """));
+        Assert.Equal(0, (await Cli.RunAsync(fixture.Server, null, "push", file)).ExitCode);
+
+        var result = await Cli.RunAsync(fixture.Server, null, "render", "typed-vars", "--version", "1.0.0",
+            "--var", "who=Sam", "--var", "urgent=false", "--var", "count=3", "--var", "tags=[\"a\",\"b\"]");
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Equal("Hello Sam. Show 3 items of [a][b].", result.Out.Trim());
+    }
+
+    [Fact]
+    public async Task Render_WrongTypedVar_ExitsOneNamingTheVariable()
+    {
+        using var folder = new TempFolder();
+        var file = folder.Write("count.md", PromptFile("count-var", "{{who}} {{count}}", "  - name: count\n    type: number\n    required: true"));
+        Assert.Equal(0, (await Cli.RunAsync(fixture.Server, null, "push", file)).ExitCode);
+
+        var result = await Cli.RunAsync(fixture.Server, null, "render", "count-var", "--version", "1.0.0", "--var", "who=x", "--var", "count=many");
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("count", result.Error);
+    }
+
+    [Fact]
+    public async Task Render_Json_ParsesAndCarriesTheVersion()
+    {
+        using var folder = new TempFolder();
+        var file = folder.Write("r.md", PromptFile("render-json"));
+        await Cli.RunAsync(fixture.Server, null, "push", file);
+        await Cli.RunAsync(fixture.Server, null, "promote", "render-json", "1.0.0");
+
+        var result = await Cli.RunAsync(fixture.Server, null, "render", "render-json", "--var", "who=world", "--json");
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        using var document = JsonDocument.Parse(result.Out);
+        Assert.Equal("Hello world.", document.RootElement.GetProperty("content").GetString());
+        Assert.Equal("1.0.0", document.RootElement.GetProperty("version").GetString());
+    }
+
+    [Fact]
+    public async Task Render_BadVarSyntax_ExitsTwo()
+    {
+        var result = await Cli.RunAsync(fixture.Server, null, "render", "anything", "--var", "no-equals-sign");
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("NAME=VALUE", result.Error);
+    }
+
+    [Fact]
+    public async Task List_Json_ParsesAndHoldsPushedPrompts()
+    {
+        using var folder = new TempFolder();
+        await Cli.RunAsync(fixture.Server, null, "push", folder.Write("l.md", PromptFile("listed")));
+
+        var json = await Cli.RunAsync(fixture.Server, null, "list", "--json");
+        var table = await Cli.RunAsync(fixture.Server, null, "list");
+
+        Assert.True(json.ExitCode == 0, json.ToString());
+        using var document = JsonDocument.Parse(json.Out);
+        Assert.Contains(document.RootElement.GetProperty("prompts").EnumerateArray(), p => p.GetProperty("name").GetString() == "listed");
+        Assert.Contains(table.Out.Split('\n'), line => line.Contains("listed", StringComparison.Ordinal) && line.Contains("1.0.0", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Promote_OtherLabel_MovesOnlyThatLabel()
+    {
+        using var folder = new TempFolder();
+        await Cli.RunAsync(fixture.Server, null, "push", folder.Write("s.md", PromptFile("staged")));
+
+        var result = await Cli.RunAsync(fixture.Server, null, "promote", "staged", "1.0.0", "--label", "staging");
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Equal("Moved label staging of staged to 1.0.0.", result.Out.Trim());
+        var rendered = await Cli.RunAsync(fixture.Server, null, "render", "staged", "--label", "staging", "--var", "who=QA");
+        Assert.Equal("Hello QA.", rendered.Out.Trim());
+        var production = await Cli.RunAsync(fixture.Server, null, "render", "staged", "--var", "who=QA");
+        Assert.Equal(1, production.ExitCode);
+        Assert.Contains("label_not_found", production.Error);
+    }
+
+    [Fact]
+    public async Task Keys_CreateListRevoke_TheNewKeyWorksUntilRevoked()
+    {
+        var created = await Cli.RunAsync(fixture.Server, null, "keys", "create", "--name", "ci-bot", "--role", "writer", "--json");
+        Assert.True(created.ExitCode == 0, created.ToString());
+        using var document = JsonDocument.Parse(created.Out);
+        var key = document.RootElement.GetProperty("key").GetString()!;
+        var id = document.RootElement.GetProperty("id").GetString()!;
+        Assert.StartsWith("pv_", key);
+
+        var list = await Cli.RunAsync(fixture.Server, null, "keys", "list");
+        Assert.Contains(list.Out.Split('\n'), line => line.Contains(id, StringComparison.Ordinal) && line.Contains("ci-bot", StringComparison.Ordinal) && line.Contains("writer", StringComparison.Ordinal));
+        Assert.DoesNotContain(key, list.Out);
+        Assert.Equal(0, (await Cli.RunAsync(fixture.Server, key, "list")).ExitCode);
+
+        var revoked = await Cli.RunAsync(fixture.Server, null, "keys", "revoke", id);
+        Assert.True(revoked.ExitCode == 0, revoked.ToString());
+        var refused = await Cli.RunAsync(fixture.Server, key, "list");
+        Assert.Equal(1, refused.ExitCode);
+        Assert.Contains("error (unauthorized):", refused.Error);
+    }
+
+    [Fact]
+    public async Task Keys_Create_PrintsTheKeyOnceForPeople()
+    {
+        var result = await Cli.RunAsync(fixture.Server, null, "keys", "create", "--role", "reader");
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Contains("Created API key 'reader' (reader)", result.Out);
+        Assert.Single(result.Out.Split('\n'), line => line.StartsWith("Key (shown once, store it now): pv_", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Keys_CreateWithUnknownRole_ExitsTwo()
+    {
+        var result = await Cli.RunAsync(fixture.Server, null, "keys", "create", "--name", "x", "--role", "superuser");
+
+        Assert.Equal(2, result.ExitCode);
+    }
+
+    [Fact]
+    public async Task AnyCommand_NoApiKey_ExitsOneWithAHint()
+    {
+        var environment = new Dictionary<string, string?> { ["PROMPTVAULT_URL"] = fixture.Server.BaseAddress.ToString() };
+
+        var result = await Cli.RunAsync(environment, "list");
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("error (unauthorized):", result.Error);
+        Assert.Contains("PROMPTVAULT_API_KEY", result.Error);
+    }
+
+    [Fact]
+    public async Task AnyCommand_OptionsWinOverEnvironment()
+    {
+        var environment = new Dictionary<string, string?> { ["PROMPTVAULT_URL"] = "http://127.0.0.1:1", ["PROMPTVAULT_API_KEY"] = "pv_wrong" };
+
+        var result = await Cli.RunAsync(environment, "list", "--server", fixture.Server.BaseAddress.ToString(), "--api-key", fixture.Server.AdminKey);
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+    }
+
+    [Fact]
+    public async Task AnyCommand_ServerDown_ExitsOneWithCannotReach()
+    {
+        var environment = new Dictionary<string, string?> { ["PROMPTVAULT_API_KEY"] = "pv_x" };
+
+        var result = await Cli.RunAsync(environment, "list", "--server", "http://127.0.0.1:1");
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("cannot reach the server at http://127.0.0.1:1/", result.Error);
+    }
+
+    [Fact]
+    public async Task AnyCommand_ServerNotAUrl_ExitsTwo()
+    {
+        var result = await Cli.RunAsync(new Dictionary<string, string?>(), "list", "--server", "localhost:5180");
+
+        Assert.Equal(2, result.ExitCode);
+    }
+
+    [Fact]
+    public async Task Serve_Postgres_ExitsTwoNotAvailableYet()
+    {
+        var result = await Cli.RunAsync(new Dictionary<string, string?>(), "serve", "--postgres", "Host=localhost");
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("PostgreSQL", result.Error);
+    }
+}

@@ -1,0 +1,161 @@
+using PromptVault.Server.Tests;
+using System.Net;
+using System.Text.Json;
+using PromptVault.Client;
+using PromptVault.Core.Auth;
+using PromptVault.Core.Contracts;
+using PromptVault.Core.Prompts;
+
+namespace PromptVault.Cli.Tests;
+
+/// <summary>The SDK client against a real server: routes, escaping of names with '/', and problem details.</summary>
+public sealed class PromptVaultClientTests(ServerFixture fixture) : IClassFixture<ServerFixture>
+{
+    private static readonly VariableDefinition[] Variables = [new("who", VariableType.String, Required: true)];
+
+    private PromptVaultClient CreateClient(HttpClient http, string? apiKey = null) => new(http, apiKey ?? fixture.Server.AdminKey);
+
+    [Fact]
+    public async Task CreateAndGet_NameWithSlash_IsEscapedIntoOneSegment()
+    {
+        using var http = new HttpClient { BaseAddress = fixture.Server.BaseAddress };
+        var client = CreateClient(http);
+        var ct = TestContext.Current.CancellationToken;
+
+        await client.CreatePromptAsync(new CreatePromptRequest("team/support/greeting", "Greets", PromptType.User, "Hi {{who}}", Variables), ct);
+        var version = await client.CreateVersionAsync("team/support/greeting", new CreateVersionRequest("Hello {{who}}", ChangeDescription: "Warmer"), ct);
+        var prompt = await client.GetPromptAsync("team/support/greeting", ct);
+        var byNumber = await client.GetVersionAsync("team/support/greeting", "1.0.0", ct);
+
+        Assert.Equal("1.0.1", version.Version);
+        Assert.Equal("team/support/greeting", prompt.Name);
+        Assert.Equal("1.0.1", prompt.LatestVersion.Version);
+        Assert.Equal("Hi {{who}}", byNumber.Content);
+    }
+
+    [Fact]
+    public async Task Routes_PromoteRenderRollbackCompareAudit_RoundTrip()
+    {
+        using var http = new HttpClient { BaseAddress = fixture.Server.BaseAddress };
+        var client = CreateClient(http);
+        var ct = TestContext.Current.CancellationToken;
+        await client.CreatePromptAsync(new CreatePromptRequest("sdk-flow", Content: "A {{who}}", Variables: Variables), ct);
+        await client.CreateVersionAsync("sdk-flow", new CreateVersionRequest("B {{who}}", ChangeDescription: "B"), ct);
+
+        var promoted = await client.MoveLabelAsync("sdk-flow", Label.Production, "1.0.1", ct);
+        var rendered = await client.RenderAsync("sdk-flow", new RenderRequest(new Dictionary<string, JsonElement> { ["who"] = JsonSerializer.SerializeToElement("x") }), ct);
+        var reviewed = await client.ChangeStatusAsync("sdk-flow", "1.0.0", VersionStatus.Review, ct);
+        var comparison = await client.CompareAsync("sdk-flow", "1.0.0", "1.0.1", ct);
+        var rolledBack = await client.RollbackAsync("sdk-flow", "1.0.0", "testing", ct);
+        var versions = await client.ListVersionsAsync("sdk-flow", ct);
+        var audit = await client.ListAuditAsync("sdk-flow", ct);
+        var listed = await client.ListPromptsAsync(cancellationToken: ct);
+
+        Assert.Equal(VersionStatus.Production, promoted.Status);
+        Assert.Equal("B x", rendered.Content);
+        Assert.Equal("1.0.1", rendered.Version);
+        Assert.Equal(VersionStatus.Review, reviewed.Status);
+        Assert.Equal(["A {{who}}"], comparison.ContentDiff.Removed);
+        Assert.Equal(["B {{who}}"], comparison.ContentDiff.Added);
+        Assert.Equal("1.0.2", rolledBack.Version);
+        Assert.Equal(["production"], rolledBack.Labels);
+        Assert.Equal(3, versions.Versions.Count);
+        Assert.Contains(audit.Entries, e => e.Action == "prompt.rolled_back" && e.Actor == "admin");
+        Assert.Contains(listed.Prompts, p => p.Name == "sdk-flow");
+    }
+
+    [Fact]
+    public async Task Refusal_InvalidName_ThrowsWithStatusCodeAndField()
+    {
+        using var http = new HttpClient { BaseAddress = fixture.Server.BaseAddress };
+        var client = CreateClient(http);
+
+        var error = await Assert.ThrowsAsync<PromptVaultApiException>(() =>
+            client.CreatePromptAsync(new CreatePromptRequest("Not A Valid Name", Content: "x"), TestContext.Current.CancellationToken));
+
+        Assert.Equal(HttpStatusCode.BadRequest, error.StatusCode);
+        Assert.Equal("invalid_name", error.Code);
+        Assert.Equal("name", error.Field);
+        Assert.Contains("Not A Valid Name", error.Detail);
+    }
+
+    [Fact]
+    public async Task Refusal_Unchanged_ThrowsVersionUnchanged()
+    {
+        using var http = new HttpClient { BaseAddress = fixture.Server.BaseAddress };
+        var client = CreateClient(http);
+        var ct = TestContext.Current.CancellationToken;
+        await client.CreatePromptAsync(new CreatePromptRequest("sdk-same", Content: "Same {{who}}", Variables: Variables), ct);
+
+        var error = await Assert.ThrowsAsync<PromptVaultApiException>(() =>
+            client.CreateVersionAsync("sdk-same", new CreateVersionRequest("Same {{who}}", ChangeDescription: "again"), ct));
+
+        Assert.Equal(HttpStatusCode.Conflict, error.StatusCode);
+        Assert.Equal("version_unchanged", error.Code);
+    }
+
+    [Fact]
+    public async Task Refusal_ReaderKeyCreatingAKey_ThrowsForbidden()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var reader = await fixture.Server.CreateKeyAsync("sdk-reader", ApiKeyRole.Reader, ct);
+        using var http = new HttpClient { BaseAddress = fixture.Server.BaseAddress };
+        var client = CreateClient(http, reader);
+
+        var error = await Assert.ThrowsAsync<PromptVaultApiException>(() => client.CreateKeyAsync("x", ApiKeyRole.Admin, ct));
+
+        Assert.Equal(HttpStatusCode.Forbidden, error.StatusCode);
+        Assert.Equal("forbidden", error.Code);
+    }
+
+    [Fact]
+    public async Task Keys_CreateListRevoke()
+    {
+        using var http = new HttpClient { BaseAddress = fixture.Server.BaseAddress };
+        var client = CreateClient(http);
+        var ct = TestContext.Current.CancellationToken;
+
+        var created = await client.CreateKeyAsync("sdk-writer", ApiKeyRole.Writer, ct);
+        await client.RevokeKeyAsync(created.Id, ct);
+        var keys = await client.ListKeysAsync(ct);
+        var again = await Assert.ThrowsAsync<PromptVaultApiException>(() => client.RevokeKeyAsync(created.Id, ct));
+
+        Assert.NotNull(Assert.Single(keys.Keys, k => k.Id == created.Id).RevokedAt);
+        Assert.Equal(HttpStatusCode.NotFound, again.StatusCode);
+        Assert.Equal("api_key_not_found", again.Code);
+    }
+
+    [Fact]
+    public async Task Requests_BaseAddressWithPathAndSlashInName_KeepThePathAndEscapeTheName()
+    {
+        var handler = new RecordingHandler();
+        using var http = new HttpClient(handler) { BaseAddress = new Uri("http://promptvault.test/registry") };
+        var client = new PromptVaultClient(http, "pv_secret");
+
+        var error = await Assert.ThrowsAsync<PromptVaultApiException>(() => client.GetVersionAsync("team/x", "1.0.0", TestContext.Current.CancellationToken));
+
+        Assert.Equal("http://promptvault.test/registry/api/prompts/team%2Fx/versions/1.0.0", handler.Request!.RequestUri!.AbsoluteUri);
+        Assert.Equal("Bearer pv_secret", handler.Request.Headers.Authorization!.ToString());
+        Assert.Equal(HttpStatusCode.BadGateway, error.StatusCode);
+        Assert.Equal("http_502", error.Code);
+    }
+
+    private sealed class RecordingHandler : HttpMessageHandler
+    {
+        public HttpRequestMessage? Request { get; private set; }
+
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            Request = request;
+            return Task.FromResult(new HttpResponseMessage(HttpStatusCode.BadGateway) { Content = new StringContent("<html>bad gateway</html>") });
+        }
+    }
+
+    [Fact]
+    public void Constructor_NoBaseAddress_Throws()
+    {
+        using var http = new HttpClient();
+
+        Assert.Throws<ArgumentException>(() => new PromptVaultClient(http));
+    }
+}
