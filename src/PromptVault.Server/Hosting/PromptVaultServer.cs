@@ -14,6 +14,7 @@ public static class PromptVaultServer
         // Per-request and key-ring chatter at Information would bury what `serve` prints; keep the framework to warnings.
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.Logging.AddFilter("Microsoft.AspNetCore.DataProtection", LogLevel.Error);
+        builder.Logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Warning);
         builder.Services.AddPromptVaultServer(options);
 
         var app = builder.Build();
