@@ -127,14 +127,8 @@ internal sealed class PushCommand(CliContext context)
     private static PushResult Unchanged(Plan plan) =>
         new(plan.Path, plan.File.Name, plan.Existing!.LatestVersion.Version, plan.Existing.LatestVersion.Id, "unchanged", null);
 
-    /// <summary>The server's rule (SPEC §1): a version equals the latest when content, variables and metadata are equal.</summary>
     private static bool SameVersionBody(PromptFile file, VersionResponse latest) =>
-        file.Content == latest.Content
-        && Canonical(file.Variables) == Canonical(latest.Variables)
-        && JsonSerializer.Serialize(file.Metadata, PromptVaultJson.Options) == JsonSerializer.Serialize(latest.Metadata, PromptVaultJson.Options);
-
-    private static string Canonical(IReadOnlyList<VariableDefinition> variables) =>
-        JsonSerializer.Serialize(variables.ToList(), PromptVaultJson.Options);
+        new VersionBody(file.Content, file.Variables, file.Metadata).SameAs(new VersionBody(latest.Content, latest.Variables, latest.Metadata));
 
     /// <summary>Push versions content, variables and metadata; the prompt's own fields are set when it is created.</summary>
     private void WarnAboutPromptFields(string path, PromptFile file, PromptResponse existing)

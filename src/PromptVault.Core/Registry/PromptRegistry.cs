@@ -79,7 +79,7 @@ public sealed class PromptRegistry(IPromptStore store, TemplateEngine templates,
             var metadata = request.Metadata ?? latest.Metadata;
             ValidateVersionContent(request.Content, variables, metadata);
 
-            if (Canonical.Json(new VersionBody(request.Content!, variables, metadata)) == Canonical.Json(new VersionBody(latest.Content, latest.Variables, latest.Metadata)))
+            if (new VersionBody(request.Content!, variables, metadata).SameAs(new VersionBody(latest.Content, latest.Variables, latest.Metadata)))
                 throw new ConflictException("version_unchanged",
                     $"nothing changed: content, variables and metadata equal the latest version {latest.Version} of '{prompt.Name}'.");
 
@@ -372,7 +372,4 @@ public sealed class PromptRegistry(IPromptStore store, TemplateEngine templates,
         new(version.Id, promptName, version.Version.ToString(), version.Content, version.Variables, version.Metadata,
             version.ChangeDescription, version.CreatedBy, version.CreatedAt, version.Status,
             labels.Where(l => l.VersionId == version.Id).Select(l => l.Name).Order(StringComparer.Ordinal).ToList());
-
-    /// <summary>What makes two versions the same: equal content, variables and metadata.</summary>
-    private sealed record VersionBody(string Content, IReadOnlyList<VariableDefinition> Variables, PromptMetadata Metadata);
 }

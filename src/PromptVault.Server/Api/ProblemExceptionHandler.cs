@@ -22,9 +22,12 @@ internal sealed class ProblemExceptionHandler : IExceptionHandler
             BadHttpRequestException e when e.Message.Contains("body", StringComparison.OrdinalIgnoreCase) =>
                 (StatusCodes.Status400BadRequest, "missing_body", "The request body is missing: send a JSON object.", null),
             BadHttpRequestException e => (e.StatusCode, "bad_request", e.Message, null),
+            // The store's "still locked after the busy timeout": transient, so say so and invite a retry.
+            TimeoutException => (StatusCodes.Status503ServiceUnavailable, "store_busy", "The database is busy; retry the request.", null),
             _ => (0, "", "", null),
         };
         if (status == 0) return false;
+        if (status == StatusCodes.Status503ServiceUnavailable) context.Response.Headers.RetryAfter = "1";
         await Problems.WriteAsync(context, status, code, detail, field);
         return true;
     }

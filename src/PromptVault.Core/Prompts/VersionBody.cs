@@ -1,0 +1,15 @@
+using System.Text.Json;
+using PromptVault.Core.Contracts;
+
+namespace PromptVault.Core.Prompts;
+
+/// <summary>
+/// What a version says: content, variables and metadata. Two versions with equal bodies are the same version
+/// (SPEC §1: such a new version is refused), whoever decides it, server or client.
+/// </summary>
+public sealed record VersionBody(string Content, IReadOnlyList<VariableDefinition> Variables, PromptMetadata Metadata)
+{
+    /// <summary>Whether the two bodies are equal, compared in their JSON form.</summary>
+    public bool SameAs(VersionBody other) =>
+        JsonSerializer.Serialize(this, PromptVaultJson.Options) == JsonSerializer.Serialize(other, PromptVaultJson.Options);
+}
