@@ -4,6 +4,7 @@ using PromptVault.Core;
 using PromptVault.Core.Auth;
 using PromptVault.Core.Prompts;
 using PromptVault.Core.Versioning;
+using PromptVault.Server.Hosting;
 
 namespace PromptVault.Cli;
 
@@ -33,8 +34,8 @@ internal static class Program
 
     private static Command Serve(CliContext context)
     {
-        var db = new Option<string>("--db") { Description = "The SQLite database file (created when missing).", DefaultValueFactory = _ => "promptvault.db", HelpName = "FILE" };
-        var urls = new Option<string>("--urls") { Description = "The URL(s) to listen on, separated by ';'.", DefaultValueFactory = _ => "http://127.0.0.1:5180", HelpName = "URL" };
+        var db = new Option<string>("--db") { Description = "The SQLite database file (created when missing).", DefaultValueFactory = _ => ServerDefaults.DatabasePath, HelpName = "FILE" };
+        var urls = new Option<string>("--urls") { Description = "The URL(s) to listen on, separated by ';'.", DefaultValueFactory = _ => ServerDefaults.Urls, HelpName = "URL" };
         var postgres = new Option<string?>("--postgres") { Description = "A PostgreSQL connection string (not available yet).", HelpName = "CONNSTRING" };
         var command = new Command("serve", "Run the PromptVault server until Ctrl+C; prints the first admin key on an empty database.") { db, urls, postgres };
         command.SetAction((result, ct) => new ServeCommand(context).InvokeAsync(result.GetValue(db)!, result.GetValue(urls)!, result.GetValue(postgres), ct));
@@ -172,7 +173,7 @@ internal static class Program
     /// <summary>The options every command that talks to a server takes, with their environment fallbacks.</summary>
     private sealed class RemoteOptions(CliContext context)
     {
-        private const string DefaultServer = "http://127.0.0.1:5180";
+        private const string DefaultServer = ServerDefaults.Urls;
 
         private readonly Option<string?> _server = new("--server") { Description = $"The server's URL (or PROMPTVAULT_URL; default {DefaultServer}).", HelpName = "URL" };
         private readonly Option<string?> _apiKey = new("--api-key") { Description = "The API key (or PROMPTVAULT_API_KEY).", HelpName = "KEY" };

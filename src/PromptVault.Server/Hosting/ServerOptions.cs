@@ -10,7 +10,8 @@ public sealed class ServerOptions
     public string Urls { get; set; } = ServerDefaults.Urls;
 }
 
-internal static class ServerDefaults
+/// <summary>Where `serve` keeps data and listens unless told otherwise; also where the CLI looks for a server.</summary>
+public static class ServerDefaults
 {
     public const string DatabasePath = "promptvault.db";
     public const string Urls = "http://127.0.0.1:5180";
