@@ -41,7 +41,14 @@ public sealed class CompiledPrompt
                 throw new InvalidInputException("missing_variable", $"variable '{variable.Name}' is required.", field);
             }
         }
-        return _template(context).Trim();
+        try
+        {
+            return _template(context).Trim();
+        }
+        catch (HandlebarsException e)
+        {
+            throw new InvalidInputException("render_failed", $"the template could not be rendered with these variables: {e.Message}", "variables");
+        }
     }
 
     private static object? ToTemplateValue(JsonElement value) => value.ValueKind switch

@@ -18,12 +18,18 @@ public sealed class TemplateEngine
     public void Validate(string content, IReadOnlyList<VariableDefinition> variables)
     {
         VariableContract.ValidateDefinitions(variables);
+        var references = TemplateReferences.FindRootNames(content);
         Compile(content, variables);
-        var declared = variables.Select(v => v.Name).ToHashSet(StringComparer.Ordinal);
-        var unknown = TemplateReferences.FindRootNames(content).Where(name => !declared.Contains(name)).ToList();
+        var declared = variables.ToDictionary(v => v.Name, StringComparer.Ordinal);
+        var unknown = references.Select(r => r.Name).Where(name => !declared.ContainsKey(name)).Distinct().ToList();
         if (unknown.Count > 0)
             throw new InvalidInputException("unknown_variable",
                 $"content references {string.Join(", ", unknown.Select(n => $"'{n}'"))}, which {(unknown.Count == 1 ? "is not a declared variable" : "are not declared variables")}; declare {(unknown.Count == 1 ? "it" : "them")} in variables or fix the name.",
+                "content");
+        var scalar = references.FirstOrDefault(r => r.Iterated && declared[r.Name].Type is not (VariableType.Array or VariableType.Object));
+        if (scalar is not null)
+            throw new InvalidInputException("invalid_template",
+                $"content iterates '{scalar.Name}' with #each, but it is declared as a {Names.Of(declared[scalar.Name].Type)}; declare it as an array or object.",
                 "content");
     }
 
@@ -37,8 +43,10 @@ public sealed class TemplateEngine
         {
             return new CompiledPrompt(_handlebars.Compile(content), variables);
         }
-        catch (HandlebarsException e)
+        catch (Exception e) when (e is not InvalidInputException)
         {
+            // The template is the compiler's only input, so whatever it throws on (HandlebarsException, and for some
+            // malformed blocks InvalidOperationException) is a problem with the template.
             throw new InvalidInputException("invalid_template", $"content is not a valid template: {e.Message}", "content");
         }
     }

@@ -7,12 +7,13 @@ namespace PromptVault.Core.Templates;
 /// </summary>
 internal static class TemplateReferences
 {
-    private static readonly HashSet<string> BuiltInHelpers = ["if", "unless", "each", "with", "lookup", "log", "else"];
+    private static readonly HashSet<string> BuiltInHelpers = ["if", "unless", "each", "with", "lookup", "else"];
     private static readonly HashSet<string> ScopeHelpers = ["each", "with"];
 
-    public static IReadOnlyList<string> FindRootNames(string template)
+    /// <summary>The top-level names the template reads, in order of first use; <c>Iterated</c> when one is a <c>#each</c> target.</summary>
+    public static IReadOnlyList<TemplateReference> FindRootNames(string template)
     {
-        var names = new List<string>();
+        var names = new List<TemplateReference>();
         // Each entry is true when the block opened a new item scope (#each/#with); depth of item scopes = count of true.
         var blocks = new Stack<bool>();
         var position = 0;
@@ -35,7 +36,9 @@ internal static class TemplateReferences
                     if (tokens.Count == 0) continue;
                     if (BuiltInHelpers.Contains(tokens[0]))
                     {
-                        foreach (var token in tokens.Skip(1)) AddIfRoot(token, itemDepth, names);
+                        if (tokens.Count == 1)
+                            throw InvalidTemplate($"'{{{{#{tokens[0]}}}}}' needs a value to test or iterate, e.g. {{{{#{tokens[0]} items}}}}.");
+                        foreach (var token in tokens.Skip(1)) AddIfRoot(token, itemDepth, names, iterated: tokens[0] == "each");
                         blocks.Push(ScopeHelpers.Contains(tokens[0]));
                     }
                     else if (tokens.Count == 1)
@@ -71,6 +74,8 @@ internal static class TemplateReferences
                     var arguments = BuiltInHelpers.Contains(tokens[0]) ? tokens.Skip(1) : tokens;
                     if (tokens.Count > 1 && !BuiltInHelpers.Contains(tokens[0]))
                         throw UnknownHelper(tokens[0]);
+                    if (tokens[0] == "lookup" && tokens.Count is not (3 or 4))
+                        throw InvalidTemplate("'lookup' needs two or three arguments, e.g. {{lookup items 0}}.");
                     foreach (var token in arguments) AddIfRoot(token, itemDepth, names);
                     break;
                 }
@@ -139,7 +144,7 @@ internal static class TemplateReferences
     private static InvalidInputException UnknownHelper(string name) =>
         new("unknown_helper", $"content calls '{name}', which is not a helper (available: if, unless, each, with, lookup).", "content");
 
-    private static void AddIfRoot(string token, int itemDepth, List<string> names)
+    private static void AddIfRoot(string token, int itemDepth, List<TemplateReference> names, bool iterated = false)
     {
         var equals = token.IndexOf('=');
         if (equals > 0 && token[0] is not ('"' or '\'' or '[')) token = token[(equals + 1)..]; // hash argument key=value
@@ -147,7 +152,7 @@ internal static class TemplateReferences
 
         if (token.StartsWith("@root.", StringComparison.Ordinal) || token.StartsWith("@root/", StringComparison.Ordinal))
         {
-            AddName(token[6..], names);
+            AddName(token[6..], names, iterated);
             return;
         }
         if (token[0] == '@') return; // @index, @key, @first, @last
@@ -158,19 +163,30 @@ internal static class TemplateReferences
             token = token[3..];
             depth = Math.Max(0, depth - 1);
         }
-        if (token is "this" or "." ) return;
+        if (token is "this" or ".")
+        {
+            if (depth == 0) throw InvalidTemplate("'{{this}}' is the current item, which exists only inside #each or #with; name the variable instead.");
+            return;
+        }
         if (token.StartsWith("this.", StringComparison.Ordinal) || token.StartsWith("this/", StringComparison.Ordinal)) token = token[5..];
         else if (token.StartsWith("./", StringComparison.Ordinal)) token = token[2..];
-        if (depth == 0) AddName(token, names);
+        if (depth == 0) AddName(token, names, iterated);
     }
 
-    private static void AddName(string path, List<string> names)
+    private static void AddName(string path, List<TemplateReference> names, bool iterated)
     {
         var root = path.Split('.', '/')[0].Trim('[', ']');
-        if (root.Length > 0 && !names.Contains(root)) names.Add(root);
+        if (root.Length == 0) return;
+        // Iterating a member of the variable (#each order.items) says nothing about the variable's own type.
+        names.Add(new TemplateReference(root, iterated && !path.Contains('.') && !path.Contains('/')));
     }
+
+    private static InvalidInputException InvalidTemplate(string message) => new("invalid_template", $"content is not a valid template: {message}", "content");
 
     private static bool IsLiteral(string token) =>
         token[0] is '"' or '\'' || token is "true" or "false" or "null" or "undefined"
         || double.TryParse(token, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out _);
 }
+
+/// <summary>A top-level name a template reads; <see cref="Iterated"/> when it is the target of a <c>#each</c>.</summary>
+internal sealed record TemplateReference(string Name, bool Iterated);

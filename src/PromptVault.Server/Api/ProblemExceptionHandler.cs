@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.Diagnostics;
 using PromptVault.Core;
+using PromptVault.Server.Hosting;
 
 namespace PromptVault.Server.Api;
 
@@ -18,7 +19,7 @@ internal sealed class ProblemExceptionHandler : IExceptionHandler
             BadHttpRequestException { InnerException: JsonException json } =>
                 (StatusCodes.Status400BadRequest, "invalid_json", DescribeJsonError(json), JsonField(json)),
             BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge } =>
-                (StatusCodes.Status413PayloadTooLarge, "body_too_large", "The request body is larger than the server accepts.", null),
+                (StatusCodes.Status413PayloadTooLarge, "payload_too_large", $"The request body is larger than the server accepts ({ServerDefaults.MaxRequestBodyBytes / (1024 * 1024)} MB).", null),
             BadHttpRequestException e when e.Message.Contains("body", StringComparison.OrdinalIgnoreCase) =>
                 (StatusCodes.Status400BadRequest, "missing_body", "The request body is missing: send a JSON object.", null),
             BadHttpRequestException e => (e.StatusCode, "bad_request", e.Message, null),

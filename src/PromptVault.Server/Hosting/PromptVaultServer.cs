@@ -11,6 +11,7 @@ public static class PromptVaultServer
     {
         var builder = WebApplication.CreateSlimBuilder(args ?? []);
         builder.WebHost.UseUrls(options.Urls);
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = ServerDefaults.MaxRequestBodyBytes);
         // Per-request and key-ring chatter at Information would bury what `serve` prints; keep the framework to warnings.
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.Logging.AddFilter("Microsoft.AspNetCore.DataProtection", LogLevel.Error);

@@ -15,4 +15,7 @@ public static class ServerDefaults
 {
     public const string DatabasePath = "promptvault.db";
     public const string Urls = "http://127.0.0.1:5180";
+
+    /// <summary>The largest request body accepted: room for a maximal template, bounded so no request can exhaust memory.</summary>
+    public const long MaxRequestBodyBytes = 8 * 1024 * 1024;
 }

@@ -366,4 +366,49 @@ public sealed class TemplateEngineTests
 
         Assert.All(compiled, c => Assert.Same(compiled[0], c));
     }
+
+    [Theory]
+    [InlineData("{{#if}}x{{/if}}", "needs a value")]
+    [InlineData("{{#each}}x{{/each}}", "needs a value")]
+    [InlineData("{{lookup}}", "two or three arguments")]
+    [InlineData("{{lookup items}}", "two or three arguments")]
+    [InlineData("{{this}}", "current item")]
+    [InlineData("{{.}}", "current item")]
+    public void Validate_TemplatesThatWouldFailAtRenderTime_RefusedAtSaveTime(string content, string reason)
+    {
+        var error = Refused(content, new VariableDefinition("items", VariableType.Array));
+
+        Assert.Equal("invalid_template", error.Code);
+        Assert.Contains(reason, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Validate_LogHelper_RefusedAsUnknownBecauseItIsNotRegistered()
+    {
+        var error = Refused("{{log name}}", new VariableDefinition("name"));
+
+        Assert.Equal("unknown_helper", error.Code);
+    }
+
+    [Theory]
+    [InlineData(VariableType.String, false)]
+    [InlineData(VariableType.Number, false)]
+    [InlineData(VariableType.Boolean, false)]
+    [InlineData(VariableType.Array, true)]
+    [InlineData(VariableType.Object, true)]
+    public void Validate_EachOverVariable_AcceptedOnlyForArraysAndObjects(VariableType type, bool accepted)
+    {
+        var error = Accepted("{{#each items}}{{this}}{{/each}}", new VariableDefinition("items", type));
+
+        if (accepted) Assert.Null(error);
+        else Assert.Contains("declared as a", Assert.IsType<InvalidInputException>(error).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Validate_EachOverMemberOfObject_Accepted()
+    {
+        var error = Accepted("{{#each order.items}}{{this}}{{/each}}", new VariableDefinition("order", VariableType.Object));
+
+        Assert.Null(error);
+    }
 }

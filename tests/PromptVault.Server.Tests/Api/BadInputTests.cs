@@ -18,6 +18,8 @@ public sealed class BadInputTests(ServerFixture fixture) : IClassFixture<ServerF
         { "{\"content\": \"Hi {{company_name}}!\"}", "missing_change_description", "changeDescription" },
         { "{\"content\": \"\", \"changeDescription\": \"x\"}", "missing_content", "content" },
         { "{\"content\": \"{{#if company_name}}open\", \"changeDescription\": \"x\"}", "invalid_template", "content" },
+        { "{\"content\": \"{{#if}}open{{/if}}\", \"changeDescription\": \"x\"}", "invalid_template", "content" },
+        { "{\"content\": \"{{#each company_name}}{{this}}{{/each}}\", \"changeDescription\": \"x\"}", "invalid_template", "content" },
         { "{\"content\": \"{{a}}\", \"changeDescription\": \"x\", \"variables\": [{\"name\": \"a\", \"type\": \"string\", \"validation\": \"([\"}]}", "invalid_validation", "variables[0].validation" },
         { "{\"content\": \"{{a}}\", \"changeDescription\": \"x\", \"variables\": [{\"name\": \"a\", \"type\": \"text\"}]}", "invalid_json", "variables[0].type" },
         { "{\"content\": \"{{a}}\", \"changeDescription\": \"x\", \"variables\": [{\"name\": \"a b\"}]}", "invalid_variable", "variables[0].name" },
@@ -55,6 +57,20 @@ public sealed class BadInputTests(ServerFixture fixture) : IClassFixture<ServerF
         Assert.Equal(HttpStatusCode.BadRequest, status);
         Assert.Equal("too_long", problem.Str("code"));
         Assert.Equal("content", problem.Str("field"));
+        Assert.Equal(before, await SnapshotAsync(name));
+    }
+
+    [Fact]
+    public async Task CreateVersion_BodyOverTheLimit_Returns413ProblemAndStoresNothing()
+    {
+        var name = await CreateSupportPromptAsync(_client);
+        var before = await SnapshotAsync(name);
+
+        var (status, problem) = await PostAsync(_client, $"/api/prompts/{name}/versions",
+            new { content = new string('x', 9 * 1024 * 1024), changeDescription = "too big to read" });
+
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, status);
+        Assert.Equal("payload_too_large", problem.Str("code"));
         Assert.Equal(before, await SnapshotAsync(name));
     }
 
