@@ -3,7 +3,7 @@ using Microsoft.Data.Sqlite;
 namespace PromptVault.Storage.Sqlite.Tests;
 
 /// <summary>A database file in its own temporary directory, deleted on dispose.</summary>
-internal sealed class TempDatabase : IDisposable
+public sealed class TempDatabase : IDisposable
 {
     private readonly string directory = Path.Combine(Path.GetTempPath(), "promptvault-tests", Guid.NewGuid().ToString("N"));
 

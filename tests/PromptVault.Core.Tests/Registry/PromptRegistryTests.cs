@@ -3,20 +3,33 @@ using PromptVault.Core.Audit;
 using PromptVault.Core.Contracts;
 using PromptVault.Core.Prompts;
 using PromptVault.Core.Registry;
+using PromptVault.Core.Storage;
+using PromptVault.Storage.Sqlite.Tests;
 using PromptVault.Core.Templates;
 using PromptVault.Core.Versioning;
 using static PromptVault.Core.Tests.Support.Values;
 
 namespace PromptVault.Core.Tests.Registry;
 
-public sealed class PromptRegistryTests
+public sealed class PromptRegistryTests : IAsyncLifetime
 {
     private const string Actor = "alice";
-    private readonly InMemoryPromptStore _store = new();
+    private readonly TempDatabase _database = new();
     private readonly FakeTimeProvider _time = new(new DateTimeOffset(2025, 1, 1, 12, 0, 0, TimeSpan.Zero));
-    private readonly PromptRegistry _registry;
+    private IPromptStore _store = null!;
+    private PromptRegistry _registry = null!;
 
-    public PromptRegistryTests() => _registry = new PromptRegistry(_store, new TemplateEngine(), _time);
+    public async ValueTask InitializeAsync()
+    {
+        _store = await _database.CreateStoreAsync();
+        _registry = new PromptRegistry(_store, new TemplateEngine(), _time);
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        _database.Dispose();
+        return ValueTask.CompletedTask;
+    }
 
     private static CancellationToken Token => TestContext.Current.CancellationToken;
 
