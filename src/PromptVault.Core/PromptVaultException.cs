@@ -23,7 +23,12 @@ public sealed class NotFoundException(string code, string message)
 
 /// <summary>The request conflicts with the stored state (HTTP 409).</summary>
 public sealed class ConflictException(string code, string message, string? field = null)
-    : PromptVaultException(code, message, field);
+    : PromptVaultException(code, message, field)
+{
+    /// <summary>A new prompt's name is taken; stores raise it when their unique constraint on the name fires.</summary>
+    public static ConflictException PromptExists(string name) =>
+        new("prompt_exists", $"prompt '{name}' already exists; push a new version to it instead.", "name");
+}
 
 /// <summary>The caller may not do this (HTTP 403).</summary>
 public sealed class ForbiddenException(string code, string message)

@@ -97,6 +97,14 @@ public sealed partial class SqlitePromptStore(SqliteConnectionFactory connection
         return FindVersionAsync("v.prompt_id = @promptId ORDER BY v.sequence DESC LIMIT 1", new { promptId }, cancellationToken);
     }
 
+    public Task<PromptVersion?> FindLabelledVersionAsync(string promptId, string label, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(promptId);
+        ArgumentNullException.ThrowIfNull(label);
+        return FindVersionAsync("v.id = (SELECT version_id FROM labels WHERE prompt_id = @promptId AND name = @label)",
+            new { promptId, label }, cancellationToken);
+    }
+
     public Task<IReadOnlyList<Label>> ListLabelsAsync(string promptId, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(promptId);
@@ -164,7 +172,7 @@ public sealed partial class SqlitePromptStore(SqliteConnectionFactory connection
         }
         catch (SqliteException e) when (SqliteErrors.IsUniqueViolation(e))
         {
-            throw new ConflictException("prompt_exists", $"prompt '{prompt.Name}' already exists; push a new version to it instead.", "name");
+            throw ConflictException.PromptExists(prompt.Name);
         }
     }
 

@@ -137,6 +137,27 @@ public abstract class PromptStoreContractTests
     }
 
     [Fact]
+    public async Task FindLabelledVersionAsync_FollowsTheLabelAndIgnoresOtherPrompts()
+    {
+        var (store, _) = await CreateStoreAsync();
+        var prompt = Prompt("pointed");
+        var other = Prompt("other");
+        var v1 = Version(prompt, 1);
+        var v2 = Version(prompt, 2);
+        var otherV1 = Version(other, 1);
+        await store.SaveAsync(Created(prompt, v1), Cancel);
+        await store.SaveAsync(new PromptChanges { NewVersion = v2 }, Cancel);
+        await store.SaveAsync(Created(other, otherV1), Cancel);
+        await store.SaveAsync(new PromptChanges { LabelChanges = [Label(prompt, "staging", null, v2.Id), Label(other, "production", null, otherV1.Id)] }, Cancel);
+
+        var staging = await store.FindLabelledVersionAsync(prompt.Id, "staging", Cancel);
+        var production = await store.FindLabelledVersionAsync(prompt.Id, "production", Cancel);
+
+        Assert.Equal(v2.Id, staging?.Id);
+        Assert.Null(production);
+    }
+
+    [Fact]
     public async Task ListAuditAsync_AfterSaves_NewestFirstWithStateFilterAndLimit()
     {
         var (store, _) = await CreateStoreAsync();

@@ -1,6 +1,3 @@
-using System.Text.Json;
-using PromptVault.Core.Contracts;
-
 namespace PromptVault.Core.Prompts;
 
 /// <summary>
@@ -10,6 +7,5 @@ namespace PromptVault.Core.Prompts;
 public sealed record VersionBody(string Content, IReadOnlyList<VariableDefinition> Variables, PromptMetadata Metadata)
 {
     /// <summary>Whether the two bodies are equal, compared in their JSON form.</summary>
-    public bool SameAs(VersionBody other) =>
-        JsonSerializer.Serialize(this, PromptVaultJson.Options) == JsonSerializer.Serialize(other, PromptVaultJson.Options);
+    public bool SameAs(VersionBody other) => Canonical.Json(this) == Canonical.Json(other);
 }

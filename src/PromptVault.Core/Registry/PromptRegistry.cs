@@ -27,9 +27,6 @@ public sealed class PromptRegistry(IPromptStore store, TemplateEngine templates,
         var metadata = request.Metadata ?? PromptMetadata.Empty;
         ValidateVersionContent(request.Content, variables, metadata);
 
-        if (await store.FindPromptAsync(request.Name!, cancellationToken) is not null)
-            throw PromptExists(request.Name!);
-
         var now = time.GetUtcNow();
         var prompt = new Prompt(NewId(now), request.Name!, request.Description ?? "", request.Type ?? PromptType.Template,
             request.Tags ?? [], request.Category, now, actor, now, actor);
@@ -255,12 +252,9 @@ public sealed class PromptRegistry(IPromptStore store, TemplateEngine templates,
         {
             var label = request.Label ?? Label.Production;
             PromptRules.ValidateLabel(label);
-            var labels = await store.ListLabelsAsync(prompt.Id, cancellationToken);
-            var pointer = labels.FirstOrDefault(l => l.Name == label)
+            version = await store.FindLabelledVersionAsync(prompt.Id, label, cancellationToken)
                 ?? throw new NotFoundException("label_not_found",
                     $"prompt '{prompt.Name}' has no version labelled '{label}'" + (label == Label.Production ? "; promote a version first, or name a version or label." : "."));
-            version = await store.FindVersionByIdAsync(prompt.Id, pointer.VersionId, cancellationToken)
-                ?? throw new NotFoundException("version_not_found", $"the version labelled '{label}' of '{prompt.Name}' no longer exists.");
         }
         if (version.Status == VersionStatus.Archived)
             throw new ConflictException("version_archived", $"version {version.Version} of '{prompt.Name}' is archived and can never serve traffic.", "version");
@@ -347,9 +341,6 @@ public sealed class PromptRegistry(IPromptStore store, TemplateEngine templates,
             }
         }
     }
-
-    private static ConflictException PromptExists(string name) =>
-        new("prompt_exists", $"prompt '{name}' already exists; push a new version to it instead.", "name");
 
     private static string NewId(DateTimeOffset now) => Guid.CreateVersion7(now).ToString("N");
 

@@ -24,6 +24,9 @@ public interface IPromptStore
 
     Task<PromptVersion?> FindLatestVersionAsync(string promptId, CancellationToken cancellationToken = default);
 
+    /// <summary>The version a label points at, in one read: the render path's lookup.</summary>
+    Task<PromptVersion?> FindLabelledVersionAsync(string promptId, string label, CancellationToken cancellationToken = default);
+
     Task<IReadOnlyList<Label>> ListLabelsAsync(string promptId, CancellationToken cancellationToken = default);
 
     /// <summary>Applies the changes in one transaction.</summary>

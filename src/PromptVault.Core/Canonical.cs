@@ -1,7 +1,7 @@
 using System.Text.Json;
 using PromptVault.Core.Contracts;
 
-namespace PromptVault.Core.Registry;
+namespace PromptVault.Core;
 
 /// <summary>One JSON form of a value, so "is this the same?" is decided in one place.</summary>
 internal static class Canonical
