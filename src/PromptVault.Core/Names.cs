@@ -1,9 +1,14 @@
 using System.Collections.Frozen;
+using System.Reflection;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 
 namespace PromptVault.Core;
 
-/// <summary>The wire name of an enum value (kebab case: <c>few-shot</c>, <c>production</c>), used in messages and JSON alike.</summary>
+/// <summary>
+/// The wire name of an enum value (kebab case: <c>few-shot</c>, <c>production</c>, unless the member carries
+/// <see cref="JsonStringEnumMemberNameAttribute"/>), used in messages and JSON alike.
+/// </summary>
 public static class Names
 {
     public static string Of<TEnum>(TEnum value) where TEnum : struct, Enum => WireNames<TEnum>.ByValue[value];
@@ -21,10 +26,16 @@ public static class Names
     private static class WireNames<TEnum> where TEnum : struct, Enum
     {
         public static readonly FrozenDictionary<TEnum, string> ByValue =
-            Enum.GetValues<TEnum>().ToFrozenDictionary(v => v, v => ForMember(v.ToString()));
+            Enum.GetValues<TEnum>().ToFrozenDictionary(v => v, NameOf);
 
         public static readonly FrozenDictionary<string, TEnum> ByName =
             ByValue.ToFrozenDictionary(p => p.Value, p => p.Key, StringComparer.OrdinalIgnoreCase);
+
+        private static string NameOf(TEnum value)
+        {
+            var member = value.ToString();
+            return typeof(TEnum).GetField(member)?.GetCustomAttribute<JsonStringEnumMemberNameAttribute>()?.Name ?? ForMember(member);
+        }
 
         public static readonly string All = string.Join(", ", Enum.GetValues<TEnum>().Select(v => ByValue[v]));
     }

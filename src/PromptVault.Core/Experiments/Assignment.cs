@@ -1,0 +1,75 @@
+using System.Buffers;
+using System.IO.Hashing;
+using System.Text;
+
+namespace PromptVault.Core.Experiments;
+
+/// <summary>
+/// Deterministic assignment of units to variants (SPEC §3, published in <c>docs/assignment.md</c>), version 1:
+/// <c>bucket = XxHash3-64(UTF-8(unitId), seed: hashSeed) mod 10,000</c>, and the unit's variant is the first whose
+/// cumulative weight, in buckets (percent × 100), exceeds the bucket. Pure and stateless: the server, the SDK and any
+/// other implementation of the document agree on every unit without sharing state.
+/// </summary>
+public static class Assignment
+{
+    /// <summary>The algorithm's version, published with the snapshot so that clients can refuse one they do not know.</summary>
+    public const int AlgorithmVersion = 1;
+
+    public const int Buckets = 10_000;
+
+    /// <summary>The longest unit id accepted, in characters.</summary>
+    public const int MaxUnitIdLength = 256;
+
+    private const int StackLimit = 1024;
+
+    /// <summary>The unit's bucket in <c>[0, 10,000)</c>.</summary>
+    public static int Bucket(ulong hashSeed, ReadOnlySpan<char> unitId)
+    {
+        var maxBytes = Encoding.UTF8.GetMaxByteCount(unitId.Length);
+        byte[]? rented = null;
+        var buffer = maxBytes <= StackLimit ? stackalloc byte[StackLimit] : (rented = ArrayPool<byte>.Shared.Rent(maxBytes));
+        try
+        {
+            var length = Encoding.UTF8.GetBytes(unitId, buffer);
+            var hash = XxHash3.HashToUInt64(buffer[..length], unchecked((long)hashSeed));
+            return (int)(hash % Buckets);
+        }
+        finally
+        {
+            if (rented is not null)
+                ArrayPool<byte>.Shared.Return(rented);
+        }
+    }
+
+    /// <summary>The index of the unit's variant, given each variant's end bucket from <see cref="BucketEnds"/>.</summary>
+    public static int VariantIndex(ulong hashSeed, ReadOnlySpan<char> unitId, ReadOnlySpan<int> bucketEnds)
+    {
+        var bucket = Bucket(hashSeed, unitId);
+        for (var i = 0; i < bucketEnds.Length; i++)
+        {
+            if (bucket < bucketEnds[i])
+                return i;
+        }
+        return bucketEnds.Length - 1;
+    }
+
+    /// <summary>The cumulative bucket at which each variant ends: weights 50/25/25 give 5000, 7500, 10000.</summary>
+    public static int[] BucketEnds(IReadOnlyList<decimal> weights)
+    {
+        var ends = new int[weights.Count];
+        var cumulative = 0m;
+        for (var i = 0; i < ends.Length; i++)
+        {
+            cumulative += weights[i];
+            ends[i] = (int)Math.Round(cumulative * (Buckets / 100), MidpointRounding.ToZero);
+        }
+        return ends;
+    }
+
+    /// <summary>The experiment's variant for <paramref name="unitId"/>.</summary>
+    public static Variant VariantFor(Experiment experiment, string unitId)
+    {
+        var ends = BucketEnds(experiment.Variants.Select(v => v.Weight).ToList());
+        return experiment.Variants[VariantIndex(experiment.HashSeed, unitId, ends)];
+    }
+}

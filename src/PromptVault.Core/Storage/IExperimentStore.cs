@@ -1,0 +1,34 @@
+using PromptVault.Core.Audit;
+using PromptVault.Core.Experiments;
+
+namespace PromptVault.Core.Storage;
+
+/// <summary>Persistence of experiments and their exposures. Every write with audit entries writes them in the same transaction.</summary>
+public interface IExperimentStore
+{
+    /// <exception cref="ConflictException">The prompt already has an experiment of that name (<c>experiment_exists</c>).</exception>
+    Task CreateExperimentAsync(Experiment experiment, IReadOnlyList<AuditEntry> audit, CancellationToken cancellationToken = default);
+
+    Task<Experiment?> FindExperimentAsync(string id, CancellationToken cancellationToken = default);
+
+    /// <summary>Experiments, newest first; only those of <paramref name="promptName"/> when given.</summary>
+    Task<IReadOnlyList<Experiment>> ListExperimentsAsync(string? promptName, CancellationToken cancellationToken = default);
+
+    /// <summary>The prompt's running experiment, if any (there is at most one).</summary>
+    Task<Experiment?> FindRunningExperimentAsync(string promptId, CancellationToken cancellationToken = default);
+
+    /// <summary>Replaces the experiment if its status is still <paramref name="expectedStatus"/>.</summary>
+    /// <exception cref="ConcurrentWriteException">Its status changed since it was read.</exception>
+    /// <exception cref="ConflictException">It would be a second running experiment of its prompt (<c>experiment_running</c>).</exception>
+    Task UpdateExperimentAsync(Experiment experiment, ExperimentStatus expectedStatus, IReadOnlyList<AuditEntry> audit, CancellationToken cancellationToken = default);
+
+    /// <summary>Records that a unit saw its variant; only a unit's first exposure in an experiment counts.</summary>
+    /// <returns>True when this was the unit's first exposure.</returns>
+    Task<bool> RecordExposureAsync(Exposure exposure, CancellationToken cancellationToken = default);
+
+    /// <summary>Distinct exposed units per variant id (variants without exposures are absent).</summary>
+    Task<IReadOnlyDictionary<string, long>> CountExposuresAsync(string experimentId, CancellationToken cancellationToken = default);
+}
+
+/// <summary>A unit served a variant of an experiment.</summary>
+public sealed record Exposure(string ExperimentId, string VariantId, string UnitId, DateTimeOffset At);

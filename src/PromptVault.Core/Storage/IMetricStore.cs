@@ -1,0 +1,30 @@
+using PromptVault.Core.Metrics;
+
+namespace PromptVault.Core.Storage;
+
+/// <summary>
+/// Durable metric events and their aggregates. Recording a batch stores its raw events and folds them into hourly and
+/// all-time aggregates in one transaction; reads touch aggregates only, so they cost the same at any number of events.
+/// </summary>
+public interface IMetricStore
+{
+    /// <summary>Stores the events and updates the aggregates, all or nothing. Events whose <c>Id</c> is already stored
+    /// (or repeated within the batch) are skipped and reported, not counted again.</summary>
+    Task<MetricRecordResult> RecordEventsAsync(IReadOnlyList<MetricEvent> events, CancellationToken cancellationToken = default);
+
+    /// <summary>The version's aggregate per hour from <paramref name="fromHour"/> on (hours without events are absent), oldest first.</summary>
+    Task<IReadOnlyList<HourlyAggregate>> ReadVersionHoursAsync(string versionId, DateTimeOffset fromHour, CancellationToken cancellationToken = default);
+
+    /// <summary>The version's aggregate over all time (empty when it has no events).</summary>
+    Task<MetricAggregate> ReadVersionTotalAsync(string versionId, CancellationToken cancellationToken = default);
+
+    /// <summary>Each variant's aggregate over all time for an experiment, by variant id (variants without events are absent).</summary>
+    Task<IReadOnlyDictionary<string, MetricAggregate>> ReadVariantTotalsAsync(string experimentId, CancellationToken cancellationToken = default);
+}
+
+/// <param name="Stored">Events newly stored and counted.</param>
+/// <param name="DuplicateIds">Ids of events skipped because they were already stored.</param>
+public sealed record MetricRecordResult(int Stored, IReadOnlyList<string> DuplicateIds);
+
+/// <summary>The aggregate of the hour starting at <paramref name="HourStart"/> (UTC, whole hour).</summary>
+public sealed record HourlyAggregate(DateTimeOffset HourStart, MetricAggregate Aggregate);
