@@ -5,6 +5,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using PromptVault.Core;
 using PromptVault.Core.Auth;
+using PromptVault.Core.Analysis;
 using PromptVault.Core.Contracts;
 using PromptVault.Core.Prompts;
 
@@ -126,6 +127,38 @@ public sealed class PromptVaultClient
     {
         ArgumentException.ThrowIfNullOrEmpty(id);
         using var response = await SendCoreAsync(HttpMethod.Delete, "api/keys/" + Uri.EscapeDataString(id), null, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Creates an experiment in draft (admin only).</summary>
+    public Task<ExperimentResponse> CreateExperimentAsync(CreateExperimentRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        return SendAsync<CreateExperimentRequest, ExperimentResponse>(HttpMethod.Post, "api/experiments", request, cancellationToken);
+    }
+
+    /// <summary>Lists experiments, newest first, optionally only those of one prompt.</summary>
+    public Task<ExperimentListResponse> ListExperimentsAsync(string? prompt = null, CancellationToken cancellationToken = default) =>
+        SendAsync<ExperimentListResponse>(HttpMethod.Get, "api/experiments" + Query(("prompt", prompt)), cancellationToken);
+
+    public Task<ExperimentResponse> GetExperimentAsync(string id, CancellationToken cancellationToken = default) =>
+        SendAsync<ExperimentResponse>(HttpMethod.Get, ExperimentPath(id), cancellationToken);
+
+    /// <summary>Moves an experiment through its lifecycle (admin only).</summary>
+    public Task<ExperimentResponse> ChangeExperimentAsync(string id, ExperimentCommand command, CancellationToken cancellationToken = default) =>
+        SendAsync<ExperimentResponse>(HttpMethod.Post, ExperimentPath(id) + "/" + Names.Of(command), cancellationToken);
+
+    /// <summary>The analysis of SPEC §3: every variant against control on every metric.</summary>
+    public Task<ExperimentResults> GetResultsAsync(string id, CancellationToken cancellationToken = default) =>
+        SendAsync<ExperimentResults>(HttpMethod.Get, ExperimentPath(id) + "/results", cancellationToken);
+
+    /// <summary>The variant the experiment assigns to <paramref name="unitId"/>.</summary>
+    public Task<AssignmentResponse> GetAssignmentAsync(string id, string unitId, CancellationToken cancellationToken = default) =>
+        SendAsync<AssignmentResponse>(HttpMethod.Get, ExperimentPath(id) + "/assignment" + Query(("unitId", unitId)), cancellationToken);
+
+    private static string ExperimentPath(string id)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(id);
+        return "api/experiments/" + Uri.EscapeDataString(id);
     }
 
     private static string PromptPath(string name)

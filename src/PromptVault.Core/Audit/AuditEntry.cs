@@ -25,4 +25,9 @@ public static class AuditActions
     public const string RolledBack = "prompt.rolled_back";
     public const string ApiKeyCreated = "api_key.created";
     public const string ApiKeyRevoked = "api_key.revoked";
+    public const string ExperimentCreated = "experiment.created";
+    public const string ExperimentStarted = "experiment.started";
+    public const string ExperimentPaused = "experiment.paused";
+    public const string ExperimentCompleted = "experiment.completed";
+    public const string ExperimentCancelled = "experiment.cancelled";
 }

@@ -28,9 +28,9 @@ public sealed class PromptRegistry(IPromptStore store, TemplateEngine templates,
         ValidateVersionContent(request.Content, variables, metadata);
 
         var now = time.GetUtcNow();
-        var prompt = new Prompt(NewId(now), request.Name!, request.Description ?? "", request.Type ?? PromptType.Template,
+        var prompt = new Prompt(Ids.New(now), request.Name!, request.Description ?? "", request.Type ?? PromptType.Template,
             request.Tags ?? [], request.Category, now, actor, now, actor);
-        var version = new PromptVersion(NewId(now), prompt.Id, 1, SemanticVersion.Initial, request.Content!, variables, metadata,
+        var version = new PromptVersion(Ids.New(now), prompt.Id, 1, SemanticVersion.Initial, request.Content!, variables, metadata,
             InitialChangeDescription, actor, now, VersionStatus.Draft);
 
         await store.SaveAsync(new PromptChanges
@@ -256,11 +256,17 @@ public sealed class PromptRegistry(IPromptStore store, TemplateEngine templates,
                 ?? throw new NotFoundException("label_not_found",
                     $"prompt '{prompt.Name}' has no version labelled '{label}'" + (label == Label.Production ? "; promote a version first, or name a version or label." : "."));
         }
+        return Render(prompt, version, request);
+    }
+
+    /// <summary>Renders <paramref name="version"/> with the request's variables; archived versions never serve.</summary>
+    internal RenderResponse Render(Prompt prompt, PromptVersion version, RenderRequest request, string? experimentId = null, string? variantId = null)
+    {
         if (version.Status == VersionStatus.Archived)
             throw new ConflictException("version_archived", $"version {version.Version} of '{prompt.Name}' is archived and can never serve traffic.", "version");
 
         var content = templates.For(version).Render(request.Variables);
-        return new RenderResponse(content, prompt.Name, version.Version.ToString(), version.Id, null, null, version.Metadata);
+        return new RenderResponse(content, prompt.Name, version.Version.ToString(), version.Id, experimentId, variantId, version.Metadata);
     }
 
     public Task<IReadOnlyList<AuditEntry>> ListAuditAsync(string? promptName, CancellationToken cancellationToken = default) =>
@@ -300,10 +306,10 @@ public sealed class PromptRegistry(IPromptStore store, TemplateEngine templates,
 
     private PromptVersion NextVersion(Prompt prompt, PromptVersion latest, VersionBump bump, string content,
         IReadOnlyList<VariableDefinition> variables, PromptMetadata metadata, string changeDescription, string actor, DateTimeOffset now) =>
-        new(NewId(now), prompt.Id, latest.Sequence + 1, latest.Version.Bump(bump), content, variables, metadata,
+        new(Ids.New(now), prompt.Id, latest.Sequence + 1, latest.Version.Bump(bump), content, variables, metadata,
             changeDescription, actor, now, VersionStatus.Draft);
 
-    private async Task<Prompt> RequirePromptAsync(string name, CancellationToken cancellationToken)
+    internal async Task<Prompt> RequirePromptAsync(string name, CancellationToken cancellationToken)
     {
         PromptRules.ValidatePromptName(name);
         return await store.FindPromptAsync(name, cancellationToken)
@@ -315,7 +321,7 @@ public sealed class PromptRegistry(IPromptStore store, TemplateEngine templates,
         ?? throw new NotFoundException("version_not_found", $"prompt '{prompt.Name}' has no versions.");
 
     /// <summary>Finds a version by number (<c>1.0.2</c>), by id, or <c>latest</c>.</summary>
-    private async Task<PromptVersion> RequireVersionAsync(Prompt prompt, string versionRef, CancellationToken cancellationToken)
+    internal async Task<PromptVersion> RequireVersionAsync(Prompt prompt, string versionRef, CancellationToken cancellationToken)
     {
         var found = versionRef == "latest" ? await store.FindLatestVersionAsync(prompt.Id, cancellationToken)
             : SemanticVersion.TryParse(versionRef, out var number) ? await store.FindVersionAsync(prompt.Id, number, cancellationToken)
@@ -341,8 +347,6 @@ public sealed class PromptRegistry(IPromptStore store, TemplateEngine templates,
             }
         }
     }
-
-    private static string NewId(DateTimeOffset now) => Guid.CreateVersion7(now).ToString("N");
 
     private static AuditEntry VersionCreatedEntry(DateTimeOffset now, string actor, string promptName, PromptVersion version) =>
         Entry(now, actor, AuditActions.VersionCreated, promptName, version.Version.ToString(), null,

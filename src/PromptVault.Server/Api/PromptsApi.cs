@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using PromptVault.Core;
 using PromptVault.Core.Auth;
 using PromptVault.Core.Contracts;
+using PromptVault.Core.Experiments;
 using PromptVault.Core.Prompts;
 using PromptVault.Core.Registry;
 using PromptVault.Core.Storage;
@@ -84,9 +85,9 @@ internal static class PromptsApi
     private static async Task<Ok<ComparisonResponse>> Compare(string name, string? a, string? b, PromptRegistry registry, CancellationToken cancellationToken) =>
         TypedResults.Ok(await registry.CompareAsync(Unescape(name), a, b, cancellationToken));
 
-    private static async Task<Ok<RenderResponse>> Render(string name, RenderRequest request, PromptRegistry registry, CancellationToken cancellationToken) =>
-        TypedResults.Ok(await registry.RenderAsync(Unescape(name), request, cancellationToken));
+    private static async Task<Ok<RenderResponse>> Render(string name, RenderRequest request, ExperimentService experiments, CancellationToken cancellationToken) =>
+        TypedResults.Ok(await experiments.RenderAsync(Unescape(name), request, cancellationToken));
 
     /// <summary>Prompt names may hold '/', which clients send as %2F; routing leaves that escaped.</summary>
-    private static string Unescape(string name) => Uri.UnescapeDataString(name);
+    internal static string Unescape(string name) => Uri.UnescapeDataString(name);
 }

@@ -26,6 +26,7 @@ public static class PromptVaultServer
         app.MapOpenApi().AllowAnonymous();
         app.MapHealthApi();
         app.MapPromptsApi();
+        app.MapExperimentsApi();
         app.MapAuditApi();
         app.MapKeysApi();
         return app;

@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Http.Json;
 using PromptVault.Core.Auth;
 using PromptVault.Core.Contracts;
+using PromptVault.Core.Experiments;
 using PromptVault.Core.Registry;
 using PromptVault.Core.Templates;
 using PromptVault.Server.Api;
@@ -19,6 +20,7 @@ public static class ServerServiceCollectionExtensions
         services.AddPromptVaultSqlite(options.DatabasePath);
         services.AddSingleton<TemplateEngine>();
         services.AddSingleton<PromptRegistry>();
+        services.AddSingleton<ExperimentService>();
         services.AddSingleton<ApiKeyService>();
 
         services.Configure<JsonOptions>(json => PromptVaultJson.Configure(json.SerializerOptions));

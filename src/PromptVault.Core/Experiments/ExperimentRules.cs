@@ -1,0 +1,93 @@
+using PromptVault.Core.Contracts;
+using PromptVault.Core.Metrics;
+using PromptVault.Core.Prompts;
+
+namespace PromptVault.Core.Experiments;
+
+/// <summary>The rules a new experiment must follow (SPEC §3); each failure names the field at fault.</summary>
+public static class ExperimentRules
+{
+    public const int MaxVariants = 20;
+    public const int DefaultMinimumSampleSize = 100;
+    public const double DefaultConfidenceLevel = 0.95;
+    public const double DefaultMinimumDetectableEffect = 0.10;
+    public const double DefaultPower = 0.8;
+    public const MetricName DefaultTargetMetric = MetricName.ConversionRate;
+
+    /// <summary>Checks everything that needs no stored data: names, weights, numbers, guardrails.</summary>
+    public static void Validate(CreateExperimentRequest request)
+    {
+        RequireText(request.Name, "name");
+        PromptRules.ValidateLength(request.Name, PromptRules.MaxNameLength, "name");
+        PromptRules.ValidateLength(request.Description, PromptRules.MaxDescriptionLength, "description");
+        PromptRules.ValidatePromptName(request.Prompt, "prompt");
+        ValidateVariants(request.Variants);
+
+        if (request.MinimumSampleSize is < 1)
+            throw Invalid("minimumSampleSize", $"minimumSampleSize must be at least 1, got {request.MinimumSampleSize}.");
+        InRange(request.ConfidenceLevel, "confidenceLevel", 0.5, 0.9999, "between 0.5 and 0.9999 (e.g. 0.95)");
+        InRange(request.MinimumDetectableEffect, "minimumDetectableEffect", 0.001, 10, "a relative change between 0.001 and 10 (0.10 is 10%)");
+        InRange(request.Power, "power", 0.5, 0.99, "between 0.5 and 0.99 (e.g. 0.8)");
+        ValidateGuardrails(request.Guardrails);
+    }
+
+    private static void ValidateVariants(IReadOnlyList<VariantRequest>? variants)
+    {
+        if (variants is null || variants.Count < 2)
+            throw Invalid("variants", $"variants needs at least two entries (the first is the control), got {variants?.Count ?? 0}.");
+        if (variants.Count > MaxVariants)
+            throw Invalid("variants", $"variants has {variants.Count} entries; the limit is {MaxVariants}.");
+
+        var names = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        for (var i = 0; i < variants.Count; i++)
+        {
+            var field = $"variants[{i}]";
+            var variant = variants[i] ?? throw Invalid(field, $"{field} must be an object with name, versionId and weight.");
+            RequireText(variant.Name, $"{field}.name");
+            PromptRules.ValidateLength(variant.Name, PromptRules.MaxNameLength, $"{field}.name");
+            if (!names.Add(variant.Name!.Trim()))
+                throw Invalid($"{field}.name", $"{field}.name '{PromptRules.Shorten(variant.Name)}' is used by another variant; names must be unique.");
+            RequireText(variant.VersionId, $"{field}.versionId");
+            if (variant.Weight is not { } weight)
+                throw Invalid($"{field}.weight", $"{field}.weight is required: the variant's percent of traffic.");
+            if (weight <= 0 || weight > 100 || weight * (Assignment.Buckets / 100) % 1 != 0)
+                throw Invalid($"{field}.weight", $"{field}.weight must be a percentage above 0 and at most 100 in steps of 0.01, got {weight}.");
+        }
+        var total = variants.Sum(v => v.Weight!.Value);
+        if (total != 100)
+            throw Invalid("variants", $"the variants' weights sum to {total}; they must sum to 100.");
+    }
+
+    private static void ValidateGuardrails(IReadOnlyList<GuardrailRequest>? guardrails)
+    {
+        if (guardrails is null)
+            return;
+        var metrics = new HashSet<MetricName>();
+        for (var i = 0; i < guardrails.Count; i++)
+        {
+            var field = $"guardrails[{i}]";
+            var guardrail = guardrails[i] ?? throw Invalid(field, $"{field} must be an object with metric and threshold.");
+            if (guardrail.Metric is not { } metric)
+                throw Invalid($"{field}.metric", $"{field}.metric is required, one of {Names.AllOf<MetricName>()}.");
+            if (!metrics.Add(metric))
+                throw Invalid($"{field}.metric", $"{field}.metric {Names.Of(metric)} has another guardrail already.");
+            if (guardrail.Threshold is not { } threshold)
+                throw Invalid($"{field}.threshold", $"{field}.threshold is required: the worst relative change allowed (0.10 is 10%).");
+            InRange(threshold, $"{field}.threshold", 0, 10, "a relative change between 0 and 10 (0.10 is 10%)");
+        }
+    }
+
+    private static void RequireText(string? value, string field)
+    {
+        if (string.IsNullOrWhiteSpace(value))
+            throw Invalid(field, $"{field} is required and must not be empty.");
+    }
+
+    private static void InRange(double? value, string field, double min, double max, string expected)
+    {
+        if (value is { } number && !(number >= min && number <= max))
+            throw Invalid(field, $"{field} must be {expected}, got {number}.");
+    }
+
+    private static InvalidInputException Invalid(string field, string message) => new("invalid_experiment", message, field);
+}

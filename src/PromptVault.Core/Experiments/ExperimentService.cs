@@ -1,0 +1,277 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using PromptVault.Core.Analysis;
+using PromptVault.Core.Audit;
+using PromptVault.Core.Contracts;
+using PromptVault.Core.Prompts;
+using PromptVault.Core.Registry;
+using PromptVault.Core.Storage;
+
+namespace PromptVault.Core.Experiments;
+
+/// <summary>
+/// The experiment use cases (SPEC §3): create, the lifecycle, assignment, resolve with exposures, results, and
+/// auto-completion. Statistics come from the pure <see cref="ExperimentAnalyzer"/>; this class only reads, decides
+/// with it, and writes.
+/// </summary>
+public sealed class ExperimentService(
+    IPromptStore prompts,
+    IExperimentStore experiments,
+    IMetricStore metrics,
+    PromptRegistry registry,
+    TimeProvider time)
+{
+    /// <summary>The actor of changes the system makes by itself (auto-completion, guardrails).</summary>
+    public const string SystemActor = "promptvault";
+
+    private const int MaxWriteAttempts = 5;
+
+    public async Task<ExperimentResponse> CreateAsync(CreateExperimentRequest request, string actor, CancellationToken cancellationToken = default)
+    {
+        ExperimentRules.Validate(request);
+        var prompt = await registry.RequirePromptAsync(request.Prompt!, cancellationToken);
+        var now = time.GetUtcNow();
+        var variants = new List<Variant>();
+        for (var i = 0; i < request.Variants!.Count; i++)
+        {
+            var variant = request.Variants[i];
+            var version = await FindVariantVersionAsync(prompt, variant.VersionId!, cancellationToken)
+                ?? throw new InvalidInputException("invalid_experiment",
+                    $"variants[{i}].versionId '{PromptRules.Shorten(variant.VersionId!)}' is not a version of prompt '{prompt.Name}'.", $"variants[{i}].versionId");
+            if (version.Status == VersionStatus.Archived)
+                throw new InvalidInputException("invalid_experiment",
+                    $"variants[{i}].versionId is version {version.Version}, which is archived and can never serve traffic.", $"variants[{i}].versionId");
+            variants.Add(new Variant(Ids.New(now), variant.Name!.Trim(), version.Id, variant.Weight!.Value));
+        }
+
+        var experiment = new Experiment(
+            Ids.New(now), prompt.Id, prompt.Name, request.Name!.Trim(), request.Description ?? "", variants,
+            request.TargetMetric ?? ExperimentRules.DefaultTargetMetric,
+            request.MinimumSampleSize ?? ExperimentRules.DefaultMinimumSampleSize,
+            request.ConfidenceLevel ?? ExperimentRules.DefaultConfidenceLevel,
+            request.MinimumDetectableEffect ?? ExperimentRules.DefaultMinimumDetectableEffect,
+            request.Power ?? ExperimentRules.DefaultPower,
+            (request.Guardrails ?? []).Select(g => new Guardrail(g.Metric!.Value, g.Threshold!.Value)).ToList(),
+            request.PromoteWinner ?? false,
+            ExperimentStatus.Draft, NewHashSeed(), null, null, now, actor, now, null, null);
+
+        await experiments.CreateExperimentAsync(experiment,
+            [Entry(now, actor, AuditActions.ExperimentCreated, experiment, null, new()
+            {
+                ["status"] = Names.Of(experiment.Status),
+                ["targetMetric"] = Names.Of(experiment.TargetMetric),
+                ["variants"] = string.Join(", ", variants.Select(v => $"{v.Name} {v.Weight}%")),
+            })], cancellationToken);
+        return await ToResponseAsync(experiment, cancellationToken);
+    }
+
+    public async Task<ExperimentListResponse> ListAsync(string? promptName, CancellationToken cancellationToken = default)
+    {
+        if (promptName is not null)
+            await registry.RequirePromptAsync(promptName, cancellationToken);
+        var list = await experiments.ListExperimentsAsync(promptName, cancellationToken);
+        var responses = new List<ExperimentResponse>(list.Count);
+        foreach (var experiment in list)
+            responses.Add(await ToResponseAsync(experiment, cancellationToken));
+        return new ExperimentListResponse(responses);
+    }
+
+    public async Task<ExperimentResponse> GetAsync(string id, CancellationToken cancellationToken = default) =>
+        await ToResponseAsync(await RequireAsync(id, cancellationToken), cancellationToken);
+
+    public Task<ExperimentResponse> StartAsync(string id, string actor, CancellationToken cancellationToken = default) =>
+        MoveAsync(id, ExperimentStatus.Running, actor, null, cancellationToken);
+
+    public Task<ExperimentResponse> PauseAsync(string id, string actor, CancellationToken cancellationToken = default) =>
+        MoveAsync(id, ExperimentStatus.Paused, actor, null, cancellationToken);
+
+    public Task<ExperimentResponse> CancelAsync(string id, string actor, CancellationToken cancellationToken = default) =>
+        MoveAsync(id, ExperimentStatus.Cancelled, actor, null, cancellationToken);
+
+    /// <summary>Completes the experiment; the winner is what the sequential test supports now (none if nothing is significant).</summary>
+    public Task<ExperimentResponse> CompleteAsync(string id, string actor, CancellationToken cancellationToken = default) =>
+        MoveAsync(id, ExperimentStatus.Completed, actor, null, cancellationToken);
+
+    public async Task<ExperimentResults> ResultsAsync(string id, CancellationToken cancellationToken = default) =>
+        await AnalyzeAsync(await RequireAsync(id, cancellationToken), cancellationToken);
+
+    public async Task<AssignmentResponse> AssignAsync(string id, string? unitId, CancellationToken cancellationToken = default)
+    {
+        ValidateUnitId(unitId, "unitId");
+        var experiment = await RequireAsync(id, cancellationToken);
+        var variant = Assignment.VariantFor(experiment, unitId!);
+        return new AssignmentResponse(experiment.Id, unitId!, Assignment.Bucket(experiment.HashSeed, unitId), variant.Id, variant.Name, variant.VersionId);
+    }
+
+    /// <summary>
+    /// Resolve and render (SPEC §3): with a unit id, and neither a version nor a label other than production named, the
+    /// prompt's running experiment serves the unit's variant and records the exposure; otherwise the label's version.
+    /// </summary>
+    public async Task<RenderResponse> RenderAsync(string name, RenderRequest request, CancellationToken cancellationToken = default)
+    {
+        if (request.UnitId is null || !string.IsNullOrWhiteSpace(request.Version) || request.Label is not (null or Label.Production))
+            return await registry.RenderAsync(name, request, cancellationToken);
+
+        ValidateUnitId(request.UnitId, "unitId");
+        var prompt = await registry.RequirePromptAsync(name, cancellationToken);
+        var running = await experiments.FindRunningExperimentAsync(prompt.Id, cancellationToken);
+        if (running is null)
+            return await registry.RenderAsync(name, request, cancellationToken);
+
+        var variant = Assignment.VariantFor(running, request.UnitId);
+        var version = await prompts.FindVersionByIdAsync(prompt.Id, variant.VersionId, cancellationToken)
+            ?? throw new NotFoundException("version_not_found", $"variant '{variant.Name}' of experiment '{running.Name}' names a version that no longer exists.");
+        var response = registry.Render(prompt, version, request, running.Id, variant.Id);
+        await experiments.RecordExposureAsync(new Exposure(running.Id, variant.Id, request.UnitId, time.GetUtcNow()), cancellationToken);
+        return response;
+    }
+
+    /// <summary>
+    /// Applies auto-completion to a running experiment (SPEC §3): completes it when the sequential test finds a winner
+    /// after the minimum sample size, pauses it when a guardrail is breached significantly. Called after metrics arrive.
+    /// </summary>
+    public async Task EvaluateAsync(string id, CancellationToken cancellationToken = default)
+    {
+        var experiment = await experiments.FindExperimentAsync(id, cancellationToken);
+        if (experiment is not { Status: ExperimentStatus.Running })
+            return;
+        var decision = (await AnalyzeAsync(experiment, cancellationToken)).Decision;
+        var target = decision.Action switch
+        {
+            DecisionAction.Complete => ExperimentStatus.Completed,
+            DecisionAction.Pause => ExperimentStatus.Paused,
+            _ => (ExperimentStatus?)null,
+        };
+        if (target is null)
+            return;
+        try
+        {
+            await MoveAsync(id, target.Value, SystemActor, decision.Reason, cancellationToken);
+        }
+        catch (ConflictException)
+        {
+            // Someone else moved it first (paused, completed or cancelled it); their decision stands.
+        }
+    }
+
+    private async Task<ExperimentResponse> MoveAsync(string id, ExperimentStatus to, string actor, string? reason, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            var experiment = await RequireAsync(id, cancellationToken);
+            ExperimentLifecycle.EnsureCanMove(experiment, to);
+            try
+            {
+                var moved = await ApplyMoveAsync(experiment, to, actor, reason, cancellationToken);
+                return await ToResponseAsync(moved, cancellationToken);
+            }
+            catch (ConcurrentWriteException) when (attempt < MaxWriteAttempts)
+            {
+                // Its status changed since we read it: read again, and the lifecycle check decides.
+            }
+        }
+    }
+
+    private async Task<Experiment> ApplyMoveAsync(Experiment experiment, ExperimentStatus to, string actor, string? reason, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var moved = experiment with { Status = to, StatusReason = reason, UpdatedAt = now };
+        string action;
+        var after = new Dictionary<string, string?> { ["status"] = Names.Of(to) };
+        switch (to)
+        {
+            case ExperimentStatus.Running:
+                await EnsureVersionsCanServeAsync(experiment, cancellationToken);
+                moved = moved with { StartedAt = experiment.StartedAt ?? now };
+                action = AuditActions.ExperimentStarted;
+                break;
+            case ExperimentStatus.Paused:
+                action = AuditActions.ExperimentPaused;
+                break;
+            case ExperimentStatus.Completed:
+                var winner = (await AnalyzeAsync(experiment, cancellationToken)).Winner;
+                moved = moved with { Winner = winner, EndedAt = now };
+                after["winner"] = experiment.FindVariant(winner ?? "")?.Name;
+                action = AuditActions.ExperimentCompleted;
+                break;
+            default:
+                moved = moved with { EndedAt = now };
+                action = AuditActions.ExperimentCancelled;
+                break;
+        }
+        if (reason is not null)
+            after["reason"] = reason;
+
+        await experiments.UpdateExperimentAsync(moved, experiment.Status,
+            [Entry(now, actor, action, experiment, new() { ["status"] = Names.Of(experiment.Status) }, after)], cancellationToken);
+
+        if (moved is { Status: ExperimentStatus.Completed, PromoteWinner: true, Winner: { } winnerId } && winnerId != moved.Control.Id)
+            await registry.MoveLabelAsync(moved.PromptName, Label.Production, moved.FindVariant(winnerId)!.VersionId, actor, cancellationToken);
+        return moved;
+    }
+
+    private async Task EnsureVersionsCanServeAsync(Experiment experiment, CancellationToken cancellationToken)
+    {
+        foreach (var variant in experiment.Variants)
+        {
+            var version = await prompts.FindVersionByIdAsync(experiment.PromptId, variant.VersionId, cancellationToken);
+            if (version is null || version.Status == VersionStatus.Archived)
+                throw new ConflictException("version_archived",
+                    $"variant '{variant.Name}' serves a version that is archived or gone; an experiment can only start when every variant can serve.", "variants");
+        }
+    }
+
+    private async Task<ExperimentResults> AnalyzeAsync(Experiment experiment, CancellationToken cancellationToken)
+    {
+        var exposures = await experiments.CountExposuresAsync(experiment.Id, cancellationToken);
+        var aggregates = await metrics.ReadVariantTotalsAsync(experiment.Id, cancellationToken);
+        return ExperimentAnalyzer.Analyze(experiment, exposures, aggregates);
+    }
+
+    private async Task<Experiment> RequireAsync(string id, CancellationToken cancellationToken) =>
+        await experiments.FindExperimentAsync(id, cancellationToken)
+        ?? throw new NotFoundException("experiment_not_found", $"experiment '{PromptRules.Shorten(id)}' does not exist.");
+
+    private async Task<PromptVersion?> FindVariantVersionAsync(Prompt prompt, string versionRef, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await registry.RequireVersionAsync(prompt, versionRef.Trim(), cancellationToken);
+        }
+        catch (NotFoundException)
+        {
+            return null;
+        }
+    }
+
+    private async Task<ExperimentResponse> ToResponseAsync(Experiment experiment, CancellationToken cancellationToken)
+    {
+        var variants = new List<VariantResponse>(experiment.Variants.Count);
+        foreach (var variant in experiment.Variants)
+        {
+            var version = await prompts.FindVersionByIdAsync(experiment.PromptId, variant.VersionId, cancellationToken);
+            variants.Add(new VariantResponse(variant.Id, variant.Name, variant.VersionId, version?.Version.ToString() ?? "", variant.Weight, variant == experiment.Control));
+        }
+        return new ExperimentResponse(experiment.Id, experiment.Name, experiment.Description, experiment.PromptName, experiment.Status,
+            experiment.Winner, experiment.StatusReason, variants, experiment.TargetMetric, experiment.MinimumSampleSize,
+            experiment.ConfidenceLevel, experiment.MinimumDetectableEffect, experiment.Power, experiment.Guardrails,
+            experiment.PromoteWinner, experiment.HashSeed.ToString("x16", CultureInfo.InvariantCulture), Assignment.AlgorithmVersion,
+            experiment.CreatedAt, experiment.CreatedBy, experiment.UpdatedAt, experiment.StartedAt, experiment.EndedAt);
+    }
+
+    internal static void ValidateUnitId(string? unitId, string field)
+    {
+        if (string.IsNullOrWhiteSpace(unitId))
+            throw new InvalidInputException("invalid_unit_id", $"{field} is required and must not be empty.", field);
+        PromptRules.ValidateLength(unitId, Assignment.MaxUnitIdLength, field);
+    }
+
+    private static ulong NewHashSeed() => BitConverter.ToUInt64(RandomNumberGenerator.GetBytes(sizeof(ulong)));
+
+    private static AuditEntry Entry(DateTimeOffset now, string actor, string action, Experiment experiment,
+        Dictionary<string, string?>? before, Dictionary<string, string?> after)
+    {
+        after["experimentId"] = experiment.Id;
+        return new AuditEntry(0, now, actor, action, experiment.PromptName, experiment.Name, before, after);
+    }
+}

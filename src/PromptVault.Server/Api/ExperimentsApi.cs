@@ -1,0 +1,61 @@
+using System.Security.Claims;
+using Microsoft.AspNetCore.Http.HttpResults;
+using PromptVault.Core.Analysis;
+using PromptVault.Core.Contracts;
+using PromptVault.Core.Experiments;
+using PromptVault.Server.Auth;
+
+namespace PromptVault.Server.Api;
+
+/// <summary>The experiment routes of SPEC §5; each handler is one <see cref="ExperimentService"/> call.</summary>
+internal static class ExperimentsApi
+{
+    public static IEndpointRouteBuilder MapExperimentsApi(this IEndpointRouteBuilder routes)
+    {
+        var experiments = routes.MapGroup("/api/experiments").WithTags("Experiments").RequireAuthorization(RolePolicies.Reader)
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status404NotFound);
+
+        experiments.MapPost("/", Create).WithName("CreateExperiment").RequireAuthorization(RolePolicies.Admin).ProducesProblem(StatusCodes.Status409Conflict);
+        experiments.MapGet("/", List).WithName("ListExperiments");
+        experiments.MapGet("/{id}", Get).WithName("GetExperiment");
+        experiments.MapPost("/{id}/start", Start).WithName("StartExperiment").RequireAuthorization(RolePolicies.Admin).ProducesProblem(StatusCodes.Status409Conflict);
+        experiments.MapPost("/{id}/pause", Pause).WithName("PauseExperiment").RequireAuthorization(RolePolicies.Admin).ProducesProblem(StatusCodes.Status409Conflict);
+        experiments.MapPost("/{id}/complete", Complete).WithName("CompleteExperiment").RequireAuthorization(RolePolicies.Admin).ProducesProblem(StatusCodes.Status409Conflict);
+        experiments.MapPost("/{id}/cancel", Cancel).WithName("CancelExperiment").RequireAuthorization(RolePolicies.Admin).ProducesProblem(StatusCodes.Status409Conflict);
+        experiments.MapGet("/{id}/results", Results).WithName("GetExperimentResults");
+        experiments.MapGet("/{id}/assignment", Assign).WithName("GetAssignment");
+        return routes;
+    }
+
+    private static async Task<Created<ExperimentResponse>> Create(CreateExperimentRequest request, ExperimentService experiments, ClaimsPrincipal user, CancellationToken cancellationToken)
+    {
+        var experiment = await experiments.CreateAsync(request, user.Actor(), cancellationToken);
+        return TypedResults.Created($"/api/experiments/{experiment.Id}", experiment);
+    }
+
+    private static async Task<Ok<ExperimentListResponse>> List(ExperimentService experiments, string? prompt, CancellationToken cancellationToken) =>
+        TypedResults.Ok(await experiments.ListAsync(string.IsNullOrEmpty(prompt) ? null : prompt, cancellationToken));
+
+    private static async Task<Ok<ExperimentResponse>> Get(string id, ExperimentService experiments, CancellationToken cancellationToken) =>
+        TypedResults.Ok(await experiments.GetAsync(id, cancellationToken));
+
+    private static async Task<Ok<ExperimentResponse>> Start(string id, ExperimentService experiments, ClaimsPrincipal user, CancellationToken cancellationToken) =>
+        TypedResults.Ok(await experiments.StartAsync(id, user.Actor(), cancellationToken));
+
+    private static async Task<Ok<ExperimentResponse>> Pause(string id, ExperimentService experiments, ClaimsPrincipal user, CancellationToken cancellationToken) =>
+        TypedResults.Ok(await experiments.PauseAsync(id, user.Actor(), cancellationToken));
+
+    private static async Task<Ok<ExperimentResponse>> Complete(string id, ExperimentService experiments, ClaimsPrincipal user, CancellationToken cancellationToken) =>
+        TypedResults.Ok(await experiments.CompleteAsync(id, user.Actor(), cancellationToken));
+
+    private static async Task<Ok<ExperimentResponse>> Cancel(string id, ExperimentService experiments, ClaimsPrincipal user, CancellationToken cancellationToken) =>
+        TypedResults.Ok(await experiments.CancelAsync(id, user.Actor(), cancellationToken));
+
+    private static async Task<Ok<ExperimentResults>> Results(string id, ExperimentService experiments, CancellationToken cancellationToken) =>
+        TypedResults.Ok(await experiments.ResultsAsync(id, cancellationToken));
+
+    private static async Task<Ok<AssignmentResponse>> Assign(string id, string? unitId, ExperimentService experiments, CancellationToken cancellationToken) =>
+        TypedResults.Ok(await experiments.AssignAsync(id, unitId, cancellationToken));
+}
