@@ -1,7 +1,10 @@
 using System.CommandLine;
 using PromptVault.Cli.Commands;
 using PromptVault.Core;
+using PromptVault.Client;
 using PromptVault.Core.Auth;
+using PromptVault.Core.Contracts;
+using PromptVault.Core.Metrics;
 using PromptVault.Core.Prompts;
 using PromptVault.Core.Versioning;
 using PromptVault.Server.Hosting;
@@ -29,6 +32,7 @@ internal static class Program
             Render(context, remote),
             Keys(context, remote),
             Audit(context, remote),
+            Experiment(context, remote),
         };
     }
 
@@ -165,6 +169,63 @@ internal static class Program
         remote.AddTo(command);
         command.SetAction((result, ct) => new AuditCommand(context).InvokeAsync(remote.Read(result), result.GetValue(name), ct));
         return command;
+    }
+
+    private static Command Experiment(CliContext context, RemoteOptions remote)
+    {
+        var commands = new ExperimentCommands(context);
+        var name = new Argument<string>("NAME") { Description = "The experiment's name (unique per prompt)." };
+        var prompt = new Option<string>("--prompt") { Description = "The prompt the experiment runs on.", Required = true, HelpName = "PROMPT" };
+        var variants = new Option<string[]>("--variant")
+        {
+            Description = "A variant as NAME=VERSION:WEIGHT (weight in percent); the first is the control. Repeat for each (at least two).",
+            Required = true, HelpName = "NAME=VERSION:WEIGHT", AllowMultipleArgumentsPerToken = false,
+        };
+        var target = new Option<string>("--target") { Description = "The metric that decides the winner.", DefaultValueFactory = _ => Names.Of(MetricName.ConversionRate), HelpName = "METRIC" };
+        target.AcceptOnlyFromAmong(Enum.GetValues<MetricName>().Select(m => Names.Of(m)).ToArray());
+        var description = new Option<string?>("--description") { Description = "What the experiment tests.", HelpName = "TEXT" };
+        var minimumSampleSize = new Option<int?>("--min-samples") { Description = "Events per variant before it may complete by itself (default 100).", HelpName = "N" };
+        var confidence = new Option<double?>("--confidence") { Description = "Confidence level (default 0.95).", HelpName = "LEVEL" };
+        var mde = new Option<double?>("--mde") { Description = "Minimum detectable effect, relative (default 0.10).", HelpName = "EFFECT" };
+        var power = new Option<double?>("--power") { Description = "Power for the sample size (default 0.8).", HelpName = "POWER" };
+        var guardrails = new Option<string[]>("--guardrail") { Description = "METRIC=THRESHOLD: pause if METRIC worsens by more than THRESHOLD (relative). Repeatable.", HelpName = "METRIC=THRESHOLD" };
+        var promoteWinner = new Option<bool>("--promote-winner") { Description = "Promote the winner to production when the experiment completes." };
+        var create = new Command("create", "Create an experiment (in draft) that splits a prompt's traffic between versions.")
+            { name, prompt, variants, target, description, minimumSampleSize, confidence, mde, power, guardrails, promoteWinner };
+        remote.AddTo(create);
+        create.SetAction((result, ct) => commands.CreateAsync(remote.Read(result),
+            new CreateExperimentRequest(result.GetValue(name), result.GetValue(prompt), null, Parse<MetricName>(result.GetValue(target)),
+                result.GetValue(description), result.GetValue(minimumSampleSize), result.GetValue(confidence), result.GetValue(mde),
+                result.GetValue(power), null, result.GetValue(promoteWinner)),
+            result.GetValue(variants) ?? [], result.GetValue(guardrails) ?? [], ct));
+
+        var listPrompt = new Option<string?>("--prompt") { Description = "Only this prompt's experiments.", HelpName = "PROMPT" };
+        var list = new Command("list", "List experiments, newest first.") { listPrompt };
+        remote.AddTo(list);
+        list.SetAction((result, ct) => commands.ListAsync(remote.Read(result), result.GetValue(listPrompt), ct));
+
+        var experiment = new Command("experiment", "Run A/B experiments between versions of a prompt.") { create, list };
+        foreach (var (verb, help) in new[]
+                 {
+                     (ExperimentCommand.Start, "Start (or resume) an experiment: traffic with a unit id is split between its variants."),
+                     (ExperimentCommand.Pause, "Pause an experiment: traffic goes back to the production version."),
+                     (ExperimentCommand.Complete, "Complete an experiment, recording the winner the sequential test supports (if any)."),
+                     (ExperimentCommand.Cancel, "Cancel an experiment without a winner."),
+                 })
+        {
+            var id = new Argument<string>("ID") { Description = "The experiment's id." };
+            var command = new Command(Names.Of(verb), help) { id };
+            remote.AddTo(command);
+            command.SetAction((result, ct) => commands.ChangeAsync(remote.Read(result), result.GetValue(id)!, verb, ct));
+            experiment.Subcommands.Add(command);
+        }
+
+        var resultsId = new Argument<string>("ID") { Description = "The experiment's id." };
+        var results = new Command("results", "Show each variant against control: rates, lift with interval, p-values, chance to beat control, SRM, winner.") { resultsId };
+        remote.AddTo(results);
+        results.SetAction((result, ct) => commands.ResultsAsync(remote.Read(result), result.GetValue(resultsId)!, ct));
+        experiment.Subcommands.Add(results);
+        return experiment;
     }
 
     private static TEnum? Parse<TEnum>(string? text) where TEnum : struct, Enum =>
