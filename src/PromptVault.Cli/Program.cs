@@ -33,6 +33,7 @@ internal static class Program
             Keys(context, remote),
             Audit(context, remote),
             Experiment(context, remote),
+            Demo(context, remote),
         };
     }
 
@@ -226,6 +227,18 @@ internal static class Program
         results.SetAction((result, ct) => commands.ResultsAsync(remote.Read(result), result.GetValue(resultsId)!, ct));
         experiment.Subcommands.Add(results);
         return experiment;
+    }
+
+    private static Command Demo(CliContext context, RemoteOptions remote)
+    {
+        var prompt = new Option<string>("--prompt") { Description = "The prompt to experiment on (created when missing).", DefaultValueFactory = _ => "customer-support", HelpName = "NAME" };
+        var users = new Option<int>("--users") { Description = "How many users to simulate.", DefaultValueFactory = _ => 3_000, HelpName = "N" };
+        var seed = new Option<int>("--seed") { Description = "The simulation's random seed.", DefaultValueFactory = _ => 1, HelpName = "N" };
+        var command = new Command("demo", "Run the customer-support experiment (control 50%, casual 25%, structured 25%) on simulated users against a running server, and print the results.")
+            { prompt, users, seed };
+        remote.AddTo(command);
+        command.SetAction((result, ct) => new DemoCommand(context).InvokeAsync(remote.Read(result), result.GetValue(prompt)!, result.GetValue(users), result.GetValue(seed), ct));
+        return command;
     }
 
     private static TEnum? Parse<TEnum>(string? text) where TEnum : struct, Enum =>
