@@ -7,6 +7,7 @@ using PromptVault.Core;
 using PromptVault.Core.Auth;
 using PromptVault.Core.Analysis;
 using PromptVault.Core.Contracts;
+using PromptVault.Core.Metrics;
 using PromptVault.Core.Prompts;
 
 namespace PromptVault.Client;
@@ -154,6 +155,17 @@ public sealed class PromptVaultClient
     /// <summary>The variant the experiment assigns to <paramref name="unitId"/>.</summary>
     public Task<AssignmentResponse> GetAssignmentAsync(string id, string unitId, CancellationToken cancellationToken = default) =>
         SendAsync<AssignmentResponse>(HttpMethod.Get, ExperimentPath(id) + "/assignment" + Query(("unitId", unitId)), cancellationToken);
+
+    /// <summary>Records metric events, all or nothing (writer); events whose id was stored before are acknowledged, not counted again.</summary>
+    public Task<MetricRecordResponse> RecordMetricsAsync(MetricBatchRequest batch, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        return SendAsync<MetricBatchRequest, MetricRecordResponse>(HttpMethod.Post, "api/metrics", batch, cancellationToken);
+    }
+
+    /// <summary>A version's aggregates over a period, with an hourly series.</summary>
+    public Task<VersionMetricsResponse> GetVersionMetricsAsync(string name, string version, MetricPeriod period = MetricPeriod.All, CancellationToken cancellationToken = default) =>
+        SendAsync<VersionMetricsResponse>(HttpMethod.Get, VersionPath(name, version) + "/metrics" + Query(("period", Names.Of(period))), cancellationToken);
 
     private static string ExperimentPath(string id)
     {

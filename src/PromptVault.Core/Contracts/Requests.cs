@@ -41,3 +41,27 @@ public sealed record RenderRequest(
     string? Version = null);
 
 public sealed record CreateApiKeyRequest(string? Name, ApiKeyRole? Role);
+
+/// <summary>One metric event as sent (SPEC §4); <see cref="Metrics.MetricEventRules"/> checks it and makes it a <see cref="Metrics.MetricEvent"/>.</summary>
+/// <param name="Timestamp">When the call happened; the time of receipt when absent.</param>
+/// <param name="Cost">What the call cost; when absent it is computed from the tokens and the version's model (<see cref="Metrics.PriceTable"/>).</param>
+/// <param name="Metadata">Any JSON object of the caller's.</param>
+public sealed record MetricEventRequest(
+    string? Id = null,
+    string? VersionId = null,
+    string? ExperimentId = null,
+    string? VariantId = null,
+    string? UnitId = null,
+    DateTimeOffset? Timestamp = null,
+    double? LatencyMs = null,
+    long? InputTokens = null,
+    long? OutputTokens = null,
+    double? Cost = null,
+    double? QualityScore = null,
+    double? UserFeedback = null,
+    bool? Converted = null,
+    string? Error = null,
+    JsonElement? Metadata = null);
+
+/// <summary>Several metric events, stored all or nothing.</summary>
+public sealed record MetricBatchRequest(IReadOnlyList<MetricEventRequest>? Events);

@@ -1,5 +1,6 @@
 using PromptVault.Core.Audit;
 using PromptVault.Core.Auth;
+using PromptVault.Core.Metrics;
 using PromptVault.Core.Prompts;
 
 namespace PromptVault.Core.Contracts;
@@ -77,3 +78,57 @@ public sealed record AuditListResponse(IReadOnlyList<AuditEntry> Entries);
 public sealed record CreatedApiKeyResponse(string Id, string Name, ApiKeyRole Role, string Key, string Prefix, DateTimeOffset CreatedAt);
 
 public sealed record ApiKeyListResponse(IReadOnlyList<ApiKey> Keys);
+
+/// <summary>The answer to <c>POST /api/metrics</c>.</summary>
+/// <param name="Accepted">Events in the request; all of them passed validation (a refused request stores nothing).</param>
+/// <param name="Stored">Events newly stored and counted.</param>
+/// <param name="Duplicates">Ids of events acknowledged but not counted again: stored before, or repeated within the batch.</param>
+public sealed record MetricRecordResponse(int Accepted, int Stored, IReadOnlyList<string> Duplicates);
+
+/// <summary>A version's metrics over a period (<c>GET /api/prompts/{name}/versions/{version}/metrics</c>, docs/metrics.md).</summary>
+/// <param name="From">The start of the first hour the summary covers; null for <see cref="MetricPeriod.All"/>.</param>
+/// <param name="To">The time of the request.</param>
+/// <param name="Series">One entry per hour, oldest first, hours without events included: the period's hours, or the last
+/// week's for <see cref="MetricPeriod.All"/>.</param>
+public sealed record VersionMetricsResponse(
+    string PromptName,
+    string Version,
+    string VersionId,
+    MetricPeriod Period,
+    DateTimeOffset? From,
+    DateTimeOffset To,
+    MetricsSummary Summary,
+    IReadOnlyList<HourlyMetrics> Series);
+
+/// <param name="HourStart">The start of the hour (UTC).</param>
+public sealed record HourlyMetrics(DateTimeOffset HourStart, MetricsSummary Summary);
+
+/// <summary>The figures of a set of metric events. A rate or mean is null when no event carries its field, never NaN.</summary>
+/// <param name="ErrorRate"><paramref name="Errors"/> over <paramref name="Count"/>.</param>
+/// <param name="ConversionTrials">Events that carry <c>converted</c>.</param>
+/// <param name="ConversionRate"><paramref name="Conversions"/> over <paramref name="ConversionTrials"/>.</param>
+public sealed record MetricsSummary(
+    long Count,
+    long Errors,
+    double? ErrorRate,
+    long Conversions,
+    long ConversionTrials,
+    double? ConversionRate,
+    LatencySummary LatencyMs,
+    AmountSummary InputTokens,
+    AmountSummary OutputTokens,
+    AmountSummary Cost,
+    ScoreSummary QualityScore,
+    ScoreSummary UserFeedback);
+
+/// <param name="N">Events that carry a latency.</param>
+/// <param name="P50">Percentiles within 1% (<see cref="LatencyHistogram"/>).</param>
+public sealed record LatencySummary(long N, double? Mean, double? P50, double? P95, double? P99);
+
+/// <summary>Tokens or cost: something that adds up.</summary>
+/// <param name="N">Events that carry the field.</param>
+public sealed record AmountSummary(long N, double? Mean, double? Total);
+
+/// <summary>A quality score or user feedback: only the mean is meaningful.</summary>
+/// <param name="N">Events that carry the field.</param>
+public sealed record ScoreSummary(long N, double? Mean);

@@ -1,0 +1,161 @@
+using System.Text.Json;
+using PromptVault.Core.Contracts;
+using PromptVault.Core.Prompts;
+
+namespace PromptVault.Core.Metrics;
+
+/// <summary>
+/// Checks metric events as sent (SPEC §4) and turns them into <see cref="MetricEvent"/>s. The first problem throws an
+/// <see cref="InvalidInputException"/> whose field is the JSON path (<c>events[3].latencyMs</c>), so a refused batch
+/// stores nothing. Costs are not computed here: see <see cref="PriceTable.FillCosts"/>.
+/// </summary>
+/// <remarks>
+/// Upper bounds keep one mistaken event (a unit error, a runaway counter) from swamping a version's means and sums for good.
+/// Scores are any non-negative scale: negative numbers are refused everywhere (SPEC §4), and a relative difference
+/// between variants only means something on a scale whose zero is "none".
+/// </remarks>
+public static class MetricEventRules
+{
+    public const int MaxBatchSize = 1_000;
+
+    /// <summary>The longest <c>id</c>, <c>versionId</c>, <c>experimentId</c>, <c>variantId</c> or <c>unitId</c>.</summary>
+    public const int MaxIdLength = 256;
+
+    /// <summary>The longest <c>error</c>: a short error kind such as <c>timeout</c>, not a stack trace.</summary>
+    public const int MaxErrorLength = 200;
+
+    /// <summary>The most characters of JSON text in <c>metadata</c>.</summary>
+    public const int MaxMetadataLength = 8_192;
+
+    /// <summary>One week: within the latency histogram's range, so percentiles stay within 1%.</summary>
+    public const double MaxLatencyMs = 604_800_000;
+
+    /// <summary>Ten times the largest context windows offered.</summary>
+    public const long MaxTokens = 100_000_000;
+
+    public const double MaxCost = 100_000;
+
+    /// <summary>The largest <c>qualityScore</c> or <c>userFeedback</c>.</summary>
+    public const double MaxScore = 1_000_000;
+
+    /// <summary>How far ahead of the server's clock a timestamp may be (the sender's clock running fast).</summary>
+    public static readonly TimeSpan MaxClockSkew = TimeSpan.FromMinutes(5);
+
+    /// <summary>Checks a batch, all or nothing: 1 to <see cref="MaxBatchSize"/> events, each as in <see cref="Validate"/>.</summary>
+    /// <param name="receivedAt">The time of receipt: the timestamp of events that carry none.</param>
+    /// <exception cref="InvalidInputException">The first problem found, naming <c>events[i].field</c>.</exception>
+    public static IReadOnlyList<MetricEvent> ValidateBatch(MetricBatchRequest request, DateTimeOffset receivedAt)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var requests = request.Events
+            ?? throw new InvalidInputException("missing_events", $"events is required: a list of 1 to {MaxBatchSize:N0} metric events.", "events");
+        if (requests.Count == 0)
+            throw new InvalidInputException("empty_batch", $"events is empty; send 1 to {MaxBatchSize:N0} metric events.", "events");
+        if (requests.Count > MaxBatchSize)
+            throw new InvalidInputException("too_many",
+                $"events has {requests.Count:N0} entries; the limit is {MaxBatchSize:N0} a batch, so split it.", "events");
+
+        var events = new MetricEvent[requests.Count];
+        for (var i = 0; i < requests.Count; i++)
+        {
+            var field = $"events[{i}]";
+            events[i] = requests[i] is { } one
+                ? ToEvent(one, receivedAt, field + ".")
+                : throw new InvalidInputException("missing_event", $"{field} is null; each entry is a metric event object.", field);
+        }
+        return events;
+    }
+
+    /// <summary>Checks one event sent on its own; errors name the bare field (<c>latencyMs</c>).</summary>
+    /// <param name="receivedAt">The time of receipt: the timestamp when the event carries none, and the limit of a future one.</param>
+    /// <exception cref="InvalidInputException">The first problem found.</exception>
+    public static MetricEvent Validate(MetricEventRequest request, DateTimeOffset receivedAt)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        return ToEvent(request, receivedAt, "");
+    }
+
+    private static MetricEvent ToEvent(MetricEventRequest request, DateTimeOffset receivedAt, string path)
+    {
+        var id = OptionalText(request.Id, MaxIdLength, path + "id");
+        var versionId = OptionalText(request.VersionId, MaxIdLength, path + "versionId")
+            ?? throw new InvalidInputException("missing_version_id", $"{path}versionId is required: the id of the version that was called.", path + "versionId");
+        var experimentId = OptionalText(request.ExperimentId, MaxIdLength, path + "experimentId");
+        var variantId = OptionalText(request.VariantId, MaxIdLength, path + "variantId");
+        if (variantId is not null && experimentId is null)
+            throw Unpaired("missing_experiment_id", path, "variantId", "experimentId");
+        if (experimentId is not null && variantId is null)
+            throw Unpaired("missing_variant_id", path, "experimentId", "variantId");
+
+        return new MetricEvent(
+            id,
+            versionId,
+            experimentId,
+            variantId,
+            OptionalText(request.UnitId, MaxIdLength, path + "unitId"),
+            Timestamp(request.Timestamp, receivedAt, path + "timestamp"),
+            Amount(request.LatencyMs, MaxLatencyMs, path + "latencyMs"),
+            WholeAmount(request.InputTokens, path + "inputTokens"),
+            WholeAmount(request.OutputTokens, path + "outputTokens"),
+            Amount(request.Cost, MaxCost, path + "cost"),
+            Amount(request.QualityScore, MaxScore, path + "qualityScore"),
+            Amount(request.UserFeedback, MaxScore, path + "userFeedback"),
+            request.Converted,
+            OptionalText(request.Error, MaxErrorLength, path + "error"),
+            Metadata(request.Metadata, path + "metadata"));
+    }
+
+    private static InvalidInputException Unpaired(string code, string path, string present, string missing) =>
+        new(code, $"{path}{present} needs {path}{missing}: send both, as a render returned them, or neither.", path + missing);
+
+    /// <summary>Null stays null; blank text is refused rather than guessed at (is <c>error: ""</c> an error?).</summary>
+    private static string? OptionalText(string? value, int maxLength, string field)
+    {
+        if (value is null)
+            return null;
+        if (string.IsNullOrWhiteSpace(value))
+            throw new InvalidInputException("blank_field", $"{field} is blank; leave it out or send a value.", field);
+        PromptRules.ValidateLength(value, maxLength, field);
+        return value;
+    }
+
+    /// <summary>A timestamp slightly ahead (within <see cref="MaxClockSkew"/>) is the sender's clock running fast: it becomes
+    /// the time of receipt, so the event is counted in the hour it arrived rather than in one that has not begun.</summary>
+    private static DateTimeOffset Timestamp(DateTimeOffset? timestamp, DateTimeOffset receivedAt, string field)
+    {
+        var time = timestamp ?? receivedAt;
+        if (time - receivedAt > MaxClockSkew)
+            throw new InvalidInputException("timestamp_in_future",
+                $"{field} {time:O} is {(time - receivedAt).TotalMinutes:0.#} minutes ahead of the server's clock ({receivedAt:O}); "
+                + $"at most {MaxClockSkew.TotalMinutes:0} minutes is allowed.", field);
+        return (time > receivedAt ? receivedAt : time).ToUniversalTime();
+    }
+
+    private static double? Amount(double? value, double max, string field, string kind = "a finite number")
+    {
+        if (value is not { } v)
+            return null;
+        if (!double.IsFinite(v) || v < 0)
+            throw new InvalidInputException("out_of_range", $"{field} must be {kind} ≥ 0, got {v}.", field);
+        if (v > max)
+            throw new InvalidInputException("out_of_range", $"{field} must be at most {max:N0}, got {v}.", field);
+        return v;
+    }
+
+    private static long? WholeAmount(long? value, string field) =>
+        (long?)Amount(value, MaxTokens, field, "a whole number");
+
+    private static JsonElement? Metadata(JsonElement? metadata, string field)
+    {
+        if (metadata is not { ValueKind: not (JsonValueKind.Null or JsonValueKind.Undefined) } value)
+            return null;
+        if (value.ValueKind != JsonValueKind.Object)
+            throw new InvalidInputException("invalid_metadata",
+                $"{field} must be a JSON object, got {value.ValueKind.ToString().ToLowerInvariant()}.", field);
+        var length = value.GetRawText().Length;
+        if (length > MaxMetadataLength)
+            throw new InvalidInputException("too_long",
+                $"{field} is {length:N0} characters of JSON; the limit is {MaxMetadataLength:N0}.", field);
+        return value;
+    }
+}
