@@ -91,6 +91,12 @@ public sealed partial class SqlitePromptStore(SqliteConnectionFactory connection
         return FindVersionAsync("v.id = @versionId AND v.prompt_id = @promptId", new { promptId, versionId }, cancellationToken);
     }
 
+    public Task<PromptVersion?> FindAnyVersionAsync(string versionId, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(versionId);
+        return FindVersionAsync("v.id = @versionId", new { versionId }, cancellationToken);
+    }
+
     public Task<PromptVersion?> FindLatestVersionAsync(string promptId, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(promptId);

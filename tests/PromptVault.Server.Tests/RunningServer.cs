@@ -32,17 +32,35 @@ public sealed class RunningServer : IAsyncDisposable
 
     public IServiceProvider Services => _app.Services;
 
+    private bool _restarted;
+
     public static async Task<RunningServer> StartAsync(CancellationToken cancellationToken = default)
     {
         var folder = Directory.CreateTempSubdirectory("promptvault-test-").FullName;
-        var app = PromptVaultServer.Build(new ServerOptions { DatabasePath = Path.Combine(folder, "promptvault.db"), Urls = "http://127.0.0.1:0" },
-            ["--Logging:LogLevel:Default=Warning"]);
+        var app = Build(folder);
         var admin = await PromptVaultServer.InitializeAsync(app, cancellationToken)
             ?? throw new InvalidOperationException("A new database should get a first admin key.");
         await app.StartAsync(cancellationToken);
-        var address = app.Urls.First();
-        return new RunningServer(app, folder, new Uri(address), admin.Key);
+        return new RunningServer(app, folder, new Uri(app.Urls.First()), admin.Key);
     }
+
+    /// <summary>Stops this server and starts a new process-like instance on the same database file (nothing carried over in memory).</summary>
+    public async Task<RunningServer> RestartAsync(CancellationToken cancellationToken = default)
+    {
+        await _app.StopAsync(cancellationToken);
+        await _app.DisposeAsync();
+        SqliteConnection.ClearAllPools();
+        _restarted = true;
+        var app = Build(_folder);
+        if (await PromptVaultServer.InitializeAsync(app, cancellationToken) is not null)
+            throw new InvalidOperationException("A restarted server must not create another first admin key.");
+        await app.StartAsync(cancellationToken);
+        return new RunningServer(app, _folder, new Uri(app.Urls.First()), AdminKey);
+    }
+
+    private static WebApplication Build(string folder) =>
+        PromptVaultServer.Build(new ServerOptions { DatabasePath = Path.Combine(folder, "promptvault.db"), Urls = "http://127.0.0.1:0" },
+            ["--Logging:LogLevel:Default=Warning"]);
 
     /// <summary>An HTTP client for the server, sending <paramref name="apiKey"/> (the admin key by default; pass "" for none).</summary>
     public HttpClient CreateClient(string? apiKey = null)
@@ -65,6 +83,8 @@ public sealed class RunningServer : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (_restarted)
+            return; // the restarted instance owns the folder now
         await _app.StopAsync();
         await _app.DisposeAsync();
         SqliteConnection.ClearAllPools();

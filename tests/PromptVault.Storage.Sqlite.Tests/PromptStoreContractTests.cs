@@ -66,6 +66,8 @@ public abstract class PromptStoreContractTests
         var found = await store.FindVersionByIdAsync(first.Id, secondVersion.Id, Cancel);
 
         Assert.Null(found);
+        Assert.Equal(Json(secondVersion), Json(await store.FindAnyVersionAsync(secondVersion.Id, Cancel)));
+        Assert.Null(await store.FindAnyVersionAsync("unknown", Cancel));
     }
 
     [Fact]

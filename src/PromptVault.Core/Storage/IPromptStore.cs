@@ -22,6 +22,9 @@ public interface IPromptStore
 
     Task<PromptVersion?> FindVersionByIdAsync(string promptId, string versionId, CancellationToken cancellationToken = default);
 
+    /// <summary>A version of any prompt, by id (metric events name a version only).</summary>
+    Task<PromptVersion?> FindAnyVersionAsync(string versionId, CancellationToken cancellationToken = default);
+
     Task<PromptVersion?> FindLatestVersionAsync(string promptId, CancellationToken cancellationToken = default);
 
     /// <summary>The version a label points at, in one read: the render path's lookup.</summary>

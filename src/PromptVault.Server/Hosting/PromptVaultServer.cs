@@ -1,5 +1,6 @@
 using PromptVault.Core.Auth;
 using PromptVault.Core.Contracts;
+using PromptVault.Core.Metrics;
 using PromptVault.Server.Api;
 
 namespace PromptVault.Server.Hosting;
@@ -16,6 +17,11 @@ public static class PromptVaultServer
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.Logging.AddFilter("Microsoft.AspNetCore.DataProtection", LogLevel.Error);
         builder.Logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Warning);
+        var prices = builder.Configuration.GetSection("PromptVault:Prices").GetChildren()
+            .Select(model => KeyValuePair.Create(model.Key, new ModelPrice(model.GetValue<double>("InputPerMillion"), model.GetValue<double>("OutputPerMillion"))))
+            .ToList();
+        if (prices.Count > 0)
+            options.Prices = options.Prices.With(prices);
         builder.Services.AddPromptVaultServer(options);
 
         var app = builder.Build();
@@ -27,6 +33,7 @@ public static class PromptVaultServer
         app.MapHealthApi();
         app.MapPromptsApi();
         app.MapExperimentsApi();
+        app.MapMetricsApi();
         app.MapAuditApi();
         app.MapKeysApi();
         return app;

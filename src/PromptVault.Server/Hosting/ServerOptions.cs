@@ -1,3 +1,5 @@
+using PromptVault.Core.Metrics;
+
 namespace PromptVault.Server.Hosting;
 
 /// <summary>Where the server keeps its data and listens.</summary>
@@ -8,6 +10,10 @@ public sealed class ServerOptions
 
     /// <summary>The URLs to listen on. Default: <c>http://127.0.0.1:5180</c>.</summary>
     public string Urls { get; set; } = ServerDefaults.Urls;
+
+    /// <summary>Model prices for costing metric events sent without a cost. Default: <see cref="PriceTable.Default"/>,
+    /// extended by the configuration section <c>PromptVault:Prices:{model}:{InputPerMillion|OutputPerMillion}</c>.</summary>
+    public PriceTable Prices { get; set; } = PriceTable.Default;
 }
 
 /// <summary>Where `serve` keeps data and listens unless told otherwise; also where the CLI looks for a server.</summary>

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Http.Json;
 using PromptVault.Core.Auth;
 using PromptVault.Core.Contracts;
 using PromptVault.Core.Experiments;
+using PromptVault.Core.Metrics;
 using PromptVault.Core.Registry;
 using PromptVault.Core.Templates;
 using PromptVault.Server.Api;
@@ -21,6 +22,8 @@ public static class ServerServiceCollectionExtensions
         services.AddSingleton<TemplateEngine>();
         services.AddSingleton<PromptRegistry>();
         services.AddSingleton<ExperimentService>();
+        services.AddSingleton<MetricsService>();
+        services.AddSingleton(options.Prices);
         services.AddSingleton<ApiKeyService>();
 
         services.Configure<JsonOptions>(json => PromptVaultJson.Configure(json.SerializerOptions));

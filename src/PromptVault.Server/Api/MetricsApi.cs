@@ -1,0 +1,58 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Http.HttpResults;
+using PromptVault.Core;
+using PromptVault.Core.Contracts;
+using PromptVault.Core.Metrics;
+using PromptVault.Server.Auth;
+
+namespace PromptVault.Server.Api;
+
+/// <summary>The metric routes of SPEC §5: recording events and a version's aggregates.</summary>
+internal static class MetricsApi
+{
+    public static IEndpointRouteBuilder MapMetricsApi(this IEndpointRouteBuilder routes)
+    {
+        routes.MapPost("/api/metrics", Record).WithName("RecordMetrics").WithTags("Metrics")
+            .RequireAuthorization(RolePolicies.Writer)
+            .Accepts<MetricBatchRequest>("application/json")
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status401Unauthorized);
+        routes.MapGet("/api/prompts/{name}/versions/{version}/metrics", VersionMetrics).WithName("GetVersionMetrics").WithTags("Metrics")
+            .RequireAuthorization(RolePolicies.Reader)
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status404NotFound);
+        return routes;
+    }
+
+    /// <summary>One event, or <c>{ "events": [...] }</c>: a body with an <c>events</c> member is a batch.</summary>
+    private static async Task<Ok<MetricRecordResponse>> Record(JsonElement body, MetricsService metrics, CancellationToken cancellationToken)
+    {
+        if (body.ValueKind != JsonValueKind.Object)
+            throw new InvalidInputException("invalid_json", "The request body must be a JSON object: one metric event, or { \"events\": [...] }.");
+        var response = body.TryGetProperty("events", out _)
+            ? await metrics.RecordAsync(Read<MetricBatchRequest>(body), cancellationToken)
+            : await metrics.RecordAsync(Read<MetricEventRequest>(body), cancellationToken);
+        return TypedResults.Ok(response);
+    }
+
+    private static async Task<Ok<VersionMetricsResponse>> VersionMetrics(string name, string version, string? period, MetricsService metrics, CancellationToken cancellationToken)
+    {
+        var metricPeriod = MetricPeriod.All;
+        if (!string.IsNullOrEmpty(period) && !Names.TryParse(period, out metricPeriod))
+            throw new InvalidInputException("invalid_period", $"period '{Core.Prompts.PromptRules.Shorten(period)}' is not one of {Names.AllOf<MetricPeriod>()}.", "period");
+        return TypedResults.Ok(await metrics.VersionMetricsAsync(PromptsApi.Unescape(name), version, metricPeriod, cancellationToken));
+    }
+
+    private static T Read<T>(JsonElement body)
+    {
+        try
+        {
+            return body.Deserialize<T>(Core.Contracts.PromptVaultJson.Options)!;
+        }
+        catch (JsonException e)
+        {
+            // The same 400 naming the field as a body bound by the framework.
+            throw new BadHttpRequestException("The request body is invalid.", StatusCodes.Status400BadRequest, e);
+        }
+    }
+}
