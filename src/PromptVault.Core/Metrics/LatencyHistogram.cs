@@ -15,7 +15,7 @@ public sealed class LatencyHistogram
     private const double MinValue = 0.01;
     private static readonly double LogGamma = Math.Log(Gamma);
 
-    /// <summary>Buckets up to ~1.2e8 (33 hours in milliseconds); larger values share the last one.</summary>
+    /// <summary>Buckets up to ~1.4e10; larger values share the last one.</summary>
     public const int BucketCount = 1_400;
 
     private long[]? _counts;
