@@ -9,8 +9,10 @@ namespace PromptVault.Core.Analysis;
 /// <param name="Winner">The winning variant's id: the experiment's recorded winner once completed, else what the
 /// sequential test supports right now (null when nothing is significant yet).</param>
 /// <param name="RequiredSampleSize">Events per variant on the target metric needed to detect the minimum detectable
-/// effect with the experiment's power under the sequential test; null until the control has data.</param>
+/// effect with the experiment's power under the sequential test, and at least <c>minimumSampleSize</c>; null until the
+/// control has the data for a baseline (or when its value is 0).</param>
 /// <param name="RemainingSampleSize">How many more target-metric events the variants need in all to reach it.</param>
+/// <param name="Guardrails">One result per guardrail and non-control variant.</param>
 public sealed record ExperimentResults(
     string ExperimentId,
     ExperimentStatus Status,
@@ -40,6 +42,11 @@ public sealed record VariantResults(
 /// <param name="N">Events carrying the metric (all events for the error rate).</param>
 /// <param name="Value">The rate or mean.</param>
 /// <param name="DifferenceCi">Two-element [lo, hi] at the experiment's confidence level.</param>
+/// <param name="PValue">Two-sided, fixed-horizon: the two-proportion z-test for rates, Welch's t-test for means.</param>
+/// <param name="AdjustedPValue"><paramref name="PValue"/> after Holm's adjustment across the non-control variants.</param>
+/// <param name="SequentialPValue">The always-valid p-value of the mSPRT: valid however often it is looked at.</param>
+/// <param name="AdjustedSequentialPValue"><paramref name="SequentialPValue"/> after Holm's adjustment across the
+/// non-control variants; auto-completion compares this one with 1 − confidenceLevel.</param>
 /// <param name="ChanceToBeatControl">The probability that this variant is better than control, in the metric's good direction.</param>
 public sealed record MetricResult(
     long N,
@@ -51,12 +58,20 @@ public sealed record MetricResult(
     double? PValue,
     double? AdjustedPValue,
     double? SequentialPValue,
+    double? AdjustedSequentialPValue,
     double? ChanceToBeatControl);
 
 /// <summary>One guardrail checked for one variant against control.</summary>
 /// <param name="RelativeChange">The relative change in the harmful direction (positive is worse).</param>
-/// <param name="Breached">True when the always-valid interval shows the harm exceeds the threshold.</param>
-public sealed record GuardrailResult(MetricName Metric, double Threshold, string VariantId, double? RelativeChange, bool Breached);
+/// <param name="RelativeChangeCi">The always-valid (mSPRT) interval of <paramref name="RelativeChange"/>, [lo, hi].</param>
+/// <param name="Breached">True when that interval lies entirely above the threshold.</param>
+public sealed record GuardrailResult(
+    MetricName Metric,
+    double Threshold,
+    string VariantId,
+    double? RelativeChange,
+    IReadOnlyList<double>? RelativeChangeCi,
+    bool Breached);
 
 /// <summary>What auto-completion should do now.</summary>
 /// <param name="Action"><c>none</c>, <c>complete</c> (a significant winner on the target) or <c>pause</c> (a guardrail breached).</param>

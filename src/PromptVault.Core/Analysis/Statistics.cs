@@ -1,0 +1,169 @@
+using MathNet.Numerics;
+using MathNet.Numerics.Distributions;
+using PromptVault.Core.Metrics;
+
+namespace PromptVault.Core.Analysis;
+
+/// <summary>A two-sided interval.</summary>
+public readonly record struct Interval(double Low, double High)
+{
+    public static Interval Around(double estimate, double halfWidth) => new(estimate - halfWidth, estimate + halfWidth);
+}
+
+/// <summary>treatment − control on one metric, from a two-proportion z-test or Welch's t-test.</summary>
+/// <param name="Variance">The variance of <paramref name="Difference"/> without pooling: <c>var(control)/n + var(treatment)/n</c>.</param>
+/// <param name="Ci">The interval for the difference at the confidence level asked for.</param>
+/// <param name="PValue">Two-sided; null when the test's standard error is 0 (every value the same in both arms).</param>
+public sealed record DifferenceTest(double Difference, double Variance, Interval Ci, double? PValue);
+
+/// <summary>treatment / control − 1, with the delta-method variance of the ratio.</summary>
+public sealed record RelativeDifference(double Value, double Variance, Interval Ci);
+
+/// <summary>
+/// The fixed-horizon statistics of two-arm comparisons, over the sufficient statistics in <see cref="Moments"/>
+/// (a rate's moments are those of its 0/1 values). Pure functions; distributions come from MathNet.Numerics.
+/// Undefined results (no data, no variance) are null, never NaN.
+/// </summary>
+public static class Statistics
+{
+    /// <summary>
+    /// The two-proportion z-test of <paramref name="treatment"/> against <paramref name="control"/>: the p-value from
+    /// the pooled standard error (the null says the rates are equal), the interval from the unpooled (Wald) one.
+    /// Null when either arm is empty.
+    /// </summary>
+    public static DifferenceTest? ProportionZTest(Moments control, Moments treatment, double confidenceLevel)
+    {
+        if (control.Count == 0 || treatment.Count == 0)
+            return null;
+        var difference = treatment.Mean - control.Mean;
+        var variance = VarianceOfMean(control, isRate: true)!.Value + VarianceOfMean(treatment, isRate: true)!.Value;
+        var pooled = (control.Sum + treatment.Sum) / (control.Count + treatment.Count);
+        // Pooled standard error under H0: p1 = p2 (e.g. Agresti, Categorical Data Analysis, 3rd ed., §3.1.3).
+        var pooledSe = Math.Sqrt(pooled * (1 - pooled) * (1.0 / control.Count + 1.0 / treatment.Count));
+        double? pValue = pooledSe > 0 ? 2 * Normal.CDF(0, 1, -Math.Abs(difference / pooledSe)) : null;
+        return new(difference, variance, Interval.Around(difference, NormalQuantile(confidenceLevel) * Math.Sqrt(variance)), pValue);
+    }
+
+    /// <summary>
+    /// Welch's t-test of <paramref name="treatment"/>'s mean against <paramref name="control"/>'s, with the
+    /// Welch–Satterthwaite degrees of freedom, and its interval. Null when either arm has fewer than two values.
+    /// </summary>
+    public static DifferenceTest? WelchTTest(Moments control, Moments treatment, double confidenceLevel)
+    {
+        if (control.Count < 2 || treatment.Count < 2)
+            return null;
+        var difference = treatment.Mean - control.Mean;
+        var v1 = control.SampleVariance / control.Count;
+        var v2 = treatment.SampleVariance / treatment.Count;
+        var variance = v1 + v2;
+        if (!(variance > 0))
+            return new(difference, 0, new(difference, difference), null);
+        // Welch (1947), Satterthwaite (1946): ν = (v1 + v2)² / (v1²/(n1−1) + v2²/(n2−1)).
+        var df = variance * variance / (v1 * v1 / (control.Count - 1) + v2 * v2 / (treatment.Count - 1));
+        var se = Math.Sqrt(variance);
+        var pValue = 2 * StudentT.CDF(0, 1, df, -Math.Abs(difference / se));
+        var quantile = StudentT.InvCDF(0, 1, df, 1 - (1 - confidenceLevel) / 2);
+        return new(difference, variance, Interval.Around(difference, quantile * se), pValue);
+    }
+
+    /// <summary>The z-test for a rate metric, Welch's t-test for a mean.</summary>
+    public static DifferenceTest? Compare(MetricName metric, Moments control, Moments treatment, double confidenceLevel) =>
+        metric.IsRate()
+            ? ProportionZTest(control, treatment, confidenceLevel)
+            : WelchTTest(control, treatment, confidenceLevel);
+
+    /// <summary>
+    /// <c>treatment / control − 1</c> with a normal interval from the delta method:
+    /// <c>var ≈ V_t/m_c² + m_t²·V_c/m_c⁴</c>, V the variances of the two means. Null when the control's value is 0 or
+    /// either arm lacks the data for a variance.
+    /// </summary>
+    public static RelativeDifference? Relative(Moments control, Moments treatment, bool isRate, double confidenceLevel)
+    {
+        if (VarianceOfMean(control, isRate) is not { } vc || VarianceOfMean(treatment, isRate) is not { } vt || control.Mean == 0)
+            return null;
+        double mc = control.Mean, mt = treatment.Mean;
+        // First-order Taylor expansion of the ratio of two independent means (Casella & Berger, Statistical Inference, §5.5.4).
+        var variance = vt / (mc * mc) + mt * mt * vc / (mc * mc * mc * mc);
+        var value = mt / mc - 1;
+        return new(value, variance, Interval.Around(value, NormalQuantile(confidenceLevel) * Math.Sqrt(variance)));
+    }
+
+    /// <summary>
+    /// The probability that the treatment is better than control under a normal approximation of the difference,
+    /// <c>Φ(±difference / √variance)</c>, counting a decrease as better when <paramref name="lowerIsBetter"/>.
+    /// Null when the variance is 0.
+    /// </summary>
+    public static double? ChanceToBeatControl(double difference, double variance, bool lowerIsBetter) =>
+        variance > 0 ? Normal.CDF(0, 1, (lowerIsBetter ? -difference : difference) / Math.Sqrt(variance)) : null;
+
+    /// <summary>
+    /// Holm's step-down adjustment (Holm 1979): the i-th smallest of m p-values becomes
+    /// <c>max over j ≤ i of min(1, (m − j + 1)·p₍ⱼ₎)</c>. Nulls stay null and do not count in m.
+    /// </summary>
+    public static IReadOnlyList<double?> HolmAdjust(IReadOnlyList<double?> pValues)
+    {
+        ArgumentNullException.ThrowIfNull(pValues);
+        var order = Enumerable.Range(0, pValues.Count).Where(i => pValues[i] is not null).OrderBy(i => pValues[i]).ToList();
+        var adjusted = new double?[pValues.Count];
+        var running = 0.0;
+        for (var rank = 0; rank < order.Count; rank++)
+        {
+            running = Math.Max(running, Math.Min(1, (order.Count - rank) * pValues[order[rank]]!.Value));
+            adjusted[order[rank]] = running;
+        }
+        return adjusted;
+    }
+
+    /// <summary>The p-value below which exposures are taken to mismatch their weights.</summary>
+    public const double SampleRatioMismatchThreshold = 0.001;
+
+    /// <summary>
+    /// The sample ratio mismatch check: Pearson's chi-square goodness of fit of <paramref name="exposures"/> against
+    /// the shares of <paramref name="weights"/>, with k − 1 degrees of freedom (k the variants with a positive weight).
+    /// No exposures give a null p-value; exposures on a variant of weight 0 are a certain mismatch.
+    /// </summary>
+    public static SampleRatioCheck SampleRatio(IReadOnlyList<long> exposures, IReadOnlyList<decimal> weights)
+    {
+        ArgumentNullException.ThrowIfNull(exposures);
+        ArgumentNullException.ThrowIfNull(weights);
+        if (exposures.Count != weights.Count)
+            throw new ArgumentException("one weight per variant is required.", nameof(weights));
+        double total = exposures.Sum(), totalWeight = (double)weights.Sum();
+        if (total == 0 || totalWeight <= 0)
+            return new(null, false);
+        double chiSquare = 0;
+        var categories = 0;
+        for (var i = 0; i < exposures.Count; i++)
+        {
+            var expected = total * (double)weights[i] / totalWeight;
+            if (expected <= 0)
+            {
+                if (exposures[i] > 0)
+                    return new(0, true);
+                continue;
+            }
+            chiSquare += (exposures[i] - expected) * (exposures[i] - expected) / expected;
+            categories++;
+        }
+        if (categories < 2)
+            return new(null, false);
+        // P(χ²_{k−1} ≥ x) = Q((k−1)/2, x/2), the regularized upper incomplete gamma function.
+        var pValue = SpecialFunctions.GammaUpperRegularized((categories - 1) / 2.0, chiSquare / 2);
+        return new(pValue, pValue < SampleRatioMismatchThreshold);
+    }
+
+    /// <summary>
+    /// The variance of one value: <c>p(1 − p)</c> for a rate, the sample variance for a mean; null without the data for
+    /// it (no value, or fewer than two for a mean).
+    /// </summary>
+    internal static double? VarianceOfValue(Moments moments, bool isRate) =>
+        isRate
+            ? moments.Count > 0 ? moments.Mean * (1 - moments.Mean) : null
+            : moments.Count > 1 ? moments.SampleVariance : null;
+
+    /// <summary>The variance of one arm's mean: <see cref="VarianceOfValue"/> / n.</summary>
+    internal static double? VarianceOfMean(Moments moments, bool isRate) => VarianceOfValue(moments, isRate) / moments.Count;
+
+    /// <summary><c>z</c> with <c>P(|Z| ≤ z) = confidenceLevel</c>.</summary>
+    internal static double NormalQuantile(double confidenceLevel) => Normal.InvCDF(0, 1, 1 - (1 - confidenceLevel) / 2);
+}

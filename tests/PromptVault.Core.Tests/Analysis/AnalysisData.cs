@@ -1,0 +1,44 @@
+using PromptVault.Core.Experiments;
+using PromptVault.Core.Metrics;
+
+namespace PromptVault.Core.Tests.Analysis;
+
+/// <summary>Experiments, moments and comparisons for the analysis tests.</summary>
+internal static class AnalysisData
+{
+    /// <summary>A running experiment whose variants are <c>control</c>, <c>b</c>, <c>c</c>, … with equal weights.</summary>
+    public static Experiment Experiment(
+        MetricName target = MetricName.ConversionRate,
+        int variants = 2,
+        int minimumSampleSize = 100,
+        double minimumDetectableEffect = 0.10,
+        IReadOnlyList<Guardrail>? guardrails = null,
+        ExperimentStatus status = ExperimentStatus.Running,
+        string? winner = null)
+    {
+        var share = Math.Round(100m / variants, 2, MidpointRounding.ToZero);
+        var list = Enumerable.Range(0, variants)
+            .Select(i => new Variant(VariantId(i), i == 0 ? "Control" : $"Variant {VariantId(i).ToUpperInvariant()}", $"version-{i}",
+                i == 0 ? 100 - share * (variants - 1) : share))
+            .ToList();
+        return new Experiment("exp-1", "prompt-1", "support-reply", "Tone test", "", list, target, minimumSampleSize,
+            ConfidenceLevel: 0.95, minimumDetectableEffect, Power: 0.8, guardrails ?? [], PromoteWinner: false, status,
+            HashSeed: 42, winner, StatusReason: null, DateTimeOffset.UnixEpoch, "tester", DateTimeOffset.UnixEpoch, null, null);
+    }
+
+    public static string VariantId(int index) => index == 0 ? "control" : ((char)('a' + index)).ToString();
+
+    /// <summary>The moments of <paramref name="n"/> values with this mean and sample standard deviation.</summary>
+    public static Moments Summary(long n, double mean, double sd) => new(n, n * mean, (n - 1) * sd * sd + n * mean * mean);
+
+    public static Moments Values(params double[] values) => values.Aggregate(default(Moments), (m, v) => m.Add(v));
+
+    /// <summary>Asserts <paramref name="actual"/> equals <paramref name="expected"/> to <paramref name="digits"/> significant digits.</summary>
+    public static void Close(double expected, double? actual, int digits = 5)
+    {
+        Assert.NotNull(actual);
+        var tolerance = Math.Abs(expected) * Math.Pow(10, 1 - digits) / 2;
+        Assert.True(Math.Abs(expected - actual.Value) <= tolerance,
+            $"expected {expected:G10}, got {actual.Value:G10} (to {digits} significant digits)");
+    }
+}

@@ -1,0 +1,290 @@
+using System.Diagnostics;
+using System.Text.Json;
+using PromptVault.Core.Analysis;
+using PromptVault.Core.Contracts;
+using PromptVault.Core.Experiments;
+using PromptVault.Core.Metrics;
+using static PromptVault.Core.Tests.Analysis.AnalysisData;
+
+namespace PromptVault.Core.Tests.Analysis;
+
+public sealed class ExperimentAnalyzerTests
+{
+    [Fact]
+    public void Analyze_EveryVariantHasEveryMetric_TargetFirst_ByWireName()
+    {
+        var experiment = Experiment(MetricName.ErrorRate);
+
+        var results = Analyze(experiment, Events(400, conversions: 40, errors: 20), Events(400, conversions: 52, errors: 12));
+
+        Assert.All(results.Variants, v => Assert.Equal(
+            ["errorRate", "conversionRate", "avgQualityScore", "avgUserFeedback", "avgLatencyMs", "avgCost"], v.Metrics.Keys));
+        Assert.Equal(["control", "b"], results.Variants.Select(v => v.VariantId));
+        Assert.Equal([true, false], results.Variants.Select(v => v.IsControl));
+        Assert.Equal(MetricName.ErrorRate, results.TargetMetric);
+    }
+
+    [Fact]
+    public void Analyze_Control_HasItsFiguresButNoComparisons()
+    {
+        var results = Analyze(Experiment(), Events(400, conversions: 40, errors: 20), Events(400, conversions: 52, errors: 12));
+
+        var control = results.Variants[0].Metrics["conversionRate"];
+        Assert.Equal(400, control.N);
+        Assert.Equal(0.1, control.Value);
+        Assert.Equal(new MetricResult(400, 0.1, null, null, null, null, null, null, null, null, null), control);
+        var treatment = results.Variants[1].Metrics["conversionRate"];
+        Assert.Equal(0.13, treatment.Value);
+        Close(0.03, treatment.Difference);
+        Close(0.3, treatment.RelativeDifference);
+        Assert.NotNull(treatment.DifferenceCi);
+        Assert.NotNull(treatment.RelativeCi);
+        Assert.NotNull(treatment.SequentialPValue);
+        Assert.Equal(treatment.PValue, treatment.AdjustedPValue); // one comparison: Holm changes nothing
+        Close(0.03 / 0.05 - 1, results.Variants[1].Metrics["errorRate"].RelativeDifference);
+    }
+
+    [Fact]
+    public void Analyze_MetricsWithoutData_AreNullNotNaN_AndSerialize()
+    {
+        var results = Analyze(Experiment(), Events(3, conversions: 1, errors: 0), Events(0, conversions: 0, errors: 0));
+
+        var quality = results.Variants[1].Metrics["avgQualityScore"];
+        Assert.Equal(new MetricResult(0, null, null, null, null, null, null, null, null, null, null), quality);
+        var json = JsonSerializer.Serialize(results, PromptVaultJson.Options);
+        using var document = JsonDocument.Parse(json);
+        var root = document.RootElement;
+        Assert.Equal("exp-1", root.GetProperty("experimentId").GetString());
+        Assert.Equal("conversionRate", root.GetProperty("targetMetric").GetString());
+        Assert.Equal(JsonValueKind.False, root.GetProperty("srm").GetProperty("mismatch").ValueKind);
+        var metrics = root.GetProperty("variants")[1].GetProperty("metrics");
+        Assert.Equal("conversionRate", metrics.EnumerateObject().First().Name);
+        Assert.Equal(JsonValueKind.Null, metrics.GetProperty("conversionRate").GetProperty("differenceCi").ValueKind);
+        Assert.Equal(JsonValueKind.Null, root.GetProperty("winner").ValueKind);
+    }
+
+    [Fact]
+    public void Analyze_ThreeVariants_HolmAdjustsAcrossVariants()
+    {
+        // z-tests against control 1000/10000: b 1100/10000 → p = 0.021075189, c 1180/10000 → p = 4.4231782e-5 (SciPy).
+        // Holm over m = 2: c (smaller) → 2 · 4.4231782e-5 = 8.8463564e-5; b → max(8.85e-5, 1 · 0.021075189) = 0.021075189.
+        var results = Analyze(Experiment(variants: 3), Moments.OfRate(1000, 10_000), Moments.OfRate(1100, 10_000), Moments.OfRate(1180, 10_000));
+
+        var b = results.Variants[1].Metrics["conversionRate"];
+        var c = results.Variants[2].Metrics["conversionRate"];
+        Close(0.021075189, b.PValue);
+        Close(0.021075189, b.AdjustedPValue);
+        Close(4.4231782e-5, c.PValue);
+        Close(8.8463564e-5, c.AdjustedPValue);
+        Assert.Equal(Statistics.HolmAdjust([b.SequentialPValue, c.SequentialPValue]), [b.AdjustedSequentialPValue, c.AdjustedSequentialPValue]);
+    }
+
+    [Fact]
+    public void Analyze_SampleRatio_FromExposuresAndWeights()
+    {
+        var experiment = Experiment();
+
+        var results = ExperimentAnalyzer.Analyze(experiment, new Dictionary<string, long> { ["control"] = 5300, ["b"] = 4700 },
+            new Dictionary<string, MetricAggregate>());
+
+        Assert.Equal([5300L, 4700L], results.Variants.Select(v => v.Exposures));
+        Close(1.9731753e-9, results.Srm.PValue, digits: 4);
+        Assert.True(results.Srm.Mismatch);
+    }
+
+    [Fact]
+    public void Analyze_RequiredSampleSize_FromTheControlsRate()
+    {
+        // Control at 10% and MDE 0.20: 7438 per arm (see SequentialTestTests); remaining = (7438 − 5000) + (7438 − 4000).
+        var results = Analyze(Experiment(minimumDetectableEffect: 0.20), Moments.OfRate(500, 5000), Moments.OfRate(400, 4000));
+
+        Assert.Equal(7438, results.RequiredSampleSize);
+        Assert.Equal(2438 + 3438, results.RemainingSampleSize);
+    }
+
+    [Fact]
+    public void Analyze_RequiredSampleSize_AtLeastTheMinimum_AndNullWithoutBaseline()
+    {
+        var withMinimum = Analyze(Experiment(minimumDetectableEffect: 0.20, minimumSampleSize: 20_000),
+            Moments.OfRate(500, 5000), Moments.OfRate(400, 4000));
+        var withoutData = Analyze(Experiment(), default(Moments), default(Moments));
+
+        Assert.Equal(20_000, withMinimum.RequiredSampleSize);
+        Assert.Null(withoutData.RequiredSampleSize);
+        Assert.Null(withoutData.RemainingSampleSize);
+    }
+
+    [Fact]
+    public void Decision_SignificantlyBetterAfterMinimum_Completes()
+    {
+        var results = Analyze(Experiment(), Moments.OfRate(1000, 10_000), Moments.OfRate(1300, 10_000));
+
+        Assert.True(results.Variants[1].Metrics["conversionRate"].AdjustedSequentialPValue < 0.05);
+        Assert.Equal(DecisionAction.Complete, results.Decision.Action);
+        Assert.Equal("b", results.Decision.Winner);
+        Assert.Equal("b", results.Winner);
+        Assert.Contains("'Variant B' beats control on conversionRate", results.Decision.Reason);
+    }
+
+    [Fact]
+    public void Decision_BelowMinimumSampleSize_WaitsWhateverTheEvidence()
+    {
+        var results = Analyze(Experiment(minimumSampleSize: 20_000), Moments.OfRate(1000, 10_000), Moments.OfRate(1300, 10_000));
+
+        Assert.Equal(new ExperimentDecision(DecisionAction.None, null, null), results.Decision);
+        Assert.Null(results.Winner);
+    }
+
+    [Fact]
+    public void Decision_NotSignificant_Waits()
+    {
+        var results = Analyze(Experiment(), Moments.OfRate(1000, 10_000), Moments.OfRate(1030, 10_000));
+
+        Assert.Equal(DecisionAction.None, results.Decision.Action);
+    }
+
+    [Fact]
+    public void Decision_SeveralBetter_PicksTheLargestImprovement()
+    {
+        var results = Analyze(Experiment(variants: 3),
+            Moments.OfRate(1000, 10_000), Moments.OfRate(1300, 10_000), Moments.OfRate(1400, 10_000));
+
+        Assert.Equal("c", results.Decision.Winner);
+    }
+
+    [Fact]
+    public void Decision_EveryVariantSignificantlyWorse_ControlWins()
+    {
+        var results = Analyze(Experiment(variants: 3),
+            Moments.OfRate(1300, 10_000), Moments.OfRate(1000, 10_000), Moments.OfRate(1050, 10_000));
+
+        Assert.Equal(DecisionAction.Complete, results.Decision.Action);
+        Assert.Equal("control", results.Decision.Winner);
+    }
+
+    [Fact]
+    public void Decision_OneWorseOneUndecided_Waits()
+    {
+        var results = Analyze(Experiment(variants: 3),
+            Moments.OfRate(1300, 10_000), Moments.OfRate(1000, 10_000), Moments.OfRate(1290, 10_000));
+
+        Assert.Equal(DecisionAction.None, results.Decision.Action);
+    }
+
+    [Fact]
+    public void Decision_LowerIsBetterTarget_LowerLatencyWins()
+    {
+        var results = Analyze(Experiment(MetricName.AvgLatencyMs), Summary(5000, 1200, 400), Summary(5000, 1100, 380));
+
+        Assert.Equal("b", results.Decision.Winner);
+        Assert.True(results.Variants[1].Metrics["avgLatencyMs"].ChanceToBeatControl > 0.99);
+    }
+
+    [Fact]
+    public void Decision_GuardrailBreached_PausesBeforeCompleting()
+    {
+        // Conversion is significantly better, but errors rise from 2% to 6% (+200%) where at most +10% is allowed.
+        var experiment = Experiment(guardrails: [new Guardrail(MetricName.ErrorRate, 0.10)]);
+        Moments Of(int variant, MetricName metric) => (variant, metric) switch
+        {
+            (0, MetricName.ConversionRate) => Moments.OfRate(1000, 10_000),
+            (1, MetricName.ConversionRate) => Moments.OfRate(1300, 10_000),
+            (0, MetricName.ErrorRate) => Moments.OfRate(200, 10_000),
+            (1, MetricName.ErrorRate) => Moments.OfRate(600, 10_000),
+            _ => default,
+        };
+
+        var results = ExperimentAnalyzer.Analyze(experiment, [10_000, 10_000], Of);
+
+        var guardrail = Assert.Single(results.Guardrails);
+        Assert.True(guardrail.Breached);
+        Close(2.0, guardrail.RelativeChange);
+        Assert.True(guardrail.RelativeChangeCi![0] > 0.10);
+        Assert.Equal(DecisionAction.Pause, results.Decision.Action);
+        Assert.Null(results.Decision.Winner);
+        Assert.Contains("Guardrail errorRate breached by 'Variant B'", results.Decision.Reason);
+    }
+
+    [Fact]
+    public void Guardrail_HarmWithinThreshold_IsNotBreached()
+    {
+        // Conversion (higher is better) falls 2%: harmful change +0.02, and the interval reaches below the 0.10 allowed.
+        var experiment = Experiment(guardrails: [new Guardrail(MetricName.ConversionRate, 0.10)]);
+
+        var results = Analyze(experiment, Moments.OfRate(1000, 10_000), Moments.OfRate(980, 10_000));
+
+        var guardrail = Assert.Single(results.Guardrails);
+        Close(0.02, guardrail.RelativeChange);
+        Assert.False(guardrail.Breached);
+        Assert.Equal(DecisionAction.None, results.Decision.Action);
+    }
+
+    [Theory]
+    [InlineData(ExperimentStatus.Draft)]
+    [InlineData(ExperimentStatus.Paused)]
+    public void Decision_NotRunning_TakesNoAction(ExperimentStatus status)
+    {
+        var results = Analyze(Experiment(status: status), Moments.OfRate(1000, 10_000), Moments.OfRate(1300, 10_000));
+
+        Assert.Equal(DecisionAction.None, results.Decision.Action);
+        Assert.Equal("b", results.Winner);
+    }
+
+    [Fact]
+    public void Winner_CompletedExperiment_ShowsTheRecordedWinner()
+    {
+        var results = Analyze(Experiment(status: ExperimentStatus.Completed, winner: "control"),
+            Moments.OfRate(1000, 10_000), Moments.OfRate(1300, 10_000));
+
+        Assert.Equal("control", results.Winner);
+        Assert.Equal(DecisionAction.None, results.Decision.Action);
+    }
+
+    [Fact]
+    public void Analyze_MillionEvents_TakesWellUnderTenMilliseconds()
+    {
+        var experiment = Experiment(MetricName.AvgLatencyMs, variants: 3, guardrails: [new Guardrail(MetricName.ErrorRate, 0.1)]);
+        var aggregates = new Dictionary<string, MetricAggregate>();
+        var random = new Random(7);
+        for (var v = 0; v < 3; v++)
+        {
+            var aggregate = new MetricAggregate();
+            for (var i = 0; i < 333_334; i++)
+                aggregate.Add(Event(random.NextDouble() < 0.1, random.NextDouble() < 0.02, 800 + 400 * random.NextDouble()));
+            aggregates[VariantId(v)] = aggregate;
+        }
+        var exposures = aggregates.ToDictionary(p => p.Key, p => p.Value.Count);
+        ExperimentAnalyzer.Analyze(experiment, exposures, aggregates);
+
+        var watch = Stopwatch.StartNew();
+        const int runs = 20;
+        for (var i = 0; i < runs; i++)
+            ExperimentAnalyzer.Analyze(experiment, exposures, aggregates);
+        var perRun = watch.Elapsed / runs;
+
+        TestContext.Current.TestOutputHelper?.WriteLine($"Analyze over 1,000,002 events: {perRun.TotalMilliseconds:F3} ms per call");
+        Assert.True(perRun < TimeSpan.FromMilliseconds(10), $"{perRun.TotalMilliseconds} ms");
+    }
+
+    private static ExperimentResults Analyze(Experiment experiment, params Moments[] targetMoments) =>
+        ExperimentAnalyzer.Analyze(experiment, targetMoments.Select(m => m.Count).ToList(),
+            (variant, metric) => metric == experiment.TargetMetric ? targetMoments[variant] : default);
+
+    private static ExperimentResults Analyze(Experiment experiment, MetricAggregate control, MetricAggregate treatment) =>
+        ExperimentAnalyzer.Analyze(experiment,
+            new Dictionary<string, long> { ["control"] = control.Count, ["b"] = treatment.Count },
+            new Dictionary<string, MetricAggregate> { ["control"] = control, ["b"] = treatment });
+
+    /// <summary><paramref name="count"/> events that carry <c>converted</c> and a latency, some converted, some failed.</summary>
+    private static MetricAggregate Events(int count, int conversions, int errors)
+    {
+        var aggregate = new MetricAggregate();
+        for (var i = 0; i < count; i++)
+            aggregate.Add(Event(i < conversions, i >= count - errors, 900 + i % 7 * 50));
+        return aggregate;
+    }
+
+    private static MetricEvent Event(bool converted, bool failed, double latencyMs) =>
+        new(null, "version", "exp-1", null, null, DateTimeOffset.UnixEpoch, latencyMs, 100, 50, 0.002, null, null, converted,
+            failed ? "timeout" : null, null);
+}

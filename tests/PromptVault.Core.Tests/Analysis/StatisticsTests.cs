@@ -1,0 +1,219 @@
+using PromptVault.Core.Analysis;
+using PromptVault.Core.Metrics;
+using static PromptVault.Core.Tests.Analysis.AnalysisData;
+
+namespace PromptVault.Core.Tests.Analysis;
+
+// Reference values are worked by hand in the comments (Φ and t quantiles from tables, carried to more digits with
+// SciPy 1.10: scipy.stats.norm, scipy.stats.t, scipy.stats.ttest_ind_from_stats, scipy.stats.chisquare) or come from
+// the published example named on the test. Asserted to 5 significant digits unless said otherwise.
+public sealed class StatisticsTests
+{
+    // 200/2000 = 10% against 250/2000 = 12.5%.
+    private static readonly Moments RateControl = Moments.OfRate(200, 2000);
+    private static readonly Moments RateTreatment = Moments.OfRate(250, 2000);
+
+    [Fact]
+    public void ProportionZTest_HandWorkedExample_PooledPValueAndWaldInterval()
+    {
+        // difference = 0.125 − 0.100 = 0.025
+        // pooled p̂ = 450/4000 = 0.1125; SE₀ = √(0.1125 · 0.8875 · (1/2000 + 1/2000)) = √9.984375e-5 = 0.0099921844
+        // z = 0.025 / 0.0099921844 = 2.5019554; p = 2(1 − Φ(2.5019554)) = 0.012350948
+        // unpooled V = 0.1·0.9/2000 + 0.125·0.875/2000 = 4.5e-5 + 5.46875e-5 = 9.96875e-5, √V = 0.0099843627
+        // 95% CI = 0.025 ± 1.9599640 · 0.0099843627 = [0.0054310086, 0.044568991]
+        var test = Statistics.ProportionZTest(RateControl, RateTreatment, 0.95);
+
+        Assert.NotNull(test);
+        Close(0.025, test.Difference);
+        Close(9.96875e-5, test.Variance);
+        Close(0.012350948, test.PValue);
+        Close(0.0054310086, test.Ci.Low);
+        Close(0.044568991, test.Ci.High);
+    }
+
+    [Fact]
+    public void ProportionZTest_PublishedWorkedSolution_MatchesZ()
+    {
+        // A published worked solution (homeworksource.com, "Find the test statistic z…"): 140/200 against 255/340,
+        // pooled p̂ = 395/540 = 0.7314815, SE₀ = 0.03949401, z = −1.266015 (sample 1 − sample 2), one-sided p = 0.1030278.
+        // Here treatment − control, so z = +1.266015 and the two-sided p = 2 · 0.1030278 = 0.2060556
+        // (SciPy: 2·norm.sf(1.266014826) = 0.20550777; the worked solution rounds z first, so compare to 3 digits).
+        var test = Statistics.ProportionZTest(Moments.OfRate(140, 200), Moments.OfRate(255, 340), 0.95);
+
+        Assert.NotNull(test);
+        Close(0.20550777, test.PValue);
+        Close(0.2060556, test.PValue, digits: 3);
+    }
+
+    [Fact]
+    public void ProportionZTest_EmptyArm_IsNull_AndNoVariation_HasNoPValue()
+    {
+        Assert.Null(Statistics.ProportionZTest(default, RateTreatment, 0.95));
+
+        var flat = Statistics.ProportionZTest(Moments.OfRate(0, 500), Moments.OfRate(0, 800), 0.95);
+
+        Assert.NotNull(flat);
+        Assert.Equal(0, flat.Difference);
+        Assert.Null(flat.PValue);
+    }
+
+    [Fact]
+    public void WelchTTest_NistHandbookAutoExample_MatchesPublishedStatistic()
+    {
+        // NIST/SEMATECH e-Handbook of Statistical Methods §1.3.5.3 (two-sample t-test, AUTO83B.DAT):
+        // US cars n₁ = 249, mean 20.14458, s 6.41470; Japanese cars n₂ = 79, mean 30.48101, s 6.10771.
+        // Unequal variances: |T| = 12.94627, ν = 136.8750. Here treatment (Japan) − control (US) = +10.33643.
+        // V = 6.41470²/249 + 6.10771²/79 = 0.16525442 + 0.47220294 = 0.63745736; SE = 0.79840927.
+        // t₀.₉₇₅,₁₃₆.₈₇₅ = 1.9774473 (SciPy) → CI = 10.33643 ± 1.578814 = [8.7576162, 11.915244]; p = 1.5709046e-25 (SciPy).
+        var control = Summary(249, 20.14458, 6.41470);
+        var treatment = Summary(79, 30.48101, 6.10771);
+
+        var test = Statistics.WelchTTest(control, treatment, 0.95);
+
+        Assert.NotNull(test);
+        Close(10.33643, test.Difference);
+        Close(12.94627, test.Difference / Math.Sqrt(test.Variance));
+        Close(1.9774473, (test.Ci.High - test.Difference) / Math.Sqrt(test.Variance));
+        Close(8.7576162, test.Ci.Low);
+        Close(11.915244, test.Ci.High);
+        Close(1.5709046e-25, test.PValue, digits: 4);
+    }
+
+    [Fact]
+    public void WelchTTest_SmallSamples_MatchesWelchSatterthwaite()
+    {
+        // The data of the TI-83 Plus guidebook's 2-SampTTest example (Pooled: No).
+        // x̄₁ = 15.933333, s₁² = 44.908148; x̄₂ = 9.4998333, s₂² = 3.8027314; n = 6 each.
+        // V = 44.908148/6 + 3.8027314/6 = 7.4846914 + 0.6337886 = 8.1184800, SE = 2.8492946
+        // t = (9.4998333 − 15.933333) / 2.8492946 = −2.2579272
+        // ν = V² / ((7.4846914² + 0.6337886²)/5) = 65.909718 / 11.284347 = 5.8407513
+        // p = 2·T_ν(−2.2579272) = 0.065927353; t₀.₉₇₅,ν = 2.4631752 → CI = −6.4335 ± 7.0183 = [−13.451812, 0.58481178]
+        var control = Values(12.207, 16.869, 25.05, 22.429, 8.456, 10.589);
+        var treatment = Values(11.074, 9.686, 12.064, 9.351, 8.182, 6.642);
+
+        var test = Statistics.WelchTTest(control, treatment, 0.95);
+
+        Assert.NotNull(test);
+        Close(-2.2579272, test.Difference / Math.Sqrt(test.Variance));
+        Close(0.065927353, test.PValue);
+        Close(-13.451812, test.Ci.Low);
+        Close(0.58481178, test.Ci.High);
+    }
+
+    [Fact]
+    public void WelchTTest_FewerThanTwoValues_IsNull_AndNoVariance_HasNoPValue()
+    {
+        Assert.Null(Statistics.WelchTTest(Values(1), Values(1, 2, 3), 0.95));
+
+        var flat = Statistics.WelchTTest(Values(5, 5, 5), Values(7, 7), 0.95);
+
+        Assert.NotNull(flat);
+        Assert.Equal(2, flat.Difference);
+        Assert.Null(flat.PValue);
+        Assert.Equal(new Interval(2, 2), flat.Ci);
+    }
+
+    [Fact]
+    public void Relative_Rates_DeltaMethodInterval()
+    {
+        // r = 0.125/0.1 − 1 = 0.25
+        // V_c = 0.1·0.9/2000 = 4.5e-5, V_t = 0.125·0.875/2000 = 5.46875e-5
+        // var(r) ≈ V_t/m_c² + m_t²·V_c/m_c⁴ = 5.46875e-5/0.01 + 0.015625·4.5e-5/1e-4 = 0.00546875 + 0.00703125 = 0.0125
+        // CI = 0.25 ± 1.9599640 · 0.11180340 = [0.030869365, 0.46913064]
+        var relative = Statistics.Relative(RateControl, RateTreatment, isRate: true, 0.95);
+
+        Assert.NotNull(relative);
+        Close(0.25, relative.Value);
+        Close(0.0125, relative.Variance);
+        Close(0.030869365, relative.Ci.Low);
+        Close(0.46913064, relative.Ci.High);
+    }
+
+    [Fact]
+    public void Relative_Means_DeltaMethodInterval()
+    {
+        // NIST §1.3.5.3 data: r = 30.48101/20.14458 − 1 = 0.51311221
+        // var(r) = 0.47220294/20.14458² + 30.48101² · 0.16525442/20.14458⁴ = 0.0011636 + 0.00093237 = 0.0020959761
+        // CI = 0.51311221 ± 1.9599640 · 0.045781832 = [0.42338147, 0.60284295]
+        var relative = Statistics.Relative(Summary(249, 20.14458, 6.41470), Summary(79, 30.48101, 6.10771), isRate: false, 0.95);
+
+        Assert.NotNull(relative);
+        Close(0.51311221, relative.Value);
+        Close(0.0020959761, relative.Variance);
+        Close(0.42338147, relative.Ci.Low);
+        Close(0.60284295, relative.Ci.High);
+    }
+
+    [Fact]
+    public void Relative_ControlValueZero_IsNull()
+    {
+        Assert.Null(Statistics.Relative(Moments.OfRate(0, 1000), Moments.OfRate(3, 1000), isRate: true, 0.95));
+    }
+
+    [Fact]
+    public void ChanceToBeatControl_NormalApproximation_InTheGoodDirection()
+    {
+        // Φ(0.025 / √9.96875e-5) = Φ(2.5039152) = 0.99385863; lower is better: Φ(−2.5039152) = 0.0061413695
+        Close(0.99385863, Statistics.ChanceToBeatControl(0.025, 9.96875e-5, lowerIsBetter: false));
+        Close(0.0061413695, Statistics.ChanceToBeatControl(0.025, 9.96875e-5, lowerIsBetter: true));
+        Assert.Null(Statistics.ChanceToBeatControl(0.025, 0, lowerIsBetter: false));
+    }
+
+    [Fact]
+    public void HolmAdjust_WikipediaExample_StepDownAndMonotone()
+    {
+        // The four-hypothesis example of the Wikipedia article "Holm–Bonferroni method" (Holm 1979's procedure):
+        // p = 0.01, 0.04, 0.03, 0.005. Sorted: 0.005·4 = 0.02, 0.01·3 = 0.03, 0.03·2 = 0.06, 0.04·1 = 0.04 → made monotone
+        // (running maximum) 0.02, 0.03, 0.06, 0.06; at α = 0.05 H1 and H4 are rejected, as in the article.
+        var adjusted = Statistics.HolmAdjust([0.01, 0.04, 0.03, 0.005]);
+
+        Assert.Equal([0.03, 0.06, 0.06, 0.02], adjusted.Select(p => Math.Round(p!.Value, 12)));
+    }
+
+    [Fact]
+    public void HolmAdjust_CapsAtOne_AndSkipsNulls()
+    {
+        // m = 2 (the null does not count): 0.5·2 = 1.0, then max(1.0, 0.6·1) = 1.0.
+        var adjusted = Statistics.HolmAdjust([0.6, null, 0.5]);
+
+        Assert.Equal([1.0, null, 1.0], adjusted);
+    }
+
+    [Fact]
+    public void SampleRatio_TwoArms_ChiSquareByHand()
+    {
+        // 5100/4900 against 50/50: expected 5000 each, χ² = 100²/5000 + 100²/5000 = 4.0, df 1,
+        // p = P(χ²₁ ≥ 4) = 2(1 − Φ(2)) = 0.045500264: not below 0.001.
+        var check = Statistics.SampleRatio([5100, 4900], [50m, 50m]);
+
+        Close(0.045500264, check.PValue);
+        Assert.False(check.Mismatch);
+    }
+
+    [Fact]
+    public void SampleRatio_Skewed_IsFlagged()
+    {
+        // 5300/4700: χ² = 300²/5000 · 2 = 36, p = 2(1 − Φ(6)) = 1.9731753e-9 < 0.001.
+        var check = Statistics.SampleRatio([5300, 4700], [50m, 50m]);
+
+        Close(1.9731753e-9, check.PValue, digits: 4);
+        Assert.True(check.Mismatch);
+    }
+
+    [Fact]
+    public void SampleRatio_ThreeArms_ChiSquareWithTwoDegreesOfFreedom()
+    {
+        // 1000/520/480 against 50/25/25: expected 1000/500/500, χ² = 0 + 400/500 + 400/500 = 1.6;
+        // with 2 degrees of freedom P(χ² ≥ x) = e^(−x/2), so p = e^(−0.8) = 0.44932896.
+        var check = Statistics.SampleRatio([1000, 520, 480], [50m, 25m, 25m]);
+
+        Close(0.44932896, check.PValue);
+        Assert.False(check.Mismatch);
+    }
+
+    [Fact]
+    public void SampleRatio_NoExposures_IsNull()
+    {
+        Assert.Equal(new SampleRatioCheck(null, false), Statistics.SampleRatio([0, 0], [50m, 50m]));
+    }
+}
