@@ -33,6 +33,7 @@ internal static class Program
             Keys(context, remote),
             Audit(context, remote),
             Experiment(context, remote),
+            Metrics(context, remote),
             Demo(context, remote),
         };
     }
@@ -227,6 +228,19 @@ internal static class Program
         results.SetAction((result, ct) => commands.ResultsAsync(remote.Read(result), result.GetValue(resultsId)!, ct));
         experiment.Subcommands.Add(results);
         return experiment;
+    }
+
+    private static Command Metrics(CliContext context, RemoteOptions remote)
+    {
+        var name = new Argument<string>("NAME") { Description = "The prompt's name." };
+        var version = new Option<string?>("--version") { Description = "The version (default: the production version, else the latest).", HelpName = "V" };
+        var period = new Option<string>("--period") { Description = "The window: the current hour, the last 24 hours, the last 168 hours, or all time.", DefaultValueFactory = _ => Names.Of(MetricPeriod.All), HelpName = "hour|day|week|all" };
+        period.AcceptOnlyFromAmong(Enum.GetValues<MetricPeriod>().Select(p => Names.Of(p)).ToArray());
+        var command = new Command("metrics", "Show a version's metrics: error and conversion rates, latency percentiles, tokens, cost, quality.") { name, version, period };
+        remote.AddTo(command);
+        command.SetAction((result, ct) => new MetricsCommand(context).InvokeAsync(remote.Read(result), result.GetValue(name)!, result.GetValue(version),
+            Parse<MetricPeriod>(result.GetValue(period))!.Value, ct));
+        return command;
     }
 
     private static Command Demo(CliContext context, RemoteOptions remote)
