@@ -1,0 +1,116 @@
+using System.Text.Json.Nodes;
+using static PromptVault.Server.Tests.ApiCalls;
+using static PromptVault.Server.Tests.Experiments;
+
+namespace PromptVault.Server.Tests.Api;
+
+/// <summary>Auto-completion end to end: metric events arrive, the sequential test decides, the server acts and audits.</summary>
+public sealed class AutoCompletionTests(ServerFixture fixture) : IClassFixture<ServerFixture>
+{
+    private readonly HttpClient _client = fixture.Server.CreateClient();
+
+    [Fact]
+    public async Task AClearWinner_CompletesTheExperiment_AndPromoteWinnerDeploysIt()
+    {
+        var (name, versions) = await CreatePromptWithChallengersAsync(_client);
+        var experiment = await StartTwoWayAsync(name, versions, new JsonObject { ["promoteWinner"] = true });
+        var casual = VariantId(experiment, "casual");
+
+        // Control converts 10% of the time, casual 30%: a difference the sequential test finds within a few hundred events.
+        var status = await SendUntilStoppedAsync(experiment, (arm, k) => new JsonObject
+        {
+            ["converted"] = arm == "control" ? k % 10 == 0 : k % 10 < 3,
+        });
+
+        Assert.Equal("completed", status["status"]!.GetValue<string>());
+        Assert.Equal(casual, status.Str("winner"));
+        var (_, prompt) = await GetAsync(_client, $"/api/prompts/{name}");
+        Assert.Equal("1.0.1", prompt!["labels"]!["production"]!.GetValue<string>());
+        var entries = await AuditAsync(name);
+        Assert.Contains(entries, e => e.Str("action") == "experiment.completed" && e.Str("actor") == "promptvault");
+        Assert.Contains(entries, e => e.Str("action") == "version.promoted" && e.Str("subject") == "1.0.1" && e.Str("actor") == "promptvault");
+        var (_, results) = await GetAsync(_client, $"/api/experiments/{experiment.Str("id")}/results");
+        Assert.Equal(casual, results.Str("winner"));
+    }
+
+    [Fact]
+    public async Task AGuardrailBreach_PausesTheExperiment_WithoutAWinner()
+    {
+        var (name, versions) = await CreatePromptWithChallengersAsync(_client);
+        var body = new JsonObject
+        {
+            ["promoteWinner"] = true,
+            ["guardrails"] = new JsonArray(new JsonObject { ["metric"] = "errorRate", ["threshold"] = 0.10 }),
+        };
+        var experiment = await StartTwoWayAsync(name, versions, body);
+
+        // Same conversion, but casual fails 30% of calls against control's 2%.
+        var status = await SendUntilStoppedAsync(experiment, (arm, k) =>
+        {
+            var fails = arm == "control" ? k % 50 == 0 : k % 10 < 3;
+            var e = new JsonObject { ["converted"] = k % 10 == 0 };
+            if (fails) e["error"] = "timeout";
+            return e;
+        });
+
+        Assert.Equal("paused", status["status"]!.GetValue<string>());
+        Assert.Null(status["winner"]);
+        Assert.Contains("errorRate", status.Str("statusReason"));
+        var (_, prompt) = await GetAsync(_client, $"/api/prompts/{name}");
+        Assert.Equal("1.0.0", prompt!["labels"]!["production"]!.GetValue<string>());
+        Assert.Contains(await AuditAsync(name), e => e.Str("action") == "experiment.paused" && e.Str("actor") == "promptvault");
+    }
+
+    private async Task<JsonNode> StartTwoWayAsync(string name, string[] versions, JsonObject extra)
+    {
+        var body = new JsonObject
+        {
+            ["name"] = UniqueName("auto"),
+            ["prompt"] = name,
+            ["variants"] = new JsonArray(
+                new JsonObject { ["name"] = "control", ["versionId"] = versions[0], ["weight"] = 50 },
+                new JsonObject { ["name"] = "casual", ["versionId"] = versions[1], ["weight"] = 50 }),
+            ["targetMetric"] = "conversionRate",
+            ["minimumSampleSize"] = 200,
+        };
+        foreach (var (key, value) in extra)
+            body[key] = value?.DeepClone();
+        var experiment = await CreateAsync(_client, body.ToJsonString());
+        return await MoveAsync(_client, experiment.Str("id"), "start");
+    }
+
+    /// <summary>Sends batches of 100 events per arm until the experiment stops running (at most 6,000 per arm).</summary>
+    private async Task<JsonNode> SendUntilStoppedAsync(JsonNode experiment, Func<string, int, JsonObject> eventOf)
+    {
+        var id = experiment.Str("id");
+        var arms = experiment["variants"]!.AsArray().Select(v => (Name: v.Str("name"), Id: v.Str("id"), VersionId: v.Str("versionId"))).ToList();
+        for (var batch = 0; batch < 60; batch++)
+        {
+            var events = new List<object>();
+            foreach (var arm in arms)
+            {
+                for (var k = batch * 100; k < (batch + 1) * 100; k++)
+                {
+                    var e = eventOf(arm.Name, k);
+                    e["versionId"] = arm.VersionId;
+                    e["experimentId"] = id;
+                    e["variantId"] = arm.Id;
+                    e["unitId"] = $"{arm.Name}-{k}";
+                    events.Add(e);
+                }
+            }
+            await RecordAsync(_client, events);
+            var (_, current) = await GetAsync(_client, $"/api/experiments/{id}");
+            if (current.Str("status") != "running")
+                return current!;
+        }
+        Assert.Fail("the experiment was still running after 6,000 events per arm");
+        return null!;
+    }
+
+    private async Task<List<JsonNode>> AuditAsync(string name)
+    {
+        var (_, audit) = await GetAsync(_client, $"/api/audit?prompt={name}");
+        return audit!["entries"]!.AsArray().Select(e => e!).ToList();
+    }
+}

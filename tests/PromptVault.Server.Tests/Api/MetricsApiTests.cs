@@ -1,0 +1,122 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using static PromptVault.Server.Tests.ApiCalls;
+using static PromptVault.Server.Tests.Experiments;
+
+namespace PromptVault.Server.Tests.Api;
+
+public sealed class MetricsApiTests(ServerFixture fixture) : IClassFixture<ServerFixture>
+{
+    private readonly HttpClient _client = fixture.Server.CreateClient();
+
+    [Fact]
+    public async Task Events_AreAggregatedPerVersion_WithErrorRateAndCostFromThePriceTable()
+    {
+        var name = await CreateSupportPromptAsync(_client);
+        var versionId = (await GetAsync(_client, $"/api/prompts/{name}/versions/1.0.0")).Body.Str("id");
+
+        await RecordAsync(_client,
+        [
+            new { versionId, latencyMs = 100, inputTokens = 1_000_000, outputTokens = 0, converted = true, qualityScore = 0.5 },
+            new { versionId, latencyMs = 200, inputTokens = 0, outputTokens = 1_000_000, converted = false, error = "timeout" },
+            new { versionId, latencyMs = 300, cost = 1.0, qualityScore = 1.0 },
+            new { versionId, latencyMs = 400, error = "rate_limit" },
+        ]);
+        var (single, singleBody) = await PostAsync(_client, "/api/metrics", new { versionId, userFeedback = 1 });
+        Assert.Equal(HttpStatusCode.OK, single);
+        Assert.Equal(1, singleBody!["stored"]!.GetValue<int>());
+
+        var (status, metrics) = await GetAsync(_client, $"/api/prompts/{name}/versions/1.0.0/metrics?period=all");
+
+        Assert.Equal(HttpStatusCode.OK, status);
+        var summary = metrics!["summary"]!;
+        Assert.Equal(5, summary["count"]!.GetValue<long>());
+        Assert.Equal(0.4, summary["errorRate"]!.GetValue<double>(), 10);
+        Assert.Equal(0.5, summary["conversionRate"]!.GetValue<double>(), 10);
+        Assert.Equal(250, summary["latencyMs"]!["mean"]!.GetValue<double>(), 10);
+        // gpt-4o-mini: $0.15 per million input tokens, $0.60 per million output tokens; the third event sent its own cost.
+        Assert.Equal(0.15 + 0.60 + 1.0, summary["cost"]!["total"]!.GetValue<double>(), 10);
+        Assert.Equal(0.75, summary["qualityScore"]!["mean"]!.GetValue<double>(), 10);
+        Assert.Equal(1, summary["userFeedback"]!["mean"]!.GetValue<double>(), 10);
+
+        var (_, hour) = await GetAsync(_client, $"/api/prompts/{name}/versions/1.0.0/metrics?period=hour");
+        Assert.Equal(5, hour!["summary"]!["count"]!.GetValue<long>());
+        Assert.Single(hour["series"]!.AsArray());
+        var (_, day) = await GetAsync(_client, $"/api/prompts/{name}/versions/{versionId}/metrics?period=day");
+        Assert.Equal(24, day!["series"]!.AsArray().Count);
+    }
+
+    [Fact]
+    public async Task ABadBatch_StoresNothing_AndNamesTheEventAndField()
+    {
+        var name = await CreateSupportPromptAsync(_client);
+        var versionId = (await GetAsync(_client, $"/api/prompts/{name}/versions/1.0.0")).Body.Str("id");
+
+        var (status, problem) = await PostAsync(_client, "/api/metrics", new
+        {
+            events = new object[] { new { versionId, latencyMs = 10 }, new { versionId, latencyMs = 20 }, new { versionId, latencyMs = -5 } },
+        });
+
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Equal("events[2].latencyMs", problem.Str("field"));
+        Assert.Contains("-5", problem.Str("detail"));
+        Assert.Equal(0, await CountAsync(name));
+    }
+
+    [Theory]
+    [InlineData("""{ "events": [ { "versionId": "V", "latencyMs": 1 }, { "versionId": "no-such-version" } ] }""", "events[1].versionId")]
+    [InlineData("""{ "events": [ { "versionId": "V", "latencyMs": "fast" } ] }""", "events[0].latencyMs")]
+    [InlineData("""{ "events": [ { "versionId": "V", "inputTokens": 1.5 } ] }""", "events[0].inputTokens")]
+    [InlineData("""{ "events": [ { "versionId": "V", "experimentId": "nope", "variantId": "x" } ] }""", "events[0].experimentId")]
+    [InlineData("""{ "versionId": "V", "cost": -1 }""", "cost")]
+    [InlineData("""{ "latencyMs": 3 }""", "versionId")]
+    [InlineData("""{ "events": [] }""", "events")]
+    public async Task InvalidEvents_Return400NamingTheField(string body, string field)
+    {
+        var name = await CreateSupportPromptAsync(_client);
+        var versionId = (await GetAsync(_client, $"/api/prompts/{name}/versions/1.0.0")).Body.Str("id");
+
+        var (status, problem) = await PostAsync(_client, "/api/metrics", body.Replace("\"V\"", $"\"{versionId}\"", StringComparison.Ordinal));
+
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Equal(field, problem.Str("field"));
+        Assert.Equal(0, await CountAsync(name));
+    }
+
+    [Fact]
+    public async Task AnEventWhoseIdWasStored_IsAcknowledgedButNotCountedAgain()
+    {
+        var name = await CreateSupportPromptAsync(_client);
+        var versionId = (await GetAsync(_client, $"/api/prompts/{name}/versions/1.0.0")).Body.Str("id");
+        var id = UniqueName("evt");
+
+        var first = await RecordAsync(_client, [new { id, versionId, latencyMs = 5 }, new { id = id + "-b", versionId, latencyMs = 6 }]);
+        var retry = await RecordAsync(_client, [new { id, versionId, latencyMs = 5 }, new { id = id + "-c", versionId, latencyMs = 7 }]);
+
+        Assert.Equal(2, first["stored"]!.GetValue<int>());
+        Assert.Equal(1, retry["stored"]!.GetValue<int>());
+        Assert.Equal([id], retry["duplicates"]!.AsArray().Select(d => d!.GetValue<string>()));
+        Assert.Equal(3, await CountAsync(name));
+    }
+
+    [Fact]
+    public async Task AnEventForAVariant_MustNameThatVariantsVersion()
+    {
+        var (name, versions) = await CreatePromptWithChallengersAsync(_client);
+        var experiment = await CreateAsync(_client, ThreeWay(name, versions));
+
+        var (status, problem) = await PostAsync(_client, "/api/metrics", new
+        {
+            events = new object[] { new { versionId = versions[0], experimentId = experiment.Str("id"), variantId = VariantId(experiment, "casual"), converted = true } },
+        });
+
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Equal("events[0].versionId", problem.Str("field"));
+    }
+
+    private async Task<long> CountAsync(string name)
+    {
+        var (_, metrics) = await GetAsync(_client, $"/api/prompts/{name}/versions/1.0.0/metrics?period=all");
+        return metrics!["summary"]!["count"]!.GetValue<long>();
+    }
+}
