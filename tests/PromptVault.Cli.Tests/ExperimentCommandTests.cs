@@ -1,0 +1,128 @@
+using System.Text.Json;
+using PromptVault.Server.Tests;
+using static PromptVault.Server.Tests.ApiCalls;
+
+namespace PromptVault.Cli.Tests;
+
+/// <summary>`experiment`, `metrics` and `demo` against a real server.</summary>
+public sealed class ExperimentCommandTests(ServerFixture fixture) : IClassFixture<ServerFixture>
+{
+    private RunningServer Server => fixture.Server;
+
+    [Fact]
+    public async Task Experiment_CreateStartResultsComplete_ThroughTheCli()
+    {
+        using var client = Server.CreateClient();
+        var (name, _) = await Experiments.CreatePromptWithChallengersAsync(client);
+
+        var created = await Cli.RunAsync(Server, null, "experiment", "create", "tone", "--prompt", name,
+            "--variant", "control=1.0.0:50", "--variant", "casual=1.0.1:25", "--variant", "structured=1.0.2:25",
+            "--target", "conversionRate", "--min-samples", "50", "--guardrail", "errorRate=0.2", "--json");
+        Assert.True(created.ExitCode == 0, created.ToString());
+        using var experiment = JsonDocument.Parse(created.Out);
+        var id = experiment.RootElement.GetProperty("id").GetString()!;
+        Assert.Equal("draft", experiment.RootElement.GetProperty("status").GetString());
+        Assert.Equal(0.2, experiment.RootElement.GetProperty("guardrails")[0].GetProperty("threshold").GetDouble());
+
+        var started = await Cli.RunAsync(Server, null, "experiment", "start", id);
+        Assert.True(started.ExitCode == 0, started.ToString());
+        Assert.Contains("is running", started.Out);
+
+        var rendered = await Cli.RunAsync(Server, null, "render", name, "--var", "company_name=Acme", "--unit", "user-7", "--json");
+        Assert.True(rendered.ExitCode == 0, rendered.ToString());
+        Assert.Equal(id, JsonDocument.Parse(rendered.Out).RootElement.GetProperty("experimentId").GetString());
+
+        var results = await Cli.RunAsync(Server, null, "experiment", "results", id);
+        Assert.True(results.ExitCode == 0, results.ToString());
+        Assert.Contains("control (control)", results.Out);
+        Assert.Contains("casual", results.Out);
+        Assert.Contains("Sample ratio:", results.Out);
+        Assert.Contains("Winner: none yet", results.Out);
+
+        var list = await Cli.RunAsync(Server, null, "experiment", "list", "--prompt", name);
+        Assert.Contains("tone", list.Out);
+
+        var completed = await Cli.RunAsync(Server, null, "experiment", "complete", id);
+        Assert.True(completed.ExitCode == 0, completed.ToString());
+        Assert.Contains("is completed", completed.Out);
+        Assert.Contains("No variant won", completed.Out);
+    }
+
+    [Theory]
+    [InlineData("control=1.0.0", "NAME=VERSION:WEIGHT")]
+    [InlineData("control:50", "NAME=VERSION:WEIGHT")]
+    public async Task Experiment_Create_BadVariantSyntax_IsUsageError(string variant, string expected)
+    {
+        var result = await Cli.RunAsync(Server, null, "experiment", "create", "x", "--prompt", "p", "--variant", variant, "--variant", "b=1.0.0:50");
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains(expected, result.Error);
+    }
+
+    [Fact]
+    public async Task Experiment_Create_RefusedByTheServer_PrintsTheMessageAndExits1()
+    {
+        using var client = Server.CreateClient();
+        var (name, _) = await Experiments.CreatePromptWithChallengersAsync(client);
+
+        var result = await Cli.RunAsync(Server, null, "experiment", "create", "x", "--prompt", name, "--variant", "a=1.0.0:60", "--variant", "b=1.0.1:30");
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("sum to 90", result.Error);
+    }
+
+    [Fact]
+    public async Task Metrics_ShowsTheProductionVersionsAggregates()
+    {
+        using var client = Server.CreateClient();
+        var name = await CreateSupportPromptAsync(client);
+        await PutAsync(client, $"/api/prompts/{name}/labels/production", new { version = "1.0.0" });
+        var versionId = (await GetAsync(client, $"/api/prompts/{name}/versions/1.0.0")).Body.Str("id");
+        await Experiments.RecordAsync(client, [new { versionId, latencyMs = 120, converted = true }, new { versionId, latencyMs = 80, converted = false, error = "timeout" }]);
+
+        var table = await Cli.RunAsync(Server, null, "metrics", name, "--period", "day");
+        var json = await Cli.RunAsync(Server, null, "metrics", name, "--json");
+
+        Assert.True(table.ExitCode == 0, table.ToString());
+        Assert.Contains("2 events", table.Out);
+        Assert.Contains("50%", table.Out);
+        using var document = JsonDocument.Parse(json.Out);
+        Assert.Equal(100, document.RootElement.GetProperty("summary").GetProperty("latencyMs").GetProperty("mean").GetDouble(), 6);
+    }
+
+    [Fact]
+    public async Task Demo_RunsTheCustomerSupportExperiment_AndPrintsReadableResults()
+    {
+        var prompt = UniqueName("demo");
+
+        var result = await Cli.RunAsync(Server, null, "demo", "--prompt", prompt, "--users", "600");
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Contains("control (control)", result.Out);
+        Assert.Contains("casual", result.Out);
+        Assert.Contains("structured", result.Out);
+        Assert.Contains("Sample ratio:", result.Out);
+        Assert.Contains("Winner:", result.Out);
+        using var client = Server.CreateClient();
+        var (_, list) = await GetAsync(client, $"/api/experiments?prompt={prompt}");
+        var experiment = list!["experiments"]![0]!;
+        Assert.Equal([50m, 25m, 25m], experiment["variants"]!.AsArray().Select(v => v!["weight"]!.GetValue<decimal>()));
+        var (_, results) = await GetAsync(client, $"/api/experiments/{experiment.Str("id")}/results");
+        var exposures = results!["variants"]!.AsArray().Sum(v => v!["exposures"]!.GetValue<long>());
+        Assert.InRange(exposures, 100, 600);
+
+        // A second run reuses the prompt's versions; while the first experiment still runs it refuses to start another.
+        var again = await Cli.RunAsync(Server, null, "demo", "--prompt", prompt, "--users", "50");
+        if (experiment.Str("status") == "running")
+        {
+            Assert.Equal(1, again.ExitCode);
+            Assert.Contains("already runs experiment", again.Error);
+        }
+        else
+        {
+            Assert.True(again.ExitCode == 0, again.ToString());
+            var (_, versions) = await GetAsync(client, $"/api/prompts/{prompt}/versions");
+            Assert.Equal(3, versions!["versions"]!.AsArray().Count);
+        }
+    }
+}
