@@ -28,6 +28,14 @@ public sealed class ConflictException(string code, string message, string? field
     /// <summary>A new prompt's name is taken; stores raise it when their unique constraint on the name fires.</summary>
     public static ConflictException PromptExists(string name) =>
         new("prompt_exists", $"prompt '{name}' already exists; push a new version to it instead.", "name");
+
+    /// <summary>The prompt already has an experiment of that name; stores raise it when their unique constraint fires.</summary>
+    public static ConflictException ExperimentExists(string promptName, string name) =>
+        new("experiment_exists", $"prompt '{promptName}' already has an experiment named '{name}'; choose another name.", "name");
+
+    /// <summary>The prompt already has a running experiment (at most one may run); stores raise it when their unique constraint fires.</summary>
+    public static ConflictException ExperimentRunning(string promptName) =>
+        new("experiment_running", $"prompt '{promptName}' already has a running experiment; pause, complete or cancel it first.");
 }
 
 /// <summary>The caller may not do this (HTTP 403).</summary>

@@ -1,5 +1,7 @@
 using PromptVault.Core.Audit;
 using PromptVault.Core.Auth;
+using PromptVault.Core.Experiments;
+using PromptVault.Core.Metrics;
 using PromptVault.Core.Prompts;
 using PromptVault.Core.Versioning;
 using static PromptVault.Storage.Sqlite.SqliteValues;
@@ -112,4 +114,55 @@ internal sealed class ApiKeyRow
     public string? RevokedAt { get; set; }
 
     public ApiKey ToKey() => new(Id, Name, ToEnum<ApiKeyRole>(Role), Prefix, ToTime(CreatedAt), CreatedBy, ToTimeOrNull(RevokedAt));
+}
+
+internal sealed class ExperimentRow
+{
+    public const string Columns = """
+        e.id AS Id, e.prompt_id AS PromptId, p.name AS PromptName, e.name AS Name, e.description AS Description, e.variants AS Variants,
+        e.target_metric AS TargetMetric, e.minimum_sample_size AS MinimumSampleSize, e.confidence_level AS ConfidenceLevel,
+        e.minimum_detectable_effect AS MinimumDetectableEffect, e.power AS Power, e.guardrails AS Guardrails,
+        e.promote_winner AS PromoteWinner, e.status AS Status, e.hash_seed AS HashSeed, e.winner AS Winner, e.status_reason AS StatusReason,
+        e.created_at AS CreatedAt, e.created_by AS CreatedBy, e.updated_at AS UpdatedAt, e.started_at AS StartedAt, e.ended_at AS EndedAt
+        """;
+
+    /// <summary>The table the <see cref="Columns"/> come from.</summary>
+    public const string From = "experiments e JOIN prompts p ON p.id = e.prompt_id";
+
+    public string Id { get; set; } = "";
+    public string PromptId { get; set; } = "";
+    public string PromptName { get; set; } = "";
+    public string Name { get; set; } = "";
+    public string Description { get; set; } = "";
+    public string Variants { get; set; } = "[]";
+    public string TargetMetric { get; set; } = "";
+    public int MinimumSampleSize { get; set; }
+    public double ConfidenceLevel { get; set; }
+    public double MinimumDetectableEffect { get; set; }
+    public double Power { get; set; }
+    public string Guardrails { get; set; } = "[]";
+    public bool PromoteWinner { get; set; }
+    public string Status { get; set; } = "";
+    public long HashSeed { get; set; }
+    public string? Winner { get; set; }
+    public string? StatusReason { get; set; }
+    public string CreatedAt { get; set; } = "";
+    public string CreatedBy { get; set; } = "";
+    public string UpdatedAt { get; set; } = "";
+    public string? StartedAt { get; set; }
+    public string? EndedAt { get; set; }
+
+    /// <summary>The column values of <paramref name="e"/>, named as in the statements' parameters.</summary>
+    public static object Parameters(Experiment e) => new
+    {
+        e.Id, e.PromptId, e.Name, e.Description, Variants = ToJson(e.Variants.ToList()), TargetMetric = ToName(e.TargetMetric),
+        e.MinimumSampleSize, e.ConfidenceLevel, e.MinimumDetectableEffect, e.Power, Guardrails = ToJson(e.Guardrails.ToList()),
+        e.PromoteWinner, Status = ToName(e.Status), HashSeed = unchecked((long)e.HashSeed), e.Winner, e.StatusReason,
+        CreatedAt = ToText(e.CreatedAt), e.CreatedBy, UpdatedAt = ToText(e.UpdatedAt), StartedAt = ToText(e.StartedAt), EndedAt = ToText(e.EndedAt),
+    };
+
+    public Experiment ToExperiment() => new(Id, PromptId, PromptName, Name, Description, FromJson<List<Variant>>(Variants),
+        ToEnum<MetricName>(TargetMetric), MinimumSampleSize, ConfidenceLevel, MinimumDetectableEffect, Power,
+        FromJson<List<Guardrail>>(Guardrails), PromoteWinner, ToEnum<ExperimentStatus>(Status), unchecked((ulong)HashSeed), Winner,
+        StatusReason, ToTime(CreatedAt), CreatedBy, ToTime(UpdatedAt), ToTimeOrNull(StartedAt), ToTimeOrNull(EndedAt));
 }

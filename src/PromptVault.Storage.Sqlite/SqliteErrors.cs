@@ -8,6 +8,7 @@ internal static class SqliteErrors
     private const int Busy = 5;
     private const int Locked = 6;
     private const int Constraint = 19;
+    private const int ConstraintForeignKey = 787;
     private const int ConstraintPrimaryKey = 1555;
     private const int ConstraintUnique = 2067;
 
@@ -16,6 +17,9 @@ internal static class SqliteErrors
 
     public static bool IsPrimaryKeyViolation(SqliteException e) =>
         e.SqliteErrorCode == Constraint && e.SqliteExtendedErrorCode == ConstraintPrimaryKey;
+
+    public static bool IsForeignKeyViolation(SqliteException e) =>
+        e.SqliteErrorCode == Constraint && e.SqliteExtendedErrorCode == ConstraintForeignKey;
 
     /// <summary>Another connection held the lock for longer than the busy timeout.</summary>
     public static bool IsBusy(SqliteException e) => e.SqliteErrorCode is Busy or Locked;

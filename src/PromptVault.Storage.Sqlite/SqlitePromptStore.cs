@@ -10,8 +10,8 @@ using static PromptVault.Storage.Sqlite.SqliteValues;
 namespace PromptVault.Storage.Sqlite;
 
 /// <summary>
-/// Prompts, versions, labels, the audit log and API keys in one SQLite file. Every write is one <c>BEGIN IMMEDIATE</c>
-/// transaction, so concurrent writers queue behind the busy timeout instead of failing.
+/// Prompts, versions, labels, the audit log, API keys, experiments and metrics in one SQLite file. Every write is one
+/// <c>BEGIN IMMEDIATE</c> transaction, so concurrent writers queue behind the busy timeout instead of failing.
 /// </summary>
 /// <remarks>
 /// Thread-safe; register it as a singleton. Run <see cref="SqliteDatabase.MigrateAsync"/> before first use.

@@ -6,8 +6,9 @@ namespace Microsoft.Extensions.DependencyInjection;
 public static class SqliteServiceCollectionExtensions
 {
     /// <summary>
-    /// Stores prompts and API keys in the SQLite file <paramref name="databasePath"/>: registers <see cref="SqliteConnectionFactory"/>,
-    /// <see cref="SqliteDatabase"/> and <see cref="SqlitePromptStore"/> as <see cref="IPromptStore"/> and <see cref="IApiKeyStore"/>, all singletons.
+    /// Stores prompts, API keys, experiments and metrics in the SQLite file <paramref name="databasePath"/>: registers
+    /// <see cref="SqliteConnectionFactory"/>, <see cref="SqliteDatabase"/> and <see cref="SqlitePromptStore"/> as <see cref="IPromptStore"/>,
+    /// <see cref="IApiKeyStore"/>, <see cref="IExperimentStore"/> and <see cref="IMetricStore"/>, all singletons.
     /// </summary>
     /// <remarks>Migrate at startup, before serving: <c>await app.Services.GetRequiredService&lt;SqliteDatabase&gt;().MigrateAsync();</c></remarks>
     public static IServiceCollection AddPromptVaultSqlite(this IServiceCollection services, string databasePath)
@@ -20,6 +21,8 @@ public static class SqliteServiceCollectionExtensions
         services.AddSingleton<SqlitePromptStore>();
         services.AddSingleton<IPromptStore>(sp => sp.GetRequiredService<SqlitePromptStore>());
         services.AddSingleton<IApiKeyStore>(sp => sp.GetRequiredService<SqlitePromptStore>());
+        services.AddSingleton<IExperimentStore>(sp => sp.GetRequiredService<SqlitePromptStore>());
+        services.AddSingleton<IMetricStore>(sp => sp.GetRequiredService<SqlitePromptStore>());
         return services;
     }
 }

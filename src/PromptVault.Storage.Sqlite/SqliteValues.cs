@@ -22,7 +22,7 @@ internal static class SqliteValues
         Names.TryParse(text, out TEnum value) ? value
             : throw new InvalidOperationException($"The database holds '{text}', which is not a {typeof(TEnum).Name}.");
 
-    // T is a concrete type of PromptVaultJsonContext (List<...>, Dictionary<...>, PromptMetadata).
+    // T is a concrete type: List<...>, Dictionary<...>, PromptMetadata (PromptVaultJsonContext), or List<Variant>, List<Guardrail>.
     public static string ToJson<T>(T value) => JsonSerializer.Serialize(value, PromptVaultJson.Options);
 
     public static T FromJson<T>(string json) =>

@@ -1,12 +1,14 @@
 using System.Text.Json;
 using PromptVault.Core.Audit;
+using PromptVault.Core.Experiments;
+using PromptVault.Core.Metrics;
 using PromptVault.Core.Prompts;
 using PromptVault.Core.Storage;
 using PromptVault.Core.Versioning;
 
 namespace PromptVault.Storage.Sqlite.Tests;
 
-/// <summary>Prompts, versions and audit entries to store, and a JSON form to compare what comes back.</summary>
+/// <summary>Prompts, versions, experiments, metric events and audit entries to store, and a JSON form to compare what comes back.</summary>
 internal static class Samples
 {
     // Seven fractional digits, so a lossy timestamp format would show.
@@ -52,6 +54,31 @@ internal static class Samples
     };
 
     public static LabelChange Label(Prompt prompt, string label, string? from, string? to) => new(prompt.Id, label, from, to, Now, "carol");
+
+    /// <summary>A stored prompt with two versions, for experiments and metrics to refer to.</summary>
+    public static async Task<(Prompt Prompt, PromptVersion First, PromptVersion Second)> SeedPromptAsync(IPromptStore store, string name)
+    {
+        var prompt = Prompt(name);
+        var first = Version(prompt, 1);
+        var second = Version(prompt, 2);
+        await store.SaveAsync(Created(prompt, first), TestContext.Current.CancellationToken);
+        await store.SaveAsync(new PromptChanges { NewVersion = second }, TestContext.Current.CancellationToken);
+        return (prompt, first, second);
+    }
+
+    /// <summary>A three-variant experiment (control on the first version) with every optional field set except the outcome.</summary>
+    public static Experiment Experiment(Prompt prompt, PromptVersion control, PromptVersion challenger, string name = "headline",
+        ExperimentStatus status = ExperimentStatus.Draft, DateTimeOffset? createdAt = null) =>
+        new(NewId(), prompt.Id, prompt.Name, name, $"Which {name} converts better",
+            [new Variant(NewId(), "control", control.Id, 33.33m), new Variant(NewId(), "shorter", challenger.Id, 33.33m),
+                new Variant(NewId(), "warmer", challenger.Id, 33.34m)],
+            MetricName.ConversionRate, 1_000, 0.95, 0.10, 0.8, [new Guardrail(MetricName.ErrorRate, 0.10), new Guardrail(MetricName.AvgLatencyMs, 0.25)],
+            PromoteWinner: true, status, HashSeed: ulong.MaxValue - 42, Winner: null, StatusReason: null,
+            createdAt ?? Now, "alice", createdAt ?? Now, StartedAt: null, EndedAt: null);
+
+    /// <summary>A metric event of the version at <paramref name="timestamp"/> with a latency and a conversion, outside any experiment.</summary>
+    public static MetricEvent Event(string versionId, DateTimeOffset timestamp, string? id = null) =>
+        new(id, versionId, null, null, null, timestamp, 120, 10, 20, 0.001, null, null, true, null, null);
 
     /// <summary>A JSON form that compares lists, dictionaries and <see cref="JsonElement"/> values by content.</summary>
     public static string Json<T>(T value) => JsonSerializer.Serialize(value, CompareOptions);

@@ -96,16 +96,17 @@ public sealed class SqlitePromptStoreTests : PromptStoreContractTests, IDisposab
     }
 
     [Fact]
-    public async Task AddPromptVaultSqlite_Resolve_OneSingletonStoreForBothInterfaces()
+    public async Task AddPromptVaultSqlite_Resolve_OneSingletonStoreForEveryInterface()
     {
         await using var services = new ServiceCollection().AddPromptVaultSqlite(database.FilePath).BuildServiceProvider();
 
         await services.GetRequiredService<SqliteDatabase>().MigrateAsync(Cancel);
         var prompts = services.GetRequiredService<IPromptStore>();
-        var keys = services.GetRequiredService<IApiKeyStore>();
 
         Assert.IsType<SqlitePromptStore>(prompts);
-        Assert.Same(prompts, keys);
+        Assert.Same(prompts, services.GetRequiredService<IApiKeyStore>());
+        Assert.Same(prompts, services.GetRequiredService<IExperimentStore>());
+        Assert.Same(prompts, services.GetRequiredService<IMetricStore>());
         Assert.Same(prompts, services.GetRequiredService<SqlitePromptStore>());
         Assert.Empty(await prompts.ListAuditAsync(new AuditQuery(), Cancel));
     }

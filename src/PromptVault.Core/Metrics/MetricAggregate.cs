@@ -23,6 +23,14 @@ public sealed class MetricAggregate
     public Moments UserFeedback { get; private set; }
     public LatencyHistogram Latencies { get; } = new();
 
+    /// <summary>An aggregate holding the given totals and an empty histogram: how <see cref="MetricAggregateCodec"/> restores a stored one.</summary>
+    internal static MetricAggregate Restore(long count, long errors, long conversions, long conversionTrials, Moments latencyMs,
+        Moments inputTokens, Moments outputTokens, Moments cost, Moments qualityScore, Moments userFeedback) => new()
+    {
+        Count = count, Errors = errors, Conversions = conversions, ConversionTrials = conversionTrials, LatencyMs = latencyMs,
+        InputTokens = inputTokens, OutputTokens = outputTokens, Cost = cost, QualityScore = qualityScore, UserFeedback = userFeedback,
+    };
+
     public void Add(MetricEvent metricEvent)
     {
         Count++;

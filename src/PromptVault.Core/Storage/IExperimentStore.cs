@@ -6,7 +6,8 @@ namespace PromptVault.Core.Storage;
 /// <summary>Persistence of experiments and their exposures. Every write with audit entries writes them in the same transaction.</summary>
 public interface IExperimentStore
 {
-    /// <exception cref="ConflictException">The prompt already has an experiment of that name (<c>experiment_exists</c>).</exception>
+    /// <exception cref="ConflictException">The prompt already has an experiment of that name (<c>experiment_exists</c>), or the new
+    /// experiment is running and the prompt already has a running one (<c>experiment_running</c>).</exception>
     Task CreateExperimentAsync(Experiment experiment, IReadOnlyList<AuditEntry> audit, CancellationToken cancellationToken = default);
 
     Task<Experiment?> FindExperimentAsync(string id, CancellationToken cancellationToken = default);
@@ -24,6 +25,7 @@ public interface IExperimentStore
 
     /// <summary>Records that a unit saw its variant; only a unit's first exposure in an experiment counts.</summary>
     /// <returns>True when this was the unit's first exposure.</returns>
+    /// <exception cref="NotFoundException">The experiment does not exist (<c>experiment_not_found</c>).</exception>
     Task<bool> RecordExposureAsync(Exposure exposure, CancellationToken cancellationToken = default);
 
     /// <summary>Distinct exposed units per variant id (variants without exposures are absent).</summary>

@@ -10,9 +10,12 @@ public interface IMetricStore
 {
     /// <summary>Stores the events and updates the aggregates, all or nothing. Events whose <c>Id</c> is already stored
     /// (or repeated within the batch) are skipped and reported, not counted again.</summary>
+    /// <exception cref="NotFoundException">An event names a version (<c>version_not_found</c>) or experiment
+    /// (<c>experiment_not_found</c>) that does not exist; nothing of the batch is stored.</exception>
     Task<MetricRecordResult> RecordEventsAsync(IReadOnlyList<MetricEvent> events, CancellationToken cancellationToken = default);
 
-    /// <summary>The version's aggregate per hour from <paramref name="fromHour"/> on (hours without events are absent), oldest first.</summary>
+    /// <summary>The version's aggregate per hour from <paramref name="fromHour"/> on (hours without events are absent), oldest first;
+    /// the hour that holds <paramref name="fromHour"/> is included.</summary>
     Task<IReadOnlyList<HourlyAggregate>> ReadVersionHoursAsync(string versionId, DateTimeOffset fromHour, CancellationToken cancellationToken = default);
 
     /// <summary>The version's aggregate over all time (empty when it has no events).</summary>
@@ -27,4 +30,9 @@ public interface IMetricStore
 public sealed record MetricRecordResult(int Stored, IReadOnlyList<string> DuplicateIds);
 
 /// <summary>The aggregate of the hour starting at <paramref name="HourStart"/> (UTC, whole hour).</summary>
-public sealed record HourlyAggregate(DateTimeOffset HourStart, MetricAggregate Aggregate);
+public sealed record HourlyAggregate(DateTimeOffset HourStart, MetricAggregate Aggregate)
+{
+    /// <summary>The start of the UTC hour that holds <paramref name="timestamp"/>: the hour an event is counted in.</summary>
+    public static DateTimeOffset HourOf(DateTimeOffset timestamp) =>
+        new(timestamp.UtcTicks - timestamp.UtcTicks % TimeSpan.TicksPerHour, TimeSpan.Zero);
+}

@@ -1,0 +1,158 @@
+using System.Buffers.Binary;
+using System.IO.Hashing;
+
+namespace PromptVault.Core.Metrics;
+
+/// <summary>
+/// The stored form of a <see cref="MetricAggregate"/>: a compact binary blob whose first byte is its format, so the format
+/// can change later while older blobs stay readable. Encoding is deterministic: equal aggregates give equal bytes.
+/// </summary>
+/// <remarks>
+/// Format 1, in order: the format byte <c>1</c>; <c>Count</c>, <c>Errors</c>, <c>Conversions</c>, <c>ConversionTrials</c> as
+/// 7-bit varints; one byte whose bit <c>i</c> is set when moment <c>i</c> (latency, input tokens, output tokens, cost,
+/// quality score, user feedback) is not all zero, then for each such moment its count (varint), sum and sum of squares
+/// (little-endian IEEE 754 doubles); the number of non-empty latency buckets (varint), then per bucket, in bucket order,
+/// its distance from the previous one (varint; the first counts from −1) and its count (varint); last, the CRC-32 of all
+/// the bytes before it (little-endian), so a damaged blob is refused rather than read as other figures.
+/// Pure and thread-safe.
+/// </remarks>
+public static class MetricAggregateCodec
+{
+    /// <summary>The format <see cref="Encode"/> writes.</summary>
+    public const byte Format = 1;
+
+    private const int ChecksumLength = sizeof(uint);
+    private const int MomentCount = 6;
+
+    /// <exception cref="ArgumentException">The aggregate holds a negative count, which no sequence of events produces.</exception>
+    public static byte[] Encode(MetricAggregate aggregate)
+    {
+        ArgumentNullException.ThrowIfNull(aggregate);
+        using var stream = new MemoryStream();
+        using (var writer = new BinaryWriter(stream))
+        {
+            writer.Write(Format);
+            WriteCount(writer, aggregate.Count);
+            WriteCount(writer, aggregate.Errors);
+            WriteCount(writer, aggregate.Conversions);
+            WriteCount(writer, aggregate.ConversionTrials);
+
+            var moments = MomentsOf(aggregate);
+            byte present = 0;
+            for (var i = 0; i < moments.Length; i++)
+            {
+                if (!IsZero(moments[i]))
+                    present |= (byte)(1 << i);
+            }
+            writer.Write(present);
+            foreach (var moment in moments.Where(m => !IsZero(m)))
+            {
+                WriteCount(writer, moment.Count);
+                writer.Write(moment.Sum);
+                writer.Write(moment.SumOfSquares);
+            }
+
+            var buckets = aggregate.Latencies.NonEmptyBuckets().ToList();
+            WriteCount(writer, buckets.Count);
+            var previous = -1;
+            foreach (var (bucket, count) in buckets)
+            {
+                WriteCount(writer, bucket - previous);
+                WriteCount(writer, count);
+                previous = bucket;
+            }
+        }
+
+        var body = stream.ToArray();
+        var blob = new byte[body.Length + ChecksumLength];
+        body.CopyTo(blob, 0);
+        BinaryPrimitives.WriteUInt32LittleEndian(blob.AsSpan(body.Length), Crc32.HashToUInt32(body));
+        return blob;
+    }
+
+    /// <exception cref="InvalidDataException">The blob is empty, truncated, damaged, of an unknown format, or holds
+    /// figures no aggregate has (a negative count, a bucket out of range or out of order).</exception>
+    public static MetricAggregate Decode(byte[] blob)
+    {
+        ArgumentNullException.ThrowIfNull(blob);
+        if (blob.Length == 0)
+            throw Corrupt("it is empty");
+        if (blob[0] != Format)
+            throw Corrupt($"its format is {blob[0]}, and this PromptVault reads format {Format} only");
+        if (blob.Length <= ChecksumLength)
+            throw Corrupt($"it is {blob.Length} bytes long, too short to hold its checksum");
+        var bodyLength = blob.Length - ChecksumLength;
+        if (Crc32.HashToUInt32(blob.AsSpan(0, bodyLength)) != BinaryPrimitives.ReadUInt32LittleEndian(blob.AsSpan(bodyLength)))
+            throw Corrupt("its checksum does not match its content");
+
+        using var reader = new BinaryReader(new MemoryStream(blob, 1, bodyLength - 1, writable: false));
+        try
+        {
+            return Read(reader);
+        }
+        catch (Exception e) when (e is EndOfStreamException or FormatException)
+        {
+            throw Corrupt("it ends in the middle of a value", e);
+        }
+    }
+
+    private static MetricAggregate Read(BinaryReader reader)
+    {
+        var count = ReadCount(reader);
+        var errors = ReadCount(reader);
+        var conversions = ReadCount(reader);
+        var conversionTrials = ReadCount(reader);
+
+        var present = reader.ReadByte();
+        if (present >> MomentCount != 0)
+            throw Corrupt($"it marks moments that do not exist (0x{present:x2})");
+        var moments = new Moments[MomentCount];
+        for (var i = 0; i < moments.Length; i++)
+        {
+            if ((present & (1 << i)) != 0)
+                moments[i] = new Moments(ReadCount(reader), reader.ReadDouble(), reader.ReadDouble());
+        }
+        var aggregate = MetricAggregate.Restore(count, errors, conversions, conversionTrials,
+            moments[0], moments[1], moments[2], moments[3], moments[4], moments[5]);
+
+        var buckets = ReadCount(reader);
+        var bucket = -1;
+        for (long i = 0; i < buckets; i++)
+        {
+            var gap = ReadCount(reader);
+            var bucketCount = ReadCount(reader);
+            if (gap == 0 || gap >= LatencyHistogram.BucketCount - bucket || bucketCount == 0)
+                throw Corrupt($"latency bucket {i} lies {gap} after bucket {bucket} with count {bucketCount}; buckets are 0 to {LatencyHistogram.BucketCount - 1}, ascending, non-empty");
+            bucket += (int)gap;
+            aggregate.Latencies.AddToBucket(bucket, bucketCount);
+        }
+
+        if (reader.BaseStream.Position != reader.BaseStream.Length)
+            throw Corrupt($"{reader.BaseStream.Length - reader.BaseStream.Position} bytes follow its last value");
+        return aggregate;
+    }
+
+    // The order of the moments in the blob; never reorder, add a format instead.
+    private static Moments[] MomentsOf(MetricAggregate a) =>
+        [a.LatencyMs, a.InputTokens, a.OutputTokens, a.Cost, a.QualityScore, a.UserFeedback];
+
+    // Bitwise, so that a sum of -0.0 is written rather than dropped.
+    private static bool IsZero(Moments m) =>
+        m.Count == 0 && BitConverter.DoubleToInt64Bits(m.Sum) == 0 && BitConverter.DoubleToInt64Bits(m.SumOfSquares) == 0;
+
+    private static void WriteCount(BinaryWriter writer, long value)
+    {
+        if (value < 0)
+            throw new ArgumentException($"A metric aggregate never holds a negative count ({value}).", "aggregate");
+        writer.Write7BitEncodedInt64(value);
+    }
+
+    private static long ReadCount(BinaryReader reader)
+    {
+        var value = reader.Read7BitEncodedInt64();
+        return value >= 0 ? value : throw Corrupt($"it holds a negative count ({value})");
+    }
+
+    private static InvalidDataException Corrupt(string reason, Exception? inner = null) =>
+        new($"The stored metric aggregate is corrupt: {reason}.", inner);
+}

@@ -1,0 +1,153 @@
+using Dapper;
+using Microsoft.Data.Sqlite;
+using PromptVault.Core;
+using PromptVault.Core.Audit;
+using PromptVault.Core.Experiments;
+using PromptVault.Core.Storage;
+using static PromptVault.Storage.Sqlite.SqliteValues;
+
+namespace PromptVault.Storage.Sqlite;
+
+public sealed partial class SqlitePromptStore : IExperimentStore
+{
+    public Task CreateExperimentAsync(Experiment experiment, IReadOnlyList<AuditEntry> audit, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(experiment);
+        ArgumentNullException.ThrowIfNull(audit);
+        return WriteAsync(async (connection, transaction) =>
+        {
+            await WriteExperimentAsync(connection, transaction, experiment, """
+                INSERT INTO experiments (id, prompt_id, name, description, variants, target_metric, minimum_sample_size, confidence_level,
+                    minimum_detectable_effect, power, guardrails, promote_winner, status, hash_seed, winner, status_reason, created_at,
+                    created_by, updated_at, started_at, ended_at)
+                VALUES (@Id, @PromptId, @Name, @Description, @Variants, @TargetMetric, @MinimumSampleSize, @ConfidenceLevel,
+                    @MinimumDetectableEffect, @Power, @Guardrails, @PromoteWinner, @Status, @HashSeed, @Winner, @StatusReason, @CreatedAt,
+                    @CreatedBy, @UpdatedAt, @StartedAt, @EndedAt)
+                """, ExperimentRow.Parameters(experiment), cancellationToken);
+            foreach (var entry in audit)
+                await InsertAuditAsync(connection, transaction, entry, cancellationToken);
+            return true;
+        }, cancellationToken);
+    }
+
+    public Task<Experiment?> FindExperimentAsync(string id, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(id);
+        return FindExperimentAsync("e.id = @id", new { id }, cancellationToken);
+    }
+
+    public Task<IReadOnlyList<Experiment>> ListExperimentsAsync(string? promptName, CancellationToken cancellationToken = default)
+    {
+        var where = promptName is null ? "" : "WHERE p.name = @promptName";
+        return WithConnectionAsync<IReadOnlyList<Experiment>>(async connection =>
+        {
+            var rows = await connection.QueryAsync<ExperimentRow>(Command(
+                $"SELECT {ExperimentRow.Columns} FROM {ExperimentRow.From} {where} ORDER BY e.created_at DESC, e.id DESC",
+                new { promptName }, cancellationToken));
+            return rows.Select(r => r.ToExperiment()).ToList();
+        }, cancellationToken);
+    }
+
+    public Task<Experiment?> FindRunningExperimentAsync(string promptId, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(promptId);
+        // The literal 'running' lets SQLite use the partial index ux_experiments_running.
+        return FindExperimentAsync("e.prompt_id = @promptId AND e.status = 'running'", new { promptId }, cancellationToken);
+    }
+
+    public Task UpdateExperimentAsync(Experiment experiment, ExperimentStatus expectedStatus, IReadOnlyList<AuditEntry> audit,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(experiment);
+        ArgumentNullException.ThrowIfNull(audit);
+        var parameters = new DynamicParameters(ExperimentRow.Parameters(experiment));
+        parameters.Add("ExpectedStatus", ToName(expectedStatus));
+        return WriteAsync(async (connection, transaction) =>
+        {
+            // Everything but the identity: the id and the prompt it belongs to.
+            var changed = await WriteExperimentAsync(connection, transaction, experiment, """
+                UPDATE experiments SET name = @Name, description = @Description, variants = @Variants, target_metric = @TargetMetric,
+                    minimum_sample_size = @MinimumSampleSize, confidence_level = @ConfidenceLevel,
+                    minimum_detectable_effect = @MinimumDetectableEffect, power = @Power, guardrails = @Guardrails,
+                    promote_winner = @PromoteWinner, status = @Status, hash_seed = @HashSeed, winner = @Winner,
+                    status_reason = @StatusReason, created_at = @CreatedAt, created_by = @CreatedBy, updated_at = @UpdatedAt,
+                    started_at = @StartedAt, ended_at = @EndedAt
+                WHERE id = @Id AND status = @ExpectedStatus
+                """, parameters, cancellationToken);
+            if (changed == 0)
+                throw new ConcurrentWriteException($"experiment {experiment.Id} is no longer {ToName(expectedStatus)}.");
+            foreach (var entry in audit)
+                await InsertAuditAsync(connection, transaction, entry, cancellationToken);
+            return true;
+        }, cancellationToken);
+    }
+
+    public Task<bool> RecordExposureAsync(Exposure exposure, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(exposure);
+        var parameters = new { exposure.ExperimentId, exposure.VariantId, exposure.UnitId, At = ToText(exposure.At) };
+        return WriteAsync(async (connection, transaction) =>
+        {
+            int inserted;
+            try
+            {
+                inserted = await connection.ExecuteAsync(Command("""
+                    INSERT INTO exposures (experiment_id, unit_id, variant_id, at) VALUES (@ExperimentId, @UnitId, @VariantId, @At)
+                    ON CONFLICT (experiment_id, unit_id) DO NOTHING
+                    """, parameters, cancellationToken, transaction));
+            }
+            catch (SqliteException e) when (SqliteErrors.IsForeignKeyViolation(e))
+            {
+                throw ExperimentNotFound(exposure.ExperimentId);
+            }
+            if (inserted == 0) return false;
+
+            await connection.ExecuteAsync(Command("""
+                INSERT INTO exposure_counts (experiment_id, variant_id, units) VALUES (@ExperimentId, @VariantId, 1)
+                ON CONFLICT (experiment_id, variant_id) DO UPDATE SET units = units + 1
+                """, parameters, cancellationToken, transaction));
+            return true;
+        }, cancellationToken);
+    }
+
+    public Task<IReadOnlyDictionary<string, long>> CountExposuresAsync(string experimentId, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(experimentId);
+        return WithConnectionAsync<IReadOnlyDictionary<string, long>>(async connection =>
+        {
+            var rows = await connection.QueryAsync<(string VariantId, long Units)>(Command(
+                "SELECT variant_id, units FROM exposure_counts WHERE experiment_id = @experimentId", new { experimentId }, cancellationToken));
+            return rows.ToDictionary(r => r.VariantId, r => r.Units, StringComparer.Ordinal);
+        }, cancellationToken);
+    }
+
+    /// <summary>Runs the insert or update of <paramref name="experiment"/>, translating its unique constraints.</summary>
+    /// <returns>The number of rows written.</returns>
+    private static async Task<int> WriteExperimentAsync(SqliteConnection connection, SqliteTransaction transaction, Experiment experiment,
+        string sql, object parameters, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await connection.ExecuteAsync(Command(sql, parameters, cancellationToken, transaction));
+        }
+        catch (SqliteException e) when (SqliteErrors.IsUniqueViolation(e))
+        {
+            // Two unique constraints can fire; the failed statement changed nothing, so ask which one holds the other row.
+            var nameTaken = await connection.ExecuteScalarAsync<bool>(Command(
+                "SELECT EXISTS (SELECT 1 FROM experiments WHERE prompt_id = @PromptId AND name = @Name AND id <> @Id)",
+                new { experiment.PromptId, experiment.Name, experiment.Id }, cancellationToken, transaction));
+            throw nameTaken ? ConflictException.ExperimentExists(experiment.PromptName, experiment.Name) : ConflictException.ExperimentRunning(experiment.PromptName);
+        }
+    }
+
+    private Task<Experiment?> FindExperimentAsync(string condition, object parameters, CancellationToken cancellationToken) =>
+        WithConnectionAsync(async connection =>
+        {
+            var row = await connection.QuerySingleOrDefaultAsync<ExperimentRow>(Command(
+                $"SELECT {ExperimentRow.Columns} FROM {ExperimentRow.From} WHERE {condition}", parameters, cancellationToken));
+            return row?.ToExperiment();
+        }, cancellationToken);
+
+    private static NotFoundException ExperimentNotFound(string experimentId) =>
+        new("experiment_not_found", $"experiment '{experimentId}' does not exist.");
+}

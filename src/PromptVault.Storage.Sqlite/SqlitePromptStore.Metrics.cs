@@ -1,0 +1,159 @@
+using Dapper;
+using Microsoft.Data.Sqlite;
+using PromptVault.Core;
+using PromptVault.Core.Metrics;
+using PromptVault.Core.Storage;
+using static PromptVault.Storage.Sqlite.SqliteValues;
+
+namespace PromptVault.Storage.Sqlite;
+
+public sealed partial class SqlitePromptStore : IMetricStore
+{
+    // The reads, each one range of the primary key of metric_rollups; tests check their query plans.
+    internal const string ReadHoursSql = """
+        SELECT hour, aggregate FROM metric_rollups
+        WHERE scope = @Scope AND scope_id = @ScopeId AND hour >= @From AND hour <> @AllTime
+        ORDER BY hour
+        """;
+
+    internal const string ReadTotalSql = """
+        SELECT aggregate FROM metric_rollups WHERE scope = @Scope AND scope_id = @ScopeId AND hour = @AllTime
+        """;
+
+    internal const string ReadVariantTotalsSql = """
+        SELECT variant_id, aggregate FROM metric_rollups WHERE scope = @Scope AND scope_id = @ScopeId AND hour = @AllTime
+        """;
+
+    /// <summary>The <c>hour</c> of all-time rows: not a multiple of 3600, so never an hour's start.</summary>
+    private const long AllTime = -1;
+
+    private const string VersionScope = "version";
+    private const string VariantScope = "variant";
+
+    public Task<MetricRecordResult> RecordEventsAsync(IReadOnlyList<MetricEvent> events, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(events);
+        return WriteAsync(async (connection, transaction) =>
+        {
+            var duplicateIds = new List<string>();
+            var batchIds = new HashSet<string>(StringComparer.Ordinal);
+            // The batch's events folded per rollup row first, so each row is read and written once.
+            var rollups = new Dictionary<RollupKey, MetricAggregate>();
+            for (var index = 0; index < events.Count; index++)
+            {
+                var metricEvent = events[index];
+                var firstInBatch = metricEvent.Id is not { } id || batchIds.Add(id);
+                if (!firstInBatch || !await InsertEventAsync(connection, transaction, metricEvent, index, cancellationToken))
+                {
+                    duplicateIds.Add(metricEvent.Id!);
+                    continue;
+                }
+                foreach (var key in RollupKey.Of(metricEvent))
+                {
+                    if (!rollups.TryGetValue(key, out var aggregate))
+                        rollups.Add(key, aggregate = new MetricAggregate());
+                    aggregate.Add(metricEvent);
+                }
+            }
+            foreach (var (key, added) in rollups)
+                await FoldIntoRollupAsync(connection, transaction, key, added, cancellationToken);
+            return new MetricRecordResult(events.Count - duplicateIds.Count, duplicateIds);
+        }, cancellationToken);
+    }
+
+    public Task<IReadOnlyList<HourlyAggregate>> ReadVersionHoursAsync(string versionId, DateTimeOffset fromHour, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(versionId);
+        var parameters = new { Scope = VersionScope, ScopeId = versionId, From = HourlyAggregate.HourOf(fromHour).ToUnixTimeSeconds(), AllTime };
+        return WithConnectionAsync<IReadOnlyList<HourlyAggregate>>(async connection =>
+        {
+            var rows = await connection.QueryAsync<(long Hour, byte[] Aggregate)>(Command(ReadHoursSql, parameters, cancellationToken));
+            return rows.Select(r => new HourlyAggregate(DateTimeOffset.FromUnixTimeSeconds(r.Hour), MetricAggregateCodec.Decode(r.Aggregate))).ToList();
+        }, cancellationToken);
+    }
+
+    public Task<MetricAggregate> ReadVersionTotalAsync(string versionId, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(versionId);
+        return WithConnectionAsync(async connection =>
+        {
+            var blob = await connection.QuerySingleOrDefaultAsync<byte[]>(Command(ReadTotalSql,
+                new { Scope = VersionScope, ScopeId = versionId, AllTime }, cancellationToken));
+            return blob is null ? new MetricAggregate() : MetricAggregateCodec.Decode(blob);
+        }, cancellationToken);
+    }
+
+    public Task<IReadOnlyDictionary<string, MetricAggregate>> ReadVariantTotalsAsync(string experimentId, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(experimentId);
+        return WithConnectionAsync<IReadOnlyDictionary<string, MetricAggregate>>(async connection =>
+        {
+            var rows = await connection.QueryAsync<(string VariantId, byte[] Aggregate)>(Command(ReadVariantTotalsSql,
+                new { Scope = VariantScope, ScopeId = experimentId, AllTime }, cancellationToken));
+            return rows.ToDictionary(r => r.VariantId, r => MetricAggregateCodec.Decode(r.Aggregate), StringComparer.Ordinal);
+        }, cancellationToken);
+    }
+
+    /// <returns>False when an event with the same id is already stored.</returns>
+    /// <exception cref="NotFoundException">The event's version or experiment does not exist.</exception>
+    private static async Task<bool> InsertEventAsync(SqliteConnection connection, SqliteTransaction transaction, MetricEvent e, int index,
+        CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await connection.ExecuteAsync(Command("""
+                INSERT INTO metric_events (id, version_id, experiment_id, variant_id, unit_id, timestamp, latency_ms, input_tokens,
+                    output_tokens, cost, quality_score, user_feedback, converted, error, metadata)
+                VALUES (@Id, @VersionId, @ExperimentId, @VariantId, @UnitId, @Timestamp, @LatencyMs, @InputTokens,
+                    @OutputTokens, @Cost, @QualityScore, @UserFeedback, @Converted, @Error, @Metadata)
+                ON CONFLICT (id) DO NOTHING
+                """, new
+            {
+                e.Id, e.VersionId, e.ExperimentId, e.VariantId, e.UnitId, Timestamp = ToText(e.Timestamp), e.LatencyMs, e.InputTokens,
+                e.OutputTokens, e.Cost, e.QualityScore, e.UserFeedback, e.Converted, e.Error, Metadata = e.Metadata?.GetRawText(),
+            }, cancellationToken, transaction)) == 1;
+        }
+        catch (SqliteException error) when (SqliteErrors.IsForeignKeyViolation(error))
+        {
+            // The statement changed nothing; find which of the two references is missing.
+            var versionExists = await connection.ExecuteScalarAsync<bool>(Command(
+                "SELECT EXISTS (SELECT 1 FROM versions WHERE id = @VersionId)", new { e.VersionId }, cancellationToken, transaction));
+            throw versionExists
+                ? new NotFoundException("experiment_not_found", $"event {index}: experiment '{e.ExperimentId}' does not exist; no event of the batch was stored.")
+                : new NotFoundException("version_not_found", $"event {index}: version '{e.VersionId}' does not exist; no event of the batch was stored.");
+        }
+    }
+
+    /// <summary>Adds <paramref name="added"/> to the stored aggregate of the row, or stores it as the row's first.</summary>
+    private static async Task FoldIntoRollupAsync(SqliteConnection connection, SqliteTransaction transaction, RollupKey key, MetricAggregate added,
+        CancellationToken cancellationToken)
+    {
+        var stored = await connection.QuerySingleOrDefaultAsync<byte[]>(Command("""
+            SELECT aggregate FROM metric_rollups WHERE scope = @Scope AND scope_id = @ScopeId AND hour = @Hour AND variant_id = @VariantId
+            """, key, cancellationToken, transaction));
+        var total = stored is null ? added : MetricAggregateCodec.Decode(stored);
+        if (stored is not null)
+            total.Merge(added);
+        await connection.ExecuteAsync(Command("""
+            INSERT INTO metric_rollups (scope, scope_id, hour, variant_id, aggregate) VALUES (@Scope, @ScopeId, @Hour, @VariantId, @Aggregate)
+            ON CONFLICT (scope, scope_id, hour, variant_id) DO UPDATE SET aggregate = excluded.aggregate
+            """, new { key.Scope, key.ScopeId, key.Hour, key.VariantId, Aggregate = MetricAggregateCodec.Encode(total) }, cancellationToken, transaction));
+    }
+
+    /// <summary>The key of one row of <c>metric_rollups</c>.</summary>
+    private sealed record RollupKey(string Scope, string ScopeId, long Hour, string VariantId)
+    {
+        /// <summary>The rows an event counts in: its version's hour and all time, and its variant's when it has one.</summary>
+        public static IEnumerable<RollupKey> Of(MetricEvent e)
+        {
+            var hour = HourlyAggregate.HourOf(e.Timestamp).ToUnixTimeSeconds();
+            yield return new RollupKey(VersionScope, e.VersionId, hour, "");
+            yield return new RollupKey(VersionScope, e.VersionId, AllTime, "");
+            if (e is { ExperimentId: { } experimentId, VariantId: { } variantId })
+            {
+                yield return new RollupKey(VariantScope, experimentId, hour, variantId);
+                yield return new RollupKey(VariantScope, experimentId, AllTime, variantId);
+            }
+        }
+    }
+}

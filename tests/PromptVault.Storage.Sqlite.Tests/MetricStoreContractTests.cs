@@ -1,0 +1,261 @@
+using System.Text.Json;
+using PromptVault.Core;
+using PromptVault.Core.Experiments;
+using PromptVault.Core.Metrics;
+using PromptVault.Core.Storage;
+using static PromptVault.Storage.Sqlite.Tests.Samples;
+
+namespace PromptVault.Storage.Sqlite.Tests;
+
+/// <summary>
+/// What every <see cref="IMetricStore"/> must do. Each provider inherits this suite and supplies a new, empty, migrated
+/// store; a provider difference is an override with a comment.
+/// </summary>
+public abstract class MetricStoreContractTests
+{
+    private static readonly DateTimeOffset Hour0 = HourlyAggregate.HourOf(Now);
+
+    protected static CancellationToken Cancel => TestContext.Current.CancellationToken;
+
+    /// <summary>A new, empty store; the prompt and experiment stores hold what events refer to (all may be one object).</summary>
+    protected abstract Task<(IPromptStore Prompts, IExperimentStore Experiments, IMetricStore Metrics)> CreateStoreAsync();
+
+    [Fact]
+    public async Task ReadAsync_ManyBatches_EqualAggregatingTheRawEventsInMemory()
+    {
+        var (prompts, experiments, store) = await CreateStoreAsync();
+        var (versions, experiment) = await SeedAsync(prompts, experiments);
+        var events = RandomEvents(versions, experiment, count: 700, seed: 7);
+
+        foreach (var batch in Batches(events, seed: 8))
+            await store.RecordEventsAsync(batch, Cancel);
+
+        foreach (var version in versions)
+        {
+            var ofVersion = events.Where(e => e.VersionId == version).ToList();
+            var expectedHours = ofVersion.GroupBy(e => HourlyAggregate.HourOf(e.Timestamp)).OrderBy(g => g.Key).ToList();
+            var hours = await store.ReadVersionHoursAsync(version, Hour0.AddDays(-1), Cancel);
+            Assert.Equal(expectedHours.Select(g => g.Key), hours.Select(h => h.HourStart));
+            Assert.All(hours, h => Assert.Equal(TimeSpan.Zero, h.HourStart.Offset));
+            for (var i = 0; i < hours.Count; i++)
+                AggregateAssert.Equal(Aggregate(expectedHours[i]), hours[i].Aggregate);
+            AggregateAssert.Equal(Aggregate(ofVersion), await store.ReadVersionTotalAsync(version, Cancel));
+        }
+        var variantTotals = await store.ReadVariantTotalsAsync(experiment.Id, Cancel);
+        var ofVariants = events.Where(e => e is { ExperimentId: not null, VariantId: not null }).GroupBy(e => e.VariantId!).ToList();
+        Assert.Equal(ofVariants.Select(g => g.Key).Order(), variantTotals.Keys.Order());
+        foreach (var variant in ofVariants)
+            AggregateAssert.Equal(Aggregate(variant), variantTotals[variant.Key]);
+        Assert.InRange(events.Select(e => HourlyAggregate.HourOf(e.Timestamp)).Distinct().Count(), 6, 7);
+    }
+
+    [Fact]
+    public async Task RecordEventsAsync_IdsStoredBeforeOrRepeatedInBatch_SkipsAndReportsThem()
+    {
+        var (prompts, experiments, store) = await CreateStoreAsync();
+        var (versions, _) = await SeedAsync(prompts, experiments);
+        var v = versions[0];
+
+        var first = await store.RecordEventsAsync([Event(v, Now, "a"), Event(v, Now, "b"), Event(v, Now)], Cancel);
+        var second = await store.RecordEventsAsync(
+            [Event(v, Now, "b"), Event(v, Now, "c"), Event(v, Now, "c"), Event(v, Now), Event(v, Now, "a"), Event(v, Now, "d")], Cancel);
+
+        Assert.Equal((3, 0), (first.Stored, first.DuplicateIds.Count));
+        Assert.Equal(3, second.Stored);
+        Assert.Equal(["b", "c", "a"], second.DuplicateIds);
+        Assert.Equal(6, (await store.ReadVersionTotalAsync(v, Cancel)).Count);
+        Assert.Equal(6, Assert.Single(await store.ReadVersionHoursAsync(v, Hour0, Cancel)).Aggregate.Count);
+    }
+
+    [Fact]
+    public async Task RecordEventsAsync_EmptyBatch_StoresNothing()
+    {
+        var (_, _, store) = await CreateStoreAsync();
+
+        var result = await store.RecordEventsAsync([], Cancel);
+
+        Assert.Equal((0, 0), (result.Stored, result.DuplicateIds.Count));
+    }
+
+    [Theory]
+    [InlineData("version_not_found")]
+    [InlineData("experiment_not_found")]
+    public async Task RecordEventsAsync_UnknownReferenceMidBatch_ThrowsAndStoresNothing(string code)
+    {
+        var (prompts, experiments, store) = await CreateStoreAsync();
+        var (versions, experiment) = await SeedAsync(prompts, experiments);
+        var variant = experiment.Variants[1];
+        var good = new[]
+        {
+            Event(variant.VersionId, Now, "a") with { ExperimentId = experiment.Id, VariantId = variant.Id },
+            Event(versions[2], Now.AddHours(-3), "b"),
+        };
+        var bad = code == "version_not_found"
+            ? Event("no-such-version", Now, "c")
+            : Event(variant.VersionId, Now, "c") with { ExperimentId = "no-such-experiment", VariantId = variant.Id };
+
+        var error = await Assert.ThrowsAsync<NotFoundException>(() => store.RecordEventsAsync([.. good, bad, Event(versions[2], Now, "d")], Cancel));
+
+        Assert.Equal(code, error.Code);
+        Assert.Contains("event 2", error.Message, StringComparison.Ordinal);
+        Assert.Equal(0, (await store.ReadVersionTotalAsync(variant.VersionId, Cancel)).Count);
+        Assert.Equal(0, (await store.ReadVersionTotalAsync(versions[2], Cancel)).Count);
+        Assert.Empty(await store.ReadVersionHoursAsync(versions[2], Hour0.AddDays(-1), Cancel));
+        Assert.Empty(await store.ReadVariantTotalsAsync(experiment.Id, Cancel));
+        var retried = await store.RecordEventsAsync(good, Cancel);
+        Assert.Equal((2, 0), (retried.Stored, retried.DuplicateIds.Count));
+    }
+
+    [Fact]
+    public async Task ReadVersionHoursAsync_FromAnHour_ThatHourOnOldestFirst()
+    {
+        var (prompts, experiments, store) = await CreateStoreAsync();
+        var (versions, _) = await SeedAsync(prompts, experiments);
+        var (v, other) = (versions[0], versions[1]);
+        await store.RecordEventsAsync(
+        [
+            Event(v, Hour0.AddHours(3).AddMinutes(59.99)), Event(v, Hour0), Event(v, Hour0.AddMinutes(30)), Event(v, Hour0.AddHours(2)),
+            Event(v, Hour0.AddHours(-5)), Event(other, Hour0.AddHours(1)),
+        ], Cancel);
+
+        var fromHour2 = await store.ReadVersionHoursAsync(v, Hour0.AddHours(2), Cancel);
+        var fromInsideHour0 = await store.ReadVersionHoursAsync(v, Hour0.AddMinutes(45), Cancel);
+        var fromAfterLast = await store.ReadVersionHoursAsync(v, Hour0.AddHours(4), Cancel);
+        var fromFarBack = await store.ReadVersionHoursAsync(v, DateTimeOffset.MinValue, Cancel);
+
+        Assert.Equal([(Hour0.AddHours(2), 1L), (Hour0.AddHours(3), 1L)], fromHour2.Select(h => (h.HourStart, h.Aggregate.Count)));
+        Assert.Equal([(Hour0, 2L), (Hour0.AddHours(2), 1L), (Hour0.AddHours(3), 1L)], fromInsideHour0.Select(h => (h.HourStart, h.Aggregate.Count)));
+        Assert.Empty(fromAfterLast);
+        Assert.Equal([Hour0.AddHours(-5), Hour0, Hour0.AddHours(2), Hour0.AddHours(3)], fromFarBack.Select(h => h.HourStart));
+    }
+
+    [Fact]
+    public async Task RecordEventsAsync_NonUtcTimestamp_CountsInItsUtcHour()
+    {
+        var (prompts, experiments, store) = await CreateStoreAsync();
+        var (versions, _) = await SeedAsync(prompts, experiments);
+        var local = new DateTimeOffset(2025, 3, 4, 0, 30, 0, TimeSpan.FromHours(5.5)); // 2025-03-03 19:00 UTC
+
+        await store.RecordEventsAsync([Event(versions[0], local)], Cancel);
+
+        var hour = Assert.Single(await store.ReadVersionHoursAsync(versions[0], DateTimeOffset.UnixEpoch, Cancel));
+        Assert.Equal(new DateTimeOffset(2025, 3, 3, 19, 0, 0, TimeSpan.Zero), hour.HourStart);
+        Assert.Equal(TimeSpan.Zero, hour.HourStart.Offset);
+    }
+
+    [Fact]
+    public async Task ReadAsync_NoEvents_EmptyAggregates()
+    {
+        var (prompts, experiments, store) = await CreateStoreAsync();
+        var (versions, experiment) = await SeedAsync(prompts, experiments);
+
+        var total = await store.ReadVersionTotalAsync(versions[0], Cancel);
+        var unknown = await store.ReadVersionTotalAsync("unknown", Cancel);
+
+        AggregateAssert.Equal(new MetricAggregate(), total);
+        AggregateAssert.Equal(new MetricAggregate(), unknown);
+        Assert.Empty(await store.ReadVersionHoursAsync(versions[0], DateTimeOffset.MinValue, Cancel));
+        Assert.Empty(await store.ReadVariantTotalsAsync(experiment.Id, Cancel));
+    }
+
+    [Fact]
+    public async Task ReadVariantTotalsAsync_EventsWithoutBothExperimentAndVariant_CountForTheVersionOnly()
+    {
+        var (prompts, experiments, store) = await CreateStoreAsync();
+        var (_, experiment) = await SeedAsync(prompts, experiments);
+        var control = experiment.Control;
+
+        await store.RecordEventsAsync(
+        [
+            Event(control.VersionId, Now) with { ExperimentId = experiment.Id, VariantId = control.Id },
+            Event(control.VersionId, Now) with { ExperimentId = experiment.Id },
+            Event(control.VersionId, Now),
+        ], Cancel);
+
+        var variant = Assert.Single(await store.ReadVariantTotalsAsync(experiment.Id, Cancel));
+        Assert.Equal((control.Id, 1L), (variant.Key, variant.Value.Count));
+        Assert.Equal(3, (await store.ReadVersionTotalAsync(control.VersionId, Cancel)).Count);
+    }
+
+    [Fact]
+    public async Task RecordEventsAsync_ParallelBatchesEachSentTwice_CountsEveryEventOnce()
+    {
+        var (prompts, experiments, store) = await CreateStoreAsync();
+        var (versions, experiment) = await SeedAsync(prompts, experiments);
+        var events = RandomEvents(versions, experiment, count: 1_200, seed: 11).Select((e, i) => e with { Id = $"event-{i}" }).ToList();
+        var batches = events.Chunk(30).ToList();
+
+        var results = await Task.WhenAll(batches.Concat(batches).Select(b => Task.Run(() => store.RecordEventsAsync(b, Cancel), Cancel)));
+
+        Assert.Equal(events.Count, results.Sum(r => r.Stored));
+        Assert.Equal(events.Count, results.Sum(r => r.DuplicateIds.Count));
+        long total = 0;
+        foreach (var version in versions)
+        {
+            var stored = await store.ReadVersionTotalAsync(version, Cancel);
+            AggregateAssert.Equal(Aggregate(events.Where(e => e.VersionId == version)), stored);
+            total += stored.Count;
+        }
+        Assert.Equal(events.Count, total);
+        var variants = await store.ReadVariantTotalsAsync(experiment.Id, Cancel);
+        Assert.Equal(events.Count(e => e.VariantId is not null), variants.Values.Sum(a => a.Count));
+    }
+
+    /// <summary>Two prompts, three versions, and a running three-variant experiment on the first prompt.</summary>
+    protected static async Task<(IReadOnlyList<string> Versions, Experiment Experiment)> SeedAsync(IPromptStore prompts, IExperimentStore experiments)
+    {
+        var (prompt, v1, v2) = await SeedPromptAsync(prompts, "measured");
+        var (_, other, _) = await SeedPromptAsync(prompts, "other");
+        var experiment = Experiment(prompt, v1, v2, status: ExperimentStatus.Running);
+        await experiments.CreateExperimentAsync(experiment, [], Cancel);
+        return ([v1.Id, v2.Id, other.Id], experiment);
+    }
+
+    /// <summary>
+    /// Events over six hours around <see cref="Now"/>, some in non-UTC offsets; half of the first prompt's events are in the
+    /// experiment (the unit's variant's version); every measure is present on about two events in three, with values from
+    /// 0.001 to 10^7 so the latency histogram spreads over many buckets.
+    /// </summary>
+    protected static List<MetricEvent> RandomEvents(IReadOnlyList<string> versions, Experiment experiment, int count, int seed)
+    {
+        var random = new Random(seed);
+        double? Maybe(double value) => random.Next(3) == 0 ? null : value;
+        double Spread() => Math.Round(Math.Pow(10, random.NextDouble() * 10 - 3), 3);
+        var events = new List<MetricEvent>(count);
+        for (var i = 0; i < count; i++)
+        {
+            var unit = $"unit-{random.Next(50)}";
+            var timestamp = Now.AddMinutes(random.Next(-180, 180)).AddTicks(random.Next()).ToOffset(TimeSpan.FromHours(random.Next(-11, 12)));
+            var inExperiment = random.Next(2) == 0;
+            var variant = Assignment.VariantFor(experiment, unit);
+            var version = inExperiment ? variant.VersionId : versions[random.Next(versions.Count)];
+            events.Add(new MetricEvent(null, version, inExperiment ? experiment.Id : null, inExperiment ? variant.Id : null, unit, timestamp,
+                Maybe(Spread()), (long?)Maybe(random.Next(10_000)), (long?)Maybe(random.Next(2_000)), Maybe(random.NextDouble() / 10),
+                Maybe(random.NextDouble()), Maybe(random.Next(-1, 2)), random.Next(3) switch { 0 => null, 1 => true, _ => false },
+                random.Next(10) == 0 ? "timeout" : null,
+                random.Next(4) == 0 ? JsonSerializer.SerializeToElement(new { region = "eu", attempt = i }) : null));
+        }
+        return events;
+    }
+
+    /// <summary>The events cut into batches of 1 to 80.</summary>
+    private static IEnumerable<MetricEvent[]> Batches(IReadOnlyList<MetricEvent> events, int seed)
+    {
+        var random = new Random(seed);
+        for (var start = 0; start < events.Count;)
+        {
+            var size = Math.Min(random.Next(1, 81), events.Count - start);
+            yield return events.Skip(start).Take(size).ToArray();
+            start += size;
+        }
+    }
+
+    /// <summary>The events aggregated in memory, one by one.</summary>
+    protected static MetricAggregate Aggregate(IEnumerable<MetricEvent> events)
+    {
+        var aggregate = new MetricAggregate();
+        foreach (var e in events)
+            aggregate.Add(e);
+        return aggregate;
+    }
+}

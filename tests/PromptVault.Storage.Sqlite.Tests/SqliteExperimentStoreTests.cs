@@ -1,0 +1,16 @@
+using PromptVault.Core.Storage;
+
+namespace PromptVault.Storage.Sqlite.Tests;
+
+public sealed class SqliteExperimentStoreTests : ExperimentStoreContractTests, IDisposable
+{
+    private readonly TempDatabase database = new();
+
+    protected override async Task<(IPromptStore Prompts, IExperimentStore Experiments)> CreateStoreAsync()
+    {
+        var store = await database.CreateStoreAsync();
+        return (store, store);
+    }
+
+    public void Dispose() => database.Dispose();
+}

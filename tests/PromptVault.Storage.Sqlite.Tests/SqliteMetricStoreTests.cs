@@ -1,0 +1,97 @@
+using Dapper;
+using PromptVault.Core.Metrics;
+using PromptVault.Core.Storage;
+using static PromptVault.Storage.Sqlite.Tests.Samples;
+
+namespace PromptVault.Storage.Sqlite.Tests;
+
+public sealed class SqliteMetricStoreTests : MetricStoreContractTests, IDisposable
+{
+    private readonly TempDatabase database = new();
+
+    protected override async Task<(IPromptStore Prompts, IExperimentStore Experiments, IMetricStore Metrics)> CreateStoreAsync()
+    {
+        var store = await database.CreateStoreAsync();
+        return (store, store, store);
+    }
+
+    public void Dispose() => database.Dispose();
+
+    [Fact]
+    public async Task ReadAsync_RawEventsGone_SameResults()
+    {
+        var store = await database.CreateStoreAsync();
+        var (versions, experiment) = await SeedAsync(store, store);
+        await store.RecordEventsAsync(RandomEvents(versions, experiment, count: 200, seed: 3), Cancel);
+        var before = await ReadAllAsync(store, versions, experiment.Id);
+
+        await using (var connection = await database.Connections.OpenAsync(Cancel))
+            await connection.ExecuteAsync("DROP TABLE metric_events");
+        var after = await ReadAllAsync(store, versions, experiment.Id);
+
+        Assert.Equal(before, after);
+        Assert.Contains("200", before, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(SqlitePromptStore.ReadHoursSql)]
+    [InlineData(SqlitePromptStore.ReadTotalSql)]
+    [InlineData(SqlitePromptStore.ReadVariantTotalsSql)]
+    public async Task ReadSql_QueryPlan_SearchesOneRangeOfTheRollupKey(string sql)
+    {
+        var store = await database.CreateStoreAsync();
+        var (versions, experiment) = await SeedAsync(store, store);
+        await store.RecordEventsAsync(RandomEvents(versions, experiment, count: 100, seed: 5), Cancel);
+        await using var connection = await database.Connections.OpenAsync(Cancel);
+        await connection.ExecuteAsync("ANALYZE metric_rollups");
+
+        var plan = await connection.QueryAsync<(long Id, long Parent, long NotUsed, string Detail)>("EXPLAIN QUERY PLAN " + sql,
+            new { Scope = "version", ScopeId = versions[0], From = 0L, AllTime = -1L });
+
+        // One step: a SEARCH of the primary key with scope and scope_id fixed and hour fixed or bounded. No SCAN, no
+        // metric_events, and no sort (ORDER BY hour follows the key).
+        var step = Assert.Single(plan).Detail;
+        Assert.Matches(@"^SEARCH metric_rollups USING PRIMARY KEY \(scope=\? AND scope_id=\? AND hour[=>]\?\)$", step);
+    }
+
+    [Fact]
+    public async Task RecordEventsAsync_Event_StoresEveryFieldAsSent()
+    {
+        var store = await database.CreateStoreAsync();
+        var (versions, experiment) = await SeedAsync(store, store);
+        var metadata = System.Text.Json.JsonSerializer.SerializeToElement(new { region = "eu", tags = new[] { "a", "ü" } });
+        var local = new DateTimeOffset(2025, 6, 7, 8, 9, 10, TimeSpan.FromHours(2)).AddTicks(1_234_567);
+        var sent = new MetricEvent("event-1", experiment.Control.VersionId, experiment.Id, experiment.Control.Id, "unit-1", local,
+            12.5, 100, 200, 0.0125, 0.75, -1, false, "rate_limited", metadata);
+
+        await store.RecordEventsAsync([sent, Event(versions[2], Now)], Cancel);
+
+        await using var connection = await database.Connections.OpenAsync(Cancel);
+        var rows = (await connection.QueryAsync(
+            "SELECT id, version_id, experiment_id, variant_id, unit_id, timestamp, latency_ms, input_tokens, output_tokens, cost, quality_score, user_feedback, converted, error, metadata FROM metric_events ORDER BY rowid"))
+            .Cast<IDictionary<string, object?>>().ToList();
+        Assert.Equal(2, rows.Count);
+        Assert.Equal<object?>(
+            ["event-1", sent.VersionId, experiment.Id, experiment.Control.Id, "unit-1", "2025-06-07T06:09:10.1234567+00:00",
+                12.5, 100L, 200L, 0.0125, 0.75, -1.0, 0L, "rate_limited", metadata.GetRawText()],
+            rows[0].Values);
+        Assert.Equal<object?>([null, null, null, null, null, null, null], [rows[1]["id"], rows[1]["experiment_id"], rows[1]["variant_id"],
+            rows[1]["unit_id"], rows[1]["quality_score"], rows[1]["error"], rows[1]["metadata"]]);
+    }
+
+    private static async Task<string> ReadAllAsync(IMetricStore store, IReadOnlyList<string> versions, string experimentId)
+    {
+        var parts = new List<string>();
+        foreach (var version in versions)
+        {
+            var hours = await store.ReadVersionHoursAsync(version, DateTimeOffset.MinValue, Cancel);
+            parts.AddRange(hours.Select(h => $"{h.HourStart:O} {Describe(h.Aggregate)}"));
+            parts.Add(Describe(await store.ReadVersionTotalAsync(version, Cancel)));
+        }
+        var variants = await store.ReadVariantTotalsAsync(experimentId, Cancel);
+        parts.AddRange(variants.OrderBy(v => v.Key).Select(v => $"{v.Key} {Describe(v.Value)}"));
+        return string.Join("\n", parts);
+    }
+
+    private static string Describe(MetricAggregate a) => Convert.ToHexString(MetricAggregateCodec.Encode(a)) + " count " + a.Count;
+}
