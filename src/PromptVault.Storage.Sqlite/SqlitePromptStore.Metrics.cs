@@ -64,7 +64,7 @@ public sealed partial class SqlitePromptStore : IMetricStore
     public Task<IReadOnlyList<HourlyAggregate>> ReadVersionHoursAsync(string versionId, DateTimeOffset fromHour, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(versionId);
-        var parameters = new { Scope = VersionScope, ScopeId = versionId, From = HourlyAggregate.HourOf(fromHour).ToUnixTimeSeconds(), AllTime };
+        var parameters = new { Scope = VersionScope, ScopeId = versionId, From = MetricPeriods.HourOf(fromHour).ToUnixTimeSeconds(), AllTime };
         return WithConnectionAsync<IReadOnlyList<HourlyAggregate>>(async connection =>
         {
             var rows = await connection.QueryAsync<(long Hour, byte[] Aggregate)>(Command(ReadHoursSql, parameters, cancellationToken));
@@ -146,7 +146,7 @@ public sealed partial class SqlitePromptStore : IMetricStore
         /// <summary>The rows an event counts in: its version's hour and all time, and its variant's when it has one.</summary>
         public static IEnumerable<RollupKey> Of(MetricEvent e)
         {
-            var hour = HourlyAggregate.HourOf(e.Timestamp).ToUnixTimeSeconds();
+            var hour = MetricPeriods.HourOf(e.Timestamp).ToUnixTimeSeconds();
             yield return new RollupKey(VersionScope, e.VersionId, hour, "");
             yield return new RollupKey(VersionScope, e.VersionId, AllTime, "");
             if (e is { ExperimentId: { } experimentId, VariantId: { } variantId })

@@ -13,7 +13,7 @@ namespace PromptVault.Storage.Sqlite.Tests;
 /// </summary>
 public abstract class MetricStoreContractTests
 {
-    private static readonly DateTimeOffset Hour0 = HourlyAggregate.HourOf(Now);
+    private static readonly DateTimeOffset Hour0 = MetricPeriods.HourOf(Now);
 
     protected static CancellationToken Cancel => TestContext.Current.CancellationToken;
 
@@ -33,7 +33,7 @@ public abstract class MetricStoreContractTests
         foreach (var version in versions)
         {
             var ofVersion = events.Where(e => e.VersionId == version).ToList();
-            var expectedHours = ofVersion.GroupBy(e => HourlyAggregate.HourOf(e.Timestamp)).OrderBy(g => g.Key).ToList();
+            var expectedHours = ofVersion.GroupBy(e => MetricPeriods.HourOf(e.Timestamp)).OrderBy(g => g.Key).ToList();
             var hours = await store.ReadVersionHoursAsync(version, Hour0.AddDays(-1), Cancel);
             Assert.Equal(expectedHours.Select(g => g.Key), hours.Select(h => h.HourStart));
             Assert.All(hours, h => Assert.Equal(TimeSpan.Zero, h.HourStart.Offset));
@@ -46,7 +46,7 @@ public abstract class MetricStoreContractTests
         Assert.Equal(ofVariants.Select(g => g.Key).Order(), variantTotals.Keys.Order());
         foreach (var variant in ofVariants)
             AggregateAssert.Equal(Aggregate(variant), variantTotals[variant.Key]);
-        Assert.InRange(events.Select(e => HourlyAggregate.HourOf(e.Timestamp)).Distinct().Count(), 6, 7);
+        Assert.InRange(events.Select(e => MetricPeriods.HourOf(e.Timestamp)).Distinct().Count(), 6, 7);
     }
 
     [Fact]

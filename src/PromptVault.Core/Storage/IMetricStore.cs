@@ -30,9 +30,4 @@ public interface IMetricStore
 public sealed record MetricRecordResult(int Stored, IReadOnlyList<string> DuplicateIds);
 
 /// <summary>The aggregate of the hour starting at <paramref name="HourStart"/> (UTC, whole hour).</summary>
-public sealed record HourlyAggregate(DateTimeOffset HourStart, MetricAggregate Aggregate)
-{
-    /// <summary>The start of the UTC hour that holds <paramref name="timestamp"/>: the hour an event is counted in.</summary>
-    public static DateTimeOffset HourOf(DateTimeOffset timestamp) =>
-        new(timestamp.UtcTicks - timestamp.UtcTicks % TimeSpan.TicksPerHour, TimeSpan.Zero);
-}
+public sealed record HourlyAggregate(DateTimeOffset HourStart, MetricAggregate Aggregate);
