@@ -190,7 +190,7 @@ public static class ExperimentAnalyzer
         {
             return new(DecisionAction.Pause, null,
                 $"Guardrail {Names.Of(breach.Metric)} breached by '{experiment.FindVariant(breach.VariantId)!.Name}': it is at least " +
-                $"{breach.RelativeChangeCi![0]:P1} worse than control, beyond the {breach.Threshold:P1} allowed.");
+                $"{breach.RelativeChangeCi![0] * 100:F1}% worse than control, beyond the {breach.Threshold * 100:F1}% allowed.");
         }
         if (winner is not { } index)
             return new(DecisionAction.None, null, null);

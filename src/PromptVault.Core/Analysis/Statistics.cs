@@ -7,6 +7,7 @@ namespace PromptVault.Core.Analysis;
 /// <summary>A two-sided interval.</summary>
 public readonly record struct Interval(double Low, double High)
 {
+    /// <summary><c>[estimate − halfWidth, estimate + halfWidth]</c>.</summary>
     public static Interval Around(double estimate, double halfWidth) => new(estimate - halfWidth, estimate + halfWidth);
 }
 
