@@ -80,6 +80,22 @@ public sealed class ExperimentAnalyzerTests
     }
 
     [Fact]
+    public void Analyze_ControlValueZero_SequentialPValueMixesOverThePooledStandardDeviation()
+    {
+        // Errors 0/1000 against 30/1000: MDE × control value = 0, so τ = 0.10 × √(p̄(1 − p̄)), p̄ = 30/2000 = 0.015:
+        // τ = 0.1 · √0.014775 = 0.012155246, τ² = 1.4775e-4. θ̂ = 0.03, V = 0 + 0.03 · 0.97/1000 = 2.91e-5.
+        // √(V/(V+τ²)) = √0.16454623 = 0.40564298; θ̂²τ²/(2V(V+τ²)) = 12.919388, e^… = 408149.28
+        // Λ = 165564.5, p = 1/Λ = 6.0400009e-6.
+        var results = AnalyzeTarget(Experiment(MetricName.ErrorRate), Moments.OfRate(0, 1000), Moments.OfRate(30, 1000));
+
+        var errorRate = results.Variants[1].Metrics["errorRate"];
+        Close(6.0400009e-6, errorRate.SequentialPValue);
+        Assert.Null(errorRate.RelativeDifference);
+        Assert.Null(results.RequiredSampleSize);
+        Assert.Equal("control", results.Decision.Winner);
+    }
+
+    [Fact]
     public void Analyze_SampleRatio_FromExposuresAndWeights()
     {
         var experiment = Experiment();
