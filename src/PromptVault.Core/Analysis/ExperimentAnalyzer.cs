@@ -66,7 +66,7 @@ public static class ExperimentAnalyzer
 
     private sealed record Comparison(
         DifferenceTest? Test,
-        RelativeDifference? Relative,
+        RelativeEstimate? Relative,
         double? SequentialPValue,
         double? AdjustedPValue,
         double? AdjustedSequentialPValue);
@@ -74,21 +74,24 @@ public static class ExperimentAnalyzer
     private static MetricAnalysis AnalyzeMetric(Experiment experiment, MetricName metric, Moments[] moments)
     {
         var control = moments[0];
-        var treatments = Enumerable.Range(1, moments.Length - 1).ToList();
-        var tests = treatments.Select(i => Statistics.Compare(metric, control, moments[i], experiment.ConfidenceLevel)).ToList();
-        var sequential = treatments.Select((i, k) => tests[k] is { } test
-            ? SequentialTest.PValue(test.Difference, test.Variance, Tau(experiment, metric, control, moments[i]))
-            : null).ToList();
+        var tests = new DifferenceTest?[moments.Length];
+        var sequential = new double?[moments.Length];
+        for (var i = 1; i < moments.Length; i++)
+        {
+            tests[i] = Statistics.Compare(metric, control, moments[i], experiment.ConfidenceLevel);
+            sequential[i] = tests[i] is { } test
+                ? SequentialTest.PValue(test.Difference, test.Variance, Tau(experiment, metric, control, moments[i]))
+                : null;
+        }
+        // The control's slots are null, so Holm counts the non-control variants only.
         var adjusted = Statistics.HolmAdjust(tests.Select(t => t?.PValue).ToList());
         var adjustedSequential = Statistics.HolmAdjust(sequential);
 
         var comparisons = new Comparison?[moments.Length];
-        foreach (var (i, k) in treatments.Select((i, k) => (i, k)))
+        for (var i = 1; i < moments.Length; i++)
         {
-            comparisons[i] = new Comparison(
-                tests[k],
-                Statistics.Relative(control, moments[i], metric.IsRate(), experiment.ConfidenceLevel),
-                sequential[k], adjusted[k], adjustedSequential[k]);
+            var relative = Statistics.Relative(control, moments[i], metric.IsRate(), experiment.ConfidenceLevel);
+            comparisons[i] = new Comparison(tests[i], relative, sequential[i], adjusted[i], adjustedSequential[i]);
         }
         return new MetricAnalysis(metric, moments, comparisons);
     }
@@ -190,7 +193,7 @@ public static class ExperimentAnalyzer
         {
             return new(DecisionAction.Pause, null,
                 $"Guardrail {Names.Of(breach.Metric)} breached by '{experiment.FindVariant(breach.VariantId)!.Name}': it is at least " +
-                $"{breach.RelativeChangeCi![0]:P1} worse than control, beyond the {breach.Threshold:P1} allowed.");
+                $"{breach.RelativeChangeCi![0] * 100:F1}% worse than control, beyond the {breach.Threshold * 100:F1}% allowed.");
         }
         if (winner is not { } index)
             return new(DecisionAction.None, null, null);

@@ -7,6 +7,7 @@ namespace PromptVault.Core.Analysis;
 /// <summary>A two-sided interval.</summary>
 public readonly record struct Interval(double Low, double High)
 {
+    /// <summary><c>[estimate − halfWidth, estimate + halfWidth]</c>.</summary>
     public static Interval Around(double estimate, double halfWidth) => new(estimate - halfWidth, estimate + halfWidth);
 }
 
@@ -17,7 +18,7 @@ public readonly record struct Interval(double Low, double High)
 public sealed record DifferenceTest(double Difference, double Variance, Interval Ci, double? PValue);
 
 /// <summary>treatment / control − 1, with the delta-method variance of the ratio.</summary>
-public sealed record RelativeDifference(double Value, double Variance, Interval Ci);
+public sealed record RelativeEstimate(double Value, double Variance, Interval Ci);
 
 /// <summary>
 /// The fixed-horizon statistics of two-arm comparisons, over the sufficient statistics in <see cref="Moments"/>
@@ -77,7 +78,7 @@ public static class Statistics
     /// <c>var ≈ V_t/m_c² + m_t²·V_c/m_c⁴</c>, V the variances of the two means. Null when the control's value is 0 or
     /// either arm lacks the data for a variance.
     /// </summary>
-    public static RelativeDifference? Relative(Moments control, Moments treatment, bool isRate, double confidenceLevel)
+    public static RelativeEstimate? Relative(Moments control, Moments treatment, bool isRate, double confidenceLevel)
     {
         if (VarianceOfMean(control, isRate) is not { } vc || VarianceOfMean(treatment, isRate) is not { } vt || control.Mean == 0)
             return null;

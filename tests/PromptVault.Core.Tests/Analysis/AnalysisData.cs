@@ -1,3 +1,4 @@
+using PromptVault.Core.Analysis;
 using PromptVault.Core.Experiments;
 using PromptVault.Core.Metrics;
 
@@ -32,6 +33,12 @@ internal static class AnalysisData
     public static Moments Summary(long n, double mean, double sd) => new(n, n * mean, (n - 1) * sd * sd + n * mean * mean);
 
     public static Moments Values(params double[] values) => values.Aggregate(default(Moments), (m, v) => m.Add(v));
+
+    /// <summary>Analyses <paramref name="experiment"/> with these moments on its target metric (one per variant, the
+    /// exposures equal to their counts) and nothing on the other metrics.</summary>
+    public static ExperimentResults AnalyzeTarget(Experiment experiment, params Moments[] targetMoments) =>
+        ExperimentAnalyzer.Analyze(experiment, targetMoments.Select(m => m.Count).ToList(),
+            (variant, metric) => metric == experiment.TargetMetric ? targetMoments[variant] : default);
 
     /// <summary>Asserts <paramref name="actual"/> equals <paramref name="expected"/> to <paramref name="digits"/> significant digits.</summary>
     public static void Close(double expected, double? actual, int digits = 5)

@@ -68,7 +68,7 @@ public sealed class ExperimentAnalyzerTests
     {
         // z-tests against control 1000/10000: b 1100/10000 → p = 0.021075189, c 1180/10000 → p = 4.4231782e-5 (SciPy).
         // Holm over m = 2: c (smaller) → 2 · 4.4231782e-5 = 8.8463564e-5; b → max(8.85e-5, 1 · 0.021075189) = 0.021075189.
-        var results = Analyze(Experiment(variants: 3), Moments.OfRate(1000, 10_000), Moments.OfRate(1100, 10_000), Moments.OfRate(1180, 10_000));
+        var results = AnalyzeTarget(Experiment(variants: 3), Moments.OfRate(1000, 10_000), Moments.OfRate(1100, 10_000), Moments.OfRate(1180, 10_000));
 
         var b = results.Variants[1].Metrics["conversionRate"];
         var c = results.Variants[2].Metrics["conversionRate"];
@@ -77,6 +77,22 @@ public sealed class ExperimentAnalyzerTests
         Close(4.4231782e-5, c.PValue);
         Close(8.8463564e-5, c.AdjustedPValue);
         Assert.Equal(Statistics.HolmAdjust([b.SequentialPValue, c.SequentialPValue]), [b.AdjustedSequentialPValue, c.AdjustedSequentialPValue]);
+    }
+
+    [Fact]
+    public void Analyze_ControlValueZero_SequentialPValueMixesOverThePooledStandardDeviation()
+    {
+        // Errors 0/1000 against 30/1000: MDE × control value = 0, so τ = 0.10 × √(p̄(1 − p̄)), p̄ = 30/2000 = 0.015:
+        // τ = 0.1 · √0.014775 = 0.012155246, τ² = 1.4775e-4. θ̂ = 0.03, V = 0 + 0.03 · 0.97/1000 = 2.91e-5.
+        // √(V/(V+τ²)) = √0.16454623 = 0.40564298; θ̂²τ²/(2V(V+τ²)) = 12.919388, e^… = 408149.28
+        // Λ = 165564.5, p = 1/Λ = 6.0400009e-6.
+        var results = AnalyzeTarget(Experiment(MetricName.ErrorRate), Moments.OfRate(0, 1000), Moments.OfRate(30, 1000));
+
+        var errorRate = results.Variants[1].Metrics["errorRate"];
+        Close(6.0400009e-6, errorRate.SequentialPValue);
+        Assert.Null(errorRate.RelativeDifference);
+        Assert.Null(results.RequiredSampleSize);
+        Assert.Equal("control", results.Decision.Winner);
     }
 
     [Fact]
@@ -96,7 +112,7 @@ public sealed class ExperimentAnalyzerTests
     public void Analyze_RequiredSampleSize_FromTheControlsRate()
     {
         // Control at 10% and MDE 0.20: 7438 per arm (see SequentialTestTests); remaining = (7438 − 5000) + (7438 − 4000).
-        var results = Analyze(Experiment(minimumDetectableEffect: 0.20), Moments.OfRate(500, 5000), Moments.OfRate(400, 4000));
+        var results = AnalyzeTarget(Experiment(minimumDetectableEffect: 0.20), Moments.OfRate(500, 5000), Moments.OfRate(400, 4000));
 
         Assert.Equal(7438, results.RequiredSampleSize);
         Assert.Equal(2438 + 3438, results.RemainingSampleSize);
@@ -105,9 +121,9 @@ public sealed class ExperimentAnalyzerTests
     [Fact]
     public void Analyze_RequiredSampleSize_AtLeastTheMinimum_AndNullWithoutBaseline()
     {
-        var withMinimum = Analyze(Experiment(minimumDetectableEffect: 0.20, minimumSampleSize: 20_000),
+        var withMinimum = AnalyzeTarget(Experiment(minimumDetectableEffect: 0.20, minimumSampleSize: 20_000),
             Moments.OfRate(500, 5000), Moments.OfRate(400, 4000));
-        var withoutData = Analyze(Experiment(), default(Moments), default(Moments));
+        var withoutData = AnalyzeTarget(Experiment(), default, default);
 
         Assert.Equal(20_000, withMinimum.RequiredSampleSize);
         Assert.Null(withoutData.RequiredSampleSize);
@@ -117,7 +133,7 @@ public sealed class ExperimentAnalyzerTests
     [Fact]
     public void Decision_SignificantlyBetterAfterMinimum_Completes()
     {
-        var results = Analyze(Experiment(), Moments.OfRate(1000, 10_000), Moments.OfRate(1300, 10_000));
+        var results = AnalyzeTarget(Experiment(), Moments.OfRate(1000, 10_000), Moments.OfRate(1300, 10_000));
 
         Assert.True(results.Variants[1].Metrics["conversionRate"].AdjustedSequentialPValue < 0.05);
         Assert.Equal(DecisionAction.Complete, results.Decision.Action);
@@ -129,7 +145,7 @@ public sealed class ExperimentAnalyzerTests
     [Fact]
     public void Decision_BelowMinimumSampleSize_WaitsWhateverTheEvidence()
     {
-        var results = Analyze(Experiment(minimumSampleSize: 20_000), Moments.OfRate(1000, 10_000), Moments.OfRate(1300, 10_000));
+        var results = AnalyzeTarget(Experiment(minimumSampleSize: 20_000), Moments.OfRate(1000, 10_000), Moments.OfRate(1300, 10_000));
 
         Assert.Equal(new ExperimentDecision(DecisionAction.None, null, null), results.Decision);
         Assert.Null(results.Winner);
@@ -138,7 +154,7 @@ public sealed class ExperimentAnalyzerTests
     [Fact]
     public void Decision_NotSignificant_Waits()
     {
-        var results = Analyze(Experiment(), Moments.OfRate(1000, 10_000), Moments.OfRate(1030, 10_000));
+        var results = AnalyzeTarget(Experiment(), Moments.OfRate(1000, 10_000), Moments.OfRate(1030, 10_000));
 
         Assert.Equal(DecisionAction.None, results.Decision.Action);
     }
@@ -146,7 +162,7 @@ public sealed class ExperimentAnalyzerTests
     [Fact]
     public void Decision_SeveralBetter_PicksTheLargestImprovement()
     {
-        var results = Analyze(Experiment(variants: 3),
+        var results = AnalyzeTarget(Experiment(variants: 3),
             Moments.OfRate(1000, 10_000), Moments.OfRate(1300, 10_000), Moments.OfRate(1400, 10_000));
 
         Assert.Equal("c", results.Decision.Winner);
@@ -155,7 +171,7 @@ public sealed class ExperimentAnalyzerTests
     [Fact]
     public void Decision_EveryVariantSignificantlyWorse_ControlWins()
     {
-        var results = Analyze(Experiment(variants: 3),
+        var results = AnalyzeTarget(Experiment(variants: 3),
             Moments.OfRate(1300, 10_000), Moments.OfRate(1000, 10_000), Moments.OfRate(1050, 10_000));
 
         Assert.Equal(DecisionAction.Complete, results.Decision.Action);
@@ -165,7 +181,7 @@ public sealed class ExperimentAnalyzerTests
     [Fact]
     public void Decision_OneWorseOneUndecided_Waits()
     {
-        var results = Analyze(Experiment(variants: 3),
+        var results = AnalyzeTarget(Experiment(variants: 3),
             Moments.OfRate(1300, 10_000), Moments.OfRate(1000, 10_000), Moments.OfRate(1290, 10_000));
 
         Assert.Equal(DecisionAction.None, results.Decision.Action);
@@ -174,7 +190,7 @@ public sealed class ExperimentAnalyzerTests
     [Fact]
     public void Decision_LowerIsBetterTarget_LowerLatencyWins()
     {
-        var results = Analyze(Experiment(MetricName.AvgLatencyMs), Summary(5000, 1200, 400), Summary(5000, 1100, 380));
+        var results = AnalyzeTarget(Experiment(MetricName.AvgLatencyMs), Summary(5000, 1200, 400), Summary(5000, 1100, 380));
 
         Assert.Equal("b", results.Decision.Winner);
         Assert.True(results.Variants[1].Metrics["avgLatencyMs"].ChanceToBeatControl > 0.99);
@@ -211,7 +227,7 @@ public sealed class ExperimentAnalyzerTests
         // Conversion (higher is better) falls 2%: harmful change +0.02, and the interval reaches below the 0.10 allowed.
         var experiment = Experiment(guardrails: [new Guardrail(MetricName.ConversionRate, 0.10)]);
 
-        var results = Analyze(experiment, Moments.OfRate(1000, 10_000), Moments.OfRate(980, 10_000));
+        var results = AnalyzeTarget(experiment, Moments.OfRate(1000, 10_000), Moments.OfRate(980, 10_000));
 
         var guardrail = Assert.Single(results.Guardrails);
         Close(0.02, guardrail.RelativeChange);
@@ -224,7 +240,7 @@ public sealed class ExperimentAnalyzerTests
     [InlineData(ExperimentStatus.Paused)]
     public void Decision_NotRunning_TakesNoAction(ExperimentStatus status)
     {
-        var results = Analyze(Experiment(status: status), Moments.OfRate(1000, 10_000), Moments.OfRate(1300, 10_000));
+        var results = AnalyzeTarget(Experiment(status: status), Moments.OfRate(1000, 10_000), Moments.OfRate(1300, 10_000));
 
         Assert.Equal(DecisionAction.None, results.Decision.Action);
         Assert.Equal("b", results.Winner);
@@ -233,7 +249,7 @@ public sealed class ExperimentAnalyzerTests
     [Fact]
     public void Winner_CompletedExperiment_ShowsTheRecordedWinner()
     {
-        var results = Analyze(Experiment(status: ExperimentStatus.Completed, winner: "control"),
+        var results = AnalyzeTarget(Experiment(status: ExperimentStatus.Completed, winner: "control"),
             Moments.OfRate(1000, 10_000), Moments.OfRate(1300, 10_000));
 
         Assert.Equal("control", results.Winner);
@@ -265,10 +281,6 @@ public sealed class ExperimentAnalyzerTests
         TestContext.Current.TestOutputHelper?.WriteLine($"Analyze over 1,000,002 events: {perRun.TotalMilliseconds:F3} ms per call");
         Assert.True(perRun < TimeSpan.FromMilliseconds(10), $"{perRun.TotalMilliseconds} ms");
     }
-
-    private static ExperimentResults Analyze(Experiment experiment, params Moments[] targetMoments) =>
-        ExperimentAnalyzer.Analyze(experiment, targetMoments.Select(m => m.Count).ToList(),
-            (variant, metric) => metric == experiment.TargetMetric ? targetMoments[variant] : default);
 
     private static ExperimentResults Analyze(Experiment experiment, MetricAggregate control, MetricAggregate treatment) =>
         ExperimentAnalyzer.Analyze(experiment,
