@@ -158,26 +158,45 @@ public static class ExperimentAnalyzer
         (comparison?.Test?.Difference ?? 0) * (metric.LowerIsBetter() ? -1 : 1);
 
     /// <summary>
-    /// Each guardrail for each non-control variant: the relative change in the harmful direction and its always-valid
-    /// interval (mSPRT confidence sequence on the delta-method relative difference, τ = MDE, α = 1 − confidenceLevel);
-    /// breached when the whole interval is beyond the threshold.
+    /// Each guardrail for each non-control variant. The harm beyond the threshold is measured on the absolute scale, like
+    /// the target's test: for a lower-is-better metric the excess is T − (1 + threshold)·C, otherwise (1 − threshold)·C − T,
+    /// with variance Var(T̄) + (1 ± threshold)²·Var(C̄). Breached when its always-valid interval (mSPRT confidence
+    /// sequence, the target's τ, α = 1 − confidenceLevel) lies entirely above 0. The interval is reported as a relative
+    /// change in the harmful direction (excess / |C| + threshold).
     /// </summary>
+    /// <remarks>
+    /// The relative difference itself is a poor scale for this: when the control's value is small (a 2% error rate) its
+    /// delta-method variance is large next to any τ expressed in relative terms, and the interval never excludes the threshold.
+    /// </remarks>
     private static List<GuardrailResult> CheckGuardrails(Experiment experiment, Dictionary<MetricName, MetricAnalysis> analyses)
     {
         var alpha = 1 - experiment.ConfidenceLevel;
         var results = new List<GuardrailResult>();
         foreach (var guardrail in experiment.Guardrails)
         {
-            var harm = guardrail.Metric.LowerIsBetter() ? 1 : -1;
+            var metric = guardrail.Metric;
+            var harm = metric.LowerIsBetter() ? 1 : -1;
+            var bound = 1 + harm * guardrail.Threshold;
+            var analysis = analyses[metric];
+            var control = analysis.Moments[0];
             for (var i = 1; i < experiment.Variants.Count; i++)
             {
-                var relative = analyses[guardrail.Metric].Comparisons[i]?.Relative;
-                var interval = relative is null
-                    ? null
-                    : SequentialTest.ConfidenceSequence(harm * relative.Value, relative.Variance, EffectiveMde(experiment), alpha);
+                var treatment = analysis.Moments[i];
+                var relative = analysis.Comparisons[i]?.Relative;
+                Interval? excess = null;
+                if (Statistics.VarianceOfMean(control, metric.IsRate()) is { } controlVariance
+                    && Statistics.VarianceOfMean(treatment, metric.IsRate()) is { } treatmentVariance)
+                {
+                    excess = SequentialTest.ConfidenceSequence(harm * (treatment.Mean - bound * control.Mean),
+                        treatmentVariance + bound * bound * controlVariance, Tau(experiment, metric, control, treatment), alpha);
+                }
+                var scale = Math.Abs(control.Mean);
+                var relativeInterval = excess is { } e && scale > 0
+                    ? new Interval(e.Low / scale + guardrail.Threshold, e.High / scale + guardrail.Threshold)
+                    : (Interval?)null;
                 results.Add(new GuardrailResult(
-                    guardrail.Metric, guardrail.Threshold, experiment.Variants[i].Id,
-                    Finite(harm * relative?.Value), ListOf(interval), interval?.Low > guardrail.Threshold));
+                    metric, guardrail.Threshold, experiment.Variants[i].Id,
+                    Finite(harm * relative?.Value), ListOf(relativeInterval), excess?.Low > 0));
             }
         }
         return results;
@@ -191,9 +210,10 @@ public static class ExperimentAnalyzer
             return new(DecisionAction.None, null, null);
         if (guardrails.FirstOrDefault(g => g.Breached) is { } breach)
         {
+            var variant = experiment.FindVariant(breach.VariantId)!.Name;
+            var worse = breach.RelativeChangeCi is [var low, _] ? $"at least {low * 100:F1}% worse than control" : "worse than control";
             return new(DecisionAction.Pause, null,
-                $"Guardrail {Names.Of(breach.Metric)} breached by '{experiment.FindVariant(breach.VariantId)!.Name}': it is at least " +
-                $"{breach.RelativeChangeCi![0] * 100:F1}% worse than control, beyond the {breach.Threshold * 100:F1}% allowed.");
+                $"Guardrail {Names.Of(breach.Metric)} breached by '{variant}': it is {worse}, beyond the {breach.Threshold * 100:F1}% allowed.");
         }
         if (winner is not { } index)
             return new(DecisionAction.None, null, null);

@@ -215,10 +215,34 @@ public sealed class ExperimentAnalyzerTests
         var guardrail = Assert.Single(results.Guardrails);
         Assert.True(guardrail.Breached);
         Close(2.0, guardrail.RelativeChange);
-        Assert.True(guardrail.RelativeChangeCi![0] > 0.10);
+        // The excess over the allowed error rate: 0.06 − 1.1 × 0.02 = 0.038, variance 0.06·0.94/10⁴ + 1.1²·0.02·0.98/10⁴
+        // = 8.0116e-6, τ = 0.1 × 0.02 = 0.002, half-width √(2V(V+τ²)/τ² · (ln 20 + ½ ln((V+τ²)/V))) = 0.0124051;
+        // as relative changes: (0.038 ∓ 0.0124051) / 0.02 + 0.10 = [1.37975, 2.62025].
+        Close(1.37975, guardrail.RelativeChangeCi![0]);
+        Close(2.62025, guardrail.RelativeChangeCi[1]);
         Assert.Equal(DecisionAction.Pause, results.Decision.Action);
         Assert.Null(results.Decision.Winner);
         Assert.Contains("Guardrail errorRate breached by 'Variant B'", results.Decision.Reason);
+    }
+
+    [Fact]
+    public void Guardrail_RareErrorsInControl_StillBreachedWhenTheVariantFailsOften()
+    {
+        // Control fails 2% of 2,000 calls, the variant 30%: the relative change (+1400%) is noisy because the control's rate
+        // is small (its delta-method interval on the relative scale, with τ = MDE, is about ±25), but the excess over the
+        // allowed 2.2% is 0.278 with an always-valid half-width of 0.146 (V = 1.1686e-4, τ = 0.002).
+        var experiment = Experiment(guardrails: [new Guardrail(MetricName.ErrorRate, 0.10)]);
+        Moments Of(int variant, MetricName metric) => (variant, metric) switch
+        {
+            (0, MetricName.ErrorRate) => Moments.OfRate(40, 2_000),
+            (1, MetricName.ErrorRate) => Moments.OfRate(600, 2_000),
+            _ => default,
+        };
+
+        var results = ExperimentAnalyzer.Analyze(experiment, [2_000, 2_000], Of);
+
+        Assert.True(Assert.Single(results.Guardrails).Breached);
+        Assert.Equal(DecisionAction.Pause, results.Decision.Action);
     }
 
     [Fact]

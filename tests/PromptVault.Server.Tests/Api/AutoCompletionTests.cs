@@ -104,7 +104,8 @@ public sealed class AutoCompletionTests(ServerFixture fixture) : IClassFixture<S
             if (current.Str("status") != "running")
                 return current!;
         }
-        Assert.Fail("the experiment was still running after 6,000 events per arm");
+        var (_, results) = await GetAsync(_client, $"/api/experiments/{id}/results");
+        Assert.Fail("the experiment was still running after 6,000 events per arm: " + results?.ToJsonString());
         return null!;
     }
 
