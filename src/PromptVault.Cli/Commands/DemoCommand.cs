@@ -37,7 +37,7 @@ internal sealed class DemoCommand(CliContext context)
             What's been said so far:
             {{#each previous_messages}}{{role}}: {{content}}
             {{/each}}
-            """, 25, ConversionRate: 0.15, MedianLatencyMs: 760),
+            """, 25, ConversionRate: 0.20, MedianLatencyMs: 760),
         new("structured", """
             Role: customer support agent for {{company_name}}.
             {{#if customer_name}}Customer: {{customer_name}}.{{/if}}
@@ -101,7 +101,7 @@ internal sealed class DemoCommand(CliContext context)
 
         var name = "demo-" + TimeProvider.System.GetUtcNow().ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture);
         var experiment = await client.CreateExperimentAsync(new CreateExperimentRequest(name, promptName, variants, MetricName.ConversionRate,
-            "Which tone converts best? Simulated by 'promptvault demo'.", MinimumSampleSize: 200,
+            "Which tone converts best? Simulated by 'promptvault demo'.", MinimumSampleSize: 200, MinimumDetectableEffect: 0.3,
             Guardrails: [new GuardrailRequest(MetricName.ErrorRate, 0.5)]), cancellationToken);
         return await client.ChangeExperimentAsync(experiment.Id, ExperimentCommand.Start, cancellationToken);
     }

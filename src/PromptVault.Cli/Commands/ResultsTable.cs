@@ -1,6 +1,7 @@
 using System.Globalization;
 using PromptVault.Core;
 using PromptVault.Core.Analysis;
+using PromptVault.Core.Experiments;
 using PromptVault.Core.Metrics;
 using Spectre.Console;
 
@@ -15,7 +16,7 @@ internal static class ResultsTable
         var names = results.Variants.ToDictionary(v => v.VariantId, v => v.Name);
         context.Out.WriteLine($"Target: {target} (confidence {Percent(results.ConfidenceLevel)}), status {Names.Of(results.Status)}");
 
-        var table = Tables.Create("Variant", "Exposures", "n", target, "Lift vs control", $"{Percent(results.ConfidenceLevel)} interval", "p", "Holm p", "Sequential p", "Chance to beat");
+        var table = Tables.Create("Variant", "Exposures", "n", target, "Lift vs control", $"{Percent(results.ConfidenceLevel)} interval", "p", "Holm p", "Sequential p (Holm)", "Chance to beat");
         foreach (var variant in results.Variants)
         {
             var m = variant.Metrics[target];
@@ -27,7 +28,7 @@ internal static class ResultsTable
                 m.Value is { } value ? isRate ? Percent(value) : Number(value) : "–",
                 variant.IsControl ? "" : SignedPercent(m.RelativeDifference),
                 variant.IsControl || m.RelativeCi is not [var lo, var hi] ? "" : $"{SignedPercent(lo)} to {SignedPercent(hi)}",
-                P(m.PValue), P(m.AdjustedPValue), P(m.SequentialPValue),
+                P(m.PValue), P(m.AdjustedPValue), P(m.AdjustedSequentialPValue),
                 variant.IsControl || m.ChanceToBeatControl is not { } chance ? "" : Percent(chance)));
         }
         context.Console.Write(table);
@@ -36,7 +37,7 @@ internal static class ResultsTable
             ? results.Srm.Mismatch ? $"MISMATCH (p = {P(srmP)}): exposures do not follow the weights; do not trust these results." : $"ok (p = {P(srmP)})"
             : "no exposures yet";
         context.Out.WriteLine($"Sample ratio: {srm}");
-        if (results.RequiredSampleSize is { } required)
+        if (results.RequiredSampleSize is { } required && results.Status is not (ExperimentStatus.Completed or ExperimentStatus.Cancelled))
             context.Out.WriteLine($"Sample size: {required:N0} per variant needed for the minimum detectable effect; {results.RemainingSampleSize ?? 0:N0} more to go.");
         foreach (var guardrail in results.Guardrails.Where(g => g.Breached))
             context.Out.WriteLine($"Guardrail breached: {names.GetValueOrDefault(guardrail.VariantId)} worsens {Names.Of(guardrail.Metric)} by {SignedPercent(guardrail.RelativeChange)} (limit {Percent(guardrail.Threshold)}).");
