@@ -12,7 +12,7 @@ namespace PromptVault.Core.Registry;
 /// Writes are optimistic: a write that lost a race (<see cref="ConcurrentWriteException"/>) is re-read and retried, so
 /// concurrent new versions get distinct, consecutive numbers.
 /// </summary>
-public sealed class PromptRegistry(IPromptStore store, TemplateEngine templates, TimeProvider time)
+public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, TemplateEngine templates, TimeProvider time)
 {
     private const int MaxWriteAttempts = 200;
     private const string InitialChangeDescription = "Initial version";
@@ -236,7 +236,8 @@ public sealed class PromptRegistry(IPromptStore store, TemplateEngine templates,
         var prompt = await RequirePromptAsync(name, cancellationToken);
         var first = await RequireVersionAsync(prompt, a, cancellationToken);
         var second = await RequireVersionAsync(prompt, b, cancellationToken);
-        return VersionComparer.Compare(prompt.Name, first, second);
+        return VersionComparer.Compare(prompt.Name, first, second,
+            await metrics.ReadVersionTotalAsync(first.Id, cancellationToken), await metrics.ReadVersionTotalAsync(second.Id, cancellationToken));
     }
 
     /// <summary>Resolves the version to serve (an exact version, or the one under a label, default production) and renders it.</summary>

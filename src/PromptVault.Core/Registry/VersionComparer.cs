@@ -3,6 +3,7 @@ using DiffPlex;
 using DiffPlex.Chunkers;
 using DiffPlex.Renderer;
 using PromptVault.Core.Contracts;
+using PromptVault.Core.Metrics;
 using PromptVault.Core.Prompts;
 
 namespace PromptVault.Core.Registry;
@@ -10,9 +11,8 @@ namespace PromptVault.Core.Registry;
 /// <summary>Compares two versions of a prompt (SPEC §1): a unified line diff with DiffPlex, and the contract and metadata changes.</summary>
 public static class VersionComparer
 {
-    private static readonly string[] MetricNames = ["latencyMs", "cost", "qualityScore", "errorRate"];
-
-    public static ComparisonResponse Compare(string promptName, PromptVersion a, PromptVersion b)
+    /// <param name="metricsA">Version a's all-time metric aggregate (empty when it has none); likewise <paramref name="metricsB"/>.</param>
+    public static ComparisonResponse Compare(string promptName, PromptVersion a, PromptVersion b, MetricAggregate metricsA, MetricAggregate metricsB)
     {
         var diff = Differ.Instance.CreateDiffs(a.Content, b.Content, ignoreWhiteSpace: false, ignoreCase: false, new LineChunker());
         var added = diff.DiffBlocks.SelectMany(block => diff.PiecesNew.Skip(block.InsertStartB).Take(block.InsertCountB)).ToList();
@@ -27,8 +27,20 @@ public static class VersionComparer
             new ContentDiff(added, removed),
             CompareVariables(a.Variables, b.Variables),
             CompareMetadata(a.Metadata, b.Metadata),
-            // Metrics arrive with the experiments issue; until then each metric is present with no values.
-            MetricNames.ToDictionary(name => name, _ => new MetricDiff(null, null, null)));
+            CompareMetrics(VersionMetricsBuilder.Summarize(metricsA), VersionMetricsBuilder.Summarize(metricsB)));
+    }
+
+    /// <summary>Mean latency, mean cost, mean quality score and error rate of each version, and b − a; null where a version has no data.</summary>
+    private static Dictionary<string, MetricDiff> CompareMetrics(MetricsSummary a, MetricsSummary b)
+    {
+        static MetricDiff Diff(double? x, double? y) => new(x, y, x is { } first && y is { } second ? second - first : null);
+        return new Dictionary<string, MetricDiff>
+        {
+            ["latencyMs"] = Diff(a.LatencyMs.Mean, b.LatencyMs.Mean),
+            ["cost"] = Diff(a.Cost.Mean, b.Cost.Mean),
+            ["qualityScore"] = Diff(a.QualityScore.Mean, b.QualityScore.Mean),
+            ["errorRate"] = Diff(a.ErrorRate, b.ErrorRate),
+        };
     }
 
     private static VariablesDiff CompareVariables(IReadOnlyList<VariableDefinition> a, IReadOnlyList<VariableDefinition> b)

@@ -21,8 +21,9 @@ public sealed class PromptRegistryTests : IAsyncLifetime
 
     public async ValueTask InitializeAsync()
     {
-        _store = await _database.CreateStoreAsync();
-        _registry = new PromptRegistry(_store, new TemplateEngine(), _time);
+        var store = await _database.CreateStoreAsync();
+        _store = store;
+        _registry = new PromptRegistry(store, store, new TemplateEngine(), _time);
     }
 
     public ValueTask DisposeAsync()

@@ -1,3 +1,5 @@
+using PromptVault.Core.Contracts;
+using PromptVault.Core.Metrics;
 using PromptVault.Core.Prompts;
 using PromptVault.Core.Registry;
 using PromptVault.Core.Versioning;
@@ -23,7 +25,7 @@ public sealed class VersionComparerTests
     [Fact]
     public void Compare_ChangedLine_UnifiedDiffHasRemovedAndAddedLines()
     {
-        var comparison = VersionComparer.Compare("support", Old, New);
+        var comparison = VersionComparer.Compare("support", Old, New, new(), new());
 
         var lines = comparison.UnifiedDiff.Split('\n');
         Assert.Contains("-Be polite.", lines);
@@ -35,7 +37,7 @@ public sealed class VersionComparerTests
     [Fact]
     public void Compare_Headers_NameBothVersions()
     {
-        var comparison = VersionComparer.Compare("support", Old, New);
+        var comparison = VersionComparer.Compare("support", Old, New, new(), new());
 
         Assert.Contains("--- support@1.0.0", comparison.UnifiedDiff, StringComparison.Ordinal);
         Assert.Contains("+++ support@2.0.0", comparison.UnifiedDiff, StringComparison.Ordinal);
@@ -47,7 +49,7 @@ public sealed class VersionComparerTests
     [Fact]
     public void Compare_ContentDiff_ListsAddedAndRemovedLines()
     {
-        var comparison = VersionComparer.Compare("support", Old, New);
+        var comparison = VersionComparer.Compare("support", Old, New, new(), new());
 
         Assert.Equal(["Be concise and polite.", "Use {{language}}."], comparison.ContentDiff.Added);
         Assert.Equal(["Be polite."], comparison.ContentDiff.Removed);
@@ -56,7 +58,7 @@ public sealed class VersionComparerTests
     [Fact]
     public void Compare_VariablesDiff_ListsAddedRemovedAndChanged()
     {
-        var comparison = VersionComparer.Compare("support", Old, New);
+        var comparison = VersionComparer.Compare("support", Old, New, new(), new());
 
         Assert.Equal(["language"], comparison.VariablesDiff.Added);
         Assert.Equal(["tone"], comparison.VariablesDiff.Removed);
@@ -69,7 +71,7 @@ public sealed class VersionComparerTests
     [Fact]
     public void Compare_MetadataDiff_ListsOnlyChangedFields()
     {
-        var comparison = VersionComparer.Compare("support", Old, New);
+        var comparison = VersionComparer.Compare("support", Old, New, new(), new());
 
         Assert.Equal(["maxTokens", "model", "topP"], comparison.MetadataDiff.Keys.Order(StringComparer.Ordinal));
         Assert.Equal("\"gpt-4o\"", comparison.MetadataDiff["model"].A);
@@ -83,7 +85,7 @@ public sealed class VersionComparerTests
     [Fact]
     public void Compare_SameVersion_HasNoDifferences()
     {
-        var comparison = VersionComparer.Compare("support", Old, Old);
+        var comparison = VersionComparer.Compare("support", Old, Old, new(), new());
 
         Assert.Empty(comparison.ContentDiff.Added);
         Assert.Empty(comparison.ContentDiff.Removed);
@@ -96,9 +98,31 @@ public sealed class VersionComparerTests
     }
 
     [Fact]
+    public void Compare_MetricsDiff_ComparesTheVersionsAggregates()
+    {
+        var a = new MetricAggregate();
+        a.Add(Event(latencyMs: 100, cost: 0.002, error: "timeout"));
+        a.Add(Event(latencyMs: 300, cost: 0.004, error: null));
+        var b = new MetricAggregate();
+        b.Add(Event(latencyMs: 150, cost: null, error: null));
+
+        var diff = VersionComparer.Compare("support", Old, New, a, b).MetricsDiff;
+
+        Assert.Equal(new MetricDiff(200, 150, -50), diff["latencyMs"]);
+        Assert.Equal(0.003, diff["cost"].A!.Value, 12);
+        Assert.Null(diff["cost"].B);
+        Assert.Null(diff["cost"].Diff);
+        Assert.Equal(new MetricDiff(0.5, 0, -0.5), diff["errorRate"]);
+        Assert.Equal(new MetricDiff(null, null, null), diff["qualityScore"]);
+    }
+
+    private static MetricEvent Event(double latencyMs, double? cost, string? error) =>
+        new(null, "v", null, null, null, DateTimeOffset.UnixEpoch, latencyMs, null, null, cost, null, null, null, error, null);
+
+    [Fact]
     public void Compare_MetricsDiff_HasEveryMetric()
     {
-        var comparison = VersionComparer.Compare("support", Old, New);
+        var comparison = VersionComparer.Compare("support", Old, New, new(), new());
 
         Assert.Equal(["cost", "errorRate", "latencyMs", "qualityScore"], comparison.MetricsDiff.Keys.Order(StringComparer.Ordinal));
     }
