@@ -104,12 +104,26 @@ public static class Statistics
     public static IReadOnlyList<double?> HolmAdjust(IReadOnlyList<double?> pValues)
     {
         ArgumentNullException.ThrowIfNull(pValues);
-        var order = Enumerable.Range(0, pValues.Count).Where(i => pValues[i] is not null).OrderBy(i => pValues[i]).ToList();
+        // The non-null p-values and their indices, sorted by p-value. Ties may come in either order: the running maximum
+        // gives tied p-values the same adjusted value. Arrays rather than LINQ: this runs twice per metric per analysis.
+        var sorted = new double[pValues.Count];
+        var order = new int[pValues.Count];
+        var m = 0;
+        for (var i = 0; i < pValues.Count; i++)
+        {
+            if (pValues[i] is { } p)
+            {
+                sorted[m] = p;
+                order[m++] = i;
+            }
+        }
+        Array.Sort(sorted, order, 0, m);
+
         var adjusted = new double?[pValues.Count];
         var running = 0.0;
-        for (var rank = 0; rank < order.Count; rank++)
+        for (var rank = 0; rank < m; rank++)
         {
-            running = Math.Max(running, Math.Min(1, (order.Count - rank) * pValues[order[rank]]!.Value));
+            running = Math.Max(running, Math.Min(1, (m - rank) * sorted[rank]));
             adjusted[order[rank]] = running;
         }
         return adjusted;
