@@ -27,7 +27,8 @@ public static class Assignment
     {
         var maxBytes = Encoding.UTF8.GetMaxByteCount(unitId.Length);
         byte[]? rented = null;
-        var buffer = maxBytes <= StackLimit ? stackalloc byte[StackLimit] : (rented = ArrayPool<byte>.Shared.Rent(maxBytes));
+        // Sized to the id rather than to the limit: the runtime zeroes a stack buffer, and ids are usually short.
+        var buffer = maxBytes <= StackLimit ? stackalloc byte[maxBytes] : (rented = ArrayPool<byte>.Shared.Rent(maxBytes));
         try
         {
             var length = Encoding.UTF8.GetBytes(unitId, buffer);

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Globalization;
 using HandlebarsDotNet;
 using PromptVault.Core.Prompts;
 
@@ -10,7 +11,13 @@ namespace PromptVault.Core.Templates;
 /// </summary>
 public sealed class TemplateEngine
 {
-    private readonly IHandlebars _handlebars = Handlebars.Create(new HandlebarsConfiguration { NoEscape = true, FormatterProviders = { new BooleanFormatter() } });
+    private readonly IHandlebars _handlebars = Handlebars.Create(new HandlebarsConfiguration
+    {
+        NoEscape = true,
+        FormatProvider = CultureInfo.InvariantCulture,
+        FormatterProviders = { new BooleanFormatter(), new JsonContainerFormatter() },
+        ObjectDescriptorProviders = { new JsonContainerDescriptor() },
+    });
     private readonly ConcurrentDictionary<string, CompiledPrompt> _byVersionId = new(StringComparer.Ordinal);
 
     /// <summary>Checks a template and its variables before a version is saved.</summary>
@@ -41,7 +48,7 @@ public sealed class TemplateEngine
     {
         try
         {
-            return new CompiledPrompt(_handlebars.Compile(content), variables);
+            return new CompiledPrompt(_handlebars.Compile(new StringReader(content)), variables);
         }
         catch (Exception e) when (e is not InvalidInputException)
         {
