@@ -27,9 +27,10 @@ internal static class CustomerSupportPrompt
         new(id, "p1", 1, SemanticVersion.Initial, preamble + Template, Variables, PromptMetadata.Empty,
             "Initial version", "bench", DateTimeOffset.UnixEpoch, VersionStatus.Production);
 
+    /// <summary>The inputs as JSON, as the HTTP path receives them.</summary>
     public static Dictionary<string, JsonElement> Inputs()
     {
-        var messages = Enumerable.Range(1, 10).Select(i => new { role = i % 2 == 1 ? "user" : "assistant", content = $"Message number {i} about order #{1000 + i}." });
+        var messages = Enumerable.Range(1, 10).Select(i => new { role = Role(i), content = Content(i) });
         return JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(JsonSerializer.Serialize(new
         {
             company_name = "Acme",
@@ -37,4 +38,18 @@ internal static class CustomerSupportPrompt
             previous_messages = messages,
         }))!;
     }
+
+    /// <summary>The same inputs as .NET values, as an in-process caller holds them.</summary>
+    public static Dictionary<string, object?> Values() => new(StringComparer.Ordinal)
+    {
+        ["company_name"] = "Acme",
+        ["customer_name"] = "Ana",
+        ["previous_messages"] = Enumerable.Range(1, 10)
+            .Select(object? (i) => new Dictionary<string, object?>(StringComparer.Ordinal) { ["role"] = Role(i), ["content"] = Content(i) })
+            .ToList(),
+    };
+
+    private static string Role(int i) => i % 2 == 1 ? "user" : "assistant";
+
+    private static string Content(int i) => $"Message number {i} about order #{1000 + i}.";
 }

@@ -9,7 +9,7 @@ namespace PromptVault.Benchmarks;
 /// <summary>
 /// Resolve in process, as the SDK does from its snapshot: pick the unit's variant of a running 50/25/25 experiment,
 /// take that variant's version's compiled template (by version id), then validate the inputs and render the
-/// customer-support template with 10 previous messages.
+/// customer-support template with 10 previous messages, given as JSON (the HTTP path) or as .NET values (in process).
 /// </summary>
 [MemoryDiagnoser]
 [MedianColumn]
@@ -23,6 +23,7 @@ public class ResolveBenchmarks
     private Variant[] _variants = null!;
     private int[] _bucketEnds = null!;
     private Dictionary<string, JsonElement> _inputs = null!;
+    private Dictionary<string, object?> _values = null!;
 
     [GlobalSetup]
     public void Setup()
@@ -38,8 +39,12 @@ public class ResolveBenchmarks
         _versionsById["v3"] = CustomerSupportPrompt.Version("v3", "Be warm and patient.\n");
         _bucketEnds = Assignment.BucketEnds(_variants.Select(v => v.Weight).ToList());
         _inputs = CustomerSupportPrompt.Inputs();
+        _values = CustomerSupportPrompt.Values();
         foreach (var version in _versionsById.Values)
-            _engine.For(version).Render(_inputs);
+        {
+            if (_engine.For(version).Render(_inputs) != _engine.For(version).RenderValues(_values))
+                throw new InvalidOperationException("The JSON and .NET-values paths render differently.");
+        }
     }
 
     [Benchmark(Baseline = true)]
@@ -47,5 +52,13 @@ public class ResolveBenchmarks
     {
         var variant = _variants[Assignment.VariantIndex(Seed, UnitId, _bucketEnds)];
         return _engine.For(_versionsById[variant.VersionId]).Render(_inputs);
+    }
+
+    /// <summary>The same, with the inputs as .NET values (an application using Core, or the SDK evaluating locally).</summary>
+    [Benchmark]
+    public string ResolveValidateRenderValues()
+    {
+        var variant = _variants[Assignment.VariantIndex(Seed, UnitId, _bucketEnds)];
+        return _engine.For(_versionsById[variant.VersionId]).RenderValues(_values);
     }
 }

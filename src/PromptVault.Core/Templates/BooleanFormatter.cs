@@ -6,7 +6,7 @@ namespace PromptVault.Core.Templates;
 
 /// <summary>
 /// Writes booleans as JSON and Handlebars.js do (<c>true</c>, <c>false</c>) rather than .NET's <c>True</c>/<c>False</c>:
-/// values arrive as JSON, so a JSON <c>true</c> must render as <c>true</c>.
+/// values arrive as JSON (or, in process, as the .NET values that JSON would be), so <c>true</c> must render as <c>true</c>.
 /// </summary>
 internal sealed class BooleanFormatter : IFormatter, IFormatterProvider
 {

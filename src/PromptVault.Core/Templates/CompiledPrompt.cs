@@ -19,29 +19,55 @@ public sealed class CompiledPrompt
         _variables = variables.Select(Slot.For).ToArray();
     }
 
-    /// <summary>Validates <paramref name="inputs"/> against the contract and renders the template with them.</summary>
+    /// <summary>Validates JSON <paramref name="inputs"/> (the HTTP path) against the contract and renders the template with them.</summary>
     /// <exception cref="InvalidInputException">A required variable is missing, or a value has the wrong type or fails its pattern.</exception>
     public string Render(IReadOnlyDictionary<string, JsonElement>? inputs)
     {
         var context = new Dictionary<string, object?>(_variables.Length, StringComparer.Ordinal);
         foreach (var slot in _variables)
         {
-            var variable = slot.Variable;
-            if (inputs is not null && inputs.TryGetValue(variable.Name, out var value) && value.ValueKind is not (JsonValueKind.Null or JsonValueKind.Undefined))
+            if (inputs is not null && inputs.TryGetValue(slot.Variable.Name, out var value) && value.ValueKind is not (JsonValueKind.Null or JsonValueKind.Undefined))
             {
-                VariableContract.CheckValue(variable, value, slot.Field, slot.Pattern);
-                context[variable.Name] = JsonContainer.ToTemplateValue(value);
+                VariableContract.CheckValue(slot.Variable, value, slot.Field, slot.Pattern);
+                context[slot.Variable.Name] = JsonContainer.ToTemplateValue(value);
             }
-            else if (variable.HasDefault)
+            else
             {
-                context[variable.Name] = slot.Default;
-            }
-            else if (variable.Required)
-            {
-                throw new InvalidInputException("missing_variable", $"variable '{variable.Name}' is required.", slot.Field);
+                slot.Absent(context);
             }
         }
+        return Render(context);
+    }
 
+    /// <summary>
+    /// Validates in-process .NET <paramref name="values"/> against the contract and renders the template with them, as
+    /// <see cref="Render(IReadOnlyDictionary{string, JsonElement})"/> does with the JSON they would serialize to. A string
+    /// is a <see cref="string"/>; a number any CLR numeric type; a boolean a <see cref="bool"/>; an object an
+    /// <see cref="IReadOnlyDictionary{TKey, TValue}"/>, <see cref="IDictionary{TKey, TValue}"/> (string keys) or
+    /// <see cref="System.Collections.IDictionary"/>; an array any other <see cref="System.Collections.IEnumerable"/>.
+    /// Values reach the template as they are; a null value counts as absent.
+    /// </summary>
+    /// <exception cref="InvalidInputException">A required variable is missing, or a value has the wrong type or fails its pattern.</exception>
+    public string RenderValues(IReadOnlyDictionary<string, object?>? values)
+    {
+        var context = new Dictionary<string, object?>(_variables.Length, StringComparer.Ordinal);
+        foreach (var slot in _variables)
+        {
+            if (values is not null && values.TryGetValue(slot.Variable.Name, out var value) && value is not null)
+            {
+                VariableContract.CheckValue(slot.Variable, value, slot.Field, slot.Pattern);
+                context[slot.Variable.Name] = value;
+            }
+            else
+            {
+                slot.Absent(context);
+            }
+        }
+        return Render(context);
+    }
+
+    private string Render(Dictionary<string, object?> context)
+    {
         using var writer = ReusableStringWriter.Get(CultureInfo.InvariantCulture);
         try
         {
@@ -75,6 +101,15 @@ public sealed class CompiledPrompt
                 field,
                 variable.Validation is null ? null : VariableContract.CompilePattern(variable.Name, variable.Validation, field),
                 variable.HasDefault ? JsonContainer.ToTemplateValue(variable.DefaultValue!.Value) : null);
+        }
+
+        /// <summary>The variable was not given (or given null): use its default, refuse it if required, else leave it out.</summary>
+        public void Absent(Dictionary<string, object?> context)
+        {
+            if (Variable.HasDefault)
+                context[Variable.Name] = Default;
+            else if (Variable.Required)
+                throw new InvalidInputException("missing_variable", $"variable '{Variable.Name}' is required.", Field);
         }
     }
 }

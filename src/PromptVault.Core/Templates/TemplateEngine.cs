@@ -15,7 +15,7 @@ public sealed class TemplateEngine
     {
         NoEscape = true,
         FormatProvider = CultureInfo.InvariantCulture,
-        FormatterProviders = { new BooleanFormatter(), new JsonContainerFormatter() },
+        FormatterProviders = { new BooleanFormatter(), new DecimalFormatter(), new JsonContainerFormatter() },
         ObjectDescriptorProviders = { new JsonContainerDescriptor() },
     });
     private readonly ConcurrentDictionary<string, CompiledPrompt> _byVersionId = new(StringComparer.Ordinal);

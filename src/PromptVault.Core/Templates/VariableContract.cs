@@ -1,3 +1,4 @@
+using System.Collections;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using PromptVault.Core.Prompts;
@@ -65,27 +66,51 @@ public static class VariableContract
         }
     }
 
-    /// <summary>Checks one value against its variable's type and pattern.</summary>
-    public static void CheckValue(VariableDefinition variable, JsonElement value, string field, Regex? pattern)
+    /// <summary>Checks one JSON value against its variable's type and pattern.</summary>
+    public static void CheckValue(VariableDefinition variable, JsonElement value, string field, Regex? pattern) =>
+        Check(variable, value.ValueKind, value.ValueKind == JsonValueKind.String ? value.GetString() : null, field, pattern);
+
+    /// <summary>
+    /// Checks one .NET value against its variable's type and pattern, reading it as the JSON value it would serialize to
+    /// (see <see cref="KindOf(object)"/>), so both paths refuse the same values with the same errors.
+    /// </summary>
+    internal static void CheckValue(VariableDefinition variable, object value, string field, Regex? pattern) =>
+        Check(variable, KindOf(value), value as string, field, pattern);
+
+    /// <summary>
+    /// The JSON kind a .NET value stands for: <c>string</c>; any CLR number; <c>bool</c>; a dictionary as an object;
+    /// any other enumerable as an array. Anything else is <see cref="JsonValueKind.Undefined"/>, which no type accepts.
+    /// </summary>
+    internal static JsonValueKind KindOf(object value) => value switch
+    {
+        string => JsonValueKind.String,
+        sbyte or byte or short or ushort or int or uint or long or ulong or float or double or decimal => JsonValueKind.Number,
+        bool flag => flag ? JsonValueKind.True : JsonValueKind.False,
+        IReadOnlyDictionary<string, object?> or IDictionary<string, object?> or IDictionary => JsonValueKind.Object,
+        IEnumerable => JsonValueKind.Array,
+        _ => JsonValueKind.Undefined,
+    };
+
+    private static void Check(VariableDefinition variable, JsonValueKind kind, string? text, string field, Regex? pattern)
     {
         var matches = variable.Type switch
         {
-            VariableType.String => value.ValueKind == JsonValueKind.String,
-            VariableType.Number => value.ValueKind == JsonValueKind.Number,
-            VariableType.Boolean => value.ValueKind is JsonValueKind.True or JsonValueKind.False,
-            VariableType.Array => value.ValueKind == JsonValueKind.Array,
-            VariableType.Object => value.ValueKind == JsonValueKind.Object,
+            VariableType.String => kind == JsonValueKind.String,
+            VariableType.Number => kind == JsonValueKind.Number,
+            VariableType.Boolean => kind is JsonValueKind.True or JsonValueKind.False,
+            VariableType.Array => kind == JsonValueKind.Array,
+            VariableType.Object => kind == JsonValueKind.Object,
             _ => false,
         };
         if (!matches)
             throw new InvalidInputException("invalid_variable",
-                $"variable '{variable.Name}' must be {Article(variable.Type)}, but the value is {Describe(value.ValueKind)}.", field);
+                $"variable '{variable.Name}' must be {Article(variable.Type)}, but the value is {Describe(kind)}.", field);
 
         if (pattern is null) return;
         bool accepted;
         try
         {
-            accepted = pattern.IsMatch(value.GetString()!);
+            accepted = pattern.IsMatch(text!);
         }
         catch (RegexMatchTimeoutException)
         {
@@ -110,6 +135,7 @@ public static class VariableContract
         JsonValueKind.True or JsonValueKind.False => "a boolean",
         JsonValueKind.Array => "an array",
         JsonValueKind.Object => "an object",
-        _ => "null",
+        JsonValueKind.Null => "null",
+        _ => "of a type templates cannot read",
     };
 }

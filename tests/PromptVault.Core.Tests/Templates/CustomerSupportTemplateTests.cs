@@ -7,7 +7,7 @@ namespace PromptVault.Core.Tests.Templates;
 /// <summary>The customer-support system prompt of the demo, rendered end to end.</summary>
 public sealed class CustomerSupportTemplateTests
 {
-    private const string Template = """
+    internal const string Template = """
         You are a friendly support agent for {{company_name}}.
         {{#if customer_name}}
         You are talking to {{customer_name}}; greet them by name.
@@ -19,14 +19,14 @@ public sealed class CustomerSupportTemplateTests
         Answer the last message.
         """;
 
-    private static readonly VariableDefinition[] Variables =
+    internal static readonly VariableDefinition[] Variables =
     [
         new("company_name", Required: true),
         new("customer_name"),
         new("previous_messages", VariableType.Array, DefaultValue: Json("[]")),
     ];
 
-    private const string Messages = """
+    internal const string Messages = """
         [{ "role": "user", "content": "My order is late." }, { "role": "assistant", "content": "Sorry to hear that!" }]
         """;
 

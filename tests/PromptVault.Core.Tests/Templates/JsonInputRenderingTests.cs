@@ -11,7 +11,7 @@ namespace PromptVault.Core.Tests.Templates;
 /// </summary>
 public sealed class JsonInputRenderingTests
 {
-    private const string InputsJson = """
+    internal const string InputsJson = """
         {
           "s": "Ann", "e": "", "n": 42, "z": 0, "f": 0.25, "whole": 1.0, "exp": 1e3, "neg": -0.0, "t": true, "no": false,
           "arr": ["a", "b", "c"], "nums": [1, 2.5, 0], "empty": [], "eo": {},
@@ -22,24 +22,30 @@ public sealed class JsonInputRenderingTests
         }
         """;
 
+    /// <summary>(template, expected output) pairs over <see cref="InputsJson"/>; the .NET-values path renders them too.</summary>
+    public static TheoryData<string, string> Cases => new()
+    {
+        { "{{s}}|{{e}}|{{n}}|{{z}}|{{f}}|{{whole}}|{{exp}}|{{neg}}|{{t}}|{{no}}", "Ann||42|0|0.25|1|1000|-0|true|false" },
+        { "{{arr}}|{{nums}}|{{empty}}|{{mixed}}|{{nested}}", "a,b,c|1,2.5,0||1,two,true,,[a, 1],3,4|1,2,3" },
+        { "{{o.inner}}|{{lookup people 0}}", "[k, v]|[name, Ann],[age, 31]" },
+        { "{{o.name}}|{{o.Name}}|{{o.NAME}}|{{o.age}}|{{o.tags}}|{{o.inner.k}}|{{o.flag}}|{{o.missing}}", "Ann|Upper||31|x,y|v|false|" },
+        { "{{arr.count}}|{{arr.Count}}|{{arr.length}}|{{arr.[0]}}|{{arr.[2]}}|{{arr.[3]}}|{{arr.0}}|{{lookup arr 1}}", "3|3||a|c||a|b" },
+        { "{{people.[1].name}}|{{people.0.name}}|{{o.tags.[1]}}|{{nested.[0].[1]}}|{{lookup o \"name\"}}|{{s.length}}", "Bo|Ann|y|2|Ann|3" },
+        { "{{#each arr}}{{@index}}:{{@key}}:{{this}}:{{@first}}:{{@last}};{{/each}}", "0:0:a:true:false;1:1:b:false:false;2:2:c:false:true;" },
+        { "{{#each o.inner}}{{@index}}:{{@key}}={{this}}:{{@first}}:{{@last}};{{/each}}", "0:k=v:true:true;" },
+        { "{{#each people as |p i|}}{{i}}={{p.name}},{{/each}}|{{#each o.inner as |v k|}}{{k}}={{v}}{{/each}}", "0=Ann,1=Bo,|k=v" },
+        { "{{#each people}}[{{name}} {{age}} {{pets}} {{#if pets}}has{{else}}none{{/if}} {{../s}} {{@root.n}}]{{/each}}", "[Ann 31  none Ann 42][Bo 7 cat has Ann 42]" },
+        { "{{#each mixed}}<{{this}}|{{#if this}}T{{else}}F{{/if}}>{{/each}}", "<1|T><two|T><true|T><|F><[a, 1]|T><3,4|T>" },
+        { "{{#each nested}}({{#each this}}{{this}}{{@index}}{{/each}}){{/each}}", "(1021)(30)" },
+        { "{{#each people}}{{#each this}}{{@key}}={{this}};{{/each}}|{{/each}}", "name=Ann;age=31;|name=Bo;age=7;pets=cat;|" },
+        { "{{#if s}}1{{/if}}{{#if e}}2{{/if}}{{#if n}}3{{/if}}{{#if z}}4{{/if}}{{#if t}}5{{/if}}{{#if no}}6{{/if}}{{#if arr}}7{{/if}}{{#if empty}}8{{/if}}{{#if o}}9{{/if}}{{#if eo}}A{{/if}}{{#if neg}}B{{/if}}{{#if f}}C{{/if}}", "13579C" },
+        { "{{#each empty}}x{{else}}empty{{/each}}|{{#each eo}}x{{else}}eo{{/each}}|{{#with eo}}in{{else}}out{{/with}}", "empty|eo|out" },
+        { "{{#with o}}{{name}} {{age}} {{inner.k}} {{../s}}{{/with}}", "Ann 31 v Ann" },
+        { "{{#arr}}[{{this}}]{{/arr}}|{{#o.inner}}[{{this}}]{{/o.inner}}|{{^empty}}none{{/empty}}|{{#s}}<{{this}}>{{/s}}", "[a][b][c]|[v]|none|<Ann>" },
+    };
+
     [Theory]
-    [InlineData("{{s}}|{{e}}|{{n}}|{{z}}|{{f}}|{{whole}}|{{exp}}|{{neg}}|{{t}}|{{no}}", "Ann||42|0|0.25|1|1000|-0|true|false")]
-    [InlineData("{{arr}}|{{nums}}|{{empty}}|{{mixed}}|{{nested}}", "a,b,c|1,2.5,0||1,two,true,,[a, 1],3,4|1,2,3")]
-    [InlineData("{{o.inner}}|{{lookup people 0}}", "[k, v]|[name, Ann],[age, 31]")]
-    [InlineData("{{o.name}}|{{o.Name}}|{{o.NAME}}|{{o.age}}|{{o.tags}}|{{o.inner.k}}|{{o.flag}}|{{o.missing}}", "Ann|Upper||31|x,y|v|false|")]
-    [InlineData("{{arr.count}}|{{arr.Count}}|{{arr.length}}|{{arr.[0]}}|{{arr.[2]}}|{{arr.[3]}}|{{arr.0}}|{{lookup arr 1}}", "3|3||a|c||a|b")]
-    [InlineData("{{people.[1].name}}|{{people.0.name}}|{{o.tags.[1]}}|{{nested.[0].[1]}}|{{lookup o \"name\"}}|{{s.length}}", "Bo|Ann|y|2|Ann|3")]
-    [InlineData("{{#each arr}}{{@index}}:{{@key}}:{{this}}:{{@first}}:{{@last}};{{/each}}", "0:0:a:true:false;1:1:b:false:false;2:2:c:false:true;")]
-    [InlineData("{{#each o.inner}}{{@index}}:{{@key}}={{this}}:{{@first}}:{{@last}};{{/each}}", "0:k=v:true:true;")]
-    [InlineData("{{#each people as |p i|}}{{i}}={{p.name}},{{/each}}|{{#each o.inner as |v k|}}{{k}}={{v}}{{/each}}", "0=Ann,1=Bo,|k=v")]
-    [InlineData("{{#each people}}[{{name}} {{age}} {{pets}} {{#if pets}}has{{else}}none{{/if}} {{../s}} {{@root.n}}]{{/each}}", "[Ann 31  none Ann 42][Bo 7 cat has Ann 42]")]
-    [InlineData("{{#each mixed}}<{{this}}|{{#if this}}T{{else}}F{{/if}}>{{/each}}", "<1|T><two|T><true|T><|F><[a, 1]|T><3,4|T>")]
-    [InlineData("{{#each nested}}({{#each this}}{{this}}{{@index}}{{/each}}){{/each}}", "(1021)(30)")]
-    [InlineData("{{#each people}}{{#each this}}{{@key}}={{this}};{{/each}}|{{/each}}", "name=Ann;age=31;|name=Bo;age=7;pets=cat;|")]
-    [InlineData("{{#if s}}1{{/if}}{{#if e}}2{{/if}}{{#if n}}3{{/if}}{{#if z}}4{{/if}}{{#if t}}5{{/if}}{{#if no}}6{{/if}}{{#if arr}}7{{/if}}{{#if empty}}8{{/if}}{{#if o}}9{{/if}}{{#if eo}}A{{/if}}{{#if neg}}B{{/if}}{{#if f}}C{{/if}}", "13579C")]
-    [InlineData("{{#each empty}}x{{else}}empty{{/each}}|{{#each eo}}x{{else}}eo{{/each}}|{{#with eo}}in{{else}}out{{/with}}", "empty|eo|out")]
-    [InlineData("{{#with o}}{{name}} {{age}} {{inner.k}} {{../s}}{{/with}}", "Ann 31 v Ann")]
-    [InlineData("{{#arr}}[{{this}}]{{/arr}}|{{#o.inner}}[{{this}}]{{/o.inner}}|{{^empty}}none{{/empty}}|{{#s}}<{{this}}>{{/s}}", "[a][b][c]|[v]|none|<Ann>")]
+    [MemberData(nameof(Cases))]
     public void Render_JsonInputs_ReadAsListsAndDictionariesWere(string template, string expected)
     {
         using var document = JsonDocument.Parse(InputsJson);
@@ -61,7 +67,7 @@ public sealed class JsonInputRenderingTests
         Assert.Equal("Ann:ab", output);
     }
 
-    private static VariableType TypeOf(JsonElement value) => value.ValueKind switch
+    internal static VariableType TypeOf(JsonElement value) => value.ValueKind switch
     {
         JsonValueKind.Number => VariableType.Number,
         JsonValueKind.True or JsonValueKind.False => VariableType.Boolean,
