@@ -11,9 +11,6 @@ namespace PromptVault.Core.Analysis;
 /// </summary>
 public static class ExperimentAnalyzer
 {
-    /// <summary>The minimum detectable effect the mixing distribution assumes when the experiment's is not positive (SPEC §3's default).</summary>
-    private const double DefaultMinimumDetectableEffect = 0.10;
-
     /// <summary>Analyses <paramref name="experiment"/>; a variant missing from either dictionary has no exposures or events.</summary>
     public static ExperimentResults Analyze(
         Experiment experiment,
@@ -103,13 +100,10 @@ public static class ExperimentAnalyzer
     /// </summary>
     private static double Tau(Experiment experiment, MetricName metric, Moments control, Moments treatment)
     {
-        var mde = EffectiveMde(experiment);
+        var mde = experiment.MinimumDetectableEffect;
         var tau = mde * Math.Abs(control.Mean);
         return tau > 0 ? tau : mde * Math.Sqrt(Statistics.VarianceOfValue(control + treatment, metric.IsRate()) ?? 0);
     }
-
-    private static double EffectiveMde(Experiment experiment) =>
-        experiment.MinimumDetectableEffect > 0 ? experiment.MinimumDetectableEffect : DefaultMinimumDetectableEffect;
 
     /// <summary>
     /// The sequential test's sample size per variant for an effect of MDE × the control's observed value, with the

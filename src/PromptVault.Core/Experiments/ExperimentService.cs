@@ -80,17 +80,17 @@ public sealed class ExperimentService(
         await ToResponseAsync(await RequireAsync(id, cancellationToken), cancellationToken);
 
     public Task<ExperimentResponse> StartAsync(string id, string actor, CancellationToken cancellationToken = default) =>
-        MoveAsync(id, ExperimentStatus.Running, actor, null, cancellationToken);
+        MoveAsync(id, ExperimentStatus.Running, actor, null, null, cancellationToken);
 
     public Task<ExperimentResponse> PauseAsync(string id, string actor, CancellationToken cancellationToken = default) =>
-        MoveAsync(id, ExperimentStatus.Paused, actor, null, cancellationToken);
+        MoveAsync(id, ExperimentStatus.Paused, actor, null, null, cancellationToken);
 
     public Task<ExperimentResponse> CancelAsync(string id, string actor, CancellationToken cancellationToken = default) =>
-        MoveAsync(id, ExperimentStatus.Cancelled, actor, null, cancellationToken);
+        MoveAsync(id, ExperimentStatus.Cancelled, actor, null, null, cancellationToken);
 
     /// <summary>Completes the experiment; the winner is what the sequential test supports now (none if nothing is significant).</summary>
     public Task<ExperimentResponse> CompleteAsync(string id, string actor, CancellationToken cancellationToken = default) =>
-        MoveAsync(id, ExperimentStatus.Completed, actor, null, cancellationToken);
+        MoveAsync(id, ExperimentStatus.Completed, actor, null, null, cancellationToken);
 
     public async Task<ExperimentResults> ResultsAsync(string id, CancellationToken cancellationToken = default) =>
         await AnalyzeAsync(await RequireAsync(id, cancellationToken), cancellationToken);
@@ -116,7 +116,7 @@ public sealed class ExperimentService(
         var prompt = await registry.RequirePromptAsync(name, cancellationToken);
         var running = await experiments.FindRunningExperimentAsync(prompt.Id, cancellationToken);
         if (running is null)
-            return await registry.RenderAsync(name, request, cancellationToken);
+            return await registry.RenderAsync(prompt, request, cancellationToken);
 
         var variant = Assignment.VariantFor(running, request.UnitId);
         var version = await prompts.FindVersionByIdAsync(prompt.Id, variant.VersionId, cancellationToken)
@@ -146,7 +146,7 @@ public sealed class ExperimentService(
             return;
         try
         {
-            await MoveAsync(id, target.Value, SystemActor, decision.Reason, cancellationToken);
+            await MoveAsync(id, target.Value, SystemActor, decision.Reason, decision.Winner, cancellationToken);
         }
         catch (ConflictException)
         {
@@ -154,7 +154,8 @@ public sealed class ExperimentService(
         }
     }
 
-    private async Task<ExperimentResponse> MoveAsync(string id, ExperimentStatus to, string actor, string? reason, CancellationToken cancellationToken)
+    /// <param name="winner">The winner already decided (auto-completion); null to decide it from the results when completing.</param>
+    private async Task<ExperimentResponse> MoveAsync(string id, ExperimentStatus to, string actor, string? reason, string? winner, CancellationToken cancellationToken)
     {
         for (var attempt = 1; ; attempt++)
         {
@@ -162,7 +163,7 @@ public sealed class ExperimentService(
             ExperimentLifecycle.EnsureCanMove(experiment, to);
             try
             {
-                var moved = await ApplyMoveAsync(experiment, to, actor, reason, cancellationToken);
+                var moved = await ApplyMoveAsync(experiment, to, actor, reason, winner, cancellationToken);
                 return await ToResponseAsync(moved, cancellationToken);
             }
             catch (ConcurrentWriteException) when (attempt < MaxWriteAttempts)
@@ -172,7 +173,7 @@ public sealed class ExperimentService(
         }
     }
 
-    private async Task<Experiment> ApplyMoveAsync(Experiment experiment, ExperimentStatus to, string actor, string? reason, CancellationToken cancellationToken)
+    private async Task<Experiment> ApplyMoveAsync(Experiment experiment, ExperimentStatus to, string actor, string? reason, string? winner, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
         var moved = experiment with { Status = to, StatusReason = reason, UpdatedAt = now };
@@ -189,7 +190,7 @@ public sealed class ExperimentService(
                 action = AuditActions.ExperimentPaused;
                 break;
             case ExperimentStatus.Completed:
-                var winner = (await AnalyzeAsync(experiment, cancellationToken)).Winner;
+                winner ??= (await AnalyzeAsync(experiment, cancellationToken)).Winner;
                 moved = moved with { Winner = winner, EndedAt = now };
                 after["winner"] = experiment.FindVariant(winner ?? "")?.Name;
                 action = AuditActions.ExperimentCompleted;
@@ -246,12 +247,10 @@ public sealed class ExperimentService(
 
     private async Task<ExperimentResponse> ToResponseAsync(Experiment experiment, CancellationToken cancellationToken)
     {
-        var variants = new List<VariantResponse>(experiment.Variants.Count);
-        foreach (var variant in experiment.Variants)
-        {
-            var version = await prompts.FindVersionByIdAsync(experiment.PromptId, variant.VersionId, cancellationToken);
-            variants.Add(new VariantResponse(variant.Id, variant.Name, variant.VersionId, version?.Version.ToString() ?? "", variant.Weight, variant == experiment.Control));
-        }
+        var numbers = (await prompts.ListVersionsAsync(experiment.PromptId, cancellationToken)).ToDictionary(v => v.Id, v => v.Version.ToString());
+        var variants = experiment.Variants
+            .Select(v => new VariantResponse(v.Id, v.Name, v.VersionId, numbers.GetValueOrDefault(v.VersionId, ""), v.Weight, v == experiment.Control))
+            .ToList();
         return new ExperimentResponse(experiment.Id, experiment.Name, experiment.Description, experiment.PromptName, experiment.Status,
             experiment.Winner, experiment.StatusReason, variants, experiment.TargetMetric, experiment.MinimumSampleSize,
             experiment.ConfidenceLevel, experiment.MinimumDetectableEffect, experiment.Power, experiment.Guardrails,
@@ -259,7 +258,7 @@ public sealed class ExperimentService(
             experiment.CreatedAt, experiment.CreatedBy, experiment.UpdatedAt, experiment.StartedAt, experiment.EndedAt);
     }
 
-    internal static void ValidateUnitId(string? unitId, string field)
+    private static void ValidateUnitId(string? unitId, string field)
     {
         if (string.IsNullOrWhiteSpace(unitId))
             throw new InvalidInputException("invalid_unit_id", $"{field} is required and must not be empty.", field);

@@ -92,7 +92,7 @@ public static class MetricEventRules
             versionId,
             experimentId,
             variantId,
-            OptionalText(request.UnitId, MaxIdLength, path + "unitId"),
+            OptionalText(request.UnitId, Experiments.Assignment.MaxUnitIdLength, path + "unitId"),
             Timestamp(request.Timestamp, receivedAt, path + "timestamp"),
             Amount(request.LatencyMs, MaxLatencyMs, path + "latencyMs"),
             WholeAmount(request.InputTokens, path + "inputTokens"),

@@ -241,9 +241,12 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, Tem
     }
 
     /// <summary>Resolves the version to serve (an exact version, or the one under a label, default production) and renders it.</summary>
-    public async Task<RenderResponse> RenderAsync(string name, RenderRequest request, CancellationToken cancellationToken = default)
+    public async Task<RenderResponse> RenderAsync(string name, RenderRequest request, CancellationToken cancellationToken = default) =>
+        await RenderAsync(await RequirePromptAsync(name, cancellationToken), request, cancellationToken);
+
+    /// <summary>The same for a prompt the caller has read already.</summary>
+    internal async Task<RenderResponse> RenderAsync(Prompt prompt, RenderRequest request, CancellationToken cancellationToken)
     {
-        var prompt = await RequirePromptAsync(name, cancellationToken);
         PromptVersion version;
         if (!string.IsNullOrWhiteSpace(request.Version))
         {

@@ -18,7 +18,7 @@ public static class PromptVaultServer
         builder.Logging.AddFilter("Microsoft.AspNetCore.DataProtection", LogLevel.Error);
         builder.Logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Warning);
         var prices = builder.Configuration.GetSection("PromptVault:Prices").GetChildren()
-            .Select(model => KeyValuePair.Create(model.Key, new ModelPrice(model.GetValue<double>("InputPerMillion"), model.GetValue<double>("OutputPerMillion"))))
+            .Select(model => KeyValuePair.Create(model.Key, new ModelPrice(Price(model, "InputPerMillion"), Price(model, "OutputPerMillion"))))
             .ToList();
         if (prices.Count > 0)
             options.Prices = options.Prices.With(prices);
@@ -38,6 +38,12 @@ public static class PromptVaultServer
         app.MapKeysApi();
         return app;
     }
+
+    /// <summary>A configured price; a missing or malformed one stops start-up rather than costing calls at 0.</summary>
+    private static double Price(IConfigurationSection model, string key) =>
+        model.GetValue<double?>(key) is { } price && double.IsFinite(price) && price >= 0
+            ? price
+            : throw new InvalidOperationException($"configuration {model.Path}:{key} must be a price per million tokens (a number ≥ 0).");
 
     /// <summary>Migrates the database and, when it holds no API key yet, creates the first admin key and returns it (to print once).</summary>
     public static async Task<CreatedApiKeyResponse?> InitializeAsync(WebApplication app, CancellationToken cancellationToken = default)
