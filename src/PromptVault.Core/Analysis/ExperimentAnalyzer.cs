@@ -25,6 +25,33 @@ public static class ExperimentAnalyzer
             aggregatesByVariantId.TryGetValue(experiment.Variants[variant].Id, out var aggregate) ? aggregate.MomentsOf(metric) : default);
     }
 
+    /// <summary>
+    /// Analyses <paramref name="experiment"/> by unit (SPEC §3) from each variant's exposed units and unit-level statistics,
+    /// continuing the running minima of <paramref name="previous"/>. A variant missing from a dictionary has no data.
+    /// </summary>
+    /// <remarks>TRANSITIONAL: maps the unit statistics onto per-value moments; the unit-level analysis replaces this body.</remarks>
+    public static ExperimentResults Analyze(
+        Experiment experiment,
+        IReadOnlyDictionary<string, long> exposuresByVariantId,
+        IReadOnlyDictionary<string, VariantUnitStats> statsByVariantId,
+        SequentialState? previous)
+    {
+        ArgumentNullException.ThrowIfNull(experiment);
+        ArgumentNullException.ThrowIfNull(exposuresByVariantId);
+        ArgumentNullException.ThrowIfNull(statsByVariantId);
+        var exposures = experiment.Variants.Select(v => exposuresByVariantId.GetValueOrDefault(v.Id)).ToList();
+        return Analyze(experiment, exposures, (variant, metric) =>
+        {
+            var stats = statsByVariantId.GetValueOrDefault(experiment.Variants[variant].Id) ?? new VariantUnitStats();
+            if (metric == MetricName.ConversionRate)
+                return Moments.OfRate(stats.ConvertedUnits, exposures[variant]);
+            var ratio = stats.Of(metric);
+            var n = ratio.Units;
+            var variance = ratio.VarianceOfMean * n;
+            return n == 0 ? default : new Moments(n, ratio.Mean * n, (double.IsFinite(variance) ? variance * (n - 1) : 0) + ratio.Mean * ratio.Mean * n);
+        });
+    }
+
     /// <summary>The same from the moments of each variant (by index) and metric.</summary>
     internal static ExperimentResults Analyze(Experiment experiment, IReadOnlyList<long> exposures, Func<int, MetricName, Moments> momentsOf)
     {
