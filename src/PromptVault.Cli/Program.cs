@@ -22,6 +22,7 @@ internal static class Program
         return new RootCommand("PromptVault: a self-hosted prompt registry. 'serve' runs the server; the other commands talk to one.")
         {
             Serve(context),
+            AdminKey(context),
             Push(context, remote),
             Pull(context, remote),
             List(context, remote),
@@ -45,6 +46,18 @@ internal static class Program
         var postgres = new Option<string?>("--postgres") { Description = "A PostgreSQL connection string (not available yet).", HelpName = "CONNSTRING" };
         var command = new Command("serve", "Run the PromptVault server until Ctrl+C; prints the first admin key on an empty database.") { db, urls, postgres };
         command.SetAction((result, ct) => new ServeCommand(context).InvokeAsync(result.GetValue(db)!, result.GetValue(urls)!, result.GetValue(postgres), ct));
+        return command;
+    }
+
+    private static Command AdminKey(CliContext context)
+    {
+        var db = new Option<string?>("--db") { Description = "The server's SQLite database file.", HelpName = "FILE" };
+        var postgres = new Option<string?>("--postgres") { Description = "A PostgreSQL connection string (not available yet).", HelpName = "CONNSTRING" };
+        var json = new Option<bool>("--json") { Description = "Print JSON for scripts." };
+        var command = new Command("admin-key",
+            "Run on the server's machine when every admin key is lost or revoked: create a new admin key in the database and print it (shown once).")
+            { db, postgres, json };
+        command.SetAction((result, ct) => new AdminKeyCommand(context).InvokeAsync(result.GetValue(db), result.GetValue(postgres), result.GetValue(json), ct));
         return command;
     }
 
