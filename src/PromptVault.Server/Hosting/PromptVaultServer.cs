@@ -10,8 +10,9 @@ namespace PromptVault.Server.Hosting;
 /// <summary>Builds and starts the PromptVault server; `promptvault serve` and the tests host it the same way.</summary>
 public static class PromptVaultServer
 {
+    /// <param name="configure">Last changes to the host before it is built (tests add a log capture here).</param>
     /// <exception cref="InvalidOperationException">A setting is wrong (URLs, prices, options); the message names it, in one line.</exception>
-    public static WebApplication Build(ServerOptions options, string[]? args = null)
+    public static WebApplication Build(ServerOptions options, string[]? args = null, Action<WebApplicationBuilder>? configure = null)
     {
         var urls = ServerUrls.Validate(options.Urls);
         var builder = WebApplication.CreateSlimBuilder(args ?? []);
@@ -26,6 +27,10 @@ public static class PromptVaultServer
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.Logging.AddFilter("Microsoft.AspNetCore.DataProtection", LogLevel.Error);
         builder.Logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Warning);
+        // "Hosting failed to start" (an Error, with the stack trace): whoever starts the host reports that, in one line.
+        builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical);
+        // The handler logs every refused key at Information (two lines); the request log's 401 line says it once.
+        builder.Logging.AddFilter(typeof(Auth.ApiKeyAuthenticationHandler).FullName, LogLevel.Warning);
         builder.Logging.AddSimpleConsole(console =>
         {
             console.SingleLine = true;
@@ -38,6 +43,7 @@ public static class PromptVaultServer
         if (prices.Count > 0)
             options.Prices = options.Prices.With(prices);
         builder.Services.AddPromptVaultServer(options);
+        configure?.Invoke(builder);
 
         var app = builder.Build();
         try

@@ -24,11 +24,14 @@ internal static class RequestLogging
                 {
                     // The route pattern, not the path: it names the route without echoing what the caller typed.
                     var endpoint = context.GetEndpoint() ?? context.Features.Get<IExceptionHandlerFeature>()?.Endpoint;
-                    var route = (endpoint as RouteEndpoint)?.RoutePattern.RawText ?? "(no route)";
+                    var route = (endpoint as RouteEndpoint)?.RoutePattern.RawText is { } pattern ? Trimmed(pattern) : "(no route)";
                     Log.RequestCompleted(logger, context.Request.Method, route, status,
                         Stopwatch.GetElapsedTime(started).TotalMilliseconds, context.User.Identity?.Name ?? "-");
                 }
             }
         });
     }
+
+    /// <summary>A group's root route is written <c>/api/prompts/</c>; log it as requested, without the slash.</summary>
+    private static string Trimmed(string pattern) => pattern.Length > 1 ? pattern.TrimEnd('/') : pattern;
 }

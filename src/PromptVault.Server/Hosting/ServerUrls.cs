@@ -1,3 +1,5 @@
+using System.Globalization;
+
 namespace PromptVault.Server.Hosting;
 
 /// <summary>
@@ -29,7 +31,8 @@ internal static class ServerUrls
         var rest = url[(scheme + 3)..];
         if (rest.StartsWith('*') || rest.StartsWith('+')) rest = "0.0.0.0" + rest[1..];
         var port = PortText(rest);
-        if (port is not null && (!int.TryParse(port, out var number) || number is < 1 or > 65535))
+        // Port 0 asks the system for a free port (tests use it).
+        if (port is not null && (!int.TryParse(port, NumberStyles.None, CultureInfo.InvariantCulture, out var number) || number > 65535))
             return $"has the port '{port}', not a number from 1 to 65535";
         if (!Uri.TryCreate($"{url[..scheme]}://{rest}", UriKind.Absolute, out var uri) || uri.Host.Length == 0)
             return "is not a valid URL (host and port)";
