@@ -60,11 +60,13 @@ public sealed partial class SqlitePromptStore : IApiKeyStore
         ArgumentNullException.ThrowIfNull(audit);
         return WriteAsync(async (connection, transaction) =>
         {
-            var revoked = await connection.ExecuteAsync(Command("UPDATE api_keys SET revoked_at = @At WHERE id = @id AND revoked_at IS NULL",
+            var role = await connection.ExecuteScalarAsync<string?>(Command(
+                "UPDATE api_keys SET revoked_at = @At WHERE id = @id AND revoked_at IS NULL RETURNING role",
                 new { id, At = ToText(at) }, cancellationToken, transaction));
-            if (revoked == 0) return false;
+            if (role is null) return false;
             // Checked inside the revoking transaction, so two admins revoking each other at once cannot both succeed.
-            if (!await connection.ExecuteScalarAsync<bool>(Command(ActiveAdminExists, null, cancellationToken, transaction)))
+            if (role == ToName(ApiKeyRole.Admin)
+                && !await connection.ExecuteScalarAsync<bool>(Command(ActiveAdminExists, null, cancellationToken, transaction)))
                 throw ConflictException.LastAdminKey(id);
             await InsertAuditAsync(connection, transaction, audit, cancellationToken);
             return true;
