@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
@@ -28,6 +29,6 @@ internal sealed record HealthResponse(string Status, IReadOnlyDictionary<string,
 
 internal sealed record HealthCheckEntry(string Status, string? Description);
 
-[System.Text.Json.Serialization.JsonSourceGenerationOptions(JsonSerializerDefaults.Web, DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
-[System.Text.Json.Serialization.JsonSerializable(typeof(HealthResponse))]
-internal sealed partial class HealthJsonContext : System.Text.Json.Serialization.JsonSerializerContext;
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(HealthResponse))]
+internal sealed partial class HealthJsonContext : JsonSerializerContext;
