@@ -63,12 +63,10 @@ internal sealed class CliContext
     {
         if (!Uri.TryCreate(remote.Server, UriKind.Absolute, out var server) || server.Scheme is not ("http" or "https"))
         {
-            JsonErrors = remote.Json;
             WriteError($"--server '{remote.Server}' is not an http:// or https:// URL.");
             return ExitCodes.Usage;
         }
 
-        JsonErrors = remote.Json;
         using var http = new HttpClient { BaseAddress = server, Timeout = TimeSpan.FromSeconds(100) };
         var client = new PromptVaultClient(http, remote.ApiKey);
         try

@@ -287,10 +287,15 @@ internal static class Program
             command.Options.Add(_json);
         }
 
-        public RemoteSettings Read(ParseResult result) => new(
-            NonEmpty(result.GetValue(_server)) ?? NonEmpty(context.GetEnvironmentVariable("PROMPTVAULT_URL")) ?? DefaultServer,
-            NonEmpty(result.GetValue(_apiKey)) ?? NonEmpty(context.GetEnvironmentVariable("PROMPTVAULT_API_KEY")),
-            result.GetValue(_json));
+        public RemoteSettings Read(ParseResult result)
+        {
+            // Every error the command prints from here on, local or the server's, follows --json.
+            context.JsonErrors = result.GetValue(_json);
+            return new RemoteSettings(
+                NonEmpty(result.GetValue(_server)) ?? NonEmpty(context.GetEnvironmentVariable("PROMPTVAULT_URL")) ?? DefaultServer,
+                NonEmpty(result.GetValue(_apiKey)) ?? NonEmpty(context.GetEnvironmentVariable("PROMPTVAULT_API_KEY")),
+                context.JsonErrors);
+        }
 
         private static string? NonEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value;
     }

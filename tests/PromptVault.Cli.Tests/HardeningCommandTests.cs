@@ -89,6 +89,7 @@ public sealed class HardeningCommandTests(ServerFixture fixture) : IClassFixture
     [Theory]
     [InlineData("list", "--json", "--no-such-option")]
     [InlineData("list", "--json", "--server", "ftp://example")]
+    [InlineData("push", "--json", "/no/such/prompt.md")]
     public async Task Json_UsageErrors_AreJsonToo(params string[] args)
     {
         var result = await Cli.RunAsync(fixture.Server, null, args);

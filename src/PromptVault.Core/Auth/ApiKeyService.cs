@@ -15,6 +15,9 @@ public sealed class ApiKeyService(IApiKeyStore store, TimeProvider time, ILogger
     /// <summary>The actor of an admin key made by <c>promptvault admin-key</c> on the server's machine.</summary>
     public const string RecoveryActor = "promptvault admin-key";
 
+    /// <summary>The actor recorded when a request carries no key name.</summary>
+    public const string AnonymousActor = "anonymous";
+
     public async Task<CreatedApiKeyResponse> CreateAsync(CreateApiKeyRequest request, string actor, CancellationToken cancellationToken = default)
     {
         if (string.IsNullOrWhiteSpace(request.Name))
@@ -76,9 +79,6 @@ public sealed class ApiKeyService(IApiKeyStore store, TimeProvider time, ILogger
             || trimmed.StartsWith(ExperimentService.SystemActor + " ", StringComparison.OrdinalIgnoreCase)
             || trimmed.Equals(AnonymousActor, StringComparison.OrdinalIgnoreCase);
     }
-
-    /// <summary>The actor recorded when a request carries no key name.</summary>
-    public const string AnonymousActor = "anonymous";
 
     private async Task<CreatedApiKeyResponse> CreateAsync(string name, ApiKeyRole role, string actor, string action, CancellationToken cancellationToken)
     {
