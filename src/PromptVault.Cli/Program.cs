@@ -44,7 +44,7 @@ internal static class Program
         var db = new Option<string>("--db") { Description = "The SQLite database file (created when missing).", DefaultValueFactory = _ => ServerDefaults.DatabasePath, HelpName = "FILE" };
         var urls = new Option<string>("--urls") { Description = "The URL(s) to listen on, separated by ';'.", DefaultValueFactory = _ => ServerDefaults.Urls, HelpName = "URL" };
         var postgres = new Option<string?>("--postgres") { Description = "A PostgreSQL connection string (not available yet).", HelpName = "CONNSTRING" };
-        var command = new Command("serve", "Run the PromptVault server until Ctrl+C; prints the first admin key on an empty database.") { db, urls, postgres };
+        var command = new Command("serve", "Run the PromptVault server until Ctrl+C; prints a new admin key when the database has no active one (a new database).") { db, urls, postgres };
         command.SetAction((result, ct) => new ServeCommand(context).InvokeAsync(result.GetValue(db)!, result.GetValue(urls)!, result.GetValue(postgres), ct));
         return command;
     }
