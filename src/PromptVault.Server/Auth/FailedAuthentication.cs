@@ -4,6 +4,7 @@ using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Options;
 using PromptVault.Server.Api;
+using PromptVault.Server.Hosting;
 
 namespace PromptVault.Server.Auth;
 
@@ -60,9 +61,9 @@ internal sealed class FailedAuthenticationOptions
 {
     /// <summary>Failed authentications allowed per address and window. Default: 20.</summary>
     [Range(1, 1_000_000)]
-    public int PermitLimit { get; set; } = 20;
+    public int PermitLimit { get; set; } = ServerDefaults.FailedAuthenticationPermitLimit;
 
     /// <summary>The window's length in seconds. Default: 60.</summary>
     [Range(1, 86_400)]
-    public int WindowSeconds { get; set; } = 60;
+    public int WindowSeconds { get; set; } = ServerDefaults.FailedAuthenticationWindowSeconds;
 }
