@@ -21,9 +21,10 @@ internal static class CliApp
         if (parseResult.Action is ParseErrorAction)
         {
             // System.CommandLine reports parse errors with exit code 1; the contract (SPEC §6) says bad usage is 2.
+            context.JsonErrors = args.Contains("--json");
             foreach (var error in parseResult.Errors) context.WriteError(error.Message);
             var path = CommandPath(parseResult);
-            context.Error.WriteLine($"Run 'promptvault{(path.Length > 0 ? " " + path : "")} --help' for usage.");
+            if (!context.JsonErrors) context.Error.WriteLine($"Run 'promptvault{(path.Length > 0 ? " " + path : "")} --help' for usage.");
             return ExitCodes.Usage;
         }
 

@@ -1,4 +1,6 @@
 using System.Net;
+using System.Text.Json;
+using Microsoft.AspNetCore.WebUtilities;
 using PromptVault.Client;
 using Spectre.Console;
 
@@ -39,7 +41,15 @@ internal sealed class CliContext
 
     public string? GetEnvironmentVariable(string name) => _environment(name);
 
-    public void WriteError(string message) => Error.WriteLine($"error: {message}");
+    /// <summary>Whether errors go to stderr as JSON (<c>--json</c>): <c>{ "error": { status?, title?, code, detail, field?, hint? } }</c>.</summary>
+    public bool JsonErrors { get; set; }
+
+    /// <summary>A failure found by the CLI itself (bad usage, a local file, an unreachable server).</summary>
+    public void WriteError(string message)
+    {
+        if (JsonErrors) WriteJsonError(new CliError(null, null, "cli_error", message, null, null));
+        else Error.WriteLine($"error: {message}");
+    }
 
     public void WriteWarning(string message) => Error.WriteLine($"warning: {message}");
 
@@ -94,15 +104,31 @@ internal sealed class CliContext
     /// <summary>Prints a refused request as <c>error (code): [subject: ]detail</c>, with a hint for a missing or weak key.</summary>
     public void WriteError(PromptVaultApiException e, string? subject = null)
     {
-        WriteError(e.Code, subject is null ? e.Detail : $"{subject}: {e.Detail}");
-        if (e.StatusCode == HttpStatusCode.Unauthorized)
-            Error.WriteLine("hint: pass --api-key KEY or set PROMPTVAULT_API_KEY.");
-        else if (e.StatusCode == HttpStatusCode.Forbidden)
-            Error.WriteLine("hint: this needs a key with a stronger role (reader < writer < admin).");
+        var detail = subject is null ? e.Detail : $"{subject}: {e.Detail}";
+        var hint = e.StatusCode switch
+        {
+            HttpStatusCode.Unauthorized => "pass --api-key KEY or set PROMPTVAULT_API_KEY.",
+            HttpStatusCode.Forbidden => "this needs a key with a stronger role (reader < writer < admin).",
+            _ => null,
+        };
+        if (JsonErrors)
+        {
+            var status = (int)e.StatusCode;
+            WriteJsonError(new CliError(status, ReasonPhrases.GetReasonPhrase(status), e.Code, detail, e.Field, hint));
+            return;
+        }
+        Error.WriteLine($"error ({e.Code}): {detail}");
+        if (hint is not null) Error.WriteLine($"hint: {hint}");
     }
 
-    public void WriteError(string code, string detail) => Error.WriteLine($"error ({code}): {detail}");
+    private void WriteJsonError(CliError error) =>
+        Error.WriteLine(JsonSerializer.Serialize(new CliErrorDocument(error), CliJsonContext.Default.CliErrorDocument));
 }
+
+/// <summary>An error as <c>--json</c> prints it on stderr; <c>status</c> and <c>title</c> are the server's, when it refused.</summary>
+internal sealed record CliError(int? Status, string? Title, string Code, string Detail, string? Field, string? Hint);
+
+internal sealed record CliErrorDocument(CliError Error);
 
 /// <summary>Where a command sends its requests, with which key, and whether it prints JSON.</summary>
 internal sealed record RemoteSettings(string Server, string? ApiKey, bool Json);

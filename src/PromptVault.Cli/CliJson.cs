@@ -28,4 +28,5 @@ internal static class CliJson
 
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
 [JsonSerializable(typeof(List<PushResult>))]
+[JsonSerializable(typeof(CliErrorDocument))]
 internal sealed partial class CliJsonContext : JsonSerializerContext;

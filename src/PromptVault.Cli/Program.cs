@@ -22,6 +22,7 @@ internal static class Program
         return new RootCommand("PromptVault: a self-hosted prompt registry. 'serve' runs the server; the other commands talk to one.")
         {
             Serve(context),
+            AdminKey(context),
             Push(context, remote),
             Pull(context, remote),
             List(context, remote),
@@ -43,8 +44,20 @@ internal static class Program
         var db = new Option<string>("--db") { Description = "The SQLite database file (created when missing).", DefaultValueFactory = _ => ServerDefaults.DatabasePath, HelpName = "FILE" };
         var urls = new Option<string>("--urls") { Description = "The URL(s) to listen on, separated by ';'.", DefaultValueFactory = _ => ServerDefaults.Urls, HelpName = "URL" };
         var postgres = new Option<string?>("--postgres") { Description = "A PostgreSQL connection string (not available yet).", HelpName = "CONNSTRING" };
-        var command = new Command("serve", "Run the PromptVault server until Ctrl+C; prints the first admin key on an empty database.") { db, urls, postgres };
+        var command = new Command("serve", "Run the PromptVault server until Ctrl+C; prints a new admin key when the database has no active one (a new database).") { db, urls, postgres };
         command.SetAction((result, ct) => new ServeCommand(context).InvokeAsync(result.GetValue(db)!, result.GetValue(urls)!, result.GetValue(postgres), ct));
+        return command;
+    }
+
+    private static Command AdminKey(CliContext context)
+    {
+        var db = new Option<string?>("--db") { Description = "The server's SQLite database file.", HelpName = "FILE" };
+        var postgres = new Option<string?>("--postgres") { Description = "A PostgreSQL connection string (not available yet).", HelpName = "CONNSTRING" };
+        var json = new Option<bool>("--json") { Description = "Print JSON for scripts." };
+        var command = new Command("admin-key",
+            "Run on the server's machine when every admin key is lost or revoked: create a new admin key in the database and print it (shown once).")
+            { db, postgres, json };
+        command.SetAction((result, ct) => new AdminKeyCommand(context).InvokeAsync(result.GetValue(db), result.GetValue(postgres), result.GetValue(json), ct));
         return command;
     }
 
@@ -274,10 +287,15 @@ internal static class Program
             command.Options.Add(_json);
         }
 
-        public RemoteSettings Read(ParseResult result) => new(
-            NonEmpty(result.GetValue(_server)) ?? NonEmpty(context.GetEnvironmentVariable("PROMPTVAULT_URL")) ?? DefaultServer,
-            NonEmpty(result.GetValue(_apiKey)) ?? NonEmpty(context.GetEnvironmentVariable("PROMPTVAULT_API_KEY")),
-            result.GetValue(_json));
+        public RemoteSettings Read(ParseResult result)
+        {
+            // Every error the command prints from here on, local or the server's, follows --json.
+            context.JsonErrors = result.GetValue(_json);
+            return new RemoteSettings(
+                NonEmpty(result.GetValue(_server)) ?? NonEmpty(context.GetEnvironmentVariable("PROMPTVAULT_URL")) ?? DefaultServer,
+                NonEmpty(result.GetValue(_apiKey)) ?? NonEmpty(context.GetEnvironmentVariable("PROMPTVAULT_API_KEY")),
+                context.JsonErrors);
+        }
 
         private static string? NonEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value;
     }

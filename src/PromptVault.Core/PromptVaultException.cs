@@ -36,6 +36,10 @@ public sealed class ConflictException(string code, string message, string? field
     /// <summary>The prompt already has a running experiment (at most one may run); stores raise it when their unique constraint fires.</summary>
     public static ConflictException ExperimentRunning(string promptName) =>
         new("experiment_running", $"prompt '{promptName}' already has a running experiment; pause, complete or cancel it first.");
+
+    /// <summary>Revoking this key would leave no active admin key; stores raise it inside the revoking transaction.</summary>
+    public static ConflictException LastAdminKey(string id) =>
+        new("last_admin_key", $"API key '{id}' is the last active admin key; create another admin key before revoking it.", "id");
 }
 
 /// <summary>The caller may not do this (HTTP 403).</summary>

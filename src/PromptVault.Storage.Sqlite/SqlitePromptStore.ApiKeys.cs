@@ -1,4 +1,5 @@
 using Dapper;
+using PromptVault.Core;
 using PromptVault.Core.Audit;
 using PromptVault.Core.Auth;
 using PromptVault.Core.Storage;
@@ -27,10 +28,11 @@ public sealed partial class SqlitePromptStore : IApiKeyStore
             return rows.Select(r => r.ToKey()).ToList();
         }, cancellationToken);
 
-    /// <summary>Whether any key was ever created, revoked ones included: the first admin key is only made for a new database.</summary>
-    public Task<bool> AnyKeyAsync(CancellationToken cancellationToken = default) =>
-        WithConnectionAsync(connection => connection.ExecuteScalarAsync<bool>(Command("SELECT EXISTS (SELECT 1 FROM api_keys)", null, cancellationToken)),
-            cancellationToken);
+    public Task<bool> AnyActiveAdminKeyAsync(CancellationToken cancellationToken = default) =>
+        WithConnectionAsync(connection => connection.ExecuteScalarAsync<bool>(Command(ActiveAdminExists, null, cancellationToken)), cancellationToken);
+
+    private static readonly string ActiveAdminExists =
+        $"SELECT EXISTS (SELECT 1 FROM api_keys WHERE role = '{ToName(ApiKeyRole.Admin)}' AND revoked_at IS NULL)";
 
     public Task CreateKeyAsync(ApiKey key, string keyHash, AuditEntry audit, CancellationToken cancellationToken = default)
     {
@@ -58,9 +60,14 @@ public sealed partial class SqlitePromptStore : IApiKeyStore
         ArgumentNullException.ThrowIfNull(audit);
         return WriteAsync(async (connection, transaction) =>
         {
-            var revoked = await connection.ExecuteAsync(Command("UPDATE api_keys SET revoked_at = @At WHERE id = @id AND revoked_at IS NULL",
+            var role = await connection.ExecuteScalarAsync<string?>(Command(
+                "UPDATE api_keys SET revoked_at = @At WHERE id = @id AND revoked_at IS NULL RETURNING role",
                 new { id, At = ToText(at) }, cancellationToken, transaction));
-            if (revoked == 0) return false;
+            if (role is null) return false;
+            // Checked inside the revoking transaction, so two admins revoking each other at once cannot both succeed.
+            if (role == ToName(ApiKeyRole.Admin)
+                && !await connection.ExecuteScalarAsync<bool>(Command(ActiveAdminExists, null, cancellationToken, transaction)))
+                throw ConflictException.LastAdminKey(id);
             await InsertAuditAsync(connection, transaction, audit, cancellationToken);
             return true;
         }, cancellationToken);

@@ -26,6 +26,103 @@ public sealed class ServeCommandTests
         Assert.True(File.Exists(database));
     }
 
+    [Theory]
+    [InlineData("http://127.0.0.1:notaport", "notaport")]
+    [InlineData("127.0.0.1:5180", "no scheme")]
+    public async Task Serve_BadUrls_FailsInOneLine_BeforeCreatingTheDatabase(string urls, string named)
+    {
+        using var folder = new TempFolder();
+        var database = folder.File("x.db");
+
+        var result = await RunToExitAsync(["serve", "--db", database, "--urls", urls]);
+
+        AssertOneLineFailure(result, named);
+        Assert.False(File.Exists(database), "serve created the database before checking --urls");
+    }
+
+    [Fact]
+    public async Task Serve_PortInUse_FailsInOneLine_WithoutPrintingAKey()
+    {
+        using var folder = new TempFolder();
+        using var taken = new TcpListener(IPAddress.Loopback, 0);
+        taken.Start();
+        var port = ((IPEndPoint)taken.LocalEndpoint).Port;
+
+        var result = await RunToExitAsync(["serve", "--db", folder.File("x.db"), "--urls", $"http://127.0.0.1:{port}"]);
+
+        AssertOneLineFailure(result, port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Assert.DoesNotContain("pv_", result.Out);
+    }
+
+    [Fact]
+    public async Task Serve_BadPriceSetting_FailsInOneLineNamingIt()
+    {
+        using var folder = new TempFolder();
+
+        var result = await RunToExitAsync(["serve", "--db", folder.File("x.db"), "--urls", $"http://127.0.0.1:{FreePort()}"],
+            ("PromptVault__Prices__house-model__InputPerMillion", "cheap"));
+
+        AssertOneLineFailure(result, "PromptVault:Prices:house-model:InputPerMillion");
+    }
+
+    [Fact]
+    public async Task Serve_FileThatIsNotADatabase_FailsInOneLineNamingIt()
+    {
+        using var folder = new TempFolder();
+        var database = folder.Write("notes.db", new string('x', 4096));
+
+        var result = await RunToExitAsync(["serve", "--db", database, "--urls", $"http://127.0.0.1:{FreePort()}"]);
+
+        AssertOneLineFailure(result, database);
+    }
+
+    private static void AssertOneLineFailure(ProcessResult result, string named)
+    {
+        Assert.True(result.ExitCode == 2, result.ToString());
+        var lines = result.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.True(lines.Length == 1, result.ToString());
+        Assert.StartsWith("error: ", lines[0]);
+        Assert.Contains(named, lines[0]);
+        Assert.DoesNotContain("   at ", result.Out + result.Error);
+        Assert.DoesNotContain("Exception", result.Out + result.Error);
+    }
+
+    /// <summary>Runs `dotnet promptvault.dll ARGS` to its exit (at most 60 s) and returns its exit code, stdout and stderr.</summary>
+    private static async Task<ProcessResult> RunToExitAsync(string[] args, params (string Name, string Value)[] environment)
+    {
+        var start = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add(PromptVaultDll());
+        foreach (var arg in args) start.ArgumentList.Add(arg);
+        start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        foreach (var (name, value) in environment) start.Environment[name] = value;
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
+        var stderr = process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        timeout.CancelAfter(TimeSpan.FromSeconds(60));
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw;
+        }
+        return new ProcessResult(process.ExitCode, (await stdout).Replace("\r\n", "\n", StringComparison.Ordinal),
+            (await stderr).Replace("\r\n", "\n", StringComparison.Ordinal));
+    }
+
+    private sealed record ProcessResult(int ExitCode, string Out, string Error)
+    {
+        public override string ToString() => $"exit {ExitCode}\n--- stdout\n{Out}\n--- stderr\n{Error}";
+    }
+
     /// <summary>Starts `dotnet promptvault.dll serve`, waits for /healthz, kills it and returns its stdout.</summary>
     private static async Task<string> RunUntilHealthyAsync(string database)
     {

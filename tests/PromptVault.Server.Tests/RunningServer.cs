@@ -15,10 +15,13 @@ public sealed class RunningServer : IAsyncDisposable
     private readonly WebApplication _app;
     private readonly string _folder;
 
-    private RunningServer(WebApplication app, string folder, Uri baseAddress, string adminKey)
+    private readonly ServerSetup _setup;
+
+    private RunningServer(WebApplication app, string folder, ServerSetup setup, Uri baseAddress, string adminKey)
     {
         _app = app;
         _folder = folder;
+        _setup = setup;
         BaseAddress = baseAddress;
         AdminKey = adminKey;
     }
@@ -34,14 +37,17 @@ public sealed class RunningServer : IAsyncDisposable
 
     private bool _restarted;
 
-    public static async Task<RunningServer> StartAsync(CancellationToken cancellationToken = default)
+    public static Task<RunningServer> StartAsync(CancellationToken cancellationToken = default) => StartAsync(new ServerSetup(), cancellationToken);
+
+    /// <summary>Starts a server with extra configuration (<c>--Section:Key=value</c> settings) or host set-up (a log capture).</summary>
+    public static async Task<RunningServer> StartAsync(ServerSetup setup, CancellationToken cancellationToken = default)
     {
         var folder = Directory.CreateTempSubdirectory("promptvault-test-").FullName;
-        var app = Build(folder);
+        var app = Build(folder, setup);
         var admin = await PromptVaultServer.InitializeAsync(app, cancellationToken)
             ?? throw new InvalidOperationException("A new database should get a first admin key.");
         await app.StartAsync(cancellationToken);
-        return new RunningServer(app, folder, new Uri(app.Urls.First()), admin.Key);
+        return new RunningServer(app, folder, setup, new Uri(app.Urls.First()), admin.Key);
     }
 
     /// <summary>Stops this server and starts a new process-like instance on the same database file (nothing carried over in memory).</summary>
@@ -51,16 +57,16 @@ public sealed class RunningServer : IAsyncDisposable
         await _app.DisposeAsync();
         SqliteConnection.ClearAllPools();
         _restarted = true;
-        var app = Build(_folder);
+        var app = Build(_folder, _setup);
         if (await PromptVaultServer.InitializeAsync(app, cancellationToken) is not null)
             throw new InvalidOperationException("A restarted server must not create another first admin key.");
         await app.StartAsync(cancellationToken);
-        return new RunningServer(app, _folder, new Uri(app.Urls.First()), AdminKey);
+        return new RunningServer(app, _folder, _setup, new Uri(app.Urls.First()), AdminKey);
     }
 
-    private static WebApplication Build(string folder) =>
+    private static WebApplication Build(string folder, ServerSetup setup) =>
         PromptVaultServer.Build(new ServerOptions { DatabasePath = Path.Combine(folder, "promptvault.db"), Urls = "http://127.0.0.1:0" },
-            ["--Logging:LogLevel:Default=Warning"]);
+            ["--Logging:LogLevel:Default=Warning", .. setup.Settings], setup.Configure);
 
     /// <summary>An HTTP client for the server, sending <paramref name="apiKey"/> (the admin key by default; pass "" for none).</summary>
     public HttpClient CreateClient(string? apiKey = null)
@@ -89,5 +95,14 @@ public sealed class RunningServer : IAsyncDisposable
         await _app.DisposeAsync();
         SqliteConnection.ClearAllPools();
         try { Directory.Delete(_folder, recursive: true); } catch (IOException) { /* best effort: a temp folder */ }
+    }
+}
+
+/// <summary>What a test adds to a server: configuration settings (<c>--Section:Key=value</c>) and host set-up.</summary>
+public sealed record ServerSetup(string[] Settings, Action<WebApplicationBuilder>? Configure = null)
+{
+    public ServerSetup()
+        : this([])
+    {
     }
 }

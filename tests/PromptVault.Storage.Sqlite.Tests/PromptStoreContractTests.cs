@@ -365,13 +365,45 @@ public abstract class PromptStoreContractTests
     }
 
     [Fact]
-    public async Task AnyKeyAsync_EmptyStore_ReturnsFalse()
+    public async Task AnyActiveAdminKeyAsync_EmptyStore_ReturnsFalse()
     {
         var (_, keys) = await CreateStoreAsync();
 
-        var any = await keys.AnyKeyAsync(Cancel);
+        var any = await keys.AnyActiveAdminKeyAsync(Cancel);
 
         Assert.False(any);
+    }
+
+    [Fact]
+    public async Task AnyActiveAdminKeyAsync_OnlyRevokedAdminsOrOtherRoles_ReturnsFalse()
+    {
+        var (_, keys) = await CreateStoreAsync();
+        var writer = new ApiKey(NewId(), "ci", ApiKeyRole.Writer, "pv_abcd", Now, "admin", null);
+        var revokedAdmin = new ApiKey(NewId(), "old", ApiKeyRole.Admin, "pv_efgh", Now, "admin", Now.AddDays(1));
+        await keys.CreateKeyAsync(writer, "hash-1", Audit(AuditActions.ApiKeyCreated, null, writer.Id), Cancel);
+        await keys.CreateKeyAsync(revokedAdmin, "hash-2", Audit(AuditActions.ApiKeyCreated, null, revokedAdmin.Id), Cancel);
+
+        var any = await keys.AnyActiveAdminKeyAsync(Cancel);
+
+        Assert.False(any);
+    }
+
+    [Fact]
+    public async Task RevokeKeyAsync_LastActiveAdmin_ThrowsConflictAndChangesNothing()
+    {
+        var (store, keys) = await CreateStoreAsync();
+        var admin = new ApiKey(NewId(), "root", ApiKeyRole.Admin, "pv_abcd", Now, "admin", null);
+        var revokedAdmin = new ApiKey(NewId(), "old", ApiKeyRole.Admin, "pv_efgh", Now, "admin", Now);
+        await keys.CreateKeyAsync(admin, "hash-1", Audit(AuditActions.ApiKeyCreated, null, admin.Id), Cancel);
+        await keys.CreateKeyAsync(revokedAdmin, "hash-2", Audit(AuditActions.ApiKeyCreated, null, revokedAdmin.Id), Cancel);
+
+        var error = await Assert.ThrowsAsync<ConflictException>(() =>
+            keys.RevokeKeyAsync(admin.Id, Now.AddDays(1), Audit(AuditActions.ApiKeyRevoked, null, admin.Id), Cancel));
+
+        Assert.Equal("last_admin_key", error.Code);
+        Assert.Equal(admin, await keys.FindActiveByHashAsync("hash-1", Cancel));
+        Assert.True(await keys.AnyActiveAdminKeyAsync(Cancel));
+        Assert.Equal(2, (await store.ListAuditAsync(new AuditQuery(), Cancel)).Count);
     }
 
     [Fact]
@@ -385,7 +417,6 @@ public abstract class PromptStoreContractTests
         Assert.Equal(key, await keys.FindActiveByHashAsync("hash-1", Cancel));
         Assert.Null(await keys.FindActiveByHashAsync("hash-2", Cancel));
         Assert.Equal([key], await keys.ListKeysAsync(Cancel));
-        Assert.True(await keys.AnyKeyAsync(Cancel));
         var entry = Assert.Single(await store.ListAuditAsync(new AuditQuery(), Cancel));
         Assert.Equal((AuditActions.ApiKeyCreated, key.Id), (entry.Action, entry.Subject));
     }
@@ -394,7 +425,7 @@ public abstract class PromptStoreContractTests
     public async Task RevokeKeyAsync_ActiveKey_RevokesAndAudits()
     {
         var (store, keys) = await CreateStoreAsync();
-        var key = new ApiKey(NewId(), "ci", ApiKeyRole.Admin, "pv_abcd", Now, "admin", null);
+        var key = new ApiKey(NewId(), "ci", ApiKeyRole.Writer, "pv_abcd", Now, "admin", null);
         await keys.CreateKeyAsync(key, "hash-1", Audit(AuditActions.ApiKeyCreated, null, key.Id), Cancel);
         var at = Now.AddDays(1);
 

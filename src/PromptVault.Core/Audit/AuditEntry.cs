@@ -25,6 +25,8 @@ public static class AuditActions
     public const string RolledBack = "prompt.rolled_back";
     public const string ApiKeyCreated = "api_key.created";
     public const string ApiKeyRevoked = "api_key.revoked";
+    /// <summary>An admin key made by <c>promptvault admin-key</c> on the server's machine, outside the API.</summary>
+    public const string AdminKeyRecovered = "api_key.admin_recovered";
     public const string ExperimentCreated = "experiment.created";
     public const string ExperimentStarted = "experiment.started";
     public const string ExperimentPaused = "experiment.paused";

@@ -1,33 +1,40 @@
+using Microsoft.Extensions.Logging;
 using PromptVault.Core.Audit;
 using PromptVault.Core.Contracts;
+using PromptVault.Core.Experiments;
 using PromptVault.Core.Storage;
 
 namespace PromptVault.Core.Auth;
 
 /// <summary>Creates, lists, revokes and checks API keys; every change is audited.</summary>
-public sealed class ApiKeyService(IApiKeyStore store, TimeProvider time)
+public sealed class ApiKeyService(IApiKeyStore store, TimeProvider time, ILogger<ApiKeyService> logger)
 {
+    /// <summary>The actor of the first admin key, made by <c>promptvault serve</c>.</summary>
+    public const string ServeActor = "promptvault serve";
+
+    /// <summary>The actor of an admin key made by <c>promptvault admin-key</c> on the server's machine.</summary>
+    public const string RecoveryActor = "promptvault admin-key";
+
+    /// <summary>The actor recorded when a request carries no key name.</summary>
+    public const string AnonymousActor = "anonymous";
+
     public async Task<CreatedApiKeyResponse> CreateAsync(CreateApiKeyRequest request, string actor, CancellationToken cancellationToken = default)
     {
         if (string.IsNullOrWhiteSpace(request.Name))
             throw new InvalidInputException("missing_name", "name is required: who or what will use the key.", "name");
         Prompts.PromptRules.ValidateLength(request.Name, Prompts.PromptRules.MaxNameLength, "name");
+        if (IsReservedActor(request.Name))
+            throw new InvalidInputException("reserved_name",
+                $"name '{request.Name.Trim()}' is reserved for PromptVault's own changes in the audit log; choose another name.", "name");
         if (request.Role is null)
             throw new InvalidInputException("missing_role", $"role is required: one of {Names.AllOf<ApiKeyRole>()}.", "role");
-
-        var now = time.GetUtcNow();
-        var secret = ApiKeySecret.Generate();
-        var key = new ApiKey(Guid.CreateVersion7(now).ToString("N"), request.Name.Trim(), request.Role.Value, ApiKeySecret.Shown(secret), now, actor, null);
-        await store.CreateKeyAsync(key, ApiKeySecret.Hash(secret),
-            new AuditEntry(0, now, actor, AuditActions.ApiKeyCreated, null, key.Id, null,
-                new Dictionary<string, string?> { ["name"] = key.Name, ["role"] = Names.Of(key.Role) }),
-            cancellationToken);
-        return new CreatedApiKeyResponse(key.Id, key.Name, key.Role, secret, key.Prefix, key.CreatedAt);
+        return await CreateAsync(request.Name.Trim(), request.Role.Value, actor, AuditActions.ApiKeyCreated, cancellationToken);
     }
 
     public async Task<ApiKeyListResponse> ListAsync(CancellationToken cancellationToken = default) =>
         new(await store.ListKeysAsync(cancellationToken));
 
+    /// <exception cref="ConflictException">The key is the last active admin key (<c>last_admin_key</c>).</exception>
     public async Task RevokeAsync(string id, string actor, CancellationToken cancellationToken = default)
     {
         var now = time.GetUtcNow();
@@ -35,6 +42,7 @@ public sealed class ApiKeyService(IApiKeyStore store, TimeProvider time)
             new AuditEntry(0, now, actor, AuditActions.ApiKeyRevoked, null, id, null, new Dictionary<string, string?> { ["revokedAt"] = now.ToString("O") }),
             cancellationToken);
         if (!revoked) throw new NotFoundException("api_key_not_found", $"no active API key has id '{Prompts.PromptRules.Shorten(id)}'.");
+        Log.KeyRevoked(logger, id, actor);
     }
 
     /// <summary>The active key a presented secret belongs to, or null.</summary>
@@ -43,8 +51,44 @@ public sealed class ApiKeyService(IApiKeyStore store, TimeProvider time)
             ? store.FindActiveByHashAsync(ApiKeySecret.Hash(presented), cancellationToken)
             : Task.FromResult<ApiKey?>(null);
 
-    /// <summary>Creates the first admin key when there is none; returns it (shown once), or null when keys exist.</summary>
-    public async Task<CreatedApiKeyResponse?> CreateFirstAdminKeyAsync(CancellationToken cancellationToken = default) =>
-        await store.AnyKeyAsync(cancellationToken) ? null
-            : await CreateAsync(new CreateApiKeyRequest("admin", ApiKeyRole.Admin), "promptvault serve", cancellationToken);
+    /// <summary>
+    /// Creates an admin key when no active admin key exists (a new database); returns it (shown once), or null otherwise.
+    /// Revoked keys do not count: they cannot administer anything.
+    /// </summary>
+    public async Task<CreatedApiKeyResponse?> CreateFirstAdminKeyAsync(CancellationToken cancellationToken = default)
+    {
+        if (await store.AnyActiveAdminKeyAsync(cancellationToken)) return null;
+        var created = await CreateAsync("admin", ApiKeyRole.Admin, ServeActor, AuditActions.ApiKeyCreated, cancellationToken);
+        Log.FirstAdminKeyCreated(logger, created.Id, created.Name);
+        return created;
+    }
+
+    /// <summary>Creates a new admin key outside the API, for whoever can reach the database file (<c>promptvault admin-key</c>).</summary>
+    public async Task<CreatedApiKeyResponse> CreateRecoveryAdminKeyAsync(CancellationToken cancellationToken = default)
+    {
+        var created = await CreateAsync("admin-recovered", ApiKeyRole.Admin, RecoveryActor, AuditActions.AdminKeyRecovered, cancellationToken);
+        Log.AdminKeyRecovered(logger, created.Id, created.Name);
+        return created;
+    }
+
+    /// <summary>The names PromptVault itself writes as the actor of audit entries; a key named so would be indistinguishable.</summary>
+    public static bool IsReservedActor(string name)
+    {
+        var trimmed = name.Trim();
+        return trimmed.Equals(ExperimentService.SystemActor, StringComparison.OrdinalIgnoreCase)
+            || trimmed.StartsWith(ExperimentService.SystemActor + " ", StringComparison.OrdinalIgnoreCase)
+            || trimmed.Equals(AnonymousActor, StringComparison.OrdinalIgnoreCase);
+    }
+
+    private async Task<CreatedApiKeyResponse> CreateAsync(string name, ApiKeyRole role, string actor, string action, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var secret = ApiKeySecret.Generate();
+        var key = new ApiKey(Guid.CreateVersion7(now).ToString("N"), name, role, ApiKeySecret.Shown(secret), now, actor, null);
+        await store.CreateKeyAsync(key, ApiKeySecret.Hash(secret),
+            new AuditEntry(0, now, actor, action, null, key.Id, null,
+                new Dictionary<string, string?> { ["name"] = key.Name, ["role"] = Names.Of(key.Role) }),
+            cancellationToken);
+        return new CreatedApiKeyResponse(key.Id, key.Name, key.Role, secret, key.Prefix, key.CreatedAt);
+    }
 }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Security.Cryptography;
+using Microsoft.Extensions.Logging;
 using PromptVault.Core.Analysis;
 using PromptVault.Core.Audit;
 using PromptVault.Core.Contracts;
@@ -19,7 +20,8 @@ public sealed class ExperimentService(
     IExperimentStore experiments,
     IMetricStore metrics,
     PromptRegistry registry,
-    TimeProvider time)
+    TimeProvider time,
+    ILogger<ExperimentService> logger)
 {
     /// <summary>The actor of changes the system makes by itself (auto-completion, guardrails).</summary>
     public const string SystemActor = "promptvault";
@@ -147,6 +149,8 @@ public sealed class ExperimentService(
         try
         {
             await MoveAsync(id, target.Value, SystemActor, decision.Reason, decision.Winner, cancellationToken);
+            if (target == ExperimentStatus.Completed) Log.ExperimentAutoCompleted(logger, id, decision.Winner, decision.Reason);
+            else Log.ExperimentGuardrailPaused(logger, id, decision.Reason);
         }
         catch (ConflictException)
         {

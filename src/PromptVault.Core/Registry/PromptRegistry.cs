@@ -273,8 +273,13 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, Tem
         return new RenderResponse(content, prompt.Name, version.Version.ToString(), version.Id, experimentId, variantId, version.Metadata);
     }
 
-    public Task<IReadOnlyList<AuditEntry>> ListAuditAsync(string? promptName, CancellationToken cancellationToken = default) =>
-        store.ListAuditAsync(new AuditQuery(promptName), cancellationToken);
+    /// <exception cref="NotFoundException">A prompt name was given and no such prompt exists.</exception>
+    public async Task<IReadOnlyList<AuditEntry>> ListAuditAsync(string? promptName, CancellationToken cancellationToken = default)
+    {
+        // An unknown prompt is a 404, not an empty log that looks like "nothing happened".
+        if (promptName is not null) await RequirePromptAsync(promptName, cancellationToken);
+        return await store.ListAuditAsync(new AuditQuery(promptName), cancellationToken);
+    }
 
     private void ValidateVersionContent(string? content, IReadOnlyList<VariableDefinition> variables, PromptMetadata metadata)
     {

@@ -11,10 +11,12 @@ public interface IApiKeyStore
 
     Task<IReadOnlyList<ApiKey>> ListKeysAsync(CancellationToken cancellationToken = default);
 
-    Task<bool> AnyKeyAsync(CancellationToken cancellationToken = default);
+    /// <summary>Whether at least one admin key is active (not revoked).</summary>
+    Task<bool> AnyActiveAdminKeyAsync(CancellationToken cancellationToken = default);
 
     Task CreateKeyAsync(ApiKey key, string keyHash, AuditEntry audit, CancellationToken cancellationToken = default);
 
     /// <summary>Marks a key revoked; false when no active key has that id.</summary>
+    /// <exception cref="ConflictException">The key is the last active admin key (<c>last_admin_key</c>); nothing changed.</exception>
     Task<bool> RevokeKeyAsync(string id, DateTimeOffset at, AuditEntry audit, CancellationToken cancellationToken = default);
 }

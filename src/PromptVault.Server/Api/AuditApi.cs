@@ -10,7 +10,8 @@ internal static class AuditApi
     public static IEndpointRouteBuilder MapAuditApi(this IEndpointRouteBuilder routes)
     {
         routes.MapGet("/api/audit", ListAudit).WithName("ListAudit").WithTags("Audit")
-            .RequireAuthorization(RolePolicies.Reader).ProducesProblem(StatusCodes.Status401Unauthorized);
+            .RequireAuthorization(RolePolicies.Reader).ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status404NotFound);
         return routes;
     }
 

@@ -1,12 +1,34 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+
 namespace PromptVault.Server.Api;
 
+/// <summary><c>GET /healthz</c>: ASP.NET Core's health checks, the database included. 200 <c>{"status":"ok"}</c> or 503.</summary>
 internal static class HealthApi
 {
     public static IEndpointRouteBuilder MapHealthApi(this IEndpointRouteBuilder routes)
     {
-        routes.MapGet("/healthz", () => TypedResults.Ok(new HealthResponse("ok"))).WithName("Health").WithTags("Health").AllowAnonymous();
+        routes.MapHealthChecks("/healthz", new HealthCheckOptions { ResponseWriter = WriteAsync }).WithName("Health").AllowAnonymous();
         return routes;
     }
 
-    internal sealed record HealthResponse(string Status);
+    private static Task WriteAsync(HttpContext context, HealthReport report)
+    {
+        var response = new HealthResponse(
+            report.Status == HealthStatus.Healthy ? "ok" : report.Status.ToString().ToLowerInvariant(),
+            report.Entries.ToDictionary(e => e.Key, e => new HealthCheckEntry(e.Value.Status.ToString().ToLowerInvariant(), e.Value.Description)));
+        context.Response.ContentType = "application/json";
+        context.Response.Headers.CacheControl = "no-store";
+        return JsonSerializer.SerializeAsync(context.Response.Body, response, HealthJsonContext.Default.HealthResponse, context.RequestAborted);
+    }
 }
+
+internal sealed record HealthResponse(string Status, IReadOnlyDictionary<string, HealthCheckEntry> Checks);
+
+internal sealed record HealthCheckEntry(string Status, string? Description);
+
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(HealthResponse))]
+internal sealed partial class HealthJsonContext : JsonSerializerContext;

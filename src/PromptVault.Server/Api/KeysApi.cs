@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using PromptVault.Core.Auth;
 using PromptVault.Core.Contracts;
 using PromptVault.Server.Auth;
+using PromptVault.Server.Hosting;
 
 namespace PromptVault.Server.Api;
 
@@ -13,10 +14,12 @@ internal static class KeysApi
         var keys = routes.MapGroup("/api/keys").WithTags("API keys").RequireAuthorization(RolePolicies.Admin)
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status401Unauthorized)
-            .ProducesProblem(StatusCodes.Status403Forbidden);
+            .ProducesProblem(StatusCodes.Status403Forbidden)
+            .NeverCached();
         keys.MapPost("/", CreateKey).WithName("CreateApiKey");
         keys.MapGet("/", ListKeys).WithName("ListApiKeys");
-        keys.MapDelete("/{id}", RevokeKey).WithName("RevokeApiKey").ProducesProblem(StatusCodes.Status404NotFound);
+        keys.MapDelete("/{id}", RevokeKey).WithName("RevokeApiKey")
+            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
         return routes;
     }
 

@@ -24,10 +24,10 @@ internal sealed class ApiKeyAuthenticationHandler(
         var header = Request.Headers.Authorization.ToString();
         if (string.IsNullOrEmpty(header)) return AuthenticateResult.NoResult();
         if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
-            return AuthenticateResult.Fail("The Authorization header must be 'Bearer pv_…'.");
+            return Fail("The Authorization header must be 'Bearer pv_…'.");
 
         var key = await keys.AuthenticateAsync(header["Bearer ".Length..].Trim(), Context.RequestAborted);
-        if (key is null) return AuthenticateResult.Fail("The API key is unknown or revoked.");
+        if (key is null) return Fail("invalid or revoked API key: no active key matches the one sent.");
 
         var identity = new ClaimsIdentity(
             [new Claim(ClaimTypes.Name, key.Name), new Claim(ClaimTypes.Role, Names.Of(key.Role)), new Claim(KeyIdClaim, key.Id)],
@@ -35,9 +35,20 @@ internal sealed class ApiKeyAuthenticationHandler(
         return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName));
     }
 
-    protected override Task HandleChallengeAsync(AuthenticationProperties properties) =>
-        WriteProblemAsync(StatusCodes.Status401Unauthorized, "unauthorized",
-            "An API key is required: send 'Authorization: Bearer pv_…' with a valid, unrevoked key.");
+    /// <summary>Marks the request for the failed-authentication rate limit (<see cref="FailedAuthentication"/>).</summary>
+    private AuthenticateResult Fail(string message)
+    {
+        FailedAuthentication.Mark(Context);
+        return AuthenticateResult.Fail(message);
+    }
+
+    protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
+    {
+        // A key that was sent but refused is told why; a missing key is told that one is needed.
+        var failure = (await HandleAuthenticateOnceSafeAsync()).Failure;
+        await WriteProblemAsync(StatusCodes.Status401Unauthorized, "unauthorized",
+            failure?.Message ?? "An API key is required: send 'Authorization: Bearer pv_…' with a valid, unrevoked key.");
+    }
 
     protected override Task HandleForbiddenAsync(AuthenticationProperties properties) =>
         WriteProblemAsync(StatusCodes.Status403Forbidden, "forbidden",

@@ -21,5 +21,5 @@ internal static class RolePolicies
         Names.TryParse<ApiKeyRole>(user.FindFirstValue(ClaimTypes.Role), out var role) && role >= needed;
 
     /// <summary>The author recorded in versions and the audit log: the key's name.</summary>
-    public static string Actor(this ClaimsPrincipal user) => user.Identity?.Name ?? "anonymous";
+    public static string Actor(this ClaimsPrincipal user) => user.Identity?.Name ?? ApiKeyService.AnonymousActor;
 }

@@ -1,3 +1,5 @@
+using System.Globalization;
+using Microsoft.Extensions.Options;
 using PromptVault.Core.Auth;
 using PromptVault.Core.Contracts;
 using PromptVault.Core.Metrics;
@@ -8,26 +10,57 @@ namespace PromptVault.Server.Hosting;
 /// <summary>Builds and starts the PromptVault server; `promptvault serve` and the tests host it the same way.</summary>
 public static class PromptVaultServer
 {
-    public static WebApplication Build(ServerOptions options, string[]? args = null)
+    /// <param name="configure">Last changes to the host before it is built (tests add a log capture here).</param>
+    /// <exception cref="InvalidOperationException">A setting is wrong (URLs, prices, options); the message names it, in one line.</exception>
+    public static WebApplication Build(ServerOptions options, string[]? args = null, Action<WebApplicationBuilder>? configure = null)
     {
+        var urls = ServerUrls.Validate(options.Urls);
         var builder = WebApplication.CreateSlimBuilder(args ?? []);
-        builder.WebHost.UseUrls(options.Urls);
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = ServerDefaults.MaxRequestBodyBytes);
+        builder.WebHost.UseUrls(urls);
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.Limits.MaxRequestBodySize = ServerDefaults.MaxRequestBodyBytes;
+            kestrel.AddServerHeader = false;
+        });
         // Per-request and key-ring chatter at Information would bury what `serve` prints; keep the framework to warnings.
+        // The request log has its own category (Log.RequestCategory), one line per request.
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.Logging.AddFilter("Microsoft.AspNetCore.DataProtection", LogLevel.Error);
         builder.Logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Warning);
+        // "Hosting failed to start" (an Error, with the stack trace): whoever starts the host reports that, in one line.
+        builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical);
+        // The handler logs every refused key at Information (two lines); the request log's 401 line says it once.
+        builder.Logging.AddFilter(typeof(Auth.ApiKeyAuthenticationHandler).FullName, LogLevel.Warning);
+        builder.Logging.AddSimpleConsole(console =>
+        {
+            console.SingleLine = true;
+            console.UseUtcTimestamp = true;
+            console.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
+        });
         var prices = builder.Configuration.GetSection("PromptVault:Prices").GetChildren()
             .Select(model => KeyValuePair.Create(model.Key, new ModelPrice(Price(model, "InputPerMillion"), Price(model, "OutputPerMillion"))))
             .ToList();
         if (prices.Count > 0)
             options.Prices = options.Prices.With(prices);
         builder.Services.AddPromptVaultServer(options);
+        configure?.Invoke(builder);
 
         var app = builder.Build();
+        try
+        {
+            // Options bound from configuration fail here, before the database is touched, rather than at start.
+            app.Services.GetService<IStartupValidator>()?.Validate();
+        }
+        catch (OptionsValidationException e)
+        {
+            throw new InvalidOperationException($"configuration {string.Join("; ", e.Failures)}", e);
+        }
+        app.UseRequestLogging();
+        app.UseSecurityHeaders();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseAuthentication();
+        app.UseRateLimiter();
         app.UseAuthorization();
         app.MapOpenApi().AllowAnonymous();
         app.MapHealthApi();
@@ -41,14 +74,38 @@ public static class PromptVaultServer
 
     /// <summary>A configured price; a missing or malformed one stops start-up rather than costing calls at 0.</summary>
     private static double Price(IConfigurationSection model, string key) =>
-        model.GetValue<double?>(key) is { } price && double.IsFinite(price) && price >= 0
+        double.TryParse(model[key], NumberStyles.Float, CultureInfo.InvariantCulture, out var price) && double.IsFinite(price) && price >= 0
             ? price
             : throw new InvalidOperationException($"configuration {model.Path}:{key} must be a price per million tokens (a number ≥ 0).");
 
-    /// <summary>Migrates the database and, when it holds no API key yet, creates the first admin key and returns it (to print once).</summary>
+    /// <summary>Migrates the database and, when it holds no active admin key, creates one and returns it (to print once).</summary>
     public static async Task<CreatedApiKeyResponse?> InitializeAsync(WebApplication app, CancellationToken cancellationToken = default)
     {
-        await app.Services.GetRequiredService<Storage.Sqlite.SqliteDatabase>().MigrateAsync(cancellationToken);
-        return await app.Services.GetRequiredService<ApiKeyService>().CreateFirstAdminKeyAsync(cancellationToken);
+        await MigrateAsync(app, cancellationToken);
+        return await CreateFirstAdminKeyAsync(app, cancellationToken);
+    }
+
+    /// <summary>Creates or upgrades the database's schema.</summary>
+    public static Task MigrateAsync(WebApplication app, CancellationToken cancellationToken = default) =>
+        app.Services.GetRequiredService<Storage.Sqlite.SqliteDatabase>().MigrateAsync(cancellationToken);
+
+    /// <summary>When the database holds no active admin key (a new database), creates one and returns it (to print once).</summary>
+    public static Task<CreatedApiKeyResponse?> CreateFirstAdminKeyAsync(WebApplication app, CancellationToken cancellationToken = default) =>
+        app.Services.GetRequiredService<ApiKeyService>().CreateFirstAdminKeyAsync(cancellationToken);
+
+    /// <summary>
+    /// Creates a new admin key directly in the database at <paramref name="databasePath"/> (<c>promptvault admin-key</c>), for when
+    /// every admin key is lost or revoked. Whoever can write the database file can do this; the audit log records it.
+    /// </summary>
+    public static async Task<CreatedApiKeyResponse> CreateRecoveryAdminKeyAsync(string databasePath, CancellationToken cancellationToken = default)
+    {
+        await using var services = new ServiceCollection()
+            .AddLogging()
+            .AddSingleton(TimeProvider.System)
+            .AddPromptVaultSqlite(databasePath)
+            .AddSingleton<ApiKeyService>()
+            .BuildServiceProvider();
+        await services.GetRequiredService<Storage.Sqlite.SqliteDatabase>().MigrateAsync(cancellationToken);
+        return await services.GetRequiredService<ApiKeyService>().CreateRecoveryAdminKeyAsync(cancellationToken);
     }
 }

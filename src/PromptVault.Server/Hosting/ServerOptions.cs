@@ -8,7 +8,7 @@ public sealed class ServerOptions
     /// <summary>The SQLite database file. Default: <c>promptvault.db</c> in the working directory.</summary>
     public string DatabasePath { get; set; } = ServerDefaults.DatabasePath;
 
-    /// <summary>The URLs to listen on. Default: <c>http://127.0.0.1:5180</c>.</summary>
+    /// <summary>The URLs to listen on, separated by ';': http(s)://HOST:PORT only, checked before anything starts. Default: <c>http://127.0.0.1:5180</c>.</summary>
     public string Urls { get; set; } = ServerDefaults.Urls;
 
     /// <summary>Model prices for costing metric events sent without a cost. Default: <see cref="PriceTable.Default"/>,
@@ -24,4 +24,9 @@ public static class ServerDefaults
 
     /// <summary>The largest request body accepted: room for a maximal template, bounded so no request can exhaust memory.</summary>
     public const long MaxRequestBodyBytes = 8 * 1024 * 1024;
+
+    /// <summary>Refused keys a client address may send per window before it gets 429 (docs/security.md).</summary>
+    public const int FailedAuthenticationPermitLimit = 20;
+
+    public const int FailedAuthenticationWindowSeconds = 60;
 }

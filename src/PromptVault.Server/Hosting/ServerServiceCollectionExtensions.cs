@@ -14,7 +14,7 @@ namespace Microsoft.Extensions.DependencyInjection;
 
 public static class ServerServiceCollectionExtensions
 {
-    /// <summary>The server's services: storage, the registry, API-key auth, problem details, OpenAPI.</summary>
+    /// <summary>The server's services: storage, the registry, API-key auth and its failure limit, problem details, health checks, OpenAPI.</summary>
     public static IServiceCollection AddPromptVaultServer(this IServiceCollection services, ServerOptions options)
     {
         services.AddSingleton(TimeProvider.System);
@@ -35,6 +35,8 @@ public static class ServerServiceCollectionExtensions
         services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
         services.AddAuthorizationBuilder().AddRolePolicies();
+        services.AddFailedAuthenticationLimit();
+        services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database");
         services.AddOpenApi(OpenApiSetup.Configure);
         return services;
     }

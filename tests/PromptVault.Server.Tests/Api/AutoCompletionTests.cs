@@ -4,8 +4,8 @@ using static PromptVault.Server.Tests.Experiments;
 
 namespace PromptVault.Server.Tests.Api;
 
-/// <summary>Auto-completion end to end: metric events arrive, the sequential test decides, the server acts and audits.</summary>
-public sealed class AutoCompletionTests(ServerFixture fixture) : IClassFixture<ServerFixture>
+/// <summary>Auto-completion end to end: metric events arrive, the sequential test decides, the server acts, audits and logs.</summary>
+public sealed class AutoCompletionTests(LoggedServerFixture fixture) : IClassFixture<LoggedServerFixture>
 {
     private readonly HttpClient _client = fixture.Server.CreateClient();
 
@@ -31,6 +31,8 @@ public sealed class AutoCompletionTests(ServerFixture fixture) : IClassFixture<S
         Assert.Contains(entries, e => e.Str("action") == "version.promoted" && e.Str("subject") == "1.0.1" && e.Str("actor") == "promptvault");
         var (_, results) = await GetAsync(_client, $"/api/experiments/{experiment.Str("id")}/results");
         Assert.Equal(casual, results.Str("winner"));
+        Assert.Contains(fixture.Logs.Lines, l => l.EventId == 1001 && l.Message.Contains(experiment.Str("id"), StringComparison.Ordinal)
+            && l.Message.Contains(casual, StringComparison.Ordinal));
     }
 
     [Fact]
@@ -59,6 +61,8 @@ public sealed class AutoCompletionTests(ServerFixture fixture) : IClassFixture<S
         var (_, prompt) = await GetAsync(_client, $"/api/prompts/{name}");
         Assert.Equal("1.0.0", prompt!["labels"]!["production"]!.GetValue<string>());
         Assert.Contains(await AuditAsync(name), e => e.Str("action") == "experiment.paused" && e.Str("actor") == "promptvault");
+        Assert.Contains(fixture.Logs.Lines, l => l.EventId == 1002 && l.Message.Contains(experiment.Str("id"), StringComparison.Ordinal)
+            && l.Message.Contains("errorRate", StringComparison.Ordinal));
     }
 
     private async Task<JsonNode> StartTwoWayAsync(string name, string[] versions, JsonObject extra)

@@ -105,14 +105,16 @@ public sealed class BadInputTests(ServerFixture fixture) : IClassFixture<ServerF
         var (badType, typeProblem) = await PostAsync(_client, "/api/prompts", $$"""{"name": "{{name}}", "type": "poem", "content": "hi"}""");
         var (undeclared, undeclaredProblem) = await PostAsync(_client, "/api/prompts", new { name, content = "Hi {{who}}" });
         var (lookup, _) = await GetAsync(_client, $"/api/prompts/{name}");
-        var (_, audit) = await GetAsync(_client, $"/api/audit?prompt={name}");
+        var (promptAudit, _) = await GetAsync(_client, $"/api/audit?prompt={name}");
+        var (_, audit) = await GetAsync(_client, "/api/audit");
 
         Assert.Equal(HttpStatusCode.BadRequest, badType);
         Assert.Equal("type", typeProblem.Str("field"));
         Assert.Equal(HttpStatusCode.BadRequest, undeclared);
         Assert.Contains("'who'", undeclaredProblem.Str("detail"));
         Assert.Equal(HttpStatusCode.NotFound, lookup);
-        Assert.Empty(audit!["entries"]!.AsArray());
+        Assert.Equal(HttpStatusCode.NotFound, promptAudit);
+        Assert.DoesNotContain(audit!["entries"]!.AsArray(), entry => entry?["promptName"]?.GetValue<string>() == name);
     }
 
     [Fact]
@@ -182,7 +184,8 @@ public sealed class BadInputTests(ServerFixture fixture) : IClassFixture<ServerF
     {
         var (_, versions) = await GetAsync(_client, $"/api/prompts/{name}/versions");
         var (_, prompt) = await GetAsync(_client, $"/api/prompts/{name}");
-        var (_, audit) = await GetAsync(_client, $"/api/audit?prompt={name}");
+        var (promptAudit, _) = await GetAsync(_client, $"/api/audit?prompt={name}");
+        var (_, audit) = await GetAsync(_client, "/api/audit");
         return new JsonArray(versions!.DeepClone(), prompt!["labels"]!.DeepClone(), prompt["updatedAt"]!.DeepClone(), audit!.DeepClone()).ToJsonString();
     }
 }

@@ -1,0 +1,69 @@
+using System.ComponentModel.DataAnnotations;
+using System.Globalization;
+using System.Threading.RateLimiting;
+using Microsoft.AspNetCore.RateLimiting;
+using Microsoft.Extensions.Options;
+using PromptVault.Server.Api;
+using PromptVault.Server.Hosting;
+
+namespace PromptVault.Server.Auth;
+
+/// <summary>
+/// Limits failed authentications per client address with ASP.NET Core's rate limiter: a request whose key was refused
+/// takes a permit from its address's fixed window; beyond the limit it gets 429 with <c>Retry-After</c>. Requests with a
+/// valid key or none take no permit, so a flood of bad keys cannot lock out a client that holds a good one.
+/// </summary>
+internal static class FailedAuthentication
+{
+    public const string ConfigurationSection = "PromptVault:FailedAuthentication";
+
+    private static readonly object MarkKey = new();
+    private const string NoLimit = "";
+
+    public static void Mark(HttpContext context) => context.Items[MarkKey] = true;
+
+    private static bool IsMarked(HttpContext context) => context.Items.ContainsKey(MarkKey);
+
+    public static IServiceCollection AddFailedAuthenticationLimit(this IServiceCollection services)
+    {
+        services.AddOptions<FailedAuthenticationOptions>().BindConfiguration(ConfigurationSection).ValidateDataAnnotations().ValidateOnStart();
+        services.AddRateLimiter(_ => { });
+        services.AddOptions<RateLimiterOptions>().Configure<IOptions<FailedAuthenticationOptions>>((limiter, failed) =>
+        {
+            var window = new FixedWindowRateLimiterOptions
+            {
+                PermitLimit = failed.Value.PermitLimit,
+                Window = TimeSpan.FromSeconds(failed.Value.WindowSeconds),
+                QueueLimit = 0,
+            };
+            limiter.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(context => IsMarked(context)
+                // Partitioned by the connection's address; behind a proxy, configure ForwardedHeaders so this is the client's.
+                ? RateLimitPartition.GetFixedWindowLimiter("ip:" + context.Connection.RemoteIpAddress, _ => window)
+                : RateLimitPartition.GetNoLimiter(NoLimit));
+            limiter.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
+            limiter.OnRejected = RejectAsync;
+        });
+        return services;
+    }
+
+    private static async ValueTask RejectAsync(OnRejectedContext rejected, CancellationToken cancellationToken)
+    {
+        var retryAfter = rejected.Lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? wait : TimeSpan.FromSeconds(1);
+        var seconds = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds));
+        rejected.HttpContext.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
+        await Problems.WriteAsync(rejected.HttpContext, StatusCodes.Status429TooManyRequests, "too_many_failed_authentications",
+            $"Too many failed authentications from this address; retry after {seconds} seconds with a valid API key.");
+    }
+}
+
+/// <summary>How many failed authentications a client address may make per window (section <c>PromptVault:FailedAuthentication</c>).</summary>
+internal sealed class FailedAuthenticationOptions
+{
+    /// <summary>Failed authentications allowed per address and window. Default: 20.</summary>
+    [Range(1, 1_000_000)]
+    public int PermitLimit { get; set; } = ServerDefaults.FailedAuthenticationPermitLimit;
+
+    /// <summary>The window's length in seconds. Default: 60.</summary>
+    [Range(1, 86_400)]
+    public int WindowSeconds { get; set; } = ServerDefaults.FailedAuthenticationWindowSeconds;
+}

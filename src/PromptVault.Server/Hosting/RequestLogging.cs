@@ -1,0 +1,37 @@
+using System.Diagnostics;
+using Microsoft.AspNetCore.Diagnostics;
+
+namespace PromptVault.Server.Hosting;
+
+/// <summary>One log line per request: method, route pattern, status, time, and the name (never the secret) of the key used.</summary>
+internal static class RequestLogging
+{
+    public static IApplicationBuilder UseRequestLogging(this IApplicationBuilder app)
+    {
+        var logger = app.ApplicationServices.GetRequiredService<ILoggerFactory>().CreateLogger(Log.RequestCategory);
+        return app.Use(async (context, next) =>
+        {
+            var started = Stopwatch.GetTimestamp();
+            var status = StatusCodes.Status500InternalServerError;
+            try
+            {
+                await next(context);
+                status = context.Response.StatusCode;
+            }
+            finally
+            {
+                if (logger.IsEnabled(LogLevel.Information))
+                {
+                    // The route pattern, not the path: it names the route without echoing what the caller typed.
+                    var endpoint = context.GetEndpoint() ?? context.Features.Get<IExceptionHandlerFeature>()?.Endpoint;
+                    var route = (endpoint as RouteEndpoint)?.RoutePattern.RawText is { } pattern ? Trimmed(pattern) : "(no route)";
+                    Log.RequestCompleted(logger, context.Request.Method, route, status,
+                        Stopwatch.GetElapsedTime(started).TotalMilliseconds, context.User.Identity?.Name ?? "-");
+                }
+            }
+        });
+    }
+
+    /// <summary>A group's root route is written <c>/api/prompts/</c>; log it as requested, without the slash.</summary>
+    private static string Trimmed(string pattern) => pattern.Length > 1 ? pattern.TrimEnd('/') : pattern;
+}
