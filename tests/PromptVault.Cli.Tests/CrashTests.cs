@@ -28,6 +28,7 @@ public sealed class CrashTests
     {
         using var folder = new TempFolder();
         var database = folder.File("crash.db");
+        var clock = Stopwatch.StartNew();
         var server = await ServerProcess.StartAsync(database);
         var ledger = new Ledger();
         using var http = new HttpClient { BaseAddress = server.BaseAddress, Timeout = TimeSpan.FromSeconds(15) };
@@ -52,7 +53,9 @@ public sealed class CrashTests
             {
                 await Task.Delay(WritingBetweenKills, TestContext.Current.CancellationToken);
                 await server.DisposeAsync();
+                var down = clock.Elapsed;
                 server = await ServerProcess.StartAsync(database, server.BaseAddress.Port);
+                TestContext.Current.TestOutputHelper?.WriteLine($"kill {kill + 1} at {down.TotalSeconds:0.0} s; healthy again after {(clock.Elapsed - down).TotalSeconds:0.0} s");
             }
             await Task.Delay(WritingBetweenKills, TestContext.Current.CancellationToken);
         }
@@ -67,6 +70,9 @@ public sealed class CrashTests
         await using var file = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = database, Pooling = false }.ToString());
         await file.OpenAsync(TestContext.Current.CancellationToken);
 
+        TestContext.Current.TestOutputHelper?.WriteLine(
+            $"{clock.Elapsed.TotalSeconds:0.0} s: {ledger.Versions.Count} versions, {ledger.LabelMoves.Count} label moves, {ledger.Events.Values.Sum()} events, " +
+            $"{ledger.Exposures.Count} exposures acknowledged; {ledger.Interrupted} requests interrupted by a kill and sent again");
         Assert.True(ledger.Interrupted > 0, "no request was in flight when the server was killed; the test proved nothing.");
         Assert.Equal("ok", await file.ExecuteScalarAsync<string>("PRAGMA integrity_check"));
         Assert.Empty(await file.QueryAsync("PRAGMA foreign_key_check"));
