@@ -77,7 +77,7 @@ public sealed class CrashTests
         Assert.Equal("ok", await file.ExecuteScalarAsync<string>("PRAGMA integrity_check"));
         Assert.Empty(await file.QueryAsync("PRAGMA foreign_key_check"));
         await AssertVersionsAsync(file, ledger);
-        await AssertLabelsAsync(file, ledger, setup);
+        await AssertLabelsAsync(file, ledger);
         await AssertEventsAsync(file, ledger, setup, served);
         await AssertExposuresAsync(file, ledger, setup, served);
         Assert.Equal(ledger.IdempotencyKeys.Order(StringComparer.Ordinal), await file.QueryAsync<string>("SELECT key FROM idempotency_keys ORDER BY key"));
@@ -196,7 +196,7 @@ public sealed class CrashTests
         }
     }
 
-    private static async Task AssertLabelsAsync(SqliteConnection file, Ledger ledger, Setup setup)
+    private static async Task AssertLabelsAsync(SqliteConnection file, Ledger ledger)
     {
         var moves = ledger.LabelMoves.ToList();
         foreach (var (label, action) in new[] { ("canary", "label.moved"), ("production", "version.promoted") })
@@ -212,7 +212,6 @@ public sealed class CrashTests
             Assert.Equal(moves.Count(m => m.Label == label), audited);
         }
         Assert.Equal(1, await file.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM versions v JOIN prompts p ON p.id = v.prompt_id WHERE p.name = 'crash-labels' AND v.status = 'production'"));
-        _ = setup;
     }
 
     private static async Task AssertEventsAsync(SqliteConnection file, Ledger ledger, Setup setup, Served served)
