@@ -67,7 +67,7 @@ internal sealed class CliContext
             return ExitCodes.Usage;
         }
 
-        using var http = new HttpClient { BaseAddress = server, Timeout = TimeSpan.FromSeconds(100) };
+        using var http = new HttpClient(SafeRetries.CreateHandler(new SocketsHttpHandler())) { BaseAddress = server, Timeout = TimeSpan.FromSeconds(100) };
         var client = new PromptVaultClient(http, remote.ApiKey);
         try
         {

@@ -2,11 +2,13 @@ using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
+using System.Security.Cryptography;
 using System.Text.Json;
 using PromptVault.Core;
 using PromptVault.Core.Auth;
 using PromptVault.Core.Analysis;
 using PromptVault.Core.Contracts;
+using PromptVault.Core.Idempotency;
 using PromptVault.Core.Metrics;
 using PromptVault.Core.Prompts;
 
@@ -19,6 +21,9 @@ namespace PromptVault.Client;
 /// Thread-safe: it keeps no per-call state, so one instance can be shared. It does not own the <see cref="HttpClient"/>.
 /// Refused requests throw <see cref="PromptVaultApiException"/>; a server that cannot be reached throws
 /// <see cref="HttpRequestException"/>.
+/// The create calls (prompt, version, metric batch) send an <c>Idempotency-Key</c> header, a new one per call unless the
+/// caller passes its own, so an HTTP handler that re-sends the request (a retry policy) never writes twice; the server
+/// answers a repeat with the first answer for 24 hours.
 /// </remarks>
 public sealed class PromptVaultClient
 {
@@ -48,10 +53,16 @@ public sealed class PromptVaultClient
 
     /// <summary>Creates a prompt with its first version (<c>1.0.0</c>, change description <c>Initial version</c>).</summary>
     /// <exception cref="PromptVaultApiException">The request was refused, e.g. 409 <c>prompt_exists</c>.</exception>
-    public Task<PromptResponse> CreatePromptAsync(CreatePromptRequest request, CancellationToken cancellationToken = default)
+    public Task<PromptResponse> CreatePromptAsync(CreatePromptRequest request, CancellationToken cancellationToken = default) =>
+        CreatePromptAsync(request, NewIdempotencyKey(), cancellationToken);
+
+    /// <summary>The same, sending <paramref name="idempotencyKey"/>: a repeat with it (after a lost answer) gets the first answer.</summary>
+    /// <exception cref="PromptVaultApiException">The request was refused, e.g. 422 <c>idempotency_key_reused</c> when the key was sent with another request.</exception>
+    public Task<PromptResponse> CreatePromptAsync(CreatePromptRequest request, string idempotencyKey, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
-        return SendAsync<CreatePromptRequest, PromptResponse>(HttpMethod.Post, "api/prompts", request, cancellationToken);
+        ArgumentException.ThrowIfNullOrEmpty(idempotencyKey);
+        return SendAsync<CreatePromptRequest, PromptResponse>(HttpMethod.Post, "api/prompts", request, cancellationToken, idempotencyKey);
     }
 
     /// <summary>Lists prompts, optionally only those of a type, category or tag.</summary>
@@ -68,10 +79,16 @@ public sealed class PromptVaultClient
 
     /// <summary>Creates a new version of a prompt; the server picks the number from the change to the variables.</summary>
     /// <exception cref="PromptVaultApiException">The request was refused, e.g. 409 <c>version_unchanged</c> when nothing changed.</exception>
-    public Task<VersionResponse> CreateVersionAsync(string name, CreateVersionRequest request, CancellationToken cancellationToken = default)
+    public Task<VersionResponse> CreateVersionAsync(string name, CreateVersionRequest request, CancellationToken cancellationToken = default) =>
+        CreateVersionAsync(name, request, NewIdempotencyKey(), cancellationToken);
+
+    /// <summary>The same, sending <paramref name="idempotencyKey"/>: a repeat with it (after a lost answer) gets the first answer,
+    /// never a second version, even when other versions were created in between.</summary>
+    public Task<VersionResponse> CreateVersionAsync(string name, CreateVersionRequest request, string idempotencyKey, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
-        return SendAsync<CreateVersionRequest, VersionResponse>(HttpMethod.Post, PromptPath(name) + "/versions", request, cancellationToken);
+        ArgumentException.ThrowIfNullOrEmpty(idempotencyKey);
+        return SendAsync<CreateVersionRequest, VersionResponse>(HttpMethod.Post, PromptPath(name) + "/versions", request, cancellationToken, idempotencyKey);
     }
 
     /// <summary>Lists the versions of a prompt.</summary>
@@ -157,10 +174,16 @@ public sealed class PromptVaultClient
         SendAsync<AssignmentResponse>(HttpMethod.Get, ExperimentPath(id) + "/assignment" + Query(("unitId", unitId)), cancellationToken);
 
     /// <summary>Records metric events, all or nothing (writer); events whose id was stored before are acknowledged, not counted again.</summary>
-    public Task<MetricRecordResponse> RecordMetricsAsync(MetricBatchRequest batch, CancellationToken cancellationToken = default)
+    public Task<MetricRecordResponse> RecordMetricsAsync(MetricBatchRequest batch, CancellationToken cancellationToken = default) =>
+        RecordMetricsAsync(batch, NewIdempotencyKey(), cancellationToken);
+
+    /// <summary>The same, sending <paramref name="idempotencyKey"/>: a repeat with it gets the first answer and counts nothing again,
+    /// events without ids included.</summary>
+    public Task<MetricRecordResponse> RecordMetricsAsync(MetricBatchRequest batch, string idempotencyKey, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(batch);
-        return SendAsync<MetricBatchRequest, MetricRecordResponse>(HttpMethod.Post, "api/metrics", batch, cancellationToken);
+        ArgumentException.ThrowIfNullOrEmpty(idempotencyKey);
+        return SendAsync<MetricBatchRequest, MetricRecordResponse>(HttpMethod.Post, "api/metrics", batch, cancellationToken, idempotencyKey);
     }
 
     /// <summary>A version's aggregates over a period, with an hourly series.</summary>
@@ -198,18 +221,23 @@ public sealed class PromptVaultClient
         return await ReadAsync<TResponse>(response, cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task<TResponse> SendAsync<TRequest, TResponse>(HttpMethod method, string path, TRequest body, CancellationToken cancellationToken)
+    private static string NewIdempotencyKey() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
+
+    private async Task<TResponse> SendAsync<TRequest, TResponse>(HttpMethod method, string path, TRequest body, CancellationToken cancellationToken,
+        string? idempotencyKey = null)
     {
         using var content = JsonContent.Create(body, options: PromptVaultJson.Options);
-        using var response = await SendCoreAsync(method, path, content, cancellationToken).ConfigureAwait(false);
+        using var response = await SendCoreAsync(method, path, content, cancellationToken, idempotencyKey).ConfigureAwait(false);
         return await ReadAsync<TResponse>(response, cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task<HttpResponseMessage> SendCoreAsync(HttpMethod method, string path, HttpContent? content, CancellationToken cancellationToken)
+    private async Task<HttpResponseMessage> SendCoreAsync(HttpMethod method, string path, HttpContent? content, CancellationToken cancellationToken,
+        string? idempotencyKey = null)
     {
         using var request = new HttpRequestMessage(method, new Uri(_baseAddress, path)) { Content = content };
         request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
         if (_authorization is not null) request.Headers.Authorization = _authorization;
+        if (idempotencyKey is not null) request.Headers.Add(IdempotencyKey.HeaderName, idempotencyKey);
         var response = await _http.SendAsync(request, cancellationToken).ConfigureAwait(false);
         if (response.IsSuccessStatusCode) return response;
         using (response)

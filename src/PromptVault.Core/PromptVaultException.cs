@@ -42,6 +42,10 @@ public sealed class ConflictException(string code, string message, string? field
         new("last_admin_key", $"API key '{id}' is the last active admin key; create another admin key before revoking it.", "id");
 }
 
+/// <summary>The request is well formed but cannot be applied as sent, e.g. an idempotency key reused for another request (HTTP 422).</summary>
+public sealed class UnprocessableException(string code, string message, string? field = null)
+    : PromptVaultException(code, message, field);
+
 /// <summary>The caller may not do this (HTTP 403).</summary>
 public sealed class ForbiddenException(string code, string message)
     : PromptVaultException(code, message);

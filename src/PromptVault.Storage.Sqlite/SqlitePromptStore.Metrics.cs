@@ -30,7 +30,8 @@ public sealed partial class SqlitePromptStore : IMetricStore
     private const string VersionScope = "version";
     private const string VariantScope = "variant";
 
-    public Task<MetricRecordResult> RecordEventsAsync(IReadOnlyList<MetricEvent> events, CancellationToken cancellationToken = default)
+    public Task<MetricRecordResult> RecordEventsAsync(IReadOnlyList<MetricEvent> events, Func<MetricRecordResult, IdempotencyRecord>? idempotency,
+        CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(events);
         return WriteAsync(async (connection, transaction) =>
@@ -57,7 +58,10 @@ public sealed partial class SqlitePromptStore : IMetricStore
             }
             foreach (var (key, added) in rollups)
                 await FoldIntoRollupAsync(connection, transaction, key, added, cancellationToken);
-            return new MetricRecordResult(events.Count - duplicateIds.Count, duplicateIds);
+            var result = new MetricRecordResult(events.Count - duplicateIds.Count, duplicateIds);
+            if (idempotency is not null)
+                await InsertIdempotencyRecordAsync(connection, transaction, idempotency(result), cancellationToken);
+            return result;
         }, cancellationToken);
     }
 

@@ -144,6 +144,8 @@ public sealed partial class SqlitePromptStore(SqliteConnectionFactory connection
                 await MoveLabelAsync(connection, transaction, change, cancellationToken);
             foreach (var entry in changes.Audit)
                 await InsertAuditAsync(connection, transaction, entry, cancellationToken);
+            if (changes.Idempotency is { } record)
+                await InsertIdempotencyRecordAsync(connection, transaction, record, cancellationToken);
             return true;
         }, cancellationToken);
     }

@@ -5,6 +5,7 @@ using PromptVault.Client;
 using PromptVault.Core.Auth;
 using PromptVault.Core.Contracts;
 using PromptVault.Core.Prompts;
+using PromptVault.Core.Metrics;
 
 namespace PromptVault.Cli.Tests;
 
@@ -138,6 +139,55 @@ public sealed class PromptVaultClientTests(ServerFixture fixture) : IClassFixtur
         Assert.Equal("Bearer pv_secret", handler.Request.Headers.Authorization!.ToString());
         Assert.Equal(HttpStatusCode.BadGateway, error.StatusCode);
         Assert.Equal("http_502", error.Code);
+    }
+
+    [Fact]
+    public async Task CreateCalls_ResentByTheHttpPipeline_WriteOnce()
+    {
+        using var http = new HttpClient(new ResendingHandler { InnerHandler = new HttpClientHandler() }) { BaseAddress = fixture.Server.BaseAddress };
+        var client = CreateClient(http);
+        var ct = TestContext.Current.CancellationToken;
+
+        var created = await client.CreatePromptAsync(new CreatePromptRequest("sdk-resent", Content: "A {{who}}", Variables: Variables), ct);
+        var version = await client.CreateVersionAsync("sdk-resent", new CreateVersionRequest("B {{who}}", ChangeDescription: "B"), ct);
+        var recorded = await client.RecordMetricsAsync(new MetricBatchRequest([new MetricEventRequest(VersionId: version.Id, LatencyMs: 5), new MetricEventRequest(VersionId: version.Id, LatencyMs: 7)]), ct);
+        var versions = await client.ListVersionsAsync("sdk-resent", ct);
+        var metrics = await client.GetVersionMetricsAsync("sdk-resent", "1.0.1", cancellationToken: ct);
+
+        Assert.Equal("1.0.0", created.LatestVersion.Version);
+        Assert.Equal(["1.0.1", "1.0.0"], versions.Versions.Select(v => v.Version));
+        Assert.Equal(2, recorded.Stored);
+        Assert.Equal(2, metrics.Summary.Count);
+    }
+
+    [Fact]
+    public async Task CreateVersionAsync_RepeatedWithTheCallersKey_ReturnsTheFirstVersion()
+    {
+        using var http = new HttpClient { BaseAddress = fixture.Server.BaseAddress };
+        var client = CreateClient(http);
+        var ct = TestContext.Current.CancellationToken;
+        await client.CreatePromptAsync(new CreatePromptRequest("sdk-keyed", Content: "A {{who}}", Variables: Variables), ct);
+        var request = new CreateVersionRequest("B {{who}}", ChangeDescription: "B");
+
+        var first = await client.CreateVersionAsync("sdk-keyed", request, "deploy-42", ct);
+        await client.CreateVersionAsync("sdk-keyed", new CreateVersionRequest("C {{who}}", ChangeDescription: "C"), ct);
+        var repeated = await client.CreateVersionAsync("sdk-keyed", request, "deploy-42", ct);
+        var reused = await Assert.ThrowsAsync<PromptVaultApiException>(() => client.CreateVersionAsync("sdk-keyed", request with { Content = "D {{who}}" }, "deploy-42", ct));
+
+        Assert.Equal(JsonSerializer.Serialize(first, PromptVaultJson.Options), JsonSerializer.Serialize(repeated, PromptVaultJson.Options));
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, reused.StatusCode);
+        Assert.Equal("idempotency_key_reused", reused.Code);
+    }
+
+    /// <summary>Sends every POST twice and returns the second answer, as a retry policy does when the first answer is lost.</summary>
+    private sealed class ResendingHandler : DelegatingHandler
+    {
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            if (request.Method == HttpMethod.Post)
+                (await base.SendAsync(request, cancellationToken)).Dispose();
+            return await base.SendAsync(request, cancellationToken);
+        }
     }
 
     private sealed class RecordingHandler : HttpMessageHandler

@@ -22,7 +22,7 @@ public sealed class SqliteMetricStoreTests : MetricStoreContractTests, IDisposab
     {
         var store = await database.CreateStoreAsync();
         var (versions, experiment) = await SeedAsync(store, store);
-        await store.RecordEventsAsync(RandomEvents(versions, experiment, count: 200, seed: 3), Cancel);
+        await store.RecordEventsAsync(RandomEvents(versions, experiment, count: 200, seed: 3), null, Cancel);
         var before = await ReadAllAsync(store, versions, experiment.Id);
 
         await using (var connection = await database.Connections.OpenAsync(Cancel))
@@ -41,7 +41,7 @@ public sealed class SqliteMetricStoreTests : MetricStoreContractTests, IDisposab
     {
         var store = await database.CreateStoreAsync();
         var (versions, experiment) = await SeedAsync(store, store);
-        await store.RecordEventsAsync(RandomEvents(versions, experiment, count: 100, seed: 5), Cancel);
+        await store.RecordEventsAsync(RandomEvents(versions, experiment, count: 100, seed: 5), null, Cancel);
         await using var connection = await database.Connections.OpenAsync(Cancel);
         await connection.ExecuteAsync("ANALYZE metric_rollups");
 
@@ -64,7 +64,7 @@ public sealed class SqliteMetricStoreTests : MetricStoreContractTests, IDisposab
         var sent = new MetricEvent("event-1", experiment.Control.VersionId, experiment.Id, experiment.Control.Id, "unit-1", local,
             12.5, 100, 200, 0.0125, 0.75, -1, false, "rate_limited", metadata);
 
-        await store.RecordEventsAsync([sent, Event(versions[2], Now)], Cancel);
+        await store.RecordEventsAsync([sent, Event(versions[2], Now)], null, Cancel);
 
         await using var connection = await database.Connections.OpenAsync(Cancel);
         var rows = (await connection.QueryAsync(

@@ -1,5 +1,6 @@
 using PromptVault.Core.Contracts;
 using PromptVault.Core.Experiments;
+using PromptVault.Core.Idempotency;
 using PromptVault.Core.Prompts;
 using PromptVault.Core.Registry;
 using PromptVault.Core.Storage;
@@ -17,15 +18,20 @@ public sealed class MetricsService(
     ExperimentService experimentService,
     PromptRegistry registry,
     PriceTable prices,
-    TimeProvider time)
+    TimeProvider time,
+    IdempotentRequests idempotent)
 {
     /// <summary>Records one event sent on its own; errors name the bare field (<c>latencyMs</c>).</summary>
-    public Task<MetricRecordResponse> RecordAsync(MetricEventRequest request, CancellationToken cancellationToken = default) =>
-        RecordAsync([MetricEventRules.Validate(request, time.GetUtcNow())], _ => "", cancellationToken);
+    /// <param name="idempotencyKey">When given, the event is recorded at most once for it (see <see cref="IdempotentRequests"/>).</param>
+    public Task<MetricRecordResponse> RecordAsync(MetricEventRequest request, IdempotencyKey? idempotencyKey = null, CancellationToken cancellationToken = default) =>
+        idempotent.RunAsync<MetricEventRequest, MetricRecordResponse>(idempotencyKey, "record-metrics", "", request, idempotency =>
+            RecordAsync([MetricEventRules.Validate(request, time.GetUtcNow())], _ => "", idempotency, cancellationToken), cancellationToken);
 
     /// <summary>Records a batch, all or nothing; errors name the event (<c>events[3].latencyMs</c>).</summary>
-    public Task<MetricRecordResponse> RecordAsync(MetricBatchRequest batch, CancellationToken cancellationToken = default) =>
-        RecordAsync(MetricEventRules.ValidateBatch(batch, time.GetUtcNow()), i => $"events[{i}].", cancellationToken);
+    /// <param name="idempotencyKey">When given, the batch is recorded at most once for it (see <see cref="IdempotentRequests"/>).</param>
+    public Task<MetricRecordResponse> RecordAsync(MetricBatchRequest batch, IdempotencyKey? idempotencyKey = null, CancellationToken cancellationToken = default) =>
+        idempotent.RunAsync<MetricBatchRequest, MetricRecordResponse>(idempotencyKey, "record-metrics", "", batch, idempotency =>
+            RecordAsync(MetricEventRules.ValidateBatch(batch, time.GetUtcNow()), i => $"events[{i}].", idempotency, cancellationToken), cancellationToken);
 
     public async Task<VersionMetricsResponse> VersionMetricsAsync(string name, string versionRef, MetricPeriod period, CancellationToken cancellationToken = default)
     {
@@ -37,7 +43,8 @@ public sealed class MetricsService(
         return VersionMetricsBuilder.Build(prompt.Name, version.Version.ToString(), version.Id, period, hours, allTime, now);
     }
 
-    private async Task<MetricRecordResponse> RecordAsync(IReadOnlyList<MetricEvent> events, Func<int, string> pathOf, CancellationToken cancellationToken)
+    private async Task<MetricRecordResponse> RecordAsync(IReadOnlyList<MetricEvent> events, Func<int, string> pathOf,
+        Func<MetricRecordResponse, IdempotencyRecord>? idempotency, CancellationToken cancellationToken)
     {
         var versions = new Dictionary<string, PromptVersion>(StringComparer.Ordinal);
         var experimentsById = new Dictionary<string, Experiment>(StringComparer.Ordinal);
@@ -63,11 +70,14 @@ public sealed class MetricsService(
         }
 
         var priced = prices.FillCosts(events, versionId => versions[versionId].Metadata.Model);
-        var result = await metrics.RecordEventsAsync(priced, cancellationToken);
+        var result = await metrics.RecordEventsAsync(priced, idempotency is null ? null : stored => idempotency(Response(events, stored)), cancellationToken);
         foreach (var experiment in experimentsById.Values.Where(e => e.Status == ExperimentStatus.Running))
             await experimentService.EvaluateAsync(experiment.Id, cancellationToken);
-        return new MetricRecordResponse(events.Count, result.Stored, result.DuplicateIds);
+        return Response(events, result);
     }
+
+    private static MetricRecordResponse Response(IReadOnlyList<MetricEvent> events, MetricRecordResult result) =>
+        new(events.Count, result.Stored, result.DuplicateIds);
 
     private static InvalidInputException Invalid(string field, string message) => new("invalid_metric_event", message, field);
 }

@@ -1,5 +1,6 @@
 using PromptVault.Core.Audit;
 using PromptVault.Core.Contracts;
+using PromptVault.Core.Idempotency;
 using PromptVault.Core.Prompts;
 using PromptVault.Core.Storage;
 using PromptVault.Core.Templates;
@@ -12,12 +13,16 @@ namespace PromptVault.Core.Registry;
 /// Writes are optimistic: a write that lost a race (<see cref="ConcurrentWriteException"/>) is re-read and retried, so
 /// concurrent new versions get distinct, consecutive numbers.
 /// </summary>
-public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, TemplateEngine templates, TimeProvider time)
+public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, TemplateEngine templates, TimeProvider time, IdempotentRequests idempotent)
 {
     private const int MaxWriteAttempts = 200;
     private const string InitialChangeDescription = "Initial version";
 
-    public async Task<PromptResponse> CreatePromptAsync(CreatePromptRequest request, string actor, CancellationToken cancellationToken = default)
+    public Task<PromptResponse> CreatePromptAsync(CreatePromptRequest request, string actor, CancellationToken cancellationToken = default) =>
+        CreatePromptAsync(request, actor, null, cancellationToken);
+
+    /// <summary>The same, done at most once per <paramref name="idempotencyKey"/> (see <see cref="IdempotentRequests"/>).</summary>
+    public async Task<PromptResponse> CreatePromptAsync(CreatePromptRequest request, string actor, IdempotencyKey? idempotencyKey, CancellationToken cancellationToken = default)
     {
         PromptRules.ValidatePromptName(request.Name);
         PromptRules.ValidateLength(request.Description, PromptRules.MaxDescriptionLength, "description");
@@ -27,24 +32,28 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, Tem
         var metadata = request.Metadata ?? PromptMetadata.Empty;
         ValidateVersionContent(request.Content, variables, metadata);
 
-        var now = time.GetUtcNow();
-        var prompt = new Prompt(Ids.New(now), request.Name!, request.Description ?? "", request.Type ?? PromptType.Template,
-            request.Tags ?? [], request.Category, now, actor, now, actor);
-        var version = new PromptVersion(Ids.New(now), prompt.Id, 1, SemanticVersion.Initial, request.Content!, variables, metadata,
-            InitialChangeDescription, actor, now, VersionStatus.Draft);
-
-        await store.SaveAsync(new PromptChanges
+        return await idempotent.RunAsync<CreatePromptRequest, PromptResponse>(idempotencyKey, "create-prompt", request.Name!, request, async idempotency =>
         {
-            NewPrompt = prompt,
-            NewVersion = version,
-            Audit =
-            [
-                Entry(now, actor, AuditActions.PromptCreated, prompt.Name, null, null, new() { ["type"] = Names.Of(prompt.Type), ["description"] = prompt.Description }),
-                VersionCreatedEntry(now, actor, prompt.Name, version),
-            ],
-        }, cancellationToken);
+            var now = time.GetUtcNow();
+            var prompt = new Prompt(Ids.New(now), request.Name!, request.Description ?? "", request.Type ?? PromptType.Template,
+                request.Tags ?? [], request.Category, now, actor, now, actor);
+            var version = new PromptVersion(Ids.New(now), prompt.Id, 1, SemanticVersion.Initial, request.Content!, variables, metadata,
+                InitialChangeDescription, actor, now, VersionStatus.Draft);
+            var response = ToResponse(prompt, version, []);
 
-        return ToResponse(prompt, version, []);
+            await store.SaveAsync(new PromptChanges
+            {
+                NewPrompt = prompt,
+                NewVersion = version,
+                Audit =
+                [
+                    Entry(now, actor, AuditActions.PromptCreated, prompt.Name, null, null, new() { ["type"] = Names.Of(prompt.Type), ["description"] = prompt.Description }),
+                    VersionCreatedEntry(now, actor, prompt.Name, version),
+                ],
+                Idempotency = idempotency?.Invoke(response),
+            }, cancellationToken);
+            return response;
+        }, cancellationToken);
     }
 
     public async Task<PromptListResponse> ListPromptsAsync(PromptFilter filter, CancellationToken cancellationToken = default)
@@ -61,14 +70,20 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, Tem
         return ToResponse(prompt, latest, labels);
     }
 
-    public async Task<VersionResponse> CreateVersionAsync(string name, CreateVersionRequest request, string actor, CancellationToken cancellationToken = default)
+    public Task<VersionResponse> CreateVersionAsync(string name, CreateVersionRequest request, string actor, CancellationToken cancellationToken = default) =>
+        CreateVersionAsync(name, request, actor, null, cancellationToken);
+
+    /// <summary>The same, done at most once per <paramref name="idempotencyKey"/> (see <see cref="IdempotentRequests"/>): a retry
+    /// gets the first answer even when other versions were created in between.</summary>
+    public async Task<VersionResponse> CreateVersionAsync(string name, CreateVersionRequest request, string actor, IdempotencyKey? idempotencyKey,
+        CancellationToken cancellationToken = default)
     {
         var changeDescription = request.ChangeDescription?.Trim();
         if (string.IsNullOrEmpty(changeDescription))
             throw new InvalidInputException("missing_change_description", "changeDescription is required and must not be empty.", "changeDescription");
         PromptRules.ValidateLength(changeDescription, PromptRules.MaxChangeDescriptionLength, "changeDescription");
 
-        return await WithRetryAsync(async () =>
+        return await WithRetryAsync(() => idempotent.RunAsync<CreateVersionRequest, VersionResponse>(idempotencyKey, "create-version", name, request, async idempotency =>
         {
             var prompt = await RequirePromptAsync(name, cancellationToken);
             var latest = await RequireLatestAsync(prompt, cancellationToken);
@@ -83,14 +98,16 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, Tem
             var bump = ContractChange.Between(latest.Variables, variables).Resolve(request.Bump);
             var now = time.GetUtcNow();
             var version = NextVersion(prompt, latest, bump, request.Content!, variables, metadata, changeDescription, actor, now);
+            var response = ToResponse(prompt.Name, version, []);
             await store.SaveAsync(new PromptChanges
             {
                 NewVersion = version,
                 TouchedPrompt = prompt with { UpdatedAt = now, UpdatedBy = actor },
                 Audit = [VersionCreatedEntry(now, actor, prompt.Name, version)],
+                Idempotency = idempotency?.Invoke(response),
             }, cancellationToken);
-            return ToResponse(prompt.Name, version, []);
-        });
+            return response;
+        }, cancellationToken));
     }
 
     public async Task<VersionListResponse> ListVersionsAsync(string name, CancellationToken cancellationToken = default)

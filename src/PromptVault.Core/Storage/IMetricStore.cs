@@ -12,7 +12,14 @@ public interface IMetricStore
     /// (or repeated within the batch) are skipped and reported, not counted again.</summary>
     /// <exception cref="NotFoundException">An event names a version (<c>version_not_found</c>) or experiment
     /// (<c>experiment_not_found</c>) that does not exist; nothing of the batch is stored.</exception>
-    Task<MetricRecordResult> RecordEventsAsync(IReadOnlyList<MetricEvent> events, CancellationToken cancellationToken = default);
+    Task<MetricRecordResult> RecordEventsAsync(IReadOnlyList<MetricEvent> events, CancellationToken cancellationToken = default) =>
+        RecordEventsAsync(events, null, cancellationToken);
+
+    /// <summary>The same, also storing in the same transaction the record <paramref name="idempotency"/> makes of the result,
+    /// when given (see <see cref="IIdempotencyStore"/>).</summary>
+    /// <exception cref="ConcurrentWriteException">The record's key is stored already; nothing of the batch is stored.</exception>
+    Task<MetricRecordResult> RecordEventsAsync(IReadOnlyList<MetricEvent> events, Func<MetricRecordResult, IdempotencyRecord>? idempotency,
+        CancellationToken cancellationToken = default);
 
     /// <summary>The version's aggregate per hour from <paramref name="fromHour"/> on (hours without events are absent), oldest first;
     /// the hour that holds <paramref name="fromHour"/> is included.</summary>

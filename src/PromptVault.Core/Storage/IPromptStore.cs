@@ -66,6 +66,9 @@ public sealed record PromptChanges
     public IReadOnlyList<LabelChange> LabelChanges { get; init; } = [];
 
     public IReadOnlyList<AuditEntry> Audit { get; init; } = [];
+
+    /// <summary>The answer to keep for the request's <c>Idempotency-Key</c>, stored with the rest (see <see cref="IIdempotencyStore"/>).</summary>
+    public IdempotencyRecord? Idempotency { get; init; }
 }
 
 /// <summary>Moves a version's status; applies only if the status is still <paramref name="From"/>.</summary>

@@ -25,13 +25,14 @@ internal static class MetricsApi
     }
 
     /// <summary>One event, or <c>{ "events": [...] }</c>: a body with an <c>events</c> member is a batch.</summary>
-    private static async Task<Ok<MetricRecordResponse>> Record(JsonElement body, MetricsService metrics, CancellationToken cancellationToken)
+    private static async Task<Ok<MetricRecordResponse>> Record(JsonElement body, MetricsService metrics, HttpRequest http, CancellationToken cancellationToken)
     {
         if (body.ValueKind != JsonValueKind.Object)
             throw new InvalidInputException("invalid_json", "The request body must be a JSON object: one metric event, or { \"events\": [...] }.");
+        var idempotencyKey = IdempotencyHeader.Read(http);
         var response = body.TryGetProperty("events", out _)
-            ? await metrics.RecordAsync(Read<MetricBatchRequest>(body), cancellationToken)
-            : await metrics.RecordAsync(Read<MetricEventRequest>(body), cancellationToken);
+            ? await metrics.RecordAsync(Read<MetricBatchRequest>(body), idempotencyKey, cancellationToken)
+            : await metrics.RecordAsync(Read<MetricEventRequest>(body), idempotencyKey, cancellationToken);
         return TypedResults.Ok(response);
     }
 

@@ -15,6 +15,7 @@ internal sealed class ProblemExceptionHandler : IExceptionHandler
             InvalidInputException e => (StatusCodes.Status400BadRequest, e.Code, e.Message, e.Field),
             NotFoundException e => (StatusCodes.Status404NotFound, e.Code, e.Message, e.Field),
             ConflictException e => (StatusCodes.Status409Conflict, e.Code, e.Message, e.Field),
+            UnprocessableException e => (StatusCodes.Status422UnprocessableEntity, e.Code, e.Message, e.Field),
             ForbiddenException e => (StatusCodes.Status403Forbidden, e.Code, e.Message, e.Field),
             BadHttpRequestException { InnerException: JsonException json } =>
                 (StatusCodes.Status400BadRequest, "invalid_json", DescribeJsonError(json), JsonField(json)),

@@ -35,9 +35,9 @@ internal static class PromptsApi
         return routes;
     }
 
-    private static async Task<Created<PromptResponse>> CreatePrompt(CreatePromptRequest request, PromptRegistry registry, ClaimsPrincipal user, CancellationToken cancellationToken)
+    private static async Task<Created<PromptResponse>> CreatePrompt(CreatePromptRequest request, PromptRegistry registry, ClaimsPrincipal user, HttpRequest http, CancellationToken cancellationToken)
     {
-        var prompt = await registry.CreatePromptAsync(request, user.Actor(), cancellationToken);
+        var prompt = await registry.CreatePromptAsync(request, user.Actor(), IdempotencyHeader.Read(http), cancellationToken);
         return TypedResults.Created($"/api/prompts/{Uri.EscapeDataString(prompt.Name)}", prompt);
     }
 
@@ -56,9 +56,9 @@ internal static class PromptsApi
     private static async Task<Ok<PromptResponse>> GetPrompt(string name, PromptRegistry registry, CancellationToken cancellationToken) =>
         TypedResults.Ok(await registry.GetPromptAsync(Unescape(name), cancellationToken));
 
-    private static async Task<Created<VersionResponse>> CreateVersion(string name, CreateVersionRequest request, PromptRegistry registry, ClaimsPrincipal user, CancellationToken cancellationToken)
+    private static async Task<Created<VersionResponse>> CreateVersion(string name, CreateVersionRequest request, PromptRegistry registry, ClaimsPrincipal user, HttpRequest http, CancellationToken cancellationToken)
     {
-        var version = await registry.CreateVersionAsync(Unescape(name), request, user.Actor(), cancellationToken);
+        var version = await registry.CreateVersionAsync(Unescape(name), request, user.Actor(), IdempotencyHeader.Read(http), cancellationToken);
         return TypedResults.Created($"/api/prompts/{Uri.EscapeDataString(version.PromptName)}/versions/{version.Version}", version);
     }
 

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Http.Json;
 using PromptVault.Core.Auth;
 using PromptVault.Core.Contracts;
 using PromptVault.Core.Experiments;
+using PromptVault.Core.Idempotency;
 using PromptVault.Core.Metrics;
 using PromptVault.Core.Registry;
 using PromptVault.Core.Templates;
@@ -20,6 +21,7 @@ public static class ServerServiceCollectionExtensions
         services.AddSingleton(TimeProvider.System);
         services.AddPromptVaultSqlite(options.DatabasePath);
         services.AddSingleton<TemplateEngine>();
+        services.AddSingleton<IdempotentRequests>();
         services.AddSingleton<PromptRegistry>();
         services.AddSingleton<ExperimentService>();
         services.AddSingleton<MetricsService>();

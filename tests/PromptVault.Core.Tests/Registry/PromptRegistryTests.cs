@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Time.Testing;
 using PromptVault.Core.Audit;
 using PromptVault.Core.Contracts;
+using PromptVault.Core.Idempotency;
 using PromptVault.Core.Prompts;
 using PromptVault.Core.Registry;
 using PromptVault.Core.Storage;
@@ -23,7 +24,7 @@ public sealed class PromptRegistryTests : IAsyncLifetime
     {
         var store = await _database.CreateStoreAsync();
         _store = store;
-        _registry = new PromptRegistry(store, store, new TemplateEngine(), _time);
+        _registry = new PromptRegistry(store, store, new TemplateEngine(), _time, new IdempotentRequests(store, _time));
     }
 
     public ValueTask DisposeAsync()

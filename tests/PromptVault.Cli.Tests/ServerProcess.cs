@@ -1,0 +1,119 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+
+namespace PromptVault.Cli.Tests;
+
+/// <summary><c>dotnet promptvault.dll serve --db FILE --urls http://127.0.0.1:PORT</c> as a real child process.</summary>
+internal sealed class ServerProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly StringBuilder _output = new();
+
+    private ServerProcess(Process process, Uri baseAddress)
+    {
+        _process = process;
+        BaseAddress = baseAddress;
+    }
+
+    public Uri BaseAddress { get; }
+
+    /// <summary>What the process printed so far: stdout, and stderr lines prefixed <c>stderr: </c>.</summary>
+    public string Output
+    {
+        get { lock (_output) return _output.ToString().Replace("\r\n", "\n", StringComparison.Ordinal); }
+    }
+
+    /// <summary>Starts the server on <paramref name="database"/> and waits until <c>/healthz</c> answers (60 s at most).</summary>
+    /// <param name="port">The port to listen on; a free one when null.</param>
+    public static async Task<ServerProcess> StartAsync(string database, int? port = null)
+    {
+        var baseAddress = new Uri($"http://127.0.0.1:{port ?? FreePort()}");
+        var start = new ProcessStartInfo("dotnet")
+        {
+            ArgumentList = { PromptVaultDll(), "serve", "--db", database, "--urls", baseAddress.ToString().TrimEnd('/') },
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = Path.GetDirectoryName(database)!,
+        };
+        start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        var server = new ServerProcess(new Process { StartInfo = start }, baseAddress);
+        server._process.OutputDataReceived += (_, e) => server.Append(e.Data, "");
+        server._process.ErrorDataReceived += (_, e) => server.Append(e.Data, "stderr: ");
+        server._process.Start();
+        server._process.BeginOutputReadLine();
+        server._process.BeginErrorReadLine();
+        try
+        {
+            await server.WaitUntilHealthyAsync();
+            return server;
+        }
+        catch
+        {
+            await server.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>Ends the process with SIGKILL: no shutdown code runs, as in a crash.</summary>
+    public async Task KillAsync()
+    {
+        if (!_process.HasExited) _process.Kill(entireProcessTree: true);
+        await _process.WaitForExitAsync(CancellationToken.None);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await KillAsync();
+        _process.Dispose();
+    }
+
+    private void Append(string? line, string prefix)
+    {
+        if (line is null) return;
+        lock (_output) _output.Append(prefix).AppendLine(line);
+    }
+
+    private async Task WaitUntilHealthyAsync()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+        var deadline = Stopwatch.StartNew();
+        while (true)
+        {
+            Assert.False(_process.HasExited, $"serve exited early:\n{Output}");
+            Assert.True(deadline.Elapsed < TimeSpan.FromSeconds(60), $"serve did not become healthy within 60 s:\n{Output}");
+            try
+            {
+                using var response = await http.GetAsync(new Uri(BaseAddress, "/healthz"), ct);
+                if (response.StatusCode == HttpStatusCode.OK) return;
+            }
+            catch (HttpRequestException)
+            {
+                // Not listening yet.
+            }
+            catch (TaskCanceledException) when (!ct.IsCancellationRequested)
+            {
+                // Slow first request.
+            }
+            await Task.Delay(100, ct);
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    /// <summary>The built CLI: copied beside the tests by the project reference.</summary>
+    private static string PromptVaultDll()
+    {
+        var path = Path.Combine(AppContext.BaseDirectory, "promptvault.dll");
+        Assert.True(File.Exists(path), $"{path} is missing: build src/PromptVault.Cli.");
+        return path;
+    }
+}
