@@ -1,3 +1,7 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+
 namespace PromptVault.Cli.Tests;
 
 /// <summary>`promptvault serve` as a real child process: the first admin key is printed once, on an empty database only.</summary>
@@ -54,7 +58,7 @@ public sealed class ServeCommandTests
     {
         using var folder = new TempFolder();
 
-        var result = await RunToExitAsync(["serve", "--db", folder.File("x.db"), "--urls", $"http://127.0.0.1:{FreePort()}"],
+        var result = await RunToExitAsync(["serve", "--db", folder.File("x.db"), "--urls", $"http://127.0.0.1:{ServerProcess.FreePort()}"],
             ("PromptVault__Prices__house-model__InputPerMillion", "cheap"));
 
         AssertOneLineFailure(result, "PromptVault:Prices:house-model:InputPerMillion");
@@ -66,7 +70,7 @@ public sealed class ServeCommandTests
         using var folder = new TempFolder();
         var database = folder.Write("notes.db", new string('x', 4096));
 
-        var result = await RunToExitAsync(["serve", "--db", database, "--urls", $"http://127.0.0.1:{FreePort()}"]);
+        var result = await RunToExitAsync(["serve", "--db", database, "--urls", $"http://127.0.0.1:{ServerProcess.FreePort()}"]);
 
         AssertOneLineFailure(result, database);
     }
@@ -91,7 +95,7 @@ public sealed class ServeCommandTests
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        start.ArgumentList.Add(PromptVaultDll());
+        start.ArgumentList.Add(ServerProcess.PromptVaultDll());
         foreach (var arg in args) start.ArgumentList.Add(arg);
         start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
         foreach (var (name, value) in environment) start.Environment[name] = value;

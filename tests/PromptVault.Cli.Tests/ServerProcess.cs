@@ -102,7 +102,7 @@ internal sealed class ServerProcess : IAsyncDisposable
         }
     }
 
-    private static int FreePort()
+    internal static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
@@ -110,7 +110,7 @@ internal sealed class ServerProcess : IAsyncDisposable
     }
 
     /// <summary>The built CLI: copied beside the tests by the project reference.</summary>
-    private static string PromptVaultDll()
+    internal static string PromptVaultDll()
     {
         var path = Path.Combine(AppContext.BaseDirectory, "promptvault.dll");
         Assert.True(File.Exists(path), $"{path} is missing: build src/PromptVault.Cli.");
