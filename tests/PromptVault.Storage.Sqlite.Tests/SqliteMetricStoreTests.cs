@@ -82,6 +82,43 @@ public sealed class SqliteMetricStoreTests : MetricStoreContractTests, IDisposab
     }
 
     [Fact]
+    public async Task RecordExposureAsync_UnitRowUnreadable_RecordsNoExposure()
+    {
+        var store = await database.CreateStoreAsync();
+        var (_, experiment) = await SeedAsync(store, store);
+        var control = experiment.Control;
+        await store.RecordEventsAsync([InExperiment(experiment, control, "ann", 10, converted: true)], Cancel);
+        await using (var connection = await database.Connections.OpenAsync(Cancel))
+            await connection.ExecuteAsync("UPDATE unit_sums SET sums = x'00'");
+
+        await Assert.ThrowsAsync<InvalidDataException>(() => store.RecordExposureAsync(new Exposure(experiment.Id, control.Id, "ann", Now), Cancel));
+
+        // The exposure and its count are in the transaction that failed to bring the unit in: neither was kept.
+        Assert.Empty(await store.CountExposuresAsync(experiment.Id, Cancel));
+        await using var check = await database.Connections.OpenAsync(Cancel);
+        Assert.Equal(0, await check.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM exposures"));
+        Assert.Equal(1, (await store.ReadVariantUnitStatsAsync(experiment.Id, Cancel))[control.Id].UnattributedEvents);
+    }
+
+    [Fact]
+    public async Task RecordEventsAsync_UnitRowUnreadable_StoresNothingOfTheBatch()
+    {
+        var store = await database.CreateStoreAsync();
+        var (versions, experiment) = await SeedAsync(store, store);
+        var control = experiment.Control;
+        await store.RecordEventsAsync([InExperiment(experiment, control, "ann", 10, converted: true)], Cancel);
+        await using (var connection = await database.Connections.OpenAsync(Cancel))
+            await connection.ExecuteAsync("UPDATE unit_sums SET sums = x'00'");
+
+        await Assert.ThrowsAsync<InvalidDataException>(() =>
+            store.RecordEventsAsync([Event(versions[2], Now), InExperiment(experiment, control, "ann", 20, converted: false)], Cancel));
+
+        Assert.Equal(0, (await store.ReadVersionTotalAsync(versions[2], Cancel)).Count);
+        Assert.Equal(1, (await store.ReadVersionTotalAsync(control.VersionId, Cancel)).Count);
+        Assert.Equal(1, (await store.ReadVariantUnitStatsAsync(experiment.Id, Cancel))[control.Id].UnattributedEvents);
+    }
+
+    [Fact]
     public async Task RecordEventsAsync_Event_StoresEveryFieldAsSent()
     {
         var store = await database.CreateStoreAsync();

@@ -1,6 +1,8 @@
 using System.Net;
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.DependencyInjection;
 using PromptVault.Core.Auth;
+using PromptVault.Core.Storage;
 using static PromptVault.Server.Tests.ApiCalls;
 using static PromptVault.Server.Tests.Experiments;
 
@@ -143,6 +145,23 @@ public sealed class UnitAnalysisTests(ServerFixture fixture) : IClassFixture<Ser
         Assert.Equal(1, recorded["stored"]!.GetValue<int>());
         var variant = (await VariantsAsync(experiment.Str("id")))[rendered.Str("variantId")];
         Assert.Equal(1, variant["metrics"]!["conversionRate"]!["value"]!.GetValue<double>());
+    }
+
+    [Fact]
+    public async Task ReadingResults_WritesNothing_WhileAMetricsBatchStoresItsLook()
+    {
+        var (name, versions) = await CreatePromptWithChallengersAsync(_client);
+        var id = (await StartTwoWayAsync(name, versions)).Str("id");
+        var store = fixture.Server.Services.GetRequiredService<IExperimentStore>();
+        var (_, rendered) = await PostAsync(_client, $"/api/prompts/{name}/render", new { variables = Variables, unitId = "looker" });
+
+        await GetAsync(_client, $"/api/experiments/{id}/results");
+        var afterRead = await store.ReadSequentialStateAsync(id, TestContext.Current.CancellationToken);
+        await RecordAsync(_client, [new { versionId = rendered.Str("versionId"), experimentId = id, variantId = rendered.Str("variantId"), unitId = "looker", converted = true }]);
+        var afterBatch = await store.ReadSequentialStateAsync(id, TestContext.Current.CancellationToken);
+
+        Assert.Null(afterRead);
+        Assert.NotNull(afterBatch);
     }
 
     private async Task<JsonNode> StartTwoWayAsync(string name, string[] versions)
