@@ -84,12 +84,8 @@ public sealed class SqliteMetricStoreTests : MetricStoreContractTests, IDisposab
     [Fact]
     public async Task RecordExposureAsync_UnitRowUnreadable_RecordsNoExposure()
     {
-        var store = await database.CreateStoreAsync();
-        var (_, experiment) = await SeedAsync(store, store);
+        var (store, _, experiment) = await SeedUnreadableUnitAsync();
         var control = experiment.Control;
-        await store.RecordEventsAsync([InExperiment(experiment, control, "ann", 10, converted: true)], Cancel);
-        await using (var connection = await database.Connections.OpenAsync(Cancel))
-            await connection.ExecuteAsync("UPDATE unit_sums SET sums = x'00'");
 
         await Assert.ThrowsAsync<InvalidDataException>(() => store.RecordExposureAsync(new Exposure(experiment.Id, control.Id, "ann", Now), Cancel));
 
@@ -103,12 +99,8 @@ public sealed class SqliteMetricStoreTests : MetricStoreContractTests, IDisposab
     [Fact]
     public async Task RecordEventsAsync_UnitRowUnreadable_StoresNothingOfTheBatch()
     {
-        var store = await database.CreateStoreAsync();
-        var (versions, experiment) = await SeedAsync(store, store);
+        var (store, versions, experiment) = await SeedUnreadableUnitAsync();
         var control = experiment.Control;
-        await store.RecordEventsAsync([InExperiment(experiment, control, "ann", 10, converted: true)], Cancel);
-        await using (var connection = await database.Connections.OpenAsync(Cancel))
-            await connection.ExecuteAsync("UPDATE unit_sums SET sums = x'00'");
 
         await Assert.ThrowsAsync<InvalidDataException>(() =>
             store.RecordEventsAsync([Event(versions[2], Now), InExperiment(experiment, control, "ann", 20, converted: false)], Cancel));
@@ -141,6 +133,17 @@ public sealed class SqliteMetricStoreTests : MetricStoreContractTests, IDisposab
             rows[0].Values);
         Assert.Equal<object?>([null, null, null, null, null, null, null], [rows[1]["id"], rows[1]["experiment_id"], rows[1]["variant_id"],
             rows[1]["unit_id"], rows[1]["quality_score"], rows[1]["error"], rows[1]["metadata"]]);
+    }
+
+    /// <summary>A store whose unit "ann" has one event for the control and a damaged unit row.</summary>
+    private async Task<(SqlitePromptStore Store, IReadOnlyList<string> Versions, Experiment Experiment)> SeedUnreadableUnitAsync()
+    {
+        var store = await database.CreateStoreAsync();
+        var (versions, experiment) = await SeedAsync(store, store);
+        await store.RecordEventsAsync([InExperiment(experiment, experiment.Control, "ann", 10, converted: true)], Cancel);
+        await using var connection = await database.Connections.OpenAsync(Cancel);
+        await connection.ExecuteAsync("UPDATE unit_sums SET sums = x'00'");
+        return (store, versions, experiment);
     }
 
     private static async Task<string> ReadAllAsync(IMetricStore store, IReadOnlyList<string> versions, string experimentId)
