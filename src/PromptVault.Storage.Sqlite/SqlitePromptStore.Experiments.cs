@@ -106,6 +106,7 @@ public sealed partial class SqlitePromptStore : IExperimentStore
                 INSERT INTO exposure_counts (experiment_id, variant_id, units) VALUES (@ExperimentId, @VariantId, 1)
                 ON CONFLICT (experiment_id, variant_id) DO UPDATE SET units = units + 1
                 """, parameters, cancellationToken, transaction));
+            await BringInUnitAsync(connection, transaction, exposure.ExperimentId, exposure.UnitId, exposure.VariantId, cancellationToken);
             return true;
         }, cancellationToken);
     }

@@ -20,15 +20,10 @@ public sealed partial class SqlitePromptStore : IMetricStore
         SELECT aggregate FROM metric_rollups WHERE scope = @Scope AND scope_id = @ScopeId AND hour = @AllTime
         """;
 
-    internal const string ReadVariantTotalsSql = """
-        SELECT variant_id, aggregate FROM metric_rollups WHERE scope = @Scope AND scope_id = @ScopeId AND hour = @AllTime
-        """;
-
     /// <summary>The <c>hour</c> of all-time rows: not a multiple of 3600, so never an hour's start.</summary>
     private const long AllTime = -1;
 
     private const string VersionScope = "version";
-    private const string VariantScope = "variant";
 
     public Task<MetricRecordResult> RecordEventsAsync(IReadOnlyList<MetricEvent> events, Func<MetricRecordResult, IdempotencyRecord>? idempotency,
         CancellationToken cancellationToken = default)
@@ -38,8 +33,9 @@ public sealed partial class SqlitePromptStore : IMetricStore
         {
             var duplicateIds = new List<string>();
             var batchIds = new HashSet<string>(StringComparer.Ordinal);
-            // The batch's events folded per rollup row first, so each row is read and written once.
+            // The batch's events folded per rollup row and per unit first, so each row is read and written once.
             var rollups = new Dictionary<RollupKey, MetricAggregate>();
+            var units = new UnitAnalysisBatch(connection, transaction, cancellationToken);
             for (var index = 0; index < events.Count; index++)
             {
                 var metricEvent = events[index];
@@ -55,9 +51,11 @@ public sealed partial class SqlitePromptStore : IMetricStore
                         rollups.Add(key, aggregate = new MetricAggregate());
                     aggregate.Add(metricEvent);
                 }
+                await units.AddAsync(metricEvent);
             }
             foreach (var (key, added) in rollups)
                 await FoldIntoRollupAsync(connection, transaction, key, added, cancellationToken);
+            await units.WriteAsync();
             var result = new MetricRecordResult(events.Count - duplicateIds.Count, duplicateIds);
             if (idempotency is not null)
                 await InsertIdempotencyRecordAsync(connection, transaction, idempotency(result), cancellationToken);
@@ -84,17 +82,6 @@ public sealed partial class SqlitePromptStore : IMetricStore
             var blob = await connection.QuerySingleOrDefaultAsync<byte[]>(Command(ReadTotalSql,
                 new { Scope = VersionScope, ScopeId = versionId, AllTime }, cancellationToken));
             return blob is null ? new MetricAggregate() : MetricAggregateCodec.Decode(blob);
-        }, cancellationToken);
-    }
-
-    public Task<IReadOnlyDictionary<string, MetricAggregate>> ReadVariantTotalsAsync(string experimentId, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(experimentId);
-        return WithConnectionAsync<IReadOnlyDictionary<string, MetricAggregate>>(async connection =>
-        {
-            var rows = await connection.QueryAsync<(string VariantId, byte[] Aggregate)>(Command(ReadVariantTotalsSql,
-                new { Scope = VariantScope, ScopeId = experimentId, AllTime }, cancellationToken));
-            return rows.ToDictionary(r => r.VariantId, r => MetricAggregateCodec.Decode(r.Aggregate), StringComparer.Ordinal);
         }, cancellationToken);
     }
 
@@ -147,17 +134,11 @@ public sealed partial class SqlitePromptStore : IMetricStore
     /// <summary>The key of one row of <c>metric_rollups</c>.</summary>
     private sealed record RollupKey(string Scope, string ScopeId, long Hour, string VariantId)
     {
-        /// <summary>The rows an event counts in: its version's hour and all time, and its variant's when it has one.</summary>
+        /// <summary>The rows an event counts in: its version's hour and all time (experiments analyse units, not these rows).</summary>
         public static IEnumerable<RollupKey> Of(MetricEvent e)
         {
-            var hour = MetricPeriods.HourOf(e.Timestamp).ToUnixTimeSeconds();
-            yield return new RollupKey(VersionScope, e.VersionId, hour, "");
+            yield return new RollupKey(VersionScope, e.VersionId, MetricPeriods.HourOf(e.Timestamp).ToUnixTimeSeconds(), "");
             yield return new RollupKey(VersionScope, e.VersionId, AllTime, "");
-            if (e is { ExperimentId: { } experimentId, VariantId: { } variantId })
-            {
-                yield return new RollupKey(VariantScope, experimentId, hour, variantId);
-                yield return new RollupKey(VariantScope, experimentId, AllTime, variantId);
-            }
         }
     }
 }

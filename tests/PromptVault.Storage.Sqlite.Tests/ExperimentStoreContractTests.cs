@@ -1,4 +1,5 @@
 using PromptVault.Core;
+using PromptVault.Core.Analysis;
 using PromptVault.Core.Experiments;
 using PromptVault.Core.Metrics;
 using PromptVault.Core.Storage;
@@ -314,6 +315,39 @@ public abstract class ExperimentStoreContractTests
     }
 
     [Fact]
+    public async Task SaveSequentialStateAsync_Looks_KeepEachKeysSmallestMinimum()
+    {
+        var (prompts, store) = await CreateStoreAsync();
+        var (prompt, v1, v2) = await SeedPromptAsync(prompts, "looked");
+        var experiment = Experiment(prompt, v1, v2, status: ExperimentStatus.Running);
+        var other = Experiment(prompt, v1, v2, "other");
+        await store.CreateExperimentAsync(experiment, [], Cancel);
+        await store.CreateExperimentAsync(other, [], Cancel);
+        var before = await store.ReadSequentialStateAsync(experiment.Id, Cancel);
+
+        await store.SaveSequentialStateAsync(experiment.Id, State(("a", 0.04), ("srm", 0.5)), Cancel);
+        var first = await store.ReadSequentialStateAsync(experiment.Id, Cancel);
+        // A look that raced the first one and saw less: its higher minimum does not replace the stored one.
+        await store.SaveSequentialStateAsync(experiment.Id, State(("a", 0.2), ("b", 0.3), ("srm", 0.123456789012345)), Cancel);
+
+        Assert.Null(before);
+        Assert.Equal(Sorted(State(("a", 0.04), ("srm", 0.5))), Sorted(first!));
+        Assert.Equal(Sorted(State(("a", 0.04), ("b", 0.3), ("srm", 0.123456789012345))), Sorted((await store.ReadSequentialStateAsync(experiment.Id, Cancel))!));
+        Assert.Null(await store.ReadSequentialStateAsync(other.Id, Cancel));
+    }
+
+    [Fact]
+    public async Task SaveSequentialStateAsync_UnknownExperiment_ThrowsExperimentNotFound()
+    {
+        var (_, store) = await CreateStoreAsync();
+
+        var error = await Assert.ThrowsAsync<NotFoundException>(() => store.SaveSequentialStateAsync("unknown", SequentialState.Empty, Cancel));
+
+        Assert.Equal("experiment_not_found", error.Code);
+        Assert.Null(await store.ReadSequentialStateAsync("unknown", Cancel));
+    }
+
+    [Fact]
     public async Task RecordExposureAsync_UnknownExperiment_ThrowsExperimentNotFound()
     {
         var (_, store) = await CreateStoreAsync();
@@ -323,4 +357,9 @@ public abstract class ExperimentStoreContractTests
         Assert.Equal("experiment_not_found", error.Code);
         Assert.Empty(await store.CountExposuresAsync("unknown", Cancel));
     }
+
+    private static SequentialState State(params (string Key, double Minimum)[] minima) =>
+        new(minima.ToDictionary(m => m.Key, m => m.Minimum, StringComparer.Ordinal));
+
+    private static List<KeyValuePair<string, double>> Sorted(SequentialState state) => state.MinimumPValues.OrderBy(p => p.Key, StringComparer.Ordinal).ToList();
 }

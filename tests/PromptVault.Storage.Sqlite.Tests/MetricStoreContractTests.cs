@@ -26,9 +26,18 @@ public abstract class MetricStoreContractTests
         var (prompts, experiments, store) = await CreateStoreAsync();
         var (versions, experiment) = await SeedAsync(prompts, experiments);
         var events = RandomEvents(versions, experiment, count: 700, seed: 7);
+        // Two units in three see their variant, some before their first event and some after, between batches.
+        var exposed = Enumerable.Range(0, 50).Where(u => u % 3 != 0).ToDictionary(u => $"unit-{u}", u => Assignment.VariantFor(experiment, $"unit-{u}").Id);
+        var exposures = new Queue<KeyValuePair<string, string>>(exposed);
 
         foreach (var batch in Batches(events, seed: 8))
+        {
             await store.RecordEventsAsync(batch, Cancel);
+            if (exposures.TryDequeue(out var exposure))
+                await experiments.RecordExposureAsync(new Exposure(experiment.Id, exposure.Value, exposure.Key, Now), Cancel);
+        }
+        while (exposures.TryDequeue(out var exposure))
+            await experiments.RecordExposureAsync(new Exposure(experiment.Id, exposure.Value, exposure.Key, Now), Cancel);
 
         foreach (var version in versions)
         {
@@ -41,11 +50,10 @@ public abstract class MetricStoreContractTests
                 AggregateAssert.Equal(Aggregate(expectedHours[i]), hours[i].Aggregate);
             AggregateAssert.Equal(Aggregate(ofVersion), await store.ReadVersionTotalAsync(version, Cancel));
         }
-        var variantTotals = await store.ReadVariantTotalsAsync(experiment.Id, Cancel);
-        var ofVariants = events.Where(e => e is { ExperimentId: not null, VariantId: not null }).GroupBy(e => e.VariantId!).ToList();
-        Assert.Equal(ofVariants.Select(g => g.Key).Order(), variantTotals.Keys.Order());
-        foreach (var variant in ofVariants)
-            AggregateAssert.Equal(Aggregate(variant), variantTotals[variant.Key]);
+        var unitStats = await store.ReadVariantUnitStatsAsync(experiment.Id, Cancel);
+        UnitStatsAssert.Equal(UnitStatsAssert.Expected(events, exposed), unitStats);
+        Assert.All(unitStats.Values, s => Assert.InRange(s.UnattributedEvents, 1, long.MaxValue));
+        Assert.All(unitStats.Values, s => Assert.InRange(s.LatencyMs.Units, 5, long.MaxValue));
         Assert.InRange(events.Select(e => MetricPeriods.HourOf(e.Timestamp)).Distinct().Count(), 6, 7);
     }
 
@@ -101,7 +109,7 @@ public abstract class MetricStoreContractTests
         Assert.Equal(0, (await store.ReadVersionTotalAsync(variant.VersionId, Cancel)).Count);
         Assert.Equal(0, (await store.ReadVersionTotalAsync(versions[2], Cancel)).Count);
         Assert.Empty(await store.ReadVersionHoursAsync(versions[2], Hour0.AddDays(-1), Cancel));
-        Assert.Empty(await store.ReadVariantTotalsAsync(experiment.Id, Cancel));
+        Assert.Empty(await store.ReadVariantUnitStatsAsync(experiment.Id, Cancel));
         var retried = await store.RecordEventsAsync(good, Cancel);
         Assert.Equal((2, 0), (retried.Stored, retried.DuplicateIds.Count));
     }
@@ -155,26 +163,106 @@ public abstract class MetricStoreContractTests
         AggregateAssert.Equal(new MetricAggregate(), total);
         AggregateAssert.Equal(new MetricAggregate(), unknown);
         Assert.Empty(await store.ReadVersionHoursAsync(versions[0], DateTimeOffset.MinValue, Cancel));
-        Assert.Empty(await store.ReadVariantTotalsAsync(experiment.Id, Cancel));
+        Assert.Empty(await store.ReadVariantUnitStatsAsync(experiment.Id, Cancel));
     }
 
     [Fact]
-    public async Task ReadVariantTotalsAsync_EventsWithoutBothExperimentAndVariant_CountForTheVersionOnly()
+    public async Task RecordEventsAsync_EventsWithoutBothExperimentAndVariant_CountForTheVersionOnly()
     {
         var (prompts, experiments, store) = await CreateStoreAsync();
         var (_, experiment) = await SeedAsync(prompts, experiments);
         var control = experiment.Control;
+        await experiments.RecordExposureAsync(new Exposure(experiment.Id, control.Id, "ann", Now), Cancel);
 
         await store.RecordEventsAsync(
         [
-            Event(control.VersionId, Now) with { ExperimentId = experiment.Id, VariantId = control.Id },
-            Event(control.VersionId, Now) with { ExperimentId = experiment.Id },
-            Event(control.VersionId, Now),
+            Event(control.VersionId, Now) with { ExperimentId = experiment.Id, VariantId = control.Id, UnitId = "ann" },
+            Event(control.VersionId, Now) with { ExperimentId = experiment.Id, UnitId = "ann" },
+            Event(control.VersionId, Now) with { UnitId = "ann" },
         ], Cancel);
 
-        var variant = Assert.Single(await store.ReadVariantTotalsAsync(experiment.Id, Cancel));
-        Assert.Equal((control.Id, 1L), (variant.Key, variant.Value.Count));
+        var variant = Assert.Single(await store.ReadVariantUnitStatsAsync(experiment.Id, Cancel));
+        Assert.Equal((control.Id, 1L, 1.0, 0L), (variant.Key, variant.Value.ErrorRate.Units, variant.Value.ErrorRate.SumN, variant.Value.UnattributedEvents));
         Assert.Equal(3, (await store.ReadVersionTotalAsync(control.VersionId, Cancel)).Count);
+    }
+
+    [Fact]
+    public async Task RecordEventsAsync_UnitExposedToTheVariant_CountsForIt()
+    {
+        var (prompts, experiments, store) = await CreateStoreAsync();
+        var (_, experiment) = await SeedAsync(prompts, experiments);
+        var (control, challenger) = (experiment.Control, experiment.Variants[1]);
+        await experiments.RecordExposureAsync(new Exposure(experiment.Id, control.Id, "ann", Now), Cancel);
+        await experiments.RecordExposureAsync(new Exposure(experiment.Id, challenger.Id, "bob", Now), Cancel);
+        List<MetricEvent> events =
+        [
+            InExperiment(experiment, control, "ann", 100, converted: false), InExperiment(experiment, control, "ann", 300, converted: true),
+            InExperiment(experiment, challenger, "bob", 50, converted: false), InExperiment(experiment, challenger, "bob", 70, converted: false),
+            InExperiment(experiment, challenger, "bob", 90, converted: false),
+        ];
+
+        await store.RecordEventsAsync(events[..3], Cancel);
+        await store.RecordEventsAsync(events[3..], Cancel);
+
+        var stats = await store.ReadVariantUnitStatsAsync(experiment.Id, Cancel);
+        UnitStatsAssert.Equal(UnitStatsAssert.Expected(events, new Dictionary<string, string> { ["ann"] = control.Id, ["bob"] = challenger.Id }), stats);
+        Assert.Equal((1L, 1L, 200.0, 0L), (stats[control.Id].LatencyMs.Units, stats[control.Id].ConvertedUnits, stats[control.Id].LatencyMs.Mean, stats[control.Id].UnattributedEvents));
+        Assert.Equal((1L, 0L, 70.0, 3.0), (stats[challenger.Id].LatencyMs.Units, stats[challenger.Id].ConvertedUnits, stats[challenger.Id].LatencyMs.Mean, stats[challenger.Id].ErrorRate.SumN));
+    }
+
+    [Fact]
+    public async Task RecordExposureAsync_AfterTheUnitsEvents_BringsThemIn()
+    {
+        var (prompts, experiments, store) = await CreateStoreAsync();
+        var (_, experiment) = await SeedAsync(prompts, experiments);
+        var challenger = experiment.Variants[1];
+        List<MetricEvent> events =
+            [InExperiment(experiment, challenger, "ann", 10, converted: true), InExperiment(experiment, challenger, "ann", 30, converted: false), InExperiment(experiment, challenger, "bob", 5, converted: false)];
+        await store.RecordEventsAsync(events, Cancel);
+        var before = (await store.ReadVariantUnitStatsAsync(experiment.Id, Cancel))[challenger.Id];
+
+        Assert.True(await experiments.RecordExposureAsync(new Exposure(experiment.Id, challenger.Id, "ann", Now), Cancel));
+        Assert.False(await experiments.RecordExposureAsync(new Exposure(experiment.Id, challenger.Id, "ann", Now), Cancel));
+
+        var after = (await store.ReadVariantUnitStatsAsync(experiment.Id, Cancel))[challenger.Id];
+        Assert.Equal((3L, 0L, 0L), (before.UnattributedEvents, before.LatencyMs.Units, before.ConvertedUnits));
+        UnitStatsAssert.Equal(UnitStatsAssert.Expected(events, new Dictionary<string, string> { ["ann"] = challenger.Id })[challenger.Id], after);
+        Assert.Equal((1L, 1L, 20.0, 1L), (after.LatencyMs.Units, after.ConvertedUnits, after.LatencyMs.Mean, after.UnattributedEvents));
+    }
+
+    [Fact]
+    public async Task RecordEventsAsync_UnitExposedToAnotherVariant_LeavesTheEventsUnattributed()
+    {
+        var (prompts, experiments, store) = await CreateStoreAsync();
+        var (_, experiment) = await SeedAsync(prompts, experiments);
+        var (control, challenger) = (experiment.Control, experiment.Variants[1]);
+        await store.RecordEventsAsync([InExperiment(experiment, challenger, "ann", 10, converted: true)], Cancel);
+
+        await experiments.RecordExposureAsync(new Exposure(experiment.Id, control.Id, "ann", Now), Cancel);
+        await store.RecordEventsAsync([InExperiment(experiment, challenger, "ann", 20, converted: true), InExperiment(experiment, challenger, null, 30, converted: true)], Cancel);
+        await experiments.RecordExposureAsync(new Exposure(experiment.Id, challenger.Id, "ann", Now), Cancel); // not the first: changes nothing
+
+        var stats = Assert.Single(await store.ReadVariantUnitStatsAsync(experiment.Id, Cancel));
+        Assert.Equal(challenger.Id, stats.Key);
+        Assert.Equal((3L, 0L, 0L, 0L), (stats.Value.UnattributedEvents, stats.Value.ConvertedUnits, stats.Value.LatencyMs.Units, stats.Value.ErrorRate.Units));
+    }
+
+    [Fact]
+    public async Task RecordEventsAsync_EventIdsSentAgain_CountForTheUnitOnce()
+    {
+        var (prompts, experiments, store) = await CreateStoreAsync();
+        var (_, experiment) = await SeedAsync(prompts, experiments);
+        var control = experiment.Control;
+        MetricEvent[] sent = [InExperiment(experiment, control, "ann", 10, converted: false) with { Id = "a" }, InExperiment(experiment, control, "ann", 30, converted: false) with { Id = "b" }];
+        MetricEvent[] unexposed = [InExperiment(experiment, control, "bob", 5, converted: false) with { Id = "c" }];
+        await experiments.RecordExposureAsync(new Exposure(experiment.Id, control.Id, "ann", Now), Cancel);
+
+        await store.RecordEventsAsync([.. sent, .. unexposed], Cancel);
+        var again = await store.RecordEventsAsync([sent[1], sent[0], sent[1], unexposed[0]], Cancel);
+
+        Assert.Equal(0, again.Stored);
+        var stats = Assert.Single(await store.ReadVariantUnitStatsAsync(experiment.Id, Cancel)).Value;
+        Assert.Equal((1L, 2.0, 20.0, 1L), (stats.LatencyMs.Units, stats.LatencyMs.SumN, stats.LatencyMs.Mean, stats.UnattributedEvents));
     }
 
     [Fact]
@@ -197,8 +285,9 @@ public abstract class MetricStoreContractTests
             total += stored.Count;
         }
         Assert.Equal(events.Count, total);
-        var variants = await store.ReadVariantTotalsAsync(experiment.Id, Cancel);
-        Assert.Equal(events.Count(e => e.VariantId is not null), variants.Values.Sum(a => a.Count));
+        var stats = await store.ReadVariantUnitStatsAsync(experiment.Id, Cancel);
+        UnitStatsAssert.Equal(UnitStatsAssert.Expected(events, new Dictionary<string, string>()), stats);
+        Assert.Equal(events.Count(e => e.VariantId is not null), stats.Values.Sum(s => s.UnattributedEvents));
     }
 
     /// <summary>Two prompts, three versions, and a running three-variant experiment on the first prompt.</summary>
@@ -225,11 +314,12 @@ public abstract class MetricStoreContractTests
         for (var i = 0; i < count; i++)
         {
             var unit = $"unit-{random.Next(50)}";
+            var unitId = random.Next(20) == 0 ? null : unit;
             var timestamp = Now.AddMinutes(random.Next(-180, 180)).AddTicks(random.Next()).ToOffset(TimeSpan.FromHours(random.Next(-11, 12)));
             var inExperiment = random.Next(2) == 0;
             var variant = Assignment.VariantFor(experiment, unit);
             var version = inExperiment ? variant.VersionId : versions[random.Next(versions.Count)];
-            events.Add(new MetricEvent(null, version, inExperiment ? experiment.Id : null, inExperiment ? variant.Id : null, unit, timestamp,
+            events.Add(new MetricEvent(null, version, inExperiment ? experiment.Id : null, inExperiment ? variant.Id : null, unitId, timestamp,
                 Maybe(Spread()), (long?)Maybe(random.Next(10_000)), (long?)Maybe(random.Next(2_000)), Maybe(random.NextDouble() / 10),
                 Maybe(random.NextDouble()), Maybe(random.Next(-1, 2)), random.Next(3) switch { 0 => null, 1 => true, _ => false },
                 random.Next(10) == 0 ? "timeout" : null,
@@ -237,6 +327,10 @@ public abstract class MetricStoreContractTests
         }
         return events;
     }
+
+    /// <summary>An event of the variant from the unit (none when null), with a latency.</summary>
+    protected static MetricEvent InExperiment(Experiment experiment, Variant variant, string? unitId, double latencyMs, bool converted) =>
+        Event(variant.VersionId, Now) with { ExperimentId = experiment.Id, VariantId = variant.Id, UnitId = unitId, LatencyMs = latencyMs, Converted = converted };
 
     /// <summary>The events cut into batches of 1 to 80.</summary>
     private static IEnumerable<MetricEvent[]> Batches(IReadOnlyList<MetricEvent> events, int seed)

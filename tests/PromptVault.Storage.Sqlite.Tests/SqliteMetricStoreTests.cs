@@ -1,4 +1,6 @@
 using Dapper;
+using PromptVault.Core.Analysis;
+using PromptVault.Core.Experiments;
 using PromptVault.Core.Metrics;
 using PromptVault.Core.Storage;
 using static PromptVault.Storage.Sqlite.Tests.Samples;
@@ -36,7 +38,6 @@ public sealed class SqliteMetricStoreTests : MetricStoreContractTests, IDisposab
     [Theory]
     [InlineData(SqlitePromptStore.ReadHoursSql)]
     [InlineData(SqlitePromptStore.ReadTotalSql)]
-    [InlineData(SqlitePromptStore.ReadVariantTotalsSql)]
     public async Task ReadSql_QueryPlan_SearchesOneRangeOfTheRollupKey(string sql)
     {
         var store = await database.CreateStoreAsync();
@@ -52,6 +53,61 @@ public sealed class SqliteMetricStoreTests : MetricStoreContractTests, IDisposab
         // metric_events, and no sort (ORDER BY hour follows the key).
         var step = Assert.Single(plan).Detail;
         Assert.Matches(@"^SEARCH metric_rollups USING PRIMARY KEY \(scope=\? AND scope_id=\? AND hour[=>]\?\)$", step);
+    }
+
+    [Theory]
+    [InlineData(SqlitePromptStore.FindUnitSumsSql, "unit_sums", "experiment_id=? AND unit_id=? AND variant_id=?")]
+    [InlineData(SqlitePromptStore.FindExposedVariantSql, "exposures", "experiment_id=? AND unit_id=?")]
+    [InlineData(SqlitePromptStore.FindVariantUnitStatsSql, "variant_unit_stats", "experiment_id=? AND variant_id=?")]
+    [InlineData(SqlitePromptStore.ReadVariantUnitStatsSql, "variant_unit_stats", "experiment_id=?")]
+    [InlineData(SqlitePromptStore.FindSequentialStateSql, "sequential_states", "experiment_id=?")]
+    public async Task UnitAnalysisSql_QueryPlan_SearchesThePrimaryKey(string sql, string table, string key)
+    {
+        var store = await database.CreateStoreAsync();
+        var (versions, experiment) = await SeedAsync(store, store);
+        var events = RandomEvents(versions, experiment, count: 200, seed: 5);
+        foreach (var unit in events.Where(e => e.UnitId is not null).Select(e => e.UnitId!).Distinct().Where((_, i) => i % 2 == 0))
+            await store.RecordExposureAsync(new Exposure(experiment.Id, Assignment.VariantFor(experiment, unit).Id, unit, Now), Cancel);
+        await store.RecordEventsAsync(events, Cancel);
+        await store.SaveSequentialStateAsync(experiment.Id, new SequentialState(new Dictionary<string, double> { ["srm"] = 0.5 }), Cancel);
+        await using var connection = await database.Connections.OpenAsync(Cancel);
+        await connection.ExecuteAsync("ANALYZE main");
+
+        var plan = await connection.QueryAsync<(long Id, long Parent, long NotUsed, string Detail)>("EXPLAIN QUERY PLAN " + sql,
+            new { ExperimentId = experiment.Id, UnitId = "unit-1", VariantId = experiment.Control.Id });
+
+        // One step, a keyed SEARCH: the cost of recording an event or exposure does not grow with the number of units.
+        var step = Assert.Single(plan).Detail;
+        Assert.Equal($"SEARCH {table} USING PRIMARY KEY ({key})", step);
+    }
+
+    [Fact]
+    public async Task RecordExposureAsync_UnitRowUnreadable_RecordsNoExposure()
+    {
+        var (store, _, experiment) = await SeedUnreadableUnitAsync();
+        var control = experiment.Control;
+
+        await Assert.ThrowsAsync<InvalidDataException>(() => store.RecordExposureAsync(new Exposure(experiment.Id, control.Id, "ann", Now), Cancel));
+
+        // The exposure and its count are in the transaction that failed to bring the unit in: neither was kept.
+        Assert.Empty(await store.CountExposuresAsync(experiment.Id, Cancel));
+        await using var check = await database.Connections.OpenAsync(Cancel);
+        Assert.Equal(0, await check.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM exposures"));
+        Assert.Equal(1, (await store.ReadVariantUnitStatsAsync(experiment.Id, Cancel))[control.Id].UnattributedEvents);
+    }
+
+    [Fact]
+    public async Task RecordEventsAsync_UnitRowUnreadable_StoresNothingOfTheBatch()
+    {
+        var (store, versions, experiment) = await SeedUnreadableUnitAsync();
+        var control = experiment.Control;
+
+        await Assert.ThrowsAsync<InvalidDataException>(() =>
+            store.RecordEventsAsync([Event(versions[2], Now), InExperiment(experiment, control, "ann", 20, converted: false)], Cancel));
+
+        Assert.Equal(0, (await store.ReadVersionTotalAsync(versions[2], Cancel)).Count);
+        Assert.Equal(1, (await store.ReadVersionTotalAsync(control.VersionId, Cancel)).Count);
+        Assert.Equal(1, (await store.ReadVariantUnitStatsAsync(experiment.Id, Cancel))[control.Id].UnattributedEvents);
     }
 
     [Fact]
@@ -79,6 +135,17 @@ public sealed class SqliteMetricStoreTests : MetricStoreContractTests, IDisposab
             rows[1]["unit_id"], rows[1]["quality_score"], rows[1]["error"], rows[1]["metadata"]]);
     }
 
+    /// <summary>A store whose unit "ann" has one event for the control and a damaged unit row.</summary>
+    private async Task<(SqlitePromptStore Store, IReadOnlyList<string> Versions, Experiment Experiment)> SeedUnreadableUnitAsync()
+    {
+        var store = await database.CreateStoreAsync();
+        var (versions, experiment) = await SeedAsync(store, store);
+        await store.RecordEventsAsync([InExperiment(experiment, experiment.Control, "ann", 10, converted: true)], Cancel);
+        await using var connection = await database.Connections.OpenAsync(Cancel);
+        await connection.ExecuteAsync("UPDATE unit_sums SET sums = x'00'");
+        return (store, versions, experiment);
+    }
+
     private static async Task<string> ReadAllAsync(IMetricStore store, IReadOnlyList<string> versions, string experimentId)
     {
         var parts = new List<string>();
@@ -88,8 +155,8 @@ public sealed class SqliteMetricStoreTests : MetricStoreContractTests, IDisposab
             parts.AddRange(hours.Select(h => $"{h.HourStart:O} {Describe(h.Aggregate)}"));
             parts.Add(Describe(await store.ReadVersionTotalAsync(version, Cancel)));
         }
-        var variants = await store.ReadVariantTotalsAsync(experimentId, Cancel);
-        parts.AddRange(variants.OrderBy(v => v.Key).Select(v => $"{v.Key} {Describe(v.Value)}"));
+        var variants = await store.ReadVariantUnitStatsAsync(experimentId, Cancel);
+        parts.AddRange(variants.OrderBy(v => v.Key).Select(v => $"{v.Key} {Convert.ToHexString(UnitStatisticsCodec.Encode(v.Value))}"));
         return string.Join("\n", parts);
     }
 

@@ -137,7 +137,11 @@ public sealed class ExperimentService(
         var experiment = await experiments.FindExperimentAsync(id, cancellationToken);
         if (experiment is not { Status: ExperimentStatus.Running })
             return;
-        var decision = (await AnalyzeAsync(experiment, cancellationToken)).Decision;
+        var (results, previous) = await AnalyzeWithStateAsync(experiment, cancellationToken);
+        // This look is one the decision may rest on: what it saw becomes part of the running minima (reads never write).
+        // TODO(stats merge): save results.State once ExperimentResults carries it; until then the stored state stays.
+        await experiments.SaveSequentialStateAsync(id, previous ?? SequentialState.Empty, cancellationToken);
+        var decision = results.Decision;
         var target = decision.Action switch
         {
             DecisionAction.Complete => ExperimentStatus.Completed,
@@ -226,11 +230,16 @@ public sealed class ExperimentService(
         }
     }
 
-    private async Task<ExperimentResults> AnalyzeAsync(Experiment experiment, CancellationToken cancellationToken)
+    private async Task<ExperimentResults> AnalyzeAsync(Experiment experiment, CancellationToken cancellationToken) =>
+        (await AnalyzeWithStateAsync(experiment, cancellationToken)).Results;
+
+    /// <summary>The analysis by unit (SPEC §3), continuing the sequential tests' stored state, which it returns too.</summary>
+    private async Task<(ExperimentResults Results, SequentialState? Previous)> AnalyzeWithStateAsync(Experiment experiment, CancellationToken cancellationToken)
     {
         var exposures = await experiments.CountExposuresAsync(experiment.Id, cancellationToken);
-        var aggregates = await metrics.ReadVariantTotalsAsync(experiment.Id, cancellationToken);
-        return ExperimentAnalyzer.Analyze(experiment, exposures, aggregates);
+        var stats = await metrics.ReadVariantUnitStatsAsync(experiment.Id, cancellationToken);
+        var previous = await experiments.ReadSequentialStateAsync(experiment.Id, cancellationToken);
+        return (ExperimentAnalyzer.Analyze(experiment, exposures, stats, previous), previous);
     }
 
     private async Task<Experiment> RequireAsync(string id, CancellationToken cancellationToken) =>

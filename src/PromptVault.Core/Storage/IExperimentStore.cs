@@ -1,3 +1,4 @@
+using PromptVault.Core.Analysis;
 using PromptVault.Core.Audit;
 using PromptVault.Core.Experiments;
 
@@ -23,13 +24,27 @@ public interface IExperimentStore
     /// <exception cref="ConflictException">It would be a second running experiment of its prompt (<c>experiment_running</c>).</exception>
     Task UpdateExperimentAsync(Experiment experiment, ExperimentStatus expectedStatus, IReadOnlyList<AuditEntry> audit, CancellationToken cancellationToken = default);
 
-    /// <summary>Records that a unit saw its variant; only a unit's first exposure in an experiment counts.</summary>
+    /// <summary>
+    /// Records that a unit saw its variant; only a unit's first exposure in an experiment counts. A first exposure brings
+    /// in the unit's events that arrived before it and named that variant: they leave the variant's unattributed events
+    /// and count in its <see cref="VariantUnitStats"/>, in the same transaction (see <see cref="IMetricStore.RecordEventsAsync"/>).
+    /// </summary>
     /// <returns>True when this was the unit's first exposure.</returns>
     /// <exception cref="NotFoundException">The experiment does not exist (<c>experiment_not_found</c>).</exception>
     Task<bool> RecordExposureAsync(Exposure exposure, CancellationToken cancellationToken = default);
 
     /// <summary>Distinct exposed units per variant id (variants without exposures are absent).</summary>
     Task<IReadOnlyDictionary<string, long>> CountExposuresAsync(string experimentId, CancellationToken cancellationToken = default);
+
+    /// <summary>What the experiment's sequential tests remember from earlier looks; null before the first.</summary>
+    Task<SequentialState?> ReadSequentialStateAsync(string experimentId, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Stores a look's state, keeping for each key the smaller of the stored and the given minimum, so a look that raced
+    /// another can never raise a minimum.
+    /// </summary>
+    /// <exception cref="NotFoundException">The experiment does not exist (<c>experiment_not_found</c>).</exception>
+    Task SaveSequentialStateAsync(string experimentId, SequentialState state, CancellationToken cancellationToken = default);
 }
 
 /// <summary>A unit served a variant of an experiment.</summary>

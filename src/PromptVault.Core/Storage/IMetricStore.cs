@@ -1,15 +1,24 @@
+using PromptVault.Core.Analysis;
 using PromptVault.Core.Metrics;
 
 namespace PromptVault.Core.Storage;
 
 /// <summary>
 /// Durable metric events and their aggregates. Recording a batch stores its raw events and folds them into hourly and
-/// all-time aggregates in one transaction; reads touch aggregates only, so they cost the same at any number of events.
+/// all-time aggregates, and into the unit-level statistics of the experiments they name, in one transaction; reads touch
+/// aggregates only, so they cost the same at any number of events and units.
 /// </summary>
 public interface IMetricStore
 {
     /// <summary>Stores the events and updates the aggregates, all or nothing. Events whose <c>Id</c> is already stored
     /// (or repeated within the batch) are skipped and reported, not counted again.</summary>
+    /// <remarks>
+    /// An event naming an experiment's variant (SPEC §3) is added to its unit's <see cref="UnitSums"/> for that variant when
+    /// it has a unit id; when the unit's exposure in the experiment is to that variant, the variant's
+    /// <see cref="VariantUnitStats"/> take the unit's new sums, otherwise the event counts as unattributed for the variant
+    /// it named (so does every event without a unit id). The cost per event is a few keyed lookups, whatever the number of
+    /// units.
+    /// </remarks>
     /// <exception cref="NotFoundException">An event names a version (<c>version_not_found</c>) or experiment
     /// (<c>experiment_not_found</c>) that does not exist; nothing of the batch is stored.</exception>
     Task<MetricRecordResult> RecordEventsAsync(IReadOnlyList<MetricEvent> events, CancellationToken cancellationToken = default) =>
@@ -28,8 +37,8 @@ public interface IMetricStore
     /// <summary>The version's aggregate over all time (empty when it has no events).</summary>
     Task<MetricAggregate> ReadVersionTotalAsync(string versionId, CancellationToken cancellationToken = default);
 
-    /// <summary>Each variant's aggregate over all time for an experiment, by variant id (variants without events are absent).</summary>
-    Task<IReadOnlyDictionary<string, MetricAggregate>> ReadVariantTotalsAsync(string experimentId, CancellationToken cancellationToken = default);
+    /// <summary>Each variant's unit-level statistics for an experiment, by variant id (variants that no event named are absent).</summary>
+    Task<IReadOnlyDictionary<string, VariantUnitStats>> ReadVariantUnitStatsAsync(string experimentId, CancellationToken cancellationToken = default);
 }
 
 /// <param name="Stored">Events newly stored and counted.</param>

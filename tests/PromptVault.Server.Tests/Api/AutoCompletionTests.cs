@@ -1,3 +1,4 @@
+using System.Net;
 using System.Text.Json.Nodes;
 using static PromptVault.Server.Tests.ApiCalls;
 using static PromptVault.Server.Tests.Experiments;
@@ -83,25 +84,32 @@ public sealed class AutoCompletionTests(LoggedServerFixture fixture) : IClassFix
         return await MoveAsync(_client, experiment.Str("id"), "start");
     }
 
-    /// <summary>Sends batches of 100 events per arm until the experiment stops running (at most 6,000 per arm).</summary>
+    /// <summary>
+    /// Sends batches of 200 new units until the experiment stops running (at most 12,000 units): each unit renders the prompt
+    /// (its exposure) and then sends one event for the variant it was served; <paramref name="eventOf"/> gets the variant's
+    /// name and how many units it had before.
+    /// </summary>
     private async Task<JsonNode> SendUntilStoppedAsync(JsonNode experiment, Func<string, int, JsonObject> eventOf)
     {
         var id = experiment.Str("id");
-        var arms = experiment["variants"]!.AsArray().Select(v => (Name: v.Str("name"), Id: v.Str("id"), VersionId: v.Str("versionId"))).ToList();
+        var prompt = experiment.Str("prompt");
+        var names = experiment["variants"]!.AsArray().ToDictionary(v => v.Str("id"), v => v.Str("name"));
+        var unitsOf = names.Values.ToDictionary(n => n, _ => 0);
         for (var batch = 0; batch < 60; batch++)
         {
             var events = new List<object>();
-            foreach (var arm in arms)
+            for (var unit = batch * 200; unit < (batch + 1) * 200; unit++)
             {
-                for (var k = batch * 100; k < (batch + 1) * 100; k++)
-                {
-                    var e = eventOf(arm.Name, k);
-                    e["versionId"] = arm.VersionId;
-                    e["experimentId"] = id;
-                    e["variantId"] = arm.Id;
-                    e["unitId"] = $"{arm.Name}-{k}";
-                    events.Add(e);
-                }
+                var unitId = $"{id}-unit-{unit}";
+                var (status, rendered) = await PostAsync(_client, $"/api/prompts/{prompt}/render", new { variables = new { company_name = "Acme" }, unitId });
+                Assert.True(status == HttpStatusCode.OK, rendered?.ToJsonString());
+                var arm = names[rendered.Str("variantId")];
+                var e = eventOf(arm, unitsOf[arm]++);
+                e["versionId"] = rendered.Str("versionId");
+                e["experimentId"] = id;
+                e["variantId"] = rendered.Str("variantId");
+                e["unitId"] = unitId;
+                events.Add(e);
             }
             await RecordAsync(_client, events);
             var (_, current) = await GetAsync(_client, $"/api/experiments/{id}");
@@ -109,7 +117,7 @@ public sealed class AutoCompletionTests(LoggedServerFixture fixture) : IClassFix
                 return current!;
         }
         var (_, results) = await GetAsync(_client, $"/api/experiments/{id}/results");
-        Assert.Fail("the experiment was still running after 6,000 events per arm: " + results?.ToJsonString());
+        Assert.Fail("the experiment was still running after 12,000 units: " + results?.ToJsonString());
         return null!;
     }
 

@@ -104,6 +104,7 @@ public sealed class MetricsApiTests(ServerFixture fixture) : IClassFixture<Serve
     {
         var (name, versions) = await CreatePromptWithChallengersAsync(_client);
         var experiment = await CreateAsync(_client, ThreeWay(name, versions));
+        await MoveAsync(_client, experiment.Str("id"), "start");
 
         var (status, problem) = await PostAsync(_client, "/api/metrics", new
         {

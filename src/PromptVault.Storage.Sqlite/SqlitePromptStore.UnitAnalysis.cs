@@ -1,0 +1,181 @@
+using Dapper;
+using Microsoft.Data.Sqlite;
+using PromptVault.Core;
+using PromptVault.Core.Analysis;
+using PromptVault.Core.Metrics;
+using static PromptVault.Storage.Sqlite.SqliteValues;
+
+namespace PromptVault.Storage.Sqlite;
+
+// The unit-level analysis of experiments (SPEC §3, 004_unit_analysis.sql): per (experiment, unit, variant named) the
+// unit's sums, per (experiment, variant) the statistics of its exposed units' sums, written in the transaction of the
+// events or exposure that change them. Every statement reads or writes rows by their full primary key.
+public sealed partial class SqlitePromptStore
+{
+    // The lookups of recording; tests check their query plans.
+    internal const string FindUnitSumsSql = """
+        SELECT sums FROM unit_sums WHERE experiment_id = @ExperimentId AND unit_id = @UnitId AND variant_id = @VariantId
+        """;
+
+    internal const string FindExposedVariantSql = """
+        SELECT variant_id FROM exposures WHERE experiment_id = @ExperimentId AND unit_id = @UnitId
+        """;
+
+    internal const string FindVariantUnitStatsSql = """
+        SELECT stats FROM variant_unit_stats WHERE experiment_id = @ExperimentId AND variant_id = @VariantId
+        """;
+
+    internal const string ReadVariantUnitStatsSql = """
+        SELECT variant_id, stats FROM variant_unit_stats WHERE experiment_id = @ExperimentId
+        """;
+
+    internal const string FindSequentialStateSql = """
+        SELECT state FROM sequential_states WHERE experiment_id = @ExperimentId
+        """;
+
+    public Task<IReadOnlyDictionary<string, VariantUnitStats>> ReadVariantUnitStatsAsync(string experimentId, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(experimentId);
+        return WithConnectionAsync<IReadOnlyDictionary<string, VariantUnitStats>>(async connection =>
+        {
+            var rows = await connection.QueryAsync<(string VariantId, byte[] Stats)>(Command(ReadVariantUnitStatsSql, new { ExperimentId = experimentId }, cancellationToken));
+            return rows.ToDictionary(r => r.VariantId, r => UnitStatisticsCodec.DecodeVariantUnitStats(r.Stats), StringComparer.Ordinal);
+        }, cancellationToken);
+    }
+
+    public Task<SequentialState?> ReadSequentialStateAsync(string experimentId, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(experimentId);
+        return WithConnectionAsync(connection => FindSequentialStateAsync(connection, null, experimentId, cancellationToken), cancellationToken);
+    }
+
+    public Task SaveSequentialStateAsync(string experimentId, SequentialState state, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(experimentId);
+        ArgumentNullException.ThrowIfNull(state);
+        return WriteAsync(async (connection, transaction) =>
+        {
+            var merged = new Dictionary<string, double>(state.MinimumPValues, StringComparer.Ordinal);
+            if (await FindSequentialStateAsync(connection, transaction, experimentId, cancellationToken) is { } stored)
+            {
+                foreach (var (key, minimum) in stored.MinimumPValues)
+                    merged[key] = merged.TryGetValue(key, out var given) ? Math.Min(given, minimum) : minimum;
+            }
+            try
+            {
+                await connection.ExecuteAsync(Command("""
+                    INSERT INTO sequential_states (experiment_id, state) VALUES (@ExperimentId, @State)
+                    ON CONFLICT (experiment_id) DO UPDATE SET state = excluded.state
+                    """, new { ExperimentId = experimentId, State = ToJson(merged) }, cancellationToken, transaction));
+            }
+            catch (SqliteException e) when (SqliteErrors.IsForeignKeyViolation(e))
+            {
+                throw ExperimentNotFound(experimentId);
+            }
+            return true;
+        }, cancellationToken);
+    }
+
+    private static async Task<SequentialState?> FindSequentialStateAsync(SqliteConnection connection, SqliteTransaction? transaction, string experimentId,
+        CancellationToken cancellationToken)
+    {
+        var json = await connection.QuerySingleOrDefaultAsync<string>(Command(FindSequentialStateSql, new { ExperimentId = experimentId }, cancellationToken, transaction));
+        return json is null ? null : new SequentialState(FromJson<Dictionary<string, double>>(json));
+    }
+
+    /// <summary>
+    /// A batch's changes to the unit analysis, folded in memory so each unit row and variant row is read and written once:
+    /// <see cref="Add"/> each newly stored event, then <see cref="WriteAsync"/>.
+    /// </summary>
+    private sealed class UnitAnalysisBatch(SqliteConnection connection, SqliteTransaction transaction, CancellationToken cancellationToken)
+    {
+        private readonly Dictionary<(string Experiment, string Unit, string Variant), (UnitSums Before, UnitSums After)> units = [];
+        private readonly Dictionary<(string Experiment, string Unit), string?> exposedVariants = [];
+        private readonly Dictionary<(string Experiment, string Variant), VariantUnitStats> variants = [];
+
+        public async Task AddAsync(MetricEvent metricEvent)
+        {
+            if (metricEvent is not { ExperimentId: { } experimentId, VariantId: { } variantId })
+                return;
+            if (metricEvent.UnitId is not { } unitId)
+            {
+                await UpdateVariantAsync(experimentId, variantId, stats => stats.AddUnattributed(1));
+                return;
+            }
+            var key = (experimentId, unitId, variantId);
+            if (!units.TryGetValue(key, out var sums))
+            {
+                var stored = await connection.QuerySingleOrDefaultAsync<byte[]>(Command(FindUnitSumsSql,
+                    new { ExperimentId = experimentId, UnitId = unitId, VariantId = variantId }, cancellationToken, transaction));
+                var before = stored is null ? default : UnitStatisticsCodec.DecodeUnitSums(stored);
+                sums = (before, before);
+            }
+            units[key] = sums with { After = sums.After.Add(metricEvent) };
+        }
+
+        /// <summary>Writes each changed unit row, and each variant row once with what its units' changes mean for it.</summary>
+        public async Task WriteAsync()
+        {
+            foreach (var ((experimentId, unitId, variantId), (before, after)) in units)
+            {
+                await connection.ExecuteAsync(Command("""
+                    INSERT INTO unit_sums (experiment_id, unit_id, variant_id, sums) VALUES (@ExperimentId, @UnitId, @VariantId, @Sums)
+                    ON CONFLICT (experiment_id, unit_id, variant_id) DO UPDATE SET sums = excluded.sums
+                    """, new { ExperimentId = experimentId, UnitId = unitId, VariantId = variantId, Sums = UnitStatisticsCodec.Encode(after) },
+                    cancellationToken, transaction));
+                if (await ExposedVariantAsync(experimentId, unitId) == variantId)
+                    await UpdateVariantAsync(experimentId, variantId, stats => stats.Replace(before, after));
+                else
+                    await UpdateVariantAsync(experimentId, variantId, stats => stats.AddUnattributed(after.Events - before.Events));
+            }
+            foreach (var ((experimentId, variantId), stats) in variants)
+                await WriteVariantUnitStatsAsync(connection, transaction, experimentId, variantId, stats, cancellationToken);
+        }
+
+        private async Task<string?> ExposedVariantAsync(string experimentId, string unitId)
+        {
+            if (!exposedVariants.TryGetValue((experimentId, unitId), out var variantId))
+            {
+                exposedVariants[(experimentId, unitId)] = variantId = await connection.QuerySingleOrDefaultAsync<string>(Command(FindExposedVariantSql,
+                    new { ExperimentId = experimentId, UnitId = unitId }, cancellationToken, transaction));
+            }
+            return variantId;
+        }
+
+        private async Task UpdateVariantAsync(string experimentId, string variantId, Func<VariantUnitStats, VariantUnitStats> change)
+        {
+            if (!variants.TryGetValue((experimentId, variantId), out var stats))
+                stats = await FindVariantUnitStatsAsync(connection, transaction, experimentId, variantId, cancellationToken);
+            variants[(experimentId, variantId)] = change(stats);
+        }
+    }
+
+    /// <summary>A unit's first exposure: its earlier events naming the exposed variant leave the unattributed count and count for it.</summary>
+    private static async Task BringInUnitAsync(SqliteConnection connection, SqliteTransaction transaction, string experimentId, string unitId, string variantId,
+        CancellationToken cancellationToken)
+    {
+        var stored = await connection.QuerySingleOrDefaultAsync<byte[]>(Command(FindUnitSumsSql,
+            new { ExperimentId = experimentId, UnitId = unitId, VariantId = variantId }, cancellationToken, transaction));
+        if (stored is null)
+            return;
+        var sums = UnitStatisticsCodec.DecodeUnitSums(stored);
+        var stats = await FindVariantUnitStatsAsync(connection, transaction, experimentId, variantId, cancellationToken);
+        await WriteVariantUnitStatsAsync(connection, transaction, experimentId, variantId,
+            stats.Replace(default, sums).AddUnattributed(-sums.Events), cancellationToken);
+    }
+
+    private static async Task<VariantUnitStats> FindVariantUnitStatsAsync(SqliteConnection connection, SqliteTransaction transaction, string experimentId,
+        string variantId, CancellationToken cancellationToken)
+    {
+        var stored = await connection.QuerySingleOrDefaultAsync<byte[]>(Command(FindVariantUnitStatsSql,
+            new { ExperimentId = experimentId, VariantId = variantId }, cancellationToken, transaction));
+        return stored is null ? new VariantUnitStats() : UnitStatisticsCodec.DecodeVariantUnitStats(stored);
+    }
+
+    private static Task WriteVariantUnitStatsAsync(SqliteConnection connection, SqliteTransaction transaction, string experimentId, string variantId,
+        VariantUnitStats stats, CancellationToken cancellationToken) =>
+        connection.ExecuteAsync(Command("""
+            INSERT INTO variant_unit_stats (experiment_id, variant_id, stats) VALUES (@ExperimentId, @VariantId, @Stats)
+            ON CONFLICT (experiment_id, variant_id) DO UPDATE SET stats = excluded.stats
+            """, new { ExperimentId = experimentId, VariantId = variantId, Stats = UnitStatisticsCodec.Encode(stats) }, cancellationToken, transaction));
+}
