@@ -48,7 +48,7 @@ public class SqliteUnitRecordingBenchmarks
     public async Task<int> RecordEvents()
     {
         var batch = _batches[_next++ % _batches.Length];
-        return (await _store.RecordEventsAsync(batch)).Stored;
+        return (await _store.RecordEventsAsync(batch, null)).Stored;
     }
 
     private async Task SetupAsync()

@@ -68,7 +68,7 @@ public sealed class SqliteMetricStoreTests : MetricStoreContractTests, IDisposab
         var events = RandomEvents(versions, experiment, count: 200, seed: 5);
         foreach (var unit in events.Where(e => e.UnitId is not null).Select(e => e.UnitId!).Distinct().Where((_, i) => i % 2 == 0))
             await store.RecordExposureAsync(new Exposure(experiment.Id, Assignment.VariantFor(experiment, unit).Id, unit, Now), Cancel);
-        await store.RecordEventsAsync(events, Cancel);
+        await store.RecordEventsAsync(events, null, Cancel);
         await store.SaveSequentialStateAsync(experiment.Id, new SequentialState(new Dictionary<string, double> { ["srm"] = 0.5 }), Cancel);
         await using var connection = await database.Connections.OpenAsync(Cancel);
         await connection.ExecuteAsync("ANALYZE main");
@@ -103,7 +103,7 @@ public sealed class SqliteMetricStoreTests : MetricStoreContractTests, IDisposab
         var control = experiment.Control;
 
         await Assert.ThrowsAsync<InvalidDataException>(() =>
-            store.RecordEventsAsync([Event(versions[2], Now), InExperiment(experiment, control, "ann", 20, converted: false)], Cancel));
+            store.RecordEventsAsync([Event(versions[2], Now), InExperiment(experiment, control, "ann", 20, converted: false)], null, Cancel));
 
         Assert.Equal(0, (await store.ReadVersionTotalAsync(versions[2], Cancel)).Count);
         Assert.Equal(1, (await store.ReadVersionTotalAsync(control.VersionId, Cancel)).Count);
@@ -140,7 +140,7 @@ public sealed class SqliteMetricStoreTests : MetricStoreContractTests, IDisposab
     {
         var store = await database.CreateStoreAsync();
         var (versions, experiment) = await SeedAsync(store, store);
-        await store.RecordEventsAsync([InExperiment(experiment, experiment.Control, "ann", 10, converted: true)], Cancel);
+        await store.RecordEventsAsync([InExperiment(experiment, experiment.Control, "ann", 10, converted: true)], null, Cancel);
         await using var connection = await database.Connections.OpenAsync(Cancel);
         await connection.ExecuteAsync("UPDATE unit_sums SET sums = x'00'");
         return (store, versions, experiment);

@@ -27,7 +27,7 @@ public interface IExperimentStore
     /// <summary>
     /// Records that a unit saw its variant; only a unit's first exposure in an experiment counts. A first exposure brings
     /// in the unit's events that arrived before it and named that variant: they leave the variant's unattributed events
-    /// and count in its <see cref="VariantUnitStats"/>, in the same transaction (see <see cref="IMetricStore.RecordEventsAsync"/>).
+    /// and count in its <see cref="VariantUnitStats"/>, in the same transaction (see <c>IMetricStore.RecordEventsAsync</c>).
     /// </summary>
     /// <returns>True when this was the unit's first exposure.</returns>
     /// <exception cref="NotFoundException">The experiment does not exist (<c>experiment_not_found</c>).</exception>
