@@ -9,8 +9,8 @@ internal static class AuditApi
 {
     public static IEndpointRouteBuilder MapAuditApi(this IEndpointRouteBuilder routes)
     {
-        routes.MapGet("/api/audit", ListAudit).WithName("ListAudit").WithTags("Audit")
-            .RequireAuthorization(RolePolicies.Reader).ProducesProblem(StatusCodes.Status401Unauthorized);
+        routes.MapGet("/api/audit", ListAudit).WithName("ListAudit").WithSummary("List the audit log").WithTags("Audit")
+            .RequireAuthorization(RolePolicies.Reader);
         return routes;
     }
 

@@ -4,7 +4,7 @@ internal static class HealthApi
 {
     public static IEndpointRouteBuilder MapHealthApi(this IEndpointRouteBuilder routes)
     {
-        routes.MapGet("/healthz", () => TypedResults.Ok(new HealthResponse("ok"))).WithName("Health").WithTags("Health").AllowAnonymous();
+        routes.MapGet("/healthz", () => TypedResults.Ok(new HealthResponse("ok"))).WithName("Health").WithSummary("Check that the server is up").WithTags("Health").AllowAnonymous();
         return routes;
     }
 

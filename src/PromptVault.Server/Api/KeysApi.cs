@@ -11,12 +11,10 @@ internal static class KeysApi
     public static IEndpointRouteBuilder MapKeysApi(this IEndpointRouteBuilder routes)
     {
         var keys = routes.MapGroup("/api/keys").WithTags("API keys").RequireAuthorization(RolePolicies.Admin)
-            .ProducesProblem(StatusCodes.Status400BadRequest)
-            .ProducesProblem(StatusCodes.Status401Unauthorized)
-            .ProducesProblem(StatusCodes.Status403Forbidden);
-        keys.MapPost("/", CreateKey).WithName("CreateApiKey");
-        keys.MapGet("/", ListKeys).WithName("ListApiKeys");
-        keys.MapDelete("/{id}", RevokeKey).WithName("RevokeApiKey").ProducesProblem(StatusCodes.Status404NotFound);
+            .ProducesProblem(StatusCodes.Status400BadRequest);
+        keys.MapPost("/", CreateKey).WithName("CreateApiKey").WithSummary("Create an API key");
+        keys.MapGet("/", ListKeys).WithName("ListApiKeys").WithSummary("List API keys");
+        keys.MapDelete("/{id}", RevokeKey).WithName("RevokeApiKey").WithSummary("Revoke an API key").ProducesProblem(StatusCodes.Status404NotFound);
         return routes;
     }
 

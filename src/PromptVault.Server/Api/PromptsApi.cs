@@ -18,20 +18,19 @@ internal static class PromptsApi
     {
         var prompts = routes.MapGroup("/api/prompts").WithTags("Prompts").RequireAuthorization(RolePolicies.Reader)
             .ProducesProblem(StatusCodes.Status400BadRequest)
-            .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status404NotFound);
 
-        prompts.MapPost("/", CreatePrompt).WithName("CreatePrompt").RequireAuthorization(RolePolicies.Writer).ProducesProblem(StatusCodes.Status409Conflict);
-        prompts.MapGet("/", ListPrompts).WithName("ListPrompts");
-        prompts.MapGet("/{name}", GetPrompt).WithName("GetPrompt");
-        prompts.MapPost("/{name}/versions", CreateVersion).WithName("CreateVersion").RequireAuthorization(RolePolicies.Writer).ProducesProblem(StatusCodes.Status409Conflict);
-        prompts.MapGet("/{name}/versions", ListVersions).WithName("ListVersions");
-        prompts.MapGet("/{name}/versions/{version}", GetVersion).WithName("GetVersion");
-        prompts.MapPost("/{name}/versions/{version}/status", ChangeStatus).WithName("ChangeStatus").RequireAuthorization(RolePolicies.Writer).ProducesProblem(StatusCodes.Status409Conflict);
-        prompts.MapPut("/{name}/labels/{label}", MoveLabel).WithName("MoveLabel").RequireAuthorization(RolePolicies.Admin).ProducesProblem(StatusCodes.Status409Conflict);
-        prompts.MapPost("/{name}/rollback", Rollback).WithName("Rollback").RequireAuthorization(RolePolicies.Admin).ProducesProblem(StatusCodes.Status409Conflict);
-        prompts.MapGet("/{name}/compare", Compare).WithName("ComparePromptVersions");
-        prompts.MapPost("/{name}/render", Render).WithName("RenderPrompt").ProducesProblem(StatusCodes.Status409Conflict);
+        prompts.MapPost("/", CreatePrompt).WithName("CreatePrompt").WithSummary("Create a prompt with its first version").RequireAuthorization(RolePolicies.Writer).ProducesProblem(StatusCodes.Status409Conflict);
+        prompts.MapGet("/", ListPrompts).WithName("ListPrompts").WithSummary("List prompts");
+        prompts.MapGet("/{name}", GetPrompt).WithName("GetPrompt").WithSummary("Get a prompt with its labels and latest version");
+        prompts.MapPost("/{name}/versions", CreateVersion).WithName("CreateVersion").WithSummary("Create a new version of a prompt").RequireAuthorization(RolePolicies.Writer).ProducesProblem(StatusCodes.Status409Conflict);
+        prompts.MapGet("/{name}/versions", ListVersions).WithName("ListVersions").WithSummary("List a prompt's versions");
+        prompts.MapGet("/{name}/versions/{version}", GetVersion).WithName("GetVersion").WithSummary("Get one version");
+        prompts.MapPost("/{name}/versions/{version}/status", ChangeStatus).WithName("ChangeStatus").WithSummary("Change a version's status").RequireAuthorization(RolePolicies.Writer).ProducesProblem(StatusCodes.Status409Conflict);
+        prompts.MapPut("/{name}/labels/{label}", MoveLabel).WithName("MoveLabel").WithSummary("Move a label to a version").RequireAuthorization(RolePolicies.Admin).ProducesProblem(StatusCodes.Status409Conflict);
+        prompts.MapPost("/{name}/rollback", Rollback).WithName("Rollback").WithSummary("Roll production back to an earlier version").RequireAuthorization(RolePolicies.Admin).ProducesProblem(StatusCodes.Status409Conflict);
+        prompts.MapGet("/{name}/compare", Compare).WithName("ComparePromptVersions").WithSummary("Compare two versions");
+        prompts.MapPost("/{name}/render", Render).WithName("RenderPrompt").WithSummary("Resolve and render a prompt").ProducesProblem(StatusCodes.Status409Conflict);
         return routes;
     }
 
