@@ -97,6 +97,17 @@ public sealed partial class SqlitePromptStore(SqliteConnectionFactory connection
         return FindVersionAsync("v.id = @versionId", new { versionId }, cancellationToken);
     }
 
+    public Task<IReadOnlyDictionary<string, SemanticVersion>> FindVersionNumbersAsync(IReadOnlyCollection<string> versionIds, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(versionIds);
+        return WithConnectionAsync<IReadOnlyDictionary<string, SemanticVersion>>(async connection =>
+        {
+            var rows = await connection.QueryAsync<(string Id, int Major, int Minor, int Patch)>(Command(
+                "SELECT id, major, minor, patch FROM versions WHERE id IN @versionIds", new { versionIds }, cancellationToken));
+            return rows.ToDictionary(r => r.Id, r => new SemanticVersion(r.Major, r.Minor, r.Patch));
+        }, cancellationToken);
+    }
+
     public Task<PromptVersion?> FindLatestVersionAsync(string promptId, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(promptId);

@@ -25,6 +25,9 @@ public interface IPromptStore
     /// <summary>A version of any prompt, by id (metric events name a version only).</summary>
     Task<PromptVersion?> FindAnyVersionAsync(string versionId, CancellationToken cancellationToken = default);
 
+    /// <summary>The numbers of the given versions, in one read (ids that do not exist are absent).</summary>
+    Task<IReadOnlyDictionary<string, SemanticVersion>> FindVersionNumbersAsync(IReadOnlyCollection<string> versionIds, CancellationToken cancellationToken = default);
+
     Task<PromptVersion?> FindLatestVersionAsync(string promptId, CancellationToken cancellationToken = default);
 
     /// <summary>The version a label points at, in one read: the render path's lookup.</summary>
