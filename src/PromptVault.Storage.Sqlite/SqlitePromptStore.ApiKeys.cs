@@ -19,13 +19,11 @@ public sealed partial class SqlitePromptStore : IApiKeyStore
         }, cancellationToken);
     }
 
-    public Task<IReadOnlyList<ApiKey>> ListKeysAsync(CancellationToken cancellationToken = default) =>
-        WithConnectionAsync<IReadOnlyList<ApiKey>>(async connection =>
-        {
-            var rows = await connection.QueryAsync<ApiKeyRow>(Command(
-                $"SELECT {ApiKeyRow.Columns} FROM api_keys ORDER BY created_at, id", null, cancellationToken));
-            return rows.Select(r => r.ToKey()).ToList();
-        }, cancellationToken);
+    public Task<Page<ApiKey>> ListKeysAsync(PageRequest page, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(page);
+        return PageAsync<ApiKeyRow, ApiKey>(ApiKeyRow.Columns, "api_keys", "created_at, id", new { }, page, r => r.ToKey(), cancellationToken);
+    }
 
     /// <summary>Whether any key was ever created, revoked ones included: the first admin key is only made for a new database.</summary>
     public Task<bool> AnyKeyAsync(CancellationToken cancellationToken = default) =>

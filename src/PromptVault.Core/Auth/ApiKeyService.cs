@@ -25,8 +25,11 @@ public sealed class ApiKeyService(IApiKeyStore store, TimeProvider time)
         return new CreatedApiKeyResponse(key.Id, key.Name, key.Role, secret, key.Prefix, key.CreatedAt);
     }
 
-    public async Task<ApiKeyListResponse> ListAsync(CancellationToken cancellationToken = default) =>
-        new(await store.ListKeysAsync(cancellationToken));
+    public async Task<ApiKeyListResponse> ListAsync(PageRequest page, CancellationToken cancellationToken = default)
+    {
+        var keys = await store.ListKeysAsync(page, cancellationToken);
+        return new ApiKeyListResponse(keys, keys.Total);
+    }
 
     public async Task RevokeAsync(string id, string actor, CancellationToken cancellationToken = default)
     {

@@ -65,14 +65,14 @@ public sealed class ExperimentService(
         return await ToResponseAsync(experiment, cancellationToken);
     }
 
-    public async Task<ExperimentListResponse> ListAsync(string? promptName, CancellationToken cancellationToken = default)
+    public async Task<ExperimentListResponse> ListAsync(string? promptName, PageRequest page, CancellationToken cancellationToken = default)
     {
         if (promptName is not null)
             await registry.RequirePromptAsync(promptName, cancellationToken);
-        var list = await experiments.ListExperimentsAsync(promptName, cancellationToken);
+        var list = await experiments.ListExperimentsAsync(promptName, page, cancellationToken);
         // One read for the version numbers of every variant listed, not one per experiment.
         var numbers = await VersionNumbersAsync(list, cancellationToken);
-        return new ExperimentListResponse(list.Select(e => ToResponse(e, numbers)).ToList());
+        return new ExperimentListResponse(list.Select(e => ToResponse(e, numbers)).ToList(), list.Total);
     }
 
     public async Task<ExperimentResponse> GetAsync(string id, CancellationToken cancellationToken = default) =>

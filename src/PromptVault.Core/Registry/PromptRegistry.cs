@@ -50,7 +50,7 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, Tem
     public async Task<PromptListResponse> ListPromptsAsync(PromptFilter filter, CancellationToken cancellationToken = default)
     {
         var listings = await store.ListPromptsAsync(filter, cancellationToken);
-        return new PromptListResponse(listings.Select(l => ToResponse(l.Prompt, l.Latest, l.Labels)).ToList());
+        return new PromptListResponse(listings.Select(l => ToResponse(l.Prompt, l.Latest, l.Labels)).ToList(), listings.Total);
     }
 
     public async Task<PromptResponse> GetPromptAsync(string name, CancellationToken cancellationToken = default)
@@ -93,12 +93,12 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, Tem
         });
     }
 
-    public async Task<VersionListResponse> ListVersionsAsync(string name, CancellationToken cancellationToken = default)
+    public async Task<VersionListResponse> ListVersionsAsync(string name, PageRequest page, CancellationToken cancellationToken = default)
     {
         var prompt = await RequirePromptAsync(name, cancellationToken);
-        var versions = await store.ListVersionsAsync(prompt.Id, cancellationToken);
+        var versions = await store.ListVersionsAsync(prompt.Id, page, cancellationToken);
         var labels = await store.ListLabelsAsync(prompt.Id, cancellationToken);
-        return new VersionListResponse(prompt.Name, versions.Select(v => ToResponse(prompt.Name, v, labels)).ToList());
+        return new VersionListResponse(prompt.Name, versions.Select(v => ToResponse(prompt.Name, v, labels)).ToList(), versions.Total);
     }
 
     public async Task<VersionResponse> GetVersionAsync(string name, string versionRef, CancellationToken cancellationToken = default)
@@ -273,8 +273,11 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, Tem
         return new RenderResponse(content, prompt.Name, version.Version.ToString(), version.Id, experimentId, variantId, version.Metadata);
     }
 
-    public Task<IReadOnlyList<AuditEntry>> ListAuditAsync(string? promptName, CancellationToken cancellationToken = default) =>
-        store.ListAuditAsync(new AuditQuery(promptName), cancellationToken);
+    public async Task<AuditListResponse> ListAuditAsync(AuditQuery query, CancellationToken cancellationToken = default)
+    {
+        var entries = await store.ListAuditAsync(query, cancellationToken);
+        return new AuditListResponse(entries, entries.Total);
+    }
 
     private void ValidateVersionContent(string? content, IReadOnlyList<VariableDefinition> variables, PromptMetadata metadata)
     {

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using PromptVault.Core.Analysis;
 using PromptVault.Core.Contracts;
 using PromptVault.Core.Experiments;
+using PromptVault.Core.Storage;
 using PromptVault.Server.Auth;
 
 namespace PromptVault.Server.Api;
@@ -34,8 +35,13 @@ internal static class ExperimentsApi
         return TypedResults.Created($"/api/experiments/{experiment.Id}", experiment);
     }
 
-    private static async Task<Ok<ExperimentListResponse>> List(ExperimentService experiments, string? prompt, CancellationToken cancellationToken) =>
-        TypedResults.Ok(await experiments.ListAsync(string.IsNullOrEmpty(prompt) ? null : prompt, cancellationToken));
+    private static async Task<Ok<ExperimentListResponse>> List(ExperimentService experiments, string? prompt, int? limit, int? offset, HttpRequest request,
+        CancellationToken cancellationToken)
+    {
+        var page = PageRequest.From(limit, offset);
+        var list = await experiments.ListAsync(string.IsNullOrEmpty(prompt) ? null : prompt, page, cancellationToken);
+        return TypedResults.Ok(list with { Next = Paging.Next(request, page, list.Experiments.Count, list.Total) });
+    }
 
     private static async Task<Ok<ExperimentResponse>> Get(string id, ExperimentService experiments, CancellationToken cancellationToken) =>
         TypedResults.Ok(await experiments.GetAsync(id, cancellationToken));

@@ -2,6 +2,7 @@ using System.Security.Claims;
 using Microsoft.AspNetCore.Http.HttpResults;
 using PromptVault.Core.Auth;
 using PromptVault.Core.Contracts;
+using PromptVault.Core.Storage;
 using PromptVault.Server.Auth;
 
 namespace PromptVault.Server.Api;
@@ -24,8 +25,12 @@ internal static class KeysApi
         return TypedResults.Created($"/api/keys/{created.Id}", created);
     }
 
-    private static async Task<Ok<ApiKeyListResponse>> ListKeys(ApiKeyService keys, CancellationToken cancellationToken) =>
-        TypedResults.Ok(await keys.ListAsync(cancellationToken));
+    private static async Task<Ok<ApiKeyListResponse>> ListKeys(int? limit, int? offset, ApiKeyService keys, HttpRequest request, CancellationToken cancellationToken)
+    {
+        var page = PageRequest.From(limit, offset);
+        var list = await keys.ListAsync(page, cancellationToken);
+        return TypedResults.Ok(list with { Next = Paging.Next(request, page, list.Keys.Count, list.Total) });
+    }
 
     private static async Task<NoContent> RevokeKey(string id, ApiKeyService keys, ClaimsPrincipal user, CancellationToken cancellationToken)
     {

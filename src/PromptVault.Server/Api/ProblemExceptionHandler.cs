@@ -25,6 +25,8 @@ internal sealed class ProblemExceptionHandler : IExceptionHandler
                 (StatusCodes.Status413PayloadTooLarge, "payload_too_large", $"The request body is larger than the server accepts ({ServerDefaults.MaxRequestBodyBytes / (1024 * 1024)} MB).", null),
             BadHttpRequestException e when e.Message.Contains("body", StringComparison.OrdinalIgnoreCase) =>
                 (StatusCodes.Status400BadRequest, "missing_body", "The request body is missing: send a JSON object.", null),
+            BadHttpRequestException e when BoundParameter(e) is { } parameter =>
+                (StatusCodes.Status400BadRequest, "invalid_parameter", $"'{parameter}' has a value of the wrong type: {e.Message}", parameter),
             BadHttpRequestException e => (e.StatusCode, "bad_request", e.Message, null),
             // The store's "still locked after the busy timeout": transient, so say so and invite a retry.
             TimeoutException => (StatusCodes.Status503ServiceUnavailable, "store_busy", "The database is busy; retry the request.", null),
@@ -61,6 +63,15 @@ internal sealed class ProblemExceptionHandler : IExceptionHandler
         }
         type = type is null ? null : Nullable.GetUnderlyingType(type) ?? type;
         return type is { IsEnum: true } ? type : null;
+    }
+
+    /// <summary>The query or route parameter named by the framework's binding failure: <c>Failed to bind parameter "int? limit" from "x".</c></summary>
+    private static string? BoundParameter(BadHttpRequestException e)
+    {
+        const string prefix = "Failed to bind parameter \"";
+        if (!e.Message.StartsWith(prefix, StringComparison.Ordinal)) return null;
+        var declaration = e.Message[prefix.Length..e.Message.IndexOf('"', prefix.Length)];
+        return declaration[(declaration.LastIndexOf(' ') + 1)..];
     }
 
     private static bool IsConversionError(JsonException json) =>

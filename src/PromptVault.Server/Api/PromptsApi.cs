@@ -40,7 +40,8 @@ internal static class PromptsApi
         return TypedResults.Created($"/api/prompts/{Uri.EscapeDataString(prompt.Name)}", prompt);
     }
 
-    private static async Task<Ok<PromptListResponse>> ListPrompts(PromptRegistry registry, string? type, string? category, string? tag, CancellationToken cancellationToken)
+    private static async Task<Ok<PromptListResponse>> ListPrompts(PromptRegistry registry, string? type, string? category, string? tag, int? limit, int? offset,
+        HttpRequest request, CancellationToken cancellationToken)
     {
         PromptType? promptType = null;
         if (!string.IsNullOrEmpty(type))
@@ -49,7 +50,9 @@ internal static class PromptsApi
                 throw new InvalidInputException("invalid_type", $"type '{PromptRules.Shorten(type)}' is not one of {Names.AllOf<PromptType>()}.", "type");
             promptType = parsed;
         }
-        return TypedResults.Ok(await registry.ListPromptsAsync(new PromptFilter(promptType, category, tag), cancellationToken));
+        var page = PageRequest.From(limit, offset);
+        var list = await registry.ListPromptsAsync(new PromptFilter(promptType, category, tag, page), cancellationToken);
+        return TypedResults.Ok(list with { Next = Paging.Next(request, page, list.Prompts.Count, list.Total) });
     }
 
     private static async Task<Ok<PromptResponse>> GetPrompt(string name, PromptRegistry registry, CancellationToken cancellationToken) =>
@@ -61,8 +64,13 @@ internal static class PromptsApi
         return TypedResults.Created($"/api/prompts/{Uri.EscapeDataString(version.PromptName)}/versions/{version.Version}", version);
     }
 
-    private static async Task<Ok<VersionListResponse>> ListVersions(string name, PromptRegistry registry, CancellationToken cancellationToken) =>
-        TypedResults.Ok(await registry.ListVersionsAsync(Unescape(name), cancellationToken));
+    private static async Task<Ok<VersionListResponse>> ListVersions(string name, int? limit, int? offset, PromptRegistry registry, HttpRequest request,
+        CancellationToken cancellationToken)
+    {
+        var page = PageRequest.From(limit, offset);
+        var list = await registry.ListVersionsAsync(Unescape(name), page, cancellationToken);
+        return TypedResults.Ok(list with { Next = Paging.Next(request, page, list.Versions.Count, list.Total) });
+    }
 
     private static async Task<Ok<VersionResponse>> GetVersion(string name, string version, PromptRegistry registry, CancellationToken cancellationToken) =>
         TypedResults.Ok(await registry.GetVersionAsync(Unescape(name), version, cancellationToken));

@@ -24,7 +24,7 @@ public sealed class ExperimentListTests
         var counted = new ExperimentService(prompts, server.Services.GetRequiredService<IExperimentStore>(),
             server.Services.GetRequiredService<IMetricStore>(), server.Services.GetRequiredService<PromptRegistry>(), TimeProvider.System);
 
-        var list = await counted.ListAsync(null, TestContext.Current.CancellationToken);
+        var list = await counted.ListAsync(null, new PageRequest(PageRequest.MaxLimit), TestContext.Current.CancellationToken);
 
         Assert.Equal(300, list.Experiments.Count);
         Assert.All(list.Experiments, e => Assert.Equal(["1.0.0", "1.0.1", "1.0.2"], e.Variants.Select(v => v.Version)));
