@@ -31,6 +31,7 @@ internal static class OpenApiSetup
         options.AddDocumentTransformer(DescribeDocument);
         options.AddOperationTransformer(DescribeAuthorization);
         options.AddOperationTransformer(DescribeMetricsBody);
+        options.AddSchemaTransformer(TypeEnumsAsStrings);
         // The JsonElement that DescribeMetricsBody replaced: nothing refers to it any more.
         options.AddDocumentTransformer((document, _, _) => Task.FromResult(document.Components?.Schemas?.Remove(nameof(System.Text.Json.JsonElement))));
     }
@@ -73,24 +74,42 @@ internal static class OpenApiSetup
             operation.Responses.TryAdd("403", await ProblemAsync("Forbidden: the API key's role is too low for this route.", context, cancellationToken));
     }
 
-    /// <summary><c>POST /api/metrics</c> reads its body by hand (one event or a batch), so say which two shapes it takes.</summary>
+    /// <summary>
+    /// <c>POST /api/metrics</c> reads its body by hand (one event or a batch), so say which two shapes it takes. The batch
+    /// comes first: generators that support only one shape (NSwag takes the first) then get the one that does both jobs.
+    /// </summary>
     private static async Task DescribeMetricsBody(OpenApiOperation operation, OpenApiOperationTransformerContext context, CancellationToken cancellationToken)
     {
         if (operation.OperationId != "RecordMetrics") return;
-        var body = new OpenApiSchema
-        {
-            OneOf =
-            [
-                await ComponentAsync<MetricEventRequest>(context, cancellationToken),
-                await ComponentAsync<MetricBatchRequest>(context, cancellationToken),
-            ],
-        };
+        var single = await ComponentAsync<MetricEventRequest>(context, cancellationToken);
+        var batch = await ComponentAsync<MetricBatchRequest>(context, cancellationToken);
+        // The generator inlines the batch's event schema; point it at the component instead, so both shapes share one type.
+        if (context.Document!.Components!.Schemas![nameof(MetricBatchRequest)] is OpenApiSchema { Properties: { } properties }
+            && properties.TryGetValue("events", out var events) && events is OpenApiSchema array)
+            array.Items = single;
+        var body = new OpenApiSchema { OneOf = [batch, single] };
         operation.RequestBody = new OpenApiRequestBody
         {
             Required = true,
             Description = "One metric event, or { \"events\": [...] }: a batch.",
             Content = new Dictionary<string, OpenApiMediaType> { ["application/json"] = new() { Schema = body } },
         };
+    }
+
+    /// <summary>
+    /// The framework lists an enum's names (from <c>[JsonStringEnumMemberName]</c>) but leaves out their type, without which
+    /// generators such as NSwag send numbers; and it puts <c>null</c> among the names of an enum first met as nullable,
+    /// although every use of the shared schema already says <c>oneOf: [null, enum]</c>.
+    /// </summary>
+    private static Task TypeEnumsAsStrings(OpenApiSchema schema, OpenApiSchemaTransformerContext context, CancellationToken cancellationToken)
+    {
+        var type = context.JsonTypeInfo.Type;
+        if ((Nullable.GetUnderlyingType(type) ?? type).IsEnum && schema.Enum is { Count: > 0 })
+        {
+            schema.Type = JsonSchemaType.String;
+            schema.Enum = schema.Enum.Where(value => value is not null).ToList();
+        }
+        return Task.CompletedTask;
     }
 
     private static async Task<OpenApiResponse> ProblemAsync(string description, OpenApiOperationTransformerContext context, CancellationToken cancellationToken) => new()

@@ -83,7 +83,7 @@ public sealed class OpenApiDocumentTests(ServerFixture fixture) : IClassFixture<
         var body = JsonNode.Parse(await ServedAsync())!["paths"]!["/api/metrics"]!["post"]!["requestBody"]!;
 
         var oneOf = body["content"]!["application/json"]!["schema"]!["oneOf"]!.AsArray().Select(n => n!["$ref"]!.GetValue<string>());
-        Assert.Equal(["#/components/schemas/MetricEventRequest", "#/components/schemas/MetricBatchRequest"], oneOf);
+        Assert.Equal(["#/components/schemas/MetricBatchRequest", "#/components/schemas/MetricEventRequest"], oneOf);
     }
 
     private async Task<string> ServedAsync()
