@@ -48,19 +48,19 @@ public sealed partial class SqlitePromptStore(SqliteConnectionFactory connection
             // The count, the page of prompts with their latest versions, then their labels: read from one snapshot.
             using var transaction = connection.BeginTransaction(deferred: true);
             var total = await connection.ExecuteScalarAsync<int>(Command($"SELECT COUNT(*) FROM prompts p {where}", parameters, cancellationToken, transaction));
-            var latest = (await connection.QueryAsync<PromptRow, VersionRow, (PromptRow Prompt, VersionRow Version)>(Command($"""
+            var latest = await connection.QueryAsync<PromptRow, VersionRow, (PromptRow Prompt, VersionRow Version)>(Command($"""
                 SELECT {PromptRow.Columns}, {VersionRow.Columns}
                 FROM (SELECT * FROM prompts p {where} ORDER BY p.name LIMIT @Limit OFFSET @Offset) p
                 JOIN versions v ON v.prompt_id = p.id AND v.sequence = (SELECT MAX(sequence) FROM versions WHERE prompt_id = p.id)
                 ORDER BY p.name
-                """, parameters, cancellationToken, transaction), (p, v) => (p, v), splitOn: "Id")).ToList();
+                """, parameters, cancellationToken, transaction), (p, v) => (p, v), splitOn: "Id");
             var labels = (await connection.QueryAsync<LabelRow>(Command($"""
                 SELECT {LabelRow.Columns}
                 FROM labels l
                 JOIN versions v ON v.id = l.version_id
-                WHERE l.prompt_id IN @PromptIds
+                JOIN (SELECT p.id FROM prompts p {where} ORDER BY p.name LIMIT @Limit OFFSET @Offset) p ON p.id = l.prompt_id
                 ORDER BY l.name
-                """, new { PromptIds = latest.Select(r => r.Prompt.Id) }, cancellationToken, transaction))).Select(l => l.ToLabel()).ToLookup(l => l.PromptId);
+                """, parameters, cancellationToken, transaction))).Select(l => l.ToLabel()).ToLookup(l => l.PromptId);
 
             return new Page<PromptListing>(latest.Select(r => new PromptListing(r.Prompt.ToPrompt(), r.Version.ToVersion(), labels[r.Prompt.Id].ToList())).ToList(), total);
         }, cancellationToken);
