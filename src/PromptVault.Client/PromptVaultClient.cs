@@ -74,6 +74,11 @@ public sealed class PromptVaultClient
         return SendAsync<CreateVersionRequest, VersionResponse>(HttpMethod.Post, PromptPath(name) + "/versions", request, cancellationToken);
     }
 
+    /// <summary>The newest <paramref name="limit"/> versions of a prompt (one page; <c>Total</c> counts them all).</summary>
+    /// <exception cref="PromptVaultApiException">400 naming <c>limit</c> when it is not between 1 and 1,000.</exception>
+    public Task<VersionListResponse> ListVersionsAsync(string name, int limit, CancellationToken cancellationToken = default) =>
+        SendAsync<VersionListResponse>(HttpMethod.Get, PromptPath(name) + "/versions" + Query(("limit", Number(limit))), cancellationToken);
+
     /// <summary>Lists the versions of a prompt, newest first (every page).</summary>
     public Task<VersionListResponse> ListVersionsAsync(string name, CancellationToken cancellationToken = default) =>
         AllPagesAsync<VersionListResponse>(PromptPath(name) + "/versions", l => l.Next, (a, b) => b with { Versions = [.. a.Versions, .. b.Versions] }, cancellationToken);
@@ -109,6 +114,11 @@ public sealed class PromptVaultClient
         ArgumentNullException.ThrowIfNull(request);
         return SendAsync<RenderRequest, RenderResponse>(HttpMethod.Post, PromptPath(name) + "/render", request, cancellationToken);
     }
+
+    /// <summary>The newest <paramref name="limit"/> entries of the audit log (one page; <c>Total</c> counts them all), optionally only one prompt's.</summary>
+    /// <exception cref="PromptVaultApiException">400 naming <c>limit</c> when it is not between 1 and 1,000.</exception>
+    public Task<AuditListResponse> ListAuditAsync(string? prompt, int limit, CancellationToken cancellationToken = default) =>
+        SendAsync<AuditListResponse>(HttpMethod.Get, "api/audit" + Query(("prompt", prompt), ("limit", Number(limit))), cancellationToken);
 
     /// <summary>Lists the audit log, newest first, optionally only the entries of one prompt (every page).</summary>
     public Task<AuditListResponse> ListAuditAsync(string? prompt = null, CancellationToken cancellationToken = default) =>
@@ -185,6 +195,8 @@ public sealed class PromptVaultClient
         ArgumentException.ThrowIfNullOrEmpty(version);
         return PromptPath(name) + "/versions/" + Uri.EscapeDataString(version);
     }
+
+    private static string Number(int value) => value.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     private static string Query(params (string Name, string? Value)[] parameters)
     {
