@@ -27,13 +27,14 @@ internal static class OpenApiValidators
         await InstallLock.WaitAsync(TestContext.Current.CancellationToken);
         try
         {
-            if (File.Exists(Path.Combine(Folder, "installed"))) return;
+            var marker = Path.Combine(Folder, "installed");
+            if (File.Exists(marker) && await File.ReadAllTextAsync(marker, TestContext.Current.CancellationToken) == string.Join('\n', Packages)) return;
             if (!OnPath("node") || !OnPath("npm"))
                 Assert.Skip("node and npm are not on PATH: the OpenAPI validators (@redocly/cli, swagger-cli) are npm packages.");
             Directory.CreateDirectory(Folder);
             var (exitCode, output) = await ExecAsync("npm", Folder, ["install", "--no-audit", "--no-fund", "--prefix", Folder, .. Packages]);
             Assert.True(exitCode == 0, $"npm install {string.Join(' ', Packages)} failed:\n{output}");
-            await File.WriteAllTextAsync(Path.Combine(Folder, "installed"), string.Join('\n', Packages), TestContext.Current.CancellationToken);
+            await File.WriteAllTextAsync(marker, string.Join('\n', Packages), TestContext.Current.CancellationToken);
         }
         finally
         {
