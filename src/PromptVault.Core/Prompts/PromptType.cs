@@ -2,7 +2,7 @@ using System.Text.Json.Serialization;
 
 namespace PromptVault.Core.Prompts;
 
-/// <summary>What role a prompt's text plays. Serialized in kebab case (<c>few-shot</c>).</summary>
+/// <summary>What role a prompt's text plays. Wire names are the <c>[JsonStringEnumMemberName]</c>s (<c>few-shot</c>).</summary>
 public enum PromptType
 {
     [JsonStringEnumMemberName("system")] System,
