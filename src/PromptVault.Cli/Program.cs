@@ -101,9 +101,10 @@ internal static class Program
     private static Command History(CliContext context, RemoteOptions remote)
     {
         var name = new Argument<string>("NAME") { Description = "The prompt's name." };
-        var command = new Command("history", "List a prompt's versions, newest first.") { name };
+        var limit = Limit("versions");
+        var command = new Command("history", "List a prompt's versions, newest first.") { name, limit };
         remote.AddTo(command);
-        command.SetAction((result, ct) => new HistoryCommand(context).InvokeAsync(remote.Read(result), result.GetValue(name)!, ct));
+        command.SetAction((result, ct) => new HistoryCommand(context).InvokeAsync(remote.Read(result), result.GetValue(name)!, result.GetValue(limit), ct));
         return command;
     }
 
@@ -180,11 +181,15 @@ internal static class Program
     private static Command Audit(CliContext context, RemoteOptions remote)
     {
         var name = new Argument<string?>("NAME") { Description = "Only this prompt's entries.", Arity = ArgumentArity.ZeroOrOne };
-        var command = new Command("audit", "Show the audit log: who did what, when.") { name };
+        var limit = Limit("entries");
+        var command = new Command("audit", "Show the audit log: who did what, when.") { name, limit };
         remote.AddTo(command);
-        command.SetAction((result, ct) => new AuditCommand(context).InvokeAsync(remote.Read(result), result.GetValue(name), ct));
+        command.SetAction((result, ct) => new AuditCommand(context).InvokeAsync(remote.Read(result), result.GetValue(name), result.GetValue(limit), ct));
         return command;
     }
+
+    private static Option<int?> Limit(string what) =>
+        new("--limit") { Description = $"Only the newest N {what} (1–1000); all of them by default.", HelpName = "N" };
 
     private static Command Experiment(CliContext context, RemoteOptions remote)
     {

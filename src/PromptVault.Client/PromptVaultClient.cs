@@ -65,11 +65,11 @@ public sealed class PromptVaultClient
         return SendAsync<CreatePromptRequest, PromptResponse>(HttpMethod.Post, "api/prompts", request, cancellationToken, idempotencyKey);
     }
 
-    /// <summary>Lists prompts, optionally only those of a type, category or tag.</summary>
+    /// <summary>Lists prompts, optionally only those of a type, category or tag (every page).</summary>
     public Task<PromptListResponse> ListPromptsAsync(PromptType? type = null, string? category = null, string? tag = null, CancellationToken cancellationToken = default)
     {
         var query = Query(("type", type is null ? null : Names.Of(type.Value)), ("category", category), ("tag", tag));
-        return SendAsync<PromptListResponse>(HttpMethod.Get, "api/prompts" + query, cancellationToken);
+        return AllPagesAsync<PromptListResponse>("api/prompts" + query, l => l.Next, (a, b) => b with { Prompts = [.. a.Prompts, .. b.Prompts] }, cancellationToken);
     }
 
     /// <summary>Gets a prompt with its labels and latest version.</summary>
@@ -91,9 +91,14 @@ public sealed class PromptVaultClient
         return SendAsync<CreateVersionRequest, VersionResponse>(HttpMethod.Post, PromptPath(name) + "/versions", request, cancellationToken, idempotencyKey);
     }
 
-    /// <summary>Lists the versions of a prompt.</summary>
+    /// <summary>The newest <paramref name="limit"/> versions of a prompt (one page; <c>Total</c> counts them all).</summary>
+    /// <exception cref="PromptVaultApiException">400 naming <c>limit</c> when it is not between 1 and 1,000.</exception>
+    public Task<VersionListResponse> ListVersionsAsync(string name, int limit, CancellationToken cancellationToken = default) =>
+        SendAsync<VersionListResponse>(HttpMethod.Get, PromptPath(name) + "/versions" + Query(("limit", Number(limit))), cancellationToken);
+
+    /// <summary>Lists the versions of a prompt, newest first (every page).</summary>
     public Task<VersionListResponse> ListVersionsAsync(string name, CancellationToken cancellationToken = default) =>
-        SendAsync<VersionListResponse>(HttpMethod.Get, PromptPath(name) + "/versions", cancellationToken);
+        AllPagesAsync<VersionListResponse>(PromptPath(name) + "/versions", l => l.Next, (a, b) => b with { Versions = [.. a.Versions, .. b.Versions] }, cancellationToken);
 
     /// <summary>Gets one version by number (<c>1.0.2</c>), id, or <c>latest</c>.</summary>
     public Task<VersionResponse> GetVersionAsync(string name, string version, CancellationToken cancellationToken = default) =>
@@ -127,9 +132,14 @@ public sealed class PromptVaultClient
         return SendAsync<RenderRequest, RenderResponse>(HttpMethod.Post, PromptPath(name) + "/render", request, cancellationToken);
     }
 
-    /// <summary>Lists the audit log, optionally only the entries of one prompt.</summary>
+    /// <summary>The newest <paramref name="limit"/> entries of the audit log (one page; <c>Total</c> counts them all), optionally only one prompt's.</summary>
+    /// <exception cref="PromptVaultApiException">400 naming <c>limit</c> when it is not between 1 and 1,000.</exception>
+    public Task<AuditListResponse> ListAuditAsync(string? prompt, int limit, CancellationToken cancellationToken = default) =>
+        SendAsync<AuditListResponse>(HttpMethod.Get, "api/audit" + Query(("prompt", prompt), ("limit", Number(limit))), cancellationToken);
+
+    /// <summary>Lists the audit log, newest first, optionally only the entries of one prompt (every page).</summary>
     public Task<AuditListResponse> ListAuditAsync(string? prompt = null, CancellationToken cancellationToken = default) =>
-        SendAsync<AuditListResponse>(HttpMethod.Get, "api/audit" + Query(("prompt", prompt)), cancellationToken);
+        AllPagesAsync<AuditListResponse>("api/audit" + Query(("prompt", prompt)), l => l.Next, (a, b) => b with { Entries = [.. a.Entries, .. b.Entries] }, cancellationToken);
 
     /// <summary>Creates an API key (admin only); the returned <c>Key</c> is shown this once.</summary>
     public Task<CreatedApiKeyResponse> CreateKeyAsync(string name, ApiKeyRole role, CancellationToken cancellationToken = default) =>
@@ -137,7 +147,7 @@ public sealed class PromptVaultClient
 
     /// <summary>Lists the API keys, revoked ones included (admin only).</summary>
     public Task<ApiKeyListResponse> ListKeysAsync(CancellationToken cancellationToken = default) =>
-        SendAsync<ApiKeyListResponse>(HttpMethod.Get, "api/keys", cancellationToken);
+        AllPagesAsync<ApiKeyListResponse>("api/keys", l => l.Next, (a, b) => b with { Keys = [.. a.Keys, .. b.Keys] }, cancellationToken);
 
     /// <summary>Revokes an API key (admin only).</summary>
     /// <exception cref="PromptVaultApiException">404 <c>api_key_not_found</c> when no active key has that id.</exception>
@@ -156,7 +166,7 @@ public sealed class PromptVaultClient
 
     /// <summary>Lists experiments, newest first, optionally only those of one prompt.</summary>
     public Task<ExperimentListResponse> ListExperimentsAsync(string? prompt = null, CancellationToken cancellationToken = default) =>
-        SendAsync<ExperimentListResponse>(HttpMethod.Get, "api/experiments" + Query(("prompt", prompt)), cancellationToken);
+        AllPagesAsync<ExperimentListResponse>("api/experiments" + Query(("prompt", prompt)), l => l.Next, (a, b) => b with { Experiments = [.. a.Experiments, .. b.Experiments] }, cancellationToken);
 
     public Task<ExperimentResponse> GetExperimentAsync(string id, CancellationToken cancellationToken = default) =>
         SendAsync<ExperimentResponse>(HttpMethod.Get, ExperimentPath(id), cancellationToken);
@@ -209,10 +219,21 @@ public sealed class PromptVaultClient
         return PromptPath(name) + "/versions/" + Uri.EscapeDataString(version);
     }
 
+    private static string Number(int value) => value.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
     private static string Query(params (string Name, string? Value)[] parameters)
     {
         var present = parameters.Where(p => !string.IsNullOrEmpty(p.Value)).Select(p => $"{p.Name}={Uri.EscapeDataString(p.Value!)}").ToList();
         return present.Count == 0 ? "" : "?" + string.Join('&', present);
+    }
+
+    /// <summary>Reads a paged list to its end by following its <c>next</c> links (server-relative).</summary>
+    private async Task<T> AllPagesAsync<T>(string path, Func<T, string?> next, Func<T, T, T> join, CancellationToken cancellationToken)
+    {
+        var all = await SendAsync<T>(HttpMethod.Get, path, cancellationToken).ConfigureAwait(false);
+        for (var link = next(all); link is not null; link = next(all))
+            all = join(all, await SendAsync<T>(HttpMethod.Get, link.TrimStart('/'), cancellationToken).ConfigureAwait(false));
+        return all;
     }
 
     private async Task<TResponse> SendAsync<TResponse>(HttpMethod method, string path, CancellationToken cancellationToken)

@@ -1,13 +1,12 @@
 using System.Collections.Frozen;
 using System.Reflection;
-using System.Text.Json;
 using System.Text.Json.Serialization;
 
 namespace PromptVault.Core;
 
 /// <summary>
-/// The wire name of an enum value (kebab case: <c>few-shot</c>, <c>production</c>, unless the member carries
-/// <see cref="JsonStringEnumMemberNameAttribute"/>), used in messages and JSON alike.
+/// The wire name of an enum value: its <see cref="JsonStringEnumMemberNameAttribute"/>, which the framework's
+/// <see cref="JsonStringEnumConverter"/> and the OpenAPI document read too, so messages, JSON and the document agree.
 /// </summary>
 public static class Names
 {
@@ -20,23 +19,24 @@ public static class Names
     /// <summary>All wire names, comma-separated, for messages.</summary>
     public static string AllOf<TEnum>() where TEnum : struct, Enum => WireNames<TEnum>.All;
 
-    /// <summary>The wire name of an enum member name (<c>FewShot</c> → <c>few-shot</c>).</summary>
-    public static string ForMember(string memberName) => JsonNamingPolicy.KebabCaseLower.ConvertName(memberName);
+    /// <summary>All wire names of <paramref name="enumType"/>, comma-separated, for messages.</summary>
+    public static string AllOf(Type enumType)
+    {
+        ArgumentNullException.ThrowIfNull(enumType);
+        return string.Join(", ", enumType.GetFields(BindingFlags.Public | BindingFlags.Static).Select(NameOf));
+    }
+
+    /// <summary>As <see cref="JsonStringEnumConverter"/> writes it: the attribute's name, else the member's own.</summary>
+    private static string NameOf(FieldInfo field) => field.GetCustomAttribute<JsonStringEnumMemberNameAttribute>()?.Name ?? field.Name;
 
     private static class WireNames<TEnum> where TEnum : struct, Enum
     {
         public static readonly FrozenDictionary<TEnum, string> ByValue =
-            Enum.GetValues<TEnum>().ToFrozenDictionary(v => v, NameOf);
+            Enum.GetValues<TEnum>().ToFrozenDictionary(v => v, v => NameOf(typeof(TEnum).GetField(v.ToString())!));
 
         public static readonly FrozenDictionary<string, TEnum> ByName =
             ByValue.ToFrozenDictionary(p => p.Value, p => p.Key, StringComparer.OrdinalIgnoreCase);
 
-        private static string NameOf(TEnum value)
-        {
-            var member = value.ToString();
-            return typeof(TEnum).GetField(member)?.GetCustomAttribute<JsonStringEnumMemberNameAttribute>()?.Name ?? ForMember(member);
-        }
-
-        public static readonly string All = string.Join(", ", Enum.GetValues<TEnum>().Select(v => ByValue[v]));
+        public static readonly string All = AllOf(typeof(TEnum));
     }
 }

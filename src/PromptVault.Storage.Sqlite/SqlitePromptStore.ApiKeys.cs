@@ -20,13 +20,11 @@ public sealed partial class SqlitePromptStore : IApiKeyStore
         }, cancellationToken);
     }
 
-    public Task<IReadOnlyList<ApiKey>> ListKeysAsync(CancellationToken cancellationToken = default) =>
-        WithConnectionAsync<IReadOnlyList<ApiKey>>(async connection =>
-        {
-            var rows = await connection.QueryAsync<ApiKeyRow>(Command(
-                $"SELECT {ApiKeyRow.Columns} FROM api_keys ORDER BY created_at, id", null, cancellationToken));
-            return rows.Select(r => r.ToKey()).ToList();
-        }, cancellationToken);
+    public Task<Page<ApiKey>> ListKeysAsync(PageRequest page, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(page);
+        return PageAsync<ApiKeyRow, ApiKey>(ApiKeyRow.Columns, "api_keys", "created_at, id", new { }, page, r => r.ToKey(), cancellationToken);
+    }
 
     public Task<bool> AnyActiveAdminKeyAsync(CancellationToken cancellationToken = default) =>
         WithConnectionAsync(connection => connection.ExecuteScalarAsync<bool>(Command(ActiveAdminExists, null, cancellationToken)), cancellationToken);

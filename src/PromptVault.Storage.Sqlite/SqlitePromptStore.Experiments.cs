@@ -36,16 +36,12 @@ public sealed partial class SqlitePromptStore : IExperimentStore
         return FindExperimentAsync("e.id = @id", new { id }, cancellationToken);
     }
 
-    public Task<IReadOnlyList<Experiment>> ListExperimentsAsync(string? promptName, CancellationToken cancellationToken = default)
+    public Task<Page<Experiment>> ListExperimentsAsync(string? promptName, PageRequest page, CancellationToken cancellationToken = default)
     {
-        var where = promptName is null ? "" : "WHERE p.name = @promptName";
-        return WithConnectionAsync<IReadOnlyList<Experiment>>(async connection =>
-        {
-            var rows = await connection.QueryAsync<ExperimentRow>(Command(
-                $"SELECT {ExperimentRow.Columns} FROM {ExperimentRow.From} {where} ORDER BY e.created_at DESC, e.id DESC",
-                new { promptName }, cancellationToken));
-            return rows.Select(r => r.ToExperiment()).ToList();
-        }, cancellationToken);
+        ArgumentNullException.ThrowIfNull(page);
+        var where = promptName is null ? "" : " WHERE p.name = @promptName";
+        return PageAsync<ExperimentRow, Experiment>(ExperimentRow.Columns, ExperimentRow.From + where, "e.created_at DESC, e.id DESC",
+            new { promptName }, page, r => r.ToExperiment(), cancellationToken);
     }
 
     public Task<Experiment?> FindRunningExperimentAsync(string promptId, CancellationToken cancellationToken = default)

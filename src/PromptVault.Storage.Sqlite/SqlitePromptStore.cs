@@ -32,7 +32,7 @@ public sealed partial class SqlitePromptStore(SqliteConnectionFactory connection
         }, cancellationToken);
     }
 
-    public Task<IReadOnlyList<PromptListing>> ListPromptsAsync(PromptFilter filter, CancellationToken cancellationToken = default)
+    public Task<Page<PromptListing>> ListPromptsAsync(PromptFilter filter, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(filter);
         var conditions = new List<string>();
@@ -40,41 +40,38 @@ public sealed partial class SqlitePromptStore(SqliteConnectionFactory connection
         if (filter.Category is not null) conditions.Add("p.category = @Category");
         if (filter.Tag is not null) conditions.Add("EXISTS (SELECT 1 FROM json_each(p.tags) t WHERE t.value = @Tag)");
         var where = conditions.Count == 0 ? "" : "WHERE " + string.Join(" AND ", conditions);
-        var parameters = new { Type = filter.Type is { } type ? ToName(type) : null, filter.Category, filter.Tag };
+        var page = filter.Page ?? PageRequest.All;
+        var parameters = new { Type = filter.Type is { } type ? ToName(type) : null, filter.Category, filter.Tag, page.Limit, page.Offset };
 
-        return WithConnectionAsync<IReadOnlyList<PromptListing>>(async connection =>
+        return WithConnectionAsync(async connection =>
         {
-            // Two queries (prompts with their latest versions, then their labels) read from one snapshot.
+            // The count, the page of prompts with their latest versions, then their labels: read from one snapshot.
             using var transaction = connection.BeginTransaction(deferred: true);
+            var total = await connection.ExecuteScalarAsync<int>(Command($"SELECT COUNT(*) FROM prompts p {where}", parameters, cancellationToken, transaction));
             var latest = await connection.QueryAsync<PromptRow, VersionRow, (PromptRow Prompt, VersionRow Version)>(Command($"""
                 SELECT {PromptRow.Columns}, {VersionRow.Columns}
-                FROM prompts p
+                FROM (SELECT * FROM prompts p {where} ORDER BY p.name LIMIT @Limit OFFSET @Offset) p
                 JOIN versions v ON v.prompt_id = p.id AND v.sequence = (SELECT MAX(sequence) FROM versions WHERE prompt_id = p.id)
-                {where}
                 ORDER BY p.name
                 """, parameters, cancellationToken, transaction), (p, v) => (p, v), splitOn: "Id");
             var labels = (await connection.QueryAsync<LabelRow>(Command($"""
                 SELECT {LabelRow.Columns}
                 FROM labels l
                 JOIN versions v ON v.id = l.version_id
-                JOIN prompts p ON p.id = l.prompt_id
-                {where}
+                JOIN (SELECT p.id FROM prompts p {where} ORDER BY p.name LIMIT @Limit OFFSET @Offset) p ON p.id = l.prompt_id
                 ORDER BY l.name
                 """, parameters, cancellationToken, transaction))).Select(l => l.ToLabel()).ToLookup(l => l.PromptId);
 
-            return latest.Select(r => new PromptListing(r.Prompt.ToPrompt(), r.Version.ToVersion(), labels[r.Prompt.Id].ToList())).ToList();
+            return new Page<PromptListing>(latest.Select(r => new PromptListing(r.Prompt.ToPrompt(), r.Version.ToVersion(), labels[r.Prompt.Id].ToList())).ToList(), total);
         }, cancellationToken);
     }
 
-    public Task<IReadOnlyList<PromptVersion>> ListVersionsAsync(string promptId, CancellationToken cancellationToken = default)
+    public Task<Page<PromptVersion>> ListVersionsAsync(string promptId, PageRequest page, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(promptId);
-        return WithConnectionAsync<IReadOnlyList<PromptVersion>>(async connection =>
-        {
-            var rows = await connection.QueryAsync<VersionRow>(Command(
-                $"SELECT {VersionRow.Columns} FROM versions v WHERE v.prompt_id = @promptId ORDER BY v.sequence DESC", new { promptId }, cancellationToken));
-            return rows.Select(r => r.ToVersion()).ToList();
-        }, cancellationToken);
+        ArgumentNullException.ThrowIfNull(page);
+        return PageAsync<VersionRow, PromptVersion>(VersionRow.Columns, "versions v WHERE v.prompt_id = @promptId", "v.sequence DESC",
+            new { promptId }, page, r => r.ToVersion(), cancellationToken);
     }
 
     public Task<PromptVersion?> FindVersionAsync(string promptId, SemanticVersion version, CancellationToken cancellationToken = default)
@@ -95,6 +92,17 @@ public sealed partial class SqlitePromptStore(SqliteConnectionFactory connection
     {
         ArgumentNullException.ThrowIfNull(versionId);
         return FindVersionAsync("v.id = @versionId", new { versionId }, cancellationToken);
+    }
+
+    public Task<IReadOnlyDictionary<string, SemanticVersion>> FindVersionNumbersAsync(IReadOnlyCollection<string> versionIds, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(versionIds);
+        return WithConnectionAsync<IReadOnlyDictionary<string, SemanticVersion>>(async connection =>
+        {
+            var rows = await connection.QueryAsync<(string Id, int Major, int Minor, int Patch)>(Command(
+                "SELECT id, major, minor, patch FROM versions WHERE id IN @versionIds", new { versionIds }, cancellationToken));
+            return rows.ToDictionary(r => r.Id, r => new SemanticVersion(r.Major, r.Minor, r.Patch));
+        }, cancellationToken);
     }
 
     public Task<PromptVersion?> FindLatestVersionAsync(string promptId, CancellationToken cancellationToken = default)
@@ -150,19 +158,17 @@ public sealed partial class SqlitePromptStore(SqliteConnectionFactory connection
         }, cancellationToken);
     }
 
-    public Task<IReadOnlyList<AuditEntry>> ListAuditAsync(AuditQuery query, CancellationToken cancellationToken = default)
+    public Task<Page<AuditEntry>> ListAuditAsync(AuditQuery query, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(query);
-        ArgumentOutOfRangeException.ThrowIfNegative(query.Limit);
-        // Two statements rather than "@PromptName IS NULL OR ...", so SQLite can walk ix_audit_prompt_name backwards.
-        var sql = query.PromptName is null
-            ? $"SELECT {AuditRow.Columns} FROM audit ORDER BY id DESC LIMIT @Limit"
-            : $"SELECT {AuditRow.Columns} FROM audit WHERE prompt_name = @PromptName ORDER BY id DESC LIMIT @Limit";
-        return WithConnectionAsync<IReadOnlyList<AuditEntry>>(async connection =>
-        {
-            var rows = await connection.QueryAsync<AuditRow>(Command(sql, new { query.PromptName, query.Limit }, cancellationToken));
-            return rows.Select(r => r.ToEntry()).ToList();
-        }, cancellationToken);
+        // Only the conditions asked for, so SQLite can walk an (x, id) index backwards (ix_audit_prompt_name, ix_audit_actor, ix_audit_action).
+        var conditions = new List<string>();
+        if (query.PromptName is not null) conditions.Add("prompt_name = @PromptName");
+        if (query.Actor is not null) conditions.Add("actor = @Actor");
+        if (query.Action is not null) conditions.Add("action = @Action");
+        var where = conditions.Count == 0 ? "" : " WHERE " + string.Join(" AND ", conditions);
+        return PageAsync<AuditRow, AuditEntry>(AuditRow.Columns, "audit" + where, "id DESC",
+            new { query.PromptName, query.Actor, query.Action }, query.Page ?? PageRequest.All, r => r.ToEntry(), cancellationToken);
     }
 
     private static async Task InsertPromptAsync(SqliteConnection connection, SqliteTransaction transaction, Prompt prompt, CancellationToken cancellationToken)
@@ -279,6 +285,20 @@ public sealed partial class SqlitePromptStore(SqliteConnectionFactory connection
             var row = await connection.QueryFirstOrDefaultAsync<VersionRow>(Command(
                 $"SELECT {VersionRow.Columns} FROM versions v WHERE {clause}", parameters, cancellationToken));
             return row?.ToVersion();
+        }, cancellationToken);
+
+    /// <summary>A page of <c>SELECT columns FROM from ORDER BY orderBy</c> and the count of all its rows, read from one snapshot.</summary>
+    private Task<Page<T>> PageAsync<TRow, T>(string columns, string from, string orderBy, object parameters, PageRequest page, Func<TRow, T> map,
+        CancellationToken cancellationToken) =>
+        WithConnectionAsync(async connection =>
+        {
+            using var transaction = connection.BeginTransaction(deferred: true);
+            var all = new DynamicParameters(parameters);
+            all.AddDynamicParams(new { page.Limit, page.Offset });
+            var total = await connection.ExecuteScalarAsync<int>(Command($"SELECT COUNT(*) FROM {from}", all, cancellationToken, transaction));
+            var rows = await connection.QueryAsync<TRow>(Command(
+                $"SELECT {columns} FROM {from} ORDER BY {orderBy} LIMIT @Limit OFFSET @Offset", all, cancellationToken, transaction));
+            return new Page<T>(rows.Select(map).ToList(), total);
         }, cancellationToken);
 
     private static CommandDefinition Command(string sql, object? parameters, CancellationToken cancellationToken, SqliteTransaction? transaction = null) =>

@@ -99,6 +99,30 @@ public sealed class CommandTests(ServerFixture fixture) : IClassFixture<ServerFi
     }
 
     [Fact]
+    public async Task HistoryAndAudit_Limit_ShowTheNewestAndSayHowManyThereAre()
+    {
+        using var folder = new TempFolder();
+        var file = folder.Write("p.md", PromptFile("limited"));
+        await Cli.RunAsync(fixture.Server, null, "push", file);
+        folder.Write("p.md", PromptFile("limited", "Hi {{who}}."));
+        await Cli.RunAsync(fixture.Server, null, "push", file, "-m", "Shorter");
+
+        var history = await Cli.RunAsync(fixture.Server, null, "history", "limited", "--limit", "1");
+        var audit = await Cli.RunAsync(fixture.Server, null, "audit", "limited", "--limit", "2", "--json");
+        var tooMany = await Cli.RunAsync(fixture.Server, null, "audit", "--limit", "5000");
+
+        Assert.Equal(0, history.ExitCode);
+        Assert.Contains("1.0.1", history.Out);
+        Assert.DoesNotContain("1.0.0", history.Out);
+        Assert.Contains("Showing the newest 1 of 2 versions.", history.Error);
+        using var document = JsonDocument.Parse(audit.Out);
+        Assert.Equal(2, document.RootElement.GetProperty("entries").GetArrayLength());
+        Assert.Equal(3, document.RootElement.GetProperty("total").GetInt32());
+        Assert.Equal(1, tooMany.ExitCode);
+        Assert.Contains("limit", tooMany.Error);
+    }
+
+    [Fact]
     public async Task Push_Bump_RaisesTheVersionMoreThanNeeded()
     {
         using var folder = new TempFolder();

@@ -170,7 +170,9 @@ public abstract class PromptStoreContractTests
 
         var all = await store.ListAuditAsync(new AuditQuery(), Cancel);
         var ofFirst = await store.ListAuditAsync(new AuditQuery("first"), Cancel);
-        var newest = await store.ListAuditAsync(new AuditQuery(Limit: 1), Cancel);
+        var newest = await store.ListAuditAsync(new AuditQuery(Page: new PageRequest(1)), Cancel);
+        var secondPage = await store.ListAuditAsync(new AuditQuery(Page: new PageRequest(2, 2)), Cancel);
+        var created = await store.ListAuditAsync(new AuditQuery(Action: AuditActions.PromptCreated, Actor: all[0].Actor), Cancel);
 
         Assert.Equal(["second", "second", "first", "first"], all.Select(e => e.PromptName));
         Assert.Equal(all.Select(e => e.Id).OrderDescending(), all.Select(e => e.Id));
@@ -179,6 +181,29 @@ public abstract class PromptStoreContractTests
         Assert.Equal(Json(expected with { Id = all[0].Id }), Json(all[0]));
         Assert.Equal([AuditActions.VersionCreated, AuditActions.PromptCreated], ofFirst.Select(e => e.Action));
         Assert.Equal([all[0].Id], newest.Select(e => e.Id));
+        Assert.Equal(4, newest.Total);
+        Assert.Equal(all.Skip(2).Select(e => e.Id), secondPage.Select(e => e.Id));
+        Assert.Equal(["second", "first"], created.Select(e => e.PromptName));
+        Assert.Equal(2, created.Total);
+    }
+
+    [Fact]
+    public async Task ListPromptsAsync_Page_ReturnsTheSliceByNameAndTheTotal()
+    {
+        var (store, _) = await CreateStoreAsync();
+        foreach (var name in new[] { "c", "a", "b" })
+        {
+            var prompt = Prompt(name);
+            await store.SaveAsync(Created(prompt, Version(prompt, 1)), Cancel);
+        }
+
+        var page = await store.ListPromptsAsync(new PromptFilter(Page: new PageRequest(1, 1)), Cancel);
+        var beyond = await store.ListPromptsAsync(new PromptFilter(Page: new PageRequest(10, 5)), Cancel);
+
+        Assert.Equal(["b"], page.Select(l => l.Prompt.Name));
+        Assert.Equal(3, page.Total);
+        Assert.Empty(beyond);
+        Assert.Equal(3, beyond.Total);
     }
 
     [Fact]

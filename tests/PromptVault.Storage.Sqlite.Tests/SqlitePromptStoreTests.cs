@@ -36,6 +36,22 @@ public sealed class SqlitePromptStoreTests : PromptStoreContractTests, IDisposab
         Assert.Equal(SqliteDatabase.Scripts().Select(s => s.Version), versions);
     }
 
+    [Theory]
+    [InlineData("SELECT * FROM audit WHERE actor = 'a' ORDER BY id DESC LIMIT 100", "ix_audit_actor")]
+    [InlineData("SELECT * FROM audit WHERE action = 'a' ORDER BY id DESC LIMIT 100", "ix_audit_action")]
+    [InlineData("SELECT * FROM audit WHERE prompt_name = 'a' ORDER BY id DESC LIMIT 100", "ix_audit_prompt_name")]
+    [InlineData("SELECT * FROM experiments e JOIN prompts p ON p.id = e.prompt_id ORDER BY e.created_at DESC, e.id DESC LIMIT 100", "ix_experiments_created")]
+    public async Task PagedListQueries_UseAnIndexInsteadOfSorting(string sql, string index)
+    {
+        await database.CreateStoreAsync();
+        await using var connection = await database.Connections.OpenAsync(Cancel);
+
+        var plan = string.Join("\n", (await connection.QueryAsync<(long, long, long, string Detail)>("EXPLAIN QUERY PLAN " + sql)).Select(r => r.Detail));
+
+        Assert.Contains(index, plan);
+        Assert.DoesNotContain("TEMP B-TREE", plan);
+    }
+
     [Fact]
     public async Task MigrateAsync_ExistingFileWithData_AppliesNothingAndKeepsData()
     {

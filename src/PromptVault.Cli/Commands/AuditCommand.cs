@@ -3,13 +3,13 @@ using Spectre.Console;
 
 namespace PromptVault.Cli.Commands;
 
-/// <summary><c>audit [NAME]</c>: the audit log (of one prompt): who did what, when, before and after.</summary>
+/// <summary><c>audit [NAME] [--limit N]</c>: the audit log (of one prompt): who did what, when, before and after.</summary>
 internal sealed class AuditCommand(CliContext context)
 {
-    public Task<int> InvokeAsync(RemoteSettings remote, string? name, CancellationToken cancellationToken) =>
+    public Task<int> InvokeAsync(RemoteSettings remote, string? name, int? limit, CancellationToken cancellationToken) =>
         context.CallServerAsync(remote, async client =>
         {
-            var audit = await client.ListAuditAsync(name, cancellationToken);
+            var audit = limit is { } newest ? await client.ListAuditAsync(name, newest, cancellationToken) : await client.ListAuditAsync(name, cancellationToken);
             if (remote.Json)
             {
                 context.WriteJson(audit);
@@ -19,6 +19,7 @@ internal sealed class AuditCommand(CliContext context)
             foreach (var entry in audit.Entries)
                 table.AddRow(Tables.Cells(Tables.Time(entry.Timestamp), entry.Actor, entry.Action, entry.PromptName, entry.Subject, Change(entry)));
             context.Console.Write(table);
+            Tables.WriteShown(context, audit.Entries.Count, audit.Total, "entries");
             return ExitCodes.Success;
         }, cancellationToken);
 

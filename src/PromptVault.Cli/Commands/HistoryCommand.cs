@@ -4,13 +4,13 @@ using Spectre.Console;
 
 namespace PromptVault.Cli.Commands;
 
-/// <summary><c>history NAME</c>: the versions of a prompt, newest first.</summary>
+/// <summary><c>history NAME [--limit N]</c>: the versions of a prompt, newest first.</summary>
 internal sealed class HistoryCommand(CliContext context)
 {
-    public Task<int> InvokeAsync(RemoteSettings remote, string name, CancellationToken cancellationToken) =>
+    public Task<int> InvokeAsync(RemoteSettings remote, string name, int? limit, CancellationToken cancellationToken) =>
         context.CallServerAsync(remote, async client =>
         {
-            var history = await client.ListVersionsAsync(name, cancellationToken);
+            var history = limit is { } newest ? await client.ListVersionsAsync(name, newest, cancellationToken) : await client.ListVersionsAsync(name, cancellationToken);
             if (remote.Json)
             {
                 context.WriteJson(history);
@@ -27,6 +27,7 @@ internal sealed class HistoryCommand(CliContext context)
                     version.CreatedBy, Tables.Time(version.CreatedAt), version.ChangeDescription));
             }
             context.Console.Write(table);
+            Tables.WriteShown(context, history.Versions.Count, history.Total, "versions");
             return ExitCodes.Success;
         }, cancellationToken);
 }

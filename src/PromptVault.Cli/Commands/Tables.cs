@@ -16,5 +16,11 @@ internal static class Tables
 
     public static IRenderable[] Cells(params string?[] values) => values.Select(v => (IRenderable)new Text(v ?? "")).ToArray();
 
+    /// <summary>Says on stderr when a table shows only the newest of the items (<c>--limit</c>).</summary>
+    public static void WriteShown(CliContext context, int shown, int total, string what)
+    {
+        if (shown < total) context.Error.WriteLine($"Showing the newest {shown:N0} of {total:N0} {what}.");
+    }
+
     public static string Time(DateTimeOffset time) => time.ToUniversalTime().ToString("yyyy-MM-dd HH:mm:ss'Z'", CultureInfo.InvariantCulture);
 }

@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 using PromptVault.Core.Experiments;
 using PromptVault.Core.Metrics;
 
@@ -81,7 +83,7 @@ public sealed record ExperimentDecision(DecisionAction Action, string? Winner, s
 
 public enum DecisionAction
 {
-    None,
-    Complete,
-    Pause,
+    [JsonStringEnumMemberName("none")] None,
+    [JsonStringEnumMemberName("complete")] Complete,
+    [JsonStringEnumMemberName("pause")] Pause,
 }

@@ -1,14 +1,16 @@
+using System.Text.Json.Serialization;
+
 namespace PromptVault.Core.Auth;
 
 /// <summary>What a key may do; each role includes the ones before it.</summary>
 public enum ApiKeyRole
 {
     /// <summary>Read prompts, versions, the audit log; render.</summary>
-    Reader,
+    [JsonStringEnumMemberName("reader")] Reader,
     /// <summary>Also create prompts and versions, change non-production statuses, send metrics.</summary>
-    Writer,
+    [JsonStringEnumMemberName("writer")] Writer,
     /// <summary>Also promote, move labels, roll back, run experiments, manage keys.</summary>
-    Admin,
+    [JsonStringEnumMemberName("admin")] Admin,
 }
 
 /// <summary>A stored API key. The secret itself is never stored, only its hash.</summary>

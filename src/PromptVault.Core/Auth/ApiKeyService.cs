@@ -31,8 +31,11 @@ public sealed class ApiKeyService(IApiKeyStore store, TimeProvider time, ILogger
         return await CreateAsync(request.Name.Trim(), request.Role.Value, actor, AuditActions.ApiKeyCreated, cancellationToken);
     }
 
-    public async Task<ApiKeyListResponse> ListAsync(CancellationToken cancellationToken = default) =>
-        new(await store.ListKeysAsync(cancellationToken));
+    public async Task<ApiKeyListResponse> ListAsync(PageRequest page, CancellationToken cancellationToken = default)
+    {
+        var keys = await store.ListKeysAsync(page, cancellationToken);
+        return new ApiKeyListResponse(keys, keys.Total);
+    }
 
     /// <exception cref="ConflictException">The key is the last active admin key (<c>last_admin_key</c>).</exception>
     public async Task RevokeAsync(string id, string actor, CancellationToken cancellationToken = default)

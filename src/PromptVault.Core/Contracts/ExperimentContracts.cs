@@ -54,7 +54,9 @@ public sealed record ExperimentResponse(
 /// <param name="Version">The version's number, for people.</param>
 public sealed record VariantResponse(string Id, string Name, string VersionId, string Version, decimal Weight, bool IsControl);
 
-public sealed record ExperimentListResponse(IReadOnlyList<ExperimentResponse> Experiments);
+/// <param name="Total">How many experiments match, on every page.</param>
+/// <param name="Next">The URL of the next page; null on the last.</param>
+public sealed record ExperimentListResponse(IReadOnlyList<ExperimentResponse> Experiments, int Total, string? Next = null);
 
 /// <param name="Bucket">The unit's bucket in [0, 10,000) (docs/assignment.md).</param>
 public sealed record AssignmentResponse(string ExperimentId, string UnitId, int Bucket, string VariantId, string VariantName, string VersionId);

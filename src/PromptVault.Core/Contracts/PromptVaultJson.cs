@@ -4,7 +4,7 @@ using System.Text.Json.Serialization.Metadata;
 
 namespace PromptVault.Core.Contracts;
 
-/// <summary>The JSON settings of the API: camelCase names, enums as kebab-case strings (<c>few-shot</c>), numbers never as strings.</summary>
+/// <summary>The JSON settings of the API: camelCase names, enums as their <see cref="JsonStringEnumMemberNameAttribute"/> names (<c>few-shot</c>), numbers never as strings.</summary>
 public static class PromptVaultJson
 {
     public static JsonSerializerOptions Options { get; } = Configure(new JsonSerializerOptions(JsonSerializerDefaults.Web));
@@ -14,7 +14,7 @@ public static class PromptVaultJson
     {
         options.PropertyNamingPolicy = JsonNamingPolicy.CamelCase;
         options.NumberHandling = JsonNumberHandling.Strict;
-        options.Converters.Add(new WireEnumConverterFactory());
+        options.Converters.Add(new JsonStringEnumConverter(namingPolicy: null, allowIntegerValues: false));
         options.TypeInfoResolverChain.Insert(0, PromptVaultJsonContext.Default);
         if (!options.TypeInfoResolverChain.OfType<DefaultJsonTypeInfoResolver>().Any())
             options.TypeInfoResolverChain.Add(new DefaultJsonTypeInfoResolver());

@@ -35,9 +35,13 @@ public sealed record PromptResponse(
     IReadOnlyDictionary<string, string> Labels,
     VersionResponse LatestVersion);
 
-public sealed record PromptListResponse(IReadOnlyList<PromptResponse> Prompts);
+/// <param name="Total">How many prompts match, on every page.</param>
+/// <param name="Next">The URL of the next page; null on the last.</param>
+public sealed record PromptListResponse(IReadOnlyList<PromptResponse> Prompts, int Total, string? Next = null);
 
-public sealed record VersionListResponse(string PromptName, IReadOnlyList<VersionResponse> Versions);
+/// <param name="Total">How many versions the prompt has.</param>
+/// <param name="Next">The URL of the next page; null on the last.</param>
+public sealed record VersionListResponse(string PromptName, IReadOnlyList<VersionResponse> Versions, int Total, string? Next = null);
 
 public sealed record RenderResponse(
     string Content,
@@ -72,12 +76,16 @@ public sealed record ComparisonResponse(
     IReadOnlyDictionary<string, FieldChange> MetadataDiff,
     IReadOnlyDictionary<string, MetricDiff> MetricsDiff);
 
-public sealed record AuditListResponse(IReadOnlyList<AuditEntry> Entries);
+/// <param name="Total">How many entries match, on every page.</param>
+/// <param name="Next">The URL of the next page; null on the last.</param>
+public sealed record AuditListResponse(IReadOnlyList<AuditEntry> Entries, int Total, string? Next = null);
 
 /// <summary>A new key; <c>Key</c> is shown this once and never again.</summary>
 public sealed record CreatedApiKeyResponse(string Id, string Name, ApiKeyRole Role, string Key, string Prefix, DateTimeOffset CreatedAt);
 
-public sealed record ApiKeyListResponse(IReadOnlyList<ApiKey> Keys);
+/// <param name="Total">How many keys there are, revoked ones included.</param>
+/// <param name="Next">The URL of the next page; null on the last.</param>
+public sealed record ApiKeyListResponse(IReadOnlyList<ApiKey> Keys, int Total, string? Next = null);
 
 /// <summary>The answer to <c>POST /api/metrics</c>.</summary>
 /// <param name="Accepted">Events in the request; all of them passed validation (a refused request stores nothing).</param>

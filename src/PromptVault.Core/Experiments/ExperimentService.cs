@@ -67,15 +67,14 @@ public sealed class ExperimentService(
         return await ToResponseAsync(experiment, cancellationToken);
     }
 
-    public async Task<ExperimentListResponse> ListAsync(string? promptName, CancellationToken cancellationToken = default)
+    public async Task<ExperimentListResponse> ListAsync(string? promptName, PageRequest page, CancellationToken cancellationToken = default)
     {
         if (promptName is not null)
             await registry.RequirePromptAsync(promptName, cancellationToken);
-        var list = await experiments.ListExperimentsAsync(promptName, cancellationToken);
-        var responses = new List<ExperimentResponse>(list.Count);
-        foreach (var experiment in list)
-            responses.Add(await ToResponseAsync(experiment, cancellationToken));
-        return new ExperimentListResponse(responses);
+        var list = await experiments.ListExperimentsAsync(promptName, page, cancellationToken);
+        // One read for the version numbers of every variant listed, not one per experiment.
+        var numbers = await VersionNumbersAsync(list, cancellationToken);
+        return new ExperimentListResponse(list.Select(e => ToResponse(e, numbers)).ToList(), list.Total);
     }
 
     public async Task<ExperimentResponse> GetAsync(string id, CancellationToken cancellationToken = default) =>
@@ -258,11 +257,16 @@ public sealed class ExperimentService(
         }
     }
 
-    private async Task<ExperimentResponse> ToResponseAsync(Experiment experiment, CancellationToken cancellationToken)
+    private async Task<ExperimentResponse> ToResponseAsync(Experiment experiment, CancellationToken cancellationToken) =>
+        ToResponse(experiment, await VersionNumbersAsync([experiment], cancellationToken));
+
+    private Task<IReadOnlyDictionary<string, Versioning.SemanticVersion>> VersionNumbersAsync(IReadOnlyList<Experiment> list, CancellationToken cancellationToken) =>
+        prompts.FindVersionNumbersAsync(list.SelectMany(e => e.Variants).Select(v => v.VersionId).ToHashSet(), cancellationToken);
+
+    private static ExperimentResponse ToResponse(Experiment experiment, IReadOnlyDictionary<string, Versioning.SemanticVersion> numbers)
     {
-        var numbers = (await prompts.ListVersionsAsync(experiment.PromptId, cancellationToken)).ToDictionary(v => v.Id, v => v.Version.ToString());
         var variants = experiment.Variants
-            .Select(v => new VariantResponse(v.Id, v.Name, v.VersionId, numbers.GetValueOrDefault(v.VersionId, ""), v.Weight, v == experiment.Control))
+            .Select(v => new VariantResponse(v.Id, v.Name, v.VersionId, numbers.TryGetValue(v.VersionId, out var number) ? number.ToString() : "", v.Weight, v == experiment.Control))
             .ToList();
         return new ExperimentResponse(experiment.Id, experiment.Name, experiment.Description, experiment.PromptName, experiment.Status,
             experiment.Winner, experiment.StatusReason, variants, experiment.TargetMetric, experiment.MinimumSampleSize,

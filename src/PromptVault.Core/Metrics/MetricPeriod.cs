@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace PromptVault.Core.Metrics;
 
 /// <summary>
@@ -7,10 +9,10 @@ namespace PromptVault.Core.Metrics;
 /// </summary>
 public enum MetricPeriod
 {
-    Hour,
-    Day,
-    Week,
-    All,
+    [JsonStringEnumMemberName("hour")] Hour,
+    [JsonStringEnumMemberName("day")] Day,
+    [JsonStringEnumMemberName("week")] Week,
+    [JsonStringEnumMemberName("all")] All,
 }
 
 public static class MetricPeriods

@@ -32,6 +32,10 @@ public static partial class PromptRules
         if (!PromptNamePattern().IsMatch(name))
             throw new InvalidInputException("invalid_name",
                 $"{field} '{Shorten(name)}' is invalid: use 1–{MaxNameLength} characters of a-z, 0-9, '-', '_', '.' and '/'.", field);
+        // URLs drop '.' and '..' path segments (RFC 3986 §5.2.4), so such a prompt could never be reached again.
+        if (name.Split('/').Any(segment => segment is "." or ".."))
+            throw new InvalidInputException("invalid_name",
+                $"{field} '{Shorten(name)}' is invalid: '.' and '..' cannot be a name or a part of one between '/'.", field);
     }
 
     public static void ValidateLabel(string? label)

@@ -1,11 +1,13 @@
+using System.Text.Json.Serialization;
+
 namespace PromptVault.Core.Prompts;
 
-/// <summary>What role a prompt's text plays. Serialized in kebab case (<c>few-shot</c>).</summary>
+/// <summary>What role a prompt's text plays. Wire names are the <c>[JsonStringEnumMemberName]</c>s (<c>few-shot</c>).</summary>
 public enum PromptType
 {
-    System,
-    User,
-    Assistant,
-    FewShot,
-    Template,
+    [JsonStringEnumMemberName("system")] System,
+    [JsonStringEnumMemberName("user")] User,
+    [JsonStringEnumMemberName("assistant")] Assistant,
+    [JsonStringEnumMemberName("few-shot")] FewShot,
+    [JsonStringEnumMemberName("template")] Template,
 }

@@ -59,7 +59,7 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, Tem
     public async Task<PromptListResponse> ListPromptsAsync(PromptFilter filter, CancellationToken cancellationToken = default)
     {
         var listings = await store.ListPromptsAsync(filter, cancellationToken);
-        return new PromptListResponse(listings.Select(l => ToResponse(l.Prompt, l.Latest, l.Labels)).ToList());
+        return new PromptListResponse(listings.Select(l => ToResponse(l.Prompt, l.Latest, l.Labels)).ToList(), listings.Total);
     }
 
     public async Task<PromptResponse> GetPromptAsync(string name, CancellationToken cancellationToken = default)
@@ -110,12 +110,12 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, Tem
         }, cancellationToken));
     }
 
-    public async Task<VersionListResponse> ListVersionsAsync(string name, CancellationToken cancellationToken = default)
+    public async Task<VersionListResponse> ListVersionsAsync(string name, PageRequest page, CancellationToken cancellationToken = default)
     {
         var prompt = await RequirePromptAsync(name, cancellationToken);
-        var versions = await store.ListVersionsAsync(prompt.Id, cancellationToken);
+        var versions = await store.ListVersionsAsync(prompt.Id, page, cancellationToken);
         var labels = await store.ListLabelsAsync(prompt.Id, cancellationToken);
-        return new VersionListResponse(prompt.Name, versions.Select(v => ToResponse(prompt.Name, v, labels)).ToList());
+        return new VersionListResponse(prompt.Name, versions.Select(v => ToResponse(prompt.Name, v, labels)).ToList(), versions.Total);
     }
 
     public async Task<VersionResponse> GetVersionAsync(string name, string versionRef, CancellationToken cancellationToken = default)
@@ -291,11 +291,13 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, Tem
     }
 
     /// <exception cref="NotFoundException">A prompt name was given and no such prompt exists.</exception>
-    public async Task<IReadOnlyList<AuditEntry>> ListAuditAsync(string? promptName, CancellationToken cancellationToken = default)
+    public async Task<AuditListResponse> ListAuditAsync(AuditQuery query, CancellationToken cancellationToken = default)
     {
         // An unknown prompt is a 404, not an empty log that looks like "nothing happened".
-        if (promptName is not null) await RequirePromptAsync(promptName, cancellationToken);
-        return await store.ListAuditAsync(new AuditQuery(promptName), cancellationToken);
+        if (query.PromptName is { } promptName)
+            await RequirePromptAsync(promptName, cancellationToken);
+        var entries = await store.ListAuditAsync(query, cancellationToken);
+        return new AuditListResponse(entries, entries.Total);
     }
 
     private void ValidateVersionContent(string? content, IReadOnlyList<VariableDefinition> variables, PromptMetadata metadata)

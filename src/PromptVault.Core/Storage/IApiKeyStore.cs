@@ -9,7 +9,11 @@ public interface IApiKeyStore
     /// <summary>The active (not revoked) key with this hash.</summary>
     Task<ApiKey?> FindActiveByHashAsync(string keyHash, CancellationToken cancellationToken = default);
 
-    Task<IReadOnlyList<ApiKey>> ListKeysAsync(CancellationToken cancellationToken = default);
+    /// <summary>All keys, oldest first.</summary>
+    Task<Page<ApiKey>> ListKeysAsync(CancellationToken cancellationToken = default) => ListKeysAsync(PageRequest.All, cancellationToken);
+
+    /// <summary>A page of the keys, oldest first.</summary>
+    Task<Page<ApiKey>> ListKeysAsync(PageRequest page, CancellationToken cancellationToken = default);
 
     /// <summary>Whether at least one admin key is active (not revoked).</summary>
     Task<bool> AnyActiveAdminKeyAsync(CancellationToken cancellationToken = default);

@@ -14,7 +14,11 @@ public interface IExperimentStore
     Task<Experiment?> FindExperimentAsync(string id, CancellationToken cancellationToken = default);
 
     /// <summary>Experiments, newest first; only those of <paramref name="promptName"/> when given.</summary>
-    Task<IReadOnlyList<Experiment>> ListExperimentsAsync(string? promptName, CancellationToken cancellationToken = default);
+    Task<Page<Experiment>> ListExperimentsAsync(string? promptName, CancellationToken cancellationToken = default) =>
+        ListExperimentsAsync(promptName, PageRequest.All, cancellationToken);
+
+    /// <summary>A page of experiments, newest first; only those of <paramref name="promptName"/> when given.</summary>
+    Task<Page<Experiment>> ListExperimentsAsync(string? promptName, PageRequest page, CancellationToken cancellationToken = default);
 
     /// <summary>The prompt's running experiment, if any (there is at most one).</summary>
     Task<Experiment?> FindRunningExperimentAsync(string promptId, CancellationToken cancellationToken = default);

@@ -12,11 +12,15 @@ public interface IPromptStore
 {
     Task<Prompt?> FindPromptAsync(string name, CancellationToken cancellationToken = default);
 
-    /// <summary>Prompts matching the filter, by name, each with its latest version and labels.</summary>
-    Task<IReadOnlyList<PromptListing>> ListPromptsAsync(PromptFilter filter, CancellationToken cancellationToken = default);
+    /// <summary>Prompts matching the filter, by name, each with its latest version and labels; the filter's page of them.</summary>
+    Task<Page<PromptListing>> ListPromptsAsync(PromptFilter filter, CancellationToken cancellationToken = default);
 
     /// <summary>All versions of a prompt, newest first.</summary>
-    Task<IReadOnlyList<PromptVersion>> ListVersionsAsync(string promptId, CancellationToken cancellationToken = default);
+    Task<Page<PromptVersion>> ListVersionsAsync(string promptId, CancellationToken cancellationToken = default) =>
+        ListVersionsAsync(promptId, PageRequest.All, cancellationToken);
+
+    /// <summary>A page of a prompt's versions, newest first.</summary>
+    Task<Page<PromptVersion>> ListVersionsAsync(string promptId, PageRequest page, CancellationToken cancellationToken = default);
 
     Task<PromptVersion?> FindVersionAsync(string promptId, SemanticVersion version, CancellationToken cancellationToken = default);
 
@@ -24,6 +28,9 @@ public interface IPromptStore
 
     /// <summary>A version of any prompt, by id (metric events name a version only).</summary>
     Task<PromptVersion?> FindAnyVersionAsync(string versionId, CancellationToken cancellationToken = default);
+
+    /// <summary>The numbers of the given versions, in one read (ids that do not exist are absent).</summary>
+    Task<IReadOnlyDictionary<string, SemanticVersion>> FindVersionNumbersAsync(IReadOnlyCollection<string> versionIds, CancellationToken cancellationToken = default);
 
     Task<PromptVersion?> FindLatestVersionAsync(string promptId, CancellationToken cancellationToken = default);
 
@@ -37,18 +44,18 @@ public interface IPromptStore
     /// <exception cref="ConcurrentWriteException">Another writer got there first: a version number is taken, or a status or label is no longer what the change expected.</exception>
     Task SaveAsync(PromptChanges changes, CancellationToken cancellationToken = default);
 
-    /// <summary>Audit entries, newest first.</summary>
-    Task<IReadOnlyList<AuditEntry>> ListAuditAsync(AuditQuery query, CancellationToken cancellationToken = default);
+    /// <summary>Audit entries matching the query, newest first; the query's page of them.</summary>
+    Task<Page<AuditEntry>> ListAuditAsync(AuditQuery query, CancellationToken cancellationToken = default);
 }
 
-/// <summary>Filters for listing prompts; null matches anything.</summary>
-public sealed record PromptFilter(PromptType? Type = null, string? Category = null, string? Tag = null);
+/// <summary>Filters for listing prompts; null matches anything. No page means all of them.</summary>
+public sealed record PromptFilter(PromptType? Type = null, string? Category = null, string? Tag = null, PageRequest? Page = null);
 
 /// <summary>A prompt with its latest version and labels.</summary>
 public sealed record PromptListing(Prompt Prompt, PromptVersion Latest, IReadOnlyList<Label> Labels);
 
-/// <summary>Which audit entries to list.</summary>
-public sealed record AuditQuery(string? PromptName = null, int Limit = 1_000);
+/// <summary>Which audit entries to list; null matches anything. No page means all of them.</summary>
+public sealed record AuditQuery(string? PromptName = null, string? Actor = null, string? Action = null, PageRequest? Page = null);
 
 /// <summary>Everything one use case writes, applied atomically by <see cref="IPromptStore.SaveAsync"/>.</summary>
 public sealed record PromptChanges

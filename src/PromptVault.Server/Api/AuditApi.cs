@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using PromptVault.Core.Contracts;
 using PromptVault.Core.Registry;
+using PromptVault.Core.Storage;
 using PromptVault.Server.Auth;
 
 namespace PromptVault.Server.Api;
@@ -9,12 +10,21 @@ internal static class AuditApi
 {
     public static IEndpointRouteBuilder MapAuditApi(this IEndpointRouteBuilder routes)
     {
-        routes.MapGet("/api/audit", ListAudit).WithName("ListAudit").WithTags("Audit")
-            .RequireAuthorization(RolePolicies.Reader).ProducesProblem(StatusCodes.Status401Unauthorized)
+        routes.MapGet("/api/audit", ListAudit).WithName("ListAudit").WithSummary("List the audit log").WithTags("Audit")
+            .RequireAuthorization(RolePolicies.Reader)
+            .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status404NotFound);
         return routes;
     }
 
-    private static async Task<Ok<AuditListResponse>> ListAudit(string? prompt, PromptRegistry registry, CancellationToken cancellationToken) =>
-        TypedResults.Ok(new AuditListResponse(await registry.ListAuditAsync(string.IsNullOrEmpty(prompt) ? null : prompt, cancellationToken)));
+    /// <summary>Newest first; each filter that is given must match exactly.</summary>
+    private static async Task<Ok<AuditListResponse>> ListAudit(string? prompt, string? actor, string? action, int? limit, int? offset, PromptRegistry registry,
+        HttpRequest request, CancellationToken cancellationToken)
+    {
+        var page = PageRequest.From(limit, offset);
+        var list = await registry.ListAuditAsync(new AuditQuery(NullIfEmpty(prompt), NullIfEmpty(actor), NullIfEmpty(action), page), cancellationToken);
+        return TypedResults.Ok(list with { Next = Paging.Next(request, page, list.Entries.Count, list.Total) });
+    }
+
+    private static string? NullIfEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
 }

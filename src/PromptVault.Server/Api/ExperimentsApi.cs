@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using PromptVault.Core.Analysis;
 using PromptVault.Core.Contracts;
 using PromptVault.Core.Experiments;
+using PromptVault.Core.Storage;
 using PromptVault.Server.Auth;
 
 namespace PromptVault.Server.Api;
@@ -14,18 +15,17 @@ internal static class ExperimentsApi
     {
         var experiments = routes.MapGroup("/api/experiments").WithTags("Experiments").RequireAuthorization(RolePolicies.Reader)
             .ProducesProblem(StatusCodes.Status400BadRequest)
-            .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status404NotFound);
 
-        experiments.MapPost("/", Create).WithName("CreateExperiment").RequireAuthorization(RolePolicies.Admin).ProducesProblem(StatusCodes.Status409Conflict);
-        experiments.MapGet("/", List).WithName("ListExperiments");
-        experiments.MapGet("/{id}", Get).WithName("GetExperiment");
-        experiments.MapPost("/{id}/start", Start).WithName("StartExperiment").RequireAuthorization(RolePolicies.Admin).ProducesProblem(StatusCodes.Status409Conflict);
-        experiments.MapPost("/{id}/pause", Pause).WithName("PauseExperiment").RequireAuthorization(RolePolicies.Admin).ProducesProblem(StatusCodes.Status409Conflict);
-        experiments.MapPost("/{id}/complete", Complete).WithName("CompleteExperiment").RequireAuthorization(RolePolicies.Admin).ProducesProblem(StatusCodes.Status409Conflict);
-        experiments.MapPost("/{id}/cancel", Cancel).WithName("CancelExperiment").RequireAuthorization(RolePolicies.Admin).ProducesProblem(StatusCodes.Status409Conflict);
-        experiments.MapGet("/{id}/results", Results).WithName("GetExperimentResults");
-        experiments.MapGet("/{id}/assignment", Assign).WithName("GetAssignment");
+        experiments.MapPost("/", Create).WithName("CreateExperiment").WithSummary("Create an experiment").RequireAuthorization(RolePolicies.Admin).ProducesProblem(StatusCodes.Status409Conflict);
+        experiments.MapGet("/", List).WithName("ListExperiments").WithSummary("List experiments");
+        experiments.MapGet("/{id}", Get).WithName("GetExperiment").WithSummary("Get an experiment");
+        experiments.MapPost("/{id}/start", Start).WithName("StartExperiment").WithSummary("Start an experiment").RequireAuthorization(RolePolicies.Admin).ProducesProblem(StatusCodes.Status409Conflict);
+        experiments.MapPost("/{id}/pause", Pause).WithName("PauseExperiment").WithSummary("Pause an experiment").RequireAuthorization(RolePolicies.Admin).ProducesProblem(StatusCodes.Status409Conflict);
+        experiments.MapPost("/{id}/complete", Complete).WithName("CompleteExperiment").WithSummary("Complete an experiment").RequireAuthorization(RolePolicies.Admin).ProducesProblem(StatusCodes.Status409Conflict);
+        experiments.MapPost("/{id}/cancel", Cancel).WithName("CancelExperiment").WithSummary("Cancel an experiment").RequireAuthorization(RolePolicies.Admin).ProducesProblem(StatusCodes.Status409Conflict);
+        experiments.MapGet("/{id}/results", Results).WithName("GetExperimentResults").WithSummary("Analyse an experiment's results");
+        experiments.MapGet("/{id}/assignment", Assign).WithName("GetAssignment").WithSummary("Get a unit's variant");
         return routes;
     }
 
@@ -35,8 +35,13 @@ internal static class ExperimentsApi
         return TypedResults.Created($"/api/experiments/{experiment.Id}", experiment);
     }
 
-    private static async Task<Ok<ExperimentListResponse>> List(ExperimentService experiments, string? prompt, CancellationToken cancellationToken) =>
-        TypedResults.Ok(await experiments.ListAsync(string.IsNullOrEmpty(prompt) ? null : prompt, cancellationToken));
+    private static async Task<Ok<ExperimentListResponse>> List(ExperimentService experiments, string? prompt, int? limit, int? offset, HttpRequest request,
+        CancellationToken cancellationToken)
+    {
+        var page = PageRequest.From(limit, offset);
+        var list = await experiments.ListAsync(string.IsNullOrEmpty(prompt) ? null : prompt, page, cancellationToken);
+        return TypedResults.Ok(list with { Next = Paging.Next(request, page, list.Experiments.Count, list.Total) });
+    }
 
     private static async Task<Ok<ExperimentResponse>> Get(string id, ExperimentService experiments, CancellationToken cancellationToken) =>
         TypedResults.Ok(await experiments.GetAsync(id, cancellationToken));

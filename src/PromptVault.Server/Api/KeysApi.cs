@@ -2,6 +2,7 @@ using System.Security.Claims;
 using Microsoft.AspNetCore.Http.HttpResults;
 using PromptVault.Core.Auth;
 using PromptVault.Core.Contracts;
+using PromptVault.Core.Storage;
 using PromptVault.Server.Auth;
 using PromptVault.Server.Hosting;
 
@@ -13,12 +14,10 @@ internal static class KeysApi
     {
         var keys = routes.MapGroup("/api/keys").WithTags("API keys").RequireAuthorization(RolePolicies.Admin)
             .ProducesProblem(StatusCodes.Status400BadRequest)
-            .ProducesProblem(StatusCodes.Status401Unauthorized)
-            .ProducesProblem(StatusCodes.Status403Forbidden)
             .NeverCached();
-        keys.MapPost("/", CreateKey).WithName("CreateApiKey");
-        keys.MapGet("/", ListKeys).WithName("ListApiKeys");
-        keys.MapDelete("/{id}", RevokeKey).WithName("RevokeApiKey")
+        keys.MapPost("/", CreateKey).WithName("CreateApiKey").WithSummary("Create an API key");
+        keys.MapGet("/", ListKeys).WithName("ListApiKeys").WithSummary("List API keys");
+        keys.MapDelete("/{id}", RevokeKey).WithName("RevokeApiKey").WithSummary("Revoke an API key")
             .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
         return routes;
     }
@@ -29,8 +28,12 @@ internal static class KeysApi
         return TypedResults.Created($"/api/keys/{created.Id}", created);
     }
 
-    private static async Task<Ok<ApiKeyListResponse>> ListKeys(ApiKeyService keys, CancellationToken cancellationToken) =>
-        TypedResults.Ok(await keys.ListAsync(cancellationToken));
+    private static async Task<Ok<ApiKeyListResponse>> ListKeys(int? limit, int? offset, ApiKeyService keys, HttpRequest request, CancellationToken cancellationToken)
+    {
+        var page = PageRequest.From(limit, offset);
+        var list = await keys.ListAsync(page, cancellationToken);
+        return TypedResults.Ok(list with { Next = Paging.Next(request, page, list.Keys.Count, list.Total) });
+    }
 
     private static async Task<NoContent> RevokeKey(string id, ApiKeyService keys, ClaimsPrincipal user, CancellationToken cancellationToken)
     {

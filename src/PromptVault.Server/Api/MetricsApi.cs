@@ -12,12 +12,11 @@ internal static class MetricsApi
 {
     public static IEndpointRouteBuilder MapMetricsApi(this IEndpointRouteBuilder routes)
     {
-        routes.MapPost("/api/metrics", Record).WithName("RecordMetrics").WithTags("Metrics")
+        routes.MapPost("/api/metrics", Record).WithName("RecordMetrics").WithSummary("Record one metric event or a batch").WithTags("Metrics")
             .RequireAuthorization(RolePolicies.Writer)
             .Accepts<MetricBatchRequest>("application/json")
-            .ProducesProblem(StatusCodes.Status400BadRequest)
-            .ProducesProblem(StatusCodes.Status401Unauthorized);
-        routes.MapGet("/api/prompts/{name}/versions/{version}/metrics", VersionMetrics).WithName("GetVersionMetrics").WithTags("Metrics")
+            .ProducesProblem(StatusCodes.Status400BadRequest);
+        routes.MapGet("/api/prompts/{name}/versions/{version}/metrics", VersionMetrics).WithName("GetVersionMetrics").WithSummary("Get a version's metric aggregates").WithTags("Metrics")
             .RequireAuthorization(RolePolicies.Reader)
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status404NotFound);

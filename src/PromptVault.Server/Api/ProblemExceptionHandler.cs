@@ -1,5 +1,8 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.Http.Json;
+using Microsoft.AspNetCore.Http.Metadata;
+using Microsoft.Extensions.Options;
 using PromptVault.Core;
 using PromptVault.Server.Hosting;
 
@@ -18,11 +21,13 @@ internal sealed class ProblemExceptionHandler : IExceptionHandler
             UnprocessableException e => (StatusCodes.Status422UnprocessableEntity, e.Code, e.Message, e.Field),
             ForbiddenException e => (StatusCodes.Status403Forbidden, e.Code, e.Message, e.Field),
             BadHttpRequestException { InnerException: JsonException json } =>
-                (StatusCodes.Status400BadRequest, "invalid_json", DescribeJsonError(json), JsonField(json)),
+                (StatusCodes.Status400BadRequest, "invalid_json", DescribeJsonError(context, json), JsonField(json)),
             BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge } =>
                 (StatusCodes.Status413PayloadTooLarge, "payload_too_large", $"The request body is larger than the server accepts ({ServerDefaults.MaxRequestBodyBytes / (1024 * 1024)} MB).", null),
             BadHttpRequestException e when e.Message.Contains("body", StringComparison.OrdinalIgnoreCase) =>
                 (StatusCodes.Status400BadRequest, "missing_body", "The request body is missing: send a JSON object.", null),
+            BadHttpRequestException e when BoundParameter(e) is { } parameter =>
+                (StatusCodes.Status400BadRequest, "invalid_parameter", $"'{parameter}' has a value of the wrong type: {e.Message}", parameter),
             BadHttpRequestException e => (e.StatusCode, "bad_request", e.Message, null),
             // The store's "still locked after the busy timeout": transient, so say so and invite a retry.
             TimeoutException => (StatusCodes.Status503ServiceUnavailable, "store_busy", "The database is busy; retry the request.", null),
@@ -34,12 +39,41 @@ internal sealed class ProblemExceptionHandler : IExceptionHandler
         return true;
     }
 
-    private static string DescribeJsonError(JsonException json) =>
+    private static string DescribeJsonError(HttpContext context, JsonException json) =>
         // System.Text.Json's own conversion message names .NET types, which mean nothing to a caller.
         IsConversionError(json)
-            ? (json.Path is null or "$" ? "The request body must be a JSON object." : $"'{JsonField(json)}' has a value of the wrong JSON type.")
+            ? (json.Path is null or "$" ? "The request body must be a JSON object."
+                : EnumAt(context, JsonField(json)!) is { } enumType ? $"'{JsonField(json)}' must be a string, one of {Names.AllOf(enumType)}."
+                : $"'{JsonField(json)}' has a value of the wrong JSON type.")
             : json.Path is null or "$" ? $"The request body is not valid JSON: {json.Message}"
             : $"'{JsonField(json)}' is invalid: {json.Message}";
+
+    /// <summary>The enum type of a body field (<c>variables[0].type</c>), found by walking the JSON contract of the route's body type.</summary>
+    private static Type? EnumAt(HttpContext context, string field)
+    {
+        // The exception handler runs with the endpoint cleared; the feature keeps the one that failed.
+        var type = context.Features.Get<IExceptionHandlerFeature>()?.Endpoint?.Metadata.GetMetadata<IAcceptsMetadata>()?.RequestType;
+        var options = context.RequestServices.GetRequiredService<IOptions<JsonOptions>>().Value.SerializerOptions;
+        foreach (var part in field.Split('.'))
+        {
+            var bracket = part.IndexOf('[', StringComparison.Ordinal);
+            var name = bracket < 0 ? part : part[..bracket];
+            type = type is null ? null : options.GetTypeInfo(type).Properties.FirstOrDefault(p => p.Name == name)?.PropertyType;
+            for (var i = bracket; i >= 0 && type is not null; i = part.IndexOf('[', i + 1))
+                type = options.GetTypeInfo(type).ElementType;
+        }
+        type = type is null ? null : Nullable.GetUnderlyingType(type) ?? type;
+        return type is { IsEnum: true } ? type : null;
+    }
+
+    /// <summary>The query or route parameter named by the framework's binding failure: <c>Failed to bind parameter "int? limit" from "x".</c></summary>
+    private static string? BoundParameter(BadHttpRequestException e)
+    {
+        const string prefix = "Failed to bind parameter \"";
+        if (!e.Message.StartsWith(prefix, StringComparison.Ordinal)) return null;
+        var declaration = e.Message[prefix.Length..e.Message.IndexOf('"', prefix.Length)];
+        return declaration[(declaration.LastIndexOf(' ') + 1)..];
+    }
 
     private static bool IsConversionError(JsonException json) =>
         json.Message.StartsWith("The JSON value could not be converted", StringComparison.Ordinal);

@@ -18,20 +18,19 @@ internal static class PromptsApi
     {
         var prompts = routes.MapGroup("/api/prompts").WithTags("Prompts").RequireAuthorization(RolePolicies.Reader)
             .ProducesProblem(StatusCodes.Status400BadRequest)
-            .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status404NotFound);
 
-        prompts.MapPost("/", CreatePrompt).WithName("CreatePrompt").RequireAuthorization(RolePolicies.Writer).ProducesProblem(StatusCodes.Status409Conflict);
-        prompts.MapGet("/", ListPrompts).WithName("ListPrompts");
-        prompts.MapGet("/{name}", GetPrompt).WithName("GetPrompt");
-        prompts.MapPost("/{name}/versions", CreateVersion).WithName("CreateVersion").RequireAuthorization(RolePolicies.Writer).ProducesProblem(StatusCodes.Status409Conflict);
-        prompts.MapGet("/{name}/versions", ListVersions).WithName("ListVersions");
-        prompts.MapGet("/{name}/versions/{version}", GetVersion).WithName("GetVersion");
-        prompts.MapPost("/{name}/versions/{version}/status", ChangeStatus).WithName("ChangeStatus").RequireAuthorization(RolePolicies.Writer).ProducesProblem(StatusCodes.Status409Conflict);
-        prompts.MapPut("/{name}/labels/{label}", MoveLabel).WithName("MoveLabel").RequireAuthorization(RolePolicies.Admin).ProducesProblem(StatusCodes.Status409Conflict);
-        prompts.MapPost("/{name}/rollback", Rollback).WithName("Rollback").RequireAuthorization(RolePolicies.Admin).ProducesProblem(StatusCodes.Status409Conflict);
-        prompts.MapGet("/{name}/compare", Compare).WithName("ComparePromptVersions");
-        prompts.MapPost("/{name}/render", Render).WithName("RenderPrompt").ProducesProblem(StatusCodes.Status409Conflict);
+        prompts.MapPost("/", CreatePrompt).WithName("CreatePrompt").WithSummary("Create a prompt with its first version").RequireAuthorization(RolePolicies.Writer).ProducesProblem(StatusCodes.Status409Conflict);
+        prompts.MapGet("/", ListPrompts).WithName("ListPrompts").WithSummary("List prompts");
+        prompts.MapGet("/{name}", GetPrompt).WithName("GetPrompt").WithSummary("Get a prompt with its labels and latest version");
+        prompts.MapPost("/{name}/versions", CreateVersion).WithName("CreateVersion").WithSummary("Create a new version of a prompt").RequireAuthorization(RolePolicies.Writer).ProducesProblem(StatusCodes.Status409Conflict);
+        prompts.MapGet("/{name}/versions", ListVersions).WithName("ListVersions").WithSummary("List a prompt's versions");
+        prompts.MapGet("/{name}/versions/{version}", GetVersion).WithName("GetVersion").WithSummary("Get one version");
+        prompts.MapPost("/{name}/versions/{version}/status", ChangeStatus).WithName("ChangeStatus").WithSummary("Change a version's status").RequireAuthorization(RolePolicies.Writer).ProducesProblem(StatusCodes.Status409Conflict);
+        prompts.MapPut("/{name}/labels/{label}", MoveLabel).WithName("MoveLabel").WithSummary("Move a label to a version").RequireAuthorization(RolePolicies.Admin).ProducesProblem(StatusCodes.Status409Conflict);
+        prompts.MapPost("/{name}/rollback", Rollback).WithName("Rollback").WithSummary("Roll production back to an earlier version").RequireAuthorization(RolePolicies.Admin).ProducesProblem(StatusCodes.Status409Conflict);
+        prompts.MapGet("/{name}/compare", Compare).WithName("ComparePromptVersions").WithSummary("Compare two versions");
+        prompts.MapPost("/{name}/render", Render).WithName("RenderPrompt").WithSummary("Resolve and render a prompt").ProducesProblem(StatusCodes.Status409Conflict);
         return routes;
     }
 
@@ -41,7 +40,8 @@ internal static class PromptsApi
         return TypedResults.Created($"/api/prompts/{Uri.EscapeDataString(prompt.Name)}", prompt);
     }
 
-    private static async Task<Ok<PromptListResponse>> ListPrompts(PromptRegistry registry, string? type, string? category, string? tag, CancellationToken cancellationToken)
+    private static async Task<Ok<PromptListResponse>> ListPrompts(PromptRegistry registry, string? type, string? category, string? tag, int? limit, int? offset,
+        HttpRequest request, CancellationToken cancellationToken)
     {
         PromptType? promptType = null;
         if (!string.IsNullOrEmpty(type))
@@ -50,7 +50,9 @@ internal static class PromptsApi
                 throw new InvalidInputException("invalid_type", $"type '{PromptRules.Shorten(type)}' is not one of {Names.AllOf<PromptType>()}.", "type");
             promptType = parsed;
         }
-        return TypedResults.Ok(await registry.ListPromptsAsync(new PromptFilter(promptType, category, tag), cancellationToken));
+        var page = PageRequest.From(limit, offset);
+        var list = await registry.ListPromptsAsync(new PromptFilter(promptType, category, tag, page), cancellationToken);
+        return TypedResults.Ok(list with { Next = Paging.Next(request, page, list.Prompts.Count, list.Total) });
     }
 
     private static async Task<Ok<PromptResponse>> GetPrompt(string name, PromptRegistry registry, CancellationToken cancellationToken) =>
@@ -62,8 +64,13 @@ internal static class PromptsApi
         return TypedResults.Created($"/api/prompts/{Uri.EscapeDataString(version.PromptName)}/versions/{version.Version}", version);
     }
 
-    private static async Task<Ok<VersionListResponse>> ListVersions(string name, PromptRegistry registry, CancellationToken cancellationToken) =>
-        TypedResults.Ok(await registry.ListVersionsAsync(Unescape(name), cancellationToken));
+    private static async Task<Ok<VersionListResponse>> ListVersions(string name, int? limit, int? offset, PromptRegistry registry, HttpRequest request,
+        CancellationToken cancellationToken)
+    {
+        var page = PageRequest.From(limit, offset);
+        var list = await registry.ListVersionsAsync(Unescape(name), page, cancellationToken);
+        return TypedResults.Ok(list with { Next = Paging.Next(request, page, list.Versions.Count, list.Total) });
+    }
 
     private static async Task<Ok<VersionResponse>> GetVersion(string name, string version, PromptRegistry registry, CancellationToken cancellationToken) =>
         TypedResults.Ok(await registry.GetVersionAsync(Unescape(name), version, cancellationToken));

@@ -1,16 +1,39 @@
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.OpenApi;
-using System.Text.Json.Nodes;
 using Microsoft.OpenApi;
+using PromptVault.Core.Contracts;
+using PromptVault.Server.Auth;
 
 namespace PromptVault.Server.Hosting;
 
-/// <summary>Names the document and declares the bearer API key every /api route needs.</summary>
+/// <summary>
+/// Describes what the route metadata cannot: the document's identity, the bearer API key, and the 401/403 answers a route
+/// can give, derived from its authorization metadata so that every route (present or future) declares them.
+/// </summary>
 internal static class OpenApiSetup
 {
+    /// <summary>Relative, so the document names whichever server serves it.</summary>
+    private const string ServerUrl = "/";
+
+    private static readonly Dictionary<string, string> TagDescriptions = new()
+    {
+        ["Prompts"] = "Prompts, their versions, labels and rendering.",
+        ["Experiments"] = "A/B tests between versions of a prompt, their lifecycle and analysis.",
+        ["Metrics"] = "Metric events and per-version aggregates.",
+        ["Audit"] = "Who changed what, newest first.",
+        ["API keys"] = "Keys and their roles (admin only).",
+        ["Health"] = "Liveness of the server.",
+    };
+
     public static void Configure(OpenApiOptions options)
     {
         options.AddDocumentTransformer(DescribeDocument);
-        options.AddSchemaTransformer(DescribeEnum);
+        options.AddOperationTransformer(DescribeAuthorization);
+        options.AddOperationTransformer(DescribeMetricsBody);
+        options.AddSchemaTransformer(TypeEnumsAsStrings);
+        // The JsonElement that DescribeMetricsBody replaced: nothing refers to it any more.
+        options.AddDocumentTransformer((document, _, _) => Task.FromResult(document.Components?.Schemas?.Remove(nameof(System.Text.Json.JsonElement))));
     }
 
     private static Task DescribeDocument(OpenApiDocument document, OpenApiDocumentTransformerContext context, CancellationToken cancellationToken)
@@ -18,6 +41,8 @@ internal static class OpenApiSetup
         document.Info.Title = "PromptVault API";
         document.Info.Version = "v1";
         document.Info.Description = "Prompts as versioned software. Send 'Authorization: Bearer pv_…'; roles: reader < writer < admin.";
+        document.Info.License = new OpenApiLicense { Name = "MIT", Identifier = "MIT" };
+        document.Servers = [new OpenApiServer { Url = ServerUrl, Description = "The server that serves this document." }];
         document.Components ??= new OpenApiComponents();
         document.Components.SecuritySchemes ??= new Dictionary<string, IOpenApiSecurityScheme>();
         document.Components.SecuritySchemes["apiKey"] = new OpenApiSecurityScheme
@@ -27,18 +52,82 @@ internal static class OpenApiSetup
             Description = "A PromptVault API key (pv_…).",
         };
         document.Security = [new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference("apiKey", document)] = [] }];
+        foreach (var tag in document.Tags ?? Enumerable.Empty<OpenApiTag>())
+            tag.Description = TagDescriptions.GetValueOrDefault(tag.Name ?? "");
         return Task.CompletedTask;
     }
 
-    /// <summary>Enums travel as their wire names (WireEnumConverterFactory), which the generator cannot see.</summary>
-    private static Task DescribeEnum(OpenApiSchema schema, OpenApiSchemaTransformerContext context, CancellationToken cancellationToken)
+    /// <summary>An authorized route answers 401 without a valid key, and 403 when it needs more than the reader role.</summary>
+    private static async Task DescribeAuthorization(OpenApiOperation operation, OpenApiOperationTransformerContext context, CancellationToken cancellationToken)
     {
-        var type = Nullable.GetUnderlyingType(context.JsonTypeInfo.Type) ?? context.JsonTypeInfo.Type;
-        if (!type.IsEnum) return Task.CompletedTask;
-        schema.Type = JsonSchemaType.String;
-        schema.Enum = Enum.GetNames(type)
-            .Select(name => (JsonNode)JsonValue.Create(Core.Names.ForMember(name))!)
-            .ToList();
+        var metadata = context.Description.ActionDescriptor.EndpointMetadata;
+        if (metadata.OfType<IAllowAnonymous>().Any())
+        {
+            operation.Security = [];
+            return;
+        }
+        var policies = metadata.OfType<IAuthorizeData>().Select(a => a.Policy).ToList();
+        if (policies.Count == 0) return;
+        operation.Responses ??= [];
+        operation.Responses.TryAdd("401", await ProblemAsync("Unauthorized: no API key, or one that is unknown or revoked.", context, cancellationToken));
+        if (policies.Any(p => p is not (null or RolePolicies.Reader)))
+            operation.Responses.TryAdd("403", await ProblemAsync("Forbidden: the API key's role is too low for this route.", context, cancellationToken));
+    }
+
+    /// <summary>
+    /// <c>POST /api/metrics</c> reads its body by hand (one event or a batch), so say which two shapes it takes. The batch
+    /// comes first: generators that support only one shape (NSwag takes the first) then get the one that does both jobs.
+    /// </summary>
+    private static async Task DescribeMetricsBody(OpenApiOperation operation, OpenApiOperationTransformerContext context, CancellationToken cancellationToken)
+    {
+        if (operation.OperationId != "RecordMetrics") return;
+        var single = await ComponentAsync<MetricEventRequest>(context, cancellationToken);
+        var batch = await ComponentAsync<MetricBatchRequest>(context, cancellationToken);
+        // The generator inlines the batch's event schema; point it at the component instead, so both shapes share one type.
+        if (context.Document!.Components!.Schemas![nameof(MetricBatchRequest)] is OpenApiSchema { Properties: { } properties }
+            && properties.TryGetValue("events", out var events) && events is OpenApiSchema array)
+            array.Items = single;
+        var body = new OpenApiSchema { OneOf = [batch, single] };
+        operation.RequestBody = new OpenApiRequestBody
+        {
+            Required = true,
+            Description = "One metric event, or { \"events\": [...] }: a batch.",
+            Content = new Dictionary<string, OpenApiMediaType> { ["application/json"] = new() { Schema = body } },
+        };
+    }
+
+    /// <summary>
+    /// The framework lists an enum's names (from <c>[JsonStringEnumMemberName]</c>) but leaves out their type, without which
+    /// generators such as NSwag send numbers; and it puts <c>null</c> among the names of an enum first met as nullable,
+    /// although every use of the shared schema already says <c>oneOf: [null, enum]</c>.
+    /// </summary>
+    private static Task TypeEnumsAsStrings(OpenApiSchema schema, OpenApiSchemaTransformerContext context, CancellationToken cancellationToken)
+    {
+        var type = context.JsonTypeInfo.Type;
+        if ((Nullable.GetUnderlyingType(type) ?? type).IsEnum && schema.Enum is { Count: > 0 })
+        {
+            schema.Type = JsonSchemaType.String;
+            schema.Enum = schema.Enum.Where(value => value is not null).ToList();
+        }
         return Task.CompletedTask;
+    }
+
+    private static async Task<OpenApiResponse> ProblemAsync(string description, OpenApiOperationTransformerContext context, CancellationToken cancellationToken) => new()
+    {
+        Description = description,
+        Content = new Dictionary<string, OpenApiMediaType>
+        {
+            ["application/problem+json"] = new() { Schema = await ComponentAsync<ProblemDetails>(context, cancellationToken) },
+        },
+    };
+
+    /// <summary>A reference to the component schema of <typeparamref name="T"/>, adding it when no route has yet.</summary>
+    private static async Task<IOpenApiSchema> ComponentAsync<T>(OpenApiOperationTransformerContext context, CancellationToken cancellationToken)
+    {
+        var document = context.Document!;
+        var id = typeof(T).Name;
+        if (document.Components?.Schemas?.ContainsKey(id) != true)
+            document.AddComponent(id, await context.GetOrCreateSchemaAsync(typeof(T), null, cancellationToken));
+        return new OpenApiSchemaReference(id, document);
     }
 }

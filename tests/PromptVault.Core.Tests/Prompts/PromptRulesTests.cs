@@ -9,6 +9,8 @@ public sealed class PromptRulesTests
     [InlineData("customer-support")]
     [InlineData("support/reply_v2.final")]
     [InlineData("0-9_./-")]
+    [InlineData("...")]
+    [InlineData("a/.b/..c")]
     [InlineData("abcdefghijklmnopqrstuvwxyz0123456789")]
     public void ValidatePromptName_AllowedCharacters_Accepted(string name)
     {
@@ -36,6 +38,11 @@ public sealed class PromptRulesTests
     [InlineData("naïve")]
     [InlineData("a:b")]
     [InlineData("a@b")]
+    [InlineData(".")]
+    [InlineData("..")]
+    [InlineData("support/..")]
+    [InlineData("./support")]
+    [InlineData("a/../b")]
     public void ValidatePromptName_OtherCharacters_RefusedNamingField(string name)
     {
         var error = Assert.Throws<InvalidInputException>(() => PromptRules.ValidatePromptName(name));

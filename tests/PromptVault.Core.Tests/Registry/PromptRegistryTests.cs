@@ -223,7 +223,7 @@ public sealed class PromptRegistryTests : IAsyncLifetime
         Assert.Equal("Rollback to version 1.0.0", rolledBack.ChangeDescription);
         Assert.Equal(VersionStatus.Production, rolledBack.Status);
         Assert.Equal(VersionStatus.Deprecated, (await _registry.GetVersionAsync("support", "1.0.1", Token)).Status);
-        Assert.Equal(3, (await _registry.ListVersionsAsync("support", Token)).Versions.Count);
+        Assert.Equal(3, (await _registry.ListVersionsAsync("support", PageRequest.All, Token)).Versions.Count);
     }
 
     [Fact]
@@ -266,7 +266,7 @@ public sealed class PromptRegistryTests : IAsyncLifetime
         await CreateSupportPromptAsync();
         await _registry.MoveLabelAsync("support", Label.Production, "1.0.0", Actor, Token);
 
-        var entries = await _registry.ListAuditAsync("support", Token);
+        var entries = (await _registry.ListAuditAsync(new AuditQuery("support"), Token)).Entries;
 
         Assert.Equal([AuditActions.Promoted, AuditActions.VersionCreated, AuditActions.PromptCreated], entries.Select(e => e.Action));
         Assert.All(entries, e => Assert.Equal(Actor, e.Actor));

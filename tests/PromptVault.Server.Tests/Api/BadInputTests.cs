@@ -158,7 +158,21 @@ public sealed class BadInputTests(ServerFixture fixture) : IClassFixture<ServerF
 
         Assert.Equal(HttpStatusCode.BadRequest, status);
         Assert.Equal("status", problem.Str("field"));
-        Assert.Contains("'shipped' is not one of draft, review, approved, production, deprecated, archived", problem.Str("detail"));
+        Assert.Equal("'status' must be a string, one of draft, review, approved, production, deprecated, archived.", problem.Str("detail"));
+    }
+
+    [Theory]
+    [InlineData("""{ "content": "x", "variables": [{ "name": "a", "type": "strng" }] }""", "variables[0].type", "string, number, boolean, array, object")]
+    [InlineData("""{ "content": "x", "bump": 2 }""", "bump", "patch, minor, major")]
+    public async Task UnknownNestedOrNumericEnumValue_NamesTheFieldAndTheAllowedValues(string body, string field, string allowed)
+    {
+        var name = await CreateSupportPromptAsync(_client);
+
+        var (status, problem) = await PostAsync(_client, $"/api/prompts/{name}/versions", body);
+
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Equal(field, problem.Str("field"));
+        Assert.Equal($"'{field}' must be a string, one of {allowed}.", problem.Str("detail"));
     }
 
     [Fact]

@@ -1,0 +1,40 @@
+using System.Collections;
+
+namespace PromptVault.Core.Storage;
+
+/// <summary>Which slice of a list to read: at most <paramref name="Limit"/> items after the first <paramref name="Offset"/>.</summary>
+public sealed record PageRequest(int Limit, int Offset = 0)
+{
+    /// <summary>The page size of a list route when the request names none.</summary>
+    public const int DefaultLimit = 100;
+
+    public const int MaxLimit = 1_000;
+
+    /// <summary>Everything: for internal reads that need the whole list.</summary>
+    public static PageRequest All { get; } = new(int.MaxValue);
+
+    /// <summary>The page a list route was asked for (<c>?limit=&amp;offset=</c>).</summary>
+    /// <exception cref="InvalidInputException">A value is out of range; the message names <c>limit</c> or <c>offset</c>.</exception>
+    public static PageRequest From(int? limit, int? offset)
+    {
+        if (limit is < 1 or > MaxLimit)
+            throw new InvalidInputException("invalid_limit", $"limit must be between 1 and {MaxLimit}; it is {limit}.", "limit");
+        if (offset is < 0)
+            throw new InvalidInputException("invalid_offset", $"offset must be 0 or more; it is {offset}.", "offset");
+        return new PageRequest(limit ?? DefaultLimit, offset ?? 0);
+    }
+}
+
+/// <summary>One page of a list, with how many items the whole list has.</summary>
+public sealed class Page<T>(IReadOnlyList<T> items, int total) : IReadOnlyList<T>
+{
+    public int Total { get; } = total;
+
+    public T this[int index] => items[index];
+
+    public int Count => items.Count;
+
+    public IEnumerator<T> GetEnumerator() => items.GetEnumerator();
+
+    IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
+}
