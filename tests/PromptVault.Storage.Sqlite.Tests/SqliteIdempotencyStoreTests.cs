@@ -38,7 +38,7 @@ public sealed class SqliteIdempotencyStoreTests : IDisposable
         await Assert.ThrowsAsync<ConcurrentWriteException>(() =>
             store.SaveAsync(new PromptChanges { NewVersion = Version(prompt, 4), Idempotency = Record("owner-1", "k1", Now) }, Cancel));
 
-        Assert.Equal(3, (await store.ListVersionsAsync(prompt.Id, Cancel)).Count);
+        Assert.Equal(3, (await store.ListVersionsAsync(prompt.Id, PageRequest.All, Cancel)).Count);
     }
 
     [Fact]
