@@ -200,7 +200,7 @@ public static class ExperimentAnalyzer
         if (control.Value == 0)
             return (null, "the control's value is 0, so a relative effect of it is 0");
         if (metric.LowerIsBetter() && mde >= 1)
-            return (null, $"a decrease of {mde:P0} would take {Names.Of(metric)} to 0 or below");
+            return (null, Invariant($"a decrease of {mde * 100:0.#}% would take {Names.Of(metric)} to 0 or below"));
         var controlVariance = control.UnitVariance;
         if (!(controlVariance > 0))
             return (null, "the control's values do not vary yet, so the variance is unknown");
@@ -209,7 +209,7 @@ public static class ExperimentAnalyzer
         {
             var rate = control.Value * (1 + mde);
             if (rate >= 1)
-                return (null, $"a rise of {mde:P0} would take the conversion rate to 100% or above");
+                return (null, Invariant($"a rise of {mde * 100:0.#}% would take the conversion rate to 100% or above"));
             treatmentVariance = rate * (1 - rate);
         }
         var effect = mde * Math.Abs(control.Value);
@@ -217,7 +217,7 @@ public static class ExperimentAnalyzer
         var n = SequentialTest.RequiredSampleSize(effect, effect, controlVariance + treatmentVariance, alpha, experiment.Power);
         return n is { } size
             ? (Math.Max(size, experiment.MinimumSampleSize), null)
-            : (null, $"beyond reach: more than {SequentialTest.MaxSampleSize:N0} units per variant");
+            : (null, Invariant($"beyond reach: more than {SequentialTest.MaxSampleSize:N0} units per variant"));
     }
 
     /// <summary>
@@ -345,6 +345,8 @@ public static class ExperimentAnalyzer
             ListOf(comparison?.SequentialCi),
             comparison?.Reason);
     }
+
+    private static string Invariant(FormattableString text) => FormattableString.Invariant(text);
 
     // JSON carries no NaN or Infinity: whatever is not a finite number is reported as null.
     private static double? Finite(double? value) => value is { } v && double.IsFinite(v) ? v : null;
