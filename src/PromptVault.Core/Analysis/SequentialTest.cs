@@ -95,32 +95,20 @@ public static class SequentialTest
     /// </summary>
     public static double? SampleRatioPValue(IReadOnlyList<long> exposures, IReadOnlyList<decimal> weights)
     {
-        ArgumentNullException.ThrowIfNull(exposures);
-        ArgumentNullException.ThrowIfNull(weights);
-        if (exposures.Count != weights.Count)
-            throw new ArgumentException("one weight per variant is required.", nameof(weights));
-        var totalWeight = (double)weights.Sum();
-        if (exposures.Sum() == 0 || totalWeight <= 0)
+        if (Statistics.SampleRatioShares(exposures, weights) is not { } shares)
             return null;
+        if (shares.Length == 0)
+            return 0;
         const double c = SampleRatioConcentration;
         double logBayesFactor = 0, n = 0;
-        var categories = 0;
-        for (var i = 0; i < exposures.Count; i++)
+        for (var i = 0; i < shares.Length; i++)
         {
-            var share = (double)weights[i] / totalWeight;
-            if (share <= 0)
-            {
-                if (exposures[i] > 0)
-                    return 0;
+            if (shares[i] <= 0)
                 continue;
-            }
-            double x = exposures[i], alpha = c * share;
-            logBayesFactor += SpecialFunctions.GammaLn(alpha + x) - SpecialFunctions.GammaLn(alpha) - x * Math.Log(share);
+            double x = exposures[i], alpha = c * shares[i];
+            logBayesFactor += SpecialFunctions.GammaLn(alpha + x) - SpecialFunctions.GammaLn(alpha) - x * Math.Log(shares[i]);
             n += x;
-            categories++;
         }
-        if (categories < 2)
-            return null;
         logBayesFactor += SpecialFunctions.GammaLn(c) - SpecialFunctions.GammaLn(c + n);
         return Math.Exp(-Math.Max(0, logBayesFactor));
     }

@@ -152,31 +152,39 @@ public static class Statistics
     /// </summary>
     public static double? SampleRatioChiSquare(IReadOnlyList<long> exposures, IReadOnlyList<decimal> weights)
     {
+        if (SampleRatioShares(exposures, weights) is not { } shares)
+            return null;
+        if (shares.Length == 0)
+            return 0;
+        double total = exposures.Sum(), chiSquare = 0;
+        for (var i = 0; i < shares.Length; i++)
+        {
+            var expected = total * shares[i];
+            if (expected > 0)
+                chiSquare += (exposures[i] - expected) * (exposures[i] - expected) / expected;
+        }
+        // P(χ²_{k−1} ≥ x) = Q((k−1)/2, x/2), the regularized upper incomplete gamma function.
+        return SpecialFunctions.GammaUpperRegularized((shares.Count(share => share > 0) - 1) / 2.0, chiSquare / 2);
+    }
+
+    /// <summary>
+    /// The weights' shares for a sample ratio test of <paramref name="exposures"/>: null when there is nothing to test (no
+    /// exposures, fewer than two variants with a positive weight); empty when a variant of weight 0 has exposures, which
+    /// no allocation by those weights produces.
+    /// </summary>
+    internal static double[]? SampleRatioShares(IReadOnlyList<long> exposures, IReadOnlyList<decimal> weights)
+    {
         ArgumentNullException.ThrowIfNull(exposures);
         ArgumentNullException.ThrowIfNull(weights);
         if (exposures.Count != weights.Count)
             throw new ArgumentException("one weight per variant is required.", nameof(weights));
-        double total = exposures.Sum(), totalWeight = (double)weights.Sum();
-        if (total == 0 || totalWeight <= 0)
+        var totalWeight = (double)weights.Sum();
+        if (exposures.Sum() == 0 || totalWeight <= 0)
             return null;
-        double chiSquare = 0;
-        var categories = 0;
-        for (var i = 0; i < exposures.Count; i++)
-        {
-            var expected = total * (double)weights[i] / totalWeight;
-            if (expected <= 0)
-            {
-                if (exposures[i] > 0)
-                    return 0;
-                continue;
-            }
-            chiSquare += (exposures[i] - expected) * (exposures[i] - expected) / expected;
-            categories++;
-        }
-        if (categories < 2)
-            return null;
-        // P(χ²_{k−1} ≥ x) = Q((k−1)/2, x/2), the regularized upper incomplete gamma function.
-        return SpecialFunctions.GammaUpperRegularized((categories - 1) / 2.0, chiSquare / 2);
+        var shares = weights.Select(w => (double)w / totalWeight).ToArray();
+        if (shares.Where((share, i) => share <= 0 && exposures[i] > 0).Any())
+            return [];
+        return shares.Count(share => share > 0) < 2 ? null : shares;
     }
 
     /// <summary>

@@ -65,6 +65,9 @@ public sealed class ExperimentAnalyzerTests
         Assert.Equal(0, root.GetProperty("variants")[1].GetProperty("unattributedEvents").GetInt64());
         Assert.True(metrics.GetProperty("conversionRate").TryGetProperty("sequentialCi", out _));
         Assert.False(root.TryGetProperty("state", out _));
+        var read = JsonSerializer.Deserialize<ExperimentResults>(json, PromptVaultJson.Options)!;
+        Assert.Equal(results.Srm, read.Srm);
+        Assert.Null(read.State);
     }
 
     [Fact]

@@ -49,9 +49,9 @@ public sealed class ExperimentSimulationTests(ITestOutputHelper output)
         });
 
         var upper = UpperBound(byUnit, Runs);
-        output.WriteLine(FormattableString.Invariant($"A/A {metric}, within-unit correlation {correlation}, 1-20 events per unit, {Runs} runs, " +
+        output.WriteLine($"A/A {metric}, within-unit correlation {correlation}, 1-20 events per unit, {Runs} runs, " +
                          $"peeking every {UnitsPerBatch} units/arm up to {MaxUnitsPerArm}/arm: by unit {byUnit} winners " +
-                         $"({(double)byUnit / Runs:P1}, upper 95% bound {upper:P2}); per event {byEvent} ({(double)byEvent / Runs:P1})"));
+                         $"({(double)byUnit / Runs:P1}, upper 95% bound {upper:P2}); per event {byEvent} ({(double)byEvent / Runs:P1})");
         Assert.True(upper < 0.07, $"by unit: {byUnit} false winners in {Runs} runs, upper bound {upper:P2}");
         Assert.True(byEvent > byUnit && byEvent > 0.05 * Runs, $"per event: {byEvent} false winners, by unit: {byUnit}");
     }
@@ -68,8 +68,8 @@ public sealed class ExperimentSimulationTests(ITestOutputHelper output)
                 Interlocked.Increment(ref winners);
         });
 
-        output.WriteLine(FormattableString.Invariant($"A/A/A conversion 10%, {Runs} runs, peeking every 250 units/arm up to 20,000/arm: a winner in {winners} " +
-                         $"({(double)winners / Runs:P1}, upper 95% bound {UpperBound(winners, Runs):P2})"));
+        output.WriteLine($"A/A/A conversion 10%, {Runs} runs, peeking every 250 units/arm up to 20,000/arm: a winner in {winners} " +
+                         $"({(double)winners / Runs:P1}, upper 95% bound {UpperBound(winners, Runs):P2})");
         Assert.True(UpperBound(winners, Runs) < 0.07, $"{winners} false winners");
     }
 
@@ -93,10 +93,10 @@ public sealed class ExperimentSimulationTests(ITestOutputHelper output)
         var stops = outcomes.Where(o => o.Winner == "b").Select(o => o.PerArm).Order().ToList();
         var fixedHorizon = outcomes.Count(o => o.FixedHorizonWins);
         var fixedHorizonSize = FixedHorizonSampleSize(rates[0], rates[1], 0.05, 0.8);
-        output.WriteLine(FormattableString.Invariant($"10% vs {rates[1]:P0} ({lift:P0} lift), {Runs} runs, required sample size {required}/arm, peeking every {batch}: " +
+        output.WriteLine($"10% vs {rates[1]:P0} ({lift:P0} lift), {Runs} runs, required sample size {required}/arm, peeking every {batch}: " +
                          $"right winner in {right} ({(double)right / Runs:P1}), wrong in {wrong}, median stop {stops[stops.Count / 2]}/arm; " +
                          $"fixed-horizon z-test once at {required}/arm: {(double)fixedHorizon / Runs:P1} " +
-                         $"(its own 80% design needs {fixedHorizonSize}/arm)"));
+                         $"(its own 80% design needs {fixedHorizonSize}/arm)");
         Assert.True(right >= 0.8 * Runs, $"power {(double)right / Runs:P1}");
         Assert.Equal(0, wrong);
     }
