@@ -22,7 +22,8 @@ public sealed record RelativeEstimate(double Value, double Variance, Interval Ci
 
 /// <summary>
 /// The fixed-horizon statistics of two-arm comparisons, over the sufficient statistics in <see cref="Moments"/>
-/// (a rate's moments are those of its 0/1 values). Pure functions; distributions come from MathNet.Numerics.
+/// (a rate's moments are those of its 0/1 values) or, for ratio metrics over units, <see cref="RatioMoments"/>.
+/// Valid for one look at a sample size fixed in advance. Pure functions; distributions come from MathNet.Numerics.
 /// Undefined results (no data, no variance) are null, never NaN.
 /// </summary>
 public static class Statistics
