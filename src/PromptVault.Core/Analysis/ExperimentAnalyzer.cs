@@ -137,11 +137,30 @@ public static class ExperimentAnalyzer
             var relative = test is { Variance: > 0 }
                 ? Statistics.Relative(arms[0].Value, arms[0].Variance, arms[i].Value, arms[i].Variance, experiment.ConfidenceLevel)
                 : null;
-            var ci = test is null ? null : SequentialTest.ConfidenceSequence(test.Difference, test.Variance, tau[i], ciAlpha);
+            var ci = RunningIntersection(minima, SequentialState.KeyOf(experiment.Variants[i].Id, metric),
+                test is null ? null : SequentialTest.ConfidenceSequence(test.Difference, test.Variance, tau[i], ciAlpha));
             comparisons[i] = new Comparison(test, relative, sequential[i], adjusted[i], adjustedSequential[i], ci,
                 ReasonOf(metric, arms[0], arms[i], test, relative));
         }
         return new MetricAnalysis(metric, arms, comparisons);
+    }
+
+    /// <summary>
+    /// The intersection of this look's confidence sequence with the earlier looks' (kept in the state beside the p-value's
+    /// minimum): still always valid, and it never widens, like the running minimum. When they do not meet (the plug-in
+    /// variance or τ moved), this look's interval is shown and the intersection starts again from it.
+    /// </summary>
+    private static Interval? RunningIntersection(Dictionary<string, double> state, string key, Interval? now)
+    {
+        string lowKey = key + SequentialState.LowSuffix, highKey = key + SequentialState.HighSuffix;
+        if (!state.TryGetValue(lowKey, out var low) || !state.TryGetValue(highKey, out var high))
+            (low, high) = (double.NegativeInfinity, double.PositiveInfinity);
+        var interval = now is { } i && Math.Max(low, i.Low) <= Math.Min(high, i.High)
+            ? new Interval(Math.Max(low, i.Low), Math.Min(high, i.High))
+            : now ?? (double.IsFinite(low) && double.IsFinite(high) ? new Interval(low, high) : null);
+        if (interval is { } kept)
+            (state[lowKey], state[highKey]) = (kept.Low, kept.High);
+        return interval;
     }
 
     private static Moments RateOf(long exposures, VariantUnitStats stats) =>

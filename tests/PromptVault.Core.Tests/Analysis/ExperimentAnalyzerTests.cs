@@ -172,6 +172,37 @@ public sealed class ExperimentAnalyzerTests
     }
 
     [Fact]
+    public void Analyze_SequentialCi_IsARunningIntersection()
+    {
+        var experiment = Experiment();
+        MetricResult Target(ExperimentResults results) => results.Variants[1].Metrics["conversionRate"];
+        var first = AnalyzeTarget(experiment, Moments.OfRate(1000, 10_000), Moments.OfRate(1300, 10_000));
+        Moments Later(int variant, MetricName metric) =>
+            metric == MetricName.ConversionRate ? Moments.OfRate(variant == 0 ? 2000 : 2180, 20_000) : default;
+
+        var alone = Target(AnalyzeMoments(experiment, [20_000, 20_000], Later)).SequentialCi!;
+        var later = Target(AnalyzeMoments(experiment, [20_000, 20_000], Later, first.State)).SequentialCi!;
+
+        var earlier = Target(first).SequentialCi!;
+        Assert.True(earlier[0] > alone[0]); // the first look's interval has the higher low end
+        Assert.Equal([Math.Max(earlier[0], alone[0]), Math.Min(earlier[1], alone[1])], later);
+    }
+
+    [Fact]
+    public void Analyze_SequentialCi_ThatDoNotMeet_ShowsThisLook()
+    {
+        var experiment = Experiment();
+        var key = SequentialState.KeyOf("b", MetricName.ConversionRate);
+        var far = new SequentialState(new Dictionary<string, double> { [key + SequentialState.LowSuffix] = 0.5, [key + SequentialState.HighSuffix] = 0.6 });
+
+        var alone = AnalyzeTarget(experiment, Moments.OfRate(1000, 10_000), Moments.OfRate(1100, 10_000));
+        var withFar = AnalyzeMoments(experiment, [10_000, 10_000],
+            (variant, metric) => metric == MetricName.ConversionRate ? Moments.OfRate(variant == 0 ? 1000 : 1100, 10_000) : default, far);
+
+        Assert.Equal(alone.Variants[1].Metrics["conversionRate"].SequentialCi, withFar.Variants[1].Metrics["conversionRate"].SequentialCi);
+    }
+
+    [Fact]
     public void Analyze_SequentialCi_ContainsTheDifference_AndIsWiderThanTheFixedHorizonOne()
     {
         var results = AnalyzeTarget(Experiment(), Moments.OfRate(1000, 10_000), Moments.OfRate(1100, 10_000));
