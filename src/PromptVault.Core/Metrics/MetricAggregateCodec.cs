@@ -10,11 +10,11 @@ namespace PromptVault.Core.Metrics;
 /// <remarks>
 /// Format 2, in order: the format byte <c>2</c>; <c>Count</c>, <c>Errors</c>, <c>Conversions</c>, <c>ConversionTrials</c> as
 /// 7-bit varints; one byte whose bit <c>i</c> is set when moment <c>i</c> (latency, input tokens, output tokens, cost,
-/// quality score, user feedback) is not all zero, then for each such moment its count (varint), mean and M2
+/// quality score, user feedback) is not all zero, then for each such moment its count (varint), sum and M2
 /// (little-endian IEEE 754 doubles; see <see cref="Moments"/>); the number of non-empty latency buckets (varint), then per bucket, in bucket order,
 /// its distance from the previous one (varint; the first counts from −1) and its count (varint); last, the CRC-32 of all
 /// the bytes before it (little-endian), so a damaged blob is refused rather than read as other figures.
-/// Format 1 was the same with each moment's sum and sum of squares in place of mean and M2; it is still read (converted
+/// Format 1 was the same with each moment's sum of squares in place of M2; it is still read (converted
 /// by <see cref="Moments.FromSums"/>), never written. Pure and thread-safe.
 /// </remarks>
 public static class MetricAggregateCodec
@@ -51,7 +51,7 @@ public static class MetricAggregateCodec
             foreach (var moment in moments.Where(m => !IsZero(m)))
             {
                 WriteCount(writer, moment.Count);
-                writer.Write(moment.Mean);
+                writer.Write(moment.Sum);
                 writer.Write(moment.M2);
             }
 
@@ -144,9 +144,9 @@ public static class MetricAggregateCodec
     private static Moments[] MomentsOf(MetricAggregate a) =>
         [a.LatencyMs, a.InputTokens, a.OutputTokens, a.Cost, a.QualityScore, a.UserFeedback];
 
-    // Bitwise, so that a mean of -0.0 is written rather than dropped.
+    // Bitwise, so that a sum of -0.0 is written rather than dropped.
     private static bool IsZero(Moments m) =>
-        m.Count == 0 && BitConverter.DoubleToInt64Bits(m.Mean) == 0 && BitConverter.DoubleToInt64Bits(m.M2) == 0;
+        m.Count == 0 && BitConverter.DoubleToInt64Bits(m.Sum) == 0 && BitConverter.DoubleToInt64Bits(m.M2) == 0;
 
     private static void WriteCount(BinaryWriter writer, long value)
     {

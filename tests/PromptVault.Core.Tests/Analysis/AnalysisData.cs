@@ -30,7 +30,7 @@ internal static class AnalysisData
     public static string VariantId(int index) => index == 0 ? "control" : ((char)('a' + index)).ToString();
 
     /// <summary>The moments of <paramref name="n"/> values with this mean and sample standard deviation.</summary>
-    public static Moments Summary(long n, double mean, double sd) => new(n, mean, (n - 1) * sd * sd);
+    public static Moments Summary(long n, double mean, double sd) => new(n, n * mean, (n - 1) * sd * sd);
 
     public static Moments Values(params double[] values) => values.Aggregate(default(Moments), (m, v) => m.Add(v));
 

@@ -123,7 +123,7 @@ public sealed class ExperimentSimulationTests(ITestOutputHelper output)
             var noise = sd * Math.Sqrt(1 - correlation);
             var eventMean = unitMean + Normal.Sample(random, 0, noise / Math.Sqrt(events));
             var within = events > 1 ? noise * noise * ChiSquared.Sample(random, events - 1) : 0;
-            return new(events, 0, eventMean * events, new Moments(events, eventMean, within));
+            return new(events, 0, eventMean * events, new Moments(events, eventMean * events, within));
         },
         // Cost per event Gamma(shape 2, mean 0.002 × w_u) with a unit multiplier w_u ~ Gamma(shape a, mean 1): the
         // correlation is 2/(a + 3), so a = 2/ρ − 3. Skewed, and each event drawn.

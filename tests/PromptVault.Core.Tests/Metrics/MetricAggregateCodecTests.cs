@@ -32,7 +32,7 @@ public sealed class MetricAggregateCodecTests
         Assert.Equal(new Moments(1, 7, 0), decoded.OutputTokens);
         Assert.Equal(new Moments(1, 0.0125, 0), decoded.Cost);
         Assert.Equal(new Moments(1, 0.9, 0), decoded.QualityScore);
-        Assert.Equal(new Moments(2, -0.25, 1.125), decoded.UserFeedback);
+        Assert.Equal(new Moments(2, -0.5, 1.125), decoded.UserFeedback);
         Assert.Equal([(0, 1L), (LatencyHistogram.BucketOf(250.5), 1L), (LatencyHistogram.BucketCount - 1, 1L)], decoded.Latencies.NonEmptyBuckets());
         Assert.Equal(aggregate.Latencies.Quantile(0.5), decoded.Latencies.Quantile(0.5));
     }
@@ -45,7 +45,7 @@ public sealed class MetricAggregateCodecTests
 
         var decoded = MetricAggregateCodec.Decode(MetricAggregateCodec.Encode(aggregate));
 
-        Assert.Equal(BitConverter.DoubleToInt64Bits(-0.0), BitConverter.DoubleToInt64Bits(decoded.LatencyMs.Mean));
+        Assert.Equal(BitConverter.DoubleToInt64Bits(-0.0), BitConverter.DoubleToInt64Bits(decoded.LatencyMs.Sum));
         Assert.Equal(Describe(aggregate), Describe(decoded));
     }
 
@@ -86,7 +86,7 @@ public sealed class MetricAggregateCodecTests
             2, // format
             1, 0, 0, 1, // count, errors, conversions, conversion trials
             0b1, // moments present: latency only
-            1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, // latency: count 1, mean 0.0, M2 0.0
+            1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, // latency: count 1, sum 0.0, M2 0.0
             1, 1, 1, // one bucket: 0 (−1 + 1), count 1
         ];
         Assert.Equal(Sealed(body), blob);
@@ -100,7 +100,7 @@ public sealed class MetricAggregateCodecTests
 
         var decoded = MetricAggregateCodec.Decode(Sealed(body));
 
-        Assert.Equal(new Moments(2, 2, 2), decoded.LatencyMs);
+        Assert.Equal(new Moments(2, 4, 2), decoded.LatencyMs);
         Assert.Equal(2, decoded.LatencyMs.SampleVariance);
         Assert.Equal(MetricAggregateCodec.Format, MetricAggregateCodec.Encode(decoded)[0]);
     }

@@ -42,7 +42,8 @@ public sealed class MomentsTests
     {
         var moments = Moments.FromSums(3, 6, 14); // 1, 2, 3
 
-        Assert.Equal(new Moments(3, 2, 2), moments);
+        Assert.Equal(new Moments(3, 6, 2), moments);
+        Assert.Equal(2, moments.Mean);
         Assert.Equal(6, moments.Sum);
         Assert.Equal(14, moments.SumOfSquares);
         Assert.Equal(1, moments.SampleVariance);
