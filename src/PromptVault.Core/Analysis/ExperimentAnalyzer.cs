@@ -112,18 +112,13 @@ public static class ExperimentAnalyzer
                 : Statistics.RatioTest(stats[0].Of(metric), stats[i].Of(metric), experiment.ConfidenceLevel);
         }
 
-        // The running minimum over looks: a look where the test is undefined keeps what earlier looks found.
         var sequential = new double?[count];
         var tau = new double[count];
         for (var i = 1; i < count; i++)
         {
             tau[i] = Tau(experiment, arms[0], arms[i]);
-            var key = SequentialState.KeyOf(experiment.Variants[i].Id, metric);
-            var now = tests[i] is { } test ? SequentialTest.PValue(test.Difference, test.Variance, tau[i]) : null;
-            double? earlier = minima.TryGetValue(key, out var stored) ? stored : null;
-            sequential[i] = now is { } p && !(earlier <= p) ? p : earlier;
-            if (sequential[i] is { } minimum)
-                minima[key] = minimum;
+            sequential[i] = RunningMinimum(minima, SequentialState.KeyOf(experiment.Variants[i].Id, metric),
+                tests[i] is { } test ? SequentialTest.PValue(test.Difference, test.Variance, tau[i]) : null);
         }
         // The control's slots are null, so Holm counts the non-control variants only.
         var adjusted = Statistics.HolmAdjust(tests.Select(t => t?.PValue).ToList());
@@ -143,6 +138,16 @@ public static class ExperimentAnalyzer
                 ReasonOf(metric, arms[0], arms[i], test, relative));
         }
         return new MetricAnalysis(metric, arms, comparisons);
+    }
+
+    /// <summary>min(stored, now), stored back; a look where the p-value is undefined keeps what earlier looks found.</summary>
+    private static double? RunningMinimum(Dictionary<string, double> state, string key, double? now)
+    {
+        double? earlier = state.TryGetValue(key, out var stored) ? stored : null;
+        var minimum = now is { } p && !(earlier <= p) ? p : earlier;
+        if (minimum is { } kept)
+            state[key] = kept;
+        return minimum;
     }
 
     /// <summary>
@@ -311,11 +316,7 @@ public static class ExperimentAnalyzer
     private static SampleRatioCheck SampleRatio(Experiment experiment, long[] exposures, Dictionary<string, double> minima)
     {
         var weights = experiment.Variants.Select(v => v.Weight).ToList();
-        var now = SequentialTest.SampleRatioPValue(exposures, weights);
-        double? earlier = minima.TryGetValue(SequentialState.SrmKey, out var stored) ? stored : null;
-        var pValue = now is { } p && !(earlier <= p) ? p : earlier;
-        if (pValue is { } minimum)
-            minima[SequentialState.SrmKey] = minimum;
+        var pValue = RunningMinimum(minima, SequentialState.SrmKey, SequentialTest.SampleRatioPValue(exposures, weights));
         return new(pValue, pValue < Statistics.SampleRatioMismatchThreshold, Sequential: true,
             Statistics.SampleRatioChiSquare(exposures, weights));
     }
