@@ -112,12 +112,15 @@ public static class ExperimentAnalyzer
                 : Statistics.RatioTest(stats[0].Of(metric), stats[i].Of(metric), experiment.ConfidenceLevel);
         }
 
+        // Looks count for the running minimum and intersection once every arm has minimumSampleSize: before that the
+        // plug-in variance of a handful of units can be far too small, and a fluke would be kept for good.
+        var state = arms.All(a => a.N >= experiment.MinimumSampleSize) ? minima : null;
         var sequential = new double?[count];
         var tau = new double[count];
         for (var i = 1; i < count; i++)
         {
             tau[i] = Tau(experiment, arms[0], arms[i]);
-            sequential[i] = RunningMinimum(minima, SequentialState.KeyOf(experiment.Variants[i].Id, metric),
+            sequential[i] = RunningMinimum(state, SequentialState.KeyOf(experiment.Variants[i].Id, metric),
                 tests[i] is { } test ? SequentialTest.PValue(test.Difference, test.Variance, tau[i]) : null);
         }
         // The control's slots are null, so Holm counts the non-control variants only.
@@ -132,7 +135,7 @@ public static class ExperimentAnalyzer
             var relative = test is { Variance: > 0 }
                 ? Statistics.Relative(arms[0].Value, arms[0].Variance, arms[i].Value, arms[i].Variance, experiment.ConfidenceLevel)
                 : null;
-            var ci = RunningIntersection(minima, SequentialState.KeyOf(experiment.Variants[i].Id, metric),
+            var ci = RunningIntersection(state, SequentialState.KeyOf(experiment.Variants[i].Id, metric),
                 test is null ? null : SequentialTest.ConfidenceSequence(test.Difference, test.Variance, tau[i], ciAlpha));
             comparisons[i] = new Comparison(test, relative, sequential[i], adjusted[i], adjustedSequential[i], ci,
                 ReasonOf(metric, arms[0], arms[i], test, relative));
@@ -140,9 +143,12 @@ public static class ExperimentAnalyzer
         return new MetricAnalysis(metric, arms, comparisons);
     }
 
-    /// <summary>min(stored, now), stored back; a look where the p-value is undefined keeps what earlier looks found.</summary>
-    private static double? RunningMinimum(Dictionary<string, double> state, string key, double? now)
+    /// <summary>min(stored, now), stored back; a look where the p-value is undefined keeps what earlier looks found.
+    /// Without a state (a look that does not count yet), now.</summary>
+    private static double? RunningMinimum(Dictionary<string, double>? state, string key, double? now)
     {
+        if (state is null)
+            return now;
         double? earlier = state.TryGetValue(key, out var stored) ? stored : null;
         var minimum = now is { } p && !(earlier <= p) ? p : earlier;
         if (minimum is { } kept)
@@ -155,8 +161,10 @@ public static class ExperimentAnalyzer
     /// minimum): still always valid, and it never widens, like the running minimum. When they do not meet (the plug-in
     /// variance or τ moved), this look's interval is shown and the intersection starts again from it.
     /// </summary>
-    private static Interval? RunningIntersection(Dictionary<string, double> state, string key, Interval? now)
+    private static Interval? RunningIntersection(Dictionary<string, double>? state, string key, Interval? now)
     {
+        if (state is null)
+            return now;
         string lowKey = key + SequentialState.LowSuffix, highKey = key + SequentialState.HighSuffix;
         if (!state.TryGetValue(lowKey, out var low) || !state.TryGetValue(highKey, out var high))
             (low, high) = (double.NegativeInfinity, double.PositiveInfinity);

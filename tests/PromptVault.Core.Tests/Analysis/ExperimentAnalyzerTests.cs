@@ -172,6 +172,18 @@ public sealed class ExperimentAnalyzerTests
     }
 
     [Fact]
+    public void Analyze_BeforeMinimumSampleSize_LooksAreShownButNotKept()
+    {
+        // Two units an arm with nearly equal latencies: the plug-in variance is tiny and the p-value a fluke.
+        var experiment = Experiment(MetricName.AvgLatencyMs, minimumSampleSize: 100);
+        var early = AnalyzeTarget(experiment, Values(1000, 1001), Values(1100, 1101));
+
+        Assert.True(early.Variants[1].Metrics["avgLatencyMs"].SequentialPValue < 1e-6);
+        Assert.DoesNotContain(early.State!.MinimumPValues.Keys, key => key.StartsWith("b:avgLatencyMs", StringComparison.Ordinal));
+        Assert.Equal(DecisionAction.None, early.Decision.Action);
+    }
+
+    [Fact]
     public void Analyze_SequentialCi_IsARunningIntersection()
     {
         var experiment = Experiment();
