@@ -8,7 +8,8 @@ namespace PromptVault.Benchmarks;
 /// <summary>
 /// The results of a running experiment (what <c>GET /api/experiments/{id}/results</c> and auto-completion compute):
 /// three variants at 50/25/25, target <c>conversionRate</c>, guardrails on <c>errorRate</c> and <c>avgLatencyMs</c>,
-/// whose aggregates hold <see cref="TotalEvents"/> events in all.
+/// analysed by unit over <see cref="TotalUnits"/> exposed units in all (1 to 8 events each), continuing the sequential
+/// state of an earlier look as the server does.
 /// </summary>
 [MemoryDiagnoser]
 [MedianColumn]
@@ -18,10 +19,11 @@ public class ResultsBenchmarks
 
     private Experiment _experiment = null!;
     private Dictionary<string, long> _exposures = null!;
-    private Dictionary<string, MetricAggregate> _aggregates = null!;
+    private Dictionary<string, VariantUnitStats> _stats = null!;
+    private SequentialState? _state;
 
     [Params(10_000, 1_000_000)]
-    public int TotalEvents { get; set; }
+    public int TotalUnits { get; set; }
 
     [GlobalSetup]
     public void Setup()
@@ -38,17 +40,31 @@ public class ResultsBenchmarks
             PromoteWinner: false, ExperimentStatus.Running, HashSeed: 42, Winner: null, StatusReason: null,
             DateTimeOffset.UnixEpoch, "bench", DateTimeOffset.UnixEpoch, DateTimeOffset.UnixEpoch, EndedAt: null);
 
-        // Each variant's 2,500 events, repeated up to its share of the total, drawn with these conversion and error
-        // rates (observed: conversion 11.1%, 13.1%, 12.1%): at 10,000 events nothing is significant yet, at 1,000,000
-        // the friendly variant wins and the decision is to complete.
-        (double Conversion, double Errors)[] rates = [(0.12, 0.02), (0.13, 0.02), (0.12, 0.025)];
-        _aggregates = variants.Select((variant, i) => (variant.Id, Aggregate: BenchmarkEvents.Aggregate(
-                BenchmarkEvents.Create(EventsPerSet, seed: 10 + i, rates[i].Conversion, rates[i].Errors),
-                TotalEvents * (long)variant.Weight / 100)))
-            .ToDictionary(v => v.Id, v => v.Aggregate);
-        _exposures = _aggregates.ToDictionary(a => a.Key, a => a.Value.Count);
+        // Each variant's units take their events in turn from 2,500 events drawn with these per-event conversion and
+        // error rates: at 10,000 units nothing is significant yet, at 1,000,000 a variant wins.
+        (double Conversion, double Errors)[] rates = [(0.03, 0.02), (0.035, 0.02), (0.03, 0.025)];
+        _stats = [];
+        _exposures = [];
+        for (var v = 0; v < variants.Length; v++)
+        {
+            var events = BenchmarkEvents.Create(EventsPerSet, seed: 10 + v, rates[v].Conversion, rates[v].Errors);
+            var random = new Random(20 + v);
+            var units = TotalUnits * (long)variants[v].Weight / 100;
+            var stats = new VariantUnitStats();
+            var next = 0;
+            for (long u = 0; u < units; u++)
+            {
+                var sums = default(UnitSums);
+                for (var e = random.Next(1, 9); e > 0; e--)
+                    sums = sums.Add(events[next++ % events.Length]);
+                stats = stats.Replace(default, sums);
+            }
+            _stats[variants[v].Id] = stats;
+            _exposures[variants[v].Id] = units;
+        }
+        _state = ExperimentAnalyzer.Analyze(_experiment, _exposures, _stats, previous: null).State;
     }
 
     [Benchmark(Baseline = true)]
-    public ExperimentResults Analyze() => ExperimentAnalyzer.Analyze(_experiment, _exposures, _aggregates);
+    public ExperimentResults Analyze() => ExperimentAnalyzer.Analyze(_experiment, _exposures, _stats, _state);
 }

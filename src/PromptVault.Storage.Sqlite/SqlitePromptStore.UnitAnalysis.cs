@@ -55,12 +55,8 @@ public sealed partial class SqlitePromptStore
         ArgumentNullException.ThrowIfNull(state);
         return WriteAsync(async (connection, transaction) =>
         {
-            var merged = new Dictionary<string, double>(state.MinimumPValues, StringComparer.Ordinal);
-            if (await FindSequentialStateAsync(connection, transaction, experimentId, cancellationToken) is { } stored)
-            {
-                foreach (var (key, minimum) in stored.MinimumPValues)
-                    merged[key] = merged.TryGetValue(key, out var given) ? Math.Min(given, minimum) : minimum;
-            }
+            var stored = await FindSequentialStateAsync(connection, transaction, experimentId, cancellationToken);
+            var merged = (stored?.Merge(state) ?? state).MinimumPValues;
             try
             {
                 await connection.ExecuteAsync(Command("""

@@ -16,29 +16,46 @@ internal static class ResultsTable
         var names = results.Variants.ToDictionary(v => v.VariantId, v => v.Name);
         context.Out.WriteLine($"Target: {target} (confidence {Percent(results.ConfidenceLevel)}), status {Names.Of(results.Status)}");
 
-        var table = Tables.Create("Variant", "Exposures", "n", target, "Lift vs control", $"{Percent(results.ConfidenceLevel)} interval", "p", "Holm p", "Sequential p (Holm)", "Chance to beat");
+        // The always-valid figures first: they may be watched continuously. The fixed-horizon ones after them hold for
+        // one look at a sample size fixed in advance (docs/statistics.md).
+        var level = Percent(results.ConfidenceLevel);
+        var table = Tables.Create("Variant", "Exposures", "n", target, "Difference", "Always-valid interval", "Sequential p (Holm)",
+            "Lift (fixed)", $"{level} interval (fixed)", "p (fixed)", "Chance to beat (fixed)");
+        var isRate = results.TargetMetric.IsRate();
         foreach (var variant in results.Variants)
         {
             var m = variant.Metrics[target];
-            var isRate = results.TargetMetric.IsRate();
+            var comparison = !variant.IsControl;
             table.AddRow(Tables.Cells(
                 variant.IsControl ? $"{variant.Name} (control)" : variant.Name,
                 variant.Exposures.ToString("N0", CultureInfo.InvariantCulture),
                 m.N.ToString("N0", CultureInfo.InvariantCulture),
                 m.Value is { } value ? isRate ? Percent(value) : Number(value) : "–",
-                variant.IsControl ? "" : SignedPercent(m.RelativeDifference),
-                variant.IsControl || m.RelativeCi is not [var lo, var hi] ? "" : $"{SignedPercent(lo)} to {SignedPercent(hi)}",
-                P(m.PValue), P(m.AdjustedPValue), P(m.AdjustedSequentialPValue),
-                variant.IsControl || m.ChanceToBeatControl is not { } chance ? "" : Percent(chance)));
+                comparison ? Difference(m.Difference, isRate) : "",
+                comparison && m.SequentialCi is [var slo, var shi] ? $"{Difference(slo, isRate)} to {Difference(shi, isRate)}" : "",
+                comparison ? P(m.AdjustedSequentialPValue) : "",
+                comparison ? SignedPercent(m.RelativeDifference) : "",
+                comparison && m.RelativeCi is [var lo, var hi] ? $"{SignedPercent(lo)} to {SignedPercent(hi)}" : "",
+                P(m.PValue),
+                comparison && m.ChanceToBeatControl is { } chance ? Percent(chance) : ""));
         }
         context.Console.Write(table);
 
         var srm = results.Srm.PValue is { } srmP
-            ? results.Srm.Mismatch ? $"MISMATCH (p = {P(srmP)}): exposures do not follow the weights; do not trust these results." : $"ok (p = {P(srmP)})"
+            ? results.Srm.Mismatch ? $"MISMATCH (always-valid p = {P(srmP)}): exposures do not follow the weights; do not trust these results." : $"ok (always-valid p = {P(srmP)})"
             : "no exposures yet";
         context.Out.WriteLine($"Sample ratio: {srm}");
-        if (results.RequiredSampleSize is { } required && results.Status is not (ExperimentStatus.Completed or ExperimentStatus.Cancelled))
-            context.Out.WriteLine($"Sample size: {required:N0} per variant needed for the minimum detectable effect; {results.RemainingSampleSize ?? 0:N0} more to go.");
+        foreach (var variant in results.Variants.Where(v => v.Metrics[target].Reason is not null))
+            context.Out.WriteLine($"No comparison for {variant.Name}: {variant.Metrics[target].Reason}.");
+        foreach (var variant in results.Variants.Where(v => v.UnattributedEvents > 0))
+            context.Out.WriteLine($"Not counted for {variant.Name}: {variant.UnattributedEvents:N0} events from units with no exposure to it.");
+        if (results.Status is not (ExperimentStatus.Completed or ExperimentStatus.Cancelled))
+        {
+            if (results.RequiredSampleSize is { } required)
+                context.Out.WriteLine($"Sample size: {required:N0} units per variant needed for the minimum detectable effect; {results.RemainingSampleSize ?? 0:N0} more to go.");
+            else if (results.RequiredSampleSizeReason is { } reason)
+                context.Out.WriteLine($"Sample size: unknown ({reason}).");
+        }
         foreach (var guardrail in results.Guardrails.Where(g => g.Breached))
             context.Out.WriteLine($"Guardrail breached: {names.GetValueOrDefault(guardrail.VariantId)} worsens {Names.Of(guardrail.Metric)} by {SignedPercent(guardrail.RelativeChange)} (limit {Percent(guardrail.Threshold)}).");
         context.Out.WriteLine(results.Winner is { } winner ? $"Winner: {names.GetValueOrDefault(winner, winner)}" : "Winner: none yet (no significant difference under the sequential test)");
@@ -47,6 +64,14 @@ internal static class ResultsTable
     private static string Percent(double value) => value.ToString("0.##%", CultureInfo.InvariantCulture);
 
     private static string SignedPercent(double? value) => value is { } v ? v.ToString("+0.0%;-0.0%;0.0%", CultureInfo.InvariantCulture) : "–";
+
+    /// <summary>treatment − control: percentage points for a rate, the metric's unit for a mean.</summary>
+    private static string Difference(double? value, bool isRate) => value switch
+    {
+        null => "–",
+        { } v when isRate => (v * 100).ToString("+0.0#;-0.0#;0.0", CultureInfo.InvariantCulture) + " pp",
+        { } v => v.ToString("+0.###;-0.###;0", CultureInfo.InvariantCulture),
+    };
 
     private static string Number(double value) => value.ToString("0.###", CultureInfo.InvariantCulture);
 

@@ -4,32 +4,18 @@ using PromptVault.Core.Metrics;
 namespace PromptVault.Core.Analysis;
 
 /// <summary>
-/// The results of an experiment (SPEC §3) from its exposures and per-variant aggregates: every metric of every variant
-/// against control, the sample ratio check, the sample size the sequential test needs, the guardrails, and what
-/// auto-completion should do. Pure arithmetic on a few sums, so its cost does not depend on the number of events.
-/// The formulas and choices are in <c>docs/statistics.md</c>.
+/// The results of an experiment (SPEC §3), analysed by unit: every metric of every variant against control, the
+/// sequential sample ratio check, the sample size the sequential test needs, the guardrails, and what auto-completion
+/// should do. Pure arithmetic on each variant's sufficient statistics, so its cost does not depend on the number of
+/// units or events. The formulas and choices are in <c>docs/statistics.md</c>.
 /// </summary>
 public static class ExperimentAnalyzer
 {
-    /// <summary>Analyses <paramref name="experiment"/>; a variant missing from either dictionary has no exposures or events.</summary>
-    public static ExperimentResults Analyze(
-        Experiment experiment,
-        IReadOnlyDictionary<string, long> exposuresByVariantId,
-        IReadOnlyDictionary<string, MetricAggregate> aggregatesByVariantId)
-    {
-        ArgumentNullException.ThrowIfNull(experiment);
-        ArgumentNullException.ThrowIfNull(exposuresByVariantId);
-        ArgumentNullException.ThrowIfNull(aggregatesByVariantId);
-        var exposures = experiment.Variants.Select(v => exposuresByVariantId.GetValueOrDefault(v.Id)).ToList();
-        return Analyze(experiment, exposures, (variant, metric) =>
-            aggregatesByVariantId.TryGetValue(experiment.Variants[variant].Id, out var aggregate) ? aggregate.MomentsOf(metric) : default);
-    }
-
     /// <summary>
     /// Analyses <paramref name="experiment"/> by unit (SPEC §3) from each variant's exposed units and unit-level statistics,
-    /// continuing the running minima of <paramref name="previous"/>. A variant missing from a dictionary has no data.
+    /// continuing the running minima of <paramref name="previous"/> (the <see cref="ExperimentResults.State"/> of the last
+    /// look; null on the first). A variant missing from a dictionary has no data.
     /// </summary>
-    /// <remarks>TRANSITIONAL: maps the unit statistics onto per-value moments; the unit-level analysis replaces this body.</remarks>
     public static ExperimentResults Analyze(
         Experiment experiment,
         IReadOnlyDictionary<string, long> exposuresByVariantId,
@@ -39,34 +25,22 @@ public static class ExperimentAnalyzer
         ArgumentNullException.ThrowIfNull(experiment);
         ArgumentNullException.ThrowIfNull(exposuresByVariantId);
         ArgumentNullException.ThrowIfNull(statsByVariantId);
-        var exposures = experiment.Variants.Select(v => exposuresByVariantId.GetValueOrDefault(v.Id)).ToList();
-        return Analyze(experiment, exposures, (variant, metric) =>
-        {
-            var stats = statsByVariantId.GetValueOrDefault(experiment.Variants[variant].Id) ?? new VariantUnitStats();
-            if (metric == MetricName.ConversionRate)
-                return Moments.OfRate(stats.ConvertedUnits, exposures[variant]);
-            var ratio = stats.Of(metric);
-            var n = ratio.Units;
-            var variance = ratio.VarianceOfMean * n;
-            return n == 0 ? default : new Moments(n, ratio.Mean * n, (double.IsFinite(variance) ? variance * (n - 1) : 0) + ratio.Mean * ratio.Mean * n);
-        });
-    }
+        var exposures = experiment.Variants.Select(v => exposuresByVariantId.GetValueOrDefault(v.Id)).ToArray();
+        var stats = experiment.Variants.Select(v => statsByVariantId.GetValueOrDefault(v.Id) ?? Empty).ToArray();
+        var minima = new Dictionary<string, double>((previous ?? SequentialState.Empty).MinimumPValues, StringComparer.Ordinal);
 
-    /// <summary>The same from the moments of each variant (by index) and metric.</summary>
-    internal static ExperimentResults Analyze(Experiment experiment, IReadOnlyList<long> exposures, Func<int, MetricName, Moments> momentsOf)
-    {
         var metrics = MetricNames.All.OrderBy(m => m != experiment.TargetMetric).ToList();
-        var analyses = metrics.ToDictionary(m => m, m => AnalyzeMetric(experiment, m,
-            Enumerable.Range(0, experiment.Variants.Count).Select(i => momentsOf(i, m)).ToArray()));
+        var analyses = metrics.ToDictionary(m => m, m => AnalyzeMetric(experiment, m, exposures, stats, minima));
         var target = analyses[experiment.TargetMetric];
 
-        var required = RequiredSampleSize(experiment, target.Moments[0]);
-        long? remaining = required is { } n ? target.Moments.Sum(m => Math.Max(0, n - m.Count)) : null;
+        var (required, requiredReason) = RequiredSampleSize(experiment, target.Arms[0]);
+        long? remaining = required is { } n ? target.Arms.Sum(a => Math.Max(0, n - a.N)) : null;
         var guardrails = CheckGuardrails(experiment, analyses);
         var significantWinner = SignificantWinner(experiment, target);
         var winner = experiment.Status is ExperimentStatus.Completed or ExperimentStatus.Cancelled
             ? experiment.Winner
             : significantWinner is { } index ? experiment.Variants[index].Id : null;
+        var srm = SampleRatio(experiment, exposures, minima);
 
         OrderedDictionary<string, MetricResult> MetricsOf(int variant)
         {
@@ -76,107 +50,216 @@ public static class ExperimentAnalyzer
             return results;
         }
         var variants = experiment.Variants
-            .Select((variant, i) => new VariantResults(variant.Id, variant.Name, i == 0, variant.Weight, exposures[i], MetricsOf(i)))
+            .Select((variant, i) => new VariantResults(variant.Id, variant.Name, i == 0, variant.Weight, exposures[i], MetricsOf(i),
+                stats[i].UnattributedEvents))
             .ToList();
 
         return new ExperimentResults(
-            experiment.Id, experiment.Status, experiment.TargetMetric, experiment.ConfidenceLevel, winner,
-            Statistics.SampleRatio(exposures, experiment.Variants.Select(v => v.Weight).ToList()),
-            required, remaining, variants, guardrails, Decide(experiment, target, guardrails, significantWinner));
+            experiment.Id, experiment.Status, experiment.TargetMetric, experiment.ConfidenceLevel, winner, srm,
+            required, requiredReason, remaining, variants, guardrails, Decide(experiment, target, guardrails, significantWinner))
+        {
+            State = new SequentialState(minima),
+        };
     }
 
-    /// <summary>One metric: each variant's moments and, for each non-control variant, its comparison with control.</summary>
-    private sealed record MetricAnalysis(MetricName Metric, Moments[] Moments, Comparison?[] Comparisons);
+    private static readonly VariantUnitStats Empty = new();
+
+    /// <summary>One variant on one metric: its n, its value, and the variance of that value as an estimate.</summary>
+    private readonly record struct Arm(long N, double Value, double Variance)
+    {
+        /// <summary>The variance of one unit's contribution (Variance × n), the σ² of sample size formulas.</summary>
+        public double UnitVariance => Variance * N;
+    }
+
+    /// <summary>One metric: each variant's arm and, for each non-control variant, its comparison with control.</summary>
+    private sealed record MetricAnalysis(MetricName Metric, Arm[] Arms, Comparison?[] Comparisons);
 
     private sealed record Comparison(
         DifferenceTest? Test,
         RelativeEstimate? Relative,
         double? SequentialPValue,
         double? AdjustedPValue,
-        double? AdjustedSequentialPValue);
+        double? AdjustedSequentialPValue,
+        Interval? SequentialCi,
+        string? Reason);
 
-    private static MetricAnalysis AnalyzeMetric(Experiment experiment, MetricName metric, Moments[] moments)
+    private static MetricAnalysis AnalyzeMetric(
+        Experiment experiment, MetricName metric, long[] exposures, VariantUnitStats[] stats, Dictionary<string, double> minima)
     {
-        var control = moments[0];
-        var tests = new DifferenceTest?[moments.Length];
-        var sequential = new double?[moments.Length];
-        for (var i = 1; i < moments.Length; i++)
+        var count = stats.Length;
+        var arms = new Arm[count];
+        var tests = new DifferenceTest?[count];
+        for (var i = 0; i < count; i++)
+            arms[i] = ArmOf(metric, exposures[i], stats[i]);
+        for (var i = 1; i < count; i++)
         {
-            tests[i] = Statistics.Compare(metric, control, moments[i], experiment.ConfidenceLevel);
-            sequential[i] = tests[i] is { } test
-                ? SequentialTest.PValue(test.Difference, test.Variance, Tau(experiment, metric, control, moments[i]))
-                : null;
+            tests[i] = metric == MetricName.ConversionRate
+                ? Statistics.ProportionZTest(RateOf(exposures[0], stats[0]), RateOf(exposures[i], stats[i]), experiment.ConfidenceLevel)
+                : Statistics.RatioTest(stats[0].Of(metric), stats[i].Of(metric), experiment.ConfidenceLevel);
+        }
+
+        // Looks count for the running minimum and intersection once every arm has minimumSampleSize: before that the
+        // plug-in variance of a handful of units can be far too small, and a fluke would be kept for good.
+        var state = arms.All(a => a.N >= experiment.MinimumSampleSize) ? minima : null;
+        var sequential = new double?[count];
+        var tau = new double[count];
+        for (var i = 1; i < count; i++)
+        {
+            tau[i] = Tau(experiment, arms[0], arms[i]);
+            sequential[i] = RunningMinimum(state, SequentialState.KeyOf(experiment.Variants[i].Id, metric),
+                tests[i] is { } test ? SequentialTest.PValue(test.Difference, test.Variance, tau[i]) : null);
         }
         // The control's slots are null, so Holm counts the non-control variants only.
         var adjusted = Statistics.HolmAdjust(tests.Select(t => t?.PValue).ToList());
         var adjustedSequential = Statistics.HolmAdjust(sequential);
+        var ciAlpha = (1 - experiment.ConfidenceLevel) / Math.Max(1, count - 1);
 
-        var comparisons = new Comparison?[moments.Length];
-        for (var i = 1; i < moments.Length; i++)
+        var comparisons = new Comparison?[count];
+        for (var i = 1; i < count; i++)
         {
-            var relative = Statistics.Relative(control, moments[i], metric.IsRate(), experiment.ConfidenceLevel);
-            comparisons[i] = new Comparison(tests[i], relative, sequential[i], adjusted[i], adjustedSequential[i]);
+            var test = tests[i];
+            var relative = test is { Variance: > 0 }
+                ? Statistics.Relative(arms[0].Value, arms[0].Variance, arms[i].Value, arms[i].Variance, experiment.ConfidenceLevel)
+                : null;
+            var ci = RunningIntersection(state, SequentialState.KeyOf(experiment.Variants[i].Id, metric),
+                test is null ? null : SequentialTest.ConfidenceSequence(test.Difference, test.Variance, tau[i], ciAlpha));
+            comparisons[i] = new Comparison(test, relative, sequential[i], adjusted[i], adjustedSequential[i], ci,
+                ReasonOf(metric, arms[0], arms[i], test, relative));
         }
-        return new MetricAnalysis(metric, moments, comparisons);
+        return new MetricAnalysis(metric, arms, comparisons);
+    }
+
+    /// <summary>min(stored, now), stored back; a look where the p-value is undefined keeps what earlier looks found.
+    /// Without a state (a look that does not count yet), now.</summary>
+    private static double? RunningMinimum(Dictionary<string, double>? state, string key, double? now)
+    {
+        if (state is null)
+            return now;
+        double? earlier = state.TryGetValue(key, out var stored) ? stored : null;
+        var minimum = now is { } p && !(earlier <= p) ? p : earlier;
+        if (minimum is { } kept)
+            state[key] = kept;
+        return minimum;
+    }
+
+    /// <summary>
+    /// The intersection of this look's confidence sequence with the earlier looks' (kept in the state beside the p-value's
+    /// minimum): still always valid, and it never widens, like the running minimum. When they do not meet (the plug-in
+    /// variance or τ moved), this look's interval is shown and the intersection starts again from it.
+    /// </summary>
+    private static Interval? RunningIntersection(Dictionary<string, double>? state, string key, Interval? now)
+    {
+        if (state is null)
+            return now;
+        string lowKey = key + SequentialState.LowSuffix, highKey = key + SequentialState.HighSuffix;
+        if (!state.TryGetValue(lowKey, out var low) || !state.TryGetValue(highKey, out var high))
+            (low, high) = (double.NegativeInfinity, double.PositiveInfinity);
+        var interval = now is { } i && Math.Max(low, i.Low) <= Math.Min(high, i.High)
+            ? new Interval(Math.Max(low, i.Low), Math.Min(high, i.High))
+            : now ?? (double.IsFinite(low) && double.IsFinite(high) ? new Interval(low, high) : null);
+        if (interval is { } kept)
+            (state[lowKey], state[highKey]) = (kept.Low, kept.High);
+        return interval;
+    }
+
+    private static Moments RateOf(long exposures, VariantUnitStats stats) =>
+        Moments.OfRate(Math.Min(stats.ConvertedUnits, exposures), exposures);
+
+    private static Arm ArmOf(MetricName metric, long exposures, VariantUnitStats stats)
+    {
+        if (metric == MetricName.ConversionRate)
+        {
+            var rate = RateOf(exposures, stats);
+            return rate.Count == 0 ? new(0, double.NaN, double.NaN) : new(rate.Count, rate.Mean, rate.Mean * (1 - rate.Mean) / rate.Count);
+        }
+        var ratio = stats.Of(metric);
+        return new(ratio.Units, ratio.Mean, ratio.VarianceOfMean);
+    }
+
+    /// <summary>Why a non-control row's comparisons are null, or null when they are numbers.</summary>
+    private static string? ReasonOf(MetricName metric, Arm control, Arm treatment, DifferenceTest? test, RelativeEstimate? relative)
+    {
+        var what = metric == MetricName.ConversionRate ? "exposed units" : "units with this metric";
+        if (control.N == 0 || treatment.N == 0)
+            return $"no {what} yet in {(control.N == 0 ? "the control" : "this variant")}";
+        if (test is null)
+            return $"fewer than two {what} in {(control.N < 2 ? "the control" : "this variant")}";
+        if (!(test.Variance > 0))
+            return "no variance: every unit has the same value in both arms, so there is nothing to test against";
+        if (relative is null && control.Value == 0)
+            return "the control's value is 0, so there is no relative difference";
+        return null;
     }
 
     /// <summary>
     /// τ, the standard deviation of the mSPRT's mixing distribution over the absolute difference: the minimum detectable
     /// effect in absolute terms, MDE × |control's value|, so the test is most powerful for effects of about that size.
-    /// When the control's value is 0 (no errors yet), MDE × the standard deviation of one value of both arms together.
+    /// When the control's value is 0 (no errors yet), MDE × the standard deviation of one unit, both arms pooled.
     /// </summary>
-    private static double Tau(Experiment experiment, MetricName metric, Moments control, Moments treatment)
+    private static double Tau(Experiment experiment, Arm control, Arm treatment)
     {
         var mde = experiment.MinimumDetectableEffect;
-        var tau = mde * Math.Abs(control.Mean);
-        return tau > 0 ? tau : mde * Math.Sqrt(Statistics.VarianceOfValue(control + treatment, metric.IsRate()) ?? 0);
+        var tau = mde * Math.Abs(control.Value);
+        return tau > 0 ? tau : mde * Math.Sqrt(((Finite(control.UnitVariance) ?? 0) + (Finite(treatment.UnitVariance) ?? 0)) / 2);
     }
 
     /// <summary>
-    /// The sequential test's sample size per variant for an effect of MDE × the control's observed value, with the
-    /// treatment's variance at that effect, and α split over the non-control variants (Holm's first step needs p &lt; α/m);
-    /// at least the experiment's minimum sample size.
+    /// The sequential test's units per variant for an effect of MDE × the control's observed value, with the treatment's
+    /// per-unit variance at that effect (for conversion) or the control's (for the ratio metrics), and α split over the
+    /// non-control variants (Holm's first step needs p &lt; α/m); at least the experiment's minimum sample size. Null with a
+    /// reason when that cannot be told.
     /// </summary>
-    private static long? RequiredSampleSize(Experiment experiment, Moments control)
+    private static (long? Size, string? Reason) RequiredSampleSize(Experiment experiment, Arm control)
     {
         var metric = experiment.TargetMetric;
-        if (Statistics.VarianceOfValue(control, metric.IsRate()) is not { } controlVariance)
-            return null;
         var mde = experiment.MinimumDetectableEffect;
-        var effect = mde * Math.Abs(control.Mean);
+        if (control.N == 0)
+            return (null, "the control has no data on the target metric yet");
+        if (control.Value == 0)
+            return (null, "the control's value is 0, so a relative effect of it is 0");
+        if (metric.LowerIsBetter() && mde >= 1)
+            return (null, Invariant($"a decrease of {mde * 100:0.#}% would take {Names.Of(metric)} to 0 or below"));
+        var controlVariance = control.UnitVariance;
+        if (!(controlVariance > 0))
+            return (null, "the control's values do not vary yet, so the variance is unknown");
         var treatmentVariance = controlVariance;
-        if (metric.IsRate())
+        if (metric == MetricName.ConversionRate)
         {
-            var rate = Math.Clamp(control.Mean * (1 + (metric.LowerIsBetter() ? -mde : mde)), 0, 1);
+            var rate = control.Value * (1 + mde);
+            if (rate >= 1)
+                return (null, Invariant($"a rise of {mde * 100:0.#}% would take the conversion rate to 100% or above"));
             treatmentVariance = rate * (1 - rate);
         }
+        var effect = mde * Math.Abs(control.Value);
         var alpha = (1 - experiment.ConfidenceLevel) / (experiment.Variants.Count - 1);
         var n = SequentialTest.RequiredSampleSize(effect, effect, controlVariance + treatmentVariance, alpha, experiment.Power);
-        return n is null ? null : Math.Max(n.Value, experiment.MinimumSampleSize);
+        return n is { } size
+            ? (Math.Max(size, experiment.MinimumSampleSize), null)
+            : (null, Invariant($"beyond reach: more than {SequentialTest.MaxSampleSize:N0} units per variant"));
     }
 
     /// <summary>
-    /// Once every variant has <c>minimumSampleSize</c> target events: the variant with the largest improvement among
-    /// those whose Holm-adjusted sequential p-value is below 1 − confidenceLevel; the control when every variant is
-    /// significantly worse; otherwise none. The winner's index.
+    /// Once every variant has <c>minimumSampleSize</c> on the target metric (its <c>n</c>): the variant with the largest
+    /// improvement among those whose Holm-adjusted sequential p-value is below 1 − confidenceLevel; the control when every
+    /// variant is significantly worse; otherwise none. The winner's index.
     /// </summary>
     private static int? SignificantWinner(Experiment experiment, MetricAnalysis target)
     {
-        if (target.Moments.Any(m => m.Count < experiment.MinimumSampleSize))
+        if (target.Arms.Any(a => a.N < experiment.MinimumSampleSize))
             return null;
         var alpha = 1 - experiment.ConfidenceLevel;
         var significant = Enumerable.Range(1, experiment.Variants.Count - 1)
             .Where(i => target.Comparisons[i]?.AdjustedSequentialPValue < alpha)
             .ToList();
-        var better = significant.Where(i => Gain(target.Metric, target.Comparisons[i]) > 0).ToList();
+        var better = significant.Where(i => Gain(target, i) > 0).ToList();
         if (better.Count > 0)
-            return better.MaxBy(i => Gain(target.Metric, target.Comparisons[i]));
+            return better.MaxBy(i => Gain(target, i));
         return significant.Count == experiment.Variants.Count - 1 ? 0 : null;
     }
 
     /// <summary>The difference in the metric's good direction (positive is better).</summary>
-    private static double Gain(MetricName metric, Comparison? comparison) =>
-        (comparison?.Test?.Difference ?? 0) * (metric.LowerIsBetter() ? -1 : 1);
+    private static double Gain(MetricAnalysis analysis, int variant) =>
+        (analysis.Arms[variant].Value - analysis.Arms[0].Value) * (analysis.Metric.LowerIsBetter() ? -1 : 1);
 
     /// <summary>
     /// Each guardrail for each non-control variant. The harm beyond the threshold is measured on the absolute scale, like
@@ -199,19 +282,16 @@ public static class ExperimentAnalyzer
             var harm = metric.LowerIsBetter() ? 1 : -1;
             var bound = 1 + harm * guardrail.Threshold;
             var analysis = analyses[metric];
-            var control = analysis.Moments[0];
+            var control = analysis.Arms[0];
             for (var i = 1; i < experiment.Variants.Count; i++)
             {
-                var treatment = analysis.Moments[i];
+                var treatment = analysis.Arms[i];
                 var relative = analysis.Comparisons[i]?.Relative;
-                Interval? excess = null;
-                if (Statistics.VarianceOfMean(control, metric.IsRate()) is { } controlVariance
-                    && Statistics.VarianceOfMean(treatment, metric.IsRate()) is { } treatmentVariance)
-                {
-                    excess = SequentialTest.ConfidenceSequence(harm * (treatment.Mean - bound * control.Mean),
-                        treatmentVariance + bound * bound * controlVariance, Tau(experiment, metric, control, treatment), alpha);
-                }
-                var scale = Math.Abs(control.Mean);
+                var excess = analysis.Comparisons[i]?.Test is null
+                    ? null
+                    : SequentialTest.ConfidenceSequence(harm * (treatment.Value - bound * control.Value),
+                        treatment.Variance + bound * bound * control.Variance, Tau(experiment, control, treatment), alpha);
+                var scale = Math.Abs(control.Value);
                 var relativeInterval = excess is { } e && scale > 0
                     ? new Interval(e.Low / scale + guardrail.Threshold, e.High / scale + guardrail.Threshold)
                     : (Interval?)null;
@@ -221,6 +301,18 @@ public static class ExperimentAnalyzer
             }
         }
         return results;
+    }
+
+    /// <summary>
+    /// The sequential SRM test (<see cref="SequentialTest.SampleRatioPValue"/>) as a running minimum over looks, flagged
+    /// below 0.001, with this look's chi-square p-value beside it for reference.
+    /// </summary>
+    private static SampleRatioCheck SampleRatio(Experiment experiment, long[] exposures, Dictionary<string, double> minima)
+    {
+        var weights = experiment.Variants.Select(v => v.Weight).ToList();
+        var pValue = RunningMinimum(minima, SequentialState.SrmKey, SequentialTest.SampleRatioPValue(exposures, weights));
+        return new(pValue, pValue < Statistics.SampleRatioMismatchThreshold, Sequential: true,
+            Statistics.SampleRatioChiSquare(exposures, weights));
     }
 
     /// <summary>Only a running experiment is acted on; a breached guardrail pauses it before any winner completes it.</summary>
@@ -248,22 +340,27 @@ public static class ExperimentAnalyzer
 
     private static MetricResult ResultOf(MetricAnalysis analysis, int variant)
     {
-        var moments = analysis.Moments[variant];
+        var arm = analysis.Arms[variant];
         var comparison = analysis.Comparisons[variant];
         var test = comparison?.Test;
+        var varies = test is { Variance: > 0 };
         return new MetricResult(
-            moments.Count,
-            Finite(moments.Mean),
+            arm.N,
+            Finite(arm.Value),
             Finite(test?.Difference),
-            ListOf(test?.Ci),
+            varies ? ListOf(test!.Ci) : null,
             Finite(comparison?.Relative?.Value),
             ListOf(comparison?.Relative?.Ci),
             Finite(test?.PValue),
             Finite(comparison?.AdjustedPValue),
             Finite(comparison?.SequentialPValue),
             Finite(comparison?.AdjustedSequentialPValue),
-            test is null ? null : Finite(Statistics.ChanceToBeatControl(test.Difference, test.Variance, analysis.Metric.LowerIsBetter())));
+            varies ? Finite(Statistics.ChanceToBeatControl(test!.Difference, test.Variance, analysis.Metric.LowerIsBetter())) : null,
+            ListOf(comparison?.SequentialCi),
+            comparison?.Reason);
     }
+
+    private static string Invariant(FormattableString text) => FormattableString.Invariant(text);
 
     // JSON carries no NaN or Infinity: whatever is not a finite number is reported as null.
     private static double? Finite(double? value) => value is { } v && double.IsFinite(v) ? v : null;

@@ -1,5 +1,4 @@
 using System.Text.Json.Serialization;
-
 using PromptVault.Core.Experiments;
 using PromptVault.Core.Metrics;
 
@@ -10,10 +9,12 @@ namespace PromptVault.Core.Analysis;
 
 /// <param name="Winner">The winning variant's id: the experiment's recorded winner once completed, else what the
 /// sequential test supports right now (null when nothing is significant yet).</param>
-/// <param name="RequiredSampleSize">Events per variant on the target metric needed to detect the minimum detectable
-/// effect with the experiment's power under the sequential test, and at least <c>minimumSampleSize</c>; null until the
-/// control has the data for a baseline (or when its value is 0).</param>
-/// <param name="RemainingSampleSize">How many more target-metric events the variants need in all to reach it.</param>
+/// <param name="RequiredSampleSize">Units per variant (the target metric's <c>n</c>) needed to detect the minimum
+/// detectable effect with the experiment's power under the sequential test, and at least <c>minimumSampleSize</c>; null
+/// with <paramref name="RequiredSampleSizeReason"/> when it cannot be told.</param>
+/// <param name="RequiredSampleSizeReason">Why <paramref name="RequiredSampleSize"/> is null (no baseline yet, a control
+/// value of 0, no variance yet, an effect that is impossible or beyond reach); null when it is a number.</param>
+/// <param name="RemainingSampleSize">How many more units (target-metric <c>n</c>) the variants need in all to reach it.</param>
 /// <param name="Guardrails">One result per guardrail and non-control variant.</param>
 public sealed record ExperimentResults(
     string ExperimentId,
@@ -23,33 +24,60 @@ public sealed record ExperimentResults(
     string? Winner,
     SampleRatioCheck Srm,
     long? RequiredSampleSize,
+    string? RequiredSampleSizeReason,
     long? RemainingSampleSize,
     IReadOnlyList<VariantResults> Variants,
     IReadOnlyList<GuardrailResult> Guardrails,
-    ExperimentDecision Decision);
+    ExperimentDecision Decision)
+{
+    /// <summary>The running minima after this look, for the caller to store and pass back as the next look's
+    /// <c>previous</c>; not part of the results document.</summary>
+    [JsonIgnore]
+    public SequentialState? State { get; init; }
+}
 
-/// <param name="PValue">Chi-square goodness of fit of the exposures against the weights; null without exposures.</param>
+/// <param name="PValue">The always-valid p-value of the sequential test (Dirichlet–multinomial mixture, Lindon &amp; Malek
+/// 2022) of the exposures against the weights, as a running minimum over looks; null without exposures.</param>
 /// <param name="Mismatch">True when <paramref name="PValue"/> is below 0.001.</param>
-public sealed record SampleRatioCheck(double? PValue, bool Mismatch);
+/// <param name="Sequential">True: <paramref name="PValue"/> is valid however often it is looked at.</param>
+/// <param name="ChiSquarePValue">Pearson's chi-square p-value of this look alone: fixed-horizon, for reference.</param>
+public sealed record SampleRatioCheck(double? PValue, bool Mismatch, bool Sequential, double? ChiSquarePValue);
 
+/// <param name="Exposures">Exposed units.</param>
 /// <param name="Metrics">By metric wire name (<c>conversionRate</c>, …), the target metric first.</param>
+/// <param name="UnattributedEvents">Events that named this variant but do not count for it: their unit has no exposure,
+/// or an exposure to another variant.</param>
 public sealed record VariantResults(
     string VariantId,
     string Name,
     bool IsControl,
     decimal Weight,
     long Exposures,
-    IReadOnlyDictionary<string, MetricResult> Metrics);
+    IReadOnlyDictionary<string, MetricResult> Metrics,
+    long UnattributedEvents);
 
-/// <param name="N">Events carrying the metric (all events for the error rate).</param>
-/// <param name="Value">The rate or mean.</param>
-/// <param name="DifferenceCi">Two-element [lo, hi] at the experiment's confidence level.</param>
-/// <param name="PValue">Two-sided, fixed-horizon: the two-proportion z-test for rates, Welch's t-test for means.</param>
+/// <summary>
+/// One metric of one variant. Analysed by unit (SPEC §3). Safe to watch continuously: <paramref name="SequentialPValue"/>,
+/// <paramref name="AdjustedSequentialPValue"/> and <paramref name="SequentialCi"/>. Fixed-horizon (valid only when read
+/// once, at a sample size fixed in advance): <paramref name="DifferenceCi"/>, <paramref name="RelativeCi"/>,
+/// <paramref name="PValue"/>, <paramref name="AdjustedPValue"/>, <paramref name="ChanceToBeatControl"/>.
+/// </summary>
+/// <param name="N">Exposed units for <c>conversionRate</c>; exposed units with events carrying the metric otherwise.</param>
+/// <param name="Value">The rate or mean: converted units / exposed units, or Σ values / Σ events carrying them.</param>
+/// <param name="DifferenceCi">Fixed-horizon, two-element [lo, hi] at the experiment's confidence level.</param>
+/// <param name="PValue">Two-sided, fixed-horizon: the two-proportion z-test on units for <c>conversionRate</c>, Welch's t
+/// on the delta-method variances across units for the ratio metrics.</param>
 /// <param name="AdjustedPValue"><paramref name="PValue"/> after Holm's adjustment across the non-control variants.</param>
-/// <param name="SequentialPValue">The always-valid p-value of the mSPRT: valid however often it is looked at.</param>
+/// <param name="SequentialPValue">The always-valid p-value of the mSPRT as a running minimum over looks: valid however
+/// often it is looked at, and it never rises.</param>
 /// <param name="AdjustedSequentialPValue"><paramref name="SequentialPValue"/> after Holm's adjustment across the
 /// non-control variants; auto-completion compares this one with 1 − confidenceLevel.</param>
-/// <param name="ChanceToBeatControl">The probability that this variant is better than control, in the metric's good direction.</param>
+/// <param name="ChanceToBeatControl">Fixed-horizon: the probability that this variant is better than control, in the
+/// metric's good direction, under a normal approximation.</param>
+/// <param name="SequentialCi">The always-valid (mSPRT) interval of <paramref name="Difference"/>, [lo, hi], at
+/// 1 − α/m for m non-control variants: the interval to watch.</param>
+/// <param name="Reason">Why this row's comparisons are null (no data, too few units, no variance, a control value of 0);
+/// null when they are numbers and on the control.</param>
 public sealed record MetricResult(
     long N,
     double? Value,
@@ -61,7 +89,9 @@ public sealed record MetricResult(
     double? AdjustedPValue,
     double? SequentialPValue,
     double? AdjustedSequentialPValue,
-    double? ChanceToBeatControl);
+    double? ChanceToBeatControl,
+    IReadOnlyList<double>? SequentialCi,
+    string? Reason);
 
 /// <summary>One guardrail checked for one variant against control.</summary>
 /// <param name="RelativeChange">The relative change in the harmful direction (positive is worse).</param>

@@ -1,3 +1,4 @@
+using MathNet.Numerics;
 using MathNet.Numerics.Distributions;
 
 namespace PromptVault.Core.Analysis;
@@ -10,8 +11,8 @@ namespace PromptVault.Core.Analysis;
 /// inequality <c>P(Λ ever ≥ 1/α) ≤ α</c>: the p-value and the interval below stay valid however often they are looked at.
 /// </summary>
 /// <remarks>
-/// The p-value is computed from the current aggregates only, not as the running minimum over every past look; that is
-/// never smaller than the running minimum, so it is conservative and still always valid.
+/// These are the p-values of one look. <see cref="ExperimentAnalyzer"/> keeps their running minimum over looks in a
+/// <see cref="SequentialState"/>: still always valid (Ville's bound is on the whole path), and it never rises.
 /// </remarks>
 public static class SequentialTest
 {
@@ -79,6 +80,37 @@ public static class SequentialTest
                 tooFew = middle;
         }
         return enough;
+    }
+
+    /// <summary>The prior concentration of <see cref="SampleRatioPValue"/>'s Dirichlet mixture: Optimizely's ssrm-test default.</summary>
+    public const double SampleRatioConcentration = 10_000;
+
+    /// <summary>
+    /// The sequential sample ratio mismatch test of Lindon &amp; Malek (2022, "Anytime-Valid Inference for Multinomial Count
+    /// Data", NeurIPS; arXiv:2011.03567): the Bayes factor of a Dirichlet(C·θ₀) mixture of multinomials against the
+    /// multinomial at the weights' shares θ₀, for the counts x (n in all) over the variants with a positive weight,
+    /// <c>ln BF = ln Γ(C) − ln Γ(C + n) + Σ [ln Γ(Cθᵢ + xᵢ) − ln Γ(Cθᵢ)] − Σ xᵢ ln θᵢ</c>. It is a nonnegative martingale
+    /// under the null, so <c>min(1, 1/BF)</c> is an always-valid p-value. Null without exposures or with fewer than two
+    /// weighted variants; 0 when a variant of weight 0 has exposures (impossible under the null).
+    /// </summary>
+    public static double? SampleRatioPValue(IReadOnlyList<long> exposures, IReadOnlyList<decimal> weights)
+    {
+        if (Statistics.SampleRatioShares(exposures, weights) is not { } shares)
+            return null;
+        if (shares.Length == 0)
+            return 0;
+        const double c = SampleRatioConcentration;
+        double logBayesFactor = 0, n = 0;
+        for (var i = 0; i < shares.Length; i++)
+        {
+            if (shares[i] <= 0)
+                continue;
+            double x = exposures[i], alpha = c * shares[i];
+            logBayesFactor += SpecialFunctions.GammaLn(alpha + x) - SpecialFunctions.GammaLn(alpha) - x * Math.Log(shares[i]);
+            n += x;
+        }
+        logBayesFactor += SpecialFunctions.GammaLn(c) - SpecialFunctions.GammaLn(c + n);
+        return Math.Exp(-Math.Max(0, logBayesFactor));
     }
 
     /// <summary>ln Λ.</summary>

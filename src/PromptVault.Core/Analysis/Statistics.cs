@@ -22,7 +22,8 @@ public sealed record RelativeEstimate(double Value, double Variance, Interval Ci
 
 /// <summary>
 /// The fixed-horizon statistics of two-arm comparisons, over the sufficient statistics in <see cref="Moments"/>
-/// (a rate's moments are those of its 0/1 values). Pure functions; distributions come from MathNet.Numerics.
+/// (a rate's moments are those of its 0/1 values) or, for ratio metrics over units, <see cref="RatioMoments"/>.
+/// Valid for one look at a sample size fixed in advance. Pure functions; distributions come from MathNet.Numerics.
 /// Undefined results (no data, no variance) are null, never NaN.
 /// </summary>
 public static class Statistics
@@ -49,40 +50,53 @@ public static class Statistics
     /// Welch's t-test of <paramref name="treatment"/>'s mean against <paramref name="control"/>'s, with the
     /// Welch–Satterthwaite degrees of freedom, and its interval. Null when either arm has fewer than two values.
     /// </summary>
-    public static DifferenceTest? WelchTTest(Moments control, Moments treatment, double confidenceLevel)
+    public static DifferenceTest? WelchTTest(Moments control, Moments treatment, double confidenceLevel) =>
+        control.Count < 2 || treatment.Count < 2
+            ? null
+            : Welch(control.Mean, control.SampleVariance / control.Count, control.Count,
+                treatment.Mean, treatment.SampleVariance / treatment.Count, treatment.Count, confidenceLevel);
+
+    /// <summary>
+    /// The fixed-horizon test of two ratio metrics over units (SPEC §3): the difference of the ratios with their
+    /// delta-method variances (<see cref="RatioMoments.VarianceOfMean"/>), and Welch's t with the units as the
+    /// observations (ν from Welch–Satterthwaite with K − 1 per arm). Null when either arm has fewer than two units.
+    /// </summary>
+    public static DifferenceTest? RatioTest(RatioMoments control, RatioMoments treatment, double confidenceLevel) =>
+        control.Units < 2 || treatment.Units < 2
+            ? null
+            : Welch(control.Mean, control.VarianceOfMean, control.Units, treatment.Mean, treatment.VarianceOfMean, treatment.Units, confidenceLevel);
+
+    /// <summary>Welch's test from each arm's mean, variance of the mean and number of independent observations.</summary>
+    private static DifferenceTest Welch(double controlMean, double v1, long n1, double treatmentMean, double v2, long n2, double confidenceLevel)
     {
-        if (control.Count < 2 || treatment.Count < 2)
-            return null;
-        var difference = treatment.Mean - control.Mean;
-        var v1 = control.SampleVariance / control.Count;
-        var v2 = treatment.SampleVariance / treatment.Count;
+        var difference = treatmentMean - controlMean;
         var variance = v1 + v2;
         if (!(variance > 0))
             return new(difference, 0, new(difference, difference), null);
         // Welch (1947), Satterthwaite (1946): ν = (v1 + v2)² / (v1²/(n1−1) + v2²/(n2−1)).
-        var df = variance * variance / (v1 * v1 / (control.Count - 1) + v2 * v2 / (treatment.Count - 1));
+        var df = variance * variance / (v1 * v1 / (n1 - 1) + v2 * v2 / (n2 - 1));
         var se = Math.Sqrt(variance);
         var pValue = 2 * StudentT.CDF(0, 1, df, -Math.Abs(difference / se));
         var quantile = StudentT.InvCDF(0, 1, df, 1 - (1 - confidenceLevel) / 2);
         return new(difference, variance, Interval.Around(difference, quantile * se), pValue);
     }
 
-    /// <summary>The z-test for a rate metric, Welch's t-test for a mean.</summary>
-    public static DifferenceTest? Compare(MetricName metric, Moments control, Moments treatment, double confidenceLevel) =>
-        metric.IsRate()
-            ? ProportionZTest(control, treatment, confidenceLevel)
-            : WelchTTest(control, treatment, confidenceLevel);
-
     /// <summary>
     /// <c>treatment / control − 1</c> with a normal interval from the delta method:
     /// <c>var ≈ V_t/m_c² + m_t²·V_c/m_c⁴</c>, V the variances of the two means. Null when the control's value is 0 or
     /// either arm lacks the data for a variance.
     /// </summary>
-    public static RelativeEstimate? Relative(Moments control, Moments treatment, bool isRate, double confidenceLevel)
+    public static RelativeEstimate? Relative(Moments control, Moments treatment, bool isRate, double confidenceLevel) =>
+        VarianceOfMean(control, isRate) is { } vc && VarianceOfMean(treatment, isRate) is { } vt
+            ? Relative(control.Mean, vc, treatment.Mean, vt, confidenceLevel)
+            : null;
+
+    /// <summary>The same from each arm's value and the variance of that value; null when the control's value is 0 or a
+    /// variance is not a number.</summary>
+    internal static RelativeEstimate? Relative(double mc, double vc, double mt, double vt, double confidenceLevel)
     {
-        if (VarianceOfMean(control, isRate) is not { } vc || VarianceOfMean(treatment, isRate) is not { } vt || control.Mean == 0)
+        if (mc == 0 || !double.IsFinite(mc) || !double.IsFinite(vc) || !double.IsFinite(vt))
             return null;
-        double mc = control.Mean, mt = treatment.Mean;
         // First-order Taylor expansion of the ratio of two independent means (Casella & Berger, Statistical Inference, §5.5.4).
         var variance = vt / (mc * mc) + mt * mt * vc / (mc * mc * mc * mc);
         var value = mt / mc - 1;
@@ -133,38 +147,45 @@ public static class Statistics
     public const double SampleRatioMismatchThreshold = 0.001;
 
     /// <summary>
-    /// The sample ratio mismatch check: Pearson's chi-square goodness of fit of <paramref name="exposures"/> against
-    /// the shares of <paramref name="weights"/>, with k − 1 degrees of freedom (k the variants with a positive weight).
-    /// No exposures give a null p-value; exposures on a variant of weight 0 are a certain mismatch.
+    /// Pearson's chi-square goodness of fit of <paramref name="exposures"/> against the shares of <paramref name="weights"/>,
+    /// with k − 1 degrees of freedom (k the variants with a positive weight): a fixed-horizon p-value, valid for one look
+    /// only. Null without exposures; exposures on a variant of weight 0 give 0.
     /// </summary>
-    public static SampleRatioCheck SampleRatio(IReadOnlyList<long> exposures, IReadOnlyList<decimal> weights)
+    public static double? SampleRatioChiSquare(IReadOnlyList<long> exposures, IReadOnlyList<decimal> weights)
+    {
+        if (SampleRatioShares(exposures, weights) is not { } shares)
+            return null;
+        if (shares.Length == 0)
+            return 0;
+        double total = exposures.Sum(), chiSquare = 0;
+        for (var i = 0; i < shares.Length; i++)
+        {
+            var expected = total * shares[i];
+            if (expected > 0)
+                chiSquare += (exposures[i] - expected) * (exposures[i] - expected) / expected;
+        }
+        // P(χ²_{k−1} ≥ x) = Q((k−1)/2, x/2), the regularized upper incomplete gamma function.
+        return SpecialFunctions.GammaUpperRegularized((shares.Count(share => share > 0) - 1) / 2.0, chiSquare / 2);
+    }
+
+    /// <summary>
+    /// The weights' shares for a sample ratio test of <paramref name="exposures"/>: null when there is nothing to test (no
+    /// exposures, fewer than two variants with a positive weight); empty when a variant of weight 0 has exposures, which
+    /// no allocation by those weights produces.
+    /// </summary>
+    internal static double[]? SampleRatioShares(IReadOnlyList<long> exposures, IReadOnlyList<decimal> weights)
     {
         ArgumentNullException.ThrowIfNull(exposures);
         ArgumentNullException.ThrowIfNull(weights);
         if (exposures.Count != weights.Count)
             throw new ArgumentException("one weight per variant is required.", nameof(weights));
-        double total = exposures.Sum(), totalWeight = (double)weights.Sum();
-        if (total == 0 || totalWeight <= 0)
-            return new(null, false);
-        double chiSquare = 0;
-        var categories = 0;
-        for (var i = 0; i < exposures.Count; i++)
-        {
-            var expected = total * (double)weights[i] / totalWeight;
-            if (expected <= 0)
-            {
-                if (exposures[i] > 0)
-                    return new(0, true);
-                continue;
-            }
-            chiSquare += (exposures[i] - expected) * (exposures[i] - expected) / expected;
-            categories++;
-        }
-        if (categories < 2)
-            return new(null, false);
-        // P(χ²_{k−1} ≥ x) = Q((k−1)/2, x/2), the regularized upper incomplete gamma function.
-        var pValue = SpecialFunctions.GammaUpperRegularized((categories - 1) / 2.0, chiSquare / 2);
-        return new(pValue, pValue < SampleRatioMismatchThreshold);
+        var totalWeight = (double)weights.Sum();
+        if (exposures.Sum() == 0 || totalWeight <= 0)
+            return null;
+        var shares = weights.Select(w => (double)w / totalWeight).ToArray();
+        if (shares.Where((share, i) => share <= 0 && exposures[i] > 0).Any())
+            return [];
+        return shares.Count(share => share > 0) < 2 ? null : shares;
     }
 
     /// <summary>

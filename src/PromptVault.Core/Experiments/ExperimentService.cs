@@ -138,8 +138,7 @@ public sealed class ExperimentService(
             return;
         var (results, previous) = await AnalyzeWithStateAsync(experiment, cancellationToken);
         // This look is one the decision may rest on: what it saw becomes part of the running minima (reads never write).
-        // TODO(stats merge): save results.State once ExperimentResults carries it; until then the stored state stays.
-        await experiments.SaveSequentialStateAsync(id, previous ?? SequentialState.Empty, cancellationToken);
+        await experiments.SaveSequentialStateAsync(id, results.State ?? previous ?? SequentialState.Empty, cancellationToken);
         var decision = results.Decision;
         var target = decision.Action switch
         {

@@ -8,18 +8,21 @@ namespace PromptVault.Core.Metrics;
 /// can change later while older blobs stay readable. Encoding is deterministic: equal aggregates give equal bytes.
 /// </summary>
 /// <remarks>
-/// Format 1, in order: the format byte <c>1</c>; <c>Count</c>, <c>Errors</c>, <c>Conversions</c>, <c>ConversionTrials</c> as
+/// Format 2, in order: the format byte <c>2</c>; <c>Count</c>, <c>Errors</c>, <c>Conversions</c>, <c>ConversionTrials</c> as
 /// 7-bit varints; one byte whose bit <c>i</c> is set when moment <c>i</c> (latency, input tokens, output tokens, cost,
-/// quality score, user feedback) is not all zero, then for each such moment its count (varint), sum and sum of squares
-/// (little-endian IEEE 754 doubles); the number of non-empty latency buckets (varint), then per bucket, in bucket order,
+/// quality score, user feedback) is not all zero, then for each such moment its count (varint), sum and M2
+/// (little-endian IEEE 754 doubles; see <see cref="Moments"/>); the number of non-empty latency buckets (varint), then per bucket, in bucket order,
 /// its distance from the previous one (varint; the first counts from −1) and its count (varint); last, the CRC-32 of all
 /// the bytes before it (little-endian), so a damaged blob is refused rather than read as other figures.
-/// Pure and thread-safe.
+/// Format 1 was the same with each moment's sum of squares in place of M2; it is still read (converted
+/// by <see cref="Moments.FromSums"/>), never written. Pure and thread-safe.
 /// </remarks>
 public static class MetricAggregateCodec
 {
     /// <summary>The format <see cref="Encode"/> writes.</summary>
-    public const byte Format = 1;
+    public const byte Format = 2;
+
+    private const byte SumsFormat = 1;
 
     private const int ChecksumLength = sizeof(uint);
     private const int MomentCount = 6;
@@ -49,7 +52,7 @@ public static class MetricAggregateCodec
             {
                 WriteCount(writer, moment.Count);
                 writer.Write(moment.Sum);
-                writer.Write(moment.SumOfSquares);
+                writer.Write(moment.M2);
             }
 
             var buckets = aggregate.Latencies.NonEmptyBuckets().ToList();
@@ -77,8 +80,9 @@ public static class MetricAggregateCodec
         ArgumentNullException.ThrowIfNull(blob);
         if (blob.Length == 0)
             throw Corrupt("it is empty");
-        if (blob[0] != Format)
-            throw Corrupt($"its format is {blob[0]}, and this PromptVault reads format {Format} only");
+        var format = blob[0];
+        if (format is not (Format or SumsFormat))
+            throw Corrupt($"its format is {format}, and this PromptVault reads formats {SumsFormat} and {Format} only");
         if (blob.Length <= ChecksumLength)
             throw Corrupt($"it is {blob.Length} bytes long, too short to hold its checksum");
         var bodyLength = blob.Length - ChecksumLength;
@@ -88,7 +92,7 @@ public static class MetricAggregateCodec
         using var reader = new BinaryReader(new MemoryStream(blob, 1, bodyLength - 1, writable: false));
         try
         {
-            return Read(reader);
+            return Read(reader, format);
         }
         catch (Exception e) when (e is EndOfStreamException or FormatException)
         {
@@ -96,7 +100,7 @@ public static class MetricAggregateCodec
         }
     }
 
-    private static MetricAggregate Read(BinaryReader reader)
+    private static MetricAggregate Read(BinaryReader reader, byte format)
     {
         var count = ReadCount(reader);
         var errors = ReadCount(reader);
@@ -110,7 +114,11 @@ public static class MetricAggregateCodec
         for (var i = 0; i < moments.Length; i++)
         {
             if ((present & (1 << i)) != 0)
-                moments[i] = new Moments(ReadCount(reader), reader.ReadDouble(), reader.ReadDouble());
+            {
+                var momentCount = ReadCount(reader);
+                double first = reader.ReadDouble(), second = reader.ReadDouble();
+                moments[i] = format == SumsFormat ? Moments.FromSums(momentCount, first, second) : new Moments(momentCount, first, second);
+            }
         }
         var aggregate = MetricAggregate.Restore(count, errors, conversions, conversionTrials,
             moments[0], moments[1], moments[2], moments[3], moments[4], moments[5]);
@@ -138,7 +146,7 @@ public static class MetricAggregateCodec
 
     // Bitwise, so that a sum of -0.0 is written rather than dropped.
     private static bool IsZero(Moments m) =>
-        m.Count == 0 && BitConverter.DoubleToInt64Bits(m.Sum) == 0 && BitConverter.DoubleToInt64Bits(m.SumOfSquares) == 0;
+        m.Count == 0 && BitConverter.DoubleToInt64Bits(m.Sum) == 0 && BitConverter.DoubleToInt64Bits(m.M2) == 0;
 
     private static void WriteCount(BinaryWriter writer, long value)
     {

@@ -30,15 +30,42 @@ internal static class AnalysisData
     public static string VariantId(int index) => index == 0 ? "control" : ((char)('a' + index)).ToString();
 
     /// <summary>The moments of <paramref name="n"/> values with this mean and sample standard deviation.</summary>
-    public static Moments Summary(long n, double mean, double sd) => new(n, n * mean, (n - 1) * sd * sd + n * mean * mean);
+    public static Moments Summary(long n, double mean, double sd) => new(n, n * mean, (n - 1) * sd * sd);
 
     public static Moments Values(params double[] values) => values.Aggregate(default(Moments), (m, v) => m.Add(v));
 
     /// <summary>Analyses <paramref name="experiment"/> with these moments on its target metric (one per variant, the
     /// exposures equal to their counts) and nothing on the other metrics.</summary>
     public static ExperimentResults AnalyzeTarget(Experiment experiment, params Moments[] targetMoments) =>
-        ExperimentAnalyzer.Analyze(experiment, targetMoments.Select(m => m.Count).ToList(),
+        AnalyzeMoments(experiment, targetMoments.Select(m => m.Count).ToList(),
             (variant, metric) => metric == experiment.TargetMetric ? targetMoments[variant] : default);
+
+    /// <summary>
+    /// Analyses <paramref name="experiment"/> with every value a unit of its own (one event per unit): for
+    /// <c>conversionRate</c> the moments' sum is the converted units (out of <paramref name="exposures"/>), for the
+    /// others they are the values of the units' single events.
+    /// </summary>
+    public static ExperimentResults AnalyzeMoments(
+        Experiment experiment, IReadOnlyList<long> exposures, Func<int, MetricName, Moments> momentsOf, SequentialState? previous = null)
+    {
+        var stats = new Dictionary<string, VariantUnitStats>();
+        var exposed = new Dictionary<string, long>();
+        for (var i = 0; i < experiment.Variants.Count; i++)
+        {
+            RatioMoments Of(MetricName metric) => RatioMoments.OfIndependentValues(momentsOf(i, metric));
+            exposed[experiment.Variants[i].Id] = exposures[i];
+            stats[experiment.Variants[i].Id] = new VariantUnitStats
+            {
+                ConvertedUnits = (long)Math.Round(momentsOf(i, MetricName.ConversionRate).Sum),
+                ErrorRate = Of(MetricName.ErrorRate),
+                LatencyMs = Of(MetricName.AvgLatencyMs),
+                Cost = Of(MetricName.AvgCost),
+                QualityScore = Of(MetricName.AvgQualityScore),
+                UserFeedback = Of(MetricName.AvgUserFeedback),
+            };
+        }
+        return ExperimentAnalyzer.Analyze(experiment, exposed, stats, previous);
+    }
 
     /// <summary>Asserts <paramref name="actual"/> equals <paramref name="expected"/> to <paramref name="digits"/> significant digits.</summary>
     public static void Close(double expected, double? actual, int digits = 5)

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 using PromptVault.Core.Analysis;
 using PromptVault.Core.Contracts;
@@ -32,7 +31,7 @@ public sealed class ExperimentAnalyzerTests
         var control = results.Variants[0].Metrics["conversionRate"];
         Assert.Equal(400, control.N);
         Assert.Equal(0.1, control.Value);
-        Assert.Equal(new MetricResult(400, 0.1, null, null, null, null, null, null, null, null, null), control);
+        Assert.Equal(new MetricResult(400, 0.1, null, null, null, null, null, null, null, null, null, null, null), control);
         var treatment = results.Variants[1].Metrics["conversionRate"];
         Assert.Equal(0.13, treatment.Value);
         Close(0.03, treatment.Difference);
@@ -50,7 +49,8 @@ public sealed class ExperimentAnalyzerTests
         var results = Analyze(Experiment(), Events(3, conversions: 1, errors: 0), Events(0, conversions: 0, errors: 0));
 
         var quality = results.Variants[1].Metrics["avgQualityScore"];
-        Assert.Equal(new MetricResult(0, null, null, null, null, null, null, null, null, null, null), quality);
+        Assert.Equal(new MetricResult(0, null, null, null, null, null, null, null, null, null, null, null,
+            "no units with this metric yet in the control"), quality);
         var json = JsonSerializer.Serialize(results, PromptVaultJson.Options);
         using var document = JsonDocument.Parse(json);
         var root = document.RootElement;
@@ -61,6 +61,13 @@ public sealed class ExperimentAnalyzerTests
         Assert.Equal("conversionRate", metrics.EnumerateObject().First().Name);
         Assert.Equal(JsonValueKind.Null, metrics.GetProperty("conversionRate").GetProperty("differenceCi").ValueKind);
         Assert.Equal(JsonValueKind.Null, root.GetProperty("winner").ValueKind);
+        Assert.True(root.GetProperty("srm").GetProperty("sequential").GetBoolean());
+        Assert.Equal(0, root.GetProperty("variants")[1].GetProperty("unattributedEvents").GetInt64());
+        Assert.True(metrics.GetProperty("conversionRate").TryGetProperty("sequentialCi", out _));
+        Assert.False(root.TryGetProperty("state", out _));
+        var read = JsonSerializer.Deserialize<ExperimentResults>(json, PromptVaultJson.Options)!;
+        Assert.Equal(results.Srm, read.Srm);
+        Assert.Null(read.State);
     }
 
     [Fact]
@@ -82,30 +89,180 @@ public sealed class ExperimentAnalyzerTests
     [Fact]
     public void Analyze_ControlValueZero_SequentialPValueMixesOverThePooledStandardDeviation()
     {
-        // Errors 0/1000 against 30/1000: MDE × control value = 0, so τ = 0.10 × √(p̄(1 − p̄)), p̄ = 30/2000 = 0.015:
-        // τ = 0.1 · √0.014775 = 0.012155246, τ² = 1.4775e-4. θ̂ = 0.03, V = 0 + 0.03 · 0.97/1000 = 2.91e-5.
-        // √(V/(V+τ²)) = √0.16454623 = 0.40564298; θ̂²τ²/(2V(V+τ²)) = 12.919388, e^… = 408149.28
-        // Λ = 165564.5, p = 1/Λ = 6.0400009e-6.
+        // Errors 0/1000 against 30/1000, one event per unit: the ratio's delta-method variances are 0 and
+        // V = 29.1/999/1000 = 2.9129129e-5 (M2 = 30·970/1000 over k − 1, over k). MDE × control value = 0, so
+        // τ = 0.10 × √((0 + 1000·V)/2) = 0.012068374. θ̂ = 0.03:
+        // ln Λ = ½ ln(V/(V+τ²)) + θ̂²τ²/(2V(V+τ²)) = 11.977..., p = 1/Λ = 6.2819406e-6 (Python).
         var results = AnalyzeTarget(Experiment(MetricName.ErrorRate), Moments.OfRate(0, 1000), Moments.OfRate(30, 1000));
 
         var errorRate = results.Variants[1].Metrics["errorRate"];
-        Close(6.0400009e-6, errorRate.SequentialPValue);
+        Close(6.2819406e-6, errorRate.SequentialPValue);
         Assert.Null(errorRate.RelativeDifference);
+        Assert.Equal("the control's value is 0, so there is no relative difference", errorRate.Reason);
         Assert.Null(results.RequiredSampleSize);
+        Assert.Equal("the control's value is 0, so a relative effect of it is 0", results.RequiredSampleSizeReason);
         Assert.Equal("control", results.Decision.Winner);
     }
 
     [Fact]
-    public void Analyze_SampleRatio_FromExposuresAndWeights()
+    public void Analyze_SampleRatio_SequentialFromExposuresAndWeights()
     {
         var experiment = Experiment();
 
         var results = ExperimentAnalyzer.Analyze(experiment, new Dictionary<string, long> { ["control"] = 5300, ["b"] = 4700 },
-            new Dictionary<string, MetricAggregate>());
+            new Dictionary<string, VariantUnitStats>(), previous: null);
 
         Assert.Equal([5300L, 4700L], results.Variants.Select(v => v.Exposures));
-        Close(1.9731753e-9, results.Srm.PValue, digits: 4);
+        Close(1.7421601e-4, results.Srm.PValue); // see SequentialTestTests
+        Close(1.9731753e-9, results.Srm.ChiSquarePValue, digits: 4);
+        Assert.True(results.Srm.Sequential);
         Assert.True(results.Srm.Mismatch);
+        Assert.Equal(1.7421601e-4, results.State!.MinimumPValues[SequentialState.SrmKey], 9);
+    }
+
+    [Fact]
+    public void Analyze_SampleRatio_IsARunningMinimum()
+    {
+        var experiment = Experiment();
+        var previous = new SequentialState(new Dictionary<string, double> { [SequentialState.SrmKey] = 0.0004 });
+
+        var results = ExperimentAnalyzer.Analyze(experiment, new Dictionary<string, long> { ["control"] = 5100, ["b"] = 4900 },
+            new Dictionary<string, VariantUnitStats>(), previous);
+
+        Assert.Equal(0.0004, results.Srm.PValue);
+        Assert.True(results.Srm.Mismatch);
+    }
+
+    [Fact]
+    public void Analyze_ConversionRate_IsConvertedUnitsOverExposedUnits()
+    {
+        // 1,000 exposed units in each arm; 100 and 130 of them converted, however many events they sent.
+        var stats = new Dictionary<string, VariantUnitStats>
+        {
+            ["control"] = new() { ConvertedUnits = 100, UnattributedEvents = 7 },
+            ["b"] = new() { ConvertedUnits = 130 },
+        };
+
+        var results = ExperimentAnalyzer.Analyze(Experiment(), new Dictionary<string, long> { ["control"] = 1000, ["b"] = 1000 }, stats, null);
+
+        var b = results.Variants[1].Metrics["conversionRate"];
+        Assert.Equal((1000L, 0.13), (b.N, b.Value));
+        Close(0.03, b.Difference);
+        Assert.Equal([7L, 0L], results.Variants.Select(v => v.UnattributedEvents));
+    }
+
+    [Fact]
+    public void Analyze_SequentialPValue_IsARunningMinimumAndDecidesOnIt()
+    {
+        var experiment = Experiment();
+        var first = AnalyzeTarget(experiment, Moments.OfRate(1000, 10_000), Moments.OfRate(1300, 10_000));
+        var firstP = first.Variants[1].Metrics["conversionRate"].SequentialPValue!.Value;
+
+        // A later look whose own p-value is far larger (the lift shrank): the reported one stays at the minimum.
+        var later = AnalyzeMoments(experiment, [20_000, 20_000],
+            (variant, metric) => metric == MetricName.ConversionRate ? Moments.OfRate(variant == 0 ? 2000 : 2080, 20_000) : default,
+            first.State);
+        var alone = AnalyzeMoments(experiment, [20_000, 20_000],
+            (variant, metric) => metric == MetricName.ConversionRate ? Moments.OfRate(variant == 0 ? 2000 : 2080, 20_000) : default);
+
+        Assert.True(alone.Variants[1].Metrics["conversionRate"].SequentialPValue > 0.05);
+        Assert.Equal(firstP, later.Variants[1].Metrics["conversionRate"].SequentialPValue);
+        Assert.Equal(DecisionAction.Complete, later.Decision.Action);
+        Assert.Equal(firstP, later.State!.MinimumPValues[SequentialState.KeyOf("b", MetricName.ConversionRate)]);
+    }
+
+    [Fact]
+    public void Analyze_BeforeMinimumSampleSize_LooksAreShownButNotKept()
+    {
+        // Two units an arm with nearly equal latencies: the plug-in variance is tiny and the p-value a fluke.
+        var experiment = Experiment(MetricName.AvgLatencyMs, minimumSampleSize: 100);
+        var early = AnalyzeTarget(experiment, Values(1000, 1001), Values(1100, 1101));
+
+        Assert.True(early.Variants[1].Metrics["avgLatencyMs"].SequentialPValue < 1e-6);
+        Assert.DoesNotContain(early.State!.MinimumPValues.Keys, key => key.StartsWith("b:avgLatencyMs", StringComparison.Ordinal));
+        Assert.Equal(DecisionAction.None, early.Decision.Action);
+    }
+
+    [Fact]
+    public void Analyze_SequentialCi_IsARunningIntersection()
+    {
+        var experiment = Experiment();
+        MetricResult Target(ExperimentResults results) => results.Variants[1].Metrics["conversionRate"];
+        var first = AnalyzeTarget(experiment, Moments.OfRate(1000, 10_000), Moments.OfRate(1300, 10_000));
+        Moments Later(int variant, MetricName metric) =>
+            metric == MetricName.ConversionRate ? Moments.OfRate(variant == 0 ? 2000 : 2180, 20_000) : default;
+
+        var alone = Target(AnalyzeMoments(experiment, [20_000, 20_000], Later)).SequentialCi!;
+        var later = Target(AnalyzeMoments(experiment, [20_000, 20_000], Later, first.State)).SequentialCi!;
+
+        var earlier = Target(first).SequentialCi!;
+        Assert.True(earlier[0] > alone[0]); // the first look's interval has the higher low end
+        Assert.Equal([Math.Max(earlier[0], alone[0]), Math.Min(earlier[1], alone[1])], later);
+    }
+
+    [Fact]
+    public void Analyze_SequentialCi_ThatDoNotMeet_ShowsThisLook()
+    {
+        var experiment = Experiment();
+        var key = SequentialState.KeyOf("b", MetricName.ConversionRate);
+        var far = new SequentialState(new Dictionary<string, double> { [key + SequentialState.LowSuffix] = 0.5, [key + SequentialState.HighSuffix] = 0.6 });
+
+        var alone = AnalyzeTarget(experiment, Moments.OfRate(1000, 10_000), Moments.OfRate(1100, 10_000));
+        var withFar = AnalyzeMoments(experiment, [10_000, 10_000],
+            (variant, metric) => metric == MetricName.ConversionRate ? Moments.OfRate(variant == 0 ? 1000 : 1100, 10_000) : default, far);
+
+        Assert.Equal(alone.Variants[1].Metrics["conversionRate"].SequentialCi, withFar.Variants[1].Metrics["conversionRate"].SequentialCi);
+    }
+
+    [Fact]
+    public void Analyze_SequentialCi_ContainsTheDifference_AndIsWiderThanTheFixedHorizonOne()
+    {
+        var results = AnalyzeTarget(Experiment(), Moments.OfRate(1000, 10_000), Moments.OfRate(1100, 10_000));
+
+        var b = results.Variants[1].Metrics["conversionRate"];
+        var (low, high) = (b.SequentialCi![0], b.SequentialCi[1]);
+        Assert.True(low < b.Difference && b.Difference < high);
+        Assert.True(high - low > b.DifferenceCi![1] - b.DifferenceCi[0]);
+        Assert.Equal(b.SequentialPValue < 0.05, low > 0);
+    }
+
+    [Fact]
+    public void Analyze_IdenticalLatencies_NullsWithAReason_NotPOneOrAHalf()
+    {
+        var results = AnalyzeTarget(Experiment(MetricName.AvgLatencyMs), Values(800, 800, 800, 800), Values(800, 800, 800));
+
+        var b = results.Variants[1].Metrics["avgLatencyMs"];
+        Assert.Equal(0, b.Difference);
+        Assert.Null(b.PValue);
+        Assert.Null(b.SequentialPValue);
+        Assert.Null(b.ChanceToBeatControl);
+        Assert.Null(b.DifferenceCi);
+        Assert.Null(b.SequentialCi);
+        Assert.StartsWith("no variance", b.Reason, StringComparison.Ordinal);
+        Assert.Null(results.RequiredSampleSize);
+        Assert.Equal("the control's values do not vary yet, so the variance is unknown", results.RequiredSampleSizeReason);
+    }
+
+    [Fact]
+    public void Analyze_LowerIsBetterRateWithMdeOfOneOrMore_RequiredSampleSizeIsNullWithAReason()
+    {
+        var results = AnalyzeTarget(Experiment(MetricName.ErrorRate, minimumDetectableEffect: 1.0),
+            Moments.OfRate(100, 1000), Moments.OfRate(90, 1000));
+
+        Assert.Null(results.RequiredSampleSize);
+        Assert.Null(results.RemainingSampleSize);
+        Assert.Equal("a decrease of 100% would take errorRate to 0 or below", results.RequiredSampleSizeReason);
+    }
+
+    [Fact]
+    public void Analyze_RequiredSampleSizeBeyondReach_IsNullWithAReason()
+    {
+        // One conversion in a billion: a 0.1% lift of it needs about 10¹⁶ units per variant.
+        var results = AnalyzeTarget(Experiment(minimumDetectableEffect: 0.001),
+            Moments.OfRate(1, 1_000_000_000), Moments.OfRate(1, 1_000_000_000));
+
+        Assert.Null(results.RequiredSampleSize);
+        Assert.StartsWith("beyond reach", results.RequiredSampleSizeReason, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -115,6 +272,7 @@ public sealed class ExperimentAnalyzerTests
         var results = AnalyzeTarget(Experiment(minimumDetectableEffect: 0.20), Moments.OfRate(500, 5000), Moments.OfRate(400, 4000));
 
         Assert.Equal(7438, results.RequiredSampleSize);
+        Assert.Null(results.RequiredSampleSizeReason);
         Assert.Equal(2438 + 3438, results.RemainingSampleSize);
     }
 
@@ -210,16 +368,17 @@ public sealed class ExperimentAnalyzerTests
             _ => default,
         };
 
-        var results = ExperimentAnalyzer.Analyze(experiment, [10_000, 10_000], Of);
+        var results = AnalyzeMoments(experiment, [10_000, 10_000], Of);
 
         var guardrail = Assert.Single(results.Guardrails);
         Assert.True(guardrail.Breached);
         Close(2.0, guardrail.RelativeChange);
-        // The excess over the allowed error rate: 0.06 − 1.1 × 0.02 = 0.038, variance 0.06·0.94/10⁴ + 1.1²·0.02·0.98/10⁴
-        // = 8.0116e-6, τ = 0.1 × 0.02 = 0.002, half-width √(2V(V+τ²)/τ² · (ln 20 + ½ ln((V+τ²)/V))) = 0.0124051;
-        // as relative changes: (0.038 ∓ 0.0124051) / 0.02 + 0.10 = [1.37975, 2.62025].
-        Close(1.37975, guardrail.RelativeChangeCi![0]);
-        Close(2.62025, guardrail.RelativeChangeCi[1]);
+        // The excess over the allowed error rate: 0.06 − 1.1 × 0.02 = 0.038, variance (one event per unit, delta method)
+        // 0.06·0.94/9999 + 1.1²·0.02·0.98/9999 = 8.0124012e-6, τ = 0.1 × 0.02 = 0.002, half-width
+        // √(2V(V+τ²)/τ² · (ln 20 + ½ ln((V+τ²)/V))) = 0.012406079; as relative changes: (0.038 ∓ h) / 0.02 + 0.10
+        // = [1.3796961, 2.6203039].
+        Close(1.3796961, guardrail.RelativeChangeCi![0]);
+        Close(2.6203039, guardrail.RelativeChangeCi[1]);
         Assert.Equal(DecisionAction.Pause, results.Decision.Action);
         Assert.Null(results.Decision.Winner);
         Assert.Contains("Guardrail errorRate breached by 'Variant B'", results.Decision.Reason);
@@ -239,7 +398,7 @@ public sealed class ExperimentAnalyzerTests
             _ => default,
         };
 
-        var results = ExperimentAnalyzer.Analyze(experiment, [2_000, 2_000], Of);
+        var results = AnalyzeMoments(experiment, [2_000, 2_000], Of);
 
         Assert.True(Assert.Single(results.Guardrails).Breached);
         Assert.Equal(DecisionAction.Pause, results.Decision.Action);
@@ -280,36 +439,14 @@ public sealed class ExperimentAnalyzerTests
         Assert.Equal(DecisionAction.None, results.Decision.Action);
     }
 
-    [Fact]
-    public void Analyze_MillionEvents_TakesWellUnderTenMilliseconds()
-    {
-        var experiment = Experiment(MetricName.AvgLatencyMs, variants: 3, guardrails: [new Guardrail(MetricName.ErrorRate, 0.1)]);
-        var aggregates = new Dictionary<string, MetricAggregate>();
-        var random = new Random(7);
-        for (var v = 0; v < 3; v++)
-        {
-            var aggregate = new MetricAggregate();
-            for (var i = 0; i < 333_334; i++)
-                aggregate.Add(Event(random.NextDouble() < 0.1, random.NextDouble() < 0.02, 800 + 400 * random.NextDouble()));
-            aggregates[VariantId(v)] = aggregate;
-        }
-        var exposures = aggregates.ToDictionary(p => p.Key, p => p.Value.Count);
-        ExperimentAnalyzer.Analyze(experiment, exposures, aggregates);
-
-        var watch = Stopwatch.StartNew();
-        const int runs = 20;
-        for (var i = 0; i < runs; i++)
-            ExperimentAnalyzer.Analyze(experiment, exposures, aggregates);
-        var perRun = watch.Elapsed / runs;
-
-        TestContext.Current.TestOutputHelper?.WriteLine($"Analyze over 1,000,002 events: {perRun.TotalMilliseconds:F3} ms per call");
-        Assert.True(perRun < TimeSpan.FromMilliseconds(10), $"{perRun.TotalMilliseconds} ms");
-    }
-
     private static ExperimentResults Analyze(Experiment experiment, MetricAggregate control, MetricAggregate treatment) =>
         ExperimentAnalyzer.Analyze(experiment,
             new Dictionary<string, long> { ["control"] = control.Count, ["b"] = treatment.Count },
-            new Dictionary<string, MetricAggregate> { ["control"] = control, ["b"] = treatment });
+            new Dictionary<string, VariantUnitStats>
+            {
+                ["control"] = VariantUnitStats.OfIndependentEvents(control),
+                ["b"] = VariantUnitStats.OfIndependentEvents(treatment),
+            }, previous: null);
 
     /// <summary><paramref name="count"/> events that carry <c>converted</c> and a latency, some converted, some failed.</summary>
     private static MetricAggregate Events(int count, int conversions, int errors)

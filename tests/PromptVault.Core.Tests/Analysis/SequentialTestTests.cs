@@ -88,4 +88,28 @@ public sealed class SequentialTestTests
         Assert.Null(SequentialTest.RequiredSampleSize(0.02, 0.02, 0, 0.05, 0.8));
         Assert.Null(SequentialTest.RequiredSampleSize(1e-12, 1e-12, 1, 0.05, 0.8));
     }
+
+    // The Dirichlet–multinomial SRM test of Lindon & Malek (2022) with α = 10,000·θ₀, against an independent reference:
+    //   from math import lgamma, log, exp
+    //   def p(x, w, C=10000):
+    //       th = [a / sum(w) for a in w]
+    //       l = lgamma(C) - lgamma(C + sum(x)) + sum(lgamma(C*q + xi) - lgamma(C*q) - xi*log(q) for xi, q in zip(x, th))
+    //       return min(1, exp(-l))
+    [Theory]
+    [InlineData(new long[] { 5300, 4700 }, new double[] { 50, 50 }, 0.00017421600622282915)]
+    [InlineData(new long[] { 5100, 4900 }, new double[] { 50, 50 }, 0.520231912520874)]
+    [InlineData(new long[] { 50600, 49400 }, new double[] { 50, 50 }, 0.004763971911288903)]
+    [InlineData(new long[] { 10450, 5000, 4550 }, new double[] { 50, 25, 25 }, 3.833855129350742e-09)]
+    [InlineData(new long[] { 1000, 520, 480 }, new double[] { 50, 25, 25 }, 1.0)]
+    public void SampleRatioPValue_MatchesTheBayesFactorComputedInPython(long[] exposures, double[] weights, double expected)
+    {
+        Close(expected, SequentialTest.SampleRatioPValue(exposures, weights.Select(w => (decimal)w).ToList()), digits: 6);
+    }
+
+    [Fact]
+    public void SampleRatioPValue_NoExposures_IsNull_AndExposuresOnAZeroWeight_IsZero()
+    {
+        Assert.Null(SequentialTest.SampleRatioPValue([0, 0], [50m, 50m]));
+        Assert.Equal(0, SequentialTest.SampleRatioPValue([10, 5, 1], [50m, 50m, 0m]));
+    }
 }

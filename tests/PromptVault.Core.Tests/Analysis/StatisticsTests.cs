@@ -180,40 +180,41 @@ public sealed class StatisticsTests
     }
 
     [Fact]
-    public void SampleRatio_TwoArms_ChiSquareByHand()
+    public void SampleRatioChiSquare_TwoArms_ChiSquareByHand()
     {
         // 5100/4900 against 50/50: expected 5000 each, χ² = 100²/5000 + 100²/5000 = 4.0, df 1,
         // p = P(χ²₁ ≥ 4) = 2(1 − Φ(2)) = 0.045500264: not below 0.001.
-        var check = Statistics.SampleRatio([5100, 4900], [50m, 50m]);
+        var pValue = Statistics.SampleRatioChiSquare([5100, 4900], [50m, 50m]);
 
-        Close(0.045500264, check.PValue);
-        Assert.False(check.Mismatch);
+        Close(0.045500264, pValue);
+        Assert.True(pValue > Statistics.SampleRatioMismatchThreshold);
     }
 
     [Fact]
-    public void SampleRatio_Skewed_IsFlagged()
+    public void SampleRatioChiSquare_Skewed_IsFlagged()
     {
         // 5300/4700: χ² = 300²/5000 · 2 = 36, p = 2(1 − Φ(6)) = 1.9731753e-9 < 0.001.
-        var check = Statistics.SampleRatio([5300, 4700], [50m, 50m]);
+        var pValue = Statistics.SampleRatioChiSquare([5300, 4700], [50m, 50m]);
 
-        Close(1.9731753e-9, check.PValue, digits: 4);
-        Assert.True(check.Mismatch);
+        Close(1.9731753e-9, pValue, digits: 4);
+        Assert.True(pValue < Statistics.SampleRatioMismatchThreshold);
     }
 
     [Fact]
-    public void SampleRatio_ThreeArms_ChiSquareWithTwoDegreesOfFreedom()
+    public void SampleRatioChiSquare_ThreeArms_ChiSquareWithTwoDegreesOfFreedom()
     {
         // 1000/520/480 against 50/25/25: expected 1000/500/500, χ² = 0 + 400/500 + 400/500 = 1.6;
         // with 2 degrees of freedom P(χ² ≥ x) = e^(−x/2), so p = e^(−0.8) = 0.44932896.
-        var check = Statistics.SampleRatio([1000, 520, 480], [50m, 25m, 25m]);
+        var pValue = Statistics.SampleRatioChiSquare([1000, 520, 480], [50m, 25m, 25m]);
 
-        Close(0.44932896, check.PValue);
-        Assert.False(check.Mismatch);
+        Close(0.44932896, pValue);
+        Assert.True(pValue > Statistics.SampleRatioMismatchThreshold);
     }
 
     [Fact]
-    public void SampleRatio_NoExposures_IsNull()
+    public void SampleRatioChiSquare_NoExposures_IsNull()
     {
-        Assert.Equal(new SampleRatioCheck(null, false), Statistics.SampleRatio([0, 0], [50m, 50m]));
+        Assert.Null(Statistics.SampleRatioChiSquare([0, 0], [50m, 50m]));
+        Assert.Equal(0, Statistics.SampleRatioChiSquare([10, 5, 1], [50m, 50m, 0m]));
     }
 }

@@ -27,12 +27,12 @@ public sealed class MetricAggregateCodecTests
 
         Assert.Equal(Describe(aggregate), Describe(decoded));
         Assert.Equal((4, 1, 1, 2), (decoded.Count, decoded.Errors, decoded.Conversions, decoded.ConversionTrials));
-        Assert.Equal(new Moments(3, 0.004 + 250.5 + 1e12, 0.004 * 0.004 + 250.5 * 250.5 + 1e24), decoded.LatencyMs);
-        Assert.Equal(new Moments(2, 1_000_000_001, 1e18 + 1), decoded.InputTokens);
-        Assert.Equal(new Moments(1, 7, 49), decoded.OutputTokens);
-        Assert.Equal(new Moments(1, 0.0125, 0.0125 * 0.0125), decoded.Cost);
-        Assert.Equal(new Moments(1, 0.9, 0.81), decoded.QualityScore);
-        Assert.Equal(new Moments(2, -1 + 0.5, 1.25), decoded.UserFeedback);
+        Assert.Equal(default(Moments).Add(0.004).Add(250.5).Add(1e12), decoded.LatencyMs);
+        Assert.Equal(default(Moments).Add(1).Add(1_000_000_000), decoded.InputTokens);
+        Assert.Equal(new Moments(1, 7, 0), decoded.OutputTokens);
+        Assert.Equal(new Moments(1, 0.0125, 0), decoded.Cost);
+        Assert.Equal(new Moments(1, 0.9, 0), decoded.QualityScore);
+        Assert.Equal(new Moments(2, -0.5, 1.125), decoded.UserFeedback);
         Assert.Equal([(0, 1L), (LatencyHistogram.BucketOf(250.5), 1L), (LatencyHistogram.BucketCount - 1, 1L)], decoded.Latencies.NonEmptyBuckets());
         Assert.Equal(aggregate.Latencies.Quantile(0.5), decoded.Latencies.Quantile(0.5));
     }
@@ -74,7 +74,7 @@ public sealed class MetricAggregateCodecTests
     }
 
     [Fact]
-    public void Encode_OneEvent_WritesFormatOneLayout()
+    public void Encode_OneEvent_WritesFormatTwoLayout()
     {
         var aggregate = new MetricAggregate();
         aggregate.Add(Event(latency: 0, converted: false));
@@ -83,13 +83,38 @@ public sealed class MetricAggregateCodecTests
 
         byte[] body =
         [
-            1, // format
+            2, // format
             1, 0, 0, 1, // count, errors, conversions, conversion trials
             0b1, // moments present: latency only
-            1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, // latency: count 1, sum 0.0, sum of squares 0.0
+            1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, // latency: count 1, sum 0.0, M2 0.0
             1, 1, 1, // one bucket: 0 (−1 + 1), count 1
         ];
         Assert.Equal(Sealed(body), blob);
+    }
+
+    [Fact]
+    public void Decode_FormatOneBlob_ConvertsSumsToMeanAndM2()
+    {
+        // A format 1 blob as the previous PromptVault wrote it: latencies 1 and 3, so sum 4 and sum of squares 10.
+        byte[] body = [1, 2, 0, 0, 0, 0b1, 2, .. BitConverter.GetBytes(4.0), .. BitConverter.GetBytes(10.0), 0];
+
+        var decoded = MetricAggregateCodec.Decode(Sealed(body));
+
+        Assert.Equal(new Moments(2, 4, 2), decoded.LatencyMs);
+        Assert.Equal(2, decoded.LatencyMs.SampleVariance);
+        Assert.Equal(MetricAggregateCodec.Format, MetricAggregateCodec.Encode(decoded)[0]);
+    }
+
+    [Fact]
+    public void Decode_LargeValuesSmallSpread_KeepsTheirVariance()
+    {
+        var aggregate = new MetricAggregate();
+        for (var i = 0; i < 1000; i++)
+            aggregate.Add(Event(latency: 100_000 + (i % 2 == 0 ? 0.005 : -0.005)));
+
+        var decoded = MetricAggregateCodec.Decode(MetricAggregateCodec.Encode(aggregate));
+
+        Analysis.AnalysisData.Close(0.0050025019, Math.Sqrt(decoded.LatencyMs.SampleVariance), digits: 6);
     }
 
     [Fact]
@@ -127,7 +152,8 @@ public sealed class MetricAggregateCodecTests
 
     // Bodies with a valid checksum that no encoder writes.
     [Theory]
-    [InlineData(new byte[] { 2, 0, 0, 0, 0, 0, 0 }, "format is 2")]
+    [InlineData(new byte[] { 3, 0, 0, 0, 0, 0, 0 }, "format is 3")]
+    [InlineData(new byte[] { 2, 0, 0, 0, 0, 0, 0, 9 }, "1 bytes follow")]
     [InlineData(new byte[] { 1, 0, 0, 0, 0, 0, 0, 9 }, "1 bytes follow")]
     [InlineData(new byte[] { 1, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x01, 0, 0, 0, 0, 0 }, "negative count")]
     [InlineData(new byte[] { 1, 0, 0, 0, 0, 0b100_0000, 0 }, "moments that do not exist")]
