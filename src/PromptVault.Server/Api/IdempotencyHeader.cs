@@ -1,4 +1,6 @@
 using System.Security.Claims;
+using Microsoft.AspNetCore.OpenApi;
+using Microsoft.OpenApi;
 using PromptVault.Core;
 using PromptVault.Core.Idempotency;
 using PromptVault.Server.Auth;
@@ -20,4 +22,19 @@ internal static class IdempotencyHeader
             ?? throw new InvalidOperationException("Idempotent routes require an authenticated API key.");
         return IdempotencyKey.Create(owner, values[0]);
     }
+
+    /// <summary>Declares the optional header and the 422 of a reused key in the route's OpenAPI operation.</summary>
+    public static RouteHandlerBuilder AcceptsIdempotencyKey(this RouteHandlerBuilder route) =>
+        route.ProducesProblem(StatusCodes.Status422UnprocessableEntity).AddOpenApiOperationTransformer((operation, _, _) =>
+        {
+            operation.Parameters ??= [];
+            operation.Parameters.Add(new OpenApiParameter
+            {
+                Name = IdempotencyKey.HeaderName,
+                In = ParameterLocation.Header,
+                Description = "Makes a retry safe: a request repeated with the same key gets the first answer and writes nothing again (kept 24 h; docs/reliability.md).",
+                Schema = new OpenApiSchema { Type = JsonSchemaType.String, MaxLength = 255 },
+            });
+            return Task.CompletedTask;
+        });
 }

@@ -15,7 +15,9 @@ internal static class MetricsApi
         routes.MapPost("/api/metrics", Record).WithName("RecordMetrics").WithSummary("Record one metric event or a batch").WithTags("Metrics")
             .RequireAuthorization(RolePolicies.Writer)
             .Accepts<MetricBatchRequest>("application/json")
-            .ProducesProblem(StatusCodes.Status400BadRequest);
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .AcceptsIdempotencyKey();
         routes.MapGet("/api/prompts/{name}/versions/{version}/metrics", VersionMetrics).WithName("GetVersionMetrics").WithSummary("Get a version's metric aggregates").WithTags("Metrics")
             .RequireAuthorization(RolePolicies.Reader)
             .ProducesProblem(StatusCodes.Status400BadRequest)

@@ -20,10 +20,10 @@ internal static class PromptsApi
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status404NotFound);
 
-        prompts.MapPost("/", CreatePrompt).WithName("CreatePrompt").WithSummary("Create a prompt with its first version").RequireAuthorization(RolePolicies.Writer).ProducesProblem(StatusCodes.Status409Conflict);
+        prompts.MapPost("/", CreatePrompt).WithName("CreatePrompt").WithSummary("Create a prompt with its first version").RequireAuthorization(RolePolicies.Writer).ProducesProblem(StatusCodes.Status409Conflict).AcceptsIdempotencyKey();
         prompts.MapGet("/", ListPrompts).WithName("ListPrompts").WithSummary("List prompts");
         prompts.MapGet("/{name}", GetPrompt).WithName("GetPrompt").WithSummary("Get a prompt with its labels and latest version");
-        prompts.MapPost("/{name}/versions", CreateVersion).WithName("CreateVersion").WithSummary("Create a new version of a prompt").RequireAuthorization(RolePolicies.Writer).ProducesProblem(StatusCodes.Status409Conflict);
+        prompts.MapPost("/{name}/versions", CreateVersion).WithName("CreateVersion").WithSummary("Create a new version of a prompt").RequireAuthorization(RolePolicies.Writer).ProducesProblem(StatusCodes.Status409Conflict).AcceptsIdempotencyKey();
         prompts.MapGet("/{name}/versions", ListVersions).WithName("ListVersions").WithSummary("List a prompt's versions");
         prompts.MapGet("/{name}/versions/{version}", GetVersion).WithName("GetVersion").WithSummary("Get one version");
         prompts.MapPost("/{name}/versions/{version}/status", ChangeStatus).WithName("ChangeStatus").WithSummary("Change a version's status").RequireAuthorization(RolePolicies.Writer).ProducesProblem(StatusCodes.Status409Conflict);

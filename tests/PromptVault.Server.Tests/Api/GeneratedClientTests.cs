@@ -23,8 +23,12 @@ public sealed class GeneratedClientTests(ServerFixture fixture) : IClassFixture<
             Content = "Hello {{who}}.",
             Variables = [new VariableDefinition { Name = "who", Type = VariableType.String, Required = true }],
             Category = "generated",
-        }, ct);
-        var challenger = await api.CreateVersionAsync(name, new CreateVersionRequest { Content = "Hi {{who}}!", ChangeDescription = "shorter" }, ct);
+        }, idempotency_Key: null, ct);
+        var challenger = await api.CreateVersionAsync(name, new CreateVersionRequest { Content = "Hi {{who}}!", ChangeDescription = "shorter" },
+            idempotency_Key: name + "-v2", ct);
+        // The generated client carries the header the document declares: a retry with the key returns the same version.
+        var retried = await api.CreateVersionAsync(name, new CreateVersionRequest { Content = "Hi {{who}}!", ChangeDescription = "shorter" },
+            idempotency_Key: name + "-v2", ct);
         var experiment = await api.CreateExperimentAsync(new CreateExperimentRequest
         {
             Name = "greeting",
@@ -45,10 +49,11 @@ public sealed class GeneratedClientTests(ServerFixture fixture) : IClassFixture<
                 new MetricEventRequest { Id = name + "-1", VersionId = prompt.LatestVersion.Id, LatencyMs = 120, Converted = true },
                 new MetricEventRequest { Id = name + "-2", VersionId = challenger.Id, LatencyMs = 80, Converted = false },
             ],
-        }, ct);
+        }, idempotency_Key: null, ct);
         var listed = await api.ListExperimentsAsync(prompt: name, limit: 10, cancellationToken: ct);
 
         Assert.Equal("1.0.1", challenger.Version);
+        Assert.Equal(challenger.Id, retried.Id);
         Assert.Equal(ExperimentStatus.Running, started.Status);
         Assert.Equal(MetricName.AvgLatencyMs, started.TargetMetric);
         Assert.Equal(MetricName.ErrorRate, Assert.Single(started.Guardrails).Metric);
