@@ -39,6 +39,7 @@ public sealed class MetricsService(
 
     private async Task<MetricRecordResponse> RecordAsync(IReadOnlyList<MetricEvent> events, Func<int, string> pathOf, CancellationToken cancellationToken)
     {
+        using var span = Telemetry.Start(Telemetry.RecordMetricsSpan);
         var versions = new Dictionary<string, PromptVersion>(StringComparer.Ordinal);
         var experimentsById = new Dictionary<string, Experiment>(StringComparer.Ordinal);
         for (var i = 0; i < events.Count; i++)
@@ -64,6 +65,7 @@ public sealed class MetricsService(
 
         var priced = prices.FillCosts(events, versionId => versions[versionId].Metadata.Model);
         var result = await metrics.RecordEventsAsync(priced, cancellationToken);
+        Telemetry.MetricEventsRecorded(result.Stored, result.DuplicateIds.Count);
         foreach (var experiment in experimentsById.Values.Where(e => e.Status == ExperimentStatus.Running))
             await experimentService.EvaluateAsync(experiment.Id, cancellationToken);
         return new MetricRecordResponse(events.Count, result.Stored, result.DuplicateIds);
