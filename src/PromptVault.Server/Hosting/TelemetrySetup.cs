@@ -27,7 +27,8 @@ internal static class TelemetrySetup
             return;
 
         var telemetry = builder.Services.AddOpenTelemetry()
-            .ConfigureResource(resource => resource.AddService(ServiceName))
+            // OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES, read again after the default name, win over it.
+            .ConfigureResource(resource => resource.AddService(ServiceName).AddEnvironmentVariableDetector())
             .WithMetrics(metrics =>
             {
                 metrics.AddAspNetCoreInstrumentation().AddMeter(Telemetry.Name);

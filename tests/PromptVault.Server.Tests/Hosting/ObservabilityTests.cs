@@ -1,7 +1,12 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 using System.Net;
+using System.Text;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
 using PromptVault.Core.Auth;
 using PromptVault.Server.Hosting;
 using static PromptVault.Server.Tests.ApiCalls;
@@ -104,6 +109,30 @@ public sealed class ObservabilityTests
     }
 
     [Fact]
+    public async Task WithAnOtlpEndpoint_RenderSpansAndMetricsAreExported()
+    {
+        await using var collector = await OtlpCollector.StartAsync();
+        string name;
+        await using (var server = await RunningServer.StartAsync(new ServerSetup(
+            [$"--OTEL_EXPORTER_OTLP_ENDPOINT={collector.Address}", "--OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf"]), TestContext.Current.CancellationToken))
+        {
+            using var client = server.CreateClient();
+            name = await CreateSupportPromptAsync(client);
+            Assert.Equal(HttpStatusCode.OK, (await PutAsync(client, $"/api/prompts/{name}/labels/production", new { version = "1.0.0" })).Status);
+            Assert.Equal(HttpStatusCode.OK, (await PostAsync(client, $"/api/prompts/{name}/render", new { variables = new { company_name = "Acme" } })).Status);
+        } // stopping the server flushes what it has not exported yet
+
+        // OTLP/protobuf carries names and string values as UTF-8 bytes.
+        var traces = collector.Received("/v1/traces");
+        Assert.Contains("promptvault.render", traces);
+        Assert.Contains(name, traces);
+        Assert.Contains("/api/prompts/{name}/render", traces);
+        var metrics = collector.Received("/v1/metrics");
+        Assert.Contains("promptvault.renders", metrics);
+        Assert.Contains("http.server.request.duration", metrics);
+    }
+
+    [Fact]
     public async Task TheScrapeEndpoint_IsNotInTheApiDocument()
     {
         await using var server = await RunningServer.StartAsync(Prometheus, TestContext.Current.CancellationToken);
@@ -143,5 +172,37 @@ public sealed class ObservabilityTests
             .ToList();
         Assert.True(values.Count == 1, $"expected one {metric} sample with {string.Join(", ", labels)}:\n{scrape}");
         return values[0];
+    }
+
+    /// <summary>An OTLP/HTTP receiver on loopback that keeps every body it is sent, by path.</summary>
+    private sealed class OtlpCollector : IAsyncDisposable
+    {
+        private readonly WebApplication _app;
+        private readonly ConcurrentQueue<(string Path, byte[] Body)> _received = new();
+
+        private OtlpCollector(WebApplication app) => _app = app;
+
+        public string Address => _app.Urls.First();
+
+        public static async Task<OtlpCollector> StartAsync()
+        {
+            var builder = WebApplication.CreateSlimBuilder();
+            builder.WebHost.UseUrls("http://127.0.0.1:0");
+            var collector = new OtlpCollector(builder.Build());
+            collector._app.MapPost("/v1/{signal}", async (HttpContext context) =>
+            {
+                using var body = new MemoryStream();
+                await context.Request.Body.CopyToAsync(body);
+                collector._received.Enqueue((context.Request.Path, body.ToArray()));
+                return Results.Ok();
+            });
+            await collector._app.StartAsync(TestContext.Current.CancellationToken);
+            return collector;
+        }
+
+        public string Received(string path) =>
+            string.Concat(_received.Where(r => r.Path == path).Select(r => Encoding.UTF8.GetString(r.Body)));
+
+        public ValueTask DisposeAsync() => _app.DisposeAsync();
     }
 }
