@@ -149,12 +149,13 @@ wrk -t"$THREADS" -c16 -d"${WARMUP}s" -s "$LOAD_DIR/metrics.lua" "$PV" -- "$KEY" 
 [[ "$REFERENCE" == 1 ]] && wrk -t"$THREADS" -c16 -d"${WARMUP}s" -s "$LOAD_DIR/render.lua" "$REF" -- "" unit >/dev/null
 
 echo
-echo "PromptVault $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo '?') against the reference peer; $(nproc) cores, wrk -t$THREADS, ${DURATION}s per run, $(date -u +%Y-%m-%dT%H:%MZ)"
+echo "PromptVault $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo '?') against the reference peer; $(nproc) cores, wrk -t$THREADS, ${DURATION}s per run, $(date -u +%Y-%m-%dT%H:%MZ), load average $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
 echo "| scenario          | conn | server      |     req/s |  p50 ms |  p99 ms | p99.9 ms | CPU µs/req | errors | PromptVault ÷ reference, or events/s |"
 echo "|-------------------|-----:|-------------|----------:|--------:|--------:|---------:|-----------:|-------:|-------------------------------------:|"
-for connections in $CONNECTIONS; do
-  for scenario in $SCENARIOS; do
+# Scenario by scenario, so a backlog of slow metric batches never spills into a render run.
+for scenario in $SCENARIOS; do
+  for connections in $CONNECTIONS; do
     case "$scenario" in
       render-label|render-experiment)
         mode="$(render_mode "$scenario")"
