@@ -110,6 +110,7 @@ public sealed class ExperimentService(
     /// </summary>
     public async Task<RenderResponse> RenderAsync(string name, RenderRequest request, CancellationToken cancellationToken = default)
     {
+        using var span = Telemetry.Start(Telemetry.RenderSpan, name);
         if (request.UnitId is null || !string.IsNullOrWhiteSpace(request.Version) || request.Label is not (null or Label.Production))
             return await registry.RenderAsync(name, request, cancellationToken);
 
@@ -124,6 +125,7 @@ public sealed class ExperimentService(
             ?? throw new NotFoundException("version_not_found", $"variant '{variant.Name}' of experiment '{running.Name}' names a version that no longer exists.");
         var response = registry.Render(prompt, version, request, running.Id, variant.Id);
         await experiments.RecordExposureAsync(new Exposure(running.Id, variant.Id, request.UnitId, time.GetUtcNow()), cancellationToken);
+        Telemetry.ExposureRecorded(prompt.Name);
         return response;
     }
 
@@ -151,6 +153,7 @@ public sealed class ExperimentService(
         try
         {
             await MoveAsync(id, target.Value, SystemActor, decision.Reason, decision.Winner, cancellationToken);
+            Telemetry.DecisionApplied(experiment.PromptName, decision.Action);
             if (target == ExperimentStatus.Completed) Log.ExperimentAutoCompleted(logger, id, decision.Winner, decision.Reason);
             else Log.ExperimentGuardrailPaused(logger, id, decision.Reason);
         }

@@ -46,6 +46,7 @@ public sealed class MetricsService(
     private async Task<MetricRecordResponse> RecordAsync(IReadOnlyList<MetricEvent> events, Func<int, string> pathOf,
         Func<MetricRecordResponse, IdempotencyRecord>? idempotency, CancellationToken cancellationToken)
     {
+        using var span = Telemetry.Start(Telemetry.RecordMetricsSpan);
         var versions = new Dictionary<string, PromptVersion>(StringComparer.Ordinal);
         var experimentsById = new Dictionary<string, Experiment>(StringComparer.Ordinal);
         for (var i = 0; i < events.Count; i++)
@@ -79,6 +80,7 @@ public sealed class MetricsService(
 
         var priced = prices.FillCosts(events, versionId => versions[versionId].Metadata.Model);
         var result = await metrics.RecordEventsAsync(priced, idempotency is null ? null : stored => idempotency(Response(events, stored)), cancellationToken);
+        Telemetry.MetricEventsRecorded(result.Stored, result.DuplicateIds.Count);
         foreach (var experiment in experimentsById.Values.Where(e => e.Status == ExperimentStatus.Running))
             await experimentService.EvaluateAsync(experiment.Id, cancellationToken);
         return Response(events, result);

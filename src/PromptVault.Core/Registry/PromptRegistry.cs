@@ -287,6 +287,8 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, Tem
             throw new ConflictException("version_archived", $"version {version.Version} of '{prompt.Name}' is archived and can never serve traffic.", "version");
 
         var content = templates.For(version).Render(request.Variables);
+        Telemetry.Rendered(prompt.Name, experimentId is not null ? "experiment" : string.IsNullOrWhiteSpace(request.Version) ? "label" : "version",
+            version.Id, experimentId, variantId);
         return new RenderResponse(content, prompt.Name, version.Version.ToString(), version.Id, experimentId, variantId, version.Metadata);
     }
 

@@ -43,6 +43,7 @@ public static class PromptVaultServer
         if (prices.Count > 0)
             options.Prices = options.Prices.With(prices);
         builder.Services.AddPromptVaultServer(options);
+        builder.AddPromptVaultTelemetry();
         configure?.Invoke(builder);
 
         var app = builder.Build();
@@ -69,6 +70,7 @@ public static class PromptVaultServer
         app.MapMetricsApi();
         app.MapAuditApi();
         app.MapKeysApi();
+        app.MapPrometheusEndpoint();
         return app;
     }
 

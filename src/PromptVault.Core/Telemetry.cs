@@ -1,0 +1,88 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using PromptVault.Core.Analysis;
+
+namespace PromptVault.Core;
+
+/// <summary>
+/// What PromptVault itself emits for OpenTelemetry (docs/observability.md): one <see cref="Meter"/> and one
+/// <see cref="ActivitySource"/>, both named <see cref="Name"/>, and every instrument, span and tag name. Nothing is
+/// collected unless a listener (the server's OpenTelemetry set-up) subscribes to <see cref="Name"/>.
+/// </summary>
+public static class Telemetry
+{
+    public const string Name = "PromptVault";
+
+    public const string RenderSpan = "promptvault.render";
+    public const string RecordMetricsSpan = "promptvault.metrics.record";
+
+    public const string RendersCounter = "promptvault.renders";
+    public const string ExposuresCounter = "promptvault.exposures";
+    public const string MetricEventsCounter = "promptvault.metric_events";
+    public const string DecisionsCounter = "promptvault.experiment.decisions";
+
+    public const string PromptTag = "promptvault.prompt";
+    public const string VersionIdTag = "promptvault.version_id";
+    public const string ExperimentIdTag = "promptvault.experiment_id";
+    public const string VariantIdTag = "promptvault.variant_id";
+    public const string ServedByTag = "promptvault.served_by";
+    public const string OutcomeTag = "promptvault.outcome";
+    public const string DecisionTag = "promptvault.decision";
+    public const string EventCountTag = "promptvault.events";
+
+    public static readonly ActivitySource Source = new(Name);
+
+    private static readonly Meter Meter = new(Name);
+
+    private static readonly Counter<long> Renders = Meter.CreateCounter<long>(RendersCounter, "{render}",
+        "Prompts rendered, by prompt and what chose the version (experiment or label/version).");
+
+    private static readonly Counter<long> Exposures = Meter.CreateCounter<long>(ExposuresCounter, "{exposure}",
+        "Experiment exposures recorded (a unit served a variant).");
+
+    private static readonly Counter<long> MetricEvents = Meter.CreateCounter<long>(MetricEventsCounter, "{event}",
+        "Metric events received in accepted requests, by outcome: stored, or duplicate (an id already stored).");
+
+    private static readonly Counter<long> Decisions = Meter.CreateCounter<long>(DecisionsCounter, "{decision}",
+        "Experiments completed or paused by PromptVault's own decision (auto-completion, guardrails).");
+
+    /// <summary>Starts a span when someone listens; the caller disposes it.</summary>
+    public static Activity? Start(string spanName, string? prompt = null)
+    {
+        var activity = Source.StartActivity(spanName);
+        if (prompt is not null) activity?.SetTag(PromptTag, prompt);
+        return activity;
+    }
+
+    /// <summary>Counts a render and describes it on the current render span.</summary>
+    /// <param name="servedBy">What chose the version: <c>experiment</c>, <c>version</c> (named in the request) or <c>label</c>.</param>
+    public static void Rendered(string prompt, string servedBy, string versionId, string? experimentId, string? variantId)
+    {
+        Renders.Add(1, new(PromptTag, prompt), new(ServedByTag, servedBy));
+        if (OwnSpan() is { } span)
+        {
+            span.SetTag(VersionIdTag, versionId);
+            span.SetTag(ExperimentIdTag, experimentId);
+            span.SetTag(VariantIdTag, variantId);
+        }
+    }
+
+    public static void ExposureRecorded(string prompt) => Exposures.Add(1, new KeyValuePair<string, object?>(PromptTag, prompt));
+
+    public static void MetricEventsRecorded(int stored, int duplicates)
+    {
+        Metric(stored, "stored");
+        Metric(duplicates, "duplicate");
+        OwnSpan()?.SetTag(EventCountTag, stored + duplicates);
+
+        static void Metric(int count, string outcome)
+        {
+            if (count > 0) MetricEvents.Add(count, new KeyValuePair<string, object?>(OutcomeTag, outcome));
+        }
+    }
+
+    private static Activity? OwnSpan() => Activity.Current is { } span && span.Source == Source ? span : null;
+
+    public static void DecisionApplied(string prompt, DecisionAction action) =>
+        Decisions.Add(1, new(PromptTag, prompt), new(DecisionTag, Names.Of(action)));
+}

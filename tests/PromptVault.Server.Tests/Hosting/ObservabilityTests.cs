@@ -1,0 +1,208 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Net;
+using System.Text;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using PromptVault.Core.Auth;
+using PromptVault.Server.Hosting;
+using static PromptVault.Server.Tests.ApiCalls;
+using static PromptVault.Server.Tests.Experiments;
+
+namespace PromptVault.Server.Tests.Hosting;
+
+/// <summary>
+/// OpenTelemetry metrics through the Prometheus scrape endpoint of a real server. The PromptVault meter is process-wide
+/// and test servers share the process, so every assertion reads the series of a prompt only this test uses.
+/// </summary>
+public sealed class ObservabilityTests
+{
+    private static readonly ServerSetup Prometheus = new(["--PromptVault:Metrics:Prometheus=true"]);
+
+    [Fact]
+    public async Task ByDefault_ThereIsNoScrapeEndpoint()
+    {
+        await using var server = await RunningServer.StartAsync(TestContext.Current.CancellationToken);
+        using var client = server.CreateClient();
+
+        using var response = await client.GetAsync("/metrics", TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task TheScrapeEndpoint_NeedsAKey()
+    {
+        await using var server = await RunningServer.StartAsync(Prometheus, TestContext.Current.CancellationToken);
+        using var anonymous = server.CreateClient(apiKey: "");
+
+        using var response = await anonymous.GetAsync("/metrics", TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task AfterARender_AReaderScrapesTheRenderCounter_AndRequestDurationsPerRoute()
+    {
+        await using var server = await RunningServer.StartAsync(Prometheus, TestContext.Current.CancellationToken);
+        using var admin = server.CreateClient();
+        var name = await CreateSupportPromptAsync(admin);
+        Assert.Equal(HttpStatusCode.OK, (await PutAsync(admin, $"/api/prompts/{name}/labels/production", new { version = "1.0.0" })).Status);
+        Assert.Equal(HttpStatusCode.OK, (await PostAsync(admin, $"/api/prompts/{name}/render", new { variables = new { company_name = "Acme" } })).Status);
+        using var reader = server.CreateClient(await server.CreateKeyAsync("scraper", ApiKeyRole.Reader, TestContext.Current.CancellationToken));
+
+        var scrape = await ScrapeAsync(reader);
+
+        Assert.Equal(1, Sample(scrape, "promptvault_renders_total", $"promptvault_prompt=\"{name}\"", "promptvault_served_by=\"label\""));
+        Assert.True(Sample(scrape, "http_server_request_duration_seconds_count", "http_route=\"/api/prompts/{name}/render\"", "http_response_status_code=\"200\"") >= 1,
+            scrape);
+    }
+
+    [Fact]
+    public async Task ExposuresIngestedEventsAndDecisions_AreCounted()
+    {
+        await using var server = await RunningServer.StartAsync(Prometheus, TestContext.Current.CancellationToken);
+        using var client = server.CreateClient();
+        var (name, versions) = await CreatePromptWithChallengersAsync(client);
+        var experiment = await CreateAsync(client, new
+        {
+            name = UniqueName("auto"),
+            prompt = name,
+            variants = new object[]
+            {
+                new { name = "control", versionId = versions[0], weight = 50 },
+                new { name = "casual", versionId = versions[1], weight = 50 },
+            },
+            targetMetric = "conversionRate",
+            minimumSampleSize = 200,
+        });
+        var id = experiment.Str("id");
+        experiment = await MoveAsync(client, id, "start");
+        for (var unit = 0; unit < 3; unit++)
+            Assert.Equal(HttpStatusCode.OK, (await PostAsync(client, $"/api/prompts/{name}/render", new { variables = new { company_name = "Acme" }, unitId = $"u{unit}" })).Status);
+
+        // Control converts 10% of the time, casual 30%: the sequential test completes the experiment within a few batches.
+        var sent = 0;
+        while ((await GetAsync(client, $"/api/experiments/{id}")).Body.Str("status") == "running")
+        {
+            Assert.True(sent < 12_000, "the experiment should have completed by now");
+            var batch = experiment["variants"]!.AsArray().SelectMany(arm => Enumerable.Range(sent, 100).Select(k => new
+            {
+                versionId = arm.Str("versionId"),
+                experimentId = id,
+                variantId = arm.Str("id"),
+                unitId = $"{arm.Str("name")}-{k}",
+                converted = arm.Str("name") == "control" ? k % 10 == 0 : k % 10 < 3,
+            }));
+            await RecordAsync(client, batch);
+            sent += 100;
+        }
+
+        var scrape = await ScrapeAsync(client);
+        Assert.Equal(3, Sample(scrape, "promptvault_renders_total", $"promptvault_prompt=\"{name}\"", "promptvault_served_by=\"experiment\""));
+        Assert.Equal(3, Sample(scrape, "promptvault_exposures_total", $"promptvault_prompt=\"{name}\""));
+        Assert.Equal(1, Sample(scrape, "promptvault_experiment_decisions_total", $"promptvault_prompt=\"{name}\"", "promptvault_decision=\"complete\""));
+        Assert.True(Sample(scrape, "promptvault_metric_events_total", "promptvault_outcome=\"stored\"") >= 2 * sent, scrape);
+    }
+
+    [Fact]
+    public async Task WithAnOtlpEndpoint_RenderSpansAndMetricsAreExported()
+    {
+        await using var collector = await OtlpCollector.StartAsync();
+        string name;
+        await using (var server = await RunningServer.StartAsync(new ServerSetup(
+            [$"--OTEL_EXPORTER_OTLP_ENDPOINT={collector.Address}", "--OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf"]), TestContext.Current.CancellationToken))
+        {
+            using var client = server.CreateClient();
+            name = await CreateSupportPromptAsync(client);
+            Assert.Equal(HttpStatusCode.OK, (await PutAsync(client, $"/api/prompts/{name}/labels/production", new { version = "1.0.0" })).Status);
+            Assert.Equal(HttpStatusCode.OK, (await PostAsync(client, $"/api/prompts/{name}/render", new { variables = new { company_name = "Acme" } })).Status);
+        } // stopping the server flushes what it has not exported yet
+
+        // OTLP/protobuf carries names and string values as UTF-8 bytes.
+        var traces = collector.Received("/v1/traces");
+        Assert.Contains("promptvault.render", traces);
+        Assert.Contains(name, traces);
+        Assert.Contains("/api/prompts/{name}/render", traces);
+        var metrics = collector.Received("/v1/metrics");
+        Assert.Contains("promptvault.renders", metrics);
+        Assert.Contains("http.server.request.duration", metrics);
+    }
+
+    [Fact]
+    public async Task TheScrapeEndpoint_IsNotInTheApiDocument()
+    {
+        await using var server = await RunningServer.StartAsync(Prometheus, TestContext.Current.CancellationToken);
+        using var client = server.CreateClient();
+
+        var document = JsonNode.Parse(await client.GetStringAsync("/openapi/v1.json", TestContext.Current.CancellationToken))!;
+
+        Assert.Contains("/api/metrics", document["paths"]!.AsObject().Select(p => p.Key));
+        Assert.DoesNotContain("/metrics", document["paths"]!.AsObject().Select(p => p.Key));
+    }
+
+    [Fact]
+    public void ABadPrometheusSetting_StopsStartUp_NamingIt()
+    {
+        var options = new ServerOptions { DatabasePath = Path.Combine(Path.GetTempPath(), "unused.db"), Urls = "http://127.0.0.1:0" };
+
+        var error = Assert.Throws<InvalidOperationException>(() => PromptVaultServer.Build(options, ["--PromptVault:Metrics:Prometheus=yes"]));
+
+        Assert.Contains("PromptVault:Metrics:Prometheus", error.Message);
+    }
+
+    private static async Task<string> ScrapeAsync(HttpClient client)
+    {
+        using var response = await client.GetAsync("/metrics", TestContext.Current.CancellationToken);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        return await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+    }
+
+    /// <summary>The value of the one sample of <paramref name="metric"/> whose labels include all of <paramref name="labels"/>.</summary>
+    /// <remarks>Label values may hold braces (<c>http_route="/api/prompts/{name}/render"</c>): the labels end at the last one.</remarks>
+    private static double Sample(string scrape, string metric, params string[] labels)
+    {
+        var values = scrape.Split('\n')
+            .Select(line => Regex.Match(line, $@"^{Regex.Escape(metric)}\{{(?<labels>.*)\}} (?<value>\S+)$"))
+            .Where(m => m.Success && labels.All(label => m.Groups["labels"].Value.Contains(label, StringComparison.Ordinal)))
+            .Select(m => double.Parse(m.Groups["value"].Value, CultureInfo.InvariantCulture))
+            .ToList();
+        Assert.True(values.Count == 1, $"expected one {metric} sample with {string.Join(", ", labels)}:\n{scrape}");
+        return values[0];
+    }
+
+    /// <summary>An OTLP/HTTP receiver on loopback that keeps every body it is sent, by path.</summary>
+    private sealed class OtlpCollector : IAsyncDisposable
+    {
+        private readonly WebApplication _app;
+        private readonly ConcurrentQueue<(string Path, byte[] Body)> _received = new();
+
+        private OtlpCollector(WebApplication app) => _app = app;
+
+        public string Address => _app.Urls.First();
+
+        public static async Task<OtlpCollector> StartAsync()
+        {
+            var builder = WebApplication.CreateSlimBuilder();
+            builder.WebHost.UseUrls("http://127.0.0.1:0");
+            var collector = new OtlpCollector(builder.Build());
+            collector._app.MapPost("/v1/{signal}", async (HttpContext context) =>
+            {
+                using var body = new MemoryStream();
+                await context.Request.Body.CopyToAsync(body);
+                collector._received.Enqueue((context.Request.Path, body.ToArray()));
+                return Results.Ok();
+            });
+            await collector._app.StartAsync(TestContext.Current.CancellationToken);
+            return collector;
+        }
+
+        public string Received(string path) =>
+            string.Concat(_received.Where(r => r.Path == path).Select(r => Encoding.UTF8.GetString(r.Body)));
+
+        public ValueTask DisposeAsync() => _app.DisposeAsync();
+    }
+}
