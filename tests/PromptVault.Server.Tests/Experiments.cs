@@ -57,4 +57,41 @@ public static class Experiments
 
     public static string VariantId(JsonNode experiment, string name) =>
         experiment["variants"]!.AsArray().Single(v => v.Str("name") == name).Str("id");
+
+    /// <summary>
+    /// Sends batches of 200 new units until the experiment stops running (at most 12,000 units): each unit renders the prompt
+    /// (its exposure) and then sends one event for the variant it was served; <paramref name="eventOf"/> gets the variant's
+    /// name and how many units it had before.
+    /// </summary>
+    public static async Task<JsonNode> SendUntilStoppedAsync(HttpClient client, JsonNode experiment, Func<string, int, JsonObject> eventOf)
+    {
+        var id = experiment.Str("id");
+        var prompt = experiment.Str("prompt");
+        var names = experiment["variants"]!.AsArray().ToDictionary(v => v.Str("id"), v => v.Str("name"));
+        var unitsOf = names.Values.ToDictionary(n => n, _ => 0);
+        for (var batch = 0; batch < 60; batch++)
+        {
+            var events = new List<object>();
+            for (var unit = batch * 200; unit < (batch + 1) * 200; unit++)
+            {
+                var unitId = $"{id}-unit-{unit}";
+                var (status, rendered) = await PostAsync(client, $"/api/prompts/{prompt}/render", new { variables = new { company_name = "Acme" }, unitId });
+                Assert.True(status == HttpStatusCode.OK, rendered?.ToJsonString());
+                var arm = names[rendered.Str("variantId")];
+                var e = eventOf(arm, unitsOf[arm]++);
+                e["versionId"] = rendered.Str("versionId");
+                e["experimentId"] = id;
+                e["variantId"] = rendered.Str("variantId");
+                e["unitId"] = unitId;
+                events.Add(e);
+            }
+            await RecordAsync(client, events);
+            var (_, current) = await GetAsync(client, $"/api/experiments/{id}");
+            if (current.Str("status") != "running")
+                return current!;
+        }
+        var (_, results) = await GetAsync(client, $"/api/experiments/{id}/results");
+        Assert.Fail("the experiment was still running after 12,000 units: " + results?.ToJsonString());
+        return null!;
+    }
 }

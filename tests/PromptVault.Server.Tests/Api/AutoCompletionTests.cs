@@ -18,7 +18,7 @@ public sealed class AutoCompletionTests(LoggedServerFixture fixture) : IClassFix
         var casual = VariantId(experiment, "casual");
 
         // Control converts 10% of the time, casual 30%: a difference the sequential test finds within a few hundred events.
-        var status = await SendUntilStoppedAsync(experiment, (arm, k) => new JsonObject
+        var status = await SendUntilStoppedAsync(_client, experiment, (arm, k) => new JsonObject
         {
             ["converted"] = arm == "control" ? k % 10 == 0 : k % 10 < 3,
         });
@@ -48,7 +48,7 @@ public sealed class AutoCompletionTests(LoggedServerFixture fixture) : IClassFix
         var experiment = await StartTwoWayAsync(name, versions, body);
 
         // Same conversion, but casual fails 30% of calls against control's 2%.
-        var status = await SendUntilStoppedAsync(experiment, (arm, k) =>
+        var status = await SendUntilStoppedAsync(_client, experiment, (arm, k) =>
         {
             var fails = arm == "control" ? k % 50 == 0 : k % 10 < 3;
             var e = new JsonObject { ["converted"] = k % 10 == 0 };
@@ -82,43 +82,6 @@ public sealed class AutoCompletionTests(LoggedServerFixture fixture) : IClassFix
             body[key] = value?.DeepClone();
         var experiment = await CreateAsync(_client, body.ToJsonString());
         return await MoveAsync(_client, experiment.Str("id"), "start");
-    }
-
-    /// <summary>
-    /// Sends batches of 200 new units until the experiment stops running (at most 12,000 units): each unit renders the prompt
-    /// (its exposure) and then sends one event for the variant it was served; <paramref name="eventOf"/> gets the variant's
-    /// name and how many units it had before.
-    /// </summary>
-    private async Task<JsonNode> SendUntilStoppedAsync(JsonNode experiment, Func<string, int, JsonObject> eventOf)
-    {
-        var id = experiment.Str("id");
-        var prompt = experiment.Str("prompt");
-        var names = experiment["variants"]!.AsArray().ToDictionary(v => v.Str("id"), v => v.Str("name"));
-        var unitsOf = names.Values.ToDictionary(n => n, _ => 0);
-        for (var batch = 0; batch < 60; batch++)
-        {
-            var events = new List<object>();
-            for (var unit = batch * 200; unit < (batch + 1) * 200; unit++)
-            {
-                var unitId = $"{id}-unit-{unit}";
-                var (status, rendered) = await PostAsync(_client, $"/api/prompts/{prompt}/render", new { variables = new { company_name = "Acme" }, unitId });
-                Assert.True(status == HttpStatusCode.OK, rendered?.ToJsonString());
-                var arm = names[rendered.Str("variantId")];
-                var e = eventOf(arm, unitsOf[arm]++);
-                e["versionId"] = rendered.Str("versionId");
-                e["experimentId"] = id;
-                e["variantId"] = rendered.Str("variantId");
-                e["unitId"] = unitId;
-                events.Add(e);
-            }
-            await RecordAsync(_client, events);
-            var (_, current) = await GetAsync(_client, $"/api/experiments/{id}");
-            if (current.Str("status") != "running")
-                return current!;
-        }
-        var (_, results) = await GetAsync(_client, $"/api/experiments/{id}/results");
-        Assert.Fail("the experiment was still running after 12,000 units: " + results?.ToJsonString());
-        return null!;
     }
 
     private async Task<List<JsonNode>> AuditAsync(string name)

@@ -81,31 +81,21 @@ public sealed class ObservabilityTests
         });
         var id = experiment.Str("id");
         experiment = await MoveAsync(client, id, "start");
-        for (var unit = 0; unit < 3; unit++)
-            Assert.Equal(HttpStatusCode.OK, (await PostAsync(client, $"/api/prompts/{name}/render", new { variables = new { company_name = "Acme" }, unitId = $"u{unit}" })).Status);
 
-        // Control converts 10% of the time, casual 30%: the sequential test completes the experiment within a few batches.
-        var sent = 0;
-        while ((await GetAsync(client, $"/api/experiments/{id}")).Body.Str("status") == "running")
+        // Control converts 10% of the time, casual 30%: each unit renders (its exposure) and sends one event.
+        var completed = await SendUntilStoppedAsync(client, experiment, (arm, k) => new JsonObject
         {
-            Assert.True(sent < 12_000, "the experiment should have completed by now");
-            var batch = experiment["variants"]!.AsArray().SelectMany(arm => Enumerable.Range(sent, 100).Select(k => new
-            {
-                versionId = arm.Str("versionId"),
-                experimentId = id,
-                variantId = arm.Str("id"),
-                unitId = $"{arm.Str("name")}-{k}",
-                converted = arm.Str("name") == "control" ? k % 10 == 0 : k % 10 < 3,
-            }));
-            await RecordAsync(client, batch);
-            sent += 100;
-        }
+            ["converted"] = arm == "control" ? k % 10 == 0 : k % 10 < 3,
+        });
+        var (_, results) = await GetAsync(client, $"/api/experiments/{id}/results");
+        var units = results!["variants"]!.AsArray().Sum(v => v!["exposures"]!.GetValue<long>());
 
         var scrape = await ScrapeAsync(client);
-        Assert.Equal(3, Sample(scrape, "promptvault_renders_total", $"promptvault_prompt=\"{name}\"", "promptvault_served_by=\"experiment\""));
-        Assert.Equal(3, Sample(scrape, "promptvault_exposures_total", $"promptvault_prompt=\"{name}\""));
+        Assert.Equal("completed", completed.Str("status"));
+        Assert.Equal(units, Sample(scrape, "promptvault_renders_total", $"promptvault_prompt=\"{name}\"", "promptvault_served_by=\"experiment\""));
+        Assert.Equal(units, Sample(scrape, "promptvault_exposures_total", $"promptvault_prompt=\"{name}\""));
         Assert.Equal(1, Sample(scrape, "promptvault_experiment_decisions_total", $"promptvault_prompt=\"{name}\"", "promptvault_decision=\"complete\""));
-        Assert.True(Sample(scrape, "promptvault_metric_events_total", "promptvault_outcome=\"stored\"") >= 2 * sent, scrape);
+        Assert.True(Sample(scrape, "promptvault_metric_events_total", "promptvault_outcome=\"stored\"") >= units, scrape);
     }
 
     [Fact]
