@@ -51,6 +51,7 @@ internal sealed class JsonContainerIterator : IIterator
         IteratorValues iterator, BlockParamsValues blockParams, EntryIndex<ChainSegment> valueParam, EntryIndex<ChainSegment> keyParam,
         int index, int last, string? name, JsonElement item)
     {
+        RenderOutput.CheckTime();
         var boxedIndex = BoxedValues.Int(index);
         var key = name ?? boxedIndex;
         var value = JsonContainer.ToTemplateValue(item);
