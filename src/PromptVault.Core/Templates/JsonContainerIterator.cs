@@ -27,34 +27,37 @@ internal sealed class JsonContainerIterator : IIterator
         iterator.First = BoxedValues.True;
         iterator.Last = BoxedValues.False;
 
-        var last = container.Count - 1;
-        var index = 0;
-        if (container.IsObject)
+        try
         {
-            foreach (var property in container.Element.EnumerateObject())
-                Item(writer, frame, template, iterator, blockParams, valueParam, keyParam, index++, last, property.Name, property.Value);
+            var entries = container.Entries;
+            var last = entries.Count - 1;
+            for (var index = 0; index < entries.Count; index++)
+                Item(writer, frame, template, iterator, blockParams, valueParam, keyParam, index, last, entries[index]);
+            if (entries.Count == 0)
+            {
+                frame.Value = context.Value;
+                ifEmpty(writer, frame);
+            }
         }
-        else
+        finally
         {
-            foreach (var item in container.Element.EnumerateArray())
-                Item(writer, frame, template, iterator, blockParams, valueParam, keyParam, index++, last, null, item);
-        }
-        if (index == 0)
-        {
-            frame.Value = context.Value;
-            ifEmpty(writer, frame);
+            // Handlebars.Net pools its frames with what was last put in them; let go of the item, also when a limit
+            // ends the render (see JsonContainer for the rest of this story).
+            iterator.Value = iterator.Key = null;
+            blockParams[valueParam] = blockParams[keyParam] = null;
+            frame.Value = null;
         }
     }
 
-    /// <param name="name">The property name when iterating an object; null for an array, whose key is the index.</param>
+    /// <param name="entry">The item; its name when iterating an object, else null, and the key is the index.</param>
     private static void Item(in EncodedTextWriter writer, BindingContext frame, TemplateDelegate template,
         IteratorValues iterator, BlockParamsValues blockParams, EntryIndex<ChainSegment> valueParam, EntryIndex<ChainSegment> keyParam,
-        int index, int last, string? name, JsonElement item)
+        int index, int last, JsonContainer.Entry entry)
     {
         RenderOutput.CheckTime();
         var boxedIndex = BoxedValues.Int(index);
-        var key = name ?? boxedIndex;
-        var value = JsonContainer.ToTemplateValue(item);
+        var key = entry.Name ?? boxedIndex;
+        var value = entry.Value;
         if (index == 1) iterator.First = BoxedValues.False;
         if (index == last) iterator.Last = BoxedValues.True;
         iterator.Index = boxedIndex;

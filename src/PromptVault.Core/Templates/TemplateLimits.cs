@@ -23,5 +23,5 @@ public static class TemplateLimits
     public const int MaxOutputLength = 1_000_000;
 
     /// <summary>How long one render may run (error <c>render_timeout</c>).</summary>
-    public static readonly TimeSpan MaxRenderTime = TimeSpan.FromMilliseconds(500);
+    public static readonly TimeSpan MaxRenderTime = TimeSpan.FromSeconds(1);
 }
