@@ -35,7 +35,6 @@ public sealed class TemplateEngine(TimeProvider? timeProvider = null)
                 $"content is {content.Length:N0} characters long; the template size limit (after partials) is {TemplateLimits.MaxSize:N0} characters.", "content");
         VariableContract.ValidateDefinitions(variables);
         var references = TemplateReferences.FindRootNames(content);
-        Compile(content, variables);
         var declared = variables.ToDictionary(v => v.Name, StringComparer.Ordinal);
         var unknown = references.Select(r => r.Name).Where(name => !declared.ContainsKey(name)).Distinct().ToList();
         if (unknown.Count > 0)
@@ -47,6 +46,8 @@ public sealed class TemplateEngine(TimeProvider? timeProvider = null)
             throw new InvalidInputException("invalid_template",
                 $"content iterates '{scalar.Name}' with #each, but it is declared as a {Names.Of(declared[scalar.Name].Type)}; declare it as an array or object.",
                 "content");
+        // Last, as the costliest check: Handlebars.Net's compiler is the one that renders, so what it refuses is refused here.
+        Compile(content, variables);
     }
 
     /// <summary>The compiled template of a stored version (compiled on first use, then reused).</summary>

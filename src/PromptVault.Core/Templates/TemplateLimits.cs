@@ -11,7 +11,7 @@ public static class TemplateLimits
     public const int MaxSize = 200_000;
 
     /// <summary>Tags (<c>{{…}}</c>, comments included) in one template (error <c>template_too_large</c>).</summary>
-    public const int MaxTags = 2_000;
+    public const int MaxTags = 1_000;
 
     /// <summary>
     /// Blocks open inside one another, each <c>{{else if …}}</c> and each parenthesised sub-expression counting as one
