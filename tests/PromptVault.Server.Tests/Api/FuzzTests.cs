@@ -67,7 +67,7 @@ public sealed class FuzzTests(ServerFixture fixture) : IClassFixture<ServerFixtu
 
         foreach (var client in clients.Values) client.Dispose();
         var summary = $"seed {seed}: {requests.Count:N0} requests; statuses {string.Join(", ", statuses.OrderBy(s => s.Key).Select(s => $"{s.Key}×{s.Value}"))}";
-        TestContext.Current.SendDiagnosticMessage(summary);
+        TestContext.Current.TestOutputHelper?.WriteLine(summary);
         Assert.True(requests.Count >= 5_000, summary);
         // One example of each kind of failure (its first words), most frequent first.
         var kinds = failures.GroupBy(f => string.Concat(f.TakeWhile(c => c != ':' && c != '\n')))
