@@ -164,6 +164,11 @@ public sealed class FuzzTests(ServerFixture fixture) : IClassFixture<ServerFixtu
         var running = await ExperimentAsync(other, "fuzz-running", otherFirst, otherSecond.Str("id"));
         Assert.Equal(HttpStatusCode.OK, (await PostAsync(admin, $"/api/experiments/{running}/start", null)).Status);
 
+        // Two large versions with no line in common, for compare (the shortest diff of these took 5 s).
+        static string Lines(string prefix) => string.Join("\n", Enumerable.Range(0, 25_000).Select(i => $"{prefix}{i}"));
+        Assert.Equal(HttpStatusCode.Created, (await PostAsync(admin, "/api/prompts", new { name = "fuzz-big-diff", content = Lines("a") })).Status);
+        await NewVersionAsync(admin, "fuzz-big-diff", new { content = Lines("b"), changeDescription = "all new" });
+
         var (_, victim) = await PostAsync(admin, "/api/keys", new { name = "fuzz-victim", role = "reader" });
         return new World(prompt, versionIds, draft, running, victim.Str("id"));
     }
@@ -233,6 +238,9 @@ public sealed class FuzzTests(ServerFixture fixture) : IClassFixture<ServerFixtu
             yield return new("reader", HttpMethod.Post, $"/api/prompts/{p}/render", RawBody: bytes.ToArray());
             yield return new("writer", HttpMethod.Post, "/api/metrics", RawBody: bytes.ToArray());
         }
+        foreach (var _ in Enumerable.Range(0, 8))
+            yield return new("reader", HttpMethod.Get, "/api/prompts/fuzz-big-diff/compare?a=1.0.0&b=1.0.1");
+
         // Percent-encoded surrogates and other broken escapes in paths and queries.
         foreach (var segment in new[] { "%ED%A0%80", "%F0%9F", "%ZZ", "%00", "%2e%2e", ".", "..", "%2F", Repeat("a", 5_000) })
         {
