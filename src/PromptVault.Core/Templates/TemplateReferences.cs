@@ -119,13 +119,16 @@ internal static class TemplateReferences
             $"content nests blocks more than {TemplateLimits.MaxNestingDepth} deep (at line {line}, column {column}); the nesting depth limit is {TemplateLimits.MaxNestingDepth}.", "content");
     }
 
-    /// <summary>How deep the parenthesised sub-expressions of one tag nest.</summary>
+    /// <summary>How deep the parenthesised sub-expressions of one tag nest (parentheses inside string literals aside).</summary>
     private static int SubExpressionDepth(string inner)
     {
         int depth = 0, deepest = 0;
+        char? quote = null;
         foreach (var c in inner)
         {
-            if (c == '(') deepest = Math.Max(deepest, ++depth);
+            if (quote is not null) { if (c == quote) quote = null; }
+            else if (c is '"' or '\'') quote = c;
+            else if (c == '(') deepest = Math.Max(deepest, ++depth);
             else if (c == ')') depth--;
         }
         return deepest;

@@ -57,6 +57,14 @@ public sealed class TemplateLimitsTests
     }
 
     [Fact]
+    public void Validate_ParenthesesInAStringLiteral_AreNotNesting()
+    {
+        var content = "{{#if (lookup items \"" + new string('(', 100) + "\")}}x{{/if}}";
+
+        Assert.Null(Record.Exception(() => new TemplateEngine().Validate(content, Variables)));
+    }
+
+    [Fact]
     public void Validate_TagsAtTheLimit_Accepted() =>
         Assert.Null(Record.Exception(() => new TemplateEngine().Validate(Repeat("{{x}}", TemplateLimits.MaxTags), Variables)));
 
