@@ -41,7 +41,10 @@ public sealed class FuzzTests(ServerFixture fixture) : IClassFixture<ServerFixtu
     {
         var seed = ulong.TryParse(Environment.GetEnvironmentVariable("PROMPTVAULT_FUZZ_SEED"), out var chosen) ? chosen : 20261201UL;
         var world = await SetUpAsync();
-        var requests = Corpus(world).Concat(Requests(world).Sample(GeneratedRequests, new Rnd(seed), 20)).ToList();
+        // Drawn a hundred at a time, so the bodies (up to megabytes each) are not all held at once.
+        var generator = Requests(world);
+        var generated = Enumerable.Range(0, GeneratedRequests / 100).SelectMany(batch => generator.Sample(100, new Rnd(seed + (ulong)batch), 20));
+        using var requests = Corpus(world).Concat(generated).GetEnumerator();
         var keys = new Dictionary<string, string>
         {
             ["admin"] = _server.AdminKey,
@@ -53,11 +56,14 @@ public sealed class FuzzTests(ServerFixture fixture) : IClassFixture<ServerFixtu
         var clients = keys.ToDictionary(k => k.Key, k => _server.CreateClient(k.Value));
         var failures = new ConcurrentQueue<string>();
         var statuses = new ConcurrentDictionary<int, int>();
-        var queue = new ConcurrentQueue<FuzzRequest>(requests);
+        FuzzRequest? Next()
+        {
+            lock (requests) return requests.MoveNext() ? requests.Current : null;
+        }
 
         await Task.WhenAll(Enumerable.Range(0, Workers).Select(async _ =>
         {
-            while (queue.TryDequeue(out var request))
+            while (Next() is { } request)
             {
                 var (status, failure) = await SendAsync(clients[request.Key], request);
                 statuses.AddOrUpdate((int)status, 1, (_, n) => n + 1);
@@ -66,9 +72,10 @@ public sealed class FuzzTests(ServerFixture fixture) : IClassFixture<ServerFixtu
         }));
 
         foreach (var client in clients.Values) client.Dispose();
-        var summary = $"seed {seed}: {requests.Count:N0} requests; statuses {string.Join(", ", statuses.OrderBy(s => s.Key).Select(s => $"{s.Key}×{s.Value}"))}";
+        var sent = statuses.Values.Sum();
+        var summary = $"seed {seed}: {sent:N0} requests; statuses {string.Join(", ", statuses.OrderBy(s => s.Key).Select(s => $"{s.Key}×{s.Value}"))}";
         TestContext.Current.TestOutputHelper?.WriteLine(summary);
-        Assert.True(requests.Count >= 5_000, summary);
+        Assert.True(sent >= 5_000, summary);
         // One example of each kind of failure (its first words), most frequent first.
         var kinds = failures.GroupBy(f => string.Concat(f.TakeWhile(c => c != ':' && c != '\n')))
             .OrderByDescending(g => g.Count()).Select(g => $"{g.Count()}× {g.First()}");
