@@ -15,6 +15,7 @@ public static class PromptVaultJson
         options.PropertyNamingPolicy = JsonNamingPolicy.CamelCase;
         options.NumberHandling = JsonNumberHandling.Strict;
         options.Converters.Add(new JsonStringEnumConverter(namingPolicy: null, allowIntegerValues: false));
+        options.Converters.Add(new TextCheckedJsonElementConverter());
         options.TypeInfoResolverChain.Insert(0, PromptVaultJsonContext.Default);
         if (!options.TypeInfoResolverChain.OfType<DefaultJsonTypeInfoResolver>().Any())
             options.TypeInfoResolverChain.Add(new DefaultJsonTypeInfoResolver());

@@ -8,7 +8,6 @@ public static partial class PromptRules
     public const int MaxNameLength = 100;
     public const int MaxDescriptionLength = 2_000;
     public const int MaxChangeDescriptionLength = 2_000;
-    public const int MaxContentLength = 200_000;
     public const int MaxVariables = 100;
     public const int MaxTags = 50;
     public const int MaxTagLength = 100;

@@ -306,7 +306,6 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, Tem
     {
         if (string.IsNullOrWhiteSpace(content))
             throw new InvalidInputException("missing_content", "content is required and must not be empty.", "content");
-        PromptRules.ValidateLength(content, PromptRules.MaxContentLength, "content");
         MetadataRules.Validate(metadata);
         templates.Validate(content, variables);
     }

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using DiffPlex;
 using DiffPlex.Chunkers;
+using DiffPlex.Model;
 using DiffPlex.Renderer;
 using PromptVault.Core.Contracts;
 using PromptVault.Core.Metrics;
@@ -11,10 +12,17 @@ namespace PromptVault.Core.Registry;
 /// <summary>Compares two versions of a prompt (SPEC §1): a unified line diff with DiffPlex, and the contract and metadata changes.</summary>
 public static class VersionComparer
 {
+    /// <summary>
+    /// Differing lines (between the common first and last lines) up to which the diff is the shortest one. DiffPlex's
+    /// Myers diff takes time in proportion to lines × differences: two wholly different versions of 25,000 lines took
+    /// 5 s. Past this, the differing middle is shown as replaced as a whole, which is still a correct diff.
+    /// </summary>
+    internal const int MaxExactDiffLines = 4_000;
+
     /// <param name="metricsA">Version a's all-time metric aggregate (empty when it has none); likewise <paramref name="metricsB"/>.</param>
     public static ComparisonResponse Compare(string promptName, PromptVersion a, PromptVersion b, MetricAggregate metricsA, MetricAggregate metricsB)
     {
-        var diff = Differ.Instance.CreateDiffs(a.Content, b.Content, ignoreWhiteSpace: false, ignoreCase: false, new LineChunker());
+        var diff = LineDiff(a.Content, b.Content);
         var added = diff.DiffBlocks.SelectMany(block => diff.PiecesNew.Skip(block.InsertStartB).Take(block.InsertCountB)).ToList();
         var removed = diff.DiffBlocks.SelectMany(block => diff.PiecesOld.Skip(block.DeleteStartA).Take(block.DeleteCountA)).ToList();
         var unified = new UnidiffRenderer().Generate(diff, $"{promptName}@{a.Version}", $"{promptName}@{b.Version}");
@@ -28,6 +36,29 @@ public static class VersionComparer
             CompareVariables(a.Variables, b.Variables),
             CompareMetadata(a.Metadata, b.Metadata),
             CompareMetrics(VersionMetricsBuilder.Summarize(metricsA), VersionMetricsBuilder.Summarize(metricsB)));
+    }
+
+    private static DiffResult LineDiff(string a, string b)
+    {
+        var chunker = new LineChunker();
+        var before = chunker.Chunk(a).ToArray();
+        var after = chunker.Chunk(b).ToArray();
+        var prefix = 0;
+        while (prefix < before.Length && prefix < after.Length && before[prefix] == after[prefix]) prefix++;
+        var suffix = 0;
+        while (suffix < before.Length - prefix && suffix < after.Length - prefix && before[^(suffix + 1)] == after[^(suffix + 1)]) suffix++;
+        var removed = before.Length - prefix - suffix;
+        var added = after.Length - prefix - suffix;
+        if (removed + added == 0) return new DiffResult(before, after, []);
+        // Lines only added or only removed, or too many to diff: one block is the answer (the shortest in the first cases).
+        if (removed == 0 || added == 0 || removed + added > MaxExactDiffLines)
+            return new DiffResult(before, after, [new DiffBlock(prefix, removed, prefix, added)]);
+
+        // Diff only the middle, so the cost follows the differing lines, not the whole prompt.
+        var middle = Differ.Instance.CreateDiffs(
+            string.Join('\n', before, prefix, removed), string.Join('\n', after, prefix, added), ignoreWhiteSpace: false, ignoreCase: false, chunker);
+        var blocks = middle.DiffBlocks.Select(block => new DiffBlock(block.DeleteStartA + prefix, block.DeleteCountA, block.InsertStartB + prefix, block.InsertCountB));
+        return new DiffResult(before, after, blocks.ToList());
     }
 
     /// <summary>Mean latency, mean cost, mean quality score and error rate of each version, and b − a; null where a version has no data.</summary>

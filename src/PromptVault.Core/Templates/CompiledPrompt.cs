@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
@@ -12,15 +11,20 @@ public sealed class CompiledPrompt
 {
     private readonly HandlebarsTemplate<TextWriter, object, object> _template;
     private readonly Slot[] _variables;
+    private readonly TimeProvider _time;
 
-    internal CompiledPrompt(HandlebarsTemplate<TextWriter, object, object> template, IReadOnlyList<VariableDefinition> variables)
+    internal CompiledPrompt(HandlebarsTemplate<TextWriter, object, object> template, IReadOnlyList<VariableDefinition> variables, TimeProvider time)
     {
         _template = template;
+        _time = time;
         _variables = variables.Select(Slot.For).ToArray();
     }
 
     /// <summary>Validates JSON <paramref name="inputs"/> (the HTTP path) against the contract and renders the template with them.</summary>
-    /// <exception cref="InvalidInputException">A required variable is missing, or a value has the wrong type or fails its pattern.</exception>
+    /// <exception cref="InvalidInputException">
+    /// A required variable is missing, a value has the wrong type or fails its pattern, or the render passes a
+    /// <see cref="TemplateLimits">limit</see> on output size or time.
+    /// </exception>
     public string Render(IReadOnlyDictionary<string, JsonElement>? inputs)
     {
         var context = new Dictionary<string, object?>(_variables.Length, StringComparer.Ordinal);
@@ -47,7 +51,10 @@ public sealed class CompiledPrompt
     /// <see cref="System.Collections.IDictionary"/>; an array any other <see cref="System.Collections.IEnumerable"/>.
     /// Values reach the template as they are; a null value counts as absent.
     /// </summary>
-    /// <exception cref="InvalidInputException">A required variable is missing, or a value has the wrong type or fails its pattern.</exception>
+    /// <exception cref="InvalidInputException">
+    /// A required variable is missing, a value has the wrong type or fails its pattern, or the render passes a
+    /// <see cref="TemplateLimits">limit</see> on output size or time.
+    /// </exception>
     public string RenderValues(IReadOnlyDictionary<string, object?>? values)
     {
         var context = new Dictionary<string, object?>(_variables.Length, StringComparer.Ordinal);
@@ -68,16 +75,16 @@ public sealed class CompiledPrompt
 
     private string Render(Dictionary<string, object?> context)
     {
-        using var writer = ReusableStringWriter.Get(CultureInfo.InvariantCulture);
+        using var output = new RenderOutput(_time);
         try
         {
-            _template(writer, context);
+            _template(output, context);
         }
         catch (HandlebarsException e)
         {
             throw new InvalidInputException("render_failed", $"the template could not be rendered with these variables: {e.Message}", "variables");
         }
-        return Trimmed(writer.GetStringBuilder());
+        return Trimmed(output.GetStringBuilder());
     }
 
     /// <summary>The output without surrounding white space, copied out once.</summary>

@@ -8,8 +8,18 @@ namespace PromptVault.Core.Templates;
 /// on every render. It is a collection, so Handlebars.Net treats it as one: an empty one is falsy, and a section
 /// (<c>{{#items}}…{{/items}}</c>) iterates it. <see cref="JsonContainerDescriptor"/> says how templates read it.
 /// </summary>
+/// <remarks>
+/// Its items are read on first use and kept, so loops nested over the same input share one copy of each value rather
+/// than reading a new string at every level: Handlebars.Net pools its frames with the last values put in them, and a
+/// fresh copy per level and visit kept hundreds of megabytes reachable after a few hostile renders. A container is
+/// made per render, except a variable's default, which renders share; two threads reading it at once may both fill
+/// the cache, with equal results, so that race is harmless.
+/// </remarks>
 internal sealed class JsonContainer(JsonElement element) : ICollection
 {
+    private Entry[]? _entries;
+    private Dictionary<string, object?>? _members;
+
     public JsonElement Element { get; } = element;
 
     public bool IsObject => Element.ValueKind == JsonValueKind.Object;
@@ -28,16 +38,21 @@ internal sealed class JsonContainer(JsonElement element) : ICollection
         _ => null,
     };
 
-    public int Count
+    /// <summary>The items of an array (name null), or the properties of an object in order, as templates see them.</summary>
+    public IReadOnlyList<Entry> Entries => _entries ??= IsObject
+        ? Element.EnumerateObject().Select(p => new Entry(p.Name, ToTemplateValue(p.Value))).ToArray()
+        : Element.EnumerateArray().Select(item => new Entry(null, ToTemplateValue(item))).ToArray();
+
+    /// <summary>An object's member by exact name (the last one, if the name repeats); false for an array or a missing name.</summary>
+    public bool TryGetMember(string name, out object? value)
     {
-        get
-        {
-            if (!IsObject) return Element.GetArrayLength();
-            var count = 0;
-            foreach (var _ in Element.EnumerateObject()) count++;
-            return count;
-        }
+        value = null;
+        if (!IsObject) return false;
+        _members ??= Entries.GroupBy(e => e.Name!, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Last().Value, StringComparer.Ordinal);
+        return _members.TryGetValue(name, out value);
     }
+
+    public int Count => Entries.Count;
 
     bool ICollection.IsSynchronized => false;
 
@@ -45,13 +60,11 @@ internal sealed class JsonContainer(JsonElement element) : ICollection
 
     void ICollection.CopyTo(Array array, int index)
     {
-        foreach (var value in Values()) array.SetValue(value, index++);
+        foreach (var entry in Entries) array.SetValue(entry.Value, index++);
     }
 
-    public IEnumerator GetEnumerator() => Values().GetEnumerator();
+    public IEnumerator GetEnumerator() => Entries.Select(e => e.Value).GetEnumerator();
 
-    /// <summary>The items of an array, or the property values of an object, as templates see them.</summary>
-    private IEnumerable<object?> Values() => IsObject
-        ? Element.EnumerateObject().Select(p => ToTemplateValue(p.Value))
-        : Element.EnumerateArray().Select(ToTemplateValue);
+    /// <summary>One item of an array (no name) or property of an object.</summary>
+    public readonly record struct Entry(string? Name, object? Value);
 }

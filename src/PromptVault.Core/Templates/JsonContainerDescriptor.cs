@@ -1,6 +1,5 @@
 using System.Collections;
 using System.Globalization;
-using System.Text.Json;
 using HandlebarsDotNet.MemberAccessors;
 using HandlebarsDotNet.ObjectDescriptors;
 using HandlebarsDotNet.PathStructure;
@@ -28,27 +27,22 @@ internal sealed class JsonContainerDescriptor : IObjectDescriptorProvider, IMemb
 
     public bool TryGetValue(object instance, ChainSegment memberName, out object? value)
     {
-        var element = ((JsonContainer)instance).Element;
-        value = null;
-        if (element.ValueKind == JsonValueKind.Object)
-        {
-            if (!element.TryGetProperty(memberName.TrimmedValue, out var property)) return false;
-            value = JsonContainer.ToTemplateValue(property);
-            return true;
-        }
+        var container = (JsonContainer)instance;
+        if (container.IsObject) return container.TryGetMember(memberName.TrimmedValue, out value);
 
-        var length = element.GetArrayLength();
+        value = null;
+        var items = container.Entries;
         if (string.Equals(memberName.TrimmedValue, "count", StringComparison.OrdinalIgnoreCase))
         {
-            value = length;
+            value = items.Count;
             return true;
         }
-        if (!int.TryParse(memberName.TrimmedValue, NumberStyles.Integer, CultureInfo.InvariantCulture, out var index) || index < 0 || index >= length)
+        if (!int.TryParse(memberName.TrimmedValue, NumberStyles.Integer, CultureInfo.InvariantCulture, out var index) || index < 0 || index >= items.Count)
             return false;
-        value = JsonContainer.ToTemplateValue(element[index]);
+        value = items[index].Value;
         return true;
     }
 
     private static IEnumerable PropertyNames(JsonContainer container) =>
-        container.IsObject ? container.Element.EnumerateObject().Select(p => p.Name).ToList() : [];
+        container.IsObject ? container.Entries.Select(e => e.Name).ToList() : [];
 }

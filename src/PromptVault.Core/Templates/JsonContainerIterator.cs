@@ -1,6 +1,4 @@
-using System.Text.Json;
 using HandlebarsDotNet;
-using HandlebarsDotNet.Collections;
 using HandlebarsDotNet.Compiler;
 using HandlebarsDotNet.Iterators;
 using HandlebarsDotNet.PathStructure;
@@ -18,50 +16,55 @@ internal sealed class JsonContainerIterator : IIterator
     public void Iterate(in EncodedTextWriter writer, BindingContext context, ChainSegment[] blockParamsVariables, object input,
         TemplateDelegate template, TemplateDelegate ifEmpty)
     {
-        var container = (JsonContainer)input;
-        using var frame = context.CreateFrame();
-        var iterator = new IteratorValues(frame);
-        var blockParams = new BlockParamsValues(frame, blockParamsVariables);
-        blockParams.CreateProperty(0, out var valueParam);
-        blockParams.CreateProperty(1, out var keyParam);
-        iterator.First = BoxedValues.True;
-        iterator.Last = BoxedValues.False;
+        var entries = ((JsonContainer)input).Entries;
+        if (entries.Count == 0)
+        {
+            using var empty = context.CreateFrame(context.Value);
+            ifEmpty(writer, empty);
+            return;
+        }
 
-        var last = container.Count - 1;
+        var last = entries.Count - 1;
         var index = 0;
-        if (container.IsObject)
+        while (index <= last)
         {
-            foreach (var property in container.Element.EnumerateObject())
-                Item(writer, frame, template, iterator, blockParams, valueParam, keyParam, index++, last, property.Name, property.Value);
+            // A frame keeps the object descriptor of the first value it reads members of, so items of one kind share a
+            // frame and the next kind (a number after objects, in JSON's mixed arrays) gets a new one.
+            var kind = entries[index].Value?.GetType();
+            using var frame = context.CreateFrame();
+            var iterator = new IteratorValues(frame);
+            var blockParams = new BlockParamsValues(frame, blockParamsVariables);
+            blockParams.CreateProperty(0, out var valueParam);
+            blockParams.CreateProperty(1, out var keyParam);
+            try
+            {
+                do
+                {
+                    RenderOutput.CheckTime();
+                    var (name, value) = entries[index];
+                    var boxedIndex = BoxedValues.Int(index);
+                    var key = name ?? boxedIndex;
+                    iterator.First = index == 0 ? BoxedValues.True : BoxedValues.False;
+                    iterator.Last = index == last ? BoxedValues.True : BoxedValues.False;
+                    iterator.Index = boxedIndex;
+                    iterator.Key = key;
+                    iterator.Value = value;
+                    blockParams[valueParam] = value;
+                    blockParams[keyParam] = key;
+                    frame.Value = value;
+                    template(writer, frame);
+                    index++;
+                }
+                while (index <= last && entries[index].Value?.GetType() == kind);
+            }
+            finally
+            {
+                // Handlebars.Net pools its frames with what was last put in them; let go of the item, also when a limit
+                // ends the render (see JsonContainer for the rest of this story).
+                iterator.Value = iterator.Key = null;
+                blockParams[valueParam] = blockParams[keyParam] = null;
+                frame.Value = null;
+            }
         }
-        else
-        {
-            foreach (var item in container.Element.EnumerateArray())
-                Item(writer, frame, template, iterator, blockParams, valueParam, keyParam, index++, last, null, item);
-        }
-        if (index == 0)
-        {
-            frame.Value = context.Value;
-            ifEmpty(writer, frame);
-        }
-    }
-
-    /// <param name="name">The property name when iterating an object; null for an array, whose key is the index.</param>
-    private static void Item(in EncodedTextWriter writer, BindingContext frame, TemplateDelegate template,
-        IteratorValues iterator, BlockParamsValues blockParams, EntryIndex<ChainSegment> valueParam, EntryIndex<ChainSegment> keyParam,
-        int index, int last, string? name, JsonElement item)
-    {
-        var boxedIndex = BoxedValues.Int(index);
-        var key = name ?? boxedIndex;
-        var value = JsonContainer.ToTemplateValue(item);
-        if (index == 1) iterator.First = BoxedValues.False;
-        if (index == last) iterator.Last = BoxedValues.True;
-        iterator.Index = boxedIndex;
-        iterator.Key = key;
-        blockParams[valueParam] = value;
-        blockParams[keyParam] = key;
-        iterator.Value = value;
-        frame.Value = value;
-        template(writer, frame);
     }
 }

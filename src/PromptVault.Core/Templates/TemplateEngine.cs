@@ -9,8 +9,10 @@ namespace PromptVault.Core.Templates;
 /// Compiles templates with Handlebars.Net (no HTML escaping) and keeps one compiled template per version.
 /// Versions are immutable, so a cached template never goes stale. Thread-safe.
 /// </summary>
-public sealed class TemplateEngine
+/// <param name="timeProvider">The clock that times renders against <see cref="TemplateLimits.MaxRenderTime"/>; the system clock by default.</param>
+public sealed class TemplateEngine(TimeProvider? timeProvider = null)
 {
+    private readonly TimeProvider _time = timeProvider ?? TimeProvider.System;
     private readonly IHandlebars _handlebars = Handlebars.Create(new HandlebarsConfiguration
     {
         NoEscape = true,
@@ -21,12 +23,18 @@ public sealed class TemplateEngine
     private readonly ConcurrentDictionary<string, CompiledPrompt> _byVersionId = new(StringComparer.Ordinal);
 
     /// <summary>Checks a template and its variables before a version is saved.</summary>
-    /// <exception cref="InvalidInputException">The variables are malformed, the template does not compile, or it names an undeclared variable.</exception>
+    /// <exception cref="InvalidInputException">
+    /// The template is over a <see cref="TemplateLimits">limit</see>, the variables are malformed, the template does not compile,
+    /// or it names an undeclared variable.
+    /// </exception>
     public void Validate(string content, IReadOnlyList<VariableDefinition> variables)
     {
+        ArgumentNullException.ThrowIfNull(content);
+        if (content.Length > TemplateLimits.MaxSize)
+            throw new InvalidInputException("template_too_large",
+                $"content is {content.Length:N0} characters long; the template size limit (after partials) is {TemplateLimits.MaxSize:N0} characters.", "content");
         VariableContract.ValidateDefinitions(variables);
         var references = TemplateReferences.FindRootNames(content);
-        Compile(content, variables);
         var declared = variables.ToDictionary(v => v.Name, StringComparer.Ordinal);
         var unknown = references.Select(r => r.Name).Where(name => !declared.ContainsKey(name)).Distinct().ToList();
         if (unknown.Count > 0)
@@ -38,6 +46,8 @@ public sealed class TemplateEngine
             throw new InvalidInputException("invalid_template",
                 $"content iterates '{scalar.Name}' with #each, but it is declared as a {Names.Of(declared[scalar.Name].Type)}; declare it as an array or object.",
                 "content");
+        // Last, as the costliest check: Handlebars.Net's compiler is the one that renders, so what it refuses is refused here.
+        Compile(content, variables);
     }
 
     /// <summary>The compiled template of a stored version (compiled on first use, then reused).</summary>
@@ -48,7 +58,7 @@ public sealed class TemplateEngine
     {
         try
         {
-            return new CompiledPrompt(_handlebars.Compile(new StringReader(content)), variables);
+            return new CompiledPrompt(_handlebars.Compile(new StringReader(content)), variables, _time);
         }
         catch (Exception e) when (e is not InvalidInputException)
         {

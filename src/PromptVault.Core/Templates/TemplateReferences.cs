@@ -3,7 +3,8 @@ namespace PromptVault.Core.Templates;
 /// <summary>
 /// Finds the top-level variable names a Handlebars template reads, so a typo is refused when a version is saved.
 /// Names read inside <c>#each</c> or <c>#with</c> belong to the item in scope and are not checked (SPEC §1);
-/// <c>../name</c> and <c>@root.name</c> climb back out and are.
+/// <c>../name</c> and <c>@root.name</c> climb back out and are. The same linear scan holds the template to
+/// <see cref="TemplateLimits.MaxTags"/> and <see cref="TemplateLimits.MaxNestingDepth"/> before anything recursive reads it.
 /// </summary>
 internal static class TemplateReferences
 {
@@ -11,11 +12,14 @@ internal static class TemplateReferences
     private static readonly HashSet<string> ScopeHelpers = ["each", "with"];
 
     /// <summary>The top-level names the template reads, in order of first use; <c>Iterated</c> when one is a <c>#each</c> target.</summary>
+    /// <exception cref="InvalidInputException">The template breaks a rule of the grammar or a limit of <see cref="TemplateLimits"/>.</exception>
     public static IReadOnlyList<TemplateReference> FindRootNames(string template)
     {
         var names = new List<TemplateReference>();
-        // Each entry is true when the block opened a new item scope (#each/#with); depth of item scopes = count of true.
-        var blocks = new Stack<bool>();
+        var blocks = new Stack<Block>();
+        var itemDepth = 0; // blocks that opened a new item scope (#each/#with/sections)
+        var depth = 0;     // how deep the compiled template nests: the blocks plus their chained {{else if}}s
+        var tags = 0;
         var position = 0;
         while (true)
         {
@@ -23,11 +27,14 @@ internal static class TemplateReferences
             if (open < 0) break;
             if (open > 0 && template[open - 1] == '\\') { position = open + 2; continue; }
 
+            if (++tags > TemplateLimits.MaxTags)
+                throw new InvalidInputException("template_too_large",
+                    $"content has more than {TemplateLimits.MaxTags:N0} tags ({{{{…}}}}); the limit is {TemplateLimits.MaxTags:N0} tags per template.", "content");
             var (inner, next) = ReadTag(template, open);
             position = next;
             if (inner is null) continue;
+            CheckDepth(depth + SubExpressionDepth(inner), template, open);
 
-            var itemDepth = blocks.Count(b => b);
             switch (inner[0])
             {
                 case '#':
@@ -39,13 +46,13 @@ internal static class TemplateReferences
                         if (tokens.Count == 1)
                             throw InvalidTemplate($"'{{{{#{tokens[0]}}}}}' needs a value to test or iterate, e.g. {{{{#{tokens[0]} items}}}}.");
                         foreach (var token in tokens.Skip(1)) AddIfRoot(token, itemDepth, names, iterated: tokens[0] == "each");
-                        blocks.Push(ScopeHelpers.Contains(tokens[0]));
+                        Push(ScopeHelpers.Contains(tokens[0]));
                     }
                     else if (tokens.Count == 1)
                     {
                         // A section on a value ({{#items}}…{{/items}}) reads it and, like #each, renders its body with the value in scope.
                         AddIfRoot(tokens[0], itemDepth, names);
-                        blocks.Push(true);
+                        Push(itemScope: true);
                     }
                     else
                     {
@@ -58,11 +65,15 @@ internal static class TemplateReferences
                     var tokens = Tokenize(inner[1..]);
                     if (tokens.Count == 0) continue; // {{^}} is an else
                     AddIfRoot(tokens[0], itemDepth, names);
-                    blocks.Push(false);
+                    Push(itemScope: false);
                     break;
                 }
                 case '/':
-                    if (blocks.Count > 0) blocks.Pop();
+                    if (blocks.TryPop(out var closed))
+                    {
+                        depth -= closed.Depth;
+                        if (closed.ItemScope) itemDepth--;
+                    }
                     break;
                 case '>':
                     throw new InvalidInputException("unsupported_template",
@@ -71,6 +82,12 @@ internal static class TemplateReferences
                 {
                     var tokens = Tokenize(inner.TrimStart('&'));
                     if (tokens.Count == 0) continue;
+                    if (tokens[0] == "else" && tokens.Count > 1 && blocks.TryPop(out var chained))
+                    {
+                        // {{else if x}} compiles to a block nested in the else branch, closed by the same {{/if}}.
+                        blocks.Push(chained with { Depth = chained.Depth + 1 });
+                        CheckDepth(++depth, template, open);
+                    }
                     var arguments = BuiltInHelpers.Contains(tokens[0]) ? tokens.Skip(1) : tokens;
                     if (tokens.Count > 1 && !BuiltInHelpers.Contains(tokens[0]))
                         throw UnknownHelper(tokens[0]);
@@ -80,29 +97,69 @@ internal static class TemplateReferences
                     break;
                 }
             }
+
+            void Push(bool itemScope)
+            {
+                blocks.Push(new Block(itemScope, 1));
+                if (itemScope) itemDepth++;
+                CheckDepth(++depth, template, open);
+            }
         }
         return names;
+    }
+
+    /// <summary>An open block: whether it opened an item scope, and how many levels it adds (1, plus one per chained else).</summary>
+    private readonly record struct Block(bool ItemScope, int Depth);
+
+    private static void CheckDepth(int depth, string template, int at)
+    {
+        if (depth <= TemplateLimits.MaxNestingDepth) return;
+        var (line, column) = LineAndColumn(template, at);
+        throw new InvalidInputException("template_too_deep",
+            $"content nests blocks more than {TemplateLimits.MaxNestingDepth} deep (at line {line}, column {column}); the nesting depth limit is {TemplateLimits.MaxNestingDepth}.", "content");
+    }
+
+    /// <summary>How deep the parenthesised sub-expressions of one tag nest (parentheses inside string literals aside).</summary>
+    private static int SubExpressionDepth(string inner)
+    {
+        int depth = 0, deepest = 0;
+        char? quote = null;
+        foreach (var c in inner)
+        {
+            if (quote is not null) { if (c == quote) quote = null; }
+            else if (c is '"' or '\'') quote = c;
+            else if (c == '(') deepest = Math.Max(deepest, ++depth);
+            else if (c == ')') depth--;
+        }
+        return deepest;
+    }
+
+    private static (int Line, int Column) LineAndColumn(string template, int at)
+    {
+        var lineStart = template.LastIndexOf('\n', Math.Max(0, at - 1)) + 1;
+        return (template.AsSpan(0, at).Count('\n') + 1, at - lineStart + 1);
     }
 
     /// <summary>Reads the tag starting at <paramref name="open"/>; returns its inner text (null for comments) and the index after it.</summary>
     private static (string? Inner, int Next) ReadTag(string template, int open)
     {
         if (template.AsSpan(open).StartsWith("{{!--"))
-            return (null, EndOf(template, open, "--}}"));
+            return (null, EndOf(template, open, open, "--}}"));
         var triple = template.AsSpan(open).StartsWith("{{{");
         var closer = triple ? "}}}" : "}}";
         var start = open + (triple ? 3 : 2);
-        var next = EndOf(template, start, closer);
+        var next = EndOf(template, open, start, closer);
         var inner = template[start..(next - closer.Length)].Trim().Trim('~').Trim();
         if (inner.StartsWith('!')) return (null, next);
         return (inner.Length == 0 ? null : inner, next);
     }
 
-    private static int EndOf(string template, int from, string closer)
+    private static int EndOf(string template, int open, int from, string closer)
     {
         var end = template.IndexOf(closer, from, StringComparison.Ordinal);
-        // An unclosed tag is left for the Handlebars compiler to report.
-        return end < 0 ? template.Length : end + closer.Length;
+        if (end >= 0) return end + closer.Length;
+        var (line, column) = LineAndColumn(template, open);
+        throw InvalidTemplate($"the tag opened at line {line}, column {column} is never closed with '{closer}'.");
     }
 
     private static List<string> Tokenize(string expression)

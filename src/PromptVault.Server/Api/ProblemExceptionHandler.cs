@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http.Json;
 using Microsoft.AspNetCore.Http.Metadata;
 using Microsoft.Extensions.Options;
 using PromptVault.Core;
+using PromptVault.Core.Contracts;
 using PromptVault.Server.Hosting;
 
 namespace PromptVault.Server.Api;
@@ -20,6 +21,8 @@ internal sealed class ProblemExceptionHandler : IExceptionHandler
             ConflictException e => (StatusCodes.Status409Conflict, e.Code, e.Message, e.Field),
             UnprocessableException e => (StatusCodes.Status422UnprocessableEntity, e.Code, e.Message, e.Field),
             ForbiddenException e => (StatusCodes.Status403Forbidden, e.Code, e.Message, e.Field),
+            BadHttpRequestException { InnerException: JsonException json } when IsInvalidText(json) =>
+                (StatusCodes.Status400BadRequest, "invalid_text", DescribeInvalidText(TextField(json)), TextField(json)),
             BadHttpRequestException { InnerException: JsonException json } =>
                 (StatusCodes.Status400BadRequest, "invalid_json", DescribeJsonError(context, json), JsonField(json)),
             BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge } =>
@@ -37,6 +40,24 @@ internal sealed class ProblemExceptionHandler : IExceptionHandler
         if (status == StatusCodes.Status503ServiceUnavailable) context.Response.Headers.RetryAfter = "1";
         await Problems.WriteAsync(context, status, code, detail, field);
         return true;
+    }
+
+    /// <summary>
+    /// A string that is not valid text (a lone surrogate such as <c>"\ud800"</c>, or bytes that are not UTF-8): found in a
+    /// free-form value by <see cref="InvalidJsonTextException"/>'s converter, or by System.Text.Json as it reads a string
+    /// field, which it reports as a conversion error wrapping the reader's own exception.
+    /// </summary>
+    private static bool IsInvalidText(JsonException json) =>
+        json is InvalidJsonTextException || json.InnerException is InvalidOperationException { Message: var message } && message.Contains("UTF-", StringComparison.Ordinal);
+
+    private static string DescribeInvalidText(string? field) =>
+        InvalidJsonTextException.Describe(field is null ? "The request body" : $"'{field}'") + ".";
+
+    private static string? TextField(JsonException json)
+    {
+        var field = JsonField(json);
+        if (json is not InvalidJsonTextException { Location: { Length: > 0 } location }) return field;
+        return field is null ? location : location[0] == '[' ? field + location : $"{field}.{location}";
     }
 
     private static string DescribeJsonError(HttpContext context, JsonException json) =>

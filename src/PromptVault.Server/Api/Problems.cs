@@ -21,11 +21,23 @@ internal static class Problems
             .WriteAsync(new ProblemDetailsContext { HttpContext = context, ProblemDetails = problem }).AsTask();
     }
 
-    /// <summary>Gives the framework's own problems (404 route, 405, 415) a <c>code</c> too, derived from the status.</summary>
+    /// <summary>
+    /// Gives the framework's own problems (404 route, 405, 415) a <c>code</c> too, derived from the status, and a
+    /// <c>detail</c> naming what was asked for.
+    /// </summary>
     public static void AddStatusCode(ProblemDetailsContext context)
     {
         var status = context.ProblemDetails.Status ?? context.HttpContext.Response.StatusCode;
         context.ProblemDetails.Extensions.TryAdd("code", ReasonPhrase(status).ToLowerInvariant().Replace(' ', '_'));
+        var request = context.HttpContext.Request;
+        var target = $"{request.Method} {Core.Prompts.PromptRules.Shorten(request.Path.Value ?? "")}";
+        context.ProblemDetails.Detail ??= status switch
+        {
+            StatusCodes.Status404NotFound => $"No route matches {target}; docs/api.md lists the routes.",
+            StatusCodes.Status405MethodNotAllowed => $"The method is not allowed on this route: {target}.",
+            StatusCodes.Status415UnsupportedMediaType => $"The request body must be sent as application/json: {target}.",
+            _ => $"{ReasonPhrase(status)}: {target}.",
+        };
     }
 
     private static string ReasonPhrase(int status) => Microsoft.AspNetCore.WebUtilities.ReasonPhrases.GetReasonPhrase(status);

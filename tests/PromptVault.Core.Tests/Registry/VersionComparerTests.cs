@@ -126,4 +126,35 @@ public sealed class VersionComparerTests
 
         Assert.Equal(["cost", "errorRate", "latencyMs", "qualityScore"], comparison.MetricsDiff.Keys.Order(StringComparer.Ordinal));
     }
+
+    private static PromptVersion Lines(string id, params IEnumerable<string>[] parts) => Version(id, string.Join("\n", parts.SelectMany(p => p)));
+
+    private static IEnumerable<string> Numbered(string prefix, int count) => Enumerable.Range(0, count).Select(i => $"{prefix}{i}");
+
+    [Fact]
+    public void Compare_ChangesBetweenLongCommonEnds_FoundExactlyWithTheirLineNumbers()
+    {
+        var a = Lines("a", Numbered("same", 3_000), ["x", "keep", "y"], Numbered("tail", 3_000));
+        var b = Lines("b", Numbered("same", 3_000), ["X", "keep", "Y"], Numbered("tail", 3_000));
+
+        var comparison = VersionComparer.Compare("long", a, b, new(), new());
+
+        Assert.Equal(["X", "Y"], comparison.ContentDiff.Added);
+        Assert.Equal(["x", "y"], comparison.ContentDiff.Removed);
+        Assert.Contains("@@ -2998,9 +2998,9 @@", comparison.UnifiedDiff, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Compare_LargeWhollyDifferentVersions_DiffsTheMiddleAsOneReplacement()
+    {
+        // 25,000 lines each, no line shared: the shortest diff would take DiffPlex seconds.
+        var a = Lines("a", ["first"], Numbered("old", 25_000), ["last"]);
+        var b = Lines("b", ["first"], Numbered("new", 25_000), ["last"]);
+
+        var comparison = VersionComparer.Compare("big", a, b, new(), new());
+
+        Assert.Equal(Numbered("new", 25_000), comparison.ContentDiff.Added);
+        Assert.Equal(Numbered("old", 25_000), comparison.ContentDiff.Removed);
+        Assert.StartsWith(" first", comparison.UnifiedDiff.Split('\n').First(l => l.StartsWith(' ')), StringComparison.Ordinal);
+    }
 }

@@ -75,4 +75,16 @@ public sealed class JsonInputRenderingTests
         JsonValueKind.Object => VariableType.Object,
         _ => VariableType.String,
     };
+
+    [Theory]
+    [InlineData("""[{ "role": "x" }, 5, { "role": "y" }, "s", null, { "role": "z" }]""", "x;;y;;;z;")]
+    [InlineData("""[1, "two", true, null, { "role": "r" }, [3, 4]]""", ";;;;r;;")]
+    public void Render_ArrayOfMixedKinds_ReadsMembersOfEachItemAsItsOwnKind(string items, string expected)
+    {
+        // Found by the fuzz test: a number after objects was read with the objects' accessor (a 500).
+        var output = new TemplateEngine().For(Version("v1", "{{#each items}}{{role}};{{/each}}", new VariableDefinition("items", VariableType.Array)))
+            .Render(Inputs(("items", items)));
+
+        Assert.Equal(expected, output);
+    }
 }

@@ -55,7 +55,7 @@ public sealed class BadInputTests(ServerFixture fixture) : IClassFixture<ServerF
             new { content = new string('x', 5 * 1024 * 1024), changeDescription = "huge" });
 
         Assert.Equal(HttpStatusCode.BadRequest, status);
-        Assert.Equal("too_long", problem.Str("code"));
+        Assert.Equal("template_too_large", problem.Str("code"));
         Assert.Equal("content", problem.Str("field"));
         Assert.Equal(before, await SnapshotAsync(name));
     }

@@ -1,0 +1,76 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace PromptVault.Core.Contracts;
+
+/// <summary>
+/// Reads a free-form JSON value (render variables, a default value, metric metadata) and refuses it when a string or
+/// property name in it is not valid text: JSON escapes can spell a lone surrogate (<c>"\ud800"</c>), and raw bytes can
+/// be invalid UTF-8, neither of which a .NET string read from the value later could hold. Refusing here, while the
+/// request is read, gives the caller a 400 naming the field instead of a failure wherever the value is first used.
+/// </summary>
+internal sealed class TextCheckedJsonElementConverter : JsonConverter<JsonElement>
+{
+    public override JsonElement Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    {
+        var element = JsonElement.ParseValue(ref reader);
+        if (FindInvalidText(element, "") is { } at)
+            throw new InvalidJsonTextException(at);
+        return element;
+    }
+
+    public override void Write(Utf8JsonWriter writer, JsonElement value, JsonSerializerOptions options) => value.WriteTo(writer);
+
+    /// <summary>Where in <paramref name="element"/> the first invalid string or property name is (relative to it), or null.</summary>
+    private static string? FindInvalidText(JsonElement element, string at)
+    {
+        switch (element.ValueKind)
+        {
+            case JsonValueKind.String:
+                return IsText(() => element.GetString()) ? null : at;
+            case JsonValueKind.Array:
+                var index = 0;
+                foreach (var item in element.EnumerateArray())
+                    if (FindInvalidText(item, $"{at}[{index++}]") is { } inItem) return inItem;
+                return null;
+            case JsonValueKind.Object:
+                foreach (var property in element.EnumerateObject())
+                {
+                    string name = "";
+                    if (!IsText(() => name = property.Name)) return at;
+                    if (FindInvalidText(property.Value, at.Length == 0 ? name : $"{at}.{name}") is { } inValue) return inValue;
+                }
+                return null;
+            default:
+                return null;
+        }
+    }
+
+    private static bool IsText(Func<string?> read)
+    {
+        try
+        {
+            read();
+            return true;
+        }
+        catch (InvalidOperationException)
+        {
+            return false; // what JsonElement throws for a lone surrogate or invalid UTF-8
+        }
+    }
+}
+
+/// <summary>
+/// A string or property name in a request is not valid text (<see cref="TextCheckedJsonElementConverter"/>).
+/// System.Text.Json sets <see cref="JsonException.Path"/> to the value that holds it; <see cref="Location"/> is where
+/// inside that value (<c>[0].role</c>, <c>name</c>), empty when it is the value itself.
+/// </summary>
+public sealed class InvalidJsonTextException(string location)
+    : JsonException($"{Describe("it")}{(location.Length == 0 ? "" : $" at '{location}'")}.")
+{
+    public string Location { get; } = location;
+
+    /// <summary>The refusal, said of <paramref name="subject"/>: "'unitId' holds text that is not valid UTF-16 (…)".</summary>
+    public static string Describe(string subject) =>
+        $"{subject} holds text that is not valid UTF-16 (a lone surrogate such as \\ud800, or bytes that are not UTF-8)";
+}

@@ -1,0 +1,27 @@
+namespace PromptVault.Core.Templates;
+
+/// <summary>
+/// What one template and one render may cost (docs/api.md, "Limits"). The template limits are checked by a linear scan
+/// when a version is saved, before Handlebars.Net parses it (its compiler recurses once per nesting level and costs
+/// about 0.1 ms per tag); the render limits are checked while the output is written.
+/// </summary>
+public static class TemplateLimits
+{
+    /// <summary>Characters of template content, the template's size after partials (error <c>template_too_large</c>).</summary>
+    public const int MaxSize = 200_000;
+
+    /// <summary>Tags (<c>{{…}}</c>, comments included) in one template (error <c>template_too_large</c>).</summary>
+    public const int MaxTags = 1_000;
+
+    /// <summary>
+    /// Blocks open inside one another, each <c>{{else if …}}</c> and each parenthesised sub-expression counting as one
+    /// more level, as they do in the compiled template (error <c>template_too_deep</c>).
+    /// </summary>
+    public const int MaxNestingDepth = 32;
+
+    /// <summary>Characters one render may write before white space is trimmed (error <c>render_too_large</c>).</summary>
+    public const int MaxOutputLength = 1_000_000;
+
+    /// <summary>How long one render may run (error <c>render_timeout</c>).</summary>
+    public static readonly TimeSpan MaxRenderTime = TimeSpan.FromSeconds(1);
+}

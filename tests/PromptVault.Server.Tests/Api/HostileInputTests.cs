@@ -1,0 +1,156 @@
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using PromptVault.Core.Templates;
+using static PromptVault.Server.Tests.ApiCalls;
+
+namespace PromptVault.Server.Tests.Api;
+
+/// <summary>
+/// The cases of issue 8 findings 1–3 through the real server: templates that used to crash it or hang, renders that
+/// used to take its memory, and text that used to end in a 500. Each is now a 400 naming the field or limit.
+/// </summary>
+public sealed class HostileInputTests(ServerFixture fixture) : IClassFixture<ServerFixture>
+{
+    private readonly HttpClient _client = fixture.Server.CreateClient();
+
+    internal static string Repeat(string text, int count) => string.Concat(Enumerable.Repeat(text, count));
+
+    internal static readonly object[] Variables =
+    [
+        new { name = "x", type = "string" },
+        new { name = "a", type = "boolean" },
+        new { name = "items", type = "array" },
+    ];
+
+    internal static object Prompt(string name, string content) => new { name, content, variables = Variables };
+
+    public static TheoryData<string, string, string> HostileTemplates => new()
+    {
+        { "#each 2,000 deep", Repeat("{{#each items}}", 2_000) + Repeat("{{/each}}", 2_000), "template_too_deep" },
+        { "#with 8,000 deep", Repeat("{{#with items}}", 8_000) + Repeat("{{/with}}", 8_000), "template_too_deep" },
+        { "#if 10,000 deep", Repeat("{{#if a}}", 10_000) + Repeat("{{/if}}", 10_000), "template_too_deep" },
+        { "10,000 else-ifs", "{{#if a}}" + Repeat("{{else if a}}", 10_000) + "{{/if}}", "template_too_deep" },
+        { "10,000 unclosed blocks", Repeat("{{#if a}}", 10_000), "template_too_deep" },
+        { "{{x}} 40,000 times", Repeat("{{x}}", 40_000), "template_too_large" },
+        { "200,001 characters", new string('x', 200_001), "template_too_large" },
+        { "ends in an unclosed {{", "Hello {{", "invalid_template" },
+        { "ends in an unclosed {{x", "Hello {{x", "invalid_template" },
+    };
+
+    [Theory]
+    [MemberData(nameof(HostileTemplates))]
+    public async Task CreatePrompt_HostileTemplate_Returns400NamingTheLimitAndServerLives(string shape, string content, string code)
+    {
+        var name = UniqueName("hostile");
+
+        var (status, problem) = await PostAsync(_client, "/api/prompts", Prompt(name, content));
+
+        Assert.True(HttpStatusCode.BadRequest == status, $"{shape}: {status} {problem?.ToJsonString()}");
+        Assert.Equal((code, "content"), (problem.Str("code"), problem.Str("field")));
+        Assert.Equal(HttpStatusCode.NotFound, (await GetAsync(_client, $"/api/prompts/{name}")).Status);
+        Assert.Equal(HttpStatusCode.OK, (await GetAsync(_client, "/healthz")).Status);
+    }
+
+    [Fact]
+    public async Task CreateVersion_NestedOneTooDeep_Returns400NamingTheDepthLimit()
+    {
+        var name = UniqueName("deep");
+        await PostAsync(_client, "/api/prompts", Prompt(name, "{{x}}"));
+        var depth = TemplateLimits.MaxNestingDepth + 1;
+
+        var (status, problem) = await PostAsync(_client, $"/api/prompts/{name}/versions",
+            new { content = Repeat("{{#each items}}", depth) + Repeat("{{/each}}", depth), changeDescription = "deeper" });
+
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Equal("template_too_deep", problem.Str("code"));
+        Assert.Contains($"nesting depth limit is {TemplateLimits.MaxNestingDepth}", problem.Str("detail"), StringComparison.Ordinal);
+    }
+
+    /// <summary>The worst template within the limits: loops nested to the depth limit, each over every item again.</summary>
+    internal static readonly string WorstTemplate =
+        Repeat("{{#each @root.items}}", TemplateLimits.MaxNestingDepth) + "{{this}}" + Repeat("{{/each}}", TemplateLimits.MaxNestingDepth);
+
+    private Task<string> CreateProductionPromptAsync(string content) => CreateProductionPromptAsync(_client, content);
+
+    internal static async Task<string> CreateProductionPromptAsync(HttpClient client, string content)
+    {
+        var name = UniqueName("worst");
+        var (created, body) = await PostAsync(client, "/api/prompts", Prompt(name, content));
+        Assert.True(created == HttpStatusCode.Created, body?.ToJsonString());
+        Assert.Equal(HttpStatusCode.OK, (await PostAsync(client, $"/api/prompts/{name}/versions/1.0.0/status", new { status = "production" })).Status);
+        return name;
+    }
+
+    [Fact]
+    public async Task Render_OutputPastTheLimit_Returns400NamingTheLimit()
+    {
+        // 196 bytes of request asking for 10^32 copies of the item.
+        var name = await CreateProductionPromptAsync(WorstTemplate);
+
+        var (status, problem) = await PostAsync(_client, $"/api/prompts/{name}/render", new { variables = new { items = Enumerable.Repeat("0123456789", 10) } });
+
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Equal(("render_too_large", "variables"), (problem.Str("code"), problem.Str("field")));
+        Assert.Contains("render output size limit", problem.Str("detail"), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Render_LoopsThatWriteNothing_Returns400NamingTheTimeLimit()
+    {
+        // 100^5 iterations whose body writes nothing: without the time limit this render would run for hours.
+        var name = await CreateProductionPromptAsync(Repeat("{{#each @root.items}}", 5) + Repeat("{{/each}}", 5));
+
+        var (status, problem) = await PostAsync(_client, $"/api/prompts/{name}/render", new { variables = new { items = Enumerable.Range(0, 100) } });
+
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Equal(("render_timeout", "variables"), (problem.Str("code"), problem.Str("field")));
+        Assert.Contains("render time limit", problem.Str("detail"), StringComparison.Ordinal);
+    }
+
+    /// <summary>Every place a string enters: render variables, a default value, metric bodies and their metadata, plain fields.</summary>
+    public static TheoryData<string, string, string> InvalidText => new()
+    {
+        { "render", """{"variables": {"x": "\ud800"}}""", "variables.x" },
+        { "render", """{"variables": {"items": [{"role": "\udc00"}]}}""", "variables.items[0].role" },
+        { "render", """{"variables": {"items": [{"\ud800": 1}]}}""", "variables.items[0]" },
+        { "render", """{"variables": {"\ud800": "a"}}""", "variables" },
+        { "render", """{"unitId": "\ud800"}""", "unitId" },
+        { "versions", """{"content": "{{x}}", "changeDescription": "d", "variables": [{"name": "x", "type": "string", "defaultValue": "\ud800"}]}""", "variables[0].defaultValue" },
+        { "versions", """{"content": "\ud800{{x}}", "changeDescription": "d"}""", "content" },
+        { "metrics", """{"events": [{"\ud800": 1}]}""", "events[0]" },
+        { "metrics", """{"versionId": "v", "metadata": {"note": "\ud800"}}""", "metadata.note" },
+        { "metrics", """{"versionId": "\ud800"}""", "versionId" },
+    };
+
+    [Theory]
+    [MemberData(nameof(InvalidText))]
+    public async Task Post_LoneSurrogate_Returns400NamingTheField(string route, string body, string field)
+    {
+        var name = await CreateProductionPromptAsync("{{x}}{{#each items}}{{this}}{{/each}}");
+        var path = route == "metrics" ? "/api/metrics" : $"/api/prompts/{name}/{route}";
+
+        var (status, problem) = await PostAsync(_client, path, body);
+
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Equal(("invalid_text", field), (problem.Str("code"), problem.Str("field")));
+        Assert.Contains("not valid UTF-16", problem.Str("detail"), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Render_BytesThatAreNotUtf8_Returns400NamingTheField()
+    {
+        var name = await CreateProductionPromptAsync("{{x}}");
+        // "\xED\xA0\x80" is a surrogate encoded as if it were a character: not UTF-8.
+        var bytes = Encoding.ASCII.GetBytes("""{"variables": {"x": "__"}}""").ToList();
+        bytes.InsertRange(bytes.IndexOf((byte)'_'), [0xED, 0xA0, 0x80]);
+        using var content = new ByteArrayContent(bytes.ToArray());
+        content.Headers.ContentType = new("application/json");
+
+        using var response = await _client.PostAsync($"/api/prompts/{name}/render", content, TestContext.Current.CancellationToken);
+        var problem = System.Text.Json.Nodes.JsonNode.Parse(await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("variables.x", problem.Str("field"));
+    }
+}
