@@ -82,7 +82,7 @@ public sealed partial class SqlitePromptStore : IExperimentStore
     {
         ArgumentNullException.ThrowIfNull(exposure);
         var parameters = new { exposure.ExperimentId, exposure.VariantId, exposure.UnitId, At = ToText(exposure.At) };
-        return WriteAsync(async (connection, transaction) =>
+        return writes.EnqueueAsync(WriteKind.Exposure, async (connection, transaction) =>
         {
             int inserted;
             try

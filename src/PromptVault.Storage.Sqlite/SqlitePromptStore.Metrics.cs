@@ -29,7 +29,7 @@ public sealed partial class SqlitePromptStore : IMetricStore
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(events);
-        return WriteAsync(async (connection, transaction) =>
+        return writes.EnqueueAsync(WriteKind.Events, async (connection, transaction) =>
         {
             var duplicateIds = new List<string>();
             var batchIds = new HashSet<string>(StringComparer.Ordinal);

@@ -11,15 +11,37 @@ namespace PromptVault.Storage.Sqlite;
 
 /// <summary>
 /// Prompts, versions, labels, the audit log, API keys, experiments and metrics in one SQLite file. Every write is one
-/// <c>BEGIN IMMEDIATE</c> transaction, so concurrent writers queue behind the busy timeout instead of failing.
+/// <c>BEGIN IMMEDIATE</c> transaction, so concurrent writers queue behind the busy timeout instead of failing. Exposures and
+/// metric batches go through a <see cref="SqliteWriteQueue"/>: one writer commits many of them per transaction (group commit).
 /// </summary>
 /// <remarks>
 /// Thread-safe; register it as a singleton. Run <see cref="SqliteDatabase.MigrateAsync"/> before first use.
 /// A database still locked after the busy timeout surfaces as a <see cref="TimeoutException"/> that says it is transient.
 /// </remarks>
-public sealed partial class SqlitePromptStore(SqliteConnectionFactory connections) : IPromptStore
+public sealed partial class SqlitePromptStore : IPromptStore, IAsyncDisposable
 {
-    private readonly SqliteConnectionFactory connections = connections ?? throw new ArgumentNullException(nameof(connections));
+    private const int WriteQueueCapacity = 1024;
+    private const int MaxWritesPerTransaction = 256;
+
+    private readonly SqliteConnectionFactory connections;
+    private readonly SqliteWriteQueue writes;
+
+    public SqlitePromptStore(SqliteConnectionFactory connections)
+        : this(connections, WriteQueueCapacity, MaxWritesPerTransaction)
+    {
+    }
+
+    internal SqlitePromptStore(SqliteConnectionFactory connections, int writeQueueCapacity, int maxWritesPerTransaction)
+    {
+        this.connections = connections ?? throw new ArgumentNullException(nameof(connections));
+        writes = new SqliteWriteQueue(connections, writeQueueCapacity, maxWritesPerTransaction);
+    }
+
+    /// <summary>How many exposures and metric batches wait for the writer.</summary>
+    internal int QueuedWrites => writes.Count;
+
+    /// <summary>Commits the queued exposures and metric batches, then stops taking new ones.</summary>
+    public ValueTask DisposeAsync() => writes.DisposeAsync();
 
     public Task<Prompt?> FindPromptAsync(string name, CancellationToken cancellationToken = default)
     {

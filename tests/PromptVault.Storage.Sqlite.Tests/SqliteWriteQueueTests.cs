@@ -1,0 +1,148 @@
+using Dapper;
+using Microsoft.Data.Sqlite;
+using PromptVault.Core;
+using PromptVault.Core.Experiments;
+using PromptVault.Core.Metrics;
+using PromptVault.Core.Storage;
+using static PromptVault.Storage.Sqlite.Tests.Samples;
+
+namespace PromptVault.Storage.Sqlite.Tests;
+
+/// <summary>Group commit of exposures and metric batches: many writes per transaction, each acknowledged or refused on its own.</summary>
+public sealed class SqliteWriteQueueTests : IDisposable
+{
+    private readonly TempDatabase database = new();
+
+    private static CancellationToken Cancel => TestContext.Current.CancellationToken;
+
+    public void Dispose() => database.Dispose();
+
+    [Fact]
+    public async Task ConcurrentExposuresAndBatches_AllStoredAndCountedOnce()
+    {
+        var store = await database.CreateStoreAsync();
+        var (version, experiment) = await SeedAsync(store);
+
+        // Every unit exposed twice and every event sent twice, all at once: each is stored and counted exactly once.
+        var units = Enumerable.Range(0, 300).Select(i => $"unit-{i}").ToList();
+        var batches = Enumerable.Range(0, 40)
+            .Select(b => Enumerable.Range(0, 25).Select(i => Event(version, Now, id: $"event-{b}-{i}")).ToList()).ToList();
+        var exposures = units.Concat(units).Select(unit => store.RecordExposureAsync(Exposure(experiment, unit), Cancel));
+        var recorded = batches.Concat(batches).Select(batch => store.RecordEventsAsync(batch, null, Cancel));
+        var firsts = await Task.WhenAll(exposures);
+        var results = await Task.WhenAll(recorded);
+
+        Assert.Equal(units.Count, firsts.Count(first => first));
+        Assert.Equal(units.Count, (await store.CountExposuresAsync(experiment.Id, Cancel)).Values.Sum());
+        Assert.Equal(1000, results.Sum(r => r.Stored));
+        Assert.Equal(1000, results.Sum(r => r.DuplicateIds.Count));
+        Assert.Equal(1000, (await store.ReadVersionTotalAsync(version, Cancel)).Count);
+        await using var connection = await database.Connections.OpenAsync(Cancel);
+        Assert.Equal(1000, await connection.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM metric_events"));
+    }
+
+    [Fact]
+    public async Task OneGroup_BadBatchAndReusedKey_RefusedAloneNeighboursStored()
+    {
+        var store = await database.CreateStoreAsync();
+        var (version, experiment) = await SeedAsync(store);
+        var idempotency = Idempotency("key-1");
+
+        Task<MetricRecordResult> good1, bad, reused, good2;
+        Task<bool> first, exposure;
+        await using (await WriteLockAsync())
+        {
+            // The writer takes the first write and waits for the lock; the next five queue behind it and go in one transaction.
+            first = store.RecordExposureAsync(Exposure(experiment, "unit-0"), Cancel);
+            await WaitForQueuedAsync(store, 0);
+            good1 = store.RecordEventsAsync([Event(version, Now, "good-1")], _ => idempotency, Cancel);
+            bad = store.RecordEventsAsync([Event(version, Now, "bad-1"), Event("no-such-version", Now, "bad-2")], null, Cancel);
+            reused = store.RecordEventsAsync([Event(version, Now, "reused-1")], _ => idempotency, Cancel);
+            good2 = store.RecordEventsAsync([Event(version, Now, "good-2")], null, Cancel);
+            exposure = store.RecordExposureAsync(Exposure(experiment, "unit-1"), Cancel);
+            await WaitForQueuedAsync(store, 5);
+            Assert.False(first.IsCompleted);
+        }
+
+        Assert.Equal("version_not_found", (await Assert.ThrowsAsync<NotFoundException>(() => bad)).Code);
+        await Assert.ThrowsAsync<ConcurrentWriteException>(() => reused);
+        Assert.Equal(1, (await good1).Stored);
+        Assert.Equal(1, (await good2).Stored);
+        Assert.True(await first);
+        Assert.True(await exposure);
+        Assert.Equal(2, (await store.CountExposuresAsync(experiment.Id, Cancel)).Values.Sum());
+        Assert.Equal(2, (await store.ReadVersionTotalAsync(version, Cancel)).Count);
+        await using var connection = await database.Connections.OpenAsync(Cancel);
+        Assert.Equal(["good-1", "good-2"], await connection.QueryAsync<string>("SELECT id FROM metric_events ORDER BY id"));
+    }
+
+    [Fact]
+    public async Task QueueFull_WriterWaitsForRoom_CancelledWaiterNotStored()
+    {
+        await database.CreateStoreAsync();
+        var store = new SqlitePromptStore(database.Connections, writeQueueCapacity: 2, maxWritesPerTransaction: 1);
+        var (_, experiment) = await SeedAsync(store);
+
+        Task<bool>[] stored;
+        Task<bool> waiting;
+        using var cancellation = CancellationTokenSource.CreateLinkedTokenSource(Cancel);
+        await using (await WriteLockAsync())
+        {
+            var taken = store.RecordExposureAsync(Exposure(experiment, "unit-0"), Cancel);
+            await WaitForQueuedAsync(store, 0);
+            var queued = new[] { "unit-1", "unit-2" }.Select(unit => store.RecordExposureAsync(Exposure(experiment, unit), Cancel)).ToList();
+            await WaitForQueuedAsync(store, 2);
+
+            // The queue is full and its writer is blocked: the next request waits for room instead of being queued.
+            waiting = store.RecordExposureAsync(Exposure(experiment, "unit-3"), cancellation.Token);
+            var blocked = store.RecordExposureAsync(Exposure(experiment, "unit-4"), Cancel);
+            Assert.Equal(2, store.QueuedWrites);
+            Assert.False(waiting.IsCompleted);
+            Assert.False(blocked.IsCompleted);
+            await cancellation.CancelAsync();
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => waiting);
+            stored = [taken, .. queued, blocked];
+        }
+
+        Assert.All(await Task.WhenAll(stored), Assert.True);
+        await using var connection = await database.Connections.OpenAsync(Cancel);
+        Assert.Equal(["unit-0", "unit-1", "unit-2", "unit-4"], await connection.QueryAsync<string>("SELECT unit_id FROM exposures ORDER BY unit_id"));
+        await store.DisposeAsync();
+    }
+
+    private static async Task<(string Version, Experiment Experiment)> SeedAsync(SqlitePromptStore store)
+    {
+        var (prompt, v1, v2) = await SeedPromptAsync(store, "measured");
+        var experiment = Experiment(prompt, v1, v2, status: ExperimentStatus.Running);
+        await store.CreateExperimentAsync(experiment, [], Cancel);
+        return (v1.Id, experiment);
+    }
+
+    private static Exposure Exposure(Experiment experiment, string unit) => new(experiment.Id, Assignment.VariantFor(experiment, unit).Id, unit, Now);
+
+    private static IdempotencyRecord Idempotency(string key) => new("owner", key, "hash", "{}", Now, Now.AddDays(1));
+
+    /// <summary>Holds the database's write lock from another connection until disposed, so queued writes pile up.</summary>
+    private async Task<IAsyncDisposable> WriteLockAsync()
+    {
+        var connection = await database.Connections.OpenAsync(Cancel);
+        var transaction = connection.BeginTransaction();
+        return new WriteLock(connection, transaction);
+    }
+
+    private static async Task WaitForQueuedAsync(SqlitePromptStore store, int count)
+    {
+        while (store.QueuedWrites != count)
+            await Task.Delay(1, Cancel);
+    }
+
+    private sealed class WriteLock(SqliteConnection connection, SqliteTransaction transaction) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            transaction.Rollback();
+            transaction.Dispose();
+            await connection.DisposeAsync();
+        }
+    }
+}
