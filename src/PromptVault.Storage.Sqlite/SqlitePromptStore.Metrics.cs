@@ -36,11 +36,12 @@ public sealed partial class SqlitePromptStore : IMetricStore
             // The batch's events folded per rollup row and per unit first, so each row is read and written once.
             var rollups = new Dictionary<RollupKey, MetricAggregate>();
             var units = new UnitAnalysisBatch(connection, transaction, cancellationToken);
+            using var insert = new EventInsert(connection, transaction);
             for (var index = 0; index < events.Count; index++)
             {
                 var metricEvent = events[index];
                 var firstInBatch = metricEvent.Id is not { } id || batchIds.Add(id);
-                if (!firstInBatch || !await InsertEventAsync(connection, transaction, metricEvent, index, cancellationToken))
+                if (!firstInBatch || !await insert.ExecuteAsync(metricEvent, index, cancellationToken))
                 {
                     duplicateIds.Add(metricEvent.Id!);
                     continue;
@@ -85,34 +86,63 @@ public sealed partial class SqlitePromptStore : IMetricStore
         }, cancellationToken);
     }
 
-    /// <returns>False when an event with the same id is already stored.</returns>
-    /// <exception cref="NotFoundException">The event's version or experiment does not exist.</exception>
-    private static async Task<bool> InsertEventAsync(SqliteConnection connection, SqliteTransaction transaction, MetricEvent e, int index,
-        CancellationToken cancellationToken)
+    /// <summary>
+    /// The insert of a batch's events: one command prepared once and run with each event's values, since preparing the
+    /// statement again for every event was most of an event's cost.
+    /// </summary>
+    private sealed class EventInsert : IDisposable
     {
-        try
+        private static readonly string[] Columns =
+        [
+            "id", "version_id", "experiment_id", "variant_id", "unit_id", "timestamp", "latency_ms", "input_tokens",
+            "output_tokens", "cost", "quality_score", "user_feedback", "converted", "error", "metadata",
+        ];
+
+        private readonly SqliteConnection connection;
+        private readonly SqliteTransaction transaction;
+        private readonly SqliteCommand command;
+
+        public EventInsert(SqliteConnection connection, SqliteTransaction transaction)
         {
-            return await connection.ExecuteAsync(Command("""
-                INSERT INTO metric_events (id, version_id, experiment_id, variant_id, unit_id, timestamp, latency_ms, input_tokens,
-                    output_tokens, cost, quality_score, user_feedback, converted, error, metadata)
-                VALUES (@Id, @VersionId, @ExperimentId, @VariantId, @UnitId, @Timestamp, @LatencyMs, @InputTokens,
-                    @OutputTokens, @Cost, @QualityScore, @UserFeedback, @Converted, @Error, @Metadata)
+            this.connection = connection;
+            this.transaction = transaction;
+            command = connection.CreateCommand();
+            command.Transaction = transaction;
+            command.CommandText = $"""
+                INSERT INTO metric_events ({string.Join(", ", Columns)}) VALUES ({string.Join(", ", Columns.Select(c => "$" + c))})
                 ON CONFLICT (id) DO NOTHING
-                """, new
-            {
-                e.Id, e.VersionId, e.ExperimentId, e.VariantId, e.UnitId, Timestamp = ToText(e.Timestamp), e.LatencyMs, e.InputTokens,
-                e.OutputTokens, e.Cost, e.QualityScore, e.UserFeedback, e.Converted, e.Error, Metadata = e.Metadata?.GetRawText(),
-            }, cancellationToken, transaction)) == 1;
+                """;
+            foreach (var column in Columns)
+                command.Parameters.Add(new SqliteParameter("$" + column, DBNull.Value));
         }
-        catch (SqliteException error) when (SqliteErrors.IsForeignKeyViolation(error))
+
+        /// <returns>False when an event with the same id is already stored.</returns>
+        /// <exception cref="NotFoundException">The event's version or experiment does not exist.</exception>
+        public async Task<bool> ExecuteAsync(MetricEvent e, int index, CancellationToken cancellationToken)
         {
-            // The statement changed nothing; find which of the two references is missing.
-            var versionExists = await connection.ExecuteScalarAsync<bool>(Command(
-                "SELECT EXISTS (SELECT 1 FROM versions WHERE id = @VersionId)", new { e.VersionId }, cancellationToken, transaction));
-            throw versionExists
-                ? new NotFoundException("experiment_not_found", $"event {index}: experiment '{e.ExperimentId}' does not exist; no event of the batch was stored.")
-                : new NotFoundException("version_not_found", $"event {index}: version '{e.VersionId}' does not exist; no event of the batch was stored.");
+            object?[] values =
+            [
+                e.Id, e.VersionId, e.ExperimentId, e.VariantId, e.UnitId, ToText(e.Timestamp), e.LatencyMs, e.InputTokens,
+                e.OutputTokens, e.Cost, e.QualityScore, e.UserFeedback, e.Converted, e.Error, e.Metadata?.GetRawText(),
+            ];
+            for (var i = 0; i < values.Length; i++)
+                command.Parameters[i].Value = values[i] ?? DBNull.Value;
+            try
+            {
+                return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
+            }
+            catch (SqliteException error) when (SqliteErrors.IsForeignKeyViolation(error))
+            {
+                // The statement changed nothing; find which of the two references is missing.
+                var versionExists = await connection.ExecuteScalarAsync<bool>(Command(
+                    "SELECT EXISTS (SELECT 1 FROM versions WHERE id = @VersionId)", new { e.VersionId }, cancellationToken, transaction));
+                throw versionExists
+                    ? new NotFoundException("experiment_not_found", $"event {index}: experiment '{e.ExperimentId}' does not exist; no event of the batch was stored.")
+                    : new NotFoundException("version_not_found", $"event {index}: version '{e.VersionId}' does not exist; no event of the batch was stored.");
+            }
         }
+
+        public void Dispose() => command.Dispose();
     }
 
     /// <summary>Adds <paramref name="added"/> to the stored aggregate of the row, or stores it as the row's first.</summary>
