@@ -20,6 +20,7 @@ public static class Telemetry
     public const string ExposuresCounter = "promptvault.exposures";
     public const string MetricEventsCounter = "promptvault.metric_events";
     public const string DecisionsCounter = "promptvault.experiment.decisions";
+    public const string CacheLookupsCounter = "promptvault.registry_cache.lookups";
 
     public const string PromptTag = "promptvault.prompt";
     public const string VersionIdTag = "promptvault.version_id";
@@ -29,6 +30,7 @@ public static class Telemetry
     public const string OutcomeTag = "promptvault.outcome";
     public const string DecisionTag = "promptvault.decision";
     public const string EventCountTag = "promptvault.events";
+    public const string CacheEntryTag = "promptvault.cache_entry";
 
     public static readonly ActivitySource Source = new(Name);
 
@@ -45,6 +47,9 @@ public static class Telemetry
 
     private static readonly Counter<long> Decisions = Meter.CreateCounter<long>(DecisionsCounter, "{decision}",
         "Experiments completed or paused by PromptVault's own decision (auto-completion, guardrails).");
+
+    private static readonly Counter<long> CacheLookups = Meter.CreateCounter<long>(CacheLookupsCounter, "{lookup}",
+        "Registry cache lookups on the render and authentication path, by entry kind and outcome (hit or miss); the hit rate is hits over all.");
 
     /// <summary>Starts a span when someone listens; the caller disposes it.</summary>
     public static Activity? Start(string spanName, string? prompt = null)
@@ -82,6 +87,9 @@ public static class Telemetry
     }
 
     private static Activity? OwnSpan() => Activity.Current is { } span && span.Source == Source ? span : null;
+
+    public static void CacheLookedUp(string entry, bool hit) =>
+        CacheLookups.Add(1, new(CacheEntryTag, entry), new(OutcomeTag, hit ? "hit" : "miss"));
 
     public static void DecisionApplied(string prompt, DecisionAction action) =>
         Decisions.Add(1, new(PromptTag, prompt), new(DecisionTag, Names.Of(action)));

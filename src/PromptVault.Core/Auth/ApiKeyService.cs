@@ -2,12 +2,13 @@ using Microsoft.Extensions.Logging;
 using PromptVault.Core.Audit;
 using PromptVault.Core.Contracts;
 using PromptVault.Core.Experiments;
+using PromptVault.Core.Registry;
 using PromptVault.Core.Storage;
 
 namespace PromptVault.Core.Auth;
 
 /// <summary>Creates, lists, revokes and checks API keys; every change is audited.</summary>
-public sealed class ApiKeyService(IApiKeyStore store, TimeProvider time, ILogger<ApiKeyService> logger)
+public sealed class ApiKeyService(IApiKeyStore store, RegistryCache cache, RegistryChangeFeed changes, TimeProvider time, ILogger<ApiKeyService> logger)
 {
     /// <summary>The actor of the first admin key, made by <c>promptvault serve</c>.</summary>
     public const string ServeActor = "promptvault serve";
@@ -41,18 +42,18 @@ public sealed class ApiKeyService(IApiKeyStore store, TimeProvider time, ILogger
     public async Task RevokeAsync(string id, string actor, CancellationToken cancellationToken = default)
     {
         var now = time.GetUtcNow();
-        var revoked = await store.RevokeKeyAsync(id, now,
+        var revoked = await changes.AfterAsync(store.RevokeKeyAsync(id, now,
             new AuditEntry(0, now, actor, AuditActions.ApiKeyRevoked, null, id, null, new Dictionary<string, string?> { ["revokedAt"] = now.ToString("O") }),
-            cancellationToken);
+            cancellationToken), RegistryChangeKind.ApiKeys);
         if (!revoked) throw new NotFoundException("api_key_not_found", $"no active API key has id '{Prompts.PromptRules.Shorten(id)}'.");
         Log.KeyRevoked(logger, id, actor);
     }
 
-    /// <summary>The active key a presented secret belongs to, or null.</summary>
-    public Task<ApiKey?> AuthenticateAsync(string presented, CancellationToken cancellationToken = default) =>
+    /// <summary>The active key a presented secret belongs to, or null (from the <see cref="RegistryCache"/>).</summary>
+    public ValueTask<ApiKey?> AuthenticateAsync(string presented, CancellationToken cancellationToken = default) =>
         presented.StartsWith(ApiKeySecret.Prefix, StringComparison.Ordinal)
-            ? store.FindActiveByHashAsync(ApiKeySecret.Hash(presented), cancellationToken)
-            : Task.FromResult<ApiKey?>(null);
+            ? cache.FindActiveKeyByHashAsync(ApiKeySecret.Hash(presented), cancellationToken)
+            : ValueTask.FromResult<ApiKey?>(null);
 
     /// <summary>
     /// Creates an admin key when no active admin key exists (a new database); returns it (shown once), or null otherwise.
@@ -88,10 +89,10 @@ public sealed class ApiKeyService(IApiKeyStore store, TimeProvider time, ILogger
         var now = time.GetUtcNow();
         var secret = ApiKeySecret.Generate();
         var key = new ApiKey(Guid.CreateVersion7(now).ToString("N"), name, role, ApiKeySecret.Shown(secret), now, actor, null);
-        await store.CreateKeyAsync(key, ApiKeySecret.Hash(secret),
+        await changes.AfterAsync(store.CreateKeyAsync(key, ApiKeySecret.Hash(secret),
             new AuditEntry(0, now, actor, action, null, key.Id, null,
                 new Dictionary<string, string?> { ["name"] = key.Name, ["role"] = Names.Of(key.Role) }),
-            cancellationToken);
+            cancellationToken), RegistryChangeKind.ApiKeys);
         return new CreatedApiKeyResponse(key.Id, key.Name, key.Role, secret, key.Prefix, key.CreatedAt);
     }
 }

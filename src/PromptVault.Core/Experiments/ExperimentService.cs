@@ -20,6 +20,8 @@ public sealed class ExperimentService(
     IExperimentStore experiments,
     IMetricStore metrics,
     PromptRegistry registry,
+    RegistryCache cache,
+    RegistryChangeFeed changes,
     TimeProvider time,
     ILogger<ExperimentService> logger)
 {
@@ -57,13 +59,13 @@ public sealed class ExperimentService(
             request.PromoteWinner ?? false,
             ExperimentStatus.Draft, NewHashSeed(), null, null, now, actor, now, null, null);
 
-        await experiments.CreateExperimentAsync(experiment,
+        await changes.AfterAsync(experiments.CreateExperimentAsync(experiment,
             [Entry(now, actor, AuditActions.ExperimentCreated, experiment, null, new()
             {
                 ["status"] = Names.Of(experiment.Status),
                 ["targetMetric"] = Names.Of(experiment.TargetMetric),
                 ["variants"] = string.Join(", ", variants.Select(v => $"{v.Name} {v.Weight}%")),
-            })], cancellationToken);
+            })], cancellationToken), RegistryChangeKind.Experiment, prompt.Id, prompt.Name);
         return await ToResponseAsync(experiment, cancellationToken);
     }
 
@@ -115,13 +117,13 @@ public sealed class ExperimentService(
             return await registry.RenderAsync(name, request, cancellationToken);
 
         ValidateUnitId(request.UnitId, "unitId");
-        var prompt = await registry.RequirePromptAsync(name, cancellationToken);
-        var running = await experiments.FindRunningExperimentAsync(prompt.Id, cancellationToken);
+        var prompt = await registry.RequireServedPromptAsync(name, cancellationToken);
+        var running = await cache.FindRunningExperimentAsync(prompt.Id, cancellationToken);
         if (running is null)
             return await registry.RenderAsync(prompt, request, cancellationToken);
 
         var variant = Assignment.VariantFor(running, request.UnitId);
-        var version = await prompts.FindVersionByIdAsync(prompt.Id, variant.VersionId, cancellationToken)
+        var version = await cache.FindVersionByIdAsync(prompt.Id, variant.VersionId, cancellationToken)
             ?? throw new NotFoundException("version_not_found", $"variant '{variant.Name}' of experiment '{running.Name}' names a version that no longer exists.");
         var response = registry.Render(prompt, version, request, running.Id, variant.Id);
         await experiments.RecordExposureAsync(new Exposure(running.Id, variant.Id, request.UnitId, time.GetUtcNow()), cancellationToken);
@@ -212,8 +214,9 @@ public sealed class ExperimentService(
         if (reason is not null)
             after["reason"] = reason;
 
-        await experiments.UpdateExperimentAsync(moved, experiment.Status,
-            [Entry(now, actor, action, experiment, new() { ["status"] = Names.Of(experiment.Status) }, after)], cancellationToken);
+        await changes.AfterAsync(experiments.UpdateExperimentAsync(moved, experiment.Status,
+            [Entry(now, actor, action, experiment, new() { ["status"] = Names.Of(experiment.Status) }, after)], cancellationToken),
+            RegistryChangeKind.Experiment, experiment.PromptId, experiment.PromptName);
 
         if (moved is { Status: ExperimentStatus.Completed, PromoteWinner: true, Winner: { } winnerId } && winnerId != moved.Control.Id)
             await registry.MoveLabelAsync(moved.PromptName, Label.Production, moved.FindVariant(winnerId)!.VersionId, actor, cancellationToken);

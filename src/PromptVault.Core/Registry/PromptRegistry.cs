@@ -11,9 +11,11 @@ namespace PromptVault.Core.Registry;
 /// <summary>
 /// The prompt registry's use cases (SPEC §1–§2): each lives here once, and the API, CLI and dashboard only translate to a call.
 /// Writes are optimistic: a write that lost a race (<see cref="ConcurrentWriteException"/>) is re-read and retried, so
-/// concurrent new versions get distinct, consecutive numbers.
+/// concurrent new versions get distinct, consecutive numbers. Writes and the reads they decide on go to the store; rendering
+/// reads through the <see cref="RegistryCache"/>, and every write is announced on the <see cref="RegistryChangeFeed"/>.
 /// </summary>
-public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, TemplateEngine templates, TimeProvider time, IdempotentRequests idempotent)
+public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, TemplateEngine templates, TimeProvider time, IdempotentRequests idempotent,
+    RegistryCache cache, RegistryChangeFeed changes)
 {
     private const int MaxWriteAttempts = 200;
     private const string InitialChangeDescription = "Initial version";
@@ -41,7 +43,7 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, Tem
                 InitialChangeDescription, actor, now, VersionStatus.Draft);
             var response = ToResponse(prompt, version, []);
 
-            await store.SaveAsync(new PromptChanges
+            await SaveAsync(new PromptChanges
             {
                 NewPrompt = prompt,
                 NewVersion = version,
@@ -99,7 +101,7 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, Tem
             var now = time.GetUtcNow();
             var version = NextVersion(prompt, latest, bump, request.Content!, variables, metadata, changeDescription, actor, now);
             var response = ToResponse(prompt.Name, version, []);
-            await store.SaveAsync(new PromptChanges
+            await SaveAsync(new PromptChanges
             {
                 NewVersion = version,
                 TouchedPrompt = prompt with { UpdatedAt = now, UpdatedBy = actor },
@@ -156,7 +158,7 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, Tem
                     $"version {version.Version} is labelled {string.Join(", ", onIt)}; move the label before archiving it.", "status");
 
             var now = time.GetUtcNow();
-            await store.SaveAsync(new PromptChanges
+            await SaveAsync(new PromptChanges
             {
                 StatusChanges = [new StatusChange(version.Id, version.Status, status.Value)],
                 TouchedPrompt = prompt with { UpdatedAt = now, UpdatedBy = actor },
@@ -195,7 +197,7 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, Tem
                     Audit = [Entry(now, actor, AuditActions.LabelMoved, prompt.Name, label,
                         new() { ["version"] = previous?.Version.ToString() }, new() { ["version"] = target.Version.ToString() })],
                 };
-            await store.SaveAsync(changes with { TouchedPrompt = prompt with { UpdatedAt = now, UpdatedBy = actor } }, cancellationToken);
+            await SaveAsync(changes with { TouchedPrompt = prompt with { UpdatedAt = now, UpdatedBy = actor } }, cancellationToken);
 
             var moved = labels.Where(l => l.Name != label).Append(new Label(prompt.Id, label, target.Id, target.Version, now, actor)).ToList();
             var promoted = label == Label.Production ? target with { Status = VersionStatus.Production } : target;
@@ -227,7 +229,7 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, Tem
             var previous = production is null ? null : await store.FindVersionByIdAsync(prompt.Id, production.VersionId, cancellationToken);
 
             var (statusChanges, labelChange) = Promote(prompt, version, previous, now, actor);
-            await store.SaveAsync(new PromptChanges
+            await SaveAsync(new PromptChanges
             {
                 NewVersion = version,
                 TouchedPrompt = prompt with { UpdatedAt = now, UpdatedBy = actor },
@@ -259,7 +261,7 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, Tem
 
     /// <summary>Resolves the version to serve (an exact version, or the one under a label, default production) and renders it.</summary>
     public async Task<RenderResponse> RenderAsync(string name, RenderRequest request, CancellationToken cancellationToken = default) =>
-        await RenderAsync(await RequirePromptAsync(name, cancellationToken), request, cancellationToken);
+        await RenderAsync(await RequireServedPromptAsync(name, cancellationToken), request, cancellationToken);
 
     /// <summary>The same for a prompt the caller has read already.</summary>
     internal async Task<RenderResponse> RenderAsync(Prompt prompt, RenderRequest request, CancellationToken cancellationToken)
@@ -273,7 +275,7 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, Tem
         {
             var label = request.Label ?? Label.Production;
             PromptRules.ValidateLabel(label);
-            version = await store.FindLabelledVersionAsync(prompt.Id, label, cancellationToken)
+            version = await cache.FindLabelledVersionAsync(prompt.Id, label, cancellationToken)
                 ?? throw new NotFoundException("label_not_found",
                     $"prompt '{prompt.Name}' has no version labelled '{label}'" + (label == Label.Production ? "; promote a version first, or name a version or label." : "."));
         }
@@ -341,8 +343,23 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, Tem
     internal async Task<Prompt> RequirePromptAsync(string name, CancellationToken cancellationToken)
     {
         PromptRules.ValidatePromptName(name);
-        return await store.FindPromptAsync(name, cancellationToken)
-            ?? throw new NotFoundException("prompt_not_found", $"prompt '{name}' does not exist.");
+        return await store.FindPromptAsync(name, cancellationToken) ?? throw PromptNotFound(name);
+    }
+
+    /// <summary>The same from the <see cref="RegistryCache"/>: for serving, not for deciding a write.</summary>
+    internal async Task<Prompt> RequireServedPromptAsync(string name, CancellationToken cancellationToken)
+    {
+        PromptRules.ValidatePromptName(name);
+        return await cache.FindPromptAsync(name, cancellationToken) ?? throw PromptNotFound(name);
+    }
+
+    private static NotFoundException PromptNotFound(string name) => new("prompt_not_found", $"prompt '{name}' does not exist.");
+
+    private Task SaveAsync(PromptChanges prompt, CancellationToken cancellationToken)
+    {
+        var changed = prompt.NewPrompt ?? prompt.TouchedPrompt;
+        return changes.AfterAsync(store.SaveAsync(prompt, cancellationToken), RegistryChangeKind.Prompt,
+            changed?.Id ?? prompt.LabelChanges.FirstOrDefault()?.PromptId, changed?.Name);
     }
 
     private async Task<PromptVersion> RequireLatestAsync(Prompt prompt, CancellationToken cancellationToken) =>

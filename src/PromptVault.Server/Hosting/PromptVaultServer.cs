@@ -105,6 +105,7 @@ public static class PromptVaultServer
             .AddLogging()
             .AddSingleton(TimeProvider.System)
             .AddPromptVaultSqlite(databasePath)
+            .AddPromptVaultRegistryCache()
             .AddSingleton<ApiKeyService>()
             .BuildServiceProvider();
         await services.GetRequiredService<Storage.Sqlite.SqliteDatabase>().MigrateAsync(cancellationToken);

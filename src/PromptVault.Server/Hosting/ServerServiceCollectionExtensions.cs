@@ -22,6 +22,7 @@ public static class ServerServiceCollectionExtensions
         services.AddPromptVaultSqlite(options.DatabasePath);
         services.AddSingleton<TemplateEngine>();
         services.AddSingleton<IdempotentRequests>();
+        services.AddPromptVaultRegistryCache();
         services.AddSingleton<PromptRegistry>();
         services.AddSingleton<ExperimentService>();
         services.AddSingleton<MetricsService>();
@@ -42,4 +43,8 @@ public static class ServerServiceCollectionExtensions
         services.AddOpenApi(OpenApiSetup.Configure);
         return services;
     }
+
+    /// <summary>The change feed and the registry cache that render and authentication read through (docs/architecture.md).</summary>
+    public static IServiceCollection AddPromptVaultRegistryCache(this IServiceCollection services) =>
+        services.AddSingleton<RegistryChangeFeed>().AddSingleton<RegistryCache>();
 }

@@ -24,7 +24,9 @@ public sealed class PromptRegistryTests : IAsyncLifetime
     {
         var store = await _database.CreateStoreAsync();
         _store = store;
-        _registry = new PromptRegistry(store, store, new TemplateEngine(), _time, new IdempotentRequests(store, _time));
+        var changes = new RegistryChangeFeed();
+        _registry = new PromptRegistry(store, store, new TemplateEngine(), _time, new IdempotentRequests(store, _time),
+            new RegistryCache(store, store, store, changes), changes);
     }
 
     public ValueTask DisposeAsync()

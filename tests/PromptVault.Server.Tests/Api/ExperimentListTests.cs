@@ -22,7 +22,8 @@ public sealed class ExperimentListTests
                 TestContext.Current.CancellationToken);
         var (prompts, counter) = CountingProxy<IPromptStore>.Wrap(server.Services.GetRequiredService<IPromptStore>());
         var counted = new ExperimentService(prompts, server.Services.GetRequiredService<IExperimentStore>(),
-            server.Services.GetRequiredService<IMetricStore>(), server.Services.GetRequiredService<PromptRegistry>(), TimeProvider.System,
+            server.Services.GetRequiredService<IMetricStore>(), server.Services.GetRequiredService<PromptRegistry>(),
+            server.Services.GetRequiredService<RegistryCache>(), server.Services.GetRequiredService<RegistryChangeFeed>(), TimeProvider.System,
             Microsoft.Extensions.Logging.Abstractions.NullLogger<ExperimentService>.Instance);
 
         var list = await counted.ListAsync(null, new PageRequest(PageRequest.MaxLimit), TestContext.Current.CancellationToken);

@@ -96,6 +96,8 @@ public sealed class ObservabilityTests
         Assert.Equal(units, Sample(scrape, "promptvault_exposures_total", $"promptvault_prompt=\"{name}\""));
         Assert.Equal(1, Sample(scrape, "promptvault_experiment_decisions_total", $"promptvault_prompt=\"{name}\"", "promptvault_decision=\"complete\""));
         Assert.True(Sample(scrape, "promptvault_metric_events_total", "promptvault_outcome=\"stored\"") >= units, scrape);
+        // The running experiment is read from memory: a miss after each change, hits for the renders in between.
+        Assert.True(Sample(scrape, "promptvault_registry_cache_lookups_total", "promptvault_cache_entry=\"experiment\"", "promptvault_outcome=\"hit\"") > units / 2, scrape);
     }
 
     [Fact]

@@ -1,0 +1,114 @@
+using System.Collections.Concurrent;
+using PromptVault.Core.Auth;
+using PromptVault.Core.Experiments;
+using PromptVault.Core.Prompts;
+using PromptVault.Core.Storage;
+
+namespace PromptVault.Core.Registry;
+
+/// <summary>
+/// What render and authentication read, served from memory: prompts by name, labelled versions, versions by id, the running
+/// experiment of each prompt, and active API keys by hash. The stores stay the source of truth and take every write; entries
+/// are dropped on each <see cref="RegistryChangeFeed"/> change, before the write's request is answered.
+/// </summary>
+/// <remarks>
+/// A read that raced with a change must not put back what it read before the change: each miss notes the feed's sequence
+/// before reading the store, and takes its entry out again if the sequence moved by the time it was inserted (the feed moves
+/// the sequence before invalidating, so either the invalidation or the miss removes it). Only what exists is remembered
+/// (and the absence of a running experiment), so requests naming random prompts, labels or keys cannot grow it. Unknown key hashes are not cached:
+/// a key made by <c>promptvault admin-key</c> (another process, so not on this feed) works at once. Revocation only happens
+/// through the API, so it is on the feed.
+/// </remarks>
+public sealed class RegistryCache : IDisposable
+{
+    private readonly IPromptStore _prompts;
+    private readonly IExperimentStore _experiments;
+    private readonly IApiKeyStore _keys;
+    private readonly RegistryChangeFeed _changes;
+    private readonly IDisposable _subscription;
+
+    private readonly ConcurrentDictionary<string, Prompt?> _promptsByName = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<(string PromptId, string Label), PromptVersion?> _labelled = new();
+    private readonly ConcurrentDictionary<(string PromptId, string VersionId), PromptVersion?> _versions = new();
+    private readonly ConcurrentDictionary<string, Experiment?> _running = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, ApiKey?> _keysByHash = new(StringComparer.Ordinal);
+
+    public RegistryCache(IPromptStore prompts, IExperimentStore experiments, IApiKeyStore keys, RegistryChangeFeed changes)
+    {
+        _prompts = prompts;
+        _experiments = experiments;
+        _keys = keys;
+        _changes = changes;
+        _subscription = changes.Subscribe(Invalidate);
+    }
+
+    public ValueTask<Prompt?> FindPromptAsync(string name, CancellationToken cancellationToken) =>
+        GetAsync(_promptsByName, name, "prompt", () => _prompts.FindPromptAsync(name, cancellationToken), cacheMissing: false);
+
+    public ValueTask<PromptVersion?> FindLabelledVersionAsync(string promptId, string label, CancellationToken cancellationToken) =>
+        GetAsync(_labelled, (promptId, label), "label", () => _prompts.FindLabelledVersionAsync(promptId, label, cancellationToken), cacheMissing: false);
+
+    public ValueTask<PromptVersion?> FindVersionByIdAsync(string promptId, string versionId, CancellationToken cancellationToken) =>
+        GetAsync(_versions, (promptId, versionId), "version", () => _prompts.FindVersionByIdAsync(promptId, versionId, cancellationToken), cacheMissing: false);
+
+    /// <summary>The prompt's running experiment; "none" is remembered too, as most prompts have none.</summary>
+    public ValueTask<Experiment?> FindRunningExperimentAsync(string promptId, CancellationToken cancellationToken) =>
+        GetAsync(_running, promptId, "experiment", () => _experiments.FindRunningExperimentAsync(promptId, cancellationToken), cacheMissing: true);
+
+    public ValueTask<ApiKey?> FindActiveKeyByHashAsync(string keyHash, CancellationToken cancellationToken) =>
+        GetAsync(_keysByHash, keyHash, "api_key", () => _keys.FindActiveByHashAsync(keyHash, cancellationToken), cacheMissing: false);
+
+    public void Dispose() => _subscription.Dispose();
+
+    private async ValueTask<TValue?> GetAsync<TKey, TValue>(ConcurrentDictionary<TKey, TValue?> entries, TKey key, string kind,
+        Func<Task<TValue?>> read, bool cacheMissing)
+        where TKey : notnull
+        where TValue : class
+    {
+        if (entries.TryGetValue(key, out var cached))
+        {
+            Telemetry.CacheLookedUp(kind, hit: true);
+            return cached;
+        }
+        Telemetry.CacheLookedUp(kind, hit: false);
+        var sequence = _changes.Sequence;
+        var value = await read();
+        if (value is null && !cacheMissing)
+            return value;
+        entries[key] = value;
+        if (_changes.Sequence != sequence)
+            entries.TryRemove(KeyValuePair.Create(key, value));
+        return value;
+    }
+
+    private void Invalidate(RegistryChange change)
+    {
+        if (change.Kind == RegistryChangeKind.ApiKeys)
+        {
+            _keysByHash.Clear();
+            return;
+        }
+        if (change.PromptId is not { } promptId)
+        {
+            _promptsByName.Clear();
+            _labelled.Clear();
+            _versions.Clear();
+            _running.Clear();
+            return;
+        }
+        _running.TryRemove(promptId, out _);
+        if (change.Kind == RegistryChangeKind.Experiment)
+            return;
+        if (change.PromptName is { } name) _promptsByName.TryRemove(name, out _);
+        else _promptsByName.Clear();
+        RemoveWhere(_labelled, k => k.PromptId == promptId);
+        RemoveWhere(_versions, k => k.PromptId == promptId);
+    }
+
+    private static void RemoveWhere<TKey, TValue>(ConcurrentDictionary<TKey, TValue> entries, Func<TKey, bool> match) where TKey : notnull
+    {
+        foreach (var key in entries.Keys)
+            if (match(key))
+                entries.TryRemove(key, out _);
+    }
+}

@@ -1,0 +1,176 @@
+using System.Net;
+using Microsoft.Extensions.DependencyInjection;
+using PromptVault.Core.Storage;
+using PromptVault.Storage.Sqlite;
+using static PromptVault.Server.Tests.ApiCalls;
+
+namespace PromptVault.Server.Tests.Api;
+
+/// <summary>
+/// Render and authentication read registry state from memory (the RegistryCache), and every change made through the API
+/// is seen by the very next request. The stores are wrapped in counting proxies inside a real server.
+/// </summary>
+public sealed class RegistryCacheTests
+{
+    private static readonly object Variables = new { company_name = "Acme" };
+
+    private sealed class Counters
+    {
+        public CountingProxy<IPromptStore> Prompts { get; set; } = null!;
+        public CountingProxy<IExperimentStore> Experiments { get; set; } = null!;
+        public CountingProxy<IApiKeyStore> Keys { get; set; } = null!;
+
+        public void Clear()
+        {
+            Prompts.Calls.Clear();
+            Experiments.Calls.Clear();
+            Keys.Calls.Clear();
+        }
+    }
+
+    private static Task<RunningServer> StartCountedAsync(Counters counters) =>
+        RunningServer.StartAsync(new ServerSetup([], builder =>
+        {
+            builder.Services.AddSingleton(sp => Wrap<IPromptStore>(sp, c => counters.Prompts = c));
+            builder.Services.AddSingleton(sp => Wrap<IExperimentStore>(sp, c => counters.Experiments = c));
+            builder.Services.AddSingleton(sp => Wrap<IApiKeyStore>(sp, c => counters.Keys = c));
+        }), TestContext.Current.CancellationToken);
+
+    private static T Wrap<T>(IServiceProvider services, Action<CountingProxy<T>> keep) where T : class
+    {
+        var (store, counter) = CountingProxy<T>.Wrap((T)(object)services.GetRequiredService<SqlitePromptStore>());
+        keep(counter);
+        return store;
+    }
+
+    private static async Task<JsonNodeResult> RenderAsync(HttpClient client, string name, object body)
+    {
+        var (status, rendered) = await PostAsync(client, $"/api/prompts/{name}/render", body);
+        Assert.True(status == HttpStatusCode.OK, rendered?.ToJsonString());
+        return new JsonNodeResult(rendered.Str("version"), rendered!["experimentId"]?.GetValue<string>());
+    }
+
+    private sealed record JsonNodeResult(string Version, string? ExperimentId);
+
+    [Fact]
+    public async Task Render_AfterWarmUp_ReadsNoRegistryStateFromTheStores()
+    {
+        var counters = new Counters();
+        await using var server = await StartCountedAsync(counters);
+        using var client = server.CreateClient();
+        var (name, versionIds) = await Experiments.CreatePromptWithChallengersAsync(client);
+        var experiment = await Experiments.CreateAsync(client, Experiments.ThreeWay(name, versionIds));
+        await Experiments.MoveAsync(client, experiment.Str("id"), "start");
+        for (var unit = 0; unit < 30; unit++)
+            await RenderAsync(client, name, new { variables = Variables, unitId = $"warm-{unit}" });
+        await RenderAsync(client, name, new { variables = Variables, label = "production" });
+        counters.Clear();
+
+        for (var unit = 0; unit < 20; unit++)
+        {
+            Assert.Equal(experiment.Str("id"), (await RenderAsync(client, name, new { variables = Variables, unitId = $"unit-{unit}" })).ExperimentId);
+            Assert.Equal("1.0.0", (await RenderAsync(client, name, new { variables = Variables, label = "production" })).Version);
+        }
+
+        Assert.True(counters.Prompts.Total == 0, $"prompt store calls: {string.Join(", ", counters.Prompts.Calls)}");
+        Assert.True(counters.Keys.Total == 0, $"key store calls: {string.Join(", ", counters.Keys.Calls)}");
+        Assert.Equal(["RecordExposureAsync"], counters.Experiments.Calls.Keys);
+        Assert.Equal(20, counters.Experiments.Calls["RecordExposureAsync"]);
+    }
+
+    [Fact]
+    public async Task Changes_AreSeenByTheNextRequest()
+    {
+        var counters = new Counters();
+        await using var server = await StartCountedAsync(counters);
+        using var client = server.CreateClient();
+        var (name, versionIds) = await Experiments.CreatePromptWithChallengersAsync(client);
+        var production = new { variables = Variables };
+        Assert.Equal("1.0.0", (await RenderAsync(client, name, production)).Version);
+
+        var (moved, _) = await PutAsync(client, $"/api/prompts/{name}/labels/production", new { version = "1.0.1" });
+        Assert.Equal(HttpStatusCode.OK, moved);
+        Assert.Equal("1.0.1", (await RenderAsync(client, name, production)).Version);
+
+        var (promoted, _) = await PostAsync(client, $"/api/prompts/{name}/versions/1.0.2/status", new { status = "production" });
+        Assert.Equal(HttpStatusCode.OK, promoted);
+        Assert.Equal("1.0.2", (await RenderAsync(client, name, production)).Version);
+
+        var (rolledBack, _) = await PostAsync(client, $"/api/prompts/{name}/rollback", new { version = "1.0.0", reason = "test" });
+        Assert.Equal(HttpStatusCode.OK, rolledBack);
+        Assert.Equal("1.0.3", (await RenderAsync(client, name, production)).Version);
+
+        var unit = new { variables = Variables, unitId = "user-1" };
+        Assert.Null((await RenderAsync(client, name, unit)).ExperimentId);
+        var experiment = await Experiments.CreateAsync(client, Experiments.ThreeWay(name, versionIds));
+        await Experiments.MoveAsync(client, experiment.Str("id"), "start");
+        Assert.Equal(experiment.Str("id"), (await RenderAsync(client, name, unit)).ExperimentId);
+        await Experiments.MoveAsync(client, experiment.Str("id"), "pause");
+        Assert.Null((await RenderAsync(client, name, unit)).ExperimentId);
+        await Experiments.MoveAsync(client, experiment.Str("id"), "start");
+        Assert.Equal(experiment.Str("id"), (await RenderAsync(client, name, unit)).ExperimentId);
+        await Experiments.MoveAsync(client, experiment.Str("id"), "cancel");
+        Assert.Null((await RenderAsync(client, name, unit)).ExperimentId);
+    }
+
+    [Fact]
+    public async Task RevokedKey_IsRefusedOnTheNextRequest()
+    {
+        var counters = new Counters();
+        await using var server = await StartCountedAsync(counters);
+        using var admin = server.CreateClient();
+        var (created, key) = await PostAsync(admin, "/api/keys", new { name = "reader", role = "reader" });
+        Assert.Equal(HttpStatusCode.Created, created);
+        using var reader = server.CreateClient(key.Str("key"));
+        counters.Clear();
+        for (var i = 0; i < 3; i++)
+            Assert.Equal(HttpStatusCode.OK, (await GetAsync(reader, "/api/prompts")).Status);
+        Assert.True(counters.Keys.Calls.GetValueOrDefault("FindActiveByHashAsync") == 1, "the key's lookups should come from memory after the first");
+
+        var (revoked, _) = await SendAsync(admin, HttpMethod.Delete, $"/api/keys/{key.Str("id")}");
+        Assert.Equal(HttpStatusCode.NoContent, revoked);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, (await GetAsync(reader, "/api/prompts")).Status);
+    }
+
+    [Fact]
+    public async Task KeyMadeByAnotherProcess_WorksAtOnce()
+    {
+        await using var server = await RunningServer.StartAsync(TestContext.Current.CancellationToken);
+        using var warm = server.CreateClient();
+        Assert.Equal(HttpStatusCode.OK, (await GetAsync(warm, "/api/prompts")).Status);
+
+        var recovered = await PromptVault.Server.Hosting.PromptVaultServer.CreateRecoveryAdminKeyAsync(server.DatabasePath, TestContext.Current.CancellationToken);
+
+        using var client = server.CreateClient(recovered.Key);
+        Assert.Equal(HttpStatusCode.OK, (await GetAsync(client, "/api/prompts")).Status);
+    }
+
+    [Fact]
+    public async Task Render_WhileLabelsMove_NeverServesAVersionTheLabelLeft()
+    {
+        await using var server = await RunningServer.StartAsync(TestContext.Current.CancellationToken);
+        using var client = server.CreateClient();
+        var (name, _) = await Experiments.CreatePromptWithChallengersAsync(client);
+        var staging = new { variables = Variables, label = "staging" };
+        string[] versions = ["1.0.0", "1.0.1", "1.0.2"];
+        Assert.Equal(HttpStatusCode.OK, (await PutAsync(client, $"/api/prompts/{name}/labels/staging", new { version = "1.0.0" })).Status);
+
+        using var stop = new CancellationTokenSource();
+        var background = Enumerable.Range(0, 8).Select(_ => Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+                await RenderAsync(client, name, staging);
+        })).ToList();
+
+        for (var move = 1; move <= 150; move++)
+        {
+            var target = versions[move % versions.Length];
+            Assert.Equal(HttpStatusCode.OK, (await PutAsync(client, $"/api/prompts/{name}/labels/staging", new { version = target })).Status);
+            var after = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => RenderAsync(client, name, staging)));
+            Assert.All(after, r => Assert.Equal(target, r.Version));
+        }
+        await stop.CancelAsync();
+        await Task.WhenAll(background);
+    }
+}
