@@ -17,13 +17,13 @@ internal static class ExperimentsApi
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status404NotFound);
 
-        experiments.MapPost("/", Create).WithName("CreateExperiment").WithSummary("Create an experiment").RequireAuthorization(RolePolicies.Admin).ProducesProblem(StatusCodes.Status409Conflict);
+        experiments.MapPost("/", Create).WithName("CreateExperiment").WithSummary("Create an experiment").RequireToChange(RolePolicies.Admin);
         experiments.MapGet("/", List).WithName("ListExperiments").WithSummary("List experiments");
         experiments.MapGet("/{id}", Get).WithName("GetExperiment").WithSummary("Get an experiment");
-        experiments.MapPost("/{id}/start", Start).WithName("StartExperiment").WithSummary("Start an experiment").RequireAuthorization(RolePolicies.Admin).ProducesProblem(StatusCodes.Status409Conflict);
-        experiments.MapPost("/{id}/pause", Pause).WithName("PauseExperiment").WithSummary("Pause an experiment").RequireAuthorization(RolePolicies.Admin).ProducesProblem(StatusCodes.Status409Conflict);
-        experiments.MapPost("/{id}/complete", Complete).WithName("CompleteExperiment").WithSummary("Complete an experiment").RequireAuthorization(RolePolicies.Admin).ProducesProblem(StatusCodes.Status409Conflict);
-        experiments.MapPost("/{id}/cancel", Cancel).WithName("CancelExperiment").WithSummary("Cancel an experiment").RequireAuthorization(RolePolicies.Admin).ProducesProblem(StatusCodes.Status409Conflict);
+        experiments.MapPost("/{id}/start", Start).WithName("StartExperiment").WithSummary("Start an experiment").RequireToChange(RolePolicies.Admin);
+        experiments.MapPost("/{id}/pause", Pause).WithName("PauseExperiment").WithSummary("Pause an experiment").RequireToChange(RolePolicies.Admin);
+        experiments.MapPost("/{id}/complete", Complete).WithName("CompleteExperiment").WithSummary("Complete an experiment").RequireToChange(RolePolicies.Admin);
+        experiments.MapPost("/{id}/cancel", Cancel).WithName("CancelExperiment").WithSummary("Cancel an experiment").RequireToChange(RolePolicies.Admin);
         experiments.MapGet("/{id}/results", Results).WithName("GetExperimentResults").WithSummary("Analyse an experiment's results");
         experiments.MapGet("/{id}/assignment", Assign).WithName("GetAssignment").WithSummary("Get a unit's variant");
         return routes;

@@ -20,15 +20,15 @@ internal static class PromptsApi
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status404NotFound);
 
-        prompts.MapPost("/", CreatePrompt).WithName("CreatePrompt").WithSummary("Create a prompt with its first version").RequireAuthorization(RolePolicies.Writer).ProducesProblem(StatusCodes.Status409Conflict).AcceptsIdempotencyKey();
+        prompts.MapPost("/", CreatePrompt).WithName("CreatePrompt").WithSummary("Create a prompt with its first version").RequireToChange(RolePolicies.Writer).AcceptsIdempotencyKey();
         prompts.MapGet("/", ListPrompts).WithName("ListPrompts").WithSummary("List prompts");
         prompts.MapGet("/{name}", GetPrompt).WithName("GetPrompt").WithSummary("Get a prompt with its labels and latest version");
-        prompts.MapPost("/{name}/versions", CreateVersion).WithName("CreateVersion").WithSummary("Create a new version of a prompt").RequireAuthorization(RolePolicies.Writer).ProducesProblem(StatusCodes.Status409Conflict).AcceptsIdempotencyKey();
+        prompts.MapPost("/{name}/versions", CreateVersion).WithName("CreateVersion").WithSummary("Create a new version of a prompt").RequireToChange(RolePolicies.Writer).AcceptsIdempotencyKey();
         prompts.MapGet("/{name}/versions", ListVersions).WithName("ListVersions").WithSummary("List a prompt's versions");
         prompts.MapGet("/{name}/versions/{version}", GetVersion).WithName("GetVersion").WithSummary("Get one version");
-        prompts.MapPost("/{name}/versions/{version}/status", ChangeStatus).WithName("ChangeStatus").WithSummary("Change a version's status").RequireAuthorization(RolePolicies.Writer).ProducesProblem(StatusCodes.Status409Conflict);
-        prompts.MapPut("/{name}/labels/{label}", MoveLabel).WithName("MoveLabel").WithSummary("Move a label to a version").RequireAuthorization(RolePolicies.Admin).ProducesProblem(StatusCodes.Status409Conflict);
-        prompts.MapPost("/{name}/rollback", Rollback).WithName("Rollback").WithSummary("Roll production back to an earlier version").RequireAuthorization(RolePolicies.Admin).ProducesProblem(StatusCodes.Status409Conflict);
+        prompts.MapPost("/{name}/versions/{version}/status", ChangeStatus).WithName("ChangeStatus").WithSummary("Change a version's status").RequireToChange(RolePolicies.Writer);
+        prompts.MapPut("/{name}/labels/{label}", MoveLabel).WithName("MoveLabel").WithSummary("Move a label to a version").RequireToChange(RolePolicies.Admin);
+        prompts.MapPost("/{name}/rollback", Rollback).WithName("Rollback").WithSummary("Roll production back to an earlier version").RequireToChange(RolePolicies.Admin);
         prompts.MapGet("/{name}/compare", Compare).WithName("ComparePromptVersions").WithSummary("Compare two versions");
         prompts.MapPost("/{name}/render", Render).WithName("RenderPrompt").WithSummary("Resolve and render a prompt").ProducesProblem(StatusCodes.Status409Conflict);
         return routes;
