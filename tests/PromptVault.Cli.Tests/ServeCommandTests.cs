@@ -75,7 +75,7 @@ public sealed class ServeCommandTests
         AssertOneLineFailure(result, database);
     }
 
-    private static void AssertOneLineFailure(ProcessResult result, string named)
+    private static void AssertOneLineFailure(CliResult result, string named)
     {
         Assert.True(result.ExitCode == 2, result.ToString());
         var lines = result.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries);
@@ -87,17 +87,9 @@ public sealed class ServeCommandTests
     }
 
     /// <summary>Runs `dotnet promptvault.dll ARGS` to its exit (at most 60 s) and returns its exit code, stdout and stderr.</summary>
-    private static async Task<ProcessResult> RunToExitAsync(string[] args, params (string Name, string Value)[] environment)
+    private static async Task<CliResult> RunToExitAsync(string[] args, params (string Name, string Value)[] environment)
     {
-        var start = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        start.ArgumentList.Add(ServerProcess.PromptVaultDll());
-        foreach (var arg in args) start.ArgumentList.Add(arg);
-        start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        var start = ServerProcess.StartInfo(args);
         foreach (var (name, value) in environment) start.Environment[name] = value;
         using var process = Process.Start(start)!;
         var stdout = process.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
@@ -113,13 +105,8 @@ public sealed class ServeCommandTests
             process.Kill(entireProcessTree: true);
             throw;
         }
-        return new ProcessResult(process.ExitCode, (await stdout).Replace("\r\n", "\n", StringComparison.Ordinal),
+        return new CliResult(process.ExitCode, (await stdout).Replace("\r\n", "\n", StringComparison.Ordinal),
             (await stderr).Replace("\r\n", "\n", StringComparison.Ordinal));
-    }
-
-    private sealed record ProcessResult(int ExitCode, string Out, string Error)
-    {
-        public override string ToString() => $"exit {ExitCode}\n--- stdout\n{Out}\n--- stderr\n{Error}";
     }
 
     /// <summary>Starts `dotnet promptvault.dll serve`, waits for /healthz, kills it and returns its stdout.</summary>

@@ -30,15 +30,8 @@ internal sealed class ServerProcess : IAsyncDisposable
     public static async Task<ServerProcess> StartAsync(string database, int? port = null)
     {
         var baseAddress = new Uri($"http://127.0.0.1:{port ?? FreePort()}");
-        var start = new ProcessStartInfo("dotnet")
-        {
-            ArgumentList = { PromptVaultDll(), "serve", "--db", database, "--urls", baseAddress.ToString().TrimEnd('/') },
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = Path.GetDirectoryName(database)!,
-        };
-        start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        var start = StartInfo(["serve", "--db", database, "--urls", baseAddress.ToString().TrimEnd('/')]);
+        start.WorkingDirectory = Path.GetDirectoryName(database)!;
         var server = new ServerProcess(new Process { StartInfo = start }, baseAddress);
         server._process.OutputDataReceived += (_, e) => server.Append(e.Data, "");
         server._process.ErrorDataReceived += (_, e) => server.Append(e.Data, "stderr: ");
@@ -100,6 +93,21 @@ internal sealed class ServerProcess : IAsyncDisposable
             }
             await Task.Delay(100, ct);
         }
+    }
+
+    /// <summary><c>dotnet promptvault.dll ARGS</c>, its output redirected.</summary>
+    internal static ProcessStartInfo StartInfo(IEnumerable<string> args)
+    {
+        var start = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add(PromptVaultDll());
+        foreach (var arg in args) start.ArgumentList.Add(arg);
+        start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        return start;
     }
 
     internal static int FreePort()
