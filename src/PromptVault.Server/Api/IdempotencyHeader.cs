@@ -33,7 +33,7 @@ internal static class IdempotencyHeader
                 Name = IdempotencyKey.HeaderName,
                 In = ParameterLocation.Header,
                 Description = "Makes a retry safe: a request repeated with the same key gets the first answer and writes nothing again (kept 24 h; docs/reliability.md).",
-                Schema = new OpenApiSchema { Type = JsonSchemaType.String, MaxLength = 255 },
+                Schema = new OpenApiSchema { Type = JsonSchemaType.String, MaxLength = IdempotencyKey.MaxLength },
             });
             return Task.CompletedTask;
         });
