@@ -60,14 +60,16 @@ internal sealed class ProblemExceptionHandler : IExceptionHandler
         return field is null ? location : location[0] == '[' ? field + location : $"{field}.{location}";
     }
 
-    private static string DescribeJsonError(HttpContext context, JsonException json) =>
+    private static string DescribeJsonError(HttpContext context, JsonException json)
+    {
+        var field = JsonField(json);
         // System.Text.Json's own conversion message names .NET types, which mean nothing to a caller.
-        IsConversionError(json)
-            ? (json.Path is null or "$" ? "The request body must be a JSON object."
-                : EnumAt(context, JsonField(json)!) is { } enumType ? $"'{JsonField(json)}' must be a string, one of {Names.AllOf(enumType)}."
-                : $"'{JsonField(json)}' has a value of the wrong JSON type.")
-            : json.Path is null or "$" ? $"The request body is not valid JSON: {json.Message}"
-            : $"'{JsonField(json)}' is invalid: {json.Message}";
+        if (IsConversionError(json))
+            return field is null ? "The request body must be a JSON object."
+                : EnumAt(context, field) is { } enumType ? $"'{field}' must be a string, one of {Names.AllOf(enumType)}."
+                : $"'{field}' has a value of the wrong JSON type.";
+        return field is null ? $"The request body is not valid JSON: {json.Message}" : $"'{field}' is invalid: {json.Message}";
+    }
 
     /// <summary>The enum type of a body field (<c>variables[0].type</c>), found by walking the JSON contract of the route's body type.</summary>
     private static Type? EnumAt(HttpContext context, string field)
