@@ -5,6 +5,9 @@ namespace PromptVault.Cli.Tests;
 /// <summary>Runs real `promptvault` commands in-process against a server, capturing stdout, stderr and the exit code.</summary>
 internal static class Cli
 {
+    /// <summary>No PROMPTVAULT_* variables at all: for commands that need no server, or that must fail without one.</summary>
+    public static readonly IReadOnlyDictionary<string, string?> NoEnvironment = new Dictionary<string, string?>();
+
     public static async Task<CliResult> RunAsync(RunningServer server, string? apiKey, params string[] args)
     {
         var environment = new Dictionary<string, string?>

@@ -44,7 +44,7 @@ public sealed class CommandTests(ServerFixture fixture) : IClassFixture<ServerFi
     [Fact]
     public async Task Help_ListsTheCommandsOnStdout()
     {
-        var result = await Cli.RunAsync(new Dictionary<string, string?>(), "--help");
+        var result = await Cli.RunAsync(Cli.NoEnvironment, "--help");
 
         Assert.Equal(0, result.ExitCode);
         foreach (var command in new[] { "serve", "push", "pull", "list", "history", "diff", "promote", "rollback", "render", "keys", "audit" })
@@ -54,7 +54,7 @@ public sealed class CommandTests(ServerFixture fixture) : IClassFixture<ServerFi
     [Fact]
     public async Task Parse_NoCommand_ExitsTwo()
     {
-        var result = await Cli.RunAsync(new Dictionary<string, string?>());
+        var result = await Cli.RunAsync(Cli.NoEnvironment);
 
         Assert.Equal(2, result.ExitCode);
     }
@@ -359,7 +359,7 @@ public sealed class CommandTests(ServerFixture fixture) : IClassFixture<ServerFi
     [Fact]
     public async Task AnyCommand_ServerNotAUrl_ExitsTwo()
     {
-        var result = await Cli.RunAsync(new Dictionary<string, string?>(), "list", "--server", "localhost:5180");
+        var result = await Cli.RunAsync(Cli.NoEnvironment, "list", "--server", "localhost:5180");
 
         Assert.Equal(2, result.ExitCode);
     }
@@ -367,7 +367,7 @@ public sealed class CommandTests(ServerFixture fixture) : IClassFixture<ServerFi
     [Fact]
     public async Task Serve_Postgres_ExitsTwoNotAvailableYet()
     {
-        var result = await Cli.RunAsync(new Dictionary<string, string?>(), "serve", "--postgres", "Host=localhost");
+        var result = await Cli.RunAsync(Cli.NoEnvironment, "serve", "--postgres", "Host=localhost");
 
         Assert.Equal(2, result.ExitCode);
         Assert.Contains("PostgreSQL", result.Error);

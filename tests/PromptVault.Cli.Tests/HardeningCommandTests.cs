@@ -8,12 +8,10 @@ namespace PromptVault.Cli.Tests;
 /// <summary>admin-key recovery, JSON errors for scripts, and the audit of an unknown prompt.</summary>
 public sealed class HardeningCommandTests(ServerFixture fixture) : IClassFixture<ServerFixture>
 {
-    private static readonly Dictionary<string, string?> NoEnvironment = new();
-
     [Fact]
     public async Task AdminKey_CreatesAnAdminKeyARunningServerAccepts_AndAuditsIt()
     {
-        var result = await Cli.RunAsync(NoEnvironment, "admin-key", "--db", fixture.Server.DatabasePath);
+        var result = await Cli.RunAsync(Cli.NoEnvironment, "admin-key", "--db", fixture.Server.DatabasePath);
 
         Assert.True(result.ExitCode == 0, result.ToString());
         var key = Assert.Single(result.Out.Split('\n'), line => line.StartsWith("Key (shown once, store it now): pv_", StringComparison.Ordinal))
@@ -32,7 +30,7 @@ public sealed class HardeningCommandTests(ServerFixture fixture) : IClassFixture
         using var folder = new TempFolder();
         var database = folder.File("nothing-here.db");
 
-        var result = await Cli.RunAsync(NoEnvironment, "admin-key", "--db", database);
+        var result = await Cli.RunAsync(Cli.NoEnvironment, "admin-key", "--db", database);
 
         Assert.Equal(2, result.ExitCode);
         Assert.Contains("no database file", result.Error);
@@ -44,7 +42,7 @@ public sealed class HardeningCommandTests(ServerFixture fixture) : IClassFixture
     [InlineData("admin-key")]
     public async Task AdminKey_WithoutASqliteFile_ExitsTwo(params string[] args)
     {
-        var result = await Cli.RunAsync(NoEnvironment, args);
+        var result = await Cli.RunAsync(Cli.NoEnvironment, args);
 
         Assert.Equal(2, result.ExitCode);
         Assert.StartsWith("error: ", result.Error);
