@@ -17,12 +17,17 @@ internal static class FailedAuthentication
 {
     public const string ConfigurationSection = "PromptVault:FailedAuthentication";
 
-    private static readonly object MarkKey = new();
     private const string NoLimit = "";
 
-    public static void Mark(HttpContext context) => context.Items[MarkKey] = true;
+    public static void Mark(HttpContext context) => context.Features.Set(Refused.Instance);
 
-    private static bool IsMarked(HttpContext context) => context.Items.ContainsKey(MarkKey);
+    // A request feature rather than an Items entry: checking it on every request allocates no Items dictionary.
+    private static bool IsMarked(HttpContext context) => context.Features.Get<Refused>() is not null;
+
+    private sealed class Refused
+    {
+        public static readonly Refused Instance = new();
+    }
 
     public static IServiceCollection AddFailedAuthenticationLimit(this IServiceCollection services)
     {
