@@ -65,17 +65,20 @@ internal sealed class SqliteWriteQueue : IAsyncDisposable
         var group = new List<QueuedWrite>(maxGroup);
         while (await channel.Reader.WaitToReadAsync())
         {
+            // Exposures first, each kind in its arrival order: an event whose unit's exposure is queued with it is
+            // attributed to the unit's variant, as if the two had been written one after the other.
+            var exposures = 0;
             while (group.Count < maxGroup && channel.Reader.TryRead(out var write))
             {
                 if (write.CancellationToken.IsCancellationRequested)
                     write.Cancel();
+                else if (write.Kind == WriteKind.Exposure)
+                    group.Insert(exposures++, write);
                 else
                     group.Add(write);
             }
             if (group.Count == 0) continue;
-            // Exposures first (OrderBy is stable, so each kind keeps its arrival order): an event whose unit's exposure is
-            // queued with it is attributed to the unit's variant, as if the two had been written one after the other.
-            await CommitAsync(group.OrderBy(w => w.Kind).ToList());
+            await CommitAsync(group);
             group.Clear();
         }
     }

@@ -14,31 +14,36 @@ internal sealed class TextCheckedJsonElementConverter : JsonConverter<JsonElemen
     public override JsonElement Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
     {
         var element = JsonElement.ParseValue(ref reader);
-        if (FindInvalidText(element, "") is { } at)
-            throw new InvalidJsonTextException(at);
+        if (FindInvalidText(element) is { } at)
+            throw new InvalidJsonTextException(at.StartsWith('.') ? at[1..] : at);
         return element;
     }
 
     public override void Write(Utf8JsonWriter writer, JsonElement value, JsonSerializerOptions options) => value.WriteTo(writer);
 
-    /// <summary>Where in <paramref name="element"/> the first invalid string or property name is (relative to it), or null.</summary>
-    private static string? FindInvalidText(JsonElement element, string at)
+    /// <summary>
+    /// Where in <paramref name="element"/> the first invalid string or property name is (relative to it, each step
+    /// <c>.name</c> or <c>[index]</c>), or null. Built only on the way out of a refusal, so a valid value costs no strings.
+    /// </summary>
+    private static string? FindInvalidText(JsonElement element)
     {
         switch (element.ValueKind)
         {
             case JsonValueKind.String:
-                return IsText(() => element.GetString()) ? null : at;
+                return IsText(element, static e => e.GetString()) ? null : "";
             case JsonValueKind.Array:
                 var index = 0;
                 foreach (var item in element.EnumerateArray())
-                    if (FindInvalidText(item, $"{at}[{index++}]") is { } inItem) return inItem;
+                {
+                    if (FindInvalidText(item) is { } inItem) return $"[{index}]{inItem}";
+                    index++;
+                }
                 return null;
             case JsonValueKind.Object:
                 foreach (var property in element.EnumerateObject())
                 {
-                    string name = "";
-                    if (!IsText(() => name = property.Name)) return at;
-                    if (FindInvalidText(property.Value, at.Length == 0 ? name : $"{at}.{name}") is { } inValue) return inValue;
+                    if (!IsText(property, static p => p.Name)) return "";
+                    if (FindInvalidText(property.Value) is { } inValue) return $".{property.Name}{inValue}";
                 }
                 return null;
             default:
@@ -46,11 +51,12 @@ internal sealed class TextCheckedJsonElementConverter : JsonConverter<JsonElemen
         }
     }
 
-    private static bool IsText(Func<string?> read)
+    // Static reads with their state, so checking a valid value allocates no closure.
+    private static bool IsText<T>(T value, Func<T, string?> read)
     {
         try
         {
-            read();
+            read(value);
             return true;
         }
         catch (InvalidOperationException)

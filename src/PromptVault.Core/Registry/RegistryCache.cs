@@ -43,25 +43,26 @@ public sealed class RegistryCache : IDisposable
     }
 
     public ValueTask<Prompt?> FindPromptAsync(string name, CancellationToken cancellationToken) =>
-        GetAsync(_promptsByName, name, "prompt", () => _prompts.FindPromptAsync(name, cancellationToken), cacheMissing: false);
+        GetAsync(_promptsByName, name, "prompt", _prompts, static (store, name, ct) => store.FindPromptAsync(name, ct), cacheMissing: false, cancellationToken);
 
     public ValueTask<PromptVersion?> FindLabelledVersionAsync(string promptId, string label, CancellationToken cancellationToken) =>
-        GetAsync(_labelled, (promptId, label), "label", () => _prompts.FindLabelledVersionAsync(promptId, label, cancellationToken), cacheMissing: false);
+        GetAsync(_labelled, (PromptId: promptId, Label: label), "label", _prompts, static (store, key, ct) => store.FindLabelledVersionAsync(key.PromptId, key.Label, ct), cacheMissing: false, cancellationToken);
 
     public ValueTask<PromptVersion?> FindVersionByIdAsync(string promptId, string versionId, CancellationToken cancellationToken) =>
-        GetAsync(_versions, (promptId, versionId), "version", () => _prompts.FindVersionByIdAsync(promptId, versionId, cancellationToken), cacheMissing: false);
+        GetAsync(_versions, (PromptId: promptId, VersionId: versionId), "version", _prompts, static (store, key, ct) => store.FindVersionByIdAsync(key.PromptId, key.VersionId, ct), cacheMissing: false, cancellationToken);
 
     /// <summary>The prompt's running experiment; "none" is remembered too, as most prompts have none.</summary>
     public ValueTask<Experiment?> FindRunningExperimentAsync(string promptId, CancellationToken cancellationToken) =>
-        GetAsync(_running, promptId, "experiment", () => _experiments.FindRunningExperimentAsync(promptId, cancellationToken), cacheMissing: true);
+        GetAsync(_running, promptId, "experiment", _experiments, static (store, promptId, ct) => store.FindRunningExperimentAsync(promptId, ct), cacheMissing: true, cancellationToken);
 
     public ValueTask<ApiKey?> FindActiveKeyByHashAsync(string keyHash, CancellationToken cancellationToken) =>
-        GetAsync(_keysByHash, keyHash, "api_key", () => _keys.FindActiveByHashAsync(keyHash, cancellationToken), cacheMissing: false);
+        GetAsync(_keysByHash, keyHash, "api_key", _keys, static (store, keyHash, ct) => store.FindActiveByHashAsync(keyHash, ct), cacheMissing: false, cancellationToken);
 
     public void Dispose() => _subscription.Dispose();
 
-    private async ValueTask<TValue?> GetAsync<TKey, TValue>(ConcurrentDictionary<TKey, TValue?> entries, TKey key, string kind,
-        Func<Task<TValue?>> read, bool cacheMissing)
+    // The read is a static lambda given its store, so a hit allocates no closure.
+    private async ValueTask<TValue?> GetAsync<TKey, TValue, TStore>(ConcurrentDictionary<TKey, TValue?> entries, TKey key, string kind,
+        TStore store, Func<TStore, TKey, CancellationToken, Task<TValue?>> read, bool cacheMissing, CancellationToken cancellationToken)
         where TKey : notnull
         where TValue : class
     {
@@ -72,7 +73,7 @@ public sealed class RegistryCache : IDisposable
         }
         Telemetry.CacheLookedUp(kind, hit: false);
         var sequence = _changes.Sequence;
-        var value = await read();
+        var value = await read(store, key, cancellationToken);
         if (value is null && !cacheMissing)
             return value;
         entries[key] = value;
@@ -107,7 +108,8 @@ public sealed class RegistryCache : IDisposable
 
     private static void RemoveWhere<TKey, TValue>(ConcurrentDictionary<TKey, TValue> entries, Func<TKey, bool> match) where TKey : notnull
     {
-        foreach (var key in entries.Keys)
+        // Enumerating the dictionary itself takes no locks, unlike its Keys snapshot.
+        foreach (var (key, _) in entries)
             if (match(key))
                 entries.TryRemove(key, out _);
     }

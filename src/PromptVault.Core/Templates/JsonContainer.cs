@@ -48,7 +48,13 @@ internal sealed class JsonContainer(JsonElement element) : ICollection
     {
         value = null;
         if (!IsObject) return false;
-        _members ??= Entries.GroupBy(e => e.Name!, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Last().Value, StringComparer.Ordinal);
+        if (_members is null)
+        {
+            var members = new Dictionary<string, object?>(Entries.Count, StringComparer.Ordinal);
+            foreach (var (memberName, memberValue) in Entries)
+                members[memberName!] = memberValue;
+            _members = members;
+        }
         return _members.TryGetValue(name, out value);
     }
 
