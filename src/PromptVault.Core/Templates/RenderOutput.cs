@@ -6,9 +6,8 @@ namespace PromptVault.Core.Templates;
 /// <summary>
 /// Collects one render's output and ends the render as soon as it passes <see cref="TemplateLimits.MaxOutputLength"/>
 /// or <see cref="TemplateLimits.MaxRenderTime"/>, so a small request cannot make the server build an unbounded string
-/// or loop for ever (nested <c>#each</c> multiply). Time is checked every <see cref="StepsPerClockRead"/> writes or
-/// <c>#each</c> items (through <see cref="CheckTime"/>, since a body may write nothing), not at each: a clock read costs
-/// about as much as the write itself. Not thread-safe: one render, one thread.
+/// or loop for ever (nested <c>#each</c> multiply). Time is checked at every write and, through <see cref="CheckTime"/>,
+/// at every item an <c>#each</c> visits, since a body may write nothing. Not thread-safe: one render, one thread.
 /// </summary>
 internal sealed class RenderOutput : StringWriter
 {
@@ -18,9 +17,6 @@ internal sealed class RenderOutput : StringWriter
     private readonly RenderOutput? _outer;
     private readonly TimeProvider _time;
     private readonly long _started;
-    private int _stepsUntilClockRead = StepsPerClockRead;
-
-    private const int StepsPerClockRead = 64;
 
     public RenderOutput(TimeProvider time) : base(CultureInfo.InvariantCulture)
     {
@@ -80,9 +76,6 @@ internal sealed class RenderOutput : StringWriter
 
     private void CheckDeadline()
     {
-        if (--_stepsUntilClockRead > 0)
-            return;
-        _stepsUntilClockRead = StepsPerClockRead;
         if (_time.GetElapsedTime(_started) > TemplateLimits.MaxRenderTime)
             throw new InvalidInputException("render_timeout",
                 $"the render ran longer than the render time limit of {TemplateLimits.MaxRenderTime.TotalMilliseconds:N0} ms; send fewer or smaller values.",
