@@ -56,7 +56,7 @@ public sealed partial class SqlitePromptStore
         return WriteAsync(async (connection, transaction) =>
         {
             var stored = await FindSequentialStateAsync(connection, transaction, experimentId, cancellationToken);
-            var merged = (stored?.Merge(state) ?? state).MinimumPValues;
+            var merged = (stored?.Merge(state) ?? state).Values;
             try
             {
                 await connection.ExecuteAsync(Command("""
