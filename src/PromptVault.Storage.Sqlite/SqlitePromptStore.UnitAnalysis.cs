@@ -1,6 +1,5 @@
 using Dapper;
 using Microsoft.Data.Sqlite;
-using PromptVault.Core;
 using PromptVault.Core.Analysis;
 using PromptVault.Core.Metrics;
 using static PromptVault.Storage.Sqlite.SqliteValues;
