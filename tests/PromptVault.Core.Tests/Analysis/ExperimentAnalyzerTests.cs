@@ -444,8 +444,8 @@ public sealed class ExperimentAnalyzerTests
             new Dictionary<string, long> { ["control"] = control.Count, ["b"] = treatment.Count },
             new Dictionary<string, VariantUnitStats>
             {
-                ["control"] = VariantUnitStats.OfIndependentEvents(control),
-                ["b"] = VariantUnitStats.OfIndependentEvents(treatment),
+                ["control"] = IndependentEvents(control),
+                ["b"] = IndependentEvents(treatment),
             }, previous: null);
 
     /// <summary><paramref name="count"/> events that carry <c>converted</c> and a latency, some converted, some failed.</summary>
