@@ -149,26 +149,29 @@ public sealed partial class SqlitePromptStore : IMetricStore
     private static async Task FoldIntoRollupAsync(SqliteConnection connection, SqliteTransaction transaction, RollupKey key, MetricAggregate added,
         CancellationToken cancellationToken)
     {
+        // Only versions have rollup rows now (experiments analyse units), so scope and variant_id are always the same.
+        var parameters = new { Scope = VersionScope, ScopeId = key.VersionId, key.Hour, VariantId = "" };
         var stored = await connection.QuerySingleOrDefaultAsync<byte[]>(Command("""
             SELECT aggregate FROM metric_rollups WHERE scope = @Scope AND scope_id = @ScopeId AND hour = @Hour AND variant_id = @VariantId
-            """, key, cancellationToken, transaction));
+            """, parameters, cancellationToken, transaction));
         var total = stored is null ? added : MetricAggregateCodec.Decode(stored);
         if (stored is not null)
             total.Merge(added);
         await connection.ExecuteAsync(Command("""
             INSERT INTO metric_rollups (scope, scope_id, hour, variant_id, aggregate) VALUES (@Scope, @ScopeId, @Hour, @VariantId, @Aggregate)
             ON CONFLICT (scope, scope_id, hour, variant_id) DO UPDATE SET aggregate = excluded.aggregate
-            """, new { key.Scope, key.ScopeId, key.Hour, key.VariantId, Aggregate = MetricAggregateCodec.Encode(total) }, cancellationToken, transaction));
+            """, new { parameters.Scope, parameters.ScopeId, parameters.Hour, parameters.VariantId, Aggregate = MetricAggregateCodec.Encode(total) },
+            cancellationToken, transaction));
     }
 
     /// <summary>The key of one row of <c>metric_rollups</c>.</summary>
-    private sealed record RollupKey(string Scope, string ScopeId, long Hour, string VariantId)
+    private sealed record RollupKey(string VersionId, long Hour)
     {
         /// <summary>The rows an event counts in: its version's hour and all time (experiments analyse units, not these rows).</summary>
         public static IEnumerable<RollupKey> Of(MetricEvent e)
         {
-            yield return new RollupKey(VersionScope, e.VersionId, MetricPeriods.HourOf(e.Timestamp).ToUnixTimeSeconds(), "");
-            yield return new RollupKey(VersionScope, e.VersionId, AllTime, "");
+            yield return new RollupKey(e.VersionId, MetricPeriods.HourOf(e.Timestamp).ToUnixTimeSeconds());
+            yield return new RollupKey(e.VersionId, AllTime);
         }
     }
 }

@@ -1,6 +1,5 @@
 using Dapper;
 using Microsoft.Data.Sqlite;
-using PromptVault.Core;
 using PromptVault.Core.Analysis;
 using PromptVault.Core.Metrics;
 using static PromptVault.Storage.Sqlite.SqliteValues;
@@ -56,7 +55,7 @@ public sealed partial class SqlitePromptStore
         return WriteAsync(async (connection, transaction) =>
         {
             var stored = await FindSequentialStateAsync(connection, transaction, experimentId, cancellationToken);
-            var merged = (stored?.Merge(state) ?? state).MinimumPValues;
+            var merged = (stored?.Merge(state) ?? state).Values;
             try
             {
                 await connection.ExecuteAsync(Command("""

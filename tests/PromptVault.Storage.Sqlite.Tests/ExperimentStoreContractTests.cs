@@ -361,5 +361,5 @@ public abstract class ExperimentStoreContractTests
     private static SequentialState State(params (string Key, double Minimum)[] minima) =>
         new(minima.ToDictionary(m => m.Key, m => m.Minimum, StringComparer.Ordinal));
 
-    private static List<KeyValuePair<string, double>> Sorted(SequentialState state) => state.MinimumPValues.OrderBy(p => p.Key, StringComparer.Ordinal).ToList();
+    private static List<KeyValuePair<string, double>> Sorted(SequentialState state) => state.Values.OrderBy(p => p.Key, StringComparer.Ordinal).ToList();
 }

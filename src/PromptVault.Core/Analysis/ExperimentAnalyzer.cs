@@ -27,7 +27,7 @@ public static class ExperimentAnalyzer
         ArgumentNullException.ThrowIfNull(statsByVariantId);
         var exposures = experiment.Variants.Select(v => exposuresByVariantId.GetValueOrDefault(v.Id)).ToArray();
         var stats = experiment.Variants.Select(v => statsByVariantId.GetValueOrDefault(v.Id) ?? Empty).ToArray();
-        var minima = new Dictionary<string, double>((previous ?? SequentialState.Empty).MinimumPValues, StringComparer.Ordinal);
+        var minima = new Dictionary<string, double>((previous ?? SequentialState.Empty).Values, StringComparer.Ordinal);
 
         var metrics = MetricNames.All.OrderBy(m => m != experiment.TargetMetric).ToList();
         var analyses = metrics.ToDictionary(m => m, m => AnalyzeMetric(experiment, m, exposures, stats, minima));

@@ -6,10 +6,10 @@ namespace PromptVault.Core.Analysis;
 /// it never widens again. Stored with the experiment and updated after every look that the server takes (each metric
 /// batch); a read shows min(stored, now) and the intersection of stored and now.
 /// </summary>
-/// <param name="MinimumPValues">By <see cref="KeyOf"/> the comparisons' minimum p-values, by <see cref="SrmKey"/> the
+/// <param name="Values">By <see cref="KeyOf"/> the comparisons' minimum p-values, by <see cref="SrmKey"/> the
 /// sample ratio check's; and by <see cref="KeyOf"/> + <see cref="LowSuffix"/> or <see cref="HighSuffix"/> the ends of
 /// the comparisons' intersected intervals (one dictionary, so that whatever stores the state keeps all of it).</param>
-public sealed record SequentialState(IReadOnlyDictionary<string, double> MinimumPValues)
+public sealed record SequentialState(IReadOnlyDictionary<string, double> Values)
 {
     public const string SrmKey = "srm";
 
@@ -30,8 +30,8 @@ public sealed record SequentialState(IReadOnlyDictionary<string, double> Minimum
     public SequentialState Merge(SequentialState other)
     {
         ArgumentNullException.ThrowIfNull(other);
-        var merged = new Dictionary<string, double>(MinimumPValues, StringComparer.Ordinal);
-        foreach (var (key, value) in other.MinimumPValues)
+        var merged = new Dictionary<string, double>(Values, StringComparer.Ordinal);
+        foreach (var (key, value) in other.Values)
         {
             merged[key] = !merged.TryGetValue(key, out var mine) ? value
                 : key.EndsWith(LowSuffix, StringComparison.Ordinal) ? Math.Max(mine, value)

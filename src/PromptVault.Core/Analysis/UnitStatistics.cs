@@ -90,10 +90,6 @@ public readonly record struct RatioMoments(long Units, double Shift, double SumN
         };
     }
 
-    /// <summary>The ratio moments of values that are each a unit of their own (n = 1): the per-event view.</summary>
-    public static RatioMoments OfIndependentValues(Moments values) =>
-        values.Count == 0 ? default : new(values.Count, values.Mean, values.Count, 0, values.Count, values.M2, 0);
-
     /// <summary>The delta-method variance of <see cref="Mean"/> across units (Deng, Knoblich &amp; Lu 2018); NaN below two units.</summary>
     public double VarianceOfMean
     {
@@ -138,24 +134,6 @@ public sealed record VariantUnitStats
         QualityScore = QualityScore.Remove(before.QualityScore).Add(after.QualityScore),
         UserFeedback = UserFeedback.Remove(before.UserFeedback).Add(after.UserFeedback),
     };
-
-    /// <summary>
-    /// The per-event view of an aggregate: every event a unit of its own, independent of the others. What the analysis
-    /// did before SPEC §3 changed; kept to show, in tests, what treating correlated events as independent does.
-    /// </summary>
-    public static VariantUnitStats OfIndependentEvents(MetricAggregate aggregate)
-    {
-        ArgumentNullException.ThrowIfNull(aggregate);
-        return new()
-        {
-            ConvertedUnits = aggregate.Conversions,
-            ErrorRate = RatioMoments.OfIndependentValues(Moments.OfRate(aggregate.Errors, aggregate.Count)),
-            LatencyMs = RatioMoments.OfIndependentValues(aggregate.LatencyMs),
-            Cost = RatioMoments.OfIndependentValues(aggregate.Cost),
-            QualityScore = RatioMoments.OfIndependentValues(aggregate.QualityScore),
-            UserFeedback = RatioMoments.OfIndependentValues(aggregate.UserFeedback),
-        };
-    }
 
     public VariantUnitStats AddUnattributed(long events) => this with { UnattributedEvents = UnattributedEvents + events };
 

@@ -1,5 +1,4 @@
-using System.Buffers.Binary;
-using System.IO.Hashing;
+using PromptVault.Core.Storage;
 
 namespace PromptVault.Core.Analysis;
 
@@ -21,7 +20,6 @@ public static class UnitStatisticsCodec
     /// <summary>The format both encoders write.</summary>
     public const byte Format = 1;
 
-    private const int ChecksumLength = sizeof(uint);
     private const int MeasureCount = 4;
     private const int RatioCount = 5;
 
@@ -117,48 +115,10 @@ public static class UnitStatisticsCodec
 
     private static RatioMoments[] RatiosOf(VariantUnitStats s) => [s.ErrorRate, s.LatencyMs, s.Cost, s.QualityScore, s.UserFeedback];
 
-    private static byte[] Seal(Action<BinaryWriter> write)
-    {
-        using var stream = new MemoryStream();
-        using (var writer = new BinaryWriter(stream))
-        {
-            writer.Write(Format);
-            write(writer);
-        }
-        var body = stream.ToArray();
-        var blob = new byte[body.Length + ChecksumLength];
-        body.CopyTo(blob, 0);
-        BinaryPrimitives.WriteUInt32LittleEndian(blob.AsSpan(body.Length), Crc32.HashToUInt32(body));
-        return blob;
-    }
+    private static byte[] Seal(Action<BinaryWriter> write) => SealedBlob.Seal(Format, write);
 
-    private static T Open<T>(byte[] blob, string what, Func<BinaryReader, T> read)
-    {
-        ArgumentNullException.ThrowIfNull(blob);
-        if (blob.Length == 0)
-            throw Corrupt(what, "it is empty");
-        if (blob[0] != Format)
-            throw Corrupt(what, $"its format is {blob[0]}, and this PromptVault reads format {Format} only");
-        if (blob.Length <= ChecksumLength)
-            throw Corrupt(what, $"it is {blob.Length} bytes long, too short to hold its checksum");
-        var bodyLength = blob.Length - ChecksumLength;
-        if (Crc32.HashToUInt32(blob.AsSpan(0, bodyLength)) != BinaryPrimitives.ReadUInt32LittleEndian(blob.AsSpan(bodyLength)))
-            throw Corrupt(what, "its checksum does not match its content");
-
-        using var reader = new BinaryReader(new MemoryStream(blob, 1, bodyLength - 1, writable: false));
-        T value;
-        try
-        {
-            value = read(reader);
-        }
-        catch (Exception e) when (e is EndOfStreamException or FormatException)
-        {
-            throw Corrupt(what, "it ends in the middle of a value", e);
-        }
-        if (reader.BaseStream.Position != reader.BaseStream.Length)
-            throw Corrupt(what, $"{reader.BaseStream.Length - reader.BaseStream.Position} bytes follow its last value");
-        return value;
-    }
+    private static T Open<T>(byte[] blob, string what, Func<BinaryReader, T> read) =>
+        SealedBlob.Open(blob, [Format], (reason, inner) => Corrupt(what, reason, inner), (reader, _) => read(reader));
 
     private static void WriteCount(BinaryWriter writer, long value, string parameter)
     {

@@ -140,9 +140,9 @@ public sealed class ExperimentService(
         var experiment = await experiments.FindExperimentAsync(id, cancellationToken);
         if (experiment is not { Status: ExperimentStatus.Running })
             return;
-        var (results, previous) = await AnalyzeWithStateAsync(experiment, cancellationToken);
+        var results = await AnalyzeAsync(experiment, cancellationToken);
         // This look is one the decision may rest on: what it saw becomes part of the running minima (reads never write).
-        await experiments.SaveSequentialStateAsync(id, results.State ?? previous ?? SequentialState.Empty, cancellationToken);
+        await experiments.SaveSequentialStateAsync(id, results.State ?? SequentialState.Empty, cancellationToken);
         var decision = results.Decision;
         var target = decision.Action switch
         {
@@ -234,16 +234,13 @@ public sealed class ExperimentService(
         }
     }
 
-    private async Task<ExperimentResults> AnalyzeAsync(Experiment experiment, CancellationToken cancellationToken) =>
-        (await AnalyzeWithStateAsync(experiment, cancellationToken)).Results;
-
-    /// <summary>The analysis by unit (SPEC §3), continuing the sequential tests' stored state, which it returns too.</summary>
-    private async Task<(ExperimentResults Results, SequentialState? Previous)> AnalyzeWithStateAsync(Experiment experiment, CancellationToken cancellationToken)
+    /// <summary>The analysis by unit (SPEC §3), continuing the sequential tests' stored state; its State is that state after this look.</summary>
+    private async Task<ExperimentResults> AnalyzeAsync(Experiment experiment, CancellationToken cancellationToken)
     {
         var exposures = await experiments.CountExposuresAsync(experiment.Id, cancellationToken);
         var stats = await metrics.ReadVariantUnitStatsAsync(experiment.Id, cancellationToken);
         var previous = await experiments.ReadSequentialStateAsync(experiment.Id, cancellationToken);
-        return (ExperimentAnalyzer.Analyze(experiment, exposures, stats, previous), previous);
+        return ExperimentAnalyzer.Analyze(experiment, exposures, stats, previous);
     }
 
     private async Task<Experiment> RequireAsync(string id, CancellationToken cancellationToken) =>

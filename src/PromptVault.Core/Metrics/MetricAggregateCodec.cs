@@ -1,5 +1,4 @@
-using System.Buffers.Binary;
-using System.IO.Hashing;
+using PromptVault.Core.Storage;
 
 namespace PromptVault.Core.Metrics;
 
@@ -24,17 +23,14 @@ public static class MetricAggregateCodec
 
     private const byte SumsFormat = 1;
 
-    private const int ChecksumLength = sizeof(uint);
     private const int MomentCount = 6;
 
     /// <exception cref="ArgumentException">The aggregate holds a negative count, which no sequence of events produces.</exception>
     public static byte[] Encode(MetricAggregate aggregate)
     {
         ArgumentNullException.ThrowIfNull(aggregate);
-        using var stream = new MemoryStream();
-        using (var writer = new BinaryWriter(stream))
+        return SealedBlob.Seal(Format, writer =>
         {
-            writer.Write(Format);
             WriteCount(writer, aggregate.Count);
             WriteCount(writer, aggregate.Errors);
             WriteCount(writer, aggregate.Conversions);
@@ -64,41 +60,13 @@ public static class MetricAggregateCodec
                 WriteCount(writer, count);
                 previous = bucket;
             }
-        }
-
-        var body = stream.ToArray();
-        var blob = new byte[body.Length + ChecksumLength];
-        body.CopyTo(blob, 0);
-        BinaryPrimitives.WriteUInt32LittleEndian(blob.AsSpan(body.Length), Crc32.HashToUInt32(body));
-        return blob;
+        });
     }
 
     /// <exception cref="InvalidDataException">The blob is empty, truncated, damaged, of an unknown format, or holds
     /// figures no aggregate has (a negative count, a bucket out of range or out of order).</exception>
-    public static MetricAggregate Decode(byte[] blob)
-    {
-        ArgumentNullException.ThrowIfNull(blob);
-        if (blob.Length == 0)
-            throw Corrupt("it is empty");
-        var format = blob[0];
-        if (format is not (Format or SumsFormat))
-            throw Corrupt($"its format is {format}, and this PromptVault reads formats {SumsFormat} and {Format} only");
-        if (blob.Length <= ChecksumLength)
-            throw Corrupt($"it is {blob.Length} bytes long, too short to hold its checksum");
-        var bodyLength = blob.Length - ChecksumLength;
-        if (Crc32.HashToUInt32(blob.AsSpan(0, bodyLength)) != BinaryPrimitives.ReadUInt32LittleEndian(blob.AsSpan(bodyLength)))
-            throw Corrupt("its checksum does not match its content");
-
-        using var reader = new BinaryReader(new MemoryStream(blob, 1, bodyLength - 1, writable: false));
-        try
-        {
-            return Read(reader, format);
-        }
-        catch (Exception e) when (e is EndOfStreamException or FormatException)
-        {
-            throw Corrupt("it ends in the middle of a value", e);
-        }
-    }
+    public static MetricAggregate Decode(byte[] blob) =>
+        SealedBlob.Open(blob, [SumsFormat, Format], Corrupt, Read);
 
     private static MetricAggregate Read(BinaryReader reader, byte format)
     {
@@ -134,9 +102,6 @@ public static class MetricAggregateCodec
             bucket += (int)gap;
             aggregate.Latencies.AddToBucket(bucket, bucketCount);
         }
-
-        if (reader.BaseStream.Position != reader.BaseStream.Length)
-            throw Corrupt($"{reader.BaseStream.Length - reader.BaseStream.Position} bytes follow its last value");
         return aggregate;
     }
 

@@ -7,6 +7,24 @@ namespace PromptVault.Core.Tests.Analysis;
 /// <summary>Experiments, moments and comparisons for the analysis tests.</summary>
 internal static class AnalysisData
 {
+    /// <summary>The ratio moments of values that are each a unit of their own (n = 1): the per-event view.</summary>
+    public static RatioMoments IndependentValues(Moments values) =>
+        values.Count == 0 ? default : new(values.Count, values.Mean, values.Count, 0, values.Count, values.M2, 0);
+
+    /// <summary>
+    /// The per-event view of an aggregate: every event a unit of its own, independent of the others. What the analysis
+    /// did before SPEC §3 changed; kept to show what treating correlated events as independent does.
+    /// </summary>
+    public static VariantUnitStats IndependentEvents(MetricAggregate aggregate) => new()
+    {
+        ConvertedUnits = aggregate.Conversions,
+        ErrorRate = IndependentValues(Moments.OfRate(aggregate.Errors, aggregate.Count)),
+        LatencyMs = IndependentValues(aggregate.LatencyMs),
+        Cost = IndependentValues(aggregate.Cost),
+        QualityScore = IndependentValues(aggregate.QualityScore),
+        UserFeedback = IndependentValues(aggregate.UserFeedback),
+    };
+
     /// <summary>A running experiment whose variants are <c>control</c>, <c>b</c>, <c>c</c>, … with equal weights.</summary>
     public static Experiment Experiment(
         MetricName target = MetricName.ConversionRate,
@@ -52,7 +70,7 @@ internal static class AnalysisData
         var exposed = new Dictionary<string, long>();
         for (var i = 0; i < experiment.Variants.Count; i++)
         {
-            RatioMoments Of(MetricName metric) => RatioMoments.OfIndependentValues(momentsOf(i, metric));
+            RatioMoments Of(MetricName metric) => IndependentValues(momentsOf(i, metric));
             exposed[experiment.Variants[i].Id] = exposures[i];
             stats[experiment.Variants[i].Id] = new VariantUnitStats
             {

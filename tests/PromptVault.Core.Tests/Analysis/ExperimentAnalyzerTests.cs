@@ -117,7 +117,7 @@ public sealed class ExperimentAnalyzerTests
         Close(1.9731753e-9, results.Srm.ChiSquarePValue, digits: 4);
         Assert.True(results.Srm.Sequential);
         Assert.True(results.Srm.Mismatch);
-        Assert.Equal(1.7421601e-4, results.State!.MinimumPValues[SequentialState.SrmKey], 9);
+        Assert.Equal(1.7421601e-4, results.State!.Values[SequentialState.SrmKey], 9);
     }
 
     [Fact]
@@ -168,7 +168,7 @@ public sealed class ExperimentAnalyzerTests
         Assert.True(alone.Variants[1].Metrics["conversionRate"].SequentialPValue > 0.05);
         Assert.Equal(firstP, later.Variants[1].Metrics["conversionRate"].SequentialPValue);
         Assert.Equal(DecisionAction.Complete, later.Decision.Action);
-        Assert.Equal(firstP, later.State!.MinimumPValues[SequentialState.KeyOf("b", MetricName.ConversionRate)]);
+        Assert.Equal(firstP, later.State!.Values[SequentialState.KeyOf("b", MetricName.ConversionRate)]);
     }
 
     [Fact]
@@ -179,7 +179,7 @@ public sealed class ExperimentAnalyzerTests
         var early = AnalyzeTarget(experiment, Values(1000, 1001), Values(1100, 1101));
 
         Assert.True(early.Variants[1].Metrics["avgLatencyMs"].SequentialPValue < 1e-6);
-        Assert.DoesNotContain(early.State!.MinimumPValues.Keys, key => key.StartsWith("b:avgLatencyMs", StringComparison.Ordinal));
+        Assert.DoesNotContain(early.State!.Values.Keys, key => key.StartsWith("b:avgLatencyMs", StringComparison.Ordinal));
         Assert.Equal(DecisionAction.None, early.Decision.Action);
     }
 
@@ -444,8 +444,8 @@ public sealed class ExperimentAnalyzerTests
             new Dictionary<string, long> { ["control"] = control.Count, ["b"] = treatment.Count },
             new Dictionary<string, VariantUnitStats>
             {
-                ["control"] = VariantUnitStats.OfIndependentEvents(control),
-                ["b"] = VariantUnitStats.OfIndependentEvents(treatment),
+                ["control"] = IndependentEvents(control),
+                ["b"] = IndependentEvents(treatment),
             }, previous: null);
 
     /// <summary><paramref name="count"/> events that carry <c>converted</c> and a latency, some converted, some failed.</summary>

@@ -181,8 +181,8 @@ public sealed class ExperimentSimulationTests(ITestOutputHelper output)
                 VariantUnitStats PerEvent(int arm) => new()
                 {
                     ConvertedUnits = convertedEvents[arm],
-                    LatencyMs = metric == MetricName.AvgLatencyMs ? RatioMoments.OfIndependentValues(eventValues[arm]) : default,
-                    Cost = metric == MetricName.AvgCost ? RatioMoments.OfIndependentValues(eventValues[arm]) : default,
+                    LatencyMs = metric == MetricName.AvgLatencyMs ? IndependentValues(eventValues[arm]) : default,
+                    Cost = metric == MetricName.AvgCost ? IndependentValues(eventValues[arm]) : default,
                 };
                 var results = Analyze(experiment, events, [PerEvent(0), PerEvent(1)], eventState);
                 eventState = results.State;

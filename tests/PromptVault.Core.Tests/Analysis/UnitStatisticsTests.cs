@@ -46,7 +46,7 @@ public sealed class UnitStatisticsTests
         var ratio = values.Aggregate(default(RatioMoments), (m, v) => m.Add(new MeasureSum(1, v)));
 
         Close(Values(values).SampleVariance / 5, ratio.VarianceOfMean, digits: 12);
-        Assert.Equal(RatioMoments.OfIndependentValues(Values(values)).VarianceOfMean, ratio.VarianceOfMean, 12);
+        Assert.Equal(IndependentValues(Values(values)).VarianceOfMean, ratio.VarianceOfMean, 12);
     }
 
     [Fact]
@@ -56,7 +56,7 @@ public sealed class UnitStatisticsTests
         // ones (variance of the mean 0.25·16/15/16), but there are only 4 independent units.
         MeasureSum[] units = [new(4, 0), new(4, 0), new(4, 4), new(4, 4)];
         var byUnit = units.Aggregate(default(RatioMoments), (m, u) => m.Add(u));
-        var byEvent = RatioMoments.OfIndependentValues(Moments.OfRate(8, 16));
+        var byEvent = IndependentValues(Moments.OfRate(8, 16));
 
         Close(0.5, byUnit.Mean);
         Close(1.0 / 3 / 4, byUnit.VarianceOfMean); // the unit means' variance 1/3 over 4 units
