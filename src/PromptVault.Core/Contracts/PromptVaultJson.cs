@@ -44,6 +44,8 @@ public static class PromptVaultJson
 [JsonSerializable(typeof(VersionListResponse))]
 [JsonSerializable(typeof(RenderResponse))]
 [JsonSerializable(typeof(ComparisonResponse))]
+[JsonSerializable(typeof(SdkSnapshot))]
+[JsonSerializable(typeof(ExposureBatchRequest))]
 [JsonSerializable(typeof(AuditListResponse))]
 [JsonSerializable(typeof(CreatedApiKeyResponse))]
 [JsonSerializable(typeof(ApiKeyListResponse))]

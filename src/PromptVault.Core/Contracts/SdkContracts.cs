@@ -1,0 +1,53 @@
+using PromptVault.Core.Prompts;
+
+namespace PromptVault.Core.Contracts;
+
+/// <summary>
+/// Everything an SDK needs to resolve and render prompts in process (<c>GET /api/sdk/snapshot</c>, SPEC §8): each prompt's
+/// labelled versions and every running experiment's variants, with their versions.
+/// </summary>
+/// <param name="Sequence">The registry change feed's sequence number the snapshot reflects. It only grows: a client that
+/// has seen a snapshot never takes one with a smaller sequence (SPEC §8: never serve a version whose label moved away).
+/// The response's ETag is derived from it.</param>
+/// <param name="AssignmentVersion">The assignment algorithm's version (<c>Assignment.AlgorithmVersion</c>); a client that
+/// does not know it must refuse the snapshot rather than assign units differently from the server.</param>
+/// <param name="GeneratedAt">When the server built it; a client reports its age from this.</param>
+public sealed record SdkSnapshot(
+    long Sequence,
+    int AssignmentVersion,
+    DateTimeOffset GeneratedAt,
+    IReadOnlyList<SdkPrompt> Prompts,
+    IReadOnlyList<SdkExperiment> Experiments);
+
+/// <summary>A prompt as the SDK sees it.</summary>
+/// <param name="Labels">Label name → version id (<c>production</c>, <c>staging</c>, …). A label absent here is not served.</param>
+/// <param name="Versions">Every version a label or a running experiment's variant points at, each once.</param>
+public sealed record SdkPrompt(
+    string Name,
+    PromptType Type,
+    IReadOnlyDictionary<string, string> Labels,
+    IReadOnlyList<SdkVersion> Versions);
+
+/// <summary>One immutable version: what a render needs (template, input contract) and the model settings.</summary>
+public sealed record SdkVersion(
+    string Id,
+    string Version,
+    string Content,
+    IReadOnlyList<VariableDefinition> Variables,
+    PromptMetadata Metadata);
+
+/// <summary>A running experiment: the prompt it splits, its assignment seed and its variants in order (control first).</summary>
+public sealed record SdkExperiment(
+    string Id,
+    string Prompt,
+    ulong HashSeed,
+    IReadOnlyList<SdkVariant> Variants);
+
+/// <summary>A variant: its weight in percent and the version it serves.</summary>
+public sealed record SdkVariant(string Id, string Name, string VersionId, decimal Weight);
+
+/// <summary>Exposures recorded by an SDK that resolved locally (<c>POST /api/exposures</c>, SPEC §5).</summary>
+public sealed record ExposureBatchRequest(IReadOnlyList<ExposureRequest> Exposures);
+
+/// <summary>One exposure: the unit saw the variant. <paramref name="Timestamp"/> defaults to the time the server received it.</summary>
+public sealed record ExposureRequest(string ExperimentId, string VariantId, string UnitId, DateTimeOffset? Timestamp = null);
