@@ -2,8 +2,11 @@ using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
+using Microsoft.Extensions.DependencyInjection;
 using PromptVault.Core.Contracts;
 using PromptVault.Core.Prompts;
+using PromptVault.Core.Registry;
+using PromptVault.Core.Storage;
 using static PromptVault.Server.Tests.ApiCalls;
 using static PromptVault.Server.Tests.Experiments;
 
@@ -102,6 +105,30 @@ public sealed class SdkSnapshotTests(ServerFixture fixture) : IClassFixture<Serv
         await fixture.Server.CreateKeyAsync("snapshot-reader", Core.Auth.ApiKeyRole.Reader, TestContext.Current.CancellationToken);
         var (afterKey, _) = await GetSnapshotAsync(_client);
         Assert.Equal(last.Sequence, afterKey.Sequence);
+    }
+
+    [Fact]
+    public async Task ARemovedLabel_AndTheVersionOnlyItServed_LeaveTheSnapshot()
+    {
+        var (name, versions) = await CreatePromptWithChallengersAsync(_client);
+        var (status, _) = await PutAsync(_client, $"/api/prompts/{name}/labels/staging", new { version = "1.0.1" });
+        Assert.Equal(HttpStatusCode.OK, status);
+        var (before, _) = await GetSnapshotAsync(_client);
+        Assert.Equal(versions[1], before.Prompts.Single(p => p.Name == name).Labels["staging"]);
+
+        // No route removes a label yet (SPEC §5); this is the write one makes: the label changed to nothing, then the feed.
+        var services = fixture.Server.Services;
+        var store = services.GetRequiredService<IPromptStore>();
+        var prompt = (await store.FindPromptAsync(name, TestContext.Current.CancellationToken))!;
+        await store.SaveAsync(new PromptChanges { LabelChanges = [new LabelChange(prompt.Id, "staging", versions[1], null, DateTimeOffset.UtcNow, "test")] },
+            TestContext.Current.CancellationToken);
+        services.GetRequiredService<RegistryChangeFeed>().Publish(RegistryChangeKind.Prompt, prompt.Id, name);
+        var (after, _) = await GetSnapshotAsync(_client);
+
+        Assert.True(after.Sequence > before.Sequence);
+        var served = after.Prompts.Single(p => p.Name == name);
+        Assert.Equal(["production"], served.Labels.Keys);
+        Assert.Equal([versions[0]], served.Versions.Select(v => v.Id));
     }
 
     [Fact]
