@@ -71,6 +71,19 @@ public sealed class SdkSnapshotTests(ServerFixture fixture) : IClassFixture<Serv
     }
 
     [Fact]
+    public async Task AfterAChange_ConcurrentRequestsShareOneBuild_AndLaterOnesReuseIt()
+    {
+        await CreateSupportPromptAsync(_client);
+
+        var concurrent = await Task.WhenAll(Enumerable.Range(0, 16).Select(_ => GetSnapshotAsync(_client)));
+        var (later, _) = await GetSnapshotAsync(_client);
+
+        // A build stamps the time it was made: one value means one build served them all.
+        Assert.Single(concurrent.Select(r => r.Snapshot.GeneratedAt).Append(later.GeneratedAt).Distinct());
+        Assert.Single(concurrent.Select(r => r.Snapshot.Sequence).Distinct());
+    }
+
+    [Fact]
     public async Task EveryChangeThatAffectsServing_MakesASnapshotWithAGreaterSequence_AndKeyChangesDoNot()
     {
         var (name, versions) = await CreatePromptWithChallengersAsync(_client);
