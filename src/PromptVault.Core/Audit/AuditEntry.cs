@@ -21,6 +21,7 @@ public static class AuditActions
     public const string VersionCreated = "version.created";
     public const string StatusChanged = "version.status_changed";
     public const string LabelMoved = "label.moved";
+    public const string LabelRemoved = "label.removed";
     public const string Promoted = "version.promoted";
     public const string RolledBack = "prompt.rolled_back";
     public const string ApiKeyCreated = "api_key.created";

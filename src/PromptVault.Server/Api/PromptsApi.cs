@@ -28,6 +28,8 @@ internal static class PromptsApi
         prompts.MapGet("/{name}/versions/{version}", GetVersion).WithName("GetVersion").WithSummary("Get one version");
         prompts.MapPost("/{name}/versions/{version}/status", ChangeStatus).WithName("ChangeStatus").WithSummary("Change a version's status").RequireToChange(RolePolicies.Writer);
         prompts.MapPut("/{name}/labels/{label}", MoveLabel).WithName("MoveLabel").WithSummary("Move a label to a version").RequireToChange(RolePolicies.Admin);
+        prompts.MapDelete("/{name}/labels/{label}", RemoveLabel).WithName("RemoveLabel").WithSummary("Remove a label (not production)").RequireToChange(RolePolicies.Admin)
+            .ProducesProblem(StatusCodes.Status409Conflict);
         prompts.MapPost("/{name}/rollback", Rollback).WithName("Rollback").WithSummary("Roll production back to an earlier version").RequireToChange(RolePolicies.Admin);
         prompts.MapGet("/{name}/compare", Compare).WithName("ComparePromptVersions").WithSummary("Compare two versions");
         prompts.MapPost("/{name}/render", Render).WithName("RenderPrompt").WithSummary("Resolve and render a prompt").ProducesProblem(StatusCodes.Status409Conflict);
@@ -85,6 +87,12 @@ internal static class PromptsApi
 
     private static async Task<Ok<VersionResponse>> MoveLabel(string name, string label, MoveLabelRequest request, PromptRegistry registry, ClaimsPrincipal user, CancellationToken cancellationToken) =>
         TypedResults.Ok(await registry.MoveLabelAsync(Unescape(name), label, request.Version, user.Actor(), cancellationToken));
+
+    private static async Task<NoContent> RemoveLabel(string name, string label, PromptRegistry registry, ClaimsPrincipal user, CancellationToken cancellationToken)
+    {
+        await registry.RemoveLabelAsync(Unescape(name), label, user.Actor(), cancellationToken);
+        return TypedResults.NoContent();
+    }
 
     private static async Task<Ok<VersionResponse>> Rollback(string name, RollbackRequest request, PromptRegistry registry, ClaimsPrincipal user, CancellationToken cancellationToken) =>
         TypedResults.Ok(await registry.RollbackAsync(Unescape(name), request.Version, request.Reason, user.Actor(), cancellationToken));

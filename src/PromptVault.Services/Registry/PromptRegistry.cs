@@ -205,6 +205,36 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, Tem
         });
     }
 
+    /// <summary>
+    /// Takes a label off its version, so nothing resolves through it any more (renders and SDK snapshots included).
+    /// <c>production</c> cannot be removed: it is moved (promote) or rolled back, so a prompt that has served traffic keeps serving it.
+    /// </summary>
+    public async Task RemoveLabelAsync(string name, string label, string actor, CancellationToken cancellationToken = default)
+    {
+        PromptRules.ValidateLabel(label);
+        if (label == Label.Production)
+            throw new ConflictException("production_label_required",
+                "the production label cannot be removed: promote another version or roll back instead.", "label");
+
+        await WithRetryAsync(async () =>
+        {
+            var prompt = await RequirePromptAsync(name, cancellationToken);
+            var labels = await store.ListLabelsAsync(prompt.Id, cancellationToken);
+            var current = labels.FirstOrDefault(l => l.Name == label)
+                ?? throw new NotFoundException("label_not_found", $"prompt '{prompt.Name}' has no label '{label}'.");
+
+            var now = time.GetUtcNow();
+            await SaveAsync(new PromptChanges
+            {
+                TouchedPrompt = prompt with { UpdatedAt = now, UpdatedBy = actor },
+                LabelChanges = [new LabelChange(prompt.Id, label, current.VersionId, null, now, actor)],
+                Audit = [Entry(now, actor, AuditActions.LabelRemoved, prompt.Name, label,
+                    new() { ["version"] = current.Version.ToString() }, new() { ["version"] = null })],
+            }, cancellationToken);
+            return true;
+        });
+    }
+
     /// <summary>Creates a new version with an earlier version's content, variables and metadata, and promotes it.</summary>
     public async Task<VersionResponse> RollbackAsync(string name, string? versionRef, string? reason, string actor, CancellationToken cancellationToken = default)
     {

@@ -173,6 +173,45 @@ public sealed class PromptsApiTests(ServerFixture fixture) : IClassFixture<Serve
     }
 
     [Fact]
+    public async Task RemoveLabel_StopsRendersThroughIt_AndIsAudited()
+    {
+        var name = await CreateSupportPromptAsync(_client);
+        await PutAsync(_client, $"/api/prompts/{name}/labels/staging", new { version = "1.0.0" });
+        var render = new { label = "staging", variables = new { company_name = "Acme", customer_name = "Ann" } };
+        var (renderedBefore, _) = await PostAsync(_client, $"/api/prompts/{name}/render", render);
+
+        var (status, _) = await SendAsync(_client, HttpMethod.Delete, $"/api/prompts/{name}/labels/staging");
+        var (renderedAfter, problem) = await PostAsync(_client, $"/api/prompts/{name}/render", render);
+        var (_, prompt) = await GetAsync(_client, $"/api/prompts/{name}");
+        var (_, audit) = await GetAsync(_client, $"/api/audit?prompt={name}&action=label.removed");
+
+        Assert.Equal(HttpStatusCode.OK, renderedBefore);
+        Assert.Equal(HttpStatusCode.NoContent, status);
+        Assert.Equal(HttpStatusCode.NotFound, renderedAfter);
+        Assert.Contains("staging", problem.Str("detail"));
+        Assert.Null(prompt!["labels"]!["staging"]);
+        var entry = Assert.Single(audit!["entries"]!.AsArray());
+        Assert.Equal("1.0.0", entry!["before"]!["version"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task RemoveLabel_ProductionOrAbsent_IsRefusedNamingIt()
+    {
+        var name = await CreateSupportPromptAsync(_client);
+        await PutAsync(_client, $"/api/prompts/{name}/labels/production", new { version = "1.0.0" });
+
+        var (production, productionProblem) = await SendAsync(_client, HttpMethod.Delete, $"/api/prompts/{name}/labels/production");
+        var (absent, absentProblem) = await SendAsync(_client, HttpMethod.Delete, $"/api/prompts/{name}/labels/canary");
+        var (_, prompt) = await GetAsync(_client, $"/api/prompts/{name}");
+
+        Assert.Equal(HttpStatusCode.Conflict, production);
+        Assert.Equal("production_label_required", productionProblem.Str("code"));
+        Assert.Equal(HttpStatusCode.NotFound, absent);
+        Assert.Equal("label_not_found", absentProblem.Str("code"));
+        Assert.Equal("1.0.0", prompt!["labels"]!["production"]!.GetValue<string>());
+    }
+
+    [Fact]
     public async Task ChangeStatus_FollowsTheLifecycleTable()
     {
         var name = await CreateSupportPromptAsync(_client);

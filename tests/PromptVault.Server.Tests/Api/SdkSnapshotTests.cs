@@ -2,11 +2,8 @@ using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
-using Microsoft.Extensions.DependencyInjection;
 using PromptVault.Core.Contracts;
 using PromptVault.Core.Prompts;
-using PromptVault.Core.Registry;
-using PromptVault.Core.Storage;
 using static PromptVault.Server.Tests.ApiCalls;
 using static PromptVault.Server.Tests.Experiments;
 
@@ -129,13 +126,8 @@ public sealed class SdkSnapshotTests(ServerFixture fixture) : IClassFixture<Serv
         var (before, _) = await GetSnapshotAsync(_client);
         Assert.Equal(versions[1], before.Prompts.Single(p => p.Name == name).Labels["staging"]);
 
-        // No route removes a label yet (SPEC §5); this is the write one makes: the label changed to nothing, then the feed.
-        var services = fixture.Server.Services;
-        var store = services.GetRequiredService<IPromptStore>();
-        var prompt = (await store.FindPromptAsync(name, TestContext.Current.CancellationToken))!;
-        await store.SaveAsync(new PromptChanges { LabelChanges = [new LabelChange(prompt.Id, "staging", versions[1], null, DateTimeOffset.UtcNow, "test")] },
-            TestContext.Current.CancellationToken);
-        services.GetRequiredService<RegistryChangeFeed>().Publish(RegistryChangeKind.Prompt, prompt.Id, name);
+        var (removed, _) = await SendAsync(_client, HttpMethod.Delete, $"/api/prompts/{name}/labels/staging");
+        Assert.Equal(HttpStatusCode.NoContent, removed);
         var (after, _) = await GetSnapshotAsync(_client);
 
         Assert.True(after.Sequence > before.Sequence);
