@@ -147,10 +147,12 @@ public sealed partial class SqlitePromptStore : IExperimentStore
         return newUnits.Values.Sum(n => (int)n);
     }
 
-    public Task<IReadOnlyDictionary<string, long>> CountExposuresAsync(string experimentId, CancellationToken cancellationToken = default)
+    public async Task<IReadOnlyDictionary<string, long>> CountExposuresAsync(string experimentId, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(experimentId);
-        return WithConnectionAsync<IReadOnlyDictionary<string, long>>(async connection =>
+        // Render exposures queued before the read count in it.
+        await writes.SettleExposuresAsync(cancellationToken);
+        return await WithConnectionAsync<IReadOnlyDictionary<string, long>>(async connection =>
         {
             var rows = await connection.QueryAsync<(string VariantId, long Units)>(Command(
                 "SELECT variant_id, units FROM exposure_counts WHERE experiment_id = @experimentId", new { experimentId }, cancellationToken));

@@ -32,10 +32,12 @@ public sealed partial class SqlitePromptStore
         SELECT state FROM sequential_states WHERE experiment_id = @ExperimentId
         """;
 
-    public Task<IReadOnlyDictionary<string, VariantUnitStats>> ReadVariantUnitStatsAsync(string experimentId, CancellationToken cancellationToken = default)
+    public async Task<IReadOnlyDictionary<string, VariantUnitStats>> ReadVariantUnitStatsAsync(string experimentId, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(experimentId);
-        return WithConnectionAsync<IReadOnlyDictionary<string, VariantUnitStats>>(async connection =>
+        // Render exposures queued before the read count in it.
+        await writes.SettleExposuresAsync(cancellationToken);
+        return await WithConnectionAsync<IReadOnlyDictionary<string, VariantUnitStats>>(async connection =>
         {
             var rows = await connection.QueryAsync<(string VariantId, byte[] Stats)>(Command(ReadVariantUnitStatsSql, new { ExperimentId = experimentId }, cancellationToken));
             return rows.ToDictionary(r => r.VariantId, r => UnitStatisticsCodec.DecodeVariantUnitStats(r.Stats), StringComparer.Ordinal);

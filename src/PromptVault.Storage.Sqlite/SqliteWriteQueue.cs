@@ -42,6 +42,7 @@ internal sealed class SqliteWriteQueue : IAsyncDisposable
     private readonly Task writer;
     private SqliteWriteContext? context;
     private long committedGroups;
+    private int pendingExposures;
 
     /// <param name="capacity">Acknowledged writes that may wait for the writer.</param>
     /// <param name="exposureCapacity">Render exposures that may wait for the writer.</param>
@@ -70,6 +71,9 @@ internal sealed class SqliteWriteQueue : IAsyncDisposable
     /// <summary>How many render exposures wait for the writer.</summary>
     public int ExposureCount => exposures.Reader.Count;
 
+    /// <summary>Render exposures queued or being written, not yet committed (or given up).</summary>
+    public int PendingExposures => Volatile.Read(ref pendingExposures);
+
     /// <summary>How many groups the writer has committed (tests check how writes were grouped).</summary>
     public long CommittedGroups => Interlocked.Read(ref committedGroups);
 
@@ -83,7 +87,17 @@ internal sealed class SqliteWriteQueue : IAsyncDisposable
     }
 
     /// <summary>Queues a render's exposure without waiting; false when its queue is full (or the store is stopping).</summary>
-    public bool TryQueue(Exposure exposure) => exposures.Writer.TryWrite(exposure);
+    public bool TryQueue(Exposure exposure)
+    {
+        Interlocked.Increment(ref pendingExposures);
+        if (exposures.Writer.TryWrite(exposure)) return true;
+        Interlocked.Decrement(ref pendingExposures);
+        return false;
+    }
+
+    /// <summary>Waits until every render exposure queued before the call is committed (or given up).</summary>
+    public Task SettleExposuresAsync(CancellationToken cancellationToken) =>
+        PendingExposures == 0 ? Task.CompletedTask : EnqueueAsync(WriteKind.Events, 0, _ => Task.FromResult(true), cancellationToken);
 
     /// <summary>Stops taking writes and waits until the queued ones (render exposures too) are committed.</summary>
     public async ValueTask DisposeAsync()
@@ -123,6 +137,7 @@ internal sealed class SqliteWriteQueue : IAsyncDisposable
                 renderExposures.Add(exposure);
             if (group.Count > 0 || renderExposures.Count > 0)
                 await CommitAsync(group, renderExposures);
+            Interlocked.Add(ref pendingExposures, -renderExposures.Count);
             group.Clear();
             renderExposures.Clear();
         }
