@@ -43,6 +43,8 @@ internal sealed class SqliteWriteQueue : IAsyncDisposable
     private SqliteWriteContext? context;
     private long committedGroups;
     private int pendingExposures;
+    private Task<bool>? writesReady;
+    private Task<bool>? exposuresReady;
 
     /// <param name="capacity">Acknowledged writes that may wait for the writer.</param>
     /// <param name="exposureCapacity">Render exposures that may wait for the writer.</param>
@@ -150,13 +152,23 @@ internal sealed class SqliteWriteQueue : IAsyncDisposable
     {
         while (true)
         {
-            var write = writes.Reader.WaitToReadAsync();
-            var exposure = exposures.Reader.WaitToReadAsync();
-            if ((write.IsCompletedSuccessfully && write.Result) || (exposure.IsCompletedSuccessfully && exposure.Result))
+            // A wait still pending is kept for the next call: asking again each time would pile waiters up on a quiet queue.
+            writesReady ??= writes.Reader.WaitToReadAsync().AsTask();
+            exposuresReady ??= exposures.Reader.WaitToReadAsync().AsTask();
+            if (writesReady is { IsCompleted: true, Result: true } || exposuresReady is { IsCompleted: true, Result: true })
+            {
+                if (writesReady.IsCompleted) writesReady = null;
+                if (exposuresReady.IsCompleted) exposuresReady = null;
                 return true;
-            if (write.IsCompleted && exposure.IsCompleted)
+            }
+            if (writesReady.IsCompleted && exposuresReady.IsCompleted)
                 return false;
-            await Task.WhenAny(new[] { write, exposure }.Where(w => !w.IsCompleted).Select(w => w.AsTask()));
+            if (writesReady.IsCompleted)
+                await exposuresReady;
+            else if (exposuresReady.IsCompleted)
+                await writesReady;
+            else
+                await Task.WhenAny(writesReady, exposuresReady);
         }
     }
 
