@@ -152,7 +152,7 @@ run() {
 
 # The events of the load's version: counted (the metrics API's all-time count) and stored (rows, read with sqlite3).
 counted_events() { api GET "/api/prompts/customer-support/versions/1.0.0/metrics?period=all" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).summary.count))'; }
-stored_events() { sqlite3 -readonly "$WORK/promptvault.db" "SELECT COUNT(*) FROM metric_events WHERE version_id = '$CONTROL_ID'"; }
+stored_events() { sqlite3 "$WORK/promptvault.db" "SELECT COUNT(*) FROM metric_events WHERE version_id = '$CONTROL_ID'"; }
 CHECKS=()
 CHECK_FAILED=0
 

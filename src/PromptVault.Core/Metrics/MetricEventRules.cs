@@ -107,8 +107,9 @@ public static class MetricEventRules
     private static InvalidInputException Unpaired(string code, string path, string present, string missing) =>
         new(code, $"{path}{present} needs {path}{missing}: send both, as a render returned them, or neither.", path + missing);
 
+    // Here and below, the field's name is built only for an error: a batch of 1,000 events would otherwise build 13,000 of them.
+
     /// <summary>Null stays null; blank text is refused rather than guessed at (is <c>error: ""</c> an error?).</summary>
-    // The field's name is built only for an error: a batch of 1,000 events would otherwise build 13,000 of them.
     private static string? OptionalText(string? value, int maxLength, string path, string name)
     {
         if (value is null)
