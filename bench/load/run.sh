@@ -8,7 +8,11 @@
 # each connection count:
 #   render-label       POST /api/prompts/customer-support/render, production label (no unit)
 #   render-experiment  the same with a new unitId per request: the running experiment serves a variant, records an exposure
-#   metrics-500        POST /api/metrics, batches of 500 events (events/s = req/s x 500); PromptVault only
+#   metrics-500        POST /api/metrics, batches of 500 events (events/s = req/s x 500); PromptVault only. After each
+#                      run it checks that every acknowledged event (2xx batches x 500) is counted by the metrics API and
+#                      stored in the database (sqlite3, when installed), and fails the script if not.
+#   metrics-soak       opt-in: the metrics-500 load for SOAK_MINUTES at SOAK_CONNECTIONS, printing the server's resident
+#                      memory (VmRSS) every minute, minute 1 against the last, and the same check.
 # The two render scenarios also run against the reference peer (node SEED_BENCH/http-peer.mjs), right after
 # PromptVault's run of the same scenario. Prints req/s, p50/p99/p99.9 latency, server CPU per request (utime+stime
 # of the server process from /proc) and PromptVault's req/s as a multiple of the reference's.
@@ -21,6 +25,8 @@
 #   SCENARIOS    which to run (default "render-label render-experiment metrics-500")
 #   REFERENCE    0 to skip the reference peer (default 1)
 #   PORT, REF_PORT  ports on 127.0.0.1 (default 19380, 19480)
+#   SOAK_MINUTES, SOAK_CONNECTIONS  the metrics-soak run (default 10 minutes, 64 connections):
+#     SCENARIOS=metrics-soak REFERENCE=0 bench/load/run.sh
 set -euo pipefail
 
 LOAD_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -33,6 +39,8 @@ THREADS="${THREADS:-2}"
 SCENARIOS="${SCENARIOS:-render-label render-experiment metrics-500}"
 REFERENCE="${REFERENCE:-1}"
 PORT="${PORT:-19380}"
+SOAK_MINUTES="${SOAK_MINUTES:-10}"
+SOAK_CONNECTIONS="${SOAK_CONNECTIONS:-64}"
 REF_PORT="${REF_PORT:-19480}"
 export LOAD_DIR
 
@@ -132,14 +140,38 @@ run() {
   before="$(cpu_ticks "$pid")"
   out="$(wrk -t"$THREADS" -c"$connections" -d"${DURATION}s" --timeout 10s -s "$LOAD_DIR/$script" "$url" -- "$@")"
   after="$(cpu_ticks "$pid")"
-  read -r requests seconds p50 p99 p999 errors <<<"$(grep '^RESULT' <<<"$out" | cut -d' ' -f2-)"
+  read -r requests seconds p50 p99 p999 errors non2xx <<<"$(grep '^RESULT' <<<"$out" | cut -d' ' -f2-)"
   RPS="$(awk -v r="$requests" -v s="$seconds" 'BEGIN { printf "%.0f", r / s }')"
+  ACKNOWLEDGED=$((requests - non2xx))
   local cpu
   cpu="$(awk -v t=$((after - before)) -v hz="$TICKS_PER_SECOND" -v r="$requests" 'BEGIN { printf "%.0f", r ? t / hz * 1e6 / r : 0 }')"
   printf '| %-17s | %4s | %-11s | %9s | %8s | %8s | %8s | %8s | %6s |' "$scenario" "$connections" "$server" "$RPS" \
     "$(awk -v u="$p50" 'BEGIN { printf "%.2f", u / 1000 }')" "$(awk -v u="$p99" 'BEGIN { printf "%.2f", u / 1000 }')" \
     "$(awk -v u="$p999" 'BEGIN { printf "%.2f", u / 1000 }')" "$cpu" "$errors"
 }
+
+# The events of the load's version: counted (the metrics API's all-time count) and stored (rows, read with sqlite3).
+counted_events() { api GET "/api/prompts/customer-support/versions/1.0.0/metrics?period=all" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).summary.count))'; }
+stored_events() { sqlite3 "$WORK/promptvault.db" "SELECT COUNT(*) FROM metric_events WHERE version_id = '$CONTROL_ID'"; }
+CHECKS=()
+CHECK_FAILED=0
+
+# check_events SCENARIO CONNECTIONS COUNTED_BEFORE: after a metrics run, once the batches still in flight have settled,
+# every acknowledged event (2xx batches x 500) must be counted, counted at most the batches in flight more, and stored.
+check_events() {
+  local scenario="$1" connections="$2" before="$3" counted previous=-1
+  while counted="$(counted_events)"; [[ "$counted" != "$previous" ]]; do previous="$counted"; sleep 1; done
+  local acknowledged=$((ACKNOWLEDGED * 500)) new=$((counted - before)) stored="n/a (no sqlite3)" verdict=ok
+  (( new >= acknowledged && new <= acknowledged + connections * 500 )) || verdict=FAILED
+  if command -v sqlite3 >/dev/null; then
+    stored="$(stored_events)"
+    [[ "$stored" == "$counted" ]] || verdict=FAILED
+  fi
+  [[ "$verdict" == ok ]] || CHECK_FAILED=1
+  CHECKS+=("$scenario, $connections connections: $acknowledged events acknowledged, $new counted ($((new - acknowledged)) more from batches in flight when wrk stopped); $counted counted in all, $stored stored: $verdict")
+}
+
+rss_mb() { awk '/^VmRSS/ { printf "%.0f", $2 / 1024 }' "/proc/$PV_PID/status"; }
 
 render_mode() { [[ "$1" == render-experiment ]] && echo unit || echo label; }
 
@@ -155,6 +187,20 @@ echo "| scenario          | conn | server      |     req/s |  p50 ms |  p99 ms |
 echo "|-------------------|-----:|-------------|----------:|--------:|--------:|---------:|-----------:|-------:|-------------------------------------:|"
 # Scenario by scenario, so a backlog of slow metric batches never spills into a render run.
 for scenario in $SCENARIOS; do
+  if [[ "$scenario" == metrics-soak ]]; then
+    before="$(counted_events)"
+    # The server's resident memory a little before each minute's end, in the background while wrk runs.
+    (for minute in $(seq 1 "$SOAK_MINUTES"); do sleep $((minute == 1 ? 58 : 60)); echo "$minute $(rss_mb)"; done) >"$WORK/rss" &
+    sampler=$!
+    DURATION=$((SOAK_MINUTES * 60)) run "$scenario" promptvault "$PV" "$PV_PID" "$SOAK_CONNECTIONS" metrics.lua "$KEY" "$CONTROL_ID"
+    echo " $((RPS * 500)) events/s |"
+    wait "$sampler" || true
+    check_events "$scenario" "$SOAK_CONNECTIONS" "$before"
+    first="$(awk '$1 == 1 { print $2 }' "$WORK/rss")"
+    last="$(awk -v m="$SOAK_MINUTES" '$1 == m { print $2 }' "$WORK/rss")"
+    CHECKS+=("$scenario: server RSS by minute (MB): $(awk '{ printf "%s%s", (NR > 1 ? ", " : ""), $2 }' "$WORK/rss"); minute $SOAK_MINUTES ÷ minute 1 = $(awk -v a="$last" -v b="$first" 'BEGIN { printf "%.2f", b ? a / b : 0 }')")
+    continue
+  fi
   for connections in $CONNECTIONS; do
     case "$scenario" in
       render-label|render-experiment)
@@ -168,10 +214,17 @@ for scenario in $SCENARIOS; do
         fi
         ;;
       metrics-500)
+        before="$(counted_events)"
         run "$scenario" promptvault "$PV" "$PV_PID" "$connections" metrics.lua "$KEY" "$CONTROL_ID"
         echo " $((RPS * 500)) events/s |"
+        check_events "$scenario" "$connections" "$before"
         ;;
       *) fail "unknown scenario '$scenario'." ;;
     esac
   done
 done
+if (( ${#CHECKS[@]} > 0 )); then
+  echo
+  printf -- '- %s\n' "${CHECKS[@]}"
+fi
+exit "$CHECK_FAILED"

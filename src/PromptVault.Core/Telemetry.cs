@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using PromptVault.Core.Analysis;
+using PromptVault.Core.Storage;
 
 namespace PromptVault.Core;
 
@@ -18,6 +19,8 @@ public static class Telemetry
 
     public const string RendersCounter = "promptvault.renders";
     public const string ExposuresCounter = "promptvault.exposures";
+    public const string DroppedExposuresCounter = "promptvault.exposures.dropped";
+    public const string WriteQueueDepthGauge = "promptvault.write_queue.depth";
     public const string MetricEventsCounter = "promptvault.metric_events";
     public const string DecisionsCounter = "promptvault.experiment.decisions";
     public const string CacheLookupsCounter = "promptvault.registry_cache.lookups";
@@ -31,6 +34,8 @@ public static class Telemetry
     public const string DecisionTag = "promptvault.decision";
     public const string EventCountTag = "promptvault.events";
     public const string CacheEntryTag = "promptvault.cache_entry";
+    public const string QueueTag = "promptvault.queue";
+    public const string ReasonTag = "promptvault.reason";
 
     public static readonly ActivitySource Source = new(Name);
 
@@ -40,7 +45,17 @@ public static class Telemetry
         "Prompts rendered, by prompt and what chose the version (experiment or label/version).");
 
     private static readonly Counter<long> Exposures = Meter.CreateCounter<long>(ExposuresCounter, "{exposure}",
-        "Experiment exposures recorded (a unit served a variant).");
+        "Experiment exposures accepted for recording (a unit served a variant for the first time since the server started).");
+
+    private static readonly Counter<long> DroppedExposures = Meter.CreateCounter<long>(DroppedExposuresCounter, "{exposure}",
+        "Experiment exposures of renders not recorded, by reason: queue_full (the write queue was full) or write_failed (their transaction failed); the unit's next render tries again.");
+
+    private static readonly Lock QueuesLock = new();
+    private static readonly List<(string Queue, Func<int> Depth)> Queues = [];
+
+    // Read by the exporter on each collection: the writes each store queue holds, by queue.
+    private static readonly ObservableGauge<int> QueueDepths = Meter.CreateObservableGauge(WriteQueueDepthGauge, ObserveQueues, "{write}",
+        "Writes waiting for the store's writer, by queue: writes (acknowledged after their commit) and exposures (of renders, not awaited).");
 
     private static readonly Counter<long> MetricEvents = Meter.CreateCounter<long>(MetricEventsCounter, "{event}",
         "Metric events received in accepted requests, by outcome: stored, or duplicate (an id already stored).");
@@ -72,7 +87,31 @@ public static class Telemetry
         }
     }
 
-    public static void ExposureRecorded(string prompt) => Exposures.Add(1, new KeyValuePair<string, object?>(PromptTag, prompt));
+    public static void ExposureQueued(string prompt, ExposureQueueOutcome outcome)
+    {
+        if (outcome == ExposureQueueOutcome.Queued)
+            Exposures.Add(1, new KeyValuePair<string, object?>(PromptTag, prompt));
+        else if (outcome == ExposureQueueOutcome.Dropped)
+            DroppedExposures.Add(1, new KeyValuePair<string, object?>(ReasonTag, "queue_full"));
+    }
+
+    /// <summary>Counts queued render exposures whose write failed (a store's writer calls it).</summary>
+    public static void ExposuresLost(int count) => DroppedExposures.Add(count, new KeyValuePair<string, object?>(ReasonTag, "write_failed"));
+
+    /// <summary>Reports the depth of a store's write queue in <see cref="WriteQueueDepthGauge"/> until the result is disposed.</summary>
+    /// <param name="queue">The <see cref="QueueTag"/> value: <c>writes</c> or <c>exposures</c>.</param>
+    public static IDisposable ObserveQueue(string queue, Func<int> depth)
+    {
+        var entry = (queue, depth);
+        lock (QueuesLock) Queues.Add(entry);
+        return new Unregister(() => { lock (QueuesLock) Queues.Remove(entry); });
+    }
+
+    private static IEnumerable<Measurement<int>> ObserveQueues()
+    {
+        lock (QueuesLock)
+            return Queues.Select(q => new Measurement<int>(q.Depth(), new KeyValuePair<string, object?>(QueueTag, q.Queue))).ToList();
+    }
 
     public static void MetricEventsRecorded(int stored, int duplicates)
     {
@@ -93,4 +132,9 @@ public static class Telemetry
 
     public static void DecisionApplied(string prompt, DecisionAction action) =>
         Decisions.Add(1, new(PromptTag, prompt), new(DecisionTag, Names.Of(action)));
+
+    private sealed class Unregister(Action action) : IDisposable
+    {
+        public void Dispose() => action();
+    }
 }

@@ -1,6 +1,7 @@
 using Dapper;
 using Microsoft.Data.Sqlite;
 using PromptVault.Core;
+using PromptVault.Core.Analysis;
 using PromptVault.Core.Audit;
 using PromptVault.Core.Experiments;
 using PromptVault.Core.Storage;
@@ -10,6 +11,10 @@ namespace PromptVault.Storage.Sqlite;
 
 public sealed partial class SqlitePromptStore : IExperimentStore
 {
+    private const string InsertExposureSql = """
+        INSERT INTO exposures (experiment_id, unit_id, variant_id, at) VALUES (?1, ?2, ?3, ?4) ON CONFLICT (experiment_id, unit_id) DO NOTHING
+        """;
+
     public Task CreateExperimentAsync(Experiment experiment, IReadOnlyList<AuditEntry> audit, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(experiment);
@@ -81,36 +86,73 @@ public sealed partial class SqlitePromptStore : IExperimentStore
     public Task<bool> RecordExposureAsync(Exposure exposure, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(exposure);
-        var parameters = new { exposure.ExperimentId, exposure.VariantId, exposure.UnitId, At = ToText(exposure.At) };
-        return writes.EnqueueAsync(WriteKind.Exposure, async (connection, transaction) =>
+        return writes.EnqueueAsync(WriteKind.Exposure, 1, async context => await WriteExposuresAsync(context, [exposure], cancellationToken) > 0,
+            cancellationToken);
+    }
+
+    public ExposureQueueOutcome QueueExposure(Exposure exposure)
+    {
+        ArgumentNullException.ThrowIfNull(exposure);
+        if (!recentExposures.Add(exposure))
+            return ExposureQueueOutcome.Repeat;
+        if (writes.TryQueue(exposure))
+            return ExposureQueueOutcome.Queued;
+        recentExposures.Forget([exposure]);
+        return ExposureQueueOutcome.Dropped;
+    }
+
+    /// <summary>
+    /// Stores each unit's first exposure, then once per variant: its count of exposed units, and the unit sums of earlier
+    /// events its new units bring in (see <see cref="BringInUnitsAsync"/>).
+    /// </summary>
+    /// <returns>How many of the exposures were first exposures.</returns>
+    /// <exception cref="NotFoundException">An exposure's experiment does not exist; none of them is stored.</exception>
+    private static async Task<int> WriteExposuresAsync(SqliteWriteContext context, IReadOnlyList<Exposure> exposures, CancellationToken cancellationToken)
+    {
+        var insert = context.Prepare(InsertExposureSql);
+        var findSums = context.Prepare(FindUnitSumsSql);
+        var newUnits = new Dictionary<(string Experiment, string Variant), long>();
+        var broughtIn = new Dictionary<(string Experiment, string Variant), List<UnitSums>>();
+        foreach (var exposure in exposures)
         {
             int inserted;
             try
             {
-                inserted = await connection.ExecuteAsync(Command("""
-                    INSERT INTO exposures (experiment_id, unit_id, variant_id, at) VALUES (@ExperimentId, @UnitId, @VariantId, @At)
-                    ON CONFLICT (experiment_id, unit_id) DO NOTHING
-                    """, parameters, cancellationToken, transaction));
+                inserted = insert.Bind(1, exposure.ExperimentId).Bind(2, exposure.UnitId).Bind(3, exposure.VariantId).Bind(4, ToText(exposure.At)).Execute();
             }
             catch (SqliteException e) when (SqliteErrors.IsForeignKeyViolation(e))
             {
                 throw ExperimentNotFound(exposure.ExperimentId);
             }
-            if (inserted == 0) return false;
+            if (inserted == 0) continue;
 
-            await connection.ExecuteAsync(Command("""
-                INSERT INTO exposure_counts (experiment_id, variant_id, units) VALUES (@ExperimentId, @VariantId, 1)
-                ON CONFLICT (experiment_id, variant_id) DO UPDATE SET units = units + 1
-                """, parameters, cancellationToken, transaction));
-            await BringInUnitAsync(connection, transaction, exposure.ExperimentId, exposure.UnitId, exposure.VariantId, cancellationToken);
-            return true;
-        }, cancellationToken);
+            var key = (exposure.ExperimentId, exposure.VariantId);
+            newUnits[key] = newUnits.GetValueOrDefault(key) + 1;
+            if (findSums.Bind(1, exposure.ExperimentId).Bind(2, exposure.UnitId).Bind(3, exposure.VariantId).QueryBlob() is { } stored)
+            {
+                if (!broughtIn.TryGetValue(key, out var sums))
+                    broughtIn.Add(key, sums = []);
+                sums.Add(UnitStatisticsCodec.DecodeUnitSums(stored));
+            }
+        }
+        foreach (var ((experimentId, variantId), units) in newUnits)
+        {
+            await context.Connection.ExecuteAsync(Command("""
+                INSERT INTO exposure_counts (experiment_id, variant_id, units) VALUES (@ExperimentId, @VariantId, @Units)
+                ON CONFLICT (experiment_id, variant_id) DO UPDATE SET units = units + excluded.units
+                """, new { ExperimentId = experimentId, VariantId = variantId, Units = units }, cancellationToken, context.Transaction));
+        }
+        foreach (var ((experimentId, variantId), sums) in broughtIn)
+            await BringInUnitsAsync(context.Connection, context.Transaction, experimentId, variantId, sums, cancellationToken);
+        return newUnits.Values.Sum(n => (int)n);
     }
 
-    public Task<IReadOnlyDictionary<string, long>> CountExposuresAsync(string experimentId, CancellationToken cancellationToken = default)
+    public async Task<IReadOnlyDictionary<string, long>> CountExposuresAsync(string experimentId, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(experimentId);
-        return WithConnectionAsync<IReadOnlyDictionary<string, long>>(async connection =>
+        // Render exposures queued before the read count in it.
+        await writes.SettleExposuresAsync(cancellationToken);
+        return await WithConnectionAsync<IReadOnlyDictionary<string, long>>(async connection =>
         {
             var rows = await connection.QueryAsync<(string VariantId, long Units)>(Command(
                 "SELECT variant_id, units FROM exposure_counts WHERE experiment_id = @experimentId", new { experimentId }, cancellationToken));

@@ -29,14 +29,14 @@ public sealed partial class SqlitePromptStore : IMetricStore
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(events);
-        return writes.EnqueueAsync(WriteKind.Events, async (connection, transaction) =>
+        return writes.EnqueueAsync(WriteKind.Events, events.Count, async context =>
         {
             var duplicateIds = new List<string>();
             var batchIds = new HashSet<string>(StringComparer.Ordinal);
             // The batch's events folded per rollup row and per unit first, so each row is read and written once.
             var rollups = new Dictionary<RollupKey, MetricAggregate>();
-            var units = new UnitAnalysisBatch(connection, transaction, cancellationToken);
-            using var insert = new EventInsert(connection, transaction);
+            var units = new UnitAnalysisBatch(context, cancellationToken);
+            var insert = new EventInsert(context);
             for (var index = 0; index < events.Count; index++)
             {
                 var metricEvent = events[index];
@@ -55,11 +55,11 @@ public sealed partial class SqlitePromptStore : IMetricStore
                 await units.AddAsync(metricEvent);
             }
             foreach (var (key, added) in rollups)
-                await FoldIntoRollupAsync(connection, transaction, key, added, cancellationToken);
+                await FoldIntoRollupAsync(context.Connection, context.Transaction, key, added, cancellationToken);
             await units.WriteAsync();
             var result = new MetricRecordResult(events.Count - duplicateIds.Count, duplicateIds);
             if (idempotency is not null)
-                await InsertIdempotencyRecordAsync(connection, transaction, idempotency(result), cancellationToken);
+                await InsertIdempotencyRecordAsync(context.Connection, context.Transaction, idempotency(result), cancellationToken);
             return result;
         }, cancellationToken);
     }
@@ -86,63 +86,39 @@ public sealed partial class SqlitePromptStore : IMetricStore
         }, cancellationToken);
     }
 
-    /// <summary>
-    /// The insert of a batch's events: one command prepared once and run with each event's values, since preparing the
-    /// statement again for every event was most of an event's cost.
-    /// </summary>
-    private sealed class EventInsert : IDisposable
+    /// <summary>The insert of a batch's events: one statement, prepared once for the writer's connection, run with each event's values.</summary>
+    private sealed class EventInsert(SqliteWriteContext context)
     {
-        private static readonly string[] Columns =
-        [
-            "id", "version_id", "experiment_id", "variant_id", "unit_id", "timestamp", "latency_ms", "input_tokens",
-            "output_tokens", "cost", "quality_score", "user_feedback", "converted", "error", "metadata",
-        ];
+        private const string Sql = """
+            INSERT INTO metric_events (id, version_id, experiment_id, variant_id, unit_id, timestamp, latency_ms, input_tokens,
+                output_tokens, cost, quality_score, user_feedback, converted, error, metadata)
+            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)
+            ON CONFLICT (id) DO NOTHING
+            """;
 
-        private readonly SqliteConnection connection;
-        private readonly SqliteTransaction transaction;
-        private readonly SqliteCommand command;
-
-        public EventInsert(SqliteConnection connection, SqliteTransaction transaction)
-        {
-            this.connection = connection;
-            this.transaction = transaction;
-            command = connection.CreateCommand();
-            command.Transaction = transaction;
-            command.CommandText = $"""
-                INSERT INTO metric_events ({string.Join(", ", Columns)}) VALUES ({string.Join(", ", Columns.Select(c => "$" + c))})
-                ON CONFLICT (id) DO NOTHING
-                """;
-            foreach (var column in Columns)
-                command.Parameters.Add(new SqliteParameter("$" + column, DBNull.Value));
-        }
+        private readonly SqliteStatement insert = context.Prepare(Sql);
 
         /// <returns>False when an event with the same id is already stored.</returns>
         /// <exception cref="NotFoundException">The event's version or experiment does not exist.</exception>
         public async Task<bool> ExecuteAsync(MetricEvent e, int index, CancellationToken cancellationToken)
         {
-            object?[] values =
-            [
-                e.Id, e.VersionId, e.ExperimentId, e.VariantId, e.UnitId, ToText(e.Timestamp), e.LatencyMs, e.InputTokens,
-                e.OutputTokens, e.Cost, e.QualityScore, e.UserFeedback, e.Converted, e.Error, e.Metadata?.GetRawText(),
-            ];
-            for (var i = 0; i < values.Length; i++)
-                command.Parameters[i].Value = values[i] ?? DBNull.Value;
             try
             {
-                return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
+                return insert.Bind(1, e.Id).Bind(2, e.VersionId).Bind(3, e.ExperimentId).Bind(4, e.VariantId).Bind(5, e.UnitId)
+                    .Bind(6, ToText(e.Timestamp)).Bind(7, e.LatencyMs).Bind(8, e.InputTokens).Bind(9, e.OutputTokens).Bind(10, e.Cost)
+                    .Bind(11, e.QualityScore).Bind(12, e.UserFeedback).Bind(13, e.Converted).Bind(14, e.Error).Bind(15, e.Metadata?.GetRawText())
+                    .Execute() == 1;
             }
             catch (SqliteException error) when (SqliteErrors.IsForeignKeyViolation(error))
             {
                 // The statement changed nothing; find which of the two references is missing.
-                var versionExists = await connection.ExecuteScalarAsync<bool>(Command(
-                    "SELECT EXISTS (SELECT 1 FROM versions WHERE id = @VersionId)", new { e.VersionId }, cancellationToken, transaction));
+                var versionExists = await context.Connection.ExecuteScalarAsync<bool>(Command(
+                    "SELECT EXISTS (SELECT 1 FROM versions WHERE id = @VersionId)", new { e.VersionId }, cancellationToken, context.Transaction));
                 throw versionExists
                     ? new NotFoundException("experiment_not_found", $"event {index}: experiment '{e.ExperimentId}' does not exist; no event of the batch was stored.")
                     : new NotFoundException("version_not_found", $"event {index}: version '{e.VersionId}' does not exist; no event of the batch was stored.");
             }
         }
-
-        public void Dispose() => command.Dispose();
     }
 
     /// <summary>Adds <paramref name="added"/> to the stored aggregate of the row, or stores it as the row's first.</summary>

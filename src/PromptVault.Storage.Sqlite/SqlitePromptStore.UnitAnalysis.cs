@@ -32,10 +32,12 @@ public sealed partial class SqlitePromptStore
         SELECT state FROM sequential_states WHERE experiment_id = @ExperimentId
         """;
 
-    public Task<IReadOnlyDictionary<string, VariantUnitStats>> ReadVariantUnitStatsAsync(string experimentId, CancellationToken cancellationToken = default)
+    public async Task<IReadOnlyDictionary<string, VariantUnitStats>> ReadVariantUnitStatsAsync(string experimentId, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(experimentId);
-        return WithConnectionAsync<IReadOnlyDictionary<string, VariantUnitStats>>(async connection =>
+        // Render exposures queued before the read count in it.
+        await writes.SettleExposuresAsync(cancellationToken);
+        return await WithConnectionAsync<IReadOnlyDictionary<string, VariantUnitStats>>(async connection =>
         {
             var rows = await connection.QueryAsync<(string VariantId, byte[] Stats)>(Command(ReadVariantUnitStatsSql, new { ExperimentId = experimentId }, cancellationToken));
             return rows.ToDictionary(r => r.VariantId, r => UnitStatisticsCodec.DecodeVariantUnitStats(r.Stats), StringComparer.Ordinal);
@@ -78,14 +80,18 @@ public sealed partial class SqlitePromptStore
         return json is null ? null : new SequentialState(FromJson<Dictionary<string, double>>(json));
     }
 
+    private const string UpsertUnitSumsSql = """
+        INSERT INTO unit_sums (experiment_id, unit_id, variant_id, sums) VALUES (?1, ?2, ?3, ?4)
+        ON CONFLICT (experiment_id, unit_id, variant_id) DO UPDATE SET sums = excluded.sums
+        """;
+
     /// <summary>
     /// A batch's changes to the unit analysis, folded in memory so each unit row and variant row is read and written once:
     /// <see cref="Add"/> each newly stored event, then <see cref="WriteAsync"/>.
     /// </summary>
-    private sealed class UnitAnalysisBatch(SqliteConnection connection, SqliteTransaction transaction, CancellationToken cancellationToken)
+    private sealed class UnitAnalysisBatch(SqliteWriteContext context, CancellationToken cancellationToken)
     {
         private readonly Dictionary<(string Experiment, string Unit, string Variant), (UnitSums Before, UnitSums After)> units = [];
-        private readonly Dictionary<(string Experiment, string Unit), string?> exposedVariants = [];
         private readonly Dictionary<(string Experiment, string Variant), VariantUnitStats> variants = [];
 
         public async Task AddAsync(MetricEvent metricEvent)
@@ -100,8 +106,7 @@ public sealed partial class SqlitePromptStore
             var key = (experimentId, unitId, variantId);
             if (!units.TryGetValue(key, out var sums))
             {
-                var stored = await connection.QuerySingleOrDefaultAsync<byte[]>(Command(FindUnitSumsSql,
-                    new { ExperimentId = experimentId, UnitId = unitId, VariantId = variantId }, cancellationToken, transaction));
+                var stored = context.Prepare(FindUnitSumsSql).Bind(1, experimentId).Bind(2, unitId).Bind(3, variantId).QueryBlob();
                 var before = stored is null ? default : UnitStatisticsCodec.DecodeUnitSums(stored);
                 sums = (before, before);
             }
@@ -111,52 +116,37 @@ public sealed partial class SqlitePromptStore
         /// <summary>Writes each changed unit row, and each variant row once with what its units' changes mean for it.</summary>
         public async Task WriteAsync()
         {
+            var upsert = context.Prepare(UpsertUnitSumsSql);
+            var findExposure = context.Prepare(FindExposedVariantSql);
             foreach (var ((experimentId, unitId, variantId), (before, after)) in units)
             {
-                await connection.ExecuteAsync(Command("""
-                    INSERT INTO unit_sums (experiment_id, unit_id, variant_id, sums) VALUES (@ExperimentId, @UnitId, @VariantId, @Sums)
-                    ON CONFLICT (experiment_id, unit_id, variant_id) DO UPDATE SET sums = excluded.sums
-                    """, new { ExperimentId = experimentId, UnitId = unitId, VariantId = variantId, Sums = UnitStatisticsCodec.Encode(after) },
-                    cancellationToken, transaction));
-                if (await ExposedVariantAsync(experimentId, unitId) == variantId)
+                upsert.Bind(1, experimentId).Bind(2, unitId).Bind(3, variantId).Bind(4, UnitStatisticsCodec.Encode(after)).Execute();
+                // A unit's events name one variant in all but misuse, so its exposure is read once per unit and variant named.
+                if (findExposure.Bind(1, experimentId).Bind(2, unitId).QueryText() == variantId)
                     await UpdateVariantAsync(experimentId, variantId, stats => stats.Replace(before, after));
                 else
                     await UpdateVariantAsync(experimentId, variantId, stats => stats.AddUnattributed(after.Events - before.Events));
             }
             foreach (var ((experimentId, variantId), stats) in variants)
-                await WriteVariantUnitStatsAsync(connection, transaction, experimentId, variantId, stats, cancellationToken);
-        }
-
-        private async Task<string?> ExposedVariantAsync(string experimentId, string unitId)
-        {
-            if (!exposedVariants.TryGetValue((experimentId, unitId), out var variantId))
-            {
-                exposedVariants[(experimentId, unitId)] = variantId = await connection.QuerySingleOrDefaultAsync<string>(Command(FindExposedVariantSql,
-                    new { ExperimentId = experimentId, UnitId = unitId }, cancellationToken, transaction));
-            }
-            return variantId;
+                await WriteVariantUnitStatsAsync(context.Connection, context.Transaction, experimentId, variantId, stats, cancellationToken);
         }
 
         private async Task UpdateVariantAsync(string experimentId, string variantId, Func<VariantUnitStats, VariantUnitStats> change)
         {
             if (!variants.TryGetValue((experimentId, variantId), out var stats))
-                stats = await FindVariantUnitStatsAsync(connection, transaction, experimentId, variantId, cancellationToken);
+                stats = await FindVariantUnitStatsAsync(context.Connection, context.Transaction, experimentId, variantId, cancellationToken);
             variants[(experimentId, variantId)] = change(stats);
         }
     }
 
-    /// <summary>A unit's first exposure: its earlier events naming the exposed variant leave the unattributed count and count for it.</summary>
-    private static async Task BringInUnitAsync(SqliteConnection connection, SqliteTransaction transaction, string experimentId, string unitId, string variantId,
-        CancellationToken cancellationToken)
+    /// <summary>Units' first exposures to a variant: their earlier events naming it leave the unattributed count and count for it.</summary>
+    private static async Task BringInUnitsAsync(SqliteConnection connection, SqliteTransaction transaction, string experimentId, string variantId,
+        IReadOnlyList<UnitSums> units, CancellationToken cancellationToken)
     {
-        var stored = await connection.QuerySingleOrDefaultAsync<byte[]>(Command(FindUnitSumsSql,
-            new { ExperimentId = experimentId, UnitId = unitId, VariantId = variantId }, cancellationToken, transaction));
-        if (stored is null)
-            return;
-        var sums = UnitStatisticsCodec.DecodeUnitSums(stored);
         var stats = await FindVariantUnitStatsAsync(connection, transaction, experimentId, variantId, cancellationToken);
-        await WriteVariantUnitStatsAsync(connection, transaction, experimentId, variantId,
-            stats.Replace(default, sums).AddUnattributed(-sums.Events), cancellationToken);
+        foreach (var sums in units)
+            stats = stats.Replace(default, sums).AddUnattributed(-sums.Events);
+        await WriteVariantUnitStatsAsync(connection, transaction, experimentId, variantId, stats, cancellationToken);
     }
 
     private static async Task<VariantUnitStats> FindVariantUnitStatsAsync(SqliteConnection connection, SqliteTransaction transaction, string experimentId,

@@ -21,26 +21,37 @@ namespace PromptVault.Storage.Sqlite;
 public sealed partial class SqlitePromptStore : IPromptStore, IAsyncDisposable
 {
     private const int WriteQueueCapacity = 1024;
-    private const int MaxWritesPerTransaction = 256;
+    private const int ExposureQueueCapacity = 65_536;
+    private const int MaxEventsPerTransaction = 4_096;
+    private const int RecentExposureSlots = 65_536;
 
     private readonly SqliteConnectionFactory connections;
     private readonly SqliteWriteQueue writes;
+    private readonly RecentExposures recentExposures;
 
     public SqlitePromptStore(SqliteConnectionFactory connections)
-        : this(connections, WriteQueueCapacity, MaxWritesPerTransaction)
+        : this(connections, WriteQueueCapacity, MaxEventsPerTransaction)
     {
     }
 
-    internal SqlitePromptStore(SqliteConnectionFactory connections, int writeQueueCapacity, int maxWritesPerTransaction)
+    internal SqlitePromptStore(SqliteConnectionFactory connections, int writeQueueCapacity, int maxEventsPerTransaction,
+        int exposureQueueCapacity = ExposureQueueCapacity)
     {
         this.connections = connections ?? throw new ArgumentNullException(nameof(connections));
-        writes = new SqliteWriteQueue(connections, writeQueueCapacity, maxWritesPerTransaction);
+        recentExposures = new RecentExposures(RecentExposureSlots);
+        writes = new SqliteWriteQueue(connections, writeQueueCapacity, exposureQueueCapacity, maxEventsPerTransaction,
+            (context, exposures) => WriteExposuresAsync(context, exposures, CancellationToken.None), recentExposures.Forget);
     }
 
-    /// <summary>How many exposures and metric batches wait for the writer.</summary>
+    /// <summary>How many acknowledged writes (metric batches, awaited exposures) wait for the writer.</summary>
     internal int QueuedWrites => writes.Count;
 
-    /// <summary>Commits the queued exposures and metric batches, then stops taking new ones.</summary>
+    /// <summary>How many render exposures wait for the writer.</summary>
+    internal int QueuedExposures => writes.ExposureCount;
+
+    internal long CommittedWriteGroups => writes.CommittedGroups;
+
+    /// <summary>Commits the queued writes and render exposures, then stops taking new ones.</summary>
     public ValueTask DisposeAsync() => writes.DisposeAsync();
 
     public Task<Prompt?> FindPromptAsync(string name, CancellationToken cancellationToken = default)

@@ -1,9 +1,11 @@
 using System.Threading.Channels;
 using Microsoft.Data.Sqlite;
+using PromptVault.Core;
+using PromptVault.Core.Storage;
 
 namespace PromptVault.Storage.Sqlite;
 
-/// <summary>The kinds of queued writes, in the order a group applies them.</summary>
+/// <summary>The kinds of acknowledged writes, in the order a group applies them.</summary>
 internal enum WriteKind
 {
     Exposure,
@@ -11,119 +13,236 @@ internal enum WriteKind
 }
 
 /// <summary>
-/// Group commit for the hot writes (exposures and metric batches). Requests queue their write; one writer takes whatever is
-/// queued (up to a cap), applies it in ONE transaction with each write in its own savepoint, commits, and only then completes
-/// each request. A write that fails is rolled back to its savepoint and refused alone; its neighbours still commit.
+/// Group commit for the hot writes. Two bounded queues feed one writer:
+/// <list type="bullet">
+/// <item>acknowledged writes (metric batches, exposures the caller waits for): the caller waits for room when the queue is
+/// full, and its write is completed only after the transaction that holds it has committed;</item>
+/// <item>the exposures of renders, which nobody waits for: when their queue is full the exposure is refused at once
+/// (the caller counts it as dropped) rather than slowing the render.</item>
+/// </list>
+/// The writer takes acknowledged writes up to a number of events per group, then every queued render exposure, and applies
+/// them in ONE transaction on its own connection: the render exposures first, then each acknowledged write in its own
+/// savepoint. A write that fails is rolled back to its savepoint and refused alone; its neighbours still commit.
 /// </summary>
 /// <remarks>
-/// An acknowledged write is in a committed transaction, so it survives a kill of the process (docs/reliability.md).
-/// The queue is bounded: when it is full, a request waits for room (or for its cancellation) instead of growing memory.
+/// An acknowledged write is in a committed transaction, so it survives a kill of the process; so does every render exposure
+/// queued before it was taken (docs/reliability.md). Disposing commits everything queued, then stops.
 /// </remarks>
 internal sealed class SqliteWriteQueue : IAsyncDisposable
 {
     private const string Savepoint = "queued_write";
 
     private readonly SqliteConnectionFactory connections;
-    private readonly Channel<QueuedWrite> channel;
-    private readonly int maxGroup;
+    private readonly Channel<QueuedWrite> writes;
+    private readonly Channel<Exposure> exposures;
+    private readonly int maxGroupEvents;
+    private readonly Func<SqliteWriteContext, IReadOnlyList<Exposure>, Task> writeExposures;
+    private readonly Action<IReadOnlyList<Exposure>> exposuresLost;
+    private readonly IDisposable[] observers;
     private readonly Task writer;
+    private SqliteWriteContext? context;
+    private long committedGroups;
+    private int pendingExposures;
+    private Task<bool>? writesReady;
+    private Task<bool>? exposuresReady;
 
-    public SqliteWriteQueue(SqliteConnectionFactory connections, int capacity, int maxGroup)
+    /// <param name="capacity">Acknowledged writes that may wait for the writer.</param>
+    /// <param name="exposureCapacity">Render exposures that may wait for the writer.</param>
+    /// <param name="maxGroupEvents">Events (a batch counts its events, an exposure one) above which a group takes no more acknowledged writes.</param>
+    /// <param name="writeExposures">Writes render exposures in the group's transaction.</param>
+    /// <param name="exposuresLost">Told of render exposures whose write failed, so their units' next renders record them again.</param>
+    public SqliteWriteQueue(SqliteConnectionFactory connections, int capacity, int exposureCapacity, int maxGroupEvents,
+        Func<SqliteWriteContext, IReadOnlyList<Exposure>, Task> writeExposures, Action<IReadOnlyList<Exposure>> exposuresLost)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
-        ArgumentOutOfRangeException.ThrowIfLessThan(maxGroup, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(exposureCapacity, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxGroupEvents, 1);
         this.connections = connections;
-        this.maxGroup = maxGroup;
-        channel = Channel.CreateBounded<QueuedWrite>(new BoundedChannelOptions(capacity)
-        {
-            FullMode = BoundedChannelFullMode.Wait,
-            SingleReader = true,
-        });
+        this.maxGroupEvents = maxGroupEvents;
+        this.writeExposures = writeExposures;
+        this.exposuresLost = exposuresLost;
+        writes = Channel.CreateBounded<QueuedWrite>(new BoundedChannelOptions(capacity) { FullMode = BoundedChannelFullMode.Wait });
+        exposures = Channel.CreateBounded<Exposure>(new BoundedChannelOptions(exposureCapacity) { FullMode = BoundedChannelFullMode.Wait });
+        observers = [Telemetry.ObserveQueue("writes", () => Count), Telemetry.ObserveQueue("exposures", () => ExposureCount)];
         writer = Task.Run(WriteGroupsAsync);
     }
 
-    /// <summary>How many writes wait for the writer (not counting the group it is applying).</summary>
-    public int Count => channel.Reader.Count;
+    /// <summary>How many acknowledged writes wait for the writer (not counting the group it is applying).</summary>
+    public int Count => writes.Reader.Count;
+
+    /// <summary>How many render exposures wait for the writer.</summary>
+    public int ExposureCount => exposures.Reader.Count;
+
+    /// <summary>Render exposures queued or being written, not yet committed (or given up).</summary>
+    public int PendingExposures => Volatile.Read(ref pendingExposures);
+
+    /// <summary>How many groups the writer has committed (tests check how writes were grouped).</summary>
+    public long CommittedGroups => Interlocked.Read(ref committedGroups);
 
     /// <summary>Queues <paramref name="write"/> and returns its result once the transaction that holds it has committed.</summary>
-    public async Task<T> EnqueueAsync<T>(WriteKind kind, Func<SqliteConnection, SqliteTransaction, Task<T>> write, CancellationToken cancellationToken)
+    /// <param name="events">Its weight in a group: the events of a batch, 1 for an exposure.</param>
+    public async Task<T> EnqueueAsync<T>(WriteKind kind, int events, Func<SqliteWriteContext, Task<T>> write, CancellationToken cancellationToken)
     {
-        var queued = new QueuedWrite<T>(kind, write, cancellationToken);
-        await channel.Writer.WriteAsync(queued, cancellationToken);
+        var queued = new QueuedWrite<T>(kind, events, write, cancellationToken);
+        await writes.Writer.WriteAsync(queued, cancellationToken);
         return await queued.Task;
     }
 
-    /// <summary>Stops taking writes and waits until the queued ones are committed.</summary>
+    /// <summary>Queues a render's exposure without waiting; false when its queue is full (or the store is stopping).</summary>
+    public bool TryQueue(Exposure exposure)
+    {
+        Interlocked.Increment(ref pendingExposures);
+        if (exposures.Writer.TryWrite(exposure)) return true;
+        Interlocked.Decrement(ref pendingExposures);
+        return false;
+    }
+
+    /// <summary>Waits until every render exposure queued before the call is committed (or given up).</summary>
+    public Task SettleExposuresAsync(CancellationToken cancellationToken) =>
+        PendingExposures == 0 ? Task.CompletedTask : EnqueueAsync(WriteKind.Events, 0, _ => Task.FromResult(true), cancellationToken);
+
+    /// <summary>Stops taking writes and waits until the queued ones (render exposures too) are committed.</summary>
     public async ValueTask DisposeAsync()
     {
-        channel.Writer.TryComplete();
+        writes.Writer.TryComplete();
+        exposures.Writer.TryComplete();
         await writer;
+        foreach (var observer in observers)
+            observer.Dispose();
     }
 
     private async Task WriteGroupsAsync()
     {
-        var group = new List<QueuedWrite>(maxGroup);
-        while (await channel.Reader.WaitToReadAsync())
+        var group = new List<QueuedWrite>();
+        var renderExposures = new List<Exposure>();
+        while (await WaitForWorkAsync())
         {
-            // Exposures first, each kind in its arrival order: an event whose unit's exposure is queued with it is
-            // attributed to the unit's variant, as if the two had been written one after the other.
-            var exposures = 0;
-            while (group.Count < maxGroup && channel.Reader.TryRead(out var write))
+            // Acknowledged exposures first, each kind in its arrival order: an event whose unit's exposure is queued with it
+            // is attributed to the unit's variant, as if the two had been written one after the other.
+            var acknowledgedExposures = 0;
+            var events = 0;
+            while (events < maxGroupEvents && writes.Reader.TryRead(out var write))
             {
                 if (write.CancellationToken.IsCancellationRequested)
+                {
                     write.Cancel();
-                else if (write.Kind == WriteKind.Exposure)
-                    group.Insert(exposures++, write);
+                    continue;
+                }
+                if (write.Kind == WriteKind.Exposure)
+                    group.Insert(acknowledgedExposures++, write);
                 else
                     group.Add(write);
+                events += write.Events;
             }
-            if (group.Count == 0) continue;
-            await CommitAsync(group);
+            // Taken after the acknowledged writes: a write acknowledged after a render was answered finds its exposure stored.
+            while (exposures.Reader.TryRead(out var exposure))
+                renderExposures.Add(exposure);
+            if (group.Count > 0 || renderExposures.Count > 0)
+                await CommitAsync(group, renderExposures);
+            Interlocked.Add(ref pendingExposures, -renderExposures.Count);
             group.Clear();
+            renderExposures.Clear();
+        }
+        if (context is not null)
+            await context.DisposeAsync();
+    }
+
+    /// <returns>False once both queues are completed and empty.</returns>
+    private async Task<bool> WaitForWorkAsync()
+    {
+        while (true)
+        {
+            // A wait still pending is kept for the next call: asking again each time would pile waiters up on a quiet queue.
+            writesReady ??= writes.Reader.WaitToReadAsync().AsTask();
+            exposuresReady ??= exposures.Reader.WaitToReadAsync().AsTask();
+            if (writesReady is { IsCompleted: true, Result: true } || exposuresReady is { IsCompleted: true, Result: true })
+            {
+                if (writesReady.IsCompleted) writesReady = null;
+                if (exposuresReady.IsCompleted) exposuresReady = null;
+                return true;
+            }
+            if (writesReady.IsCompleted && exposuresReady.IsCompleted)
+                return false;
+            if (writesReady.IsCompleted)
+                await exposuresReady;
+            else if (exposuresReady.IsCompleted)
+                await writesReady;
+            else
+                await Task.WhenAny(writesReady, exposuresReady);
         }
     }
 
-    private async Task CommitAsync(List<QueuedWrite> group)
+    private async Task CommitAsync(List<QueuedWrite> group, List<Exposure> renderExposures)
     {
         try
         {
-            await using var connection = await connections.OpenAsync();
-            using var transaction = connection.BeginTransaction();
+            // One connection for the writer's life, so its prepared statements are prepared once.
+            context ??= new SqliteWriteContext(await connections.OpenAsync());
+            using var transaction = context.Connection.BeginTransaction();
+            context.Transaction = transaction;
+            if (renderExposures.Count > 0 && await ApplyInSavepointAsync(c => writeExposures(c, renderExposures)) is not null)
+                Lost(renderExposures);
             foreach (var write in group)
             {
-                transaction.Save(Savepoint);
-                try
-                {
-                    await write.ApplyAsync(connection, transaction);
-                }
-                catch (Exception e)
-                {
-                    // A failed statement leaves the transaction usable; if it does not, this throws and fails the group.
-                    transaction.Rollback(Savepoint);
-                    write.Refuse(e);
-                }
-                transaction.Release(Savepoint);
+                if (await ApplyInSavepointAsync(write.ApplyAsync) is { } refusal)
+                    write.Refuse(refusal);
             }
             transaction.Commit();
+            Interlocked.Increment(ref committedGroups);
         }
         catch (Exception e)
         {
+            // The connection may be unusable after a failed transaction: the next group opens another.
+            if (context is not null)
+                await context.DisposeAsync();
+            context = null;
             var error = e is SqliteException sqlite && SqliteErrors.IsBusy(sqlite) ? SqliteErrors.Transient(sqlite, connections.BusyTimeout) : e;
             foreach (var write in group)
                 write.Fail(error);
+            Lost(renderExposures);
             return;
         }
         foreach (var write in group)
             write.Complete();
     }
 
-    private abstract class QueuedWrite(WriteKind kind, CancellationToken cancellationToken)
+    /// <summary>Applies one write in its own savepoint.</summary>
+    /// <returns>Null, or why it failed and was rolled back.</returns>
+    private async Task<Exception?> ApplyInSavepointAsync(Func<SqliteWriteContext, Task> apply)
+    {
+        var transaction = context!.Transaction;
+        transaction.Save(Savepoint);
+        try
+        {
+            await apply(context);
+            transaction.Release(Savepoint);
+            return null;
+        }
+        catch (Exception e)
+        {
+            // A failed statement leaves the transaction usable; if it does not, this throws and fails the group.
+            transaction.Rollback(Savepoint);
+            transaction.Release(Savepoint);
+            return e;
+        }
+    }
+
+    private void Lost(List<Exposure> renderExposures)
+    {
+        if (renderExposures.Count == 0) return;
+        Telemetry.ExposuresLost(renderExposures.Count);
+        exposuresLost(renderExposures);
+    }
+
+    private abstract class QueuedWrite(WriteKind kind, int events, CancellationToken cancellationToken)
     {
         public WriteKind Kind { get; } = kind;
 
+        public int Events { get; } = events;
+
         public CancellationToken CancellationToken { get; } = cancellationToken;
 
-        public abstract Task ApplyAsync(SqliteConnection connection, SqliteTransaction transaction);
+        public abstract Task ApplyAsync(SqliteWriteContext context);
 
         /// <summary>Records that this write failed alone and was rolled back; reported once the group is settled.</summary>
         public abstract void Refuse(Exception error);
@@ -137,8 +256,8 @@ internal sealed class SqliteWriteQueue : IAsyncDisposable
         public abstract void Cancel();
     }
 
-    private sealed class QueuedWrite<T>(WriteKind kind, Func<SqliteConnection, SqliteTransaction, Task<T>> write, CancellationToken cancellationToken)
-        : QueuedWrite(kind, cancellationToken)
+    private sealed class QueuedWrite<T>(WriteKind kind, int events, Func<SqliteWriteContext, Task<T>> write, CancellationToken cancellationToken)
+        : QueuedWrite(kind, events, cancellationToken)
     {
         // Continuations run off the writer, which goes on to the next group.
         private readonly TaskCompletionSource<T> completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -147,8 +266,7 @@ internal sealed class SqliteWriteQueue : IAsyncDisposable
 
         public Task<T> Task => completion.Task;
 
-        public override async Task ApplyAsync(SqliteConnection connection, SqliteTransaction transaction) =>
-            result = await write(connection, transaction);
+        public override async Task ApplyAsync(SqliteWriteContext context) => result = await write(context);
 
         public override void Refuse(Exception error) => refusal = error;
 

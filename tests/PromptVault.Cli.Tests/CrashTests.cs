@@ -66,21 +66,72 @@ public sealed class CrashTests
         await Task.WhenAll(writers);
 
         var served = await ReadAggregatesAsync(api, setup);
+        // Render exposures queued when a kill came are lost (docs/reliability.md#exposures-of-renders); each unit's next
+        // render records its exposure again.
+        var lost = await LostExposuresAsync(database, ledger, setup);
+        foreach (var unitId in lost)
+            await api.SendAsync(HttpMethod.Post, "/api/prompts/crash-exp/render", new { unitId });
+        var servedAfterRenders = await ReadAggregatesAsync(api, setup);
         await server.DisposeAsync();
         await using var file = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = database, Pooling = false }.ToString());
         await file.OpenAsync(TestContext.Current.CancellationToken);
 
         TestContext.Current.TestOutputHelper?.WriteLine(
             $"{clock.Elapsed.TotalSeconds:0.0} s: {ledger.Versions.Count} versions, {ledger.LabelMoves.Count} label moves, {ledger.Events.Values.Sum()} events, " +
-            $"{ledger.Exposures.Count} exposures acknowledged; {ledger.Interrupted} requests interrupted by a kill and sent again");
+            $"{ledger.Exposures.Count} renders with new units answered ({lost.Count} of their exposures lost to a kill and recorded by a second render); " +
+            $"{ledger.Interrupted} requests interrupted by a kill and sent again");
         Assert.True(ledger.Interrupted > 0, "no request was in flight when the server was killed; the test proved nothing.");
         Assert.Equal("ok", await file.ExecuteScalarAsync<string>("PRAGMA integrity_check"));
         Assert.Empty(await file.QueryAsync("PRAGMA foreign_key_check"));
         await AssertVersionsAsync(file, ledger);
         await AssertLabelsAsync(file, ledger);
         await AssertEventsAsync(file, ledger, setup, served);
-        await AssertExposuresAsync(file, ledger, setup, served);
+        Assert.Equal(served.Exposures.Values.Sum() + lost.Count, servedAfterRenders.Exposures.Values.Sum());
+        await AssertExposuresAsync(file, ledger, setup, servedAfterRenders);
         Assert.Equal(ledger.IdempotencyKeys.Order(StringComparer.Ordinal), await file.QueryAsync<string>("SELECT key FROM idempotency_keys ORDER BY key"));
+    }
+
+    [Fact]
+    public async Task Serve_KilledWithRenderExposuresQueued_LosesThem_UnitsEventsUnattributedUntilTheirNextRender()
+    {
+        using var folder = new TempFolder();
+        var database = folder.File("crash.db");
+        var server = await ServerProcess.StartAsync(database);
+        using var http = new HttpClient { BaseAddress = server.BaseAddress, Timeout = TimeSpan.FromSeconds(15) };
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AdminKey(server.Output));
+        var api = new Api(http, new Ledger());
+        var setup = await SetUpAsync(api);
+        var units = Enumerable.Range(0, 20).Select(i => $"lost-{i}").ToList();
+        var events = new List<object>();
+        foreach (var unitId in units)
+        {
+            var assigned = await api.SendAsync(HttpMethod.Get, $"/api/experiments/{setup.ExperimentId}/assignment?unitId={unitId}");
+            events.Add(new { versionId = Str(assigned, "versionId"), experimentId = setup.ExperimentId, variantId = Str(assigned, "variantId"), unitId, converted = true });
+        }
+        await api.SendAsync(HttpMethod.Post, "/api/metrics", new { events });
+
+        await using (var writeLock = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = database, Pooling = false }.ToString()))
+        {
+            // The server's writer cannot commit while this lock is held (for less than its 10 s busy timeout): every render
+            // is answered, its exposure queued, and the kill loses them all.
+            await writeLock.OpenAsync(TestContext.Current.CancellationToken);
+            using var transaction = writeLock.BeginTransaction();
+            foreach (var unitId in units)
+                Assert.NotNull((await api.SendAsync(HttpMethod.Post, "/api/prompts/crash-exp/render", new { unitId }))["variantId"]);
+            await server.DisposeAsync();
+        }
+        server = await ServerProcess.StartAsync(database, server.BaseAddress.Port);
+        var afterKill = await api.SendAsync(HttpMethod.Get, $"/api/experiments/{setup.ExperimentId}/results");
+        foreach (var unitId in units)
+            await api.SendAsync(HttpMethod.Post, "/api/prompts/crash-exp/render", new { unitId });
+        var afterRenders = await api.SendAsync(HttpMethod.Get, $"/api/experiments/{setup.ExperimentId}/results");
+        await server.DisposeAsync();
+
+        static long Sum(JsonNode results, string field) => results["variants"]!.AsArray().Sum(v => v![field]!.GetValue<long>());
+        Assert.Equal(0, Sum(afterKill, "exposures"));
+        Assert.Equal(units.Count, Sum(afterKill, "unattributedEvents"));
+        Assert.Equal(units.Count, Sum(afterRenders, "exposures"));
+        Assert.Equal(0, Sum(afterRenders, "unattributedEvents"));
     }
 
     /// <summary>Prompts for every writer, and a running two-variant experiment whose sample size is never reached.</summary>
@@ -228,6 +279,17 @@ public sealed class CrashTests
             "SELECT COUNT(*) FROM metric_events WHERE experiment_id = @ExperimentId AND variant_id = @ControlVariantId", setup);
         // The events' units were never exposed (renders use other unit ids), so the results report every one as unattributed.
         Assert.Equal(variantRows, served.VariantEvents[setup.ControlVariantId]);
+    }
+
+    /// <summary>Units whose render was answered but whose exposure is not stored; every stored exposure is of an answered render, to the variant it was served.</summary>
+    private static async Task<List<string>> LostExposuresAsync(string database, Ledger ledger, Setup setup)
+    {
+        await using var file = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = database, Pooling = false }.ToString());
+        await file.OpenAsync(TestContext.Current.CancellationToken);
+        var stored = (await file.QueryAsync<(string UnitId, string VariantId)>(
+            "SELECT unit_id, variant_id FROM exposures WHERE experiment_id = @ExperimentId", setup)).ToDictionary(e => e.UnitId, e => e.VariantId);
+        Assert.All(stored, e => Assert.Equal(ledger.Exposures[e.Key], e.Value));
+        return ledger.Exposures.Keys.Where(unit => !stored.ContainsKey(unit)).ToList();
     }
 
     private static async Task AssertExposuresAsync(SqliteConnection file, Ledger ledger, Setup setup, Served served)

@@ -80,7 +80,7 @@ public sealed class SqliteWriteQueueTests : IDisposable
     public async Task QueueFull_WriterWaitsForRoom_CancelledWaiterNotStored()
     {
         await database.CreateStoreAsync();
-        var store = new SqlitePromptStore(database.Connections, writeQueueCapacity: 2, maxWritesPerTransaction: 1);
+        var store = new SqlitePromptStore(database.Connections, writeQueueCapacity: 2, maxEventsPerTransaction: 1);
         var (_, experiment) = await SeedAsync(store);
 
         Task<bool>[] stored;
@@ -110,6 +110,107 @@ public sealed class SqliteWriteQueueTests : IDisposable
         await store.DisposeAsync();
     }
 
+    [Fact]
+    public async Task Group_CappedByEventsNotByWrites()
+    {
+        await database.CreateStoreAsync();
+        await using var store = new SqlitePromptStore(database.Connections, writeQueueCapacity: 16, maxEventsPerTransaction: 10);
+        var (version, _) = await SeedAsync(store);
+
+        Task<MetricRecordResult> first;
+        List<Task<MetricRecordResult>> queued;
+        long groupsBefore;
+        await using (await WriteLockAsync())
+        {
+            first = store.RecordEventsAsync([Event(version, Now)], null, Cancel);
+            await WaitForQueuedAsync(store, 0);
+            groupsBefore = store.CommittedWriteGroups;
+            // Three batches of 6 events: 6 + 6 reach the cap of 10, so the third waits for the next group.
+            queued = Enumerable.Range(0, 3).Select(_ => store.RecordEventsAsync(Enumerable.Range(0, 6).Select(_ => Event(version, Now)).ToList(), null, Cancel)).ToList();
+            await WaitForQueuedAsync(store, 3);
+        }
+        await first;
+        await Task.WhenAll(queued);
+
+        Assert.Equal(3, store.CommittedWriteGroups - groupsBefore);
+        Assert.Equal(19, (await store.ReadVersionTotalAsync(version, Cancel)).Count);
+    }
+
+    [Fact]
+    public async Task QueueExposure_ReturnsAtOnce_StoredBeforeALaterAcknowledgedWrite_AndBringsInEarlierEvents()
+    {
+        var store = await database.CreateStoreAsync();
+        var (_, experiment) = await SeedAsync(store);
+        var exposure = Exposure(experiment, "unit-0");
+        var variant = experiment.Variants.Single(v => v.Id == exposure.VariantId);
+        await store.RecordEventsAsync([UnitEvent(experiment, variant, "unit-0")], null, Cancel);
+
+        ExposureQueueOutcome queued, repeated;
+        await using (await WriteLockAsync())
+        {
+            // The writer cannot commit while the lock is held: the render's exposure is queued without waiting for it.
+            queued = store.QueueExposure(exposure);
+            repeated = store.QueueExposure(exposure with { At = Now.AddMinutes(1) });
+        }
+        await store.RecordEventsAsync([UnitEvent(experiment, variant, "unit-0")], null, Cancel);
+
+        Assert.Equal(ExposureQueueOutcome.Queued, queued);
+        Assert.Equal(ExposureQueueOutcome.Repeat, repeated);
+        Assert.Equal(1, (await store.CountExposuresAsync(experiment.Id, Cancel))[variant.Id]);
+        var stats = (await store.ReadVariantUnitStatsAsync(experiment.Id, Cancel))[variant.Id];
+        Assert.Equal(0, stats.UnattributedEvents);
+        Assert.Equal(1, stats.ErrorRate.Units);
+        Assert.Equal(2, stats.ErrorRate.SumN);
+    }
+
+    [Fact]
+    public async Task QueueExposure_QueueFull_DroppedNotRemembered_NextRenderQueuesIt()
+    {
+        await database.CreateStoreAsync();
+        var store = new SqlitePromptStore(database.Connections, writeQueueCapacity: 4, maxEventsPerTransaction: 100, exposureQueueCapacity: 2);
+        var (version, experiment) = await SeedAsync(store);
+
+        ExposureQueueOutcome[] outcomes;
+        await using (await WriteLockAsync())
+        {
+            Assert.Equal(ExposureQueueOutcome.Queued, store.QueueExposure(Exposure(experiment, "unit-0")));
+            while (store.QueuedExposures != 0 || store.QueuedWrites != 0) await Task.Delay(1, Cancel);
+            // The writer holds unit-0 and waits for the lock; the queue takes two more, the third is refused at once.
+            outcomes = new[] { "unit-1", "unit-2", "unit-3" }.Select(unit => store.QueueExposure(Exposure(experiment, unit))).ToArray();
+        }
+        // An acknowledged write commits what was queued before it, so the queue has room again.
+        await store.RecordEventsAsync([Event(version, Now)], null, Cancel);
+        var again = store.QueueExposure(Exposure(experiment, "unit-3"));
+        await store.RecordEventsAsync([Event(version, Now)], null, Cancel);
+
+        Assert.Equal([ExposureQueueOutcome.Queued, ExposureQueueOutcome.Queued, ExposureQueueOutcome.Dropped], outcomes);
+        Assert.Equal(ExposureQueueOutcome.Queued, again);
+        await using var connection = await database.Connections.OpenAsync(Cancel);
+        Assert.Equal(["unit-0", "unit-1", "unit-2", "unit-3"], await connection.QueryAsync<string>("SELECT unit_id FROM exposures ORDER BY unit_id"));
+        await store.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task DisposeAsync_RenderExposuresQueued_CommitsThemBeforeReturning()
+    {
+        var store = await database.CreateStoreAsync();
+        var (_, experiment) = await SeedAsync(store);
+        var units = Enumerable.Range(0, 50).Select(i => $"unit-{i}").ToList();
+
+        ValueTask disposing;
+        await using (await WriteLockAsync())
+        {
+            Assert.All(units, unit => Assert.Equal(ExposureQueueOutcome.Queued, store.QueueExposure(Exposure(experiment, unit))));
+            disposing = store.DisposeAsync();
+            Assert.False(disposing.IsCompleted);
+        }
+        await disposing;
+
+        var reopened = await database.CreateStoreAsync();
+        Assert.Equal(units.Count, (await reopened.CountExposuresAsync(experiment.Id, Cancel)).Values.Sum());
+        await reopened.DisposeAsync();
+    }
+
     private static async Task<(string Version, Experiment Experiment)> SeedAsync(SqlitePromptStore store)
     {
         var (prompt, v1, v2) = await SeedPromptAsync(store, "measured");
@@ -119,6 +220,9 @@ public sealed class SqliteWriteQueueTests : IDisposable
     }
 
     private static Exposure Exposure(Experiment experiment, string unit) => new(experiment.Id, Assignment.VariantFor(experiment, unit).Id, unit, Now);
+
+    private static MetricEvent UnitEvent(Experiment experiment, Variant variant, string unit) =>
+        Event(variant.VersionId, Now) with { ExperimentId = experiment.Id, VariantId = variant.Id, UnitId = unit };
 
     private static IdempotencyRecord Idempotency(string key) => new("owner", key, "hash", "{}", Now, Now.AddDays(1));
 

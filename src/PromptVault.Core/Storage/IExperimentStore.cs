@@ -37,6 +37,20 @@ public interface IExperimentStore
     /// <exception cref="NotFoundException">The experiment does not exist (<c>experiment_not_found</c>).</exception>
     Task<bool> RecordExposureAsync(Exposure exposure, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Records the exposure as <see cref="RecordExposureAsync"/> does, without waiting for it to be stored: the exposure a
+    /// render has as a side effect (docs/reliability.md#exposures-of-renders). It returns at once. A queued exposure is
+    /// committed by the store's writer shortly after (before any write acknowledged later), and on a graceful shutdown;
+    /// a crash before that commit loses it, and the unit's next render records it again.
+    /// </summary>
+    /// <returns>
+    /// <see cref="ExposureQueueOutcome.Queued"/>; <see cref="ExposureQueueOutcome.Repeat"/> when the unit's exposure in
+    /// the experiment is known to be stored or queued already (nothing to write); <see cref="ExposureQueueOutcome.Dropped"/>
+    /// when the queue is full, so the exposure is not recorded (the unit's next render tries again).
+    /// </returns>
+    /// <remarks>Thread-safe; never blocks.</remarks>
+    ExposureQueueOutcome QueueExposure(Exposure exposure);
+
     /// <summary>Distinct exposed units per variant id (variants without exposures are absent).</summary>
     Task<IReadOnlyDictionary<string, long>> CountExposuresAsync(string experimentId, CancellationToken cancellationToken = default);
 
@@ -53,3 +67,16 @@ public interface IExperimentStore
 
 /// <summary>A unit served a variant of an experiment.</summary>
 public sealed record Exposure(string ExperimentId, string VariantId, string UnitId, DateTimeOffset At);
+
+/// <summary>What <see cref="IExperimentStore.QueueExposure"/> did with an exposure.</summary>
+public enum ExposureQueueOutcome
+{
+    /// <summary>Queued; the store's writer commits it shortly.</summary>
+    Queued,
+
+    /// <summary>The unit's exposure in the experiment is stored or queued already: nothing to write.</summary>
+    Repeat,
+
+    /// <summary>The queue was full: not recorded.</summary>
+    Dropped,
+}

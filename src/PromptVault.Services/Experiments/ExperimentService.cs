@@ -126,8 +126,8 @@ public sealed class ExperimentService(
         var version = await cache.FindVersionByIdAsync(prompt.Id, variant.VersionId, cancellationToken)
             ?? throw new NotFoundException("version_not_found", $"variant '{variant.Name}' of experiment '{running.Name}' names a version that no longer exists.");
         var response = registry.Render(prompt, version, request, running.Id, variant.Id);
-        await experiments.RecordExposureAsync(new Exposure(running.Id, variant.Id, request.UnitId, time.GetUtcNow()), cancellationToken);
-        Telemetry.ExposureRecorded(prompt.Name);
+        // A render is a read: its exposure is queued, not awaited (docs/reliability.md#exposures-of-renders).
+        Telemetry.ExposureQueued(prompt.Name, experiments.QueueExposure(new Exposure(running.Id, variant.Id, request.UnitId, time.GetUtcNow())));
         return response;
     }
 

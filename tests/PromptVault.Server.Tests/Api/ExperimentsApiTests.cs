@@ -1,3 +1,4 @@
+using Microsoft.Data.Sqlite;
 using System.Net;
 using System.Text.Json.Nodes;
 using PromptVault.Core.Auth;
@@ -159,6 +160,41 @@ public sealed class ExperimentsApiTests(ServerFixture fixture) : IClassFixture<S
         Assert.Equal(40, exposures.Values.Sum());
         foreach (var group in served.GroupBy(p => p.Value))
             Assert.Equal(group.Count(), exposures[group.Key]);
+    }
+
+    [Fact]
+    public async Task Render_InARunningExperiment_AnsweredWithoutWaitingForItsExposure_WhichAGracefulStopStores()
+    {
+        var server = await RunningServer.StartAsync(TestContext.Current.CancellationToken);
+        try
+        {
+            using var client = server.CreateClient();
+            var (name, versions) = await CreatePromptWithChallengersAsync(client);
+            var id = (await CreateAsync(client, ThreeWay(name, versions))).Str("id");
+            await MoveAsync(client, id, "start");
+
+            await using (var writeLock = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = server.DatabasePath, Pooling = false }.ToString()))
+            {
+                // The store's writer cannot commit while this lock is held; every render is answered all the same.
+                await writeLock.OpenAsync(TestContext.Current.CancellationToken);
+                using var transaction = writeLock.BeginTransaction();
+                for (var unit = 0; unit < 20; unit++)
+                {
+                    var (status, body) = await PostAsync(client, $"/api/prompts/{name}/render", new { variables = new { company_name = "Acme" }, unitId = $"graceful-{unit}" });
+                    Assert.Equal(HttpStatusCode.OK, status);
+                    Assert.Equal(id, body.Str("experimentId"));
+                }
+            }
+            server = await server.RestartAsync(TestContext.Current.CancellationToken);
+
+            using var restarted = server.CreateClient();
+            var (_, results) = await GetAsync(restarted, $"/api/experiments/{id}/results");
+            Assert.Equal(20, results!["variants"]!.AsArray().Sum(v => v!["exposures"]!.GetValue<long>()));
+        }
+        finally
+        {
+            await server.DisposeAsync();
+        }
     }
 
     [Fact]

@@ -74,8 +74,8 @@ public sealed class RegistryCacheTests
 
         Assert.True(counters.Prompts.Total == 0, $"prompt store calls: {string.Join(", ", counters.Prompts.Calls)}");
         Assert.True(counters.Keys.Total == 0, $"key store calls: {string.Join(", ", counters.Keys.Calls)}");
-        Assert.Equal(["RecordExposureAsync"], counters.Experiments.Calls.Keys);
-        Assert.Equal(20, counters.Experiments.Calls["RecordExposureAsync"]);
+        Assert.Equal(["QueueExposure"], counters.Experiments.Calls.Keys);
+        Assert.Equal(20, counters.Experiments.Calls["QueueExposure"]);
     }
 
     [Fact]

@@ -1,0 +1,136 @@
+using Microsoft.Data.Sqlite;
+using SQLitePCL;
+
+namespace PromptVault.Storage.Sqlite;
+
+/// <summary>
+/// The write queue's connection, kept open by its writer, with the transaction of the group being written, and the
+/// statements of the per-event and per-exposure writes prepared once for the connection's life.
+/// </summary>
+/// <remarks>
+/// Those statements are SQLite's own, bound by position: a command prepared again for every call, and parameters bound
+/// by name on each execution, were most of an event's cost. They join the connection's transaction like any statement.
+/// </remarks>
+internal sealed class SqliteWriteContext(SqliteConnection connection) : IAsyncDisposable
+{
+    private readonly Dictionary<string, SqliteStatement> statements = new(StringComparer.Ordinal);
+
+    public SqliteConnection Connection { get; } = connection;
+
+    /// <summary>The open transaction of the group being written.</summary>
+    public SqliteTransaction Transaction { get; set; } = null!;
+
+    /// <summary>The statement of <paramref name="sql"/>, prepared on first use.</summary>
+    public SqliteStatement Prepare(string sql)
+    {
+        if (!statements.TryGetValue(sql, out var statement))
+            statements.Add(sql, statement = new SqliteStatement(Connection.Handle!, sql));
+        return statement;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        // Finalized before the connection goes back to the pool, which would otherwise keep them.
+        foreach (var statement in statements.Values)
+            statement.Dispose();
+        statements.Clear();
+        await Connection.DisposeAsync();
+    }
+}
+
+/// <summary>One prepared SQLite statement: bind its parameters by position (from 1), then run it; it is reset after each run.</summary>
+internal sealed class SqliteStatement : IDisposable
+{
+    private readonly sqlite3 db;
+    private readonly sqlite3_stmt statement;
+
+    public SqliteStatement(sqlite3 db, string sql)
+    {
+        this.db = db;
+        Check(raw.sqlite3_prepare_v2(db, sql, out statement));
+    }
+
+    public SqliteStatement Bind(int index, string? value)
+    {
+        Check(value is null ? raw.sqlite3_bind_null(statement, index) : raw.sqlite3_bind_text(statement, index, value));
+        return this;
+    }
+
+    public SqliteStatement Bind(int index, long? value)
+    {
+        Check(value is { } v ? raw.sqlite3_bind_int64(statement, index, v) : raw.sqlite3_bind_null(statement, index));
+        return this;
+    }
+
+    public SqliteStatement Bind(int index, double? value)
+    {
+        Check(value is { } v ? raw.sqlite3_bind_double(statement, index, v) : raw.sqlite3_bind_null(statement, index));
+        return this;
+    }
+
+    public SqliteStatement Bind(int index, bool? value) => Bind(index, value is { } v ? v ? 1L : 0L : null);
+
+    public SqliteStatement Bind(int index, byte[] value)
+    {
+        Check(raw.sqlite3_bind_blob(statement, index, value));
+        return this;
+    }
+
+    /// <summary>Runs a statement that returns no rows.</summary>
+    /// <returns>The number of rows it changed.</returns>
+    /// <exception cref="SqliteException">It failed (a constraint, for one); nothing of it was applied.</exception>
+    public int Execute()
+    {
+        try
+        {
+            var rc = raw.sqlite3_step(statement);
+            if (rc != raw.SQLITE_DONE) Check(rc);
+            return raw.sqlite3_changes(db);
+        }
+        finally
+        {
+            raw.sqlite3_reset(statement);
+        }
+    }
+
+    /// <summary>The first column of the first row as a blob; null when there is no row.</summary>
+    public byte[]? QueryBlob()
+    {
+        try
+        {
+            return Step() ? raw.sqlite3_column_blob(statement, 0).ToArray() : null;
+        }
+        finally
+        {
+            raw.sqlite3_reset(statement);
+        }
+    }
+
+    /// <summary>The first column of the first row as text; null when there is no row.</summary>
+    public string? QueryText()
+    {
+        try
+        {
+            return Step() ? raw.sqlite3_column_text(statement, 0).utf8_to_string() : null;
+        }
+        finally
+        {
+            raw.sqlite3_reset(statement);
+        }
+    }
+
+    public void Dispose() => statement.Dispose();
+
+    private bool Step()
+    {
+        var rc = raw.sqlite3_step(statement);
+        if (rc == raw.SQLITE_ROW) return true;
+        if (rc != raw.SQLITE_DONE) Check(rc);
+        return false;
+    }
+
+    private void Check(int rc)
+    {
+        if (rc != raw.SQLITE_OK) SqliteException.ThrowExceptionForRC(rc, db);
+    }
+}
