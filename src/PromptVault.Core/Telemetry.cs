@@ -90,10 +90,13 @@ public static class Telemetry
     public static void ExposureQueued(string prompt, ExposureQueueOutcome outcome)
     {
         if (outcome == ExposureQueueOutcome.Queued)
-            Exposures.Add(1, new KeyValuePair<string, object?>(PromptTag, prompt));
+            ExposureRecorded(prompt);
         else if (outcome == ExposureQueueOutcome.Dropped)
             DroppedExposures.Add(1, new KeyValuePair<string, object?>(ReasonTag, "queue_full"));
     }
+
+    /// <summary>Counts an exposure accepted for storage: a render's queued one, or one an SDK reported (<c>POST /api/exposures</c>).</summary>
+    public static void ExposureRecorded(string prompt) => Exposures.Add(1, new KeyValuePair<string, object?>(PromptTag, prompt));
 
     /// <summary>Counts queued render exposures whose write failed (a store's writer calls it).</summary>
     public static void ExposuresLost(int count) => DroppedExposures.Add(count, new KeyValuePair<string, object?>(ReasonTag, "write_failed"));

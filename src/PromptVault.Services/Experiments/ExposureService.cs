@@ -24,8 +24,8 @@ public sealed class ExposureService(IExperimentStore experiments, TimeProvider t
     {
         var exposures = await ValidateAsync(batch, cancellationToken);
         var recorded = await Task.WhenAll(exposures.Select(e => experiments.RecordExposureAsync(e.Exposure, cancellationToken)));
-        foreach (var (_, prompt) in exposures)
-            Telemetry.ExposureRecorded(prompt);
+        for (var i = 0; i < exposures.Count; i++)
+            if (recorded[i]) Telemetry.ExposureRecorded(exposures[i].Prompt);
         return new ExposureRecordResponse(exposures.Count, recorded.Count(first => first));
     }
 
