@@ -1,0 +1,52 @@
+using Microsoft.Playwright;
+
+namespace PromptVault.Dashboard.Tests;
+
+public sealed class SignInTests(DashboardFixture fixture) : IClassFixture<DashboardFixture>
+{
+    [Fact]
+    public async Task SignIn_AdminKey_ShowsPromptsAndKeepsKeyOutOfPageAndCookieReadable()
+    {
+        var page = await fixture.OpenAsync(apiKey: null);
+        await page.GotoAsync("/");
+        Assert.Contains("/login", page.Url, StringComparison.Ordinal);
+        await DashboardFixture.ScreenshotAsync(page, "login");
+        Assert.Empty(await fixture.AccessibilityViolationsAsync(page));
+
+        await DashboardFixture.SignInAsync(page, fixture.Server.AdminKey);
+
+        await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Prompts" })).ToBeVisibleAsync();
+        Assert.DoesNotContain(fixture.Server.AdminKey, await page.ContentAsync(), StringComparison.Ordinal);
+        Assert.DoesNotContain(fixture.Server.AdminKey, page.Url, StringComparison.Ordinal);
+        var session = (await page.Context.CookiesAsync()).Single(c => c.Name == "pv_session");
+        Assert.True(session.HttpOnly);
+        Assert.Equal(SameSiteAttribute.Strict, session.SameSite);
+        Assert.DoesNotContain(fixture.Server.AdminKey, session.Value, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task SignIn_WrongKey_StaysOnLoginWithAnError()
+    {
+        var page = await fixture.OpenAsync(apiKey: null);
+        await page.GotoAsync("/login");
+
+        await page.GetByLabel("API key").FillAsync("pv_not_a_real_key");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+
+        await Assertions.Expect(page.GetByRole(AriaRole.Alert)).ToContainTextAsync("not valid");
+        Assert.Contains("/login", page.Url, StringComparison.Ordinal);
+        Assert.DoesNotContain("pv_not_a_real_key", await page.ContentAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task SignOut_ReturnsToLoginAndPagesNeedSignInAgain()
+    {
+        var page = await fixture.OpenAsync(fixture.ReaderKey);
+
+        await page.GetByRole(AriaRole.Button, new() { Name = "Sign out" }).ClickAsync();
+        await page.WaitForURLAsync("**/login");
+        await page.GotoAsync("/");
+
+        Assert.Contains("/login", page.Url, StringComparison.Ordinal);
+    }
+}
