@@ -34,6 +34,7 @@ public sealed class DashboardFixture : IAsyncLifetime
         WriterKey = await _server.CreateKeyAsync("wendy-writer", ApiKeyRole.Writer, TestContext.Current.CancellationToken);
         ReaderKey = await _server.CreateKeyAsync("rita-reader", ApiKeyRole.Reader, TestContext.Current.CancellationToken);
         if (!File.Exists(Chromium)) return;
+        Assertions.SetDefaultExpectTimeout(15_000); // two cores shared with other builds: 5 s is not enough for a first render
         _playwright = await Playwright.CreateAsync();
         _browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions { ExecutablePath = Chromium, Headless = true });
     }
