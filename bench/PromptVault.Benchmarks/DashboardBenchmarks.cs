@@ -1,7 +1,11 @@
 using System.Net;
 using System.Text.RegularExpressions;
 using BenchmarkDotNet.Attributes;
+using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Jobs;
+using BenchmarkDotNet.Toolchains.InProcess.Emit;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 using PromptVault.Core.Contracts;
 using PromptVault.Core.Experiments;
@@ -18,11 +22,19 @@ namespace PromptVault.Benchmarks;
 /// </summary>
 [MemoryDiagnoser]
 [MedianColumn]
-[SimpleJob(launchCount: 1, warmupCount: 3, iterationCount: 15)]
+[Config(typeof(InProcessConfig))]
 public partial class DashboardBenchmarks
 {
+    // In process: building a separate benchmark project with the server in it passes BenchmarkDotNet's two-minute build
+    // limit on the shared machine, and the server under test is hosted in-process either way.
+    private sealed class InProcessConfig : ManualConfig
+    {
+        public InProcessConfig() =>
+            AddJob(Job.Default.WithToolchain(InProcessEmitToolchain.Instance).WithLaunchCount(1).WithWarmupCount(3).WithIterationCount(15));
+    }
+
     private const int Prompts = 200, VersionsPerPrompt = 50;
-    private const string Busy = "team-07/prompt-107";
+    private static readonly string Busy = Name(107), BusyPath = "/prompts/" + Uri.EscapeDataString(Busy);
 
     // Seeding 10,000 versions takes a while: the database is kept between the benchmark processes of one run.
     private static readonly string Folder = Path.Combine(Path.GetTempPath(), "promptvault-dashboard-bench");
@@ -36,6 +48,7 @@ public partial class DashboardBenchmarks
     {
         var database = Path.Combine(Folder, "promptvault.db");
         var seeded = File.Exists(Path.Combine(Folder, "seeded"));
+        SqliteConnection.ClearAllPools(); // a pooled connection would still reach a deleted file
         if (!seeded && Directory.Exists(Folder)) Directory.Delete(Folder, recursive: true);
         Directory.CreateDirectory(Folder);
         _app = PromptVaultServer.Build(new ServerOptions { DatabasePath = database, Urls = "http://127.0.0.1:0" }, ["--Logging:LogLevel:Default=Warning"]);
@@ -66,7 +79,7 @@ public partial class DashboardBenchmarks
         var variables = new List<VariableDefinition> { new("customer"), new("question", Required: true) };
         for (var p = 0; p < Prompts; p++)
         {
-            var name = $"team-{p / 20:00}/prompt-{p:000}";
+            var name = Name(p);
             await registry.CreatePromptAsync(new CreatePromptRequest(name, "A benchmark prompt", PromptType.System, Template(p, 0), variables,
                 Tags: ["bench", $"t{p % 7}"], Category: $"c{p % 5}"), actor);
             for (var v = 1; v < VersionsPerPrompt; v++)
@@ -79,6 +92,8 @@ public partial class DashboardBenchmarks
         await File.WriteAllTextAsync(Path.Combine(Folder, "seeded"), "");
     }
 
+    private static string Name(int prompt) => $"team-{prompt / 20:00}/prompt-{prompt:000}";
+
     private static string Template(int prompt, int version) =>
         $"You are support agent {prompt} (revision {version}).\nGreet {{{{customer}}}} warmly.\nAnswer: {{{{question}}}}\n" +
         string.Concat(Enumerable.Range(0, 20).Select(i => $"Rule {i}: be precise about topic {i * version}.\n"));
@@ -89,6 +104,7 @@ public partial class DashboardBenchmarks
         _client.Dispose();
         await _app.StopAsync();
         await _app.DisposeAsync();
+        SqliteConnection.ClearAllPools();
     }
 
     [Benchmark(Baseline = true)]
@@ -98,16 +114,16 @@ public partial class DashboardBenchmarks
     public Task<string> PromptSearch() => _client.GetStringAsync("/?q=prompt-1&tag=bench");
 
     [Benchmark]
-    public Task<string> PromptHistory() => _client.GetStringAsync("/prompts/team-07%2Fprompt-107");
+    public Task<string> PromptHistory() => _client.GetStringAsync(BusyPath);
 
     [Benchmark]
-    public Task<string> Editor() => _client.GetStringAsync("/prompts/team-07%2Fprompt-107/edit");
+    public Task<string> Editor() => _client.GetStringAsync(BusyPath + "/edit");
 
     [Benchmark]
-    public Task<string> Compare() => _client.GetStringAsync("/prompts/team-07%2Fprompt-107/compare?a=1.0.0&b=1.0.49");
+    public Task<string> Compare() => _client.GetStringAsync(BusyPath + "/compare?a=1.0.0&b=1.0.49");
 
     [Benchmark]
-    public Task<string> PromoteConfirmation() => _client.GetStringAsync("/prompts/team-07%2Fprompt-107/deploy?action=promote&version=1.0.49");
+    public Task<string> PromoteConfirmation() => _client.GetStringAsync(BusyPath + "/deploy?action=promote&version=1.0.49");
 
     [Benchmark]
     public Task<string> ExperimentList() => _client.GetStringAsync("/experiments");

@@ -8,8 +8,10 @@ public sealed class SignInTests(DashboardFixture fixture) : IClassFixture<Dashbo
     public async Task SignIn_AdminKey_ShowsPromptsAndKeepsKeyOutOfPageAndCookieReadable()
     {
         var page = await fixture.OpenAsync(apiKey: null);
-        await page.GotoAsync("/");
+        var response = await page.GotoAsync("/");
         Assert.Contains("/login", page.Url, StringComparison.Ordinal);
+        var csp = await response!.HeaderValueAsync("content-security-policy");
+        Assert.Contains("script-src 'self';", csp, StringComparison.Ordinal);
         await DashboardFixture.ScreenshotAsync(page, "login");
         Assert.Empty(await fixture.AccessibilityViolationsAsync(page));
 
