@@ -108,4 +108,31 @@ public sealed class PromptPagesTests(DashboardFixture fixture) : IClassFixture<D
         Assert.Null((await api.GetFromJsonAsync<PromptVault.Core.Contracts.PromptResponse>("/api/prompts/reader-check",
             PromptVault.Core.Contracts.PromptVaultJson.Options, TestContext.Current.CancellationToken))!.Labels.GetValueOrDefault("production"));
     }
+
+    [Fact]
+    public async Task StatusAndLabel_WriterMovesStatusAdminMovesLabel_BothBehindConfirmations()
+    {
+        using var api = fixture.Server.CreateClient();
+        (await api.PostAsJsonAsync("/api/prompts", new PromptVault.Core.Contracts.CreatePromptRequest("labels-check", Content: "Hi"),
+            PromptVault.Core.Contracts.PromptVaultJson.Options, TestContext.Current.CancellationToken)).EnsureSuccessStatusCode();
+        var writer = await fixture.OpenAsync(fixture.WriterKey);
+
+        await writer.GotoAsync("/prompts/labels-check");
+        Assert.Equal(0, await writer.GetByRole(AriaRole.Link, new() { Name = "Move a label to 1.0.0" }).CountAsync());
+        await writer.GetByRole(AriaRole.Link, new() { Name = "Mark 1.0.0 review" }).ClickAsync();
+        await Assertions.Expect(writer.GetByText("1.0.0: draft → review")).ToBeVisibleAsync();
+        await writer.GetByRole(AriaRole.Button, new() { Name = "Change status" }).ClickAsync();
+        await writer.WaitForURLAsync("**/prompts/labels-check");
+
+        await Assertions.Expect(writer.Locator("td .status")).ToHaveTextAsync("review");
+        var admin = await fixture.OpenAsync(fixture.Server.AdminKey);
+        await admin.GotoAsync("/prompts/labels-check");
+        await admin.GetByRole(AriaRole.Link, new() { Name = "Move a label to 1.0.0" }).ClickAsync();
+        await admin.GetByLabel("Label").FillAsync("staging");
+        await admin.GetByRole(AriaRole.Button, new() { Name = "Next" }).ClickAsync();
+        await Assertions.Expect(admin.GetByText("staging: none → 1.0.0")).ToBeVisibleAsync();
+        await admin.GetByRole(AriaRole.Button, new() { Name = "Move label" }).ClickAsync();
+        await admin.WaitForURLAsync("**/prompts/labels-check");
+        await Assertions.Expect(admin.GetByText("staging 1.0.0")).ToBeVisibleAsync();
+    }
 }

@@ -1,4 +1,7 @@
+using System.Net.Http.Json;
 using Microsoft.Playwright;
+using PromptVault.Core.Auth;
+using PromptVault.Core.Contracts;
 
 namespace PromptVault.Dashboard.Tests;
 
@@ -48,6 +51,22 @@ public sealed class SignInTests(DashboardFixture fixture) : IClassFixture<Dashbo
         await page.GetByRole(AriaRole.Button, new() { Name = "Sign out" }).ClickAsync();
         await page.WaitForURLAsync("**/login");
         await page.GotoAsync("/");
+
+        Assert.Contains("/login", page.Url, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task RevokedKey_IsSignedOutOnItsNextRequest()
+    {
+        using var api = fixture.Server.CreateClient();
+        var response = await api.PostAsJsonAsync("/api/keys", new CreateApiKeyRequest("soon-revoked", ApiKeyRole.Writer), PromptVaultJson.Options,
+            TestContext.Current.CancellationToken);
+        var key = (await response.Content.ReadFromJsonAsync<CreatedApiKeyResponse>(PromptVaultJson.Options, TestContext.Current.CancellationToken))!;
+        var page = await fixture.OpenAsync(key.Key);
+        await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Prompts" })).ToBeVisibleAsync();
+
+        (await api.DeleteAsync($"/api/keys/{key.Id}", TestContext.Current.CancellationToken)).EnsureSuccessStatusCode();
+        await page.GotoAsync("/audit");
 
         Assert.Contains("/login", page.Url, StringComparison.Ordinal);
     }
