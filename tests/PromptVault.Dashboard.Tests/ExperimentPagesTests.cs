@@ -62,6 +62,14 @@ public sealed class ExperimentPagesTests(DashboardFixture fixture) : IClassFixtu
         await DashboardFixture.ScreenshotAsync(page, "experiment");
         Assert.Empty(await fixture.AccessibilityViolationsAsync(page));
 
+        // The same events feed the per-version metrics charts of the prompt's page.
+        var history = await fixture.OpenAsync(fixture.Server.AdminKey);
+        await history.GotoAsync("/prompts/checkout%2Fupsell?metrics=1.0.0&period=day");
+        await Assertions.Expect(history.GetByText($"{controlExposures} requests")).ToBeVisibleAsync();
+        await Assertions.Expect(history.Locator("figure.chart polyline").First).ToBeAttachedAsync();
+        await DashboardFixture.ScreenshotAsync(history, "prompt-metrics");
+        Assert.Empty(await fixture.AccessibilityViolationsAsync(history));
+
         await page.GetByRole(AriaRole.Button, new() { Name = "Pause" }).ClickAsync();
         await Assertions.Expect(page.GetByTestId("experiment-status")).ToHaveTextAsync("paused");
         await page.GotoAsync("/experiments");

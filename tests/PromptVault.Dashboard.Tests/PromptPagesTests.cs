@@ -14,6 +14,8 @@ public sealed class PromptPagesTests(DashboardFixture fixture) : IClassFixture<D
 
         // Create a prompt in a folder.
         await page.GetByRole(AriaRole.Link, new() { Name = "New prompt" }).ClickAsync();
+        // Blazor's enhanced navigation swaps the page in place: wait for it, or "Name" is the old page's search box.
+        await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "New prompt" })).ToBeVisibleAsync();
         await page.GetByLabel("Name", new() { Exact = true }).FillAsync("support/greeting");
         await page.GetByLabel("Description").FillAsync("Greets a customer");
         await page.GetByLabel("Tags (comma-separated)").FillAsync("support, greeting");
