@@ -50,6 +50,19 @@ public sealed class TemplateEngine(TimeProvider? timeProvider = null)
         Compile(content, variables);
     }
 
+    /// <summary>Checks a draft as <see cref="Validate"/> does and compiles it without caching it (the dashboard's live preview).</summary>
+    /// <exception cref="InvalidInputException">As <see cref="Validate"/>.</exception>
+    public CompiledPrompt CompileDraft(string content, IReadOnlyList<VariableDefinition> variables)
+    {
+        Validate(content, variables);
+        return Compile(content, variables);
+    }
+
+    /// <summary>The top-level variable names a template reads, in order of first use (the checks of <see cref="Validate"/> apply).</summary>
+    /// <exception cref="InvalidInputException">The template breaks a rule of the grammar or a limit.</exception>
+    public static IReadOnlyList<string> VariableNames(string content) =>
+        TemplateReferences.FindRootNames(content).Select(r => r.Name).Distinct(StringComparer.Ordinal).ToList();
+
     /// <summary>The compiled template of a stored version (compiled on first use, then reused).</summary>
     public CompiledPrompt For(PromptVersion version) =>
         _byVersionId.GetOrAdd(version.Id, static (_, args) => args.Engine.Compile(args.Version.Content, args.Version.Variables), (Engine: this, Version: version));

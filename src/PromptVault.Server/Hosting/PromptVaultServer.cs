@@ -4,6 +4,7 @@ using PromptVault.Core.Auth;
 using PromptVault.Core.Contracts;
 using PromptVault.Core.Metrics;
 using PromptVault.Server.Api;
+using PromptVault.Server.Dashboard;
 
 namespace PromptVault.Server.Hosting;
 
@@ -43,6 +44,7 @@ public static class PromptVaultServer
         if (prices.Count > 0)
             options.Prices = options.Prices.With(prices);
         builder.Services.AddPromptVaultServer(options);
+        builder.Services.AddPromptVaultDashboard();
         builder.AddPromptVaultTelemetry();
         configure?.Invoke(builder);
 
@@ -71,6 +73,7 @@ public static class PromptVaultServer
         app.MapSdkApi();
         app.MapAuditApi();
         app.MapKeysApi();
+        app.MapDashboard();
         app.MapPrometheusEndpoint();
         return app;
     }

@@ -1,0 +1,117 @@
+using System.Security.Claims;
+using Microsoft.AspNetCore.Antiforgery;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.Cookies;
+using Microsoft.Extensions.FileProviders;
+using PromptVault.Core;
+using PromptVault.Core.Auth;
+using PromptVault.Server.Auth;
+
+namespace PromptVault.Server.Dashboard;
+
+/// <summary>
+/// The web dashboard (SPEC §9): Razor components rendered on the server, signed in with an API key kept in an encrypted,
+/// HttpOnly, SameSite=Strict cookie. The cookie scheme is used only by dashboard routes; the API still reads only
+/// <c>Authorization: Bearer</c>, so a browser's cookie can never call the API on a user's behalf.
+/// </summary>
+internal static class DashboardSetup
+{
+    public const string CookieScheme = "Dashboard";
+
+    // The presented key travels only inside the data-protected ticket, so each request re-checks it: a revoked key signs out at once.
+    private const string KeyItem = "pv:key";
+
+    public static IServiceCollection AddPromptVaultDashboard(this IServiceCollection services)
+    {
+        services.AddRazorComponents().AddInteractiveServerComponents();
+        services.AddCascadingAuthenticationState();
+        services.AddAntiforgery(antiforgery =>
+        {
+            antiforgery.Cookie.SameSite = SameSiteMode.Strict;
+            antiforgery.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
+        });
+        services.AddAuthentication().AddCookie(CookieScheme, cookie =>
+        {
+            cookie.Cookie.Name = "pv_session";
+            cookie.Cookie.HttpOnly = true;
+            cookie.Cookie.SameSite = SameSiteMode.Strict;
+            cookie.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
+            cookie.LoginPath = "/login";
+            cookie.LogoutPath = "/logout";
+            cookie.SlidingExpiration = true;
+            cookie.ExpireTimeSpan = TimeSpan.FromHours(8);
+            cookie.Events.OnValidatePrincipal = ValidateAsync;
+            // A signed-in user who lacks the role gets a plain 403, not a redirect.
+            cookie.Events.OnRedirectToAccessDenied = context =>
+            {
+                context.Response.StatusCode = StatusCodes.Status403Forbidden;
+                return Task.CompletedTask;
+            };
+        });
+        services.AddAuthorizationBuilder()
+            .AddPolicy(DashboardPolicies.Reader, policy => policy.AddAuthenticationSchemes(CookieScheme).RequireAssertion(c => c.User.HasRole(ApiKeyRole.Reader)))
+            .AddPolicy(DashboardPolicies.Writer, policy => policy.AddAuthenticationSchemes(CookieScheme).RequireAssertion(c => c.User.HasRole(ApiKeyRole.Writer)))
+            .AddPolicy(DashboardPolicies.Admin, policy => policy.AddAuthenticationSchemes(CookieScheme).RequireAssertion(c => c.User.HasRole(ApiKeyRole.Admin)));
+        return services;
+    }
+
+    public static WebApplication MapDashboard(this WebApplication app)
+    {
+        app.UseAntiforgery();
+        app.UseStaticFiles(new StaticFileOptions
+        {
+            FileProvider = new EmbeddedFileProvider(typeof(DashboardSetup).Assembly, "PromptVault.Server.Assets"),
+            OnPrepareResponse = file => file.Context.Response.Headers.CacheControl = "no-cache",
+        });
+        app.MapRazorComponents<App>()
+            .AddInteractiveServerRenderMode()
+            .RequireAuthorization(DashboardPolicies.Reader)
+            .ExcludeFromDescription();
+        app.MapPost("/logout", (Delegate)SignOutAsync).WithMetadata(new RequireAntiforgeryTokenAttribute()).ExcludeFromDescription();
+        return app;
+    }
+
+    public static async Task<ClaimsPrincipal?> SignInAsync(HttpContext http, ApiKeyService keys, string presented)
+    {
+        var key = await keys.AuthenticateAsync(presented, http.RequestAborted);
+        if (key is null) return null;
+        var principal = Principal(key);
+        var properties = new AuthenticationProperties { IsPersistent = false };
+        properties.Items[KeyItem] = presented;
+        await http.SignInAsync(CookieScheme, principal, properties);
+        return principal;
+    }
+
+    private static async Task<IResult> SignOutAsync(HttpContext http)
+    {
+        await http.SignOutAsync(CookieScheme);
+        return Results.LocalRedirect("/login");
+    }
+
+    private static async Task ValidateAsync(CookieValidatePrincipalContext context)
+    {
+        var keys = context.HttpContext.RequestServices.GetRequiredService<ApiKeyService>();
+        var key = context.Properties.Items.TryGetValue(KeyItem, out var presented) && presented is not null
+            ? await keys.AuthenticateAsync(presented, context.HttpContext.RequestAborted)
+            : null;
+        if (key is null)
+        {
+            context.RejectPrincipal();
+            await context.HttpContext.SignOutAsync(CookieScheme);
+            return;
+        }
+        context.ReplacePrincipal(Principal(key));
+    }
+
+    private static ClaimsPrincipal Principal(ApiKey key) => new(new ClaimsIdentity(
+        [new Claim(ClaimTypes.Name, key.Name), new Claim(ClaimTypes.Role, Names.Of(key.Role)), new Claim(ApiKeyAuthenticationHandler.KeyIdClaim, key.Id)],
+        CookieScheme));
+}
+
+/// <summary>The dashboard's role policies: the API's roles, read from the dashboard's cookie.</summary>
+internal static class DashboardPolicies
+{
+    public const string Reader = "dashboard-reader";
+    public const string Writer = "dashboard-writer";
+    public const string Admin = "dashboard-admin";
+}

@@ -1,0 +1,13 @@
+namespace PromptVault.Server.Dashboard;
+
+/// <summary>Dashboard URLs; prompt names may hold '/', which travels escaped in a path segment.</summary>
+internal static class Links
+{
+    public static string Prompt(string name) => "/prompts/" + Uri.EscapeDataString(name);
+
+    public static string Edit(string name) => Prompt(name) + "/edit";
+
+    public static string Compare(string name, string a, string b) => $"{Prompt(name)}/compare?a={Uri.EscapeDataString(a)}&b={Uri.EscapeDataString(b)}";
+
+    public static string Experiment(string id) => "/experiments/" + Uri.EscapeDataString(id);
+}

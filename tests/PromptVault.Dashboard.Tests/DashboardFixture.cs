@@ -1,0 +1,127 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Microsoft.Playwright;
+using PromptVault.Core.Auth;
+using PromptVault.Server.Tests;
+
+namespace PromptVault.Dashboard.Tests;
+
+/// <summary>
+/// A real server on loopback with a temporary SQLite file, and Debian's Chromium driven headless by Playwright. Without
+/// /usr/bin/chromium every test reports itself skipped (Playwright cannot download browsers here; .ci/run installs it).
+/// </summary>
+public sealed class DashboardFixture : IAsyncLifetime
+{
+    public const string Chromium = "/usr/bin/chromium";
+
+    // axe-core from npm, installed once into the test output; injected through the DevTools protocol, which the CSP does not govern.
+    private const string AxeCore = "axe-core@4.11.0";
+
+    private RunningServer? _server;
+    private IPlaywright? _playwright;
+    private IBrowser? _browser;
+    private string? _axeSource;
+
+    public RunningServer Server => _server ?? throw new InvalidOperationException("The server has not started.");
+
+    public string WriterKey { get; private set; } = "";
+
+    public string ReaderKey { get; private set; } = "";
+
+    public async ValueTask InitializeAsync()
+    {
+        _server = await RunningServer.StartAsync(TestContext.Current.CancellationToken);
+        WriterKey = await _server.CreateKeyAsync("wendy-writer", ApiKeyRole.Writer, TestContext.Current.CancellationToken);
+        ReaderKey = await _server.CreateKeyAsync("rita-reader", ApiKeyRole.Reader, TestContext.Current.CancellationToken);
+        if (!File.Exists(Chromium)) return;
+        Assertions.SetDefaultExpectTimeout(15_000); // two cores shared with other builds: 5 s is not enough for a first render
+        _playwright = await Playwright.CreateAsync();
+        _browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions { ExecutablePath = Chromium, Headless = true });
+    }
+
+    /// <summary>A browser page of its own (fresh cookies) at <paramref name="width"/> px, signed in with <paramref name="apiKey"/> unless it is null.</summary>
+    public async Task<IPage> OpenAsync(string? apiKey, int width = 1280)
+    {
+        if (_browser is null) Assert.Skip($"{Chromium} is missing: install Debian's chromium package to run the dashboard's browser tests.");
+        var context = await _browser.NewContextAsync(new BrowserNewContextOptions
+        {
+            BaseURL = Server.BaseAddress.ToString(),
+            ViewportSize = new ViewportSize { Width = width, Height = 900 },
+        });
+        context.SetDefaultTimeout(15_000);
+        var page = await context.NewPageAsync();
+        if (apiKey is not null) await SignInAsync(page, apiKey);
+        return page;
+    }
+
+    public static async Task SignInAsync(IPage page, string apiKey)
+    {
+        await page.GotoAsync("/login");
+        await page.GetByLabel("API key").FillAsync(apiKey);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+        await page.WaitForURLAsync(url => !url.Contains("/login", StringComparison.Ordinal));
+    }
+
+    /// <summary>Screenshots the page at 1280 and 390 px into docs/screenshots/ (named <paramref name="name"/>-1280.png, -390.png).</summary>
+    public static async Task ScreenshotAsync(IPage page, string name)
+    {
+        var folder = Path.Combine(RepositoryRoot(), "docs", "screenshots");
+        Directory.CreateDirectory(folder);
+        var size = page.ViewportSize!;
+        foreach (var width in new[] { 1280, 390 })
+        {
+            await page.SetViewportSizeAsync(width, 900);
+            await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(folder, $"{name}-{width}.png"), FullPage = true });
+        }
+        await page.SetViewportSizeAsync(size.Width, size.Height);
+    }
+
+    /// <summary>Runs axe-core on the page and returns its serious and critical violations, one line each.</summary>
+    public async Task<IReadOnlyList<string>> AccessibilityViolationsAsync(IPage page)
+    {
+        _axeSource ??= await InstallAxeAsync();
+        await page.EvaluateAsync(_axeSource);
+        var result = await page.EvaluateAsync<JsonElement>(
+            "async () => (await axe.run(document, { runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] })).violations" +
+            ".filter(v => v.impact === 'serious' || v.impact === 'critical')" +
+            ".map(v => v.id + ': ' + v.help + ' → ' + v.nodes.map(n => n.target.join(' ')).join(', '))");
+        return result.EnumerateArray().Select(v => v.GetString()!).ToList();
+    }
+
+    private static async Task<string> InstallAxeAsync()
+    {
+        var folder = Path.Combine(AppContext.BaseDirectory, "axe");
+        var script = Path.Combine(folder, "node_modules", "axe-core", "axe.min.js");
+        if (!File.Exists(script))
+        {
+            if (!OnPath("npm")) Assert.Skip("npm is not on PATH: the accessibility check injects axe-core from npm.");
+            Directory.CreateDirectory(folder);
+            using var npm = Process.Start(new ProcessStartInfo("npm", ["install", "--no-audit", "--no-fund", "--prefix", folder, AxeCore])
+            {
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+            })!;
+            var error = await npm.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
+            await npm.WaitForExitAsync(TestContext.Current.CancellationToken);
+            Assert.True(npm.ExitCode == 0, $"npm install {AxeCore} failed:\n{error}");
+        }
+        return await File.ReadAllTextAsync(script, TestContext.Current.CancellationToken);
+    }
+
+    private static bool OnPath(string program) =>
+        (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator).Any(dir => File.Exists(Path.Combine(dir, program)));
+
+    private static string RepositoryRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "PromptVault.slnx"))) return dir.FullName;
+        throw new InvalidOperationException("PromptVault.slnx not found above the test output.");
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_browser is not null) await _browser.DisposeAsync();
+        _playwright?.Dispose();
+        if (_server is not null) await _server.DisposeAsync();
+    }
+}

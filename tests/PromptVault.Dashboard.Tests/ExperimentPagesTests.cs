@@ -1,0 +1,97 @@
+using System.Net;
+using System.Net.Http.Json;
+using Microsoft.Playwright;
+using PromptVault.Core.Contracts;
+
+namespace PromptVault.Dashboard.Tests;
+
+/// <summary>Create and start an experiment in the browser, then watch its page follow traffic sent through the API, without a reload.</summary>
+public sealed class ExperimentPagesTests(DashboardFixture fixture) : IClassFixture<DashboardFixture>
+{
+    [Fact]
+    public async Task Experiment_CreateStartAndMetricEvents_PageUpdatesWithoutReload()
+    {
+        var cancellationToken = TestContext.Current.CancellationToken;
+        using var api = fixture.Server.CreateClient();
+        (await api.PostAsJsonAsync("/api/prompts", new CreatePromptRequest("checkout/upsell", Content: "Buy more"), PromptVaultJson.Options, cancellationToken)).EnsureSuccessStatusCode();
+        (await api.PostAsJsonAsync("/api/prompts/checkout%2Fupsell/versions", new CreateVersionRequest("Buy more, save more", ChangeDescription: "Stress saving"),
+            PromptVaultJson.Options, cancellationToken)).EnsureSuccessStatusCode();
+        var page = await fixture.OpenAsync(fixture.Server.AdminKey);
+
+        await page.GotoAsync("/experiments/new");
+        await page.Locator("[data-interactive=yes]").WaitForAsync();
+        await page.GetByLabel("Experiment name").FillAsync("upsell-wording");
+        await page.GetByLabel("Prompt").SelectOptionAsync("checkout/upsell");
+        await page.GetByLabel("Version of variant 1").SelectOptionAsync(new SelectOptionValue { Label = "1.0.0 (draft)" });
+        await page.GetByLabel("Version of variant 2").SelectOptionAsync(new SelectOptionValue { Label = "1.0.1 (draft)" });
+        await page.GetByLabel("Weight of variant 2 (%)").FillAsync("40");
+        await Assertions.Expect(page.GetByText("Weights sum to 90%; they must sum to 100.")).ToBeVisibleAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Button, new() { Name = "Create experiment" })).ToBeDisabledAsync();
+        await page.GetByLabel("Weight of variant 2 (%)").FillAsync("50");
+        await Assertions.Expect(page.GetByTestId("sample-size")).ToContainTextAsync("units per variant");
+        await DashboardFixture.ScreenshotAsync(page, "experiment-new");
+        Assert.Empty(await fixture.AccessibilityViolationsAsync(page));
+        await page.GetByRole(AriaRole.Button, new() { Name = "Create experiment" }).ClickAsync();
+
+        await page.WaitForURLAsync("**/experiments/*");
+        await page.Locator("[data-testid=experiment-status]").WaitForAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Start" }).ClickAsync();
+        await Assertions.Expect(page.GetByTestId("experiment-status")).ToHaveTextAsync("running");
+        await Assertions.Expect(page.GetByTestId("exposures-control")).ToHaveTextAsync("0");
+        var experimentId = page.Url[(page.Url.LastIndexOf('/') + 1)..];
+
+        // Traffic through the API: renders expose units, metric events report conversions.
+        var events = new List<MetricEventRequest>();
+        for (var unit = 0; unit < 40; unit++)
+        {
+            var render = await api.PostAsJsonAsync("/api/prompts/checkout%2Fupsell/render", new RenderRequest(UnitId: $"user-{unit}"), PromptVaultJson.Options, cancellationToken);
+            render.EnsureSuccessStatusCode();
+            var rendered = (await render.Content.ReadFromJsonAsync<RenderResponse>(PromptVaultJson.Options, cancellationToken))!;
+            events.Add(new MetricEventRequest(VersionId: rendered.VersionId, ExperimentId: rendered.ExperimentId, VariantId: rendered.VariantId,
+                UnitId: $"user-{unit}", LatencyMs: 100 + unit, Converted: unit % 3 == 0));
+        }
+        var recorded = await api.PostAsJsonAsync("/api/metrics", new MetricBatchRequest(events), PromptVaultJson.Options, cancellationToken);
+        Assert.True(recorded.IsSuccessStatusCode, await recorded.Content.ReadAsStringAsync(cancellationToken));
+        var results = await api.GetFromJsonAsync<System.Text.Json.JsonElement>($"/api/experiments/{experimentId}/results", cancellationToken);
+        var controlExposures = results.GetProperty("variants").EnumerateArray().Single(v => v.GetProperty("name").GetString() == "control").GetProperty("exposures").GetInt64();
+
+        // The open page follows without a reload.
+        Assert.True(controlExposures > 0);
+        await Assertions.Expect(page.GetByTestId("exposures-control")).ToHaveTextAsync(controlExposures.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        await Assertions.Expect(page.GetByTestId("value-control")).Not.ToHaveTextAsync("– (n = 0)");
+        await DashboardFixture.ScreenshotAsync(page, "experiment");
+        Assert.Empty(await fixture.AccessibilityViolationsAsync(page));
+
+        // The same events feed the per-version metrics charts of the prompt's page.
+        var history = await fixture.OpenAsync(fixture.Server.AdminKey);
+        await history.GotoAsync("/prompts/checkout%2Fupsell?metrics=1.0.0&period=day");
+        await Assertions.Expect(history.GetByText($"{controlExposures} requests")).ToBeVisibleAsync();
+        await Assertions.Expect(history.Locator("figure.chart polyline").First).ToBeAttachedAsync();
+        await DashboardFixture.ScreenshotAsync(history, "prompt-metrics");
+        Assert.Empty(await fixture.AccessibilityViolationsAsync(history));
+
+        await page.GetByRole(AriaRole.Button, new() { Name = "Pause" }).ClickAsync();
+        await Assertions.Expect(page.GetByTestId("experiment-status")).ToHaveTextAsync("paused");
+        await page.GotoAsync("/experiments");
+        await Assertions.Expect(page.GetByRole(AriaRole.Link, new() { Name = "upsell-wording" })).ToBeVisibleAsync();
+        await DashboardFixture.ScreenshotAsync(page, "experiments");
+        Assert.Empty(await fixture.AccessibilityViolationsAsync(page));
+        await page.GotoAsync("/audit?action=experiment.started");
+        await Assertions.Expect(page.GetByRole(AriaRole.Cell, new() { Name = "experiment.started" })).ToBeVisibleAsync();
+        await DashboardFixture.ScreenshotAsync(page, "audit");
+        Assert.Empty(await fixture.AccessibilityViolationsAsync(page));
+    }
+
+    [Fact]
+    public async Task Reader_ExperimentPagesOfferNoControlsAndCreateIsForbidden()
+    {
+        var page = await fixture.OpenAsync(fixture.ReaderKey);
+
+        await page.GotoAsync("/experiments");
+        var create = await page.GotoAsync("/experiments/new");
+
+        Assert.Equal((int)HttpStatusCode.Forbidden, create!.Status);
+        await page.GotoAsync("/experiments");
+        Assert.Equal(0, await page.GetByRole(AriaRole.Link, new() { Name = "New experiment" }).CountAsync());
+    }
+}

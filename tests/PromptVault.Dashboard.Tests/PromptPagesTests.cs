@@ -1,0 +1,140 @@
+using System.Net;
+using System.Net.Http.Json;
+using Microsoft.Playwright;
+
+namespace PromptVault.Dashboard.Tests;
+
+/// <summary>The prompt pages end to end: create, edit with live preview, save, compare, promote, roll back; and a reader's limits.</summary>
+public sealed class PromptPagesTests(DashboardFixture fixture) : IClassFixture<DashboardFixture>
+{
+    [Fact]
+    public async Task Prompt_CreateEditSaveComparePromoteRollBack_WorksInTheBrowser()
+    {
+        var page = await fixture.OpenAsync(fixture.Server.AdminKey);
+
+        // Create a prompt in a folder.
+        await page.GetByRole(AriaRole.Link, new() { Name = "New prompt" }).ClickAsync();
+        // Blazor's enhanced navigation swaps the page in place: wait for it, or "Name" is the old page's search box.
+        await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "New prompt" })).ToBeVisibleAsync();
+        await page.GetByLabel("Name", new() { Exact = true }).FillAsync("support/greeting");
+        await page.GetByLabel("Description").FillAsync("Greets a customer");
+        await page.GetByLabel("Tags (comma-separated)").FillAsync("support, greeting");
+        await page.GetByLabel("Template").FillAsync("Hello {{customer}}!");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Create prompt" }).ClickAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "support/greeting" })).ToBeVisibleAsync();
+
+        // The tree shows it inside its folder.
+        await page.GotoAsync("/");
+        await Assertions.Expect(page.Locator("details summary", new() { HasText = "support/" })).ToBeVisibleAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Link, new() { Name = "greeting" })).ToBeVisibleAsync();
+        await DashboardFixture.ScreenshotAsync(page, "prompts");
+        Assert.Empty(await fixture.AccessibilityViolationsAsync(page));
+
+        // Edit: the preview follows the template and the test values as they are typed.
+        await page.GotoAsync("/prompts/support%2Fgreeting/edit");
+        await page.Locator("[data-interactive=yes]").WaitForAsync();
+        var preview = page.GetByTestId("preview");
+        await Assertions.Expect(preview).ToHaveTextAsync("Hello !");
+        await page.GetByLabel("Test value for customer (string)").FillAsync("Ada");
+        await Assertions.Expect(preview).ToHaveTextAsync("Hello Ada!");
+        await page.GetByLabel("Template", new() { Exact = true }).FillAsync("Hello {{customer}}, welcome to {{product}}!");
+        await Assertions.Expect(page.GetByText("product ✗ undeclared")).ToBeVisibleAsync();
+        await Assertions.Expect(page.GetByTestId("render-error")).ToContainTextAsync("product");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Declare product" }).ClickAsync();
+        await page.GetByLabel("Test value for product (string)").FillAsync("PromptVault");
+        await Assertions.Expect(preview).ToHaveTextAsync("Hello Ada, welcome to PromptVault!");
+        await Assertions.Expect(page.GetByTestId("bump")).ToHaveTextAsync("1.0.0 → 1.1.0 (minor)");
+        await DashboardFixture.ScreenshotAsync(page, "editor");
+        Assert.Empty(await fixture.AccessibilityViolationsAsync(page));
+
+        // Save: the new version appears with its bump.
+        await page.GetByLabel("Change description").FillAsync("Name the product");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Save version" }).ClickAsync();
+        await page.WaitForURLAsync("**/prompts/support%2Fgreeting");
+        await Assertions.Expect(page.GetByRole(AriaRole.Cell, new() { Name = "1.1.0", Exact = true })).ToBeVisibleAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Cell, new() { Name = "Name the product" })).ToBeVisibleAsync();
+
+        // Compare the two versions.
+        await page.GetByRole(AriaRole.Link, new() { Name = "Compare", Exact = true }).ClickAsync();
+        await Assertions.Expect(page.Locator(".diff .add").First).ToContainTextAsync("welcome to {{product}}");
+        await DashboardFixture.ScreenshotAsync(page, "compare");
+        Assert.Empty(await fixture.AccessibilityViolationsAsync(page));
+
+        // Promote 1.0.0, then 1.1.0: the confirmation says what changes.
+        await page.GotoAsync("/prompts/support%2Fgreeting");
+        await page.GetByRole(AriaRole.Link, new() { Name = "Promote 1.0.0" }).ClickAsync();
+        await Assertions.Expect(page.GetByText("production: none → 1.0.0")).ToBeVisibleAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Promote" }).ClickAsync();
+        await page.WaitForURLAsync("**/prompts/support%2Fgreeting");
+        await page.GetByRole(AriaRole.Link, new() { Name = "Promote 1.1.0" }).ClickAsync();
+        await Assertions.Expect(page.GetByText("production: 1.0.0 → 1.1.0")).ToBeVisibleAsync();
+        await Assertions.Expect(page.Locator(".diff .add").First).ToContainTextAsync("welcome to {{product}}");
+        await DashboardFixture.ScreenshotAsync(page, "promote");
+        Assert.Empty(await fixture.AccessibilityViolationsAsync(page));
+        await page.GetByRole(AriaRole.Button, new() { Name = "Promote" }).ClickAsync();
+        await page.WaitForURLAsync("**/prompts/support%2Fgreeting");
+        await Assertions.Expect(page.Locator(".badge.production")).ToHaveTextAsync("production 1.1.0");
+
+        // Roll back to 1.0.0: a new version with 1.0.0's template takes production.
+        await page.GetByRole(AriaRole.Link, new() { Name = "Roll back to 1.0.0" }).ClickAsync();
+        await Assertions.Expect(page.GetByText("production: 1.1.0 →")).ToBeVisibleAsync();
+        await page.GetByLabel("Reason (recorded in the audit log)").FillAsync("customers disliked it");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Roll back" }).ClickAsync();
+        await page.WaitForURLAsync("**/prompts/support%2Fgreeting");
+        await Assertions.Expect(page.GetByRole(AriaRole.Cell, new() { Name = "Rollback to version 1.0.0" })).ToBeVisibleAsync();
+        await DashboardFixture.ScreenshotAsync(page, "prompt");
+        Assert.Empty(await fixture.AccessibilityViolationsAsync(page));
+    }
+
+    [Fact]
+    public async Task Reader_SeesNoDeployOrEditAndIsRefusedWhenForcing()
+    {
+        using var api = fixture.Server.CreateClient();
+        var created = await api.PostAsync("/api/prompts", new StringContent(
+            """{"name":"reader-check","content":"Hi"}""", System.Text.Encoding.UTF8, "application/json"), TestContext.Current.CancellationToken);
+        created.EnsureSuccessStatusCode();
+        var page = await fixture.OpenAsync(fixture.ReaderKey);
+
+        await page.GotoAsync("/prompts/reader-check");
+
+        await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "reader-check" })).ToBeVisibleAsync();
+        Assert.Equal(0, await page.GetByRole(AriaRole.Link, new() { Name = "Promote 1.0.0" }).CountAsync());
+        Assert.Equal(0, await page.GetByRole(AriaRole.Link, new() { Name = "Edit" }).CountAsync());
+        var forced = await page.GotoAsync("/prompts/reader-check/deploy?action=promote&version=1.0.0");
+        Assert.Equal((int)HttpStatusCode.Forbidden, forced!.Status);
+        var edit = await page.GotoAsync("/prompts/reader-check/edit");
+        Assert.Equal((int)HttpStatusCode.Forbidden, edit!.Status);
+        var post = await page.APIRequest.PostAsync("/prompts/reader-check/deploy?action=promote&version=1.0.0",
+            new() { Form = page.APIRequest.CreateFormData().Set("_handler", "deploy") });
+        Assert.Equal((int)HttpStatusCode.Forbidden, post.Status);
+        Assert.Null((await api.GetFromJsonAsync<PromptVault.Core.Contracts.PromptResponse>("/api/prompts/reader-check",
+            PromptVault.Core.Contracts.PromptVaultJson.Options, TestContext.Current.CancellationToken))!.Labels.GetValueOrDefault("production"));
+    }
+
+    [Fact]
+    public async Task StatusAndLabel_WriterMovesStatusAdminMovesLabel_BothBehindConfirmations()
+    {
+        using var api = fixture.Server.CreateClient();
+        (await api.PostAsJsonAsync("/api/prompts", new PromptVault.Core.Contracts.CreatePromptRequest("labels-check", Content: "Hi"),
+            PromptVault.Core.Contracts.PromptVaultJson.Options, TestContext.Current.CancellationToken)).EnsureSuccessStatusCode();
+        var writer = await fixture.OpenAsync(fixture.WriterKey);
+
+        await writer.GotoAsync("/prompts/labels-check");
+        Assert.Equal(0, await writer.GetByRole(AriaRole.Link, new() { Name = "Move a label to 1.0.0" }).CountAsync());
+        await writer.GetByRole(AriaRole.Link, new() { Name = "Mark 1.0.0 review" }).ClickAsync();
+        await Assertions.Expect(writer.GetByText("1.0.0: draft → review")).ToBeVisibleAsync();
+        await writer.GetByRole(AriaRole.Button, new() { Name = "Change status" }).ClickAsync();
+        await writer.WaitForURLAsync("**/prompts/labels-check");
+
+        await Assertions.Expect(writer.Locator("td .status")).ToHaveTextAsync("review");
+        var admin = await fixture.OpenAsync(fixture.Server.AdminKey);
+        await admin.GotoAsync("/prompts/labels-check");
+        await admin.GetByRole(AriaRole.Link, new() { Name = "Move a label to 1.0.0" }).ClickAsync();
+        await admin.GetByLabel("Label").FillAsync("staging");
+        await admin.GetByRole(AriaRole.Button, new() { Name = "Next" }).ClickAsync();
+        await Assertions.Expect(admin.GetByText("staging: none → 1.0.0")).ToBeVisibleAsync();
+        await admin.GetByRole(AriaRole.Button, new() { Name = "Move label" }).ClickAsync();
+        await admin.WaitForURLAsync("**/prompts/labels-check");
+        await Assertions.Expect(admin.GetByText("staging 1.0.0")).ToBeVisibleAsync();
+    }
+}

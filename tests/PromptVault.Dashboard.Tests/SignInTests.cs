@@ -1,0 +1,73 @@
+using System.Net.Http.Json;
+using Microsoft.Playwright;
+using PromptVault.Core.Auth;
+using PromptVault.Core.Contracts;
+
+namespace PromptVault.Dashboard.Tests;
+
+public sealed class SignInTests(DashboardFixture fixture) : IClassFixture<DashboardFixture>
+{
+    [Fact]
+    public async Task SignIn_AdminKey_ShowsPromptsAndKeepsKeyOutOfPageAndCookieReadable()
+    {
+        var page = await fixture.OpenAsync(apiKey: null);
+        var response = await page.GotoAsync("/");
+        Assert.Contains("/login", page.Url, StringComparison.Ordinal);
+        var csp = await response!.HeaderValueAsync("content-security-policy");
+        Assert.Contains("script-src 'self';", csp, StringComparison.Ordinal);
+        await DashboardFixture.ScreenshotAsync(page, "login");
+        Assert.Empty(await fixture.AccessibilityViolationsAsync(page));
+
+        await DashboardFixture.SignInAsync(page, fixture.Server.AdminKey);
+
+        await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Prompts" })).ToBeVisibleAsync();
+        Assert.DoesNotContain(fixture.Server.AdminKey, await page.ContentAsync(), StringComparison.Ordinal);
+        Assert.DoesNotContain(fixture.Server.AdminKey, page.Url, StringComparison.Ordinal);
+        var session = (await page.Context.CookiesAsync()).Single(c => c.Name == "pv_session");
+        Assert.True(session.HttpOnly);
+        Assert.Equal(SameSiteAttribute.Strict, session.SameSite);
+        Assert.DoesNotContain(fixture.Server.AdminKey, session.Value, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task SignIn_WrongKey_StaysOnLoginWithAnError()
+    {
+        var page = await fixture.OpenAsync(apiKey: null);
+        await page.GotoAsync("/login");
+
+        await page.GetByLabel("API key").FillAsync("pv_not_a_real_key");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+
+        await Assertions.Expect(page.GetByRole(AriaRole.Alert)).ToContainTextAsync("not valid");
+        Assert.Contains("/login", page.Url, StringComparison.Ordinal);
+        Assert.DoesNotContain("pv_not_a_real_key", await page.ContentAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task SignOut_ReturnsToLoginAndPagesNeedSignInAgain()
+    {
+        var page = await fixture.OpenAsync(fixture.ReaderKey);
+
+        await page.GetByRole(AriaRole.Button, new() { Name = "Sign out" }).ClickAsync();
+        await page.WaitForURLAsync("**/login");
+        await page.GotoAsync("/");
+
+        Assert.Contains("/login", page.Url, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task RevokedKey_IsSignedOutOnItsNextRequest()
+    {
+        using var api = fixture.Server.CreateClient();
+        var response = await api.PostAsJsonAsync("/api/keys", new CreateApiKeyRequest("soon-revoked", ApiKeyRole.Writer), PromptVaultJson.Options,
+            TestContext.Current.CancellationToken);
+        var key = (await response.Content.ReadFromJsonAsync<CreatedApiKeyResponse>(PromptVaultJson.Options, TestContext.Current.CancellationToken))!;
+        var page = await fixture.OpenAsync(key.Key);
+        await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Prompts" })).ToBeVisibleAsync();
+
+        (await api.DeleteAsync($"/api/keys/{key.Id}", TestContext.Current.CancellationToken)).EnsureSuccessStatusCode();
+        await page.GotoAsync("/audit");
+
+        Assert.Contains("/login", page.Url, StringComparison.Ordinal);
+    }
+}
