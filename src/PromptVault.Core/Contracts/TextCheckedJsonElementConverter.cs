@@ -1,7 +1,7 @@
 using System.Runtime.InteropServices;
 using System.Text.Json;
-using System.Text.Unicode;
 using System.Text.Json.Serialization;
+using System.Text.Unicode;
 
 namespace PromptVault.Core.Contracts;
 

@@ -8,9 +8,8 @@ using PromptVault.Core.Versioning;
 namespace PromptVault.Core.Registry;
 
 /// <summary>
-/// What render and authentication read, served from memory: prompts by name, labelled versions, versions by id, by
-/// number and the latest, the running
-/// experiment of each prompt, and active API keys by hash. The stores stay the source of truth and take every write; entries
+/// What render and authentication read, served from memory: prompts by name, labelled versions, versions by id, by number
+/// and the latest, the running experiment of each prompt, and active API keys by hash. The stores stay the source of truth and take every write; entries
 /// are dropped on each <see cref="RegistryChangeFeed"/> change, before the write's request is answered.
 /// </summary>
 /// <remarks>
