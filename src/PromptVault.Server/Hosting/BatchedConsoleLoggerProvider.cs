@@ -16,6 +16,8 @@ namespace PromptVault.Server.Hosting;
 /// Like the framework's, the queue is bounded (<see cref="MaxQueuedLines"/>) and a logger waits when it is full rather than
 /// drop lines; disposing writes out what is queued.
 /// </remarks>
+// The framework's alias, so that Logging:Console:LogLevel settings keep applying to the console.
+[ProviderAlias("Console")]
 internal sealed class BatchedConsoleLoggerProvider : ILoggerProvider, ISupportExternalScope
 {
     public const int MaxQueuedLines = 2500;
