@@ -16,6 +16,7 @@ public static class PromptVaultJson
         options.NumberHandling = JsonNumberHandling.Strict;
         options.Converters.Add(new JsonStringEnumConverter(namingPolicy: null, allowIntegerValues: false));
         options.Converters.Add(new TextCheckedJsonElementConverter());
+        options.Converters.Add(new TextCheckedVariablesConverter());
         options.TypeInfoResolverChain.Insert(0, PromptVaultJsonContext.Default);
         if (!options.TypeInfoResolverChain.OfType<DefaultJsonTypeInfoResolver>().Any())
             options.TypeInfoResolverChain.Add(new DefaultJsonTypeInfoResolver());

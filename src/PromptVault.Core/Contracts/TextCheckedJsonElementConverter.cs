@@ -1,5 +1,7 @@
+using System.Runtime.InteropServices;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using System.Text.Unicode;
 
 namespace PromptVault.Core.Contracts;
 
@@ -11,7 +13,10 @@ namespace PromptVault.Core.Contracts;
 /// </summary>
 internal sealed class TextCheckedJsonElementConverter : JsonConverter<JsonElement>
 {
-    public override JsonElement Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    public override JsonElement Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) => ReadChecked(ref reader);
+
+    /// <summary>Reads the value at <paramref name="reader"/> and refuses it when it holds invalid text (<see cref="InvalidJsonTextException"/>).</summary>
+    internal static JsonElement ReadChecked(ref Utf8JsonReader reader)
     {
         var element = JsonElement.ParseValue(ref reader);
         if (FindInvalidText(element) is { } at)
@@ -30,7 +35,7 @@ internal sealed class TextCheckedJsonElementConverter : JsonConverter<JsonElemen
         switch (element.ValueKind)
         {
             case JsonValueKind.String:
-                return IsText(element, static e => e.GetString()) ? null : "";
+                return IsText(JsonMarshal.GetRawUtf8Value(element), element, static e => e.GetString()) ? null : "";
             case JsonValueKind.Array:
                 var index = 0;
                 foreach (var item in element.EnumerateArray())
@@ -42,7 +47,7 @@ internal sealed class TextCheckedJsonElementConverter : JsonConverter<JsonElemen
             case JsonValueKind.Object:
                 foreach (var property in element.EnumerateObject())
                 {
-                    if (!IsText(property, static p => p.Name)) return "";
+                    if (!IsText(JsonMarshal.GetRawUtf8PropertyName(property), property, static p => p.Name)) return "";
                     if (FindInvalidText(property.Value) is { } inValue) return $".{property.Name}{inValue}";
                 }
                 return null;
@@ -51,9 +56,11 @@ internal sealed class TextCheckedJsonElementConverter : JsonConverter<JsonElemen
         }
     }
 
+    // Text without escapes is valid when its UTF-8 is, which needs no string; escapes (\ud800) are decoded to tell.
     // Static reads with their state, so checking a valid value allocates no closure.
-    private static bool IsText<T>(T value, Func<T, string?> read)
+    private static bool IsText<T>(ReadOnlySpan<byte> raw, T value, Func<T, string?> read)
     {
+        if (!raw.Contains((byte)'\\')) return Utf8.IsValid(raw);
         try
         {
             read(value);

@@ -3,12 +3,13 @@ using PromptVault.Core.Auth;
 using PromptVault.Core.Experiments;
 using PromptVault.Core.Prompts;
 using PromptVault.Core.Storage;
+using PromptVault.Core.Versioning;
 
 namespace PromptVault.Core.Registry;
 
 /// <summary>
-/// What render and authentication read, served from memory: prompts by name, labelled versions, versions by id, the running
-/// experiment of each prompt, and active API keys by hash. The stores stay the source of truth and take every write; entries
+/// What render and authentication read, served from memory: prompts by name, labelled versions, versions by id, by number
+/// and the latest, the running experiment of each prompt, and active API keys by hash. The stores stay the source of truth and take every write; entries
 /// are dropped on each <see cref="RegistryChangeFeed"/> change, before the write's request is answered.
 /// </summary>
 /// <remarks>
@@ -30,6 +31,8 @@ public sealed class RegistryCache : IDisposable
     private readonly ConcurrentDictionary<string, Prompt?> _promptsByName = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<(string PromptId, string Label), PromptVersion?> _labelled = new();
     private readonly ConcurrentDictionary<(string PromptId, string VersionId), PromptVersion?> _versions = new();
+    private readonly ConcurrentDictionary<(string PromptId, SemanticVersion Number), PromptVersion?> _numbered = new();
+    private readonly ConcurrentDictionary<string, PromptVersion?> _latest = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Experiment?> _running = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, ApiKey?> _keysByHash = new(StringComparer.Ordinal);
 
@@ -50,6 +53,12 @@ public sealed class RegistryCache : IDisposable
 
     public ValueTask<PromptVersion?> FindVersionByIdAsync(string promptId, string versionId, CancellationToken cancellationToken) =>
         GetAsync(_versions, (PromptId: promptId, VersionId: versionId), "version", _prompts, static (store, key, ct) => store.FindVersionByIdAsync(key.PromptId, key.VersionId, ct), cacheMissing: false, cancellationToken);
+
+    public ValueTask<PromptVersion?> FindVersionAsync(string promptId, SemanticVersion number, CancellationToken cancellationToken) =>
+        GetAsync(_numbered, (PromptId: promptId, Number: number), "version", _prompts, static (store, key, ct) => store.FindVersionAsync(key.PromptId, key.Number, ct), cacheMissing: false, cancellationToken);
+
+    public ValueTask<PromptVersion?> FindLatestVersionAsync(string promptId, CancellationToken cancellationToken) =>
+        GetAsync(_latest, promptId, "version", _prompts, static (store, promptId, ct) => store.FindLatestVersionAsync(promptId, ct), cacheMissing: false, cancellationToken);
 
     /// <summary>The prompt's running experiment; "none" is remembered too, as most prompts have none.</summary>
     public ValueTask<Experiment?> FindRunningExperimentAsync(string promptId, CancellationToken cancellationToken) =>
@@ -94,6 +103,8 @@ public sealed class RegistryCache : IDisposable
             _promptsByName.Clear();
             _labelled.Clear();
             _versions.Clear();
+            _numbered.Clear();
+            _latest.Clear();
             _running.Clear();
             return;
         }
@@ -104,6 +115,8 @@ public sealed class RegistryCache : IDisposable
         else _promptsByName.Clear();
         RemoveWhere(_labelled, k => k.PromptId == promptId);
         RemoveWhere(_versions, k => k.PromptId == promptId);
+        RemoveWhere(_numbered, k => k.PromptId == promptId);
+        _latest.TryRemove(promptId, out _);
     }
 
     private static void RemoveWhere<TKey, TValue>(ConcurrentDictionary<TKey, TValue> entries, Func<TKey, bool> match) where TKey : notnull

@@ -33,6 +33,7 @@ internal static class OpenApiSetup
         options.AddOperationTransformer(DescribeAuthorization);
         options.AddOperationTransformer(DescribeMetricsBody);
         options.AddSchemaTransformer(TypeEnumsAsStrings);
+        options.AddSchemaTransformer(RenderVariablesAsObject);
         // The JsonElement that DescribeMetricsBody replaced: nothing refers to it any more.
         options.AddDocumentTransformer((document, _, _) => Task.FromResult(document.Components?.Schemas?.Remove(nameof(System.Text.Json.JsonElement))));
     }
@@ -102,6 +103,14 @@ internal static class OpenApiSetup
     /// generators such as NSwag send numbers; and it puts <c>null</c> among the names of an enum first met as nullable,
     /// although every use of the shared schema already says <c>oneOf: [null, enum]</c>.
     /// </summary>
+    /// <summary>Render variables are read by a converter of their own (<c>TextCheckedVariablesConverter</c>), which hides their shape from the generator.</summary>
+    private static Task RenderVariablesAsObject(OpenApiSchema schema, OpenApiSchemaTransformerContext context, CancellationToken cancellationToken)
+    {
+        if (context.JsonTypeInfo.Type == typeof(IReadOnlyDictionary<string, System.Text.Json.JsonElement>))
+            schema.Type = JsonSchemaType.Object | JsonSchemaType.Null;
+        return Task.CompletedTask;
+    }
+
     private static Task TypeEnumsAsStrings(OpenApiSchema schema, OpenApiSchemaTransformerContext context, CancellationToken cancellationToken)
     {
         var type = context.JsonTypeInfo.Type;

@@ -38,6 +38,7 @@ public static class PromptVaultServer
             console.UseUtcTimestamp = true;
             console.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
         });
+        BatchedConsoleLoggerProvider.ReplaceConsoleLogger(builder.Services);
         var prices = builder.Configuration.GetSection("PromptVault:Prices").GetChildren()
             .Select(model => KeyValuePair.Create(model.Key, new ModelPrice(Price(model, "InputPerMillion"), Price(model, "OutputPerMillion"))))
             .ToList();

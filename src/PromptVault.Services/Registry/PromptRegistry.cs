@@ -299,7 +299,7 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, Tem
         PromptVersion version;
         if (!string.IsNullOrWhiteSpace(request.Version))
         {
-            version = await RequireVersionAsync(prompt, request.Version, cancellationToken);
+            version = await RequireVersionAsync(prompt, request.Version, served: true, cancellationToken);
         }
         else
         {
@@ -396,12 +396,18 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, Tem
         await store.FindLatestVersionAsync(prompt.Id, cancellationToken)
         ?? throw new NotFoundException("version_not_found", $"prompt '{prompt.Name}' has no versions.");
 
-    /// <summary>Finds a version by number (<c>1.0.2</c>), by id, or <c>latest</c>.</summary>
-    internal async Task<PromptVersion> RequireVersionAsync(Prompt prompt, string versionRef, CancellationToken cancellationToken)
+    /// <summary>Finds a version by number (<c>1.0.2</c>), by id, or <c>latest</c>, in the store.</summary>
+    internal Task<PromptVersion> RequireVersionAsync(Prompt prompt, string versionRef, CancellationToken cancellationToken) =>
+        RequireVersionAsync(prompt, versionRef, served: false, cancellationToken);
+
+    /// <param name="served">Read through the <see cref="RegistryCache"/>: for serving, not for deciding a write.</param>
+    private async Task<PromptVersion> RequireVersionAsync(Prompt prompt, string versionRef, bool served, CancellationToken cancellationToken)
     {
-        var found = versionRef == "latest" ? await store.FindLatestVersionAsync(prompt.Id, cancellationToken)
-            : SemanticVersion.TryParse(versionRef, out var number) ? await store.FindVersionAsync(prompt.Id, number, cancellationToken)
-            : await store.FindVersionByIdAsync(prompt.Id, versionRef, cancellationToken);
+        var found = versionRef == "latest"
+                ? await (served ? cache.FindLatestVersionAsync(prompt.Id, cancellationToken) : new(store.FindLatestVersionAsync(prompt.Id, cancellationToken)))
+            : SemanticVersion.TryParse(versionRef, out var number)
+                ? await (served ? cache.FindVersionAsync(prompt.Id, number, cancellationToken) : new(store.FindVersionAsync(prompt.Id, number, cancellationToken)))
+            : await (served ? cache.FindVersionByIdAsync(prompt.Id, versionRef, cancellationToken) : new(store.FindVersionByIdAsync(prompt.Id, versionRef, cancellationToken)));
         return found ?? throw new NotFoundException("version_not_found", $"prompt '{prompt.Name}' has no version '{PromptRules.Shorten(versionRef)}'.");
     }
 

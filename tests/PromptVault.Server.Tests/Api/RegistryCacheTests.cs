@@ -79,6 +79,47 @@ public sealed class RegistryCacheTests
     }
 
     [Fact]
+    public async Task RenderOfAnExactVersion_AfterWarmUp_ReadsNoRegistryStateFromTheStores()
+    {
+        var counters = new Counters();
+        await using var server = await StartCountedAsync(counters);
+        using var client = server.CreateClient();
+        var (name, versionIds) = await Experiments.CreatePromptWithChallengersAsync(client);
+        string[] references = ["1.0.1", versionIds[2], "latest"];
+        foreach (var reference in references)
+            await RenderAsync(client, name, new { variables = Variables, version = reference });
+        counters.Clear();
+
+        for (var i = 0; i < 10; i++)
+            Assert.Equal(["1.0.1", "1.0.2", "1.0.2"], await Task.WhenAll(references.Select(async reference =>
+                (await RenderAsync(client, name, new { variables = Variables, version = reference })).Version)));
+
+        Assert.True(counters.Prompts.Total == 0, $"prompt store calls: {string.Join(", ", counters.Prompts.Calls)}");
+    }
+
+    [Fact]
+    public async Task RenderOfAnExactVersion_SeesNewVersionsAndStatusChangesOnTheNextRequest()
+    {
+        await using var server = await RunningServer.StartAsync(TestContext.Current.CancellationToken);
+        using var client = server.CreateClient();
+        var (name, _) = await Experiments.CreatePromptWithChallengersAsync(client);
+        var first = new { variables = Variables, version = "1.0.0" };
+        Assert.Equal("1.0.0", (await RenderAsync(client, name, first)).Version);
+        Assert.Equal("1.0.2", (await RenderAsync(client, name, new { variables = Variables, version = "latest" })).Version);
+
+        await NewVersionAsync(client, name, new { content = "Newest, for {{company_name}}.", changeDescription = "newest" });
+        Assert.Equal("1.0.3", (await RenderAsync(client, name, new { variables = Variables, version = "latest" })).Version);
+        Assert.Equal("1.0.3", (await RenderAsync(client, name, new { variables = Variables, version = "1.0.3" })).Version);
+
+        // Promoting 1.0.1 moves the production label and deprecates 1.0.0, which may then be archived: it never serves again.
+        Assert.Equal(HttpStatusCode.OK, (await PutAsync(client, $"/api/prompts/{name}/labels/production", new { version = "1.0.1" })).Status);
+        Assert.Equal("1.0.0", (await RenderAsync(client, name, first)).Version);
+        Assert.Equal(HttpStatusCode.OK, (await PostAsync(client, $"/api/prompts/{name}/versions/1.0.0/status", new { status = "archived" })).Status);
+        var (status, problem) = await PostAsync(client, $"/api/prompts/{name}/render", first);
+        Assert.Equal((HttpStatusCode.Conflict, "version_archived"), (status, problem.Str("code")));
+    }
+
+    [Fact]
     public async Task Changes_AreSeenByTheNextRequest()
     {
         var counters = new Counters();

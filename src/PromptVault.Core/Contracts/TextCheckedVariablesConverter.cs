@@ -1,0 +1,34 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace PromptVault.Core.Contracts;
+
+/// <summary>
+/// Reads a render's <c>variables</c> object as one JSON document whose top-level members become the dictionary's values,
+/// checked for invalid text like any free-form value (<see cref="TextCheckedJsonElementConverter"/>). The dictionary converter
+/// System.Text.Json would use parses each value into a document of its own, which a render request pays for on every call.
+/// </summary>
+internal sealed class TextCheckedVariablesConverter : JsonConverter<IReadOnlyDictionary<string, JsonElement>>
+{
+    public override IReadOnlyDictionary<string, JsonElement> Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    {
+        if (reader.TokenType != JsonTokenType.StartObject)
+            throw new JsonException(); // System.Text.Json words it, with the path: "could not be converted to …".
+        var variables = TextCheckedJsonElementConverter.ReadChecked(ref reader);
+        var values = new Dictionary<string, JsonElement>(StringComparer.Ordinal);
+        foreach (var property in variables.EnumerateObject())
+            values[property.Name] = property.Value; // a repeated name keeps its last value, as System.Text.Json's own reading does
+        return values;
+    }
+
+    public override void Write(Utf8JsonWriter writer, IReadOnlyDictionary<string, JsonElement> value, JsonSerializerOptions options)
+    {
+        writer.WriteStartObject();
+        foreach (var (name, element) in value)
+        {
+            writer.WritePropertyName(name);
+            element.WriteTo(writer);
+        }
+        writer.WriteEndObject();
+    }
+}

@@ -1,0 +1,112 @@
+using System.Text;
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Logging.Console;
+using Microsoft.Extensions.Options;
+
+namespace PromptVault.Server.Hosting;
+
+/// <summary>
+/// The console log, formatted by the framework's console formatter (so lines read exactly as <c>AddSimpleConsole</c> writes
+/// them) but written in batches: whatever lines queued up while the last batch was written go out in one write. The
+/// framework's console logger wakes its writer thread and writes once per line, which under load cost a context switch and
+/// a system call per request for the request log (docs/benchmarks.md).
+/// </summary>
+/// <remarks>
+/// Like the framework's, the queue is bounded (<see cref="MaxQueuedLines"/>) and a logger waits when it is full rather than
+/// drop lines; disposing writes out what is queued.
+/// </remarks>
+// The framework's alias, so that Logging:Console:LogLevel settings keep applying to the console.
+[ProviderAlias("Console")]
+internal sealed class BatchedConsoleLoggerProvider : ILoggerProvider, ISupportExternalScope
+{
+    public const int MaxQueuedLines = 2500;
+    private const int MaxBatchChars = 64 * 1024;
+
+    private readonly ConsoleFormatter _formatter;
+    private readonly TextWriter _output;
+    private readonly Channel<string> _lines = Channel.CreateBounded<string>(
+        new BoundedChannelOptions(MaxQueuedLines) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
+    private readonly Task _writing;
+    private IExternalScopeProvider _scopes = new LoggerExternalScopeProvider();
+
+    public BatchedConsoleLoggerProvider(IEnumerable<ConsoleFormatter> formatters, IOptionsMonitor<ConsoleLoggerOptions> options)
+        : this(formatters.Single(f => f.Name == options.CurrentValue.FormatterName), Console.Out)
+    {
+    }
+
+    internal BatchedConsoleLoggerProvider(ConsoleFormatter formatter, TextWriter output)
+    {
+        _formatter = formatter;
+        _output = output;
+        _writing = Task.Run(WriteLinesAsync);
+    }
+
+    /// <summary>Puts this provider in place of the framework's console logger, keeping its formatter and options.</summary>
+    public static void ReplaceConsoleLogger(IServiceCollection services)
+    {
+        foreach (var console in services.Where(d => d.ServiceType == typeof(ILoggerProvider) && d.ImplementationType == typeof(ConsoleLoggerProvider)).ToList())
+            services.Remove(console);
+        services.AddSingleton<ILoggerProvider, BatchedConsoleLoggerProvider>();
+    }
+
+    public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
+
+    public void SetScopeProvider(IExternalScopeProvider scopeProvider) => _scopes = scopeProvider;
+
+    public void Dispose()
+    {
+        _lines.Writer.TryComplete();
+        _writing.Wait(TimeSpan.FromSeconds(2));
+    }
+
+    private void Enqueue(string line)
+    {
+        if (_lines.Writer.TryWrite(line)) return;
+        try
+        {
+            _lines.Writer.WriteAsync(line).AsTask().GetAwaiter().GetResult(); // full: wait, as the framework's logger does
+        }
+        catch (ChannelClosedException)
+        {
+            _output.Write(line); // logged after Dispose: written at once
+        }
+    }
+
+    private async Task WriteLinesAsync()
+    {
+        var batch = new StringBuilder();
+        while (await _lines.Reader.WaitToReadAsync().ConfigureAwait(false))
+        {
+            while (batch.Length < MaxBatchChars && _lines.Reader.TryRead(out var line))
+                batch.Append(line);
+            _output.Write(batch);
+            _output.Flush();
+            batch.Clear();
+        }
+    }
+
+    private sealed class Logger(BatchedConsoleLoggerProvider provider, string category) : ILogger
+    {
+        // One per thread, as the framework's console logger keeps: formatting allocates only the line.
+        [ThreadStatic]
+        private static StringWriter? t_writer;
+
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => provider._scopes.Push(state);
+
+        public bool IsEnabled(LogLevel logLevel) => logLevel != LogLevel.None;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            if (!IsEnabled(logLevel)) return;
+            var writer = t_writer ??= new StringWriter();
+            provider._formatter.Write(new LogEntry<TState>(logLevel, category, eventId, state, exception, formatter), provider._scopes, writer);
+            var line = writer.GetStringBuilder();
+            if (line.Length == 0) return;
+            var text = line.ToString();
+            line.Clear();
+            if (line.Capacity > 1024) line.Capacity = 1024;
+            provider.Enqueue(text);
+        }
+    }
+}
