@@ -1,0 +1,181 @@
+using System.Net;
+using System.Security.Cryptography;
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+using PromptVault.Core.Contracts;
+
+namespace PromptVault.Client.Events;
+
+/// <summary>An exposure or a metric event waiting to be sent.</summary>
+internal sealed record PendingEvent(ExposureRequest? Exposure, MetricEventRequest? Metric);
+
+/// <summary>
+/// A bounded queue of events with one sender: batches by size or by <see cref="PromptVaultOptions.EventFlushInterval"/>, retries
+/// a batch the server could not take with exponential backoff until it is taken (metric events carry their id and exposures are
+/// idempotent, so a batch sent twice counts once). When full, the oldest event is dropped and counted; writers never wait.
+/// </summary>
+internal sealed class EventQueue : IAsyncDisposable
+{
+    private readonly Channel<PendingEvent> _channel;
+    private readonly Func<PromptVaultClient> _client;
+    private readonly PromptVaultOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly Task _sender;
+    private TaskCompletionSource _flushNow = NewSignal();
+    private TaskCompletionSource _progress = NewSignal();
+    private long _enqueued;
+    private long _done;
+    private long _dropped;
+    private long _rejected;
+
+    public EventQueue(Func<PromptVaultClient> client, PromptVaultOptions options, TimeProvider time, ILogger logger)
+    {
+        _client = client;
+        _options = options;
+        _time = time;
+        _logger = logger;
+        _channel = Channel.CreateBounded<PendingEvent>(
+            new BoundedChannelOptions(options.EventQueueCapacity) { FullMode = BoundedChannelFullMode.DropOldest, SingleReader = true },
+            _ => { Interlocked.Increment(ref _dropped); Completed(1); });
+        _sender = Task.Run(() => RunAsync(_stopping.Token));
+    }
+
+    /// <summary>Events waiting to be sent.</summary>
+    public int Depth => _channel.Reader.Count;
+
+    /// <summary>Events dropped because the queue was full.</summary>
+    public long Dropped => Interlocked.Read(ref _dropped);
+
+    /// <summary>Events the server refused (a 4xx other than 408 and 429): not retried, logged.</summary>
+    public long Rejected => Interlocked.Read(ref _rejected);
+
+    public void Enqueue(PendingEvent pending)
+    {
+        Interlocked.Increment(ref _enqueued);
+        if (!_channel.Writer.TryWrite(pending)) Completed(1); // only after disposal
+    }
+
+    public async Task FlushAsync(CancellationToken cancellationToken)
+    {
+        var target = Interlocked.Read(ref _enqueued);
+        while (Interlocked.Read(ref _done) < target && !_sender.IsCompleted)
+        {
+            var progress = Volatile.Read(ref _progress).Task;
+            Volatile.Read(ref _flushNow).TrySetResult();
+            if (Interlocked.Read(ref _done) >= target) break;
+            await progress.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Sends what is queued, for at most <paramref name="timeout"/>, then stops the sender.</summary>
+    public async Task StopAsync(TimeSpan timeout)
+    {
+        _channel.Writer.TryComplete();
+        using var limit = new CancellationTokenSource(timeout, _time);
+        try
+        {
+            await FlushAsync(limit.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            Log.EventsAbandoned(_logger, _channel.Reader.Count, timeout);
+        }
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        await _sender.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync(_options.RequestTimeout).ConfigureAwait(false);
+        _stopping.Dispose();
+    }
+
+    private async Task RunAsync(CancellationToken stopping)
+    {
+        var reader = _channel.Reader;
+        var batch = new List<PendingEvent>(_options.EventBatchSize);
+        try
+        {
+            while (await reader.WaitToReadAsync(stopping).ConfigureAwait(false))
+            {
+                var started = _time.GetTimestamp();
+                while (true)
+                {
+                    while (batch.Count < _options.EventBatchSize && reader.TryRead(out var pending)) batch.Add(pending);
+                    var flush = Volatile.Read(ref _flushNow);
+                    var remaining = _options.EventFlushInterval - _time.GetElapsedTime(started);
+                    if (batch.Count >= _options.EventBatchSize || flush.Task.IsCompleted || remaining <= TimeSpan.Zero || reader.Completion.IsCompleted)
+                    {
+                        if (flush.Task.IsCompleted) Interlocked.CompareExchange(ref _flushNow, NewSignal(), flush);
+                        break;
+                    }
+                    await Task.WhenAny(reader.WaitToReadAsync(stopping).AsTask(), Task.Delay(remaining, _time, stopping), flush.Task).ConfigureAwait(false);
+                    stopping.ThrowIfCancellationRequested();
+                }
+                await SendAsync(batch, stopping).ConfigureAwait(false);
+                Completed(batch.Count);
+                batch.Clear();
+            }
+        }
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        {
+        }
+        finally
+        {
+            Volatile.Read(ref _progress).TrySetResult();
+        }
+    }
+
+    private async Task SendAsync(List<PendingEvent> batch, CancellationToken stopping)
+    {
+        var exposures = batch.Where(e => e.Exposure is not null).Select(e => e.Exposure!).ToList();
+        var metrics = batch.Where(e => e.Metric is not null).Select(e => e.Metric!).ToList();
+        if (exposures.Count > 0)
+            await SendWithRetryAsync("exposures", exposures.Count, c => c.RecordExposuresAsync(new ExposureBatchRequest(exposures), stopping), stopping).ConfigureAwait(false);
+        if (metrics.Count > 0)
+        {
+            // One key for every attempt of the batch: the server answers a repeat with its first answer.
+            var key = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
+            await SendWithRetryAsync("metric events", metrics.Count, c => c.RecordMetricsAsync(new MetricBatchRequest(metrics), key, stopping), stopping).ConfigureAwait(false);
+        }
+    }
+
+    private async Task SendWithRetryAsync(string what, int count, Func<PromptVaultClient, Task> send, CancellationToken stopping)
+    {
+        var delay = PromptVaultDefaults.FirstRetryDelay;
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await send(_client()).ConfigureAwait(false);
+                if (attempt > 1) Log.EventsSentAfterRetry(_logger, count, what, attempt);
+                return;
+            }
+            catch (PromptVaultApiException e) when ((int)e.StatusCode is >= 400 and < 500 && e.StatusCode is not (HttpStatusCode.RequestTimeout or HttpStatusCode.TooManyRequests))
+            {
+                Interlocked.Add(ref _rejected, count);
+                Log.EventsRejected(_logger, count, what, (int)e.StatusCode, e.Code, e.Detail);
+                return;
+            }
+            catch (Exception e) when (!stopping.IsCancellationRequested)
+            {
+                Log.EventsNotSent(_logger, count, what, attempt, delay, e.Message);
+            }
+            await Task.Delay(Jittered(delay), _time, stopping).ConfigureAwait(false);
+            delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, _options.EventRetryMaxDelay.Ticks));
+        }
+    }
+
+    // Full jitter between half and all of the delay, so many clients coming back together do not retry in step.
+    private static TimeSpan Jittered(TimeSpan delay) => delay / 2 + TimeSpan.FromTicks(RandomNumberGenerator.GetInt32((int)Math.Min(int.MaxValue, delay.Ticks / 2 + 1)));
+
+    private void Completed(int count)
+    {
+        Interlocked.Add(ref _done, count);
+        Interlocked.Exchange(ref _progress, NewSignal()).TrySetResult();
+    }
+
+    private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+}
