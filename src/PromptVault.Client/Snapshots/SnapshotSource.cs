@@ -215,29 +215,26 @@ internal sealed class SnapshotSource
             if (!response.IsSuccessStatusCode)
                 throw new HttpRequestException($"the stream answered {(int)response.StatusCode}", null, response.StatusCode);
             connected();
-            // Changes made while disconnected were not announced: read the snapshot once the stream is up.
-            RequestRefresh();
             await using var body = await response.Content.ReadAsStreamAsync(stopping).ConfigureAwait(false);
             await foreach (var item in SseParser.Create(body).EnumerateAsync(stopping).ConfigureAwait(false))
             {
-                if (item.EventType == "snapshot" && !TryTakeFromEvent(item.Data)) RequestRefresh();
+                if (item.EventType == "snapshot" && IsNewer(item.Data)) RequestRefresh();
             }
         }
     }
 
-    /// <summary>An event whose data is the whole snapshot is taken as is; anything else only says "read it again".</summary>
-    private bool TryTakeFromEvent(string data)
+    /// <summary>Whether a <c>snapshot</c> event (data <c>{"sequence": …, "etag": …}</c>) names a snapshot newer than the one served.</summary>
+    private bool IsNewer(string data)
     {
         try
         {
-            var snapshot = JsonSerializer.Deserialize<SdkSnapshot>(data, PromptVaultJson.Options);
-            if (snapshot?.Prompts is null || snapshot.Experiments is null) return false;
-            if (Current is { } current && snapshot.Sequence <= current.Sequence) return true;
-            return Accept(snapshot, null, "stream", _time.GetUtcNow());
+            using var json = JsonDocument.Parse(data);
+            return !(json.RootElement.ValueKind == JsonValueKind.Object && json.RootElement.TryGetProperty("sequence", out var sequence)
+                && sequence.TryGetInt64(out var value) && Current is { } current && value <= current.Sequence);
         }
         catch (JsonException)
         {
-            return false;
+            return true; // unreadable: read the snapshot to be sure
         }
     }
 }
