@@ -46,6 +46,8 @@ public static class PromptVaultJson
 [JsonSerializable(typeof(ComparisonResponse))]
 [JsonSerializable(typeof(SdkSnapshot))]
 [JsonSerializable(typeof(ExposureBatchRequest))]
+[JsonSerializable(typeof(ExposureRecordResponse))]
+[JsonSerializable(typeof(SdkSnapshotEvent))]
 [JsonSerializable(typeof(AuditListResponse))]
 [JsonSerializable(typeof(CreatedApiKeyResponse))]
 [JsonSerializable(typeof(ApiKeyListResponse))]

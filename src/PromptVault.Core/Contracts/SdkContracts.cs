@@ -34,7 +34,12 @@ public sealed record SdkVersion(
     string Version,
     string Content,
     IReadOnlyList<VariableDefinition> Variables,
-    PromptMetadata Metadata);
+    PromptMetadata Metadata)
+{
+    /// <summary>The version's lifecycle status; an <c>archived</c> version (a running experiment's variant can be one) is never
+    /// served, as the server's render refuses it (<c>version_archived</c>).</summary>
+    public VersionStatus Status { get; init; }
+}
 
 /// <summary>A running experiment: the prompt it splits, its assignment seed and its variants in order (control first).</summary>
 public sealed record SdkExperiment(
@@ -46,8 +51,18 @@ public sealed record SdkExperiment(
 /// <summary>A variant: its weight in percent and the version it serves.</summary>
 public sealed record SdkVariant(string Id, string Name, string VersionId, decimal Weight);
 
+/// <summary>The data of a <c>snapshot</c> event on <c>GET /api/sdk/stream</c>: the snapshot changed (or, on connect, what it is now).</summary>
+/// <param name="Sequence">The new snapshot's <see cref="SdkSnapshot.Sequence"/>.</param>
+/// <param name="ETag">The ETag <c>GET /api/sdk/snapshot</c> answers with for it, quotes included.</param>
+public sealed record SdkSnapshotEvent(long Sequence, string ETag);
+
 /// <summary>Exposures recorded by an SDK that resolved locally (<c>POST /api/exposures</c>, SPEC §5).</summary>
 public sealed record ExposureBatchRequest(IReadOnlyList<ExposureRequest> Exposures);
 
 /// <summary>One exposure: the unit saw the variant. <paramref name="Timestamp"/> defaults to the time the server received it.</summary>
 public sealed record ExposureRequest(string ExperimentId, string VariantId, string UnitId, DateTimeOffset? Timestamp = null);
+
+/// <summary>The answer to <c>POST /api/exposures</c>, sent once every exposure is stored.</summary>
+/// <param name="Received">Exposures in the batch.</param>
+/// <param name="Recorded">Those that were their unit's first exposure in the experiment; the rest were already stored and count once.</param>
+public sealed record ExposureRecordResponse(int Received, int Recorded);

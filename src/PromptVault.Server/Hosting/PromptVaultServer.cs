@@ -68,6 +68,7 @@ public static class PromptVaultServer
         app.MapPromptsApi();
         app.MapExperimentsApi();
         app.MapMetricsApi();
+        app.MapSdkApi();
         app.MapAuditApi();
         app.MapKeysApi();
         app.MapPrometheusEndpoint();

@@ -26,6 +26,8 @@ public static class ServerServiceCollectionExtensions
         services.AddSingleton<PromptRegistry>();
         services.AddSingleton<ExperimentService>();
         services.AddSingleton<MetricsService>();
+        services.AddSingleton<ExposureService>();
+        services.AddSingleton<SdkSnapshots>();
         services.AddSingleton(options.Prices);
         services.AddSingleton<ApiKeyService>();
 

@@ -1,0 +1,115 @@
+using System.Net.ServerSentEvents;
+using System.Runtime.CompilerServices;
+using System.Threading.Channels;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Net.Http.Headers;
+using PromptVault.Core.Contracts;
+using PromptVault.Core.Experiments;
+using PromptVault.Server.Auth;
+
+namespace PromptVault.Server.Api;
+
+/// <summary>The routes an SDK that resolves in process uses (SPEC §5, §8): the snapshot, its change stream, and exposures.</summary>
+internal static class SdkApi
+{
+    /// <summary>How long a quiet stream waits before a keep-alive comment, so proxies and clients see it is alive.</summary>
+    public static readonly TimeSpan KeepAliveInterval = TimeSpan.FromSeconds(15);
+
+    public const string SnapshotEventType = "snapshot";
+
+    public static IEndpointRouteBuilder MapSdkApi(this IEndpointRouteBuilder routes)
+    {
+        routes.MapGet("/api/sdk/snapshot", Snapshot).WithName("GetSdkSnapshot").WithSummary("Get everything an SDK needs to resolve prompts locally").WithTags("SDK")
+            .RequireAuthorization(RolePolicies.Reader)
+            .Produces<SdkSnapshot>(StatusCodes.Status200OK, "application/json")
+            .Produces(StatusCodes.Status304NotModified);
+        routes.MapGet("/api/sdk/stream", Stream).WithName("StreamSdkSnapshot").WithSummary("Server-sent events: a snapshot event whenever the SDK snapshot changes").WithTags("SDK")
+            .RequireAuthorization(RolePolicies.Reader);
+        routes.MapPost("/api/exposures", RecordExposures).WithName("RecordExposures").WithSummary("Record exposures an SDK resolved locally").WithTags("SDK")
+            .RequireToChange(RolePolicies.Writer)
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .AcceptsIdempotencyKey();
+        return routes;
+    }
+
+    /// <summary>The shared snapshot's bytes; the file result answers <c>If-None-Match</c> with 304 from the strong ETag.</summary>
+    private static async Task<FileContentHttpResult> Snapshot(SdkSnapshots snapshots, HttpResponse response, CancellationToken cancellationToken)
+    {
+        var built = await snapshots.GetAsync(cancellationToken);
+        // Revalidate every time: the ETag is cheap to check and a label move must be seen at once.
+        response.Headers.CacheControl = "no-cache";
+        return TypedResults.Bytes(built.Json, "application/json", entityTag: new EntityTagHeaderValue(built.ETag));
+    }
+
+    private static ServerSentEventsResult<SdkSnapshotEvent> Stream(SdkSnapshots snapshots, IHostApplicationLifetime lifetime, HttpContext http) =>
+        TypedResults.ServerSentEvents(SnapshotEvents(snapshots, http.Response, lifetime.ApplicationStopping, http.RequestAborted));
+
+    /// <summary>
+    /// The current snapshot's event, then one each time it changes; changes that arrive while one is being sent are coalesced
+    /// into the next. Ends (completing the response) when the client goes away or the server stops, so it never holds up a
+    /// graceful stop.
+    /// </summary>
+    private static async IAsyncEnumerable<SseItem<SdkSnapshotEvent>> SnapshotEvents(SdkSnapshots snapshots, HttpResponse response,
+        CancellationToken stopping, [EnumeratorCancellation] CancellationToken requestAborted)
+    {
+        using var ended = CancellationTokenSource.CreateLinkedTokenSource(stopping, requestAborted);
+        var changed = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true });
+        Action onChange = () => changed.Writer.TryWrite(true);
+        snapshots.Changed += onChange;
+        try
+        {
+            long sent = 0;
+            while (true)
+            {
+                var get = snapshots.GetAsync(ended.Token).AsTask();
+                await ((Task)get).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                if (ended.IsCancellationRequested)
+                    yield break;
+                var built = await get;
+                if (built.Snapshot.Sequence != sent)
+                {
+                    sent = built.Snapshot.Sequence;
+                    yield return new SseItem<SdkSnapshotEvent>(new SdkSnapshotEvent(sent, built.ETag), SnapshotEventType) { EventId = built.ETag.Trim('"') };
+                }
+
+                using var quiet = CancellationTokenSource.CreateLinkedTokenSource(ended.Token);
+                quiet.CancelAfter(KeepAliveInterval);
+                var wait = changed.Reader.WaitToReadAsync(quiet.Token).AsTask();
+                await ((Task)wait).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                if (ended.IsCancellationRequested)
+                    yield break;
+                if (wait.IsCompletedSuccessfully)
+                {
+                    changed.Reader.TryRead(out _);
+                    continue;
+                }
+                // SseItem has no comment form; a comment line is invisible to SSE parsers, and the formatter has flushed the last
+                // event before asking for the next, so writing it here cannot interleave with one.
+                var keepAlive = WriteKeepAliveAsync(response, ended.Token);
+                await keepAlive.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                if (!keepAlive.IsCompletedSuccessfully)
+                    yield break;
+            }
+        }
+        finally
+        {
+            snapshots.Changed -= onChange;
+        }
+    }
+
+    private static readonly ReadOnlyMemory<byte> KeepAliveComment = ": keep-alive\n\n"u8.ToArray();
+
+    private static async Task WriteKeepAliveAsync(HttpResponse response, CancellationToken cancellationToken)
+    {
+        await response.Body.WriteAsync(KeepAliveComment, cancellationToken);
+        await response.Body.FlushAsync(cancellationToken);
+    }
+
+    private static async Task<Ok<ExposureRecordResponse>> RecordExposures(ExposureBatchRequest request, ExposureService exposures, HttpRequest http, CancellationToken cancellationToken)
+    {
+        // Accepted as on the other write routes. No answer is stored for it: a retry is harmless because a unit's exposure
+        // counts once, and it answers with recorded 0.
+        IdempotencyHeader.Read(http);
+        return TypedResults.Ok(await exposures.RecordAsync(request, cancellationToken));
+    }
+}

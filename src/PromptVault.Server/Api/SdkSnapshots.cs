@@ -1,0 +1,124 @@
+using System.Text.Json;
+using PromptVault.Core.Contracts;
+using PromptVault.Core.Experiments;
+using PromptVault.Core.Prompts;
+using PromptVault.Core.Registry;
+using PromptVault.Core.Storage;
+
+namespace PromptVault.Server.Api;
+
+/// <summary>One built snapshot and its JSON, shared by every caller until the registry changes.</summary>
+/// <param name="ETag">The strong entity tag of <paramref name="Json"/>, quotes included.</param>
+internal sealed record BuiltSnapshot(SdkSnapshot Snapshot, byte[] Json, string ETag);
+
+/// <summary>
+/// The SDK snapshot (<c>GET /api/sdk/snapshot</c>), rebuilt only after a prompt or experiment change on the
+/// <see cref="RegistryChangeFeed"/>: from the store's prompt list (one read) and the <see cref="RegistryCache"/> (versions
+/// and running experiments, mostly in memory). Concurrent requests after a change share one build.
+/// </summary>
+/// <remarks>
+/// <see cref="SdkSnapshot.Sequence"/> is this process's start time in Unix microseconds plus the feed sequence the build
+/// started from. The feed restarts at 0 with the process; the start time keeps the sequence growing across restarts, since
+/// registry writes (each a committed transaction) never come near one a microsecond. A build sees every write published up
+/// to its sequence (writes publish after they commit), perhaps a little more.
+/// </remarks>
+internal sealed class SdkSnapshots : IDisposable
+{
+    private readonly IPromptStore _prompts;
+    private readonly RegistryCache _cache;
+    private readonly RegistryChangeFeed _changes;
+    private readonly TimeProvider _time;
+    private readonly IDisposable _subscription;
+    private readonly long _epoch;
+    private readonly Lock _gate = new();
+    private long _changed;
+    private volatile BuiltSnapshot? _current;
+    private Task<BuiltSnapshot>? _building;
+    private long _buildingFrom = -1;
+
+    public SdkSnapshots(IPromptStore prompts, RegistryCache cache, RegistryChangeFeed changes, TimeProvider time)
+    {
+        _prompts = prompts;
+        _cache = cache;
+        _changes = changes;
+        _time = time;
+        _epoch = time.GetUtcNow().ToUnixTimeMilliseconds() * 1000;
+        _changed = changes.Sequence;
+        _subscription = changes.Subscribe(OnChange);
+    }
+
+    /// <summary>Raised (on the writer's thread, before its request is answered) when the snapshot is out of date; the handler
+    /// must only hand the news off.</summary>
+    public event Action? Changed;
+
+    /// <summary>The current snapshot: the one built, or a new build when the registry changed since.</summary>
+    public async ValueTask<BuiltSnapshot> GetAsync(CancellationToken cancellationToken)
+    {
+        var wanted = Volatile.Read(ref _changed);
+        if (_current is { } current && current.Snapshot.Sequence - _epoch >= wanted)
+            return current;
+        Task<BuiltSnapshot> build;
+        lock (_gate)
+        {
+            if (_building is null || _buildingFrom < wanted || _building.IsFaulted || _building.IsCanceled)
+            {
+                _buildingFrom = Volatile.Read(ref _changed);
+                _building = BuildAsync(_buildingFrom);
+            }
+            build = _building;
+        }
+        return await build.WaitAsync(cancellationToken);
+    }
+
+    public void Dispose() => _subscription.Dispose();
+
+    private void OnChange(RegistryChange change)
+    {
+        // API keys are not in the snapshot.
+        if (change.Kind == RegistryChangeKind.ApiKeys)
+            return;
+        long seen;
+        do seen = Volatile.Read(ref _changed);
+        while (seen < change.Sequence && Interlocked.CompareExchange(ref _changed, change.Sequence, seen) != seen);
+        Changed?.Invoke();
+    }
+
+    // Not the caller's token: the build is shared, and one caller going away must not fail the others.
+    private async Task<BuiltSnapshot> BuildAsync(long from)
+    {
+        await Task.Yield();
+        var listing = await _prompts.ListPromptsAsync(new PromptFilter());
+        var prompts = new List<SdkPrompt>(listing.Count);
+        var experiments = new List<SdkExperiment>();
+        foreach (var (prompt, _, labels) in listing)
+        {
+            var running = await _cache.FindRunningExperimentAsync(prompt.Id, CancellationToken.None);
+            var versionIds = labels.Select(l => l.VersionId)
+                .Concat(running?.Variants.Select(v => v.VersionId) ?? [])
+                .Distinct(StringComparer.Ordinal);
+            var versions = new List<SdkVersion>();
+            foreach (var versionId in versionIds)
+            {
+                if (await _cache.FindVersionByIdAsync(prompt.Id, versionId, CancellationToken.None) is { } version)
+                    versions.Add(ToSdk(version));
+            }
+            prompts.Add(new SdkPrompt(prompt.Name, prompt.Type,
+                labels.OrderBy(l => l.Name, StringComparer.Ordinal).ToDictionary(l => l.Name, l => l.VersionId, StringComparer.Ordinal), versions));
+            if (running is not null)
+                experiments.Add(new SdkExperiment(running.Id, prompt.Name, running.HashSeed,
+                    running.Variants.Select(v => new SdkVariant(v.Id, v.Name, v.VersionId, v.Weight)).ToList()));
+        }
+
+        var snapshot = new SdkSnapshot(_epoch + from, Assignment.AlgorithmVersion, _time.GetUtcNow(), prompts, experiments);
+        var built = new BuiltSnapshot(snapshot, JsonSerializer.SerializeToUtf8Bytes(snapshot, PromptVaultJson.Options), $"\"{snapshot.Sequence}\"");
+        lock (_gate)
+        {
+            if (_current is null || _current.Snapshot.Sequence < built.Snapshot.Sequence)
+                _current = built;
+        }
+        return built;
+    }
+
+    private static SdkVersion ToSdk(PromptVersion version) =>
+        new(version.Id, version.Version.ToString(), version.Content, version.Variables, version.Metadata) { Status = version.Status };
+}
