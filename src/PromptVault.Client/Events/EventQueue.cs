@@ -72,7 +72,7 @@ internal sealed class EventQueue : IAsyncDisposable
     /// <summary>Sends what is queued, for at most <paramref name="timeout"/>, then stops the sender.</summary>
     public async Task StopAsync(TimeSpan timeout)
     {
-        _channel.Writer.TryComplete();
+        if (!_channel.Writer.TryComplete()) return; // stopped already (the host, then the container)
         using var limit = new CancellationTokenSource(timeout, _time);
         try
         {
@@ -89,7 +89,7 @@ internal sealed class EventQueue : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await StopAsync(_options.RequestTimeout).ConfigureAwait(false);
-        _stopping.Dispose();
+        await _sender.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
     }
 
     private async Task RunAsync(CancellationToken stopping)
