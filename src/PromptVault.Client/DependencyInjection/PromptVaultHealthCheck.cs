@@ -4,8 +4,8 @@ using Microsoft.Extensions.Options;
 namespace PromptVault.Client.DependencyInjection;
 
 /// <summary>
-/// Healthy while the server confirms the snapshot; degraded when it is served stale (older than
-/// <see cref="PromptVaultOptions.StaleAfter"/>), with its age; unhealthy when there is no snapshot at all.
+/// Healthy while the server confirms the snapshot; degraded when it is served stale (the server did not answer the last refresh,
+/// or it is older than <see cref="PromptVaultOptions.StaleAfter"/>), with its age; unhealthy when there is no snapshot at all.
 /// </summary>
 internal sealed class PromptVaultHealthCheck(PromptVaultSdk sdk, IOptions<PromptVaultOptions> options) : IHealthCheck
 {
@@ -23,8 +23,8 @@ internal sealed class PromptVaultHealthCheck(PromptVaultSdk sdk, IOptions<Prompt
             ["droppedEvents"] = sdk.Events.Dropped,
         };
         var staleAfter = options.Value.StaleAfter ?? options.Value.RefreshInterval * 3;
-        return Task.FromResult(age > staleAfter
-            ? HealthCheckResult.Degraded($"Serving PromptVault snapshot {current.Sequence}, last confirmed by the server {age:g} ago.", data: data)
+        return Task.FromResult(!snapshots.ServerReachable || age > staleAfter
+            ? HealthCheckResult.Degraded($"Serving PromptVault snapshot {current.Sequence}, last confirmed by the server {age:g} ago; the server is {(snapshots.ServerReachable ? "reachable" : "unreachable")}.", data: data)
             : HealthCheckResult.Healthy($"PromptVault snapshot {current.Sequence}, confirmed {age:g} ago.", data));
     }
 }

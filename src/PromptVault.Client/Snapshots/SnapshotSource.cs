@@ -115,6 +115,9 @@ internal sealed class SnapshotSource
     /// <summary>Asks the refresh loop to read the snapshot now (a stream event said it changed).</summary>
     public void RequestRefresh() => Volatile.Read(ref _refreshNow).TrySetResult();
 
+    /// <summary>Takes a snapshot from elsewhere (a test's stale replica) under the same rule as the server's: never an older one.</summary>
+    internal bool Offer(SdkSnapshot snapshot, string source) => Accept(snapshot, null, source, _time.GetUtcNow());
+
     private bool Accept(SdkSnapshot snapshot, string? etag, string source, DateTimeOffset confirmedAt)
     {
         lock (_gate)
