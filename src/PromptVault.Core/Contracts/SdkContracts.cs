@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using PromptVault.Core.Prompts;
 
 namespace PromptVault.Core.Contracts;
@@ -54,7 +55,7 @@ public sealed record SdkVariant(string Id, string Name, string VersionId, decima
 /// <summary>The data of a <c>snapshot</c> event on <c>GET /api/sdk/stream</c>: the snapshot changed (or, on connect, what it is now).</summary>
 /// <param name="Sequence">The new snapshot's <see cref="SdkSnapshot.Sequence"/>.</param>
 /// <param name="ETag">The ETag <c>GET /api/sdk/snapshot</c> answers with for it, quotes included.</param>
-public sealed record SdkSnapshotEvent(long Sequence, string ETag);
+public sealed record SdkSnapshotEvent(long Sequence, [property: JsonPropertyName("etag")] string ETag);
 
 /// <summary>Exposures recorded by an SDK that resolved locally (<c>POST /api/exposures</c>, SPEC §5).</summary>
 public sealed record ExposureBatchRequest(IReadOnlyList<ExposureRequest> Exposures);

@@ -24,6 +24,8 @@ internal static class SdkApi
             .Produces<SdkSnapshot>(StatusCodes.Status200OK, "application/json")
             .Produces(StatusCodes.Status304NotModified);
         routes.MapGet("/api/sdk/stream", Stream).WithName("StreamSdkSnapshot").WithSummary("Server-sent events: a snapshot event whenever the SDK snapshot changes").WithTags("SDK")
+            .WithDescription("On connect, and then whenever the snapshot changes: `event: snapshot`, `data: {\"sequence\":…,\"etag\":\"\\\"…\\\"\"}`, `id: <sequence>`. "
+                + "A `: keep-alive` comment every 15 s of quiet. Fetch GET /api/sdk/snapshot with If-None-Match when the etag is not the one you hold.")
             .RequireAuthorization(RolePolicies.Reader);
         routes.MapPost("/api/exposures", RecordExposures).WithName("RecordExposures").WithSummary("Record exposures an SDK resolved locally").WithTags("SDK")
             .RequireToChange(RolePolicies.Writer)

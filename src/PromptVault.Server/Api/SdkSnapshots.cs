@@ -51,6 +51,9 @@ internal sealed class SdkSnapshots : IDisposable
     /// must only hand the news off.</summary>
     public event Action? Changed;
 
+    /// <summary>How many handlers <see cref="Changed"/> has: the open streams.</summary>
+    internal int WatcherCount => Changed?.GetInvocationList().Length ?? 0;
+
     /// <summary>The current snapshot: the one built, or a new build when the registry changed since.</summary>
     public async ValueTask<BuiltSnapshot> GetAsync(CancellationToken cancellationToken)
     {

@@ -21,6 +21,7 @@ internal static class OpenApiSetup
         ["Prompts"] = "Prompts, their versions, labels and rendering.",
         ["Experiments"] = "A/B tests between versions of a prompt, their lifecycle and analysis.",
         ["Metrics"] = "Metric events and per-version aggregates.",
+        ["SDK"] = "What an SDK that resolves prompts in process reads (the snapshot and its change stream) and sends (exposures).",
         ["Audit"] = "Who changed what, newest first.",
         ["API keys"] = "Keys and their roles (admin only).",
         ["Health"] = "Liveness of the server.",

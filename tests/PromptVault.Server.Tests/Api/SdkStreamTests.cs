@@ -1,0 +1,146 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.ServerSentEvents;
+using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using PromptVault.Core.Contracts;
+using PromptVault.Server.Api;
+using static PromptVault.Server.Tests.ApiCalls;
+
+namespace PromptVault.Server.Tests.Api;
+
+/// <summary><c>GET /api/sdk/stream</c> (SPEC §8): server-sent <c>snapshot</c> events over a real Kestrel connection.</summary>
+public sealed class SdkStreamTests(ServerFixture fixture) : IClassFixture<ServerFixture>
+{
+    private readonly HttpClient _client = fixture.Server.CreateClient();
+
+    [Fact]
+    public async Task OnConnect_TheCurrentSnapshot_ThenALabelMoveWithinOneSecond()
+    {
+        var name = await CreateSupportPromptAsync(_client);
+        await using var stream = await SnapshotStream.OpenAsync(_client);
+
+        var first = await stream.NextAsync();
+        var (current, etag) = await SdkSnapshotTests.GetSnapshotAsync(_client);
+        Assert.Equal((current.Sequence, etag.Tag), (first.Sequence, first.ETag));
+
+        var moved = Stopwatch.StartNew();
+        var (status, _) = await PutAsync(_client, $"/api/prompts/{name}/labels/production", new { version = "1.0.0" });
+        Assert.Equal(HttpStatusCode.OK, status);
+        var next = await stream.NextAsync();
+        moved.Stop();
+
+        Assert.True(moved.Elapsed < TimeSpan.FromSeconds(1), $"the event came {moved.Elapsed} after the move");
+        var (after, afterTag) = await SdkSnapshotTests.GetSnapshotAsync(_client);
+        Assert.True(next.Sequence > first.Sequence);
+        Assert.Equal((after.Sequence, afterTag.Tag), (next.Sequence, next.ETag));
+        Assert.Equal("1.0.0", after.Prompts.Single(p => p.Name == name).Versions.Single().Version);
+    }
+
+    [Fact]
+    public async Task ABurstOfChanges_EndsWithTheEventOfTheLastSnapshot()
+    {
+        var name = await CreateSupportPromptAsync(_client);
+        await using var stream = await SnapshotStream.OpenAsync(_client);
+        await stream.NextAsync();
+
+        for (var i = 0; i < 5; i++)
+            await NewVersionAsync(_client, name, new { content = $"v{i} {{{{company_name}}}}", changeDescription = "burst" });
+        var (last, _) = await SdkSnapshotTests.GetSnapshotAsync(_client);
+
+        var events = 0;
+        SdkSnapshotEvent seen;
+        do
+        {
+            seen = await stream.NextAsync();
+            events++;
+        }
+        while (seen.Sequence < last.Sequence);
+        Assert.Equal(last.Sequence, seen.Sequence);
+        Assert.InRange(events, 1, 5);
+    }
+
+    [Fact]
+    public async Task ADisconnectedClient_FreesItsSubscription()
+    {
+        var snapshots = fixture.Server.Services.GetRequiredService<SdkSnapshots>();
+        var before = snapshots.WatcherCount;
+        var stream = await SnapshotStream.OpenAsync(_client);
+        await stream.NextAsync();
+        Assert.Equal(before + 1, snapshots.WatcherCount);
+
+        await stream.DisposeAsync();
+
+        // The server learns of the closed connection asynchronously; give it a few seconds at most.
+        for (var i = 0; i < 100 && snapshots.WatcherCount != before; i++)
+            await Task.Delay(50, TestContext.Current.CancellationToken);
+        Assert.Equal(before, snapshots.WatcherCount);
+    }
+
+    [Fact]
+    public async Task StoppingTheServer_EndsAnOpenStream_WithoutWaitingForIt()
+    {
+        var server = await RunningServer.StartAsync(TestContext.Current.CancellationToken);
+        using var client = server.CreateClient();
+        await using var stream = await SnapshotStream.OpenAsync(client);
+        await stream.NextAsync();
+
+        var stopping = Stopwatch.StartNew();
+        await server.DisposeAsync();
+        stopping.Stop();
+
+        // Kestrel would otherwise wait for the request until the host's shutdown timeout (30 s) and then abort it.
+        Assert.True(stopping.Elapsed < TimeSpan.FromSeconds(10), $"stopping took {stopping.Elapsed}");
+        Assert.False(await stream.TryNextAsync(), "the stream should have ended");
+    }
+
+    [Fact]
+    public async Task TheStream_NeedsAKey()
+    {
+        using var anonymous = fixture.Server.CreateClient("");
+        using var response = await anonymous.GetAsync("/api/sdk/stream", HttpCompletionOption.ResponseHeadersRead, TestContext.Current.CancellationToken);
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+    }
+
+    /// <summary>An open <c>GET /api/sdk/stream</c> response read with the framework's SSE parser.</summary>
+    private sealed class SnapshotStream(HttpResponseMessage response, IAsyncEnumerator<SseItem<SdkSnapshotEvent>> events) : IAsyncDisposable
+    {
+        public static async Task<SnapshotStream> OpenAsync(HttpClient client)
+        {
+            var response = await client.GetAsync("/api/sdk/stream", HttpCompletionOption.ResponseHeadersRead, TestContext.Current.CancellationToken);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.Equal("text/event-stream", response.Content.Headers.ContentType?.MediaType);
+            var body = await response.Content.ReadAsStreamAsync(TestContext.Current.CancellationToken);
+            var parser = SseParser.Create(body, (type, data) => JsonSerializer.Deserialize<SdkSnapshotEvent>(data, PromptVaultJson.Options)!);
+            return new SnapshotStream(response, parser.EnumerateAsync(TestContext.Current.CancellationToken).GetAsyncEnumerator(TestContext.Current.CancellationToken));
+        }
+
+        public async Task<SdkSnapshotEvent> NextAsync()
+        {
+            Assert.True(await TryNextAsync(), "the stream ended");
+            return events.Current.Data;
+        }
+
+        public async Task<bool> TryNextAsync()
+        {
+            try
+            {
+                if (!await events.MoveNextAsync())
+                    return false;
+            }
+            catch (IOException)
+            {
+                return false;
+            }
+            Assert.Equal(SdkApi.SnapshotEventType, events.Current.EventType);
+            Assert.Equal(events.Current.Data.Sequence.ToString(System.Globalization.CultureInfo.InvariantCulture), events.Current.EventId);
+            return true;
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await events.DisposeAsync();
+            response.Dispose();
+        }
+    }
+}
