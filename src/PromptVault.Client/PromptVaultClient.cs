@@ -168,6 +168,8 @@ public sealed class PromptVaultClient
     public Task<ExperimentListResponse> ListExperimentsAsync(string? prompt = null, CancellationToken cancellationToken = default) =>
         AllPagesAsync<ExperimentListResponse>("api/experiments" + Query(("prompt", prompt)), l => l.Next, (a, b) => b with { Experiments = [.. a.Experiments, .. b.Experiments] }, cancellationToken);
 
+    /// <summary>Gets an experiment with its variants and status.</summary>
+    /// <exception cref="PromptVaultApiException">404 <c>experiment_not_found</c> when there is no such experiment.</exception>
     public Task<ExperimentResponse> GetExperimentAsync(string id, CancellationToken cancellationToken = default) =>
         SendAsync<ExperimentResponse>(HttpMethod.Get, ExperimentPath(id), cancellationToken);
 
