@@ -53,6 +53,7 @@ public static class PromptVaultServiceCollectionExtensions
         // The stream stays open for hours: no timeout and no retry handler; SnapshotSource reconnects with backoff.
         services.AddHttpClient(PromptVaultDefaults.StreamHttpClientName, http => http.Timeout = Timeout.InfiniteTimeSpan);
 
+        services.AddMetrics();
         services.TryAddSingleton(provider =>
         {
             var settings = provider.GetRequiredService<IOptions<PromptVaultOptions>>().Value;
