@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Http.Resilience;
 using Microsoft.Extensions.Logging;
@@ -26,7 +27,9 @@ public static class PromptVaultServiceCollectionExtensions
     public static IServiceCollection AddPromptVault(this IServiceCollection services, Action<PromptVaultOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(services);
-        var options = services.AddOptions<PromptVaultOptions>().BindConfiguration(PromptVaultOptions.SectionName);
+        // Bound when there is a configuration (a host); a bare ServiceCollection has none, and configure alone applies.
+        var options = services.AddOptions<PromptVaultOptions>()
+            .Configure<IServiceProvider>((o, provider) => provider.GetService<IConfiguration>()?.GetSection(PromptVaultOptions.SectionName).Bind(o));
         if (configure is not null) options.Configure(configure);
         options.ValidateDataAnnotations()
             .Validate(o => o.ServerUrl is null || (o.ServerUrl.IsAbsoluteUri && o.ServerUrl.Scheme is "http" or "https"),
@@ -50,8 +53,13 @@ public static class PromptVaultServiceCollectionExtensions
                 resilience.Retry.Delay = PromptVaultDefaults.FirstRetryDelay;
                 resilience.CircuitBreaker.SamplingDuration = TimeSpan.FromTicks(Math.Max(TimeSpan.FromSeconds(30).Ticks, timeout.Ticks));
             });
-        // The stream stays open for hours: no timeout and no retry handler; SnapshotSource reconnects with backoff.
-        services.AddHttpClient(PromptVaultDefaults.StreamHttpClientName, http => http.Timeout = Timeout.InfiniteTimeSpan);
+        // The stream stays open for hours: no timeout and no retry handler; SnapshotSource reconnects with backoff. Also the
+        // single attempt at start when a fallback file is configured.
+        services.AddHttpClient(PromptVaultDefaults.StreamHttpClientName).ConfigureHttpClient((provider, http) =>
+        {
+            http.BaseAddress = provider.GetRequiredService<IOptions<PromptVaultOptions>>().Value.ServerUrl;
+            http.Timeout = Timeout.InfiniteTimeSpan;
+        });
 
         services.AddMetrics();
         services.TryAddSingleton(provider =>

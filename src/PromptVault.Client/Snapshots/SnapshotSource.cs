@@ -14,7 +14,7 @@ namespace PromptVault.Client.Snapshots;
 internal sealed class SnapshotSource
 {
     private readonly Func<PromptVaultClient> _client;
-    private readonly Func<HttpClient> _streamClient;
+    private readonly Func<HttpClient> _streamClient; // no resilience handler, no timeout of its own
     private readonly PromptVaultOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
@@ -62,7 +62,7 @@ internal sealed class SnapshotSource
         }
         catch (TimeoutException e)
         {
-            throw new PromptVaultUnavailableException($"No PromptVault snapshot within the request timeout ({_options.RequestTimeout}).", e);
+            throw new PromptVaultUnavailableException($"No PromptVault snapshot from {_options.ServerUrl} within the request timeout ({_options.RequestTimeout}).", e);
         }
         return Current!;
     }
@@ -72,7 +72,10 @@ internal sealed class SnapshotSource
         try
         {
             using var limit = new CancellationTokenSource(_options.RequestTimeout, _time);
-            await RefreshAsync(limit.Token).ConfigureAwait(false);
+            // With a fallback file, one attempt: a server that refuses the connection is down, and the file serves at once
+            // instead of after the resilience handler's retries. Without one, the retries give a blip at start its chance.
+            var client = _options.FallbackSnapshotPath is null ? _client() : new PromptVaultClient(_streamClient(), _options.ApiKey);
+            await RefreshAsync(client, limit.Token).ConfigureAwait(false);
             if (Current is null) throw new InvalidDataException("the server answered without a snapshot.");
         }
         catch (Exception e) when (e is not PromptVaultUnavailableException)
@@ -99,9 +102,11 @@ internal sealed class SnapshotSource
     }
 
     /// <summary>Reads the snapshot from the server (sending the ETag) and takes it unless it is older than the one served.</summary>
-    public async Task RefreshAsync(CancellationToken cancellationToken)
+    public Task RefreshAsync(CancellationToken cancellationToken) => RefreshAsync(_client(), cancellationToken);
+
+    private async Task RefreshAsync(PromptVaultClient client, CancellationToken cancellationToken)
     {
-        var result = await _client().GetSnapshotAsync(Current is null ? null : _etag, cancellationToken).ConfigureAwait(false);
+        var result = await client.GetSnapshotAsync(Current is null ? null : _etag, cancellationToken).ConfigureAwait(false);
         var now = _time.GetUtcNow();
         ServerReachable = true;
         if (result.NotModified || result.Snapshot is null)
