@@ -45,7 +45,7 @@ public class SdkBenchmarks
             [new("control", "control", "v1", 50m), new("concise", "concise", "v2", 25m), new("warm", "warm", "v3", 25m)]);
         _snapshot = new SdkSnapshot(1, Assignment.AlgorithmVersion, DateTimeOffset.UnixEpoch,
             [new SdkPrompt("customer-support", PromptType.System, new Dictionary<string, string> { [Label.Production] = "v1" },
-                versions.Select(v => new SdkVersion(v.Id, v.Version.ToString(), v.Content, v.Variables, new PromptMetadata { Model = "gpt-4o-mini", Temperature = 0.3 })).ToList())],
+                versions.Select((v, i) => new SdkVersion(v.Id, $"1.0.{i}", v.Content, v.Variables, new PromptMetadata { Model = "gpt-4o-mini", Temperature = 0.3 })).ToList())],
             [_experiment]);
         _bucketEnds = Assignment.BucketEnds(_experiment.Variants.Select(v => v.Weight).ToList());
         _values = CustomerSupportPrompt.Values();

@@ -138,7 +138,7 @@ internal sealed class SnapshotSource
             {
                 view = SnapshotView.Build(snapshot, _templates);
             }
-            catch (Exception e) when (e is InvalidDataException or Core.InvalidInputException)
+            catch (Exception e) when (e is InvalidDataException or Core.InvalidInputException or ArgumentException) // ArgumentException: a key twice
             {
                 Log.SnapshotRefused(_logger, snapshot.Sequence, e.Message);
                 return false;
