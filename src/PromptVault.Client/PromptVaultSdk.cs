@@ -84,9 +84,8 @@ internal sealed class PromptVaultSdk : IPromptVault, IAsyncDisposable
             throw new ConflictException("version_archived", $"version {served.Version.Version} of '{prompt.Name}' is archived and can never serve traffic.", "version");
         var content = served.Template.RenderValues(variables);
         var role = prompt.Type switch { PromptType.User => ChatRole.User, PromptType.Assistant => ChatRole.Assistant, _ => ChatRole.System };
-        var resolutionId = ResolutionIds.Encode(new Resolution(prompt.Name, served.Version.Id, experiment?.Id, experiment?.VariantId, unitId));
         return new ResolvedPrompt(prompt.Name, content, role, served.Version.Version, served.Version.Id, experiment?.Id, experiment?.VariantId, unitId,
-            served.NewChatOptions(), resolutionId);
+            served.NewChatOptions);
     }
 
     private static VersionView Labelled(PromptView prompt, string label)

@@ -29,6 +29,7 @@ internal sealed class EventQueue : IAsyncDisposable
     private long _done;
     private long _dropped;
     private long _rejected;
+    private int _flushing;
 
     public EventQueue(Func<PromptVaultClient> client, PromptVaultOptions options, TimeProvider time, ILogger logger)
     {
@@ -60,12 +61,20 @@ internal sealed class EventQueue : IAsyncDisposable
     public async Task FlushAsync(CancellationToken cancellationToken)
     {
         var target = Interlocked.Read(ref _enqueued);
-        while (Interlocked.Read(ref _done) < target && !_sender.IsCompleted)
+        Interlocked.Increment(ref _flushing);
+        try
         {
-            var progress = Volatile.Read(ref _progress).Task;
-            Volatile.Read(ref _flushNow).TrySetResult();
-            if (Interlocked.Read(ref _done) >= target) break;
-            await progress.WaitAsync(cancellationToken).ConfigureAwait(false);
+            while (Interlocked.Read(ref _done) < target && !_sender.IsCompleted)
+            {
+                var progress = Volatile.Read(ref _progress).Task;
+                Volatile.Read(ref _flushNow).TrySetResult();
+                if (Interlocked.Read(ref _done) >= target) break;
+                await progress.WaitAsync(cancellationToken).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _flushing);
         }
     }
 
@@ -174,7 +183,8 @@ internal sealed class EventQueue : IAsyncDisposable
     private void Completed(int count)
     {
         Interlocked.Add(ref _done, count);
-        Interlocked.Exchange(ref _progress, NewSignal()).TrySetResult();
+        // Only a flush waits for progress: without one, a drop (on the caller's path) allocates nothing more.
+        if (Volatile.Read(ref _flushing) > 0) Interlocked.Exchange(ref _progress, NewSignal()).TrySetResult();
     }
 
     private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
