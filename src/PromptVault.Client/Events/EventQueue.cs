@@ -142,39 +142,53 @@ internal sealed class EventQueue : IAsyncDisposable
         var exposures = batch.Where(e => e.Exposure is not null).Select(e => e.Exposure!).ToList();
         var metrics = batch.Where(e => e.Metric is not null).Select(e => e.Metric!).ToList();
         if (exposures.Count > 0)
-            await SendWithRetryAsync("exposures", exposures.Count, c => c.RecordExposuresAsync(new ExposureBatchRequest(exposures), stopping), stopping).ConfigureAwait(false);
+            await SendWithRetryAsync("exposures", exposures, (c, items) => c.RecordExposuresAsync(new ExposureBatchRequest(items), stopping), stopping).ConfigureAwait(false);
         if (metrics.Count > 0)
-        {
-            // One key for every attempt of the batch: the server answers a repeat with its first answer.
-            var key = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
-            await SendWithRetryAsync("metric events", metrics.Count, c => c.RecordMetricsAsync(new MetricBatchRequest(metrics), key, stopping), stopping).ConfigureAwait(false);
-        }
+            await SendWithRetryAsync("metric events", metrics, (c, items) => c.RecordMetricsAsync(new MetricBatchRequest(items), stopping), stopping).ConfigureAwait(false);
     }
 
-    private async Task SendWithRetryAsync(string what, int count, Func<PromptVaultClient, Task> send, CancellationToken stopping)
+    /// <summary>
+    /// Sends <paramref name="items"/> until the server takes them. A refusal naming one item (<c>exposures[3].experimentId</c>:
+    /// a draft or cancelled experiment) drops that item and sends the rest; any other 4xx but 408 and 429 drops the batch.
+    /// </summary>
+    private async Task SendWithRetryAsync<T>(string what, List<T> items, Func<PromptVaultClient, List<T>, Task> send, CancellationToken stopping)
     {
         var delay = PromptVaultDefaults.FirstRetryDelay;
-        for (var attempt = 1; ; attempt++)
+        for (var attempt = 1; items.Count > 0; attempt++)
         {
             try
             {
-                await send(_client()).ConfigureAwait(false);
-                if (attempt > 1) Log.EventsSentAfterRetry(_logger, count, what, attempt);
+                await send(_client(), items).ConfigureAwait(false);
+                if (attempt > 1) Log.EventsSentAfterRetry(_logger, items.Count, what, attempt);
                 return;
             }
             catch (PromptVaultApiException e) when ((int)e.StatusCode is >= 400 and < 500 && e.StatusCode is not (HttpStatusCode.RequestTimeout or HttpStatusCode.TooManyRequests))
             {
-                Interlocked.Add(ref _rejected, count);
-                Log.EventsRejected(_logger, count, what, (int)e.StatusCode, e.Code, e.Detail);
-                return;
+                var index = ItemIndex(e.Field);
+                var refused = index is { } i && i < items.Count ? 1 : items.Count;
+                Interlocked.Add(ref _rejected, refused);
+                Log.EventsRejected(_logger, refused, what, (int)e.StatusCode, e.Code, e.Detail);
+                if (refused == items.Count) return;
+                items.RemoveAt(index!.Value);
+                continue;
             }
             catch (Exception e) when (!stopping.IsCancellationRequested)
             {
-                Log.EventsNotSent(_logger, count, what, attempt, delay, e.Message);
+                Log.EventsNotSent(_logger, items.Count, what, attempt, delay, e.Message);
             }
             await Task.Delay(Jittered(delay), _time, stopping).ConfigureAwait(false);
             delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, _options.EventRetryMaxDelay.Ticks));
         }
+    }
+
+    /// <summary>The item a refusal names in its field, <c>events[3].latencyMs</c> → 3.</summary>
+    private static int? ItemIndex(string? field)
+    {
+        if (field is null) return null;
+        var open = field.IndexOf('[', StringComparison.Ordinal);
+        var close = open < 0 ? -1 : field.IndexOf(']', open);
+        return close > open + 1 && int.TryParse(field.AsSpan(open + 1, close - open - 1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var index)
+            ? index : null;
     }
 
     // Full jitter between half and all of the delay, so many clients coming back together do not retry in step.

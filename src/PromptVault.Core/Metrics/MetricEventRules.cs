@@ -109,7 +109,7 @@ public static class MetricEventRules
         new(code, $"{path}{present} needs {path}{missing}: send both, as a render returned them, or neither.", path + missing);
 
     /// <summary>Null stays null; blank text is refused rather than guessed at (is <c>error: ""</c> an error?).</summary>
-    internal static string? OptionalText(string? value, int maxLength, string field)
+    private static string? OptionalText(string? value, int maxLength, string field)
     {
         if (value is null)
             return null;
@@ -121,7 +121,7 @@ public static class MetricEventRules
 
     /// <summary>A timestamp slightly ahead (within <see cref="MaxClockSkew"/>) is the sender's clock running fast: it becomes
     /// the time of receipt, so the event is counted in the hour it arrived rather than in one that has not begun.</summary>
-    internal static DateTimeOffset Timestamp(DateTimeOffset? timestamp, DateTimeOffset receivedAt, string field)
+    private static DateTimeOffset Timestamp(DateTimeOffset? timestamp, DateTimeOffset receivedAt, string field)
     {
         var time = timestamp ?? receivedAt;
         if (time - receivedAt > MaxClockSkew)

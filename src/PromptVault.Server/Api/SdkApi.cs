@@ -2,6 +2,7 @@ using System.Net.ServerSentEvents;
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
 using PromptVault.Core.Contracts;
 using PromptVault.Core.Experiments;
@@ -12,9 +13,6 @@ namespace PromptVault.Server.Api;
 /// <summary>The routes an SDK that resolves in process uses (SPEC §5, §8): the snapshot, its change stream, and exposures.</summary>
 internal static class SdkApi
 {
-    /// <summary>How long a quiet stream waits before a keep-alive comment, so proxies and clients see it is alive.</summary>
-    public static readonly TimeSpan KeepAliveInterval = TimeSpan.FromSeconds(15);
-
     public const string SnapshotEventType = "snapshot";
 
     public static IEndpointRouteBuilder MapSdkApi(this IEndpointRouteBuilder routes)
@@ -43,8 +41,8 @@ internal static class SdkApi
         return TypedResults.Bytes(built.Json, "application/json", entityTag: new EntityTagHeaderValue(built.ETag));
     }
 
-    private static ServerSentEventsResult<SdkSnapshotEvent> Stream(SdkSnapshots snapshots, IHostApplicationLifetime lifetime, HttpContext http) =>
-        TypedResults.ServerSentEvents(SnapshotEvents(snapshots, http.Response, lifetime.ApplicationStopping, http.RequestAborted));
+    private static ServerSentEventsResult<SdkSnapshotEvent> Stream(SdkSnapshots snapshots, IOptions<SdkStreamOptions> options, IHostApplicationLifetime lifetime, HttpContext http) =>
+        TypedResults.ServerSentEvents(SnapshotEvents(snapshots, http.Response, options.Value.KeepAliveInterval, lifetime.ApplicationStopping, http.RequestAborted));
 
     /// <summary>
     /// The current snapshot's event, then one each time it changes; changes that arrive while one is being sent are coalesced
@@ -52,7 +50,7 @@ internal static class SdkApi
     /// graceful stop.
     /// </summary>
     private static async IAsyncEnumerable<SseItem<SdkSnapshotEvent>> SnapshotEvents(SdkSnapshots snapshots, HttpResponse response,
-        CancellationToken stopping, [EnumeratorCancellation] CancellationToken requestAborted)
+        TimeSpan keepAliveInterval, CancellationToken stopping, [EnumeratorCancellation] CancellationToken requestAborted)
     {
         using var ended = CancellationTokenSource.CreateLinkedTokenSource(stopping, requestAborted);
         var changed = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true });
@@ -75,7 +73,7 @@ internal static class SdkApi
                 }
 
                 using var quiet = CancellationTokenSource.CreateLinkedTokenSource(ended.Token);
-                quiet.CancelAfter(KeepAliveInterval);
+                quiet.CancelAfter(keepAliveInterval);
                 var wait = changed.Reader.WaitToReadAsync(quiet.Token).AsTask();
                 await ((Task)wait).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
                 if (ended.IsCancellationRequested)
@@ -114,4 +112,11 @@ internal static class SdkApi
         IdempotencyHeader.Read(http);
         return TypedResults.Ok(await exposures.RecordAsync(request, cancellationToken));
     }
+}
+
+/// <summary>Settings of <c>GET /api/sdk/stream</c> (configuration section <c>PromptVault:Sdk</c>).</summary>
+internal sealed class SdkStreamOptions
+{
+    /// <summary>How long a quiet stream waits before a keep-alive comment, so proxies and clients see it is alive.</summary>
+    public TimeSpan KeepAliveInterval { get; set; } = TimeSpan.FromSeconds(15);
 }

@@ -17,9 +17,9 @@ internal sealed record BuiltSnapshot(SdkSnapshot Snapshot, byte[] Json, string E
 /// and running experiments, mostly in memory). Concurrent requests after a change share one build.
 /// </summary>
 /// <remarks>
-/// <see cref="SdkSnapshot.Sequence"/> is this process's start time in Unix microseconds plus the feed sequence the build
-/// started from. The feed restarts at 0 with the process; the start time keeps the sequence growing across restarts, since
-/// registry writes (each a committed transaction) never come near one a microsecond. A build sees every write published up
+/// <see cref="SdkSnapshot.Sequence"/> is the time this object was made (the first snapshot request) in Unix microseconds
+/// plus the feed sequence the build started from. The feed restarts at 0 with the process; the time keeps the sequence
+/// growing across restarts, since registry writes (each a committed transaction) never come near one a microsecond. A build sees every write published up
 /// to its sequence (writes publish after they commit), perhaps a little more.
 /// </remarks>
 internal sealed class SdkSnapshots : IDisposable
@@ -89,6 +89,7 @@ internal sealed class SdkSnapshots : IDisposable
     // Not the caller's token: the build is shared, and one caller going away must not fail the others.
     private async Task<BuiltSnapshot> BuildAsync(long from)
     {
+        // GetAsync starts this under its lock: the build must run after it is released.
         await Task.Yield();
         var listing = await _prompts.ListPromptsAsync(new PromptFilter());
         var prompts = new List<SdkPrompt>(listing.Count);

@@ -28,6 +28,8 @@ public static class ServerServiceCollectionExtensions
         services.AddSingleton<MetricsService>();
         services.AddSingleton<ExposureService>();
         services.AddSingleton<SdkSnapshots>();
+        services.AddOptions<SdkStreamOptions>().BindConfiguration("PromptVault:Sdk")
+            .Validate(o => o.KeepAliveInterval > TimeSpan.Zero, "PromptVault:Sdk:KeepAliveInterval must be a positive time span (00:00:15).").ValidateOnStart();
         services.AddSingleton(options.Prices);
         services.AddSingleton<ApiKeyService>();
 

@@ -50,7 +50,7 @@ public sealed class ExposureService(IExperimentStore experiments, TimeProvider t
             var experimentId = Required(request.ExperimentId, MetricEventRules.MaxIdLength, path + ".experimentId");
             var variantId = Required(request.VariantId, MetricEventRules.MaxIdLength, path + ".variantId");
             var unitId = Required(request.UnitId, Assignment.MaxUnitIdLength, path + ".unitId");
-            var at = MetricEventRules.Timestamp(request.Timestamp, receivedAt, path + ".timestamp");
+            var at = Timestamp(request.Timestamp, receivedAt, path + ".timestamp");
 
             if (!experimentsById.TryGetValue(experimentId, out var experiment))
             {
@@ -74,9 +74,26 @@ public sealed class ExposureService(IExperimentStore experiments, TimeProvider t
         return exposures;
     }
 
-    private static string Required(string? value, int maxLength, string field) =>
-        MetricEventRules.OptionalText(value, maxLength, field)
-        ?? throw new InvalidInputException("missing_field", $"{field} is required.", field);
+    private static string Required(string? value, int maxLength, string field)
+    {
+        if (value is null)
+            throw new InvalidInputException("missing_field", $"{field} is required.", field);
+        if (string.IsNullOrWhiteSpace(value))
+            throw new InvalidInputException("blank_field", $"{field} is blank; send a value.", field);
+        PromptRules.ValidateLength(value, maxLength, field);
+        return value;
+    }
+
+    /// <summary>As for metric events: a time slightly ahead of the server's clock (the sender's running fast) becomes the time
+    /// of receipt; further ahead is refused.</summary>
+    private static DateTimeOffset Timestamp(DateTimeOffset? timestamp, DateTimeOffset receivedAt, string field)
+    {
+        var time = timestamp ?? receivedAt;
+        if (time - receivedAt > MetricEventRules.MaxClockSkew)
+            throw new InvalidInputException("timestamp_in_future",
+                $"{field} {time:O} is ahead of the server's clock ({receivedAt:O}) by more than {MetricEventRules.MaxClockSkew.TotalMinutes:0} minutes.", field);
+        return (time > receivedAt ? receivedAt : time).ToUniversalTime();
+    }
 
     private static InvalidInputException Invalid(string field, string message) => new("invalid_exposure", message, field);
 }

@@ -131,6 +131,10 @@ public sealed class ExposuresApiTests(ServerFixture fixture) : IClassFixture<Ser
         Assert.Equal(HttpStatusCode.OK, (await PostAsync(writer, "/api/exposures", body)).Status);
         Assert.Equal(HttpStatusCode.OK, (await PostAsync(writer, "/api/exposures", body)).Status);
         Assert.Equal(2, await ExposuresAsync(id));
+        writer.DefaultRequestHeaders.Remove("Idempotency-Key");
+        writer.DefaultRequestHeaders.TryAddWithoutValidation("Idempotency-Key", new string('k', 256));
+        var (malformed, problem) = await PostAsync(writer, "/api/exposures", body);
+        Assert.Equal((HttpStatusCode.BadRequest, "invalid_idempotency_key"), (malformed, problem.Str("code")));
     }
 
     private static object Exposure(Unit unit) => new { experimentId = unit.ExperimentId, variantId = unit.VariantId, unitId = unit.UnitId };

@@ -2,8 +2,11 @@ using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
+using Microsoft.Extensions.DependencyInjection;
 using PromptVault.Core.Contracts;
 using PromptVault.Core.Prompts;
+using PromptVault.Core.Registry;
+using PromptVault.Core.Storage;
 using static PromptVault.Server.Tests.ApiCalls;
 using static PromptVault.Server.Tests.Experiments;
 
@@ -68,6 +71,19 @@ public sealed class SdkSnapshotTests(ServerFixture fixture) : IClassFixture<Serv
     }
 
     [Fact]
+    public async Task AfterAChange_ConcurrentRequestsShareOneBuild_AndLaterOnesReuseIt()
+    {
+        await CreateSupportPromptAsync(_client);
+
+        var concurrent = await Task.WhenAll(Enumerable.Range(0, 16).Select(_ => GetSnapshotAsync(_client)));
+        var (later, _) = await GetSnapshotAsync(_client);
+
+        // A build stamps the time it was made: one value means one build served them all.
+        Assert.Single(concurrent.Select(r => r.Snapshot.GeneratedAt).Append(later.GeneratedAt).Distinct());
+        Assert.Single(concurrent.Select(r => r.Snapshot.Sequence).Distinct());
+    }
+
+    [Fact]
     public async Task EveryChangeThatAffectsServing_MakesASnapshotWithAGreaterSequence_AndKeyChangesDoNot()
     {
         var (name, versions) = await CreatePromptWithChallengersAsync(_client);
@@ -102,6 +118,30 @@ public sealed class SdkSnapshotTests(ServerFixture fixture) : IClassFixture<Serv
         await fixture.Server.CreateKeyAsync("snapshot-reader", Core.Auth.ApiKeyRole.Reader, TestContext.Current.CancellationToken);
         var (afterKey, _) = await GetSnapshotAsync(_client);
         Assert.Equal(last.Sequence, afterKey.Sequence);
+    }
+
+    [Fact]
+    public async Task ARemovedLabel_AndTheVersionOnlyItServed_LeaveTheSnapshot()
+    {
+        var (name, versions) = await CreatePromptWithChallengersAsync(_client);
+        var (status, _) = await PutAsync(_client, $"/api/prompts/{name}/labels/staging", new { version = "1.0.1" });
+        Assert.Equal(HttpStatusCode.OK, status);
+        var (before, _) = await GetSnapshotAsync(_client);
+        Assert.Equal(versions[1], before.Prompts.Single(p => p.Name == name).Labels["staging"]);
+
+        // No route removes a label yet (SPEC §5); this is the write one makes: the label changed to nothing, then the feed.
+        var services = fixture.Server.Services;
+        var store = services.GetRequiredService<IPromptStore>();
+        var prompt = (await store.FindPromptAsync(name, TestContext.Current.CancellationToken))!;
+        await store.SaveAsync(new PromptChanges { LabelChanges = [new LabelChange(prompt.Id, "staging", versions[1], null, DateTimeOffset.UtcNow, "test")] },
+            TestContext.Current.CancellationToken);
+        services.GetRequiredService<RegistryChangeFeed>().Publish(RegistryChangeKind.Prompt, prompt.Id, name);
+        var (after, _) = await GetSnapshotAsync(_client);
+
+        Assert.True(after.Sequence > before.Sequence);
+        var served = after.Prompts.Single(p => p.Name == name);
+        Assert.Equal(["production"], served.Labels.Keys);
+        Assert.Equal([versions[0]], served.Versions.Select(v => v.Id));
     }
 
     [Fact]

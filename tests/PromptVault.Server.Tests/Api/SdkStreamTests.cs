@@ -95,6 +95,22 @@ public sealed class SdkStreamTests(ServerFixture fixture) : IClassFixture<Server
     }
 
     [Fact]
+    public async Task AQuietStream_SendsKeepAliveComments()
+    {
+        await using var server = await RunningServer.StartAsync(new ServerSetup(["--PromptVault:Sdk:KeepAliveInterval=00:00:00.100"]), TestContext.Current.CancellationToken);
+        using var client = server.CreateClient();
+        using var response = await client.GetAsync("/api/sdk/stream", HttpCompletionOption.ResponseHeadersRead, TestContext.Current.CancellationToken);
+        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(TestContext.Current.CancellationToken));
+
+        var lines = new List<string>();
+        while (lines.Count(l => l == ": keep-alive") < 2)
+            lines.Add(await reader.ReadLineAsync(TestContext.Current.CancellationToken) ?? throw new InvalidOperationException("the stream ended"));
+
+        Assert.Equal("event: snapshot", lines[0]);
+        Assert.StartsWith("data: {\"sequence\":", lines[1]);
+    }
+
+    [Fact]
     public async Task TheStream_NeedsAKey()
     {
         using var anonymous = fixture.Server.CreateClient("");
