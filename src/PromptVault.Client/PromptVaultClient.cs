@@ -168,6 +168,8 @@ public sealed class PromptVaultClient
     public Task<ExperimentListResponse> ListExperimentsAsync(string? prompt = null, CancellationToken cancellationToken = default) =>
         AllPagesAsync<ExperimentListResponse>("api/experiments" + Query(("prompt", prompt)), l => l.Next, (a, b) => b with { Experiments = [.. a.Experiments, .. b.Experiments] }, cancellationToken);
 
+    /// <summary>Gets an experiment with its variants and status.</summary>
+    /// <exception cref="PromptVaultApiException">404 <c>experiment_not_found</c> when there is no such experiment.</exception>
     public Task<ExperimentResponse> GetExperimentAsync(string id, CancellationToken cancellationToken = default) =>
         SendAsync<ExperimentResponse>(HttpMethod.Get, ExperimentPath(id), cancellationToken);
 
@@ -199,6 +201,29 @@ public sealed class PromptVaultClient
     /// <summary>A version's aggregates over a period, with an hourly series.</summary>
     public Task<VersionMetricsResponse> GetVersionMetricsAsync(string name, string version, MetricPeriod period = MetricPeriod.All, CancellationToken cancellationToken = default) =>
         SendAsync<VersionMetricsResponse>(HttpMethod.Get, VersionPath(name, version) + "/metrics" + Query(("period", Names.Of(period))), cancellationToken);
+
+    /// <summary>
+    /// The SDK snapshot (<c>GET /api/sdk/snapshot</c>): every prompt's labelled versions and the running experiments.
+    /// With <paramref name="etag"/> (from an earlier answer) the server answers "not modified" when nothing changed.
+    /// </summary>
+    /// <returns>The snapshot and its ETag, or <see cref="SnapshotResult.NotModified"/> set when <paramref name="etag"/> is still current.</returns>
+    public async Task<SnapshotResult> GetSnapshotAsync(string? etag = null, CancellationToken cancellationToken = default)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(_baseAddress, "api/sdk/snapshot"));
+        if (etag is not null) request.Headers.TryAddWithoutValidation("If-None-Match", etag);
+        using var response = await SendCoreAsync(request, cancellationToken, allowNotModified: true).ConfigureAwait(false);
+        var tag = response.Headers.ETag?.ToString();
+        if (response.StatusCode == HttpStatusCode.NotModified) return new SnapshotResult(null, tag ?? etag, NotModified: true);
+        return new SnapshotResult(await ReadAsync<SdkSnapshot>(response, cancellationToken).ConfigureAwait(false), tag, NotModified: false);
+    }
+
+    /// <summary>Records exposures of units to experiment variants resolved locally (<c>POST /api/exposures</c>, writer); a repeat changes nothing.</summary>
+    public async Task RecordExposuresAsync(ExposureBatchRequest batch, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        using var content = JsonContent.Create(batch, options: PromptVaultJson.Options);
+        using var response = await SendCoreAsync(HttpMethod.Post, "api/exposures", content, cancellationToken).ConfigureAwait(false);
+    }
 
     private static string ExperimentPath(string id)
     {
@@ -256,11 +281,16 @@ public sealed class PromptVaultClient
         string? idempotencyKey = null)
     {
         using var request = new HttpRequestMessage(method, new Uri(_baseAddress, path)) { Content = content };
+        if (idempotencyKey is not null) request.Headers.Add(IdempotencyKey.HeaderName, idempotencyKey);
+        return await SendCoreAsync(request, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<HttpResponseMessage> SendCoreAsync(HttpRequestMessage request, CancellationToken cancellationToken, bool allowNotModified = false)
+    {
         request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
         if (_authorization is not null) request.Headers.Authorization = _authorization;
-        if (idempotencyKey is not null) request.Headers.Add(IdempotencyKey.HeaderName, idempotencyKey);
         var response = await _http.SendAsync(request, cancellationToken).ConfigureAwait(false);
-        if (response.IsSuccessStatusCode) return response;
+        if (response.IsSuccessStatusCode || (allowNotModified && response.StatusCode == HttpStatusCode.NotModified)) return response;
         using (response)
             throw await ToExceptionAsync(response, cancellationToken).ConfigureAwait(false);
     }

@@ -64,8 +64,12 @@ public sealed class TemplateEngine(TimeProvider? timeProvider = null)
         TemplateReferences.FindRootNames(content).Select(r => r.Name).Distinct(StringComparer.Ordinal).ToList();
 
     /// <summary>The compiled template of a stored version (compiled on first use, then reused).</summary>
-    public CompiledPrompt For(PromptVersion version) =>
-        _byVersionId.GetOrAdd(version.Id, static (_, args) => args.Engine.Compile(args.Version.Content, args.Version.Variables), (Engine: this, Version: version));
+    public CompiledPrompt For(PromptVersion version) => For(version.Id, version.Content, version.Variables);
+
+    /// <summary>The compiled template of the version <paramref name="versionId"/> whose template and variables are given (the SDK's
+    /// snapshot carries versions without the rest of a <see cref="PromptVersion"/>); compiled on first use of the id, then reused.</summary>
+    public CompiledPrompt For(string versionId, string content, IReadOnlyList<VariableDefinition> variables) =>
+        _byVersionId.GetOrAdd(versionId, static (_, args) => args.Engine.Compile(args.Content, args.Variables), (Engine: this, Content: content, Variables: variables));
 
     private CompiledPrompt Compile(string content, IReadOnlyList<VariableDefinition> variables)
     {

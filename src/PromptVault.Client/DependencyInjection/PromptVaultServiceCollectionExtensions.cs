@@ -1,0 +1,81 @@
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Http.Resilience;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using PromptVault.Client;
+using PromptVault.Client.DependencyInjection;
+using PromptVault.Client.Events;
+using PromptVault.Client.Snapshots;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>Registers the PromptVault SDK.</summary>
+public static class PromptVaultServiceCollectionExtensions
+{
+    /// <summary>
+    /// Registers <see cref="IPromptVault"/>, the typed <see cref="PromptVaultClient"/> (an <see cref="HttpClient"/> named
+    /// <c>PromptVault</c> with the standard resilience handler, bounded by <see cref="PromptVaultOptions.RequestTimeout"/>),
+    /// the background snapshot refresher and a health check named <c>promptvault</c>. Options come from the configuration
+    /// section <c>PromptVault</c>, then <paramref name="configure"/>, and are validated when the host starts.
+    /// </summary>
+    /// <example><code>
+    /// builder.Services.AddPromptVault(options =&gt; options.ServerUrl = new Uri("http://127.0.0.1:5180"));
+    /// </code></example>
+    public static IServiceCollection AddPromptVault(this IServiceCollection services, Action<PromptVaultOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        // Bound when there is a configuration (a host); a bare ServiceCollection has none, and configure alone applies.
+        var options = services.AddOptions<PromptVaultOptions>()
+            .Configure<IServiceProvider>((o, provider) => provider.GetService<IConfiguration>()?.GetSection(PromptVaultOptions.SectionName).Bind(o));
+        if (configure is not null) options.Configure(configure);
+        options.ValidateDataAnnotations()
+            .Validate(o => o.ServerUrl is null || (o.ServerUrl.IsAbsoluteUri && o.ServerUrl.Scheme is "http" or "https"),
+                "PromptVault:ServerUrl must be an absolute http or https URL.")
+            .Validate(o => o.StaleAfter is null || o.StaleAfter > TimeSpan.Zero, "PromptVault:StaleAfter must be positive.")
+            .ValidateOnStart();
+
+        services.AddHttpClient(PromptVaultDefaults.HttpClientName)
+            .AddTypedClient((http, provider) => new PromptVaultClient(http, provider.GetRequiredService<IOptions<PromptVaultOptions>>().Value.ApiKey))
+            .ConfigureHttpClient((provider, http) =>
+            {
+                http.BaseAddress = provider.GetRequiredService<IOptions<PromptVaultOptions>>().Value.ServerUrl;
+                http.Timeout = Timeout.InfiniteTimeSpan; // the resilience handler's total timeout bounds each call
+            })
+            .AddStandardResilienceHandler()
+            .Configure((HttpStandardResilienceOptions resilience, IServiceProvider provider) =>
+            {
+                var timeout = provider.GetRequiredService<IOptions<PromptVaultOptions>>().Value.RequestTimeout;
+                resilience.TotalRequestTimeout.Timeout = timeout;
+                resilience.AttemptTimeout.Timeout = timeout / 2;
+                resilience.Retry.Delay = PromptVaultDefaults.FirstRetryDelay;
+                resilience.CircuitBreaker.SamplingDuration = TimeSpan.FromTicks(Math.Max(TimeSpan.FromSeconds(30).Ticks, timeout.Ticks));
+            });
+        // The stream stays open for hours: no timeout and no retry handler; SnapshotSource reconnects with backoff. Also the
+        // single attempt at start when a fallback file is configured.
+        services.AddHttpClient(PromptVaultDefaults.StreamHttpClientName).ConfigureHttpClient((provider, http) =>
+        {
+            http.BaseAddress = provider.GetRequiredService<IOptions<PromptVaultOptions>>().Value.ServerUrl;
+            http.Timeout = Timeout.InfiniteTimeSpan;
+        });
+
+        services.AddMetrics();
+        services.TryAddSingleton(provider =>
+        {
+            var settings = provider.GetRequiredService<IOptions<PromptVaultOptions>>().Value;
+            var http = provider.GetRequiredService<IHttpClientFactory>();
+            var time = provider.GetService<TimeProvider>() ?? TimeProvider.System;
+            var logger = (provider.GetService<ILoggerFactory>() ?? NullLoggerFactory.Instance).CreateLogger(ClientTelemetry.Name);
+            PromptVaultClient Client() => new(http.CreateClient(PromptVaultDefaults.HttpClientName), settings.ApiKey);
+            return new PromptVaultSdk(
+                new SnapshotSource(Client, () => http.CreateClient(PromptVaultDefaults.StreamHttpClientName), settings, time, logger),
+                new EventQueue(Client, settings, time, logger), time, provider.GetService<IMeterFactory>());
+        });
+        services.TryAddSingleton<IPromptVault>(provider => provider.GetRequiredService<PromptVaultSdk>());
+        services.AddHostedService<PromptVaultRefresher>();
+        services.AddHealthChecks().AddCheck<PromptVaultHealthCheck>("promptvault");
+        return services;
+    }
+}

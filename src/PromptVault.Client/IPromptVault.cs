@@ -1,0 +1,40 @@
+namespace PromptVault.Client;
+
+/// <summary>
+/// The SDK (SPEC §8): prompts resolved and rendered in process from the server's snapshot, and metric events queued and sent in
+/// batches. Registered by <c>services.AddPromptVault(...)</c>; an interface so code that uses it can be tested without a server.
+/// </summary>
+/// <remarks>Thread-safe. No method makes a network call on the caller's path; recording never blocks.</remarks>
+public interface IPromptVault
+{
+    /// <summary>
+    /// Resolves the version to serve and renders it with <paramref name="variables"/>, from the snapshot, with the server's
+    /// own rules: <paramref name="version"/> (a number such as <c>1.0.2</c> or a version id) when given; else, with a
+    /// <paramref name="unitId"/> and no label other than <c>production</c>, the unit's variant of the prompt's running
+    /// experiment (its exposure is recorded in the background); else the version under <paramref name="label"/>
+    /// (default <c>production</c>). A label and a version are separate parameters, so a label named <c>1.0.2</c> is a label.
+    /// </summary>
+    /// <param name="name">The prompt's name.</param>
+    /// <param name="variables">The template's variables: strings, numbers, booleans, dictionaries and lists; null counts as absent.</param>
+    /// <param name="unitId">The unit (user, session) to assign in a running experiment, up to 256 characters.</param>
+    /// <param name="label">The label to serve; <c>production</c> by default.</param>
+    /// <param name="version">The exact version to serve, overriding label and experiment.</param>
+    /// <param name="cancellationToken">Cancels waiting for the first snapshot.</param>
+    /// <exception cref="Core.NotFoundException">No such prompt (<c>prompt_not_found</c>), label (<c>label_not_found</c>) or version
+    /// (<c>version_not_found</c>) in the snapshot.</exception>
+    /// <exception cref="Core.InvalidInputException">The variables break the version's contract (<c>missing_variable</c>, …), or the unit id is blank or too long.</exception>
+    /// <exception cref="PromptVaultUnavailableException">No snapshot could be loaded (server down at start and no fallback file) within the request timeout.</exception>
+    ValueTask<ResolvedPrompt> GetPromptAsync(string name, IReadOnlyDictionary<string, object?>? variables = null, string? unitId = null,
+        string? label = null, string? version = null, CancellationToken cancellationToken = default);
+
+    /// <summary>Queues a metric event for the call that used <paramref name="resolution"/> (its version, experiment, variant and unit).</summary>
+    /// <returns>A completed task: the event is sent in the background; <see cref="FlushAsync"/> waits for it.</returns>
+    ValueTask RecordAsync(ResolvedPrompt resolution, PromptOutcome outcome, CancellationToken cancellationToken = default);
+
+    /// <summary>Queues a later metric event (a thumbs-up, a score, a conversion) for the call whose <see cref="ResolvedPrompt.ResolutionId"/> was kept, in this process or another.</summary>
+    /// <exception cref="ArgumentException"><paramref name="resolutionId"/> is not a resolution id.</exception>
+    ValueTask RecordFeedbackAsync(string resolutionId, PromptOutcome outcome, CancellationToken cancellationToken = default);
+
+    /// <summary>Sends every event queued before the call, retrying while the server is unreachable, until done or cancelled.</summary>
+    Task FlushAsync(CancellationToken cancellationToken = default);
+}

@@ -1,0 +1,40 @@
+using Microsoft.Extensions.Logging;
+
+namespace PromptVault.Client;
+
+/// <summary>What the SDK logs, with fixed event ids. Never an API key, prompt content or variables.</summary>
+internal static partial class Log
+{
+    [LoggerMessage(EventId = 2001, Level = LogLevel.Information, Message = "PromptVault snapshot {Sequence} loaded from {Source} ({Prompts} prompts, {Experiments} running experiments)")]
+    public static partial void SnapshotLoaded(ILogger logger, long sequence, string source, int prompts, int experiments);
+
+    [LoggerMessage(EventId = 2002, Level = LogLevel.Warning, Message = "PromptVault server unreachable at start; serving the fallback snapshot {Sequence} from {Path}, generated {Age} ago")]
+    public static partial void StartedFromFallback(ILogger logger, long sequence, string path, TimeSpan age, Exception reason);
+
+    [LoggerMessage(EventId = 2003, Level = LogLevel.Warning, Message = "PromptVault snapshot refresh failed ({Reason}); serving the last good snapshot {Sequence}, {Age} old")]
+    public static partial void RefreshFailed(ILogger logger, string reason, long sequence, TimeSpan age);
+
+    [LoggerMessage(EventId = 2004, Level = LogLevel.Warning, Message = "PromptVault snapshot {Offered} ignored: snapshot {Current} was seen already")]
+    public static partial void OlderSnapshotIgnored(ILogger logger, long offered, long current);
+
+    [LoggerMessage(EventId = 2005, Level = LogLevel.Error, Message = "PromptVault snapshot {Sequence} refused: {Reason}")]
+    public static partial void SnapshotRefused(ILogger logger, long sequence, string reason);
+
+    [LoggerMessage(EventId = 2006, Level = LogLevel.Debug, Message = "PromptVault stream disconnected ({Reason}); reconnecting in {Delay}")]
+    public static partial void StreamDisconnected(ILogger logger, string reason, TimeSpan delay);
+
+    [LoggerMessage(EventId = 2101, Level = LogLevel.Warning, Message = "{Count} {What} not sent (attempt {Attempt}: {Reason}); retrying in {Delay}")]
+    public static partial void EventsNotSent(ILogger logger, int count, string what, int attempt, TimeSpan delay, string reason);
+
+    [LoggerMessage(EventId = 2102, Level = LogLevel.Information, Message = "{Count} {What} sent at attempt {Attempt}")]
+    public static partial void EventsSentAfterRetry(ILogger logger, int count, string what, int attempt);
+
+    [LoggerMessage(EventId = 2103, Level = LogLevel.Error, Message = "{Count} {What} refused by the server ({Status} {Code}: {Detail}); dropped")]
+    public static partial void EventsRejected(ILogger logger, int count, string what, int status, string code, string detail);
+
+    [LoggerMessage(EventId = 2104, Level = LogLevel.Warning, Message = "{Count} queued events not sent within {Timeout} at shutdown")]
+    public static partial void EventsAbandoned(ILogger logger, int count, TimeSpan timeout);
+
+    [LoggerMessage(EventId = 2201, Level = LogLevel.Warning, Message = "PromptVault unavailable; the chat call for prompt {Prompt} goes out without it")]
+    public static partial void ChatWithoutPrompt(ILogger logger, string prompt, Exception reason);
+}

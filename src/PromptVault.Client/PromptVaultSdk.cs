@@ -1,0 +1,131 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.AI;
+using Microsoft.Extensions.Logging;
+using PromptVault.Client.Events;
+using PromptVault.Client.Snapshots;
+using PromptVault.Core;
+using PromptVault.Core.Contracts;
+using PromptVault.Core.Experiments;
+using PromptVault.Core.Prompts;
+
+namespace PromptVault.Client;
+
+/// <summary>The <see cref="IPromptVault"/> of <c>AddPromptVault</c>: resolves from the <see cref="SnapshotSource"/>, records into the <see cref="EventQueue"/>.</summary>
+internal sealed class PromptVaultSdk : IPromptVault, IAsyncDisposable
+{
+    private readonly TimeProvider _time;
+    private readonly Meter? _meter;
+
+    public PromptVaultSdk(SnapshotSource snapshots, EventQueue events, TimeProvider time, IMeterFactory? meterFactory)
+    {
+        Snapshots = snapshots;
+        Events = events;
+        _time = time;
+        _meter = meterFactory?.Create(ClientTelemetry.Name);
+        if (_meter is null) return;
+        _meter.CreateObservableGauge(ClientTelemetry.QueueDepthGauge, () => Events.Depth, "{event}", "Events waiting to be sent.");
+        _meter.CreateObservableCounter(ClientTelemetry.DroppedCounter, () => Events.Dropped, "{event}", "Events dropped because the queue was full.");
+        _meter.CreateObservableGauge(ClientTelemetry.SnapshotAgeGauge, () => Snapshots.Age is { } age ? [new Measurement<double>(age.TotalSeconds)] : Array.Empty<Measurement<double>>(),
+            "s", "Time since the server last confirmed the snapshot served.");
+    }
+
+    public SnapshotSource Snapshots { get; }
+
+    public EventQueue Events { get; }
+
+    public async ValueTask<ResolvedPrompt> GetPromptAsync(string name, IReadOnlyDictionary<string, object?>? variables = null, string? unitId = null,
+        string? label = null, string? version = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        var snapshot = Snapshots.Current ?? await Snapshots.EnsureLoadedAsync(cancellationToken).ConfigureAwait(false);
+        using var activity = ClientTelemetry.StartResolve(name);
+        var resolved = Resolve(snapshot, name, variables, unitId, label, version);
+        ClientTelemetry.Tag(activity, resolved);
+        if (resolved.ExperimentId is not null)
+            Events.Enqueue(new PendingEvent(new ExposureRequest(resolved.ExperimentId, resolved.VariantId!, unitId!, _time.GetUtcNow()), null));
+        return resolved;
+    }
+
+    /// <summary>The server's resolve and render (ExperimentService.RenderAsync, PromptRegistry.RenderAsync) over the snapshot.</summary>
+    internal static ResolvedPrompt Resolve(SnapshotView snapshot, string name, IReadOnlyDictionary<string, object?>? variables, string? unitId, string? label, string? version)
+    {
+        var prompt = snapshot.Prompts.GetValueOrDefault(name)
+            ?? throw new NotFoundException("prompt_not_found", $"prompt '{PromptRules.Shorten(name)}' is not in the snapshot: it does not exist or has no labelled version.");
+        VersionView served;
+        (string Id, string VariantId)? experiment = null;
+        if (!string.IsNullOrWhiteSpace(version))
+        {
+            served = (Core.Versioning.SemanticVersion.TryParse(version, out var number) ? prompt.VersionsByNumber.GetValueOrDefault(number) : prompt.VersionsById.GetValueOrDefault(version))
+                ?? throw new NotFoundException("version_not_found",
+                    $"prompt '{prompt.Name}' has no version '{PromptRules.Shorten(version)}' in the snapshot (it carries the labelled versions and those of running experiments).");
+        }
+        else if (unitId is not null && label is null or Label.Production)
+        {
+            if (string.IsNullOrWhiteSpace(unitId))
+                throw new InvalidInputException("invalid_unit_id", "unitId is required and must not be empty.", "unitId");
+            PromptRules.ValidateLength(unitId, Assignment.MaxUnitIdLength, "unitId");
+            if (prompt.Experiment is { } running)
+            {
+                var variant = running.Variants[Assignment.VariantIndex(running.HashSeed, unitId, running.BucketEnds)];
+                served = variant.Version;
+                experiment = (running.Id, variant.VariantId);
+            }
+            else
+            {
+                served = Labelled(prompt, Label.Production);
+            }
+        }
+        else
+        {
+            served = Labelled(prompt, label ?? Label.Production);
+        }
+        if (served.Version.Status == VersionStatus.Archived)
+            throw new ConflictException("version_archived", $"version {served.Version.Version} of '{prompt.Name}' is archived and can never serve traffic.", "version");
+        var content = served.Template.RenderValues(variables);
+        var role = prompt.Type switch { PromptType.User => ChatRole.User, PromptType.Assistant => ChatRole.Assistant, _ => ChatRole.System };
+        return new ResolvedPrompt(prompt.Name, content, role, served.Version.Version, served.Version.Id, experiment?.Id, experiment?.VariantId, unitId,
+            served.NewChatOptions);
+    }
+
+    private static VersionView Labelled(PromptView prompt, string label)
+    {
+        PromptRules.ValidateLabel(label);
+        return prompt.Labels.GetValueOrDefault(label)
+            ?? throw new NotFoundException("label_not_found",
+                $"prompt '{prompt.Name}' has no version labelled '{label}'" + (label == Label.Production ? "; promote a version first, or name a version or label." : "."));
+    }
+
+    public ValueTask RecordAsync(ResolvedPrompt resolution, PromptOutcome outcome, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(resolution);
+        ArgumentNullException.ThrowIfNull(outcome);
+        Record(resolution.VersionId, resolution.ExperimentId, resolution.VariantId, resolution.UnitId, outcome);
+        return ValueTask.CompletedTask;
+    }
+
+    public ValueTask RecordFeedbackAsync(string resolutionId, PromptOutcome outcome, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(outcome);
+        var resolution = ResolutionIds.Decode(resolutionId);
+        Record(resolution.VersionId, resolution.ExperimentId, resolution.VariantId, resolution.UnitId, outcome);
+        return ValueTask.CompletedTask;
+    }
+
+    public Task FlushAsync(CancellationToken cancellationToken = default) => Events.FlushAsync(cancellationToken);
+
+    private void Record(string versionId, string? experimentId, string? variantId, string? unitId, PromptOutcome outcome)
+    {
+        var now = _time.GetUtcNow();
+        Events.Enqueue(new PendingEvent(null, new MetricEventRequest(
+            outcome.Id ?? Guid.CreateVersion7(now).ToString("N"), versionId, experimentId, variantId, unitId, outcome.Timestamp ?? now,
+            outcome.Latency?.TotalMilliseconds, outcome.InputTokens, outcome.OutputTokens, outcome.Cost, outcome.QualityScore,
+            outcome.UserFeedback, outcome.Converted, outcome.Error, outcome.Metadata)));
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Events.DisposeAsync().ConfigureAwait(false);
+        _meter?.Dispose();
+    }
+}

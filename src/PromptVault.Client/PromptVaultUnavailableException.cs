@@ -1,0 +1,14 @@
+namespace PromptVault.Client;
+
+/// <summary>
+/// The SDK has no snapshot to serve from: the server could not be reached (or refused) within the request timeout, and no
+/// fallback snapshot file was configured or readable.
+/// </summary>
+public sealed class PromptVaultUnavailableException : Exception
+{
+    /// <summary>Creates the exception with its explanation and the failure that caused it.</summary>
+    public PromptVaultUnavailableException(string message, Exception? innerException = null)
+        : base(message, innerException)
+    {
+    }
+}

@@ -1,0 +1,142 @@
+using Microsoft.Extensions.AI;
+using Microsoft.Extensions.DependencyInjection;
+using PromptVault.Client.Chat;
+using PromptVault.Core.Metrics;
+using PromptVault.Core.Prompts;
+
+namespace PromptVault.Client.Tests;
+
+/// <summary><c>UsePromptVault</c> against a real server, with a fake model provider.</summary>
+public sealed class ChatMiddlewareTests(SdkServerFixture fixture) : IClassFixture<SdkServerFixture>
+{
+    private SdkServer Server => fixture.Server;
+
+    private static readonly PromptMetadata Settings = new() { Model = "gpt-4o-mini", Temperature = 0.2, MaxTokens = 300, TopP = 0.9 };
+
+    private async Task<(SdkHost Host, IChatClient Chat, FakeChatClient Model, string Name, string VersionId)> StartAsync(string stem, CancellationToken ct)
+    {
+        var name = Prompts.NewName(stem);
+        var version = await Prompts.CreateAsync(Server.Api, name, "You help customers of {{company}}.", [new("company", Required: true)], Settings, cancellationToken: ct);
+        var model = new FakeChatClient();
+        var host = await SdkHost.StartAsync(Server.BaseAddress, Server.AdminKey, o => o.EventFlushInterval = TimeSpan.FromMilliseconds(20),
+            services => services.AddChatClient(model).UsePromptVault(o => o.PromptName = name), ct);
+        return (host, host.Services.GetRequiredService<IChatClient>(), model, name, version);
+    }
+
+    private static ChatOptions Call(string unit) => new()
+    {
+        ModelId = "caller-model",
+        AdditionalProperties = new()
+        {
+            [PromptVaultChatClient.UnitIdProperty] = unit,
+            [PromptVaultChatClient.VariablesProperty] = new Dictionary<string, object?> { ["company"] = "Acme" },
+        },
+    };
+
+    [Fact]
+    public async Task GetResponseAsync_SendsTheRenderedPromptAndSettings_RecordsLatencyTokensAndCost()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var (host, chat, model, name, version) = await StartAsync("chat", ct);
+        await using var _ = host;
+        model.Respond = () => new ChatResponse(new ChatMessage(ChatRole.Assistant, "Hello!"))
+        {
+            ModelId = "gpt-4o-mini",
+            Usage = new UsageDetails { InputTokenCount = 1_000, OutputTokenCount = 200 },
+        };
+        var options = Call("user-1");
+        List<ChatMessage> messages = [new(ChatRole.User, "Where is my order?")];
+
+        var response = await chat.GetResponseAsync(messages, options, ct);
+        await host.Vault.FlushAsync(ct);
+
+        var (sent, sentOptions) = Assert.Single(model.Calls);
+        Assert.Equal([ChatRole.System, ChatRole.User], sent.Select(m => m.Role));
+        Assert.Equal("You help customers of Acme.", sent[0].Text);
+        Assert.Equal("gpt-4o-mini", sentOptions!.ModelId);
+        Assert.Equal(0.2f, sentOptions.Temperature);
+        Assert.Equal(300, sentOptions.MaxOutputTokens);
+        Assert.Equal(0.9f, sentOptions.TopP);
+        Assert.Single(messages); // the caller's list and options are left alone
+        Assert.Equal("caller-model", options.ModelId);
+        Assert.Equal(version, response.AdditionalProperties![PromptVaultChatClient.VersionIdProperty]);
+        var summary = (await Server.Api.GetVersionMetricsAsync(name, version, MetricPeriod.All, ct)).Summary;
+        Assert.Equal(1, summary.Count);
+        Assert.Equal(0, summary.Errors);
+        Assert.Equal(1_000, summary.InputTokens.Total);
+        Assert.Equal(200, summary.OutputTokens.Total);
+        Assert.Equal((1_000 * 0.15 + 200 * 0.60) / 1_000_000, summary.Cost.Total!.Value, 12);
+        Assert.Equal(1, summary.LatencyMs.N);
+    }
+
+    [Fact]
+    public async Task GetResponseAsync_ModelFails_RecordsTheErrorAndRethrows()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var (host, chat, model, name, version) = await StartAsync("chat-error", ct);
+        await using var _ = host;
+        model.Respond = () => throw new TimeoutException("the model did not answer");
+
+        await Assert.ThrowsAsync<TimeoutException>(() => chat.GetResponseAsync([new(ChatRole.User, "Hi")], Call("user-2"), ct));
+        await host.Vault.FlushAsync(ct);
+
+        var summary = (await Server.Api.GetVersionMetricsAsync(name, version, MetricPeriod.All, ct)).Summary;
+        Assert.Equal(1, summary.Count);
+        Assert.Equal(1, summary.Errors);
+    }
+
+    [Fact]
+    public async Task GetStreamingResponseAsync_RecordsTokensFromTheUsageUpdate()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var (host, chat, model, name, version) = await StartAsync("chat-stream", ct);
+        await using var _ = host;
+        model.Stream = () =>
+        [
+            new ChatResponseUpdate(ChatRole.Assistant, "Hel") { ModelId = "gpt-4o-mini" },
+            new ChatResponseUpdate(ChatRole.Assistant, "lo"),
+            new ChatResponseUpdate { Contents = [new UsageContent(new UsageDetails { InputTokenCount = 50, OutputTokenCount = 7 })] },
+        ];
+
+        var text = "";
+        await foreach (var update in chat.GetStreamingResponseAsync([new(ChatRole.User, "Hi")], Call("user-3"), ct))
+        {
+            text += update.Text;
+            Assert.Equal(version, update.AdditionalProperties![PromptVaultChatClient.VersionIdProperty]);
+        }
+        await host.Vault.FlushAsync(ct);
+
+        Assert.Equal("Hello", text);
+        Assert.Equal("You help customers of Acme.", Assert.Single(model.Calls).Messages[0].Text);
+        var summary = (await Server.Api.GetVersionMetricsAsync(name, version, MetricPeriod.All, ct)).Summary;
+        Assert.Equal(1, summary.Count);
+        Assert.Equal(0, summary.Errors);
+        Assert.Equal(50, summary.InputTokens.Total);
+        Assert.Equal(7, summary.OutputTokens.Total);
+        Assert.True(summary.LatencyMs.Mean >= 15, $"latency {summary.LatencyMs.Mean} ms for three updates 5 ms apart");
+    }
+
+    [Fact]
+    public async Task GetStreamingResponseAsync_ModelFailsMidStream_RecordsTheError()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var (host, chat, model, name, version) = await StartAsync("chat-stream-error", ct);
+        await using var _ = host;
+        model.Stream = () => Fail();
+
+        await Assert.ThrowsAsync<InvalidOperationException>(async () =>
+        {
+            await foreach (var update in chat.GetStreamingResponseAsync([new(ChatRole.User, "Hi")], Call("user-4"), ct)) { }
+        });
+        await host.Vault.FlushAsync(ct);
+
+        var summary = (await Server.Api.GetVersionMetricsAsync(name, version, MetricPeriod.All, ct)).Summary;
+        Assert.Equal(1, summary.Errors);
+
+        static IEnumerable<ChatResponseUpdate> Fail()
+        {
+            yield return new ChatResponseUpdate(ChatRole.Assistant, "partial");
+            throw new InvalidOperationException("connection reset");
+        }
+    }
+}

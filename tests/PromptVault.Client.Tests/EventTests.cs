@@ -1,0 +1,141 @@
+using PromptVault.Core.Metrics;
+
+namespace PromptVault.Client.Tests;
+
+/// <summary>Exposures and metric events reach the server once each, through outages, without ever blocking the caller.</summary>
+public sealed class EventTests
+{
+    [Fact]
+    public async Task RecordAsync_ServerDownForAWhile_EveryQueuedEventStoredExactlyOnce()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var server = await SdkServer.StartAsync(ct);
+        var name = Prompts.NewName("outage");
+        var one = await Prompts.CreateAsync(server.Api, name, "one", cancellationToken: ct);
+        var two = await Prompts.AddVersionAsync(server.Api, name, "two", ct);
+        var experiment = await Prompts.StartExperimentAsync(server.Api, name, [(one, 50m), (two, 50m)], ct);
+        await using var host = await SdkHost.StartAsync(server.BaseAddress, server.AdminKey, o =>
+        {
+            o.EventBatchSize = 40;
+            o.EventFlushInterval = TimeSpan.FromMilliseconds(20);
+            o.EventRetryMaxDelay = TimeSpan.FromMilliseconds(200);
+            o.RequestTimeout = TimeSpan.FromSeconds(2);
+        }, cancellationToken: ct);
+        var resolutions = new List<ResolvedPrompt>();
+        for (var i = 0; i < 100; i++) resolutions.Add(await host.Vault.GetPromptAsync(name, unitId: $"unit-{i}", cancellationToken: ct));
+        await host.Vault.FlushAsync(ct);
+
+        await server.StopAsync();
+        foreach (var resolution in resolutions)
+        {
+            for (var call = 0; call < 3; call++)
+            {
+                var recorded = host.Vault.RecordAsync(resolution, new PromptOutcome { Latency = TimeSpan.FromMilliseconds(100 + call), InputTokens = 10, OutputTokens = 5 }, ct);
+                Assert.True(recorded.IsCompletedSuccessfully);
+            }
+        }
+        await Task.Delay(1_000, ct); // several failed attempts, some timed out mid-request
+        await server.StartAgainAsync(ct);
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        limit.CancelAfter(TimeSpan.FromSeconds(30));
+        await host.Vault.FlushAsync(limit.Token);
+
+        var counts = new long[2];
+        foreach (var (version, index) in new[] { (one, 0), (two, 1) })
+            counts[index] = (await server.Api.GetVersionMetricsAsync(name, version, MetricPeriod.All, ct)).Summary.Count;
+        var results = await server.Api.GetResultsAsync(experiment.Id, ct);
+        Assert.Equal(300, counts.Sum());
+        Assert.Equal(3 * resolutions.Count(r => r.VersionId == one), counts[0]);
+        Assert.Equal(0, host.Sdk.Events.Dropped);
+        Assert.Equal(0, host.Sdk.Events.Rejected);
+        Assert.Equal(100, results.Variants.Sum(v => v.Exposures));
+    }
+
+    [Fact]
+    public async Task RecordAsync_QueueFull_DropsTheOldestAndCountsThem()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var server = await SdkServer.StartAsync(ct);
+        var name = Prompts.NewName("full");
+        var one = await Prompts.CreateAsync(server.Api, name, "one", cancellationToken: ct);
+        await using var host = await SdkHost.StartAsync(server.BaseAddress, server.AdminKey, o =>
+        {
+            o.EventQueueCapacity = 50;
+            o.EventBatchSize = 10;
+            o.EventFlushInterval = TimeSpan.FromMilliseconds(10);
+            o.EventRetryMaxDelay = TimeSpan.FromMilliseconds(100);
+        }, cancellationToken: ct);
+        var resolution = await host.Vault.GetPromptAsync(name, cancellationToken: ct);
+
+        await server.StopAsync();
+        for (var i = 0; i < 500; i++)
+            await host.Vault.RecordAsync(resolution, new PromptOutcome { QualityScore = i }, ct);
+        var dropped = host.Sdk.Events.Dropped;
+        await server.StartAgainAsync(ct);
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        limit.CancelAfter(TimeSpan.FromSeconds(30));
+        await host.Vault.FlushAsync(limit.Token);
+        var summary = (await server.Api.GetVersionMetricsAsync(name, one, MetricPeriod.All, ct)).Summary;
+
+        // The queue holds 50 and the sender one batch of at most 10: the rest were dropped, oldest first.
+        Assert.InRange(dropped, 500 - 60, 500 - 50);
+        Assert.Equal(500, dropped + summary.Count);
+        // The newest 50 (scores 450–499) are all kept, besides the up to 10 older ones of the sender's batch in hand.
+        var kept = summary.QualityScore.Mean!.Value * summary.Count;
+        Assert.True(kept >= Enumerable.Range(450, 50).Sum() - 1e-6, $"scores kept sum to {kept}: the newest 50 should all be there");
+    }
+
+    [Fact]
+    public async Task RecordFeedbackAsync_FromAnotherProcess_AttachedToTheCallsVersionVariantAndUnit()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var server = await SdkServer.StartAsync(ct);
+        var name = Prompts.NewName("feedback");
+        var one = await Prompts.CreateAsync(server.Api, name, "one", cancellationToken: ct);
+        var two = await Prompts.AddVersionAsync(server.Api, name, "two", ct);
+        var experiment = await Prompts.StartExperimentAsync(server.Api, name, [(one, 50m), (two, 50m)], ct);
+        string resolutionId;
+        ResolvedPrompt resolution;
+        await using (var web = await SdkHost.StartAsync(server.BaseAddress, server.AdminKey, cancellationToken: ct))
+        {
+            resolution = await web.Vault.GetPromptAsync(name, unitId: "user-7", cancellationToken: ct);
+            resolutionId = resolution.ResolutionId;
+        }
+
+        await using var worker = await SdkHost.StartAsync(server.BaseAddress, server.AdminKey, cancellationToken: ct);
+        await worker.Vault.RecordFeedbackAsync(resolutionId, new PromptOutcome { UserFeedback = 1, Converted = true }, ct);
+        await worker.Vault.FlushAsync(ct);
+
+        var summary = (await server.Api.GetVersionMetricsAsync(name, resolution.VersionId, MetricPeriod.All, ct)).Summary;
+        var variant = (await server.Api.GetResultsAsync(experiment.Id, ct)).Variants.Single(v => v.VariantId == resolution.VariantId);
+        Assert.Equal(1, summary.Count);
+        Assert.Equal(1, summary.UserFeedback.Mean);
+        Assert.Equal(1, variant.Exposures);
+        Assert.Equal(0, variant.UnattributedEvents);
+        Assert.True(resolutionId.Length < 120, $"resolution id of {resolutionId.Length} characters: {resolutionId}");
+    }
+
+    [Fact]
+    public async Task FlushAsync_ExperimentCancelledMeanwhile_DropsOnlyItsEventsAndStoresTheRest()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var server = await SdkServer.StartAsync(ct);
+        var tested = Prompts.NewName("cancelled");
+        var one = await Prompts.CreateAsync(server.Api, tested, "one", cancellationToken: ct);
+        var two = await Prompts.AddVersionAsync(server.Api, tested, "two", ct);
+        var experiment = await Prompts.StartExperimentAsync(server.Api, tested, [(one, 50m), (two, 50m)], ct);
+        var plain = Prompts.NewName("plain");
+        var plainVersion = await Prompts.CreateAsync(server.Api, plain, "plain", cancellationToken: ct);
+        // Nothing is sent before FlushAsync.
+        await using var host = await SdkHost.StartAsync(server.BaseAddress, server.AdminKey, o => o.EventFlushInterval = TimeSpan.FromHours(1), cancellationToken: ct);
+        var inExperiment = await host.Vault.GetPromptAsync(tested, unitId: "unit-1", cancellationToken: ct);
+        await host.Vault.RecordAsync(inExperiment, new PromptOutcome { QualityScore = 1 }, ct);
+        await host.Vault.RecordAsync(await host.Vault.GetPromptAsync(plain, cancellationToken: ct), new PromptOutcome { QualityScore = 1 }, ct);
+        await server.Api.ChangeExperimentAsync(experiment.Id, ExperimentCommand.Cancel, ct);
+
+        await host.Vault.FlushAsync(ct);
+
+        Assert.Equal(2, host.Sdk.Events.Rejected); // the exposure and the event naming the cancelled experiment
+        Assert.Equal(1, (await server.Api.GetVersionMetricsAsync(plain, plainVersion, MetricPeriod.All, ct)).Summary.Count);
+    }
+}

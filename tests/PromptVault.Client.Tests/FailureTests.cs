@@ -1,0 +1,116 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+
+namespace PromptVault.Client.Tests;
+
+/// <summary>The SDK with its server down: at start, later, or hanging. Each test owns its server, as it stops it.</summary>
+public sealed class FailureTests
+{
+    [Fact]
+    public async Task StartAsync_ServerDownWithFallbackFile_ServesTheFile()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var server = await SdkServer.StartAsync(ct);
+        var name = Prompts.NewName("fallback");
+        var one = await Prompts.CreateAsync(server.Api, name, "Hello {{who}}", [new("who")], cancellationToken: ct);
+        var file = Path.Combine(Path.GetTempPath(), $"pv-snapshot-{Guid.CreateVersion7():N}.json");
+        using (var http = new HttpClient { BaseAddress = server.BaseAddress })
+        {
+            http.DefaultRequestHeaders.Authorization = new("Bearer", server.AdminKey);
+            await File.WriteAllBytesAsync(file, await http.GetByteArrayAsync("/api/sdk/snapshot", ct), ct);
+        }
+        await server.StopAsync();
+
+        var clock = Stopwatch.StartNew();
+        await using var host = await SdkHost.StartAsync(server.BaseAddress, server.AdminKey, o => o.FallbackSnapshotPath = file, cancellationToken: ct);
+        var started = clock.Elapsed;
+        var served = await host.Vault.GetPromptAsync(name, new Dictionary<string, object?> { ["who"] = "Ann" }, cancellationToken: ct);
+        var health = await host.Services.GetRequiredService<HealthCheckService>().CheckHealthAsync(ct);
+
+        Assert.Equal(one, served.VersionId);
+        Assert.Equal("Hello Ann", served.Content);
+        Assert.True(started < TimeSpan.FromSeconds(5), $"start took {started}");
+        Assert.Equal(HealthStatus.Degraded, health.Status);
+        File.Delete(file);
+    }
+
+    [Fact]
+    public async Task StartAsync_ServerDownWithoutFallback_FailsWithAClearError()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var url = new Uri($"http://127.0.0.1:{FreePort()}");
+
+        var error = await Assert.ThrowsAsync<PromptVaultUnavailableException>(() => SdkHost.StartAsync(url, null, cancellationToken: ct));
+
+        Assert.Contains(url.ToString(), error.Message, StringComparison.Ordinal);
+        Assert.Contains("FallbackSnapshotPath", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task GetPromptAsync_ServerHangs_ThrowsWithinTheRequestTimeout()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        // A socket that accepts connections and never answers.
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var timeout = TimeSpan.FromMilliseconds(400);
+        await using var warm = Vault(new Uri($"http://127.0.0.1:{FreePort()}"), timeout);
+        await using var hanging = Vault(new Uri($"http://127.0.0.1:{((IPEndPoint)listener.LocalEndpoint).Port}"), timeout);
+        // Warm up (JIT) against a refused port, so the clock below times the wait for the server alone.
+        await Assert.ThrowsAsync<PromptVaultUnavailableException>(async () => await warm.GetRequiredService<IPromptVault>().GetPromptAsync("p", cancellationToken: ct));
+
+        var clock = Stopwatch.StartNew();
+        var error = await Assert.ThrowsAsync<PromptVaultUnavailableException>(async () => await hanging.GetRequiredService<IPromptVault>().GetPromptAsync("p", cancellationToken: ct));
+        var waited = clock.Elapsed;
+
+        Assert.True(waited < timeout + TimeSpan.FromMilliseconds(500), $"the call waited {waited} with a request timeout of {timeout}");
+        Assert.Contains(listener.LocalEndpoint.ToString()!, error.Message, StringComparison.Ordinal);
+
+        static ServiceProvider Vault(Uri url, TimeSpan timeout) =>
+            new ServiceCollection().AddPromptVault(o => { o.ServerUrl = url; o.RequestTimeout = timeout; }).BuildServiceProvider();
+    }
+
+    [Fact]
+    public async Task GetPromptAsync_ServerDownLater_ServesLastGoodSnapshotAndHealthReportsItsAge()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var server = await SdkServer.StartAsync(ct);
+        var name = Prompts.NewName("down-later");
+        var one = await Prompts.CreateAsync(server.Api, name, "one", cancellationToken: ct);
+        await using var host = await SdkHost.StartAsync(server.BaseAddress, server.AdminKey, o =>
+        {
+            o.RefreshInterval = TimeSpan.FromMilliseconds(100);
+            o.RequestTimeout = TimeSpan.FromMilliseconds(500);
+        }, cancellationToken: ct);
+        var health = host.Services.GetRequiredService<HealthCheckService>();
+        Assert.Equal(HealthStatus.Healthy, (await health.CheckHealthAsync(ct)).Status);
+
+        await server.StopAsync();
+        await Eventually.WithinAsync(TimeSpan.FromSeconds(5), () => Task.FromResult(!host.Sdk.Snapshots.ServerReachable), ct);
+        await Task.Delay(300, ct);
+        var clock = Stopwatch.StartNew();
+        var served = await host.Vault.GetPromptAsync(name, cancellationToken: ct);
+        var resolveTook = clock.Elapsed;
+        var report = (await health.CheckHealthAsync(ct)).Entries["promptvault"];
+
+        Assert.Equal(one, served.VersionId);
+        Assert.True(resolveTook < TimeSpan.FromMilliseconds(100), $"a resolve with the server down took {resolveTook}");
+        Assert.Equal(HealthStatus.Degraded, report.Status);
+        Assert.True((double)report.Data["ageSeconds"] >= 0.3, $"age {report.Data["ageSeconds"]}");
+        Assert.Equal(false, report.Data["serverReachable"]);
+
+        await server.StartAgainAsync(ct);
+        var recovered = await Eventually.WithinAsync(TimeSpan.FromSeconds(5), async () => (await health.CheckHealthAsync(ct)).Status == HealthStatus.Healthy, ct);
+        Assert.NotNull(recovered);
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}

@@ -1,0 +1,130 @@
+using PromptVault.Core;
+using PromptVault.Core.Prompts;
+
+namespace PromptVault.Client.Tests;
+
+/// <summary>What the SDK serves follows the server: moved labels soon, older snapshots never, removed labels no more.</summary>
+public sealed class FreshnessTests(SdkServerFixture fixture) : IClassFixture<SdkServerFixture>
+{
+    private SdkServer Server => fixture.Server;
+
+    [Fact]
+    public async Task GetPromptAsync_LabelMovedWithStream_ServedWithinOneSecond()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var name = Prompts.NewName("stream");
+        await Prompts.CreateAsync(Server.Api, name, "one", cancellationToken: ct);
+        var two = await Prompts.AddVersionAsync(Server.Api, name, "two", ct);
+        // An interval far longer than the test: only the stream can bring the change.
+        await using var host = await SdkHost.StartAsync(Server.BaseAddress, Server.AdminKey, o => o.RefreshInterval = TimeSpan.FromHours(1), cancellationToken: ct);
+        await Eventually.WithinAsync(TimeSpan.FromSeconds(5), () => Task.FromResult(host.Sdk.Snapshots.ServerReachable), ct);
+        await Task.Delay(200, ct); // the stream is connected once its first event has been read
+
+        await Server.Api.MoveLabelAsync(name, Label.Production, two, ct);
+        var took = await Eventually.WithinAsync(TimeSpan.FromSeconds(1), async () => (await host.Vault.GetPromptAsync(name, cancellationToken: ct)).VersionId == two, ct);
+
+        Assert.NotNull(took);
+    }
+
+    [Fact]
+    public async Task GetPromptAsync_LabelMovedWithoutStream_ServedWithinOneInterval()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var name = Prompts.NewName("poll");
+        await Prompts.CreateAsync(Server.Api, name, "one", cancellationToken: ct);
+        var two = await Prompts.AddVersionAsync(Server.Api, name, "two", ct);
+        var interval = TimeSpan.FromMilliseconds(500);
+        await using var host = await SdkHost.StartAsync(Server.BaseAddress, Server.AdminKey, o => { o.UseStream = false; o.RefreshInterval = interval; }, cancellationToken: ct);
+
+        await Server.Api.MoveLabelAsync(name, Label.Production, two, ct);
+        // One interval, plus the refresh request itself.
+        var took = await Eventually.WithinAsync(interval + TimeSpan.FromMilliseconds(300),
+            async () => (await host.Vault.GetPromptAsync(name, cancellationToken: ct)).VersionId == two, ct);
+
+        Assert.NotNull(took);
+    }
+
+    [Fact]
+    public async Task GetPromptAsync_OlderSnapshotOfferedAfterNewer_NeverServesTheOldVersion()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var name = Prompts.NewName("older");
+        var one = await Prompts.CreateAsync(Server.Api, name, "one", cancellationToken: ct);
+        var two = await Prompts.AddVersionAsync(Server.Api, name, "two", ct);
+        var old = (await Server.Api.GetSnapshotAsync(cancellationToken: ct)).Snapshot!;
+        await Server.Api.MoveLabelAsync(name, Label.Production, two, ct);
+        await using var host = await SdkHost.StartAsync(Server.BaseAddress, Server.AdminKey, o => o.UseStream = false, cancellationToken: ct);
+        Assert.Equal(two, (await host.Vault.GetPromptAsync(name, cancellationToken: ct)).VersionId);
+
+        // A stale replica (or a lagging cache) answers with the snapshot from before the move.
+        var taken = host.Sdk.Snapshots.Offer(old, "stale replica");
+        var served = await host.Vault.GetPromptAsync(name, cancellationToken: ct);
+
+        Assert.False(taken);
+        Assert.Equal(two, served.VersionId);
+        Assert.NotEqual(one, served.VersionId);
+    }
+
+    [Fact]
+    public async Task GetPromptAsync_LabelRemovedInNewerSnapshot_NotServedAnyMore()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var name = Prompts.NewName("removed");
+        await Prompts.CreateAsync(Server.Api, name, "one", cancellationToken: ct);
+        var two = await Prompts.AddVersionAsync(Server.Api, name, "two", ct);
+        await Server.Api.MoveLabelAsync(name, "beta", two, ct);
+        await using var host = await SdkHost.StartAsync(Server.BaseAddress, Server.AdminKey, o => o.UseStream = false, cancellationToken: ct);
+        Assert.Equal(two, (await host.Vault.GetPromptAsync(name, label: "beta", cancellationToken: ct)).VersionId);
+        var current = (await Server.Api.GetSnapshotAsync(cancellationToken: ct)).Snapshot!;
+
+        var withoutBeta = current with
+        {
+            Sequence = current.Sequence + 1,
+            Prompts = current.Prompts.Select(p => p.Name != name ? p
+                : p with { Labels = p.Labels.Where(l => l.Key != "beta").ToDictionary(), Versions = p.Versions.Where(v => v.Id != two).ToList() }).ToList(),
+        };
+        Assert.True(host.Sdk.Snapshots.Offer(withoutBeta, "server"));
+        var error = await Assert.ThrowsAsync<NotFoundException>(async () => await host.Vault.GetPromptAsync(name, label: "beta", cancellationToken: ct));
+
+        Assert.Equal("label_not_found", error.Code);
+    }
+
+    [Fact]
+    public async Task GetPromptAsync_ExperimentPausedOnServer_VariantNoLongerServed()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var name = Prompts.NewName("paused");
+        var one = await Prompts.CreateAsync(Server.Api, name, "one", cancellationToken: ct);
+        var two = await Prompts.AddVersionAsync(Server.Api, name, "two", ct);
+        var experiment = await Prompts.StartExperimentAsync(Server.Api, name, [(one, 50m), (two, 50m)], ct);
+        await using var host = await SdkHost.StartAsync(Server.BaseAddress, Server.AdminKey, o => o.RefreshInterval = TimeSpan.FromHours(1), cancellationToken: ct);
+        var unit = Enumerable.Range(0, 100).Select(i => $"u{i}").First(u => PromptVaultSdk.Resolve(host.Sdk.Snapshots.Current!, name, null, u, null, null).VersionId == two);
+        Assert.Equal(two, (await host.Vault.GetPromptAsync(name, unitId: unit, cancellationToken: ct)).VersionId);
+
+        await Server.Api.ChangeExperimentAsync(experiment.Id, ExperimentCommand.Pause, ct);
+        var took = await Eventually.WithinAsync(TimeSpan.FromSeconds(1), async () => (await host.Vault.GetPromptAsync(name, unitId: unit, cancellationToken: ct)).VersionId == one, ct);
+
+        Assert.NotNull(took);
+        Assert.Null((await host.Vault.GetPromptAsync(name, unitId: unit, cancellationToken: ct)).ExperimentId);
+    }
+
+    [Fact]
+    public async Task GetPromptAsync_LabelNamedAsAVersionId_LabelAndVersionNeverCollide()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var name = Prompts.NewName("collide");
+        var one = await Prompts.CreateAsync(Server.Api, name, "one", cancellationToken: ct);
+        var two = await Prompts.AddVersionAsync(Server.Api, name, "two", ct);
+        // A label whose name is version one's id, pointing at version two.
+        await Server.Api.MoveLabelAsync(name, one, two, ct);
+        await using var host = await SdkHost.StartAsync(Server.BaseAddress, Server.AdminKey, o => o.UseStream = false, cancellationToken: ct);
+
+        var byLabel = await host.Vault.GetPromptAsync(name, label: one, cancellationToken: ct);
+        var byVersionId = await host.Vault.GetPromptAsync(name, version: one, cancellationToken: ct);
+        var byNumber = await host.Vault.GetPromptAsync(name, version: "1.0.0", cancellationToken: ct);
+
+        Assert.Equal(two, byLabel.VersionId);
+        Assert.Equal(one, byVersionId.VersionId);
+        Assert.Equal(one, byNumber.VersionId);
+    }
+}
