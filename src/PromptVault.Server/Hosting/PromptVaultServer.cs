@@ -71,6 +71,7 @@ public static class PromptVaultServer
         app.MapSdkApi();
         app.MapAuditApi();
         app.MapKeysApi();
+        app.MapExportApi();
         app.MapPrometheusEndpoint();
         return app;
     }
