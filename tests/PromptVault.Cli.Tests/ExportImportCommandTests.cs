@@ -166,6 +166,12 @@ public sealed partial class ExportImportCommandTests
     {
         var (status, body) = await GetAsync(client, path);
         Assert.True(status == HttpStatusCode.OK, $"{path}: {status} {body?.ToJsonString()}");
+        // A version's metrics name the period they cover, which ends at the time of the request.
+        if (path.Contains("/metrics", StringComparison.Ordinal))
+        {
+            body!.AsObject().Remove("from");
+            body.AsObject().Remove("to");
+        }
         return body!.ToJsonString();
     }
 
