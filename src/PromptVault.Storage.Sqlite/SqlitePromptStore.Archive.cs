@@ -115,9 +115,9 @@ public sealed partial class SqlitePromptStore : IRegistryArchiveStore
     };
 
     /// <summary>The table of a section: its name in snake case (<c>exposureCounts</c> is <c>exposure_counts</c>).</summary>
-    private static string TableName(ArchiveSection section) => SnakeCase(section.Name);
+    internal static string TableName(ArchiveSection section) => SnakeCase(section.Name);
 
-    private static string ColumnName(ArchiveColumn column) => column.Name switch
+    internal static string ColumnName(ArchiveColumn column) => column.Name switch
     {
         "before" or "after" => column.Name + "_json",
         _ => SnakeCase(column.Name),
