@@ -86,13 +86,16 @@ public sealed partial class ExportImportCommandTests
     }
 
     [Theory]
-    [InlineData("{\"format\":\"promptvault-export\",\"formatVersion\":1,\"prompts\":[{\"id\":5}]}", "$.prompts[0].id")]
-    [InlineData("{\"format\":\"promptvault-export\",\"formatVersion\":2}", "$.formatVersion")]
-    [InlineData("{\"format\":\"other\",\"formatVersion\":1}", "$.format")]
-    [InlineData("{\"format\":\"promptvault-export\",\"formatVersion\":1,\"prompt\":[]}", "$.prompt")]
-    [InlineData("{\"format\":\"promptvault-export\",\"formatVersion\":1,\"apiKeys\":[{\"id\":\"k\",\"name\":\"n\",\"role\":\"admin\",\"prefix\":\"pv_\",\"keyHash\":\"h\",\"createdAt\":\"yesterday\",\"createdBy\":\"x\",\"revokedAt\":null}]}", "$.apiKeys[0].createdAt")]
-    [InlineData("{\"format\":\"promptvault-export\",\"formatVersion\":1,\"versions\":[", "$")]
-    public async Task Import_MalformedDocument_Is400NamingThePath_AndWritesNothing(string document, string path)
+    [InlineData("{\"format\":\"promptvault-export\",\"formatVersion\":1,\"prompts\":[{\"id\":5}]}", "$.prompts[0].id", "invalid_export_document")]
+    [InlineData("{\"format\":\"promptvault-export\",\"formatVersion\":2}", "$.formatVersion", "invalid_export_document")]
+    [InlineData("{\"format\":\"other\",\"formatVersion\":1}", "$.format", "invalid_export_document")]
+    [InlineData("{\"format\":\"promptvault-export\",\"formatVersion\":1,\"prompt\":[]}", "$.prompt", "invalid_export_document")]
+    [InlineData("{\"format\":\"promptvault-export\",\"formatVersion\":1,\"apiKeys\":[{\"id\":\"k\",\"name\":\"n\",\"role\":\"admin\",\"prefix\":\"pv_\",\"keyHash\":\"h\",\"createdAt\":\"yesterday\",\"createdBy\":\"x\",\"revokedAt\":null}]}", "$.apiKeys[0].createdAt", "invalid_export_document")]
+    [InlineData("{\"format\":\"promptvault-export\",\"formatVersion\":1,\"versions\":[", "$", "invalid_export_document")]
+    [InlineData("{\"format\":\"promptvault-export\",\"formatVersion\":1,\"apiKeys\":[{\"id\":\"k\",\"name\":\"n\",\"role\":\"root\",\"prefix\":\"pv_\",\"keyHash\":\"h\",\"createdAt\":\"2026-01-01T00:00:00Z\",\"createdBy\":\"x\",\"revokedAt\":null}]}", "$.apiKeys[0].role", "invalid_export_document")]
+    [InlineData("{\"format\":\"promptvault-export\",\"formatVersion\":1,\"prompts\":[],\"prompts\":[]}", "$.prompts", "invalid_export_document")]
+    [InlineData("{\"format\":\"promptvault-export\",\"formatVersion\":1,\"apiKeys\":[]}", "$.apiKeys", "import_no_admin_key")]
+    public async Task Import_MalformedDocument_Is400NamingThePath_AndWritesNothing(string document, string path, string code)
     {
         await using var server = await RunningServer.StartAsync(TestContext.Current.CancellationToken);
         using var client = server.CreateClient();
@@ -103,7 +106,7 @@ public sealed partial class ExportImportCommandTests
         var body = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
         Assert.True(response.StatusCode == HttpStatusCode.BadRequest, body);
         var problem = JsonNode.Parse(body)!;
-        Assert.Equal("invalid_export_document", problem.Str("code"));
+        Assert.Equal(code, problem.Str("code"));
         Assert.StartsWith(path, problem.Str("field"), StringComparison.Ordinal);
         Assert.Contains(path, problem.Str("detail"), StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.OK, (await GetAsync(client, "/api/keys")).Status);

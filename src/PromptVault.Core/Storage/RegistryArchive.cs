@@ -48,7 +48,8 @@ public enum ArchiveOwner
 }
 
 /// <param name="Name">The property name in the document (camelCase).</param>
-public sealed record ArchiveColumn(string Name, ArchiveValueKind Kind, bool Nullable = false);
+/// <param name="Allowed">For an enum's column: its wire names, the only texts it may hold.</param>
+public sealed record ArchiveColumn(string Name, ArchiveValueKind Kind, bool Nullable = false, IReadOnlySet<string>? Allowed = null);
 
 /// <summary>One table of the registry as it travels: its rows are arrays of values in the order of <see cref="Columns"/>.</summary>
 /// <param name="Name">The section's property name in the document.</param>
@@ -69,6 +70,18 @@ public sealed record ArchiveSection(string Name, IReadOnlyList<ArchiveColumn> Co
 /// </summary>
 public static class RegistryArchiveSchema
 {
+    /// <summary>A full import replaces the target's keys: a document without an active admin key would leave a server no one can administer.</summary>
+    /// <exception cref="InvalidInputException">The archive has no active admin key (<c>import_no_admin_key</c>).</exception>
+    public static void RequireActiveAdminKey(RegistryArchive archive)
+    {
+        ArgumentNullException.ThrowIfNull(archive);
+        int role = ApiKeys.IndexOf("role"), revoked = ApiKeys.IndexOf("revokedAt");
+        if (archive[ApiKeys].Any(r => (string?)r[role] == Names.Of(Auth.ApiKeyRole.Admin) && r[revoked] is null)) return;
+        throw new InvalidInputException("import_no_admin_key",
+            "$.apiKeys holds no active admin key, and a full import replaces this server's keys with the document's: no one could administer it. " +
+            "Merge instead (--merge), or export from a server with an admin key.", "$.apiKeys");
+    }
+
     public const string Format = "promptvault-export";
     public const int FormatVersion = 1;
 
@@ -78,14 +91,16 @@ public static class RegistryArchiveSchema
     private static ArchiveColumn Real(string name, bool nullable = false) => new(name, ArchiveValueKind.Real, nullable);
     private static ArchiveColumn Json(string name, bool nullable = false) => new(name, ArchiveValueKind.Json, nullable);
     private static ArchiveColumn Blob(string name) => new(name, ArchiveValueKind.Blob);
+    private static ArchiveColumn Enum<TEnum>(string name) where TEnum : struct, System.Enum =>
+        new(name, ArchiveValueKind.Text, Allowed: System.Enum.GetValues<TEnum>().Select(Names.Of).ToHashSet(StringComparer.Ordinal));
 
     public static readonly ArchiveSection Prompts = new("prompts",
-        [Text("id"), Text("name"), Text("description"), Text("type"), Json("tags"), Text("category", true),
+        [Text("id"), Text("name"), Text("description"), Enum<Prompts.PromptType>("type"), Json("tags"), Text("category", true),
          Time("createdAt"), Text("createdBy"), Time("updatedAt"), Text("updatedBy")], ArchiveOwner.Prompt);
 
     public static readonly ArchiveSection Versions = new("versions",
         [Text("id"), Text("promptId"), Integer("sequence"), Integer("major"), Integer("minor"), Integer("patch"), Text("content"),
-         Json("variables"), Json("metadata"), Text("changeDescription"), Text("createdBy"), Time("createdAt"), Text("status")], ArchiveOwner.Prompt, 1);
+         Json("variables"), Json("metadata"), Text("changeDescription"), Text("createdBy"), Time("createdAt"), Enum<Prompts.VersionStatus>("status")], ArchiveOwner.Prompt, 1);
 
     public static readonly ArchiveSection Labels = new("labels",
         [Text("promptId"), Text("name"), Text("versionId"), Time("updatedAt"), Text("updatedBy")], ArchiveOwner.Prompt);
@@ -93,7 +108,7 @@ public static class RegistryArchiveSchema
     public static readonly ArchiveSection Experiments = new("experiments",
         [Text("id"), Text("promptId"), Text("name"), Text("description"), Json("variants"), Text("targetMetric"), Integer("minimumSampleSize"),
          Real("confidenceLevel"), Real("minimumDetectableEffect"), Real("power"), Json("guardrails"), new("promoteWinner", ArchiveValueKind.Boolean),
-         Text("status"), Integer("hashSeed"), Text("winner", true), Text("statusReason", true), Time("createdAt"), Text("createdBy"),
+         Enum<Experiments.ExperimentStatus>("status"), Integer("hashSeed"), Text("winner", true), Text("statusReason", true), Time("createdAt"), Text("createdBy"),
          Time("updatedAt"), Time("startedAt", true), Time("endedAt", true)], ArchiveOwner.Prompt, 1);
 
     public static readonly ArchiveSection Exposures = new("exposures",
@@ -125,7 +140,7 @@ public static class RegistryArchiveSchema
          Json("before", true), Json("after", true)], ArchiveOwner.PromptName, 4);
 
     public static readonly ArchiveSection ApiKeys = new("apiKeys",
-        [Text("id"), Text("name"), Text("role"), Text("prefix"), Text("keyHash"), Time("createdAt"), Text("createdBy"), Time("revokedAt", true)],
+        [Text("id"), Text("name"), Enum<Auth.ApiKeyRole>("role"), Text("prefix"), Text("keyHash"), Time("createdAt"), Text("createdBy"), Time("revokedAt", true)],
         ArchiveOwner.None);
 
     /// <summary>Every section, in document and import order.</summary>

@@ -110,6 +110,7 @@ public static class RegistryArchiveJson
             if (property.Name is "format" or "formatVersion" or "exportedAt") continue;
             if (!sections.TryGetValue(property.Name, out var section))
                 throw Invalid("$." + property.Name, $"is not part of format version {RegistryArchiveSchema.FormatVersion}; its sections are {string.Join(", ", sections.Keys)}");
+            if (rows.ContainsKey(section)) throw Invalid("$." + property.Name, "is given twice");
             rows[section] = ReadSection(section, property.Value);
         }
         return new RegistryArchive(rows);
@@ -120,26 +121,25 @@ public static class RegistryArchiveJson
         var path = "$." + section.Name;
         if (array.ValueKind != JsonValueKind.Array) throw Invalid(path, "must be an array");
         var rows = new List<object?[]>(array.GetArrayLength());
+        var ordinals = section.Columns.Select((c, i) => (c.Name, i)).ToDictionary(p => p.Name, p => p.i, StringComparer.Ordinal);
         var index = 0;
         foreach (var item in array.EnumerateArray())
         {
             var rowPath = $"{path}[{index++}]";
             if (item.ValueKind != JsonValueKind.Object) throw Invalid(rowPath, "must be an object");
             var values = new object?[section.Columns.Count];
-            var seen = 0;
+            var given = new bool[section.Columns.Count];
             foreach (var property in item.EnumerateObject())
             {
-                var column = section.Columns.Select((c, i) => (c, i)).FirstOrDefault(p => p.c.Name == property.Name);
-                if (column.c is null)
-                    throw Invalid($"{rowPath}.{property.Name}", $"is not a field of {section.Name}; its fields are {string.Join(", ", section.Columns.Select(c => c.Name))}");
-                values[column.i] = ReadValue(column.c, property.Value, $"{rowPath}.{property.Name}");
-                seen++;
+                var fieldPath = $"{rowPath}.{property.Name}";
+                if (!ordinals.TryGetValue(property.Name, out var i))
+                    throw Invalid(fieldPath, $"is not a field of {section.Name}; its fields are {string.Join(", ", ordinals.Keys)}");
+                if (given[i]) throw Invalid(fieldPath, "is given twice");
+                values[i] = ReadValue(section.Columns[i], property.Value, fieldPath);
+                given[i] = true;
             }
-            if (seen != section.Columns.Count)
-            {
-                var missing = section.Columns.First(c => !item.TryGetProperty(c.Name, out _));
-                throw Invalid($"{rowPath}.{missing.Name}", "is missing");
-            }
+            if (Array.IndexOf(given, false) is var missing and >= 0)
+                throw Invalid($"{rowPath}.{section.Columns[missing].Name}", "is missing");
             rows.Add(values);
         }
         return rows;
@@ -152,7 +152,9 @@ public static class RegistryArchiveJson
         switch (column.Kind)
         {
             case ArchiveValueKind.Text when value.ValueKind == JsonValueKind.String:
-                return value.GetString();
+                var text = value.GetString()!;
+                return column.Allowed is null || column.Allowed.Contains(text) ? text
+                    : throw Invalid(path, $"must be one of {string.Join(", ", column.Allowed)}");
             case ArchiveValueKind.Time when value.ValueKind == JsonValueKind.String
                 && DateTimeOffset.TryParse(value.GetString(), CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out var time):
                 return time.ToUniversalTime().ToString("O", CultureInfo.InvariantCulture);

@@ -17,6 +17,7 @@ public sealed class RegistryTransfer(IRegistryArchiveStore store, RegistryChange
     public async Task<RegistryImportReport> ImportAsync(Stream stream, bool merge, CancellationToken cancellationToken = default)
     {
         var archive = await RegistryArchiveJson.ReadAsync(stream, cancellationToken);
+        if (!merge) RegistryArchiveSchema.RequireActiveAdminKey(archive);
         var report = await store.ImportAsync(archive, merge, cancellationToken);
         // Prompts, experiments and keys all changed: "any prompt" (null) drops every cached entry.
         changes.Publish(RegistryChangeKind.Prompt);
