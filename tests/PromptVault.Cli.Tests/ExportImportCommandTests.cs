@@ -113,6 +113,24 @@ public sealed partial class ExportImportCommandTests
     }
 
     [Fact]
+    public async Task Export_WithoutOut_PrintsTheDocument_WithKeyHashesButNeverAKey()
+    {
+        await using var server = await RunningServer.StartAsync(TestContext.Current.CancellationToken);
+        var reader = await server.CreateKeyAsync("reader-bot", ApiKeyRole.Reader, TestContext.Current.CancellationToken);
+
+        var result = await Cli.RunAsync(server, null, "export");
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        var document = JsonNode.Parse(result.Out)!;
+        Assert.Equal("promptvault-export", document.Str("format"));
+        Assert.Equal(1, document["formatVersion"]!.GetValue<int>());
+        Assert.Equal(new[] { ApiKeySecret.Hash(server.AdminKey), ApiKeySecret.Hash(reader) }.Order(StringComparer.Ordinal),
+            document["apiKeys"]!.AsArray().Select(k => k.Str("keyHash")).Order(StringComparer.Ordinal));
+        Assert.DoesNotContain(server.AdminKey, result.Out, StringComparison.Ordinal);
+        Assert.DoesNotContain(reader, result.Out, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task ExportAndImport_NeedAnAdminKey()
     {
         using var folder = new TempFolder();
