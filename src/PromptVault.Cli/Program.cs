@@ -33,6 +33,8 @@ internal static class Program
             Render(context, remote),
             Keys(context, remote),
             Audit(context, remote),
+            Export(context, remote),
+            Import(context, remote),
             Experiment(context, remote),
             Metrics(context, remote),
             Demo(context, remote),
@@ -185,6 +187,25 @@ internal static class Program
         var command = new Command("audit", "Show the audit log: who did what, when.") { name, limit };
         remote.AddTo(command);
         command.SetAction((result, ct) => new AuditCommand(context).InvokeAsync(remote.Read(result), result.GetValue(name), result.GetValue(limit), ct));
+        return command;
+    }
+
+    private static Command Export(CliContext context, RemoteOptions remote)
+    {
+        var output = new Option<string?>("--out") { Description = "Write the document to FILE (default: stdout).", HelpName = "FILE" };
+        var command = new Command("export", "Export the whole registry as one JSON document (admin; docs/export-format.md).") { output };
+        remote.AddTo(command);
+        command.SetAction((result, ct) => new ExportCommand(context).InvokeAsync(remote.Read(result), result.GetValue(output), ct));
+        return command;
+    }
+
+    private static Command Import(CliContext context, RemoteOptions remote)
+    {
+        var file = new Argument<string>("FILE") { Description = "An export document." };
+        var merge = new Option<bool>("--merge") { Description = "Into a registry that has prompts: add those it lacks (by name), skip the rest, and report both." };
+        var command = new Command("import", "Import an export document, all or nothing (admin); refused into a registry that has prompts unless --merge.") { file, merge };
+        remote.AddTo(command);
+        command.SetAction((result, ct) => new ImportCommand(context).InvokeAsync(remote.Read(result), result.GetValue(file)!, result.GetValue(merge), ct));
         return command;
     }
 

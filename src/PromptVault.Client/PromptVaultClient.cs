@@ -8,6 +8,7 @@ using PromptVault.Core;
 using PromptVault.Core.Auth;
 using PromptVault.Core.Analysis;
 using PromptVault.Core.Contracts;
+using PromptVault.Core.Storage;
 using PromptVault.Core.Idempotency;
 using PromptVault.Core.Metrics;
 using PromptVault.Core.Prompts;
@@ -157,6 +158,27 @@ public sealed class PromptVaultClient
         using var response = await SendCoreAsync(HttpMethod.Delete, "api/keys/" + Uri.EscapeDataString(id), null, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>Streams the whole registry's export document (docs/export-format.md) into <paramref name="destination"/> (admin only).</summary>
+    public async Task ExportAsync(Stream destination, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(destination);
+        using var response = await SendCoreAsync(HttpMethod.Get, "api/export", null, cancellationToken, completion: HttpCompletionOption.ResponseHeadersRead)
+            .ConfigureAwait(false);
+        await response.Content.CopyToAsync(destination, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Imports an export document, all or nothing (admin only); with <paramref name="merge"/>, only the prompts (by name) and keys the server lacks.</summary>
+    /// <exception cref="PromptVaultApiException">409 <c>registry_not_empty</c> without merge into a registry that holds prompts;
+    /// 400 <c>invalid_export_document</c> naming the JSON path of a malformed document.</exception>
+    public async Task<RegistryImportReport> ImportAsync(Stream document, bool merge = false, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(document);
+        using var content = new StreamContent(document);
+        content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        using var response = await SendCoreAsync(HttpMethod.Post, "api/import" + (merge ? "?merge=true" : ""), content, cancellationToken).ConfigureAwait(false);
+        return await ReadAsync<RegistryImportReport>(response, cancellationToken).ConfigureAwait(false);
+    }
+
     /// <summary>Creates an experiment in draft (admin only).</summary>
     public Task<ExperimentResponse> CreateExperimentAsync(CreateExperimentRequest request, CancellationToken cancellationToken = default)
     {
@@ -278,18 +300,19 @@ public sealed class PromptVaultClient
     }
 
     private async Task<HttpResponseMessage> SendCoreAsync(HttpMethod method, string path, HttpContent? content, CancellationToken cancellationToken,
-        string? idempotencyKey = null)
+        string? idempotencyKey = null, HttpCompletionOption completion = HttpCompletionOption.ResponseContentRead)
     {
         using var request = new HttpRequestMessage(method, new Uri(_baseAddress, path)) { Content = content };
         if (idempotencyKey is not null) request.Headers.Add(IdempotencyKey.HeaderName, idempotencyKey);
-        return await SendCoreAsync(request, cancellationToken).ConfigureAwait(false);
+        return await SendCoreAsync(request, cancellationToken, completion: completion).ConfigureAwait(false);
     }
 
-    private async Task<HttpResponseMessage> SendCoreAsync(HttpRequestMessage request, CancellationToken cancellationToken, bool allowNotModified = false)
+    private async Task<HttpResponseMessage> SendCoreAsync(HttpRequestMessage request, CancellationToken cancellationToken, bool allowNotModified = false,
+        HttpCompletionOption completion = HttpCompletionOption.ResponseContentRead)
     {
         request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
         if (_authorization is not null) request.Headers.Authorization = _authorization;
-        var response = await _http.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        var response = await _http.SendAsync(request, completion, cancellationToken).ConfigureAwait(false);
         if (response.IsSuccessStatusCode || (allowNotModified && response.StatusCode == HttpStatusCode.NotModified)) return response;
         using (response)
             throw await ToExceptionAsync(response, cancellationToken).ConfigureAwait(false);

@@ -8,7 +8,7 @@ public static class SqliteServiceCollectionExtensions
     /// <summary>
     /// Stores prompts, API keys, experiments and metrics in the SQLite file <paramref name="databasePath"/>: registers
     /// <see cref="SqliteConnectionFactory"/>, <see cref="SqliteDatabase"/> and <see cref="SqlitePromptStore"/> as <see cref="IPromptStore"/>,
-    /// <see cref="IApiKeyStore"/>, <see cref="IExperimentStore"/>, <see cref="IMetricStore"/> and <see cref="IIdempotencyStore"/>, all singletons.
+    /// <see cref="IApiKeyStore"/>, <see cref="IExperimentStore"/>, <see cref="IMetricStore"/> and <see cref="IIdempotencyStore"/> and <see cref="IRegistryArchiveStore"/>, all singletons.
     /// </summary>
     /// <remarks>Migrate at startup, before serving: <c>await app.Services.GetRequiredService&lt;SqliteDatabase&gt;().MigrateAsync();</c></remarks>
     public static IServiceCollection AddPromptVaultSqlite(this IServiceCollection services, string databasePath)
@@ -24,6 +24,7 @@ public static class SqliteServiceCollectionExtensions
         services.AddSingleton<IExperimentStore>(sp => sp.GetRequiredService<SqlitePromptStore>());
         services.AddSingleton<IMetricStore>(sp => sp.GetRequiredService<SqlitePromptStore>());
         services.AddSingleton<IIdempotencyStore>(sp => sp.GetRequiredService<SqlitePromptStore>());
+        services.AddSingleton<IRegistryArchiveStore>(sp => sp.GetRequiredService<SqlitePromptStore>());
         return services;
     }
 }

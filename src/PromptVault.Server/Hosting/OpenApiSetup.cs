@@ -24,6 +24,7 @@ internal static class OpenApiSetup
         ["SDK"] = "What an SDK that resolves prompts in process reads (the snapshot and its change stream) and sends (exposures).",
         ["Audit"] = "Who changed what, newest first.",
         ["API keys"] = "Keys and their roles (admin only).",
+        ["Export"] = "The whole registry as one document, out and in (admin only; docs/export-format.md).",
         ["Health"] = "Liveness of the server.",
     };
 

@@ -74,6 +74,7 @@ public static class PromptVaultServer
         app.MapSdkApi();
         app.MapAuditApi();
         app.MapKeysApi();
+        app.MapExportApi();
         app.MapDashboard();
         app.MapPrometheusEndpoint();
         return app;

@@ -32,6 +32,7 @@ public static class ServerServiceCollectionExtensions
             .Validate(o => o.KeepAliveInterval > TimeSpan.Zero, "PromptVault:Sdk:KeepAliveInterval must be a positive time span (00:00:15).").ValidateOnStart();
         services.AddSingleton(options.Prices);
         services.AddSingleton<ApiKeyService>();
+        services.AddSingleton<RegistryTransfer>();
 
         services.Configure<JsonOptions>(json => PromptVaultJson.Configure(json.SerializerOptions));
         // Malformed bodies throw BadHttpRequestException, which ProblemExceptionHandler turns into a 400 naming the field.

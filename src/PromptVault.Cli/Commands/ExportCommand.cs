@@ -1,0 +1,53 @@
+using System.Globalization;
+using Spectre.Console;
+
+namespace PromptVault.Cli.Commands;
+
+/// <summary><c>export [--out FILE]</c>: the whole registry as one document (docs/export-format.md), to FILE or stdout.</summary>
+internal sealed class ExportCommand(CliContext context)
+{
+    public Task<int> InvokeAsync(RemoteSettings remote, string? output, CancellationToken cancellationToken) =>
+        context.CallServerAsync(remote, async client =>
+        {
+            // Streamed to a file next to the target and moved into place only when complete, so a failure never leaves half a document.
+            var path = Path.GetFullPath(output ?? Path.Combine(Path.GetTempPath(), "promptvault-export-" + Path.GetRandomFileName()));
+            var partial = path + ".partial";
+            try
+            {
+                await using (var file = File.Create(partial))
+                    await client.ExportAsync(file, cancellationToken);
+                File.Move(partial, path, overwrite: true);
+            }
+            finally
+            {
+                File.Delete(partial);
+            }
+
+            if (output is null)
+            {
+                await CopyToOutAsync(path, cancellationToken);
+                File.Delete(path);
+            }
+            else if (remote.Json)
+            {
+                context.WriteJson(new ExportResult(path, new FileInfo(path).Length));
+            }
+            else
+            {
+                context.Console.MarkupLineInterpolated($"Exported the registry to {path} ({new FileInfo(path).Length.ToString("N0", CultureInfo.InvariantCulture)} bytes).");
+            }
+            return ExitCodes.Success;
+        }, cancellationToken);
+
+    private async Task CopyToOutAsync(string path, CancellationToken cancellationToken)
+    {
+        using var reader = new StreamReader(path);
+        var buffer = new char[64 * 1024];
+        int read;
+        while ((read = await reader.ReadAsync(buffer, cancellationToken)) > 0)
+            await context.Out.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
+        await context.Out.WriteLineAsync();
+    }
+}
+
+internal sealed record ExportResult(string Path, long Bytes);

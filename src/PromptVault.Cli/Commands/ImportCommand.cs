@@ -1,0 +1,45 @@
+using PromptVault.Core.Storage;
+using Spectre.Console;
+
+namespace PromptVault.Cli.Commands;
+
+/// <summary><c>import FILE [--merge]</c>: loads an export document into the server, all or nothing.</summary>
+internal sealed class ImportCommand(CliContext context)
+{
+    public async Task<int> InvokeAsync(RemoteSettings remote, string path, bool merge, CancellationToken cancellationToken)
+    {
+        if (!File.Exists(path)) throw CliException.Usage($"{path}: no such file.");
+        return await context.CallServerAsync(remote, async client =>
+        {
+            await using var file = File.OpenRead(path);
+            var report = await client.ImportAsync(file, merge, cancellationToken);
+            if (remote.Json)
+            {
+                context.WriteJson(report);
+                return ExitCodes.Success;
+            }
+            WriteReport(report);
+            return ExitCodes.Success;
+        }, cancellationToken);
+    }
+
+    private void WriteReport(RegistryImportReport report)
+    {
+        var table = Tables.Create("Section", "Imported");
+        foreach (var (section, count) in report.Counts.Where(c => c.Value > 0))
+            table.AddRow(Tables.Cells(section, count.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        context.Console.Write(table);
+        context.Console.MarkupLineInterpolated($"Added prompts: {(report.AddedPrompts.Count == 0 ? "none" : string.Join(", ", report.AddedPrompts))}");
+        if (report.Merge)
+        {
+            context.Console.MarkupLineInterpolated(
+                $"Skipped prompts (a prompt of that name exists; nothing of theirs was imported): {(report.SkippedPrompts.Count == 0 ? "none" : string.Join(", ", report.SkippedPrompts))}");
+            context.Console.MarkupLineInterpolated($"Skipped API keys (already present): {report.SkippedKeys.Count}; skipped audit entries: {report.SkippedAuditEntries}");
+        }
+        else if (report.ReplacedKeys + report.ReplacedAuditEntries > 0)
+        {
+            context.Console.MarkupLineInterpolated(
+                $"Replaced this server's own {report.ReplacedKeys} API key(s) and {report.ReplacedAuditEntries} audit entries with the document's: use the exported keys from now on.");
+        }
+    }
+}

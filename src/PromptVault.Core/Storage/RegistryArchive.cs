@@ -1,0 +1,195 @@
+namespace PromptVault.Core.Storage;
+
+/// <summary>How a column's value is carried: in rows as string, long, double, bool or byte[] (null when absent).</summary>
+public enum ArchiveValueKind
+{
+    /// <summary>A string.</summary>
+    Text,
+
+    /// <summary>A UTC time as ISO 8601 text (<c>"O"</c> format), held as a string.</summary>
+    Time,
+
+    /// <summary>A 64-bit integer (long).</summary>
+    Integer,
+
+    /// <summary>A double.</summary>
+    Real,
+
+    /// <summary>A bool.</summary>
+    Boolean,
+
+    /// <summary>A JSON value, held as its JSON text (a string) and embedded as JSON in the document.</summary>
+    Json,
+
+    /// <summary>Bytes (byte[]): a codec's blob, base64 in the document.</summary>
+    Blob,
+}
+
+/// <summary>What a section's rows belong to, so a merge can leave out everything of a prompt it skips.</summary>
+public enum ArchiveOwner
+{
+    /// <summary>Nothing (API keys); merged by the key's id and hash.</summary>
+    None,
+
+    /// <summary>The owner column holds a prompt id.</summary>
+    Prompt,
+
+    /// <summary>The owner column holds a version id.</summary>
+    Version,
+
+    /// <summary>The owner column holds an experiment id.</summary>
+    Experiment,
+
+    /// <summary>The owner column holds a version or experiment id (metric aggregates).</summary>
+    VersionOrExperiment,
+
+    /// <summary>The owner column holds a prompt name, or null for entries of no prompt (the audit log).</summary>
+    PromptName,
+}
+
+/// <param name="Name">The property name in the document (camelCase).</param>
+/// <param name="Allowed">For an enum's column: its wire names, the only texts it may hold.</param>
+public sealed record ArchiveColumn(string Name, ArchiveValueKind Kind, bool Nullable = false, IReadOnlySet<string>? Allowed = null);
+
+/// <summary>One table of the registry as it travels: its rows are arrays of values in the order of <see cref="Columns"/>.</summary>
+/// <param name="Name">The section's property name in the document.</param>
+/// <param name="OwnerColumn">The index of the column <see cref="Owner"/> refers to.</param>
+public sealed record ArchiveSection(string Name, IReadOnlyList<ArchiveColumn> Columns, ArchiveOwner Owner, int OwnerColumn = 0)
+{
+    public int IndexOf(string column)
+    {
+        for (var i = 0; i < Columns.Count; i++)
+            if (Columns[i].Name == column) return i;
+        throw new ArgumentException($"Section {Name} has no column {column}.", nameof(column));
+    }
+}
+
+/// <summary>
+/// The engine-neutral shape of a whole registry (docs/export-format.md): every section, in an order where rows only refer
+/// to rows of earlier sections. Every store exports and imports exactly these columns, whatever its own schema.
+/// </summary>
+public static class RegistryArchiveSchema
+{
+    /// <summary>A full import replaces the target's keys: a document without an active admin key would leave a server no one can administer.</summary>
+    /// <exception cref="InvalidInputException">The archive has no active admin key (<c>import_no_admin_key</c>).</exception>
+    public static void RequireActiveAdminKey(RegistryArchive archive)
+    {
+        ArgumentNullException.ThrowIfNull(archive);
+        int role = ApiKeys.IndexOf("role"), revoked = ApiKeys.IndexOf("revokedAt");
+        if (archive[ApiKeys].Any(r => (string?)r[role] == Names.Of(Auth.ApiKeyRole.Admin) && r[revoked] is null)) return;
+        throw new InvalidInputException("import_no_admin_key",
+            "$.apiKeys holds no active admin key, and a full import replaces this server's keys with the document's: no one could administer it. " +
+            "Merge instead (--merge), or export from a server with an admin key.", "$.apiKeys");
+    }
+
+    public const string Format = "promptvault-export";
+    public const int FormatVersion = 1;
+
+    private static ArchiveColumn Text(string name, bool nullable = false) => new(name, ArchiveValueKind.Text, nullable);
+    private static ArchiveColumn Time(string name, bool nullable = false) => new(name, ArchiveValueKind.Time, nullable);
+    private static ArchiveColumn Integer(string name) => new(name, ArchiveValueKind.Integer);
+    private static ArchiveColumn Real(string name, bool nullable = false) => new(name, ArchiveValueKind.Real, nullable);
+    private static ArchiveColumn Json(string name, bool nullable = false) => new(name, ArchiveValueKind.Json, nullable);
+    private static ArchiveColumn Blob(string name) => new(name, ArchiveValueKind.Blob);
+    private static ArchiveColumn Enum<TEnum>(string name) where TEnum : struct, System.Enum =>
+        new(name, ArchiveValueKind.Text, Allowed: System.Enum.GetValues<TEnum>().Select(Names.Of).ToHashSet(StringComparer.Ordinal));
+
+    public static readonly ArchiveSection Prompts = new("prompts",
+        [Text("id"), Text("name"), Text("description"), Enum<Prompts.PromptType>("type"), Json("tags"), Text("category", true),
+         Time("createdAt"), Text("createdBy"), Time("updatedAt"), Text("updatedBy")], ArchiveOwner.Prompt);
+
+    public static readonly ArchiveSection Versions = new("versions",
+        [Text("id"), Text("promptId"), Integer("sequence"), Integer("major"), Integer("minor"), Integer("patch"), Text("content"),
+         Json("variables"), Json("metadata"), Text("changeDescription"), Text("createdBy"), Time("createdAt"), Enum<Prompts.VersionStatus>("status")], ArchiveOwner.Prompt, 1);
+
+    public static readonly ArchiveSection Labels = new("labels",
+        [Text("promptId"), Text("name"), Text("versionId"), Time("updatedAt"), Text("updatedBy")], ArchiveOwner.Prompt);
+
+    public static readonly ArchiveSection Experiments = new("experiments",
+        [Text("id"), Text("promptId"), Text("name"), Text("description"), Json("variants"), Text("targetMetric"), Integer("minimumSampleSize"),
+         Real("confidenceLevel"), Real("minimumDetectableEffect"), Real("power"), Json("guardrails"), new("promoteWinner", ArchiveValueKind.Boolean),
+         Enum<Experiments.ExperimentStatus>("status"), Integer("hashSeed"), Text("winner", true), Text("statusReason", true), Time("createdAt"), Text("createdBy"),
+         Time("updatedAt"), Time("startedAt", true), Time("endedAt", true)], ArchiveOwner.Prompt, 1);
+
+    public static readonly ArchiveSection Exposures = new("exposures",
+        [Text("experimentId"), Text("unitId"), Text("variantId"), Time("at")], ArchiveOwner.Experiment);
+
+    public static readonly ArchiveSection ExposureCounts = new("exposureCounts",
+        [Text("experimentId"), Text("variantId"), Integer("units")], ArchiveOwner.Experiment);
+
+    public static readonly ArchiveSection UnitSums = new("unitSums",
+        [Text("experimentId"), Text("unitId"), Text("variantId"), Blob("sums")], ArchiveOwner.Experiment);
+
+    public static readonly ArchiveSection VariantUnitStats = new("variantUnitStats",
+        [Text("experimentId"), Text("variantId"), Blob("stats")], ArchiveOwner.Experiment);
+
+    public static readonly ArchiveSection SequentialStates = new("sequentialStates",
+        [Text("experimentId"), Json("state")], ArchiveOwner.Experiment);
+
+    public static readonly ArchiveSection MetricEvents = new("metricEvents",
+        [Text("id", true), Text("versionId"), Text("experimentId", true), Text("variantId", true), Text("unitId", true), Time("timestamp"),
+         Real("latencyMs", true), new("inputTokens", ArchiveValueKind.Integer, true), new("outputTokens", ArchiveValueKind.Integer, true),
+         Real("cost", true), Real("qualityScore", true), Real("userFeedback", true), new("converted", ArchiveValueKind.Boolean, true),
+         Text("error", true), Json("metadata", true)], ArchiveOwner.Version, 1);
+
+    public static readonly ArchiveSection MetricRollups = new("metricRollups",
+        [Text("scope"), Text("scopeId"), Integer("hour"), Text("variantId"), Blob("aggregate")], ArchiveOwner.VersionOrExperiment, 1);
+
+    public static readonly ArchiveSection Audit = new("audit",
+        [Integer("id"), Time("timestamp"), Text("actor"), Text("action"), Text("promptName", true), Text("subject", true),
+         Json("before", true), Json("after", true)], ArchiveOwner.PromptName, 4);
+
+    public static readonly ArchiveSection ApiKeys = new("apiKeys",
+        [Text("id"), Text("name"), Enum<Auth.ApiKeyRole>("role"), Text("prefix"), Text("keyHash"), Time("createdAt"), Text("createdBy"), Time("revokedAt", true)],
+        ArchiveOwner.None);
+
+    /// <summary>Every section, in document and import order.</summary>
+    public static readonly IReadOnlyList<ArchiveSection> Sections =
+    [
+        Prompts, Versions, Labels, Experiments, Exposures, ExposureCounts, UnitSums, VariantUnitStats, SequentialStates,
+        MetricEvents, MetricRollups, Audit, ApiKeys,
+    ];
+}
+
+/// <summary>A whole registry read from a document: each section's rows (every section present, maybe empty).</summary>
+public sealed class RegistryArchive
+{
+    public RegistryArchive(IReadOnlyDictionary<ArchiveSection, IReadOnlyList<object?[]>> rows)
+    {
+        ArgumentNullException.ThrowIfNull(rows);
+        Rows = rows;
+    }
+
+    public IReadOnlyDictionary<ArchiveSection, IReadOnlyList<object?[]>> Rows { get; }
+
+    public IReadOnlyList<object?[]> this[ArchiveSection section] => Rows.TryGetValue(section, out var rows) ? rows : [];
+}
+
+/// <summary>Receives a registry's rows as a store reads them: each section once, in <see cref="RegistryArchiveSchema.Sections"/> order.</summary>
+public interface IRegistryArchiveWriter
+{
+    ValueTask BeginSectionAsync(ArchiveSection section, CancellationToken cancellationToken);
+
+    /// <param name="values">The row's values in column order; the writer must not keep the array.</param>
+    ValueTask WriteRowAsync(object?[] values, CancellationToken cancellationToken);
+
+    ValueTask EndSectionAsync(ArchiveSection section, CancellationToken cancellationToken);
+}
+
+/// <summary>What an import wrote and left out.</summary>
+/// <param name="Counts">Rows written per section name.</param>
+/// <param name="AddedPrompts">The prompts imported, by name.</param>
+/// <param name="SkippedPrompts">(Merge) prompts left out, with everything of theirs, because a prompt of that name exists.</param>
+/// <param name="SkippedKeys">(Merge) ids of API keys left out because a key with that id or hash exists.</param>
+/// <param name="SkippedAuditEntries">(Merge) audit entries left out: those of skipped prompts and of no prompt.</param>
+/// <param name="ReplacedKeys">(Full import) the target's own API keys (those of its set-up), replaced by the document's.</param>
+/// <param name="ReplacedAuditEntries">(Full import) the target's own audit entries, replaced by the document's.</param>
+public sealed record RegistryImportReport(
+    bool Merge,
+    IReadOnlyDictionary<string, int> Counts,
+    IReadOnlyList<string> AddedPrompts,
+    IReadOnlyList<string> SkippedPrompts,
+    IReadOnlyList<string> SkippedKeys,
+    int SkippedAuditEntries,
+    int ReplacedKeys,
+    int ReplacedAuditEntries);

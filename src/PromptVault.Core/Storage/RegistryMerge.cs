@@ -1,0 +1,54 @@
+namespace PromptVault.Core.Storage;
+
+/// <summary>What a merge import writes: the archive without the prompts the store already has (by name), nor anything of theirs.</summary>
+public static class RegistryMerge
+{
+    /// <param name="existingPromptNames">The names of the prompts the store holds.</param>
+    /// <param name="existingKeys">The ids and hashes of the API keys the store holds.</param>
+    /// <returns>The rows to write (audit entries with a null id: they get new ids) and the report of what was left out.</returns>
+    public static (RegistryArchive Rows, RegistryImportReport Report) Plan(RegistryArchive archive, IReadOnlySet<string> existingPromptNames,
+        IReadOnlySet<string> existingKeys)
+    {
+        ArgumentNullException.ThrowIfNull(archive);
+        var prompts = RegistryArchiveSchema.Prompts;
+        int id = prompts.IndexOf("id"), name = prompts.IndexOf("name");
+        var added = archive[prompts].Where(r => !existingPromptNames.Contains((string)r[name]!)).ToList();
+        var skipped = archive[prompts].Where(r => existingPromptNames.Contains((string)r[name]!)).Select(r => (string)r[name]!).ToList();
+        var promptIds = added.Select(r => (string)r[id]!).ToHashSet();
+        var promptNames = added.Select(r => (string)r[name]!).ToHashSet();
+        var versionIds = Owned(archive, RegistryArchiveSchema.Versions, promptIds);
+        var experimentIds = Owned(archive, RegistryArchiveSchema.Experiments, promptIds);
+
+        var keys = RegistryArchiveSchema.ApiKeys;
+        int keyId = keys.IndexOf("id"), keyHash = keys.IndexOf("keyHash");
+        var skippedKeys = archive[keys].Where(r => existingKeys.Contains((string)r[keyId]!) || existingKeys.Contains((string)r[keyHash]!))
+            .Select(r => (string)r[keyId]!).ToList();
+
+        var rows = new Dictionary<ArchiveSection, IReadOnlyList<object?[]>>();
+        foreach (var section in RegistryArchiveSchema.Sections)
+        {
+            rows[section] = section.Owner switch
+            {
+                ArchiveOwner.None => archive[section].Where(r => !skippedKeys.Contains((string)r[keyId]!)).ToList(),
+                ArchiveOwner.PromptName => archive[section].Where(r => r[section.OwnerColumn] is string p && promptNames.Contains(p))
+                    .Select(r => { var copy = (object?[])r.Clone(); copy[section.IndexOf("id")] = null; return copy; }).ToList(),
+                _ => archive[section].Where(r => OwnedBy(section.Owner, (string)r[section.OwnerColumn]!, promptIds, versionIds, experimentIds)).ToList(),
+            };
+        }
+        var counts = rows.ToDictionary(p => p.Key.Name, p => p.Value.Count);
+        var report = new RegistryImportReport(true, counts, promptNames.Order(StringComparer.Ordinal).ToList(), skipped.Order(StringComparer.Ordinal).ToList(), skippedKeys,
+            archive[RegistryArchiveSchema.Audit].Count - rows[RegistryArchiveSchema.Audit].Count, 0, 0);
+        return (new RegistryArchive(rows), report);
+    }
+
+    private static HashSet<string> Owned(RegistryArchive archive, ArchiveSection section, HashSet<string> promptIds) =>
+        archive[section].Where(r => promptIds.Contains((string)r[section.OwnerColumn]!)).Select(r => (string)r[section.IndexOf("id")]!).ToHashSet();
+
+    private static bool OwnedBy(ArchiveOwner owner, string id, HashSet<string> prompts, HashSet<string> versions, HashSet<string> experiments) => owner switch
+    {
+        ArchiveOwner.Prompt => prompts.Contains(id),
+        ArchiveOwner.Version => versions.Contains(id),
+        ArchiveOwner.Experiment => experiments.Contains(id),
+        _ => versions.Contains(id) || experiments.Contains(id),
+    };
+}

@@ -1,0 +1,41 @@
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Http.HttpResults;
+using PromptVault.Core.Registry;
+using PromptVault.Core.Storage;
+using PromptVault.Server.Auth;
+using PromptVault.Server.Hosting;
+
+namespace PromptVault.Server.Api;
+
+/// <summary>The whole registry out and in (docs/export-format.md), for admins.</summary>
+internal static class ExportApi
+{
+    /// <summary>An import holds the whole registry, so it may be far larger than other requests.</summary>
+    private const long MaxImportBytes = 4L * 1024 * 1024 * 1024;
+
+    public static IEndpointRouteBuilder MapExportApi(this IEndpointRouteBuilder routes)
+    {
+        var group = routes.MapGroup("/api").WithTags("Export").RequireAuthorization(RolePolicies.Admin).NeverCached();
+        group.MapGet("/export", Export).WithName("ExportRegistry").WithSummary("Export the whole registry as one document")
+            .Produces(StatusCodes.Status200OK, contentType: "application/json");
+        group.MapPost("/import", Import).WithName("ImportRegistry").WithSummary("Import an export document, all or nothing")
+            .Accepts<object>("application/json")
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status409Conflict);
+        return routes;
+    }
+
+    private static async Task Export(HttpContext context, RegistryTransfer transfer, CancellationToken cancellationToken)
+    {
+        context.Response.ContentType = "application/json; charset=utf-8";
+        context.Response.Headers.ContentDisposition = "attachment; filename=\"promptvault-export.json\"";
+        await transfer.ExportAsync(context.Response.Body, cancellationToken);
+    }
+
+    /// <summary>Into an empty registry, or with <c>merge=true</c> adding the prompts (by name) and keys it does not have.</summary>
+    private static async Task<Ok<RegistryImportReport>> Import(bool? merge, HttpContext context, RegistryTransfer transfer, CancellationToken cancellationToken)
+    {
+        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit) limit.MaxRequestBodySize = MaxImportBytes;
+        return TypedResults.Ok(await transfer.ImportAsync(context.Request.Body, merge ?? false, cancellationToken));
+    }
+}

@@ -1,0 +1,186 @@
+using System.Globalization;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using PromptVault.Core.Storage;
+
+namespace PromptVault.Core.Registry;
+
+/// <summary>
+/// The export document (docs/export-format.md): <c>{ "format": "promptvault-export", "formatVersion": 1, "exportedAt": ...,
+/// "prompts": [ { ... } ], ... }</c>, one array of row objects per <see cref="RegistryArchiveSchema"/> section.
+/// </summary>
+public static class RegistryArchiveJson
+{
+    private const int FlushThreshold = 32 * 1024;
+
+    /// <summary>Writes rows to a stream as they come, flushing every few kilobytes, so no document is held whole.</summary>
+    public sealed class Writer : IRegistryArchiveWriter, IAsyncDisposable
+    {
+        private readonly Utf8JsonWriter _json;
+        private readonly Stream _stream;
+        private ArchiveSection? _section;
+
+        public Writer(Stream stream, DateTimeOffset exportedAt)
+        {
+            _stream = stream;
+            // Relaxed escaping keeps text readable; the document is served as application/json, never embedded in HTML.
+            _json = new Utf8JsonWriter(stream, new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping, SkipValidation = false });
+            _json.WriteStartObject();
+            _json.WriteString("format", RegistryArchiveSchema.Format);
+            _json.WriteNumber("formatVersion", RegistryArchiveSchema.FormatVersion);
+            _json.WriteString("exportedAt", exportedAt.ToUniversalTime().ToString("O", CultureInfo.InvariantCulture));
+        }
+
+        public ValueTask BeginSectionAsync(ArchiveSection section, CancellationToken cancellationToken)
+        {
+            _section = section;
+            _json.WriteStartArray(section.Name);
+            return ValueTask.CompletedTask;
+        }
+
+        public async ValueTask WriteRowAsync(object?[] values, CancellationToken cancellationToken)
+        {
+            var columns = _section!.Columns;
+            _json.WriteStartObject();
+            for (var i = 0; i < columns.Count; i++)
+            {
+                _json.WritePropertyName(columns[i].Name);
+                switch (values[i])
+                {
+                    case null: _json.WriteNullValue(); break;
+                    case string json when columns[i].Kind == ArchiveValueKind.Json: _json.WriteRawValue(json); break;
+                    case string text: _json.WriteStringValue(text); break;
+                    case long number: _json.WriteNumberValue(number); break;
+                    case double number: _json.WriteNumberValue(number); break;
+                    case bool flag: _json.WriteBooleanValue(flag); break;
+                    case byte[] bytes: _json.WriteBase64StringValue(bytes); break;
+                    default: throw new InvalidOperationException($"{_section.Name}.{columns[i].Name} holds a {values[i]!.GetType().Name}.");
+                }
+            }
+            _json.WriteEndObject();
+            if (_json.BytesPending > FlushThreshold) await _json.FlushAsync(cancellationToken);
+        }
+
+        public ValueTask EndSectionAsync(ArchiveSection section, CancellationToken cancellationToken)
+        {
+            _json.WriteEndArray();
+            return ValueTask.CompletedTask;
+        }
+
+        /// <summary>Ends the document and flushes it.</summary>
+        public async Task CompleteAsync(CancellationToken cancellationToken)
+        {
+            _json.WriteEndObject();
+            await _json.FlushAsync(cancellationToken);
+            await _stream.FlushAsync(cancellationToken);
+        }
+
+        public ValueTask DisposeAsync() => _json.DisposeAsync();
+    }
+
+    /// <summary>Reads and checks a whole document.</summary>
+    /// <exception cref="InvalidInputException"><c>invalid_export_document</c>, naming the JSON path of the first problem.</exception>
+    public static async Task<RegistryArchive> ReadAsync(Stream stream, CancellationToken cancellationToken)
+    {
+        JsonDocument document;
+        try
+        {
+            document = await JsonDocument.ParseAsync(stream, cancellationToken: cancellationToken);
+        }
+        catch (JsonException e)
+        {
+            throw Invalid(e.Path ?? "$", $"is not valid JSON (line {e.LineNumber + 1}, byte {e.BytePositionInLine + 1}): {e.Message}");
+        }
+        using (document)
+            return Read(document.RootElement);
+    }
+
+    private static RegistryArchive Read(JsonElement root)
+    {
+        if (root.ValueKind != JsonValueKind.Object) throw Invalid("$", "must be a JSON object");
+        if (!root.TryGetProperty("format", out var format) || format.ValueKind != JsonValueKind.String || format.GetString() != RegistryArchiveSchema.Format)
+            throw Invalid("$.format", $"must be \"{RegistryArchiveSchema.Format}\"");
+        if (!root.TryGetProperty("formatVersion", out var version) || !version.TryGetInt32(out var number) || number != RegistryArchiveSchema.FormatVersion)
+            throw Invalid("$.formatVersion", $"must be {RegistryArchiveSchema.FormatVersion}: this server reads format version {RegistryArchiveSchema.FormatVersion} only");
+
+        var sections = RegistryArchiveSchema.Sections.ToDictionary(s => s.Name);
+        var rows = new Dictionary<ArchiveSection, IReadOnlyList<object?[]>>();
+        foreach (var property in root.EnumerateObject())
+        {
+            if (property.Name is "format" or "formatVersion" or "exportedAt") continue;
+            if (!sections.TryGetValue(property.Name, out var section))
+                throw Invalid("$." + property.Name, $"is not part of format version {RegistryArchiveSchema.FormatVersion}; its sections are {string.Join(", ", sections.Keys)}");
+            if (rows.ContainsKey(section)) throw Invalid("$." + property.Name, "is given twice");
+            rows[section] = ReadSection(section, property.Value);
+        }
+        return new RegistryArchive(rows);
+    }
+
+    private static List<object?[]> ReadSection(ArchiveSection section, JsonElement array)
+    {
+        var path = "$." + section.Name;
+        if (array.ValueKind != JsonValueKind.Array) throw Invalid(path, "must be an array");
+        var rows = new List<object?[]>(array.GetArrayLength());
+        var ordinals = section.Columns.Select((c, i) => (c.Name, i)).ToDictionary(p => p.Name, p => p.i, StringComparer.Ordinal);
+        var index = 0;
+        foreach (var item in array.EnumerateArray())
+        {
+            var rowPath = $"{path}[{index++}]";
+            if (item.ValueKind != JsonValueKind.Object) throw Invalid(rowPath, "must be an object");
+            var values = new object?[section.Columns.Count];
+            var given = new bool[section.Columns.Count];
+            foreach (var property in item.EnumerateObject())
+            {
+                var fieldPath = $"{rowPath}.{property.Name}";
+                if (!ordinals.TryGetValue(property.Name, out var i))
+                    throw Invalid(fieldPath, $"is not a field of {section.Name}; its fields are {string.Join(", ", ordinals.Keys)}");
+                if (given[i]) throw Invalid(fieldPath, "is given twice");
+                values[i] = ReadValue(section.Columns[i], property.Value, fieldPath);
+                given[i] = true;
+            }
+            if (Array.IndexOf(given, false) is var missing and >= 0)
+                throw Invalid($"{rowPath}.{section.Columns[missing].Name}", "is missing");
+            rows.Add(values);
+        }
+        return rows;
+    }
+
+    private static object? ReadValue(ArchiveColumn column, JsonElement value, string path)
+    {
+        if (value.ValueKind == JsonValueKind.Null)
+            return column.Nullable ? null : throw Invalid(path, "must not be null");
+        switch (column.Kind)
+        {
+            case ArchiveValueKind.Text when value.ValueKind == JsonValueKind.String:
+                var text = value.GetString()!;
+                return column.Allowed is null || column.Allowed.Contains(text) ? text
+                    : throw Invalid(path, $"must be one of {string.Join(", ", column.Allowed)}");
+            case ArchiveValueKind.Time when value.ValueKind == JsonValueKind.String
+                && DateTimeOffset.TryParse(value.GetString(), CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out var time):
+                return time.ToUniversalTime().ToString("O", CultureInfo.InvariantCulture);
+            case ArchiveValueKind.Integer when value.ValueKind == JsonValueKind.Number && value.TryGetInt64(out var integer):
+                return integer;
+            case ArchiveValueKind.Real when value.ValueKind == JsonValueKind.Number:
+                return value.GetDouble();
+            case ArchiveValueKind.Boolean when value.ValueKind is JsonValueKind.True or JsonValueKind.False:
+                return value.GetBoolean();
+            case ArchiveValueKind.Json:
+                return value.GetRawText();
+            case ArchiveValueKind.Blob when value.ValueKind == JsonValueKind.String && value.TryGetBytesFromBase64(out var bytes):
+                return bytes;
+            default:
+                throw Invalid(path, column.Kind switch
+                {
+                    ArchiveValueKind.Time => "must be a time in ISO 8601 (2026-01-31T12:00:00.0000000+00:00)",
+                    ArchiveValueKind.Integer => "must be a whole number (64-bit)",
+                    ArchiveValueKind.Real => "must be a number",
+                    ArchiveValueKind.Boolean => "must be true or false",
+                    ArchiveValueKind.Blob => "must be base64",
+                    _ => "must be a string",
+                });
+        }
+    }
+
+    private static InvalidInputException Invalid(string path, string problem) =>
+        new("invalid_export_document", $"The export document is invalid: {path} {problem}.", path);
+}

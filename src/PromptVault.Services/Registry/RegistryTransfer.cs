@@ -1,0 +1,28 @@
+using PromptVault.Core.Storage;
+
+namespace PromptVault.Core.Registry;
+
+/// <summary><c>promptvault export</c> and <c>import</c> (SPEC §6): the whole registry as one document (docs/export-format.md).</summary>
+public sealed class RegistryTransfer(IRegistryArchiveStore store, RegistryChangeFeed changes, TimeProvider time)
+{
+    /// <summary>Streams the document to <paramref name="stream"/>, read from one consistent view of the store.</summary>
+    public async Task ExportAsync(Stream stream, CancellationToken cancellationToken = default)
+    {
+        await using var writer = new RegistryArchiveJson.Writer(stream, time.GetUtcNow());
+        await store.ExportAsync(writer, cancellationToken);
+        await writer.CompleteAsync(cancellationToken);
+    }
+
+    /// <summary>Reads, checks and imports a document, all or nothing (see <see cref="IRegistryArchiveStore.ImportAsync"/>).</summary>
+    public async Task<RegistryImportReport> ImportAsync(Stream stream, bool merge, CancellationToken cancellationToken = default)
+    {
+        var archive = await RegistryArchiveJson.ReadAsync(stream, cancellationToken);
+        if (!merge) RegistryArchiveSchema.RequireActiveAdminKey(archive);
+        var report = await store.ImportAsync(archive, merge, cancellationToken);
+        // Prompts, experiments and keys all changed: "any prompt" (null) drops every cached entry.
+        changes.Publish(RegistryChangeKind.Prompt);
+        changes.Publish(RegistryChangeKind.Experiment);
+        changes.Publish(RegistryChangeKind.ApiKeys);
+        return report;
+    }
+}

@@ -1,0 +1,203 @@
+using System.Net;
+using System.Text;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using PromptVault.Core.Auth;
+using PromptVault.Server.Tests;
+using static PromptVault.Server.Tests.ApiCalls;
+
+namespace PromptVault.Cli.Tests;
+
+/// <summary>`export` and `import` (SPEC §6): a registry moves from one server's SQLite file to another's, and nothing changes.</summary>
+public sealed partial class ExportImportCommandTests
+{
+    [Fact]
+    public async Task ExportImport_ToANewServer_EverythingReadsTheSame_AndExportsTheSameBytes()
+    {
+        using var folder = new TempFolder();
+        await using var a = await RunningServer.StartAsync(TestContext.Current.CancellationToken);
+        var registry = await FillAsync(a);
+        var readerKey = await a.CreateKeyAsync("reader-bot", ApiKeyRole.Reader, TestContext.Current.CancellationToken);
+        var first = folder.File("a.json");
+        var exported = await Cli.RunAsync(a, null, "export", "--out", first);
+        Assert.True(exported.ExitCode == 0, exported.ToString());
+
+        await using var b = await RunningServer.StartAsync(TestContext.Current.CancellationToken);
+        var imported = await Cli.RunAsync(b, null, "import", first, "--json");
+        Assert.True(imported.ExitCode == 0, imported.ToString());
+        var report = JsonNode.Parse(imported.Out)!;
+        Assert.Equal(1, report["replacedKeys"]!.GetValue<int>());
+        Assert.Equal(registry.Prompts.Order(StringComparer.Ordinal), report["addedPrompts"]!.AsArray().Select(n => n!.GetValue<string>()));
+
+        // B now holds A's keys: A's admin key and reader key work on B with the same strings; B's own first key is gone.
+        using var onA = a.CreateClient();
+        using var onB = b.CreateClient(a.AdminKey);
+        foreach (var path in ReadPaths(registry))
+            Assert.Equal(path + " " + await ReadAsync(onA, path), path + " " + await ReadAsync(onB, path));
+        using var reader = b.CreateClient(readerKey);
+        Assert.Equal(HttpStatusCode.OK, (await GetAsync(reader, "/api/prompts")).Status);
+        using var replaced = b.CreateClient(b.AdminKey);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await GetAsync(replaced, "/api/prompts")).Status);
+
+        var second = folder.File("b.json");
+        var again = await Cli.RunAsync(b, a.AdminKey, "export", "--out", second);
+        Assert.True(again.ExitCode == 0, again.ToString());
+        Assert.Equal(WithoutExportTime(await File.ReadAllTextAsync(first, TestContext.Current.CancellationToken)),
+            WithoutExportTime(await File.ReadAllTextAsync(second, TestContext.Current.CancellationToken)));
+    }
+
+    [Fact]
+    public async Task Import_IntoARegistryWithPrompts_IsRefused_OrMergedByNameWithAReport()
+    {
+        using var folder = new TempFolder();
+        await using var a = await RunningServer.StartAsync(TestContext.Current.CancellationToken);
+        var registry = await FillAsync(a);
+        var document = folder.File("a.json");
+        Assert.Equal(0, (await Cli.RunAsync(a, null, "export", "--out", document)).ExitCode);
+
+        await using var b = await RunningServer.StartAsync(TestContext.Current.CancellationToken);
+        using var onB = b.CreateClient();
+        var taken = registry.Prompts[0];
+        await CreateSupportPromptAsync(onB, taken);
+        var before = await ReadAsync(onB, $"/api/prompts/{taken}/versions");
+
+        var refused = await Cli.RunAsync(b, null, "import", document);
+        Assert.Equal(1, refused.ExitCode);
+        Assert.Contains("registry_not_empty", refused.Error);
+        Assert.Contains("1 prompt(s)", refused.Error);
+        Assert.Equal(HttpStatusCode.NotFound, (await GetAsync(onB, $"/api/prompts/{registry.Prompts[1]}")).Status);
+
+        var merged = await Cli.RunAsync(b, null, "import", document, "--merge", "--json");
+        Assert.True(merged.ExitCode == 0, merged.ToString());
+        var report = JsonNode.Parse(merged.Out)!;
+        Assert.Equal([taken], report["skippedPrompts"]!.AsArray().Select(n => n!.GetValue<string>()));
+        Assert.Equal([registry.Prompts[1]], report["addedPrompts"]!.AsArray().Select(n => n!.GetValue<string>()));
+        Assert.Equal(before, await ReadAsync(onB, $"/api/prompts/{taken}/versions"));
+        using var onA = a.CreateClient();
+        Assert.Equal(await ReadAsync(onA, $"/api/prompts/{registry.Prompts[1]}/versions"), await ReadAsync(onB, $"/api/prompts/{registry.Prompts[1]}/versions"));
+        // A's keys were added beside B's: both admin keys work.
+        using var withAKey = b.CreateClient(a.AdminKey);
+        Assert.Equal(HttpStatusCode.OK, (await GetAsync(withAKey, "/api/prompts")).Status);
+
+        var table = await Cli.RunAsync(b, null, "import", document, "--merge");
+        Assert.True(table.ExitCode == 0, table.ToString());
+        Assert.Contains("Skipped prompts", table.Out);
+        Assert.Contains(registry.Prompts[1], table.Out);
+    }
+
+    [Theory]
+    [InlineData("{\"format\":\"promptvault-export\",\"formatVersion\":1,\"prompts\":[{\"id\":5}]}", "$.prompts[0].id", "invalid_export_document")]
+    [InlineData("{\"format\":\"promptvault-export\",\"formatVersion\":2}", "$.formatVersion", "invalid_export_document")]
+    [InlineData("{\"format\":\"other\",\"formatVersion\":1}", "$.format", "invalid_export_document")]
+    [InlineData("{\"format\":\"promptvault-export\",\"formatVersion\":1,\"prompt\":[]}", "$.prompt", "invalid_export_document")]
+    [InlineData("{\"format\":\"promptvault-export\",\"formatVersion\":1,\"apiKeys\":[{\"id\":\"k\",\"name\":\"n\",\"role\":\"admin\",\"prefix\":\"pv_\",\"keyHash\":\"h\",\"createdAt\":\"yesterday\",\"createdBy\":\"x\",\"revokedAt\":null}]}", "$.apiKeys[0].createdAt", "invalid_export_document")]
+    [InlineData("{\"format\":\"promptvault-export\",\"formatVersion\":1,\"versions\":[", "$", "invalid_export_document")]
+    [InlineData("{\"format\":\"promptvault-export\",\"formatVersion\":1,\"apiKeys\":[{\"id\":\"k\",\"name\":\"n\",\"role\":\"root\",\"prefix\":\"pv_\",\"keyHash\":\"h\",\"createdAt\":\"2026-01-01T00:00:00Z\",\"createdBy\":\"x\",\"revokedAt\":null}]}", "$.apiKeys[0].role", "invalid_export_document")]
+    [InlineData("{\"format\":\"promptvault-export\",\"formatVersion\":1,\"prompts\":[],\"prompts\":[]}", "$.prompts", "invalid_export_document")]
+    [InlineData("{\"format\":\"promptvault-export\",\"formatVersion\":1,\"apiKeys\":[]}", "$.apiKeys", "import_no_admin_key")]
+    public async Task Import_MalformedDocument_Is400NamingThePath_AndWritesNothing(string document, string path, string code)
+    {
+        await using var server = await RunningServer.StartAsync(TestContext.Current.CancellationToken);
+        using var client = server.CreateClient();
+        using var content = new StringContent(document, Encoding.UTF8, "application/json");
+
+        var response = await client.PostAsync("/api/import", content, TestContext.Current.CancellationToken);
+
+        var body = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+        Assert.True(response.StatusCode == HttpStatusCode.BadRequest, body);
+        var problem = JsonNode.Parse(body)!;
+        Assert.Equal(code, problem.Str("code"));
+        Assert.StartsWith(path, problem.Str("field"), StringComparison.Ordinal);
+        Assert.Contains(path, problem.Str("detail"), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.OK, (await GetAsync(client, "/api/keys")).Status);
+    }
+
+    [Fact]
+    public async Task Export_WithoutOut_PrintsTheDocument_WithKeyHashesButNeverAKey()
+    {
+        await using var server = await RunningServer.StartAsync(TestContext.Current.CancellationToken);
+        var reader = await server.CreateKeyAsync("reader-bot", ApiKeyRole.Reader, TestContext.Current.CancellationToken);
+
+        var result = await Cli.RunAsync(server, null, "export");
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        var document = JsonNode.Parse(result.Out)!;
+        Assert.Equal("promptvault-export", document.Str("format"));
+        Assert.Equal(1, document["formatVersion"]!.GetValue<int>());
+        Assert.Equal(new[] { ApiKeySecret.Hash(server.AdminKey), ApiKeySecret.Hash(reader) }.Order(StringComparer.Ordinal),
+            document["apiKeys"]!.AsArray().Select(k => k.Str("keyHash")).Order(StringComparer.Ordinal));
+        Assert.DoesNotContain(server.AdminKey, result.Out, StringComparison.Ordinal);
+        Assert.DoesNotContain(reader, result.Out, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ExportAndImport_NeedAnAdminKey()
+    {
+        using var folder = new TempFolder();
+        await using var server = await RunningServer.StartAsync(TestContext.Current.CancellationToken);
+        var writer = await server.CreateKeyAsync("writer-bot", ApiKeyRole.Writer, TestContext.Current.CancellationToken);
+        using var client = server.CreateClient(writer);
+
+        Assert.Equal(HttpStatusCode.Forbidden, (await GetAsync(client, "/api/export")).Status);
+        Assert.Equal(HttpStatusCode.Forbidden, (await PostAsync(client, "/api/import", new { format = "promptvault-export", formatVersion = 1 })).Status);
+        var cli = await Cli.RunAsync(server, writer, "export", "--out", folder.File("x.json"));
+        Assert.Equal(1, cli.ExitCode);
+    }
+
+    private sealed record Registry(string[] Prompts, string ExperimentId, string[] VersionIds);
+
+    /// <summary>Two prompts (one with three versions and two labels), a running experiment with exposures, unit-level events and
+    /// results, events of a version outside it, and the audit entries all of that wrote.</summary>
+    private static async Task<Registry> FillAsync(RunningServer server)
+    {
+        using var client = server.CreateClient();
+        var (name, versionIds) = await Experiments.CreatePromptWithChallengersAsync(client);
+        Assert.Equal(HttpStatusCode.OK, (await PutAsync(client, $"/api/prompts/{name}/labels/staging", new { version = "1.0.2" })).Status);
+        var other = await CreateSupportPromptAsync(client);
+        var experiment = await Experiments.CreateAsync(client, Experiments.ThreeWay(name, versionIds));
+        var id = experiment.Str("id");
+        await Experiments.MoveAsync(client, id, "start");
+
+        var events = new List<object>();
+        for (var unit = 0; unit < 40; unit++)
+        {
+            var unitId = $"unit-{unit}";
+            var (status, rendered) = await PostAsync(client, $"/api/prompts/{name}/render", new { variables = new { company_name = "Acme" }, unitId });
+            Assert.True(status == HttpStatusCode.OK, rendered?.ToJsonString());
+            events.Add(new
+            {
+                versionId = rendered.Str("versionId"), experimentId = id, variantId = rendered.Str("variantId"), unitId,
+                converted = unit % 3 == 0, latencyMs = 100.0 + unit, inputTokens = 10 + unit, outputTokens = 20, qualityScore = (unit % 5) / 4.0,
+            });
+        }
+        events.Add(new { versionId = versionIds[2], latencyMs = 42.5, error = "timeout", timestamp = DateTimeOffset.UtcNow.AddHours(-3) });
+        await Experiments.RecordAsync(client, events);
+        return new Registry([name, other], id, versionIds);
+    }
+
+    private static IEnumerable<string> ReadPaths(Registry registry) =>
+    [
+        "/api/prompts", "/api/audit", "/api/keys", "/api/experiments", $"/api/experiments/{registry.ExperimentId}/results",
+        $"/api/prompts/{registry.Prompts[0]}", $"/api/prompts/{registry.Prompts[1]}/versions", $"/api/prompts/{registry.Prompts[0]}/versions",
+        .. new[] { "1.0.0", "1.0.1", "1.0.2" }.Select(v => $"/api/prompts/{registry.Prompts[0]}/versions/{v}/metrics"),
+        $"/api/prompts/{registry.Prompts[0]}/versions/1.0.2/metrics?period=day",
+    ];
+
+    private static async Task<string> ReadAsync(HttpClient client, string path)
+    {
+        var (status, body) = await GetAsync(client, path);
+        Assert.True(status == HttpStatusCode.OK, $"{path}: {status} {body?.ToJsonString()}");
+        // A version's metrics name the period they cover, which ends at the time of the request.
+        if (path.Contains("/metrics", StringComparison.Ordinal))
+        {
+            body!.AsObject().Remove("from");
+            body.AsObject().Remove("to");
+        }
+        return body!.ToJsonString();
+    }
+
+    private static string WithoutExportTime(string document) => ExportedAt().Replace(document, "\"exportedAt\":\"\"", 1);
+
+    [GeneratedRegex("\"exportedAt\":\"[^\"]*\"")]
+    private static partial Regex ExportedAt();
+}

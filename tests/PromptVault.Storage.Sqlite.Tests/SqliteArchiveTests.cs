@@ -1,0 +1,38 @@
+using Dapper;
+using PromptVault.Core.Storage;
+
+namespace PromptVault.Storage.Sqlite.Tests;
+
+/// <summary>The export covers the whole schema: a table or column a later migration adds must get a place in the format.</summary>
+public sealed class SqliteArchiveTests
+{
+    /// <summary>What is deliberately not exported (docs/export-format.md): expiring idempotency answers and SQLite's own bookkeeping.</summary>
+    private static readonly string[] NotExported = ["schema_migrations", "idempotency_keys", "sqlite_sequence"];
+
+    [Fact]
+    public async Task ArchiveSections_CoverEveryTableAndColumnOfTheMigratedSchema()
+    {
+        using var database = new TempDatabase();
+        await using var store = await database.CreateStoreAsync();
+        await using var connection = await database.Connections.OpenAsync(TestContext.Current.CancellationToken);
+
+        var tables = (await connection.QueryAsync<string>("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"))
+            .Except(NotExported).ToList();
+        Assert.Equal(tables, RegistryArchiveSchema.Sections.Select(SqlitePromptStore.TableName).Order(StringComparer.Ordinal));
+        foreach (var section in RegistryArchiveSchema.Sections)
+        {
+            var table = SqlitePromptStore.TableName(section);
+            var columns = (await connection.QueryAsync<(string Name, long NotNull, long Pk)>(
+                $"SELECT name, \"notnull\", pk FROM pragma_table_info('{table}') ORDER BY cid")).ToList();
+            Assert.Equal(columns.Select(c => c.Name).Order(StringComparer.Ordinal),
+                section.Columns.Select(SqlitePromptStore.ColumnName).Order(StringComparer.Ordinal));
+            foreach (var column in section.Columns)
+            {
+                var stored = columns.Single(c => c.Name == SqlitePromptStore.ColumnName(column));
+                // A primary key column is never null, whether or not it says NOT NULL (audit.id is an INTEGER PRIMARY KEY).
+                var storedNullable = stored.NotNull == 0 && stored.Pk == 0;
+                Assert.True(column.Nullable == storedNullable, $"{table}.{stored.Name}: the format says nullable = {column.Nullable}, the schema {storedNullable}");
+            }
+        }
+    }
+}
