@@ -73,10 +73,11 @@ internal static class TemplateCompiler
             {
                 PathStart.Context => new FrameSource(path.Frame, segments),
                 PathStart.BlockItem => new FrameSource(path.Frame, segments),
-                PathStart.BlockKey or PathStart.Key => new FrameDataSource(path.Frame, FrameData.Key, segments),
-                PathStart.Index => new FrameDataSource(path.Frame, FrameData.Index, segments),
-                PathStart.First => new FrameDataSource(path.Frame, FrameData.First, segments),
-                PathStart.Last => new FrameDataSource(path.Frame, FrameData.Last, segments),
+                PathStart.BlockKey => new FrameDataSource([path.Frame], FrameData.Key, segments),
+                PathStart.Key => new FrameDataSource(path.Loops, FrameData.Key, segments),
+                PathStart.Index => new FrameDataSource(path.Loops, FrameData.Index, segments),
+                PathStart.First => new FrameDataSource(path.Loops, FrameData.First, segments),
+                PathStart.Last => new FrameDataSource(path.Loops, FrameData.Last, segments),
                 _ => new LiteralSource(TemplateValue.Undefined),
             };
         }
@@ -161,7 +162,11 @@ internal sealed class EachStep(ValueSource target, int frame, RenderStep[] body,
     public override void Render(RenderState state)
     {
         var value = target.Read(state);
-        if (!value.IsIterable || !Loop.Iterate(value, frame, body, state)) RenderState.Render(inverse, state);
+        if (value.IsIterable && Loop.Iterate(value, frame, body, state)) return;
+        ref var f = ref state.Frames[frame];
+        f = new Frame { Context = frame == 1 ? TemplateValue.Of(state.Root) : state.Frames[frame - 1].Context };
+        RenderState.Render(inverse, state);
+        f = default;
     }
 }
 
@@ -181,8 +186,10 @@ internal sealed class SectionStep(ValueSource target, int frame, RenderStep[] bo
         }
         else
         {
+            // On true the body keeps the context it is in, as in Handlebars; on another value, the value is in scope.
+            var context = value.IsTrue ? (frame == 1 ? TemplateValue.Of(state.Root) : state.Frames[frame - 1].Context) : value;
             ref var f = ref state.Frames[frame];
-            f = new Frame { Context = value };
+            f = new Frame { Context = context };
             RenderState.Render(body, state);
             f = default;
         }
@@ -281,13 +288,17 @@ internal sealed class FrameSource(int frame, PathSegment[] segments) : ValueSour
     public override TemplateValue Read(RenderState state) => Walk(state.Frames[frame].Context, segments);
 }
 
-/// <summary><c>@index</c>, <c>@key</c>, <c>@first</c>, <c>@last</c> of a loop's frame (nothing when it is not looping), or a block's key parameter.</summary>
-internal sealed class FrameDataSource(int frame, FrameData data, PathSegment[] segments) : ValueSource
+/// <summary>
+/// <c>@index</c>, <c>@key</c>, <c>@first</c>, <c>@last</c> of the innermost of <paramref name="frames"/> that is looping
+/// (nothing when none is), or a block's key parameter.
+/// </summary>
+internal sealed class FrameDataSource(int[] frames, FrameData data, PathSegment[] segments) : ValueSource
 {
     public override TemplateValue Read(RenderState state)
     {
-        ref var f = ref state.Frames[frame];
-        if (!f.Iterating) return TemplateValue.Undefined;
+        var at = Array.FindIndex(frames, frame => state.Frames[frame].Iterating);
+        if (at < 0) return TemplateValue.Undefined;
+        ref var f = ref state.Frames[frames[at]];
         var value = data switch
         {
             FrameData.Key => f.Key,

@@ -236,8 +236,9 @@ internal sealed class TemplateParser
         if (call.Helper is "lookup") throw InvalidTemplate("'lookup' is not a block helper; write {{lookup items 0}}.");
         if (call.Arguments.Count > 1 || call.HasHash) throw UnknownHelper(call.Name);
         if (call.BlockParameters.Length > 0) throw InvalidTemplate($"'{{{{#{inner}}}}}' has block parameters, which only #each and #with take.");
-        if (call.Arguments[0] is not PathExpression)
-            throw InvalidTemplate($"'{{{{{(inverted ? '^' : '#')}{inner}}}}}' opens a section on a value that is not a name.");
+        if (call.Arguments[0] is not PathExpression || !char.IsLetter(call.Name[0]) && call.Name[0] is not ('_' or '[')
+            || call.Name == "this" || call.Name.StartsWith("this.", StringComparison.Ordinal) || call.Name.StartsWith("this/", StringComparison.Ordinal))
+            throw InvalidTemplate($"'{{{{{(inverted ? '^' : '#')}{inner}}}}}' opens a section on something other than a variable or its member.");
         // A section ({{#items}}…{{/items}}) renders its body with the value in scope, once or per item.
         return inverted
             ? (new BlockStatement(BlockKind.InvertedSection, call.Arguments[0], _frame), call.Name)
@@ -279,8 +280,12 @@ internal sealed class TemplateParser
         Push(chained, current.Name, call.BlockParameters, chained: true);
     }
 
-    /// <summary>The frame an else branch renders in: the block's parent's, since only the main body gets the new context.</summary>
-    private static int FrameOf(OpenBlock block) => block.Block.Kind is BlockKind.Each or BlockKind.With or BlockKind.Section
+    /// <summary>
+    /// The frame an else branch renders in: the block's parent's, since only the main body gets the new context; but
+    /// #each's else gets a frame of its own with the parent's context, so <c>../</c> there climbs one more level, as it
+    /// did in Handlebars.Net (Handlebars.js climbs from the parent).
+    /// </summary>
+    private static int FrameOf(OpenBlock block) => block.Block.Kind is BlockKind.With or BlockKind.Section
         ? block.Block.Frame - 1
         : block.Block.Frame;
 
@@ -524,8 +529,8 @@ internal sealed class TemplateParser
                 "last" => PathStart.Last,
                 _ => PathStart.Nothing,
             };
-            var loop = InnermostLoop();
-            return loop < 0 || segments.Count > 1 ? new PathExpression(PathStart.Nothing, 0, []) : new PathExpression(data, loop, []);
+            var loops = Loops();
+            return loops.Length == 0 || segments.Count > 1 ? new PathExpression(PathStart.Nothing, 0, []) : new PathExpression(data, loops[0], []) { Loops = loops };
         }
 
         var up = 0;
@@ -555,7 +560,9 @@ internal sealed class TemplateParser
             }
         }
 
-        var frame = Math.Max(0, _frame - up);
+        // Above the variables there is nothing (Handlebars.Net reads nothing there, as Handlebars.js does).
+        if (up > _frame) return new PathExpression(PathStart.Nothing, 0, []);
+        var frame = _frame - up;
         if (frame == 0)
         {
             if (segments.Count == 0 && (explicitThis || up > 0))
@@ -565,15 +572,22 @@ internal sealed class TemplateParser
         return new PathExpression(PathStart.Context, frame, [.. segments]);
     }
 
-    /// <summary>The frame of the innermost block that iterates (#each, or a section), or -1.</summary>
-    private int InnermostLoop()
+    /// <summary>
+    /// The frames whose loop <c>@index</c> and friends may read, innermost first: sections (which iterate only arrays
+    /// and objects; on another value the data of the loop around them shows through), up to the innermost #each.
+    /// </summary>
+    private int[] Loops()
     {
+        var frames = new List<int>();
         foreach (var block in _open)
         {
             if (block.InInverse) continue;
-            if (block.Block.Kind is BlockKind.Each or BlockKind.Section) return block.Block.Frame;
+            if (block.Block.Kind is BlockKind.Section) frames.Add(block.Block.Frame);
+            if (block.Block.Kind is not BlockKind.Each) continue;
+            frames.Add(block.Block.Frame);
+            break;
         }
-        return -1;
+        return [.. frames];
     }
 
     private void AddReference(List<string> segments, bool iterated)

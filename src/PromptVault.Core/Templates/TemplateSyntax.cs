@@ -78,6 +78,9 @@ internal sealed class PathExpression(PathStart start, int frame, string[] segmen
     public int Frame { get; } = frame;
 
     public string[] Segments { get; } = segments;
+
+    /// <summary>For loop data (<c>@index</c>…): the frames of the loops it may read, innermost first; the first that is looping wins.</summary>
+    public int[] Loops { get; init; } = [];
 }
 
 internal enum PathStart

@@ -69,6 +69,13 @@ internal readonly struct TemplateValue
         _ => false,
     };
 
+    public bool IsTrue => _kind switch
+    {
+        Kind.Json => _json.ValueKind == JsonValueKind.True,
+        Kind.Clr => _value is true,
+        _ => false,
+    };
+
     /// <summary>Whether <c>#each</c> and sections iterate it (an array or an object) rather than take it as one value.</summary>
     public bool IsIterable => _kind switch
     {

@@ -38,11 +38,25 @@ internal static class WhitespaceControl
             }
             if (closeStandalone)
             {
-                var block = (BlockStatement)body[i];
                 OmitRight(body, i);
-                OmitLeft((block.Inverse ?? block.Program).Body, null);
+                OmitLeft(LastProgram((BlockStatement)body[i]).Body, null);
             }
         }
+    }
+
+    /// <summary>
+    /// The program the closing tag ends: after an <c>{{else if}}</c> chain, the last block's (Handlebars.Net's rule;
+    /// Handlebars.js looks only at the outer block's else, and so keeps the indentation before a standalone close).
+    /// </summary>
+    private static Program LastProgram(BlockStatement block)
+    {
+        var program = block.Inverse ?? block.Program;
+        while (program.Chained)
+        {
+            var chained = (BlockStatement)program.Body[^1];
+            program = chained.Inverse ?? chained.Program;
+        }
+        return program;
     }
 
     private readonly record struct StripInfo(bool Open, bool Close, bool OpenStandalone, bool CloseStandalone, bool InlineStandalone);
