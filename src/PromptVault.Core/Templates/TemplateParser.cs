@@ -435,6 +435,7 @@ internal sealed class TemplateParser
             {
                 _i++;
                 _deepest = Math.Max(_deepest, ++_depth);
+                parser.CheckDepth(parser._depth + _depth); // before reading deeper: this reader recurses per level
                 SkipSpace();
                 var helperStart = _i;
                 while (_i < text.Length && IsIdChar(text[_i])) _i++;

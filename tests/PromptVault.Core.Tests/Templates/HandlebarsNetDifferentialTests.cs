@@ -164,7 +164,7 @@ public sealed class HandlebarsNetDifferentialTests
         var actual = prompt.Render(inputs);
         if (actual != expected)
             return $"template {JsonSerializer.Serialize(template)}\ninputs {JsonSerializer.Serialize(inputs)}\nHandlebars.Net {JsonSerializer.Serialize(expected)}\nPromptVault    {JsonSerializer.Serialize(actual)}";
-        var fromValues = prompt.RenderValues(inputs.ToDictionary(p => p.Key, p => ToValue(p.Value), StringComparer.Ordinal));
+        var fromValues = prompt.RenderValues(inputs.ToDictionary(p => p.Key, p => NetValueRenderingTests.ToValue(p.Value), StringComparer.Ordinal));
         return fromValues == actual ? null
             : $"template {JsonSerializer.Serialize(template)}\ninputs {JsonSerializer.Serialize(inputs)}\nJSON path   {JsonSerializer.Serialize(actual)}\nvalues path {JsonSerializer.Serialize(fromValues)}";
     }
@@ -181,22 +181,6 @@ public sealed class HandlebarsNetDifferentialTests
             return $"<{e.GetType().Name}: {e.Message}>";
         }
     }
-
-    /// <summary>The .NET value a caller would hold for a JSON value: lists, dictionaries, strings, long or double, bool, null.</summary>
-    private static object? ToValue(JsonElement value) => value.ValueKind switch
-    {
-        JsonValueKind.String => value.GetString(),
-        JsonValueKind.Number => value.TryGetInt64(out var whole) ? whole : value.GetDouble(),
-        JsonValueKind.True => true,
-        JsonValueKind.False => false,
-        JsonValueKind.Array => value.EnumerateArray().Select(ToValue).ToList(),
-        JsonValueKind.Object => value.EnumerateObject().Aggregate(new Dictionary<string, object?>(StringComparer.Ordinal), (members, p) =>
-        {
-            members[p.Name] = ToValue(p.Value); // a repeated name: the last one, as JSON inputs are read
-            return members;
-        }),
-        _ => null,
-    };
 
     // ---- the generators: the subset's grammar, and inputs of the variables' types
 
