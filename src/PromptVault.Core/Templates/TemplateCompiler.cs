@@ -227,6 +227,15 @@ internal static class Loop
                     }
                 }
             }
+            else if (value.TryGetList(out var list))
+            {
+                count = list.Count;
+                for (var index = 0; index < count; index++)
+                {
+                    f = new Frame { Context = TemplateValue.Of(list[index]), Key = TemplateValue.Of(index), Index = index, Count = count, Iterating = true };
+                    Item(body, state);
+                }
+            }
             else
             {
                 var items = value.CopyItems();

@@ -116,13 +116,20 @@ internal sealed class TemplateParser
         }
 
         var triple = At(start) == '{';
-        var closer = triple ? "}}}" : "}}";
         if (triple) start++;
-        var end = _template.IndexOf(closer, start, StringComparison.Ordinal);
-        if (end < 0) throw NeverClosed(open, closer);
-        var next = end + closer.Length;
+        // {{x}}, {{x~}}; {{{x}}}, {{~{x}~}}: the ~ of a triple tag stands between its braces.
+        var end = _template.IndexOf("}}", start, StringComparison.Ordinal);
+        if (triple)
+        {
+            while (end >= 0 && !(end > start && (_template[end - 1] == '}' || (_template[end - 1] == '~' && end - 1 > start && _template[end - 2] == '}'))))
+                end = _template.IndexOf("}}", end + 1, StringComparison.Ordinal);
+        }
+        if (end < 0) throw NeverClosed(open, triple ? "}}}" : "}}");
+        var next = end + 2;
         var closeStripped = end > start && _template[end - 1] == '~';
-        var inner = _template[start..(closeStripped ? end - 1 : end)].Trim();
+        var innerEnd = closeStripped ? end - 1 : end;
+        if (triple) innerEnd--;
+        var inner = _template[start..innerEnd].Trim();
         var strip = new Strip(openStrip, closeStripped);
 
         if (triple)

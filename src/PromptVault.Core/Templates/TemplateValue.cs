@@ -295,6 +295,13 @@ internal readonly struct TemplateValue
         return _kind == Kind.Json;
     }
 
+    /// <summary>A .NET list (not a dictionary), which a loop reads by index rather than copying.</summary>
+    public bool TryGetList([System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out IList? list)
+    {
+        list = _kind == Kind.Clr && _value is IList items and not IDictionary ? items : null;
+        return list is not null;
+    }
+
     /// <summary>
     /// The items of a .NET collection (names null) or the members of a dictionary or the root, in order, copied for a
     /// loop; JSON is walked in place instead (<see cref="TryGetJson"/>).
