@@ -109,6 +109,8 @@ internal readonly struct TemplateValue
             case Kind.Clr:
                 return _value switch
                 {
+                    // The shapes in-process callers build most, matched by class before the interfaces.
+                    Dictionary<string, object?> map => map.TryGetValue(segment.Name, out var value) ? Of(value) : default,
                     string text => segment.IsLength ? Of(text.Length) : default,
                     IReadOnlyDictionary<string, object?> map => map.TryGetValue(segment.Name, out var value) ? Of(value) : default,
                     IDictionary<string, object?> map => map.TryGetValue(segment.Name, out var value) ? Of(value) : default,
@@ -298,7 +300,7 @@ internal readonly struct TemplateValue
     /// <summary>A .NET list (not a dictionary), which a loop reads by index rather than copying.</summary>
     public bool TryGetList([System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out IList? list)
     {
-        list = _kind == Kind.Clr && _value is IList items and not IDictionary ? items : null;
+        list = _kind == Kind.Clr ? _value as List<object?> ?? (_value is IList items and not IDictionary ? items : null) : null;
         return list is not null;
     }
 
