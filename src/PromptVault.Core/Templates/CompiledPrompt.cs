@@ -1,7 +1,5 @@
-using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
-using HandlebarsDotNet;
 using PromptVault.Core.Prompts;
 
 namespace PromptVault.Core.Templates;
@@ -9,13 +7,17 @@ namespace PromptVault.Core.Templates;
 /// <summary>A version's template compiled once, with its variables' patterns compiled once; safe to use from many threads.</summary>
 public sealed class CompiledPrompt
 {
-    private readonly HandlebarsTemplate<TextWriter, object, object> _template;
+    private readonly RenderStep[] _steps;
+    private readonly int _frames;
     private readonly Slot[] _variables;
+    private readonly string[] _names;
     private readonly TimeProvider _time;
 
-    internal CompiledPrompt(HandlebarsTemplate<TextWriter, object, object> template, IReadOnlyList<VariableDefinition> variables, TimeProvider time)
+    internal CompiledPrompt(ParsedTemplate template, IReadOnlyList<VariableDefinition> variables, TimeProvider time)
     {
-        _template = template;
+        _names = variables.Select(v => v.Name).ToArray();
+        _steps = TemplateCompiler.Compile(template, _names);
+        _frames = template.Frames;
         _time = time;
         _variables = variables.Select(Slot.For).ToArray();
     }
@@ -27,20 +29,21 @@ public sealed class CompiledPrompt
     /// </exception>
     public string Render(IReadOnlyDictionary<string, JsonElement>? inputs)
     {
-        var context = new Dictionary<string, object?>(_variables.Length, StringComparer.Ordinal);
-        foreach (var slot in _variables)
+        var root = new RootValues(_names);
+        for (var i = 0; i < _variables.Length; i++)
         {
+            var slot = _variables[i];
             if (inputs is not null && inputs.TryGetValue(slot.Variable.Name, out var value) && value.ValueKind is not (JsonValueKind.Null or JsonValueKind.Undefined))
             {
                 VariableContract.CheckValue(slot.Variable, value, slot.Field, slot.Pattern);
-                context[slot.Variable.Name] = JsonContainer.ToTemplateValue(value);
+                root[i] = TemplateValue.Of(value);
             }
             else
             {
-                slot.Absent(context);
+                root[i] = slot.Absent();
             }
         }
-        return Render(context);
+        return Render(root);
     }
 
     /// <summary>
@@ -57,48 +60,32 @@ public sealed class CompiledPrompt
     /// </exception>
     public string RenderValues(IReadOnlyDictionary<string, object?>? values)
     {
-        var context = new Dictionary<string, object?>(_variables.Length, StringComparer.Ordinal);
-        foreach (var slot in _variables)
+        var root = new RootValues(_names);
+        for (var i = 0; i < _variables.Length; i++)
         {
+            var slot = _variables[i];
             if (values is not null && values.TryGetValue(slot.Variable.Name, out var value) && value is not null)
             {
                 VariableContract.CheckValue(slot.Variable, value, slot.Field, slot.Pattern);
-                context[slot.Variable.Name] = value;
+                root[i] = TemplateValue.Of(value);
             }
             else
             {
-                slot.Absent(context);
+                root[i] = slot.Absent();
             }
         }
-        return Render(context);
+        return Render(root);
     }
 
-    private string Render(Dictionary<string, object?> context)
+    private string Render(RootValues root)
     {
         using var output = new RenderOutput(_time);
-        try
-        {
-            _template(output, context);
-        }
-        catch (HandlebarsException e)
-        {
-            throw new InvalidInputException("render_failed", $"the template could not be rendered with these variables: {e.Message}", "variables");
-        }
-        return Trimmed(output.GetStringBuilder());
-    }
-
-    /// <summary>The output without surrounding white space, copied out once.</summary>
-    private static string Trimmed(StringBuilder output)
-    {
-        var start = 0;
-        var end = output.Length;
-        while (start < end && char.IsWhiteSpace(output[start])) start++;
-        while (end > start && char.IsWhiteSpace(output[end - 1])) end--;
-        return output.ToString(start, end - start);
+        RenderState.Render(_steps, new RenderState(root, _frames, output));
+        return output.ToTrimmedString();
     }
 
     /// <summary>A variable with what rendering needs of it prepared once: its error field, its pattern, its default as the template sees it.</summary>
-    private sealed record Slot(VariableDefinition Variable, string Field, Regex? Pattern, object? Default)
+    private sealed record Slot(VariableDefinition Variable, string Field, Regex? Pattern, TemplateValue Default)
     {
         public static Slot For(VariableDefinition variable)
         {
@@ -107,16 +94,13 @@ public sealed class CompiledPrompt
                 variable,
                 field,
                 variable.Validation is null ? null : VariableContract.CompilePattern(variable.Name, variable.Validation, field),
-                variable.HasDefault ? JsonContainer.ToTemplateValue(variable.DefaultValue!.Value) : null);
+                variable.HasDefault ? TemplateValue.Of(variable.DefaultValue!.Value) : TemplateValue.Undefined);
         }
 
         /// <summary>The variable was not given (or given null): use its default, refuse it if required, else leave it out.</summary>
-        public void Absent(Dictionary<string, object?> context)
-        {
-            if (Variable.HasDefault)
-                context[Variable.Name] = Default;
-            else if (Variable.Required)
-                throw new InvalidInputException("missing_variable", $"variable '{Variable.Name}' is required.", Field);
-        }
+        public TemplateValue Absent() =>
+            Variable.HasDefault || !Variable.Required
+                ? Default
+                : throw new InvalidInputException("missing_variable", $"variable '{Variable.Name}' is required.", Field);
     }
 }

@@ -1,82 +1,103 @@
+using System.Buffers;
 using System.Globalization;
 using System.Text;
 
 namespace PromptVault.Core.Templates;
 
 /// <summary>
-/// Collects one render's output and ends the render as soon as it passes <see cref="TemplateLimits.MaxOutputLength"/>
-/// or <see cref="TemplateLimits.MaxRenderTime"/>, so a small request cannot make the server build an unbounded string
-/// or loop for ever (nested <c>#each</c> multiply). Time is checked at every write and, through <see cref="CheckTime"/>,
-/// at every item an <c>#each</c> visits, since a body may write nothing. Not thread-safe: one render, one thread.
+/// Collects one render's output in a pooled buffer and ends the render as soon as it passes
+/// <see cref="TemplateLimits.MaxOutputLength"/> or <see cref="TemplateLimits.MaxRenderTime"/>, so a small request cannot
+/// make the server build an unbounded string or loop for ever (nested <c>#each</c> multiply). Not thread-safe: one
+/// render, one thread.
 /// </summary>
-internal sealed class RenderOutput : StringWriter
+/// <remarks>
+/// The clock is read at the start and then once every <see cref="StepsPerClockReading"/> steps (a write, or an item an
+/// <c>#each</c> visits, since a body may write nothing): reading it at every step cost more than the rest of a typical
+/// render. Between two readings a render does a bounded amount of work (at most that many writes, each within the
+/// output limit), so it still stops within microseconds of the time limit.
+/// </remarks>
+internal sealed class RenderOutput(TimeProvider time) : IDisposable
 {
-    // Handlebars.Net hands iterators its own writer, not this one, so the render on this thread is found here.
-    [ThreadStatic] private static RenderOutput? t_current;
+    private const int StepsPerClockReading = 32;
 
-    private readonly RenderOutput? _outer;
-    private readonly TimeProvider _time;
-    private readonly long _started;
+    private readonly long _started = time.GetTimestamp();
+    private char[] _buffer = ArrayPool<char>.Shared.Rent(1024);
+    private int _length;
+    private int _steps;
 
-    public RenderOutput(TimeProvider time) : base(CultureInfo.InvariantCulture)
+    public void Write(string? value)
     {
-        _time = time;
-        _started = time.GetTimestamp();
-        _outer = t_current;
-        t_current = this;
+        if (value is not null) Write(value.AsSpan());
     }
 
-    /// <summary>Ends the render running on this thread, if any, once it has run out of time.</summary>
-    public static void CheckTime() => t_current?.CheckDeadline();
-
-    public override void Write(char value)
+    public void Write(char value)
     {
-        Adding(1);
-        base.Write(value);
+        Reserve(1);
+        _buffer[_length++] = value;
     }
 
-    public override void Write(char[] buffer, int index, int count)
+    public void Write(ReadOnlySpan<char> value)
     {
-        Adding(count);
-        base.Write(buffer, index, count);
+        Reserve(value.Length);
+        value.CopyTo(_buffer.AsSpan(_length));
+        _length += value.Length;
     }
 
-    public override void Write(ReadOnlySpan<char> buffer)
+    /// <summary>Writes UTF-8 text (a JSON string's, read in place) without making a string of it first.</summary>
+    public void WriteUtf8(ReadOnlySpan<byte> value)
     {
-        Adding(buffer.Length);
-        base.Write(buffer);
+        // A UTF-8 text never has more UTF-16 characters than bytes; count exactly only near the limit.
+        Reserve(_length + value.Length > TemplateLimits.MaxOutputLength ? Encoding.UTF8.GetCharCount(value) : value.Length);
+        _length += Encoding.UTF8.GetChars(value, _buffer.AsSpan(_length));
     }
 
-    public override void Write(string? value)
+    public void Write(long value)
     {
-        Adding(value?.Length ?? 0);
-        base.Write(value);
+        Span<char> digits = stackalloc char[20];
+        value.TryFormat(digits, out var written, default, CultureInfo.InvariantCulture);
+        Write(digits[..written]);
     }
 
-    public override void Write(StringBuilder? value)
+    public void Write(double value)
     {
-        Adding(value?.Length ?? 0);
-        base.Write(value);
+        Span<char> digits = stackalloc char[32];
+        value.TryFormat(digits, out var written, default, CultureInfo.InvariantCulture);
+        Write(digits[..written]);
     }
 
-    protected override void Dispose(bool disposing)
+    /// <summary>Counts a step that may write nothing (an item of a loop) towards the next reading of the clock.</summary>
+    public void Step()
     {
-        if (disposing && t_current == this) t_current = _outer;
-        base.Dispose(disposing);
+        if (++_steps >= StepsPerClockReading) CheckTime();
     }
 
-    private void Adding(int count)
+    /// <summary>The output without surrounding white space.</summary>
+    public string ToTrimmedString() => new(_buffer.AsSpan(0, _length).Trim());
+
+    public void Dispose()
     {
-        if (GetStringBuilder().Length + (long)count > TemplateLimits.MaxOutputLength)
+        ArrayPool<char>.Shared.Return(_buffer);
+        _buffer = [];
+    }
+
+    private void Reserve(int count)
+    {
+        if (_length + (long)count > TemplateLimits.MaxOutputLength)
             throw new InvalidInputException("render_too_large",
                 $"the rendered output would be longer than the render output size limit of {TemplateLimits.MaxOutputLength:N0} characters; send fewer or smaller values.",
                 "variables");
-        CheckDeadline();
+        Step();
+        if (_length + count <= _buffer.Length) return;
+        var larger = ArrayPool<char>.Shared.Rent(Math.Min(Math.Max(_buffer.Length * 2, _length + count), TemplateLimits.MaxOutputLength));
+        _buffer.AsSpan(0, _length).CopyTo(larger);
+        ArrayPool<char>.Shared.Return(_buffer);
+        _buffer = larger;
     }
 
-    private void CheckDeadline()
+    private void CheckTime()
     {
-        if (_time.GetElapsedTime(_started) > TemplateLimits.MaxRenderTime)
+        _steps = 0;
+        if (time.GetElapsedTime(_started) > TemplateLimits.MaxRenderTime)
             throw new InvalidInputException("render_timeout",
                 $"the render ran longer than the render time limit of {TemplateLimits.MaxRenderTime.TotalMilliseconds:N0} ms; send fewer or smaller values.",
                 "variables");

@@ -1,25 +1,17 @@
 using System.Collections.Concurrent;
-using System.Globalization;
-using HandlebarsDotNet;
 using PromptVault.Core.Prompts;
 
 namespace PromptVault.Core.Templates;
 
 /// <summary>
-/// Compiles templates with Handlebars.Net (no HTML escaping) and keeps one compiled template per version.
+/// Compiles templates (the Handlebars subset of SPEC §2, no HTML escaping; <see cref="TemplateParser"/>) and keeps one
+/// compiled template per version.
 /// Versions are immutable, so a cached template never goes stale. Thread-safe.
 /// </summary>
 /// <param name="timeProvider">The clock that times renders against <see cref="TemplateLimits.MaxRenderTime"/>; the system clock by default.</param>
 public sealed class TemplateEngine(TimeProvider? timeProvider = null)
 {
     private readonly TimeProvider _time = timeProvider ?? TimeProvider.System;
-    private readonly IHandlebars _handlebars = Handlebars.Create(new HandlebarsConfiguration
-    {
-        NoEscape = true,
-        FormatProvider = CultureInfo.InvariantCulture,
-        FormatterProviders = { new BooleanFormatter(), new DecimalFormatter(), new JsonContainerFormatter() },
-        ObjectDescriptorProviders = { new JsonContainerDescriptor() },
-    });
     private readonly ConcurrentDictionary<string, CompiledPrompt> _byVersionId = new(StringComparer.Ordinal);
 
     /// <summary>Checks a template and its variables before a version is saved.</summary>
@@ -34,7 +26,8 @@ public sealed class TemplateEngine(TimeProvider? timeProvider = null)
             throw new InvalidInputException("template_too_large",
                 $"content is {content.Length:N0} characters long; the template size limit (after partials) is {TemplateLimits.MaxSize:N0} characters.", "content");
         VariableContract.ValidateDefinitions(variables);
-        var references = TemplateReferences.FindRootNames(content);
+        var parsed = TemplateParser.Parse(content);
+        var references = parsed.References;
         var declared = variables.ToDictionary(v => v.Name, StringComparer.Ordinal);
         var unknown = references.Select(r => r.Name).Where(name => !declared.ContainsKey(name)).Distinct().ToList();
         if (unknown.Count > 0)
@@ -46,8 +39,6 @@ public sealed class TemplateEngine(TimeProvider? timeProvider = null)
             throw new InvalidInputException("invalid_template",
                 $"content iterates '{scalar.Name}' with #each, but it is declared as a {Names.Of(declared[scalar.Name].Type)}; declare it as an array or object.",
                 "content");
-        // Last, as the costliest check: Handlebars.Net's compiler is the one that renders, so what it refuses is refused here.
-        Compile(content, variables);
     }
 
     /// <summary>Checks a draft as <see cref="Validate"/> does and compiles it without caching it (the dashboard's live preview).</summary>
@@ -61,7 +52,7 @@ public sealed class TemplateEngine(TimeProvider? timeProvider = null)
     /// <summary>The top-level variable names a template reads, in order of first use (the checks of <see cref="Validate"/> apply).</summary>
     /// <exception cref="InvalidInputException">The template breaks a rule of the grammar or a limit.</exception>
     public static IReadOnlyList<string> VariableNames(string content) =>
-        TemplateReferences.FindRootNames(content).Select(r => r.Name).Distinct(StringComparer.Ordinal).ToList();
+        TemplateParser.Parse(content).References.Select(r => r.Name).Distinct(StringComparer.Ordinal).ToList();
 
     /// <summary>The compiled template of a stored version (compiled on first use, then reused).</summary>
     public CompiledPrompt For(PromptVersion version) => For(version.Id, version.Content, version.Variables);
@@ -71,17 +62,6 @@ public sealed class TemplateEngine(TimeProvider? timeProvider = null)
     public CompiledPrompt For(string versionId, string content, IReadOnlyList<VariableDefinition> variables) =>
         _byVersionId.GetOrAdd(versionId, static (_, args) => args.Engine.Compile(args.Content, args.Variables), (Engine: this, Content: content, Variables: variables));
 
-    private CompiledPrompt Compile(string content, IReadOnlyList<VariableDefinition> variables)
-    {
-        try
-        {
-            return new CompiledPrompt(_handlebars.Compile(new StringReader(content)), variables, _time);
-        }
-        catch (Exception e) when (e is not InvalidInputException)
-        {
-            // The template is the compiler's only input, so whatever it throws on (HandlebarsException, and for some
-            // malformed blocks InvalidOperationException) is a problem with the template.
-            throw new InvalidInputException("invalid_template", $"content is not a valid template: {e.Message}", "content");
-        }
-    }
+    private CompiledPrompt Compile(string content, IReadOnlyList<VariableDefinition> variables) =>
+        new(TemplateParser.Parse(content), variables, _time);
 }

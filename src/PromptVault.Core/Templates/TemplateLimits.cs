@@ -1,9 +1,9 @@
 namespace PromptVault.Core.Templates;
 
 /// <summary>
-/// What one template and one render may cost (docs/api.md, "Limits"). The template limits are checked by a linear scan
-/// when a version is saved, before Handlebars.Net parses it (its compiler recurses once per nesting level and costs
-/// about 0.1 ms per tag); the render limits are checked while the output is written.
+/// What one template and one render may cost (docs/api.md, "Limits"). The template limits are checked by
+/// <see cref="TemplateParser"/> as it reads a template, in one pass that recurses no deeper than the nesting limit; the
+/// render limits are checked while the output is written.
 /// </summary>
 public static class TemplateLimits
 {

@@ -68,7 +68,7 @@ public static class VariableContract
 
     /// <summary>Checks one JSON value against its variable's type and pattern.</summary>
     public static void CheckValue(VariableDefinition variable, JsonElement value, string field, Regex? pattern) =>
-        Check(variable, value.ValueKind, value.ValueKind == JsonValueKind.String ? value.GetString() : null, field, pattern);
+        Check(variable, value.ValueKind, pattern is not null && value.ValueKind == JsonValueKind.String ? value.GetString() : null, field, pattern);
 
     /// <summary>
     /// Checks one .NET value against its variable's type and pattern, reading it as the JSON value it would serialize to

@@ -151,14 +151,19 @@ public sealed class NetValueRenderingTests
         inputs.ToDictionary(p => p.Key, p => ToValue(p.Value), StringComparer.Ordinal);
 
     /// <summary>The .NET value a caller would hold for a JSON value: lists, dictionaries, strings, long or double, bool, null.</summary>
-    private static object? ToValue(JsonElement value) => value.ValueKind switch
+    internal static object? ToValue(JsonElement value) => value.ValueKind switch
     {
         JsonValueKind.String => value.GetString(),
         JsonValueKind.Number => value.TryGetInt64(out var whole) ? whole : value.GetDouble(),
         JsonValueKind.True => true,
         JsonValueKind.False => false,
         JsonValueKind.Array => value.EnumerateArray().Select(ToValue).ToList(),
-        JsonValueKind.Object => value.EnumerateObject().ToDictionary(p => p.Name, p => ToValue(p.Value), StringComparer.Ordinal),
+        // A repeated name keeps the last value, as templates read JSON inputs.
+        JsonValueKind.Object => value.EnumerateObject().Aggregate(new Dictionary<string, object?>(StringComparer.Ordinal), (members, p) =>
+        {
+            members[p.Name] = ToValue(p.Value);
+            return members;
+        }),
         _ => null,
     };
 }

@@ -5,7 +5,7 @@ using HandlebarsDotNet.PathStructure;
 using HandlebarsDotNet.Runtime;
 using HandlebarsDotNet.ValueProviders;
 
-namespace PromptVault.Core.Templates;
+namespace PromptVault.Core.Tests.Templates.HandlebarsNet;
 
 /// <summary>
 /// Iterates a <see cref="JsonContainer"/> (<c>#each</c>, or a section), setting <c>this</c>, <c>@index</c>, <c>@key</c>,
@@ -40,7 +40,6 @@ internal sealed class JsonContainerIterator : IIterator
             {
                 do
                 {
-                    RenderOutput.CheckTime();
                     var (name, value) = entries[index];
                     var boxedIndex = BoxedValues.Int(index);
                     var key = name ?? boxedIndex;

@@ -4,7 +4,7 @@ using HandlebarsDotNet.MemberAccessors;
 using HandlebarsDotNet.ObjectDescriptors;
 using HandlebarsDotNet.PathStructure;
 
-namespace PromptVault.Core.Templates;
+namespace PromptVault.Core.Tests.Templates.HandlebarsNet;
 
 /// <summary>
 /// Tells Handlebars.Net how to read a <see cref="JsonContainer"/>, the way it reads the list or dictionary the value

@@ -1,7 +1,7 @@
 using System.Collections;
 using System.Text.Json;
 
-namespace PromptVault.Core.Templates;
+namespace PromptVault.Core.Tests.Templates.HandlebarsNet;
 
 /// <summary>
 /// A JSON array or object input as a template sees it, read in place rather than copied into lists and dictionaries

@@ -3,7 +3,7 @@ using System.Text.Json;
 using HandlebarsDotNet;
 using HandlebarsDotNet.IO;
 
-namespace PromptVault.Core.Templates;
+namespace PromptVault.Core.Tests.Templates.HandlebarsNet;
 
 /// <summary>
 /// Writes a whole JSON array or object (<c>{{items}}</c>) as Handlebars.Net writes the list or dictionary it used to be

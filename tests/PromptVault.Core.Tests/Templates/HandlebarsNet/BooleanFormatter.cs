@@ -2,7 +2,7 @@ using System.Diagnostics.CodeAnalysis;
 using HandlebarsDotNet;
 using HandlebarsDotNet.IO;
 
-namespace PromptVault.Core.Templates;
+namespace PromptVault.Core.Tests.Templates.HandlebarsNet;
 
 /// <summary>
 /// Writes booleans as JSON and Handlebars.js do (<c>true</c>, <c>false</c>) rather than .NET's <c>True</c>/<c>False</c>:

@@ -3,7 +3,7 @@ using System.Globalization;
 using HandlebarsDotNet;
 using HandlebarsDotNet.IO;
 
-namespace PromptVault.Core.Templates;
+namespace PromptVault.Core.Tests.Templates.HandlebarsNet;
 
 /// <summary>
 /// Writes a <see cref="decimal"/> from a .NET-values render as its JSON would render (<see cref="JsonContainer.ToTemplateValue"/>:

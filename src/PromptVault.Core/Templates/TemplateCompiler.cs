@@ -1,0 +1,329 @@
+using System.Text.Json;
+
+namespace PromptVault.Core.Templates;
+
+/// <summary>
+/// Turns a <see cref="ParsedTemplate"/> into a tree of render steps, with every name resolved once: a top-level name to
+/// its variable's slot, a member name to its UTF-8 bytes (read from JSON in place), <c>../</c> and block parameters to
+/// the frame they read. What is left per render is walking the tree.
+/// </summary>
+internal static class TemplateCompiler
+{
+    public static RenderStep[] Compile(ParsedTemplate template, IReadOnlyList<string> variables) =>
+        new Compilation(variables).Steps(template.Program);
+
+    private sealed class Compilation(IReadOnlyList<string> variables)
+    {
+        public RenderStep[] Steps(Program program)
+        {
+            var steps = new List<RenderStep>(program.Body.Count);
+            foreach (var statement in program.Body)
+            {
+                switch (statement)
+                {
+                    case ContentStatement { Value.Length: > 0 } content:
+                        if (steps is [.., TextStep previous]) steps[^1] = new TextStep(previous.Text + content.Value);
+                        else steps.Add(new TextStep(content.Value));
+                        break;
+                    case MustacheStatement mustache:
+                        steps.Add(new WriteStep(Value(mustache.Value)));
+                        break;
+                    case BlockStatement block:
+                        steps.Add(Block(block));
+                        break;
+                }
+            }
+            return [.. steps];
+        }
+
+        private RenderStep Block(BlockStatement block)
+        {
+            var target = Value(block.Target);
+            var body = Steps(block.Program);
+            var inverse = block.Inverse is null ? [] : Steps(block.Inverse);
+            return block.Kind switch
+            {
+                BlockKind.If => new IfStep(target, body, inverse),
+                BlockKind.Unless => new IfStep(target, inverse, body),
+                BlockKind.InvertedSection => new IfStep(target, inverse, body),
+                BlockKind.Each => new EachStep(target, block.Frame, body, inverse),
+                BlockKind.With => new WithStep(target, block.Frame, body, inverse),
+                _ => new SectionStep(target, block.Frame, body, inverse),
+            };
+        }
+
+        private ValueSource Value(Expression expression) => expression switch
+        {
+            LiteralExpression literal => new LiteralSource(literal.Value),
+            LookupExpression lookup => new LookupSource(Value(lookup.Target), Value(lookup.Key)),
+            PathExpression path => Path(path),
+            _ => throw new InvalidOperationException($"Unknown expression {expression.GetType().Name}."),
+        };
+
+        private ValueSource Path(PathExpression path)
+        {
+            var segments = path.Segments.Select(s => new PathSegment(s)).ToArray();
+            if (path.Start is PathStart.Root || (path.Start is PathStart.Context && path.Frame == 0))
+            {
+                if (segments.Length == 0) return new RootSource();
+                var slot = IndexOf(path.Segments[0]);
+                return slot < 0 ? new LiteralSource(TemplateValue.Undefined) : new SlotSource(slot, segments[1..]);
+            }
+            return path.Start switch
+            {
+                PathStart.Context => new FrameSource(path.Frame, segments),
+                PathStart.BlockItem => new FrameSource(path.Frame, segments),
+                PathStart.BlockKey => new FrameDataSource([path.Frame], FrameData.Key, segments),
+                PathStart.Key => new FrameDataSource(path.Loops, FrameData.Key, segments),
+                PathStart.Index => new FrameDataSource(path.Loops, FrameData.Index, segments),
+                PathStart.First => new FrameDataSource(path.Loops, FrameData.First, segments),
+                PathStart.Last => new FrameDataSource(path.Loops, FrameData.Last, segments),
+                _ => new LiteralSource(TemplateValue.Undefined),
+            };
+        }
+
+        private int IndexOf(string name)
+        {
+            for (var i = 0; i < variables.Count; i++)
+                if (variables[i] == name) return i;
+            return -1;
+        }
+    }
+}
+
+/// <summary>One render: the variables, the context frames the blocks open, and the output.</summary>
+internal sealed class RenderState(RootValues root, int frames, RenderOutput output)
+{
+    public RootValues Root { get; } = root;
+    public Frame[] Frames { get; } = new Frame[frames + 1];
+    public RenderOutput Output { get; } = output;
+
+    public static void Render(RenderStep[] steps, RenderState state)
+    {
+        foreach (var step in steps) step.Render(state);
+    }
+}
+
+/// <summary>A context frame: the value in scope and, in a loop, where the loop is.</summary>
+internal struct Frame
+{
+    public TemplateValue Context;
+    public TemplateValue Key;
+    public int Index;
+    public int Count;
+    public bool Iterating;
+}
+
+internal enum FrameData { Key, Index, First, Last }
+
+internal abstract class RenderStep
+{
+    public abstract void Render(RenderState state);
+}
+
+internal sealed class TextStep(string text) : RenderStep
+{
+    public string Text { get; } = text;
+
+    public override void Render(RenderState state) => state.Output.Write(Text);
+}
+
+internal sealed class WriteStep(ValueSource value) : RenderStep
+{
+    public override void Render(RenderState state) => value.Read(state).Write(state.Output);
+}
+
+/// <summary><c>#if</c>, and with its branches swapped <c>#unless</c> and the inverted section.</summary>
+internal sealed class IfStep(ValueSource test, RenderStep[] then, RenderStep[] otherwise) : RenderStep
+{
+    public override void Render(RenderState state) => RenderState.Render(test.Read(state).IsTruthy ? then : otherwise, state);
+}
+
+internal sealed class WithStep(ValueSource target, int frame, RenderStep[] body, RenderStep[] inverse) : RenderStep
+{
+    public override void Render(RenderState state)
+    {
+        var value = target.Read(state);
+        if (!value.IsTruthy)
+        {
+            RenderState.Render(inverse, state);
+            return;
+        }
+        ref var f = ref state.Frames[frame];
+        f = new Frame { Context = value };
+        RenderState.Render(body, state);
+        f = default;
+    }
+}
+
+/// <summary><c>#each</c>: the body per item of an array or member of an object, else the inverse.</summary>
+internal sealed class EachStep(ValueSource target, int frame, RenderStep[] body, RenderStep[] inverse) : RenderStep
+{
+    public override void Render(RenderState state)
+    {
+        var value = target.Read(state);
+        if (value.IsIterable && Loop.Iterate(value, frame, body, state)) return;
+        ref var f = ref state.Frames[frame];
+        f = new Frame { Context = frame == 1 ? TemplateValue.Of(state.Root) : state.Frames[frame - 1].Context };
+        RenderState.Render(inverse, state);
+        f = default;
+    }
+}
+
+/// <summary><c>{{#value}}</c>: per item of an array or object, once with the value in scope for another truthy value, else the inverse.</summary>
+internal sealed class SectionStep(ValueSource target, int frame, RenderStep[] body, RenderStep[] inverse) : RenderStep
+{
+    public override void Render(RenderState state)
+    {
+        var value = target.Read(state);
+        if (value.IsIterable)
+        {
+            if (!Loop.Iterate(value, frame, body, state)) RenderState.Render(inverse, state);
+        }
+        else if (!value.IsTruthy)
+        {
+            RenderState.Render(inverse, state);
+        }
+        else
+        {
+            // On true the body keeps the context it is in, as in Handlebars; on another value, the value is in scope.
+            var context = value.IsTrue ? (frame == 1 ? TemplateValue.Of(state.Root) : state.Frames[frame - 1].Context) : value;
+            ref var f = ref state.Frames[frame];
+            f = new Frame { Context = context };
+            RenderState.Render(body, state);
+            f = default;
+        }
+    }
+}
+
+internal static class Loop
+{
+    /// <summary>Renders <paramref name="body"/> per item of an array or member of an object in <paramref name="frame"/>; false when there was none.</summary>
+    public static bool Iterate(TemplateValue value, int frame, RenderStep[] body, RenderState state)
+    {
+        ref var f = ref state.Frames[frame];
+        var count = 0;
+        try
+        {
+            if (value.TryGetJson(out var json))
+            {
+                var index = 0;
+                if (json.ValueKind == JsonValueKind.Array)
+                {
+                    count = json.GetArrayLength();
+                    foreach (var item in json.EnumerateArray())
+                    {
+                        f = new Frame { Context = TemplateValue.Of(item), Key = TemplateValue.Of(index), Index = index++, Count = count, Iterating = true };
+                        Item(body, state);
+                    }
+                }
+                else
+                {
+                    count = json.GetPropertyCount();
+                    foreach (var property in json.EnumerateObject())
+                    {
+                        f = new Frame { Context = TemplateValue.Of(property.Value), Key = TemplateValue.Of((object)property.Name), Index = index++, Count = count, Iterating = true };
+                        Item(body, state);
+                    }
+                }
+            }
+            else if (value.TryGetList(out var list))
+            {
+                count = list.Count;
+                for (var index = 0; index < count; index++)
+                {
+                    f = new Frame { Context = TemplateValue.Of(list[index]), Key = TemplateValue.Of(index), Index = index, Count = count, Iterating = true };
+                    Item(body, state);
+                }
+            }
+            else
+            {
+                var items = value.CopyItems();
+                count = items.Length;
+                for (var index = 0; index < items.Length; index++)
+                {
+                    var (name, item) = items[index];
+                    f = new Frame { Context = item, Key = name is null ? TemplateValue.Of(index) : TemplateValue.Of((object)name), Index = index, Count = count, Iterating = true };
+                    Item(body, state);
+                }
+            }
+        }
+        finally
+        {
+            f = default;
+        }
+        return count > 0;
+    }
+
+    private static void Item(RenderStep[] body, RenderState state)
+    {
+        state.Output.Step();
+        RenderState.Render(body, state);
+    }
+}
+
+internal abstract class ValueSource
+{
+    public abstract TemplateValue Read(RenderState state);
+
+    protected static TemplateValue Walk(TemplateValue value, PathSegment[] segments)
+    {
+        foreach (var segment in segments)
+        {
+            if (value.IsUndefined) break;
+            value = value.Member(segment);
+        }
+        return value;
+    }
+}
+
+internal sealed class LiteralSource(TemplateValue value) : ValueSource
+{
+    public override TemplateValue Read(RenderState state) => value;
+}
+
+internal sealed class RootSource : ValueSource
+{
+    public override TemplateValue Read(RenderState state) => TemplateValue.Of(state.Root);
+}
+
+internal sealed class SlotSource(int slot, PathSegment[] segments) : ValueSource
+{
+    public override TemplateValue Read(RenderState state) => Walk(state.Root[slot], segments);
+}
+
+internal sealed class FrameSource(int frame, PathSegment[] segments) : ValueSource
+{
+    public override TemplateValue Read(RenderState state) => Walk(state.Frames[frame].Context, segments);
+}
+
+/// <summary>
+/// <c>@index</c>, <c>@key</c>, <c>@first</c>, <c>@last</c> of the innermost of <paramref name="frames"/> that is looping
+/// (nothing when none is), or a block's key parameter.
+/// </summary>
+internal sealed class FrameDataSource(int[] frames, FrameData data, PathSegment[] segments) : ValueSource
+{
+    public override TemplateValue Read(RenderState state)
+    {
+        var at = Array.FindIndex(frames, frame => state.Frames[frame].Iterating);
+        if (at < 0) return TemplateValue.Undefined;
+        ref var f = ref state.Frames[frames[at]];
+        var value = data switch
+        {
+            FrameData.Key => f.Key,
+            FrameData.Index => TemplateValue.Of(f.Index),
+            FrameData.First => TemplateValue.Of(f.Index == 0),
+            _ => TemplateValue.Of(f.Index == f.Count - 1),
+        };
+        return Walk(value, segments);
+    }
+}
+
+internal sealed class LookupSource(ValueSource target, ValueSource key) : ValueSource
+{
+    public override TemplateValue Read(RenderState state)
+    {
+        var name = key.Read(state).AsKey();
+        return name is null ? TemplateValue.Undefined : target.Read(state).Member(new PathSegment(name));
+    }
+}
