@@ -39,13 +39,14 @@ public sealed class DashboardFixture : IAsyncLifetime
         _browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions { ExecutablePath = Chromium, Headless = true });
     }
 
-    /// <summary>A browser page of its own (fresh cookies) at <paramref name="width"/> px, signed in with <paramref name="apiKey"/> unless it is null.</summary>
-    public async Task<IPage> OpenAsync(string? apiKey, int width = 1280)
+    /// <summary>A browser page of its own (fresh cookies) at <paramref name="width"/> px, signed in with <paramref name="apiKey"/> unless it is null,
+    /// on the fixture's server or on <paramref name="server"/>.</summary>
+    public async Task<IPage> OpenAsync(string? apiKey, int width = 1280, RunningServer? server = null)
     {
         if (_browser is null) Assert.Skip($"{Chromium} is missing: install Debian's chromium package to run the dashboard's browser tests.");
         var context = await _browser.NewContextAsync(new BrowserNewContextOptions
         {
-            BaseURL = Server.BaseAddress.ToString(),
+            BaseURL = (server ?? Server).BaseAddress.ToString(),
             ViewportSize = new ViewportSize { Width = width, Height = 900 },
         });
         context.SetDefaultTimeout(15_000);

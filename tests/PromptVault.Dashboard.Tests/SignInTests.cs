@@ -2,6 +2,7 @@ using System.Net.Http.Json;
 using Microsoft.Playwright;
 using PromptVault.Core.Auth;
 using PromptVault.Core.Contracts;
+using PromptVault.Server.Tests;
 
 namespace PromptVault.Dashboard.Tests;
 
@@ -41,6 +42,34 @@ public sealed class SignInTests(DashboardFixture fixture) : IClassFixture<Dashbo
         await Assertions.Expect(page.GetByRole(AriaRole.Alert)).ToContainTextAsync("not valid");
         Assert.Contains("/login", page.Url, StringComparison.Ordinal);
         Assert.DoesNotContain("pv_not_a_real_key", await page.ContentAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task FailedSignIns_CountAgainstTheAddresssFailedAuthenticationLimit_WithTheApisRefusedKeys()
+    {
+        await using var server = await RunningServer.StartAsync(new ServerSetup(["--PromptVault:FailedAuthentication:PermitLimit=2"]),
+            TestContext.Current.CancellationToken);
+        var page = await fixture.OpenAsync(apiKey: null, server: server);
+
+        async Task SignInAsync(string key)
+        {
+            await page.GotoAsync("/login");
+            await page.GetByLabel("API key").FillAsync(key);
+            await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+        }
+
+        for (var i = 0; i < 2; i++)
+        {
+            await SignInAsync("pv_not_a_real_key");
+            await Assertions.Expect(page.GetByRole(AriaRole.Alert)).ToContainTextAsync("not valid");
+        }
+        await SignInAsync(server.AdminKey);
+        await Assertions.Expect(page.GetByRole(AriaRole.Alert)).ToContainTextAsync("Too many failed sign-ins");
+        Assert.Contains("/login", page.Url, StringComparison.Ordinal);
+
+        using var api = server.CreateClient("pv_not_a_real_key");
+        var refused = await api.GetAsync("/api/prompts", TestContext.Current.CancellationToken);
+        Assert.Equal(System.Net.HttpStatusCode.TooManyRequests, refused.StatusCode);
     }
 
     [Fact]

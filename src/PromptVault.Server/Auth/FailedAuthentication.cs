@@ -21,6 +21,19 @@ internal static class FailedAuthentication
 
     public static void Mark(HttpContext context) => context.Features.Set(Refused.Instance);
 
+    /// <summary>
+    /// For a sign-in checked outside the API's authentication handler (the dashboard's <c>/login</c> form): whether the
+    /// client's address may still fail (<paramref name="failed"/> false: looks without counting), and when
+    /// <paramref name="failed"/>, counts the failure against the same window the API's refused keys use.
+    /// </summary>
+    public static bool TryFail(HttpContext context, bool failed)
+    {
+        Mark(context);
+        var limiter = context.RequestServices.GetRequiredService<IOptions<RateLimiterOptions>>().Value.GlobalLimiter!;
+        using var lease = limiter.AttemptAcquire(context, failed ? 1 : 0);
+        return lease.IsAcquired;
+    }
+
     // A request feature rather than an Items entry: checking it on every request allocates no Items dictionary.
     private static bool IsMarked(HttpContext context) => context.Features.Get<Refused>() is not null;
 
