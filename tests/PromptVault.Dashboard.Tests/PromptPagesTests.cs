@@ -130,7 +130,9 @@ public sealed class PromptPagesTests(DashboardFixture fixture) : IClassFixture<D
         var admin = await fixture.OpenAsync(fixture.Server.AdminKey);
         await admin.GotoAsync("/prompts/labels-check");
         await admin.GetByRole(AriaRole.Link, new() { Name = "Move a label to 1.0.0" }).ClickAsync();
-        await admin.GetByLabel("Label").FillAsync("staging");
+        await admin.WaitForURLAsync("**/deploy?**");
+        // Exact: the link just clicked is named "Move a label to 1.0.0", which a substring match would also find.
+        await admin.GetByLabel("Label", new() { Exact = true }).FillAsync("staging");
         await admin.GetByRole(AriaRole.Button, new() { Name = "Next" }).ClickAsync();
         await Assertions.Expect(admin.GetByText("staging: none → 1.0.0")).ToBeVisibleAsync();
         await admin.GetByRole(AriaRole.Button, new() { Name = "Move label" }).ClickAsync();
