@@ -199,9 +199,13 @@ public sealed partial class SqlitePromptStore : IPromptStore, IAsyncDisposable
         if (query.PromptName is not null) conditions.Add("prompt_name = @PromptName");
         if (query.Actor is not null) conditions.Add("actor = @Actor");
         if (query.Action is not null) conditions.Add("action = @Action");
+        // Timestamps are stored as fixed-width UTC round-trip text, so text order is time order.
+        if (query.From is not null) conditions.Add("timestamp >= @From");
+        if (query.To is not null) conditions.Add("timestamp < @To");
         var where = conditions.Count == 0 ? "" : " WHERE " + string.Join(" AND ", conditions);
         return PageAsync<AuditRow, AuditEntry>(AuditRow.Columns, "audit" + where, "id DESC",
-            new { query.PromptName, query.Actor, query.Action }, query.Page ?? PageRequest.All, r => r.ToEntry(), cancellationToken);
+            new { query.PromptName, query.Actor, query.Action, From = ToText(query.From), To = ToText(query.To) },
+            query.Page ?? PageRequest.All, r => r.ToEntry(), cancellationToken);
     }
 
     private static async Task InsertPromptAsync(SqliteConnection connection, SqliteTransaction transaction, Prompt prompt, CancellationToken cancellationToken)

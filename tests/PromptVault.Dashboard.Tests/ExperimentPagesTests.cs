@@ -80,6 +80,11 @@ public sealed class ExperimentPagesTests(DashboardFixture fixture) : IClassFixtu
         await Assertions.Expect(page.GetByRole(AriaRole.Cell, new() { Name = "experiment.started" })).ToBeVisibleAsync();
         await DashboardFixture.ScreenshotAsync(page, "audit");
         Assert.Empty(await fixture.AccessibilityViolationsAsync(page));
+        // The time window is applied by the store: a window before any entry matches none of them.
+        await page.GotoAsync("/audit?action=experiment.started&to=2000-01-01T00:00");
+        await Assertions.Expect(page.GetByText("0 matching entries.")).ToBeVisibleAsync();
+        await page.GotoAsync("/audit?action=experiment.started&from=tomorrow");
+        await Assertions.Expect(page.GetByRole(AriaRole.Alert).Filter(new() { HasText = "From 'tomorrow'" })).ToBeVisibleAsync();
     }
 
     [Fact]

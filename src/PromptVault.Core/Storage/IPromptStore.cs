@@ -1,3 +1,4 @@
+using System.Globalization;
 using PromptVault.Core.Audit;
 using PromptVault.Core.Prompts;
 using PromptVault.Core.Versioning;
@@ -54,8 +55,25 @@ public sealed record PromptFilter(PromptType? Type = null, string? Category = nu
 /// <summary>A prompt with its latest version and labels.</summary>
 public sealed record PromptListing(Prompt Prompt, PromptVersion Latest, IReadOnlyList<Label> Labels);
 
-/// <summary>Which audit entries to list; null matches anything. No page means all of them.</summary>
-public sealed record AuditQuery(string? PromptName = null, string? Actor = null, string? Action = null, PageRequest? Page = null);
+/// <summary>
+/// Which audit entries to list; null matches anything. No page means all of them. The time window is <see cref="From"/>
+/// inclusive to <see cref="To"/> exclusive.
+/// </summary>
+public sealed record AuditQuery(string? PromptName = null, string? Actor = null, string? Action = null, PageRequest? Page = null,
+    DateTimeOffset? From = null, DateTimeOffset? To = null)
+{
+    private static readonly string[] TimeFormats =
+    [
+        "yyyy-MM-dd", "yyyy-MM-dd'T'HH:mm", "yyyy-MM-dd'T'HH:mmK", "yyyy-MM-dd'T'HH:mm:ss.FFFFFFF", "yyyy-MM-dd'T'HH:mm:ss.FFFFFFFK",
+    ];
+
+    /// <summary>An ISO 8601 date or timestamp (as in <c>2026-12-01T06:30:00Z</c>); one without an offset is UTC. Blank is null.</summary>
+    /// <exception cref="InvalidInputException">The text is not such a timestamp; names <paramref name="field"/>.</exception>
+    public static DateTimeOffset? ParseTime(string? text, string field) =>
+        string.IsNullOrWhiteSpace(text) ? null
+        : DateTimeOffset.TryParseExact(text.Trim(), TimeFormats, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var time) ? time
+        : throw new InvalidInputException("invalid_time", $"{field} '{text}' is not an ISO 8601 timestamp (e.g. 2026-12-01T06:30:00Z).", field);
+}
 
 /// <summary>Everything one use case writes, applied atomically by <see cref="IPromptStore.SaveAsync"/>.</summary>
 public sealed record PromptChanges

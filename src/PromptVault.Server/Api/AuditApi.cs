@@ -17,12 +17,14 @@ internal static class AuditApi
         return routes;
     }
 
-    /// <summary>Newest first; each filter that is given must match exactly.</summary>
-    private static async Task<Ok<AuditListResponse>> ListAudit(string? prompt, string? actor, string? action, int? limit, int? offset, PromptRegistry registry,
-        HttpRequest request, CancellationToken cancellationToken)
+    /// <summary>Newest first; each filter that is given must match exactly; <c>from</c> (inclusive) and <c>to</c> (exclusive) are ISO 8601 timestamps.</summary>
+    private static async Task<Ok<AuditListResponse>> ListAudit(string? prompt, string? actor, string? action, string? from, string? to, int? limit, int? offset,
+        PromptRegistry registry, HttpRequest request, CancellationToken cancellationToken)
     {
         var page = PageRequest.From(limit, offset);
-        var list = await registry.ListAuditAsync(new AuditQuery(NullIfEmpty(prompt), NullIfEmpty(actor), NullIfEmpty(action), page), cancellationToken);
+        var query = new AuditQuery(NullIfEmpty(prompt), NullIfEmpty(actor), NullIfEmpty(action), page,
+            AuditQuery.ParseTime(from, nameof(from)), AuditQuery.ParseTime(to, nameof(to)));
+        var list = await registry.ListAuditAsync(query, cancellationToken);
         return TypedResults.Ok(list with { Next = Paging.Next(request, page, list.Entries.Count, list.Total) });
     }
 

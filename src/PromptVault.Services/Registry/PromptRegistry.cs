@@ -325,8 +325,11 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, Tem
     }
 
     /// <exception cref="NotFoundException">A prompt name was given and no such prompt exists.</exception>
+    /// <exception cref="InvalidInputException">The time window ends before it starts.</exception>
     public async Task<AuditListResponse> ListAuditAsync(AuditQuery query, CancellationToken cancellationToken = default)
     {
+        if (query.From > query.To)
+            throw new InvalidInputException("invalid_time_range", $"from ({query.From:O}) must not be after to ({query.To:O}).", "from");
         // An unknown prompt is a 404, not an empty log that looks like "nothing happened".
         if (query.PromptName is { } promptName)
             await RequirePromptAsync(promptName, cancellationToken);

@@ -90,6 +90,37 @@ public sealed class PagingTests : IAsyncLifetime
         Assert.Null(byAction["next"]);
     }
 
+    [Fact]
+    public async Task ListAudit_TimeWindow_IncludesFromAndExcludesTo()
+    {
+        using var writer = _server.CreateClient(await _server.CreateKeyAsync("auditor-t", ApiKeyRole.Writer, TestContext.Current.CancellationToken));
+        var first = await CreateSupportPromptAsync(writer);
+        var second = await CreateSupportPromptAsync(writer);
+        var (_, all) = await GetAsync(_client, "/api/audit?actor=auditor-t");
+        var secondStarted = Uri.EscapeDataString(all!["entries"]!.AsArray().Last(e => e.Str("promptName") == second)!.Str("timestamp"));
+
+        var (_, since) = await GetAsync(_client, $"/api/audit?actor=auditor-t&from={secondStarted}");
+        var (_, before) = await GetAsync(_client, $"/api/audit?actor=auditor-t&to={secondStarted}");
+
+        Assert.Equal(4, all["total"]!.GetValue<int>());
+        Assert.Equal([second, second], since!["entries"]!.AsArray().Select(e => e.Str("promptName")));
+        Assert.Equal(2, since["total"]!.GetValue<int>());
+        Assert.Equal([first, first], before!["entries"]!.AsArray().Select(e => e.Str("promptName")));
+    }
+
+    [Theory]
+    [InlineData("from=yesterday", "from")]
+    [InlineData("from=2026-13-01T00:00:00Z", "from")]
+    [InlineData("to=2026-12-01T25:00", "to")]
+    [InlineData("from=2026-12-02T00:00:00Z&to=2026-12-01T00:00:00Z", "from")]
+    public async Task ListAudit_BadTimeWindow_Returns400NamingTheParameter(string query, string field)
+    {
+        var (status, problem) = await GetAsync(_client, $"/api/audit?{query}");
+
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Equal(field, problem.Str("field"));
+    }
+
     [Theory]
     [InlineData("limit=0", "limit")]
     [InlineData("limit=1001", "limit")]
