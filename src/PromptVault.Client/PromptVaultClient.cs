@@ -117,6 +117,16 @@ public sealed class PromptVaultClient
             new MoveLabelRequest(version), cancellationToken);
     }
 
+    /// <summary>Removes a label from a prompt (admin only); what it pointed at is no longer served by that label.</summary>
+    /// <exception cref="PromptVaultApiException">409 <c>production_label_required</c> for <c>production</c>, which can be moved but never removed;
+    /// 404 <c>label_not_found</c> when the prompt has no such label.</exception>
+    public async Task RemoveLabelAsync(string name, string label, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(label);
+        using var response = await SendCoreAsync(HttpMethod.Delete, PromptPath(name) + "/labels/" + Uri.EscapeDataString(label), null, cancellationToken)
+            .ConfigureAwait(false);
+    }
+
     /// <summary>Creates a new version with an earlier version's content, variables and metadata, and promotes it.</summary>
     /// <returns>The new version.</returns>
     public Task<VersionResponse> RollbackAsync(string name, string version, string? reason = null, CancellationToken cancellationToken = default) =>

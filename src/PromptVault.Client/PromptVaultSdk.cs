@@ -117,8 +117,10 @@ internal sealed class PromptVaultSdk : IPromptVault, IAsyncDisposable
     private void Record(string versionId, string? experimentId, string? variantId, string? unitId, PromptOutcome outcome)
     {
         var now = _time.GetUtcNow();
+        // Without the caller's id, the sender assigns one before the first attempt (EventQueue): a new id's random bytes cost a
+        // system call, which the caller should not pay.
         Events.Enqueue(new PendingEvent(null, new MetricEventRequest(
-            outcome.Id ?? Guid.CreateVersion7(now).ToString("N"), versionId, experimentId, variantId, unitId, outcome.Timestamp ?? now,
+            outcome.Id, versionId, experimentId, variantId, unitId, outcome.Timestamp ?? now,
             outcome.Latency?.TotalMilliseconds, outcome.InputTokens, outcome.OutputTokens, outcome.Cost, outcome.QualityScore,
             outcome.UserFeedback, outcome.Converted, outcome.Error, outcome.Metadata)));
     }

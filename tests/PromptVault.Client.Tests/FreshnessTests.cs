@@ -15,10 +15,7 @@ public sealed class FreshnessTests(SdkServerFixture fixture) : IClassFixture<Sdk
         var name = Prompts.NewName("stream");
         await Prompts.CreateAsync(Server.Api, name, "one", cancellationToken: ct);
         var two = await Prompts.AddVersionAsync(Server.Api, name, "two", ct);
-        // An interval far longer than the test: only the stream can bring the change.
-        await using var host = await SdkHost.StartAsync(Server.BaseAddress, Server.AdminKey, o => o.RefreshInterval = TimeSpan.FromHours(1), cancellationToken: ct);
-        await Eventually.WithinAsync(TimeSpan.FromSeconds(5), () => Task.FromResult(host.Sdk.Snapshots.ServerReachable), ct);
-        await Task.Delay(200, ct); // the stream is connected once its first event has been read
+        await using var host = await StartStreamingAsync(ct);
 
         await Server.Api.MoveLabelAsync(name, Label.Production, two, ct);
         var took = await Eventually.WithinAsync(TimeSpan.FromSeconds(1), async () => (await host.Vault.GetPromptAsync(name, cancellationToken: ct)).VersionId == two, ct);
@@ -90,6 +87,45 @@ public sealed class FreshnessTests(SdkServerFixture fixture) : IClassFixture<Sdk
     }
 
     [Fact]
+    public async Task GetPromptAsync_LabelRemovedOnServerWithStream_NotFoundWithinOneSecondAndProductionStillServed()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var name = Prompts.NewName("unlabel");
+        var one = await Prompts.CreateAsync(Server.Api, name, "one", cancellationToken: ct);
+        var two = await Prompts.AddVersionAsync(Server.Api, name, "two", ct);
+        await Server.Api.MoveLabelAsync(name, "staging", two, ct);
+        await using var host = await StartStreamingAsync(ct);
+        Assert.Equal(two, (await host.Vault.GetPromptAsync(name, label: "staging", cancellationToken: ct)).VersionId);
+
+        await Server.Api.RemoveLabelAsync(name, "staging", ct);
+        var took = await Eventually.WithinAsync(TimeSpan.FromSeconds(1), async () =>
+        {
+            try { await host.Vault.GetPromptAsync(name, label: "staging", cancellationToken: ct); return false; }
+            catch (NotFoundException) { return true; }
+        }, ct);
+
+        Assert.NotNull(took);
+        var error = await Assert.ThrowsAsync<NotFoundException>(async () => await host.Vault.GetPromptAsync(name, label: "staging", cancellationToken: ct));
+        Assert.Equal("label_not_found", error.Code);
+        Assert.Equal(one, (await host.Vault.GetPromptAsync(name, cancellationToken: ct)).VersionId);
+    }
+
+    [Fact]
+    public async Task RemoveLabelAsync_Production_RefusedWith409AndStillServed()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var name = Prompts.NewName("keepprod");
+        var one = await Prompts.CreateAsync(Server.Api, name, "one", cancellationToken: ct);
+
+        var error = await Assert.ThrowsAsync<PromptVaultApiException>(() => Server.Api.RemoveLabelAsync(name, Label.Production, ct));
+
+        Assert.Equal(System.Net.HttpStatusCode.Conflict, error.StatusCode);
+        Assert.Equal("production_label_required", error.Code);
+        await using var host = await SdkHost.StartAsync(Server.BaseAddress, Server.AdminKey, o => o.UseStream = false, cancellationToken: ct);
+        Assert.Equal(one, (await host.Vault.GetPromptAsync(name, cancellationToken: ct)).VersionId);
+    }
+
+    [Fact]
     public async Task GetPromptAsync_ExperimentPausedOnServer_VariantNoLongerServed()
     {
         var ct = TestContext.Current.CancellationToken;
@@ -126,5 +162,14 @@ public sealed class FreshnessTests(SdkServerFixture fixture) : IClassFixture<Sdk
         Assert.Equal(two, byLabel.VersionId);
         Assert.Equal(one, byVersionId.VersionId);
         Assert.Equal(one, byNumber.VersionId);
+    }
+
+    /// <summary>An SDK whose refresh interval is far longer than a test: only the stream can bring a change.</summary>
+    private async Task<SdkHost> StartStreamingAsync(CancellationToken cancellationToken)
+    {
+        var host = await SdkHost.StartAsync(Server.BaseAddress, Server.AdminKey, o => o.RefreshInterval = TimeSpan.FromHours(1), cancellationToken: cancellationToken);
+        await Eventually.WithinAsync(TimeSpan.FromSeconds(5), () => Task.FromResult(host.Sdk.Snapshots.ServerReachable), cancellationToken);
+        await Task.Delay(200, cancellationToken); // the stream is connected once its first event has been read
+        return host;
     }
 }

@@ -140,7 +140,7 @@ internal sealed class EventQueue : IAsyncDisposable
     private async Task SendAsync(List<PendingEvent> batch, CancellationToken stopping)
     {
         var exposures = batch.Where(e => e.Exposure is not null).Select(e => e.Exposure!).ToList();
-        var metrics = batch.Where(e => e.Metric is not null).Select(e => e.Metric!).ToList();
+        var metrics = batch.Where(e => e.Metric is not null).Select(e => WithId(e.Metric!)).ToList();
         if (exposures.Count > 0)
             await SendWithRetryAsync("exposures", exposures, (c, items) => c.RecordExposuresAsync(new ExposureBatchRequest(items), stopping), stopping).ConfigureAwait(false);
         if (metrics.Count > 0)
@@ -180,6 +180,10 @@ internal sealed class EventQueue : IAsyncDisposable
             delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, _options.EventRetryMaxDelay.Ticks));
         }
     }
+
+    /// <summary>The event with its id: assigned here once, before the first attempt, so every retry carries the same id.</summary>
+    private MetricEventRequest WithId(MetricEventRequest metric) =>
+        metric.Id is null ? metric with { Id = Guid.CreateVersion7(metric.Timestamp ?? _time.GetUtcNow()).ToString("N") } : metric;
 
     /// <summary>The item a refusal names in its field, <c>events[3].latencyMs</c> → 3.</summary>
     private static int? ItemIndex(string? field)
