@@ -131,6 +131,7 @@ public sealed partial class SqlitePromptStore : IRegistryArchiveStore
         "exposures" or "unitSums" => "experiment_id, unit_id, variant_id",
         "exposureCounts" or "variantUnitStats" => "experiment_id, variant_id",
         "sequentialStates" => "experiment_id",
+        "sequentialHistory" => "experiment_id, variant_id, metric, at",
         "metricRollups" => "scope, scope_id, hour, variant_id",
         _ => "rowid",
     };

@@ -2,6 +2,7 @@ using Dapper;
 using Microsoft.Data.Sqlite;
 using PromptVault.Core.Analysis;
 using PromptVault.Core.Metrics;
+using PromptVault.Core.Storage;
 using static PromptVault.Storage.Sqlite.SqliteValues;
 
 namespace PromptVault.Storage.Sqlite;
@@ -50,10 +51,46 @@ public sealed partial class SqlitePromptStore
         return WithConnectionAsync(connection => FindSequentialStateAsync(connection, null, experimentId, cancellationToken), cancellationToken);
     }
 
-    public Task SaveSequentialStateAsync(string experimentId, SequentialState state, CancellationToken cancellationToken = default)
+    internal const string ReadSequentialHistorySql = """
+        SELECT variant_id, metric, at, estimate, low, high FROM sequential_history WHERE experiment_id = @ExperimentId ORDER BY at, variant_id, metric
+        """;
+
+    public Task SaveSequentialStateAsync(string experimentId, SequentialState state, CancellationToken cancellationToken = default) =>
+        SaveSequentialStateAsync(experimentId, state, [], cancellationToken);
+
+    public async Task<IReadOnlyList<SequentialHistoryPoint>> ReadSequentialHistoryAsync(string experimentId, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(experimentId);
+        return await WithConnectionAsync<IReadOnlyList<SequentialHistoryPoint>>(async connection =>
+        {
+            var rows = await connection.QueryAsync<(string VariantId, string Metric, string At, double Estimate, double Low, double High)>(
+                Command(ReadSequentialHistorySql, new { ExperimentId = experimentId }, cancellationToken));
+            return [.. rows.Select(r => new SequentialHistoryPoint(r.VariantId, r.Metric, ToTime(r.At), r.Estimate, r.Low, r.High))];
+        }, cancellationToken);
+    }
+
+    // Bounded by thinning on write: when a series passes MaxPerSeries points, every second point but the newest is
+    // deleted, so the chart still spans the whole experiment at half the resolution (its start is always kept).
+    private const string InsertSequentialHistorySql = """
+        INSERT INTO sequential_history (experiment_id, variant_id, metric, at, estimate, low, high)
+        VALUES (@ExperimentId, @VariantId, @Metric, @At, @Estimate, @Low, @High)
+        ON CONFLICT (experiment_id, variant_id, metric, at) DO UPDATE SET estimate = excluded.estimate, low = excluded.low, high = excluded.high
+        """;
+
+    private const string ThinSequentialHistorySql = """
+        DELETE FROM sequential_history WHERE experiment_id = @ExperimentId AND variant_id = @VariantId AND metric = @Metric AND at IN (
+            SELECT at FROM (
+                SELECT at, row_number() OVER (ORDER BY at) AS n, count(*) OVER () AS total FROM sequential_history
+                WHERE experiment_id = @ExperimentId AND variant_id = @VariantId AND metric = @Metric)
+            WHERE total > @Max AND n % 2 = 0 AND n < total)
+        """;
+
+    public Task SaveSequentialStateAsync(string experimentId, SequentialState state, IReadOnlyList<SequentialHistoryPoint> history,
+        CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(experimentId);
         ArgumentNullException.ThrowIfNull(state);
+        ArgumentNullException.ThrowIfNull(history);
         return WriteAsync(async (connection, transaction) =>
         {
             var stored = await FindSequentialStateAsync(connection, transaction, experimentId, cancellationToken);
@@ -64,6 +101,16 @@ public sealed partial class SqlitePromptStore
                     INSERT INTO sequential_states (experiment_id, state) VALUES (@ExperimentId, @State)
                     ON CONFLICT (experiment_id) DO UPDATE SET state = excluded.state
                     """, new { ExperimentId = experimentId, State = ToJson(merged) }, cancellationToken, transaction));
+                foreach (var point in history)
+                {
+                    var row = new
+                    {
+                        ExperimentId = experimentId, point.VariantId, point.Metric, At = ToText(point.At), point.Estimate, point.Low, point.High,
+                        Max = SequentialHistoryPoint.MaxPerSeries,
+                    };
+                    await connection.ExecuteAsync(Command(InsertSequentialHistorySql, row, cancellationToken, transaction));
+                    await connection.ExecuteAsync(Command(ThinSequentialHistorySql, row, cancellationToken, transaction));
+                }
             }
             catch (SqliteException e) when (SqliteErrors.IsForeignKeyViolation(e))
             {

@@ -62,6 +62,11 @@ public sealed class ExperimentPagesTests(DashboardFixture fixture) : IClassFixtu
         await DashboardFixture.ScreenshotAsync(page, "experiment");
         Assert.Empty(await fixture.AccessibilityViolationsAsync(page));
 
+        // A page opened now charts the interval from the stored looks: its first render (before any live update) has it.
+        var fresh = await fixture.OpenAsync(fixture.Server.AdminKey);
+        await fresh.GotoAsync($"/experiments/{experimentId}");
+        Assert.Equal(1, await fresh.Locator("figure.chart figcaption", new() { HasTextString = "lift interval" }).CountAsync());
+
         // The same events feed the per-version metrics charts of the prompt's page.
         var history = await fixture.OpenAsync(fixture.Server.AdminKey);
         await history.GotoAsync("/prompts/checkout%2Fupsell?metrics=1.0.0&period=day");

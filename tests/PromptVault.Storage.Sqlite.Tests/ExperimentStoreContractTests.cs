@@ -337,6 +337,50 @@ public abstract class ExperimentStoreContractTests
     }
 
     [Fact]
+    public async Task SaveSequentialStateAsync_WithHistory_ReadReturnsEveryLooksPointsOldestFirst()
+    {
+        var (prompts, store) = await CreateStoreAsync();
+        var (prompt, v1, v2) = await SeedPromptAsync(prompts, "charted");
+        var experiment = Experiment(prompt, v1, v2, status: ExperimentStatus.Running);
+        var other = Experiment(prompt, v1, v2, "other");
+        await store.CreateExperimentAsync(experiment, [], Cancel);
+        await store.CreateExperimentAsync(other, [], Cancel);
+        var start = new DateTimeOffset(2026, 12, 1, 6, 0, 0, TimeSpan.Zero);
+        SequentialHistoryPoint Point(string variant, int minute, double width) =>
+            new(variant, "conversionRate", start.AddMinutes(minute), 0.01 * minute, -width, width);
+
+        await store.SaveSequentialStateAsync(experiment.Id, State(("a", 0.5)), [Point("b", 2, 0.2), Point("c", 2, 0.3)], Cancel);
+        await store.SaveSequentialStateAsync(experiment.Id, State(("a", 0.4)), [Point("b", 1, 0.4)], Cancel);
+        await store.SaveSequentialStateAsync(experiment.Id, State(("a", 0.3)), [Point("b", 3, 0.1)], Cancel);
+
+        Assert.Equal([Point("b", 1, 0.4), Point("b", 2, 0.2), Point("c", 2, 0.3), Point("b", 3, 0.1)],
+            await store.ReadSequentialHistoryAsync(experiment.Id, Cancel));
+        Assert.Equal(0.3, (await store.ReadSequentialStateAsync(experiment.Id, Cancel))!.Values["a"]);
+        Assert.Empty(await store.ReadSequentialHistoryAsync(other.Id, Cancel));
+    }
+
+    [Fact]
+    public async Task SaveSequentialStateAsync_MoreLooksThanTheCap_KeepsAtMostTheCapSpanningTheWholeExperiment()
+    {
+        var (prompts, store) = await CreateStoreAsync();
+        var (prompt, v1, v2) = await SeedPromptAsync(prompts, "long-running");
+        var experiment = Experiment(prompt, v1, v2, status: ExperimentStatus.Running);
+        await store.CreateExperimentAsync(experiment, [], Cancel);
+        var start = new DateTimeOffset(2026, 12, 1, 6, 0, 0, TimeSpan.Zero);
+        const int looks = SequentialHistoryPoint.MaxPerSeries + 100;
+
+        for (var i = 0; i < looks; i++)
+            await store.SaveSequentialStateAsync(experiment.Id, SequentialState.Empty,
+                [new SequentialHistoryPoint("b", "conversionRate", start.AddSeconds(i), i, -1, 1)], Cancel);
+
+        var stored = await store.ReadSequentialHistoryAsync(experiment.Id, Cancel);
+        Assert.InRange(stored.Count, SequentialHistoryPoint.MaxPerSeries / 2, SequentialHistoryPoint.MaxPerSeries);
+        Assert.Equal(start, stored[0].At);
+        Assert.Equal(start.AddSeconds(looks - 1), stored[^1].At);
+        Assert.Equal(stored.Select(p => p.At).Order(), stored.Select(p => p.At));
+    }
+
+    [Fact]
     public async Task SaveSequentialStateAsync_UnknownExperiment_ThrowsExperimentNotFound()
     {
         var (_, store) = await CreateStoreAsync();

@@ -63,6 +63,26 @@ public interface IExperimentStore
     /// </summary>
     /// <exception cref="NotFoundException">The experiment does not exist (<c>experiment_not_found</c>).</exception>
     Task SaveSequentialStateAsync(string experimentId, SequentialState state, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Stores a look's state as <see cref="SaveSequentialStateAsync(string, SequentialState, CancellationToken)"/> does and,
+    /// in the same transaction, appends the look's <paramref name="history"/> points. The store keeps at most
+    /// <see cref="SequentialHistoryPoint.MaxPerSeries"/> points per (variant, metric), thinning older ones evenly.
+    /// </summary>
+    /// <exception cref="NotFoundException">The experiment does not exist (<c>experiment_not_found</c>).</exception>
+    Task SaveSequentialStateAsync(string experimentId, SequentialState state, IReadOnlyList<SequentialHistoryPoint> history,
+        CancellationToken cancellationToken = default);
+
+    /// <summary>The experiment's stored history points, oldest first (empty when there are none).</summary>
+    Task<IReadOnlyList<SequentialHistoryPoint>> ReadSequentialHistoryAsync(string experimentId, CancellationToken cancellationToken = default);
+}
+
+/// <summary>One variant's lift of one metric and its always-valid interval, as a look saw them.</summary>
+/// <param name="Metric">The metric's wire name (<c>conversionRate</c>, …).</param>
+public sealed record SequentialHistoryPoint(string VariantId, string Metric, DateTimeOffset At, double Estimate, double Low, double High)
+{
+    /// <summary>The most points stored per (experiment, variant, metric).</summary>
+    public const int MaxPerSeries = 500;
 }
 
 /// <summary>A unit served a variant of an experiment.</summary>

@@ -126,6 +126,9 @@ public static class RegistryArchiveSchema
     public static readonly ArchiveSection SequentialStates = new("sequentialStates",
         [Text("experimentId"), Json("state")], ArchiveOwner.Experiment);
 
+    public static readonly ArchiveSection SequentialHistory = new("sequentialHistory",
+        [Text("experimentId"), Text("variantId"), Text("metric"), Time("at"), Real("estimate"), Real("low"), Real("high")], ArchiveOwner.Experiment);
+
     public static readonly ArchiveSection MetricEvents = new("metricEvents",
         [Text("id", true), Text("versionId"), Text("experimentId", true), Text("variantId", true), Text("unitId", true), Time("timestamp"),
          Real("latencyMs", true), new("inputTokens", ArchiveValueKind.Integer, true), new("outputTokens", ArchiveValueKind.Integer, true),
@@ -146,7 +149,7 @@ public static class RegistryArchiveSchema
     /// <summary>Every section, in document and import order.</summary>
     public static readonly IReadOnlyList<ArchiveSection> Sections =
     [
-        Prompts, Versions, Labels, Experiments, Exposures, ExposureCounts, UnitSums, VariantUnitStats, SequentialStates,
+        Prompts, Versions, Labels, Experiments, Exposures, ExposureCounts, UnitSums, VariantUnitStats, SequentialStates, SequentialHistory,
         MetricEvents, MetricRollups, Audit, ApiKeys,
     ];
 }

@@ -142,7 +142,7 @@ public sealed class ExperimentService(
             return;
         var results = await AnalyzeAsync(experiment, cancellationToken);
         // This look is one the decision may rest on: what it saw becomes part of the running minima (reads never write).
-        await experiments.SaveSequentialStateAsync(id, results.State ?? SequentialState.Empty, cancellationToken);
+        await experiments.SaveSequentialStateAsync(id, results.State ?? SequentialState.Empty, HistoryOf(results, time.GetUtcNow()), cancellationToken);
         var decision = results.Decision;
         var target = decision.Action switch
         {
@@ -235,6 +235,25 @@ public sealed class ExperimentService(
     }
 
     /// <summary>The analysis by unit (SPEC §3), continuing the sequential tests' stored state; its State is that state after this look.</summary>
+    /// <summary>What a look adds to the chart of the interval narrowing: each non-control variant's target-metric lift and always-valid interval.</summary>
+    private static List<SequentialHistoryPoint> HistoryOf(ExperimentResults results, DateTimeOffset at)
+    {
+        var metric = Names.Of(results.TargetMetric);
+        var points = new List<SequentialHistoryPoint>();
+        foreach (var variant in results.Variants.Where(v => !v.IsControl))
+            if (variant.Metrics.GetValueOrDefault(metric) is { Difference: { } estimate, SequentialCi: [var low, var high] })
+                points.Add(new SequentialHistoryPoint(variant.VariantId, metric, at, estimate, low, high));
+        return points;
+    }
+
+    /// <summary>The experiment's stored history of looks (the interval narrowing), oldest first.</summary>
+    /// <exception cref="NotFoundException">No such experiment.</exception>
+    public async Task<IReadOnlyList<SequentialHistoryPoint>> HistoryAsync(string id, CancellationToken cancellationToken = default)
+    {
+        await RequireAsync(id, cancellationToken);
+        return await experiments.ReadSequentialHistoryAsync(id, cancellationToken);
+    }
+
     private async Task<ExperimentResults> AnalyzeAsync(Experiment experiment, CancellationToken cancellationToken)
     {
         var exposures = await experiments.CountExposuresAsync(experiment.Id, cancellationToken);

@@ -1,5 +1,7 @@
 using System.Net;
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.DependencyInjection;
+using PromptVault.Core.Experiments;
 using static PromptVault.Server.Tests.ApiCalls;
 using static PromptVault.Server.Tests.Experiments;
 
@@ -34,6 +36,14 @@ public sealed class AutoCompletionTests(LoggedServerFixture fixture) : IClassFix
         Assert.Equal(casual, results.Str("winner"));
         Assert.Contains(fixture.Logs.Lines, l => l.EventId == 1001 && l.Message.Contains(experiment.Str("id"), StringComparison.Ordinal)
             && l.Message.Contains(casual, StringComparison.Ordinal));
+
+        // Every batch's look stored a point of the interval narrowing; the last one, which completed it, excludes no lift.
+        var history = await fixture.Server.Services.GetRequiredService<ExperimentService>().HistoryAsync(experiment.Str("id"), TestContext.Current.CancellationToken);
+        Assert.True(history.Count > 1, $"{history.Count} points");
+        Assert.All(history, p => Assert.True(p.VariantId == casual && p.Metric == "conversionRate" && p.Low <= p.Estimate && p.Estimate <= p.High));
+        Assert.Equal(history.Select(p => p.At).Order(), history.Select(p => p.At));
+        Assert.True(history[^1].Low > 0, $"last interval [{history[^1].Low}, {history[^1].High}]");
+        Assert.True(history[^1].High - history[^1].Low < history[0].High - history[0].Low);
     }
 
     [Fact]
