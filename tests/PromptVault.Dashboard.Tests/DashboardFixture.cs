@@ -20,7 +20,6 @@ public sealed class DashboardFixture : IAsyncLifetime
     private RunningServer? _server;
     private IPlaywright? _playwright;
     private IBrowser? _browser;
-    private string? _axeSource;
 
     public RunningServer Server => _server ?? throw new InvalidOperationException("The server has not started.");
 
@@ -83,14 +82,17 @@ public sealed class DashboardFixture : IAsyncLifetime
     /// <summary>Runs axe-core on the page and returns its serious and critical violations, one line each.</summary>
     public async Task<IReadOnlyList<string>> AccessibilityViolationsAsync(IPage page)
     {
-        _axeSource ??= await InstallAxeAsync();
-        await page.EvaluateAsync(_axeSource);
+        await page.EvaluateAsync(await AxeSource.Value);
         var result = await page.EvaluateAsync<JsonElement>(
             "async () => (await axe.run(document, { runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] })).violations" +
             ".filter(v => v.impact === 'serious' || v.impact === 'critical')" +
             ".map(v => v.id + ': ' + v.help + ' → ' + v.nodes.map(n => n.target.join(' ')).join(', '))");
         return result.EnumerateArray().Select(v => v.GetString()!).ToList();
     }
+
+    // One install per test process: the fixtures of several test classes run at once, and two npm installs into one
+    // folder race (one saw the other's half-written node_modules).
+    private static readonly Lazy<Task<string>> AxeSource = new(InstallAxeAsync);
 
     private static async Task<string> InstallAxeAsync()
     {
@@ -105,11 +107,11 @@ public sealed class DashboardFixture : IAsyncLifetime
                 RedirectStandardOutput = true,
                 RedirectStandardError = true,
             })!;
-            var error = await npm.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
-            await npm.WaitForExitAsync(TestContext.Current.CancellationToken);
+            var error = await npm.StandardError.ReadToEndAsync(CancellationToken.None);
+            await npm.WaitForExitAsync(CancellationToken.None);
             Assert.True(npm.ExitCode == 0, $"npm install {AxeCore} failed:\n{error}");
         }
-        return await File.ReadAllTextAsync(script, TestContext.Current.CancellationToken);
+        return await File.ReadAllTextAsync(script, CancellationToken.None);
     }
 
     private static bool OnPath(string program) =>
