@@ -130,7 +130,7 @@ public sealed class PromptPagesTests(DashboardFixture fixture) : IClassFixture<D
         var admin = await fixture.OpenAsync(fixture.Server.AdminKey);
         await admin.GotoAsync("/prompts/labels-check");
         await admin.GetByRole(AriaRole.Link, new() { Name = "Move a label to 1.0.0" }).ClickAsync();
-        await admin.WaitForURLAsync("**/deploy?**");
+        await admin.WaitForURLAsync(url => url.Contains("/deploy?", StringComparison.Ordinal));
         // Exact: the link just clicked is named "Move a label to 1.0.0", which a substring match would also find.
         await admin.GetByLabel("Label", new() { Exact = true }).FillAsync("staging");
         await admin.GetByRole(AriaRole.Button, new() { Name = "Next" }).ClickAsync();
