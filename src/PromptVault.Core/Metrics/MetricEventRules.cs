@@ -47,14 +47,7 @@ public static class MetricEventRules
     public static IReadOnlyList<MetricEvent> ValidateBatch(MetricBatchRequest request, DateTimeOffset receivedAt)
     {
         ArgumentNullException.ThrowIfNull(request);
-        var requests = request.Events
-            ?? throw new InvalidInputException("missing_events", $"events is required: a list of 1 to {MaxBatchSize:N0} metric events.", "events");
-        if (requests.Count == 0)
-            throw new InvalidInputException("empty_batch", $"events is empty; send 1 to {MaxBatchSize:N0} metric events.", "events");
-        if (requests.Count > MaxBatchSize)
-            throw new InvalidInputException("too_many",
-                $"events has {requests.Count:N0} entries; the limit is {MaxBatchSize:N0} a batch, so split it.", "events");
-
+        var requests = RequireBatch(request.Events, "events", "metric events");
         var events = new MetricEvent[requests.Count];
         for (var i = 0; i < requests.Count; i++)
         {
@@ -72,6 +65,35 @@ public static class MetricEventRules
     {
         ArgumentNullException.ThrowIfNull(request);
         return ToEvent(request, receivedAt, "");
+    }
+
+    /// <summary>Checks that a batch's list (a request's <paramref name="field"/>) holds 1 to <see cref="MaxBatchSize"/> entries.</summary>
+    /// <param name="entries">What the entries are, in words: <c>metric events</c>.</param>
+    /// <exception cref="InvalidInputException"><c>missing_{field}</c>, <c>empty_batch</c> or <c>too_many</c>.</exception>
+    public static IReadOnlyList<T> RequireBatch<T>(IReadOnlyList<T>? list, string field, string entries)
+    {
+        if (list is null)
+            throw new InvalidInputException($"missing_{field}", $"{field} is required: a list of 1 to {MaxBatchSize:N0} {entries}.", field);
+        if (list.Count == 0)
+            throw new InvalidInputException("empty_batch", $"{field} is empty; send 1 to {MaxBatchSize:N0} {entries}.", field);
+        if (list.Count > MaxBatchSize)
+            throw new InvalidInputException("too_many",
+                $"{field} has {list.Count:N0} entries; the limit is {MaxBatchSize:N0} a batch, so split it.", field);
+        return list;
+    }
+
+    /// <summary>Checks text that must be sent: present, not blank, at most <paramref name="maxLength"/> characters.</summary>
+    /// <param name="path">The field's parent path with its dot (<c>exposures[3].</c>), or empty.</param>
+    /// <exception cref="InvalidInputException"><c>missing_field</c>, <c>blank_field</c> or <c>too_long</c>, naming the field.</exception>
+    public static string RequiredText(string? value, int maxLength, string path, string name)
+    {
+        if (value is null)
+            throw new InvalidInputException("missing_field", $"{path}{name} is required.", path + name);
+        if (string.IsNullOrWhiteSpace(value))
+            throw new InvalidInputException("blank_field", $"{path}{name} is blank; send a value.", path + name);
+        if (value.Length > maxLength)
+            PromptRules.ValidateLength(value, maxLength, path + name);
+        return value;
     }
 
     private static MetricEvent ToEvent(MetricEventRequest request, DateTimeOffset receivedAt, string path)
@@ -123,7 +145,10 @@ public static class MetricEventRules
 
     /// <summary>A timestamp slightly ahead (within <see cref="MaxClockSkew"/>) is the sender's clock running fast: it becomes
     /// the time of receipt, so the event is counted in the hour it arrived rather than in one that has not begun.</summary>
-    private static DateTimeOffset Timestamp(DateTimeOffset? timestamp, DateTimeOffset receivedAt, string path, string name)
+    /// <param name="receivedAt">The time of receipt: the timestamp when none was sent, and the limit of a future one.</param>
+    /// <param name="path">The field's parent path with its dot (<c>events[3].</c>), or empty.</param>
+    /// <exception cref="InvalidInputException"><c>timestamp_in_future</c>, naming the field.</exception>
+    public static DateTimeOffset Timestamp(DateTimeOffset? timestamp, DateTimeOffset receivedAt, string path, string name)
     {
         var time = timestamp ?? receivedAt;
         if (time - receivedAt > MaxClockSkew)
