@@ -55,9 +55,6 @@ public sealed partial class SqlitePromptStore
         SELECT variant_id, metric, at, estimate, low, high FROM sequential_history WHERE experiment_id = @ExperimentId ORDER BY at, variant_id, metric
         """;
 
-    public Task SaveSequentialStateAsync(string experimentId, SequentialState state, CancellationToken cancellationToken = default) =>
-        SaveSequentialStateAsync(experimentId, state, [], cancellationToken);
-
     public async Task<IReadOnlyList<SequentialHistoryPoint>> ReadSequentialHistoryAsync(string experimentId, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(experimentId);

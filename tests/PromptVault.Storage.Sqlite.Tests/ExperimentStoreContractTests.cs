@@ -325,10 +325,10 @@ public abstract class ExperimentStoreContractTests
         await store.CreateExperimentAsync(other, [], Cancel);
         var before = await store.ReadSequentialStateAsync(experiment.Id, Cancel);
 
-        await store.SaveSequentialStateAsync(experiment.Id, State(("a", 0.04), ("srm", 0.5)), Cancel);
+        await store.SaveSequentialStateAsync(experiment.Id, State(("a", 0.04), ("srm", 0.5)), [], Cancel);
         var first = await store.ReadSequentialStateAsync(experiment.Id, Cancel);
         // A look that raced the first one and saw less: its higher minimum does not replace the stored one.
-        await store.SaveSequentialStateAsync(experiment.Id, State(("a", 0.2), ("b", 0.3), ("srm", 0.123456789012345)), Cancel);
+        await store.SaveSequentialStateAsync(experiment.Id, State(("a", 0.2), ("b", 0.3), ("srm", 0.123456789012345)), [], Cancel);
 
         Assert.Null(before);
         Assert.Equal(Sorted(State(("a", 0.04), ("srm", 0.5))), Sorted(first!));
@@ -385,7 +385,7 @@ public abstract class ExperimentStoreContractTests
     {
         var (_, store) = await CreateStoreAsync();
 
-        var error = await Assert.ThrowsAsync<NotFoundException>(() => store.SaveSequentialStateAsync("unknown", SequentialState.Empty, Cancel));
+        var error = await Assert.ThrowsAsync<NotFoundException>(() => store.SaveSequentialStateAsync("unknown", SequentialState.Empty, [], Cancel));
 
         Assert.Equal("experiment_not_found", error.Code);
         Assert.Null(await store.ReadSequentialStateAsync("unknown", Cancel));

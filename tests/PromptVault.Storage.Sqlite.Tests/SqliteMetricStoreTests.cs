@@ -69,7 +69,7 @@ public sealed class SqliteMetricStoreTests : MetricStoreContractTests, IDisposab
         foreach (var unit in events.Where(e => e.UnitId is not null).Select(e => e.UnitId!).Distinct().Where((_, i) => i % 2 == 0))
             await store.RecordExposureAsync(new Exposure(experiment.Id, Assignment.VariantFor(experiment, unit).Id, unit, Now), Cancel);
         await store.RecordEventsAsync(events, null, Cancel);
-        await store.SaveSequentialStateAsync(experiment.Id, new SequentialState(new Dictionary<string, double> { ["srm"] = 0.5 }), Cancel);
+        await store.SaveSequentialStateAsync(experiment.Id, new SequentialState(new Dictionary<string, double> { ["srm"] = 0.5 }), [], Cancel);
         await using var connection = await database.Connections.OpenAsync(Cancel);
         await connection.ExecuteAsync("ANALYZE main");
 

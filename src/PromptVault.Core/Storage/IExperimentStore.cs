@@ -59,15 +59,8 @@ public interface IExperimentStore
 
     /// <summary>
     /// Stores a look's state, keeping for each key the smaller of the stored and the given minimum, so a look that raced
-    /// another can never raise a minimum.
-    /// </summary>
-    /// <exception cref="NotFoundException">The experiment does not exist (<c>experiment_not_found</c>).</exception>
-    Task SaveSequentialStateAsync(string experimentId, SequentialState state, CancellationToken cancellationToken = default);
-
-    /// <summary>
-    /// Stores a look's state as <see cref="SaveSequentialStateAsync(string, SequentialState, CancellationToken)"/> does and,
-    /// in the same transaction, appends the look's <paramref name="history"/> points. The store keeps at most
-    /// <see cref="SequentialHistoryPoint.MaxPerSeries"/> points per (variant, metric), thinning older ones evenly.
+    /// another can never raise a minimum; in the same transaction, appends the look's <paramref name="history"/> points.
+    /// The store keeps at most <see cref="SequentialHistoryPoint.MaxPerSeries"/> points per (variant, metric), thinning older ones evenly.
     /// </summary>
     /// <exception cref="NotFoundException">The experiment does not exist (<c>experiment_not_found</c>).</exception>
     Task SaveSequentialStateAsync(string experimentId, SequentialState state, IReadOnlyList<SequentialHistoryPoint> history,

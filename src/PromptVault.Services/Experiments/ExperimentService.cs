@@ -234,7 +234,6 @@ public sealed class ExperimentService(
         }
     }
 
-    /// <summary>The analysis by unit (SPEC §3), continuing the sequential tests' stored state; its State is that state after this look.</summary>
     /// <summary>What a look adds to the chart of the interval narrowing: each non-control variant's target-metric lift and always-valid interval.</summary>
     private static List<SequentialHistoryPoint> HistoryOf(ExperimentResults results, DateTimeOffset at)
     {
@@ -254,6 +253,7 @@ public sealed class ExperimentService(
         return await experiments.ReadSequentialHistoryAsync(id, cancellationToken);
     }
 
+    /// <summary>The analysis by unit (SPEC §3), continuing the sequential tests' stored state; its State is that state after this look.</summary>
     private async Task<ExperimentResults> AnalyzeAsync(Experiment experiment, CancellationToken cancellationToken)
     {
         var exposures = await experiments.CountExposuresAsync(experiment.Id, cancellationToken);
