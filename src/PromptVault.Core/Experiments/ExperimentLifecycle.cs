@@ -26,4 +26,19 @@ public static class ExperimentLifecycle
         throw new ConflictException("invalid_experiment_transition",
             $"experiment '{experiment.Name}' is {Names.Of(experiment.Status)} and cannot become {Names.Of(to)}: {options}.", "status");
     }
+
+    /// <summary>
+    /// Refuses metric events and exposures for a draft, which has served no one, and a cancelled experiment, which is void;
+    /// a paused or completed one served units whose later events still describe what they saw.
+    /// </summary>
+    /// <param name="field">The field that named the experiment (<c>events[3].experimentId</c>).</param>
+    /// <param name="item">What was sent, singular: <c>event</c> or <c>exposure</c>.</param>
+    public static void EnsureTakesEvents(Experiment experiment, string field, string item)
+    {
+        if (experiment.Status is not (ExperimentStatus.Draft or ExperimentStatus.Cancelled))
+            return;
+        throw new ConflictException("experiment_not_accepting_events",
+            $"{field} names experiment '{experiment.Name}', which is {Names.Of(experiment.Status)}; only a running, paused or completed experiment takes {item}s. No {item} of the batch was stored.",
+            field);
+    }
 }

@@ -51,12 +51,7 @@ public sealed class ExposureService(IExperimentStore experiments, TimeProvider t
                 experimentsById[experimentId] = experiment = await experiments.FindExperimentAsync(experimentId, cancellationToken)
                     ?? throw Invalid(path + "experimentId", $"{path}experimentId '{PromptRules.Shorten(experimentId)}' is not an experiment.");
             }
-            if (experiment.Status is ExperimentStatus.Draft or ExperimentStatus.Cancelled)
-            {
-                throw new ConflictException("experiment_not_accepting_events",
-                    $"{path}experimentId names experiment '{experiment.Name}', which is {Names.Of(experiment.Status)}; only a running, paused or completed experiment takes exposures. No exposure of the batch was stored.",
-                    path + "experimentId");
-            }
+            ExperimentLifecycle.EnsureTakesEvents(experiment, path + "experimentId", "exposure");
             var variant = experiment.FindVariant(variantId)
                 ?? throw Invalid(path + "variantId", $"{path}variantId '{PromptRules.Shorten(variantId)}' is not a variant of experiment '{experiment.Name}'.");
             var assigned = Assignment.VariantFor(experiment, unitId);

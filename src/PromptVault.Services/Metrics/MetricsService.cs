@@ -64,14 +64,7 @@ public sealed class MetricsService(
                 experimentsById[experimentId] = experiment = await experiments.FindExperimentAsync(experimentId, cancellationToken)
                     ?? throw Invalid(pathOf(i) + "experimentId", $"{pathOf(i)}experimentId '{PromptRules.Shorten(experimentId)}' is not an experiment.");
             }
-            // A draft has served no one and a cancelled experiment is void, so no event can belong to them; a paused or
-            // completed one served units whose later events still describe what they saw.
-            if (experiment.Status is ExperimentStatus.Draft or ExperimentStatus.Cancelled)
-            {
-                throw new ConflictException("experiment_not_accepting_events",
-                    $"{pathOf(i)}experimentId names experiment '{experiment.Name}', which is {Names.Of(experiment.Status)}; only a running, paused or completed experiment takes events. No event of the batch was stored.",
-                    pathOf(i) + "experimentId");
-            }
+            ExperimentLifecycle.EnsureTakesEvents(experiment, pathOf(i) + "experimentId", "event");
             var variant = experiment.FindVariant(metricEvent.VariantId!)
                 ?? throw Invalid(pathOf(i) + "variantId", $"{pathOf(i)}variantId '{PromptRules.Shorten(metricEvent.VariantId!)}' is not a variant of experiment '{experiment.Name}'.");
             if (variant.VersionId != metricEvent.VersionId)
