@@ -94,39 +94,27 @@ internal sealed class SqliteStatement : IDisposable
     }
 
     /// <summary>The first column of the first row as a blob; null when there is no row.</summary>
-    public byte[]? QueryBlob()
-    {
-        try
-        {
-            return Step() ? raw.sqlite3_column_blob(statement, 0).ToArray() : null;
-        }
-        finally
-        {
-            raw.sqlite3_reset(statement);
-        }
-    }
+    public byte[]? QueryBlob() => QueryFirst(static s => raw.sqlite3_column_blob(s, 0).ToArray());
 
     /// <summary>The first column of the first row as text; null when there is no row.</summary>
-    public string? QueryText()
-    {
-        try
-        {
-            return Step() ? raw.sqlite3_column_text(statement, 0).utf8_to_string() : null;
-        }
-        finally
-        {
-            raw.sqlite3_reset(statement);
-        }
-    }
+    public string? QueryText() => QueryFirst(static s => raw.sqlite3_column_text(s, 0).utf8_to_string());
 
     public void Dispose() => statement.Dispose();
 
-    private bool Step()
+    // Static readers: no delegate is allocated per call on the hot path.
+    private T? QueryFirst<T>(Func<sqlite3_stmt, T> readColumn) where T : class
     {
-        var rc = raw.sqlite3_step(statement);
-        if (rc == raw.SQLITE_ROW) return true;
-        if (rc != raw.SQLITE_DONE) Check(rc);
-        return false;
+        try
+        {
+            var rc = raw.sqlite3_step(statement);
+            if (rc == raw.SQLITE_ROW) return readColumn(statement);
+            if (rc != raw.SQLITE_DONE) Check(rc);
+            return null;
+        }
+        finally
+        {
+            raw.sqlite3_reset(statement);
+        }
     }
 
     private void Check(int rc)
