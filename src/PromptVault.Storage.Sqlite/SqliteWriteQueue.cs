@@ -42,7 +42,7 @@ internal sealed class SqliteWriteQueue : IAsyncDisposable
     private readonly Task writer;
     private SqliteWriteContext? context;
     private long committedGroups;
-    private int pendingExposures;
+    private int pendingExposures; // render exposures queued or being written, not yet committed (or given up)
     private Task<bool>? writesReady;
     private Task<bool>? exposuresReady;
 
@@ -73,9 +73,6 @@ internal sealed class SqliteWriteQueue : IAsyncDisposable
     /// <summary>How many render exposures wait for the writer.</summary>
     public int ExposureCount => exposures.Reader.Count;
 
-    /// <summary>Render exposures queued or being written, not yet committed (or given up).</summary>
-    public int PendingExposures => Volatile.Read(ref pendingExposures);
-
     /// <summary>How many groups the writer has committed (tests check how writes were grouped).</summary>
     public long CommittedGroups => Interlocked.Read(ref committedGroups);
 
@@ -99,7 +96,7 @@ internal sealed class SqliteWriteQueue : IAsyncDisposable
 
     /// <summary>Waits until every render exposure queued before the call is committed (or given up).</summary>
     public Task SettleExposuresAsync(CancellationToken cancellationToken) =>
-        PendingExposures == 0 ? Task.CompletedTask : EnqueueAsync(WriteKind.Events, 0, _ => Task.FromResult(true), cancellationToken);
+        Volatile.Read(ref pendingExposures) == 0 ? Task.CompletedTask : EnqueueAsync(WriteKind.Events, 0, _ => Task.FromResult(true), cancellationToken);
 
     /// <summary>Stops taking writes and waits until the queued ones (render exposures too) are committed.</summary>
     public async ValueTask DisposeAsync()
