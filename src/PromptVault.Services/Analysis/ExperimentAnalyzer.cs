@@ -209,32 +209,38 @@ public static class ExperimentAnalyzer
     /// non-control variants (Holm's first step needs p &lt; α/m); at least the experiment's minimum sample size. Null with a
     /// reason when that cannot be told.
     /// </summary>
-    private static (long? Size, string? Reason) RequiredSampleSize(Experiment experiment, Arm control)
+    private static (long? Size, string? Reason) RequiredSampleSize(Experiment experiment, Arm control) =>
+        control.N == 0
+            ? (null, "the control has no data on the target metric yet")
+            : RequiredSampleSize(experiment.TargetMetric, experiment.MinimumDetectableEffect, experiment.ConfidenceLevel, experiment.Power,
+                experiment.Variants.Count, experiment.MinimumSampleSize, control.Value, control.UnitVariance);
+
+    /// <summary>
+    /// The same sample size from settings and a control value and per-unit variance (observed, or expected when an
+    /// experiment is planned, as the dashboard's new-experiment form does).
+    /// </summary>
+    public static (long? Size, string? Reason) RequiredSampleSize(MetricName metric, double mde, double confidenceLevel, double power,
+        int variants, long minimumSampleSize, double controlValue, double controlVariance)
     {
-        var metric = experiment.TargetMetric;
-        var mde = experiment.MinimumDetectableEffect;
-        if (control.N == 0)
-            return (null, "the control has no data on the target metric yet");
-        if (control.Value == 0)
+        if (controlValue == 0)
             return (null, "the control's value is 0, so a relative effect of it is 0");
         if (metric.LowerIsBetter() && mde >= 1)
             return (null, Invariant($"a decrease of {mde * 100:0.#}% would take {Names.Of(metric)} to 0 or below"));
-        var controlVariance = control.UnitVariance;
         if (!(controlVariance > 0))
             return (null, "the control's values do not vary yet, so the variance is unknown");
         var treatmentVariance = controlVariance;
         if (metric == MetricName.ConversionRate)
         {
-            var rate = control.Value * (1 + mde);
+            var rate = controlValue * (1 + mde);
             if (rate >= 1)
                 return (null, Invariant($"a rise of {mde * 100:0.#}% would take the conversion rate to 100% or above"));
             treatmentVariance = rate * (1 - rate);
         }
-        var effect = mde * Math.Abs(control.Value);
-        var alpha = (1 - experiment.ConfidenceLevel) / (experiment.Variants.Count - 1);
-        var n = SequentialTest.RequiredSampleSize(effect, effect, controlVariance + treatmentVariance, alpha, experiment.Power);
+        var effect = mde * Math.Abs(controlValue);
+        var alpha = (1 - confidenceLevel) / (variants - 1);
+        var n = SequentialTest.RequiredSampleSize(effect, effect, controlVariance + treatmentVariance, alpha, power);
         return n is { } size
-            ? (Math.Max(size, experiment.MinimumSampleSize), null)
+            ? (Math.Max(size, minimumSampleSize), null)
             : (null, Invariant($"beyond reach: more than {SequentialTest.MaxSampleSize:N0} units per variant"));
     }
 
