@@ -60,11 +60,9 @@ internal sealed class PromptVaultSdk : IPromptVault, IAsyncDisposable
                 ?? throw new NotFoundException("version_not_found",
                     $"prompt '{prompt.Name}' has no version '{PromptRules.Shorten(version)}' in the snapshot (it carries the labelled versions and those of running experiments).");
         }
-        else if (unitId is not null && label is null or Label.Production)
+        else if (Serving.ByExperiment(unitId, version, label))
         {
-            if (string.IsNullOrWhiteSpace(unitId))
-                throw new InvalidInputException("invalid_unit_id", "unitId is required and must not be empty.", "unitId");
-            PromptRules.ValidateLength(unitId, Assignment.MaxUnitIdLength, "unitId");
+            Serving.ValidateUnitId(unitId);
             if (prompt.Experiment is { } running)
             {
                 var variant = running.Variants[Assignment.VariantIndex(running.HashSeed, unitId, running.BucketEnds)];
@@ -80,8 +78,7 @@ internal sealed class PromptVaultSdk : IPromptVault, IAsyncDisposable
         {
             served = Labelled(prompt, label ?? Label.Production);
         }
-        if (served.Version.Status == VersionStatus.Archived)
-            throw new ConflictException("version_archived", $"version {served.Version.Version} of '{prompt.Name}' is archived and can never serve traffic.", "version");
+        Serving.EnsureServable(prompt.Name, served.Version.Version, served.Version.Status);
         var content = served.Template.RenderValues(variables);
         var role = prompt.Type switch { PromptType.User => ChatRole.User, PromptType.Assistant => ChatRole.Assistant, _ => ChatRole.System };
         return new ResolvedPrompt(prompt.Name, content, role, served.Version.Version, served.Version.Id, experiment?.Id, experiment?.VariantId, unitId,
@@ -91,9 +88,7 @@ internal sealed class PromptVaultSdk : IPromptVault, IAsyncDisposable
     private static VersionView Labelled(PromptView prompt, string label)
     {
         PromptRules.ValidateLabel(label);
-        return prompt.Labels.GetValueOrDefault(label)
-            ?? throw new NotFoundException("label_not_found",
-                $"prompt '{prompt.Name}' has no version labelled '{label}'" + (label == Label.Production ? "; promote a version first, or name a version or label." : "."));
+        return prompt.Labels.GetValueOrDefault(label) ?? throw Serving.LabelNotFound(prompt.Name, label);
     }
 
     public ValueTask RecordAsync(ResolvedPrompt resolution, PromptOutcome outcome, CancellationToken cancellationToken = default)

@@ -11,9 +11,7 @@ public sealed class EventTests
         var ct = TestContext.Current.CancellationToken;
         await using var server = await SdkServer.StartAsync(ct);
         var name = Prompts.NewName("outage");
-        var one = await Prompts.CreateAsync(server.Api, name, "one", cancellationToken: ct);
-        var two = await Prompts.AddVersionAsync(server.Api, name, "two", ct);
-        var experiment = await Prompts.StartExperimentAsync(server.Api, name, [(one, 50m), (two, 50m)], ct);
+        (var one, var two, var experiment) = await Prompts.SplitAsync(server.Api, name, ct);
         await using var host = await SdkHost.StartAsync(server.BaseAddress, server.AdminKey, o =>
         {
             o.EventBatchSize = 40;
@@ -91,9 +89,7 @@ public sealed class EventTests
         var ct = TestContext.Current.CancellationToken;
         await using var server = await SdkServer.StartAsync(ct);
         var name = Prompts.NewName("feedback");
-        var one = await Prompts.CreateAsync(server.Api, name, "one", cancellationToken: ct);
-        var two = await Prompts.AddVersionAsync(server.Api, name, "two", ct);
-        var experiment = await Prompts.StartExperimentAsync(server.Api, name, [(one, 50m), (two, 50m)], ct);
+        (var one, var two, var experiment) = await Prompts.SplitAsync(server.Api, name, ct);
         string resolutionId;
         ResolvedPrompt resolution;
         await using (var web = await SdkHost.StartAsync(server.BaseAddress, server.AdminKey, cancellationToken: ct))
@@ -121,9 +117,7 @@ public sealed class EventTests
         var ct = TestContext.Current.CancellationToken;
         await using var server = await SdkServer.StartAsync(ct);
         var tested = Prompts.NewName("cancelled");
-        var one = await Prompts.CreateAsync(server.Api, tested, "one", cancellationToken: ct);
-        var two = await Prompts.AddVersionAsync(server.Api, tested, "two", ct);
-        var experiment = await Prompts.StartExperimentAsync(server.Api, tested, [(one, 50m), (two, 50m)], ct);
+        (var one, var two, var experiment) = await Prompts.SplitAsync(server.Api, tested, ct);
         var plain = Prompts.NewName("plain");
         var plainVersion = await Prompts.CreateAsync(server.Api, plain, "plain", cancellationToken: ct);
         // Nothing is sent before FlushAsync.

@@ -130,9 +130,7 @@ public sealed class FreshnessTests(SdkServerFixture fixture) : IClassFixture<Sdk
     {
         var ct = TestContext.Current.CancellationToken;
         var name = Prompts.NewName("paused");
-        var one = await Prompts.CreateAsync(Server.Api, name, "one", cancellationToken: ct);
-        var two = await Prompts.AddVersionAsync(Server.Api, name, "two", ct);
-        var experiment = await Prompts.StartExperimentAsync(Server.Api, name, [(one, 50m), (two, 50m)], ct);
+        (var one, var two, var experiment) = await Prompts.SplitAsync(Server.Api, name, ct);
         await using var host = await SdkHost.StartAsync(Server.BaseAddress, Server.AdminKey, o => o.RefreshInterval = TimeSpan.FromHours(1), cancellationToken: ct);
         var unit = Enumerable.Range(0, 100).Select(i => $"u{i}").First(u => PromptVaultSdk.Resolve(host.Sdk.Snapshots.Current!, name, null, u, null, null).VersionId == two);
         Assert.Equal(two, (await host.Vault.GetPromptAsync(name, unitId: unit, cancellationToken: ct)).VersionId);

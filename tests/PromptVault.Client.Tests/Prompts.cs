@@ -31,5 +31,14 @@ internal static class Prompts
         return await api.ChangeExperimentAsync(experiment.Id, ExperimentCommand.Start, cancellationToken);
     }
 
+    /// <summary>A prompt with versions "one" (production) and "two", and a running 50/50 experiment between them.</summary>
+    public static async Task<(string One, string Two, ExperimentResponse Experiment)> SplitAsync(PromptVaultClient api, string name,
+        CancellationToken cancellationToken = default)
+    {
+        var one = await CreateAsync(api, name, "one", cancellationToken: cancellationToken);
+        var two = await AddVersionAsync(api, name, "two", cancellationToken);
+        return (one, two, await StartExperimentAsync(api, name, [(one, 50m), (two, 50m)], cancellationToken));
+    }
+
     public static JsonElement Json(string json) => JsonDocument.Parse(json).RootElement.Clone();
 }

@@ -12,9 +12,7 @@ public sealed class TelemetryTests(SdkServerFixture fixture) : IClassFixture<Sdk
         var ct = TestContext.Current.CancellationToken;
         var server = fixture.Server;
         var name = Prompts.NewName("traced");
-        var one = await Prompts.CreateAsync(server.Api, name, "one", cancellationToken: ct);
-        var two = await Prompts.AddVersionAsync(server.Api, name, "two", ct);
-        await Prompts.StartExperimentAsync(server.Api, name, [(one, 50m), (two, 50m)], ct);
+        (var one, var two, _) = await Prompts.SplitAsync(server.Api, name, ct);
         await using var host = await SdkHost.StartAsync(server.BaseAddress, server.AdminKey, o => o.UseStream = false, cancellationToken: ct);
         var spans = new List<Activity>();
         using var listener = new ActivityListener

@@ -15,15 +15,13 @@ namespace PromptVault.Client.Snapshots;
 /// </summary>
 internal sealed class SnapshotView
 {
-    private SnapshotView(SdkSnapshot snapshot, FrozenDictionary<string, PromptView> prompts)
+    private SnapshotView(long sequence, FrozenDictionary<string, PromptView> prompts)
     {
-        Snapshot = snapshot;
+        Sequence = sequence;
         Prompts = prompts;
     }
 
-    public SdkSnapshot Snapshot { get; }
-
-    public long Sequence => Snapshot.Sequence;
+    public long Sequence { get; }
 
     public FrozenDictionary<string, PromptView> Prompts { get; }
 
@@ -36,7 +34,7 @@ internal sealed class SnapshotView
                 $"the snapshot assigns units with algorithm version {snapshot.AssignmentVersion}; this SDK knows version {Assignment.AlgorithmVersion}. Update PromptVault.Client.");
         var experiments = (snapshot.Experiments ?? []).ToDictionary(e => e.Prompt, StringComparer.Ordinal);
         var prompts = (snapshot.Prompts ?? []).ToFrozenDictionary(p => p.Name, p => PromptView.Build(p, experiments.GetValueOrDefault(p.Name), templates), StringComparer.Ordinal);
-        return new SnapshotView(snapshot, prompts);
+        return new SnapshotView(snapshot.Sequence, prompts);
     }
 }
 

@@ -100,10 +100,10 @@ public sealed class ExperimentService(
 
     public async Task<AssignmentResponse> AssignAsync(string id, string? unitId, CancellationToken cancellationToken = default)
     {
-        ValidateUnitId(unitId, "unitId");
+        Serving.ValidateUnitId(unitId);
         var experiment = await RequireAsync(id, cancellationToken);
-        var variant = Assignment.VariantFor(experiment, unitId!);
-        return new AssignmentResponse(experiment.Id, unitId!, Assignment.Bucket(experiment.HashSeed, unitId), variant.Id, variant.Name, variant.VersionId);
+        var variant = Assignment.VariantFor(experiment, unitId);
+        return new AssignmentResponse(experiment.Id, unitId, Assignment.Bucket(experiment.HashSeed, unitId), variant.Id, variant.Name, variant.VersionId);
     }
 
     /// <summary>
@@ -113,10 +113,10 @@ public sealed class ExperimentService(
     public async Task<RenderResponse> RenderAsync(string name, RenderRequest request, CancellationToken cancellationToken = default)
     {
         using var span = Telemetry.Start(Telemetry.RenderSpan, name);
-        if (request.UnitId is null || !string.IsNullOrWhiteSpace(request.Version) || request.Label is not (null or Label.Production))
+        if (!Serving.ByExperiment(request.UnitId, request.Version, request.Label))
             return await registry.RenderAsync(name, request, cancellationToken);
 
-        ValidateUnitId(request.UnitId, "unitId");
+        Serving.ValidateUnitId(request.UnitId);
         var prompt = await registry.RequireServedPromptAsync(name, cancellationToken);
         var running = await cache.FindRunningExperimentAsync(prompt.Id, cancellationToken);
         if (running is null)
@@ -294,13 +294,6 @@ public sealed class ExperimentService(
             experiment.ConfidenceLevel, experiment.MinimumDetectableEffect, experiment.Power, experiment.Guardrails,
             experiment.PromoteWinner, experiment.HashSeed.ToString("x16", CultureInfo.InvariantCulture), Assignment.AlgorithmVersion,
             experiment.CreatedAt, experiment.CreatedBy, experiment.UpdatedAt, experiment.StartedAt, experiment.EndedAt);
-    }
-
-    private static void ValidateUnitId(string? unitId, string field)
-    {
-        if (string.IsNullOrWhiteSpace(unitId))
-            throw new InvalidInputException("invalid_unit_id", $"{field} is required and must not be empty.", field);
-        PromptRules.ValidateLength(unitId, Assignment.MaxUnitIdLength, field);
     }
 
     private static ulong NewHashSeed() => BitConverter.ToUInt64(RandomNumberGenerator.GetBytes(sizeof(ulong)));

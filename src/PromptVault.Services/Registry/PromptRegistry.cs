@@ -305,9 +305,7 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, Tem
         {
             var label = request.Label ?? Label.Production;
             PromptRules.ValidateLabel(label);
-            version = await cache.FindLabelledVersionAsync(prompt.Id, label, cancellationToken)
-                ?? throw new NotFoundException("label_not_found",
-                    $"prompt '{prompt.Name}' has no version labelled '{label}'" + (label == Label.Production ? "; promote a version first, or name a version or label." : "."));
+            version = await cache.FindLabelledVersionAsync(prompt.Id, label, cancellationToken) ?? throw Serving.LabelNotFound(prompt.Name, label);
         }
         return Render(prompt, version, request);
     }
@@ -315,9 +313,7 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, Tem
     /// <summary>Renders <paramref name="version"/> with the request's variables; archived versions never serve.</summary>
     internal RenderResponse Render(Prompt prompt, PromptVersion version, RenderRequest request, string? experimentId = null, string? variantId = null)
     {
-        if (version.Status == VersionStatus.Archived)
-            throw new ConflictException("version_archived", $"version {version.Version} of '{prompt.Name}' is archived and can never serve traffic.", "version");
-
+        Serving.EnsureServable(prompt.Name, version.Version.ToString(), version.Status);
         var content = templates.For(version).Render(request.Variables);
         Telemetry.Rendered(prompt.Name, experimentId is not null ? "experiment" : string.IsNullOrWhiteSpace(request.Version) ? "label" : "version",
             version.Id, experimentId, variantId);

@@ -1,0 +1,34 @@
+using System.Diagnostics.CodeAnalysis;
+using PromptVault.Core.Experiments;
+
+namespace PromptVault.Core.Prompts;
+
+/// <summary>
+/// Which version a render serves (SPEC §3) and the errors it refuses with: one set of rules for the server's render and the
+/// SDK's resolve from a snapshot, so the two agree on every request.
+/// </summary>
+public static class Serving
+{
+    /// <summary>Whether the prompt's running experiment (if any) picks the version: a unit id is given, and neither a version
+    /// nor a label other than production is named.</summary>
+    public static bool ByExperiment([NotNullWhen(true)] string? unitId, string? version, string? label) =>
+        unitId is not null && string.IsNullOrWhiteSpace(version) && label is null or Label.Production;
+
+    /// <exception cref="InvalidInputException">The unit id is empty or too long.</exception>
+    public static void ValidateUnitId([NotNull] string? unitId, string field = "unitId")
+    {
+        if (string.IsNullOrWhiteSpace(unitId))
+            throw new InvalidInputException("invalid_unit_id", $"{field} is required and must not be empty.", field);
+        PromptRules.ValidateLength(unitId, Assignment.MaxUnitIdLength, field);
+    }
+
+    public static NotFoundException LabelNotFound(string promptName, string label) => new("label_not_found",
+        $"prompt '{promptName}' has no version labelled '{label}'" + (label == Label.Production ? "; promote a version first, or name a version or label." : "."));
+
+    /// <exception cref="ConflictException">The version is archived: archived versions never serve traffic.</exception>
+    public static void EnsureServable(string promptName, string version, VersionStatus status)
+    {
+        if (status == VersionStatus.Archived)
+            throw new ConflictException("version_archived", $"version {version} of '{promptName}' is archived and can never serve traffic.", "version");
+    }
+}
