@@ -65,7 +65,7 @@ internal static class TemplateCompiler
             var segments = path.Segments.Select(s => new PathSegment(s)).ToArray();
             if (path.Start is PathStart.Root || (path.Start is PathStart.Context && path.Frame == 0))
             {
-                if (segments.Length == 0) return new RootSource();
+                if (segments.Length == 0) return new FrameSource(0, []);
                 var slot = IndexOf(path.Segments[0]);
                 return slot < 0 ? new LiteralSource(TemplateValue.Undefined) : new SlotSource(slot, segments[1..]);
             }
@@ -92,11 +92,22 @@ internal static class TemplateCompiler
 }
 
 /// <summary>One render: the variables, the context frames the blocks open, and the output.</summary>
-internal sealed class RenderState(RootValues root, int frames, RenderOutput output)
+internal sealed class RenderState
 {
-    public RootValues Root { get; } = root;
-    public Frame[] Frames { get; } = new Frame[frames + 1];
-    public RenderOutput Output { get; } = output;
+    public RenderState(RootValues root, int frames, RenderOutput output)
+    {
+        Root = root;
+        Output = output;
+        Frames = new Frame[frames + 1];
+        Frames[0].Context = TemplateValue.Of(root);
+    }
+
+    public RootValues Root { get; }
+
+    /// <summary>The context frames; frame 0 is the root's, so a block's parent context is always the frame below it.</summary>
+    public Frame[] Frames { get; }
+
+    public RenderOutput Output { get; }
 
     public static void Render(RenderStep[] steps, RenderState state)
     {
@@ -164,7 +175,7 @@ internal sealed class EachStep(ValueSource target, int frame, RenderStep[] body,
         var value = target.Read(state);
         if (value.IsIterable && Loop.Iterate(value, frame, body, state)) return;
         ref var f = ref state.Frames[frame];
-        f = new Frame { Context = frame == 1 ? TemplateValue.Of(state.Root) : state.Frames[frame - 1].Context };
+        f = new Frame { Context = state.Frames[frame - 1].Context };
         RenderState.Render(inverse, state);
         f = default;
     }
@@ -187,7 +198,7 @@ internal sealed class SectionStep(ValueSource target, int frame, RenderStep[] bo
         else
         {
             // On true the body keeps the context it is in, as in Handlebars; on another value, the value is in scope.
-            var context = value.IsTrue ? (frame == 1 ? TemplateValue.Of(state.Root) : state.Frames[frame - 1].Context) : value;
+            var context = value.IsTrue ? state.Frames[frame - 1].Context : value;
             ref var f = ref state.Frames[frame];
             f = new Frame { Context = context };
             RenderState.Render(body, state);
@@ -280,11 +291,6 @@ internal abstract class ValueSource
 internal sealed class LiteralSource(TemplateValue value) : ValueSource
 {
     public override TemplateValue Read(RenderState state) => value;
-}
-
-internal sealed class RootSource : ValueSource
-{
-    public override TemplateValue Read(RenderState state) => TemplateValue.Of(state.Root);
 }
 
 internal sealed class SlotSource(int slot, PathSegment[] segments) : ValueSource
