@@ -9,10 +9,10 @@ namespace PromptVault.Core.Templates;
 /// </summary>
 internal static class TemplateCompiler
 {
-    public static RenderStep[] Compile(ParsedTemplate template, IReadOnlyList<string> variables) =>
+    public static RenderStep[] Compile(ParsedTemplate template, string[] variables) =>
         new Compilation(variables).Steps(template.Program);
 
-    private sealed class Compilation(IReadOnlyList<string> variables)
+    private sealed class Compilation(string[] variables)
     {
         public RenderStep[] Steps(Program program)
         {
@@ -66,7 +66,7 @@ internal static class TemplateCompiler
             if (path.Start is PathStart.Root || (path.Start is PathStart.Context && path.Frame == 0))
             {
                 if (segments.Length == 0) return new FrameSource(0, []);
-                var slot = IndexOf(path.Segments[0]);
+                var slot = Array.IndexOf(variables, path.Segments[0]);
                 return slot < 0 ? new LiteralSource(TemplateValue.Undefined) : new SlotSource(slot, segments[1..]);
             }
             return path.Start switch
@@ -80,13 +80,6 @@ internal static class TemplateCompiler
                 PathStart.Last => new FrameDataSource(path.Loops, FrameData.Last, segments),
                 _ => new LiteralSource(TemplateValue.Undefined),
             };
-        }
-
-        private int IndexOf(string name)
-        {
-            for (var i = 0; i < variables.Count; i++)
-                if (variables[i] == name) return i;
-            return -1;
         }
     }
 }
