@@ -106,6 +106,14 @@ internal sealed class RenderState
     {
         foreach (var step in steps) step.Render(state);
     }
+
+    /// <summary>Renders <paramref name="steps"/> with <paramref name="context"/> in scope in <paramref name="frame"/>.</summary>
+    public void RenderIn(int frame, TemplateValue context, RenderStep[] steps)
+    {
+        Frames[frame] = new Frame { Context = context };
+        Render(steps, this);
+        Frames[frame] = default;
+    }
 }
 
 /// <summary>A context frame: the value in scope and, in a loop, where the loop is.</summary>
@@ -153,10 +161,7 @@ internal sealed class WithStep(ValueSource target, int frame, RenderStep[] body,
             RenderState.Render(inverse, state);
             return;
         }
-        ref var f = ref state.Frames[frame];
-        f = new Frame { Context = value };
-        RenderState.Render(body, state);
-        f = default;
+        state.RenderIn(frame, value, body);
     }
 }
 
@@ -167,10 +172,7 @@ internal sealed class EachStep(ValueSource target, int frame, RenderStep[] body,
     {
         var value = target.Read(state);
         if (value.IsIterable && Loop.Iterate(value, frame, body, state)) return;
-        ref var f = ref state.Frames[frame];
-        f = new Frame { Context = state.Frames[frame - 1].Context };
-        RenderState.Render(inverse, state);
-        f = default;
+        state.RenderIn(frame, state.Frames[frame - 1].Context, inverse);
     }
 }
 
@@ -192,10 +194,7 @@ internal sealed class SectionStep(ValueSource target, int frame, RenderStep[] bo
         {
             // On true the body keeps the context it is in, as in Handlebars; on another value, the value is in scope.
             var context = value.IsTrue ? state.Frames[frame - 1].Context : value;
-            ref var f = ref state.Frames[frame];
-            f = new Frame { Context = context };
-            RenderState.Render(body, state);
-            f = default;
+            state.RenderIn(frame, context, body);
         }
     }
 }
