@@ -7,11 +7,11 @@ namespace PromptVault.Benchmarks;
 /// <summary>
 /// The customer-support template and inputs with 10 previous messages, shared by the render and resolve benchmarks:
 /// the reference's Example 1 control template and the inputs its harness renders (../shared/seed-bench, run.mjs
-/// section b), so both sides render the same text.
+/// section b), so both sides render the same text. The Core tests compile this file too, so the template has one copy.
 /// </summary>
 internal static class CustomerSupportPrompt
 {
-    private const string Template = """
+    internal const string Template = """
         You are a customer support agent for {{company_name}}.
 
         {{#if customer_name}}

@@ -27,24 +27,12 @@ public sealed class CompiledPrompt
     /// A required variable is missing, a value has the wrong type or fails its pattern, or the render passes a
     /// <see cref="TemplateLimits">limit</see> on output size or time.
     /// </exception>
-    public string Render(IReadOnlyDictionary<string, JsonElement>? inputs)
-    {
-        var root = new RootValues(_names);
-        for (var i = 0; i < _variables.Length; i++)
+    public string Render(IReadOnlyDictionary<string, JsonElement>? inputs) =>
+        Render(inputs, static value => value.ValueKind is not (JsonValueKind.Null or JsonValueKind.Undefined), static (slot, value) =>
         {
-            var slot = _variables[i];
-            if (inputs is not null && inputs.TryGetValue(slot.Variable.Name, out var value) && value.ValueKind is not (JsonValueKind.Null or JsonValueKind.Undefined))
-            {
-                VariableContract.CheckValue(slot.Variable, value, slot.Field, slot.Pattern);
-                root[i] = TemplateValue.Of(value);
-            }
-            else
-            {
-                root[i] = slot.Absent();
-            }
-        }
-        return Render(root);
-    }
+            VariableContract.CheckValue(slot.Variable, value, slot.Field, slot.Pattern);
+            return TemplateValue.Of(value);
+        });
 
     /// <summary>
     /// Validates in-process .NET <paramref name="values"/> against the contract and renders the template with them, as
@@ -58,21 +46,23 @@ public sealed class CompiledPrompt
     /// A required variable is missing, a value has the wrong type or fails its pattern, or the render passes a
     /// <see cref="TemplateLimits">limit</see> on output size or time.
     /// </exception>
-    public string RenderValues(IReadOnlyDictionary<string, object?>? values)
+    public string RenderValues(IReadOnlyDictionary<string, object?>? values) =>
+        Render(values, static value => value is not null, static (slot, value) =>
+        {
+            VariableContract.CheckValue(slot.Variable, value!, slot.Field, slot.Pattern);
+            return TemplateValue.Of(value);
+        });
+
+    /// <summary>Checks each variable's value (or its absence) against the contract and renders the template with them.</summary>
+    private string Render<T>(IReadOnlyDictionary<string, T>? inputs, Func<T, bool> isPresent, Func<Slot, T, TemplateValue> check)
     {
         var root = new RootValues(_names);
         for (var i = 0; i < _variables.Length; i++)
         {
             var slot = _variables[i];
-            if (values is not null && values.TryGetValue(slot.Variable.Name, out var value) && value is not null)
-            {
-                VariableContract.CheckValue(slot.Variable, value, slot.Field, slot.Pattern);
-                root[i] = TemplateValue.Of(value);
-            }
-            else
-            {
-                root[i] = slot.Absent();
-            }
+            root[i] = inputs is not null && inputs.TryGetValue(slot.Variable.Name, out var value) && isPresent(value)
+                ? check(slot, value)
+                : slot.Absent();
         }
         return Render(root);
     }

@@ -51,14 +51,8 @@ internal sealed class RenderOutput(TimeProvider time) : IDisposable
         _length += Encoding.UTF8.GetChars(value, _buffer.AsSpan(_length));
     }
 
-    public void Write(long value)
-    {
-        Span<char> digits = stackalloc char[20];
-        value.TryFormat(digits, out var written, default, CultureInfo.InvariantCulture);
-        Write(digits[..written]);
-    }
-
-    public void Write(double value)
+    /// <summary>Writes a number (a long or a double) in the invariant culture without making a string of it first.</summary>
+    public void Write<T>(T value) where T : ISpanFormattable
     {
         Span<char> digits = stackalloc char[32];
         value.TryFormat(digits, out var written, default, CultureInfo.InvariantCulture);

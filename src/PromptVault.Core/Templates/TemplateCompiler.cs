@@ -9,10 +9,10 @@ namespace PromptVault.Core.Templates;
 /// </summary>
 internal static class TemplateCompiler
 {
-    public static RenderStep[] Compile(ParsedTemplate template, IReadOnlyList<string> variables) =>
+    public static RenderStep[] Compile(ParsedTemplate template, string[] variables) =>
         new Compilation(variables).Steps(template.Program);
 
-    private sealed class Compilation(IReadOnlyList<string> variables)
+    private sealed class Compilation(string[] variables)
     {
         public RenderStep[] Steps(Program program)
         {
@@ -65,8 +65,8 @@ internal static class TemplateCompiler
             var segments = path.Segments.Select(s => new PathSegment(s)).ToArray();
             if (path.Start is PathStart.Root || (path.Start is PathStart.Context && path.Frame == 0))
             {
-                if (segments.Length == 0) return new RootSource();
-                var slot = IndexOf(path.Segments[0]);
+                if (segments.Length == 0) return new FrameSource(0, []);
+                var slot = Array.IndexOf(variables, path.Segments[0]);
                 return slot < 0 ? new LiteralSource(TemplateValue.Undefined) : new SlotSource(slot, segments[1..]);
             }
             return path.Start switch
@@ -81,26 +81,38 @@ internal static class TemplateCompiler
                 _ => new LiteralSource(TemplateValue.Undefined),
             };
         }
-
-        private int IndexOf(string name)
-        {
-            for (var i = 0; i < variables.Count; i++)
-                if (variables[i] == name) return i;
-            return -1;
-        }
     }
 }
 
 /// <summary>One render: the variables, the context frames the blocks open, and the output.</summary>
-internal sealed class RenderState(RootValues root, int frames, RenderOutput output)
+internal sealed class RenderState
 {
-    public RootValues Root { get; } = root;
-    public Frame[] Frames { get; } = new Frame[frames + 1];
-    public RenderOutput Output { get; } = output;
+    public RenderState(RootValues root, int frames, RenderOutput output)
+    {
+        Root = root;
+        Output = output;
+        Frames = new Frame[frames + 1];
+        Frames[0].Context = TemplateValue.Of(root);
+    }
+
+    public RootValues Root { get; }
+
+    /// <summary>The context frames; frame 0 is the root's, so a block's parent context is always the frame below it.</summary>
+    public Frame[] Frames { get; }
+
+    public RenderOutput Output { get; }
 
     public static void Render(RenderStep[] steps, RenderState state)
     {
         foreach (var step in steps) step.Render(state);
+    }
+
+    /// <summary>Renders <paramref name="steps"/> with <paramref name="context"/> in scope in <paramref name="frame"/>.</summary>
+    public void RenderIn(int frame, TemplateValue context, RenderStep[] steps)
+    {
+        Frames[frame] = new Frame { Context = context };
+        Render(steps, this);
+        Frames[frame] = default;
     }
 }
 
@@ -149,10 +161,7 @@ internal sealed class WithStep(ValueSource target, int frame, RenderStep[] body,
             RenderState.Render(inverse, state);
             return;
         }
-        ref var f = ref state.Frames[frame];
-        f = new Frame { Context = value };
-        RenderState.Render(body, state);
-        f = default;
+        state.RenderIn(frame, value, body);
     }
 }
 
@@ -163,10 +172,7 @@ internal sealed class EachStep(ValueSource target, int frame, RenderStep[] body,
     {
         var value = target.Read(state);
         if (value.IsIterable && Loop.Iterate(value, frame, body, state)) return;
-        ref var f = ref state.Frames[frame];
-        f = new Frame { Context = frame == 1 ? TemplateValue.Of(state.Root) : state.Frames[frame - 1].Context };
-        RenderState.Render(inverse, state);
-        f = default;
+        state.RenderIn(frame, state.Frames[frame - 1].Context, inverse);
     }
 }
 
@@ -187,11 +193,8 @@ internal sealed class SectionStep(ValueSource target, int frame, RenderStep[] bo
         else
         {
             // On true the body keeps the context it is in, as in Handlebars; on another value, the value is in scope.
-            var context = value.IsTrue ? (frame == 1 ? TemplateValue.Of(state.Root) : state.Frames[frame - 1].Context) : value;
-            ref var f = ref state.Frames[frame];
-            f = new Frame { Context = context };
-            RenderState.Render(body, state);
-            f = default;
+            var context = value.IsTrue ? state.Frames[frame - 1].Context : value;
+            state.RenderIn(frame, context, body);
         }
     }
 }
@@ -280,11 +283,6 @@ internal abstract class ValueSource
 internal sealed class LiteralSource(TemplateValue value) : ValueSource
 {
     public override TemplateValue Read(RenderState state) => value;
-}
-
-internal sealed class RootSource : ValueSource
-{
-    public override TemplateValue Read(RenderState state) => TemplateValue.Of(state.Root);
 }
 
 internal sealed class SlotSource(int slot, PathSegment[] segments) : ValueSource

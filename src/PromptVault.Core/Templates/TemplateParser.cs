@@ -16,6 +16,9 @@ internal sealed class TemplateParser
 {
     private static readonly HashSet<string> BlockHelpers = ["if", "unless", "each", "with"];
 
+    /// <summary>The helpers there are: a tag starting with one of these names calls it.</summary>
+    private static readonly string[] Helpers = [.. BlockHelpers, "lookup"];
+
     private readonly string _template;
     private readonly List<TemplateReference> _references = [];
     private readonly Stack<OpenBlock> _open = new();
@@ -384,14 +387,14 @@ internal sealed class TemplateParser
             }
             if (arguments.Count == 0) throw InvalidTemplate($"'{{{{{text}}}}}' names nothing.");
             var name = text[nameStart..].Split(' ', '\t', '\r', '\n')[0];
-            var helper = name is "if" or "unless" or "each" or "with" or "lookup" ? name : null;
+            var helper = Array.IndexOf(Helpers, name) >= 0 ? name : null;
             return new Call(name, helper, arguments, hasHash, blockParameters, _deepest);
         }
 
         /// <summary>Whether the tag starts with a helper's name, which is read as the helper rather than as a path.</summary>
         private bool IsHelperName()
         {
-            foreach (var helper in (ReadOnlySpan<string>)["if", "unless", "each", "with", "lookup"])
+            foreach (var helper in Helpers)
             {
                 if (!StartsWord(helper) || !(Peek(helper.Length) == '\0' || char.IsWhiteSpace(Peek(helper.Length)))) continue;
                 _i += helper.Length;

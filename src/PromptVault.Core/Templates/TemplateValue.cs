@@ -150,96 +150,41 @@ internal readonly struct TemplateValue
     /// <summary>Writes the value as Handlebars.Net did: JSON's literals for booleans, invariant numbers, arrays and objects written out.</summary>
     public void Write(RenderOutput output)
     {
-        switch (_kind)
+        if (IsIterable)
         {
-            case Kind.Json:
-                WriteJson(_json, output);
-                break;
-            case Kind.Clr:
-                WriteClr(_value, output);
-                break;
-            case Kind.Root:
-                var first = true;
-                foreach (var (name, value) in ((RootValues)_value!).Entries())
-                {
-                    if (!first) output.Write(',');
-                    first = false;
-                    WriteEntry(name, value, output);
-                }
-                break;
+            var first = true;
+            foreach (var (name, item) in Items())
+            {
+                if (!first) output.Write(',');
+                first = false;
+                if (name is null) item.Write(output);
+                else WriteEntry(name, item, output);
+            }
         }
-    }
-
-    private static void WriteJson(JsonElement json, RenderOutput output)
-    {
-        switch (json.ValueKind)
+        else if (_kind == Kind.Json)
         {
-            case JsonValueKind.String:
-                var raw = json.ValueSpan();
-                if (raw.IndexOf((byte)'\\') < 0) output.WriteUtf8(raw[1..^1]);
-                else output.Write(json.GetString());
-                break;
-            case JsonValueKind.Number:
-                if (json.TryGetInt64(out var whole)) output.Write(whole);
-                else output.Write(json.GetDouble());
-                break;
-            case JsonValueKind.True:
-                output.Write("true");
-                break;
-            case JsonValueKind.False:
-                output.Write("false");
-                break;
-            case JsonValueKind.Array:
-                var first = true;
-                foreach (var item in json.EnumerateArray())
-                {
-                    if (!first) output.Write(',');
-                    first = false;
-                    WriteJson(item, output);
-                }
-                break;
-            case JsonValueKind.Object:
-                first = true;
-                foreach (var property in json.EnumerateObject())
-                {
-                    if (!first) output.Write(',');
-                    first = false;
-                    WriteEntry(property.Name, Of(property.Value), output);
-                }
-                break;
+            switch (_json.ValueKind)
+            {
+                case JsonValueKind.String:
+                    var raw = _json.ValueSpan();
+                    if (raw.IndexOf((byte)'\\') < 0) output.WriteUtf8(raw[1..^1]);
+                    else output.Write(_json.GetString());
+                    break;
+                case JsonValueKind.Number:
+                    if (_json.TryGetInt64(out var whole)) output.Write(whole);
+                    else output.Write(_json.GetDouble());
+                    break;
+                case JsonValueKind.True:
+                    output.Write("true");
+                    break;
+                case JsonValueKind.False:
+                    output.Write("false");
+                    break;
+            }
         }
-    }
-
-    private static void WriteClr(object? value, RenderOutput output)
-    {
-        switch (value)
+        else if (_kind == Kind.Clr && _value is not null)
         {
-            case null:
-                break;
-            case string text:
-                output.Write(text);
-                break;
-            case IDictionary<string, object?> or IReadOnlyDictionary<string, object?> or IDictionary:
-                var first = true;
-                foreach (var (name, member) in Entries(value))
-                {
-                    if (!first) output.Write(',');
-                    first = false;
-                    WriteEntry(name, member, output);
-                }
-                break;
-            case IEnumerable sequence:
-                first = true;
-                foreach (var item in sequence)
-                {
-                    if (!first) output.Write(',');
-                    first = false;
-                    Of(item).Write(output);
-                }
-                break;
-            default:
-                output.Write(Format(value));
-                break;
+            output.Write(Format(_value));
         }
     }
 
@@ -308,12 +253,17 @@ internal readonly struct TemplateValue
     /// The items of a .NET collection (names null) or the members of a dictionary or the root, in order, copied for a
     /// loop; JSON is walked in place instead (<see cref="TryGetJson"/>).
     /// </summary>
-    public (string? Name, TemplateValue Value)[] CopyItems() => _kind switch
+    public (string? Name, TemplateValue Value)[] CopyItems() => Items().ToArray();
+
+    /// <summary>The items of an array (names null) or the members of an object, a dictionary or the root, in order.</summary>
+    private IEnumerable<(string? Name, TemplateValue Value)> Items() => _kind switch
     {
+        Kind.Json when _json.ValueKind == JsonValueKind.Array => _json.EnumerateArray().Select(item => ((string?)null, Of(item))),
+        Kind.Json when _json.ValueKind == JsonValueKind.Object => _json.EnumerateObject().Select(p => ((string?)p.Name, Of(p.Value))),
         Kind.Clr when _value is IDictionary<string, object?> or IReadOnlyDictionary<string, object?> or IDictionary
-            => Entries(_value).Select(e => ((string?)e.Name, e.Value)).ToArray(),
-        Kind.Clr when _value is IEnumerable sequence and not string => sequence.Cast<object?>().Select(item => ((string?)null, Of(item))).ToArray(),
-        Kind.Root => ((RootValues)_value!).Entries().Select(e => ((string?)e.Name, e.Value)).ToArray(),
+            => Entries(_value).Select(e => ((string?)e.Name, e.Value)),
+        Kind.Clr when _value is IEnumerable sequence and not string => sequence.Cast<object?>().Select(item => ((string?)null, Of(item))),
+        Kind.Root => ((RootValues)_value!).Entries().Select(e => ((string?)e.Name, e.Value)),
         _ => [],
     };
 

@@ -76,13 +76,7 @@ internal static class WhitespaceControl
 
         var program = block.Program;
         var inverse = block.Inverse;
-        var firstInverse = inverse;
-        var lastInverse = inverse;
-        if (inverse is { Chained: true })
-        {
-            firstInverse = ((BlockStatement)inverse.Body[0]).Program;
-            while (lastInverse!.Chained) lastInverse = ((BlockStatement)lastInverse.Body[^1]).Inverse ?? ((BlockStatement)lastInverse.Body[^1]).Program;
-        }
+        var firstInverse = inverse is { Chained: true } ? ((BlockStatement)inverse.Body[0]).Program : inverse;
 
         var strip = new StripInfo(block.OpenStrip.Open, block.CloseStrip.Close,
             OpenStandalone: IsNextWhitespace(program.Body, null, false),
@@ -94,7 +88,7 @@ internal static class WhitespaceControl
         {
             if (block.InverseStrip.Open) OmitLeft(program.Body, null, multiple: true);
             if (block.InverseStrip.Close) OmitRight(firstInverse!.Body, null, multiple: true);
-            if (block.CloseStrip.Open) OmitLeft(lastInverse!.Body, null, multiple: true);
+            if (block.CloseStrip.Open) OmitLeft(LastProgram(block).Body, null, multiple: true);
             if (IsPrevWhitespace(program.Body, null, false) && IsNextWhitespace(firstInverse!.Body, null, false))
             {
                 OmitLeft(program.Body, null);

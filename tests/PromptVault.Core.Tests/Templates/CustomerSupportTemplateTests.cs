@@ -1,3 +1,4 @@
+using PromptVault.Benchmarks;
 using PromptVault.Core.Prompts;
 using PromptVault.Core.Templates;
 using static PromptVault.Core.Tests.Support.Values;
@@ -30,35 +31,17 @@ public sealed class CustomerSupportTemplateTests
         [{ "role": "user", "content": "My order is late." }, { "role": "assistant", "content": "Sorry to hear that!" }]
         """;
 
-    /// <summary>The reference's Example 1 control template (../shared/seed-bench), which the render benchmarks time on both sides.</summary>
-    internal const string ReferenceTemplate = """
-        You are a customer support agent for {{company_name}}.
-
-        {{#if customer_name}}
-        The customer's name is {{customer_name}}. Address them by name.
-        {{/if}}
-
-        Your responses should be:
-        - Professional and empathetic
-        - Solution-oriented
-
-        Previous context:
-        {{#each previous_messages}}
-        {{role}}: {{content}}
-        {{/each}}
-        """;
-
     [Fact]
     public void Render_ReferenceTemplate_WritesWhatHandlebarsJsWrites()
     {
-        var prompt = new TemplateEngine().For(Version("example-1", ReferenceTemplate, Variables));
+        var prompt = new TemplateEngine().For(Version("example-1", CustomerSupportPrompt.Template, Variables));
 
         var output = prompt.Render(Inputs(("company_name", "\"Acme Corp\""), ("customer_name", "\"Jane Doe\""),
             ("previous_messages", """[{ "role": "user", "content": "Hi, my order #10423 arrived." }, { "role": "assistant", "content": "Sorry!" }]""")));
 
         // Handlebars.js 4.7 (noEscape) on the same inputs, trimmed.
         Assert.Equal("You are a customer support agent for Acme Corp.\n\nThe customer's name is Jane Doe. Address them by name.\n\n"
-            + "Your responses should be:\n- Professional and empathetic\n- Solution-oriented\n\nPrevious context:\n"
+            + "Your responses should be:\n- Professional and empathetic\n- Solution-oriented\n- Concise but complete\n\nPrevious context:\n"
             + "user: Hi, my order #10423 arrived.\nassistant: Sorry!", output);
     }
 

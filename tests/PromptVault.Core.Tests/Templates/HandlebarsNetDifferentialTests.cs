@@ -1,6 +1,7 @@
 using System.Text.Json;
 using FsCheck;
 using FsCheck.Fluent;
+using PromptVault.Benchmarks;
 using PromptVault.Core.Prompts;
 using PromptVault.Core.Templates;
 using PromptVault.Core.Tests.Templates.HandlebarsNet;
@@ -87,7 +88,7 @@ public sealed class HandlebarsNetDifferentialTests
     /// <summary>The rendering tests' templates, and white space and scope cases written for this test.</summary>
     private static IEnumerable<string> Corpus =>
         JsonInputRenderingTests.Cases.Select(c => c.Data.Item1)
-            .Concat([CustomerSupportTemplateTests.Template, CustomerSupportTemplateTests.ReferenceTemplate])
+            .Concat([CustomerSupportTemplateTests.Template, CustomerSupportPrompt.Template])
             .Concat(
             [
                 "Hello {{s}}!", "{{o.name}} from {{o.inner.k}}", "{{#if t}}yes{{else}}no{{/if}}", "{{#unless s}}anonymous{{/unless}}",
