@@ -34,16 +34,35 @@ internal sealed class PromptVaultSdk : IPromptVault, IAsyncDisposable
 
     public EventQueue Events { get; }
 
-    public async ValueTask<ResolvedPrompt> GetPromptAsync(string name, IReadOnlyDictionary<string, object?>? variables = null, string? unitId = null,
+    public ValueTask<ResolvedPrompt> GetPromptAsync(string name, IReadOnlyDictionary<string, object?>? variables = null, string? unitId = null,
         string? label = null, string? version = null, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(name);
-        var snapshot = Snapshots.Current ?? await Snapshots.EnsureLoadedAsync(cancellationToken).ConfigureAwait(false);
+        if (Snapshots.Current is not { } snapshot)
+            return GetPromptAfterFirstSnapshotAsync(name, variables, unitId, label, version, cancellationToken);
+        // Once the first snapshot is in, a call completes synchronously, without an async state machine; its errors still
+        // come through the task, as an async method's do.
+        try
+        {
+            return ValueTask.FromResult(GetPrompt(snapshot, name, variables, unitId, label, version));
+        }
+        catch (Exception e)
+        {
+            return ValueTask.FromException<ResolvedPrompt>(e);
+        }
+    }
+
+    private async ValueTask<ResolvedPrompt> GetPromptAfterFirstSnapshotAsync(string name, IReadOnlyDictionary<string, object?>? variables, string? unitId,
+        string? label, string? version, CancellationToken cancellationToken) =>
+        GetPrompt(await Snapshots.EnsureLoadedAsync(cancellationToken).ConfigureAwait(false), name, variables, unitId, label, version);
+
+    private ResolvedPrompt GetPrompt(SnapshotView snapshot, string name, IReadOnlyDictionary<string, object?>? variables, string? unitId, string? label, string? version)
+    {
         using var activity = ClientTelemetry.StartResolve(name);
         var resolved = Resolve(snapshot, name, variables, unitId, label, version);
         ClientTelemetry.Tag(activity, resolved);
         if (resolved.ExperimentId is not null)
-            Events.Enqueue(new PendingEvent(new ExposureRequest(resolved.ExperimentId, resolved.VariantId!, unitId!, _time.GetUtcNow()), null));
+            Events.Enqueue(QueuedEvent.Exposure(resolved.ExperimentId, resolved.VariantId!, unitId!, _time.GetUtcNow()));
         return resolved;
     }
 
@@ -56,9 +75,11 @@ internal sealed class PromptVaultSdk : IPromptVault, IAsyncDisposable
         (string Id, string VariantId)? experiment = null;
         if (!string.IsNullOrWhiteSpace(version))
         {
-            served = (Core.Versioning.SemanticVersion.TryParse(version, out var number) ? prompt.VersionsByNumber.GetValueOrDefault(number) : prompt.VersionsById.GetValueOrDefault(version))
+            served = (version == Serving.LatestVersion ? prompt.Latest
+                    : Core.Versioning.SemanticVersion.TryParse(version, out var number) ? prompt.VersionsByNumber.GetValueOrDefault(number)
+                    : prompt.VersionsById.GetValueOrDefault(version))
                 ?? throw new NotFoundException("version_not_found",
-                    $"prompt '{prompt.Name}' has no version '{PromptRules.Shorten(version)}' in the snapshot (it carries the labelled versions and those of running experiments).");
+                    $"prompt '{prompt.Name}' has no version '{PromptRules.Shorten(version)}' in the snapshot (it carries the labelled versions, those of running experiments and the newest).");
         }
         else if (Serving.ByExperiment(unitId, version, label))
         {
@@ -81,8 +102,7 @@ internal sealed class PromptVaultSdk : IPromptVault, IAsyncDisposable
         Serving.EnsureServable(prompt.Name, served.Version.Version, served.Version.Status);
         var content = served.Template.RenderValues(variables);
         var role = prompt.Type switch { PromptType.User => ChatRole.User, PromptType.Assistant => ChatRole.Assistant, _ => ChatRole.System };
-        return new ResolvedPrompt(prompt.Name, content, role, served.Version.Version, served.Version.Id, experiment?.Id, experiment?.VariantId, unitId,
-            served.NewChatOptions);
+        return new ResolvedPrompt(prompt.Name, content, role, served, experiment?.Id, experiment?.VariantId, unitId);
     }
 
     private static VersionView Labelled(PromptView prompt, string label)
@@ -109,16 +129,8 @@ internal sealed class PromptVaultSdk : IPromptVault, IAsyncDisposable
 
     public Task FlushAsync(CancellationToken cancellationToken = default) => Events.FlushAsync(cancellationToken);
 
-    private void Record(string versionId, string? experimentId, string? variantId, string? unitId, PromptOutcome outcome)
-    {
-        var now = _time.GetUtcNow();
-        // Without the caller's id, the sender assigns one before the first attempt (EventQueue): a new id's random bytes cost a
-        // system call, which the caller should not pay.
-        Events.Enqueue(new PendingEvent(null, new MetricEventRequest(
-            outcome.Id, versionId, experimentId, variantId, unitId, outcome.Timestamp ?? now,
-            outcome.Latency?.TotalMilliseconds, outcome.InputTokens, outcome.OutputTokens, outcome.Cost, outcome.QualityScore,
-            outcome.UserFeedback, outcome.Converted, outcome.Error, outcome.Metadata)));
-    }
+    private void Record(string versionId, string? experimentId, string? variantId, string? unitId, PromptOutcome outcome) =>
+        Events.Enqueue(new QueuedEvent(versionId, experimentId, variantId, unitId, outcome.Timestamp ?? _time.GetUtcNow(), outcome));
 
     public async ValueTask DisposeAsync()
     {

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.AI;
+using PromptVault.Client.Snapshots;
 
 namespace PromptVault.Client;
 
@@ -10,7 +11,7 @@ namespace PromptVault.Client;
 public sealed class ResolvedPrompt
 {
     private readonly ChatRole _role;
-    private readonly Func<ChatOptions>? _newOptions;
+    private readonly VersionView? _served;
     private IReadOnlyList<ChatMessage>? _messages;
     private ChatOptions? _options;
     private string? _resolutionId;
@@ -18,7 +19,7 @@ public sealed class ResolvedPrompt
     /// <summary>Creates a resolution; the SDK makes them, tests of code that takes an <see cref="IPromptVault"/> may too.</summary>
     public ResolvedPrompt(string promptName, string content, ChatRole role, string version, string versionId, string? experimentId, string? variantId,
         string? unitId, ChatOptions options, string resolutionId)
-        : this(promptName, content, role, version, versionId, experimentId, variantId, unitId, null)
+        : this(promptName, content, role, version, versionId, experimentId, variantId, unitId, served: null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentException.ThrowIfNullOrEmpty(resolutionId);
@@ -27,8 +28,13 @@ public sealed class ResolvedPrompt
     }
 
     /// <summary>The SDK's: the options, messages and id are made when first read, as most callers read only some of them.</summary>
-    internal ResolvedPrompt(string promptName, string content, ChatRole role, string version, string versionId, string? experimentId, string? variantId,
-        string? unitId, Func<ChatOptions>? newOptions)
+    internal ResolvedPrompt(string promptName, string content, ChatRole role, VersionView served, string? experimentId, string? variantId, string? unitId)
+        : this(promptName, content, role, served.Version.Version, served.Version.Id, experimentId, variantId, unitId, served)
+    {
+    }
+
+    private ResolvedPrompt(string promptName, string content, ChatRole role, string version, string versionId, string? experimentId, string? variantId,
+        string? unitId, VersionView? served)
     {
         ArgumentException.ThrowIfNullOrEmpty(promptName);
         ArgumentNullException.ThrowIfNull(content);
@@ -41,7 +47,7 @@ public sealed class ResolvedPrompt
         ExperimentId = experimentId;
         VariantId = variantId;
         UnitId = unitId;
-        _newOptions = newOptions;
+        _served = served;
     }
 
     /// <summary>The prompt's name.</summary>
@@ -72,7 +78,7 @@ public sealed class ResolvedPrompt
     public string? UnitId { get; }
 
     /// <summary>The version's model settings (model, temperature, max tokens, top-p, penalties); unset where the version sets none.</summary>
-    public ChatOptions Options => _options ??= _newOptions!();
+    public ChatOptions Options => _options ??= _served!.NewChatOptions();
 
     /// <summary>
     /// A compact string carrying the prompt, version, experiment, variant and unit, for

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using PromptVault.Core.Metrics;
 
 namespace PromptVault.Client.Tests;
@@ -48,6 +49,50 @@ public sealed class EventTests
         Assert.Equal(0, host.Sdk.Events.Rejected);
         Assert.Equal(100, results.Variants.Sum(v => v.Exposures));
     }
+
+    [Fact]
+    public async Task RecordAsync_AnswerLostAfterTheServerStoredTheBatch_ResentWithTheSameIdsAndStoredOnce()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var server = await SdkServer.StartAsync(ct);
+        var name = Prompts.NewName("lost");
+        var one = await Prompts.CreateAsync(server.Api, name, "one", cancellationToken: ct);
+        await using var proxy = await LossyProxy.StartAsync(server.BaseAddress, ct);
+        // Every answer to a metric batch is lost until the SDK's own retry comes, a new request with a new idempotency key:
+        // then only the events' ids can tell the server it stored them already.
+        proxy.LoseAnswer = request => request.Path == "/api/metrics"
+            && MetricPosts(proxy).Select(p => p.IdempotencyKey).Append(request.IdempotencyKey).Distinct().Count() < 2;
+        await using var host = await SdkHost.StartAsync(proxy.BaseAddress, server.AdminKey, o =>
+        {
+            o.UseStream = false;
+            o.EventFlushInterval = TimeSpan.FromHours(1);
+            o.EventRetryMaxDelay = TimeSpan.FromMilliseconds(200);
+        }, cancellationToken: ct);
+        var resolution = await host.Vault.GetPromptAsync(name, cancellationToken: ct);
+        for (var i = 0; i < 5; i++)
+            await host.Vault.RecordAsync(resolution, new PromptOutcome { QualityScore = i }, ct);
+
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        limit.CancelAfter(TimeSpan.FromSeconds(30));
+        await host.Vault.FlushAsync(limit.Token);
+
+        var posts = MetricPosts(proxy);
+        var sent = posts.Select(p => EventIds(p.Body)).ToList();
+        Assert.True(posts[0].AnswerLost && posts[0].Status == 200, "the first batch was stored by the server and its answer lost");
+        Assert.False(posts[^1].AnswerLost);
+        Assert.True(posts.Select(p => p.IdempotencyKey).Distinct().Count() >= 2, "the SDK itself sent the batch again");
+        Assert.Equal(5, sent[0].Distinct().Count());
+        Assert.All(sent, ids => Assert.Equal(sent[0], ids));
+        var summary = (await server.Api.GetVersionMetricsAsync(name, one, MetricPeriod.All, ct)).Summary;
+        Assert.Equal(5, summary.Count);
+        Assert.Equal(2, summary.QualityScore.Mean);
+        Assert.Equal(0, host.Sdk.Events.Rejected);
+    }
+
+    private static List<ForwardedRequest> MetricPosts(LossyProxy proxy) => proxy.Forwarded.Where(f => f.Path == "/api/metrics").ToList();
+
+    private static List<string> EventIds(string batch) =>
+        JsonDocument.Parse(batch).RootElement.GetProperty("events").EnumerateArray().Select(e => e.GetProperty("id").GetString()!).ToList();
 
     [Fact]
     public async Task RecordAsync_QueueFull_DropsTheOldestAndCountsThem()

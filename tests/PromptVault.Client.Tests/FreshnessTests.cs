@@ -1,4 +1,5 @@
 using PromptVault.Core;
+using PromptVault.Core.Contracts;
 using PromptVault.Core.Prompts;
 
 namespace PromptVault.Client.Tests;
@@ -78,7 +79,7 @@ public sealed class FreshnessTests(SdkServerFixture fixture) : IClassFixture<Sdk
         {
             Sequence = current.Sequence + 1,
             Prompts = current.Prompts.Select(p => p.Name != name ? p
-                : p with { Labels = p.Labels.Where(l => l.Key != "beta").ToDictionary(), Versions = p.Versions.Where(v => v.Id != two).ToList() }).ToList(),
+                : p with { Labels = p.Labels.Where(l => l.Key != "beta").ToDictionary() }).ToList(),
         };
         Assert.True(host.Sdk.Snapshots.Offer(withoutBeta, "server"));
         var error = await Assert.ThrowsAsync<NotFoundException>(async () => await host.Vault.GetPromptAsync(name, label: "beta", cancellationToken: ct));
@@ -160,6 +161,27 @@ public sealed class FreshnessTests(SdkServerFixture fixture) : IClassFixture<Sdk
         Assert.Equal(two, byLabel.VersionId);
         Assert.Equal(one, byVersionId.VersionId);
         Assert.Equal(one, byNumber.VersionId);
+    }
+
+    [Fact]
+    public async Task GetPromptAsync_VersionLatest_ServesTheNewestVersionAsTheServerDoesAndALabelNamedLatestStaysALabel()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var name = Prompts.NewName("latest");
+        var one = await Prompts.CreateAsync(Server.Api, name, "one", cancellationToken: ct);
+        var two = await Prompts.AddVersionAsync(Server.Api, name, "two", ct); // the newest, under no label
+        await Server.Api.MoveLabelAsync(name, "latest", one, ct);
+        await using var host = await SdkHost.StartAsync(Server.BaseAddress, Server.AdminKey, o => o.UseStream = false, cancellationToken: ct);
+
+        var byVersion = await host.Vault.GetPromptAsync(name, version: "latest", cancellationToken: ct);
+        var byLabel = await host.Vault.GetPromptAsync(name, label: "latest", cancellationToken: ct);
+        var serverByVersion = await Server.Api.RenderAsync(name, new RenderRequest(Version: "latest"), ct);
+        var serverByLabel = await Server.Api.RenderAsync(name, new RenderRequest(Label: "latest"), ct);
+
+        Assert.Equal(two, serverByVersion.VersionId);
+        Assert.Equal((two, "two"), (byVersion.VersionId, byVersion.Content));
+        Assert.Equal(one, serverByLabel.VersionId);
+        Assert.Equal((one, "one"), (byLabel.VersionId, byLabel.Content));
     }
 
     /// <summary>An SDK whose refresh interval is far longer than a test: only the stream can bring a change.</summary>

@@ -1,13 +1,20 @@
 using System.Net;
 using System.Security.Cryptography;
-using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using PromptVault.Core.Contracts;
 
 namespace PromptVault.Client.Events;
 
-/// <summary>An exposure or a metric event waiting to be sent.</summary>
-internal sealed record PendingEvent(ExposureRequest? Exposure, MetricEventRequest? Metric);
+/// <summary>
+/// An exposure (no <see cref="Outcome"/>) or a metric event waiting to be sent, copied into the queue's ring. The request the
+/// server takes is made by the sender, so the caller allocates nothing to record.
+/// </summary>
+internal readonly record struct QueuedEvent(string? VersionId, string? ExperimentId, string? VariantId, string? UnitId, DateTimeOffset Timestamp,
+    PromptOutcome? Outcome)
+{
+    public static QueuedEvent Exposure(string experimentId, string variantId, string unitId, DateTimeOffset timestamp) =>
+        new(null, experimentId, variantId, unitId, timestamp, null);
+}
 
 /// <summary>
 /// A bounded queue of events with one sender: batches by size or by <see cref="PromptVaultOptions.EventFlushInterval"/>, retries
@@ -16,7 +23,7 @@ internal sealed record PendingEvent(ExposureRequest? Exposure, MetricEventReques
 /// </summary>
 internal sealed class EventQueue : IAsyncDisposable
 {
-    private readonly Channel<PendingEvent> _channel;
+    private readonly DropOldestQueue<QueuedEvent> _queue;
     private readonly Func<PromptVaultClient> _client;
     private readonly PromptVaultOptions _options;
     private readonly TimeProvider _time;
@@ -25,9 +32,7 @@ internal sealed class EventQueue : IAsyncDisposable
     private readonly Task _sender;
     private TaskCompletionSource _flushNow = NewSignal();
     private TaskCompletionSource _progress = NewSignal();
-    private long _enqueued;
-    private long _done;
-    private long _dropped;
+    private long _sent;
     private long _rejected;
     private int _flushing;
 
@@ -37,38 +42,40 @@ internal sealed class EventQueue : IAsyncDisposable
         _options = options;
         _time = time;
         _logger = logger;
-        _channel = Channel.CreateBounded<PendingEvent>(
-            new BoundedChannelOptions(options.EventQueueCapacity) { FullMode = BoundedChannelFullMode.DropOldest, SingleReader = true },
-            _ => { Interlocked.Increment(ref _dropped); Completed(1); });
+        _queue = new DropOldestQueue<QueuedEvent>(options.EventQueueCapacity);
         _sender = Task.Run(() => RunAsync(_stopping.Token));
     }
 
     /// <summary>Events waiting to be sent.</summary>
-    public int Depth => _channel.Reader.Count;
+    public int Depth => _queue.Count;
 
     /// <summary>Events dropped because the queue was full.</summary>
-    public long Dropped => Interlocked.Read(ref _dropped);
+    public long Dropped => _queue.Dropped;
 
     /// <summary>Events the server refused (a 4xx other than 408 and 429): not retried, logged.</summary>
     public long Rejected => Interlocked.Read(ref _rejected);
 
-    public void Enqueue(PendingEvent pending)
+    /// <summary>Queues the event; after disposal it is ignored.</summary>
+    public void Enqueue(in QueuedEvent queued)
     {
-        Interlocked.Increment(ref _enqueued);
-        if (!_channel.Writer.TryWrite(pending)) Completed(1); // only after disposal
+        // A drop finishes an event as a send does: a flush waiting for it must look again.
+        if (_queue.TryWrite(queued, out var droppedOne) && droppedOne && Volatile.Read(ref _flushing) > 0) Progressed();
     }
+
+    /// <summary>Done: sent, refused or dropped.</summary>
+    private long Done => Interlocked.Read(ref _sent) + _queue.Dropped;
 
     public async Task FlushAsync(CancellationToken cancellationToken)
     {
-        var target = Interlocked.Read(ref _enqueued);
+        var target = _queue.Written;
         Interlocked.Increment(ref _flushing);
         try
         {
-            while (Interlocked.Read(ref _done) < target && !_sender.IsCompleted)
+            while (Done < target && !_sender.IsCompleted)
             {
                 var progress = Volatile.Read(ref _progress).Task;
                 Volatile.Read(ref _flushNow).TrySetResult();
-                if (Interlocked.Read(ref _done) >= target) break;
+                if (Done >= target) break;
                 await progress.WaitAsync(cancellationToken).ConfigureAwait(false);
             }
         }
@@ -81,7 +88,7 @@ internal sealed class EventQueue : IAsyncDisposable
     /// <summary>Sends what is queued, for at most <paramref name="timeout"/>, then stops the sender.</summary>
     public async Task StopAsync(TimeSpan timeout)
     {
-        if (!_channel.Writer.TryComplete()) return; // stopped already (the host, then the container)
+        if (!_queue.Complete()) return; // stopped already (the host, then the container)
         using var limit = new CancellationTokenSource(timeout, _time);
         try
         {
@@ -89,7 +96,7 @@ internal sealed class EventQueue : IAsyncDisposable
         }
         catch (OperationCanceledException)
         {
-            Log.EventsAbandoned(_logger, _channel.Reader.Count, timeout);
+            Log.EventsAbandoned(_logger, _queue.Count, timeout);
         }
         await _stopping.CancelAsync().ConfigureAwait(false);
         await _sender.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
@@ -103,28 +110,25 @@ internal sealed class EventQueue : IAsyncDisposable
 
     private async Task RunAsync(CancellationToken stopping)
     {
-        var reader = _channel.Reader;
-        var batch = new List<PendingEvent>(_options.EventBatchSize);
+        var batch = new List<QueuedEvent>(_options.EventBatchSize);
         try
         {
-            while (await reader.WaitToReadAsync(stopping).ConfigureAwait(false))
+            while (true)
             {
-                var started = _time.GetTimestamp();
-                while (true)
-                {
-                    while (batch.Count < _options.EventBatchSize && reader.TryRead(out var pending)) batch.Add(pending);
-                    var flush = Volatile.Read(ref _flushNow);
-                    var remaining = _options.EventFlushInterval - _time.GetElapsedTime(started);
-                    if (batch.Count >= _options.EventBatchSize || flush.Task.IsCompleted || remaining <= TimeSpan.Zero || reader.Completion.IsCompleted)
-                    {
-                        if (flush.Task.IsCompleted) Interlocked.CompareExchange(ref _flushNow, NewSignal(), flush);
-                        break;
-                    }
-                    await Task.WhenAny(reader.WaitToReadAsync(stopping).AsTask(), Task.Delay(remaining, _time, stopping), flush.Task).ConfigureAwait(false);
-                    stopping.ThrowIfCancellationRequested();
-                }
+                await _queue.WaitForAsync(1).WaitAsync(stopping).ConfigureAwait(false);
+                if (_queue.Count == 0) break; // completed and empty
+                // Wait up to one interval for a full batch; a flush or the end sends what there is at once. Writers wake this
+                // sender only when a batch fills, not per event.
+                var flush = Volatile.Read(ref _flushNow);
+                var full = _queue.WaitForAsync(_options.EventBatchSize);
+                if (!full.IsCompleted && !flush.Task.IsCompleted)
+                    await Task.WhenAny(full, flush.Task, Task.Delay(_options.EventFlushInterval, _time, stopping)).ConfigureAwait(false);
+                stopping.ThrowIfCancellationRequested();
+                if (flush.Task.IsCompleted) Interlocked.CompareExchange(ref _flushNow, NewSignal(), flush);
+                _queue.ReadInto(batch, _options.EventBatchSize);
                 await SendAsync(batch, stopping).ConfigureAwait(false);
-                Completed(batch.Count);
+                Interlocked.Add(ref _sent, batch.Count);
+                Progressed();
                 batch.Clear();
             }
         }
@@ -137,10 +141,10 @@ internal sealed class EventQueue : IAsyncDisposable
         }
     }
 
-    private async Task SendAsync(List<PendingEvent> batch, CancellationToken stopping)
+    private async Task SendAsync(List<QueuedEvent> batch, CancellationToken stopping)
     {
-        var exposures = batch.Where(e => e.Exposure is not null).Select(e => e.Exposure!).ToList();
-        var metrics = batch.Where(e => e.Metric is not null).Select(e => WithId(e.Metric!)).ToList();
+        var exposures = batch.Where(e => e.Outcome is null).Select(e => new ExposureRequest(e.ExperimentId!, e.VariantId!, e.UnitId!, e.Timestamp)).ToList();
+        var metrics = batch.Where(e => e.Outcome is not null).Select(ToRequest).ToList();
         if (exposures.Count > 0)
             await SendWithRetryAsync("exposures", exposures, (c, items) => c.RecordExposuresAsync(new ExposureBatchRequest(items), stopping), stopping).ConfigureAwait(false);
         if (metrics.Count > 0)
@@ -181,9 +185,18 @@ internal sealed class EventQueue : IAsyncDisposable
         }
     }
 
-    /// <summary>The event with its id: assigned here once, before the first attempt, so every retry carries the same id.</summary>
-    private MetricEventRequest WithId(MetricEventRequest metric) =>
-        metric.Id is null ? metric with { Id = Guid.CreateVersion7(metric.Timestamp ?? _time.GetUtcNow()).ToString("N") } : metric;
+    /// <summary>
+    /// The metric event as sent, with its id: the caller's, or one assigned here once, before the first attempt, so every retry
+    /// carries the same id (a new id's random bytes cost a system call, which the caller should not pay).
+    /// </summary>
+    private static MetricEventRequest ToRequest(QueuedEvent queued)
+    {
+        var outcome = queued.Outcome!;
+        var timestamp = outcome.Timestamp ?? queued.Timestamp;
+        return new MetricEventRequest(outcome.Id ?? Guid.CreateVersion7(timestamp).ToString("N"), queued.VersionId!, queued.ExperimentId, queued.VariantId,
+            queued.UnitId, timestamp, outcome.Latency?.TotalMilliseconds, outcome.InputTokens, outcome.OutputTokens, outcome.Cost, outcome.QualityScore,
+            outcome.UserFeedback, outcome.Converted, outcome.Error, outcome.Metadata);
+    }
 
     /// <summary>The item a refusal names in its field, <c>events[3].latencyMs</c> → 3.</summary>
     private static int? ItemIndex(string? field)
@@ -198,10 +211,9 @@ internal sealed class EventQueue : IAsyncDisposable
     // Full jitter between half and all of the delay, so many clients coming back together do not retry in step.
     private static TimeSpan Jittered(TimeSpan delay) => delay / 2 + TimeSpan.FromTicks(RandomNumberGenerator.GetInt32((int)Math.Min(int.MaxValue, delay.Ticks / 2 + 1)));
 
-    private void Completed(int count)
+    /// <summary>Wakes a flush waiting for events to be done; only a flush waits, so without one nothing is allocated.</summary>
+    private void Progressed()
     {
-        Interlocked.Add(ref _done, count);
-        // Only a flush waits for progress: without one, a drop (on the caller's path) allocates nothing more.
         if (Volatile.Read(ref _flushing) > 0) Interlocked.Exchange(ref _progress, NewSignal()).TrySetResult();
     }
 

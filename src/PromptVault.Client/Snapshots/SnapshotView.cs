@@ -45,6 +45,7 @@ internal sealed class PromptView
     public required FrozenDictionary<string, VersionView> Labels { get; init; }
     public required FrozenDictionary<string, VersionView> VersionsById { get; init; }
     public required FrozenDictionary<SemanticVersion, VersionView> VersionsByNumber { get; init; }
+    public VersionView? Latest { get; init; }
     public ExperimentView? Experiment { get; init; }
 
     public static PromptView Build(SdkPrompt prompt, SdkExperiment? experiment, TemplateEngine templates)
@@ -59,6 +60,7 @@ internal sealed class PromptView
             Labels = prompt.Labels.ToFrozenDictionary(l => l.Key, l => Find(l.Value, $"label '{l.Key}'"), StringComparer.Ordinal),
             VersionsById = versions,
             VersionsByNumber = versions.Values.Where(v => v.Number is not null).ToFrozenDictionary(v => v.Number!.Value),
+            Latest = prompt.Latest is null ? null : Find(prompt.Latest, "newest version"),
             Experiment = experiment is null ? null : new ExperimentView(experiment.Id, experiment.HashSeed,
                 Assignment.BucketEnds(experiment.Variants.Select(v => v.Weight).ToList()),
                 experiment.Variants.Select(v => (v.Id, Find(v.VersionId, $"experiment variant '{v.Name}'"))).ToArray()),

@@ -22,12 +22,17 @@ public sealed record SdkSnapshot(
 
 /// <summary>A prompt as the SDK sees it.</summary>
 /// <param name="Labels">Label name → version id (<c>production</c>, <c>staging</c>, …). A label absent here is not served.</param>
-/// <param name="Versions">Every version a label or a running experiment's variant points at, each once.</param>
+/// <param name="Versions">Every version a label or a running experiment's variant points at, and the newest version, each once.</param>
 public sealed record SdkPrompt(
     string Name,
     PromptType Type,
     IReadOnlyDictionary<string, string> Labels,
-    IReadOnlyList<SdkVersion> Versions);
+    IReadOnlyList<SdkVersion> Versions)
+{
+    /// <summary>The id of the prompt's newest version, served for the version reference <c>latest</c> as the server's render
+    /// serves it; absent in snapshots from servers before it was added.</summary>
+    public string? Latest { get; init; }
+}
 
 /// <summary>One immutable version: what a render needs (template, input contract) and the model settings.</summary>
 public sealed record SdkVersion(

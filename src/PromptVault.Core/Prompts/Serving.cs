@@ -9,6 +9,10 @@ namespace PromptVault.Core.Prompts;
 /// </summary>
 public static class Serving
 {
+    /// <summary>The version reference that names a prompt's newest version, wherever a version number (<c>1.0.2</c>) or id is
+    /// accepted. Labels are passed apart from versions, so a label named <c>latest</c> is still only a label.</summary>
+    public const string LatestVersion = "latest";
+
     /// <summary>Whether the prompt's running experiment (if any) picks the version: a unit id is given, and neither a version
     /// nor a label other than production is named.</summary>
     public static bool ByExperiment([NotNullWhen(true)] string? unitId, string? version, string? label) =>

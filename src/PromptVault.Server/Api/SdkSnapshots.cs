@@ -94,20 +94,24 @@ internal sealed class SdkSnapshots : IDisposable
         var listing = await _prompts.ListPromptsAsync(new PromptFilter());
         var prompts = new List<SdkPrompt>(listing.Count);
         var experiments = new List<SdkExperiment>();
-        foreach (var (prompt, _, labels) in listing)
+        foreach (var (prompt, latest, labels) in listing)
         {
             var running = await _cache.FindRunningExperimentAsync(prompt.Id, CancellationToken.None);
             var versionIds = labels.Select(l => l.VersionId)
                 .Concat(running?.Variants.Select(v => v.VersionId) ?? [])
+                .Where(id => id != latest.Id)
                 .Distinct(StringComparer.Ordinal);
-            var versions = new List<SdkVersion>();
+            var versions = new List<SdkVersion> { ToSdk(latest) };
             foreach (var versionId in versionIds)
             {
                 if (await _cache.FindVersionByIdAsync(prompt.Id, versionId, CancellationToken.None) is { } version)
                     versions.Add(ToSdk(version));
             }
             prompts.Add(new SdkPrompt(prompt.Name, prompt.Type,
-                labels.OrderBy(l => l.Name, StringComparer.Ordinal).ToDictionary(l => l.Name, l => l.VersionId, StringComparer.Ordinal), versions));
+                labels.OrderBy(l => l.Name, StringComparer.Ordinal).ToDictionary(l => l.Name, l => l.VersionId, StringComparer.Ordinal), versions)
+            {
+                Latest = latest.Id,
+            });
             if (running is not null)
                 experiments.Add(new SdkExperiment(running.Id, prompt.Name, running.HashSeed,
                     running.Variants.Select(v => new SdkVariant(v.Id, v.Name, v.VersionId, v.Weight)).ToList()));

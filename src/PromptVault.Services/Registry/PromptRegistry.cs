@@ -402,7 +402,7 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, Tem
     /// <param name="served">Read through the <see cref="RegistryCache"/>: for serving, not for deciding a write.</param>
     private async Task<PromptVersion> RequireVersionAsync(Prompt prompt, string versionRef, bool served, CancellationToken cancellationToken)
     {
-        var found = versionRef == "latest"
+        var found = versionRef == Serving.LatestVersion
                 ? await (served ? cache.FindLatestVersionAsync(prompt.Id, cancellationToken) : new(store.FindLatestVersionAsync(prompt.Id, cancellationToken)))
             : SemanticVersion.TryParse(versionRef, out var number)
                 ? await (served ? cache.FindVersionAsync(prompt.Id, number, cancellationToken) : new(store.FindVersionAsync(prompt.Id, number, cancellationToken)))

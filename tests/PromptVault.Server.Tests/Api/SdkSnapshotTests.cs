@@ -31,6 +31,7 @@ public sealed class SdkSnapshotTests(ServerFixture fixture) : IClassFixture<Serv
         Assert.Equal(PromptType.System, prompt.Type);
         Assert.Equal(new Dictionary<string, string> { ["production"] = versions[0], ["staging"] = versions[1] }, prompt.Labels);
         Assert.Equal(versions.Order(), prompt.Versions.Select(v => v.Id).Order());
+        Assert.Equal(versions[2], prompt.Latest);
         var production = prompt.Versions.Single(v => v.Id == versions[0]);
         Assert.Equal(("1.0.0", SupportTemplate, VersionStatus.Production), (production.Version, production.Content, production.Status));
         Assert.Equal(new[] { "company_name", "customer_name", "previous_messages" }, production.Variables.Select(v => v.Name));
@@ -100,7 +101,8 @@ public sealed class SdkSnapshotTests(ServerFixture fixture) : IClassFixture<Serv
         Assert.Equal(versions[2], Prompt(labelled).Labels["staging"]);
         var moved = await AfterAsync(() => PutAsync(_client, $"/api/prompts/{name}/labels/staging", new { version = "1.0.1" }));
         Assert.Equal(versions[1], Prompt(moved).Labels["staging"]);
-        Assert.DoesNotContain(Prompt(moved).Versions, v => v.Id == versions[2]);
+        Assert.DoesNotContain(versions[2], Prompt(moved).Labels.Values);
+        Assert.Equal(versions[2], Prompt(moved).Latest); // still carried, for the version reference "latest"
         var reviewed = await AfterAsync(() => PostAsync(_client, $"/api/prompts/{name}/versions/1.0.1/status", new { status = "review" }));
         Assert.Equal(VersionStatus.Review, Prompt(reviewed).Versions.Single(v => v.Id == versions[1]).Status);
         var started = await AfterAsync(() => MoveAsync(_client, id, "start"));
@@ -118,7 +120,7 @@ public sealed class SdkSnapshotTests(ServerFixture fixture) : IClassFixture<Serv
     }
 
     [Fact]
-    public async Task ARemovedLabel_AndTheVersionOnlyItServed_LeaveTheSnapshot()
+    public async Task ARemovedLabel_AndTheVersionOnlyItServed_LeaveTheSnapshot_TheNewestStays()
     {
         var (name, versions) = await CreatePromptWithChallengersAsync(_client);
         var (status, _) = await PutAsync(_client, $"/api/prompts/{name}/labels/staging", new { version = "1.0.1" });
@@ -133,7 +135,8 @@ public sealed class SdkSnapshotTests(ServerFixture fixture) : IClassFixture<Serv
         Assert.True(after.Sequence > before.Sequence);
         var served = after.Prompts.Single(p => p.Name == name);
         Assert.Equal(["production"], served.Labels.Keys);
-        Assert.Equal([versions[0]], served.Versions.Select(v => v.Id));
+        Assert.Equal(new[] { versions[0], versions[2] }.Order(), served.Versions.Select(v => v.Id).Order());
+        Assert.Equal(versions[2], served.Latest);
     }
 
     [Fact]
