@@ -1,3 +1,7 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Http.Resilience;
 using Microsoft.Extensions.Options;
 
 namespace PromptVault.Client.Tests;
@@ -18,6 +22,30 @@ public sealed class OptionsTests
         Assert.Contains(error.Failures, f => f.Contains(nameof(PromptVaultOptions.ServerUrl), StringComparison.Ordinal));
         Assert.Contains(error.Failures, f => f.Contains(nameof(PromptVaultOptions.EventBatchSize), StringComparison.Ordinal));
         Assert.Contains(error.Failures, f => f.Contains(nameof(PromptVaultOptions.RequestTimeout), StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void AddPromptVault_BindsTheConfigurationSection_AndBoundsTheNamedClientsResilienceHandlerByTheRequestTimeout()
+    {
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["PromptVault:ServerUrl"] = "http://127.0.0.1:5999/",
+            ["PromptVault:ApiKey"] = "pv_configured",
+            ["PromptVault:RequestTimeout"] = "00:00:03",
+            ["PromptVault:EventBatchSize"] = "250",
+            ["PromptVault:UseStream"] = "false",
+        });
+        builder.Services.AddPromptVault(o => o.EventBatchSize = 200); // code runs after the configuration
+
+        using var host = builder.Build();
+        var options = host.Services.GetRequiredService<IOptions<PromptVaultOptions>>().Value;
+        var resilience = host.Services.GetRequiredService<IOptionsMonitor<HttpStandardResilienceOptions>>().Get("PromptVault-standard");
+
+        Assert.Equal((new Uri("http://127.0.0.1:5999/"), "pv_configured", TimeSpan.FromSeconds(3), 200, false),
+            (options.ServerUrl, options.ApiKey, options.RequestTimeout, options.EventBatchSize, options.UseStream));
+        Assert.Equal(TimeSpan.FromSeconds(3), resilience.TotalRequestTimeout.Timeout);
+        Assert.Equal(TimeSpan.FromSeconds(1.5), resilience.AttemptTimeout.Timeout);
     }
 
     [Fact]

@@ -1,5 +1,9 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
+using System.Text.Json;
+using Microsoft.Extensions.AI;
+using Microsoft.Extensions.DependencyInjection;
+using PromptVault.Client.Chat;
 
 namespace PromptVault.Client.Tests;
 
@@ -15,13 +19,7 @@ public sealed class TelemetryTests(SdkServerFixture fixture) : IClassFixture<Sdk
         (var one, var two, _) = await Prompts.SplitAsync(server.Api, name, ct);
         await using var host = await SdkHost.StartAsync(server.BaseAddress, server.AdminKey, o => o.UseStream = false, cancellationToken: ct);
         var spans = new List<Activity>();
-        using var listener = new ActivityListener
-        {
-            ShouldListenTo = source => source.Name == ClientTelemetry.Name,
-            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
-            ActivityStopped = spans.Add,
-        };
-        ActivitySource.AddActivityListener(listener);
+        using var listener = ListenToSpans(spans);
 
         var resolved = await host.Vault.GetPromptAsync(name, unitId: "traced-unit", cancellationToken: ct);
 
@@ -30,6 +28,41 @@ public sealed class TelemetryTests(SdkServerFixture fixture) : IClassFixture<Sdk
         Assert.Equal(resolved.VersionId, span.GetTagItem(ClientTelemetry.VersionIdTag));
         Assert.Equal(resolved.VariantId, span.GetTagItem(ClientTelemetry.VariantIdTag));
         Assert.NotNull(resolved.VariantId);
+    }
+
+    [Fact]
+    public async Task ChatMiddleware_StreamingWithAListener_EmitsAModelCallSpanAndRecordsTheTimeToFirstToken()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var server = fixture.Server;
+        var name = Prompts.NewName("traced-chat");
+        await Prompts.SplitAsync(server.Api, name, ct);
+        // Through a proxy that loses nothing, to read the metric event as the SDK sent it.
+        await using var proxy = await LossyProxy.StartAsync(server.BaseAddress, ct);
+        var model = new FakeChatClient
+        {
+            Stream = () => [new ChatResponseUpdate(ChatRole.Assistant, "Hel"), new ChatResponseUpdate(ChatRole.Assistant, "lo")],
+        };
+        await using var host = await SdkHost.StartAsync(proxy.BaseAddress, server.AdminKey, o => o.UseStream = false,
+            services => services.AddChatClient(model).UsePromptVault(o => o.PromptName = name), ct);
+        var chat = host.Services.GetRequiredService<IChatClient>();
+        var spans = new List<Activity>();
+        using var listener = ListenToSpans(spans);
+
+        string? variant = null;
+        var options = new ChatOptions { AdditionalProperties = new() { [PromptVaultChatClient.UnitIdProperty] = "traced-chat-unit" } };
+        await foreach (var update in chat.GetStreamingResponseAsync([new(ChatRole.User, "Hi")], options, ct))
+            variant = (string?)update.AdditionalProperties![PromptVaultChatClient.VariantIdProperty];
+        await host.Vault.FlushAsync(ct);
+
+        var span = Assert.Single(spans, s => s.OperationName == ClientTelemetry.ChatSpan && (string?)s.GetTagItem(ClientTelemetry.PromptTag) == name);
+        Assert.Equal(ActivityKind.Client, span.Kind);
+        Assert.NotNull(variant);
+        Assert.Equal(variant, span.GetTagItem(ClientTelemetry.VariantIdTag));
+        Assert.NotNull(span.GetTagItem(ClientTelemetry.VersionIdTag));
+        var sent = proxy.Forwarded.Single(f => f.Path == "/api/metrics");
+        var firstToken = JsonDocument.Parse(sent.Body).RootElement.GetProperty("events")[0].GetProperty("metadata").GetProperty("timeToFirstTokenMs").GetDouble();
+        Assert.InRange(firstToken, 4, 10_000); // the fake model waits 5 ms before each update
     }
 
     [Fact]
@@ -56,5 +89,18 @@ public sealed class TelemetryTests(SdkServerFixture fixture) : IClassFixture<Sdk
         Assert.Contains(ClientTelemetry.QueueDepthGauge, seen.Keys);
         Assert.Contains(ClientTelemetry.DroppedCounter, seen.Keys);
         Assert.True(seen[ClientTelemetry.SnapshotAgeGauge] >= 0);
+    }
+
+    /// <summary>Collects every span of the SDK's source that stops while the listener lives.</summary>
+    private static ActivityListener ListenToSpans(List<Activity> spans)
+    {
+        var listener = new ActivityListener
+        {
+            ShouldListenTo = source => source.Name == ClientTelemetry.Name,
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = spans.Add,
+        };
+        ActivitySource.AddActivityListener(listener);
+        return listener;
     }
 }
