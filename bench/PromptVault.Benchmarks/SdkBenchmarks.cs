@@ -88,7 +88,7 @@ public class SdkBenchmarks
     [Benchmark]
     public int Assign() => Assignment.VariantIndex(_experiment.HashSeed, UnitId, _bucketEnds);
 
-    /// <summary>What recording an event costs the caller: an id, the event, a place in the queue.</summary>
+    /// <summary>What recording an event costs the caller: the event copied into the queue's ring (the sender makes its id and request).</summary>
     [Benchmark]
     public ValueTask RecordAsync() => _sdk.RecordAsync(_resolved, _outcome);
 

@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Logging;
 
 namespace PromptVault.Client.Tests;
 
@@ -74,17 +75,18 @@ public sealed class FailureTests
     }
 
     [Fact]
-    public async Task GetPromptAsync_ServerDownLater_ServesLastGoodSnapshotAndHealthReportsItsAge()
+    public async Task GetPromptAsync_ServerDownLater_ServesLastGoodSnapshotAndReportsItsAgeInHealthAndLog()
     {
         var ct = TestContext.Current.CancellationToken;
         await using var server = await SdkServer.StartAsync(ct);
         var name = Prompts.NewName("down-later");
         var one = await Prompts.CreateAsync(server.Api, name, "one", cancellationToken: ct);
+        var logs = new LogCollector();
         await using var host = await SdkHost.StartAsync(server.BaseAddress, server.AdminKey, o =>
         {
             o.RefreshInterval = TimeSpan.FromMilliseconds(100);
             o.RequestTimeout = TimeSpan.FromMilliseconds(500);
-        }, cancellationToken: ct);
+        }, services => services.AddSingleton<ILoggerProvider>(logs), ct);
         var health = host.Services.GetRequiredService<HealthCheckService>();
         Assert.Equal(HealthStatus.Healthy, (await health.CheckHealthAsync(ct)).Status);
 
@@ -101,6 +103,7 @@ public sealed class FailureTests
         Assert.Equal(HealthStatus.Degraded, report.Status);
         Assert.True((double)report.Data["ageSeconds"] >= 0.3, $"age {report.Data["ageSeconds"]}");
         Assert.Equal(false, report.Data["serverReachable"]);
+        Assert.Contains(logs.Entries, e => e.EventId.Id == 2003 && e.Level == LogLevel.Warning && e.Message.Contains("serving the last good snapshot", StringComparison.Ordinal));
 
         await server.StartAgainAsync(ct);
         var recovered = await Eventually.WithinAsync(TimeSpan.FromSeconds(5), async () => (await health.CheckHealthAsync(ct)).Status == HealthStatus.Healthy, ct);
