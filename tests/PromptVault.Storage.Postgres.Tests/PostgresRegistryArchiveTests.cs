@@ -1,6 +1,8 @@
 using Dapper;
+using PromptVault.Core;
 using PromptVault.Core.Storage;
 using PromptVault.Storage.Testing;
+using static PromptVault.Storage.Testing.Samples;
 
 namespace PromptVault.Storage.Postgres.Tests;
 
@@ -22,6 +24,27 @@ public sealed class PostgresRegistryArchiveTests : RegistryArchiveContractTests,
     public async ValueTask DisposeAsync()
     {
         foreach (var database in databases) await database.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task ImportAsync_RefusedRowInALaterBatch_NamedByItsIndexAndNothingWritten()
+    {
+        var (source, _, sourceArchive) = await CreateStoreAsync();
+        var (_, first, _) = await SeedPromptAsync(source, "busy");
+        var exported = await ArchiveCollector.ExportAsync(sourceArchive, Cancel);
+        var events = Enumerable.Range(0, 2_500).Select(i => new object?[]
+        {
+            $"event-{i}", i == 1_234 ? "no-such-version" : first.Id, null, null, null, "2025-03-04T05:07:07.1234567+00:00",
+            120.0, 10L, 20L, 0.001, null, null, true, null, null,
+        }).ToList();
+        var archive = new RegistryArchive(RegistryArchiveSchema.Sections.ToDictionary(s => s,
+            s => s == RegistryArchiveSchema.MetricEvents ? events : exported[s]));
+        var (target, _, targetArchive) = await CreateStoreAsync();
+
+        var error = await Assert.ThrowsAsync<InvalidInputException>(() => targetArchive.ImportAsync(archive, merge: false, Cancel));
+
+        Assert.Equal(("import_invalid_reference", "$.metricEvents[1234]"), (error.Code, error.Field));
+        Assert.Null(await target.FindPromptAsync("busy", Cancel));
     }
 
     [Fact]
