@@ -1,0 +1,110 @@
+using System.Data.Common;
+using Dapper;
+using Npgsql;
+using NpgsqlTypes;
+using PromptVault.Core.Storage;
+
+namespace PromptVault.Storage.Postgres;
+
+public sealed partial class PostgresPromptStore : IRegistryArchiveStore
+{
+    private const int RowsPerImportBatch = 1_000;
+    private const string ImportSavepoint = "import_batch";
+
+    public Task ExportAsync(IRegistryArchiveWriter writer, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        // One repeatable-read transaction: every section comes from the same snapshot while writes go on.
+        return ReadSnapshotAsync(async (connection, transaction) =>
+        {
+            await ArchiveStatements.ExportAsync(connection, transaction, writer, "seq", Read, cancellationToken);
+            return true;
+        }, cancellationToken);
+    }
+
+    public Task<RegistryImportReport> ImportAsync(RegistryArchive archive, bool merge, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(archive);
+        return WriteAsync(async (connection, transaction) =>
+        {
+            // Other writers (of any instance) wait from the checks to the commit, as behind SQLite's write lock; readers do not.
+            await connection.ExecuteAsync(Command("LOCK TABLE prompts, experiments, metric_events, api_keys, audit IN EXCLUSIVE MODE",
+                null, cancellationToken, transaction));
+            var report = await ArchiveStatements.ImportAsync(connection, transaction, archive, merge,
+                (section, rows) => InsertAsync(connection, transaction, section, rows, cancellationToken), cancellationToken);
+            // Audit ids may come from the document: later entries are numbered after them.
+            await connection.ExecuteAsync(Command("""
+                SELECT setval('audit_id_seq', GREATEST(MAX(id), (SELECT last_value FROM audit_id_seq))) FROM audit HAVING MAX(id) IS NOT NULL
+                """, null, cancellationToken, transaction));
+            return report;
+        }, cancellationToken);
+    }
+
+    private static async Task InsertAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, ArchiveSection section, IReadOnlyList<object?[]> rows,
+        CancellationToken cancellationToken)
+    {
+        var sql = ArchiveStatements.InsertStatement(section, (c, i) => ValueOf(section, c, "$" + (i + 1)));
+        var types = section.Columns.Select(c => TypeOf(c.Kind)).ToArray();
+        NpgsqlBatchCommand Insert(object?[] row)
+        {
+            var command = new NpgsqlBatchCommand(sql);
+            for (var i = 0; i < types.Length; i++)
+                command.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = types[i], Value = row[i] ?? DBNull.Value });
+            return command;
+        }
+
+        // Many rows per round trip: a row per round trip made a large import last minutes.
+        for (var start = 0; start < rows.Count; start += RowsPerImportBatch)
+        {
+            var end = Math.Min(start + RowsPerImportBatch, rows.Count);
+            await using var batch = new NpgsqlBatch(connection, transaction);
+            for (var row = start; row < end; row++)
+                batch.BatchCommands.Add(Insert(rows[row]));
+            await transaction.SaveAsync(ImportSavepoint, cancellationToken);
+            try
+            {
+                await batch.ExecuteNonQueryAsync(cancellationToken);
+            }
+            catch (PostgresException e) when (ArchiveStatements.RowRefused(e, section, start, Errors) is not null)
+            {
+                // Name the refused row: undo the batch and insert its rows one at a time (the error does not say which it was).
+                await transaction.RollbackAsync(ImportSavepoint, cancellationToken);
+                for (var row = start; row < end; row++)
+                {
+                    await using var single = new NpgsqlBatch(connection, transaction) { BatchCommands = { Insert(rows[row]) } };
+                    try
+                    {
+                        await single.ExecuteNonQueryAsync(cancellationToken);
+                    }
+                    catch (PostgresException rowError) when (ArchiveStatements.RowRefused(rowError, section, row, Errors) is { } refused)
+                    {
+                        throw refused;
+                    }
+                }
+                throw;
+            }
+        }
+    }
+
+    /// <summary>A merge's audit entries come without ids (<see cref="RegistryMerge.Plan"/>): they are numbered here.</summary>
+    private static string ValueOf(ArchiveSection section, ArchiveColumn column, string parameter) =>
+        section == RegistryArchiveSchema.Audit && column.Name == "id" ? $"COALESCE({parameter}, nextval('audit_id_seq'))" : parameter;
+
+    private static NpgsqlDbType TypeOf(ArchiveValueKind kind) => kind switch
+    {
+        ArchiveValueKind.Integer => NpgsqlDbType.Bigint,
+        ArchiveValueKind.Real => NpgsqlDbType.Double,
+        ArchiveValueKind.Boolean => NpgsqlDbType.Boolean,
+        ArchiveValueKind.Blob => NpgsqlDbType.Bytea,
+        _ => NpgsqlDbType.Text,
+    };
+
+    private static object Read(DbDataReader reader, int ordinal, ArchiveValueKind kind) => kind switch
+    {
+        ArchiveValueKind.Integer => reader.GetInt64(ordinal),
+        ArchiveValueKind.Real => reader.GetDouble(ordinal),
+        ArchiveValueKind.Boolean => reader.GetBoolean(ordinal),
+        ArchiveValueKind.Blob => reader.GetFieldValue<byte[]>(ordinal),
+        _ => reader.GetString(ordinal),
+    };
+}
