@@ -174,12 +174,12 @@ public static class PostgresServer
 /// <summary>A test's own database on the <see cref="PostgresServer"/>; disposing it drops the database.</summary>
 public sealed class PostgresTestDatabase : IAsyncDisposable
 {
-    private readonly string name;
+    private readonly string? name; // null for another instance's view, which does not drop the database
     private readonly NpgsqlDataSource admin;
     private readonly Lazy<NpgsqlDataSource> dataSource;
     private readonly List<PostgresPromptStore> stores = [];
 
-    internal PostgresTestDatabase(string connectionString, string name, NpgsqlDataSource admin)
+    internal PostgresTestDatabase(string connectionString, string? name, NpgsqlDataSource admin)
     {
         ConnectionString = connectionString;
         this.name = name;
@@ -193,6 +193,12 @@ public sealed class PostgresTestDatabase : IAsyncDisposable
     /// <summary>A data source of the database, made on first use and disposed with it.</summary>
     public NpgsqlDataSource DataSource => dataSource.Value;
 
+    /// <summary>
+    /// Another view of the same database with a data source (a pool) of its own, as a second server instance would have;
+    /// disposing it disposes its stores and data source, not the database.
+    /// </summary>
+    public PostgresTestDatabase OpenInstance() => new(ConnectionString, null, admin);
+
     /// <summary>A store over <see cref="DataSource"/>, disposed with the database.</summary>
     public PostgresPromptStore CreateStore()
     {
@@ -205,6 +211,7 @@ public sealed class PostgresTestDatabase : IAsyncDisposable
     {
         foreach (var store in stores) await store.DisposeAsync();
         if (dataSource.IsValueCreated) await dataSource.Value.DisposeAsync();
+        if (name is null) return;
         await using var connection = await admin.OpenConnectionAsync();
         await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS {name} WITH (FORCE)", connection);
         await drop.ExecuteNonQueryAsync();
