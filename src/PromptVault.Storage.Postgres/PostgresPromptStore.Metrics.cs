@@ -17,21 +17,6 @@ namespace PromptVault.Storage.Postgres;
 // this contention: every event of a version updates the same all-time row.
 public sealed partial class PostgresPromptStore : IMetricStore
 {
-    internal const string ReadHoursSql = """
-        SELECT hour, aggregate FROM metric_rollups
-        WHERE scope = @Scope AND scope_id = @ScopeId AND hour >= @From AND hour <> @AllTime
-        ORDER BY hour
-        """;
-
-    internal const string ReadTotalSql = """
-        SELECT aggregate FROM metric_rollups WHERE scope = @Scope AND scope_id = @ScopeId AND hour = @AllTime
-        """;
-
-    /// <summary>The <c>hour</c> of all-time rows: not a multiple of 3600, so never an hour's start.</summary>
-    private const long AllTime = -1;
-
-    private const string VersionScope = "version";
-
     /// <summary>Tries of a write that lost a race it can only detect at the database (a deadlock, an event id stored meanwhile).</summary>
     private const int MaxWriteAttempts = 5;
 
@@ -73,23 +58,13 @@ public sealed partial class PostgresPromptStore : IMetricStore
     public Task<IReadOnlyList<HourlyAggregate>> ReadVersionHoursAsync(string versionId, DateTimeOffset fromHour, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(versionId);
-        var parameters = new { Scope = VersionScope, ScopeId = versionId, From = MetricPeriods.HourOf(fromHour).ToUnixTimeSeconds(), AllTime };
-        return WithConnectionAsync<IReadOnlyList<HourlyAggregate>>(async connection =>
-        {
-            var rows = await connection.QueryAsync<(long Hour, byte[] Aggregate)>(Command(ReadHoursSql, parameters, cancellationToken));
-            return rows.Select(r => new HourlyAggregate(DateTimeOffset.FromUnixTimeSeconds(r.Hour), MetricAggregateCodec.Decode(r.Aggregate))).ToList();
-        }, cancellationToken);
+        return WithConnectionAsync(connection => ExperimentStatements.ReadVersionHoursAsync(connection, versionId, fromHour, cancellationToken), cancellationToken);
     }
 
     public Task<MetricAggregate> ReadVersionTotalAsync(string versionId, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(versionId);
-        return WithConnectionAsync(async connection =>
-        {
-            var blob = await connection.QuerySingleOrDefaultAsync<byte[]>(Command(ReadTotalSql,
-                new { Scope = VersionScope, ScopeId = versionId, AllTime }, cancellationToken));
-            return blob is null ? new MetricAggregate() : MetricAggregateCodec.Decode(blob);
-        }, cancellationToken);
+        return WithConnectionAsync(connection => ExperimentStatements.ReadVersionTotalAsync(connection, versionId, cancellationToken), cancellationToken);
     }
 
     /// <summary>
@@ -192,7 +167,7 @@ public sealed partial class PostgresPromptStore : IMetricStore
         var totals = new Dictionary<(string VersionId, long Hour), MetricAggregate>();
         foreach (var e in events)
         {
-            foreach (var hour in (long[])[MetricPeriods.HourOf(e.Timestamp).ToUnixTimeSeconds(), AllTime])
+            foreach (var hour in (long[])[MetricPeriods.HourOf(e.Timestamp).ToUnixTimeSeconds(), ExperimentStatements.AllTime])
             {
                 if (!totals.TryGetValue((e.VersionId, hour), out var aggregate))
                     totals.Add((e.VersionId, hour), aggregate = new MetricAggregate());
