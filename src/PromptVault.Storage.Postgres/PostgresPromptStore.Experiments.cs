@@ -108,13 +108,13 @@ public sealed partial class PostgresPromptStore : IExperimentStore, IAsyncDispos
     /// <summary>
     /// Stores each unit's first exposure (binary COPY), then once per variant: its count of exposed units, and the unit sums
     /// of earlier events its new units bring in (see <see cref="BringInUnitsAsync"/>). Holds the experiments' locks
-    /// (<see cref="LockOwnersAsync"/>), so no other writer changes their exposures or unit statistics meanwhile.
+    /// (<see cref="FindOwnersAsync"/>), so no other writer changes their exposures or unit statistics meanwhile.
     /// </summary>
     /// <returns>How many of the exposures were first exposures, and those whose experiment does not exist (not stored).</returns>
     private static async Task<(int FirstExposures, IReadOnlyList<Exposure> Unknown)> WriteExposuresAsync(NpgsqlConnection connection,
         NpgsqlTransaction transaction, IReadOnlyList<Exposure> exposures, CancellationToken cancellationToken)
     {
-        var (_, experiments) = await LockOwnersAsync(connection, transaction, [], exposures.Select(e => e.ExperimentId), cancellationToken);
+        var (_, experiments) = await FindOwnersAsync(connection, transaction, [], exposures.Select(e => e.ExperimentId), lockThem: true, cancellationToken);
         var unknown = exposures.Where(e => !experiments.Contains(e.ExperimentId)).ToList();
         // A unit's first exposure in the batch is the one that may count.
         var candidates = exposures.Where(e => experiments.Contains(e.ExperimentId)).DistinctBy(e => (e.ExperimentId, e.UnitId)).ToList();

@@ -10,7 +10,7 @@ namespace PromptVault.Storage.Postgres;
 
 // The unit-level analysis of experiments (SPEC §3), as on SQLite (SqlitePromptStore.UnitAnalysis.cs): per (experiment,
 // unit, variant named) the unit's sums, per (experiment, variant) the statistics of its exposed units' sums, written in
-// the transaction of the events or exposures that change them, under their experiments' locks (LockOwnersAsync). Each
+// the transaction of the events or exposures that change them, under their experiments' locks (FindOwnersAsync). Each
 // step reads or writes all the rows it needs in one statement, by their full primary keys.
 public sealed partial class PostgresPromptStore
 {
@@ -54,7 +54,7 @@ public sealed partial class PostgresPromptStore
         return WriteAggregatesAsync(async (connection, transaction) =>
         {
             // The experiment's lock: a look racing another merges with what that one stored.
-            var (_, experiments) = await LockOwnersAsync(connection, transaction, [], [experimentId], cancellationToken);
+            var (_, experiments) = await FindOwnersAsync(connection, transaction, [], [experimentId], lockThem: true, cancellationToken);
             if (experiments.Count == 0)
                 throw ExperimentStatements.ExperimentNotFound(experimentId);
             await ExperimentStatements.SaveSequentialStateAsync(connection, transaction, experimentId, state, cancellationToken);
