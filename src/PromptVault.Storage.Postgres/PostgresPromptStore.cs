@@ -105,14 +105,22 @@ public sealed partial class PostgresPromptStore : IPromptStore
         return WithConnectionAsync(connection => RegistryStatements.ListLabelsAsync(connection, promptId, cancellationToken), cancellationToken);
     }
 
-    public Task SaveAsync(PromptChanges changes, CancellationToken cancellationToken = default)
+    public async Task SaveAsync(PromptChanges changes, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(changes);
-        return WriteAsync(async (connection, transaction) =>
+        try
         {
-            await RegistryStatements.SaveAsync(connection, transaction, changes, Errors, cancellationToken);
-            return true;
-        }, cancellationToken);
+            await WriteAsync(async (connection, transaction) =>
+            {
+                await RegistryStatements.SaveAsync(connection, transaction, changes, Errors, cancellationToken);
+                return true;
+            }, cancellationToken);
+        }
+        catch (PostgresException e) when (PostgresErrors.IsLostRace(e))
+        {
+            // Two changes locking the same versions or labels in opposite orders: one is rolled back whole, and is retried like any lost race.
+            throw new ConcurrentWriteException($"another writer crossed this change ({e.MessageText}).");
+        }
     }
 
     public Task<Page<AuditEntry>> ListAuditAsync(AuditQuery query, CancellationToken cancellationToken = default)

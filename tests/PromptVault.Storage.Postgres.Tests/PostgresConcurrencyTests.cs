@@ -1,3 +1,4 @@
+using Dapper;
 using PromptVault.Core;
 using PromptVault.Core.Audit;
 using PromptVault.Core.Auth;
@@ -69,6 +70,35 @@ public sealed class PostgresConcurrencyTests
             Assert.True(await instances[1].AnyActiveAdminKeyAsync(Cancel));
             remaining = outcomes[0] ? added : remaining;
         }
+    }
+
+    [Fact]
+    public async Task SaveAsync_DeadlockedWithAnotherWriter_ThrowsConcurrentWriteSoTheRegistryRetries()
+    {
+        await using var database = await PostgresServer.CreateDatabaseAsync(cancellationToken: Cancel);
+        var store = database.CreateStore();
+        var (_, first, second) = await SeedPromptAsync(store, "crossed");
+        await using var other = await database.DataSource.OpenConnectionAsync(Cancel);
+        // The store's session detects the deadlock (after the default 1 s) long before this one would, so it is the one rolled back.
+        await other.ExecuteAsync("SET deadlock_timeout = '30s'");
+        await using var transaction = await other.BeginTransactionAsync(Cancel);
+        await other.ExecuteAsync("UPDATE versions SET status = status WHERE id = @Id", new { second.Id }, transaction);
+
+        var save = store.SaveAsync(new PromptChanges
+        {
+            StatusChanges = [new StatusChange(first.Id, VersionStatus.Draft, VersionStatus.Review), new StatusChange(second.Id, VersionStatus.Draft, VersionStatus.Review)],
+        }, Cancel);
+        // Asked outside that transaction, which would keep the first answer (statistics are read once per transaction).
+        await using var waiting = database.DataSource.CreateCommand(
+            "SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock')");
+        while (!(bool)(await waiting.ExecuteScalarAsync(Cancel))!)
+            await Task.Delay(10, Cancel);
+        var crossing = other.ExecuteAsync("UPDATE versions SET status = status WHERE id = @Id", new { first.Id }, transaction);
+
+        await Assert.ThrowsAsync<ConcurrentWriteException>(() => save);
+        await crossing;
+        await transaction.RollbackAsync(Cancel);
+        Assert.Equal(VersionStatus.Draft, (await store.FindAnyVersionAsync(first.Id, Cancel))!.Status);
     }
 
     private static async Task<ApiKey> CreateAdminAsync(IApiKeyStore keys, string name)

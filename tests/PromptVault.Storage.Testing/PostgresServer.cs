@@ -67,6 +67,7 @@ public static class PostgresServer
 
         var server = new Server(bin, directory, data, port, asRoot);
         AppDomain.CurrentDomain.ProcessExit += (_, _) => server.Stop();
+        StartWatchdog(bin, directory, data, asRoot);
 
         await using (var admin = await server.Admin.OpenConnectionAsync())
         await using (var create = new NpgsqlCommand($"CREATE DATABASE {MigratedTemplate}", admin))
@@ -76,6 +77,19 @@ public static class PostgresServer
         await using (var source = NpgsqlDataSource.Create(template))
             await new PostgresDatabase(source).MigrateAsync();
         return server;
+    }
+
+    /// <summary>
+    /// Stops the server and deletes its folder once this process is gone, even killed (a killed test run has no
+    /// ProcessExit): a detached shell polls for it every second.
+    /// </summary>
+    private static void StartWatchdog(string bin, string directory, string data, bool asRoot)
+    {
+        var stop = $"{(asRoot ? $"runuser -u {User} -- " : "")}{Quote(Path.Combine(bin, "pg_ctl"))} -D {Quote(data)} -m immediate stop";
+        var start = new ProcessStartInfo("setsid") { UseShellExecute = false };
+        foreach (var word in new[] { "sh", "-c", $"exec >/dev/null 2>&1 </dev/null; while kill -0 {Environment.ProcessId} 2>/dev/null; do sleep 1; done; {stop}; rm -rf {Quote(directory)}" })
+            start.ArgumentList.Add(word);
+        using var watchdog = Process.Start(start)!;
     }
 
     private static string? FindBinaries()
