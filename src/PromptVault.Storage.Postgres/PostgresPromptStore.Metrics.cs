@@ -77,6 +77,7 @@ public sealed partial class PostgresPromptStore : IMetricStore
     /// Runs <paramref name="write"/> in one transaction, again from the start when it lost a race that only the database
     /// saw: a deadlock, or an event id that another writer stored meanwhile (the next try finds it stored).
     /// </summary>
+    /// <exception cref="TimeoutException">It lost every try: transient, the caller may retry (the API answers 503 store_busy).</exception>
     private async Task<T> WriteAggregatesAsync<T>(Func<NpgsqlConnection, NpgsqlTransaction, Task<T>> write, CancellationToken cancellationToken)
     {
         for (var attempt = 1; ; attempt++)
@@ -85,9 +86,10 @@ public sealed partial class PostgresPromptStore : IMetricStore
             {
                 return await WriteAsync(write, cancellationToken);
             }
-            catch (PostgresException e) when (attempt < MaxWriteAttempts && e.SqlState is PostgresErrorCodes.DeadlockDetected
-                or PostgresErrorCodes.SerializationFailure or PostgresErrorCodes.UniqueViolation)
+            catch (PostgresException e) when (PostgresErrors.IsLostRace(e) || PostgresErrors.IsUniqueViolation(e))
             {
+                if (attempt == MaxWriteAttempts)
+                    throw new TimeoutException($"The write lost {attempt} races with other writers ({e.MessageText}). This is transient: retry the request.", e);
             }
         }
     }
