@@ -8,6 +8,9 @@ namespace PromptVault.Storage.Postgres;
 
 public sealed partial class PostgresPromptStore : IRegistryArchiveStore
 {
+    private const int RowsPerImportBatch = 1_000;
+    private const string ImportSavepoint = "import_batch";
+
     public Task ExportAsync(IRegistryArchiveWriter writer, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(writer);
@@ -40,10 +43,47 @@ public sealed partial class PostgresPromptStore : IRegistryArchiveStore
     private static async Task InsertAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, ArchiveSection section, IReadOnlyList<object?[]> rows,
         CancellationToken cancellationToken)
     {
-        await using var command = new NpgsqlCommand(ArchiveStatements.InsertStatement(section, (c, i) => ValueOf(section, c, "$" + (i + 1))), connection, transaction);
-        var parameters = section.Columns.Select(c => command.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = TypeOf(c.Kind) })).ToArray();
-        await command.PrepareAsync(cancellationToken);
-        await ArchiveStatements.InsertRowsAsync(command, parameters, section, rows, value => value ?? DBNull.Value, Errors, cancellationToken);
+        var sql = ArchiveStatements.InsertStatement(section, (c, i) => ValueOf(section, c, "$" + (i + 1)));
+        var types = section.Columns.Select(c => TypeOf(c.Kind)).ToArray();
+        NpgsqlBatchCommand Insert(object?[] row)
+        {
+            var command = new NpgsqlBatchCommand(sql);
+            for (var i = 0; i < types.Length; i++)
+                command.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = types[i], Value = row[i] ?? DBNull.Value });
+            return command;
+        }
+
+        // Many rows per round trip: a row per round trip made a large import last minutes.
+        for (var start = 0; start < rows.Count; start += RowsPerImportBatch)
+        {
+            var end = Math.Min(start + RowsPerImportBatch, rows.Count);
+            await using var batch = new NpgsqlBatch(connection, transaction);
+            for (var row = start; row < end; row++)
+                batch.BatchCommands.Add(Insert(rows[row]));
+            await transaction.SaveAsync(ImportSavepoint, cancellationToken);
+            try
+            {
+                await batch.ExecuteNonQueryAsync(cancellationToken);
+            }
+            catch (PostgresException e) when (ArchiveStatements.RowRefused(e, section, start, Errors) is not null)
+            {
+                // Name the refused row: undo the batch and insert its rows one at a time (the error does not say which it was).
+                await transaction.RollbackAsync(ImportSavepoint, cancellationToken);
+                for (var row = start; row < end; row++)
+                {
+                    await using var single = new NpgsqlBatch(connection, transaction) { BatchCommands = { Insert(rows[row]) } };
+                    try
+                    {
+                        await single.ExecuteNonQueryAsync(cancellationToken);
+                    }
+                    catch (PostgresException rowError) when (ArchiveStatements.RowRefused(rowError, section, row, Errors) is { } refused)
+                    {
+                        throw refused;
+                    }
+                }
+                throw;
+            }
+        }
     }
 
     /// <summary>A merge's audit entries come without ids (<see cref="RegistryMerge.Plan"/>): they are numbered here.</summary>

@@ -33,8 +33,19 @@ public sealed partial class SqlitePromptStore : IRegistryArchiveStore
         command.Transaction = transaction;
         command.CommandText = ArchiveStatements.InsertStatement(section, (_, i) => "$p" + i);
         var parameters = section.Columns.Select((_, i) => command.Parameters.Add(new SqliteParameter("$p" + i, null))).ToArray();
-        await ArchiveStatements.InsertRowsAsync(command, parameters, section, rows,
-            value => value switch { null => DBNull.Value, bool b => b ? 1L : 0L, _ => value }, Errors, cancellationToken);
+        for (var row = 0; row < rows.Count; row++)
+        {
+            for (var i = 0; i < parameters.Length; i++)
+                parameters[i].Value = rows[row][i] switch { null => DBNull.Value, bool b => b ? 1L : 0L, var value => value };
+            try
+            {
+                await command.ExecuteNonQueryAsync(cancellationToken);
+            }
+            catch (SqliteException e) when (ArchiveStatements.RowRefused(e, section, row, Errors) is { } refused)
+            {
+                throw refused;
+            }
+        }
     }
 
     private static object Read(DbDataReader reader, int ordinal, ArchiveValueKind kind) => kind switch

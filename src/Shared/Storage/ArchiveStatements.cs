@@ -69,32 +69,18 @@ internal static class ArchiveStatements
         return report;
     }
 
-    /// <summary>Runs <paramref name="command"/>, the section's <see cref="InsertStatement"/>, once per row.</summary>
-    /// <param name="toValue">A row's value as the engine's parameter takes it (never null: <see cref="DBNull"/>).</param>
-    /// <exception cref="InvalidInputException">A row refers to a row neither stored nor earlier in the archive (<c>import_invalid_reference</c>).</exception>
-    /// <exception cref="ConflictException">A row collides with a stored one or an earlier one (<c>import_conflict</c>).</exception>
-    public static async Task InsertRowsAsync(DbCommand command, IReadOnlyList<DbParameter> parameters, ArchiveSection section, IReadOnlyList<object?[]> rows,
-        Func<object?, object> toValue, StoreErrors errors, CancellationToken cancellationToken)
+    /// <summary>What an import's refused row becomes; null when the error is not about the row.</summary>
+    /// <returns><c>import_invalid_reference</c> when it refers to a row neither stored nor earlier in the archive;
+    /// <c>import_conflict</c> when it collides with a stored row or an earlier one.</returns>
+    public static PromptVaultException? RowRefused(DbException error, ArchiveSection section, int row, StoreErrors errors)
     {
-        for (var row = 0; row < rows.Count; row++)
-        {
-            for (var i = 0; i < parameters.Count; i++)
-                parameters[i].Value = toValue(rows[row][i]);
-            try
-            {
-                await command.ExecuteNonQueryAsync(cancellationToken);
-            }
-            catch (DbException e) when (errors.IsForeignKeyViolation(e))
-            {
-                throw new InvalidInputException("import_invalid_reference",
-                    $"$.{section.Name}[{row}] refers to a prompt, version or experiment that is neither in the document nor stored.", $"$.{section.Name}[{row}]");
-            }
-            catch (DbException e) when (errors.IsUniqueViolation(e))
-            {
-                throw new ConflictException("import_conflict",
-                    $"$.{section.Name}[{row}] collides with a row already stored or earlier in the document ({e.Message}); nothing was imported.", $"$.{section.Name}[{row}]");
-            }
-        }
+        var path = $"$.{section.Name}[{row}]";
+        if (errors.IsForeignKeyViolation(error))
+            return new InvalidInputException("import_invalid_reference",
+                $"{path} refers to a prompt, version or experiment that is neither in the document nor stored.", path);
+        if (errors.IsUniqueViolation(error))
+            return new ConflictException("import_conflict", $"{path} collides with a row already stored or earlier in the document ({error.Message}); nothing was imported.", path);
+        return null;
     }
 
     /// <summary>The statement inserting one row of a section; <paramref name="valueOf"/> gives each column's value expression.</summary>
