@@ -11,6 +11,7 @@ using PromptVault.Core.Prompts;
 using PromptVault.Core.Registry;
 using PromptVault.Core.Storage;
 using PromptVault.Core.Versioning;
+using PromptVault.Server.Api;
 using PromptVault.Server.Auth;
 
 namespace PromptVault.Server.Mcp;
@@ -20,21 +21,12 @@ namespace PromptVault.Server.Mcp;
 internal sealed class McpTools(PromptRegistry registry, ExperimentService experiments)
 {
     [McpServerTool(Name = "list_prompts", ReadOnly = true), Description("Lists prompts with their labels and latest version; filters are optional.")]
-    public async Task<PromptListResponse> ListPromptsAsync(
-        [Description("Only prompts of this type: " + "system, user, assistant, few-shot, template")] string? type = null,
+    public Task<PromptListResponse> ListPromptsAsync(
+        [Description("Only prompts of this type: system, user, assistant, few-shot or template")] string? type = null,
         [Description("Only prompts in this category")] string? category = null,
         [Description("Only prompts with this tag")] string? tag = null,
-        CancellationToken cancellationToken = default)
-    {
-        PromptType? promptType = null;
-        if (!string.IsNullOrEmpty(type))
-        {
-            if (!Names.TryParse<PromptType>(type, out var parsed))
-                throw new InvalidInputException("invalid_type", $"type '{PromptRules.Shorten(type)}' is not one of {Names.AllOf<PromptType>()}.", "type");
-            promptType = parsed;
-        }
-        return await registry.ListPromptsAsync(new PromptFilter(promptType, category, tag, PageRequest.All), cancellationToken);
-    }
+        CancellationToken cancellationToken = default) =>
+        registry.ListPromptsAsync(new PromptFilter(PromptsApi.TypeFilter(type), category, tag, PageRequest.All), cancellationToken);
 
     [McpServerTool(Name = "get_prompt", ReadOnly = true), Description("Gets one version of a prompt (its template, variables and metadata): the production version unless a version is named.")]
     public async Task<VersionResponse> GetPromptAsync(
