@@ -29,8 +29,8 @@ internal static class McpEndpoint
                     try { return await next(request, cancellationToken); }
                     catch (Exception e) when (IsCallersMistake(e))
                     {
-                        // The SDK passes an McpException's message on to the caller ("An error occurred invoking 'x': <message>").
-                        throw new McpException(e.Message, e);
+                        // A tool error the caller (often a model) reads and can correct; answered, not logged as a server fault.
+                        return new CallToolResult { IsError = true, Content = [new TextContentBlock { Text = e.Message }] };
                     }
                 })
                 .AddGetPromptFilter(next => async (request, cancellationToken) =>
