@@ -130,6 +130,7 @@ public sealed class McpEndpointTests(ServerFixture fixture) : IClassFixture<Serv
         var missingVariable = await client.CallToolAsync("render_prompt", new Dictionary<string, object?> { ["name"] = name }, cancellationToken: Cancellation);
         var unknownPrompt = await client.CallToolAsync("get_prompt", new Dictionary<string, object?> { ["name"] = "no-such-prompt" }, cancellationToken: Cancellation);
         var badType = await client.CallToolAsync("list_prompts", new Dictionary<string, object?> { ["type"] = "poem" }, cancellationToken: Cancellation);
+        var noName = await client.CallToolAsync("get_prompt", new Dictionary<string, object?>(), cancellationToken: Cancellation);
 
         Assert.True(missingVariable.IsError);
         Assert.Contains("company_name", Text(missingVariable));
@@ -137,6 +138,8 @@ public sealed class McpEndpointTests(ServerFixture fixture) : IClassFixture<Serv
         Assert.Contains("no-such-prompt", Text(unknownPrompt));
         Assert.True(badType.IsError);
         Assert.Contains("type 'poem' is not one of", Text(badType));
+        Assert.True(noName.IsError);
+        Assert.Contains("'name'", Text(noName));
     }
 
     [Fact]
