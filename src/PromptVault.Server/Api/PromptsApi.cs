@@ -45,15 +45,8 @@ internal static class PromptsApi
     private static async Task<Ok<PromptListResponse>> ListPrompts(PromptRegistry registry, string? type, string? category, string? tag, int? limit, int? offset,
         HttpRequest request, CancellationToken cancellationToken)
     {
-        PromptType? promptType = null;
-        if (!string.IsNullOrEmpty(type))
-        {
-            if (!Names.TryParse<PromptType>(type, out var parsed))
-                throw new InvalidInputException("invalid_type", $"type '{PromptRules.Shorten(type)}' is not one of {Names.AllOf<PromptType>()}.", "type");
-            promptType = parsed;
-        }
         var page = PageRequest.From(limit, offset);
-        var list = await registry.ListPromptsAsync(new PromptFilter(promptType, category, tag, page), cancellationToken);
+        var list = await registry.ListPromptsAsync(new PromptFilter(TypeFilter(type), category, tag, page), cancellationToken);
         return TypedResults.Ok(list with { Next = Paging.Next(request, page, list.Prompts.Count, list.Total) });
     }
 
@@ -102,6 +95,16 @@ internal static class PromptsApi
 
     private static async Task<Ok<RenderResponse>> Render(string name, RenderRequest request, ExperimentService experiments, CancellationToken cancellationToken) =>
         TypedResults.Ok(await experiments.RenderAsync(Unescape(name), request, cancellationToken));
+
+    /// <summary>The <c>type</c> filter of a prompt list (also the MCP tool's): none when empty.</summary>
+    internal static PromptType? TypeFilter(string? type)
+    {
+        if (string.IsNullOrEmpty(type))
+            return null;
+        return Names.TryParse<PromptType>(type, out var parsed)
+            ? parsed
+            : throw new InvalidInputException("invalid_type", $"type '{PromptRules.Shorten(type)}' is not one of {Names.AllOf<PromptType>()}.", "type");
+    }
 
     /// <summary>Prompt names may hold '/', which clients send as %2F; routing leaves that escaped.</summary>
     internal static string Unescape(string name) => Uri.UnescapeDataString(name);

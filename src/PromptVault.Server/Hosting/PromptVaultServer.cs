@@ -5,6 +5,7 @@ using PromptVault.Core.Contracts;
 using PromptVault.Core.Metrics;
 using PromptVault.Server.Api;
 using PromptVault.Server.Dashboard;
+using PromptVault.Server.Mcp;
 
 namespace PromptVault.Server.Hosting;
 
@@ -46,6 +47,7 @@ public static class PromptVaultServer
             options.Prices = options.Prices.With(prices);
         builder.Services.AddPromptVaultServer(options);
         builder.Services.AddPromptVaultDashboard();
+        builder.Services.AddPromptVaultMcp();
         builder.AddPromptVaultTelemetry();
         configure?.Invoke(builder);
 
@@ -75,6 +77,7 @@ public static class PromptVaultServer
         app.MapAuditApi();
         app.MapKeysApi();
         app.MapExportApi();
+        app.MapPromptVaultMcp();
         app.MapDashboard();
         app.MapPrometheusEndpoint();
         return app;

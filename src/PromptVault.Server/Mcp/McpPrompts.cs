@@ -1,0 +1,94 @@
+using System.Text.Json;
+using ModelContextProtocol.Protocol;
+using ModelContextProtocol.Server;
+using PromptVault.Core;
+using PromptVault.Core.Contracts;
+using PromptVault.Core.Experiments;
+using PromptVault.Core.Prompts;
+using PromptVault.Core.Registry;
+using PromptVault.Core.Storage;
+using Prompt = ModelContextProtocol.Protocol.Prompt;
+
+namespace PromptVault.Server.Mcp;
+
+/// <summary>
+/// MCP prompts (SPEC §11): every prompt with a production version, its arguments that version's variables;
+/// <c>prompts/get</c> renders through <see cref="ExperimentService.RenderAsync"/>, the REST render's path.
+/// </summary>
+internal static class McpPrompts
+{
+    public static async ValueTask<ListPromptsResult> ListAsync(RequestContext<ListPromptsRequestParams> request, CancellationToken cancellationToken)
+    {
+        var registry = request.Services!.GetRequiredService<PromptRegistry>();
+        var all = await registry.ListPromptsAsync(new PromptFilter(Page: PageRequest.All), cancellationToken);
+        var served = new List<Prompt>();
+        foreach (var prompt in all.Prompts.Where(p => p.Labels.ContainsKey(Label.Production)))
+        {
+            var production = await registry.GetVersionAsync(prompt.Name, prompt.Labels[Label.Production], cancellationToken);
+            served.Add(new Prompt { Name = prompt.Name, Description = prompt.Description, Arguments = production.Variables.Select(Argument).ToList() });
+        }
+        return new ListPromptsResult { Prompts = served };
+    }
+
+    public static async ValueTask<GetPromptResult> GetAsync(RequestContext<GetPromptRequestParams> request, CancellationToken cancellationToken)
+    {
+        var name = request.Params?.Name;
+        if (string.IsNullOrEmpty(name))
+            throw new InvalidInputException("missing_name", "name is required: the prompt to render.", "name");
+        var registry = request.Services!.GetRequiredService<PromptRegistry>();
+        var prompt = await registry.GetPromptAsync(name, cancellationToken);
+        if (!prompt.Labels.TryGetValue(Label.Production, out var productionVersion))
+            throw new NotFoundException("no_production_version", $"prompt '{prompt.Name}' has no production version; MCP serves production versions only.");
+        var production = await registry.GetVersionAsync(prompt.Name, productionVersion, cancellationToken);
+
+        var variables = Typed(production.Variables, request.Params!.Arguments);
+        var rendered = await request.Services!.GetRequiredService<ExperimentService>()
+            .RenderAsync(prompt.Name, new RenderRequest(variables, Version: production.Version), cancellationToken);
+        return new GetPromptResult { Description = prompt.Description, Messages = Messages(prompt.Type, rendered) };
+    }
+
+    /// <summary>
+    /// The messages of a render. A text prompt is one message; MCP has only the user and assistant roles, so a system prompt
+    /// goes as the user's message. Chat prompts (SPEC §7) will map each rendered message here, keeping its role.
+    /// </summary>
+    internal static IList<PromptMessage> Messages(PromptType type, RenderResponse rendered) =>
+        [new PromptMessage { Role = type == PromptType.Assistant ? Role.Assistant : Role.User, Content = new TextContentBlock { Text = rendered.Content } }];
+
+    /// <summary>MCP has no argument types: the type goes in the description, so a client can show it and send the right value.</summary>
+    private static PromptArgument Argument(VariableDefinition variable) => new()
+    {
+        Name = variable.Name,
+        Description = string.IsNullOrWhiteSpace(variable.Description)
+            ? $"({Names.Of(variable.Type)})"
+            : $"{variable.Description} ({Names.Of(variable.Type)})",
+        Required = !variable.IsOptional,
+    };
+
+    /// <summary>
+    /// MCP clients send prompt arguments as strings; a string given for a number, boolean, array or object variable is read as JSON.
+    /// Text that is not JSON stays a string, and the render's own check refuses it naming the variable and its type.
+    /// </summary>
+    private static Dictionary<string, JsonElement> Typed(IReadOnlyList<VariableDefinition> contract, IDictionary<string, JsonElement>? arguments)
+    {
+        var types = contract.ToDictionary(v => v.Name, v => v.Type, StringComparer.Ordinal);
+        var typed = new Dictionary<string, JsonElement>(StringComparer.Ordinal);
+        foreach (var (name, value) in arguments ?? new Dictionary<string, JsonElement>())
+            typed[name] = value.ValueKind == JsonValueKind.String && types.TryGetValue(name, out var type) && type != VariableType.String
+                ? FromText(value)
+                : value;
+        return typed;
+    }
+
+    private static JsonElement FromText(JsonElement text)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(text.GetString()!);
+            return document.RootElement.Clone();
+        }
+        catch (JsonException)
+        {
+            return text;
+        }
+    }
+}

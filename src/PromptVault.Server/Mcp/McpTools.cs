@@ -1,0 +1,74 @@
+using System.ComponentModel;
+using System.Security.Claims;
+using System.Text.Json;
+using Microsoft.AspNetCore.Authorization;
+using ModelContextProtocol.Server;
+using PromptVault.Core;
+using PromptVault.Core.Analysis;
+using PromptVault.Core.Contracts;
+using PromptVault.Core.Experiments;
+using PromptVault.Core.Prompts;
+using PromptVault.Core.Registry;
+using PromptVault.Core.Storage;
+using PromptVault.Core.Versioning;
+using PromptVault.Server.Api;
+using PromptVault.Server.Auth;
+
+namespace PromptVault.Server.Mcp;
+
+/// <summary>The MCP tools of SPEC §11. Each is one call to the service its REST route calls, and answers the same JSON.</summary>
+[McpServerToolType]
+internal sealed class McpTools(PromptRegistry registry, ExperimentService experiments)
+{
+    [McpServerTool(Name = "list_prompts", ReadOnly = true), Description("Lists prompts with their labels and latest version; filters are optional.")]
+    public Task<PromptListResponse> ListPromptsAsync(
+        [Description("Only prompts of this type: system, user, assistant, few-shot or template")] string? type = null,
+        [Description("Only prompts in this category")] string? category = null,
+        [Description("Only prompts with this tag")] string? tag = null,
+        CancellationToken cancellationToken = default) =>
+        registry.ListPromptsAsync(new PromptFilter(PromptsApi.TypeFilter(type), category, tag, PageRequest.All), cancellationToken);
+
+    [McpServerTool(Name = "get_prompt", ReadOnly = true), Description("Gets one version of a prompt (its template, variables and metadata): the production version unless a version is named.")]
+    public async Task<VersionResponse> GetPromptAsync(
+        [Description("The prompt's name")] string name,
+        [Description("A version number such as 1.0.2, or a version id; the production version when omitted")] string? version = null,
+        CancellationToken cancellationToken = default)
+    {
+        if (version is null)
+        {
+            var prompt = await registry.GetPromptAsync(name, cancellationToken);
+            version = prompt.Labels.GetValueOrDefault(Label.Production)
+                ?? throw new NotFoundException("no_production_version", $"prompt '{prompt.Name}' has no production version; name a version.");
+        }
+        return await registry.GetVersionAsync(name, version, cancellationToken);
+    }
+
+    [McpServerTool(Name = "render_prompt", ReadOnly = true), Description("Resolves and renders a prompt with variables, as POST /api/prompts/{name}/render does.")]
+    public Task<RenderResponse> RenderPromptAsync(
+        [Description("The prompt's name")] string name,
+        [Description("The variables, by name, as JSON values")] Dictionary<string, JsonElement>? variables = null,
+        [Description("The unit (user, session) a running experiment assigns a variant to")] string? unitId = null,
+        [Description("The label to render; production when omitted")] string? label = null,
+        [Description("An exact version to render instead of a label")] string? version = null,
+        CancellationToken cancellationToken = default) =>
+        experiments.RenderAsync(name, new RenderRequest(variables, unitId, label, version), cancellationToken);
+
+    [McpServerTool(Name = "experiment_results", ReadOnly = true), Description("Analyses an experiment: each variant's metrics, the comparison with the control, and the winner if there is one.")]
+    public Task<ExperimentResults> ExperimentResultsAsync(
+        [Description("The experiment's id")] string id,
+        CancellationToken cancellationToken = default) =>
+        experiments.ResultsAsync(id, cancellationToken);
+
+    [Authorize(Policy = RolePolicies.Writer)]
+    [McpServerTool(Name = "create_version", Destructive = false), Description("Creates a new version of a prompt (writers). The version number is bumped from the change to its variables.")]
+    public Task<VersionResponse> CreateVersionAsync(
+        ClaimsPrincipal user,
+        [Description("The prompt's name")] string name,
+        [Description("The template (Handlebars)")] string content,
+        [Description("What changed and why")] string changeDescription,
+        [Description("The variables; the latest version's when omitted")] List<VariableDefinition>? variables = null,
+        [Description("The model settings; the latest version's when omitted")] PromptMetadata? metadata = null,
+        [Description("A larger bump than the change needs: major, minor or patch")] VersionBump? bump = null,
+        CancellationToken cancellationToken = default) =>
+        registry.CreateVersionAsync(name, new CreateVersionRequest(content, variables, metadata, changeDescription, bump), user.Actor(), cancellationToken);
+}

@@ -1,0 +1,187 @@
+using System.Net;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using ModelContextProtocol;
+using ModelContextProtocol.Client;
+using ModelContextProtocol.Protocol;
+using PromptVault.Core.Auth;
+using static PromptVault.Server.Tests.ApiCalls;
+
+namespace PromptVault.Server.Tests.Mcp;
+
+/// <summary>The official MCP client (Streamable HTTP) against a real server on loopback: prompts, tools, roles, errors.</summary>
+public sealed class McpEndpointTests(ServerFixture fixture) : IClassFixture<ServerFixture>
+{
+    private static CancellationToken Cancellation => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task PromptsList_ServesProductionPromptsWithTheirVariablesAsTypedArguments()
+    {
+        var (served, unserved) = await CreateServedAndUnservedPromptsAsync();
+        await using var client = await ConnectAsync(await fixture.Server.CreateKeyAsync("agent", ApiKeyRole.Reader, Cancellation));
+
+        var prompts = await client.ListPromptsAsync(cancellationToken: Cancellation);
+
+        var prompt = Assert.Single(prompts, p => p.Name == served).ProtocolPrompt;
+        Assert.DoesNotContain(prompts, p => p.Name == unserved);
+        Assert.Equal("Customer support system prompt", prompt.Description);
+        var arguments = prompt.Arguments!.ToDictionary(a => a.Name);
+        Assert.Equal(["company_name", "customer_name", "previous_messages"], arguments.Keys.Order());
+        Assert.True(arguments["company_name"].Required);
+        Assert.Equal("The company (string)", arguments["company_name"].Description);
+        Assert.False(arguments["previous_messages"].Required);
+        Assert.Equal("(array)", arguments["previous_messages"].Description);
+    }
+
+    [Fact]
+    public async Task PromptsGet_RendersTheProductionVersionAsTheRestRenderDoes()
+    {
+        var (name, _) = await CreateServedAndUnservedPromptsAsync();
+        await using var client = await ConnectAsync(await fixture.Server.CreateKeyAsync("agent", ApiKeyRole.Reader, Cancellation));
+        using var rest = fixture.Server.CreateClient();
+
+        // MCP clients send arguments as strings: the array variable's value is JSON text.
+        var result = await client.GetPromptAsync(name, new Dictionary<string, object?>
+        {
+            ["company_name"] = "Acme",
+            ["previous_messages"] = """[{"role":"user","content":"my order is late"}]""",
+        }, cancellationToken: Cancellation);
+        var (_, rendered) = await PostAsync(rest, $"/api/prompts/{name}/render", new
+        {
+            variables = new { company_name = "Acme", previous_messages = new[] { new { role = "user", content = "my order is late" } } },
+        });
+
+        var message = Assert.Single(result.Messages);
+        Assert.Equal(Role.User, message.Role);
+        var text = Assert.IsType<TextContentBlock>(message.Content).Text;
+        Assert.Equal(rendered.Str("content"), text);
+        Assert.Contains("agent for Acme.", text);
+        Assert.Contains("user: my order is late", text);
+    }
+
+    [Fact]
+    public async Task PromptsGet_BadArguments_FailWithAnErrorNamingTheProblem()
+    {
+        var (name, unserved) = await CreateServedAndUnservedPromptsAsync();
+        await using var client = await ConnectAsync(fixture.Server.AdminKey);
+
+        var missing = await Assert.ThrowsAsync<McpProtocolException>(() => client.GetPromptAsync(name, cancellationToken: Cancellation).AsTask());
+        var wrongType = await Assert.ThrowsAsync<McpProtocolException>(() => client.GetPromptAsync(name,
+            new Dictionary<string, object?> { ["company_name"] = "Acme", ["previous_messages"] = "not a list" }, cancellationToken: Cancellation).AsTask());
+        var notServed = await Assert.ThrowsAsync<McpProtocolException>(() => client.GetPromptAsync(unserved, cancellationToken: Cancellation).AsTask());
+
+        Assert.Equal(McpErrorCode.InvalidParams, missing.ErrorCode);
+        Assert.Contains("company_name", missing.Message);
+        Assert.Contains("previous_messages", wrongType.Message);
+        Assert.Contains("no production version", notServed.Message);
+    }
+
+    [Fact]
+    public async Task Tools_AReaderCallsEachReadTool_AndIsNeitherShownNorAllowedCreateVersion()
+    {
+        using var admin = fixture.Server.CreateClient();
+        var (name, versionIds) = await Experiments.CreatePromptWithChallengersAsync(admin);
+        var experiment = await Experiments.CreateAsync(admin, Experiments.ThreeWay(name, versionIds));
+        await using var client = await ConnectAsync(await fixture.Server.CreateKeyAsync("agent", ApiKeyRole.Reader, Cancellation));
+
+        var tools = await client.ListToolsAsync(cancellationToken: Cancellation);
+        var list = await CallAsync(client, "list_prompts", new() { ["category"] = "support" });
+        var version = await CallAsync(client, "get_prompt", new() { ["name"] = name });
+        var render = await CallAsync(client, "render_prompt", new() { ["name"] = name, ["version"] = "1.0.1", ["variables"] = new { company_name = "Acme" } });
+        var results = await CallAsync(client, "experiment_results", new() { ["id"] = experiment.Str("id") });
+        var write = await Assert.ThrowsAsync<McpProtocolException>(() => client.CallToolAsync("create_version",
+            new Dictionary<string, object?> { ["name"] = name, ["content"] = "x", ["changeDescription"] = "x" }, cancellationToken: Cancellation).AsTask());
+
+        Assert.Equal(["experiment_results", "get_prompt", "list_prompts", "render_prompt"], tools.Select(t => t.Name).Order());
+        Assert.Contains(list["prompts"]!.AsArray(), p => p.Str("name") == name);
+        Assert.Equal("1.0.0", version.Str("version"));
+        Assert.Equal("Hey there! Support for Acme here.", render.Str("content"));
+        Assert.Equal(experiment.Str("id"), results.Str("experimentId"));
+        Assert.Contains("forbidden", write.Message, StringComparison.OrdinalIgnoreCase);
+        var (_, versions) = await GetAsync(admin, $"/api/prompts/{name}/versions");
+        Assert.Equal(3, versions!["versions"]!.AsArray().Count);
+    }
+
+    [Fact]
+    public async Task CreateVersion_AsWriter_CreatesTheNextVersionInTheKeysName()
+    {
+        var (name, _) = await CreateServedAndUnservedPromptsAsync();
+        await using var client = await ConnectAsync(await fixture.Server.CreateKeyAsync("mcp-author", ApiKeyRole.Writer, Cancellation));
+
+        var tools = await client.ListToolsAsync(cancellationToken: Cancellation);
+        var created = await CallAsync(client, "create_version", new()
+        {
+            ["name"] = name,
+            ["content"] = "Support for {{company_name}}, briefly.",
+            ["changeDescription"] = "shorter",
+        });
+
+        Assert.Contains(tools, t => t.Name == "create_version");
+        Assert.Equal("1.0.1", created.Str("version"));
+        Assert.Equal("mcp-author", created.Str("createdBy"));
+    }
+
+    [Fact]
+    public async Task Tools_BadArguments_AnswerAnErrorNamingTheProblem()
+    {
+        var (name, _) = await CreateServedAndUnservedPromptsAsync();
+        await using var client = await ConnectAsync(fixture.Server.AdminKey);
+
+        var missingVariable = await client.CallToolAsync("render_prompt", new Dictionary<string, object?> { ["name"] = name }, cancellationToken: Cancellation);
+        var unknownPrompt = await client.CallToolAsync("get_prompt", new Dictionary<string, object?> { ["name"] = "no-such-prompt" }, cancellationToken: Cancellation);
+        var badType = await client.CallToolAsync("list_prompts", new Dictionary<string, object?> { ["type"] = "poem" }, cancellationToken: Cancellation);
+        var noName = await client.CallToolAsync("get_prompt", new Dictionary<string, object?>(), cancellationToken: Cancellation);
+
+        Assert.True(missingVariable.IsError);
+        Assert.Contains("company_name", Text(missingVariable));
+        Assert.True(unknownPrompt.IsError);
+        Assert.Contains("no-such-prompt", Text(unknownPrompt));
+        Assert.True(badType.IsError);
+        Assert.Contains("type 'poem' is not one of", Text(badType));
+        Assert.True(noName.IsError);
+        Assert.Contains("'name'", Text(noName));
+    }
+
+    [Fact]
+    public async Task Connect_WithoutAKeyOrWithAnUnknownKey_Is401()
+    {
+        var none = await Assert.ThrowsAsync<HttpRequestException>(() => ConnectAsync(""));
+        var unknown = await Assert.ThrowsAsync<HttpRequestException>(() => ConnectAsync("pv_not-a-real-key"));
+
+        Assert.Equal(HttpStatusCode.Unauthorized, none.StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, unknown.StatusCode);
+    }
+
+    /// <summary>The support prompt promoted to production, and one never promoted.</summary>
+    private async Task<(string Served, string Unserved)> CreateServedAndUnservedPromptsAsync()
+    {
+        using var admin = fixture.Server.CreateClient();
+        var served = await CreateSupportPromptAsync(admin);
+        var (status, _) = await PutAsync(admin, $"/api/prompts/{served}/labels/production", new { version = "1.0.0" });
+        Assert.Equal(HttpStatusCode.OK, status);
+        return (served, await CreateSupportPromptAsync(admin));
+    }
+
+    private async Task<McpClient> ConnectAsync(string apiKey)
+    {
+        var headers = new Dictionary<string, string>();
+        if (apiKey.Length > 0) headers["Authorization"] = $"Bearer {apiKey}";
+        var transport = new HttpClientTransport(new HttpClientTransportOptions
+        {
+            Endpoint = new Uri(fixture.Server.BaseAddress, "/mcp"),
+            TransportMode = HttpTransportMode.StreamableHttp,
+            AdditionalHeaders = headers,
+        });
+        return await McpClient.CreateAsync(transport, cancellationToken: Cancellation);
+    }
+
+    /// <summary>Calls a tool that must succeed and returns its JSON answer.</summary>
+    private static async Task<JsonNode> CallAsync(McpClient client, string tool, Dictionary<string, object?> arguments)
+    {
+        var result = await client.CallToolAsync(tool, arguments, cancellationToken: Cancellation);
+        Assert.False(result.IsError is true, Text(result));
+        return JsonNode.Parse(Text(result))!;
+    }
+
+    private static string Text(CallToolResult result) => string.Join("\n", result.Content.OfType<TextContentBlock>().Select(c => c.Text));
+}
