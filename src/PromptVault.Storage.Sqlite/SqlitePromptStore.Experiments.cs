@@ -123,7 +123,7 @@ public sealed partial class SqlitePromptStore : IExperimentStore
             int inserted;
             try
             {
-                inserted = insert.Bind(1, exposure.ExperimentId).Bind(2, exposure.UnitId).Bind(3, exposure.VariantId).Bind(4, ToText(exposure.At)).Execute();
+                inserted = insert.Bind(1, exposure.ExperimentId).Bind(2, exposure.UnitId).Bind(3, exposure.VariantId).Bind(4, exposure.At).Execute();
             }
             catch (SqliteException e) when (SqliteErrors.IsForeignKeyViolation(e))
             {

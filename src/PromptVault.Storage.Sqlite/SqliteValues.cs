@@ -8,11 +8,14 @@ namespace PromptVault.Storage.Sqlite;
 /// <summary>How values are written to columns: UTC ISO 8601 text, enum wire names, the API's JSON.</summary>
 internal static class SqliteValues
 {
-    public static string ToText(DateTimeOffset value) => value.ToUniversalTime().ToString("O", CultureInfo.InvariantCulture);
+    /// <summary>How times are stored: ISO 8601, UTC, to the tick (sorting as text sorts by time).</summary>
+    public const string TimeFormat = "O";
+
+    public static string ToText(DateTimeOffset value) => value.ToUniversalTime().ToString(TimeFormat, CultureInfo.InvariantCulture);
 
     public static string? ToText(DateTimeOffset? value) => value is { } v ? ToText(v) : null;
 
-    public static DateTimeOffset ToTime(string text) => DateTimeOffset.ParseExact(text, "O", CultureInfo.InvariantCulture);
+    public static DateTimeOffset ToTime(string text) => DateTimeOffset.ParseExact(text, TimeFormat, CultureInfo.InvariantCulture);
 
     public static DateTimeOffset? ToTimeOrNull(string? text) => text is null ? null : ToTime(text);
 
