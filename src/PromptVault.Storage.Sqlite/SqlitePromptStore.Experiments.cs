@@ -15,6 +15,11 @@ public sealed partial class SqlitePromptStore : IExperimentStore
         INSERT INTO exposures (experiment_id, unit_id, variant_id, at) VALUES (?1, ?2, ?3, ?4) ON CONFLICT (experiment_id, unit_id) DO NOTHING
         """;
 
+    private const string AddExposedUnitsSql = """
+        INSERT INTO exposure_counts (experiment_id, variant_id, units) VALUES (?1, ?2, ?3)
+        ON CONFLICT (experiment_id, variant_id) DO UPDATE SET units = units + excluded.units
+        """;
+
     public Task CreateExperimentAsync(Experiment experiment, IReadOnlyList<AuditEntry> audit, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(experiment);
@@ -98,7 +103,7 @@ public sealed partial class SqlitePromptStore : IExperimentStore
             int inserted;
             try
             {
-                inserted = insert.Bind(1, exposure.ExperimentId).Bind(2, exposure.UnitId).Bind(3, exposure.VariantId).Bind(4, ToText(exposure.At)).Execute();
+                inserted = insert.Bind(1, exposure.ExperimentId).Bind(2, exposure.UnitId).Bind(3, exposure.VariantId).Bind(4, exposure.At).Execute();
             }
             catch (SqliteException e) when (SqliteErrors.IsForeignKeyViolation(e))
             {
@@ -115,13 +120,9 @@ public sealed partial class SqlitePromptStore : IExperimentStore
                 sums.Add(UnitStatisticsCodec.DecodeUnitSums(stored));
             }
         }
+        var addUnits = context.Prepare(AddExposedUnitsSql);
         foreach (var ((experimentId, variantId), units) in newUnits)
-        {
-            await context.Connection.ExecuteAsync(Command("""
-                INSERT INTO exposure_counts (experiment_id, variant_id, units) VALUES (@ExperimentId, @VariantId, @Units)
-                ON CONFLICT (experiment_id, variant_id) DO UPDATE SET units = units + excluded.units
-                """, new { ExperimentId = experimentId, VariantId = variantId, Units = units }, cancellationToken, context.Transaction));
-        }
+            addUnits.Bind(1, experimentId).Bind(2, variantId).Bind(3, units).Execute();
         foreach (var ((experimentId, variantId), sums) in broughtIn)
             await BringInUnitsAsync(context.Connection, context.Transaction, experimentId, variantId, sums, cancellationToken);
         return newUnits.Values.Sum(n => (int)n);

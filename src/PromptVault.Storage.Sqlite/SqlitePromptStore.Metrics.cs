@@ -84,7 +84,7 @@ public sealed partial class SqlitePromptStore : IMetricStore
             try
             {
                 return insert.Bind(1, e.Id).Bind(2, e.VersionId).Bind(3, e.ExperimentId).Bind(4, e.VariantId).Bind(5, e.UnitId)
-                    .Bind(6, ToText(e.Timestamp)).Bind(7, e.LatencyMs).Bind(8, e.InputTokens).Bind(9, e.OutputTokens).Bind(10, e.Cost)
+                    .Bind(6, e.Timestamp).Bind(7, e.LatencyMs).Bind(8, e.InputTokens).Bind(9, e.OutputTokens).Bind(10, e.Cost)
                     .Bind(11, e.QualityScore).Bind(12, e.UserFeedback).Bind(13, e.Converted).Bind(14, e.Error).Bind(15, e.Metadata?.GetRawText())
                     .Execute() == 1;
             }

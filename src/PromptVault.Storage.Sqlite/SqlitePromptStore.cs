@@ -33,12 +33,12 @@ public sealed partial class SqlitePromptStore : IPromptStore, IAsyncDisposable
     }
 
     internal SqlitePromptStore(SqliteConnectionFactory connections, int writeQueueCapacity, int maxEventsPerTransaction,
-        int exposureQueueCapacity = ExposureQueueCapacity)
+        int exposureQueueCapacity = ExposureQueueCapacity, TimeProvider? time = null)
     {
         this.connections = connections ?? throw new ArgumentNullException(nameof(connections));
         recentExposures = new RecentExposures(RecentExposures.DefaultSlots);
         writes = new SqliteWriteQueue(connections, writeQueueCapacity, exposureQueueCapacity, maxEventsPerTransaction,
-            (context, exposures) => WriteExposuresAsync(context, exposures, CancellationToken.None), recentExposures.Forget);
+            (context, exposures) => WriteExposuresAsync(context, exposures, CancellationToken.None), recentExposures.Forget, time);
     }
 
     /// <summary>How many acknowledged writes (metric batches, awaited exposures) wait for the writer.</summary>

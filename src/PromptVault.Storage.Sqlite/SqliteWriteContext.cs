@@ -1,3 +1,5 @@
+using System.Globalization;
+using System.Text;
 using Microsoft.Data.Sqlite;
 using SQLitePCL;
 
@@ -44,6 +46,9 @@ internal sealed class SqliteStatement : IDisposable
     private readonly sqlite3 db;
     private readonly sqlite3_stmt statement;
 
+    // Text is encoded here and bound as a copy (SQLITE_TRANSIENT): binding a string would allocate its UTF-8 bytes each time.
+    private byte[] utf8 = new byte[256];
+
     public SqliteStatement(sqlite3 db, string sql)
     {
         this.db = db;
@@ -52,7 +57,24 @@ internal sealed class SqliteStatement : IDisposable
 
     public SqliteStatement Bind(int index, string? value)
     {
-        Check(value is null ? raw.sqlite3_bind_null(statement, index) : raw.sqlite3_bind_text(statement, index, value));
+        if (value is null)
+        {
+            Check(raw.sqlite3_bind_null(statement, index));
+            return this;
+        }
+        var length = Encoding.UTF8.GetMaxByteCount(value.Length);
+        if (length > utf8.Length)
+            utf8 = new byte[length];
+        Check(raw.sqlite3_bind_text(statement, index, utf8.AsSpan(0, Encoding.UTF8.GetBytes(value, utf8))));
+        return this;
+    }
+
+    /// <summary>Binds a time as <see cref="StoredValues.ToText(DateTimeOffset)"/> writes it, without the string.</summary>
+    public SqliteStatement Bind(int index, DateTimeOffset value)
+    {
+        if (!value.ToUniversalTime().TryFormat(utf8, out var written, StoredValues.TimeFormat, CultureInfo.InvariantCulture))
+            throw new InvalidOperationException($"{value:O} did not fit in {utf8.Length} bytes.");
+        Check(raw.sqlite3_bind_text(statement, index, utf8.AsSpan(0, written)));
         return this;
     }
 

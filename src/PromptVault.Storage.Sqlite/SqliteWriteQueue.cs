@@ -23,6 +23,9 @@ internal enum WriteKind
 /// The writer takes acknowledged writes up to a number of events per group, then every queued render exposure, and applies
 /// them in ONE transaction on its own connection: the render exposures first, then each acknowledged write in its own
 /// savepoint. A write that fails is rolled back to its savepoint and refused alone; its neighbours still commit.
+/// When only render exposures wait, the writer first lingers (<see cref="ExposureLinger"/>, or until a group's worth or an
+/// acknowledged write arrives) so that one transaction holds tens to hundreds of them, not the two or three that arrive
+/// while it wakes: each transaction's commit rewrites its B-tree pages into the log, and the exposure counts with it.
 /// </summary>
 /// <remarks>
 /// An acknowledged write is in a committed transaction, so it survives a kill of the process; so does every render exposure
@@ -32,12 +35,16 @@ internal sealed class SqliteWriteQueue : IAsyncDisposable
 {
     private const string Savepoint = "queued_write";
 
+    /// <summary>How long render exposures may wait for more to join their group; nobody waits for them (docs/reliability.md).</summary>
+    internal static readonly TimeSpan ExposureLinger = TimeSpan.FromMilliseconds(5);
+
     private readonly SqliteConnectionFactory connections;
     private readonly Channel<QueuedWrite> writes;
     private readonly Channel<Exposure> exposures;
     private readonly int maxGroupEvents;
     private readonly Func<SqliteWriteContext, IReadOnlyList<Exposure>, Task> writeExposures;
     private readonly Action<IReadOnlyList<Exposure>> exposuresLost;
+    private readonly TimeProvider time;
     private readonly IDisposable[] observers;
     private readonly Task writer;
     private SqliteWriteContext? context;
@@ -51,8 +58,10 @@ internal sealed class SqliteWriteQueue : IAsyncDisposable
     /// <param name="maxGroupEvents">Events (a batch counts its events, an exposure one) above which a group takes no more acknowledged writes.</param>
     /// <param name="writeExposures">Writes render exposures in the group's transaction.</param>
     /// <param name="exposuresLost">Told of render exposures whose write failed, so their units' next renders record them again.</param>
+    /// <param name="time">The clock of the exposures' linger (tests pass a fake one).</param>
     public SqliteWriteQueue(SqliteConnectionFactory connections, int capacity, int exposureCapacity, int maxGroupEvents,
-        Func<SqliteWriteContext, IReadOnlyList<Exposure>, Task> writeExposures, Action<IReadOnlyList<Exposure>> exposuresLost)
+        Func<SqliteWriteContext, IReadOnlyList<Exposure>, Task> writeExposures, Action<IReadOnlyList<Exposure>> exposuresLost,
+        TimeProvider? time = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(exposureCapacity, 1);
@@ -61,6 +70,7 @@ internal sealed class SqliteWriteQueue : IAsyncDisposable
         this.maxGroupEvents = maxGroupEvents;
         this.writeExposures = writeExposures;
         this.exposuresLost = exposuresLost;
+        this.time = time ?? TimeProvider.System;
         writes = Channel.CreateBounded<QueuedWrite>(new BoundedChannelOptions(capacity) { FullMode = BoundedChannelFullMode.Wait });
         exposures = Channel.CreateBounded<Exposure>(new BoundedChannelOptions(exposureCapacity) { FullMode = BoundedChannelFullMode.Wait });
         observers = [Telemetry.ObserveQueue("writes", () => Count), Telemetry.ObserveQueue("exposures", () => ExposureCount)];
@@ -114,6 +124,7 @@ internal sealed class SqliteWriteQueue : IAsyncDisposable
         var renderExposures = new List<Exposure>();
         while (await WaitForWorkAsync())
         {
+            await LingerForExposuresAsync();
             // Acknowledged exposures first, each kind in its arrival order: an event whose unit's exposure is queued with it
             // is attributed to the unit's variant, as if the two had been written one after the other.
             var acknowledgedExposures = 0;
@@ -167,6 +178,19 @@ internal sealed class SqliteWriteQueue : IAsyncDisposable
             else
                 await Task.WhenAny(writesReady, exposuresReady);
         }
+    }
+
+    /// <summary>
+    /// When only render exposures wait, and fewer than a group's worth, waits up to <see cref="ExposureLinger"/> for more;
+    /// an acknowledged write (a caller waiting, or a read settling the exposures) ends the wait at once.
+    /// </summary>
+    private async Task LingerForExposuresAsync()
+    {
+        if (writes.Reader.Count > 0 || exposures.Reader.Count is 0 || exposures.Reader.Count >= maxGroupEvents)
+            return;
+        writesReady ??= writes.Reader.WaitToReadAsync().AsTask();
+        if (!writesReady.IsCompleted)
+            await Task.WhenAny(writesReady, Task.Delay(ExposureLinger, time));
     }
 
     private async Task CommitAsync(List<QueuedWrite> group, List<Exposure> renderExposures)

@@ -1,5 +1,6 @@
 using Dapper;
 using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Time.Testing;
 using PromptVault.Core;
 using PromptVault.Core.Experiments;
 using PromptVault.Core.Metrics;
@@ -192,6 +193,46 @@ public sealed class SqliteWriteQueueTests : IDisposable
     }
 
     [Fact]
+    public async Task QueueExposure_OnlyRenderExposuresWaiting_WriterLingersSoOneTransactionHoldsThemAll()
+    {
+        var (store, time, experiment) = await LingeringStoreAsync();
+        var groups = store.CommittedWriteGroups;
+
+        // Queued a few milliseconds apart: a writer that did not linger would commit them as they come.
+        for (var i = 0; i < 10; i++)
+        {
+            Assert.Equal(ExposureQueueOutcome.Queued, store.QueueExposure(Exposure(experiment, $"unit-{i}")));
+            await Task.Delay(3, Cancel);
+        }
+        Assert.Equal(groups, store.CommittedWriteGroups);
+        while (store.CommittedWriteGroups == groups)
+        {
+            time.Advance(SqliteWriteQueue.ExposureLinger);
+            await Task.Delay(1, Cancel);
+        }
+
+        Assert.Equal(groups + 1, store.CommittedWriteGroups);
+        Assert.Equal(10, (await store.CountExposuresAsync(experiment.Id, Cancel)).Values.Sum());
+        await store.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task QueueExposure_Lingering_AnAcknowledgedWriteEndsTheWaitAndCommitsWithThem()
+    {
+        var (store, _, experiment) = await LingeringStoreAsync();
+        var variant = experiment.Variants.Single(v => v.Id == Exposure(experiment, "unit-0").VariantId);
+        store.QueueExposure(Exposure(experiment, "unit-0"));
+        await Task.Delay(10, Cancel);
+
+        // The fake clock never moves: only the acknowledged write can end the linger, and its unit's exposure is stored first.
+        await store.RecordEventsAsync([UnitEvent(experiment, variant, "unit-0")], null, Cancel);
+
+        Assert.Equal(1, (await store.CountExposuresAsync(experiment.Id, Cancel))[variant.Id]);
+        Assert.Equal(0, (await store.ReadVariantUnitStatsAsync(experiment.Id, Cancel))[variant.Id].UnattributedEvents);
+        await store.DisposeAsync();
+    }
+
+    [Fact]
     public async Task DisposeAsync_RenderExposuresQueued_CommitsThemBeforeReturning()
     {
         var store = await database.CreateStoreAsync();
@@ -218,6 +259,16 @@ public sealed class SqliteWriteQueueTests : IDisposable
         var experiment = Experiment(prompt, v1, v2, status: ExperimentStatus.Running);
         await store.CreateExperimentAsync(experiment, [], Cancel);
         return (v1.Id, experiment);
+    }
+
+    /// <summary>A store whose writer lingers for render exposures on a fake clock that only the test moves.</summary>
+    private async Task<(SqlitePromptStore Store, FakeTimeProvider Time, Experiment Experiment)> LingeringStoreAsync()
+    {
+        await database.CreateStoreAsync();
+        var time = new FakeTimeProvider(Now);
+        var store = new SqlitePromptStore(database.Connections, writeQueueCapacity: 16, maxEventsPerTransaction: 4_096, time: time);
+        var (_, experiment) = await SeedAsync(store);
+        return (store, time, experiment);
     }
 
     private static Exposure Exposure(Experiment experiment, string unit) => new(experiment.Id, Assignment.VariantFor(experiment, unit).Id, unit, Now);

@@ -62,7 +62,7 @@ public static class Assignment
         for (var i = 0; i < ends.Length; i++)
         {
             cumulative += weights[i];
-            ends[i] = (int)Math.Round(cumulative * (Buckets / 100), MidpointRounding.ToZero);
+            ends[i] = EndBucket(cumulative);
         }
         return ends;
     }
@@ -70,7 +70,19 @@ public static class Assignment
     /// <summary>The experiment's variant for <paramref name="unitId"/>.</summary>
     public static Variant VariantFor(Experiment experiment, string unitId)
     {
-        var ends = BucketEnds(experiment.Variants.Select(v => v.Weight).ToList());
-        return experiment.Variants[VariantIndex(experiment.HashSeed, unitId, ends)];
+        // The bucket ends walked in place: this runs on every render in an experiment, so it allocates nothing.
+        var bucket = Bucket(experiment.HashSeed, unitId);
+        var variants = experiment.Variants;
+        var cumulative = 0m;
+        for (var i = 0; i < variants.Count - 1; i++)
+        {
+            cumulative += variants[i].Weight;
+            if (bucket < EndBucket(cumulative))
+                return variants[i];
+        }
+        return variants[^1];
     }
+
+    /// <summary>The bucket at which a cumulative weight (percent) ends.</summary>
+    private static int EndBucket(decimal cumulativeWeight) => (int)Math.Round(cumulativeWeight * (Buckets / 100), MidpointRounding.ToZero);
 }

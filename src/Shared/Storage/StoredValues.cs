@@ -9,11 +9,14 @@ namespace PromptVault.Storage;
 /// <remarks>Compiled into the SQLite and the PostgreSQL store, which hold the same values, so a registry reads back the same from either.</remarks>
 internal static class StoredValues
 {
-    public static string ToText(DateTimeOffset value) => value.ToUniversalTime().ToString("O", CultureInfo.InvariantCulture);
+    /// <summary>How times are stored: ISO 8601, UTC, to the tick (sorting as text sorts by time).</summary>
+    public const string TimeFormat = "O";
+
+    public static string ToText(DateTimeOffset value) => value.ToUniversalTime().ToString(TimeFormat, CultureInfo.InvariantCulture);
 
     public static string? ToText(DateTimeOffset? value) => value is { } v ? ToText(v) : null;
 
-    public static DateTimeOffset ToTime(string text) => DateTimeOffset.ParseExact(text, "O", CultureInfo.InvariantCulture);
+    public static DateTimeOffset ToTime(string text) => DateTimeOffset.ParseExact(text, TimeFormat, CultureInfo.InvariantCulture);
 
     public static DateTimeOffset? ToTimeOrNull(string? text) => text is null ? null : ToTime(text);
 

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using MathNet.Numerics.Distributions;
 using PromptVault.Core.Experiments;
+using PromptVault.Core.Tests.Analysis;
 
 namespace PromptVault.Core.Tests.Experiments;
 
@@ -31,8 +32,15 @@ public sealed class AssignmentTests
         Assert.Equal(bucket, Assignment.Bucket(seed, unitId));
         foreach (var (weights, index) in JsonSerializer.Deserialize<Dictionary<string, int>>(variantIndexes)!)
         {
-            var ends = Assignment.BucketEnds(weights.Split('/').Select(w => decimal.Parse(w, CultureInfo.InvariantCulture)).ToList());
-            Assert.Equal(index, Assignment.VariantIndex(seed, unitId, ends));
+            var weightList = weights.Split('/').Select(w => decimal.Parse(w, CultureInfo.InvariantCulture)).ToList();
+            Assert.Equal(index, Assignment.VariantIndex(seed, unitId, Assignment.BucketEnds(weightList)));
+            // What a render in an experiment uses, walking the weights in place.
+            var experiment = AnalysisData.Experiment() with
+            {
+                Variants = weightList.Select((w, i) => new Variant($"v{i}", $"v{i}", $"version-{i}", w)).ToList(),
+                HashSeed = seed,
+            };
+            Assert.Equal($"v{index}", Assignment.VariantFor(experiment, unitId).Id);
         }
     }
 
