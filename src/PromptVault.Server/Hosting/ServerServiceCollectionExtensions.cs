@@ -20,6 +20,7 @@ public static class ServerServiceCollectionExtensions
     {
         services.AddSingleton(TimeProvider.System);
         services.AddPromptVaultSqlite(options.DatabasePath);
+        services.AddSingleton<IRegistryClock, ProcessRegistryClock>();
         services.AddSingleton<TemplateEngine>();
         services.AddSingleton<IdempotentRequests>();
         services.AddPromptVaultRegistryCache();
