@@ -1,4 +1,3 @@
-using System.Globalization;
 using Dapper;
 
 namespace PromptVault.Storage.Sqlite;
@@ -10,8 +9,6 @@ namespace PromptVault.Storage.Sqlite;
 /// <remarks>Call <see cref="MigrateAsync"/> once at startup, before the store is used. Thread-safe; concurrent callers, even in other processes, apply each script once.</remarks>
 public sealed class SqliteDatabase(SqliteConnectionFactory connections)
 {
-    private const string ResourceFolder = ".Migrations.";
-
     private const string CreateHistory = """
         CREATE TABLE IF NOT EXISTS schema_migrations (
             version    INTEGER NOT NULL PRIMARY KEY,
@@ -32,8 +29,7 @@ public sealed class SqliteDatabase(SqliteConnectionFactory connections)
         var newest = await connection.ExecuteScalarAsync<int?>(
             new CommandDefinition("SELECT MAX(version) FROM schema_migrations", cancellationToken: cancellationToken));
         if (newest > scripts[^1].Version)
-            throw new InvalidOperationException(
-                $"The database {connections.DatabasePath} has schema version {newest}, newer than this PromptVault knows ({scripts[^1].Version}); upgrade PromptVault.");
+            throw MigrationScripts.NewerThanKnown(connections.DatabasePath, newest.Value, scripts[^1].Version);
 
         var applied = 0;
         foreach (var script in scripts)
@@ -56,32 +52,5 @@ public sealed class SqliteDatabase(SqliteConnectionFactory connections)
     }
 
     /// <summary>The embedded migration scripts, by version.</summary>
-    internal static IReadOnlyList<MigrationScript> Scripts()
-    {
-        var assembly = typeof(SqliteDatabase).Assembly;
-        var scripts = new List<MigrationScript>();
-        foreach (var resource in assembly.GetManifestResourceNames())
-        {
-            var folder = resource.IndexOf(ResourceFolder, StringComparison.Ordinal);
-            if (folder < 0 || !resource.EndsWith(".sql", StringComparison.Ordinal)) continue;
-
-            var name = resource[(folder + ResourceFolder.Length)..^".sql".Length];
-            var digits = name.Split('_')[0];
-            if (!int.TryParse(digits, NumberStyles.None, CultureInfo.InvariantCulture, out var version))
-                throw new InvalidOperationException($"Migration script '{resource}' must start with its number, e.g. 002_add_x.sql.");
-
-            using var stream = assembly.GetManifestResourceStream(resource)!;
-            using var reader = new StreamReader(stream);
-            scripts.Add(new MigrationScript(version, name, reader.ReadToEnd()));
-        }
-        scripts.Sort((a, b) => a.Version.CompareTo(b.Version));
-        for (var i = 0; i < scripts.Count; i++)
-        {
-            if (scripts[i].Version != i + 1)
-                throw new InvalidOperationException($"Migration scripts must be numbered 1, 2, 3, ... without gaps or repeats; found {string.Join(", ", scripts.Select(s => s.Name))}.");
-        }
-        return scripts;
-    }
+    internal static IReadOnlyList<MigrationScript> Scripts() => MigrationScripts.Load(typeof(SqliteDatabase).Assembly);
 }
-
-internal sealed record MigrationScript(int Version, string Name, string Sql);

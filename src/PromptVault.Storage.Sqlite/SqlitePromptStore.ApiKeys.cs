@@ -3,7 +3,7 @@ using PromptVault.Core;
 using PromptVault.Core.Audit;
 using PromptVault.Core.Auth;
 using PromptVault.Core.Storage;
-using static PromptVault.Storage.Sqlite.SqliteValues;
+using static PromptVault.Storage.StoredValues;
 
 namespace PromptVault.Storage.Sqlite;
 

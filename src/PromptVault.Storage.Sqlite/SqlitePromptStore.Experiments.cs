@@ -5,7 +5,7 @@ using PromptVault.Core.Analysis;
 using PromptVault.Core.Audit;
 using PromptVault.Core.Experiments;
 using PromptVault.Core.Storage;
-using static PromptVault.Storage.Sqlite.SqliteValues;
+using static PromptVault.Storage.StoredValues;
 
 namespace PromptVault.Storage.Sqlite;
 

@@ -2,7 +2,7 @@ using Dapper;
 using Microsoft.Data.Sqlite;
 using PromptVault.Core;
 using PromptVault.Core.Storage;
-using static PromptVault.Storage.Sqlite.SqliteValues;
+using static PromptVault.Storage.StoredValues;
 
 namespace PromptVault.Storage.Sqlite;
 
@@ -14,9 +14,8 @@ public sealed partial class SqlitePromptStore : IIdempotencyStore
         ArgumentNullException.ThrowIfNull(key);
         return WithConnectionAsync(async connection =>
         {
-            var row = await connection.QuerySingleOrDefaultAsync<IdempotencyRow>(Command("""
-                SELECT owner AS Owner, key AS Key, request_hash AS RequestHash, response AS Response, created_at AS CreatedAt, expires_at AS ExpiresAt
-                FROM idempotency_keys WHERE owner = @owner AND key = @key AND expires_at > @Now
+            var row = await connection.QuerySingleOrDefaultAsync<IdempotencyRow>(Command($"""
+                SELECT {IdempotencyRow.Columns} FROM idempotency_keys WHERE owner = @owner AND key = @key AND expires_at > @Now
                 """, new { owner, key, Now = ToText(now) }, cancellationToken));
             return row?.ToRecord();
         }, cancellationToken);
@@ -41,17 +40,5 @@ public sealed partial class SqlitePromptStore : IIdempotencyStore
         {
             throw new ConcurrentWriteException($"idempotency key '{record.Key}' was stored by another request first.");
         }
-    }
-
-    private sealed class IdempotencyRow
-    {
-        public string Owner { get; set; } = "";
-        public string Key { get; set; } = "";
-        public string RequestHash { get; set; } = "";
-        public string Response { get; set; } = "";
-        public string CreatedAt { get; set; } = "";
-        public string ExpiresAt { get; set; } = "";
-
-        public IdempotencyRecord ToRecord() => new(Owner, Key, RequestHash, Response, ToTime(CreatedAt), ToTime(ExpiresAt));
     }
 }

@@ -3,7 +3,7 @@ using Microsoft.Data.Sqlite;
 using PromptVault.Core.Analysis;
 using PromptVault.Core.Metrics;
 using PromptVault.Core.Storage;
-using static PromptVault.Storage.Sqlite.SqliteValues;
+using static PromptVault.Storage.StoredValues;
 
 namespace PromptVault.Storage.Sqlite;
 

@@ -5,7 +5,7 @@ using PromptVault.Core.Audit;
 using PromptVault.Core.Prompts;
 using PromptVault.Core.Storage;
 using PromptVault.Core.Versioning;
-using static PromptVault.Storage.Sqlite.SqliteValues;
+using static PromptVault.Storage.StoredValues;
 
 namespace PromptVault.Storage.Sqlite;
 

@@ -1,4 +1,5 @@
 using PromptVault.Core.Storage;
+using PromptVault.Storage.Testing;
 
 namespace PromptVault.Storage.Sqlite.Tests;
 

@@ -1,7 +1,8 @@
 using Dapper;
 using PromptVault.Core;
 using PromptVault.Core.Storage;
-using static PromptVault.Storage.Sqlite.Tests.Samples;
+using PromptVault.Storage.Testing;
+using static PromptVault.Storage.Testing.Samples;
 
 namespace PromptVault.Storage.Sqlite.Tests;
 

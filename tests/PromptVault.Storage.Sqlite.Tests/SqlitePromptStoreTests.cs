@@ -5,7 +5,8 @@ using PromptVault.Core.Audit;
 using PromptVault.Core.Contracts;
 using PromptVault.Core.Prompts;
 using PromptVault.Core.Storage;
-using static PromptVault.Storage.Sqlite.Tests.Samples;
+using PromptVault.Storage.Testing;
+using static PromptVault.Storage.Testing.Samples;
 
 namespace PromptVault.Storage.Sqlite.Tests;
 

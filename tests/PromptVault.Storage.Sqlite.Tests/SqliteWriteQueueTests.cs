@@ -4,7 +4,8 @@ using PromptVault.Core;
 using PromptVault.Core.Experiments;
 using PromptVault.Core.Metrics;
 using PromptVault.Core.Storage;
-using static PromptVault.Storage.Sqlite.Tests.Samples;
+using PromptVault.Storage.Testing;
+using static PromptVault.Storage.Testing.Samples;
 
 namespace PromptVault.Storage.Sqlite.Tests;
 

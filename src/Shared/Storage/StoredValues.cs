@@ -3,10 +3,11 @@ using System.Text.Json;
 using PromptVault.Core;
 using PromptVault.Core.Contracts;
 
-namespace PromptVault.Storage.Sqlite;
+namespace PromptVault.Storage;
 
 /// <summary>How values are written to columns: UTC ISO 8601 text, enum wire names, the API's JSON.</summary>
-internal static class SqliteValues
+/// <remarks>Compiled into the SQLite and the PostgreSQL store, which hold the same values, so a registry reads back the same from either.</remarks>
+internal static class StoredValues
 {
     public static string ToText(DateTimeOffset value) => value.ToUniversalTime().ToString("O", CultureInfo.InvariantCulture);
 

@@ -1,10 +1,10 @@
 using PromptVault.Core.Metrics;
 
-namespace PromptVault.Storage.Sqlite.Tests;
+namespace PromptVault.Storage.Testing;
 
 /// <summary>Compares every field of two aggregates: counts and histogram buckets exactly, sums to 12 significant digits
 /// (a store adds a batch's sum to its stored sum, so the additions may come in another order than in memory).</summary>
-internal static class AggregateAssert
+public static class AggregateAssert
 {
     public static void Equal(MetricAggregate expected, MetricAggregate actual)
     {

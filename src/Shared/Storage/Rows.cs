@@ -3,12 +3,14 @@ using PromptVault.Core.Auth;
 using PromptVault.Core.Experiments;
 using PromptVault.Core.Metrics;
 using PromptVault.Core.Prompts;
+using PromptVault.Core.Storage;
 using PromptVault.Core.Versioning;
-using static PromptVault.Storage.Sqlite.SqliteValues;
+using static PromptVault.Storage.StoredValues;
 
-namespace PromptVault.Storage.Sqlite;
+namespace PromptVault.Storage;
 
 // Dapper fills these from columns aliased to the property names; each converts itself to the domain type.
+// Compiled into the SQLite and the PostgreSQL store: their columns hold the same values (StoredValues).
 
 internal sealed class PromptRow
 {
@@ -114,6 +116,22 @@ internal sealed class ApiKeyRow
     public string? RevokedAt { get; set; }
 
     public ApiKey ToKey() => new(Id, Name, ToEnum<ApiKeyRole>(Role), Prefix, ToTime(CreatedAt), CreatedBy, ToTimeOrNull(RevokedAt));
+}
+
+internal sealed class IdempotencyRow
+{
+    public const string Columns = """
+        owner AS Owner, key AS Key, request_hash AS RequestHash, response AS Response, created_at AS CreatedAt, expires_at AS ExpiresAt
+        """;
+
+    public string Owner { get; set; } = "";
+    public string Key { get; set; } = "";
+    public string RequestHash { get; set; } = "";
+    public string Response { get; set; } = "";
+    public string CreatedAt { get; set; } = "";
+    public string ExpiresAt { get; set; } = "";
+
+    public IdempotencyRecord ToRecord() => new(Owner, Key, RequestHash, Response, ToTime(CreatedAt), ToTime(ExpiresAt));
 }
 
 internal sealed class ExperimentRow

@@ -6,10 +6,10 @@ using PromptVault.Core.Prompts;
 using PromptVault.Core.Storage;
 using PromptVault.Core.Versioning;
 
-namespace PromptVault.Storage.Sqlite.Tests;
+namespace PromptVault.Storage.Testing;
 
 /// <summary>Prompts, versions, experiments, metric events and audit entries to store, and a JSON form to compare what comes back.</summary>
-internal static class Samples
+public static class Samples
 {
     // Seven fractional digits, so a lossy timestamp format would show.
     public static readonly DateTimeOffset Now = new DateTimeOffset(2025, 3, 4, 5, 6, 7, TimeSpan.Zero).AddTicks(1_234_567);

@@ -1,14 +1,14 @@
 using PromptVault.Core.Analysis;
 using PromptVault.Core.Metrics;
 
-namespace PromptVault.Storage.Sqlite.Tests;
+namespace PromptVault.Storage.Testing;
 
 /// <summary>
 /// The unit statistics of SPEC §3 computed in memory from raw events and exposures, and a comparison with what a store
 /// kept incrementally: counts exactly, means and variances to 9 significant digits (a store folds units in another order,
 /// and the shift of <see cref="RatioMoments"/> is the first unit it saw).
 /// </summary>
-internal static class UnitStatsAssert
+public static class UnitStatsAssert
 {
     /// <summary>Each variant's statistics from scratch: a unit counts for the variant it was exposed to, everything else is unattributed.</summary>
     public static Dictionary<string, VariantUnitStats> Expected(IEnumerable<MetricEvent> events, IReadOnlyDictionary<string, string> exposedVariantByUnit)

@@ -4,9 +4,9 @@ using PromptVault.Core.Auth;
 using PromptVault.Core.Prompts;
 using PromptVault.Core.Storage;
 using PromptVault.Core.Versioning;
-using static PromptVault.Storage.Sqlite.Tests.Samples;
+using static PromptVault.Storage.Testing.Samples;
 
-namespace PromptVault.Storage.Sqlite.Tests;
+namespace PromptVault.Storage.Testing;
 
 /// <summary>
 /// What every <see cref="IPromptStore"/> and <see cref="IApiKeyStore"/> must do. Each provider inherits this suite and

@@ -3,9 +3,9 @@ using PromptVault.Core;
 using PromptVault.Core.Experiments;
 using PromptVault.Core.Metrics;
 using PromptVault.Core.Storage;
-using static PromptVault.Storage.Sqlite.Tests.Samples;
+using static PromptVault.Storage.Testing.Samples;
 
-namespace PromptVault.Storage.Sqlite.Tests;
+namespace PromptVault.Storage.Testing;
 
 /// <summary>
 /// What every <see cref="IMetricStore"/> must do. Each provider inherits this suite and supplies a new, empty, migrated

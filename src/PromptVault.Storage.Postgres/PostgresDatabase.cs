@@ -1,0 +1,58 @@
+using Dapper;
+using Npgsql;
+
+namespace PromptVault.Storage.Postgres;
+
+/// <summary>
+/// The schema of a PromptVault PostgreSQL database. <see cref="MigrateAsync"/> applies, in order, the numbered scripts in
+/// <c>Migrations/</c> (<c>001_initial.sql</c>, ...) that the database has not run yet, recording each in <c>schema_migrations</c>.
+/// </summary>
+/// <remarks>
+/// Call <see cref="MigrateAsync"/> once at startup, before the store is used. Safe when several instances start at once:
+/// the whole migration is one transaction holding an advisory lock, so the others wait, then find every script applied.
+/// </remarks>
+public sealed class PostgresDatabase(NpgsqlDataSource dataSource)
+{
+    /// <summary>The advisory lock of the migration (any constant other code does not use; "PVMIGRAT" in ASCII).</summary>
+    private const long MigrationLock = 0x50564D4947524154;
+
+    private const string CreateHistory = """
+        CREATE TABLE IF NOT EXISTS schema_migrations (
+            version    integer NOT NULL PRIMARY KEY,
+            name       text NOT NULL,
+            applied_at timestamptz NOT NULL DEFAULT now()
+        )
+        """;
+
+    /// <summary>Applies the scripts the database has not run yet, all in one transaction.</summary>
+    /// <returns>How many scripts were applied: 0 when the schema was up to date.</returns>
+    /// <exception cref="InvalidOperationException">The database was migrated by a newer PromptVault.</exception>
+    public async Task<int> MigrateAsync(CancellationToken cancellationToken = default)
+    {
+        var scripts = Scripts();
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        // Taken before anything else, even the history table's creation, which two sessions cannot do at once.
+        await connection.ExecuteAsync(new CommandDefinition("SELECT pg_advisory_xact_lock(@MigrationLock)", new { MigrationLock }, transaction,
+            cancellationToken: cancellationToken));
+        await connection.ExecuteAsync(new CommandDefinition(CreateHistory, transaction: transaction, cancellationToken: cancellationToken));
+
+        var newest = await connection.ExecuteScalarAsync<int?>(new CommandDefinition(
+            "SELECT MAX(version) FROM schema_migrations", transaction: transaction, cancellationToken: cancellationToken)) ?? 0;
+        if (newest > scripts[^1].Version)
+            throw MigrationScripts.NewerThanKnown(connection.Database, newest, scripts[^1].Version);
+
+        var pending = scripts.Where(s => s.Version > newest).ToList();
+        foreach (var script in pending)
+        {
+            await connection.ExecuteAsync(new CommandDefinition(script.Sql, transaction: transaction, cancellationToken: cancellationToken));
+            await connection.ExecuteAsync(new CommandDefinition("INSERT INTO schema_migrations (version, name) VALUES (@Version, @Name)",
+                new { script.Version, script.Name }, transaction, cancellationToken: cancellationToken));
+        }
+        await transaction.CommitAsync(cancellationToken);
+        return pending.Count;
+    }
+
+    /// <summary>The embedded migration scripts, by version.</summary>
+    internal static IReadOnlyList<MigrationScript> Scripts() => MigrationScripts.Load(typeof(PostgresDatabase).Assembly);
+}
