@@ -3,7 +3,7 @@ using System.Net;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
-using PromptVault.Core.Auth;
+using PromptVault.Core.Contracts;
 using PromptVault.Server.Tests.Api;
 using PromptVault.Storage.Postgres;
 using static PromptVault.Server.Tests.ApiCalls;
@@ -156,7 +156,7 @@ public sealed class SharedDatabaseTests
         await Eventually(() => Task.FromResult(servers.Services(1).GetRequiredService<PostgresRegistryChanges>().Applied), applied => applied > 0, TimeSpan.FromSeconds(5));
     }
 
-    internal static bool ProductionIs((Core.Contracts.SdkSnapshot Snapshot, Microsoft.Net.Http.Headers.EntityTagHeaderValue ETag) snapshot, string name, string version)
+    internal static bool ProductionIs((SdkSnapshot Snapshot, System.Net.Http.Headers.EntityTagHeaderValue ETag) snapshot, string name, string version)
     {
         var prompt = snapshot.Snapshot.Prompts.SingleOrDefault(p => p.Name == name);
         return prompt is not null && prompt.Labels.TryGetValue("production", out var id) && prompt.Versions.Single(v => v.Id == id).Version == version;
