@@ -1,23 +1,223 @@
-using PromptVault.Core.Analysis;
+using Dapper;
+using Npgsql;
+using NpgsqlTypes;
+using PromptVault.Core;
 using PromptVault.Core.Metrics;
 using PromptVault.Core.Storage;
+using static PromptVault.Storage.StoredValues;
 
 namespace PromptVault.Storage.Postgres;
 
-// Skeleton: pg-b implements these (issue 12).
-public sealed partial class PostgresPromptStore : IMetricStore, IAsyncDisposable
+// Aggregates under concurrent writers (several instances on one database): every write that changes a version's rollups
+// or an experiment's exposures and unit statistics first takes a transaction-scoped lock per version and experiment it
+// touches (LockOwnersAsync), all in one statement and in one global order, then reads, merges (Core's codecs, as on SQLite)
+// and writes the rows. Writers of the same version or experiment take turns, others run side by side, and two writers
+// never deadlock. ON CONFLICT arithmetic cannot merge the aggregates' blobs (histograms, shifted moments) without
+// writing Core's statistics again in SQL, and serialisable transactions would abort and redo most batches under exactly
+// this contention: every event of a version updates the same all-time row.
+public sealed partial class PostgresPromptStore : IMetricStore
 {
-    public Task<MetricRecordResult> RecordEventsAsync(IReadOnlyList<MetricEvent> events, Func<MetricRecordResult, IdempotencyRecord>? idempotency,
-        CancellationToken cancellationToken = default) => throw new NotImplementedException();
+    internal const string ReadHoursSql = """
+        SELECT hour, aggregate FROM metric_rollups
+        WHERE scope = @Scope AND scope_id = @ScopeId AND hour >= @From AND hour <> @AllTime
+        ORDER BY hour
+        """;
 
-    public Task<IReadOnlyList<HourlyAggregate>> ReadVersionHoursAsync(string versionId, DateTimeOffset fromHour, CancellationToken cancellationToken = default) =>
-        throw new NotImplementedException();
+    internal const string ReadTotalSql = """
+        SELECT aggregate FROM metric_rollups WHERE scope = @Scope AND scope_id = @ScopeId AND hour = @AllTime
+        """;
 
-    public Task<MetricAggregate> ReadVersionTotalAsync(string versionId, CancellationToken cancellationToken = default) => throw new NotImplementedException();
+    /// <summary>The <c>hour</c> of all-time rows: not a multiple of 3600, so never an hour's start.</summary>
+    private const long AllTime = -1;
 
-    public Task<IReadOnlyDictionary<string, VariantUnitStats>> ReadVariantUnitStatsAsync(string experimentId, CancellationToken cancellationToken = default) =>
-        throw new NotImplementedException();
+    private const string VersionScope = "version";
 
-    /// <summary>Commits the queued writes, then stops taking new ones (pg-b: the exposure and event batch writer).</summary>
-    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+    /// <summary>Tries of a write that lost a race it can only detect at the database (a deadlock, an event id stored meanwhile).</summary>
+    private const int MaxWriteAttempts = 5;
+
+    private const string CopyEventsSql = """
+        COPY metric_events (id, version_id, experiment_id, variant_id, unit_id, timestamp, latency_ms, input_tokens, output_tokens, cost,
+            quality_score, user_feedback, converted, error, metadata) FROM STDIN (FORMAT BINARY)
+        """;
+
+    public async Task<MetricRecordResult> RecordEventsAsync(IReadOnlyList<MetricEvent> events, Func<MetricRecordResult, IdempotencyRecord>? idempotency,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(events);
+        // The render exposures queued before the batch are stored first, so its events find them (docs/reliability.md).
+        await exposureQueue.SettleAsync(cancellationToken);
+        return await WriteAggregatesAsync(async (connection, transaction) =>
+        {
+            var (versions, experiments) = await LockOwnersAsync(connection, transaction, events.Select(e => e.VersionId),
+                events.Select(e => e.ExperimentId).OfType<string>(), cancellationToken);
+            for (var index = 0; index < events.Count; index++)
+            {
+                var e = events[index];
+                if (!versions.Contains(e.VersionId))
+                    throw new NotFoundException("version_not_found", $"event {index}: version '{e.VersionId}' does not exist; no event of the batch was stored.");
+                if (e.ExperimentId is { } experimentId && !experiments.Contains(experimentId))
+                    throw new NotFoundException("experiment_not_found", $"event {index}: experiment '{experimentId}' does not exist; no event of the batch was stored.");
+            }
+
+            var (stored, duplicateIds) = await SkipDuplicatesAsync(connection, transaction, events, cancellationToken);
+            await CopyEventsAsync(connection, stored, cancellationToken);
+            await FoldIntoRollupsAsync(connection, transaction, stored, cancellationToken);
+            await AddToUnitAnalysisAsync(connection, transaction, stored, cancellationToken);
+            var result = new MetricRecordResult(stored.Count, duplicateIds);
+            if (idempotency is not null)
+                await InsertIdempotencyRecordAsync(connection, transaction, idempotency(result), cancellationToken);
+            return result;
+        }, cancellationToken);
+    }
+
+    public Task<IReadOnlyList<HourlyAggregate>> ReadVersionHoursAsync(string versionId, DateTimeOffset fromHour, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(versionId);
+        var parameters = new { Scope = VersionScope, ScopeId = versionId, From = MetricPeriods.HourOf(fromHour).ToUnixTimeSeconds(), AllTime };
+        return WithConnectionAsync<IReadOnlyList<HourlyAggregate>>(async connection =>
+        {
+            var rows = await connection.QueryAsync<(long Hour, byte[] Aggregate)>(Command(ReadHoursSql, parameters, cancellationToken));
+            return rows.Select(r => new HourlyAggregate(DateTimeOffset.FromUnixTimeSeconds(r.Hour), MetricAggregateCodec.Decode(r.Aggregate))).ToList();
+        }, cancellationToken);
+    }
+
+    public Task<MetricAggregate> ReadVersionTotalAsync(string versionId, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(versionId);
+        return WithConnectionAsync(async connection =>
+        {
+            var blob = await connection.QuerySingleOrDefaultAsync<byte[]>(Command(ReadTotalSql,
+                new { Scope = VersionScope, ScopeId = versionId, AllTime }, cancellationToken));
+            return blob is null ? new MetricAggregate() : MetricAggregateCodec.Decode(blob);
+        }, cancellationToken);
+    }
+
+    /// <summary>
+    /// Runs <paramref name="write"/> in one transaction, again from the start when it lost a race that only the database
+    /// saw: a deadlock, or an event id that another writer stored meanwhile (the next try finds it stored).
+    /// </summary>
+    private async Task<T> WriteAggregatesAsync<T>(Func<NpgsqlConnection, NpgsqlTransaction, Task<T>> write, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await WriteAsync(write, cancellationToken);
+            }
+            catch (PostgresException e) when (attempt < MaxWriteAttempts && e.SqlState is PostgresErrorCodes.DeadlockDetected
+                or PostgresErrorCodes.SerializationFailure or PostgresErrorCodes.UniqueViolation)
+            {
+            }
+        }
+    }
+
+    /// <summary>
+    /// Locks the versions and experiments whose aggregates the transaction changes, until it ends: one advisory lock per
+    /// owner, taken in the order of the lock keys, so that two writers never wait for each other in a circle. Advisory
+    /// rather than row locks, so that registry writes (a version's status, an experiment's) never wait for metrics.
+    /// </summary>
+    /// <returns>The ids that exist, of each kind (the others are not locked).</returns>
+    private static async Task<(HashSet<string> Versions, HashSet<string> Experiments)> LockOwnersAsync(NpgsqlConnection connection,
+        NpgsqlTransaction transaction, IEnumerable<string> versionIds, IEnumerable<string> experimentIds, CancellationToken cancellationToken)
+    {
+        var owners = await connection.QueryAsync<(string Kind, string Id)>(Command("""
+            SELECT kind, id FROM (
+                SELECT kind, id, pg_advisory_xact_lock(lock_key) FROM (
+                    SELECT 'version' AS kind, id, hashtextextended('version:' || id, 0) AS lock_key FROM versions WHERE id = ANY(@Versions)
+                    UNION ALL
+                    SELECT 'experiment', id, hashtextextended('experiment:' || id, 0) FROM experiments WHERE id = ANY(@Experiments)
+                    ORDER BY lock_key) ordered) locked
+            """, new { Versions = versionIds.Distinct().ToArray(), Experiments = experimentIds.Distinct().ToArray() }, cancellationToken, transaction));
+        var versions = new HashSet<string>(StringComparer.Ordinal);
+        var experiments = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var (kind, id) in owners)
+            (kind == "version" ? versions : experiments).Add(id);
+        return (versions, experiments);
+    }
+
+    /// <summary>The events to store: not those whose id is stored, or repeated earlier in the batch.</summary>
+    /// <returns>The events to store, and the ids of the others in the batch's order.</returns>
+    private static async Task<(List<MetricEvent> Stored, List<string> DuplicateIds)> SkipDuplicatesAsync(NpgsqlConnection connection,
+        NpgsqlTransaction transaction, IReadOnlyList<MetricEvent> events, CancellationToken cancellationToken)
+    {
+        var ids = events.Select(e => e.Id).OfType<string>().Distinct().ToArray();
+        var storedIds = ids.Length == 0 ? [] : (await connection.QueryAsync<string>(Command(
+            "SELECT id FROM metric_events WHERE id = ANY(@ids)", new { ids }, cancellationToken, transaction))).ToHashSet(StringComparer.Ordinal);
+        var batchIds = new HashSet<string>(StringComparer.Ordinal);
+        var stored = new List<MetricEvent>(events.Count);
+        var duplicateIds = new List<string>();
+        foreach (var e in events)
+        {
+            if (e.Id is { } id && (!batchIds.Add(id) || storedIds.Contains(id)))
+                duplicateIds.Add(id);
+            else
+                stored.Add(e);
+        }
+        return (stored, duplicateIds);
+    }
+
+    /// <summary>Appends the events to <c>metric_events</c> with one binary COPY.</summary>
+    private static async Task CopyEventsAsync(NpgsqlConnection connection, IReadOnlyList<MetricEvent> events, CancellationToken cancellationToken)
+    {
+        if (events.Count == 0)
+            return;
+        await using var copy = await connection.BeginBinaryImportAsync(CopyEventsSql, cancellationToken);
+        foreach (var e in events)
+        {
+            await copy.StartRowAsync(cancellationToken);
+            await copy.WriteAsync(e.Id, NpgsqlDbType.Text, cancellationToken);
+            await copy.WriteAsync(e.VersionId, NpgsqlDbType.Text, cancellationToken);
+            await copy.WriteAsync(e.ExperimentId, NpgsqlDbType.Text, cancellationToken);
+            await copy.WriteAsync(e.VariantId, NpgsqlDbType.Text, cancellationToken);
+            await copy.WriteAsync(e.UnitId, NpgsqlDbType.Text, cancellationToken);
+            await copy.WriteAsync(ToText(e.Timestamp), NpgsqlDbType.Text, cancellationToken);
+            await copy.WriteAsync(e.LatencyMs, NpgsqlDbType.Double, cancellationToken);
+            await copy.WriteAsync(e.InputTokens, NpgsqlDbType.Bigint, cancellationToken);
+            await copy.WriteAsync(e.OutputTokens, NpgsqlDbType.Bigint, cancellationToken);
+            await copy.WriteAsync(e.Cost, NpgsqlDbType.Double, cancellationToken);
+            await copy.WriteAsync(e.QualityScore, NpgsqlDbType.Double, cancellationToken);
+            await copy.WriteAsync(e.UserFeedback, NpgsqlDbType.Double, cancellationToken);
+            await copy.WriteAsync(e.Converted, NpgsqlDbType.Boolean, cancellationToken);
+            await copy.WriteAsync(e.Error, NpgsqlDbType.Text, cancellationToken);
+            await copy.WriteAsync(e.Metadata?.GetRawText(), NpgsqlDbType.Text, cancellationToken);
+        }
+        await copy.CompleteAsync(cancellationToken);
+    }
+
+    /// <summary>Adds the events to their versions' hour and all-time rows: each row read once, merged, written once.</summary>
+    private static async Task FoldIntoRollupsAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<MetricEvent> events,
+        CancellationToken cancellationToken)
+    {
+        // Only versions have rollup rows now (experiments analyse units), so scope and variant_id are always the same.
+        var totals = new Dictionary<(string VersionId, long Hour), MetricAggregate>();
+        foreach (var e in events)
+        {
+            foreach (var hour in (long[])[MetricPeriods.HourOf(e.Timestamp).ToUnixTimeSeconds(), AllTime])
+            {
+                if (!totals.TryGetValue((e.VersionId, hour), out var aggregate))
+                    totals.Add((e.VersionId, hour), aggregate = new MetricAggregate());
+                aggregate.Add(e);
+            }
+        }
+        if (totals.Count == 0)
+            return;
+        var keys = new { Versions = totals.Keys.Select(k => k.VersionId).ToArray(), Hours = totals.Keys.Select(k => k.Hour).ToArray() };
+        var rows = await connection.QueryAsync<(string VersionId, long Hour, byte[] Aggregate)>(Command("""
+            SELECT r.scope_id, r.hour, r.aggregate FROM metric_rollups r
+            JOIN unnest(@Versions, @Hours) AS k (scope_id, hour) USING (scope_id, hour)
+            WHERE r.scope = 'version' AND r.variant_id = ''
+            """, keys, cancellationToken, transaction));
+        foreach (var (versionId, hour, blob) in rows)
+        {
+            var total = MetricAggregateCodec.Decode(blob);
+            total.Merge(totals[(versionId, hour)]);
+            totals[(versionId, hour)] = total;
+        }
+        await connection.ExecuteAsync(Command("""
+            INSERT INTO metric_rollups (scope, scope_id, hour, variant_id, aggregate)
+            SELECT 'version', k.scope_id, k.hour, '', k.aggregate FROM unnest(@Versions, @Hours, @Aggregates) AS k (scope_id, hour, aggregate)
+            ON CONFLICT (scope, scope_id, hour, variant_id) DO UPDATE SET aggregate = excluded.aggregate
+            """, new { keys.Versions, keys.Hours, Aggregates = totals.Values.Select(MetricAggregateCodec.Encode).ToArray() },
+            cancellationToken, transaction));
+    }
 }

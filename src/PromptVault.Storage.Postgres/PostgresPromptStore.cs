@@ -23,8 +23,15 @@ public sealed partial class PostgresPromptStore : IPromptStore
 
     /// <param name="dataSource">The database's connections; the store does not dispose it.</param>
     public PostgresPromptStore(NpgsqlDataSource dataSource)
+        : this(dataSource, ExposureQueueCapacity)
+    {
+    }
+
+    /// <param name="exposureQueueCapacity">Render exposures that may wait for the writer (tests fill a small queue).</param>
+    internal PostgresPromptStore(NpgsqlDataSource dataSource, int exposureQueueCapacity)
     {
         this.dataSource = dataSource ?? throw new ArgumentNullException(nameof(dataSource));
+        exposureQueue = CreateExposureQueue(exposureQueueCapacity);
     }
 
     public Task<Prompt?> FindPromptAsync(string name, CancellationToken cancellationToken = default)

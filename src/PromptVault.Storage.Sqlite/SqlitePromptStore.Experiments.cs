@@ -93,12 +93,7 @@ public sealed partial class SqlitePromptStore : IExperimentStore
     public ExposureQueueOutcome QueueExposure(Exposure exposure)
     {
         ArgumentNullException.ThrowIfNull(exposure);
-        if (!recentExposures.Add(exposure))
-            return ExposureQueueOutcome.Repeat;
-        if (writes.TryQueue(exposure))
-            return ExposureQueueOutcome.Queued;
-        recentExposures.Forget([exposure]);
-        return ExposureQueueOutcome.Dropped;
+        return recentExposures.Queue(exposure, writes.TryQueue);
     }
 
     /// <summary>

@@ -23,7 +23,6 @@ public sealed partial class SqlitePromptStore : IPromptStore, IAsyncDisposable
     private const int WriteQueueCapacity = 1024;
     private const int ExposureQueueCapacity = 65_536;
     private const int MaxEventsPerTransaction = 4_096;
-    private const int RecentExposureSlots = 65_536;
 
     private readonly SqliteConnectionFactory connections;
     private readonly SqliteWriteQueue writes;
@@ -38,7 +37,7 @@ public sealed partial class SqlitePromptStore : IPromptStore, IAsyncDisposable
         int exposureQueueCapacity = ExposureQueueCapacity)
     {
         this.connections = connections ?? throw new ArgumentNullException(nameof(connections));
-        recentExposures = new RecentExposures(RecentExposureSlots);
+        recentExposures = new RecentExposures(RecentExposures.DefaultSlots);
         writes = new SqliteWriteQueue(connections, writeQueueCapacity, exposureQueueCapacity, maxEventsPerTransaction,
             (context, exposures) => WriteExposuresAsync(context, exposures, CancellationToken.None), recentExposures.Forget);
     }

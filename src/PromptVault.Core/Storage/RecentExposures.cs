@@ -1,6 +1,4 @@
-using PromptVault.Core.Storage;
-
-namespace PromptVault.Storage.Sqlite;
+namespace PromptVault.Core.Storage;
 
 /// <summary>
 /// The units whose exposure in an experiment was queued or stored lately, so that a unit's repeat renders write nothing.
@@ -8,12 +6,31 @@ namespace PromptVault.Storage.Sqlite;
 /// and a unit pushed out of its slot is only written again (the insert keeps the stored first exposure).
 /// </summary>
 /// <remarks>Thread-safe without locks: two renders of one new unit at once may both queue it, which the insert absorbs.</remarks>
-internal sealed class RecentExposures(int slots)
+public sealed class RecentExposures(int slots)
 {
+    /// <summary>The slots a store keeps: 65,536 (docs/reliability.md).</summary>
+    public const int DefaultSlots = 65_536;
+
     private readonly Unit?[] units = new Unit?[slots];
 
+    /// <summary>
+    /// <see cref="IExperimentStore.QueueExposure"/>'s rule: a known unit is a repeat; a new one is handed to <paramref name="tryQueue"/>,
+    /// and forgotten again when that refuses it (a full queue), so the unit's next render tries again.
+    /// </summary>
+    public ExposureQueueOutcome Queue(Exposure exposure, Func<Exposure, bool> tryQueue)
+    {
+        ArgumentNullException.ThrowIfNull(exposure);
+        ArgumentNullException.ThrowIfNull(tryQueue);
+        if (!Add(exposure))
+            return ExposureQueueOutcome.Repeat;
+        if (tryQueue(exposure))
+            return ExposureQueueOutcome.Queued;
+        Forget([exposure]);
+        return ExposureQueueOutcome.Dropped;
+    }
+
     /// <returns>False when the unit was known already.</returns>
-    public bool Add(Exposure exposure)
+    private bool Add(Exposure exposure)
     {
         ref var slot = ref units[Slot(exposure)];
         if (Volatile.Read(ref slot) is { } unit && unit.Is(exposure))
@@ -25,6 +42,7 @@ internal sealed class RecentExposures(int slots)
     /// <summary>Forgets exposures that were not stored, so their units' next renders queue them again.</summary>
     public void Forget(IReadOnlyList<Exposure> exposures)
     {
+        ArgumentNullException.ThrowIfNull(exposures);
         foreach (var exposure in exposures)
         {
             ref var slot = ref units[Slot(exposure)];
