@@ -15,7 +15,8 @@ namespace PromptVault.Storage.Postgres;
 /// </summary>
 /// <remarks>
 /// Notifications arrive in commit order, which is the counter's order. One can only be missed while the connection is down:
-/// then, and again on reconnecting, everything cached is dropped, and until it listens again every clock reading drops it too.
+/// then, and again on reconnecting, everything cached is dropped, and until it listens again a clock reading that finds the
+/// counter moved drops it too.
 /// </remarks>
 public sealed partial class PostgresRegistryChanges(NpgsqlDataSource dataSource, RegistryChangeFeed feed, ILogger<PostgresRegistryChanges> logger)
     : BackgroundService, IRegistryClock
@@ -37,6 +38,9 @@ public sealed partial class PostgresRegistryChanges(NpgsqlDataSource dataSource,
     private long _applied = -1;
     private TaskCompletionSource _advanced = NewSignal();
 
+    /// <summary>The counter value at which a clock reading last dropped the caches for want of its notification; -1 for none.</summary>
+    private long _droppedAt = -1;
+
     /// <summary>The counter of the last change this server applied; -1 while it is not listening.</summary>
     public long Applied => Volatile.Read(ref _applied);
 
@@ -46,11 +50,10 @@ public sealed partial class PostgresRegistryChanges(NpgsqlDataSource dataSource,
         long committed;
         await using (var connection = await dataSource.OpenConnectionAsync(cancellationToken))
             committed = await ReadCounterAsync(connection, cancellationToken);
-        if (!await WaitForAppliedAsync(committed, cancellationToken))
-        {
-            // Not listening, or its notification is late: the caches may hold what a change up to there made stale.
+        // Not listening, or its notification is late: the caches may hold what a change up to there made stale. Dropped once
+        // per counter value, so a snapshot stream woken by the drop does not rebuild in a loop until the listener is back.
+        if (!await WaitForAppliedAsync(committed, cancellationToken) && Interlocked.Exchange(ref _droppedAt, committed) != committed)
             InvalidateAll();
-        }
         return committed;
     }
 
@@ -138,6 +141,7 @@ public sealed partial class PostgresRegistryChanges(NpgsqlDataSource dataSource,
     private void Stopped()
     {
         Volatile.Write(ref _applied, -1);
+        Volatile.Write(ref _droppedAt, -1);
         Interlocked.Exchange(ref _advanced, NewSignal()).TrySetResult();
         InvalidateAll();
     }
