@@ -8,5 +8,8 @@ internal static class PostgresErrors
     /// <summary>A unique or primary key constraint (PostgreSQL does not tell them apart).</summary>
     public static bool IsUniqueViolation(PostgresException e) => e.SqlState == PostgresErrorCodes.UniqueViolation;
 
+    /// <summary>The transaction was chosen as a deadlock victim, or could not be serialised: rolled back whole, safe to redo.</summary>
+    public static bool IsLostRace(PostgresException e) => e.SqlState is PostgresErrorCodes.DeadlockDetected or PostgresErrorCodes.SerializationFailure;
+
     public static bool IsForeignKeyViolation(PostgresException e) => e.SqlState == PostgresErrorCodes.ForeignKeyViolation;
 }

@@ -1,25 +1,16 @@
 using Dapper;
-using PromptVault.Core;
 using PromptVault.Core.Audit;
 using PromptVault.Core.Auth;
 using PromptVault.Core.Storage;
-using static PromptVault.Storage.StoredValues;
 
 namespace PromptVault.Storage.Postgres;
 
 public sealed partial class PostgresPromptStore : IApiKeyStore
 {
-    private static readonly string ActiveAdmins = $"api_keys WHERE role = '{ToName(ApiKeyRole.Admin)}' AND revoked_at IS NULL";
-
     public Task<ApiKey?> FindActiveByHashAsync(string keyHash, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(keyHash);
-        return WithConnectionAsync(async connection =>
-        {
-            var row = await connection.QuerySingleOrDefaultAsync<ApiKeyRow>(Command(
-                $"SELECT {ApiKeyRow.Columns} FROM api_keys WHERE key_hash = @keyHash AND revoked_at IS NULL", new { keyHash }, cancellationToken));
-            return row?.ToKey();
-        }, cancellationToken);
+        return WithConnectionAsync(connection => RegistryStatements.FindActiveKeyAsync(connection, keyHash, cancellationToken), cancellationToken);
     }
 
     public Task<Page<ApiKey>> ListKeysAsync(PageRequest page, CancellationToken cancellationToken = default)
@@ -29,8 +20,7 @@ public sealed partial class PostgresPromptStore : IApiKeyStore
     }
 
     public Task<bool> AnyActiveAdminKeyAsync(CancellationToken cancellationToken = default) =>
-        WithConnectionAsync(connection => connection.ExecuteScalarAsync<bool>(Command($"SELECT EXISTS (SELECT 1 FROM {ActiveAdmins})", null, cancellationToken)),
-            cancellationToken);
+        WithConnectionAsync(connection => RegistryStatements.AnyActiveAdminKeyAsync(connection, null, cancellationToken), cancellationToken);
 
     public Task CreateKeyAsync(ApiKey key, string keyHash, AuditEntry audit, CancellationToken cancellationToken = default)
     {
@@ -39,15 +29,7 @@ public sealed partial class PostgresPromptStore : IApiKeyStore
         ArgumentNullException.ThrowIfNull(audit);
         return WriteAsync(async (connection, transaction) =>
         {
-            await connection.ExecuteAsync(Command("""
-                INSERT INTO api_keys (id, name, role, prefix, key_hash, created_at, created_by, revoked_at)
-                VALUES (@Id, @Name, @Role, @Prefix, @KeyHash, @CreatedAt, @CreatedBy, @RevokedAt)
-                """, new
-            {
-                key.Id, key.Name, Role = ToName(key.Role), key.Prefix, KeyHash = keyHash,
-                CreatedAt = ToText(key.CreatedAt), key.CreatedBy, RevokedAt = ToText(key.RevokedAt),
-            }, cancellationToken, transaction));
-            await InsertAuditAsync(connection, transaction, audit, cancellationToken);
+            await RegistryStatements.CreateKeyAsync(connection, transaction, key, keyHash, audit, cancellationToken);
             return true;
         }, cancellationToken);
     }
@@ -58,18 +40,10 @@ public sealed partial class PostgresPromptStore : IApiKeyStore
         ArgumentNullException.ThrowIfNull(audit);
         return WriteAsync(async (connection, transaction) =>
         {
-            // Locks the active admin keys first, so two admins revoking each other at once (in any instances) take turns,
+            // Locks the active admin keys first, so two admins revoking each other at once (through any instances) take turns,
             // and the second sees the first's revocation when it checks that an admin key remains.
-            await connection.ExecuteAsync(Command($"SELECT id FROM {ActiveAdmins} FOR UPDATE", null, cancellationToken, transaction));
-            var role = await connection.ExecuteScalarAsync<string?>(Command(
-                "UPDATE api_keys SET revoked_at = @At WHERE id = @id AND revoked_at IS NULL RETURNING role",
-                new { id, At = ToText(at) }, cancellationToken, transaction));
-            if (role is null) return false;
-            if (role == ToName(ApiKeyRole.Admin)
-                && !await connection.ExecuteScalarAsync<bool>(Command($"SELECT EXISTS (SELECT 1 FROM {ActiveAdmins})", null, cancellationToken, transaction)))
-                throw ConflictException.LastAdminKey(id);
-            await InsertAuditAsync(connection, transaction, audit, cancellationToken);
-            return true;
+            await connection.ExecuteAsync(Command($"SELECT id FROM {RegistryStatements.ActiveAdmins} FOR UPDATE", null, cancellationToken, transaction));
+            return await RegistryStatements.RevokeKeyAsync(connection, transaction, id, at, audit, cancellationToken);
         }, cancellationToken);
     }
 }

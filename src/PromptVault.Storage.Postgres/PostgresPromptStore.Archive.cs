@@ -1,4 +1,4 @@
-using System.Data;
+using System.Data.Common;
 using Dapper;
 using Npgsql;
 using NpgsqlTypes;
@@ -8,8 +8,8 @@ namespace PromptVault.Storage.Postgres;
 
 public sealed partial class PostgresPromptStore : IRegistryArchiveStore
 {
-    /// <summary>The tables an import checks and fills: locked against writes (not reads) for its transaction, as SQLite's write lock does.</summary>
-    private const string LockForImport = "LOCK TABLE prompts, experiments, metric_events, api_keys, audit IN EXCLUSIVE MODE";
+    private const int RowsPerImportBatch = 1_000;
+    private const string ImportSavepoint = "import_batch";
 
     public Task ExportAsync(IRegistryArchiveWriter writer, CancellationToken cancellationToken = default)
     {
@@ -17,20 +17,7 @@ public sealed partial class PostgresPromptStore : IRegistryArchiveStore
         // One repeatable-read transaction: every section comes from the same snapshot while writes go on.
         return ReadSnapshotAsync(async (connection, transaction) =>
         {
-            foreach (var section in RegistryArchiveSchema.Sections)
-            {
-                await writer.BeginSectionAsync(section, cancellationToken);
-                await using var command = new NpgsqlCommand(ArchiveTables.SelectAll(section, "seq"), connection, transaction);
-                await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-                var values = new object?[section.Columns.Count];
-                while (await reader.ReadAsync(cancellationToken))
-                {
-                    for (var i = 0; i < values.Length; i++)
-                        values[i] = reader.IsDBNull(i) ? null : Read(reader, i, section.Columns[i].Kind);
-                    await writer.WriteRowAsync(values, cancellationToken);
-                }
-                await writer.EndSectionAsync(section, cancellationToken);
-            }
+            await ArchiveStatements.ExportAsync(connection, transaction, writer, "seq", Read, cancellationToken);
             return true;
         }, cancellationToken);
     }
@@ -40,25 +27,12 @@ public sealed partial class PostgresPromptStore : IRegistryArchiveStore
         ArgumentNullException.ThrowIfNull(archive);
         return WriteAsync(async (connection, transaction) =>
         {
-            await connection.ExecuteAsync(Command(LockForImport, null, cancellationToken, transaction));
-            RegistryImportReport report;
-            if (merge)
-            {
-                var names = (await connection.QueryAsync<string>(Command("SELECT name FROM prompts", null, cancellationToken, transaction))).ToHashSet();
-                var keys = (await connection.QueryAsync<string>(Command("SELECT id FROM api_keys UNION ALL SELECT key_hash FROM api_keys", null, cancellationToken, transaction)))
-                    .ToHashSet();
-                (archive, report) = RegistryMerge.Plan(archive, names, keys);
-            }
-            else
-            {
-                await RefuseUnlessEmptyAsync(connection, transaction, cancellationToken);
-                var replacedAudit = await connection.ExecuteAsync(Command("DELETE FROM audit", null, cancellationToken, transaction));
-                var replacedKeys = await connection.ExecuteAsync(Command("DELETE FROM api_keys", null, cancellationToken, transaction));
-                report = ArchiveTables.FullImportReport(archive, replacedKeys, replacedAudit);
-            }
-            foreach (var section in RegistryArchiveSchema.Sections)
-                await InsertAsync(connection, transaction, section, archive[section], cancellationToken);
-            // Audit ids came from the document: new entries must be numbered after them.
+            // Other writers (of any instance) wait from the checks to the commit, as behind SQLite's write lock; readers do not.
+            await connection.ExecuteAsync(Command("LOCK TABLE prompts, experiments, metric_events, api_keys, audit IN EXCLUSIVE MODE",
+                null, cancellationToken, transaction));
+            var report = await ArchiveStatements.ImportAsync(connection, transaction, archive, merge,
+                (section, rows) => InsertAsync(connection, transaction, section, rows, cancellationToken), cancellationToken);
+            // Audit ids may come from the document: later entries are numbered after them.
             await connection.ExecuteAsync(Command("""
                 SELECT setval('audit_id_seq', GREATEST(MAX(id), (SELECT last_value FROM audit_id_seq))) FROM audit HAVING MAX(id) IS NOT NULL
                 """, null, cancellationToken, transaction));
@@ -66,39 +40,48 @@ public sealed partial class PostgresPromptStore : IRegistryArchiveStore
         }, cancellationToken);
     }
 
-    private static async Task RefuseUnlessEmptyAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, CancellationToken cancellationToken)
-    {
-        var held = await connection.QuerySingleAsync<(long Prompts, long Experiments, long Events)>(Command(
-            "SELECT (SELECT COUNT(*) FROM prompts), (SELECT COUNT(*) FROM experiments), (SELECT COUNT(*) FROM metric_events)",
-            null, cancellationToken, transaction));
-        if (held is { Prompts: 0, Experiments: 0, Events: 0 }) return;
-        throw ArchiveTables.NotEmpty(held.Prompts, held.Experiments, held.Events);
-    }
-
     private static async Task InsertAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, ArchiveSection section, IReadOnlyList<object?[]> rows,
         CancellationToken cancellationToken)
     {
-        if (rows.Count == 0) return;
-        await using var command = new NpgsqlCommand(
-            $"INSERT INTO {ArchiveTables.TableName(section)} ({string.Join(", ", section.Columns.Select(ArchiveTables.ColumnName))}) " +
-            $"VALUES ({string.Join(", ", section.Columns.Select((c, i) => ValueOf(section, c, "$" + (i + 1))))})", connection, transaction);
-        var parameters = section.Columns.Select(c => command.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = TypeOf(c.Kind) })).ToArray();
-        await command.PrepareAsync(cancellationToken);
-        for (var row = 0; row < rows.Count; row++)
+        var sql = ArchiveStatements.InsertStatement(section, (c, i) => ValueOf(section, c, "$" + (i + 1)));
+        var types = section.Columns.Select(c => TypeOf(c.Kind)).ToArray();
+        NpgsqlBatchCommand Insert(object?[] row)
         {
-            for (var i = 0; i < parameters.Length; i++)
-                parameters[i].Value = rows[row][i] ?? DBNull.Value;
+            var command = new NpgsqlBatchCommand(sql);
+            for (var i = 0; i < types.Length; i++)
+                command.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = types[i], Value = row[i] ?? DBNull.Value });
+            return command;
+        }
+
+        // Many rows per round trip: a row per round trip made a large import last minutes.
+        for (var start = 0; start < rows.Count; start += RowsPerImportBatch)
+        {
+            var end = Math.Min(start + RowsPerImportBatch, rows.Count);
+            await using var batch = new NpgsqlBatch(connection, transaction);
+            for (var row = start; row < end; row++)
+                batch.BatchCommands.Add(Insert(rows[row]));
+            await transaction.SaveAsync(ImportSavepoint, cancellationToken);
             try
             {
-                await command.ExecuteNonQueryAsync(cancellationToken);
+                await batch.ExecuteNonQueryAsync(cancellationToken);
             }
-            catch (PostgresException e) when (PostgresErrors.IsForeignKeyViolation(e))
+            catch (PostgresException e) when (ArchiveStatements.RowRefused(e, section, start, Errors) is not null)
             {
-                throw ArchiveTables.InvalidReference(section, row);
-            }
-            catch (PostgresException e) when (PostgresErrors.IsUniqueViolation(e))
-            {
-                throw ArchiveTables.Collision(section, row, e.MessageText);
+                // Name the refused row: undo the batch and insert its rows one at a time (the error does not say which it was).
+                await transaction.RollbackAsync(ImportSavepoint, cancellationToken);
+                for (var row = start; row < end; row++)
+                {
+                    await using var single = new NpgsqlBatch(connection, transaction) { BatchCommands = { Insert(rows[row]) } };
+                    try
+                    {
+                        await single.ExecuteNonQueryAsync(cancellationToken);
+                    }
+                    catch (PostgresException rowError) when (ArchiveStatements.RowRefused(rowError, section, row, Errors) is { } refused)
+                    {
+                        throw refused;
+                    }
+                }
+                throw;
             }
         }
     }
@@ -116,7 +99,7 @@ public sealed partial class PostgresPromptStore : IRegistryArchiveStore
         _ => NpgsqlDbType.Text,
     };
 
-    private static object Read(NpgsqlDataReader reader, int ordinal, ArchiveValueKind kind) => kind switch
+    private static object Read(DbDataReader reader, int ordinal, ArchiveValueKind kind) => kind switch
     {
         ArchiveValueKind.Integer => reader.GetInt64(ordinal),
         ArchiveValueKind.Real => reader.GetDouble(ordinal),

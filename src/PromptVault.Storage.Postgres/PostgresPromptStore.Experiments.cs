@@ -30,14 +30,8 @@ public sealed partial class PostgresPromptStore : IExperimentStore, IAsyncDispos
         ArgumentNullException.ThrowIfNull(audit);
         return WriteAsync(async (connection, transaction) =>
         {
-            await WriteExperimentAsync(connection, transaction, experiment, """
-                INSERT INTO experiments (id, prompt_id, name, description, variants, target_metric, minimum_sample_size, confidence_level,
-                    minimum_detectable_effect, power, guardrails, promote_winner, status, hash_seed, winner, status_reason, created_at,
-                    created_by, updated_at, started_at, ended_at)
-                VALUES (@Id, @PromptId, @Name, @Description, @Variants, @TargetMetric, @MinimumSampleSize, @ConfidenceLevel,
-                    @MinimumDetectableEffect, @Power, @Guardrails, @PromoteWinner, @Status, @HashSeed, @Winner, @StatusReason, @CreatedAt,
-                    @CreatedBy, @UpdatedAt, @StartedAt, @EndedAt)
-                """, ExperimentRow.Parameters(experiment), cancellationToken);
+            await WriteExperimentAsync(connection, transaction, experiment, ExperimentStatements.InsertExperimentSql,
+                ExperimentStatements.Parameters(experiment), cancellationToken);
             foreach (var entry in audit)
                 await InsertAuditAsync(connection, transaction, entry, cancellationToken);
             return true;
@@ -47,22 +41,23 @@ public sealed partial class PostgresPromptStore : IExperimentStore, IAsyncDispos
     public Task<Experiment?> FindExperimentAsync(string id, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(id);
-        return FindExperimentAsync("e.id = @id", new { id }, cancellationToken);
+        return WithConnectionAsync(connection => ExperimentStatements.FindExperimentAsync(connection, "e.id = @id", new { id }, cancellationToken),
+            cancellationToken);
     }
 
     public Task<Page<Experiment>> ListExperimentsAsync(string? promptName, PageRequest page, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(page);
         var where = promptName is null ? "" : " WHERE p.name = @promptName";
-        return PageAsync<ExperimentRow, Experiment>(ExperimentRow.Columns, ExperimentRow.From + where, "e.created_at DESC, e.id DESC",
+        return PageAsync<ExperimentRow, Experiment>(ExperimentRow.Columns, ExperimentRow.From + where, ExperimentStatements.ExperimentsOrder,
             new { promptName }, page, r => r.ToExperiment(), cancellationToken);
     }
 
     public Task<Experiment?> FindRunningExperimentAsync(string promptId, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(promptId);
-        // The literal 'running' lets PostgreSQL use the partial index ux_experiments_running.
-        return FindExperimentAsync("e.prompt_id = @promptId AND e.status = 'running'", new { promptId }, cancellationToken);
+        return WithConnectionAsync(connection => ExperimentStatements.FindExperimentAsync(connection, ExperimentStatements.RunningCondition,
+            new { promptId }, cancellationToken), cancellationToken);
     }
 
     public Task UpdateExperimentAsync(Experiment experiment, ExperimentStatus expectedStatus, IReadOnlyList<AuditEntry> audit,
@@ -70,20 +65,10 @@ public sealed partial class PostgresPromptStore : IExperimentStore, IAsyncDispos
     {
         ArgumentNullException.ThrowIfNull(experiment);
         ArgumentNullException.ThrowIfNull(audit);
-        var parameters = new DynamicParameters(ExperimentRow.Parameters(experiment));
-        parameters.Add("ExpectedStatus", ToName(expectedStatus));
         return WriteAsync(async (connection, transaction) =>
         {
-            // Everything but the identity: the id and the prompt it belongs to.
-            var changed = await WriteExperimentAsync(connection, transaction, experiment, """
-                UPDATE experiments SET name = @Name, description = @Description, variants = @Variants, target_metric = @TargetMetric,
-                    minimum_sample_size = @MinimumSampleSize, confidence_level = @ConfidenceLevel,
-                    minimum_detectable_effect = @MinimumDetectableEffect, power = @Power, guardrails = @Guardrails,
-                    promote_winner = @PromoteWinner, status = @Status, hash_seed = @HashSeed, winner = @Winner,
-                    status_reason = @StatusReason, created_at = @CreatedAt, created_by = @CreatedBy, updated_at = @UpdatedAt,
-                    started_at = @StartedAt, ended_at = @EndedAt
-                WHERE id = @Id AND status = @ExpectedStatus
-                """, parameters, cancellationToken);
+            var changed = await WriteExperimentAsync(connection, transaction, experiment, ExperimentStatements.UpdateExperimentSql,
+                ExperimentStatements.Parameters(experiment, expectedStatus), cancellationToken);
             if (changed == 0)
                 throw new ConcurrentWriteException($"experiment {experiment.Id} is no longer {ToName(expectedStatus)}.");
             foreach (var entry in audit)
@@ -98,7 +83,7 @@ public sealed partial class PostgresPromptStore : IExperimentStore, IAsyncDispos
         return WriteAggregatesAsync(async (connection, transaction) =>
         {
             var (firstExposures, unknown) = await WriteExposuresAsync(connection, transaction, [exposure], cancellationToken);
-            return unknown.Count > 0 ? throw ExperimentNotFound(exposure.ExperimentId) : firstExposures > 0;
+            return unknown.Count > 0 ? throw ExperimentStatements.ExperimentNotFound(exposure.ExperimentId) : firstExposures > 0;
         }, cancellationToken);
     }
 
@@ -123,13 +108,13 @@ public sealed partial class PostgresPromptStore : IExperimentStore, IAsyncDispos
     /// <summary>
     /// Stores each unit's first exposure (binary COPY), then once per variant: its count of exposed units, and the unit sums
     /// of earlier events its new units bring in (see <see cref="BringInUnitsAsync"/>). Holds the experiments' locks
-    /// (<see cref="LockOwnersAsync"/>), so no other writer changes their exposures or unit statistics meanwhile.
+    /// (<see cref="FindOwnersAsync"/>), so no other writer changes their exposures or unit statistics meanwhile.
     /// </summary>
     /// <returns>How many of the exposures were first exposures, and those whose experiment does not exist (not stored).</returns>
     private static async Task<(int FirstExposures, IReadOnlyList<Exposure> Unknown)> WriteExposuresAsync(NpgsqlConnection connection,
         NpgsqlTransaction transaction, IReadOnlyList<Exposure> exposures, CancellationToken cancellationToken)
     {
-        var (_, experiments) = await LockOwnersAsync(connection, transaction, [], exposures.Select(e => e.ExperimentId), cancellationToken);
+        var (_, experiments) = await FindOwnersAsync(connection, transaction, [], exposures.Select(e => e.ExperimentId), lockThem: true, cancellationToken);
         var unknown = exposures.Where(e => !experiments.Contains(e.ExperimentId)).ToList();
         // A unit's first exposure in the batch is the one that may count.
         var candidates = exposures.Where(e => experiments.Contains(e.ExperimentId)).DistinctBy(e => (e.ExperimentId, e.UnitId)).ToList();
@@ -170,12 +155,7 @@ public sealed partial class PostgresPromptStore : IExperimentStore, IAsyncDispos
         ArgumentNullException.ThrowIfNull(experimentId);
         // Render exposures queued before the read count in it.
         await exposureQueue.SettleAsync(cancellationToken);
-        return await WithConnectionAsync<IReadOnlyDictionary<string, long>>(async connection =>
-        {
-            var rows = await connection.QueryAsync<(string VariantId, long Units)>(Command(
-                "SELECT variant_id, units FROM exposure_counts WHERE experiment_id = @experimentId", new { experimentId }, cancellationToken));
-            return rows.ToDictionary(r => r.VariantId, r => r.Units, StringComparer.Ordinal);
-        }, cancellationToken);
+        return await WithConnectionAsync(connection => ExperimentStatements.CountExposuresAsync(connection, experimentId, cancellationToken), cancellationToken);
     }
 
     /// <summary>Runs the insert or update of <paramref name="experiment"/>, translating its unique constraints.</summary>
@@ -195,15 +175,4 @@ public sealed partial class PostgresPromptStore : IExperimentStore, IAsyncDispos
                 : ConflictException.ExperimentExists(experiment.PromptName, experiment.Name);
         }
     }
-
-    private Task<Experiment?> FindExperimentAsync(string condition, object parameters, CancellationToken cancellationToken) =>
-        WithConnectionAsync(async connection =>
-        {
-            var row = await connection.QuerySingleOrDefaultAsync<ExperimentRow>(Command(
-                $"SELECT {ExperimentRow.Columns} FROM {ExperimentRow.From} WHERE {condition}", parameters, cancellationToken));
-            return row?.ToExperiment();
-        }, cancellationToken);
-
-    private static NotFoundException ExperimentNotFound(string experimentId) =>
-        new("experiment_not_found", $"experiment '{experimentId}' does not exist.");
 }

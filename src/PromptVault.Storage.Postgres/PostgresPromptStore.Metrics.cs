@@ -10,28 +10,13 @@ namespace PromptVault.Storage.Postgres;
 
 // Aggregates under concurrent writers (several instances on one database): every write that changes a version's rollups
 // or an experiment's exposures and unit statistics first takes a transaction-scoped lock per version and experiment it
-// touches (LockOwnersAsync), all in one statement and in one global order, then reads, merges (Core's codecs, as on SQLite)
+// touches (FindOwnersAsync), all in one statement and in one global order, then reads, merges (Core's codecs, as on SQLite)
 // and writes the rows. Writers of the same version or experiment take turns, others run side by side, and two writers
 // never deadlock. ON CONFLICT arithmetic cannot merge the aggregates' blobs (histograms, shifted moments) without
 // writing Core's statistics again in SQL, and serialisable transactions would abort and redo most batches under exactly
 // this contention: every event of a version updates the same all-time row.
 public sealed partial class PostgresPromptStore : IMetricStore
 {
-    internal const string ReadHoursSql = """
-        SELECT hour, aggregate FROM metric_rollups
-        WHERE scope = @Scope AND scope_id = @ScopeId AND hour >= @From AND hour <> @AllTime
-        ORDER BY hour
-        """;
-
-    internal const string ReadTotalSql = """
-        SELECT aggregate FROM metric_rollups WHERE scope = @Scope AND scope_id = @ScopeId AND hour = @AllTime
-        """;
-
-    /// <summary>The <c>hour</c> of all-time rows: not a multiple of 3600, so never an hour's start.</summary>
-    private const long AllTime = -1;
-
-    private const string VersionScope = "version";
-
     /// <summary>Tries of a write that lost a race it can only detect at the database (a deadlock, an event id stored meanwhile).</summary>
     private const int MaxWriteAttempts = 5;
 
@@ -48,8 +33,8 @@ public sealed partial class PostgresPromptStore : IMetricStore
         await exposureQueue.SettleAsync(cancellationToken);
         return await WriteAggregatesAsync(async (connection, transaction) =>
         {
-            var (versions, experiments) = await LockOwnersAsync(connection, transaction, events.Select(e => e.VersionId),
-                events.Select(e => e.ExperimentId).OfType<string>(), cancellationToken);
+            var (versions, experiments) = await FindOwnersAsync(connection, transaction, events.Select(e => e.VersionId),
+                events.Select(e => e.ExperimentId).OfType<string>(), lockThem: false, cancellationToken);
             for (var index = 0; index < events.Count; index++)
             {
                 var e = events[index];
@@ -59,8 +44,14 @@ public sealed partial class PostgresPromptStore : IMetricStore
                     throw new NotFoundException("experiment_not_found", $"event {index}: experiment '{experimentId}' does not exist; no event of the batch was stored.");
             }
 
+            // The raw events go in before the locks, so the locks are held only while the aggregates change: the unique
+            // index, not the locks, keeps an id from being stored twice (a writer that loses that race runs again). In the
+            // order of their ids, so two writers of the same ids wait for each other in one direction only.
             var (stored, duplicateIds) = await SkipDuplicatesAsync(connection, transaction, events, cancellationToken);
-            await CopyEventsAsync(connection, stored, cancellationToken);
+            if (stored.Count > 0)
+                await CopyEventsAsync(connection, stored.OrderBy(e => e.Id, StringComparer.Ordinal), cancellationToken);
+            await FindOwnersAsync(connection, transaction, stored.Select(e => e.VersionId), stored.Select(e => e.ExperimentId).OfType<string>(),
+                lockThem: true, cancellationToken);
             await FoldIntoRollupsAsync(connection, transaction, stored, cancellationToken);
             await AddToUnitAnalysisAsync(connection, transaction, stored, cancellationToken);
             var result = new MetricRecordResult(stored.Count, duplicateIds);
@@ -73,29 +64,20 @@ public sealed partial class PostgresPromptStore : IMetricStore
     public Task<IReadOnlyList<HourlyAggregate>> ReadVersionHoursAsync(string versionId, DateTimeOffset fromHour, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(versionId);
-        var parameters = new { Scope = VersionScope, ScopeId = versionId, From = MetricPeriods.HourOf(fromHour).ToUnixTimeSeconds(), AllTime };
-        return WithConnectionAsync<IReadOnlyList<HourlyAggregate>>(async connection =>
-        {
-            var rows = await connection.QueryAsync<(long Hour, byte[] Aggregate)>(Command(ReadHoursSql, parameters, cancellationToken));
-            return rows.Select(r => new HourlyAggregate(DateTimeOffset.FromUnixTimeSeconds(r.Hour), MetricAggregateCodec.Decode(r.Aggregate))).ToList();
-        }, cancellationToken);
+        return WithConnectionAsync(connection => ExperimentStatements.ReadVersionHoursAsync(connection, versionId, fromHour, cancellationToken), cancellationToken);
     }
 
     public Task<MetricAggregate> ReadVersionTotalAsync(string versionId, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(versionId);
-        return WithConnectionAsync(async connection =>
-        {
-            var blob = await connection.QuerySingleOrDefaultAsync<byte[]>(Command(ReadTotalSql,
-                new { Scope = VersionScope, ScopeId = versionId, AllTime }, cancellationToken));
-            return blob is null ? new MetricAggregate() : MetricAggregateCodec.Decode(blob);
-        }, cancellationToken);
+        return WithConnectionAsync(connection => ExperimentStatements.ReadVersionTotalAsync(connection, versionId, cancellationToken), cancellationToken);
     }
 
     /// <summary>
     /// Runs <paramref name="write"/> in one transaction, again from the start when it lost a race that only the database
     /// saw: a deadlock, or an event id that another writer stored meanwhile (the next try finds it stored).
     /// </summary>
+    /// <exception cref="TimeoutException">It lost every try: transient, the caller may retry (the API answers 503 store_busy).</exception>
     private async Task<T> WriteAggregatesAsync<T>(Func<NpgsqlConnection, NpgsqlTransaction, Task<T>> write, CancellationToken cancellationToken)
     {
         for (var attempt = 1; ; attempt++)
@@ -104,30 +86,34 @@ public sealed partial class PostgresPromptStore : IMetricStore
             {
                 return await WriteAsync(write, cancellationToken);
             }
-            catch (PostgresException e) when (attempt < MaxWriteAttempts && e.SqlState is PostgresErrorCodes.DeadlockDetected
-                or PostgresErrorCodes.SerializationFailure or PostgresErrorCodes.UniqueViolation)
+            catch (PostgresException e) when (PostgresErrors.IsLostRace(e) || PostgresErrors.IsUniqueViolation(e))
             {
+                if (attempt == MaxWriteAttempts)
+                    throw new TimeoutException($"The write lost {attempt} races with other writers ({e.MessageText}). This is transient: retry the request.", e);
             }
         }
     }
 
     /// <summary>
-    /// Locks the versions and experiments whose aggregates the transaction changes, until it ends: one advisory lock per
-    /// owner, taken in the order of the lock keys, so that two writers never wait for each other in a circle. Advisory
-    /// rather than row locks, so that registry writes (a version's status, an experiment's) never wait for metrics.
+    /// Finds the versions and experiments that exist among those given and, when <paramref name="lockThem"/>, locks them
+    /// until the transaction ends: one advisory lock per owner of aggregates, taken in the order of the lock keys, so that
+    /// two writers never wait for each other in a circle. Advisory rather than row locks, so that registry writes (a
+    /// version's status, an experiment's) never wait for metrics.
     /// </summary>
     /// <returns>The ids that exist, of each kind (the others are not locked).</returns>
-    private static async Task<(HashSet<string> Versions, HashSet<string> Experiments)> LockOwnersAsync(NpgsqlConnection connection,
-        NpgsqlTransaction transaction, IEnumerable<string> versionIds, IEnumerable<string> experimentIds, CancellationToken cancellationToken)
+    private static async Task<(HashSet<string> Versions, HashSet<string> Experiments)> FindOwnersAsync(NpgsqlConnection connection,
+        NpgsqlTransaction transaction, IEnumerable<string> versionIds, IEnumerable<string> experimentIds, bool lockThem, CancellationToken cancellationToken)
     {
-        var owners = await connection.QueryAsync<(string Kind, string Id)>(Command("""
-            SELECT kind, id FROM (
-                SELECT kind, id, pg_advisory_xact_lock(lock_key) FROM (
-                    SELECT 'version' AS kind, id, hashtextextended('version:' || id, 0) AS lock_key FROM versions WHERE id = ANY(@Versions)
-                    UNION ALL
-                    SELECT 'experiment', id, hashtextextended('experiment:' || id, 0) FROM experiments WHERE id = ANY(@Experiments)
-                    ORDER BY lock_key) ordered) locked
-            """, new { Versions = versionIds.Distinct().ToArray(), Experiments = experimentIds.Distinct().ToArray() }, cancellationToken, transaction));
+        const string Owners = """
+            SELECT 'version' AS kind, id, hashtextextended('version:' || id, 0) AS lock_key FROM versions WHERE id = ANY(@Versions)
+            UNION ALL
+            SELECT 'experiment', id, hashtextextended('experiment:' || id, 0) FROM experiments WHERE id = ANY(@Experiments)
+            """;
+        var sql = lockThem
+            ? $"SELECT kind, id FROM (SELECT kind, id, pg_advisory_xact_lock(lock_key) FROM ({Owners} ORDER BY lock_key) ordered) locked"
+            : $"SELECT kind, id FROM ({Owners}) owners";
+        var owners = await connection.QueryAsync<(string Kind, string Id)>(Command(sql,
+            new { Versions = versionIds.Distinct().ToArray(), Experiments = experimentIds.Distinct().ToArray() }, cancellationToken, transaction));
         var versions = new HashSet<string>(StringComparer.Ordinal);
         var experiments = new HashSet<string>(StringComparer.Ordinal);
         foreach (var (kind, id) in owners)
@@ -157,10 +143,8 @@ public sealed partial class PostgresPromptStore : IMetricStore
     }
 
     /// <summary>Appends the events to <c>metric_events</c> with one binary COPY.</summary>
-    private static async Task CopyEventsAsync(NpgsqlConnection connection, IReadOnlyList<MetricEvent> events, CancellationToken cancellationToken)
+    private static async Task CopyEventsAsync(NpgsqlConnection connection, IEnumerable<MetricEvent> events, CancellationToken cancellationToken)
     {
-        if (events.Count == 0)
-            return;
         await using var copy = await connection.BeginBinaryImportAsync(CopyEventsSql, cancellationToken);
         foreach (var e in events)
         {
@@ -192,7 +176,7 @@ public sealed partial class PostgresPromptStore : IMetricStore
         var totals = new Dictionary<(string VersionId, long Hour), MetricAggregate>();
         foreach (var e in events)
         {
-            foreach (var hour in (long[])[MetricPeriods.HourOf(e.Timestamp).ToUnixTimeSeconds(), AllTime])
+            foreach (var hour in (long[])[MetricPeriods.HourOf(e.Timestamp).ToUnixTimeSeconds(), ExperimentStatements.AllTime])
             {
                 if (!totals.TryGetValue((e.VersionId, hour), out var aggregate))
                     totals.Add((e.VersionId, hour), aggregate = new MetricAggregate());

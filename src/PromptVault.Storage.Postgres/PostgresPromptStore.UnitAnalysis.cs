@@ -10,7 +10,7 @@ namespace PromptVault.Storage.Postgres;
 
 // The unit-level analysis of experiments (SPEC §3), as on SQLite (SqlitePromptStore.UnitAnalysis.cs): per (experiment,
 // unit, variant named) the unit's sums, per (experiment, variant) the statistics of its exposed units' sums, written in
-// the transaction of the events or exposures that change them, under their experiments' locks (LockOwnersAsync). Each
+// the transaction of the events or exposures that change them, under their experiments' locks (FindOwnersAsync). Each
 // step reads or writes all the rows it needs in one statement, by their full primary keys.
 public sealed partial class PostgresPromptStore
 {
@@ -19,30 +19,19 @@ public sealed partial class PostgresPromptStore
         ArgumentNullException.ThrowIfNull(experimentId);
         // Render exposures queued before the read count in it.
         await exposureQueue.SettleAsync(cancellationToken);
-        return await WithConnectionAsync<IReadOnlyDictionary<string, VariantUnitStats>>(async connection =>
-        {
-            var rows = await connection.QueryAsync<(string VariantId, byte[] Stats)>(Command(
-                "SELECT variant_id, stats FROM variant_unit_stats WHERE experiment_id = @experimentId", new { experimentId }, cancellationToken));
-            return rows.ToDictionary(r => r.VariantId, r => UnitStatisticsCodec.DecodeVariantUnitStats(r.Stats), StringComparer.Ordinal);
-        }, cancellationToken);
+        return await WithConnectionAsync(connection => ExperimentStatements.ReadVariantUnitStatsAsync(connection, experimentId, cancellationToken), cancellationToken);
     }
 
     public Task<SequentialState?> ReadSequentialStateAsync(string experimentId, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(experimentId);
-        return WithConnectionAsync(connection => FindSequentialStateAsync(connection, null, experimentId, cancellationToken), cancellationToken);
+        return WithConnectionAsync(connection => ExperimentStatements.FindSequentialStateAsync(connection, null, experimentId, cancellationToken), cancellationToken);
     }
 
     public Task<IReadOnlyList<SequentialHistoryPoint>> ReadSequentialHistoryAsync(string experimentId, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(experimentId);
-        return WithConnectionAsync<IReadOnlyList<SequentialHistoryPoint>>(async connection =>
-        {
-            var rows = await connection.QueryAsync<(string VariantId, string Metric, string At, double Estimate, double Low, double High)>(Command("""
-                SELECT variant_id, metric, at, estimate, low, high FROM sequential_history WHERE experiment_id = @experimentId ORDER BY at, variant_id, metric
-                """, new { experimentId }, cancellationToken));
-            return [.. rows.Select(r => new SequentialHistoryPoint(r.VariantId, r.Metric, ToTime(r.At), r.Estimate, r.Low, r.High))];
-        }, cancellationToken);
+        return WithConnectionAsync(connection => ExperimentStatements.ReadSequentialHistoryAsync(connection, experimentId, cancellationToken), cancellationToken);
     }
 
     // Bounded by thinning on write: when a series passes MaxPerSeries points, every second point but the newest is
@@ -65,15 +54,10 @@ public sealed partial class PostgresPromptStore
         return WriteAggregatesAsync(async (connection, transaction) =>
         {
             // The experiment's lock: a look racing another merges with what that one stored.
-            var (_, experiments) = await LockOwnersAsync(connection, transaction, [], [experimentId], cancellationToken);
+            var (_, experiments) = await FindOwnersAsync(connection, transaction, [], [experimentId], lockThem: true, cancellationToken);
             if (experiments.Count == 0)
-                throw ExperimentNotFound(experimentId);
-            var stored = await FindSequentialStateAsync(connection, transaction, experimentId, cancellationToken);
-            var merged = (stored?.Merge(state) ?? state).Values;
-            await connection.ExecuteAsync(Command("""
-                INSERT INTO sequential_states (experiment_id, state) VALUES (@ExperimentId, @State)
-                ON CONFLICT (experiment_id) DO UPDATE SET state = excluded.state
-                """, new { ExperimentId = experimentId, State = ToJson(merged) }, cancellationToken, transaction));
+                throw ExperimentStatements.ExperimentNotFound(experimentId);
+            await ExperimentStatements.SaveSequentialStateAsync(connection, transaction, experimentId, state, cancellationToken);
             if (history.Count == 0)
                 return true;
             await connection.ExecuteAsync(Command("""
@@ -90,14 +74,6 @@ public sealed partial class PostgresPromptStore
                 new { ExperimentId = experimentId, Max = SequentialHistoryPoint.MaxPerSeries }, cancellationToken, transaction));
             return true;
         }, cancellationToken);
-    }
-
-    private static async Task<SequentialState?> FindSequentialStateAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, string experimentId,
-        CancellationToken cancellationToken)
-    {
-        var json = await connection.QuerySingleOrDefaultAsync<string>(Command(
-            "SELECT state FROM sequential_states WHERE experiment_id = @experimentId", new { experimentId }, cancellationToken, transaction));
-        return json is null ? null : new SequentialState(FromJson<Dictionary<string, double>>(json));
     }
 
     /// <summary>

@@ -1,9 +1,6 @@
-using Dapper;
-using PromptVault.Core;
 using PromptVault.Core.Audit;
 using PromptVault.Core.Auth;
 using PromptVault.Core.Storage;
-using static PromptVault.Storage.StoredValues;
 
 namespace PromptVault.Storage.Sqlite;
 
@@ -12,12 +9,7 @@ public sealed partial class SqlitePromptStore : IApiKeyStore
     public Task<ApiKey?> FindActiveByHashAsync(string keyHash, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(keyHash);
-        return WithConnectionAsync(async connection =>
-        {
-            var row = await connection.QuerySingleOrDefaultAsync<ApiKeyRow>(Command(
-                $"SELECT {ApiKeyRow.Columns} FROM api_keys WHERE key_hash = @keyHash AND revoked_at IS NULL", new { keyHash }, cancellationToken));
-            return row?.ToKey();
-        }, cancellationToken);
+        return WithConnectionAsync(connection => RegistryStatements.FindActiveKeyAsync(connection, keyHash, cancellationToken), cancellationToken);
     }
 
     public Task<Page<ApiKey>> ListKeysAsync(PageRequest page, CancellationToken cancellationToken = default)
@@ -27,10 +19,7 @@ public sealed partial class SqlitePromptStore : IApiKeyStore
     }
 
     public Task<bool> AnyActiveAdminKeyAsync(CancellationToken cancellationToken = default) =>
-        WithConnectionAsync(connection => connection.ExecuteScalarAsync<bool>(Command(ActiveAdminExists, null, cancellationToken)), cancellationToken);
-
-    private static readonly string ActiveAdminExists =
-        $"SELECT EXISTS (SELECT 1 FROM api_keys WHERE role = '{ToName(ApiKeyRole.Admin)}' AND revoked_at IS NULL)";
+        WithConnectionAsync(connection => RegistryStatements.AnyActiveAdminKeyAsync(connection, null, cancellationToken), cancellationToken);
 
     public Task CreateKeyAsync(ApiKey key, string keyHash, AuditEntry audit, CancellationToken cancellationToken = default)
     {
@@ -39,15 +28,7 @@ public sealed partial class SqlitePromptStore : IApiKeyStore
         ArgumentNullException.ThrowIfNull(audit);
         return WriteAsync(async (connection, transaction) =>
         {
-            await connection.ExecuteAsync(Command("""
-                INSERT INTO api_keys (id, name, role, prefix, key_hash, created_at, created_by, revoked_at)
-                VALUES (@Id, @Name, @Role, @Prefix, @KeyHash, @CreatedAt, @CreatedBy, @RevokedAt)
-                """, new
-            {
-                key.Id, key.Name, Role = ToName(key.Role), key.Prefix, KeyHash = keyHash,
-                CreatedAt = ToText(key.CreatedAt), key.CreatedBy, RevokedAt = ToText(key.RevokedAt),
-            }, cancellationToken, transaction));
-            await InsertAuditAsync(connection, transaction, audit, cancellationToken);
+            await RegistryStatements.CreateKeyAsync(connection, transaction, key, keyHash, audit, cancellationToken);
             return true;
         }, cancellationToken);
     }
@@ -56,18 +37,8 @@ public sealed partial class SqlitePromptStore : IApiKeyStore
     {
         ArgumentNullException.ThrowIfNull(id);
         ArgumentNullException.ThrowIfNull(audit);
-        return WriteAsync(async (connection, transaction) =>
-        {
-            var role = await connection.ExecuteScalarAsync<string?>(Command(
-                "UPDATE api_keys SET revoked_at = @At WHERE id = @id AND revoked_at IS NULL RETURNING role",
-                new { id, At = ToText(at) }, cancellationToken, transaction));
-            if (role is null) return false;
-            // Checked inside the revoking transaction, so two admins revoking each other at once cannot both succeed.
-            if (role == ToName(ApiKeyRole.Admin)
-                && !await connection.ExecuteScalarAsync<bool>(Command(ActiveAdminExists, null, cancellationToken, transaction)))
-                throw ConflictException.LastAdminKey(id);
-            await InsertAuditAsync(connection, transaction, audit, cancellationToken);
-            return true;
-        }, cancellationToken);
+        // The write transaction holds SQLite's write lock, so two admins revoking each other at once cannot both succeed.
+        return WriteAsync((connection, transaction) => RegistryStatements.RevokeKeyAsync(connection, transaction, id, at, audit, cancellationToken),
+            cancellationToken);
     }
 }

@@ -21,14 +21,8 @@ public sealed partial class SqlitePromptStore : IExperimentStore
         ArgumentNullException.ThrowIfNull(audit);
         return WriteAsync(async (connection, transaction) =>
         {
-            await WriteExperimentAsync(connection, transaction, experiment, """
-                INSERT INTO experiments (id, prompt_id, name, description, variants, target_metric, minimum_sample_size, confidence_level,
-                    minimum_detectable_effect, power, guardrails, promote_winner, status, hash_seed, winner, status_reason, created_at,
-                    created_by, updated_at, started_at, ended_at)
-                VALUES (@Id, @PromptId, @Name, @Description, @Variants, @TargetMetric, @MinimumSampleSize, @ConfidenceLevel,
-                    @MinimumDetectableEffect, @Power, @Guardrails, @PromoteWinner, @Status, @HashSeed, @Winner, @StatusReason, @CreatedAt,
-                    @CreatedBy, @UpdatedAt, @StartedAt, @EndedAt)
-                """, ExperimentRow.Parameters(experiment), cancellationToken);
+            await WriteExperimentAsync(connection, transaction, experiment, ExperimentStatements.InsertExperimentSql,
+                ExperimentStatements.Parameters(experiment), cancellationToken);
             foreach (var entry in audit)
                 await InsertAuditAsync(connection, transaction, entry, cancellationToken);
             return true;
@@ -38,22 +32,23 @@ public sealed partial class SqlitePromptStore : IExperimentStore
     public Task<Experiment?> FindExperimentAsync(string id, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(id);
-        return FindExperimentAsync("e.id = @id", new { id }, cancellationToken);
+        return WithConnectionAsync(connection => ExperimentStatements.FindExperimentAsync(connection, "e.id = @id", new { id }, cancellationToken),
+            cancellationToken);
     }
 
     public Task<Page<Experiment>> ListExperimentsAsync(string? promptName, PageRequest page, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(page);
         var where = promptName is null ? "" : " WHERE p.name = @promptName";
-        return PageAsync<ExperimentRow, Experiment>(ExperimentRow.Columns, ExperimentRow.From + where, "e.created_at DESC, e.id DESC",
+        return PageAsync<ExperimentRow, Experiment>(ExperimentRow.Columns, ExperimentRow.From + where, ExperimentStatements.ExperimentsOrder,
             new { promptName }, page, r => r.ToExperiment(), cancellationToken);
     }
 
     public Task<Experiment?> FindRunningExperimentAsync(string promptId, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(promptId);
-        // The literal 'running' lets SQLite use the partial index ux_experiments_running.
-        return FindExperimentAsync("e.prompt_id = @promptId AND e.status = 'running'", new { promptId }, cancellationToken);
+        return WithConnectionAsync(connection => ExperimentStatements.FindExperimentAsync(connection, ExperimentStatements.RunningCondition,
+            new { promptId }, cancellationToken), cancellationToken);
     }
 
     public Task UpdateExperimentAsync(Experiment experiment, ExperimentStatus expectedStatus, IReadOnlyList<AuditEntry> audit,
@@ -61,20 +56,10 @@ public sealed partial class SqlitePromptStore : IExperimentStore
     {
         ArgumentNullException.ThrowIfNull(experiment);
         ArgumentNullException.ThrowIfNull(audit);
-        var parameters = new DynamicParameters(ExperimentRow.Parameters(experiment));
-        parameters.Add("ExpectedStatus", ToName(expectedStatus));
         return WriteAsync(async (connection, transaction) =>
         {
-            // Everything but the identity: the id and the prompt it belongs to.
-            var changed = await WriteExperimentAsync(connection, transaction, experiment, """
-                UPDATE experiments SET name = @Name, description = @Description, variants = @Variants, target_metric = @TargetMetric,
-                    minimum_sample_size = @MinimumSampleSize, confidence_level = @ConfidenceLevel,
-                    minimum_detectable_effect = @MinimumDetectableEffect, power = @Power, guardrails = @Guardrails,
-                    promote_winner = @PromoteWinner, status = @Status, hash_seed = @HashSeed, winner = @Winner,
-                    status_reason = @StatusReason, created_at = @CreatedAt, created_by = @CreatedBy, updated_at = @UpdatedAt,
-                    started_at = @StartedAt, ended_at = @EndedAt
-                WHERE id = @Id AND status = @ExpectedStatus
-                """, parameters, cancellationToken);
+            var changed = await WriteExperimentAsync(connection, transaction, experiment, ExperimentStatements.UpdateExperimentSql,
+                ExperimentStatements.Parameters(experiment, expectedStatus), cancellationToken);
             if (changed == 0)
                 throw new ConcurrentWriteException($"experiment {experiment.Id} is no longer {ToName(expectedStatus)}.");
             foreach (var entry in audit)
@@ -117,7 +102,7 @@ public sealed partial class SqlitePromptStore : IExperimentStore
             }
             catch (SqliteException e) when (SqliteErrors.IsForeignKeyViolation(e))
             {
-                throw ExperimentNotFound(exposure.ExperimentId);
+                throw ExperimentStatements.ExperimentNotFound(exposure.ExperimentId);
             }
             if (inserted == 0) continue;
 
@@ -147,12 +132,7 @@ public sealed partial class SqlitePromptStore : IExperimentStore
         ArgumentNullException.ThrowIfNull(experimentId);
         // Render exposures queued before the read count in it.
         await writes.SettleExposuresAsync(cancellationToken);
-        return await WithConnectionAsync<IReadOnlyDictionary<string, long>>(async connection =>
-        {
-            var rows = await connection.QueryAsync<(string VariantId, long Units)>(Command(
-                "SELECT variant_id, units FROM exposure_counts WHERE experiment_id = @experimentId", new { experimentId }, cancellationToken));
-            return rows.ToDictionary(r => r.VariantId, r => r.Units, StringComparer.Ordinal);
-        }, cancellationToken);
+        return await WithConnectionAsync(connection => ExperimentStatements.CountExposuresAsync(connection, experimentId, cancellationToken), cancellationToken);
     }
 
     /// <summary>Runs the insert or update of <paramref name="experiment"/>, translating its unique constraints.</summary>
@@ -173,15 +153,4 @@ public sealed partial class SqlitePromptStore : IExperimentStore
             throw nameTaken ? ConflictException.ExperimentExists(experiment.PromptName, experiment.Name) : ConflictException.ExperimentRunning(experiment.PromptName);
         }
     }
-
-    private Task<Experiment?> FindExperimentAsync(string condition, object parameters, CancellationToken cancellationToken) =>
-        WithConnectionAsync(async connection =>
-        {
-            var row = await connection.QuerySingleOrDefaultAsync<ExperimentRow>(Command(
-                $"SELECT {ExperimentRow.Columns} FROM {ExperimentRow.From} WHERE {condition}", parameters, cancellationToken));
-            return row?.ToExperiment();
-        }, cancellationToken);
-
-    private static NotFoundException ExperimentNotFound(string experimentId) =>
-        new("experiment_not_found", $"experiment '{experimentId}' does not exist.");
 }

@@ -9,21 +9,10 @@ namespace PromptVault.Storage.Sqlite;
 
 public sealed partial class SqlitePromptStore : IMetricStore
 {
-    // The reads, each one range of the primary key of metric_rollups; tests check their query plans.
-    internal const string ReadHoursSql = """
-        SELECT hour, aggregate FROM metric_rollups
-        WHERE scope = @Scope AND scope_id = @ScopeId AND hour >= @From AND hour <> @AllTime
-        ORDER BY hour
-        """;
-
-    internal const string ReadTotalSql = """
-        SELECT aggregate FROM metric_rollups WHERE scope = @Scope AND scope_id = @ScopeId AND hour = @AllTime
-        """;
-
-    /// <summary>The <c>hour</c> of all-time rows: not a multiple of 3600, so never an hour's start.</summary>
-    private const long AllTime = -1;
-
-    private const string VersionScope = "version";
+    internal const string ReadHoursSql = ExperimentStatements.ReadHoursSql;
+    internal const string ReadTotalSql = ExperimentStatements.ReadTotalSql;
+    private const long AllTime = ExperimentStatements.AllTime;
+    private const string VersionScope = ExperimentStatements.VersionScope;
 
     public Task<MetricRecordResult> RecordEventsAsync(IReadOnlyList<MetricEvent> events, Func<MetricRecordResult, IdempotencyRecord>? idempotency,
         CancellationToken cancellationToken = default)
@@ -67,23 +56,13 @@ public sealed partial class SqlitePromptStore : IMetricStore
     public Task<IReadOnlyList<HourlyAggregate>> ReadVersionHoursAsync(string versionId, DateTimeOffset fromHour, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(versionId);
-        var parameters = new { Scope = VersionScope, ScopeId = versionId, From = MetricPeriods.HourOf(fromHour).ToUnixTimeSeconds(), AllTime };
-        return WithConnectionAsync<IReadOnlyList<HourlyAggregate>>(async connection =>
-        {
-            var rows = await connection.QueryAsync<(long Hour, byte[] Aggregate)>(Command(ReadHoursSql, parameters, cancellationToken));
-            return rows.Select(r => new HourlyAggregate(DateTimeOffset.FromUnixTimeSeconds(r.Hour), MetricAggregateCodec.Decode(r.Aggregate))).ToList();
-        }, cancellationToken);
+        return WithConnectionAsync(connection => ExperimentStatements.ReadVersionHoursAsync(connection, versionId, fromHour, cancellationToken), cancellationToken);
     }
 
     public Task<MetricAggregate> ReadVersionTotalAsync(string versionId, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(versionId);
-        return WithConnectionAsync(async connection =>
-        {
-            var blob = await connection.QuerySingleOrDefaultAsync<byte[]>(Command(ReadTotalSql,
-                new { Scope = VersionScope, ScopeId = versionId, AllTime }, cancellationToken));
-            return blob is null ? new MetricAggregate() : MetricAggregateCodec.Decode(blob);
-        }, cancellationToken);
+        return WithConnectionAsync(connection => ExperimentStatements.ReadVersionTotalAsync(connection, versionId, cancellationToken), cancellationToken);
     }
 
     /// <summary>The insert of a batch's events: one statement, prepared once for the writer's connection, run with each event's values.</summary>

@@ -25,45 +25,27 @@ public sealed partial class SqlitePromptStore
         SELECT stats FROM variant_unit_stats WHERE experiment_id = @ExperimentId AND variant_id = @VariantId
         """;
 
-    internal const string ReadVariantUnitStatsSql = """
-        SELECT variant_id, stats FROM variant_unit_stats WHERE experiment_id = @ExperimentId
-        """;
-
-    internal const string FindSequentialStateSql = """
-        SELECT state FROM sequential_states WHERE experiment_id = @ExperimentId
-        """;
+    internal const string ReadVariantUnitStatsSql = ExperimentStatements.ReadVariantUnitStatsSql;
+    internal const string FindSequentialStateSql = ExperimentStatements.FindSequentialStateSql;
 
     public async Task<IReadOnlyDictionary<string, VariantUnitStats>> ReadVariantUnitStatsAsync(string experimentId, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(experimentId);
         // Render exposures queued before the read count in it.
         await writes.SettleExposuresAsync(cancellationToken);
-        return await WithConnectionAsync<IReadOnlyDictionary<string, VariantUnitStats>>(async connection =>
-        {
-            var rows = await connection.QueryAsync<(string VariantId, byte[] Stats)>(Command(ReadVariantUnitStatsSql, new { ExperimentId = experimentId }, cancellationToken));
-            return rows.ToDictionary(r => r.VariantId, r => UnitStatisticsCodec.DecodeVariantUnitStats(r.Stats), StringComparer.Ordinal);
-        }, cancellationToken);
+        return await WithConnectionAsync(connection => ExperimentStatements.ReadVariantUnitStatsAsync(connection, experimentId, cancellationToken), cancellationToken);
     }
 
     public Task<SequentialState?> ReadSequentialStateAsync(string experimentId, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(experimentId);
-        return WithConnectionAsync(connection => FindSequentialStateAsync(connection, null, experimentId, cancellationToken), cancellationToken);
+        return WithConnectionAsync(connection => ExperimentStatements.FindSequentialStateAsync(connection, null, experimentId, cancellationToken), cancellationToken);
     }
 
-    internal const string ReadSequentialHistorySql = """
-        SELECT variant_id, metric, at, estimate, low, high FROM sequential_history WHERE experiment_id = @ExperimentId ORDER BY at, variant_id, metric
-        """;
-
-    public async Task<IReadOnlyList<SequentialHistoryPoint>> ReadSequentialHistoryAsync(string experimentId, CancellationToken cancellationToken = default)
+    public Task<IReadOnlyList<SequentialHistoryPoint>> ReadSequentialHistoryAsync(string experimentId, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(experimentId);
-        return await WithConnectionAsync<IReadOnlyList<SequentialHistoryPoint>>(async connection =>
-        {
-            var rows = await connection.QueryAsync<(string VariantId, string Metric, string At, double Estimate, double Low, double High)>(
-                Command(ReadSequentialHistorySql, new { ExperimentId = experimentId }, cancellationToken));
-            return [.. rows.Select(r => new SequentialHistoryPoint(r.VariantId, r.Metric, ToTime(r.At), r.Estimate, r.Low, r.High))];
-        }, cancellationToken);
+        return WithConnectionAsync(connection => ExperimentStatements.ReadSequentialHistoryAsync(connection, experimentId, cancellationToken), cancellationToken);
     }
 
     // Bounded by thinning on write: when a series passes MaxPerSeries points, every second point but the newest is
@@ -90,14 +72,9 @@ public sealed partial class SqlitePromptStore
         ArgumentNullException.ThrowIfNull(history);
         return WriteAsync(async (connection, transaction) =>
         {
-            var stored = await FindSequentialStateAsync(connection, transaction, experimentId, cancellationToken);
-            var merged = (stored?.Merge(state) ?? state).Values;
             try
             {
-                await connection.ExecuteAsync(Command("""
-                    INSERT INTO sequential_states (experiment_id, state) VALUES (@ExperimentId, @State)
-                    ON CONFLICT (experiment_id) DO UPDATE SET state = excluded.state
-                    """, new { ExperimentId = experimentId, State = ToJson(merged) }, cancellationToken, transaction));
+                await ExperimentStatements.SaveSequentialStateAsync(connection, transaction, experimentId, state, cancellationToken);
                 foreach (var point in history)
                 {
                     var row = new
@@ -111,17 +88,10 @@ public sealed partial class SqlitePromptStore
             }
             catch (SqliteException e) when (SqliteErrors.IsForeignKeyViolation(e))
             {
-                throw ExperimentNotFound(experimentId);
+                throw ExperimentStatements.ExperimentNotFound(experimentId);
             }
             return true;
         }, cancellationToken);
-    }
-
-    private static async Task<SequentialState?> FindSequentialStateAsync(SqliteConnection connection, SqliteTransaction? transaction, string experimentId,
-        CancellationToken cancellationToken)
-    {
-        var json = await connection.QuerySingleOrDefaultAsync<string>(Command(FindSequentialStateSql, new { ExperimentId = experimentId }, cancellationToken, transaction));
-        return json is null ? null : new SequentialState(FromJson<Dictionary<string, double>>(json));
     }
 
     private const string UpsertUnitSumsSql = """

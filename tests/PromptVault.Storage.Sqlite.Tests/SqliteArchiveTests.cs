@@ -18,17 +18,17 @@ public sealed class SqliteArchiveTests
 
         var tables = (await connection.QueryAsync<string>("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"))
             .Except(NotExported).ToList();
-        Assert.Equal(tables, RegistryArchiveSchema.Sections.Select(ArchiveTables.TableName).Order(StringComparer.Ordinal));
+        Assert.Equal(tables, RegistryArchiveSchema.Sections.Select(ArchiveStatements.TableName).Order(StringComparer.Ordinal));
         foreach (var section in RegistryArchiveSchema.Sections)
         {
-            var table = ArchiveTables.TableName(section);
+            var table = ArchiveStatements.TableName(section);
             var columns = (await connection.QueryAsync<(string Name, long NotNull, long Pk)>(
                 $"SELECT name, \"notnull\", pk FROM pragma_table_info('{table}') ORDER BY cid")).ToList();
             Assert.Equal(columns.Select(c => c.Name).Order(StringComparer.Ordinal),
-                section.Columns.Select(ArchiveTables.ColumnName).Order(StringComparer.Ordinal));
+                section.Columns.Select(ArchiveStatements.ColumnName).Order(StringComparer.Ordinal));
             foreach (var column in section.Columns)
             {
-                var stored = columns.Single(c => c.Name == ArchiveTables.ColumnName(column));
+                var stored = columns.Single(c => c.Name == ArchiveStatements.ColumnName(column));
                 // A primary key column is never null, whether or not it says NOT NULL (audit.id is an INTEGER PRIMARY KEY).
                 var storedNullable = stored.NotNull == 0 && stored.Pk == 0;
                 Assert.True(column.Nullable == storedNullable, $"{table}.{stored.Name}: the format says nullable = {column.Nullable}, the schema {storedNullable}");

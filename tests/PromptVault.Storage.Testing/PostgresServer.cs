@@ -67,6 +67,7 @@ public static class PostgresServer
 
         var server = new Server(bin, directory, data, port, asRoot);
         AppDomain.CurrentDomain.ProcessExit += (_, _) => server.Stop();
+        StartWatchdog(bin, directory, data, asRoot);
 
         await using (var admin = await server.Admin.OpenConnectionAsync())
         await using (var create = new NpgsqlCommand($"CREATE DATABASE {MigratedTemplate}", admin))
@@ -76,6 +77,19 @@ public static class PostgresServer
         await using (var source = NpgsqlDataSource.Create(template))
             await new PostgresDatabase(source).MigrateAsync();
         return server;
+    }
+
+    /// <summary>
+    /// Stops the server and deletes its folder once this process is gone, even killed (a killed test run has no
+    /// ProcessExit): a detached shell polls for it every second.
+    /// </summary>
+    private static void StartWatchdog(string bin, string directory, string data, bool asRoot)
+    {
+        var stop = $"{(asRoot ? $"runuser -u {User} -- " : "")}{Quote(Path.Combine(bin, "pg_ctl"))} -D {Quote(data)} -m immediate stop";
+        var start = new ProcessStartInfo("setsid") { UseShellExecute = false };
+        foreach (var word in new[] { "sh", "-c", $"exec >/dev/null 2>&1 </dev/null; while kill -0 {Environment.ProcessId} 2>/dev/null; do sleep 1; done; {stop}; rm -rf {Quote(directory)}" })
+            start.ArgumentList.Add(word);
+        using var watchdog = Process.Start(start)!;
     }
 
     private static string? FindBinaries()
@@ -174,12 +188,12 @@ public static class PostgresServer
 /// <summary>A test's own database on the <see cref="PostgresServer"/>; disposing it drops the database.</summary>
 public sealed class PostgresTestDatabase : IAsyncDisposable
 {
-    private readonly string name;
+    private readonly string? name; // null for another instance's view, which does not drop the database
     private readonly NpgsqlDataSource admin;
     private readonly Lazy<NpgsqlDataSource> dataSource;
     private readonly List<PostgresPromptStore> stores = [];
 
-    internal PostgresTestDatabase(string connectionString, string name, NpgsqlDataSource admin)
+    internal PostgresTestDatabase(string connectionString, string? name, NpgsqlDataSource admin)
     {
         ConnectionString = connectionString;
         this.name = name;
@@ -193,6 +207,12 @@ public sealed class PostgresTestDatabase : IAsyncDisposable
     /// <summary>A data source of the database, made on first use and disposed with it.</summary>
     public NpgsqlDataSource DataSource => dataSource.Value;
 
+    /// <summary>
+    /// Another view of the same database with a data source (a pool) of its own, as a second server instance would have;
+    /// disposing it disposes its stores and data source, not the database.
+    /// </summary>
+    public PostgresTestDatabase OpenInstance() => new(ConnectionString, null, admin);
+
     /// <summary>A store over <see cref="DataSource"/>, disposed with the database.</summary>
     public PostgresPromptStore CreateStore()
     {
@@ -205,6 +225,7 @@ public sealed class PostgresTestDatabase : IAsyncDisposable
     {
         foreach (var store in stores) await store.DisposeAsync();
         if (dataSource.IsValueCreated) await dataSource.Value.DisposeAsync();
+        if (name is null) return;
         await using var connection = await admin.OpenConnectionAsync();
         await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS {name} WITH (FORCE)", connection);
         await drop.ExecuteNonQueryAsync();

@@ -1,0 +1,134 @@
+using System.Data.Common;
+using System.Text;
+using Dapper;
+using PromptVault.Core;
+using PromptVault.Core.Storage;
+using static PromptVault.Storage.RegistryStatements;
+
+namespace PromptVault.Storage;
+
+/// <summary>
+/// Export and import of the whole registry (<see cref="IRegistryArchiveStore"/>) in the SQL both engines run, on the caller's
+/// connection and transaction, with where each archive section lives in the schema both share (compiled into each store).
+/// </summary>
+internal static class ArchiveStatements
+{
+    /// <summary>Streams every section, each in <see cref="OrderOf"/>, to <paramref name="writer"/>.</summary>
+    /// <param name="read">Reads a non-null column as the archive carries it.</param>
+    public static async Task ExportAsync(DbConnection connection, DbTransaction transaction, IRegistryArchiveWriter writer, string insertionOrder,
+        Func<DbDataReader, int, ArchiveValueKind, object> read, CancellationToken cancellationToken)
+    {
+        foreach (var section in RegistryArchiveSchema.Sections)
+        {
+            await writer.BeginSectionAsync(section, cancellationToken);
+            await using var command = connection.CreateCommand();
+            command.Transaction = transaction;
+            command.CommandText = $"SELECT {string.Join(", ", section.Columns.Select(ColumnName))} FROM {TableName(section)} ORDER BY {OrderOf(section, insertionOrder)}";
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            var values = new object?[section.Columns.Count];
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                for (var i = 0; i < values.Length; i++)
+                    values[i] = reader.IsDBNull(i) ? null : read(reader, i, section.Columns[i].Kind);
+                await writer.WriteRowAsync(values, cancellationToken);
+            }
+            await writer.EndSectionAsync(section, cancellationToken);
+        }
+    }
+
+    /// <summary>Imports <paramref name="archive"/> as <see cref="IRegistryArchiveStore.ImportAsync"/> says, in the caller's transaction,
+    /// which must keep other writers out from the first read to the commit.</summary>
+    /// <param name="insert">Writes one section's rows with the engine's statement.</param>
+    public static async Task<RegistryImportReport> ImportAsync(DbConnection connection, DbTransaction transaction, RegistryArchive archive, bool merge,
+        Func<ArchiveSection, IReadOnlyList<object?[]>, Task> insert, CancellationToken cancellationToken)
+    {
+        RegistryImportReport report;
+        if (merge)
+        {
+            var names = (await connection.QueryAsync<string>(Command("SELECT name FROM prompts", null, cancellationToken, transaction))).ToHashSet();
+            var keys = (await connection.QueryAsync<string>(Command("SELECT id FROM api_keys UNION ALL SELECT key_hash FROM api_keys", null, cancellationToken, transaction)))
+                .ToHashSet();
+            (archive, report) = RegistryMerge.Plan(archive, names, keys);
+        }
+        else
+        {
+            var held = await connection.QuerySingleAsync<(long Prompts, long Experiments, long Events)>(Command(
+                "SELECT (SELECT COUNT(*) FROM prompts), (SELECT COUNT(*) FROM experiments), (SELECT COUNT(*) FROM metric_events)",
+                null, cancellationToken, transaction));
+            if (held is not { Prompts: 0, Experiments: 0, Events: 0 })
+                throw NotEmpty(held.Prompts, held.Experiments, held.Events);
+            var replacedAudit = await connection.ExecuteAsync(Command("DELETE FROM audit", null, cancellationToken, transaction));
+            var replacedKeys = await connection.ExecuteAsync(Command("DELETE FROM api_keys", null, cancellationToken, transaction));
+            report = FullImportReport(archive, replacedKeys, replacedAudit);
+        }
+        foreach (var section in RegistryArchiveSchema.Sections)
+        {
+            if (archive[section].Count > 0)
+                await insert(section, archive[section]);
+        }
+        return report;
+    }
+
+    /// <summary>What an import's refused row becomes; null when the error is not about the row.</summary>
+    /// <returns><c>import_invalid_reference</c> when it refers to a row neither stored nor earlier in the archive;
+    /// <c>import_conflict</c> when it collides with a stored row or an earlier one.</returns>
+    public static PromptVaultException? RowRefused(DbException error, ArchiveSection section, int row, StoreErrors errors)
+    {
+        var path = $"$.{section.Name}[{row}]";
+        if (errors.IsForeignKeyViolation(error))
+            return new InvalidInputException("import_invalid_reference",
+                $"{path} refers to a prompt, version or experiment that is neither in the document nor stored.", path);
+        if (errors.IsUniqueViolation(error))
+            return new ConflictException("import_conflict", $"{path} collides with a row already stored or earlier in the document ({error.Message}); nothing was imported.", path);
+        return null;
+    }
+
+    /// <summary>The statement inserting one row of a section; <paramref name="valueOf"/> gives each column's value expression.</summary>
+    public static string InsertStatement(ArchiveSection section, Func<ArchiveColumn, int, string> valueOf) =>
+        $"INSERT INTO {TableName(section)} ({string.Join(", ", section.Columns.Select(ColumnName))}) VALUES ({string.Join(", ", section.Columns.Select(valueOf))})";
+
+    /// <summary>The table of a section: its name in snake case (<c>exposureCounts</c> is <c>exposure_counts</c>).</summary>
+    public static string TableName(ArchiveSection section) => SnakeCase(section.Name);
+
+    public static string ColumnName(ArchiveColumn column) => column.Name switch
+    {
+        "before" or "after" => column.Name + "_json",
+        _ => SnakeCase(column.Name),
+    };
+
+    /// <summary>The primary key, so every export of the same data is the same; metric events have none but their insertion order.</summary>
+    /// <param name="insertionOrder">The engine's column of insertion order (SQLite's rowid).</param>
+    private static string OrderOf(ArchiveSection section, string insertionOrder) => section.Name switch
+    {
+        "prompts" or "versions" or "experiments" or "apiKeys" or "audit" => "id",
+        "labels" => "prompt_id, name",
+        "exposures" or "unitSums" => "experiment_id, unit_id, variant_id",
+        "exposureCounts" or "variantUnitStats" => "experiment_id, variant_id",
+        "sequentialStates" => "experiment_id",
+        "sequentialHistory" => "experiment_id, variant_id, metric, at",
+        "metricRollups" => "scope, scope_id, hour, variant_id",
+        _ => insertionOrder,
+    };
+
+    /// <summary>What a full import reports: every row of the archive written, and what it replaced.</summary>
+    private static RegistryImportReport FullImportReport(RegistryArchive archive, int replacedKeys, int replacedAudit) =>
+        new(false, RegistryArchiveSchema.Sections.ToDictionary(s => s.Name, s => archive[s].Count),
+            archive[RegistryArchiveSchema.Prompts].Select(r => (string)r[RegistryArchiveSchema.Prompts.IndexOf("name")]!).Order(StringComparer.Ordinal).ToList(),
+            [], [], 0, replacedKeys, replacedAudit);
+
+    private static ConflictException NotEmpty(long prompts, long experiments, long events) =>
+        new("registry_not_empty",
+            $"The registry is not empty: it holds {prompts} prompt(s), {experiments} experiment(s) and {events} metric event(s). " +
+            "Import into a new server, or merge by prompt name (--merge, ?merge=true), which adds only the prompts it does not have.");
+
+    private static string SnakeCase(string name)
+    {
+        var builder = new StringBuilder(name.Length + 4);
+        foreach (var c in name)
+        {
+            if (char.IsUpper(c)) builder.Append('_').Append(char.ToLowerInvariant(c));
+            else builder.Append(c);
+        }
+        return builder.ToString();
+    }
+}

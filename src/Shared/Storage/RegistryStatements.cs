@@ -1,0 +1,304 @@
+using System.Data.Common;
+using Dapper;
+using PromptVault.Core;
+using PromptVault.Core.Audit;
+using PromptVault.Core.Auth;
+using PromptVault.Core.Prompts;
+using PromptVault.Core.Storage;
+using static PromptVault.Storage.StoredValues;
+
+namespace PromptVault.Storage;
+
+/// <summary>How an engine reports the constraint violations a store translates into PromptVault's errors.</summary>
+/// <param name="IsUniqueViolation">A unique or primary key constraint refused the row.</param>
+internal sealed record StoreErrors(Func<DbException, bool> IsUniqueViolation, Func<DbException, bool> IsForeignKeyViolation);
+
+/// <summary>
+/// The registry's statements (prompts, versions, labels, the audit log, API keys, idempotency records) in the SQL that
+/// SQLite and PostgreSQL both run, on the caller's connection and transaction: one place for what both stores do.
+/// Compiled into each store, which opens connections and transactions the way its engine needs.
+/// </summary>
+internal static class RegistryStatements
+{
+    public static readonly string ActiveAdmins = $"api_keys WHERE role = '{ToName(ApiKeyRole.Admin)}' AND revoked_at IS NULL";
+
+    public static CommandDefinition Command(string sql, object? parameters, CancellationToken cancellationToken, DbTransaction? transaction = null) =>
+        new(sql, parameters, transaction, cancellationToken: cancellationToken);
+
+    public static async Task<Prompt?> FindPromptAsync(DbConnection connection, string name, CancellationToken cancellationToken)
+    {
+        var row = await connection.QuerySingleOrDefaultAsync<PromptRow>(Command(
+            $"SELECT {PromptRow.Columns} FROM prompts p WHERE p.name = @name", new { name }, cancellationToken));
+        return row?.ToPrompt();
+    }
+
+    /// <summary>The prompts that pass the filter, with their latest versions and labels, from the snapshot of <paramref name="transaction"/>.</summary>
+    /// <param name="tagCondition">The engine's condition that the JSON array <c>p.tags</c> holds <c>@Tag</c>.</param>
+    public static async Task<Page<PromptListing>> ListPromptsAsync(DbConnection connection, DbTransaction transaction, PromptFilter filter, string tagCondition,
+        CancellationToken cancellationToken)
+    {
+        var conditions = new List<string>();
+        if (filter.Type is not null) conditions.Add("p.type = @Type");
+        if (filter.Category is not null) conditions.Add("p.category = @Category");
+        if (filter.Tag is not null) conditions.Add(tagCondition);
+        var where = conditions.Count == 0 ? "" : "WHERE " + string.Join(" AND ", conditions);
+        var page = filter.Page ?? PageRequest.All;
+        var parameters = new { Type = filter.Type is { } type ? ToName(type) : null, filter.Category, filter.Tag, page.Limit, page.Offset };
+
+        var total = await connection.ExecuteScalarAsync<int>(Command($"SELECT COUNT(*) FROM prompts p {where}", parameters, cancellationToken, transaction));
+        var latest = await connection.QueryAsync<PromptRow, VersionRow, (PromptRow Prompt, VersionRow Version)>(Command($"""
+            SELECT {PromptRow.Columns}, {VersionRow.Columns}
+            FROM (SELECT * FROM prompts p {where} ORDER BY p.name LIMIT @Limit OFFSET @Offset) p
+            JOIN versions v ON v.prompt_id = p.id AND v.sequence = (SELECT MAX(sequence) FROM versions WHERE prompt_id = p.id)
+            ORDER BY p.name
+            """, parameters, cancellationToken, transaction), (p, v) => (p, v), splitOn: "Id");
+        var labels = (await connection.QueryAsync<LabelRow>(Command($"""
+            SELECT {LabelRow.Columns}
+            FROM labels l
+            JOIN versions v ON v.id = l.version_id
+            JOIN (SELECT p.id FROM prompts p {where} ORDER BY p.name LIMIT @Limit OFFSET @Offset) p ON p.id = l.prompt_id
+            ORDER BY l.name
+            """, parameters, cancellationToken, transaction))).Select(l => l.ToLabel()).ToLookup(l => l.PromptId);
+
+        return new Page<PromptListing>(latest.Select(r => new PromptListing(r.Prompt.ToPrompt(), r.Version.ToVersion(), labels[r.Prompt.Id].ToList())).ToList(), total);
+    }
+
+    /// <param name="clause">The statement after <c>WHERE</c>: the condition, and an order when several rows match.</param>
+    public static async Task<PromptVersion?> FindVersionAsync(DbConnection connection, string clause, object parameters, CancellationToken cancellationToken)
+    {
+        var row = await connection.QueryFirstOrDefaultAsync<VersionRow>(Command(
+            $"SELECT {VersionRow.Columns} FROM versions v WHERE {clause}", parameters, cancellationToken));
+        return row?.ToVersion();
+    }
+
+    public static async Task<IReadOnlyList<Label>> ListLabelsAsync(DbConnection connection, string promptId, CancellationToken cancellationToken)
+    {
+        var rows = await connection.QueryAsync<LabelRow>(Command($"""
+            SELECT {LabelRow.Columns} FROM labels l JOIN versions v ON v.id = l.version_id
+            WHERE l.prompt_id = @promptId ORDER BY l.name
+            """, new { promptId }, cancellationToken));
+        return rows.Select(r => r.ToLabel()).ToList();
+    }
+
+    /// <summary>A page of <c>SELECT columns FROM from ORDER BY orderBy</c> and the count of all its rows, from the snapshot of <paramref name="transaction"/>.</summary>
+    public static async Task<Page<T>> PageAsync<TRow, T>(DbConnection connection, DbTransaction transaction, string columns, string from, string orderBy,
+        object parameters, PageRequest page, Func<TRow, T> map, CancellationToken cancellationToken)
+    {
+        var all = new DynamicParameters(parameters);
+        all.AddDynamicParams(new { page.Limit, page.Offset });
+        var total = await connection.ExecuteScalarAsync<int>(Command($"SELECT COUNT(*) FROM {from}", all, cancellationToken, transaction));
+        var rows = await connection.QueryAsync<TRow>(Command(
+            $"SELECT {columns} FROM {from} ORDER BY {orderBy} LIMIT @Limit OFFSET @Offset", all, cancellationToken, transaction));
+        return new Page<T>(rows.Select(map).ToList(), total);
+    }
+
+    /// <summary>What <see cref="PageAsync"/> reads for an audit query: only the conditions asked for, so the engine can walk an
+    /// (x, id) index backwards (ix_audit_prompt_name, ix_audit_actor, ix_audit_action).</summary>
+    public static (string From, object Parameters) AuditSelection(AuditQuery query)
+    {
+        var conditions = new List<string>();
+        if (query.PromptName is not null) conditions.Add("prompt_name = @PromptName");
+        if (query.Actor is not null) conditions.Add("actor = @Actor");
+        if (query.Action is not null) conditions.Add("action = @Action");
+        // Timestamps are stored as fixed-width UTC round-trip text compared bytewise, so text order is time order.
+        if (query.From is not null) conditions.Add("timestamp >= @From");
+        if (query.To is not null) conditions.Add("timestamp < @To");
+        var where = conditions.Count == 0 ? "" : " WHERE " + string.Join(" AND ", conditions);
+        return ("audit" + where, new { query.PromptName, query.Actor, query.Action, From = ToText(query.From), To = ToText(query.To) });
+    }
+
+    /// <summary>Writes every part of <paramref name="changes"/>.</summary>
+    /// <exception cref="ConflictException">The new prompt's name is taken (<c>prompt_exists</c>).</exception>
+    /// <exception cref="ConcurrentWriteException">Another writer got there first (see <see cref="IPromptStore.SaveAsync"/>).</exception>
+    public static async Task SaveAsync(DbConnection connection, DbTransaction transaction, PromptChanges changes, StoreErrors errors,
+        CancellationToken cancellationToken)
+    {
+        if (changes.NewPrompt is { } prompt)
+            await InsertPromptAsync(connection, transaction, prompt, errors, cancellationToken);
+        if (changes.TouchedPrompt is { } touched)
+        {
+            await connection.ExecuteAsync(Command("UPDATE prompts SET updated_at = @UpdatedAt, updated_by = @UpdatedBy WHERE id = @Id",
+                new { touched.Id, UpdatedAt = ToText(touched.UpdatedAt), touched.UpdatedBy }, cancellationToken, transaction));
+        }
+        if (changes.NewVersion is { } version)
+            await InsertVersionAsync(connection, transaction, version, errors, cancellationToken);
+        foreach (var change in changes.StatusChanges)
+            await ChangeStatusAsync(connection, transaction, change, cancellationToken);
+        foreach (var change in changes.LabelChanges)
+            await MoveLabelAsync(connection, transaction, change, cancellationToken);
+        foreach (var entry in changes.Audit)
+            await InsertAuditAsync(connection, transaction, entry, cancellationToken);
+        if (changes.Idempotency is { } record)
+            await InsertIdempotencyRecordAsync(connection, transaction, record, errors, cancellationToken);
+    }
+
+    public static Task InsertAuditAsync(DbConnection connection, DbTransaction transaction, AuditEntry entry, CancellationToken cancellationToken) =>
+        connection.ExecuteAsync(Command("""
+            INSERT INTO audit (timestamp, actor, action, prompt_name, subject, before_json, after_json)
+            VALUES (@Timestamp, @Actor, @Action, @PromptName, @Subject, @Before, @After)
+            """, new
+        {
+            Timestamp = ToText(entry.Timestamp), entry.Actor, entry.Action, entry.PromptName, entry.Subject,
+            Before = State(entry.Before), After = State(entry.After),
+        }, cancellationToken, transaction));
+
+    public static async Task<IdempotencyRecord?> FindIdempotencyRecordAsync(DbConnection connection, string owner, string key, DateTimeOffset now,
+        CancellationToken cancellationToken)
+    {
+        var row = await connection.QuerySingleOrDefaultAsync<IdempotencyRow>(Command($"""
+            SELECT {IdempotencyRow.Columns} FROM idempotency_keys WHERE owner = @owner AND key = @key AND expires_at > @Now
+            """, new { owner, key, Now = ToText(now) }, cancellationToken));
+        return row?.ToRecord();
+    }
+
+    /// <summary>Deletes the expired records, then stores <paramref name="record"/>, in the caller's transaction.</summary>
+    /// <exception cref="ConcurrentWriteException">A live record has the same owner and key.</exception>
+    public static async Task InsertIdempotencyRecordAsync(DbConnection connection, DbTransaction transaction, IdempotencyRecord record, StoreErrors errors,
+        CancellationToken cancellationToken)
+    {
+        var now = ToText(record.CreatedAt);
+        await connection.ExecuteAsync(Command("DELETE FROM idempotency_keys WHERE expires_at <= @now", new { now }, cancellationToken, transaction));
+        try
+        {
+            await connection.ExecuteAsync(Command("""
+                INSERT INTO idempotency_keys (owner, key, request_hash, response, created_at, expires_at)
+                VALUES (@Owner, @Key, @RequestHash, @Response, @CreatedAt, @ExpiresAt)
+                """, new { record.Owner, record.Key, record.RequestHash, record.Response, CreatedAt = now, ExpiresAt = ToText(record.ExpiresAt) },
+                cancellationToken, transaction));
+        }
+        catch (DbException e) when (errors.IsUniqueViolation(e))
+        {
+            throw new ConcurrentWriteException($"idempotency key '{record.Key}' was stored by another request first.");
+        }
+    }
+
+    public static async Task<ApiKey?> FindActiveKeyAsync(DbConnection connection, string keyHash, CancellationToken cancellationToken)
+    {
+        var row = await connection.QuerySingleOrDefaultAsync<ApiKeyRow>(Command(
+            $"SELECT {ApiKeyRow.Columns} FROM api_keys WHERE key_hash = @keyHash AND revoked_at IS NULL", new { keyHash }, cancellationToken));
+        return row?.ToKey();
+    }
+
+    public static Task<bool> AnyActiveAdminKeyAsync(DbConnection connection, DbTransaction? transaction, CancellationToken cancellationToken) =>
+        connection.ExecuteScalarAsync<bool>(Command($"SELECT EXISTS (SELECT 1 FROM {ActiveAdmins})", null, cancellationToken, transaction));
+
+    public static async Task CreateKeyAsync(DbConnection connection, DbTransaction transaction, ApiKey key, string keyHash, AuditEntry audit,
+        CancellationToken cancellationToken)
+    {
+        await connection.ExecuteAsync(Command("""
+            INSERT INTO api_keys (id, name, role, prefix, key_hash, created_at, created_by, revoked_at)
+            VALUES (@Id, @Name, @Role, @Prefix, @KeyHash, @CreatedAt, @CreatedBy, @RevokedAt)
+            """, new
+        {
+            key.Id, key.Name, Role = ToName(key.Role), key.Prefix, KeyHash = keyHash,
+            CreatedAt = ToText(key.CreatedAt), key.CreatedBy, RevokedAt = ToText(key.RevokedAt),
+        }, cancellationToken, transaction));
+        await InsertAuditAsync(connection, transaction, audit, cancellationToken);
+    }
+
+    /// <summary>Revokes the key unless it is the last active admin key. The caller's transaction must keep a concurrent revocation
+    /// from passing the same check (SQLite: its write lock; PostgreSQL: the admin keys' row locks).</summary>
+    /// <returns>False when the key is unknown or already revoked.</returns>
+    /// <exception cref="ConflictException">It is the last active admin key (<c>last_admin_key</c>).</exception>
+    public static async Task<bool> RevokeKeyAsync(DbConnection connection, DbTransaction transaction, string id, DateTimeOffset at, AuditEntry audit,
+        CancellationToken cancellationToken)
+    {
+        var role = await connection.ExecuteScalarAsync<string?>(Command(
+            "UPDATE api_keys SET revoked_at = @At WHERE id = @id AND revoked_at IS NULL RETURNING role",
+            new { id, At = ToText(at) }, cancellationToken, transaction));
+        if (role is null) return false;
+        if (role == ToName(ApiKeyRole.Admin) && !await AnyActiveAdminKeyAsync(connection, transaction, cancellationToken))
+            throw ConflictException.LastAdminKey(id);
+        await InsertAuditAsync(connection, transaction, audit, cancellationToken);
+        return true;
+    }
+
+    private static async Task InsertPromptAsync(DbConnection connection, DbTransaction transaction, Prompt prompt, StoreErrors errors,
+        CancellationToken cancellationToken)
+    {
+        try
+        {
+            await connection.ExecuteAsync(Command("""
+                INSERT INTO prompts (id, name, description, type, tags, category, created_at, created_by, updated_at, updated_by)
+                VALUES (@Id, @Name, @Description, @Type, @Tags, @Category, @CreatedAt, @CreatedBy, @UpdatedAt, @UpdatedBy)
+                """, new
+            {
+                prompt.Id, prompt.Name, prompt.Description, Type = ToName(prompt.Type), Tags = ToJson(prompt.Tags.ToList()), prompt.Category,
+                CreatedAt = ToText(prompt.CreatedAt), prompt.CreatedBy, UpdatedAt = ToText(prompt.UpdatedAt), prompt.UpdatedBy,
+            }, cancellationToken, transaction));
+        }
+        catch (DbException e) when (errors.IsUniqueViolation(e))
+        {
+            throw ConflictException.PromptExists(prompt.Name);
+        }
+    }
+
+    private static async Task InsertVersionAsync(DbConnection connection, DbTransaction transaction, PromptVersion version, StoreErrors errors,
+        CancellationToken cancellationToken)
+    {
+        try
+        {
+            await connection.ExecuteAsync(Command("""
+                INSERT INTO versions (id, prompt_id, sequence, major, minor, patch, content, variables, metadata, change_description, created_by, created_at, status)
+                VALUES (@Id, @PromptId, @Sequence, @Major, @Minor, @Patch, @Content, @Variables, @Metadata, @ChangeDescription, @CreatedBy, @CreatedAt, @Status)
+                """, new
+            {
+                version.Id, version.PromptId, version.Sequence, version.Version.Major, version.Version.Minor, version.Version.Patch,
+                version.Content, Variables = ToJson(version.Variables.ToList()), Metadata = ToJson(version.Metadata),
+                version.ChangeDescription, version.CreatedBy, CreatedAt = ToText(version.CreatedAt), Status = ToName(version.Status),
+            }, cancellationToken, transaction));
+        }
+        catch (DbException e) when (errors.IsUniqueViolation(e))
+        {
+            throw new ConcurrentWriteException(
+                $"version {version.Version} (sequence {version.Sequence}) of prompt {version.PromptId} was written by another writer first.");
+        }
+    }
+
+    private static async Task ChangeStatusAsync(DbConnection connection, DbTransaction transaction, StatusChange change, CancellationToken cancellationToken)
+    {
+        var changed = await connection.ExecuteAsync(Command("UPDATE versions SET status = @To WHERE id = @VersionId AND status = @From",
+            new { change.VersionId, From = ToName(change.From), To = ToName(change.To) }, cancellationToken, transaction));
+        if (changed == 0)
+            throw new ConcurrentWriteException($"version {change.VersionId} is no longer {ToName(change.From)}.");
+    }
+
+    private static async Task MoveLabelAsync(DbConnection connection, DbTransaction transaction, LabelChange change, CancellationToken cancellationToken)
+    {
+        var parameters = new
+        {
+            change.PromptId, Name = change.Label, From = change.FromVersionId, To = change.ToVersionId, At = ToText(change.At), change.By,
+        };
+        int changed;
+        if (change.FromVersionId is null)
+        {
+            // Expects no label and leaves none: only check the expectation. Otherwise insert unless a label is there
+            // (ON CONFLICT rather than a caught error, which would abort a PostgreSQL transaction).
+            changed = change.ToVersionId is null
+                ? await connection.ExecuteScalarAsync<bool>(Command("SELECT EXISTS (SELECT 1 FROM labels WHERE prompt_id = @PromptId AND name = @Name)",
+                    parameters, cancellationToken, transaction)) ? 0 : 1
+                : await connection.ExecuteAsync(Command("""
+                    INSERT INTO labels (prompt_id, name, version_id, updated_at, updated_by) VALUES (@PromptId, @Name, @To, @At, @By)
+                    ON CONFLICT (prompt_id, name) DO NOTHING
+                    """, parameters, cancellationToken, transaction));
+        }
+        else if (change.ToVersionId is null)
+        {
+            changed = await connection.ExecuteAsync(Command("DELETE FROM labels WHERE prompt_id = @PromptId AND name = @Name AND version_id = @From",
+                parameters, cancellationToken, transaction));
+        }
+        else
+        {
+            changed = await connection.ExecuteAsync(Command("""
+                UPDATE labels SET version_id = @To, updated_at = @At, updated_by = @By
+                WHERE prompt_id = @PromptId AND name = @Name AND version_id = @From
+                """, parameters, cancellationToken, transaction));
+        }
+        if (changed == 0)
+            throw new ConcurrentWriteException(
+                $"label '{change.Label}' of prompt {change.PromptId} no longer points at {change.FromVersionId ?? "nothing"}.");
+    }
+
+    private static string? State(IReadOnlyDictionary<string, string?>? state) =>
+        state is null ? null : ToJson(new Dictionary<string, string?>(state));
+}

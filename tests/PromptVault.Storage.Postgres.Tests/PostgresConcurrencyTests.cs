@@ -1,0 +1,117 @@
+using Dapper;
+using PromptVault.Core;
+using PromptVault.Core.Audit;
+using PromptVault.Core.Auth;
+using PromptVault.Core.Contracts;
+using PromptVault.Core.Idempotency;
+using PromptVault.Core.Prompts;
+using PromptVault.Core.Registry;
+using PromptVault.Core.Storage;
+using PromptVault.Core.Templates;
+using PromptVault.Storage.Testing;
+using static PromptVault.Storage.Testing.Samples;
+
+namespace PromptVault.Storage.Postgres.Tests;
+
+/// <summary>
+/// Writers of several instances on one database: each instance has its own data source (its own pool), as two server
+/// processes would. Where SQLite serialises every write behind one lock, PostgreSQL runs them at once.
+/// </summary>
+public sealed class PostgresConcurrencyTests
+{
+    private static CancellationToken Cancel => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task CreateVersionAsync_TwoInstancesAtOnce_DistinctConsecutiveNumbers()
+    {
+        await using var database = await PostgresServer.CreateDatabaseAsync(cancellationToken: Cancel);
+        await using var other = database.OpenInstance();
+        var first = Registry(database.CreateStore());
+        var second = Registry(other.CreateStore());
+        await first.CreatePromptAsync(new CreatePromptRequest("busy", "A busy prompt", PromptType.Template, "Take 0."), "alice", Cancel);
+
+        await Task.WhenAll(Enumerable.Range(1, 40).Select(i => Task.Run(() =>
+            (i % 2 == 0 ? first : second).CreateVersionAsync("busy", new CreateVersionRequest($"Take {i}.", ChangeDescription: $"take {i}"), "bob", Cancel), Cancel)));
+
+        IPromptStore store = database.CreateStore();
+        var prompt = (await store.FindPromptAsync("busy", Cancel))!;
+        var versions = await store.ListVersionsAsync(prompt.Id, Cancel);
+        Assert.Equal(Enumerable.Range(1, 41).Reverse(), versions.Select(v => v.Sequence));
+        Assert.Equal(41, versions.Select(v => v.Version).Distinct().Count());
+        Assert.Equal(41, versions.Select(v => v.Content).Distinct().Count());
+        Assert.Equal(42, (await store.ListAuditAsync(new AuditQuery("busy"), Cancel)).Count);
+    }
+
+    [Fact]
+    public async Task RevokeKeyAsync_TwoAdminsRevokingEachOtherThroughTwoInstances_OneStays()
+    {
+        await using var database = await PostgresServer.CreateDatabaseAsync(cancellationToken: Cancel);
+        await using var other = database.OpenInstance();
+        IApiKeyStore[] instances = [database.CreateStore(), other.CreateStore()];
+        var remaining = await CreateAdminAsync(instances[0], "first");
+
+        // Rounds, so the two revocations overlap at least once whatever the scheduling.
+        for (var round = 0; round < 10; round++)
+        {
+            var added = await CreateAdminAsync(instances[0], $"round-{round}");
+            var outcomes = await Task.WhenAll(new[] { remaining, added }.Select((key, i) => Task.Run(async () =>
+            {
+                try
+                {
+                    return await instances[i].RevokeKeyAsync(key.Id, Now, Audit(AuditActions.ApiKeyRevoked, null, key.Id), Cancel);
+                }
+                catch (ConflictException e) when (e.Code == "last_admin_key")
+                {
+                    return false;
+                }
+            }, Cancel)));
+
+            Assert.Equal(1, outcomes.Count(revoked => revoked));
+            Assert.True(await instances[1].AnyActiveAdminKeyAsync(Cancel));
+            remaining = outcomes[0] ? added : remaining;
+        }
+    }
+
+    [Fact]
+    public async Task SaveAsync_DeadlockedWithAnotherWriter_ThrowsConcurrentWriteSoTheRegistryRetries()
+    {
+        await using var database = await PostgresServer.CreateDatabaseAsync(cancellationToken: Cancel);
+        var store = database.CreateStore();
+        var (_, first, second) = await SeedPromptAsync(store, "crossed");
+        await using var other = await database.DataSource.OpenConnectionAsync(Cancel);
+        // The store's session detects the deadlock (after the default 1 s) long before this one would, so it is the one rolled back.
+        await other.ExecuteAsync("SET deadlock_timeout = '30s'");
+        await using var transaction = await other.BeginTransactionAsync(Cancel);
+        await other.ExecuteAsync("UPDATE versions SET status = status WHERE id = @Id", new { second.Id }, transaction);
+
+        var save = store.SaveAsync(new PromptChanges
+        {
+            StatusChanges = [new StatusChange(first.Id, VersionStatus.Draft, VersionStatus.Review), new StatusChange(second.Id, VersionStatus.Draft, VersionStatus.Review)],
+        }, Cancel);
+        // Asked outside that transaction, which would keep the first answer (statistics are read once per transaction).
+        await using var waiting = database.DataSource.CreateCommand(
+            "SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock')");
+        while (!(bool)(await waiting.ExecuteScalarAsync(Cancel))!)
+            await Task.Delay(10, Cancel);
+        var crossing = other.ExecuteAsync("UPDATE versions SET status = status WHERE id = @Id", new { first.Id }, transaction);
+
+        await Assert.ThrowsAsync<ConcurrentWriteException>(() => save);
+        await crossing;
+        await transaction.RollbackAsync(Cancel);
+        Assert.Equal(VersionStatus.Draft, (await store.FindAnyVersionAsync(first.Id, Cancel))!.Status);
+    }
+
+    private static async Task<ApiKey> CreateAdminAsync(IApiKeyStore keys, string name)
+    {
+        var key = new ApiKey(NewId(), name, ApiKeyRole.Admin, "pv_" + name, Now, "setup", null);
+        await keys.CreateKeyAsync(key, "hash-" + key.Id, Audit(AuditActions.ApiKeyCreated, null, key.Id), Cancel);
+        return key;
+    }
+
+    private static PromptRegistry Registry(PostgresPromptStore store)
+    {
+        var changes = new RegistryChangeFeed();
+        return new PromptRegistry(store, store, new TemplateEngine(), TimeProvider.System, new IdempotentRequests(store, TimeProvider.System),
+            new RegistryCache(store, store, store, changes), changes);
+    }
+}

@@ -1,0 +1,77 @@
+using Dapper;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+using PromptVault.Core.Audit;
+using PromptVault.Core.Storage;
+using PromptVault.Storage.Testing;
+
+namespace PromptVault.Storage.Postgres.Tests;
+
+/// <summary>The schema's migrations, and the service registration.</summary>
+public sealed class PostgresDatabaseTests
+{
+    private static CancellationToken Cancel => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task MigrateAsync_TwoInstancesAtOnceOnANewDatabase_BothSucceedAndEachScriptRunsOnce()
+    {
+        await using var database = await PostgresServer.CreateDatabaseAsync(migrated: false, Cancel);
+        // Two data sources, as two server processes would have.
+        await using var first = NpgsqlDataSource.Create(database.ConnectionString);
+        await using var second = NpgsqlDataSource.Create(database.ConnectionString);
+
+        var applied = await Task.WhenAll(
+            Task.Run(() => new PostgresDatabase(first).MigrateAsync(Cancel), Cancel),
+            Task.Run(() => new PostgresDatabase(second).MigrateAsync(Cancel), Cancel));
+
+        var scripts = PostgresDatabase.Scripts();
+        Assert.Equal([0, scripts.Count], applied.Order());
+        await using var connection = await first.OpenConnectionAsync(Cancel);
+        Assert.Equal(scripts.Select(s => s.Version), await connection.QueryAsync<int>("SELECT version FROM schema_migrations ORDER BY version"));
+    }
+
+    [Fact]
+    public async Task MigrateAsync_MigratedDatabaseWithData_AppliesNothingAndKeepsData()
+    {
+        await using var database = await PostgresServer.CreateDatabaseAsync(cancellationToken: Cancel);
+        var store = database.CreateStore();
+        var prompt = Samples.Prompt("kept");
+        await store.SaveAsync(Samples.Created(prompt, Samples.Version(prompt, 1)), Cancel);
+
+        var applied = await new PostgresDatabase(database.DataSource).MigrateAsync(Cancel);
+
+        Assert.Equal(0, applied);
+        Assert.NotNull(await store.FindPromptAsync("kept", Cancel));
+    }
+
+    [Fact]
+    public async Task MigrateAsync_DatabaseOfANewerPromptVault_RefusesNamingBothVersions()
+    {
+        await using var database = await PostgresServer.CreateDatabaseAsync(cancellationToken: Cancel);
+        await using (var connection = await database.DataSource.OpenConnectionAsync(Cancel))
+            await connection.ExecuteAsync("INSERT INTO schema_migrations (version, name) VALUES (999, '999_future')");
+
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => new PostgresDatabase(database.DataSource).MigrateAsync(Cancel));
+
+        Assert.Contains("schema version 999", error.Message, StringComparison.Ordinal);
+        Assert.Contains($"({PostgresDatabase.Scripts().Count})", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AddPromptVaultPostgres_Resolve_OneSingletonStoreForEveryInterface()
+    {
+        await using var database = await PostgresServer.CreateDatabaseAsync(migrated: false, Cancel);
+        await using var services = new ServiceCollection().AddPromptVaultPostgres(database.ConnectionString).BuildServiceProvider();
+
+        await services.GetRequiredService<PostgresDatabase>().MigrateAsync(Cancel);
+        var prompts = services.GetRequiredService<IPromptStore>();
+
+        Assert.IsType<PostgresPromptStore>(prompts);
+        Assert.Same(prompts, services.GetRequiredService<IApiKeyStore>());
+        Assert.Same(prompts, services.GetRequiredService<IExperimentStore>());
+        Assert.Same(prompts, services.GetRequiredService<IMetricStore>());
+        Assert.Same(prompts, services.GetRequiredService<IIdempotencyStore>());
+        Assert.Same(prompts, services.GetRequiredService<IRegistryArchiveStore>());
+        Assert.Empty(await prompts.ListAuditAsync(new AuditQuery(), Cancel));
+    }
+}

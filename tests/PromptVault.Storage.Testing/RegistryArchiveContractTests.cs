@@ -1,0 +1,144 @@
+using PromptVault.Core;
+using PromptVault.Core.Audit;
+using PromptVault.Core.Auth;
+using PromptVault.Core.Prompts;
+using PromptVault.Core.Storage;
+using static PromptVault.Storage.Testing.Samples;
+
+namespace PromptVault.Storage.Testing;
+
+/// <summary>
+/// What every <see cref="IRegistryArchiveStore"/> must do: move a registry whole, refuse to import over one that holds
+/// data, merge by prompt name, and write nothing when a row is refused. Each provider inherits this suite.
+/// </summary>
+public abstract class RegistryArchiveContractTests
+{
+    protected static CancellationToken Cancel => TestContext.Current.CancellationToken;
+
+    /// <summary>A new, empty, migrated store, another one at each call; the three interfaces may be the same object.</summary>
+    protected abstract Task<(IPromptStore Prompts, IApiKeyStore Keys, IRegistryArchiveStore Archive)> CreateStoreAsync();
+
+    [Fact]
+    public async Task ImportAsync_ExportIntoANewStore_ExportsTheSameAndNumbersLaterAuditAfterIt()
+    {
+        var (source, sourceKeys, sourceArchive) = await CreateStoreAsync();
+        await SeedAsync(source, sourceKeys, "alpha", "beta");
+        var exported = await ArchiveCollector.ExportAsync(sourceArchive, Cancel);
+        var (target, targetKeys, targetArchive) = await CreateStoreAsync();
+        await targetKeys.CreateKeyAsync(Key("setup"), "hash-setup", Audit(AuditActions.ApiKeyCreated, null, "setup"), Cancel);
+
+        var report = await targetArchive.ImportAsync(exported, merge: false, Cancel);
+
+        Assert.Equal((1, 1), (report.ReplacedKeys, report.ReplacedAuditEntries));
+        Assert.Equal(["alpha", "beta"], report.AddedPrompts);
+        Assert.Equal(Rows(exported), Rows(await ArchiveCollector.ExportAsync(targetArchive, Cancel)));
+        var importedIds = (await target.ListAuditAsync(new AuditQuery(), Cancel)).Select(e => e.Id).ToList();
+        var prompt = (await target.FindPromptAsync("alpha", Cancel))!;
+        await target.SaveAsync(new PromptChanges { NewVersion = Version(prompt, 3), Audit = [Audit(AuditActions.VersionCreated, "alpha", "1.0.2")] }, Cancel);
+        Assert.True((await target.ListAuditAsync(new AuditQuery(), Cancel))[0].Id > importedIds.Max());
+    }
+
+    [Fact]
+    public async Task ImportAsync_FullIntoStoreWithAPrompt_RefusedAsNotEmptyAndWritesNothing()
+    {
+        var (source, sourceKeys, sourceArchive) = await CreateStoreAsync();
+        await SeedAsync(source, sourceKeys, "alpha");
+        var exported = await ArchiveCollector.ExportAsync(sourceArchive, Cancel);
+        var (target, targetKeys, targetArchive) = await CreateStoreAsync();
+        await SeedAsync(target, targetKeys, "kept");
+        var before = Rows(await ArchiveCollector.ExportAsync(targetArchive, Cancel));
+
+        var error = await Assert.ThrowsAsync<ConflictException>(() => targetArchive.ImportAsync(exported, merge: false, Cancel));
+
+        Assert.Equal("registry_not_empty", error.Code);
+        Assert.Contains("1 prompt(s)", error.Message, StringComparison.Ordinal);
+        Assert.Equal(before, Rows(await ArchiveCollector.ExportAsync(targetArchive, Cancel)));
+    }
+
+    [Fact]
+    public async Task ImportAsync_MergeIntoStoreWithOneOfTheNames_KeepsItsOwnAndAddsTheOthers()
+    {
+        var (source, sourceKeys, sourceArchive) = await CreateStoreAsync();
+        await SeedAsync(source, sourceKeys, "shared", "fresh");
+        var exported = await ArchiveCollector.ExportAsync(sourceArchive, Cancel);
+        var (target, targetKeys, targetArchive) = await CreateStoreAsync();
+        await SeedAsync(target, targetKeys, "shared");
+        var ownShared = (await target.FindPromptAsync("shared", Cancel))!;
+        var ownAudit = await target.ListAuditAsync(new AuditQuery(), Cancel);
+
+        var report = await targetArchive.ImportAsync(exported, merge: true, Cancel);
+
+        Assert.Equal(["fresh"], report.AddedPrompts);
+        Assert.Equal(["shared"], report.SkippedPrompts);
+        Assert.Equal(Json(ownShared), Json(await target.FindPromptAsync("shared", Cancel)));
+        var fresh = (await target.FindPromptAsync("fresh", Cancel))!;
+        Assert.Equal([2, 1], (await target.ListVersionsAsync(fresh.Id, Cancel)).Select(v => v.Sequence));
+        Assert.Equal("production", Assert.Single(await target.ListLabelsAsync(fresh.Id, Cancel)).Name);
+        var audit = await target.ListAuditAsync(new AuditQuery(), Cancel);
+        Assert.Equal(audit.Count, audit.Select(e => e.Id).Distinct().Count());
+        Assert.All(audit.Where(e => e.PromptName == "fresh"), e => Assert.True(e.Id > ownAudit.Max(o => o.Id)));
+    }
+
+    [Fact]
+    public async Task ImportAsync_MergedRowCollidingWithAStoredId_RefusedAsConflictAndWritesNothing()
+    {
+        var (source, sourceKeys, sourceArchive) = await CreateStoreAsync();
+        await SeedAsync(source, sourceKeys, "alpha");
+        var exported = await ArchiveCollector.ExportAsync(sourceArchive, Cancel);
+        var (target, _, targetArchive) = await CreateStoreAsync();
+        await targetArchive.ImportAsync(exported, merge: false, Cancel);
+        var before = Rows(await ArchiveCollector.ExportAsync(targetArchive, Cancel));
+        // The same prompt id under another name: merged as a new prompt, it collides with the stored row.
+        var renamed = WithColumn(exported, RegistryArchiveSchema.Prompts, "name", "alpha-copy");
+
+        var error = await Assert.ThrowsAsync<ConflictException>(() => targetArchive.ImportAsync(renamed, merge: true, Cancel));
+
+        Assert.Equal(("import_conflict", "$.prompts[0]"), (error.Code, error.Field));
+        Assert.Equal(before, Rows(await ArchiveCollector.ExportAsync(targetArchive, Cancel)));
+        Assert.Null(await target.FindPromptAsync("alpha-copy", Cancel));
+    }
+
+    [Fact]
+    public async Task ImportAsync_LabelOfAVersionNeitherImportedNorStored_RefusedAsInvalidReference()
+    {
+        var (source, sourceKeys, sourceArchive) = await CreateStoreAsync();
+        await SeedAsync(source, sourceKeys, "alpha");
+        var exported = WithColumn(await ArchiveCollector.ExportAsync(sourceArchive, Cancel), RegistryArchiveSchema.Labels, "versionId", "no-such-version");
+        var (target, _, targetArchive) = await CreateStoreAsync();
+
+        var error = await Assert.ThrowsAsync<InvalidInputException>(() => targetArchive.ImportAsync(exported, merge: false, Cancel));
+
+        Assert.Equal(("import_invalid_reference", "$.labels[0]"), (error.Code, error.Field));
+        Assert.Null(await target.FindPromptAsync("alpha", Cancel));
+    }
+
+    /// <summary>Each prompt with two versions (the second labelled production), an admin key, and the audit of it all.</summary>
+    private static async Task SeedAsync(IPromptStore store, IApiKeyStore keys, params string[] names)
+    {
+        foreach (var name in names)
+        {
+            var (prompt, _, second) = await SeedPromptAsync(store, name);
+            await store.SaveAsync(new PromptChanges
+            {
+                LabelChanges = [Label(prompt, "production", null, second.Id)],
+                Audit = [Audit(AuditActions.LabelMoved, name, "production")],
+            }, Cancel);
+        }
+        var admin = Key("admin-" + string.Join('-', names));
+        await keys.CreateKeyAsync(admin, "hash-" + admin.Id, Audit(AuditActions.ApiKeyCreated, null, admin.Id), Cancel);
+    }
+
+    private static ApiKey Key(string name) => new(NewId(), name, ApiKeyRole.Admin, "pv_" + name, Now, "setup", null);
+
+    private static RegistryArchive WithColumn(RegistryArchive archive, ArchiveSection section, string column, string value)
+    {
+        var index = section.IndexOf(column);
+        var rows = RegistryArchiveSchema.Sections.ToDictionary(s => s, s => archive[s]);
+        rows[section] = archive[section].Select(r => { var copy = (object?[])r.Clone(); copy[index] = value; return copy; }).ToList();
+        return new RegistryArchive(rows);
+    }
+
+    /// <summary>Every section's rows as JSON, to compare two registries.</summary>
+    private static List<string> Rows(RegistryArchive archive) =>
+        RegistryArchiveSchema.Sections.Select(s => s.Name + ": " + Json(archive[s])).ToList();
+}
