@@ -43,18 +43,25 @@ internal static class Program
 
     private static Command Serve(CliContext context)
     {
-        var db = new Option<string>("--db") { Description = "The SQLite database file (created when missing).", DefaultValueFactory = _ => ServerDefaults.DatabasePath, HelpName = "FILE" };
+        var db = new Option<string?>("--db")
+        {
+            Description = $"The SQLite database file (created when missing). Default: {ServerDefaults.DatabasePath}, unless PromptVault:Postgres or DATABASE_URL is set.",
+            HelpName = "FILE",
+        };
         var urls = new Option<string>("--urls") { Description = "The URL(s) to listen on, separated by ';'.", DefaultValueFactory = _ => ServerDefaults.Urls, HelpName = "URL" };
-        var postgres = new Option<string?>("--postgres") { Description = "A PostgreSQL connection string (not available yet).", HelpName = "CONNSTRING" };
+        var postgres = new Option<string?>("--postgres") { Description = PostgresDescription, HelpName = "CONNSTRING" };
         var command = new Command("serve", "Run the PromptVault server until Ctrl+C; prints a new admin key when the database has no active one (a new database).") { db, urls, postgres };
-        command.SetAction((result, ct) => new ServeCommand(context).InvokeAsync(result.GetValue(db)!, result.GetValue(urls)!, result.GetValue(postgres), ct));
+        command.SetAction((result, ct) => new ServeCommand(context).InvokeAsync(result.GetValue(db), result.GetValue(urls)!, result.GetValue(postgres), ct));
         return command;
     }
+
+    private const string PostgresDescription =
+        "The PostgreSQL database, instead of SQLite: an Npgsql connection string (Host=...;Database=...) or a postgresql://user:password@host/db URL.";
 
     private static Command AdminKey(CliContext context)
     {
         var db = new Option<string?>("--db") { Description = "The server's SQLite database file.", HelpName = "FILE" };
-        var postgres = new Option<string?>("--postgres") { Description = "A PostgreSQL connection string (not available yet).", HelpName = "CONNSTRING" };
+        var postgres = new Option<string?>("--postgres") { Description = PostgresDescription, HelpName = "CONNSTRING" };
         var json = new Option<bool>("--json") { Description = "Print JSON for scripts." };
         var command = new Command("admin-key",
             "Run on the server's machine when every admin key is lost or revoked: create a new admin key in the database and print it (shown once).")

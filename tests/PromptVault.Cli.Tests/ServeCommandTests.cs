@@ -75,7 +75,7 @@ public sealed class ServeCommandTests
         AssertOneLineFailure(result, database);
     }
 
-    private static void AssertOneLineFailure(CliResult result, string named)
+    internal static void AssertOneLineFailure(CliResult result, string named)
     {
         Assert.True(result.ExitCode == 2, result.ToString());
         var lines = result.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries);
@@ -87,7 +87,7 @@ public sealed class ServeCommandTests
     }
 
     /// <summary>Runs `dotnet promptvault.dll ARGS` to its exit (at most 60 s) and returns its exit code, stdout and stderr.</summary>
-    private static async Task<CliResult> RunToExitAsync(string[] args, params (string Name, string Value)[] environment)
+    internal static async Task<CliResult> RunToExitAsync(string[] args, params (string Name, string Value)[] environment)
     {
         var start = ServerProcess.StartInfo(args);
         foreach (var (name, value) in environment) start.Environment[name] = value;

@@ -27,11 +27,18 @@ internal sealed class ServerProcess : IAsyncDisposable
 
     /// <summary>Starts the server on <paramref name="database"/> and waits until <c>/healthz</c> answers (60 s at most).</summary>
     /// <param name="port">The port to listen on; a free one when null.</param>
-    public static async Task<ServerProcess> StartAsync(string database, int? port = null)
+    public static Task<ServerProcess> StartAsync(string database, int? port = null) =>
+        StartAsync(["--db", database], Path.GetDirectoryName(database)!, port: port);
+
+    /// <summary>Starts <c>serve</c> with <paramref name="storage"/> options (none: from the environment) in <paramref name="workingDirectory"/>.</summary>
+    /// <param name="environment">Variables added to the process's environment (DATABASE_URL, PromptVault__Postgres).</param>
+    public static async Task<ServerProcess> StartAsync(IEnumerable<string> storage, string workingDirectory,
+        IReadOnlyDictionary<string, string>? environment = null, int? port = null)
     {
         var baseAddress = new Uri($"http://127.0.0.1:{port ?? FreePort()}");
-        var start = StartInfo(["serve", "--db", database, "--urls", baseAddress.ToString().TrimEnd('/')]);
-        start.WorkingDirectory = Path.GetDirectoryName(database)!;
+        var start = StartInfo(["serve", .. storage, "--urls", baseAddress.ToString().TrimEnd('/')]);
+        start.WorkingDirectory = workingDirectory;
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>()) start.Environment[name] = value;
         var server = new ServerProcess(new Process { StartInfo = start }, baseAddress);
         server._process.OutputDataReceived += (_, e) => server.Append(e.Data, "");
         server._process.ErrorDataReceived += (_, e) => server.Append(e.Data, "stderr: ");

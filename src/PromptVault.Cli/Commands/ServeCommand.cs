@@ -8,30 +8,28 @@ using PromptVault.Server.Hosting;
 namespace PromptVault.Cli.Commands;
 
 /// <summary>
-/// <c>serve [--db FILE] [--urls URL]</c>: runs the server until Ctrl+C. When the database holds no active admin key (a new
-/// database) it creates one and prints it, the only time it is ever shown. Every start-up failure is one line on stderr
-/// and exit code 2; a bad --urls or setting is refused before the database is created.
+/// <c>serve [--db FILE | --postgres CONNSTRING] [--urls URL]</c>: runs the server until Ctrl+C. Without either option the
+/// configuration's <c>PromptVault:Postgres</c> or the environment's <c>DATABASE_URL</c> names a PostgreSQL database, else the
+/// SQLite file <c>promptvault.db</c> is used (<see cref="ServerStorage.Resolve"/>). When the database holds no active admin key
+/// (a new database) it creates one and prints it, the only time it is ever shown. Every start-up failure is one line on
+/// stderr and exit code 2; a bad --urls or setting is refused before the database is created.
 /// </summary>
 internal sealed class ServeCommand(CliContext context)
 {
-    public async Task<int> InvokeAsync(string database, string urls, string? postgres, CancellationToken cancellationToken)
+    public async Task<int> InvokeAsync(string? database, string urls, string? postgres, CancellationToken cancellationToken)
     {
-        if (postgres is not null)
+        if (database is not null && postgres is not null)
         {
-            context.WriteError("PostgreSQL storage is not available yet; use --db FILE to serve from a SQLite database.");
+            context.WriteError("give --db FILE or --postgres CONNSTRING, not both.");
             return ExitCodes.Usage;
         }
-        if (DatabaseFiles.Check(database) is { } problem)
-        {
-            context.WriteError(problem);
-            return ExitCodes.Usage;
-        }
-        var path = Path.GetFullPath(database);
-
+        var options = new ServerOptions { DatabasePath = database, Urls = urls };
         WebApplication app;
         try
         {
-            app = PromptVaultServer.Build(new ServerOptions { DatabasePath = path, Urls = urls });
+            if (postgres is not null)
+                options.Postgres = ServerStorage.ParsePostgres(postgres, "--postgres");
+            app = PromptVaultServer.Build(options);
         }
         catch (InvalidOperationException e)
         {
@@ -40,6 +38,13 @@ internal sealed class ServeCommand(CliContext context)
         }
         await using (app)
         {
+            // The options now say which database; a SQLite file is checked before anything opens it.
+            if (options.Postgres is null && DatabaseFiles.Check(options.DatabasePath!) is { } problem)
+            {
+                context.WriteError(problem);
+                return ExitCodes.Usage;
+            }
+            var where = ServerStorage.Describe(options);
             try
             {
                 // Listen before creating the first admin key, so a port in use never costs a key that was never shown.
@@ -52,13 +57,13 @@ internal sealed class ServeCommand(CliContext context)
             catch (Exception e) when (e is not OperationCanceledException)
             {
                 // Start-up failures (address in use, a file that is not a database, ...) are for people: one line, no stack trace.
-                context.WriteError(StartupFailure(e, path, urls));
+                context.WriteError(StartupFailure(e, where, urls));
                 return ExitCodes.Usage;
             }
 
             var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses;
             var listening = addresses is { Count: > 0 } ? string.Join(", ", addresses) : urls;
-            context.Out.WriteLine($"PromptVault is listening on {listening} (database {path}). Press Ctrl+C to stop.");
+            context.Out.WriteLine($"PromptVault is listening on {listening} ({where}). Press Ctrl+C to stop.");
             await context.Out.FlushAsync(cancellationToken);
 
             // Returns when Ctrl+C (or the token) stops the host, after a graceful stop.
@@ -67,11 +72,11 @@ internal sealed class ServeCommand(CliContext context)
         }
     }
 
-    private static string StartupFailure(Exception e, string path, string urls) => e switch
+    private static string StartupFailure(Exception e, string where, string urls) => e switch
     {
         // Kestrel reports an address in use or not available this way.
         IOException when e.Message.Contains("bind", StringComparison.OrdinalIgnoreCase) => $"cannot listen on {urls}: {OneLine(e.Message)}",
-        Microsoft.Data.Sqlite.SqliteException or IOException or UnauthorizedAccessException => $"--db {path}: {OneLine(e.Message)}",
+        _ when ServerStorage.IsDatabaseFailure(e) => $"{where}: {OneLine(e.Message)}",
         _ => OneLine(e.Message),
     };
 

@@ -18,7 +18,7 @@ namespace PromptVault.Core.Registry;
 /// the sequence before invalidating, so either the invalidation or the miss removes it). Only what exists is remembered
 /// (and the absence of a running experiment), so requests naming random prompts, labels or keys cannot grow it. Unknown key hashes are not cached:
 /// a key made by <c>promptvault admin-key</c> (another process, so not on this feed) works at once. Revocation only happens
-/// through the API, so it is on the feed.
+/// through the API, so it is on the feed (through another server on PostgreSQL: by LISTEN/NOTIFY, within milliseconds).
 /// </remarks>
 public sealed class RegistryCache : IDisposable
 {

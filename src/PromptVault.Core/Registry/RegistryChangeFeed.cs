@@ -20,7 +20,8 @@ public sealed record RegistryChange(long Sequence, RegistryChangeKind Kind, stri
 
 /// <summary>
 /// The one feed of registry changes in this process: the use cases publish to it after every write that affects what
-/// render or authentication read, and <see cref="RegistryCache"/> invalidates from it. Subscribers run synchronously on the
+/// render or authentication read (on PostgreSQL, PostgresRegistryChanges also publishes the changes other servers made,
+/// heard by LISTEN/NOTIFY), and <see cref="RegistryCache"/> invalidates from it. Subscribers run synchronously on the
 /// writer's thread before the write's request is answered (so the next request sees the change); one that has slow work
 /// to do (a server-sent-event stream, a PostgreSQL NOTIFY) must hand the change off, e.g. to a bounded channel, and can
 /// spot a gap by its <see cref="RegistryChange.Sequence"/>.

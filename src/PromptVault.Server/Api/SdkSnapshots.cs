@@ -9,7 +9,8 @@ namespace PromptVault.Server.Api;
 
 /// <summary>One built snapshot and its JSON, shared by every caller until the registry changes.</summary>
 /// <param name="ETag">The strong entity tag of <paramref name="Json"/>, quotes included.</param>
-internal sealed record BuiltSnapshot(SdkSnapshot Snapshot, byte[] Json, string ETag);
+/// <param name="From">The <see cref="RegistryChangeFeed.Sequence"/> the build started from: it is out of date once the feed moved past.</param>
+internal sealed record BuiltSnapshot(SdkSnapshot Snapshot, byte[] Json, string ETag, long From);
 
 /// <summary>
 /// The SDK snapshot (<c>GET /api/sdk/snapshot</c>), rebuilt only after a prompt or experiment change on the
@@ -17,32 +18,33 @@ internal sealed record BuiltSnapshot(SdkSnapshot Snapshot, byte[] Json, string E
 /// and running experiments, mostly in memory). Concurrent requests after a change share one build.
 /// </summary>
 /// <remarks>
-/// <see cref="SdkSnapshot.Sequence"/> is the time this object was made (the first snapshot request) in Unix microseconds
-/// plus the feed sequence the build started from. The feed restarts at 0 with the process; the time keeps the sequence
-/// growing across restarts, since registry writes (each a committed transaction) never come near one a microsecond. A build sees every write published up
-/// to its sequence (writes publish after they commit), perhaps a little more.
+/// <see cref="SdkSnapshot.Sequence"/> comes from the <see cref="IRegistryClock"/>, read before and after the build: when the
+/// two readings agree, the snapshot holds exactly the registry state of that number, so snapshots built by different servers
+/// on one database compare (an SDK behind a load balancer never takes an older state for a newer one). When writes keep
+/// coming, the build is retried a few times, then labelled with the earlier reading: it holds at least that state.
 /// </remarks>
 internal sealed class SdkSnapshots : IDisposable
 {
     private readonly IPromptStore _prompts;
     private readonly RegistryCache _cache;
-    private readonly RegistryChangeFeed _changes;
+    private readonly IRegistryClock _clock;
     private readonly TimeProvider _time;
     private readonly IDisposable _subscription;
-    private readonly long _epoch;
     private readonly Lock _gate = new();
     private long _changed;
     private volatile BuiltSnapshot? _current;
     private Task<BuiltSnapshot>? _building;
     private long _buildingFrom = -1;
 
-    public SdkSnapshots(IPromptStore prompts, RegistryCache cache, RegistryChangeFeed changes, TimeProvider time)
+    /// <summary>How many times a build whose clock moved while it ran is redone before it is labelled with the earlier reading.</summary>
+    private const int BuildAttempts = 5;
+
+    public SdkSnapshots(IPromptStore prompts, RegistryCache cache, RegistryChangeFeed changes, IRegistryClock clock, TimeProvider time)
     {
         _prompts = prompts;
         _cache = cache;
-        _changes = changes;
+        _clock = clock;
         _time = time;
-        _epoch = time.GetUtcNow().ToUnixTimeMilliseconds() * 1000;
         _changed = changes.Sequence;
         _subscription = changes.Subscribe(OnChange);
     }
@@ -58,7 +60,7 @@ internal sealed class SdkSnapshots : IDisposable
     public async ValueTask<BuiltSnapshot> GetAsync(CancellationToken cancellationToken)
     {
         var wanted = Volatile.Read(ref _changed);
-        if (_current is { } current && current.Snapshot.Sequence - _epoch >= wanted)
+        if (_current is { } current && current.From >= wanted)
             return current;
         Task<BuiltSnapshot> build;
         lock (_gate)
@@ -91,6 +93,32 @@ internal sealed class SdkSnapshots : IDisposable
     {
         // GetAsync starts this under its lock: the build must run after it is released.
         await Task.Yield();
+        var sequence = await _clock.ReadAsync(CancellationToken.None);
+        for (var attempt = 1; ; attempt++)
+        {
+            var (prompts, experiments) = await ReadAsync();
+            var after = await _clock.ReadAsync(CancellationToken.None);
+            if (after == sequence || attempt == BuildAttempts)
+                return Keep(new SdkSnapshot(sequence, Assignment.AlgorithmVersion, _time.GetUtcNow(), prompts, experiments), from);
+            // Changes that came in during the read were announced on the feed before the clock moved, so the next read sees them.
+            sequence = after;
+            from = Volatile.Read(ref _changed);
+        }
+    }
+
+    private BuiltSnapshot Keep(SdkSnapshot snapshot, long from)
+    {
+        var built = new BuiltSnapshot(snapshot, JsonSerializer.SerializeToUtf8Bytes(snapshot, PromptVaultJson.Options), $"\"{snapshot.Sequence}\"", from);
+        lock (_gate)
+        {
+            if (_current is null || _current.From < built.From)
+                _current = built;
+        }
+        return built;
+    }
+
+    private async Task<(List<SdkPrompt> Prompts, List<SdkExperiment> Experiments)> ReadAsync()
+    {
         var listing = await _prompts.ListPromptsAsync(new PromptFilter());
         var prompts = new List<SdkPrompt>(listing.Count);
         var experiments = new List<SdkExperiment>();
@@ -116,15 +144,7 @@ internal sealed class SdkSnapshots : IDisposable
                 experiments.Add(new SdkExperiment(running.Id, prompt.Name, running.HashSeed,
                     running.Variants.Select(v => new SdkVariant(v.Id, v.Name, v.VersionId, v.Weight)).ToList()));
         }
-
-        var snapshot = new SdkSnapshot(_epoch + from, Assignment.AlgorithmVersion, _time.GetUtcNow(), prompts, experiments);
-        var built = new BuiltSnapshot(snapshot, JsonSerializer.SerializeToUtf8Bytes(snapshot, PromptVaultJson.Options), $"\"{snapshot.Sequence}\"");
-        lock (_gate)
-        {
-            if (_current is null || _current.Snapshot.Sequence < built.Snapshot.Sequence)
-                _current = built;
-        }
-        return built;
+        return (prompts, experiments);
     }
 
     private static SdkVersion ToSdk(PromptVersion version) =>

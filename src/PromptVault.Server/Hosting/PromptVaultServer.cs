@@ -45,6 +45,7 @@ public static class PromptVaultServer
             .ToList();
         if (prices.Count > 0)
             options.Prices = options.Prices.With(prices);
+        ServerStorage.Resolve(options, builder.Configuration);
         builder.Services.AddPromptVaultServer(options);
         builder.Services.AddPromptVaultDashboard();
         builder.Services.AddPromptVaultMcp();
@@ -98,26 +99,35 @@ public static class PromptVaultServer
 
     /// <summary>Creates or upgrades the database's schema.</summary>
     public static Task MigrateAsync(WebApplication app, CancellationToken cancellationToken = default) =>
-        app.Services.GetRequiredService<Storage.Sqlite.SqliteDatabase>().MigrateAsync(cancellationToken);
+        ServerStorage.MigrateAsync(app.Services, cancellationToken);
 
     /// <summary>When the database holds no active admin key (a new database), creates one and returns it (to print once).</summary>
     public static Task<CreatedApiKeyResponse?> CreateFirstAdminKeyAsync(WebApplication app, CancellationToken cancellationToken = default) =>
         app.Services.GetRequiredService<ApiKeyService>().CreateFirstAdminKeyAsync(cancellationToken);
 
     /// <summary>
-    /// Creates a new admin key directly in the database at <paramref name="databasePath"/> (<c>promptvault admin-key</c>), for when
-    /// every admin key is lost or revoked. Whoever can write the database file can do this; the audit log records it.
+    /// Creates a new admin key directly in the SQLite database at <paramref name="databasePath"/> (<c>promptvault admin-key</c>), for
+    /// when every admin key is lost or revoked. Whoever can write the database file can do this; the audit log records it.
     /// </summary>
-    public static async Task<CreatedApiKeyResponse> CreateRecoveryAdminKeyAsync(string databasePath, CancellationToken cancellationToken = default)
+    public static Task<CreatedApiKeyResponse> CreateRecoveryAdminKeyAsync(string databasePath, CancellationToken cancellationToken = default) =>
+        CreateRecoveryAdminKeyAsync(new ServerOptions { DatabasePath = databasePath }, cancellationToken);
+
+    /// <summary>
+    /// Creates a new admin key directly in the database of <paramref name="storage"/> (its <see cref="ServerOptions.DatabasePath"/> or
+    /// <see cref="ServerOptions.Postgres"/>): <c>promptvault admin-key</c>. Servers on that database accept it at once.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The storage options are contradictory or malformed.</exception>
+    public static async Task<CreatedApiKeyResponse> CreateRecoveryAdminKeyAsync(ServerOptions storage, CancellationToken cancellationToken = default)
     {
+        ServerStorage.Resolve(storage, new ConfigurationManager());
         await using var services = new ServiceCollection()
             .AddLogging()
             .AddSingleton(TimeProvider.System)
-            .AddPromptVaultSqlite(databasePath)
+            .AddPromptVaultStorage(storage)
             .AddPromptVaultRegistryCache()
             .AddSingleton<ApiKeyService>()
             .BuildServiceProvider();
-        await services.GetRequiredService<Storage.Sqlite.SqliteDatabase>().MigrateAsync(cancellationToken);
+        await ServerStorage.MigrateAsync(services, cancellationToken);
         return await services.GetRequiredService<ApiKeyService>().CreateRecoveryAdminKeyAsync(cancellationToken);
     }
 }

@@ -5,8 +5,14 @@ namespace PromptVault.Server.Hosting;
 /// <summary>Where the server keeps its data and listens.</summary>
 public sealed class ServerOptions
 {
-    /// <summary>The SQLite database file. Default: <c>promptvault.db</c> in the working directory.</summary>
-    public string DatabasePath { get; set; } = ServerDefaults.DatabasePath;
+    /// <summary>The SQLite database file. Default: null, which <see cref="ServerStorage.Resolve"/> settles: PostgreSQL when configured,
+    /// else <c>promptvault.db</c> in the working directory.</summary>
+    public string? DatabasePath { get; set; }
+
+    /// <summary>The PostgreSQL database shared by several servers, instead of SQLite: an Npgsql connection string or a
+    /// <c>postgresql://</c> URL. Default: null, then the configuration's <c>PromptVault:Postgres</c> or the environment's
+    /// <c>DATABASE_URL</c> when <see cref="DatabasePath"/> is not set either (<see cref="ServerStorage.Resolve"/>).</summary>
+    public string? Postgres { get; set; }
 
     /// <summary>The URLs to listen on, separated by ';': http(s)://HOST:PORT only, checked before anything starts. Default: <c>http://127.0.0.1:5180</c>.</summary>
     public string Urls { get; set; } = ServerDefaults.Urls;

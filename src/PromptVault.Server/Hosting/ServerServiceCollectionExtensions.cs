@@ -15,11 +15,11 @@ namespace Microsoft.Extensions.DependencyInjection;
 
 public static class ServerServiceCollectionExtensions
 {
-    /// <summary>The server's services: storage, the registry, API-key auth and its failure limit, problem details, health checks, OpenAPI.</summary>
+    /// <summary>The server's services: storage (<see cref="ServerStorage"/>; call <see cref="ServerStorage.Resolve"/> first), the registry, API-key auth and its failure limit, problem details, health checks, OpenAPI.</summary>
     public static IServiceCollection AddPromptVaultServer(this IServiceCollection services, ServerOptions options)
     {
         services.AddSingleton(TimeProvider.System);
-        services.AddPromptVaultSqlite(options.DatabasePath);
+        services.AddPromptVaultStorage(options);
         services.AddSingleton<TemplateEngine>();
         services.AddSingleton<IdempotentRequests>();
         services.AddPromptVaultRegistryCache();

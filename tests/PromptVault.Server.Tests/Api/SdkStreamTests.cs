@@ -121,7 +121,7 @@ public sealed class SdkStreamTests(ServerFixture fixture) : IClassFixture<Server
     }
 
     /// <summary>An open <c>GET /api/sdk/stream</c> response read with the framework's SSE parser.</summary>
-    private sealed class SnapshotStream(HttpResponseMessage response, IAsyncEnumerator<SseItem<SdkSnapshotEvent>> events) : IAsyncDisposable
+    internal sealed class SnapshotStream(HttpResponseMessage response, IAsyncEnumerator<SseItem<SdkSnapshotEvent>> events) : IAsyncDisposable
     {
         public static async Task<SnapshotStream> OpenAsync(HttpClient client)
         {

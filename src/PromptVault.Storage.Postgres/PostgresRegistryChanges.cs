@@ -1,0 +1,175 @@
+using System.Globalization;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+using PromptVault.Core.Registry;
+
+namespace PromptVault.Storage.Postgres;
+
+/// <summary>
+/// Carries registry changes between the servers that share one PostgreSQL database, and numbers them. Every registry write
+/// moves the counter in <c>registry_changes</c> and sends its number on the channel <c>promptvault_registry</c> (the triggers
+/// of migration 002). This service LISTENs on a connection of its own and publishes each change on this server's
+/// <see cref="RegistryChangeFeed"/>, so the caches drop what it made stale; as the <see cref="IRegistryClock"/> it reads the
+/// counter and answers once every change up to it has been applied here, so SDK snapshots of every server compare.
+/// </summary>
+/// <remarks>
+/// Notifications arrive in commit order, which is the counter's order. One can only be missed while the connection is down:
+/// then, and again on reconnecting, everything cached is dropped, and until it listens again a clock reading that finds the
+/// counter moved drops it too.
+/// </remarks>
+public sealed partial class PostgresRegistryChanges(NpgsqlDataSource dataSource, RegistryChangeFeed feed, ILogger<PostgresRegistryChanges> logger)
+    : BackgroundService, IRegistryClock
+{
+    public const string Channel = "promptvault_registry";
+
+    /// <summary>The listening connection's application_name, so it can be told apart in pg_stat_activity.</summary>
+    public const string ApplicationName = "promptvault registry listener";
+
+    private static readonly TimeSpan ReconnectDelay = TimeSpan.FromSeconds(1);
+
+    /// <summary>A quiet connection is pinged this often, so a dead one is noticed (and replaced) without waiting for TCP.</summary>
+    private static readonly TimeSpan IdlePing = TimeSpan.FromSeconds(15);
+
+    /// <summary>How long a clock reading waits for the notification of a change already committed before dropping the caches instead.</summary>
+    private static readonly TimeSpan ApplyTimeout = TimeSpan.FromSeconds(2);
+
+    /// <summary>The counter up to which this server's caches are clean; -1 while not listening.</summary>
+    private long _applied = -1;
+    private TaskCompletionSource _advanced = NewSignal();
+
+    /// <summary>The counter value at which a clock reading last dropped the caches for want of its notification; -1 for none.</summary>
+    private long _droppedAt = -1;
+
+    /// <summary>The counter of the last change this server applied; -1 while it is not listening.</summary>
+    public long Applied => Volatile.Read(ref _applied);
+
+    /// <inheritdoc />
+    public async ValueTask<long> ReadAsync(CancellationToken cancellationToken = default)
+    {
+        long committed;
+        await using (var connection = await dataSource.OpenConnectionAsync(cancellationToken))
+            committed = await ReadCounterAsync(connection, cancellationToken);
+        // Not listening, or its notification is late: the caches may hold what a change up to there made stale. Dropped once
+        // per counter value, so a snapshot stream woken by the drop does not rebuild in a loop until the listener is back.
+        if (!await WaitForAppliedAsync(committed, cancellationToken) && Interlocked.Exchange(ref _droppedAt, committed) != committed)
+            InvalidateAll();
+        return committed;
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await ListenAsync(stoppingToken);
+            }
+            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
+            {
+                Stopped();
+                Log.ListenerFailed(logger, ReconnectDelay.TotalSeconds, e);
+            }
+            await Task.Delay(ReconnectDelay, stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+        Stopped();
+    }
+
+    private async Task ListenAsync(CancellationToken stoppingToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(stoppingToken);
+        connection.Notification += OnNotification;
+        // The pool resets application_name (DISCARD ALL) when the connection goes back to it.
+        await using (var listen = new NpgsqlCommand($"SET application_name = '{ApplicationName}'; LISTEN {Channel}", connection))
+            await listen.ExecuteNonQueryAsync(stoppingToken);
+        // Listening from here on; what changed before was not heard, so drop everything, then count from the committed counter.
+        // (Notifications are raised only while this connection reads, so none runs between these lines.)
+        InvalidateAll();
+        Advance(await ReadCounterAsync(connection, stoppingToken));
+        Log.Listening(logger, Applied);
+        while (true)
+        {
+            if (!await connection.WaitAsync(IdlePing, stoppingToken))
+            {
+                await using var ping = new NpgsqlCommand("SELECT 1", connection);
+                await ping.ExecuteNonQueryAsync(stoppingToken);
+            }
+        }
+    }
+
+    /// <summary>"sequence kind [prompt id]", as migration 002's trigger sends it.</summary>
+    private void OnNotification(object sender, NpgsqlNotificationEventArgs e)
+    {
+        var parts = e.Payload.Split(' ');
+        if (parts.Length is < 2 or > 3 || !long.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var sequence)
+            || !Enum.TryParse<RegistryChangeKind>(parts[1], out var kind))
+        {
+            Log.UnknownNotification(logger, e.Payload);
+            InvalidateAll();
+            return;
+        }
+        feed.Publish(kind, parts.Length == 3 ? parts[2] : null);
+        if (Applied >= 0)
+            Advance(sequence);
+    }
+
+    private async Task<bool> WaitForAppliedAsync(long committed, CancellationToken cancellationToken)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(ApplyTimeout);
+        while (true)
+        {
+            // Take the signal before checking, so an advance in between completes the one awaited.
+            var advanced = Volatile.Read(ref _advanced).Task;
+            var applied = Applied;
+            if (applied >= committed) return true;
+            if (applied < 0) return false;
+            await advanced.WaitAsync(timeout.Token).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            cancellationToken.ThrowIfCancellationRequested();
+            if (timeout.IsCancellationRequested) return Applied >= committed;
+        }
+    }
+
+    private void Advance(long sequence)
+    {
+        long seen;
+        do seen = Volatile.Read(ref _applied);
+        while (seen < sequence && Interlocked.CompareExchange(ref _applied, sequence, seen) != seen);
+        Interlocked.Exchange(ref _advanced, NewSignal()).TrySetResult();
+    }
+
+    private void Stopped()
+    {
+        Volatile.Write(ref _applied, -1);
+        Volatile.Write(ref _droppedAt, -1);
+        Interlocked.Exchange(ref _advanced, NewSignal()).TrySetResult();
+        InvalidateAll();
+    }
+
+    /// <summary>Drops every cached prompt, version, label, experiment and key ("any prompt" is a null id).</summary>
+    private void InvalidateAll()
+    {
+        feed.Publish(RegistryChangeKind.Prompt);
+        feed.Publish(RegistryChangeKind.ApiKeys);
+    }
+
+    private static async Task<long> ReadCounterAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand("SELECT sequence FROM registry_changes WHERE id = 1", connection);
+        return (long)(await command.ExecuteScalarAsync(cancellationToken))!;
+    }
+
+    private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 3101, Level = LogLevel.Information, Message = "Listening for registry changes on PostgreSQL (counter at {Sequence})")]
+        public static partial void Listening(ILogger logger, long sequence);
+
+        [LoggerMessage(EventId = 3102, Level = LogLevel.Warning, Message = "Registry change listener lost its PostgreSQL connection; caches dropped, reconnecting in {Seconds} s")]
+        public static partial void ListenerFailed(ILogger logger, double seconds, Exception exception);
+
+        [LoggerMessage(EventId = 3103, Level = LogLevel.Warning, Message = "Unknown registry change notification '{Payload}'; caches dropped")]
+        public static partial void UnknownNotification(ILogger logger, string payload);
+    }
+}

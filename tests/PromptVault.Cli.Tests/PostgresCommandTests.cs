@@ -1,0 +1,150 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using Npgsql;
+using PromptVault.Server.Tests;
+using PromptVault.Server.Tests.Postgres;
+using PromptVault.Storage.Testing;
+using static PromptVault.Server.Tests.ApiCalls;
+
+namespace PromptVault.Cli.Tests;
+
+/// <summary>`serve --postgres`, DATABASE_URL, PromptVault:Postgres and `admin-key --postgres` (SPEC §6, issue 12), on a real PostgreSQL.</summary>
+public sealed class PostgresCommandTests
+{
+    private const string KeyLine = "Created the first admin API key (shown once, store it now): ";
+
+    private static CancellationToken Cancel => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task AdminKey_Postgres_CreatesAnAdminKeyThatTheRunningServerAcceptsAtOnce()
+    {
+        await using var servers = await SharedDatabaseServers.StartAsync(count: 1, cancellationToken: Cancel);
+
+        var result = await Cli.RunAsync(Cli.NoEnvironment, "admin-key", "--postgres", servers.ConnectionString, "--json");
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        var created = JsonNode.Parse(result.Out)!;
+        Assert.Equal("admin", created.Str("role"));
+        using var client = servers.CreateClient(0, created.Str("key"));
+        var (status, audit) = await GetAsync(client, "/api/audit");
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Contains("api_key.admin_recovered", audit!.ToJsonString(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("postgresql://pv:s3cret@db/promptvault?sslmode=sometimes", "sslmode")]
+    [InlineData("Host=db;Password=s3cret;Colour=blue", "colour")]
+    public async Task AdminKey_MalformedPostgres_IsAUsageErrorNamingIt_WithoutThePassword(string postgres, string named)
+    {
+        var result = await Cli.RunAsync(Cli.NoEnvironment, "admin-key", "--postgres", postgres);
+
+        Assert.True(result.ExitCode == 2, result.ToString());
+        Assert.Contains("--postgres", result.Error, StringComparison.Ordinal);
+        Assert.Contains(named, result.Error, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("s3cret", result.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AdminKey_UnreachableDatabase_IsRefusedNamingIt()
+    {
+        var result = await Cli.RunAsync(Cli.NoEnvironment, "admin-key", "--postgres", $"Host=127.0.0.1;Port={ServerProcess.FreePort()};Database=gone;Username=pv;Timeout=3");
+
+        Assert.True(result.ExitCode == 1, result.ToString());
+        Assert.Contains("PostgreSQL database 'gone' on 127.0.0.1", result.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AdminKeyAndServe_BothDbAndPostgres_AreRefused()
+    {
+        using var folder = new TempFolder();
+
+        var adminKey = await Cli.RunAsync(Cli.NoEnvironment, "admin-key", "--db", folder.File("x.db"), "--postgres", "Host=db");
+        var serve = await Cli.RunAsync(Cli.NoEnvironment, "serve", "--db", folder.File("x.db"), "--postgres", "Host=db");
+
+        Assert.All([adminKey, serve], r => Assert.True(r.ExitCode == 2 && r.Error.Contains("not both", StringComparison.Ordinal), r.ToString()));
+        Assert.False(File.Exists(folder.File("x.db")));
+    }
+
+    [Fact]
+    public async Task Serve_Postgres_RunsOnTheDatabase_AndPrintsTheFirstKeyOnce()
+    {
+        using var folder = new TempFolder();
+        await using var database = await PostgresServer.CreateDatabaseAsync(migrated: false, Cancel);
+
+        string first;
+        await using (var server = await ServerProcess.StartAsync(["--postgres", database.ConnectionString], folder.Path))
+        {
+            first = await ListeningOutputAsync(server);
+            var key = first.Split('\n').Single(l => l.StartsWith(KeyLine, StringComparison.Ordinal))[KeyLine.Length..].Trim();
+            using var client = new HttpClient { BaseAddress = server.BaseAddress };
+            client.DefaultRequestHeaders.Authorization = new("Bearer", key);
+            await CreateSupportPromptAsync(client, "pg-served");
+        }
+        await using var again = await ServerProcess.StartAsync(["--postgres", database.ConnectionString], folder.Path);
+        var second = await ListeningOutputAsync(again);
+
+        Assert.Contains($"PostgreSQL database '{new NpgsqlConnectionStringBuilder(database.ConnectionString).Database}' on 127.0.0.1", first, StringComparison.Ordinal);
+        Assert.DoesNotContain(KeyLine, second, StringComparison.Ordinal);
+        Assert.Empty(Directory.GetFiles(folder.Path)); // no SQLite file beside it
+        Assert.Equal(1L, await ScalarAsync(database, "SELECT count(*) FROM prompts WHERE name = 'pg-served'"));
+    }
+
+    [Theory]
+    [InlineData("DATABASE_URL")]
+    [InlineData("PromptVault__Postgres")]
+    public async Task Serve_WithoutOptions_TakesPostgresFromTheEnvironment(string variable)
+    {
+        using var folder = new TempFolder();
+        await using var database = await PostgresServer.CreateDatabaseAsync(migrated: false, Cancel);
+        var settings = new NpgsqlConnectionStringBuilder(database.ConnectionString);
+        var url = $"postgresql://{settings.Username}@{settings.Host}:{settings.Port}/{settings.Database}?sslmode=disable&application_name=pv-test";
+
+        await using var server = await ServerProcess.StartAsync([], folder.Path, new Dictionary<string, string> { [variable] = url });
+        var output = await ListeningOutputAsync(server);
+
+        Assert.Contains(KeyLine, output, StringComparison.Ordinal);
+        Assert.Contains($"PostgreSQL database '{settings.Database}'", output, StringComparison.Ordinal);
+        Assert.Empty(Directory.GetFiles(folder.Path));
+        Assert.Equal(1L, await ScalarAsync(database, "SELECT count(*) FROM api_keys"));
+    }
+
+    [Theory]
+    [InlineData("DATABASE_URL", "postgresql://pv:s3cret@db/promptvault?sslmode=sometimes", "DATABASE_URL: sslmode 'sometimes'")]
+    [InlineData("DATABASE_URL", "mysql://pv:s3cret@db/promptvault", "DATABASE_URL: a PostgreSQL URL starts with postgresql://")]
+    [InlineData("PromptVault__Postgres", "Host=db;Password=s3cret;Colour=blue", "configuration PromptVault:Postgres")]
+    public async Task Serve_MalformedPostgresSetting_FailsInOneLineNamingIt(string variable, string value, string named)
+    {
+        using var folder = new TempFolder();
+
+        var result = await ServeCommandTests.RunToExitAsync(["serve", "--urls", $"http://127.0.0.1:{ServerProcess.FreePort()}"], (variable, value));
+
+        ServeCommandTests.AssertOneLineFailure(result, named);
+        Assert.DoesNotContain("s3cret", result.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Serve_UnreachablePostgres_FailsInOneLineNamingTheDatabase()
+    {
+        var port = ServerProcess.FreePort();
+
+        var result = await ServeCommandTests.RunToExitAsync(["serve", "--postgres", $"Host=127.0.0.1;Port={port};Database=gone;Username=pv;Timeout=3",
+            "--urls", $"http://127.0.0.1:{ServerProcess.FreePort()}"]);
+
+        ServeCommandTests.AssertOneLineFailure(result, $"PostgreSQL database 'gone' on 127.0.0.1:{port}");
+    }
+
+    private static async Task<string> ListeningOutputAsync(ServerProcess server)
+    {
+        // The listening line is printed right after start; give the pipe a moment to deliver it.
+        for (var i = 0; i < 50 && !server.Output.Contains("PromptVault is listening", StringComparison.Ordinal); i++)
+            await Task.Delay(100, Cancel);
+        return server.Output;
+    }
+
+    private static async Task<long> ScalarAsync(PostgresTestDatabase database, string sql)
+    {
+        await using var connection = await database.DataSource.OpenConnectionAsync(Cancel);
+        await using var command = new NpgsqlCommand(sql, connection);
+        return (long)(await command.ExecuteScalarAsync(Cancel))!;
+    }
+}

@@ -1,0 +1,77 @@
+using Microsoft.Extensions.DependencyInjection;
+using PromptVault.Core.Prompts;
+using PromptVault.Server.Tests.Postgres;
+
+namespace PromptVault.Client.Tests;
+
+/// <summary>
+/// The SDK behind a load balancer (issue 12): two servers on one PostgreSQL database, every SDK request sent to the next
+/// one in turn. A label moved through either is served within a second, and the SDK never goes back to an older state.
+/// </summary>
+public sealed class LoadBalancedTests
+{
+    [Fact]
+    public async Task GetPromptAsync_LabelMovedThroughEitherServer_ServedWithinOneSecond_AndNeverOlderAgain()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var servers = await SharedDatabaseServers.StartAsync(cancellationToken: ct);
+        var a = new PromptVaultClient(new HttpClient { BaseAddress = servers.BaseAddress(0) }, servers.AdminKey);
+        var b = new PromptVaultClient(new HttpClient { BaseAddress = servers.BaseAddress(1) }, servers.AdminKey);
+        var name = Prompts.NewName("balanced");
+        var one = await Prompts.CreateAsync(a, name, "one", cancellationToken: ct);
+        var two = await Prompts.AddVersionAsync(b, name, "two", ct);
+        var balancer = new RoundRobin([servers.BaseAddress(0), servers.BaseAddress(1)]);
+        await using var host = await SdkHost.StartAsync(servers.BaseAddress(0), servers.AdminKey, o => o.RefreshInterval = TimeSpan.FromMilliseconds(100),
+            services => balancer.AddTo(services), ct);
+        Assert.Equal(one, (await host.Vault.GetPromptAsync(name, cancellationToken: ct)).VersionId);
+
+        await b.MoveLabelAsync(name, Label.Production, two, ct);
+        var took = await Eventually.WithinAsync(TimeSpan.FromSeconds(1), async () => (await host.Vault.GetPromptAsync(name, cancellationToken: ct)).VersionId == two, ct);
+        await a.MoveLabelAsync(name, Label.Production, one, ct);
+        var back = await Eventually.WithinAsync(TimeSpan.FromSeconds(1), async () => (await host.Vault.GetPromptAsync(name, cancellationToken: ct)).VersionId == one, ct);
+        var sequence = host.Sdk.Snapshots.Current!.Sequence;
+        var served = new List<string>();
+        for (var i = 0; i < 20; i++)
+        {
+            await Task.Delay(50, ct); // refreshes (100 ms apart) alternate between the servers meanwhile
+            served.Add((await host.Vault.GetPromptAsync(name, cancellationToken: ct)).VersionId);
+        }
+
+        Assert.NotNull(took);
+        Assert.NotNull(back);
+        Assert.All(served, id => Assert.Equal(one, id));
+        Assert.Equal(sequence, host.Sdk.Snapshots.Current!.Sequence);
+        Assert.True(balancer.Sent[0] > 0 && balancer.Sent[1] > 0, $"requests per server: {balancer.Sent[0]}, {balancer.Sent[1]}");
+    }
+
+    /// <summary>A load balancer in the SDK's handlers: each request goes to the next server in turn.</summary>
+    private sealed class RoundRobin(Uri[] servers)
+    {
+        private int _next;
+
+        public int[] Sent { get; } = new int[servers.Length];
+
+        public void AddTo(IServiceCollection services)
+        {
+            foreach (var name in new[] { PromptVaultDefaults.HttpClientName, PromptVaultDefaults.StreamHttpClientName })
+                services.AddHttpClient(name).AddHttpMessageHandler(() => new Handler(this));
+        }
+
+        private Uri Next()
+        {
+            var server = Interlocked.Increment(ref _next) % servers.Length;
+            Interlocked.Increment(ref Sent[server]);
+            return servers[server];
+        }
+
+        private sealed class Handler(RoundRobin balancer) : DelegatingHandler
+        {
+            protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+            {
+                var server = balancer.Next();
+                request.RequestUri = new UriBuilder(request.RequestUri!) { Host = server.Host, Port = server.Port }.Uri;
+                return base.SendAsync(request, cancellationToken);
+            }
+        }
+    }
+}

@@ -1,0 +1,69 @@
+using System.Net.Http.Headers;
+using Microsoft.AspNetCore.Builder;
+using PromptVault.Server.Hosting;
+using PromptVault.Storage.Testing;
+
+namespace PromptVault.Server.Tests.Postgres;
+
+/// <summary>
+/// Several PromptVault servers on one real PostgreSQL database (<see cref="PostgresServer"/>), as behind a load balancer: each
+/// its own host and DI container (nothing shared in memory) on loopback Kestrel. They start at once, so their migrations race.
+/// </summary>
+public sealed class SharedDatabaseServers : IAsyncDisposable
+{
+    private readonly PostgresTestDatabase _database;
+    private readonly List<WebApplication> _apps;
+
+    private SharedDatabaseServers(PostgresTestDatabase database, List<WebApplication> apps, string adminKey)
+    {
+        _database = database;
+        _apps = apps;
+        AdminKey = adminKey;
+    }
+
+    /// <summary>The first admin key, created by the first server.</summary>
+    public string AdminKey { get; }
+
+    public string ConnectionString => _database.ConnectionString;
+
+    public IServiceProvider Services(int server) => _apps[server].Services;
+
+    public Uri BaseAddress(int server) => new(_apps[server].Urls.First());
+
+    public static async Task<SharedDatabaseServers> StartAsync(int count = 2, string[]? settings = null, CancellationToken cancellationToken = default)
+    {
+        var database = await PostgresServer.CreateDatabaseAsync(migrated: false, cancellationToken);
+        var apps = Enumerable.Range(0, count)
+            .Select(_ => PromptVaultServer.Build(new ServerOptions { Postgres = database.ConnectionString, Urls = "http://127.0.0.1:0" },
+                ["--Logging:LogLevel:Default=Warning", .. settings ?? []]))
+            .ToList();
+        await Task.WhenAll(apps.Select(app => PromptVaultServer.MigrateAsync(app, cancellationToken)));
+        var admin = await PromptVaultServer.CreateFirstAdminKeyAsync(apps[0], cancellationToken)
+            ?? throw new InvalidOperationException("A new database should get a first admin key.");
+        foreach (var app in apps.Skip(1))
+        {
+            if (await PromptVaultServer.CreateFirstAdminKeyAsync(app, cancellationToken) is not null)
+                throw new InvalidOperationException("The other servers must find the first admin key.");
+        }
+        await Task.WhenAll(apps.Select(app => app.StartAsync(cancellationToken)));
+        return new SharedDatabaseServers(database, apps, admin.Key);
+    }
+
+    /// <summary>An HTTP client for server <paramref name="server"/>, sending <paramref name="apiKey"/> (the admin key by default).</summary>
+    public HttpClient CreateClient(int server, string? apiKey = null)
+    {
+        var client = new HttpClient { BaseAddress = BaseAddress(server) };
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", apiKey ?? AdminKey);
+        return client;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var app in _apps)
+        {
+            await app.StopAsync();
+            await app.DisposeAsync();
+        }
+        await _database.DisposeAsync();
+    }
+}

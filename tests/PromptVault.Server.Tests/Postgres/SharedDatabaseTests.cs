@@ -1,0 +1,197 @@
+using System.Diagnostics;
+using System.Net;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+using PromptVault.Core.Contracts;
+using PromptVault.Server.Tests.Api;
+using PromptVault.Storage.Postgres;
+using static PromptVault.Server.Tests.ApiCalls;
+
+namespace PromptVault.Server.Tests.Postgres;
+
+/// <summary>
+/// Two servers on one PostgreSQL database (issue 12): what one is told, the other serves within a second (render, SDK snapshot
+/// and stream), keys revoked through one are refused by the other, experiments assign alike, and concurrent writers through
+/// both lose nothing.
+/// </summary>
+public sealed class SharedDatabaseTests
+{
+    private static readonly TimeSpan OneSecond = TimeSpan.FromSeconds(1);
+
+    private static CancellationToken Cancel => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task LabelMovedThroughOne_IsServedByTheOther_InRenderSnapshotAndStream_WithinOneSecond()
+    {
+        await using var servers = await SharedDatabaseServers.StartAsync(cancellationToken: Cancel);
+        using var a = servers.CreateClient(0);
+        using var b = servers.CreateClient(1);
+        var name = await CreateSupportPromptAsync(a);
+        Assert.Equal(HttpStatusCode.OK, (await PutAsync(a, $"/api/prompts/{name}/labels/production", new { version = "1.0.0" })).Status);
+        // B serves 1.0.0 from its caches, and its stream has sent the snapshot holding it.
+        Assert.Equal("1.0.0", (await Eventually(() => RenderAsync(b, name), r => r.Str("version") == "1.0.0")).Str("version"));
+        await using var stream = await SdkStreamTests.SnapshotStream.OpenAsync(b);
+        var first = await stream.NextAsync();
+
+        await NewVersionAsync(a, name, new { content = "Version two for {{company_name}}.", changeDescription = "two" });
+        var moved = Stopwatch.StartNew();
+        Assert.Equal(HttpStatusCode.OK, (await PutAsync(a, $"/api/prompts/{name}/labels/production", new { version = "1.0.1" })).Status);
+        var rendered = await Eventually(() => RenderAsync(b, name), r => r.Str("version") == "1.0.1");
+        var renderedAfter = moved.Elapsed;
+        SdkSnapshotEvent streamed;
+        do streamed = await stream.NextAsync();
+        while (!ProductionIs(await SdkSnapshotTests.GetSnapshotAsync(b), name, "1.0.1"));
+        var streamedAfter = moved.Elapsed;
+
+        Assert.Equal("Version two for Acme.", rendered.Str("content"));
+        Assert.True(renderedAfter < OneSecond, $"B rendered the new version {renderedAfter} after the move");
+        Assert.True(streamedAfter < OneSecond, $"B's stream announced it {streamedAfter} after the move");
+        Assert.True(streamed.Sequence > first.Sequence);
+    }
+
+    [Fact]
+    public async Task SnapshotsOfOneState_HaveOneSequenceOnBothServers_AndALaterStateAGreaterOne()
+    {
+        await using var servers = await SharedDatabaseServers.StartAsync(cancellationToken: Cancel);
+        using var a = servers.CreateClient(0);
+        using var b = servers.CreateClient(1);
+        var name = await CreateSupportPromptAsync(a);
+        var sequences = new List<long>();
+
+        for (var i = 1; i <= 3; i++)
+        {
+            await NewVersionAsync(b, name, new { content = $"Version {i} for {{{{company_name}}}}.", changeDescription = $"v{i}" });
+            Assert.Equal(HttpStatusCode.OK, (await PutAsync(a, $"/api/prompts/{name}/labels/production", new { version = $"1.0.{i}" })).Status);
+            var onA = await Eventually(() => SdkSnapshotTests.GetSnapshotAsync(a), s => ProductionIs(s, name, $"1.0.{i}"));
+            var onB = await Eventually(() => SdkSnapshotTests.GetSnapshotAsync(b), s => ProductionIs(s, name, $"1.0.{i}"));
+
+            // The same registry state is the same number (and ETag) wherever it is built, so an SDK switching servers compares them.
+            Assert.Equal(onA.Snapshot.Sequence, onB.Snapshot.Sequence);
+            Assert.Equal(onA.ETag, onB.ETag);
+            sequences.Add(onA.Snapshot.Sequence);
+        }
+
+        Assert.Equal(sequences.Order(), sequences);
+        Assert.Equal(sequences.Count, sequences.Distinct().Count());
+    }
+
+    [Fact]
+    public async Task RevokingAKeyOnOne_IsRefusedOnTheOther_AtOnce()
+    {
+        await using var servers = await SharedDatabaseServers.StartAsync(cancellationToken: Cancel);
+        using var a = servers.CreateClient(0);
+        var (status, created) = await PostAsync(a, "/api/keys", new { name = "writer-bot", role = "writer" });
+        Assert.Equal(HttpStatusCode.Created, status);
+        using var bAsWriter = servers.CreateClient(1, created.Str("key"));
+        Assert.Equal(HttpStatusCode.OK, (await GetAsync(bAsWriter, "/api/prompts")).Status); // B has the key cached now
+
+        Assert.Equal(HttpStatusCode.NoContent, (await SendAsync(a, HttpMethod.Delete, $"/api/keys/{created.Str("id")}")).Status);
+        var revoked = Stopwatch.StartNew();
+        var refused = await Eventually(async () => (await GetAsync(bAsWriter, "/api/prompts")).Status, s => s == HttpStatusCode.Unauthorized);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, refused);
+        Assert.True(revoked.Elapsed < TimeSpan.FromMilliseconds(250), $"B accepted the revoked key for {revoked.Elapsed}");
+    }
+
+    [Fact]
+    public async Task ExperimentStartedThroughOne_AssignsEveryUnitAlikeOnBoth()
+    {
+        await using var servers = await SharedDatabaseServers.StartAsync(cancellationToken: Cancel);
+        using var a = servers.CreateClient(0);
+        using var b = servers.CreateClient(1);
+        var (name, versionIds) = await Experiments.CreatePromptWithChallengersAsync(a);
+        Assert.Equal("1.0.0", (await RenderAsync(b, name, "warm")).Str("version")); // B caches "no experiment running"
+        var experiment = await Experiments.CreateAsync(a, Experiments.ThreeWay(name, versionIds));
+        await Experiments.MoveAsync(a, experiment.Str("id"), "start");
+
+        await Eventually(() => RenderAsync(b, name, "unit-0"), r => r["experimentId"] is not null);
+        var onA = new List<string>();
+        var onB = new List<string>();
+        for (var unit = 0; unit < 300; unit++)
+        {
+            onA.Add((await RenderAsync(a, name, $"unit-{unit}")).Str("variantId"));
+            onB.Add((await RenderAsync(b, name, $"unit-{unit}")).Str("variantId"));
+        }
+
+        Assert.Equal(onA, onB);
+        Assert.Equal(3, onA.Distinct().Count());
+    }
+
+    [Fact]
+    public async Task ConcurrentVersionCreation_ThroughBoth_GivesDistinctConsecutiveNumbers()
+    {
+        await using var servers = await SharedDatabaseServers.StartAsync(cancellationToken: Cancel);
+        using var a = servers.CreateClient(0);
+        using var b = servers.CreateClient(1);
+        var name = await CreateSupportPromptAsync(a);
+        const int Writers = 24;
+
+        var created = await Task.WhenAll(Enumerable.Range(0, Writers).Select(i =>
+            PostAsync(i % 2 == 0 ? a : b, $"/api/prompts/{name}/versions", new { content = $"Concurrent {i} for {{{{company_name}}}}.", changeDescription = $"writer {i}" })));
+
+        Assert.All(created, c => Assert.True(c.Status == HttpStatusCode.Created, c.Body?.ToJsonString()));
+        var numbers = created.Select(c => c.Body.Str("version")).Order(StringComparer.Ordinal).ToList();
+        Assert.Equal(Enumerable.Range(1, Writers).Select(i => $"1.0.{i}").Order(StringComparer.Ordinal), numbers);
+        var (_, history) = await GetAsync(b, $"/api/prompts/{name}/versions");
+        Assert.Equal(Writers + 1, Versions(history!).Count);
+    }
+
+    [Fact]
+    public async Task AChangeMadeWhileTheListenerWasCutOff_IsServedAfterItReconnects()
+    {
+        await using var servers = await SharedDatabaseServers.StartAsync(cancellationToken: Cancel);
+        using var a = servers.CreateClient(0);
+        using var b = servers.CreateClient(1);
+        var name = await CreateSupportPromptAsync(a);
+        Assert.Equal(HttpStatusCode.OK, (await PutAsync(a, $"/api/prompts/{name}/labels/production", new { version = "1.0.0" })).Status);
+        await Eventually(() => RenderAsync(b, name), r => r.Str("version") == "1.0.0");
+        await NewVersionAsync(a, name, new { content = "Version two for {{company_name}}.", changeDescription = "two" });
+
+        var cut = await TerminateListenersAsync(servers);
+        Assert.Equal(2, cut);
+        Assert.Equal(HttpStatusCode.OK, (await PutAsync(a, $"/api/prompts/{name}/labels/production", new { version = "1.0.1" })).Status);
+
+        Assert.Equal("1.0.1", (await Eventually(() => RenderAsync(b, name), r => r.Str("version") == "1.0.1", TimeSpan.FromSeconds(5))).Str("version"));
+        await Eventually(() => Task.FromResult(servers.Services(1).GetRequiredService<PostgresRegistryChanges>().Applied), applied => applied > 0, TimeSpan.FromSeconds(5));
+    }
+
+    internal static bool ProductionIs((SdkSnapshot Snapshot, System.Net.Http.Headers.EntityTagHeaderValue ETag) snapshot, string name, string version)
+    {
+        var prompt = snapshot.Snapshot.Prompts.SingleOrDefault(p => p.Name == name);
+        return prompt is not null && prompt.Labels.TryGetValue("production", out var id) && prompt.Versions.Single(v => v.Id == id).Version == version;
+    }
+
+    internal static async Task<JsonNode> RenderAsync(HttpClient client, string name, string? unitId = null)
+    {
+        var (status, rendered) = await PostAsync(client, $"/api/prompts/{name}/render", new { variables = new { company_name = "Acme" }, unitId });
+        Assert.True(status == HttpStatusCode.OK, rendered?.ToJsonString());
+        return rendered!;
+    }
+
+    /// <summary>Calls <paramref name="read"/> until <paramref name="done"/> holds (every 5 ms, 2 s at most unless told).</summary>
+    internal static async Task<T> Eventually<T>(Func<Task<T>> read, Func<T, bool> done, TimeSpan? limit = null)
+    {
+        var waited = Stopwatch.StartNew();
+        while (true)
+        {
+            var value = await read();
+            if (done(value)) return value;
+            Assert.True(waited.Elapsed < (limit ?? TimeSpan.FromSeconds(2)), $"still {value} after {waited.Elapsed}");
+            await Task.Delay(5, Cancel);
+        }
+    }
+
+    private static JsonArray Versions(JsonNode history) => history is JsonArray array ? array : history["versions"]!.AsArray();
+
+    /// <summary>Ends the servers' LISTEN connections from the database side, as a failover or a network cut would.</summary>
+    private static async Task<int> TerminateListenersAsync(SharedDatabaseServers servers)
+    {
+        await using var connection = new NpgsqlConnection(servers.ConnectionString);
+        await connection.OpenAsync(Cancel);
+        await using var terminate = new NpgsqlCommand(
+            "SELECT count(pg_terminate_backend(pid))::int FROM pg_stat_activity WHERE datname = current_database() AND application_name = @name", connection);
+        terminate.Parameters.AddWithValue("name", PostgresRegistryChanges.ApplicationName);
+        return (int)(await terminate.ExecuteScalarAsync(Cancel))!;
+    }
+}

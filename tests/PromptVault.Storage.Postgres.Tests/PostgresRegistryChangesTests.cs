@@ -1,0 +1,86 @@
+using Microsoft.Extensions.Logging.Abstractions;
+using Npgsql;
+using PromptVault.Core.Registry;
+using PromptVault.Storage.Testing;
+
+namespace PromptVault.Storage.Postgres.Tests;
+
+/// <summary>
+/// Migration 002's change counter and notifications, and <see cref="PostgresRegistryChanges"/> hearing them: one number per
+/// committed transaction in commit order, none for a rollback, and a clock that answers once the change is applied here.
+/// </summary>
+public sealed class PostgresRegistryChangesTests
+{
+    private static CancellationToken Cancel => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task AWriteByAnotherConnection_IsPublishedOnTheFeed_AndTheClockAnswersItsNumber()
+    {
+        await using var database = await PostgresServer.CreateDatabaseAsync(cancellationToken: Cancel);
+        var feed = new RegistryChangeFeed();
+        var heard = new List<RegistryChange>();
+        using var subscription = feed.Subscribe(change => { lock (heard) heard.Add(change); });
+        using var listener = new PostgresRegistryChanges(database.DataSource, feed, NullLogger<PostgresRegistryChanges>.Instance);
+        await listener.StartAsync(Cancel);
+        await WaitUntilAsync(() => listener.Applied == 0);
+        lock (heard) heard.Clear();
+
+        await ExecuteAsync(database, InsertPrompt("p-1", "first"));
+        var clock = await listener.ReadAsync(Cancel);
+
+        Assert.Equal(1, clock);
+        Assert.Equal(1, listener.Applied);
+        lock (heard) Assert.Contains(heard, c => c.Kind == RegistryChangeKind.Prompt && c.PromptId == "p-1");
+        await listener.StopAsync(Cancel);
+    }
+
+    [Fact]
+    public async Task TheCounter_MovesOncePerCommittedTransaction_AndNotForARollback()
+    {
+        await using var database = await PostgresServer.CreateDatabaseAsync(cancellationToken: Cancel);
+
+        await ExecuteAsync(database, $"BEGIN; {InsertPrompt("p-1", "first")}; {InsertPrompt("p-2", "second")}; UPDATE prompts SET description = 'x'; COMMIT");
+        await ExecuteAsync(database, $"BEGIN; {InsertPrompt("p-3", "third")}; ROLLBACK");
+        await ExecuteAsync(database, "INSERT INTO api_keys VALUES ('k-1', 'bot', 'reader', 'pv_x', 'hash', '2026-01-01T00:00:00.0000000+00:00', 'test', NULL)");
+
+        await using var connection = await database.DataSource.OpenConnectionAsync(Cancel);
+        await using var read = new NpgsqlCommand("SELECT sequence FROM registry_changes", connection);
+        Assert.Equal(2L, await read.ExecuteScalarAsync(Cancel));
+    }
+
+    [Fact]
+    public async Task Notifications_ArriveInCounterOrder_UnderConcurrentWriters()
+    {
+        await using var database = await PostgresServer.CreateDatabaseAsync(cancellationToken: Cancel);
+        await using var listening = await database.DataSource.OpenConnectionAsync(Cancel);
+        var sequences = new List<long>();
+        listening.Notification += (_, e) => sequences.Add(long.Parse(e.Payload.Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture));
+        await using (var listen = new NpgsqlCommand($"LISTEN {PostgresRegistryChanges.Channel}", listening))
+            await listen.ExecuteNonQueryAsync(Cancel);
+
+        await Task.WhenAll(Enumerable.Range(0, 40).Select(i => ExecuteAsync(database, InsertPrompt($"p-{i}", $"prompt-{i}"))));
+        while (sequences.Count < 40)
+            Assert.True(await listening.WaitAsync(TimeSpan.FromSeconds(5), Cancel), $"heard {sequences.Count} of 40");
+
+        Assert.Equal(Enumerable.Range(1, 40).Select(i => (long)i), sequences);
+    }
+
+    private static string InsertPrompt(string id, string name) =>
+        $"INSERT INTO prompts VALUES ('{id}', '{name}', '', 'text', '[]', NULL, '2026-01-01T00:00:00.0000000+00:00', 'test', '2026-01-01T00:00:00.0000000+00:00', 'test')";
+
+    private static async Task ExecuteAsync(PostgresTestDatabase database, string sql)
+    {
+        await using var connection = await database.DataSource.OpenConnectionAsync(Cancel);
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync(Cancel);
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition)
+    {
+        for (var waited = 0; !condition(); waited += 10)
+        {
+            Assert.True(waited < 5000, "the listener did not connect within 5 s");
+            await Task.Delay(10, Cancel);
+        }
+    }
+}
