@@ -12,7 +12,8 @@ namespace PromptVault.Storage.Postgres.Tests;
 public sealed class PostgresRegistryArchiveTests : RegistryArchiveContractTests, IAsyncDisposable
 {
     /// <summary>What is deliberately not exported (docs/export-format.md): expiring idempotency answers and the migration history.</summary>
-    private static readonly string[] NotExported = ["schema_migrations", "idempotency_keys"];
+    // registry_changes is the servers' shared change counter (002_registry_changes.sql), not registry data.
+    private static readonly string[] NotExported = ["schema_migrations", "idempotency_keys", "registry_changes"];
 
     private readonly List<PostgresTestDatabase> databases = [];
     private readonly string sqliteFolder = Path.Combine(Path.GetTempPath(), "promptvault-tests", Guid.NewGuid().ToString("N"));
