@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net;
 using System.Text.Json.Nodes;
 using Npgsql;
@@ -5,6 +6,7 @@ using PromptVault.Server.Tests;
 using PromptVault.Server.Tests.Postgres;
 using PromptVault.Storage.Testing;
 using static PromptVault.Server.Tests.ApiCalls;
+using static PromptVault.Server.Tests.Postgres.SharedDatabaseTests;
 
 namespace PromptVault.Cli.Tests;
 
@@ -76,8 +78,7 @@ public sealed class PostgresCommandTests
         {
             first = await ListeningOutputAsync(server);
             var key = first.Split('\n').Single(l => l.StartsWith(KeyLine, StringComparison.Ordinal))[KeyLine.Length..].Trim();
-            using var client = new HttpClient { BaseAddress = server.BaseAddress };
-            client.DefaultRequestHeaders.Authorization = new("Bearer", key);
+            using var client = Client(server, key);
             await CreateSupportPromptAsync(client, "pg-served");
         }
         await using var again = await ServerProcess.StartAsync(["--postgres", database.ConnectionString], folder.Path);
@@ -87,6 +88,42 @@ public sealed class PostgresCommandTests
         Assert.DoesNotContain(KeyLine, second, StringComparison.Ordinal);
         Assert.Empty(Directory.GetFiles(folder.Path)); // no SQLite file beside it
         Assert.Equal(1L, await ScalarAsync(database, "SELECT count(*) FROM prompts WHERE name = 'pg-served'"));
+    }
+
+    [Fact]
+    public async Task TwoServeProcesses_OnOneDatabase_ServeALabelMovedThroughTheOther_AndRefuseAKeyRevokedThroughIt()
+    {
+        using var folder = new TempFolder();
+        await using var database = await PostgresServer.CreateDatabaseAsync(migrated: false, Cancel);
+        // Both start at once on the empty database: one migrates it and creates the first key, the other waits for that.
+        var starting = ServerProcess.StartAsync(["--postgres", database.ConnectionString], folder.Path);
+        await using var first = await ServerProcess.StartAsync(["--postgres", database.ConnectionString], folder.Path);
+        await using var second = await starting;
+        var adminKey = (await ListeningOutputAsync(first) + await ListeningOutputAsync(second)).Split('\n')
+            .Single(l => l.StartsWith(KeyLine, StringComparison.Ordinal))[KeyLine.Length..].Trim();
+        using var a = Client(first, adminKey);
+        using var b = Client(second, adminKey);
+        var name = await CreateSupportPromptAsync(a);
+        Assert.Equal(HttpStatusCode.OK, (await PutAsync(a, $"/api/prompts/{name}/labels/production", new { version = "1.0.0" })).Status);
+        await Eventually(() => RenderAsync(b, name), r => r.Str("version") == "1.0.0"); // B has the prompt cached now
+        var (status, writer) = await PostAsync(a, "/api/keys", new { name = "writer-bot", role = "writer" });
+        Assert.Equal(HttpStatusCode.Created, status);
+        using var bAsWriter = Client(second, writer.Str("key"));
+        Assert.Equal(HttpStatusCode.OK, (await GetAsync(bAsWriter, "/api/prompts")).Status); // and the key
+
+        await NewVersionAsync(a, name, new { content = "Version two for {{company_name}}.", changeDescription = "two" });
+        Assert.Equal(HttpStatusCode.OK, (await PutAsync(a, $"/api/prompts/{name}/labels/production", new { version = "1.0.1" })).Status);
+        var moved = Stopwatch.StartNew();
+        var rendered = await Eventually(() => RenderAsync(b, name), r => r.Str("version") == "1.0.1");
+        var renderedAfter = moved.Elapsed;
+        Assert.Equal(HttpStatusCode.NoContent, (await SendAsync(a, HttpMethod.Delete, $"/api/keys/{writer.Str("id")}")).Status);
+        var revoked = Stopwatch.StartNew();
+        await Eventually(async () => (await GetAsync(bAsWriter, "/api/prompts")).Status, s => s == HttpStatusCode.Unauthorized);
+        var refusedAfter = revoked.Elapsed;
+
+        Assert.Equal("Version two for Acme.", rendered.Str("content"));
+        Assert.True(renderedAfter < TimeSpan.FromSeconds(1), $"the second process rendered the new version {renderedAfter} after the move");
+        Assert.True(refusedAfter < TimeSpan.FromSeconds(1), $"the second process accepted the revoked key for {refusedAfter}");
     }
 
     [Theory]
@@ -139,6 +176,13 @@ public sealed class PostgresCommandTests
         for (var i = 0; i < 50 && !server.Output.Contains("PromptVault is listening", StringComparison.Ordinal); i++)
             await Task.Delay(100, Cancel);
         return server.Output;
+    }
+
+    private static HttpClient Client(ServerProcess server, string key)
+    {
+        var client = new HttpClient { BaseAddress = server.BaseAddress };
+        client.DefaultRequestHeaders.Authorization = new("Bearer", key);
+        return client;
     }
 
     private static async Task<long> ScalarAsync(PostgresTestDatabase database, string sql)

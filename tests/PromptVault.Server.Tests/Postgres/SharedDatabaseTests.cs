@@ -162,7 +162,7 @@ public sealed class SharedDatabaseTests
         return prompt is not null && prompt.Labels.TryGetValue("production", out var id) && prompt.Versions.Single(v => v.Id == id).Version == version;
     }
 
-    internal static async Task<JsonNode> RenderAsync(HttpClient client, string name, string? unitId = null)
+    public static async Task<JsonNode> RenderAsync(HttpClient client, string name, string? unitId = null)
     {
         var (status, rendered) = await PostAsync(client, $"/api/prompts/{name}/render", new { variables = new { company_name = "Acme" }, unitId });
         Assert.True(status == HttpStatusCode.OK, rendered?.ToJsonString());
@@ -170,7 +170,7 @@ public sealed class SharedDatabaseTests
     }
 
     /// <summary>Calls <paramref name="read"/> until <paramref name="done"/> holds (every 5 ms, 2 s at most unless told).</summary>
-    internal static async Task<T> Eventually<T>(Func<Task<T>> read, Func<T, bool> done, TimeSpan? limit = null)
+    public static async Task<T> Eventually<T>(Func<Task<T>> read, Func<T, bool> done, TimeSpan? limit = null)
     {
         var waited = Stopwatch.StartNew();
         while (true)
