@@ -34,6 +34,20 @@ public sealed partial class PostgresPromptStore : IApiKeyStore
         }, cancellationToken);
     }
 
+    public Task<bool> CreateFirstAdminKeyAsync(ApiKey key, string keyHash, AuditEntry audit, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        ArgumentException.ThrowIfNullOrEmpty(keyHash);
+        ArgumentNullException.ThrowIfNull(audit);
+        return WriteAsync(async (connection, transaction) =>
+        {
+            // With no admin key there is no row to lock: a mode that conflicts with itself makes servers starting at once on a
+            // new database take turns, and the second's check (a new snapshot, read committed) sees the first's key.
+            await connection.ExecuteAsync(Command("LOCK TABLE api_keys IN SHARE ROW EXCLUSIVE MODE", null, cancellationToken, transaction));
+            return await RegistryStatements.CreateFirstAdminKeyAsync(connection, transaction, key, keyHash, audit, cancellationToken);
+        }, cancellationToken);
+    }
+
     public Task<bool> RevokeKeyAsync(string id, DateTimeOffset at, AuditEntry audit, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(id);

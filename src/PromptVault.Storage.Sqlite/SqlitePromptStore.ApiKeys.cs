@@ -33,6 +33,16 @@ public sealed partial class SqlitePromptStore : IApiKeyStore
         }, cancellationToken);
     }
 
+    public Task<bool> CreateFirstAdminKeyAsync(ApiKey key, string keyHash, AuditEntry audit, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        ArgumentException.ThrowIfNullOrEmpty(keyHash);
+        ArgumentNullException.ThrowIfNull(audit);
+        // The write transaction holds SQLite's write lock from its start, so a second server's check waits for this one's key.
+        return WriteAsync((connection, transaction) => RegistryStatements.CreateFirstAdminKeyAsync(connection, transaction, key, keyHash, audit, cancellationToken),
+            cancellationToken);
+    }
+
     public Task<bool> RevokeKeyAsync(string id, DateTimeOffset at, AuditEntry audit, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(id);

@@ -73,6 +73,33 @@ public sealed class PostgresConcurrencyTests
     }
 
     [Fact]
+    public async Task CreateFirstAdminKeyAsync_ManyInstancesAtOnceOnANewDatabase_OneKey()
+    {
+        // Servers started at once on a new database each try to create "the first" admin key.
+        await using var database = await PostgresServer.CreateDatabaseAsync(cancellationToken: Cancel);
+        var others = Enumerable.Range(0, 3).Select(_ => database.OpenInstance()).ToList();
+        try
+        {
+            IApiKeyStore[] instances = [database.CreateStore(), .. others.Select(o => o.CreateStore())];
+            using var start = new Barrier(instances.Length * 2);
+            var created = await Task.WhenAll(Enumerable.Range(0, instances.Length * 2).Select(i => Task.Run(async () =>
+            {
+                var key = new ApiKey(NewId(), "admin", ApiKeyRole.Admin, $"pv_{i:D4}", Now, "serve", null);
+                start.SignalAndWait(Cancel);
+                return await instances[i % instances.Length].CreateFirstAdminKeyAsync(key, $"hash-{i}", Audit(AuditActions.ApiKeyCreated, null, key.Id), Cancel);
+            }, Cancel)));
+
+            Assert.Equal(1, created.Count(c => c));
+            Assert.Single(await instances[0].ListKeysAsync(Cancel));
+        }
+        finally
+        {
+            foreach (var other in others)
+                await other.DisposeAsync();
+        }
+    }
+
+    [Fact]
     public async Task SaveAsync_DeadlockedWithAnotherWriter_ThrowsConcurrentWriteSoTheRegistryRetries()
     {
         await using var database = await PostgresServer.CreateDatabaseAsync(cancellationToken: Cancel);

@@ -414,6 +414,25 @@ public abstract class PromptStoreContractTests
     }
 
     [Fact]
+    public async Task CreateFirstAdminKeyAsync_CreatesOnlyWhileNoAdminKeyIsActive()
+    {
+        var (store, keys) = await CreateStoreAsync();
+        var revokedAdmin = new ApiKey(NewId(), "old", ApiKeyRole.Admin, "pv_efgh", Now, "admin", Now);
+        await keys.CreateKeyAsync(revokedAdmin, "hash-0", Audit(AuditActions.ApiKeyCreated, null, revokedAdmin.Id), Cancel);
+        var first = new ApiKey(NewId(), "admin", ApiKeyRole.Admin, "pv_abcd", Now, "serve", null);
+        var second = new ApiKey(NewId(), "admin", ApiKeyRole.Admin, "pv_ijkl", Now, "serve", null);
+
+        Assert.True(await keys.CreateFirstAdminKeyAsync(first, "hash-1", Audit(AuditActions.ApiKeyCreated, null, first.Id), Cancel));
+        Assert.False(await keys.CreateFirstAdminKeyAsync(second, "hash-2", Audit(AuditActions.ApiKeyCreated, null, second.Id), Cancel));
+
+        Assert.Equal(first, await keys.FindActiveByHashAsync("hash-1", Cancel));
+        Assert.Null(await keys.FindActiveByHashAsync("hash-2", Cancel));
+        Assert.Equal(new[] { revokedAdmin.Id, first.Id }.Order(StringComparer.Ordinal),
+            (await keys.ListKeysAsync(Cancel)).Select(k => k.Id).Order(StringComparer.Ordinal));
+        Assert.Equal(2, (await store.ListAuditAsync(new AuditQuery(), Cancel)).Count);
+    }
+
+    [Fact]
     public async Task RevokeKeyAsync_LastActiveAdmin_ThrowsConflictAndChangesNothing()
     {
         var (store, keys) = await CreateStoreAsync();

@@ -20,6 +20,13 @@ public interface IApiKeyStore
 
     Task CreateKeyAsync(ApiKey key, string keyHash, AuditEntry audit, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Creates the admin key <paramref name="key"/> only when no admin key is active, checked and written in one transaction
+    /// that a concurrent call waits for, so servers starting at once on a new database make one first key.
+    /// </summary>
+    /// <returns>False, and nothing written, when an admin key was active.</returns>
+    Task<bool> CreateFirstAdminKeyAsync(ApiKey key, string keyHash, AuditEntry audit, CancellationToken cancellationToken = default);
+
     /// <summary>Marks a key revoked; false when no active key has that id.</summary>
     /// <exception cref="ConflictException">The key is the last active admin key (<c>last_admin_key</c>); nothing changed.</exception>
     Task<bool> RevokeKeyAsync(string id, DateTimeOffset at, AuditEntry audit, CancellationToken cancellationToken = default);

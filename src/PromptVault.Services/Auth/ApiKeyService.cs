@@ -61,9 +61,9 @@ public sealed class ApiKeyService(IApiKeyStore store, RegistryCache cache, Regis
     /// </summary>
     public async Task<CreatedApiKeyResponse?> CreateFirstAdminKeyAsync(CancellationToken cancellationToken = default)
     {
-        if (await store.AnyActiveAdminKeyAsync(cancellationToken)) return null;
-        var created = await CreateAsync("admin", ApiKeyRole.Admin, ServeActor, AuditActions.ApiKeyCreated, cancellationToken);
-        Log.FirstAdminKeyCreated(logger, created.Id, created.Name);
+        var created = await CreateAsync("admin", ApiKeyRole.Admin, ServeActor, AuditActions.ApiKeyCreated, store.CreateFirstAdminKeyAsync, cancellationToken);
+        if (created is not null)
+            Log.FirstAdminKeyCreated(logger, created.Id, created.Name);
         return created;
     }
 
@@ -84,15 +84,24 @@ public sealed class ApiKeyService(IApiKeyStore store, RegistryCache cache, Regis
             || trimmed.Equals(AnonymousActor, StringComparison.OrdinalIgnoreCase);
     }
 
-    private async Task<CreatedApiKeyResponse> CreateAsync(string name, ApiKeyRole role, string actor, string action, CancellationToken cancellationToken)
+    private async Task<CreatedApiKeyResponse> CreateAsync(string name, ApiKeyRole role, string actor, string action, CancellationToken cancellationToken) =>
+        (await CreateAsync(name, role, actor, action, async (key, hash, audit, ct) =>
+        {
+            await store.CreateKeyAsync(key, hash, audit, ct);
+            return true;
+        }, cancellationToken))!;
+
+    /// <returns>Null when <paramref name="write"/> wrote nothing.</returns>
+    private async Task<CreatedApiKeyResponse?> CreateAsync(string name, ApiKeyRole role, string actor, string action,
+        Func<ApiKey, string, AuditEntry, CancellationToken, Task<bool>> write, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
         var secret = ApiKeySecret.Generate();
         var key = new ApiKey(Guid.CreateVersion7(now).ToString("N"), name, role, ApiKeySecret.Shown(secret), now, actor, null);
-        await changes.AfterAsync(store.CreateKeyAsync(key, ApiKeySecret.Hash(secret),
+        var written = await changes.AfterAsync(write(key, ApiKeySecret.Hash(secret),
             new AuditEntry(0, now, actor, action, null, key.Id, null,
                 new Dictionary<string, string?> { ["name"] = key.Name, ["role"] = Names.Of(key.Role) }),
             cancellationToken), RegistryChangeKind.ApiKeys);
-        return new CreatedApiKeyResponse(key.Id, key.Name, key.Role, secret, key.Prefix, key.CreatedAt);
+        return written ? new CreatedApiKeyResponse(key.Id, key.Name, key.Role, secret, key.Prefix, key.CreatedAt) : null;
     }
 }

@@ -196,6 +196,17 @@ internal static class RegistryStatements
         await InsertAuditAsync(connection, transaction, audit, cancellationToken);
     }
 
+    /// <summary>Creates the key unless an admin key is active. The caller's transaction must keep a concurrent call from passing
+    /// the same check (SQLite: its write lock; PostgreSQL: a lock on the table).</summary>
+    public static async Task<bool> CreateFirstAdminKeyAsync(DbConnection connection, DbTransaction transaction, ApiKey key, string keyHash,
+        AuditEntry audit, CancellationToken cancellationToken)
+    {
+        if (await AnyActiveAdminKeyAsync(connection, transaction, cancellationToken))
+            return false;
+        await CreateKeyAsync(connection, transaction, key, keyHash, audit, cancellationToken);
+        return true;
+    }
+
     /// <summary>Revokes the key unless it is the last active admin key. The caller's transaction must keep a concurrent revocation
     /// from passing the same check (SQLite: its write lock; PostgreSQL: the admin keys' row locks).</summary>
     /// <returns>False when the key is unknown or already revoked.</returns>
