@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using System.Text.Json;
@@ -18,7 +19,7 @@ public sealed class TelemetryTests(SdkServerFixture fixture) : IClassFixture<Sdk
         var name = Prompts.NewName("traced");
         (var one, var two, _) = await Prompts.SplitAsync(server.Api, name, ct);
         await using var host = await SdkHost.StartAsync(server.BaseAddress, server.AdminKey, o => o.UseStream = false, cancellationToken: ct);
-        var spans = new List<Activity>();
+        var spans = new ConcurrentQueue<Activity>();
         using var listener = ListenToSpans(spans);
 
         var resolved = await host.Vault.GetPromptAsync(name, unitId: "traced-unit", cancellationToken: ct);
@@ -46,7 +47,7 @@ public sealed class TelemetryTests(SdkServerFixture fixture) : IClassFixture<Sdk
         await using var host = await SdkHost.StartAsync(proxy.BaseAddress, server.AdminKey, o => o.UseStream = false,
             services => services.AddChatClient(model).UsePromptVault(o => o.PromptName = name), ct);
         var chat = host.Services.GetRequiredService<IChatClient>();
-        var spans = new List<Activity>();
+        var spans = new ConcurrentQueue<Activity>();
         using var listener = ListenToSpans(spans);
 
         string? variant = null;
@@ -71,7 +72,7 @@ public sealed class TelemetryTests(SdkServerFixture fixture) : IClassFixture<Sdk
         var ct = TestContext.Current.CancellationToken;
         var server = fixture.Server;
         await using var host = await SdkHost.StartAsync(server.BaseAddress, server.AdminKey, o => o.UseStream = false, cancellationToken: ct);
-        var seen = new Dictionary<string, double>();
+        var seen = new ConcurrentDictionary<string, double>(); // other tests' SDKs record on other threads meanwhile
         using var listener = new MeterListener
         {
             InstrumentPublished = (instrument, l) =>
@@ -91,14 +92,15 @@ public sealed class TelemetryTests(SdkServerFixture fixture) : IClassFixture<Sdk
         Assert.True(seen[ClientTelemetry.SnapshotAgeGauge] >= 0);
     }
 
-    /// <summary>Collects every span of the SDK's source that stops while the listener lives.</summary>
-    private static ActivityListener ListenToSpans(List<Activity> spans)
+    /// <summary>Collects every span of the SDK's source that stops while the listener lives: also other tests' spans, stopping
+    /// on other threads while this test reads (hence the concurrent queue).</summary>
+    private static ActivityListener ListenToSpans(ConcurrentQueue<Activity> spans)
     {
         var listener = new ActivityListener
         {
             ShouldListenTo = source => source.Name == ClientTelemetry.Name,
             Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
-            ActivityStopped = spans.Add,
+            ActivityStopped = spans.Enqueue,
         };
         ActivitySource.AddActivityListener(listener);
         return listener;
