@@ -1,10 +1,13 @@
 # Sourced first by run.sh and instances.sh (after they set LOAD_DIR): the settings both take with their defaults, and
-# the helpers both use. Each script keeps its own CONNECTIONS and PORT defaults.
+# the helpers both use.
+#   source "$LOAD_DIR/common.sh" CONNECTIONS_DEFAULT PORT_DEFAULT
 
 REPO="$(cd "$LOAD_DIR/../.." && pwd)"
 DURATION="${DURATION:-10}"
 WARMUP="${WARMUP:-5}"
 THREADS="${THREADS:-2}"
+CONNECTIONS="${CONNECTIONS:-$1}"
+PORT="${PORT:-$2}"
 SCENARIOS="${SCENARIOS:-render-label render-experiment metrics-500}"
 export LOAD_DIR
 

@@ -21,10 +21,8 @@
 set -euo pipefail
 
 LOAD_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-source "$LOAD_DIR/common.sh"
-CONNECTIONS="${CONNECTIONS:-64}"
+source "$LOAD_DIR/common.sh" "64" 19580
 SETUPS="${SETUPS:-sqlite-1 postgres-1 postgres-2}"
-PORT="${PORT:-19580}"
 PG_PORT=$((PORT + 2))
 
 PG_BIN="$(dirname "$(command -v pg_ctl 2>/dev/null || compgen -G '/usr/lib/postgresql/*/bin/pg_ctl' | sort -V | tail -n 1)")"

@@ -30,11 +30,9 @@
 set -euo pipefail
 
 LOAD_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-source "$LOAD_DIR/common.sh"
+source "$LOAD_DIR/common.sh" "16 64 256" 19380
 SEED_BENCH="${SEED_BENCH:-$REPO/../shared/seed-bench}"
-CONNECTIONS="${CONNECTIONS:-16 64 256}"
 REFERENCE="${REFERENCE:-1}"
-PORT="${PORT:-19380}"
 SOAK_MINUTES="${SOAK_MINUTES:-10}"
 SOAK_CONNECTIONS="${SOAK_CONNECTIONS:-64}"
 REF_PORT="${REF_PORT:-19480}"

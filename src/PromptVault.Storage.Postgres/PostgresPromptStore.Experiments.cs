@@ -3,8 +3,6 @@ using Dapper;
 using Npgsql;
 using NpgsqlTypes;
 using PromptVault.Core;
-using PromptVault.Core.Analysis;
-using PromptVault.Core.Audit;
 using PromptVault.Core.Experiments;
 using PromptVault.Core.Storage;
 using static PromptVault.Storage.StoredValues;

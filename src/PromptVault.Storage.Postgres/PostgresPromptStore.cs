@@ -2,10 +2,6 @@ using System.Data;
 using Dapper;
 using Npgsql;
 using PromptVault.Core;
-using PromptVault.Core.Audit;
-using PromptVault.Core.Prompts;
-using PromptVault.Core.Storage;
-using PromptVault.Core.Versioning;
 
 namespace PromptVault.Storage.Postgres;
 

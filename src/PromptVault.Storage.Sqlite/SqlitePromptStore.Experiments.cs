@@ -3,7 +3,6 @@ using Dapper;
 using Microsoft.Data.Sqlite;
 using PromptVault.Core;
 using PromptVault.Core.Analysis;
-using PromptVault.Core.Audit;
 using PromptVault.Core.Experiments;
 using PromptVault.Core.Storage;
 using static PromptVault.Storage.StoredValues;

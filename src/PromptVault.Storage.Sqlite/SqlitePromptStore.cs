@@ -1,10 +1,5 @@
-using Dapper;
 using Microsoft.Data.Sqlite;
-using PromptVault.Core;
-using PromptVault.Core.Audit;
-using PromptVault.Core.Prompts;
 using PromptVault.Core.Storage;
-using PromptVault.Core.Versioning;
 
 namespace PromptVault.Storage.Sqlite;
 
