@@ -26,12 +26,9 @@ public sealed class SharedDatabaseTests
     public async Task LabelMovedThroughOne_IsServedByTheOther_InRenderSnapshotAndStream_WithinOneSecond()
     {
         await using var servers = await SharedDatabaseServers.StartAsync(cancellationToken: Cancel);
-        using var a = servers.CreateClient(0);
-        using var b = servers.CreateClient(1);
-        var name = await CreateSupportPromptAsync(a);
-        Assert.Equal(HttpStatusCode.OK, (await PutAsync(a, $"/api/prompts/{name}/labels/production", new { version = "1.0.0" })).Status);
+        var (a, b) = (servers.A, servers.B);
         // B serves 1.0.0 from its caches, and its stream has sent the snapshot holding it.
-        Assert.Equal("1.0.0", (await Eventually(() => RenderAsync(b, name), r => r.Str("version") == "1.0.0")).Str("version"));
+        var name = await ProductionServedByBothAsync(a, b);
         await using var stream = await SdkStreamTests.SnapshotStream.OpenAsync(b);
         var first = await stream.NextAsync();
 
@@ -62,8 +59,7 @@ public sealed class SharedDatabaseTests
     public async Task SnapshotsOfOneState_HaveOneSequenceOnBothServers_AndALaterStateAGreaterOne()
     {
         await using var servers = await SharedDatabaseServers.StartAsync(cancellationToken: Cancel);
-        using var a = servers.CreateClient(0);
-        using var b = servers.CreateClient(1);
+        var (a, b) = (servers.A, servers.B);
         var name = await CreateSupportPromptAsync(a);
         var sequences = new List<long>();
 
@@ -88,7 +84,7 @@ public sealed class SharedDatabaseTests
     public async Task RevokingAKeyOnOne_IsRefusedOnTheOther_AtOnce()
     {
         await using var servers = await SharedDatabaseServers.StartAsync(cancellationToken: Cancel);
-        using var a = servers.CreateClient(0);
+        var a = servers.A;
         var (status, created) = await PostAsync(a, "/api/keys", new { name = "writer-bot", role = "writer" });
         Assert.Equal(HttpStatusCode.Created, status);
         using var bAsWriter = servers.CreateClient(1, created.Str("key"));
@@ -108,8 +104,7 @@ public sealed class SharedDatabaseTests
     public async Task ExperimentStartedThroughOne_AssignsEveryUnitAlikeOnBoth()
     {
         await using var servers = await SharedDatabaseServers.StartAsync(cancellationToken: Cancel);
-        using var a = servers.CreateClient(0);
-        using var b = servers.CreateClient(1);
+        var (a, b) = (servers.A, servers.B);
         var (name, versionIds) = await Experiments.CreatePromptWithChallengersAsync(a);
         Assert.Equal("1.0.0", (await RenderAsync(b, name, "warm")).Str("version")); // B caches "no experiment running"
         var experiment = await Experiments.CreateAsync(a, Experiments.ThreeWay(name, versionIds));
@@ -132,8 +127,7 @@ public sealed class SharedDatabaseTests
     public async Task ConcurrentVersionCreation_ThroughBoth_GivesDistinctConsecutiveNumbers()
     {
         await using var servers = await SharedDatabaseServers.StartAsync(cancellationToken: Cancel);
-        using var a = servers.CreateClient(0);
-        using var b = servers.CreateClient(1);
+        var (a, b) = (servers.A, servers.B);
         var name = await CreateSupportPromptAsync(a);
         const int Writers = 24;
 
@@ -151,11 +145,8 @@ public sealed class SharedDatabaseTests
     public async Task AChangeMadeWhileTheListenerWasCutOff_IsServedAfterItReconnects()
     {
         await using var servers = await SharedDatabaseServers.StartAsync(cancellationToken: Cancel);
-        using var a = servers.CreateClient(0);
-        using var b = servers.CreateClient(1);
-        var name = await CreateSupportPromptAsync(a);
-        Assert.Equal(HttpStatusCode.OK, (await PutAsync(a, $"/api/prompts/{name}/labels/production", new { version = "1.0.0" })).Status);
-        await Eventually(() => RenderAsync(b, name), r => r.Str("version") == "1.0.0");
+        var (a, b) = (servers.A, servers.B);
+        var name = await ProductionServedByBothAsync(a, b);
         await NewVersionAsync(a, name, new { content = "Version two for {{company_name}}.", changeDescription = "two" });
 
         var cut = await TerminateListenersAsync(servers);
@@ -164,6 +155,15 @@ public sealed class SharedDatabaseTests
 
         Assert.Equal("1.0.1", (await Eventually(() => RenderAsync(b, name), r => r.Str("version") == "1.0.1", TimeSpan.FromSeconds(5))).Str("version"));
         await Eventually(() => Task.FromResult(servers.Services(1).GetRequiredService<PostgresRegistryChanges>().Applied), applied => applied > 0, TimeSpan.FromSeconds(5));
+    }
+
+    /// <summary>A new support prompt, labelled production 1.0.0 through <paramref name="a"/>, once <paramref name="b"/> renders that version.</summary>
+    private static async Task<string> ProductionServedByBothAsync(HttpClient a, HttpClient b)
+    {
+        var name = await CreateSupportPromptAsync(a);
+        Assert.Equal(HttpStatusCode.OK, (await PutAsync(a, $"/api/prompts/{name}/labels/production", new { version = "1.0.0" })).Status);
+        await Eventually(() => RenderAsync(b, name), r => r.Str("version") == "1.0.0");
+        return name;
     }
 
     internal static bool ProductionIs((SdkSnapshot Snapshot, System.Net.Http.Headers.EntityTagHeaderValue ETag) snapshot, string name, string version)
