@@ -229,9 +229,9 @@ public sealed class PromptFileTests
     }
 
     [Theory]
-    [InlineData("  tools: lookup\n", "metadata.tools (line 3): must be a list of tools (- name: ..., description: ..., parameters: ...).")]
-    [InlineData("  tools:\n    - description: x\n", "metadata.tools[0].name (line 4): is required.")]
-    [InlineData("  tools:\n    - name: x\n      params: {}\n", "metadata.tools[0].params (line 5): unknown key; the keys are name, description, parameters.")]
+    [InlineData("  tools: lookup\n", "metadata.tools (line 4): must be a list of tools (- name: ..., description: ..., parameters: ...).")]
+    [InlineData("  tools:\n    - description: x\n", "metadata.tools[0].name (line 5): is required.")]
+    [InlineData("  tools:\n    - name: x\n      params: {}\n", "metadata.tools[0].params (line 6): unknown key; the keys are name, description, parameters.")]
     public void Parse_BadTools_NamesTheKey(string tools, string expected)
     {
         var error = Assert.Throws<PromptFileException>(() => PromptFileReader.Parse($"---\nname: p\nmetadata:\n{tools}---\nBody\n", "p.md"));
