@@ -77,7 +77,11 @@ public sealed class ResolvedPrompt
     /// <summary>The unit (user, session) the prompt was resolved for, if one was given.</summary>
     public string? UnitId { get; }
 
-    /// <summary>The version's model settings (model, temperature, max tokens, top-p, penalties); unset where the version sets none.</summary>
+    /// <summary>
+    /// The version's model settings (model, temperature, max tokens, top-p, penalties), its tools as
+    /// <see cref="AIFunctionDeclaration"/>s and its response format as a JSON-schema <see cref="ChatResponseFormat"/>;
+    /// unset where the version sets none.
+    /// </summary>
     public ChatOptions Options => _options ??= _served!.NewChatOptions();
 
     /// <summary>

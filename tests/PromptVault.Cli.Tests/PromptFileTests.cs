@@ -169,6 +169,77 @@ public sealed class PromptFileTests
     }
 
     [Fact]
+    public void WriteThenParse_ToolsAndResponseFormat_RoundTripExactly()
+    {
+        var metadata = new PromptMetadata
+        {
+            Model = "gpt-4o",
+            Tools =
+            [
+                new ToolDefinition("lookup_order", "Finds: an order # by id", Json("""
+                    {"type":"object","properties":{"id":{"type":"string","enum":["yes","no","1.50"]},"count":{"type":"number","minimum":1.50,"maximum":1e3}},"required":["id"],"additionalProperties":false}
+                    """)),
+                new ToolDefinition("ping", null, Json("""{"type":"object","properties":{}}""")),
+            ],
+            ResponseFormat = Json("""{"title":"answer","type":"object","properties":{"a b":{"type":["string","null"],"description":"x: \"y\""}}}"""),
+        };
+        var version = new VersionResponse("v1", "tools", "1.0.0", "Use the tools.", [], metadata,
+            "change", "admin", DateTimeOffset.UnixEpoch, VersionStatus.Draft, []);
+        var prompt = new PromptResponse("p1", "tools", "", PromptType.System, [], null,
+            DateTimeOffset.UnixEpoch, "admin", DateTimeOffset.UnixEpoch, "admin", new Dictionary<string, string>(), version);
+
+        var text = PromptFileWriter.Write(prompt, version);
+        var file = PromptFileReader.Parse(text, "pulled.md");
+
+        Assert.Equal(Canonical(version.Metadata), Canonical(file.Metadata));
+        Assert.Contains("  tools:\n    - name: lookup_order\n", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Parse_HandWrittenToolsInBlockYaml_ReadAsJsonSchemas()
+    {
+        var file = PromptFileReader.Parse("""
+            ---
+            name: p
+            metadata:
+              tools:
+                - name: lookup_order
+                  description: Finds an order
+                  parameters:
+                    type: object
+                    properties:
+                      id: { type: string }
+                      count: { type: integer, minimum: 1 }
+                    required: [id]
+              responseFormat:
+                type: object
+                properties:
+                  reply:
+                    type: string
+            ---
+            Body
+            """, "p.md");
+
+        var tool = Assert.Single(file.Metadata.Tools!);
+        Assert.Equal("lookup_order", tool.Name);
+        Assert.Equal("Finds an order", tool.Description);
+        Assert.Equal("""{"type":"object","properties":{"id":{"type":"string"},"count":{"type":"integer","minimum":1}},"required":["id"]}""",
+            tool.Parameters!.Value.GetRawText());
+        Assert.Equal("""{"type":"object","properties":{"reply":{"type":"string"}}}""", file.Metadata.ResponseFormat!.Value.GetRawText());
+    }
+
+    [Theory]
+    [InlineData("  tools: lookup\n", "metadata.tools (line 4): must be a list of tools (- name: ..., description: ..., parameters: ...).")]
+    [InlineData("  tools:\n    - description: x\n", "metadata.tools[0].name (line 5): is required.")]
+    [InlineData("  tools:\n    - name: x\n      params: {}\n", "metadata.tools[0].params (line 6): unknown key; the keys are name, description, parameters.")]
+    public void Parse_BadTools_NamesTheKey(string tools, string expected)
+    {
+        var error = Assert.Throws<PromptFileException>(() => PromptFileReader.Parse($"---\nname: p\nmetadata:\n{tools}---\nBody\n", "p.md"));
+
+        Assert.Equal($"p.md: {expected}", error.Message);
+    }
+
+    [Fact]
     public void Write_SimplePrompt_IsReadableYaml()
     {
         var version = new VersionResponse("v1", "greeting", "1.0.0", "Hello {{who}}",

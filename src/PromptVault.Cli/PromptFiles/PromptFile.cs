@@ -22,7 +22,10 @@ internal sealed record PromptFile(
 
     public static readonly string[] VariableKeys = ["name", "type", "description", "required", "defaultValue", "validation"];
 
-    public static readonly string[] MetadataKeys = ["model", "temperature", "maxTokens", "topP", "frequencyPenalty", "presencePenalty", "tags", "category"];
+    public static readonly string[] MetadataKeys =
+        ["model", "temperature", "maxTokens", "topP", "frequencyPenalty", "presencePenalty", "tags", "category", "tools", "responseFormat"];
+
+    public static readonly string[] ToolKeys = ["name", "description", "parameters"];
 }
 
 /// <summary>A prompt file that cannot be read; the message names the file and the problem.</summary>

@@ -121,8 +121,32 @@ internal static class PromptFileReader
             PresencePenalty = Number(fields, "presencePenalty", prefix),
             Tags = Strings(fields, "tags", prefix),
             Category = String(fields, "category", prefix),
+            Tools = Tools(fields),
+            ResponseFormat = Json(fields, "responseFormat"),
         };
     }
+
+    /// <summary>The tools; their schemas are YAML read as JSON, and checked by the server when pushed.</summary>
+    private static List<ToolDefinition>? Tools(Dictionary<string, YamlNode> metadata)
+    {
+        if (!metadata.TryGetValue("tools", out var node) || YamlJson.IsNull(node)) return null;
+        if (node is not YamlSequenceNode sequence)
+            throw new FrontMatterException("metadata.tools", node, "must be a list of tools (- name: ..., description: ..., parameters: ...).");
+        var tools = new List<ToolDefinition>();
+        for (var i = 0; i < sequence.Children.Count; i++)
+        {
+            var path = $"metadata.tools[{i}]";
+            if (sequence.Children[i] is not YamlMappingNode item)
+                throw new FrontMatterException(path, sequence.Children[i], "must be a mapping with name, description, parameters.");
+            var fields = Fields(item, PromptFile.ToolKeys, path + ".");
+            var name = String(fields, "name", path + ".") ?? throw new FrontMatterException(path + ".name", item, "is required.");
+            tools.Add(new ToolDefinition(name, String(fields, "description", path + "."), Json(fields, "parameters")));
+        }
+        return tools;
+    }
+
+    private static JsonElement? Json(Dictionary<string, YamlNode> fields, string key) =>
+        fields.TryGetValue(key, out var node) && !YamlJson.IsNull(node) ? YamlJson.ToJson(node) : null;
 
     /// <summary>The mapping's entries by key; an unknown key is refused, listing the known ones.</summary>
     private static Dictionary<string, YamlNode> Fields(YamlMappingNode mapping, string[] known, string prefix)

@@ -73,7 +73,26 @@ internal static partial class PromptFileWriter
         if (metadata.PresencePenalty is { } presence) lines.Add($"presencePenalty: {Number(presence)}");
         if (metadata.Tags is not null) lines.Add($"tags: {List(metadata.Tags)}");
         if (metadata.Category is not null) lines.Add($"category: {Text(metadata.Category)}");
+        if (metadata.Tools is not null) lines.AddRange(ToolLines(metadata.Tools));
+        if (metadata.ResponseFormat is { } responseFormat) lines.Add($"responseFormat: {Flow(responseFormat)}");
         return lines;
+    }
+
+    /// <summary>Each tool as a YAML mapping; its schema in flow style (JSON-like), which reads back as the same JSON.</summary>
+    private static IEnumerable<string> ToolLines(IReadOnlyList<ToolDefinition> tools)
+    {
+        if (tools.Count == 0)
+        {
+            yield return "tools: []";
+            yield break;
+        }
+        yield return "tools:";
+        foreach (var tool in tools)
+        {
+            yield return $"  - name: {Text(tool.Name)}";
+            if (tool.Description is not null) yield return $"    description: {Text(tool.Description)}";
+            if (tool.Parameters is { } parameters) yield return $"    parameters: {Flow(parameters)}";
+        }
     }
 
     private static string Number(double value) => value.ToString("R", CultureInfo.InvariantCulture);

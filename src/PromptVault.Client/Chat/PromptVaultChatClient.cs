@@ -4,6 +4,7 @@ using System.Text.Json;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using PromptVault.Client.Snapshots;
 
 namespace PromptVault.Client.Chat;
 
@@ -168,6 +169,8 @@ public sealed class PromptVaultChatClient : DelegatingChatClient
         merged.TopP = version.TopP ?? merged.TopP;
         merged.FrequencyPenalty = version.FrequencyPenalty ?? merged.FrequencyPenalty;
         merged.PresencePenalty = version.PresencePenalty ?? merged.PresencePenalty;
+        merged.ResponseFormat = version.ResponseFormat ?? merged.ResponseFormat;
+        merged.Tools = ToolOptions.Merge(merged.Tools, version.Tools);
         return merged;
     }
 

@@ -74,10 +74,15 @@ internal sealed class VersionView(SdkVersion version, CompiledPrompt template)
     public CompiledPrompt Template { get; } = template;
     public SemanticVersion? Number { get; } = SemanticVersion.TryParse(version.Version, out var number) ? number : null;
 
+    // Declarations and formats are immutable, so each version builds its own once; the list holding them is new per call.
+    private readonly Lazy<(AITool[]? Tools, ChatResponseFormat? ResponseFormat)> _toolsAndFormat =
+        new(() => ToolOptions.From(version.Metadata ?? PromptMetadata.Empty));
+
     /// <summary>The version's model settings as Microsoft.Extensions.AI options; a new instance per call, as callers may change it.</summary>
     public ChatOptions NewChatOptions()
     {
         var metadata = Version.Metadata ?? PromptMetadata.Empty;
+        var (tools, responseFormat) = _toolsAndFormat.Value;
         return new ChatOptions
         {
             ModelId = metadata.Model,
@@ -86,6 +91,8 @@ internal sealed class VersionView(SdkVersion version, CompiledPrompt template)
             TopP = (float?)metadata.TopP,
             FrequencyPenalty = (float?)metadata.FrequencyPenalty,
             PresencePenalty = (float?)metadata.PresencePenalty,
+            Tools = tools is null ? null : [.. tools],
+            ResponseFormat = responseFormat,
         };
     }
 }

@@ -1,3 +1,5 @@
+using System.Text.Json;
+
 namespace PromptVault.Core.Prompts;
 
 /// <summary>Model settings stored with a version.</summary>
@@ -11,6 +13,12 @@ public sealed record PromptMetadata
     public double? PresencePenalty { get; init; }
     public IReadOnlyList<string>? Tags { get; init; }
     public string? Category { get; init; }
+
+    /// <summary>The functions the model may call (SPEC §7); null when the version offers none.</summary>
+    public IReadOnlyList<ToolDefinition>? Tools { get; init; }
+
+    /// <summary>The JSON schema the model's answer must follow (structured output); null for free text.</summary>
+    public JsonElement? ResponseFormat { get; init; }
 
     /// <summary>Metadata with nothing set.</summary>
     public static PromptMetadata Empty { get; } = new();

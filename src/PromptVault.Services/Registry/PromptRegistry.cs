@@ -338,6 +338,7 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, Tem
         if (string.IsNullOrWhiteSpace(content))
             throw new InvalidInputException("missing_content", "content is required and must not be empty.", "content");
         MetadataRules.Validate(metadata);
+        ToolSchemaRules.Validate(metadata);
         templates.Validate(content, variables);
     }
 

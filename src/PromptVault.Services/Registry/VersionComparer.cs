@@ -96,11 +96,23 @@ public static class VersionComparer
             .ToDictionary(field => field.key, field => new FieldChange(field.a, field.b));
     }
 
+    /// <summary>Each set field's JSON; tools one by one (<c>tools.search</c>), so a comparison names the tool added, removed or changed.</summary>
     private static Dictionary<string, string> Fields(PromptMetadata metadata)
     {
         using var document = JsonDocument.Parse(Canonical.Json(metadata));
-        return document.RootElement.EnumerateObject()
-            .Where(p => p.Value.ValueKind != JsonValueKind.Null)
-            .ToDictionary(p => p.Name, p => p.Value.GetRawText());
+        var fields = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var field in document.RootElement.EnumerateObject().Where(p => p.Value.ValueKind != JsonValueKind.Null))
+        {
+            if (field.NameEquals("tools") && field.Value.GetArrayLength() > 0)
+            {
+                foreach (var tool in field.Value.EnumerateArray())
+                    fields[$"tools.{tool.GetProperty("name").GetString()}"] = tool.GetRawText();
+            }
+            else
+            {
+                fields[field.Name] = field.Value.GetRawText();
+            }
+        }
+        return fields;
     }
 }

@@ -157,4 +157,29 @@ public sealed class VersionComparerTests
         Assert.Equal(Numbered("old", 25_000), comparison.ContentDiff.Removed);
         Assert.StartsWith(" first", comparison.UnifiedDiff.Split('\n').First(l => l.StartsWith(' ')), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Compare_Tools_MetadataDiffNamesEachToolAddedRemovedOrChanged()
+    {
+        ToolDefinition Tool(string name, string parameters) => new(name, null, Json(parameters));
+        var a = Old with { Metadata = Old.Metadata with { Tools = [Tool("search", """{"type":"object"}"""), Tool("refund", """{"type":"object"}""")] } };
+        var b = Old with
+        {
+            Metadata = Old.Metadata with
+            {
+                Tools = [Tool("search", """{"type":"object","properties":{"q":{"type":"string"}}}"""), Tool("escalate", """{"type":"object"}""")],
+                ResponseFormat = Json("""{"type":"object"}"""),
+            },
+        };
+
+        var diff = VersionComparer.Compare("support", a, b, new(), new()).MetadataDiff;
+
+        Assert.Equal(["responseFormat", "tools.escalate", "tools.refund", "tools.search"], diff.Keys.Order(StringComparer.Ordinal));
+        Assert.Null(diff["tools.escalate"].A);
+        Assert.Contains("\"escalate\"", diff["tools.escalate"].B, StringComparison.Ordinal);
+        Assert.Null(diff["tools.refund"].B);
+        Assert.Contains("\"q\"", diff["tools.search"].B, StringComparison.Ordinal);
+        Assert.DoesNotContain("\"q\"", diff["tools.search"].A, StringComparison.Ordinal);
+        Assert.Null(diff["responseFormat"].A);
+    }
 }
