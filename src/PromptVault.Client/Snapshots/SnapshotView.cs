@@ -75,19 +75,7 @@ internal sealed class VersionView(SdkVersion version, CompiledPrompt template)
     public SemanticVersion? Number { get; } = SemanticVersion.TryParse(version.Version, out var number) ? number : null;
 
     /// <summary>The version's model settings as Microsoft.Extensions.AI options; a new instance per call, as callers may change it.</summary>
-    public ChatOptions NewChatOptions()
-    {
-        var metadata = Version.Metadata ?? PromptMetadata.Empty;
-        return new ChatOptions
-        {
-            ModelId = metadata.Model,
-            Temperature = (float?)metadata.Temperature,
-            MaxOutputTokens = metadata.MaxTokens,
-            TopP = (float?)metadata.TopP,
-            FrequencyPenalty = (float?)metadata.FrequencyPenalty,
-            PresencePenalty = (float?)metadata.PresencePenalty,
-        };
-    }
+    public ChatOptions NewChatOptions() => (Version.Metadata ?? PromptMetadata.Empty).ToChatOptions();
 }
 
 internal sealed record ExperimentView(string Id, ulong HashSeed, int[] BucketEnds, (string VariantId, VersionView Version)[] Variants);
