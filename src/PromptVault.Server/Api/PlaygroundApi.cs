@@ -22,5 +22,5 @@ internal static class PlaygroundApi
     }
 
     private static async Task<Ok<PlaygroundResponse>> Run(PlaygroundRequest request, PlaygroundService playground, CancellationToken cancellationToken) =>
-        TypedResults.Ok(await playground.RunAsync(request with { Prompt = request.Prompt is null ? null : PromptsApi.Unescape(request.Prompt) }, cancellationToken));
+        TypedResults.Ok(await playground.RunAsync(request, cancellationToken));
 }
