@@ -18,18 +18,31 @@ public sealed record ModelAnswer(string Output, string ModelId, double LatencyMs
 /// </summary>
 public sealed class ModelCaller(PriceTable prices, TimeProvider time, ILogger<ModelCaller> logger)
 {
+    /// <summary>Asks <paramref name="model"/> to answer <paramref name="render"/>, with the rendered version's settings.</summary>
     /// <exception cref="UpstreamFailedException">The provider answered with an error, could not be reached, or did not answer in time.</exception>
-    public async Task<ModelAnswer> AnswerAsync(ConfiguredModel model, RenderResponse render, CancellationToken cancellationToken = default)
+    public Task<ModelAnswer> AnswerAsync(ConfiguredModel model, RenderResponse render, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(render);
+        return AnswerAsync(model, MessagesOf(render), render.Metadata.ToChatOptions(), cancellationToken);
+    }
+
+    /// <summary>
+    /// Asks <paramref name="model"/> to answer <paramref name="messages"/> (e.g. a judge's rubric and the answer to grade);
+    /// <paramref name="options"/> without a model id get the configured one (on a copy).
+    /// </summary>
+    /// <exception cref="UpstreamFailedException">The provider answered with an error, could not be reached, or did not answer in time.</exception>
+    public async Task<ModelAnswer> AnswerAsync(ConfiguredModel model, IList<ChatMessage> messages, ChatOptions options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(model);
-        ArgumentNullException.ThrowIfNull(render);
-        var options = render.Metadata.ToChatOptions();
+        ArgumentNullException.ThrowIfNull(messages);
+        ArgumentNullException.ThrowIfNull(options);
+        options = options.Clone(); // the caller's stay as they were
         options.ModelId ??= model.DefaultModelId;
         var started = time.GetTimestamp();
         ChatResponse response;
         try
         {
-            response = await model.Client.GetResponseAsync(MessagesOf(render), options, cancellationToken);
+            response = await model.Client.GetResponseAsync(messages, options, cancellationToken);
         }
         catch (Exception e) when (Describe(e, cancellationToken) is { } error)
         {
