@@ -55,3 +55,11 @@ public sealed class ForbiddenException(string code, string message)
 /// The registry re-reads and retries; callers of the registry never see it.
 /// </summary>
 public sealed class ConcurrentWriteException(string message) : Exception(message);
+
+/// <summary>A service PromptVault calls on the caller's behalf (a model provider) failed or could not be reached (HTTP 502).</summary>
+public sealed class UpstreamFailedException(string code, string message)
+    : PromptVaultException(code, message);
+
+/// <summary>The server lacks a setting this request needs, e.g. no model is configured (HTTP 503); the message names the setting.</summary>
+public sealed class NotConfiguredException(string code, string message)
+    : PromptVaultException(code, message);

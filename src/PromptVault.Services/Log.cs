@@ -21,4 +21,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 1103, Level = LogLevel.Information, Message = "API key {KeyId} revoked by {Actor}")]
     public static partial void KeyRevoked(ILogger logger, string keyId, string actor);
+
+    [LoggerMessage(EventId = 1201, Level = LogLevel.Warning, Message = "Model {Model} ({ModelId}) failed: {Error}")]
+    public static partial void ModelCallFailed(ILogger logger, string model, string? modelId, string error);
 }

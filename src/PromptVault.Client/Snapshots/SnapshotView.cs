@@ -76,24 +76,13 @@ internal sealed class VersionView(SdkVersion version, CompiledPrompt template)
 
     // Declarations and formats are immutable, so each version builds its own once; the list holding them is new per call.
     private readonly Lazy<(AITool[]? Tools, ChatResponseFormat? ResponseFormat)> _toolsAndFormat =
-        new(() => ToolOptions.From(version.Metadata ?? PromptMetadata.Empty));
+        new(() => PromptMetadataChatOptions.ToolsAndFormat(version.Metadata ?? PromptMetadata.Empty));
 
     /// <summary>The version's model settings as Microsoft.Extensions.AI options; a new instance per call, as callers may change it.</summary>
     public ChatOptions NewChatOptions()
     {
-        var metadata = Version.Metadata ?? PromptMetadata.Empty;
         var (tools, responseFormat) = _toolsAndFormat.Value;
-        return new ChatOptions
-        {
-            ModelId = metadata.Model,
-            Temperature = (float?)metadata.Temperature,
-            MaxOutputTokens = metadata.MaxTokens,
-            TopP = (float?)metadata.TopP,
-            FrequencyPenalty = (float?)metadata.FrequencyPenalty,
-            PresencePenalty = (float?)metadata.PresencePenalty,
-            Tools = tools is null ? null : [.. tools],
-            ResponseFormat = responseFormat,
-        };
+        return (Version.Metadata ?? PromptMetadata.Empty).ToChatOptions(tools, responseFormat);
     }
 }
 

@@ -45,6 +45,8 @@ public static class PromptVaultJson
 [JsonSerializable(typeof(VersionListResponse))]
 [JsonSerializable(typeof(RenderResponse))]
 [JsonSerializable(typeof(ComparisonResponse))]
+[JsonSerializable(typeof(PlaygroundRequest))]
+[JsonSerializable(typeof(PlaygroundResponse))]
 [JsonSerializable(typeof(SdkSnapshot))]
 [JsonSerializable(typeof(ExposureBatchRequest))]
 [JsonSerializable(typeof(ExposureRecordResponse))]

@@ -21,6 +21,8 @@ internal sealed class ProblemExceptionHandler : IExceptionHandler
             ConflictException e => (StatusCodes.Status409Conflict, e.Code, e.Message, e.Field),
             UnprocessableException e => (StatusCodes.Status422UnprocessableEntity, e.Code, e.Message, e.Field),
             ForbiddenException e => (StatusCodes.Status403Forbidden, e.Code, e.Message, e.Field),
+            UpstreamFailedException e => (StatusCodes.Status502BadGateway, e.Code, e.Message, e.Field),
+            NotConfiguredException e => (StatusCodes.Status503ServiceUnavailable, e.Code, e.Message, e.Field),
             BadHttpRequestException { InnerException: JsonException json } when IsInvalidText(json) =>
                 (StatusCodes.Status400BadRequest, "invalid_text", DescribeInvalidText(TextField(json)), TextField(json)),
             BadHttpRequestException { InnerException: JsonException json } =>
@@ -37,7 +39,7 @@ internal sealed class ProblemExceptionHandler : IExceptionHandler
             _ => (0, "", "", null),
         };
         if (status == 0) return false;
-        if (status == StatusCodes.Status503ServiceUnavailable) context.Response.Headers.RetryAfter = "1";
+        if (exception is TimeoutException) context.Response.Headers.RetryAfter = "1"; // a busy store frees up; a missing setting does not
         await Problems.WriteAsync(context, status, code, detail, field);
         return true;
     }

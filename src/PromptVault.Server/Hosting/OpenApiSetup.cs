@@ -25,6 +25,7 @@ internal static class OpenApiSetup
         ["Audit"] = "Who changed what, newest first.",
         ["API keys"] = "Keys and their roles (admin only).",
         ["Export"] = "The whole registry as one document, out and in (admin only; docs/export-format.md).",
+        ["Playground"] = "Versions rendered with the same variables and answered by a configured model, side by side (writer; docs/playground.md).",
         ["Health"] = "Liveness of the server.",
     };
 

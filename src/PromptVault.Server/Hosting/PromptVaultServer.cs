@@ -47,6 +47,7 @@ public static class PromptVaultServer
             options.Prices = options.Prices.With(prices);
         ServerStorage.Resolve(options, builder.Configuration);
         builder.Services.AddPromptVaultServer(options);
+        builder.Services.AddPromptVaultModels(builder.Configuration);
         builder.Services.AddPromptVaultDashboard();
         builder.Services.AddPromptVaultMcp();
         builder.AddPromptVaultTelemetry();
@@ -78,6 +79,7 @@ public static class PromptVaultServer
         app.MapAuditApi();
         app.MapKeysApi();
         app.MapExportApi();
+        app.MapPlaygroundApi();
         app.MapPromptVaultMcp();
         app.MapDashboard();
         app.MapPrometheusEndpoint();

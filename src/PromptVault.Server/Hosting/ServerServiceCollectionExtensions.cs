@@ -5,6 +5,7 @@ using PromptVault.Core.Contracts;
 using PromptVault.Core.Experiments;
 using PromptVault.Core.Idempotency;
 using PromptVault.Core.Metrics;
+using PromptVault.Core.Playground;
 using PromptVault.Core.Registry;
 using PromptVault.Core.Templates;
 using PromptVault.Server.Api;
@@ -33,6 +34,7 @@ public static class ServerServiceCollectionExtensions
         services.AddSingleton(options.Prices);
         services.AddSingleton<ApiKeyService>();
         services.AddSingleton<RegistryTransfer>();
+        services.AddSingleton<PlaygroundService>();
 
         services.Configure<JsonOptions>(json => PromptVaultJson.Configure(json.SerializerOptions));
         // Malformed bodies throw BadHttpRequestException, which ProblemExceptionHandler turns into a 400 naming the field.

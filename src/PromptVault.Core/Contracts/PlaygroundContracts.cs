@@ -1,0 +1,38 @@
+using System.Text.Json;
+using PromptVault.Core.Prompts;
+
+namespace PromptVault.Core.Contracts;
+
+/// <summary>
+/// <c>POST /api/playground</c> (SPEC §10): render several versions of <c>prompt</c> with the same <c>variables</c> and, when a
+/// model is configured, call it with each, side by side.
+/// </summary>
+/// <param name="Versions">The versions to run, in the order answered: each an exact version or a label.</param>
+/// <param name="Model">A model configured under <c>PromptVault:Models:{name}</c>; absent: the one named <c>default</c>, else the first.</param>
+public sealed record PlaygroundRequest(
+    string? Prompt = null,
+    IReadOnlyList<PlaygroundVersion>? Versions = null,
+    IReadOnlyDictionary<string, JsonElement>? Variables = null,
+    string? Model = null);
+
+/// <summary>One version to run: <c>version</c> (<c>1.0.2</c>, an id or <c>latest</c>) or else <c>label</c> (default production), as in a render.</summary>
+public sealed record PlaygroundVersion(string? Version = null, string? Label = null);
+
+/// <param name="Model">The configured model that answered; null when none is configured (renders only).</param>
+public sealed record PlaygroundResponse(string Prompt, string? Model, IReadOnlyList<PlaygroundResult> Results);
+
+/// <summary>One version's render and, with a model, its answer.</summary>
+/// <param name="Render">The rendered prompt sent to the model.</param>
+/// <param name="ModelId">The model id asked for: the version's <c>metadata.model</c>, else the configured model's default.</param>
+/// <param name="Cost">From the server's price table (<c>PromptVault:Prices</c>); null when the model has no price.</param>
+public sealed record PlaygroundResult(
+    string Version,
+    string VersionId,
+    string Render,
+    PromptMetadata Metadata,
+    string? Output = null,
+    string? ModelId = null,
+    double? LatencyMs = null,
+    long? InputTokens = null,
+    long? OutputTokens = null,
+    double? Cost = null);

@@ -1,0 +1,74 @@
+using System.ClientModel;
+using Microsoft.Extensions.AI;
+using Microsoft.Extensions.Logging;
+using PromptVault.Core.Contracts;
+using PromptVault.Core.Metrics;
+using PromptVault.Core.Prompts;
+
+namespace PromptVault.Core.Models;
+
+/// <summary>A model's answer to one rendered version, with what it took and cost.</summary>
+/// <param name="ModelId">The model id asked for (the version's <c>metadata.model</c>, else the configured model's).</param>
+/// <param name="Cost">From the <see cref="PriceTable"/>; null when the model has no price or the provider reported no usage.</param>
+public sealed record ModelAnswer(string Output, string ModelId, double LatencyMs, long? InputTokens, long? OutputTokens, double? Cost);
+
+/// <summary>
+/// Sends a rendered version to a configured model with the version's settings as <see cref="ChatOptions"/>, and measures the
+/// answer: the one model call that the playground and evaluations share. Thread-safe.
+/// </summary>
+public sealed class ModelCaller(PriceTable prices, TimeProvider time, ILogger<ModelCaller> logger)
+{
+    /// <summary>Asks <paramref name="model"/> to answer <paramref name="render"/>, with the rendered version's settings.</summary>
+    /// <exception cref="UpstreamFailedException">The provider answered with an error, could not be reached, or did not answer in time.</exception>
+    public Task<ModelAnswer> AnswerAsync(ConfiguredModel model, RenderResponse render, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(render);
+        return AnswerAsync(model, MessagesOf(render), render.Metadata.ToChatOptions(), cancellationToken);
+    }
+
+    /// <summary>
+    /// Asks <paramref name="model"/> to answer <paramref name="messages"/> (e.g. a judge's rubric and the answer to grade);
+    /// <paramref name="options"/> without a model id get the configured one (on a copy).
+    /// </summary>
+    /// <exception cref="UpstreamFailedException">The provider answered with an error, could not be reached, or did not answer in time.</exception>
+    public async Task<ModelAnswer> AnswerAsync(ConfiguredModel model, IList<ChatMessage> messages, ChatOptions options, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(messages);
+        ArgumentNullException.ThrowIfNull(options);
+        options = options.Clone(); // the caller's stay as they were
+        options.ModelId ??= model.DefaultModelId;
+        var started = time.GetTimestamp();
+        ChatResponse response;
+        try
+        {
+            response = await model.Client.GetResponseAsync(messages, options, cancellationToken);
+        }
+        catch (Exception e) when (Describe(e, cancellationToken) is { } error)
+        {
+            Log.ModelCallFailed(logger, model.Name, options.ModelId, error);
+            throw new UpstreamFailedException("model_error", $"model '{model.Name}' ({options.ModelId}) failed: {error}");
+        }
+        var latency = time.GetElapsedTime(started).TotalMilliseconds;
+        var input = response.Usage?.InputTokenCount;
+        var output = response.Usage?.OutputTokenCount;
+        // Priced by the id asked for: providers often answer with a dated id (gpt-4o-mini-2024-07-18) that no price table lists.
+        var cost = prices.CostOf(options.ModelId, input, output) ?? prices.CostOf(response.ModelId, input, output);
+        return new ModelAnswer(response.Text, options.ModelId, latency, input, output, cost);
+    }
+
+    /// <summary>
+    /// The one place a render becomes the messages sent to a model. A text render is one user message; when chat prompts land,
+    /// a render's <c>messages</c> map here, role by role.
+    /// </summary>
+    internal static List<ChatMessage> MessagesOf(RenderResponse render) => [new(ChatRole.User, render.Content)];
+
+    /// <summary>What went wrong with the provider, for the caller; null for anything else (a bug, or the caller giving up), which is not caught.</summary>
+    private static string? Describe(Exception e, CancellationToken cancellationToken) => e switch
+    {
+        ClientResultException { Status: > 0 } failed => $"the provider answered HTTP {failed.Status}: {PromptRules.Shorten(failed.Message.ReplaceLineEndings(" "))}",
+        ClientResultException or HttpRequestException => $"the provider could not be reached: {PromptRules.Shorten((e.InnerException ?? e).Message)}",
+        OperationCanceledException when !cancellationToken.IsCancellationRequested => "the provider did not answer in time",
+        _ => null,
+    };
+}

@@ -1,0 +1,73 @@
+using System.ClientModel;
+using System.ClientModel.Primitives;
+using Microsoft.Extensions.AI;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using OpenAI;
+using PromptVault.Core;
+using PromptVault.Core.Prompts;
+
+namespace PromptVault.Core.Models;
+
+/// <summary>A configured model: its name under <c>PromptVault:Models</c>, the model id used when a version names none, and its client.</summary>
+public sealed record ConfiguredModel(string Name, string DefaultModelId, IChatClient Client);
+
+/// <summary>
+/// The models configured under <see cref="ModelOptions.SectionName"/>, each an <see cref="IChatClient"/> registered in DI under its
+/// name (a keyed service) by <c>AddPromptVaultModels</c>. Thread-safe.
+/// </summary>
+public sealed class ModelCatalog
+{
+    private readonly IServiceProvider _services;
+
+    internal ModelCatalog(IReadOnlyList<string> names, IServiceProvider services)
+    {
+        Names = names;
+        _services = services;
+    }
+
+    /// <summary>The configured models' names, in configuration order; empty when none is configured.</summary>
+    public IReadOnlyList<string> Names { get; }
+
+    /// <summary>The model named <paramref name="name"/>; when it is null, the one named <c>default</c>, else the first.</summary>
+    /// <exception cref="NotConfiguredException">No model is configured.</exception>
+    /// <exception cref="InvalidInputException">No model of that name is configured.</exception>
+    public ConfiguredModel Require(string? name)
+    {
+        if (Names.Count == 0)
+            throw new NotConfiguredException("model_not_configured",
+                $"No model is configured: set {ModelOptions.SectionName}:{name ?? ModelDefaults.DefaultName}:Endpoint and :Model (an OpenAI-compatible endpoint) in the server's configuration.");
+        var chosen = name is null
+            ? Names.FirstOrDefault(n => n.Equals(ModelDefaults.DefaultName, StringComparison.OrdinalIgnoreCase)) ?? Names[0]
+            : Names.FirstOrDefault(n => n.Equals(name, StringComparison.OrdinalIgnoreCase))
+              ?? throw new InvalidInputException("model_not_found",
+                  $"model '{PromptRules.Shorten(name)}' is not configured; the configured models are {string.Join(", ", Names)}.", "model");
+        var options = _services.GetRequiredService<IOptionsMonitor<ModelOptions>>().Get(chosen);
+        return new ConfiguredModel(chosen, options.Model!, _services.GetRequiredKeyedService<IChatClient>(chosen));
+    }
+
+    /// <summary>The names of the models in <paramref name="configuration"/>.</summary>
+    /// <exception cref="InvalidOperationException">A key sits directly under the section, without a model name.</exception>
+    internal static IReadOnlyList<string> NamesIn(IConfiguration configuration)
+    {
+        var models = configuration.GetSection(ModelOptions.SectionName).GetChildren().ToList();
+        if (models.FirstOrDefault(m => m.Value is not null) is { } unnamed)
+            throw new InvalidOperationException(
+                $"configuration {unnamed.Path} has a value, but models are named: use {ModelOptions.SectionName}:{ModelDefaults.DefaultName}:{unnamed.Key} (or another name).");
+        return models.Select(m => m.Key).ToList();
+    }
+
+    /// <summary>An OpenAI-compatible chat client for <paramref name="options"/> (already validated).</summary>
+    internal static IChatClient CreateClient(ModelOptions options)
+    {
+        var credential = new ApiKeyCredential(string.IsNullOrEmpty(options.ApiKey) ? ModelDefaults.NoApiKey : options.ApiKey);
+        var client = new OpenAIClient(credential, new OpenAIClientOptions
+        {
+            Endpoint = new Uri(options.Endpoint!),
+            NetworkTimeout = options.Timeout,
+            RetryPolicy = new ClientRetryPolicy(options.MaxRetries),
+        });
+        return client.GetChatClient(options.Model).AsIChatClient();
+    }
+}

@@ -1,0 +1,41 @@
+namespace PromptVault.Core.Models;
+
+/// <summary>
+/// One model connection, configured under <c>PromptVault:Models:{name}</c> (SPEC §10): an OpenAI-compatible endpoint called
+/// through Microsoft.Extensions.AI. Checked at start by <see cref="ModelOptionsValidator"/>.
+/// </summary>
+public sealed class ModelOptions
+{
+    /// <summary>The configuration section holding one child section per named model.</summary>
+    public const string SectionName = "PromptVault:Models";
+
+    /// <summary>The OpenAI-compatible base URL, e.g. <c>https://api.openai.com/v1</c>. Required.</summary>
+    public string? Endpoint { get; set; }
+
+    /// <summary>The API key sent as a bearer token. Default: none (a local endpoint that needs no key).</summary>
+    public string? ApiKey { get; set; }
+
+    /// <summary>The model id used when a version's <c>metadata.model</c> names none. Required.</summary>
+    public string? Model { get; set; }
+
+    /// <summary>The longest wait for one answer. Default: <see cref="ModelDefaults.Timeout"/>.</summary>
+    public TimeSpan Timeout { get; set; } = ModelDefaults.Timeout;
+
+    /// <summary>Retries after a 429 or 5xx answer or a dropped connection. Default: <see cref="ModelDefaults.MaxRetries"/>.</summary>
+    public int MaxRetries { get; set; } = ModelDefaults.MaxRetries;
+}
+
+/// <summary>The defaults of <see cref="ModelOptions"/>, in one place.</summary>
+public static class ModelDefaults
+{
+    /// <summary>100 seconds: the OpenAI SDK's own network timeout.</summary>
+    public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(100);
+
+    public const int MaxRetries = 2;
+
+    /// <summary>The model used when a request names none and several are configured.</summary>
+    public const string DefaultName = "default";
+
+    /// <summary>Sent when no API key is configured: the OpenAI SDK refuses an empty one, and local endpoints ignore it.</summary>
+    internal const string NoApiKey = "none";
+}

@@ -1,0 +1,44 @@
+using PromptVault.Core.Contracts;
+using PromptVault.Core.Models;
+using PromptVault.Core.Registry;
+
+namespace PromptVault.Core.Playground;
+
+/// <summary>
+/// The playground (SPEC §10): renders several versions of a prompt with the same variables and, when a model is configured,
+/// asks it each one at once, so the answers can be compared side by side. The API and the dashboard both call this.
+/// </summary>
+public sealed class PlaygroundService(PromptRegistry registry, ModelCatalog models, ModelCaller caller)
+{
+    /// <summary>The most versions one request may run: each is a paid model call.</summary>
+    public const int MaxVersions = 4;
+
+    /// <exception cref="InvalidInputException">The request is malformed, a variable is missing or invalid, or the model is not configured.</exception>
+    /// <exception cref="NotFoundException">The prompt, a version or a label does not exist.</exception>
+    /// <exception cref="NotConfiguredException">A model was named and none is configured.</exception>
+    /// <exception cref="UpstreamFailedException">The model failed.</exception>
+    public async Task<PlaygroundResponse> RunAsync(PlaygroundRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (string.IsNullOrWhiteSpace(request.Prompt))
+            throw new InvalidInputException("missing_prompt", "prompt is required: the name of the prompt to run.", "prompt");
+        if (request.Versions is not { Count: > 0 and <= MaxVersions } versions)
+            throw new InvalidInputException("invalid_versions", $"versions must list 1 to {MaxVersions} versions, each {{ \"version\" }} or {{ \"label\" }}.", "versions");
+        // A named model that is not there is refused before anything runs; with none named and none configured, only renders.
+        var model = request.Model is null && models.Names.Count == 0 ? null : models.Require(request.Model);
+
+        var prompt = await registry.RequireServedPromptAsync(request.Prompt, cancellationToken);
+        var renders = new List<RenderResponse>(versions.Count);
+        foreach (var version in versions)
+            renders.Add(await registry.RenderAsync(prompt, new RenderRequest(request.Variables, Label: version?.Label, Version: version?.Version), cancellationToken));
+        if (model is null)
+            return new PlaygroundResponse(prompt.Name, null, renders.Select(r => Result(r, null)).ToList());
+
+        var answers = await Task.WhenAll(renders.Select(render => caller.AnswerAsync(model, render, cancellationToken)));
+        return new PlaygroundResponse(prompt.Name, model.Name, renders.Select((render, i) => Result(render, answers[i])).ToList());
+    }
+
+    private static PlaygroundResult Result(RenderResponse render, ModelAnswer? answer) =>
+        new(render.Version, render.VersionId, render.Content, render.Metadata,
+            answer?.Output, answer?.ModelId, answer?.LatencyMs, answer?.InputTokens, answer?.OutputTokens, answer?.Cost);
+}

@@ -1,0 +1,67 @@
+using System.Net;
+using System.Net.Http.Json;
+using Microsoft.Playwright;
+using PromptVault.Core.Contracts;
+using PromptVault.Core.Prompts;
+using PromptVault.Server.Tests;
+
+namespace PromptVault.Dashboard.Tests;
+
+/// <summary>The playground page: pick a prompt and two versions, fill the variables, run, and read the answers side by side.</summary>
+public sealed class PlaygroundPageTests(DashboardFixture fixture) : IClassFixture<DashboardFixture>
+{
+    [Fact]
+    public async Task Playground_TwoVersions_ShowsEachRenderAndAnswerSideBySide()
+    {
+        var cancellationToken = TestContext.Current.CancellationToken;
+        await using var model = await FakeModelServer.StartAsync(cancellationToken);
+        await using var server = await RunningServer.StartAsync(new ServerSetup(
+            [$"--PromptVault:Models:default:Endpoint={model.Endpoint}", "--PromptVault:Models:default:Model=gpt-4o-mini"]), cancellationToken);
+        using (var api = server.CreateClient())
+        {
+            var variables = new[] { new VariableDefinition("customer", VariableType.String, Required: true) };
+            (await api.PostAsJsonAsync("/api/prompts", new CreatePromptRequest("greeting", Content: "Hello {{customer}}!", Variables: variables),
+                PromptVaultJson.Options, cancellationToken)).EnsureSuccessStatusCode();
+            (await api.PostAsJsonAsync("/api/prompts/greeting/versions", new CreateVersionRequest("Hi {{customer}}, how can I help?",
+                Metadata: new PromptMetadata { Model = "gpt-4o" }, ChangeDescription: "Offer help"), PromptVaultJson.Options, cancellationToken)).EnsureSuccessStatusCode();
+        }
+        var page = await fixture.OpenAsync(server.AdminKey, server: server);
+
+        await page.GotoAsync("/prompts/greeting");
+        await page.GetByRole(AriaRole.Link, new() { Name = "Try in playground" }).ClickAsync();
+        await page.Locator("[data-interactive=yes]").WaitForAsync();
+        await Assertions.Expect(page.GetByLabel("Prompt", new() { Exact = true })).ToHaveValueAsync("greeting");
+        await Assertions.Expect(page.GetByLabel("Version A")).ToHaveValueAsync("1.0.0");
+        await Assertions.Expect(page.GetByLabel("Version B")).ToHaveValueAsync("1.0.1");
+        await page.GetByLabel("customer (string, required)").FillAsync("Ada");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Run" }).ClickAsync();
+
+        var results = page.GetByTestId("result");
+        await Assertions.Expect(results).ToHaveCountAsync(2);
+        await Assertions.Expect(results.Nth(0).GetByTestId("render")).ToHaveTextAsync("Hello Ada!");
+        await Assertions.Expect(results.Nth(0).GetByTestId("output")).ToHaveTextAsync("answer to: Hello Ada!");
+        await Assertions.Expect(results.Nth(1).GetByTestId("output")).ToHaveTextAsync("answer to: Hi Ada, how can I help?");
+        await Assertions.Expect(results.Nth(1)).ToContainTextAsync("Answer from gpt-4o");
+        await Assertions.Expect(results.Nth(0)).ToContainTextAsync("120 / 30");
+        Assert.Equal(["gpt-4o", "gpt-4o-mini"], model.Requests.Select(r => (string)r["model"]!).Order());
+        await DashboardFixture.ScreenshotAsync(page, "playground");
+        Assert.Empty(await fixture.AccessibilityViolationsAsync(page));
+
+        // A missing required variable is refused, naming it, and costs no call.
+        await page.GetByLabel("customer (string, required)").FillAsync("");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Run" }).ClickAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Alert)).ToContainTextAsync("customer");
+        Assert.Equal(2, model.Requests.Count);
+    }
+
+    [Fact]
+    public async Task Playground_Reader_HasNoLinkAndIsRefused()
+    {
+        var page = await fixture.OpenAsync(fixture.ReaderKey);
+
+        Assert.Equal(0, await page.GetByRole(AriaRole.Link, new() { Name = "Playground" }).CountAsync());
+        var forced = await page.GotoAsync("/playground");
+
+        Assert.Equal((int)HttpStatusCode.Forbidden, forced!.Status);
+    }
+}

@@ -1,0 +1,276 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using PromptVault.Core.Auth;
+using PromptVault.Core.Metrics;
+using PromptVault.Server.Hosting;
+using static PromptVault.Server.Tests.ApiCalls;
+
+namespace PromptVault.Server.Tests.Api;
+
+/// <summary>A server with three models configured: one answering (a fake provider on loopback), one failing with 500, one too slow; and one unreachable.</summary>
+public sealed class PlaygroundFixture : IAsyncLifetime
+{
+    private readonly List<IAsyncDisposable> _started = [];
+
+    public FakeModelServer Model { get; private set; } = null!;
+
+    public RunningServer Server { get; private set; } = null!;
+
+    public async ValueTask InitializeAsync()
+    {
+        var cancellationToken = TestContext.Current.CancellationToken;
+        Model = await StartAsync(FakeModelServer.StartAsync(cancellationToken));
+        var failing = await StartAsync(FakeModelServer.StartAsync(cancellationToken));
+        failing.Status = 500;
+        var slow = await StartAsync(FakeModelServer.StartAsync(cancellationToken));
+        slow.Delay = TimeSpan.FromSeconds(10);
+        Server = await StartAsync(RunningServer.StartAsync(new ServerSetup(
+        [
+            .. Settings("default", Model.Endpoint, "--PromptVault:Models:default:ApiKey=sk-test"),
+            .. Settings("failing", failing.Endpoint),
+            .. Settings("slow", slow.Endpoint, "--PromptVault:Models:slow:Timeout=00:00:00.500"),
+            // Port 1 on loopback: nothing listens, so the connection is refused.
+            .. Settings("down", "http://127.0.0.1:1/v1"),
+        ]), cancellationToken));
+    }
+
+    private static string[] Settings(string name, string endpoint, params string[] more) =>
+    [
+        $"--PromptVault:Models:{name}:Endpoint={endpoint}",
+        $"--PromptVault:Models:{name}:Model=gpt-4o-mini",
+        $"--PromptVault:Models:{name}:MaxRetries=0",
+        .. more,
+    ];
+
+    private async Task<T> StartAsync<T>(Task<T> starting) where T : IAsyncDisposable
+    {
+        var started = await starting;
+        _started.Add(started);
+        return started;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var started in Enumerable.Reverse(_started)) await started.DisposeAsync();
+    }
+}
+
+public sealed class PlaygroundApiTests(PlaygroundFixture fixture, ServerFixture withoutModels) : IClassFixture<PlaygroundFixture>, IClassFixture<ServerFixture>
+{
+    private readonly HttpClient _client = fixture.Server.CreateClient();
+
+    [Fact]
+    public async Task Run_TwoVersions_RendersEachAndAnswersWithItsSettingsSideBySide()
+    {
+        var name = await CreateSupportPromptAsync(_client);
+        await NewVersionAsync(_client, name, new
+        {
+            content = SupportTemplate + "\nBe brief.",
+            metadata = new { model = "gpt-4o", temperature = 0.9, maxTokens = 200 },
+            changeDescription = "Brief, on a larger model",
+        });
+
+        var (status, body) = await PostAsync(_client, "/api/playground", new
+        {
+            prompt = name,
+            versions = new object[] { new { version = "1.0.0" }, new { version = "1.0.1" } },
+            variables = new { company_name = name },
+        });
+
+        Assert.True(status == HttpStatusCode.OK, body?.ToJsonString());
+        Assert.Equal(name, body.Str("prompt"));
+        Assert.Equal("default", body.Str("model"));
+        var results = body!["results"]!.AsArray();
+        Assert.Equal(["1.0.0", "1.0.1"], results.Select(r => r.Str("version")));
+        Assert.StartsWith($"You are a helpful customer support agent for {name}.", results[0].Str("render"));
+        Assert.EndsWith("Be brief.", results[1].Str("render"));
+        foreach (var result in results)
+        {
+            Assert.Equal("answer to: " + result.Str("render"), result.Str("output"));
+            Assert.Equal(120, result!["inputTokens"]!.GetValue<long>());
+            Assert.Equal(30, result["outputTokens"]!.GetValue<long>());
+            Assert.True(result["latencyMs"]!.GetValue<double>() > 0);
+        }
+        Assert.Equal(["gpt-4o-mini", "gpt-4o"], results.Select(r => r.Str("modelId")));
+        Assert.Equal(PriceTable.Default.CostOf("gpt-4o-mini", 120, 30)!.Value, results[0]!["cost"]!.GetValue<double>(), 12);
+        Assert.Equal(PriceTable.Default.CostOf("gpt-4o", 120, 30)!.Value, results[1]!["cost"]!.GetValue<double>(), 12);
+
+        // What the provider received: each version's rendered prompt as the user message, with that version's settings.
+        var sent = SentFor(name).OrderBy(r => r.Str("model")).ToList();
+        Assert.Equal(2, sent.Count);
+        Assert.Equal(["gpt-4o", "gpt-4o-mini"], sent.Select(r => r.Str("model")));
+        Assert.Equal([0.9, 0.3], sent.Select(r => Math.Round(r["temperature"]!.GetValue<double>(), 3)));
+        Assert.Equal([200, 500], sent.Select(r => (r["max_completion_tokens"] ?? r["max_tokens"])!.GetValue<int>()));
+        var message = sent[1]["messages"]!.AsArray().Single()!;
+        Assert.Equal("user", message.Str("role"));
+        Assert.Equal(results[0].Str("render"), message.Str("content"));
+        Assert.Equal("Bearer sk-test", fixture.Model.LastAuthorization);
+    }
+
+    [Fact]
+    public async Task Run_ByLabel_RunsTheLabelledVersion()
+    {
+        var name = await CreateSupportPromptAsync(_client);
+        await NewVersionAsync(_client, name, new { content = SupportTemplate + "\nBe brief.", changeDescription = "Brief" });
+        Assert.Equal(HttpStatusCode.OK, (await PutAsync(_client, $"/api/prompts/{name}/labels/staging", new { version = "1.0.0" })).Status);
+
+        var (status, body) = await PostAsync(_client, "/api/playground", new
+        {
+            prompt = name,
+            versions = new object[] { new { label = "staging" }, new { version = "latest" } },
+            variables = new { company_name = name },
+        });
+
+        Assert.True(status == HttpStatusCode.OK, body?.ToJsonString());
+        Assert.Equal(["1.0.0", "1.0.1"], body!["results"]!.AsArray().Select(r => r.Str("version")));
+    }
+
+    [Fact]
+    public async Task Run_UnknownVersion_Returns404AndCallsNoModel()
+    {
+        var name = await CreateSupportPromptAsync(_client);
+
+        var (status, body) = await PostAsync(_client, "/api/playground", new
+        {
+            prompt = name,
+            versions = new object[] { new { version = "1.0.0" }, new { version = "9.9.9" } },
+            variables = new { company_name = name },
+        });
+
+        Assert.Equal(HttpStatusCode.NotFound, status);
+        Assert.Equal("version_not_found", body.Str("code"));
+        Assert.Contains("9.9.9", body.Str("detail"));
+        Assert.Empty(SentFor(name));
+    }
+
+    [Fact]
+    public async Task Run_MissingRequiredVariable_Returns400NamingItAndCallsNoModel()
+    {
+        var name = await CreateSupportPromptAsync(_client);
+
+        var (status, body) = await PostAsync(_client, "/api/playground", new
+        {
+            prompt = name,
+            versions = new object[] { new { version = "1.0.0" } },
+            variables = new { customer_name = name },
+        });
+
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Contains("company_name", body.Str("detail"));
+        Assert.Empty(SentFor(name));
+    }
+
+    [Theory]
+    [InlineData("[]")]
+    [InlineData("[{}, {}, {}, {}, {}]")]
+    public async Task Run_NoneOrTooManyVersions_Returns400(string versions)
+    {
+        var name = await CreateSupportPromptAsync(_client);
+
+        var (status, body) = await PostAsync(_client, "/api/playground", $$"""{ "prompt": "{{name}}", "versions": {{versions}}, "variables": { "company_name": "x" } }""");
+
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Equal("versions", body.Str("field"));
+    }
+
+    [Theory]
+    [InlineData("failing", "the provider answered HTTP 500")]
+    [InlineData("down", "the provider could not be reached")]
+    [InlineData("slow", "the provider did not answer in time")]
+    public async Task Run_ProviderFailsUnreachableOrTooSlow_Returns502SayingWhich(string model, string failure)
+    {
+        var name = await CreateSupportPromptAsync(_client);
+
+        var (status, body) = await RunAsync(_client, name, model);
+
+        Assert.Equal(HttpStatusCode.BadGateway, status);
+        Assert.Equal("model_error", body.Str("code"));
+        Assert.Contains($"model '{model}' (gpt-4o-mini) failed: {failure}", body.Str("detail"));
+    }
+
+    [Fact]
+    public async Task Run_UnknownModel_Returns400ListingTheConfiguredOnes()
+    {
+        var name = await CreateSupportPromptAsync(_client);
+
+        var (status, body) = await RunAsync(_client, name, "gpt-9");
+
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Equal("model_not_found", body.Str("code"));
+        Assert.Equal("model", body.Str("field"));
+        Assert.Contains("default", body.Str("detail"));
+    }
+
+    [Fact]
+    public async Task Run_NoModelConfigured_RendersOnly()
+    {
+        using var client = withoutModels.Server.CreateClient();
+        var name = await CreateSupportPromptAsync(client);
+
+        var (status, body) = await PostAsync(client, "/api/playground", new
+        {
+            prompt = name,
+            versions = new object[] { new { version = "1.0.0" } },
+            variables = new { company_name = name },
+        });
+
+        Assert.True(status == HttpStatusCode.OK, body?.ToJsonString());
+        Assert.Null(body!["model"]);
+        var result = body["results"]![0]!;
+        Assert.Contains(name, result.Str("render"));
+        Assert.Null(result["output"]);
+        Assert.Null(result["cost"]);
+    }
+
+    [Fact]
+    public async Task Run_NoModelConfiguredButOneNamed_Returns503NamingTheSetting()
+    {
+        using var client = withoutModels.Server.CreateClient();
+        var name = await CreateSupportPromptAsync(client);
+
+        var (status, body) = await RunAsync(client, name, "default");
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, status);
+        Assert.Equal("model_not_configured", body.Str("code"));
+        Assert.Contains("PromptVault:Models:default:Endpoint", body.Str("detail"));
+    }
+
+    [Fact]
+    public async Task Run_ReaderKey_Returns403()
+    {
+        var reader = await fixture.Server.CreateKeyAsync("reader-" + UniqueName(), ApiKeyRole.Reader, TestContext.Current.CancellationToken);
+        using var client = fixture.Server.CreateClient(reader);
+        var name = await CreateSupportPromptAsync(_client);
+
+        var (status, _) = await RunAsync(client, name, "default");
+
+        Assert.Equal(HttpStatusCode.Forbidden, status);
+        Assert.Empty(SentFor(name));
+    }
+
+    [Theory]
+    [InlineData("--PromptVault:Models:house:Model=m", "PromptVault:Models:house:Endpoint is required")]
+    [InlineData("--PromptVault:Models:house:Endpoint=localhost:8080", "PromptVault:Models:house:Endpoint must be an absolute http(s) URL")]
+    [InlineData("--PromptVault:Models:Endpoint=http://127.0.0.1:9/v1", "use PromptVault:Models:default:Endpoint")]
+    public void AMissingOrBadModelSetting_StopsStartUp_NamingTheKey(string setting, string message)
+    {
+        var options = new ServerOptions { DatabasePath = Path.Combine(Path.GetTempPath(), "unused.db"), Urls = "http://127.0.0.1:0" };
+
+        var error = Assert.Throws<InvalidOperationException>(() => PromptVaultServer.Build(options, [setting, "--PromptVault:Models:house:Model=m"]));
+
+        Assert.Contains(message, error.Message);
+    }
+
+    private static Task<(HttpStatusCode Status, JsonNode? Body)> RunAsync(HttpClient client, string name, string model) =>
+        PostAsync(client, "/api/playground", new
+        {
+            prompt = name,
+            versions = new object[] { new { version = "1.0.0" } },
+            variables = new { company_name = name },
+            model,
+        });
+
+    /// <summary>The requests the provider received for this test's prompt (its name is the company in the render).</summary>
+    private IEnumerable<JsonObject> SentFor(string name) =>
+        fixture.Model.Requests.Where(r => r["messages"]!.ToJsonString().Contains(name, StringComparison.Ordinal));
+}
