@@ -100,9 +100,10 @@ internal sealed class PromptVaultSdk : IPromptVault, IAsyncDisposable
             served = Labelled(prompt, label ?? Label.Production);
         }
         Serving.EnsureServable(prompt.Name, served.Version.Version, served.Version.Status);
-        var content = served.Template.RenderValues(variables);
+        var includes = snapshot.IncludesOf(prompt, served);
+        var content = served.Template.RenderValues(variables, includes);
         var role = prompt.Type switch { PromptType.User => ChatRole.User, PromptType.Assistant => ChatRole.Assistant, _ => ChatRole.System };
-        return new ResolvedPrompt(prompt.Name, content, role, served, experiment?.Id, experiment?.VariantId, unitId);
+        return new ResolvedPrompt(prompt.Name, content, role, served, experiment?.Id, experiment?.VariantId, unitId) { References = includes.Versions };
     }
 
     private static VersionView Labelled(PromptView prompt, string label)

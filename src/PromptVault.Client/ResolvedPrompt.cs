@@ -1,5 +1,6 @@
 using Microsoft.Extensions.AI;
 using PromptVault.Client.Snapshots;
+using PromptVault.Core.Templates;
 
 namespace PromptVault.Client;
 
@@ -67,6 +68,9 @@ public sealed class ResolvedPrompt
 
     /// <summary>The id of the version served; metric events name it.</summary>
     public string VersionId { get; }
+
+    /// <summary>The versions the rendered text includes (<c>{{&gt; name}}</c>, directly and through them), each once; empty when none.</summary>
+    public IReadOnlyList<ReferencedVersion> References { get; init; } = [];
 
     /// <summary>The running experiment that chose the version, if one did.</summary>
     public string? ExperimentId { get; }

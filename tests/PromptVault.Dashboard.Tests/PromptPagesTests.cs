@@ -139,4 +139,28 @@ public sealed class PromptPagesTests(DashboardFixture fixture) : IClassFixture<D
         await admin.WaitForURLAsync("**/prompts/labels-check");
         await Assertions.Expect(admin.GetByText("staging 1.0.0")).ToBeVisibleAsync();
     }
+
+    [Fact]
+    public async Task PromptPage_ShowsWhatItIncludesAndWhatIncludesIt()
+    {
+        using var api = fixture.Server.CreateClient();
+        var ct = TestContext.Current.CancellationToken;
+        var options = PromptVault.Core.Contracts.PromptVaultJson.Options;
+        (await api.PostAsJsonAsync("/api/prompts", new PromptVault.Core.Contracts.CreatePromptRequest("shared/guard", Content: "Stay polite."), options, ct)).EnsureSuccessStatusCode();
+        (await api.PutAsJsonAsync("/api/prompts/shared%2Fguard/labels/production", new { version = "1.0.0" }, options, ct)).EnsureSuccessStatusCode();
+        (await api.PostAsJsonAsync("/api/prompts", new PromptVault.Core.Contracts.CreatePromptRequest("support/reply", Content: "Answer.\n{{> shared/guard}}"), options, ct)).EnsureSuccessStatusCode();
+        var page = await fixture.OpenAsync(fixture.ReaderKey);
+
+        await page.GotoAsync("/prompts/shared%2Fguard");
+        var includedBy = page.Locator("section", new() { Has = page.GetByRole(AriaRole.Heading, new() { Name = "Included by" }) });
+        await Assertions.Expect(includedBy.GetByRole(AriaRole.Link, new() { Name = "support/reply" })).ToBeVisibleAsync();
+        await Assertions.Expect(includedBy).ToContainTextAsync("as shared/guard@production");
+        await page.GotoAsync("/prompts/support%2Freply");
+        var includes = page.Locator("section", new() { Has = page.GetByRole(AriaRole.Heading, new() { Name = "This prompt includes" }) });
+        await Assertions.Expect(includes.GetByRole(AriaRole.Link, new() { Name = "shared/guard" })).ToBeVisibleAsync();
+        await Assertions.Expect(includes).ToContainTextAsync("@production");
+        await includes.GetByRole(AriaRole.Link, new() { Name = "shared/guard" }).ClickAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "shared/guard", Level = 1 })).ToBeVisibleAsync();
+        Assert.Empty(await fixture.AccessibilityViolationsAsync(page));
+    }
 }

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Collections.Frozen;
 using Microsoft.Extensions.AI;
 using PromptVault.Core;
@@ -24,6 +25,28 @@ internal sealed class SnapshotView
     public long Sequence { get; }
 
     public FrozenDictionary<string, PromptView> Prompts { get; }
+
+    private readonly ConcurrentDictionary<string, Lazy<PromptIncludes>> _includes = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// The versions <paramref name="version"/> includes, resolved within this snapshot as the server resolves them (labels as
+    /// the snapshot holds them, pinned versions carried with it); once per version, as the snapshot never changes.
+    /// </summary>
+    /// <exception cref="InvalidInputException">An include names no version in the snapshot.</exception>
+    /// <exception cref="ConflictException">The includes form a cycle, or include an archived version.</exception>
+    public PromptIncludes IncludesOf(PromptView prompt, VersionView version) =>
+        version.Template.References.Count == 0
+            ? PromptIncludes.None
+            : _includes.GetOrAdd(version.Version.Id, _ => new(() => PromptIncludes.Resolve(prompt.Name, version.Template, FindIncluded))).Value;
+
+    private IncludedPrompt? FindIncluded(PromptReference reference)
+    {
+        if (!Prompts.TryGetValue(reference.Name, out var prompt)) return null;
+        var version = reference.Version is { } number ? prompt.VersionsByNumber.GetValueOrDefault(number) : prompt.Labels.GetValueOrDefault(reference.Label!);
+        if (version is null) return null;
+        Serving.EnsureServable(prompt.Name, version.Version.Version, version.Version.Status);
+        return new IncludedPrompt(new ReferencedVersion(prompt.Name, version.Version.Version, version.Version.Id), version.Template);
+    }
 
     /// <exception cref="InvalidDataException">The snapshot uses an assignment algorithm this SDK does not know, or is inconsistent.</exception>
     /// <exception cref="InvalidInputException">A version's template does not compile (the server checked it, so the snapshot is damaged).</exception>

@@ -2,6 +2,7 @@ using PromptVault.Core.Audit;
 using PromptVault.Core.Auth;
 using PromptVault.Core.Metrics;
 using PromptVault.Core.Prompts;
+using PromptVault.Core.Templates;
 
 namespace PromptVault.Core.Contracts;
 
@@ -50,7 +51,11 @@ public sealed record RenderResponse(
     string VersionId,
     string? ExperimentId,
     string? VariantId,
-    PromptMetadata Metadata);
+    PromptMetadata Metadata)
+{
+    /// <summary>The versions the render included (<c>{{&gt; name}}</c>, directly and through them), each once; empty when none.</summary>
+    public IReadOnlyList<ReferencedVersion> References { get; init; } = [];
+}
 
 /// <param name="Added">Lines only in version b.</param>
 /// <param name="Removed">Lines only in version a.</param>

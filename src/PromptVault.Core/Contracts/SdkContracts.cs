@@ -22,7 +22,7 @@ public sealed record SdkSnapshot(
 
 /// <summary>A prompt as the SDK sees it.</summary>
 /// <param name="Labels">Label name → version id (<c>production</c>, <c>staging</c>, …). A label absent here is not served.</param>
-/// <param name="Versions">Every version a label or a running experiment's variant points at, and the newest version, each once.</param>
+/// <param name="Versions">Every version a label or a running experiment's variant points at, the newest version, and the versions these include by number (<c>{{&gt; name@1.2.0}}</c>), each once.</param>
 public sealed record SdkPrompt(
     string Name,
     PromptType Type,

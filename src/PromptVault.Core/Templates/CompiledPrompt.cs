@@ -20,15 +20,29 @@ public sealed class CompiledPrompt
         _frames = template.Frames;
         _time = time;
         _variables = variables.Select(Slot.For).ToArray();
+        Variables = variables;
+        References = template.Includes;
     }
 
-    /// <summary>Validates JSON <paramref name="inputs"/> (the HTTP path) against the contract and renders the template with them.</summary>
+    /// <summary>The variables the template was compiled with: its contract.</summary>
+    public IReadOnlyList<VariableDefinition> Variables { get; }
+
+    /// <summary>The prompts the template includes (<c>{{&gt; name}}</c>), each once, in order of first use; resolve them with
+    /// <see cref="PromptIncludes.ResolveAsync"/> and pass the result to a render.</summary>
+    public IReadOnlyList<PromptReference> References { get; }
+
+    /// <summary>
+    /// Validates JSON <paramref name="inputs"/> (the HTTP path) against the contract and renders the template with them. Each
+    /// included prompt renders with the same inputs, checked against its own contract.
+    /// </summary>
+    /// <param name="inputs">The variables' values.</param>
+    /// <param name="includes">The versions the template's <see cref="References"/> resolved to; none by default.</param>
     /// <exception cref="InvalidInputException">
     /// A required variable is missing, a value has the wrong type or fails its pattern, or the render passes a
     /// <see cref="TemplateLimits">limit</see> on output size or time.
     /// </exception>
-    public string Render(IReadOnlyDictionary<string, JsonElement>? inputs) =>
-        Render(inputs, static value => value.ValueKind is not (JsonValueKind.Null or JsonValueKind.Undefined), static (slot, value) =>
+    public string Render(IReadOnlyDictionary<string, JsonElement>? inputs, PromptIncludes? includes = null) =>
+        Render(inputs, includes, static value => value.ValueKind is not (JsonValueKind.Null or JsonValueKind.Undefined), static (slot, value) =>
         {
             VariableContract.CheckValue(slot.Variable, value, slot.Field, slot.Pattern);
             return TemplateValue.Of(value);
@@ -36,7 +50,7 @@ public sealed class CompiledPrompt
 
     /// <summary>
     /// Validates in-process .NET <paramref name="values"/> against the contract and renders the template with them, as
-    /// <see cref="Render(IReadOnlyDictionary{string, JsonElement})"/> does with the JSON they would serialize to. A string
+    /// <see cref="Render(IReadOnlyDictionary{string, JsonElement}, PromptIncludes)"/> does with the JSON they would serialize to. A string
     /// is a <see cref="string"/>; a number any CLR numeric type; a boolean a <see cref="bool"/>; an object an
     /// <see cref="IReadOnlyDictionary{TKey, TValue}"/>, <see cref="IDictionary{TKey, TValue}"/> (string keys) or
     /// <see cref="System.Collections.IDictionary"/>; an array any other <see cref="System.Collections.IEnumerable"/>.
@@ -46,15 +60,44 @@ public sealed class CompiledPrompt
     /// A required variable is missing, a value has the wrong type or fails its pattern, or the render passes a
     /// <see cref="TemplateLimits">limit</see> on output size or time.
     /// </exception>
-    public string RenderValues(IReadOnlyDictionary<string, object?>? values) =>
-        Render(values, static value => value is not null, static (slot, value) =>
+    /// <param name="values">The variables' values.</param>
+    /// <param name="includes">The versions the template's <see cref="References"/> resolved to; none by default.</param>
+    public string RenderValues(IReadOnlyDictionary<string, object?>? values, PromptIncludes? includes = null) =>
+        Render(values, includes, static value => value is not null, static (slot, value) =>
         {
             VariableContract.CheckValue(slot.Variable, value!, slot.Field, slot.Pattern);
             return TemplateValue.Of(value);
         });
 
     /// <summary>Checks each variable's value (or its absence) against the contract and renders the template with them.</summary>
-    private string Render<T>(IReadOnlyDictionary<string, T>? inputs, Func<T, bool> isPresent, Func<Slot, T, TemplateValue> check)
+    private string Render<T>(IReadOnlyDictionary<string, T>? inputs, PromptIncludes? includes, Func<T, bool> isPresent, Func<Slot, T, TemplateValue> check)
+    {
+        var root = Root(inputs, isPresent, check);
+        using var output = new RenderOutput(_time);
+        var context = References.Count == 0 ? null : IncludeContextFor(inputs, includes, isPresent, check);
+        RenderState.Render(_steps, new RenderState(root, _frames, output) { Includes = context });
+        return output.ToTrimmedString();
+    }
+
+    // Apart from Render<T>, so a render without includes allocates no closure.
+    private static IncludeContext IncludeContextFor<T>(IReadOnlyDictionary<string, T>? inputs, PromptIncludes? includes, Func<T, bool> isPresent,
+        Func<Slot, T, TemplateValue> check) =>
+        new(includes ?? PromptIncludes.None, included => included.Root(inputs, isPresent, check));
+
+    /// <summary>Renders this template where an including template's <c>{{&gt; …}}</c> stands, trimmed as its own render would be.</summary>
+    internal void RenderIncluded(RenderState including)
+    {
+        if (including.Depth >= TemplateLimits.MaxIncludeDepth)
+            throw new InvalidInputException("template_too_deep",
+                $"the includes are more than {TemplateLimits.MaxIncludeDepth} deep; the include depth limit is {TemplateLimits.MaxIncludeDepth}.", "content");
+        var output = including.Output;
+        var start = output.Length;
+        var includes = including.Includes!;
+        RenderState.Render(_steps, new RenderState(includes.RootFor(this), _frames, output) { Includes = includes, Depth = including.Depth + 1 });
+        output.TrimFrom(start);
+    }
+
+    private RootValues Root<T>(IReadOnlyDictionary<string, T>? inputs, Func<T, bool> isPresent, Func<Slot, T, TemplateValue> check)
     {
         var root = new RootValues(_names);
         for (var i = 0; i < _variables.Length; i++)
@@ -64,14 +107,7 @@ public sealed class CompiledPrompt
                 ? check(slot, value)
                 : slot.Absent();
         }
-        return Render(root);
-    }
-
-    private string Render(RootValues root)
-    {
-        using var output = new RenderOutput(_time);
-        RenderState.Render(_steps, new RenderState(root, _frames, output));
-        return output.ToTrimmedString();
+        return root;
     }
 
     /// <summary>A variable with what rendering needs of it prepared once: its error field, its pattern, its default as the template sees it.</summary>

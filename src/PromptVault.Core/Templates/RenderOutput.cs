@@ -65,6 +65,19 @@ internal sealed class RenderOutput(TimeProvider time) : IDisposable
         if (++_steps >= StepsPerClockReading) CheckTime();
     }
 
+    /// <summary>How many characters are written.</summary>
+    public int Length => _length;
+
+    /// <summary>Trims white space from both ends of what was written from <paramref name="start"/> on (an included prompt's text).</summary>
+    public void TrimFrom(int start)
+    {
+        var written = _buffer.AsSpan(start, _length - start);
+        var trimmed = written.Trim();
+        if (trimmed.Length == written.Length) return;
+        trimmed.CopyTo(written);
+        _length = start + trimmed.Length;
+    }
+
     /// <summary>The output without surrounding white space.</summary>
     public string ToTrimmedString() => new(_buffer.AsSpan(0, _length).Trim());
 

@@ -31,6 +31,9 @@ internal static class TemplateCompiler
                     case BlockStatement block:
                         steps.Add(Block(block));
                         break;
+                    case IncludeStatement include:
+                        steps.Add(new IncludeStep(include.Reference));
+                        break;
                 }
             }
             return [.. steps];
@@ -102,6 +105,12 @@ internal sealed class RenderState
 
     public RenderOutput Output { get; }
 
+    /// <summary>The includes of this render and how included prompts read the inputs; null when the template includes none.</summary>
+    public IncludeContext? Includes { get; init; }
+
+    /// <summary>How many includes deep this template renders (0 for the rendered prompt itself).</summary>
+    public int Depth { get; init; }
+
     public static void Render(RenderStep[] steps, RenderState state)
     {
         foreach (var step in steps) step.Render(state);
@@ -138,6 +147,21 @@ internal sealed class TextStep(string text) : RenderStep
     public string Text { get; } = text;
 
     public override void Render(RenderState state) => state.Output.Write(Text);
+}
+
+/// <summary>The included prompts of one render, and the inputs checked against an included prompt's own contract.</summary>
+internal sealed class IncludeContext(PromptIncludes includes, Func<CompiledPrompt, RootValues> rootFor)
+{
+    public PromptIncludes Includes { get; } = includes;
+
+    public RootValues RootFor(CompiledPrompt prompt) => rootFor(prompt);
+}
+
+/// <summary><c>{{&gt; name}}</c>: the version the reference resolved to for this render, rendered with the variables.</summary>
+internal sealed class IncludeStep(PromptReference reference) : RenderStep
+{
+    public override void Render(RenderState state) =>
+        (state.Includes?.Includes ?? PromptIncludes.None).Find(reference).Template.RenderIncluded(state);
 }
 
 internal sealed class WriteStep(ValueSource value) : RenderStep

@@ -62,6 +62,7 @@ public sealed class TemplateEngine(TimeProvider? timeProvider = null)
     public CompiledPrompt For(string versionId, string content, IReadOnlyList<VariableDefinition> variables) =>
         _byVersionId.GetOrAdd(versionId, static (_, args) => args.Engine.Compile(args.Content, args.Variables), (Engine: this, Content: content, Variables: variables));
 
-    private CompiledPrompt Compile(string content, IReadOnlyList<VariableDefinition> variables) =>
+    /// <summary>Compiles a template without checking or caching it (a draft that <see cref="Validate"/> passed).</summary>
+    internal CompiledPrompt Compile(string content, IReadOnlyList<VariableDefinition> variables) =>
         new(TemplateParser.Parse(content), variables, _time);
 }

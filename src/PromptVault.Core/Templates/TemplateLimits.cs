@@ -19,6 +19,12 @@ public static class TemplateLimits
     /// </summary>
     public const int MaxNestingDepth = 32;
 
+    /// <summary>
+    /// Prompts included inside one another (<c>{{&gt; name}}</c>, SPEC §7): a chain a → b → c is two deep (error
+    /// <c>template_too_deep</c>). Checked when a version is saved and again at each render, so no chain can exhaust the stack.
+    /// </summary>
+    public const int MaxIncludeDepth = 8;
+
     /// <summary>Characters one render may write before white space is trimmed (error <c>render_too_large</c>).</summary>
     public const int MaxOutputLength = 1_000_000;
 

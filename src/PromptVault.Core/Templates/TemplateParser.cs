@@ -21,6 +21,7 @@ internal sealed class TemplateParser
 
     private readonly string _template;
     private readonly List<TemplateReference> _references = [];
+    private readonly List<PromptReference> _includes = [];
     private readonly Stack<OpenBlock> _open = new();
     private Program _program = new();
     private int _tags;
@@ -38,7 +39,7 @@ internal sealed class TemplateParser
         var root = parser._program;
         parser.Run();
         WhitespaceControl.Apply(root);
-        return new ParsedTemplate(root, parser._references, parser._frames);
+        return new ParsedTemplate(root, parser._references, parser._frames, parser._includes);
     }
 
     /// <summary>A block being read: its statement, its name as its closing tag must repeat it, and its block parameters.</summary>
@@ -159,8 +160,8 @@ internal sealed class TemplateParser
                 Close(inner[1..].Trim(), strip);
                 break;
             case '>':
-                throw new InvalidInputException("unsupported_template",
-                    $"content uses a partial '{{{{{inner}}}}}': prompt references are not supported yet.", "content");
+                AddInclude(inner[1..].Trim(), strip);
+                break;
             case '&':
                 AddMustache(inner[1..].Trim(), strip);
                 break;
@@ -203,6 +204,16 @@ internal sealed class TemplateParser
         _program.Body.Add(new MustacheStatement(value, strip));
     }
 
+    private void AddInclude(string reference, Strip strip)
+    {
+        // Included prompts render with the variables (their contract joins this one's), so only where the variables are in scope.
+        if (_frame > 0)
+            throw InvalidTemplate($"'{{{{> {reference}}}}}' is inside #each, #with or a section; an included prompt renders with the variables, so include it outside them.");
+        var parsed = PromptReference.Parse(reference);
+        if (!_includes.Contains(parsed)) _includes.Add(parsed);
+        _program.Body.Add(new IncludeStatement(parsed, strip));
+    }
+
     private LookupExpression Lookup(Call call)
     {
         // Arguments[0] is the helper's own name.
@@ -214,7 +225,7 @@ internal sealed class TemplateParser
     private void OpenBlockTag(string inner, Strip strip, bool inverted)
     {
         if (inner.StartsWith('>')) throw new InvalidInputException("unsupported_template",
-            $"content uses a partial block '{{{{#{inner}}}}}': prompt references are not supported yet.", "content");
+            $"content uses a partial block '{{{{#{inner}}}}}', which templates do not support; include the prompt with {{{{{inner}}}}}.", "content");
         if (inner.StartsWith('*')) throw InvalidTemplate($"'{{{{#{inner}}}}}' is a decorator, which templates do not support.");
         var call = new TagReader(inner, this, iterated: !inverted && ReadsHelper(inner, "each")).ReadCall();
         CheckDepth(_depth + call.Depth);

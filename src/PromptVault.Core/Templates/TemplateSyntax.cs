@@ -2,7 +2,6 @@ namespace PromptVault.Core.Templates;
 
 // The parse tree of the Handlebars subset (SPEC §2), shaped like Handlebars.js's own so its whitespace rules
 // (standalone lines, ~) apply as written there. TemplateParser builds it; TemplateCompiler turns it into a renderer.
-// A partial ({{> name}}, SPEC §7) will be one more Statement, standalone like a comment.
 
 internal abstract class Statement;
 
@@ -19,6 +18,16 @@ internal sealed class ContentStatement(string original) : Statement
 internal sealed class MustacheStatement(Expression value, Strip strip) : Statement
 {
     public Expression Value { get; } = value;
+    public Strip Strip { get; } = strip;
+}
+
+/// <summary>
+/// <c>{{&gt; name@selector}}</c>: another prompt's version, rendered with the variables. Unlike Handlebars.js it is never
+/// standalone: the included text is trimmed as its own render is, and the line breaks around the tag stay.
+/// </summary>
+internal sealed class IncludeStatement(PromptReference reference, Strip strip) : Statement
+{
+    public PromptReference Reference { get; } = reference;
     public Strip Strip { get; } = strip;
 }
 
@@ -102,5 +111,8 @@ internal enum PathStart
 /// <summary>A top-level name a template reads; <see cref="Iterated"/> when it is the target of a <c>#each</c>.</summary>
 internal sealed record TemplateReference(string Name, bool Iterated);
 
-/// <summary>A parsed template: its tree, the top-level names it reads (in order of first use), how many context frames it nests.</summary>
-internal sealed record ParsedTemplate(Program Program, IReadOnlyList<TemplateReference> References, int Frames);
+/// <summary>
+/// A parsed template: its tree, the top-level names it reads (in order of first use), how many context frames it nests, and
+/// the prompts it includes (each once, in order of first use).
+/// </summary>
+internal sealed record ParsedTemplate(Program Program, IReadOnlyList<TemplateReference> References, int Frames, IReadOnlyList<PromptReference> Includes);

@@ -64,6 +64,7 @@ internal static class WhitespaceControl
     private static StripInfo? Accept(Statement statement) => statement switch
     {
         MustacheStatement mustache => new StripInfo(mustache.Strip.Open, mustache.Strip.Close, false, false, false),
+        IncludeStatement include => new StripInfo(include.Strip.Open, include.Strip.Close, false, false, false),
         CommentStatement comment => new StripInfo(comment.Strip.Open, comment.Strip.Close, false, false, true),
         BlockStatement block => Block(block),
         _ => null,

@@ -4,6 +4,7 @@ using PromptVault.Core.Experiments;
 using PromptVault.Core.Prompts;
 using PromptVault.Core.Registry;
 using PromptVault.Core.Storage;
+using PromptVault.Core.Templates;
 
 namespace PromptVault.Server.Api;
 
@@ -27,6 +28,7 @@ internal sealed class SdkSnapshots : IDisposable
 {
     private readonly IPromptStore _prompts;
     private readonly RegistryCache _cache;
+    private readonly TemplateEngine _templates;
     private readonly IRegistryClock _clock;
     private readonly TimeProvider _time;
     private readonly IDisposable _subscription;
@@ -39,10 +41,11 @@ internal sealed class SdkSnapshots : IDisposable
     /// <summary>How many times a build whose clock moved while it ran is redone before it is labelled with the earlier reading.</summary>
     private const int BuildAttempts = 5;
 
-    public SdkSnapshots(IPromptStore prompts, RegistryCache cache, RegistryChangeFeed changes, IRegistryClock clock, TimeProvider time)
+    public SdkSnapshots(IPromptStore prompts, RegistryCache cache, TemplateEngine templates, RegistryChangeFeed changes, IRegistryClock clock, TimeProvider time)
     {
         _prompts = prompts;
         _cache = cache;
+        _templates = templates;
         _clock = clock;
         _time = time;
         _changed = changes.Sequence;
@@ -120,7 +123,7 @@ internal sealed class SdkSnapshots : IDisposable
     private async Task<(List<SdkPrompt> Prompts, List<SdkExperiment> Experiments)> ReadAsync()
     {
         var listing = await _prompts.ListPromptsAsync(new PromptFilter());
-        var prompts = new List<SdkPrompt>(listing.Count);
+        var carried = new Dictionary<string, (Prompt Prompt, PromptVersion Latest, IReadOnlyList<Label> Labels, List<PromptVersion> Versions)>(StringComparer.Ordinal);
         var experiments = new List<SdkExperiment>();
         foreach (var (prompt, latest, labels) in listing)
         {
@@ -129,22 +132,45 @@ internal sealed class SdkSnapshots : IDisposable
                 .Concat(running?.Variants.Select(v => v.VersionId) ?? [])
                 .Where(id => id != latest.Id)
                 .Distinct(StringComparer.Ordinal);
-            var versions = new List<SdkVersion> { ToSdk(latest) };
+            var versions = new List<PromptVersion> { latest };
             foreach (var versionId in versionIds)
             {
                 if (await _cache.FindVersionByIdAsync(prompt.Id, versionId, CancellationToken.None) is { } version)
-                    versions.Add(ToSdk(version));
+                    versions.Add(version);
             }
-            prompts.Add(new SdkPrompt(prompt.Name, prompt.Type,
-                labels.OrderBy(l => l.Name, StringComparer.Ordinal).ToDictionary(l => l.Name, l => l.VersionId, StringComparer.Ordinal), versions)
-            {
-                Latest = latest.Id,
-            });
+            carried[prompt.Name] = (prompt, latest, labels, versions);
             if (running is not null)
                 experiments.Add(new SdkExperiment(running.Id, prompt.Name, running.HashSeed,
                     running.Variants.Select(v => new SdkVariant(v.Id, v.Name, v.VersionId, v.Weight)).ToList()));
         }
+        await AddPinnedIncludesAsync(carried.Values.Select(c => (c.Prompt, c.Versions)).ToDictionary(c => c.Prompt.Name, StringComparer.Ordinal));
+        var prompts = carried.Values.Select(c => new SdkPrompt(c.Prompt.Name, c.Prompt.Type,
+            c.Labels.OrderBy(l => l.Name, StringComparer.Ordinal).ToDictionary(l => l.Name, l => l.VersionId, StringComparer.Ordinal),
+            c.Versions.Select(ToSdk).ToList())
+        {
+            Latest = c.Latest.Id,
+        }).ToList();
         return (prompts, experiments);
+    }
+
+    /// <summary>
+    /// Adds the versions that carried versions include by number (<c>{{&gt; name@1.2.0}}</c>), and theirs in turn, so the SDK
+    /// renders includes offline: label references need nothing more, as the snapshot carries every label.
+    /// </summary>
+    private async Task AddPinnedIncludesAsync(Dictionary<string, (Prompt Prompt, List<PromptVersion> Versions)> carried)
+    {
+        var pending = new Queue<PromptVersion>(carried.Values.SelectMany(c => c.Versions));
+        while (pending.TryDequeue(out var version))
+        {
+            foreach (var reference in _templates.For(version).References)
+            {
+                if (reference.Version is not { } number || !carried.TryGetValue(reference.Name, out var target)) continue;
+                if (target.Versions.Any(v => v.Version == number)) continue;
+                if (await _cache.FindVersionAsync(target.Prompt.Id, number, CancellationToken.None) is not { } pinned) continue;
+                target.Versions.Add(pinned);
+                pending.Enqueue(pinned);
+            }
+        }
     }
 
     private static SdkVersion ToSdk(PromptVersion version) =>

@@ -125,7 +125,7 @@ public sealed class ExperimentService(
         var variant = Assignment.VariantFor(running, request.UnitId);
         var version = await cache.FindVersionByIdAsync(prompt.Id, variant.VersionId, cancellationToken)
             ?? throw new NotFoundException("version_not_found", $"variant '{variant.Name}' of experiment '{running.Name}' names a version that no longer exists.");
-        var response = registry.Render(prompt, version, request, running.Id, variant.Id);
+        var response = await registry.RenderAsync(prompt, version, request, running.Id, variant.Id, cancellationToken);
         // A render is a read: its exposure is queued, not awaited (docs/reliability.md#exposures-of-renders).
         Telemetry.ExposureQueued(prompt.Name, experiments.QueueExposure(new Exposure(running.Id, variant.Id, request.UnitId, time.GetUtcNow())));
         return response;

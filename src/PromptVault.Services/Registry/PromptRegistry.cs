@@ -30,9 +30,9 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, Tem
         PromptRules.ValidateLength(request.Description, PromptRules.MaxDescriptionLength, "description");
         PromptRules.ValidateTags(request.Tags, "tags");
         PromptRules.ValidateLength(request.Category, PromptRules.MaxTagLength, "category");
-        var variables = request.Variables ?? [];
         var metadata = request.Metadata ?? PromptMetadata.Empty;
-        ValidateVersionContent(request.Content, variables, metadata);
+        ValidateVersionContent(request.Content, request.Variables ?? [], metadata);
+        var variables = await ContractWithIncludesAsync(request.Name!, request.Content!, request.Variables ?? [], cancellationToken);
 
         return await idempotent.RunAsync<CreatePromptRequest, PromptResponse>(idempotencyKey, "create-prompt", request.Name!, request, async idempotency =>
         {
@@ -89,9 +89,9 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, Tem
         {
             var prompt = await RequirePromptAsync(name, cancellationToken);
             var latest = await RequireLatestAsync(prompt, cancellationToken);
-            var variables = request.Variables ?? latest.Variables;
             var metadata = request.Metadata ?? latest.Metadata;
-            ValidateVersionContent(request.Content, variables, metadata);
+            ValidateVersionContent(request.Content, request.Variables ?? latest.Variables, metadata);
+            var variables = await ContractWithIncludesAsync(prompt.Name, request.Content!, request.Variables ?? latest.Variables, cancellationToken);
 
             if (new VersionBody(request.Content!, variables, metadata).SameAs(new VersionBody(latest.Content, latest.Variables, latest.Metadata)))
                 throw new ConflictException("version_unchanged",
@@ -186,6 +186,8 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, Tem
 
             var current = labels.FirstOrDefault(l => l.Name == label);
             if (current?.VersionId == target.Id) return ToResponse(prompt.Name, target, labels);
+            // Includers follow this label: the version it moves to must not close a cycle of includes through them.
+            await ResolveIncludesAsync(prompt.Name, templates.For(target), served: false, cancellationToken);
 
             var now = time.GetUtcNow();
             var previous = current is null ? null : await store.FindVersionByIdAsync(prompt.Id, current.VersionId, cancellationToken);
@@ -251,6 +253,7 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, Tem
             var production = labels.FirstOrDefault(l => l.Name == Label.Production);
             if (production?.VersionId == target.Id)
                 throw new ConflictException("already_in_production", $"version {target.Version} is already in production.", "version");
+            await ResolveIncludesAsync(prompt.Name, templates.For(target), served: false, cancellationToken);
 
             var now = time.GetUtcNow();
             var bump = ContractChange.Between(latest.Variables, target.Variables).RequiredBump;
@@ -307,17 +310,103 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, Tem
             PromptRules.ValidateLabel(label);
             version = await cache.FindLabelledVersionAsync(prompt.Id, label, cancellationToken) ?? throw Serving.LabelNotFound(prompt.Name, label);
         }
-        return Render(prompt, version, request);
+        return await RenderAsync(prompt, version, request, cancellationToken: cancellationToken);
     }
 
-    /// <summary>Renders <paramref name="version"/> with the request's variables; archived versions never serve.</summary>
-    internal RenderResponse Render(Prompt prompt, PromptVersion version, RenderRequest request, string? experimentId = null, string? variantId = null)
+    /// <summary>
+    /// Renders <paramref name="version"/> with the request's variables, its includes resolved now from the
+    /// <see cref="RegistryCache"/> (so a label moved on an included prompt shows at once); archived versions never serve.
+    /// </summary>
+    internal async ValueTask<RenderResponse> RenderAsync(Prompt prompt, PromptVersion version, RenderRequest request, string? experimentId = null,
+        string? variantId = null, CancellationToken cancellationToken = default)
     {
         Serving.EnsureServable(prompt.Name, version.Version.ToString(), version.Status);
-        var content = templates.For(version).Render(request.Variables);
+        var template = templates.For(version);
+        var includes = await ResolveIncludesAsync(prompt.Name, template, served: true, cancellationToken);
+        var content = template.Render(request.Variables, includes);
         Telemetry.Rendered(prompt.Name, experimentId is not null ? "experiment" : string.IsNullOrWhiteSpace(request.Version) ? "label" : "version",
             version.Id, experimentId, variantId);
-        return new RenderResponse(content, prompt.Name, version.Version.ToString(), version.Id, experimentId, variantId, version.Metadata);
+        return new RenderResponse(content, prompt.Name, version.Version.ToString(), version.Id, experimentId, variantId, version.Metadata)
+        {
+            References = includes.Versions,
+        };
+    }
+
+    /// <summary>
+    /// Renders a template that is not saved yet (the dashboard's live preview) as a render of it would once saved, and gives the
+    /// contract a save would store: the declared variables with those of the versions it includes.
+    /// </summary>
+    /// <exception cref="InvalidInputException">The draft would be refused on save, or the inputs do not fit its contract.</exception>
+    /// <exception cref="ConflictException">Its includes form a cycle.</exception>
+    public async Task<(string Output, IReadOnlyList<VariableDefinition> Contract)> PreviewDraftAsync(string name, string content,
+        IReadOnlyList<VariableDefinition> variables, IReadOnlyDictionary<string, System.Text.Json.JsonElement>? inputs, CancellationToken cancellationToken = default)
+    {
+        var template = templates.CompileDraft(content, variables);
+        var includes = await ResolveIncludesAsync(name, template, served: true, cancellationToken);
+        var contract = includes.MergeContract(variables);
+        return (template.Render(inputs, includes), contract);
+    }
+
+    /// <summary>What the prompts that <paramref name="name"/>'s versions include, and that include it, are now (the dashboard).</summary>
+    public async Task<IncludeGraph> ReadIncludesAsync(string name, CancellationToken cancellationToken = default)
+    {
+        var prompt = await RequireServedPromptAsync(name, cancellationToken);
+        var latest = await RequireLatestAsync(prompt, cancellationToken);
+        var labels = await store.ListLabelsAsync(prompt.Id, cancellationToken);
+        var includes = new List<IncludeLink>();
+        foreach (var version in await VersionsToShowAsync(prompt, latest, labels, cancellationToken))
+            includes.AddRange(templates.For(version).References.Select(r => new IncludeLink(prompt.Name, version.Version.ToString(), r)));
+
+        var includedBy = new List<IncludeLink>();
+        foreach (var (other, otherLatest, otherLabels) in await store.ListPromptsAsync(new PromptFilter(Page: PageRequest.All), cancellationToken))
+        {
+            if (other.Id == prompt.Id) continue;
+            foreach (var version in await VersionsToShowAsync(other, otherLatest, otherLabels, cancellationToken))
+                includedBy.AddRange(templates.For(version).References.Where(r => r.Name == prompt.Name)
+                    .Select(r => new IncludeLink(other.Name, version.Version.ToString(), r)));
+        }
+        return new IncludeGraph(includes.Distinct().ToList(), includedBy.Distinct().ToList());
+    }
+
+    /// <summary>The versions whose includes matter: the newest and each labelled one.</summary>
+    private async Task<List<PromptVersion>> VersionsToShowAsync(Prompt prompt, PromptVersion latest, IReadOnlyList<Label> labels, CancellationToken cancellationToken)
+    {
+        var versions = new List<PromptVersion> { latest };
+        foreach (var versionId in labels.Select(l => l.VersionId).Where(id => id != latest.Id).Distinct(StringComparer.Ordinal))
+        {
+            if (await cache.FindVersionByIdAsync(prompt.Id, versionId, cancellationToken) is { } version)
+                versions.Add(version);
+        }
+        return versions;
+    }
+
+    /// <summary>
+    /// The declared contract with the variables of every version the content includes (SPEC §7), after checking that each
+    /// include resolves and none closes a cycle. A label reference adds the variables of the version the label holds now.
+    /// </summary>
+    private async Task<IReadOnlyList<VariableDefinition>> ContractWithIncludesAsync(string name, string content,
+        IReadOnlyList<VariableDefinition> declared, CancellationToken cancellationToken)
+    {
+        var includes = await ResolveIncludesAsync(name, templates.Compile(content, declared), served: false, cancellationToken);
+        return includes.MergeContract(declared);
+    }
+
+    /// <param name="served">Read through the <see cref="RegistryCache"/> (a render); otherwise from the store (a write's decision).</param>
+    private ValueTask<PromptIncludes> ResolveIncludesAsync(string includer, CompiledPrompt template, bool served, CancellationToken cancellationToken) =>
+        template.References.Count == 0
+            ? ValueTask.FromResult(PromptIncludes.None)
+            : PromptIncludes.ResolveAsync(includer, template, (reference, ct) => FindIncludedAsync(reference, served, ct), cancellationToken);
+
+    private async ValueTask<IncludedPrompt?> FindIncludedAsync(PromptReference reference, bool served, CancellationToken cancellationToken)
+    {
+        var prompt = served ? await cache.FindPromptAsync(reference.Name, cancellationToken) : await store.FindPromptAsync(reference.Name, cancellationToken);
+        if (prompt is null) return null;
+        var version = reference.Version is { } number
+            ? await (served ? cache.FindVersionAsync(prompt.Id, number, cancellationToken) : new(store.FindVersionAsync(prompt.Id, number, cancellationToken)))
+            : await (served ? cache.FindLabelledVersionAsync(prompt.Id, reference.Label!, cancellationToken) : new(store.FindLabelledVersionAsync(prompt.Id, reference.Label!, cancellationToken)));
+        if (version is null) return null;
+        Serving.EnsureServable(prompt.Name, version.Version.ToString(), version.Status);
+        return new IncludedPrompt(new ReferencedVersion(prompt.Name, version.Version.ToString(), version.Id), templates.For(version));
     }
 
     /// <exception cref="NotFoundException">A prompt name was given and no such prompt exists.</exception>

@@ -223,9 +223,9 @@ public sealed class TemplateEngineTests
     }
 
     [Fact]
-    public void Validate_Partial_RefusedAsUnsupported()
+    public void Validate_PartialBlock_RefusedAsUnsupported()
     {
-        var content = "{{> header}}";
+        var content = "{{#> header}}fallback{{/header}}";
 
         var error = Refused(content);
 

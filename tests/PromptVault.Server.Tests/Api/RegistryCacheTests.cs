@@ -98,6 +98,27 @@ public sealed class RegistryCacheTests
     }
 
     [Fact]
+    public async Task RenderWithIncludes_AfterWarmUp_ReadsNoRegistryStateFromTheStores()
+    {
+        var counters = new Counters();
+        await using var server = await StartCountedAsync(counters);
+        using var client = server.CreateClient();
+        var guard = UniqueName("guard");
+        var includer = UniqueName("includer");
+        Assert.Equal(HttpStatusCode.Created, (await PostAsync(client, "/api/prompts", new { name = guard, type = "system", content = "Be kind to {{company_name}}'s customers.", variables = new[] { new { name = "company_name" } } })).Status);
+        Assert.Equal(HttpStatusCode.OK, (await PutAsync(client, $"/api/prompts/{guard}/labels/staging", new { version = "1.0.0" })).Status);
+        Assert.Equal(HttpStatusCode.Created, (await PostAsync(client, "/api/prompts", new { name = includer, type = "system", content = $"{{{{> {guard}@staging}}}} Hi." })).Status);
+        Assert.Equal(HttpStatusCode.OK, (await PutAsync(client, $"/api/prompts/{includer}/labels/production", new { version = "1.0.0" })).Status);
+        await RenderAsync(client, includer, new { variables = Variables });
+        counters.Clear();
+
+        for (var i = 0; i < 10; i++)
+            Assert.Equal("1.0.0", (await RenderAsync(client, includer, new { variables = Variables })).Version);
+
+        Assert.True(counters.Prompts.Total == 0, $"prompt store calls: {string.Join(", ", counters.Prompts.Calls)}");
+    }
+
+    [Fact]
     public async Task RenderOfAnExactVersion_SeesNewVersionsAndStatusChangesOnTheNextRequest()
     {
         await using var server = await RunningServer.StartAsync(TestContext.Current.CancellationToken);

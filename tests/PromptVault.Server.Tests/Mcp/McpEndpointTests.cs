@@ -60,6 +60,26 @@ public sealed class McpEndpointTests(ServerFixture fixture) : IClassFixture<Serv
     }
 
     [Fact]
+    public async Task PromptsGet_PromptWithAnInclude_ListsIncludedVariablesAndRendersTheInclude()
+    {
+        using var admin = fixture.Server.CreateClient();
+        var guard = UniqueName("guard");
+        var includer = UniqueName("includer");
+        Assert.Equal(HttpStatusCode.Created, (await PostAsync(admin, "/api/prompts", new { name = guard, type = "system", content = "Policy: {{policy}}.",
+            variables = new[] { new { name = "policy", type = "string", required = true } } })).Status);
+        Assert.Equal(HttpStatusCode.OK, (await PutAsync(admin, $"/api/prompts/{guard}/labels/production", new { version = "1.0.0" })).Status);
+        Assert.Equal(HttpStatusCode.Created, (await PostAsync(admin, "/api/prompts", new { name = includer, type = "system", content = $"Rules. {{{{> {guard}}}}}" })).Status);
+        Assert.Equal(HttpStatusCode.OK, (await PutAsync(admin, $"/api/prompts/{includer}/labels/production", new { version = "1.0.0" })).Status);
+        await using var client = await ConnectAsync(await fixture.Server.CreateKeyAsync("agent", ApiKeyRole.Reader, Cancellation));
+
+        var listed = Assert.Single(await client.ListPromptsAsync(cancellationToken: Cancellation), p => p.Name == includer).ProtocolPrompt;
+        var result = await client.GetPromptAsync(includer, new Dictionary<string, object?> { ["policy"] = "30 days" }, cancellationToken: Cancellation);
+
+        Assert.True(Assert.Single(listed.Arguments!, a => a.Name == "policy").Required);
+        Assert.Equal("Rules. Policy: 30 days.", Assert.IsType<TextContentBlock>(Assert.Single(result.Messages).Content).Text);
+    }
+
+    [Fact]
     public async Task PromptsGet_BadArguments_FailWithAnErrorNamingTheProblem()
     {
         var (name, unserved) = await CreateServedAndUnservedPromptsAsync();

@@ -56,6 +56,29 @@ public sealed class SharedDatabaseTests
     }
 
     [Fact]
+    public async Task LabelMovedOnAnIncludedPromptThroughOne_ChangesTheIncludersRenderOnTheOther_WithinOneSecond()
+    {
+        await using var servers = await SharedDatabaseServers.StartAsync(cancellationToken: Cancel);
+        using var a = servers.CreateClient(0);
+        using var b = servers.CreateClient(1);
+        var guard = UniqueName("guard");
+        var includer = UniqueName("includer");
+        Assert.Equal(HttpStatusCode.Created, (await PostAsync(a, "/api/prompts", new { name = guard, type = "system", content = "Policy one." })).Status);
+        Assert.Equal(HttpStatusCode.OK, (await PutAsync(a, $"/api/prompts/{guard}/labels/production", new { version = "1.0.0" })).Status);
+        Assert.Equal(HttpStatusCode.Created, (await PostAsync(a, "/api/prompts", new { name = includer, type = "system", content = $"Rules: {{{{> {guard}}}}}" })).Status);
+        Assert.Equal(HttpStatusCode.OK, (await PutAsync(a, $"/api/prompts/{includer}/labels/production", new { version = "1.0.0" })).Status);
+        Assert.Equal("Rules: Policy one.", (await Eventually(() => RenderAsync(b, includer), r => r.Str("content") == "Rules: Policy one.")).Str("content"));
+        await NewVersionAsync(a, guard, new { content = "Policy two.", changeDescription = "two" });
+
+        var moved = Stopwatch.StartNew();
+        Assert.Equal(HttpStatusCode.OK, (await PutAsync(a, $"/api/prompts/{guard}/labels/production", new { version = "1.0.1" })).Status);
+        var rendered = await Eventually(() => RenderAsync(b, includer), r => r.Str("content") == "Rules: Policy two.");
+
+        Assert.True(moved.Elapsed < OneSecond, $"B rendered the includer with the moved label {moved.Elapsed} after the move");
+        Assert.Equal("1.0.1", rendered["references"]![0].Str("version"));
+    }
+
+    [Fact]
     public async Task SnapshotsOfOneState_HaveOneSequenceOnBothServers_AndALaterStateAGreaterOne()
     {
         await using var servers = await SharedDatabaseServers.StartAsync(cancellationToken: Cancel);

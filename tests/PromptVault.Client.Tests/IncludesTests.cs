@@ -1,0 +1,73 @@
+using PromptVault.Core.Contracts;
+using PromptVault.Core.Prompts;
+
+namespace PromptVault.Client.Tests;
+
+/// <summary>Prompts that include other prompts (SPEC §7), resolved and rendered by the SDK from its snapshot alone.</summary>
+public sealed class IncludesTests
+{
+    private static readonly Dictionary<string, object?> Variables = new() { ["name"] = "Ada", ["policy"] = "30 days" };
+
+    [Fact]
+    public async Task GetPromptAsync_ServerDown_RendersIncludesByLabelAndPinnedVersionFromTheSnapshot()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var server = await SdkServer.StartAsync(ct);
+        var guard = Prompts.NewName("guard");
+        var tone = Prompts.NewName("tone");
+        await Prompts.CreateAsync(server.Api, guard, "Old policy: {{policy}}.", [new("policy", Required: true)], cancellationToken: ct);
+        // 1.0.1, neither labelled nor the newest: the snapshot carries it because the includer pins it.
+        var pinned = await Prompts.AddVersionAsync(server.Api, guard, "Policy: {{policy}}.", ct);
+        await Prompts.AddVersionAsync(server.Api, guard, "Newest policy: {{policy}}.", ct);
+        var toneOne = (await server.Api.CreatePromptAsync(new CreatePromptRequest(tone, Type: PromptType.System, Content: "Be warm."), ct)).LatestVersion.Id;
+        await server.Api.MoveLabelAsync(tone, "staging", toneOne, ct);
+        var includer = Prompts.NewName("includer");
+        var includerOne = await Prompts.CreateAsync(server.Api, includer, $"Hi {{{{name}}}}.\n{{{{> {guard}@1.0.1}}}}\n{{{{> {tone}@staging}}}}", [new("name")], cancellationToken: ct);
+        await using var host = await SdkHost.StartAsync(server.BaseAddress, server.AdminKey, o => o.UseStream = false, cancellationToken: ct);
+        var online = await host.Vault.GetPromptAsync(includer, Variables, cancellationToken: ct);
+
+        await server.StopAsync();
+        var offline = await host.Vault.GetPromptAsync(includer, Variables, cancellationToken: ct);
+
+        Assert.Equal(includerOne, offline.VersionId);
+        Assert.Equal("Hi Ada.\nPolicy: 30 days.\nBe warm.", offline.Content);
+        Assert.Equal([(guard, "1.0.1", pinned), (tone, "1.0.0", toneOne)], offline.References.Select(r => (r.Name, r.Version, r.VersionId)));
+        Assert.Equal(online.Content, offline.Content);
+    }
+
+    [Fact]
+    public async Task GetPromptAsync_IncludedVariableMissing_RefusedNamingItAsTheServerDoes()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var server = await SdkServer.StartAsync(ct);
+        var guard = Prompts.NewName("guard");
+        await Prompts.CreateAsync(server.Api, guard, "Policy: {{policy}}.", [new("policy", Required: true)], cancellationToken: ct);
+        var includer = Prompts.NewName("includer");
+        await Prompts.CreateAsync(server.Api, includer, $"{{{{> {guard}}}}}", cancellationToken: ct);
+        await using var host = await SdkHost.StartAsync(server.BaseAddress, server.AdminKey, o => o.UseStream = false, cancellationToken: ct);
+
+        var error = await Assert.ThrowsAsync<Core.InvalidInputException>(async () => await host.Vault.GetPromptAsync(includer, cancellationToken: ct));
+
+        Assert.Equal(("missing_variable", "variables.policy"), (error.Code, error.Field));
+    }
+
+    [Fact]
+    public async Task GetPromptAsync_LabelMovedOnTheIncludedPrompt_ServedWithinOneSecond()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var server = await SdkServer.StartAsync(ct);
+        var guard = Prompts.NewName("guard");
+        await Prompts.CreateAsync(server.Api, guard, "Policy one.", cancellationToken: ct);
+        var two = await Prompts.AddVersionAsync(server.Api, guard, "Policy two.", ct);
+        var includer = Prompts.NewName("includer");
+        await Prompts.CreateAsync(server.Api, includer, $"Rules: {{{{> {guard}}}}}", cancellationToken: ct);
+        await using var host = await SdkHost.StartAsync(server.BaseAddress, server.AdminKey, cancellationToken: ct);
+        Assert.Equal("Rules: Policy one.", (await host.Vault.GetPromptAsync(includer, cancellationToken: ct)).Content);
+
+        await server.Api.MoveLabelAsync(guard, Label.Production, two, ct);
+        var took = await Eventually.WithinAsync(TimeSpan.FromSeconds(1),
+            async () => (await host.Vault.GetPromptAsync(includer, cancellationToken: ct)).Content == "Rules: Policy two.", ct);
+
+        Assert.NotNull(took);
+    }
+}

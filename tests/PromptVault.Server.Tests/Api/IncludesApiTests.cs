@@ -1,0 +1,202 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using static PromptVault.Server.Tests.ApiCalls;
+
+namespace PromptVault.Server.Tests.Api;
+
+/// <summary>Prompts that include other prompts (SPEC §7, issue 13) through the HTTP API of a real server.</summary>
+public sealed class IncludesApiTests(ServerFixture fixture) : IClassFixture<ServerFixture>
+{
+    private readonly HttpClient _client = fixture.Server.CreateClient();
+
+    private static readonly object Policy = new { name = "policy", type = "string", required = true, description = "The refund policy" };
+
+    /// <summary>Creates a prompt (unique name from <paramref name="prefix"/>) with one version and returns its name.</summary>
+    private async Task<string> CreateAsync(string prefix, string content, params object[] variables)
+    {
+        var name = UniqueName(prefix);
+        var (status, body) = await PostAsync(_client, "/api/prompts", new { name, description = "", type = "system", content, variables });
+        Assert.True(status == HttpStatusCode.Created, body?.ToJsonString());
+        return name;
+    }
+
+    private async Task LabelAsync(string name, string label, string version)
+    {
+        var (status, body) = await PutAsync(_client, $"/api/prompts/{name}/labels/{label}", new { version });
+        Assert.True(status == HttpStatusCode.OK, body?.ToJsonString());
+    }
+
+    private async Task<JsonNode> RenderAsync(string name, object variables)
+    {
+        var (status, body) = await PostAsync(_client, $"/api/prompts/{name}/render", new { variables, version = "latest" });
+        Assert.True(status == HttpStatusCode.OK, body?.ToJsonString());
+        return body!;
+    }
+
+    /// <summary>A guard prompt with a required <c>policy</c> variable, its 1.0.0 in production.</summary>
+    private async Task<string> CreateGuardAsync()
+    {
+        var guard = await CreateAsync("guard", "Follow the policy: {{policy}}.", Policy);
+        await LabelAsync(guard, "production", "1.0.0");
+        return guard;
+    }
+
+    [Fact]
+    public async Task CreatePrompt_IncludesMissingPrompt_Returns400NamingIt()
+    {
+        var missing = UniqueName("nobody");
+
+        var (status, body) = await PostAsync(_client, "/api/prompts",
+            new { name = UniqueName("includer"), type = "system", content = $"Hi. {{{{> {missing}}}}}", variables = Array.Empty<object>() });
+
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Equal("reference_not_found", body.Str("code"));
+        Assert.Contains($"no prompt '{missing}'", body.Str("detail"), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("staging", "a version labelled 'staging'")]
+    [InlineData("4.0.0", "a version 4.0.0")]
+    public async Task CreateVersion_IncludesMissingLabelOrVersion_Returns400NamingIt(string selector, string missing)
+    {
+        var guard = await CreateGuardAsync();
+        var includer = await CreateAsync("includer", "Hello.");
+
+        var (status, body) = await PostAsync(_client, $"/api/prompts/{includer}/versions",
+            new { content = $"Hello. {{{{> {guard}@{selector}}}}}", changeDescription = "include the guard" });
+
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Equal("reference_not_found", body.Str("code"));
+        Assert.Contains($"{{{{> {guard}@{selector}}}}}", body.Str("detail"), StringComparison.Ordinal);
+        Assert.Contains(missing, body.Str("detail"), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task CreateVersion_ClosesACycle_Returns409NamingTheChain()
+    {
+        var guard = await CreateGuardAsync();
+        var includer = await CreateAsync("includer", $"Hello. {{{{> {guard}}}}}");
+        await LabelAsync(includer, "production", "1.0.0");
+
+        var (status, body) = await PostAsync(_client, $"/api/prompts/{guard}/versions",
+            new { content = $"Policy {{{{policy}}}}. {{{{> {includer}@1.0.0}}}}", changeDescription = "include the includer" });
+
+        Assert.Equal(HttpStatusCode.Conflict, status);
+        Assert.Equal("reference_cycle", body.Str("code"));
+        Assert.Contains($"{guard} → {includer} → {guard}", body.Str("detail"), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task MoveLabel_WouldCloseACycleThroughLabels_Returns409AndLeavesTheLabel()
+    {
+        // b 1.0.1 includes a@staging, which holds a plain a 1.0.0 when it is saved; a 1.0.1 includes b (production: a plain 1.0.0).
+        var a = await CreateAsync("a", "plain a");
+        var b = await CreateAsync("b", "plain b");
+        await LabelAsync(a, "staging", "1.0.0");
+        await LabelAsync(b, "production", "1.0.0");
+        await NewVersionAsync(_client, b, new { content = $"b with {{{{> {a}@staging}}}}", changeDescription = "include a" });
+        await NewVersionAsync(_client, a, new { content = $"a with {{{{> {b}}}}}", changeDescription = "include b" });
+        await LabelAsync(a, "staging", "1.0.1");
+
+        var (status, body) = await PutAsync(_client, $"/api/prompts/{b}/labels/production", new { version = "1.0.1" });
+
+        Assert.Equal(HttpStatusCode.Conflict, status);
+        Assert.Equal("reference_cycle", body.Str("code"));
+        Assert.Contains($"{b} → {a} → {b}", body.Str("detail"), StringComparison.Ordinal);
+        Assert.Equal("plain b", (await RenderProductionAsync(b)).Str("content"));
+    }
+
+    private async Task<JsonNode> RenderProductionAsync(string name, object? variables = null)
+    {
+        var (status, body) = await PostAsync(_client, $"/api/prompts/{name}/render", new { variables = variables ?? new { } });
+        Assert.True(status == HttpStatusCode.OK, body?.ToJsonString());
+        return body!;
+    }
+
+    [Fact]
+    public async Task CreateVersion_IncludingARequiredVariable_JoinsTheContractWithAMajorBump()
+    {
+        var guard = await CreateGuardAsync();
+        var includer = await CreateAsync("includer", "Hello {{name}}.", new { name = "name", type = "string" });
+
+        var version = await NewVersionAsync(_client, includer, new { content = $"Hello {{{{name}}}}.\n{{{{> {guard}}}}}", changeDescription = "include the guard" });
+
+        Assert.Equal("2.0.0", version.Str("version"));
+        Assert.Equal(["name", "policy"], version["variables"]!.AsArray().Select(v => v.Str("name")));
+        Assert.True(version["variables"]![1]!["required"]!.GetValue<bool>());
+    }
+
+    [Fact]
+    public async Task Render_Includes_RendersThemAndListsTheVersionsUsed()
+    {
+        var guard = await CreateGuardAsync();
+        var includer = await CreateAsync("includer", $"Hello {{{{name}}}}.\n{{{{> {guard}}}}}", new { name = "name", type = "string" });
+        var guardVersion = (await GetAsync(_client, $"/api/prompts/{guard}/versions/1.0.0")).Body.Str("id");
+
+        var rendered = await RenderAsync(includer, new { name = "Ada", policy = "30 days" });
+
+        Assert.Equal("Hello Ada.\nFollow the policy: 30 days.", rendered.Str("content"));
+        var reference = Assert.Single(rendered["references"]!.AsArray());
+        Assert.Equal((guard, "1.0.0", guardVersion), (reference.Str("name"), reference.Str("version"), reference.Str("versionId")));
+    }
+
+    [Fact]
+    public async Task Render_IncludedVariableMissing_Returns400NamingIt()
+    {
+        var guard = await CreateGuardAsync();
+        var includer = await CreateAsync("includer", $"{{{{> {guard}}}}}");
+
+        var (status, body) = await PostAsync(_client, $"/api/prompts/{includer}/render", new { variables = new { }, version = "latest" });
+
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Equal("missing_variable", body.Str("code"));
+        Assert.Contains("'policy'", body.Str("detail"), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Render_WithoutIncludes_ListsNoReferences()
+    {
+        var plain = await CreateAsync("plain", "Just text.");
+
+        var rendered = await RenderAsync(plain, new { });
+
+        Assert.Empty(rendered["references"]!.AsArray());
+    }
+
+    [Fact]
+    public async Task MoveLabel_OnTheIncludedPrompt_ChangesTheIncludersRenderAndSnapshotAtOnce()
+    {
+        var guard = await CreateGuardAsync();
+        var includer = await CreateAsync("includer", $"Rules: {{{{> {guard}}}}}");
+        await LabelAsync(includer, "production", "1.0.0");
+        var variables = new { policy = "30 days" };
+        Assert.Equal("Rules: Follow the policy: 30 days.", (await RenderProductionAsync(includer, variables)).Str("content"));
+        var (_, before) = await SdkSnapshotTests.GetSnapshotAsync(_client);
+        await NewVersionAsync(_client, guard, new { content = "Never promise more than {{policy}}.", changeDescription = "stricter" });
+
+        await LabelAsync(guard, "production", "1.0.1");
+
+        var rendered = await RenderProductionAsync(includer, variables);
+        Assert.Equal("Rules: Never promise more than 30 days.", rendered.Str("content"));
+        Assert.Equal("1.0.1", Assert.Single(rendered["references"]!.AsArray()).Str("version"));
+        var (snapshot, after) = await SdkSnapshotTests.GetSnapshotAsync(_client);
+        Assert.NotEqual(before.Tag, after.Tag);
+        var carried = Assert.Single(snapshot.Prompts, p => p.Name == guard);
+        Assert.Equal("1.0.1", carried.Versions.Single(v => v.Id == carried.Labels["production"]).Version);
+    }
+
+    [Fact]
+    public async Task Snapshot_VersionIncludedByNumber_IsCarried()
+    {
+        var guard = await CreateGuardAsync();
+        await NewVersionAsync(_client, guard, new { content = "v2 {{policy}}", changeDescription = "two" });
+        await NewVersionAsync(_client, guard, new { content = "v3 {{policy}}", changeDescription = "three" });
+        var includer = await CreateAsync("includer", $"{{{{> {guard}@1.0.1}}}}");
+        await LabelAsync(includer, "production", "1.0.0");
+
+        var (snapshot, _) = await SdkSnapshotTests.GetSnapshotAsync(_client);
+
+        var carried = Assert.Single(snapshot.Prompts, p => p.Name == guard);
+        Assert.Equal(["1.0.0", "1.0.1", "1.0.2"], carried.Versions.Select(v => v.Version).Order());
+    }
+}
