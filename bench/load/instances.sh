@@ -21,21 +21,10 @@
 set -euo pipefail
 
 LOAD_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-REPO="$(cd "$LOAD_DIR/../.." && pwd)"
-DURATION="${DURATION:-10}"
-WARMUP="${WARMUP:-5}"
-CONNECTIONS="${CONNECTIONS:-64}"
-THREADS="${THREADS:-2}"
-SCENARIOS="${SCENARIOS:-render-label render-experiment metrics-500}"
+source "$LOAD_DIR/common.sh" "64" 19580
 SETUPS="${SETUPS:-sqlite-1 postgres-1 postgres-2}"
-PORT="${PORT:-19580}"
 PG_PORT=$((PORT + 2))
-export LOAD_DIR
 
-fail() { echo "error: $*" >&2; exit 2; }
-for tool in dotnet wrk node curl; do
-  command -v "$tool" >/dev/null || fail "$tool is not installed (apt-get install wrk nodejs curl)."
-done
 PG_BIN="$(dirname "$(command -v pg_ctl 2>/dev/null || compgen -G '/usr/lib/postgresql/*/bin/pg_ctl' | sort -V | tail -n 1)")"
 [[ -x "$PG_BIN/initdb" ]] || fail "PostgreSQL's initdb/pg_ctl are not installed (apt-get install postgresql)."
 
@@ -54,8 +43,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-echo "Building PromptVault (Release)..." >&2
-dotnet build -c Release "$REPO/src/PromptVault.Cli" -o "$WORK/bin" -v quiet -nologo >"$WORK/build.log" 2>&1 || { cat "$WORK/build.log" >&2; fail "build failed."; }
+build_promptvault
 
 echo "Starting PostgreSQL on 127.0.0.1:$PG_PORT..." >&2
 mkdir -p "$WORK/pg"
@@ -65,16 +53,6 @@ as_postgres "$PG_BIN/pg_ctl" -D "$WORK/pg/data" -l "$WORK/pg/server.log" -w \
   -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -k $WORK/pg -c max_connections=300" start >/dev/null
 PG="Host=127.0.0.1;Port=$PG_PORT;Username=postgres"
 PSQL="$(command -v psql || echo "$PG_BIN/psql")"
-
-wait_for() {
-  local file="$1" pattern="$2"
-  for _ in $(seq 1 300); do
-    grep -q "$pattern" "$file" 2>/dev/null && return 0
-    sleep 0.1
-  done
-  cat "$file" >&2
-  fail "timed out waiting for '$pattern' in $file."
-}
 
 # start_servers SETUP: starts its servers; sets URLS, SERVER_PIDS and KEY.
 start_servers() {

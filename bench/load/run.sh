@@ -30,24 +30,13 @@
 set -euo pipefail
 
 LOAD_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-REPO="$(cd "$LOAD_DIR/../.." && pwd)"
+source "$LOAD_DIR/common.sh" "16 64 256" 19380
 SEED_BENCH="${SEED_BENCH:-$REPO/../shared/seed-bench}"
-DURATION="${DURATION:-10}"
-WARMUP="${WARMUP:-5}"
-CONNECTIONS="${CONNECTIONS:-16 64 256}"
-THREADS="${THREADS:-2}"
-SCENARIOS="${SCENARIOS:-render-label render-experiment metrics-500}"
 REFERENCE="${REFERENCE:-1}"
-PORT="${PORT:-19380}"
 SOAK_MINUTES="${SOAK_MINUTES:-10}"
 SOAK_CONNECTIONS="${SOAK_CONNECTIONS:-64}"
 REF_PORT="${REF_PORT:-19480}"
-export LOAD_DIR
 
-fail() { echo "error: $*" >&2; exit 2; }
-for tool in dotnet wrk node curl; do
-  command -v "$tool" >/dev/null || fail "$tool is not installed (wrk: apt-get install wrk)."
-done
 if [[ "$REFERENCE" == 1 ]]; then
   [[ -f "$SEED_BENCH/http-peer.mjs" ]] || fail "no reference peer at $SEED_BENCH/http-peer.mjs: set SEED_BENCH=DIR, or REFERENCE=0."
   [[ -d "$SEED_BENCH/node_modules" ]] || fail "run 'npm ci' in $SEED_BENCH first."
@@ -61,19 +50,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-echo "Building PromptVault (Release)..." >&2
-dotnet build -c Release "$REPO/src/PromptVault.Cli" -o "$WORK/bin" -v quiet -nologo >"$WORK/build.log" 2>&1 || { cat "$WORK/build.log" >&2; fail "build failed."; }
-
-# Waits until the file holds a line matching the pattern (a server's start-up line).
-wait_for() {
-  local file="$1" pattern="$2"
-  for _ in $(seq 1 300); do
-    grep -q "$pattern" "$file" 2>/dev/null && return 0
-    sleep 0.1
-  done
-  cat "$file" >&2
-  fail "timed out waiting for '$pattern' in $file."
-}
+build_promptvault
 
 PV="http://127.0.0.1:$PORT"
 dotnet "$WORK/bin/promptvault.dll" serve --db "$WORK/promptvault.db" --urls "$PV" >"$WORK/server.log" 2>&1 &

@@ -1,4 +1,3 @@
-using System.Data.Common;
 using Dapper;
 using Npgsql;
 using NpgsqlTypes;
@@ -6,23 +5,12 @@ using PromptVault.Core.Storage;
 
 namespace PromptVault.Storage.Postgres;
 
-public sealed partial class PostgresPromptStore : IRegistryArchiveStore
+public sealed partial class PostgresPromptStore
 {
     private const int RowsPerImportBatch = 1_000;
     private const string ImportSavepoint = "import_batch";
 
-    public Task ExportAsync(IRegistryArchiveWriter writer, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(writer);
-        // One repeatable-read transaction: every section comes from the same snapshot while writes go on.
-        return ReadSnapshotAsync(async (connection, transaction) =>
-        {
-            await ArchiveStatements.ExportAsync(connection, transaction, writer, "seq", Read, cancellationToken);
-            return true;
-        }, cancellationToken);
-    }
-
-    public Task<RegistryImportReport> ImportAsync(RegistryArchive archive, bool merge, CancellationToken cancellationToken = default)
+    public override Task<RegistryImportReport> ImportAsync(RegistryArchive archive, bool merge, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(archive);
         return WriteAsync(async (connection, transaction) =>
@@ -40,7 +28,7 @@ public sealed partial class PostgresPromptStore : IRegistryArchiveStore
         }, cancellationToken);
     }
 
-    private static async Task InsertAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, ArchiveSection section, IReadOnlyList<object?[]> rows,
+    private async Task InsertAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, ArchiveSection section, IReadOnlyList<object?[]> rows,
         CancellationToken cancellationToken)
     {
         var sql = ArchiveStatements.InsertStatement(section, (c, i) => ValueOf(section, c, "$" + (i + 1)));
@@ -97,14 +85,5 @@ public sealed partial class PostgresPromptStore : IRegistryArchiveStore
         ArchiveValueKind.Boolean => NpgsqlDbType.Boolean,
         ArchiveValueKind.Blob => NpgsqlDbType.Bytea,
         _ => NpgsqlDbType.Text,
-    };
-
-    private static object Read(DbDataReader reader, int ordinal, ArchiveValueKind kind) => kind switch
-    {
-        ArchiveValueKind.Integer => reader.GetInt64(ordinal),
-        ArchiveValueKind.Real => reader.GetDouble(ordinal),
-        ArchiveValueKind.Boolean => reader.GetBoolean(ordinal),
-        ArchiveValueKind.Blob => reader.GetFieldValue<byte[]>(ordinal),
-        _ => reader.GetString(ordinal),
     };
 }

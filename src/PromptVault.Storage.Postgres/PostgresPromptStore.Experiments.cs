@@ -1,21 +1,19 @@
+using System.Data.Common;
 using Dapper;
 using Npgsql;
 using NpgsqlTypes;
 using PromptVault.Core;
-using PromptVault.Core.Analysis;
-using PromptVault.Core.Audit;
 using PromptVault.Core.Experiments;
 using PromptVault.Core.Storage;
 using static PromptVault.Storage.StoredValues;
 
 namespace PromptVault.Storage.Postgres;
 
-public sealed partial class PostgresPromptStore : IExperimentStore, IAsyncDisposable
+public sealed partial class PostgresPromptStore : IAsyncDisposable
 {
     private const int ExposureQueueCapacity = 65_536;
     private const int MaxExposuresPerTransaction = 8_192;
 
-    private readonly RecentExposures recentExposures = new(RecentExposures.DefaultSlots);
     private readonly PostgresExposureQueue exposureQueue;
 
     /// <summary>Commits the queued render exposures, then stops taking new ones. The data source is the caller's to dispose.</summary>
@@ -24,60 +22,7 @@ public sealed partial class PostgresPromptStore : IExperimentStore, IAsyncDispos
     /// <summary>How many render exposures wait for the writer.</summary>
     internal int QueuedExposures => exposureQueue.Count;
 
-    public Task CreateExperimentAsync(Experiment experiment, IReadOnlyList<AuditEntry> audit, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(experiment);
-        ArgumentNullException.ThrowIfNull(audit);
-        return WriteAsync(async (connection, transaction) =>
-        {
-            await WriteExperimentAsync(connection, transaction, experiment, ExperimentStatements.InsertExperimentSql,
-                ExperimentStatements.Parameters(experiment), cancellationToken);
-            foreach (var entry in audit)
-                await InsertAuditAsync(connection, transaction, entry, cancellationToken);
-            return true;
-        }, cancellationToken);
-    }
-
-    public Task<Experiment?> FindExperimentAsync(string id, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(id);
-        return WithConnectionAsync(connection => ExperimentStatements.FindExperimentAsync(connection, "e.id = @id", new { id }, cancellationToken),
-            cancellationToken);
-    }
-
-    public Task<Page<Experiment>> ListExperimentsAsync(string? promptName, PageRequest page, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(page);
-        var where = promptName is null ? "" : " WHERE p.name = @promptName";
-        return PageAsync<ExperimentRow, Experiment>(ExperimentRow.Columns, ExperimentRow.From + where, ExperimentStatements.ExperimentsOrder,
-            new { promptName }, page, r => r.ToExperiment(), cancellationToken);
-    }
-
-    public Task<Experiment?> FindRunningExperimentAsync(string promptId, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(promptId);
-        return WithConnectionAsync(connection => ExperimentStatements.FindExperimentAsync(connection, ExperimentStatements.RunningCondition,
-            new { promptId }, cancellationToken), cancellationToken);
-    }
-
-    public Task UpdateExperimentAsync(Experiment experiment, ExperimentStatus expectedStatus, IReadOnlyList<AuditEntry> audit,
-        CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(experiment);
-        ArgumentNullException.ThrowIfNull(audit);
-        return WriteAsync(async (connection, transaction) =>
-        {
-            var changed = await WriteExperimentAsync(connection, transaction, experiment, ExperimentStatements.UpdateExperimentSql,
-                ExperimentStatements.Parameters(experiment, expectedStatus), cancellationToken);
-            if (changed == 0)
-                throw new ConcurrentWriteException($"experiment {experiment.Id} is no longer {ToName(expectedStatus)}.");
-            foreach (var entry in audit)
-                await InsertAuditAsync(connection, transaction, entry, cancellationToken);
-            return true;
-        }, cancellationToken);
-    }
-
-    public Task<bool> RecordExposureAsync(Exposure exposure, CancellationToken cancellationToken = default)
+    public override Task<bool> RecordExposureAsync(Exposure exposure, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(exposure);
         return WriteAggregatesAsync(async (connection, transaction) =>
@@ -87,11 +32,9 @@ public sealed partial class PostgresPromptStore : IExperimentStore, IAsyncDispos
         }, cancellationToken);
     }
 
-    public ExposureQueueOutcome QueueExposure(Exposure exposure)
-    {
-        ArgumentNullException.ThrowIfNull(exposure);
-        return recentExposures.Queue(exposure, exposureQueue.TryQueue);
-    }
+    internal override bool TryQueueExposure(Exposure exposure) => exposureQueue.TryQueue(exposure);
+
+    internal override Task SettleExposuresAsync(CancellationToken cancellationToken) => exposureQueue.SettleAsync(cancellationToken);
 
     /// <summary>The render exposures' writer: one transaction per batch.</summary>
     private PostgresExposureQueue CreateExposureQueue(int capacity) => new(capacity, MaxExposuresPerTransaction,
@@ -103,7 +46,7 @@ public sealed partial class PostgresPromptStore : IExperimentStore, IAsyncDispos
                 Telemetry.ExposuresLost(unknown.Count);
             return true;
         }, CancellationToken.None),
-        recentExposures.Forget);
+        RecentExposures.Forget);
 
     /// <summary>
     /// Stores each unit's first exposure (binary COPY), then once per variant: its count of exposed units, and the unit sums
@@ -150,29 +93,10 @@ public sealed partial class PostgresPromptStore : IExperimentStore, IAsyncDispos
         return (fresh.Count, unknown);
     }
 
-    public async Task<IReadOnlyDictionary<string, long>> CountExposuresAsync(string experimentId, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(experimentId);
-        // Render exposures queued before the read count in it.
-        await exposureQueue.SettleAsync(cancellationToken);
-        return await WithConnectionAsync(connection => ExperimentStatements.CountExposuresAsync(connection, experimentId, cancellationToken), cancellationToken);
-    }
-
-    /// <summary>Runs the insert or update of <paramref name="experiment"/>, translating its unique constraints.</summary>
-    /// <returns>The number of rows written.</returns>
-    private static async Task<int> WriteExperimentAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Experiment experiment,
-        string sql, object parameters, CancellationToken cancellationToken)
-    {
-        try
-        {
-            return await connection.ExecuteAsync(Command(sql, parameters, cancellationToken, transaction));
-        }
-        catch (PostgresException e) when (PostgresErrors.IsUniqueViolation(e))
-        {
-            // Two unique constraints can fire; PostgreSQL names the one that did (the transaction cannot ask any more).
-            throw e.ConstraintName == "ux_experiments_running"
-                ? ConflictException.ExperimentRunning(experiment.PromptName)
-                : ConflictException.ExperimentExists(experiment.PromptName, experiment.Name);
-        }
-    }
+    internal override Task<ConflictException> ExperimentConflictAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Experiment experiment,
+        DbException error, CancellationToken cancellationToken) =>
+        // Two unique constraints can fire; PostgreSQL names the one that did (the transaction cannot ask any more).
+        Task.FromResult(((PostgresException)error).ConstraintName == "ux_experiments_running"
+            ? ConflictException.ExperimentRunning(experiment.PromptName)
+            : ConflictException.ExperimentExists(experiment.PromptName, experiment.Name));
 }

@@ -15,7 +15,7 @@ namespace PromptVault.Storage.Postgres;
 // never deadlock. ON CONFLICT arithmetic cannot merge the aggregates' blobs (histograms, shifted moments) without
 // writing Core's statistics again in SQL, and serialisable transactions would abort and redo most batches under exactly
 // this contention: every event of a version updates the same all-time row.
-public sealed partial class PostgresPromptStore : IMetricStore
+public sealed partial class PostgresPromptStore
 {
     /// <summary>Tries of a write that lost a race it can only detect at the database (a deadlock, an event id stored meanwhile).</summary>
     private const int MaxWriteAttempts = 5;
@@ -25,12 +25,12 @@ public sealed partial class PostgresPromptStore : IMetricStore
             quality_score, user_feedback, converted, error, metadata) FROM STDIN (FORMAT BINARY)
         """;
 
-    public async Task<MetricRecordResult> RecordEventsAsync(IReadOnlyList<MetricEvent> events, Func<MetricRecordResult, IdempotencyRecord>? idempotency,
+    public override async Task<MetricRecordResult> RecordEventsAsync(IReadOnlyList<MetricEvent> events, Func<MetricRecordResult, IdempotencyRecord>? idempotency,
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(events);
         // The render exposures queued before the batch are stored first, so its events find them (docs/reliability.md).
-        await exposureQueue.SettleAsync(cancellationToken);
+        await SettleExposuresAsync(cancellationToken);
         return await WriteAggregatesAsync(async (connection, transaction) =>
         {
             var (versions, experiments) = await FindOwnersAsync(connection, transaction, events.Select(e => e.VersionId),
@@ -59,18 +59,6 @@ public sealed partial class PostgresPromptStore : IMetricStore
                 await InsertIdempotencyRecordAsync(connection, transaction, idempotency(result), cancellationToken);
             return result;
         }, cancellationToken);
-    }
-
-    public Task<IReadOnlyList<HourlyAggregate>> ReadVersionHoursAsync(string versionId, DateTimeOffset fromHour, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(versionId);
-        return WithConnectionAsync(connection => ExperimentStatements.ReadVersionHoursAsync(connection, versionId, fromHour, cancellationToken), cancellationToken);
-    }
-
-    public Task<MetricAggregate> ReadVersionTotalAsync(string versionId, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(versionId);
-        return WithConnectionAsync(connection => ExperimentStatements.ReadVersionTotalAsync(connection, versionId, cancellationToken), cancellationToken);
     }
 
     /// <summary>

@@ -14,26 +14,6 @@ namespace PromptVault.Storage.Postgres;
 // step reads or writes all the rows it needs in one statement, by their full primary keys.
 public sealed partial class PostgresPromptStore
 {
-    public async Task<IReadOnlyDictionary<string, VariantUnitStats>> ReadVariantUnitStatsAsync(string experimentId, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(experimentId);
-        // Render exposures queued before the read count in it.
-        await exposureQueue.SettleAsync(cancellationToken);
-        return await WithConnectionAsync(connection => ExperimentStatements.ReadVariantUnitStatsAsync(connection, experimentId, cancellationToken), cancellationToken);
-    }
-
-    public Task<SequentialState?> ReadSequentialStateAsync(string experimentId, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(experimentId);
-        return WithConnectionAsync(connection => ExperimentStatements.FindSequentialStateAsync(connection, null, experimentId, cancellationToken), cancellationToken);
-    }
-
-    public Task<IReadOnlyList<SequentialHistoryPoint>> ReadSequentialHistoryAsync(string experimentId, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(experimentId);
-        return WithConnectionAsync(connection => ExperimentStatements.ReadSequentialHistoryAsync(connection, experimentId, cancellationToken), cancellationToken);
-    }
-
     // Bounded by thinning on write: when a series passes MaxPerSeries points, every second point but the newest is
     // deleted, so the chart still spans the whole experiment at half the resolution (its start is always kept).
     private const string ThinSequentialHistorySql = """
@@ -45,7 +25,7 @@ public sealed partial class PostgresPromptStore
             AND numbered.total > @Max AND numbered.n % 2 = 0 AND numbered.n < numbered.total
         """;
 
-    public Task SaveSequentialStateAsync(string experimentId, SequentialState state, IReadOnlyList<SequentialHistoryPoint> history,
+    public override Task SaveSequentialStateAsync(string experimentId, SequentialState state, IReadOnlyList<SequentialHistoryPoint> history,
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(experimentId);

@@ -1,5 +1,6 @@
 using Npgsql;
 using PromptVault.Core.Storage;
+using PromptVault.Storage;
 using PromptVault.Storage.Postgres;
 
 namespace Microsoft.Extensions.DependencyInjection;
@@ -20,13 +21,7 @@ public static class PostgresServiceCollectionExtensions
 
         services.AddSingleton(_ => NpgsqlDataSource.Create(connectionString));
         services.AddSingleton<PostgresDatabase>();
-        services.AddSingleton<PostgresPromptStore>();
-        services.AddSingleton<IPromptStore>(sp => sp.GetRequiredService<PostgresPromptStore>());
-        services.AddSingleton<IApiKeyStore>(sp => sp.GetRequiredService<PostgresPromptStore>());
-        services.AddSingleton<IExperimentStore>(sp => sp.GetRequiredService<PostgresPromptStore>());
-        services.AddSingleton<IMetricStore>(sp => sp.GetRequiredService<PostgresPromptStore>());
-        services.AddSingleton<IIdempotencyStore>(sp => sp.GetRequiredService<PostgresPromptStore>());
-        services.AddSingleton<IRegistryArchiveStore>(sp => sp.GetRequiredService<PostgresPromptStore>());
+        services.AddStoreContracts<PostgresPromptStore>();
         return services;
     }
 }

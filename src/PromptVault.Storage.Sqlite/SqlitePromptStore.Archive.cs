@@ -1,24 +1,11 @@
-using System.Data.Common;
 using Microsoft.Data.Sqlite;
 using PromptVault.Core.Storage;
 
 namespace PromptVault.Storage.Sqlite;
 
-public sealed partial class SqlitePromptStore : IRegistryArchiveStore
+public sealed partial class SqlitePromptStore
 {
-    public Task ExportAsync(IRegistryArchiveWriter writer, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(writer);
-        // A deferred transaction reads every section from the snapshot its first read takes (WAL): writes that commit
-        // meanwhile are not seen, and do not wait.
-        return ReadSnapshotAsync(async (connection, transaction) =>
-        {
-            await ArchiveStatements.ExportAsync(connection, transaction, writer, "rowid", Read, cancellationToken);
-            return true;
-        }, cancellationToken);
-    }
-
-    public Task<RegistryImportReport> ImportAsync(RegistryArchive archive, bool merge, CancellationToken cancellationToken = default)
+    public override Task<RegistryImportReport> ImportAsync(RegistryArchive archive, bool merge, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(archive);
         // The write transaction holds SQLite's write lock from its start: no other writer comes between the checks and the rows.
@@ -26,7 +13,7 @@ public sealed partial class SqlitePromptStore : IRegistryArchiveStore
             (section, rows) => InsertAsync(connection, transaction, section, rows, cancellationToken), cancellationToken), cancellationToken);
     }
 
-    private static async Task InsertAsync(SqliteConnection connection, SqliteTransaction transaction, ArchiveSection section, IReadOnlyList<object?[]> rows,
+    private async Task InsertAsync(SqliteConnection connection, SqliteTransaction transaction, ArchiveSection section, IReadOnlyList<object?[]> rows,
         CancellationToken cancellationToken)
     {
         await using var command = connection.CreateCommand();
@@ -47,13 +34,4 @@ public sealed partial class SqlitePromptStore : IRegistryArchiveStore
             }
         }
     }
-
-    private static object Read(DbDataReader reader, int ordinal, ArchiveValueKind kind) => kind switch
-    {
-        ArchiveValueKind.Integer => reader.GetInt64(ordinal),
-        ArchiveValueKind.Real => reader.GetDouble(ordinal),
-        ArchiveValueKind.Boolean => reader.GetInt64(ordinal) != 0,
-        ArchiveValueKind.Blob => reader.GetFieldValue<byte[]>(ordinal),
-        _ => reader.GetString(ordinal),
-    };
 }

@@ -1,15 +1,15 @@
+using System.Data.Common;
 using Dapper;
 using Microsoft.Data.Sqlite;
 using PromptVault.Core;
 using PromptVault.Core.Analysis;
-using PromptVault.Core.Audit;
 using PromptVault.Core.Experiments;
 using PromptVault.Core.Storage;
 using static PromptVault.Storage.StoredValues;
 
 namespace PromptVault.Storage.Sqlite;
 
-public sealed partial class SqlitePromptStore : IExperimentStore
+public sealed partial class SqlitePromptStore
 {
     private const string InsertExposureSql = """
         INSERT INTO exposures (experiment_id, unit_id, variant_id, at) VALUES (?1, ?2, ?3, ?4) ON CONFLICT (experiment_id, unit_id) DO NOTHING
@@ -20,70 +20,11 @@ public sealed partial class SqlitePromptStore : IExperimentStore
         ON CONFLICT (experiment_id, variant_id) DO UPDATE SET units = units + excluded.units
         """;
 
-    public Task CreateExperimentAsync(Experiment experiment, IReadOnlyList<AuditEntry> audit, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(experiment);
-        ArgumentNullException.ThrowIfNull(audit);
-        return WriteAsync(async (connection, transaction) =>
-        {
-            await WriteExperimentAsync(connection, transaction, experiment, ExperimentStatements.InsertExperimentSql,
-                ExperimentStatements.Parameters(experiment), cancellationToken);
-            foreach (var entry in audit)
-                await InsertAuditAsync(connection, transaction, entry, cancellationToken);
-            return true;
-        }, cancellationToken);
-    }
-
-    public Task<Experiment?> FindExperimentAsync(string id, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(id);
-        return WithConnectionAsync(connection => ExperimentStatements.FindExperimentAsync(connection, "e.id = @id", new { id }, cancellationToken),
-            cancellationToken);
-    }
-
-    public Task<Page<Experiment>> ListExperimentsAsync(string? promptName, PageRequest page, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(page);
-        var where = promptName is null ? "" : " WHERE p.name = @promptName";
-        return PageAsync<ExperimentRow, Experiment>(ExperimentRow.Columns, ExperimentRow.From + where, ExperimentStatements.ExperimentsOrder,
-            new { promptName }, page, r => r.ToExperiment(), cancellationToken);
-    }
-
-    public Task<Experiment?> FindRunningExperimentAsync(string promptId, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(promptId);
-        return WithConnectionAsync(connection => ExperimentStatements.FindExperimentAsync(connection, ExperimentStatements.RunningCondition,
-            new { promptId }, cancellationToken), cancellationToken);
-    }
-
-    public Task UpdateExperimentAsync(Experiment experiment, ExperimentStatus expectedStatus, IReadOnlyList<AuditEntry> audit,
-        CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(experiment);
-        ArgumentNullException.ThrowIfNull(audit);
-        return WriteAsync(async (connection, transaction) =>
-        {
-            var changed = await WriteExperimentAsync(connection, transaction, experiment, ExperimentStatements.UpdateExperimentSql,
-                ExperimentStatements.Parameters(experiment, expectedStatus), cancellationToken);
-            if (changed == 0)
-                throw new ConcurrentWriteException($"experiment {experiment.Id} is no longer {ToName(expectedStatus)}.");
-            foreach (var entry in audit)
-                await InsertAuditAsync(connection, transaction, entry, cancellationToken);
-            return true;
-        }, cancellationToken);
-    }
-
-    public Task<bool> RecordExposureAsync(Exposure exposure, CancellationToken cancellationToken = default)
+    public override Task<bool> RecordExposureAsync(Exposure exposure, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(exposure);
         return writes.EnqueueAsync(WriteKind.Exposure, 1, async context => await WriteExposuresAsync(context, [exposure], cancellationToken) > 0,
             cancellationToken);
-    }
-
-    public ExposureQueueOutcome QueueExposure(Exposure exposure)
-    {
-        ArgumentNullException.ThrowIfNull(exposure);
-        return recentExposures.Queue(exposure, writes.TryQueue);
     }
 
     /// <summary>
@@ -128,30 +69,13 @@ public sealed partial class SqlitePromptStore : IExperimentStore
         return newUnits.Values.Sum(n => (int)n);
     }
 
-    public async Task<IReadOnlyDictionary<string, long>> CountExposuresAsync(string experimentId, CancellationToken cancellationToken = default)
+    internal override async Task<ConflictException> ExperimentConflictAsync(SqliteConnection connection, SqliteTransaction transaction,
+        Experiment experiment, DbException error, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(experimentId);
-        // Render exposures queued before the read count in it.
-        await writes.SettleExposuresAsync(cancellationToken);
-        return await WithConnectionAsync(connection => ExperimentStatements.CountExposuresAsync(connection, experimentId, cancellationToken), cancellationToken);
-    }
-
-    /// <summary>Runs the insert or update of <paramref name="experiment"/>, translating its unique constraints.</summary>
-    /// <returns>The number of rows written.</returns>
-    private static async Task<int> WriteExperimentAsync(SqliteConnection connection, SqliteTransaction transaction, Experiment experiment,
-        string sql, object parameters, CancellationToken cancellationToken)
-    {
-        try
-        {
-            return await connection.ExecuteAsync(Command(sql, parameters, cancellationToken, transaction));
-        }
-        catch (SqliteException e) when (SqliteErrors.IsUniqueViolation(e))
-        {
-            // Two unique constraints can fire; the failed statement changed nothing, so ask which one holds the other row.
-            var nameTaken = await connection.ExecuteScalarAsync<bool>(Command(
-                "SELECT EXISTS (SELECT 1 FROM experiments WHERE prompt_id = @PromptId AND name = @Name AND id <> @Id)",
-                new { experiment.PromptId, experiment.Name, experiment.Id }, cancellationToken, transaction));
-            throw nameTaken ? ConflictException.ExperimentExists(experiment.PromptName, experiment.Name) : ConflictException.ExperimentRunning(experiment.PromptName);
-        }
+        // Two unique constraints can fire; the failed statement changed nothing, so ask which one holds the other row.
+        var nameTaken = await connection.ExecuteScalarAsync<bool>(Command(
+            "SELECT EXISTS (SELECT 1 FROM experiments WHERE prompt_id = @PromptId AND name = @Name AND id <> @Id)",
+            new { experiment.PromptId, experiment.Name, experiment.Id }, cancellationToken, transaction));
+        return nameTaken ? ConflictException.ExperimentExists(experiment.PromptName, experiment.Name) : ConflictException.ExperimentRunning(experiment.PromptName);
     }
 }

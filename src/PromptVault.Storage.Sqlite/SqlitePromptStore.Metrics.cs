@@ -7,14 +7,14 @@ using static PromptVault.Storage.StoredValues;
 
 namespace PromptVault.Storage.Sqlite;
 
-public sealed partial class SqlitePromptStore : IMetricStore
+public sealed partial class SqlitePromptStore
 {
     internal const string ReadHoursSql = ExperimentStatements.ReadHoursSql;
     internal const string ReadTotalSql = ExperimentStatements.ReadTotalSql;
     private const long AllTime = ExperimentStatements.AllTime;
     private const string VersionScope = ExperimentStatements.VersionScope;
 
-    public Task<MetricRecordResult> RecordEventsAsync(IReadOnlyList<MetricEvent> events, Func<MetricRecordResult, IdempotencyRecord>? idempotency,
+    public override Task<MetricRecordResult> RecordEventsAsync(IReadOnlyList<MetricEvent> events, Func<MetricRecordResult, IdempotencyRecord>? idempotency,
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(events);
@@ -51,18 +51,6 @@ public sealed partial class SqlitePromptStore : IMetricStore
                 await InsertIdempotencyRecordAsync(context.Connection, context.Transaction, idempotency(result), cancellationToken);
             return result;
         }, cancellationToken);
-    }
-
-    public Task<IReadOnlyList<HourlyAggregate>> ReadVersionHoursAsync(string versionId, DateTimeOffset fromHour, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(versionId);
-        return WithConnectionAsync(connection => ExperimentStatements.ReadVersionHoursAsync(connection, versionId, fromHour, cancellationToken), cancellationToken);
-    }
-
-    public Task<MetricAggregate> ReadVersionTotalAsync(string versionId, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(versionId);
-        return WithConnectionAsync(connection => ExperimentStatements.ReadVersionTotalAsync(connection, versionId, cancellationToken), cancellationToken);
     }
 
     /// <summary>The insert of a batch's events: one statement, prepared once for the writer's connection, run with each event's values.</summary>

@@ -28,26 +28,6 @@ public sealed partial class SqlitePromptStore
     internal const string ReadVariantUnitStatsSql = ExperimentStatements.ReadVariantUnitStatsSql;
     internal const string FindSequentialStateSql = ExperimentStatements.FindSequentialStateSql;
 
-    public async Task<IReadOnlyDictionary<string, VariantUnitStats>> ReadVariantUnitStatsAsync(string experimentId, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(experimentId);
-        // Render exposures queued before the read count in it.
-        await writes.SettleExposuresAsync(cancellationToken);
-        return await WithConnectionAsync(connection => ExperimentStatements.ReadVariantUnitStatsAsync(connection, experimentId, cancellationToken), cancellationToken);
-    }
-
-    public Task<SequentialState?> ReadSequentialStateAsync(string experimentId, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(experimentId);
-        return WithConnectionAsync(connection => ExperimentStatements.FindSequentialStateAsync(connection, null, experimentId, cancellationToken), cancellationToken);
-    }
-
-    public Task<IReadOnlyList<SequentialHistoryPoint>> ReadSequentialHistoryAsync(string experimentId, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(experimentId);
-        return WithConnectionAsync(connection => ExperimentStatements.ReadSequentialHistoryAsync(connection, experimentId, cancellationToken), cancellationToken);
-    }
-
     // Bounded by thinning on write: when a series passes MaxPerSeries points, every second point but the newest is
     // deleted, so the chart still spans the whole experiment at half the resolution (its start is always kept).
     private const string InsertSequentialHistorySql = """
@@ -64,7 +44,7 @@ public sealed partial class SqlitePromptStore
             WHERE total > @Max AND n % 2 = 0 AND n < total)
         """;
 
-    public Task SaveSequentialStateAsync(string experimentId, SequentialState state, IReadOnlyList<SequentialHistoryPoint> history,
+    public override Task SaveSequentialStateAsync(string experimentId, SequentialState state, IReadOnlyList<SequentialHistoryPoint> history,
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(experimentId);

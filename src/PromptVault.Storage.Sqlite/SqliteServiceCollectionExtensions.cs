@@ -1,4 +1,5 @@
 using PromptVault.Core.Storage;
+using PromptVault.Storage;
 using PromptVault.Storage.Sqlite;
 
 namespace Microsoft.Extensions.DependencyInjection;
@@ -18,13 +19,7 @@ public static class SqliteServiceCollectionExtensions
 
         services.AddSingleton(new SqliteConnectionFactory(databasePath));
         services.AddSingleton<SqliteDatabase>();
-        services.AddSingleton<SqlitePromptStore>();
-        services.AddSingleton<IPromptStore>(sp => sp.GetRequiredService<SqlitePromptStore>());
-        services.AddSingleton<IApiKeyStore>(sp => sp.GetRequiredService<SqlitePromptStore>());
-        services.AddSingleton<IExperimentStore>(sp => sp.GetRequiredService<SqlitePromptStore>());
-        services.AddSingleton<IMetricStore>(sp => sp.GetRequiredService<SqlitePromptStore>());
-        services.AddSingleton<IIdempotencyStore>(sp => sp.GetRequiredService<SqlitePromptStore>());
-        services.AddSingleton<IRegistryArchiveStore>(sp => sp.GetRequiredService<SqlitePromptStore>());
+        services.AddStoreContracts<SqlitePromptStore>();
         return services;
     }
 }

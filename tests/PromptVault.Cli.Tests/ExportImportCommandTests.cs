@@ -4,11 +4,12 @@ using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using PromptVault.Core.Auth;
 using PromptVault.Server.Tests;
+using PromptVault.Server.Tests.Postgres;
 using static PromptVault.Server.Tests.ApiCalls;
 
 namespace PromptVault.Cli.Tests;
 
-/// <summary>`export` and `import` (SPEC §6): a registry moves from one server's SQLite file to another's, and nothing changes.</summary>
+/// <summary>`export` and `import` (SPEC §6): a registry moves from one server's SQLite file to another's, or to PostgreSQL and back, and nothing changes.</summary>
 public sealed partial class ExportImportCommandTests
 {
     [Fact]
@@ -19,8 +20,7 @@ public sealed partial class ExportImportCommandTests
         var registry = await FillAsync(a);
         var readerKey = await a.CreateKeyAsync("reader-bot", ApiKeyRole.Reader, TestContext.Current.CancellationToken);
         var first = folder.File("a.json");
-        var exported = await Cli.RunAsync(a, null, "export", "--out", first);
-        Assert.True(exported.ExitCode == 0, exported.ToString());
+        await ExportAsync(a, first);
 
         await using var b = await RunningServer.StartAsync(TestContext.Current.CancellationToken);
         var imported = await Cli.RunAsync(b, null, "import", first, "--json");
@@ -40,8 +40,7 @@ public sealed partial class ExportImportCommandTests
         Assert.Equal(HttpStatusCode.Unauthorized, (await GetAsync(replaced, "/api/prompts")).Status);
 
         var second = folder.File("b.json");
-        var again = await Cli.RunAsync(b, a.AdminKey, "export", "--out", second);
-        Assert.True(again.ExitCode == 0, again.ToString());
+        await ExportAsync(b, second, a.AdminKey);
         Assert.Equal(WithoutExportTime(await File.ReadAllTextAsync(first, TestContext.Current.CancellationToken)),
             WithoutExportTime(await File.ReadAllTextAsync(second, TestContext.Current.CancellationToken)));
     }
@@ -53,7 +52,7 @@ public sealed partial class ExportImportCommandTests
         await using var a = await RunningServer.StartAsync(TestContext.Current.CancellationToken);
         var registry = await FillAsync(a);
         var document = folder.File("a.json");
-        Assert.Equal(0, (await Cli.RunAsync(a, null, "export", "--out", document)).ExitCode);
+        await ExportAsync(a, document);
 
         await using var b = await RunningServer.StartAsync(TestContext.Current.CancellationToken);
         using var onB = b.CreateClient();
@@ -84,6 +83,47 @@ public sealed partial class ExportImportCommandTests
         Assert.Contains("Skipped prompts", table.Out);
         Assert.Contains(registry.Prompts[1], table.Out);
     }
+
+    /// <summary>Between the engines (issue 12): a registry leaves SQLite for PostgreSQL and comes back unchanged.</summary>
+    [Fact]
+    public async Task ExportImport_SqliteToPostgresToSqlite_EverythingReadsTheSame_AndExportsTheSameDocument()
+    {
+        using var folder = new TempFolder();
+        await using var sqlite = await RunningServer.StartAsync(TestContext.Current.CancellationToken);
+        var registry = await FillAsync(sqlite);
+        var fromSqlite = folder.File("sqlite.json");
+        await ExportAsync(sqlite, fromSqlite);
+
+        await using var postgres = await SharedDatabaseServers.StartAsync(count: 1, cancellationToken: TestContext.Current.CancellationToken);
+        var imported = await Cli.RunAsync(Remote(postgres.BaseAddress(0), postgres.AdminKey), "import", fromSqlite, "--json");
+        Assert.True(imported.ExitCode == 0, imported.ToString());
+        Assert.Equal(registry.Prompts.Order(StringComparer.Ordinal), JsonNode.Parse(imported.Out)!["addedPrompts"]!.AsArray().Select(n => n!.GetValue<string>()));
+        var onPostgres = Remote(postgres.BaseAddress(0), sqlite.AdminKey); // the SQLite registry's keys came along
+        var fromPostgres = folder.File("postgres.json");
+        var exported = await Cli.RunAsync(onPostgres, "export", "--out", fromPostgres);
+        Assert.True(exported.ExitCode == 0, exported.ToString());
+
+        await using var back = await RunningServer.StartAsync(TestContext.Current.CancellationToken);
+        Assert.Equal(0, (await Cli.RunAsync(back, null, "import", fromPostgres)).ExitCode);
+        var fromBack = folder.File("back.json");
+        await ExportAsync(back, fromBack, sqlite.AdminKey);
+
+        using var sqliteClient = sqlite.CreateClient();
+        using var postgresClient = postgres.CreateClient(0, sqlite.AdminKey);
+        using var backClient = back.CreateClient(sqlite.AdminKey);
+        foreach (var path in ReadPaths(registry))
+        {
+            var expected = path + " " + await ReadAsync(sqliteClient, path);
+            Assert.Equal(expected, path + " " + await ReadAsync(postgresClient, path));
+            Assert.Equal(expected, path + " " + await ReadAsync(backClient, path));
+        }
+        var document = WithoutExportTime(await File.ReadAllTextAsync(fromSqlite, TestContext.Current.CancellationToken));
+        Assert.Equal(document, WithoutExportTime(await File.ReadAllTextAsync(fromPostgres, TestContext.Current.CancellationToken)));
+        Assert.Equal(document, WithoutExportTime(await File.ReadAllTextAsync(fromBack, TestContext.Current.CancellationToken)));
+    }
+
+    private static Dictionary<string, string?> Remote(Uri server, string apiKey) =>
+        new() { ["PROMPTVAULT_URL"] = server.ToString(), ["PROMPTVAULT_API_KEY"] = apiKey };
 
     [Theory]
     [InlineData("{\"format\":\"promptvault-export\",\"formatVersion\":1,\"prompts\":[{\"id\":5}]}", "$.prompts[0].id", "invalid_export_document")]
@@ -173,6 +213,13 @@ public sealed partial class ExportImportCommandTests
         events.Add(new { versionId = versionIds[2], latencyMs = 42.5, error = "timeout", timestamp = DateTimeOffset.UtcNow.AddHours(-3) });
         await Experiments.RecordAsync(client, events);
         return new Registry([name, other], id, versionIds);
+    }
+
+    /// <summary>Runs <c>export --out <paramref name="file"/></c> on <paramref name="server"/> (its admin key unless told) and checks that it succeeded.</summary>
+    private static async Task ExportAsync(RunningServer server, string file, string? apiKey = null)
+    {
+        var exported = await Cli.RunAsync(server, apiKey, "export", "--out", file);
+        Assert.True(exported.ExitCode == 0, exported.ToString());
     }
 
     private static IEnumerable<string> ReadPaths(Registry registry) =>

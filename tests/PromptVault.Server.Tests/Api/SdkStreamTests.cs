@@ -133,6 +133,8 @@ public sealed class SdkStreamTests(ServerFixture fixture) : IClassFixture<Server
             return new SnapshotStream(response, parser.EnumerateAsync(TestContext.Current.CancellationToken).GetAsyncEnumerator(TestContext.Current.CancellationToken));
         }
 
+        public SdkSnapshotEvent Current => events.Current.Data;
+
         public async Task<SdkSnapshotEvent> NextAsync()
         {
             Assert.True(await TryNextAsync(), "the stream ended");

@@ -18,8 +18,7 @@ public sealed class SharedDatabaseMetricsTests
     public async Task HundredThousandEvents_SentToBothAtOnce_AddUpExactly_InVersionMetricsAndExperimentResults()
     {
         await using var servers = await SharedDatabaseServers.StartAsync(cancellationToken: Cancel);
-        using var a = servers.CreateClient(0);
-        using var b = servers.CreateClient(1);
+        var (a, b) = (servers.A, servers.B);
         var (name, versionIds) = await Experiments.CreatePromptWithChallengersAsync(a);
         var experiment = await Experiments.CreateAsync(a, new
         {

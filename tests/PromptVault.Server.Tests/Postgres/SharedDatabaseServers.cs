@@ -13,6 +13,8 @@ public sealed class SharedDatabaseServers : IAsyncDisposable
 {
     private readonly PostgresTestDatabase _database;
     private readonly List<WebApplication> _apps;
+    private HttpClient? _a;
+    private HttpClient? _b;
 
     private SharedDatabaseServers(PostgresTestDatabase database, List<WebApplication> apps, string adminKey)
     {
@@ -57,8 +59,16 @@ public sealed class SharedDatabaseServers : IAsyncDisposable
         return client;
     }
 
+    /// <summary>An admin client of the first server, disposed with the servers.</summary>
+    public HttpClient A => _a ??= CreateClient(0);
+
+    /// <summary>An admin client of the second server, disposed with the servers.</summary>
+    public HttpClient B => _b ??= CreateClient(1);
+
     public async ValueTask DisposeAsync()
     {
+        _a?.Dispose();
+        _b?.Dispose();
         foreach (var app in _apps)
         {
             await app.StopAsync();

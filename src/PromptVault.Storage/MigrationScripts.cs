@@ -3,7 +3,7 @@ using System.Reflection;
 
 namespace PromptVault.Storage;
 
-/// <summary>A store's numbered schema scripts, embedded as <c>Migrations/NNN_name.sql</c> (compiled into each store).</summary>
+/// <summary>A store's numbered schema scripts, embedded as <c>Migrations/NNN_name.sql</c>.</summary>
 internal static class MigrationScripts
 {
     private const string ResourceFolder = ".Migrations.";

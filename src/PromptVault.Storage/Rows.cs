@@ -10,7 +10,7 @@ using static PromptVault.Storage.StoredValues;
 namespace PromptVault.Storage;
 
 // Dapper fills these from columns aliased to the property names; each converts itself to the domain type.
-// Compiled into the SQLite and the PostgreSQL store: their columns hold the same values (StoredValues).
+// Read by the SQLite and the PostgreSQL store: their columns hold the same values (StoredValues).
 
 internal sealed class PromptRow
 {

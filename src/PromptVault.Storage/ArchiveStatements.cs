@@ -9,14 +9,14 @@ namespace PromptVault.Storage;
 
 /// <summary>
 /// Export and import of the whole registry (<see cref="IRegistryArchiveStore"/>) in the SQL both engines run, on the caller's
-/// connection and transaction, with where each archive section lives in the schema both share (compiled into each store).
+/// connection and transaction, with where each archive section lives in the schema both share.
 /// </summary>
 internal static class ArchiveStatements
 {
     /// <summary>Streams every section, each in <see cref="OrderOf"/>, to <paramref name="writer"/>.</summary>
     /// <param name="read">Reads a non-null column as the archive carries it.</param>
     public static async Task ExportAsync(DbConnection connection, DbTransaction transaction, IRegistryArchiveWriter writer, string insertionOrder,
-        Func<DbDataReader, int, ArchiveValueKind, object> read, CancellationToken cancellationToken)
+        CancellationToken cancellationToken)
     {
         foreach (var section in RegistryArchiveSchema.Sections)
         {
@@ -29,12 +29,22 @@ internal static class ArchiveStatements
             while (await reader.ReadAsync(cancellationToken))
             {
                 for (var i = 0; i < values.Length; i++)
-                    values[i] = reader.IsDBNull(i) ? null : read(reader, i, section.Columns[i].Kind);
+                    values[i] = reader.IsDBNull(i) ? null : Read(reader, i, section.Columns[i].Kind);
                 await writer.WriteRowAsync(values, cancellationToken);
             }
             await writer.EndSectionAsync(section, cancellationToken);
         }
     }
+
+    // SQLite stores booleans as integers; its reader's GetBoolean reads them as PostgreSQL's reads booleans.
+    private static object Read(DbDataReader reader, int ordinal, ArchiveValueKind kind) => kind switch
+    {
+        ArchiveValueKind.Integer => reader.GetInt64(ordinal),
+        ArchiveValueKind.Real => reader.GetDouble(ordinal),
+        ArchiveValueKind.Boolean => reader.GetBoolean(ordinal),
+        ArchiveValueKind.Blob => reader.GetFieldValue<byte[]>(ordinal),
+        _ => reader.GetString(ordinal),
+    };
 
     /// <summary>Imports <paramref name="archive"/> as <see cref="IRegistryArchiveStore.ImportAsync"/> says, in the caller's transaction,
     /// which must keep other writers out from the first read to the commit.</summary>

@@ -11,12 +11,14 @@ namespace PromptVault.Storage;
 
 /// <summary>How an engine reports the constraint violations a store translates into PromptVault's errors.</summary>
 /// <param name="IsUniqueViolation">A unique or primary key constraint refused the row.</param>
-internal sealed record StoreErrors(Func<DbException, bool> IsUniqueViolation, Func<DbException, bool> IsForeignKeyViolation);
+/// <param name="IsLostRace">The transaction was rolled back whole for crossing another (a deadlock): safe to redo.</param>
+internal sealed record StoreErrors(Func<DbException, bool> IsUniqueViolation, Func<DbException, bool> IsForeignKeyViolation,
+    Func<DbException, bool> IsLostRace);
 
 /// <summary>
 /// The registry's statements (prompts, versions, labels, the audit log, API keys, idempotency records) in the SQL that
 /// SQLite and PostgreSQL both run, on the caller's connection and transaction: one place for what both stores do.
-/// Compiled into each store, which opens connections and transactions the way its engine needs.
+/// Called by <see cref="RelationalPromptStore{TConnection, TTransaction}"/>, whose stores open connections and transactions the way their engine needs.
 /// </summary>
 internal static class RegistryStatements
 {

@@ -6,7 +6,7 @@ using PromptVault.Core.Contracts;
 namespace PromptVault.Storage;
 
 /// <summary>How values are written to columns: UTC ISO 8601 text, enum wire names, the API's JSON.</summary>
-/// <remarks>Compiled into the SQLite and the PostgreSQL store, which hold the same values, so a registry reads back the same from either.</remarks>
+/// <remarks>The SQLite and the PostgreSQL store hold the same values, so a registry reads back the same from either.</remarks>
 internal static class StoredValues
 {
     /// <summary>How times are stored: ISO 8601, UTC, to the tick (sorting as text sorts by time).</summary>
