@@ -23,21 +23,25 @@ public sealed class ChatPromptTests
         new(MessageRole.User, "{{question}}"),
     ];
 
-    private static async Task<string> CreateChatAsync(PromptVaultClient api, string name, CancellationToken ct)
+    /// <summary>A server of the test's own with the chat prompt in production, and an SDK host started against it.</summary>
+    private static async Task<(SdkServer Server, SdkHost Host, string Name, string VersionId)> StartAsync(string stem, CancellationToken ct,
+        Func<string, Action<IServiceCollection>>? services = null)
     {
-        var created = await api.CreatePromptAsync(new CreatePromptRequest(name, Type: PromptType.Chat, Variables: Variables, Messages: Messages), ct);
-        await api.MoveLabelAsync(name, Label.Production, created.LatestVersion.Id, ct);
-        return created.LatestVersion.Id;
+        var server = await SdkServer.StartAsync(ct);
+        var name = Prompts.NewName(stem);
+        var created = await server.Api.CreatePromptAsync(new CreatePromptRequest(name, Type: PromptType.Chat, Variables: Variables, Messages: Messages), ct);
+        await server.Api.MoveLabelAsync(name, Label.Production, created.LatestVersion.Id, ct);
+        var host = await SdkHost.StartAsync(server.BaseAddress, server.AdminKey, services: services?.Invoke(name), cancellationToken: ct);
+        return (server, host, name, created.LatestVersion.Id);
     }
 
     [Fact]
     public async Task GetPromptAsync_ChatPrompt_RendersMessagesFromTheSnapshotWithTheServerDown()
     {
         var ct = TestContext.Current.CancellationToken;
-        await using var server = await SdkServer.StartAsync(ct);
-        var name = Prompts.NewName("chat");
-        var versionId = await CreateChatAsync(server.Api, name, ct);
-        await using var host = await SdkHost.StartAsync(server.BaseAddress, server.AdminKey, cancellationToken: ct);
+        var (server, host, name, versionId) = await StartAsync("chat", ct);
+        await using var _ = server;
+        await using var __ = host;
         var rendered = await server.Api.RenderAsync(name, new RenderRequest(new Dictionary<string, System.Text.Json.JsonElement>
         {
             ["company"] = Prompts.Json("\"Acme\""),
@@ -64,10 +68,9 @@ public sealed class ChatPromptTests
     public async Task GetPromptAsync_HistoryWithAToolMessage_RefusedNamingTheVariable()
     {
         var ct = TestContext.Current.CancellationToken;
-        await using var server = await SdkServer.StartAsync(ct);
-        var name = Prompts.NewName("chat-bad");
-        await CreateChatAsync(server.Api, name, ct);
-        await using var host = await SdkHost.StartAsync(server.BaseAddress, server.AdminKey, cancellationToken: ct);
+        var (server, host, name, _) = await StartAsync("chat-bad", ct);
+        await using var _ = server;
+        await using var __ = host;
 
         var error = await Assert.ThrowsAsync<Core.InvalidInputException>(() => host.Vault.GetPromptAsync(name, new Dictionary<string, object?>
         {
@@ -83,12 +86,10 @@ public sealed class ChatPromptTests
     public async Task Middleware_ChatPrompt_SendsItsMessagesBeforeTheCallersMessages()
     {
         var ct = TestContext.Current.CancellationToken;
-        await using var server = await SdkServer.StartAsync(ct);
-        var name = Prompts.NewName("chat-mw");
-        await CreateChatAsync(server.Api, name, ct);
         var model = new FakeChatClient();
-        await using var host = await SdkHost.StartAsync(server.BaseAddress, server.AdminKey, services:
-            services => services.AddChatClient(model).UsePromptVault(o => o.PromptName = name), cancellationToken: ct);
+        var (server, host, _, _) = await StartAsync("chat-mw", ct, name => services => services.AddChatClient(model).UsePromptVault(o => o.PromptName = name));
+        await using var _ = server;
+        await using var __ = host;
         var chat = host.Services.GetRequiredService<IChatClient>();
         var options = new ChatOptions
         {
