@@ -100,10 +100,25 @@ internal sealed class PromptVaultSdk : IPromptVault, IAsyncDisposable
             served = Labelled(prompt, label ?? Label.Production);
         }
         Serving.EnsureServable(prompt.Name, served.Version.Version, served.Version.Status);
+        if (served.Chat is { } chat)
+        {
+            var messages = chat.RenderValues(WithChatMessagesAsItems(variables)).Select(m => new ChatMessage(new ChatRole(Names.Of(m.Role)), m.Content)).ToList();
+            return new ResolvedPrompt(prompt.Name, "", ChatRole.System, served, experiment?.Id, experiment?.VariantId, unitId, messages);
+        }
         var includes = snapshot.IncludesOf(prompt, served);
         var content = served.Template.RenderValues(variables, includes);
         var role = prompt.Type switch { PromptType.User => ChatRole.User, PromptType.Assistant => ChatRole.Assistant, _ => ChatRole.System };
         return new ResolvedPrompt(prompt.Name, content, role, served, experiment?.Id, experiment?.VariantId, unitId) { References = includes.Versions };
+    }
+
+    /// <summary>A placeholder's value may be Microsoft.Extensions.AI messages (a conversation's history): each becomes the
+    /// <c>{ role, content }</c> item the render splices in.</summary>
+    private static IReadOnlyDictionary<string, object?>? WithChatMessagesAsItems(IReadOnlyDictionary<string, object?>? variables)
+    {
+        if (variables is null || !variables.Values.Any(v => v is IEnumerable<ChatMessage>)) return variables;
+        return variables.ToDictionary(v => v.Key, v => v.Value is IEnumerable<ChatMessage> messages
+            ? messages.Select(m => new Dictionary<string, object?> { ["role"] = m.Role.Value, ["content"] = m.Text }).ToList()
+            : v.Value, StringComparer.Ordinal);
     }
 
     private static VersionView Labelled(PromptView prompt, string label)

@@ -28,10 +28,22 @@ public sealed class ResolvedPrompt
         _resolutionId = resolutionId;
     }
 
+    /// <summary>Creates the resolution of a chat prompt (SPEC §7), whose <see cref="Content"/> is empty.</summary>
+    public ResolvedPrompt(string promptName, IReadOnlyList<ChatMessage> messages, string version, string versionId, string? experimentId, string? variantId,
+        string? unitId, ChatOptions options, string resolutionId)
+        : this(promptName, "", ChatRole.System, version, versionId, experimentId, variantId, unitId, options, resolutionId)
+    {
+        ArgumentNullException.ThrowIfNull(messages);
+        _messages = messages;
+    }
+
     /// <summary>The SDK's: the options, messages and id are made when first read, as most callers read only some of them.</summary>
-    internal ResolvedPrompt(string promptName, string content, ChatRole role, VersionView served, string? experimentId, string? variantId, string? unitId)
+    /// <param name="messages">A chat prompt's rendered messages; null for a text prompt, whose one message is made from the content.</param>
+    internal ResolvedPrompt(string promptName, string content, ChatRole role, VersionView served, string? experimentId, string? variantId, string? unitId,
+        IReadOnlyList<ChatMessage>? messages = null)
         : this(promptName, content, role, served.Version.Version, served.Version.Id, experimentId, variantId, unitId, served)
     {
+        _messages = messages;
     }
 
     private ResolvedPrompt(string promptName, string content, ChatRole role, string version, string versionId, string? experimentId, string? variantId,
@@ -54,11 +66,12 @@ public sealed class ResolvedPrompt
     /// <summary>The prompt's name.</summary>
     public string PromptName { get; }
 
-    /// <summary>The rendered text.</summary>
+    /// <summary>The rendered text; empty for a chat prompt, whose render is <see cref="Messages"/>.</summary>
     public string Content { get; }
 
     /// <summary>
-    /// The rendered text as one chat message: an <c>assistant</c> prompt as an assistant message, a <c>user</c> prompt as a
+    /// What to send: a chat prompt's rendered messages with their roles, placeholders spliced in (SPEC §7); for a text prompt,
+    /// the rendered text as one chat message: an <c>assistant</c> prompt as an assistant message, a <c>user</c> prompt as a
     /// user message, any other (<c>system</c>, <c>template</c>, <c>few-shot</c>) as the system message.
     /// </summary>
     public IReadOnlyList<ChatMessage> Messages => _messages ??= [new ChatMessage(_role, Content)];

@@ -252,13 +252,14 @@ internal static class RegistryStatements
         try
         {
             await connection.ExecuteAsync(Command("""
-                INSERT INTO versions (id, prompt_id, sequence, major, minor, patch, content, variables, metadata, change_description, created_by, created_at, status)
-                VALUES (@Id, @PromptId, @Sequence, @Major, @Minor, @Patch, @Content, @Variables, @Metadata, @ChangeDescription, @CreatedBy, @CreatedAt, @Status)
+                INSERT INTO versions (id, prompt_id, sequence, major, minor, patch, content, variables, metadata, change_description, created_by, created_at, status, messages)
+                VALUES (@Id, @PromptId, @Sequence, @Major, @Minor, @Patch, @Content, @Variables, @Metadata, @ChangeDescription, @CreatedBy, @CreatedAt, @Status, @Messages)
                 """, new
             {
                 version.Id, version.PromptId, version.Sequence, version.Version.Major, version.Version.Minor, version.Version.Patch,
                 version.Content, Variables = ToJson(version.Variables.ToList()), Metadata = ToJson(version.Metadata),
                 version.ChangeDescription, version.CreatedBy, CreatedAt = ToText(version.CreatedAt), Status = ToName(version.Status),
+                Messages = version.Messages is null ? null : ToJson(version.Messages.ToList()),
             }, cancellationToken, transaction));
         }
         catch (DbException e) when (errors.IsUniqueViolation(e))

@@ -39,7 +39,7 @@ internal sealed class VersionRow
     public const string Columns = """
         v.id AS Id, v.prompt_id AS PromptId, v.sequence AS Sequence, v.major AS Major, v.minor AS Minor, v.patch AS Patch,
         v.content AS Content, v.variables AS Variables, v.metadata AS Metadata, v.change_description AS ChangeDescription,
-        v.created_by AS CreatedBy, v.created_at AS CreatedAt, v.status AS Status
+        v.created_by AS CreatedBy, v.created_at AS CreatedAt, v.status AS Status, v.messages AS Messages
         """;
 
     public string Id { get; set; } = "";
@@ -55,10 +55,14 @@ internal sealed class VersionRow
     public string CreatedBy { get; set; } = "";
     public string CreatedAt { get; set; } = "";
     public string Status { get; set; } = "";
+    public string? Messages { get; set; }
 
     public PromptVersion ToVersion() => new(Id, PromptId, Sequence, new SemanticVersion(Major, Minor, Patch), Content,
         FromJson<List<VariableDefinition>>(Variables), FromJson<PromptMetadata>(Metadata), ChangeDescription, CreatedBy,
-        ToTime(CreatedAt), ToEnum<VersionStatus>(Status));
+        ToTime(CreatedAt), ToEnum<VersionStatus>(Status))
+    {
+        Messages = Messages is null ? null : FromJson<List<PromptMessage>>(Messages),
+    };
 }
 
 internal sealed class LabelRow

@@ -39,6 +39,31 @@ public abstract class PromptStoreContractTests
     }
 
     [Fact]
+    public async Task SaveAsync_ChatVersion_RoundTripsItsMessages()
+    {
+        var (store, _) = await CreateStoreAsync();
+        var prompt = Prompt("assistant", PromptType.Chat);
+        PromptMessage[] messages =
+        [
+            new(MessageRole.System, "You help {{company}}.\n\"Quotes\", unicode é and \\ stay."),
+            new(MessageRole.Placeholder, "history"),
+            new(MessageRole.User, "{{question}}"),
+        ];
+        var chat = Version(prompt, 1) with { Content = "", Messages = messages };
+        var text = Version(prompt, 2, new SemanticVersion(1, 0, 1));
+
+        await store.SaveAsync(Created(prompt, chat), Cancel);
+        await store.SaveAsync(new PromptChanges { NewVersion = text }, Cancel);
+
+        Assert.Equal(messages, (await store.FindVersionByIdAsync(prompt.Id, chat.Id, Cancel))!.Messages);
+        Assert.Equal(messages, (await store.FindVersionAsync(prompt.Id, chat.Version, Cancel))!.Messages);
+        var listed = (await store.ListVersionsAsync(prompt.Id, Cancel)).ToList();
+        Assert.Null(listed[0].Messages);
+        Assert.Equal(messages, listed[1].Messages);
+        Assert.Equal(PromptType.Chat, (await store.FindPromptAsync(prompt.Name, Cancel))!.Type);
+    }
+
+    [Fact]
     public async Task FindAsync_UnknownPromptOrVersion_ReturnsNullOrEmpty()
     {
         var (store, _) = await CreateStoreAsync();

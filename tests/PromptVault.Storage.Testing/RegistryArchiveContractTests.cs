@@ -39,6 +39,21 @@ public abstract class RegistryArchiveContractTests
     }
 
     [Fact]
+    public async Task ImportAsync_ChatVersion_KeepsItsMessages()
+    {
+        var (source, _, sourceArchive) = await CreateStoreAsync();
+        var prompt = Prompt("assistant", PromptType.Chat);
+        PromptMessage[] messages = [new(MessageRole.System, "Be brief."), new(MessageRole.Placeholder, "history")];
+        var chat = Version(prompt, 1) with { Content = "", Messages = messages };
+        await source.SaveAsync(Created(prompt, chat), Cancel);
+        var (target, _, targetArchive) = await CreateStoreAsync();
+
+        await targetArchive.ImportAsync(await ArchiveCollector.ExportAsync(sourceArchive, Cancel), merge: false, Cancel);
+
+        Assert.Equal(messages, (await target.FindVersionByIdAsync(prompt.Id, chat.Id, Cancel))!.Messages);
+    }
+
+    [Fact]
     public async Task ImportAsync_FullIntoStoreWithAPrompt_RefusedAsNotEmptyAndWritesNothing()
     {
         var (source, sourceKeys, sourceArchive) = await CreateStoreAsync();

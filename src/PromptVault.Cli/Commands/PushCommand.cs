@@ -102,15 +102,15 @@ internal sealed class PushCommand(CliContext context)
         {
             case PushAction.Create:
                 if (bump is not null) context.WriteWarning($"{plan.Path}: --bump does not apply to a new prompt; its first version is 1.0.0.");
-                var created = await client.CreatePromptAsync(new CreatePromptRequest(file.Name, file.Description, file.Type, file.Content,
-                    file.Variables, file.Metadata, file.Tags, file.Category), cancellationToken);
+                var created = await client.CreatePromptAsync(new CreatePromptRequest(file.Name, file.Description, file.Type, ContentOf(file),
+                    file.Variables, file.Metadata, file.Tags, file.Category, file.Messages), cancellationToken);
                 return new PushResult(plan.Path, file.Name, created.LatestVersion.Version, created.LatestVersion.Id, "created", null);
 
             case PushAction.NewVersion:
                 try
                 {
                     var version = await client.CreateVersionAsync(file.Name,
-                        new CreateVersionRequest(file.Content, file.Variables, file.Metadata, message, bump), cancellationToken);
+                        new CreateVersionRequest(ContentOf(file), file.Variables, file.Metadata, message, bump, file.Messages), cancellationToken);
                     return new PushResult(plan.Path, file.Name, version.Version, version.Id, "new-version", plan.Existing!.LatestVersion.Version);
                 }
                 catch (PromptVaultApiException e) when (e.StatusCode == HttpStatusCode.Conflict && e.Code == "version_unchanged")
@@ -127,8 +127,10 @@ internal sealed class PushCommand(CliContext context)
     private static PushResult Unchanged(Plan plan) =>
         new(plan.Path, plan.File.Name, plan.Existing!.LatestVersion.Version, plan.Existing.LatestVersion.Id, "unchanged", null);
 
-    private static bool SameVersionBody(PromptFile file, VersionResponse latest) =>
-        new VersionBody(file.Content, file.Variables, file.Metadata).SameAs(new VersionBody(latest.Content, latest.Variables, latest.Metadata));
+    private static bool SameVersionBody(PromptFile file, VersionResponse latest) => file.Body.SameAs(latest.Body);
+
+    /// <summary>A chat prompt sends messages, and no content.</summary>
+    private static string? ContentOf(PromptFile file) => file.Messages is null ? file.Content : null;
 
     /// <summary>Push versions content, variables and metadata; the prompt's own fields are set when it is created.</summary>
     private void WarnAboutPromptFields(string path, PromptFile file, PromptResponse existing)

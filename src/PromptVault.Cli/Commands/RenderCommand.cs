@@ -53,7 +53,7 @@ internal sealed class RenderCommand(CliContext context)
             if (remote.Json)
                 context.WriteJson(rendered);
             else
-                context.Out.WriteLine(rendered.Content);
+                context.Out.WriteLine(rendered.Messages is null ? rendered.Content : ChatMarkdown.Format(rendered.Messages).TrimEnd('\n'));
             return ExitCodes.Success;
         }, cancellationToken);
     }

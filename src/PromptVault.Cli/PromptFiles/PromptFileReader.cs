@@ -28,7 +28,12 @@ internal static class PromptFileReader
 
         var yaml = string.Join('\n', lines[1..close]);
         var body = string.Join('\n', lines[(close + 1)..]);
-        if (body.StartsWith('\n')) body = body[1..];
+        var bodyLine = close + 2;
+        if (body.StartsWith('\n'))
+        {
+            body = body[1..];
+            bodyLine++;
+        }
         body = body.TrimEnd();
         if (body.Length == 0)
             throw Problem(fileName, "the template is empty: write it after the closing '---' line.");
@@ -36,7 +41,11 @@ internal static class PromptFileReader
         var front = Load(yaml, fileName);
         try
         {
-            return Read(front, body);
+            return Read(front, body, bodyLine);
+        }
+        catch (InvalidInputException e)
+        {
+            throw Problem(fileName, $"the chat messages: {e.Message}");
         }
         catch (FrontMatterException e)
         {
@@ -65,7 +74,8 @@ internal static class PromptFileReader
             ?? throw Problem(fileName, "the front matter must be YAML keys and values (name: ..., type: ...).");
     }
 
-    private static PromptFile Read(YamlMappingNode front, string body)
+    /// <param name="bodyLine">The file's line the body starts on, for errors in a chat prompt's messages.</param>
+    private static PromptFile Read(YamlMappingNode front, string body, int bodyLine)
     {
         var fields = Fields(front, PromptFile.Keys, "");
         var name = String(fields, "name", "") ?? throw new FrontMatterException("name", null, "is required: the prompt's name, e.g. customer-support.");
@@ -76,8 +86,9 @@ internal static class PromptFileReader
         var metadata = fields.TryGetValue("metadata", out var metadataNode) && !YamlJson.IsNull(metadataNode)
             ? Metadata(metadataNode)
             : PromptMetadata.Empty;
+        var messages = type == PromptType.Chat ? ChatMarkdown.Parse(body, firstLine: bodyLine) : null;
         return new PromptFile(name, type, String(fields, "description", ""), Strings(fields, "tags", ""), String(fields, "category", ""),
-            variables, metadata, body);
+            variables, metadata, messages is null ? body : "", messages);
     }
 
     private static List<VariableDefinition> Variables(YamlNode node)

@@ -55,6 +55,8 @@ internal static partial class PromptFileWriter
         }
         yaml.Append("---\n");
 
+        if (version.Messages is not null)
+            return yaml.Append(ChatMarkdown.Format(version.Messages)).ToString();
         // The reader drops one blank line after '---'; protect a template that starts with one.
         if (version.Content.StartsWith('\n') || version.Content.StartsWith("\r\n", StringComparison.Ordinal)) yaml.Append('\n');
         yaml.Append(version.Content);

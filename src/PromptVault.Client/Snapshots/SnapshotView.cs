@@ -73,7 +73,8 @@ internal sealed class PromptView
 
     public static PromptView Build(SdkPrompt prompt, SdkExperiment? experiment, TemplateEngine templates)
     {
-        var versions = prompt.Versions.ToFrozenDictionary(v => v.Id, v => new VersionView(v, templates.For(v.Id, v.Content, v.Variables)), StringComparer.Ordinal);
+        var versions = prompt.Versions.ToFrozenDictionary(v => v.Id, v => new VersionView(v, templates.For(v.Id, v.Content, v.Variables),
+            v.Messages is null ? null : templates.ChatFor(v.Id, v.Messages, v.Variables)), StringComparer.Ordinal);
         VersionView Find(string id, string what) => versions.GetValueOrDefault(id)
             ?? throw new InvalidDataException($"the snapshot's {what} of prompt '{prompt.Name}' names version '{id}', which the snapshot does not carry.");
         return new PromptView
@@ -91,10 +92,13 @@ internal sealed class PromptView
     }
 }
 
-internal sealed class VersionView(SdkVersion version, CompiledPrompt template)
+internal sealed class VersionView(SdkVersion version, CompiledPrompt template, CompiledChat? chat = null)
 {
     public SdkVersion Version { get; } = version;
     public CompiledPrompt Template { get; } = template;
+
+    /// <summary>A chat prompt's compiled messages (SPEC §7); null for a text prompt.</summary>
+    public CompiledChat? Chat { get; } = chat;
     public SemanticVersion? Number { get; } = SemanticVersion.TryParse(version.Version, out var number) ? number : null;
 
     // Declarations and formats are immutable, so each version builds its own once; the list holding them is new per call.

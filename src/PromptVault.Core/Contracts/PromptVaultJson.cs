@@ -59,6 +59,8 @@ public static class PromptVaultJson
 [JsonSerializable(typeof(Prompts.VariableDefinition))]
 [JsonSerializable(typeof(List<Prompts.VariableDefinition>))]
 [JsonSerializable(typeof(Prompts.PromptMetadata))]
+[JsonSerializable(typeof(List<Prompts.PromptMessage>))]
+[JsonSerializable(typeof(Prompts.VersionBody))]
 [JsonSerializable(typeof(Dictionary<string, string?>))]
 [JsonSerializable(typeof(List<string>))]
 public sealed partial class PromptVaultJsonContext : JsonSerializerContext;

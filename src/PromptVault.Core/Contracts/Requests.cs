@@ -7,7 +7,8 @@ namespace PromptVault.Core.Contracts;
 
 // Request bodies of the HTTP API (SPEC §5). Fields are nullable so that a missing one is refused with a message naming it.
 
-/// <summary>A new prompt with its first version (change description <c>Initial version</c>).</summary>
+/// <summary>A new prompt with its first version (change description <c>Initial version</c>). A <c>chat</c> prompt carries
+/// <c>messages</c> instead of <c>content</c>.</summary>
 public sealed record CreatePromptRequest(
     string? Name,
     string? Description = null,
@@ -16,15 +17,18 @@ public sealed record CreatePromptRequest(
     IReadOnlyList<VariableDefinition>? Variables = null,
     PromptMetadata? Metadata = null,
     IReadOnlyList<string>? Tags = null,
-    string? Category = null);
+    string? Category = null,
+    IReadOnlyList<PromptMessage>? Messages = null);
 
-/// <summary>A new version. Omitted <c>variables</c> or <c>metadata</c> are carried over from the latest version.</summary>
+/// <summary>A new version. Omitted <c>variables</c> or <c>metadata</c> are carried over from the latest version. A version of
+/// a <c>chat</c> prompt carries <c>messages</c> instead of <c>content</c>.</summary>
 public sealed record CreateVersionRequest(
     string? Content,
     IReadOnlyList<VariableDefinition>? Variables = null,
     PromptMetadata? Metadata = null,
     string? ChangeDescription = null,
-    VersionBump? Bump = null);
+    VersionBump? Bump = null,
+    IReadOnlyList<PromptMessage>? Messages = null);
 
 public sealed record ChangeStatusRequest(VersionStatus? Status);
 

@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using PromptVault.Core.Audit;
 using PromptVault.Core.Auth;
 using PromptVault.Core.Metrics;
@@ -19,7 +20,16 @@ public sealed record VersionResponse(
     string CreatedBy,
     DateTimeOffset CreatedAt,
     VersionStatus Status,
-    IReadOnlyList<string> Labels);
+    IReadOnlyList<string> Labels)
+{
+    /// <summary>A chat prompt's messages (then <see cref="Content"/> is empty); absent for a text prompt.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<PromptMessage>? Messages { get; init; }
+
+    /// <summary>What the version says, for "is this the same?" (<see cref="VersionBody.SameAs"/>).</summary>
+    [JsonIgnore]
+    public VersionBody Body => new(Content, Variables, Metadata, Messages);
+}
 
 /// <param name="Labels">Each label and the version number it points at.</param>
 public sealed record PromptResponse(
@@ -44,8 +54,9 @@ public sealed record PromptListResponse(IReadOnlyList<PromptResponse> Prompts, i
 /// <param name="Next">The URL of the next page; null on the last.</param>
 public sealed record VersionListResponse(string PromptName, IReadOnlyList<VersionResponse> Versions, int Total, string? Next = null);
 
+/// <param name="Content">The rendered text; absent for a chat prompt, whose render carries <see cref="Messages"/> instead.</param>
 public sealed record RenderResponse(
-    string Content,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Content,
     string PromptName,
     string Version,
     string VersionId,
@@ -55,6 +66,10 @@ public sealed record RenderResponse(
 {
     /// <summary>The versions the render included (<c>{{&gt; name}}</c>, directly and through them), each once; empty when none.</summary>
     public IReadOnlyList<ReferencedVersion> References { get; init; } = [];
+
+    /// <summary>A chat prompt's rendered messages, placeholders spliced in (SPEC §7); absent for a text prompt.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<PromptMessage>? Messages { get; init; }
 }
 
 /// <param name="Added">Lines only in version b.</param>
@@ -79,7 +94,26 @@ public sealed record ComparisonResponse(
     ContentDiff ContentDiff,
     VariablesDiff VariablesDiff,
     IReadOnlyDictionary<string, FieldChange> MetadataDiff,
-    IReadOnlyDictionary<string, MetricDiff> MetricsDiff);
+    IReadOnlyDictionary<string, MetricDiff> MetricsDiff)
+{
+    /// <summary>For a chat prompt, which messages were added, removed and changed (then <see cref="UnifiedDiff"/> and
+    /// <see cref="ContentDiff"/> are over the messages' text form, docs/prompt-files.md); absent for a text prompt.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public MessagesDiff? MessagesDiff { get; init; }
+}
+
+/// <summary>A chat prompt's messages compared: unchanged messages are matched first (longest common subsequence), and
+/// between them the unmatched ones are paired in order as changed, the rest added or removed.</summary>
+public sealed record MessagesDiff(IReadOnlyList<MessageEntry> Added, IReadOnlyList<MessageEntry> Removed, IReadOnlyList<MessageChange> Changed);
+
+/// <param name="Index">The message's position in version b (added) or in version a (removed).</param>
+public sealed record MessageEntry(int Index, MessageRole Role, string Content);
+
+/// <summary>A message changed in role or content.</summary>
+/// <param name="A">Its position in version a.</param>
+/// <param name="B">Its position in version b.</param>
+/// <param name="UnifiedDiff">A unified line diff of its content (empty when only the role changed).</param>
+public sealed record MessageChange(int A, int B, MessageRole RoleA, MessageRole RoleB, string UnifiedDiff);
 
 /// <param name="Total">How many entries match, on every page.</param>
 /// <param name="Next">The URL of the next page; null on the last.</param>

@@ -45,6 +45,10 @@ public sealed record SdkVersion(
     /// <summary>The version's lifecycle status; an <c>archived</c> version (a running experiment's variant can be one) is never
     /// served, as the server's render refuses it (<c>version_archived</c>).</summary>
     public VersionStatus Status { get; init; }
+
+    /// <summary>A chat prompt's messages (then <see cref="Content"/> is empty); absent for a text prompt.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<PromptMessage>? Messages { get; init; }
 }
 
 /// <summary>A running experiment: the prompt it splits, its assignment seed and its variants in order (control first).</summary>

@@ -10,4 +10,7 @@ public enum PromptType
     [JsonStringEnumMemberName("assistant")] Assistant,
     [JsonStringEnumMemberName("few-shot")] FewShot,
     [JsonStringEnumMemberName("template")] Template,
+
+    /// <summary>A list of messages instead of one text (SPEC §7): versions hold <c>messages</c>, renders return them.</summary>
+    [JsonStringEnumMemberName("chat")] Chat,
 }

@@ -17,4 +17,12 @@ public sealed record PromptVersion(
     string ChangeDescription,
     string CreatedBy,
     DateTimeOffset CreatedAt,
-    VersionStatus Status);
+    VersionStatus Status)
+{
+    /// <summary>A chat prompt's messages (SPEC §7), whose templates stand in for <see cref="Content"/> (then empty); null for a text prompt.</summary>
+    public IReadOnlyList<PromptMessage>? Messages { get; init; }
+
+    /// <summary>What the version says: content or messages, variables and metadata.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public VersionBody Body => new(Content, Variables, Metadata, Messages);
+}

@@ -49,7 +49,11 @@ public enum ArchiveOwner
 
 /// <param name="Name">The property name in the document (camelCase).</param>
 /// <param name="Allowed">For an enum's column: its wire names, the only texts it may hold.</param>
-public sealed record ArchiveColumn(string Name, ArchiveValueKind Kind, bool Nullable = false, IReadOnlySet<string>? Allowed = null);
+public sealed record ArchiveColumn(string Name, ArchiveValueKind Kind, bool Nullable = false, IReadOnlySet<string>? Allowed = null)
+{
+    /// <summary>Added to the format after documents were written without it: a row may leave it out (read as null).</summary>
+    public bool Optional { get; init; }
+}
 
 /// <summary>One table of the registry as it travels: its rows are arrays of values in the order of <see cref="Columns"/>.</summary>
 /// <param name="Name">The section's property name in the document.</param>
@@ -100,7 +104,8 @@ public static class RegistryArchiveSchema
 
     public static readonly ArchiveSection Versions = new("versions",
         [Text("id"), Text("promptId"), Integer("sequence"), Integer("major"), Integer("minor"), Integer("patch"), Text("content"),
-         Json("variables"), Json("metadata"), Text("changeDescription"), Text("createdBy"), Time("createdAt"), Enum<Prompts.VersionStatus>("status")], ArchiveOwner.Prompt, 1);
+         Json("variables"), Json("metadata"), Text("changeDescription"), Text("createdBy"), Time("createdAt"), Enum<Prompts.VersionStatus>("status"),
+         Json("messages", true) with { Optional = true }], ArchiveOwner.Prompt, 1);
 
     public static readonly ArchiveSection Labels = new("labels",
         [Text("promptId"), Text("name"), Text("versionId"), Time("updatedAt"), Text("updatedBy")], ArchiveOwner.Prompt);

@@ -13,6 +13,7 @@ public sealed class TemplateEngine(TimeProvider? timeProvider = null)
 {
     private readonly TimeProvider _time = timeProvider ?? TimeProvider.System;
     private readonly ConcurrentDictionary<string, CompiledPrompt> _byVersionId = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, CompiledChat> _chatByVersionId = new(StringComparer.Ordinal);
 
     /// <summary>Checks a template and its variables before a version is saved.</summary>
     /// <exception cref="InvalidInputException">
@@ -61,6 +62,25 @@ public sealed class TemplateEngine(TimeProvider? timeProvider = null)
     /// snapshot carries versions without the rest of a <see cref="PromptVersion"/>); compiled on first use of the id, then reused.</summary>
     public CompiledPrompt For(string versionId, string content, IReadOnlyList<VariableDefinition> variables) =>
         _byVersionId.GetOrAdd(versionId, static (_, args) => args.Engine.Compile(args.Content, args.Variables), (Engine: this, Content: content, Variables: variables));
+
+    /// <summary>Checks a chat version's messages and variables before it is saved (SPEC §7); errors name the message's index.</summary>
+    /// <exception cref="InvalidInputException">There are no messages or too many, a template breaks a rule of <see cref="Validate"/>,
+    /// or a placeholder does not name a declared array variable.</exception>
+    public void ValidateChat(IReadOnlyList<PromptMessage>? messages, IReadOnlyList<VariableDefinition> variables) =>
+        CompiledChat.Validate(this, messages, variables);
+
+    /// <summary>Checks a chat draft as <see cref="ValidateChat"/> does and compiles it without caching it (the dashboard's live preview).</summary>
+    /// <exception cref="InvalidInputException">As <see cref="ValidateChat"/>.</exception>
+    public CompiledChat CompileChatDraft(IReadOnlyList<PromptMessage> messages, IReadOnlyList<VariableDefinition> variables)
+    {
+        ValidateChat(messages, variables);
+        return new CompiledChat(messages, variables, content => Compile(content, variables));
+    }
+
+    /// <summary>The compiled messages of the chat version <paramref name="versionId"/> (compiled on first use of the id, then reused).</summary>
+    public CompiledChat ChatFor(string versionId, IReadOnlyList<PromptMessage> messages, IReadOnlyList<VariableDefinition> variables) =>
+        _chatByVersionId.GetOrAdd(versionId, static (_, args) => new CompiledChat(args.Messages, args.Variables, content => args.Engine.Compile(content, args.Variables)),
+            (Engine: this, Messages: messages, Variables: variables));
 
     /// <summary>Compiles a template without checking or caching it (a draft that <see cref="Validate"/> passed).</summary>
     internal CompiledPrompt Compile(string content, IReadOnlyList<VariableDefinition> variables) =>

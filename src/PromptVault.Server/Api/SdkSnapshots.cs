@@ -174,5 +174,5 @@ internal sealed class SdkSnapshots : IDisposable
     }
 
     private static SdkVersion ToSdk(PromptVersion version) =>
-        new(version.Id, version.Version.ToString(), version.Content, version.Variables, version.Metadata) { Status = version.Status };
+        new(version.Id, version.Version.ToString(), version.Content, version.Variables, version.Metadata) { Status = version.Status, Messages = version.Messages };
 }

@@ -8,6 +8,7 @@ using PromptVault.Core.Prompts;
 using PromptVault.Core.Registry;
 using PromptVault.Core.Storage;
 using Prompt = ModelContextProtocol.Protocol.Prompt;
+using PromptMessage = ModelContextProtocol.Protocol.PromptMessage;
 
 namespace PromptVault.Server.Mcp;
 
@@ -48,11 +49,16 @@ internal static class McpPrompts
     }
 
     /// <summary>
-    /// The messages of a render. A text prompt is one message; MCP has only the user and assistant roles, so a system prompt
-    /// goes as the user's message. Chat prompts (SPEC §7) will map each rendered message here, keeping its role.
+    /// The messages of a render. A text prompt is one message; a chat prompt (SPEC §7) each of its rendered messages, in order.
+    /// MCP has only the user and assistant roles, so a system prompt or message goes as the user's message.
     /// </summary>
     internal static IList<PromptMessage> Messages(PromptType type, RenderResponse rendered) =>
-        [new PromptMessage { Role = type == PromptType.Assistant ? Role.Assistant : Role.User, Content = new TextContentBlock { Text = rendered.Content } }];
+        rendered.Messages is { } messages
+            ? messages.Select(m => Message(m.Role == MessageRole.Assistant, m.Content)).ToList()
+            : [Message(type == PromptType.Assistant, rendered.Content ?? "")];
+
+    private static PromptMessage Message(bool assistant, string text) =>
+        new() { Role = assistant ? Role.Assistant : Role.User, Content = new TextContentBlock { Text = text } };
 
     /// <summary>MCP has no argument types: the type goes in the description, so a client can show it and send the right value.</summary>
     private static PromptArgument Argument(VariableDefinition variable) => new()

@@ -1,3 +1,4 @@
+using PromptVault.Core;
 using System.ClientModel;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Logging;
@@ -61,7 +62,9 @@ public sealed class ModelCaller(PriceTable prices, TimeProvider time, ILogger<Mo
     /// The one place a render becomes the messages sent to a model. A text render is one user message; when chat prompts land,
     /// a render's <c>messages</c> map here, role by role.
     /// </summary>
-    internal static List<ChatMessage> MessagesOf(RenderResponse render) => [new(ChatRole.User, render.Content)];
+    internal static List<ChatMessage> MessagesOf(RenderResponse render) => render.Messages is { } messages
+        ? messages.Select(m => new ChatMessage(new ChatRole(Names.Of(m.Role)), m.Content)).ToList()
+        : [new(ChatRole.User, render.Content)];
 
     /// <summary>What went wrong with the provider, for the caller; null for anything else (a bug, or the caller giving up), which is not caught.</summary>
     private static string? Describe(Exception e, CancellationToken cancellationToken) => e switch

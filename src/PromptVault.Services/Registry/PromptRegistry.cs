@@ -31,16 +31,17 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, Tem
         PromptRules.ValidateTags(request.Tags, "tags");
         PromptRules.ValidateLength(request.Category, PromptRules.MaxTagLength, "category");
         var metadata = request.Metadata ?? PromptMetadata.Empty;
-        ValidateVersionContent(request.Content, request.Variables ?? [], metadata);
-        var variables = await ContractWithIncludesAsync(request.Name!, request.Content!, request.Variables ?? [], cancellationToken);
+        var type = request.Type ?? PromptType.Template;
+        var body = await WithIncludedContractAsync(request.Name!, ValidateVersionBody(type, request.Content, request.Messages, request.Variables ?? [], metadata), cancellationToken);
+        var variables = body.Variables;
 
         return await idempotent.RunAsync<CreatePromptRequest, PromptResponse>(idempotencyKey, "create-prompt", request.Name!, request, async idempotency =>
         {
             var now = time.GetUtcNow();
-            var prompt = new Prompt(Ids.New(now), request.Name!, request.Description ?? "", request.Type ?? PromptType.Template,
+            var prompt = new Prompt(Ids.New(now), request.Name!, request.Description ?? "", type,
                 request.Tags ?? [], request.Category, now, actor, now, actor);
-            var version = new PromptVersion(Ids.New(now), prompt.Id, 1, SemanticVersion.Initial, request.Content!, variables, metadata,
-                InitialChangeDescription, actor, now, VersionStatus.Draft);
+            var version = new PromptVersion(Ids.New(now), prompt.Id, 1, SemanticVersion.Initial, body.Content, variables, metadata,
+                InitialChangeDescription, actor, now, VersionStatus.Draft) { Messages = body.Messages };
             var response = ToResponse(prompt, version, []);
 
             await SaveAsync(new PromptChanges
@@ -90,16 +91,17 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, Tem
             var prompt = await RequirePromptAsync(name, cancellationToken);
             var latest = await RequireLatestAsync(prompt, cancellationToken);
             var metadata = request.Metadata ?? latest.Metadata;
-            ValidateVersionContent(request.Content, request.Variables ?? latest.Variables, metadata);
-            var variables = await ContractWithIncludesAsync(prompt.Name, request.Content!, request.Variables ?? latest.Variables, cancellationToken);
+            var body = await WithIncludedContractAsync(prompt.Name,
+                ValidateVersionBody(prompt.Type, request.Content, request.Messages, request.Variables ?? latest.Variables, metadata), cancellationToken);
+            var variables = body.Variables;
 
-            if (new VersionBody(request.Content!, variables, metadata).SameAs(new VersionBody(latest.Content, latest.Variables, latest.Metadata)))
+            if (body.SameAs(latest.Body))
                 throw new ConflictException("version_unchanged",
-                    $"nothing changed: content, variables and metadata equal the latest version {latest.Version} of '{prompt.Name}'.");
+                    $"nothing changed: {(body.Messages is null ? "content" : "messages")}, variables and metadata equal the latest version {latest.Version} of '{prompt.Name}'.");
 
             var bump = ContractChange.Between(latest.Variables, variables).Resolve(request.Bump);
             var now = time.GetUtcNow();
-            var version = NextVersion(prompt, latest, bump, request.Content!, variables, metadata, changeDescription, actor, now);
+            var version = NextVersion(prompt, latest, bump, body, changeDescription, actor, now);
             var response = ToResponse(prompt.Name, version, []);
             await SaveAsync(new PromptChanges
             {
@@ -257,8 +259,7 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, Tem
 
             var now = time.GetUtcNow();
             var bump = ContractChange.Between(latest.Variables, target.Variables).RequiredBump;
-            var version = NextVersion(prompt, latest, bump, target.Content, target.Variables, target.Metadata,
-                $"Rollback to version {target.Version}", actor, now) with { Status = VersionStatus.Production };
+            var version = NextVersion(prompt, latest, bump, target.Body, $"Rollback to version {target.Version}", actor, now) with { Status = VersionStatus.Production };
             var previous = production is null ? null : await store.FindVersionByIdAsync(prompt.Id, production.VersionId, cancellationToken);
 
             var (statusChanges, labelChange) = Promote(prompt, version, previous, now, actor);
@@ -321,14 +322,17 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, Tem
         string? variantId = null, CancellationToken cancellationToken = default)
     {
         Serving.EnsureServable(prompt.Name, version.Version.ToString(), version.Status);
-        var template = templates.For(version);
-        var includes = await ResolveIncludesAsync(prompt.Name, template, served: true, cancellationToken);
-        var content = template.Render(request.Variables, includes);
+        // Includes are refused in chat messages when saved, so a chat render has none.
+        var template = version.Messages is null ? templates.For(version) : null;
+        var includes = template is null ? PromptIncludes.None : await ResolveIncludesAsync(prompt.Name, template, served: true, cancellationToken);
+        var content = template?.Render(request.Variables, includes);
+        var messages = version.Messages is null ? null : templates.ChatFor(version.Id, version.Messages, version.Variables).Render(request.Variables);
         Telemetry.Rendered(prompt.Name, experimentId is not null ? "experiment" : string.IsNullOrWhiteSpace(request.Version) ? "label" : "version",
             version.Id, experimentId, variantId);
         return new RenderResponse(content, prompt.Name, version.Version.ToString(), version.Id, experimentId, variantId, version.Metadata)
         {
             References = includes.Versions,
+            Messages = messages,
         };
     }
 
@@ -384,11 +388,20 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, Tem
     /// The declared contract with the variables of every version the content includes (SPEC §7), after checking that each
     /// include resolves and none closes a cycle. A label reference adds the variables of the version the label holds now.
     /// </summary>
-    private async Task<IReadOnlyList<VariableDefinition>> ContractWithIncludesAsync(string name, string content,
-        IReadOnlyList<VariableDefinition> declared, CancellationToken cancellationToken)
+    private async Task<VersionBody> WithIncludedContractAsync(string name, VersionBody body, CancellationToken cancellationToken)
     {
-        var includes = await ResolveIncludesAsync(name, templates.Compile(content, declared), served: false, cancellationToken);
-        return includes.MergeContract(declared);
+        if (body.Messages is { } messages)
+        {
+            for (var i = 0; i < messages.Count; i++)
+            {
+                if (messages[i].Role != MessageRole.Placeholder && templates.Compile(messages[i].Content, body.Variables).References is [var first, ..])
+                    throw new InvalidInputException("unsupported_template",
+                        $"messages[{i}].content includes {first}: includes work in the content of text prompts, not yet in chat messages.", $"messages[{i}].content");
+            }
+            return body;
+        }
+        var includes = await ResolveIncludesAsync(name, templates.Compile(body.Content, body.Variables), served: false, cancellationToken);
+        return body with { Variables = includes.MergeContract(body.Variables) };
     }
 
     /// <param name="served">Read through the <see cref="RegistryCache"/> (a render); otherwise from the store (a write's decision).</param>
@@ -422,13 +435,25 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, Tem
         return new AuditListResponse(entries, entries.Total);
     }
 
-    private void ValidateVersionContent(string? content, IReadOnlyList<VariableDefinition> variables, PromptMetadata metadata)
+    /// <summary>Checks a new version's body: a chat prompt's messages (SPEC §7), any other prompt's content.</summary>
+    private VersionBody ValidateVersionBody(PromptType type, string? content, IReadOnlyList<PromptMessage>? messages,
+        IReadOnlyList<VariableDefinition> variables, PromptMetadata metadata)
     {
-        if (string.IsNullOrWhiteSpace(content))
-            throw new InvalidInputException("missing_content", "content is required and must not be empty.", "content");
         MetadataRules.Validate(metadata);
         ToolSchemaRules.Validate(metadata);
+        if (type == PromptType.Chat)
+        {
+            if (!string.IsNullOrEmpty(content))
+                throw new InvalidInputException("content_not_allowed", "a chat prompt has messages instead of content: send messages, a list of { role, content }.", "content");
+            templates.ValidateChat(messages, variables);
+            return new VersionBody("", variables, metadata, messages);
+        }
+        if (messages is not null)
+            throw new InvalidInputException("messages_not_allowed", $"messages are for chat prompts (type chat); this prompt's type is {Names.Of(type)}: send content.", "messages");
+        if (string.IsNullOrWhiteSpace(content))
+            throw new InvalidInputException("missing_content", "content is required and must not be empty.", "content");
         templates.Validate(content, variables);
+        return new VersionBody(content, variables, metadata);
     }
 
     private static PromptChanges Promotion(Prompt prompt, PromptVersion target, PromptVersion? previous, DateTimeOffset now, string actor)
@@ -454,10 +479,10 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, Tem
         return (statusChanges, new LabelChange(prompt.Id, Label.Production, previous?.Id, target.Id, now, actor));
     }
 
-    private PromptVersion NextVersion(Prompt prompt, PromptVersion latest, VersionBump bump, string content,
-        IReadOnlyList<VariableDefinition> variables, PromptMetadata metadata, string changeDescription, string actor, DateTimeOffset now) =>
-        new(Ids.New(now), prompt.Id, latest.Sequence + 1, latest.Version.Bump(bump), content, variables, metadata,
-            changeDescription, actor, now, VersionStatus.Draft);
+    private static PromptVersion NextVersion(Prompt prompt, PromptVersion latest, VersionBump bump, VersionBody body, string changeDescription,
+        string actor, DateTimeOffset now) =>
+        new(Ids.New(now), prompt.Id, latest.Sequence + 1, latest.Version.Bump(bump), body.Content, body.Variables, body.Metadata,
+            changeDescription, actor, now, VersionStatus.Draft) { Messages = body.Messages };
 
     internal async Task<Prompt> RequirePromptAsync(string name, CancellationToken cancellationToken)
     {
@@ -537,5 +562,5 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, Tem
     internal static VersionResponse ToResponse(string promptName, PromptVersion version, IReadOnlyList<Label> labels) =>
         new(version.Id, promptName, version.Version.ToString(), version.Content, version.Variables, version.Metadata,
             version.ChangeDescription, version.CreatedBy, version.CreatedAt, version.Status,
-            labels.Where(l => l.VersionId == version.Id).Select(l => l.Name).Order(StringComparer.Ordinal).ToList());
+            labels.Where(l => l.VersionId == version.Id).Select(l => l.Name).Order(StringComparer.Ordinal).ToList()) { Messages = version.Messages };
 }

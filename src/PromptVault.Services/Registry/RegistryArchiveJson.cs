@@ -138,6 +138,8 @@ public static class RegistryArchiveJson
                 values[i] = ReadValue(section.Columns[i], property.Value, fieldPath);
                 given[i] = true;
             }
+            for (var i = 0; i < given.Length; i++)
+                given[i] |= section.Columns[i].Optional;
             if (Array.IndexOf(given, false) is var missing and >= 0)
                 throw Invalid($"{rowPath}.{section.Columns[missing].Name}", "is missing");
             rows.Add(values);

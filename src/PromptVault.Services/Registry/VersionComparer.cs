@@ -22,7 +22,7 @@ public static class VersionComparer
     /// <param name="metricsA">Version a's all-time metric aggregate (empty when it has none); likewise <paramref name="metricsB"/>.</param>
     public static ComparisonResponse Compare(string promptName, PromptVersion a, PromptVersion b, MetricAggregate metricsA, MetricAggregate metricsB)
     {
-        var diff = LineDiff(a.Content, b.Content);
+        var diff = LineDiff(TextOf(a), TextOf(b));
         var added = diff.DiffBlocks.SelectMany(block => diff.PiecesNew.Skip(block.InsertStartB).Take(block.InsertCountB)).ToList();
         var removed = diff.DiffBlocks.SelectMany(block => diff.PiecesOld.Skip(block.DeleteStartA).Take(block.DeleteCountA)).ToList();
         var unified = new UnidiffRenderer().Generate(diff, $"{promptName}@{a.Version}", $"{promptName}@{b.Version}");
@@ -35,7 +35,54 @@ public static class VersionComparer
             new ContentDiff(added, removed),
             CompareVariables(a.Variables, b.Variables),
             CompareMetadata(a.Metadata, b.Metadata),
-            CompareMetrics(VersionMetricsBuilder.Summarize(metricsA), VersionMetricsBuilder.Summarize(metricsB)));
+            CompareMetrics(VersionMetricsBuilder.Summarize(metricsA), VersionMetricsBuilder.Summarize(metricsB)))
+        {
+            MessagesDiff = a.Messages is null || b.Messages is null ? null : CompareMessages(promptName, a, b),
+        };
+    }
+
+    /// <summary>What the line diff reads: the template, or a chat prompt's messages in their text form.</summary>
+    private static string TextOf(PromptVersion version) => version.Messages is null ? version.Content : ChatMarkdown.Format(version.Messages);
+
+    private static MessagesDiff CompareMessages(string promptName, PromptVersion versionA, PromptVersion versionB)
+    {
+        var a = versionA.Messages!;
+        var b = versionB.Messages!;
+        var added = new List<MessageEntry>();
+        var removed = new List<MessageEntry>();
+        var changed = new List<MessageChange>();
+        var (i, j) = (0, 0);
+        foreach (var (matchA, matchB) in CommonMessages(a, b).Append((a.Count, b.Count)))
+        {
+            for (; i < matchA && j < matchB; i++, j++)
+            {
+                var diff = new UnidiffRenderer().Generate(LineDiff(a[i].Content, b[j].Content),
+                    $"{promptName}@{versionA.Version} messages[{i}]", $"{promptName}@{versionB.Version} messages[{j}]");
+                changed.Add(new MessageChange(i, j, a[i].Role, b[j].Role, a[i].Content == b[j].Content ? "" : diff));
+            }
+            for (; i < matchA; i++) removed.Add(new MessageEntry(i, a[i].Role, a[i].Content));
+            for (; j < matchB; j++) added.Add(new MessageEntry(j, b[j].Role, b[j].Content));
+            (i, j) = (matchA + 1, matchB + 1);
+        }
+        return new MessagesDiff(added, removed, changed);
+    }
+
+    /// <summary>The positions of equal messages in a and b, in order: a longest common subsequence (chat prompts hold at most
+    /// <see cref="Core.Templates.CompiledChat.MaxMessages"/> messages, so the quadratic table is small).</summary>
+    private static List<(int A, int B)> CommonMessages(IReadOnlyList<PromptMessage> a, IReadOnlyList<PromptMessage> b)
+    {
+        var length = new int[a.Count + 1, b.Count + 1];
+        for (var i = a.Count - 1; i >= 0; i--)
+            for (var j = b.Count - 1; j >= 0; j--)
+                length[i, j] = a[i] == b[j] ? length[i + 1, j + 1] + 1 : Math.Max(length[i + 1, j], length[i, j + 1]);
+        var common = new List<(int, int)>();
+        for (int i = 0, j = 0; i < a.Count && j < b.Count;)
+        {
+            if (a[i] == b[j]) common.Add((i++, j++));
+            else if (length[i + 1, j] >= length[i, j + 1]) i++;
+            else j++;
+        }
+        return common;
     }
 
     private static DiffResult LineDiff(string a, string b)

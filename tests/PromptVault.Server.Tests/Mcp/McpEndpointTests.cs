@@ -173,6 +173,29 @@ public sealed class McpEndpointTests(ServerFixture fixture) : IClassFixture<Serv
     }
 
     /// <summary>The support prompt promoted to production, and one never promoted.</summary>
+    [Fact]
+    public async Task PromptsGet_ChatPrompt_ReturnsEachRenderedMessageWithItsRole()
+    {
+        using var admin = fixture.Server.CreateClient();
+        var name = UniqueName("chat");
+        var (created, _) = await PostAsync(admin, "/api/prompts", Api.ChatPromptsApiTests.ChatPrompt(name));
+        Assert.Equal(HttpStatusCode.Created, created);
+        await PutAsync(admin, $"/api/prompts/{name}/labels/production", new { version = "1.0.0" });
+        await using var client = await ConnectAsync(await fixture.Server.CreateKeyAsync("agent", ApiKeyRole.Reader, Cancellation));
+
+        var result = await client.GetPromptAsync(name, new Dictionary<string, object?>
+        {
+            ["company"] = "Acme",
+            ["question"] = "Where is my parcel?",
+            ["history"] = """[{"role":"user","content":"Hi"},{"role":"assistant","content":"Hello!"}]""",
+        }, cancellationToken: Cancellation);
+
+        // MCP has no system role: the system message goes as the user's.
+        Assert.Equal([Role.User, Role.User, Role.Assistant, Role.User], result.Messages.Select(m => m.Role));
+        Assert.Equal(["You help Acme customers.", "Hi", "Hello!", "Where is my parcel?"],
+            result.Messages.Select(m => Assert.IsType<TextContentBlock>(m.Content).Text));
+    }
+
     private async Task<(string Served, string Unserved)> CreateServedAndUnservedPromptsAsync()
     {
         using var admin = fixture.Server.CreateClient();

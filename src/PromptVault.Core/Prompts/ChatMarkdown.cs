@@ -1,0 +1,89 @@
+using System.Text;
+using System.Text.RegularExpressions;
+
+namespace PromptVault.Core.Prompts;
+
+/// <summary>
+/// The readable text form of a chat prompt's messages (docs/prompt-files.md): each message under a heading naming its role,
+/// <c>## system</c>, <c>## user</c>, <c>## assistant</c>, or <c>## placeholder: history</c> for a placeholder. Prompt files,
+/// the compare's unified diff and the dashboard use it; <see cref="Parse"/> reads back what <see cref="Format"/> writes.
+/// </summary>
+/// <remarks>
+/// A content line that would read as a heading (<c>## user</c>, or one already escaped) is written with one more leading
+/// <c>\</c> and read back with one less, so any content round-trips. Other <c>##</c> lines (<c>## Rules</c>) stay content.
+/// </remarks>
+public static partial class ChatMarkdown
+{
+    [GeneratedRegex(@"^## (?:(?<role>system|user|assistant)|placeholder:[ \t]*(?<variable>[A-Za-z_][A-Za-z0-9_]*))[ \t]*\z")]
+    private static partial Regex Heading();
+
+    // A heading-like line with any number of leading backslashes: the ones the writer escapes and the reader unescapes.
+    [GeneratedRegex(@"^\\*## (?:system|user|assistant|placeholder)\b")]
+    private static partial Regex HeadingLike();
+
+    public static string Format(IReadOnlyList<PromptMessage> messages)
+    {
+        ArgumentNullException.ThrowIfNull(messages);
+        var text = new StringBuilder();
+        foreach (var message in messages)
+        {
+            if (text.Length > 0) text.Append('\n');
+            if (message.Role == MessageRole.Placeholder)
+            {
+                text.Append("## placeholder: ").Append(message.Content).Append('\n');
+                continue;
+            }
+            text.Append("## ").Append(Names.Of(message.Role)).Append("\n\n");
+            foreach (var line in message.Content.Split('\n'))
+                text.Append(HeadingLike().IsMatch(line) ? "\\" : "").Append(line).Append('\n');
+        }
+        return text.ToString();
+    }
+
+    /// <exception cref="InvalidInputException">Text stands before the first heading, or under a placeholder's heading (field
+    /// <paramref name="field"/>, the message naming the line).</exception>
+    /// <param name="firstLine">The number errors give the text's first line (a prompt file's body starts after its front matter).</param>
+    public static IReadOnlyList<PromptMessage> Parse(string text, string field = "content", int firstLine = 1)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var messages = new List<PromptMessage>();
+        MessageRole? role = null;
+        var body = new List<string>();
+        var lines = text.ReplaceLineEndings("\n").Split('\n');
+        for (var i = 0; i < lines.Length; i++)
+        {
+            var heading = Heading().Match(lines[i]);
+            if (heading.Success)
+            {
+                Close();
+                if (heading.Groups["variable"].Success)
+                {
+                    messages.Add(new PromptMessage(MessageRole.Placeholder, heading.Groups["variable"].Value));
+                    role = null;
+                }
+                else
+                {
+                    role = Names.TryParse<MessageRole>(heading.Groups["role"].Value, out var parsed) ? parsed : null;
+                }
+                continue;
+            }
+            if (role is null && !string.IsNullOrWhiteSpace(lines[i]))
+                throw new InvalidInputException("invalid_messages",
+                    $"line {i + firstLine}: text outside a message; chat messages start with a heading '## system', '## user', '## assistant' or '## placeholder: NAME'" +
+                    (messages.Count > 0 ? ", and a placeholder's heading has nothing under it." : "."), field);
+            body.Add(HeadingLike().IsMatch(lines[i]) && lines[i].StartsWith('\\') ? lines[i][1..] : lines[i]);
+        }
+        Close();
+        return messages;
+
+        void Close()
+        {
+            // Format writes a blank line after each heading and one before the next: those are layout, the rest is content.
+            if (body.Count > 0 && body[0].Length == 0) body.RemoveAt(0);
+            if (body.Count > 0 && body[^1].Length == 0) body.RemoveAt(body.Count - 1);
+            if (role is { } open)
+                messages.Add(new PromptMessage(open, string.Join('\n', body)));
+            body.Clear();
+        }
+    }
+}

@@ -1,0 +1,3 @@
+-- Chat prompts (issue 13, SPEC §7): a chat version's messages, a JSON array of { role, content } (text, as metadata is);
+-- null for a text version.
+ALTER TABLE versions ADD COLUMN messages text;

@@ -1,0 +1,79 @@
+using PromptVault.Server.Tests;
+using PromptVault.Cli.PromptFiles;
+using PromptVault.Core.Prompts;
+
+namespace PromptVault.Cli.Tests;
+
+/// <summary>Chat prompts (SPEC §7) as prompt files (docs/prompt-files.md): read, and pushed, pulled and pushed again unchanged.</summary>
+public sealed class ChatPromptFileTests(ServerFixture fixture) : IClassFixture<ServerFixture>
+{
+    private static string ChatFile(string name, string system = "You help {{company}} customers.\n## Rules\n- be brief") => $"""
+        ---
+        name: {name}
+        type: chat
+        variables:
+          - name: company
+            required: true
+          - name: question
+            required: true
+          - name: history
+            type: array
+        ---
+        ## system
+
+        {system}
+
+        ## placeholder: history
+
+        ## user
+
+        {"{{question}}"}
+        """;
+
+    [Fact]
+    public void Parse_ChatFile_ReadsMessagesUnderTheirHeadings()
+    {
+        var file = PromptFileReader.Parse(ChatFile("assistant"), "chat.md");
+
+        Assert.Equal(PromptType.Chat, file.Type);
+        Assert.Equal("", file.Content);
+        Assert.Equal(
+        [
+            new PromptMessage(MessageRole.System, "You help {{company}} customers.\n## Rules\n- be brief"),
+            new PromptMessage(MessageRole.Placeholder, "history"),
+            new PromptMessage(MessageRole.User, "{{question}}"),
+        ], file.Messages);
+    }
+
+    [Fact]
+    public void Parse_TextBeforeTheFirstHeading_RefusedNamingTheFileLine()
+    {
+        var text = ChatFile("assistant").Replace("---\n## system", "---\nstray text\n## system", StringComparison.Ordinal);
+
+        var error = Assert.Throws<PromptFileException>(() => PromptFileReader.Parse(text, "chat.md"));
+
+        Assert.StartsWith("chat.md: the chat messages: line 12:", error.Message);
+    }
+
+    [Fact]
+    public async Task PushPullPush_ChatPrompt_RoundTripsUnchanged_AndRendersMessages()
+    {
+        using var folder = new TempFolder();
+        var name = $"chat-{Guid.NewGuid():N}"[..20];
+        Assert.Equal(0, (await Cli.RunAsync(fixture.Server, null, "push", folder.Write("chat.md", ChatFile(name)))).ExitCode);
+        var changed = await Cli.RunAsync(fixture.Server, null, "push", folder.Write("chat2.md", ChatFile(name, "## user is a heading-like line\nYou help {{company}}.")), "-m", "shorter");
+        Assert.True(changed.ExitCode == 0, changed.ToString());
+
+        var pulledPath = folder.File("pulled.md");
+        var pulled = await Cli.RunAsync(fixture.Server, null, "pull", name, "-o", pulledPath);
+        var again = await Cli.RunAsync(fixture.Server, null, "push", pulledPath);
+        var rendered = await Cli.RunAsync(fixture.Server, null, "render", name, "--version", "1.0.1",
+            "--var", "company=Acme", "--var", "question=Where is my parcel?", "--var", """history=[{"role":"assistant","content":"Hi!"}]""");
+
+        Assert.True(pulled.ExitCode == 0, pulled.ToString());
+        Assert.Contains("\\## user is a heading-like line", File.ReadAllText(pulledPath));
+        Assert.Equal($"{name} 1.0.1 unchanged", again.Out.Trim());
+        Assert.True(rendered.ExitCode == 0, rendered.ToString());
+        Assert.Equal("## system\n\n\\## user is a heading-like line\nYou help Acme.\n\n## assistant\n\nHi!\n\n## user\n\nWhere is my parcel?", rendered.Out.Trim());
+    }
+}
