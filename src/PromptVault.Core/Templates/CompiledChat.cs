@@ -67,7 +67,7 @@ public sealed class CompiledChat
     }
 
     /// <summary>Validates JSON <paramref name="inputs"/> (the HTTP path) and renders each message, placeholders spliced in.</summary>
-    /// <exception cref="InvalidInputException">As <see cref="CompiledPrompt.Render(IReadOnlyDictionary{string, JsonElement})"/>, or a
+    /// <exception cref="InvalidInputException">As <see cref="CompiledPrompt.Render(IReadOnlyDictionary{string, JsonElement}, PromptIncludes)"/>, or a
     /// placeholder's value holds an item that is not <c>{ role, content }</c> (the error names the variable and item).</exception>
     public IReadOnlyList<PromptMessage> Render(IReadOnlyDictionary<string, JsonElement>? inputs)
     {

@@ -59,8 +59,8 @@ public sealed class ModelCaller(PriceTable prices, TimeProvider time, ILogger<Mo
     }
 
     /// <summary>
-    /// The one place a render becomes the messages sent to a model. A text render is one user message; when chat prompts land,
-    /// a render's <c>messages</c> map here, role by role.
+    /// The one place a render becomes the messages sent to a model: a text render is one user message, a chat render's
+    /// messages go role by role.
     /// </summary>
     internal static List<ChatMessage> MessagesOf(RenderResponse render) => render.Messages is { } messages
         ? messages.Select(m => new ChatMessage(new ChatRole(Names.Of(m.Role)), m.Content)).ToList()

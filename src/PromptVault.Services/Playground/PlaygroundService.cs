@@ -1,3 +1,4 @@
+using PromptVault.Core.Prompts;
 using PromptVault.Core.Contracts;
 using PromptVault.Core.Models;
 using PromptVault.Core.Registry;
@@ -38,7 +39,8 @@ public sealed class PlaygroundService(PromptRegistry registry, ModelCatalog mode
         return new PlaygroundResponse(prompt.Name, model.Name, renders.Select((render, i) => Result(render, answers[i])).ToList());
     }
 
+    // A chat render shows in its readable text form (`## role` headings), the one prompt files and compare use.
     private static PlaygroundResult Result(RenderResponse render, ModelAnswer? answer) =>
-        new(render.Version, render.VersionId, render.Content, render.Metadata,
+        new(render.Version, render.VersionId, render.Content ?? ChatMarkdown.Format(render.Messages ?? []), render.Metadata,
             answer?.Output, answer?.ModelId, answer?.LatencyMs, answer?.InputTokens, answer?.OutputTokens, answer?.Cost);
 }
