@@ -29,6 +29,7 @@ internal static class Program
             History(context, remote),
             Diff(context, remote),
             Promote(context, remote),
+            Status(context, remote),
             Rollback(context, remote),
             Render(context, remote),
             Keys(context, remote),
@@ -136,6 +137,19 @@ internal static class Program
         var command = new Command("promote", "Point a label (default production) at a version.") { name, version, label };
         remote.AddTo(command);
         command.SetAction((result, ct) => new PromoteCommand(context).InvokeAsync(remote.Read(result), result.GetValue(name)!, result.GetValue(version)!, result.GetValue(label)!, ct));
+        return command;
+    }
+
+    private static Command Status(CliContext context, RemoteOptions remote)
+    {
+        var name = new Argument<string>("NAME") { Description = "The prompt's name." };
+        var version = new Argument<string>("VERSION") { Description = "The version to move." };
+        var status = new Argument<string>("STATUS") { Description = "The new status; approved needs a key other than the version's author's, production promotes." };
+        status.AcceptOnlyFromAmong(Enum.GetValues<VersionStatus>().Select(s => Names.Of(s)).ToArray());
+        var command = new Command("status", "Move a version through the lifecycle (review, approved, ...).") { name, version, status };
+        remote.AddTo(command);
+        command.SetAction((result, ct) => new StatusCommand(context).InvokeAsync(remote.Read(result), result.GetValue(name)!, result.GetValue(version)!,
+            Parse<VersionStatus>(result.GetValue(status))!.Value, ct));
         return command;
     }
 

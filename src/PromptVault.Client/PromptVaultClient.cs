@@ -105,6 +105,10 @@ public sealed class PromptVaultClient
     public Task<VersionResponse> GetVersionAsync(string name, string version, CancellationToken cancellationToken = default) =>
         SendAsync<VersionResponse>(HttpMethod.Get, VersionPath(name, version), cancellationToken);
 
+    /// <summary>Changes a prompt's own fields; omitted ones stay. <c>requireApproval</c> and <c>requireTests</c> need an admin key.</summary>
+    public Task<PromptResponse> UpdatePromptAsync(string name, UpdatePromptRequest request, CancellationToken cancellationToken = default) =>
+        SendAsync<UpdatePromptRequest, PromptResponse>(HttpMethod.Patch, PromptPath(name), request, cancellationToken);
+
     /// <summary>Moves a version through the lifecycle; moving it to <c>production</c> promotes it.</summary>
     public Task<VersionResponse> ChangeStatusAsync(string name, string version, VersionStatus status, CancellationToken cancellationToken = default) =>
         SendAsync<ChangeStatusRequest, VersionResponse>(HttpMethod.Post, VersionPath(name, version) + "/status", new ChangeStatusRequest(status), cancellationToken);

@@ -122,6 +122,18 @@ internal static class RegistryStatements
             await connection.ExecuteAsync(Command("UPDATE prompts SET updated_at = @UpdatedAt, updated_by = @UpdatedBy WHERE id = @Id",
                 new { touched.Id, UpdatedAt = ToText(touched.UpdatedAt), touched.UpdatedBy }, cancellationToken, transaction));
         }
+        if (changes.UpdatedPrompt is { } updated)
+        {
+            await connection.ExecuteAsync(Command("""
+                UPDATE prompts SET description = @Description, tags = @Tags, category = @Category, require_approval = @RequireApproval,
+                    require_tests = @RequireTests, updated_at = @UpdatedAt, updated_by = @UpdatedBy
+                WHERE id = @Id
+                """, new
+            {
+                updated.Id, updated.Description, Tags = ToJson(updated.Tags.ToList()), updated.Category, updated.RequireApproval, updated.RequireTests,
+                UpdatedAt = ToText(updated.UpdatedAt), updated.UpdatedBy,
+            }, cancellationToken, transaction));
+        }
         if (changes.NewVersion is { } version)
             await InsertVersionAsync(connection, transaction, version, errors, cancellationToken);
         foreach (var change in changes.StatusChanges)
@@ -232,12 +244,13 @@ internal static class RegistryStatements
         try
         {
             await connection.ExecuteAsync(Command("""
-                INSERT INTO prompts (id, name, description, type, tags, category, created_at, created_by, updated_at, updated_by)
-                VALUES (@Id, @Name, @Description, @Type, @Tags, @Category, @CreatedAt, @CreatedBy, @UpdatedAt, @UpdatedBy)
+                INSERT INTO prompts (id, name, description, type, tags, category, created_at, created_by, updated_at, updated_by, require_approval, require_tests)
+                VALUES (@Id, @Name, @Description, @Type, @Tags, @Category, @CreatedAt, @CreatedBy, @UpdatedAt, @UpdatedBy, @RequireApproval, @RequireTests)
                 """, new
             {
                 prompt.Id, prompt.Name, prompt.Description, Type = ToName(prompt.Type), Tags = ToJson(prompt.Tags.ToList()), prompt.Category,
                 CreatedAt = ToText(prompt.CreatedAt), prompt.CreatedBy, UpdatedAt = ToText(prompt.UpdatedAt), prompt.UpdatedBy,
+                prompt.RequireApproval, prompt.RequireTests,
             }, cancellationToken, transaction));
         }
         catch (DbException e) when (errors.IsUniqueViolation(e))
@@ -252,14 +265,17 @@ internal static class RegistryStatements
         try
         {
             await connection.ExecuteAsync(Command("""
-                INSERT INTO versions (id, prompt_id, sequence, major, minor, patch, content, variables, metadata, change_description, created_by, created_at, status, messages)
-                VALUES (@Id, @PromptId, @Sequence, @Major, @Minor, @Patch, @Content, @Variables, @Metadata, @ChangeDescription, @CreatedBy, @CreatedAt, @Status, @Messages)
+                INSERT INTO versions (id, prompt_id, sequence, major, minor, patch, content, variables, metadata, change_description, created_by, created_at, status, messages,
+                    approved_by, approved_at)
+                VALUES (@Id, @PromptId, @Sequence, @Major, @Minor, @Patch, @Content, @Variables, @Metadata, @ChangeDescription, @CreatedBy, @CreatedAt, @Status, @Messages,
+                    @ApprovedBy, @ApprovedAt)
                 """, new
             {
                 version.Id, version.PromptId, version.Sequence, version.Version.Major, version.Version.Minor, version.Version.Patch,
                 version.Content, Variables = ToJson(version.Variables.ToList()), Metadata = ToJson(version.Metadata),
                 version.ChangeDescription, version.CreatedBy, CreatedAt = ToText(version.CreatedAt), Status = ToName(version.Status),
                 Messages = version.Messages is null ? null : ToJson(version.Messages.ToList()),
+                ApprovedBy = version.Approval?.By, ApprovedAt = ToText(version.Approval?.At),
             }, cancellationToken, transaction));
         }
         catch (DbException e) when (errors.IsUniqueViolation(e))
@@ -271,8 +287,10 @@ internal static class RegistryStatements
 
     private static async Task ChangeStatusAsync(DbConnection connection, DbTransaction transaction, StatusChange change, CancellationToken cancellationToken)
     {
-        var changed = await connection.ExecuteAsync(Command("UPDATE versions SET status = @To WHERE id = @VersionId AND status = @From",
-            new { change.VersionId, From = ToName(change.From), To = ToName(change.To) }, cancellationToken, transaction));
+        var changed = await connection.ExecuteAsync(Command("""
+            UPDATE versions SET status = @To, approved_by = @ApprovedBy, approved_at = @ApprovedAt WHERE id = @VersionId AND status = @From
+            """, new { change.VersionId, From = ToName(change.From), To = ToName(change.To), ApprovedBy = change.Approval?.By, ApprovedAt = ToText(change.Approval?.At) },
+            cancellationToken, transaction));
         if (changed == 0)
             throw new ConcurrentWriteException($"version {change.VersionId} is no longer {ToName(change.From)}.");
     }

@@ -16,7 +16,8 @@ internal sealed class PromptRow
 {
     public const string Columns = """
         p.id AS Id, p.name AS Name, p.description AS Description, p.type AS Type, p.tags AS Tags, p.category AS Category,
-        p.created_at AS CreatedAt, p.created_by AS CreatedBy, p.updated_at AS UpdatedAt, p.updated_by AS UpdatedBy
+        p.created_at AS CreatedAt, p.created_by AS CreatedBy, p.updated_at AS UpdatedAt, p.updated_by AS UpdatedBy,
+        p.require_approval AS RequireApproval, p.require_tests AS RequireTests
         """;
 
     public string Id { get; set; } = "";
@@ -29,9 +30,11 @@ internal sealed class PromptRow
     public string CreatedBy { get; set; } = "";
     public string UpdatedAt { get; set; } = "";
     public string UpdatedBy { get; set; } = "";
+    public bool RequireApproval { get; set; }
+    public bool RequireTests { get; set; }
 
     public Prompt ToPrompt() => new(Id, Name, Description, ToEnum<PromptType>(Type), FromJson<List<string>>(Tags), Category,
-        ToTime(CreatedAt), CreatedBy, ToTime(UpdatedAt), UpdatedBy);
+        ToTime(CreatedAt), CreatedBy, ToTime(UpdatedAt), UpdatedBy) { RequireApproval = RequireApproval, RequireTests = RequireTests };
 }
 
 internal sealed class VersionRow
@@ -39,7 +42,7 @@ internal sealed class VersionRow
     public const string Columns = """
         v.id AS Id, v.prompt_id AS PromptId, v.sequence AS Sequence, v.major AS Major, v.minor AS Minor, v.patch AS Patch,
         v.content AS Content, v.variables AS Variables, v.metadata AS Metadata, v.change_description AS ChangeDescription,
-        v.created_by AS CreatedBy, v.created_at AS CreatedAt, v.status AS Status, v.messages AS Messages
+        v.created_by AS CreatedBy, v.created_at AS CreatedAt, v.status AS Status, v.messages AS Messages, v.approved_by AS ApprovedBy, v.approved_at AS ApprovedAt
         """;
 
     public string Id { get; set; } = "";
@@ -56,12 +59,15 @@ internal sealed class VersionRow
     public string CreatedAt { get; set; } = "";
     public string Status { get; set; } = "";
     public string? Messages { get; set; }
+    public string? ApprovedBy { get; set; }
+    public string? ApprovedAt { get; set; }
 
     public PromptVersion ToVersion() => new(Id, PromptId, Sequence, new SemanticVersion(Major, Minor, Patch), Content,
         FromJson<List<VariableDefinition>>(Variables), FromJson<PromptMetadata>(Metadata), ChangeDescription, CreatedBy,
         ToTime(CreatedAt), ToEnum<VersionStatus>(Status))
     {
         Messages = Messages is null ? null : FromJson<List<PromptMessage>>(Messages),
+        Approval = ApprovedBy is null ? null : new Approval(ApprovedBy, ToTime(ApprovedAt!)),
     };
 }
 

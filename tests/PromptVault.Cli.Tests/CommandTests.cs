@@ -227,6 +227,30 @@ public sealed class CommandTests(ServerFixture fixture) : IClassFixture<ServerFi
     }
 
     [Fact]
+    public async Task Status_ApprovedByTheAuthorRefused_ByAnotherKeyShownInHistory()
+    {
+        using var folder = new TempFolder();
+        var file = folder.Write("a.md", PromptFile("approve-cli"));
+        await Cli.RunAsync(fixture.Server, null, "push", file);
+        var reviewer = await fixture.Server.CreateKeyAsync("rev", ApiKeyRole.Writer, TestContext.Current.CancellationToken);
+
+        var review = await Cli.RunAsync(fixture.Server, null, "status", "approve-cli", "1.0.0", "review");
+        var self = await Cli.RunAsync(fixture.Server, null, "status", "approve-cli", "1.0.0", "approved");
+        var other = await Cli.RunAsync(fixture.Server, reviewer, "status", "approve-cli", "1.0.0", "approved");
+        var history = await Cli.RunAsync(fixture.Server, null, "history", "approve-cli");
+        var unknown = await Cli.RunAsync(fixture.Server, null, "status", "approve-cli", "1.0.0", "shipped");
+
+        Assert.True(review.ExitCode == 0, review.ToString());
+        Assert.Equal(1, self.ExitCode);
+        Assert.Contains("cannot approve", self.Error);
+        Assert.True(other.ExitCode == 0, other.ToString());
+        Assert.Contains("approve-cli 1.0.0 is approved, approved by rev.", other.Out);
+        Assert.Contains("Approved by", history.Out);
+        Assert.Contains("rev", history.Out);
+        Assert.Equal(2, unknown.ExitCode);
+    }
+
+    [Fact]
     public async Task Render_Json_ParsesAndCarriesTheVersion()
     {
         using var folder = new TempFolder();

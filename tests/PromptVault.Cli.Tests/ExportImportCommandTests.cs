@@ -194,6 +194,11 @@ public sealed partial class ExportImportCommandTests
         var (name, versionIds) = await Experiments.CreatePromptWithChallengersAsync(client);
         Assert.Equal(HttpStatusCode.OK, (await PutAsync(client, $"/api/prompts/{name}/labels/staging", new { version = "1.0.2" })).Status);
         var other = await CreateSupportPromptAsync(client);
+        // An approval gate and an approved version, so the document carries requireApproval, requireTests, approvedBy and approvedAt.
+        Assert.Equal(HttpStatusCode.OK, (await SendAsync(client, HttpMethod.Patch, $"/api/prompts/{other}", new { requireApproval = true, requireTests = true })).Status);
+        Assert.Equal(HttpStatusCode.OK, (await PostAsync(client, $"/api/prompts/{other}/versions/1.0.0/status", new { status = "review" })).Status);
+        using var approver = server.CreateClient(await server.CreateKeyAsync("approver-bot", ApiKeyRole.Writer, TestContext.Current.CancellationToken));
+        Assert.Equal(HttpStatusCode.OK, (await PostAsync(approver, $"/api/prompts/{other}/versions/1.0.0/status", new { status = "approved" })).Status);
         var experiment = await Experiments.CreateAsync(client, Experiments.ThreeWay(name, versionIds));
         var id = experiment.Str("id");
         await Experiments.MoveAsync(client, id, "start");

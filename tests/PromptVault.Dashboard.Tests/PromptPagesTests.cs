@@ -163,4 +163,28 @@ public sealed class PromptPagesTests(DashboardFixture fixture) : IClassFixture<D
         await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "shared/guard", Level = 1 })).ToBeVisibleAsync();
         Assert.Empty(await fixture.AccessibilityViolationsAsync(page));
     }
+
+    [Fact]
+    public async Task Approve_OfferedToOtherKeysNotTheAuthor_PageShowsGateAndApprover()
+    {
+        using var api = fixture.Server.CreateClient();
+        (await api.PostAsJsonAsync("/api/prompts", new PromptVault.Core.Contracts.CreatePromptRequest("approval-check", Content: "Hi", RequireApproval: true),
+            PromptVault.Core.Contracts.PromptVaultJson.Options, TestContext.Current.CancellationToken)).EnsureSuccessStatusCode();
+        (await api.PostAsJsonAsync("/api/prompts/approval-check/versions/1.0.0/status", new { status = "review" },
+            TestContext.Current.CancellationToken)).EnsureSuccessStatusCode();
+
+        var author = await fixture.OpenAsync(fixture.Server.AdminKey);
+        await author.GotoAsync("/prompts/approval-check");
+        await Assertions.Expect(author.GetByText("requires approval")).ToBeVisibleAsync();
+        Assert.Equal(0, await author.GetByRole(AriaRole.Link, new() { Name = "Approve 1.0.0" }).CountAsync());
+        var writer = await fixture.OpenAsync(fixture.WriterKey);
+        await writer.GotoAsync("/prompts/approval-check");
+        await writer.GetByRole(AriaRole.Link, new() { Name = "Approve 1.0.0" }).ClickAsync();
+        await Assertions.Expect(writer.GetByText("1.0.0: review → approved")).ToBeVisibleAsync();
+        await writer.GetByRole(AriaRole.Button, new() { Name = "Change status" }).ClickAsync();
+        await writer.WaitForURLAsync("**/prompts/approval-check");
+
+        await Assertions.Expect(writer.Locator("td .status")).ToHaveTextAsync("approved");
+        await Assertions.Expect(writer.GetByRole(AriaRole.Cell, new() { Name = "wendy-writer", Exact = true })).ToBeVisibleAsync();
+    }
 }

@@ -312,6 +312,40 @@ public abstract class PromptStoreContractTests
     }
 
     [Fact]
+    public async Task SaveAsync_GatesAndApproval_RoundTrip_ApprovalKeptThroughPromoteAndDroppedBackInReview()
+    {
+        var (store, _) = await CreateStoreAsync();
+        var prompt = Prompt("gated") with { RequireApproval = true };
+        var version = Version(prompt, 1) with { Status = VersionStatus.Review };
+        var approval = new Approval("reviewer", new DateTimeOffset(2026, 12, 1, 9, 30, 0, TimeSpan.Zero));
+        await store.SaveAsync(Created(prompt, version), Cancel);
+
+        await store.SaveAsync(new PromptChanges
+        {
+            UpdatedPrompt = prompt with { Description = "changed", Tags = ["x"], Category = null, RequireTests = true },
+            StatusChanges = [StatusChange.Of(version, VersionStatus.Approved, approval)],
+        }, Cancel);
+        var approved = (await store.FindVersionByIdAsync(prompt.Id, version.Id, Cancel))!;
+        await store.SaveAsync(new PromptChanges { StatusChanges = [StatusChange.Of(approved, VersionStatus.Production)] }, Cancel);
+        var promoted = (await store.FindVersionByIdAsync(prompt.Id, version.Id, Cancel))!;
+        var updated = (await store.FindPromptAsync(prompt.Name, Cancel))!;
+
+        Assert.Equal(approval, approved.Approval);
+        Assert.Equal(VersionStatus.Production, promoted.Status);
+        Assert.Equal(approval, promoted.Approval);
+        Assert.True(updated.RequireApproval);
+        Assert.True(updated.RequireTests);
+        Assert.Equal("changed", updated.Description);
+        Assert.Equal(["x"], updated.Tags);
+        Assert.Null(updated.Category);
+
+        var second = Version(prompt, 2) with { Status = VersionStatus.Approved, Approval = approval };
+        await store.SaveAsync(new PromptChanges { NewVersion = second }, Cancel);
+        await store.SaveAsync(new PromptChanges { StatusChanges = [StatusChange.Of(second, VersionStatus.Review)] }, Cancel);
+        Assert.Null((await store.FindVersionByIdAsync(prompt.Id, second.Id, Cancel))!.Approval);
+    }
+
+    [Fact]
     public async Task SaveAsync_StaleStatusExpectation_ThrowsConcurrentWrite()
     {
         var (store, _) = await CreateStoreAsync();

@@ -17,14 +17,14 @@ internal sealed class HistoryCommand(CliContext context)
                 return ExitCodes.Success;
             }
 
-            var table = Tables.Create("Version", "Status", "Labels", "Author", "Created", "Change");
+            var table = Tables.Create("Version", "Status", "Labels", "Author", "Approved by", "Created", "Change");
             var newestFirst = history.Versions
                 .OrderByDescending(v => SemanticVersion.TryParse(v.Version, out var number) ? number : default)
                 .ThenByDescending(v => v.CreatedAt);
             foreach (var version in newestFirst)
             {
                 table.AddRow(Tables.Cells(version.Version, Names.Of(version.Status), string.Join(", ", version.Labels),
-                    version.CreatedBy, Tables.Time(version.CreatedAt), version.ChangeDescription));
+                    version.CreatedBy, version.ApprovedBy ?? "", Tables.Time(version.CreatedAt), version.ChangeDescription));
             }
             context.Console.Write(table);
             Tables.WriteShown(context, history.Versions.Count, history.Total, "versions");

@@ -16,6 +16,8 @@ internal sealed class PullCommand(CliContext context)
                 return ExitCodes.Success;
             }
 
+            if (pulled.ApprovedBy is not null)
+                context.Error.WriteLine($"{prompt.Name} {pulled.Version} was approved by {pulled.ApprovedBy} at {pulled.ApprovedAt:u}.");
             var text = PromptFileWriter.Write(prompt, pulled);
             if (output is null)
             {

@@ -19,6 +19,7 @@ public static class AuditActions
 {
     public const string PromptCreated = "prompt.created";
     public const string VersionCreated = "version.created";
+    public const string PromptUpdated = "prompt.updated";
     public const string StatusChanged = "version.status_changed";
     public const string LabelMoved = "label.moved";
     public const string LabelRemoved = "label.removed";

@@ -26,6 +26,7 @@ public static class PromptVaultJson
 
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
 [JsonSerializable(typeof(CreatePromptRequest))]
+[JsonSerializable(typeof(UpdatePromptRequest))]
 [JsonSerializable(typeof(CreateVersionRequest))]
 [JsonSerializable(typeof(ChangeStatusRequest))]
 [JsonSerializable(typeof(MoveLabelRequest))]

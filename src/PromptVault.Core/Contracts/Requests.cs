@@ -18,7 +18,17 @@ public sealed record CreatePromptRequest(
     PromptMetadata? Metadata = null,
     IReadOnlyList<string>? Tags = null,
     string? Category = null,
-    IReadOnlyList<PromptMessage>? Messages = null);
+    IReadOnlyList<PromptMessage>? Messages = null,
+    bool? RequireApproval = null,
+    bool? RequireTests = null);
+
+/// <summary>A prompt's own fields (<c>PATCH /api/prompts/{name}</c>); omitted ones stay as they are. The two gates need an admin key.</summary>
+public sealed record UpdatePromptRequest(
+    string? Description = null,
+    IReadOnlyList<string>? Tags = null,
+    string? Category = null,
+    bool? RequireApproval = null,
+    bool? RequireTests = null);
 
 /// <summary>A new version. Omitted <c>variables</c> or <c>metadata</c> are carried over from the latest version. A version of
 /// a <c>chat</c> prompt carries <c>messages</c> instead of <c>content</c>.</summary>

@@ -9,6 +9,7 @@ namespace PromptVault.Core.Contracts;
 
 // Response bodies of the HTTP API (SPEC §5), shared by the server and the SDK so the JSON names live in one place.
 
+/// <param name="ApprovedBy">The key (by name) that approved it; null when it was never approved or went back to review.</param>
 public sealed record VersionResponse(
     string Id,
     string PromptName,
@@ -20,7 +21,9 @@ public sealed record VersionResponse(
     string CreatedBy,
     DateTimeOffset CreatedAt,
     VersionStatus Status,
-    IReadOnlyList<string> Labels)
+    IReadOnlyList<string> Labels,
+    string? ApprovedBy = null,
+    DateTimeOffset? ApprovedAt = null)
 {
     /// <summary>A chat prompt's messages (then <see cref="Content"/> is empty); absent for a text prompt.</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
@@ -32,6 +35,8 @@ public sealed record VersionResponse(
 }
 
 /// <param name="Labels">Each label and the version number it points at.</param>
+/// <param name="RequireApproval">Only approved versions may be promoted.</param>
+/// <param name="RequireTests">Only versions whose latest evaluation passed may be promoted.</param>
 public sealed record PromptResponse(
     string Id,
     string Name,
@@ -44,7 +49,9 @@ public sealed record PromptResponse(
     DateTimeOffset UpdatedAt,
     string UpdatedBy,
     IReadOnlyDictionary<string, string> Labels,
-    VersionResponse LatestVersion);
+    VersionResponse LatestVersion,
+    bool RequireApproval = false,
+    bool RequireTests = false);
 
 /// <param name="Total">How many prompts match, on every page.</param>
 /// <param name="Next">The URL of the next page; null on the last.</param>

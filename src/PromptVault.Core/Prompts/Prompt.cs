@@ -11,4 +11,11 @@ public sealed record Prompt(
     DateTimeOffset CreatedAt,
     string CreatedBy,
     DateTimeOffset UpdatedAt,
-    string UpdatedBy);
+    string UpdatedBy)
+{
+    /// <summary>Only versions someone other than their author approved may be promoted (SPEC §7).</summary>
+    public bool RequireApproval { get; init; }
+
+    /// <summary>Only versions whose latest evaluation passed may be promoted (SPEC §10).</summary>
+    public bool RequireTests { get; init; }
+}

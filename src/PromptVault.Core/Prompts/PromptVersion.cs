@@ -2,6 +2,9 @@ using PromptVault.Core.Versioning;
 
 namespace PromptVault.Core.Prompts;
 
+/// <summary>A version's approval: by a key other than its author's (compared by key name, which is what versions and the audit record).</summary>
+public sealed record Approval(string By, DateTimeOffset At);
+
 /// <summary>
 /// An immutable version of a prompt. Only <see cref="Status"/> changes after it is written.
 /// </summary>
@@ -25,4 +28,8 @@ public sealed record PromptVersion(
     /// <summary>What the version says: content or messages, variables and metadata.</summary>
     [System.Text.Json.Serialization.JsonIgnore]
     public VersionBody Body => new(Content, Variables, Metadata, Messages);
+
+    /// <summary>Who approved it and when, kept when it moves on (production, deprecated, archived); null when it was never approved
+    /// or went back to review or draft.</summary>
+    public Approval? Approval { get; init; }
 }

@@ -83,6 +83,9 @@ public sealed record PromptChanges
     /// <summary>The prompt with new <c>UpdatedAt</c>/<c>UpdatedBy</c>.</summary>
     public Prompt? TouchedPrompt { get; init; }
 
+    /// <summary>The prompt with new own fields (description, tags, category, the promotion gates) and <c>UpdatedAt</c>/<c>UpdatedBy</c>.</summary>
+    public Prompt? UpdatedPrompt { get; init; }
+
     /// <summary>A new version; its <c>Sequence</c> and number must be free, or the save fails with <see cref="ConcurrentWriteException"/>.</summary>
     public PromptVersion? NewVersion { get; init; }
 
@@ -97,7 +100,19 @@ public sealed record PromptChanges
 }
 
 /// <summary>Moves a version's status; applies only if the status is still <paramref name="From"/>.</summary>
-public sealed record StatusChange(string VersionId, VersionStatus From, VersionStatus To);
+/// <param name="Approval">The version's approval after the move (<see cref="PromptVersion.Approval"/>), written with the status.</param>
+public sealed record StatusChange(string VersionId, VersionStatus From, VersionStatus To, Approval? Approval = null)
+{
+    /// <summary>Moves <paramref name="version"/> to <paramref name="to"/>: a move to <c>approved</c> records <paramref name="approval"/>,
+    /// one back to review or draft drops the approval, any other keeps it.</summary>
+    public static StatusChange Of(PromptVersion version, VersionStatus to, Approval? approval = null) =>
+        new(version.Id, version.Status, to, to switch
+        {
+            VersionStatus.Approved => approval,
+            VersionStatus.Review or VersionStatus.Draft => null,
+            _ => version.Approval,
+        });
+}
 
 /// <summary>Points a label at a version (null removes it); applies only if it still points at <paramref name="FromVersionId"/>.</summary>
 public sealed record LabelChange(string PromptId, string Label, string? FromVersionId, string? ToVersionId, DateTimeOffset At, string By);

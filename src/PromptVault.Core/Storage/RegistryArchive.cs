@@ -49,10 +49,12 @@ public enum ArchiveOwner
 
 /// <param name="Name">The property name in the document (camelCase).</param>
 /// <param name="Allowed">For an enum's column: its wire names, the only texts it may hold.</param>
-public sealed record ArchiveColumn(string Name, ArchiveValueKind Kind, bool Nullable = false, IReadOnlySet<string>? Allowed = null)
+/// <param name="Added">Added to format version 1 later: a document written before may leave it out, and then it reads as
+/// <see cref="Absent"/> (false or null).</param>
+public sealed record ArchiveColumn(string Name, ArchiveValueKind Kind, bool Nullable = false, IReadOnlySet<string>? Allowed = null, bool Added = false)
 {
-    /// <summary>Added to the format after documents were written without it: a row may leave it out (read as null).</summary>
-    public bool Optional { get; init; }
+    /// <summary>The value of an <see cref="Added"/> column a document leaves out.</summary>
+    public object? Absent => Kind == ArchiveValueKind.Boolean ? false : null;
 }
 
 /// <summary>One table of the registry as it travels: its rows are arrays of values in the order of <see cref="Columns"/>.</summary>
@@ -100,12 +102,13 @@ public static class RegistryArchiveSchema
 
     public static readonly ArchiveSection Prompts = new("prompts",
         [Text("id"), Text("name"), Text("description"), Enum<Prompts.PromptType>("type"), Json("tags"), Text("category", true),
-         Time("createdAt"), Text("createdBy"), Time("updatedAt"), Text("updatedBy")], ArchiveOwner.Prompt);
+         Time("createdAt"), Text("createdBy"), Time("updatedAt"), Text("updatedBy"),
+         new("requireApproval", ArchiveValueKind.Boolean, Added: true), new("requireTests", ArchiveValueKind.Boolean, Added: true)], ArchiveOwner.Prompt);
 
     public static readonly ArchiveSection Versions = new("versions",
         [Text("id"), Text("promptId"), Integer("sequence"), Integer("major"), Integer("minor"), Integer("patch"), Text("content"),
          Json("variables"), Json("metadata"), Text("changeDescription"), Text("createdBy"), Time("createdAt"), Enum<Prompts.VersionStatus>("status"),
-         Json("messages", true) with { Optional = true }], ArchiveOwner.Prompt, 1);
+         Json("messages", true) with { Added = true }, new("approvedBy", ArchiveValueKind.Text, true, Added: true), new("approvedAt", ArchiveValueKind.Time, true, Added: true)], ArchiveOwner.Prompt, 1);
 
     public static readonly ArchiveSection Labels = new("labels",
         [Text("promptId"), Text("name"), Text("versionId"), Time("updatedAt"), Text("updatedBy")], ArchiveOwner.Prompt);

@@ -23,6 +23,8 @@ internal static class PromptsApi
         prompts.MapPost("/", CreatePrompt).WithName("CreatePrompt").WithSummary("Create a prompt with its first version").RequireToChange(RolePolicies.Writer).AcceptsIdempotencyKey();
         prompts.MapGet("/", ListPrompts).WithName("ListPrompts").WithSummary("List prompts");
         prompts.MapGet("/{name}", GetPrompt).WithName("GetPrompt").WithSummary("Get a prompt with its labels and latest version");
+        prompts.MapPatch("/{name}", UpdatePrompt).WithName("UpdatePrompt").WithSummary("Change a prompt's own fields (the promotion gates need an admin key)")
+            .RequireToChange(RolePolicies.Writer).ProducesProblem(StatusCodes.Status403Forbidden);
         prompts.MapPost("/{name}/versions", CreateVersion).WithName("CreateVersion").WithSummary("Create a new version of a prompt").RequireToChange(RolePolicies.Writer).AcceptsIdempotencyKey();
         prompts.MapGet("/{name}/versions", ListVersions).WithName("ListVersions").WithSummary("List a prompt's versions");
         prompts.MapGet("/{name}/versions/{version}", GetVersion).WithName("GetVersion").WithSummary("Get one version");
@@ -52,6 +54,13 @@ internal static class PromptsApi
 
     private static async Task<Ok<PromptResponse>> GetPrompt(string name, PromptRegistry registry, CancellationToken cancellationToken) =>
         TypedResults.Ok(await registry.GetPromptAsync(Unescape(name), cancellationToken));
+
+    private static async Task<Ok<PromptResponse>> UpdatePrompt(string name, UpdatePromptRequest request, PromptRegistry registry, ClaimsPrincipal user, CancellationToken cancellationToken)
+    {
+        if ((request.RequireApproval is not null || request.RequireTests is not null) && !user.HasRole(ApiKeyRole.Admin))
+            throw new ForbiddenException("forbidden", "requireApproval and requireTests gate promotion, so changing them needs an admin key.");
+        return TypedResults.Ok(await registry.UpdatePromptAsync(Unescape(name), request, user.Actor(), cancellationToken));
+    }
 
     private static async Task<Created<VersionResponse>> CreateVersion(string name, CreateVersionRequest request, PromptRegistry registry, ClaimsPrincipal user, HttpRequest http, CancellationToken cancellationToken)
     {

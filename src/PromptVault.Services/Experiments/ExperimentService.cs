@@ -190,6 +190,7 @@ public sealed class ExperimentService(
         var moved = experiment with { Status = to, StatusReason = reason, UpdatedAt = now };
         string action;
         var after = new Dictionary<string, string?> { ["status"] = Names.Of(to) };
+        ConflictException? promotionRefused = null;
         switch (to)
         {
             case ExperimentStatus.Running:
@@ -204,6 +205,10 @@ public sealed class ExperimentService(
                 winner ??= (await AnalyzeAsync(experiment, cancellationToken)).Winner;
                 moved = moved with { Winner = winner, EndedAt = now };
                 after["winner"] = experiment.FindVariant(winner ?? "")?.Name;
+                // The experiment still completes; the approval gate only keeps its winner out of production.
+                promotionRefused = await PromotionRefusedAsync(moved, cancellationToken);
+                if (promotionRefused is not null)
+                    after["promotionRefused"] = promotionRefused.Message;
                 action = AuditActions.ExperimentCompleted;
                 break;
             default:
@@ -218,9 +223,19 @@ public sealed class ExperimentService(
             [Entry(now, actor, action, experiment, new() { ["status"] = Names.Of(experiment.Status) }, after)], cancellationToken),
             RegistryChangeKind.Experiment, experiment.PromptId, experiment.PromptName);
 
-        if (moved is { Status: ExperimentStatus.Completed, PromoteWinner: true, Winner: { } winnerId } && winnerId != moved.Control.Id)
+        if (moved is { Status: ExperimentStatus.Completed, PromoteWinner: true, Winner: { } winnerId } && winnerId != moved.Control.Id && promotionRefused is null)
             await registry.MoveLabelAsync(moved.PromptName, Label.Production, moved.FindVariant(winnerId)!.VersionId, actor, cancellationToken);
         return moved;
+    }
+
+    /// <summary>Why a completed experiment's winner may not be promoted under its prompt's approval gate; null when it may or none is due.</summary>
+    private async Task<ConflictException?> PromotionRefusedAsync(Experiment completed, CancellationToken cancellationToken)
+    {
+        if (completed is not { PromoteWinner: true, Winner: { } winnerId } || winnerId == completed.Control.Id)
+            return null;
+        var prompt = await prompts.FindPromptAsync(completed.PromptName, cancellationToken);
+        var version = await prompts.FindVersionByIdAsync(completed.PromptId, completed.FindVariant(winnerId)!.VersionId, cancellationToken);
+        return prompt is null || version is null ? null : ApprovalRules.PromotionRefused(prompt, version);
     }
 
     private async Task EnsureVersionsCanServeAsync(Experiment experiment, CancellationToken cancellationToken)

@@ -39,7 +39,11 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, Tem
         {
             var now = time.GetUtcNow();
             var prompt = new Prompt(Ids.New(now), request.Name!, request.Description ?? "", type,
-                request.Tags ?? [], request.Category, now, actor, now, actor);
+                request.Tags ?? [], request.Category, now, actor, now, actor)
+            {
+                RequireApproval = request.RequireApproval ?? false,
+                RequireTests = request.RequireTests ?? false,
+            };
             var version = new PromptVersion(Ids.New(now), prompt.Id, 1, SemanticVersion.Initial, body.Content, variables, metadata,
                 InitialChangeDescription, actor, now, VersionStatus.Draft) { Messages = body.Messages };
             var response = ToResponse(prompt, version, []);
@@ -50,7 +54,11 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, Tem
                 NewVersion = version,
                 Audit =
                 [
-                    Entry(now, actor, AuditActions.PromptCreated, prompt.Name, null, null, new() { ["type"] = Names.Of(prompt.Type), ["description"] = prompt.Description }),
+                    Entry(now, actor, AuditActions.PromptCreated, prompt.Name, null, null, new()
+                    {
+                        ["type"] = Names.Of(prompt.Type), ["description"] = prompt.Description,
+                        ["requireApproval"] = Flag(prompt.RequireApproval), ["requireTests"] = Flag(prompt.RequireTests),
+                    }),
                     VersionCreatedEntry(now, actor, prompt.Name, version),
                 ],
                 Idempotency = idempotency?.Invoke(response),
@@ -58,6 +66,56 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, Tem
             return response;
         }, cancellationToken);
     }
+
+    /// <summary>Changes a prompt's own fields (<c>PATCH</c>); omitted ones stay. Who may change the gates is the caller's check.</summary>
+    public async Task<PromptResponse> UpdatePromptAsync(string name, UpdatePromptRequest request, string actor, CancellationToken cancellationToken = default)
+    {
+        PromptRules.ValidateLength(request.Description, PromptRules.MaxDescriptionLength, "description");
+        PromptRules.ValidateTags(request.Tags, "tags");
+        PromptRules.ValidateLength(request.Category, PromptRules.MaxTagLength, "category");
+
+        return await WithRetryAsync(async () =>
+        {
+            var prompt = await RequirePromptAsync(name, cancellationToken);
+            var updated = prompt with
+            {
+                Description = request.Description ?? prompt.Description,
+                Tags = request.Tags ?? prompt.Tags,
+                Category = request.Category is null ? prompt.Category : request.Category.Length == 0 ? null : request.Category,
+                RequireApproval = request.RequireApproval ?? prompt.RequireApproval,
+                RequireTests = request.RequireTests ?? prompt.RequireTests,
+            };
+            var (before, after) = (OwnFields(prompt), OwnFields(updated));
+            foreach (var field in before.Keys.Where(k => before[k] == after[k]).ToList())
+            {
+                before.Remove(field);
+                after.Remove(field);
+            }
+            if (after.Count > 0)
+            {
+                var now = time.GetUtcNow();
+                updated = updated with { UpdatedAt = now, UpdatedBy = actor };
+                await SaveAsync(new PromptChanges
+                {
+                    UpdatedPrompt = updated,
+                    Audit = [Entry(now, actor, AuditActions.PromptUpdated, prompt.Name, null, before, after)],
+                }, cancellationToken);
+            }
+            var latest = await RequireLatestAsync(prompt, cancellationToken);
+            return ToResponse(after.Count > 0 ? updated : prompt, latest, await store.ListLabelsAsync(prompt.Id, cancellationToken));
+        });
+    }
+
+    private static Dictionary<string, string?> OwnFields(Prompt prompt) => new()
+    {
+        ["description"] = prompt.Description,
+        ["tags"] = string.Join(", ", prompt.Tags),
+        ["category"] = prompt.Category,
+        ["requireApproval"] = Flag(prompt.RequireApproval),
+        ["requireTests"] = Flag(prompt.RequireTests),
+    };
+
+    private static string Flag(bool value) => value ? "true" : "false";
 
     public async Task<PromptListResponse> ListPromptsAsync(PromptFilter filter, CancellationToken cancellationToken = default)
     {
@@ -154,20 +212,29 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, Tem
                      $"allowed: {string.Join(", ", allowed.Select(s => Names.Of(s)))}" + (VersionLifecycle.CanPromote(version.Status) ? ", or production by promoting it." : ".")),
                     "status");
             }
+            if (status == VersionStatus.Approved)
+                ApprovalRules.EnsureCanApprove(version, actor);
             var onIt = labels.Where(l => l.VersionId == version.Id).Select(l => l.Name).ToList();
             if (status == VersionStatus.Archived && onIt.Count > 0)
                 throw new ConflictException("version_labelled",
                     $"version {version.Version} is labelled {string.Join(", ", onIt)}; move the label before archiving it.", "status");
 
             var now = time.GetUtcNow();
+            var change = StatusChange.Of(version, status.Value, new Approval(actor, now));
+            var after = new Dictionary<string, string?> { ["status"] = Names.Of(status.Value) };
+            if (change.Approval is { } approval && status == VersionStatus.Approved)
+            {
+                after["approvedBy"] = approval.By;
+                after["approvedAt"] = approval.At.ToString("O", System.Globalization.CultureInfo.InvariantCulture);
+            }
             await SaveAsync(new PromptChanges
             {
-                StatusChanges = [new StatusChange(version.Id, version.Status, status.Value)],
+                StatusChanges = [change],
                 TouchedPrompt = prompt with { UpdatedAt = now, UpdatedBy = actor },
                 Audit = [Entry(now, actor, AuditActions.StatusChanged, prompt.Name, version.Version.ToString(),
-                    new() { ["status"] = Names.Of(version.Status) }, new() { ["status"] = Names.Of(status.Value) })],
+                    new() { ["status"] = Names.Of(version.Status) }, after)],
             }, cancellationToken);
-            return ToResponse(prompt.Name, version with { Status = status.Value }, labels);
+            return ToResponse(prompt.Name, version with { Status = status.Value, Approval = change.Approval }, labels);
         });
     }
 
@@ -190,6 +257,8 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, Tem
             if (current?.VersionId == target.Id) return ToResponse(prompt.Name, target, labels);
             // Includers follow this label: the version it moves to must not close a cycle of includes through them.
             await ResolveIncludesAsync(prompt.Name, templates.For(target), served: false, cancellationToken);
+            if (label == Label.Production && ApprovalRules.PromotionRefused(prompt, target) is { } refused)
+                throw refused;
 
             var now = time.GetUtcNow();
             var previous = current is null ? null : await store.FindVersionByIdAsync(prompt.Id, current.VersionId, cancellationToken);
@@ -256,10 +325,13 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, Tem
             if (production?.VersionId == target.Id)
                 throw new ConflictException("already_in_production", $"version {target.Version} is already in production.", "version");
             await ResolveIncludesAsync(prompt.Name, templates.For(target), served: false, cancellationToken);
+            if (ApprovalRules.PromotionRefused(prompt, target) is { } refused)
+                throw refused;
 
             var now = time.GetUtcNow();
             var bump = ContractChange.Between(latest.Variables, target.Variables).RequiredBump;
-            var version = NextVersion(prompt, latest, bump, target.Body, $"Rollback to version {target.Version}", actor, now) with { Status = VersionStatus.Production };
+            var version = NextVersion(prompt, latest, bump, target.Body, $"Rollback to version {target.Version}", actor, now)
+                with { Status = VersionStatus.Production, Approval = target.Approval };
             var previous = production is null ? null : await store.FindVersionByIdAsync(prompt.Id, production.VersionId, cancellationToken);
 
             var (statusChanges, labelChange) = Promote(prompt, version, previous, now, actor);
@@ -473,9 +545,9 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, Tem
     {
         var statusChanges = new List<StatusChange>();
         if (target.Status != VersionStatus.Production)
-            statusChanges.Add(new StatusChange(target.Id, target.Status, VersionStatus.Production));
+            statusChanges.Add(StatusChange.Of(target, VersionStatus.Production));
         if (previous is { Status: VersionStatus.Production })
-            statusChanges.Add(new StatusChange(previous.Id, VersionStatus.Production, VersionStatus.Deprecated));
+            statusChanges.Add(StatusChange.Of(previous, VersionStatus.Deprecated));
         return (statusChanges, new LabelChange(prompt.Id, Label.Production, previous?.Id, target.Id, now, actor));
     }
 
@@ -501,7 +573,7 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, Tem
 
     private Task SaveAsync(PromptChanges prompt, CancellationToken cancellationToken)
     {
-        var changed = prompt.NewPrompt ?? prompt.TouchedPrompt;
+        var changed = prompt.NewPrompt ?? prompt.TouchedPrompt ?? prompt.UpdatedPrompt;
         return changes.AfterAsync(store.SaveAsync(prompt, cancellationToken), RegistryChangeKind.Prompt,
             changed?.Id ?? prompt.LabelChanges.FirstOrDefault()?.PromptId, changed?.Name);
     }
@@ -556,11 +628,13 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, Tem
     {
         var numbers = labels.OrderBy(l => l.Name, StringComparer.Ordinal).ToDictionary(l => l.Name, l => l.Version.ToString(), StringComparer.Ordinal);
         return new PromptResponse(prompt.Id, prompt.Name, prompt.Description, prompt.Type, prompt.Tags, prompt.Category,
-            prompt.CreatedAt, prompt.CreatedBy, prompt.UpdatedAt, prompt.UpdatedBy, numbers, ToResponse(prompt.Name, latest, labels));
+            prompt.CreatedAt, prompt.CreatedBy, prompt.UpdatedAt, prompt.UpdatedBy, numbers, ToResponse(prompt.Name, latest, labels),
+            prompt.RequireApproval, prompt.RequireTests);
     }
 
     internal static VersionResponse ToResponse(string promptName, PromptVersion version, IReadOnlyList<Label> labels) =>
         new(version.Id, promptName, version.Version.ToString(), version.Content, version.Variables, version.Metadata,
             version.ChangeDescription, version.CreatedBy, version.CreatedAt, version.Status,
-            labels.Where(l => l.VersionId == version.Id).Select(l => l.Name).Order(StringComparer.Ordinal).ToList()) { Messages = version.Messages };
+            labels.Where(l => l.VersionId == version.Id).Select(l => l.Name).Order(StringComparer.Ordinal).ToList(),
+            version.Approval?.By, version.Approval?.At) { Messages = version.Messages };
 }

@@ -138,10 +138,12 @@ public static class RegistryArchiveJson
                 values[i] = ReadValue(section.Columns[i], property.Value, fieldPath);
                 given[i] = true;
             }
-            for (var i = 0; i < given.Length; i++)
-                given[i] |= section.Columns[i].Optional;
-            if (Array.IndexOf(given, false) is var missing and >= 0)
-                throw Invalid($"{rowPath}.{section.Columns[missing].Name}", "is missing");
+            for (var i = 0; i < values.Length; i++)
+            {
+                if (given[i]) continue;
+                if (!section.Columns[i].Added) throw Invalid($"{rowPath}.{section.Columns[i].Name}", "is missing");
+                values[i] = section.Columns[i].Absent;
+            }
             rows.Add(values);
         }
         return rows;

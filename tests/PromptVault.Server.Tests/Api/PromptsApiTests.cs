@@ -216,8 +216,10 @@ public sealed class PromptsApiTests(ServerFixture fixture) : IClassFixture<Serve
     {
         var name = await CreateSupportPromptAsync(_client);
 
+        using var reviewer = fixture.Server.CreateClient(await fixture.Server.CreateKeyAsync("reviewer", Core.Auth.ApiKeyRole.Writer, TestContext.Current.CancellationToken));
+
         var (review, _) = await PostAsync(_client, $"/api/prompts/{name}/versions/1.0.0/status", new { status = "review" });
-        var (approved, body) = await PostAsync(_client, $"/api/prompts/{name}/versions/1.0.0/status", new { status = "approved" });
+        var (approved, body) = await PostAsync(reviewer, $"/api/prompts/{name}/versions/1.0.0/status", new { status = "approved" });
         var (backToDraft, problem) = await PostAsync(_client, $"/api/prompts/{name}/versions/1.0.0/status", new { status = "deprecated" });
         var (production, promoted) = await PostAsync(_client, $"/api/prompts/{name}/versions/1.0.0/status", new { status = "production" });
 
