@@ -123,14 +123,16 @@ public sealed class SdkStreamTests(ServerFixture fixture) : IClassFixture<Server
     /// <summary>An open <c>GET /api/sdk/stream</c> response read with the framework's SSE parser.</summary>
     internal sealed class SnapshotStream(HttpResponseMessage response, IAsyncEnumerator<SseItem<SdkSnapshotEvent>> events) : IAsyncDisposable
     {
-        public static async Task<SnapshotStream> OpenAsync(HttpClient client)
+        /// <param name="reading">Ends a pending read (a reader on another thread must end before the stream is disposed).</param>
+        public static async Task<SnapshotStream> OpenAsync(HttpClient client, CancellationToken? reading = null)
         {
             var response = await client.GetAsync("/api/sdk/stream", HttpCompletionOption.ResponseHeadersRead, TestContext.Current.CancellationToken);
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
             Assert.Equal("text/event-stream", response.Content.Headers.ContentType?.MediaType);
             var body = await response.Content.ReadAsStreamAsync(TestContext.Current.CancellationToken);
             var parser = SseParser.Create(body, (type, data) => JsonSerializer.Deserialize<SdkSnapshotEvent>(data, PromptVaultJson.Options)!);
-            return new SnapshotStream(response, parser.EnumerateAsync(TestContext.Current.CancellationToken).GetAsyncEnumerator(TestContext.Current.CancellationToken));
+            var token = reading ?? TestContext.Current.CancellationToken;
+            return new SnapshotStream(response, parser.EnumerateAsync(token).GetAsyncEnumerator(token));
         }
 
         public SdkSnapshotEvent Current => events.Current.Data;

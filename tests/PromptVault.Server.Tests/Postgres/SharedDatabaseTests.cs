@@ -29,16 +29,23 @@ public sealed class SharedDatabaseTests
         var (a, b) = (servers.A, servers.B);
         // B serves 1.0.0 from its caches, and its stream has sent the snapshot holding it.
         var name = await ProductionServedByBothAsync(a, b);
-        await using var stream = await SdkStreamTests.SnapshotStream.OpenAsync(b);
+        using var stopReading = CancellationTokenSource.CreateLinkedTokenSource(Cancel);
+        await using var stream = await SdkStreamTests.SnapshotStream.OpenAsync(b, stopReading.Token);
         var first = await stream.NextAsync();
 
         await NewVersionAsync(a, name, new { content = "Version two for {{company_name}}.", changeDescription = "two" });
         var moved = Stopwatch.StartNew();
         // Events are timed as they arrive, so the wait measures the servers, not this test's own requests that follow.
         var arrivals = Channel.CreateUnbounded<(SdkSnapshotEvent Event, TimeSpan At)>();
-        _ = Task.Run(async () =>
+        var reader = Task.Run(async () =>
         {
-            while (await stream.TryNextAsync()) await arrivals.Writer.WriteAsync((stream.Current, moved.Elapsed), Cancel);
+            try
+            {
+                while (await stream.TryNextAsync()) await arrivals.Writer.WriteAsync((stream.Current, moved.Elapsed), Cancel);
+            }
+            catch (OperationCanceledException) when (stopReading.IsCancellationRequested)
+            {
+            }
         }, Cancel);
         Assert.Equal(HttpStatusCode.OK, (await PutAsync(a, $"/api/prompts/{name}/labels/production", new { version = "1.0.1" })).Status);
         var rendered = await Eventually(() => RenderAsync(b, name), r => r.Str("version") == "1.0.1");
@@ -47,6 +54,8 @@ public sealed class SharedDatabaseTests
         using var waiting = CancellationTokenSource.CreateLinkedTokenSource(Cancel);
         waiting.CancelAfter(TimeSpan.FromSeconds(10));
         var announced = await arrivals.Reader.ReadAllAsync(waiting.Token).FirstAsync(e => e.Event.Sequence >= afterMove.Sequence, waiting.Token);
+        await stopReading.CancelAsync();
+        await reader;
 
         Assert.Equal("Version two for Acme.", rendered.Str("content"));
         Assert.True(renderedAfter < OneSecond, $"B rendered the new version {renderedAfter} after the move");
