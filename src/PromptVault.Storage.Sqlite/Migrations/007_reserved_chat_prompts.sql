@@ -1,0 +1,2 @@
+-- Placeholder for the chat prompts branch's 007 (issue 13): migrations must be numbered without gaps. Dropped when that lands.
+SELECT 1;
