@@ -77,6 +77,7 @@ public static class PromptVaultServer
         app.MapSdkApi();
         app.MapAuditApi();
         app.MapKeysApi();
+        app.MapWebhooksApi();
         app.MapExportApi();
         app.MapPromptVaultMcp();
         app.MapDashboard();
