@@ -53,14 +53,14 @@ public abstract class WebhookStoreContractTests
         var owner = claims[0].Contains(first) ? "a" : "b";
         var outcome = new AttemptOutcome(new WebhookAttempt(1, later, 200, null, 5), DeliveryStatus.Delivered, null);
 
-        Assert.Equal(all.Count, all.Select(d => d.Id).Distinct().Count());
-        Assert.True(all.Count <= 10);
+        Assert.Equal(10, all.Count);
+        Assert.Equal(10, all.Select(d => d.Id).Distinct().Count());
         Assert.False(await webhooks.RecordAttemptAsync(first.Id, owner == "a" ? "b" : "a", outcome, Cancel));
         Assert.True(await webhooks.RecordAttemptAsync(first.Id, owner, outcome, Cancel));
         // Leased or delivered: nothing more is claimable until the leases run out.
         Assert.Empty(await webhooks.ClaimDeliveriesAsync("c", later, later.AddMinutes(1), 10, Cancel));
         var afterLease = await webhooks.ClaimDeliveriesAsync("c", later.AddMinutes(2), later.AddMinutes(3), 10, Cancel);
-        Assert.Equal(10 - 1, afterLease.Count + (10 - all.Count));
+        Assert.Equal(9, afterLease.Count);
         Assert.DoesNotContain(afterLease, d => d.Id == first.Id);
     }
 
