@@ -9,4 +9,13 @@ internal static partial class Log
     [LoggerMessage(EventId = 2001, Level = LogLevel.Information,
         Message = "{Method} {Route} responded {StatusCode} in {ElapsedMilliseconds:0.0} ms (key {KeyName})")]
     public static partial void RequestCompleted(ILogger logger, string method, string route, int statusCode, double elapsedMilliseconds, string keyName);
+
+    [LoggerMessage(EventId = 2101, Level = LogLevel.Warning, Message = "Webhook delivery {DeliveryId} attempt {Attempt} failed: status {StatusCode}, {Error}")]
+    public static partial void WebhookAttemptFailed(ILogger logger, long deliveryId, int attempt, int? statusCode, string? error);
+
+    [LoggerMessage(EventId = 2102, Level = LogLevel.Warning, Message = "Webhook delivery {DeliveryId}: the lease expired before the attempt was recorded; another server may send it again")]
+    public static partial void WebhookLeaseLost(ILogger logger, long deliveryId);
+
+    [LoggerMessage(EventId = 2103, Level = LogLevel.Error, Message = "Webhook dispatch failed; retrying at the next poll")]
+    public static partial void WebhookDispatchFailed(ILogger logger, Exception exception);
 }

@@ -146,8 +146,10 @@ internal static class RegistryStatements
             await InsertIdempotencyRecordAsync(connection, transaction, record, errors, cancellationToken);
     }
 
-    public static Task InsertAuditAsync(DbConnection connection, DbTransaction transaction, AuditEntry entry, CancellationToken cancellationToken) =>
-        connection.ExecuteAsync(Command("""
+    /// <summary>Appends <paramref name="entry"/> to the audit log and queues the webhook deliveries it fires, in the caller's transaction.</summary>
+    public static async Task InsertAuditAsync(DbConnection connection, DbTransaction transaction, AuditEntry entry, CancellationToken cancellationToken)
+    {
+        await connection.ExecuteAsync(Command("""
             INSERT INTO audit (timestamp, actor, action, prompt_name, subject, before_json, after_json)
             VALUES (@Timestamp, @Actor, @Action, @PromptName, @Subject, @Before, @After)
             """, new
@@ -155,6 +157,8 @@ internal static class RegistryStatements
             Timestamp = ToText(entry.Timestamp), entry.Actor, entry.Action, entry.PromptName, entry.Subject,
             Before = State(entry.Before), After = State(entry.After),
         }, cancellationToken, transaction));
+        await WebhookStatements.EnqueueAsync(connection, transaction, entry, cancellationToken);
+    }
 
     public static async Task<IdempotencyRecord?> FindIdempotencyRecordAsync(DbConnection connection, string owner, string key, DateTimeOffset now,
         CancellationToken cancellationToken)

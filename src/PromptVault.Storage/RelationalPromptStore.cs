@@ -9,6 +9,7 @@ using PromptVault.Core.Metrics;
 using PromptVault.Core.Prompts;
 using PromptVault.Core.Storage;
 using PromptVault.Core.Versioning;
+using PromptVault.Core.Webhooks;
 using static PromptVault.Storage.StoredValues;
 
 namespace PromptVault.Storage;
@@ -21,7 +22,7 @@ namespace PromptVault.Storage;
 /// </summary>
 /// <remarks>Thread-safe; register the store as a singleton.</remarks>
 public abstract class RelationalPromptStore<TConnection, TTransaction>
-    : IPromptStore, IApiKeyStore, IExperimentStore, IIdempotencyStore, IMetricStore, IRegistryArchiveStore
+    : IPromptStore, IApiKeyStore, IExperimentStore, IIdempotencyStore, IMetricStore, IRegistryArchiveStore, IWebhookStore
     where TConnection : DbConnection
     where TTransaction : DbTransaction
 {
@@ -367,6 +368,83 @@ public abstract class RelationalPromptStore<TConnection, TTransaction>
             return true;
         }, cancellationToken);
     }
+
+    // Webhooks and their outbox.
+
+    public Task CreateWebhookAsync(Webhook webhook, AuditEntry audit, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(webhook);
+        ArgumentNullException.ThrowIfNull(audit);
+        return WriteAsync(async (connection, transaction) =>
+        {
+            await WebhookStatements.InsertWebhookAsync(connection, transaction, webhook, cancellationToken);
+            await RegistryStatements.InsertAuditAsync(connection, transaction, audit, cancellationToken);
+            return true;
+        }, cancellationToken);
+    }
+
+    public Task<IReadOnlyList<Webhook>> ListWebhooksAsync(CancellationToken cancellationToken = default) =>
+        WithConnectionAsync(connection => WebhookStatements.FindWebhooksAsync(connection, null, cancellationToken), cancellationToken);
+
+    public async Task<Webhook?> FindWebhookAsync(string id, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(id);
+        var found = await WithConnectionAsync(connection => WebhookStatements.FindWebhooksAsync(connection, id, cancellationToken), cancellationToken);
+        return found.SingleOrDefault();
+    }
+
+    public Task<bool> DeleteWebhookAsync(string id, AuditEntry audit, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(id);
+        ArgumentNullException.ThrowIfNull(audit);
+        return WriteAsync(async (connection, transaction) =>
+        {
+            if (!await WebhookStatements.DeleteWebhookAsync(connection, transaction, id, cancellationToken)) return false;
+            await RegistryStatements.InsertAuditAsync(connection, transaction, audit, cancellationToken);
+            return true;
+        }, cancellationToken);
+    }
+
+    public Task<Page<WebhookDelivery>> ListDeliveriesAsync(string webhookId, PageRequest page, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(webhookId);
+        ArgumentNullException.ThrowIfNull(page);
+        return ReadSnapshotAsync(async (connection, transaction) =>
+        {
+            var rows = await RegistryStatements.PageAsync<DeliveryRow, DeliveryRow>(connection, transaction, WebhookStatements.DeliveryColumns,
+                "webhook_deliveries WHERE webhook_id = @webhookId", "id DESC", new { webhookId }, page, r => r, cancellationToken);
+            var attempts = await WebhookStatements.ReadAttemptsAsync(connection, transaction, rows.Select(r => r.Id).ToList(),
+                IsAnyOf("delivery_id", "Ids"), cancellationToken);
+            return new Page<WebhookDelivery>(rows.Select(r => r.ToDelivery(attempts[r.Id])).ToList(), rows.Total);
+        }, cancellationToken);
+    }
+
+    public async Task<IReadOnlyList<ClaimedDelivery>> ClaimDeliveriesAsync(string owner, DateTimeOffset now, DateTimeOffset leaseUntil, int limit,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(owner);
+        try
+        {
+            return await WriteAsync((connection, transaction) =>
+                WebhookStatements.ClaimAsync(connection, transaction, owner, now, leaseUntil, limit, cancellationToken), cancellationToken);
+        }
+        catch (DbException e) when (Errors.IsLostRace(e))
+        {
+            // Two dispatchers locked due rows in opposite orders; the one rolled back claims nothing this time and polls again.
+            return [];
+        }
+    }
+
+    public Task<bool> RecordAttemptAsync(long deliveryId, string owner, AttemptOutcome outcome, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(owner);
+        ArgumentNullException.ThrowIfNull(outcome);
+        return WriteAsync((connection, transaction) =>
+            WebhookStatements.RecordAttemptAsync(connection, transaction, deliveryId, owner, outcome, cancellationToken), cancellationToken);
+    }
+
+    public Task<DateTimeOffset?> NextDueAsync(CancellationToken cancellationToken = default) =>
+        WithConnectionAsync(connection => WebhookStatements.NextDueAsync(connection, cancellationToken), cancellationToken);
 
     // Helpers for the stores' own writes.
 

@@ -34,4 +34,6 @@ public static class AuditActions
     public const string ExperimentPaused = "experiment.paused";
     public const string ExperimentCompleted = "experiment.completed";
     public const string ExperimentCancelled = "experiment.cancelled";
+    public const string WebhookCreated = "webhook.created";
+    public const string WebhookDeleted = "webhook.deleted";
 }

@@ -78,6 +78,7 @@ public static class PromptVaultServer
         app.MapSdkApi();
         app.MapAuditApi();
         app.MapKeysApi();
+        app.MapWebhooksApi();
         app.MapExportApi();
         app.MapPlaygroundApi();
         app.MapPromptVaultMcp();

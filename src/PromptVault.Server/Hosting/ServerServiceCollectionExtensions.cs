@@ -11,6 +11,9 @@ using PromptVault.Core.Templates;
 using PromptVault.Server.Api;
 using PromptVault.Server.Auth;
 using PromptVault.Server.Hosting;
+using PromptVault.Server.Webhooks;
+using Microsoft.Extensions.Options;
+using PromptVault.Core.Webhooks;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
@@ -35,6 +38,7 @@ public static class ServerServiceCollectionExtensions
         services.AddSingleton<ApiKeyService>();
         services.AddSingleton<RegistryTransfer>();
         services.AddSingleton<PlaygroundService>();
+        services.AddPromptVaultWebhooks();
 
         services.Configure<JsonOptions>(json => PromptVaultJson.Configure(json.SerializerOptions));
         // Malformed bodies throw BadHttpRequestException, which ProblemExceptionHandler turns into a 400 naming the field.
@@ -48,6 +52,21 @@ public static class ServerServiceCollectionExtensions
         services.AddFailedAuthenticationLimit();
         services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database");
         services.AddOpenApi(OpenApiSetup.Configure);
+        return services;
+    }
+
+    /// <summary>Webhook registration and the dispatcher that sends the outbox (options <c>PromptVault:Webhooks</c>, docs/webhooks.md).</summary>
+    public static IServiceCollection AddPromptVaultWebhooks(this IServiceCollection services)
+    {
+        services.AddSingleton<WebhookService>();
+        services.AddOptions<WebhookOptions>().BindConfiguration("PromptVault:Webhooks").ValidateDataAnnotations()
+            .Validate(o => o.LeaseDuration > o.Timeout, "PromptVault:Webhooks:LeaseDuration must be longer than Timeout, or a slow receiver could get a delivery twice.")
+            .ValidateOnStart();
+        services.AddHttpClient(WebhookDispatcher.HttpClientName, (provider, client) =>
+                client.Timeout = provider.GetRequiredService<IOptions<WebhookOptions>>().Value.Timeout)
+            // A redirect would send the signed body somewhere the admin did not register.
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false, PooledConnectionLifetime = TimeSpan.FromMinutes(2) });
+        services.AddHostedService<WebhookDispatcher>();
         return services;
     }
 

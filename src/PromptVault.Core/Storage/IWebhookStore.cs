@@ -1,0 +1,36 @@
+using PromptVault.Core.Audit;
+using PromptVault.Core.Webhooks;
+
+namespace PromptVault.Core.Storage;
+
+/// <summary>
+/// Webhooks and their delivery outbox. Deliveries are written by the registry's own writes (in the transaction of the audit
+/// entry that fires them, <see cref="WebhookEvents.FromAudit"/>); dispatchers claim them with a lease, so with several servers
+/// on one database each attempt is made by one of them.
+/// </summary>
+public interface IWebhookStore
+{
+    Task CreateWebhookAsync(Webhook webhook, AuditEntry audit, CancellationToken cancellationToken = default);
+
+    Task<IReadOnlyList<Webhook>> ListWebhooksAsync(CancellationToken cancellationToken = default);
+
+    Task<Webhook?> FindWebhookAsync(string id, CancellationToken cancellationToken = default);
+
+    /// <summary>Deletes the webhook and its deliveries.</summary>
+    /// <returns>False when there was no such webhook.</returns>
+    Task<bool> DeleteWebhookAsync(string id, AuditEntry audit, CancellationToken cancellationToken = default);
+
+    /// <summary>The webhook's deliveries, newest first, with their attempts.</summary>
+    Task<Page<WebhookDelivery>> ListDeliveriesAsync(string webhookId, PageRequest page, CancellationToken cancellationToken = default);
+
+    /// <summary>Leases up to <paramref name="limit"/> pending deliveries that are due at <paramref name="now"/> and not leased by another dispatcher.</summary>
+    Task<IReadOnlyList<ClaimedDelivery>> ClaimDeliveriesAsync(string owner, DateTimeOffset now, DateTimeOffset leaseUntil, int limit,
+        CancellationToken cancellationToken = default);
+
+    /// <summary>Records an attempt and releases the lease, if <paramref name="owner"/> still holds it.</summary>
+    /// <returns>False when the lease had been lost (expired and taken by another dispatcher): nothing is written.</returns>
+    Task<bool> RecordAttemptAsync(long deliveryId, string owner, AttemptOutcome outcome, CancellationToken cancellationToken = default);
+
+    /// <summary>When the earliest pending delivery is due, or null when none is pending.</summary>
+    Task<DateTimeOffset?> NextDueAsync(CancellationToken cancellationToken = default);
+}

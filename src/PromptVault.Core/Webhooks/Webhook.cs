@@ -1,0 +1,27 @@
+namespace PromptVault.Core.Webhooks;
+
+/// <summary>A registered receiver: where deliveries go, which events it hears, and the secret that signs them.</summary>
+public sealed record Webhook(string Id, string Url, IReadOnlyList<string> Events, string Secret, DateTimeOffset CreatedAt, string CreatedBy);
+
+/// <summary>Where a delivery stands: waiting for its next attempt, received (2xx), or given up after the last attempt.</summary>
+public static class DeliveryStatus
+{
+    public const string Pending = "pending";
+    public const string Delivered = "delivered";
+    public const string Failed = "failed";
+}
+
+/// <summary>One event for one webhook, with every attempt made so far.</summary>
+/// <param name="NextAttemptAt">When the next attempt is due; null once delivered or failed.</param>
+public sealed record WebhookDelivery(long Id, string WebhookId, string Event, string Status, int Attempts, DateTimeOffset CreatedAt,
+    DateTimeOffset? NextAttemptAt, DateTimeOffset? DeliveredAt, IReadOnlyList<WebhookAttempt> History);
+
+/// <summary>One try to send a delivery: the receiver's status code, or the error when there was no answer.</summary>
+public sealed record WebhookAttempt(int Attempt, DateTimeOffset At, int? StatusCode, string? Error, long DurationMs);
+
+/// <summary>A delivery claimed by one server's dispatcher: everything needed to send it.</summary>
+/// <param name="Attempts">Attempts made before this one.</param>
+public sealed record ClaimedDelivery(long Id, string Url, string Secret, string Event, string Payload, int Attempts);
+
+/// <summary>What an attempt settled: the attempt, and the next one's time (null when delivered or given up).</summary>
+public sealed record AttemptOutcome(WebhookAttempt Attempt, string Status, DateTimeOffset? NextAttemptAt);

@@ -1,0 +1,72 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using PromptVault.Core.Audit;
+
+namespace PromptVault.Core.Webhooks;
+
+/// <summary>
+/// The events a webhook can subscribe to, and the one mapping from an audit entry to the events it fires. The store applies
+/// that mapping where it writes the audit entry, in the same transaction, so a committed change always has its deliveries and
+/// a rolled-back one never does (docs/webhooks.md).
+/// </summary>
+public static class WebhookEvents
+{
+    public const string VersionCreated = "version.created";
+    public const string LabelMoved = "label.moved";
+    public const string ExperimentStarted = "experiment.started";
+    public const string ExperimentCompleted = "experiment.completed";
+    public const string ExperimentPaused = "experiment.paused";
+
+    /// <summary>Every event name, in the order the docs list them.</summary>
+    public static IReadOnlyList<string> All { get; } = [VersionCreated, LabelMoved, ExperimentStarted, ExperimentCompleted, ExperimentPaused];
+
+    /// <summary>The events <paramref name="entry"/> fires: none for most actions, one for the changes webhooks announce.</summary>
+    /// <param name="eventId">The id the payload carries, the same for every subscriber (receivers may deduplicate by it).</param>
+    public static WebhookEvent? FromAudit(AuditEntry entry, string eventId)
+    {
+        ArgumentNullException.ThrowIfNull(entry);
+        var payload = entry.Action switch
+        {
+            AuditActions.VersionCreated => Payload(VersionCreated) with { Version = entry.Subject, VersionId = After(entry, "versionId") },
+            AuditActions.LabelMoved or AuditActions.LabelRemoved => LabelPayload(entry.Subject, Before(entry, "version"), After(entry, "version")),
+            // A promote and a rollback move the production label.
+            AuditActions.Promoted or AuditActions.RolledBack => LabelPayload("production", Before(entry, "production"), After(entry, "production")),
+            AuditActions.ExperimentStarted => Payload(ExperimentStarted) with { Experiment = entry.Subject },
+            AuditActions.ExperimentPaused => Payload(ExperimentPaused) with { Experiment = entry.Subject },
+            AuditActions.ExperimentCompleted => Payload(ExperimentCompleted) with { Experiment = entry.Subject },
+            _ => null,
+        };
+        return payload is null ? null : new WebhookEvent(payload.Event, JsonSerializer.Serialize(payload, WebhookJsonContext.Default.WebhookPayload));
+
+        WebhookPayload Payload(string name) => new(eventId, name, entry.Timestamp, entry.Actor, entry.PromptName);
+
+        WebhookPayload LabelPayload(string? label, string? from, string? to) =>
+            Payload(LabelMoved) with { Label = label, PreviousVersion = from, Version = to };
+    }
+
+    private static string? Before(AuditEntry entry, string key) => entry.Before?.GetValueOrDefault(key);
+
+    private static string? After(AuditEntry entry, string key) => entry.After?.GetValueOrDefault(key);
+}
+
+/// <summary>One event to deliver: its name and the JSON body every subscriber receives.</summary>
+public sealed record WebhookEvent(string Name, string Payload);
+
+/// <summary>
+/// The JSON body of a delivery. Absent members are left out. <see cref="Via"/> is the seam for prompt partials: a
+/// <c>label.moved</c> of a referenced prompt is delivered again for each includer, with <see cref="Prompt"/> the includer and
+/// <see cref="Via"/> the referenced prompt whose label moved.
+/// </summary>
+public sealed record WebhookPayload(string Id, string Event, DateTimeOffset Timestamp, string Actor, string? Prompt)
+{
+    public string? Label { get; init; }
+    public string? Version { get; init; }
+    public string? PreviousVersion { get; init; }
+    public string? VersionId { get; init; }
+    public string? Experiment { get; init; }
+    public string? Via { get; init; }
+}
+
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(WebhookPayload))]
+internal sealed partial class WebhookJsonContext : JsonSerializerContext;

@@ -1,0 +1,107 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using Microsoft.Extensions.Options;
+using PromptVault.Core.Registry;
+using PromptVault.Core.Storage;
+using PromptVault.Core.Webhooks;
+
+namespace PromptVault.Server.Webhooks;
+
+/// <summary>
+/// Sends the outbox: claims due deliveries with a lease (so with several servers each attempt is made once), posts each signed,
+/// and records the attempt with the next retry's time. It wakes on every registry change (this server's or, on PostgreSQL,
+/// another's) and otherwise polls, so retries and deliveries left by a stopped server are picked up.
+/// </summary>
+internal sealed class WebhookDispatcher(IWebhookStore store, IHttpClientFactory clients, IOptions<WebhookOptions> options, RegistryChangeFeed changes,
+    TimeProvider time, ILogger<WebhookDispatcher> logger) : BackgroundService
+{
+    public const string HttpClientName = "PromptVault.Webhooks";
+
+    private readonly string _owner = $"{Environment.MachineName}/{Environment.ProcessId}/{Guid.CreateVersion7(time.GetUtcNow()):N}";
+    private readonly SemaphoreSlim _wake = new(0, 1);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var settings = options.Value;
+        using var subscription = changes.Subscribe(_ => Wake());
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                var now = time.GetUtcNow();
+                var claimed = await store.ClaimDeliveriesAsync(_owner, now, now + settings.LeaseDuration, settings.BatchSize, stoppingToken);
+                if (claimed.Count > 0)
+                {
+                    await Task.WhenAll(claimed.Select(delivery => SendAsync(delivery, settings, stoppingToken)));
+                    continue;
+                }
+            }
+            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
+            {
+                Log.WebhookDispatchFailed(logger, e);
+            }
+            try
+            {
+                await _wake.WaitAsync(settings.PollInterval, stoppingToken);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    private void Wake()
+    {
+        try { _wake.Release(); }
+        catch (SemaphoreFullException) { /* already awake */ }
+    }
+
+    private async Task SendAsync(ClaimedDelivery delivery, WebhookOptions settings, CancellationToken stoppingToken)
+    {
+        var attempt = delivery.Attempts + 1;
+        var at = time.GetUtcNow();
+        var started = Stopwatch.GetTimestamp();
+        int? status = null;
+        string? error = null;
+        try
+        {
+            var timestamp = at.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
+            using var request = new HttpRequestMessage(HttpMethod.Post, delivery.Url)
+            {
+                Content = new StringContent(delivery.Payload, Encoding.UTF8, "application/json"),
+            };
+            request.Headers.Add(WebhookSignature.EventHeader, delivery.Event);
+            request.Headers.Add(WebhookSignature.TimestampHeader, timestamp);
+            request.Headers.Add(WebhookSignature.SignatureHeader, WebhookSignature.Compute(delivery.Secret, timestamp, delivery.Payload));
+            request.Headers.Add(WebhookSignature.DeliveryHeader, delivery.Id.ToString(CultureInfo.InvariantCulture));
+            using var response = await clients.CreateClient(HttpClientName).SendAsync(request, HttpCompletionOption.ResponseHeadersRead, stoppingToken);
+            status = (int)response.StatusCode;
+        }
+        catch (HttpRequestException e)
+        {
+            error = e.Message;
+        }
+        catch (TaskCanceledException) when (!stoppingToken.IsCancellationRequested)
+        {
+            error = $"no answer within {settings.Timeout.TotalSeconds:0.###} s";
+        }
+        catch (OperationCanceledException)
+        {
+            // Shutting down: the attempt is not recorded, and the lease lets this or another server send it again.
+            return;
+        }
+
+        var elapsed = (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+        var outcome = status is >= 200 and < 300
+            ? new AttemptOutcome(new WebhookAttempt(attempt, at, status, null, elapsed), DeliveryStatus.Delivered, null)
+            : attempt >= settings.MaxAttempts
+                ? new AttemptOutcome(new WebhookAttempt(attempt, at, status, error, elapsed), DeliveryStatus.Failed, null)
+                : new AttemptOutcome(new WebhookAttempt(attempt, at, status, error, elapsed), DeliveryStatus.Pending, time.GetUtcNow() + settings.BackoffAfter(attempt));
+        if (outcome.Status != DeliveryStatus.Delivered)
+            Log.WebhookAttemptFailed(logger, delivery.Id, attempt, status, error);
+        if (!await store.RecordAttemptAsync(delivery.Id, _owner, outcome, CancellationToken.None))
+            Log.WebhookLeaseLost(logger, delivery.Id);
+    }
+}

@@ -1,0 +1,51 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace PromptVault.Server.Webhooks;
+
+/// <summary>How deliveries are sent and retried (configuration section <c>PromptVault:Webhooks</c>).</summary>
+public sealed class WebhookOptions
+{
+    /// <summary>Attempts per delivery before it is marked failed. Default: 10.</summary>
+    [Range(1, 100)]
+    public int MaxAttempts { get; set; } = WebhookDefaults.MaxAttempts;
+
+    /// <summary>The wait after the first failed attempt; it doubles after each further one. Default: 5 seconds.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.001", "1.00:00:00")]
+    public TimeSpan InitialBackoff { get; set; } = WebhookDefaults.InitialBackoff;
+
+    /// <summary>The longest wait between attempts. Default: 1 hour.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.001", "7.00:00:00")]
+    public TimeSpan MaxBackoff { get; set; } = WebhookDefaults.MaxBackoff;
+
+    /// <summary>How long a receiver has to answer. Default: 10 seconds.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.010", "00:05:00")]
+    public TimeSpan Timeout { get; set; } = WebhookDefaults.Timeout;
+
+    /// <summary>How long a claimed delivery stays with its server; after that (a crash mid-send) another may retry it. Must exceed
+    /// <see cref="Timeout"/>. Default: 1 minute.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "01:00:00")]
+    public TimeSpan LeaseDuration { get; set; } = WebhookDefaults.LeaseDuration;
+
+    /// <summary>How often the dispatcher looks for due deliveries when no change wakes it. Default: 1 second.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.010", "00:10:00")]
+    public TimeSpan PollInterval { get; set; } = WebhookDefaults.PollInterval;
+
+    /// <summary>Deliveries claimed and sent at once. Default: 16.</summary>
+    [Range(1, 1000)]
+    public int BatchSize { get; set; } = WebhookDefaults.BatchSize;
+
+    /// <summary>The wait before attempt <paramref name="attempt"/> + 1: <see cref="InitialBackoff"/> doubled per failure, at most <see cref="MaxBackoff"/>.</summary>
+    public TimeSpan BackoffAfter(int attempt) =>
+        TimeSpan.FromTicks((long)Math.Min(MaxBackoff.Ticks, InitialBackoff.Ticks * Math.Pow(2, attempt - 1)));
+}
+
+internal static class WebhookDefaults
+{
+    public const int MaxAttempts = 10;
+    public const int BatchSize = 16;
+    public static readonly TimeSpan InitialBackoff = TimeSpan.FromSeconds(5);
+    public static readonly TimeSpan MaxBackoff = TimeSpan.FromHours(1);
+    public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
+    public static readonly TimeSpan LeaseDuration = TimeSpan.FromMinutes(1);
+    public static readonly TimeSpan PollInterval = TimeSpan.FromSeconds(1);
+}

@@ -1,0 +1,82 @@
+using System.Security.Cryptography;
+using PromptVault.Core.Audit;
+using PromptVault.Core.Contracts;
+using PromptVault.Core.Storage;
+
+namespace PromptVault.Core.Webhooks;
+
+/// <summary>Registers, lists and deletes webhooks and reads their delivery history; creation and deletion are audited.</summary>
+public sealed class WebhookService(IWebhookStore store, TimeProvider time)
+{
+    /// <summary>The prefix of a webhook secret, so a leaked one is recognisable.</summary>
+    public const string SecretPrefix = "whsec_";
+
+    public async Task<CreatedWebhookResponse> CreateAsync(CreateWebhookRequest request, string actor, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var url = ValidateUrl(request.Url);
+        var events = ValidateEvents(request.Events);
+        var now = time.GetUtcNow();
+        var webhook = new Webhook(Ids.New(now), url, events, SecretPrefix + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32)), now, actor);
+        await store.CreateWebhookAsync(webhook, new AuditEntry(0, now, actor, AuditActions.WebhookCreated, null, webhook.Id, null,
+            new Dictionary<string, string?> { ["url"] = url, ["events"] = string.Join(",", events) }), cancellationToken);
+        return new CreatedWebhookResponse(webhook.Id, webhook.Url, webhook.Events, webhook.Secret, webhook.CreatedAt, webhook.CreatedBy);
+    }
+
+    public async Task<WebhookListResponse> ListAsync(CancellationToken cancellationToken = default) =>
+        new((await store.ListWebhooksAsync(cancellationToken)).Select(WebhookResponse.From).ToList());
+
+    /// <exception cref="NotFoundException">No webhook has this id (<c>webhook_not_found</c>).</exception>
+    public async Task<WebhookResponse> GetAsync(string id, CancellationToken cancellationToken = default) =>
+        WebhookResponse.From(await RequireAsync(id, cancellationToken));
+
+    /// <summary>Deletes the webhook; its pending deliveries are dropped with it.</summary>
+    /// <exception cref="NotFoundException">No webhook has this id (<c>webhook_not_found</c>).</exception>
+    public async Task DeleteAsync(string id, string actor, CancellationToken cancellationToken = default)
+    {
+        var webhook = await RequireAsync(id, cancellationToken);
+        var audit = new AuditEntry(0, time.GetUtcNow(), actor, AuditActions.WebhookDeleted, null, webhook.Id,
+            new Dictionary<string, string?> { ["url"] = webhook.Url }, null);
+        if (!await store.DeleteWebhookAsync(webhook.Id, audit, cancellationToken))
+            throw NotFound(id);
+    }
+
+    /// <summary>The webhook's deliveries, newest first, each with its attempts.</summary>
+    /// <exception cref="NotFoundException">No webhook has this id (<c>webhook_not_found</c>).</exception>
+    public async Task<WebhookDeliveryListResponse> ListDeliveriesAsync(string id, PageRequest page, CancellationToken cancellationToken = default)
+    {
+        var webhook = await RequireAsync(id, cancellationToken);
+        var deliveries = await store.ListDeliveriesAsync(webhook.Id, page, cancellationToken);
+        return new WebhookDeliveryListResponse(deliveries, deliveries.Total);
+    }
+
+    private async Task<Webhook> RequireAsync(string id, CancellationToken cancellationToken) =>
+        await store.FindWebhookAsync(id, cancellationToken) ?? throw NotFound(id);
+
+    private static NotFoundException NotFound(string id) => new("webhook_not_found", $"webhook '{Prompts.PromptRules.Shorten(id)}' does not exist.");
+
+    private static string ValidateUrl(string? url)
+    {
+        if (string.IsNullOrWhiteSpace(url))
+            throw new InvalidInputException("missing_url", "url is required: the absolute http or https URL that receives deliveries.", "url");
+        Prompts.PromptRules.ValidateLength(url, MaxUrlLength, "url");
+        if (!Uri.TryCreate(url.Trim(), UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
+            throw new InvalidInputException("invalid_url", $"url '{Prompts.PromptRules.Shorten(url)}' is not an absolute http or https URL.", "url");
+        return uri.AbsoluteUri;
+    }
+
+    private static List<string> ValidateEvents(IReadOnlyList<string>? events)
+    {
+        if (events is null || events.Count == 0)
+            throw new InvalidInputException("missing_events", $"events is required: one or more of {string.Join(", ", WebhookEvents.All)}.", "events");
+        foreach (var name in events)
+        {
+            if (!WebhookEvents.All.Contains(name))
+                throw new InvalidInputException("unknown_event",
+                    $"event '{Prompts.PromptRules.Shorten(name ?? "")}' is unknown: use {string.Join(", ", WebhookEvents.All)}.", "events");
+        }
+        return events.Distinct().ToList();
+    }
+
+    private const int MaxUrlLength = 2_000;
+}

@@ -1,0 +1,166 @@
+using System.Data.Common;
+using Dapper;
+using PromptVault.Core.Audit;
+using PromptVault.Core.Webhooks;
+using static PromptVault.Storage.StoredValues;
+
+namespace PromptVault.Storage;
+
+/// <summary>Webhooks and their delivery outbox, in the SQL both engines run, on the caller's connection and transaction.</summary>
+internal static class WebhookStatements
+{
+    private const string WebhookColumns = "id AS Id, url AS Url, events AS Events, secret AS Secret, created_at AS CreatedAt, created_by AS CreatedBy";
+
+    public const string DeliveryColumns = """
+        id AS Id, webhook_id AS WebhookId, event AS Event, status AS Status, attempts AS Attempts, created_at AS CreatedAt,
+        next_attempt_at AS NextAttemptAt, delivered_at AS DeliveredAt
+        """;
+
+    /// <summary>
+    /// Queues the event <paramref name="entry"/> fires (if any) for every webhook subscribed to it, in the audit entry's transaction:
+    /// the one place events are raised.
+    /// </summary>
+    public static Task EnqueueAsync(DbConnection connection, DbTransaction transaction, AuditEntry entry, CancellationToken cancellationToken)
+    {
+        if (WebhookEvents.FromAudit(entry, Guid.CreateVersion7(entry.Timestamp).ToString("N")) is not { } fired)
+            return Task.CompletedTask;
+        var now = ToText(entry.Timestamp);
+        return connection.ExecuteAsync(RegistryStatements.Command($"""
+            INSERT INTO webhook_deliveries (webhook_id, event, payload, status, attempts, created_at, next_attempt_at)
+            SELECT id, @Event, @Payload, '{DeliveryStatus.Pending}', 0, @Now, @Now FROM webhooks WHERE events LIKE @Subscribed
+            """, new { Event = fired.Name, fired.Payload, Now = now, Subscribed = $"%\"{fired.Name}\"%" }, cancellationToken, transaction));
+    }
+
+    public static Task InsertWebhookAsync(DbConnection connection, DbTransaction transaction, Webhook webhook, CancellationToken cancellationToken) =>
+        connection.ExecuteAsync(RegistryStatements.Command("""
+            INSERT INTO webhooks (id, url, events, secret, created_at, created_by) VALUES (@Id, @Url, @Events, @Secret, @CreatedAt, @CreatedBy)
+            """, new
+        {
+            webhook.Id, webhook.Url, Events = ToJson(webhook.Events.ToList()), webhook.Secret, CreatedAt = ToText(webhook.CreatedAt), webhook.CreatedBy,
+        }, cancellationToken, transaction));
+
+    public static async Task<IReadOnlyList<Webhook>> FindWebhooksAsync(DbConnection connection, string? id, CancellationToken cancellationToken)
+    {
+        var where = id is null ? "" : "WHERE id = @id";
+        var rows = await connection.QueryAsync<WebhookRow>(RegistryStatements.Command(
+            $"SELECT {WebhookColumns} FROM webhooks {where} ORDER BY created_at, id", new { id }, cancellationToken));
+        return rows.Select(r => r.ToWebhook()).ToList();
+    }
+
+    public static async Task<bool> DeleteWebhookAsync(DbConnection connection, DbTransaction transaction, string id, CancellationToken cancellationToken)
+    {
+        // Explicit deletes rather than ON DELETE CASCADE alone: the same on both engines, whatever their foreign-key settings.
+        await connection.ExecuteAsync(RegistryStatements.Command(
+            "DELETE FROM webhook_attempts WHERE delivery_id IN (SELECT id FROM webhook_deliveries WHERE webhook_id = @id)", new { id }, cancellationToken, transaction));
+        await connection.ExecuteAsync(RegistryStatements.Command("DELETE FROM webhook_deliveries WHERE webhook_id = @id", new { id }, cancellationToken, transaction));
+        return await connection.ExecuteAsync(RegistryStatements.Command("DELETE FROM webhooks WHERE id = @id", new { id }, cancellationToken, transaction)) > 0;
+    }
+
+    /// <summary>The attempts of <paramref name="deliveryIds"/>, by delivery.</summary>
+    /// <param name="isAnyOf">The engine's condition that <c>delivery_id</c> is one of the array parameter <c>Ids</c>.</param>
+    public static async Task<ILookup<long, WebhookAttempt>> ReadAttemptsAsync(DbConnection connection, DbTransaction transaction, IReadOnlyList<long> deliveryIds,
+        string isAnyOf, CancellationToken cancellationToken)
+    {
+        var rows = await connection.QueryAsync<AttemptRow>(RegistryStatements.Command($"""
+            SELECT delivery_id AS DeliveryId, attempt AS Attempt, at AS At, status_code AS StatusCode, error AS Error, duration_ms AS DurationMs
+            FROM webhook_attempts WHERE {isAnyOf} ORDER BY delivery_id, attempt
+            """, new { Ids = deliveryIds.ToArray() }, cancellationToken, transaction));
+        return rows.ToLookup(r => r.DeliveryId, r => r.ToAttempt());
+    }
+
+    /// <summary>
+    /// Leases the due deliveries to <paramref name="owner"/>. The UPDATE repeats the subquery's conditions: on PostgreSQL a
+    /// concurrent claimer waits on the row lock and then re-checks them on the row as committed, so it skips rows just leased.
+    /// </summary>
+    public static async Task<IReadOnlyList<ClaimedDelivery>> ClaimAsync(DbConnection connection, DbTransaction transaction, string owner, DateTimeOffset now,
+        DateTimeOffset leaseUntil, int limit, CancellationToken cancellationToken)
+    {
+        const string Claimable = $"status = '{DeliveryStatus.Pending}' AND next_attempt_at <= @Now AND (lease_until IS NULL OR lease_until <= @Now)";
+        var parameters = new { owner, Now = ToText(now), LeaseUntil = ToText(leaseUntil), limit };
+        await connection.ExecuteAsync(RegistryStatements.Command($"""
+            UPDATE webhook_deliveries SET lease_owner = @owner, lease_until = @LeaseUntil
+            WHERE id IN (SELECT id FROM webhook_deliveries WHERE {Claimable} ORDER BY next_attempt_at, id LIMIT @limit) AND {Claimable}
+            """, parameters, cancellationToken, transaction));
+        var rows = await connection.QueryAsync<ClaimRow>(RegistryStatements.Command($"""
+            SELECT d.id AS Id, w.url AS Url, w.secret AS Secret, d.event AS Event, d.payload AS Payload, d.attempts AS Attempts
+            FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id
+            WHERE d.lease_owner = @owner AND d.lease_until = @LeaseUntil AND d.status = '{DeliveryStatus.Pending}'
+            ORDER BY d.id
+            """, parameters, cancellationToken, transaction));
+        return rows.Select(r => new ClaimedDelivery(r.Id, r.Url, r.Secret, r.Event, r.Payload, r.Attempts)).ToList();
+    }
+
+    public static async Task<bool> RecordAttemptAsync(DbConnection connection, DbTransaction transaction, long id, string owner, AttemptOutcome outcome,
+        CancellationToken cancellationToken)
+    {
+        var attempt = outcome.Attempt;
+        var updated = await connection.ExecuteAsync(RegistryStatements.Command("""
+            UPDATE webhook_deliveries
+            SET attempts = @Number, status = @Status, next_attempt_at = @Next, delivered_at = @DeliveredAt, lease_owner = NULL, lease_until = NULL
+            WHERE id = @id AND lease_owner = @owner
+            """, new
+        {
+            id, owner, Number = attempt.Attempt, outcome.Status, Next = ToText(outcome.NextAttemptAt),
+            DeliveredAt = outcome.Status == DeliveryStatus.Delivered ? ToText(attempt.At) : null,
+        }, cancellationToken, transaction));
+        if (updated == 0) return false;
+        await connection.ExecuteAsync(RegistryStatements.Command("""
+            INSERT INTO webhook_attempts (delivery_id, attempt, at, status_code, error, duration_ms) VALUES (@id, @Attempt, @At, @StatusCode, @Error, @DurationMs)
+            """, new { id, attempt.Attempt, At = ToText(attempt.At), attempt.StatusCode, attempt.Error, attempt.DurationMs }, cancellationToken, transaction));
+        return true;
+    }
+
+    public static async Task<DateTimeOffset?> NextDueAsync(DbConnection connection, CancellationToken cancellationToken) =>
+        ToTimeOrNull(await connection.ExecuteScalarAsync<string?>(RegistryStatements.Command(
+            $"SELECT MIN(next_attempt_at) FROM webhook_deliveries WHERE status = '{DeliveryStatus.Pending}'", null, cancellationToken)));
+
+    private sealed class WebhookRow
+    {
+        public string Id { get; set; } = "";
+        public string Url { get; set; } = "";
+        public string Events { get; set; } = "[]";
+        public string Secret { get; set; } = "";
+        public string CreatedAt { get; set; } = "";
+        public string CreatedBy { get; set; } = "";
+
+        public Webhook ToWebhook() => new(Id, Url, FromJson<List<string>>(Events), Secret, ToTime(CreatedAt), CreatedBy);
+    }
+
+    private sealed class ClaimRow
+    {
+        public long Id { get; set; }
+        public string Url { get; set; } = "";
+        public string Secret { get; set; } = "";
+        public string Event { get; set; } = "";
+        public string Payload { get; set; } = "";
+        public int Attempts { get; set; }
+    }
+
+    private sealed class AttemptRow
+    {
+        public long DeliveryId { get; set; }
+        public int Attempt { get; set; }
+        public string At { get; set; } = "";
+        public int? StatusCode { get; set; }
+        public string? Error { get; set; }
+        public long DurationMs { get; set; }
+
+        public WebhookAttempt ToAttempt() => new(Attempt, ToTime(At), StatusCode, Error, DurationMs);
+    }
+}
+
+internal sealed class DeliveryRow
+{
+    public long Id { get; set; }
+    public string WebhookId { get; set; } = "";
+    public string Event { get; set; } = "";
+    public string Status { get; set; } = "";
+    public int Attempts { get; set; }
+    public string CreatedAt { get; set; } = "";
+    public string? NextAttemptAt { get; set; }
+    public string? DeliveredAt { get; set; }
+
+    public WebhookDelivery ToDelivery(IEnumerable<WebhookAttempt> history) =>
+        new(Id, WebhookId, Event, Status, Attempts, StoredValues.ToTime(CreatedAt), StoredValues.ToTimeOrNull(NextAttemptAt),
+            StoredValues.ToTimeOrNull(DeliveredAt), history.ToList());
+}

@@ -1,0 +1,75 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Threading.Channels;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+
+namespace PromptVault.Server.Tests.Webhooks;
+
+/// <summary>A real webhook receiver on loopback Kestrel that checks each delivery's signature with the secret, independently of the server's code.</summary>
+public sealed class WebhookReceiver : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+
+    private WebhookReceiver(WebApplication app, Channel<ReceivedDelivery> received)
+    {
+        _app = app;
+        Url = new Uri(new Uri(app.Urls.First()), "/hook");
+        Received = received.Reader;
+    }
+
+    public Uri Url { get; }
+
+    public ChannelReader<ReceivedDelivery> Received { get; }
+
+    /// <summary>The status code answered from now on (200 by default).</summary>
+    public int Status { get; set; } = 200;
+
+    public string? Secret { get; set; }
+
+    /// <summary>Starts a receiver on <paramref name="port"/> (0: a free one).</summary>
+    public static async Task<WebhookReceiver> StartAsync(int port = 0, CancellationToken cancellationToken = default)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
+        builder.Logging.ClearProviders();
+        var app = builder.Build();
+        var received = Channel.CreateUnbounded<ReceivedDelivery>();
+        WebhookReceiver? receiver = null;
+        app.MapPost("/hook", async (HttpRequest request) =>
+        {
+            using var reader = new StreamReader(request.Body, Encoding.UTF8);
+            var body = await reader.ReadToEndAsync();
+            var timestamp = request.Headers["X-PromptVault-Timestamp"].ToString();
+            var signature = request.Headers["X-PromptVault-Signature"].ToString();
+            var expected = "sha256=" + Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(receiver!.Secret ?? ""),
+                Encoding.UTF8.GetBytes($"{timestamp}.{body}")));
+            var status = receiver.Status;
+            await received.Writer.WriteAsync(new ReceivedDelivery(request.Headers["X-PromptVault-Event"].ToString(), timestamp,
+                long.Parse(request.Headers["X-PromptVault-Delivery"].ToString()), body,
+                CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(expected), Encoding.ASCII.GetBytes(signature)), status));
+            return Results.StatusCode(status);
+        });
+        await app.StartAsync(cancellationToken);
+        receiver = new WebhookReceiver(app, received);
+        return receiver;
+    }
+
+    /// <summary>The next delivery answered with 2xx, skipping refused ones; fails after <paramref name="timeout"/>.</summary>
+    public async Task<ReceivedDelivery> NextAcceptedAsync(TimeSpan timeout)
+    {
+        using var waiting = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        waiting.CancelAfter(timeout);
+        return await Received.ReadAllAsync(waiting.Token).FirstAsync(d => d.AnsweredWith is >= 200 and < 300, waiting.Token);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+}
+
+public sealed record ReceivedDelivery(string Event, string Timestamp, long DeliveryId, string Body, bool SignatureValid, int AnsweredWith);

@@ -1,0 +1,169 @@
+using System.Diagnostics;
+using System.Net;
+using System.Text.Json.Nodes;
+using static PromptVault.Server.Tests.ApiCalls;
+
+namespace PromptVault.Server.Tests.Webhooks;
+
+/// <summary>Webhooks end to end (issue 13): a real server on SQLite posting to a real receiver on loopback, which checks every signature.</summary>
+public sealed class WebhookTests
+{
+    /// <summary>Short retries, so a test sees several attempts within seconds.</summary>
+    public static readonly string[] FastRetries =
+    [
+        "--PromptVault:Webhooks:InitialBackoff=00:00:00.200",
+        "--PromptVault:Webhooks:MaxBackoff=00:00:01",
+        "--PromptVault:Webhooks:PollInterval=00:00:00.100",
+        "--PromptVault:Webhooks:Timeout=00:00:02",
+        "--PromptVault:Webhooks:LeaseDuration=00:00:05",
+        "--PromptVault:Webhooks:MaxAttempts=50",
+    ];
+
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(20);
+
+    [Fact]
+    public async Task Create_BadUrlOrUnknownEvent_Returns400NamingIt_AndNonAdminsAreRefused()
+    {
+        await using var server = await RunningServer.StartAsync(TestContext.Current.CancellationToken);
+        using var admin = server.CreateClient();
+        using var writer = server.CreateClient(await server.CreateKeyAsync("writer", Core.Auth.ApiKeyRole.Writer, TestContext.Current.CancellationToken));
+
+        var (ftp, ftpBody) = await PostAsync(admin, "/api/webhooks", new { url = "ftp://example.com/x", events = new[] { "version.created" } });
+        var (relative, _) = await PostAsync(admin, "/api/webhooks", new { url = "/hook", events = new[] { "version.created" } });
+        var (unknown, unknownBody) = await PostAsync(admin, "/api/webhooks", new { url = "http://127.0.0.1:1/hook", events = new[] { "version.created", "prompt.deleted" } });
+        var (forbidden, _) = await PostAsync(writer, "/api/webhooks", new { url = "http://127.0.0.1:1/hook", events = new[] { "version.created" } });
+        var (missing, _) = await GetAsync(admin, "/api/webhooks/nope/deliveries");
+
+        Assert.Equal(HttpStatusCode.BadRequest, ftp);
+        Assert.Equal("invalid_url", ftpBody.Str("code"));
+        Assert.Contains("ftp://example.com/x", ftpBody.Str("detail"));
+        Assert.Equal(HttpStatusCode.BadRequest, relative);
+        Assert.Equal(HttpStatusCode.BadRequest, unknown);
+        Assert.Equal("unknown_event", unknownBody.Str("code"));
+        Assert.Contains("prompt.deleted", unknownBody.Str("detail"));
+        Assert.Equal(HttpStatusCode.Forbidden, forbidden);
+        Assert.Equal(HttpStatusCode.NotFound, missing);
+    }
+
+    [Fact]
+    public async Task EveryEventKind_IsDeliveredSigned_AndCreateListGetDeleteWork()
+    {
+        await using var receiver = await WebhookReceiver.StartAsync(cancellationToken: TestContext.Current.CancellationToken);
+        await using var server = await RunningServer.StartAsync(new ServerSetup(FastRetries), TestContext.Current.CancellationToken);
+        using var client = server.CreateClient();
+        var webhook = await CreateWebhookAsync(client, receiver, "version.created", "label.moved", "experiment.started", "experiment.paused", "experiment.completed");
+
+        var (name, versionIds) = await Experiments.CreatePromptWithChallengersAsync(client);
+        var experiment = await Experiments.CreateAsync(client, Experiments.ThreeWay(name, versionIds));
+        var id = experiment.Str("id");
+        await Experiments.MoveAsync(client, id, "start");
+        await Experiments.MoveAsync(client, id, "pause");
+        await Experiments.MoveAsync(client, id, "complete");
+        var received = new List<ReceivedDelivery>();
+        while (received.Count < 7) received.Add(await receiver.NextAcceptedAsync(Wait));
+
+        Assert.All(received, r => Assert.True(r.SignatureValid, $"bad signature on {r.Body}"));
+        Assert.Equal(["version.created", "label.moved", "version.created", "version.created", "experiment.started", "experiment.paused", "experiment.completed"],
+            received.OrderBy(r => r.DeliveryId).Select(r => r.Event));
+        var moved = JsonNode.Parse(received.Single(r => r.Event == "label.moved").Body)!;
+        Assert.Equal(name, moved.Str("prompt"));
+        Assert.Equal("production", moved.Str("label"));
+        Assert.Equal("1.0.0", moved.Str("version"));
+        Assert.Equal(experiment.Str("name"), JsonNode.Parse(received.Single(r => r.Event == "experiment.started").Body).Str("experiment"));
+
+        var (_, list) = await GetAsync(client, "/api/webhooks");
+        var (_, got) = await GetAsync(client, $"/api/webhooks/{webhook}");
+        Assert.Equal(webhook, Assert.Single(list!["webhooks"]!.AsArray()).Str("id"));
+        Assert.Null(got!["secret"]);
+        Assert.Equal(receiver.Url.AbsoluteUri, got.Str("url"));
+        Assert.Equal(HttpStatusCode.NoContent, (await SendAsync(client, HttpMethod.Delete, $"/api/webhooks/{webhook}")).Status);
+        Assert.Equal(HttpStatusCode.NotFound, (await GetAsync(client, $"/api/webhooks/{webhook}")).Status);
+    }
+
+    [Fact]
+    public async Task ReceiverFailingThenDown_IsRetriedWithGrowingBackoff_EachAttemptRecorded_ThenDelivered()
+    {
+        var receiver = await WebhookReceiver.StartAsync(cancellationToken: TestContext.Current.CancellationToken);
+        var port = receiver.Url.Port;
+        await using var server = await RunningServer.StartAsync(new ServerSetup(FastRetries), TestContext.Current.CancellationToken);
+        using var client = server.CreateClient();
+        var webhook = await CreateWebhookAsync(client, receiver, "version.created");
+        receiver.Status = 500;
+
+        await CreateSupportPromptAsync(client);
+        var failing = await DeliveryAsync(client, webhook, d => d["history"]!.AsArray().Count >= 2);
+        await receiver.DisposeAsync();
+        var down = await DeliveryAsync(client, webhook, d => d["history"]!.AsArray().Any(a => a!["error"] is not null));
+        await using var back = await WebhookReceiver.StartAsync(port, TestContext.Current.CancellationToken);
+        back.Secret = receiver.Secret;
+        var accepted = await back.NextAcceptedAsync(Wait);
+        var delivered = await DeliveryAsync(client, webhook, d => d.Str("status") == "delivered");
+
+        Assert.Equal("pending", failing.Str("status"));
+        Assert.All(failing["history"]!.AsArray(), a => Assert.Equal(500, a!["statusCode"]!.GetValue<int>()));
+        Assert.NotNull(failing["nextAttemptAt"]);
+        Assert.Null(down["history"]!.AsArray().Last()!["statusCode"]);
+        Assert.True(accepted.SignatureValid);
+        var history = delivered["history"]!.AsArray().Select(a => (Attempt: a!["attempt"]!.GetValue<int>(), At: a["at"]!.GetValue<DateTimeOffset>())).ToList();
+        Assert.True(history.Count >= 4, $"{history.Count} attempts");
+        Assert.Equal(Enumerable.Range(1, history.Count), history.Select(h => h.Attempt));
+        Assert.Equal(history.Count, delivered["attempts"]!.GetValue<int>());
+        // Backoff doubles from 200 ms up to 1 s: each gap is at least its backoff (a loaded machine only makes gaps longer).
+        for (var i = 1; i < history.Count; i++)
+        {
+            var backoff = TimeSpan.FromMilliseconds(Math.Min(1000, 200 * Math.Pow(2, i - 1)));
+            Assert.True(history[i].At - history[i - 1].At >= backoff, $"attempt {i + 1}: {string.Join(", ", history.Select(h => h.At.ToString("O")))}");
+        }
+        Assert.Null(delivered["nextAttemptAt"]);
+    }
+
+    [Fact]
+    public async Task PendingDelivery_IsSentByTheRestartedServer()
+    {
+        await using var receiver = await WebhookReceiver.StartAsync(cancellationToken: TestContext.Current.CancellationToken);
+        var server = await RunningServer.StartAsync(new ServerSetup(FastRetries), TestContext.Current.CancellationToken);
+        string webhook;
+        using (var client = server.CreateClient())
+        {
+            webhook = await CreateWebhookAsync(client, receiver, "version.created");
+            receiver.Status = 503;
+            await CreateSupportPromptAsync(client);
+            await DeliveryAsync(client, webhook, d => d["history"]!.AsArray().Count >= 1);
+        }
+
+        await using var restarted = await server.RestartAsync(TestContext.Current.CancellationToken);
+        receiver.Status = 200;
+        var accepted = await receiver.NextAcceptedAsync(Wait);
+        using var after = restarted.CreateClient();
+        var delivered = await DeliveryAsync(after, webhook, d => d.Str("status") == "delivered");
+
+        Assert.Equal("version.created", accepted.Event);
+        Assert.True(accepted.SignatureValid);
+        Assert.True(delivered["attempts"]!.GetValue<int>() >= 2);
+    }
+
+    /// <summary>Registers a webhook for <paramref name="receiver"/>, hands it the secret, and returns the webhook's id.</summary>
+    public static async Task<string> CreateWebhookAsync(HttpClient client, WebhookReceiver receiver, params string[] events)
+    {
+        var (status, created) = await PostAsync(client, "/api/webhooks", new { url = receiver.Url.AbsoluteUri, events });
+        Assert.True(status == HttpStatusCode.Created, created?.ToJsonString());
+        Assert.StartsWith("whsec_", created.Str("secret"));
+        receiver.Secret = created.Str("secret");
+        return created.Str("id");
+    }
+
+    /// <summary>Polls the deliveries route until the webhook's only delivery satisfies <paramref name="condition"/>.</summary>
+    public static async Task<JsonNode> DeliveryAsync(HttpClient client, string webhook, Func<JsonNode, bool> condition)
+    {
+        var waited = Stopwatch.StartNew();
+        while (true)
+        {
+            var (status, body) = await GetAsync(client, $"/api/webhooks/{webhook}/deliveries");
+            Assert.Equal(HttpStatusCode.OK, status);
+            var delivery = body!["deliveries"]!.AsArray().SingleOrDefault();
+            if (delivery is not null && condition(delivery)) return delivery;
+            Assert.True(waited.Elapsed < Wait, $"timed out; deliveries: {body.ToJsonString()}");
+            await Task.Delay(50, TestContext.Current.CancellationToken);
+        }
+    }
+}
