@@ -16,15 +16,17 @@ public sealed record CreatePromptRequest(
     IReadOnlyList<VariableDefinition>? Variables = null,
     PromptMetadata? Metadata = null,
     IReadOnlyList<string>? Tags = null,
-    string? Category = null);
+    string? Category = null,
+    IReadOnlyList<Evaluations.TestCase>? Tests = null);
 
-/// <summary>A new version. Omitted <c>variables</c> or <c>metadata</c> are carried over from the latest version.</summary>
+/// <summary>A new version. Omitted <c>variables</c>, <c>metadata</c> or <c>tests</c> are carried over from the latest version.</summary>
 public sealed record CreateVersionRequest(
     string? Content,
     IReadOnlyList<VariableDefinition>? Variables = null,
     PromptMetadata? Metadata = null,
     string? ChangeDescription = null,
-    VersionBump? Bump = null);
+    VersionBump? Bump = null,
+    IReadOnlyList<Evaluations.TestCase>? Tests = null);
 
 public sealed record ChangeStatusRequest(VersionStatus? Status);
 

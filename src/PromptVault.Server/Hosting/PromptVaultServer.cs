@@ -78,6 +78,7 @@ public static class PromptVaultServer
         app.MapAuditApi();
         app.MapKeysApi();
         app.MapExportApi();
+        app.MapEvaluationsApi();
         app.MapPromptVaultMcp();
         app.MapDashboard();
         app.MapPrometheusEndpoint();

@@ -1,5 +1,6 @@
 using PromptVault.Core.Audit;
 using PromptVault.Core.Contracts;
+using PromptVault.Core.Evaluations;
 using PromptVault.Core.Idempotency;
 using PromptVault.Core.Prompts;
 using PromptVault.Core.Storage;
@@ -33,6 +34,7 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, Tem
         var variables = request.Variables ?? [];
         var metadata = request.Metadata ?? PromptMetadata.Empty;
         ValidateVersionContent(request.Content, variables, metadata);
+        var tests = request.Tests is null ? null : TestCaseRules.Validate(request.Tests);
 
         return await idempotent.RunAsync<CreatePromptRequest, PromptResponse>(idempotencyKey, "create-prompt", request.Name!, request, async idempotency =>
         {
@@ -47,6 +49,7 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, Tem
             {
                 NewPrompt = prompt,
                 NewVersion = version,
+                NewVersionTests = tests,
                 Audit =
                 [
                     Entry(now, actor, AuditActions.PromptCreated, prompt.Name, null, null, new() { ["type"] = Names.Of(prompt.Type), ["description"] = prompt.Description }),
@@ -84,6 +87,7 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, Tem
         if (string.IsNullOrEmpty(changeDescription))
             throw new InvalidInputException("missing_change_description", "changeDescription is required and must not be empty.", "changeDescription");
         PromptRules.ValidateLength(changeDescription, PromptRules.MaxChangeDescriptionLength, "changeDescription");
+        var tests = request.Tests is null ? null : TestCaseRules.Validate(request.Tests);
 
         return await WithRetryAsync(() => idempotent.RunAsync<CreateVersionRequest, VersionResponse>(idempotencyKey, "create-version", name, request, async idempotency =>
         {
@@ -104,6 +108,8 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, Tem
             await SaveAsync(new PromptChanges
             {
                 NewVersion = version,
+                NewVersionTests = tests,
+                TestsFromVersionId = tests is null ? latest.Id : null,
                 TouchedPrompt = prompt with { UpdatedAt = now, UpdatedBy = actor },
                 Audit = [VersionCreatedEntry(now, actor, prompt.Name, version)],
                 Idempotency = idempotency?.Invoke(response),
@@ -262,6 +268,8 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, Tem
             await SaveAsync(new PromptChanges
             {
                 NewVersion = version,
+                // The tests written for the content rolled back to.
+                TestsFromVersionId = target.Id,
                 TouchedPrompt = prompt with { UpdatedAt = now, UpdatedBy = actor },
                 StatusChanges = statusChanges,
                 LabelChanges = [labelChange],
