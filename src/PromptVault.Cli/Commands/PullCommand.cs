@@ -16,7 +16,8 @@ internal sealed class PullCommand(CliContext context)
                 return ExitCodes.Success;
             }
 
-            var text = PromptFileWriter.Write(prompt, pulled);
+            var tests = await client.GetTestsAsync(name, pulled.Id, cancellationToken);
+            var text = PromptFileWriter.Write(prompt, pulled, tests.Tests);
             if (output is null)
             {
                 context.Out.Write(text);

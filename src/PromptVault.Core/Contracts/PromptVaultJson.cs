@@ -56,6 +56,7 @@ public static class PromptVaultJson
 [JsonSerializable(typeof(VersionMetricsResponse))]
 [JsonSerializable(typeof(Evaluations.VersionTests))]
 [JsonSerializable(typeof(List<Evaluations.TestCase>))]
+[JsonSerializable(typeof(Evaluations.TestCase))]
 [JsonSerializable(typeof(Evaluations.EvaluationRun))]
 [JsonSerializable(typeof(Evaluations.EvaluationListResponse))]
 [JsonSerializable(typeof(Prompts.VariableDefinition))]
