@@ -32,6 +32,14 @@ internal static class EvaluationStatements
             INSERT INTO version_tests (version_id, tests) SELECT @toVersionId, tests FROM version_tests WHERE version_id = @fromVersionId
             """, new { fromVersionId, toVersionId }, cancellationToken, transaction));
 
+    public static Task RequireTestsAsync(DbConnection connection, DbTransaction transaction, string promptId, CancellationToken cancellationToken) =>
+        connection.ExecuteAsync(RegistryStatements.Command("UPDATE prompts SET require_tests = @required WHERE id = @promptId",
+            new { promptId, required = true }, cancellationToken, transaction));
+
+    public static Task<bool> RequiresTestsAsync(DbConnection connection, string promptId, CancellationToken cancellationToken) =>
+        connection.ExecuteScalarAsync<bool>(RegistryStatements.Command("SELECT require_tests FROM prompts WHERE id = @promptId",
+            new { promptId }, cancellationToken));
+
     public static Task InsertRunAsync(DbConnection connection, DbTransaction transaction, EvaluationRun run, CancellationToken cancellationToken) =>
         connection.ExecuteAsync(RegistryStatements.Command("""
             INSERT INTO evaluation_runs (id, version_id, status, created_at, created_by, run)

@@ -116,7 +116,11 @@ internal static class RegistryStatements
         CancellationToken cancellationToken)
     {
         if (changes.NewPrompt is { } prompt)
+        {
             await InsertPromptAsync(connection, transaction, prompt, errors, cancellationToken);
+            if (changes.NewPromptRequiresTests)
+                await EvaluationStatements.RequireTestsAsync(connection, transaction, prompt.Id, cancellationToken);
+        }
         if (changes.TouchedPrompt is { } touched)
         {
             await connection.ExecuteAsync(Command("UPDATE prompts SET updated_at = @UpdatedAt, updated_by = @UpdatedBy WHERE id = @Id",

@@ -377,6 +377,12 @@ public abstract class RelationalPromptStore<TConnection, TTransaction>
         }, cancellationToken);
     }
 
+    public Task<bool> RequiresTestsAsync(string promptId, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(promptId);
+        return WithConnectionAsync(connection => EvaluationStatements.RequiresTestsAsync(connection, promptId, cancellationToken), cancellationToken);
+    }
+
     public Task SaveRunAsync(EvaluationRun run, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(run);

@@ -17,7 +17,8 @@ public sealed record CreatePromptRequest(
     PromptMetadata? Metadata = null,
     IReadOnlyList<string>? Tags = null,
     string? Category = null,
-    IReadOnlyList<Evaluations.TestCase>? Tests = null);
+    IReadOnlyList<Evaluations.TestCase>? Tests = null,
+    bool? RequireTests = null);
 
 /// <summary>A new version. Omitted <c>variables</c>, <c>metadata</c> or <c>tests</c> are carried over from the latest version.</summary>
 public sealed record CreateVersionRequest(

@@ -15,6 +15,9 @@ public interface IEvaluationStore
     /// <summary>Replaces the version's test cases, with the audit entry, in one transaction.</summary>
     Task SaveTestsAsync(string versionId, IReadOnlyList<TestCase> tests, AuditEntry audit, CancellationToken cancellationToken = default);
 
+    /// <summary>Whether the prompt promotes only versions whose latest run passed (<c>requireTests</c>).</summary>
+    Task<bool> RequiresTestsAsync(string promptId, CancellationToken cancellationToken = default);
+
     Task SaveRunAsync(EvaluationRun run, CancellationToken cancellationToken = default);
 
     Task<EvaluationRun?> FindRunAsync(string id, CancellationToken cancellationToken = default);

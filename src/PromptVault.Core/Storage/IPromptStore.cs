@@ -80,6 +80,9 @@ public sealed record PromptChanges
 {
     public Prompt? NewPrompt { get; init; }
 
+    /// <summary>Sets the new prompt's <c>requireTests</c> gate (SPEC §10).</summary>
+    public bool NewPromptRequiresTests { get; init; }
+
     /// <summary>The prompt with new <c>UpdatedAt</c>/<c>UpdatedBy</c>.</summary>
     public Prompt? TouchedPrompt { get; init; }
 

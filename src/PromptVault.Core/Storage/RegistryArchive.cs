@@ -96,11 +96,16 @@ public static class RegistryArchiveSchema
 
     public static readonly ArchiveSection Prompts = new("prompts",
         [Text("id"), Text("name"), Text("description"), Enum<Prompts.PromptType>("type"), Json("tags"), Text("category", true),
-         Time("createdAt"), Text("createdBy"), Time("updatedAt"), Text("updatedBy")], ArchiveOwner.Prompt);
+         Time("createdAt"), Text("createdBy"), Time("updatedAt"), Text("updatedBy"), new("requireTests", ArchiveValueKind.Boolean)], ArchiveOwner.Prompt);
 
     public static readonly ArchiveSection Versions = new("versions",
         [Text("id"), Text("promptId"), Integer("sequence"), Integer("major"), Integer("minor"), Integer("patch"), Text("content"),
          Json("variables"), Json("metadata"), Text("changeDescription"), Text("createdBy"), Time("createdAt"), Enum<Prompts.VersionStatus>("status")], ArchiveOwner.Prompt, 1);
+
+    public static readonly ArchiveSection VersionTests = new("versionTests", [Text("versionId"), Json("tests")], ArchiveOwner.Version);
+
+    public static readonly ArchiveSection EvaluationRuns = new("evaluationRuns",
+        [Text("id"), Text("versionId"), Enum<Evaluations.EvaluationStatus>("status"), Time("createdAt"), Text("createdBy"), Json("run")], ArchiveOwner.Version, 1);
 
     public static readonly ArchiveSection Labels = new("labels",
         [Text("promptId"), Text("name"), Text("versionId"), Time("updatedAt"), Text("updatedBy")], ArchiveOwner.Prompt);
@@ -149,7 +154,7 @@ public static class RegistryArchiveSchema
     /// <summary>Every section, in document and import order.</summary>
     public static readonly IReadOnlyList<ArchiveSection> Sections =
     [
-        Prompts, Versions, Labels, Experiments, Exposures, ExposureCounts, UnitSums, VariantUnitStats, SequentialStates, SequentialHistory,
+        Prompts, Versions, VersionTests, EvaluationRuns, Labels, Experiments, Exposures, ExposureCounts, UnitSums, VariantUnitStats, SequentialStates, SequentialHistory,
         MetricEvents, MetricRollups, Audit, ApiKeys,
     ];
 }

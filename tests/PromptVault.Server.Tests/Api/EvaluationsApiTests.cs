@@ -136,4 +136,41 @@ public sealed class EvaluationsApiTests(ServerFixture fixture) : IClassFixture<S
         Assert.Equal(HttpStatusCode.NotFound, status);
         Assert.Equal("evaluation_not_found", problem.Str("code"));
     }
+
+    [Fact]
+    public async Task Promote_RequireTests_OnlyAfterThePassedLatestRun_AndTheAuditNamesIt()
+    {
+        var name = UniqueName();
+        var prompt = JsonNode.Parse(System.Text.Json.JsonSerializer.Serialize(SupportPrompt(name)))!.AsObject();
+        prompt["requireTests"] = true;
+        await PostAsync(_client, "/api/prompts", prompt);
+        var promote = new { version = "1.0.0" };
+
+        var (untested, untestedProblem) = await PutAsync(_client, $"/api/prompts/{name}/labels/production", promote);
+        await PutAsync(_client, VersionPath(name, "1.0.0") + "/tests", Tests(Case("wrong", "Acme", new { type = "contains", value = "Initech" })));
+        var (_, failedRun) = await PostAsync(_client, VersionPath(name, "1.0.0") + "/evaluate", null);
+        var (failing, failingProblem) = await PutAsync(_client, $"/api/prompts/{name}/labels/production", promote);
+        await PutAsync(_client, VersionPath(name, "1.0.0") + "/tests", Tests(Case("right", "Acme", new { type = "contains", value = "Acme" })));
+        var (_, passedRun) = await PostAsync(_client, VersionPath(name, "1.0.0") + "/evaluate", null);
+        var (passing, _) = await PutAsync(_client, $"/api/prompts/{name}/labels/production", promote);
+        var (_, audit) = await GetAsync(_client, $"/api/audit?prompt={name}&action=version.promoted");
+
+        Assert.Equal(HttpStatusCode.Conflict, untested);
+        Assert.Equal("tests_required", untestedProblem.Str("code"));
+        Assert.Equal(HttpStatusCode.Conflict, failing);
+        Assert.Equal("tests_failed", failingProblem.Str("code"));
+        Assert.Contains(failedRun.Str("id"), failingProblem.Str("detail"));
+        Assert.Equal(HttpStatusCode.OK, passing);
+        Assert.Equal(passedRun.Str("id"), audit!["entries"]![0]!["after"].Str("evaluationId"));
+    }
+
+    [Fact]
+    public async Task Promote_WithoutRequireTests_NeedsNoRun()
+    {
+        var name = await CreateSupportPromptAsync(_client);
+
+        var (status, _) = await PutAsync(_client, $"/api/prompts/{name}/labels/production", new { version = "1.0.0" });
+
+        Assert.Equal(HttpStatusCode.OK, status);
+    }
 }
