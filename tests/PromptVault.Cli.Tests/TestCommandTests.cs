@@ -63,7 +63,7 @@ public sealed class TestCommandTests(ServerFixture fixture) : IClassFixture<Serv
         Assert.Equal(1, failing.ExitCode);
         Assert.Contains("FAIL no apology", failing.Out);
         Assert.Contains("    FAIL notContains: render contains 'sorry' at character 11", failing.Out);
-        Assert.Contains($"{name} 1.0.1: failed, 0 of 2 cases passed", failing.Out);
+        Assert.Contains($"{name} 1.0.1: failed, 1 of 2 cases passed", failing.Out);
         Assert.Equal(0, first.ExitCode);
     }
 
