@@ -5,11 +5,15 @@ namespace PromptVault.Core.Evaluations;
 
 /// <summary>
 /// The checks that read text (SPEC §10): <c>contains</c>, <c>notContains</c>, <c>regex</c>, <c>equals</c> and <c>maxLength</c>,
-/// the same for a render and a model's answer. Comparisons are ordinal; a regex runs on the non-backtracking engine with the
-/// validation patterns' time limit.
+/// the same for a render and a model's answer. Comparisons are ordinal; a regex runs on the non-backtracking engine (linear
+/// time) with a time limit.
 /// </summary>
 public static class TextChecks
 {
+    /// <summary>How long a <c>regex</c> check may run on one text. Longer than a render's validation limit: an evaluation is not on
+    /// the hot path, answers can be long, and the engine's first match on a loaded machine builds its automaton slowly.</summary>
+    public static readonly TimeSpan PatternTimeLimit = TimeSpan.FromSeconds(1);
+
     private const int ExcerptLength = 80;
 
     /// <summary>Runs one validated check (see <see cref="TestCaseRules"/>) on <paramref name="text"/>.</summary>
@@ -47,7 +51,7 @@ public static class TextChecks
 
     private static CheckResult Match(string type, string pattern, string text, string what)
     {
-        var regex = VariableContract.CompilePattern(pattern, "invalid_test", $"regex '{Excerpt(pattern)}'", "value");
+        var regex = VariableContract.CompilePattern(pattern, "invalid_test", $"regex '{Excerpt(pattern)}'", "value", PatternTimeLimit);
         try
         {
             return regex.IsMatch(text)
@@ -56,7 +60,7 @@ public static class TextChecks
         }
         catch (RegexMatchTimeoutException)
         {
-            return new(type, false, $"/{Excerpt(pattern)}/ did not finish within {VariableContract.PatternTimeLimit.TotalMilliseconds:0} ms on the {what}");
+            return new(type, false, $"/{Excerpt(pattern)}/ did not finish within {PatternTimeLimit.TotalMilliseconds:0} ms on the {what}");
         }
     }
 

@@ -53,11 +53,12 @@ public static class VariableContract
 
     /// <summary>The same for any pattern a user writes (test cases' <c>regex</c> checks too).</summary>
     /// <param name="subject">What holds the pattern, for the message: <c>variable 'x' has a validation pattern</c>.</param>
-    public static Regex CompilePattern(string pattern, string code, string subject, string field)
+    /// <param name="timeLimit">How long one match may run; default <see cref="PatternTimeLimit"/>.</param>
+    public static Regex CompilePattern(string pattern, string code, string subject, string field, TimeSpan? timeLimit = null)
     {
         try
         {
-            return new Regex(pattern, RegexOptions.NonBacktracking | RegexOptions.CultureInvariant, PatternTimeLimit);
+            return new Regex(pattern, RegexOptions.NonBacktracking | RegexOptions.CultureInvariant, timeLimit ?? PatternTimeLimit);
         }
         catch (ArgumentException e)
         {
