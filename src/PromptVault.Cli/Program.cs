@@ -38,6 +38,7 @@ internal static class Program
             Import(context, remote),
             Experiment(context, remote),
             Metrics(context, remote),
+            Test(context, remote),
             Demo(context, remote),
         };
     }
@@ -92,6 +93,16 @@ internal static class Program
         var command = new Command("pull", "Print a version as a prompt file (front matter + template).") { name, version, output };
         remote.AddTo(command);
         command.SetAction((result, ct) => new PullCommand(context).InvokeAsync(remote.Read(result), result.GetValue(name)!, result.GetValue(version), result.GetValue(output), ct));
+        return command;
+    }
+
+    private static Command Test(CliContext context, RemoteOptions remote)
+    {
+        var name = new Argument<string>("NAME") { Description = "The prompt's name." };
+        var version = new Option<string?>("--version") { Description = "The version to test (default: the latest).", HelpName = "V" };
+        var command = new Command("test", "Run a version's test cases; exit 1 when one fails (for CI).") { name, version };
+        remote.AddTo(command);
+        command.SetAction((result, ct) => new TestCommand(context).InvokeAsync(remote.Read(result), result.GetValue(name)!, result.GetValue(version), ct));
         return command;
     }
 

@@ -8,6 +8,7 @@ using PromptVault.Core;
 using PromptVault.Core.Auth;
 using PromptVault.Core.Analysis;
 using PromptVault.Core.Contracts;
+using PromptVault.Core.Evaluations;
 using PromptVault.Core.Storage;
 using PromptVault.Core.Idempotency;
 using PromptVault.Core.Metrics;
@@ -108,6 +109,27 @@ public sealed class PromptVaultClient
     /// <summary>Changes a prompt's own fields; omitted ones stay. <c>requireApproval</c> and <c>requireTests</c> need an admin key.</summary>
     public Task<PromptResponse> UpdatePromptAsync(string name, UpdatePromptRequest request, CancellationToken cancellationToken = default) =>
         SendAsync<UpdatePromptRequest, PromptResponse>(HttpMethod.Patch, PromptPath(name), request, cancellationToken);
+
+    /// <summary>Gets a version's test cases (SPEC §10).</summary>
+    public Task<VersionTests> GetTestsAsync(string name, string version, CancellationToken cancellationToken = default) =>
+        SendAsync<VersionTests>(HttpMethod.Get, VersionPath(name, version) + "/tests", cancellationToken);
+
+    /// <summary>Replaces a version's test cases.</summary>
+    /// <exception cref="PromptVaultApiException">400 <c>invalid_test</c> naming the case and field at fault.</exception>
+    public Task<VersionTests> PutTestsAsync(string name, string version, VersionTests tests, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(tests);
+        return SendAsync<VersionTests, VersionTests>(HttpMethod.Put, VersionPath(name, version) + "/tests", tests, cancellationToken);
+    }
+
+    /// <summary>Runs a version's test cases on the server and returns the stored run.</summary>
+    /// <exception cref="PromptVaultApiException">409 <c>no_tests</c> when the version has none.</exception>
+    public Task<EvaluationRun> EvaluateAsync(string name, string version, CancellationToken cancellationToken = default) =>
+        SendAsync<EvaluationRun>(HttpMethod.Post, VersionPath(name, version) + "/evaluate", cancellationToken);
+
+    /// <summary>Gets an evaluation run by id.</summary>
+    public Task<EvaluationRun> GetEvaluationAsync(string id, CancellationToken cancellationToken = default) =>
+        SendAsync<EvaluationRun>(HttpMethod.Get, "api/evaluations/" + Uri.EscapeDataString(id), cancellationToken);
 
     /// <summary>Moves a version through the lifecycle; moving it to <c>production</c> promotes it.</summary>
     public Task<VersionResponse> ChangeStatusAsync(string name, string version, VersionStatus status, CancellationToken cancellationToken = default) =>

@@ -110,7 +110,8 @@ internal static class ArchiveStatements
     /// <param name="insertionOrder">The engine's column of insertion order (SQLite's rowid).</param>
     private static string OrderOf(ArchiveSection section, string insertionOrder) => section.Name switch
     {
-        "prompts" or "versions" or "experiments" or "apiKeys" or "audit" => "id",
+        "prompts" or "versions" or "experiments" or "apiKeys" or "audit" or "evaluationRuns" => "id",
+        "versionTests" => "version_id",
         "labels" => "prompt_id, name",
         "exposures" or "unitSums" => "experiment_id, unit_id, variant_id",
         "exposureCounts" or "variantUnitStats" => "experiment_id, variant_id",

@@ -135,7 +135,13 @@ internal static class RegistryStatements
             }, cancellationToken, transaction));
         }
         if (changes.NewVersion is { } version)
+        {
             await InsertVersionAsync(connection, transaction, version, errors, cancellationToken);
+            if (changes.NewVersionTests is { } tests)
+                await EvaluationStatements.SaveTestsAsync(connection, transaction, version.Id, tests, cancellationToken);
+            else if (changes.TestsFromVersionId is { } from)
+                await EvaluationStatements.CopyTestsAsync(connection, transaction, from, version.Id, cancellationToken);
+        }
         foreach (var change in changes.StatusChanges)
             await ChangeStatusAsync(connection, transaction, change, cancellationToken);
         foreach (var change in changes.LabelChanges)

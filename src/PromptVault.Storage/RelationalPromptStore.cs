@@ -4,6 +4,7 @@ using PromptVault.Core;
 using PromptVault.Core.Analysis;
 using PromptVault.Core.Audit;
 using PromptVault.Core.Auth;
+using PromptVault.Core.Evaluations;
 using PromptVault.Core.Experiments;
 using PromptVault.Core.Metrics;
 using PromptVault.Core.Prompts;
@@ -22,7 +23,7 @@ namespace PromptVault.Storage;
 /// </summary>
 /// <remarks>Thread-safe; register the store as a singleton.</remarks>
 public abstract class RelationalPromptStore<TConnection, TTransaction>
-    : IPromptStore, IApiKeyStore, IExperimentStore, IIdempotencyStore, IMetricStore, IRegistryArchiveStore, IWebhookStore
+    : IPromptStore, IApiKeyStore, IExperimentStore, IIdempotencyStore, IMetricStore, IRegistryArchiveStore, IWebhookStore, IEvaluationStore
     where TConnection : DbConnection
     where TTransaction : DbTransaction
 {
@@ -354,6 +355,50 @@ public abstract class RelationalPromptStore<TConnection, TTransaction>
         // Render exposures queued before the read count in it.
         await SettleExposuresAsync(cancellationToken);
         return await WithConnectionAsync(connection => ExperimentStatements.ReadVariantUnitStatsAsync(connection, experimentId, cancellationToken), cancellationToken);
+    }
+
+    // Test cases and evaluation runs.
+
+    public Task<IReadOnlyList<TestCase>> FindTestsAsync(string versionId, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(versionId);
+        return WithConnectionAsync(connection => EvaluationStatements.FindTestsAsync(connection, versionId, cancellationToken), cancellationToken);
+    }
+
+    public Task SaveTestsAsync(string versionId, IReadOnlyList<TestCase> tests, AuditEntry audit, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(versionId);
+        ArgumentNullException.ThrowIfNull(tests);
+        ArgumentNullException.ThrowIfNull(audit);
+        return WriteAsync(async (connection, transaction) =>
+        {
+            await EvaluationStatements.SaveTestsAsync(connection, transaction, versionId, tests, cancellationToken);
+            await RegistryStatements.InsertAuditAsync(connection, transaction, audit, cancellationToken);
+            return true;
+        }, cancellationToken);
+    }
+
+
+    public Task SaveRunAsync(EvaluationRun run, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        return WriteAsync(async (connection, transaction) =>
+        {
+            await EvaluationStatements.InsertRunAsync(connection, transaction, run, cancellationToken);
+            return true;
+        }, cancellationToken);
+    }
+
+    public Task<EvaluationRun?> FindRunAsync(string id, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(id);
+        return WithConnectionAsync(connection => EvaluationStatements.FindRunAsync(connection, id, cancellationToken), cancellationToken);
+    }
+
+    public Task<IReadOnlyList<EvaluationRun>> ListRunsAsync(string versionId, int limit, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(versionId);
+        return WithConnectionAsync(connection => EvaluationStatements.ListRunsAsync(connection, versionId, limit, cancellationToken), cancellationToken);
     }
 
     // Archives.

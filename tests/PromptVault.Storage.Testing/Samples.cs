@@ -85,5 +85,5 @@ public static class Samples
 
     public static string NewId() => Guid.NewGuid().ToString("N");
 
-    private static JsonElement Element(string json) => JsonSerializer.Deserialize<JsonElement>(json);
+    public static JsonElement Element(string json) => JsonSerializer.Deserialize<JsonElement>(json);
 }

@@ -18,7 +18,8 @@ internal sealed class PullCommand(CliContext context)
 
             if (pulled.ApprovedBy is not null)
                 context.Error.WriteLine($"{prompt.Name} {pulled.Version} was approved by {pulled.ApprovedBy} at {pulled.ApprovedAt:u}.");
-            var text = PromptFileWriter.Write(prompt, pulled);
+            var tests = await client.GetTestsAsync(name, pulled.Id, cancellationToken);
+            var text = PromptFileWriter.Write(prompt, pulled, tests.Tests);
             if (output is null)
             {
                 context.Out.Write(text);

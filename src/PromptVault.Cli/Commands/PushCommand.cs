@@ -2,7 +2,9 @@ using System.Net;
 using System.Text.Json;
 using PromptVault.Cli.PromptFiles;
 using PromptVault.Client;
+using PromptVault.Core;
 using PromptVault.Core.Contracts;
+using PromptVault.Core.Evaluations;
 using PromptVault.Core.Prompts;
 using PromptVault.Core.Versioning;
 
@@ -103,24 +105,50 @@ internal sealed class PushCommand(CliContext context)
             case PushAction.Create:
                 if (bump is not null) context.WriteWarning($"{plan.Path}: --bump does not apply to a new prompt; its first version is 1.0.0.");
                 var created = await client.CreatePromptAsync(new CreatePromptRequest(file.Name, file.Description, file.Type, ContentOf(file),
-                    file.Variables, file.Metadata, file.Tags, file.Category, file.Messages), cancellationToken);
+                    file.Variables, file.Metadata, file.Tags, file.Category, file.Messages, Tests: file.Tests), cancellationToken);
                 return new PushResult(plan.Path, file.Name, created.LatestVersion.Version, created.LatestVersion.Id, "created", null);
 
             case PushAction.NewVersion:
                 try
                 {
                     var version = await client.CreateVersionAsync(file.Name,
-                        new CreateVersionRequest(ContentOf(file), file.Variables, file.Metadata, message, bump, file.Messages), cancellationToken);
+                        new CreateVersionRequest(ContentOf(file), file.Variables, file.Metadata, message, bump, file.Messages, file.Tests), cancellationToken);
                     return new PushResult(plan.Path, file.Name, version.Version, version.Id, "new-version", plan.Existing!.LatestVersion.Version);
                 }
                 catch (PromptVaultApiException e) when (e.StatusCode == HttpStatusCode.Conflict && e.Code == "version_unchanged")
                 {
                     // The server decides what "the same" is; its word wins over the local comparison.
-                    return Unchanged(plan);
+                    return await UpdateTestsAsync(client, plan, cancellationToken) ?? Unchanged(plan);
                 }
 
             default:
-                return Unchanged(plan);
+                return await UpdateTestsAsync(client, plan, cancellationToken) ?? Unchanged(plan);
+        }
+    }
+
+    /// <summary>
+    /// Test cases are not part of a version's body: when only the file's <c>tests</c> block changed, they replace the latest
+    /// version's (result <c>tests-updated</c>). Null when the file has no block or the same cases.
+    /// </summary>
+    private static async Task<PushResult?> UpdateTestsAsync(PromptVaultClient client, Plan plan, CancellationToken cancellationToken)
+    {
+        if (plan.File.Tests is not { } tests) return null;
+        var latest = plan.Existing!.LatestVersion;
+        var stored = await client.GetTestsAsync(plan.File.Name, latest.Id, cancellationToken);
+        if (SameTests(tests, stored.Tests ?? [])) return null;
+        await client.PutTestsAsync(plan.File.Name, latest.Id, new VersionTests(tests), cancellationToken);
+        return new PushResult(plan.Path, plan.File.Name, latest.Version, latest.Id, "tests-updated", null);
+    }
+
+    private static bool SameTests(IReadOnlyList<TestCase> file, IReadOnlyList<TestCase> stored)
+    {
+        try
+        {
+            return JsonSerializer.Serialize(TestCaseRules.Validate(file).ToList(), PromptVaultJson.Options) == JsonSerializer.Serialize(stored.ToList(), PromptVaultJson.Options);
+        }
+        catch (InvalidInputException)
+        {
+            return false; // The server refuses them, naming the case at fault.
         }
     }
 
@@ -157,6 +185,7 @@ internal sealed class PushCommand(CliContext context)
             {
                 "created" => "created",
                 "new-version" => $"new version (was {result.PreviousVersion})",
+                "tests-updated" => "test cases updated",
                 _ => "unchanged",
             };
             context.Out.WriteLine($"{result.Prompt} {result.Version} {what}");
@@ -168,5 +197,5 @@ internal sealed class PushCommand(CliContext context)
     private sealed record Plan(string Path, PromptFile File, PromptResponse? Existing, PushAction Action);
 }
 
-/// <summary>One file's outcome, as <c>push --json</c> prints it. <c>Result</c> is <c>created</c>, <c>new-version</c> or <c>unchanged</c>.</summary>
+/// <summary>One file's outcome, as <c>push --json</c> prints it. <c>Result</c> is <c>created</c>, <c>new-version</c>, <c>tests-updated</c> or <c>unchanged</c>.</summary>
 internal sealed record PushResult(string File, string Prompt, string Version, string VersionId, string Result, string? PreviousVersion);

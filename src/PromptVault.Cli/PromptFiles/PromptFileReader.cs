@@ -1,6 +1,8 @@
 using System.Globalization;
 using System.Text.Json;
 using PromptVault.Core;
+using PromptVault.Core.Contracts;
+using PromptVault.Core.Evaluations;
 using PromptVault.Core.Prompts;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
@@ -87,8 +89,24 @@ internal static class PromptFileReader
             ? Metadata(metadataNode)
             : PromptMetadata.Empty;
         var messages = type == PromptType.Chat ? ChatMarkdown.Parse(body, firstLine: bodyLine) : null;
+        var tests = fields.TryGetValue("tests", out var testsNode) && !YamlJson.IsNull(testsNode) ? Tests(testsNode) : null;
         return new PromptFile(name, type, String(fields, "description", ""), Strings(fields, "tags", ""), String(fields, "category", ""),
-            variables, metadata, messages is null ? body : "", messages);
+            variables, metadata, messages is null ? body : "", messages, tests);
+    }
+
+    /// <summary>The test cases in the API's JSON shape (SPEC §10); the server checks them and names the case at fault.</summary>
+    private static List<TestCase> Tests(YamlNode node)
+    {
+        if (node is not YamlSequenceNode)
+            throw new FrontMatterException("tests", node, "must be a list of test cases (- name: ..., variables: ..., expect: [...]).");
+        try
+        {
+            return JsonSerializer.Deserialize(YamlJson.ToJson(node), PromptVaultJsonContext.Default.ListTestCase) ?? [];
+        }
+        catch (JsonException e)
+        {
+            throw new FrontMatterException("tests" + (e.Path?.TrimStart('$') ?? ""), node, $"is not a test case: {e.Message}");
+        }
     }
 
     private static List<VariableDefinition> Variables(YamlNode node)

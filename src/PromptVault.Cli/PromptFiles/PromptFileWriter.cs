@@ -1,9 +1,11 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using System.Text.RegularExpressions;
 using PromptVault.Core;
 using PromptVault.Core.Contracts;
+using PromptVault.Core.Evaluations;
 using PromptVault.Core.Prompts;
 
 namespace PromptVault.Cli.PromptFiles;
@@ -18,9 +20,13 @@ internal static partial class PromptFileWriter
     [GeneratedRegex("^[A-Za-z_][A-Za-z0-9_ .,;/()+=!?-]*$")]
     private static partial Regex PlainText();
 
+    // A case's absent fields stay absent in the file.
+    private static readonly JsonSerializerOptions TestOptions = new(PromptVaultJson.Options) { DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull };
+
     private static readonly string[] ReservedWords = ["true", "false", "null", "yes", "no", "on", "off", "y", "n"];
 
-    public static string Write(PromptResponse prompt, VersionResponse version)
+    /// <param name="tests">The version's test cases, written as a <c>tests:</c> block (one case a line, in YAML flow style).</param>
+    public static string Write(PromptResponse prompt, VersionResponse version, IReadOnlyList<TestCase>? tests = null)
     {
         var yaml = new StringBuilder();
         yaml.Append("---\n");
@@ -52,6 +58,12 @@ internal static partial class PromptFileWriter
         {
             yaml.Append("metadata:\n");
             foreach (var line in metadata) yaml.Append(CultureInfo.InvariantCulture, $"  {line}\n");
+        }
+        if (tests is { Count: > 0 })
+        {
+            yaml.Append("tests:\n");
+            foreach (var test in tests)
+                yaml.Append(CultureInfo.InvariantCulture, $"  - {Flow(JsonSerializer.SerializeToElement(test, TestOptions))}\n");
         }
         yaml.Append("---\n");
 

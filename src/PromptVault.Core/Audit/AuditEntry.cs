@@ -25,6 +25,8 @@ public static class AuditActions
     public const string LabelRemoved = "label.removed";
     public const string Promoted = "version.promoted";
     public const string RolledBack = "prompt.rolled_back";
+    /// <summary>A version's test cases replaced (PUT .../tests).</summary>
+    public const string TestsChanged = "version.tests_changed";
     public const string ApiKeyCreated = "api_key.created";
     public const string ApiKeyRevoked = "api_key.revoked";
     /// <summary>An admin key made by <c>promptvault admin-key</c> on the server's machine, outside the API.</summary>

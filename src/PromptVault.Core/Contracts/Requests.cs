@@ -20,7 +20,8 @@ public sealed record CreatePromptRequest(
     string? Category = null,
     IReadOnlyList<PromptMessage>? Messages = null,
     bool? RequireApproval = null,
-    bool? RequireTests = null);
+    bool? RequireTests = null,
+    IReadOnlyList<Evaluations.TestCase>? Tests = null);
 
 /// <summary>A prompt's own fields (<c>PATCH /api/prompts/{name}</c>); omitted ones stay as they are. The two gates need an admin key.</summary>
 public sealed record UpdatePromptRequest(
@@ -30,7 +31,7 @@ public sealed record UpdatePromptRequest(
     bool? RequireApproval = null,
     bool? RequireTests = null);
 
-/// <summary>A new version. Omitted <c>variables</c> or <c>metadata</c> are carried over from the latest version. A version of
+/// <summary>A new version. Omitted <c>variables</c>, <c>metadata</c> or <c>tests</c> are carried over from the latest version. A version of
 /// a <c>chat</c> prompt carries <c>messages</c> instead of <c>content</c>.</summary>
 public sealed record CreateVersionRequest(
     string? Content,
@@ -38,7 +39,8 @@ public sealed record CreateVersionRequest(
     PromptMetadata? Metadata = null,
     string? ChangeDescription = null,
     VersionBump? Bump = null,
-    IReadOnlyList<PromptMessage>? Messages = null);
+    IReadOnlyList<PromptMessage>? Messages = null,
+    IReadOnlyList<Evaluations.TestCase>? Tests = null);
 
 public sealed record ChangeStatusRequest(VersionStatus? Status);
 

@@ -89,6 +89,12 @@ public sealed record PromptChanges
     /// <summary>A new version; its <c>Sequence</c> and number must be free, or the save fails with <see cref="ConcurrentWriteException"/>.</summary>
     public PromptVersion? NewVersion { get; init; }
 
+    /// <summary>The new version's test cases, when it brings its own (SPEC §10).</summary>
+    public IReadOnlyList<Evaluations.TestCase>? NewVersionTests { get; init; }
+
+    /// <summary>The version whose test cases the new version carries forward, when it brings none of its own.</summary>
+    public string? TestsFromVersionId { get; init; }
+
     public IReadOnlyList<StatusChange> StatusChanges { get; init; } = [];
 
     public IReadOnlyList<LabelChange> LabelChanges { get; init; } = [];

@@ -110,6 +110,11 @@ public static class RegistryArchiveSchema
          Json("variables"), Json("metadata"), Text("changeDescription"), Text("createdBy"), Time("createdAt"), Enum<Prompts.VersionStatus>("status"),
          Json("messages", true) with { Added = true }, new("approvedBy", ArchiveValueKind.Text, true, Added: true), new("approvedAt", ArchiveValueKind.Time, true, Added: true)], ArchiveOwner.Prompt, 1);
 
+    public static readonly ArchiveSection VersionTests = new("versionTests", [Text("versionId"), Json("tests")], ArchiveOwner.Version);
+
+    public static readonly ArchiveSection EvaluationRuns = new("evaluationRuns",
+        [Text("id"), Text("versionId"), Enum<Evaluations.EvaluationStatus>("status"), Time("createdAt"), Text("createdBy"), Json("run")], ArchiveOwner.Version, 1);
+
     public static readonly ArchiveSection Labels = new("labels",
         [Text("promptId"), Text("name"), Text("versionId"), Time("updatedAt"), Text("updatedBy")], ArchiveOwner.Prompt);
 
@@ -157,7 +162,7 @@ public static class RegistryArchiveSchema
     /// <summary>Every section, in document and import order.</summary>
     public static readonly IReadOnlyList<ArchiveSection> Sections =
     [
-        Prompts, Versions, Labels, Experiments, Exposures, ExposureCounts, UnitSums, VariantUnitStats, SequentialStates, SequentialHistory,
+        Prompts, Versions, VersionTests, EvaluationRuns, Labels, Experiments, Exposures, ExposureCounts, UnitSums, VariantUnitStats, SequentialStates, SequentialHistory,
         MetricEvents, MetricRollups, Audit, ApiKeys,
     ];
 }

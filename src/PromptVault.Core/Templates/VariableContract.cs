@@ -48,21 +48,26 @@ public static class VariableContract
     /// Compiles a validation pattern for the non-backtracking engine, whose matching time is linear in the input,
     /// and gives it a time limit as well.
     /// </summary>
-    public static Regex CompilePattern(string variable, string pattern, string field)
+    public static Regex CompilePattern(string variable, string pattern, string field) =>
+        CompilePattern(pattern, "invalid_validation", $"variable '{variable}' has a validation pattern", field);
+
+    /// <summary>The same for any pattern a user writes (test cases' <c>regex</c> checks too).</summary>
+    /// <param name="subject">What holds the pattern, for the message: <c>variable 'x' has a validation pattern</c>.</param>
+    /// <param name="timeLimit">How long one match may run; default <see cref="PatternTimeLimit"/>.</param>
+    public static Regex CompilePattern(string pattern, string code, string subject, string field, TimeSpan? timeLimit = null)
     {
         try
         {
-            return new Regex(pattern, RegexOptions.NonBacktracking | RegexOptions.CultureInvariant, PatternTimeLimit);
+            return new Regex(pattern, RegexOptions.NonBacktracking | RegexOptions.CultureInvariant, timeLimit ?? PatternTimeLimit);
         }
         catch (ArgumentException e)
         {
-            throw new InvalidInputException("invalid_validation",
-                $"variable '{variable}' has a validation pattern that does not compile: {e.Message}", field);
+            throw new InvalidInputException(code, $"{subject} that does not compile: {e.Message}", field);
         }
         catch (NotSupportedException e)
         {
-            throw new InvalidInputException("invalid_validation",
-                $"variable '{variable}' has a validation pattern that uses a construct without a linear-time guarantee (backreferences, lookarounds, atomic groups): {e.Message}", field);
+            throw new InvalidInputException(code,
+                $"{subject} that uses a construct without a linear-time guarantee (backreferences, lookarounds, atomic groups): {e.Message}", field);
         }
     }
 

@@ -26,6 +26,8 @@ internal static class OpenApiSetup
         ["API keys"] = "Keys and their roles (admin only).",
         ["Export"] = "The whole registry as one document, out and in (admin only; docs/export-format.md).",
         ["Playground"] = "Versions rendered with the same variables and answered by a configured model, side by side (writer; docs/playground.md).",
+        ["Evaluations"] = "A version's test cases and the runs that check them; the requireTests gate reads the latest (docs/evaluations.md).",
+        ["Webhooks"] = "Receivers of signed change events, and each delivery's attempts (admin only; docs/webhooks.md).",
         ["Health"] = "Liveness of the server.",
     };
 
@@ -36,8 +38,7 @@ internal static class OpenApiSetup
         options.AddOperationTransformer(DescribeMetricsBody);
         options.AddSchemaTransformer(TypeEnumsAsStrings);
         options.AddSchemaTransformer(RenderVariablesAsObject);
-        // The JsonElement that DescribeMetricsBody replaced: nothing refers to it any more.
-        options.AddDocumentTransformer((document, _, _) => Task.FromResult(document.Components?.Schemas?.Remove(nameof(System.Text.Json.JsonElement))));
+        options.AddSchemaTransformer(DescribeJsonElement);
     }
 
     private static Task DescribeDocument(OpenApiDocument document, OpenApiDocumentTransformerContext context, CancellationToken cancellationToken)
@@ -110,6 +111,14 @@ internal static class OpenApiSetup
     {
         if (context.JsonTypeInfo.Type == typeof(IReadOnlyDictionary<string, System.Text.Json.JsonElement>))
             schema.Type = JsonSchemaType.Object | JsonSchemaType.Null;
+        return Task.CompletedTask;
+    }
+
+    /// <summary>A raw JSON value (a tool's parameters, a response format: JSON schemas of the caller's).</summary>
+    private static Task DescribeJsonElement(OpenApiSchema schema, OpenApiSchemaTransformerContext context, CancellationToken cancellationToken)
+    {
+        if (context.JsonTypeInfo.Type == typeof(System.Text.Json.JsonElement))
+            schema.Description = "Any JSON value; here, a JSON Schema.";
         return Task.CompletedTask;
     }
 

@@ -81,6 +81,7 @@ public static class PromptVaultServer
         app.MapWebhooksApi();
         app.MapExportApi();
         app.MapPlaygroundApi();
+        app.MapEvaluationsApi();
         app.MapPromptVaultMcp();
         app.MapDashboard();
         app.MapPrometheusEndpoint();

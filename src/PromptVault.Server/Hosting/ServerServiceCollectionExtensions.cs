@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Http.Json;
 using PromptVault.Core.Auth;
 using PromptVault.Core.Contracts;
+using PromptVault.Core.Evaluations;
 using PromptVault.Core.Experiments;
 using PromptVault.Core.Idempotency;
 using PromptVault.Core.Metrics;
@@ -30,6 +31,7 @@ public static class ServerServiceCollectionExtensions
         services.AddSingleton<PromptRegistry>();
         services.AddSingleton<ExperimentService>();
         services.AddSingleton<MetricsService>();
+        services.AddSingleton<EvaluationService>();
         services.AddSingleton<ExposureService>();
         services.AddSingleton<SdkSnapshots>();
         services.AddOptions<SdkStreamOptions>().BindConfiguration("PromptVault:Sdk")

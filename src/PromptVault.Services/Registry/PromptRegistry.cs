@@ -1,5 +1,6 @@
 using PromptVault.Core.Audit;
 using PromptVault.Core.Contracts;
+using PromptVault.Core.Evaluations;
 using PromptVault.Core.Idempotency;
 using PromptVault.Core.Prompts;
 using PromptVault.Core.Storage;
@@ -15,7 +16,7 @@ namespace PromptVault.Core.Registry;
 /// reads through the <see cref="RegistryCache"/>, and every write is announced on the <see cref="RegistryChangeFeed"/>.
 /// </summary>
 public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, TemplateEngine templates, TimeProvider time, IdempotentRequests idempotent,
-    RegistryCache cache, RegistryChangeFeed changes)
+    RegistryCache cache, RegistryChangeFeed changes, IEvaluationStore? evaluations = null)
 {
     private const int MaxWriteAttempts = 200;
     private const string InitialChangeDescription = "Initial version";
@@ -34,6 +35,7 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, Tem
         var type = request.Type ?? PromptType.Template;
         var body = await WithIncludedContractAsync(request.Name!, ValidateVersionBody(type, request.Content, request.Messages, request.Variables ?? [], metadata), cancellationToken);
         var variables = body.Variables;
+        var tests = request.Tests is null ? null : TestCaseRules.Validate(request.Tests);
 
         return await idempotent.RunAsync<CreatePromptRequest, PromptResponse>(idempotencyKey, "create-prompt", request.Name!, request, async idempotency =>
         {
@@ -52,6 +54,7 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, Tem
             {
                 NewPrompt = prompt,
                 NewVersion = version,
+                NewVersionTests = tests,
                 Audit =
                 [
                     Entry(now, actor, AuditActions.PromptCreated, prompt.Name, null, null, new()
@@ -143,6 +146,7 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, Tem
         if (string.IsNullOrEmpty(changeDescription))
             throw new InvalidInputException("missing_change_description", "changeDescription is required and must not be empty.", "changeDescription");
         PromptRules.ValidateLength(changeDescription, PromptRules.MaxChangeDescriptionLength, "changeDescription");
+        var tests = request.Tests is null ? null : TestCaseRules.Validate(request.Tests);
 
         return await WithRetryAsync(() => idempotent.RunAsync<CreateVersionRequest, VersionResponse>(idempotencyKey, "create-version", name, request, async idempotency =>
         {
@@ -164,6 +168,8 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, Tem
             await SaveAsync(new PromptChanges
             {
                 NewVersion = version,
+                NewVersionTests = tests,
+                TestsFromVersionId = tests is null ? latest.Id : null,
                 TouchedPrompt = prompt with { UpdatedAt = now, UpdatedBy = actor },
                 Audit = [VersionCreatedEntry(now, actor, prompt.Name, version)],
                 Idempotency = idempotency?.Invoke(response),
@@ -263,7 +269,7 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, Tem
             var now = time.GetUtcNow();
             var previous = current is null ? null : await store.FindVersionByIdAsync(prompt.Id, current.VersionId, cancellationToken);
             var changes = label == Label.Production
-                ? Promotion(prompt, target, previous, now, actor)
+                ? Promotion(prompt, target, previous, now, actor, await RequirePassedRunAsync(prompt, target, cancellationToken))
                 : new PromptChanges
                 {
                     LabelChanges = [new LabelChange(prompt.Id, label, current?.VersionId, target.Id, now, actor)],
@@ -338,6 +344,8 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, Tem
             await SaveAsync(new PromptChanges
             {
                 NewVersion = version,
+                // The tests written for the content rolled back to.
+                TestsFromVersionId = target.Id,
                 TouchedPrompt = prompt with { UpdatedAt = now, UpdatedBy = actor },
                 StatusChanges = statusChanges,
                 LabelChanges = [labelChange],
@@ -528,16 +536,38 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, Tem
         return new VersionBody(content, variables, metadata);
     }
 
-    private static PromptChanges Promotion(Prompt prompt, PromptVersion target, PromptVersion? previous, DateTimeOffset now, string actor)
+    /// <param name="evaluationId">The passed run that allowed the promote, when the prompt requires tests: the audit keeps it.</param>
+    private static PromptChanges Promotion(Prompt prompt, PromptVersion target, PromptVersion? previous, DateTimeOffset now, string actor, string? evaluationId)
     {
         var (statusChanges, labelChange) = Promote(prompt, target, previous, now, actor);
+        var after = new Dictionary<string, string?> { ["production"] = target.Version.ToString() };
+        if (evaluationId is not null) after["evaluationId"] = evaluationId;
         return new PromptChanges
         {
             StatusChanges = statusChanges,
             LabelChanges = [labelChange],
             Audit = [Entry(now, actor, AuditActions.Promoted, prompt.Name, target.Version.ToString(),
-                new() { ["production"] = previous?.Version.ToString() }, new() { ["production"] = target.Version.ToString() })],
+                new() { ["production"] = previous?.Version.ToString() }, after)],
         };
+    }
+
+    /// <summary>
+    /// The <c>requireTests</c> gate (SPEC §10): the id of the version's latest evaluation run, which must have passed; null when
+    /// the prompt does not require tests.
+    /// </summary>
+    /// <exception cref="ConflictException">The version has no run (<c>tests_required</c>) or its latest did not pass (<c>tests_failed</c>, naming the run).</exception>
+    private async Task<string?> RequirePassedRunAsync(Prompt prompt, PromptVersion target, CancellationToken cancellationToken)
+    {
+        // Null only where a registry is built without evaluations (some store tests); the server always has them.
+        if (evaluations is null || !prompt.RequireTests)
+            return null;
+        var latest = (await evaluations.ListRunsAsync(target.Id, 1, cancellationToken)).FirstOrDefault()
+            ?? throw new ConflictException("tests_required",
+                $"prompt '{prompt.Name}' requires tests: version {target.Version} has no evaluation run; run its tests (POST .../versions/{target.Version}/evaluate) first.", "version");
+        if (latest.Status != EvaluationStatus.Passed)
+            throw new ConflictException("tests_failed",
+                $"prompt '{prompt.Name}' requires tests: the latest evaluation run {latest.Id} of version {target.Version} {Names.Of(latest.Status)}; fix it and run the tests again.", "version");
+        return latest.Id;
     }
 
     /// <summary>The writes of a promote: the target becomes production, the version it replaces deprecated, and the label moves.</summary>

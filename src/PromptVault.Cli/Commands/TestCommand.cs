@@ -1,0 +1,38 @@
+using PromptVault.Core;
+using PromptVault.Core.Evaluations;
+using PromptVault.Core.Prompts;
+
+namespace PromptVault.Cli.Commands;
+
+/// <summary>
+/// <c>test NAME [--version V]</c>: runs a version's test cases on the server (default: the latest version) and prints each
+/// case and check, and why a check failed. Exit 1 when the run did not pass, so CI can gate on it (SPEC §6).
+/// </summary>
+internal sealed class TestCommand(CliContext context)
+{
+    public Task<int> InvokeAsync(RemoteSettings remote, string name, string? version, CancellationToken cancellationToken) =>
+        context.CallServerAsync(remote, async client =>
+        {
+            var run = await client.EvaluateAsync(name, version ?? Serving.LatestVersion, cancellationToken);
+            if (remote.Json)
+                context.WriteJson(run);
+            else
+                Write(run);
+            return run.Status == EvaluationStatus.Passed ? ExitCodes.Success : ExitCodes.Refused;
+        }, cancellationToken);
+
+    private void Write(EvaluationRun run)
+    {
+        foreach (var result in run.Cases)
+        {
+            context.Out.WriteLine($"{Mark(result.Passed)} {result.Name}");
+            foreach (var check in result.Checks)
+                context.Out.WriteLine($"    {Mark(check.Passed)} {check.Type}: {check.Reason}");
+        }
+        var failed = run.Cases.Count(c => !c.Passed);
+        context.Out.WriteLine();
+        context.Out.WriteLine($"{run.PromptName} {run.Version}: {Names.Of(run.Status)}, {run.Cases.Count - failed} of {run.Cases.Count} cases passed (run {run.Id}).");
+    }
+
+    private static string Mark(bool passed) => passed ? "PASS" : "FAIL";
+}

@@ -1,0 +1,93 @@
+using System.Text.Json;
+using PromptVault.Core.Templates;
+
+namespace PromptVault.Core.Evaluations;
+
+/// <summary>
+/// Checks a version's test cases when they are saved (SPEC §10) and fills in the defaults (<c>target</c> <c>render</c>,
+/// <c>output</c> for <c>jsonSchema</c> and <c>judge</c>; <c>passingScore</c> 4), so a stored case is a valid one.
+/// Errors name the case and the field, e.g. <c>tests[2].expect[0].value</c>.
+/// </summary>
+public static class TestCaseRules
+{
+    public const int MaxCases = 200;
+    public const int MaxChecks = 20;
+    public const int MaxNameLength = 200;
+    public const int MaxRubricLength = 4_000;
+
+    /// <exception cref="InvalidInputException">A case or check breaks a rule; the exception's field names it.</exception>
+    public static IReadOnlyList<TestCase> Validate(IReadOnlyList<TestCase>? tests, string field = "tests")
+    {
+        if (tests is null)
+            throw Invalid("tests is required: a list of test cases (an empty list removes them).", field);
+        if (tests.Count > MaxCases)
+            throw Invalid($"tests has {tests.Count} cases; the limit is {MaxCases}.", field);
+
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        var valid = new List<TestCase>(tests.Count);
+        for (var i = 0; i < tests.Count; i++)
+        {
+            var at = $"{field}[{i}]";
+            var test = tests[i] ?? throw Invalid($"{at} is null; a test case is an object with name, variables and expect.", at);
+            if (string.IsNullOrWhiteSpace(test.Name))
+                throw Invalid($"{at}.name is required.", $"{at}.name");
+            var name = test.Name.Trim();
+            if (name.Length > MaxNameLength)
+                throw Invalid($"{at}.name is longer than {MaxNameLength} characters.", $"{at}.name");
+            if (!names.Add(name))
+                throw Invalid($"{at}.name '{name}' is used by another case; case names are unique within a version.", $"{at}.name");
+            if (test.Expect is not { Count: > 0 })
+                throw Invalid($"{at}.expect is required: at least one check.", $"{at}.expect");
+            if (test.Expect.Count > MaxChecks)
+                throw Invalid($"{at}.expect has {test.Expect.Count} checks; the limit is {MaxChecks}.", $"{at}.expect");
+
+            var checks = test.Expect.Select((check, j) => ValidateCheck(check, $"{at}.expect[{j}]")).ToList();
+            valid.Add(test with { Name = name, Variables = test.Variables ?? new Dictionary<string, JsonElement>(), Expect = checks });
+        }
+        return valid;
+    }
+
+    private static TestExpectation ValidateCheck(TestExpectation? check, string at)
+    {
+        if (check is null)
+            throw Invalid($"{at} is null; a check is an object with type and value.", at);
+        if (string.IsNullOrEmpty(check.Type) || !CheckTypes.All.Contains(check.Type))
+            throw Invalid($"{at}.type '{check.Type}' is not one of {string.Join(", ", CheckTypes.All)}.", $"{at}.type");
+
+        var modelOnly = check.Type is CheckTypes.JsonSchema or CheckTypes.Judge;
+        var target = check.Target ?? (modelOnly ? CheckTypes.OutputTarget : CheckTypes.RenderTarget);
+        if (target is not (CheckTypes.RenderTarget or CheckTypes.OutputTarget))
+            throw Invalid($"{at}.target '{target}' is not one of render, output.", $"{at}.target");
+        if (modelOnly && target != CheckTypes.OutputTarget)
+            throw Invalid($"{at}: {check.Type} checks the model's answer; its target must be output.", $"{at}.target");
+
+        switch (check.Type)
+        {
+            case CheckTypes.MaxLength:
+                if (check.Value is not { ValueKind: JsonValueKind.Number } number || !number.TryGetInt32(out var max) || max < 0)
+                    throw Invalid($"{at}.value is required for maxLength: a whole number of characters, 0 or more.", $"{at}.value");
+                break;
+            case CheckTypes.Judge:
+                if (string.IsNullOrWhiteSpace(check.Rubric))
+                    throw Invalid($"{at}.rubric is required for judge: what the model grades the answer against.", $"{at}.rubric");
+                if (check.Rubric.Length > MaxRubricLength)
+                    throw Invalid($"{at}.rubric is longer than {MaxRubricLength} characters.", $"{at}.rubric");
+                if (check.PassingScore is < 1 or > 5)
+                    throw Invalid($"{at}.passingScore {check.PassingScore} is outside 1–5.", $"{at}.passingScore");
+                return check with { Target = target, PassingScore = check.PassingScore ?? CheckTypes.DefaultPassingScore };
+            case CheckTypes.JsonSchema:
+                break;
+            default:
+                if (check.Value is not { ValueKind: JsonValueKind.String } text)
+                    throw Invalid($"{at}.value is required for {check.Type}: a string.", $"{at}.value");
+                if (check.Type == CheckTypes.Regex)
+                    VariableContract.CompilePattern(text.GetString()!, "invalid_test", $"{at}.value is a regular expression", $"{at}.value");
+                break;
+        }
+        if (check.PassingScore is not null)
+            throw Invalid($"{at}.passingScore belongs to judge checks only.", $"{at}.passingScore");
+        return check with { Target = target };
+    }
+
+    private static InvalidInputException Invalid(string message, string field) => new("invalid_test", message, field);
+}

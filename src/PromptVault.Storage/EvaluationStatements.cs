@@ -1,0 +1,59 @@
+using System.Data.Common;
+using Dapper;
+using PromptVault.Core.Evaluations;
+using static PromptVault.Storage.StoredValues;
+
+namespace PromptVault.Storage;
+
+/// <summary>
+/// The statements of test cases and evaluation runs (SPEC §10), in the SQL both engines run. Cases and runs are stored as the
+/// API's JSON: they are read and written whole, never queried inside.
+/// </summary>
+internal static class EvaluationStatements
+{
+    public static async Task<IReadOnlyList<TestCase>> FindTestsAsync(DbConnection connection, string versionId, CancellationToken cancellationToken)
+    {
+        var json = await connection.QuerySingleOrDefaultAsync<string>(RegistryStatements.Command(
+            "SELECT tests FROM version_tests WHERE version_id = @versionId", new { versionId }, cancellationToken));
+        return json is null ? [] : FromJson<List<TestCase>>(json);
+    }
+
+    public static Task SaveTestsAsync(DbConnection connection, DbTransaction transaction, string versionId, IReadOnlyList<TestCase> tests,
+        CancellationToken cancellationToken) =>
+        connection.ExecuteAsync(RegistryStatements.Command("""
+            INSERT INTO version_tests (version_id, tests) VALUES (@versionId, @Tests)
+            ON CONFLICT (version_id) DO UPDATE SET tests = excluded.tests
+            """, new { versionId, Tests = ToJson(tests.ToList()) }, cancellationToken, transaction));
+
+    /// <summary>Gives the new version the test cases of <paramref name="fromVersionId"/>, if it has any.</summary>
+    public static Task CopyTestsAsync(DbConnection connection, DbTransaction transaction, string fromVersionId, string toVersionId,
+        CancellationToken cancellationToken) =>
+        connection.ExecuteAsync(RegistryStatements.Command("""
+            INSERT INTO version_tests (version_id, tests) SELECT @toVersionId, tests FROM version_tests WHERE version_id = @fromVersionId
+            """, new { fromVersionId, toVersionId }, cancellationToken, transaction));
+
+
+    public static Task InsertRunAsync(DbConnection connection, DbTransaction transaction, EvaluationRun run, CancellationToken cancellationToken) =>
+        connection.ExecuteAsync(RegistryStatements.Command("""
+            INSERT INTO evaluation_runs (id, version_id, status, created_at, created_by, run)
+            VALUES (@Id, @VersionId, @Status, @CreatedAt, @CreatedBy, @Run)
+            """, new
+        {
+            run.Id, run.VersionId, Status = ToName(run.Status), CreatedAt = ToText(run.CreatedAt), run.CreatedBy, Run = ToJson(run),
+        }, cancellationToken, transaction));
+
+    public static async Task<EvaluationRun?> FindRunAsync(DbConnection connection, string id, CancellationToken cancellationToken)
+    {
+        var json = await connection.QuerySingleOrDefaultAsync<string>(RegistryStatements.Command(
+            "SELECT run FROM evaluation_runs WHERE id = @id", new { id }, cancellationToken));
+        return json is null ? null : FromJson<EvaluationRun>(json);
+    }
+
+    public static async Task<IReadOnlyList<EvaluationRun>> ListRunsAsync(DbConnection connection, string versionId, int limit, CancellationToken cancellationToken)
+    {
+        var rows = await connection.QueryAsync<string>(RegistryStatements.Command("""
+            SELECT run FROM evaluation_runs WHERE version_id = @versionId ORDER BY created_at DESC, id DESC LIMIT @limit
+            """, new { versionId, limit }, cancellationToken));
+        return rows.Select(FromJson<EvaluationRun>).ToList();
+    }
+}

@@ -1,0 +1,101 @@
+using PromptVault.Server.Tests;
+
+namespace PromptVault.Cli.Tests;
+
+/// <summary><c>promptvault test</c> and the <c>tests:</c> block of prompt files, against a real server.</summary>
+public sealed class TestCommandTests(ServerFixture fixture) : IClassFixture<ServerFixture>
+{
+    private static string PromptFile(string name, string body, string tests) => $"""
+        ---
+        name: {name}
+        type: template
+        variables:
+          - name: who
+            type: string
+            required: true
+        tests:
+        {tests}
+        ---
+        {body}
+
+        """;
+
+    private const string Tests = """
+          - name: greets by name
+            variables: { who: Ann }
+            expect:
+              - { type: contains, value: "Hello Ann" }
+              - { type: maxLength, value: 40 }
+          - name: no apology
+            variables: { who: Bob }
+            expect:
+              - { type: notContains, value: sorry }
+        """;
+
+    [Fact]
+    public async Task Test_AllChecksPass_ExitsZeroAndPrintsEachCase()
+    {
+        using var folder = new TempFolder();
+        var name = ApiCalls.UniqueName("cli-test");
+        await Cli.RunAsync(fixture.Server, null, "push", folder.Write("p.md", PromptFile(name, "Hello {{who}}.", Tests)));
+
+        var result = await Cli.RunAsync(fixture.Server, null, "test", name);
+
+        Assert.Equal(0, result.ExitCode);
+        Assert.Contains("PASS greets by name", result.Out);
+        Assert.Contains("    PASS contains: render contains 'Hello Ann'", result.Out);
+        Assert.Contains($"{name} 1.0.0: passed, 2 of 2 cases passed", result.Out);
+    }
+
+    [Fact]
+    public async Task Test_ACheckFails_ExitsOneAndSaysWhichAndWhy()
+    {
+        using var folder = new TempFolder();
+        var name = ApiCalls.UniqueName("cli-test");
+        var file = folder.Write("p.md", PromptFile(name, "Hello {{who}}.", Tests));
+        await Cli.RunAsync(fixture.Server, null, "push", file);
+        await File.WriteAllTextAsync(file, PromptFile(name, "Hello {{who}}, sorry for the wait.", Tests), TestContext.Current.CancellationToken);
+        await Cli.RunAsync(fixture.Server, null, "push", file, "-m", "Apologise");
+
+        var failing = await Cli.RunAsync(fixture.Server, null, "test", name);
+        var first = await Cli.RunAsync(fixture.Server, null, "test", name, "--version", "1.0.0");
+
+        Assert.Equal(1, failing.ExitCode);
+        Assert.Contains("FAIL no apology", failing.Out);
+        Assert.Contains("    FAIL notContains: render contains 'sorry' at character 11", failing.Out);
+        Assert.Contains($"{name} 1.0.1: failed, 1 of 2 cases passed", failing.Out);
+        Assert.Equal(0, first.ExitCode);
+    }
+
+    [Fact]
+    public async Task Test_NoTests_ExitsOneWithTheServersProblem()
+    {
+        using var folder = new TempFolder();
+        var name = ApiCalls.UniqueName("cli-test");
+        await Cli.RunAsync(fixture.Server, null, "push", folder.Write("p.md", PromptFile(name, "Hello {{who}}.", "  []")));
+
+        var result = await Cli.RunAsync(fixture.Server, null, "test", name);
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("error (no_tests):", result.Error);
+    }
+
+    [Fact]
+    public async Task PullThenPush_TestsRoundTrip_AndATestsOnlyChangeUpdatesThem()
+    {
+        using var folder = new TempFolder();
+        var name = ApiCalls.UniqueName("cli-test");
+        await Cli.RunAsync(fixture.Server, null, "push", folder.Write("p.md", PromptFile(name, "Hello {{who}}.", Tests)));
+
+        var pulled = await Cli.RunAsync(fixture.Server, null, "pull", name);
+        var repushed = await Cli.RunAsync(fixture.Server, null, "push", folder.Write("pulled.md", pulled.Out));
+        var changed = pulled.Out.Replace("\"sorry\"", "\"regret\"", StringComparison.Ordinal);
+        var updated = await Cli.RunAsync(fixture.Server, null, "push", folder.Write("changed.md", changed));
+        var after = await Cli.RunAsync(fixture.Server, null, "pull", name);
+
+        Assert.Contains("tests:\n  - {", pulled.Out);
+        Assert.Contains($"{name} 1.0.0 unchanged", repushed.Out);
+        Assert.Contains($"{name} 1.0.0 test cases updated", updated.Out);
+        Assert.Contains("\"regret\"", after.Out);
+    }
+}

@@ -1,0 +1,89 @@
+using System.Text.Json;
+using PromptVault.Core.Evaluations;
+
+namespace PromptVault.Core.Tests.Evaluations;
+
+public sealed class TextChecksTests
+{
+    private const string Render = "You are a support agent for Acme.\nBe brief.";
+
+    private static TestExpectation Check(string type, string valueJson) =>
+        TestCaseRules.Validate([new TestCase("case", Expect: [new(type, JsonDocument.Parse(valueJson).RootElement.Clone())])])[0].Expect![0];
+
+    [Theory]
+    [InlineData("contains", "\"for Acme.\"", true, "render contains 'for Acme.'")]
+    [InlineData("contains", "\"for Initech\"", false, "render does not contain 'for Initech': render is 'You are a support agent for Acme.⏎Be brief.'")]
+    [InlineData("notContains", "\"sorry\"", true, "render does not contain 'sorry'")]
+    [InlineData("notContains", "\"Be\"", false, "render contains 'Be' at character 34: '…Be brief.'")]
+    [InlineData("regex", "\"^You are .+ for \\\\w+\\\\.$\"", false, "render does not match /^You are .+ for \\w+\\.$/: render is 'You are a support agent for Acme.⏎Be brief.'")]
+    [InlineData("regex", "\"(?m)^Be brief\\\\.$\"", true, "render matches /(?m)^Be brief\\.$/")]
+    [InlineData("equals", "\"You are a support agent for Acme.\\nBe brief.\"", true, "render equals the expected text")]
+    [InlineData("equals", "\"You are a support agent for Acme.\"", false, "render differs from the expected text at character 33: expected 'You are a support agent for Acme.', got 'You are a support agent for Acme.⏎Be brief.'")]
+    [InlineData("maxLength", "43", true, "render is 43 characters, at most 43")]
+    [InlineData("maxLength", "42", false, "render is 43 characters, more than 42")]
+    public void Run_EachCheck_GivesTheVerdictAndWhy(string type, string value, bool passed, string reason)
+    {
+        var check = Check(type, value);
+
+        var result = TextChecks.Run(check, Render, "render");
+
+        Assert.Equal(new CheckResult(type, passed, reason), result);
+    }
+
+    [Fact]
+    public void Run_LongText_ReasonQuotesAnExcerpt()
+    {
+        var text = new string('x', 5_000);
+
+        var result = TextChecks.Run(Check("contains", "\"y\""), text, "output");
+
+        Assert.False(result.Passed);
+        Assert.True(result.Reason.Length < 200, result.Reason);
+        Assert.StartsWith("output does not contain 'y'", result.Reason);
+    }
+}
+
+public sealed class TestCaseRulesTests
+{
+    [Fact]
+    public void Validate_FillsDefaults()
+    {
+        var tests = TestCaseRules.Validate([new TestCase(" polite ", Expect: [new("judge", Rubric: "Polite?"), new("jsonSchema")])]);
+
+        var checks = tests[0].Expect!;
+        Assert.Equal("polite", tests[0].Name);
+        Assert.Empty(tests[0].Variables!);
+        Assert.Equal(("output", 4), (checks[0].Target, checks[0].PassingScore!.Value));
+        Assert.Equal("output", checks[1].Target);
+    }
+
+    [Theory]
+    [InlineData(null, "tests[0].name")]
+    [InlineData("same", "tests[1].name")]
+    public void Validate_MissingOrRepeatedName_NamesTheCase(string? secondName, string field)
+    {
+        TestExpectation[] expect = [new("contains", JsonDocument.Parse("\"a\"").RootElement)];
+
+        var error = Assert.Throws<InvalidInputException>(() =>
+            TestCaseRules.Validate([new TestCase(secondName is null ? null : "same", Expect: expect), new TestCase(secondName, Expect: expect)]));
+
+        Assert.Equal(field, error.Field);
+    }
+
+    [Fact]
+    public void Validate_JudgeOnRender_Refused()
+    {
+        var error = Assert.Throws<InvalidInputException>(() =>
+            TestCaseRules.Validate([new TestCase("c", Expect: [new("judge", Target: "render", Rubric: "Polite?")])]));
+
+        Assert.Equal("tests[0].expect[0].target", error.Field);
+    }
+
+    [Fact]
+    public void Validate_NoChecks_Refused()
+    {
+        var error = Assert.Throws<InvalidInputException>(() => TestCaseRules.Validate([new TestCase("c", Expect: [])]));
+
+        Assert.Equal("tests[0].expect", error.Field);
+    }
+}

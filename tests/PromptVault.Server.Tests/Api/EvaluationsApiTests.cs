@@ -1,0 +1,176 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using static PromptVault.Server.Tests.ApiCalls;
+
+namespace PromptVault.Server.Tests.Api;
+
+public sealed class EvaluationsApiTests(ServerFixture fixture) : IClassFixture<ServerFixture>
+{
+    private readonly HttpClient _client = fixture.Server.CreateClient();
+
+    private static object Tests(params object[] cases) => new { tests = cases };
+
+    private static object Case(string name, string company, params object[] expect) =>
+        new { name, variables = new { company_name = company }, expect };
+
+    private static string VersionPath(string name, string version) => $"/api/prompts/{name}/versions/{version}";
+
+    [Fact]
+    public async Task PutTests_ThenGet_ReturnsThemWithDefaults()
+    {
+        var name = await CreateSupportPromptAsync(_client);
+
+        var (status, _) = await PutAsync(_client, VersionPath(name, "1.0.0") + "/tests",
+            Tests(Case("names the company", "Acme", new { type = "contains", value = "Acme" })));
+        var (_, body) = await GetAsync(_client, VersionPath(name, "1.0.0") + "/tests");
+
+        Assert.Equal(HttpStatusCode.OK, status);
+        var check = body!["tests"]![0]!["expect"]![0]!;
+        Assert.Equal("contains", check.Str("type"));
+        Assert.Equal("render", check.Str("target"));
+        Assert.Equal("Acme", body["tests"]![0]!["variables"]!.Str("company_name"));
+    }
+
+    [Theory]
+    [InlineData("""{ "type": "resembles", "value": "x" }""", "tests[1].expect[0].type")]
+    [InlineData("""{ "type": "regex", "value": "(unclosed" }""", "tests[1].expect[0].value")]
+    [InlineData("""{ "type": "regex", "value": "(a)\\1" }""", "tests[1].expect[0].value")]
+    [InlineData("""{ "type": "contains" }""", "tests[1].expect[0].value")]
+    [InlineData("""{ "type": "maxLength", "value": "ten" }""", "tests[1].expect[0].value")]
+    [InlineData("""{ "type": "judge", "rubric": "Polite", "passingScore": 6 }""", "tests[1].expect[0].passingScore")]
+    [InlineData("""{ "type": "judge", "rubric": "Polite", "passingScore": 0 }""", "tests[1].expect[0].passingScore")]
+    [InlineData("""{ "type": "judge" }""", "tests[1].expect[0].rubric")]
+    [InlineData("""{ "type": "contains", "value": "x", "target": "answer" }""", "tests[1].expect[0].target")]
+    public async Task PutTests_BadCheck_Returns400NamingCaseAndField(string check, string field)
+    {
+        var name = await CreateSupportPromptAsync(_client);
+        var body = JsonNode.Parse($$"""
+            { "tests": [
+                { "name": "fine", "variables": {}, "expect": [ { "type": "contains", "value": "x" } ] },
+                { "name": "bad", "variables": {}, "expect": [ {{check}} ] } ] }
+            """);
+
+        var (status, problem) = await PutAsync(_client, VersionPath(name, "1.0.0") + "/tests", body);
+        var (_, stored) = await GetAsync(_client, VersionPath(name, "1.0.0") + "/tests");
+
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Equal("invalid_test", problem.Str("code"));
+        Assert.Equal(field, problem.Str("field"));
+        Assert.Empty(stored!["tests"]!.AsArray());
+    }
+
+    [Fact]
+    public async Task NewVersion_WithoutTests_CarriesThePreviousOnesForward_WithTests_KeepsItsOwn()
+    {
+        var name = await CreateSupportPromptAsync(_client);
+        await PutAsync(_client, VersionPath(name, "1.0.0") + "/tests", Tests(Case("first", "Acme", new { type = "contains", value = "Acme" })));
+
+        await NewVersionAsync(_client, name, new { content = SupportTemplate + "\nBe brief.", changeDescription = "brief" });
+        await NewVersionAsync(_client, name, new
+        {
+            content = SupportTemplate + "\nBe very brief.", changeDescription = "very brief",
+            tests = new[] { Case("own", "Initech", new { type = "notContains", value = "sorry" }) },
+        });
+        var (_, carried) = await GetAsync(_client, VersionPath(name, "1.0.1") + "/tests");
+        var (_, own) = await GetAsync(_client, VersionPath(name, "1.0.2") + "/tests");
+
+        Assert.Equal("first", carried!["tests"]![0].Str("name"));
+        Assert.Equal("own", Assert.Single(own!["tests"]!.AsArray()).Str("name"));
+    }
+
+    [Fact]
+    public async Task Evaluate_RenderChecks_StoresTheRunWithEachVerdictAndReason()
+    {
+        var name = await CreateSupportPromptAsync(_client);
+        await PutAsync(_client, VersionPath(name, "1.0.0") + "/tests", Tests(
+            Case("passes", "Acme", new { type = "contains", value = "for Acme." }, new { type = "maxLength", value = 500 }),
+            Case("fails", "Acme", new { type = "regex", value = "^Hello" }, new { type = "notContains", value = "support" })));
+
+        var (status, run) = await PostAsync(_client, VersionPath(name, "1.0.0") + "/evaluate", null);
+        var (_, stored) = await GetAsync(_client, $"/api/evaluations/{run.Str("id")}");
+        var (_, list) = await GetAsync(_client, VersionPath(name, "1.0.0") + "/evaluations");
+
+        Assert.Equal(HttpStatusCode.Created, status);
+        Assert.Equal("failed", stored.Str("status"));
+        Assert.Equal(name, stored.Str("promptName"));
+        Assert.Equal("1.0.0", stored.Str("version"));
+        var cases = stored!["cases"]!.AsArray();
+        Assert.True(cases[0]!["passed"]!.GetValue<bool>());
+        Assert.StartsWith("You are a helpful customer support agent for Acme.", cases[0].Str("render"));
+        Assert.False(cases[1]!["passed"]!.GetValue<bool>());
+        var checks = cases[1]!["checks"]!.AsArray();
+        Assert.Contains("does not match /^Hello/", checks[0].Str("reason"));
+        Assert.Contains("contains 'support'", checks[1].Str("reason"));
+        Assert.Equal(run.Str("id"), list!["evaluations"]![0].Str("id"));
+    }
+
+    [Fact]
+    public async Task Evaluate_CaseVariablesDoNotRender_FailsThatCaseWithTheReason()
+    {
+        var name = await CreateSupportPromptAsync(_client);
+        await PutAsync(_client, VersionPath(name, "1.0.0") + "/tests",
+            Tests(new { name = "no company", variables = new { }, expect = new[] { new { type = "contains", value = "x" } } }));
+
+        var (_, run) = await PostAsync(_client, VersionPath(name, "1.0.0") + "/evaluate", null);
+
+        Assert.Equal("failed", run.Str("status"));
+        Assert.Contains("company_name", run!["cases"]![0]!["checks"]![0].Str("reason"));
+    }
+
+    [Fact]
+    public async Task Evaluate_NoTests_Returns409()
+    {
+        var name = await CreateSupportPromptAsync(_client);
+
+        var (status, problem) = await PostAsync(_client, VersionPath(name, "1.0.0") + "/evaluate", null);
+
+        Assert.Equal(HttpStatusCode.Conflict, status);
+        Assert.Equal("no_tests", problem.Str("code"));
+    }
+
+    [Fact]
+    public async Task GetEvaluation_Unknown_Returns404()
+    {
+        var (status, problem) = await GetAsync(_client, "/api/evaluations/nope");
+
+        Assert.Equal(HttpStatusCode.NotFound, status);
+        Assert.Equal("evaluation_not_found", problem.Str("code"));
+    }
+
+    [Fact]
+    public async Task Promote_RequireTests_OnlyAfterThePassedLatestRun_AndTheAuditNamesIt()
+    {
+        var name = UniqueName();
+        var prompt = JsonNode.Parse(System.Text.Json.JsonSerializer.Serialize(SupportPrompt(name)))!.AsObject();
+        prompt["requireTests"] = true;
+        await PostAsync(_client, "/api/prompts", prompt);
+        var promote = new { version = "1.0.0" };
+
+        var (untested, untestedProblem) = await PutAsync(_client, $"/api/prompts/{name}/labels/production", promote);
+        await PutAsync(_client, VersionPath(name, "1.0.0") + "/tests", Tests(Case("wrong", "Acme", new { type = "contains", value = "Initech" })));
+        var (_, failedRun) = await PostAsync(_client, VersionPath(name, "1.0.0") + "/evaluate", null);
+        var (failing, failingProblem) = await PutAsync(_client, $"/api/prompts/{name}/labels/production", promote);
+        await PutAsync(_client, VersionPath(name, "1.0.0") + "/tests", Tests(Case("right", "Acme", new { type = "contains", value = "Acme" })));
+        var (_, passedRun) = await PostAsync(_client, VersionPath(name, "1.0.0") + "/evaluate", null);
+        var (passing, _) = await PutAsync(_client, $"/api/prompts/{name}/labels/production", promote);
+        var (_, audit) = await GetAsync(_client, $"/api/audit?prompt={name}&action=version.promoted");
+
+        Assert.Equal(HttpStatusCode.Conflict, untested);
+        Assert.Equal("tests_required", untestedProblem.Str("code"));
+        Assert.Equal(HttpStatusCode.Conflict, failing);
+        Assert.Equal("tests_failed", failingProblem.Str("code"));
+        Assert.Contains(failedRun.Str("id"), failingProblem.Str("detail"));
+        Assert.Equal(HttpStatusCode.OK, passing);
+        Assert.Equal(passedRun.Str("id"), audit!["entries"]![0]!["after"].Str("evaluationId"));
+    }
+
+    [Fact]
+    public async Task Promote_WithoutRequireTests_NeedsNoRun()
+    {
+        var name = await CreateSupportPromptAsync(_client);
+
+        var (status, _) = await PutAsync(_client, $"/api/prompts/{name}/labels/production", new { version = "1.0.0" });
+
+        Assert.Equal(HttpStatusCode.OK, status);
+    }
+}

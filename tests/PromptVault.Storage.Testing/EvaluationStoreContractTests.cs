@@ -1,0 +1,90 @@
+using System.Text.Json;
+using PromptVault.Core.Audit;
+using PromptVault.Core.Contracts;
+using PromptVault.Core.Evaluations;
+using PromptVault.Core.Storage;
+using static PromptVault.Storage.Testing.Samples;
+
+namespace PromptVault.Storage.Testing;
+
+/// <summary>
+/// What every <see cref="IEvaluationStore"/> must do: keep a version's test cases as written (and with a new version, or carried
+/// forward from another), and keep its runs whole, newest first. Each provider inherits this suite.
+/// </summary>
+public abstract class EvaluationStoreContractTests
+{
+    protected static CancellationToken Cancel => TestContext.Current.CancellationToken;
+
+    /// <summary>A new, empty, migrated store; both interfaces may be the same object.</summary>
+    protected abstract Task<(IPromptStore Prompts, IEvaluationStore Evaluations)> CreateStoreAsync();
+
+    private static readonly IReadOnlyList<TestCase> Cases =
+    [
+        new("greets", new Dictionary<string, JsonElement> { ["customer"] = Element("\"Ann\""), ["items"] = Element("[1, {\"a\": null}]") }, "unit-7",
+            [new(CheckTypes.Contains, Element("\"Ann ✓\""), CheckTypes.RenderTarget), new(CheckTypes.MaxLength, Element("120"), CheckTypes.RenderTarget)]),
+        new("polite", new Dictionary<string, JsonElement>(), null, [new(CheckTypes.Judge, null, CheckTypes.OutputTarget, "Is it polite?", 4)]),
+    ];
+
+    private static string Text<T>(T value) => JsonSerializer.Serialize(value, PromptVaultJson.Options);
+
+    private static EvaluationRun Run(string versionId, string id, DateTimeOffset at, EvaluationStatus status) =>
+        new(id, "seeded", "1.0.0", versionId, status,
+            [new("greets", status == EvaluationStatus.Passed, [new(CheckTypes.Contains, status == EvaluationStatus.Passed, "render contains 'Ann'")],
+                "Hello Ann", "Hi!", 12.5, 10, 3, 0.0001)], at, "alice");
+
+    [Fact]
+    public async Task SaveTestsAsync_ThenFind_ReturnsThemAsWritten_AndReplacesOnTheNextSave()
+    {
+        var (prompts, store) = await CreateStoreAsync();
+        var (prompt, first, _) = await SeedPromptAsync(prompts, "tested");
+
+        var before = await store.FindTestsAsync(first.Id, Cancel);
+        await store.SaveTestsAsync(first.Id, Cases, Audit(AuditActions.TestsChanged, prompt.Name, "1.0.0"), Cancel);
+        var saved = await store.FindTestsAsync(first.Id, Cancel);
+        await store.SaveTestsAsync(first.Id, Cases.Take(1).ToList(), Audit(AuditActions.TestsChanged, prompt.Name, "1.0.0"), Cancel);
+        var replaced = await store.FindTestsAsync(first.Id, Cancel);
+
+        Assert.Empty(before);
+        Assert.Equal(Text(Cases), Text(saved));
+        Assert.Equal("greets", Assert.Single(replaced).Name);
+        var audit = await prompts.ListAuditAsync(new AuditQuery(prompt.Name, Action: AuditActions.TestsChanged), Cancel);
+        Assert.Equal(2, audit.Count);
+    }
+
+    [Fact]
+    public async Task SaveAsync_NewVersion_WritesItsOwnTests_OrCarriesThemForward()
+    {
+        var (prompts, store) = await CreateStoreAsync();
+        var (prompt, first, _) = await SeedPromptAsync(prompts, "tested");
+        await store.SaveTestsAsync(first.Id, Cases, Audit(AuditActions.TestsChanged, prompt.Name, "1.0.0"), Cancel);
+        var carried = Version(prompt, 3);
+        var own = Version(prompt, 4);
+        var none = Version(prompt, 5);
+
+        await prompts.SaveAsync(new PromptChanges { NewVersion = carried, TestsFromVersionId = first.Id }, Cancel);
+        await prompts.SaveAsync(new PromptChanges { NewVersion = own, NewVersionTests = Cases.Skip(1).ToList() }, Cancel);
+        await prompts.SaveAsync(new PromptChanges { NewVersion = none, TestsFromVersionId = own.Id + "-missing" }, Cancel);
+
+        Assert.Equal(Text(Cases), Text(await store.FindTestsAsync(carried.Id, Cancel)));
+        Assert.Equal("polite", Assert.Single(await store.FindTestsAsync(own.Id, Cancel)).Name);
+        Assert.Empty(await store.FindTestsAsync(none.Id, Cancel));
+    }
+
+    [Fact]
+    public async Task SaveRunAsync_ThenFindAndList_ReturnsRunsWhole_NewestFirst()
+    {
+        var (prompts, store) = await CreateStoreAsync();
+        var (_, first, second) = await SeedPromptAsync(prompts, "tested");
+        var older = Run(first.Id, "run-1", Now, EvaluationStatus.Failed);
+        var newer = Run(first.Id, "run-2", Now.AddMinutes(1), EvaluationStatus.Passed);
+
+        await store.SaveRunAsync(newer, Cancel);
+        await store.SaveRunAsync(older, Cancel);
+        await store.SaveRunAsync(Run(second.Id, "run-3", Now.AddMinutes(2), EvaluationStatus.Error), Cancel);
+
+        Assert.Equal(Text(older), Text(await store.FindRunAsync("run-1", Cancel)));
+        Assert.Null(await store.FindRunAsync("run-404", Cancel));
+        Assert.Equal(["run-2", "run-1"], (await store.ListRunsAsync(first.Id, 10, Cancel)).Select(r => r.Id));
+        Assert.Equal(["run-2"], (await store.ListRunsAsync(first.Id, 1, Cancel)).Select(r => r.Id));
+    }
+}
