@@ -62,7 +62,15 @@ public sealed class DashboardFixture : IAsyncLifetime
         await page.GotoAsync("/login");
         await page.GetByLabel("API key").FillAsync(apiKey);
         await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
-        await page.WaitForURLAsync(url => !url.Contains("/login", StringComparison.Ordinal));
+        try
+        {
+            await page.WaitForURLAsync(url => !url.Contains("/login", StringComparison.Ordinal));
+        }
+        catch (TimeoutException e)
+        {
+            // CI saw this once under load with nothing to go on: say what the login page showed instead.
+            throw new TimeoutException($"sign-in stayed on {page.Url}; the page said: {await page.Locator("body").InnerTextAsync()}", e);
+        }
     }
 
     /// <summary>Screenshots the page at 1280 and 390 px into docs/screenshots/ (named <paramref name="name"/>-1280.png, -390.png).</summary>
