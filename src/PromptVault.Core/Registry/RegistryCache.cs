@@ -13,9 +13,10 @@ namespace PromptVault.Core.Registry;
 /// are dropped on each <see cref="RegistryChangeFeed"/> change, before the write's request is answered.
 /// </summary>
 /// <remarks>
-/// A read that raced with a change must not put back what it read before the change: each miss notes the feed's sequence
-/// before reading the store, and takes its entry out again if the sequence moved by the time it was inserted (the feed moves
-/// the sequence before invalidating, so either the invalidation or the miss removes it). Only what exists is remembered
+/// A read that raced with a change must not put back what it read before the change, not even for an instant (another
+/// request could be served it): each miss notes the feed's sequence before reading the store, and inserts only if the sequence
+/// has not moved. The check and the insert hold the same lock as invalidation, and the feed moves the sequence before
+/// invalidating, so an entry is either refused or inserted early enough to be invalidated. Hits take no lock. Only what exists is remembered
 /// (and the absence of a running experiment), so requests naming random prompts, labels or keys cannot grow it. Unknown key hashes are not cached:
 /// a key made by <c>promptvault admin-key</c> (another process, so not on this feed) works at once. Revocation only happens
 /// through the API, so it is on the feed (through another server on PostgreSQL: by LISTEN/NOTIFY, within milliseconds).
@@ -27,6 +28,7 @@ public sealed class RegistryCache : IDisposable
     private readonly IApiKeyStore _keys;
     private readonly RegistryChangeFeed _changes;
     private readonly IDisposable _subscription;
+    private readonly Lock _invalidating = new();
 
     private readonly ConcurrentDictionary<string, Prompt?> _promptsByName = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<(string PromptId, string Label), PromptVersion?> _labelled = new();
@@ -85,13 +87,20 @@ public sealed class RegistryCache : IDisposable
         var value = await read(store, key, cancellationToken);
         if (value is null && !cacheMissing)
             return value;
-        entries[key] = value;
-        if (_changes.Sequence != sequence)
-            entries.TryRemove(KeyValuePair.Create(key, value));
+        lock (_invalidating)
+        {
+            if (_changes.Sequence == sequence)
+                entries[key] = value;
+        }
         return value;
     }
 
     private void Invalidate(RegistryChange change)
+    {
+        lock (_invalidating) InvalidateLocked(change);
+    }
+
+    private void InvalidateLocked(RegistryChange change)
     {
         if (change.Kind == RegistryChangeKind.ApiKeys)
         {
