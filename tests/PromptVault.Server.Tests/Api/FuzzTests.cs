@@ -13,7 +13,7 @@ namespace PromptVault.Server.Tests.Api;
 
 /// <summary>
 /// Hostile requests on every route of a real server: FsCheck generators (valid, hostile and random values in every
-/// field, path and query) plus a corpus with every case of issue 8. Each answer must come within 2 s, never be a 5xx,
+/// field, path and query) plus a corpus with every case of issue 8. Each answer must come within 2 s (alone; see SlowestAnswer), never be a 5xx,
 /// and every 4xx must be a problem document with a <c>code</c> and a <c>detail</c> that names the field or limit.
 /// The seed is fixed so a failure replays; set PROMPTVAULT_FUZZ_SEED to try others.
 /// </summary>
@@ -21,10 +21,11 @@ public sealed class FuzzTests(ServerFixture fixture) : IClassFixture<ServerFixtu
 {
     private const int GeneratedRequests = 5_200;
     private const int Workers = 8;
-    // A hang detector (a runaway pattern, a quadratic diff: 5 s alone on a quiet machine), not a speed goal: CI runs seven test
-    // assemblies at once on 2 cores, where the largest legitimate answer (the 850 KB compare below, 0.2–1.2 s alone at load 45)
-    // took up to 5 s with eight at once.
-    private static readonly TimeSpan SlowestAnswer = TimeSpan.FromSeconds(8);
+    // A hang detector (a runaway pattern, a quadratic diff: 5 s alone on a quiet machine), not a speed goal. A request slower
+    // than this among eight at once is sent again alone, and fails only if it is slow alone too: CI runs seven test assemblies
+    // at once on 2 cores, where the largest legitimate answer (the 850 KB compare below, 0.2–1.2 s alone at load 45) took up to
+    // 5 s with eight at once.
+    private static readonly TimeSpan SlowestAnswer = TimeSpan.FromSeconds(2);
 
     private readonly RunningServer _server = fixture.Server;
 
@@ -58,6 +59,7 @@ public sealed class FuzzTests(ServerFixture fixture) : IClassFixture<ServerFixtu
         };
         var clients = keys.ToDictionary(k => k.Key, k => _server.CreateClient(k.Value));
         var failures = new ConcurrentQueue<string>();
+        var slow = new ConcurrentQueue<(FuzzRequest Request, TimeSpan Elapsed)>();
         var statuses = new ConcurrentDictionary<int, int>();
         FuzzRequest? Next()
         {
@@ -68,11 +70,18 @@ public sealed class FuzzTests(ServerFixture fixture) : IClassFixture<ServerFixtu
         {
             while (Next() is { } request)
             {
-                var (status, failure) = await SendAsync(clients[request.Key], request);
+                var (status, failure, elapsed) = await SendAsync(clients[request.Key], request);
                 statuses.AddOrUpdate((int)status, 1, (_, n) => n + 1);
                 if (failure is not null) failures.Enqueue($"{failure}\n    {request}");
+                if (elapsed > SlowestAnswer) slow.Enqueue((request, elapsed));
             }
         }));
+        foreach (var (request, elapsed) in slow)
+        {
+            var (_, _, alone) = await SendAsync(clients[request.Key], request);
+            if (alone > SlowestAnswer)
+                failures.Enqueue($"slow: {elapsed.TotalSeconds:0.00} s among {Workers} at once, {alone.TotalSeconds:0.00} s alone (limit {SlowestAnswer.TotalSeconds} s)\n    {request}");
+        }
 
         foreach (var client in clients.Values) client.Dispose();
         var sent = statuses.Values.Sum();
@@ -86,7 +95,14 @@ public sealed class FuzzTests(ServerFixture fixture) : IClassFixture<ServerFixtu
         Assert.Equal(HttpStatusCode.OK, (await GetAsync(_server.CreateClient(), "/healthz")).Status);
     }
 
-    private static async Task<(HttpStatusCode Status, string? Failure)> SendAsync(HttpClient client, FuzzRequest request)
+    private static async Task<(HttpStatusCode Status, string? Failure, TimeSpan Elapsed)> SendAsync(HttpClient client, FuzzRequest request)
+    {
+        var clock = Stopwatch.StartNew();
+        var (status, failure) = await SendOnceAsync(client, request);
+        return (status, failure, clock.Elapsed);
+    }
+
+    private static async Task<(HttpStatusCode Status, string? Failure)> SendOnceAsync(HttpClient client, FuzzRequest request)
     {
         using var message = new HttpRequestMessage(request.Method, request.Path);
         if (request.RawBody is not null) message.Content = new ByteArrayContent(request.RawBody) { Headers = { ContentType = new("application/json") } };
@@ -105,10 +121,7 @@ public sealed class FuzzTests(ServerFixture fixture) : IClassFixture<ServerFixtu
         using (response)
         {
             var text = await response.Content.ReadAsStringAsync();
-            clock.Stop();
             var status = response.StatusCode;
-            if (clock.Elapsed > SlowestAnswer)
-                return (status, $"answered {(int)status} after {clock.Elapsed.TotalSeconds:0.00} s (limit {SlowestAnswer.TotalSeconds} s)");
             // 503s that name their cause: a busy store, or a model asked of a server with none configured (the operator's setting).
             if ((int)status >= 500 && !(status == HttpStatusCode.ServiceUnavailable
                     && (text.Contains("\"store_busy\"", StringComparison.Ordinal) || text.Contains("\"model_not_configured\"", StringComparison.Ordinal))))
