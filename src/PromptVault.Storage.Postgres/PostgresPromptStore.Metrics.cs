@@ -33,6 +33,9 @@ public sealed partial class PostgresPromptStore
     private readonly Task metricWriter;
     private long committedMetricGroups;
 
+    /// <summary>How many metric batches wait for the writer (not counting the group it is storing).</summary>
+    internal int QueuedMetricBatches => metricBatches.Reader.Count;
+
     /// <summary>How many groups of metric batches the writer has committed (tests check how batches were grouped).</summary>
     internal long CommittedMetricGroups => Interlocked.Read(ref committedMetricGroups);
 
