@@ -92,7 +92,6 @@ public sealed partial class PostgresPromptStore
                     }
                 }
                 await metricGroup.StoreAsync();
-                Interlocked.Increment(ref committedMetricGroups);
                 return true;
             }, CancellationToken.None);
         }
@@ -102,6 +101,7 @@ public sealed partial class PostgresPromptStore
                 write.Fail(e);
             return;
         }
+        Interlocked.Increment(ref committedMetricGroups);
         foreach (var write in group)
             write.Complete();
     }
