@@ -110,6 +110,8 @@ run() {
 }
 
 counted_events() { api GET "/api/prompts/customer-support/versions/1.0.0/metrics?period=all" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).summary.count))'; }
+# The count once the batches still in flight (of the warm-up before a first run, of the run after it) have settled.
+settled_events() { local counted previous=-1; while counted="$(counted_events)"; [[ "$counted" != "$previous" ]]; do previous="$counted"; sleep 1; done; echo "$counted"; }
 CHECKS=()
 CHECK_FAILED=0
 
@@ -134,11 +136,10 @@ for setup in $SETUPS; do
           echo "          |"
           ;;
         metrics-500)
-          before="$(counted_events)"
+          before="$(settled_events)"
           run "$setup" "$scenario" "$connections" metrics.lua "$KEY" "$CONTROL_ID"
           echo " $(printf '%8s' $((RPS * 500))) |"
-          previous=-1
-          while counted="$(counted_events)"; [[ "$counted" != "$previous" ]]; do previous="$counted"; sleep 1; done
+          counted="$(settled_events)"
           acknowledged=$((ACKNOWLEDGED * 500)); new=$((counted - before)); verdict=ok
           (( new >= acknowledged && new <= acknowledged + connections * 500 )) || { verdict=FAILED; CHECK_FAILED=1; }
           CHECKS+=("$setup $scenario, $connections connections: $acknowledged events acknowledged, $new counted: $verdict")

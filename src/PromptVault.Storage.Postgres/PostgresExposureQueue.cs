@@ -11,8 +11,8 @@ namespace PromptVault.Storage.Postgres;
 /// a graceful stop loses nothing, a kill loses at most what was queued and not yet committed.
 /// </summary>
 /// <remarks>
-/// Acknowledged writes do not go through here: PostgreSQL takes concurrent transactions, so each metric batch is its own
-/// transaction, and it first waits (<see cref="SettleAsync"/>) for the render exposures queued before it.
+/// Metric batches do not go through here (they have their own writer, which groups them): each first waits
+/// (<see cref="SettleAsync"/>) for the render exposures queued before it.
 /// </remarks>
 internal sealed class PostgresExposureQueue : IAsyncDisposable
 {

@@ -16,8 +16,13 @@ public sealed partial class PostgresPromptStore : IAsyncDisposable
 
     private readonly PostgresExposureQueue exposureQueue;
 
-    /// <summary>Commits the queued render exposures, then stops taking new ones. The data source is the caller's to dispose.</summary>
-    public ValueTask DisposeAsync() => exposureQueue.DisposeAsync();
+    /// <summary>Commits the queued metric batches and render exposures, then stops taking new ones. The data source is the caller's to dispose.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        metricBatches.Writer.TryComplete();
+        await metricWriter;
+        await exposureQueue.DisposeAsync();
+    }
 
     /// <summary>How many render exposures wait for the writer.</summary>
     internal int QueuedExposures => exposureQueue.Count;

@@ -1,3 +1,4 @@
+using System.Threading.Channels;
 using Dapper;
 using Npgsql;
 using NpgsqlTypes;
@@ -20,6 +21,24 @@ public sealed partial class PostgresPromptStore
     /// <summary>Tries of a write that lost a race it can only detect at the database (a deadlock, an event id stored meanwhile).</summary>
     private const int MaxWriteAttempts = 5;
 
+    /// <summary>Metric batches that may wait for the writer; further requests wait for room.</summary>
+    private const int MetricQueueCapacity = 1_024;
+
+    /// <summary>Events above which a group takes no more batches (the batch that crosses it is the group's last).</summary>
+    private const int MaxEventsPerGroup = 8_192;
+
+    private readonly Channel<MetricBatchWrite> metricBatches = Channel.CreateBounded<MetricBatchWrite>(
+        new BoundedChannelOptions(MetricQueueCapacity) { FullMode = BoundedChannelFullMode.Wait, SingleReader = true });
+    private readonly int maxEventsPerGroup;
+    private readonly Task metricWriter;
+    private long committedMetricGroups;
+
+    /// <summary>How many metric batches wait for the writer (not counting the group it is storing).</summary>
+    internal int QueuedMetricBatches => metricBatches.Reader.Count;
+
+    /// <summary>How many groups of metric batches the writer has committed (tests check how batches were grouped).</summary>
+    internal long CommittedMetricGroups => Interlocked.Read(ref committedMetricGroups);
+
     private const string CopyEventsSql = """
         COPY metric_events (id, version_id, experiment_id, variant_id, unit_id, timestamp, latency_ms, input_tokens, output_tokens, cost,
             quality_score, user_feedback, converted, error, metadata) FROM STDIN (FORMAT BINARY)
@@ -31,10 +50,99 @@ public sealed partial class PostgresPromptStore
         ArgumentNullException.ThrowIfNull(events);
         // The render exposures queued before the batch are stored first, so its events find them (docs/reliability.md).
         await SettleExposuresAsync(cancellationToken);
-        return await WriteAggregatesAsync(async (connection, transaction) =>
+        var write = new MetricBatchWrite(events, idempotency, cancellationToken);
+        await metricBatches.Writer.WriteAsync(write, cancellationToken);
+        return await write.Task;
+    }
+
+    /// <summary>
+    /// The metric batches' writer: takes the queued batches up to <see cref="MaxEventsPerGroup"/> events and stores them in
+    /// one transaction (one COPY of their events, one read and one write of each table of aggregates), then answers each.
+    /// One writer per instance, so concurrent requests share a transaction instead of queueing for each other's locks.
+    /// </summary>
+    private async Task WriteMetricGroupsAsync()
+    {
+        var group = new List<MetricBatchWrite>();
+        while (await metricBatches.Reader.WaitToReadAsync())
         {
-            var (versions, experiments) = await FindOwnersAsync(connection, transaction, events.Select(e => e.VersionId),
-                events.Select(e => e.ExperimentId).OfType<string>(), lockThem: false, cancellationToken);
+            GroupedWrite<MetricGroup>.TakeGroup(metricBatches.Reader, maxEventsPerGroup, group);
+            if (group.Count > 0)
+                await CommitMetricGroupAsync(group);
+            group.Clear();
+        }
+    }
+
+    private async Task CommitMetricGroupAsync(List<MetricBatchWrite> group)
+    {
+        try
+        {
+            await WriteAggregatesAsync(async (connection, transaction) =>
+            {
+                var metricGroup = await MetricGroup.ReadAsync(connection, transaction, group.SelectMany(w => w.Events));
+                foreach (var write in group)
+                {
+                    try
+                    {
+                        await write.ApplyAsync(metricGroup);
+                    }
+                    catch (Exception e) when (e is PromptVaultException or ConcurrentWriteException)
+                    {
+                        // Refused before it wrote anything (an unknown version, a key stored first): its neighbours go on.
+                        write.Refuse(e);
+                    }
+                }
+                await metricGroup.StoreAsync();
+                return true;
+            }, CancellationToken.None);
+        }
+        catch (Exception e)
+        {
+            foreach (var write in group)
+                write.Fail(e);
+            return;
+        }
+        Interlocked.Increment(ref committedMetricGroups);
+        foreach (var write in group)
+            write.Complete();
+    }
+
+    /// <summary>A queued metric batch, with its <c>Idempotency-Key</c> record; weighs its events.</summary>
+    private sealed class MetricBatchWrite(IReadOnlyList<MetricEvent> events, Func<MetricRecordResult, IdempotencyRecord>? idempotency,
+        CancellationToken cancellationToken)
+        : GroupedWrite<MetricGroup, MetricRecordResult>(events.Count, 0, group => group.AddAsync(events, idempotency), cancellationToken)
+    {
+        public IReadOnlyList<MetricEvent> Events { get; } = events;
+    }
+
+    /// <summary>
+    /// The batches of one group commit: each is checked against what the database held when the group began and the
+    /// batches before it (<see cref="AddAsync"/>), then the accepted ones are stored together (<see cref="StoreAsync"/>).
+    /// </summary>
+    private sealed class MetricGroup(NpgsqlConnection connection, NpgsqlTransaction transaction, HashSet<string> versions, HashSet<string> experiments,
+        HashSet<string> storedIds)
+    {
+        private readonly List<MetricEvent> accepted = [];
+
+        /// <summary>Reads which of the events' versions and experiments exist, and which of their ids are stored already.</summary>
+        public static async Task<MetricGroup> ReadAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, IEnumerable<MetricEvent> events)
+        {
+            var all = events.ToList();
+            var (versions, experiments) = await FindOwnersAsync(connection, transaction, all.Select(e => e.VersionId),
+                all.Select(e => e.ExperimentId).OfType<string>(), lockThem: false, CancellationToken.None);
+            var ids = all.Select(e => e.Id).OfType<string>().Distinct().ToArray();
+            var storedIds = ids.Length == 0 ? [] : (await connection.QueryAsync<string>(Command(
+                "SELECT id FROM metric_events WHERE id = ANY(@ids)", new { ids }, CancellationToken.None, transaction))).ToHashSet(StringComparer.Ordinal);
+            return new MetricGroup(connection, transaction, versions, experiments, storedIds);
+        }
+
+        /// <summary>
+        /// Accepts a batch: its events whose id is neither stored nor repeated earlier (in it or the group) are stored with the
+        /// group, its <c>Idempotency-Key</c> record at once. A refused batch changes nothing.
+        /// </summary>
+        /// <exception cref="NotFoundException">An event's version or experiment does not exist.</exception>
+        /// <exception cref="ConcurrentWriteException">Its idempotency key is stored already (by a request before it, here or elsewhere).</exception>
+        public async Task<MetricRecordResult> AddAsync(IReadOnlyList<MetricEvent> events, Func<MetricRecordResult, IdempotencyRecord>? idempotency)
+        {
             for (var index = 0; index < events.Count; index++)
             {
                 var e = events[index];
@@ -43,22 +151,41 @@ public sealed partial class PostgresPromptStore
                 if (e.ExperimentId is { } experimentId && !experiments.Contains(experimentId))
                     throw new NotFoundException("experiment_not_found", $"event {index}: experiment '{experimentId}' does not exist; no event of the batch was stored.");
             }
+            var batchIds = new HashSet<string>(StringComparer.Ordinal);
+            var stored = new List<MetricEvent>(events.Count);
+            var duplicateIds = new List<string>();
+            foreach (var e in events)
+            {
+                if (e.Id is { } id && (storedIds.Contains(id) || !batchIds.Add(id)))
+                    duplicateIds.Add(id);
+                else
+                    stored.Add(e);
+            }
+            var result = new MetricRecordResult(stored.Count, duplicateIds);
+            if (idempotency is not null)
+                await RegistryStatements.InsertIdempotencyRecordAsync(connection, transaction, idempotency(result), CancellationToken.None);
+            storedIds.UnionWith(batchIds);
+            accepted.AddRange(stored);
+            return result;
+        }
 
+        /// <summary>
+        /// Stores the accepted events (one binary COPY) and, under their versions' and experiments' locks, adds them to the
+        /// rollups and the unit analysis.
+        /// </summary>
+        public async Task StoreAsync()
+        {
+            if (accepted.Count == 0)
+                return;
             // The raw events go in before the locks, so the locks are held only while the aggregates change: the unique
             // index, not the locks, keeps an id from being stored twice (a writer that loses that race runs again). In the
             // order of their ids, so two writers of the same ids wait for each other in one direction only.
-            var (stored, duplicateIds) = await SkipDuplicatesAsync(connection, transaction, events, cancellationToken);
-            if (stored.Count > 0)
-                await CopyEventsAsync(connection, stored.OrderBy(e => e.Id, StringComparer.Ordinal), cancellationToken);
-            await FindOwnersAsync(connection, transaction, stored.Select(e => e.VersionId), stored.Select(e => e.ExperimentId).OfType<string>(),
-                lockThem: true, cancellationToken);
-            await FoldIntoRollupsAsync(connection, transaction, stored, cancellationToken);
-            await AddToUnitAnalysisAsync(connection, transaction, stored, cancellationToken);
-            var result = new MetricRecordResult(stored.Count, duplicateIds);
-            if (idempotency is not null)
-                await InsertIdempotencyRecordAsync(connection, transaction, idempotency(result), cancellationToken);
-            return result;
-        }, cancellationToken);
+            await CopyEventsAsync(connection, accepted.OrderBy(e => e.Id, StringComparer.Ordinal), CancellationToken.None);
+            await FindOwnersAsync(connection, transaction, accepted.Select(e => e.VersionId), accepted.Select(e => e.ExperimentId).OfType<string>(),
+                lockThem: true, CancellationToken.None);
+            await FoldIntoRollupsAsync(connection, transaction, accepted, CancellationToken.None);
+            await AddToUnitAnalysisAsync(connection, transaction, accepted, CancellationToken.None);
+        }
     }
 
     /// <summary>
@@ -107,27 +234,6 @@ public sealed partial class PostgresPromptStore
         foreach (var (kind, id) in owners)
             (kind == "version" ? versions : experiments).Add(id);
         return (versions, experiments);
-    }
-
-    /// <summary>The events to store: not those whose id is stored, or repeated earlier in the batch.</summary>
-    /// <returns>The events to store, and the ids of the others in the batch's order.</returns>
-    private static async Task<(List<MetricEvent> Stored, List<string> DuplicateIds)> SkipDuplicatesAsync(NpgsqlConnection connection,
-        NpgsqlTransaction transaction, IReadOnlyList<MetricEvent> events, CancellationToken cancellationToken)
-    {
-        var ids = events.Select(e => e.Id).OfType<string>().Distinct().ToArray();
-        var storedIds = ids.Length == 0 ? [] : (await connection.QueryAsync<string>(Command(
-            "SELECT id FROM metric_events WHERE id = ANY(@ids)", new { ids }, cancellationToken, transaction))).ToHashSet(StringComparer.Ordinal);
-        var batchIds = new HashSet<string>(StringComparer.Ordinal);
-        var stored = new List<MetricEvent>(events.Count);
-        var duplicateIds = new List<string>();
-        foreach (var e in events)
-        {
-            if (e.Id is { } id && (!batchIds.Add(id) || storedIds.Contains(id)))
-                duplicateIds.Add(id);
-            else
-                stored.Add(e);
-        }
-        return (stored, duplicateIds);
     }
 
     /// <summary>Appends the events to <c>metric_events</c> with one binary COPY.</summary>

@@ -23,11 +23,15 @@ public sealed partial class PostgresPromptStore : RelationalPromptStore<NpgsqlCo
     }
 
     /// <param name="exposureQueueCapacity">Render exposures that may wait for the writer (tests fill a small queue).</param>
-    internal PostgresPromptStore(NpgsqlDataSource dataSource, int exposureQueueCapacity)
+    /// <param name="maxEventsPerGroup">Events above which a group commit of metric batches takes no more (tests use a small cap).</param>
+    internal PostgresPromptStore(NpgsqlDataSource dataSource, int exposureQueueCapacity, int maxEventsPerGroup = MaxEventsPerGroup)
         : base(EngineErrors)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxEventsPerGroup, 1);
         this.dataSource = dataSource ?? throw new ArgumentNullException(nameof(dataSource));
+        this.maxEventsPerGroup = maxEventsPerGroup;
         exposureQueue = CreateExposureQueue(exposureQueueCapacity);
+        metricWriter = Task.Run(WriteMetricGroupsAsync);
     }
 
     private static readonly StoreErrors EngineErrors = new(

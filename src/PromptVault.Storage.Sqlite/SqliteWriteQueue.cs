@@ -5,7 +5,7 @@ using PromptVault.Core.Storage;
 
 namespace PromptVault.Storage.Sqlite;
 
-/// <summary>The kinds of acknowledged writes, in the order a group applies them.</summary>
+/// <summary>The kinds of acknowledged writes, in the order a group applies them (the value is the write's rank).</summary>
 internal enum WriteKind
 {
     Exposure,
@@ -39,7 +39,7 @@ internal sealed class SqliteWriteQueue : IAsyncDisposable
     internal static readonly TimeSpan ExposureLinger = TimeSpan.FromMilliseconds(5);
 
     private readonly SqliteConnectionFactory connections;
-    private readonly Channel<QueuedWrite> writes;
+    private readonly Channel<GroupedWrite<SqliteWriteContext>> writes;
     private readonly Channel<Exposure> exposures;
     private readonly int maxGroupEvents;
     private readonly Func<SqliteWriteContext, IReadOnlyList<Exposure>, Task> writeExposures;
@@ -71,7 +71,7 @@ internal sealed class SqliteWriteQueue : IAsyncDisposable
         this.writeExposures = writeExposures;
         this.exposuresLost = exposuresLost;
         this.time = time ?? TimeProvider.System;
-        writes = Channel.CreateBounded<QueuedWrite>(new BoundedChannelOptions(capacity) { FullMode = BoundedChannelFullMode.Wait });
+        writes = Channel.CreateBounded<GroupedWrite<SqliteWriteContext>>(new BoundedChannelOptions(capacity) { FullMode = BoundedChannelFullMode.Wait });
         exposures = Channel.CreateBounded<Exposure>(new BoundedChannelOptions(exposureCapacity) { FullMode = BoundedChannelFullMode.Wait });
         observers = [Telemetry.ObserveQueue("writes", () => Count), Telemetry.ObserveQueue("exposures", () => ExposureCount)];
         writer = Task.Run(WriteGroupsAsync);
@@ -90,7 +90,7 @@ internal sealed class SqliteWriteQueue : IAsyncDisposable
     /// <param name="events">Its weight in a group: the events of a batch, 1 for an exposure.</param>
     public async Task<T> EnqueueAsync<T>(WriteKind kind, int events, Func<SqliteWriteContext, Task<T>> write, CancellationToken cancellationToken)
     {
-        var queued = new QueuedWrite<T>(kind, events, write, cancellationToken);
+        var queued = new GroupedWrite<SqliteWriteContext, T>(events, (int)kind, write, cancellationToken);
         await writes.Writer.WriteAsync(queued, cancellationToken);
         return await queued.Task;
     }
@@ -120,28 +120,14 @@ internal sealed class SqliteWriteQueue : IAsyncDisposable
 
     private async Task WriteGroupsAsync()
     {
-        var group = new List<QueuedWrite>();
+        var group = new List<GroupedWrite<SqliteWriteContext>>();
         var renderExposures = new List<Exposure>();
         while (await WaitForWorkAsync())
         {
             await LingerForExposuresAsync();
             // Acknowledged exposures first, each kind in its arrival order: an event whose unit's exposure is queued with it
             // is attributed to the unit's variant, as if the two had been written one after the other.
-            var acknowledgedExposures = 0;
-            var events = 0;
-            while (events < maxGroupEvents && writes.Reader.TryRead(out var write))
-            {
-                if (write.CancellationToken.IsCancellationRequested)
-                {
-                    write.Cancel();
-                    continue;
-                }
-                if (write.Kind == WriteKind.Exposure)
-                    group.Insert(acknowledgedExposures++, write);
-                else
-                    group.Add(write);
-                events += write.Events;
-            }
+            GroupedWrite<SqliteWriteContext>.TakeGroup(writes.Reader, maxGroupEvents, group);
             // Taken after the acknowledged writes: a write acknowledged after a render was answered finds its exposure stored.
             while (exposures.Reader.TryRead(out var exposure))
                 renderExposures.Add(exposure);
@@ -193,7 +179,7 @@ internal sealed class SqliteWriteQueue : IAsyncDisposable
             await Task.WhenAny(writesReady, Task.Delay(ExposureLinger, time));
     }
 
-    private async Task CommitAsync(List<QueuedWrite> group, List<Exposure> renderExposures)
+    private async Task CommitAsync(List<GroupedWrite<SqliteWriteContext>> group, List<Exposure> renderExposures)
     {
         try
         {
@@ -253,56 +239,5 @@ internal sealed class SqliteWriteQueue : IAsyncDisposable
         if (renderExposures.Count == 0) return;
         Telemetry.ExposuresLost(renderExposures.Count);
         exposuresLost(renderExposures);
-    }
-
-    private abstract class QueuedWrite(WriteKind kind, int events, CancellationToken cancellationToken)
-    {
-        public WriteKind Kind { get; } = kind;
-
-        public int Events { get; } = events;
-
-        public CancellationToken CancellationToken { get; } = cancellationToken;
-
-        public abstract Task ApplyAsync(SqliteWriteContext context);
-
-        /// <summary>Records that this write failed alone and was rolled back; reported once the group is settled.</summary>
-        public abstract void Refuse(Exception error);
-
-        /// <summary>Reports the result (or the refusal) after the group's commit.</summary>
-        public abstract void Complete();
-
-        /// <summary>Reports that the group's transaction failed, so this write is not stored.</summary>
-        public abstract void Fail(Exception error);
-
-        public abstract void Cancel();
-    }
-
-    private sealed class QueuedWrite<T>(WriteKind kind, int events, Func<SqliteWriteContext, Task<T>> write, CancellationToken cancellationToken)
-        : QueuedWrite(kind, events, cancellationToken)
-    {
-        // Continuations run off the writer, which goes on to the next group.
-        private readonly TaskCompletionSource<T> completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        private T? result;
-        private Exception? refusal;
-
-        public Task<T> Task => completion.Task;
-
-        public override async Task ApplyAsync(SqliteWriteContext context) => result = await write(context);
-
-        public override void Refuse(Exception error) => refusal = error;
-
-        public override void Complete()
-        {
-            if (refusal is OperationCanceledException)
-                completion.TrySetCanceled(CancellationToken);
-            else if (refusal is not null)
-                completion.TrySetException(refusal);
-            else
-                completion.TrySetResult(result!);
-        }
-
-        public override void Fail(Exception error) => completion.TrySetException(refusal ?? error);
-
-        public override void Cancel() => completion.TrySetCanceled(CancellationToken);
     }
 }

@@ -149,7 +149,7 @@ internal static class RegistryStatements
         foreach (var entry in changes.Audit)
             await InsertAuditAsync(connection, transaction, entry, cancellationToken);
         if (changes.Idempotency is { } record)
-            await InsertIdempotencyRecordAsync(connection, transaction, record, errors, cancellationToken);
+            await InsertIdempotencyRecordAsync(connection, transaction, record, cancellationToken);
     }
 
     /// <summary>Appends <paramref name="entry"/> to the audit log and queues the webhook deliveries it fires, in the caller's transaction.</summary>
@@ -177,23 +177,21 @@ internal static class RegistryStatements
 
     /// <summary>Deletes the expired records, then stores <paramref name="record"/>, in the caller's transaction.</summary>
     /// <exception cref="ConcurrentWriteException">A live record has the same owner and key.</exception>
-    public static async Task InsertIdempotencyRecordAsync(DbConnection connection, DbTransaction transaction, IdempotencyRecord record, StoreErrors errors,
+    public static async Task InsertIdempotencyRecordAsync(DbConnection connection, DbTransaction transaction, IdempotencyRecord record,
         CancellationToken cancellationToken)
     {
         var now = ToText(record.CreatedAt);
         await connection.ExecuteAsync(Command("DELETE FROM idempotency_keys WHERE expires_at <= @now", new { now }, cancellationToken, transaction));
-        try
-        {
-            await connection.ExecuteAsync(Command("""
-                INSERT INTO idempotency_keys (owner, key, request_hash, response, created_at, expires_at)
-                VALUES (@Owner, @Key, @RequestHash, @Response, @CreatedAt, @ExpiresAt)
-                """, new { record.Owner, record.Key, record.RequestHash, record.Response, CreatedAt = now, ExpiresAt = ToText(record.ExpiresAt) },
-                cancellationToken, transaction));
-        }
-        catch (DbException e) when (errors.IsUniqueViolation(e))
-        {
+        // DO NOTHING rather than a unique violation, which would abort the whole transaction on PostgreSQL: a group commit
+        // refuses this write alone and stores its neighbours.
+        var inserted = await connection.ExecuteAsync(Command("""
+            INSERT INTO idempotency_keys (owner, key, request_hash, response, created_at, expires_at)
+            VALUES (@Owner, @Key, @RequestHash, @Response, @CreatedAt, @ExpiresAt)
+            ON CONFLICT (owner, key) DO NOTHING
+            """, new { record.Owner, record.Key, record.RequestHash, record.Response, CreatedAt = now, ExpiresAt = ToText(record.ExpiresAt) },
+            cancellationToken, transaction));
+        if (inserted == 0)
             throw new ConcurrentWriteException($"idempotency key '{record.Key}' was stored by another request first.");
-        }
     }
 
     public static async Task<ApiKey?> FindActiveKeyAsync(DbConnection connection, string keyHash, CancellationToken cancellationToken)

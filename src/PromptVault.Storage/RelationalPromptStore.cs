@@ -494,7 +494,7 @@ public abstract class RelationalPromptStore<TConnection, TTransaction>
     // Helpers for the stores' own writes.
 
     internal Task InsertIdempotencyRecordAsync(TConnection connection, TTransaction transaction, IdempotencyRecord record, CancellationToken cancellationToken) =>
-        RegistryStatements.InsertIdempotencyRecordAsync(connection, transaction, record, Errors, cancellationToken);
+        RegistryStatements.InsertIdempotencyRecordAsync(connection, transaction, record, cancellationToken);
 
     internal static CommandDefinition Command(string sql, object? parameters, CancellationToken cancellationToken, DbTransaction? transaction = null) =>
         RegistryStatements.Command(sql, parameters, cancellationToken, transaction);
