@@ -217,10 +217,7 @@ public sealed class ModelEvaluationsApiTests(ModelEvaluationsFixture fixture) : 
     [Fact]
     public async Task Evaluate_Provider500_CaseErrors_RenderChecksStillRun_AndTheGateRefusesThePromotion()
     {
-        var name = UniqueName();
-        var prompt = JsonNode.Parse(System.Text.Json.JsonSerializer.Serialize(SupportPrompt(name)))!.AsObject();
-        prompt["requireTests"] = true;
-        await PostAsync(_client, "/api/prompts", prompt);
+        var name = await CreateGatedSupportPromptAsync(_client);
         var broken = UniqueName("broken");
         fixture.Replies[broken] = new FakeReply("", Status: 500);
 
