@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Net;
 using System.Text.Json.Nodes;
+using PromptVault.Core.Evaluations;
 using PromptVault.Core.Metrics;
 using PromptVault.Server.Hosting;
 using static PromptVault.Server.Tests.ApiCalls;
@@ -260,5 +261,18 @@ public sealed class ModelEvaluationsApiTests(ModelEvaluationsFixture fixture) : 
         Assert.Equal(6, SentFor(company).Count);
         // Tests of a class run one at a time, so no other test's requests overlap these.
         Assert.Equal(2, fixture.Model.MaxInFlight);
+    }
+
+    [Theory]
+    [InlineData("--PromptVault:Evaluations:MaxConcurrency=0", "MaxConcurrency")]
+    [InlineData("--PromptVault:Evaluations:CaseTimeout=00:00:00", "CaseTimeout")]
+    public void ABadEvaluationsSetting_StopsStartUp_NamingIt(string setting, string key)
+    {
+        var options = new ServerOptions { DatabasePath = Path.Combine(Path.GetTempPath(), "unused.db"), Urls = "http://127.0.0.1:0" };
+
+        var error = Assert.Throws<InvalidOperationException>(() => PromptVaultServer.Build(options, [setting]));
+
+        Assert.Contains(key, error.Message);
+        Assert.Contains(nameof(EvaluationsOptions), error.Message);
     }
 }
