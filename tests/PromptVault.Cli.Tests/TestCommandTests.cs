@@ -98,4 +98,77 @@ public sealed class TestCommandTests(ServerFixture fixture) : IClassFixture<Serv
         Assert.Contains($"{name} 1.0.0 test cases updated", updated.Out);
         Assert.Contains("\"regret\"", after.Out);
     }
+
+    [Fact]
+    public async Task Test_ModelChecks_PrintsTheAnswerAndEachVerdictWithTheJudgesScore_ExitsOneWhenACaseErrors()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var model = await FakeModelServer.StartAsync(ct);
+        model.Script = request =>
+        {
+            var question = request["messages"]!.AsArray().Last()!["content"]!.GetValue<string>();
+            return question switch
+            {
+                _ when request["response_format"]?["json_schema"]?["name"]?.GetValue<string>() == "judge_grade" =>
+                    new FakeReply("""{ "score": 5, "reason": "Warm, and it answers with the order's status." }""", PromptTokens: 210, CompletionTokens: 18),
+                _ when question.Contains("Ann", StringComparison.Ordinal) =>
+                    new FakeReply("""{ "reply": "Hello Ann, your order ships today.", "mood": "glad" }""", PromptTokens: 42, CompletionTokens: 14),
+                _ => new FakeReply("", Status: 503),
+            };
+        };
+        await using var server = await RunningServer.StartAsync(new ServerSetup(
+        [
+            $"--PromptVault:Models:default:Endpoint={model.Endpoint}",
+            "--PromptVault:Models:default:Model=gpt-4o-mini",
+            "--PromptVault:Models:default:MaxRetries=0",
+        ]), ct);
+        using var folder = new TempFolder();
+        var name = ApiCalls.UniqueName("cli-judge");
+        await Cli.RunAsync(server, null, "push", folder.Write("p.md", $$"""
+            ---
+            name: {{name}}
+            type: template
+            variables:
+              - { name: who, type: string, required: true }
+            metadata:
+              model: gpt-4o-mini
+              responseFormat:
+                title: reply
+                type: object
+                required: [reply]
+                properties:
+                  reply: { type: string }
+                  mood: { enum: [glad, sorry] }
+            tests:
+              - name: greets by name
+                variables: { who: Ann }
+                expect:
+                  - { type: contains, value: "Hello Ann", target: output }
+                  - { type: jsonSchema }
+                  - { type: judge, rubric: "Is the reply polite and does it answer where the order is?", passingScore: 4 }
+              - name: provider down
+                variables: { who: Bob }
+                expect:
+                  - { type: notContains, value: sorry, target: output }
+            ---
+            Greet {{"{{who}}"}} and say where their order is. Answer as JSON.
+
+            """));
+
+        var result = await Cli.RunAsync(server, null, "test", name);
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("PASS greets by name", result.Out);
+        Assert.Contains(@"    output (", result.Out);
+        Assert.Contains("42 in + 14 out tokens", result.Out);
+        Assert.Contains("""): { "reply": "Hello Ann, your order ships today.", "mood": "glad" }""", result.Out);
+        Assert.Contains("    PASS contains: output contains 'Hello Ann'", result.Out);
+        Assert.Contains("    PASS jsonSchema: output matches metadata.responseFormat", result.Out);
+        Assert.Contains("    PASS judge: scored 5 of 5, at least the passing score 4: Warm, and it answers with the order's status.", result.Out);
+        Assert.Contains("ERROR provider down", result.Out);
+        Assert.Contains("    error: model 'default' (gpt-4o-mini) failed: the provider answered HTTP 503", result.Out);
+        Assert.Contains($"{name} 1.0.0: error, 1 of 2 cases passed", result.Out);
+        if (Environment.GetEnvironmentVariable("PROMPTVAULT_DOCS_OUTPUT") is { Length: > 0 } docs) // to refresh docs/evaluations.md
+            await File.WriteAllTextAsync(docs, result.Out, ct);
+    }
 }

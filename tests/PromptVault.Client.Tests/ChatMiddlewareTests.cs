@@ -1,8 +1,11 @@
+using System.ClientModel;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.DependencyInjection;
+using OpenAI;
 using PromptVault.Client.Chat;
 using PromptVault.Core.Metrics;
 using PromptVault.Core.Prompts;
+using PromptVault.Server.Tests;
 
 namespace PromptVault.Client.Tests;
 
@@ -114,6 +117,36 @@ public sealed class ChatMiddlewareTests(SdkServerFixture fixture) : IClassFixtur
         Assert.Equal(50, summary.InputTokens.Total);
         Assert.Equal(7, summary.OutputTokens.Total);
         Assert.True(summary.LatencyMs.Mean >= 15, $"latency {summary.LatencyMs.Mean} ms for three updates 5 ms apart");
+    }
+
+    [Fact]
+    public async Task GetStreamingResponseAsync_OpenAIProviderOverTheWire_StreamsTheChunksAndRecordsTheirUsage()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var provider = await FakeModelServer.StartAsync(ct);
+        provider.Script = _ => new FakeReply("Your order ships today.", PromptTokens: 40, CompletionTokens: 6);
+        var name = Prompts.NewName("chat-wire");
+        var version = await Prompts.CreateAsync(Server.Api, name, "You help customers of {{company}}.", [new("company", Required: true)], Settings, cancellationToken: ct);
+        var openAI = new OpenAIClient(new ApiKeyCredential("sk-test"), new OpenAIClientOptions { Endpoint = new Uri(provider.Endpoint) });
+        await using var host = await SdkHost.StartAsync(Server.BaseAddress, Server.AdminKey, o => o.EventFlushInterval = TimeSpan.FromMilliseconds(20),
+            services => services.AddChatClient(openAI.GetChatClient("gpt-4o-mini").AsIChatClient()).UsePromptVault(o => o.PromptName = name), ct);
+        var chat = host.Services.GetRequiredService<IChatClient>();
+
+        var updates = new List<ChatResponseUpdate>();
+        await foreach (var update in chat.GetStreamingResponseAsync([new(ChatRole.User, "Where is my order?")], Call("user-wire"), ct))
+            updates.Add(update);
+        await host.Vault.FlushAsync(ct);
+
+        Assert.Equal("Your order ships today.", string.Concat(updates.Select(u => u.Text)));
+        Assert.True(updates.Count(u => u.Text.Length > 0) > 1, "the answer came in several chunks");
+        var sent = Assert.Single(provider.Requests);
+        Assert.True(sent["stream"]!.GetValue<bool>());
+        Assert.Equal("You help customers of Acme.", sent["messages"]![0]!["content"]!.GetValue<string>());
+        var summary = (await Server.Api.GetVersionMetricsAsync(name, version, MetricPeriod.All, ct)).Summary;
+        Assert.Equal(1, summary.Count);
+        Assert.Equal(0, summary.Errors);
+        Assert.Equal(40, summary.InputTokens.Total);
+        Assert.Equal(6, summary.OutputTokens.Total);
     }
 
     [Fact]

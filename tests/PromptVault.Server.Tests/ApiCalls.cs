@@ -64,6 +64,17 @@ public static class ApiCalls
         return name;
     }
 
+    /// <summary>Creates the customer-support prompt with <c>requireTests: true</c> and returns its name.</summary>
+    public static async Task<string> CreateGatedSupportPromptAsync(HttpClient client)
+    {
+        var name = UniqueName();
+        var prompt = JsonNode.Parse(JsonSerializer.Serialize(SupportPrompt(name)))!.AsObject();
+        prompt["requireTests"] = true;
+        var (status, body) = await PostAsync(client, "/api/prompts", prompt);
+        Assert.True(status == HttpStatusCode.Created, body?.ToJsonString());
+        return name;
+    }
+
     public static async Task<JsonNode> NewVersionAsync(HttpClient client, string name, object body)
     {
         var (status, created) = await PostAsync(client, $"/api/prompts/{name}/versions", body);

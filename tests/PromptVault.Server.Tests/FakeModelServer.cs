@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -7,9 +8,13 @@ using Microsoft.Extensions.Logging;
 
 namespace PromptVault.Server.Tests;
 
+/// <summary>One scripted reply: the answer's text, or an error status; the wait before it; the usage it reports.</summary>
+public sealed record FakeReply(string Content, int Status = StatusCodes.Status200OK, TimeSpan Delay = default, int PromptTokens = 120, int CompletionTokens = 30);
+
 /// <summary>
 /// The one fake the tests allow: a model provider. A real Kestrel server on loopback speaking the OpenAI chat-completions wire
 /// format (<c>POST {Endpoint}/chat/completions</c>), answering canned completions with usage and recording every request body.
+/// A request with <c>"stream": true</c> is answered as server-sent events, one <c>chat.completion.chunk</c> per word.
 /// </summary>
 public sealed class FakeModelServer : IAsyncDisposable
 {
@@ -39,6 +44,17 @@ public sealed class FakeModelServer : IAsyncDisposable
 
     public int CompletionTokens { get; set; } = 30;
 
+    /// <summary>The most requests this server has been answering at once.</summary>
+    public int MaxInFlight => _maxInFlight;
+
+    public void ResetMaxInFlight() => Interlocked.Exchange(ref _maxInFlight, 0);
+
+    private int _inFlight;
+    private int _maxInFlight;
+
+    /// <summary>When set, the reply to each request (by its body); overrides <see cref="Answer"/>, <see cref="Status"/>, <see cref="Delay"/> and the token counts.</summary>
+    public Func<JsonObject, FakeReply>? Script { get; set; }
+
     public static async Task<FakeModelServer> StartAsync(CancellationToken cancellationToken = default)
     {
         var builder = WebApplication.CreateSlimBuilder();
@@ -56,18 +72,67 @@ public sealed class FakeModelServer : IAsyncDisposable
         var request = (await JsonNode.ParseAsync(http.Body, cancellationToken: http.HttpContext.RequestAborted))!.AsObject();
         LastAuthorization = http.Headers.Authorization;
         Requests.Enqueue(request);
-        if (Delay > TimeSpan.Zero) await Task.Delay(Delay, http.HttpContext.RequestAborted);
-        if (Status != StatusCodes.Status200OK)
-            return Results.Json(new { error = new { message = "the fake provider is failing", type = "server_error" } }, statusCode: Status);
+        var reply = Script?.Invoke(request) ?? new FakeReply(Answer(request), Status, Delay, PromptTokens, CompletionTokens);
+        var inFlight = Interlocked.Increment(ref _inFlight);
+        try
+        {
+            InterlockedMax(ref _maxInFlight, inFlight);
+            if (reply.Delay > TimeSpan.Zero) await Task.Delay(reply.Delay, http.HttpContext.RequestAborted);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _inFlight);
+        }
+        if (reply.Status != StatusCodes.Status200OK)
+            return Results.Json(new { error = new { message = "the fake provider is failing", type = "server_error" } }, statusCode: reply.Status);
+        var id = "chatcmpl-" + Requests.Count;
+        var model = (string?)request["model"];
+        var usage = new { prompt_tokens = reply.PromptTokens, completion_tokens = reply.CompletionTokens, total_tokens = reply.PromptTokens + reply.CompletionTokens };
+        if ((bool?)request["stream"] == true)
+            return Results.ServerSentEvents(StreamAsync(id, model, reply.Content, usage, http.HttpContext.RequestAborted));
         return Results.Json(new
         {
-            id = "chatcmpl-" + Requests.Count,
+            id,
             @object = "chat.completion",
-            created = 1_764_547_200,
-            model = (string?)request["model"],
-            choices = new[] { new { index = 0, message = new { role = "assistant", content = Answer(request) }, finish_reason = "stop" } },
-            usage = new { prompt_tokens = PromptTokens, completion_tokens = CompletionTokens, total_tokens = PromptTokens + CompletionTokens },
+            created = Created,
+            model,
+            choices = new[] { new { index = 0, message = new { role = "assistant", content = reply.Content }, finish_reason = "stop" } },
+            usage,
         });
+    }
+
+    private static void InterlockedMax(ref int location, int value)
+    {
+        for (var seen = Volatile.Read(ref location); value > seen; seen = Volatile.Read(ref location))
+            if (Interlocked.CompareExchange(ref location, value, seen) == seen) return;
+    }
+
+    private const long Created = 1_764_547_200;
+
+    /// <summary>The chat-completions stream: a chunk per word, one with the finish reason, one with the usage, then <c>[DONE]</c>.</summary>
+    private static async IAsyncEnumerable<string> StreamAsync(string id, string? model, string content, object usage,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        string Chunk(object? delta, string? finishReason, object? usage = null) => JsonSerializer.Serialize(new
+        {
+            id,
+            @object = "chat.completion.chunk",
+            created = Created,
+            model,
+            choices = delta is null ? [] : new[] { new { index = 0, delta, finish_reason = finishReason } },
+            usage,
+        });
+
+        yield return Chunk(new { role = "assistant", content = "" }, null);
+        foreach (var word in System.Text.RegularExpressions.Regex.Split(content, @"(?<=\s)"))
+        {
+            await Task.Yield();
+            cancellationToken.ThrowIfCancellationRequested();
+            if (word.Length > 0) yield return Chunk(new { content = word }, null);
+        }
+        yield return Chunk(new { }, "stop");
+        yield return Chunk(null, null, usage);
+        yield return "[DONE]";
     }
 
     public async ValueTask DisposeAsync()

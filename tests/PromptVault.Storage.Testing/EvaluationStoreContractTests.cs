@@ -29,8 +29,12 @@ public abstract class EvaluationStoreContractTests
 
     private static EvaluationRun Run(string versionId, string id, DateTimeOffset at, EvaluationStatus status) =>
         new(id, "seeded", "1.0.0", versionId, status,
-            [new("greets", status == EvaluationStatus.Passed, [new(CheckTypes.Contains, status == EvaluationStatus.Passed, "render contains 'Ann'")],
-                "Hello Ann", "Hi!", 12.5, 10, 3, 0.0001)], at, "alice");
+            [
+                new("greets", status == EvaluationStatus.Passed, [new(CheckTypes.Contains, status == EvaluationStatus.Passed, "render contains 'Ann'"),
+                    new(CheckTypes.Judge, true, "scored 5 of 5, at least the passing score 4: Polite.", 5)],
+                    "Hello Ann", "Hi!", 12.5, 10, 3, 0.0001),
+                new("timed out", false, [new(CheckTypes.Contains, false, "not checked: the case timed out")], "Hello Bob", Error: "the case timed out"),
+            ], at, "alice");
 
     [Fact]
     public async Task SaveTestsAsync_ThenFind_ReturnsThemAsWritten_AndReplacesOnTheNextSave()

@@ -1,3 +1,4 @@
+using System.Globalization;
 using PromptVault.Core;
 using PromptVault.Core.Evaluations;
 using PromptVault.Core.Prompts;
@@ -25,7 +26,11 @@ internal sealed class TestCommand(CliContext context)
     {
         foreach (var result in run.Cases)
         {
-            context.Out.WriteLine($"{Mark(result.Passed)} {result.Name}");
+            context.Out.WriteLine($"{(result.Error is null ? Mark(result.Passed) : "ERROR")} {result.Name}");
+            if (result.Error is not null)
+                context.Out.WriteLine($"    error: {result.Error}");
+            if (result.Output is not null)
+                context.Out.WriteLine($"    output ({Measures(result)}): {Excerpt(result.Output)}");
             foreach (var check in result.Checks)
                 context.Out.WriteLine($"    {Mark(check.Passed)} {check.Type}: {check.Reason}");
         }
@@ -35,4 +40,22 @@ internal sealed class TestCommand(CliContext context)
     }
 
     private static string Mark(bool passed) => passed ? "PASS" : "FAIL";
+
+    private static string Measures(CaseResult result)
+    {
+        var measures = new List<string>();
+        if (result.LatencyMs is { } latency) measures.Add(string.Create(CultureInfo.InvariantCulture, $"{latency:0} ms"));
+        if (result.InputTokens is not null || result.OutputTokens is not null)
+            measures.Add($"{result.InputTokens?.ToString(CultureInfo.InvariantCulture) ?? "?"} in + {result.OutputTokens?.ToString(CultureInfo.InvariantCulture) ?? "?"} out tokens");
+        if (result.Cost is { } cost) measures.Add(string.Create(CultureInfo.InvariantCulture, $"${cost:0.######}"));
+        return string.Join(", ", measures);
+    }
+
+    private const int ExcerptLength = 100;
+
+    private static string Excerpt(string output)
+    {
+        var line = output.ReplaceLineEndings("⏎");
+        return line.Length <= ExcerptLength ? line : line[..ExcerptLength] + "…";
+    }
 }

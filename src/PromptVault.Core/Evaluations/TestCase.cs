@@ -69,7 +69,10 @@ public sealed record EvaluationRun(
     DateTimeOffset CreatedAt,
     string CreatedBy);
 
-/// <summary>One case of a run: its render, the model's answer when a check needed one, and each check's verdict.</summary>
+/// <summary>
+/// One case of a run: its render, the model's answer when a check needed one, and each check's verdict. <c>error</c> says why
+/// the case could not be checked (no model, the provider failed, the case timed out); such a case makes the run <c>error</c>.
+/// </summary>
 public sealed record CaseResult(
     string Name,
     bool Passed,
@@ -79,10 +82,11 @@ public sealed record CaseResult(
     double? LatencyMs = null,
     long? InputTokens = null,
     long? OutputTokens = null,
-    double? Cost = null);
+    double? Cost = null,
+    string? Error = null);
 
-/// <summary>One check's verdict and, when it failed, why.</summary>
-public sealed record CheckResult(string Type, bool Passed, string Reason);
+/// <summary>One check's verdict and why; a <c>judge</c> check keeps the judge's <c>score</c> (1–5).</summary>
+public sealed record CheckResult(string Type, bool Passed, string Reason, int? Score = null);
 
 /// <summary>A version's runs, newest first.</summary>
 public sealed record EvaluationListResponse(IReadOnlyList<EvaluationRun> Evaluations);

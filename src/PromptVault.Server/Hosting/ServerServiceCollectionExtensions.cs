@@ -32,6 +32,7 @@ public static class ServerServiceCollectionExtensions
         services.AddSingleton<ExperimentService>();
         services.AddSingleton<MetricsService>();
         services.AddSingleton<EvaluationService>();
+        services.AddOptions<EvaluationsOptions>().BindConfiguration(EvaluationsOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<ExposureService>();
         services.AddSingleton<SdkSnapshots>();
         services.AddOptions<SdkStreamOptions>().BindConfiguration("PromptVault:Sdk")

@@ -1,19 +1,27 @@
 using System.Globalization;
+using Microsoft.Extensions.AI;
+using Microsoft.Extensions.AI.Evaluation;
+using Microsoft.Extensions.Options;
 using PromptVault.Core.Audit;
-using PromptVault.Core.Evaluations;
+using PromptVault.Core.Contracts;
+using PromptVault.Core.Models;
 using PromptVault.Core.Prompts;
 using PromptVault.Core.Registry;
 using PromptVault.Core.Storage;
-using PromptVault.Core.Templates;
 
 namespace PromptVault.Core.Evaluations;
 
 /// <summary>
 /// A version's test cases and evaluation runs (SPEC §10): each use case lives here once, for the API, the CLI (through the
-/// API) and the dashboard. A run renders every case, runs its checks, and is stored whole, so its verdicts never change.
+/// API) and the dashboard. A run renders every case, asks the configured model for its answer when a check needs one (cases
+/// at once, up to <see cref="EvaluationsOptions.MaxConcurrency"/>, each within <see cref="EvaluationsOptions.CaseTimeout"/>), runs
+/// its checks, and is stored whole, so its verdicts never change.
 /// </summary>
-public sealed class EvaluationService(PromptRegistry registry, IEvaluationStore store, TemplateEngine templates, TimeProvider time)
+public sealed class EvaluationService(PromptRegistry registry, IEvaluationStore store, ModelCatalog models, ModelCaller caller,
+    IOptions<EvaluationsOptions> options, TimeProvider time)
 {
+    private static readonly RubricEvaluator Judge = new();
+
     /// <summary>How many runs of a version a list returns.</summary>
     public const int MaxListedRuns = 100;
 
@@ -45,12 +53,14 @@ public sealed class EvaluationService(PromptRegistry registry, IEvaluationStore 
             throw new ConflictException("no_tests",
                 $"version {version.Version} of '{prompt.Name}' has no test cases; add them with PUT .../versions/{version.Version}/tests or a tests: block in its prompt file.");
 
-        var compiled = templates.For(version);
-        var cases = tests.Select(test => RunCase(compiled, test)).ToList();
+        var run = Prepare(prompt, version, tests);
+        var cases = new CaseResult[tests.Count];
+        var parallel = new ParallelOptions { MaxDegreeOfParallelism = options.Value.MaxConcurrency, CancellationToken = cancellationToken };
+        await Parallel.ForEachAsync(Enumerable.Range(0, tests.Count), parallel, async (i, token) => cases[i] = await RunCaseAsync(run, tests[i], token));
         var now = time.GetUtcNow();
-        var run = new EvaluationRun(Ids.New(now), prompt.Name, version.Version.ToString(), version.Id, StatusOf(cases), cases, now, actor);
-        await store.SaveRunAsync(run, cancellationToken);
-        return run;
+        var result = new EvaluationRun(Ids.New(now), prompt.Name, version.Version.ToString(), version.Id, StatusOf(cases), cases, now, actor);
+        await store.SaveRunAsync(result, cancellationToken);
+        return result;
     }
 
     public async Task<EvaluationRun> GetRunAsync(string id, CancellationToken cancellationToken = default) =>
@@ -65,27 +75,98 @@ public sealed class EvaluationService(PromptRegistry registry, IEvaluationStore 
 
     private static Dictionary<string, string?> Cases(int count) => new() { ["cases"] = count.ToString(CultureInfo.InvariantCulture) };
 
-    private static CaseResult RunCase(CompiledPrompt compiled, TestCase test)
+/// <summary>What every case of a run shares: the version, the model (null when no check needs one or none is configured),
+    /// the version's settings as chat options (mapped once; the caller copies them per call), and its response format's schema.</summary>
+    private sealed record RunSetup(Prompt Prompt, PromptVersion Version, ConfiguredModel? Model, ChatOptions ChatOptions, JsonSchemaCheck? Schema);
+
+    private RunSetup Prepare(Prompt prompt, PromptVersion version, IReadOnlyList<TestCase> tests)
     {
-        string render;
+        var checks = tests.SelectMany(t => t.Expect!).ToList();
+        var model = checks.Any(c => c.Target == CheckTypes.OutputTarget) && models.Names.Count > 0 ? models.Require(null) : null;
+        var schema = checks.Any(c => c.Type == CheckTypes.JsonSchema) ? new JsonSchemaCheck(version.Metadata.ResponseFormat) : null;
+        return new RunSetup(prompt, version, model, version.Metadata.ToChatOptions(), schema);
+    }
+
+    private async Task<CaseResult> RunCaseAsync(RunSetup run, TestCase test, CancellationToken cancellationToken)
+    {
+        RenderResponse rendered;
         try
         {
-            render = compiled.Render(test.Variables);
+            rendered = await registry.RenderAsync(run.Prompt, run.Version, new RenderRequest(test.Variables, test.UnitId), cancellationToken: cancellationToken);
         }
         catch (InvalidInputException e)
         {
             return new CaseResult(test.Name!, false, [new CheckResult("render", false, $"the case's variables do not render: {e.Message}")], null);
         }
-        var checks = test.Expect!.Select(check => check.Target == CheckTypes.RenderTarget
-            ? TextChecks.Run(check, render, CheckTypes.RenderTarget)
-            : new CheckResult(check.Type!, false, NoModel)).ToList();
-        return new CaseResult(test.Name!, checks.All(c => c.Passed), checks, render);
+        // A chat render shows in its readable text form (`## role` headings), the one the playground and prompt files use.
+        var render = rendered.Content ?? ChatMarkdown.Format(rendered.Messages ?? []);
+        if (!test.Expect!.Any(c => c.Target == CheckTypes.OutputTarget))
+            return Checked(test, test.Expect!.Select(check => TextChecks.Run(check, render, CheckTypes.RenderTarget)).ToList(), render, null);
+        if (run.Model is not { } model)
+            return NotChecked(test, render, null, NoModel);
+
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(options.Value.CaseTimeout);
+        ModelAnswer? answer = null;
+        try
+        {
+            var messages = ModelCaller.MessagesOf(rendered);
+            answer = await caller.AnswerAsync(model, messages, run.ChatOptions, timeout.Token);
+            var checks = new List<CheckResult>(test.Expect!.Count);
+            foreach (var check in test.Expect!)
+                checks.Add(await CheckAsync(run, check, render, messages, answer.Output, timeout.Token));
+            return Checked(test, checks, render, answer);
+        }
+        catch (UpstreamFailedException e)
+        {
+            return NotChecked(test, render, answer, e.Message);
+        }
+        catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            return NotChecked(test, render, answer,
+                $"the case timed out: it did not finish within {options.Value.CaseTimeout.TotalSeconds:0.###} s ({EvaluationsOptions.SectionName}:CaseTimeout)");
+        }
+        catch (Exception e) when (ModelCaller.Describe(e, timeout.Token) is { } error)
+        {
+            return NotChecked(test, render, answer, $"the judge, model '{model.Name}', failed: {error}");
+        }
     }
 
-    private const string NoModel = "this check needs the model's answer, and no model is configured (PromptVault:Models)";
+    /// <summary>The one place a check is dispatched to its rule: the text checks on the render or the answer, the schema, the judge.</summary>
+    private static async ValueTask<CheckResult> CheckAsync(RunSetup run, TestExpectation check, string render, IList<ChatMessage> messages, string output,
+        CancellationToken cancellationToken) => check switch
+    {
+        { Target: CheckTypes.RenderTarget } => TextChecks.Run(check, render, CheckTypes.RenderTarget),
+        { Type: CheckTypes.JsonSchema } => run.Schema!.Run(output),
+        { Type: CheckTypes.Judge } => await JudgeAsync(run.Model!, check, messages, output, cancellationToken),
+        _ => TextChecks.Run(check, output, CheckTypes.OutputTarget),
+    };
+
+    private static async Task<CheckResult> JudgeAsync(ConfiguredModel model, TestExpectation check, IList<ChatMessage> messages, string output,
+        CancellationToken cancellationToken)
+    {
+        var result = await Judge.EvaluateAsync(messages, new ChatResponse(new ChatMessage(ChatRole.Assistant, output)), new ChatConfiguration(model.Client),
+            [new RubricContext(check.Rubric!, check.PassingScore ?? CheckTypes.DefaultPassingScore)], cancellationToken);
+        var score = result.Get<NumericMetric>(RubricEvaluator.ScoreMetricName);
+        return new CheckResult(CheckTypes.Judge, score.Interpretation is { Failed: false }, score.Interpretation?.Reason ?? score.Reason ?? "", (int?)score.Value);
+    }
+
+    private static CaseResult Checked(TestCase test, IReadOnlyList<CheckResult> checks, string render, ModelAnswer? answer) =>
+        new(test.Name!, checks.All(c => c.Passed), checks, render, answer?.Output, answer?.LatencyMs, answer?.InputTokens, answer?.OutputTokens, answer?.Cost);
+
+    /// <summary>A case whose answer or its checks could not be had: render checks still run; the others say why they did not.</summary>
+    private static CaseResult NotChecked(TestCase test, string render, ModelAnswer? answer, string error)
+    {
+        var checks = test.Expect!.Select(check => check.Target == CheckTypes.RenderTarget
+            ? TextChecks.Run(check, render, CheckTypes.RenderTarget)
+            : new CheckResult(check.Type!, false, $"not checked: {error}")).ToList();
+        return Checked(test, checks, render, answer) with { Passed = false, Error = error };
+    }
+
+    private const string NoModel = "this case has checks of the model's answer, and no model is configured (PromptVault:Models)";
 
     private static EvaluationStatus StatusOf(IReadOnlyList<CaseResult> cases) =>
-        cases.Any(c => c.Checks.Any(check => check.Reason == NoModel)) ? EvaluationStatus.Error
+        cases.Any(c => c.Error is not null) ? EvaluationStatus.Error
         : cases.All(c => c.Passed) ? EvaluationStatus.Passed
         : EvaluationStatus.Failed;
 

@@ -67,7 +67,7 @@ public sealed class ModelCaller(PriceTable prices, TimeProvider time, ILogger<Mo
         : [new(ChatRole.User, render.Content)];
 
     /// <summary>What went wrong with the provider, for the caller; null for anything else (a bug, or the caller giving up), which is not caught.</summary>
-    private static string? Describe(Exception e, CancellationToken cancellationToken) => e switch
+    internal static string? Describe(Exception e, CancellationToken cancellationToken) => e switch
     {
         ClientResultException { Status: > 0 } failed => $"the provider answered HTTP {failed.Status}: {PromptRules.Shorten(failed.Message.ReplaceLineEndings(" "))}",
         ClientResultException or HttpRequestException => $"the provider could not be reached: {PromptRules.Shorten((e.InnerException ?? e).Message)}",

@@ -41,7 +41,7 @@ public static class ToolSchemaRules
 
     /// <summary>The deepest failed evaluation with an error, reached through failed ones only: a failed branch of an
     /// <c>anyOf</c> that passed as a whole is not the cause.</summary>
-    private static EvaluationResults? Cause(EvaluationResults node)
+    internal static EvaluationResults? Cause(EvaluationResults node)
     {
         if (node.IsValid) return null;
         foreach (var child in node.Details ?? [])

@@ -140,10 +140,7 @@ public sealed class EvaluationsApiTests(ServerFixture fixture) : IClassFixture<S
     [Fact]
     public async Task Promote_RequireTests_OnlyAfterThePassedLatestRun_AndTheAuditNamesIt()
     {
-        var name = UniqueName();
-        var prompt = JsonNode.Parse(System.Text.Json.JsonSerializer.Serialize(SupportPrompt(name)))!.AsObject();
-        prompt["requireTests"] = true;
-        await PostAsync(_client, "/api/prompts", prompt);
+        var name = await CreateGatedSupportPromptAsync(_client);
         var promote = new { version = "1.0.0" };
 
         var (untested, untestedProblem) = await PutAsync(_client, $"/api/prompts/{name}/labels/production", promote);

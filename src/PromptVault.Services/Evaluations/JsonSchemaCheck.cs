@@ -1,0 +1,53 @@
+using System.Text.Json;
+using Json.Schema;
+using PromptVault.Core.Prompts;
+using PromptVault.Core.Registry;
+
+namespace PromptVault.Core.Evaluations;
+
+/// <summary>
+/// The <c>jsonSchema</c> check (SPEC §10): the model's answer parsed as JSON and validated against the version's
+/// <c>metadata.responseFormat</c>. A failure names the JSON path of the answer and the keyword it broke.
+/// </summary>
+internal sealed class JsonSchemaCheck
+{
+    private static readonly EvaluationOptions Hierarchical = new() { OutputFormat = OutputFormat.Hierarchical };
+
+    private readonly JsonSchema? _schema;
+
+    /// <param name="responseFormat">The version's <c>metadata.responseFormat</c>, checked as a valid schema when the version was saved.</param>
+    public JsonSchemaCheck(JsonElement? responseFormat)
+    {
+        if (responseFormat is { ValueKind: JsonValueKind.Object } schema)
+            // A registry of its own: a schema with an $id would otherwise clash with the same one built by an earlier run.
+            _schema = JsonSchema.Build(schema, new BuildOptions { SchemaRegistry = new SchemaRegistry() });
+    }
+
+    public CheckResult Run(string output)
+    {
+        const string type = CheckTypes.JsonSchema;
+        if (_schema is null)
+            return new(type, false, "the version has no metadata.responseFormat to check the output against");
+        JsonDocument answer;
+        try
+        {
+            answer = JsonDocument.Parse(output);
+        }
+        catch (JsonException e)
+        {
+            return new(type, false, $"output is not JSON ({e.Message}): '{PromptRules.Shorten(output)}'");
+        }
+        using (answer)
+        {
+            var results = _schema.Evaluate(answer.RootElement, Hierarchical);
+            if (results.IsValid)
+                return new(type, true, "output matches metadata.responseFormat");
+            var problem = ToolSchemaRules.Cause(results) ?? results;
+            var path = problem.InstanceLocation.ToString() is { Length: > 0 } pointer ? pointer : "/";
+            var errors = problem.Errors is { Count: > 0 } found
+                ? string.Join("; ", found.Select(e => $"{e.Key}: {e.Value}"))
+                : "it does not match";
+            return new(type, false, $"output does not match metadata.responseFormat at '{path}': {errors}");
+        }
+    }
+}

@@ -1,0 +1,278 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Text.Json.Nodes;
+using PromptVault.Core.Evaluations;
+using PromptVault.Core.Metrics;
+using PromptVault.Server.Hosting;
+using static PromptVault.Server.Tests.ApiCalls;
+
+namespace PromptVault.Server.Tests.Api;
+
+/// <summary>
+/// A server whose default model is a scripted fake provider: each test files the replies for its own company name, which the
+/// rendered support prompt carries; the judge's grade depends on the answer it grades. Cases run two at once, each within 3 s.
+/// A second server's model is unreachable.
+/// </summary>
+public sealed class ModelEvaluationsFixture : IAsyncLifetime
+{
+    public const string JudgeFormat = "judge_grade";
+
+    public FakeModelServer Model { get; private set; } = null!;
+
+    public RunningServer Server { get; private set; } = null!;
+
+    public RunningServer Unreachable { get; private set; } = null!;
+
+    /// <summary>The reply to a prompt whose render contains the key.</summary>
+    public ConcurrentDictionary<string, FakeReply> Replies { get; } = new();
+
+    public async ValueTask InitializeAsync()
+    {
+        var cancellationToken = TestContext.Current.CancellationToken;
+        Model = await FakeModelServer.StartAsync(cancellationToken);
+        Model.Script = Reply;
+        Server = await RunningServer.StartAsync(new ServerSetup(
+        [
+            .. Settings(Model.Endpoint),
+            "--PromptVault:Evaluations:MaxConcurrency=2",
+            "--PromptVault:Evaluations:CaseTimeout=00:00:03",
+        ]), cancellationToken);
+        // Port 1 on loopback: nothing listens, so the connection is refused.
+        Unreachable = await RunningServer.StartAsync(new ServerSetup([.. Settings("http://127.0.0.1:1/v1")]), cancellationToken);
+
+        static string[] Settings(string endpoint) =>
+        [
+            $"--PromptVault:Models:default:Endpoint={endpoint}",
+            "--PromptVault:Models:default:Model=gpt-4o-mini",
+            "--PromptVault:Models:default:MaxRetries=0",
+        ];
+    }
+
+    private FakeReply Reply(JsonObject request)
+    {
+        var question = request["messages"]!.AsArray().Last()!["content"]!.GetValue<string>();
+        if ((string?)request["response_format"]?["json_schema"]?["name"] == JudgeFormat)
+        {
+            var answer = question[(question.LastIndexOf("The assistant's answer:", StringComparison.Ordinal) + 1)..];
+            return new FakeReply(answer.Contains("whatever", StringComparison.Ordinal)
+                ? """{ "score": 2, "reason": "Curt and dismissive." }"""
+                : """{ "score": 5, "reason": "Polite and answers the question." }""");
+        }
+        return Replies.FirstOrDefault(r => question.Contains(r.Key, StringComparison.Ordinal)).Value ?? new FakeReply("unscripted");
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Unreachable.DisposeAsync();
+        await Server.DisposeAsync();
+        await Model.DisposeAsync();
+    }
+}
+
+public sealed class ModelEvaluationsApiTests(ModelEvaluationsFixture fixture) : IClassFixture<ModelEvaluationsFixture>
+{
+    private readonly HttpClient _client = fixture.Server.CreateClient();
+
+    private static object Case(string name, string company, params object[] expect) =>
+        new { name, variables = new { company_name = company }, expect };
+
+    private static object Output(string type, object? value = null) => new { type, value, target = "output" };
+
+    private async Task<JsonNode> EvaluateAsync(HttpClient client, string name, params object[] cases)
+    {
+        var (saved, problem) = await PutAsync(client, $"/api/prompts/{name}/versions/latest/tests", new { tests = cases });
+        Assert.True(saved == HttpStatusCode.OK, problem?.ToJsonString());
+        var (status, run) = await PostAsync(client, $"/api/prompts/{name}/versions/latest/evaluate", null);
+        Assert.True(status == HttpStatusCode.Created, run?.ToJsonString());
+        var (_, stored) = await GetAsync(client, $"/api/evaluations/{run.Str("id")}");
+        Assert.Equal(run!.ToJsonString(), stored!.ToJsonString());
+        return stored;
+    }
+
+    private List<JsonObject> SentFor(string company) =>
+        fixture.Model.Requests.Where(r => r["messages"]!.ToJsonString().Contains(company, StringComparison.Ordinal)).ToList();
+
+    [Fact]
+    public async Task Evaluate_OutputChecks_AsksTheModelOncePerCaseAndRecordsOutputLatencyTokensAndCost()
+    {
+        var name = await CreateSupportPromptAsync(_client);
+        var company = UniqueName("acme");
+        fixture.Replies[company] = new FakeReply($"Sorry, {company} cannot help with that.", PromptTokens: 77, CompletionTokens: 11);
+
+        var run = await EvaluateAsync(_client, name,
+            Case("names the company", company, Output("contains", company), new { type = "contains", value = company }),
+            Case("no apology", company, Output("notContains", "Sorry"), Output("maxLength", 500)));
+
+        Assert.True(run.Str("status") == "failed", run.ToJsonString());
+        var cases = run["cases"]!.AsArray();
+        Assert.True(cases[0]!["passed"]!.GetValue<bool>(), cases[0]!.ToJsonString());
+        Assert.Equal(["output contains", "render contains"], cases[0]!["checks"]!.AsArray().Select(c => c.Str("reason")[..15]));
+        Assert.False(cases[1]!["passed"]!.GetValue<bool>());
+        Assert.Equal("output contains 'Sorry' at character 0: '…Sorry, " + company + " cannot help with that.'", cases[1]!["checks"]![0].Str("reason"));
+        Assert.True(cases[1]!["checks"]![1]!["passed"]!.GetValue<bool>());
+        foreach (var result in cases)
+        {
+            Assert.Null(result!["error"]);
+            Assert.Equal($"Sorry, {company} cannot help with that.", result.Str("output"));
+            Assert.True(result["latencyMs"]!.GetValue<double>() > 0);
+            Assert.Equal(77, result["inputTokens"]!.GetValue<long>());
+            Assert.Equal(11, result["outputTokens"]!.GetValue<long>());
+            Assert.Equal(PriceTable.Default.CostOf("gpt-4o-mini", 77, 11)!.Value, result["cost"]!.GetValue<double>(), 12);
+        }
+        // One call per case: the version's render as the user message, with the version's settings.
+        var sent = SentFor(company);
+        Assert.Equal(2, sent.Count);
+        Assert.All(sent, request =>
+        {
+            Assert.Equal(cases[0].Str("render"), request["messages"]!.AsArray().Single()!.Str("content"));
+            Assert.Equal("gpt-4o-mini", request.Str("model"));
+            Assert.Equal(0.3, Math.Round(request["temperature"]!.GetValue<double>(), 3));
+        });
+    }
+
+    [Fact]
+    public async Task Evaluate_JsonSchema_ValidatesTheAnswerAgainstTheResponseFormat_NamingPathAndKeyword()
+    {
+        var name = await CreateSupportPromptAsync(_client);
+        await NewVersionAsync(_client, name, new
+        {
+            content = SupportTemplate,
+            metadata = new
+            {
+                model = "gpt-4o-mini",
+                responseFormat = Json("""
+                    { "title": "reply", "type": "object", "required": ["answer"],
+                      "properties": { "answer": { "type": "string" }, "confidence": { "type": "number", "maximum": 1 } } }
+                    """),
+            },
+            changeDescription = "Structured answers",
+        });
+        var (valid, tooSure, prose) = (UniqueName("valid"), UniqueName("sure"), UniqueName("prose"));
+        fixture.Replies[valid] = new FakeReply("""{ "answer": "Your order ships today.", "confidence": 0.9 }""");
+        fixture.Replies[tooSure] = new FakeReply("""{ "answer": "Yes.", "confidence": 3 }""");
+        fixture.Replies[prose] = new FakeReply("Your order ships today.");
+
+        var run = await EvaluateAsync(_client, name,
+            Case("valid", valid, new { type = "jsonSchema" }),
+            Case("too sure", tooSure, new { type = "jsonSchema" }),
+            Case("prose", prose, new { type = "jsonSchema" }));
+
+        Assert.Equal("failed", run.Str("status"));
+        var reasons = run["cases"]!.AsArray().Select(c => (c!["checks"]![0]!["passed"]!.GetValue<bool>(), c["checks"]![0].Str("reason"))).ToList();
+        Assert.Equal((true, "output matches metadata.responseFormat"), reasons[0]);
+        Assert.False(reasons[1].Item1);
+        Assert.StartsWith("output does not match metadata.responseFormat at '/confidence': maximum:", reasons[1].Item2);
+        Assert.False(reasons[2].Item1);
+        Assert.StartsWith("output is not JSON (", reasons[2].Item2);
+        // The response format went to the provider as the version's JSON schema.
+        Assert.Equal("reply", SentFor(valid).Single()["response_format"]!["json_schema"].Str("name"));
+    }
+
+    [Fact]
+    public async Task Evaluate_Judge_KeepsTheScoreAndReason_PassesAtThePassingScore()
+    {
+        var name = await CreateSupportPromptAsync(_client);
+        var (kind, curt) = (UniqueName("kind"), UniqueName("curt"));
+        fixture.Replies[kind] = new FakeReply("Of course! Your order ships today.");
+        fixture.Replies[curt] = new FakeReply("whatever, check the website.");
+        var judge = new { type = "judge", rubric = "Is the answer polite?", passingScore = 4 };
+
+        var run = await EvaluateAsync(_client, name, Case("kind", kind, judge), Case("curt", curt, judge));
+
+        Assert.Equal("failed", run.Str("status"));
+        var checks = run["cases"]!.AsArray().Select(c => c!["checks"]![0]!).ToList();
+        Assert.True(checks[0]!["passed"]!.GetValue<bool>());
+        Assert.Equal(5, checks[0]!["score"]!.GetValue<int>());
+        Assert.Equal("scored 5 of 5, at least the passing score 4: Polite and answers the question.", checks[0].Str("reason"));
+        Assert.False(checks[1]!["passed"]!.GetValue<bool>());
+        Assert.Equal(2, checks[1]!["score"]!.GetValue<int>());
+        Assert.Equal("scored 2 of 5, below the passing score 4: Curt and dismissive.", checks[1].Str("reason"));
+        // The judge saw the rubric, the prompt it answered and the answer, and was asked for a grade.
+        var grading = fixture.Model.Requests.Single(r => (string?)r["response_format"]?["json_schema"]?["name"] == ModelEvaluationsFixture.JudgeFormat
+            && r["messages"]!.ToJsonString().Contains(curt, StringComparison.Ordinal));
+        var question = grading["messages"]!.AsArray().Last().Str("content");
+        Assert.Contains("Is the answer polite?", question);
+        Assert.Contains($"support agent for {curt}.", question);
+        Assert.EndsWith("whatever, check the website.", question);
+    }
+
+    [Fact]
+    public async Task Evaluate_SlowCase_IsAnErrorNamingTheTimeout_TheOthersStillRun()
+    {
+        var name = await CreateSupportPromptAsync(_client);
+        var (slow, quick) = (UniqueName("slow"), UniqueName("quick"));
+        fixture.Replies[slow] = new FakeReply("late", Delay: TimeSpan.FromSeconds(30));
+        fixture.Replies[quick] = new FakeReply("Hello!");
+
+        var run = await EvaluateAsync(_client, name, Case("slow", slow, Output("contains", "late")), Case("quick", quick, Output("contains", "Hello")));
+
+        Assert.Equal("error", run.Str("status"));
+        var cases = run["cases"]!.AsArray();
+        Assert.False(cases[0]!["passed"]!.GetValue<bool>());
+        Assert.Equal("the case timed out: it did not finish within 3 s (PromptVault:Evaluations:CaseTimeout)", cases[0].Str("error"));
+        Assert.StartsWith("not checked: the case timed out", cases[0]!["checks"]![0].Str("reason"));
+        Assert.True(cases[1]!["passed"]!.GetValue<bool>(), cases[1]!.ToJsonString());
+        Assert.Equal("Hello!", cases[1].Str("output"));
+    }
+
+    [Fact]
+    public async Task Evaluate_Provider500_CaseErrors_RenderChecksStillRun_AndTheGateRefusesThePromotion()
+    {
+        var name = await CreateGatedSupportPromptAsync(_client);
+        var broken = UniqueName("broken");
+        fixture.Replies[broken] = new FakeReply("", Status: 500);
+
+        var run = await EvaluateAsync(_client, name, Case("broken", broken, new { type = "contains", value = broken }, Output("contains", "x")));
+        var (promote, problem) = await PutAsync(_client, $"/api/prompts/{name}/labels/production", new { version = "1.0.0" });
+
+        Assert.Equal("error", run.Str("status"));
+        var result = run["cases"]![0]!;
+        Assert.Contains("model 'default' (gpt-4o-mini) failed: the provider answered HTTP 500", result.Str("error"));
+        Assert.True(result["checks"]![0]!["passed"]!.GetValue<bool>());
+        Assert.False(result["checks"]![1]!["passed"]!.GetValue<bool>());
+        Assert.Equal(HttpStatusCode.Conflict, promote);
+        Assert.Equal("tests_failed", problem.Str("code"));
+        Assert.Contains(run.Str("id"), problem.Str("detail"));
+    }
+
+    [Fact]
+    public async Task Evaluate_ProviderUnreachable_CaseErrorsSayingSo()
+    {
+        var client = fixture.Unreachable.CreateClient();
+        var name = await CreateSupportPromptAsync(client);
+
+        var run = await EvaluateAsync(client, name, Case("any", "Acme", Output("contains", "x")));
+
+        Assert.Equal("error", run.Str("status"));
+        Assert.Contains("failed: the provider could not be reached", run["cases"]![0].Str("error"));
+    }
+
+    [Fact]
+    public async Task Evaluate_ManyCases_RunAtMostMaxConcurrencyAtOnce()
+    {
+        var name = await CreateSupportPromptAsync(_client);
+        var company = UniqueName("busy");
+        fixture.Replies[company] = new FakeReply("ok", Delay: TimeSpan.FromMilliseconds(300));
+        fixture.Model.ResetMaxInFlight();
+
+        var run = await EvaluateAsync(_client, name, [.. Enumerable.Range(0, 6).Select(i => Case($"case {i}", company, Output("equals", "ok")))]);
+
+        Assert.Equal("passed", run.Str("status"));
+        Assert.Equal(6, SentFor(company).Count);
+        // Tests of a class run one at a time, so no other test's requests overlap these.
+        Assert.Equal(2, fixture.Model.MaxInFlight);
+    }
+
+    [Theory]
+    [InlineData("--PromptVault:Evaluations:MaxConcurrency=0", "MaxConcurrency")]
+    [InlineData("--PromptVault:Evaluations:CaseTimeout=00:00:00", "CaseTimeout")]
+    public void ABadEvaluationsSetting_StopsStartUp_NamingIt(string setting, string key)
+    {
+        var options = new ServerOptions { DatabasePath = Path.Combine(Path.GetTempPath(), "unused.db"), Urls = "http://127.0.0.1:0" };
+
+        var error = Assert.Throws<InvalidOperationException>(() => PromptVaultServer.Build(options, [setting]));
+
+        Assert.Contains(key, error.Message);
+        Assert.Contains(nameof(EvaluationsOptions), error.Message);
+    }
+}
