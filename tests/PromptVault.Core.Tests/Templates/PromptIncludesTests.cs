@@ -28,7 +28,7 @@ public sealed class PromptIncludesTests
     }
 
     private PromptIncludes Resolve(string includer, string content, params VariableDefinition[] variables) =>
-        PromptIncludes.Resolve(includer, _engine.CompileDraft(content, variables), Find);
+        PromptIncludes.Resolve(includer, _engine.CompileDraft(content, variables).References, Find);
 
     private static Dictionary<string, JsonElement> Inputs(string json) =>
         JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(json)!;
