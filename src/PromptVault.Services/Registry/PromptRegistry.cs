@@ -510,6 +510,9 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, Tem
             : await (served ? cache.FindLabelledVersionAsync(prompt.Id, reference.Label!, cancellationToken) : new(store.FindLabelledVersionAsync(prompt.Id, reference.Label!, cancellationToken)));
         if (version is null) return null;
         Serving.EnsureServable(prompt.Name, version.Version.ToString(), version.Status);
+        if (version.Messages is not null)
+            throw new InvalidInputException("invalid_reference",
+                $"content includes {reference}, but '{prompt.Name}' is a chat prompt: only text prompts can be included (their text goes where the tag stands).", "content");
         return new IncludedPrompt(new ReferencedVersion(prompt.Name, version.Version.ToString(), version.Id), templates.For(version));
     }
 
