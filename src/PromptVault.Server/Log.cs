@@ -18,4 +18,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 2103, Level = LogLevel.Error, Message = "Webhook dispatch failed; retrying at the next poll")]
     public static partial void WebhookDispatchFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 2201, Level = LogLevel.Information, Message = "MCP prompts/get of '{Prompt}' refused ({Code}): {Reason}")]
+    public static partial void McpPromptRefused(ILogger logger, string? prompt, string code, string reason);
 }

@@ -38,7 +38,10 @@ internal static class McpEndpoint
                     try { return await next(request, cancellationToken); }
                     catch (Exception e) when (IsCallersMistake(e))
                     {
-                        throw new McpProtocolException(e.Message, e, McpErrorCode.InvalidParams);
+                        // The caller's mistake, not a server fault: one line with the reason, and the client gets it as the MCP error.
+                        Log.McpPromptRefused(request.Services!.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(McpEndpoint).FullName!),
+                            request.Params?.Name, (e as PromptVaultException)?.Code ?? "invalid_arguments", e.Message);
+                        throw new McpProtocolException(e.Message, McpErrorCode.InvalidParams);
                     }
                 }))
             // Honours [Authorize] on tools: a reader neither sees nor calls create_version.
