@@ -131,7 +131,7 @@ public sealed class ApprovalsApiTests(ServerFixture fixture) : IClassFixture<Ser
         });
         await Experiments.MoveAsync(_admin, experiment.Str("id"), "start");
 
-        var stopped = await Experiments.SendUntilStoppedAsync(_admin, experiment, (arm, _) => new System.Text.Json.Nodes.JsonObject { ["converted"] = arm == "casual" });
+        var stopped = await Experiments.SendUntilStoppedAsync(_admin, experiment, (arm, k) => new System.Text.Json.Nodes.JsonObject { ["converted"] = k % 10 < (arm == "casual" ? 6 : 1) });
 
         Assert.Equal("completed", stopped.Str("status"));
         Assert.Equal(Experiments.VariantId(experiment, "casual"), stopped.Str("winner"));
