@@ -46,6 +46,6 @@ public class IncludeBenchmarks
     public async ValueTask<string> IncludedResolvedPerRender()
     {
         var template = _engine.For(_includer);
-        return template.Render(_inputs, await PromptIncludes.ResolveAsync("support", template, _find));
+        return template.Render(_inputs, await PromptIncludes.ResolveAsync("support", template.References, _find));
     }
 }

@@ -33,6 +33,7 @@ internal static class Program
             Rollback(context, remote),
             Render(context, remote),
             Keys(context, remote),
+            Webhooks(context, remote),
             Audit(context, remote),
             Export(context, remote),
             Import(context, remote),
@@ -210,6 +211,35 @@ internal static class Program
         revoke.SetAction((result, ct) => new KeysRevokeCommand(context).InvokeAsync(remote.Read(result), result.GetValue(id)!, ct));
 
         return new Command("keys", "Manage API keys (admin).") { create, list, revoke };
+    }
+
+    private static Command Webhooks(CliContext context, RemoteOptions remote)
+    {
+        var commands = new WebhookCommands(context);
+        var list = new Command("list", "List the webhooks (never their secrets).");
+        remote.AddTo(list);
+        list.SetAction((result, ct) => commands.ListAsync(remote.Read(result), ct));
+
+        var url = new Argument<string>("URL") { Description = "The absolute http or https URL that receives the deliveries." };
+        var events = new Option<string[]>("--events")
+        {
+            Description = "The events to deliver; repeat or list several.", Required = true, HelpName = "EVENT", AllowMultipleArgumentsPerToken = true,
+        };
+        events.AcceptOnlyFromAmong([.. Core.Webhooks.WebhookEvents.All]);
+        var add = new Command("add", "Register a webhook and print its signing secret (shown once).") { url, events };
+        remote.AddTo(add);
+        add.SetAction((result, ct) => commands.AddAsync(remote.Read(result), result.GetValue(url)!, result.GetValue(events)!, ct));
+
+        var id = new Argument<string>("ID") { Description = "The webhook's id (see 'webhooks list')." };
+        var remove = new Command("remove", "Delete a webhook and its delivery history.") { id };
+        remote.AddTo(remove);
+        remove.SetAction((result, ct) => commands.RemoveAsync(remote.Read(result), result.GetValue(id)!, ct));
+
+        var deliveries = new Command("deliveries", "A webhook's deliveries, newest first, with their last answer.") { id };
+        remote.AddTo(deliveries);
+        deliveries.SetAction((result, ct) => commands.DeliveriesAsync(remote.Read(result), result.GetValue(id)!, ct));
+
+        return new Command("webhooks", "Manage webhooks (admin).") { list, add, remove, deliveries };
     }
 
     private static Command Audit(CliContext context, RemoteOptions remote)

@@ -194,6 +194,32 @@ public sealed class PromptVaultClient
         using var response = await SendCoreAsync(HttpMethod.Delete, "api/keys/" + Uri.EscapeDataString(id), null, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>Registers a webhook (admin only); the returned <c>Secret</c>, which signs its deliveries, is shown this once.</summary>
+    /// <exception cref="PromptVaultApiException">400 <c>invalid_url</c> or <c>unknown_event</c> naming the problem.</exception>
+    public Task<CreatedWebhookResponse> CreateWebhookAsync(string url, IReadOnlyList<string> events, CancellationToken cancellationToken = default) =>
+        SendAsync<CreateWebhookRequest, CreatedWebhookResponse>(HttpMethod.Post, "api/webhooks", new CreateWebhookRequest(url, events), cancellationToken);
+
+    /// <summary>Lists the webhooks, without their secrets (admin only).</summary>
+    public Task<WebhookListResponse> ListWebhooksAsync(CancellationToken cancellationToken = default) =>
+        SendAsync<WebhookListResponse>(HttpMethod.Get, "api/webhooks", cancellationToken);
+
+    /// <summary>Deletes a webhook and its delivery history (admin only).</summary>
+    /// <exception cref="PromptVaultApiException">404 <c>webhook_not_found</c>.</exception>
+    public async Task DeleteWebhookAsync(string id, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(id);
+        using var response = await SendCoreAsync(HttpMethod.Delete, "api/webhooks/" + Uri.EscapeDataString(id), null, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>A webhook's deliveries, newest first, each with its attempts (every page; admin only).</summary>
+    /// <exception cref="PromptVaultApiException">404 <c>webhook_not_found</c>.</exception>
+    public Task<WebhookDeliveryListResponse> ListWebhookDeliveriesAsync(string id, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(id);
+        return AllPagesAsync<WebhookDeliveryListResponse>($"api/webhooks/{Uri.EscapeDataString(id)}/deliveries", l => l.Next,
+            (a, b) => b with { Deliveries = [.. a.Deliveries, .. b.Deliveries] }, cancellationToken);
+    }
+
     /// <summary>Streams the whole registry's export document (docs/export-format.md) into <paramref name="destination"/> (admin only).</summary>
     public async Task ExportAsync(Stream destination, CancellationToken cancellationToken = default)
     {

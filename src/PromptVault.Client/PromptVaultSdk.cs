@@ -100,12 +100,12 @@ internal sealed class PromptVaultSdk : IPromptVault, IAsyncDisposable
             served = Labelled(prompt, label ?? Label.Production);
         }
         Serving.EnsureServable(prompt.Name, served.Version.Version, served.Version.Status);
+        var includes = snapshot.IncludesOf(prompt, served);
         if (served.Chat is { } chat)
         {
-            var messages = chat.RenderValues(WithChatMessagesAsItems(variables)).Select(m => new ChatMessage(new ChatRole(Names.Of(m.Role)), m.Content)).ToList();
-            return new ResolvedPrompt(prompt.Name, "", ChatRole.System, served, experiment?.Id, experiment?.VariantId, unitId, messages);
+            var messages = chat.RenderValues(WithChatMessagesAsItems(variables), includes).Select(m => new ChatMessage(new ChatRole(Names.Of(m.Role)), m.Content)).ToList();
+            return new ResolvedPrompt(prompt.Name, "", ChatRole.System, served, experiment?.Id, experiment?.VariantId, unitId, messages) { References = includes.Versions };
         }
-        var includes = snapshot.IncludesOf(prompt, served);
         var content = served.Template.RenderValues(variables, includes);
         var role = prompt.Type switch { PromptType.User => ChatRole.User, PromptType.Assistant => ChatRole.Assistant, _ => ChatRole.System };
         return new ResolvedPrompt(prompt.Name, content, role, served, experiment?.Id, experiment?.VariantId, unitId) { References = includes.Versions };

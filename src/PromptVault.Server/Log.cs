@@ -18,4 +18,10 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 2103, Level = LogLevel.Error, Message = "Webhook dispatch failed; retrying at the next poll")]
     public static partial void WebhookDispatchFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 2201, Level = LogLevel.Information, Message = "MCP {Method} of '{Name}' refused ({Code}): {Reason}")]
+    public static partial void McpRefused(ILogger logger, string method, string? name, string code, string reason);
+
+    [LoggerMessage(EventId = 2202, Level = LogLevel.Error, Message = "MCP {Method} of '{Name}' failed")]
+    public static partial void McpFailed(ILogger logger, string method, string? name, Exception exception);
 }

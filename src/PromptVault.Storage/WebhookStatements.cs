@@ -1,6 +1,8 @@
 using System.Data.Common;
 using Dapper;
 using PromptVault.Core.Audit;
+using PromptVault.Core.Prompts;
+using PromptVault.Core.Templates;
 using PromptVault.Core.Webhooks;
 using static PromptVault.Storage.StoredValues;
 
@@ -18,17 +20,46 @@ internal static class WebhookStatements
 
     /// <summary>
     /// Queues the event <paramref name="entry"/> fires (if any) for every webhook subscribed to it, in the audit entry's transaction:
-    /// the one place events are raised.
+    /// the one place events are raised. A label move is also queued for each prompt that includes the moved label, so it is
+    /// committed (or rolled back) with the move and sees the includes as they are in this transaction.
     /// </summary>
-    public static Task EnqueueAsync(DbConnection connection, DbTransaction transaction, AuditEntry entry, CancellationToken cancellationToken)
+    public static async Task EnqueueAsync(DbConnection connection, DbTransaction transaction, AuditEntry entry, CancellationToken cancellationToken)
     {
-        if (WebhookEvents.FromAudit(entry, Guid.CreateVersion7(entry.Timestamp).ToString("N")) is not { } fired)
-            return Task.CompletedTask;
-        var now = ToText(entry.Timestamp);
+        if (WebhookEvents.FromAudit(entry, EventId(entry)) is not { } fired)
+            return;
+        await InsertDeliveriesAsync(connection, transaction, fired, entry.Timestamp, cancellationToken);
+        if (fired.Name != WebhookEvents.LabelMoved || fired.Body is not { Prompt: { } moved, Label: { } label })
+            return;
+        var labelled = await ReadLabelledIncludesAsync(connection, transaction, cancellationToken);
+        foreach (var includer in IncludeDependents.Of(moved, label, labelled))
+            await InsertDeliveriesAsync(connection, transaction, WebhookEvents.ForIncluder(fired, includer, EventId(entry)), entry.Timestamp, cancellationToken);
+    }
+
+    private static string EventId(AuditEntry entry) => Guid.CreateVersion7(entry.Timestamp).ToString("N");
+
+    private static Task InsertDeliveriesAsync(DbConnection connection, DbTransaction transaction, WebhookEvent fired, DateTimeOffset at,
+        CancellationToken cancellationToken)
+    {
+        var now = ToText(at);
         return connection.ExecuteAsync(RegistryStatements.Command($"""
             INSERT INTO webhook_deliveries (webhook_id, event, payload, status, attempts, created_at, next_attempt_at)
             SELECT id, @Event, @Payload, '{DeliveryStatus.Pending}', 0, @Now, @Now FROM webhooks WHERE events LIKE @Subscribed
             """, new { Event = fired.Name, fired.Payload, Now = now, Subscribed = $"%\"{fired.Name}\"%" }, cancellationToken, transaction));
+    }
+
+    /// <summary>Every labelled version whose template or messages may include another prompt (the LIKE only narrows; the parser decides).</summary>
+    private static async Task<IReadOnlyList<LabelledIncludes>> ReadLabelledIncludesAsync(DbConnection connection, DbTransaction transaction,
+        CancellationToken cancellationToken)
+    {
+        var rows = await connection.QueryAsync<(string Prompt, string Label, string Content, string? Messages)>(RegistryStatements.Command("""
+            SELECT p.name, l.name, v.content, v.messages
+            FROM labels l JOIN versions v ON v.id = l.version_id JOIN prompts p ON p.id = l.prompt_id
+            WHERE v.content LIKE '%{{%>%' OR v.messages LIKE '%{{%>%'
+            """, null, cancellationToken, transaction));
+        return rows.Select(r => new LabelledIncludes(r.Prompt, r.Label, r.Messages is null
+                ? TemplateEngine.IncludesIn(r.Content)
+                : FromJson<List<PromptMessage>>(r.Messages).Where(m => m.Role != MessageRole.Placeholder).SelectMany(m => TemplateEngine.IncludesIn(m.Content)).ToList()))
+            .Where(l => l.References.Count > 0).ToList();
     }
 
     public static Task InsertWebhookAsync(DbConnection connection, DbTransaction transaction, Webhook webhook, CancellationToken cancellationToken) =>

@@ -70,4 +70,28 @@ public sealed class IncludesTests
 
         Assert.NotNull(took);
     }
+
+    [Fact]
+    public async Task GetPromptAsync_ChatMessagesIncludePrompts_ServerDown_RendersThemFromTheSnapshot()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var server = await SdkServer.StartAsync(ct);
+        var guard = Prompts.NewName("guard");
+        await Prompts.CreateAsync(server.Api, guard, "Old policy: {{policy}}.", [new("policy", Required: true)], cancellationToken: ct);
+        var pinned = await Prompts.AddVersionAsync(server.Api, guard, "Policy: {{policy}}.", ct);
+        var chat = Prompts.NewName("chat");
+        var created = await server.Api.CreatePromptAsync(new CreatePromptRequest(chat, Type: PromptType.Chat, Variables: [new("name")],
+            Messages: [new(MessageRole.System, $"Rules: {{{{> {guard}@1.0.1}}}}"), new(MessageRole.User, "I am {{name}}. {{> " + guard + "}}")]), ct);
+        await server.Api.MoveLabelAsync(chat, Label.Production, created.LatestVersion.Id, ct);
+        await using var host = await SdkHost.StartAsync(server.BaseAddress, server.AdminKey, o => o.UseStream = false, cancellationToken: ct);
+        await host.Vault.GetPromptAsync(chat, Variables, cancellationToken: ct);
+
+        await server.StopAsync();
+        var offline = await host.Vault.GetPromptAsync(chat, Variables, cancellationToken: ct);
+
+        Assert.Equal(["Rules: Policy: 30 days.", "I am Ada. Old policy: 30 days."], offline.Messages.Select(m => m.Text));
+        Assert.Equal([(guard, "1.0.1"), (guard, "1.0.0")], offline.References.Select(r => (r.Name, r.Version)));
+        Assert.Equal(pinned, offline.References[0].VersionId);
+        Assert.Equal(["name", "policy"], created.LatestVersion.Variables.Select(v => v.Name));
+    }
 }

@@ -11,6 +11,8 @@ namespace PromptVault.Storage.Testing;
 /// </summary>
 public abstract class WebhookStoreContractTests
 {
+    private const string Production = "production";
+
     protected static CancellationToken Cancel => TestContext.Current.CancellationToken;
 
     /// <summary>A new, empty, migrated store; both interfaces may be the same object.</summary>
@@ -62,6 +64,45 @@ public abstract class WebhookStoreContractTests
         var afterLease = await webhooks.ClaimDeliveriesAsync("c", later.AddMinutes(2), later.AddMinutes(3), 10, Cancel);
         Assert.Equal(9, afterLease.Count);
         Assert.DoesNotContain(afterLease, d => d.Id == first.Id);
+    }
+
+    [Fact]
+    public async Task SaveAsync_PromoteOfAnIncludedPrompt_QueuesLabelMovedForEachIncluderOnce_ThroughLabelsOnly()
+    {
+        var (store, webhooks) = await CreateStoreAsync();
+        await CreateWebhookAsync(webhooks, "labels", WebhookEvents.LabelMoved);
+        var (shared, v1) = await SeedLabelledAsync(store, "shared", "Be kind.", Production);
+        await SeedLabelledAsync(store, "direct", "{{> shared}} Answer.", Production, "staging");
+        await SeedLabelledAsync(store, "transitive", "{{> direct@staging}}", Production);
+        await SeedLabelledAsync(store, "pinned", "{{> shared@1.0.0}}", Production);
+        await SeedLabelledAsync(store, "other-label", "{{> shared@staging}}", Production);
+        var v2 = Version(shared, 2) with { Content = "Be kinder.", Variables = [] };
+
+        await store.SaveAsync(new PromptChanges
+        {
+            NewVersion = v2,
+            LabelChanges = [Label(shared, Production, v1.Id, v2.Id)],
+            Audit = [new AuditEntry(0, Now, "carol", AuditActions.Promoted, shared.Name, "1.0.1",
+                new Dictionary<string, string?> { ["production"] = "1.0.0" }, new Dictionary<string, string?> { ["production"] = "1.0.1" })],
+        }, Cancel);
+
+        var payloads = (await webhooks.ClaimDeliveriesAsync("a", Now.AddMinutes(1), Now.AddMinutes(2), 100, Cancel))
+            .Select(d => System.Text.Json.JsonDocument.Parse(d.Payload).RootElement).ToList();
+        Assert.Equal(["shared", "direct", "transitive"], payloads.Select(p => p.GetProperty("prompt").GetString()));
+        Assert.All(payloads, p => Assert.Equal(("production", "1.0.1", "1.0.0"),
+            (p.GetProperty("label").GetString(), p.GetProperty("version").GetString(), p.GetProperty("previousVersion").GetString())));
+        Assert.False(payloads[0].TryGetProperty("via", out _));
+        Assert.All(payloads.Skip(1), p => Assert.Equal("shared", p.GetProperty("via").GetString()));
+        Assert.Equal(3, payloads.Select(p => p.GetProperty("id").GetString()).Distinct().Count());
+    }
+
+    /// <summary>A prompt whose first version has <paramref name="content"/> (and no variables), under <paramref name="labels"/>.</summary>
+    private static async Task<(Core.Prompts.Prompt Prompt, Core.Prompts.PromptVersion Version)> SeedLabelledAsync(IPromptStore store, string name, string content, params string[] labels)
+    {
+        var prompt = Prompt(name);
+        var version = Version(prompt, 1) with { Content = content, Variables = [] };
+        await store.SaveAsync(Created(prompt, version) with { LabelChanges = labels.Select(l => Label(prompt, l, null, version.Id)).ToList() }, Cancel);
+        return (prompt, version);
     }
 
     private static async Task<Webhook> CreateWebhookAsync(IWebhookStore webhooks, string id, params string[] events)

@@ -105,7 +105,7 @@ internal sealed class PushCommand(CliContext context)
             case PushAction.Create:
                 if (bump is not null) context.WriteWarning($"{plan.Path}: --bump does not apply to a new prompt; its first version is 1.0.0.");
                 var created = await client.CreatePromptAsync(new CreatePromptRequest(file.Name, file.Description, file.Type, ContentOf(file),
-                    file.Variables, file.Metadata, file.Tags, file.Category, file.Messages, Tests: file.Tests), cancellationToken);
+                    file.Variables, file.Metadata, file.Tags, file.Category, file.Messages, file.RequireApproval, file.RequireTests, file.Tests), cancellationToken);
                 return new PushResult(plan.Path, file.Name, created.LatestVersion.Version, created.LatestVersion.Id, "created", null);
 
             case PushAction.NewVersion:
@@ -160,7 +160,7 @@ internal sealed class PushCommand(CliContext context)
     /// <summary>A chat prompt sends messages, and no content.</summary>
     private static string? ContentOf(PromptFile file) => file.Messages is null ? file.Content : null;
 
-    /// <summary>Push versions content, variables and metadata; the prompt's own fields are set when it is created.</summary>
+    /// <summary>Push versions content, variables and metadata; the prompt's own fields (the gates too) are set when it is created.</summary>
     private void WarnAboutPromptFields(string path, PromptFile file, PromptResponse existing)
     {
         var differ = new List<string>();
@@ -168,6 +168,8 @@ internal sealed class PushCommand(CliContext context)
         if (file.Description is { } description && description != existing.Description) differ.Add("description");
         if (file.Tags is { } tags && !tags.SequenceEqual(existing.Tags)) differ.Add("tags");
         if (file.Category is { } category && category != existing.Category) differ.Add("category");
+        if (file.RequireApproval is { } approval && approval != existing.RequireApproval) differ.Add("requireApproval");
+        if (file.RequireTests is { } gated && gated != existing.RequireTests) differ.Add("requireTests");
         if (differ.Count > 0)
             context.WriteWarning($"{path}: {string.Join(", ", differ)} differ from prompt '{existing.Name}' on the server; push only versions the template, variables and metadata, so they were left unchanged.");
     }

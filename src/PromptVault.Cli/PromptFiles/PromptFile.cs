@@ -5,13 +5,15 @@ namespace PromptVault.Cli.PromptFiles;
 
 /// <summary>
 /// A prompt file: Markdown with YAML front matter (<c>name</c>, <c>type</c>, <c>description</c>, <c>tags</c>, <c>category</c>,
-/// <c>variables</c>, <c>metadata</c>, and the version's test cases under <c>tests</c>) between two <c>---</c> lines; the body after it is the template, or for a <c>chat</c>
+/// the gates <c>requireApproval</c> and <c>requireTests</c>, <c>variables</c>, <c>metadata</c>, and the version's test cases under <c>tests</c>) between two <c>---</c> lines; the body after it is the template, or for a <c>chat</c>
 /// prompt its messages in <see cref="ChatMarkdown"/>'s form (docs/prompt-files.md).
 /// </summary>
 /// <param name="Content">The template; empty for a chat prompt.</param>
 /// <param name="Messages">A chat prompt's messages; null for any other.</param>
 /// <param name="Tests">Null when the file has no <c>tests</c> block (a new version then carries the latest one's forward).</param>
 /// <param name="Type">Null when the file does not say (the server then uses <c>template</c> for a new prompt).</param>
+/// <param name="RequireApproval">The prompt's approval gate (SPEC §7); null when the file does not say.</param>
+/// <param name="RequireTests">The prompt's tests gate (SPEC §10); null when the file does not say.</param>
 internal sealed record PromptFile(
     string Name,
     PromptType? Type,
@@ -22,13 +24,15 @@ internal sealed record PromptFile(
     PromptMetadata Metadata,
     string Content,
     IReadOnlyList<PromptMessage>? Messages = null,
-    IReadOnlyList<TestCase>? Tests = null)
+    IReadOnlyList<TestCase>? Tests = null,
+    bool? RequireApproval = null,
+    bool? RequireTests = null)
 {
     /// <summary>What the file says a version is.</summary>
     public VersionBody Body => new(Content, Variables, Metadata, Messages);
 
     /// <summary>The front matter keys, in the order <c>pull</c> writes them.</summary>
-    public static readonly string[] Keys = ["name", "type", "description", "tags", "category", "variables", "metadata", "tests"];
+    public static readonly string[] Keys = ["name", "type", "description", "tags", "category", "requireApproval", "requireTests", "variables", "metadata", "tests"];
 
     public static readonly string[] VariableKeys = ["name", "type", "description", "required", "defaultValue", "validation"];
 

@@ -91,7 +91,7 @@ internal static class PromptFileReader
         var messages = type == PromptType.Chat ? ChatMarkdown.Parse(body, firstLine: bodyLine) : null;
         var tests = fields.TryGetValue("tests", out var testsNode) && !YamlJson.IsNull(testsNode) ? Tests(testsNode) : null;
         return new PromptFile(name, type, String(fields, "description", ""), Strings(fields, "tags", ""), String(fields, "category", ""),
-            variables, metadata, messages is null ? body : "", messages, tests);
+            variables, metadata, messages is null ? body : "", messages, tests, Boolean(fields, "requireApproval", ""), Boolean(fields, "requireTests", ""));
     }
 
     /// <summary>The test cases in the API's JSON shape (SPEC §10); the server checks them and names the case at fault.</summary>

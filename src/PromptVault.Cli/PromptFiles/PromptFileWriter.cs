@@ -37,6 +37,8 @@ internal static partial class PromptFileWriter
         if (!string.IsNullOrEmpty(prompt.Description)) yaml.Append(CultureInfo.InvariantCulture, $"description: {Text(prompt.Description)}\n");
         if (prompt.Tags.Count > 0) yaml.Append(CultureInfo.InvariantCulture, $"tags: {List(prompt.Tags)}\n");
         if (prompt.Category is not null) yaml.Append(CultureInfo.InvariantCulture, $"category: {Text(prompt.Category)}\n");
+        if (prompt.RequireApproval) yaml.Append("requireApproval: true\n");
+        if (prompt.RequireTests) yaml.Append("requireTests: true\n");
 
         if (version.Variables.Count > 0)
         {

@@ -35,9 +35,9 @@ internal sealed class SnapshotView
     /// <exception cref="InvalidInputException">An include names no version in the snapshot.</exception>
     /// <exception cref="ConflictException">The includes form a cycle, or include an archived version.</exception>
     public PromptIncludes IncludesOf(PromptView prompt, VersionView version) =>
-        version.Template.References.Count == 0
+        version.References.Count == 0
             ? PromptIncludes.None
-            : _includes.GetOrAdd(version.Version.Id, _ => new(() => PromptIncludes.Resolve(prompt.Name, version.Template, FindIncluded))).Value;
+            : _includes.GetOrAdd(version.Version.Id, _ => new(() => PromptIncludes.Resolve(prompt.Name, version.References, FindIncluded))).Value;
 
     private IncludedPrompt? FindIncluded(PromptReference reference)
     {
@@ -99,6 +99,9 @@ internal sealed class VersionView(SdkVersion version, CompiledPrompt template, C
 
     /// <summary>A chat prompt's compiled messages (SPEC §7); null for a text prompt.</summary>
     public CompiledChat? Chat { get; } = chat;
+
+    /// <summary>The prompts the version includes: its messages' for a chat prompt, else its template's.</summary>
+    public IReadOnlyList<PromptReference> References => Chat?.References ?? Template.References;
     public SemanticVersion? Number { get; } = SemanticVersion.TryParse(version.Version, out var number) ? number : null;
 
     // Declarations and formats are immutable, so each version builds its own once; the list holding them is new per call.

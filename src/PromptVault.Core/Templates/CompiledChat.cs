@@ -25,7 +25,12 @@ public sealed class CompiledChat
             ? new Part(m.Role, null, byName[m.Content])
             : new Part(m.Role, compile(m.Content), null)).ToArray();
         _contractOnly = _parts.Any(p => p.Template is not null) ? null : compile("");
+        References = _parts.Where(p => p.Template is not null).SelectMany(p => p.Template!.References).Distinct().ToList();
     }
+
+    /// <summary>The prompts the messages include (<c>{{&gt; name}}</c>), each once, in order of first use; resolve them with
+    /// <see cref="PromptIncludes.ResolveAsync"/> and pass the result to a render.</summary>
+    public IReadOnlyList<PromptReference> References { get; }
 
     /// <summary>Checks a chat version's messages before it is saved: each template as <see cref="TemplateEngine.Validate"/> checks
     /// content, each placeholder naming a declared <c>array</c> variable. Errors name the message's index and field.</summary>
@@ -67,16 +72,18 @@ public sealed class CompiledChat
     }
 
     /// <summary>Validates JSON <paramref name="inputs"/> (the HTTP path) and renders each message, placeholders spliced in.</summary>
+    /// <param name="inputs">The variables' values.</param>
+    /// <param name="includes">The versions the messages' <see cref="References"/> resolved to; none by default.</param>
     /// <exception cref="InvalidInputException">As <see cref="CompiledPrompt.Render(IReadOnlyDictionary{string, JsonElement}, PromptIncludes)"/>, or a
     /// placeholder's value holds an item that is not <c>{ role, content }</c> (the error names the variable and item).</exception>
-    public IReadOnlyList<PromptMessage> Render(IReadOnlyDictionary<string, JsonElement>? inputs)
+    public IReadOnlyList<PromptMessage> Render(IReadOnlyDictionary<string, JsonElement>? inputs, PromptIncludes? includes = null)
     {
         _contractOnly?.Render(inputs);
         var messages = new List<PromptMessage>(_parts.Length);
         foreach (var part in _parts)
         {
             if (part.Template is not null)
-                messages.Add(new PromptMessage(part.Role, part.Template.Render(inputs)));
+                messages.Add(new PromptMessage(part.Role, part.Template.Render(inputs, includes)));
             else if (inputs is not null && inputs.TryGetValue(part.Placeholder!.Name, out var value) && value.ValueKind == JsonValueKind.Array)
                 Splice(part.Placeholder, value.EnumerateArray().Select(item => (object?)item), messages);
             else if (part.Placeholder!.HasDefault)
@@ -90,15 +97,17 @@ public sealed class CompiledChat
     /// message. A placeholder's items are <see cref="PromptMessage"/>s, dictionaries with <c>role</c> and <c>content</c>, or
     /// JSON objects.
     /// </summary>
-    /// <exception cref="InvalidInputException">As <see cref="Render(IReadOnlyDictionary{string, JsonElement})"/>.</exception>
-    public IReadOnlyList<PromptMessage> RenderValues(IReadOnlyDictionary<string, object?>? values)
+    /// <param name="values">The variables' values.</param>
+    /// <param name="includes">The versions the messages' <see cref="References"/> resolved to; none by default.</param>
+    /// <exception cref="InvalidInputException">As <see cref="Render(IReadOnlyDictionary{string, JsonElement}, PromptIncludes)"/>.</exception>
+    public IReadOnlyList<PromptMessage> RenderValues(IReadOnlyDictionary<string, object?>? values, PromptIncludes? includes = null)
     {
         _contractOnly?.RenderValues(values);
         var messages = new List<PromptMessage>(_parts.Length);
         foreach (var part in _parts)
         {
             if (part.Template is not null)
-                messages.Add(new PromptMessage(part.Role, part.Template.RenderValues(values)));
+                messages.Add(new PromptMessage(part.Role, part.Template.RenderValues(values, includes)));
             else if (values is not null && values.TryGetValue(part.Placeholder!.Name, out var value) && value is IEnumerable items and not string)
                 Splice(part.Placeholder, items.Cast<object?>(), messages);
             else if (part.Placeholder!.HasDefault)

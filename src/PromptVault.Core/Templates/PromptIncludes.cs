@@ -32,33 +32,33 @@ public sealed class PromptIncludes
     /// <summary>The versions included, directly and through others, each once, in the order they were first reached.</summary>
     public IReadOnlyList<ReferencedVersion> Versions { get; }
 
-    /// <summary>Finds the version each reference of <paramref name="template"/> names, and theirs in turn.</summary>
-    /// <param name="includer">The name of the prompt <paramref name="template"/> is (a version of): no include chain may come back to it.</param>
-    /// <param name="template">The including template.</param>
+    /// <summary>Finds the version each of <paramref name="references"/> names, and theirs in turn.</summary>
+    /// <param name="includer">The name of the prompt whose template (or chat messages) makes the references: no include chain may come back to it.</param>
+    /// <param name="references">The references of the including template, or of a chat prompt's messages together.</param>
     /// <param name="find">Finds the version a reference names now; null when there is none.</param>
     /// <param name="cancellationToken">Cancels the lookups.</param>
     /// <exception cref="InvalidInputException">A reference names no version (<c>reference_not_found</c>), or the chain is too deep (<c>template_too_deep</c>).</exception>
     /// <exception cref="ConflictException">The includes form a cycle (<c>reference_cycle</c>).</exception>
-    public static async ValueTask<PromptIncludes> ResolveAsync(string includer, CompiledPrompt template,
+    public static async ValueTask<PromptIncludes> ResolveAsync(string includer, IReadOnlyList<PromptReference> references,
         Func<PromptReference, CancellationToken, ValueTask<IncludedPrompt?>> find, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(includer);
-        ArgumentNullException.ThrowIfNull(template);
+        ArgumentNullException.ThrowIfNull(references);
         ArgumentNullException.ThrowIfNull(find);
-        if (template.References.Count == 0) return None;
+        if (references.Count == 0) return None;
         var walk = new Walk(includer, find, cancellationToken);
-        foreach (var reference in template.References)
+        foreach (var reference in references)
             await walk.VisitAsync(reference);
         return new PromptIncludes(walk.Found);
     }
 
     /// <summary>The same with a lookup that answers at once (an in-memory snapshot).</summary>
     /// <inheritdoc cref="ResolveAsync" path="/exception"/>
-    public static PromptIncludes Resolve(string includer, CompiledPrompt template, Func<PromptReference, IncludedPrompt?> find)
+    public static PromptIncludes Resolve(string includer, IReadOnlyList<PromptReference> references, Func<PromptReference, IncludedPrompt?> find)
     {
         ArgumentNullException.ThrowIfNull(find);
         // Every lookup completes synchronously, so the walk does too; GetResult rethrows its exception as it was thrown.
-        var walk = ResolveAsync(includer, template, (reference, _) => ValueTask.FromResult(find(reference)));
+        var walk = ResolveAsync(includer, references, (reference, _) => ValueTask.FromResult(find(reference)));
         return walk.IsCompletedSuccessfully ? walk.Result : walk.AsTask().GetAwaiter().GetResult();
     }
 

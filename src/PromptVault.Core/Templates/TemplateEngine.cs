@@ -55,6 +55,10 @@ public sealed class TemplateEngine(TimeProvider? timeProvider = null)
     public static IReadOnlyList<string> VariableNames(string content) =>
         TemplateParser.Parse(content).References.Select(r => r.Name).Distinct(StringComparer.Ordinal).ToList();
 
+    /// <summary>The prompts a template includes, in order of first use (a stored template: the checks of <see cref="Validate"/> passed).</summary>
+    /// <exception cref="InvalidInputException">The template breaks a rule of the grammar or a limit.</exception>
+    public static IReadOnlyList<PromptReference> IncludesIn(string content) => TemplateParser.Parse(content).Includes;
+
     /// <summary>The compiled template of a stored version (compiled on first use, then reused).</summary>
     public CompiledPrompt For(PromptVersion version) => For(version.Id, version.Content, version.Variables);
 
@@ -81,6 +85,13 @@ public sealed class TemplateEngine(TimeProvider? timeProvider = null)
     public CompiledChat ChatFor(string versionId, IReadOnlyList<PromptMessage> messages, IReadOnlyList<VariableDefinition> variables) =>
         _chatByVersionId.GetOrAdd(versionId, static (_, args) => new CompiledChat(args.Messages, args.Variables, content => args.Engine.Compile(content, args.Variables)),
             (Engine: this, Messages: messages, Variables: variables));
+
+    /// <summary>The prompts a stored version includes: its content's references, or a chat version's messages' (compiled once, as <see cref="For(PromptVersion)"/>).</summary>
+    public IReadOnlyList<PromptReference> ReferencesOf(PromptVersion version)
+    {
+        ArgumentNullException.ThrowIfNull(version);
+        return version.Messages is { } messages ? ChatFor(version.Id, messages, version.Variables).References : For(version).References;
+    }
 
     /// <summary>Compiles a template without checking or caching it (a draft that <see cref="Validate"/> passed).</summary>
     internal CompiledPrompt Compile(string content, IReadOnlyList<VariableDefinition> variables) =>

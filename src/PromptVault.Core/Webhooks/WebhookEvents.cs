@@ -36,7 +36,7 @@ public static class WebhookEvents
             AuditActions.ExperimentCompleted => Payload(ExperimentCompleted) with { Experiment = entry.Subject },
             _ => null,
         };
-        return payload is null ? null : new WebhookEvent(payload.Event, JsonSerializer.Serialize(payload, WebhookJsonContext.Default.WebhookPayload));
+        return payload is null ? null : new WebhookEvent(payload);
 
         WebhookPayload Payload(string name) => new(eventId, name, entry.Timestamp, entry.Actor, entry.PromptName);
 
@@ -44,18 +44,36 @@ public static class WebhookEvents
             Payload(LabelMoved) with { Label = label, PreviousVersion = from, Version = to };
     }
 
+    /// <summary>
+    /// The <c>label.moved</c> an includer of the moved prompt hears (langfuse#9204): the same move, with <c>prompt</c> the includer
+    /// and <c>via</c> the prompt whose label moved.
+    /// </summary>
+    /// <param name="moved">The <c>label.moved</c> of the referenced prompt.</param>
+    /// <param name="includer">A prompt whose served version includes the moved one through that label, directly or through others.</param>
+    /// <param name="eventId">The includer's event's own id.</param>
+    public static WebhookEvent ForIncluder(WebhookEvent moved, string includer, string eventId)
+    {
+        ArgumentNullException.ThrowIfNull(moved);
+        return new WebhookEvent(moved.Body with { Id = eventId, Prompt = includer, Via = moved.Body.Prompt });
+    }
+
     private static string? Before(AuditEntry entry, string key) => entry.Before?.GetValueOrDefault(key);
 
     private static string? After(AuditEntry entry, string key) => entry.After?.GetValueOrDefault(key);
 }
 
-/// <summary>One event to deliver: its name and the JSON body every subscriber receives.</summary>
-public sealed record WebhookEvent(string Name, string Payload);
+/// <summary>One event to deliver: its body, its name and the JSON every subscriber receives.</summary>
+public sealed record WebhookEvent(WebhookPayload Body)
+{
+    public string Name => Body.Event;
+
+    public string Payload => JsonSerializer.Serialize(Body, WebhookJsonContext.Default.WebhookPayload);
+}
 
 /// <summary>
-/// The JSON body of a delivery. Absent members are left out. <see cref="Via"/> is the seam for prompt partials: a
-/// <c>label.moved</c> of a referenced prompt is delivered again for each includer, with <see cref="Prompt"/> the includer and
-/// <see cref="Via"/> the referenced prompt whose label moved.
+/// The JSON body of a delivery. Absent members are left out. A <c>label.moved</c> of a referenced prompt is delivered again
+/// for each includer (<see cref="WebhookEvents.ForIncluder"/>), with <see cref="Prompt"/> the includer and <see cref="Via"/>
+/// the referenced prompt whose label moved.
 /// </summary>
 public sealed record WebhookPayload(string Id, string Event, DateTimeOffset Timestamp, string Actor, string? Prompt)
 {

@@ -162,7 +162,7 @@ internal sealed class SdkSnapshots : IDisposable
         var pending = new Queue<PromptVersion>(carried.Values.SelectMany(c => c.Versions));
         while (pending.TryDequeue(out var version))
         {
-            foreach (var reference in _templates.For(version).References)
+            foreach (var reference in _templates.ReferencesOf(version))
             {
                 if (reference.Version is not { } number || !carried.TryGetValue(reference.Name, out var target)) continue;
                 if (target.Versions.Any(v => v.Version == number)) continue;

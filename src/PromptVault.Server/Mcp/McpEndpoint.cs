@@ -30,7 +30,13 @@ internal static class McpEndpoint
                     catch (Exception e) when (IsCallersMistake(e))
                     {
                         // A tool error the caller (often a model) reads and can correct; answered, not logged as a server fault.
+                        LogRefused(request.Services, "tools/call", request.Params?.Name, e);
                         return new CallToolResult { IsError = true, Content = [new TextContentBlock { Text = e.Message }] };
+                    }
+                    catch (Exception e) when (e is not OperationCanceledException)
+                    {
+                        LogUnexpected(request.Services, "tools/call", request.Params?.Name, e);
+                        throw;
                     }
                 })
                 .AddGetPromptFilter(next => async (request, cancellationToken) =>
@@ -38,11 +44,18 @@ internal static class McpEndpoint
                     try { return await next(request, cancellationToken); }
                     catch (Exception e) when (IsCallersMistake(e))
                     {
-                        throw new McpProtocolException(e.Message, e, McpErrorCode.InvalidParams);
+                        LogRefused(request.Services, "prompts/get", request.Params?.Name, e);
+                        throw new McpProtocolException(e.Message, McpErrorCode.InvalidParams);
+                    }
+                    catch (Exception e) when (e is not OperationCanceledException)
+                    {
+                        LogUnexpected(request.Services, "prompts/get", request.Params?.Name, e);
+                        throw;
                     }
                 }))
             // Honours [Authorize] on tools: a reader neither sees nor calls create_version.
             .AddAuthorizationFilters();
+        services.Configure<LoggerFilterOptions>(options => options.AddFilter(SdkServerCategory, LogLevel.Critical));
         return services;
     }
 
@@ -52,6 +65,27 @@ internal static class McpEndpoint
         routes.MapMcp(Path).RequireAuthorization(RolePolicies.Reader).ExcludeFromDescription();
         return routes;
     }
+
+    /// <summary>
+    /// The MCP SDK logs every exception a handler throws with its stack trace, as a fault; its server category is kept at
+    /// Critical, and the filters above log instead: a refusal as one line with its reason, anything else as an error.
+    /// </summary>
+    public const string SdkServerCategory = "ModelContextProtocol.Server.McpServer";
+
+    private static void LogRefused(IServiceProvider? services, string method, string? name, Exception e) =>
+        Log.McpRefused(Logger(services), method, name, (e as PromptVaultException)?.Code ?? (e is McpProtocolException ? "refused" : "invalid_arguments"), e.Message);
+
+    /// <summary>A refusal of the SDK's own (such as a role's) as one line; anything else as an error with its stack trace.</summary>
+    private static void LogUnexpected(IServiceProvider? services, string method, string? name, Exception e)
+    {
+        if (e is McpProtocolException)
+            LogRefused(services, method, name, e);
+        else
+            Log.McpFailed(Logger(services), method, name, e);
+    }
+
+    private static ILogger Logger(IServiceProvider? services) =>
+        services!.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(McpEndpoint).FullName!);
 
     /// <summary>A refusal the caller can act on: ours (naming the field) or the SDK's binding of tool arguments.</summary>
     private static bool IsCallersMistake(Exception e) => e is PromptVaultException or ArgumentException or System.Text.Json.JsonException;

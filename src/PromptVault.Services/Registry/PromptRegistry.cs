@@ -262,7 +262,7 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, Tem
             var current = labels.FirstOrDefault(l => l.Name == label);
             if (current?.VersionId == target.Id) return ToResponse(prompt.Name, target, labels);
             // Includers follow this label: the version it moves to must not close a cycle of includes through them.
-            await ResolveIncludesAsync(prompt.Name, templates.For(target), served: false, cancellationToken);
+            await ResolveIncludesAsync(prompt.Name, templates.ReferencesOf(target), served: false, cancellationToken);
             if (label == Label.Production && ApprovalRules.PromotionRefused(prompt, target) is { } refused)
                 throw refused;
 
@@ -330,7 +330,7 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, Tem
             var production = labels.FirstOrDefault(l => l.Name == Label.Production);
             if (production?.VersionId == target.Id)
                 throw new ConflictException("already_in_production", $"version {target.Version} is already in production.", "version");
-            await ResolveIncludesAsync(prompt.Name, templates.For(target), served: false, cancellationToken);
+            await ResolveIncludesAsync(prompt.Name, templates.ReferencesOf(target), served: false, cancellationToken);
             if (ApprovalRules.PromotionRefused(prompt, target) is { } refused)
                 throw refused;
 
@@ -402,11 +402,9 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, Tem
         string? variantId = null, CancellationToken cancellationToken = default)
     {
         Serving.EnsureServable(prompt.Name, version.Version.ToString(), version.Status);
-        // Includes are refused in chat messages when saved, so a chat render has none.
-        var template = version.Messages is null ? templates.For(version) : null;
-        var includes = template is null ? PromptIncludes.None : await ResolveIncludesAsync(prompt.Name, template, served: true, cancellationToken);
-        var content = template?.Render(request.Variables, includes);
-        var messages = version.Messages is null ? null : templates.ChatFor(version.Id, version.Messages, version.Variables).Render(request.Variables);
+        var includes = await ResolveIncludesAsync(prompt.Name, templates.ReferencesOf(version), served: true, cancellationToken);
+        var content = version.Messages is null ? templates.For(version).Render(request.Variables, includes) : null;
+        var messages = version.Messages is null ? null : templates.ChatFor(version.Id, version.Messages, version.Variables).Render(request.Variables, includes);
         Telemetry.Rendered(prompt.Name, experimentId is not null ? "experiment" : string.IsNullOrWhiteSpace(request.Version) ? "label" : "version",
             version.Id, experimentId, variantId);
         return new RenderResponse(content, prompt.Name, version.Version.ToString(), version.Id, experimentId, variantId, version.Metadata)
@@ -426,7 +424,7 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, Tem
         IReadOnlyList<VariableDefinition> variables, IReadOnlyDictionary<string, System.Text.Json.JsonElement>? inputs, CancellationToken cancellationToken = default)
     {
         var template = templates.CompileDraft(content, variables);
-        var includes = await ResolveIncludesAsync(name, template, served: true, cancellationToken);
+        var includes = await ResolveIncludesAsync(name, template.References, served: true, cancellationToken);
         var contract = includes.MergeContract(variables);
         return (template.Render(inputs, includes), contract);
     }
@@ -439,14 +437,14 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, Tem
         var labels = await store.ListLabelsAsync(prompt.Id, cancellationToken);
         var includes = new List<IncludeLink>();
         foreach (var version in await VersionsToShowAsync(prompt, latest, labels, cancellationToken))
-            includes.AddRange(templates.For(version).References.Select(r => new IncludeLink(prompt.Name, version.Version.ToString(), r)));
+            includes.AddRange(templates.ReferencesOf(version).Select(r => new IncludeLink(prompt.Name, version.Version.ToString(), r)));
 
         var includedBy = new List<IncludeLink>();
         foreach (var (other, otherLatest, otherLabels) in await store.ListPromptsAsync(new PromptFilter(Page: PageRequest.All), cancellationToken))
         {
             if (other.Id == prompt.Id) continue;
             foreach (var version in await VersionsToShowAsync(other, otherLatest, otherLabels, cancellationToken))
-                includedBy.AddRange(templates.For(version).References.Where(r => r.Name == prompt.Name)
+                includedBy.AddRange(templates.ReferencesOf(version).Where(r => r.Name == prompt.Name)
                     .Select(r => new IncludeLink(other.Name, version.Version.ToString(), r)));
         }
         return new IncludeGraph(includes.Distinct().ToList(), includedBy.Distinct().ToList());
@@ -470,25 +468,38 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, Tem
     /// </summary>
     private async Task<VersionBody> WithIncludedContractAsync(string name, VersionBody body, CancellationToken cancellationToken)
     {
-        if (body.Messages is { } messages)
+        if (body.Messages is not { } messages)
         {
-            for (var i = 0; i < messages.Count; i++)
-            {
-                if (messages[i].Role != MessageRole.Placeholder && templates.Compile(messages[i].Content, body.Variables).References is [var first, ..])
-                    throw new InvalidInputException("unsupported_template",
-                        $"messages[{i}].content includes {first}: includes work in the content of text prompts, not yet in chat messages.", $"messages[{i}].content");
-            }
-            return body;
+            var includes = await ResolveIncludesAsync(name, templates.Compile(body.Content, body.Variables).References, served: false, cancellationToken);
+            return body with { Variables = includes.MergeContract(body.Variables) };
         }
-        var includes = await ResolveIncludesAsync(name, templates.Compile(body.Content, body.Variables), served: false, cancellationToken);
-        return body with { Variables = includes.MergeContract(body.Variables) };
+        var contract = body.Variables;
+        for (var i = 0; i < messages.Count; i++)
+        {
+            if (messages[i].Role == MessageRole.Placeholder) continue;
+            var field = $"messages[{i}].content";
+            try
+            {
+                var includes = await ResolveIncludesAsync(name, templates.Compile(messages[i].Content, body.Variables).References, served: false, cancellationToken);
+                contract = includes.MergeContract(contract);
+            }
+            catch (InvalidInputException e) when (e.Field == "content")
+            {
+                throw new InvalidInputException(e.Code, $"{field}: {e.Message}", field);
+            }
+            catch (ConflictException e) when (e.Field == "content")
+            {
+                throw new ConflictException(e.Code, $"{field}: {e.Message}", field);
+            }
+        }
+        return body with { Variables = contract };
     }
 
     /// <param name="served">Read through the <see cref="RegistryCache"/> (a render); otherwise from the store (a write's decision).</param>
-    private ValueTask<PromptIncludes> ResolveIncludesAsync(string includer, CompiledPrompt template, bool served, CancellationToken cancellationToken) =>
-        template.References.Count == 0
+    private ValueTask<PromptIncludes> ResolveIncludesAsync(string includer, IReadOnlyList<PromptReference> references, bool served, CancellationToken cancellationToken) =>
+        references.Count == 0
             ? ValueTask.FromResult(PromptIncludes.None)
-            : PromptIncludes.ResolveAsync(includer, template, (reference, ct) => FindIncludedAsync(reference, served, ct), cancellationToken);
+            : PromptIncludes.ResolveAsync(includer, references, (reference, ct) => FindIncludedAsync(reference, served, ct), cancellationToken);
 
     private async ValueTask<IncludedPrompt?> FindIncludedAsync(PromptReference reference, bool served, CancellationToken cancellationToken)
     {
@@ -499,6 +510,9 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, Tem
             : await (served ? cache.FindLabelledVersionAsync(prompt.Id, reference.Label!, cancellationToken) : new(store.FindLabelledVersionAsync(prompt.Id, reference.Label!, cancellationToken)));
         if (version is null) return null;
         Serving.EnsureServable(prompt.Name, version.Version.ToString(), version.Status);
+        if (version.Messages is not null)
+            throw new InvalidInputException("invalid_reference",
+                $"content includes {reference}, but '{prompt.Name}' is a chat prompt: only text prompts can be included (their text goes where the tag stands).", "content");
         return new IncludedPrompt(new ReferencedVersion(prompt.Name, version.Version.ToString(), version.Id), templates.For(version));
     }
 

@@ -28,7 +28,7 @@ public sealed class PromptIncludesTests
     }
 
     private PromptIncludes Resolve(string includer, string content, params VariableDefinition[] variables) =>
-        PromptIncludes.Resolve(includer, _engine.CompileDraft(content, variables), Find);
+        PromptIncludes.Resolve(includer, _engine.CompileDraft(content, variables).References, Find);
 
     private static Dictionary<string, JsonElement> Inputs(string json) =>
         JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(json)!;
@@ -250,5 +250,26 @@ public sealed class PromptIncludesTests
         Assert.Equal("variable_conflict", error.Code);
         Assert.Contains("'count'", error.Message, StringComparison.Ordinal);
         Assert.Contains("'guard' 1.0.0", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ChatRender_MessagesIncludePrompts_EachRendersItsIncludeWithTheSharedInputs()
+    {
+        Add("guard", "1.0.0", "Never share {{secret}}.", ["production"], new VariableDefinition("secret", VariableType.String, Required: true));
+        Add("tone", "2.0.0", "Be brief.", ["staging"]);
+        PromptMessage[] messages = [new(MessageRole.System, "{{> guard}} {{> tone@staging}}"), new(MessageRole.User, "{{question}} {{> guard}}")];
+        VariableDefinition[] declared = [new("question", VariableType.String, Required: true)];
+        var chat = _engine.CompileChatDraft(messages, declared);
+        var includes = PromptIncludes.Resolve("support", chat.References, Find);
+        var contract = includes.MergeContract(declared);
+        var compiled = _engine.ChatFor("support@1", messages, contract);
+
+        var rendered = compiled.Render(Inputs("""{"question":"Why?","secret":"the key"}"""), includes);
+
+        Assert.Equal(["guard", "tone"], chat.References.Select(r => r.Name));
+        Assert.Equal(["question", "secret"], contract.Select(v => v.Name));
+        Assert.Equal(["Never share the key. Be brief.", "Why? Never share the key."], rendered.Select(m => m.Content));
+        Assert.Equal(["guard@1.0.0", "tone@2.0.0"], includes.Versions.Select(v => v.VersionId));
+        Assert.Throws<InvalidInputException>(() => compiled.Render(Inputs("""{"question":"Why?"}"""), includes));
     }
 }

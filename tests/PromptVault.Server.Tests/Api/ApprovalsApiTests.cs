@@ -115,6 +115,34 @@ public sealed class ApprovalsApiTests(ServerFixture fixture) : IClassFixture<Ser
         Assert.Equal(HttpStatusCode.Conflict, promote);
     }
 
+    [Fact]
+    public async Task PromoteWinner_UnapprovedWinnerOfGatedPrompt_CompletesWithoutPromoting_AuditSaysWhy()
+    {
+        var (name, versions) = await Experiments.CreatePromptWithChallengersAsync(_admin);
+        await SendAsync(_admin, HttpMethod.Patch, $"/api/prompts/{name}", new { requireApproval = true });
+        var experiment = await Experiments.CreateAsync(_admin, new
+        {
+            name = UniqueName("gated"),
+            prompt = name,
+            variants = new object[] { new { name = "control", versionId = versions[0], weight = 50 }, new { name = "casual", versionId = versions[1], weight = 50 } },
+            targetMetric = "conversionRate",
+            minimumSampleSize = 100,
+            promoteWinner = true,
+        });
+        await Experiments.MoveAsync(_admin, experiment.Str("id"), "start");
+
+        var stopped = await Experiments.SendUntilStoppedAsync(_admin, experiment, (arm, k) => new System.Text.Json.Nodes.JsonObject { ["converted"] = k % 10 < (arm == "casual" ? 6 : 1) });
+
+        Assert.Equal("completed", stopped.Str("status"));
+        Assert.Equal(Experiments.VariantId(experiment, "casual"), stopped.Str("winner"));
+        var (_, prompt) = await GetAsync(_admin, $"/api/prompts/{name}");
+        Assert.Equal("1.0.0", prompt!["labels"]!["production"]!.GetValue<string>());
+        var (_, audit) = await GetAsync(_admin, $"/api/audit?prompt={name}");
+        var completed = Assert.Single(audit!["entries"]!.AsArray(), e => e.Str("action") == "experiment.completed");
+        Assert.Contains("version 1.0.1 is draft", completed!["after"]!["promotionRefused"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.DoesNotContain(audit["entries"]!.AsArray(), e => e.Str("action") == "version.promoted" && e.Str("subject") == "1.0.1");
+    }
+
     private async Task<HttpClient> ClientAsync(string keyName, ApiKeyRole role) =>
         fixture.Server.CreateClient(await fixture.Server.CreateKeyAsync(keyName, role, TestContext.Current.CancellationToken));
 }

@@ -140,6 +140,56 @@ public sealed class IncludesApiTests(ServerFixture fixture) : IClassFixture<Serv
         Assert.Equal((guard, "1.0.0", guardVersion), (reference.Str("name"), reference.Str("version"), reference.Str("versionId")));
     }
 
+    /// <summary>Creates a chat prompt (unique name from <paramref name="prefix"/>) and returns the answer.</summary>
+    private async Task<(HttpStatusCode Status, JsonNode? Body, string Name)> CreateChatAsync(string prefix, object[] messages, params object[] variables)
+    {
+        var name = UniqueName(prefix);
+        var (status, body) = await PostAsync(_client, "/api/prompts", new { name, description = "", type = "chat", messages, variables });
+        return (status, body, name);
+    }
+
+    [Fact]
+    public async Task ChatPrompt_MessagesIncludePrompts_ContractJoinsAndRenderListsTheVersions()
+    {
+        var guard = await CreateGuardAsync();
+        var (status, created, chat) = await CreateChatAsync("chat",
+            [new { role = "system", content = $"Be kind. {{{{> {guard}}}}}" }, new { role = "user", content = "{{question}}" }],
+            new { name = "question", type = "string", required = true });
+        Assert.True(status == HttpStatusCode.Created, created?.ToJsonString());
+
+        var rendered = await RenderAsync(chat, new { question = "Can I return it?", policy = "30 days" });
+
+        Assert.Equal(["question", "policy"], created!["latestVersion"]!["variables"]!.AsArray().Select(v => v.Str("name")));
+        Assert.Equal(["Be kind. Follow the policy: 30 days.", "Can I return it?"], rendered["messages"]!.AsArray().Select(m => m.Str("content")));
+        Assert.Equal(guard, Assert.Single(rendered["references"]!.AsArray()).Str("name"));
+    }
+
+    [Fact]
+    public async Task ChatPrompt_MessageIncludesMissingPromptOrItself_RefusedNamingTheMessage_AndTextCannotIncludeChat()
+    {
+        var missing = UniqueName("nobody");
+        var (status, body, _) = await CreateChatAsync("chat", [new { role = "system", content = "Hi." }, new { role = "user", content = $"{{{{> {missing}}}}}" }]);
+        var guard = await CreateGuardAsync();
+        var (_, _, chat) = await CreateChatAsync("chat", [new { role = "system", content = $"{{{{> {guard}}}}}" }]);
+        await LabelAsync(chat, "production", "1.0.0");
+        var (cycle, cycleBody) = await PostAsync(_client, $"/api/prompts/{guard}/versions",
+            new { content = $"{{{{policy}}}} {{{{> {chat}}}}}", changeDescription = "loop" });
+        var (selfCycle, selfBody) = await PostAsync(_client, $"/api/prompts/{chat}/versions",
+            new { messages = new[] { new { role = "system", content = "ok" }, new { role = "assistant", content = $"{{{{> {chat}@1.0.0}}}}" } }, changeDescription = "loop" });
+
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Equal("reference_not_found", body.Str("code"));
+        Assert.StartsWith("messages[1].content", body.Str("detail"), StringComparison.Ordinal);
+        Assert.Contains(missing, body.Str("detail"), StringComparison.Ordinal);
+        // A chat prompt's messages cannot stand inside a text, so no chain can come back to one.
+        Assert.True(cycle == HttpStatusCode.BadRequest, cycleBody?.ToJsonString());
+        Assert.Equal("invalid_reference", cycleBody.Str("code"));
+        Assert.Contains($"'{chat}' is a chat prompt", cycleBody.Str("detail"), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.Conflict, selfCycle);
+        Assert.Equal("reference_cycle", selfBody.Str("code"));
+        Assert.StartsWith("messages[1].content", selfBody.Str("detail"), StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Render_IncludedVariableMissing_Returns400NamingIt()
     {

@@ -205,13 +205,16 @@ public sealed class McpEndpointTests(ServerFixture fixture) : IClassFixture<Serv
         return (served, await CreateSupportPromptAsync(admin));
     }
 
-    private async Task<McpClient> ConnectAsync(string apiKey)
+    private Task<McpClient> ConnectAsync(string apiKey) => ConnectAsync(fixture.Server, apiKey);
+
+    /// <summary>The official MCP client on Streamable HTTP to <paramref name="server"/>'s <c>/mcp</c> with <paramref name="apiKey"/> (none when empty).</summary>
+    internal static async Task<McpClient> ConnectAsync(RunningServer server, string apiKey)
     {
         var headers = new Dictionary<string, string>();
         if (apiKey.Length > 0) headers["Authorization"] = $"Bearer {apiKey}";
         var transport = new HttpClientTransport(new HttpClientTransportOptions
         {
-            Endpoint = new Uri(fixture.Server.BaseAddress, "/mcp"),
+            Endpoint = new Uri(server.BaseAddress, "/mcp"),
             TransportMode = HttpTransportMode.StreamableHttp,
             AdditionalHeaders = headers,
         });

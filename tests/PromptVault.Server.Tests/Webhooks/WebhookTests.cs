@@ -142,6 +142,34 @@ public sealed class WebhookTests
         Assert.True(delivered["attempts"]!.GetValue<int>() >= 2);
     }
 
+    [Fact]
+    public async Task PromoteOfAnIncludedPrompt_IsDeliveredForTheIncluderToo_WithVia_Signed()
+    {
+        await using var receiver = await WebhookReceiver.StartAsync(cancellationToken: TestContext.Current.CancellationToken);
+        await using var server = await RunningServer.StartAsync(new ServerSetup(FastRetries), TestContext.Current.CancellationToken);
+        using var client = server.CreateClient();
+        var (guard, includer) = (UniqueName("guard"), UniqueName("includer"));
+        await PostAsync(client, "/api/prompts", new { name = guard, type = "system", content = "Be kind." });
+        await PutAsync(client, $"/api/prompts/{guard}/labels/production", new { version = "1.0.0" });
+        await PostAsync(client, "/api/prompts", new { name = includer, type = "system", content = $"{{{{> {guard}}}}} Answer." });
+        await PutAsync(client, $"/api/prompts/{includer}/labels/production", new { version = "1.0.0" });
+        await CreateWebhookAsync(client, receiver, "label.moved");
+        await NewVersionAsync(client, guard, new { content = "Be kinder.", changeDescription = "kinder" });
+
+        var (promoted, body) = await PutAsync(client, $"/api/prompts/{guard}/labels/production", new { version = "1.0.1" });
+        var received = new[] { await receiver.NextAcceptedAsync(Wait), await receiver.NextAcceptedAsync(Wait) }.OrderBy(r => r.DeliveryId).ToList();
+
+        Assert.True(promoted == HttpStatusCode.OK, body?.ToJsonString());
+        Assert.All(received, r => Assert.True(r.SignatureValid, $"bad signature on {r.Body}"));
+        Assert.All(received, r => Assert.Equal("label.moved", r.Event));
+        var (own, dependent) = (JsonNode.Parse(received[0].Body)!, JsonNode.Parse(received[1].Body)!);
+        Assert.Equal(guard, own.Str("prompt"));
+        Assert.Null(own["via"]);
+        Assert.Equal((includer, guard), (dependent.Str("prompt"), dependent.Str("via")));
+        Assert.Equal(("production", "1.0.1", "1.0.0"), (dependent.Str("label"), dependent.Str("version"), dependent.Str("previousVersion")));
+        Assert.NotEqual(own.Str("id"), dependent.Str("id"));
+    }
+
     /// <summary>Registers a webhook for <paramref name="receiver"/>, hands it the secret, and returns the webhook's id.</summary>
     public static async Task<string> CreateWebhookAsync(HttpClient client, WebhookReceiver receiver, params string[] events)
     {

@@ -1,0 +1,71 @@
+using PromptVault.Core.Contracts;
+using Spectre.Console;
+
+namespace PromptVault.Cli.Commands;
+
+/// <summary><c>webhooks list|add|remove|deliveries</c> (admin; docs/webhooks.md).</summary>
+internal sealed class WebhookCommands(CliContext context)
+{
+    public Task<int> ListAsync(RemoteSettings remote, CancellationToken cancellationToken) =>
+        context.CallServerAsync(remote, async client =>
+        {
+            var list = await client.ListWebhooksAsync(cancellationToken);
+            if (remote.Json)
+            {
+                context.WriteJson(list);
+                return ExitCodes.Success;
+            }
+            var table = Tables.Create("Id", "URL", "Events", "Created", "Created by");
+            foreach (var webhook in list.Webhooks)
+                table.AddRow(Tables.Cells(webhook.Id, webhook.Url, string.Join(", ", webhook.Events), Tables.Time(webhook.CreatedAt), webhook.CreatedBy));
+            context.Console.Write(table);
+            return ExitCodes.Success;
+        }, cancellationToken);
+
+    public Task<int> AddAsync(RemoteSettings remote, string url, string[] events, CancellationToken cancellationToken) =>
+        context.CallServerAsync(remote, async client =>
+        {
+            var created = await client.CreateWebhookAsync(url, events, cancellationToken);
+            if (remote.Json)
+            {
+                context.WriteJson(created);
+                return ExitCodes.Success;
+            }
+            context.Out.WriteLine($"Added webhook {created.Id} for {string.Join(", ", created.Events)} to {created.Url}.");
+            context.Out.WriteLine($"Secret (shown once, it signs every delivery): {created.Secret}");
+            return ExitCodes.Success;
+        }, cancellationToken);
+
+    public Task<int> RemoveAsync(RemoteSettings remote, string id, CancellationToken cancellationToken) =>
+        context.CallServerAsync(remote, async client =>
+        {
+            await client.DeleteWebhookAsync(id, cancellationToken);
+            if (remote.Json)
+                context.Out.WriteLine(CliJson.Serialize(new Dictionary<string, string?> { ["removed"] = id }));
+            else
+                context.Out.WriteLine($"Removed webhook {id} and its deliveries.");
+            return ExitCodes.Success;
+        }, cancellationToken);
+
+    public Task<int> DeliveriesAsync(RemoteSettings remote, string id, CancellationToken cancellationToken) =>
+        context.CallServerAsync(remote, async client =>
+        {
+            var list = await client.ListWebhookDeliveriesAsync(id, cancellationToken);
+            if (remote.Json)
+            {
+                context.WriteJson(list);
+                return ExitCodes.Success;
+            }
+            var table = Tables.Create("Id", "Event", "Status", "Attempts", "Created", "Last answer", "Next attempt");
+            foreach (var delivery in list.Deliveries)
+            {
+                var last = delivery.History.LastOrDefault();
+                table.AddRow(Tables.Cells(delivery.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), delivery.Event, delivery.Status,
+                    delivery.Attempts.ToString(System.Globalization.CultureInfo.InvariantCulture), Tables.Time(delivery.CreatedAt),
+                    last is null ? "" : last.StatusCode?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? last.Error ?? "",
+                    delivery.NextAttemptAt is { } next ? Tables.Time(next) : ""));
+            }
+            context.Console.Write(table);
+            return ExitCodes.Success;
+        }, cancellationToken);
+}

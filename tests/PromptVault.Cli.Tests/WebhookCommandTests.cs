@@ -1,0 +1,55 @@
+using System.Text.Json;
+using PromptVault.Server.Tests;
+using PromptVault.Server.Tests.Webhooks;
+
+namespace PromptVault.Cli.Tests;
+
+/// <summary><c>promptvault webhooks</c> against a real server delivering to a real receiver on loopback.</summary>
+public sealed class WebhookCommandTests(ServerFixture fixture) : IClassFixture<ServerFixture>
+{
+    [Fact]
+    public async Task Webhooks_AddListDeliveriesRemove_AgainstARealReceiver()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var receiver = await WebhookReceiver.StartAsync(cancellationToken: ct);
+        var server = fixture.Server;
+
+        var added = await Cli.RunAsync(server, null, "webhooks", "add", receiver.Url.AbsoluteUri, "--events", "version.created", "label.moved", "--json");
+        Assert.True(added.ExitCode == 0, added.ToString());
+        using var document = JsonDocument.Parse(added.Out);
+        var id = document.RootElement.GetProperty("id").GetString()!;
+        receiver.Secret = document.RootElement.GetProperty("secret").GetString();
+        var name = $"hooked-{Guid.NewGuid():N}"[..20];
+        using var folder = new TempFolder();
+        var pushed = await Cli.RunAsync(server, null, "push", folder.Write("p.md", $"---\nname: {name}\ntype: system\n---\nHello.\n"));
+        var delivered = await receiver.NextAcceptedAsync(TimeSpan.FromSeconds(20));
+        var list = await Cli.RunAsync(server, null, "webhooks", "list");
+        // The receiver answered; the server records the attempt just after.
+        var deliveries = await Cli.RunAsync(server, null, "webhooks", "deliveries", id);
+        for (var i = 0; i < 100 && !deliveries.Out.Contains("delivered", StringComparison.Ordinal); i++)
+        {
+            await Task.Delay(100, ct);
+            deliveries = await Cli.RunAsync(server, null, "webhooks", "deliveries", id);
+        }
+        var removed = await Cli.RunAsync(server, null, "webhooks", "remove", id);
+        var again = await Cli.RunAsync(server, null, "webhooks", "remove", id);
+        var unknownEvent = await Cli.RunAsync(server, null, "webhooks", "add", receiver.Url.AbsoluteUri, "--events", "prompt.deleted");
+        var readerKey = await server.CreateKeyAsync("webhook-reader", Core.Auth.ApiKeyRole.Reader, ct);
+        var forbidden = await Cli.RunAsync(server, readerKey, "webhooks", "list");
+
+        Assert.True(pushed.ExitCode == 0, pushed.ToString());
+        Assert.True(delivered.SignatureValid);
+        Assert.Contains(name, delivered.Body, StringComparison.Ordinal);
+        Assert.Contains(list.Out.Split('\n'), line => line.Contains(id, StringComparison.Ordinal) && line.Contains("version.created, label.moved", StringComparison.Ordinal));
+        Assert.DoesNotContain(receiver.Secret!, list.Out, StringComparison.Ordinal);
+        Assert.True(deliveries.ExitCode == 0, deliveries.ToString());
+        Assert.Contains(deliveries.Out.Split('\n'), line => line.Contains("version.created", StringComparison.Ordinal) && line.Contains("delivered", StringComparison.Ordinal)
+            && line.Contains("200", StringComparison.Ordinal));
+        Assert.True(removed.ExitCode == 0, removed.ToString());
+        Assert.Contains($"Removed webhook {id}", removed.Out, StringComparison.Ordinal);
+        Assert.Equal(1, again.ExitCode);
+        Assert.Contains("webhook_not_found", again.Error, StringComparison.Ordinal);
+        Assert.Equal(2, unknownEvent.ExitCode);
+        Assert.Equal(1, forbidden.ExitCode);
+    }
+}
