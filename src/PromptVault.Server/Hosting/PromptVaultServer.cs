@@ -4,6 +4,7 @@ using PromptVault.Core.Auth;
 using PromptVault.Core.Contracts;
 using PromptVault.Core.Metrics;
 using PromptVault.Server.Api;
+using PromptVault.Server.Auth;
 using PromptVault.Server.Dashboard;
 using PromptVault.Server.Mcp;
 
@@ -68,7 +69,7 @@ public static class PromptVaultServer
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseAuthentication();
-        app.UseRateLimiter();
+        app.UseFailedAuthenticationLimit();
         app.UseAuthorization();
         app.MapOpenApi().AllowAnonymous();
         app.MapHealthApi();
