@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Security.Claims;
 using System.Text.Encodings.Web;
 using Microsoft.AspNetCore.Authentication;
@@ -29,11 +30,18 @@ internal sealed class ApiKeyAuthenticationHandler(
         var key = await keys.AuthenticateAsync(header["Bearer ".Length..].Trim(), Context.RequestAborted);
         if (key is null) return Fail("invalid or revoked API key: no active key matches the one sent.");
 
-        var identity = new ClaimsIdentity(
-            [new Claim(ClaimTypes.Name, key.Name), new Claim(ClaimTypes.Role, Names.Of(key.Role)), new Claim(KeyIdClaim, key.Id)],
-            SchemeName);
-        return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName));
+        return AuthenticateResult.Success(new AuthenticationTicket(Principals.GetValue(key, static key => PrincipalOf(key, SchemeName)), SchemeName));
     }
+
+    // One principal per cached key object, built once instead of on every request. The registry cache drops the key object
+    // on any key change (a revocation included), so a principal lives no longer than the key it was made from; the key's
+    // hash and secret are not in it. Nothing in the server changes a principal's claims after authentication.
+    private static readonly ConditionalWeakTable<ApiKey, ClaimsPrincipal> Principals = new();
+
+    /// <summary>A key's name, role and id as claims (the API's and the dashboard's sign-ins).</summary>
+    internal static ClaimsPrincipal PrincipalOf(ApiKey key, string scheme) => new(new ClaimsIdentity(
+        [new Claim(ClaimTypes.Name, key.Name), new Claim(ClaimTypes.Role, Names.Of(key.Role)), new Claim(KeyIdClaim, key.Id)],
+        scheme));
 
     /// <summary>Marks the request for the failed-authentication rate limit (<see cref="FailedAuthentication"/>).</summary>
     private AuthenticateResult Fail(string message)

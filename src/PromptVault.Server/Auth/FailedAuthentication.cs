@@ -37,6 +37,13 @@ internal static class FailedAuthentication
     // A request feature rather than an Items entry: checking it on every request allocates no Items dictionary.
     private static bool IsMarked(HttpContext context) => context.Features.Get<Refused>() is not null;
 
+    /// <summary>
+    /// The rate limiter, run only for requests whose key was refused: the others take no permit (the global limiter gives
+    /// them no limit), so they skip the middleware and its partition lookup, which every request paid for (docs/benchmarks.md).
+    /// </summary>
+    public static IApplicationBuilder UseFailedAuthenticationLimit(this IApplicationBuilder app) =>
+        app.UseWhen(IsMarked, refused => refused.UseRateLimiter());
+
     private sealed class Refused
     {
         public static readonly Refused Instance = new();

@@ -103,9 +103,7 @@ internal static class DashboardSetup
         context.ReplacePrincipal(Principal(key));
     }
 
-    private static ClaimsPrincipal Principal(ApiKey key) => new(new ClaimsIdentity(
-        [new Claim(ClaimTypes.Name, key.Name), new Claim(ClaimTypes.Role, Names.Of(key.Role)), new Claim(ApiKeyAuthenticationHandler.KeyIdClaim, key.Id)],
-        CookieScheme));
+    private static ClaimsPrincipal Principal(ApiKey key) => ApiKeyAuthenticationHandler.PrincipalOf(key, CookieScheme);
 }
 
 /// <summary>The dashboard's role policies: the API's roles, read from the dashboard's cookie.</summary>
