@@ -71,9 +71,10 @@ public sealed class CheckRow
     public TestExpectation ToExpectation() => new(Type, ValueElement(), Target, Type == CheckTypes.Judge ? Rubric : null,
         Type == CheckTypes.Judge ? PassingScore : null);
 
-    // Left as text when it is not a whole number, so the save's own rule refuses it by name (tests[i].expect[j].value).
+    // Empty means absent, and a maxLength that is not a whole number stays text: either way the save's own rule refuses it by
+    // name (tests[i].expect[j].value) rather than the page guessing.
     private JsonElement? ValueElement() =>
-        string.IsNullOrEmpty(Value) && Type is CheckTypes.JsonSchema or CheckTypes.Judge ? null
+        string.IsNullOrEmpty(Value) ? null
         : Type == CheckTypes.MaxLength && int.TryParse(Value, NumberStyles.None, CultureInfo.InvariantCulture, out var number) ? JsonSerializer.SerializeToElement(number)
-        : JsonSerializer.SerializeToElement(Value ?? "");
+        : JsonSerializer.SerializeToElement(Value);
 }
