@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
+using System.Text.Json.Nodes;
 using Microsoft.Playwright;
 using PromptVault.Core.Contracts;
 using PromptVault.Core.Prompts;
@@ -52,6 +53,63 @@ public sealed class PlaygroundPageTests(DashboardFixture fixture) : IClassFixtur
         await page.GetByRole(AriaRole.Button, new() { Name = "Run" }).ClickAsync();
         await Assertions.Expect(page.GetByRole(AriaRole.Alert)).ToContainTextAsync("customer");
         Assert.Equal(2, model.Requests.Count);
+    }
+
+    [Fact]
+    public async Task Playground_EditedVersionAndSaveAsTestCase_RunsTheDraftUnsavedAndAppendsTheCase()
+    {
+        var cancellationToken = TestContext.Current.CancellationToken;
+        await using var model = await FakeModelServer.StartAsync(cancellationToken);
+        await using var server = await RunningServer.StartAsync(new ServerSetup(
+            [$"--PromptVault:Models:default:Endpoint={model.Endpoint}", "--PromptVault:Models:default:Model=gpt-4o-mini"]), cancellationToken);
+        using var api = server.CreateClient();
+        var variables = new[] { new VariableDefinition("customer", VariableType.String, Required: true) };
+        (await api.PostAsJsonAsync("/api/prompts", new CreatePromptRequest("greeting", Content: "Hello {{customer}}!", Variables: variables),
+            PromptVaultJson.Options, cancellationToken)).EnsureSuccessStatusCode();
+        (await api.PostAsJsonAsync("/api/prompts/greeting/versions", new CreateVersionRequest("Hi {{customer}}!", ChangeDescription: "Shorter"),
+            PromptVaultJson.Options, cancellationToken)).EnsureSuccessStatusCode();
+        var page = await fixture.OpenAsync(server.AdminKey, server: server);
+
+        await page.GotoAsync("/playground?prompt=greeting");
+        await page.Locator("[data-interactive=yes]").WaitForAsync();
+        await Assertions.Expect(page.GetByLabel("Version B")).ToHaveValueAsync("1.0.1");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Edit B" }).ClickAsync();
+        var draft = page.GetByLabel("Edited template of version B");
+        await Assertions.Expect(draft).ToHaveValueAsync("Hi {{customer}}!");
+        await draft.FillAsync("Hey {{customer}}, edited!");
+        await page.GetByLabel("customer (string, required)").FillAsync("Ada");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Run" }).ClickAsync();
+
+        var results = page.GetByTestId("result");
+        await Assertions.Expect(results).ToHaveCountAsync(2);
+        await Assertions.Expect(results.Nth(0).GetByTestId("render")).ToHaveTextAsync("Hello Ada!");
+        await Assertions.Expect(results.Nth(1).GetByRole(AriaRole.Heading, new() { Name = "1.0.1 (edited)" })).ToBeVisibleAsync();
+        await Assertions.Expect(results.Nth(1).GetByTestId("output")).ToHaveTextAsync("answer to: Hey Ada, edited!");
+        var history = await api.GetFromJsonAsync<JsonNode>("/api/prompts/greeting/versions", cancellationToken);
+        Assert.Equal(2, history!["versions"]!.AsArray().Count);
+
+        // An edit that a save would refuse is refused the same way, naming the draft's field, and costs no call.
+        await draft.FillAsync("Hey {{stranger}}!");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Run" }).ClickAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Alert)).ToContainTextAsync("drafts[0]: content references 'stranger'");
+        Assert.Equal(2, model.Requests.Count);
+
+        // Save the variables, with a check, as a test case of 1.0.0.
+        await page.GetByLabel("Case name").FillAsync("greets Ada");
+        await page.GetByLabel("Save to version").SelectOptionAsync("1.0.0");
+        await page.GetByLabel("Expected check").SelectOptionAsync("contains");
+        await page.GetByLabel("Expected value").FillAsync("Hello Ada");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Save as test case" }).ClickAsync();
+        await Assertions.Expect(page.GetByTestId("case-saved")).ToContainTextAsync("Saved case 'greets Ada' to 1.0.0: it has 1 test case.");
+        var tests = await api.GetFromJsonAsync<JsonNode>("/api/prompts/greeting/versions/1.0.0/tests", cancellationToken);
+        var saved = Assert.Single(tests!["tests"]!.AsArray())!;
+        Assert.Equal("Ada", (string?)saved["variables"]!["customer"]);
+        Assert.Equal("Hello Ada", (string?)saved["expect"]![0]!["value"]);
+        Assert.Empty(await fixture.AccessibilityViolationsAsync(page));
+
+        // The same name again is refused, naming the field.
+        await page.GetByRole(AriaRole.Button, new() { Name = "Save as test case" }).ClickAsync();
+        await Assertions.Expect(page.GetByTestId("case-error")).ToContainTextAsync("tests[1].name 'greets Ada' is used by another case");
     }
 
     [Fact]

@@ -16,6 +16,8 @@ internal static class EvaluationsApi
             .ProducesProblem(StatusCodes.Status404NotFound);
         versions.MapGet("/tests", GetTests).WithName("GetVersionTests").WithSummary("Get a version's test cases");
         versions.MapPut("/tests", PutTests).WithName("PutVersionTests").WithSummary("Replace a version's test cases").RequireToChange(RolePolicies.Writer);
+        versions.MapPost("/tests", AddTest).WithName("AddVersionTest").WithSummary("Append one test case to a version's test cases")
+            .RequireToChange(RolePolicies.Writer);
         versions.MapPost("/evaluate", Evaluate).WithName("EvaluateVersion").WithSummary("Run a version's test cases and store the run")
             .RequireToChange(RolePolicies.Writer).ProducesProblem(StatusCodes.Status409Conflict);
         versions.MapGet("/evaluations", ListRuns).WithName("ListVersionEvaluations").WithSummary("List a version's evaluation runs, newest first");
@@ -32,6 +34,10 @@ internal static class EvaluationsApi
     private static async Task<Ok<VersionTests>> PutTests(string name, string version, VersionTests request, EvaluationService evaluations, ClaimsPrincipal user,
         CancellationToken cancellationToken) =>
         TypedResults.Ok(await evaluations.SaveTestsAsync(Unescape(name), version, request, user.Actor(), cancellationToken));
+
+    private static async Task<Ok<VersionTests>> AddTest(string name, string version, TestCase request, EvaluationService evaluations, ClaimsPrincipal user,
+        CancellationToken cancellationToken) =>
+        TypedResults.Ok(await evaluations.AddTestAsync(Unescape(name), version, request, user.Actor(), cancellationToken));
 
     private static async Task<Created<EvaluationRun>> Evaluate(string name, string version, EvaluationService evaluations, ClaimsPrincipal user,
         CancellationToken cancellationToken)

@@ -9,6 +9,8 @@ internal static class Links
 
     public static string Compare(string name, string a, string b) => $"{Prompt(name)}/compare?a={Uri.EscapeDataString(a)}&b={Uri.EscapeDataString(b)}";
 
+    public static string CompareRuns(string name, string a, string b) => $"{Prompt(name)}/evaluations?a={Uri.EscapeDataString(a)}&b={Uri.EscapeDataString(b)}";
+
     public static string Playground(string name) => "/playground?prompt=" + Uri.EscapeDataString(name);
 
     public static string Experiment(string id) => "/experiments/" + Uri.EscapeDataString(id);

@@ -43,6 +43,13 @@ public sealed class EvaluationService(PromptRegistry registry, IEvaluationStore 
         return new VersionTests(tests);
     }
 
+    /// <summary>Appends one case to a version's test cases (the playground's "Save as test case"), checked with the others as a save is.</summary>
+    public async Task<VersionTests> AddTestAsync(string name, string versionRef, TestCase? test, string actor, CancellationToken cancellationToken = default)
+    {
+        var current = await GetTestsAsync(name, versionRef, cancellationToken);
+        return await SaveTestsAsync(name, versionRef, new VersionTests([.. current.Tests!, test!]), actor, cancellationToken);
+    }
+
     /// <summary>Runs a version's test cases and stores the run.</summary>
     /// <exception cref="ConflictException">The version has no test cases (<c>no_tests</c>).</exception>
     public async Task<EvaluationRun> EvaluateAsync(string name, string versionRef, string actor, CancellationToken cancellationToken = default)
@@ -71,6 +78,13 @@ public sealed class EvaluationService(PromptRegistry registry, IEvaluationStore 
     {
         var (_, version) = await RequireVersionAsync(name, versionRef, cancellationToken);
         return new EvaluationListResponse(await store.ListRunsAsync(version.Id, MaxListedRuns, cancellationToken));
+    }
+
+    /// <summary>A version's newest run; null when it has none (the dashboard's version page and run comparison).</summary>
+    public async Task<EvaluationRun?> FindLatestRunAsync(string name, string versionRef, CancellationToken cancellationToken = default)
+    {
+        var (_, version) = await RequireVersionAsync(name, versionRef, cancellationToken);
+        return (await store.ListRunsAsync(version.Id, 1, cancellationToken)).FirstOrDefault();
     }
 
     private static Dictionary<string, string?> Cases(int count) => new() { ["cases"] = count.ToString(CultureInfo.InvariantCulture) };

@@ -11,7 +11,7 @@ namespace PromptVault.Core.Playground;
 /// </summary>
 public sealed class PlaygroundService(PromptRegistry registry, ModelCatalog models, ModelCaller caller)
 {
-    /// <summary>The most versions one request may run: each is a paid model call.</summary>
+    /// <summary>The most versions and drafts one request may run: each is a paid model call.</summary>
     public const int MaxVersions = 4;
 
     /// <exception cref="InvalidInputException">The request is malformed, a variable is missing or invalid, or the model is not configured.</exception>
@@ -23,24 +23,32 @@ public sealed class PlaygroundService(PromptRegistry registry, ModelCatalog mode
         ArgumentNullException.ThrowIfNull(request);
         if (string.IsNullOrWhiteSpace(request.Prompt))
             throw new InvalidInputException("missing_prompt", "prompt is required: the name of the prompt to run.", "prompt");
-        if (request.Versions is not { Count: > 0 and <= MaxVersions } versions)
-            throw new InvalidInputException("invalid_versions", $"versions must list 1 to {MaxVersions} versions, each {{ \"version\" }} or {{ \"label\" }}.", "versions");
+        var versions = request.Versions ?? [];
+        var drafts = request.Drafts ?? [];
+        if (versions.Count + drafts.Count is 0 or > MaxVersions)
+            throw new InvalidInputException("invalid_versions",
+                $"versions and drafts together must list 1 to {MaxVersions} runs: versions each {{ \"version\" }} or {{ \"label\" }}, drafts each {{ \"content\" }} or {{ \"messages\" }}.", "versions");
         // A named model that is not there is refused before anything runs; with none named and none configured, only renders.
         var model = request.Model is null && models.Names.Count == 0 ? null : models.Require(request.Model);
 
         var prompt = await registry.RequireServedPromptAsync(request.Prompt, cancellationToken);
-        var renders = new List<RenderResponse>(versions.Count);
+        var renders = new List<(RenderResponse Render, bool Draft)>(versions.Count + drafts.Count);
         foreach (var version in versions)
-            renders.Add(await registry.RenderAsync(prompt, new RenderRequest(request.Variables, Label: version?.Label, Version: version?.Version), cancellationToken));
+            renders.Add((await registry.RenderAsync(prompt, new RenderRequest(request.Variables, Label: version?.Label, Version: version?.Version), cancellationToken), false));
+        for (var i = 0; i < drafts.Count; i++)
+        {
+            var draft = drafts[i] ?? throw new InvalidInputException("invalid_draft", $"drafts[{i}] is null; a draft is an object with content or messages.", $"drafts[{i}]");
+            renders.Add((await registry.RenderDraftAsync(prompt, draft, request.Variables, $"drafts[{i}]", cancellationToken), true));
+        }
         if (model is null)
-            return new PlaygroundResponse(prompt.Name, null, renders.Select(r => Result(r, null)).ToList());
+            return new PlaygroundResponse(prompt.Name, null, renders.Select(r => Result(r.Render, r.Draft, null)).ToList());
 
-        var answers = await Task.WhenAll(renders.Select(render => caller.AnswerAsync(model, render, cancellationToken)));
-        return new PlaygroundResponse(prompt.Name, model.Name, renders.Select((render, i) => Result(render, answers[i])).ToList());
+        var answers = await Task.WhenAll(renders.Select(r => caller.AnswerAsync(model, r.Render, cancellationToken)));
+        return new PlaygroundResponse(prompt.Name, model.Name, renders.Select((r, i) => Result(r.Render, r.Draft, answers[i])).ToList());
     }
 
     // A chat render shows in its readable text form (`## role` headings), the one prompt files and compare use.
-    private static PlaygroundResult Result(RenderResponse render, ModelAnswer? answer) =>
-        new(render.Version, render.VersionId, render.Content ?? ChatMarkdown.Format(render.Messages ?? []), render.Metadata,
-            answer?.Output, answer?.ModelId, answer?.LatencyMs, answer?.InputTokens, answer?.OutputTokens, answer?.Cost);
+    private static PlaygroundResult Result(RenderResponse render, bool draft, ModelAnswer? answer) =>
+        new(render.Version, draft ? null : render.VersionId, render.Content ?? ChatMarkdown.Format(render.Messages ?? []), render.Metadata,
+            answer?.Output, answer?.ModelId, answer?.LatencyMs, answer?.InputTokens, answer?.OutputTokens, answer?.Cost, draft ? true : null);
 }

@@ -429,6 +429,32 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, Tem
         return (template.Render(inputs, includes), contract);
     }
 
+    /// <summary>
+    /// Renders an unsaved version of <paramref name="prompt"/> (the playground's edits): its body is checked as a new version's is,
+    /// and nothing is stored. What the draft leaves out (variables, metadata) comes from the version it edits, as in a new version.
+    /// </summary>
+    /// <param name="field">Where the draft sits in the request (<c>drafts[0]</c>): errors about its body name their field under it.</param>
+    /// <returns>The render, carrying the edited version's number and no id.</returns>
+    internal async Task<RenderResponse> RenderDraftAsync(Prompt prompt, PlaygroundDraft draft, IReadOnlyDictionary<string, System.Text.Json.JsonElement>? inputs,
+        string field, CancellationToken cancellationToken)
+    {
+        var edited = await RequireVersionAsync(prompt, draft.Version ?? Serving.LatestVersion, cancellationToken);
+        var declared = draft.Variables ?? edited.Variables;
+        VersionBody body;
+        try
+        {
+            body = await WithIncludedContractAsync(prompt.Name,
+                ValidateVersionBody(prompt.Type, draft.Content, draft.Messages, declared, draft.Metadata ?? edited.Metadata), cancellationToken);
+        }
+        catch (InvalidInputException e)
+        {
+            throw new InvalidInputException(e.Code, $"{field}: {e.Message}", e.Field is null ? field : $"{field}.{e.Field}");
+        }
+        var messages = body.Messages is { } chat ? templates.CompileChatDraft(chat, declared).Render(inputs) : null;
+        var content = body.Messages is null ? (await PreviewDraftAsync(prompt.Name, body.Content, declared, inputs, cancellationToken)).Output : null;
+        return new RenderResponse(content, prompt.Name, edited.Version.ToString(), "", null, null, body.Metadata) { Messages = messages };
+    }
+
     /// <summary>What the prompts that <paramref name="name"/>'s versions include, and that include it, are now (the dashboard).</summary>
     public async Task<IncludeGraph> ReadIncludesAsync(string name, CancellationToken cancellationToken = default)
     {

@@ -170,4 +170,36 @@ public sealed class EvaluationsApiTests(ServerFixture fixture) : IClassFixture<S
 
         Assert.Equal(HttpStatusCode.OK, status);
     }
+
+    [Fact]
+    public async Task PostTest_AppendsOneCase_KeepingTheOthers()
+    {
+        var name = await CreateSupportPromptAsync(_client);
+        await PutAsync(_client, VersionPath(name, "1.0.0") + "/tests", Tests(Case("first", "Acme", new { type = "contains", value = "Acme" })));
+
+        var (status, body) = await PostAsync(_client, VersionPath(name, "1.0.0") + "/tests", Case("second", "Initech", new { type = "maxLength", value = 500 }));
+        var (_, stored) = await GetAsync(_client, VersionPath(name, "1.0.0") + "/tests");
+
+        Assert.True(status == HttpStatusCode.OK, body?.ToJsonString());
+        Assert.Equal(["first", "second"], stored!["tests"]!.AsArray().Select(t => t.Str("name")));
+        Assert.Equal("Initech", stored["tests"]![1]!["variables"].Str("company_name"));
+        Assert.Equal("render", stored["tests"]![1]!["expect"]![0].Str("target"));
+    }
+
+    [Fact]
+    public async Task PostTest_NameTakenOrNoCheck_Returns400NamingTheFieldAndKeepsTheCases()
+    {
+        var name = await CreateSupportPromptAsync(_client);
+        await PutAsync(_client, VersionPath(name, "1.0.0") + "/tests", Tests(Case("first", "Acme", new { type = "contains", value = "Acme" })));
+
+        var (taken, takenProblem) = await PostAsync(_client, VersionPath(name, "1.0.0") + "/tests", Case("first", "Initech", new { type = "contains", value = "x" }));
+        var (unchecked_, uncheckedProblem) = await PostAsync(_client, VersionPath(name, "1.0.0") + "/tests", Case("second", "Initech"));
+        var (_, stored) = await GetAsync(_client, VersionPath(name, "1.0.0") + "/tests");
+
+        Assert.Equal(HttpStatusCode.BadRequest, taken);
+        Assert.Equal("tests[1].name", takenProblem.Str("field"));
+        Assert.Equal(HttpStatusCode.BadRequest, unchecked_);
+        Assert.Equal("tests[1].expect", uncheckedProblem.Str("field"));
+        Assert.Equal(["first"], stored!["tests"]!.AsArray().Select(t => t.Str("name")));
+    }
 }

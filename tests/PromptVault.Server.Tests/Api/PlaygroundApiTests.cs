@@ -126,6 +126,54 @@ public sealed class PlaygroundApiTests(PlaygroundFixture fixture, ServerFixture 
     }
 
     [Fact]
+    public async Task Run_DraftBesideAVersion_RendersAndAnswersTheDraftAndStoresNothing()
+    {
+        var name = await CreateSupportPromptAsync(_client);
+
+        var (status, body) = await PostAsync(_client, "/api/playground", new
+        {
+            prompt = name,
+            versions = new object[] { new { version = "1.0.0" } },
+            drafts = new object[] { new { content = SupportTemplate + "\nAnswer in French.", metadata = new { model = "gpt-4o" } } },
+            variables = new { company_name = name },
+        });
+        var (_, history) = await GetAsync(_client, $"/api/prompts/{name}/versions");
+
+        Assert.True(status == HttpStatusCode.OK, body?.ToJsonString());
+        var results = body!["results"]!.AsArray();
+        Assert.Equal(2, results.Count);
+        Assert.Null(results[0]!["draft"]);
+        var draft = results[1]!;
+        Assert.True(draft["draft"]!.GetValue<bool>());
+        Assert.Equal("1.0.0", draft.Str("version"));
+        Assert.Null(draft["versionId"]);
+        Assert.EndsWith("Answer in French.", draft.Str("render"));
+        Assert.Equal("answer to: " + draft.Str("render"), draft.Str("output"));
+        Assert.Equal("gpt-4o", draft.Str("modelId"));
+        Assert.Equal(["gpt-4o", "gpt-4o-mini"], SentFor(name).Select(r => r.Str("model")).Order());
+        Assert.Single(history!["versions"]!.AsArray());
+    }
+
+    [Theory]
+    [InlineData("""{ "content": "Hello {{nobody}}" }""", "unknown_variable", "drafts[0].content")]
+    [InlineData("""{ "content": "" }""", "missing_content", "drafts[0].content")]
+    [InlineData("""{ "messages": [ { "role": "user", "content": "Hi" } ] }""", "messages_not_allowed", "drafts[0].messages")]
+    [InlineData("""{ "content": "Hi", "metadata": { "temperature": 7 } }""", "out_of_range", "drafts[0].metadata.temperature")]
+    public async Task Run_DraftBreakingASaveRule_Returns400NamingTheDraftFieldAndCallsNoModel(string draft, string code, string field)
+    {
+        var name = await CreateSupportPromptAsync(_client);
+
+        var (status, body) = await PostAsync(_client, "/api/playground",
+            JsonNode.Parse($$"""{ "prompt": "{{name}}", "drafts": [ {{draft}} ], "variables": { "company_name": "{{name}}" } }"""));
+
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Equal(code, body.Str("code"));
+        Assert.Equal(field, body.Str("field"));
+        Assert.StartsWith("drafts[0]: ", body.Str("detail"));
+        Assert.Empty(SentFor(name));
+    }
+
+    [Fact]
     public async Task Run_UnknownVersion_Returns404AndCallsNoModel()
     {
         var name = await CreateSupportPromptAsync(_client);

@@ -1,0 +1,92 @@
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using Microsoft.Playwright;
+using PromptVault.Core.Contracts;
+using PromptVault.Core.Prompts;
+
+namespace PromptVault.Dashboard.Tests;
+
+/// <summary>A version's test cases on its page: edit and save them, run them, read the latest run; and two versions' runs compared.</summary>
+public sealed class TestCasePagesTests(DashboardFixture fixture) : IClassFixture<DashboardFixture>
+{
+    [Fact]
+    public async Task VersionPage_EditSaveAndRunTests_ThenCompareTwoVersionsRuns()
+    {
+        var cancellationToken = TestContext.Current.CancellationToken;
+        var name = "tested-" + Guid.NewGuid().ToString("N")[..8];
+        using var api = fixture.Server.CreateClient();
+        var variables = new[] { new VariableDefinition("customer", VariableType.String, Required: true) };
+        (await api.PostAsJsonAsync("/api/prompts", new CreatePromptRequest(name, Content: "Hello {{customer}}!", Variables: variables),
+            PromptVaultJson.Options, cancellationToken)).EnsureSuccessStatusCode();
+        var page = await fixture.OpenAsync(fixture.WriterKey);
+
+        await page.GotoAsync($"/prompts/{name}");
+        await page.Locator("[data-testid=tests][data-interactive=yes]").WaitForAsync();
+        await Assertions.Expect(page.GetByTestId("no-run")).ToContainTextAsync("1.0.0 has not been evaluated yet");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Add case" }).ClickAsync();
+        var first = page.GetByRole(AriaRole.Group, new() { Name = "Case 1", Exact = true });
+        await first.GetByLabel("Case name").FillAsync("greets Ada");
+        await first.GetByLabel("Variables (JSON)").FillAsync("""{"customer": "Ada"}""");
+        await first.GetByLabel("Value").FillAsync("Hello Ada");
+        await first.GetByRole(AriaRole.Button, new() { Name = "Add a check to case 1" }).ClickAsync();
+
+        // The second check has no value: refused, naming the case and the field, and nothing is stored.
+        await page.GetByRole(AriaRole.Button, new() { Name = "Save tests" }).ClickAsync();
+        await Assertions.Expect(page.GetByTestId("tests-error")).ToContainTextAsync("Case 'greets Ada' (tests[0].expect[1].value)");
+        Assert.Empty((await TestsAsync(api, name, "1.0.0")).AsArray());
+
+        await first.GetByRole(AriaRole.Button, new() { Name = "Remove check 2 of case 1" }).ClickAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Save tests" }).ClickAsync();
+        await Assertions.Expect(page.GetByTestId("tests-saved")).ToHaveTextAsync("Saved 1 test case of 1.0.0.");
+        var stored = Assert.Single((await TestsAsync(api, name, "1.0.0")).AsArray())!;
+        Assert.Equal("greets Ada", (string?)stored["name"]);
+        Assert.Equal("Ada", (string?)stored["variables"]!["customer"]);
+
+        // Run them: the latest run shows its status, each case and each check's verdict.
+        await page.GetByRole(AriaRole.Button, new() { Name = "Run tests" }).ClickAsync();
+        await Assertions.Expect(page.GetByTestId("run-status")).ToContainTextAsync("passed");
+        await Assertions.Expect(page.GetByTestId("run-case")).ToContainTextAsync("greets Ada");
+        await Assertions.Expect(page.GetByTestId("run-case")).ToContainTextAsync("contains passed");
+        await DashboardFixture.ScreenshotAsync(page, "version-tests");
+        Assert.Empty(await fixture.AccessibilityViolationsAsync(page));
+
+        // 1.0.1 carries the case forward and fails it; the comparison highlights the regression.
+        (await api.PostAsJsonAsync($"/api/prompts/{name}/versions", new CreateVersionRequest("Hi {{customer}}!", ChangeDescription: "Shorter"),
+            PromptVaultJson.Options, cancellationToken)).EnsureSuccessStatusCode();
+        (await api.PostAsync($"/api/prompts/{name}/versions/1.0.1/evaluate", null, cancellationToken)).EnsureSuccessStatusCode();
+        await page.GotoAsync($"/prompts/{name}");
+        await page.GetByRole(AriaRole.Link, new() { Name = "Compare test runs" }).ClickAsync();
+        var row = page.GetByTestId("case-row");
+        await Assertions.Expect(row).ToHaveClassAsync("regressed");
+        await Assertions.Expect(row.GetByTestId("change")).ToHaveTextAsync("passed → failed");
+        await Assertions.Expect(row).ToContainTextAsync("does not contain");
+        await Assertions.Expect(page.GetByText("1 case passed in 1.0.0 and fails in 1.0.1.")).ToBeVisibleAsync();
+        await DashboardFixture.ScreenshotAsync(page, "compare-runs");
+        Assert.Empty(await fixture.AccessibilityViolationsAsync(page));
+    }
+
+    [Fact]
+    public async Task VersionPage_Reader_SeesTestsButCannotChangeOrRunThem()
+    {
+        var cancellationToken = TestContext.Current.CancellationToken;
+        var name = "read-tests-" + Guid.NewGuid().ToString("N")[..8];
+        using var api = fixture.Server.CreateClient();
+        (await api.PostAsJsonAsync("/api/prompts", new CreatePromptRequest(name, Content: "Hello!"), PromptVaultJson.Options, cancellationToken)).EnsureSuccessStatusCode();
+        (await api.PutAsJsonAsync($"/api/prompts/{name}/versions/1.0.0/tests", JsonNode.Parse("""
+            { "tests": [ { "name": "says hello", "expect": [ { "type": "contains", "value": "Hello" } ] } ] }
+            """), cancellationToken)).EnsureSuccessStatusCode();
+        var page = await fixture.OpenAsync(fixture.ReaderKey);
+
+        await page.GotoAsync($"/prompts/{name}");
+        await page.Locator("[data-testid=tests][data-interactive=yes]").WaitForAsync();
+
+        await Assertions.Expect(page.GetByLabel("Case name")).ToHaveValueAsync("says hello");
+        await Assertions.Expect(page.GetByLabel("Case name")).ToBeDisabledAsync();
+        Assert.Equal(0, await page.GetByRole(AriaRole.Button, new() { Name = "Run tests" }).CountAsync());
+        Assert.Equal(0, await page.GetByRole(AriaRole.Button, new() { Name = "Save tests" }).CountAsync());
+        Assert.Empty(await fixture.AccessibilityViolationsAsync(page));
+    }
+
+    private static async Task<JsonNode> TestsAsync(HttpClient api, string name, string version) =>
+        (await api.GetFromJsonAsync<JsonNode>($"/api/prompts/{name}/versions/{version}/tests", TestContext.Current.CancellationToken))!["tests"]!;
+}
