@@ -13,9 +13,28 @@ internal static class EvaluationStatements
 {
     public static async Task<IReadOnlyList<TestCase>> FindTestsAsync(DbConnection connection, string versionId, CancellationToken cancellationToken)
     {
-        var json = await connection.QuerySingleOrDefaultAsync<string>(RegistryStatements.Command(
-            "SELECT tests FROM version_tests WHERE version_id = @versionId", new { versionId }, cancellationToken));
+        var json = await FindStoredTestsAsync(connection, null, versionId, cancellationToken);
         return json is null ? [] : FromJson<List<TestCase>>(json);
+    }
+
+    /// <summary>The version's test cases as stored (JSON), or null when it has none.</summary>
+    public static Task<string?> FindStoredTestsAsync(DbConnection connection, DbTransaction? transaction, string versionId, CancellationToken cancellationToken) =>
+        connection.QuerySingleOrDefaultAsync<string?>(RegistryStatements.Command(
+            "SELECT tests FROM version_tests WHERE version_id = @versionId", new { versionId }, cancellationToken, transaction));
+
+    /// <summary>
+    /// Writes <paramref name="tests"/> only if the stored cases are still <paramref name="expected"/> (null: none); false when
+    /// another writer changed them first. A compare-and-set, so it holds on PostgreSQL's read committed too: a second writer's
+    /// statement waits for the first's commit, then finds the row no longer matching.
+    /// </summary>
+    public static async Task<bool> ReplaceTestsAsync(DbConnection connection, DbTransaction transaction, string versionId, string? expected,
+        IReadOnlyList<TestCase> tests, CancellationToken cancellationToken)
+    {
+        var sql = expected is null
+            ? "INSERT INTO version_tests (version_id, tests) VALUES (@versionId, @Tests) ON CONFLICT (version_id) DO NOTHING"
+            : "UPDATE version_tests SET tests = @Tests WHERE version_id = @versionId AND tests = @expected";
+        return await connection.ExecuteAsync(RegistryStatements.Command(sql, new { versionId, expected, Tests = ToJson(tests.ToList()) },
+            cancellationToken, transaction)) == 1;
     }
 
     public static Task SaveTestsAsync(DbConnection connection, DbTransaction transaction, string versionId, IReadOnlyList<TestCase> tests,

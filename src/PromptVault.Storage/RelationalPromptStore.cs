@@ -365,14 +365,17 @@ public abstract class RelationalPromptStore<TConnection, TTransaction>
         return WithConnectionAsync(connection => EvaluationStatements.FindTestsAsync(connection, versionId, cancellationToken), cancellationToken);
     }
 
-    public Task SaveTestsAsync(string versionId, IReadOnlyList<TestCase> tests, AuditEntry audit, CancellationToken cancellationToken = default)
+    public Task ChangeTestsAsync(string versionId, Func<IReadOnlyList<TestCase>, (IReadOnlyList<TestCase> Tests, AuditEntry Audit)> change,
+        CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(versionId);
-        ArgumentNullException.ThrowIfNull(tests);
-        ArgumentNullException.ThrowIfNull(audit);
+        ArgumentNullException.ThrowIfNull(change);
         return WriteAsync(async (connection, transaction) =>
         {
-            await EvaluationStatements.SaveTestsAsync(connection, transaction, versionId, tests, cancellationToken);
+            var stored = await EvaluationStatements.FindStoredTestsAsync(connection, transaction, versionId, cancellationToken);
+            var (tests, audit) = change(stored is null ? [] : FromJson<List<TestCase>>(stored));
+            if (!await EvaluationStatements.ReplaceTestsAsync(connection, transaction, versionId, stored, tests, cancellationToken))
+                throw new ConcurrentWriteException($"the test cases of version {versionId} changed while this change was made.");
             await RegistryStatements.InsertAuditAsync(connection, transaction, audit, cancellationToken);
             return true;
         }, cancellationToken);

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using PromptVault.Core;
 using PromptVault.Core.Audit;
 using PromptVault.Core.Contracts;
 using PromptVault.Core.Evaluations;
@@ -36,16 +37,19 @@ public abstract class EvaluationStoreContractTests
                 new("timed out", false, [new(CheckTypes.Contains, false, "not checked: the case timed out")], "Hello Bob", Error: "the case timed out"),
             ], at, "alice");
 
+    private static Task SetTestsAsync(IEvaluationStore store, Core.Prompts.Prompt prompt, string versionId, IReadOnlyList<TestCase> tests) =>
+        store.ChangeTestsAsync(versionId, _ => (tests, Audit(AuditActions.TestsChanged, prompt.Name, "1.0.0")), Cancel);
+
     [Fact]
-    public async Task SaveTestsAsync_ThenFind_ReturnsThemAsWritten_AndReplacesOnTheNextSave()
+    public async Task ChangeTestsAsync_ThenFind_ReturnsThemAsWritten_AndReplacesOnTheNextChange()
     {
         var (prompts, store) = await CreateStoreAsync();
         var (prompt, first, _) = await SeedPromptAsync(prompts, "tested");
 
         var before = await store.FindTestsAsync(first.Id, Cancel);
-        await store.SaveTestsAsync(first.Id, Cases, Audit(AuditActions.TestsChanged, prompt.Name, "1.0.0"), Cancel);
+        await SetTestsAsync(store, prompt, first.Id, Cases);
         var saved = await store.FindTestsAsync(first.Id, Cancel);
-        await store.SaveTestsAsync(first.Id, Cases.Take(1).ToList(), Audit(AuditActions.TestsChanged, prompt.Name, "1.0.0"), Cancel);
+        await SetTestsAsync(store, prompt, first.Id, Cases.Take(1).ToList());
         var replaced = await store.FindTestsAsync(first.Id, Cancel);
 
         Assert.Empty(before);
@@ -56,11 +60,40 @@ public abstract class EvaluationStoreContractTests
     }
 
     [Fact]
+    public async Task ChangeTestsAsync_ManyAppendsAtOnce_NoneIsLost()
+    {
+        var (prompts, store) = await CreateStoreAsync();
+        var (prompt, first, _) = await SeedPromptAsync(prompts, "appended");
+        const int Appends = 12;
+
+        // Each append reads the stored cases and adds one, as "save as test case" does; a lost race is read again and redone.
+        await Task.WhenAll(Enumerable.Range(0, Appends).Select(i => Task.Run(async () =>
+        {
+            for (var attempt = 0; ; attempt++)
+            {
+                try
+                {
+                    await store.ChangeTestsAsync(first.Id, stored =>
+                        ([.. stored, Cases[0] with { Name = $"case {i}" }], Audit(AuditActions.TestsChanged, prompt.Name, "1.0.0")), Cancel);
+                    return;
+                }
+                catch (ConcurrentWriteException) when (attempt < 100)
+                {
+                }
+            }
+        })));
+
+        var names = (await store.FindTestsAsync(first.Id, Cancel)).Select(t => t.Name).Order().ToList();
+        Assert.Equal(Enumerable.Range(0, Appends).Select(i => $"case {i}").Order(), names);
+        Assert.Equal(Appends, (await prompts.ListAuditAsync(new AuditQuery(prompt.Name, Action: AuditActions.TestsChanged), Cancel)).Count);
+    }
+
+    [Fact]
     public async Task SaveAsync_NewVersion_WritesItsOwnTests_OrCarriesThemForward()
     {
         var (prompts, store) = await CreateStoreAsync();
         var (prompt, first, _) = await SeedPromptAsync(prompts, "tested");
-        await store.SaveTestsAsync(first.Id, Cases, Audit(AuditActions.TestsChanged, prompt.Name, "1.0.0"), Cancel);
+        await SetTestsAsync(store, prompt, first.Id, Cases);
         var carried = Version(prompt, 3);
         var own = Version(prompt, 4);
         var none = Version(prompt, 5);

@@ -12,9 +12,13 @@ public interface IEvaluationStore
     /// <summary>The version's test cases; empty when it has none.</summary>
     Task<IReadOnlyList<TestCase>> FindTestsAsync(string versionId, CancellationToken cancellationToken = default);
 
-    /// <summary>Replaces the version's test cases, with the audit entry, in one transaction.</summary>
-    Task SaveTestsAsync(string versionId, IReadOnlyList<TestCase> tests, AuditEntry audit, CancellationToken cancellationToken = default);
-
+    /// <summary>
+    /// Changes the version's test cases, with the audit entry, in one transaction: <paramref name="change"/> is given the stored
+    /// cases (empty when none) and returns the new ones. If another writer changed them in between, nothing is written and
+    /// <see cref="ConcurrentWriteException"/> is thrown: read again and retry, so no change is lost.
+    /// </summary>
+    Task ChangeTestsAsync(string versionId, Func<IReadOnlyList<TestCase>, (IReadOnlyList<TestCase> Tests, AuditEntry Audit)> change,
+        CancellationToken cancellationToken = default);
 
     Task SaveRunAsync(EvaluationRun run, CancellationToken cancellationToken = default);
 

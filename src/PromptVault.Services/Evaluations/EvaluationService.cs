@@ -25,6 +25,9 @@ public sealed class EvaluationService(PromptRegistry registry, IEvaluationStore 
     /// <summary>How many runs of a version a list returns.</summary>
     public const int MaxListedRuns = 100;
 
+    // Only writers changing one version's test cases at the same moment race, and each retry reads what the winner wrote.
+    private const int MaxWriteAttempts = 20;
+
     public async Task<VersionTests> GetTestsAsync(string name, string versionRef, CancellationToken cancellationToken = default)
     {
         var (_, version) = await RequireVersionAsync(name, versionRef, cancellationToken);
@@ -35,19 +38,30 @@ public sealed class EvaluationService(PromptRegistry registry, IEvaluationStore 
     public async Task<VersionTests> SaveTestsAsync(string name, string versionRef, VersionTests? body, string actor, CancellationToken cancellationToken = default)
     {
         var tests = TestCaseRules.Validate(body?.Tests);
-        var (prompt, version) = await RequireVersionAsync(name, versionRef, cancellationToken);
-        var previous = await store.FindTestsAsync(version.Id, cancellationToken);
-        var audit = new AuditEntry(0, time.GetUtcNow(), actor, AuditActions.TestsChanged, prompt.Name, version.Version.ToString(),
-            Cases(previous.Count), Cases(tests.Count));
-        await store.SaveTestsAsync(version.Id, tests, audit, cancellationToken);
-        return new VersionTests(tests);
+        return await ChangeTestsAsync(name, versionRef, _ => tests, actor, cancellationToken);
     }
 
-    /// <summary>Appends one case to a version's test cases (the playground's "Save as test case"), checked with the others as a save is.</summary>
-    public async Task<VersionTests> AddTestAsync(string name, string versionRef, TestCase? test, string actor, CancellationToken cancellationToken = default)
+    /// <summary>Appends one case to a version's test cases (the playground's "Save as test case"), checked with the others as a save is.
+    /// Two appends at once both land: each is decided on the cases as stored when it commits.</summary>
+    public Task<VersionTests> AddTestAsync(string name, string versionRef, TestCase? test, string actor, CancellationToken cancellationToken = default) =>
+        ChangeTestsAsync(name, versionRef, stored => TestCaseRules.Validate([.. stored, test!]), actor, cancellationToken);
+
+    private async Task<VersionTests> ChangeTestsAsync(string name, string versionRef, Func<IReadOnlyList<TestCase>, IReadOnlyList<TestCase>> change,
+        string actor, CancellationToken cancellationToken)
     {
-        var current = await GetTestsAsync(name, versionRef, cancellationToken);
-        return await SaveTestsAsync(name, versionRef, new VersionTests([.. current.Tests!, test!]), actor, cancellationToken);
+        var (prompt, version) = await RequireVersionAsync(name, versionRef, cancellationToken);
+        IReadOnlyList<TestCase> saved = [];
+        await OptimisticWrites.RetryAsync(MaxWriteAttempts, async () =>
+        {
+            await store.ChangeTestsAsync(version.Id, stored =>
+            {
+                saved = change(stored);
+                return (saved, new AuditEntry(0, time.GetUtcNow(), actor, AuditActions.TestsChanged, prompt.Name, version.Version.ToString(),
+                    Cases(stored.Count), Cases(saved.Count)));
+            }, cancellationToken);
+            return true;
+        });
+        return new VersionTests(saved);
     }
 
     /// <summary>Runs a version's test cases and stores the run.</summary>

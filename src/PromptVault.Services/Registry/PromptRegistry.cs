@@ -667,24 +667,7 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, Tem
         return found ?? throw new NotFoundException("version_not_found", $"prompt '{prompt.Name}' has no version '{PromptRules.Shorten(versionRef)}'.");
     }
 
-    private static async Task<T> WithRetryAsync<T>(Func<Task<T>> write)
-    {
-        for (var attempt = 1; ; attempt++)
-        {
-            try
-            {
-                return await write();
-            }
-            catch (ConcurrentWriteException) when (attempt < MaxWriteAttempts)
-            {
-                // Another writer changed what we read; read again and redo the decision.
-            }
-            catch (ConcurrentWriteException e)
-            {
-                throw new ConflictException("concurrent_modification", $"gave up after {MaxWriteAttempts} concurrent attempts: {e.Message}");
-            }
-        }
-    }
+    private static Task<T> WithRetryAsync<T>(Func<Task<T>> write) => OptimisticWrites.RetryAsync(MaxWriteAttempts, write);
 
     private static AuditEntry VersionCreatedEntry(DateTimeOffset now, string actor, string promptName, PromptVersion version) =>
         Entry(now, actor, AuditActions.VersionCreated, promptName, version.Version.ToString(), null,
