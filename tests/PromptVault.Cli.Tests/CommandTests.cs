@@ -7,7 +7,8 @@ namespace PromptVault.Cli.Tests;
 /// <summary>Exit codes, messages and JSON output of the commands against a real server.</summary>
 public sealed class CommandTests(ServerFixture fixture) : IClassFixture<ServerFixture>
 {
-    private static string PromptFile(string name, string body = "Hello {{who}}.", string extraVariables = "") => $"""
+    /// <param name="extraVariables">Front-matter lines after the <c>who</c> variable (more variables, or another block such as <c>tests:</c>).</param>
+    internal static string PromptFile(string name, string body = "Hello {{who}}.", string extraVariables = "") => $"""
         ---
         name: {name}
         type: template

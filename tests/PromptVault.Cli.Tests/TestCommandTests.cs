@@ -5,20 +5,7 @@ namespace PromptVault.Cli.Tests;
 /// <summary><c>promptvault test</c> and the <c>tests:</c> block of prompt files, against a real server.</summary>
 public sealed class TestCommandTests(ServerFixture fixture) : IClassFixture<ServerFixture>
 {
-    private static string PromptFile(string name, string body, string tests) => $"""
-        ---
-        name: {name}
-        type: template
-        variables:
-          - name: who
-            type: string
-            required: true
-        tests:
-        {tests}
-        ---
-        {body}
-
-        """;
+    private static string PromptFile(string name, string body, string tests) => CommandTests.PromptFile(name, body, "tests:\n" + tests);
 
     private const string Tests = """
           - name: greets by name
