@@ -30,7 +30,8 @@ public sealed class PlaygroundPageTests(DashboardFixture fixture) : IClassFixtur
 
         await page.GotoAsync("/prompts/greeting");
         await page.GetByRole(AriaRole.Link, new() { Name = "Try in playground" }).ClickAsync();
-        await page.Locator("[data-interactive=yes]").WaitForAsync();
+        // The prompt page has an interactive part too, so it is the playground's own part that is awaited.
+        await page.Locator("[data-interactive=yes]:has(#prompt)").WaitForAsync();
         await Assertions.Expect(page.GetByLabel("Prompt", new() { Exact = true })).ToHaveValueAsync("greeting");
         await Assertions.Expect(page.GetByLabel("Version A")).ToHaveValueAsync("1.0.0");
         await Assertions.Expect(page.GetByLabel("Version B")).ToHaveValueAsync("1.0.1");
