@@ -28,7 +28,9 @@ internal static class WebhookStatements
         if (WebhookEvents.FromAudit(entry, EventId(entry)) is not { } fired)
             return;
         await InsertDeliveriesAsync(connection, transaction, fired, entry.Timestamp, cancellationToken);
-        if (fired.Name != WebhookEvents.LabelMoved || fired.Body is not { Prompt: { } moved, Label: { } label })
+        // The includers are found by parsing every labelled version that may include another: only worth it when someone listens.
+        if (fired.Name != WebhookEvents.LabelMoved || fired.Body is not { Prompt: { } moved, Label: { } label }
+            || !await AnySubscriberAsync(connection, transaction, fired.Name, cancellationToken))
             return;
         var labelled = await ReadLabelledIncludesAsync(connection, transaction, cancellationToken);
         foreach (var includer in IncludeDependents.Of(moved, label, labelled))
@@ -43,9 +45,17 @@ internal static class WebhookStatements
         var now = ToText(at);
         return connection.ExecuteAsync(RegistryStatements.Command($"""
             INSERT INTO webhook_deliveries (webhook_id, event, payload, status, attempts, created_at, next_attempt_at)
-            SELECT id, @Event, @Payload, '{DeliveryStatus.Pending}', 0, @Now, @Now FROM webhooks WHERE events LIKE @Subscribed
-            """, new { Event = fired.Name, fired.Payload, Now = now, Subscribed = $"%\"{fired.Name}\"%" }, cancellationToken, transaction));
+            SELECT id, @Event, @Payload, '{DeliveryStatus.Pending}', 0, @Now, @Now FROM webhooks WHERE {SubscribedTo}
+            """, new { Event = fired.Name, fired.Payload, Now = now, Subscribed = SubscribedPattern(fired.Name) }, cancellationToken, transaction));
     }
+
+    private static async Task<bool> AnySubscriberAsync(DbConnection connection, DbTransaction transaction, string eventName, CancellationToken cancellationToken) =>
+        await connection.ExecuteScalarAsync<long>(RegistryStatements.Command($"SELECT COUNT(*) FROM webhooks WHERE {SubscribedTo}",
+            new { Subscribed = SubscribedPattern(eventName) }, cancellationToken, transaction)) > 0;
+
+    // A webhook's events are stored as a JSON array of names; the quotes keep one name from matching inside another.
+    private const string SubscribedTo = "events LIKE @Subscribed";
+    private static string SubscribedPattern(string eventName) => $"%\"{eventName}\"%";
 
     /// <summary>Every labelled version whose template or messages may include another prompt (the LIKE only narrows; the parser decides).</summary>
     private static async Task<IReadOnlyList<LabelledIncludes>> ReadLabelledIncludesAsync(DbConnection connection, DbTransaction transaction,
