@@ -19,9 +19,15 @@ internal sealed class TextCheckedJsonElementConverter : JsonConverter<JsonElemen
     internal static JsonElement ReadChecked(ref Utf8JsonReader reader)
     {
         var element = JsonElement.ParseValue(ref reader);
+        EnsureText(element);
+        return element;
+    }
+
+    /// <summary>Refuses <paramref name="element"/> when it holds invalid text (<see cref="InvalidJsonTextException"/>).</summary>
+    internal static void EnsureText(JsonElement element)
+    {
         if (FindInvalidText(element) is { } at)
             throw new InvalidJsonTextException(at.StartsWith('.') ? at[1..] : at);
-        return element;
     }
 
     public override void Write(Utf8JsonWriter writer, JsonElement value, JsonSerializerOptions options) => value.WriteTo(writer);
@@ -82,6 +88,9 @@ public sealed class InvalidJsonTextException(string location)
     : JsonException($"{Describe("it")}{(location.Length == 0 ? "" : $" at '{location}'")}.")
 {
     public string Location { get; } = location;
+
+    /// <summary>Throws when a string or property name in <paramref name="element"/> is not valid text; for a value read without the API's options.</summary>
+    public static void ThrowIfIn(JsonElement element) => TextCheckedJsonElementConverter.EnsureText(element);
 
     /// <summary>The refusal, said of <paramref name="subject"/>: "'unitId' holds text that is not valid UTF-16 (…)".</summary>
     public static string Describe(string subject) =>

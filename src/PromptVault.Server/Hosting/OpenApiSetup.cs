@@ -101,11 +101,6 @@ internal static class OpenApiSetup
         };
     }
 
-    /// <summary>
-    /// The framework lists an enum's names (from <c>[JsonStringEnumMemberName]</c>) but leaves out their type, without which
-    /// generators such as NSwag send numbers; and it puts <c>null</c> among the names of an enum first met as nullable,
-    /// although every use of the shared schema already says <c>oneOf: [null, enum]</c>.
-    /// </summary>
     /// <summary>Render variables are read by a converter of their own (<c>TextCheckedVariablesConverter</c>), which hides their shape from the generator.</summary>
     private static Task RenderVariablesAsObject(OpenApiSchema schema, OpenApiSchemaTransformerContext context, CancellationToken cancellationToken)
     {
@@ -114,14 +109,20 @@ internal static class OpenApiSetup
         return Task.CompletedTask;
     }
 
-    /// <summary>A raw JSON value (a tool's parameters, a response format: JSON schemas of the caller's).</summary>
+    /// <summary>A raw JSON value of the caller's (metric metadata, a default value, a tool's parameters, a response format).</summary>
     private static Task DescribeJsonElement(OpenApiSchema schema, OpenApiSchemaTransformerContext context, CancellationToken cancellationToken)
     {
-        if (context.JsonTypeInfo.Type == typeof(System.Text.Json.JsonElement))
-            schema.Description = "Any JSON value; here, a JSON Schema.";
+        var type = context.JsonTypeInfo.Type;
+        if ((Nullable.GetUnderlyingType(type) ?? type) == typeof(System.Text.Json.JsonElement))
+            schema.Description = "Any JSON value.";
         return Task.CompletedTask;
     }
 
+    /// <summary>
+    /// The framework lists an enum's names (from <c>[JsonStringEnumMemberName]</c>) but leaves out their type, without which
+    /// generators such as NSwag send numbers; and it puts <c>null</c> among the names of an enum first met as nullable,
+    /// although every use of the shared schema already says <c>oneOf: [null, enum]</c>.
+    /// </summary>
     private static Task TypeEnumsAsStrings(OpenApiSchema schema, OpenApiSchemaTransformerContext context, CancellationToken cancellationToken)
     {
         var type = context.JsonTypeInfo.Type;

@@ -84,6 +84,26 @@ public sealed class MetricsApiTests(ServerFixture fixture) : IClassFixture<Serve
     }
 
     [Fact]
+    public async Task ABodyThatIsMissingNotJsonOrMalformed_IsRefusedWithItsOwnCode()
+    {
+        var cancellationToken = TestContext.Current.CancellationToken;
+        using var plain = new StringContent("""{ "versionId": "v" }""", System.Text.Encoding.UTF8, "text/plain");
+        using var malformed = new StringContent("""{ "events": [ { "versionId": "v", } ] }""", System.Text.Encoding.UTF8, "application/json");
+
+        var (empty, emptyProblem) = await SendAsync(_client, HttpMethod.Post, "/api/metrics");
+        using var wrongType = await _client.PostAsync("/api/metrics", plain, cancellationToken);
+        using var invalid = await _client.PostAsync("/api/metrics", malformed, cancellationToken);
+
+        Assert.Equal((HttpStatusCode.BadRequest, "missing_body"), (empty, emptyProblem.Str("code")));
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, wrongType.StatusCode);
+        Assert.Equal("unsupported_media_type", JsonNode.Parse(await wrongType.Content.ReadAsStringAsync(cancellationToken)).Str("code"));
+        Assert.Equal(HttpStatusCode.BadRequest, invalid.StatusCode);
+        var invalidProblem = JsonNode.Parse(await invalid.Content.ReadAsStringAsync(cancellationToken));
+        Assert.Equal("invalid_json", invalidProblem.Str("code"));
+        Assert.Contains("not valid JSON", invalidProblem.Str("detail"), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task AnEventWhoseIdWasStored_IsAcknowledgedButNotCountedAgain()
     {
         var name = await CreateSupportPromptAsync(_client);
