@@ -21,12 +21,17 @@ public sealed class IdempotentRequests(IIdempotencyStore store, TimeProvider tim
     /// </summary>
     /// <param name="target">What the operation acts on (a prompt's name), part of what makes two requests the same.</param>
     /// <exception cref="UnprocessableException">The key was used for a different request (<c>idempotency_key_reused</c>).</exception>
-    internal async Task<TResponse> RunAsync<TRequest, TResponse>(IdempotencyKey? key, string operation, string target, TRequest request,
+    // Without a key the write runs as it is: an async frame here would keep the request (a metric batch's 500 events) alive
+    // for as long as the write waits for its commit.
+    internal Task<TResponse> RunAsync<TRequest, TResponse>(IdempotencyKey? key, string operation, string target, TRequest request,
+        Func<Func<TResponse, IdempotencyRecord>?, Task<TResponse>> write, CancellationToken cancellationToken)
+        where TResponse : class =>
+        key is null ? write(null) : RunOnceAsync(key, operation, target, request, write, cancellationToken);
+
+    private async Task<TResponse> RunOnceAsync<TRequest, TResponse>(IdempotencyKey key, string operation, string target, TRequest request,
         Func<Func<TResponse, IdempotencyRecord>?, Task<TResponse>> write, CancellationToken cancellationToken)
         where TResponse : class
     {
-        if (key is null) return await write(null);
-
         var requestHash = Hash(operation, target, request);
         if (await FindAsync<TResponse>(key, requestHash, cancellationToken) is { } earlier) return earlier;
         try

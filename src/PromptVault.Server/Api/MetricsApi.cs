@@ -34,15 +34,20 @@ internal static class MetricsApi
             throw new BadHttpRequestException("The request body is missing.");
         if (!http.HasJsonContentType())
             return TypedResults.StatusCode(StatusCodes.Status415UnsupportedMediaType);
-        using var document = await ReadBodyAsync(http, cancellationToken);
-        var body = document.RootElement;
-        if (body.ValueKind != JsonValueKind.Object)
-            throw new InvalidInputException("invalid_json", "The request body must be a JSON object: one metric event, or { \"events\": [...] }.");
         var idempotencyKey = IdempotencyHeader.Read(http);
-        var response = body.TryGetProperty("events", out _)
-            ? await metrics.RecordAsync(Read<MetricBatchRequest>(body), idempotencyKey, cancellationToken)
-            : await metrics.RecordAsync(Read<MetricEventRequest>(body), idempotencyKey, cancellationToken);
-        return TypedResults.Ok(response);
+        Task<MetricRecordResponse> recording;
+        // The events are read out before the write's first await, so the document's buffers go back to the pool while the
+        // batch waits for its group's commit.
+        using (var document = await ReadBodyAsync(http, cancellationToken))
+        {
+            var body = document.RootElement;
+            if (body.ValueKind != JsonValueKind.Object)
+                throw new InvalidInputException("invalid_json", "The request body must be a JSON object: one metric event, or { \"events\": [...] }.");
+            recording = body.TryGetProperty("events", out _)
+                ? metrics.RecordAsync(Read<MetricBatchRequest>(body), idempotencyKey, cancellationToken)
+                : metrics.RecordAsync(Read<MetricEventRequest>(body), idempotencyKey, cancellationToken);
+        }
+        return TypedResults.Ok(await recording);
     }
 
     /// <summary>

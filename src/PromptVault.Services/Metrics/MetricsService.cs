@@ -71,8 +71,9 @@ public sealed class MetricsService(
                 throw Invalid(pathOf(i) + "versionId", $"{pathOf(i)}versionId is not the version of variant '{variant.Name}' of experiment '{experiment.Name}'.");
         }
 
-        var priced = prices.FillCosts(events, versionId => versions[versionId].Metadata.Model);
-        var result = await metrics.RecordEventsAsync(priced, idempotency is null ? null : stored => idempotency(Response(events, stored)), cancellationToken);
+        // In place of the unpriced events, which would otherwise live on in this frame while the batch waits for its commit.
+        events = prices.FillCosts(events, versionId => versions[versionId].Metadata.Model);
+        var result = await metrics.RecordEventsAsync(events, idempotency is null ? null : stored => idempotency(Response(events, stored)), cancellationToken);
         Telemetry.MetricEventsRecorded(result.Stored, result.DuplicateIds.Count);
         foreach (var experiment in experimentsById.Values.Where(e => e.Status == ExperimentStatus.Running))
             await experimentService.EvaluateAsync(experiment.Id, cancellationToken);
