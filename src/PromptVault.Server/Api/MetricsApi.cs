@@ -52,8 +52,8 @@ internal static class MetricsApi
 
     /// <summary>
     /// The body as a document in pooled buffers, returned when it is disposed. Bound as a <see cref="JsonElement"/>, a batch of
-    /// 500 events was copied into new arrays on every request, its token table large enough for the large-object heap, whose
-    /// collections then took a sixth of a core under load (docs/benchmarks.md).
+    /// 500 events was copied into new arrays on every request (the body and its token table, about 130 KB), and the GC's
+    /// background thread took a sixth of a core under load (docs/benchmarks.md).
     /// </summary>
     private static async Task<JsonDocument> ReadBodyAsync(HttpRequest http, CancellationToken cancellationToken)
     {
