@@ -66,9 +66,8 @@ internal static class WebhookStatements
             FROM labels l JOIN versions v ON v.id = l.version_id JOIN prompts p ON p.id = l.prompt_id
             WHERE v.content LIKE '%{{%>%' OR v.messages LIKE '%{{%>%'
             """, null, cancellationToken, transaction));
-        return rows.Select(r => new LabelledIncludes(r.Prompt, r.Label, r.Messages is null
-                ? TemplateEngine.IncludesIn(r.Content)
-                : FromJson<List<PromptMessage>>(r.Messages).Where(m => m.Role != MessageRole.Placeholder).SelectMany(m => TemplateEngine.IncludesIn(m.Content)).ToList()))
+        return rows.Select(r => new LabelledIncludes(r.Prompt, r.Label,
+                TemplateEngine.IncludesIn(r.Content, r.Messages is null ? null : FromJson<List<PromptMessage>>(r.Messages))))
             .Where(l => l.References.Count > 0).ToList();
     }
 

@@ -55,9 +55,15 @@ public sealed class TemplateEngine(TimeProvider? timeProvider = null)
     public static IReadOnlyList<string> VariableNames(string content) =>
         TemplateParser.Parse(content).References.Select(r => r.Name).Distinct(StringComparer.Ordinal).ToList();
 
-    /// <summary>The prompts a template includes, in order of first use (a stored template: the checks of <see cref="Validate"/> passed).</summary>
-    /// <exception cref="InvalidInputException">The template breaks a rule of the grammar or a limit.</exception>
-    public static IReadOnlyList<PromptReference> IncludesIn(string content) => TemplateParser.Parse(content).Includes;
+    /// <summary>
+    /// The prompts a stored version includes, each once, in order of first use: its content's, or, for a chat version, its
+    /// template messages' (a placeholder names a variable, not a template). Parsed each call, for a version read without
+    /// compiling it; <see cref="ReferencesOf"/> is the same from the compiled, cached version.
+    /// </summary>
+    /// <exception cref="InvalidInputException">A template breaks a rule of the grammar or a limit.</exception>
+    public static IReadOnlyList<PromptReference> IncludesIn(string content, IReadOnlyList<PromptMessage>? messages) => messages is null
+        ? TemplateParser.Parse(content).Includes
+        : messages.Where(m => m.Role != MessageRole.Placeholder).SelectMany(m => TemplateParser.Parse(m.Content).Includes).Distinct().ToList();
 
     /// <summary>The compiled template of a stored version (compiled on first use, then reused).</summary>
     public CompiledPrompt For(PromptVersion version) => For(version.Id, version.Content, version.Variables);
