@@ -13,12 +13,20 @@ namespace PromptVault.Server.Hosting;
 /// <summary>Builds and starts the PromptVault server; `promptvault serve` and the tests host it the same way.</summary>
 public static class PromptVaultServer
 {
+    /// <summary>
+    /// appsettings.json is read at start-up, not watched: the framework watches a file by watching the whole content root
+    /// (the working directory, where the database lives by default) and its subdirectories, so every write of the database
+    /// woke the watcher (3% of a render's CPU in an experiment, docs/benchmarks.md). No setting is meant to change while
+    /// the server runs.
+    /// </summary>
+    private const string ReadConfigurationFilesOnce = "--hostBuilder:reloadConfigOnChange=false";
+
     /// <param name="configure">Last changes to the host before it is built (tests add a log capture here).</param>
     /// <exception cref="InvalidOperationException">A setting is wrong (URLs, prices, options); the message names it, in one line.</exception>
     public static WebApplication Build(ServerOptions options, string[]? args = null, Action<WebApplicationBuilder>? configure = null)
     {
         var urls = ServerUrls.Validate(options.Urls);
-        var builder = WebApplication.CreateSlimBuilder(args ?? []);
+        var builder = WebApplication.CreateSlimBuilder([.. args ?? [], ReadConfigurationFilesOnce]);
         builder.WebHost.UseUrls(urls);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
