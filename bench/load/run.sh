@@ -13,6 +13,10 @@
 #                      stored in the database (sqlite3, when installed), and fails the script if not.
 #   metrics-soak       opt-in: the metrics-500 load for SOAK_MINUTES at SOAK_CONNECTIONS, printing the server's resident
 #                      memory (VmRSS) every minute, minute 1 against the last, and the same check.
+#   floor              opt-in: the platform's floor, what any server on this machine pays before doing any work. Kestrel
+#                      alone (bench/PromptVault.Floor) and a plain node http server (floor-peer.mjs) read the render
+#                      request and answer with a fixed reply of a render's size; same wrk script, unit mode.
+#     SCENARIOS="floor render-experiment" bench/load/run.sh
 # The two render scenarios also run against the reference peer (node SEED_BENCH/http-peer.mjs), right after
 # PromptVault's run of the same scenario. Prints req/s, p50/p99/p99.9 latency, server CPU per request (utime+stime
 # of the server process from /proc) and PromptVault's req/s as a multiple of the reference's.
@@ -24,7 +28,7 @@
 #   CONNECTIONS  connection counts (default "16 64 256")      THREADS  wrk threads (default 2)
 #   SCENARIOS    which to run (default "render-label render-experiment metrics-500")
 #   REFERENCE    0 to skip the reference peer (default 1)
-#   PORT, REF_PORT  ports on 127.0.0.1 (default 19380, 19480)
+#   PORT, REF_PORT  ports on 127.0.0.1 (default 19380, 19480; the floor's PORT+1 and REF_PORT+1)
 #   SOAK_MINUTES, SOAK_CONNECTIONS  the metrics-soak run (default 10 minutes, 64 connections):
 #     SCENARIOS=metrics-soak REFERENCE=0 bench/load/run.sh
 set -euo pipefail
@@ -66,6 +70,22 @@ if [[ "$REFERENCE" == 1 ]]; then
   REF_PID=$!
   PIDS+=("$REF_PID")
   wait_for "$WORK/reference.log" "reference peer on"
+fi
+
+if [[ " $SCENARIOS " == *" floor "* ]]; then
+  echo "Building the Kestrel floor (Release)..." >&2
+  dotnet build -c Release "$REPO/bench/PromptVault.Floor" -o "$WORK/floor" -v quiet -nologo >"$WORK/floor-build.log" 2>&1 || { cat "$WORK/floor-build.log" >&2; fail "build failed."; }
+  FLOOR="http://127.0.0.1:$((PORT + 1))"
+  dotnet "$WORK/floor/PromptVault.Floor.dll" --urls "$FLOOR" >"$WORK/floor.log" 2>&1 &
+  FLOOR_PID=$!
+  NODE_FLOOR="http://127.0.0.1:$((REF_PORT + 1))"
+  node "$LOAD_DIR/floor-peer.mjs" "$((REF_PORT + 1))" >"$WORK/node-floor.log" 2>&1 &
+  NODE_FLOOR_PID=$!
+  PIDS+=("$FLOOR_PID" "$NODE_FLOOR_PID")
+  wait_for "$WORK/floor.log" "floor peer listening"
+  wait_for "$WORK/node-floor.log" "floor peer listening"
+  wrk -t"$THREADS" -c16 -d"${WARMUP}s" -s "$LOAD_DIR/render.lua" "$FLOOR" -- "" unit >/dev/null
+  wrk -t"$THREADS" -c16 -d"${WARMUP}s" -s "$LOAD_DIR/render.lua" "$NODE_FLOOR" -- "" unit >/dev/null
 fi
 
 # --- The prompt, its challengers and the experiment (the templates of `promptvault demo`) ---
@@ -159,6 +179,13 @@ for scenario in $SCENARIOS; do
           run "$scenario" reference "$REF" "$REF_PID" "$connections" render.lua "" "$mode"
           echo " $(awk -v a="$pv_rps" -v b="$RPS" 'BEGIN { printf "%.2f×", b ? a / b : 0 }') |"
         fi
+        ;;
+      floor)
+        run "$scenario" kestrel "$FLOOR" "$FLOOR_PID" "$connections" render.lua "" unit
+        kestrel_rps="$RPS"
+        echo " |"
+        run "$scenario" node "$NODE_FLOOR" "$NODE_FLOOR_PID" "$connections" render.lua "" unit
+        echo " $(awk -v a="$kestrel_rps" -v b="$RPS" 'BEGIN { printf "%.2f×", b ? a / b : 0 }') |"
         ;;
       metrics-500)
         before="$(counted_events)"
