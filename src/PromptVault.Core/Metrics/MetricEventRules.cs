@@ -7,7 +7,7 @@ namespace PromptVault.Core.Metrics;
 /// <summary>
 /// Checks metric events as sent (SPEC §4) and turns them into <see cref="MetricEvent"/>s. The first problem throws an
 /// <see cref="InvalidInputException"/> whose field is the JSON path (<c>events[3].latencyMs</c>), so a refused batch
-/// stores nothing. Costs are not computed here: see <see cref="PriceTable.FillCosts"/>.
+/// stores nothing. An event that carries tokens but no cost is priced as it is made, by the caller's cost function.
 /// </summary>
 /// <remarks>
 /// Upper bounds keep one mistaken event (a unit error, a runaway counter) from swamping a version's means and sums for good.
@@ -43,8 +43,10 @@ public static class MetricEventRules
 
     /// <summary>Checks a batch, all or nothing: 1 to <see cref="MaxBatchSize"/> events, each as in <see cref="Validate"/>.</summary>
     /// <param name="receivedAt">The time of receipt: the timestamp of events that carry none.</param>
+    /// <param name="costOf">As in <see cref="Validate"/>.</param>
     /// <exception cref="InvalidInputException">The first problem found, naming <c>events[i].field</c>.</exception>
-    public static IReadOnlyList<MetricEvent> ValidateBatch(MetricBatchRequest request, DateTimeOffset receivedAt)
+    public static IReadOnlyList<MetricEvent> ValidateBatch(MetricBatchRequest request, DateTimeOffset receivedAt,
+        Func<string, long?, long?, double?>? costOf = null)
     {
         ArgumentNullException.ThrowIfNull(request);
         var requests = RequireBatch(request.Events, "events", "metric events");
@@ -52,7 +54,7 @@ public static class MetricEventRules
         for (var i = 0; i < requests.Count; i++)
         {
             events[i] = requests[i] is { } one
-                ? ToEvent(one, receivedAt, new EventPath(i))
+                ? ToEvent(one, receivedAt, costOf, new EventPath(i))
                 : throw new InvalidInputException("missing_event", $"events[{i}] is null; each entry is a metric event object.", $"events[{i}]");
         }
         return events;
@@ -60,11 +62,15 @@ public static class MetricEventRules
 
     /// <summary>Checks one event sent on its own; errors name the bare field (<c>latencyMs</c>).</summary>
     /// <param name="receivedAt">The time of receipt: the timestamp when the event carries none, and the limit of a future one.</param>
+    /// <param name="costOf">
+    /// What tokens cost on a version (version id, input tokens, output tokens), for an event that carries tokens but no cost;
+    /// asked once such an event's fields are all valid. A cost that was sent is kept. Without it (the default), such an event has no cost.
+    /// </param>
     /// <exception cref="InvalidInputException">The first problem found.</exception>
-    public static MetricEvent Validate(MetricEventRequest request, DateTimeOffset receivedAt)
+    public static MetricEvent Validate(MetricEventRequest request, DateTimeOffset receivedAt, Func<string, long?, long?, double?>? costOf = null)
     {
         ArgumentNullException.ThrowIfNull(request);
-        return ToEvent(request, receivedAt, EventPath.Alone);
+        return ToEvent(request, receivedAt, costOf, EventPath.Alone);
     }
 
     /// <summary>Checks that a batch's list (a request's <paramref name="field"/>) holds 1 to <see cref="MaxBatchSize"/> entries.</summary>
@@ -96,7 +102,8 @@ public static class MetricEventRules
         return value;
     }
 
-    private static MetricEvent ToEvent(MetricEventRequest request, DateTimeOffset receivedAt, EventPath path)
+    private static MetricEvent ToEvent(MetricEventRequest request, DateTimeOffset receivedAt, Func<string, long?, long?, double?>? costOf,
+        EventPath path)
     {
         var id = OptionalText(request.Id, MaxIdLength, path, "id");
         var versionId = OptionalText(request.VersionId, MaxIdLength, path, "versionId")
@@ -107,23 +114,21 @@ public static class MetricEventRules
             throw Unpaired("missing_experiment_id", path, "variantId", "experimentId");
         if (experimentId is not null && variantId is null)
             throw Unpaired("missing_variant_id", path, "experimentId", "variantId");
+        var unitId = OptionalText(request.UnitId, Experiments.Assignment.MaxUnitIdLength, path, "unitId");
+        var timestamp = Timestamp(request.Timestamp, receivedAt, path, "timestamp");
+        var latencyMs = Amount(request.LatencyMs, MaxLatencyMs, path, "latencyMs");
+        var inputTokens = WholeAmount(request.InputTokens, path, "inputTokens");
+        var outputTokens = WholeAmount(request.OutputTokens, path, "outputTokens");
+        var cost = Amount(request.Cost, MaxCost, path, "cost");
+        var qualityScore = Amount(request.QualityScore, MaxScore, path, "qualityScore");
+        var userFeedback = Amount(request.UserFeedback, MaxScore, path, "userFeedback");
+        var error = OptionalText(request.Error, MaxErrorLength, path, "error");
+        var metadata = Metadata(request.Metadata, path, "metadata");
 
-        return new MetricEvent(
-            id,
-            versionId,
-            experimentId,
-            variantId,
-            OptionalText(request.UnitId, Experiments.Assignment.MaxUnitIdLength, path, "unitId"),
-            Timestamp(request.Timestamp, receivedAt, path, "timestamp"),
-            Amount(request.LatencyMs, MaxLatencyMs, path, "latencyMs"),
-            WholeAmount(request.InputTokens, path, "inputTokens"),
-            WholeAmount(request.OutputTokens, path, "outputTokens"),
-            Amount(request.Cost, MaxCost, path, "cost"),
-            Amount(request.QualityScore, MaxScore, path, "qualityScore"),
-            Amount(request.UserFeedback, MaxScore, path, "userFeedback"),
-            request.Converted,
-            OptionalText(request.Error, MaxErrorLength, path, "error"),
-            Metadata(request.Metadata, path, "metadata"));
+        if (cost is null && (inputTokens is not null || outputTokens is not null))
+            cost = costOf?.Invoke(versionId, inputTokens, outputTokens);
+        return new MetricEvent(id, versionId, experimentId, variantId, unitId, timestamp, latencyMs, inputTokens, outputTokens, cost,
+            qualityScore, userFeedback, request.Converted, error, metadata);
     }
 
     /// <summary>Where an event's fields are: in a batch (<c>events[3].latencyMs</c>) or, for an event sent alone, bare (<c>latencyMs</c>).</summary>
