@@ -270,12 +270,8 @@ public sealed partial class PostgresPromptStore
         var totals = new Dictionary<(string VersionId, long Hour), MetricAggregate>();
         foreach (var e in events)
         {
-            foreach (var hour in (long[])[MetricPeriods.HourOf(e.Timestamp).ToUnixTimeSeconds(), ExperimentStatements.AllTime])
-            {
-                if (!totals.TryGetValue((e.VersionId, hour), out var aggregate))
-                    totals.Add((e.VersionId, hour), aggregate = new MetricAggregate());
-                aggregate.Add(e);
-            }
+            AddTo(totals, (e.VersionId, MetricPeriods.HourOf(e.Timestamp).ToUnixTimeSeconds()), e);
+            AddTo(totals, (e.VersionId, ExperimentStatements.AllTime), e);
         }
         if (totals.Count == 0)
             return;
@@ -297,5 +293,12 @@ public sealed partial class PostgresPromptStore
             ON CONFLICT (scope, scope_id, hour, variant_id) DO UPDATE SET aggregate = excluded.aggregate
             """, new { keys.Versions, keys.Hours, Aggregates = totals.Values.Select(MetricAggregateCodec.Encode).ToArray() },
             cancellationToken, transaction));
+    }
+
+    private static void AddTo(Dictionary<(string VersionId, long Hour), MetricAggregate> totals, (string VersionId, long Hour) key, MetricEvent e)
+    {
+        if (!totals.TryGetValue(key, out var aggregate))
+            totals.Add(key, aggregate = new MetricAggregate());
+        aggregate.Add(e);
     }
 }

@@ -35,12 +35,9 @@ public sealed partial class SqlitePromptStore
                     duplicateIds.Add(metricEvent.Id!);
                     continue;
                 }
-                foreach (var key in RollupKey.Of(metricEvent))
-                {
-                    if (!rollups.TryGetValue(key, out var aggregate))
-                        rollups.Add(key, aggregate = new MetricAggregate());
-                    aggregate.Add(metricEvent);
-                }
+                // The rows an event counts in: its version's hour and all time (experiments analyse units, not these rows).
+                AddTo(rollups, new RollupKey(metricEvent.VersionId, MetricPeriods.HourOf(metricEvent.Timestamp).ToUnixTimeSeconds()), metricEvent);
+                AddTo(rollups, new RollupKey(metricEvent.VersionId, AllTime), metricEvent);
                 await units.AddAsync(metricEvent);
             }
             foreach (var (key, added) in rollups)
@@ -107,14 +104,13 @@ public sealed partial class SqlitePromptStore
             cancellationToken, transaction));
     }
 
-    /// <summary>The key of one row of <c>metric_rollups</c>.</summary>
-    private sealed record RollupKey(string VersionId, long Hour)
+    private static void AddTo(Dictionary<RollupKey, MetricAggregate> rollups, RollupKey key, MetricEvent metricEvent)
     {
-        /// <summary>The rows an event counts in: its version's hour and all time (experiments analyse units, not these rows).</summary>
-        public static IEnumerable<RollupKey> Of(MetricEvent e)
-        {
-            yield return new RollupKey(e.VersionId, MetricPeriods.HourOf(e.Timestamp).ToUnixTimeSeconds());
-            yield return new RollupKey(e.VersionId, AllTime);
-        }
+        if (!rollups.TryGetValue(key, out var aggregate))
+            rollups.Add(key, aggregate = new MetricAggregate());
+        aggregate.Add(metricEvent);
     }
+
+    /// <summary>The key of one row of <c>metric_rollups</c>.</summary>
+    private readonly record struct RollupKey(string VersionId, long Hour);
 }

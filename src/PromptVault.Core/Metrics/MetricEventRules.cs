@@ -7,7 +7,7 @@ namespace PromptVault.Core.Metrics;
 /// <summary>
 /// Checks metric events as sent (SPEC §4) and turns them into <see cref="MetricEvent"/>s. The first problem throws an
 /// <see cref="InvalidInputException"/> whose field is the JSON path (<c>events[3].latencyMs</c>), so a refused batch
-/// stores nothing. Costs are not computed here: see <see cref="PriceTable.FillCosts"/>.
+/// stores nothing. An event that carries tokens but no cost is priced as it is made, by the caller's cost function.
 /// </summary>
 /// <remarks>
 /// Upper bounds keep one mistaken event (a unit error, a runaway counter) from swamping a version's means and sums for good.
@@ -43,8 +43,10 @@ public static class MetricEventRules
 
     /// <summary>Checks a batch, all or nothing: 1 to <see cref="MaxBatchSize"/> events, each as in <see cref="Validate"/>.</summary>
     /// <param name="receivedAt">The time of receipt: the timestamp of events that carry none.</param>
+    /// <param name="costOf">As in <see cref="Validate"/>.</param>
     /// <exception cref="InvalidInputException">The first problem found, naming <c>events[i].field</c>.</exception>
-    public static IReadOnlyList<MetricEvent> ValidateBatch(MetricBatchRequest request, DateTimeOffset receivedAt)
+    public static IReadOnlyList<MetricEvent> ValidateBatch(MetricBatchRequest request, DateTimeOffset receivedAt,
+        Func<string, long?, long?, double?>? costOf = null)
     {
         ArgumentNullException.ThrowIfNull(request);
         var requests = RequireBatch(request.Events, "events", "metric events");
@@ -52,7 +54,7 @@ public static class MetricEventRules
         for (var i = 0; i < requests.Count; i++)
         {
             events[i] = requests[i] is { } one
-                ? ToEvent(one, receivedAt, $"events[{i}].")
+                ? ToEvent(one, receivedAt, costOf, new EventPath(i))
                 : throw new InvalidInputException("missing_event", $"events[{i}] is null; each entry is a metric event object.", $"events[{i}]");
         }
         return events;
@@ -60,11 +62,15 @@ public static class MetricEventRules
 
     /// <summary>Checks one event sent on its own; errors name the bare field (<c>latencyMs</c>).</summary>
     /// <param name="receivedAt">The time of receipt: the timestamp when the event carries none, and the limit of a future one.</param>
+    /// <param name="costOf">
+    /// What tokens cost on a version (version id, input tokens, output tokens), for an event that carries tokens but no cost;
+    /// asked once such an event's fields are all valid. A cost that was sent is kept. Without it (the default), such an event has no cost.
+    /// </param>
     /// <exception cref="InvalidInputException">The first problem found.</exception>
-    public static MetricEvent Validate(MetricEventRequest request, DateTimeOffset receivedAt)
+    public static MetricEvent Validate(MetricEventRequest request, DateTimeOffset receivedAt, Func<string, long?, long?, double?>? costOf = null)
     {
         ArgumentNullException.ThrowIfNull(request);
-        return ToEvent(request, receivedAt, "");
+        return ToEvent(request, receivedAt, costOf, EventPath.Alone);
     }
 
     /// <summary>Checks that a batch's list (a request's <paramref name="field"/>) holds 1 to <see cref="MaxBatchSize"/> entries.</summary>
@@ -96,50 +102,56 @@ public static class MetricEventRules
         return value;
     }
 
-    private static MetricEvent ToEvent(MetricEventRequest request, DateTimeOffset receivedAt, string path)
+    private static MetricEvent ToEvent(MetricEventRequest request, DateTimeOffset receivedAt, Func<string, long?, long?, double?>? costOf,
+        EventPath path)
     {
         var id = OptionalText(request.Id, MaxIdLength, path, "id");
         var versionId = OptionalText(request.VersionId, MaxIdLength, path, "versionId")
-            ?? throw new InvalidInputException("missing_version_id", $"{path}versionId is required: the id of the version that was called.", path + "versionId");
+            ?? throw new InvalidInputException("missing_version_id", $"{path.Of("versionId")} is required: the id of the version that was called.", path.Of("versionId"));
         var experimentId = OptionalText(request.ExperimentId, MaxIdLength, path, "experimentId");
         var variantId = OptionalText(request.VariantId, MaxIdLength, path, "variantId");
         if (variantId is not null && experimentId is null)
             throw Unpaired("missing_experiment_id", path, "variantId", "experimentId");
         if (experimentId is not null && variantId is null)
             throw Unpaired("missing_variant_id", path, "experimentId", "variantId");
+        var unitId = OptionalText(request.UnitId, Experiments.Assignment.MaxUnitIdLength, path, "unitId");
+        var timestamp = Timestamp(request.Timestamp, receivedAt, path, "timestamp");
+        var latencyMs = Amount(request.LatencyMs, MaxLatencyMs, path, "latencyMs");
+        var inputTokens = WholeAmount(request.InputTokens, path, "inputTokens");
+        var outputTokens = WholeAmount(request.OutputTokens, path, "outputTokens");
+        var cost = Amount(request.Cost, MaxCost, path, "cost");
+        var qualityScore = Amount(request.QualityScore, MaxScore, path, "qualityScore");
+        var userFeedback = Amount(request.UserFeedback, MaxScore, path, "userFeedback");
+        var error = OptionalText(request.Error, MaxErrorLength, path, "error");
+        var metadata = Metadata(request.Metadata, path, "metadata");
 
-        return new MetricEvent(
-            id,
-            versionId,
-            experimentId,
-            variantId,
-            OptionalText(request.UnitId, Experiments.Assignment.MaxUnitIdLength, path, "unitId"),
-            Timestamp(request.Timestamp, receivedAt, path, "timestamp"),
-            Amount(request.LatencyMs, MaxLatencyMs, path, "latencyMs"),
-            WholeAmount(request.InputTokens, path, "inputTokens"),
-            WholeAmount(request.OutputTokens, path, "outputTokens"),
-            Amount(request.Cost, MaxCost, path, "cost"),
-            Amount(request.QualityScore, MaxScore, path, "qualityScore"),
-            Amount(request.UserFeedback, MaxScore, path, "userFeedback"),
-            request.Converted,
-            OptionalText(request.Error, MaxErrorLength, path, "error"),
-            Metadata(request.Metadata, path, "metadata"));
+        if (cost is null && (inputTokens is not null || outputTokens is not null))
+            cost = costOf?.Invoke(versionId, inputTokens, outputTokens);
+        return new MetricEvent(id, versionId, experimentId, variantId, unitId, timestamp, latencyMs, inputTokens, outputTokens, cost,
+            qualityScore, userFeedback, request.Converted, error, metadata);
     }
 
-    private static InvalidInputException Unpaired(string code, string path, string present, string missing) =>
-        new(code, $"{path}{present} needs {path}{missing}: send both, as a render returned them, or neither.", path + missing);
+    /// <summary>Where an event's fields are: in a batch (<c>events[3].latencyMs</c>) or, for an event sent alone, bare (<c>latencyMs</c>).</summary>
+    private readonly struct EventPath(int index)
+    {
+        public static EventPath Alone => new(-1);
 
-    // Here and below, the field's name is built only for an error: a batch of 1,000 events would otherwise build 13,000 of them.
+        // Built only for an error: a batch of 1,000 events would otherwise build a prefix for each, and 13,000 field names.
+        public string Of(string name) => index < 0 ? name : $"events[{index}].{name}";
+    }
+
+    private static InvalidInputException Unpaired(string code, EventPath path, string present, string missing) =>
+        new(code, $"{path.Of(present)} needs {path.Of(missing)}: send both, as a render returned them, or neither.", path.Of(missing));
 
     /// <summary>Null stays null; blank text is refused rather than guessed at (is <c>error: ""</c> an error?).</summary>
-    private static string? OptionalText(string? value, int maxLength, string path, string name)
+    private static string? OptionalText(string? value, int maxLength, EventPath path, string name)
     {
         if (value is null)
             return null;
         if (string.IsNullOrWhiteSpace(value))
-            throw new InvalidInputException("blank_field", $"{path}{name} is blank; leave it out or send a value.", path + name);
+            throw new InvalidInputException("blank_field", $"{path.Of(name)} is blank; leave it out or send a value.", path.Of(name));
         if (value.Length > maxLength)
-            PromptRules.ValidateLength(value, maxLength, path + name);
+            PromptRules.ValidateLength(value, maxLength, path.Of(name));
         return value;
     }
 
@@ -148,42 +160,51 @@ public static class MetricEventRules
     /// <param name="receivedAt">The time of receipt: the timestamp when none was sent, and the limit of a future one.</param>
     /// <param name="path">The field's parent path with its dot (<c>events[3].</c>), or empty.</param>
     /// <exception cref="InvalidInputException"><c>timestamp_in_future</c>, naming the field.</exception>
-    public static DateTimeOffset Timestamp(DateTimeOffset? timestamp, DateTimeOffset receivedAt, string path, string name)
+    public static DateTimeOffset Timestamp(DateTimeOffset? timestamp, DateTimeOffset receivedAt, string path, string name) =>
+        AtOrBefore(timestamp, receivedAt) ?? throw InFuture(timestamp!.Value, receivedAt, path + name);
+
+    private static DateTimeOffset Timestamp(DateTimeOffset? timestamp, DateTimeOffset receivedAt, EventPath path, string name) =>
+        AtOrBefore(timestamp, receivedAt) ?? throw InFuture(timestamp!.Value, receivedAt, path.Of(name));
+
+    /// <summary>The timestamp in UTC, no later than <paramref name="receivedAt"/>; null when it is too far ahead.</summary>
+    private static DateTimeOffset? AtOrBefore(DateTimeOffset? timestamp, DateTimeOffset receivedAt)
     {
         var time = timestamp ?? receivedAt;
         if (time - receivedAt > MaxClockSkew)
-            throw new InvalidInputException("timestamp_in_future",
-                $"{path}{name} {time:O} is {(time - receivedAt).TotalMinutes:0.#} minutes ahead of the server's clock ({receivedAt:O}); "
-                + $"at most {MaxClockSkew.TotalMinutes:0} minutes is allowed.", path + name);
+            return null;
         return (time > receivedAt ? receivedAt : time).ToUniversalTime();
     }
 
-    private static double? Amount(double? value, double max, string path, string name, string kind = "a finite number")
+    private static InvalidInputException InFuture(DateTimeOffset time, DateTimeOffset receivedAt, string field) =>
+        new("timestamp_in_future",
+            $"{field} {time:O} is {(time - receivedAt).TotalMinutes:0.#} minutes ahead of the server's clock ({receivedAt:O}); "
+            + $"at most {MaxClockSkew.TotalMinutes:0} minutes is allowed.", field);
+
+    private static double? Amount(double? value, double max, EventPath path, string name, string kind = "a finite number")
     {
         if (value is not { } v)
             return null;
         if (!double.IsFinite(v) || v < 0)
-            throw new InvalidInputException("out_of_range", $"{path}{name} must be {kind} ≥ 0, got {v}.", path + name);
+            throw new InvalidInputException("out_of_range", $"{path.Of(name)} must be {kind} ≥ 0, got {v}.", path.Of(name));
         if (v > max)
-            throw new InvalidInputException("out_of_range", $"{path}{name} must be at most {max:N0}, got {v}.", path + name);
+            throw new InvalidInputException("out_of_range", $"{path.Of(name)} must be at most {max:N0}, got {v}.", path.Of(name));
         return v;
     }
 
-    private static long? WholeAmount(long? value, string path, string name) =>
+    private static long? WholeAmount(long? value, EventPath path, string name) =>
         (long?)Amount(value, MaxTokens, path, name, "a whole number");
 
-    private static JsonElement? Metadata(JsonElement? metadata, string path, string name)
+    private static JsonElement? Metadata(JsonElement? metadata, EventPath path, string name)
     {
         if (metadata is not { ValueKind: not (JsonValueKind.Null or JsonValueKind.Undefined) } value)
             return null;
-        var field = path + name;
         if (value.ValueKind != JsonValueKind.Object)
             throw new InvalidInputException("invalid_metadata",
-                $"{field} must be a JSON object, got {value.ValueKind.ToString().ToLowerInvariant()}.", field);
+                $"{path.Of(name)} must be a JSON object, got {value.ValueKind.ToString().ToLowerInvariant()}.", path.Of(name));
         var length = value.GetRawText().Length;
         if (length > MaxMetadataLength)
             throw new InvalidInputException("too_long",
-                $"{field} is {length:N0} characters of JSON; the limit is {MaxMetadataLength:N0}.", field);
+                $"{path.Of(name)} is {length:N0} characters of JSON; the limit is {MaxMetadataLength:N0}.", path.Of(name));
         return value;
     }
 }

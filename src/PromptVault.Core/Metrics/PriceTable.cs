@@ -80,31 +80,6 @@ public sealed class PriceTable
         return ((inputTokens ?? 0) * price.InputPerMillion + (outputTokens ?? 0) * price.OutputPerMillion) / TokensPerUnit;
     }
 
-    /// <summary>
-    /// The events with <see cref="MetricEvent.Cost"/> computed where it is absent (<see cref="CostOf"/>); the rest as they are.
-    /// <paramref name="modelOfVersion"/> gives a version's model (<c>metadata.model</c>) and is called at most once per
-    /// version id, so a server can look up each version of a batch once.
-    /// </summary>
-    public IReadOnlyList<MetricEvent> FillCosts(IReadOnlyList<MetricEvent> events, Func<string, string?> modelOfVersion)
-    {
-        ArgumentNullException.ThrowIfNull(events);
-        ArgumentNullException.ThrowIfNull(modelOfVersion);
-        var models = new Dictionary<string, string?>(StringComparer.Ordinal);
-        var filled = new MetricEvent[events.Count];
-        for (var i = 0; i < events.Count; i++)
-        {
-            var metricEvent = events[i];
-            if (metricEvent.Cost is null && (metricEvent.InputTokens is not null || metricEvent.OutputTokens is not null))
-            {
-                if (!models.TryGetValue(metricEvent.VersionId, out var model))
-                    models[metricEvent.VersionId] = model = modelOfVersion(metricEvent.VersionId);
-                metricEvent = metricEvent with { Cost = CostOf(model, metricEvent.InputTokens, metricEvent.OutputTokens) };
-            }
-            filled[i] = metricEvent;
-        }
-        return filled;
-    }
-
     private static void Check(string model, ModelPrice? price, string paramName)
     {
         if (string.IsNullOrWhiteSpace(model))

@@ -23,15 +23,23 @@ public sealed class MetricsService(
 {
     /// <summary>Records one event sent on its own; errors name the bare field (<c>latencyMs</c>).</summary>
     /// <param name="idempotencyKey">When given, the event is recorded at most once for it (see <see cref="IdempotentRequests"/>).</param>
-    public Task<MetricRecordResponse> RecordAsync(MetricEventRequest request, IdempotencyKey? idempotencyKey = null, CancellationToken cancellationToken = default) =>
-        idempotent.RunAsync<MetricEventRequest, MetricRecordResponse>(idempotencyKey, "record-metrics", "", request, idempotency =>
-            RecordAsync([MetricEventRules.Validate(request, time.GetUtcNow())], _ => "", idempotency, cancellationToken), cancellationToken);
+    public Task<MetricRecordResponse> RecordAsync(MetricEventRequest request, IdempotencyKey? idempotencyKey = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        return idempotent.RunAsync<MetricEventRequest, MetricRecordResponse>(idempotencyKey, "record-metrics", "", request, idempotency =>
+            RecordAsync([request], (receivedAt, costOf) => [MetricEventRules.Validate(request, receivedAt, costOf)], _ => "",
+                idempotency, cancellationToken), cancellationToken);
+    }
 
     /// <summary>Records a batch, all or nothing; errors name the event (<c>events[3].latencyMs</c>).</summary>
     /// <param name="idempotencyKey">When given, the batch is recorded at most once for it (see <see cref="IdempotentRequests"/>).</param>
-    public Task<MetricRecordResponse> RecordAsync(MetricBatchRequest batch, IdempotencyKey? idempotencyKey = null, CancellationToken cancellationToken = default) =>
-        idempotent.RunAsync<MetricBatchRequest, MetricRecordResponse>(idempotencyKey, "record-metrics", "", batch, idempotency =>
-            RecordAsync(MetricEventRules.ValidateBatch(batch, time.GetUtcNow()), i => $"events[{i}].", idempotency, cancellationToken), cancellationToken);
+    public Task<MetricRecordResponse> RecordAsync(MetricBatchRequest batch, IdempotencyKey? idempotencyKey = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        return idempotent.RunAsync<MetricBatchRequest, MetricRecordResponse>(idempotencyKey, "record-metrics", "", batch, idempotency =>
+            RecordAsync(batch.Events, (receivedAt, costOf) => MetricEventRules.ValidateBatch(batch, receivedAt, costOf), i => $"events[{i}].",
+                idempotency, cancellationToken), cancellationToken);
+    }
 
     public async Task<VersionMetricsResponse> VersionMetricsAsync(string name, string versionRef, MetricPeriod period, CancellationToken cancellationToken = default)
     {
@@ -43,20 +51,25 @@ public sealed class MetricsService(
         return VersionMetricsBuilder.Build(prompt.Name, version.Version.ToString(), version.Id, period, hours, allTime, now);
     }
 
-    private async Task<MetricRecordResponse> RecordAsync(IReadOnlyList<MetricEvent> events, Func<int, string> pathOf,
+    /// <param name="requests">The events as sent, for the versions they name.</param>
+    /// <param name="validate">Makes the events (<see cref="MetricEventRules"/>) from the time of receipt and a cost function.</param>
+    private async Task<MetricRecordResponse> RecordAsync(IReadOnlyList<MetricEventRequest?>? requests,
+        Func<DateTimeOffset, Func<string, long?, long?, double?>, IReadOnlyList<MetricEvent>> validate, Func<int, string> pathOf,
         Func<MetricRecordResponse, IdempotencyRecord>? idempotency, CancellationToken cancellationToken)
     {
+        var receivedAt = time.GetUtcNow();
         using var span = Telemetry.Start(Telemetry.RecordMetricsSpan);
-        var versions = new Dictionary<string, PromptVersion>(StringComparer.Ordinal);
+        // The versions are looked up before the events are made so that each event is made once, priced. An unknown
+        // version is still reported only below, once every field of every event has passed.
+        var versions = await FindVersionsAsync(requests, cancellationToken);
+        var events = validate(receivedAt, (versionId, inputTokens, outputTokens) =>
+            prices.CostOf(versions.GetValueOrDefault(versionId)?.Metadata.Model, inputTokens, outputTokens));
         var experimentsById = new Dictionary<string, Experiment>(StringComparer.Ordinal);
         for (var i = 0; i < events.Count; i++)
         {
             var metricEvent = events[i];
-            if (!versions.ContainsKey(metricEvent.VersionId))
-            {
-                versions[metricEvent.VersionId] = await prompts.FindAnyVersionAsync(metricEvent.VersionId, cancellationToken)
-                    ?? throw Invalid(pathOf(i) + "versionId", $"{pathOf(i)}versionId '{PromptRules.Shorten(metricEvent.VersionId)}' is not a version of any prompt.");
-            }
+            if (versions[metricEvent.VersionId] is null)
+                throw Invalid(pathOf(i) + "versionId", $"{pathOf(i)}versionId '{PromptRules.Shorten(metricEvent.VersionId)}' is not a version of any prompt.");
             if (metricEvent.ExperimentId is not { } experimentId)
                 continue;
             if (!experimentsById.TryGetValue(experimentId, out var experiment))
@@ -71,13 +84,29 @@ public sealed class MetricsService(
                 throw Invalid(pathOf(i) + "versionId", $"{pathOf(i)}versionId is not the version of variant '{variant.Name}' of experiment '{experiment.Name}'.");
         }
 
-        // In place of the unpriced events, which would otherwise live on in this frame while the batch waits for its commit.
-        events = prices.FillCosts(events, versionId => versions[versionId].Metadata.Model);
         var result = await metrics.RecordEventsAsync(events, idempotency is null ? null : stored => idempotency(Response(events, stored)), cancellationToken);
         Telemetry.MetricEventsRecorded(result.Stored, result.DuplicateIds.Count);
         foreach (var experiment in experimentsById.Values.Where(e => e.Status == ExperimentStatus.Running))
             await experimentService.EvaluateAsync(experiment.Id, cancellationToken);
         return Response(events, result);
+    }
+
+    /// <summary>
+    /// Each version the requests name, looked up once; null when there is none. Ids that validation will refuse (missing,
+    /// blank, too long) are skipped, as are the entries of a list it will refuse whole.
+    /// </summary>
+    private async Task<Dictionary<string, PromptVersion?>> FindVersionsAsync(IReadOnlyList<MetricEventRequest?>? requests, CancellationToken cancellationToken)
+    {
+        var versions = new Dictionary<string, PromptVersion?>(StringComparer.Ordinal);
+        if (requests is not { Count: <= MetricEventRules.MaxBatchSize })
+            return versions;
+        foreach (var request in requests)
+        {
+            if (request?.VersionId is { Length: <= MetricEventRules.MaxIdLength } versionId && !string.IsNullOrWhiteSpace(versionId)
+                && !versions.ContainsKey(versionId))
+                versions[versionId] = await prompts.FindAnyVersionAsync(versionId, cancellationToken);
+        }
+        return versions;
     }
 
     private static MetricRecordResponse Response(IReadOnlyList<MetricEvent> events, MetricRecordResult result) =>

@@ -332,6 +332,31 @@ public sealed class MetricEventRulesTests
     }
 
     [Fact]
+    public void ValidateBatch_TokensWithoutCost_PricedAndOnlyThoseAsked()
+    {
+        var requests = new[]
+        {
+            Minimal with { InputTokens = 1_000, OutputTokens = 500 },
+            Minimal with { InputTokens = 1_000, OutputTokens = 500, Cost = 0.5 },
+            Minimal with { InputTokens = 2_000 },
+            Minimal with { VersionId = "v2", InputTokens = 1_000, OutputTokens = 500 },
+            Minimal with { VersionId = "v3" },
+        };
+        var asked = new List<string>();
+        double? CostOf(string versionId, long? input, long? output)
+        {
+            asked.Add(versionId);
+            return PriceTable.Default.CostOf(versionId == "v1" ? "gpt-4o" : null, input, output);
+        }
+
+        var events = MetricEventRules.ValidateBatch(new MetricBatchRequest(requests), Now, CostOf);
+
+        // v1 is gpt-4o ($2.50/M in, $10/M out); v2 has no model; the second sent its cost and v3 no tokens, so neither is asked.
+        Assert.Equal([0.0075, 0.5, 0.005, null, null], events.Select(e => e.Cost is { } c ? Math.Round(c, 12) : (double?)null));
+        Assert.Equal(["v1", "v1", "v2"], asked);
+    }
+
+    [Fact]
     public void ValidateBatch_NoEventsField_Refused()
     {
         var request = new MetricBatchRequest(null);

@@ -4,9 +4,6 @@ namespace PromptVault.Core.Tests.Metrics;
 
 public sealed class PriceTableTests
 {
-    private static MetricEvent Event(string versionId, long? input, long? output, double? cost = null) =>
-        new(null, versionId, null, null, null, DateTimeOffset.UnixEpoch, null, input, output, cost, null, null, null, null, null);
-
     [Fact]
     public void CostOf_Gpt4o_InputAndOutputPricedPerMillion()
     {
@@ -95,31 +92,5 @@ public sealed class PriceTableTests
         var prices = new Dictionary<string, ModelPrice> { [" "] = new(1, 2) };
 
         Assert.Throws<ArgumentException>(() => new PriceTable(prices));
-    }
-
-    [Fact]
-    public void FillCosts_ComputesOnlyMissingCostsAndLooksUpEachVersionOnce()
-    {
-        var events = new[]
-        {
-            Event("v1", 1_000, 500),
-            Event("v1", 1_000, 500, cost: 0.5),
-            Event("v1", 2_000, null),
-            Event("v2", 1_000, 500),
-            Event("v3", null, null),
-        };
-        var lookups = new List<string>();
-        string? ModelOf(string versionId)
-        {
-            lookups.Add(versionId);
-            return versionId == "v1" ? "gpt-4o" : null;
-        }
-
-        var filled = PriceTable.Default.FillCosts(events, ModelOf);
-
-        // v1 is gpt-4o ($2.50/M in, $10/M out); v2 has no model; v3 has no tokens, so nobody asks for its model.
-        Assert.Equal([0.0075, 0.5, 0.005, null, null], filled.Select(e => e.Cost is { } c ? Math.Round(c, 12) : (double?)null));
-        Assert.Equal(["v1", "v2"], lookups);
-        Assert.Equal(events.Select(e => e with { Cost = null }), filled.Select(e => e with { Cost = null }));
     }
 }

@@ -22,7 +22,7 @@ public sealed class MetricsApiTests(ServerFixture fixture) : IClassFixture<Serve
             new { versionId, latencyMs = 300, cost = 1.0, qualityScore = 1.0 },
             new { versionId, latencyMs = 400, error = "rate_limit" },
         ]);
-        var (single, singleBody) = await PostAsync(_client, "/api/metrics", new { versionId, userFeedback = 1 });
+        var (single, singleBody) = await PostAsync(_client, "/api/metrics", new { versionId, userFeedback = 1, inputTokens = 1_000_000 });
         Assert.Equal(HttpStatusCode.OK, single);
         Assert.Equal(1, singleBody!["stored"]!.GetValue<int>());
 
@@ -34,8 +34,9 @@ public sealed class MetricsApiTests(ServerFixture fixture) : IClassFixture<Serve
         Assert.Equal(0.4, summary["errorRate"]!.GetValue<double>(), 10);
         Assert.Equal(0.5, summary["conversionRate"]!.GetValue<double>(), 10);
         Assert.Equal(250, summary["latencyMs"]!["mean"]!.GetValue<double>(), 10);
-        // gpt-4o-mini: $0.15 per million input tokens, $0.60 per million output tokens; the third event sent its own cost.
-        Assert.Equal(0.15 + 0.60 + 1.0, summary["cost"]!["total"]!.GetValue<double>(), 10);
+        // gpt-4o-mini: $0.15 per million input tokens, $0.60 per million output tokens; the third event sent its own cost,
+        // and the one sent alone is priced like those of a batch.
+        Assert.Equal(0.15 + 0.60 + 1.0 + 0.15, summary["cost"]!["total"]!.GetValue<double>(), 10);
         Assert.Equal(0.75, summary["qualityScore"]!["mean"]!.GetValue<double>(), 10);
         Assert.Equal(1, summary["userFeedback"]!["mean"]!.GetValue<double>(), 10);
 
@@ -65,6 +66,7 @@ public sealed class MetricsApiTests(ServerFixture fixture) : IClassFixture<Serve
 
     [Theory]
     [InlineData("""{ "events": [ { "versionId": "V", "latencyMs": 1 }, { "versionId": "no-such-version" } ] }""", "events[1].versionId")]
+    [InlineData("""{ "events": [ { "versionId": "no-such-version" }, { "versionId": "V", "latencyMs": -1 } ] }""", "events[1].latencyMs")]
     [InlineData("""{ "events": [ { "versionId": "V", "latencyMs": "fast" } ] }""", "events[0].latencyMs")]
     [InlineData("""{ "events": [ { "versionId": "V", "inputTokens": 1.5 } ] }""", "events[0].inputTokens")]
     [InlineData("""{ "events": [ { "versionId": "V", "experimentId": "nope", "variantId": "x" } ] }""", "events[0].experimentId")]
@@ -80,6 +82,23 @@ public sealed class MetricsApiTests(ServerFixture fixture) : IClassFixture<Serve
 
         Assert.Equal(HttpStatusCode.BadRequest, status);
         Assert.Equal(field, problem.Str("field"));
+        Assert.Equal(0, await CountAsync(name));
+    }
+
+    [Fact]
+    public async Task AnUnknownVersionWithTokens_IsRefusedNamingIt()
+    {
+        var name = await CreateSupportPromptAsync(_client);
+        var versionId = (await GetAsync(_client, $"/api/prompts/{name}/versions/1.0.0")).Body.Str("id");
+
+        var (status, problem) = await PostAsync(_client, "/api/metrics", new
+        {
+            events = new object[] { new { versionId, inputTokens = 5 }, new { versionId = "no-such-version", inputTokens = 5 } },
+        });
+
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Equal(("invalid_metric_event", "events[1].versionId"), (problem.Str("code"), problem.Str("field")));
+        Assert.Equal("events[1].versionId 'no-such-version' is not a version of any prompt.", problem.Str("detail"));
         Assert.Equal(0, await CountAsync(name));
     }
 
