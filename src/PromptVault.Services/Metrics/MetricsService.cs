@@ -68,7 +68,7 @@ public sealed class MetricsService(
         for (var i = 0; i < events.Count; i++)
         {
             var metricEvent = events[i];
-            if (versions[metricEvent.VersionId] is null)
+            if (versions.GetValueOrDefault(metricEvent.VersionId) is null)
                 throw Invalid(pathOf(i) + "versionId", $"{pathOf(i)}versionId '{PromptRules.Shorten(metricEvent.VersionId)}' is not a version of any prompt.");
             if (metricEvent.ExperimentId is not { } experimentId)
                 continue;
@@ -93,7 +93,8 @@ public sealed class MetricsService(
 
     /// <summary>
     /// Each version the requests name, looked up once; null when there is none. Ids that validation will refuse (missing,
-    /// blank, too long) are skipped, as are the entries of a list it will refuse whole.
+    /// blank, too long) are skipped, as are the entries of a list it will refuse whole. The first unknown version ends the
+    /// lookups: the batch is refused either way, so a batch of made-up ids costs one read, not one per id.
     /// </summary>
     private async Task<Dictionary<string, PromptVersion?>> FindVersionsAsync(IReadOnlyList<MetricEventRequest?>? requests, CancellationToken cancellationToken)
     {
@@ -104,7 +105,10 @@ public sealed class MetricsService(
         {
             if (request?.VersionId is { Length: <= MetricEventRules.MaxIdLength } versionId && !string.IsNullOrWhiteSpace(versionId)
                 && !versions.ContainsKey(versionId))
-                versions[versionId] = await prompts.FindAnyVersionAsync(versionId, cancellationToken);
+            {
+                if ((versions[versionId] = await prompts.FindAnyVersionAsync(versionId, cancellationToken)) is null)
+                    break;
+            }
         }
         return versions;
     }
