@@ -5,6 +5,7 @@ using NpgsqlTypes;
 using PromptVault.Core;
 using PromptVault.Core.Metrics;
 using PromptVault.Core.Storage;
+using PromptVault.Storage;
 using static PromptVault.Storage.StoredValues;
 
 namespace PromptVault.Storage.Postgres;
@@ -267,12 +268,10 @@ public sealed partial class PostgresPromptStore
         CancellationToken cancellationToken)
     {
         // Only versions have rollup rows now (experiments analyse units), so scope and variant_id are always the same.
-        var totals = new Dictionary<(string VersionId, long Hour), MetricAggregate>();
+        var rollups = new MetricRollups();
         foreach (var e in events)
-        {
-            AddTo(totals, (e.VersionId, MetricPeriods.HourOf(e.Timestamp).ToUnixTimeSeconds()), e);
-            AddTo(totals, (e.VersionId, ExperimentStatements.AllTime), e);
-        }
+            rollups.Add(e);
+        var totals = rollups.Rows;
         if (totals.Count == 0)
             return;
         var keys = new { Versions = totals.Keys.Select(k => k.VersionId).ToArray(), Hours = totals.Keys.Select(k => k.Hour).ToArray() };
@@ -284,8 +283,8 @@ public sealed partial class PostgresPromptStore
         foreach (var (versionId, hour, blob) in rows)
         {
             var total = MetricAggregateCodec.Decode(blob);
-            total.Merge(totals[(versionId, hour)]);
-            totals[(versionId, hour)] = total;
+            total.Merge(totals[new RollupKey(versionId, hour)]);
+            totals[new RollupKey(versionId, hour)] = total;
         }
         await connection.ExecuteAsync(Command("""
             INSERT INTO metric_rollups (scope, scope_id, hour, variant_id, aggregate)
@@ -293,12 +292,5 @@ public sealed partial class PostgresPromptStore
             ON CONFLICT (scope, scope_id, hour, variant_id) DO UPDATE SET aggregate = excluded.aggregate
             """, new { keys.Versions, keys.Hours, Aggregates = totals.Values.Select(MetricAggregateCodec.Encode).ToArray() },
             cancellationToken, transaction));
-    }
-
-    private static void AddTo(Dictionary<(string VersionId, long Hour), MetricAggregate> totals, (string VersionId, long Hour) key, MetricEvent e)
-    {
-        if (!totals.TryGetValue(key, out var aggregate))
-            totals.Add(key, aggregate = new MetricAggregate());
-        aggregate.Add(e);
     }
 }

@@ -11,7 +11,6 @@ public sealed partial class SqlitePromptStore
 {
     internal const string ReadHoursSql = ExperimentStatements.ReadHoursSql;
     internal const string ReadTotalSql = ExperimentStatements.ReadTotalSql;
-    private const long AllTime = ExperimentStatements.AllTime;
     private const string VersionScope = ExperimentStatements.VersionScope;
 
     public override Task<MetricRecordResult> RecordEventsAsync(IReadOnlyList<MetricEvent> events, Func<MetricRecordResult, IdempotencyRecord>? idempotency,
@@ -23,7 +22,7 @@ public sealed partial class SqlitePromptStore
             var duplicateIds = new List<string>();
             var batchIds = new HashSet<string>(StringComparer.Ordinal);
             // The batch's events folded per rollup row and per unit first, so each row is read and written once.
-            var rollups = new Dictionary<RollupKey, MetricAggregate>();
+            var rollups = new MetricRollups();
             var units = new UnitAnalysisBatch(context, cancellationToken);
             var insert = new EventInsert(context);
             for (var index = 0; index < events.Count; index++)
@@ -35,12 +34,10 @@ public sealed partial class SqlitePromptStore
                     duplicateIds.Add(metricEvent.Id!);
                     continue;
                 }
-                // The rows an event counts in: its version's hour and all time (experiments analyse units, not these rows).
-                AddTo(rollups, new RollupKey(metricEvent.VersionId, MetricPeriods.HourOf(metricEvent.Timestamp).ToUnixTimeSeconds()), metricEvent);
-                AddTo(rollups, new RollupKey(metricEvent.VersionId, AllTime), metricEvent);
+                rollups.Add(metricEvent);
                 await units.AddAsync(metricEvent);
             }
-            foreach (var (key, added) in rollups)
+            foreach (var (key, added) in rollups.Rows)
                 await FoldIntoRollupAsync(context.Connection, context.Transaction, key, added, cancellationToken);
             await units.WriteAsync();
             var result = new MetricRecordResult(events.Count - duplicateIds.Count, duplicateIds);
@@ -103,14 +100,4 @@ public sealed partial class SqlitePromptStore
             """, new { parameters.Scope, parameters.ScopeId, parameters.Hour, parameters.VariantId, Aggregate = MetricAggregateCodec.Encode(total) },
             cancellationToken, transaction));
     }
-
-    private static void AddTo(Dictionary<RollupKey, MetricAggregate> rollups, RollupKey key, MetricEvent metricEvent)
-    {
-        if (!rollups.TryGetValue(key, out var aggregate))
-            rollups.Add(key, aggregate = new MetricAggregate());
-        aggregate.Add(metricEvent);
-    }
-
-    /// <summary>The key of one row of <c>metric_rollups</c>.</summary>
-    private readonly record struct RollupKey(string VersionId, long Hour);
 }
