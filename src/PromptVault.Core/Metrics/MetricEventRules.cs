@@ -1,3 +1,5 @@
+using System.Runtime.InteropServices;
+using System.Text;
 using System.Text.Json;
 using PromptVault.Core.Contracts;
 using PromptVault.Core.Prompts;
@@ -201,7 +203,8 @@ public static class MetricEventRules
         if (value.ValueKind != JsonValueKind.Object)
             throw new InvalidInputException("invalid_metadata",
                 $"{path.Of(name)} must be a JSON object, got {value.ValueKind.ToString().ToLowerInvariant()}.", path.Of(name));
-        var length = value.GetRawText().Length;
+        // Its length in characters, counted from its UTF-8: no string of it for every event that carries metadata.
+        var length = Encoding.UTF8.GetCharCount(JsonMarshal.GetRawUtf8Value(value));
         if (length > MaxMetadataLength)
             throw new InvalidInputException("too_long",
                 $"{path.Of(name)} is {length:N0} characters of JSON; the limit is {MaxMetadataLength:N0}.", path.Of(name));

@@ -289,6 +289,20 @@ public sealed class MetricEventRulesTests
     }
 
     [Fact]
+    public void Validate_MetadataLimit_CountsCharactersNotBytes()
+    {
+        // 'é' is two bytes of UTF-8 and one character.
+        var atLimit = Json($$"""{"a":"{{new string('é', MetricEventRules.MaxMetadataLength - 8)}}"}""");
+        var over = Json($$"""{"a":"{{new string('é', MetricEventRules.MaxMetadataLength - 7)}}"}""");
+
+        var accepted = Record.Exception(() => MetricEventRules.Validate(Minimal with { Metadata = atLimit }, Now));
+        var error = Refused(Minimal with { Metadata = over });
+
+        Assert.Null(accepted);
+        Assert.Equal("metadata is 8,193 characters of JSON; the limit is 8,192.", error.Message);
+    }
+
+    [Fact]
     public void Validate_TimestampMoreThanFiveMinutesAhead_Refused()
     {
         var request = Minimal with { Timestamp = Now.AddMinutes(5).AddSeconds(1) };
