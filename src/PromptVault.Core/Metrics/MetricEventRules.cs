@@ -48,7 +48,7 @@ public static class MetricEventRules
     /// <param name="costOf">As in <see cref="Validate"/>.</param>
     /// <exception cref="InvalidInputException">The first problem found, naming <c>events[i].field</c>.</exception>
     public static IReadOnlyList<MetricEvent> ValidateBatch(MetricBatchRequest request, DateTimeOffset receivedAt,
-        Func<string, long?, long?, double?>? costOf = null)
+        TokenCost? costOf = null)
     {
         ArgumentNullException.ThrowIfNull(request);
         var requests = RequireBatch(request.Events, "events", "metric events");
@@ -56,7 +56,7 @@ public static class MetricEventRules
         for (var i = 0; i < requests.Count; i++)
         {
             events[i] = requests[i] is { } one
-                ? ToEvent(one, receivedAt, costOf, new EventPath(i))
+                ? ToEvent(one, receivedAt, costOf, MetricEventPath.InBatch(i))
                 : throw new InvalidInputException("missing_event", $"events[{i}] is null; each entry is a metric event object.", $"events[{i}]");
         }
         return events;
@@ -69,10 +69,10 @@ public static class MetricEventRules
     /// asked once such an event's fields are all valid. A cost that was sent is kept. Without it (the default), such an event has no cost.
     /// </param>
     /// <exception cref="InvalidInputException">The first problem found.</exception>
-    public static MetricEvent Validate(MetricEventRequest request, DateTimeOffset receivedAt, Func<string, long?, long?, double?>? costOf = null)
+    public static MetricEvent Validate(MetricEventRequest request, DateTimeOffset receivedAt, TokenCost? costOf = null)
     {
         ArgumentNullException.ThrowIfNull(request);
-        return ToEvent(request, receivedAt, costOf, EventPath.Alone);
+        return ToEvent(request, receivedAt, costOf, MetricEventPath.Alone);
     }
 
     /// <summary>Checks that a batch's list (a request's <paramref name="field"/>) holds 1 to <see cref="MaxBatchSize"/> entries.</summary>
@@ -104,8 +104,8 @@ public static class MetricEventRules
         return value;
     }
 
-    private static MetricEvent ToEvent(MetricEventRequest request, DateTimeOffset receivedAt, Func<string, long?, long?, double?>? costOf,
-        EventPath path)
+    private static MetricEvent ToEvent(MetricEventRequest request, DateTimeOffset receivedAt, TokenCost? costOf,
+        MetricEventPath path)
     {
         var id = OptionalText(request.Id, MaxIdLength, path, "id");
         var versionId = OptionalText(request.VersionId, MaxIdLength, path, "versionId")
@@ -133,20 +133,11 @@ public static class MetricEventRules
             qualityScore, userFeedback, request.Converted, error, metadata);
     }
 
-    /// <summary>Where an event's fields are: in a batch (<c>events[3].latencyMs</c>) or, for an event sent alone, bare (<c>latencyMs</c>).</summary>
-    private readonly struct EventPath(int index)
-    {
-        public static EventPath Alone => new(-1);
-
-        // Built only for an error: a batch of 1,000 events would otherwise build a prefix for each, and 13,000 field names.
-        public string Of(string name) => index < 0 ? name : $"events[{index}].{name}";
-    }
-
-    private static InvalidInputException Unpaired(string code, EventPath path, string present, string missing) =>
+    private static InvalidInputException Unpaired(string code, MetricEventPath path, string present, string missing) =>
         new(code, $"{path.Of(present)} needs {path.Of(missing)}: send both, as a render returned them, or neither.", path.Of(missing));
 
     /// <summary>Null stays null; blank text is refused rather than guessed at (is <c>error: ""</c> an error?).</summary>
-    private static string? OptionalText(string? value, int maxLength, EventPath path, string name)
+    private static string? OptionalText(string? value, int maxLength, MetricEventPath path, string name)
     {
         if (value is null)
             return null;
@@ -165,7 +156,7 @@ public static class MetricEventRules
     public static DateTimeOffset Timestamp(DateTimeOffset? timestamp, DateTimeOffset receivedAt, string path, string name) =>
         AtOrBefore(timestamp, receivedAt) ?? throw InFuture(timestamp!.Value, receivedAt, path + name);
 
-    private static DateTimeOffset Timestamp(DateTimeOffset? timestamp, DateTimeOffset receivedAt, EventPath path, string name) =>
+    private static DateTimeOffset Timestamp(DateTimeOffset? timestamp, DateTimeOffset receivedAt, MetricEventPath path, string name) =>
         AtOrBefore(timestamp, receivedAt) ?? throw InFuture(timestamp!.Value, receivedAt, path.Of(name));
 
     /// <summary>The timestamp in UTC, no later than <paramref name="receivedAt"/>; null when it is too far ahead.</summary>
@@ -182,7 +173,7 @@ public static class MetricEventRules
             $"{field} {time:O} is {(time - receivedAt).TotalMinutes:0.#} minutes ahead of the server's clock ({receivedAt:O}); "
             + $"at most {MaxClockSkew.TotalMinutes:0} minutes is allowed.", field);
 
-    private static double? Amount(double? value, double max, EventPath path, string name, string kind = "a finite number")
+    private static double? Amount(double? value, double max, MetricEventPath path, string name, string kind = "a finite number")
     {
         if (value is not { } v)
             return null;
@@ -193,10 +184,10 @@ public static class MetricEventRules
         return v;
     }
 
-    private static long? WholeAmount(long? value, EventPath path, string name) =>
+    private static long? WholeAmount(long? value, MetricEventPath path, string name) =>
         (long?)Amount(value, MaxTokens, path, name, "a whole number");
 
-    private static JsonElement? Metadata(JsonElement? metadata, EventPath path, string name)
+    private static JsonElement? Metadata(JsonElement? metadata, MetricEventPath path, string name)
     {
         if (metadata is not { ValueKind: not (JsonValueKind.Null or JsonValueKind.Undefined) } value)
             return null;

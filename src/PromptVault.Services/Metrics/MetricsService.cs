@@ -27,7 +27,7 @@ public sealed class MetricsService(
     {
         ArgumentNullException.ThrowIfNull(request);
         return idempotent.RunAsync<MetricEventRequest, MetricRecordResponse>(idempotencyKey, "record-metrics", "", request, idempotency =>
-            RecordAsync([request], (receivedAt, costOf) => [MetricEventRules.Validate(request, receivedAt, costOf)], _ => "",
+            RecordAsync([request], (receivedAt, costOf) => [MetricEventRules.Validate(request, receivedAt, costOf)], _ => MetricEventPath.Alone,
                 idempotency, cancellationToken), cancellationToken);
     }
 
@@ -37,7 +37,7 @@ public sealed class MetricsService(
     {
         ArgumentNullException.ThrowIfNull(batch);
         return idempotent.RunAsync<MetricBatchRequest, MetricRecordResponse>(idempotencyKey, "record-metrics", "", batch, idempotency =>
-            RecordAsync(batch.Events, (receivedAt, costOf) => MetricEventRules.ValidateBatch(batch, receivedAt, costOf), i => $"events[{i}].",
+            RecordAsync(batch.Events, (receivedAt, costOf) => MetricEventRules.ValidateBatch(batch, receivedAt, costOf), MetricEventPath.InBatch,
                 idempotency, cancellationToken), cancellationToken);
     }
 
@@ -54,7 +54,7 @@ public sealed class MetricsService(
     /// <param name="requests">The events as sent, for the versions they name.</param>
     /// <param name="validate">Makes the events (<see cref="MetricEventRules"/>) from the time of receipt and a cost function.</param>
     private async Task<MetricRecordResponse> RecordAsync(IReadOnlyList<MetricEventRequest?>? requests,
-        Func<DateTimeOffset, Func<string, long?, long?, double?>, IReadOnlyList<MetricEvent>> validate, Func<int, string> pathOf,
+        Func<DateTimeOffset, TokenCost, IReadOnlyList<MetricEvent>> validate, Func<int, MetricEventPath> pathOf,
         Func<MetricRecordResponse, IdempotencyRecord>? idempotency, CancellationToken cancellationToken)
     {
         var receivedAt = time.GetUtcNow();
@@ -69,19 +69,19 @@ public sealed class MetricsService(
         {
             var metricEvent = events[i];
             if (versions.GetValueOrDefault(metricEvent.VersionId) is null)
-                throw Invalid(pathOf(i) + "versionId", $"{pathOf(i)}versionId '{PromptRules.Shorten(metricEvent.VersionId)}' is not a version of any prompt.");
+                throw Invalid(pathOf(i).Of("versionId"), $"{pathOf(i).Of("versionId")} '{PromptRules.Shorten(metricEvent.VersionId)}' is not a version of any prompt.");
             if (metricEvent.ExperimentId is not { } experimentId)
                 continue;
             if (!experimentsById.TryGetValue(experimentId, out var experiment))
             {
                 experimentsById[experimentId] = experiment = await experiments.FindExperimentAsync(experimentId, cancellationToken)
-                    ?? throw Invalid(pathOf(i) + "experimentId", $"{pathOf(i)}experimentId '{PromptRules.Shorten(experimentId)}' is not an experiment.");
+                    ?? throw Invalid(pathOf(i).Of("experimentId"), $"{pathOf(i).Of("experimentId")} '{PromptRules.Shorten(experimentId)}' is not an experiment.");
             }
-            ExperimentLifecycle.EnsureTakesEvents(experiment, pathOf(i) + "experimentId", "event");
+            ExperimentLifecycle.EnsureTakesEvents(experiment, pathOf(i).Of("experimentId"), "event");
             var variant = experiment.FindVariant(metricEvent.VariantId!)
-                ?? throw Invalid(pathOf(i) + "variantId", $"{pathOf(i)}variantId '{PromptRules.Shorten(metricEvent.VariantId!)}' is not a variant of experiment '{experiment.Name}'.");
+                ?? throw Invalid(pathOf(i).Of("variantId"), $"{pathOf(i).Of("variantId")} '{PromptRules.Shorten(metricEvent.VariantId!)}' is not a variant of experiment '{experiment.Name}'.");
             if (variant.VersionId != metricEvent.VersionId)
-                throw Invalid(pathOf(i) + "versionId", $"{pathOf(i)}versionId is not the version of variant '{variant.Name}' of experiment '{experiment.Name}'.");
+                throw Invalid(pathOf(i).Of("versionId"), $"{pathOf(i).Of("versionId")} is not the version of variant '{variant.Name}' of experiment '{experiment.Name}'.");
         }
 
         var result = await metrics.RecordEventsAsync(events, idempotency is null ? null : stored => idempotency(Response(events, stored)), cancellationToken);

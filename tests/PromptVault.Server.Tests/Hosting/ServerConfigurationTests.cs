@@ -1,0 +1,46 @@
+using Microsoft.Extensions.Configuration;
+using PromptVault.Core.Metrics;
+using PromptVault.Server.Hosting;
+
+namespace PromptVault.Server.Tests.Hosting;
+
+/// <summary>What the server takes from its configuration (appsettings.json, the environment, the command line) as it is built.</summary>
+public sealed class ServerConfigurationTests
+{
+    private static ServerOptions Options() => new() { DatabasePath = Path.Combine(Path.GetTempPath(), "unused.db"), Urls = "http://127.0.0.1:0" };
+
+    [Fact]
+    public async Task ConfiguredPrices_ExtendTheDefaultTable()
+    {
+        var options = Options();
+
+        await using var app = PromptVaultServer.Build(options,
+            ["--PromptVault:Prices:house-model:InputPerMillion=2", "--PromptVault:Prices:house-model:OutputPerMillion=3"]);
+
+        Assert.Equal(new ModelPrice(2, 3), options.Prices.Find("house-model"));
+        Assert.NotNull(options.Prices.Find("gpt-4o-mini"));
+    }
+
+    [Theory]
+    [InlineData("--PromptVault:Prices:house-model:InputPerMillion=2", "OutputPerMillion")]
+    [InlineData("--PromptVault:Prices:house-model:InputPerMillion=-1", "InputPerMillion")]
+    public void AMissingOrBadPrice_StopsStartUp_NamingTheKey(string setting, string key)
+    {
+        var error = Assert.Throws<InvalidOperationException>(() => PromptVaultServer.Build(Options(), [setting]));
+
+        Assert.Contains("house-model", error.Message);
+        Assert.Contains(key, error.Message);
+    }
+
+    [Fact]
+    public async Task AppSettingsFiles_AreReadAtStartUp_NotWatched()
+    {
+        await using var app = PromptVaultServer.Build(Options());
+
+        // A watched file makes the framework watch the whole content root, the database's directory by default, with
+        // its subdirectories: every write of the database would wake the watcher.
+        var files = ((IConfigurationRoot)app.Configuration).Providers.OfType<FileConfigurationProvider>().ToList();
+        Assert.NotEmpty(files);
+        Assert.All(files, file => Assert.False(file.Source.ReloadOnChange, $"{file.Source.Path} is watched for changes"));
+    }
+}
