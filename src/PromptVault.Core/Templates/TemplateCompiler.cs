@@ -119,20 +119,37 @@ internal sealed class RenderState
     /// <summary>Renders <paramref name="steps"/> with <paramref name="context"/> in scope in <paramref name="frame"/>.</summary>
     public void RenderIn(int frame, TemplateValue context, RenderStep[] steps)
     {
-        Frames[frame] = new Frame { Context = context };
+        ref var f = ref Frames[frame];
+        f.Context = context;
         Render(steps, this);
-        Frames[frame] = default;
+        f = default;
     }
 }
 
 /// <summary>A context frame: the value in scope and, in a loop, where the loop is.</summary>
+/// <remarks>A loop sets the fields one by one: copying a whole frame into the array costs a bulk write barrier.</remarks>
 internal struct Frame
 {
     public TemplateValue Context;
-    public TemplateValue Key;
+
+    /// <summary>The member's name when the loop walks an object or the root; null when it walks an array.</summary>
+    public string? Name;
+
     public int Index;
     public int Count;
     public bool Iterating;
+
+    /// <summary><c>@key</c>: the member's name, or the item's index (made only when a template reads it).</summary>
+    public readonly TemplateValue Key => Name is null ? TemplateValue.Of(Index) : TemplateValue.Of((object)Name);
+
+    public void Enter(TemplateValue item, string? name, int index, int count)
+    {
+        Context = item;
+        Name = name;
+        Index = index;
+        Count = count;
+        Iterating = true;
+    }
 }
 
 internal enum FrameData { Key, Index, First, Last }
@@ -232,26 +249,24 @@ internal static class Loop
         var count = 0;
         try
         {
-            if (value.TryGetJson(out var json))
+            if (value.TryGetJsonArray(out var json))
             {
+                count = json.GetArrayLength();
                 var index = 0;
-                if (json.ValueKind == JsonValueKind.Array)
+                foreach (var item in json.EnumerateArray())
                 {
-                    count = json.GetArrayLength();
-                    foreach (var item in json.EnumerateArray())
-                    {
-                        f = new Frame { Context = TemplateValue.Of(item), Key = TemplateValue.Of(index), Index = index++, Count = count, Iterating = true };
-                        Item(body, state);
-                    }
+                    f.Enter(TemplateValue.Of(item), null, index++, count);
+                    Item(body, state);
                 }
-                else
+            }
+            else if (value.TryGetJsonObject(out json))
+            {
+                count = json.GetPropertyCount();
+                var index = 0;
+                foreach (var property in json.EnumerateObject())
                 {
-                    count = json.GetPropertyCount();
-                    foreach (var property in json.EnumerateObject())
-                    {
-                        f = new Frame { Context = TemplateValue.Of(property.Value), Key = TemplateValue.Of((object)property.Name), Index = index++, Count = count, Iterating = true };
-                        Item(body, state);
-                    }
+                    f.Enter(TemplateValue.Of(property.Value), property.Name, index++, count);
+                    Item(body, state);
                 }
             }
             else if (value.TryGetList(out var list))
@@ -259,7 +274,7 @@ internal static class Loop
                 count = list.Count;
                 for (var index = 0; index < count; index++)
                 {
-                    f = new Frame { Context = TemplateValue.Of(list[index]), Key = TemplateValue.Of(index), Index = index, Count = count, Iterating = true };
+                    f.Enter(TemplateValue.Of(list[index]), null, index, count);
                     Item(body, state);
                 }
             }
@@ -270,7 +285,7 @@ internal static class Loop
                 for (var index = 0; index < items.Length; index++)
                 {
                     var (name, item) = items[index];
-                    f = new Frame { Context = item, Key = name is null ? TemplateValue.Of(index) : TemplateValue.Of((object)name), Index = index, Count = count, Iterating = true };
+                    f.Enter(item, name, index, count);
                     Item(body, state);
                 }
             }
@@ -327,18 +342,21 @@ internal sealed class FrameDataSource(int[] frames, FrameData data, PathSegment[
 {
     public override TemplateValue Read(RenderState state)
     {
-        var at = Array.FindIndex(frames, frame => state.Frames[frame].Iterating);
-        if (at < 0) return TemplateValue.Undefined;
-        ref var f = ref state.Frames[frames[at]];
-        var value = data switch
+        foreach (var frame in frames)
         {
-            FrameData.Key => f.Key,
-            FrameData.Index => TemplateValue.Of(f.Index),
-            FrameData.First => TemplateValue.Of(f.Index == 0),
-            _ => TemplateValue.Of(f.Index == f.Count - 1),
-        };
-        return Walk(value, segments);
+            ref var f = ref state.Frames[frame];
+            if (f.Iterating) return Walk(Read(f), segments);
+        }
+        return TemplateValue.Undefined;
     }
+
+    private TemplateValue Read(in Frame f) => data switch
+    {
+        FrameData.Key => f.Key,
+        FrameData.Index => TemplateValue.Of(f.Index),
+        FrameData.First => TemplateValue.Of(f.Index == 0),
+        _ => TemplateValue.Of(f.Index == f.Count - 1),
+    };
 }
 
 internal sealed class LookupSource(ValueSource target, ValueSource key) : ValueSource

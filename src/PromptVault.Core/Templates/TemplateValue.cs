@@ -17,6 +17,9 @@ internal readonly struct TemplateValue
     private readonly JsonElement _json;
     private readonly Kind _kind;
 
+    // Read once: each JsonElement.ValueKind looks the value up in its document again.
+    private readonly JsonValueKind _jsonKind;
+
     private enum Kind : byte { Undefined, Json, Clr, Root }
 
     private TemplateValue(Kind kind, object? value, JsonElement json)
@@ -24,6 +27,7 @@ internal readonly struct TemplateValue
         _kind = kind;
         _value = value;
         _json = json;
+        if (kind == Kind.Json) _jsonKind = json.ValueKind;
     }
 
     public static TemplateValue Undefined => default;
@@ -46,7 +50,7 @@ internal readonly struct TemplateValue
     /// <summary>Falsy: nothing, null, false, "", a zero, an empty array or object (Handlebars.Net counts an empty object too).</summary>
     public bool IsTruthy => _kind switch
     {
-        Kind.Json => _json.ValueKind switch
+        Kind.Json => _jsonKind switch
         {
             JsonValueKind.String => _json.ValueSpan().Length > 2,
             JsonValueKind.Number => _json.GetDouble() != 0,
@@ -71,7 +75,7 @@ internal readonly struct TemplateValue
 
     public bool IsTrue => _kind switch
     {
-        Kind.Json => _json.ValueKind == JsonValueKind.True,
+        Kind.Json => _jsonKind == JsonValueKind.True,
         Kind.Clr => _value is true,
         _ => false,
     };
@@ -79,7 +83,7 @@ internal readonly struct TemplateValue
     /// <summary>Whether <c>#each</c> and sections iterate it (an array or an object) rather than take it as one value.</summary>
     public bool IsIterable => _kind switch
     {
-        Kind.Json => _json.ValueKind is JsonValueKind.Array or JsonValueKind.Object,
+        Kind.Json => _jsonKind is JsonValueKind.Array or JsonValueKind.Object,
         Kind.Clr => _value is IEnumerable and not string,
         Kind.Root => true,
         _ => false,
@@ -94,7 +98,7 @@ internal readonly struct TemplateValue
         switch (_kind)
         {
             case Kind.Json:
-                switch (_json.ValueKind)
+                switch (_jsonKind)
                 {
                     case JsonValueKind.Object:
                         return _json.TryGetProperty(segment.Utf8Name, out var member) ? Of(member) : default;
@@ -130,7 +134,7 @@ internal readonly struct TemplateValue
     /// <summary><c>lookup</c>'s key: its text as a member name (a number reads an array's item).</summary>
     public string? AsKey() => _kind switch
     {
-        Kind.Json => _json.ValueKind switch
+        Kind.Json => _jsonKind switch
         {
             JsonValueKind.String => _json.GetString(),
             JsonValueKind.Number or JsonValueKind.True or JsonValueKind.False => _json.GetRawText(),
@@ -150,7 +154,13 @@ internal readonly struct TemplateValue
     /// <summary>Writes the value as Handlebars.Net did: JSON's literals for booleans, invariant numbers, arrays and objects written out.</summary>
     public void Write(RenderOutput output)
     {
-        if (IsIterable)
+        if (_kind == Kind.Json && _jsonKind == JsonValueKind.String)
+        {
+            var raw = _json.ValueSpan();
+            if (raw.IndexOf((byte)'\\') < 0) output.WriteUtf8(raw[1..^1]);
+            else output.Write(_json.GetString());
+        }
+        else if (IsIterable)
         {
             var first = true;
             foreach (var (name, item) in Items())
@@ -163,13 +173,8 @@ internal readonly struct TemplateValue
         }
         else if (_kind == Kind.Json)
         {
-            switch (_json.ValueKind)
+            switch (_jsonKind)
             {
-                case JsonValueKind.String:
-                    var raw = _json.ValueSpan();
-                    if (raw.IndexOf((byte)'\\') < 0) output.WriteUtf8(raw[1..^1]);
-                    else output.Write(_json.GetString());
-                    break;
                 case JsonValueKind.Number:
                     if (_json.TryGetInt64(out var whole)) output.Write(whole);
                     else output.Write(_json.GetDouble());
@@ -203,7 +208,7 @@ internal readonly struct TemplateValue
 
     private string? ToEntryText() => _kind switch
     {
-        Kind.Json => _json.ValueKind switch
+        Kind.Json => _jsonKind switch
         {
             JsonValueKind.String => _json.GetString(),
             JsonValueKind.Number => _json.TryGetInt64(out var whole) ? whole.ToString(CultureInfo.InvariantCulture) : _json.GetDouble().ToString(CultureInfo.InvariantCulture),
@@ -236,10 +241,18 @@ internal readonly struct TemplateValue
             : double.Parse(text, NumberStyles.Float, CultureInfo.InvariantCulture).ToString(CultureInfo.InvariantCulture);
     }
 
-    public bool TryGetJson(out JsonElement json)
+    /// <summary>A JSON array's items, which a loop walks in place; false for anything else.</summary>
+    public bool TryGetJsonArray(out JsonElement json)
     {
         json = _json;
-        return _kind == Kind.Json;
+        return _kind == Kind.Json && _jsonKind == JsonValueKind.Array;
+    }
+
+    /// <summary>A JSON object's members, which a loop walks in place; false for anything else.</summary>
+    public bool TryGetJsonObject(out JsonElement json)
+    {
+        json = _json;
+        return _kind == Kind.Json && _jsonKind == JsonValueKind.Object;
     }
 
     /// <summary>A .NET list (not a dictionary), which a loop reads by index rather than copying.</summary>
@@ -251,15 +264,15 @@ internal readonly struct TemplateValue
 
     /// <summary>
     /// The items of a .NET collection (names null) or the members of a dictionary or the root, in order, copied for a
-    /// loop; JSON is walked in place instead (<see cref="TryGetJson"/>).
+    /// loop; JSON is walked in place instead (<see cref="TryGetJsonArray"/>).
     /// </summary>
     public (string? Name, TemplateValue Value)[] CopyItems() => Items().ToArray();
 
     /// <summary>The items of an array (names null) or the members of an object, a dictionary or the root, in order.</summary>
     private IEnumerable<(string? Name, TemplateValue Value)> Items() => _kind switch
     {
-        Kind.Json when _json.ValueKind == JsonValueKind.Array => _json.EnumerateArray().Select(item => ((string?)null, Of(item))),
-        Kind.Json when _json.ValueKind == JsonValueKind.Object => _json.EnumerateObject().Select(p => ((string?)p.Name, Of(p.Value))),
+        Kind.Json when _jsonKind == JsonValueKind.Array => _json.EnumerateArray().Select(item => ((string?)null, Of(item))),
+        Kind.Json when _jsonKind == JsonValueKind.Object => _json.EnumerateObject().Select(p => ((string?)p.Name, Of(p.Value))),
         Kind.Clr when _value is IDictionary<string, object?> or IReadOnlyDictionary<string, object?> or IDictionary
             => Entries(_value).Select(e => ((string?)e.Name, e.Value)),
         Kind.Clr when _value is IEnumerable sequence and not string => sequence.Cast<object?>().Select(item => ((string?)null, Of(item))),
