@@ -84,7 +84,7 @@ internal readonly struct TemplateValue
     public bool IsIterable => _kind switch
     {
         Kind.Json => _jsonKind is JsonValueKind.Array or JsonValueKind.Object,
-        Kind.Clr => _value is IEnumerable and not string,
+        Kind.Clr => _value is not string and IEnumerable,
         Kind.Root => true,
         _ => false,
     };
@@ -154,11 +154,16 @@ internal readonly struct TemplateValue
     /// <summary>Writes the value as Handlebars.Net did: JSON's literals for booleans, invariant numbers, arrays and objects written out.</summary>
     public void Write(RenderOutput output)
     {
+        // Strings first: they are what templates write most.
         if (_kind == Kind.Json && _jsonKind == JsonValueKind.String)
         {
             var raw = _json.ValueSpan();
             if (raw.IndexOf((byte)'\\') < 0) output.WriteUtf8(raw[1..^1]);
             else output.Write(_json.GetString());
+        }
+        else if (_value is string text)
+        {
+            output.Write(text);
         }
         else if (IsIterable)
         {
