@@ -74,8 +74,7 @@ internal static class TemplateCompiler
             }
             return path.Start switch
             {
-                PathStart.Context => new FrameSource(path.Frame, segments),
-                PathStart.BlockItem => new FrameSource(path.Frame, segments),
+                PathStart.Context or PathStart.BlockItem => FrameSource.For(path.Frame, segments),
                 PathStart.BlockKey => new FrameDataSource([path.Frame], FrameData.Key, segments),
                 PathStart.Key => new FrameDataSource(path.Loops, FrameData.Key, segments),
                 PathStart.Index => new FrameDataSource(path.Loops, FrameData.Index, segments),
@@ -332,6 +331,15 @@ internal sealed class SlotSource(int slot, PathSegment[] segments) : ValueSource
 internal sealed class FrameSource(int frame, PathSegment[] segments) : ValueSource
 {
     public override TemplateValue Read(RenderState state) => Walk(state.Frames[frame].Context, segments);
+
+    public static ValueSource For(int frame, PathSegment[] segments) =>
+        segments is [var member] ? new FrameMemberSource(frame, member) : new FrameSource(frame, segments);
+}
+
+/// <summary>One member of a frame's value (<c>{{role}}</c> in a loop's body), the path templates read most.</summary>
+internal sealed class FrameMemberSource(int frame, PathSegment member) : ValueSource
+{
+    public override TemplateValue Read(RenderState state) => state.Frames[frame].Context.Member(member);
 }
 
 /// <summary>
