@@ -1,5 +1,7 @@
 using System.Collections.Frozen;
 
+using PromptVault.Core.Metrics;
+
 namespace PromptVault.Core.Experiments;
 
 /// <summary>The allowed status moves of an experiment: <c>draft → running ⇄ paused → completed | cancelled</c>.</summary>
@@ -31,12 +33,13 @@ public static class ExperimentLifecycle
     /// Refuses metric events and exposures for a draft, which has served no one, and a cancelled experiment, which is void;
     /// a paused or completed one served units whose later events still describe what they saw.
     /// </summary>
-    /// <param name="field">The field that named the experiment (<c>events[3].experimentId</c>).</param>
+    /// <param name="path">Where the item that named the experiment is (its <c>experimentId</c> is named in the error).</param>
     /// <param name="item">What was sent, singular: <c>event</c> or <c>exposure</c>.</param>
-    public static void EnsureTakesEvents(Experiment experiment, string field, string item)
+    internal static void EnsureTakesEvents(Experiment experiment, BatchItemPath path, string item)
     {
         if (experiment.Status is not (ExperimentStatus.Draft or ExperimentStatus.Cancelled))
             return;
+        var field = path.Of("experimentId");
         throw new ConflictException("experiment_not_accepting_events",
             $"{field} names experiment '{experiment.Name}', which is {Names.Of(experiment.Status)}; only a running, paused or completed experiment takes {item}s. No {item} of the batch was stored.",
             field);

@@ -56,7 +56,7 @@ public static class MetricEventRules
         for (var i = 0; i < requests.Count; i++)
         {
             events[i] = requests[i] is { } one
-                ? ToEvent(one, receivedAt, costOf, MetricEventPath.InBatch(i))
+                ? ToEvent(one, receivedAt, costOf, BatchItemPath.InBatch("events", i))
                 : throw new InvalidInputException("missing_event", $"events[{i}] is null; each entry is a metric event object.", $"events[{i}]");
         }
         return events;
@@ -72,7 +72,7 @@ public static class MetricEventRules
     public static MetricEvent Validate(MetricEventRequest request, DateTimeOffset receivedAt, TokenCost? costOf = null)
     {
         ArgumentNullException.ThrowIfNull(request);
-        return ToEvent(request, receivedAt, costOf, MetricEventPath.Alone);
+        return ToEvent(request, receivedAt, costOf, BatchItemPath.Alone);
     }
 
     /// <summary>Checks that a batch's list (a request's <paramref name="field"/>) holds 1 to <see cref="MaxBatchSize"/> entries.</summary>
@@ -91,21 +91,20 @@ public static class MetricEventRules
     }
 
     /// <summary>Checks text that must be sent: present, not blank, at most <paramref name="maxLength"/> characters.</summary>
-    /// <param name="path">The field's parent path with its dot (<c>exposures[3].</c>), or empty.</param>
     /// <exception cref="InvalidInputException"><c>missing_field</c>, <c>blank_field</c> or <c>too_long</c>, naming the field.</exception>
-    public static string RequiredText(string? value, int maxLength, string path, string name)
+    internal static string RequiredText(string? value, int maxLength, BatchItemPath path, string name)
     {
         if (value is null)
-            throw new InvalidInputException("missing_field", $"{path}{name} is required.", path + name);
+            throw new InvalidInputException("missing_field", $"{path.Of(name)} is required.", path.Of(name));
         if (string.IsNullOrWhiteSpace(value))
-            throw new InvalidInputException("blank_field", $"{path}{name} is blank; send a value.", path + name);
+            throw new InvalidInputException("blank_field", $"{path.Of(name)} is blank; send a value.", path.Of(name));
         if (value.Length > maxLength)
-            PromptRules.ValidateLength(value, maxLength, path + name);
+            PromptRules.ValidateLength(value, maxLength, path.Of(name));
         return value;
     }
 
     private static MetricEvent ToEvent(MetricEventRequest request, DateTimeOffset receivedAt, TokenCost? costOf,
-        MetricEventPath path)
+        BatchItemPath path)
     {
         var id = OptionalText(request.Id, MaxIdLength, path, "id");
         var versionId = OptionalText(request.VersionId, MaxIdLength, path, "versionId")
@@ -133,11 +132,11 @@ public static class MetricEventRules
             qualityScore, userFeedback, request.Converted, error, metadata);
     }
 
-    private static InvalidInputException Unpaired(string code, MetricEventPath path, string present, string missing) =>
+    private static InvalidInputException Unpaired(string code, BatchItemPath path, string present, string missing) =>
         new(code, $"{path.Of(present)} needs {path.Of(missing)}: send both, as a render returned them, or neither.", path.Of(missing));
 
     /// <summary>Null stays null; blank text is refused rather than guessed at (is <c>error: ""</c> an error?).</summary>
-    private static string? OptionalText(string? value, int maxLength, MetricEventPath path, string name)
+    private static string? OptionalText(string? value, int maxLength, BatchItemPath path, string name)
     {
         if (value is null)
             return null;
@@ -151,12 +150,8 @@ public static class MetricEventRules
     /// <summary>A timestamp slightly ahead (within <see cref="MaxClockSkew"/>) is the sender's clock running fast: it becomes
     /// the time of receipt, so the event is counted in the hour it arrived rather than in one that has not begun.</summary>
     /// <param name="receivedAt">The time of receipt: the timestamp when none was sent, and the limit of a future one.</param>
-    /// <param name="path">The field's parent path with its dot (<c>events[3].</c>), or empty.</param>
     /// <exception cref="InvalidInputException"><c>timestamp_in_future</c>, naming the field.</exception>
-    public static DateTimeOffset Timestamp(DateTimeOffset? timestamp, DateTimeOffset receivedAt, string path, string name) =>
-        AtOrBefore(timestamp, receivedAt) ?? throw InFuture(timestamp!.Value, receivedAt, path + name);
-
-    private static DateTimeOffset Timestamp(DateTimeOffset? timestamp, DateTimeOffset receivedAt, MetricEventPath path, string name) =>
+    internal static DateTimeOffset Timestamp(DateTimeOffset? timestamp, DateTimeOffset receivedAt, BatchItemPath path, string name) =>
         AtOrBefore(timestamp, receivedAt) ?? throw InFuture(timestamp!.Value, receivedAt, path.Of(name));
 
     /// <summary>The timestamp in UTC, no later than <paramref name="receivedAt"/>; null when it is too far ahead.</summary>
@@ -173,7 +168,7 @@ public static class MetricEventRules
             $"{field} {time:O} is {(time - receivedAt).TotalMinutes:0.#} minutes ahead of the server's clock ({receivedAt:O}); "
             + $"at most {MaxClockSkew.TotalMinutes:0} minutes is allowed.", field);
 
-    private static double? Amount(double? value, double max, MetricEventPath path, string name, string kind = "a finite number")
+    private static double? Amount(double? value, double max, BatchItemPath path, string name, string kind = "a finite number")
     {
         if (value is not { } v)
             return null;
@@ -184,10 +179,10 @@ public static class MetricEventRules
         return v;
     }
 
-    private static long? WholeAmount(long? value, MetricEventPath path, string name) =>
+    private static long? WholeAmount(long? value, BatchItemPath path, string name) =>
         (long?)Amount(value, MaxTokens, path, name, "a whole number");
 
-    private static JsonElement? Metadata(JsonElement? metadata, MetricEventPath path, string name)
+    private static JsonElement? Metadata(JsonElement? metadata, BatchItemPath path, string name)
     {
         if (metadata is not { ValueKind: not (JsonValueKind.Null or JsonValueKind.Undefined) } value)
             return null;

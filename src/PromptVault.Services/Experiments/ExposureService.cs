@@ -39,8 +39,8 @@ public sealed class ExposureService(IExperimentStore experiments, TimeProvider t
         var exposures = new List<(Exposure, string)>(requests.Count);
         for (var i = 0; i < requests.Count; i++)
         {
-            var path = $"exposures[{i}].";
-            var request = requests[i] ?? throw new InvalidInputException("missing_exposure", $"exposures[{i}] is null; each entry is an exposure object.", $"exposures[{i}]");
+            var path = BatchItemPath.InBatch("exposures", i);
+            var request = requests[i] ?? throw new InvalidInputException("missing_exposure", $"{path.Item} is null; each entry is an exposure object.", path.Item);
             var experimentId = MetricEventRules.RequiredText(request.ExperimentId, MetricEventRules.MaxIdLength, path, "experimentId");
             var variantId = MetricEventRules.RequiredText(request.VariantId, MetricEventRules.MaxIdLength, path, "variantId");
             var unitId = MetricEventRules.RequiredText(request.UnitId, Assignment.MaxUnitIdLength, path, "unitId");
@@ -49,15 +49,15 @@ public sealed class ExposureService(IExperimentStore experiments, TimeProvider t
             if (!experimentsById.TryGetValue(experimentId, out var experiment))
             {
                 experimentsById[experimentId] = experiment = await experiments.FindExperimentAsync(experimentId, cancellationToken)
-                    ?? throw Invalid(path + "experimentId", $"{path}experimentId '{PromptRules.Shorten(experimentId)}' is not an experiment.");
+                    ?? throw Invalid(path.Of("experimentId"), $"{path.Of("experimentId")} '{PromptRules.Shorten(experimentId)}' is not an experiment.");
             }
-            ExperimentLifecycle.EnsureTakesEvents(experiment, path + "experimentId", "exposure");
+            ExperimentLifecycle.EnsureTakesEvents(experiment, path, "exposure");
             var variant = experiment.FindVariant(variantId)
-                ?? throw Invalid(path + "variantId", $"{path}variantId '{PromptRules.Shorten(variantId)}' is not a variant of experiment '{experiment.Name}'.");
+                ?? throw Invalid(path.Of("variantId"), $"{path.Of("variantId")} '{PromptRules.Shorten(variantId)}' is not a variant of experiment '{experiment.Name}'.");
             var assigned = Assignment.VariantFor(experiment, unitId);
             if (assigned != variant)
-                throw Invalid(path + "variantId",
-                    $"{path}variantId is variant '{variant.Name}', but experiment '{experiment.Name}' assigns unit '{PromptRules.Shorten(unitId)}' to '{assigned.Name}' (assignment version {Assignment.AlgorithmVersion}).");
+                throw Invalid(path.Of("variantId"),
+                    $"{path.Of("variantId")} is variant '{variant.Name}', but experiment '{experiment.Name}' assigns unit '{PromptRules.Shorten(unitId)}' to '{assigned.Name}' (assignment version {Assignment.AlgorithmVersion}).");
             exposures.Add((new Exposure(experiment.Id, variant.Id, unitId, at), experiment.PromptName));
         }
         return exposures;

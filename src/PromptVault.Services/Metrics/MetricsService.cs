@@ -27,7 +27,7 @@ public sealed class MetricsService(
     {
         ArgumentNullException.ThrowIfNull(request);
         return idempotent.RunAsync<MetricEventRequest, MetricRecordResponse>(idempotencyKey, "record-metrics", "", request, idempotency =>
-            RecordAsync([request], (receivedAt, costOf) => [MetricEventRules.Validate(request, receivedAt, costOf)], _ => MetricEventPath.Alone,
+            RecordAsync([request], (receivedAt, costOf) => [MetricEventRules.Validate(request, receivedAt, costOf)], _ => BatchItemPath.Alone,
                 idempotency, cancellationToken), cancellationToken);
     }
 
@@ -37,7 +37,7 @@ public sealed class MetricsService(
     {
         ArgumentNullException.ThrowIfNull(batch);
         return idempotent.RunAsync<MetricBatchRequest, MetricRecordResponse>(idempotencyKey, "record-metrics", "", batch, idempotency =>
-            RecordAsync(batch.Events, (receivedAt, costOf) => MetricEventRules.ValidateBatch(batch, receivedAt, costOf), MetricEventPath.InBatch,
+            RecordAsync(batch.Events, (receivedAt, costOf) => MetricEventRules.ValidateBatch(batch, receivedAt, costOf), i => BatchItemPath.InBatch("events", i),
                 idempotency, cancellationToken), cancellationToken);
     }
 
@@ -54,7 +54,7 @@ public sealed class MetricsService(
     /// <param name="requests">The events as sent, for the versions they name.</param>
     /// <param name="validate">Makes the events (<see cref="MetricEventRules"/>) from the time of receipt and a cost function.</param>
     private async Task<MetricRecordResponse> RecordAsync(IReadOnlyList<MetricEventRequest?>? requests,
-        Func<DateTimeOffset, TokenCost, IReadOnlyList<MetricEvent>> validate, Func<int, MetricEventPath> pathOf,
+        Func<DateTimeOffset, TokenCost, IReadOnlyList<MetricEvent>> validate, Func<int, BatchItemPath> pathOf,
         Func<MetricRecordResponse, IdempotencyRecord>? idempotency, CancellationToken cancellationToken)
     {
         var receivedAt = time.GetUtcNow();
@@ -77,7 +77,7 @@ public sealed class MetricsService(
                 experimentsById[experimentId] = experiment = await experiments.FindExperimentAsync(experimentId, cancellationToken)
                     ?? throw Invalid(pathOf(i).Of("experimentId"), $"{pathOf(i).Of("experimentId")} '{PromptRules.Shorten(experimentId)}' is not an experiment.");
             }
-            ExperimentLifecycle.EnsureTakesEvents(experiment, pathOf(i).Of("experimentId"), "event");
+            ExperimentLifecycle.EnsureTakesEvents(experiment, pathOf(i), "event");
             var variant = experiment.FindVariant(metricEvent.VariantId!)
                 ?? throw Invalid(pathOf(i).Of("variantId"), $"{pathOf(i).Of("variantId")} '{PromptRules.Shorten(metricEvent.VariantId!)}' is not a variant of experiment '{experiment.Name}'.");
             if (variant.VersionId != metricEvent.VersionId)
