@@ -252,9 +252,10 @@ internal static class Loop
             {
                 count = json.GetArrayLength();
                 var index = 0;
+                var array = value.Scanned();
                 foreach (var item in json.EnumerateArray())
                 {
-                    f.Enter(TemplateValue.Of(item), null, index++, count);
+                    f.Enter(array.Inner(item), null, index++, count);
                     Item(body, state);
                 }
             }
@@ -262,9 +263,10 @@ internal static class Loop
             {
                 count = json.GetPropertyCount();
                 var index = 0;
+                var members = value.Scanned();
                 foreach (var property in json.EnumerateObject())
                 {
-                    f.Enter(TemplateValue.Of(property.Value), property.Name, index++, count);
+                    f.Enter(members.Inner(property.Value), property.Name, index++, count);
                     Item(body, state);
                 }
             }

@@ -20,19 +20,33 @@ internal readonly struct TemplateValue
     // Read once: each JsonElement.ValueKind looks the value up in its document again.
     private readonly JsonValueKind _jsonKind;
 
+    // Known to hold no JSON escape, so its strings are written as they are without looking for one (see Scanned).
+    private readonly bool _unescaped;
+
     private enum Kind : byte { Undefined, Json, Clr, Root }
 
-    private TemplateValue(Kind kind, object? value, JsonElement json)
+    private TemplateValue(Kind kind, object? value, JsonElement json, bool unescaped = false)
     {
         _kind = kind;
         _value = value;
         _json = json;
+        _unescaped = unescaped;
         if (kind == Kind.Json) _jsonKind = json.ValueKind;
     }
 
     public static TemplateValue Undefined => default;
 
     public static TemplateValue Of(JsonElement json) => new(Kind.Json, null, json);
+
+    /// <summary>
+    /// This value, its JSON text looked through once for escapes: a loop writes many strings from one array, and one scan of
+    /// it costs less than one per string.
+    /// </summary>
+    public TemplateValue Scanned() =>
+        _kind != Kind.Json || _unescaped || _json.ValueSpan().Contains((byte)'\\') ? this : new(Kind.Json, null, _json, unescaped: true);
+
+    /// <summary>An item or member of this JSON value, which holds no escape when this holds none.</summary>
+    public TemplateValue Inner(JsonElement json) => new(Kind.Json, null, json, _unescaped);
 
     public static TemplateValue Of(object? value) => value is JsonElement json ? Of(json) : new(Kind.Clr, value, default);
 
@@ -101,9 +115,9 @@ internal readonly struct TemplateValue
                 switch (_jsonKind)
                 {
                     case JsonValueKind.Object:
-                        return _json.TryGetProperty(segment.Utf8Name, out var member) ? Of(member) : default;
+                        return _json.TryGetProperty(segment.Utf8Name, out var member) ? Inner(member) : default;
                     case JsonValueKind.Array:
-                        if (segment.Index >= 0) return segment.Index < _json.GetArrayLength() ? Of(_json[segment.Index]) : default;
+                        if (segment.Index >= 0) return segment.Index < _json.GetArrayLength() ? Inner(_json[segment.Index]) : default;
                         return segment.IsCount ? Of(_json.GetArrayLength()) : default;
                     case JsonValueKind.String:
                         return segment.IsLength ? Of(_json.GetString()!.Length) : default;
@@ -158,7 +172,7 @@ internal readonly struct TemplateValue
         if (_kind == Kind.Json && _jsonKind == JsonValueKind.String)
         {
             var raw = _json.ValueSpan();
-            if (raw.IndexOf((byte)'\\') < 0) output.WriteUtf8(raw[1..^1]);
+            if (_unescaped || !raw.Contains((byte)'\\')) output.WriteUtf8(raw[1..^1]);
             else output.Write(_json.GetString());
         }
         else if (_value is string text)

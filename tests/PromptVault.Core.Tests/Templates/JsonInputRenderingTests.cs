@@ -44,6 +44,22 @@ public sealed class JsonInputRenderingTests
         { "{{#arr}}[{{this}}]{{/arr}}|{{#o.inner}}[{{this}}]{{/o.inner}}|{{^empty}}none{{/empty}}|{{#s}}<{{this}}>{{/s}}", "[a][b][c]|[v]|none|<Ann>" },
     };
 
+    [Fact]
+    public void Render_EscapedStringsInLoops_WrittenDecoded()
+    {
+        // A loop looks through its array for escapes once and writes the strings of an array without any as they are;
+        // an array with one escape must still decode the strings that have one, and no other.
+        const string json = """{"lines": ["plain", "tab\there", "\"q\" \u00e9"], "people": [{"name": "A\nB"}, {"name": "C"}], "words": ["x", "y"]}""";
+        using var document = JsonDocument.Parse(json);
+        var inputs = document.RootElement.EnumerateObject().ToDictionary(p => p.Name, p => p.Value, StringComparer.Ordinal);
+        var variables = inputs.Keys.Select(name => new VariableDefinition(name, VariableType.Array)).ToArray();
+        const string template = "{{#each lines}}[{{this}}]{{/each}}|{{#each people}}{{name}};{{/each}}|{{#each words}}{{this}}{{/each}}|{{people.[0].name}}";
+
+        var output = new TemplateEngine().For(Version("v1", template, variables)).Render(inputs);
+
+        Assert.Equal("[plain][tab\there][\"q\" \u00e9]|A\nB;C;|xy|A\nB", output);
+    }
+
     [Theory]
     [MemberData(nameof(Cases))]
     public void Render_JsonInputs_ReadAsListsAndDictionariesWere(string template, string expected)
