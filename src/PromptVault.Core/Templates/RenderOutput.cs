@@ -24,7 +24,10 @@ internal sealed class RenderOutput(TimeProvider time) : IDisposable
 
     private long _started;
     private bool _clockStarted;
-    private char[] _buffer = ArrayPool<char>.Shared.Rent(1024);
+    // Most prompts render to fewer characters: a pooled array costs the same at any size, and growing one copies what was written.
+    private const int InitialLength = 4096;
+
+    private char[] _buffer = ArrayPool<char>.Shared.Rent(InitialLength);
     private int _length;
     private int _steps;
 
