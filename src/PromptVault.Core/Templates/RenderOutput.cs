@@ -22,14 +22,14 @@ internal sealed class RenderOutput(TimeProvider time) : IDisposable
 {
     private const int StepsPerClockReading = 64;
 
-    private long _started;
-    private bool _clockStarted;
     // Most prompts render to fewer characters: a pooled array costs the same at any size, and growing one copies what was written.
     private const int InitialLength = 4096;
 
     private char[] _buffer = ArrayPool<char>.Shared.Rent(InitialLength);
     private int _length;
     private int _steps;
+    private long _started;
+    private bool _clockStarted;
 
     public void Write(string? value)
     {
