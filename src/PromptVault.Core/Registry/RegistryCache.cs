@@ -8,8 +8,9 @@ using PromptVault.Core.Versioning;
 namespace PromptVault.Core.Registry;
 
 /// <summary>
-/// What render and authentication read, served from memory: prompts by name, labelled versions, versions by id, by number
-/// and the latest, the running experiment of each prompt, and active API keys by hash. The stores stay the source of truth and take every write; entries
+/// What render, metric ingest and authentication read, served from memory: prompts by name, labelled versions, versions by
+/// id (within a prompt, or alone as a metric event names them), by number and the latest, the running experiment of each
+/// prompt, and active API keys by hash. The stores stay the source of truth and take every write; entries
 /// are dropped on each <see cref="RegistryChangeFeed"/> change, before the write's request is answered.
 /// </summary>
 /// <remarks>
@@ -33,6 +34,7 @@ public sealed class RegistryCache : IDisposable
     private readonly ConcurrentDictionary<string, Prompt?> _promptsByName = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<(string PromptId, string Label), PromptVersion?> _labelled = new();
     private readonly ConcurrentDictionary<(string PromptId, string VersionId), PromptVersion?> _versions = new();
+    private readonly ConcurrentDictionary<string, PromptVersion?> _anyVersions = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<(string PromptId, SemanticVersion Number), PromptVersion?> _numbered = new();
     private readonly ConcurrentDictionary<string, PromptVersion?> _latest = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Experiment?> _running = new(StringComparer.Ordinal);
@@ -55,6 +57,10 @@ public sealed class RegistryCache : IDisposable
 
     public ValueTask<PromptVersion?> FindVersionByIdAsync(string promptId, string versionId, CancellationToken cancellationToken) =>
         GetAsync(_versions, (PromptId: promptId, VersionId: versionId), "version", _prompts, static (store, key, ct) => store.FindVersionByIdAsync(key.PromptId, key.VersionId, ct), cacheMissing: false, cancellationToken);
+
+    /// <summary>A version by its id alone, of whichever prompt (what a metric event names).</summary>
+    public ValueTask<PromptVersion?> FindAnyVersionAsync(string versionId, CancellationToken cancellationToken) =>
+        GetAsync(_anyVersions, versionId, "version", _prompts, static (store, versionId, ct) => store.FindAnyVersionAsync(versionId, ct), cacheMissing: false, cancellationToken);
 
     public ValueTask<PromptVersion?> FindVersionAsync(string promptId, SemanticVersion number, CancellationToken cancellationToken) =>
         GetAsync(_numbered, (PromptId: promptId, Number: number), "version", _prompts, static (store, key, ct) => store.FindVersionAsync(key.PromptId, key.Number, ct), cacheMissing: false, cancellationToken);
@@ -112,6 +118,7 @@ public sealed class RegistryCache : IDisposable
             _promptsByName.Clear();
             _labelled.Clear();
             _versions.Clear();
+            _anyVersions.Clear();
             _numbered.Clear();
             _latest.Clear();
             _running.Clear();
@@ -122,17 +129,18 @@ public sealed class RegistryCache : IDisposable
             return;
         if (change.PromptName is { } name) _promptsByName.TryRemove(name, out _);
         else _promptsByName.Clear();
-        RemoveWhere(_labelled, k => k.PromptId == promptId);
-        RemoveWhere(_versions, k => k.PromptId == promptId);
-        RemoveWhere(_numbered, k => k.PromptId == promptId);
+        RemoveWhere(_labelled, (key, _) => key.PromptId == promptId);
+        RemoveWhere(_versions, (key, _) => key.PromptId == promptId);
+        RemoveWhere(_anyVersions, (_, version) => version?.PromptId == promptId);
+        RemoveWhere(_numbered, (key, _) => key.PromptId == promptId);
         _latest.TryRemove(promptId, out _);
     }
 
-    private static void RemoveWhere<TKey, TValue>(ConcurrentDictionary<TKey, TValue> entries, Func<TKey, bool> match) where TKey : notnull
+    private static void RemoveWhere<TKey, TValue>(ConcurrentDictionary<TKey, TValue> entries, Func<TKey, TValue, bool> match) where TKey : notnull
     {
         // Enumerating the dictionary itself takes no locks, unlike its Keys snapshot.
-        foreach (var (key, _) in entries)
-            if (match(key))
+        foreach (var (key, value) in entries)
+            if (match(key, value))
                 entries.TryRemove(key, out _);
     }
 }

@@ -12,7 +12,7 @@ namespace PromptVault.Core.Metrics;
 /// auto-completion of the experiments they touch) and a version's aggregates for a period.
 /// </summary>
 public sealed class MetricsService(
-    IPromptStore prompts,
+    RegistryCache cache,
     IExperimentStore experiments,
     IMetricStore metrics,
     ExperimentService experimentService,
@@ -106,7 +106,7 @@ public sealed class MetricsService(
             if (request?.VersionId is { Length: <= MetricEventRules.MaxIdLength } versionId && !string.IsNullOrWhiteSpace(versionId)
                 && !versions.ContainsKey(versionId))
             {
-                if ((versions[versionId] = await prompts.FindAnyVersionAsync(versionId, cancellationToken)) is null)
+                if ((versions[versionId] = await cache.FindAnyVersionAsync(versionId, cancellationToken)) is null)
                     break;
             }
         }

@@ -119,6 +119,24 @@ public sealed class RegistryCacheTests
     }
 
     [Fact]
+    public async Task MetricEvents_AfterWarmUp_ReadNoVersionFromTheStore()
+    {
+        var counters = new Counters();
+        await using var server = await StartCountedAsync(counters);
+        using var client = server.CreateClient();
+        var (_, versionIds) = await Experiments.CreatePromptWithChallengersAsync(client);
+        var batch = new { events = versionIds.Select(id => new { versionId = id, latencyMs = 5, inputTokens = 10 }).ToArray() };
+        Assert.Equal(HttpStatusCode.OK, (await PostAsync(client, "/api/metrics", batch)).Status);
+        counters.Clear();
+
+        for (var i = 0; i < 5; i++)
+            Assert.Equal(HttpStatusCode.OK, (await PostAsync(client, "/api/metrics", batch)).Status);
+
+        Assert.True(!counters.Prompts.Calls.ContainsKey(nameof(IPromptStore.FindAnyVersionAsync)),
+            $"prompt store calls: {string.Join(", ", counters.Prompts.Calls)}");
+    }
+
+    [Fact]
     public async Task RenderOfAnExactVersion_SeesNewVersionsAndStatusChangesOnTheNextRequest()
     {
         await using var server = await RunningServer.StartAsync(TestContext.Current.CancellationToken);
