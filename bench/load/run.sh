@@ -11,6 +11,8 @@
 #   metrics-500        POST /api/metrics, batches of 500 events (events/s = req/s x 500); PromptVault only. After each
 #                      run it checks that every acknowledged event (2xx batches x 500) is counted by the metrics API and
 #                      stored in the database (sqlite3, when installed), and fails the script if not.
+#   metrics-experiment opt-in: metrics-500 with every event also naming the running experiment's control variant and
+#                      one of 500 units (the same 500 in every batch), so the writer also updates unit-level analysis.
 #   metrics-soak       opt-in: the metrics-500 load for SOAK_MINUTES at SOAK_CONNECTIONS, printing the server's resident
 #                      memory (VmRSS) every minute, minute 1 against the last, and the same check.
 #   floor              opt-in: the platform's floor, what any server on this machine pays before doing any work. Kestrel
@@ -112,7 +114,7 @@ run() {
   ACKNOWLEDGED=$((requests - non2xx))
   local cpu
   cpu="$(awk -v t=$((after - before)) -v hz="$TICKS_PER_SECOND" -v r="$requests" 'BEGIN { printf "%.0f", r ? t / hz * 1e6 / r : 0 }')"
-  printf '| %-17s | %4s | %-11s | %9s | %8s | %8s | %8s | %8s | %6s |' "$scenario" "$connections" "$server" "$RPS" \
+  printf '| %-18s | %4s | %-11s | %9s | %8s | %8s | %8s | %8s | %6s |' "$scenario" "$connections" "$server" "$RPS" \
     "$(awk -v u="$p50" 'BEGIN { printf "%.2f", u / 1000 }')" "$(awk -v u="$p99" 'BEGIN { printf "%.2f", u / 1000 }')" \
     "$(awk -v u="$p999" 'BEGIN { printf "%.2f", u / 1000 }')" "$cpu" "$errors"
 }
@@ -150,8 +152,8 @@ wrk -t"$THREADS" -c16 -d"${WARMUP}s" -s "$LOAD_DIR/metrics.lua" "$PV" -- "$KEY" 
 echo
 echo "PromptVault $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo '?') against the reference peer; $(nproc) cores, wrk -t$THREADS, ${DURATION}s per run, $(date -u +%Y-%m-%dT%H:%MZ), load average $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
-echo "| scenario          | conn | server      |     req/s |  p50 ms |  p99 ms | p99.9 ms | CPU µs/req | errors | PromptVault ÷ reference, or events/s |"
-echo "|-------------------|-----:|-------------|----------:|--------:|--------:|---------:|-----------:|-------:|-------------------------------------:|"
+echo "| scenario           | conn | server      |     req/s |  p50 ms |  p99 ms | p99.9 ms | CPU µs/req | errors | PromptVault ÷ reference, or events/s |"
+echo "|--------------------|-----:|-------------|----------:|--------:|--------:|---------:|-----------:|-------:|-------------------------------------:|"
 # Scenario by scenario, so a backlog of slow metric batches never spills into a render run.
 for scenario in $SCENARIOS; do
   if [[ "$scenario" == metrics-soak ]]; then
@@ -187,9 +189,11 @@ for scenario in $SCENARIOS; do
         run "$scenario" node "$NODE_FLOOR" "$NODE_FLOOR_PID" "$connections" render.lua "" unit
         echo " $(awk -v a="$kestrel_rps" -v b="$RPS" 'BEGIN { printf "%.2f×", b ? a / b : 0 }') |"
         ;;
-      metrics-500)
+      metrics-500|metrics-experiment)
+        experiment=()
+        [[ "$scenario" == metrics-experiment ]] && experiment=("$EXPERIMENT_ID" "$CONTROL_VARIANT_ID")
         before="$(counted_events)"
-        run "$scenario" promptvault "$PV" "$PV_PID" "$connections" metrics.lua "$KEY" "$CONTROL_ID"
+        run "$scenario" promptvault "$PV" "$PV_PID" "$connections" metrics.lua "$KEY" "$CONTROL_ID" "${experiment[@]}"
         echo " $((RPS * 500)) events/s |"
         check_events "$scenario" "$connections" "$before"
         ;;

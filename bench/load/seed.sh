@@ -1,6 +1,7 @@
 # Sourced by run.sh and instances.sh (needs node, and an api METHOD PATH [BODY] function talking to the server):
 # seed_customer_support creates the customer-support prompt (the templates of `promptvault demo`), promotes 1.0.0, adds
-# two challengers and starts a 50/25/25 experiment; sets CONTROL_ID, CASUAL_ID, STRUCTURED_ID and EXPERIMENT_ID.
+# two challengers and starts a 50/25/25 experiment; sets CONTROL_ID, CASUAL_ID, STRUCTURED_ID, EXPERIMENT_ID and
+# CONTROL_VARIANT_ID (the experiment's control variant).
 
 json_field() { node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s)[process.argv[1]]))' "$1"; }
 json_string() { node -p 'JSON.stringify(process.argv[1])' "$1"; }
@@ -35,4 +36,5 @@ seed_customer_support() {
     {"name":"control","versionId":"'"$CONTROL_ID"'","weight":50},{"name":"casual","versionId":"'"$CASUAL_ID"'","weight":25},
     {"name":"structured","versionId":"'"$STRUCTURED_ID"'","weight":25}]}' | json_field id)"
   api POST "/api/experiments/$EXPERIMENT_ID/start" >/dev/null
+  CONTROL_VARIANT_ID="$(api GET "/api/experiments/$EXPERIMENT_ID" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).variants[0].id))')"
 }
