@@ -17,8 +17,10 @@ public sealed partial class SqlitePromptStore
         SELECT sums FROM unit_sums WHERE experiment_id = @ExperimentId AND unit_id = @UnitId AND variant_id = @VariantId
         """;
 
-    internal const string FindExposedVariantSql = """
-        SELECT variant_id FROM exposures WHERE experiment_id = @ExperimentId AND unit_id = @UnitId
+    // One statement for what a batch needs of each unit it names: its sums so far and the variant it was exposed to.
+    internal const string FindUnitSumsAndExposureSql = """
+        SELECT (SELECT sums FROM unit_sums WHERE experiment_id = @ExperimentId AND unit_id = @UnitId AND variant_id = @VariantId),
+               (SELECT variant_id FROM exposures WHERE experiment_id = @ExperimentId AND unit_id = @UnitId)
         """;
 
     internal const string FindVariantUnitStatsSql = """
@@ -85,7 +87,7 @@ public sealed partial class SqlitePromptStore
     /// </summary>
     private sealed class UnitAnalysisBatch(SqliteWriteContext context, CancellationToken cancellationToken)
     {
-        private readonly Dictionary<(string Experiment, string Unit, string Variant), (UnitSums Before, UnitSums After)> units = [];
+        private readonly Dictionary<(string Experiment, string Unit, string Variant), (UnitSums Before, UnitSums After, string? Exposed)> units = [];
         private readonly Dictionary<(string Experiment, string Variant), VariantUnitStats> variants = [];
 
         public async Task AddAsync(MetricEvent metricEvent)
@@ -100,9 +102,11 @@ public sealed partial class SqlitePromptStore
             var key = (experimentId, unitId, variantId);
             if (!units.TryGetValue(key, out var sums))
             {
-                var stored = context.Prepare(FindUnitSumsSql).Bind(1, experimentId).Bind(2, unitId).Bind(3, variantId).QueryBlob();
+                // A unit's events name one variant in all but misuse, so its exposure is read once per unit and variant named.
+                var (stored, exposed) = context.Prepare(FindUnitSumsAndExposureSql).Bind(1, experimentId).Bind(2, unitId).Bind(3, variantId)
+                    .QueryRow(static row => (SqliteStatement.Blob(row, 0), SqliteStatement.Text(row, 1)));
                 var before = stored is null ? default : UnitStatisticsCodec.DecodeUnitSums(stored);
-                sums = (before, before);
+                sums = (before, before, exposed);
             }
             units[key] = sums with { After = sums.After.Add(metricEvent) };
         }
@@ -111,12 +115,10 @@ public sealed partial class SqlitePromptStore
         public async Task WriteAsync()
         {
             var upsert = context.Prepare(UpsertUnitSumsSql);
-            var findExposure = context.Prepare(FindExposedVariantSql);
-            foreach (var ((experimentId, unitId, variantId), (before, after)) in units)
+            foreach (var ((experimentId, unitId, variantId), (before, after, exposed)) in units)
             {
                 upsert.Bind(1, experimentId).Bind(2, unitId).Bind(3, variantId).Bind(4, UnitStatisticsCodec.Encode(after)).Execute();
-                // A unit's events name one variant in all but misuse, so its exposure is read once per unit and variant named.
-                if (findExposure.Bind(1, experimentId).Bind(2, unitId).QueryText() == variantId)
+                if (exposed == variantId)
                     await UpdateVariantAsync(experimentId, variantId, stats => stats.Replace(before, after));
                 else
                     await UpdateVariantAsync(experimentId, variantId, stats => stats.AddUnattributed(after.Events - before.Events));

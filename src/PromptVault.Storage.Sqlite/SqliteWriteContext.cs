@@ -115,29 +115,37 @@ internal sealed class SqliteStatement : IDisposable
         }
     }
 
-    /// <summary>The first column of the first row as a blob; null when there is no row.</summary>
-    public byte[]? QueryBlob() => QueryFirst(static s => raw.sqlite3_column_blob(s, 0).ToArray());
+    /// <summary>The first column of the first row as a blob; null when there is no row or it is null.</summary>
+    public byte[]? QueryBlob() => QueryRow(static s => Blob(s, 0));
 
-    /// <summary>The first column of the first row as text; null when there is no row.</summary>
-    public string? QueryText() => QueryFirst(static s => raw.sqlite3_column_text(s, 0).utf8_to_string());
+    /// <summary>The first column of the first row as text; null when there is no row or it is null.</summary>
+    public string? QueryText() => QueryRow(static s => Text(s, 0));
 
-    public void Dispose() => statement.Dispose();
-
-    // Static readers: no delegate is allocated per call on the hot path.
-    private T? QueryFirst<T>(Func<sqlite3_stmt, T> readColumn) where T : class
+    /// <summary>The first row, read by <paramref name="readRow"/> (a static lambda, so no delegate is allocated per call); default when there is none.</summary>
+    public T? QueryRow<T>(Func<sqlite3_stmt, T> readRow)
     {
         try
         {
             var rc = raw.sqlite3_step(statement);
-            if (rc == raw.SQLITE_ROW) return readColumn(statement);
+            if (rc == raw.SQLITE_ROW) return readRow(statement);
             if (rc != raw.SQLITE_DONE) Check(rc);
-            return null;
+            return default;
         }
         finally
         {
             raw.sqlite3_reset(statement);
         }
     }
+
+    /// <summary>A column as a blob; null when it is null.</summary>
+    public static byte[]? Blob(sqlite3_stmt row, int column) =>
+        raw.sqlite3_column_type(row, column) == raw.SQLITE_NULL ? null : raw.sqlite3_column_blob(row, column).ToArray();
+
+    /// <summary>A column as text; null when it is null.</summary>
+    public static string? Text(sqlite3_stmt row, int column) =>
+        raw.sqlite3_column_type(row, column) == raw.SQLITE_NULL ? null : raw.sqlite3_column_text(row, column).utf8_to_string();
+
+    public void Dispose() => statement.Dispose();
 
     private void Check(int rc)
     {
