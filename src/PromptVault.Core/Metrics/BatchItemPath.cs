@@ -26,6 +26,3 @@ internal readonly struct BatchItemPath
 
     public string Of(string name) => _list is null ? name : $"{_list}[{_index}].{name}";
 }
-
-/// <summary>What tokens cost on a version, for an event that carries tokens but no cost (<see cref="PriceTable.CostOf"/>).</summary>
-public delegate double? TokenCost(string versionId, long? inputTokens, long? outputTokens);
