@@ -87,8 +87,10 @@ public sealed partial class SqlitePromptStore
     /// </summary>
     private sealed class UnitAnalysisBatch(SqliteWriteContext context, CancellationToken cancellationToken)
     {
-        private readonly Dictionary<(string Experiment, string Unit, string Variant), (UnitSums Before, UnitSums After, string? Exposed)> units = [];
-        private readonly Dictionary<(string Experiment, string Variant), VariantUnitStats> variants = [];
+        // Entries hold references: a batch names hundreds of units, and entries holding two UnitSums each made the
+        // dictionary's arrays large-object-heap allocations on every batch.
+        private readonly Dictionary<(string Experiment, string Unit, string Variant), UnitChange> units = [];
+        private readonly Dictionary<(string Experiment, string Variant), VariantChange> variants = [];
 
         public async Task AddAsync(MetricEvent metricEvent)
         {
@@ -96,42 +98,59 @@ public sealed partial class SqlitePromptStore
                 return;
             if (metricEvent.UnitId is not { } unitId)
             {
-                await UpdateVariantAsync(experimentId, variantId, stats => stats.AddUnattributed(1));
+                var variant = await VariantAsync(experimentId, variantId);
+                variant.Stats = variant.Stats.AddUnattributed(1);
                 return;
             }
             var key = (experimentId, unitId, variantId);
-            if (!units.TryGetValue(key, out var sums))
+            if (!units.TryGetValue(key, out var unit))
             {
                 // A unit's events name one variant in all but misuse, so its exposure is read once per unit and variant named.
                 var (stored, exposed) = context.Prepare(FindUnitSumsAndExposureSql).Bind(1, experimentId).Bind(2, unitId).Bind(3, variantId)
                     .QueryRow(static row => (SqliteStatement.Blob(row, 0), SqliteStatement.Text(row, 1)));
-                var before = stored is null ? default : UnitStatisticsCodec.DecodeUnitSums(stored);
-                sums = (before, before, exposed);
+                unit = new UnitChange(stored is null ? default : UnitStatisticsCodec.DecodeUnitSums(stored), exposed);
+                units.Add(key, unit);
             }
-            units[key] = sums with { After = sums.After.Add(metricEvent) };
+            unit.After = unit.After.Add(metricEvent);
         }
 
         /// <summary>Writes each changed unit row, and each variant row once with what its units' changes mean for it.</summary>
         public async Task WriteAsync()
         {
             var upsert = context.Prepare(UpsertUnitSumsSql);
-            foreach (var ((experimentId, unitId, variantId), (before, after, exposed)) in units)
+            foreach (var ((experimentId, unitId, variantId), unit) in units)
             {
-                upsert.Bind(1, experimentId).Bind(2, unitId).Bind(3, variantId).Bind(4, UnitStatisticsCodec.Encode(after)).Execute();
-                if (exposed == variantId)
-                    await UpdateVariantAsync(experimentId, variantId, stats => stats.Replace(before, after));
-                else
-                    await UpdateVariantAsync(experimentId, variantId, stats => stats.AddUnattributed(after.Events - before.Events));
+                upsert.Bind(1, experimentId).Bind(2, unitId).Bind(3, variantId).Bind(4, UnitStatisticsCodec.Encode(unit.After)).Execute();
+                var variant = await VariantAsync(experimentId, variantId);
+                variant.Stats = unit.Exposed == variantId
+                    ? variant.Stats.Replace(unit.Before, unit.After)
+                    : variant.Stats.AddUnattributed(unit.After.Events - unit.Before.Events);
             }
-            foreach (var ((experimentId, variantId), stats) in variants)
-                await WriteVariantUnitStatsAsync(context.Connection, context.Transaction, experimentId, variantId, stats, cancellationToken);
+            foreach (var ((experimentId, variantId), variant) in variants)
+                await WriteVariantUnitStatsAsync(context.Connection, context.Transaction, experimentId, variantId, variant.Stats, cancellationToken);
         }
 
-        private async Task UpdateVariantAsync(string experimentId, string variantId, Func<VariantUnitStats, VariantUnitStats> change)
+        private async ValueTask<VariantChange> VariantAsync(string experimentId, string variantId)
         {
-            if (!variants.TryGetValue((experimentId, variantId), out var stats))
-                stats = await FindVariantUnitStatsAsync(context.Connection, context.Transaction, experimentId, variantId, cancellationToken);
-            variants[(experimentId, variantId)] = change(stats);
+            if (!variants.TryGetValue((experimentId, variantId), out var variant))
+            {
+                variant = new VariantChange(await FindVariantUnitStatsAsync(context.Connection, context.Transaction, experimentId, variantId, cancellationToken));
+                variants.Add((experimentId, variantId), variant);
+            }
+            return variant;
+        }
+
+        /// <summary>A unit's sums before the batch and after its events so far, and the variant it was exposed to (null: none).</summary>
+        private sealed class UnitChange(UnitSums before, string? exposed)
+        {
+            public UnitSums Before { get; } = before;
+            public UnitSums After { get; set; } = before;
+            public string? Exposed { get; } = exposed;
+        }
+
+        private sealed class VariantChange(VariantUnitStats stats)
+        {
+            public VariantUnitStats Stats { get; set; } = stats;
         }
     }
 

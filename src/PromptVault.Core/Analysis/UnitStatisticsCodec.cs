@@ -24,115 +24,110 @@ public static class UnitStatisticsCodec
     private const int RatioCount = 5;
 
     /// <exception cref="ArgumentException">The sums hold a negative count, which no sequence of events produces.</exception>
-    public static byte[] Encode(UnitSums sums) => Seal(writer =>
+    public static byte[] Encode(UnitSums sums)
     {
-        WriteCount(writer, sums.Events, nameof(sums));
-        WriteCount(writer, sums.Errors, nameof(sums));
-        var measures = MeasuresOf(sums);
+        var writer = new SealedBlob.Writer(stackalloc byte[128], Format);
+        WriteCount(ref writer, sums.Events, nameof(sums));
+        WriteCount(ref writer, sums.Errors, nameof(sums));
+        ReadOnlySpan<MeasureSum> measures = [sums.LatencyMs, sums.Cost, sums.QualityScore, sums.UserFeedback];
         var flags = sums.Converted ? 1 : 0;
         for (var i = 0; i < measures.Length; i++)
         {
             if (measures[i].Count != 0)
                 flags |= 2 << i;
         }
-        writer.Write((byte)flags);
-        foreach (var measure in measures.Where(m => m.Count != 0))
+        writer.WriteByte((byte)flags);
+        foreach (var measure in measures)
         {
-            WriteCount(writer, measure.Count, nameof(sums));
-            writer.Write(measure.Sum);
+            if (measure.Count == 0)
+                continue;
+            WriteCount(ref writer, measure.Count, nameof(sums));
+            writer.WriteDouble(measure.Sum);
         }
-    });
+        return writer.ToSealedArray();
+    }
 
     /// <exception cref="ArgumentException">The statistics hold a negative count, which no sequence of events and exposures produces.</exception>
     public static byte[] Encode(VariantUnitStats stats)
     {
         ArgumentNullException.ThrowIfNull(stats);
-        return Seal(writer =>
+        var writer = new SealedBlob.Writer(stackalloc byte[512], Format);
+        WriteCount(ref writer, stats.ConvertedUnits, nameof(stats));
+        WriteCount(ref writer, stats.UnattributedEvents, nameof(stats));
+        ReadOnlySpan<RatioMoments> ratios = [stats.ErrorRate, stats.LatencyMs, stats.Cost, stats.QualityScore, stats.UserFeedback];
+        byte present = 0;
+        for (var i = 0; i < ratios.Length; i++)
         {
-            WriteCount(writer, stats.ConvertedUnits, nameof(stats));
-            WriteCount(writer, stats.UnattributedEvents, nameof(stats));
-            var ratios = RatiosOf(stats);
-            byte present = 0;
-            for (var i = 0; i < ratios.Length; i++)
-            {
-                if (ratios[i].Units != 0)
-                    present |= (byte)(1 << i);
-            }
-            writer.Write(present);
-            foreach (var ratio in ratios.Where(r => r.Units != 0))
-            {
-                WriteCount(writer, ratio.Units, nameof(stats));
-                foreach (var value in (ReadOnlySpan<double>)[ratio.Shift, ratio.SumN, ratio.SumS, ratio.SumNN, ratio.SumSS, ratio.SumNS])
-                    writer.Write(value);
-            }
-        });
+            if (ratios[i].Units != 0)
+                present |= (byte)(1 << i);
+        }
+        writer.WriteByte(present);
+        foreach (var ratio in ratios)
+        {
+            if (ratio.Units == 0)
+                continue;
+            WriteCount(ref writer, ratio.Units, nameof(stats));
+            foreach (var value in (ReadOnlySpan<double>)[ratio.Shift, ratio.SumN, ratio.SumS, ratio.SumNN, ratio.SumSS, ratio.SumNS])
+                writer.WriteDouble(value);
+        }
+        return writer.ToSealedArray();
     }
 
     /// <exception cref="InvalidDataException">The blob is not a unit-sums blob of a known format, or it is damaged.</exception>
-    public static UnitSums DecodeUnitSums(byte[] blob) => Open(blob, "unit sums", reader =>
+    public static UnitSums DecodeUnitSums(byte[] blob)
     {
-        var events = ReadCount(reader, "unit sums");
-        var errors = ReadCount(reader, "unit sums");
+        var reader = SealedBlob.Open(blob, [Format], CorruptUnitSums, out _);
+        var events = reader.ReadCount();
+        var errors = reader.ReadCount();
         var flags = reader.ReadByte();
         if (flags >> (MeasureCount + 1) != 0)
-            throw Corrupt("unit sums", $"it marks measures that do not exist (0x{flags:x2})");
-        var measures = new MeasureSum[MeasureCount];
+            throw CorruptUnitSums($"it marks measures that do not exist (0x{flags:x2})");
+        Span<MeasureSum> measures = stackalloc MeasureSum[MeasureCount];
         for (var i = 0; i < measures.Length; i++)
         {
             if ((flags & (2 << i)) != 0)
-                measures[i] = new MeasureSum(ReadCount(reader, "unit sums"), reader.ReadDouble());
+                measures[i] = new MeasureSum(reader.ReadCount(), reader.ReadDouble());
         }
+        reader.EnsureEnd();
         return new UnitSums(events, errors, (flags & 1) != 0, measures[0], measures[1], measures[2], measures[3]);
-    });
+    }
 
     /// <exception cref="InvalidDataException">The blob is not a variant-statistics blob of a known format, or it is damaged.</exception>
-    public static VariantUnitStats DecodeVariantUnitStats(byte[] blob) => Open(blob, "variant unit statistics", reader =>
+    public static VariantUnitStats DecodeVariantUnitStats(byte[] blob)
     {
-        const string what = "variant unit statistics";
-        var converted = ReadCount(reader, what);
-        var unattributed = ReadCount(reader, what);
+        var reader = SealedBlob.Open(blob, [Format], CorruptVariantStats, out _);
+        var converted = reader.ReadCount();
+        var unattributed = reader.ReadCount();
         var present = reader.ReadByte();
         if (present >> RatioCount != 0)
-            throw Corrupt(what, $"it marks metrics that do not exist (0x{present:x2})");
-        var ratios = new RatioMoments[RatioCount];
+            throw CorruptVariantStats($"it marks metrics that do not exist (0x{present:x2})");
+        Span<RatioMoments> ratios = stackalloc RatioMoments[RatioCount];
         for (var i = 0; i < ratios.Length; i++)
         {
             if ((present & (1 << i)) != 0)
             {
-                ratios[i] = new RatioMoments(ReadCount(reader, what),
+                ratios[i] = new RatioMoments(reader.ReadCount(),
                     reader.ReadDouble(), reader.ReadDouble(), reader.ReadDouble(), reader.ReadDouble(), reader.ReadDouble(), reader.ReadDouble());
             }
         }
+        reader.EnsureEnd();
         return new VariantUnitStats
         {
             ConvertedUnits = converted, UnattributedEvents = unattributed,
             ErrorRate = ratios[0], LatencyMs = ratios[1], Cost = ratios[2], QualityScore = ratios[3], UserFeedback = ratios[4],
         };
-    });
+    }
 
-    // The order of the measures and ratio metrics in the blobs; never reorder, add a format instead.
-    private static MeasureSum[] MeasuresOf(UnitSums s) => [s.LatencyMs, s.Cost, s.QualityScore, s.UserFeedback];
+    // The measures' and ratio metrics' order in the blobs is the order of the spans above; never reorder, add a format instead.
 
-    private static RatioMoments[] RatiosOf(VariantUnitStats s) => [s.ErrorRate, s.LatencyMs, s.Cost, s.QualityScore, s.UserFeedback];
-
-    private static byte[] Seal(Action<BinaryWriter> write) => SealedBlob.Seal(Format, write);
-
-    private static T Open<T>(byte[] blob, string what, Func<BinaryReader, T> read) =>
-        SealedBlob.Open(blob, [Format], (reason, inner) => Corrupt(what, reason, inner), (reader, _) => read(reader));
-
-    private static void WriteCount(BinaryWriter writer, long value, string parameter)
+    private static void WriteCount(ref SealedBlob.Writer writer, long value, string parameter)
     {
         if (value < 0)
             throw new ArgumentException($"Unit statistics never hold a negative count ({value}).", parameter);
-        writer.Write7BitEncodedInt64(value);
+        writer.WriteVarint((ulong)value);
     }
 
-    private static long ReadCount(BinaryReader reader, string what)
-    {
-        var value = reader.Read7BitEncodedInt64();
-        return value >= 0 ? value : throw Corrupt(what, $"it holds a negative count ({value})");
-    }
+    private static InvalidDataException CorruptUnitSums(string reason) => new($"The stored unit sums are corrupt: {reason}.");
 
-    private static InvalidDataException Corrupt(string what, string reason, Exception? inner = null) =>
-        new($"The stored {what} are corrupt: {reason}.", inner);
+    private static InvalidDataException CorruptVariantStats(string reason) => new($"The stored variant unit statistics are corrupt: {reason}.");
 }

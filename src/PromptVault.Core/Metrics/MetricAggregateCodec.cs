@@ -29,61 +29,60 @@ public static class MetricAggregateCodec
     public static byte[] Encode(MetricAggregate aggregate)
     {
         ArgumentNullException.ThrowIfNull(aggregate);
-        return SealedBlob.Seal(Format, writer =>
+        var writer = new SealedBlob.Writer(stackalloc byte[256], Format);
+        WriteCount(ref writer, aggregate.Count);
+        WriteCount(ref writer, aggregate.Errors);
+        WriteCount(ref writer, aggregate.Conversions);
+        WriteCount(ref writer, aggregate.ConversionTrials);
+
+        ReadOnlySpan<Moments> moments = MomentsOf(aggregate);
+        byte present = 0;
+        for (var i = 0; i < moments.Length; i++)
         {
-            WriteCount(writer, aggregate.Count);
-            WriteCount(writer, aggregate.Errors);
-            WriteCount(writer, aggregate.Conversions);
-            WriteCount(writer, aggregate.ConversionTrials);
+            if (!IsZero(moments[i]))
+                present |= (byte)(1 << i);
+        }
+        writer.WriteByte(present);
+        foreach (var moment in moments)
+        {
+            if (IsZero(moment))
+                continue;
+            WriteCount(ref writer, moment.Count);
+            writer.WriteDouble(moment.Sum);
+            writer.WriteDouble(moment.M2);
+        }
 
-            var moments = MomentsOf(aggregate);
-            byte present = 0;
-            for (var i = 0; i < moments.Length; i++)
-            {
-                if (!IsZero(moments[i]))
-                    present |= (byte)(1 << i);
-            }
-            writer.Write(present);
-            foreach (var moment in moments.Where(m => !IsZero(m)))
-            {
-                WriteCount(writer, moment.Count);
-                writer.Write(moment.Sum);
-                writer.Write(moment.M2);
-            }
-
-            var buckets = aggregate.Latencies.NonEmptyBuckets().ToList();
-            WriteCount(writer, buckets.Count);
-            var previous = -1;
-            foreach (var (bucket, count) in buckets)
-            {
-                WriteCount(writer, bucket - previous);
-                WriteCount(writer, count);
-                previous = bucket;
-            }
-        });
+        var buckets = aggregate.Latencies.NonEmptyBuckets().ToList();
+        WriteCount(ref writer, buckets.Count);
+        var previous = -1;
+        foreach (var (bucket, count) in buckets)
+        {
+            WriteCount(ref writer, bucket - previous);
+            WriteCount(ref writer, count);
+            previous = bucket;
+        }
+        return writer.ToSealedArray();
     }
 
     /// <exception cref="InvalidDataException">The blob is empty, truncated, damaged, of an unknown format, or holds
     /// figures no aggregate has (a negative count, a bucket out of range or out of order).</exception>
-    public static MetricAggregate Decode(byte[] blob) =>
-        SealedBlob.Open(blob, [SumsFormat, Format], Corrupt, Read);
-
-    private static MetricAggregate Read(BinaryReader reader, byte format)
+    public static MetricAggregate Decode(byte[] blob)
     {
-        var count = ReadCount(reader);
-        var errors = ReadCount(reader);
-        var conversions = ReadCount(reader);
-        var conversionTrials = ReadCount(reader);
+        var reader = SealedBlob.Open(blob, [SumsFormat, Format], Corrupt, out var format);
+        var count = reader.ReadCount();
+        var errors = reader.ReadCount();
+        var conversions = reader.ReadCount();
+        var conversionTrials = reader.ReadCount();
 
         var present = reader.ReadByte();
         if (present >> MomentCount != 0)
             throw Corrupt($"it marks moments that do not exist (0x{present:x2})");
-        var moments = new Moments[MomentCount];
+        Span<Moments> moments = stackalloc Moments[MomentCount];
         for (var i = 0; i < moments.Length; i++)
         {
             if ((present & (1 << i)) != 0)
             {
-                var momentCount = ReadCount(reader);
+                var momentCount = reader.ReadCount();
                 double first = reader.ReadDouble(), second = reader.ReadDouble();
                 moments[i] = format == SumsFormat ? Moments.FromSums(momentCount, first, second) : new Moments(momentCount, first, second);
             }
@@ -91,17 +90,18 @@ public static class MetricAggregateCodec
         var aggregate = MetricAggregate.Restore(count, errors, conversions, conversionTrials,
             moments[0], moments[1], moments[2], moments[3], moments[4], moments[5]);
 
-        var buckets = ReadCount(reader);
+        var buckets = reader.ReadCount();
         var bucket = -1;
         for (long i = 0; i < buckets; i++)
         {
-            var gap = ReadCount(reader);
-            var bucketCount = ReadCount(reader);
+            var gap = reader.ReadCount();
+            var bucketCount = reader.ReadCount();
             if (gap == 0 || gap >= LatencyHistogram.BucketCount - bucket || bucketCount == 0)
                 throw Corrupt($"latency bucket {i} lies {gap} after bucket {bucket} with count {bucketCount}; buckets are 0 to {LatencyHistogram.BucketCount - 1}, ascending, non-empty");
             bucket += (int)gap;
             aggregate.Latencies.AddToBucket(bucket, bucketCount);
         }
+        reader.EnsureEnd();
         return aggregate;
     }
 
@@ -113,19 +113,12 @@ public static class MetricAggregateCodec
     private static bool IsZero(Moments m) =>
         m.Count == 0 && BitConverter.DoubleToInt64Bits(m.Sum) == 0 && BitConverter.DoubleToInt64Bits(m.M2) == 0;
 
-    private static void WriteCount(BinaryWriter writer, long value)
+    private static void WriteCount(ref SealedBlob.Writer writer, long value)
     {
         if (value < 0)
             throw new ArgumentException($"A metric aggregate never holds a negative count ({value}).", "aggregate");
-        writer.Write7BitEncodedInt64(value);
+        writer.WriteVarint((ulong)value);
     }
 
-    private static long ReadCount(BinaryReader reader)
-    {
-        var value = reader.Read7BitEncodedInt64();
-        return value >= 0 ? value : throw Corrupt($"it holds a negative count ({value})");
-    }
-
-    private static InvalidDataException Corrupt(string reason, Exception? inner = null) =>
-        new($"The stored metric aggregate is corrupt: {reason}.", inner);
+    private static InvalidDataException Corrupt(string reason) => new($"The stored metric aggregate is corrupt: {reason}.");
 }

@@ -156,6 +156,8 @@ public sealed class MetricAggregateCodecTests
     [InlineData(new byte[] { 2, 0, 0, 0, 0, 0, 0, 9 }, "1 bytes follow")]
     [InlineData(new byte[] { 1, 0, 0, 0, 0, 0, 0, 9 }, "1 bytes follow")]
     [InlineData(new byte[] { 1, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x01, 0, 0, 0, 0, 0 }, "negative count")]
+    [InlineData(new byte[] { 1, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x02, 0, 0, 0, 0, 0 }, "longer than 64 bits")]
+    [InlineData(new byte[] { 1, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x00, 0, 0, 0, 0, 0 }, "longer than 64 bits")]
     [InlineData(new byte[] { 1, 0, 0, 0, 0, 0b100_0000, 0 }, "moments that do not exist")]
     [InlineData(new byte[] { 1, 1, 0, 0, 0, 1, 1, 0, 0 }, "ends in the middle")]
     [InlineData(new byte[] { 1, 1, 0, 0, 0, 0, 1, 0xF9, 0x0A, 1 }, "buckets are 0 to 1399")] // gap 1401 from −1
