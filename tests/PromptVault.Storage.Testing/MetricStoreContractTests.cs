@@ -21,6 +21,41 @@ public abstract class MetricStoreContractTests
     protected abstract Task<(IPromptStore Prompts, IExperimentStore Experiments, IMetricStore Metrics)> CreateStoreAsync();
 
     [Fact]
+    public async Task RecordEventsAsync_BatchesNamingHundredsOfUnits_EqualFoldingTheEventsInMemory()
+    {
+        var (prompts, experiments, store) = await CreateStoreAsync();
+        var (_, experiment) = await SeedAsync(prompts, experiments);
+        var random = new Random(12);
+        // 300 units: a third exposed to the variant their events name, a third to the other one, a third only after the
+        // batches (their stored sums are then brought in), so every unit row a batch writes is checked through the results.
+        // Each batch names about 190 units, as a production batch does (the other tests name 50 at most).
+        var exposed = new Dictionary<string, string>();
+        async Task ExposeAsync(int unit, bool toNamedVariant)
+        {
+            var named = Assignment.VariantFor(experiment, $"unit-{unit}");
+            exposed[$"unit-{unit}"] = toNamedVariant ? named.Id : experiment.Variants.First(v => v.Id != named.Id).Id;
+            await experiments.RecordExposureAsync(new Exposure(experiment.Id, exposed[$"unit-{unit}"], $"unit-{unit}", Now), Cancel);
+        }
+        for (var u = 0; u < 300; u++)
+        {
+            if (u % 3 != 2)
+                await ExposeAsync(u, toNamedVariant: u % 3 == 0);
+        }
+        var events = Enumerable.Range(0, 900).Select(i =>
+        {
+            var unit = $"unit-{random.Next(300)}";
+            return InExperiment(experiment, Assignment.VariantFor(experiment, unit), unit, latencyMs: random.Next(1, 5_000), converted: random.Next(4) == 0);
+        }).ToList();
+
+        foreach (var batch in events.Chunk(300))
+            await store.RecordEventsAsync(batch, Cancel);
+        for (var u = 2; u < 300; u += 3)
+            await ExposeAsync(u, toNamedVariant: true);
+
+        UnitStatsAssert.Equal(UnitStatsAssert.Expected(events, exposed), await store.ReadVariantUnitStatsAsync(experiment.Id, Cancel));
+    }
+
+    [Fact]
     public async Task ReadAsync_ManyBatches_EqualAggregatingTheRawEventsInMemory()
     {
         var (prompts, experiments, store) = await CreateStoreAsync();
