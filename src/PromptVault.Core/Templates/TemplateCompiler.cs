@@ -26,7 +26,8 @@ internal static class TemplateCompiler
                         else steps.Add(new TextStep(content.Value));
                         break;
                     case MustacheStatement mustache:
-                        steps.Add(new WriteStep(Value(mustache.Value)));
+                        var value = Value(mustache.Value);
+                        steps.Add(value is FrameMemberSource member ? new WriteMemberStep(member) : new WriteStep(value));
                         break;
                     case BlockStatement block:
                         steps.Add(Block(block));
@@ -183,6 +184,12 @@ internal sealed class IncludeStep(PromptReference reference) : RenderStep
 internal sealed class WriteStep(ValueSource value) : RenderStep
 {
     public override void Render(RenderState state) => value.Read(state).Write(state.Output);
+}
+
+/// <summary><c>{{role}}</c> in a loop's body: the step templates run most.</summary>
+internal sealed class WriteMemberStep(FrameMemberSource member) : RenderStep
+{
+    public override void Render(RenderState state) => member.Write(state);
 }
 
 /// <summary><c>#if</c>, and with its branches swapped <c>#unless</c> and the inverted section.</summary>
@@ -342,6 +349,13 @@ internal sealed class FrameSource(int frame, PathSegment[] segments) : ValueSour
 internal sealed class FrameMemberSource(int frame, PathSegment member) : ValueSource
 {
     public override TemplateValue Read(RenderState state) => state.Frames[frame].Context.Member(member);
+
+    /// <summary>Writes the member; a JSON object's without making a value of it first.</summary>
+    public void Write(RenderState state)
+    {
+        ref readonly var context = ref state.Frames[frame].Context;
+        if (!context.TryWriteJsonMember(member, state.Output)) context.Member(member).Write(state.Output);
+    }
 }
 
 /// <summary>

@@ -171,9 +171,7 @@ internal readonly struct TemplateValue
         // Strings first: they are what templates write most.
         if (_kind == Kind.Json && _jsonKind == JsonValueKind.String)
         {
-            var raw = _json.ValueSpan();
-            if (_unescaped || !raw.Contains((byte)'\\')) output.WriteUtf8(raw[1..^1]);
-            else output.Write(_json.GetString());
+            WriteJsonString(_json, _json.ValueSpan(), output);
         }
         else if (_value is string text)
         {
@@ -210,6 +208,28 @@ internal readonly struct TemplateValue
         {
             output.Write(Format(_value));
         }
+    }
+
+    /// <summary>
+    /// Writes this JSON object's member as <see cref="Member"/> and then <see cref="Write"/> would, without making a value
+    /// of a string first (a loop's body writes its items' members most); false when this is not a JSON object.
+    /// </summary>
+    public bool TryWriteJsonMember(PathSegment segment, RenderOutput output)
+    {
+        if (_kind != Kind.Json || _jsonKind != JsonValueKind.Object) return false;
+        if (!_json.TryGetProperty(segment.Utf8Name, out var member)) return true;
+        var raw = member.ValueSpan();
+        // Only a string's JSON text starts with a quote.
+        if (raw[0] == (byte)'"') WriteJsonString(member, raw, output);
+        else Inner(member).Write(output);
+        return true;
+    }
+
+    /// <summary>A JSON string whose text, quotes included, is <paramref name="raw"/>, written as it is when it holds no escape.</summary>
+    private void WriteJsonString(JsonElement json, ReadOnlySpan<byte> raw, RenderOutput output)
+    {
+        if (_unescaped || !raw.Contains((byte)'\\')) output.WriteUtf8(raw[1..^1]);
+        else output.Write(json.GetString());
     }
 
     /// <summary>

@@ -61,6 +61,22 @@ public sealed class JsonInputRenderingTests
     }
 
     [Theory]
+    [InlineData("{{#each items}}{{role}}|{{n}};{{/each}}")]
+    [InlineData("{{#each items}}{{this.role}}|{{./n}};{{/each}}")]
+    [InlineData("{{#each items as |item|}}{{item.role}}|{{item.n}};{{/each}}")]
+    public void Render_MembersOfJsonItems_WrittenAsMemberReadsThem(string template)
+    {
+        // A loop's body writes its items' members without making values of them first: an escaped name, a repeated name
+        // (the last one counts), a missing member, an escaped string, each kind of value, an item that is no object.
+        const string items = """[{"ro\u006ce": "a", "n": 1.50}, {"role": "x", "role": "y", "n": true}, {"n": null}, {"role": "tab\tq", "n": [1, "b"]}, {"role": {"k": "v"}, "n": "\u00e9"}, 7]""";
+        var variables = new VariableDefinition("items", VariableType.Array);
+
+        var output = new TemplateEngine().For(Version("v1", template, variables)).Render(Inputs(("items", items)));
+
+        Assert.Equal("a|1.5;y|true;|;tab\tq|1,b;[k, v]|\u00e9;|;", output);
+    }
+
+    [Theory]
     [MemberData(nameof(Cases))]
     public void Render_JsonInputs_ReadAsListsAndDictionariesWere(string template, string expected)
     {
