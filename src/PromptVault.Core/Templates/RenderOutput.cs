@@ -18,18 +18,27 @@ namespace PromptVault.Core.Templates;
 /// render does a bounded amount of work (at most that many writes, each within the output limit), so it still stops
 /// within microseconds of the time limit.
 /// </remarks>
-internal sealed class RenderOutput(TimeProvider time) : IDisposable
+internal sealed class RenderOutput : IDisposable
 {
     private const int StepsPerClockReading = 64;
 
     // Most prompts render to fewer characters: a pooled array costs the same at any size, and growing one copies what was written.
     private const int InitialLength = 4096;
 
-    private char[] _buffer = ArrayPool<char>.Shared.Rent(InitialLength);
+    private readonly TimeProvider _time;
+    private char[] _buffer;
+    private int _room;
     private int _length;
     private int _steps;
     private long _started;
     private bool _clockStarted;
+
+    public RenderOutput(TimeProvider time)
+    {
+        _time = time;
+        _buffer = ArrayPool<char>.Shared.Rent(InitialLength);
+        _room = Room(_buffer);
+    }
 
     public void Write(string? value)
     {
@@ -92,31 +101,42 @@ internal sealed class RenderOutput(TimeProvider time) : IDisposable
     {
         ArrayPool<char>.Shared.Return(_buffer);
         _buffer = [];
+        _room = 0;
     }
 
     private void Reserve(int count)
+    {
+        // Small enough to inline into each write: most writes fit the buffer and are no step to read the clock at.
+        if (_length + (long)count > _room) Grow(count);
+        Step();
+    }
+
+    /// <summary>Makes room for <paramref name="count"/> more characters, or ends the render when they pass the limit.</summary>
+    private void Grow(int count)
     {
         if (_length + (long)count > TemplateLimits.MaxOutputLength)
             throw new InvalidInputException("render_too_large",
                 $"the rendered output would be longer than the render output size limit of {TemplateLimits.MaxOutputLength:N0} characters; send fewer or smaller values.",
                 "variables");
-        Step();
-        if (_length + count <= _buffer.Length) return;
         var larger = ArrayPool<char>.Shared.Rent(Math.Min(Math.Max(_buffer.Length * 2, _length + count), TemplateLimits.MaxOutputLength));
         _buffer.AsSpan(0, _length).CopyTo(larger);
         ArrayPool<char>.Shared.Return(_buffer);
         _buffer = larger;
+        _room = Room(larger);
     }
+
+    /// <summary>How much of <paramref name="buffer"/> a render may fill: all of it, up to the output limit (the pool may give more).</summary>
+    private static int Room(char[] buffer) => Math.Min(buffer.Length, TemplateLimits.MaxOutputLength);
 
     private void CheckTime()
     {
         _steps = 0;
         if (!_clockStarted)
         {
-            _started = time.GetTimestamp();
+            _started = _time.GetTimestamp();
             _clockStarted = true;
         }
-        else if (time.GetElapsedTime(_started) > TemplateLimits.MaxRenderTime)
+        else if (_time.GetElapsedTime(_started) > TemplateLimits.MaxRenderTime)
             throw new InvalidInputException("render_timeout",
                 $"the render ran longer than the render time limit of {TemplateLimits.MaxRenderTime.TotalMilliseconds:N0} ms; send fewer or smaller values.",
                 "variables");
