@@ -42,10 +42,13 @@ public sealed class CompiledPrompt
     /// <see cref="TemplateLimits">limit</see> on output size or time.
     /// </exception>
     public string Render(IReadOnlyDictionary<string, JsonElement>? inputs, PromptIncludes? includes = null) =>
-        Render(inputs, includes, static value => value.ValueKind is not (JsonValueKind.Null or JsonValueKind.Undefined), static (slot, value) =>
+        Render(inputs, includes, static (slot, value) =>
         {
-            VariableContract.CheckValue(slot.Variable, value, slot.Field, slot.Pattern);
-            return TemplateValue.Of(value);
+            // The kind read once: each JsonElement.ValueKind looks the value up in its document again.
+            var kind = value.ValueKind;
+            if (kind is JsonValueKind.Null or JsonValueKind.Undefined) return TemplateValue.Undefined;
+            VariableContract.CheckValue(slot.Variable, value, kind, slot.Field, slot.Pattern);
+            return TemplateValue.Of(value, kind);
         });
 
     /// <summary>
@@ -63,26 +66,29 @@ public sealed class CompiledPrompt
     /// <param name="values">The variables' values.</param>
     /// <param name="includes">The versions the template's <see cref="References"/> resolved to; none by default.</param>
     public string RenderValues(IReadOnlyDictionary<string, object?>? values, PromptIncludes? includes = null) =>
-        Render(values, includes, static value => value is not null, static (slot, value) =>
+        Render(values, includes, static (slot, value) =>
         {
-            VariableContract.CheckValue(slot.Variable, value!, slot.Field, slot.Pattern);
+            if (value is null) return TemplateValue.Undefined;
+            VariableContract.CheckValue(slot.Variable, value, slot.Field, slot.Pattern);
             return TemplateValue.Of(value);
         });
 
-    /// <summary>Checks each variable's value (or its absence) against the contract and renders the template with them.</summary>
-    private string Render<T>(IReadOnlyDictionary<string, T>? inputs, PromptIncludes? includes, Func<T, bool> isPresent, Func<Slot, T, TemplateValue> check)
+    /// <summary>
+    /// Checks each variable's value (or its absence) against the contract and renders the template with them;
+    /// <paramref name="check"/> checks a given value and reads it, or reads null as <see cref="TemplateValue.Undefined"/> (absent).
+    /// </summary>
+    private string Render<T>(IReadOnlyDictionary<string, T>? inputs, PromptIncludes? includes, Func<Slot, T, TemplateValue> check)
     {
-        var root = Root(inputs, isPresent, check);
+        var root = Root(inputs, check);
         using var output = new RenderOutput(_time);
-        var context = References.Count == 0 ? null : IncludeContextFor(inputs, includes, isPresent, check);
+        var context = References.Count == 0 ? null : IncludeContextFor(inputs, includes, check);
         RenderState.Render(_steps, new RenderState(root, _frames, output) { Includes = context });
         return output.ToTrimmedString();
     }
 
     // Apart from Render<T>, so a render without includes allocates no closure.
-    private static IncludeContext IncludeContextFor<T>(IReadOnlyDictionary<string, T>? inputs, PromptIncludes? includes, Func<T, bool> isPresent,
-        Func<Slot, T, TemplateValue> check) =>
-        new(includes ?? PromptIncludes.None, included => included.Root(inputs, isPresent, check));
+    private static IncludeContext IncludeContextFor<T>(IReadOnlyDictionary<string, T>? inputs, PromptIncludes? includes, Func<Slot, T, TemplateValue> check) =>
+        new(includes ?? PromptIncludes.None, included => included.Root(inputs, check));
 
     /// <summary>Renders this template where an including template's <c>{{&gt; …}}</c> stands, trimmed as its own render would be.</summary>
     internal void RenderIncluded(RenderState including)
@@ -97,15 +103,14 @@ public sealed class CompiledPrompt
         output.TrimFrom(start);
     }
 
-    private RootValues Root<T>(IReadOnlyDictionary<string, T>? inputs, Func<T, bool> isPresent, Func<Slot, T, TemplateValue> check)
+    private RootValues Root<T>(IReadOnlyDictionary<string, T>? inputs, Func<Slot, T, TemplateValue> check)
     {
         var root = new RootValues(_names);
         for (var i = 0; i < _variables.Length; i++)
         {
             var slot = _variables[i];
-            root[i] = inputs is not null && inputs.TryGetValue(slot.Variable.Name, out var value) && isPresent(value)
-                ? check(slot, value)
-                : slot.Absent();
+            var value = inputs is not null && inputs.TryGetValue(slot.Variable.Name, out var given) ? check(slot, given) : TemplateValue.Undefined;
+            root[i] = value.IsUndefined ? slot.Absent() : value;
         }
         return root;
     }

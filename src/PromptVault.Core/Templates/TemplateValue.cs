@@ -26,17 +26,25 @@ internal readonly struct TemplateValue
     private enum Kind : byte { Undefined, Json, Clr, Root }
 
     private TemplateValue(Kind kind, object? value, JsonElement json, bool unescaped = false)
+        : this(kind, value, json, kind == Kind.Json ? json.ValueKind : default, unescaped)
+    {
+    }
+
+    private TemplateValue(Kind kind, object? value, JsonElement json, JsonValueKind jsonKind, bool unescaped)
     {
         _kind = kind;
         _value = value;
         _json = json;
+        _jsonKind = jsonKind;
         _unescaped = unescaped;
-        if (kind == Kind.Json) _jsonKind = json.ValueKind;
     }
 
     public static TemplateValue Undefined => default;
 
     public static TemplateValue Of(JsonElement json) => new(Kind.Json, null, json);
+
+    /// <summary>A JSON value whose kind was read already.</summary>
+    public static TemplateValue Of(JsonElement json, JsonValueKind kind) => new(Kind.Json, null, json, kind, unescaped: false);
 
     /// <summary>
     /// This value, its JSON text looked through once for escapes: a loop writes many strings from one array, and one scan of

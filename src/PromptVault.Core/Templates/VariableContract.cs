@@ -73,7 +73,11 @@ public static class VariableContract
 
     /// <summary>Checks one JSON value against its variable's type and pattern.</summary>
     public static void CheckValue(VariableDefinition variable, JsonElement value, string field, Regex? pattern) =>
-        Check(variable, value.ValueKind, pattern is not null && value.ValueKind == JsonValueKind.String ? value.GetString() : null, field, pattern);
+        CheckValue(variable, value, value.ValueKind, field, pattern);
+
+    /// <summary>The same, with the value's kind already read.</summary>
+    internal static void CheckValue(VariableDefinition variable, JsonElement value, JsonValueKind kind, string field, Regex? pattern) =>
+        Check(variable, kind, pattern is not null && kind == JsonValueKind.String ? value.GetString() : null, field, pattern);
 
     /// <summary>
     /// Checks one .NET value against its variable's type and pattern, reading it as the JSON value it would serialize to
