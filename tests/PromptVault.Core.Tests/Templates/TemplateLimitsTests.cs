@@ -130,6 +130,17 @@ public sealed class TemplateLimitsTests
     }
 
     [Fact]
+    public void Render_OutputOneCharacterPastTheLimit_Refused()
+    {
+        // The pool's buffer for the last growth is longer than the limit: writes fill it only up to the limit.
+        var prompt = new TemplateEngine(new FakeTimeProvider()).For(Version("v1", FiveLoops + "!", Variables));
+
+        var error = Assert.Throws<InvalidInputException>(() => prompt.Render(Items(10, "0123456789")));
+
+        Assert.Equal(("render_too_large", "variables"), (error.Code, error.Field));
+    }
+
+    [Fact]
     public void Render_LoopsThatWriteNothing_StopAtTheTimeLimit()
     {
         // Every reading of the clock moves it on 1 ms, so the limit is passed after a known number of #each items.
