@@ -38,6 +38,22 @@ public sealed class MetricAggregateCodecTests
     }
 
     [Fact]
+    public void Decode_EveryBucketFilled_RoundTripsABlobLargerThanTheEncodersFirstBuffer()
+    {
+        var aggregate = Sample();
+        for (var bucket = 0; bucket < LatencyHistogram.BucketCount; bucket++)
+            aggregate.Latencies.AddToBucket(bucket, 1L + bucket * 100_003L);
+
+        var blob = MetricAggregateCodec.Encode(aggregate);
+        var decoded = MetricAggregateCodec.Decode(blob);
+
+        // The encoder writes into a 256-byte stack buffer first and grows into pooled arrays past it.
+        Assert.InRange(blob.Length, 4 * LatencyHistogram.BucketCount, int.MaxValue);
+        Assert.Equal(Describe(aggregate), Describe(decoded));
+        Assert.Equal(blob, MetricAggregateCodec.Encode(decoded));
+    }
+
+    [Fact]
     public void Decode_UnusualMoments_RoundTripsTheirBits()
     {
         var aggregate = MetricAggregate.Restore(1, 0, 0, 0, new Moments(0, -0.0, 0), new Moments(0, double.NaN, double.PositiveInfinity),
