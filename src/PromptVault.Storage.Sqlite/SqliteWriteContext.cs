@@ -118,9 +118,6 @@ internal sealed class SqliteStatement : IDisposable
     /// <summary>The first column of the first row as a blob; null when there is no row or it is null.</summary>
     public byte[]? QueryBlob() => QueryRow(static s => Blob(s, 0));
 
-    /// <summary>The first column of the first row as text; null when there is no row or it is null.</summary>
-    public string? QueryText() => QueryRow(static s => Text(s, 0));
-
     /// <summary>The first row, read by <paramref name="readRow"/> (a static lambda, so no delegate is allocated per call); default when there is none.</summary>
     public T? QueryRow<T>(Func<sqlite3_stmt, T> readRow)
     {
