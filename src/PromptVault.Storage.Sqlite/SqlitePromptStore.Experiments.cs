@@ -35,6 +35,8 @@ public sealed partial class SqlitePromptStore
     /// <exception cref="NotFoundException">An exposure's experiment does not exist; none of them is stored.</exception>
     private static async Task<int> WriteExposuresAsync(SqliteWriteContext context, IReadOnlyList<Exposure> exposures, CancellationToken cancellationToken)
     {
+        if (!context.Analysis.IsEmpty)
+            throw new InvalidOperationException("A group writes its exposures before its event batches: the unit rows they read are written at its commit.");
         var insert = context.Prepare(InsertExposureSql);
         var findSums = context.Prepare(FindUnitSumsSql);
         var newUnits = new Dictionary<(string Experiment, string Variant), long>();

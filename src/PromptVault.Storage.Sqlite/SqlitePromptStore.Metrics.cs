@@ -21,9 +21,6 @@ public sealed partial class SqlitePromptStore
         {
             var duplicateIds = new List<string>();
             var batchIds = new HashSet<string>(StringComparer.Ordinal);
-            // The batch's events folded per rollup row and per unit first, so each row is read and written once.
-            var rollups = new MetricRollups();
-            var units = new UnitAnalysisBatch(context, cancellationToken);
             var insert = new EventInsert(context);
             for (var index = 0; index < events.Count; index++)
             {
@@ -34,12 +31,9 @@ public sealed partial class SqlitePromptStore
                     duplicateIds.Add(metricEvent.Id!);
                     continue;
                 }
-                rollups.Add(metricEvent);
-                await units.AddAsync(metricEvent);
+                // The rollups and the unit analysis are written once for the whole group, before its commit.
+                context.Analysis.Add(metricEvent);
             }
-            foreach (var (key, added) in rollups.Rows)
-                await FoldIntoRollupAsync(context.Connection, context.Transaction, key, added, cancellationToken);
-            await units.WriteAsync();
             var result = new MetricRecordResult(events.Count - duplicateIds.Count, duplicateIds);
             if (idempotency is not null)
                 await InsertIdempotencyRecordAsync(context.Connection, context.Transaction, idempotency(result), cancellationToken);
@@ -83,7 +77,7 @@ public sealed partial class SqlitePromptStore
     }
 
     /// <summary>Adds <paramref name="added"/> to the stored aggregate of the row, or stores it as the row's first.</summary>
-    private static async Task FoldIntoRollupAsync(SqliteConnection connection, SqliteTransaction transaction, RollupKey key, MetricAggregate added,
+    internal static async Task FoldIntoRollupAsync(SqliteConnection connection, SqliteTransaction transaction, RollupKey key, MetricAggregate added,
         CancellationToken cancellationToken)
     {
         // Only versions have rollup rows now (experiments analyse units), so scope and variant_id are always the same.

@@ -22,6 +22,11 @@ internal sealed class SqliteWriteContext(SqliteConnection connection) : IAsyncDi
     /// <summary>The open transaction of the group being written.</summary>
     public SqliteTransaction Transaction { get; set; } = null!;
 
+    /// <summary>The group's changes to the tables derived from events, written once before its commit.</summary>
+    public DeferredAnalysis Analysis => analysis ??= new DeferredAnalysis(this);
+
+    private DeferredAnalysis? analysis;
+
     /// <summary>The statement of <paramref name="sql"/>, prepared on first use.</summary>
     public SqliteStatement Prepare(string sql)
     {

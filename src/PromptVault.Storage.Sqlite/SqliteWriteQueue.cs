@@ -194,6 +194,7 @@ internal sealed class SqliteWriteQueue : IAsyncDisposable
                 if (await ApplyInSavepointAsync(write.ApplyAsync) is { } refusal)
                     write.Refuse(refusal);
             }
+            await context.Analysis.FlushAsync(CancellationToken.None);
             transaction.Commit();
             Interlocked.Increment(ref committedGroups);
         }
@@ -223,6 +224,7 @@ internal sealed class SqliteWriteQueue : IAsyncDisposable
         {
             await apply(context);
             transaction.Release(Savepoint);
+            context.Analysis.Accept();
             return null;
         }
         catch (Exception e)
@@ -230,6 +232,7 @@ internal sealed class SqliteWriteQueue : IAsyncDisposable
             // A failed statement leaves the transaction usable; if it does not, this throws and fails the group.
             transaction.Rollback(Savepoint);
             transaction.Release(Savepoint);
+            context.Analysis.Reject();
             return e;
         }
     }

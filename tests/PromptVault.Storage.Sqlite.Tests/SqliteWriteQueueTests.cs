@@ -2,6 +2,7 @@ using Dapper;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Time.Testing;
 using PromptVault.Core;
+using PromptVault.Core.Analysis;
 using PromptVault.Core.Experiments;
 using PromptVault.Core.Metrics;
 using PromptVault.Core.Storage;
@@ -76,6 +77,65 @@ public sealed class SqliteWriteQueueTests : IDisposable
         Assert.Equal(2, (await store.ReadVersionTotalAsync(version, Cancel)).Count);
         await using var connection = await database.Connections.OpenAsync(Cancel);
         Assert.Equal(["good-1", "good-2"], await connection.QueryAsync<string>("SELECT id FROM metric_events ORDER BY id"));
+    }
+
+    [Fact]
+    public async Task OneGroup_BatchesNamingTheSameUnits_UnitAnalysisEqualsFoldingTheStoredEvents_RefusedBatchLeavesNoTrace()
+    {
+        var store = await database.CreateStoreAsync();
+        var (version, experiment) = await SeedAsync(store);
+        var random = new Random(5);
+        var exposed = new Dictionary<string, string>();
+        List<MetricEvent> Batch(int events, int units) => Enumerable.Range(0, events).Select(_ =>
+        {
+            var unit = random.Next(units + 1) is var u && u == units ? null : $"unit-{u}"; // some events name no unit
+            var variant = experiment.Variants[random.Next(2)];
+            return Event(variant.VersionId, Now) with
+            {
+                ExperimentId = experiment.Id, VariantId = variant.Id, UnitId = unit, LatencyMs = random.Next(1, 5_000), Converted = random.Next(4) == 0,
+            };
+        }).ToList();
+        // Stored before the group, so the group starts from stored unit rows and variant rows.
+        var before = Batch(60, units: 20);
+        await store.RecordEventsAsync(before, null, Cancel);
+        var accepted = new[] { Batch(80, units: 20), Batch(80, units: 20) };
+        // Refused after its units were folded: the version of its last event does not exist.
+        var refused = Batch(40, units: 20).Append(Event("no-such-version", Now)).ToList();
+
+        Task<bool> blocking, exposure;
+        Task<MetricRecordResult> first, bad, second;
+        long groups;
+        await using (await WriteLockAsync())
+        {
+            blocking = store.RecordExposureAsync(Exposure(experiment, "unit-0"), Cancel);
+            await WaitForQueuedAsync(store, 0);
+            groups = store.CommittedWriteGroups;
+            first = store.RecordEventsAsync(accepted[0], null, Cancel);
+            bad = store.RecordEventsAsync(refused, null, Cancel);
+            second = store.RecordEventsAsync(accepted[1], null, Cancel);
+            // Queued last, applied first: a group writes its exposures before its batches.
+            exposure = store.RecordExposureAsync(Exposure(experiment, "unit-1"), Cancel);
+            await WaitForQueuedAsync(store, 4);
+        }
+        await Assert.ThrowsAsync<NotFoundException>(() => bad);
+        Assert.True(await blocking);
+        Assert.True(await exposure);
+        Assert.Equal(80, (await first).Stored);
+        Assert.Equal(80, (await second).Stored);
+        Assert.Equal(2, store.CommittedWriteGroups - groups);
+
+        foreach (var unit in (string[])["unit-0", "unit-1"])
+            exposed[unit] = Assignment.VariantFor(experiment, unit).Id;
+        MetricEvent[] stored = [.. before, .. accepted[0], .. accepted[1]];
+        UnitStatsAssert.Equal(UnitStatsAssert.Expected(stored, exposed), await store.ReadVariantUnitStatsAsync(experiment.Id, Cancel));
+        Assert.Equal(stored.Count(e => e.VersionId == version), (await store.ReadVersionTotalAsync(version, Cancel)).Count);
+        await using var connection = await database.Connections.OpenAsync(Cancel);
+        var unitRows = (await connection.QueryAsync<(string Unit, string Variant, byte[] Sums)>("SELECT unit_id, variant_id, sums FROM unit_sums"))
+            .ToDictionary(r => (r.Unit, r.Variant), r => UnitStatisticsCodec.DecodeUnitSums(r.Sums));
+        var expectedRows = stored.Where(e => e.UnitId is not null).GroupBy(e => (e.UnitId!, e.VariantId!))
+            .ToDictionary(g => g.Key, g => g.Aggregate(default(UnitSums), (s, e) => s.Add(e)));
+        Assert.Equal(expectedRows.OrderBy(r => r.Key).Select(r => (r.Key, r.Value.Events, r.Value.Converted, r.Value.LatencyMs.Count)),
+            unitRows.OrderBy(r => r.Key).Select(r => (r.Key, r.Value.Events, r.Value.Converted, r.Value.LatencyMs.Count)));
     }
 
     [Fact]
