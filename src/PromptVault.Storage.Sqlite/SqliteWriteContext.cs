@@ -51,27 +51,34 @@ internal sealed class SqliteStatement : IDisposable
     private readonly sqlite3 db;
     private readonly sqlite3_stmt statement;
 
+    // Marks a parameter bound to NULL in `bound`.
+    private static readonly object BoundNull = new();
+
     // Text is encoded here and bound as a copy (SQLITE_TRANSIENT): binding a string would allocate its UTF-8 bytes each time.
     private byte[] utf8 = new byte[256];
+
+    // What each parameter (by position) is bound to: a string, BoundNull, or null when it is a number, a blob or a time.
+    // Bindings outlive sqlite3_reset, so text or NULL bound again unchanged is skipped: the events of a batch mostly repeat
+    // their version, experiment and variant, and leave the same fields null.
+    private readonly object?[] bound;
 
     public SqliteStatement(sqlite3 db, string sql)
     {
         this.db = db;
         Check(raw.sqlite3_prepare_v2(db, sql, out statement));
+        bound = new object?[raw.sqlite3_bind_parameter_count(statement) + 1];
     }
 
     public SqliteStatement Bind(int index, string? value)
     {
         if (value is null)
-        {
-            Check(raw.sqlite3_bind_null(statement, index));
+            return BindNull(index);
+        if (bound[index] is string text && string.Equals(text, value, StringComparison.Ordinal))
             return this;
-        }
         var length = Encoding.UTF8.GetMaxByteCount(value.Length);
         if (length > utf8.Length)
             utf8 = new byte[length];
-        Check(raw.sqlite3_bind_text(statement, index, utf8.AsSpan(0, Encoding.UTF8.GetBytes(value, utf8))));
-        return this;
+        return Bound(index, raw.sqlite3_bind_text(statement, index, utf8.AsSpan(0, Encoding.UTF8.GetBytes(value, utf8))), value);
     }
 
     /// <summary>Binds a time as <see cref="StoredValues.ToText(DateTimeOffset)"/> writes it, without the string.</summary>
@@ -79,27 +86,30 @@ internal sealed class SqliteStatement : IDisposable
     {
         if (!value.ToUniversalTime().TryFormat(utf8, out var written, StoredValues.TimeFormat, CultureInfo.InvariantCulture))
             throw new InvalidOperationException($"{value:O} did not fit in {utf8.Length} bytes.");
-        Check(raw.sqlite3_bind_text(statement, index, utf8.AsSpan(0, written)));
-        return this;
+        return Bound(index, raw.sqlite3_bind_text(statement, index, utf8.AsSpan(0, written)), null);
     }
 
-    public SqliteStatement Bind(int index, long? value)
-    {
-        Check(value is { } v ? raw.sqlite3_bind_int64(statement, index, v) : raw.sqlite3_bind_null(statement, index));
-        return this;
-    }
+    public SqliteStatement Bind(int index, long? value) =>
+        value is { } v ? Bound(index, raw.sqlite3_bind_int64(statement, index, v), null) : BindNull(index);
 
-    public SqliteStatement Bind(int index, double? value)
-    {
-        Check(value is { } v ? raw.sqlite3_bind_double(statement, index, v) : raw.sqlite3_bind_null(statement, index));
-        return this;
-    }
+    public SqliteStatement Bind(int index, double? value) =>
+        value is { } v ? Bound(index, raw.sqlite3_bind_double(statement, index, v), null) : BindNull(index);
 
     public SqliteStatement Bind(int index, bool? value) => Bind(index, value is { } v ? v ? 1L : 0L : null);
 
-    public SqliteStatement Bind(int index, byte[] value)
+    public SqliteStatement Bind(int index, byte[] value) => Bound(index, raw.sqlite3_bind_blob(statement, index, value), null);
+
+    private SqliteStatement BindNull(int index) =>
+        bound[index] == BoundNull ? this : Bound(index, raw.sqlite3_bind_null(statement, index), BoundNull);
+
+    private SqliteStatement Bound(int index, int rc, object? value)
     {
-        Check(raw.sqlite3_bind_blob(statement, index, value));
+        if (rc != raw.SQLITE_OK)
+        {
+            Array.Clear(bound); // whatever a failed bind left, every parameter is bound again next time
+            Check(rc);
+        }
+        bound[index] = value;
         return this;
     }
 
