@@ -18,6 +18,8 @@ internal sealed class DeferredAnalysis(SqliteWriteContext context)
     private readonly Dictionary<(string Experiment, string Unit, string Variant), UnitChange> units = [];
     private readonly Dictionary<(string Experiment, string Variant), long> unattributed = [];
     private readonly Dictionary<RollupKey, MetricAggregate> rollups = [];
+    // Each variant's stored statistics, read by the first write that names it, so an unreadable row refuses that write alone.
+    private readonly Dictionary<(string Experiment, string Variant), VariantUnitStats> variants = [];
 
     // The open write's changes, until its savepoint is released or rolled back.
     private readonly List<UnitChange> touched = [];
@@ -26,7 +28,7 @@ internal sealed class DeferredAnalysis(SqliteWriteContext context)
     private int write;
 
     /// <summary>True when no accepted write's changes wait to be written.</summary>
-    public bool IsEmpty => units.Count == 0 && unattributed.Count == 0 && rollups.Count == 0;
+    public bool IsEmpty => units.Count == 0 && unattributed.Count == 0 && rollups.Count == 0 && variants.Count == 0;
 
     /// <summary>Folds a newly stored event of the open write.</summary>
     public void Add(MetricEvent metricEvent)
@@ -34,6 +36,11 @@ internal sealed class DeferredAnalysis(SqliteWriteContext context)
         writeRollups.Add(metricEvent);
         if (metricEvent is not { ExperimentId: { } experimentId, VariantId: { } variantId })
             return;
+        if (!variants.ContainsKey((experimentId, variantId)))
+        {
+            var stored = context.Prepare(SqlitePromptStore.FindVariantUnitStatsSql).Bind(1, experimentId).Bind(2, variantId).QueryBlob();
+            variants.Add((experimentId, variantId), stored is null ? new VariantUnitStats() : UnitStatisticsCodec.DecodeVariantUnitStats(stored));
+        }
         if (metricEvent.UnitId is not { } unitId)
         {
             writeUnattributed.Add(((experimentId, variantId), 1));
@@ -86,28 +93,26 @@ internal sealed class DeferredAnalysis(SqliteWriteContext context)
         foreach (var (key, added) in rollups)
             await SqlitePromptStore.FoldIntoRollupAsync(context.Connection, context.Transaction, key, added, cancellationToken);
 
-        var variants = new Dictionary<(string Experiment, string Variant), VariantUnitStats>();
-        async ValueTask Change((string Experiment, string Variant) key, Func<VariantUnitStats, VariantUnitStats> change)
-        {
-            if (!variants.TryGetValue(key, out var stats))
-                stats = await SqlitePromptStore.FindVariantUnitStatsAsync(context.Connection, context.Transaction, key.Experiment, key.Variant, cancellationToken);
-            variants[key] = change(stats);
-        }
-
+        var changed = new HashSet<(string Experiment, string Variant)>();
         var upsert = context.Prepare(SqlitePromptStore.UpsertUnitSumsSql);
         foreach (var ((experimentId, unitId, variantId), unit) in units)
         {
             if (unit.After.Events == unit.Before.Events)
                 continue; // only rolled-back writes named it
             upsert.Bind(1, experimentId).Bind(2, unitId).Bind(3, variantId).Bind(4, UnitStatisticsCodec.Encode(unit.After)).Execute();
-            await Change((experimentId, variantId), stats => unit.Exposed == variantId
+            var stats = variants[(experimentId, variantId)];
+            variants[(experimentId, variantId)] = unit.Exposed == variantId
                 ? stats.Replace(unit.Before, unit.After)
-                : stats.AddUnattributed(unit.After.Events - unit.Before.Events));
+                : stats.AddUnattributed(unit.After.Events - unit.Before.Events);
+            changed.Add((experimentId, variantId));
         }
         foreach (var (variant, events) in unattributed)
-            await Change(variant, stats => stats.AddUnattributed(events));
-        foreach (var ((experimentId, variantId), stats) in variants)
-            await SqlitePromptStore.WriteVariantUnitStatsAsync(context.Connection, context.Transaction, experimentId, variantId, stats, cancellationToken);
+        {
+            variants[variant] = variants[variant].AddUnattributed(events);
+            changed.Add(variant);
+        }
+        foreach (var (experimentId, variantId) in changed)
+            await SqlitePromptStore.WriteVariantUnitStatsAsync(context.Connection, context.Transaction, experimentId, variantId, variants[(experimentId, variantId)], cancellationToken);
         Clear();
     }
 
@@ -117,6 +122,7 @@ internal sealed class DeferredAnalysis(SqliteWriteContext context)
         units.Clear();
         unattributed.Clear();
         rollups.Clear();
+        variants.Clear();
         EndWrite();
     }
 

@@ -52,8 +52,11 @@ public sealed partial class SqlitePromptStore
         ArgumentNullException.ThrowIfNull(experimentId);
         ArgumentNullException.ThrowIfNull(state);
         ArgumentNullException.ThrowIfNull(history);
-        return WriteAsync(async (connection, transaction) =>
+        // In the writer's group, like the metric batches the look follows: a transaction of its own took the write lock
+        // from the writer after every look, and each side's wait for the other is a busy-handler sleep.
+        return writes.EnqueueAsync(WriteKind.SequentialState, 1, async context =>
         {
+            var (connection, transaction) = (context.Connection, context.Transaction);
             try
             {
                 await ExperimentStatements.SaveSequentialStateAsync(connection, transaction, experimentId, state, cancellationToken);
@@ -91,7 +94,7 @@ public sealed partial class SqlitePromptStore
         await WriteVariantUnitStatsAsync(connection, transaction, experimentId, variantId, stats, cancellationToken);
     }
 
-    internal static async Task<VariantUnitStats> FindVariantUnitStatsAsync(SqliteConnection connection, SqliteTransaction transaction, string experimentId,
+    private static async Task<VariantUnitStats> FindVariantUnitStatsAsync(SqliteConnection connection, SqliteTransaction transaction, string experimentId,
         string variantId, CancellationToken cancellationToken)
     {
         var stored = await connection.QuerySingleOrDefaultAsync<byte[]>(Command(FindVariantUnitStatsSql,

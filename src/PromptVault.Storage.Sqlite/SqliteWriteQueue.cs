@@ -10,12 +10,13 @@ internal enum WriteKind
 {
     Exposure,
     Events,
+    SequentialState,
 }
 
 /// <summary>
 /// Group commit for the hot writes. Two bounded queues feed one writer:
 /// <list type="bullet">
-/// <item>acknowledged writes (metric batches, exposures the caller waits for): the caller waits for room when the queue is
+/// <item>acknowledged writes (metric batches, exposures the caller waits for, experiments' sequential states): the caller waits for room when the queue is
 /// full, and its write is completed only after the transaction that holds it has committed;</item>
 /// <item>the exposures of renders, which nobody waits for: when their queue is full the exposure is refused at once
 /// (the caller counts it as dropped) rather than slowing the render.</item>

@@ -139,6 +139,35 @@ public sealed class SqliteWriteQueueTests : IDisposable
     }
 
     [Fact]
+    public async Task OneGroup_BatchNamingAnUnreadableVariantRow_RefusedAloneNeighboursStored()
+    {
+        var store = await database.CreateStoreAsync();
+        var (_, experiment) = await SeedAsync(store);
+        var control = experiment.Control;
+        var version = control.VersionId;
+        await store.RecordEventsAsync([UnitEvent(experiment, control, "unit-0")], null, Cancel);
+        await using (var damage = await database.Connections.OpenAsync(Cancel))
+            await damage.ExecuteAsync("UPDATE variant_unit_stats SET stats = x'00'");
+
+        Task<MetricRecordResult> blocking, before, bad, after;
+        await using (await WriteLockAsync())
+        {
+            blocking = store.RecordEventsAsync([Event(version, Now)], null, Cancel);
+            await WaitForQueuedAsync(store, 0);
+            before = store.RecordEventsAsync([Event(version, Now)], null, Cancel);
+            bad = store.RecordEventsAsync([Event(version, Now), UnitEvent(experiment, control, "unit-1")], null, Cancel);
+            after = store.RecordEventsAsync([Event(version, Now)], null, Cancel);
+            await WaitForQueuedAsync(store, 3);
+        }
+
+        await Assert.ThrowsAsync<InvalidDataException>(() => bad);
+        Assert.Equal(1, (await blocking).Stored);
+        Assert.Equal(1, (await before).Stored);
+        Assert.Equal(1, (await after).Stored);
+        Assert.Equal(4, (await store.ReadVersionTotalAsync(version, Cancel)).Count);
+    }
+
+    [Fact]
     public async Task QueueFull_WriterWaitsForRoom_CancelledWaiterNotStored()
     {
         await database.CreateStoreAsync();
