@@ -13,8 +13,9 @@
 #                      stored in the database (sqlite3, when installed), and fails the script if not.
 #   metrics-experiment opt-in: metrics-500 with every event also naming the running experiment's control variant and
 #                      one of 500 units (the same 500 in every batch), so the writer also updates unit-level analysis.
-#   metrics-soak       opt-in: the metrics-500 load for SOAK_MINUTES at SOAK_CONNECTIONS, printing the server's resident
-#                      memory (VmRSS) every minute, minute 1 against the last, and the same check.
+#   metrics-soak       opt-in: the metrics-500 load (metrics-experiment's with SOAK_EXPERIMENT=1) for SOAK_MINUTES at
+#                      SOAK_CONNECTIONS, printing the server's resident memory (VmRSS) every minute, minute 1 against the
+#                      last, and the same check.
 #   floor              opt-in: the platform's floor, what any server on this machine pays before doing any work. Kestrel
 #                      alone (bench/PromptVault.Floor) and a plain node http server (floor-peer.mjs) read the render
 #                      request and answer with a fixed reply of a render's size; same wrk script, unit mode.
@@ -31,7 +32,7 @@
 #   SCENARIOS    which to run (default "render-label render-experiment metrics-500")
 #   REFERENCE    0 to skip the reference peer (default 1)
 #   PORT, REF_PORT  ports on 127.0.0.1 (default 19380, 19480; the floor's PORT+1 and REF_PORT+1)
-#   SOAK_MINUTES, SOAK_CONNECTIONS  the metrics-soak run (default 10 minutes, 64 connections):
+#   SOAK_MINUTES, SOAK_CONNECTIONS, SOAK_EXPERIMENT  the metrics-soak run (default 10 minutes, 64 connections, 0):
 #     SCENARIOS=metrics-soak REFERENCE=0 bench/load/run.sh
 set -euo pipefail
 
@@ -41,6 +42,7 @@ SEED_BENCH="${SEED_BENCH:-$REPO/../shared/seed-bench}"
 REFERENCE="${REFERENCE:-1}"
 SOAK_MINUTES="${SOAK_MINUTES:-10}"
 SOAK_CONNECTIONS="${SOAK_CONNECTIONS:-64}"
+SOAK_EXPERIMENT="${SOAK_EXPERIMENT:-0}"
 REF_PORT="${REF_PORT:-19480}"
 
 if [[ "$REFERENCE" == 1 ]]; then
@@ -156,12 +158,16 @@ echo "| scenario           | conn | server      |     req/s |  p50 ms |  p99 ms 
 echo "|--------------------|-----:|-------------|----------:|--------:|--------:|---------:|-----------:|-------:|-------------------------------------:|"
 # Scenario by scenario, so a backlog of slow metric batches never spills into a render run.
 for scenario in $SCENARIOS; do
+  experiment=()
+  if [[ "$scenario" == metrics-experiment || ( "$scenario" == metrics-soak && "$SOAK_EXPERIMENT" == 1 ) ]]; then
+    experiment=("$EXPERIMENT_ID" "$CONTROL_VARIANT_ID")
+  fi
   if [[ "$scenario" == metrics-soak ]]; then
     before="$(counted_events)"
     # The server's resident memory a little before each minute's end, in the background while wrk runs.
     (for minute in $(seq 1 "$SOAK_MINUTES"); do sleep $((minute == 1 ? 58 : 60)); echo "$minute $(rss_mb)"; done) >"$WORK/rss" &
     sampler=$!
-    DURATION=$((SOAK_MINUTES * 60)) run "$scenario" promptvault "$PV" "$PV_PID" "$SOAK_CONNECTIONS" metrics.lua "$KEY" "$CONTROL_ID"
+    DURATION=$((SOAK_MINUTES * 60)) run "$scenario" promptvault "$PV" "$PV_PID" "$SOAK_CONNECTIONS" metrics.lua "$KEY" "$CONTROL_ID" "${experiment[@]}"
     echo " $((RPS * 500)) events/s |"
     wait "$sampler" || true
     check_events "$scenario" "$SOAK_CONNECTIONS" "$before"
@@ -190,8 +196,6 @@ for scenario in $SCENARIOS; do
         echo " $(awk -v a="$kestrel_rps" -v b="$RPS" 'BEGIN { printf "%.2f×", b ? a / b : 0 }') |"
         ;;
       metrics-500|metrics-experiment)
-        experiment=()
-        [[ "$scenario" == metrics-experiment ]] && experiment=("$EXPERIMENT_ID" "$CONTROL_VARIANT_ID")
         before="$(counted_events)"
         run "$scenario" promptvault "$PV" "$PV_PID" "$connections" metrics.lua "$KEY" "$CONTROL_ID" "${experiment[@]}"
         echo " $((RPS * 500)) events/s |"
