@@ -24,7 +24,7 @@ internal sealed class DeferredAnalysis(SqliteWriteContext context)
     // The open write's changes, until its savepoint is released or rolled back.
     private readonly List<UnitChange> touched = [];
     private readonly List<((string Experiment, string Variant) Variant, long Events)> writeUnattributed = [];
-    private MetricRollups writeRollups = new();
+    private readonly MetricRollups writeRollups = new();
     private int write;
 
     /// <summary>True when no accepted write's changes wait to be written.</summary>
@@ -130,7 +130,7 @@ internal sealed class DeferredAnalysis(SqliteWriteContext context)
     {
         touched.Clear();
         writeUnattributed.Clear();
-        writeRollups = new MetricRollups();
+        writeRollups.Rows.Clear(); // the aggregates an accepted write added now belong to the group's rows
         write++;
     }
 
