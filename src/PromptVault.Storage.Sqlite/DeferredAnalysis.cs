@@ -27,7 +27,7 @@ internal sealed class DeferredAnalysis(SqliteWriteContext context)
     private readonly MetricRollups writeRollups = new();
     private int write;
 
-    /// <summary>True when no accepted write's changes wait to be written.</summary>
+    /// <summary>True when no batch has been applied in the group so far (nothing folded, nothing read for one).</summary>
     public bool IsEmpty => units.Count == 0 && unattributed.Count == 0 && rollups.Count == 0 && variants.Count == 0;
 
     /// <summary>Folds a newly stored event of the open write.</summary>
