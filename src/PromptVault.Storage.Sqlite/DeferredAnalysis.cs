@@ -37,10 +37,7 @@ internal sealed class DeferredAnalysis(SqliteWriteContext context)
         if (metricEvent is not { ExperimentId: { } experimentId, VariantId: { } variantId })
             return;
         if (!variants.ContainsKey((experimentId, variantId)))
-        {
-            var stored = context.Prepare(SqlitePromptStore.FindVariantUnitStatsSql).Bind(1, experimentId).Bind(2, variantId).QueryBlob();
-            variants.Add((experimentId, variantId), stored is null ? new VariantUnitStats() : UnitStatisticsCodec.DecodeVariantUnitStats(stored));
-        }
+            variants.Add((experimentId, variantId), SqlitePromptStore.ReadVariantUnitStats(context, experimentId, variantId));
         if (metricEvent.UnitId is not { } unitId)
         {
             writeUnattributed.Add(((experimentId, variantId), 1));
@@ -112,7 +109,7 @@ internal sealed class DeferredAnalysis(SqliteWriteContext context)
             changed.Add(variant);
         }
         foreach (var (experimentId, variantId) in changed)
-            await SqlitePromptStore.WriteVariantUnitStatsAsync(context.Connection, context.Transaction, experimentId, variantId, variants[(experimentId, variantId)], cancellationToken);
+            SqlitePromptStore.WriteVariantUnitStats(context, experimentId, variantId, variants[(experimentId, variantId)]);
         Clear();
     }
 

@@ -23,17 +23,16 @@ public sealed partial class SqlitePromptStore
     public override Task<bool> RecordExposureAsync(Exposure exposure, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(exposure);
-        return writes.EnqueueAsync(WriteKind.Exposure, 1, async context => await WriteExposuresAsync(context, [exposure], cancellationToken) > 0,
-            cancellationToken);
+        return writes.EnqueueAsync(WriteKind.Exposure, 1, context => Task.FromResult(WriteExposures(context, [exposure]) > 0), cancellationToken);
     }
 
     /// <summary>
     /// Stores each unit's first exposure, then once per variant: its count of exposed units, and the unit sums of earlier
-    /// events its new units bring in (see <see cref="BringInUnitsAsync"/>).
+    /// events its new units bring in (see <see cref="BringInUnits"/>).
     /// </summary>
     /// <returns>How many of the exposures were first exposures.</returns>
     /// <exception cref="NotFoundException">An exposure's experiment does not exist; none of them is stored.</exception>
-    private static async Task<int> WriteExposuresAsync(SqliteWriteContext context, IReadOnlyList<Exposure> exposures, CancellationToken cancellationToken)
+    private static int WriteExposures(SqliteWriteContext context, IReadOnlyList<Exposure> exposures)
     {
         if (!context.Analysis.IsEmpty)
             throw new InvalidOperationException("A group writes its exposures before its event batches: the unit rows they read are written at its commit.");
@@ -67,7 +66,7 @@ public sealed partial class SqlitePromptStore
         foreach (var ((experimentId, variantId), units) in newUnits)
             addUnits.Bind(1, experimentId).Bind(2, variantId).Bind(3, units).Execute();
         foreach (var ((experimentId, variantId), sums) in broughtIn)
-            await BringInUnitsAsync(context.Connection, context.Transaction, experimentId, variantId, sums, cancellationToken);
+            BringInUnits(context, experimentId, variantId, sums);
         return newUnits.Values.Sum(n => (int)n);
     }
 

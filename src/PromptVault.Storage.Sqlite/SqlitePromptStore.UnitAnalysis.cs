@@ -84,28 +84,26 @@ public sealed partial class SqlitePromptStore
         ON CONFLICT (experiment_id, unit_id, variant_id) DO UPDATE SET sums = excluded.sums
         """;
 
+    private const string UpsertVariantUnitStatsSql = """
+        INSERT INTO variant_unit_stats (experiment_id, variant_id, stats) VALUES (?1, ?2, ?3)
+        ON CONFLICT (experiment_id, variant_id) DO UPDATE SET stats = excluded.stats
+        """;
+
     /// <summary>Units' first exposures to a variant: their earlier events naming it leave the unattributed count and count for it.</summary>
-    private static async Task BringInUnitsAsync(SqliteConnection connection, SqliteTransaction transaction, string experimentId, string variantId,
-        IReadOnlyList<UnitSums> units, CancellationToken cancellationToken)
+    private static void BringInUnits(SqliteWriteContext context, string experimentId, string variantId, IReadOnlyList<UnitSums> units)
     {
-        var stats = await FindVariantUnitStatsAsync(connection, transaction, experimentId, variantId, cancellationToken);
+        var stats = ReadVariantUnitStats(context, experimentId, variantId);
         foreach (var sums in units)
             stats = stats.Replace(default, sums).AddUnattributed(-sums.Events);
-        await WriteVariantUnitStatsAsync(connection, transaction, experimentId, variantId, stats, cancellationToken);
+        WriteVariantUnitStats(context, experimentId, variantId, stats);
     }
 
-    private static async Task<VariantUnitStats> FindVariantUnitStatsAsync(SqliteConnection connection, SqliteTransaction transaction, string experimentId,
-        string variantId, CancellationToken cancellationToken)
-    {
-        var stored = await connection.QuerySingleOrDefaultAsync<byte[]>(Command(FindVariantUnitStatsSql,
-            new { ExperimentId = experimentId, VariantId = variantId }, cancellationToken, transaction));
-        return stored is null ? new VariantUnitStats() : UnitStatisticsCodec.DecodeVariantUnitStats(stored);
-    }
+    /// <summary>A variant's stored statistics, read in the writer's transaction; empty when it has none yet.</summary>
+    internal static VariantUnitStats ReadVariantUnitStats(SqliteWriteContext context, string experimentId, string variantId) =>
+        context.Prepare(FindVariantUnitStatsSql).Bind(1, experimentId).Bind(2, variantId).QueryBlob() is { } stored
+            ? UnitStatisticsCodec.DecodeVariantUnitStats(stored)
+            : new VariantUnitStats();
 
-    internal static Task WriteVariantUnitStatsAsync(SqliteConnection connection, SqliteTransaction transaction, string experimentId, string variantId,
-        VariantUnitStats stats, CancellationToken cancellationToken) =>
-        connection.ExecuteAsync(Command("""
-            INSERT INTO variant_unit_stats (experiment_id, variant_id, stats) VALUES (@ExperimentId, @VariantId, @Stats)
-            ON CONFLICT (experiment_id, variant_id) DO UPDATE SET stats = excluded.stats
-            """, new { ExperimentId = experimentId, VariantId = variantId, Stats = UnitStatisticsCodec.Encode(stats) }, cancellationToken, transaction));
+    internal static void WriteVariantUnitStats(SqliteWriteContext context, string experimentId, string variantId, VariantUnitStats stats) =>
+        context.Prepare(UpsertVariantUnitStatsSql).Bind(1, experimentId).Bind(2, variantId).Bind(3, UnitStatisticsCodec.Encode(stats)).Execute();
 }

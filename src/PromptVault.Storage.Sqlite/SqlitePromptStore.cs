@@ -32,7 +32,7 @@ public sealed partial class SqlitePromptStore : RelationalPromptStore<SqliteConn
     {
         this.connections = connections ?? throw new ArgumentNullException(nameof(connections));
         writes = new SqliteWriteQueue(connections, writeQueueCapacity, exposureQueueCapacity, maxEventsPerTransaction,
-            (context, exposures) => WriteExposuresAsync(context, exposures, CancellationToken.None), RecentExposures.Forget, time);
+            (context, exposures) => Task.FromResult(WriteExposures(context, exposures)), RecentExposures.Forget, time);
     }
 
     /// <summary>How many acknowledged writes (metric batches, awaited exposures) wait for the writer.</summary>

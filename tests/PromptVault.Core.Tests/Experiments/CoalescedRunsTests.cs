@@ -5,13 +5,14 @@ namespace PromptVault.Core.Tests.Experiments;
 /// <summary>An experiment's looks after metric batches: one at a time per experiment, later calls sharing the next.</summary>
 public sealed class CoalescedRunsTests
 {
+    private readonly Runs runs = new();
+    private readonly CoalescedRuns coalesced = new();
+
     private static CancellationToken Cancel => TestContext.Current.CancellationToken;
 
     [Fact]
     public async Task RunAsync_CallsDuringARun_ShareOneRunThatStartsAfterIt()
     {
-        var runs = new Runs();
-        var coalesced = new CoalescedRuns();
 
         var first = coalesced.RunAsync("a", runs.Run, Cancel);
         var during = Enumerable.Range(0, 5).Select(_ => coalesced.RunAsync("a", runs.Run, Cancel)).ToList();
@@ -42,8 +43,6 @@ public sealed class CoalescedRunsTests
     [Fact]
     public async Task RunAsync_DifferentKeys_RunAtTheSameTime()
     {
-        var runs = new Runs();
-        var coalesced = new CoalescedRuns();
 
         var a = coalesced.RunAsync("a", runs.Run, Cancel);
         var b = coalesced.RunAsync("b", runs.Run, Cancel);
@@ -59,8 +58,6 @@ public sealed class CoalescedRunsTests
     [Fact]
     public async Task RunAsync_RunFails_ItsCallersSeeTheError_TheNextCallRunsAgain()
     {
-        var runs = new Runs();
-        var coalesced = new CoalescedRuns();
 
         var first = coalesced.RunAsync("a", runs.Run, Cancel);
         var shared = new[] { coalesced.RunAsync("a", runs.Run, Cancel), coalesced.RunAsync("a", runs.Run, Cancel) };
@@ -80,8 +77,6 @@ public sealed class CoalescedRunsTests
     [Fact]
     public async Task RunAsync_WaiterCancelled_StopsWaitingWhileTheRunGoesOnForTheOthers()
     {
-        var runs = new Runs();
-        var coalesced = new CoalescedRuns();
         using var cancellation = new CancellationTokenSource();
 
         var first = coalesced.RunAsync("a", runs.Run, cancellation.Token);
