@@ -18,8 +18,9 @@ app.MapPost("/api/prompts/{name}/render", async (HttpContext context) =>
     context.Response.ContentLength = reply.Length;
     await context.Response.Body.WriteAsync(reply);
 });
-Console.WriteLine("floor peer listening");
-app.Run();
+await app.StartAsync();
+Console.WriteLine("floor peer listening"); // run.sh starts the load on this line, so only once Kestrel listens
+await app.WaitForShutdownAsync();
 
 internal static class FloorReply
 {
