@@ -9,6 +9,13 @@ public static class PromptVaultJson
 {
     public static JsonSerializerOptions Options { get; } = Configure(new JsonSerializerOptions(JsonSerializerDefaults.Web));
 
+    /// <summary>
+    /// A render's answer in the API's settings, written by the source generator's fast path. <see cref="Options"/> add
+    /// converters, which turn the fast path off for every type; the render route is the hot path (issue 9), and its answer
+    /// holds no type those converters change (PromptVaultJsonTests checks that both write the same JSON).
+    /// </summary>
+    public static JsonTypeInfo<RenderResponse> RenderResponse => PromptVaultFastPathJsonContext.Default.RenderResponse;
+
     /// <summary>Applies the API's settings to <paramref name="options"/> (used for ASP.NET Core's own options).</summary>
     public static JsonSerializerOptions Configure(JsonSerializerOptions options)
     {
@@ -75,3 +82,8 @@ public static class PromptVaultJson
 [JsonSerializable(typeof(Dictionary<string, string?>))]
 [JsonSerializable(typeof(List<string>))]
 public sealed partial class PromptVaultJsonContext : JsonSerializerContext;
+
+/// <summary>The API's settings (<see cref="PromptVaultJson.Configure"/>) with no converter added, so the generated fast path serves.</summary>
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web, NumberHandling = JsonNumberHandling.Strict, UseStringEnumConverter = true)]
+[JsonSerializable(typeof(RenderResponse))]
+internal sealed partial class PromptVaultFastPathJsonContext : JsonSerializerContext;

@@ -67,11 +67,15 @@ internal sealed class ProblemExceptionHandler : IExceptionHandler
         var field = JsonField(json);
         // System.Text.Json's own conversion message names .NET types, which mean nothing to a caller.
         if (IsConversionError(json))
-            return field is null ? "The request body must be a JSON object."
-                : EnumAt(context, field) is { } enumType ? $"'{field}' must be a string, one of {Names.AllOf(enumType)}."
-                : $"'{field}' has a value of the wrong JSON type.";
+            return field is not null && EnumAt(context, field) is { } enumType ? $"'{field}' must be a string, one of {Names.AllOf(enumType)}." : WrongJsonType(field);
         return field is null ? $"The request body is not valid JSON: {json.Message}" : $"'{field}' is invalid: {json.Message}";
     }
+
+    private static string WrongJsonType(string? field) =>
+        field is null ? "The request body must be a JSON object." : $"'{field}' has a value of the wrong JSON type.";
+
+    /// <summary>A body field (or, when null, the body) read by hand has a JSON type its contract does not take: the 400 of a bound body.</summary>
+    internal static InvalidInputException WrongJsonTypeAt(string? field) => new("invalid_json", WrongJsonType(field), field);
 
     /// <summary>The enum type of a body field (<c>variables[0].type</c>), found by walking the JSON contract of the route's body type.</summary>
     private static Type? EnumAt(HttpContext context, string field)

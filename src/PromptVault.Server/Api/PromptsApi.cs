@@ -1,4 +1,5 @@
 using System.Security.Claims;
+using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
 using PromptVault.Core;
 using PromptVault.Core.Auth;
@@ -34,7 +35,8 @@ internal static class PromptsApi
             .ProducesProblem(StatusCodes.Status409Conflict);
         prompts.MapPost("/{name}/rollback", Rollback).WithName("Rollback").WithSummary("Roll production back to an earlier version").RequireToChange(RolePolicies.Admin);
         prompts.MapGet("/{name}/compare", Compare).WithName("ComparePromptVersions").WithSummary("Compare two versions");
-        prompts.MapPost("/{name}/render", Render).WithName("RenderPrompt").WithSummary("Resolve and render a prompt").ProducesProblem(StatusCodes.Status409Conflict);
+        prompts.MapPost("/{name}/render", Render).WithName("RenderPrompt").WithSummary("Resolve and render a prompt")
+            .Accepts<RenderRequest>("application/json").Produces<RenderResponse>().ProducesProblem(StatusCodes.Status409Conflict);
         return routes;
     }
 
@@ -102,8 +104,58 @@ internal static class PromptsApi
     private static async Task<Ok<ComparisonResponse>> Compare(string name, string? a, string? b, PromptRegistry registry, CancellationToken cancellationToken) =>
         TypedResults.Ok(await registry.CompareAsync(Unescape(name), a, b, cancellationToken));
 
-    private static async Task<Ok<RenderResponse>> Render(string name, RenderRequest request, ExperimentService experiments, CancellationToken cancellationToken) =>
-        TypedResults.Ok(await experiments.RenderAsync(Unescape(name), request, cancellationToken));
+    /// <summary>
+    /// The hot route (issue 9): the body is read into pooled buffers and the variables are its own elements, which the
+    /// render reads before the document goes back to the pool; the answer is written by the source generator's fast path.
+    /// </summary>
+    private static async Task<Results<JsonHttpResult<RenderResponse>, StatusCodeHttpResult>> Render(string name, HttpRequest http,
+        ExperimentService experiments, CancellationToken cancellationToken)
+    {
+        using var body = await JsonBody.ReadAsync(http, cancellationToken);
+        if (body is null)
+            return JsonBody.UnsupportedMediaType();
+        var rendered = await experiments.RenderAsync(Unescape(name), ReadRenderRequest(body.RootElement), cancellationToken);
+        return TypedResults.Json(rendered, PromptVaultJson.RenderResponse);
+    }
+
+    /// <summary>
+    /// A render's body as System.Text.Json binds a <see cref="RenderRequest"/> with the API's settings (names in any case, the
+    /// last of a repeated name wins, other names ignored, an error names the field as sent), without copying the variables
+    /// out of <paramref name="body"/>.
+    /// </summary>
+    private static RenderRequest ReadRenderRequest(JsonElement body)
+    {
+        if (body.ValueKind != JsonValueKind.Object)
+            throw ProblemExceptionHandler.WrongJsonTypeAt(null);
+        IReadOnlyDictionary<string, JsonElement>? variables = null;
+        string? unitId = null, label = null, version = null;
+        foreach (var property in body.EnumerateObject())
+        {
+            var name = property.Name;
+            if (name.Equals("variables", StringComparison.OrdinalIgnoreCase)) variables = Variables(property.Value, name);
+            else if (name.Equals("unitId", StringComparison.OrdinalIgnoreCase)) unitId = Text(property.Value, name);
+            else if (name.Equals("label", StringComparison.OrdinalIgnoreCase)) label = Text(property.Value, name);
+            else if (name.Equals("version", StringComparison.OrdinalIgnoreCase)) version = Text(property.Value, name);
+        }
+        return new RenderRequest(variables, unitId, label, version);
+
+        static string? Text(JsonElement value, string field) => value.ValueKind switch
+        {
+            JsonValueKind.String => value.GetString(),
+            JsonValueKind.Null => null,
+            _ => throw ProblemExceptionHandler.WrongJsonTypeAt(field),
+        };
+
+        static Dictionary<string, JsonElement>? Variables(JsonElement value, string field)
+        {
+            if (value.ValueKind == JsonValueKind.Null) return null;
+            if (value.ValueKind != JsonValueKind.Object) throw ProblemExceptionHandler.WrongJsonTypeAt(field);
+            var variables = new Dictionary<string, JsonElement>(StringComparer.Ordinal);
+            foreach (var variable in value.EnumerateObject())
+                variables[variable.Name] = variable.Value;
+            return variables;
+        }
+    }
 
     /// <summary>The <c>type</c> filter of a prompt list (also the MCP tool's): none when empty.</summary>
     internal static PromptType? TypeFilter(string? type)

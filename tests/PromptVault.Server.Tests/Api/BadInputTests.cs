@@ -175,6 +175,48 @@ public sealed class BadInputTests(ServerFixture fixture) : IClassFixture<ServerF
         Assert.Equal($"'{field}' must be a string, one of {allowed}.", problem.Str("detail"));
     }
 
+    /// <summary>The render route reads its body by hand (issue 9); it refuses what a bound <c>RenderRequest</c> refused, naming the field.</summary>
+    public static TheoryData<string, string, string> BadRenders => new()
+    {
+        { "[1]", "", "The request body must be a JSON object." },
+        { "\"x\"", "", "The request body must be a JSON object." },
+        { "{\"variables\": [1]}", "variables", "'variables' has a value of the wrong JSON type." },
+        { "{\"variables\": \"x\"}", "variables", "'variables' has a value of the wrong JSON type." },
+        { "{\"unitId\": 5}", "unitId", "'unitId' has a value of the wrong JSON type." },
+        { "{\"label\": true}", "label", "'label' has a value of the wrong JSON type." },
+        { "{\"version\": {}}", "version", "'version' has a value of the wrong JSON type." },
+        { "{\"VERSION\": [\"1.0.0\"]}", "VERSION", "'VERSION' has a value of the wrong JSON type." },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadRenders))]
+    public async Task Render_BodyOfTheWrongShape_Returns400NamingTheField(string body, string field, string detail)
+    {
+        var name = await CreateSupportPromptAsync(_client);
+
+        var (status, problem) = await PostAsync(_client, $"/api/prompts/{name}/render", body);
+
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Equal(("invalid_json", field, detail), (problem.Str("code"), problem!["field"]?.GetValue<string>() ?? "", problem.Str("detail")));
+    }
+
+    [Fact]
+    public async Task Render_NamesInAnyCase_LastOfARepeatedNameWins_OthersIgnored()
+    {
+        var name = await CreateSupportPromptAsync(_client);
+
+        var (status, rendered) = await PostAsync(_client, $"/api/prompts/{name}/render",
+            """{"Variables": {"company_name": "First"}, "VERSION": "1.0.0", "other": [1, {"x": null}], "variables": {"company_name": "Acme", "company_name": "Last"}, "unitid": null}""");
+        var (labelStatus, labelProblem) = await PostAsync(_client, $"/api/prompts/{name}/render", """{"LABEL": "staging", "variables": null}""");
+
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Contains("Last", rendered.Str("content"), StringComparison.Ordinal);
+        Assert.DoesNotContain("First", rendered.Str("content"), StringComparison.Ordinal);
+        Assert.Equal("1.0.0", rendered.Str("version"));
+        Assert.Equal(HttpStatusCode.NotFound, labelStatus);
+        Assert.Contains("staging", labelProblem.Str("detail"), StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task MissingBodyOrWrongMediaType_ReturnsProblemWithCode()
     {
