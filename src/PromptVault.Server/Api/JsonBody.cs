@@ -6,32 +6,58 @@ using PromptVault.Core.Contracts;
 namespace PromptVault.Server.Api;
 
 /// <summary>
-/// A hot route's JSON body read into a document in pooled buffers, returned when it is disposed, with the refusals a body
-/// bound by the framework gets. Bound, the body's values were copied into new arrays on every request: a metric batch of
-/// 500 events (about 130 KB), a render's variables (a second document per render; docs/benchmarks.md).
+/// A hot route's JSON body read into a document over the request's own buffers (or pooled ones, for a body in several
+/// segments), released when it is disposed, with the refusals a body bound by the framework gets. Bound, the body's
+/// values were copied into new arrays on every request: a metric batch of 500 events (about 130 KB), a render's
+/// variables (a second document per render; docs/benchmarks.md).
 /// </summary>
 internal static class JsonBody
 {
     /// <returns>The document; null when the body is not JSON, which the route answers with <see cref="UnsupportedMediaType"/>.</returns>
     /// <exception cref="BadHttpRequestException">No body, or one that is not JSON or holds invalid text: the 400 of a bound body.</exception>
-    public static async Task<JsonDocument?> ReadAsync(HttpRequest http, CancellationToken cancellationToken)
+    public static async Task<Document?> ReadAsync(HttpRequest http, CancellationToken cancellationToken)
     {
         // In the framework's order for a bound body: none at all, then not JSON.
         if (http.HttpContext.Features.Get<IHttpRequestBodyDetectionFeature>() is { CanHaveBody: false })
             throw new BadHttpRequestException("The request body is missing.");
         if (!http.HasJsonContentType())
             return null;
+        var reader = http.BodyReader;
+        var read = await reader.ReadAsync(cancellationToken);
+        while (!read.IsCompleted)
+        {
+            reader.AdvanceTo(read.Buffer.Start, read.Buffer.End); // examined all, consumed nothing: wait for the rest
+            read = await reader.ReadAsync(cancellationToken);
+        }
+        var body = read.Buffer;
+        if (body.FirstSpan.StartsWith(Utf8Bom)) body = body.Slice(Utf8Bom.Length); // the framework's reading skips it too
         JsonDocument? document = null;
         try
         {
-            document = await JsonDocument.ParseAsync(http.Body, cancellationToken: cancellationToken);
+            // A body in one segment (most) is parsed where it lies; the request's buffers are released with the document.
+            document = JsonDocument.Parse(body);
             InvalidJsonTextException.ThrowIfIn(document.RootElement); // bound by the framework, the body was checked as it was read
-            return document;
+            return new Document(document, reader, read.Buffer.End);
         }
         catch (JsonException e)
         {
             document?.Dispose();
+            reader.AdvanceTo(read.Buffer.End);
             throw Invalid(e);
+        }
+    }
+
+    private static ReadOnlySpan<byte> Utf8Bom => [0xEF, 0xBB, 0xBF];
+
+    /// <summary>The body's document; disposing it returns its buffers and the request's.</summary>
+    public sealed class Document(JsonDocument document, System.IO.Pipelines.PipeReader reader, SequencePosition end) : IDisposable
+    {
+        public JsonElement RootElement => document.RootElement;
+
+        public void Dispose()
+        {
+            document.Dispose();
+            reader.AdvanceTo(end);
         }
     }
 
