@@ -12,7 +12,7 @@ public static class PromptVaultJson
     /// <summary>
     /// A render's answer in the API's settings, written by the source generator's fast path. <see cref="Options"/> add
     /// converters, which turn the fast path off for every type; the render route is the hot path (issue 9), and its answer
-    /// holds no type those converters change (PromptVaultJsonTests checks that both write the same JSON).
+    /// holds no type those converters change (RenderResponseJsonTests checks that both write the same JSON).
     /// </summary>
     public static JsonTypeInfo<RenderResponse> RenderResponse => PromptVaultFastPathJsonContext.Default.RenderResponse;
 

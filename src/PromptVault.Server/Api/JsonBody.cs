@@ -1,3 +1,4 @@
+using System.IO.Pipelines;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -50,7 +51,7 @@ internal static class JsonBody
     private static ReadOnlySpan<byte> Utf8Bom => [0xEF, 0xBB, 0xBF];
 
     /// <summary>The body's document; disposing it returns its buffers and the request's.</summary>
-    public sealed class Document(JsonDocument document, System.IO.Pipelines.PipeReader reader, SequencePosition end) : IDisposable
+    public sealed class Document(JsonDocument document, PipeReader reader, SequencePosition end) : IDisposable
     {
         public JsonElement RootElement => document.RootElement;
 

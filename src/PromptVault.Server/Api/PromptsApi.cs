@@ -105,8 +105,8 @@ internal static class PromptsApi
         TypedResults.Ok(await registry.CompareAsync(Unescape(name), a, b, cancellationToken));
 
     /// <summary>
-    /// The hot route (issue 9): the body is read into pooled buffers and the variables are its own elements, which the
-    /// render reads before the document goes back to the pool; the answer is written by the source generator's fast path.
+    /// The hot route (issue 9): the variables are elements of the body's document (<see cref="JsonBody"/>), which the render
+    /// reads before the document is disposed; the answer is written by the source generator's fast path.
     /// </summary>
     private static async Task<Results<JsonHttpResult<RenderResponse>, StatusCodeHttpResult>> Render(string name, HttpRequest http,
         ExperimentService experiments, CancellationToken cancellationToken)
