@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.IO.Pipelines;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.Features;
@@ -31,7 +32,7 @@ internal static class JsonBody
             read = await reader.ReadAsync(cancellationToken);
         }
         var body = read.Buffer;
-        if (body.FirstSpan.StartsWith(Utf8Bom)) body = body.Slice(Utf8Bom.Length); // the framework's reading skips it too
+        if (StartsWithBom(body)) body = body.Slice(Utf8Bom.Length); // the framework's reading skips it too
         JsonDocument? document = null;
         try
         {
@@ -49,6 +50,15 @@ internal static class JsonBody
     }
 
     private static ReadOnlySpan<byte> Utf8Bom => [0xEF, 0xBB, 0xBF];
+
+    // The body may start at the end of one of the request's buffers, so its first bytes can lie in two segments.
+    internal static bool StartsWithBom(ReadOnlySequence<byte> body)
+    {
+        if (body.Length < Utf8Bom.Length) return false;
+        Span<byte> start = stackalloc byte[3];
+        body.Slice(0, start.Length).CopyTo(start);
+        return start.SequenceEqual(Utf8Bom);
+    }
 
     /// <summary>The body's document; disposing it returns its buffers and the request's.</summary>
     public sealed class Document(JsonDocument document, PipeReader reader, SequencePosition end) : IDisposable

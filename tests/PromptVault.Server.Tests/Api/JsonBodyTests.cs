@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json;
@@ -43,6 +44,33 @@ public sealed class JsonBodyTests(ServerFixture fixture) : IClassFixture<ServerF
         var withMark = await RenderAsync(name, new ByteArrayContent([0xEF, 0xBB, 0xBF, .. body]));
 
         Assert.Equal(await RenderAsync(name, new ByteArrayContent(body)), withMark);
+    }
+
+    [Theory]
+    [InlineData(new byte[] { 0xEF, 0xBB, 0xBF, (byte)'{' }, 4, true)]
+    [InlineData(new byte[] { 0xEF, 0xBB, 0xBF, (byte)'{' }, 1, true)]
+    [InlineData(new byte[] { 0xEF, 0xBB, 0xBF, (byte)'{' }, 2, true)]
+    [InlineData(new byte[] { 0xEF, 0xBB, (byte)'{' }, 1, false)]
+    [InlineData(new byte[] { 0xEF, 0xBB }, 1, false)]
+    [InlineData(new byte[] { (byte)'{', (byte)'}' }, 1, false)]
+    public void StartsWithBom_MarkSplitAcrossSegments_Found(byte[] bytes, int firstSegmentBytes, bool expected)
+    {
+        var first = new Segment(bytes.AsMemory(0, firstSegmentBytes));
+        var last = first.Append(bytes.AsMemory(firstSegmentBytes));
+
+        Assert.Equal(expected, PromptVault.Server.Api.JsonBody.StartsWithBom(new ReadOnlySequence<byte>(first, 0, last, last.Memory.Length)));
+    }
+
+    private sealed class Segment : ReadOnlySequenceSegment<byte>
+    {
+        public Segment(ReadOnlyMemory<byte> memory) => Memory = memory;
+
+        public Segment Append(ReadOnlyMemory<byte> memory)
+        {
+            var next = new Segment(memory) { RunningIndex = RunningIndex + Memory.Length };
+            Next = next;
+            return next;
+        }
     }
 
     private async Task<string> RenderAsync(string name, HttpContent content)
