@@ -33,7 +33,7 @@ public sealed class ChatPromptPagesTests(DashboardFixture fixture) : IClassFixtu
         await Assertions.Expect(preview).ToContainTextAsync("You help Acme kindly.");
         await page.GetByLabel("Change description").FillAsync("Kinder");
         await page.GetByRole(AriaRole.Button, new() { Name = "Save version" }).ClickAsync();
-        await page.WaitForURLAsync("**/prompts/chat%2Fassistant");
+        await fixture.WaitForPageAsync(page, "/prompts/chat%2Fassistant");
 
         await Assertions.Expect(page.GetByRole(AriaRole.Cell, new() { Name = "1.0.1", Exact = true })).ToBeVisibleAsync();
         await Assertions.Expect(page.Locator("ol.messages li").Nth(0)).ToContainTextAsync("You help {{company}} kindly.");

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using Microsoft.Extensions.Logging;
 using Microsoft.Playwright;
 using PromptVault.Core.Auth;
 using PromptVault.Server.Tests;
@@ -22,6 +23,9 @@ public sealed class DashboardFixture : IAsyncLifetime
     private IPlaywright? _playwright;
     private IBrowser? _browser;
 
+    /// <summary>The server's warnings and errors (a Blazor circuit's unhandled exception among them), for a failure's message.</summary>
+    public LogCapture ServerLog { get; } = new();
+
     public RunningServer Server => _server ?? throw new InvalidOperationException("The server has not started.");
 
     public string WriterKey { get; private set; } = "";
@@ -30,7 +34,7 @@ public sealed class DashboardFixture : IAsyncLifetime
 
     public async ValueTask InitializeAsync()
     {
-        _server = await RunningServer.StartAsync(TestContext.Current.CancellationToken);
+        _server = await RunningServer.StartAsync(new ServerSetup([], builder => builder.Logging.AddProvider(ServerLog)), TestContext.Current.CancellationToken);
         WriterKey = await _server.CreateKeyAsync("wendy-writer", ApiKeyRole.Writer, TestContext.Current.CancellationToken);
         ReaderKey = await _server.CreateKeyAsync("rita-reader", ApiKeyRole.Reader, TestContext.Current.CancellationToken);
         if (!File.Exists(Chromium)) return;
@@ -74,6 +78,34 @@ public sealed class DashboardFixture : IAsyncLifetime
             throw new TimeoutException($"sign-in stayed on {page.Url}; the page said: {await page.Locator("body").InnerTextAsync()}", e);
         }
     }
+
+    /// <summary>Waits for <paramref name="page"/> to show <paramref name="path"/> (the end of its address) after a form posts or a page navigates.</summary>
+    public Task WaitForPageAsync(IPage page, string path) => WaitForPageAsync(page, new Regex(Regex.Escape(path) + "$"));
+
+    /// <summary>
+    /// Waits for <paramref name="page"/>'s address to match <paramref name="url"/>; when it does not, the failure says where the
+    /// page stayed, what it showed and what the server logged as warnings and errors.
+    /// </summary>
+    /// <remarks>
+    /// Polls the address rather than awaiting a navigation (<c>WaitForURLAsync</c>): under load CI saw that wait miss a
+    /// navigation Blazor started (<c>NavigateTo</c> with a forced load) and time out on a page that had long loaded.
+    /// </remarks>
+    public async Task WaitForPageAsync(IPage page, Regex url)
+    {
+        try
+        {
+            await Assertions.Expect(page).ToHaveURLAsync(url);
+        }
+        catch (PlaywrightException e)
+        {
+            var log = string.Join("\n", ServerLog.Lines.Where(l => l.Level >= LogLevel.Warning).TakeLast(20).Select(l => $"{l.Level} {l.Category}: {l.Message}"));
+            throw new TimeoutException(
+                $"the page stayed on {page.Url} instead of loading {url}.\nIt showed: {Shortened(await page.Locator("body").InnerTextAsync())}\n" +
+                $"The server's warnings and errors: {(log.Length == 0 ? "none" : log)}", e);
+        }
+    }
+
+    private static string Shortened(string text) => text.Length <= 2000 ? text : text[..2000] + "…";
 
     /// <summary>Screenshots the page at 1280 and 390 px into docs/screenshots/ (named <paramref name="name"/>-1280.png, -390.png).</summary>
     public static async Task ScreenshotAsync(IPage page, string name)

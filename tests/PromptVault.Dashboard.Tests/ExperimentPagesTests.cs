@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
+using System.Text.RegularExpressions;
 using Microsoft.Playwright;
 using PromptVault.Core.Contracts;
 
@@ -33,7 +34,7 @@ public sealed class ExperimentPagesTests(DashboardFixture fixture) : IClassFixtu
         Assert.Empty(await fixture.AccessibilityViolationsAsync(page));
         await page.GetByRole(AriaRole.Button, new() { Name = "Create experiment" }).ClickAsync();
 
-        await page.WaitForURLAsync("**/experiments/*");
+        await fixture.WaitForPageAsync(page, new Regex("/experiments/[^/?]+$"));
         await page.Locator("[data-testid=experiment-status]").WaitForAsync();
         await page.GetByRole(AriaRole.Button, new() { Name = "Start" }).ClickAsync();
         await Assertions.Expect(page.GetByTestId("experiment-status")).ToHaveTextAsync("running");

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
+using System.Text.RegularExpressions;
 using Microsoft.Playwright;
 
 namespace PromptVault.Dashboard.Tests;
@@ -50,7 +51,7 @@ public sealed class PromptPagesTests(DashboardFixture fixture) : IClassFixture<D
         // Save: the new version appears with its bump.
         await page.GetByLabel("Change description").FillAsync("Name the product");
         await page.GetByRole(AriaRole.Button, new() { Name = "Save version" }).ClickAsync();
-        await page.WaitForURLAsync("**/prompts/support%2Fgreeting");
+        await fixture.WaitForPageAsync(page, "/prompts/support%2Fgreeting");
         await Assertions.Expect(page.GetByRole(AriaRole.Cell, new() { Name = "1.1.0", Exact = true })).ToBeVisibleAsync();
         await Assertions.Expect(page.GetByRole(AriaRole.Cell, new() { Name = "Name the product" })).ToBeVisibleAsync();
 
@@ -65,14 +66,14 @@ public sealed class PromptPagesTests(DashboardFixture fixture) : IClassFixture<D
         await page.GetByRole(AriaRole.Link, new() { Name = "Promote 1.0.0" }).ClickAsync();
         await Assertions.Expect(page.GetByText("production: none → 1.0.0")).ToBeVisibleAsync();
         await page.GetByRole(AriaRole.Button, new() { Name = "Promote" }).ClickAsync();
-        await page.WaitForURLAsync("**/prompts/support%2Fgreeting");
+        await fixture.WaitForPageAsync(page, "/prompts/support%2Fgreeting");
         await page.GetByRole(AriaRole.Link, new() { Name = "Promote 1.1.0" }).ClickAsync();
         await Assertions.Expect(page.GetByText("production: 1.0.0 → 1.1.0")).ToBeVisibleAsync();
         await Assertions.Expect(page.Locator(".diff .add").First).ToContainTextAsync("welcome to {{product}}");
         await DashboardFixture.ScreenshotAsync(page, "promote");
         Assert.Empty(await fixture.AccessibilityViolationsAsync(page));
         await page.GetByRole(AriaRole.Button, new() { Name = "Promote" }).ClickAsync();
-        await page.WaitForURLAsync("**/prompts/support%2Fgreeting");
+        await fixture.WaitForPageAsync(page, "/prompts/support%2Fgreeting");
         await Assertions.Expect(page.Locator(".badge.production")).ToHaveTextAsync("production 1.1.0");
 
         // Roll back to 1.0.0: a new version with 1.0.0's template takes production.
@@ -80,7 +81,7 @@ public sealed class PromptPagesTests(DashboardFixture fixture) : IClassFixture<D
         await Assertions.Expect(page.GetByText("production: 1.1.0 →")).ToBeVisibleAsync();
         await page.GetByLabel("Reason (recorded in the audit log)").FillAsync("customers disliked it");
         await page.GetByRole(AriaRole.Button, new() { Name = "Roll back" }).ClickAsync();
-        await page.WaitForURLAsync("**/prompts/support%2Fgreeting");
+        await fixture.WaitForPageAsync(page, "/prompts/support%2Fgreeting");
         await Assertions.Expect(page.GetByRole(AriaRole.Cell, new() { Name = "Rollback to version 1.0.0" })).ToBeVisibleAsync();
         await DashboardFixture.ScreenshotAsync(page, "prompt");
         Assert.Empty(await fixture.AccessibilityViolationsAsync(page));
@@ -124,19 +125,19 @@ public sealed class PromptPagesTests(DashboardFixture fixture) : IClassFixture<D
         await writer.GetByRole(AriaRole.Link, new() { Name = "Mark 1.0.0 review" }).ClickAsync();
         await Assertions.Expect(writer.GetByText("1.0.0: draft → review")).ToBeVisibleAsync();
         await writer.GetByRole(AriaRole.Button, new() { Name = "Change status" }).ClickAsync();
-        await writer.WaitForURLAsync("**/prompts/labels-check");
+        await fixture.WaitForPageAsync(writer, "/prompts/labels-check");
 
         await Assertions.Expect(writer.Locator("td .status")).ToHaveTextAsync("review");
         var admin = await fixture.OpenAsync(fixture.Server.AdminKey);
         await admin.GotoAsync("/prompts/labels-check");
         await admin.GetByRole(AriaRole.Link, new() { Name = "Move a label to 1.0.0" }).ClickAsync();
-        await admin.WaitForURLAsync(url => url.Contains("/deploy?", StringComparison.Ordinal));
+        await fixture.WaitForPageAsync(admin, new Regex(@"/deploy\?"));
         // Exact: the link just clicked is named "Move a label to 1.0.0", which a substring match would also find.
         await admin.GetByLabel("Label", new() { Exact = true }).FillAsync("staging");
         await admin.GetByRole(AriaRole.Button, new() { Name = "Next" }).ClickAsync();
         await Assertions.Expect(admin.GetByText("staging: none → 1.0.0")).ToBeVisibleAsync();
         await admin.GetByRole(AriaRole.Button, new() { Name = "Move label" }).ClickAsync();
-        await admin.WaitForURLAsync("**/prompts/labels-check");
+        await fixture.WaitForPageAsync(admin, "/prompts/labels-check");
         await Assertions.Expect(admin.GetByText("staging 1.0.0")).ToBeVisibleAsync();
     }
 
@@ -182,7 +183,7 @@ public sealed class PromptPagesTests(DashboardFixture fixture) : IClassFixture<D
         await writer.GetByRole(AriaRole.Link, new() { Name = "Approve 1.0.0" }).ClickAsync();
         await Assertions.Expect(writer.GetByText("1.0.0: review → approved")).ToBeVisibleAsync();
         await writer.GetByRole(AriaRole.Button, new() { Name = "Change status" }).ClickAsync();
-        await writer.WaitForURLAsync("**/prompts/approval-check");
+        await fixture.WaitForPageAsync(writer, "/prompts/approval-check");
 
         await Assertions.Expect(writer.Locator("td .status")).ToHaveTextAsync("approved");
         await Assertions.Expect(writer.GetByRole(AriaRole.Cell, new() { Name = "wendy-writer", Exact = true })).ToBeVisibleAsync();

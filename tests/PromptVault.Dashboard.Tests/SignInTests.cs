@@ -78,7 +78,7 @@ public sealed class SignInTests(DashboardFixture fixture) : IClassFixture<Dashbo
         var page = await fixture.OpenAsync(fixture.ReaderKey);
 
         await page.GetByRole(AriaRole.Button, new() { Name = "Sign out" }).ClickAsync();
-        await page.WaitForURLAsync("**/login");
+        await fixture.WaitForPageAsync(page, "/login");
         await page.GotoAsync("/");
 
         Assert.Contains("/login", page.Url, StringComparison.Ordinal);
