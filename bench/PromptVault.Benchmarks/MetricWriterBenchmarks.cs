@@ -2,9 +2,7 @@ using BenchmarkDotNet.Attributes;
 using Npgsql;
 using PromptVault.Core.Experiments;
 using PromptVault.Core.Metrics;
-using PromptVault.Core.Prompts;
 using PromptVault.Core.Storage;
-using PromptVault.Core.Versioning;
 using PromptVault.Storage.Postgres;
 using PromptVault.Storage.Sqlite;
 
@@ -93,13 +91,7 @@ public class MetricWriterBenchmarks
     private static async Task<Experiment> SeedAsync<TStore>(TStore store) where TStore : IPromptStore, IExperimentStore
     {
         var now = DateTimeOffset.UnixEpoch;
-        var prompt = new Prompt("prompt-1", "customer-support", "", PromptType.System, [], null, now, "bench", now, "bench");
-        var version = new PromptVersion("version-1", prompt.Id, 1, new SemanticVersion(1, 0, 0), "Hello", [], PromptMetadata.Empty, "first", "bench", now, VersionStatus.Production);
-        await store.SaveAsync(new PromptChanges { NewPrompt = prompt, NewVersion = version });
-        Variant[] variants = [new("control", "Control", version.Id, 50), new("challenger", "Challenger", version.Id, 50)];
-        var experiment = new Experiment("experiment-1", prompt.Id, prompt.Name, "Tone", "", variants, MetricName.ConversionRate, 1_000, 0.95, 0.10, 0.8,
-            [], PromoteWinner: false, ExperimentStatus.Running, HashSeed: 42, Winner: null, StatusReason: null, now, "bench", now, now, EndedAt: null);
-        await store.CreateExperimentAsync(experiment, []);
+        var experiment = await BenchmarkExperiment.SeedAsync(store, ("control", "Control", 50), ("challenger", "Challenger", 50));
         for (var unit = 0; unit < Units; unit++)
         {
             var unitId = $"unit-{unit:D5}";

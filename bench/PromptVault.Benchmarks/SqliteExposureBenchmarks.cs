@@ -1,9 +1,6 @@
 using BenchmarkDotNet.Attributes;
 using PromptVault.Core.Experiments;
-using PromptVault.Core.Metrics;
 using PromptVault.Core.Storage;
-using PromptVault.Core.Prompts;
-using PromptVault.Core.Versioning;
 using PromptVault.Storage.Sqlite;
 
 namespace PromptVault.Benchmarks;
@@ -55,13 +52,6 @@ public class SqliteExposureBenchmarks
         await new SqliteDatabase(connections).MigrateAsync();
         _store = new SqlitePromptStore(connections);
 
-        var now = DateTimeOffset.UnixEpoch;
-        var prompt = new Prompt("prompt-1", "customer-support", "", PromptType.System, [], null, now, "bench", now, "bench");
-        var version = new PromptVersion("version-1", prompt.Id, 1, new SemanticVersion(1, 0, 0), "Hello", [], PromptMetadata.Empty, "first", "bench", now, VersionStatus.Production);
-        await _store.SaveAsync(new PromptChanges { NewPrompt = prompt, NewVersion = version });
-        Variant[] variants = [new("control", "Control", version.Id, 50), new("concise", "Concise", version.Id, 25), new("warm", "Warm", version.Id, 25)];
-        _experiment = new Experiment("experiment-1", prompt.Id, prompt.Name, "Tone", "", variants, MetricName.ConversionRate, 1_000, 0.95, 0.10, 0.8,
-            [], PromoteWinner: false, ExperimentStatus.Running, HashSeed: 42, Winner: null, StatusReason: null, now, "bench", now, now, EndedAt: null);
-        await _store.CreateExperimentAsync(_experiment, []);
+        _experiment = await BenchmarkExperiment.SeedAsync(_store, ("control", "Control", 50), ("concise", "Concise", 25), ("warm", "Warm", 25));
     }
 }

@@ -1,11 +1,7 @@
 using BenchmarkDotNet.Attributes;
 using Dapper;
 using PromptVault.Core.Analysis;
-using PromptVault.Core.Experiments;
 using PromptVault.Core.Metrics;
-using PromptVault.Core.Prompts;
-using PromptVault.Core.Storage;
-using PromptVault.Core.Versioning;
 using PromptVault.Storage.Sqlite;
 
 namespace PromptVault.Benchmarks;
@@ -60,13 +56,7 @@ public class SqliteUnitRecordingBenchmarks
         _store = new SqlitePromptStore(connections);
 
         var now = DateTimeOffset.UnixEpoch;
-        var prompt = new Prompt("prompt-1", "customer-support", "", PromptType.System, [], null, now, "bench", now, "bench");
-        var version = new PromptVersion("version-1", prompt.Id, 1, new SemanticVersion(1, 0, 0), "Hello", [], PromptMetadata.Empty, "first", "bench", now, VersionStatus.Production);
-        await _store.SaveAsync(new PromptChanges { NewPrompt = prompt, NewVersion = version });
-        Variant[] variants = [new("control", "Control", version.Id, 50), new("challenger", "Challenger", version.Id, 50)];
-        var experiment = new Experiment("experiment-1", prompt.Id, prompt.Name, "Tone", "", variants, MetricName.ConversionRate, 1_000, 0.95, 0.10, 0.8,
-            [], PromoteWinner: false, ExperimentStatus.Running, HashSeed: 42, Winner: null, StatusReason: null, now, "bench", now, now, EndedAt: null);
-        await _store.CreateExperimentAsync(experiment, []);
+        var experiment = await BenchmarkExperiment.SeedAsync(_store, ("control", "Control", 50), ("challenger", "Challenger", 50));
 
         // Every unit exposed (even units to control, odd ones to challenger) with four events' sums stored.
         var history = BenchmarkEvents.Create(4, seed: 2);
@@ -99,7 +89,7 @@ public class SqliteUnitRecordingBenchmarks
         _batches = events.Select(e =>
         {
             var unit = random.Next(Units);
-            return e with { VersionId = version.Id, ExperimentId = experiment.Id, VariantId = unit % 2 == 0 ? "control" : "challenger", UnitId = $"unit-{unit:D8}", Timestamp = now };
+            return e with { VersionId = experiment.Variants[0].VersionId, ExperimentId = experiment.Id, VariantId = unit % 2 == 0 ? "control" : "challenger", UnitId = $"unit-{unit:D8}", Timestamp = now };
         }).Chunk(EventsPerBatch).ToArray();
     }
 }
