@@ -31,6 +31,28 @@ public sealed class SignInTests(DashboardFixture fixture) : IClassFixture<Dashbo
     }
 
     [Fact]
+    public async Task Pages_Load_WithoutErrorsInTheBrowsersConsole()
+    {
+        var page = await fixture.OpenAsync(apiKey: null);
+        var errors = new List<string>();
+        page.Console += (_, message) =>
+        {
+            if (message.Type == "error") errors.Add($"{page.Url}: {message.Text}");
+        };
+        page.PageError += (_, error) => errors.Add($"{page.Url}: {error}");
+        await DashboardFixture.SignInAsync(page, fixture.Server.AdminKey);
+
+        foreach (var path in new[] { "/", "/experiments", "/playground", "/audit" })
+        {
+            await page.GotoAsync(path);
+            // The browser asks for the page's icon after the page has loaded.
+            await page.WaitForLoadStateAsync(LoadState.NetworkIdle);
+        }
+
+        Assert.True(errors.Count == 0, string.Join("\n", errors));
+    }
+
+    [Fact]
     public async Task SignIn_WrongKey_StaysOnLoginWithAnError()
     {
         var page = await fixture.OpenAsync(apiKey: null);
