@@ -11,6 +11,8 @@ local variables = '{"company_name":"Acme","customer_name":"Ana","previous_messag
 
 local threads = {}
 local counter = 0
+-- UNIT_IDS=random: random UUIDs, as SDKs send them; by default ids that sort near each other (a counter per thread).
+local random_ids = os.getenv("UNIT_IDS") == "random"
 
 function setup(thread)
   thread:set("id", #threads + 1)
@@ -25,12 +27,21 @@ function init(args)
   if key ~= "" then wrk.headers["Authorization"] = "Bearer " .. key end
   -- A run id keeps units new across runs against the same server.
   run = tostring(os.time())
+  math.randomseed(os.time() * 100 + id)
+end
+
+local function unit_id()
+  if random_ids then
+    return string.format("%08x-%04x-4%03x-%04x-%08x%04x", math.random(0, 0x7fffffff), math.random(0, 0xffff),
+      math.random(0, 0xfff), math.random(0, 0xffff), math.random(0, 0x7fffffff), math.random(0, 0xffff))
+  end
+  counter = counter + 1
+  return "load-" .. run .. "-" .. id .. "-" .. counter
 end
 
 function request()
   if mode == "unit" then
-    counter = counter + 1
-    return wrk.format(nil, nil, nil, '{"variables":' .. variables .. ',"unitId":"load-' .. run .. '-' .. id .. '-' .. counter .. '"}')
+    return wrk.format(nil, nil, nil, '{"variables":' .. variables .. ',"unitId":"' .. unit_id() .. '"}')
   end
   return wrk.format(nil, nil, nil, '{"variables":' .. variables .. '}')
 end

@@ -31,6 +31,8 @@
 #   CONNECTIONS  connection counts (default "16 64 256")      THREADS  wrk threads (default 2)
 #   SCENARIOS    which to run (default "render-label render-experiment metrics-500")
 #   REFERENCE    0 to skip the reference peer (default 1)
+#   UNIT_IDS     random: render-experiment sends random UUIDs as unit ids, as SDKs do (default: a counter per wrk
+#                thread, ids that sort near each other, which SQLite stores in fewer pages)
 #   PORT, REF_PORT  ports on 127.0.0.1 (default 19380, 19480; the floor's PORT+1 and REF_PORT+1)
 #   SOAK_MINUTES, SOAK_CONNECTIONS, SOAK_EXPERIMENT  the metrics-soak run (default 10 minutes, 64 connections, 0):
 #     SCENARIOS=metrics-soak REFERENCE=0 bench/load/run.sh
