@@ -27,7 +27,7 @@ public class MetricWriterBenchmarks
     private const int ConcurrentBatches = 8;
     private const int Units = 10_000;
 
-    private string _directory = null!;
+    private BenchmarkSqlite _sqliteDatabase = null!;
     private string _database = null!;
     private NpgsqlDataSource _admin = null!;
     private NpgsqlDataSource _dataSource = null!;
@@ -70,11 +70,8 @@ public class MetricWriterBenchmarks
         await new PostgresDatabase(_dataSource).MigrateAsync();
         _postgres = new PostgresPromptStore(_dataSource);
 
-        _directory = Path.Combine(Path.GetTempPath(), "promptvault-bench", Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(_directory);
-        var connections = new SqliteConnectionFactory(Path.Combine(_directory, "promptvault.db"));
-        await new SqliteDatabase(connections).MigrateAsync();
-        _sqlite = new SqlitePromptStore(connections);
+        _sqliteDatabase = await BenchmarkSqlite.CreateAsync();
+        _sqlite = _sqliteDatabase.Store;
 
         var experiment = await SeedAsync(_sqlite);
         await SeedAsync(_postgres);
@@ -103,13 +100,11 @@ public class MetricWriterBenchmarks
 
     private async Task CleanupAsync()
     {
-        await _sqlite.DisposeAsync();
+        await _sqliteDatabase.DisposeAsync();
         await _postgres.DisposeAsync();
         await _dataSource.DisposeAsync();
         await using (var drop = _admin.CreateCommand($"DROP DATABASE IF EXISTS {_database} WITH (FORCE)"))
             await drop.ExecuteNonQueryAsync();
         await _admin.DisposeAsync();
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        Directory.Delete(_directory, recursive: true);
     }
 }

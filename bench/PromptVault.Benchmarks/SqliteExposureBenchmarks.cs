@@ -17,7 +17,7 @@ public class SqliteExposureBenchmarks
 {
     private const int ExposuresPerInvoke = 1_000;
 
-    private string _directory = null!;
+    private BenchmarkSqlite _database = null!;
     private SqlitePromptStore _store = null!;
     private Experiment _experiment = null!;
 
@@ -25,12 +25,7 @@ public class SqliteExposureBenchmarks
     public void Setup() => SetupAsync().GetAwaiter().GetResult();
 
     [GlobalCleanup]
-    public void Cleanup()
-    {
-        _store.DisposeAsync().AsTask().GetAwaiter().GetResult();
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        Directory.Delete(_directory, recursive: true);
-    }
+    public void Cleanup() => _database.DisposeAsync().AsTask().GetAwaiter().GetResult();
 
     [Benchmark(OperationsPerInvoke = ExposuresPerInvoke)]
     public async Task<int> QueueAndWrite()
@@ -46,11 +41,8 @@ public class SqliteExposureBenchmarks
 
     private async Task SetupAsync()
     {
-        _directory = Path.Combine(Path.GetTempPath(), "promptvault-bench", Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(_directory);
-        var connections = new SqliteConnectionFactory(Path.Combine(_directory, "promptvault.db"));
-        await new SqliteDatabase(connections).MigrateAsync();
-        _store = new SqlitePromptStore(connections);
+        _database = await BenchmarkSqlite.CreateAsync();
+        _store = _database.Store;
 
         _experiment = await BenchmarkExperiment.SeedAsync(_store, ("control", "Control", 50), ("concise", "Concise", 25), ("warm", "Warm", 25));
     }

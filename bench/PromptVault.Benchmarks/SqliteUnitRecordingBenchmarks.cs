@@ -22,7 +22,7 @@ public class SqliteUnitRecordingBenchmarks
 {
     private const int EventsPerBatch = 100;
 
-    private string _directory = null!;
+    private BenchmarkSqlite _database = null!;
     private SqlitePromptStore _store = null!;
     private MetricEvent[][] _batches = null!;
     private int _next;
@@ -34,11 +34,7 @@ public class SqliteUnitRecordingBenchmarks
     public void Setup() => SetupAsync().GetAwaiter().GetResult();
 
     [GlobalCleanup]
-    public void Cleanup()
-    {
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        Directory.Delete(_directory, recursive: true);
-    }
+    public void Cleanup() => _database.DisposeAsync().AsTask().GetAwaiter().GetResult();
 
     [Benchmark(OperationsPerInvoke = EventsPerBatch)]
     public async Task<int> RecordEvents()
@@ -49,11 +45,9 @@ public class SqliteUnitRecordingBenchmarks
 
     private async Task SetupAsync()
     {
-        _directory = Path.Combine(Path.GetTempPath(), "promptvault-bench", Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(_directory);
-        var connections = new SqliteConnectionFactory(Path.Combine(_directory, "promptvault.db"));
-        await new SqliteDatabase(connections).MigrateAsync();
-        _store = new SqlitePromptStore(connections);
+        _database = await BenchmarkSqlite.CreateAsync();
+        _store = _database.Store;
+        var connections = _database.Connections;
 
         var now = DateTimeOffset.UnixEpoch;
         var experiment = await BenchmarkExperiment.SeedAsync(_store, ("control", "Control", 50), ("challenger", "Challenger", 50));
