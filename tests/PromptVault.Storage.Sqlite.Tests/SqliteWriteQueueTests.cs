@@ -168,6 +168,21 @@ public sealed class SqliteWriteQueueTests : IDisposable
     }
 
     [Fact]
+    public async Task Writes_RunOnTheWritersOwnThread_NotOnAThreadPoolWorker()
+    {
+        await database.CreateStoreAsync();
+        await using var queue = new SqliteWriteQueue(database.Connections, capacity: 4, exposureCapacity: 4, maxGroupEvents: 100,
+            (_, _) => Task.CompletedTask, _ => { });
+
+        // The second write is taken after the writer awaited more work: its continuation stays on the writer's thread too.
+        var first = await queue.EnqueueAsync(WriteKind.Events, 1, _ => Task.FromResult(Thread.CurrentThread.IsThreadPoolThread), Cancel);
+        var second = await queue.EnqueueAsync(WriteKind.Events, 1, _ => Task.FromResult(Thread.CurrentThread.IsThreadPoolThread), Cancel);
+
+        Assert.False(first, "the first write ran on a thread-pool worker");
+        Assert.False(second, "a write after the writer's wait ran on a thread-pool worker");
+    }
+
+    [Fact]
     public async Task QueueFull_WriterWaitsForRoom_CancelledWaiterNotStored()
     {
         await database.CreateStoreAsync();
