@@ -63,7 +63,13 @@ internal sealed class RenderOutput : IDisposable
     {
         // A UTF-8 text never has more UTF-16 characters than bytes; count exactly only near the limit.
         Reserve(_length + value.Length > TemplateLimits.MaxOutputLength ? Encoding.UTF8.GetCharCount(value) : value.Length);
-        Utf8.ToUtf16(value, _buffer.AsSpan(_length), out _, out var written);
+        var destination = _buffer.AsSpan(_length);
+        // Most prompt text is ASCII, which widening copies faster than the general transcoder; it stops at the first other byte.
+        if (Ascii.ToUtf16(value, destination, out var written) != OperationStatus.Done)
+        {
+            Utf8.ToUtf16(value[written..], destination[written..], out _, out var rest);
+            written += rest;
+        }
         _length += written;
     }
 

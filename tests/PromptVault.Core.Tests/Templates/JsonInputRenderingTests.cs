@@ -60,6 +60,23 @@ public sealed class JsonInputRenderingTests
         Assert.Equal("[plain][tab\there][\"q\" \u00e9]|A\nB;C;|xy|A\nB", output);
     }
 
+    [Fact]
+    public void Render_RawUtf8AfterAscii_WrittenWhole()
+    {
+        // Strings are copied as ASCII up to their first other byte, then transcoded: text on both sides of that byte, at
+        // the top level, in a loop's items and as their members, must come out whole.
+        const string json = """{"greeting": "Grüße aus Köln ✓ 😀 end", "lines": ["plain", "café au lait", "日本語 text", "😀"], "people": [{"name": "Zoë"}, {"name": "Ann"}]}""";
+        using var document = JsonDocument.Parse(json);
+        var inputs = document.RootElement.EnumerateObject().ToDictionary(p => p.Name, p => p.Value, StringComparer.Ordinal);
+        VariableDefinition[] variables =
+            [new("greeting", VariableType.String), new("lines", VariableType.Array), new("people", VariableType.Array)];
+        const string template = "{{greeting}}|{{#each lines}}[{{this}}]{{/each}}|{{#each people}}{{name}};{{/each}}";
+
+        var output = new TemplateEngine().For(Version("v1", template, variables)).Render(inputs);
+
+        Assert.Equal("Grüße aus Köln ✓ 😀 end|[plain][café au lait][日本語 text][😀]|Zoë;Ann;", output);
+    }
+
     [Theory]
     [InlineData("{{#each items}}{{role}}|{{n}};{{/each}}")]
     [InlineData("{{#each items}}{{this.role}}|{{./n}};{{/each}}")]
