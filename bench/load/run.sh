@@ -7,7 +7,9 @@
 # messages in every request), promotes it, starts a 50/25/25 experiment on it, and drives it with wrk (2 threads) at
 # each connection count:
 #   render-label       POST /api/prompts/customer-support/render, production label (no unit)
-#   render-experiment  the same with a new unitId per request: the running experiment serves a variant, records an exposure
+#   render-experiment  the same with a new unitId per request: the running experiment serves a variant, records an exposure.
+#                      After each run it checks that every answered render's unit was stored as exposed (the
+#                      experiment's results count it), and fails the script if not.
 #   metrics-500        POST /api/metrics, batches of 500 events (events/s = req/s x 500); PromptVault only. After each
 #                      run it checks that every acknowledged event (2xx batches x 500) is counted by the metrics API and
 #                      stored in the database (sqlite3, when installed), and fails the script if not.
@@ -144,6 +146,20 @@ check_events() {
   CHECKS+=("$scenario, $connections connections: $acknowledged events acknowledged, $new counted ($((new - acknowledged)) more from batches in flight when wrk stopped); $counted counted in all, $stored stored: $verdict")
 }
 
+# The experiment's exposed units, from its results: a read that first waits for the render exposures queued before it.
+exposed_units() { api GET "/api/experiments/$EXPERIMENT_ID/results" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).variants.reduce((n,v)=>n+v.exposures,0)))'; }
+
+# check_exposures CONNECTIONS EXPOSED_BEFORE: after an experiment render run, every answered render named a new unit, so
+# each must have added one exposed unit, and at most the renders in flight when wrk stopped one more. One missing was
+# dropped (the render exposures' queue full) or lost (docs/reliability.md).
+check_exposures() {
+  local connections="$1" before="$2" exposed new verdict=ok
+  exposed="$(exposed_units)"
+  new=$((exposed - before))
+  if (( new < ACKNOWLEDGED || new > ACKNOWLEDGED + connections )); then verdict=FAILED; CHECK_FAILED=1; fi
+  CHECKS+=("render-experiment, $connections connections: $ACKNOWLEDGED renders answered, $new units stored as exposed ($((new - ACKNOWLEDGED)) more from renders in flight when wrk stopped): $verdict")
+}
+
 rss_mb() { awk '/^VmRSS/ { printf "%.0f", $2 / 1024 }' "/proc/$PV_PID/status"; }
 
 render_mode() { [[ "$1" == render-experiment ]] && echo unit || echo label; }
@@ -182,9 +198,11 @@ for scenario in $SCENARIOS; do
     case "$scenario" in
       render-label|render-experiment)
         mode="$(render_mode "$scenario")"
+        [[ "$mode" == unit ]] && before="$(exposed_units)"
         run "$scenario" promptvault "$PV" "$PV_PID" "$connections" render.lua "$KEY" "$mode"
         pv_rps="$RPS"
         echo " |"
+        [[ "$mode" == unit ]] && check_exposures "$connections" "$before"
         if [[ "$REFERENCE" == 1 ]]; then
           run "$scenario" reference "$REF" "$REF_PID" "$connections" render.lua "" "$mode"
           echo " $(awk -v a="$pv_rps" -v b="$RPS" 'BEGIN { printf "%.2f×", b ? a / b : 0 }') |"
