@@ -53,7 +53,7 @@ internal sealed class SqliteWriteQueue : IAsyncDisposable
     private readonly Action<IReadOnlyList<Exposure>> exposuresLost;
     private readonly TimeProvider time;
     private readonly IDisposable[] observers;
-    private readonly DedicatedThreadScheduler scheduler = new("PromptVault SQLite writer");
+    private readonly DedicatedThreadScheduler scheduler;
     private readonly Task writer;
     private SqliteWriteContext? context;
     private long committedGroups;
@@ -83,7 +83,9 @@ internal sealed class SqliteWriteQueue : IAsyncDisposable
         exposures = Channel.CreateBounded<Exposure>(new BoundedChannelOptions(exposureCapacity) { FullMode = BoundedChannelFullMode.Wait });
         observers = [Telemetry.ObserveQueue("writes", () => Count), Telemetry.ObserveQueue("exposures", () => ExposureCount)];
         // A thread of its own: the writer's SQLite calls block (commits, checkpoints' syncs), and on a pool worker they took
-        // one of the two that serve requests on a two-core machine (docs/benchmarks.md, stop 17).
+        // one of the two that serve requests on a two-core machine (docs/benchmarks.md, stop 18). Started once the
+        // arguments are checked, so a refused one leaves no thread behind.
+        scheduler = new DedicatedThreadScheduler("PromptVault SQLite writer");
         writer = Task.Factory.StartNew(WriteGroupsAsync, CancellationToken.None, TaskCreationOptions.DenyChildAttach, scheduler).Unwrap();
     }
 
