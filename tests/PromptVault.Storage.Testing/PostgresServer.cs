@@ -60,10 +60,8 @@ public static class PostgresServer
         var asRoot = Environment.IsPrivilegedProcess;
         if (asRoot) await RunAsync("chown", ["-R", $"{User}:", directory], directory);
 
-        var port = FreePort();
         await RunAsync(Path.Combine(bin, "initdb"), ["-D", data, "-U", User, "-A", "trust", "-E", "UTF8", "--locale=C", "--no-sync"], directory, asRoot);
-        var options = $"-c listen_addresses=127.0.0.1 -p {port} -k {directory} -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300";
-        await RunAsync(Path.Combine(bin, "pg_ctl"), ["-D", data, "-l", Path.Combine(directory, "server.log"), "-o", options, "-w", "start"], directory, asRoot);
+        var port = await StartOnFreePortAsync(bin, directory, data, asRoot);
 
         var server = new Server(bin, directory, data, port, asRoot);
         AppDomain.CurrentDomain.ProcessExit += (_, _) => server.Stop();
@@ -101,11 +99,50 @@ public static class PostgresServer
         return candidates.FirstOrDefault(d => File.Exists(Path.Combine(d, "initdb")) && File.Exists(Path.Combine(d, "pg_ctl")));
     }
 
+    /// <summary>
+    /// Starts the server on a port that was free a moment before; when another process took it in that moment, on another.
+    /// </summary>
+    /// <returns>The port the server listens on.</returns>
+    private static async Task<int> StartOnFreePortAsync(string bin, string directory, string data, bool asRoot)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            var port = FreePort();
+            // A fresh server log per attempt, so the error below and the check of it are this attempt's.
+            File.Delete(Path.Combine(directory, "server.log"));
+            var options = $"-c listen_addresses=127.0.0.1 -p {port} -k {directory} -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300";
+            try
+            {
+                await RunAsync(Path.Combine(bin, "pg_ctl"), ["-D", data, "-l", Path.Combine(directory, "server.log"), "-o", options, "-w", "start"], directory, asRoot);
+                return port;
+            }
+            catch (InvalidOperationException e) when (attempt < 5 && e.Message.Contains("could not bind IPv4 address \"127.0.0.1\": Address already in use", StringComparison.Ordinal))
+            {
+                // Taken between FreePort and pg_ctl: try another.
+            }
+        }
+    }
+
+    /// <summary>
+    /// A port free now, below Linux's ephemeral range (32768-60999). The parallel test processes' outgoing connections
+    /// and port-0 listeners draw from that range, and one of them once took a port picked there before pg_ctl bound it.
+    /// </summary>
     private static int FreePort()
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        while (true)
+        {
+            var port = Random.Shared.Next(20_000, 32_000);
+            try
+            {
+                using var listener = new TcpListener(IPAddress.Loopback, port);
+                listener.Start();
+                return port;
+            }
+            catch (SocketException)
+            {
+                // Taken: try another.
+            }
+        }
     }
 
     /// <summary>Runs a command to its end, as the postgres user when <paramref name="asPostgres"/>; its output goes to a log in <paramref name="directory"/>.</summary>
