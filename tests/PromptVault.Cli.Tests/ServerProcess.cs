@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
 using System.Text;
+using PromptVault.Storage.Testing;
 
 namespace PromptVault.Cli.Tests;
 
@@ -117,12 +117,7 @@ internal sealed class ServerProcess : IAsyncDisposable
         return start;
     }
 
-    internal static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
+    internal static int FreePort() => FreePorts.Pick();
 
     /// <summary>The built CLI: copied beside the tests by the project reference.</summary>
     internal static string PromptVaultDll()

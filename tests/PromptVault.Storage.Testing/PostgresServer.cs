@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using Npgsql;
 using PromptVault.Storage.Postgres;
 
@@ -107,7 +105,7 @@ public static class PostgresServer
     {
         for (var attempt = 1; ; attempt++)
         {
-            var port = FreePort();
+            var port = FreePorts.Pick();
             // A fresh server log per attempt, so the error below and the check of it are this attempt's.
             File.Delete(Path.Combine(directory, "server.log"));
             var options = $"-c listen_addresses=127.0.0.1 -p {port} -k {directory} -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300";
@@ -118,29 +116,7 @@ public static class PostgresServer
             }
             catch (InvalidOperationException e) when (attempt < 5 && e.Message.Contains("could not bind IPv4 address \"127.0.0.1\": Address already in use", StringComparison.Ordinal))
             {
-                // Taken between FreePort and pg_ctl: try another.
-            }
-        }
-    }
-
-    /// <summary>
-    /// A port free now, below Linux's ephemeral range (32768-60999). The parallel test processes' outgoing connections
-    /// and port-0 listeners draw from that range, and one of them once took a port picked there before pg_ctl bound it.
-    /// </summary>
-    private static int FreePort()
-    {
-        while (true)
-        {
-            var port = Random.Shared.Next(20_000, 32_000);
-            try
-            {
-                using var listener = new TcpListener(IPAddress.Loopback, port);
-                listener.Start();
-                return port;
-            }
-            catch (SocketException)
-            {
-                // Taken: try another.
+                // Taken between the pick and pg_ctl's start: try another.
             }
         }
     }
