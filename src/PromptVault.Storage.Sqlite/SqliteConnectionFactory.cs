@@ -48,7 +48,10 @@ public sealed class SqliteConnectionFactory
     internal TimeSpan BusyTimeout { get; }
 
     /// <summary>Opens a configured connection; the caller disposes it.</summary>
-    public async Task<SqliteConnection> OpenAsync(CancellationToken cancellationToken = default)
+    public Task<SqliteConnection> OpenAsync(CancellationToken cancellationToken = default) => OpenAsync("", cancellationToken);
+
+    /// <summary>Opens a configured connection and applies <paramref name="pragmas"/> to it as well (the writer's own settings); the caller disposes it.</summary>
+    internal async Task<SqliteConnection> OpenAsync(string pragmas, CancellationToken cancellationToken = default)
     {
         if (!walEnabled && Path.GetDirectoryName(DatabasePath) is { Length: > 0 } directory)
             Directory.CreateDirectory(directory);
@@ -58,7 +61,7 @@ public sealed class SqliteConnectionFactory
         {
             await connection.OpenAsync(cancellationToken);
             await using var command = connection.CreateCommand();
-            command.CommandText = walEnabled ? connectionPragmas : connectionPragmas + " PRAGMA journal_mode = WAL;";
+            command.CommandText = (walEnabled ? connectionPragmas : connectionPragmas + " PRAGMA journal_mode = WAL;") + " " + pragmas;
             await command.ExecuteNonQueryAsync(cancellationToken);
             walEnabled = true;
             return connection;

@@ -197,7 +197,7 @@ internal sealed class SqliteWriteQueue : IAsyncDisposable
         try
         {
             // One connection for the writer's life, so its prepared statements are prepared once.
-            context ??= await OpenWriterAsync();
+            context ??= new SqliteWriteContext(await connections.OpenAsync(WriterPragmas));
             using var transaction = context.Connection.BeginTransaction();
             context.Transaction = transaction;
             if (renderExposures.Count > 0 && await ApplyInSavepointAsync(c => writeExposures(c, renderExposures)) is not null)
@@ -225,23 +225,6 @@ internal sealed class SqliteWriteQueue : IAsyncDisposable
         }
         foreach (var write in group)
             write.Complete();
-    }
-
-    private async Task<SqliteWriteContext> OpenWriterAsync()
-    {
-        var connection = await connections.OpenAsync();
-        try
-        {
-            using var command = connection.CreateCommand();
-            command.CommandText = WriterPragmas;
-            command.ExecuteNonQuery();
-            return new SqliteWriteContext(connection);
-        }
-        catch
-        {
-            await connection.DisposeAsync();
-            throw;
-        }
     }
 
     /// <summary>Applies one write in its own savepoint.</summary>

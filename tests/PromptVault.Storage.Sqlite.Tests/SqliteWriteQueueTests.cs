@@ -168,6 +168,27 @@ public sealed class SqliteWriteQueueTests : IDisposable
     }
 
     [Fact]
+    public async Task WritersConnection_HasItsOwnCacheAndCheckpointSettings_OnTopOfTheFactorys()
+    {
+        await database.CreateStoreAsync();
+        await using var queue = new SqliteWriteQueue(database.Connections, capacity: 4, exposureCapacity: 4, maxGroupEvents: 100,
+            (_, _) => Task.CompletedTask, _ => { });
+
+        var settings = await queue.EnqueueAsync(WriteKind.Events, 1, context =>
+        {
+            long Pragma(string name)
+            {
+                using var command = context.Connection.CreateCommand();
+                command.CommandText = $"PRAGMA {name}";
+                return (long)command.ExecuteScalar()!;
+            }
+            return Task.FromResult((Cache: Pragma("cache_size"), Checkpoint: Pragma("wal_autocheckpoint"), ForeignKeys: Pragma("foreign_keys")));
+        }, Cancel);
+
+        Assert.Equal((-65536L, 10000L, 1L), settings);
+    }
+
+    [Fact]
     public async Task Writes_RunOnTheWritersOwnThread_NotOnAThreadPoolWorker()
     {
         await database.CreateStoreAsync();
