@@ -25,9 +25,13 @@ internal sealed class RenderOutput : IDisposable
     // Most prompts render to fewer characters: a pooled array costs the same at any size, and growing one copies what was written.
     private const int InitialLength = 4096;
 
+    // Larger buffers are the GC's, not the shared pool's: the pool keeps arrays of each size per thread and per core, so
+    // renders near the output limit on many threads left megabytes of pooled arrays behind them. A pooled buffer (at most
+    // this long) and an allocated one (at most the limit long) are both filled whole.
+    private const int MaxPooledLength = 64 * 1024;
+
     private readonly TimeProvider _time;
     private char[] _buffer;
-    private int _room;
     private int _length;
     private int _steps;
     private long _started;
@@ -37,7 +41,6 @@ internal sealed class RenderOutput : IDisposable
     {
         _time = time;
         _buffer = ArrayPool<char>.Shared.Rent(InitialLength);
-        _room = Room(_buffer);
     }
 
     public void Write(string? value)
@@ -105,15 +108,14 @@ internal sealed class RenderOutput : IDisposable
 
     public void Dispose()
     {
-        ArrayPool<char>.Shared.Return(_buffer);
+        Release(_buffer);
         _buffer = [];
-        _room = 0;
     }
 
     private void Reserve(int count)
     {
         // Small enough to inline into each write: most writes fit the buffer and are no step to read the clock at.
-        if (_length + (long)count > _room) Grow(count);
+        if (_length + (long)count > _buffer.Length) Grow(count);
         Step();
     }
 
@@ -124,15 +126,17 @@ internal sealed class RenderOutput : IDisposable
             throw new InvalidInputException("render_too_large",
                 $"the rendered output would be longer than the render output size limit of {TemplateLimits.MaxOutputLength:N0} characters; send fewer or smaller values.",
                 "variables");
-        var larger = ArrayPool<char>.Shared.Rent(Math.Min(Math.Max(_buffer.Length * 2, _length + count), TemplateLimits.MaxOutputLength));
+        var length = Math.Min(Math.Max(_buffer.Length * 2, _length + count), TemplateLimits.MaxOutputLength);
+        var larger = length <= MaxPooledLength ? ArrayPool<char>.Shared.Rent(length) : GC.AllocateUninitializedArray<char>(length);
         _buffer.AsSpan(0, _length).CopyTo(larger);
-        ArrayPool<char>.Shared.Return(_buffer);
+        Release(_buffer);
         _buffer = larger;
-        _room = Room(larger);
     }
 
-    /// <summary>How much of <paramref name="buffer"/> a render may fill: all of it, up to the output limit (the pool may give more).</summary>
-    private static int Room(char[] buffer) => Math.Min(buffer.Length, TemplateLimits.MaxOutputLength);
+    private static void Release(char[] buffer)
+    {
+        if (buffer.Length <= MaxPooledLength) ArrayPool<char>.Shared.Return(buffer);
+    }
 
     private void CheckTime()
     {

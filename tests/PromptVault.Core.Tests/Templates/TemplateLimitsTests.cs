@@ -132,12 +132,53 @@ public sealed class TemplateLimitsTests
     [Fact]
     public void Render_OutputOneCharacterPastTheLimit_Refused()
     {
-        // The pool's buffer for the last growth is longer than the limit: writes fill it only up to the limit.
+        // The last growth stops at the limit, so the character after it has no room.
         var prompt = new TemplateEngine(new FakeTimeProvider()).For(Version("v1", FiveLoops + "!", Variables));
 
         var error = Assert.Throws<InvalidInputException>(() => prompt.Render(Items(10, "0123456789")));
 
         Assert.Equal(("render_too_large", "variables"), (error.Code, error.Field));
+    }
+
+    [Fact]
+    public void Render_LongOutput_ReturnsNoLargeBufferToTheSharedPool()
+    {
+        // The shared pool keeps what it is given per thread and per core: 8 renders near the output limit, each growing
+        // its buffer to 2 MB through every size below, once left tens of megabytes in it (RenderMemoryTests).
+        var prompt = new TemplateEngine(new FakeTimeProvider()).For(Version("v1", "{{x}}{{x}}", Variables));
+        var inputs = Inputs(("x", JsonSerializer.Serialize(new string('x', 100_000))));
+        using var pool = new SharedPoolEvents(); // after the inputs, whose serializing rents large byte arrays
+
+        var output = prompt.Render(inputs);
+
+        Assert.Equal(200_000, output.Length);
+        Assert.Contains(pool.Rented, size => size <= 64 * 1024); // the render's first buffer, so the listener hears this thread
+        Assert.DoesNotContain(pool.Returned, size => size > 64 * 1024);
+    }
+
+    /// <summary>The sizes of the arrays this thread rents from and returns to the shared pools, from their event source.</summary>
+    private sealed class SharedPoolEvents : System.Diagnostics.Tracing.EventListener
+    {
+        private readonly int _thread = Environment.CurrentManagedThreadId;
+
+        public List<int> Rented { get; } = [];
+
+        public List<int> Returned { get; } = [];
+
+        protected override void OnEventSourceCreated(System.Diagnostics.Tracing.EventSource source)
+        {
+            if (source.Name == "System.Buffers.ArrayPoolEventSource")
+                EnableEvents(source, System.Diagnostics.Tracing.EventLevel.Verbose);
+        }
+
+        // Called on the thread that rents or returns.
+        protected override void OnEventWritten(System.Diagnostics.Tracing.EventWrittenEventArgs e)
+        {
+            if (Environment.CurrentManagedThreadId != _thread || e.Payload is null) return;
+            var size = (int)e.Payload[e.PayloadNames!.IndexOf("bufferSize")]!;
+            if (e.EventName == "BufferRented") Rented.Add(size);
+            else if (e.EventName == "BufferReturned") Returned.Add(size);
+        }
     }
 
     [Fact]
