@@ -12,6 +12,7 @@ public sealed class SqliteConnectionFactory
     private static readonly TimeSpan DefaultBusyTimeout = TimeSpan.FromSeconds(10);
 
     private readonly string connectionPragmas;
+    private readonly string unpooledConnectionString;
 
     // The journal mode is stored in the database file, so setting it once per factory (per database) is enough.
     private volatile bool walEnabled;
@@ -29,14 +30,17 @@ public sealed class SqliteConnectionFactory
         BusyTimeout = busyTimeout;
         // busy_timeout comes first so the one-time switch to WAL also waits for other connections.
         connectionPragmas = $"PRAGMA busy_timeout = {(int)busyTimeout.TotalMilliseconds}; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;";
-        ConnectionString = new SqliteConnectionStringBuilder
+        var builder = new SqliteConnectionStringBuilder
         {
             DataSource = DatabasePath,
             Mode = SqliteOpenMode.ReadWriteCreate,
             Pooling = true,
             // Microsoft.Data.Sqlite also retries SQLITE_BUSY until the command timeout (whole seconds; 0 would mean forever).
             DefaultTimeout = Math.Max(1, (int)Math.Ceiling(busyTimeout.TotalSeconds)),
-        }.ToString();
+        };
+        ConnectionString = builder.ToString();
+        builder.Pooling = false;
+        unpooledConnectionString = builder.ToString();
     }
 
     /// <summary>The full path of the database file.</summary>
@@ -48,15 +52,21 @@ public sealed class SqliteConnectionFactory
     internal TimeSpan BusyTimeout { get; }
 
     /// <summary>Opens a configured connection; the caller disposes it.</summary>
-    public Task<SqliteConnection> OpenAsync(CancellationToken cancellationToken = default) => OpenAsync("", cancellationToken);
+    public Task<SqliteConnection> OpenAsync(CancellationToken cancellationToken = default) => OpenAsync(ConnectionString, "", cancellationToken);
 
-    /// <summary>Opens a configured connection and applies <paramref name="pragmas"/> to it as well (the writer's own settings); the caller disposes it.</summary>
-    internal async Task<SqliteConnection> OpenAsync(string pragmas, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Opens a configured connection outside the pool with <paramref name="pragmas"/> applied as well (the writer's own
+    /// settings), so they end with it instead of passing to whoever takes it from the pool next; the caller disposes it.
+    /// </summary>
+    internal Task<SqliteConnection> OpenUnpooledAsync(string pragmas, CancellationToken cancellationToken = default) =>
+        OpenAsync(unpooledConnectionString, pragmas, cancellationToken);
+
+    private async Task<SqliteConnection> OpenAsync(string connectionString, string pragmas, CancellationToken cancellationToken)
     {
         if (!walEnabled && Path.GetDirectoryName(DatabasePath) is { Length: > 0 } directory)
             Directory.CreateDirectory(directory);
 
-        var connection = new SqliteConnection(ConnectionString);
+        var connection = new SqliteConnection(connectionString);
         try
         {
             await connection.OpenAsync(cancellationToken);

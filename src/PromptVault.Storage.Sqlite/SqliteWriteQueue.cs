@@ -197,7 +197,7 @@ internal sealed class SqliteWriteQueue : IAsyncDisposable
         try
         {
             // One connection for the writer's life, so its prepared statements are prepared once.
-            context ??= new SqliteWriteContext(await connections.OpenAsync(WriterPragmas));
+            context ??= new SqliteWriteContext(await connections.OpenUnpooledAsync(WriterPragmas));
             using var transaction = context.Connection.BeginTransaction();
             context.Transaction = transaction;
             if (renderExposures.Count > 0 && await ApplyInSavepointAsync(c => writeExposures(c, renderExposures)) is not null)

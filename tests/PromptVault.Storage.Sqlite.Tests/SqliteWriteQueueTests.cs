@@ -189,6 +189,39 @@ public sealed class SqliteWriteQueueTests : IDisposable
     }
 
     [Fact]
+    public async Task WritersConnection_ClosedAfterAFailedGroup_LeavesItsSettingsToNoOtherConnection()
+    {
+        await database.CreateStoreAsync();
+        await using var queue = new SqliteWriteQueue(database.Connections, capacity: 4, exposureCapacity: 4, maxGroupEvents: 100,
+            (_, _) => Task.CompletedTask, _ => { });
+        // A write that ends the group's transaction behind its back fails the group, which closes the writer's connection.
+        await Assert.ThrowsAsync<SqliteException>(() => queue.EnqueueAsync(WriteKind.Events, 1, context =>
+        {
+            using var command = context.Connection.CreateCommand();
+            command.Transaction = context.Transaction;
+            command.CommandText = "COMMIT";
+            return Task.FromResult(command.ExecuteNonQuery());
+        }, Cancel));
+
+        // Every idle pooled connection at once, so the writer's would be among them had it gone back to the pool.
+        var opened = new List<SqliteConnection>();
+        try
+        {
+            for (var i = 0; i < 8; i++) opened.Add(await database.Connections.OpenAsync(Cancel));
+            foreach (var connection in opened)
+            {
+                await using var command = connection.CreateCommand();
+                command.CommandText = "PRAGMA cache_size";
+                Assert.Equal(-2000L, (long)(await command.ExecuteScalarAsync(Cancel))!);
+            }
+        }
+        finally
+        {
+            foreach (var connection in opened) await connection.DisposeAsync();
+        }
+    }
+
+    [Fact]
     public async Task Writes_RunOnTheWritersOwnThread_NotOnAThreadPoolWorker()
     {
         await database.CreateStoreAsync();
