@@ -20,7 +20,10 @@ public sealed class SqliteDatabase(SqliteConnectionFactory connections)
     /// <summary>Applies the scripts the database has not run yet; each in its own transaction.</summary>
     /// <returns>How many scripts were applied: 0 when the schema was up to date.</returns>
     /// <exception cref="InvalidOperationException">The database was migrated by a newer PromptVault.</exception>
-    public async Task<int> MigrateAsync(CancellationToken cancellationToken = default)
+    public Task<int> MigrateAsync(CancellationToken cancellationToken = default) => MigrateAsync(int.MaxValue, cancellationToken);
+
+    /// <summary>The same, up to and including script <paramref name="throughVersion"/> (a test's database as an older PromptVault left it).</summary>
+    internal async Task<int> MigrateAsync(int throughVersion, CancellationToken cancellationToken)
     {
         var scripts = Scripts();
         await using var connection = await connections.OpenAsync(cancellationToken);
@@ -32,7 +35,7 @@ public sealed class SqliteDatabase(SqliteConnectionFactory connections)
             throw MigrationScripts.NewerThanKnown(connections.DatabasePath, newest.Value, scripts[^1].Version);
 
         var applied = 0;
-        foreach (var script in scripts)
+        foreach (var script in scripts.Where(s => s.Version <= throughVersion))
         {
             // BEGIN IMMEDIATE: a second process migrating at the same time waits here, then sees the script as applied.
             using var transaction = connection.BeginTransaction();

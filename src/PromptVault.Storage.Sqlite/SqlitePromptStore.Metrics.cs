@@ -48,7 +48,7 @@ public sealed partial class SqlitePromptStore
             INSERT INTO metric_events (id, version_id, experiment_id, variant_id, unit_id, timestamp, latency_ms, input_tokens,
                 output_tokens, cost, quality_score, user_feedback, converted, error, metadata)
             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)
-            ON CONFLICT (id) DO NOTHING
+            ON CONFLICT (id) WHERE id IS NOT NULL DO NOTHING
             """;
 
         private readonly SqliteStatement insert = context.Prepare(Sql);

@@ -67,6 +67,35 @@ public sealed class SqlitePromptStoreTests : PromptStoreContractTests, IDisposab
     }
 
     [Fact]
+    public async Task MigrateAsync_MetricEventIds_KeepsEveryEventInItsOrder_IdsStayUniqueThroughAPartialIndex()
+    {
+        var migrations = new SqliteDatabase(database.Connections);
+        await migrations.MigrateAsync(throughVersion: 10, Cancel);
+        var prompt = Prompt("events");
+        var version = Version(prompt, 1);
+        await new SqlitePromptStore(database.Connections).SaveAsync(Created(prompt, version), Cancel);
+        await using var connection = await database.Connections.OpenAsync(Cancel);
+        await connection.ExecuteAsync("""
+            INSERT INTO metric_events (rowid, id, version_id, timestamp, latency_ms, metadata) VALUES
+                (5, 'first', @Id, '2026-01-01T00:00:00.000Z', 1.5, '{"a":1}'),
+                (9, NULL, @Id, '2026-01-01T00:00:01.000Z', 2.5, NULL),
+                (12, NULL, @Id, '2026-01-01T00:00:02.000Z', NULL, NULL)
+            """, new { version.Id });
+        const string Rows = "SELECT rowid, id, version_id, timestamp, latency_ms, metadata FROM metric_events ORDER BY rowid";
+        var before = (await connection.QueryAsync<(long, string?, string, string, double?, string?)>(Rows)).ToList();
+
+        Assert.Equal(1, await migrations.MigrateAsync(Cancel));
+
+        Assert.Equal(before, await connection.QueryAsync<(long, string?, string, string, double?, string?)>(Rows));
+        var duplicate = await Assert.ThrowsAsync<Microsoft.Data.Sqlite.SqliteException>(() => connection.ExecuteAsync(
+            "INSERT INTO metric_events (id, version_id, timestamp) VALUES ('first', @Id, '2026-01-01T00:00:03.000Z')", new { version.Id }));
+        Assert.Contains("UNIQUE constraint failed: metric_events.id", duplicate.Message, StringComparison.Ordinal);
+        var index = await connection.QuerySingleAsync<(string Name, long Unique, long Partial)>(
+            "SELECT name, \"unique\", partial FROM pragma_index_list('metric_events')");
+        Assert.Equal(("ux_metric_events_id", 1L, 1L), index);
+    }
+
+    [Fact]
     public async Task OpenAsync_AnyConnection_UsesWalForeignKeysBusyTimeoutAndNormalSync()
     {
         await database.CreateStoreAsync();
