@@ -222,6 +222,34 @@ public sealed class SqliteWriteQueueTests : IDisposable
     }
 
     [Fact]
+    public async Task Checkpointer_CopiesCommittedWritesIntoTheDatabaseFile_BeforeTheWritersOwnCheckpointWould()
+    {
+        await database.CreateStoreAsync();
+        await using (var setup = await database.Connections.OpenAsync(Cancel))
+            await setup.ExecuteAsync("CREATE TABLE written (n INTEGER NOT NULL); PRAGMA wal_checkpoint(TRUNCATE);");
+        await using var queue = new SqliteWriteQueue(database.Connections, capacity: 4, exposureCapacity: 4, maxGroupEvents: 100,
+            (_, _) => Task.CompletedTask, _ => { });
+
+        // A few pages of log, far below the 10,000 at which the writer checkpoints itself.
+        for (var n = 0; n < 100; n++)
+        {
+            var value = n;
+            await queue.EnqueueAsync(WriteKind.Events, 1, context =>
+                context.Connection.ExecuteAsync("INSERT INTO written (n) VALUES (@value)", new { value }, context.Transaction), Cancel);
+        }
+        var after = queue.Checkpoints;
+        while (queue.Checkpoints < after + 2) // one begun after the last commit, and finished
+            await Task.Delay(SqliteWriteQueue.CheckpointInterval, Cancel);
+
+        // The database file alone, without its log, holds what the writer committed.
+        var copy = Path.Combine(Path.GetDirectoryName(database.FilePath)!, "copy.db");
+        File.Copy(database.FilePath, copy);
+        await using var file = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = copy, Pooling = false }.ToString());
+        await file.OpenAsync(Cancel);
+        Assert.Equal(100, await file.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM written"));
+    }
+
+    [Fact]
     public async Task Writes_RunOnTheWritersOwnThread_NotOnAThreadPoolWorker()
     {
         await database.CreateStoreAsync();
