@@ -45,6 +45,19 @@ public sealed class PostgresDatabaseTests
     }
 
     [Fact]
+    public async Task MigrateAsync_MetricEventIds_UniqueThroughAPartialIndexOnly()
+    {
+        await using var database = await PostgresServer.CreateDatabaseAsync(cancellationToken: Cancel);
+        await using var connection = await database.DataSource.OpenConnectionAsync(Cancel);
+
+        var indexes = (await connection.QueryAsync<string>(
+            "SELECT indexdef FROM pg_indexes WHERE tablename = 'metric_events' AND indexdef LIKE '%(id)%'")).ToList();
+
+        // Events without an id (most) have no entry; the ids given stay unique.
+        Assert.Equal(["CREATE UNIQUE INDEX ux_metric_events_id ON public.metric_events USING btree (id) WHERE (id IS NOT NULL)"], indexes);
+    }
+
+    [Fact]
     public async Task MigrateAsync_DatabaseOfANewerPromptVault_RefusesNamingBothVersions()
     {
         await using var database = await PostgresServer.CreateDatabaseAsync(cancellationToken: Cancel);
