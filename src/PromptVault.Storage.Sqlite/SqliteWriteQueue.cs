@@ -90,14 +90,14 @@ internal sealed class SqliteWriteQueue : IAsyncDisposable
         // arguments are checked, so a refused one leaves no thread behind.
         scheduler = new DedicatedThreadScheduler("PromptVault SQLite writer");
         writer = Task.Factory.StartNew(WriteGroupsAsync, CancellationToken.None, TaskCreationOptions.DenyChildAttach, scheduler).Unwrap();
-        checkpointer = new SqliteCheckpointer(connections, CheckpointInterval);
+        checkpointer = new SqliteCheckpointer(connections, CheckpointInterval, () => CommittedGroups);
     }
 
     /// <summary>How often the log is copied into the database beside the writer (<see cref="SqliteCheckpointer"/>).</summary>
     internal static readonly TimeSpan CheckpointInterval = TimeSpan.FromMilliseconds(100);
 
-    /// <summary>How many background checkpoints have run (tests check that they do).</summary>
-    public long Checkpoints => checkpointer.Checkpoints;
+    /// <summary>How many committed groups the background checkpoints have copied into the database file (tests check that they do).</summary>
+    public long CopiedGroups => checkpointer.CopiedCommits;
 
     /// <summary>How many acknowledged writes wait for the writer (not counting the group it is applying).</summary>
     public int Count => writes.Reader.Count;
