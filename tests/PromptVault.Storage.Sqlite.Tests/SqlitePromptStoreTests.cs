@@ -73,7 +73,7 @@ public sealed class SqlitePromptStoreTests : PromptStoreContractTests, IDisposab
         await migrations.MigrateAsync(throughVersion: 10, Cancel);
         var prompt = Prompt("events");
         var version = Version(prompt, 1);
-        await new SqlitePromptStore(database.Connections).SaveAsync(Created(prompt, version), Cancel);
+        await database.CreateStore().SaveAsync(Created(prompt, version), Cancel);
         await using var connection = await database.Connections.OpenAsync(Cancel);
         await connection.ExecuteAsync("""
             INSERT INTO metric_events (rowid, id, version_id, timestamp, latency_ms, metadata) VALUES

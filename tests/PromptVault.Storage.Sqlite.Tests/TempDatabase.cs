@@ -2,7 +2,7 @@ using Microsoft.Data.Sqlite;
 
 namespace PromptVault.Storage.Sqlite.Tests;
 
-/// <summary>A database file in its own temporary directory, deleted on dispose.</summary>
+/// <summary>A database file in its own temporary directory, deleted on dispose with the stores made on it.</summary>
 public sealed class TempDatabase : IDisposable
 {
     private readonly string directory = Path.Combine(Path.GetTempPath(), "promptvault-tests", Guid.NewGuid().ToString("N"));
@@ -17,14 +17,27 @@ public sealed class TempDatabase : IDisposable
 
     public SqliteConnectionFactory Connections { get; }
 
+    private readonly List<SqlitePromptStore> stores = [];
+
     public async Task<SqlitePromptStore> CreateStoreAsync()
     {
         await new SqliteDatabase(Connections).MigrateAsync(TestContext.Current.CancellationToken);
-        return new SqlitePromptStore(Connections);
+        return CreateStore();
+    }
+
+    /// <summary>A store on the file as it is, without migrating it first.</summary>
+    public SqlitePromptStore CreateStore()
+    {
+        var store = new SqlitePromptStore(Connections);
+        lock (stores) stores.Add(store);
+        return store;
     }
 
     public void Dispose()
     {
+        // A store's writer and checkpointer write to the file until they stop.
+        foreach (var store in stores)
+            store.DisposeAsync().AsTask().GetAwaiter().GetResult();
         // Pooled connections keep the file open; close them before deleting it.
         using (var connection = new SqliteConnection(Connections.ConnectionString))
             SqliteConnection.ClearPool(connection);
