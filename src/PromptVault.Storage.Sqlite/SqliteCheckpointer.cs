@@ -60,9 +60,10 @@ internal sealed class SqliteCheckpointer : IDisposable
                 if (result.GetInt64(1) == result.GetInt64(2))
                     Interlocked.Exchange(ref copiedCommits, committed);
             }
-            catch (SqliteException)
+            catch (Exception)
             {
-                // Tried again at the next interval on a new connection; meanwhile the writer's own checkpoints bound the log.
+                // Best effort, and on a thread of its own, where an exception would end the process: tried again at the next
+                // interval on a new connection; meanwhile the writer's own checkpoints bound the log.
                 connection?.Dispose();
                 connection = null;
             }

@@ -250,6 +250,31 @@ public sealed class SqliteWriteQueueTests : IDisposable
     }
 
     [Fact]
+    public async Task Checkpointer_DatabaseItCannotOpen_KeepsTryingWithoutEndingTheProcess()
+    {
+        // A file where the database's folder should be: opening fails with an IOException, not a SQLite error. Thrown out
+        // of the checkpointer's thread, it would end the test process.
+        var blocker = Path.Combine(Path.GetTempPath(), "promptvault-tests", Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(Path.GetDirectoryName(blocker)!);
+        await File.WriteAllTextAsync(blocker, "", Cancel);
+        try
+        {
+            var commits = 0L;
+            using var checkpointer = new SqliteCheckpointer(new SqliteConnectionFactory(Path.Combine(blocker, "promptvault.db")),
+                TimeSpan.FromMilliseconds(10), () => Interlocked.Increment(ref commits));
+
+            while (Interlocked.Read(ref commits) < 5) // five attempts
+                await Task.Delay(10, Cancel);
+
+            Assert.Equal(0, checkpointer.CopiedCommits);
+        }
+        finally
+        {
+            File.Delete(blocker);
+        }
+    }
+
+    [Fact]
     public async Task Writes_RunOnTheWritersOwnThread_NotOnAThreadPoolWorker()
     {
         await database.CreateStoreAsync();
