@@ -49,7 +49,7 @@ public sealed class PostgresCommandTests
     [Fact]
     public async Task AdminKey_UnreachableDatabase_IsRefusedNamingIt()
     {
-        var result = await Cli.RunAsync(Cli.NoEnvironment, "admin-key", "--postgres", $"Host=127.0.0.1;Port={ServerProcess.FreePort()};Database=gone;Username=pv;Timeout=3");
+        var result = await Cli.RunAsync(Cli.NoEnvironment, "admin-key", "--postgres", $"Host=127.0.0.1;Port={FreePorts.Pick()};Database=gone;Username=pv;Timeout=3");
 
         Assert.True(result.ExitCode == 1, result.ToString());
         Assert.Contains("PostgreSQL database 'gone' on 127.0.0.1", result.Error, StringComparison.Ordinal);
@@ -150,7 +150,7 @@ public sealed class PostgresCommandTests
     {
         using var folder = new TempFolder();
 
-        var result = await ServeCommandTests.RunToExitAsync(["serve", "--urls", $"http://127.0.0.1:{ServerProcess.FreePort()}"], (variable, value));
+        var result = await ServeCommandTests.RunToExitAsync(["serve", "--urls", $"http://127.0.0.1:{FreePorts.Pick()}"], (variable, value));
 
         ServeCommandTests.AssertOneLineFailure(result, named);
         Assert.DoesNotContain("s3cret", result.Error, StringComparison.Ordinal);
@@ -159,10 +159,10 @@ public sealed class PostgresCommandTests
     [Fact]
     public async Task Serve_UnreachablePostgres_FailsInOneLineNamingTheDatabase()
     {
-        var port = ServerProcess.FreePort();
+        var port = FreePorts.Pick();
 
         var result = await ServeCommandTests.RunToExitAsync(["serve", "--postgres", $"Host=127.0.0.1;Port={port};Database=gone;Username=pv;Timeout=3",
-            "--urls", $"http://127.0.0.1:{ServerProcess.FreePort()}"]);
+            "--urls", $"http://127.0.0.1:{FreePorts.Pick()}"]);
 
         ServeCommandTests.AssertOneLineFailure(result, $"PostgreSQL database 'gone' on 127.0.0.1:{port}");
     }

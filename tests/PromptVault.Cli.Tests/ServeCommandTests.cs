@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using PromptVault.Storage.Testing;
 
 namespace PromptVault.Cli.Tests;
 
@@ -67,7 +68,7 @@ public sealed class ServeCommandTests
     {
         using var folder = new TempFolder();
 
-        var result = await RunToExitAsync(["serve", "--db", folder.File("x.db"), "--urls", $"http://127.0.0.1:{ServerProcess.FreePort()}"],
+        var result = await RunToExitAsync(["serve", "--db", folder.File("x.db"), "--urls", $"http://127.0.0.1:{FreePorts.Pick()}"],
             ("PromptVault__Prices__house-model__InputPerMillion", "cheap"));
 
         AssertOneLineFailure(result, "PromptVault:Prices:house-model:InputPerMillion");
@@ -79,7 +80,7 @@ public sealed class ServeCommandTests
         using var folder = new TempFolder();
         var database = folder.Write("notes.db", new string('x', 4096));
 
-        var result = await RunToExitAsync(["serve", "--db", database, "--urls", $"http://127.0.0.1:{ServerProcess.FreePort()}"]);
+        var result = await RunToExitAsync(["serve", "--db", database, "--urls", $"http://127.0.0.1:{FreePorts.Pick()}"]);
 
         AssertOneLineFailure(result, database);
     }

@@ -35,7 +35,7 @@ internal sealed class ServerProcess : IAsyncDisposable
     public static async Task<ServerProcess> StartAsync(IEnumerable<string> storage, string workingDirectory,
         IReadOnlyDictionary<string, string>? environment = null, int? port = null)
     {
-        var baseAddress = new Uri($"http://127.0.0.1:{port ?? FreePort()}");
+        var baseAddress = new Uri($"http://127.0.0.1:{port ?? FreePorts.Pick()}");
         var start = StartInfo(["serve", .. storage, "--urls", baseAddress.ToString().TrimEnd('/')]);
         start.WorkingDirectory = workingDirectory;
         foreach (var (name, value) in environment ?? new Dictionary<string, string>()) start.Environment[name] = value;
@@ -116,8 +116,6 @@ internal sealed class ServerProcess : IAsyncDisposable
         start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
         return start;
     }
-
-    internal static int FreePort() => FreePorts.Pick();
 
     /// <summary>The built CLI: copied beside the tests by the project reference.</summary>
     internal static string PromptVaultDll()

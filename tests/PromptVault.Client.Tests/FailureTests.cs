@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging;
+using PromptVault.Storage.Testing;
 
 namespace PromptVault.Client.Tests;
 
@@ -42,7 +43,7 @@ public sealed class FailureTests
     public async Task StartAsync_ServerDownWithoutFallback_FailsWithAClearError()
     {
         var ct = TestContext.Current.CancellationToken;
-        var url = new Uri($"http://127.0.0.1:{FreePort()}");
+        var url = new Uri($"http://127.0.0.1:{FreePorts.Pick()}");
 
         var error = await Assert.ThrowsAsync<PromptVaultUnavailableException>(() => SdkHost.StartAsync(url, null, cancellationToken: ct));
 
@@ -58,7 +59,7 @@ public sealed class FailureTests
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         var timeout = TimeSpan.FromMilliseconds(400);
-        await using var warm = Vault(new Uri($"http://127.0.0.1:{FreePort()}"), timeout);
+        await using var warm = Vault(new Uri($"http://127.0.0.1:{FreePorts.Pick()}"), timeout);
         await using var hanging = Vault(new Uri($"http://127.0.0.1:{((IPEndPoint)listener.LocalEndpoint).Port}"), timeout);
         // Warm up (JIT) against a refused port, so the clock below times the wait for the server alone.
         await Assert.ThrowsAsync<PromptVaultUnavailableException>(async () => await warm.GetRequiredService<IPromptVault>().GetPromptAsync("p", cancellationToken: ct));
@@ -108,12 +109,5 @@ public sealed class FailureTests
         await server.StartAgainAsync(ct);
         var recovered = await Eventually.WithinAsync(TimeSpan.FromSeconds(5), async () => (await health.CheckHealthAsync(ct)).Status == HealthStatus.Healthy, ct);
         Assert.NotNull(recovered);
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

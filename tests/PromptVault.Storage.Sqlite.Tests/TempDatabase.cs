@@ -6,6 +6,7 @@ namespace PromptVault.Storage.Sqlite.Tests;
 public sealed class TempDatabase : IDisposable
 {
     private readonly string directory = Path.Combine(Path.GetTempPath(), "promptvault-tests", Guid.NewGuid().ToString("N"));
+    private readonly List<SqlitePromptStore> stores = [];
 
     public TempDatabase(TimeSpan? busyTimeout = null)
     {
@@ -16,8 +17,6 @@ public sealed class TempDatabase : IDisposable
     public string FilePath { get; }
 
     public SqliteConnectionFactory Connections { get; }
-
-    private readonly List<SqlitePromptStore> stores = [];
 
     public async Task<SqlitePromptStore> CreateStoreAsync()
     {
