@@ -24,6 +24,7 @@ public static class Telemetry
     public const string MetricEventsCounter = "promptvault.metric_events";
     public const string DecisionsCounter = "promptvault.experiment.decisions";
     public const string CacheLookupsCounter = "promptvault.registry_cache.lookups";
+    public const string CheckpointsCounter = "promptvault.sqlite.checkpoints";
 
     public const string PromptTag = "promptvault.prompt";
     public const string VersionIdTag = "promptvault.version_id";
@@ -36,6 +37,7 @@ public static class Telemetry
     public const string CacheEntryTag = "promptvault.cache_entry";
     public const string QueueTag = "promptvault.queue";
     public const string ReasonTag = "promptvault.reason";
+    public const string ErrorTypeTag = "error.type";
 
     public static readonly ActivitySource Source = new(Name);
 
@@ -65,6 +67,9 @@ public static class Telemetry
 
     private static readonly Counter<long> CacheLookups = Meter.CreateCounter<long>(CacheLookupsCounter, "{lookup}",
         "Registry cache lookups on the render and authentication path, by entry kind and outcome (hit or miss); the hit rate is hits over all.");
+
+    private static readonly Counter<long> Checkpoints = Meter.CreateCounter<long>(CheckpointsCounter, "{checkpoint}",
+        "Checkpoints of the SQLite write-ahead log beside the writer, by outcome: complete (the whole log copied into the database), partial (a reader still needed older pages) or failed (with error.type; tried again at the next interval, and meanwhile the writer's own checkpoints bound the log).");
 
     /// <summary>Starts a span when someone listens; the caller disposes it.</summary>
     public static Activity? Start(string spanName, string? prompt = null)
@@ -132,6 +137,15 @@ public static class Telemetry
 
     public static void CacheLookedUp(string entry, bool hit) =>
         CacheLookups.Add(1, new(CacheEntryTag, entry), new(OutcomeTag, hit ? "hit" : "miss"));
+
+    /// <summary>Counts a checkpoint beside the SQLite writer; <paramref name="error"/> is set when it failed.</summary>
+    public static void Checkpointed(bool complete, Exception? error = null)
+    {
+        if (error is null)
+            Checkpoints.Add(1, new KeyValuePair<string, object?>(OutcomeTag, complete ? "complete" : "partial"));
+        else
+            Checkpoints.Add(1, new(OutcomeTag, "failed"), new(ErrorTypeTag, error.GetType().FullName));
+    }
 
     public static void DecisionApplied(string prompt, DecisionAction action) =>
         Decisions.Add(1, new(PromptTag, prompt), new(DecisionTag, Names.Of(action)));

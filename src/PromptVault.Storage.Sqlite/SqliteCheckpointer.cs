@@ -1,4 +1,5 @@
 using Microsoft.Data.Sqlite;
+using PromptVault.Core;
 
 namespace PromptVault.Storage.Sqlite;
 
@@ -57,11 +58,13 @@ internal sealed class SqliteCheckpointer : IDisposable
                 using var result = command.ExecuteReader();
                 result.Read();
                 // Pages in the log, and pages copied: fewer while a reader still needs older pages, which the next checkpoint copies.
-                if (result.GetInt64(1) == result.GetInt64(2))
-                    Interlocked.Exchange(ref copiedCommits, committed);
+                var complete = result.GetInt64(1) == result.GetInt64(2);
+                if (complete) Interlocked.Exchange(ref copiedCommits, committed);
+                Telemetry.Checkpointed(complete);
             }
-            catch (Exception)
+            catch (Exception error)
             {
+                Telemetry.Checkpointed(complete: false, error);
                 // Best effort, and on a thread of its own, where an exception would end the process: tried again at the next
                 // interval on a new connection; meanwhile the writer's own checkpoints bound the log.
                 connection?.Dispose();

@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
 using Dapper;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Time.Testing;
@@ -227,6 +229,7 @@ public sealed class SqliteWriteQueueTests : IDisposable
         await database.CreateStoreAsync();
         await using (var setup = await database.Connections.OpenAsync(Cancel))
             await setup.ExecuteAsync("CREATE TABLE written (n INTEGER NOT NULL); PRAGMA wal_checkpoint(TRUNCATE);");
+        using var outcomes = new CheckpointOutcomes();
         await using var queue = new SqliteWriteQueue(database.Connections, capacity: 4, exposureCapacity: 4, maxGroupEvents: 100,
             (_, _) => Task.CompletedTask, _ => { });
 
@@ -247,6 +250,7 @@ public sealed class SqliteWriteQueueTests : IDisposable
         await using var file = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = copy, Pooling = false }.ToString());
         await file.OpenAsync(Cancel);
         Assert.Equal(100, await file.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM written"));
+        Assert.True(outcomes.Count("complete") > 0, string.Join(", ", outcomes.All));
     }
 
     [Fact]
@@ -259,14 +263,17 @@ public sealed class SqliteWriteQueueTests : IDisposable
         await File.WriteAllTextAsync(blocker, "", Cancel);
         try
         {
+            using var outcomes = new CheckpointOutcomes();
             var commits = 0L;
             using var checkpointer = new SqliteCheckpointer(new SqliteConnectionFactory(Path.Combine(blocker, "promptvault.db")),
                 TimeSpan.FromMilliseconds(10), () => Interlocked.Increment(ref commits));
 
-            while (Interlocked.Read(ref commits) < 5) // five attempts
+            while (Interlocked.Read(ref commits) < 6) // five attempts ended, the sixth begun
                 await Task.Delay(10, Cancel);
 
             Assert.Equal(0, checkpointer.CopiedCommits);
+            // Each failure is counted with its cause, so a checkpointer that always fails can be seen and alerted on.
+            Assert.True(outcomes.Count("failed", typeof(IOException).FullName) >= 5, string.Join(", ", outcomes.All));
         }
         finally
         {
@@ -511,5 +518,37 @@ public sealed class SqliteWriteQueueTests : IDisposable
             transaction.Dispose();
             await connection.DisposeAsync();
         }
+    }
+
+    /// <summary>The checkpoints counted in <see cref="Telemetry.CheckpointsCounter"/> while it listens, as outcome and error type.</summary>
+    private sealed class CheckpointOutcomes : IDisposable
+    {
+        private readonly MeterListener listener = new();
+        private readonly ConcurrentQueue<(string? Outcome, string? Error)> seen = new();
+
+        public CheckpointOutcomes()
+        {
+            listener.InstrumentPublished = (instrument, l) =>
+            {
+                if (instrument.Meter.Name == Telemetry.Name && instrument.Name == Telemetry.CheckpointsCounter) l.EnableMeasurementEvents(instrument);
+            };
+            listener.SetMeasurementEventCallback<long>((_, count, tags, _) =>
+            {
+                string? outcome = null, error = null;
+                foreach (var tag in tags)
+                {
+                    if (tag.Key == Telemetry.OutcomeTag) outcome = tag.Value as string;
+                    if (tag.Key == Telemetry.ErrorTypeTag) error = tag.Value as string;
+                }
+                for (var i = 0; i < count; i++) seen.Enqueue((outcome, error));
+            });
+            listener.Start();
+        }
+
+        public IEnumerable<string> All => seen.Select(s => $"{s.Outcome} {s.Error}");
+
+        public int Count(string outcome, string? error = null) => seen.Count(s => s.Outcome == outcome && s.Error == error);
+
+        public void Dispose() => listener.Dispose();
     }
 }
