@@ -59,8 +59,8 @@ internal sealed class SqliteCheckpointer : IDisposable
                 result.Read();
                 // Pages in the log, and pages copied: fewer while a reader still needs older pages, which the next checkpoint copies.
                 var complete = result.GetInt64(1) == result.GetInt64(2);
-                if (complete) Interlocked.Exchange(ref copiedCommits, committed);
                 Telemetry.Checkpointed(complete);
+                if (complete) Interlocked.Exchange(ref copiedCommits, committed);
             }
             catch (Exception error)
             {
