@@ -1,4 +1,5 @@
 using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
 using PromptVault.Core;
 using PromptVault.Core.Storage;
 
@@ -20,6 +21,7 @@ internal sealed class PostgresExposureQueue : IAsyncDisposable
     private readonly int maxBatch;
     private readonly Func<IReadOnlyList<Exposure>, Task> write;
     private readonly Action<IReadOnlyList<Exposure>> exposuresLost;
+    private readonly ILogger logger;
     private readonly IDisposable depthObserver;
     private readonly Task writer;
     private long queued; // exposures accepted, ever
@@ -30,13 +32,16 @@ internal sealed class PostgresExposureQueue : IAsyncDisposable
     /// <param name="maxBatch">The most exposures one transaction stores.</param>
     /// <param name="write">Stores a batch in one transaction.</param>
     /// <param name="exposuresLost">Told of exposures whose write failed, so their units' next renders record them again.</param>
-    public PostgresExposureQueue(int capacity, int maxBatch, Func<IReadOnlyList<Exposure>, Task> write, Action<IReadOnlyList<Exposure>> exposuresLost)
+    /// <param name="logger">Told why a batch's write failed.</param>
+    public PostgresExposureQueue(int capacity, int maxBatch, Func<IReadOnlyList<Exposure>, Task> write, Action<IReadOnlyList<Exposure>> exposuresLost,
+        ILogger logger)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxBatch, 1);
         this.maxBatch = maxBatch;
         this.write = write;
         this.exposuresLost = exposuresLost;
+        this.logger = logger;
         exposures = Channel.CreateBounded<Exposure>(new BoundedChannelOptions(capacity) { FullMode = BoundedChannelFullMode.Wait, SingleReader = true });
         depthObserver = Telemetry.ObserveQueue("exposures", () => Count);
         writer = Task.Run(WriteBatchesAsync);
@@ -87,10 +92,11 @@ internal sealed class PostgresExposureQueue : IAsyncDisposable
             {
                 await write(batch);
             }
-            catch (Exception)
+            catch (Exception error)
             {
                 // The database is unreachable or refused the batch: nothing of it is stored. The units' next renders record them.
                 Telemetry.ExposuresLost(batch.Count);
+                StoreLog.ExposuresLost(logger, batch.Count, error);
                 exposuresLost(batch);
             }
             Interlocked.Add(ref settled, batch.Count);

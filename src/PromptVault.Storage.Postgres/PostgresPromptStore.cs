@@ -1,5 +1,6 @@
 using System.Data;
 using Dapper;
+using Microsoft.Extensions.Logging;
 using Npgsql;
 using PromptVault.Core;
 
@@ -17,15 +18,17 @@ public sealed partial class PostgresPromptStore : RelationalPromptStore<NpgsqlCo
     private readonly NpgsqlDataSource dataSource;
 
     /// <param name="dataSource">The database's connections; the store does not dispose it.</param>
-    public PostgresPromptStore(NpgsqlDataSource dataSource)
-        : this(dataSource, ExposureQueueCapacity)
+    /// <param name="logger">Where the exposure writer says why it gave up on a batch.</param>
+    public PostgresPromptStore(NpgsqlDataSource dataSource, ILogger<PostgresPromptStore>? logger = null)
+        : this(dataSource, ExposureQueueCapacity, logger: logger)
     {
     }
 
     /// <param name="exposureQueueCapacity">Render exposures that may wait for the writer (tests fill a small queue).</param>
     /// <param name="maxEventsPerGroup">Events above which a group commit of metric batches takes no more (tests use a small cap).</param>
-    internal PostgresPromptStore(NpgsqlDataSource dataSource, int exposureQueueCapacity, int maxEventsPerGroup = MaxEventsPerGroup)
-        : base(EngineErrors)
+    internal PostgresPromptStore(NpgsqlDataSource dataSource, int exposureQueueCapacity, int maxEventsPerGroup = MaxEventsPerGroup,
+        ILogger? logger = null)
+        : base(EngineErrors, logger)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxEventsPerGroup, 1);
         this.dataSource = dataSource ?? throw new ArgumentNullException(nameof(dataSource));

@@ -1,4 +1,5 @@
 using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging;
 using PromptVault.Core;
 
 namespace PromptVault.Storage.Sqlite;
@@ -16,15 +17,18 @@ internal sealed class SqliteCheckpointer : IDisposable
     private readonly TimeSpan interval;
     private readonly Func<long> commits;
     private readonly CancellationTokenSource stopping = new();
+    private readonly ILogger logger;
     private readonly Thread thread;
     private long copiedCommits;
 
     /// <param name="commits">How many transactions the writer has committed so far; an idle writer's log is not looked at.</param>
-    public SqliteCheckpointer(SqliteConnectionFactory connections, TimeSpan interval, Func<long> commits)
+    /// <param name="logger">Told when checkpoints start failing (once, not at every attempt) and when they succeed again.</param>
+    public SqliteCheckpointer(SqliteConnectionFactory connections, TimeSpan interval, Func<long> commits, ILogger logger)
     {
         this.connections = connections;
         this.interval = interval;
         this.commits = commits;
+        this.logger = logger;
         // Its own thread, as the writer's: a checkpoint blocks in writes and syncs.
         thread = new Thread(Run) { IsBackground = true, Name = "PromptVault SQLite checkpointer" };
         thread.Start();
@@ -45,6 +49,7 @@ internal sealed class SqliteCheckpointer : IDisposable
     private void Run()
     {
         SqliteConnection? connection = null;
+        var failures = 0L; // in a row
         while (!stopping.Token.WaitHandle.WaitOne(interval))
         {
             var committed = commits();
@@ -60,11 +65,14 @@ internal sealed class SqliteCheckpointer : IDisposable
                 // Pages in the log, and pages copied: fewer while a reader still needs older pages, which the next checkpoint copies.
                 var complete = result.GetInt64(1) == result.GetInt64(2);
                 Telemetry.Checkpointed(complete);
+                if (failures > 0) StoreLog.CheckpointRecovered(logger, failures);
+                failures = 0;
                 if (complete) Interlocked.Exchange(ref copiedCommits, committed);
             }
             catch (Exception error)
             {
                 Telemetry.Checkpointed(complete: false, error);
+                if (failures++ == 0) StoreLog.CheckpointFailed(logger, interval.TotalMilliseconds, error);
                 // Best effort, and on a thread of its own, where an exception would end the process: tried again at the next
                 // interval on a new connection; meanwhile the writer's own checkpoints bound the log.
                 connection?.Dispose();

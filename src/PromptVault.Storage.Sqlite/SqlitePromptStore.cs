@@ -1,4 +1,5 @@
 using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging;
 using PromptVault.Core.Storage;
 
 namespace PromptVault.Storage.Sqlite;
@@ -21,18 +22,19 @@ public sealed partial class SqlitePromptStore : RelationalPromptStore<SqliteConn
     private readonly SqliteConnectionFactory connections;
     private readonly SqliteWriteQueue writes;
 
-    public SqlitePromptStore(SqliteConnectionFactory connections)
-        : this(connections, WriteQueueCapacity, MaxEventsPerTransaction)
+    /// <param name="logger">Where the writer says what it gave up on: render exposures not recorded, failed checkpoints.</param>
+    public SqlitePromptStore(SqliteConnectionFactory connections, ILogger<SqlitePromptStore>? logger = null)
+        : this(connections, WriteQueueCapacity, MaxEventsPerTransaction, logger: logger)
     {
     }
 
     internal SqlitePromptStore(SqliteConnectionFactory connections, int writeQueueCapacity, int maxEventsPerTransaction,
-        int exposureQueueCapacity = ExposureQueueCapacity, TimeProvider? time = null)
-        : base(EngineErrors)
+        int exposureQueueCapacity = ExposureQueueCapacity, TimeProvider? time = null, ILogger? logger = null)
+        : base(EngineErrors, logger)
     {
         this.connections = connections ?? throw new ArgumentNullException(nameof(connections));
         writes = new SqliteWriteQueue(connections, writeQueueCapacity, exposureQueueCapacity, maxEventsPerTransaction,
-            (context, exposures) => Task.FromResult(WriteExposures(context, exposures)), RecentExposures.Forget, time);
+            (context, exposures) => Task.FromResult(WriteExposures(context, exposures)), RecentExposures.Forget, time, Logger);
     }
 
     /// <summary>How many acknowledged writes (metric batches, awaited exposures) wait for the writer.</summary>

@@ -1,5 +1,7 @@
 using System.Threading.Channels;
 using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using PromptVault.Core;
 using PromptVault.Core.Storage;
 
@@ -54,6 +56,7 @@ internal sealed class SqliteWriteQueue : IAsyncDisposable
     private readonly Func<SqliteWriteContext, IReadOnlyList<Exposure>, Task> writeExposures;
     private readonly Action<IReadOnlyList<Exposure>> exposuresLost;
     private readonly TimeProvider time;
+    private readonly ILogger logger;
     private readonly IDisposable[] observers;
     private readonly DedicatedThreadScheduler scheduler;
     private readonly Task writer;
@@ -70,9 +73,10 @@ internal sealed class SqliteWriteQueue : IAsyncDisposable
     /// <param name="writeExposures">Writes render exposures in the group's transaction.</param>
     /// <param name="exposuresLost">Told of render exposures whose write failed, so their units' next renders record them again.</param>
     /// <param name="time">The clock of the exposures' linger (tests pass a fake one).</param>
+    /// <param name="logger">Told of render exposures whose write failed, and of failed checkpoints.</param>
     public SqliteWriteQueue(SqliteConnectionFactory connections, int capacity, int exposureCapacity, int maxGroupEvents,
         Func<SqliteWriteContext, IReadOnlyList<Exposure>, Task> writeExposures, Action<IReadOnlyList<Exposure>> exposuresLost,
-        TimeProvider? time = null)
+        TimeProvider? time = null, ILogger? logger = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(exposureCapacity, 1);
@@ -82,6 +86,7 @@ internal sealed class SqliteWriteQueue : IAsyncDisposable
         this.writeExposures = writeExposures;
         this.exposuresLost = exposuresLost;
         this.time = time ?? TimeProvider.System;
+        this.logger = logger ?? NullLogger.Instance;
         writes = Channel.CreateBounded<GroupedWrite<SqliteWriteContext>>(new BoundedChannelOptions(capacity) { FullMode = BoundedChannelFullMode.Wait });
         exposures = Channel.CreateBounded<Exposure>(new BoundedChannelOptions(exposureCapacity) { FullMode = BoundedChannelFullMode.Wait });
         observers = [Telemetry.ObserveQueue("writes", () => Count), Telemetry.ObserveQueue("exposures", () => ExposureCount)];
@@ -90,7 +95,7 @@ internal sealed class SqliteWriteQueue : IAsyncDisposable
         // arguments are checked, so a refused one leaves no thread behind.
         scheduler = new DedicatedThreadScheduler("PromptVault SQLite writer");
         writer = Task.Factory.StartNew(WriteGroupsAsync, CancellationToken.None, TaskCreationOptions.DenyChildAttach, scheduler).Unwrap();
-        checkpointer = new SqliteCheckpointer(connections, CheckpointInterval, () => CommittedGroups);
+        checkpointer = new SqliteCheckpointer(connections, CheckpointInterval, () => CommittedGroups, this.logger);
     }
 
     /// <summary>How often the log is copied into the database beside the writer (<see cref="SqliteCheckpointer"/>).</summary>
@@ -211,8 +216,8 @@ internal sealed class SqliteWriteQueue : IAsyncDisposable
             context ??= new SqliteWriteContext(await connections.OpenUnpooledAsync(WriterPragmas));
             using var transaction = context.Connection.BeginTransaction();
             context.Transaction = transaction;
-            if (renderExposures.Count > 0 && await ApplyInSavepointAsync(c => writeExposures(c, renderExposures)) is not null)
-                Lost(renderExposures);
+            if (renderExposures.Count > 0 && await ApplyInSavepointAsync(c => writeExposures(c, renderExposures)) is { } failure)
+                Lost(renderExposures, failure);
             foreach (var write in group)
             {
                 if (await ApplyInSavepointAsync(write.ApplyAsync) is { } refusal)
@@ -231,7 +236,7 @@ internal sealed class SqliteWriteQueue : IAsyncDisposable
             var error = e is SqliteException sqlite && SqliteErrors.IsBusy(sqlite) ? SqliteErrors.Transient(sqlite, connections.BusyTimeout) : e;
             foreach (var write in group)
                 write.Fail(error);
-            Lost(renderExposures);
+            Lost(renderExposures, error);
             return;
         }
         foreach (var write in group)
@@ -261,10 +266,11 @@ internal sealed class SqliteWriteQueue : IAsyncDisposable
         }
     }
 
-    private void Lost(List<Exposure> renderExposures)
+    private void Lost(List<Exposure> renderExposures, Exception error)
     {
         if (renderExposures.Count == 0) return;
         Telemetry.ExposuresLost(renderExposures.Count);
+        StoreLog.ExposuresLost(logger, renderExposures.Count, error);
         exposuresLost(renderExposures);
     }
 }

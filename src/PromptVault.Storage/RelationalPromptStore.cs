@@ -1,5 +1,7 @@
 using System.Data.Common;
 using Dapper;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using PromptVault.Core;
 using PromptVault.Core.Analysis;
 using PromptVault.Core.Audit;
@@ -27,10 +29,17 @@ public abstract class RelationalPromptStore<TConnection, TTransaction>
     where TConnection : DbConnection
     where TTransaction : DbTransaction
 {
-    internal RelationalPromptStore(StoreErrors errors)
+    internal RelationalPromptStore(StoreErrors errors, ILogger? logger)
     {
         Errors = errors;
+        Logger = logger ?? NullLogger.Instance;
+        droppedExposures = new DroppedExposuresLog(Logger, TimeProvider.System);
     }
+
+    private readonly DroppedExposuresLog droppedExposures;
+
+    /// <summary>Where the store's writers say what they gave up on (<see cref="StoreLog"/>).</summary>
+    internal ILogger Logger { get; }
 
     /// <summary>How the engine reports the violations the store translates.</summary>
     internal StoreErrors Errors { get; }
@@ -312,7 +321,9 @@ public abstract class RelationalPromptStore<TConnection, TTransaction>
     public ExposureQueueOutcome QueueExposure(Exposure exposure)
     {
         ArgumentNullException.ThrowIfNull(exposure);
-        return RecentExposures.Queue(exposure, TryQueueExposure);
+        var outcome = RecentExposures.Queue(exposure, TryQueueExposure);
+        if (outcome == ExposureQueueOutcome.Dropped) droppedExposures.Dropped();
+        return outcome;
     }
 
     public async Task<IReadOnlyDictionary<string, long>> CountExposuresAsync(string experimentId, CancellationToken cancellationToken = default)

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging.Testing;
 using Npgsql;
 using PromptVault.Core.Analysis;
 using PromptVault.Core.Experiments;
@@ -120,7 +121,8 @@ public sealed class PostgresConcurrentWritersTests : IAsyncDisposable
         database = await PostgresServer.CreateDatabaseAsync(cancellationToken: Cancel);
         var seeder = database.CreateStore();
         var (_, experiment) = await SeedAsync(seeder);
-        var store = new PostgresPromptStore(database.DataSource, exposureQueueCapacity: 10);
+        var logger = new FakeLogger();
+        var store = new PostgresPromptStore(database.DataSource, exposureQueueCapacity: 10, logger: logger);
         // The test holds the experiment's lock, so the writer waits in its first transaction and the queue fills up.
         await using var blocker = await database.DataSource.OpenConnectionAsync(Cancel);
         await using (var lockCommand = new NpgsqlCommand("SELECT pg_advisory_lock(hashtextextended('experiment:' || $1, 0))", blocker))
@@ -145,6 +147,9 @@ public sealed class PostgresConcurrentWritersTests : IAsyncDisposable
 
         Assert.Equal((11, 89), (outcomes.Count(o => o == ExposureQueueOutcome.Queued), outcomes.Count(o => o == ExposureQueueOutcome.Dropped)));
         Assert.Equal((ExposureQueueOutcome.Repeat, ExposureQueueOutcome.Dropped), (repeat, retried));
+        // The first drop is logged at once; the other 89 within the minute wait for the next line.
+        var dropped = Assert.Single(logger.Collector.GetSnapshot());
+        Assert.Equal((3002, "1 render exposures were dropped"), (dropped.Id.Id, dropped.Message[..31]));
         Assert.Equal(new Dictionary<string, long> { [experiment.Control.Id] = 11 }, await seeder.CountExposuresAsync(experiment.Id, Cancel));
     }
 

@@ -1,7 +1,10 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
+using System.Globalization;
 using Dapper;
 using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
 using Microsoft.Extensions.Time.Testing;
 using PromptVault.Core;
 using PromptVault.Core.Analysis;
@@ -254,7 +257,7 @@ public sealed class SqliteWriteQueueTests : IDisposable
     }
 
     [Fact]
-    public async Task Checkpointer_DatabaseItCannotOpen_KeepsTryingWithoutEndingTheProcess()
+    public async Task Checkpointer_DatabaseItCannotOpen_KeepsTryingWithoutEndingTheProcess_LogsTheFirstFailureAndTheRecovery()
     {
         // A file where the database's folder should be: opening fails with an IOException, not a SQLite error. Thrown out
         // of the checkpointer's thread, it would end the test process.
@@ -264,20 +267,36 @@ public sealed class SqliteWriteQueueTests : IDisposable
         try
         {
             using var outcomes = new CheckpointOutcomes();
+            var logger = new FakeLogger();
             var commits = 0L;
             using var checkpointer = new SqliteCheckpointer(new SqliteConnectionFactory(Path.Combine(blocker, "promptvault.db")),
-                TimeSpan.FromMilliseconds(10), () => Interlocked.Increment(ref commits));
+                TimeSpan.FromMilliseconds(10), () => Interlocked.Increment(ref commits), logger);
 
             while (Interlocked.Read(ref commits) < 6) // five attempts ended, the sixth begun
                 await Task.Delay(10, Cancel);
 
             Assert.Equal(0, checkpointer.CopiedCommits);
-            // Each failure is counted with its cause, so a checkpointer that always fails can be seen and alerted on.
+            // Each failure is counted with its cause, so a checkpointer that always fails can be seen and alerted on; the
+            // log says it once, with the exception, not at every attempt.
             Assert.True(outcomes.Count("failed", typeof(IOException).FullName) >= 5, string.Join(", ", outcomes.All));
+            var failed = Assert.Single(logger.Collector.GetSnapshot());
+            Assert.Equal((3003, LogLevel.Warning), (failed.Id.Id, failed.Level));
+            Assert.IsAssignableFrom<IOException>(failed.Exception);
+
+            // The folder becomes usable: the next checkpoint succeeds, and the log says so once.
+            File.Delete(blocker);
+            Directory.CreateDirectory(blocker);
+            var deadline = DateTime.UtcNow.AddSeconds(10);
+            while (logger.Collector.Count < 2 && DateTime.UtcNow < deadline)
+                await Task.Delay(10, Cancel);
+            var recovered = logger.Collector.LatestRecord;
+            Assert.Equal((3004, LogLevel.Information), (recovered.Id.Id, recovered.Level));
+            Assert.Matches("after [0-9]+ failed", recovered.Message);
         }
         finally
         {
-            File.Delete(blocker);
+            if (File.Exists(blocker)) File.Delete(blocker);
+            else if (Directory.Exists(blocker)) Directory.Delete(blocker, recursive: true);
         }
     }
 
@@ -387,7 +406,8 @@ public sealed class SqliteWriteQueueTests : IDisposable
     public async Task QueueExposure_QueueFull_DroppedNotRemembered_NextRenderQueuesIt()
     {
         await database.CreateStoreAsync();
-        var store = new SqlitePromptStore(database.Connections, writeQueueCapacity: 4, maxEventsPerTransaction: 100, exposureQueueCapacity: 2);
+        var logger = new FakeLogger();
+        var store = new SqlitePromptStore(database.Connections, writeQueueCapacity: 4, maxEventsPerTransaction: 100, exposureQueueCapacity: 2, logger: logger);
         var (version, experiment) = await SeedAsync(store);
 
         ExposureQueueOutcome[] outcomes;
@@ -405,6 +425,9 @@ public sealed class SqliteWriteQueueTests : IDisposable
 
         Assert.Equal([ExposureQueueOutcome.Queued, ExposureQueueOutcome.Queued, ExposureQueueOutcome.Dropped], outcomes);
         Assert.Equal(ExposureQueueOutcome.Queued, again);
+        var dropped = Assert.Single(logger.Collector.GetSnapshot());
+        Assert.Equal((3002, LogLevel.Warning), (dropped.Id.Id, dropped.Level));
+        Assert.StartsWith("1 render exposures were dropped", dropped.Message);
         await using var connection = await database.Connections.OpenAsync(Cancel);
         Assert.Equal(["unit-0", "unit-1", "unit-2", "unit-3"], await connection.QueryAsync<string>("SELECT unit_id FROM exposures ORDER BY unit_id"));
         await store.DisposeAsync();
@@ -518,6 +541,48 @@ public sealed class SqliteWriteQueueTests : IDisposable
             transaction.Dispose();
             await connection.DisposeAsync();
         }
+    }
+
+    [Fact]
+    public async Task RenderExposures_TheirWriteFails_LoggedWithTheErrorAndForgotten()
+    {
+        await database.CreateStoreAsync();
+        var logger = new FakeLogger();
+        var forgotten = new List<Exposure>();
+        await using var queue = new SqliteWriteQueue(database.Connections, capacity: 4, exposureCapacity: 4, maxGroupEvents: 100,
+            (_, _) => throw new InvalidOperationException("the exposures' insert failed"), lost => { lock (forgotten) forgotten.AddRange(lost); },
+            logger: logger);
+
+        Assert.True(queue.TryQueue(new Exposure("experiment-1", "variant-1", "unit-1", Now)));
+        Assert.True(queue.TryQueue(new Exposure("experiment-1", "variant-1", "unit-2", Now)));
+        await queue.SettleExposuresAsync(Cancel);
+
+        // One line per failed group (the writer may have taken the two in one group or two), each with the error.
+        var lines = logger.Collector.GetSnapshot();
+        Assert.All(lines, line => Assert.Equal((3001, LogLevel.Warning, "the exposures' insert failed"), (line.Id.Id, line.Level, line.Exception?.Message)));
+        Assert.Equal(2, lines.Sum(line => int.Parse(line.GetStructuredStateValue("Count")!, CultureInfo.InvariantCulture)));
+        lock (forgotten) Assert.Equal(["unit-1", "unit-2"], forgotten.Select(e => e.UnitId));
+    }
+
+    [Fact]
+    public void DroppedExposuresLog_FirstDropAtOnce_ThenOneLinePerIntervalWithTheDropsSinceTheLast()
+    {
+        var time = new FakeTimeProvider();
+        var logger = new FakeLogger();
+        var log = new DroppedExposuresLog(logger, time);
+
+        log.Dropped();
+        for (var i = 0; i < 3; i++)
+        {
+            time.Advance(TimeSpan.FromSeconds(10));
+            log.Dropped();
+        }
+        var quiet = logger.Collector.Count;
+        time.Advance(DroppedExposuresLog.Interval);
+        log.Dropped();
+
+        Assert.Equal(1, quiet);
+        Assert.Equal(["1 render", "4 render"], logger.Collector.GetSnapshot().Select(r => r.Message[..8]));
     }
 
     /// <summary>The checkpoints counted in <see cref="Telemetry.CheckpointsCounter"/> while it listens, as outcome and error type.</summary>
