@@ -1,6 +1,8 @@
 using System.Text.Json;
 using Dapper;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
 using PromptVault.Core.Audit;
 using PromptVault.Core.Contracts;
 using PromptVault.Core.Prompts;
@@ -155,5 +157,17 @@ public sealed class SqlitePromptStoreTests : PromptStoreContractTests, IDisposab
         Assert.Same(prompts, services.GetRequiredService<IMetricStore>());
         Assert.Same(prompts, services.GetRequiredService<SqlitePromptStore>());
         Assert.Empty(await prompts.ListAuditAsync(new AuditQuery(), Cancel));
+    }
+
+    [Fact]
+    public async Task AddPromptVaultSqlite_WithTheHostsLogging_TheStoreLogsThroughIt()
+    {
+        await using var services = new ServiceCollection().AddLogging(logging => logging.AddFakeLogging())
+            .AddPromptVaultSqlite(database.FilePath).BuildServiceProvider();
+
+        services.GetRequiredService<SqlitePromptStore>().Logger.LogWarning("from the store");
+
+        var line = services.GetFakeLogCollector().LatestRecord;
+        Assert.Equal((typeof(SqlitePromptStore).FullName, "from the store"), (line.Category, line.Message));
     }
 }
