@@ -210,6 +210,7 @@ internal sealed class SqliteWriteQueue : IAsyncDisposable
 
     private async Task CommitAsync(List<GroupedWrite<SqliteWriteContext>> group, List<Exposure> renderExposures)
     {
+        var exposuresLostAlready = false;
         try
         {
             // One connection for the writer's life, so its prepared statements are prepared once.
@@ -217,7 +218,10 @@ internal sealed class SqliteWriteQueue : IAsyncDisposable
             using var transaction = context.Connection.BeginTransaction();
             context.Transaction = transaction;
             if (renderExposures.Count > 0 && await ApplyInSavepointAsync(c => writeExposures(c, renderExposures)) is { } failure)
+            {
                 Lost(renderExposures, failure);
+                exposuresLostAlready = true;
+            }
             foreach (var write in group)
             {
                 if (await ApplyInSavepointAsync(write.ApplyAsync) is { } refusal)
@@ -236,7 +240,7 @@ internal sealed class SqliteWriteQueue : IAsyncDisposable
             var error = e is SqliteException sqlite && SqliteErrors.IsBusy(sqlite) ? SqliteErrors.Transient(sqlite, connections.BusyTimeout) : e;
             foreach (var write in group)
                 write.Fail(error);
-            Lost(renderExposures, error);
+            if (!exposuresLostAlready) Lost(renderExposures, error);
             return;
         }
         foreach (var write in group)

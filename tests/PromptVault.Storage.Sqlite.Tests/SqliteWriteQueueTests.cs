@@ -544,7 +544,7 @@ public sealed class SqliteWriteQueueTests : IDisposable
     }
 
     [Fact]
-    public async Task RenderExposures_TheirWriteFails_LoggedWithTheErrorAndForgotten()
+    public async Task RenderExposures_TheirWriteFails_LoggedWithTheErrorAndForgottenOnce_EvenWhenTheirGroupFailsToo()
     {
         await database.CreateStoreAsync();
         var logger = new FakeLogger();
@@ -555,6 +555,14 @@ public sealed class SqliteWriteQueueTests : IDisposable
 
         Assert.True(queue.TryQueue(new Exposure("experiment-1", "variant-1", "unit-1", Now)));
         Assert.True(queue.TryQueue(new Exposure("experiment-1", "variant-1", "unit-2", Now)));
+        // A write that ends the transaction behind the group's back, so the group that held the exposures fails as well.
+        await Assert.ThrowsAsync<SqliteException>(() => queue.EnqueueAsync(WriteKind.Events, 1, context =>
+        {
+            using var command = context.Connection.CreateCommand();
+            command.Transaction = context.Transaction;
+            command.CommandText = "COMMIT";
+            return Task.FromResult(command.ExecuteNonQuery());
+        }, Cancel));
         await queue.SettleExposuresAsync(Cancel);
 
         // One line per failed group (the writer may have taken the two in one group or two), each with the error.
