@@ -200,13 +200,7 @@ public sealed class SqliteWriteQueueTests : IDisposable
         await using var queue = new SqliteWriteQueue(database.Connections, capacity: 4, exposureCapacity: 4, maxGroupEvents: 100,
             (_, _) => Task.CompletedTask, _ => { });
         // A write that ends the group's transaction behind its back fails the group, which closes the writer's connection.
-        await Assert.ThrowsAsync<SqliteException>(() => queue.EnqueueAsync(WriteKind.Events, 1, context =>
-        {
-            using var command = context.Connection.CreateCommand();
-            command.Transaction = context.Transaction;
-            command.CommandText = "COMMIT";
-            return Task.FromResult(command.ExecuteNonQuery());
-        }, Cancel));
+        await Assert.ThrowsAsync<SqliteException>(() => queue.EnqueueAsync(WriteKind.Events, 1, EndTheGroupsTransaction, Cancel));
 
         // Every idle pooled connection at once, so the writer's would be among them had it gone back to the pool.
         var opened = new List<SqliteConnection>();
@@ -556,13 +550,7 @@ public sealed class SqliteWriteQueueTests : IDisposable
         Assert.True(queue.TryQueue(new Exposure("experiment-1", "variant-1", "unit-1", Now)));
         Assert.True(queue.TryQueue(new Exposure("experiment-1", "variant-1", "unit-2", Now)));
         // A write that ends the transaction behind the group's back, so the group that held the exposures fails as well.
-        await Assert.ThrowsAsync<SqliteException>(() => queue.EnqueueAsync(WriteKind.Events, 1, context =>
-        {
-            using var command = context.Connection.CreateCommand();
-            command.Transaction = context.Transaction;
-            command.CommandText = "COMMIT";
-            return Task.FromResult(command.ExecuteNonQuery());
-        }, Cancel));
+        await Assert.ThrowsAsync<SqliteException>(() => queue.EnqueueAsync(WriteKind.Events, 1, EndTheGroupsTransaction, Cancel));
         await queue.SettleExposuresAsync(Cancel);
 
         // One line per failed group (the writer may have taken the two in one group or two), each with the error.
@@ -591,6 +579,15 @@ public sealed class SqliteWriteQueueTests : IDisposable
 
         Assert.Equal(1, quiet);
         Assert.Equal(["1 render", "4 render"], logger.Collector.GetSnapshot().Select(r => r.Message[..8]));
+    }
+
+    /// <summary>A write that commits the group's transaction behind the writer's back, so the group's own commit fails.</summary>
+    private static Task<int> EndTheGroupsTransaction(SqliteWriteContext context)
+    {
+        using var command = context.Connection.CreateCommand();
+        command.Transaction = context.Transaction;
+        command.CommandText = "COMMIT";
+        return Task.FromResult(command.ExecuteNonQuery());
     }
 
     /// <summary>The checkpoints counted in <see cref="Telemetry.CheckpointsCounter"/> while it listens, as outcome and error type.</summary>
