@@ -32,3 +32,27 @@ wait_for() {
   cat "$file" >&2
   fail "timed out waiting for '$pattern' in $file."
 }
+
+# exposed_units URL...: the running experiment's (EXPERIMENT_ID) exposed units, from its results read on each server in
+# turn. A results read first waits for the render exposures queued on its own server, so the last read counts them all.
+exposed_units() {
+  local url exposed
+  for url in "$@"; do
+    exposed="$(curl -sS --fail-with-body "$url/api/experiments/$EXPERIMENT_ID/results" -H "Authorization: Bearer $KEY" |
+      node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).variants.reduce((n,v)=>n+v.exposures,0)))')"
+  done
+  echo "$exposed"
+}
+
+# check_exposures CONNECTIONS EXPOSED_BEFORE LABEL URL...: after an experiment render run (ACKNOWLEDGED renders answered),
+# every answered render named a new unit, so each must have added one exposed unit, and at most the renders in flight
+# when wrk stopped one more. One missing was dropped (the render exposures' queue full) or lost (docs/reliability.md).
+# Adds a line to CHECKS, and sets CHECK_FAILED when one is missing.
+check_exposures() {
+  local connections="$1" before="$2" label="$3" exposed new verdict=ok
+  shift 3
+  exposed="$(exposed_units "$@")"
+  new=$((exposed - before))
+  if (( new < ACKNOWLEDGED || new > ACKNOWLEDGED + connections )); then verdict=FAILED; CHECK_FAILED=1; fi
+  CHECKS+=("$label, $connections connections: $ACKNOWLEDGED renders answered, $new units stored as exposed ($((new - ACKNOWLEDGED)) more from renders in flight when wrk stopped): $verdict")
+}

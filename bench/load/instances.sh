@@ -11,8 +11,9 @@
 #   postgres-2   two servers on one PostgreSQL database; wrk drives each with half the connections, both at once
 #                (req/s summed; latency percentiles the worse of the two; CPU is both servers' per request)
 # Each is seeded like run.sh (customer-support, two challengers, a running 50/25/25 experiment) and driven with the
-# scenarios render-label, render-experiment and metrics-500 of run.sh. After each metrics run it checks that every
-# acknowledged event is counted by the metrics API (of either server) and fails the script if not.
+# scenarios render-label, render-experiment and metrics-500 of run.sh (UNIT_IDS=random as there). After each metrics
+# run it checks that every acknowledged event is counted by the metrics API (of either server), and after each
+# render-experiment run that every answered render's unit is stored as exposed; it fails the script if not.
 #
 # Needs: .NET 10 SDK, wrk, node, curl, PostgreSQL's server binaries (Debian: apt-get install postgresql wrk).
 # Settings: DURATION (10), WARMUP (5), CONNECTIONS ("64"), THREADS (2, per wrk), SCENARIOS ("render-label
@@ -132,8 +133,10 @@ for setup in $SETUPS; do
       case "$scenario" in
         render-label|render-experiment)
           mode=label; [[ "$scenario" == render-experiment ]] && mode=unit
+          [[ "$mode" == unit ]] && before="$(exposed_units "${URLS[@]}")"
           run "$setup" "$scenario" "$connections" render.lua "$KEY" "$mode"
           echo "          |"
+          [[ "$mode" == unit ]] && check_exposures "$connections" "$before" "$setup $scenario" "${URLS[@]}"
           ;;
         metrics-500)
           before="$(settled_events)"

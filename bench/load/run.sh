@@ -146,20 +146,6 @@ check_events() {
   CHECKS+=("$scenario, $connections connections: $acknowledged events acknowledged, $new counted ($((new - acknowledged)) more from batches in flight when wrk stopped); $counted counted in all, $stored stored: $verdict")
 }
 
-# The experiment's exposed units, from its results: a read that first waits for the render exposures queued before it.
-exposed_units() { api GET "/api/experiments/$EXPERIMENT_ID/results" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).variants.reduce((n,v)=>n+v.exposures,0)))'; }
-
-# check_exposures CONNECTIONS EXPOSED_BEFORE: after an experiment render run, every answered render named a new unit, so
-# each must have added one exposed unit, and at most the renders in flight when wrk stopped one more. One missing was
-# dropped (the render exposures' queue full) or lost (docs/reliability.md).
-check_exposures() {
-  local connections="$1" before="$2" exposed new verdict=ok
-  exposed="$(exposed_units)"
-  new=$((exposed - before))
-  if (( new < ACKNOWLEDGED || new > ACKNOWLEDGED + connections )); then verdict=FAILED; CHECK_FAILED=1; fi
-  CHECKS+=("render-experiment, $connections connections: $ACKNOWLEDGED renders answered, $new units stored as exposed ($((new - ACKNOWLEDGED)) more from renders in flight when wrk stopped): $verdict")
-}
-
 rss_mb() { awk '/^VmRSS/ { printf "%.0f", $2 / 1024 }' "/proc/$PV_PID/status"; }
 
 render_mode() { [[ "$1" == render-experiment ]] && echo unit || echo label; }
@@ -198,11 +184,11 @@ for scenario in $SCENARIOS; do
     case "$scenario" in
       render-label|render-experiment)
         mode="$(render_mode "$scenario")"
-        [[ "$mode" == unit ]] && before="$(exposed_units)"
+        [[ "$mode" == unit ]] && before="$(exposed_units "$PV")"
         run "$scenario" promptvault "$PV" "$PV_PID" "$connections" render.lua "$KEY" "$mode"
         pv_rps="$RPS"
         echo " |"
-        [[ "$mode" == unit ]] && check_exposures "$connections" "$before"
+        [[ "$mode" == unit ]] && check_exposures "$connections" "$before" render-experiment "$PV"
         if [[ "$REFERENCE" == 1 ]]; then
           run "$scenario" reference "$REF" "$REF_PID" "$connections" render.lua "" "$mode"
           echo " $(awk -v a="$pv_rps" -v b="$RPS" 'BEGIN { printf "%.2f×", b ? a / b : 0 }') |"
