@@ -1,5 +1,4 @@
 using System.Threading.Channels;
-using Microsoft.Extensions.Logging;
 using PromptVault.Core;
 using PromptVault.Core.Storage;
 
@@ -20,8 +19,7 @@ internal sealed class PostgresExposureQueue : IAsyncDisposable
     private readonly Channel<Exposure> exposures;
     private readonly int maxBatch;
     private readonly Func<IReadOnlyList<Exposure>, Task> write;
-    private readonly Action<IReadOnlyList<Exposure>> exposuresLost;
-    private readonly ILogger logger;
+    private readonly Action<IReadOnlyList<Exposure>, Exception> exposuresLost;
     private readonly IDisposable depthObserver;
     private readonly Task writer;
     private long queued; // exposures accepted, ever
@@ -31,17 +29,14 @@ internal sealed class PostgresExposureQueue : IAsyncDisposable
     /// <param name="capacity">Exposures that may wait for the writer.</param>
     /// <param name="maxBatch">The most exposures one transaction stores.</param>
     /// <param name="write">Stores a batch in one transaction.</param>
-    /// <param name="exposuresLost">Told of exposures whose write failed, so their units' next renders record them again.</param>
-    /// <param name="logger">Told why a batch's write failed.</param>
-    public PostgresExposureQueue(int capacity, int maxBatch, Func<IReadOnlyList<Exposure>, Task> write, Action<IReadOnlyList<Exposure>> exposuresLost,
-        ILogger logger)
+    /// <param name="exposuresLost">Told of exposures whose write failed, and why, so their units' next renders record them again.</param>
+    public PostgresExposureQueue(int capacity, int maxBatch, Func<IReadOnlyList<Exposure>, Task> write, Action<IReadOnlyList<Exposure>, Exception> exposuresLost)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxBatch, 1);
         this.maxBatch = maxBatch;
         this.write = write;
         this.exposuresLost = exposuresLost;
-        this.logger = logger;
         exposures = Channel.CreateBounded<Exposure>(new BoundedChannelOptions(capacity) { FullMode = BoundedChannelFullMode.Wait, SingleReader = true });
         depthObserver = Telemetry.ObserveQueue("exposures", () => Count);
         writer = Task.Run(WriteBatchesAsync);
@@ -95,9 +90,7 @@ internal sealed class PostgresExposureQueue : IAsyncDisposable
             catch (Exception error)
             {
                 // The database is unreachable or refused the batch: nothing of it is stored. The units' next renders record them.
-                Telemetry.ExposuresLost(batch.Count);
-                StoreLog.ExposuresLost(logger, batch.Count, error);
-                exposuresLost(batch);
+                exposuresLost(batch, error);
             }
             Interlocked.Add(ref settled, batch.Count);
             Interlocked.Exchange(ref progress, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).SetResult();

@@ -51,7 +51,7 @@ public sealed partial class PostgresPromptStore : IAsyncDisposable
                 Telemetry.ExposuresLost(unknown.Count);
             return true;
         }, CancellationToken.None),
-        RecentExposures.Forget, Logger);
+        ExposuresLost);
 
     /// <summary>
     /// Stores each unit's first exposure (binary COPY), then once per variant: its count of exposed units, and the unit sums

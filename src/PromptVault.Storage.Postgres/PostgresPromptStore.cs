@@ -18,7 +18,7 @@ public sealed partial class PostgresPromptStore : RelationalPromptStore<NpgsqlCo
     private readonly NpgsqlDataSource dataSource;
 
     /// <param name="dataSource">The database's connections; the store does not dispose it.</param>
-    /// <param name="logger">Where the exposure writer says why it gave up on a batch.</param>
+    /// <param name="logger">Where the store says what its exposure writer gave up on.</param>
     public PostgresPromptStore(NpgsqlDataSource dataSource, ILogger<PostgresPromptStore>? logger = null)
         : this(dataSource, ExposureQueueCapacity, logger: logger)
     {

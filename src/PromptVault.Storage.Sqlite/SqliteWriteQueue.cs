@@ -54,9 +54,8 @@ internal sealed class SqliteWriteQueue : IAsyncDisposable
     private readonly Channel<Exposure> exposures;
     private readonly int maxGroupEvents;
     private readonly Func<SqliteWriteContext, IReadOnlyList<Exposure>, Task> writeExposures;
-    private readonly Action<IReadOnlyList<Exposure>> exposuresLost;
+    private readonly Action<IReadOnlyList<Exposure>, Exception> exposuresLost;
     private readonly TimeProvider time;
-    private readonly ILogger logger;
     private readonly IDisposable[] observers;
     private readonly DedicatedThreadScheduler scheduler;
     private readonly Task writer;
@@ -71,11 +70,11 @@ internal sealed class SqliteWriteQueue : IAsyncDisposable
     /// <param name="exposureCapacity">Render exposures that may wait for the writer.</param>
     /// <param name="maxGroupEvents">Events (a batch counts its events, an exposure one) above which a group takes no more acknowledged writes.</param>
     /// <param name="writeExposures">Writes render exposures in the group's transaction.</param>
-    /// <param name="exposuresLost">Told of render exposures whose write failed, so their units' next renders record them again.</param>
+    /// <param name="exposuresLost">Told of render exposures whose write failed, and why, so their units' next renders record them again.</param>
     /// <param name="time">The clock of the exposures' linger (tests pass a fake one).</param>
-    /// <param name="logger">Told of render exposures whose write failed, and of failed checkpoints.</param>
+    /// <param name="logger">Told of failed checkpoints.</param>
     public SqliteWriteQueue(SqliteConnectionFactory connections, int capacity, int exposureCapacity, int maxGroupEvents,
-        Func<SqliteWriteContext, IReadOnlyList<Exposure>, Task> writeExposures, Action<IReadOnlyList<Exposure>> exposuresLost,
+        Func<SqliteWriteContext, IReadOnlyList<Exposure>, Task> writeExposures, Action<IReadOnlyList<Exposure>, Exception> exposuresLost,
         TimeProvider? time = null, ILogger? logger = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
@@ -86,7 +85,6 @@ internal sealed class SqliteWriteQueue : IAsyncDisposable
         this.writeExposures = writeExposures;
         this.exposuresLost = exposuresLost;
         this.time = time ?? TimeProvider.System;
-        this.logger = logger ?? NullLogger.Instance;
         writes = Channel.CreateBounded<GroupedWrite<SqliteWriteContext>>(new BoundedChannelOptions(capacity) { FullMode = BoundedChannelFullMode.Wait });
         exposures = Channel.CreateBounded<Exposure>(new BoundedChannelOptions(exposureCapacity) { FullMode = BoundedChannelFullMode.Wait });
         observers = [Telemetry.ObserveQueue("writes", () => Count), Telemetry.ObserveQueue("exposures", () => ExposureCount)];
@@ -95,7 +93,7 @@ internal sealed class SqliteWriteQueue : IAsyncDisposable
         // arguments are checked, so a refused one leaves no thread behind.
         scheduler = new DedicatedThreadScheduler("PromptVault SQLite writer");
         writer = Task.Factory.StartNew(WriteGroupsAsync, CancellationToken.None, TaskCreationOptions.DenyChildAttach, scheduler).Unwrap();
-        checkpointer = new SqliteCheckpointer(connections, CheckpointInterval, () => CommittedGroups, this.logger);
+        checkpointer = new SqliteCheckpointer(connections, CheckpointInterval, () => CommittedGroups, logger ?? NullLogger.Instance);
     }
 
     /// <summary>How often the log is copied into the database beside the writer (<see cref="SqliteCheckpointer"/>).</summary>
@@ -273,8 +271,6 @@ internal sealed class SqliteWriteQueue : IAsyncDisposable
     private void Lost(List<Exposure> renderExposures, Exception error)
     {
         if (renderExposures.Count == 0) return;
-        Telemetry.ExposuresLost(renderExposures.Count);
-        StoreLog.ExposuresLost(logger, renderExposures.Count, error);
-        exposuresLost(renderExposures);
+        exposuresLost(renderExposures, error);
     }
 }

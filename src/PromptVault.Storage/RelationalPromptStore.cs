@@ -318,6 +318,17 @@ public abstract class RelationalPromptStore<TConnection, TTransaction>
         }, cancellationToken);
     }
 
+    /// <summary>
+    /// Render exposures a writer gave up on because their write failed: counted, logged with <paramref name="error"/>, and
+    /// forgotten, so their units' next renders queue them again.
+    /// </summary>
+    internal void ExposuresLost(IReadOnlyList<Exposure> exposures, Exception error)
+    {
+        Telemetry.ExposuresLost(exposures.Count);
+        StoreLog.ExposuresLost(Logger, exposures.Count, error);
+        RecentExposures.Forget(exposures);
+    }
+
     public ExposureQueueOutcome QueueExposure(Exposure exposure)
     {
         ArgumentNullException.ThrowIfNull(exposure);
