@@ -24,7 +24,8 @@ internal enum WriteKind
 /// (the caller counts it as dropped) rather than slowing the render.</item>
 /// </list>
 /// The writer takes acknowledged writes up to a number of events per group, then every queued render exposure, and applies
-/// them in ONE transaction on its own connection: the render exposures first, then each acknowledged write in its own
+/// them in ONE transaction on its own connection: the render exposures first, with no savepoint (if they fail, the
+/// transaction holds nothing else yet: it is rolled back and another begun), then each acknowledged write in its own
 /// savepoint. A write that fails is rolled back to its savepoint and refused alone; its neighbours still commit.
 /// When only render exposures wait, the writer first lingers (<see cref="ExposureLinger"/>, or until a group's worth or an
 /// acknowledged write arrives) so that one transaction holds tens to hundreds of them, not the two or three that arrive
@@ -47,7 +48,10 @@ internal sealed class SqliteWriteQueue : IAsyncDisposable
     // and syncs less often: the writer's time per exposure of a new random unit fell by a fifth (docs/benchmarks.md, stop 17).
     // Alone, that checkpoint copied up to 40 MB while batches waited (a p99 of 200-280 ms per batch); the checkpointer beside
     // the writer now copies the log as it grows, so the writer's checkpoint only finishes the copy (stop 19).
-    private const string WriterPragmas = "PRAGMA cache_size = -65536; PRAGMA wal_autocheckpoint = 10000;";
+    // Each acknowledged write runs in a savepoint, whose statement journal keeps the original of every page the write
+    // changes; past 64 KB SQLite moved it to a temporary file, two more pwrite calls a page (stop 21). In memory it is
+    // bounded by one write and emptied when its savepoint is released.
+    private const string WriterPragmas = "PRAGMA cache_size = -65536; PRAGMA wal_autocheckpoint = 10000; PRAGMA temp_store = MEMORY;";
 
     private readonly SqliteConnectionFactory connections;
     private readonly Channel<GroupedWrite<SqliteWriteContext>> writes;
@@ -213,20 +217,26 @@ internal sealed class SqliteWriteQueue : IAsyncDisposable
         {
             // One connection for the writer's life, so its prepared statements are prepared once.
             context ??= new SqliteWriteContext(await connections.OpenUnpooledAsync(WriterPragmas));
-            using var transaction = context.Connection.BeginTransaction();
-            context.Transaction = transaction;
-            if (renderExposures.Count > 0 && await ApplyInSavepointAsync(c => writeExposures(c, renderExposures)) is { } failure)
+            context.Transaction = context.Connection.BeginTransaction();
+            try
             {
-                Lost(renderExposures, failure);
-                exposuresLostAlready = true;
+                if (renderExposures.Count > 0 && await ApplyFirstAsync(c => writeExposures(c, renderExposures)) is { } failure)
+                {
+                    Lost(renderExposures, failure);
+                    exposuresLostAlready = true;
+                }
+                foreach (var write in group)
+                {
+                    if (await ApplyInSavepointAsync(write.ApplyAsync) is { } refusal)
+                        write.Refuse(refusal);
+                }
+                await context.Analysis.FlushAsync(CancellationToken.None);
+                context.Transaction.Commit();
             }
-            foreach (var write in group)
+            finally
             {
-                if (await ApplyInSavepointAsync(write.ApplyAsync) is { } refusal)
-                    write.Refuse(refusal);
+                context.Transaction.Dispose(); // the one begun last, when the exposures' failure began another
             }
-            await context.Analysis.FlushAsync(CancellationToken.None);
-            transaction.Commit();
             Interlocked.Increment(ref committedGroups);
         }
         catch (Exception e)
@@ -243,6 +253,31 @@ internal sealed class SqliteWriteQueue : IAsyncDisposable
         }
         foreach (var write in group)
             write.Complete();
+    }
+
+    /// <summary>
+    /// Applies the transaction's first write with no savepoint: if it fails, rolling back the whole transaction undoes it
+    /// alone. A savepoint would first copy each page the write changes into its statement journal, and render exposures of
+    /// new units change a page each (docs/benchmarks.md, stop 21).
+    /// </summary>
+    /// <returns>Null, or why it failed and was rolled back, in which case another transaction has begun.</returns>
+    private async Task<Exception?> ApplyFirstAsync(Func<SqliteWriteContext, Task> apply)
+    {
+        try
+        {
+            await apply(context!);
+            context!.Analysis.Accept();
+            return null;
+        }
+        catch (Exception e)
+        {
+            // As in a savepoint: if the rollback fails, this throws and fails the group.
+            context!.Transaction.Rollback();
+            context.Transaction.Dispose();
+            context.Analysis.Reject();
+            context.Transaction = context.Connection.BeginTransaction();
+            return e;
+        }
     }
 
     /// <summary>Applies one write in its own savepoint.</summary>

@@ -173,7 +173,7 @@ public sealed class SqliteWriteQueueTests : IDisposable
     }
 
     [Fact]
-    public async Task WritersConnection_HasItsOwnCacheAndCheckpointSettings_OnTopOfTheFactorys()
+    public async Task WritersConnection_HasItsOwnCacheCheckpointAndTempStoreSettings_OnTopOfTheFactorys()
     {
         await database.CreateStoreAsync();
         await using var queue = new SqliteWriteQueue(database.Connections, capacity: 4, exposureCapacity: 4, maxGroupEvents: 100,
@@ -187,10 +187,11 @@ public sealed class SqliteWriteQueueTests : IDisposable
                 command.CommandText = $"PRAGMA {name}";
                 return (long)command.ExecuteScalar()!;
             }
-            return Task.FromResult((Cache: Pragma("cache_size"), Checkpoint: Pragma("wal_autocheckpoint"), ForeignKeys: Pragma("foreign_keys")));
+            return Task.FromResult((Cache: Pragma("cache_size"), Checkpoint: Pragma("wal_autocheckpoint"), TempStore: Pragma("temp_store"),
+                ForeignKeys: Pragma("foreign_keys")));
         }, Cancel);
 
-        Assert.Equal((-65536L, 10000L, 1L), settings);
+        Assert.Equal((-65536L, 10000L, 2L, 1L), settings); // temp_store 2 is MEMORY
     }
 
     [Fact]
@@ -554,6 +555,42 @@ public sealed class SqliteWriteQueueTests : IDisposable
     }
 
     [Fact]
+    public async Task RenderExposures_TheirWriteFailsPartWay_LeavesNoTrace_AndTheGroupsAcknowledgedWriteIsCommitted()
+    {
+        await database.CreateStoreAsync();
+        await using (var connection = await database.Connections.OpenAsync(Cancel))
+            await connection.ExecuteAsync("CREATE TABLE written (what TEXT NOT NULL)");
+        var givenUp = new List<string>();
+        await using var queue = new SqliteWriteQueue(database.Connections, capacity: 4, exposureCapacity: 4, maxGroupEvents: 100,
+            (context, _) =>
+            {
+                Insert(context, "part of the exposures");
+                throw new InvalidOperationException("the exposures' write failed part-way");
+            },
+            (lost, _) => { lock (givenUp) givenUp.AddRange(lost.Select(e => e.UnitId)); });
+
+        // The first write holds the writer, so the exposure and the second write are taken into one group after it.
+        var (running, gate) = (new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously), new TaskCompletionSource());
+        var held = queue.EnqueueAsync(WriteKind.Events, 1, async context =>
+        {
+            running.SetResult();
+            await gate.Task;
+            return Insert(context, "first");
+        }, Cancel);
+        await running.Task.WaitAsync(Cancel);
+        var groups = queue.CommittedGroups;
+        Assert.True(queue.TryQueue(new Exposure("experiment-1", "variant-1", "unit-1", Now)));
+        var second = queue.EnqueueAsync(WriteKind.Events, 1, context => Task.FromResult(Insert(context, "second")), Cancel);
+        gate.SetResult();
+        await Task.WhenAll(held, second);
+
+        Assert.Equal(groups + 2, queue.CommittedGroups);
+        lock (givenUp) Assert.Equal(["unit-1"], givenUp);
+        await using var reader = await database.Connections.OpenAsync(Cancel);
+        Assert.Equal(["first", "second"], await reader.QueryAsync<string>("SELECT what FROM written ORDER BY rowid"));
+    }
+
+    [Fact]
     public async Task QueueExposure_ExperimentGone_LostIsLoggedWithTheError_AndForgottenSoTheNextRenderQueuesIt()
     {
         await database.CreateStoreAsync();
@@ -592,6 +629,15 @@ public sealed class SqliteWriteQueueTests : IDisposable
     }
 
     /// <summary>A write that commits the group's transaction behind the writer's back, so the group's own commit fails.</summary>
+    private static int Insert(SqliteWriteContext context, string what)
+    {
+        using var command = context.Connection.CreateCommand();
+        command.Transaction = context.Transaction;
+        command.CommandText = "INSERT INTO written (what) VALUES ($what)";
+        command.Parameters.AddWithValue("$what", what);
+        return command.ExecuteNonQuery();
+    }
+
     private static Task<int> EndTheGroupsTransaction(SqliteWriteContext context)
     {
         using var command = context.Connection.CreateCommand();
