@@ -50,7 +50,7 @@ internal static class TemplateCompiler
                 BlockKind.If => new IfStep(target, body, inverse),
                 BlockKind.Unless => new IfStep(target, inverse, body),
                 BlockKind.InvertedSection => new IfStep(target, inverse, body),
-                BlockKind.Each => new EachStep(target, block.Frame, body, inverse),
+                BlockKind.Each => new EachStep(target, block.Frame, body, inverse, EachStep.ItemParts(body, block.Frame)),
                 BlockKind.With => new WithStep(target, block.Frame, body, inverse),
                 _ => new SectionStep(target, block.Frame, body, inverse),
             };
@@ -189,7 +189,9 @@ internal sealed class WriteStep(ValueSource value) : RenderStep
 /// <summary><c>{{role}}</c> in a loop's body: the step templates run most.</summary>
 internal sealed class WriteMemberStep(FrameMemberSource member) : RenderStep
 {
-    public override void Render(RenderState state) => member.Write(state);
+    public FrameMemberSource Member { get; } = member;
+
+    public override void Render(RenderState state) => Member.Write(state);
 }
 
 /// <summary><c>#if</c>, and with its branches swapped <c>#unless</c> and the inverted section.</summary>
@@ -213,15 +215,74 @@ internal sealed class WithStep(ValueSource target, int frame, RenderStep[] body,
 }
 
 /// <summary><c>#each</c>: the body per item of an array or member of an object, else the inverse.</summary>
-internal sealed class EachStep(ValueSource target, int frame, RenderStep[] body, RenderStep[] inverse) : RenderStep
+/// <param name="itemParts">The body as text and the item's members, when that is all it writes (see <see cref="ItemParts"/>).</param>
+internal sealed class EachStep(ValueSource target, int frame, RenderStep[] body, RenderStep[] inverse, ItemPart[]? itemParts) : RenderStep
 {
     public override void Render(RenderState state)
     {
         var value = target.Read(state);
+        if (itemParts is not null && WriteItems(value, itemParts, state.Output)) return;
         if (value.IsIterable && Loop.Iterate(value, frame, body, state)) return;
         state.RenderIn(frame, state.Frames[frame - 1].Context, inverse);
     }
+
+    /// <summary>
+    /// A body that writes only text and members of the item (<c>{{role}}: {{content}}</c>, the loop prompts run most) as
+    /// parts that a loop over a JSON array or a .NET list writes per item directly, with no frame to enter and no step to call; null for
+    /// any other body.
+    /// </summary>
+    public static ItemPart[]? ItemParts(RenderStep[] body, int frame)
+    {
+        var parts = new ItemPart[body.Length];
+        for (var i = 0; i < body.Length; i++)
+        {
+            switch (body[i])
+            {
+                case TextStep text:
+                    parts[i] = new ItemPart(text.Text, null);
+                    break;
+                case WriteMemberStep { Member.Frame: var read } member when read == frame:
+                    parts[i] = new ItemPart(null, member.Member.Segment);
+                    break;
+                default:
+                    return null;
+            }
+        }
+        return parts;
+    }
+
+    /// <summary>Writes each item of a non-empty JSON array or .NET list as the body would; false for any other value.</summary>
+    private static bool WriteItems(TemplateValue value, ItemPart[] parts, RenderOutput output)
+    {
+        if (value.TryGetJsonArray(out var json) && json.GetArrayLength() > 0)
+        {
+            var array = value.Scanned();
+            foreach (var item in json.EnumerateArray())
+                WriteItem(array.Inner(item), parts, output);
+            return true;
+        }
+        if (value.TryGetList(out var list) && list.Count > 0)
+        {
+            for (var index = 0; index < list.Count; index++)
+                WriteItem(TemplateValue.Of(list[index]), parts, output);
+            return true;
+        }
+        return false;
+    }
+
+    private static void WriteItem(in TemplateValue item, ItemPart[] parts, RenderOutput output)
+    {
+        output.Step();
+        foreach (var part in parts)
+        {
+            if (part.Member is null) output.Write(part.Text);
+            else FrameMemberSource.Write(item, part.Member, output);
+        }
+    }
 }
+
+/// <summary>A part of a loop's body: its text, or the item's member it writes.</summary>
+internal readonly record struct ItemPart(string? Text, PathSegment? Member);
 
 /// <summary><c>{{#value}}</c>: per item of an array or object, once with the value in scope for another truthy value, else the inverse.</summary>
 internal sealed class SectionStep(ValueSource target, int frame, RenderStep[] body, RenderStep[] inverse) : RenderStep
@@ -348,13 +409,18 @@ internal sealed class FrameSource(int frame, PathSegment[] segments) : ValueSour
 /// <summary>One member of a frame's value (<c>{{role}}</c> in a loop's body), the path templates read most.</summary>
 internal sealed class FrameMemberSource(int frame, PathSegment member) : ValueSource
 {
-    public override TemplateValue Read(RenderState state) => state.Frames[frame].Context.Member(member);
+    public int Frame { get; } = frame;
 
-    /// <summary>Writes the member; a JSON object's without making a value of it first.</summary>
-    public void Write(RenderState state)
+    public PathSegment Segment { get; } = member;
+
+    public override TemplateValue Read(RenderState state) => state.Frames[Frame].Context.Member(Segment);
+
+    public void Write(RenderState state) => Write(state.Frames[Frame].Context, Segment, state.Output);
+
+    /// <summary>Writes <paramref name="context"/>'s member; a JSON object's without making a value of it first.</summary>
+    public static void Write(in TemplateValue context, PathSegment member, RenderOutput output)
     {
-        ref readonly var context = ref state.Frames[frame].Context;
-        if (!context.TryWriteJsonMember(member, state.Output)) context.Member(member).Write(state.Output);
+        if (!context.TryWriteJsonMember(member, output)) context.Member(member).Write(output);
     }
 }
 

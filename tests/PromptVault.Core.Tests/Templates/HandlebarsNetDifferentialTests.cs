@@ -23,6 +23,7 @@ public sealed class HandlebarsNetDifferentialTests
     [
         new("s"), new("e"), new("n", VariableType.Number), new("f", VariableType.Number), new("t", VariableType.Boolean),
         new("arr", VariableType.Array), new("people", VariableType.Array), new("nested", VariableType.Array), new("o", VariableType.Object),
+        new("mixed", VariableType.Array),
     ];
 
     /// <summary>
@@ -110,6 +111,8 @@ public sealed class HandlebarsNetDifferentialTests
                 "{{#each people}}{{@root.s}}{{@root.o.name}}{{/each}}", "{{lookup arr 2}}{{lookup o \"age\"}}{{#if (lookup people 1)}}y{{/if}}",
                 "{{#each arr}}{{lookup ../arr @index}}{{/each}}", "{{{s}}} {{ s }}", "\\{{s}} {{s}} \\\\{{s}}",
 "{{#with e}}x{{else}}none{{/with}}", "{{#if f}}{{f}}{{/if}}{{#unless n}}{{n}}{{/unless}}",
+                // A loop whose body writes only text and the item's members, over items of every kind.
+                "{{#each mixed}}<{{name}}:{{age}}:{{length}}:{{count}}>{{/each}}", "{{#each mixed}}{{name}}{{else}}none{{/each}}",
             ]);
 
     private const string CorpusInputs = """
@@ -118,7 +121,8 @@ public sealed class HandlebarsNetDifferentialTests
           "arr": ["a", "b", "c"],
           "people": [{ "name": "Ann", "age": 31 }, { "name": "Bo", "age": 7, "pets": ["cat", "dog"] }],
           "nested": [[1, 2], [3]],
-          "o": { "name": "Ann", "age": 31, "tags": ["x", "y"], "inner": { "k": "v" }, "flag": false }
+          "o": { "name": "Ann", "age": 31, "tags": ["x", "y"], "inner": { "k": "v" }, "flag": false },
+          "mixed": [{ "name": "Ann \"A\"\n\u00e9", "age": 3 }, "text", 5, true, null, { "age": 1.5 }, ["x", "y"], {}]
         }
         """;
 
