@@ -228,8 +228,8 @@ internal sealed class EachStep(ValueSource target, int frame, RenderStep[] body,
 
     /// <summary>
     /// A body that writes only text and members of the item (<c>{{role}}: {{content}}</c>, the loop prompts run most) as
-    /// parts that a loop over a JSON array or a .NET list writes per item directly, with no frame to enter and no step to call; null for
-    /// any other body.
+    /// parts that a loop over a JSON array or a .NET list writes per item directly, with no frame to enter and no step to
+    /// call; null for any other body.
     /// </summary>
     public static ItemPart[]? ItemParts(RenderStep[] body, int frame)
     {
