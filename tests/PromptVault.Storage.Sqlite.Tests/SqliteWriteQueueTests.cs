@@ -628,7 +628,7 @@ public sealed class SqliteWriteQueueTests : IDisposable
         Assert.Equal(["1 render", "4 render"], logger.Collector.GetSnapshot().Select(r => r.Message[..8]));
     }
 
-    /// <summary>A write that commits the group's transaction behind the writer's back, so the group's own commit fails.</summary>
+    /// <summary>Writes one row of the test's own <c>written</c> table in the group's transaction.</summary>
     private static int Insert(SqliteWriteContext context, string what)
     {
         using var command = context.Connection.CreateCommand();
@@ -638,6 +638,7 @@ public sealed class SqliteWriteQueueTests : IDisposable
         return command.ExecuteNonQuery();
     }
 
+    /// <summary>A write that commits the group's transaction behind the writer's back, so the group's own commit fails.</summary>
     private static Task<int> EndTheGroupsTransaction(SqliteWriteContext context)
     {
         using var command = context.Connection.CreateCommand();
