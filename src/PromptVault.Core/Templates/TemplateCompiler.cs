@@ -50,7 +50,7 @@ internal static class TemplateCompiler
                 BlockKind.If => new IfStep(target, body, inverse),
                 BlockKind.Unless => new IfStep(target, inverse, body),
                 BlockKind.InvertedSection => new IfStep(target, inverse, body),
-                BlockKind.Each => new EachStep(target, block.Frame, body, inverse, EachStep.ItemParts(body, block.Frame)),
+                BlockKind.Each => new EachStep(target, block.Frame, body, inverse),
                 BlockKind.With => new WithStep(target, block.Frame, body, inverse),
                 _ => new SectionStep(target, block.Frame, body, inverse),
             };
@@ -215,9 +215,10 @@ internal sealed class WithStep(ValueSource target, int frame, RenderStep[] body,
 }
 
 /// <summary><c>#each</c>: the body per item of an array or member of an object, else the inverse.</summary>
-/// <param name="itemParts">The body as text and the item's members, when that is all it writes (see <see cref="ItemParts"/>).</param>
-internal sealed class EachStep(ValueSource target, int frame, RenderStep[] body, RenderStep[] inverse, ItemPart[]? itemParts) : RenderStep
+internal sealed class EachStep(ValueSource target, int frame, RenderStep[] body, RenderStep[] inverse) : RenderStep
 {
+    private readonly ItemPart[]? itemParts = ItemParts(body, frame);
+
     public override void Render(RenderState state)
     {
         var value = target.Read(state);
@@ -231,7 +232,7 @@ internal sealed class EachStep(ValueSource target, int frame, RenderStep[] body,
     /// parts that a loop over a JSON array or a .NET list writes per item directly, with no frame to enter and no step to
     /// call; null for any other body.
     /// </summary>
-    public static ItemPart[]? ItemParts(RenderStep[] body, int frame)
+    private static ItemPart[]? ItemParts(RenderStep[] body, int frame)
     {
         var parts = new ItemPart[body.Length];
         for (var i = 0; i < body.Length; i++)
