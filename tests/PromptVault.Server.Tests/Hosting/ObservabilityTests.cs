@@ -9,6 +9,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using PromptVault.Core.Auth;
 using PromptVault.Server.Hosting;
+using PromptVault.Server.Tests.Postgres;
 using static PromptVault.Server.Tests.ApiCalls;
 using static PromptVault.Server.Tests.Experiments;
 
@@ -54,11 +55,14 @@ public sealed class ObservabilityTests
         Assert.Equal(HttpStatusCode.OK, (await PostAsync(admin, $"/api/prompts/{name}/render", new { variables = new { company_name = "Acme" } })).Status);
         using var reader = server.CreateClient(await server.CreateKeyAsync("scraper", ApiKeyRole.Reader, TestContext.Current.CancellationToken));
 
-        var scrape = await ScrapeAsync(reader);
+        string[] renderDuration = ["http_route=\"/api/prompts/{name}/render\"", "http_response_status_code=\"200\""];
+
+        // ASP.NET Core records a request's duration after its response has gone out, so the client can scrape first.
+        var scrape = await SharedDatabaseTests.Eventually(() => ScrapeAsync(reader),
+            s => Samples(s, "http_server_request_duration_seconds_count", renderDuration).Count == 1);
 
         Assert.Equal(1, Sample(scrape, "promptvault_renders_total", $"promptvault_prompt=\"{name}\"", "promptvault_served_by=\"label\""));
-        Assert.True(Sample(scrape, "http_server_request_duration_seconds_count", "http_route=\"/api/prompts/{name}/render\"", "http_response_status_code=\"200\"") >= 1,
-            scrape);
+        Assert.True(Sample(scrape, "http_server_request_duration_seconds_count", renderDuration) >= 1, scrape);
     }
 
     [Fact]
@@ -160,14 +164,16 @@ public sealed class ObservabilityTests
     /// <remarks>Label values may hold braces (<c>http_route="/api/prompts/{name}/render"</c>): the labels end at the last one.</remarks>
     private static double Sample(string scrape, string metric, params string[] labels)
     {
-        var values = scrape.Split('\n')
-            .Select(line => Regex.Match(line, $@"^{Regex.Escape(metric)}\{{(?<labels>.*)\}} (?<value>\S+)$"))
-            .Where(m => m.Success && labels.All(label => m.Groups["labels"].Value.Contains(label, StringComparison.Ordinal)))
-            .Select(m => double.Parse(m.Groups["value"].Value, CultureInfo.InvariantCulture))
-            .ToList();
+        var values = Samples(scrape, metric, labels);
         Assert.True(values.Count == 1, $"expected one {metric} sample with {string.Join(", ", labels)}:\n{scrape}");
         return values[0];
     }
+
+    private static List<double> Samples(string scrape, string metric, string[] labels) => scrape.Split('\n')
+        .Select(line => Regex.Match(line, $@"^{Regex.Escape(metric)}\{{(?<labels>.*)\}} (?<value>\S+)$"))
+        .Where(m => m.Success && labels.All(label => m.Groups["labels"].Value.Contains(label, StringComparison.Ordinal)))
+        .Select(m => double.Parse(m.Groups["value"].Value, CultureInfo.InvariantCulture))
+        .ToList();
 
     /// <summary>An OTLP/HTTP receiver on loopback that keeps every body it is sent, by path.</summary>
     private sealed class OtlpCollector : IAsyncDisposable
