@@ -178,22 +178,26 @@ internal sealed class SqliteWriteQueue : IAsyncDisposable
         while (true)
         {
             // A wait still pending is kept for the next call: asking again each time would pile waiters up on a quiet queue.
-            writesReady ??= writes.Reader.WaitToReadAsync().AsTask();
-            exposuresReady ??= exposures.Reader.WaitToReadAsync().AsTask();
-            if (writesReady is { IsCompleted: true, Result: true } || exposuresReady is { IsCompleted: true, Result: true })
-            {
-                if (writesReady.IsCompleted) writesReady = null;
-                if (exposuresReady.IsCompleted) exposuresReady = null;
+            var writesWait = writesReady ??= writes.Reader.WaitToReadAsync().AsTask();
+            var exposuresWait = exposuresReady ??= exposures.Reader.WaitToReadAsync().AsTask();
+            // Each wait is looked at once a pass, and every choice below follows from that look: a wait that completes later
+            // is seen on the next pass. Looking again further down once let a write complete its wait between two looks, and
+            // the writer then waited for render exposures alone with the write queued.
+            var writesDone = writesWait.IsCompleted;
+            var exposuresDone = exposuresWait.IsCompleted;
+            if (writesDone) writesReady = null;
+            if (exposuresDone) exposuresReady = null;
+            if ((writesDone && writesWait.Result) || (exposuresDone && exposuresWait.Result))
                 return true;
-            }
-            if (writesReady.IsCompleted && exposuresReady.IsCompleted)
+            if (writesDone && exposuresDone)
                 return false;
-            if (writesReady.IsCompleted)
-                await exposuresReady;
-            else if (exposuresReady.IsCompleted)
-                await writesReady;
+            // A wait seen done here has completed its queue for good, so awaiting the other one alone misses nothing.
+            if (writesDone)
+                await exposuresWait;
+            else if (exposuresDone)
+                await writesWait;
             else
-                await Task.WhenAny(writesReady, exposuresReady);
+                await Task.WhenAny(writesWait, exposuresWait);
         }
     }
 
