@@ -180,9 +180,9 @@ internal sealed class SqliteWriteQueue : IAsyncDisposable
             // A wait still pending is kept for the next call: asking again each time would pile waiters up on a quiet queue.
             var writesWait = writesReady ??= writes.Reader.WaitToReadAsync().AsTask();
             var exposuresWait = exposuresReady ??= exposures.Reader.WaitToReadAsync().AsTask();
-            // Each wait is looked at once a pass, and every choice below follows from that look: a wait that completes later
-            // is seen on the next pass. Looking again further down once let a write complete its wait between two looks, and
-            // the writer then waited for render exposures alone with the write queued.
+            // Each wait is looked at once a pass and every choice below follows from that look; a wait that completes later
+            // is seen on the next pass. Looking twice would let a write land between the looks and the writer then await
+            // the exposures' wait alone, with the write queued.
             var writesDone = writesWait.IsCompleted;
             var exposuresDone = exposuresWait.IsCompleted;
             if (writesDone) writesReady = null;

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text;
@@ -36,6 +37,19 @@ public static class ApiCalls
     };
 
     public static string UniqueName(string prefix = "p") => $"{prefix}-{Guid.NewGuid():N}"[..24];
+
+    /// <summary>Calls <paramref name="read"/> until <paramref name="done"/> holds (every 5 ms, 2 s at most unless told).</summary>
+    public static async Task<T> Eventually<T>(Func<Task<T>> read, Func<T, bool> done, TimeSpan? limit = null)
+    {
+        var waited = Stopwatch.StartNew();
+        while (true)
+        {
+            var value = await read();
+            if (done(value)) return value;
+            Assert.True(waited.Elapsed < (limit ?? TimeSpan.FromSeconds(2)), $"still {value} after {waited.Elapsed}");
+            await Task.Delay(5, TestContext.Current.CancellationToken);
+        }
+    }
 
     public static async Task<(HttpStatusCode Status, JsonNode? Body)> SendAsync(HttpClient client, HttpMethod method, string path, object? body = null)
     {

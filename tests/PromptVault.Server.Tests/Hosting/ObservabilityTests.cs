@@ -9,7 +9,6 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using PromptVault.Core.Auth;
 using PromptVault.Server.Hosting;
-using PromptVault.Server.Tests.Postgres;
 using static PromptVault.Server.Tests.ApiCalls;
 using static PromptVault.Server.Tests.Experiments;
 
@@ -58,7 +57,7 @@ public sealed class ObservabilityTests
         string[] renderDuration = ["http_route=\"/api/prompts/{name}/render\"", "http_response_status_code=\"200\""];
 
         // ASP.NET Core records a request's duration after its response has gone out, so the client can scrape first.
-        var scrape = await SharedDatabaseTests.Eventually(() => ScrapeAsync(reader),
+        var scrape = await Eventually(() => ScrapeAsync(reader),
             s => Samples(s, "http_server_request_duration_seconds_count", renderDuration).Count == 1);
 
         Assert.Equal(1, Sample(scrape, "promptvault_renders_total", $"promptvault_prompt=\"{name}\"", "promptvault_served_by=\"label\""));

@@ -211,19 +211,6 @@ public sealed class SharedDatabaseTests
         return rendered!;
     }
 
-    /// <summary>Calls <paramref name="read"/> until <paramref name="done"/> holds (every 5 ms, 2 s at most unless told).</summary>
-    public static async Task<T> Eventually<T>(Func<Task<T>> read, Func<T, bool> done, TimeSpan? limit = null)
-    {
-        var waited = Stopwatch.StartNew();
-        while (true)
-        {
-            var value = await read();
-            if (done(value)) return value;
-            Assert.True(waited.Elapsed < (limit ?? TimeSpan.FromSeconds(2)), $"still {value} after {waited.Elapsed}");
-            await Task.Delay(5, Cancel);
-        }
-    }
-
     private static JsonArray Versions(JsonNode history) => history is JsonArray array ? array : history["versions"]!.AsArray();
 
     /// <summary>Ends the servers' LISTEN connections from the database side, as a failover or a network cut would.</summary>
