@@ -33,6 +33,8 @@
 #   CONNECTIONS  connection counts (default "16 64 256")      THREADS  wrk threads (default 2)
 #   SCENARIOS    which to run (default "render-label render-experiment metrics-500")
 #   REFERENCE    0 to skip the reference peer (default 1)
+#   ROUNDS       times to run each scenario's connection counts (default 1); with more than one, ends with each ratio's
+#                median, since on a shared machine two identical runs differ by a fifth
 #   UNIT_IDS     random: render-experiment sends random UUIDs as unit ids, as SDKs do (default: a counter per wrk
 #                thread, ids that sort near each other, which SQLite stores in fewer pages)
 #   PORT, REF_PORT  ports on 127.0.0.1 (default 19380, 19480; the floor's PORT+1 and REF_PORT+1)
@@ -47,6 +49,7 @@ REFERENCE="${REFERENCE:-1}"
 SOAK_MINUTES="${SOAK_MINUTES:-10}"
 SOAK_CONNECTIONS="${SOAK_CONNECTIONS:-64}"
 SOAK_EXPERIMENT="${SOAK_EXPERIMENT:-0}"
+ROUNDS="${ROUNDS:-1}"
 REF_PORT="${REF_PORT:-19480}"
 
 if [[ "$REFERENCE" == 1 ]]; then
@@ -130,6 +133,18 @@ counted_events() { api GET "/api/prompts/customer-support/versions/1.0.0/metrics
 stored_events() { sqlite3 "$WORK/promptvault.db" "SELECT COUNT(*) FROM metric_events WHERE version_id = '$CONTROL_ID'"; }
 CHECKS=()
 CHECK_FAILED=0
+# Each "scenario connections" pair's ratios over the rounds, in the order first run.
+RATIO_KEYS=()
+declare -A RATIOS=()
+
+# ratio SCENARIO CONNECTIONS A B: prints A ÷ B as the table's last cell and keeps it for the medians.
+ratio() {
+  local key="$1 $2" value
+  value="$(awk -v a="$3" -v b="$4" 'BEGIN { printf "%.2f", b ? a / b : 0 }')"
+  [[ -v RATIOS[$key] ]] || RATIO_KEYS+=("$key")
+  RATIOS[$key]+="$value "
+  echo " $value× |"
+}
 
 # check_events SCENARIO CONNECTIONS COUNTED_BEFORE: after a metrics run, once the batches still in flight have settled,
 # every acknowledged event (2xx batches x 500) must be counted, counted at most the batches in flight more, and stored.
@@ -180,7 +195,7 @@ for scenario in $SCENARIOS; do
     CHECKS+=("$scenario: server RSS by minute (MB): $(awk '{ printf "%s%s", (NR > 1 ? ", " : ""), $2 }' "$WORK/rss"); minute $SOAK_MINUTES ÷ minute 1 = $(awk -v a="$last" -v b="$first" 'BEGIN { printf "%.2f", b ? a / b : 0 }')")
     continue
   fi
-  for connections in $CONNECTIONS; do
+  for connections in $(for _ in $(seq 1 "$ROUNDS"); do echo "$CONNECTIONS"; done); do
     case "$scenario" in
       render-label|render-experiment)
         mode="$(render_mode "$scenario")"
@@ -191,7 +206,7 @@ for scenario in $SCENARIOS; do
         [[ "$mode" == unit ]] && check_exposures "$connections" "$before" render-experiment "$PV"
         if [[ "$REFERENCE" == 1 ]]; then
           run "$scenario" reference "$REF" "$REF_PID" "$connections" render.lua "" "$mode"
-          echo " $(awk -v a="$pv_rps" -v b="$RPS" 'BEGIN { printf "%.2f×", b ? a / b : 0 }') |"
+          ratio "$scenario" "$connections" "$pv_rps" "$RPS"
         fi
         ;;
       floor)
@@ -199,7 +214,7 @@ for scenario in $SCENARIOS; do
         kestrel_rps="$RPS"
         echo " |"
         run "$scenario" node "$NODE_FLOOR" "$NODE_FLOOR_PID" "$connections" render.lua "" unit
-        echo " $(awk -v a="$kestrel_rps" -v b="$RPS" 'BEGIN { printf "%.2f×", b ? a / b : 0 }') |"
+        ratio "$scenario" "$connections" "$kestrel_rps" "$RPS"
         ;;
       metrics-500|metrics-experiment)
         before="$(counted_events)"
@@ -211,6 +226,14 @@ for scenario in $SCENARIOS; do
     esac
   done
 done
+if (( ROUNDS > 1 && ${#RATIO_KEYS[@]} > 0 )); then
+  echo
+  echo "Median ratio over $ROUNDS rounds (the rounds' ratios in brackets):"
+  for key in "${RATIO_KEYS[@]}"; do
+    median="$(tr ' ' '\n' <<<"${RATIOS[$key]}" | grep . | sort -n | awk '{ v[NR] = $1 } END { printf "%.2f", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }')"
+    echo "- $key connections: ${median}× [${RATIOS[$key]% }]"
+  done
+fi
 if (( ${#CHECKS[@]} > 0 )); then
   echo
   printf -- '- %s\n' "${CHECKS[@]}"
