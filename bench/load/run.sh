@@ -195,6 +195,7 @@ for scenario in $SCENARIOS; do
     CHECKS+=("$scenario: server RSS by minute (MB): $(awk '{ printf "%s%s", (NR > 1 ? ", " : ""), $2 }' "$WORK/rss"); minute $SOAK_MINUTES ÷ minute 1 = $(awk -v a="$last" -v b="$first" 'BEGIN { printf "%.2f", b ? a / b : 0 }')")
     continue
   fi
+  # Every connection count once per round.
   for connections in $(for _ in $(seq 1 "$ROUNDS"); do echo "$CONNECTIONS"; done); do
     case "$scenario" in
       render-label|render-experiment)
@@ -230,7 +231,7 @@ if (( ROUNDS > 1 && ${#RATIO_KEYS[@]} > 0 )); then
   echo
   echo "Median ratio over $ROUNDS rounds (the rounds' ratios in brackets):"
   for key in "${RATIO_KEYS[@]}"; do
-    median="$(tr ' ' '\n' <<<"${RATIOS[$key]}" | grep . | sort -n | awk '{ v[NR] = $1 } END { printf "%.2f", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }')"
+    median="$(printf '%s\n' ${RATIOS[$key]} | sort -n | awk '{ v[NR] = $1 } END { printf "%.2f", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }')"
     echo "- $key connections: ${median}× [${RATIOS[$key]% }]"
   done
 fi
