@@ -24,7 +24,9 @@
 #     SCENARIOS="floor render-experiment" bench/load/run.sh
 # The two render scenarios also run against the reference peer (node SEED_BENCH/http-peer.mjs), right after
 # PromptVault's run of the same scenario. Prints req/s, p50/p99/p99.9 latency, server CPU per request (utime+stime
-# of the server process from /proc) and PromptVault's req/s as a multiple of the reference's.
+# of the server process from /proc), the share of the machine's time that its hypervisor gave to other guests during
+# the run (steal, from /proc/stat: where it is more than a few percent, the run is slower than the machine) and
+# PromptVault's req/s as a multiple of the reference's.
 #
 # Needs: .NET 10 SDK, wrk (Debian: apt-get install wrk), node 20+, curl; the reference's folder with `npm ci` done.
 # Settings (environment variables):
@@ -109,23 +111,30 @@ seed_customer_support
 
 # --- Load ---
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+# The machine's stolen and total time so far, in ticks.
+machine_ticks() { awk '/^cpu / { print $9, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9 }' /proc/stat; }
 TICKS_PER_SECOND="$(getconf CLK_TCK)"
 
 # run NAME SERVER_LABEL URL PID SCRIPT ARGS... : one wrk run; prints one table row and sets RPS.
 run() {
   local scenario="$1" server="$2" url="$3" pid="$4" connections="$5" script="$6"; shift 6
-  local before after out
+  local before after out machine_before machine_after
   before="$(cpu_ticks "$pid")"
+  machine_before="$(machine_ticks)"
   out="$(wrk -t"$THREADS" -c"$connections" -d"${DURATION}s" --timeout 10s -s "$LOAD_DIR/$script" "$url" -- "$@")"
   after="$(cpu_ticks "$pid")"
+  machine_after="$(machine_ticks)"
   read -r requests seconds p50 p99 p999 errors non2xx <<<"$(grep '^RESULT' <<<"$out" | cut -d' ' -f2-)"
   RPS="$(awk -v r="$requests" -v s="$seconds" 'BEGIN { printf "%.0f", r / s }')"
   ACKNOWLEDGED=$((requests - non2xx))
   local cpu
   cpu="$(awk -v t=$((after - before)) -v hz="$TICKS_PER_SECOND" -v r="$requests" 'BEGIN { printf "%.0f", r ? t / hz * 1e6 / r : 0 }')"
-  printf '| %-18s | %4s | %-11s | %9s | %8s | %8s | %8s | %8s | %6s |' "$scenario" "$connections" "$server" "$RPS" \
+  local stolen
+  stolen="$(awk -v b="$machine_before" -v a="$machine_after" 'BEGIN { split(b, x, " "); split(a, y, " ");
+    printf "%.1f", y[2] > x[2] ? 100 * (y[1] - x[1]) / (y[2] - x[2]) : 0 }')"
+  printf '| %-18s | %4s | %-11s | %9s | %8s | %8s | %8s | %8s | %6s | %8s |' "$scenario" "$connections" "$server" "$RPS" \
     "$(awk -v u="$p50" 'BEGIN { printf "%.2f", u / 1000 }')" "$(awk -v u="$p99" 'BEGIN { printf "%.2f", u / 1000 }')" \
-    "$(awk -v u="$p999" 'BEGIN { printf "%.2f", u / 1000 }')" "$cpu" "$errors"
+    "$(awk -v u="$p999" 'BEGIN { printf "%.2f", u / 1000 }')" "$cpu" "$errors" "$stolen"
 }
 
 # The events of the load's version: counted (the metrics API's all-time count) and stored (rows, read with sqlite3).
@@ -173,8 +182,8 @@ wrk -t"$THREADS" -c16 -d"${WARMUP}s" -s "$LOAD_DIR/metrics.lua" "$PV" -- "$KEY" 
 echo
 echo "PromptVault $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo '?') against the reference peer; $(nproc) cores, wrk -t$THREADS, ${DURATION}s per run, $(date -u +%Y-%m-%dT%H:%MZ), load average $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
-echo "| scenario           | conn | server      |     req/s |  p50 ms |  p99 ms | p99.9 ms | CPU µs/req | errors | PromptVault ÷ reference, or events/s |"
-echo "|--------------------|-----:|-------------|----------:|--------:|--------:|---------:|-----------:|-------:|-------------------------------------:|"
+echo "| scenario           | conn | server      |     req/s |  p50 ms |  p99 ms | p99.9 ms | CPU µs/req | errors | stolen % | PromptVault ÷ reference, or events/s |"
+echo "|--------------------|-----:|-------------|----------:|--------:|--------:|---------:|-----------:|-------:|---------:|-------------------------------------:|"
 # Scenario by scenario, so a backlog of slow metric batches never spills into a render run.
 for scenario in $SCENARIOS; do
   experiment=()
