@@ -131,7 +131,7 @@ run() {
   cpu="$(awk -v t=$((after - before)) -v hz="$TICKS_PER_SECOND" -v r="$requests" 'BEGIN { printf "%.0f", r ? t / hz * 1e6 / r : 0 }')"
   local stolen
   stolen="$(awk -v b="$machine_before" -v a="$machine_after" 'BEGIN { split(b, x, " "); split(a, y, " ");
-    printf "%.1f", y[2] > x[2] ? 100 * (y[1] - x[1]) / (y[2] - x[2]) : 0 }')"
+    printf "%.1f", (y[2] > x[2] ? 100 * (y[1] - x[1]) / (y[2] - x[2]) : 0) }')"
   printf '| %-18s | %4s | %-11s | %9s | %8s | %8s | %8s | %8s | %6s | %8s |' "$scenario" "$connections" "$server" "$RPS" \
     "$(awk -v u="$p50" 'BEGIN { printf "%.2f", u / 1000 }')" "$(awk -v u="$p99" 'BEGIN { printf "%.2f", u / 1000 }')" \
     "$(awk -v u="$p999" 'BEGIN { printf "%.2f", u / 1000 }')" "$cpu" "$errors" "$stolen"
