@@ -42,8 +42,8 @@ internal sealed class SqliteWriteQueue : IAsyncDisposable
     /// <summary>How long render exposures may wait for more to join their group; nobody waits for them (docs/reliability.md).</summary>
     /// <remarks>
     /// While the writer keeps up, a group holds what arrived during the linger, and every commit has fixed costs (SQLite
-    /// scans its page cache at each commit, and the counts are upserted); 20 ms rather than 5 pays them a quarter as often:
-    /// the SQLite threads' CPU per render fell from 7.1-9.5 µs to 5.5-6.0 µs (docs/benchmarks.md, stop 25).
+    /// walks its page cache at commit, see below, and the counts are upserted); 20 ms rather than 5 pays them a quarter
+    /// as often: the SQLite threads' CPU per render fell from 7.1-9.5 µs to 5.5-6.0 µs (docs/benchmarks.md, stop 25).
     /// </remarks>
     internal static readonly TimeSpan ExposureLinger = TimeSpan.FromMilliseconds(20);
 
@@ -51,11 +51,12 @@ internal sealed class SqliteWriteQueue : IAsyncDisposable
     // changes a page of its own. A larger cache keeps the tables' inner pages and recent leaves in memory, and checkpointing
     // every 10,000 log pages (about 40 MB), not SQLite's 1,000, copies a page changed by many commits into the database once
     // and syncs less often: the writer's time per exposure of a new random unit fell by a fifth (docs/benchmarks.md, stop 17).
-    // The cache's size is paid again at commit: a B-tree balance that reorders pages parks one at a page number past 1 GB,
-    // so in a smaller database SQLite then walks the whole cache at commit. An 8 or 16 MB cache walks less but reads more:
-    // 1-2 µs less of the writer's CPU a render when units' ids sort together, 8-14% more a new random unit (stops 23, 26).
     // Alone, that checkpoint copied up to 40 MB while batches waited (a p99 of 200-280 ms per batch); the checkpointer beside
     // the writer now copies the log as it grows, so the writer's checkpoint only finishes the copy (stop 19).
+    // The cache's size is paid again at commit: a B-tree balance that reorders pages parks one at a page number past 1 GB,
+    // so in a smaller database SQLite then walks the whole cache at commit. An 8 or 16 MB cache walks less but reads more:
+    // 1-2 µs less of the writer's CPU a render when units' ids sort together, 8-14% more a new random unit (stop 23;
+    // stop 26 measured the random units again, with the same outcome).
     // Each acknowledged write runs in a savepoint, whose statement journal keeps the original of every page the write
     // changes; past 64 KB SQLite moved it to a temporary file, two more pwrite calls a page (stop 21). In memory it is
     // bounded by one write and emptied when its savepoint is released.
