@@ -41,6 +41,20 @@ public sealed class RequestLogTests
     }
 
     [Fact]
+    public async Task RequestCategoryAtWarning_LogsNoRequestLines_ButStillTheServersDecisions()
+    {
+        var capture = new LogCapture();
+        await using var server = await RunningServer.StartAsync(capture.Setup("--Logging:LogLevel:PromptVault.Requests=Warning"), Cancel);
+        using var admin = server.CreateClient();
+        var name = await CreateSupportPromptAsync(admin);
+        await PostAsync(admin, $"/api/prompts/{name}/render", new { version = "1.0.0", variables = new { company_name = "Acme" } });
+        await GetAsync(admin, "/api/prompts/does-not-exist");
+
+        Assert.DoesNotContain(capture.Lines, l => l.Category == "PromptVault.Requests");
+        Assert.Contains(capture.Lines, l => l.EventId == 1101); // the first admin key, logged at Information in its own category
+    }
+
+    [Fact]
     public async Task KeyDecisions_AreLogged_WithoutTheSecret()
     {
         var capture = new LogCapture();
