@@ -16,11 +16,32 @@ for tool in dotnet wrk node curl; do
   command -v "$tool" >/dev/null || fail "$tool is not installed (apt-get install wrk nodejs curl)."
 done
 
+# make_work PREFIX: a temporary folder in WORK; at exit, every process in PIDS is stopped and the folder removed.
+make_work() {
+  WORK="$(mktemp -d -t "$1-XXXXXX")"
+  PIDS=()
+  trap remove_work EXIT
+}
+remove_work() {
+  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true; done
+  rm -rf "$WORK"
+}
+
 # build_promptvault: the server (Release) into $WORK/bin.
 build_promptvault() {
   echo "Building PromptVault (Release)..." >&2
   dotnet build -c Release "$REPO/src/PromptVault.Cli" -o "$WORK/bin" -v quiet -nologo >"$WORK/build.log" 2>&1 || { cat "$WORK/build.log" >&2; fail "build failed."; }
 }
+
+# cpu_ticks PID...: the processes' CPU time so far (user + system), in ticks of TICKS_PER_SECOND.
+cpu_ticks() { local t=0 pid; for pid in "$@"; do t=$((t + $(awk '{ print $14 + $15 }' "/proc/$pid/stat"))); done; echo "$t"; }
+TICKS_PER_SECOND="$(getconf CLK_TCK)"
+
+# cpu_per_request TICKS REQUESTS [DIGITS]: µs of CPU a request, rounded to DIGITS decimals (default 0).
+cpu_per_request() { awk -v t="$1" -v hz="$TICKS_PER_SECOND" -v r="$2" -v d="${3:-0}" 'BEGIN { printf "%.*f", d, r ? t / hz * 1e6 / r : 0 }'; }
+
+# median NUMBER...: their median.
+median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { printf "%.2f", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
 # wait_for FILE PATTERN: waits until the file holds a line matching the pattern (a server's start-up line).
 wait_for() {

@@ -83,21 +83,19 @@ api() {
 }
 source "$LOAD_DIR/seed.sh"
 
-cpu_ticks() { local t=0 pid; for pid in "${SERVER_PIDS[@]}"; do t=$((t + $(awk '{ print $14 + $15 }' "/proc/$pid/stat"))); done; echo "$t"; }
-TICKS_PER_SECOND="$(getconf CLK_TCK)"
 
 # run SETUP SCENARIO CONNECTIONS SCRIPT ARGS...: wrk on every server at once, the connections split between them.
 run() {
   local setup="$1" scenario="$2" connections="$3" script="$4"; shift 4
   local each=$((connections / ${#URLS[@]})) before after i
-  before="$(cpu_ticks)"
+  before="$(cpu_ticks "${SERVER_PIDS[@]}")"
   local wrks=()
   for i in "${!URLS[@]}"; do
     wrk -t"$THREADS" -c"$each" -d"${DURATION}s" --timeout 10s -s "$LOAD_DIR/$script" "${URLS[$i]}" -- "$@" >"$WORK/wrk-$i.out" &
     wrks+=("$!")
   done
   wait "${wrks[@]}"
-  after="$(cpu_ticks)"
+  after="$(cpu_ticks "${SERVER_PIDS[@]}")"
   read -r requests seconds p50 p99 p999 errors non2xx <<<"$(cat "$WORK"/wrk-*.out | grep '^RESULT' | awk '
     { r += $2; s = ($3 > s ? $3 : s); p50 = ($4 > p50 ? $4 : p50); p99 = ($5 > p99 ? $5 : p99); p999 = ($6 > p999 ? $6 : p999); e += $7; n += $8 }
     END { print r, s, p50, p99, p999, e, n }')"
@@ -107,7 +105,7 @@ run() {
   printf '| %-10s | %-17s | %4s | %9s | %8s | %8s | %8s | %10s | %6s |' "$setup" "$scenario" "$connections" "$RPS" \
     "$(awk -v u="$p50" 'BEGIN { printf "%.2f", u / 1000 }')" "$(awk -v u="$p99" 'BEGIN { printf "%.2f", u / 1000 }')" \
     "$(awk -v u="$p999" 'BEGIN { printf "%.2f", u / 1000 }')" \
-    "$(awk -v t=$((after - before)) -v hz="$TICKS_PER_SECOND" -v r="$requests" 'BEGIN { printf "%.0f", r ? t / hz * 1e6 / r : 0 }')" "$errors"
+    "$(cpu_per_request $((after - before)) "$requests")" "$errors"
 }
 
 counted_events() { api GET "/api/prompts/customer-support/versions/1.0.0/metrics?period=all" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).summary.count))'; }

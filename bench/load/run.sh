@@ -59,13 +59,7 @@ if [[ "$REFERENCE" == 1 ]]; then
   [[ -d "$SEED_BENCH/node_modules" ]] || fail "run 'npm ci' in $SEED_BENCH first."
 fi
 
-WORK="$(mktemp -d -t promptvault-load-XXXXXX)"
-PIDS=()
-cleanup() {
-  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true; done
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
+make_work promptvault-load
 
 build_promptvault
 
@@ -110,10 +104,8 @@ source "$LOAD_DIR/seed.sh"
 seed_customer_support
 
 # --- Load ---
-cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 # The machine's stolen and total time so far, in ticks.
 machine_ticks() { awk '/^cpu / { print $9, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9 }' /proc/stat; }
-TICKS_PER_SECOND="$(getconf CLK_TCK)"
 
 # run NAME SERVER_LABEL URL PID SCRIPT ARGS... : one wrk run; prints one table row and sets RPS.
 run() {
@@ -128,7 +120,7 @@ run() {
   RPS="$(awk -v r="$requests" -v s="$seconds" 'BEGIN { printf "%.0f", r / s }')"
   ACKNOWLEDGED=$((requests - non2xx))
   local cpu
-  cpu="$(awk -v t=$((after - before)) -v hz="$TICKS_PER_SECOND" -v r="$requests" 'BEGIN { printf "%.0f", r ? t / hz * 1e6 / r : 0 }')"
+  cpu="$(cpu_per_request $((after - before)) "$requests")"
   local stolen
   stolen="$(awk -v b="$machine_before" -v a="$machine_after" 'BEGIN { split(b, x, " "); split(a, y, " ");
     printf "%.1f", (y[2] > x[2] ? 100 * (y[1] - x[1]) / (y[2] - x[2]) : 0) }')"
@@ -240,7 +232,7 @@ if (( ROUNDS > 1 && ${#RATIO_KEYS[@]} > 0 )); then
   echo
   echo "Median ratio over $ROUNDS rounds (the rounds' ratios in brackets):"
   for key in "${RATIO_KEYS[@]}"; do
-    median="$(printf '%s\n' ${RATIOS[$key]} | sort -n | awk '{ v[NR] = $1 } END { printf "%.2f", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }')"
+    median="$(median ${RATIOS[$key]})"
     echo "- $key connections: ${median}× [${RATIOS[$key]% }]"
   done
 fi
