@@ -1,4 +1,3 @@
-using Microsoft.Data.Sqlite;
 using PromptVault.Storage.Sqlite;
 
 namespace PromptVault.Benchmarks;
@@ -32,7 +31,7 @@ internal sealed class BenchmarkSqlite : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await Store.DisposeAsync();
-        SqliteConnection.ClearAllPools();
+        Connections.Dispose();
         Directory.Delete(_directory, recursive: true);
     }
 }

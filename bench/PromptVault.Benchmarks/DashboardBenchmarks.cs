@@ -5,7 +5,6 @@ using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Jobs;
 using BenchmarkDotNet.Toolchains.InProcess.Emit;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 using PromptVault.Core.Contracts;
 using PromptVault.Core.Experiments;
@@ -48,7 +47,6 @@ public partial class DashboardBenchmarks
     {
         var database = Path.Combine(Folder, "promptvault.db");
         var seeded = File.Exists(Path.Combine(Folder, "seeded"));
-        SqliteConnection.ClearAllPools(); // a pooled connection would still reach a deleted file
         if (!seeded && Directory.Exists(Folder)) Directory.Delete(Folder, recursive: true);
         Directory.CreateDirectory(Folder);
         _app = PromptVaultServer.Build(new ServerOptions { DatabasePath = database, Urls = "http://127.0.0.1:0" }, ["--Logging:LogLevel:Default=Warning"]);
@@ -104,7 +102,6 @@ public partial class DashboardBenchmarks
         _client.Dispose();
         await _app.StopAsync();
         await _app.DisposeAsync();
-        SqliteConnection.ClearAllPools();
     }
 
     [Benchmark(Baseline = true)]

@@ -6,8 +6,11 @@ namespace PromptVault.Storage.Sqlite;
 /// Opens connections to one SQLite database file, each set up for concurrent use: write-ahead log, foreign keys, a busy
 /// timeout so writers wait for each other instead of failing, and <c>synchronous=NORMAL</c>.
 /// </summary>
-/// <remarks>Register one per database as a singleton (the SQLite counterpart of an <c>NpgsqlDataSource</c>). Thread-safe.</remarks>
-public sealed class SqliteConnectionFactory
+/// <remarks>
+/// Register one per database as a singleton (the SQLite counterpart of an <c>NpgsqlDataSource</c>). Thread-safe. Disposing it
+/// closes the database's pooled connections, so a stopped server leaves the file closed.
+/// </remarks>
+public sealed class SqliteConnectionFactory : IDisposable
 {
     private static readonly TimeSpan DefaultBusyTimeout = TimeSpan.FromSeconds(10);
 
@@ -50,6 +53,17 @@ public sealed class SqliteConnectionFactory
 
     /// <summary>How long a statement waits for another connection's lock before it fails with SQLITE_BUSY: 10 seconds.</summary>
     internal TimeSpan BusyTimeout { get; }
+
+    /// <summary>
+    /// Closes this database's idle pooled connections now and those in use when they are returned. Only this database's:
+    /// <see cref="SqliteConnection.ClearAllPools"/> would also clear the pools of other databases in the process while they
+    /// are in use.
+    /// </summary>
+    public void Dispose()
+    {
+        using var connection = new SqliteConnection(ConnectionString);
+        SqliteConnection.ClearPool(connection);
+    }
 
     /// <summary>Opens a configured connection; the caller disposes it.</summary>
     public Task<SqliteConnection> OpenAsync(CancellationToken cancellationToken = default) => OpenAsync(ConnectionString, "", cancellationToken);

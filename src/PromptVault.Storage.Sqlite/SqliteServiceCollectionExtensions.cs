@@ -17,7 +17,8 @@ public static class SqliteServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(services);
         ArgumentException.ThrowIfNullOrWhiteSpace(databasePath);
 
-        services.AddSingleton(new SqliteConnectionFactory(databasePath));
+        // Made by the container, so the container disposes it (closing the pooled connections) when the host stops.
+        services.AddSingleton(_ => new SqliteConnectionFactory(databasePath));
         services.AddSingleton<SqliteDatabase>();
         services.AddStoreContracts<SqlitePromptStore>();
         return services;

@@ -1,5 +1,4 @@
 using Microsoft.AspNetCore.Builder;
-using Microsoft.Data.Sqlite;
 using PromptVault.Server.Hosting;
 
 namespace PromptVault.Client.Tests;
@@ -37,7 +36,6 @@ public sealed class SdkServer : IAsyncDisposable
         if (_app is null) return;
         await _app.StopAsync();
         await _app.DisposeAsync();
-        SqliteConnection.ClearAllPools();
         _app = null;
     }
 

@@ -1,7 +1,6 @@
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 using PromptVault.Core.Auth;
 using PromptVault.Core.Contracts;
@@ -55,7 +54,6 @@ public sealed class RunningServer : IAsyncDisposable
     {
         await _app.StopAsync(cancellationToken);
         await _app.DisposeAsync();
-        SqliteConnection.ClearAllPools();
         _restarted = true;
         var app = Build(_folder, _setup);
         if (await PromptVaultServer.InitializeAsync(app, cancellationToken) is not null)
@@ -93,7 +91,6 @@ public sealed class RunningServer : IAsyncDisposable
             return; // the restarted instance owns the folder now
         await _app.StopAsync();
         await _app.DisposeAsync();
-        SqliteConnection.ClearAllPools();
         try { Directory.Delete(_folder, recursive: true); } catch (IOException) { /* best effort: a temp folder */ }
     }
 }

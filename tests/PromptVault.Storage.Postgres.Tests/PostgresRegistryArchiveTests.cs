@@ -1,5 +1,4 @@
 using Dapper;
-using Microsoft.Data.Sqlite;
 using PromptVault.Core;
 using PromptVault.Core.Audit;
 using PromptVault.Core.Storage;
@@ -30,14 +29,13 @@ public sealed class PostgresRegistryArchiveTests : RegistryArchiveContractTests,
     public async ValueTask DisposeAsync()
     {
         foreach (var database in databases) await database.DisposeAsync();
-        SqliteConnection.ClearAllPools();
         if (Directory.Exists(sqliteFolder)) Directory.Delete(sqliteFolder, recursive: true);
     }
 
     [Fact]
     public async Task ImportAsync_RegistryExportedBySqlite_ExportsTheSameRowsAndReadsTheSame()
     {
-        var sqliteConnections = new SqliteConnectionFactory(Path.Combine(sqliteFolder, "promptvault.db"));
+        using var sqliteConnections = new SqliteConnectionFactory(Path.Combine(sqliteFolder, "promptvault.db"));
         await new SqliteDatabase(sqliteConnections).MigrateAsync(Cancel);
         await using var sqlite = new SqlitePromptStore(sqliteConnections);
         var (prompt, first, second) = await SeedPromptAsync(sqlite, "moved");

@@ -1,4 +1,3 @@
-using Microsoft.Data.Sqlite;
 
 namespace PromptVault.Storage.Sqlite.Tests;
 
@@ -38,8 +37,7 @@ public sealed class TempDatabase : IDisposable
         foreach (var store in stores)
             store.DisposeAsync().AsTask().GetAwaiter().GetResult();
         // Pooled connections keep the file open; close them before deleting it.
-        using (var connection = new SqliteConnection(Connections.ConnectionString))
-            SqliteConnection.ClearPool(connection);
+        Connections.Dispose();
         if (Directory.Exists(directory))
             Directory.Delete(directory, recursive: true);
     }

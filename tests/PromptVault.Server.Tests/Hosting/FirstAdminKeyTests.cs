@@ -34,14 +34,13 @@ public sealed class FirstAdminKeyTests
         }
         finally
         {
-            SqliteConnection.ClearAllPools();
             Directory.Delete(folder, recursive: true);
         }
     }
 
     private static async Task ExecuteAsync(string database, string sql)
     {
-        await using var connection = new SqliteConnection($"Data Source={database}");
+        await using var connection = new SqliteConnection($"Data Source={database};Pooling=False");
         await connection.OpenAsync(Cancel);
         await using var command = connection.CreateCommand();
         command.CommandText = sql;

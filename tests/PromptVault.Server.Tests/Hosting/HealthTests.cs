@@ -1,5 +1,6 @@
 using System.Net;
-using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.DependencyInjection;
+using PromptVault.Storage.Sqlite;
 using static PromptVault.Server.Tests.ApiCalls;
 
 namespace PromptVault.Server.Tests.Hosting;
@@ -27,7 +28,8 @@ public sealed class HealthTests
     {
         await using var server = await RunningServer.StartAsync(Cancel);
         using var anonymous = server.CreateClient(apiKey: "");
-        SqliteConnection.ClearAllPools();
+        // The server's pooled connections would go on reading the replaced file.
+        server.Services.GetRequiredService<SqliteConnectionFactory>().Dispose();
         foreach (var file in new[] { server.DatabasePath + "-wal", server.DatabasePath + "-shm" }) File.Delete(file);
         await File.WriteAllTextAsync(server.DatabasePath, new string('x', 4096), Cancel);
 
