@@ -57,7 +57,7 @@ public sealed class SqliteConnectionFactory : IDisposable
     /// <summary>
     /// Closes this database's idle pooled connections now and those in use when they are returned. Only this database's:
     /// <see cref="SqliteConnection.ClearAllPools"/> would also clear the pools of other databases in the process while they
-    /// are in use.
+    /// are in use. The factory can still open connections afterwards, into a new pool.
     /// </summary>
     public void Dispose()
     {

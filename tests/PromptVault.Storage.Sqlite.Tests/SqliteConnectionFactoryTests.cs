@@ -19,23 +19,22 @@ public sealed class SqliteConnectionFactoryTests : IDisposable
     }
 
     [Fact]
-    public void OpenAsync_SixteenAtOnceOnAnEmptyPool_NeverLendsOneConnectionToTwoOwners()
+    public async Task OpenAsync_SixteenAtOnceOnAnEmptyPool_NeverLendsOneConnectionToTwoOwners()
     {
         // Microsoft.Data.Sqlite 10.0.5 could hand one pooled connection to two concurrent opens (dotnet/efcore#39008; 10.0.15
         // does not), so two requests would share one transaction. A server's first burst of requests opens like this.
         const int Opens = 16;
-        for (var wave = 0; wave < 1_000; wave++)
+        for (var wave = 0; wave < 2_000; wave++)
         {
             database.Connections.Dispose(); // the pool is empty again: every open below creates or reclaims
             var opened = new SqliteConnection[Opens];
             using var start = new Barrier(Opens);
-            var threads = Enumerable.Range(0, Opens).Select(i => new Thread(() =>
+            // A thread each (LongRunning), so that all 16 wait at the barrier and open at once; a failed open fails the test.
+            await Task.WhenAll(Enumerable.Range(0, Opens).Select(i => Task.Factory.StartNew(() =>
             {
                 start.SignalAndWait(Cancel);
                 opened[i] = database.Connections.OpenAsync(Cancel).GetAwaiter().GetResult();
-            })).ToArray();
-            foreach (var thread in threads) thread.Start();
-            foreach (var thread in threads) thread.Join();
+            }, Cancel, TaskCreationOptions.LongRunning, TaskScheduler.Default)));
 
             var handles = opened.Select(c => c.Handle).Distinct(ReferenceEqualityComparer.Instance).Count();
             foreach (var connection in opened) connection.Dispose();
