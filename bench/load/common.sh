@@ -43,6 +43,12 @@ cpu_per_request() { awk -v t="$1" -v hz="$TICKS_PER_SECOND" -v r="$2" -v d="${3:
 # median NUMBER...: their median.
 median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { printf "%.2f", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
+# api METHOD PATH [BODY]: the API of the server at $PV, with the key $KEY; fails on an error status.
+api() {
+  local method="$1" path="$2" body="${3:-}"
+  curl -sS --fail-with-body -X "$method" "$PV$path" -H "Authorization: Bearer $KEY" -H "Content-Type: application/json" ${body:+-d "$body"}
+}
+
 # wait_for FILE PATTERN: waits until the file holds a line matching the pattern (a server's start-up line).
 wait_for() {
   local file="$1" pattern="$2"

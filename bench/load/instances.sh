@@ -55,7 +55,7 @@ as_postgres "$PG_BIN/pg_ctl" -D "$WORK/pg/data" -l "$WORK/pg/server.log" -w \
 PG="Host=127.0.0.1;Port=$PG_PORT;Username=postgres"
 PSQL="$(command -v psql || echo "$PG_BIN/psql")"
 
-# start_servers SETUP: starts its servers; sets URLS, SERVER_PIDS and KEY.
+# start_servers SETUP: starts its servers; sets URLS, SERVER_PIDS, KEY, and PV (the first server's, which api calls).
 start_servers() {
   local setup="$1" count=1 storage
   [[ "$setup" == *-2 ]] && count=2
@@ -75,14 +75,10 @@ start_servers() {
   done
   KEY="$(sed -n 's/.*store it now): //p' "$WORK/$setup-0.log")"
   [[ -n "$KEY" ]] || fail "the server printed no admin key (see $WORK/$setup-0.log)."
+  PV="${URLS[0]}"
 }
 
-api() {
-  local method="$1" path="$2" body="${3:-}"
-  curl -sS --fail-with-body -X "$method" "${URLS[0]}$path" -H "Authorization: Bearer $KEY" -H "Content-Type: application/json" ${body:+-d "$body"}
-}
 source "$LOAD_DIR/seed.sh"
-
 
 # run SETUP SCENARIO CONNECTIONS SCRIPT ARGS...: wrk on every server at once, the connections split between them.
 run() {
@@ -108,9 +104,6 @@ run() {
     "$(cpu_per_request $((after - before)) "$requests")" "$errors"
 }
 
-counted_events() { api GET "/api/prompts/customer-support/versions/1.0.0/metrics?period=all" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).summary.count))'; }
-# The count once the batches still in flight (of the warm-up before a first run, of the run after it) have settled.
-settled_events() { local counted previous=-1; while counted="$(counted_events)"; [[ "$counted" != "$previous" ]]; do previous="$counted"; sleep 1; done; echo "$counted"; }
 CHECKS=()
 CHECK_FAILED=0
 

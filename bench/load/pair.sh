@@ -31,10 +31,6 @@ make_work promptvault-pair
 
 build_promptvault
 
-api() {
-  local method="$1" path="$2" body="${3:-}"
-  curl -sS --fail-with-body -X "$method" "$PV$path" -H "Authorization: Bearer $KEY" -H "Content-Type: application/json" ${body:+-d "$body"}
-}
 source "$LOAD_DIR/seed.sh"
 
 declare -A URL PID_OF KEY_OF

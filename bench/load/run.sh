@@ -96,10 +96,6 @@ if [[ " $SCENARIOS " == *" floor "* ]]; then
 fi
 
 # --- The prompt, its challengers and the experiment (the templates of `promptvault demo`) ---
-api() {
-  local method="$1" path="$2" body="${3:-}"
-  curl -sS --fail-with-body -X "$method" "$PV$path" -H "Authorization: Bearer $KEY" -H "Content-Type: application/json" ${body:+-d "$body"}
-}
 source "$LOAD_DIR/seed.sh"
 seed_customer_support
 
@@ -130,7 +126,6 @@ run() {
 }
 
 # The events of the load's version: counted (the metrics API's all-time count) and stored (rows, read with sqlite3).
-counted_events() { api GET "/api/prompts/customer-support/versions/1.0.0/metrics?period=all" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).summary.count))'; }
 stored_events() { sqlite3 "$WORK/promptvault.db" "SELECT COUNT(*) FROM metric_events WHERE version_id = '$CONTROL_ID'"; }
 CHECKS=()
 CHECK_FAILED=0
@@ -150,8 +145,8 @@ ratio() {
 # check_events SCENARIO CONNECTIONS COUNTED_BEFORE: after a metrics run, once the batches still in flight have settled,
 # every acknowledged event (2xx batches x 500) must be counted, counted at most the batches in flight more, and stored.
 check_events() {
-  local scenario="$1" connections="$2" before="$3" counted previous=-1
-  while counted="$(counted_events)"; [[ "$counted" != "$previous" ]]; do previous="$counted"; sleep 1; done
+  local scenario="$1" connections="$2" before="$3" counted
+  counted="$(settled_events)"
   local acknowledged=$((ACKNOWLEDGED * 500)) new=$((counted - before)) stored="n/a (no sqlite3)" verdict=ok
   (( new >= acknowledged && new <= acknowledged + connections * 500 )) || verdict=FAILED
   if command -v sqlite3 >/dev/null; then

@@ -1,10 +1,14 @@
-# Sourced by run.sh and instances.sh (needs node, and an api METHOD PATH [BODY] function talking to the server):
+# Sourced by run.sh, instances.sh and pair.sh after common.sh (needs node, and common.sh's api for the server at $PV):
 # seed_customer_support creates the customer-support prompt (the templates of `promptvault demo`), promotes 1.0.0, adds
 # two challengers and starts a 50/25/25 experiment; sets CONTROL_ID, CASUAL_ID, STRUCTURED_ID, EXPERIMENT_ID and
 # CONTROL_VARIANT_ID (the experiment's control variant).
 
 json_field() { node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s)[process.argv[1]]))' "$1"; }
 json_string() { node -p 'JSON.stringify(process.argv[1])' "$1"; }
+# counted_events: how many events the metrics API counts for the seeded prompt's version 1.0.0, all time.
+counted_events() { api GET "/api/prompts/customer-support/versions/1.0.0/metrics?period=all" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).summary.count))'; }
+# settled_events: counted_events once two readings a second apart agree (the batches in flight have committed).
+settled_events() { local counted previous=-1; while counted="$(counted_events)"; [[ "$counted" != "$previous" ]]; do previous="$counted"; sleep 1; done; echo "$counted"; }
 
 CONTROL='You are a helpful customer support agent for {{company_name}}.
 {{#if customer_name}}The customer'"'"'s name is {{customer_name}}.{{/if}}
