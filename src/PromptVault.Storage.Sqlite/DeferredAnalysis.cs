@@ -47,9 +47,8 @@ internal sealed class DeferredAnalysis(SqliteWriteContext context)
         if (!units.TryGetValue(key, out var unit))
         {
             // A unit's events name one variant in all but misuse, so its exposure is read once per unit and variant named.
-            var (stored, exposed) = context.Prepare(SqlitePromptStore.FindUnitSumsAndExposureSql).Bind(1, experimentId).Bind(2, unitId).Bind(3, variantId)
-                .QueryRow(static row => (SqliteStatement.Blob(row, 0), SqliteStatement.Text(row, 1)));
-            unit = new UnitChange(stored is null ? default : UnitStatisticsCodec.DecodeUnitSums(stored), exposed);
+            var stored = context.Prepare(SqlitePromptStore.FindUnitSumsSql).Bind(1, experimentId).Bind(2, unitId).Bind(3, variantId).QueryBlob();
+            unit = new UnitChange(stored is null ? default : UnitStatisticsCodec.DecodeUnitSums(stored), context.Exposed.VariantOf(context, experimentId, unitId));
             units.Add(key, unit);
         }
         if (unit.LastWrite != write)

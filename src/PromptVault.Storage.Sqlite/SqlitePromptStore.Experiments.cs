@@ -11,8 +11,9 @@ namespace PromptVault.Storage.Sqlite;
 
 public sealed partial class SqlitePromptStore
 {
+    // Appended: ExposedUnits, not a key, keeps a unit's first exposure the only one (migration 012).
     private const string InsertExposureSql = """
-        INSERT INTO exposures (experiment_id, unit_id, variant_id, at) VALUES (?1, ?2, ?3, ?4) ON CONFLICT (experiment_id, unit_id) DO NOTHING
+        INSERT INTO exposures (experiment_id, unit_id, variant_id, at) VALUES (?1, ?2, ?3, ?4)
         """;
 
     private const string AddExposedUnitsSql = """
@@ -42,16 +43,15 @@ public sealed partial class SqlitePromptStore
         var broughtIn = new Dictionary<(string Experiment, string Variant), List<UnitSums>>();
         foreach (var exposure in exposures)
         {
-            int inserted;
+            if (!context.Exposed.TryAdd(context, exposure)) continue;
             try
             {
-                inserted = insert.Bind(1, exposure.ExperimentId).Bind(2, exposure.UnitId).Bind(3, exposure.VariantId).Bind(4, exposure.At).Execute();
+                insert.Bind(1, exposure.ExperimentId).Bind(2, exposure.UnitId).Bind(3, exposure.VariantId).Bind(4, exposure.At).Execute();
             }
             catch (SqliteException e) when (SqliteErrors.IsForeignKeyViolation(e))
             {
                 throw ExperimentStatements.ExperimentNotFound(exposure.ExperimentId);
             }
-            if (inserted == 0) continue;
 
             var key = (exposure.ExperimentId, exposure.VariantId);
             newUnits[key] = newUnits.GetValueOrDefault(key) + 1;

@@ -17,12 +17,6 @@ public sealed partial class SqlitePromptStore
         SELECT sums FROM unit_sums WHERE experiment_id = @ExperimentId AND unit_id = @UnitId AND variant_id = @VariantId
         """;
 
-    // One statement for what a batch needs of each unit it names: its sums so far and the variant it was exposed to.
-    internal const string FindUnitSumsAndExposureSql = """
-        SELECT (SELECT sums FROM unit_sums WHERE experiment_id = @ExperimentId AND unit_id = @UnitId AND variant_id = @VariantId),
-               (SELECT variant_id FROM exposures WHERE experiment_id = @ExperimentId AND unit_id = @UnitId)
-        """;
-
     internal const string FindVariantUnitStatsSql = """
         SELECT stats FROM variant_unit_stats WHERE experiment_id = @ExperimentId AND variant_id = @VariantId
         """;

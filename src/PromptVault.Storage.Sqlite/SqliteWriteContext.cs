@@ -13,7 +13,7 @@ namespace PromptVault.Storage.Sqlite;
 /// Those statements are SQLite's own, bound by position: a command prepared again for every call, and parameters bound
 /// by name on each execution, were most of an event's cost. They join the connection's transaction like any statement.
 /// </remarks>
-internal sealed class SqliteWriteContext(SqliteConnection connection) : IAsyncDisposable
+internal sealed class SqliteWriteContext(SqliteConnection connection, ExposedUnits exposed) : IAsyncDisposable
 {
     private readonly Dictionary<string, SqliteStatement> statements = new(StringComparer.Ordinal);
 
@@ -26,6 +26,23 @@ internal sealed class SqliteWriteContext(SqliteConnection connection) : IAsyncDi
     public DeferredAnalysis Analysis => analysis ??= new DeferredAnalysis(this);
 
     private DeferredAnalysis? analysis;
+
+    /// <summary>The writer's index of stored exposures, which outlives the connection.</summary>
+    public ExposedUnits Exposed { get; } = exposed;
+
+    /// <summary>The open write's savepoint was released: its changes join the group's.</summary>
+    public void AcceptWrite()
+    {
+        Analysis.Accept();
+        Exposed.AcceptWrite();
+    }
+
+    /// <summary>The open write was rolled back: its changes are undone.</summary>
+    public void RejectWrite()
+    {
+        Analysis.Reject();
+        Exposed.RejectWrite();
+    }
 
     /// <summary>The statement of <paramref name="sql"/>, prepared on first use.</summary>
     public SqliteStatement Prepare(string sql)
@@ -142,6 +159,22 @@ internal sealed class SqliteStatement : IDisposable
             if (rc == raw.SQLITE_ROW) return readRow(statement);
             if (rc != raw.SQLITE_DONE) Check(rc);
             return default;
+        }
+        finally
+        {
+            raw.sqlite3_reset(statement);
+        }
+    }
+
+    /// <summary>Runs a query, handing each row to <paramref name="readRow"/>.</summary>
+    public void ForEachRow(Action<sqlite3_stmt> readRow)
+    {
+        try
+        {
+            int rc;
+            while ((rc = raw.sqlite3_step(statement)) == raw.SQLITE_ROW)
+                readRow(statement);
+            if (rc != raw.SQLITE_DONE) Check(rc);
         }
         finally
         {

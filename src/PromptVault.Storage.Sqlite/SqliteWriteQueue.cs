@@ -47,8 +47,8 @@ internal sealed class SqliteWriteQueue : IAsyncDisposable
     /// </remarks>
     internal static readonly TimeSpan ExposureLinger = TimeSpan.FromMilliseconds(20);
 
-    // Exposures of new units (and events of new units) land on random pages of large keyed tables, so nearly every row
-    // changes a page of its own. A larger cache keeps the tables' inner pages and recent leaves in memory, and checkpointing
+    // Events of new units land on random pages of large keyed tables (exposures did too, until migration 012), so nearly
+    // every row changes a page of its own. A larger cache keeps the tables' inner pages and recent leaves in memory, and checkpointing
     // every 10,000 log pages (about 40 MB), not SQLite's 1,000, copies a page changed by many commits into the database once
     // and syncs less often: the writer's time per exposure of a new random unit fell by a fifth (docs/benchmarks.md, stop 17).
     // Alone, that checkpoint copied up to 40 MB while batches waited (a p99 of 200-280 ms per batch); the checkpointer beside
@@ -73,6 +73,7 @@ internal sealed class SqliteWriteQueue : IAsyncDisposable
     private readonly DedicatedThreadScheduler scheduler;
     private readonly Task writer;
     private readonly SqliteCheckpointer checkpointer;
+    private readonly ExposedUnits exposedUnits = new();
     private SqliteWriteContext? context;
     private long committedGroups;
     private int pendingExposures; // render exposures queued or being written, not yet committed (or given up)
@@ -229,7 +230,7 @@ internal sealed class SqliteWriteQueue : IAsyncDisposable
         try
         {
             // One connection for the writer's life, so its prepared statements are prepared once.
-            context ??= new SqliteWriteContext(await connections.OpenUnpooledAsync(WriterPragmas));
+            context ??= new SqliteWriteContext(await connections.OpenUnpooledAsync(WriterPragmas), exposedUnits);
             context.Transaction = context.Connection.BeginTransaction();
             try
             {
@@ -255,6 +256,7 @@ internal sealed class SqliteWriteQueue : IAsyncDisposable
         catch (Exception e)
         {
             // The connection may be unusable after a failed transaction: the next group opens another.
+            exposedUnits.Reset();
             if (context is not null)
                 await context.DisposeAsync();
             context = null;
@@ -279,7 +281,7 @@ internal sealed class SqliteWriteQueue : IAsyncDisposable
         try
         {
             await apply(context!);
-            context!.Analysis.Accept();
+            context!.AcceptWrite();
             return null;
         }
         catch (Exception e)
@@ -287,7 +289,7 @@ internal sealed class SqliteWriteQueue : IAsyncDisposable
             // As in a savepoint: if the rollback fails, this throws and fails the group.
             context!.Transaction.Rollback();
             context.Transaction.Dispose();
-            context.Analysis.Reject();
+            context.RejectWrite();
             context.Transaction = context.Connection.BeginTransaction();
             return e;
         }
@@ -303,7 +305,7 @@ internal sealed class SqliteWriteQueue : IAsyncDisposable
         {
             await apply(context);
             transaction.Release(Savepoint);
-            context.Analysis.Accept();
+            context.AcceptWrite();
             return null;
         }
         catch (Exception e)
@@ -311,7 +313,7 @@ internal sealed class SqliteWriteQueue : IAsyncDisposable
             // A failed statement leaves the transaction usable; if it does not, this throws and fails the group.
             transaction.Rollback(Savepoint);
             transaction.Release(Savepoint);
-            context.Analysis.Reject();
+            context.RejectWrite();
             return e;
         }
     }

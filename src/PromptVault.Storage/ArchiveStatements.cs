@@ -71,12 +71,33 @@ internal static class ArchiveStatements
             var replacedKeys = await connection.ExecuteAsync(Command("DELETE FROM api_keys", null, cancellationToken, transaction));
             report = FullImportReport(archive, replacedKeys, replacedAudit);
         }
+        EnsureFirstExposuresOnly(archive);
         foreach (var section in RegistryArchiveSchema.Sections)
         {
             if (archive[section].Count > 0)
                 await insert(section, archive[section]);
         }
         return report;
+    }
+
+    /// <summary>
+    /// Refuses a document that exposes one unit twice in an experiment. The stored exposures of its experiments can only be
+    /// its own (an experiment it shares with the registry collides first), and SQLite's exposures have no key to refuse
+    /// the second (migration 012), so the rule is checked here, for both engines, with the error a key would give.
+    /// </summary>
+    private static void EnsureFirstExposuresOnly(RegistryArchive archive)
+    {
+        var section = RegistryArchiveSchema.Exposures;
+        int experiment = section.IndexOf("experimentId"), unit = section.IndexOf("unitId");
+        var seen = new HashSet<(string, string)>();
+        var rows = archive[section];
+        for (var row = 0; row < rows.Count; row++)
+        {
+            if (!seen.Add(((string)rows[row][experiment]!, (string)rows[row][unit]!)))
+                throw new ConflictException("import_conflict",
+                    $"$.{section.Name}[{row}] collides with a row earlier in the document: unit '{rows[row][unit]}' is exposed twice in experiment '{rows[row][experiment]}'; nothing was imported.",
+                    $"$.{section.Name}[{row}]");
+        }
     }
 
     /// <summary>What an import's refused row becomes; null when the error is not about the row.</summary>

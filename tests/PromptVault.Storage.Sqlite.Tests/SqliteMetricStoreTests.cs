@@ -58,8 +58,6 @@ public sealed class SqliteMetricStoreTests : MetricStoreContractTests, IDisposab
 
     [Theory]
     [InlineData(SqlitePromptStore.FindUnitSumsSql, "unit_sums (experiment_id=? AND unit_id=? AND variant_id=?)")]
-    [InlineData(SqlitePromptStore.FindUnitSumsAndExposureSql,
-        "unit_sums (experiment_id=? AND unit_id=? AND variant_id=?)", "exposures (experiment_id=? AND unit_id=?)")]
     [InlineData(SqlitePromptStore.FindVariantUnitStatsSql, "variant_unit_stats (experiment_id=? AND variant_id=?)")]
     [InlineData(SqlitePromptStore.ReadVariantUnitStatsSql, "variant_unit_stats (experiment_id=?)")]
     [InlineData(SqlitePromptStore.FindSequentialStateSql, "sequential_states (experiment_id=?)")]
@@ -97,6 +95,28 @@ public sealed class SqliteMetricStoreTests : MetricStoreContractTests, IDisposab
         await using var check = await database.Connections.OpenAsync(Cancel);
         Assert.Equal(0, await check.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM exposures"));
         Assert.Equal(1, (await store.ReadVariantUnitStatsAsync(experiment.Id, Cancel))[control.Id].UnattributedEvents);
+
+        // Nor is the unit remembered as exposed: once its row can be read, its exposure is its first.
+        await check.ExecuteAsync("DELETE FROM unit_sums");
+        Assert.True(await store.RecordExposureAsync(new Exposure(experiment.Id, control.Id, "ann", Now), Cancel));
+        Assert.Equal(1, await check.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM exposures"));
+    }
+
+    [Fact]
+    public async Task ExposedUnitsReadSql_QueryPlan_SearchesTheExperimentsIndex()
+    {
+        var store = await database.CreateStoreAsync();
+        var (_, experiment) = await SeedAsync(store, store);
+        foreach (var unit in Enumerable.Range(0, 50).Select(i => $"unit-{i}"))
+            await store.RecordExposureAsync(new Exposure(experiment.Id, Assignment.VariantFor(experiment, unit).Id, unit, Now), Cancel);
+        await using var connection = await database.Connections.OpenAsync(Cancel);
+
+        // No ANALYZE: with one experiment's rows, statistics rightly make a scan as cheap as the search.
+        var plan = await connection.QueryAsync<(long Id, long Parent, long NotUsed, string Detail)>(
+            "EXPLAIN QUERY PLAN " + ExposedUnits.ReadSql.Replace("?1", "@Id", StringComparison.Ordinal), new { experiment.Id });
+
+        // An experiment's units are read by its range of the index, not by scanning every experiment's exposures.
+        Assert.Equal("SEARCH exposures USING INDEX ix_exposures_experiment (experiment_id=?)", Assert.Single(plan).Detail);
     }
 
     [Fact]

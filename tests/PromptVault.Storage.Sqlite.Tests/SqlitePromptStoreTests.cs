@@ -86,7 +86,7 @@ public sealed class SqlitePromptStoreTests : PromptStoreContractTests, IDisposab
         const string Rows = "SELECT rowid, id, version_id, timestamp, latency_ms, metadata FROM metric_events ORDER BY rowid";
         var before = (await connection.QueryAsync<(long, string?, string, string, double?, string?)>(Rows)).ToList();
 
-        Assert.Equal(1, await migrations.MigrateAsync(Cancel));
+        Assert.Equal(1, await migrations.MigrateAsync(throughVersion: 11, Cancel));
 
         Assert.Equal(before, await connection.QueryAsync<(long, string?, string, string, double?, string?)>(Rows));
         var duplicate = await Assert.ThrowsAsync<Microsoft.Data.Sqlite.SqliteException>(() => connection.ExecuteAsync(

@@ -2,6 +2,7 @@ using PromptVault.Core;
 using PromptVault.Core.Audit;
 using PromptVault.Core.Auth;
 using PromptVault.Core.Prompts;
+using PromptVault.Core.Experiments;
 using PromptVault.Core.Storage;
 using static PromptVault.Storage.Testing.Samples;
 
@@ -125,6 +126,26 @@ public abstract class RegistryArchiveContractTests
 
         Assert.Equal(("import_invalid_reference", "$.labels[0]"), (error.Code, error.Field));
         Assert.Null(await target.FindPromptAsync("alpha", Cancel));
+    }
+
+    [Fact]
+    public async Task ImportAsync_UnitExposedTwiceInAnExperiment_RefusedAsConflictAndWritesNothing()
+    {
+        var (source, _, sourceArchive) = await CreateStoreAsync();
+        var (prompt, first, second) = await SeedPromptAsync(source, "exposed");
+        var experiment = Experiment(prompt, first, second, status: ExperimentStatus.Running);
+        var experiments = (IExperimentStore)source;
+        await experiments.CreateExperimentAsync(experiment, [], Cancel);
+        foreach (var unit in new[] { "ann", "bob" })
+            await experiments.RecordExposureAsync(new Exposure(experiment.Id, Assignment.VariantFor(experiment, unit).Id, unit, Now), Cancel);
+        // Both rows name one unit: the experiment would count it twice.
+        var twice = WithColumn(await ArchiveCollector.ExportAsync(sourceArchive, Cancel), RegistryArchiveSchema.Exposures, "unitId", "ann");
+        var (target, _, targetArchive) = await CreateStoreAsync();
+
+        var error = await Assert.ThrowsAsync<ConflictException>(() => targetArchive.ImportAsync(twice, merge: false, Cancel));
+
+        Assert.Equal(("import_conflict", "$.exposures[1]"), (error.Code, error.Field));
+        Assert.Null(await target.FindPromptAsync("exposed", Cancel));
     }
 
     /// <summary>Each prompt with two versions (the second labelled production), an admin key, and the audit of it all.</summary>

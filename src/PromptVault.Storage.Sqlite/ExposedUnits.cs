@@ -1,0 +1,106 @@
+using System.IO.Hashing;
+using System.Runtime.InteropServices;
+using PromptVault.Core.Storage;
+
+namespace PromptVault.Storage.Sqlite;
+
+/// <summary>
+/// The writer's index of stored exposures: for each experiment it has touched, every exposed unit and its variant. It keeps
+/// a unit's first exposure the only one, which the <c>exposures</c> table, appended with no key, does not (migration 012),
+/// and answers an event's question of which variant its unit was exposed to.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Used on the writer's thread only, so it takes no locks. An experiment's units are read from the table the first time a
+/// write asks about it, inside the group's transaction, and kept for the life of the store: about 40–70 bytes a unit.
+/// A unit is held as a 128-bit XXH3 hash of its id, so two units are taken for one only at a chance of about n²/2^129.
+/// </para>
+/// <para>
+/// Its changes follow the group's transaction: a write's are undone when its savepoint is rolled back
+/// (<see cref="RejectWrite"/>), and a group that fails forgets every experiment (<see cref="Reset"/>), to be read again
+/// from what was committed. Writes that add exposures without it (an import) reset it too.
+/// </para>
+/// </remarks>
+internal sealed class ExposedUnits
+{
+    internal const string ReadSql = "SELECT unit_id, variant_id FROM exposures WHERE experiment_id = ?1";
+
+    private readonly Dictionary<string, Dictionary<UnitKey, string>> experiments = new(StringComparer.Ordinal);
+    private readonly List<(Dictionary<UnitKey, string> Units, UnitKey Unit)> writeAdded = [];
+    private readonly List<string> writeRead = [];
+
+    /// <summary>How many units are held, over every experiment read so far.</summary>
+    public long Count => experiments.Values.Sum(units => (long)units.Count);
+
+    /// <summary>The variant <paramref name="unitId"/> was exposed to in the experiment, or null when it was not.</summary>
+    public string? VariantOf(SqliteWriteContext context, string experimentId, string unitId) =>
+        UnitsOf(context, experimentId).GetValueOrDefault(UnitKey.Of(unitId));
+
+    /// <summary>Records the exposure's unit as exposed, unless it was already.</summary>
+    /// <returns>True when this is the unit's first exposure in the experiment.</returns>
+    public bool TryAdd(SqliteWriteContext context, Exposure exposure)
+    {
+        var units = UnitsOf(context, exposure.ExperimentId);
+        var unit = UnitKey.Of(exposure.UnitId);
+        if (!units.TryAdd(unit, exposure.VariantId)) return false;
+        writeAdded.Add((units, unit));
+        return true;
+    }
+
+    /// <summary>The write's savepoint was released: its units stay.</summary>
+    public void AcceptWrite()
+    {
+        writeAdded.Clear();
+        writeRead.Clear();
+    }
+
+    /// <summary>
+    /// The write's savepoint was rolled back: its units were not stored. The experiments it read are forgotten too, since a
+    /// write refused for naming an experiment that does not exist would otherwise leave an empty one behind.
+    /// </summary>
+    public void RejectWrite()
+    {
+        foreach (var (units, unit) in writeAdded)
+            units.Remove(unit);
+        foreach (var experimentId in writeRead)
+            experiments.Remove(experimentId);
+        writeAdded.Clear();
+        writeRead.Clear();
+    }
+
+    /// <summary>Forgets every experiment: what it held may not be what is committed.</summary>
+    public void Reset()
+    {
+        experiments.Clear();
+        writeAdded.Clear();
+        writeRead.Clear();
+    }
+
+    private Dictionary<UnitKey, string> UnitsOf(SqliteWriteContext context, string experimentId)
+    {
+        if (experiments.TryGetValue(experimentId, out var units)) return units;
+        units = [];
+        // One string per variant, not one per row.
+        var variants = new Dictionary<string, string>(StringComparer.Ordinal);
+        context.Prepare(ReadSql).Bind(1, experimentId).ForEachRow(row =>
+        {
+            var variant = SqliteStatement.Text(row, 1)!;
+            if (!variants.TryGetValue(variant, out var shared))
+                variants.Add(variant, shared = variant);
+            units[UnitKey.Of(SqliteStatement.Text(row, 0)!)] = shared;
+        });
+        experiments.Add(experimentId, units);
+        writeRead.Add(experimentId);
+        return units;
+    }
+
+    // Two longs, not UInt128, whose 16-byte alignment would pad every dictionary entry.
+    private readonly record struct UnitKey(ulong High, ulong Low)
+    {
+        public static UnitKey Of(string unitId)
+        {
+            var hash = XxHash128.HashToUInt128(MemoryMarshal.AsBytes(unitId.AsSpan()));
+            return new UnitKey((ulong)(hash >> 64), (ulong)hash);
+        }
+    }
+}

@@ -1,0 +1,99 @@
+using Dapper;
+using PromptVault.Core.Experiments;
+using PromptVault.Core.Storage;
+using PromptVault.Storage.Testing;
+using static PromptVault.Storage.Testing.Samples;
+
+namespace PromptVault.Storage.Sqlite.Tests;
+
+/// <summary>
+/// Exposures are appended with no key (migration 012); the writer's <see cref="ExposedUnits"/>, read from the table, keeps
+/// each unit's first exposure the only one, across restarts and an upgrade from the keyed table.
+/// </summary>
+public sealed class ExposedUnitsTests : IDisposable
+{
+    private readonly TempDatabase database = new();
+
+    private static CancellationToken Cancel => TestContext.Current.CancellationToken;
+
+    public void Dispose() => database.Dispose();
+
+    [Fact]
+    public async Task MigrateAsync_KeyedExposures_KeepsEveryRow_AndTheirUnitsStayExposedOnce()
+    {
+        var migrations = new SqliteDatabase(database.Connections);
+        await migrations.MigrateAsync(throughVersion: 11, Cancel);
+        var store = database.CreateStore();
+        var experiment = await SeedExperimentAsync(store);
+        var units = Enumerable.Range(0, 300).Select(i => $"unit-{i:D3}").ToList();
+        foreach (var unit in units)
+            Assert.True(await store.RecordExposureAsync(Exposure(experiment, unit), Cancel));
+        await store.DisposeAsync();
+        const string Rows = "SELECT experiment_id, unit_id, variant_id, at FROM exposures ORDER BY experiment_id, unit_id";
+        await using var connection = await database.Connections.OpenAsync(Cancel);
+        var before = (await connection.QueryAsync<(string, string, string, string)>(Rows)).ToList();
+
+        Assert.Equal(1, await migrations.MigrateAsync(Cancel));
+
+        Assert.Equal(before, await connection.QueryAsync<(string, string, string, string)>(Rows));
+        Assert.Empty(await connection.QueryAsync<string>("SELECT name FROM pragma_index_list('exposures') WHERE origin = 'pk'"));
+        var upgraded = await database.CreateStoreAsync();
+        Assert.False(await upgraded.RecordExposureAsync(Exposure(experiment, units[7]), Cancel));
+        Assert.True(await upgraded.RecordExposureAsync(Exposure(experiment, "new-unit"), Cancel));
+        Assert.Equal(units.Count + 1, (await upgraded.CountExposuresAsync(experiment.Id, Cancel)).Values.Sum());
+        Assert.Equal(units.Count + 1, await connection.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM exposures"));
+        await upgraded.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task QueueExposure_UnitsExposedBeforeARestart_AreNotStoredAgain()
+    {
+        var store = await database.CreateStoreAsync();
+        var experiment = await SeedExperimentAsync(store);
+        var units = Enumerable.Range(0, 500).Select(_ => Guid.NewGuid().ToString()).ToList();
+        foreach (var unit in units)
+            store.QueueExposure(Exposure(experiment, unit));
+        await store.DisposeAsync();
+
+        // A new store remembers no unit in its recent slots, so every render below reaches the writer.
+        var restarted = await database.CreateStoreAsync();
+        foreach (var unit in units.Concat(units.Take(10).Select(u => u + "-new")))
+            restarted.QueueExposure(Exposure(experiment, unit));
+
+        var counts = await restarted.CountExposuresAsync(experiment.Id, Cancel);
+        Assert.Equal(units.Count + 10, counts.Values.Sum());
+        await using var connection = await database.Connections.OpenAsync(Cancel);
+        Assert.Equal(units.Count + 10, await connection.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM exposures"));
+        Assert.Equal(units.Count + 10, await connection.ExecuteScalarAsync<long>("SELECT COUNT(DISTINCT unit_id) FROM exposures"));
+        await restarted.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task RecordEventsAsync_UnitExposedBeforeARestart_CountsForItsVariant()
+    {
+        var store = await database.CreateStoreAsync();
+        var experiment = await SeedExperimentAsync(store);
+        var exposure = Exposure(experiment, "ann");
+        Assert.True(await store.RecordExposureAsync(exposure, Cancel));
+        await store.DisposeAsync();
+
+        var restarted = await database.CreateStoreAsync();
+        var variant = experiment.Variants.Single(v => v.Id == exposure.VariantId);
+        await restarted.RecordEventsAsync([Event(variant.VersionId, Now) with { ExperimentId = experiment.Id, VariantId = variant.Id, UnitId = "ann", Converted = true }], null, Cancel);
+
+        var stats = (await restarted.ReadVariantUnitStatsAsync(experiment.Id, Cancel))[variant.Id];
+        Assert.Equal(0, stats.UnattributedEvents);
+        Assert.Equal(1, stats.ConvertedUnits);
+        await restarted.DisposeAsync();
+    }
+
+    private static async Task<Experiment> SeedExperimentAsync(SqlitePromptStore store)
+    {
+        var (prompt, v1, v2) = await SeedPromptAsync(store, "exposed");
+        var experiment = Experiment(prompt, v1, v2, status: ExperimentStatus.Running);
+        await store.CreateExperimentAsync(experiment, [], Cancel);
+        return experiment;
+    }
+
+    private static Exposure Exposure(Experiment experiment, string unit) => new(experiment.Id, Assignment.VariantFor(experiment, unit).Id, unit, Now);
+}
