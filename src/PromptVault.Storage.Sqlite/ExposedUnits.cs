@@ -18,7 +18,8 @@ namespace PromptVault.Storage.Sqlite;
 /// <para>
 /// Its changes follow the group's transaction: a write's are undone when its savepoint is rolled back
 /// (<see cref="RejectWrite"/>), and a group that fails forgets every experiment (<see cref="Reset"/>), to be read again
-/// from what was committed. Writes that add exposures without it (an import) reset it too.
+/// from what was committed. The one other writer of exposures, an import, writes only experiments new to the registry,
+/// which no committed write has read (one the registry has collides first).
 /// </para>
 /// </remarks>
 internal sealed class ExposedUnits
@@ -28,9 +29,6 @@ internal sealed class ExposedUnits
     private readonly Dictionary<string, Dictionary<UnitKey, string>> experiments = new(StringComparer.Ordinal);
     private readonly List<(Dictionary<UnitKey, string> Units, UnitKey Unit)> writeAdded = [];
     private readonly List<string> writeRead = [];
-
-    /// <summary>How many units are held, over every experiment read so far.</summary>
-    public long Count => experiments.Values.Sum(units => (long)units.Count);
 
     /// <summary>The variant <paramref name="unitId"/> was exposed to in the experiment, or null when it was not.</summary>
     public string? VariantOf(SqliteWriteContext context, string experimentId, string unitId) =>
