@@ -46,7 +46,7 @@ internal sealed class DeferredAnalysis(SqliteWriteContext context)
         var key = (experimentId, unitId, variantId);
         if (!units.TryGetValue(key, out var unit))
         {
-            // A unit's events name one variant in all but misuse, so its exposure is read once per unit and variant named.
+            // A unit's events name one variant in all but misuse, so its sums are read once per unit and variant named.
             var stored = context.Prepare(SqlitePromptStore.FindUnitSumsSql).Bind(1, experimentId).Bind(2, unitId).Bind(3, variantId).QueryBlob();
             unit = new UnitChange(stored is null ? default : UnitStatisticsCodec.DecodeUnitSums(stored), context.Exposed.VariantOf(context, experimentId, unitId));
             units.Add(key, unit);

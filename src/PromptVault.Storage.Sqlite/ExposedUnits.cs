@@ -1,6 +1,7 @@
 using System.IO.Hashing;
 using System.Runtime.InteropServices;
 using PromptVault.Core.Storage;
+using SQLitePCL;
 
 namespace PromptVault.Storage.Sqlite;
 
@@ -18,17 +19,40 @@ namespace PromptVault.Storage.Sqlite;
 /// <para>
 /// Its changes follow the group's transaction: a write's are undone when its savepoint is rolled back
 /// (<see cref="RejectWrite"/>), and a group that fails forgets every experiment (<see cref="Reset"/>), to be read again
-/// from what was committed. The one other writer of exposures, an import, writes only experiments new to the registry,
-/// which no committed write has read (one the registry has collides first).
+/// from what was committed. Each group first checks the table's last row against the one its last commit left: rows
+/// added by anyone else (an import, another process on the file) make it read the table again.
 /// </para>
 /// </remarks>
 internal sealed class ExposedUnits
 {
-    internal const string ReadSql = "SELECT unit_id, variant_id FROM exposures WHERE experiment_id = ?1";
+    // In the order stored, so that were a unit stored twice (by another writer), its first exposure is the one kept.
+    internal const string ReadSql = "SELECT unit_id, variant_id FROM exposures WHERE experiment_id = ?1 ORDER BY rowid";
+    private const string LastRowSql = "SELECT max(rowid) FROM exposures";
 
     private readonly Dictionary<string, Dictionary<UnitKey, string>> experiments = new(StringComparer.Ordinal);
     private readonly List<(Dictionary<UnitKey, string> Units, UnitKey Unit)> writeAdded = [];
     private readonly List<string> writeRead = [];
+
+    // The last exposure row when this index last agreed with the table (null: unknown), and the one its group is writing.
+    private long? committedLastRow;
+    private long? groupLastRow;
+
+    /// <summary>
+    /// Starts a group, in its transaction: when the table holds exposures that this writer did not add (another process on
+    /// the file, an import), the index is read again rather than trusted.
+    /// </summary>
+    public void BeginGroup(SqliteWriteContext context)
+    {
+        var lastRow = LastRow(context);
+        if (lastRow != committedLastRow) Reset();
+        committedLastRow = groupLastRow = lastRow;
+    }
+
+    /// <summary>The group's writes are done, just before its commit.</summary>
+    public void EndGroup(SqliteWriteContext context) => groupLastRow = LastRow(context);
+
+    /// <summary>The group committed: the index agrees with the table up to its last row.</summary>
+    public void GroupCommitted() => committedLastRow = groupLastRow;
 
     /// <summary>The variant <paramref name="unitId"/> was exposed to in the experiment, or null when it was not.</summary>
     public string? VariantOf(SqliteWriteContext context, string experimentId, string unitId) =>
@@ -53,15 +77,17 @@ internal sealed class ExposedUnits
     }
 
     /// <summary>
-    /// The write's savepoint was rolled back: its units were not stored. The experiments it read are forgotten too, since a
-    /// write refused for naming an experiment that does not exist would otherwise leave an empty one behind.
+    /// The write's savepoint was rolled back: its units were not stored. An experiment it read with no units is forgotten
+    /// too, since a write refused for naming an experiment that does not exist would otherwise leave an empty one behind.
     /// </summary>
     public void RejectWrite()
     {
         foreach (var (units, unit) in writeAdded)
             units.Remove(unit);
         foreach (var experimentId in writeRead)
-            experiments.Remove(experimentId);
+        {
+            if (experiments[experimentId].Count == 0) experiments.Remove(experimentId);
+        }
         writeAdded.Clear();
         writeRead.Clear();
     }
@@ -72,7 +98,11 @@ internal sealed class ExposedUnits
         experiments.Clear();
         writeAdded.Clear();
         writeRead.Clear();
+        committedLastRow = groupLastRow = null;
     }
+
+    private static long? LastRow(SqliteWriteContext context) =>
+        context.Prepare(LastRowSql).QueryRow(static row => raw.sqlite3_column_type(row, 0) == raw.SQLITE_NULL ? (long?)null : raw.sqlite3_column_int64(row, 0));
 
     private Dictionary<UnitKey, string> UnitsOf(SqliteWriteContext context, string experimentId)
     {
@@ -85,7 +115,7 @@ internal sealed class ExposedUnits
             var variant = SqliteStatement.Text(row, 1)!;
             if (!variants.TryGetValue(variant, out var shared))
                 variants.Add(variant, shared = variant);
-            units[UnitKey.Of(SqliteStatement.Text(row, 0)!)] = shared;
+            units.TryAdd(UnitKey.Of(SqliteStatement.Text(row, 0)!), shared);
         });
         experiments.Add(experimentId, units);
         writeRead.Add(experimentId);

@@ -234,6 +234,7 @@ internal sealed class SqliteWriteQueue : IAsyncDisposable
             context.Transaction = context.Connection.BeginTransaction();
             try
             {
+                exposedUnits.BeginGroup(context);
                 if (renderExposures.Count > 0 && await ApplyFirstAsync(c => writeExposures(c, renderExposures)) is { } failure)
                 {
                     Lost(renderExposures, failure);
@@ -245,7 +246,9 @@ internal sealed class SqliteWriteQueue : IAsyncDisposable
                         write.Refuse(refusal);
                 }
                 await context.Analysis.FlushAsync(CancellationToken.None);
+                exposedUnits.EndGroup(context);
                 context.Transaction.Commit();
+                exposedUnits.GroupCommitted();
             }
             finally
             {
@@ -273,7 +276,7 @@ internal sealed class SqliteWriteQueue : IAsyncDisposable
     /// <summary>
     /// Applies the transaction's first write with no savepoint: if it fails, rolling back the whole transaction undoes it
     /// alone. A savepoint would first copy each page the write changes into its statement journal, and render exposures of
-    /// new units change a page each (docs/benchmarks.md, stop 21).
+    /// new units changed a page each while the exposures table had a key (docs/benchmarks.md, stop 21).
     /// </summary>
     /// <returns>Null, or why it failed and was rolled back, in which case another transaction has begun.</returns>
     private async Task<Exception?> ApplyFirstAsync(Func<SqliteWriteContext, Task> apply)

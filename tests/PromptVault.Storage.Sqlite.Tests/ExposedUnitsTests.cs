@@ -25,15 +25,18 @@ public sealed class ExposedUnitsTests : IDisposable
         await migrations.MigrateAsync(throughVersion: 11, Cancel);
         var store = database.CreateStore();
         var experiment = await SeedExperimentAsync(store);
-        var units = Enumerable.Range(0, 300).Select(i => $"unit-{i:D3}").ToList();
-        foreach (var unit in units)
-            Assert.True(await store.RecordExposureAsync(Exposure(experiment, unit), Cancel));
         await store.DisposeAsync();
-        const string Rows = "SELECT experiment_id, unit_id, variant_id, at FROM exposures ORDER BY experiment_id, unit_id";
+        // Stored as a PromptVault before migration 012 left them: keyed rows, and their counts.
+        var units = Enumerable.Range(0, 300).Select(i => $"unit-{i:D3}").ToList();
         await using var connection = await database.Connections.OpenAsync(Cancel);
+        await connection.ExecuteAsync("""
+            INSERT INTO exposures (experiment_id, unit_id, variant_id, at) VALUES (@ExperimentId, @UnitId, @VariantId, '2026-01-01T00:00:00.000Z')
+            """, units.Select(unit => Exposure(experiment, unit)).Select(e => new { e.ExperimentId, e.UnitId, e.VariantId }));
+        await connection.ExecuteAsync("INSERT INTO exposure_counts SELECT experiment_id, variant_id, COUNT(*) FROM exposures GROUP BY 1, 2");
+        const string Rows = "SELECT experiment_id, unit_id, variant_id, at FROM exposures ORDER BY experiment_id, unit_id";
         var before = (await connection.QueryAsync<(string, string, string, string)>(Rows)).ToList();
 
-        Assert.Equal(1, await migrations.MigrateAsync(Cancel));
+        Assert.Equal(1, await migrations.MigrateAsync(throughVersion: 12, Cancel));
 
         Assert.Equal(before, await connection.QueryAsync<(string, string, string, string)>(Rows));
         Assert.Empty(await connection.QueryAsync<string>("SELECT name FROM pragma_index_list('exposures') WHERE origin = 'pk'"));
@@ -85,6 +88,25 @@ public sealed class ExposedUnitsTests : IDisposable
         Assert.Equal(0, stats.UnattributedEvents);
         Assert.Equal(1, stats.ConvertedUnits);
         await restarted.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task RecordExposureAsync_UnitStoredByAnotherConnection_IsNotStoredAgain()
+    {
+        var store = await database.CreateStoreAsync();
+        var experiment = await SeedExperimentAsync(store);
+        Assert.True(await store.RecordExposureAsync(Exposure(experiment, "ann"), Cancel)); // the writer now holds the experiment
+        var bob = Exposure(experiment, "bob");
+        await using var other = await database.Connections.OpenAsync(Cancel);
+        await other.ExecuteAsync("""
+            INSERT INTO exposures (experiment_id, unit_id, variant_id, at) VALUES (@ExperimentId, @UnitId, @VariantId, '2026-01-01T00:00:00.000Z')
+            """, new { bob.ExperimentId, bob.UnitId, bob.VariantId });
+
+        Assert.False(await store.RecordExposureAsync(bob, Cancel));
+        Assert.True(await store.RecordExposureAsync(Exposure(experiment, "carl"), Cancel));
+
+        Assert.Equal(3, await other.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM exposures"));
+        await store.DisposeAsync();
     }
 
     private static async Task<Experiment> SeedExperimentAsync(SqlitePromptStore store)

@@ -473,6 +473,23 @@ public sealed class SqliteWriteQueueTests : IDisposable
     }
 
     [Fact]
+    public async Task QueueExposure_GroupLostToAMissingExperiment_ItsOtherUnitIsStoredOnceWhenQueuedAgain()
+    {
+        var (store, _, experiment) = await LingeringStoreAsync();
+        // One group, bob's exposure first: ann's names no experiment, so the render exposures' write fails and takes bob's with it.
+        Assert.Equal(ExposureQueueOutcome.Queued, store.QueueExposure(Exposure(experiment, "bob")));
+        Assert.Equal(ExposureQueueOutcome.Queued, store.QueueExposure(new Exposure("no-such-experiment", experiment.Control.Id, "ann", Now)));
+        Assert.Empty(await store.CountExposuresAsync(experiment.Id, Cancel));
+
+        // Neither the store's recent units nor its writer remember bob: queued again, his exposure is stored, once.
+        Assert.Equal(ExposureQueueOutcome.Queued, store.QueueExposure(Exposure(experiment, "bob")));
+        Assert.Equal(1, (await store.CountExposuresAsync(experiment.Id, Cancel)).Values.Sum());
+        await using var connection = await database.Connections.OpenAsync(Cancel);
+        Assert.Equal(1, await connection.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM exposures"));
+        await store.DisposeAsync();
+    }
+
+    [Fact]
     public async Task QueueExposure_Lingering_AnAcknowledgedWriteEndsTheWaitAndCommitsWithThem()
     {
         var (store, _, experiment) = await LingeringStoreAsync();
