@@ -29,8 +29,8 @@ internal sealed class ExposedUnits
     internal const string ReadSql = "SELECT unit_id, variant_id FROM exposures WHERE experiment_id = ?1 ORDER BY rowid";
     private const string LastRowSql = "SELECT max(rowid) FROM exposures";
 
-    private readonly Dictionary<string, Dictionary<UnitKey, string>> experiments = new(StringComparer.Ordinal);
-    private readonly List<(Dictionary<UnitKey, string> Units, UnitKey Unit)> writeAdded = [];
+    private readonly Dictionary<string, ExperimentUnits> experiments = new(StringComparer.Ordinal);
+    private readonly List<(ExperimentUnits Experiment, UnitKey Unit)> writeAdded = [];
     private readonly List<string> writeRead = [];
 
     // The last exposure row when this index last agreed with the table (null: unknown), and the one its group is writing.
@@ -56,16 +56,16 @@ internal sealed class ExposedUnits
 
     /// <summary>The variant <paramref name="unitId"/> was exposed to in the experiment, or null when it was not.</summary>
     public string? VariantOf(SqliteWriteContext context, string experimentId, string unitId) =>
-        UnitsOf(context, experimentId).GetValueOrDefault(UnitKey.Of(unitId));
+        UnitsOf(context, experimentId).VariantOf(UnitKey.Of(unitId));
 
     /// <summary>Records the exposure's unit as exposed, unless it was already.</summary>
     /// <returns>True when this is the unit's first exposure in the experiment.</returns>
     public bool TryAdd(SqliteWriteContext context, Exposure exposure)
     {
-        var units = UnitsOf(context, exposure.ExperimentId);
+        var experiment = UnitsOf(context, exposure.ExperimentId);
         var unit = UnitKey.Of(exposure.UnitId);
-        if (!units.TryAdd(unit, exposure.VariantId)) return false;
-        writeAdded.Add((units, unit));
+        if (!experiment.TryAdd(unit, exposure.VariantId)) return false;
+        writeAdded.Add((experiment, unit));
         return true;
     }
 
@@ -82,11 +82,11 @@ internal sealed class ExposedUnits
     /// </summary>
     public void RejectWrite()
     {
-        foreach (var (units, unit) in writeAdded)
-            units.Remove(unit);
+        foreach (var (experiment, unit) in writeAdded)
+            experiment.Units.Remove(unit);
         foreach (var experimentId in writeRead)
         {
-            if (experiments[experimentId].Count == 0) experiments.Remove(experimentId);
+            if (experiments[experimentId].Units.Count == 0) experiments.Remove(experimentId);
         }
         writeAdded.Clear();
         writeRead.Clear();
@@ -104,22 +104,40 @@ internal sealed class ExposedUnits
     private static long? LastRow(SqliteWriteContext context) =>
         context.Prepare(LastRowSql).QueryRow(static row => raw.sqlite3_column_type(row, 0) == raw.SQLITE_NULL ? (long?)null : raw.sqlite3_column_int64(row, 0));
 
-    private Dictionary<UnitKey, string> UnitsOf(SqliteWriteContext context, string experimentId)
+    private ExperimentUnits UnitsOf(SqliteWriteContext context, string experimentId)
     {
-        if (experiments.TryGetValue(experimentId, out var units)) return units;
-        units = [];
-        // One string per variant, not one per row.
-        var variants = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (experiments.TryGetValue(experimentId, out var experiment)) return experiment;
+        experiment = new ExperimentUnits();
         context.Prepare(ReadSql).Bind(1, experimentId).ForEachRow(row =>
-        {
-            var variant = SqliteStatement.Text(row, 1)!;
-            if (!variants.TryGetValue(variant, out var shared))
-                variants.Add(variant, shared = variant);
-            units.TryAdd(UnitKey.Of(SqliteStatement.Text(row, 0)!), shared);
-        });
-        experiments.Add(experimentId, units);
+            experiment.TryAdd(UnitKey.Of(SqliteStatement.Text(row, 0)!), SqliteStatement.Text(row, 1)!));
+        experiments.Add(experimentId, experiment);
         writeRead.Add(experimentId);
-        return units;
+        return experiment;
+    }
+
+    /// <summary>
+    /// One experiment's units, each with its variant's index in <see cref="variants"/>: entries holding no reference, so that
+    /// the collector neither scans the (large, old) table nor marks a card for each unit added to it.
+    /// </summary>
+    private sealed class ExperimentUnits
+    {
+        private readonly List<string> variants = [];
+
+        public Dictionary<UnitKey, byte> Units { get; } = [];
+
+        public string? VariantOf(UnitKey unit) => Units.TryGetValue(unit, out var variant) ? variants[variant] : null;
+
+        public bool TryAdd(UnitKey unit, string variantId)
+        {
+            // An experiment has at most ExperimentRules.MaxVariants (20) variants, so their indexes fit a byte.
+            var variant = variants.IndexOf(variantId);
+            if (variant < 0)
+            {
+                variants.Add(variantId);
+                variant = variants.Count - 1;
+            }
+            return Units.TryAdd(unit, checked((byte)variant));
+        }
     }
 
     // Two longs, not UInt128, whose 16-byte alignment would pad every dictionary entry.
