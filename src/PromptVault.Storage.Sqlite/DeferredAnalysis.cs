@@ -48,7 +48,7 @@ internal sealed class DeferredAnalysis(SqliteWriteContext context)
         {
             // A unit's events name one variant in all but misuse, so its sums are read once per unit and variant named.
             var stored = context.Prepare(SqlitePromptStore.FindUnitSumsSql).Bind(1, experimentId).Bind(2, unitId).Bind(3, variantId).QueryBlob();
-            unit = new UnitChange(stored is null ? default : UnitStatisticsCodec.DecodeUnitSums(stored), context.Exposed.VariantOf(context, experimentId, unitId));
+            unit = new UnitChange(stored is null ? default : UnitStatisticsCodec.DecodeUnitSums(stored), context.ExposedVariantOf(experimentId, unitId));
             units.Add(key, unit);
         }
         if (unit.LastWrite != write)

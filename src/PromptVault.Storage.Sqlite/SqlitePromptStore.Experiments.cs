@@ -43,7 +43,7 @@ public sealed partial class SqlitePromptStore
         var broughtIn = new Dictionary<(string Experiment, string Variant), List<UnitSums>>();
         foreach (var exposure in exposures)
         {
-            if (!context.Exposed.TryAdd(context, exposure)) continue;
+            if (!context.TryAddExposure(exposure)) continue;
             try
             {
                 insert.Bind(1, exposure.ExperimentId).Bind(2, exposure.UnitId).Bind(3, exposure.VariantId).Bind(4, exposure.At).Execute();

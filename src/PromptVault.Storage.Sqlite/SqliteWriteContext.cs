@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using Microsoft.Data.Sqlite;
+using PromptVault.Core.Storage;
 using SQLitePCL;
 
 namespace PromptVault.Storage.Sqlite;
@@ -27,21 +28,25 @@ internal sealed class SqliteWriteContext(SqliteConnection connection, ExposedUni
 
     private DeferredAnalysis? analysis;
 
-    /// <summary>The writer's index of stored exposures, which outlives the connection.</summary>
-    public ExposedUnits Exposed { get; } = exposed;
+    /// <summary>Records the exposure's unit as exposed in the writer's index, unless it was already (<see cref="ExposedUnits.TryAdd"/>).</summary>
+    /// <returns>True when this is the unit's first exposure in the experiment.</returns>
+    public bool TryAddExposure(Exposure exposure) => exposed.TryAdd(this, exposure);
+
+    /// <summary>The variant the unit was exposed to in the experiment, or null (<see cref="ExposedUnits.VariantOf"/>).</summary>
+    public string? ExposedVariantOf(string experimentId, string unitId) => exposed.VariantOf(this, experimentId, unitId);
 
     /// <summary>The open write's savepoint was released: its changes join the group's.</summary>
     public void AcceptWrite()
     {
         Analysis.Accept();
-        Exposed.AcceptWrite();
+        exposed.AcceptWrite();
     }
 
     /// <summary>The open write was rolled back: its changes are undone.</summary>
     public void RejectWrite()
     {
         Analysis.Reject();
-        Exposed.RejectWrite();
+        exposed.RejectWrite();
     }
 
     /// <summary>The statement of <paramref name="sql"/>, prepared on first use.</summary>

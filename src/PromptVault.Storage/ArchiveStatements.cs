@@ -93,10 +93,11 @@ internal static class ArchiveStatements
         var rows = archive[section];
         for (var row = 0; row < rows.Count; row++)
         {
-            if (!seen.Add(((string)rows[row][experiment]!, (string)rows[row][unit]!)))
-                throw new ConflictException("import_conflict",
-                    $"$.{section.Name}[{row}] collides with a row earlier in the document: unit '{rows[row][unit]}' is exposed twice in experiment '{rows[row][experiment]}'; nothing was imported.",
-                    $"$.{section.Name}[{row}]");
+            if (seen.Add(((string)rows[row][experiment]!, (string)rows[row][unit]!))) continue;
+            var path = $"$.{section.Name}[{row}]";
+            throw new ConflictException("import_conflict",
+                $"{path} collides with a row earlier in the document: unit '{rows[row][unit]}' is exposed twice in experiment '{rows[row][experiment]}'; nothing was imported.",
+                path);
         }
     }
 

@@ -24,7 +24,7 @@ public sealed class ExposedUnitsTests : IDisposable
         var migrations = new SqliteDatabase(database.Connections);
         await migrations.MigrateAsync(throughVersion: 11, Cancel);
         var store = database.CreateStore();
-        var experiment = await SeedExperimentAsync(store);
+        var (_, experiment) = await SeedRunningExperimentAsync(store, "exposed");
         await store.DisposeAsync();
         // Stored as a PromptVault before migration 012 left them: keyed rows, and their counts.
         var units = Enumerable.Range(0, 300).Select(i => $"unit-{i:D3}").ToList();
@@ -52,7 +52,7 @@ public sealed class ExposedUnitsTests : IDisposable
     public async Task QueueExposure_UnitsExposedBeforeARestart_AreNotStoredAgain()
     {
         var store = await database.CreateStoreAsync();
-        var experiment = await SeedExperimentAsync(store);
+        var (_, experiment) = await SeedRunningExperimentAsync(store, "exposed");
         var units = Enumerable.Range(0, 500).Select(_ => Guid.NewGuid().ToString()).ToList();
         foreach (var unit in units)
             store.QueueExposure(Exposure(experiment, unit));
@@ -75,7 +75,7 @@ public sealed class ExposedUnitsTests : IDisposable
     public async Task RecordEventsAsync_UnitExposedBeforeARestart_CountsForItsVariant()
     {
         var store = await database.CreateStoreAsync();
-        var experiment = await SeedExperimentAsync(store);
+        var (_, experiment) = await SeedRunningExperimentAsync(store, "exposed");
         var exposure = Exposure(experiment, "ann");
         Assert.True(await store.RecordExposureAsync(exposure, Cancel));
         await store.DisposeAsync();
@@ -94,7 +94,7 @@ public sealed class ExposedUnitsTests : IDisposable
     public async Task RecordExposureAsync_UnitStoredByAnotherConnection_IsNotStoredAgain()
     {
         var store = await database.CreateStoreAsync();
-        var experiment = await SeedExperimentAsync(store);
+        var (_, experiment) = await SeedRunningExperimentAsync(store, "exposed");
         Assert.True(await store.RecordExposureAsync(Exposure(experiment, "ann"), Cancel)); // the writer now holds the experiment
         var bob = Exposure(experiment, "bob");
         await using var other = await database.Connections.OpenAsync(Cancel);
@@ -108,14 +108,4 @@ public sealed class ExposedUnitsTests : IDisposable
         Assert.Equal(3, await other.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM exposures"));
         await store.DisposeAsync();
     }
-
-    private static async Task<Experiment> SeedExperimentAsync(SqlitePromptStore store)
-    {
-        var (prompt, v1, v2) = await SeedPromptAsync(store, "exposed");
-        var experiment = Experiment(prompt, v1, v2, status: ExperimentStatus.Running);
-        await store.CreateExperimentAsync(experiment, [], Cancel);
-        return experiment;
-    }
-
-    private static Exposure Exposure(Experiment experiment, string unit) => new(experiment.Id, Assignment.VariantFor(experiment, unit).Id, unit, Now);
 }

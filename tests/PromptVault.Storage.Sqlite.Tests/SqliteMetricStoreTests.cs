@@ -67,7 +67,7 @@ public sealed class SqliteMetricStoreTests : MetricStoreContractTests, IDisposab
         var (versions, experiment) = await SeedAsync(store, store);
         var events = RandomEvents(versions, experiment, count: 200, seed: 5);
         foreach (var unit in events.Where(e => e.UnitId is not null).Select(e => e.UnitId!).Distinct().Where((_, i) => i % 2 == 0))
-            await store.RecordExposureAsync(new Exposure(experiment.Id, Assignment.VariantFor(experiment, unit).Id, unit, Now), Cancel);
+            await store.RecordExposureAsync(Exposure(experiment, unit), Cancel);
         await store.RecordEventsAsync(events, null, Cancel);
         await store.SaveSequentialStateAsync(experiment.Id, new SequentialState(new Dictionary<string, double> { ["srm"] = 0.5 }), [], Cancel);
         await using var connection = await database.Connections.OpenAsync(Cancel);
@@ -108,7 +108,7 @@ public sealed class SqliteMetricStoreTests : MetricStoreContractTests, IDisposab
         var store = await database.CreateStoreAsync();
         var (_, experiment) = await SeedAsync(store, store);
         foreach (var unit in Enumerable.Range(0, 50).Select(i => $"unit-{i}"))
-            await store.RecordExposureAsync(new Exposure(experiment.Id, Assignment.VariantFor(experiment, unit).Id, unit, Now), Cancel);
+            await store.RecordExposureAsync(Exposure(experiment, unit), Cancel);
         await using var connection = await database.Connections.OpenAsync(Cancel);
 
         // No ANALYZE: with one experiment's rows, statistics rightly make a scan as cheap as the search.

@@ -528,10 +528,8 @@ public sealed class SqliteWriteQueueTests : IDisposable
 
     private static async Task<(string Version, Experiment Experiment)> SeedAsync(SqlitePromptStore store)
     {
-        var (prompt, v1, v2) = await SeedPromptAsync(store, "measured");
-        var experiment = Experiment(prompt, v1, v2, status: ExperimentStatus.Running);
-        await store.CreateExperimentAsync(experiment, [], Cancel);
-        return (v1.Id, experiment);
+        var (control, experiment) = await SeedRunningExperimentAsync(store, "measured");
+        return (control.Id, experiment);
     }
 
     /// <summary>A store whose writer lingers for render exposures on a fake clock that only the test moves.</summary>
@@ -543,8 +541,6 @@ public sealed class SqliteWriteQueueTests : IDisposable
         var (_, experiment) = await SeedAsync(store);
         return (store, time, experiment);
     }
-
-    private static Exposure Exposure(Experiment experiment, string unit) => new(experiment.Id, Assignment.VariantFor(experiment, unit).Id, unit, Now);
 
     private static MetricEvent UnitEvent(Experiment experiment, Variant variant, string unit) =>
         Event(variant.VersionId, Now) with { ExperimentId = experiment.Id, VariantId = variant.Id, UnitId = unit };

@@ -304,7 +304,7 @@ public abstract class ExperimentStoreContractTests
         var (prompt, v1, v2) = await SeedPromptAsync(prompts, "crowded");
         var experiment = Experiment(prompt, v1, v2, status: ExperimentStatus.Running);
         await store.CreateExperimentAsync(experiment, [], Cancel);
-        var exposures = Enumerable.Range(0, 300).Select(i => new Exposure(experiment.Id, Assignment.VariantFor(experiment, $"unit-{i % 100}").Id, $"unit-{i % 100}", Now));
+        var exposures = Enumerable.Range(0, 300).Select(i => Exposure(experiment, $"unit-{i % 100}"));
 
         var first = await Task.WhenAll(exposures.Select(e => Task.Run(() => store.RecordExposureAsync(e, Cancel), Cancel)));
 

@@ -137,7 +137,7 @@ public abstract class RegistryArchiveContractTests
         var experiments = (IExperimentStore)source;
         await experiments.CreateExperimentAsync(experiment, [], Cancel);
         foreach (var unit in new[] { "ann", "bob" })
-            await experiments.RecordExposureAsync(new Exposure(experiment.Id, Assignment.VariantFor(experiment, unit).Id, unit, Now), Cancel);
+            await experiments.RecordExposureAsync(Exposure(experiment, unit), Cancel);
         // Both rows name one unit: the experiment would count it twice.
         var twice = WithColumn(await ArchiveCollector.ExportAsync(sourceArchive, Cancel), RegistryArchiveSchema.Exposures, "unitId", "ann");
         var (target, _, targetArchive) = await CreateStoreAsync();

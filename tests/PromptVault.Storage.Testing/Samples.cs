@@ -76,6 +76,19 @@ public static class Samples
             PromoteWinner: true, status, HashSeed: ulong.MaxValue - 42, Winner: null, StatusReason: null,
             createdAt ?? Now, "alice", createdAt ?? Now, StartedAt: null, EndedAt: null);
 
+    /// <summary>A stored prompt with two versions and a running <see cref="Experiment"/> on them, the first version its control's.</summary>
+    public static async Task<(PromptVersion Control, Experiment Experiment)> SeedRunningExperimentAsync<TStore>(TStore store, string name)
+        where TStore : IPromptStore, IExperimentStore
+    {
+        var (prompt, first, second) = await SeedPromptAsync(store, name);
+        var experiment = Experiment(prompt, first, second, status: ExperimentStatus.Running);
+        await store.CreateExperimentAsync(experiment, [], TestContext.Current.CancellationToken);
+        return (first, experiment);
+    }
+
+    /// <summary>The unit's exposure, at <see cref="Now"/>, to the variant the experiment assigns it.</summary>
+    public static Exposure Exposure(Experiment experiment, string unit) => new(experiment.Id, Assignment.VariantFor(experiment, unit).Id, unit, Now);
+
     /// <summary>A metric event of the version at <paramref name="timestamp"/> with a latency and a conversion, outside any experiment.</summary>
     public static MetricEvent Event(string versionId, DateTimeOffset timestamp, string? id = null) =>
         new(id, versionId, null, null, null, timestamp, 120, 10, 20, 0.001, null, null, true, null, null);
