@@ -13,7 +13,7 @@ namespace PromptVault.Storage.Sqlite;
 /// <remarks>
 /// <para>
 /// Used on the writer's thread only, so it takes no locks. An experiment's units are read from the table the first time a
-/// write asks about it, inside the group's transaction, and kept for the life of the store: about 50 bytes a unit (docs/benchmarks.md, stop 29).
+/// write asks about it, inside the group's transaction, and kept for the life of the store: 36–72 bytes a unit, by the dictionary's layout (docs/benchmarks.md, stop 29).
 /// A unit is held as a 128-bit XXH3 hash of its id, so two units are taken for one only at a chance of about n²/2^129.
 /// </para>
 /// <para>
