@@ -13,8 +13,15 @@ namespace PromptVault.Storage.Sqlite;
 /// <remarks>
 /// <para>
 /// Used on the writer's thread only, so it takes no locks. An experiment's units are read from the table the first time a
-/// write asks about it, inside the group's transaction, and kept for the life of the store: 36–72 bytes a unit, by the dictionary's layout (docs/benchmarks.md, stop 29).
-/// A unit is held as a 128-bit XXH3 hash of its id, so two units are taken for one only at a chance of about n²/2^129.
+/// write asks about it, inside the group's transaction: 36–72 bytes a unit, by the dictionary's layout (docs/benchmarks.md,
+/// stop 29), and about 1.5 µs a unit to read. A unit is held as a 128-bit XXH3 hash of its id, so two units are taken for
+/// one only at a chance of about n²/2^129.
+/// </para>
+/// <para>
+/// Memory is bounded by what is in use: while the index holds more units than its budget, experiments no write has asked
+/// about for <see cref="IdleBeforeForgetting"/> are forgotten, least recently used first, and read again if a write asks
+/// later (a late event, a restarted experiment). An experiment in use is kept whatever its size, so a running experiment
+/// is never read again while it runs.
 /// </para>
 /// <para>
 /// Its changes follow the group's transaction: a write's are undone when its savepoint is rolled back
@@ -23,8 +30,14 @@ namespace PromptVault.Storage.Sqlite;
 /// added by anyone else (an import, another process on the file) make it read the table again.
 /// </para>
 /// </remarks>
-internal sealed class ExposedUnits
+internal sealed class ExposedUnits(TimeProvider time, long unitBudget = ExposedUnits.DefaultUnitBudget)
 {
+    /// <summary>Units held (about 70–140 MB) above which idle experiments are forgotten.</summary>
+    internal const long DefaultUnitBudget = 2_000_000;
+
+    /// <summary>How long an experiment goes unasked before it may be forgotten.</summary>
+    internal static readonly TimeSpan IdleBeforeForgetting = TimeSpan.FromMinutes(1);
+
     // In the order stored, so that were a unit stored twice (by another writer), its first exposure is the one kept.
     internal const string ReadSql = "SELECT unit_id, variant_id FROM exposures WHERE experiment_id = ?1 ORDER BY rowid";
     private const string LastRowSql = "SELECT max(rowid) FROM exposures";
@@ -36,6 +49,10 @@ internal sealed class ExposedUnits
     // The last exposure row when this index last agreed with the table (null: unknown), and the one its group is writing.
     private long? committedLastRow;
     private long? groupLastRow;
+    private long groupStarted; // the group's timestamp, each experiment's last use
+
+    /// <summary>How many experiments' units are held, and how many units in all.</summary>
+    public (int Experiments, long Units) Held => (experiments.Count, experiments.Values.Sum(e => (long)e.Units.Count));
 
     /// <summary>
     /// Starts a group, in its transaction: when the table holds exposures that this writer did not add (another process on
@@ -46,6 +63,8 @@ internal sealed class ExposedUnits
         var lastRow = LastRow(context);
         if (lastRow != committedLastRow) Reset();
         committedLastRow = groupLastRow = lastRow;
+        groupStarted = time.GetTimestamp();
+        ForgetIdleOverBudget();
     }
 
     /// <summary>The group's writes are done, just before its commit.</summary>
@@ -101,13 +120,29 @@ internal sealed class ExposedUnits
         committedLastRow = groupLastRow = null;
     }
 
+    private void ForgetIdleOverBudget()
+    {
+        var held = Held.Units;
+        if (held <= unitBudget) return;
+        foreach (var (experimentId, experiment) in experiments.OrderBy(e => e.Value.LastUsed).ToList())
+        {
+            if (held <= unitBudget || time.GetElapsedTime(experiment.LastUsed, groupStarted) < IdleBeforeForgetting) return;
+            experiments.Remove(experimentId);
+            held -= experiment.Units.Count;
+        }
+    }
+
     private static long? LastRow(SqliteWriteContext context) =>
         context.Prepare(LastRowSql).QueryRow(static row => raw.sqlite3_column_type(row, 0) == raw.SQLITE_NULL ? (long?)null : raw.sqlite3_column_int64(row, 0));
 
     private ExperimentUnits UnitsOf(SqliteWriteContext context, string experimentId)
     {
-        if (experiments.TryGetValue(experimentId, out var experiment)) return experiment;
-        experiment = new ExperimentUnits();
+        if (experiments.TryGetValue(experimentId, out var experiment))
+        {
+            experiment.LastUsed = groupStarted;
+            return experiment;
+        }
+        experiment = new ExperimentUnits { LastUsed = groupStarted };
         context.Prepare(ReadSql).Bind(1, experimentId).ForEachRow(row =>
             experiment.TryAdd(UnitKey.Of(SqliteStatement.Text(row, 0)!), SqliteStatement.Text(row, 1)!));
         experiments.Add(experimentId, experiment);
@@ -124,6 +159,8 @@ internal sealed class ExposedUnits
         private readonly List<string> variants = [];
 
         public Dictionary<UnitKey, byte> Units { get; } = [];
+
+        public long LastUsed { get; set; }
 
         public string? VariantOf(UnitKey unit) => Units.TryGetValue(unit, out var variant) ? variants[variant] : null;
 

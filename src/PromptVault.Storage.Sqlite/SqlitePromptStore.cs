@@ -29,12 +29,13 @@ public sealed partial class SqlitePromptStore : RelationalPromptStore<SqliteConn
     }
 
     internal SqlitePromptStore(SqliteConnectionFactory connections, int writeQueueCapacity, int maxEventsPerTransaction,
-        int exposureQueueCapacity = ExposureQueueCapacity, TimeProvider? time = null, ILogger? logger = null)
+        int exposureQueueCapacity = ExposureQueueCapacity, TimeProvider? time = null, ILogger? logger = null,
+        long exposedUnitBudget = ExposedUnits.DefaultUnitBudget)
         : base(EngineErrors, logger)
     {
         this.connections = connections ?? throw new ArgumentNullException(nameof(connections));
         writes = new SqliteWriteQueue(connections, writeQueueCapacity, exposureQueueCapacity, maxEventsPerTransaction,
-            (context, exposures) => Task.FromResult(WriteExposures(context, exposures)), ExposuresLost, time, Logger);
+            (context, exposures) => Task.FromResult(WriteExposures(context, exposures)), ExposuresLost, time, Logger, exposedUnitBudget);
     }
 
     /// <summary>How many acknowledged writes (metric batches, awaited exposures) wait for the writer.</summary>
@@ -44,6 +45,9 @@ public sealed partial class SqlitePromptStore : RelationalPromptStore<SqliteConn
     internal int QueuedExposures => writes.ExposureCount;
 
     internal long CommittedWriteGroups => writes.CommittedGroups;
+
+    /// <summary>The experiments and units the writer's index of exposed units holds; read it only while the writer is idle.</summary>
+    internal (int Experiments, long Units) HeldExposedUnits => writes.HeldExposedUnits;
 
     /// <summary>Commits the queued writes and render exposures, then stops taking new ones.</summary>
     public ValueTask DisposeAsync() => writes.DisposeAsync();

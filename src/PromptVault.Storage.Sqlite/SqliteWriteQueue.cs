@@ -73,7 +73,7 @@ internal sealed class SqliteWriteQueue : IAsyncDisposable
     private readonly DedicatedThreadScheduler scheduler;
     private readonly Task writer;
     private readonly SqliteCheckpointer checkpointer;
-    private readonly ExposedUnits exposedUnits = new();
+    private readonly ExposedUnits exposedUnits;
     private SqliteWriteContext? context;
     private long committedGroups;
     private int pendingExposures; // render exposures queued or being written, not yet committed (or given up)
@@ -87,9 +87,10 @@ internal sealed class SqliteWriteQueue : IAsyncDisposable
     /// <param name="exposuresLost">Told of render exposures whose write failed, and why, so their units' next renders record them again.</param>
     /// <param name="time">The clock of the exposures' linger (tests pass a fake one).</param>
     /// <param name="logger">Told of failed checkpoints.</param>
+    /// <param name="exposedUnitBudget">Units the writer's index of exposed units holds before it forgets idle experiments (<see cref="ExposedUnits"/>).</param>
     public SqliteWriteQueue(SqliteConnectionFactory connections, int capacity, int exposureCapacity, int maxGroupEvents,
         Func<SqliteWriteContext, IReadOnlyList<Exposure>, Task> writeExposures, Action<IReadOnlyList<Exposure>, Exception> exposuresLost,
-        TimeProvider? time = null, ILogger? logger = null)
+        TimeProvider? time = null, ILogger? logger = null, long exposedUnitBudget = ExposedUnits.DefaultUnitBudget)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(exposureCapacity, 1);
@@ -99,6 +100,7 @@ internal sealed class SqliteWriteQueue : IAsyncDisposable
         this.writeExposures = writeExposures;
         this.exposuresLost = exposuresLost;
         this.time = time ?? TimeProvider.System;
+        exposedUnits = new ExposedUnits(this.time, exposedUnitBudget);
         writes = Channel.CreateBounded<GroupedWrite<SqliteWriteContext>>(new BoundedChannelOptions(capacity) { FullMode = BoundedChannelFullMode.Wait });
         exposures = Channel.CreateBounded<Exposure>(new BoundedChannelOptions(exposureCapacity) { FullMode = BoundedChannelFullMode.Wait });
         observers = [Telemetry.ObserveQueue("writes", () => Count), Telemetry.ObserveQueue("exposures", () => ExposureCount)];
@@ -121,6 +123,9 @@ internal sealed class SqliteWriteQueue : IAsyncDisposable
 
     /// <summary>How many render exposures wait for the writer.</summary>
     public int ExposureCount => exposures.Reader.Count;
+
+    /// <summary>The experiments and units the writer's index holds; read it only while the writer is idle (tests).</summary>
+    internal (int Experiments, long Units) HeldExposedUnits => exposedUnits.Held;
 
     /// <summary>How many groups the writer has committed (tests check how writes were grouped).</summary>
     public long CommittedGroups => Interlocked.Read(ref committedGroups);

@@ -1,4 +1,5 @@
 using Dapper;
+using Microsoft.Extensions.Time.Testing;
 using PromptVault.Core.Experiments;
 using PromptVault.Core.Storage;
 using PromptVault.Storage.Testing;
@@ -107,5 +108,35 @@ public sealed class ExposedUnitsTests : IDisposable
 
         Assert.Equal(3, await other.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM exposures"));
         await store.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task RecordExposureAsync_OverTheBudget_ForgetsOnlyIdleExperiments_AndReadsThemAgainWhenAsked()
+    {
+        await database.CreateStoreAsync();
+        var time = new FakeTimeProvider(Now);
+        await using var store = new SqlitePromptStore(database.Connections, writeQueueCapacity: 16, maxEventsPerTransaction: 4_096,
+            time: time, exposedUnitBudget: 3);
+        var (_, finished) = await SeedRunningExperimentAsync(store, "finished");
+        var (_, running) = await SeedRunningExperimentAsync(store, "running");
+        foreach (var unit in new[] { "ann", "bob", "carl" })
+            Assert.True(await store.RecordExposureAsync(Exposure(finished, unit), Cancel));
+        Assert.True(await store.RecordExposureAsync(Exposure(running, "ann"), Cancel));
+        Assert.Equal((2, 4L), store.HeldExposedUnits); // over the budget, but neither has been idle
+
+        time.Advance(ExposedUnits.IdleBeforeForgetting - TimeSpan.FromSeconds(1));
+        Assert.True(await store.RecordExposureAsync(Exposure(running, "bob"), Cancel));
+        Assert.Equal((2, 5L), store.HeldExposedUnits);
+
+        time.Advance(TimeSpan.FromSeconds(1));
+        Assert.True(await store.RecordExposureAsync(Exposure(running, "carl"), Cancel));
+        Assert.True(await store.RecordExposureAsync(Exposure(running, "dave"), Cancel));
+        Assert.Equal((1, 4L), store.HeldExposedUnits); // the idle one forgotten; the one in use kept above the budget
+
+        Assert.False(await store.RecordExposureAsync(Exposure(finished, "bob"), Cancel));
+        Assert.True(await store.RecordExposureAsync(Exposure(finished, "erin"), Cancel));
+        Assert.Equal((2, 8L), store.HeldExposedUnits);
+        Assert.Equal(4, (await store.CountExposuresAsync(finished.Id, Cancel)).Values.Sum());
+        Assert.Equal(4, (await store.CountExposuresAsync(running.Id, Cancel)).Values.Sum());
     }
 }
