@@ -1,5 +1,6 @@
 using System.IO.Hashing;
-using System.Runtime.InteropServices;
+using System.Text;
+using PromptVault.Core.Experiments;
 using PromptVault.Core.Storage;
 using SQLitePCL;
 
@@ -14,7 +15,7 @@ namespace PromptVault.Storage.Sqlite;
 /// <para>
 /// Used on the writer's thread only, so it takes no locks. An experiment's units are read from the table the first time a
 /// write asks about it, inside the group's transaction: 36–72 bytes a unit, by the dictionary's layout (docs/benchmarks.md,
-/// stop 29), and about 1.5 µs a unit to read. A unit is held as a 128-bit XXH3 hash of its id, so two units are taken for
+/// stops 29, 30), and under 1 µs a unit to read. A unit is held as a 128-bit XXH3 hash of its id's UTF-8, so two units are taken for
 /// one only at a chance of about n²/2^129.
 /// </para>
 /// <para>
@@ -41,6 +42,7 @@ internal sealed class ExposedUnits(TimeProvider time, long unitBudget = ExposedU
     // In the order stored, so that were a unit stored twice (by another writer), its first exposure is the one kept.
     internal const string ReadSql = "SELECT unit_id, variant_id FROM exposures WHERE experiment_id = ?1 ORDER BY rowid";
     private const string LastRowSql = "SELECT max(rowid) FROM exposures";
+    private const string CountSql = "SELECT coalesce(sum(units), 0) FROM exposure_counts WHERE experiment_id = ?1";
 
     private readonly Dictionary<string, ExperimentUnits> experiments = new(StringComparer.Ordinal);
     private readonly List<(ExperimentUnits Experiment, UnitKey Unit)> writeAdded = [];
@@ -143,8 +145,10 @@ internal sealed class ExposedUnits(TimeProvider time, long unitBudget = ExposedU
             return experiment;
         }
         experiment = new ExperimentUnits { LastUsed = groupStarted };
+        // Sized once from the counts kept beside the table, and read as the stored UTF-8 with no string a row.
+        experiment.Units.EnsureCapacity(checked((int)context.Prepare(CountSql).Bind(1, experimentId).QueryRow(static row => raw.sqlite3_column_int64(row, 0))));
         context.Prepare(ReadSql).Bind(1, experimentId).ForEachRow(row =>
-            experiment.TryAdd(UnitKey.Of(SqliteStatement.Text(row, 0)!), SqliteStatement.Text(row, 1)!));
+            experiment.TryAdd(UnitKey.OfUtf8(raw.sqlite3_column_blob(row, 0)), raw.sqlite3_column_blob(row, 1)));
         experiments.Add(experimentId, experiment);
         writeRead.Add(experimentId);
         return experiment;
@@ -157,6 +161,7 @@ internal sealed class ExposedUnits(TimeProvider time, long unitBudget = ExposedU
     private sealed class ExperimentUnits
     {
         private readonly List<string> variants = [];
+        private readonly List<byte[]> variantsUtf8 = [];
 
         public Dictionary<UnitKey, byte> Units { get; } = [];
 
@@ -166,23 +171,43 @@ internal sealed class ExposedUnits(TimeProvider time, long unitBudget = ExposedU
 
         public bool TryAdd(UnitKey unit, string variantId)
         {
-            // An experiment has at most ExperimentRules.MaxVariants (20) variants, so their indexes fit a byte.
             var variant = variants.IndexOf(variantId);
-            if (variant < 0)
+            return Units.TryAdd(unit, variant < 0 ? AddVariant(variantId) : (byte)variant);
+        }
+
+        public bool TryAdd(UnitKey unit, ReadOnlySpan<byte> variantIdUtf8)
+        {
+            for (var variant = 0; variant < variantsUtf8.Count; variant++)
             {
-                variants.Add(variantId);
-                variant = variants.Count - 1;
+                if (variantIdUtf8.SequenceEqual(variantsUtf8[variant])) return Units.TryAdd(unit, (byte)variant);
             }
-            return Units.TryAdd(unit, checked((byte)variant));
+            return Units.TryAdd(unit, AddVariant(Encoding.UTF8.GetString(variantIdUtf8)));
+        }
+
+        // An experiment has at most ExperimentRules.MaxVariants (20) variants, so their indexes fit a byte.
+        private byte AddVariant(string variantId)
+        {
+            variants.Add(variantId);
+            variantsUtf8.Add(Encoding.UTF8.GetBytes(variantId));
+            return checked((byte)(variants.Count - 1));
         }
     }
 
     // Two longs, not UInt128, whose 16-byte alignment would pad every dictionary entry.
     private readonly record struct UnitKey(ulong High, ulong Low)
     {
+        /// <summary>The key of a unit id as the table stores it: its UTF-8, encoded as statements bind it.</summary>
         public static UnitKey Of(string unitId)
         {
-            var hash = XxHash128.HashToUInt128(MemoryMarshal.AsBytes(unitId.AsSpan()));
+            Span<byte> utf8 = stackalloc byte[Encoding.UTF8.GetMaxByteCount(Assignment.MaxUnitIdLength)];
+            return unitId.Length <= Assignment.MaxUnitIdLength
+                ? OfUtf8(utf8[..Encoding.UTF8.GetBytes(unitId, utf8)])
+                : OfUtf8(Encoding.UTF8.GetBytes(unitId));
+        }
+
+        public static UnitKey OfUtf8(ReadOnlySpan<byte> unitId)
+        {
+            var hash = XxHash128.HashToUInt128(unitId);
             return new UnitKey((ulong)(hash >> 64), (ulong)hash);
         }
     }

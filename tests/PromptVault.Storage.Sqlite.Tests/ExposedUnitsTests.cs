@@ -54,7 +54,8 @@ public sealed class ExposedUnitsTests : IDisposable
     {
         var store = await database.CreateStoreAsync();
         var (_, experiment) = await SeedRunningExperimentAsync(store, "exposed");
-        var units = Enumerable.Range(0, 500).Select(_ => Guid.NewGuid().ToString()).ToList();
+        // Read back as the stored UTF-8, so ids beyond ASCII must hash as they did when written.
+        var units = Enumerable.Range(0, 500).Select(_ => Guid.NewGuid().ToString()).Concat(["zoë", "日本-7", "👩‍💻"]).ToList();
         foreach (var unit in units)
             store.QueueExposure(Exposure(experiment, unit));
         await store.DisposeAsync();
