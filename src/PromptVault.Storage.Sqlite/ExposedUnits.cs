@@ -42,6 +42,7 @@ internal sealed class ExposedUnits(TimeProvider time, long unitBudget = ExposedU
     // In the order stored, so that were a unit stored twice (by another writer), its first exposure is the one kept.
     internal const string ReadSql = "SELECT unit_id, variant_id FROM exposures WHERE experiment_id = ?1 ORDER BY rowid";
     private const string LastRowSql = "SELECT max(rowid) FROM exposures";
+    private const int MaxSizingHint = 1 << 26;
     private const string CountSql = "SELECT coalesce(sum(units), 0) FROM exposure_counts WHERE experiment_id = ?1";
 
     private readonly Dictionary<string, ExperimentUnits> experiments = new(StringComparer.Ordinal);
@@ -54,7 +55,7 @@ internal sealed class ExposedUnits(TimeProvider time, long unitBudget = ExposedU
     private long groupStarted; // the group's timestamp, each experiment's last use
 
     /// <summary>How many experiments' units are held, and how many units in all.</summary>
-    public (int Experiments, long Units) Held => (experiments.Count, experiments.Values.Sum(e => (long)e.Units.Count));
+    public (int Experiments, long Units) Held => (experiments.Count, HeldUnits());
 
     /// <summary>
     /// Starts a group, in its transaction: when the table holds exposures that this writer did not add (another process on
@@ -124,7 +125,7 @@ internal sealed class ExposedUnits(TimeProvider time, long unitBudget = ExposedU
 
     private void ForgetIdleOverBudget()
     {
-        var held = Held.Units;
+        var held = HeldUnits();
         if (held <= unitBudget) return;
         foreach (var (experimentId, experiment) in experiments.OrderBy(e => e.Value.LastUsed).ToList())
         {
@@ -132,6 +133,14 @@ internal sealed class ExposedUnits(TimeProvider time, long unitBudget = ExposedU
             experiments.Remove(experimentId);
             held -= experiment.Units.Count;
         }
+    }
+
+    private long HeldUnits()
+    {
+        var units = 0L;
+        foreach (var experiment in experiments.Values)
+            units += experiment.Units.Count;
+        return units;
     }
 
     private static long? LastRow(SqliteWriteContext context) =>
@@ -145,8 +154,10 @@ internal sealed class ExposedUnits(TimeProvider time, long unitBudget = ExposedU
             return experiment;
         }
         experiment = new ExperimentUnits { LastUsed = groupStarted };
-        // Sized once from the counts kept beside the table, and read as the stored UTF-8 with no string a row.
-        experiment.Units.EnsureCapacity(checked((int)context.Prepare(CountSql).Bind(1, experimentId).QueryRow(static row => raw.sqlite3_column_int64(row, 0))));
+        // Sized once from the counts kept beside the table (only a hint: a wrong count costs a resize, never a refusal), and
+        // read as the stored UTF-8 with no string a row.
+        var counted = context.Prepare(CountSql).Bind(1, experimentId).QueryRow(static row => raw.sqlite3_column_int64(row, 0));
+        experiment.Units.EnsureCapacity((int)Math.Clamp(counted, 0, MaxSizingHint));
         context.Prepare(ReadSql).Bind(1, experimentId).ForEachRow(row =>
             experiment.TryAdd(UnitKey.OfUtf8(raw.sqlite3_column_blob(row, 0)), raw.sqlite3_column_blob(row, 1)));
         experiments.Add(experimentId, experiment);
