@@ -25,6 +25,7 @@ public static class Telemetry
     public const string DecisionsCounter = "promptvault.experiment.decisions";
     public const string CacheLookupsCounter = "promptvault.registry_cache.lookups";
     public const string CheckpointsCounter = "promptvault.sqlite.checkpoints";
+    public const string ExposedUnitsGauge = "promptvault.sqlite.exposed_units";
 
     public const string PromptTag = "promptvault.prompt";
     public const string VersionIdTag = "promptvault.version_id";
@@ -52,12 +53,17 @@ public static class Telemetry
     private static readonly Counter<long> DroppedExposures = Meter.CreateCounter<long>(DroppedExposuresCounter, "{exposure}",
         "Experiment exposures of renders not recorded, by reason: queue_full (the write queue was full) or write_failed (their transaction failed); the unit's next render tries again.");
 
-    private static readonly Lock QueuesLock = new();
-    private static readonly List<(string Queue, Func<int> Depth)> Queues = [];
+    private static readonly Observed<(string Queue, Func<int> Depth)> Queues = new();
+    private static readonly Observed<Func<long>> ExposedUnitIndexes = new();
 
     // Read by the exporter on each collection: the writes each store queue holds, by queue.
-    private static readonly ObservableGauge<int> QueueDepths = Meter.CreateObservableGauge(WriteQueueDepthGauge, ObserveQueues, "{write}",
+    private static readonly ObservableGauge<int> QueueDepths = Meter.CreateObservableGauge(WriteQueueDepthGauge,
+        () => Queues.Measure(q => new Measurement<int>(q.Depth(), new KeyValuePair<string, object?>(QueueTag, q.Queue))), "{write}",
         "Writes waiting for the store's writer, by queue: writes (acknowledged after their commit) and exposures (of renders, not awaited).");
+
+    private static readonly ObservableGauge<long> ExposedUnits = Meter.CreateObservableGauge(ExposedUnitsGauge,
+        () => ExposedUnitIndexes.Measure(held => new Measurement<long>(held())), "{unit}",
+        "Exposed units the SQLite writer holds in memory, as of its last commit: those of the experiments in use, and of idle ones while under its budget of two million.");
 
     private static readonly Counter<long> MetricEvents = Meter.CreateCounter<long>(MetricEventsCounter, "{event}",
         "Metric events received in accepted requests, by outcome: stored, or duplicate (an id already stored).");
@@ -108,18 +114,10 @@ public static class Telemetry
 
     /// <summary>Reports the depth of a store's write queue in <see cref="WriteQueueDepthGauge"/> until the result is disposed.</summary>
     /// <param name="queue">The <see cref="QueueTag"/> value: <c>writes</c> or <c>exposures</c>.</param>
-    public static IDisposable ObserveQueue(string queue, Func<int> depth)
-    {
-        var entry = (queue, depth);
-        lock (QueuesLock) Queues.Add(entry);
-        return new Unregister(() => { lock (QueuesLock) Queues.Remove(entry); });
-    }
+    public static IDisposable ObserveQueue(string queue, Func<int> depth) => Queues.Add((queue, depth));
 
-    private static IEnumerable<Measurement<int>> ObserveQueues()
-    {
-        lock (QueuesLock)
-            return Queues.Select(q => new Measurement<int>(q.Depth(), new KeyValuePair<string, object?>(QueueTag, q.Queue))).ToList();
-    }
+    /// <summary>Reports the units a SQLite writer's index holds in <see cref="ExposedUnitsGauge"/> until the result is disposed.</summary>
+    public static IDisposable ObserveExposedUnits(Func<long> held) => ExposedUnitIndexes.Add(held);
 
     public static void MetricEventsRecorded(int stored, int duplicates)
     {
@@ -149,6 +147,24 @@ public static class Telemetry
 
     public static void DecisionApplied(string prompt, DecisionAction action) =>
         Decisions.Add(1, new(PromptTag, prompt), new(DecisionTag, Names.Of(action)));
+
+    /// <summary>What an observable gauge reads on each collection: one entry a store, registered until disposed.</summary>
+    private sealed class Observed<T>
+    {
+        private readonly Lock gate = new();
+        private readonly List<T> entries = [];
+
+        public IDisposable Add(T entry)
+        {
+            lock (gate) entries.Add(entry);
+            return new Unregister(() => { lock (gate) entries.Remove(entry); });
+        }
+
+        public List<Measurement<TValue>> Measure<TValue>(Func<T, Measurement<TValue>> measure) where TValue : struct
+        {
+            lock (gate) return entries.Select(measure).ToList();
+        }
+    }
 
     private sealed class Unregister(Action action) : IDisposable
     {

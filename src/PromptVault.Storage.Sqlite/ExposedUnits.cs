@@ -53,6 +53,10 @@ internal sealed class ExposedUnits(TimeProvider time, long unitBudget = ExposedU
     private long? committedLastRow;
     private long? groupLastRow;
     private long groupStarted; // the group's timestamp, each experiment's last use
+    private long committedUnits; // read by telemetry from other threads
+
+    /// <summary>How many units the index held at the last commit; safe to read from any thread.</summary>
+    public long CommittedUnits => Volatile.Read(ref committedUnits);
 
     /// <summary>How many experiments' units are held, and how many units in all.</summary>
     public (int Experiments, long Units) Held => (experiments.Count, HeldUnits());
@@ -74,7 +78,11 @@ internal sealed class ExposedUnits(TimeProvider time, long unitBudget = ExposedU
     public void EndGroup(SqliteWriteContext context) => groupLastRow = LastRow(context);
 
     /// <summary>The group committed: the index agrees with the table up to its last row.</summary>
-    public void GroupCommitted() => committedLastRow = groupLastRow;
+    public void GroupCommitted()
+    {
+        committedLastRow = groupLastRow;
+        Volatile.Write(ref committedUnits, HeldUnits());
+    }
 
     /// <summary>The variant <paramref name="unitId"/> was exposed to in the experiment, or null when it was not.</summary>
     public string? VariantOf(SqliteWriteContext context, string experimentId, string unitId) =>

@@ -103,7 +103,8 @@ internal sealed class SqliteWriteQueue : IAsyncDisposable
         exposedUnits = new ExposedUnits(this.time, exposedUnitBudget);
         writes = Channel.CreateBounded<GroupedWrite<SqliteWriteContext>>(new BoundedChannelOptions(capacity) { FullMode = BoundedChannelFullMode.Wait });
         exposures = Channel.CreateBounded<Exposure>(new BoundedChannelOptions(exposureCapacity) { FullMode = BoundedChannelFullMode.Wait });
-        observers = [Telemetry.ObserveQueue("writes", () => Count), Telemetry.ObserveQueue("exposures", () => ExposureCount)];
+        observers = [Telemetry.ObserveQueue("writes", () => Count), Telemetry.ObserveQueue("exposures", () => ExposureCount),
+            Telemetry.ObserveExposedUnits(() => exposedUnits.CommittedUnits)];
         // A thread of its own: the writer's SQLite calls block (commits, checkpoints' syncs), and on a pool worker they took
         // one of the two that serve requests on a two-core machine (docs/benchmarks.md, stop 18). Started once the
         // arguments are checked, so a refused one leaves no thread behind.

@@ -1,5 +1,7 @@
+using System.Diagnostics.Metrics;
 using Dapper;
 using Microsoft.Extensions.Time.Testing;
+using PromptVault.Core;
 using PromptVault.Core.Experiments;
 using PromptVault.Core.Storage;
 using PromptVault.Storage.Testing;
@@ -128,6 +130,7 @@ public sealed class ExposedUnitsTests : IDisposable
         time.Advance(ExposedUnits.IdleBeforeForgetting - TimeSpan.FromSeconds(1));
         Assert.True(await store.RecordExposureAsync(Exposure(running, "bob"), Cancel));
         Assert.Equal((2, 5L), store.HeldExposedUnits);
+        Assert.Contains(5L, ExposedUnitsReported()); // the gauge reads each store's count as of its last commit
 
         time.Advance(TimeSpan.FromSeconds(1));
         Assert.True(await store.RecordExposureAsync(Exposure(running, "carl"), Cancel));
@@ -137,7 +140,23 @@ public sealed class ExposedUnitsTests : IDisposable
         Assert.False(await store.RecordExposureAsync(Exposure(finished, "bob"), Cancel));
         Assert.True(await store.RecordExposureAsync(Exposure(finished, "erin"), Cancel));
         Assert.Equal((2, 8L), store.HeldExposedUnits);
+        Assert.Contains(8L, ExposedUnitsReported());
         Assert.Equal(4, (await store.CountExposuresAsync(finished.Id, Cancel)).Values.Sum());
         Assert.Equal(4, (await store.CountExposuresAsync(running.Id, Cancel)).Values.Sum());
+    }
+
+    /// <summary>What <see cref="Telemetry.ExposedUnitsGauge"/> reports now, one value a store in this process.</summary>
+    private static List<long> ExposedUnitsReported()
+    {
+        var reported = new List<long>();
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Name == Telemetry.Name && instrument.Name == Telemetry.ExposedUnitsGauge) l.EnableMeasurementEvents(instrument);
+        };
+        listener.SetMeasurementEventCallback<long>((_, value, _, _) => reported.Add(value));
+        listener.Start();
+        listener.RecordObservableInstruments();
+        return reported;
     }
 }

@@ -100,6 +100,7 @@ public sealed class ObservabilityTests
         // One gauge per queue of the store's writer (other servers of this test process report theirs under the same names).
         Assert.True(Sample(scrape, "promptvault_write_queue_depth", "promptvault_queue=\"writes\"") >= 0, scrape);
         Assert.True(Sample(scrape, "promptvault_write_queue_depth", "promptvault_queue=\"exposures\"") >= 0, scrape);
+        Assert.True(Sample(scrape, "promptvault_sqlite_exposed_units") >= 0, scrape);
         Assert.Equal(1, Sample(scrape, "promptvault_experiment_decisions_total", $"promptvault_prompt=\"{name}\"", "promptvault_decision=\"complete\""));
         Assert.True(Sample(scrape, "promptvault_metric_events_total", "promptvault_outcome=\"stored\"") >= units, scrape);
         // The running experiment is read from memory: a miss after each change, hits for the renders in between.
