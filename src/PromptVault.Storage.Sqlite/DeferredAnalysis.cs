@@ -15,11 +15,14 @@ namespace PromptVault.Storage.Sqlite;
 /// </remarks>
 internal sealed class DeferredAnalysis(SqliteWriteContext context)
 {
-    private readonly Dictionary<(string Experiment, string Unit, string Variant), UnitChange> units = [];
     private readonly Dictionary<(string Experiment, string Variant), long> unattributed = [];
     private readonly Dictionary<RollupKey, MetricAggregate> rollups = [];
-    // Each variant's stored statistics, read by the first write that names it, so an unreadable row refuses that write alone.
-    private readonly Dictionary<(string Experiment, string Variant), VariantUnitStats> variants = [];
+    // Each variant named, with its stored statistics (read by the first write that names it, so an unreadable row refuses
+    // that write alone) and its units' changes.
+    private readonly Dictionary<(string Experiment, string Variant), VariantChanges> variants = [];
+    // The variant the last event named: a batch's events name one variant in all but misuse, so most events find it here
+    // and hash only their unit id.
+    private VariantChanges? lastVariant;
 
     // The open write's changes, until its savepoint is released or rolled back.
     private readonly List<UnitChange> touched = [];
@@ -28,7 +31,7 @@ internal sealed class DeferredAnalysis(SqliteWriteContext context)
     private int write;
 
     /// <summary>True when no batch has been applied in the group so far (nothing folded, nothing read for one).</summary>
-    public bool IsEmpty => units.Count == 0 && unattributed.Count == 0 && rollups.Count == 0 && variants.Count == 0;
+    public bool IsEmpty => unattributed.Count == 0 && rollups.Count == 0 && variants.Count == 0;
 
     /// <summary>Folds a newly stored event of the open write.</summary>
     public void Add(MetricEvent metricEvent)
@@ -36,20 +39,18 @@ internal sealed class DeferredAnalysis(SqliteWriteContext context)
         writeRollups.Add(metricEvent);
         if (metricEvent is not { ExperimentId: { } experimentId, VariantId: { } variantId })
             return;
-        if (!variants.ContainsKey((experimentId, variantId)))
-            variants.Add((experimentId, variantId), SqlitePromptStore.ReadVariantUnitStats(context, experimentId, variantId));
+        var variant = VariantOf(experimentId, variantId);
         if (metricEvent.UnitId is not { } unitId)
         {
             writeUnattributed.Add(((experimentId, variantId), 1));
             return;
         }
-        var key = (experimentId, unitId, variantId);
-        if (!units.TryGetValue(key, out var unit))
+        if (!variant.Units.TryGetValue(unitId, out var unit))
         {
             // A unit's events name one variant in all but misuse, so its sums are read once per unit and variant named.
             var stored = context.Prepare(SqlitePromptStore.FindUnitSumsSql).Bind(1, experimentId).Bind(2, unitId).Bind(3, variantId).QueryBlob();
             unit = new UnitChange(stored is null ? default : UnitStatisticsCodec.DecodeUnitSums(stored), context.ExposedVariantOf(experimentId, unitId));
-            units.Add(key, unit);
+            variant.Units.Add(unitId, unit);
         }
         if (unit.LastWrite != write)
         {
@@ -89,36 +90,37 @@ internal sealed class DeferredAnalysis(SqliteWriteContext context)
         foreach (var (key, added) in rollups)
             await SqlitePromptStore.FoldIntoRollupAsync(context.Connection, context.Transaction, key, added, cancellationToken);
 
-        var changed = new HashSet<(string Experiment, string Variant)>();
         var upsert = context.Prepare(SqlitePromptStore.UpsertUnitSumsSql);
-        foreach (var ((experimentId, unitId, variantId), unit) in units)
+        foreach (var ((experimentId, variantId), variant) in variants)
         {
-            if (unit.After.Events == unit.Before.Events)
-                continue; // only rolled-back writes named it
-            upsert.Bind(1, experimentId).Bind(2, unitId).Bind(3, variantId).Bind(4, UnitStatisticsCodec.Encode(unit.After)).Execute();
-            var stats = variants[(experimentId, variantId)];
-            variants[(experimentId, variantId)] = unit.Exposed == variantId
-                ? stats.Replace(unit.Before, unit.After)
-                : stats.AddUnattributed(unit.After.Events - unit.Before.Events);
-            changed.Add((experimentId, variantId));
+            foreach (var (unitId, unit) in variant.Units)
+            {
+                if (unit.After.Events == unit.Before.Events)
+                    continue; // only rolled-back writes named it
+                upsert.Bind(1, experimentId).Bind(2, unitId).Bind(3, variantId).Bind(4, UnitStatisticsCodec.Encode(unit.After)).Execute();
+                variant.Stats = unit.Exposed == variantId
+                    ? variant.Stats.Replace(unit.Before, unit.After)
+                    : variant.Stats.AddUnattributed(unit.After.Events - unit.Before.Events);
+                variant.Changed = true;
+            }
+            if (unattributed.TryGetValue((experimentId, variantId), out var events))
+            {
+                variant.Stats = variant.Stats.AddUnattributed(events);
+                variant.Changed = true;
+            }
+            if (variant.Changed)
+                SqlitePromptStore.WriteVariantUnitStats(context, experimentId, variantId, variant.Stats);
         }
-        foreach (var (variant, events) in unattributed)
-        {
-            variants[variant] = variants[variant].AddUnattributed(events);
-            changed.Add(variant);
-        }
-        foreach (var (experimentId, variantId) in changed)
-            SqlitePromptStore.WriteVariantUnitStats(context, experimentId, variantId, variants[(experimentId, variantId)]);
         Clear();
     }
 
     /// <summary>Forgets everything folded: the group is written or its transaction failed.</summary>
     public void Clear()
     {
-        units.Clear();
         unattributed.Clear();
         rollups.Clear();
         variants.Clear();
+        lastVariant = null;
         EndWrite();
     }
 
@@ -128,6 +130,28 @@ internal sealed class DeferredAnalysis(SqliteWriteContext context)
         writeUnattributed.Clear();
         writeRollups.Rows.Clear(); // the aggregates an accepted write added now belong to the group's rows
         write++;
+    }
+
+    private VariantChanges VariantOf(string experimentId, string variantId)
+    {
+        if (lastVariant is { } last && last.VariantId == variantId && last.ExperimentId == experimentId)
+            return last;
+        if (!variants.TryGetValue((experimentId, variantId), out var variant))
+        {
+            variant = new VariantChanges(experimentId, variantId, SqlitePromptStore.ReadVariantUnitStats(context, experimentId, variantId));
+            variants.Add((experimentId, variantId), variant);
+        }
+        return lastVariant = variant;
+    }
+
+    /// <summary>A variant's statistics as stored, then as the group changes them, and its units' changes by unit id.</summary>
+    private sealed class VariantChanges(string experimentId, string variantId, VariantUnitStats stored)
+    {
+        public string ExperimentId { get; } = experimentId;
+        public string VariantId { get; } = variantId;
+        public VariantUnitStats Stats { get; set; } = stored;
+        public bool Changed { get; set; }
+        public Dictionary<string, UnitChange> Units { get; } = new(StringComparer.Ordinal);
     }
 
     /// <summary>A unit's sums as stored before the group, after the group's events so far, and the variant it was exposed to (null: none).</summary>
