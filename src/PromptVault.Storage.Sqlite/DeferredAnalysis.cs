@@ -15,7 +15,6 @@ namespace PromptVault.Storage.Sqlite;
 /// </remarks>
 internal sealed class DeferredAnalysis(SqliteWriteContext context)
 {
-    private readonly Dictionary<(string Experiment, string Variant), long> unattributed = [];
     private readonly Dictionary<RollupKey, MetricAggregate> rollups = [];
     // Each variant named, with its stored statistics (read by the first write that names it, so an unreadable row refuses
     // that write alone) and its units' changes.
@@ -26,12 +25,12 @@ internal sealed class DeferredAnalysis(SqliteWriteContext context)
 
     // The open write's changes, until its savepoint is released or rolled back.
     private readonly List<UnitChange> touched = [];
-    private readonly List<((string Experiment, string Variant) Variant, long Events)> writeUnattributed = [];
+    private readonly List<VariantChanges> writeUnattributed = []; // the variant of each event with no unit
     private readonly MetricRollups writeRollups = new();
     private int write;
 
     /// <summary>True when no batch has been applied in the group so far (nothing folded, nothing read for one).</summary>
-    public bool IsEmpty => unattributed.Count == 0 && rollups.Count == 0 && variants.Count == 0;
+    public bool IsEmpty => rollups.Count == 0 && variants.Count == 0;
 
     /// <summary>Folds a newly stored event of the open write.</summary>
     public void Add(MetricEvent metricEvent)
@@ -42,7 +41,7 @@ internal sealed class DeferredAnalysis(SqliteWriteContext context)
         var variant = VariantOf(experimentId, variantId);
         if (metricEvent.UnitId is not { } unitId)
         {
-            writeUnattributed.Add(((experimentId, variantId), 1));
+            writeUnattributed.Add(variant);
             return;
         }
         if (!variant.Units.TryGetValue(unitId, out var unit))
@@ -71,8 +70,8 @@ internal sealed class DeferredAnalysis(SqliteWriteContext context)
             else
                 rollups.Add(key, added);
         }
-        foreach (var (variant, events) in writeUnattributed)
-            unattributed[variant] = unattributed.GetValueOrDefault(variant) + events;
+        foreach (var variant in writeUnattributed)
+            variant.UnattributedEvents++;
         EndWrite();
     }
 
@@ -93,6 +92,7 @@ internal sealed class DeferredAnalysis(SqliteWriteContext context)
         var upsert = context.Prepare(SqlitePromptStore.UpsertUnitSumsSql);
         foreach (var ((experimentId, variantId), variant) in variants)
         {
+            var changed = false;
             foreach (var (unitId, unit) in variant.Units)
             {
                 if (unit.After.Events == unit.Before.Events)
@@ -101,14 +101,14 @@ internal sealed class DeferredAnalysis(SqliteWriteContext context)
                 variant.Stats = unit.Exposed == variantId
                     ? variant.Stats.Replace(unit.Before, unit.After)
                     : variant.Stats.AddUnattributed(unit.After.Events - unit.Before.Events);
-                variant.Changed = true;
+                changed = true;
             }
-            if (unattributed.TryGetValue((experimentId, variantId), out var events))
+            if (variant.UnattributedEvents > 0)
             {
-                variant.Stats = variant.Stats.AddUnattributed(events);
-                variant.Changed = true;
+                variant.Stats = variant.Stats.AddUnattributed(variant.UnattributedEvents);
+                changed = true;
             }
-            if (variant.Changed)
+            if (changed)
                 SqlitePromptStore.WriteVariantUnitStats(context, experimentId, variantId, variant.Stats);
         }
         Clear();
@@ -117,7 +117,6 @@ internal sealed class DeferredAnalysis(SqliteWriteContext context)
     /// <summary>Forgets everything folded: the group is written or its transaction failed.</summary>
     public void Clear()
     {
-        unattributed.Clear();
         rollups.Clear();
         variants.Clear();
         lastVariant = null;
@@ -150,7 +149,7 @@ internal sealed class DeferredAnalysis(SqliteWriteContext context)
         public string ExperimentId { get; } = experimentId;
         public string VariantId { get; } = variantId;
         public VariantUnitStats Stats { get; set; } = stored;
-        public bool Changed { get; set; }
+        public long UnattributedEvents { get; set; } // in the group's accepted writes
         public Dictionary<string, UnitChange> Units { get; } = new(StringComparer.Ordinal);
     }
 

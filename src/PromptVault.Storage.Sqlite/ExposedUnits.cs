@@ -216,13 +216,7 @@ internal sealed class ExposedUnits(TimeProvider time, long unitBudget = ExposedU
     private readonly record struct UnitKey(ulong High, ulong Low)
     {
         /// <summary>The key of a unit id as the table stores it: its UTF-8, encoded as statements bind it.</summary>
-        public static UnitKey Of(string unitId)
-        {
-            Span<byte> utf8 = stackalloc byte[Encoding.UTF8.GetMaxByteCount(Assignment.MaxUnitIdLength)];
-            return unitId.Length <= Assignment.MaxUnitIdLength
-                ? OfUtf8(utf8[..Encoding.UTF8.GetBytes(unitId, utf8)])
-                : OfUtf8(Encoding.UTF8.GetBytes(unitId));
-        }
+        public static UnitKey Of(string unitId) => UnitIdUtf8.Read(unitId, 0, static (utf8, _) => OfUtf8(utf8));
 
         public static UnitKey OfUtf8(ReadOnlySpan<byte> unitId)
         {

@@ -1,6 +1,4 @@
-using System.Buffers;
 using System.IO.Hashing;
-using System.Text;
 
 namespace PromptVault.Core.Experiments;
 
@@ -20,27 +18,9 @@ public static class Assignment
     /// <summary>The longest unit id accepted, in characters.</summary>
     public const int MaxUnitIdLength = 256;
 
-    private const int StackLimit = 1024;
-
     /// <summary>The unit's bucket in <c>[0, 10,000)</c>.</summary>
-    public static int Bucket(ulong hashSeed, ReadOnlySpan<char> unitId)
-    {
-        var maxBytes = Encoding.UTF8.GetMaxByteCount(unitId.Length);
-        byte[]? rented = null;
-        // Sized to the id rather than to the limit: the runtime zeroes a stack buffer, and ids are usually short.
-        var buffer = maxBytes <= StackLimit ? stackalloc byte[maxBytes] : (rented = ArrayPool<byte>.Shared.Rent(maxBytes));
-        try
-        {
-            var length = Encoding.UTF8.GetBytes(unitId, buffer);
-            var hash = XxHash3.HashToUInt64(buffer[..length], unchecked((long)hashSeed));
-            return (int)(hash % Buckets);
-        }
-        finally
-        {
-            if (rented is not null)
-                ArrayPool<byte>.Shared.Return(rented);
-        }
-    }
+    public static int Bucket(ulong hashSeed, ReadOnlySpan<char> unitId) =>
+        (int)(UnitIdUtf8.Read(unitId, unchecked((long)hashSeed), static (utf8, seed) => XxHash3.HashToUInt64(utf8, seed)) % Buckets);
 
     /// <summary>The index of the unit's variant, given each variant's end bucket from <see cref="BucketEnds"/>.</summary>
     public static int VariantIndex(ulong hashSeed, ReadOnlySpan<char> unitId, ReadOnlySpan<int> bucketEnds)
