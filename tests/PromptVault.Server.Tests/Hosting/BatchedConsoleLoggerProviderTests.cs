@@ -1,6 +1,9 @@
+using System.Text;
+using System.Threading.Channels;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Console;
+using Microsoft.Extensions.Time.Testing;
 using PromptVault.Server.Hosting;
 
 namespace PromptVault.Server.Tests.Hosting;
@@ -11,14 +14,12 @@ public sealed class BatchedConsoleLoggerProviderTests
     [Fact]
     public async Task Log_FromManyThreads_WritesEveryLineOnceInEachThreadsOrder_ByTheDisposeAtTheLatest()
     {
-        await using var services = new ServiceCollection()
-            .AddLogging(logging => logging.AddSimpleConsole(console => { console.SingleLine = true; console.ColorBehavior = LoggerColorBehavior.Disabled; }))
-            .BuildServiceProvider();
+        await using var services = SimpleConsoleServices();
         var formatter = services.GetServices<ConsoleFormatter>().Single(f => f.Name == ConsoleFormatterNames.Simple);
         var output = new StringWriter();
         const int Threads = 4, Lines = 2 * BatchedConsoleLoggerProvider.MaxQueuedLines;
 
-        using (var provider = new BatchedConsoleLoggerProvider(formatter, output))
+        using (var provider = new BatchedConsoleLoggerProvider(formatter, output, TimeProvider.System))
         {
             var logger = provider.CreateLogger("Test.Category");
             await Task.WhenAll(Enumerable.Range(0, Threads).Select(thread => Task.Run(() =>
@@ -40,6 +41,49 @@ public sealed class BatchedConsoleLoggerProviderTests
     }
 
     [Fact]
+    public async Task Log_WhileTheWriterPausesAfterEmptyingTheQueue_WritesTheLinesTogetherWhenThePauseEnds()
+    {
+        await using var services = SimpleConsoleServices();
+        var formatter = services.GetServices<ConsoleFormatter>().Single(f => f.Name == ConsoleFormatterNames.Simple);
+        var output = new BatchRecordingWriter();
+        var time = new FakeTimeProvider();
+        using var provider = new BatchedConsoleLoggerProvider(formatter, output, time);
+        var logger = provider.CreateLogger("Test.Category");
+
+        logger.LogInformation("first");
+        var first = await output.NextBatchAsync();
+        Assert.Contains("first", first, StringComparison.Ordinal); // a line after a quiet interval is not held back
+
+        logger.LogInformation("second");
+        logger.LogInformation("third");
+        var next = output.NextBatchAsync();
+        await Task.Delay(TimeSpan.FromMilliseconds(200), TestContext.Current.CancellationToken);
+        Assert.False(next.IsCompleted, "the writer wrote again before its pause ended");
+
+        time.Advance(BatchedConsoleLoggerProvider.BatchInterval);
+        var together = await next;
+        Assert.Contains("second", together, StringComparison.Ordinal);
+        Assert.Contains("third", together, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Dispose_DuringThePause_WritesWhatIsQueuedWithoutWaitingForIt()
+    {
+        await using var services = SimpleConsoleServices();
+        var formatter = services.GetServices<ConsoleFormatter>().Single(f => f.Name == ConsoleFormatterNames.Simple);
+        var output = new BatchRecordingWriter();
+        var provider = new BatchedConsoleLoggerProvider(formatter, output, new FakeTimeProvider());
+        var logger = provider.CreateLogger("Test.Category");
+        logger.LogInformation("first");
+        await output.NextBatchAsync();
+        logger.LogInformation("queued");
+
+        provider.Dispose(); // the fake clock never ends the pause: only the dispose can
+
+        Assert.Contains("queued", await output.NextBatchAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Server_LogsToTheConsoleThroughTheBatchedProvider_InsteadOfTheFrameworks()
     {
         await using var server = await RunningServer.StartAsync(TestContext.Current.CancellationToken);
@@ -47,5 +91,32 @@ public sealed class BatchedConsoleLoggerProviderTests
         var providers = server.Services.GetServices<ILoggerProvider>().Select(p => p.GetType()).ToList();
         Assert.Contains(typeof(BatchedConsoleLoggerProvider), providers);
         Assert.DoesNotContain(typeof(ConsoleLoggerProvider), providers);
+    }
+
+    private static ServiceProvider SimpleConsoleServices() => new ServiceCollection()
+        .AddLogging(logging => logging.AddSimpleConsole(console => { console.SingleLine = true; console.ColorBehavior = LoggerColorBehavior.Disabled; }))
+        .BuildServiceProvider();
+
+    /// <summary>Output that hands each flushed batch to the test, in order.</summary>
+    private sealed class BatchRecordingWriter : TextWriter
+    {
+        private readonly StringBuilder pending = new();
+        private readonly Channel<string> batches = Channel.CreateUnbounded<string>();
+
+        public override Encoding Encoding => Encoding.UTF8;
+
+        public override void Write(char value) => pending.Append(value);
+
+        public override void Write(StringBuilder? value) => pending.Append(value);
+
+        public override void Flush()
+        {
+            batches.Writer.TryWrite(pending.ToString());
+            pending.Clear();
+        }
+
+        /// <summary>The next flushed batch; fails the test after ten seconds.</summary>
+        public async Task<string> NextBatchAsync() =>
+            await batches.Reader.ReadAsync(TestContext.Current.CancellationToken).AsTask().WaitAsync(TimeSpan.FromSeconds(10));
     }
 }
