@@ -17,7 +17,9 @@ namespace PromptVault.Server.Hosting;
 /// trickle of lines goes out in a few writes a second rather than one for every handful of lines; a line logged when
 /// nothing was written for an interval goes out at once.
 /// Like the framework's, the queue is bounded (<see cref="MaxQueuedLines"/>) and a logger waits when it is full rather than
-/// drop lines; disposing ends the pause and writes out what is queued.
+/// drop lines; disposing ends the pause and writes out what is queued. When a write to the console fails (standard output
+/// redirected to a file on a full disk), lines are dropped from then on: before, the writer died, the queue filled, and
+/// every request then waited forever on its log line.
 /// </remarks>
 // The framework's alias, so that Logging:Console:LogLevel settings keep applying to the console.
 [ProviderAlias("Console")]
@@ -41,6 +43,8 @@ internal sealed class BatchedConsoleLoggerProvider : ILoggerProvider, ISupportEx
     private readonly TimeProvider _time;
     private readonly CancellationTokenSource _disposing = new();
     private readonly Task _writing;
+    private readonly Lock _writeLock = new();
+    private bool _outputGone; // under _writeLock
     private IExternalScopeProvider _scopes = new LoggerExternalScopeProvider();
 
     public BatchedConsoleLoggerProvider(IEnumerable<ConsoleFormatter> formatters, IOptionsMonitor<ConsoleLoggerOptions> options)
@@ -91,7 +95,7 @@ internal sealed class BatchedConsoleLoggerProvider : ILoggerProvider, ISupportEx
         }
         catch (ChannelClosedException)
         {
-            _output.Write(line); // logged after Dispose: written at once
+            TryWrite(new StringBuilder(line)); // logged after Dispose, or the console failed: written at once, or dropped
         }
     }
 
@@ -102,11 +106,37 @@ internal sealed class BatchedConsoleLoggerProvider : ILoggerProvider, ISupportEx
         {
             while (batch.Length < MaxBatchChars && _lines.Reader.TryRead(out var line))
                 batch.Append(line);
-            _output.Write(batch);
-            _output.Flush();
+            if (!TryWrite(batch))
+            {
+                // The console cannot be written (a full disk): stop queueing, so that no logger waits on a full queue.
+                _lines.Writer.TryComplete();
+                while (_lines.Reader.TryRead(out _)) { }
+                return;
+            }
             batch.Clear();
             if (_lines.Reader.Count == 0)
                 await Task.Delay(BatchInterval, _time, _disposing.Token).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+    }
+
+    /// <summary>Writes and flushes <paramref name="lines"/>; false, then and from then on, once a write has failed.</summary>
+    /// <remarks>Locked: after Dispose, loggers write their lines themselves.</remarks>
+    private bool TryWrite(StringBuilder lines)
+    {
+        lock (_writeLock)
+        {
+            if (_outputGone) return false;
+            try
+            {
+                _output.Write(lines);
+                _output.Flush();
+                return true;
+            }
+            catch (Exception e) when (e is IOException or ObjectDisposedException)
+            {
+                _outputGone = true;
+                return false;
+            }
         }
     }
 

@@ -84,6 +84,26 @@ public sealed class BatchedConsoleLoggerProviderTests
     }
 
     [Fact]
+    public async Task Log_AfterAWriteToTheConsoleFailed_NeitherWaitsNorThrows()
+    {
+        await using var services = SimpleConsoleServices();
+        var formatter = services.GetServices<ConsoleFormatter>().Single(f => f.Name == ConsoleFormatterNames.Simple);
+        var output = new FullDiskWriter();
+        using var provider = new BatchedConsoleLoggerProvider(formatter, output, TimeProvider.System);
+        var logger = provider.CreateLogger("Test.Category");
+
+        // A full queue's worth and more, after the first write failed (standard output on a full disk).
+        var logging = Task.Run(() =>
+        {
+            for (var line = 0; line < 3 * BatchedConsoleLoggerProvider.MaxQueuedLines; line++)
+                logger.LogInformation("line {Line}", line);
+        }, TestContext.Current.CancellationToken);
+
+        await logging.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
+        Assert.True(output.Writes >= 1);
+    }
+
+    [Fact]
     public async Task Server_LogsToTheConsoleThroughTheBatchedProvider_InsteadOfTheFrameworks()
     {
         await using var server = await RunningServer.StartAsync(TestContext.Current.CancellationToken);
@@ -96,6 +116,28 @@ public sealed class BatchedConsoleLoggerProviderTests
     private static ServiceProvider SimpleConsoleServices() => new ServiceCollection()
         .AddLogging(logging => logging.AddSimpleConsole(console => { console.SingleLine = true; console.ColorBehavior = LoggerColorBehavior.Disabled; }))
         .BuildServiceProvider();
+
+    /// <summary>Output on a full disk: every write fails.</summary>
+    private sealed class FullDiskWriter : TextWriter
+    {
+        private int writes;
+
+        public int Writes => Volatile.Read(ref writes);
+
+        public override Encoding Encoding => Encoding.UTF8;
+
+        public override void Write(char value) => Fail();
+
+        public override void Write(string? value) => Fail();
+
+        public override void Write(StringBuilder? value) => Fail();
+
+        private void Fail()
+        {
+            Interlocked.Increment(ref writes);
+            throw new IOException("No space left on device");
+        }
+    }
 
     /// <summary>Output that hands each flushed batch to the test, in order.</summary>
     private sealed class BatchRecordingWriter : TextWriter
