@@ -35,6 +35,9 @@ internal static partial class Log
     [LoggerMessage(EventId = 2104, Level = LogLevel.Warning, Message = "{Count} queued events not sent within {Timeout} at shutdown")]
     public static partial void EventsAbandoned(ILogger logger, int count, TimeSpan timeout);
 
+    [LoggerMessage(EventId = 2105, Level = LogLevel.Error, Message = "{Count} queued events could not be sent at all; dropped")]
+    public static partial void EventsNotSendable(ILogger logger, int count, Exception error);
+
     [LoggerMessage(EventId = 2201, Level = LogLevel.Warning, Message = "PromptVault unavailable; the chat call for prompt {Prompt} goes out without it")]
     public static partial void ChatWithoutPrompt(ILogger logger, string prompt, Exception reason);
 }

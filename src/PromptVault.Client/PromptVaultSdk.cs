@@ -146,7 +146,25 @@ internal sealed class PromptVaultSdk : IPromptVault, IAsyncDisposable
     public Task FlushAsync(CancellationToken cancellationToken = default) => Events.FlushAsync(cancellationToken);
 
     private void Record(string versionId, string? experimentId, string? variantId, string? unitId, PromptOutcome outcome) =>
-        Events.Enqueue(new QueuedEvent(versionId, experimentId, variantId, unitId, outcome.Timestamp ?? _time.GetUtcNow(), outcome));
+        Events.Enqueue(new QueuedEvent(versionId, experimentId, variantId, unitId, outcome.Timestamp ?? _time.GetUtcNow(), Sendable(outcome)));
+
+    /// <summary>
+    /// The outcome as the sender will send it, later and on another thread: its numbers finite, which JSON needs (the server
+    /// checks their ranges), and its metadata a copy, so the caller may dispose its document once this returns.
+    /// </summary>
+    private static PromptOutcome Sendable(PromptOutcome outcome)
+    {
+        Finite(outcome.Cost, "outcome.Cost");
+        Finite(outcome.QualityScore, "outcome.QualityScore");
+        Finite(outcome.UserFeedback, "outcome.UserFeedback");
+        return outcome.Metadata is { } metadata ? outcome with { Metadata = metadata.Clone() } : outcome;
+    }
+
+    private static void Finite(double? value, string name)
+    {
+        if (value is { } v && !double.IsFinite(v))
+            throw new ArgumentOutOfRangeException(name, v, $"{name} must be a finite number, got {v}.");
+    }
 
     public async ValueTask DisposeAsync()
     {

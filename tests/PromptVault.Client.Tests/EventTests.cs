@@ -129,6 +129,41 @@ public sealed class EventTests
     }
 
     [Fact]
+    public async Task RecordAsync_OddButSendableOutcomes_StoredAndTheEventsAfterThemToo()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var server = await SdkServer.StartAsync(ct);
+        var name = Prompts.NewName("odd");
+        var one = await Prompts.CreateAsync(server.Api, name, "one", cancellationToken: ct);
+        await using var host = await SdkHost.StartAsync(server.BaseAddress, server.AdminKey, o =>
+        {
+            o.EventBatchSize = 1;
+            o.EventFlushInterval = TimeSpan.FromMilliseconds(10);
+            o.EventRetryMaxDelay = TimeSpan.FromMilliseconds(100);
+        }, cancellationToken: ct);
+        var resolution = await host.Vault.GetPromptAsync(name, cancellationToken: ct);
+
+        // JSON has no NaN: refused at once, naming the field, instead of failing later in the background.
+        var refused = await Assert.ThrowsAsync<ArgumentOutOfRangeException>(async () =>
+            await host.Vault.RecordAsync(resolution, new PromptOutcome { Cost = double.NaN }, ct));
+        Assert.Equal("outcome.Cost", refused.ParamName);
+        // A timestamp left at its default (year 1) once made the event's id throw in the sender, which then sent nothing more.
+        await host.Vault.RecordAsync(resolution, new PromptOutcome { Timestamp = default(DateTimeOffset), QualityScore = 1 }, ct);
+        // Metadata whose document the caller disposes as soon as recording returns.
+        using (var document = JsonDocument.Parse("""{"request":"r-1"}"""))
+            await host.Vault.RecordAsync(resolution, new PromptOutcome { Metadata = document.RootElement, QualityScore = 2 }, ct);
+        await host.Vault.RecordAsync(resolution, new PromptOutcome { QualityScore = 3 }, ct);
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        limit.CancelAfter(TimeSpan.FromSeconds(30));
+        await host.Vault.FlushAsync(limit.Token);
+
+        var summary = (await server.Api.GetVersionMetricsAsync(name, one, MetricPeriod.All, ct)).Summary;
+        Assert.Equal(3, summary.Count);
+        Assert.Equal(2, summary.QualityScore.Mean);
+        Assert.Equal(0, host.Sdk.Events.Rejected);
+    }
+
+    [Fact]
     public async Task RecordFeedbackAsync_FromAnotherProcess_AttachedToTheCallsVersionVariantAndUnit()
     {
         var ct = TestContext.Current.CancellationToken;

@@ -126,7 +126,17 @@ internal sealed class EventQueue : IAsyncDisposable
                 stopping.ThrowIfCancellationRequested();
                 if (flush.Task.IsCompleted) Interlocked.CompareExchange(ref _flushNow, NewSignal(), flush);
                 _queue.ReadInto(batch, _options.EventBatchSize);
-                await SendAsync(batch, stopping).ConfigureAwait(false);
+                try
+                {
+                    await SendAsync(batch, stopping).ConfigureAwait(false);
+                }
+                catch (Exception e) when (!stopping.IsCancellationRequested)
+                {
+                    // A batch that cannot be sent at all (a bug, not an outage) is dropped: the sender must outlive it, or every
+                    // later event would wait in a queue nobody reads while recording still succeeds.
+                    Interlocked.Add(ref _rejected, batch.Count);
+                    Log.EventsNotSendable(_logger, batch.Count, e);
+                }
                 Interlocked.Add(ref _sent, batch.Count);
                 Progressed();
                 batch.Clear();
@@ -176,7 +186,7 @@ internal sealed class EventQueue : IAsyncDisposable
                 items.RemoveAt(index!.Value);
                 continue;
             }
-            catch (Exception e) when (!stopping.IsCancellationRequested)
+            catch (Exception e) when (!stopping.IsCancellationRequested && IsTransient(e))
             {
                 Log.EventsNotSent(_logger, items.Count, what, attempt, delay, e.Message);
             }
@@ -186,6 +196,13 @@ internal sealed class EventQueue : IAsyncDisposable
     }
 
     /// <summary>
+    /// Whether trying again may succeed: the server unreachable, slow or failing. Anything else (the batch cannot be written
+    /// as JSON, say) fails every attempt alike, so it is not retried.
+    /// </summary>
+    private static bool IsTransient(Exception e) =>
+        e is HttpRequestException or IOException or TimeoutException or OperationCanceledException or PromptVaultUnavailableException or PromptVaultApiException;
+
+    /// <summary>
     /// The metric event as sent, with its id: the caller's, or one assigned here once, before the first attempt, so every retry
     /// carries the same id (a new id's random bytes cost a system call, which the caller should not pay).
     /// </summary>
@@ -193,7 +210,9 @@ internal sealed class EventQueue : IAsyncDisposable
     {
         var outcome = queued.Outcome!;
         var timestamp = outcome.Timestamp ?? queued.Timestamp;
-        return new MetricEventRequest(outcome.Id ?? Guid.CreateVersion7(timestamp).ToString("N"), queued.VersionId!, queued.ExperimentId, queued.VariantId,
+        // A version 7 id orders by time from 1970 on; an older timestamp (a default copied from an unset field) takes the time now.
+        var id = outcome.Id ?? (timestamp >= DateTimeOffset.UnixEpoch ? Guid.CreateVersion7(timestamp) : Guid.CreateVersion7()).ToString("N");
+        return new MetricEventRequest(id, queued.VersionId!, queued.ExperimentId, queued.VariantId,
             queued.UnitId, timestamp, outcome.Latency?.TotalMilliseconds, outcome.InputTokens, outcome.OutputTokens, outcome.Cost, outcome.QualityScore,
             outcome.UserFeedback, outcome.Converted, outcome.Error, outcome.Metadata);
     }
