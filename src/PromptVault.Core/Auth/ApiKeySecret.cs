@@ -15,7 +15,19 @@ public static class ApiKeySecret
     public static string Generate() =>
         Prefix + Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
 
-    public static string Hash(string key) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)));
+    /// <summary>The hash stored for a key: its UTF-8's SHA-256 in lowercase hex. Hashes a key read from a header in place.</summary>
+    public static string Hash(ReadOnlySpan<char> key)
+    {
+        var length = Encoding.UTF8.GetByteCount(key);
+        var utf8 = length <= MaxStackKeyBytes ? stackalloc byte[MaxStackKeyBytes] : new byte[length];
+        var written = Encoding.UTF8.GetBytes(key, utf8);
+        Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
+        SHA256.HashData(utf8[..written], hash);
+        return Convert.ToHexStringLower(hash);
+    }
+
+    // A generated key is 46 bytes; anything longer presented is not one of ours, but is hashed all the same.
+    private const int MaxStackKeyBytes = 256;
 
     public static string Shown(string key) => key[..Math.Min(PrefixShown, key.Length)];
 }

@@ -20,23 +20,32 @@ internal sealed class ApiKeyAuthenticationHandler(
     public const string SchemeName = "ApiKey";
     public const string KeyIdClaim = "pv:key_id";
 
-    protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
+    protected override Task<AuthenticateResult> HandleAuthenticateAsync()
     {
         var header = Request.Headers.Authorization.ToString();
-        if (string.IsNullOrEmpty(header)) return AuthenticateResult.NoResult();
+        if (string.IsNullOrEmpty(header)) return NoKey;
         if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
             return Fail("The Authorization header must be 'Bearer pv_…'.");
 
-        var key = await keys.AuthenticateAsync(header["Bearer ".Length..].Trim(), Context.RequestAborted);
-        if (key is null) return Fail("invalid or revoked API key: no active key matches the one sent.");
-
-        return AuthenticateResult.Success(new AuthenticationTicket(Principals.GetValue(key, static key => PrincipalOf(key, SchemeName)), SchemeName));
+        var found = keys.AuthenticateAsync(header.AsSpan("Bearer ".Length).Trim(), Context.RequestAborted);
+        return found.IsCompletedSuccessfully ? ResultFor(found.Result) : ResultForAsync(found);
     }
 
-    // One principal per cached key object, built once instead of on every request. The registry cache drops the key object
-    // on any key change (a revocation included), so a principal lives no longer than the key it was made from; the key's
-    // hash and secret are not in it. Nothing in the server changes a principal's claims after authentication.
-    private static readonly ConditionalWeakTable<ApiKey, ClaimsPrincipal> Principals = new();
+    private static readonly Task<AuthenticateResult> NoKey = Task.FromResult(AuthenticateResult.NoResult());
+
+    private async Task<AuthenticateResult> ResultForAsync(ValueTask<ApiKey?> found) => await ResultFor(await found);
+
+    private Task<AuthenticateResult> ResultFor(ApiKey? key) =>
+        key is null ? Fail("invalid or revoked API key: no active key matches the one sent.") : Successes.GetValue(key, Success);
+
+    // One result per cached key object, built once instead of on every request (its ticket, principal and properties).
+    // The registry cache drops the key object on any key change (a revocation included), so a result lives no longer than
+    // the key it was made from; the key's hash and secret are not in it. Nothing in the server changes a result, its
+    // principal's claims or its properties after authentication: the framework copies what it adds to a ticket of its own.
+    private static readonly ConditionalWeakTable<ApiKey, Task<AuthenticateResult>> Successes = new();
+
+    private static Task<AuthenticateResult> Success(ApiKey key) =>
+        Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(PrincipalOf(key, SchemeName), SchemeName)));
 
     /// <summary>A key's name, role and id as claims (the API's and the dashboard's sign-ins).</summary>
     internal static ClaimsPrincipal PrincipalOf(ApiKey key, string scheme) => new(new ClaimsIdentity(
@@ -44,10 +53,10 @@ internal sealed class ApiKeyAuthenticationHandler(
         scheme));
 
     /// <summary>Marks the request for the failed-authentication rate limit (<see cref="FailedAuthentication"/>).</summary>
-    private AuthenticateResult Fail(string message)
+    private Task<AuthenticateResult> Fail(string message)
     {
         FailedAuthentication.Mark(Context);
-        return AuthenticateResult.Fail(message);
+        return Task.FromResult(AuthenticateResult.Fail(message));
     }
 
     protected override async Task HandleChallengeAsync(AuthenticationProperties properties)

@@ -50,7 +50,7 @@ public sealed class ApiKeyService(IApiKeyStore store, RegistryCache cache, Regis
     }
 
     /// <summary>The active key a presented secret belongs to, or null (from the <see cref="RegistryCache"/>).</summary>
-    public ValueTask<ApiKey?> AuthenticateAsync(string presented, CancellationToken cancellationToken = default) =>
+    public ValueTask<ApiKey?> AuthenticateAsync(ReadOnlySpan<char> presented, CancellationToken cancellationToken = default) =>
         presented.StartsWith(ApiKeySecret.Prefix, StringComparison.Ordinal)
             ? cache.FindActiveKeyByHashAsync(ApiKeySecret.Hash(presented), cancellationToken)
             : ValueTask.FromResult<ApiKey?>(null);
