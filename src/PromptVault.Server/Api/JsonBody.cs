@@ -17,7 +17,7 @@ internal static class JsonBody
 {
     /// <returns>The document; null when the body is not JSON, which the route answers with <see cref="UnsupportedMediaType"/>.</returns>
     /// <exception cref="BadHttpRequestException">No body, or one that is not JSON or holds invalid text: the 400 of a bound body.</exception>
-    public static async Task<Document?> ReadAsync(HttpRequest http, CancellationToken cancellationToken)
+    public static async ValueTask<Document?> ReadAsync(HttpRequest http, CancellationToken cancellationToken)
     {
         // In the framework's order for a bound body: none at all, then not JSON.
         if (http.HttpContext.Features.Get<IHttpRequestBodyDetectionFeature>() is { CanHaveBody: false })

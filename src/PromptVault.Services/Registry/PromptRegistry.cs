@@ -633,7 +633,7 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, Tem
     }
 
     /// <summary>The same from the <see cref="RegistryCache"/>: for serving, not for deciding a write.</summary>
-    internal async Task<Prompt> RequireServedPromptAsync(string name, CancellationToken cancellationToken)
+    internal async ValueTask<Prompt> RequireServedPromptAsync(string name, CancellationToken cancellationToken)
     {
         PromptRules.ValidatePromptName(name);
         return await cache.FindPromptAsync(name, cancellationToken) ?? throw PromptNotFound(name);
