@@ -18,12 +18,7 @@ public sealed class FailureTests
         await using var server = await SdkServer.StartAsync(ct);
         var name = Prompts.NewName("fallback");
         var one = await Prompts.CreateAsync(server.Api, name, "Hello {{who}}", [new("who")], cancellationToken: ct);
-        var file = Path.Combine(Path.GetTempPath(), $"pv-snapshot-{Guid.CreateVersion7():N}.json");
-        using (var http = new HttpClient { BaseAddress = server.BaseAddress })
-        {
-            http.DefaultRequestHeaders.Authorization = new("Bearer", server.AdminKey);
-            await File.WriteAllBytesAsync(file, await http.GetByteArrayAsync("/api/sdk/snapshot", ct), ct);
-        }
+        var file = await SnapshotFileAsync(server, ct);
         await server.StopAsync();
 
         var clock = Stopwatch.StartNew();
@@ -37,6 +32,77 @@ public sealed class FailureTests
         Assert.True(started < TimeSpan.FromSeconds(5), $"start took {started}");
         Assert.Equal(HealthStatus.Degraded, health.Status);
         File.Delete(file);
+    }
+
+    [Fact]
+    public async Task StartAsync_ServerHangsWithFallbackFile_ServesTheFile()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var server = await SdkServer.StartAsync(ct);
+        var name = Prompts.NewName("hang-fallback");
+        var one = await Prompts.CreateAsync(server.Api, name, "one", cancellationToken: ct);
+        var file = await SnapshotFileAsync(server, ct);
+        // A socket that accepts connections and never answers: the server attempt ends at the request timeout.
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var hanging = new Uri($"http://127.0.0.1:{((IPEndPoint)listener.LocalEndpoint).Port}");
+
+        // The start once waited the request timeout for the attempt and the file together, and mostly gave up while the file
+        // was read: three starts.
+        for (var start = 0; start < 3; start++)
+        {
+            await using var host = await SdkHost.StartAsync(hanging, null, o =>
+            {
+                o.FallbackSnapshotPath = file;
+                o.RequestTimeout = TimeSpan.FromMilliseconds(400);
+                o.UseStream = false;
+            }, cancellationToken: ct);
+            Assert.Equal(one, (await host.Vault.GetPromptAsync(name, cancellationToken: ct)).VersionId);
+        }
+        File.Delete(file);
+    }
+
+    [Fact]
+    public async Task Refresh_AfterStartingFromTheFileOfTheServersSnapshot_AsksTheServerWhetherItChanged()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var server = await SdkServer.StartAsync(ct);
+        await Prompts.CreateAsync(server.Api, Prompts.NewName("file-etag"), "one", cancellationToken: ct);
+        var file = await SnapshotFileAsync(server, ct);
+        await using var proxy = await LossyProxy.StartAsync(server.BaseAddress, ct);
+        var snapshots = 0;
+        proxy.LoseAnswer = request => request.Path == "/api/sdk/snapshot" && Interlocked.Increment(ref snapshots) == 1; // start from the file
+
+        await using var host = await SdkHost.StartAsync(proxy.BaseAddress, server.AdminKey, o =>
+        {
+            o.FallbackSnapshotPath = file;
+            o.RefreshInterval = TimeSpan.FromMilliseconds(100);
+            o.UseStream = false;
+        }, cancellationToken: ct);
+        // The server's snapshot is the file's: once the SDK holds the server's tag for it, a refresh is a 304.
+        var askedWhetherChanged = await Eventually.WithinAsync(TimeSpan.FromSeconds(5),
+            () => Task.FromResult(proxy.Forwarded.Any(r => r.Path == "/api/sdk/snapshot" && r.Status == 304)), ct);
+
+        Assert.True(askedWhetherChanged is not null, $"{proxy.Forwarded.Count(r => r.Path == "/api/sdk/snapshot")} snapshot reads, none of them answered 304");
+        File.Delete(file);
+    }
+
+    [Fact]
+    public async Task Stream_AnsweredAndEndedWithoutAnEvent_ReconnectsWithBackoff()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var server = await SdkServer.StartAsync(ct);
+        await Prompts.CreateAsync(server.Api, Prompts.NewName("stream-ends"), "one", cancellationToken: ct);
+        await using var proxy = await LossyProxy.StartAsync(server.BaseAddress, ct);
+        proxy.EndStreamsAtOnce = true;
+
+        await using var host = await SdkHost.StartAsync(proxy.BaseAddress, server.AdminKey, cancellationToken: ct);
+        var before = proxy.StreamRequests;
+        await Task.Delay(TimeSpan.FromSeconds(3), ct);
+        var connects = proxy.StreamRequests - before;
+
+        // Waiting 100 ms, then twice as long each time: about five connections in 3 s. Reset at each 200, it was thirty.
+        Assert.InRange(connects, 1, 9);
     }
 
     [Fact]
@@ -109,5 +175,15 @@ public sealed class FailureTests
         await server.StartAgainAsync(ct);
         var recovered = await Eventually.WithinAsync(TimeSpan.FromSeconds(5), async () => (await health.CheckHealthAsync(ct)).Status == HealthStatus.Healthy, ct);
         Assert.NotNull(recovered);
+    }
+
+    /// <summary>The server's SDK snapshot, written to a new file (the fallback a deployment keeps).</summary>
+    private static async Task<string> SnapshotFileAsync(SdkServer server, CancellationToken cancellationToken)
+    {
+        var file = Path.Combine(Path.GetTempPath(), $"pv-snapshot-{Guid.CreateVersion7():N}.json");
+        using var http = new HttpClient { BaseAddress = server.BaseAddress };
+        http.DefaultRequestHeaders.Authorization = new("Bearer", server.AdminKey);
+        await File.WriteAllBytesAsync(file, await http.GetByteArrayAsync("/api/sdk/snapshot", cancellationToken), cancellationToken);
+        return file;
     }
 }

@@ -27,6 +27,17 @@ public sealed class LossyProxy : IAsyncDisposable
     /// <summary>Decides, for a request the server has answered, whether the caller never gets that answer.</summary>
     public Func<ForwardedRequest, bool> LoseAnswer { get; set; } = _ => false;
 
+    /// <summary>
+    /// Answers <c>GET /api/sdk/stream</c> itself with a 200 and no event, ending at once, as a proxy that does not pass streams
+    /// through; otherwise the stream is forwarded, and being read in full, never answers.
+    /// </summary>
+    public bool EndStreamsAtOnce { get; set; }
+
+    /// <summary>How many stream requests reached the proxy.</summary>
+    public int StreamRequests => Volatile.Read(ref _streamRequests);
+
+    private int _streamRequests;
+
     /// <summary>Every request forwarded, in order, and whether its answer was lost.</summary>
     public ConcurrentQueue<ForwardedRequest> Forwarded { get; } = new();
 
@@ -44,6 +55,15 @@ public sealed class LossyProxy : IAsyncDisposable
 
     private async Task ForwardAsync(HttpContext context)
     {
+        if (context.Request.Path == "/api/sdk/stream")
+        {
+            Interlocked.Increment(ref _streamRequests);
+            if (EndStreamsAtOnce)
+            {
+                context.Response.ContentType = "text/event-stream";
+                return;
+            }
+        }
         using var body = new MemoryStream();
         await context.Request.Body.CopyToAsync(body, context.RequestAborted);
         using var request = new HttpRequestMessage(new HttpMethod(context.Request.Method), context.Request.Path + context.Request.QueryString);

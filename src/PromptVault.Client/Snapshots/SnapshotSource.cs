@@ -58,7 +58,11 @@ internal sealed class SnapshotSource
         }
         try
         {
-            await initial.WaitAsync(_options.RequestTimeout, _time, cancellationToken).ConfigureAwait(false);
+            // With a fallback file the load bounds its own server attempt, then reads the file: a wait of the request timeout
+            // here would give up on a hanging server just as the file was being read.
+            await (_options.FallbackSnapshotPath is null
+                ? initial.WaitAsync(_options.RequestTimeout, _time, cancellationToken)
+                : initial.WaitAsync(cancellationToken)).ConfigureAwait(false);
         }
         catch (TimeoutException e)
         {
@@ -130,7 +134,11 @@ internal sealed class SnapshotSource
             if (_current is { } current && snapshot.Sequence <= current.Sequence)
             {
                 if (snapshot.Sequence < current.Sequence) Log.OlderSnapshotIgnored(_logger, snapshot.Sequence, current.Sequence);
-                else _confirmedAt = confirmedAt;
+                else
+                {
+                    _confirmedAt = confirmedAt;
+                    _etag ??= etag; // the snapshot served came from a file: the server's tag for it lets the next refresh ask "changed?"
+                }
                 return snapshot.Sequence == current.Sequence;
             }
             SnapshotView view;
@@ -157,7 +165,11 @@ internal sealed class SnapshotSource
         while (!stopping.IsCancellationRequested)
         {
             var asked = Volatile.Read(ref _refreshNow);
-            await Task.WhenAny(asked.Task, Task.Delay(_options.RefreshInterval, _time, stopping)).ConfigureAwait(false);
+            using (var interval = CancellationTokenSource.CreateLinkedTokenSource(stopping))
+            {
+                await Task.WhenAny(asked.Task, Task.Delay(_options.RefreshInterval, _time, interval.Token)).ConfigureAwait(false);
+                interval.Cancel(); // asked first: the interval's timer (up to a day) would otherwise stay behind
+            }
             if (stopping.IsCancellationRequested) return;
             // A request made while this refresh runs asks for another one.
             if (asked.Task.IsCompleted) Interlocked.CompareExchange(ref _refreshNow, new(TaskCreationOptions.RunContinuationsAsynchronously), asked);
@@ -190,9 +202,9 @@ internal sealed class SnapshotSource
             {
                 Log.StreamDisconnected(_logger, e.Message, delay);
             }
-            catch (OperationCanceledException)
+            catch (Exception) when (stopping.IsCancellationRequested)
             {
-                return;
+                return; // stopping: whatever the connection's end threw
             }
             try
             {
@@ -222,10 +234,12 @@ internal sealed class SnapshotSource
         {
             if (!response.IsSuccessStatusCode)
                 throw new HttpRequestException($"the stream answered {(int)response.StatusCode}", null, response.StatusCode);
-            connected();
             await using var body = await response.Content.ReadAsStreamAsync(stopping).ConfigureAwait(false);
             await foreach (var item in SseParser.Create(body).EnumerateAsync(stopping).ConfigureAwait(false))
             {
+                // Up once an event arrives (the server sends the current snapshot's at once): a 200 that ends without one (a proxy
+                // that does not pass streams through) keeps backing off instead of reconnecting ten times a second.
+                connected();
                 if (item.EventType == "snapshot" && IsNewer(item.Data)) RequestRefresh();
             }
         }
