@@ -9,6 +9,10 @@ internal static partial class Log
         Message = "Experiment {ExperimentId} auto-completed; winner {WinnerVariantId}: {Reason}")]
     public static partial void ExperimentAutoCompleted(ILogger logger, string experimentId, string? winnerVariantId, string? reason);
 
+    [LoggerMessage(EventId = 1003, Level = LogLevel.Error,
+        Message = "Experiment {ExperimentId}: the look after a stored metric batch failed; the batch stands and the next batch looks again")]
+    public static partial void LookAfterBatchFailed(ILogger logger, string experimentId, Exception error);
+
     [LoggerMessage(EventId = 1002, Level = LogLevel.Warning, Message = "Experiment {ExperimentId} paused by a guardrail: {Reason}")]
     public static partial void ExperimentGuardrailPaused(ILogger logger, string experimentId, string? reason);
 

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using PromptVault.Core.Contracts;
 using PromptVault.Core.Experiments;
 using PromptVault.Core.Idempotency;
@@ -19,7 +20,8 @@ public sealed class MetricsService(
     PromptRegistry registry,
     PriceTable prices,
     TimeProvider time,
-    IdempotentRequests idempotent)
+    IdempotentRequests idempotent,
+    ILogger<MetricsService> logger)
 {
     /// <summary>Records one event sent on its own; errors name the bare field (<c>latencyMs</c>).</summary>
     /// <param name="idempotencyKey">When given, the event is recorded at most once for it (see <see cref="IdempotentRequests"/>).</param>
@@ -87,7 +89,18 @@ public sealed class MetricsService(
         var result = await metrics.RecordEventsAsync(events, idempotency is null ? null : stored => idempotency(Response(events, stored)), cancellationToken);
         Telemetry.MetricEventsRecorded(result.Stored, result.DuplicateIds.Count);
         foreach (var experiment in experimentsById.Values.Where(e => e.Status == ExperimentStatus.Running))
-            await experimentService.EvaluateAsync(experiment.Id, cancellationToken);
+        {
+            try
+            {
+                await experimentService.EvaluateAsync(experiment.Id, cancellationToken);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // The batch is stored: answering an error would have a client without event ids send it again and count it
+                // twice. The experiment's next batch looks again.
+                Log.LookAfterBatchFailed(logger, experiment.Id, e);
+            }
+        }
         return Response(events, result);
     }
 

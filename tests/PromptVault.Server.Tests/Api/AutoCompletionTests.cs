@@ -1,4 +1,5 @@
 using System.Net;
+using Microsoft.Data.Sqlite;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
 using PromptVault.Core.Experiments;
@@ -74,6 +75,34 @@ public sealed class AutoCompletionTests(LoggedServerFixture fixture) : IClassFix
         Assert.Contains(await AuditAsync(name), e => e.Str("action") == "experiment.paused" && e.Str("actor") == "promptvault");
         Assert.Contains(fixture.Logs.Lines, l => l.EventId == 1002 && l.Message.Contains(experiment.Str("id"), StringComparison.Ordinal)
             && l.Message.Contains("errorRate", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task ALookThatFails_AfterTheBatchIsStored_StillAnswersTheBatchAsStored()
+    {
+        var (name, versions) = await CreatePromptWithChallengersAsync(_client);
+        var experiment = await StartTwoWayAsync(name, versions, []);
+        var id = experiment.Str("id");
+        var control = VariantId(experiment, "control");
+        await RecordAsync(_client, [new { versionId = versions[0], experimentId = id, variantId = control, unitId = "u-0", converted = true }]);
+        // The control's unit statistics damaged on disk: every later look at the experiment fails reading them.
+        await using (var connection = new SqliteConnection($"Data Source={fixture.Server.DatabasePath}"))
+        {
+            await connection.OpenAsync(TestContext.Current.CancellationToken);
+            await using var damage = connection.CreateCommand();
+            damage.CommandText = "UPDATE variant_unit_stats SET stats = x'00' WHERE experiment_id = $id AND variant_id = $control";
+            damage.Parameters.AddWithValue("$id", id);
+            damage.Parameters.AddWithValue("$control", control);
+            Assert.Equal(1, await damage.ExecuteNonQueryAsync(TestContext.Current.CancellationToken));
+        }
+
+        var batch = new { events = new object[] { new { versionId = versions[1], experimentId = id, variantId = VariantId(experiment, "casual"), converted = true } } };
+        var (status, body) = await PostAsync(_client, "/api/metrics", batch);
+
+        // Stored, so answered as stored: an error would have the client send it again, and count it twice.
+        Assert.True(status == HttpStatusCode.OK, $"{(int)status}: {body?.ToJsonString()}");
+        Assert.Equal(1, body!["stored"]!.GetValue<int>());
+        Assert.Contains(fixture.Logs.Lines, l => l.EventId == 1003 && l.Message.Contains(id, StringComparison.Ordinal));
     }
 
     private async Task<JsonNode> StartTwoWayAsync(string name, string[] versions, JsonObject extra)
