@@ -232,7 +232,7 @@ internal sealed class SqliteWriteQueue : IAsyncDisposable
 
     private async Task CommitAsync(List<GroupedWrite<SqliteWriteContext>> group, List<Exposure> renderExposures)
     {
-        var exposuresLostAlready = false;
+        IReadOnlyList<Exposure> unreported = renderExposures; // render exposures not yet reported lost, should the group fail
         try
         {
             // One connection for the writer's life, so its prepared statements are prepared once.
@@ -243,8 +243,9 @@ internal sealed class SqliteWriteQueue : IAsyncDisposable
                 exposedUnits.BeginGroup(context);
                 if (renderExposures.Count > 0 && await ApplyFirstAsync(c => writeExposures(c, renderExposures)) is { } failure)
                 {
-                    Lost(renderExposures, failure);
-                    exposuresLostAlready = true;
+                    var refused = await ApplyOneByOneAsync(renderExposures);
+                    Lost(refused, failure);
+                    unreported = renderExposures.Where(exposure => !refused.Contains(exposure)).ToList();
                 }
                 foreach (var write in group)
                 {
@@ -272,7 +273,7 @@ internal sealed class SqliteWriteQueue : IAsyncDisposable
             var error = e is SqliteException sqlite && SqliteErrors.IsBusy(sqlite) ? SqliteErrors.Transient(sqlite, connections.BusyTimeout) : e;
             foreach (var write in group)
                 write.Fail(error);
-            if (!exposuresLostAlready) Lost(renderExposures, error);
+            Lost(unreported, error);
             return;
         }
         foreach (var write in group)
@@ -304,6 +305,23 @@ internal sealed class SqliteWriteQueue : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Applies render exposures one at a time, each in its own savepoint, after they failed together: one that cannot be
+    /// written (a stored row it reads is damaged) would otherwise take every experiment's exposures of the group with it,
+    /// at every render of its unit.
+    /// </summary>
+    /// <returns>The exposures that failed alone, rolled back.</returns>
+    private async Task<List<Exposure>> ApplyOneByOneAsync(List<Exposure> renderExposures)
+    {
+        var refused = new List<Exposure>();
+        foreach (var exposure in renderExposures)
+        {
+            if (await ApplyInSavepointAsync(c => writeExposures(c, [exposure])) is not null)
+                refused.Add(exposure);
+        }
+        return refused;
+    }
+
     /// <summary>Applies one write in its own savepoint.</summary>
     /// <returns>Null, or why it failed and was rolled back.</returns>
     private async Task<Exception?> ApplyInSavepointAsync(Func<SqliteWriteContext, Task> apply)
@@ -327,7 +345,7 @@ internal sealed class SqliteWriteQueue : IAsyncDisposable
         }
     }
 
-    private void Lost(List<Exposure> renderExposures, Exception error)
+    private void Lost(IReadOnlyList<Exposure> renderExposures, Exception error)
     {
         if (renderExposures.Count == 0) return;
         exposuresLost(renderExposures, error);

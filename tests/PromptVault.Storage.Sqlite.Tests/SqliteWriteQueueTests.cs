@@ -173,6 +173,37 @@ public sealed class SqliteWriteQueueTests : IDisposable
     }
 
     [Fact]
+    public async Task OneGroup_RenderExposureReadingAnUnreadableRow_LostAloneOtherExperimentsStored()
+    {
+        var store = await database.CreateStoreAsync();
+        var (version, damaged) = await SeedRunningExperimentAsync(store, "damaged");
+        var (_, other) = await SeedRunningExperimentAsync(store, "other");
+        var poison = Exposure(damaged, "poison");
+        // The unit has an event already, so its first exposure reads the variant's unit statistics, which are then damaged.
+        await store.RecordEventsAsync([UnitEvent(damaged, damaged.Variants.Single(v => v.Id == poison.VariantId), "poison")], null, Cancel);
+        await using (var damage = await database.Connections.OpenAsync(Cancel))
+            await damage.ExecuteAsync("UPDATE variant_unit_stats SET stats = x'00' WHERE experiment_id = @Id", new { damaged.Id });
+
+        for (var render = 0; render < 2; render++)
+        {
+            Task<MetricRecordResult> blocking;
+            await using (await WriteLockAsync())
+            {
+                // The writer takes the batch and waits for the lock; the render exposures queued meanwhile form the next group.
+                blocking = store.RecordEventsAsync([Event(version.Id, Now)], null, Cancel);
+                await WaitForQueuedAsync(store, 0);
+                store.QueueExposure(poison);
+                store.QueueExposure(Exposure(other, $"unit-{render}-a"));
+                store.QueueExposure(Exposure(other, $"unit-{render}-b"));
+            }
+            await blocking;
+        }
+
+        Assert.Equal(4, (await store.CountExposuresAsync(other.Id, Cancel)).Values.Sum());
+        Assert.Equal(0, (await store.CountExposuresAsync(damaged.Id, Cancel)).Values.Sum());
+    }
+
+    [Fact]
     public async Task WritersConnection_HasItsOwnCacheCheckpointAndTempStoreSettings_OnTopOfTheFactorys()
     {
         await database.CreateStoreAsync();
@@ -473,16 +504,18 @@ public sealed class SqliteWriteQueueTests : IDisposable
     }
 
     [Fact]
-    public async Task QueueExposure_GroupLostToAMissingExperiment_ItsOtherUnitIsStoredOnceWhenQueuedAgain()
+    public async Task QueueExposure_OneOfAGroupNamesNoExperiment_LostAloneAndForgottenTheOtherStoredOnce()
     {
         var (store, _, experiment) = await LingeringStoreAsync();
-        // One group, bob's exposure first: ann's names no experiment, so the render exposures' write fails and takes bob's with it.
+        // One group, bob's exposure first: ann's names no experiment, so the render exposures' write fails; tried one by one,
+        // bob's is stored and ann's alone is lost.
         Assert.Equal(ExposureQueueOutcome.Queued, store.QueueExposure(Exposure(experiment, "bob")));
         Assert.Equal(ExposureQueueOutcome.Queued, store.QueueExposure(new Exposure("no-such-experiment", experiment.Control.Id, "ann", Now)));
-        Assert.Empty(await store.CountExposuresAsync(experiment.Id, Cancel));
+        Assert.Equal(1, (await store.CountExposuresAsync(experiment.Id, Cancel)).Values.Sum());
 
-        // Neither the store's recent units nor its writer remember bob: queued again, his exposure is stored, once.
-        Assert.Equal(ExposureQueueOutcome.Queued, store.QueueExposure(Exposure(experiment, "bob")));
+        // The store forgot ann's lost exposure, so it is queued again; bob's is remembered as stored, and stored once.
+        Assert.Equal(ExposureQueueOutcome.Queued, store.QueueExposure(new Exposure("no-such-experiment", experiment.Control.Id, "ann", Now)));
+        Assert.Equal(ExposureQueueOutcome.Repeat, store.QueueExposure(Exposure(experiment, "bob")));
         Assert.Equal(1, (await store.CountExposuresAsync(experiment.Id, Cancel)).Values.Sum());
         await using var connection = await database.Connections.OpenAsync(Cancel);
         Assert.Equal(1, await connection.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM exposures"));
