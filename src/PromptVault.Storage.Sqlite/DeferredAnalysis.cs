@@ -15,6 +15,8 @@ namespace PromptVault.Storage.Sqlite;
 /// </remarks>
 internal sealed class DeferredAnalysis(SqliteWriteContext context)
 {
+    // Each rollup row the group's writes add to: its stored aggregate (read by the write that first names it, so an unreadable
+    // row refuses that write alone) with the accepted writes' events merged in.
     private readonly Dictionary<RollupKey, MetricAggregate> rollups = [];
     // Each variant named, with its stored statistics (read by the first write that names it, so an unreadable row refuses
     // that write alone) and its units' changes.
@@ -60,15 +62,28 @@ internal sealed class DeferredAnalysis(SqliteWriteContext context)
         unit.After = unit.After.Add(metricEvent);
     }
 
+    /// <summary>
+    /// Reads the stored rollup rows the open write adds to that the group has not read yet. Called by the write, inside its
+    /// savepoint, after its last <see cref="Add"/>.
+    /// </summary>
+    /// <exception cref="InvalidDataException">A stored row cannot be read: the write is refused, its group-mates are not.</exception>
+    public void ReadRollupsOfWrite()
+    {
+        foreach (var key in writeRollups.Rows.Keys)
+        {
+            if (!rollups.ContainsKey(key))
+                rollups.Add(key, SqlitePromptStore.ReadRollup(context, key) ?? new MetricAggregate());
+        }
+    }
+
     /// <summary>The open write's savepoint was released: its changes become the group's.</summary>
     public void Accept()
     {
         foreach (var (key, added) in writeRollups.Rows)
         {
-            if (rollups.TryGetValue(key, out var total))
-                total.Merge(added);
-            else
-                rollups.Add(key, added);
+            if (!rollups.TryGetValue(key, out var total))
+                throw new InvalidOperationException("A write that adds events reads their rollup rows (ReadRollupsOfWrite) before it is accepted.");
+            total.Merge(added);
         }
         foreach (var variant in writeUnattributed)
             variant.UnattributedEvents++;
@@ -86,8 +101,8 @@ internal sealed class DeferredAnalysis(SqliteWriteContext context)
     /// <summary>Writes the group's changes: each rollup row, unit row and variant row once.</summary>
     public async Task FlushAsync(CancellationToken cancellationToken)
     {
-        foreach (var (key, added) in rollups)
-            await SqlitePromptStore.FoldIntoRollupAsync(context.Connection, context.Transaction, key, added, cancellationToken);
+        foreach (var (key, total) in rollups)
+            SqlitePromptStore.WriteRollup(context, key, total);
 
         var upsert = context.Prepare(SqlitePromptStore.UpsertUnitSumsSql);
         foreach (var ((experimentId, variantId), variant) in variants)

@@ -34,6 +34,7 @@ public sealed partial class SqlitePromptStore
                 // The rollups and the unit analysis are written once for the whole group, before its commit.
                 context.Analysis.Add(metricEvent);
             }
+            context.Analysis.ReadRollupsOfWrite();
             var result = new MetricRecordResult(events.Count - duplicateIds.Count, duplicateIds);
             if (idempotency is not null)
                 await InsertIdempotencyRecordAsync(context.Connection, context.Transaction, idempotency(result), cancellationToken);
@@ -77,21 +78,20 @@ public sealed partial class SqlitePromptStore
     }
 
     /// <summary>Adds <paramref name="added"/> to the stored aggregate of the row, or stores it as the row's first.</summary>
-    internal static async Task FoldIntoRollupAsync(SqliteConnection connection, SqliteTransaction transaction, RollupKey key, MetricAggregate added,
-        CancellationToken cancellationToken)
-    {
-        // Only versions have rollup rows now (experiments analyse units), so scope and variant_id are always the same.
-        var parameters = new { Scope = VersionScope, ScopeId = key.VersionId, key.Hour, VariantId = "" };
-        var stored = await connection.QuerySingleOrDefaultAsync<byte[]>(Command("""
-            SELECT aggregate FROM metric_rollups WHERE scope = @Scope AND scope_id = @ScopeId AND hour = @Hour AND variant_id = @VariantId
-            """, parameters, cancellationToken, transaction));
-        var total = stored is null ? added : MetricAggregateCodec.Decode(stored);
-        if (stored is not null)
-            total.Merge(added);
-        await connection.ExecuteAsync(Command("""
-            INSERT INTO metric_rollups (scope, scope_id, hour, variant_id, aggregate) VALUES (@Scope, @ScopeId, @Hour, @VariantId, @Aggregate)
-            ON CONFLICT (scope, scope_id, hour, variant_id) DO UPDATE SET aggregate = excluded.aggregate
-            """, new { parameters.Scope, parameters.ScopeId, parameters.Hour, parameters.VariantId, Aggregate = MetricAggregateCodec.Encode(total) },
-            cancellationToken, transaction));
-    }
+    private const string FindRollupSql = "SELECT aggregate FROM metric_rollups WHERE scope = ?1 AND scope_id = ?2 AND hour = ?3 AND variant_id = ''";
+
+    private const string UpsertRollupSql = """
+        INSERT INTO metric_rollups (scope, scope_id, hour, variant_id, aggregate) VALUES (?1, ?2, ?3, '', ?4)
+        ON CONFLICT (scope, scope_id, hour, variant_id) DO UPDATE SET aggregate = excluded.aggregate
+        """;
+
+    /// <summary>A version's rollup row as stored (only versions have rollup rows now: experiments analyse units); null when none.</summary>
+    /// <exception cref="InvalidDataException">The stored aggregate cannot be read.</exception>
+    internal static MetricAggregate? ReadRollup(SqliteWriteContext context, RollupKey key) =>
+        context.Prepare(FindRollupSql).Bind(1, VersionScope).Bind(2, key.VersionId).Bind(3, key.Hour).QueryBlob() is { } stored
+            ? MetricAggregateCodec.Decode(stored)
+            : null;
+
+    internal static void WriteRollup(SqliteWriteContext context, RollupKey key, MetricAggregate total) =>
+        context.Prepare(UpsertRollupSql).Bind(1, VersionScope).Bind(2, key.VersionId).Bind(3, key.Hour).Bind(4, MetricAggregateCodec.Encode(total)).Execute();
 }

@@ -173,6 +173,34 @@ public sealed class SqliteWriteQueueTests : IDisposable
     }
 
     [Fact]
+    public async Task OneGroup_BatchAddingToAnUnreadableRollupRow_RefusedAloneNeighboursStored()
+    {
+        var store = await database.CreateStoreAsync();
+        var (_, damaged, other) = await SeedPromptAsync(store, "rollups");
+        await store.RecordEventsAsync([Event(damaged.Id, Now)], null, Cancel);
+        await using (var damage = await database.Connections.OpenAsync(Cancel))
+            await damage.ExecuteAsync("UPDATE metric_rollups SET aggregate = x'00' WHERE scope_id = @Id", new { damaged.Id });
+
+        Task<MetricRecordResult> blocking, bad, good;
+        await using (await WriteLockAsync())
+        {
+            blocking = store.RecordEventsAsync([Event(other.Id, Now)], null, Cancel);
+            await WaitForQueuedAsync(store, 0);
+            bad = store.RecordEventsAsync([Event(damaged.Id, Now)], null, Cancel);
+            good = store.RecordEventsAsync([Event(other.Id, Now)], null, Cancel);
+            await WaitForQueuedAsync(store, 2);
+        }
+
+        // The damaged row is read by the write that adds to it, in its savepoint: that write alone is refused.
+        await Assert.ThrowsAsync<InvalidDataException>(() => bad);
+        Assert.Equal(1, (await blocking).Stored);
+        Assert.Equal(1, (await good).Stored);
+        Assert.Equal(2, (await store.ReadVersionTotalAsync(other.Id, Cancel)).Count);
+        await using var connection = await database.Connections.OpenAsync(Cancel);
+        Assert.Equal(1, await connection.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM metric_events WHERE version_id = @Id", new { damaged.Id }));
+    }
+
+    [Fact]
     public async Task OneGroup_RenderExposureReadingAnUnreadableRow_LostAloneOtherExperimentsStored()
     {
         var store = await database.CreateStoreAsync();
