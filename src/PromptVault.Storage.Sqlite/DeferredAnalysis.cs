@@ -99,7 +99,7 @@ internal sealed class DeferredAnalysis(SqliteWriteContext context)
     }
 
     /// <summary>Writes the group's changes: each rollup row, unit row and variant row once.</summary>
-    public async Task FlushAsync(CancellationToken cancellationToken)
+    public void Flush()
     {
         foreach (var (key, total) in rollups)
             SqlitePromptStore.WriteRollup(context, key, total);

@@ -77,7 +77,6 @@ public sealed partial class SqlitePromptStore
         }
     }
 
-    /// <summary>Adds <paramref name="added"/> to the stored aggregate of the row, or stores it as the row's first.</summary>
     private const string FindRollupSql = "SELECT aggregate FROM metric_rollups WHERE scope = ?1 AND scope_id = ?2 AND hour = ?3 AND variant_id = ''";
 
     private const string UpsertRollupSql = """
@@ -92,6 +91,7 @@ public sealed partial class SqlitePromptStore
             ? MetricAggregateCodec.Decode(stored)
             : null;
 
+    /// <summary>Stores <paramref name="total"/> as the row's aggregate (the stored one, read first, merged in).</summary>
     internal static void WriteRollup(SqliteWriteContext context, RollupKey key, MetricAggregate total) =>
         context.Prepare(UpsertRollupSql).Bind(1, VersionScope).Bind(2, key.VersionId).Bind(3, key.Hour).Bind(4, MetricAggregateCodec.Encode(total)).Execute();
 }

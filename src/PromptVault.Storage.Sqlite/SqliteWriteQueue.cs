@@ -242,17 +242,13 @@ internal sealed class SqliteWriteQueue : IAsyncDisposable
             {
                 exposedUnits.BeginGroup(context);
                 if (renderExposures.Count > 0 && await ApplyFirstAsync(c => writeExposures(c, renderExposures)) is { } failure)
-                {
-                    var refused = await ApplyOneByOneAsync(renderExposures);
-                    Lost(refused, failure);
-                    unreported = renderExposures.Where(exposure => !refused.Contains(exposure)).ToList();
-                }
+                    unreported = await ApplyOneByOneAsync(renderExposures, failure);
                 foreach (var write in group)
                 {
                     if (await ApplyInSavepointAsync(write.ApplyAsync) is { } refusal)
                         write.Refuse(refusal);
                 }
-                await context.Analysis.FlushAsync(CancellationToken.None);
+                context.Analysis.Flush();
                 exposedUnits.EndGroup(context);
                 context.Transaction.Commit();
                 exposedUnits.GroupCommitted();
@@ -310,16 +306,16 @@ internal sealed class SqliteWriteQueue : IAsyncDisposable
     /// written (a stored row it reads is damaged) would otherwise take every experiment's exposures of the group with it,
     /// at every render of its unit.
     /// </summary>
-    /// <returns>The exposures that failed alone, rolled back.</returns>
-    private async Task<List<Exposure>> ApplyOneByOneAsync(List<Exposure> renderExposures)
+    /// <param name="failure">Why they failed together: what those that fail alone are reported lost with.</param>
+    /// <returns>The exposures written, in the transaction.</returns>
+    private async Task<List<Exposure>> ApplyOneByOneAsync(List<Exposure> renderExposures, Exception failure)
     {
+        var written = new List<Exposure>(renderExposures.Count);
         var refused = new List<Exposure>();
         foreach (var exposure in renderExposures)
-        {
-            if (await ApplyInSavepointAsync(c => writeExposures(c, [exposure])) is not null)
-                refused.Add(exposure);
-        }
-        return refused;
+            (await ApplyInSavepointAsync(c => writeExposures(c, [exposure])) is null ? written : refused).Add(exposure);
+        Lost(refused, failure);
+        return written;
     }
 
     /// <summary>Applies one write in its own savepoint.</summary>
