@@ -16,15 +16,13 @@ namespace PromptVault.Storage.Postgres;
 /// </remarks>
 internal sealed class PostgresExposureQueue : IAsyncDisposable
 {
-    private readonly Channel<Exposure> exposures;
+    private readonly Channel<Entry> entries;
     private readonly int maxBatch;
     private readonly Func<IReadOnlyList<Exposure>, Task> write;
     private readonly Action<IReadOnlyList<Exposure>, Exception> exposuresLost;
     private readonly IDisposable depthObserver;
     private readonly Task writer;
-    private long queued; // exposures accepted, ever
-    private long settled; // of those, committed or given up; the writer takes them in order, so the first `settled` are done
-    private TaskCompletionSource progress = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private long pending; // exposures queued and not yet committed or given up
 
     /// <param name="capacity">Exposures that may wait for the writer.</param>
     /// <param name="maxBatch">The most exposures one transaction stores.</param>
@@ -37,41 +35,50 @@ internal sealed class PostgresExposureQueue : IAsyncDisposable
         this.maxBatch = maxBatch;
         this.write = write;
         this.exposuresLost = exposuresLost;
-        exposures = Channel.CreateBounded<Exposure>(new BoundedChannelOptions(capacity) { FullMode = BoundedChannelFullMode.Wait, SingleReader = true });
+        entries = Channel.CreateBounded<Entry>(new BoundedChannelOptions(capacity) { FullMode = BoundedChannelFullMode.Wait, SingleReader = true });
         depthObserver = Telemetry.ObserveQueue("exposures", () => Count);
         writer = Task.Run(WriteBatchesAsync);
     }
 
     /// <summary>How many exposures wait for the writer.</summary>
-    public int Count => exposures.Reader.Count;
+    public int Count => entries.Reader.Count;
 
     /// <summary>Queues an exposure without waiting; false when the queue is full (or the store is stopping).</summary>
     public bool TryQueue(Exposure exposure)
     {
-        if (!exposures.Writer.TryWrite(exposure))
-            return false;
-        Interlocked.Increment(ref queued);
-        return true;
+        // Counted before it is in the queue, so a settle that finds nothing pending has nothing to wait for.
+        Interlocked.Increment(ref pending);
+        if (entries.Writer.TryWrite(new Entry(exposure, null))) return true;
+        Interlocked.Decrement(ref pending);
+        return false;
     }
 
     /// <summary>Waits until every exposure queued before the call is committed (or given up).</summary>
+    /// <remarks>
+    /// Queues a marker behind them that the writer answers once what is ahead of it has been written: counting alone cannot
+    /// tell which exposures were written, as other requests queue theirs meanwhile.
+    /// </remarks>
     public async Task SettleAsync(CancellationToken cancellationToken)
     {
-        var target = Volatile.Read(ref queued);
-        while (Volatile.Read(ref settled) < target)
+        if (Volatile.Read(ref pending) == 0) return;
+        var settled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        try
         {
-            // Read before checking again: the writer counts a batch, then completes the task this reads.
-            var next = Volatile.Read(ref progress).Task;
-            if (Volatile.Read(ref settled) >= target)
-                return;
-            await next.WaitAsync(cancellationToken);
+            await entries.Writer.WriteAsync(new Entry(null, settled), cancellationToken);
         }
+        catch (ChannelClosedException)
+        {
+            // Stopping: the writer commits everything queued before it ends.
+            await writer.WaitAsync(cancellationToken);
+            return;
+        }
+        await settled.Task.WaitAsync(cancellationToken);
     }
 
     /// <summary>Stops taking exposures and waits until the queued ones are committed.</summary>
     public async ValueTask DisposeAsync()
     {
-        exposures.Writer.TryComplete();
+        entries.Writer.TryComplete();
         await writer;
         depthObserver.Dispose();
     }
@@ -79,22 +86,34 @@ internal sealed class PostgresExposureQueue : IAsyncDisposable
     private async Task WriteBatchesAsync()
     {
         var batch = new List<Exposure>();
-        while (await exposures.Reader.WaitToReadAsync())
+        var settles = new List<TaskCompletionSource>();
+        while (await entries.Reader.WaitToReadAsync())
         {
-            while (batch.Count < maxBatch && exposures.Reader.TryRead(out var exposure))
-                batch.Add(exposure);
-            try
+            while (batch.Count < maxBatch && entries.Reader.TryRead(out var entry))
             {
-                await write(batch);
+                if (entry.Exposure is { } exposure) batch.Add(exposure);
+                else settles.Add(entry.Settled!);
             }
-            catch (Exception error)
+            if (batch.Count > 0)
             {
-                // The database is unreachable or refused the batch: nothing of it is stored. The units' next renders record them.
-                exposuresLost(batch, error);
+                try
+                {
+                    await write(batch);
+                }
+                catch (Exception error)
+                {
+                    // The database is unreachable or refused the batch: nothing of it is stored. The units' next renders record them.
+                    exposuresLost(batch, error);
+                }
+                Interlocked.Add(ref pending, -batch.Count);
             }
-            Interlocked.Add(ref settled, batch.Count);
-            Interlocked.Exchange(ref progress, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).SetResult();
+            foreach (var settled in settles)
+                settled.SetResult();
             batch.Clear();
+            settles.Clear();
         }
     }
+
+    /// <summary>An exposure to write, or a settle waiting for those ahead of it.</summary>
+    private readonly record struct Entry(Exposure? Exposure, TaskCompletionSource? Settled);
 }

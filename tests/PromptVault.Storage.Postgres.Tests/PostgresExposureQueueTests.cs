@@ -3,7 +3,7 @@ using static PromptVault.Storage.Testing.Samples;
 
 namespace PromptVault.Storage.Postgres.Tests;
 
-/// <summary>The render exposures' writer when a batch's write fails: no database needed, the write is the test's.</summary>
+/// <summary>The render exposures' writer: no database needed, the write is the test's.</summary>
 public sealed class PostgresExposureQueueTests
 {
     [Fact]
@@ -19,5 +19,42 @@ public sealed class PostgresExposureQueueTests
         await queue.SettleAsync(TestContext.Current.CancellationToken);
 
         lock (givenUp) Assert.Equal([("unit-1", "the database refused the batch"), ("unit-2", "the database refused the batch")], givenUp);
+    }
+
+    [Fact]
+    public async Task Settle_WaitsUntilTheExposuresQueuedBeforeItAreWritten()
+    {
+        var gate = new TaskCompletionSource();
+        var written = new List<string>();
+        await using var queue = new PostgresExposureQueue(capacity: 8, maxBatch: 10,
+            async batch => { await gate.Task; lock (written) written.AddRange(batch.Select(e => e.UnitId)); }, (_, _) => { });
+
+        Assert.True(queue.TryQueue(new Exposure("experiment-1", "variant-1", "unit-1", Now)));
+        Assert.True(queue.TryQueue(new Exposure("experiment-1", "variant-1", "unit-2", Now)));
+        var settle = queue.SettleAsync(TestContext.Current.CancellationToken);
+        await Task.Delay(50, TestContext.Current.CancellationToken);
+        Assert.False(settle.IsCompleted);
+
+        gate.SetResult();
+        await settle;
+        lock (written) Assert.Equal(["unit-1", "unit-2"], written);
+    }
+
+    [Fact]
+    public async Task Settle_WhileStopping_WaitsForTheQueuedExposures()
+    {
+        var gate = new TaskCompletionSource();
+        var written = 0;
+        var queue = new PostgresExposureQueue(capacity: 8, maxBatch: 10,
+            async batch => { await gate.Task; Interlocked.Add(ref written, batch.Count); }, (_, _) => { });
+        Assert.True(queue.TryQueue(new Exposure("experiment-1", "variant-1", "unit-1", Now)));
+
+        var stopping = queue.DisposeAsync().AsTask();
+        Assert.False(queue.TryQueue(new Exposure("experiment-1", "variant-1", "unit-2", Now)));
+        var settle = queue.SettleAsync(TestContext.Current.CancellationToken);
+        gate.SetResult();
+        await settle;
+        Assert.Equal(1, Volatile.Read(ref written));
+        await stopping;
     }
 }
