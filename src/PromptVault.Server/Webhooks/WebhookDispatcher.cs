@@ -79,10 +79,6 @@ internal sealed class WebhookDispatcher(IWebhookStore store, IHttpClientFactory 
             using var response = await clients.CreateClient(HttpClientName).SendAsync(request, HttpCompletionOption.ResponseHeadersRead, stoppingToken);
             status = (int)response.StatusCode;
         }
-        catch (HttpRequestException e)
-        {
-            error = e.Message;
-        }
         catch (TaskCanceledException) when (!stoppingToken.IsCancellationRequested)
         {
             error = $"no answer within {settings.Timeout.TotalSeconds:0.###} s";
@@ -91,6 +87,12 @@ internal sealed class WebhookDispatcher(IWebhookStore store, IHttpClientFactory 
         {
             // Shutting down: the attempt is not recorded, and the lease lets this or another server send it again.
             return;
+        }
+        catch (Exception e)
+        {
+            // The receiver unreachable, or a stored delivery that cannot be sent at all (a URL edited into the database by
+            // hand): either way a failed attempt, counted, so the delivery ends as failed instead of being retried forever.
+            error = e.Message;
         }
 
         var elapsed = (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds;

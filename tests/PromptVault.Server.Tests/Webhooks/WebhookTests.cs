@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Text.Json.Nodes;
+using Microsoft.Data.Sqlite;
 using static PromptVault.Server.Tests.ApiCalls;
 
 namespace PromptVault.Server.Tests.Webhooks;
@@ -168,6 +169,31 @@ public sealed class WebhookTests
         Assert.Equal((includer, guard), (dependent.Str("prompt"), dependent.Str("via")));
         Assert.Equal(("production", "1.0.1", "1.0.0"), (dependent.Str("label"), dependent.Str("version"), dependent.Str("previousVersion")));
         Assert.NotEqual(own.Str("id"), dependent.Str("id"));
+    }
+
+    [Fact]
+    public async Task StoredUrlThatCannotBeSent_EachAttemptRecordedWithItsError()
+    {
+        await using var receiver = await WebhookReceiver.StartAsync(cancellationToken: TestContext.Current.CancellationToken);
+        await using var server = await RunningServer.StartAsync(new ServerSetup(FastRetries), TestContext.Current.CancellationToken);
+        using var client = server.CreateClient();
+        var webhook = await CreateWebhookAsync(client, receiver, "version.created");
+        // A URL the API refuses, as a database edited by hand (or written by an older version) may hold.
+        await using (var connection = new SqliteConnection($"Data Source={server.DatabasePath}"))
+        {
+            await connection.OpenAsync(TestContext.Current.CancellationToken);
+            await using var command = connection.CreateCommand();
+            command.CommandText = "UPDATE webhooks SET url = '/hook' WHERE id = $id";
+            command.Parameters.AddWithValue("$id", webhook);
+            Assert.Equal(1, await command.ExecuteNonQueryAsync(TestContext.Current.CancellationToken));
+        }
+
+        await CreateSupportPromptAsync(client);
+        var retried = await DeliveryAsync(client, webhook, d => d["history"]!.AsArray().Count >= 2);
+
+        Assert.Equal("pending", retried.Str("status"));
+        Assert.Equal(retried["history"]!.AsArray().Count, retried["attempts"]!.GetValue<int>());
+        Assert.All(retried["history"]!.AsArray(), a => Assert.Contains("request URI", a.Str("error")));
     }
 
     /// <summary>Registers a webhook for <paramref name="receiver"/>, hands it the secret, and returns the webhook's id.</summary>
