@@ -30,11 +30,13 @@ public interface IPromptVault
     /// <summary>Queues a metric event for the call that used <paramref name="resolution"/> (its version, experiment, variant and unit).</summary>
     /// <returns>A completed task: the event is sent in the background; <see cref="FlushAsync"/> waits for it.</returns>
     /// <exception cref="ArgumentOutOfRangeException">A number of <paramref name="outcome"/> is not finite (NaN or infinity), which JSON cannot carry.</exception>
+    /// <exception cref="ArgumentException">Text of <paramref name="outcome"/> (its id, error or metadata) holds U+0000 or a lone surrogate, which the server refuses.</exception>
     ValueTask RecordAsync(ResolvedPrompt resolution, PromptOutcome outcome, CancellationToken cancellationToken = default);
 
     /// <summary>Queues a later metric event (a thumbs-up, a score, a conversion) for the call whose <see cref="ResolvedPrompt.ResolutionId"/> was kept, in this process or another.</summary>
     /// <exception cref="ArgumentException"><paramref name="resolutionId"/> is not a resolution id; or, as
-    /// <see cref="ArgumentOutOfRangeException"/>, a number of <paramref name="outcome"/> is not finite.</exception>
+    /// <see cref="ArgumentOutOfRangeException"/>, a number of <paramref name="outcome"/> is not finite; or text of
+    /// <paramref name="outcome"/> holds U+0000 or a lone surrogate.</exception>
     ValueTask RecordFeedbackAsync(string resolutionId, PromptOutcome outcome, CancellationToken cancellationToken = default);
 
     /// <summary>Sends every event queued before the call, retrying while the server is unreachable, until done or cancelled.</summary>

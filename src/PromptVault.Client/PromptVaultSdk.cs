@@ -150,20 +150,39 @@ internal sealed class PromptVaultSdk : IPromptVault, IAsyncDisposable
 
     /// <summary>
     /// The outcome as the sender will send it, later and on another thread: its numbers finite, which JSON needs (the server
-    /// checks their ranges), and its metadata a copy, so the caller may dispose its document once this returns.
+    /// checks their ranges), its text what the server takes (an event it refuses would take its batch's other events with
+    /// it), and its metadata a copy, so the caller may dispose its document once this returns.
     /// </summary>
     private static PromptOutcome Sendable(PromptOutcome outcome)
     {
         Finite(outcome.Cost, "outcome.Cost");
         Finite(outcome.QualityScore, "outcome.QualityScore");
         Finite(outcome.UserFeedback, "outcome.UserFeedback");
-        return outcome.Metadata is { } metadata ? outcome with { Metadata = metadata.Clone() } : outcome;
+        Text(outcome.Id, "outcome.Id");
+        Text(outcome.Error, "outcome.Error");
+        if (outcome.Metadata is not { } metadata)
+            return outcome;
+        try
+        {
+            InvalidJsonTextException.ThrowIfIn(metadata);
+        }
+        catch (InvalidJsonTextException e)
+        {
+            throw new ArgumentException($"outcome.Metadata: {e.Message}", nameof(outcome), e);
+        }
+        return outcome with { Metadata = metadata.Clone() };
     }
 
     private static void Finite(double? value, string name)
     {
         if (value is { } v && !double.IsFinite(v))
             throw new ArgumentOutOfRangeException(name, v, $"{name} must be a finite number, got {v}.");
+    }
+
+    private static void Text(string? value, string name)
+    {
+        if (value is not null && value.Contains('\0'))
+            throw new ArgumentException(InvalidJsonTextException.Describe(name, TextFault.Nul) + ".", name);
     }
 
     public async ValueTask DisposeAsync()

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using PromptVault.Core;
 using PromptVault.Core.Metrics;
 
 namespace PromptVault.Client.Tests;
@@ -147,6 +148,19 @@ public sealed class EventTests
         var refused = await Assert.ThrowsAsync<ArgumentOutOfRangeException>(async () =>
             await host.Vault.RecordAsync(resolution, new PromptOutcome { Cost = double.NaN }, ct));
         Assert.Equal("outcome.Cost", refused.ParamName);
+        // Text the server refuses (U+0000, which PostgreSQL cannot store) would take its batch's other events with it.
+        var nulError = await Assert.ThrowsAsync<ArgumentException>(async () =>
+            await host.Vault.RecordAsync(resolution, new PromptOutcome { Error = "time\0out" }, ct));
+        Assert.Equal("outcome.Error", nulError.ParamName);
+        using (var nul = JsonDocument.Parse("""{"note":["\u0000"]}"""))
+        {
+            var nulMetadata = await Assert.ThrowsAsync<ArgumentException>(async () =>
+                await host.Vault.RecordAsync(resolution, new PromptOutcome { Metadata = nul.RootElement }, ct));
+            Assert.Contains("note[0]", nulMetadata.Message, StringComparison.Ordinal);
+        }
+        var nulUnit = await Assert.ThrowsAsync<InvalidInputException>(async () =>
+            await host.Vault.GetPromptAsync(name, unitId: "user\0", cancellationToken: ct));
+        Assert.Equal(("invalid_unit_id", "unitId"), (nulUnit.Code, nulUnit.Field));
         // A timestamp left at its default (year 1) once made the event's id throw in the sender, which then sent nothing more.
         await host.Vault.RecordAsync(resolution, new PromptOutcome { Timestamp = default(DateTimeOffset), QualityScore = 1 }, ct);
         // Metadata whose document the caller disposes as soon as recording returns.

@@ -10,23 +10,30 @@ public static class PromptVaultJson
     public static JsonSerializerOptions Options { get; } = Configure(new JsonSerializerOptions(JsonSerializerDefaults.Web));
 
     /// <summary>
+    /// <see cref="Options"/> for what the server reads from a request, which also refuse text no store keeps (U+0000,
+    /// <see cref="NulRefusal"/>). Stored values and answers are read with <see cref="Options"/>, so text
+    /// stored before that rule still reads back.
+    /// </summary>
+    public static JsonSerializerOptions Requests { get; } = Configure(new JsonSerializerOptions(JsonSerializerDefaults.Web), forRequests: true);
+
+    /// <summary>
     /// A render's answer in the API's settings, written by the source generator's fast path. <see cref="Options"/> add
     /// converters, which turn the fast path off for every type; the render route is the hot path (issue 9), and its answer
     /// holds no type those converters change (RenderResponseJsonTests checks that both write the same JSON).
     /// </summary>
     public static JsonTypeInfo<RenderResponse> RenderResponse => PromptVaultFastPathJsonContext.Default.RenderResponse;
 
-    /// <summary>Applies the API's settings to <paramref name="options"/> (used for ASP.NET Core's own options).</summary>
-    public static JsonSerializerOptions Configure(JsonSerializerOptions options)
+    /// <summary>Applies the API's settings to <paramref name="options"/> (used for ASP.NET Core's own options, <paramref name="forRequests"/> as <see cref="Requests"/>).</summary>
+    public static JsonSerializerOptions Configure(JsonSerializerOptions options, bool forRequests = false)
     {
         options.PropertyNamingPolicy = JsonNamingPolicy.CamelCase;
         options.NumberHandling = JsonNumberHandling.Strict;
         options.Converters.Add(new JsonStringEnumConverter(namingPolicy: null, allowIntegerValues: false));
-        options.Converters.Add(new TextCheckedJsonElementConverter());
-        options.Converters.Add(new TextCheckedVariablesConverter());
-        options.TypeInfoResolverChain.Insert(0, PromptVaultJsonContext.Default);
+        options.Converters.Add(new TextCheckedJsonElementConverter(refuseNul: forRequests));
+        options.Converters.Add(new TextCheckedVariablesConverter(refuseNul: forRequests));
+        options.TypeInfoResolverChain.Insert(0, forRequests ? PromptVaultJsonContext.Default.WithAddedModifier(NulRefusal.Modify) : PromptVaultJsonContext.Default);
         if (!options.TypeInfoResolverChain.OfType<DefaultJsonTypeInfoResolver>().Any())
-            options.TypeInfoResolverChain.Add(new DefaultJsonTypeInfoResolver());
+            options.TypeInfoResolverChain.Add(forRequests ? new DefaultJsonTypeInfoResolver { Modifiers = { NulRefusal.Modify } } : new DefaultJsonTypeInfoResolver());
         return options;
     }
 }

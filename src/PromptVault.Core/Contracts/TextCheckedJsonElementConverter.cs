@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
 using System.Text.Unicode;
 
 namespace PromptVault.Core.Contracts;
@@ -8,53 +9,56 @@ namespace PromptVault.Core.Contracts;
 /// <summary>
 /// Reads a free-form JSON value (render variables, a default value, metric metadata) and refuses it when a string or
 /// property name in it is not valid text: JSON escapes can spell a lone surrogate (<c>"\ud800"</c>), and raw bytes can
-/// be invalid UTF-8, neither of which a .NET string read from the value later could hold. Refusing here, while the
-/// request is read, gives the caller a 400 naming the field instead of a failure wherever the value is first used.
+/// be invalid UTF-8, neither of which a .NET string read from the value later could hold; or it holds the character
+/// U+0000, which PostgreSQL's text and jsonb cannot store (<see cref="NulRefusal"/> refuses it in plain fields) — in requests only (<paramref name="refuseNul"/>), so text stored before the rule can still be read back.
+/// Refusing here, while the request is read, gives the caller a 400 naming the field instead of a failure wherever the
+/// value is first used or stored.
 /// </summary>
-internal sealed class TextCheckedJsonElementConverter : JsonConverter<JsonElement>
+internal sealed class TextCheckedJsonElementConverter(bool refuseNul) : JsonConverter<JsonElement>
 {
-    public override JsonElement Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) => ReadChecked(ref reader);
+    public override JsonElement Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) => ReadChecked(ref reader, refuseNul);
 
     /// <summary>Reads the value at <paramref name="reader"/> and refuses it when it holds invalid text (<see cref="InvalidJsonTextException"/>).</summary>
-    internal static JsonElement ReadChecked(ref Utf8JsonReader reader)
+    internal static JsonElement ReadChecked(ref Utf8JsonReader reader, bool refuseNul)
     {
         var element = JsonElement.ParseValue(ref reader);
-        EnsureText(element);
+        EnsureText(element, refuseNul);
         return element;
     }
 
     /// <summary>Refuses <paramref name="element"/> when it holds invalid text (<see cref="InvalidJsonTextException"/>).</summary>
-    internal static void EnsureText(JsonElement element)
+    internal static void EnsureText(JsonElement element, bool refuseNul)
     {
-        if (FindInvalidText(element) is { } at)
-            throw new InvalidJsonTextException(at.StartsWith('.') ? at[1..] : at);
+        if (FindInvalidText(element, refuseNul) is ({ } at, var fault))
+            throw new InvalidJsonTextException(at.StartsWith('.') ? at[1..] : at, fault);
     }
 
     public override void Write(Utf8JsonWriter writer, JsonElement value, JsonSerializerOptions options) => value.WriteTo(writer);
 
     /// <summary>
     /// Where in <paramref name="element"/> the first invalid string or property name is (relative to it, each step
-    /// <c>.name</c> or <c>[index]</c>), or null. Built only on the way out of a refusal, so a valid value costs no strings.
+    /// <c>.name</c> or <c>[index]</c>), and what is wrong with it; null when nothing is. Built only on the way out of a
+    /// refusal, so a valid value costs no strings.
     /// </summary>
-    private static string? FindInvalidText(JsonElement element)
+    private static (string At, TextFault Fault)? FindInvalidText(JsonElement element, bool refuseNul)
     {
         switch (element.ValueKind)
         {
             case JsonValueKind.String:
-                return IsText(JsonMarshal.GetRawUtf8Value(element), element, static e => e.GetString()) ? null : "";
+                return CheckText(JsonMarshal.GetRawUtf8Value(element), element, static e => e.GetString(), refuseNul) is { } fault ? ("", fault) : null;
             case JsonValueKind.Array:
                 var index = 0;
                 foreach (var item in element.EnumerateArray())
                 {
-                    if (FindInvalidText(item) is { } inItem) return $"[{index}]{inItem}";
+                    if (FindInvalidText(item, refuseNul) is var (inItem, itemFault)) return ($"[{index}]{inItem}", itemFault);
                     index++;
                 }
                 return null;
             case JsonValueKind.Object:
                 foreach (var property in element.EnumerateObject())
                 {
-                    if (!IsText(JsonMarshal.GetRawUtf8PropertyName(property), property, static p => p.Name)) return "";
-                    if (FindInvalidText(property.Value) is { } inValue) return $".{property.Name}{inValue}";
+                    if (CheckText(JsonMarshal.GetRawUtf8PropertyName(property), property, static p => p.Name, refuseNul) is { } nameFault) return ("", nameFault);
+                    if (FindInvalidText(property.Value, refuseNul) is var (inValue, valueFault)) return ($".{property.Name}{inValue}", valueFault);
                 }
                 return null;
             default:
@@ -62,37 +66,92 @@ internal sealed class TextCheckedJsonElementConverter : JsonConverter<JsonElemen
         }
     }
 
-    // Text without escapes is valid when its UTF-8 is, which needs no string; escapes (\ud800) are decoded to tell.
-    // Static reads with their state, so checking a valid value allocates no closure.
-    private static bool IsText<T>(ReadOnlySpan<byte> raw, T value, Func<T, string?> read)
+    // Text without escapes is valid when its UTF-8 is, which needs no string: JSON spells U+0000 only as an escape.
+    // Escapes (\ud800, \u0000) are decoded to tell. Static reads with their state, so checking a valid value allocates no closure.
+    private static TextFault? CheckText<T>(ReadOnlySpan<byte> raw, T value, Func<T, string?> read, bool refuseNul)
     {
-        if (!raw.Contains((byte)'\\')) return Utf8.IsValid(raw);
+        if (!raw.Contains((byte)'\\')) return Utf8.IsValid(raw) ? null : TextFault.NotUtf16;
         try
         {
-            read(value);
-            return true;
+            return NulRefusal.HoldsNul(read(value)) && refuseNul ? TextFault.Nul : null;
         }
         catch (InvalidOperationException)
         {
-            return false; // what JsonElement throws for a lone surrogate or invalid UTF-8
+            return TextFault.NotUtf16; // what JsonElement throws for a lone surrogate or invalid UTF-8
         }
     }
 }
 
 /// <summary>
-/// A string or property name in a request is not valid text (<see cref="TextCheckedJsonElementConverter"/>).
-/// System.Text.Json sets <see cref="JsonException.Path"/> to the value that holds it; <see cref="Location"/> is where
-/// inside that value (<c>[0].role</c>, <c>name</c>), empty when it is the value itself.
+/// Refuses a request's plain strings (names, ids, content; lists of them) holding U+0000 (NUL), once their object is
+/// read: PostgreSQL's text cannot store it, and on SQLite it would be stored text the other engine (an export moved to
+/// PostgreSQL) could not take. Refused for both engines alike, so a request means the same on each. Requests only
+/// (<see cref="PromptVaultJson.Requests"/>): what was stored before the rule still reads back. A check after reading
+/// rather than a converter for strings, which would hide every string's type from the OpenAPI document's generator.
 /// </summary>
-public sealed class InvalidJsonTextException(string location)
-    : JsonException($"{Describe("it")}{(location.Length == 0 ? "" : $" at '{location}'")}.")
+internal static class NulRefusal
+{
+    /// <summary>A type-info modifier: objects with text properties check them after they are read.</summary>
+    public static void Modify(JsonTypeInfo typeInfo)
+    {
+        if (typeInfo.Kind != JsonTypeInfoKind.Object) return;
+        var texts = typeInfo.Properties.Where(p => p.Get is not null && (p.PropertyType == typeof(string) || typeof(IEnumerable<string>).IsAssignableFrom(p.PropertyType))).ToArray();
+        if (texts.Length == 0) return;
+        var after = typeInfo.OnDeserialized;
+        typeInfo.OnDeserialized = value =>
+        {
+            foreach (var property in texts)
+                Check(property.Get!(value), property.Name);
+            after?.Invoke(value);
+        };
+    }
+
+    /// <summary>Whether <paramref name="text"/> holds U+0000.</summary>
+    internal static bool HoldsNul(string? text) => text is not null && text.Contains('\0');
+
+    private static void Check(object? value, string name)
+    {
+        if (value is string text)
+        {
+            if (HoldsNul(text)) throw new InvalidJsonTextException(name, TextFault.Nul);
+            return;
+        }
+        var index = 0;
+        foreach (var item in (IEnumerable<string>?)value ?? [])
+        {
+            if (HoldsNul(item)) throw new InvalidJsonTextException($"{name}[{index}]", TextFault.Nul);
+            index++;
+        }
+    }
+}
+
+/// <summary>What is wrong with text a request holds.</summary>
+public enum TextFault
+{
+    /// <summary>Not valid UTF-16: a lone surrogate, or bytes that are not UTF-8.</summary>
+    NotUtf16,
+
+    /// <summary>It holds U+0000, which no store keeps.</summary>
+    Nul,
+}
+
+/// <summary>
+/// A string or property name in a request is not valid text (<see cref="TextCheckedJsonElementConverter"/>,
+/// <see cref="NulRefusal"/>). System.Text.Json sets <see cref="JsonException.Path"/> to the value that
+/// holds it; <see cref="Location"/> is where inside that value (<c>[0].role</c>, <c>name</c>), empty when it is the value itself.
+/// </summary>
+public sealed class InvalidJsonTextException(string location, TextFault fault = TextFault.NotUtf16)
+    : JsonException($"{Describe("it", fault)}{(location.Length == 0 ? "" : $" at '{location}'")}.")
 {
     public string Location { get; } = location;
 
-    /// <summary>Throws when a string or property name in <paramref name="element"/> is not valid text; for a value read without the API's options.</summary>
-    public static void ThrowIfIn(JsonElement element) => TextCheckedJsonElementConverter.EnsureText(element);
+    public TextFault Fault { get; } = fault;
+
+    /// <summary>Throws when a string or property name in <paramref name="element"/>, a request's, is not valid text; for a value read without the API's options.</summary>
+    public static void ThrowIfIn(JsonElement element) => TextCheckedJsonElementConverter.EnsureText(element, refuseNul: true);
 
     /// <summary>The refusal, said of <paramref name="subject"/>: "'unitId' holds text that is not valid UTF-16 (…)".</summary>
-    public static string Describe(string subject) =>
-        $"{subject} holds text that is not valid UTF-16 (a lone surrogate such as \\ud800, or bytes that are not UTF-8)";
+    public static string Describe(string subject, TextFault fault = TextFault.NotUtf16) => fault == TextFault.Nul
+        ? $"{subject} holds the character U+0000 (\\u0000), which PromptVault does not store"
+        : $"{subject} holds text that is not valid UTF-16 (a lone surrogate such as \\ud800, or bytes that are not UTF-8)";
 }

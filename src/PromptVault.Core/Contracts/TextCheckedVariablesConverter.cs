@@ -8,13 +8,13 @@ namespace PromptVault.Core.Contracts;
 /// checked for invalid text like any free-form value (<see cref="TextCheckedJsonElementConverter"/>). The dictionary converter
 /// System.Text.Json would use parses each value into a document of its own, which a render request pays for on every call.
 /// </summary>
-internal sealed class TextCheckedVariablesConverter : JsonConverter<IReadOnlyDictionary<string, JsonElement>>
+internal sealed class TextCheckedVariablesConverter(bool refuseNul) : JsonConverter<IReadOnlyDictionary<string, JsonElement>>
 {
     public override IReadOnlyDictionary<string, JsonElement> Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
     {
         if (reader.TokenType != JsonTokenType.StartObject)
             throw new JsonException(); // System.Text.Json words it, with the path: "could not be converted to …".
-        var variables = TextCheckedJsonElementConverter.ReadChecked(ref reader);
+        var variables = TextCheckedJsonElementConverter.ReadChecked(ref reader, refuseNul);
         var values = new Dictionary<string, JsonElement>(StringComparer.Ordinal);
         foreach (var property in variables.EnumerateObject())
             values[property.Name] = property.Value; // a repeated name keeps its last value, as System.Text.Json's own reading does

@@ -1,4 +1,5 @@
 using System.Diagnostics.CodeAnalysis;
+using PromptVault.Core.Contracts;
 using PromptVault.Core.Experiments;
 
 namespace PromptVault.Core.Prompts;
@@ -18,12 +19,14 @@ public static class Serving
     public static bool ByExperiment([NotNullWhen(true)] string? unitId, string? version, string? label) =>
         unitId is not null && string.IsNullOrWhiteSpace(version) && label is null or Label.Production;
 
-    /// <exception cref="InvalidInputException">The unit id is empty or too long.</exception>
+    /// <exception cref="InvalidInputException">The unit id is empty, too long, or holds U+0000 (which the SDK's exposure would then carry to a server that refuses it).</exception>
     public static void ValidateUnitId([NotNull] string? unitId, string field = "unitId")
     {
         if (string.IsNullOrWhiteSpace(unitId))
             throw new InvalidInputException("invalid_unit_id", $"{field} is required and must not be empty.", field);
         PromptRules.ValidateLength(unitId, Assignment.MaxUnitIdLength, field);
+        if (NulRefusal.HoldsNul(unitId))
+            throw new InvalidInputException("invalid_unit_id", InvalidJsonTextException.Describe(field, TextFault.Nul) + ".", field);
     }
 
     public static NotFoundException LabelNotFound(string promptName, string label) => new("label_not_found",

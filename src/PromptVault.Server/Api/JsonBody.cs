@@ -80,7 +80,7 @@ internal static class JsonBody
     {
         try
         {
-            return body.Deserialize<T>(PromptVaultJson.Options)!;
+            return body.Deserialize<T>(PromptVaultJson.Requests)!;
         }
         catch (JsonException e)
         {

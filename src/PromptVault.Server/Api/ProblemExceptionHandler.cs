@@ -24,7 +24,7 @@ internal sealed class ProblemExceptionHandler : IExceptionHandler
             UpstreamFailedException e => (StatusCodes.Status502BadGateway, e.Code, e.Message, e.Field),
             NotConfiguredException e => (StatusCodes.Status503ServiceUnavailable, e.Code, e.Message, e.Field),
             BadHttpRequestException { InnerException: JsonException json } when IsInvalidText(json) =>
-                (StatusCodes.Status400BadRequest, "invalid_text", DescribeInvalidText(TextField(json)), TextField(json)),
+                (StatusCodes.Status400BadRequest, "invalid_text", DescribeInvalidText(json), TextField(json)),
             BadHttpRequestException { InnerException: JsonException json } =>
                 (StatusCodes.Status400BadRequest, "invalid_json", DescribeJsonError(context, json), JsonField(json)),
             BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge } =>
@@ -45,15 +45,15 @@ internal sealed class ProblemExceptionHandler : IExceptionHandler
     }
 
     /// <summary>
-    /// A string that is not valid text (a lone surrogate such as <c>"\ud800"</c>, or bytes that are not UTF-8): found in a
-    /// free-form value by <see cref="InvalidJsonTextException"/>'s converter, or by System.Text.Json as it reads a string
+    /// A string that is not valid text (a lone surrogate such as <c>"\ud800"</c>, bytes that are not UTF-8, or U+0000): found
+    /// by <see cref="InvalidJsonTextException"/>'s converters, or by System.Text.Json as it reads a string
     /// field, which it reports as a conversion error wrapping the reader's own exception.
     /// </summary>
     private static bool IsInvalidText(JsonException json) =>
         json is InvalidJsonTextException || json.InnerException is InvalidOperationException { Message: var message } && message.Contains("UTF-", StringComparison.Ordinal);
 
-    private static string DescribeInvalidText(string? field) =>
-        InvalidJsonTextException.Describe(field is null ? "The request body" : $"'{field}'") + ".";
+    private static string DescribeInvalidText(JsonException json) =>
+        InvalidJsonTextException.Describe(TextField(json) is { } field ? $"'{field}'" : "The request body", (json as InvalidJsonTextException)?.Fault ?? TextFault.NotUtf16) + ".";
 
     private static string? TextField(JsonException json)
     {

@@ -30,7 +30,7 @@ public sealed partial class TestCaseRow
         Dictionary<string, JsonElement>? variables;
         try
         {
-            variables = JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(string.IsNullOrWhiteSpace(Variables) ? "{}" : Variables, PromptVaultJson.Options);
+            variables = JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(string.IsNullOrWhiteSpace(Variables) ? "{}" : Variables, PromptVaultJson.Requests);
         }
         catch (JsonException e)
         {

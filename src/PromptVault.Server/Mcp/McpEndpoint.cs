@@ -22,7 +22,7 @@ internal static class McpEndpoint
             .WithHttpTransport(transport => transport.SessionMode = HttpServerSessionMode.Stateless)
             .WithListPromptsHandler(McpPrompts.ListAsync)
             .WithGetPromptHandler(McpPrompts.GetAsync)
-            .WithTools<McpTools>(PromptVaultJson.Options)
+            .WithTools<McpTools>(PromptVaultJson.Requests)
             .WithRequestFilters(filters => filters
                 .AddCallToolFilter(next => async (request, cancellationToken) =>
                 {

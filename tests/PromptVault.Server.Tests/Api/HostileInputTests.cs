@@ -138,6 +138,39 @@ public sealed class HostileInputTests(ServerFixture fixture) : IClassFixture<Ser
         Assert.Contains("not valid UTF-16", problem.Str("detail"), StringComparison.Ordinal);
     }
 
+    /// <summary>U+0000, which PostgreSQL's text and jsonb cannot store: refused on either engine, in every kind of place.</summary>
+    public static TheoryData<string, string, string> NulText => new()
+    {
+        { "render", """{"variables": {"x": "a\u0000b"}}""", "variables.x" },
+        { "render", """{"variables": {"a\u0000": "b"}}""", "variables" },
+        { "render", """{"unitId": "user\u0000"}""", "unitId" },
+        { "versions", """{"content": "{{x}}\u0000", "changeDescription": "d"}""", "content" },
+        { "metrics", """{"versionId": "v", "error": "time\u0000out"}""", "error" },
+        { "metrics", """{"events": [{"versionId": "v", "latencyMs": 1}, {"versionId": "v", "unitId": "\u0000"}]}""", "events[1].unitId" },
+        { "metrics", """{"versionId": "v", "metadata": {"note": ["\u0000"]}}""", "metadata.note[0]" },
+        { "exposures", """{"exposures": [{"experimentId": "e", "variantId": "v", "unitId": "u\u0000"}]}""", "exposures[0].unitId" },
+        { "prompts", """{"name": "nul-in-description", "content": "x", "description": "a\u0000"}""", "description" },
+    };
+
+    [Theory]
+    [MemberData(nameof(NulText))]
+    public async Task Post_NulCharacter_Returns400NamingTheField_AndStoresNothing(string route, string body, string field)
+    {
+        var name = await CreateProductionPromptAsync("{{x}}");
+        var path = route switch
+        {
+            "metrics" or "exposures" or "prompts" => $"/api/{route}",
+            _ => $"/api/prompts/{name}/{route}",
+        };
+
+        var (status, problem) = await PostAsync(_client, path, body);
+
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Equal(("invalid_text", field), (problem.Str("code"), problem.Str("field")));
+        Assert.Contains("U+0000", problem.Str("detail"), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.NotFound, (await GetAsync(_client, "/api/prompts/nul-in-description")).Status);
+    }
+
     [Fact]
     public async Task Render_BytesThatAreNotUtf8_Returns400NamingTheField()
     {
