@@ -1,3 +1,5 @@
+using System.Runtime.InteropServices;
+using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
 using PromptVault.Core;
@@ -39,11 +41,24 @@ internal static class MetricsApi
             var body = document.RootElement;
             if (body.ValueKind != JsonValueKind.Object)
                 throw new InvalidInputException("invalid_json", "The request body must be a JSON object: one metric event, or { \"events\": [...] }.");
-            recording = body.TryGetProperty("events", out _)
+            recording = IsBatch(body)
                 ? metrics.RecordAsync(JsonBody.Read<MetricBatchRequest>(body), idempotencyKey, cancellationToken)
                 : metrics.RecordAsync(JsonBody.Read<MetricEventRequest>(body), idempotencyKey, cancellationToken);
         }
         return TypedResults.Ok(await recording);
+    }
+
+    // Member names are matched as the binder matches them, in any case ("Events" too); read as UTF-8 unless escaped, so an
+    // event's members cost no strings.
+    private static bool IsBatch(JsonElement body)
+    {
+        foreach (var member in body.EnumerateObject())
+        {
+            var name = JsonMarshal.GetRawUtf8PropertyName(member);
+            if (name.Contains((byte)'\\') ? member.Name.Equals("events", StringComparison.OrdinalIgnoreCase) : Ascii.EqualsIgnoreCase(name, "events"u8))
+                return true;
+        }
+        return false;
     }
 
     private static async Task<Ok<VersionMetricsResponse>> VersionMetrics(string name, string version, string? period, MetricsService metrics, CancellationToken cancellationToken)

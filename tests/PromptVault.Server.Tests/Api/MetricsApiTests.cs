@@ -138,6 +138,23 @@ public sealed class MetricsApiTests(ServerFixture fixture) : IClassFixture<Serve
         Assert.Equal(3, await CountAsync(name));
     }
 
+    [Theory]
+    [InlineData("Events")]
+    [InlineData("EVENTS")]
+    [InlineData("\\u0065vents")]
+    public async Task ABatchsMember_InAnyCaseOrEscaped_IsReadAsABatch(string member)
+    {
+        var name = await CreateSupportPromptAsync(_client);
+        var versionId = (await GetAsync(_client, $"/api/prompts/{name}/versions/1.0.0")).Body.Str("id");
+
+        var (status, body) = await PostAsync(_client, "/api/metrics",
+            $$"""{ "{{member}}": [ { "versionId": "{{versionId}}", "latencyMs": 5 }, { "versionId": "{{versionId}}", "latencyMs": 6 } ] }""");
+
+        Assert.True(status == HttpStatusCode.OK, body?.ToJsonString());
+        Assert.Equal(2, body!["stored"]!.GetValue<int>());
+        Assert.Equal(2, await CountAsync(name));
+    }
+
     [Fact]
     public async Task AnEventForAVariant_MustNameThatVariantsVersion()
     {
