@@ -27,13 +27,15 @@ public sealed partial class PostgresPromptStore : IAsyncDisposable
     /// <summary>How many render exposures wait for the writer.</summary>
     internal int QueuedExposures => exposureQueue.Count;
 
-    public override Task<bool> RecordExposureAsync(Exposure exposure, CancellationToken cancellationToken = default)
+    public override Task<IReadOnlyList<bool>> RecordExposuresAsync(IReadOnlyList<Exposure> exposures, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(exposure);
+        ArgumentNullException.ThrowIfNull(exposures);
+        // One transaction however many exposures: with one per exposure, each held a pooled connection while it queued for
+        // the experiment's lock, and an SDK's batch of 1,000 took the whole pool.
         return WriteAggregatesAsync(async (connection, transaction) =>
         {
-            var (firstExposures, unknown) = await WriteExposuresAsync(connection, transaction, [exposure], cancellationToken);
-            return unknown.Count > 0 ? throw ExperimentStatements.ExperimentNotFound(exposure.ExperimentId) : firstExposures > 0;
+            var (first, unknown) = await WriteExposuresAsync(connection, transaction, exposures, cancellationToken);
+            return unknown.Count > 0 ? throw ExperimentStatements.ExperimentNotFound(unknown[0].ExperimentId) : first;
         }, cancellationToken);
     }
 
@@ -58,8 +60,11 @@ public sealed partial class PostgresPromptStore : IAsyncDisposable
     /// of earlier events its new units bring in (see <see cref="BringInUnitsAsync"/>). Holds the experiments' locks
     /// (<see cref="FindOwnersAsync"/>), so no other writer changes their exposures or unit statistics meanwhile.
     /// </summary>
-    /// <returns>How many of the exposures were first exposures, and those whose experiment does not exist (not stored).</returns>
-    private static async Task<(int FirstExposures, IReadOnlyList<Exposure> Unknown)> WriteExposuresAsync(NpgsqlConnection connection,
+    /// <returns>
+    /// For each exposure, whether it was its unit's first (not stored before, nor earlier in the list); and those whose
+    /// experiment does not exist (not stored).
+    /// </returns>
+    private static async Task<(IReadOnlyList<bool> First, IReadOnlyList<Exposure> Unknown)> WriteExposuresAsync(NpgsqlConnection connection,
         NpgsqlTransaction transaction, IReadOnlyList<Exposure> exposures, CancellationToken cancellationToken)
     {
         var (_, experiments) = await FindOwnersAsync(connection, transaction, [], exposures.Select(e => e.ExperimentId), lockThem: true, cancellationToken);
@@ -68,8 +73,10 @@ public sealed partial class PostgresPromptStore : IAsyncDisposable
         var candidates = exposures.Where(e => experiments.Contains(e.ExperimentId)).DistinctBy(e => (e.ExperimentId, e.UnitId)).ToList();
         var stored = await FindExposedVariantsAsync(connection, transaction, candidates.Select(e => (e.ExperimentId, e.UnitId)), cancellationToken);
         var fresh = candidates.Where(e => !stored.ContainsKey((e.ExperimentId, e.UnitId))).ToList();
+        var freshUnits = fresh.Select(e => (e.ExperimentId, e.UnitId)).ToHashSet();
+        var first = exposures.Select(e => freshUnits.Remove((e.ExperimentId, e.UnitId))).ToArray(); // true for a unit's first occurrence only
         if (fresh.Count == 0)
-            return (0, unknown);
+            return (first, unknown);
 
         await using (var copy = await connection.BeginBinaryImportAsync(
             "COPY exposures (experiment_id, unit_id, variant_id, at) FROM STDIN (FORMAT BINARY)", cancellationToken))
@@ -95,7 +102,7 @@ public sealed partial class PostgresPromptStore : IAsyncDisposable
             Units = newUnits.Select(n => (long)n.Value).ToArray(),
         }, cancellationToken, transaction));
         await BringInUnitsAsync(connection, transaction, fresh, cancellationToken);
-        return (fresh.Count, unknown);
+        return (first, unknown);
     }
 
     internal override Task<ConflictException> ExperimentConflictAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Experiment experiment,

@@ -21,29 +21,33 @@ public sealed partial class SqlitePromptStore
         ON CONFLICT (experiment_id, variant_id) DO UPDATE SET units = units + excluded.units
         """;
 
-    public override Task<bool> RecordExposureAsync(Exposure exposure, CancellationToken cancellationToken = default)
+    public override Task<IReadOnlyList<bool>> RecordExposuresAsync(IReadOnlyList<Exposure> exposures, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(exposure);
-        return writes.EnqueueAsync(WriteKind.Exposure, 1, context => Task.FromResult(WriteExposures(context, [exposure]) > 0), cancellationToken);
+        ArgumentNullException.ThrowIfNull(exposures);
+        // One acknowledged write of the group commit however many exposures it holds, in a savepoint of its own: all or none.
+        return writes.EnqueueAsync(WriteKind.Exposure, exposures.Count, context => Task.FromResult(WriteExposures(context, exposures)), cancellationToken);
     }
 
     /// <summary>
     /// Stores each unit's first exposure, then once per variant: its count of exposed units, and the unit sums of earlier
     /// events its new units bring in (see <see cref="BringInUnits"/>).
     /// </summary>
-    /// <returns>How many of the exposures were first exposures.</returns>
+    /// <returns>For each exposure, whether it was its unit's first.</returns>
     /// <exception cref="NotFoundException">An exposure's experiment does not exist; none of them is stored.</exception>
-    private static int WriteExposures(SqliteWriteContext context, IReadOnlyList<Exposure> exposures)
+    private static IReadOnlyList<bool> WriteExposures(SqliteWriteContext context, IReadOnlyList<Exposure> exposures)
     {
         if (!context.Analysis.IsEmpty)
             throw new InvalidOperationException("A group writes its exposures before its event batches: the unit rows they read are written at its commit.");
         var insert = context.Prepare(InsertExposureSql);
         var findSums = context.Prepare(FindUnitSumsSql);
+        var first = new bool[exposures.Count];
         var newUnits = new Dictionary<(string Experiment, string Variant), long>();
         var broughtIn = new Dictionary<(string Experiment, string Variant), List<UnitSums>>();
-        foreach (var exposure in exposures)
+        for (var i = 0; i < exposures.Count; i++)
         {
-            if (!context.TryAddExposure(exposure)) continue;
+            var exposure = exposures[i];
+            first[i] = context.TryAddExposure(exposure);
+            if (!first[i]) continue;
             try
             {
                 insert.Bind(1, exposure.ExperimentId).Bind(2, exposure.UnitId).Bind(3, exposure.VariantId).Bind(4, exposure.At).Execute();
@@ -67,7 +71,7 @@ public sealed partial class SqlitePromptStore
             addUnits.Bind(1, experimentId).Bind(2, variantId).Bind(3, units).Execute();
         foreach (var ((experimentId, variantId), sums) in broughtIn)
             BringInUnits(context, experimentId, variantId, sums);
-        return newUnits.Values.Sum(n => (int)n);
+        return first;
     }
 
     internal override async Task<ConflictException> ExperimentConflictAsync(SqliteConnection connection, SqliteTransaction transaction,

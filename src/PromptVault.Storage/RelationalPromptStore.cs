@@ -96,7 +96,7 @@ public abstract class RelationalPromptStore<TConnection, TTransaction>
     public abstract Task<MetricRecordResult> RecordEventsAsync(IReadOnlyList<MetricEvent> events, Func<MetricRecordResult, IdempotencyRecord>? idempotency,
         CancellationToken cancellationToken = default);
 
-    public abstract Task<bool> RecordExposureAsync(Exposure exposure, CancellationToken cancellationToken = default);
+    public abstract Task<IReadOnlyList<bool>> RecordExposuresAsync(IReadOnlyList<Exposure> exposures, CancellationToken cancellationToken = default);
 
     public abstract Task SaveSequentialStateAsync(string experimentId, SequentialState state, IReadOnlyList<SequentialHistoryPoint> history,
         CancellationToken cancellationToken = default);
@@ -327,6 +327,12 @@ public abstract class RelationalPromptStore<TConnection, TTransaction>
         Telemetry.ExposuresLost(exposures.Count);
         StoreLog.ExposuresLost(Logger, exposures.Count, error);
         RecentExposures.Forget(exposures);
+    }
+
+    public async Task<bool> RecordExposureAsync(Exposure exposure, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(exposure);
+        return (await RecordExposuresAsync([exposure], cancellationToken))[0];
     }
 
     public ExposureQueueOutcome QueueExposure(Exposure exposure)

@@ -315,6 +315,45 @@ public abstract class ExperimentStoreContractTests
     }
 
     [Fact]
+    public async Task RecordExposuresAsync_RepeatsInTheBatchAndUnitsExposedBefore_OnlyEachUnitsFirstExposureCounts()
+    {
+        var (prompts, store) = await CreateStoreAsync();
+        var (prompt, v1, v2) = await SeedPromptAsync(prompts, "batched");
+        var experiment = Experiment(prompt, v1, v2, status: ExperimentStatus.Running);
+        var other = Experiment(prompt, v1, v2, "other");
+        await store.CreateExperimentAsync(experiment, [], Cancel);
+        await store.CreateExperimentAsync(other, [], Cancel);
+        Assert.True(await store.RecordExposureAsync(Exposure(experiment, "ann"), Cancel));
+
+        var first = await store.RecordExposuresAsync(
+        [
+            Exposure(experiment, "bob"), Exposure(experiment, "ann"), Exposure(experiment, "bob") with { At = Now.AddHours(1) },
+            Exposure(experiment, "cy"), Exposure(other, "ann"), Exposure(experiment, "cy"),
+        ], Cancel);
+
+        Assert.Equal([true, false, false, true, true, false], first);
+        Assert.Equal(new[] { "ann", "bob", "cy" }.GroupBy(unit => Exposure(experiment, unit).VariantId).ToDictionary(g => g.Key, g => (long)g.Count()),
+            await store.CountExposuresAsync(experiment.Id, Cancel));
+        Assert.Equal(1, (await store.CountExposuresAsync(other.Id, Cancel)).Values.Sum());
+    }
+
+    [Fact]
+    public async Task RecordExposuresAsync_OneOfAnUnknownExperiment_ThrowsExperimentNotFound_AndStoresNoneOfTheBatch()
+    {
+        var (prompts, store) = await CreateStoreAsync();
+        var (prompt, v1, v2) = await SeedPromptAsync(prompts, "refused");
+        var experiment = Experiment(prompt, v1, v2, status: ExperimentStatus.Running);
+        await store.CreateExperimentAsync(experiment, [], Cancel);
+
+        var error = await Assert.ThrowsAsync<NotFoundException>(() =>
+            store.RecordExposuresAsync([Exposure(experiment, "ann"), new Exposure("unknown", "variant", "bob", Now), Exposure(experiment, "cy")], Cancel));
+
+        Assert.Equal("experiment_not_found", error.Code);
+        Assert.Empty(await store.CountExposuresAsync(experiment.Id, Cancel));
+        Assert.True(await store.RecordExposureAsync(Exposure(experiment, "ann"), Cancel));
+    }
+
+    [Fact]
     public async Task SaveSequentialStateAsync_Looks_KeepEachKeysSmallestMinimum()
     {
         var (prompts, store) = await CreateStoreAsync();

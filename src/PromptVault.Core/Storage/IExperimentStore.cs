@@ -29,16 +29,25 @@ public interface IExperimentStore
     Task UpdateExperimentAsync(Experiment experiment, ExperimentStatus expectedStatus, IReadOnlyList<AuditEntry> audit, CancellationToken cancellationToken = default);
 
     /// <summary>
-    /// Records that a unit saw its variant; only a unit's first exposure in an experiment counts. A first exposure brings
-    /// in the unit's events that arrived before it and named that variant: they leave the variant's unattributed events
-    /// and count in its <see cref="VariantUnitStats"/>, in the same transaction (see <c>IMetricStore.RecordEventsAsync</c>).
+    /// Records that units saw their variants, in one write: all of them are stored, or none. Only a unit's first exposure in
+    /// an experiment counts. A first exposure brings in the unit's events that arrived before it and named that variant:
+    /// they leave the variant's unattributed events and count in its <see cref="VariantUnitStats"/>, in the same
+    /// transaction (see <c>IMetricStore.RecordEventsAsync</c>).
     /// </summary>
+    /// <returns>
+    /// For each exposure, in order, whether it was its unit's first in the experiment: false for a unit exposed before, or
+    /// earlier in <paramref name="exposures"/>.
+    /// </returns>
+    /// <exception cref="NotFoundException">An exposure's experiment does not exist (<c>experiment_not_found</c>); none is stored.</exception>
+    Task<IReadOnlyList<bool>> RecordExposuresAsync(IReadOnlyList<Exposure> exposures, CancellationToken cancellationToken = default);
+
+    /// <summary>Records one exposure as <see cref="RecordExposuresAsync"/> does.</summary>
     /// <returns>True when this was the unit's first exposure.</returns>
     /// <exception cref="NotFoundException">The experiment does not exist (<c>experiment_not_found</c>).</exception>
     Task<bool> RecordExposureAsync(Exposure exposure, CancellationToken cancellationToken = default);
 
     /// <summary>
-    /// Records the exposure as <see cref="RecordExposureAsync"/> does, without waiting for it to be stored: the exposure a
+    /// Records the exposure as <see cref="RecordExposuresAsync"/> does, without waiting for it to be stored: the exposure a
     /// render has as a side effect (docs/reliability.md#exposures-of-renders). It returns at once. A queued exposure is
     /// committed by the store's writer shortly after (before any write acknowledged later), and on a graceful shutdown;
     /// a crash before that commit loses it, and the unit's next render records it again.

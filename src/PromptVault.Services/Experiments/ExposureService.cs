@@ -7,8 +7,9 @@ namespace PromptVault.Core.Experiments;
 
 /// <summary>
 /// Exposures sent by an SDK that resolved and rendered in process (<c>POST /api/exposures</c>, SPEC §5). They are stored
-/// exactly as a render's: <see cref="IExperimentStore.RecordExposureAsync"/> counts a unit's first exposure only and brings
-/// in its earlier events, so a repeated exposure (a retry, another process) counts once.
+/// exactly as a render's: <see cref="IExperimentStore.RecordExposuresAsync"/> counts a unit's first exposure only and brings
+/// in its earlier events, so a repeated exposure (a retry, another process) counts once. A batch is one write of the store
+/// (on PostgreSQL one transaction on one pooled connection), all or nothing.
 /// </summary>
 /// <remarks>
 /// A batch is checked all or nothing before anything is stored. An exposure must name a variant of the experiment, and the
@@ -23,7 +24,7 @@ public sealed class ExposureService(IExperimentStore experiments, TimeProvider t
     public async Task<ExposureRecordResponse> RecordAsync(ExposureBatchRequest batch, CancellationToken cancellationToken = default)
     {
         var exposures = await ValidateAsync(batch, cancellationToken);
-        var recorded = await Task.WhenAll(exposures.Select(e => experiments.RecordExposureAsync(e.Exposure, cancellationToken)));
+        var recorded = await experiments.RecordExposuresAsync(exposures.ConvertAll(e => e.Exposure), cancellationToken);
         for (var i = 0; i < exposures.Count; i++)
             if (recorded[i]) Telemetry.ExposureRecorded(exposures[i].Prompt);
         return new ExposureRecordResponse(exposures.Count, recorded.Count(first => first));

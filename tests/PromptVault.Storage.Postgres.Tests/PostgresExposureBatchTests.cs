@@ -1,0 +1,37 @@
+using Dapper;
+using PromptVault.Core.Contracts;
+using PromptVault.Core.Experiments;
+using PromptVault.Storage.Testing;
+using static PromptVault.Storage.Testing.Samples;
+
+namespace PromptVault.Storage.Postgres.Tests;
+
+/// <summary>
+/// <c>POST /api/exposures</c> (<see cref="ExposureService"/>) on PostgreSQL: an SDK's batch is one transaction on one pooled
+/// connection. A transaction per exposure held a connection each while they queued for the experiment's lock, so one batch
+/// of 1,000 took the whole pool (100) and two at once ran out of it.
+/// </summary>
+public sealed class PostgresExposureBatchTests
+{
+    private static CancellationToken Cancel => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task RecordAsync_TwoSdkBatchesOf1000AtOnce_EachOneTransaction()
+    {
+        await using var database = await PostgresServer.CreateDatabaseAsync(cancellationToken: Cancel);
+        var store = database.CreateStore();
+        var (_, experiment) = await SeedRunningExperimentAsync(store, "sdk");
+        var service = new ExposureService(store, TimeProvider.System);
+        var batches = Enumerable.Range(0, 2).Select(b => new ExposureBatchRequest(Enumerable.Range(0, 1_000).Select(i => Exposure(experiment, $"unit-{b}-{i}"))
+            .Select(e => new ExposureRequest(e.ExperimentId, e.VariantId, e.UnitId)).ToList())).ToList();
+
+        var answers = await Task.WhenAll(batches.Select(batch => service.RecordAsync(batch, Cancel)));
+
+        Assert.All(answers, answer => Assert.Equal((1_000, 1_000), (answer.Received, answer.Recorded)));
+        await using var connection = await database.DataSource.OpenConnectionAsync(Cancel);
+        // Rows written by one transaction carry its id (xmin).
+        Assert.Equal(2, await connection.ExecuteScalarAsync<long>(
+            "SELECT count(DISTINCT xmin::text) FROM exposures WHERE experiment_id = @Id", new { experiment.Id }));
+        Assert.Equal(2_000, (await store.CountExposuresAsync(experiment.Id, Cancel)).Values.Sum());
+    }
+}
