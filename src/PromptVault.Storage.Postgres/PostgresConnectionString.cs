@@ -1,4 +1,3 @@
-using System.Net;
 using Npgsql;
 
 namespace PromptVault.Storage.Postgres;
@@ -66,11 +65,11 @@ public static class PostgresConnectionString
         if (uri.UserInfo.Length > 0)
         {
             var colon = uri.UserInfo.IndexOf(':');
-            builder.Username = WebUtility.UrlDecode(colon < 0 ? uri.UserInfo : uri.UserInfo[..colon]);
+            builder.Username = Decode(colon < 0 ? uri.UserInfo : uri.UserInfo[..colon]);
             if (colon >= 0)
-                builder.Password = WebUtility.UrlDecode(uri.UserInfo[(colon + 1)..]);
+                builder.Password = Decode(uri.UserInfo[(colon + 1)..]);
         }
-        var database = WebUtility.UrlDecode(uri.AbsolutePath.TrimStart('/'));
+        var database = Decode(uri.AbsolutePath.TrimStart('/'));
         if (database.Contains('/'))
             throw new FormatException($"the PostgreSQL URL's path must be one database name, not '{database}'.");
         if (database.Length > 0)
@@ -79,8 +78,8 @@ public static class PostgresConnectionString
         foreach (var pair in uri.Query.TrimStart('?').Split('&', StringSplitOptions.RemoveEmptyEntries))
         {
             var equals = pair.IndexOf('=');
-            var name = WebUtility.UrlDecode(equals < 0 ? pair : pair[..equals]);
-            var setting = WebUtility.UrlDecode(equals < 0 ? "" : pair[(equals + 1)..]);
+            var name = Decode(equals < 0 ? pair : pair[..equals]);
+            var setting = Decode(equals < 0 ? "" : pair[(equals + 1)..]);
             var keyword = UrlParameters.GetValueOrDefault(name, name);
             if (!IsKeyword(keyword))
                 throw new FormatException($"the PostgreSQL URL's parameter '{name}' is unknown (use sslmode, sslrootcert, application_name, connect_timeout, ... or an Npgsql setting).");
@@ -96,6 +95,12 @@ public static class PostgresConnectionString
         }
         return builder.ConnectionString;
     }
+
+    /// <summary>
+    /// Percent-decoding only, as libpq reads a URL: a <c>+</c> stays a <c>+</c>. Form decoding (WebUtility.UrlDecode) made
+    /// it a space, so a password <c>a+b</c> was sent as <c>a b</c>.
+    /// </summary>
+    private static string Decode(string value) => Uri.UnescapeDataString(value);
 
     /// <summary>libpq's sslmode values (verify-ca, verify-full) spelled as Npgsql's SslMode.</summary>
     private static object SslModeOf(string value) => value.ToLowerInvariant() switch

@@ -15,6 +15,18 @@ public sealed class PostgresConnectionStringTests
         Assert.Equal((SslMode.VerifyFull, "pv-east", 7, 40), (parsed.SslMode, parsed.ApplicationName, parsed.Timeout, parsed.MaxPoolSize));
     }
 
+    [Theory]
+    [InlineData("a+b", "a+b")]
+    [InlineData("a%2Bb", "a+b")]
+    [InlineData("a%20b", "a b")]
+    public void Parse_DatabaseUrl_PercentDecodesOnly_APlusStaysAPlus_AsLibpqReadsIt(string encoded, string decoded)
+    {
+        var parsed = new NpgsqlConnectionStringBuilder(PostgresConnectionString.Parse(
+            $"postgresql://{encoded}:{encoded}@db.example.com/{encoded}?application_name={encoded}"));
+
+        Assert.Equal((decoded, decoded, decoded, decoded), (parsed.Username, parsed.Password, parsed.Database, parsed.ApplicationName));
+    }
+
     [Fact]
     public void Parse_PostgresSchemeWithIPv6AndNoPort_TakesTheDefaultPort()
     {
