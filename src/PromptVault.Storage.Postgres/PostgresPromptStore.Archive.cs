@@ -8,7 +8,6 @@ namespace PromptVault.Storage.Postgres;
 public sealed partial class PostgresPromptStore
 {
     private const int RowsPerImportBatch = 1_000;
-    private const string ImportSavepoint = "import_batch";
 
     public override Task<RegistryImportReport> ImportAsync(RegistryArchive archive, bool merge, CancellationToken cancellationToken = default)
     {
@@ -48,31 +47,26 @@ public sealed partial class PostgresPromptStore
             await using var batch = new NpgsqlBatch(connection, transaction);
             for (var row = start; row < end; row++)
                 batch.BatchCommands.Add(Insert(rows[row]));
-            await transaction.SaveAsync(ImportSavepoint, cancellationToken);
             try
             {
                 await batch.ExecuteNonQueryAsync(cancellationToken);
             }
-            catch (PostgresException e) when (ArchiveStatements.RowRefused(e, section, start, Errors) is not null)
+            // The rows before the refused one were inserted, so no savepoint is needed to undo the batch and redo it row by
+            // row to find it: a savepoint per batch is a subtransaction, whose id stays in the session's cache until the
+            // commit even once released, and past 64 of them the cache overflows: while the import runs, every other
+            // session's visibility checks then go through pg_subtrans.
+            catch (PostgresException e) when (ArchiveStatements.RowRefused(e, section, start + RowsInserted(batch.BatchCommands), Errors) is { } refused)
             {
-                // Name the refused row: undo the batch and insert its rows one at a time (the error does not say which it was).
-                await transaction.RollbackAsync(ImportSavepoint, cancellationToken);
-                for (var row = start; row < end; row++)
-                {
-                    await using var single = new NpgsqlBatch(connection, transaction) { BatchCommands = { Insert(rows[row]) } };
-                    try
-                    {
-                        await single.ExecuteNonQueryAsync(cancellationToken);
-                    }
-                    catch (PostgresException rowError) when (ArchiveStatements.RowRefused(rowError, section, row, Errors) is { } refused)
-                    {
-                        throw refused;
-                    }
-                }
-                throw;
+                throw refused;
             }
         }
     }
+
+    /// <summary>
+    /// How many rows of a failed batch were inserted before its error: Npgsql counts each command's rows as the server
+    /// completes it (it names the failed command itself only when the data source sets <c>Include Failed Batched Command</c>).
+    /// </summary>
+    private static int RowsInserted(IEnumerable<NpgsqlBatchCommand> commands) => commands.TakeWhile(command => command.RecordsAffected == 1).Count();
 
     /// <summary>A merge's audit entries come without ids (<see cref="RegistryMerge.Plan"/>): they are numbered here.</summary>
     private static string ValueOf(ArchiveSection section, ArchiveColumn column, string parameter) =>

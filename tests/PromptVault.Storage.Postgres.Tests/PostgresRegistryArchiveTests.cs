@@ -60,24 +60,44 @@ public sealed class PostgresRegistryArchiveTests : RegistryArchiveContractTests,
     }
 
     [Fact]
+    public async Task ImportAsync_ThousandsOfRows_OneTransactionWithNoSubtransactionPerBatch()
+    {
+        var archive = await ArchiveOfEventsAsync(refusedRow: null);
+        var (_, _, targetArchive) = await CreateStoreAsync();
+
+        await targetArchive.ImportAsync(archive, merge: false, Cancel);
+
+        await using var connection = await databases[^1].DataSource.OpenConnectionAsync(Cancel);
+        // A row carries the id of the (sub)transaction that wrote it: a savepoint per 1,000 rows gave each batch its own.
+        Assert.Equal(1, await connection.ExecuteScalarAsync<long>("SELECT count(DISTINCT xmin::text) FROM metric_events"));
+        Assert.Equal(2_500, await connection.ExecuteScalarAsync<long>("SELECT count(*) FROM metric_events"));
+    }
+
+    [Fact]
     public async Task ImportAsync_RefusedRowInALaterBatch_NamedByItsIndexAndNothingWritten()
     {
-        var (source, _, sourceArchive) = await CreateStoreAsync();
-        var (_, first, _) = await SeedPromptAsync(source, "busy");
-        var exported = await ArchiveCollector.ExportAsync(sourceArchive, Cancel);
-        var events = Enumerable.Range(0, 2_500).Select(i => new object?[]
-        {
-            $"event-{i}", i == 1_234 ? "no-such-version" : first.Id, null, null, null, "2025-03-04T05:07:07.1234567+00:00",
-            120.0, 10L, 20L, 0.001, null, null, true, null, null,
-        }).ToList();
-        var archive = new RegistryArchive(RegistryArchiveSchema.Sections.ToDictionary(s => s,
-            s => s == RegistryArchiveSchema.MetricEvents ? events : exported[s]));
+        var archive = await ArchiveOfEventsAsync(refusedRow: 1_234);
         var (target, _, targetArchive) = await CreateStoreAsync();
 
         var error = await Assert.ThrowsAsync<InvalidInputException>(() => targetArchive.ImportAsync(archive, merge: false, Cancel));
 
         Assert.Equal(("import_invalid_reference", "$.metricEvents[1234]"), (error.Code, error.Field));
         Assert.Null(await target.FindPromptAsync("busy", Cancel));
+    }
+
+    /// <summary>An export of prompt "busy" with 2,500 metric events of its first version (three import batches); <paramref name="refusedRow"/> names no version.</summary>
+    private async Task<RegistryArchive> ArchiveOfEventsAsync(int? refusedRow)
+    {
+        var (source, _, sourceArchive) = await CreateStoreAsync();
+        var (_, first, _) = await SeedPromptAsync(source, "busy");
+        var exported = await ArchiveCollector.ExportAsync(sourceArchive, Cancel);
+        var events = Enumerable.Range(0, 2_500).Select(i => new object?[]
+        {
+            $"event-{i}", i == refusedRow ? "no-such-version" : first.Id, null, null, null, "2025-03-04T05:07:07.1234567+00:00",
+            120.0, 10L, 20L, 0.001, null, null, true, null, null,
+        }).ToList();
+        return new RegistryArchive(RegistryArchiveSchema.Sections.ToDictionary(s => s,
+            s => s == RegistryArchiveSchema.MetricEvents ? events : exported[s]));
     }
 
     [Fact]
