@@ -41,6 +41,9 @@ public sealed partial class PostgresRegistryChanges(NpgsqlDataSource dataSource,
     /// <summary>The counter value at which a clock reading last dropped the caches for want of its notification; -1 for none.</summary>
     private long _droppedAt = -1;
 
+    /// <summary>The highest change heard before <see cref="Applied"/> was set from the counter (only the listener touches it); -1 for none.</summary>
+    private long _heardBeforeApplied = -1;
+
     /// <summary>The counter of the last change this server applied; -1 while it is not listening.</summary>
     public long Applied => Volatile.Read(ref _applied);
 
@@ -85,7 +88,10 @@ public sealed partial class PostgresRegistryChanges(NpgsqlDataSource dataSource,
         // Listening from here on; what changed before was not heard, so drop everything, then count from the committed counter.
         // (Notifications are raised only while this connection reads, so none runs between these lines.)
         InvalidateAll();
-        Advance(await ReadCounterAsync(connection, stoppingToken));
+        // A change committed after the read's snapshot may be heard during the read: the counter is then behind it, and
+        // applying only the counter left every clock reading waiting ApplyTimeout for a change already applied here.
+        var counter = await ReadCounterAsync(connection, stoppingToken);
+        Advance(Math.Max(counter, _heardBeforeApplied));
         Log.Listening(logger, Applied);
         while (true)
         {
@@ -111,6 +117,8 @@ public sealed partial class PostgresRegistryChanges(NpgsqlDataSource dataSource,
         feed.Publish(kind, parts.Length == 3 ? parts[2] : null);
         if (Applied >= 0)
             Advance(sequence);
+        else
+            _heardBeforeApplied = Math.Max(_heardBeforeApplied, sequence);
     }
 
     private async Task<bool> WaitForAppliedAsync(long committed, CancellationToken cancellationToken)
@@ -142,6 +150,7 @@ public sealed partial class PostgresRegistryChanges(NpgsqlDataSource dataSource,
     {
         Volatile.Write(ref _applied, -1);
         Volatile.Write(ref _droppedAt, -1);
+        _heardBeforeApplied = -1;
         Interlocked.Exchange(ref _advanced, NewSignal()).TrySetResult();
         InvalidateAll();
     }

@@ -35,6 +35,48 @@ public sealed class PostgresRegistryChangesTests
     }
 
     [Fact]
+    public async Task AChangeHeardWhileTheListenerReadsTheCounter_IsApplied_SoTheClockDoesNotWaitForIt()
+    {
+        await using var database = await PostgresServer.CreateDatabaseAsync(cancellationToken: Cancel);
+        // The listener's read of the counter is held, after it took its snapshot, until the test lets it go: the counter
+        // becomes a view whose rows the listener's session reads only past an advisory lock the test holds.
+        await ExecuteAsync(database, $"""
+            ALTER TABLE registry_changes RENAME TO registry_changes_stored;
+            CREATE FUNCTION held_for_listener() RETURNS boolean LANGUAGE plpgsql VOLATILE AS $$
+            BEGIN
+                IF current_setting('application_name') = '{PostgresRegistryChanges.ApplicationName}' THEN
+                    PERFORM pg_advisory_xact_lock_shared(7);
+                END IF;
+                RETURN true;
+            END $$;
+            CREATE VIEW registry_changes AS SELECT * FROM registry_changes_stored WHERE held_for_listener();
+            """);
+        await using var gate = await database.DataSource.OpenConnectionAsync(Cancel);
+        await using (var hold = new NpgsqlCommand("SELECT pg_advisory_lock(7)", gate))
+            await hold.ExecuteNonQueryAsync(Cancel);
+        using var listener = new PostgresRegistryChanges(database.DataSource, new RegistryChangeFeed(), NullLogger<PostgresRegistryChanges>.Instance);
+        await listener.StartAsync(Cancel);
+        await using (var waiting = new NpgsqlCommand(
+            $"SELECT count(*) FROM pg_stat_activity WHERE application_name = '{PostgresRegistryChanges.ApplicationName}' AND wait_event_type = 'Lock'", gate))
+        {
+            for (var waited = 0; (long)(await waiting.ExecuteScalarAsync(Cancel))! == 0; waited += 10)
+            {
+                Assert.True(waited < 5000, "the listener did not read the counter within 5 s");
+                await Task.Delay(10, Cancel);
+            }
+        }
+
+        // Committed after the read's snapshot, so the read returns 0, and notified before the read's answer.
+        await ExecuteAsync(database, InsertPrompt("p-1", "first"));
+        await using (var release = new NpgsqlCommand("SELECT pg_advisory_unlock(7)", gate))
+            await release.ExecuteNonQueryAsync(Cancel);
+        await WaitUntilAsync(() => listener.Applied >= 0);
+
+        Assert.Equal(1, listener.Applied);
+        await listener.StopAsync(Cancel);
+    }
+
+    [Fact]
     public async Task TheCounter_MovesOncePerCommittedTransaction_AndNotForARollback()
     {
         await using var database = await PostgresServer.CreateDatabaseAsync(cancellationToken: Cancel);
