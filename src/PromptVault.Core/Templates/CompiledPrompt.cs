@@ -97,6 +97,8 @@ public sealed class CompiledPrompt
             throw new InvalidInputException("template_too_deep",
                 $"the includes are more than {TemplateLimits.MaxIncludeDepth} deep; the include depth limit is {TemplateLimits.MaxIncludeDepth}.", "content");
         var output = including.Output;
+        // A step like a loop's item: an included prompt may write nothing, and a fan-out of includes must still meet the time limit.
+        output.Step();
         var start = output.Length;
         var includes = including.Includes!;
         RenderState.Render(_steps, new RenderState(includes.RootFor(this), _frames, output) { Includes = includes, Depth = including.Depth + 1 });

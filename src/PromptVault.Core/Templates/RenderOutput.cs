@@ -12,8 +12,8 @@ namespace PromptVault.Core.Templates;
 /// render, one thread.
 /// </summary>
 /// <remarks>
-/// The clock is read once every <see cref="StepsPerClockReading"/> steps (a write, or an item an <c>#each</c> visits,
-/// since a body may write nothing), and the render's time counts from the first reading: reading it at every step cost
+/// The clock is read once every <see cref="StepsPerClockReading"/> steps (a write, an item a loop visits or an included
+/// prompt, since a body or an included prompt may write nothing), and the render's time counts from the first reading: reading it at every step cost
 /// more than the rest of a typical render, and a typical render ends before its first reading. Between two readings a
 /// render does a bounded amount of work (at most that many writes, each within the output limit), so it still stops
 /// within microseconds of the time limit.
@@ -84,7 +84,7 @@ internal sealed class RenderOutput : IDisposable
         Write(digits[..written]);
     }
 
-    /// <summary>Counts a step that may write nothing (an item of a loop) towards the next reading of the clock.</summary>
+    /// <summary>Counts a step that may write nothing (an item of a loop, an included prompt) towards the next reading of the clock.</summary>
     public void Step()
     {
         if (++_steps >= StepsPerClockReading) CheckTime();

@@ -196,6 +196,24 @@ public sealed class TemplateLimitsTests
     }
 
     [Fact]
+    public void Render_IncludeFanOutThatWritesNothing_StopsAtTheTimeLimit()
+    {
+        // p0 includes p1 10 times, p1 includes p2 10 times, p2 p3, and p3 writes nothing: 1,110 included renders, no write,
+        // no loop. Every reading of the clock moves it on 1 s, so a second reading passes the limit.
+        var time = new FakeTimeProvider { AutoAdvanceAmount = TimeSpan.FromSeconds(1) };
+        var engine = new TemplateEngine(time);
+        var compiled = new Dictionary<string, CompiledPrompt>();
+        for (var level = 3; level >= 0; level--)
+            compiled[$"p{level}"] = engine.CompileDraft(level == 3 ? "{{! nothing }}" : Repeat($"{{{{> p{level + 1}}}}}", 10), []);
+        var includes = PromptIncludes.Resolve("p0", compiled["p0"].References,
+            r => new IncludedPrompt(new ReferencedVersion(r.Name, "1.0.0", "id-" + r.Name), compiled[r.Name]));
+
+        var error = Assert.Throws<InvalidInputException>(() => compiled["p0"].Render(null, includes));
+
+        Assert.Equal(("render_timeout", "variables"), (error.Code, error.Field));
+    }
+
+    [Fact]
     public void Render_AfterARefusedRender_NextRenderOnTheThreadIsUnaffected()
     {
         var time = new FakeTimeProvider { AutoAdvanceAmount = TimeSpan.FromMilliseconds(1) };
