@@ -14,12 +14,14 @@ public sealed class CompiledChat
     public const int MaxMessages = 100;
 
     private readonly Part[] _parts;
+    private readonly TimeProvider _time;
 
     // Each message's render checks the inputs against the contract; with no template message, this empty one does.
     private readonly CompiledPrompt? _contractOnly;
 
-    internal CompiledChat(IReadOnlyList<PromptMessage> messages, IReadOnlyList<VariableDefinition> variables, Func<string, CompiledPrompt> compile)
+    internal CompiledChat(IReadOnlyList<PromptMessage> messages, IReadOnlyList<VariableDefinition> variables, TimeProvider time, Func<string, CompiledPrompt> compile)
     {
+        _time = time;
         var byName = variables.ToDictionary(v => v.Name, StringComparer.Ordinal);
         _parts = messages.Select(m => m.Role == MessageRole.Placeholder
             ? new Part(m.Role, null, byName[m.Content])
@@ -79,11 +81,13 @@ public sealed class CompiledChat
     public IReadOnlyList<PromptMessage> Render(IReadOnlyDictionary<string, JsonElement>? inputs, PromptIncludes? includes = null)
     {
         _contractOnly?.Render(inputs);
+        // One output for every message: the render's limits on output size and time apply to the messages together.
+        using var output = new RenderOutput(_time);
         var messages = new List<PromptMessage>(_parts.Length);
         foreach (var part in _parts)
         {
             if (part.Template is not null)
-                messages.Add(new PromptMessage(part.Role, part.Template.Render(inputs, includes)));
+                messages.Add(new PromptMessage(part.Role, part.Template.Render(inputs, includes, output)));
             else if (inputs is not null && inputs.TryGetValue(part.Placeholder!.Name, out var value) && value.ValueKind == JsonValueKind.Array)
                 Splice(part.Placeholder, value.EnumerateArray().Select(item => (object?)item), messages);
             else if (part.Placeholder!.HasDefault)
@@ -93,7 +97,7 @@ public sealed class CompiledChat
     }
 
     /// <summary>
-    /// Validates in-process .NET <paramref name="values"/> as <see cref="CompiledPrompt.RenderValues"/> does and renders each
+    /// Validates in-process .NET <paramref name="values"/> as <see cref="CompiledPrompt.RenderValues(IReadOnlyDictionary{string, object}, PromptIncludes)"/> does and renders each
     /// message. A placeholder's items are <see cref="PromptMessage"/>s, dictionaries with <c>role</c> and <c>content</c>, or
     /// JSON objects.
     /// </summary>
@@ -103,11 +107,12 @@ public sealed class CompiledChat
     public IReadOnlyList<PromptMessage> RenderValues(IReadOnlyDictionary<string, object?>? values, PromptIncludes? includes = null)
     {
         _contractOnly?.RenderValues(values);
+        using var output = new RenderOutput(_time);
         var messages = new List<PromptMessage>(_parts.Length);
         foreach (var part in _parts)
         {
             if (part.Template is not null)
-                messages.Add(new PromptMessage(part.Role, part.Template.RenderValues(values, includes)));
+                messages.Add(new PromptMessage(part.Role, part.Template.RenderValues(values, includes, output)));
             else if (values is not null && values.TryGetValue(part.Placeholder!.Name, out var value) && value is IEnumerable items and not string)
                 Splice(part.Placeholder, items.Cast<object?>(), messages);
             else if (part.Placeholder!.HasDefault)

@@ -42,6 +42,10 @@ public sealed class CompiledPrompt
     /// <see cref="TemplateLimits">limit</see> on output size or time.
     /// </exception>
     public string Render(IReadOnlyDictionary<string, JsonElement>? inputs, PromptIncludes? includes = null) =>
+        Render(inputs, includes, output: null);
+
+    /// <summary>The same, written after what <paramref name="output"/> holds (a chat's messages share one output, and so its limits); a new output when null.</summary>
+    internal string Render(IReadOnlyDictionary<string, JsonElement>? inputs, PromptIncludes? includes, RenderOutput? output) =>
         Render(inputs, includes, static (slot, value) =>
         {
             // The kind read once: each JsonElement.ValueKind looks the value up in its document again.
@@ -49,7 +53,7 @@ public sealed class CompiledPrompt
             if (kind is JsonValueKind.Null or JsonValueKind.Undefined) return TemplateValue.Undefined;
             VariableContract.CheckValue(slot.Variable, value, kind, slot.Field, slot.Pattern);
             return TemplateValue.Of(value, kind);
-        });
+        }, output);
 
     /// <summary>
     /// Validates in-process .NET <paramref name="values"/> against the contract and renders the template with them, as
@@ -66,24 +70,31 @@ public sealed class CompiledPrompt
     /// <param name="values">The variables' values.</param>
     /// <param name="includes">The versions the template's <see cref="References"/> resolved to; none by default.</param>
     public string RenderValues(IReadOnlyDictionary<string, object?>? values, PromptIncludes? includes = null) =>
+        RenderValues(values, includes, output: null);
+
+    /// <summary>The same, written after what <paramref name="output"/> holds; a new output when null.</summary>
+    internal string RenderValues(IReadOnlyDictionary<string, object?>? values, PromptIncludes? includes, RenderOutput? output) =>
         Render(values, includes, static (slot, value) =>
         {
             if (value is null) return TemplateValue.Undefined;
             VariableContract.CheckValue(slot.Variable, value, slot.Field, slot.Pattern);
             return TemplateValue.Of(value);
-        });
+        }, output);
 
     /// <summary>
-    /// Checks each variable's value (or its absence) against the contract and renders the template with them;
+    /// Checks each variable's value (or its absence) against the contract and renders the template with them into
+    /// <paramref name="shared"/> after what it holds, or into an output of its own; returns what this render wrote, trimmed.
     /// <paramref name="check"/> checks a given value and reads it, or reads null as <see cref="TemplateValue.Undefined"/> (absent).
     /// </summary>
-    private string Render<T>(IReadOnlyDictionary<string, T>? inputs, PromptIncludes? includes, Func<Slot, T, TemplateValue> check)
+    private string Render<T>(IReadOnlyDictionary<string, T>? inputs, PromptIncludes? includes, Func<Slot, T, TemplateValue> check, RenderOutput? shared)
     {
         var root = Root(inputs, check);
-        using var output = new RenderOutput(_time);
+        using var own = shared is null ? new RenderOutput(_time) : null;
+        var output = shared ?? own!;
+        var start = output.Length;
         var context = References.Count == 0 ? null : IncludeContextFor(inputs, includes, check);
         RenderState.Render(_steps, new RenderState(root, _frames, output) { Includes = context });
-        return output.ToTrimmedString();
+        return output.ToTrimmedString(start);
     }
 
     // Apart from Render<T>, so a render without includes allocates no closure.

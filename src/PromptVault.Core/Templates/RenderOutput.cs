@@ -6,7 +6,7 @@ using System.Text.Unicode;
 namespace PromptVault.Core.Templates;
 
 /// <summary>
-/// Collects one render's output in a pooled buffer and ends the render as soon as it passes
+/// Collects one render's output (a chat's messages one after another) in a pooled buffer and ends the render as soon as it passes
 /// <see cref="TemplateLimits.MaxOutputLength"/> or <see cref="TemplateLimits.MaxRenderTime"/>, so a small request cannot
 /// make the server build an unbounded string or loop for ever (nested <c>#each</c> multiply). Not thread-safe: one
 /// render, one thread.
@@ -103,8 +103,8 @@ internal sealed class RenderOutput : IDisposable
         _length = start + trimmed.Length;
     }
 
-    /// <summary>The output without surrounding white space.</summary>
-    public string ToTrimmedString() => new(_buffer.AsSpan(0, _length).Trim());
+    /// <summary>What was written from <paramref name="start"/> on, without surrounding white space.</summary>
+    public string ToTrimmedString(int start) => new(_buffer.AsSpan(start, _length - start).Trim());
 
     public void Dispose()
     {

@@ -84,12 +84,12 @@ public sealed class TemplateEngine(TimeProvider? timeProvider = null)
     public CompiledChat CompileChatDraft(IReadOnlyList<PromptMessage> messages, IReadOnlyList<VariableDefinition> variables)
     {
         ValidateChat(messages, variables);
-        return new CompiledChat(messages, variables, content => Compile(content, variables));
+        return new CompiledChat(messages, variables, _time, content => Compile(content, variables));
     }
 
     /// <summary>The compiled messages of the chat version <paramref name="versionId"/> (compiled on first use of the id, then reused).</summary>
     public CompiledChat ChatFor(string versionId, IReadOnlyList<PromptMessage> messages, IReadOnlyList<VariableDefinition> variables) =>
-        _chatByVersionId.GetOrAdd(versionId, static (_, args) => new CompiledChat(args.Messages, args.Variables, content => args.Engine.Compile(content, args.Variables)),
+        _chatByVersionId.GetOrAdd(versionId, static (_, args) => new CompiledChat(args.Messages, args.Variables, args.Engine._time, content => args.Engine.Compile(content, args.Variables)),
             (Engine: this, Messages: messages, Variables: variables));
 
     /// <summary>The prompts a stored version includes: its content's references, or a chat version's messages' (compiled once, as <see cref="For(PromptVersion)"/>).</summary>

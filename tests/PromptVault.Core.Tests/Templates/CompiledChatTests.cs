@@ -1,3 +1,5 @@
+using System.Text.Json;
+using Microsoft.Extensions.Time.Testing;
 using PromptVault.Core.Prompts;
 using PromptVault.Core.Templates;
 using static PromptVault.Core.Tests.Support.Values;
@@ -100,6 +102,38 @@ public sealed class CompiledChatTests
         var error = Assert.Throws<InvalidInputException>(() => chat.Render(Inputs(("history", "[]"))));
 
         Assert.Contains("'question'", error.Message);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Render_MessagesTogetherPastTheOutputLimit_RefusedAsRenderTooLarge(bool values)
+    {
+        // Each message writes 900,000 characters, under the limit; 100 of them write 90,000,000. A clock that stands still,
+        // so only the output limit can end the render.
+        var messages = Enumerable.Repeat(new PromptMessage(MessageRole.User, "{{x}}{{x}}"), CompiledChat.MaxMessages).ToArray();
+        var chat = new TemplateEngine(new FakeTimeProvider()).CompileChatDraft(messages, [new VariableDefinition("x", Required: true)]);
+        var x = new string('a', 450_000);
+
+        var error = Assert.Throws<InvalidInputException>(() => values
+            ? chat.RenderValues(new Dictionary<string, object?> { ["x"] = x })
+            : chat.Render(Inputs(("x", JsonSerializer.Serialize(x)))));
+
+        Assert.Equal(("render_too_large", "variables"), (error.Code, error.Field));
+    }
+
+    [Fact]
+    public void Render_MessagesTogetherPastTheTimeLimit_RefusedAsRenderTimeout()
+    {
+        // Each message visits 100 items, so on its own it reads the clock once (after 64 steps); the two together read it
+        // twice, and every reading moves the clock on 1 s.
+        var time = new FakeTimeProvider { AutoAdvanceAmount = TimeSpan.FromSeconds(1) };
+        var messages = Enumerable.Repeat(new PromptMessage(MessageRole.User, "{{#each items}}{{/each}}"), 2).ToArray();
+        var chat = new TemplateEngine(time).CompileChatDraft(messages, [new VariableDefinition("items", VariableType.Array)]);
+
+        var error = Assert.Throws<InvalidInputException>(() => chat.Render(Inputs(("items", JsonSerializer.Serialize(Enumerable.Range(0, 100))))));
+
+        Assert.Equal(("render_timeout", "variables"), (error.Code, error.Field));
     }
 
     [Fact]
