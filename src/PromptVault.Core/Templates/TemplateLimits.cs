@@ -25,6 +25,13 @@ public static class TemplateLimits
     /// </summary>
     public const int MaxIncludeDepth = 8;
 
+    /// <summary>
+    /// Arrays and objects nested in one another in a value a template writes whole (<c>{{items}}</c>): as deep as a JSON
+    /// input may nest (<see cref="System.Text.Json.JsonDocumentOptions.MaxDepth"/>'s default), so a deeper .NET value, or a
+    /// list that holds itself, is refused rather than taking the stack (error <c>invalid_variable</c>).
+    /// </summary>
+    public const int MaxValueDepth = 64;
+
     /// <summary>Characters one render may write before white space is trimmed (error <c>render_too_large</c>).</summary>
     public const int MaxOutputLength = 1_000_000;
 

@@ -9,7 +9,7 @@ namespace PromptVault.Core.Templates;
 /// A value as a template sees it, without copying: a JSON input read in place, an in-process .NET value as it was given
 /// (string, CLR number, bool, dictionary, other enumerable; a <see cref="JsonElement"/> inside one reads as JSON), the
 /// root (the variables), or nothing. The rules are Handlebars.Net's, which rendered templates before: see
-/// <see cref="IsTruthy"/>, <see cref="Write"/> and <see cref="Member"/>.
+/// <see cref="IsTruthy"/>, <see cref="Write(RenderOutput)"/> and <see cref="Member"/>.
 /// </summary>
 internal readonly struct TemplateValue
 {
@@ -174,7 +174,11 @@ internal readonly struct TemplateValue
     }
 
     /// <summary>Writes the value as Handlebars.Net did: JSON's literals for booleans, invariant numbers, arrays and objects written out.</summary>
-    public void Write(RenderOutput output)
+    /// <exception cref="InvalidInputException">Arrays nest more than <see cref="TemplateLimits.MaxValueDepth"/> deep in the value.</exception>
+    public void Write(RenderOutput output) => Write(output, depth: 0);
+
+    /// <summary>Writes the value, <paramref name="depth"/> arrays deep in the value written.</summary>
+    private void Write(RenderOutput output, int depth)
     {
         // Strings first: they are what templates write most.
         if (_kind == Kind.Json && _jsonKind == JsonValueKind.String)
@@ -187,12 +191,17 @@ internal readonly struct TemplateValue
         }
         else if (IsIterable)
         {
+            // An array's items are written out in turn, so a deep .NET value (or a list that holds itself) would take the stack.
+            if (depth == TemplateLimits.MaxValueDepth)
+                throw new InvalidInputException("invalid_variable",
+                    $"a value the template writes nests arrays more than {TemplateLimits.MaxValueDepth} deep (does a list hold itself?); the value depth limit is {TemplateLimits.MaxValueDepth}.",
+                    "variables");
             var first = true;
             foreach (var (name, item) in Items())
             {
                 if (!first) output.Write(',');
                 first = false;
-                if (name is null) item.Write(output);
+                if (name is null) item.Write(output, depth + 1);
                 else WriteEntry(name, item, output);
             }
         }
@@ -219,7 +228,7 @@ internal readonly struct TemplateValue
     }
 
     /// <summary>
-    /// Writes this JSON object's member as <see cref="Member"/> and then <see cref="Write"/> would, without making a value
+    /// Writes this JSON object's member as <see cref="Member"/> and then <see cref="Write(RenderOutput)"/> would, without making a value
     /// of a string first (a loop's body writes its items' members most); false when this is not a JSON object.
     /// </summary>
     public bool TryWriteJsonMember(PathSegment segment, RenderOutput output)

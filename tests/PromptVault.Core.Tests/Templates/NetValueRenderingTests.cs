@@ -136,6 +136,47 @@ public sealed class NetValueRenderingTests
         Assert.Equal("ab|Ann|Bo", output);
     }
 
+    private static readonly CompiledPrompt WritesList = new TemplateEngine().CompileDraft("{{xs}}", [new VariableDefinition("xs", VariableType.Array)]);
+
+    /// <summary>"x" inside <paramref name="depth"/> lists, each holding the next.</summary>
+    private static object Nested(int depth)
+    {
+        object value = "x";
+        for (var i = 0; i < depth; i++) value = new List<object?> { value };
+        return value;
+    }
+
+    [Fact]
+    public void RenderValues_ListsNestedAsDeepAsJsonMayNest_WrittenAsTheirJsonIs()
+    {
+        var json = new string('[', TemplateLimits.MaxValueDepth) + "\"x\"" + new string(']', TemplateLimits.MaxValueDepth);
+
+        var output = WritesList.RenderValues(new Dictionary<string, object?> { ["xs"] = Nested(TemplateLimits.MaxValueDepth) });
+
+        Assert.Equal(("x", "x"), (output, WritesList.Render(Inputs(("xs", json)))));
+    }
+
+    [Fact]
+    public void RenderValues_ListsNestedOneDeeper_RefusedNamingTheLimit()
+    {
+        var error = Assert.Throws<InvalidInputException>(() =>
+            WritesList.RenderValues(new Dictionary<string, object?> { ["xs"] = Nested(TemplateLimits.MaxValueDepth + 1) }));
+
+        Assert.Equal(("invalid_variable", "variables"), (error.Code, error.Field));
+        Assert.Contains($"value depth limit is {TemplateLimits.MaxValueDepth}", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void RenderValues_ListThatHoldsItself_RefusedNotAStackOverflow()
+    {
+        var self = new List<object?>();
+        self.Add(self);
+
+        var error = Assert.Throws<InvalidInputException>(() => WritesList.RenderValues(new Dictionary<string, object?> { ["xs"] = self }));
+
+        Assert.Equal("invalid_variable", error.Code);
+    }
+
     private static void AssertSameError(CompiledPrompt prompt, IReadOnlyDictionary<string, JsonElement> inputs)
     {
         var fromJson = Assert.Throws<InvalidInputException>(() => prompt.Render(inputs));
