@@ -76,6 +76,7 @@ internal static class TemplateCompiler
             return path.Start switch
             {
                 PathStart.Context or PathStart.BlockItem => FrameSource.For(path.Frame, segments),
+                PathStart.Parent => new ParentSource(path.Frame, path.Up, segments),
                 PathStart.BlockKey => new FrameDataSource([path.Frame], FrameData.Key, segments),
                 PathStart.Key => new FrameDataSource(path.Loops, FrameData.Key, segments),
                 PathStart.Index => new FrameDataSource(path.Loops, FrameData.Index, segments),
@@ -138,6 +139,9 @@ internal struct Frame
     public int Index;
     public int Count;
     public bool Iterating;
+
+    /// <summary>A section on <c>true</c>: it keeps the context it is in and adds no level, so <c>../</c> climbs past it (Handlebars).</summary>
+    public bool Transparent;
 
     /// <summary><c>@key</c>: the member's name, or the item's index (made only when a template reads it).</summary>
     public readonly TemplateValue Key => Name is null ? TemplateValue.Of(Index) : TemplateValue.Of((object)Name);
@@ -301,9 +305,10 @@ internal sealed class SectionStep(ValueSource target, int frame, RenderStep[] bo
         }
         else
         {
-            // On true the body keeps the context it is in, as in Handlebars; on another value, the value is in scope.
-            var context = value.IsTrue ? state.Frames[frame - 1].Context : value;
-            state.RenderIn(frame, context, body);
+            // On true the body keeps the context it is in and adds no level for ../, as in Handlebars; on another value, the value is in scope.
+            var onTrue = value.IsTrue;
+            state.Frames[frame].Transparent = onTrue;
+            state.RenderIn(frame, onTrue ? state.Frames[frame - 1].Context : value, body);
         }
     }
 }
@@ -405,6 +410,26 @@ internal sealed class FrameSource(int frame, PathSegment[] segments) : ValueSour
 
     public static ValueSource For(int frame, PathSegment[] segments) =>
         segments is [var member] ? new FrameMemberSource(frame, member) : new FrameSource(frame, segments);
+}
+
+/// <summary>
+/// <c>../name</c> inside a section: climbs <paramref name="up"/> levels from <paramref name="frame"/>, passing the frames of
+/// sections on <c>true</c>, which add no level (<see cref="Frame.Transparent"/>); above the variables there is nothing.
+/// </summary>
+internal sealed class ParentSource(int frame, int up, PathSegment[] segments) : ValueSource
+{
+    public override TemplateValue Read(RenderState state)
+    {
+        var frames = state.Frames;
+        var f = frame;
+        for (var level = 0; ; level++)
+        {
+            // Frame 0 (the variables) is never transparent.
+            while (frames[f].Transparent) f--;
+            if (level == up) return Walk(frames[f].Context, segments);
+            if (--f < 0) return TemplateValue.Undefined;
+        }
+    }
 }
 
 /// <summary>One member of a frame's value (<c>{{role}}</c> in a loop's body), the path templates read most.</summary>

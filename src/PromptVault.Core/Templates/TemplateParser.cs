@@ -591,6 +591,8 @@ internal sealed class TemplateParser
                 throw InvalidTemplate("'{{this}}' is the current item, which exists only inside #each or #with; name the variable instead.");
             AddReference(segments, iterated);
         }
+        // A section on true adds no level, so ../ climbs past it: only at render is it known which sections are.
+        if (up > 0 && _open.Any(IsSectionBody)) return new PathExpression(PathStart.Parent, _frame, [.. segments]) { Up = up };
         return new PathExpression(PathStart.Context, frame, [.. segments]);
     }
 
@@ -603,14 +605,16 @@ internal sealed class TemplateParser
         var frames = new List<int>();
         foreach (var block in _open)
         {
-            if (block.InInverse) continue;
-            if (block.Block.Kind is BlockKind.Section) frames.Add(block.Block.Frame);
-            if (block.Block.Kind is not BlockKind.Each) continue;
+            if (IsSectionBody(block)) frames.Add(block.Block.Frame);
+            if (block.InInverse || block.Block.Kind is not BlockKind.Each) continue;
             frames.Add(block.Block.Frame);
             break;
         }
         return [.. frames];
     }
+
+    /// <summary>Whether tags are in the body of a section (<c>{{#name}}</c>), which renders in a frame of its own once or per item.</summary>
+    private static bool IsSectionBody(OpenBlock block) => block.Block.Kind is BlockKind.Section && !block.InInverse;
 
     private void AddReference(List<string> segments, bool iterated)
     {

@@ -90,12 +90,20 @@ internal sealed class PathExpression(PathStart start, int frame, string[] segmen
 
     /// <summary>For loop data (<c>@index</c>…): the frames of the loops it may read, innermost first; the first that is looping wins.</summary>
     public int[] Loops { get; init; } = [];
+
+    /// <summary>For <see cref="PathStart.Parent"/>: how many levels <c>../</c> climbs from <see cref="Frame"/>.</summary>
+    public int Up { get; init; }
 }
 
 internal enum PathStart
 {
     /// <summary>A context frame: <c>name</c>, <c>this</c>, <c>../name</c>; at frame 0, the variables.</summary>
     Context,
+    /// <summary>
+    /// <c>../name</c> with a section open around it: a section on <c>true</c> adds no level, so which frame it reads is
+    /// known only at render (climbing <see cref="PathExpression.Up"/> levels from the frame the path is in).
+    /// </summary>
+    Parent,
     /// <summary><c>@root</c>: the variables wherever the path is.</summary>
     Root,
     BlockItem,

@@ -110,6 +110,10 @@ public sealed class HandlebarsNetDifferentialTests
                 "{{#each o}}{{@key}}={{#if this}}T{{else}}F{{/if}};{{/each}}", "{{#o}}{{name}}{{/o}}|{{^e}}empty{{/e}}",
                 "{{#each people}}{{@root.s}}{{@root.o.name}}{{/each}}", "{{lookup arr 2}}{{lookup o \"age\"}}{{#if (lookup people 1)}}y{{/if}}",
                 "{{#each arr}}{{lookup ../arr @index}}{{/each}}", "{{{s}}} {{ s }}", "\\{{s}} {{s}} \\\\{{s}}",
+                // ../ in a section: one on true adds no level, one on an array or object does.
+                "{{#each people}}{{#vip}}{{../s}}{{age}};{{/vip}}{{/each}}", "{{#each people}}{{#vip}}{{#each ../arr}}{{this}}{{/each}}{{/vip}}{{/each}}",
+                "{{#t}}[{{../s}}]{{/t}}", "{{#o}}[{{../s}}]{{/o}}", "{{#each people}}{{#pets}}{{../name}}{{/pets}}{{/each}}",
+                "{{#each people}}{{#vip}}{{#with ../o}}{{../../s}}{{name}}{{/with}}{{/vip}}{{/each}}", "{{#t}}{{#o}}{{../../s}}|{{../s}}{{/o}}{{/t}}", "{{#t}}{{this}}{{/t}}",
 "{{#with e}}x{{else}}none{{/with}}", "{{#if f}}{{f}}{{/if}}{{#unless n}}{{n}}{{/unless}}",
                 // A loop whose body writes only text and the item's members, over items of every kind.
                 "{{#each mixed}}<{{name}}:{{age}}:{{length}}:{{count}}>{{/each}}", "{{#each mixed}}{{name}}{{else}}none{{/each}}",
@@ -119,7 +123,7 @@ public sealed class HandlebarsNetDifferentialTests
         {
           "s": "Ann", "e": "", "n": 42, "f": 0.25, "t": true,
           "arr": ["a", "b", "c"],
-          "people": [{ "name": "Ann", "age": 31 }, { "name": "Bo", "age": 7, "pets": ["cat", "dog"] }],
+          "people": [{ "name": "Ann", "age": 31, "vip": true }, { "name": "Bo", "age": 7, "pets": ["cat", "dog"], "vip": false }],
           "nested": [[1, 2], [3]],
           "o": { "name": "Ann", "age": 31, "tags": ["x", "y"], "inner": { "k": "v" }, "flag": false },
           "mixed": [{ "name": "Ann \"A\"\n\u00e9", "age": 3 }, "text", 5, true, null, { "age": 1.5 }, ["x", "y"], {}]
@@ -254,7 +258,7 @@ public sealed class HandlebarsNetDifferentialTests
             (1, Block("unless", test, scoped: false)),
             (2, Block("each", target, scoped: true)),
             (1, Block("with", target, scoped: true)),
-            (1, Block("", Choose(inItem ? ["tags", "inner", "pets", "name", "flag"] : RootTargets), scoped: true)),
+            (1, Block("", Choose(inItem ? ["tags", "inner", "pets", "name", "flag"] : [.. RootTargets, "t"]), scoped: true)),
             (1, test.Where(t => !t.Contains('.')).SelectMany(t => Template(depth - 1, inItem).SelectMany(body => Line(Tag("{{", Gen.Constant("^" + t))).SelectMany(open =>
                 Line(Tag("{{", Gen.Constant("/" + t))).Select(close => open + body + close))))));
     }

@@ -71,6 +71,12 @@ internal sealed class JsonContainer(JsonElement element) : ICollection
 
     public IEnumerator GetEnumerator() => Entries.Select(e => e.Value).GetEnumerator();
 
+    /// <summary>
+    /// The type name of the list or dictionary it stands for: what Handlebars.Net wrote for one as the value of a written
+    /// dictionary's entry (<c>{{#t}}{{this}}{{/t}}</c> writes the variables as <c>[name, value]</c> entries).
+    /// </summary>
+    public override string ToString() => (IsObject ? typeof(Dictionary<string, object>) : typeof(List<object>)).ToString();
+
     /// <summary>One item of an array (no name) or property of an object.</summary>
     public readonly record struct Entry(string? Name, object? Value);
 }
