@@ -49,7 +49,9 @@ internal static class TemplateCompiler
             {
                 BlockKind.If => new IfStep(target, body, inverse),
                 BlockKind.Unless => new IfStep(target, inverse, body),
-                BlockKind.InvertedSection => new IfStep(target, inverse, body),
+                // {{^x}}A{{else}}B{{/x}} is {{#x}}B{{else}}A{{/x}}, as Handlebars reads it; without an else, an #unless.
+                BlockKind.InvertedSection when block.Inverse is null => new IfStep(target, inverse, body),
+                BlockKind.InvertedSection => new SectionStep(target, block.Frame, inverse, body),
                 BlockKind.Each => new EachStep(target, block.Frame, body, inverse),
                 BlockKind.With => new WithStep(target, block.Frame, body, inverse),
                 _ => new SectionStep(target, block.Frame, body, inverse),

@@ -260,19 +260,19 @@ internal sealed class TemplateParser
         if (call.Arguments[0] is not PathExpression || !char.IsLetter(call.Name[0]) && call.Name[0] is not ('_' or '[')
             || call.Name == "this" || call.Name.StartsWith("this.", StringComparison.Ordinal) || call.Name.StartsWith("this/", StringComparison.Ordinal))
             throw InvalidTemplate($"'{{{{{(inverted ? '^' : '#')}{inner}}}}}' opens a section on something other than a variable or its member.");
-        // A section ({{#items}}…{{/items}}) renders its body with the value in scope, once or per item.
-        return inverted
-            ? (new BlockStatement(BlockKind.InvertedSection, call.Arguments[0], _frame), call.Name)
-            : (new BlockStatement(BlockKind.Section, call.Arguments[0], _frame + 1), call.Name);
+        // A section ({{#items}}…{{/items}}) renders its body with the value in scope, once or per item; so does an inverted
+        // section its else ({{^items}}none{{else}}…{{/items}}), which is a section with its branches swapped.
+        return (new BlockStatement(inverted ? BlockKind.InvertedSection : BlockKind.Section, call.Arguments[0], _frame + 1), call.Name);
     }
 
     private void Push(BlockStatement block, string name, string[] parameters, bool chained)
     {
-        _open.Push(new OpenBlock(block, name, parameters, _program, _depth, chained));
+        var open = new OpenBlock(block, name, parameters, _program, _depth, chained);
+        _open.Push(open);
         CheckDepth(++_depth);
         _program = block.Program;
-        _frame = block.Frame;
-        _frames = Math.Max(_frames, _frame);
+        _frame = FrameOf(open);
+        _frames = Math.Max(_frames, block.Frame);
     }
 
     private void Else(string inner, Strip strip)
@@ -302,13 +302,15 @@ internal sealed class TemplateParser
     }
 
     /// <summary>
-    /// The frame an else branch renders in: the block's parent's, since only the main body gets the new context; but
-    /// #each's else gets a frame of its own with the parent's context, so <c>../</c> there climbs one more level, as it
-    /// did in Handlebars.Net (Handlebars.js climbs from the parent).
+    /// The frame the branch of <paramref name="block"/> being read renders in: the block's own for the branch that gets the
+    /// new context (a section's body is an inverted section's else), its parent's for the other; but #each's else gets a
+    /// frame of its own with the parent's context, so <c>../</c> there climbs one more level, as it did in Handlebars.Net
+    /// (Handlebars.js climbs from the parent). #if and #unless render in their parent's frame, which is their own.
     /// </summary>
-    private static int FrameOf(OpenBlock block) => block.Block.Kind is BlockKind.With or BlockKind.Section
-        ? block.Block.Frame - 1
-        : block.Block.Frame;
+    private static int FrameOf(OpenBlock block) =>
+        (block.Block.Kind is BlockKind.With && block.InInverse) || (block.Block.Kind is BlockKind.Section or BlockKind.InvertedSection && !IsSectionBody(block))
+            ? block.Block.Frame - 1
+            : block.Block.Frame;
 
     private void Close(string name, Strip strip)
     {
@@ -323,7 +325,7 @@ internal sealed class TemplateParser
             closed.Block.CloseStrip = strip;
             _program = closed.Outer;
             _depth = closed.Depth;
-            _frame = _open.TryPeek(out var parent) ? (parent.InInverse ? FrameOf(parent) : parent.Block.Frame) : 0;
+            _frame = _open.TryPeek(out var parent) ? FrameOf(parent) : 0;
             if (!closed.Chained) break;
         }
     }
@@ -613,8 +615,16 @@ internal sealed class TemplateParser
         return [.. frames];
     }
 
-    /// <summary>Whether tags are in the body of a section (<c>{{#name}}</c>), which renders in a frame of its own once or per item.</summary>
-    private static bool IsSectionBody(OpenBlock block) => block.Block.Kind is BlockKind.Section && !block.InInverse;
+    /// <summary>
+    /// Whether tags are in the body of a section (<c>{{#name}}</c>) or the else of an inverted one (<c>{{^name}}…{{else}}</c>),
+    /// which renders in a frame of its own once or per item.
+    /// </summary>
+    private static bool IsSectionBody(OpenBlock block) => block.Block.Kind switch
+    {
+        BlockKind.Section => !block.InInverse,
+        BlockKind.InvertedSection => block.InInverse,
+        _ => false,
+    };
 
     private void AddReference(List<string> segments, bool iterated)
     {

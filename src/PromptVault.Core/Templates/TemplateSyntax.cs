@@ -38,7 +38,8 @@ internal sealed class CommentStatement(Strip strip) : Statement
 
 /// <summary>
 /// <c>{{#helper target}}…{{else}}…{{/helper}}</c>, a section <c>{{#path}}</c> or an inverted section <c>{{^path}}</c>.
-/// <see cref="Frame"/> is the context frame the body renders in (its parent's, unless the block changes the context).
+/// <see cref="Frame"/> is the context frame the body renders in (its parent's, unless the block changes the context); an
+/// inverted section's is the frame its else renders in, a section's body.
 /// </summary>
 internal sealed class BlockStatement(BlockKind kind, Expression target, int frame) : Statement
 {

@@ -114,6 +114,10 @@ public sealed class HandlebarsNetDifferentialTests
                 "{{#each people}}{{#vip}}{{../s}}{{age}};{{/vip}}{{/each}}", "{{#each people}}{{#vip}}{{#each ../arr}}{{this}}{{/each}}{{/vip}}{{/each}}",
                 "{{#t}}[{{../s}}]{{/t}}", "{{#o}}[{{../s}}]{{/o}}", "{{#each people}}{{#pets}}{{../name}}{{/pets}}{{/each}}",
                 "{{#each people}}{{#vip}}{{#with ../o}}{{../../s}}{{name}}{{/with}}{{/vip}}{{/each}}", "{{#t}}{{#o}}{{../../s}}|{{../s}}{{/o}}{{/t}}", "{{#t}}{{this}}{{/t}}",
+                // An inverted section's else is a section's body: per item, with the value in scope, on true adding no level.
+                "{{^arr}}none{{else}}item;{{/arr}}", "{{^arr}}none{{else}}{{this}}{{@index}};{{/arr}}", "{{^e}}none{{else}}{{this}}{{/e}}",
+                "{{^o}}none{{else}}{{name}}{{../s}}{{/o}}", "{{^t}}no{{else}}[{{../s}}]{{/t}}",
+                "{{#each people}}{{^pets}}none{{else}}{{../name}}:{{this}}{{@index}};{{/pets}}|{{/each}}",
 "{{#with e}}x{{else}}none{{/with}}", "{{#if f}}{{f}}{{/if}}{{#unless n}}{{n}}{{/unless}}",
                 // A loop whose body writes only text and the item's members, over items of every kind.
                 "{{#each mixed}}<{{name}}:{{age}}:{{length}}:{{count}}>{{/each}}", "{{#each mixed}}{{name}}{{else}}none{{/each}}",
@@ -259,8 +263,17 @@ public sealed class HandlebarsNetDifferentialTests
             (2, Block("each", target, scoped: true)),
             (1, Block("with", target, scoped: true)),
             (1, Block("", Choose(inItem ? ["tags", "inner", "pets", "name", "flag"] : [.. RootTargets, "t"]), scoped: true)),
-            (1, test.Where(t => !t.Contains('.')).SelectMany(t => Template(depth - 1, inItem).SelectMany(body => Line(Tag("{{", Gen.Constant("^" + t))).SelectMany(open =>
-                Line(Tag("{{", Gen.Constant("/" + t))).Select(close => open + body + close))))));
+            (1, Inverted()));
+
+        // {{^x}}…{{/x}}, sometimes with an else, which renders as a section's body does.
+        Gen<string> Inverted() =>
+            from t in test.Where(t => !t.Contains('.'))
+            from body in Template(depth - 1, inItem)
+            from otherwise in Gen.Frequency((2, Gen.Constant<string?>(null)), (1, Template(depth - 1, inItem: true).Select(string? (t) => t)))
+            from open in Line(Tag("{{", Gen.Constant("^" + t)))
+            from elseTag in otherwise is null ? Gen.Constant("") : Line(Tag("{{", Gen.Constant("else"))).Select(e => e + otherwise)
+            from close in Line(Tag("{{", Gen.Constant("/" + t)))
+            select open + body + elseTag + close;
     }
 
     private static readonly Gen<string> JsonString = Choose("\"Ann\"", "\"\"", "\" \"", "\"a\\nb\"", "\"é ✓ 😀\"", "\"q\\\"uote\"", "\"{{s}}\"", "\"  pad  \"", "\"0\"");
