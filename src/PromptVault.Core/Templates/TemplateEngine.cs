@@ -28,6 +28,10 @@ public sealed class TemplateEngine(TimeProvider? timeProvider = null)
                 $"content is {content.Length:N0} characters long; the template size limit (after partials) is {TemplateLimits.MaxSize:N0} characters.", "content");
         VariableContract.ValidateDefinitions(variables);
         var parsed = TemplateParser.Parse(content);
+        if (parsed.LiteralTag is { } literal)
+            throw new InvalidInputException("invalid_template",
+                $"content is not a valid template: '{{{{{literal}}}}}' writes a literal, which Handlebars reads as the name of a member to write; write the text without braces, or name a variable.",
+                "content");
         var references = parsed.References;
         var declared = variables.ToDictionary(v => v.Name, StringComparer.Ordinal);
         var unknown = references.Select(r => r.Name).Where(name => !declared.ContainsKey(name)).Distinct().ToList();

@@ -29,6 +29,7 @@ internal sealed class TemplateParser
     private int _frame;    // the context frame tags are in: #each, #with and sections open one
     private int _frames;   // the deepest frame
     private int _at;       // where the tag being read starts, for messages
+    private string? _literal; // the first tag whose value is a literal ({{1}}), which the save-time checks refuse
 
     private TemplateParser(string template) => _template = template;
 
@@ -39,7 +40,7 @@ internal sealed class TemplateParser
         var root = parser._program;
         parser.Run();
         WhitespaceControl.Apply(root);
-        return new ParsedTemplate(root, parser._references, parser._frames, parser._includes);
+        return new ParsedTemplate(root, parser._references, parser._frames, parser._includes) { LiteralTag = parser._literal };
     }
 
     /// <summary>A block being read: its statement, its name as its closing tag must repeat it, and its block parameters.</summary>
@@ -199,6 +200,7 @@ internal sealed class TemplateParser
         else
         {
             value = call.Arguments[0];
+            if (value is LiteralExpression) _literal ??= inner;
         }
         CheckDepth(_depth + call.Depth);
         _program.Body.Add(new MustacheStatement(value, strip));

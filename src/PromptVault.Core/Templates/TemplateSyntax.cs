@@ -124,4 +124,11 @@ internal sealed record TemplateReference(string Name, bool Iterated);
 /// A parsed template: its tree, the top-level names it reads (in order of first use), how many context frames it nests, and
 /// the prompts it includes (each once, in order of first use).
 /// </summary>
-internal sealed record ParsedTemplate(Program Program, IReadOnlyList<TemplateReference> References, int Frames, IReadOnlyList<PromptReference> Includes);
+internal sealed record ParsedTemplate(Program Program, IReadOnlyList<TemplateReference> References, int Frames, IReadOnlyList<PromptReference> Includes)
+{
+    /// <summary>
+    /// The first tag whose value is a literal (<c>{{1}}</c>, <c>{{true}}</c>, <c>{{"s"}}</c>), or null: it renders the literal,
+    /// where Handlebars reads a member of that name, so a version is not saved with one (one saved before renders as it did).
+    /// </summary>
+    public string? LiteralTag { get; init; }
+}

@@ -40,6 +40,8 @@ public sealed class HandlebarsNetDifferentialTests
         { "{{^o.tags}}none{{/o.tags}}|{{^empty}}none{{/empty}}", "|none",
             "An inverted section on a member, as in Handlebars.js; Handlebars.Net's parser refused a dotted name there, so no stored version has it." },
         { "{{~lookup arr 1~}}", "b", "Handlebars.js writes the helper's value; Handlebars.Net wrote nothing for a helper call with ~ around it." },
+        { "[{{true}}|{{1}}|{{\"s\"}}]", "[true|1|s]",
+            "A literal as a tag's value: Handlebars reads a member of that name. Refused when a version is saved (invalid_template); one saved before writes the literal, as it did." },
         { "{{#each o.name}}[{{@key}}={{this}}]{{else}}none{{/each}}", "none",
             "#each over a string renders its else branch, as in Handlebars.js; Handlebars.Net iterated the string's .NET properties ([Length=3])." },
     };

@@ -26,6 +26,20 @@ public sealed class TemplateEngineTests
         Assert.Contains("'compnay_name'", error.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("{{#if true}}x{{/if}}")]
+    [InlineData("{{lookup items 1}}{{lookup items \"name\"}}")]
+    public void Validate_LiteralAsAHelpersArgument_Accepted(string content) =>
+        Assert.Null(Accepted(content, new VariableDefinition("items", VariableType.Array)));
+
+    [Fact]
+    public void Render_VersionSavedBeforeLiteralTagsWereRefused_StillWritesTheLiteral()
+    {
+        var output = _engine.For(Version("v1", "[{{true}}|{{1}}|{{\"s\"}}]")).Render(null);
+
+        Assert.Equal("[true|1|s]", output);
+    }
+
     [Fact]
     public void Validate_SeveralUndeclaredVariables_RefusedNamingEach()
     {
@@ -374,7 +388,13 @@ public sealed class TemplateEngineTests
     [InlineData("{{lookup items}}", "two or three arguments")]
     [InlineData("{{this}}", "current item")]
     [InlineData("{{.}}", "current item")]
-    public void Validate_TemplatesThatWouldFailAtRenderTime_RefusedAtSaveTime(string content, string reason)
+    // Handlebars reads {{true}} as a member named true: writing the literal would depart from it silently.
+    [InlineData("{{true}}", "'{{true}}' writes a literal")]
+    [InlineData("Hi {{1}}!", "'{{1}}' writes a literal")]
+    [InlineData("{{\"s\"}}", "'{{\"s\"}}' writes a literal")]
+    [InlineData("{{{null}}}", "'{{null}}' writes a literal")]
+    [InlineData("{{#if items}}{{~ -2.5 ~}}{{/if}}", "'{{-2.5}}' writes a literal")]
+    public void Validate_TemplatesThatWouldFailOrDepartFromHandlebarsAtRender_RefusedAtSaveTime(string content, string reason)
     {
         var error = Refused(content, new VariableDefinition("items", VariableType.Array));
 
