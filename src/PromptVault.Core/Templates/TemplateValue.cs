@@ -274,7 +274,13 @@ internal readonly struct TemplateValue
             JsonValueKind.Object => "System.Collections.Generic.Dictionary`2[System.String,System.Object]",
             _ => "",
         },
-        Kind.Clr => _value is IFormattable formattable ? formattable.ToString(null, CultureInfo.InvariantCulture) : _value?.ToString(),
+        // A boolean as .NET writes it (True); a number, a decimal included, as Format writes it alone, so as its JSON would.
+        Kind.Clr => _value switch
+        {
+            null => null,
+            bool flag => flag.ToString(),
+            _ => Format(_value),
+        },
         _ => "",
     };
 

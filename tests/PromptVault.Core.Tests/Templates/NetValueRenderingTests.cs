@@ -111,13 +111,20 @@ public sealed class NetValueRenderingTests
     [MemberData(nameof(ClrNumbers))]
     public void RenderValues_ClrNumber_WritesAndTestsAsItsJsonDoes(object number)
     {
-        var prompt = new TemplateEngine().For(Version("v1", "{{n}} {{#if n}}T{{else}}F{{/if}} {{#each list}}{{this}}{{/each}}",
-            new VariableDefinition("n", VariableType.Number), new VariableDefinition("list", VariableType.Array)));
+        // {{o}} writes the number as an object's entry, [n, 2.5], through another path than {{n}}.
+        var prompt = new TemplateEngine().For(Version("v1", "{{n}} {{#if n}}T{{else}}F{{/if}} {{#each list}}{{this}}{{/each}} {{o}}",
+            new VariableDefinition("n", VariableType.Number), new VariableDefinition("list", VariableType.Array), new VariableDefinition("o", VariableType.Object)));
         var json = JsonSerializer.SerializeToElement(number);
 
-        var output = prompt.RenderValues(new Dictionary<string, object?> { ["n"] = number, ["list"] = new List<object?> { number } });
+        var output = prompt.RenderValues(new Dictionary<string, object?>
+        {
+            ["n"] = number, ["list"] = new List<object?> { number }, ["o"] = new Dictionary<string, object?> { ["n"] = number },
+        });
 
-        Assert.Equal(prompt.Render(new Dictionary<string, JsonElement> { ["n"] = json, ["list"] = JsonSerializer.SerializeToElement(new[] { json }) }), output);
+        Assert.Equal(prompt.Render(new Dictionary<string, JsonElement>
+        {
+            ["n"] = json, ["list"] = JsonSerializer.SerializeToElement(new[] { json }), ["o"] = JsonSerializer.SerializeToElement(new { n = json }),
+        }), output);
     }
 
     [Fact]
