@@ -44,6 +44,9 @@ public sealed partial class PostgresPromptStore : RelationalPromptStore<NpgsqlCo
 
     internal override string HasTagCondition => "EXISTS (SELECT 1 FROM json_array_elements_text(p.tags::json) t WHERE t = @Tag)";
 
+    internal override string HasVariantOfVersionCondition =>
+        "EXISTS (SELECT 1 FROM json_array_elements(e.variants::json) x WHERE x ->> 'versionId' = @VersionId)";
+
     internal override string IsAnyOf(string column, string parameter) => $"{column} = ANY(@{parameter})";
 
     internal override string InsertionOrderColumn => "seq";

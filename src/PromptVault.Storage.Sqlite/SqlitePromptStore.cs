@@ -60,6 +60,9 @@ public sealed partial class SqlitePromptStore : RelationalPromptStore<SqliteConn
 
     internal override string HasTagCondition => "EXISTS (SELECT 1 FROM json_each(p.tags) t WHERE t.value = @Tag)";
 
+    internal override string HasVariantOfVersionCondition =>
+        "EXISTS (SELECT 1 FROM json_each(e.variants) x WHERE json_extract(x.value, '$.versionId') = @VersionId)";
+
     // Dapper expands the array into one parameter per value.
     internal override string IsAnyOf(string column, string parameter) => $"{column} IN @{parameter}";
 

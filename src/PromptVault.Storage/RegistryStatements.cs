@@ -3,6 +3,7 @@ using Dapper;
 using PromptVault.Core;
 using PromptVault.Core.Audit;
 using PromptVault.Core.Auth;
+using PromptVault.Core.Experiments;
 using PromptVault.Core.Prompts;
 using PromptVault.Core.Storage;
 using static PromptVault.Storage.StoredValues;
@@ -110,10 +111,11 @@ internal static class RegistryStatements
     }
 
     /// <summary>Writes every part of <paramref name="changes"/>.</summary>
+    /// <param name="hasVariantOfVersion">The engine's condition that experiment <c>e</c>'s JSON array <c>variants</c> holds a variant of version <c>@VersionId</c>.</param>
     /// <exception cref="ConflictException">The new prompt's name is taken (<c>prompt_exists</c>).</exception>
     /// <exception cref="ConcurrentWriteException">Another writer got there first (see <see cref="IPromptStore.SaveAsync"/>).</exception>
     public static async Task SaveAsync(DbConnection connection, DbTransaction transaction, PromptChanges changes, StoreErrors errors,
-        CancellationToken cancellationToken)
+        string hasVariantOfVersion, CancellationToken cancellationToken)
     {
         if (changes.NewPrompt is { } prompt)
             await InsertPromptAsync(connection, transaction, prompt, errors, cancellationToken);
@@ -143,7 +145,7 @@ internal static class RegistryStatements
                 await EvaluationStatements.CopyTestsAsync(connection, transaction, from, version.Id, cancellationToken);
         }
         foreach (var change in changes.StatusChanges)
-            await ChangeStatusAsync(connection, transaction, change, cancellationToken);
+            await ChangeStatusAsync(connection, transaction, change, hasVariantOfVersion, cancellationToken);
         foreach (var change in changes.LabelChanges)
             await MoveLabelAsync(connection, transaction, change, cancellationToken);
         foreach (var entry in changes.Audit)
@@ -293,14 +295,23 @@ internal static class RegistryStatements
         }
     }
 
-    private static async Task ChangeStatusAsync(DbConnection connection, DbTransaction transaction, StatusChange change, CancellationToken cancellationToken)
+    /// <summary>The statuses of experiments that may serve their variants' versions (<see cref="ExperimentLifecycle.HoldsVersions"/>), as an SQL list.</summary>
+    private static readonly string HoldingStatuses =
+        string.Join(", ", Enum.GetValues<ExperimentStatus>().Where(ExperimentLifecycle.HoldsVersions).Select(s => $"'{ToName(s)}'"));
+
+    /// <summary>Moves the status if it is still <see cref="StatusChange.From"/>; archives only a version no unfinished experiment has a variant on.</summary>
+    private static async Task ChangeStatusAsync(DbConnection connection, DbTransaction transaction, StatusChange change, string hasVariantOfVersion,
+        CancellationToken cancellationToken)
     {
-        var changed = await connection.ExecuteAsync(Command("""
-            UPDATE versions SET status = @To, approved_by = @ApprovedBy, approved_at = @ApprovedAt WHERE id = @VersionId AND status = @From
+        var servable = change.To != VersionStatus.Archived ? "" : $"""
+             AND NOT EXISTS (SELECT 1 FROM experiments e WHERE e.prompt_id = versions.prompt_id AND e.status IN ({HoldingStatuses}) AND {hasVariantOfVersion})
+            """;
+        var changed = await connection.ExecuteAsync(Command($"""
+            UPDATE versions SET status = @To, approved_by = @ApprovedBy, approved_at = @ApprovedAt WHERE id = @VersionId AND status = @From{servable}
             """, new { change.VersionId, From = ToName(change.From), To = ToName(change.To), ApprovedBy = change.Approval?.By, ApprovedAt = ToText(change.Approval?.At) },
             cancellationToken, transaction));
         if (changed == 0)
-            throw new ConcurrentWriteException($"version {change.VersionId} is no longer {ToName(change.From)}.");
+            throw new ConcurrentWriteException($"version {change.VersionId} is no longer {ToName(change.From)}, or is to be archived while an experiment may serve it.");
     }
 
     private static async Task MoveLabelAsync(DbConnection connection, DbTransaction transaction, LabelChange change, CancellationToken cancellationToken)

@@ -61,6 +61,9 @@ public abstract class RelationalPromptStore<TConnection, TTransaction>
     /// <summary>The condition that prompt <c>p</c>'s JSON array <c>tags</c> holds <c>@Tag</c>.</summary>
     internal abstract string HasTagCondition { get; }
 
+    /// <summary>The condition that experiment <c>e</c>'s JSON array <c>variants</c> holds a variant of version <c>@VersionId</c>.</summary>
+    internal abstract string HasVariantOfVersionCondition { get; }
+
     /// <summary>The condition that <paramref name="column"/> is one of the array parameter <paramref name="parameter"/>.</summary>
     internal abstract string IsAnyOf(string column, string parameter);
 
@@ -184,7 +187,7 @@ public abstract class RelationalPromptStore<TConnection, TTransaction>
         {
             await WriteAsync(async (connection, transaction) =>
             {
-                await RegistryStatements.SaveAsync(connection, transaction, changes, Errors, cancellationToken);
+                await RegistryStatements.SaveAsync(connection, transaction, changes, Errors, HasVariantOfVersionCondition, cancellationToken);
                 return true;
             }, cancellationToken);
         }

@@ -138,7 +138,7 @@ public sealed class PostgresConcurrencyTests
     private static PromptRegistry Registry(PostgresPromptStore store)
     {
         var changes = new RegistryChangeFeed();
-        return new PromptRegistry(store, store, new TemplateEngine(), TimeProvider.System, new IdempotentRequests(store, TimeProvider.System),
+        return new PromptRegistry(store, store, store, new TemplateEngine(), TimeProvider.System, new IdempotentRequests(store, TimeProvider.System),
             new RegistryCache(store, store, store, changes), changes);
     }
 }

@@ -2,6 +2,7 @@ using PromptVault.Core;
 using PromptVault.Core.Analysis;
 using PromptVault.Core.Experiments;
 using PromptVault.Core.Metrics;
+using PromptVault.Core.Prompts;
 using PromptVault.Core.Storage;
 using static PromptVault.Storage.Testing.Samples;
 
@@ -46,6 +47,25 @@ public abstract class ExperimentStoreContractTests
         Assert.Equal(local, found!.StartedAt); // the same instant, read back in UTC
         Assert.Equal(ulong.MaxValue - 42, found.HashSeed);
         Assert.Equal([33.33m, 33.33m, 33.34m], found.Variants.Select(v => v.Weight));
+    }
+
+    [Theory]
+    [InlineData(ExperimentStatus.Draft, false)]
+    [InlineData(ExperimentStatus.Running, false)]
+    [InlineData(ExperimentStatus.Paused, false)]
+    [InlineData(ExperimentStatus.Completed, true)]
+    [InlineData(ExperimentStatus.Cancelled, true)]
+    public async Task SaveAsync_ArchivingAVariantsVersion_OnlyOnceItsExperimentIsFinished(ExperimentStatus status, bool archives)
+    {
+        var (prompts, store) = await CreateStoreAsync();
+        var (prompt, v1, v2) = await SeedPromptAsync(prompts, "served");
+        await store.CreateExperimentAsync(Experiment(prompt, v1, v2, status: status), [], Cancel);
+
+        var error = await Record.ExceptionAsync(() => prompts.SaveAsync(new PromptChanges { StatusChanges = [StatusChange.Of(v2, VersionStatus.Archived)] }, Cancel));
+
+        if (archives) Assert.Null(error);
+        else Assert.IsType<ConcurrentWriteException>(error);
+        Assert.Equal(archives ? VersionStatus.Archived : VersionStatus.Draft, (await prompts.FindVersionByIdAsync(prompt.Id, v2.Id, Cancel))!.Status);
     }
 
     [Theory]

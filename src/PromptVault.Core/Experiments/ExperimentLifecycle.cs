@@ -18,6 +18,12 @@ public static class ExperimentLifecycle
 
     public static bool CanMove(ExperimentStatus from, ExperimentStatus to) => Allowed[from].Contains(to);
 
+    /// <summary>
+    /// Whether an experiment in <paramref name="status"/> may serve its variants' versions, now or once (re)started: every
+    /// status but the final ones (completed, cancelled). Such a version may not be archived.
+    /// </summary>
+    public static bool HoldsVersions(ExperimentStatus status) => Allowed[status].Length > 0;
+
     /// <summary>Refuses a move the lifecycle does not allow, naming the moves that are.</summary>
     public static void EnsureCanMove(Experiment experiment, ExperimentStatus to)
     {

@@ -1,6 +1,7 @@
 using PromptVault.Core.Audit;
 using PromptVault.Core.Contracts;
 using PromptVault.Core.Evaluations;
+using PromptVault.Core.Experiments;
 using PromptVault.Core.Idempotency;
 using PromptVault.Core.Prompts;
 using PromptVault.Core.Storage;
@@ -15,7 +16,7 @@ namespace PromptVault.Core.Registry;
 /// concurrent new versions get distinct, consecutive numbers. Writes and the reads they decide on go to the store; rendering
 /// reads through the <see cref="RegistryCache"/>, and every write is announced on the <see cref="RegistryChangeFeed"/>.
 /// </summary>
-public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, TemplateEngine templates, TimeProvider time, IdempotentRequests idempotent,
+public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, IExperimentStore experiments, TemplateEngine templates, TimeProvider time, IdempotentRequests idempotent,
     RegistryCache cache, RegistryChangeFeed changes, IEvaluationStore? evaluations = null)
 {
     private const int MaxWriteAttempts = 200;
@@ -220,10 +221,8 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, Tem
             }
             if (status == VersionStatus.Approved)
                 ApprovalRules.EnsureCanApprove(version, actor);
-            var onIt = labels.Where(l => l.VersionId == version.Id).Select(l => l.Name).ToList();
-            if (status == VersionStatus.Archived && onIt.Count > 0)
-                throw new ConflictException("version_labelled",
-                    $"version {version.Version} is labelled {string.Join(", ", onIt)}; move the label before archiving it.", "status");
+            if (status == VersionStatus.Archived)
+                await EnsureCanArchiveAsync(prompt, version, labels, cancellationToken);
 
             var now = time.GetUtcNow();
             var change = StatusChange.Of(version, status.Value, new Approval(actor, now));
@@ -242,6 +241,25 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, Tem
             }, cancellationToken);
             return ToResponse(prompt.Name, version with { Status = status.Value, Approval = change.Approval }, labels);
         });
+    }
+
+    /// <summary>
+    /// Refuses to archive a version that something may still serve: a label, or a variant of an experiment that is not
+    /// completed or cancelled. The store makes the same check in the write, so one that lands meanwhile is retried into this refusal.
+    /// </summary>
+    private async Task EnsureCanArchiveAsync(Prompt prompt, PromptVersion version, IReadOnlyList<Label> labels, CancellationToken cancellationToken)
+    {
+        var onIt = labels.Where(l => l.VersionId == version.Id).Select(l => l.Name).ToList();
+        if (onIt.Count > 0)
+            throw new ConflictException("version_labelled",
+                $"version {version.Version} is labelled {string.Join(", ", onIt)}; move the label before archiving it.", "status");
+        foreach (var experiment in await experiments.ListExperimentsAsync(prompt.Name, cancellationToken))
+        {
+            if (ExperimentLifecycle.HoldsVersions(experiment.Status) && experiment.Variants.FirstOrDefault(v => v.VersionId == version.Id) is { } variant)
+                throw new ConflictException("version_in_experiment",
+                    $"version {version.Version} is variant '{variant.Name}' of experiment '{experiment.Name}', which is {Names.Of(experiment.Status)}; " +
+                    "complete or cancel the experiment before archiving the version.", "status");
+        }
     }
 
     /// <summary>Points a label at a version. The <c>production</c> label is a promote: the version becomes <c>production</c> and the one it replaces <c>deprecated</c>.</summary>

@@ -31,7 +31,7 @@ public sealed class ChatPromptRegistryTests : IAsyncLifetime
     {
         var store = await _database.CreateStoreAsync();
         var changes = new RegistryChangeFeed();
-        _registry = new PromptRegistry(store, store, new TemplateEngine(), _time, new IdempotentRequests(store, _time),
+        _registry = new PromptRegistry(store, store, store, new TemplateEngine(), _time, new IdempotentRequests(store, _time),
             new RegistryCache(store, store, store, changes), changes);
     }
 

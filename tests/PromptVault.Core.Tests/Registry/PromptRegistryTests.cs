@@ -25,7 +25,7 @@ public sealed class PromptRegistryTests : IAsyncLifetime
         var store = await _database.CreateStoreAsync();
         _store = store;
         var changes = new RegistryChangeFeed();
-        _registry = new PromptRegistry(store, store, new TemplateEngine(), _time, new IdempotentRequests(store, _time),
+        _registry = new PromptRegistry(store, store, store, new TemplateEngine(), _time, new IdempotentRequests(store, _time),
             new RegistryCache(store, store, store, changes), changes);
     }
 

@@ -163,6 +163,30 @@ public sealed class ExperimentsApiTests(ServerFixture fixture) : IClassFixture<S
     }
 
     [Fact]
+    public async Task ArchiveVersion_AVariantOfAnUnfinishedExperiment_Returns409NamingIt_AndItsUnitsStillRender()
+    {
+        var (name, versions) = await CreatePromptWithChallengersAsync(_client);
+        var experiment = await CreateAsync(_client, ThreeWay(name, versions));
+        var id = experiment.Str("id");
+        await MoveAsync(_client, id, "start");
+        using var writer = fixture.Server.CreateClient(await fixture.Server.CreateKeyAsync("archivist", ApiKeyRole.Writer, TestContext.Current.CancellationToken));
+        var archive = new { status = "archived" };
+
+        var (refused, problem) = await PostAsync(writer, $"/api/prompts/{name}/versions/1.0.1/status", archive);
+        var renders = new List<HttpStatusCode>();
+        for (var unit = 0; unit < 20; unit++)
+            renders.Add((await PostAsync(_client, $"/api/prompts/{name}/render", new { variables = new { company_name = "Acme" }, unitId = $"user-{unit}" })).Status);
+        await MoveAsync(_client, id, "cancel");
+        var (archived, _) = await PostAsync(writer, $"/api/prompts/{name}/versions/1.0.1/status", archive);
+
+        Assert.Equal(HttpStatusCode.Conflict, refused);
+        Assert.Equal("version_in_experiment", problem.Str("code"));
+        Assert.Contains($"variant 'casual' of experiment '{experiment.Str("name")}', which is running", problem.Str("detail"));
+        Assert.All(renders, status => Assert.Equal(HttpStatusCode.OK, status));
+        Assert.Equal(HttpStatusCode.OK, archived);
+    }
+
+    [Fact]
     public async Task Render_InARunningExperiment_AnsweredWithoutWaitingForItsExposure_WhichAGracefulStopStores()
     {
         var server = await RunningServer.StartAsync(TestContext.Current.CancellationToken);
