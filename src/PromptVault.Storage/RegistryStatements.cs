@@ -110,7 +110,11 @@ internal static class RegistryStatements
         return ("audit" + where, new { query.PromptName, query.Actor, query.Action, From = ToText(query.From), To = ToText(query.To) });
     }
 
-    /// <summary>Writes every part of <paramref name="changes"/>.</summary>
+    /// <summary>
+    /// Writes every part of <paramref name="changes"/>, the prompt's own row first. So on PostgreSQL (read committed) two changes
+    /// to one prompt take turns on that row, and each later statement of the second reads what the first committed: the
+    /// guards of the status and label writes (no label on an archived version) rely on that, as SQLite's one writer gives it anyway.
+    /// </summary>
     /// <param name="hasVariantOfVersion">The engine's condition that experiment <c>e</c>'s JSON array <c>variants</c> holds a variant of version <c>@VersionId</c>.</param>
     /// <exception cref="ConflictException">The new prompt's name is taken (<c>prompt_exists</c>).</exception>
     /// <exception cref="ConcurrentWriteException">Another writer got there first (see <see cref="IPromptStore.SaveAsync"/>).</exception>
@@ -299,11 +303,13 @@ internal static class RegistryStatements
     private static readonly string HoldingStatuses =
         string.Join(", ", Enum.GetValues<ExperimentStatus>().Where(ExperimentLifecycle.HoldsVersions).Select(s => $"'{ToName(s)}'"));
 
-    /// <summary>Moves the status if it is still <see cref="StatusChange.From"/>; archives only a version no unfinished experiment has a variant on.</summary>
+    /// <summary>Moves the status if it is still <see cref="StatusChange.From"/>; archives only a version nothing may serve: no label
+    /// is on it and no unfinished experiment has a variant on it.</summary>
     private static async Task ChangeStatusAsync(DbConnection connection, DbTransaction transaction, StatusChange change, string hasVariantOfVersion,
         CancellationToken cancellationToken)
     {
         var servable = change.To != VersionStatus.Archived ? "" : $"""
+             AND NOT EXISTS (SELECT 1 FROM labels l WHERE l.prompt_id = versions.prompt_id AND l.version_id = versions.id)
              AND NOT EXISTS (SELECT 1 FROM experiments e WHERE e.prompt_id = versions.prompt_id AND e.status IN ({HoldingStatuses}) AND {hasVariantOfVersion})
             """;
         var changed = await connection.ExecuteAsync(Command($"""
@@ -311,9 +317,13 @@ internal static class RegistryStatements
             """, new { change.VersionId, From = ToName(change.From), To = ToName(change.To), ApprovedBy = change.Approval?.By, ApprovedAt = ToText(change.Approval?.At) },
             cancellationToken, transaction));
         if (changed == 0)
-            throw new ConcurrentWriteException($"version {change.VersionId} is no longer {ToName(change.From)}, or is to be archived while an experiment may serve it.");
+            throw new ConcurrentWriteException($"version {change.VersionId} is no longer {ToName(change.From)}, or is to be archived while a label or an experiment may serve it.");
     }
 
+    /// <summary>The condition that the version a label moves to, <c>@To</c>, may serve: it is not archived.</summary>
+    private static readonly string TargetServable = $"EXISTS (SELECT 1 FROM versions v WHERE v.id = @To AND v.status <> '{ToName(VersionStatus.Archived)}')";
+
+    /// <summary>Moves the label if it still points at <see cref="LabelChange.FromVersionId"/>, and only to a version that is not archived.</summary>
     private static async Task MoveLabelAsync(DbConnection connection, DbTransaction transaction, LabelChange change, CancellationToken cancellationToken)
     {
         var parameters = new
@@ -328,8 +338,8 @@ internal static class RegistryStatements
             changed = change.ToVersionId is null
                 ? await connection.ExecuteScalarAsync<bool>(Command("SELECT EXISTS (SELECT 1 FROM labels WHERE prompt_id = @PromptId AND name = @Name)",
                     parameters, cancellationToken, transaction)) ? 0 : 1
-                : await connection.ExecuteAsync(Command("""
-                    INSERT INTO labels (prompt_id, name, version_id, updated_at, updated_by) VALUES (@PromptId, @Name, @To, @At, @By)
+                : await connection.ExecuteAsync(Command($"""
+                    INSERT INTO labels (prompt_id, name, version_id, updated_at, updated_by) SELECT @PromptId, @Name, @To, @At, @By WHERE {TargetServable}
                     ON CONFLICT (prompt_id, name) DO NOTHING
                     """, parameters, cancellationToken, transaction));
         }
@@ -340,14 +350,14 @@ internal static class RegistryStatements
         }
         else
         {
-            changed = await connection.ExecuteAsync(Command("""
+            changed = await connection.ExecuteAsync(Command($"""
                 UPDATE labels SET version_id = @To, updated_at = @At, updated_by = @By
-                WHERE prompt_id = @PromptId AND name = @Name AND version_id = @From
+                WHERE prompt_id = @PromptId AND name = @Name AND version_id = @From AND {TargetServable}
                 """, parameters, cancellationToken, transaction));
         }
         if (changed == 0)
             throw new ConcurrentWriteException(
-                $"label '{change.Label}' of prompt {change.PromptId} no longer points at {change.FromVersionId ?? "nothing"}.");
+                $"label '{change.Label}' of prompt {change.PromptId} no longer points at {change.FromVersionId ?? "nothing"}, or version {change.ToVersionId} is archived.");
     }
 
     private static string? State(IReadOnlyDictionary<string, string?>? state) =>

@@ -43,6 +43,46 @@ public sealed class PostgresConcurrencyTests
     }
 
     [Fact]
+    public async Task ArchiveAndLabelMoveThroughTwoInstancesAtOnce_NeverLeaveALabelOnAnArchivedVersion()
+    {
+        await using var database = await PostgresServer.CreateDatabaseAsync(cancellationToken: Cancel);
+        await using var other = database.OpenInstance();
+        var first = Registry(database.CreateStore());
+        var second = Registry(other.CreateStore());
+
+        // Rounds, so the two writes overlap whatever the scheduling; each either lands or is refused as the other's order would.
+        for (var round = 0; round < 20; round++)
+        {
+            var name = $"raced-{round}";
+            await first.CreatePromptAsync(new CreatePromptRequest(name, "A raced prompt", PromptType.Template, "Take 0."), "alice", Cancel);
+            await first.CreateVersionAsync(name, new CreateVersionRequest("Take 1.", ChangeDescription: "take 1"), "alice", Cancel);
+
+            var outcomes = await Task.WhenAll(
+                Task.Run(() => Refusal(() => first.ChangeStatusAsync(name, "1.0.1", VersionStatus.Archived, "alice", Cancel)), Cancel),
+                Task.Run(() => Refusal(() => second.MoveLabelAsync(name, "staging", "1.0.1", "bob", Cancel)), Cancel));
+            var version = await first.GetVersionAsync(name, "1.0.1", Cancel);
+
+            Assert.True(version.Status == VersionStatus.Archived != version.Labels.Count > 0, $"round {round}: {version.Status}, labels {string.Join(", ", version.Labels)}");
+            string?[] expected = version.Status == VersionStatus.Archived ? [null, "version_archived"] : ["version_labelled", null];
+            Assert.Equal(expected, outcomes);
+        }
+    }
+
+    /// <summary>The code of the <see cref="ConflictException"/> <paramref name="write"/> ends in; null when it succeeds.</summary>
+    private static async Task<string?> Refusal(Func<Task> write)
+    {
+        try
+        {
+            await write();
+            return null;
+        }
+        catch (ConflictException e)
+        {
+            return e.Code;
+        }
+    }
+
+    [Fact]
     public async Task RevokeKeyAsync_TwoAdminsRevokingEachOtherThroughTwoInstances_OneStays()
     {
         await using var database = await PostgresServer.CreateDatabaseAsync(cancellationToken: Cancel);

@@ -386,6 +386,30 @@ public abstract class PromptStoreContractTests
         Assert.Equal(v1.Id, label.VersionId);
     }
 
+    [Theory]
+    [InlineData("archive a labelled version")]
+    [InlineData("insert a label on an archived version")]
+    [InlineData("move a label to an archived version")]
+    public async Task SaveAsync_LabelAndArchivedVersionTogether_ThrowsConcurrentWrite(string scenario)
+    {
+        var (store, _) = await CreateStoreAsync();
+        var (prompt, v1, v2) = await SeedPromptAsync(store, "never-both");
+        await store.SaveAsync(new PromptChanges { LabelChanges = [Label(prompt, "production", null, v1.Id)] }, Cancel);
+        if (scenario != "archive a labelled version")
+            await store.SaveAsync(new PromptChanges { StatusChanges = [StatusChange.Of(v2, VersionStatus.Archived)] }, Cancel);
+        var change = scenario switch
+        {
+            "archive a labelled version" => new PromptChanges { StatusChanges = [StatusChange.Of(v1, VersionStatus.Archived)] },
+            "insert a label on an archived version" => new PromptChanges { LabelChanges = [Label(prompt, "staging", null, v2.Id)] },
+            _ => new PromptChanges { LabelChanges = [Label(prompt, "production", v1.Id, v2.Id)] },
+        };
+
+        await Assert.ThrowsAsync<ConcurrentWriteException>(() => store.SaveAsync(change, Cancel));
+
+        Assert.Equal(v1.Id, Assert.Single(await store.ListLabelsAsync(prompt.Id, Cancel)).VersionId);
+        Assert.Equal(VersionStatus.Draft, (await store.FindVersionByIdAsync(prompt.Id, v1.Id, Cancel))!.Status);
+    }
+
     [Fact]
     public async Task SaveAsync_LabelConflictInChangeSet_WritesNothing()
     {

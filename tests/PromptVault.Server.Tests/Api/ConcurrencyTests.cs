@@ -26,4 +26,30 @@ public sealed class ConcurrencyTests(ServerFixture fixture) : IClassFixture<Serv
         Assert.Equal(clients + 1, stored.Count);
         Assert.Equal(Enumerable.Range(1, clients).Select(i => $"client {i}").Order(), stored.Select(v => v.Str("changeDescription")).Where(d => d.StartsWith("client")).Order());
     }
+
+    [Fact]
+    public async Task ArchiveRacingALabelMove_NeverLeavesALabelOnAnArchivedVersion()
+    {
+        using var admin = fixture.Server.CreateClient();
+        using var other = fixture.Server.CreateClient();
+        // Rounds, so the two requests overlap whatever the scheduling; each answer is the 200 or the 409 of one order.
+        for (var round = 0; round < 20; round++)
+        {
+            var name = await CreateSupportPromptAsync(admin);
+            await NewVersionAsync(admin, name, new { content = $"{SupportTemplate}\nRound {round}", changeDescription = "second" });
+
+            var (archive, label) = (PostAsync(admin, $"/api/prompts/{name}/versions/1.0.1/status", new { status = "archived" }),
+                PutAsync(other, $"/api/prompts/{name}/labels/staging", new { version = "1.0.1" }));
+            var answers = await Task.WhenAll(archive, label);
+            var (_, version) = await GetAsync(admin, $"/api/prompts/{name}/versions/1.0.1");
+
+            var archived = version.Str("status") == "archived";
+            var labelled = version!["labels"]!.AsArray().Count > 0;
+            Assert.True(archived != labelled, $"round {round}: status {version.Str("status")}, labels {version["labels"]!.ToJsonString()}");
+            var (won, lost) = archived ? (answers[0], answers[1]) : (answers[1], answers[0]);
+            Assert.Equal(HttpStatusCode.OK, won.Status);
+            Assert.Equal(HttpStatusCode.Conflict, lost.Status);
+            Assert.Equal(archived ? "version_archived" : "version_labelled", lost.Body.Str("code"));
+        }
+    }
 }
