@@ -128,17 +128,19 @@ internal static class RegistryStatements
             await connection.ExecuteAsync(Command("UPDATE prompts SET updated_at = @UpdatedAt, updated_by = @UpdatedBy WHERE id = @Id",
                 new { touched.Id, UpdatedAt = ToText(touched.UpdatedAt), touched.UpdatedBy }, cancellationToken, transaction));
         }
-        if (changes.UpdatedPrompt is { } updated)
+        if (changes.UpdatedPrompt is { To: var updated } update)
         {
-            await connection.ExecuteAsync(Command("""
+            var changed = await connection.ExecuteAsync(Command("""
                 UPDATE prompts SET description = @Description, tags = @Tags, category = @Category, require_approval = @RequireApproval,
                     require_tests = @RequireTests, updated_at = @UpdatedAt, updated_by = @UpdatedBy
-                WHERE id = @Id
+                WHERE id = @Id AND updated_at = @ReadUpdatedAt
                 """, new
             {
                 updated.Id, updated.Description, Tags = ToJson(updated.Tags.ToList()), updated.Category, updated.RequireApproval, updated.RequireTests,
-                UpdatedAt = ToText(updated.UpdatedAt), updated.UpdatedBy,
+                UpdatedAt = ToText(updated.UpdatedAt), updated.UpdatedBy, ReadUpdatedAt = ToText(update.From.UpdatedAt),
             }, cancellationToken, transaction));
+            if (changed == 0)
+                throw new ConcurrentWriteException($"prompt {updated.Id} changed since it was read (at {ToText(update.From.UpdatedAt)}).");
         }
         if (changes.NewVersion is { } version)
         {

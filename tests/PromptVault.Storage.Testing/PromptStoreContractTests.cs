@@ -322,7 +322,7 @@ public abstract class PromptStoreContractTests
 
         await store.SaveAsync(new PromptChanges
         {
-            UpdatedPrompt = prompt with { Description = "changed", Tags = ["x"], Category = null, RequireTests = true },
+            UpdatedPrompt = new PromptUpdate(prompt, prompt with { Description = "changed", Tags = ["x"], Category = null, RequireTests = true }),
             StatusChanges = [StatusChange.Of(version, VersionStatus.Approved, approval)],
         }, Cancel);
         var approved = (await store.FindVersionByIdAsync(prompt.Id, version.Id, Cancel))!;
@@ -343,6 +343,21 @@ public abstract class PromptStoreContractTests
         await store.SaveAsync(new PromptChanges { NewVersion = second }, Cancel);
         await store.SaveAsync(new PromptChanges { StatusChanges = [StatusChange.Of(second, VersionStatus.Review)] }, Cancel);
         Assert.Null((await store.FindVersionByIdAsync(prompt.Id, second.Id, Cancel))!.Approval);
+    }
+
+    [Fact]
+    public async Task SaveAsync_PromptUpdateAfterAnotherWrite_ThrowsConcurrentWriteAndKeepsTheOther()
+    {
+        var (store, _) = await CreateStoreAsync();
+        var prompt = Prompt("patched");
+        await store.SaveAsync(Created(prompt, Version(prompt, 1)), Cancel);
+        var gated = prompt with { RequireApproval = true, UpdatedAt = Now.AddMinutes(1), UpdatedBy = "dave" };
+        await store.SaveAsync(new PromptChanges { UpdatedPrompt = new PromptUpdate(prompt, gated) }, Cancel);
+
+        var stale = new PromptUpdate(prompt, prompt with { Description = "described", UpdatedAt = Now.AddMinutes(2), UpdatedBy = "erin" });
+        await Assert.ThrowsAsync<ConcurrentWriteException>(() => store.SaveAsync(new PromptChanges { UpdatedPrompt = stale }, Cancel));
+
+        Assert.Equal(Json(gated), Json(await store.FindPromptAsync(prompt.Name, Cancel)));
     }
 
     [Fact]

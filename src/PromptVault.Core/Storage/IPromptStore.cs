@@ -83,8 +83,8 @@ public sealed record PromptChanges
     /// <summary>The prompt with new <c>UpdatedAt</c>/<c>UpdatedBy</c>.</summary>
     public Prompt? TouchedPrompt { get; init; }
 
-    /// <summary>The prompt with new own fields (description, tags, category, the promotion gates) and <c>UpdatedAt</c>/<c>UpdatedBy</c>.</summary>
-    public Prompt? UpdatedPrompt { get; init; }
+    /// <summary>The prompt's new own fields, if it is unchanged since they were decided (see <see cref="PromptUpdate"/>).</summary>
+    public PromptUpdate? UpdatedPrompt { get; init; }
 
     /// <summary>A new version; its <c>Sequence</c> and number must be free, or the save fails with <see cref="ConcurrentWriteException"/>.</summary>
     public PromptVersion? NewVersion { get; init; }
@@ -104,6 +104,12 @@ public sealed record PromptChanges
     /// <summary>The answer to keep for the request's <c>Idempotency-Key</c>, stored with the rest (see <see cref="IIdempotencyStore"/>).</summary>
     public IdempotencyRecord? Idempotency { get; init; }
 }
+
+/// <summary>
+/// Writes <paramref name="To"/>'s own fields (description, tags, category, the promotion gates) and <c>UpdatedAt</c>/<c>UpdatedBy</c>;
+/// applies only if the prompt is unchanged since <paramref name="From"/> was read, as its <c>UpdatedAt</c> says (every write of a prompt sets it).
+/// </summary>
+public sealed record PromptUpdate(Prompt From, Prompt To);
 
 /// <summary>Moves a version's status; applies only if the status is still <paramref name="From"/>.</summary>
 /// <param name="Approval">The version's approval after the move (<see cref="PromptVersion.Approval"/>), written with the status.</param>

@@ -101,7 +101,7 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, IEx
                 updated = updated with { UpdatedAt = now, UpdatedBy = actor };
                 await SaveAsync(new PromptChanges
                 {
-                    UpdatedPrompt = updated,
+                    UpdatedPrompt = new PromptUpdate(prompt, updated),
                     Audit = [Entry(now, actor, AuditActions.PromptUpdated, prompt.Name, null, before, after)],
                 }, cancellationToken);
             }
@@ -661,7 +661,7 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, IEx
 
     private Task SaveAsync(PromptChanges prompt, CancellationToken cancellationToken)
     {
-        var changed = prompt.NewPrompt ?? prompt.TouchedPrompt ?? prompt.UpdatedPrompt;
+        var changed = prompt.NewPrompt ?? prompt.TouchedPrompt ?? prompt.UpdatedPrompt?.To;
         return changes.AfterAsync(store.SaveAsync(prompt, cancellationToken), RegistryChangeKind.Prompt,
             changed?.Id ?? prompt.LabelChanges.FirstOrDefault()?.PromptId, changed?.Name);
     }

@@ -1,4 +1,5 @@
 using System.Net;
+using PromptVault.Core.Auth;
 using static PromptVault.Server.Tests.ApiCalls;
 
 namespace PromptVault.Server.Tests.Api;
@@ -50,6 +51,29 @@ public sealed class ConcurrencyTests(ServerFixture fixture) : IClassFixture<Serv
             Assert.Equal(HttpStatusCode.OK, won.Status);
             Assert.Equal(HttpStatusCode.Conflict, lost.Status);
             Assert.Equal(archived ? "version_archived" : "version_labelled", lost.Body.Str("code"));
+        }
+    }
+
+    [Fact]
+    public async Task TwoPatchesOfOnePromptAtOnce_BothChangesStay()
+    {
+        using var admin = fixture.Server.CreateClient();
+        using var writer = fixture.Server.CreateClient(await fixture.Server.CreateKeyAsync("describer", ApiKeyRole.Writer, TestContext.Current.CancellationToken));
+        // Rounds, so the two requests overlap whatever the scheduling.
+        for (var round = 0; round < 20; round++)
+        {
+            var name = await CreateSupportPromptAsync(admin);
+
+            var answers = await Task.WhenAll(
+                SendAsync(admin, HttpMethod.Patch, $"/api/prompts/{name}", new { requireApproval = true }),
+                SendAsync(writer, HttpMethod.Patch, $"/api/prompts/{name}", new { description = $"round {round}" }));
+            var (_, prompt) = await GetAsync(admin, $"/api/prompts/{name}");
+            var (_, audit) = await GetAsync(admin, $"/api/audit?prompt={name}&action=prompt.updated");
+
+            Assert.All(answers, a => Assert.Equal(HttpStatusCode.OK, a.Status));
+            Assert.True(prompt!["requireApproval"]!.GetValue<bool>(), $"round {round}: requireApproval was lost");
+            Assert.Equal($"round {round}", prompt.Str("description"));
+            Assert.Equal(2, audit!["entries"]!.AsArray().Count);
         }
     }
 }
