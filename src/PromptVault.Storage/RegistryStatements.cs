@@ -154,10 +154,24 @@ internal static class RegistryStatements
             await ChangeStatusAsync(connection, transaction, change, hasVariantOfVersion, cancellationToken);
         foreach (var change in changes.LabelChanges)
             await MoveLabelAsync(connection, transaction, change, cancellationToken);
+        if (changes.IncludeGeneration is { } generation)
+            await AdvanceIncludeGenerationAsync(connection, transaction, generation, cancellationToken);
         foreach (var entry in changes.Audit)
             await InsertAuditAsync(connection, transaction, entry, cancellationToken);
         if (changes.Idempotency is { } record)
             await InsertIdempotencyRecordAsync(connection, transaction, record, cancellationToken);
+    }
+
+    public const string ReadIncludeGenerationSql = "SELECT generation FROM include_graph";
+
+    /// <summary>Advances the include graph's generation if it is still <paramref name="expected"/> (see <see cref="PromptChanges.IncludeGeneration"/>).</summary>
+    /// <exception cref="ConcurrentWriteException">Another write advanced it since it was read.</exception>
+    public static async Task AdvanceIncludeGenerationAsync(DbConnection connection, DbTransaction transaction, long expected, CancellationToken cancellationToken)
+    {
+        var changed = await connection.ExecuteAsync(Command("UPDATE include_graph SET generation = generation + 1 WHERE generation = @expected",
+            new { expected }, cancellationToken, transaction));
+        if (changed == 0)
+            throw new ConcurrentWriteException($"the include graph changed since it was read (generation {expected}).");
     }
 
     /// <summary>Appends <paramref name="entry"/> to the audit log and queues the webhook deliveries it fires, in the caller's transaction.</summary>

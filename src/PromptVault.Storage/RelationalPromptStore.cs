@@ -174,6 +174,10 @@ public abstract class RelationalPromptStore<TConnection, TTransaction>
             new { promptId, label }, cancellationToken);
     }
 
+    public Task<long> ReadIncludeGenerationAsync(CancellationToken cancellationToken = default) =>
+        WithConnectionAsync(connection => connection.ExecuteScalarAsync<long>(Command(RegistryStatements.ReadIncludeGenerationSql, null, cancellationToken)),
+            cancellationToken);
+
     public Task<IReadOnlyList<Label>> ListLabelsAsync(string promptId, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(promptId);
@@ -304,7 +308,7 @@ public abstract class RelationalPromptStore<TConnection, TTransaction>
             new { promptId }, cancellationToken), cancellationToken);
     }
 
-    public Task UpdateExperimentAsync(Experiment experiment, ExperimentStatus expectedStatus, IReadOnlyList<AuditEntry> audit,
+    public Task UpdateExperimentAsync(Experiment experiment, ExperimentStatus expectedStatus, IReadOnlyList<AuditEntry> audit, long? includeGeneration,
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(experiment);
@@ -315,6 +319,8 @@ public abstract class RelationalPromptStore<TConnection, TTransaction>
                 ExperimentStatements.Parameters(experiment, expectedStatus), cancellationToken);
             if (changed == 0)
                 throw new ConcurrentWriteException($"experiment {experiment.Id} is no longer {ToName(expectedStatus)}.");
+            if (includeGeneration is { } generation)
+                await RegistryStatements.AdvanceIncludeGenerationAsync(connection, transaction, generation, cancellationToken);
             foreach (var entry in audit)
                 await RegistryStatements.InsertAuditAsync(connection, transaction, entry, cancellationToken);
             return true;

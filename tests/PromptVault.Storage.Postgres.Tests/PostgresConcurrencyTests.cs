@@ -57,9 +57,8 @@ public sealed class PostgresConcurrencyTests
             await first.CreatePromptAsync(new CreatePromptRequest(name, "A raced prompt", PromptType.Template, "Take 0."), "alice", Cancel);
             await first.CreateVersionAsync(name, new CreateVersionRequest("Take 1.", ChangeDescription: "take 1"), "alice", Cancel);
 
-            var outcomes = await Task.WhenAll(
-                Task.Run(() => Refusal(() => first.ChangeStatusAsync(name, "1.0.1", VersionStatus.Archived, "alice", Cancel)), Cancel),
-                Task.Run(() => Refusal(() => second.MoveLabelAsync(name, "staging", "1.0.1", "bob", Cancel)), Cancel));
+            var outcomes = await AtOnceAsync(() => first.ChangeStatusAsync(name, "1.0.1", VersionStatus.Archived, "alice", Cancel),
+                () => second.MoveLabelAsync(name, "staging", "1.0.1", "bob", Cancel));
             var version = await first.GetVersionAsync(name, "1.0.1", Cancel);
 
             Assert.True(version.Status == VersionStatus.Archived != version.Labels.Count > 0, $"round {round}: {version.Status}, labels {string.Join(", ", version.Labels)}");
@@ -68,18 +67,51 @@ public sealed class PostgresConcurrencyTests
         }
     }
 
-    /// <summary>The code of the <see cref="ConflictException"/> <paramref name="write"/> ends in; null when it succeeds.</summary>
-    private static async Task<string?> Refusal(Func<Task> write)
+    [Fact]
+    public async Task TwoPromotesThroughTwoInstancesThatWouldCloseACycleOfIncludes_OneIsRefused()
     {
-        try
+        await using var database = await PostgresServer.CreateDatabaseAsync(cancellationToken: Cancel);
+        await using var other = database.OpenInstance();
+        var first = Registry(database.CreateStore());
+        var second = Registry(other.CreateStore());
+
+        // Rounds, so the two promotes overlap whatever the scheduling.
+        for (var round = 0; round < 20; round++)
         {
-            await write();
-            return null;
+            var (a, b) = ($"a-{round}", $"b-{round}");
+            foreach (var name in new[] { a, b })
+            {
+                await first.CreatePromptAsync(new CreatePromptRequest(name, "", PromptType.System, $"plain {name}"), "alice", Cancel);
+                await first.MoveLabelAsync(name, "production", "1.0.0", "alice", Cancel);
+            }
+            await first.CreateVersionAsync(a, new CreateVersionRequest($"a with {{{{> {b}}}}}", ChangeDescription: "include b"), "alice", Cancel);
+            await first.CreateVersionAsync(b, new CreateVersionRequest($"b with {{{{> {a}}}}}", ChangeDescription: "include a"), "alice", Cancel);
+
+            var outcomes = await AtOnceAsync(() => first.MoveLabelAsync(a, "production", "1.0.1", "alice", Cancel),
+                () => second.MoveLabelAsync(b, "production", "1.0.1", "bob", Cancel));
+
+            string?[] expected = [null, "reference_cycle"];
+            Assert.Equal(expected, outcomes.Order());
         }
-        catch (ConflictException e)
+    }
+
+    /// <summary>Runs both writes at once; for each, the code of the <see cref="ConflictException"/> it ends in, or null when it succeeds.</summary>
+    private static Task<string?[]> AtOnceAsync(Func<Task> first, Func<Task> second)
+    {
+        static async Task<string?> Refusal(Func<Task> write)
         {
-            return e.Code;
+            try
+            {
+                await write();
+                return null;
+            }
+            catch (ConflictException e)
+            {
+                return e.Code;
+            }
         }
+
+        return Task.WhenAll(Task.Run(() => Refusal(first), Cancel), Task.Run(() => Refusal(second), Cancel));
     }
 
     [Fact]

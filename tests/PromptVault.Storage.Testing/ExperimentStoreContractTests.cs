@@ -261,6 +261,25 @@ public abstract class ExperimentStoreContractTests
     }
 
     [Fact]
+    public async Task UpdateExperimentAsync_IncludeGeneration_AdvancesIt_AndAStaleOneThrowsConcurrentWriteAndWritesNothing()
+    {
+        var (prompts, store) = await CreateStoreAsync();
+        var (prompt, v1, v2) = await SeedPromptAsync(prompts, "started");
+        var first = Experiment(prompt, v1, v2, "first");
+        var second = Experiment(prompt, v1, v2, "second");
+        await store.CreateExperimentAsync(first, [], Cancel);
+        await store.CreateExperimentAsync(second, [], Cancel);
+        var read = await prompts.ReadIncludeGenerationAsync(Cancel);
+
+        await store.UpdateExperimentAsync(first with { Status = ExperimentStatus.Running }, ExperimentStatus.Draft, [], read, Cancel);
+        await Assert.ThrowsAsync<ConcurrentWriteException>(() =>
+            store.UpdateExperimentAsync(second with { Status = ExperimentStatus.Cancelled }, ExperimentStatus.Draft, [], read, Cancel));
+
+        Assert.Equal(read + 1, await prompts.ReadIncludeGenerationAsync(Cancel));
+        Assert.Equal(ExperimentStatus.Draft, (await store.FindExperimentAsync(second.Id, Cancel))!.Status);
+    }
+
+    [Fact]
     public async Task UpdateExperimentAsync_UnknownExperiment_ThrowsConcurrentWrite()
     {
         var (prompts, store) = await CreateStoreAsync();

@@ -361,6 +361,21 @@ public abstract class PromptStoreContractTests
     }
 
     [Fact]
+    public async Task SaveAsync_IncludeGeneration_AdvancesIt_AndAStaleOneThrowsConcurrentWriteAndWritesNothing()
+    {
+        var (store, _) = await CreateStoreAsync();
+        var (prompt, v1, v2) = await SeedPromptAsync(store, "including");
+        var read = await store.ReadIncludeGenerationAsync(Cancel);
+
+        await store.SaveAsync(new PromptChanges { LabelChanges = [Label(prompt, "production", null, v1.Id)], IncludeGeneration = read }, Cancel);
+        await Assert.ThrowsAsync<ConcurrentWriteException>(() => store.SaveAsync(
+            new PromptChanges { LabelChanges = [Label(prompt, "staging", null, v2.Id)], IncludeGeneration = read }, Cancel));
+
+        Assert.Equal(read + 1, await store.ReadIncludeGenerationAsync(Cancel));
+        Assert.Equal(["production"], (await store.ListLabelsAsync(prompt.Id, Cancel)).Select(l => l.Name));
+    }
+
+    [Fact]
     public async Task SaveAsync_StaleStatusExpectation_ThrowsConcurrentWrite()
     {
         var (store, _) = await CreateStoreAsync();

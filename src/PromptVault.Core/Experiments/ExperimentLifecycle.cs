@@ -24,6 +24,9 @@ public static class ExperimentLifecycle
     /// </summary>
     public static bool HoldsVersions(ExperimentStatus status) => Allowed[status].Length > 0;
 
+    /// <summary>Whether an experiment in <paramref name="status"/> serves its variants: running, or paused (it may resume without a check).</summary>
+    public static bool IsLive(ExperimentStatus status) => status is ExperimentStatus.Running or ExperimentStatus.Paused;
+
     /// <summary>Refuses a move the lifecycle does not allow, naming the moves that are.</summary>
     public static void EnsureCanMove(Experiment experiment, ExperimentStatus to)
     {

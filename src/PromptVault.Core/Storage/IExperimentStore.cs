@@ -26,7 +26,17 @@ public interface IExperimentStore
     /// <summary>Replaces the experiment if its status is still <paramref name="expectedStatus"/>.</summary>
     /// <exception cref="ConcurrentWriteException">Its status changed since it was read.</exception>
     /// <exception cref="ConflictException">It would be a second running experiment of its prompt (<c>experiment_running</c>).</exception>
-    Task UpdateExperimentAsync(Experiment experiment, ExperimentStatus expectedStatus, IReadOnlyList<AuditEntry> audit, CancellationToken cancellationToken = default);
+    Task UpdateExperimentAsync(Experiment experiment, ExperimentStatus expectedStatus, IReadOnlyList<AuditEntry> audit, CancellationToken cancellationToken = default) =>
+        UpdateExperimentAsync(experiment, expectedStatus, audit, null, cancellationToken);
+
+    /// <summary>
+    /// The same, when the update makes variants with includes serve (a start): it applies only if the include graph's generation is
+    /// still <paramref name="includeGeneration"/>, read before the check for cycles, and advances it (see <see cref="PromptChanges.IncludeGeneration"/>).
+    /// </summary>
+    /// <exception cref="ConcurrentWriteException">Its status or the include graph changed since they were read.</exception>
+    /// <exception cref="ConflictException">It would be a second running experiment of its prompt (<c>experiment_running</c>).</exception>
+    Task UpdateExperimentAsync(Experiment experiment, ExperimentStatus expectedStatus, IReadOnlyList<AuditEntry> audit, long? includeGeneration,
+        CancellationToken cancellationToken = default);
 
     /// <summary>
     /// Records that units saw their variants, in one write: all of them are stored, or none. Only a unit's first exposure in

@@ -40,9 +40,17 @@ public interface IPromptStore
 
     Task<IReadOnlyList<Label>> ListLabelsAsync(string promptId, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// The include graph's generation: a counter that every write making a version with includes serve advances
+    /// (<see cref="PromptChanges.IncludeGeneration"/>), so that a check for cycles of includes, which reads many prompts, can
+    /// expect the graph it read to be the one its write lands on.
+    /// </summary>
+    Task<long> ReadIncludeGenerationAsync(CancellationToken cancellationToken = default);
+
     /// <summary>Applies the changes in one transaction.</summary>
     /// <exception cref="ConflictException">The new prompt's name is taken (<c>prompt_exists</c>).</exception>
-    /// <exception cref="ConcurrentWriteException">Another writer got there first: a version number is taken, or a status or label is no longer what the change expected.</exception>
+    /// <exception cref="ConcurrentWriteException">Another writer got there first: a version number is taken, a status, label, prompt or the
+    /// include graph's generation is no longer what the change expected.</exception>
     Task SaveAsync(PromptChanges changes, CancellationToken cancellationToken = default);
 
     /// <summary>Audit entries matching the query, newest first; the query's page of them.</summary>
@@ -98,6 +106,12 @@ public sealed record PromptChanges
     public IReadOnlyList<StatusChange> StatusChanges { get; init; } = [];
 
     public IReadOnlyList<LabelChange> LabelChanges { get; init; } = [];
+
+    /// <summary>
+    /// The include graph's generation (<see cref="IPromptStore.ReadIncludeGenerationAsync"/>) read before the change's check for
+    /// cycles, when the change makes a version with includes serve: the change applies only if it is still current, and advances it.
+    /// </summary>
+    public long? IncludeGeneration { get; init; }
 
     public IReadOnlyList<AuditEntry> Audit { get; init; } = [];
 

@@ -97,6 +97,12 @@ public sealed class PromptIncludes
         return merged;
     }
 
+    /// <summary>The refusal of includes that come back to a prompt (<c>reference_cycle</c>), naming the chain <c>a → b → a</c>.</summary>
+    public static ConflictException Cycle(IEnumerable<string> chain) =>
+        new("reference_cycle",
+            $"the includes form a cycle: {string.Join(" → ", chain)}; a prompt may not include itself, directly or through others (whatever the versions).",
+            "content");
+
     /// <summary>The version <paramref name="reference"/> resolved to.</summary>
     internal IncludedPrompt Find(PromptReference reference) =>
         _byReference.GetValueOrDefault(reference) ?? throw NotFound([], reference);
@@ -142,12 +148,6 @@ public sealed class PromptIncludes
             return names;
         }
 
-        private ConflictException Cycle(string back, List<string> tail)
-        {
-            var chain = _path.Skip(_path.IndexOf(back)).Concat(tail);
-            return new ConflictException("reference_cycle",
-                $"the includes form a cycle: {string.Join(" → ", chain)}; a prompt may not include itself, directly or through others (whatever the versions).",
-                "content");
-        }
+        private ConflictException Cycle(string back, List<string> tail) => PromptIncludes.Cycle(_path.Skip(_path.IndexOf(back)).Concat(tail));
     }
 }

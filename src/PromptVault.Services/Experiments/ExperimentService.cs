@@ -202,10 +202,11 @@ public sealed class ExperimentService(
         string action;
         var after = new Dictionary<string, string?> { ["status"] = Names.Of(to) };
         ConflictException? promotionRefused = null;
+        long? includeGeneration = null;
         switch (to)
         {
             case ExperimentStatus.Running:
-                await EnsureVersionsCanServeAsync(experiment, cancellationToken);
+                includeGeneration = await EnsureVersionsCanServeAsync(experiment, cancellationToken);
                 moved = moved with { StartedAt = experiment.StartedAt ?? now };
                 action = AuditActions.ExperimentStarted;
                 break;
@@ -231,7 +232,7 @@ public sealed class ExperimentService(
             after["reason"] = reason;
 
         await changes.AfterAsync(experiments.UpdateExperimentAsync(moved, experiment.Status,
-            [Entry(now, actor, action, experiment, new() { ["status"] = Names.Of(experiment.Status) }, after)], cancellationToken),
+            [Entry(now, actor, action, experiment, new() { ["status"] = Names.Of(experiment.Status) }, after)], includeGeneration, cancellationToken),
             RegistryChangeKind.Experiment, experiment.PromptId, experiment.PromptName);
 
         if (moved is { Status: ExperimentStatus.Completed, PromoteWinner: true, Winner: { } winnerId } && winnerId != moved.Control.Id && promotionRefused is null)
@@ -249,15 +250,22 @@ public sealed class ExperimentService(
         return prompt is null || version is null ? null : ApprovalRules.PromotionRefused(prompt, version);
     }
 
-    private async Task EnsureVersionsCanServeAsync(Experiment experiment, CancellationToken cancellationToken)
+    /// <summary>Checks every variant's version can serve, as a labelled one must: not archived, and its includes resolve and close no cycle.</summary>
+    /// <returns>The include graph's generation the check read, for the start to expect; null when no variant includes anything.</returns>
+    private async Task<long?> EnsureVersionsCanServeAsync(Experiment experiment, CancellationToken cancellationToken)
     {
+        long? includeGeneration = null;
         foreach (var variant in experiment.Variants)
         {
             var version = await prompts.FindVersionByIdAsync(experiment.PromptId, variant.VersionId, cancellationToken);
             if (version is null || version.Status == VersionStatus.Archived)
                 throw new ConflictException("version_archived",
                     $"variant '{variant.Name}' serves a version that is archived or gone; an experiment can only start when every variant can serve.", "variants");
+            var generation = await registry.EnsureIncludesCanServeAsync(experiment.PromptName, version, cancellationToken);
+            // The first one read: the graph the whole check saw must still be the one the start lands on.
+            includeGeneration ??= generation;
         }
+        return includeGeneration;
     }
 
     /// <summary>What a look adds to the chart of the interval narrowing: each non-control variant's target-metric lift and always-valid interval.</summary>

@@ -280,7 +280,7 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, IEx
             var current = labels.FirstOrDefault(l => l.Name == label);
             if (current?.VersionId == target.Id) return ToResponse(prompt.Name, target, labels);
             // Includers follow this label: the version it moves to must not close a cycle of includes through them.
-            await ResolveIncludesAsync(prompt.Name, templates.ReferencesOf(target), served: false, cancellationToken);
+            var includeGeneration = await EnsureIncludesCanServeAsync(prompt.Name, target, cancellationToken);
             if (label == Label.Production && ApprovalRules.PromotionRefused(prompt, target) is { } refused)
                 throw refused;
 
@@ -294,7 +294,7 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, IEx
                     Audit = [Entry(now, actor, AuditActions.LabelMoved, prompt.Name, label,
                         new() { ["version"] = previous?.Version.ToString() }, new() { ["version"] = target.Version.ToString() })],
                 };
-            await SaveAsync(changes with { TouchedPrompt = prompt with { UpdatedAt = now, UpdatedBy = actor } }, cancellationToken);
+            await SaveAsync(changes with { TouchedPrompt = prompt with { UpdatedAt = now, UpdatedBy = actor }, IncludeGeneration = includeGeneration }, cancellationToken);
 
             var moved = labels.Where(l => l.Name != label).Append(new Label(prompt.Id, label, target.Id, target.Version, now, actor)).ToList();
             var promoted = label == Label.Production ? target with { Status = VersionStatus.Production } : target;
@@ -348,7 +348,7 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, IEx
             var production = labels.FirstOrDefault(l => l.Name == Label.Production);
             if (production?.VersionId == target.Id)
                 throw new ConflictException("already_in_production", $"version {target.Version} is already in production.", "version");
-            await ResolveIncludesAsync(prompt.Name, templates.ReferencesOf(target), served: false, cancellationToken);
+            var includeGeneration = await EnsureIncludesCanServeAsync(prompt.Name, target, cancellationToken);
             if (ApprovalRules.PromotionRefused(prompt, target) is { } refused)
                 throw refused;
 
@@ -367,6 +367,7 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, IEx
                 TouchedPrompt = prompt with { UpdatedAt = now, UpdatedBy = actor },
                 StatusChanges = statusChanges,
                 LabelChanges = [labelChange],
+                IncludeGeneration = includeGeneration,
                 Audit =
                 [
                     VersionCreatedEntry(now, actor, prompt.Name, version),
@@ -537,6 +538,76 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, IEx
             }
         }
         return body with { Variables = contract };
+    }
+
+    /// <summary>
+    /// Checks that <paramref name="version"/> of <paramref name="promptName"/> may serve as far as its includes go, before a label
+    /// moves to it, a rollback copies it or an experiment starts with it: each include resolves now, and none leads back to the prompt
+    /// through any version that serves (SPEC §7: whatever the versions), see <see cref="EnsureNoServedCycleAsync"/>.
+    /// </summary>
+    /// <returns>The include graph's generation read before the check, for the write to expect (<see cref="PromptChanges.IncludeGeneration"/>);
+    /// null when the version includes nothing, so its write cannot close a cycle.</returns>
+    /// <exception cref="ConflictException">A cycle (<c>reference_cycle</c>), or an included version is archived.</exception>
+    /// <exception cref="InvalidInputException">An include names no version, or the chain is too deep.</exception>
+    internal async Task<long?> EnsureIncludesCanServeAsync(string promptName, PromptVersion version, CancellationToken cancellationToken)
+    {
+        var references = templates.ReferencesOf(version);
+        if (references.Count == 0) return null;
+        var generation = await store.ReadIncludeGenerationAsync(cancellationToken);
+        await ResolveIncludesAsync(promptName, references, served: false, cancellationToken);
+        await EnsureNoServedCycleAsync(promptName, references, cancellationToken);
+        return generation;
+    }
+
+    /// <summary>
+    /// Refuses references that lead back to <paramref name="includer"/> through any version that serves: a prompt reached leads on
+    /// through the includes of each of its labelled versions and of its live experiments' variants (<see cref="ExperimentLifecycle.IsLive"/>),
+    /// and of the version a reference pins. Renders follow one label per include; this follows them all, since labels move.
+    /// </summary>
+    private async Task EnsureNoServedCycleAsync(string includer, IReadOnlyList<PromptReference> references, CancellationToken cancellationToken)
+    {
+        var reachedFrom = new Dictionary<IncludeNode, IncludeNode?>();
+        var pending = new Stack<IncludeNode>();
+        void Reach(PromptReference reference, IncludeNode? from)
+        {
+            if (reachedFrom.TryAdd(IncludeNode.Of(reference), from)) pending.Push(IncludeNode.Of(reference));
+        }
+
+        foreach (var reference in references)
+            Reach(reference, null);
+        while (pending.TryPop(out var node))
+        {
+            if (node.Name == includer)
+            {
+                var chain = new List<string> { includer };
+                for (IncludeNode? at = node; at is { } step; at = reachedFrom[step])
+                    chain.Insert(1, step.Name);
+                throw PromptIncludes.Cycle(chain);
+            }
+            foreach (var version in await ServingVersionsAsync(node, cancellationToken))
+                foreach (var reference in templates.ReferencesOf(version))
+                    Reach(reference, node);
+        }
+    }
+
+    /// <summary>A prompt an include reaches: by a label it leads on the same way whatever the label, by a number through that version too.</summary>
+    private readonly record struct IncludeNode(string Name, SemanticVersion? Pinned)
+    {
+        public static IncludeNode Of(PromptReference reference) => new(reference.Name, reference.Version);
+    }
+
+    /// <summary>The versions of the prompt <paramref name="node"/> names that serve (labelled, or a live experiment's variant), and the one it pins.</summary>
+    private async Task<List<PromptVersion>> ServingVersionsAsync(IncludeNode node, CancellationToken cancellationToken)
+    {
+        var found = new List<PromptVersion>();
+        if (await store.FindPromptAsync(node.Name, cancellationToken) is not { } prompt) return found;
+        var ids = (await store.ListLabelsAsync(prompt.Id, cancellationToken)).Select(l => l.VersionId)
+            .Concat((await experiments.ListExperimentsAsync(prompt.Name, cancellationToken)).Where(e => ExperimentLifecycle.IsLive(e.Status))
+                .SelectMany(e => e.Variants).Select(v => v.VersionId));
+        foreach (var id in ids.Distinct(StringComparer.Ordinal))
+            if (await store.FindVersionByIdAsync(prompt.Id, id, cancellationToken) is { } version) found.Add(version);
+        if (node.Pinned is { } number && await store.FindVersionAsync(prompt.Id, number, cancellationToken) is { } exact) found.Add(exact);
+        return found;
     }
 
     /// <param name="served">Read through the <see cref="RegistryCache"/> (a render); otherwise from the store (a write's decision).</param>

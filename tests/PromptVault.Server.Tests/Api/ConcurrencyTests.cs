@@ -76,4 +76,34 @@ public sealed class ConcurrencyTests(ServerFixture fixture) : IClassFixture<Serv
             Assert.Equal(2, audit!["entries"]!.AsArray().Count);
         }
     }
+
+    [Fact]
+    public async Task TwoPromotesAtOnceThatWouldCloseACycleOfIncludes_OneIsRefused()
+    {
+        using var admin = fixture.Server.CreateClient();
+        using var other = fixture.Server.CreateClient();
+        // Rounds, so the two promotes overlap whatever the scheduling.
+        for (var round = 0; round < 20; round++)
+        {
+            var (a, b) = (UniqueName("a"), UniqueName("b"));
+            foreach (var name in new[] { a, b })
+            {
+                var (created, body) = await PostAsync(admin, "/api/prompts", new { name, type = "system", content = $"plain {name}" });
+                Assert.True(created == HttpStatusCode.Created, body?.ToJsonString());
+                await PutAsync(admin, $"/api/prompts/{name}/labels/production", new { version = "1.0.0" });
+            }
+            await NewVersionAsync(admin, a, new { content = $"a with {{{{> {b}}}}}", changeDescription = "include b" });
+            await NewVersionAsync(admin, b, new { content = $"b with {{{{> {a}}}}}", changeDescription = "include a" });
+
+            var answers = await Task.WhenAll(
+                PutAsync(admin, $"/api/prompts/{a}/labels/production", new { version = "1.0.1" }),
+                PutAsync(other, $"/api/prompts/{b}/labels/production", new { version = "1.0.1" }));
+            var renders = await Task.WhenAll(PostAsync(admin, $"/api/prompts/{a}/render", new { variables = new { } }),
+                PostAsync(admin, $"/api/prompts/{b}/render", new { variables = new { } }));
+
+            Assert.Equal([HttpStatusCode.OK, HttpStatusCode.Conflict], answers.Select(x => x.Status).Order());
+            Assert.Equal("reference_cycle", answers.Single(x => x.Status == HttpStatusCode.Conflict).Body.Str("code"));
+            Assert.All(renders, r => Assert.Equal(HttpStatusCode.OK, r.Status));
+        }
+    }
 }

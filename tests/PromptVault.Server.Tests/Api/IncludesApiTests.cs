@@ -106,6 +106,59 @@ public sealed class IncludesApiTests(ServerFixture fixture) : IClassFixture<Serv
         Assert.Equal("plain b", (await RenderProductionAsync(b)).Str("content"));
     }
 
+    /// <summary>Prompts a and b, each with a plain 1.0.0 in production, and a draft experiment on a whose variant a 1.0.1 includes b.</summary>
+    private async Task<(string A, string B, string ExperimentId)> ExperimentWithAVariantIncludingAnotherPromptAsync()
+    {
+        var (a, b) = (await CreateAsync("a", "plain a"), await CreateAsync("b", "plain b"));
+        await LabelAsync(a, "production", "1.0.0");
+        await LabelAsync(b, "production", "1.0.0");
+        var (_, control) = await GetAsync(_client, $"/api/prompts/{a}/versions/1.0.0");
+        var variant = await NewVersionAsync(_client, a, new { content = $"a with {{{{> {b}}}}}", changeDescription = "include b" });
+        var experiment = await Experiments.CreateAsync(_client, new
+        {
+            name = UniqueName("cycle"), prompt = a,
+            variants = new object[] { new { name = "control", versionId = control.Str("id"), weight = 50 }, new { name = "with-b", versionId = variant.Str("id"), weight = 50 } },
+        });
+        return (a, b, experiment.Str("id"));
+    }
+
+    [Fact]
+    public async Task Promote_ClosingACycleThroughARunningExperimentsVariant_Returns409AndItsUnitsStillRender()
+    {
+        // b 1.0.1 includes a, whose production (plain) includes nothing, but whose running variant includes b.
+        var (a, b, experimentId) = await ExperimentWithAVariantIncludingAnotherPromptAsync();
+        await Experiments.MoveAsync(_client, experimentId, "start");
+        await NewVersionAsync(_client, b, new { content = $"b with {{{{> {a}}}}}", changeDescription = "include a" });
+
+        var (status, body) = await PutAsync(_client, $"/api/prompts/{b}/labels/production", new { version = "1.0.1" });
+        var renders = new List<HttpStatusCode>();
+        for (var unit = 0; unit < 20; unit++)
+            renders.Add((await PostAsync(_client, $"/api/prompts/{a}/render", new { variables = new { }, unitId = $"user-{unit}" })).Status);
+
+        Assert.Equal(HttpStatusCode.Conflict, status);
+        Assert.Equal("reference_cycle", body.Str("code"));
+        Assert.Contains($"{b} → {a} → {b}", body.Str("detail"), StringComparison.Ordinal);
+        Assert.All(renders, render => Assert.Equal(HttpStatusCode.OK, render));
+        Assert.Equal("plain b", (await RenderProductionAsync(b)).Str("content"));
+    }
+
+    [Fact]
+    public async Task StartExperiment_AVariantClosingACycle_Returns409AndStaysDraft()
+    {
+        // b's production, promoted while the experiment was a draft, includes a; the variant includes b.
+        var (a, b, experimentId) = await ExperimentWithAVariantIncludingAnotherPromptAsync();
+        await NewVersionAsync(_client, b, new { content = $"b with {{{{> {a}}}}}", changeDescription = "include a" });
+        await LabelAsync(b, "production", "1.0.1");
+
+        var (status, body) = await PostAsync(_client, $"/api/experiments/{experimentId}/start", null);
+        var (_, after) = await GetAsync(_client, $"/api/experiments/{experimentId}");
+
+        Assert.Equal(HttpStatusCode.Conflict, status);
+        Assert.Equal("reference_cycle", body.Str("code"));
+        Assert.Contains($"{a} → {b} → {a}", body.Str("detail"), StringComparison.Ordinal);
+        Assert.Equal("draft", after.Str("status"));
+    }
+
     private async Task<JsonNode> RenderProductionAsync(string name, object? variables = null)
     {
         var (status, body) = await PostAsync(_client, $"/api/prompts/{name}/render", new { variables = variables ?? new { } });
