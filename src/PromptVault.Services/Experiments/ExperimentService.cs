@@ -201,7 +201,7 @@ public sealed class ExperimentService(
         var moved = experiment with { Status = to, StatusReason = reason, UpdatedAt = now };
         string action;
         var after = new Dictionary<string, string?> { ["status"] = Names.Of(to) };
-        ConflictException? promotionRefused = null;
+        PromptVaultException? promotionRefused = null;
         long? includeGeneration = null;
         switch (to)
         {
@@ -217,7 +217,7 @@ public sealed class ExperimentService(
                 winner ??= (await AnalyzeAsync(experiment, cancellationToken)).Winner;
                 moved = moved with { Winner = winner, EndedAt = now };
                 after["winner"] = experiment.FindVariant(winner ?? "")?.Name;
-                // The experiment still completes; the approval gate only keeps its winner out of production.
+                // The experiment still completes; a promote's gate (approval, tests, an include cycle) only keeps its winner out of production.
                 promotionRefused = await PromotionRefusedAsync(moved, cancellationToken);
                 if (promotionRefused is not null)
                     after["promotionRefused"] = promotionRefused.Message;
@@ -236,19 +236,25 @@ public sealed class ExperimentService(
             RegistryChangeKind.Experiment, experiment.PromptId, experiment.PromptName);
 
         if (moved is { Status: ExperimentStatus.Completed, PromoteWinner: true, Winner: { } winnerId } && winnerId != moved.Control.Id && promotionRefused is null)
-            await registry.MoveLabelAsync(moved.PromptName, Label.Production, moved.FindVariant(winnerId)!.VersionId, actor, cancellationToken);
+        {
+            try
+            {
+                await registry.MoveLabelAsync(moved.PromptName, Label.Production, moved.FindVariant(winnerId)!.VersionId, actor, cancellationToken);
+            }
+            catch (PromptVaultException refused)
+            {
+                // A gate closed between the check and the promote (another write meanwhile): the experiment has completed.
+                Log.WinnerPromotionRefused(logger, moved.Id, winnerId, refused.Message);
+            }
+        }
         return moved;
     }
 
-    /// <summary>Why a completed experiment's winner may not be promoted under its prompt's approval gate; null when it may or none is due.</summary>
-    private async Task<ConflictException?> PromotionRefusedAsync(Experiment completed, CancellationToken cancellationToken)
-    {
-        if (completed is not { PromoteWinner: true, Winner: { } winnerId } || winnerId == completed.Control.Id)
-            return null;
-        var prompt = await prompts.FindPromptAsync(completed.PromptName, cancellationToken);
-        var version = await prompts.FindVersionByIdAsync(completed.PromptId, completed.FindVariant(winnerId)!.VersionId, cancellationToken);
-        return prompt is null || version is null ? null : ApprovalRules.PromotionRefused(prompt, version);
-    }
+    /// <summary>Why a completed experiment's winner may not be promoted (<see cref="PromptRegistry.PromotionRefusedAsync"/>); null when it may or none is due.</summary>
+    private async Task<PromptVaultException?> PromotionRefusedAsync(Experiment completed, CancellationToken cancellationToken) =>
+        completed is { PromoteWinner: true, Winner: { } winnerId } && winnerId != completed.Control.Id
+            ? await registry.PromotionRefusedAsync(completed.PromptName, completed.FindVariant(winnerId)!.VersionId, cancellationToken)
+            : null;
 
     /// <summary>Checks every variant's version can serve, as a labelled one must: not archived, and its includes resolve and close no cycle.</summary>
     /// <returns>The include graph's generation the check read, for the start to expect; null when no variant includes anything.</returns>

@@ -274,20 +274,14 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, IEx
             var prompt = await RequirePromptAsync(name, cancellationToken);
             var target = await RequireVersionAsync(prompt, versionRef, cancellationToken);
             var labels = await store.ListLabelsAsync(prompt.Id, cancellationToken);
-            if (!VersionLifecycle.CanPromote(target.Status))
-                throw new ConflictException("version_archived", $"version {target.Version} is archived and can never serve traffic.", "version");
-
             var current = labels.FirstOrDefault(l => l.Name == label);
             if (current?.VersionId == target.Id) return ToResponse(prompt.Name, target, labels);
-            // Includers follow this label: the version it moves to must not close a cycle of includes through them.
-            var includeGeneration = await EnsureIncludesCanServeAsync(prompt.Name, target, cancellationToken);
-            if (label == Label.Production && ApprovalRules.PromotionRefused(prompt, target) is { } refused)
-                throw refused;
+            var (includeGeneration, passedRun) = await EnsureCanMoveLabelAsync(prompt, target, label, cancellationToken);
 
             var now = time.GetUtcNow();
             var previous = current is null ? null : await store.FindVersionByIdAsync(prompt.Id, current.VersionId, cancellationToken);
             var changes = label == Label.Production
-                ? Promotion(prompt, target, previous, now, actor, await RequirePassedRunAsync(prompt, target, cancellationToken))
+                ? Promotion(prompt, target, previous, now, actor, passedRun)
                 : new PromptChanges
                 {
                     LabelChanges = [new LabelChange(prompt.Id, label, current?.VersionId, target.Id, now, actor)],
@@ -300,6 +294,47 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, IEx
             var promoted = label == Label.Production ? target with { Status = VersionStatus.Production } : target;
             return ToResponse(prompt.Name, promoted, moved);
         });
+    }
+
+    /// <summary>
+    /// Why <paramref name="versionId"/> of <paramref name="name"/> may not be promoted now, by the gates a promote checks
+    /// (<see cref="MoveLabelAsync"/>); null when it may, or when the prompt or version is gone. Writes nothing: an
+    /// experiment completing with <c>promoteWinner</c> asks before it completes, so a refused winner is said in its audit.
+    /// </summary>
+    public async Task<PromptVaultException?> PromotionRefusedAsync(string name, string versionId, CancellationToken cancellationToken = default)
+    {
+        var prompt = await store.FindPromptAsync(name, cancellationToken);
+        var target = prompt is null ? null : await store.FindVersionByIdAsync(prompt.Id, versionId, cancellationToken);
+        if (prompt is null || target is null)
+            return null;
+        try
+        {
+            await EnsureCanMoveLabelAsync(prompt, target, Label.Production, cancellationToken);
+            return null;
+        }
+        catch (PromptVaultException refused)
+        {
+            return refused;
+        }
+    }
+
+    /// <summary>
+    /// The gates of moving <paramref name="label"/> to <paramref name="target"/>: it is not archived and closes no cycle of
+    /// includes through the prompts that serve it (includers follow the label); into production, it is also approved when
+    /// the prompt requires approval, and its tests passed when the prompt requires tests.
+    /// </summary>
+    /// <returns>The include graph's generation for the write to expect, and the passed evaluation run (production under <c>requireTests</c>).</returns>
+    private async Task<(long? IncludeGeneration, string? PassedRun)> EnsureCanMoveLabelAsync(Prompt prompt, PromptVersion target, string label,
+        CancellationToken cancellationToken)
+    {
+        if (!VersionLifecycle.CanPromote(target.Status))
+            throw new ConflictException("version_archived", $"version {target.Version} is archived and can never serve traffic.", "version");
+        var includeGeneration = await EnsureIncludesCanServeAsync(prompt.Name, target, cancellationToken);
+        if (label != Label.Production)
+            return (includeGeneration, null);
+        if (ApprovalRules.PromotionRefused(prompt, target) is { } refused)
+            throw refused;
+        return (includeGeneration, await RequirePassedRunAsync(prompt, target, cancellationToken));
     }
 
     /// <summary>

@@ -115,11 +115,13 @@ public sealed class ApprovalsApiTests(ServerFixture fixture) : IClassFixture<Ser
         Assert.Equal(HttpStatusCode.Conflict, promote);
     }
 
-    [Fact]
-    public async Task PromoteWinner_UnapprovedWinnerOfGatedPrompt_CompletesWithoutPromoting_AuditSaysWhy()
+    [Theory]
+    [InlineData("requireApproval", "version 1.0.1 is draft")]
+    [InlineData("requireTests", "requires tests: version 1.0.1 has no evaluation run")]
+    public async Task PromoteWinner_WinnerAPromoteWouldRefuse_CompletesWithoutPromoting_AuditSaysWhy(string gate, string refusal)
     {
         var (name, versions) = await Experiments.CreatePromptWithChallengersAsync(_admin);
-        await SendAsync(_admin, HttpMethod.Patch, $"/api/prompts/{name}", new { requireApproval = true });
+        await SendAsync(_admin, HttpMethod.Patch, $"/api/prompts/{name}", new Dictionary<string, bool> { [gate] = true });
         var experiment = await Experiments.CreateAsync(_admin, new
         {
             name = UniqueName("gated"),
@@ -139,8 +141,49 @@ public sealed class ApprovalsApiTests(ServerFixture fixture) : IClassFixture<Ser
         Assert.Equal("1.0.0", prompt!["labels"]!["production"]!.GetValue<string>());
         var (_, audit) = await GetAsync(_admin, $"/api/audit?prompt={name}");
         var completed = Assert.Single(audit!["entries"]!.AsArray(), e => e.Str("action") == "experiment.completed");
-        Assert.Contains("version 1.0.1 is draft", completed!["after"]!["promotionRefused"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Contains(refusal, completed!["after"]!["promotionRefused"]!.GetValue<string>(), StringComparison.Ordinal);
         Assert.DoesNotContain(audit["entries"]!.AsArray(), e => e.Str("action") == "version.promoted" && e.Str("subject") == "1.0.1");
+    }
+
+    [Fact]
+    public async Task Complete_WithPromoteWinner_TestsRequiredAndNotRun_Answers200Completed_WinnerNotPromoted()
+    {
+        var (name, versions) = await Experiments.CreatePromptWithChallengersAsync(_admin);
+        var experiment = await Experiments.CreateAsync(_admin, new
+        {
+            name = UniqueName("manual"),
+            prompt = name,
+            variants = new object[] { new { name = "control", versionId = versions[0], weight = 50 }, new { name = "casual", versionId = versions[1], weight = 50 } },
+            targetMetric = "conversionRate",
+            minimumSampleSize = 100,
+            promoteWinner = true,
+        });
+        var id = experiment.Str("id");
+        await Experiments.MoveAsync(_admin, id, "start");
+        // A clear winner, paused before the look that would complete it, so the complete below decides.
+        var events = new List<object>();
+        var casual = Experiments.VariantId(experiment, "casual");
+        for (var unit = 0; unit < 600; unit++)
+        {
+            var unitId = $"{id}-u{unit}";
+            var (_, rendered) = await PostAsync(_admin, $"/api/prompts/{name}/render", new { variables = new { company_name = "Acme" }, unitId });
+            var variantId = rendered.Str("variantId");
+            events.Add(new { versionId = rendered.Str("versionId"), experimentId = id, variantId, unitId, converted = unit % 10 < (variantId == casual ? 6 : 1) });
+        }
+        await Experiments.MoveAsync(_admin, id, "pause");
+        foreach (var chunk in events.Chunk(500))
+            await Experiments.RecordAsync(_admin, chunk);
+        await SendAsync(_admin, HttpMethod.Patch, $"/api/prompts/{name}", new { requireTests = true });
+
+        var (status, completed) = await PostAsync(_admin, $"/api/experiments/{id}/complete", null);
+
+        Assert.True(status == HttpStatusCode.OK, completed?.ToJsonString());
+        Assert.Equal(("completed", Experiments.VariantId(experiment, "casual")), (completed.Str("status"), completed.Str("winner")));
+        var (_, prompt) = await GetAsync(_admin, $"/api/prompts/{name}");
+        Assert.Equal("1.0.0", prompt!["labels"]!["production"]!.GetValue<string>());
+        var (_, audit) = await GetAsync(_admin, $"/api/audit?prompt={name}");
+        var entry = Assert.Single(audit!["entries"]!.AsArray(), e => e.Str("action") == "experiment.completed");
+        Assert.Contains("requires tests", entry!["after"]!["promotionRefused"]!.GetValue<string>(), StringComparison.Ordinal);
     }
 
     private async Task<HttpClient> ClientAsync(string keyName, ApiKeyRole role) =>
