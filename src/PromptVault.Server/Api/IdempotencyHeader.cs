@@ -25,14 +25,25 @@ internal static class IdempotencyHeader
 
     /// <summary>Declares the optional header and the 422 of a reused key in the route's OpenAPI operation.</summary>
     public static RouteHandlerBuilder AcceptsIdempotencyKey(this RouteHandlerBuilder route) =>
-        route.ProducesProblem(StatusCodes.Status422UnprocessableEntity).AddOpenApiOperationTransformer((operation, _, _) =>
+        DeclareHeader(route.ProducesProblem(StatusCodes.Status422UnprocessableEntity),
+            "Makes a retry safe: a request repeated with the same key gets the first answer and writes nothing again (kept 24 h; docs/reliability.md).");
+
+    /// <summary>
+    /// Declares the optional header on a route whose writes count once however often they are repeated (exposures): it is
+    /// checked and accepted, no answer is kept for it, and a reused key is no error.
+    /// </summary>
+    public static RouteHandlerBuilder AcceptsIdempotencyKeyWithoutReplay(this RouteHandlerBuilder route) =>
+        DeclareHeader(route, "Accepted for clients that send it on every write; not needed here: a repeated exposure counts once, and a retry is answered anew (recorded 0).");
+
+    private static RouteHandlerBuilder DeclareHeader(RouteHandlerBuilder route, string description) =>
+        route.AddOpenApiOperationTransformer((operation, _, _) =>
         {
             operation.Parameters ??= [];
             operation.Parameters.Add(new OpenApiParameter
             {
                 Name = IdempotencyKey.HeaderName,
                 In = ParameterLocation.Header,
-                Description = "Makes a retry safe: a request repeated with the same key gets the first answer and writes nothing again (kept 24 h; docs/reliability.md).",
+                Description = description,
                 Schema = new OpenApiSchema { Type = JsonSchemaType.String, MaxLength = IdempotencyKey.MaxLength },
             });
             return Task.CompletedTask;

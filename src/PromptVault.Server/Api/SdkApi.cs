@@ -28,7 +28,7 @@ internal static class SdkApi
         routes.MapPost("/api/exposures", RecordExposures).WithName("RecordExposures").WithSummary("Record exposures an SDK resolved locally").WithTags("SDK")
             .RequireToChange(RolePolicies.Writer)
             .ProducesProblem(StatusCodes.Status400BadRequest)
-            .AcceptsIdempotencyKey();
+            .AcceptsIdempotencyKeyWithoutReplay();
         return routes;
     }
 
