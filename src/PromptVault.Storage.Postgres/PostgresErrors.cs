@@ -12,4 +12,10 @@ internal static class PostgresErrors
     public static bool IsLostRace(PostgresException e) => e.SqlState is PostgresErrorCodes.DeadlockDetected or PostgresErrorCodes.SerializationFailure;
 
     public static bool IsForeignKeyViolation(PostgresException e) => e.SqlState == PostgresErrorCodes.ForeignKeyViolation;
+
+    /// <summary>
+    /// The database refused a value or a row (SQLSTATE classes 22, data exception, and 23, integrity constraint): an
+    /// error of what was written, which writing it again gives again, unlike a lost connection or a timeout.
+    /// </summary>
+    public static bool IsDataRefusal(Exception e) => e is PostgresException { SqlState: ['2', '2' or '3', ..] };
 }

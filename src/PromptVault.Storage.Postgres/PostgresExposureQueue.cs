@@ -20,6 +20,7 @@ internal sealed class PostgresExposureQueue : IAsyncDisposable
     private readonly int maxBatch;
     private readonly Func<IReadOnlyList<Exposure>, Task> write;
     private readonly Action<IReadOnlyList<Exposure>, Exception> exposuresLost;
+    private readonly Func<Exception, bool> refusedARow;
     private readonly IDisposable depthObserver;
     private readonly Task writer;
     private long pending; // exposures queued and not yet committed or given up
@@ -28,13 +29,17 @@ internal sealed class PostgresExposureQueue : IAsyncDisposable
     /// <param name="maxBatch">The most exposures one transaction stores.</param>
     /// <param name="write">Stores a batch in one transaction.</param>
     /// <param name="exposuresLost">Told of exposures whose write failed, and why, so their units' next renders record them again.</param>
-    public PostgresExposureQueue(int capacity, int maxBatch, Func<IReadOnlyList<Exposure>, Task> write, Action<IReadOnlyList<Exposure>, Exception> exposuresLost)
+    /// <param name="refusedARow">Whether a failed batch's error may be one exposure's (a value or a stored row the database
+    /// refused), in which case each is tried alone; otherwise (the database unreachable) the batch is given up whole.</param>
+    public PostgresExposureQueue(int capacity, int maxBatch, Func<IReadOnlyList<Exposure>, Task> write, Action<IReadOnlyList<Exposure>, Exception> exposuresLost,
+        Func<Exception, bool> refusedARow)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxBatch, 1);
         this.maxBatch = maxBatch;
         this.write = write;
         this.exposuresLost = exposuresLost;
+        this.refusedARow = refusedARow;
         entries = Channel.CreateBounded<Entry>(new BoundedChannelOptions(capacity) { FullMode = BoundedChannelFullMode.Wait, SingleReader = true });
         depthObserver = Telemetry.ObserveQueue("exposures", () => Count);
         writer = Task.Run(WriteBatchesAsync);
@@ -96,21 +101,48 @@ internal sealed class PostgresExposureQueue : IAsyncDisposable
             }
             if (batch.Count > 0)
             {
-                try
-                {
-                    await write(batch);
-                }
-                catch (Exception error)
-                {
-                    // The database is unreachable or refused the batch: nothing of it is stored. The units' next renders record them.
-                    exposuresLost(batch, error);
-                }
+                await WriteAsync(batch);
                 Interlocked.Add(ref pending, -batch.Count);
             }
             foreach (var settled in settles)
                 settled.SetResult();
             batch.Clear();
             settles.Clear();
+        }
+    }
+
+    /// <summary>
+    /// Writes a batch in one transaction. When the database refuses one of its exposures, the others are written one at a
+    /// time, so the one it refuses is lost alone instead of taking every unit of the batch with it at each of its renders.
+    /// </summary>
+    private async Task WriteAsync(List<Exposure> batch)
+    {
+        Exception failure;
+        try
+        {
+            await write(batch);
+            return;
+        }
+        catch (Exception error)
+        {
+            failure = error;
+        }
+        if (batch.Count == 1 || !refusedARow(failure))
+        {
+            // Nothing of the batch is stored. The units' next renders record them.
+            exposuresLost(batch, failure);
+            return;
+        }
+        foreach (var exposure in batch)
+        {
+            try
+            {
+                await write([exposure]);
+            }
+            catch (Exception error)
+            {
+                exposuresLost([exposure], error);
+            }
         }
     }
 

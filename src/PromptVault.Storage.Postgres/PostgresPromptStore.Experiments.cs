@@ -53,7 +53,7 @@ public sealed partial class PostgresPromptStore : IAsyncDisposable
                 Telemetry.ExposuresLost(unknown.Count);
             return true;
         }, CancellationToken.None),
-        ExposuresLost);
+        ExposuresLost, PostgresErrors.IsDataRefusal);
 
     /// <summary>
     /// Stores each unit's first exposure (binary COPY), then once per variant: its count of exposed units, and the unit sums

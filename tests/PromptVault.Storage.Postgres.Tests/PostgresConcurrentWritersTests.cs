@@ -154,6 +154,34 @@ public sealed class PostgresConcurrentWritersTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task QueueExposure_OneTheDatabaseRefuses_LostAloneTheRestOfItsBatchStored()
+    {
+        database = await PostgresServer.CreateDatabaseAsync(cancellationToken: Cancel);
+        var seeder = database.CreateStore();
+        var (_, experiment) = await SeedAsync(seeder);
+        var store = new PostgresPromptStore(database.DataSource, exposureQueueCapacity: 100, logger: new FakeLogger());
+        // The test holds the experiment's lock, so the writer waits in its first transaction while the next batch is queued.
+        await using var blocker = await database.DataSource.OpenConnectionAsync(Cancel);
+        await using (var lockCommand = new NpgsqlCommand("SELECT pg_advisory_lock(hashtextextended('experiment:' || $1, 0))", blocker))
+        {
+            lockCommand.Parameters.Add(new NpgsqlParameter { Value = experiment.Id });
+            await lockCommand.ExecuteNonQueryAsync(Cancel);
+        }
+        store.QueueExposure(new Exposure(experiment.Id, experiment.Control.Id, Unit(0), Now));
+        await WaitUntilAsync(() => store.QueuedExposures == 0);
+        // U+0000, which PostgreSQL's text cannot hold (the API refuses it; the store is the last line).
+        store.QueueExposure(new Exposure(experiment.Id, experiment.Control.Id, "unit-\0", Now));
+        for (var i = 1; i <= 50; i++)
+            store.QueueExposure(new Exposure(experiment.Id, experiment.Control.Id, Unit(i), Now));
+
+        await using (var unlock = new NpgsqlCommand("SELECT pg_advisory_unlock_all()", blocker))
+            await unlock.ExecuteNonQueryAsync(Cancel);
+        await store.DisposeAsync();
+
+        Assert.Equal(new Dictionary<string, long> { [experiment.Control.Id] = 51 }, await seeder.CountExposuresAsync(experiment.Id, Cancel));
+    }
+
+    [Fact]
     public async Task RecordEventsAsync_AfterTheUnitsQueuedExposure_CountsForItsVariant()
     {
         database = await PostgresServer.CreateDatabaseAsync(cancellationToken: Cancel);

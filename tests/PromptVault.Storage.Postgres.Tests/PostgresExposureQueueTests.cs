@@ -12,7 +12,7 @@ public sealed class PostgresExposureQueueTests
         var givenUp = new List<(string Unit, string Error)>();
         await using var queue = new PostgresExposureQueue(capacity: 4, maxBatch: 10,
             _ => Task.FromException(new InvalidOperationException("the database refused the batch")),
-            (lost, error) => { lock (givenUp) givenUp.AddRange(lost.Select(e => (e.UnitId, error.Message))); });
+            (lost, error) => { lock (givenUp) givenUp.AddRange(lost.Select(e => (e.UnitId, error.Message))); }, refusedARow: _ => false);
 
         Assert.True(queue.TryQueue(new Exposure("experiment-1", "variant-1", "unit-1", Now)));
         Assert.True(queue.TryQueue(new Exposure("experiment-1", "variant-1", "unit-2", Now)));
@@ -27,7 +27,7 @@ public sealed class PostgresExposureQueueTests
         var gate = new TaskCompletionSource();
         var written = new List<string>();
         await using var queue = new PostgresExposureQueue(capacity: 8, maxBatch: 10,
-            async batch => { await gate.Task; lock (written) written.AddRange(batch.Select(e => e.UnitId)); }, (_, _) => { });
+            async batch => { await gate.Task; lock (written) written.AddRange(batch.Select(e => e.UnitId)); }, (_, _) => { }, refusedARow: _ => false);
 
         Assert.True(queue.TryQueue(new Exposure("experiment-1", "variant-1", "unit-1", Now)));
         Assert.True(queue.TryQueue(new Exposure("experiment-1", "variant-1", "unit-2", Now)));
@@ -46,7 +46,7 @@ public sealed class PostgresExposureQueueTests
         var gate = new TaskCompletionSource();
         var written = 0;
         var queue = new PostgresExposureQueue(capacity: 8, maxBatch: 10,
-            async batch => { await gate.Task; Interlocked.Add(ref written, batch.Count); }, (_, _) => { });
+            async batch => { await gate.Task; Interlocked.Add(ref written, batch.Count); }, (_, _) => { }, refusedARow: _ => false);
         Assert.True(queue.TryQueue(new Exposure("experiment-1", "variant-1", "unit-1", Now)));
 
         var stopping = queue.DisposeAsync().AsTask();
@@ -56,5 +56,35 @@ public sealed class PostgresExposureQueueTests
         await settle;
         Assert.Equal(1, Volatile.Read(ref written));
         await stopping;
+    }
+
+    [Fact]
+    public async Task BatchRefusedForOneExposure_TheOthersWrittenOneByOne_TheRefusedOneLostAlone()
+    {
+        var gate = new TaskCompletionSource();
+        var batches = new List<int>();
+        var written = new List<string>();
+        var givenUp = new List<string>();
+        await using var queue = new PostgresExposureQueue(capacity: 8, maxBatch: 10,
+            async batch =>
+            {
+                lock (batches) batches.Add(batch.Count);
+                if (batch[0].UnitId == "first") await gate.Task; // holds the writer while the next batch is queued
+                if (batch.Any(e => e.UnitId == "damaged")) throw new FormatException("the database refused a row");
+                lock (written) written.AddRange(batch.Select(e => e.UnitId));
+            },
+            (lost, _) => { lock (givenUp) givenUp.AddRange(lost.Select(e => e.UnitId)); },
+            refusedARow: error => error is FormatException);
+
+        Assert.True(queue.TryQueue(new Exposure("experiment-1", "variant-1", "first", Now)));
+        while (queue.Count > 0) await Task.Delay(1, TestContext.Current.CancellationToken);
+        foreach (var unit in new[] { "unit-1", "damaged", "unit-2" })
+            Assert.True(queue.TryQueue(new Exposure("experiment-1", "variant-1", unit, Now)));
+        gate.SetResult();
+        await queue.SettleAsync(TestContext.Current.CancellationToken);
+
+        lock (batches) Assert.Equal([1, 3, 1, 1, 1], batches);
+        lock (written) Assert.Equal(["first", "unit-1", "unit-2"], written);
+        lock (givenUp) Assert.Equal(["damaged"], givenUp);
     }
 }
