@@ -45,7 +45,7 @@ internal sealed class PostgresExposureQueue : IAsyncDisposable
         writer = Task.Run(WriteBatchesAsync);
     }
 
-    /// <summary>How many exposures wait for the writer.</summary>
+    /// <summary>How many entries wait for the writer: exposures, and the markers of settles waiting behind them.</summary>
     public int Count => entries.Reader.Count;
 
     /// <summary>Queues an exposure without waiting; false when the queue is full (or the store is stopping).</summary>
