@@ -27,8 +27,9 @@ namespace PromptVault.Storage.Sqlite;
 /// <para>
 /// Its changes follow the group's transaction: a write's are undone when its savepoint is rolled back
 /// (<see cref="RejectWrite"/>), and a group that fails forgets every experiment (<see cref="Reset"/>), to be read again
-/// from what was committed. Each group first checks the table's last row against the one its last commit left: rows
-/// added by anyone else (an import, another process on the file) make it read the table again.
+/// from what was committed. Each transaction of a group (a group whose render exposures fail begins a second one) first
+/// checks the table's last row against the one its last commit left: rows added by anyone else (an import, another
+/// process on the file) make it read the table again.
 /// </para>
 /// </remarks>
 internal sealed class ExposedUnits(TimeProvider time, long unitBudget = ExposedUnits.DefaultUnitBudget)
@@ -62,7 +63,7 @@ internal sealed class ExposedUnits(TimeProvider time, long unitBudget = ExposedU
     public (int Experiments, long Units) Held => (experiments.Count, HeldUnits());
 
     /// <summary>
-    /// Starts a group, in its transaction: when the table holds exposures that this writer did not add (another process on
+    /// Starts a group's transaction: when the table holds exposures that this writer did not add (another process on
     /// the file, an import), the index is read again rather than trusted.
     /// </summary>
     public void BeginGroup(SqliteWriteContext context)

@@ -237,10 +237,9 @@ internal sealed class SqliteWriteQueue : IAsyncDisposable
         {
             // One connection for the writer's life, so its prepared statements are prepared once.
             context ??= new SqliteWriteContext(await connections.OpenUnpooledAsync(WriterPragmas), exposedUnits);
-            context.Transaction = context.Connection.BeginTransaction();
+            BeginTransaction();
             try
             {
-                exposedUnits.BeginGroup(context);
                 if (renderExposures.Count > 0 && await ApplyFirstAsync(c => writeExposures(c, renderExposures)) is { } failure)
                     unreported = await ApplyOneByOneAsync(renderExposures, failure);
                 foreach (var write in group)
@@ -296,9 +295,19 @@ internal sealed class SqliteWriteQueue : IAsyncDisposable
             context!.Transaction.Rollback();
             context.Transaction.Dispose();
             context.RejectWrite();
-            context.Transaction = context.Connection.BeginTransaction();
+            BeginTransaction();
             return e;
         }
+    }
+
+    /// <summary>
+    /// Begins the group's transaction, or its next one after its first write was rolled back: another writer may have taken
+    /// the lock in between, so the index of exposed units checks the table again in each (<see cref="ExposedUnits.BeginGroup"/>).
+    /// </summary>
+    private void BeginTransaction()
+    {
+        context!.Transaction = context.Connection.BeginTransaction();
+        exposedUnits.BeginGroup(context);
     }
 
     /// <summary>

@@ -114,6 +114,54 @@ public sealed class ExposedUnitsTests : IDisposable
     }
 
     [Fact]
+    public async Task RenderExposuresFailing_AnotherConnectionsExposureStoredBeforeTheWriterBeginsAgain_IsNotStoredAgain()
+    {
+        var seeding = await database.CreateStoreAsync();
+        var (_, experiment) = await SeedRunningExperimentAsync(seeding, "exposed");
+        await seeding.DisposeAsync();
+        var bob = Exposure(experiment, "bob");
+        var failed = 0;
+        await using var queue = new SqliteWriteQueue(database.Connections, capacity: 4, exposureCapacity: 4, maxGroupEvents: 100,
+            (context, exposures) =>
+            {
+                if (Interlocked.Exchange(ref failed, 1) == 1) return Task.FromResult(Store(context, exposures));
+                // The render exposures fail and their transaction ends; before the writer begins another, a second
+                // connection (an import, another process) takes the write lock and stores bob.
+                using (var rollback = context.Connection.CreateCommand())
+                {
+                    rollback.Transaction = context.Transaction;
+                    rollback.CommandText = "ROLLBACK";
+                    rollback.ExecuteNonQuery();
+                }
+                using (var other = database.Connections.OpenAsync(Cancel).GetAwaiter().GetResult())
+                    InsertExposure(other, bob);
+                throw new InvalidDataException("a damaged row");
+            }, (_, _) => { });
+
+        Assert.True((await queue.EnqueueAsync(WriteKind.Exposure, 1, c => Task.FromResult(Store(c, [Exposure(experiment, "ann")])), Cancel)).Single());
+        Assert.True(queue.TryQueue(Exposure(experiment, "carl")));
+        await queue.SettleExposuresAsync(Cancel);
+
+        // The writer's index must know bob, stored by the other connection while no transaction of the writer was open.
+        Assert.False((await queue.EnqueueAsync(WriteKind.Exposure, 1, c => Task.FromResult(Store(c, [bob])), Cancel)).Single());
+        await using var connection = await database.Connections.OpenAsync(Cancel);
+        Assert.Equal(["ann", "bob", "carl"], await connection.QueryAsync<string>("SELECT unit_id FROM exposures ORDER BY unit_id"));
+
+        static bool[] Store(SqliteWriteContext context, IReadOnlyList<Exposure> exposures)
+        {
+            var first = exposures.Select(context.TryAddExposure).ToArray();
+            foreach (var exposure in exposures.Where((_, i) => first[i]))
+                InsertExposure(context.Connection, exposure, context.Transaction);
+            return first;
+        }
+    }
+
+    private static void InsertExposure(Microsoft.Data.Sqlite.SqliteConnection connection, Exposure exposure, Microsoft.Data.Sqlite.SqliteTransaction? transaction = null) =>
+        connection.Execute("""
+            INSERT INTO exposures (experiment_id, unit_id, variant_id, at) VALUES (@ExperimentId, @UnitId, @VariantId, '2026-01-01T00:00:00.000Z')
+            """, new { exposure.ExperimentId, exposure.UnitId, exposure.VariantId }, transaction);
+
+    [Fact]
     public async Task RecordExposureAsync_OverTheBudget_ForgetsOnlyIdleExperiments_AndReadsThemAgainWhenAsked()
     {
         await database.CreateStoreAsync();
