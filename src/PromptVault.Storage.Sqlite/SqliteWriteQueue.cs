@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using PromptVault.Core;
 using PromptVault.Core.Storage;
+using SQLitePCL;
 
 namespace PromptVault.Storage.Sqlite;
 
@@ -342,7 +343,10 @@ internal sealed class SqliteWriteQueue : IAsyncDisposable
         }
         catch (Exception e)
         {
-            // A failed statement leaves the transaction usable; if it does not, this throws and fails the group.
+            // A failed statement leaves the transaction usable, unless SQLite rolled it back whole (a full disk, an I/O
+            // error): the group then fails with the write's error, which says why, not with the savepoint's absence.
+            if (raw.sqlite3_get_autocommit(context.Connection.Handle) != 0)
+                throw;
             transaction.Rollback(Savepoint);
             transaction.Release(Savepoint);
             context.RejectWrite();

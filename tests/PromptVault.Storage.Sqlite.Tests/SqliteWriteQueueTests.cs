@@ -281,6 +281,37 @@ public sealed class SqliteWriteQueueTests : IDisposable
     }
 
     [Fact]
+    public async Task DiskFull_TheGroupFailsWithSqlitesOwnError_NothingStored_TheNextGroupWrites()
+    {
+        await database.CreateStoreAsync();
+        await using (var setup = await database.Connections.OpenAsync(Cancel))
+            await setup.ExecuteAsync("CREATE TABLE written (pad TEXT NOT NULL); CREATE INDEX written_pad ON written (pad);");
+        await using var queue = new SqliteWriteQueue(database.Connections, capacity: 4, exposureCapacity: 4, maxGroupEvents: 100,
+            (_, _) => Task.CompletedTask, (_, _) => { });
+        // The disk fills: the writer's connection may not grow the file by more than a few pages.
+        await queue.EnqueueAsync(WriteKind.Events, 1, async context =>
+        {
+            var pages = await context.Connection.ExecuteScalarAsync<long>("PRAGMA page_count", transaction: context.Transaction);
+            return await context.Connection.ExecuteAsync($"PRAGMA max_page_count = {pages + 2}", transaction: context.Transaction);
+        }, Cancel);
+
+        // SQLite rolls the whole transaction back on a full disk, not only the write's savepoint: the group fails, and says why.
+        var full = await Assert.ThrowsAsync<SqliteException>(() => queue.EnqueueAsync(WriteKind.Events, 1, async context =>
+        {
+            for (var row = 0; row < 1000; row++)
+                await context.Connection.ExecuteAsync("INSERT INTO written (pad) VALUES (@pad)", new { pad = new string('x', 2000) }, context.Transaction);
+            return true;
+        }, Cancel));
+        Assert.Equal(13, full.SqliteErrorCode); // SQLITE_FULL
+
+        // The failed group closed the writer's connection; the next one writes.
+        await queue.EnqueueAsync(WriteKind.Events, 1, context =>
+            context.Connection.ExecuteAsync("INSERT INTO written (pad) VALUES (x'01')", transaction: context.Transaction), Cancel);
+        await using var connection = await database.Connections.OpenAsync(Cancel);
+        Assert.Equal(1, await connection.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM written"));
+    }
+
+    [Fact]
     public async Task Checkpointer_CopiesCommittedWritesIntoTheDatabaseFile_BeforeTheWritersOwnCheckpointWould()
     {
         await database.CreateStoreAsync();
