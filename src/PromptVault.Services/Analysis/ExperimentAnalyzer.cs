@@ -72,7 +72,10 @@ public static class ExperimentAnalyzer
     }
 
     /// <summary>One metric: each variant's arm and, for each non-control variant, its comparison with control.</summary>
-    private sealed record MetricAnalysis(MetricName Metric, Arm[] Arms, Comparison?[] Comparisons);
+    /// <param name="Settled">Every arm has <c>minimumSampleSize</c> on this metric: before that the plug-in variance of a
+    /// handful of units can be far too small, so nothing is kept (running minima, intersections) or acted on (a winner, a
+    /// breached guardrail) until then.</param>
+    private sealed record MetricAnalysis(MetricName Metric, Arm[] Arms, Comparison?[] Comparisons, bool Settled);
 
     private sealed record Comparison(
         DifferenceTest? Test,
@@ -98,9 +101,8 @@ public static class ExperimentAnalyzer
                 : Statistics.RatioTest(stats[0].Of(metric), stats[i].Of(metric), experiment.ConfidenceLevel);
         }
 
-        // Looks count for the running minimum and intersection once every arm has minimumSampleSize: before that the
-        // plug-in variance of a handful of units can be far too small, and a fluke would be kept for good.
-        var state = arms.All(a => a.N >= experiment.MinimumSampleSize) ? minima : null;
+        var settled = arms.All(a => a.N >= experiment.MinimumSampleSize);
+        var state = settled ? minima : null;
         var sequential = new double?[count];
         var tau = new double[count];
         for (var i = 1; i < count; i++)
@@ -126,7 +128,7 @@ public static class ExperimentAnalyzer
             comparisons[i] = new Comparison(test, relative, sequential[i], adjusted[i], adjustedSequential[i], ci,
                 ReasonOf(metric, arms[0], arms[i], test, relative));
         }
-        return new MetricAnalysis(metric, arms, comparisons);
+        return new MetricAnalysis(metric, arms, comparisons, settled);
     }
 
     /// <summary>min(stored, now), stored back; a look where the p-value is undefined keeps what earlier looks found.
@@ -251,7 +253,7 @@ public static class ExperimentAnalyzer
     /// </summary>
     private static int? SignificantWinner(Experiment experiment, MetricAnalysis target)
     {
-        if (target.Arms.Any(a => a.N < experiment.MinimumSampleSize))
+        if (!target.Settled)
             return null;
         var alpha = 1 - experiment.ConfidenceLevel;
         var significant = Enumerable.Range(1, experiment.Variants.Count - 1)
@@ -271,8 +273,8 @@ public static class ExperimentAnalyzer
     /// Each guardrail for each non-control variant. The harm beyond the threshold is measured on the absolute scale, like
     /// the target's test: for a lower-is-better metric the excess is T − (1 + threshold)·C, otherwise (1 − threshold)·C − T,
     /// with variance Var(T̄) + (1 ± threshold)²·Var(C̄). Breached when its always-valid interval (mSPRT confidence
-    /// sequence, the target's τ, α = 1 − confidenceLevel) lies entirely above 0. The interval is reported as a relative
-    /// change in the harmful direction (excess / |C| + threshold).
+    /// sequence, the target's τ, α = 1 − confidenceLevel) lies entirely above 0 and every arm has <c>minimumSampleSize</c>
+    /// on the guardrail's metric. The interval is reported as a relative change in the harmful direction (excess / |C| + threshold).
     /// </summary>
     /// <remarks>
     /// The relative difference itself is a poor scale for this: when the control's value is small (a 2% error rate) its
@@ -303,7 +305,7 @@ public static class ExperimentAnalyzer
                     : (Interval?)null;
                 results.Add(new GuardrailResult(
                     metric, guardrail.Threshold, experiment.Variants[i].Id,
-                    Finite(harm * relative?.Value), ListOf(relativeInterval), excess?.Low > 0));
+                    Finite(harm * relative?.Value), ListOf(relativeInterval), analysis.Settled && excess?.Low > 0));
             }
         }
         return results;

@@ -418,6 +418,27 @@ public sealed class ExperimentAnalyzerTests
         Assert.Equal(DecisionAction.None, results.Decision.Action);
     }
 
+    [Fact]
+    public void Guardrail_BelowMinimumSampleSize_IsNotBreached_HoweverNarrowTheFirstUnitsMakeTheInterval()
+    {
+        // Two units an arm, latencies 1000 and 1002 against 1250 and 1252: the excess over the allowed 1.1 × 1001 is 149.9,
+        // V = 2/2 + 1.1² · 2/2 = 2.21 and τ = 100.1, so the always-valid half-width is
+        // √(2V(V + τ²)/τ² · (ln 20 + ½ ln((V + τ²)/V))) ≈ 5.6: the plug-in interval excludes the threshold by far. Two
+        // units' variance says nothing, though, and an A/A experiment looked at after every unit paused here.
+        Moments Of(int variant, MetricName metric) => metric == MetricName.AvgLatencyMs
+            ? variant == 0 ? Values(1000, 1002) : Values(1250, 1252)
+            : default;
+        Guardrail[] guardrails = [new Guardrail(MetricName.AvgLatencyMs, 0.10)];
+
+        var early = AnalyzeMoments(Experiment(guardrails: guardrails, minimumSampleSize: 100), [2, 2], Of);
+        var allowed = AnalyzeMoments(Experiment(guardrails: guardrails, minimumSampleSize: 2), [2, 2], Of);
+
+        Assert.False(Assert.Single(early.Guardrails).Breached);
+        Assert.Equal(DecisionAction.None, early.Decision.Action);
+        Assert.True(Assert.Single(allowed.Guardrails).Breached);
+        Assert.Equal(DecisionAction.Pause, allowed.Decision.Action);
+    }
+
     [Theory]
     [InlineData(ExperimentStatus.Draft)]
     [InlineData(ExperimentStatus.Paused)]

@@ -73,6 +73,42 @@ public sealed class ExperimentSimulationTests(ITestOutputHelper output)
         Assert.True(UpperBound(winners, Runs) < 0.07, $"{winners} false winners");
     }
 
+    [Fact]
+    public void GuardrailAtItsThreshold_LookedAtAfterEveryUnit_PausesWithinAlpha()
+    {
+        // The variant's latency is exactly the 10% worse that the guardrail allows (1100 ± 330 against 1000 ± 300 ms per
+        // unit, one event each): the harm is not beyond the threshold, so a pause is a false one. The server looks after
+        // every metric batch, from the first unit on; each run looks after every unit per arm up to 300.
+        var experiment = Experiment(guardrails: [new Guardrail(MetricName.AvgLatencyMs, 0.10)]);
+        const int runs = 400;
+        var pauses = 0;
+        Parallel.For(0, runs, run =>
+        {
+            var random = new Random(5005 + run);
+            var stats = new VariantUnitStats[] { new(), new() };
+            SequentialState? state = null;
+            for (var units = 1; units <= 300; units++)
+            {
+                for (var arm = 0; arm < 2; arm++)
+                {
+                    var latency = (arm == 0 ? 1 : 1.1) * Normal.Sample(random, 1000, 300);
+                    stats[arm] = stats[arm].Replace(default, new UnitSums(1, 0, false, new MeasureSum(1, latency), default, default, default));
+                }
+                var results = Analyze(experiment, [units, units], stats, state);
+                state = results.State;
+                if (results.Decision.Action == DecisionAction.Pause)
+                {
+                    Interlocked.Increment(ref pauses);
+                    return;
+                }
+            }
+        });
+
+        output.WriteLine($"guardrail at its threshold, {runs} runs, looking after every unit up to 300/arm: {pauses} pauses " +
+                         $"({(double)pauses / runs:P1}, upper 95% bound {UpperBound(pauses, runs):P2})");
+        Assert.True(UpperBound(pauses, runs) < 1 - experiment.ConfidenceLevel, $"{pauses} false pauses in {runs} runs");
+    }
+
     [Theory]
     [InlineData(0.20, 250)]
     [InlineData(0.10, 1000)]
