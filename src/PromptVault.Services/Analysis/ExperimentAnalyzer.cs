@@ -36,7 +36,7 @@ public static class ExperimentAnalyzer
         var (required, requiredReason) = RequiredSampleSize(experiment, target.Arms[0]);
         long? remaining = required is { } n ? target.Arms.Sum(a => Math.Max(0, n - a.N)) : null;
         var guardrails = CheckGuardrails(experiment, analyses);
-        var significantWinner = SignificantWinner(experiment, target);
+        var significantWinner = SignificantWinner(experiment, target, guardrails);
         var winner = experiment.Status is ExperimentStatus.Completed or ExperimentStatus.Cancelled
             ? experiment.Winner
             : significantWinner is { } index ? experiment.Variants[index].Id : null;
@@ -248,10 +248,11 @@ public static class ExperimentAnalyzer
 
     /// <summary>
     /// Once every variant has <c>minimumSampleSize</c> on the target metric (its <c>n</c>): the variant with the largest
-    /// improvement among those whose Holm-adjusted sequential p-value is below 1 − confidenceLevel; the control when every
-    /// variant is significantly worse; otherwise none. The winner's index.
+    /// improvement among those whose Holm-adjusted sequential p-value is below 1 − confidenceLevel and that breach no
+    /// guardrail (SPEC §3: such a variant is never promoted, also when an operator completes the paused experiment); the
+    /// control when every variant is significantly worse; otherwise none. The winner's index.
     /// </summary>
-    private static int? SignificantWinner(Experiment experiment, MetricAnalysis target)
+    private static int? SignificantWinner(Experiment experiment, MetricAnalysis target, List<GuardrailResult> guardrails)
     {
         if (!target.Settled)
             return null;
@@ -259,10 +260,12 @@ public static class ExperimentAnalyzer
         var significant = Enumerable.Range(1, experiment.Variants.Count - 1)
             .Where(i => target.Comparisons[i]?.AdjustedSequentialPValue < alpha)
             .ToList();
-        var better = significant.Where(i => Gain(target, i) > 0).ToList();
+        var better = significant
+            .Where(i => Gain(target, i) > 0 && !guardrails.Any(g => g.Breached && g.VariantId == experiment.Variants[i].Id))
+            .ToList();
         if (better.Count > 0)
             return better.MaxBy(i => Gain(target, i));
-        return significant.Count == experiment.Variants.Count - 1 ? 0 : null;
+        return significant.Count(i => Gain(target, i) < 0) == experiment.Variants.Count - 1 ? 0 : null;
     }
 
     /// <summary>The difference in the metric's good direction (positive is better).</summary>

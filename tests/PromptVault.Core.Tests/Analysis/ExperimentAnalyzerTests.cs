@@ -384,6 +384,36 @@ public sealed class ExperimentAnalyzerTests
         Assert.Contains("Guardrail errorRate breached by 'Variant B'", results.Decision.Reason);
     }
 
+    [Theory]
+    [InlineData(ExperimentStatus.Running)]
+    [InlineData(ExperimentStatus.Paused)]
+    public void Winner_BreachingAGuardrail_IsNeverTheWinner_ButAnotherBetterVariantIs(ExperimentStatus status)
+    {
+        // b converts 13% against 10% but fails 6% of calls against 2% (+200% where +10% is allowed); c converts 11.5%
+        // and fails as often as control. Both are significantly better: z = 0.03/√(2·0.115·0.885/10⁴) ≈ 6.7 for b,
+        // ≈ 3.4 for c, whose always-valid p-value (about 4e-3) stays below α after Holm's factor 2. b is the larger
+        // improvement, but a variant that breaches a guardrail is never promoted, also when an operator completes the
+        // experiment the guardrail paused: the winner is c, then none without c.
+        Guardrail[] guardrails = [new Guardrail(MetricName.ErrorRate, 0.10)];
+        Moments Of(int variant, MetricName metric) => (variant, metric) switch
+        {
+            (_, MetricName.ConversionRate) => Moments.OfRate(new[] { 1000, 1300, 1150 }[variant], 10_000),
+            (_, MetricName.ErrorRate) => Moments.OfRate(new[] { 200, 600, 200 }[variant], 10_000),
+            _ => default,
+        };
+
+        var three = AnalyzeMoments(Experiment(variants: 3, guardrails: guardrails, status: status), [10_000, 10_000, 10_000], Of);
+        var two = AnalyzeMoments(Experiment(guardrails: guardrails, status: status), [10_000, 10_000], Of);
+
+        Assert.True(three.Guardrails.Single(g => g.VariantId == "b").Breached);
+        Assert.True(three.Variants[1].Metrics["conversionRate"].AdjustedSequentialPValue < 0.05);
+        Assert.True(three.Variants[2].Metrics["conversionRate"].AdjustedSequentialPValue < 0.05);
+        Assert.Equal("c", three.Winner);
+        Assert.Null(two.Winner);
+        if (status == ExperimentStatus.Running)
+            Assert.Equal(DecisionAction.Pause, three.Decision.Action);
+    }
+
     [Fact]
     public void Guardrail_RareErrorsInControl_StillBreachedWhenTheVariantFailsOften()
     {

@@ -50,13 +50,7 @@ public sealed class AutoCompletionTests(LoggedServerFixture fixture) : IClassFix
     [Fact]
     public async Task AGuardrailBreach_PausesTheExperiment_WithoutAWinner()
     {
-        var (name, versions) = await CreatePromptWithChallengersAsync(_client);
-        var body = new JsonObject
-        {
-            ["promoteWinner"] = true,
-            ["guardrails"] = new JsonArray(new JsonObject { ["metric"] = "errorRate", ["threshold"] = 0.10 }),
-        };
-        var experiment = await StartTwoWayAsync(name, versions, body);
+        var (name, experiment) = await StartWithErrorRateGuardrailAsync();
 
         // Same conversion, but casual fails 30% of calls against control's 2%.
         var status = await SendUntilStoppedAsync(_client, experiment, (arm, k) =>
@@ -75,6 +69,51 @@ public sealed class AutoCompletionTests(LoggedServerFixture fixture) : IClassFix
         Assert.Contains(await AuditAsync(name), e => e.Str("action") == "experiment.paused" && e.Str("actor") == "promptvault");
         Assert.Contains(fixture.Logs.Lines, l => l.EventId == 1002 && l.Message.Contains(experiment.Str("id"), StringComparison.Ordinal)
             && l.Message.Contains("errorRate", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task AVariantBreachingAGuardrail_IsNotPromoted_WhenAnOperatorCompletesThePausedExperiment()
+    {
+        var (name, experiment) = await StartWithErrorRateGuardrailAsync();
+        var id = experiment.Str("id");
+        await MoveAsync(_client, id, "pause");
+
+        // While paused (no look acts), 2,000 units an arm arrive: casual converts 30% against 10%, but fails 30% of calls
+        // against 2%, where at most +10% is allowed (excess 0.278, always-valid half-width about 0.146).
+        var service = fixture.Server.Services.GetRequiredService<ExperimentService>();
+        var unitsOf = new Dictionary<string, int>();
+        var units = new List<(string UnitId, string VariantId, string VersionId, int K, bool Control)>();
+        for (var u = 0; unitsOf.Values.Sum() < 4000; u++)
+        {
+            var assigned = await service.AssignAsync(id, $"{id}-u-{u}", TestContext.Current.CancellationToken);
+            var k = unitsOf.GetValueOrDefault(assigned.VariantId);
+            if (k == 2000)
+                continue;
+            unitsOf[assigned.VariantId] = k + 1;
+            units.Add(($"{id}-u-{u}", assigned.VariantId, assigned.VersionId, k, assigned.VariantName == "control"));
+        }
+        foreach (var chunk in units.Chunk(1000))
+        {
+            var (status, answer) = await PostAsync(_client, "/api/exposures",
+                new { exposures = chunk.Select(u => new { experimentId = id, variantId = u.VariantId, unitId = u.UnitId }).ToArray() });
+            Assert.True(status == HttpStatusCode.OK, answer?.ToJsonString());
+            await RecordAsync(_client, chunk.Select(u => (object)new
+            {
+                versionId = u.VersionId, experimentId = id, variantId = u.VariantId, unitId = u.UnitId,
+                converted = u.Control ? u.K % 10 == 0 : u.K % 10 < 3,
+                error = (u.Control ? u.K % 50 == 0 : u.K % 10 < 3) ? "timeout" : null,
+            }));
+        }
+        var (_, results) = await GetAsync(_client, $"/api/experiments/{id}/results");
+        Assert.True(results!["guardrails"]![0]!["breached"]!.GetValue<bool>(), results.ToJsonString());
+        Assert.True(results["variants"]![1]!["metrics"]!["conversionRate"]!["adjustedSequentialPValue"]!.GetValue<double>() < 0.05);
+
+        var completed = await MoveAsync(_client, id, "complete");
+
+        Assert.Equal("completed", completed.Str("status"));
+        Assert.Null(completed["winner"]);
+        var (_, prompt) = await GetAsync(_client, $"/api/prompts/{name}");
+        Assert.Equal("1.0.0", prompt!["labels"]!["production"]!.GetValue<string>());
     }
 
     [Fact]
@@ -103,6 +142,18 @@ public sealed class AutoCompletionTests(LoggedServerFixture fixture) : IClassFix
         Assert.True(status == HttpStatusCode.OK, $"{(int)status}: {body?.ToJsonString()}");
         Assert.Equal(1, body!["stored"]!.GetValue<int>());
         Assert.Contains(fixture.Logs.Lines, l => l.EventId == 1003 && l.Message.Contains(id, StringComparison.Ordinal));
+    }
+
+    /// <summary>A running two-way experiment with <c>promoteWinner</c> and a guardrail: the error rate may rise by at most 10%.</summary>
+    private async Task<(string Prompt, JsonNode Experiment)> StartWithErrorRateGuardrailAsync()
+    {
+        var (name, versions) = await CreatePromptWithChallengersAsync(_client);
+        var body = new JsonObject
+        {
+            ["promoteWinner"] = true,
+            ["guardrails"] = new JsonArray(new JsonObject { ["metric"] = "errorRate", ["threshold"] = 0.10 }),
+        };
+        return (name, await StartTwoWayAsync(name, versions, body));
     }
 
     private async Task<JsonNode> StartTwoWayAsync(string name, string[] versions, JsonObject extra)
