@@ -96,7 +96,8 @@ public sealed record MetricResult(
 /// <summary>One guardrail checked for one variant against control.</summary>
 /// <param name="RelativeChange">The relative change in the harmful direction (positive is worse).</param>
 /// <param name="RelativeChangeCi">The always-valid (mSPRT) interval of <paramref name="RelativeChange"/>, [lo, hi].</param>
-/// <param name="Breached">True when that interval lies entirely above the threshold.</param>
+/// <param name="Breached">True when that interval lies entirely above the threshold and every arm has the experiment's
+/// <c>minimumSampleSize</c> on the metric (before that the interval rests on too few units to act on).</param>
 public sealed record GuardrailResult(
     MetricName Metric,
     double Threshold,
