@@ -276,7 +276,7 @@ public static class ExperimentAnalyzer
     /// Each guardrail for each non-control variant. The harm beyond the threshold is measured on the absolute scale, like
     /// the target's test: for a lower-is-better metric the excess is T − (1 + threshold)·C, otherwise (1 − threshold)·C − T,
     /// with variance Var(T̄) + (1 ± threshold)²·Var(C̄). Breached when its always-valid interval (mSPRT confidence
-    /// sequence, the target's τ, α = 1 − confidenceLevel) lies entirely above 0 and every arm has <c>minimumSampleSize</c>
+    /// sequence, τ from <see cref="Tau"/> on the guardrail's metric, α = 1 − confidenceLevel) lies entirely above 0 and every arm has <c>minimumSampleSize</c>
     /// on the guardrail's metric. The interval is reported as a relative change in the harmful direction (excess / |C| + threshold).
     /// </summary>
     /// <remarks>
