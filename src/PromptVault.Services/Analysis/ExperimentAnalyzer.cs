@@ -71,10 +71,16 @@ public static class ExperimentAnalyzer
         public double UnitVariance => Variance * N;
     }
 
+    /// <summary>
+    /// The fewest units per arm whose plug-in variance a look may rest on, whatever <c>minimumSampleSize</c> says: an A/A
+    /// test on latency with a minimum of 2, looked at after every unit, found a winner in 12% of runs.
+    /// </summary>
+    public const int FewestSettledUnits = 50;
+
     /// <summary>One metric: each variant's arm and, for each non-control variant, its comparison with control.</summary>
-    /// <param name="Settled">Every arm has <c>minimumSampleSize</c> on this metric: before that the plug-in variance of a
-    /// handful of units can be far too small, so nothing is kept (running minima, intersections) or acted on (a winner, a
-    /// breached guardrail) until then.</param>
+    /// <param name="Settled">Every arm has <c>minimumSampleSize</c> (and <see cref="FewestSettledUnits"/>) on this metric:
+    /// before that the plug-in variance of a handful of units can be far too small, so nothing is kept (running minima,
+    /// intersections) or acted on (a winner, a breached guardrail) until then.</param>
     private sealed record MetricAnalysis(MetricName Metric, Arm[] Arms, Comparison?[] Comparisons, bool Settled);
 
     private sealed record Comparison(
@@ -101,7 +107,7 @@ public static class ExperimentAnalyzer
                 : Statistics.RatioTest(stats[0].Of(metric), stats[i].Of(metric), experiment.ConfidenceLevel);
         }
 
-        var settled = arms.All(a => a.N >= experiment.MinimumSampleSize);
+        var settled = arms.All(a => a.N >= Math.Max(experiment.MinimumSampleSize, FewestSettledUnits));
         var state = settled ? minima : null;
         var sequential = new double?[count];
         var tau = new double[count];

@@ -78,35 +78,58 @@ public sealed class ExperimentSimulationTests(ITestOutputHelper output)
     {
         // The variant's latency is exactly the 10% worse that the guardrail allows (1100 ± 330 against 1000 ± 300 ms per
         // unit, one event each): the harm is not beyond the threshold, so a pause is a false one. The server looks after
-        // every metric batch, from the first unit on; each run looks after every unit per arm up to 300.
+        // every metric batch, from the first unit on.
         var experiment = Experiment(guardrails: [new Guardrail(MetricName.AvgLatencyMs, 0.10)]);
         const int runs = 400;
-        var pauses = 0;
+        var pauses = RunsLookingAfterEveryUnit(experiment, 5005, runs, DecisionAction.Pause,
+            (random, arm) => (arm == 0 ? 1 : 1.1) * Normal.Sample(random, 1000, 300));
+
+        output.WriteLine($"guardrail at its threshold, {runs} runs, looking after every unit up to 300/arm: {pauses} pauses " +
+                         $"({(double)pauses / runs:P1}, upper 95% bound {UpperBound(pauses, runs):P2})");
+        Assert.True(UpperBound(pauses, runs) < 1 - experiment.ConfidenceLevel, $"{pauses} false pauses in {runs} runs");
+    }
+
+    [Fact]
+    public void AaLatency_MinimumSampleSizeOfTwo_LookedAtAfterEveryUnit_FalseWinnersWithinAlpha()
+    {
+        // minimumSampleSize may be as low as 1; looks still wait for FewestSettledUnits, since the plug-in variance of two
+        // or three units makes flukes that the running minimum would keep. Latency 1000 ± 300 ms, one event per unit.
+        var experiment = Experiment(MetricName.AvgLatencyMs, minimumSampleSize: 2);
+        const int runs = 400;
+        var winners = RunsLookingAfterEveryUnit(experiment, 6006, runs, DecisionAction.Complete,
+            (random, _) => Normal.Sample(random, 1000, 300));
+
+        output.WriteLine($"A/A latency, minimumSampleSize 2, {runs} runs, looking after every unit up to 300/arm: {winners} winners " +
+                         $"({(double)winners / runs:P1}, upper 95% bound {UpperBound(winners, runs):P2})");
+        Assert.True(UpperBound(winners, runs) < 0.07, $"{winners} false winners in {runs} runs");
+    }
+
+    /// <summary>
+    /// Runs of a two-arm experiment on latency, one event per unit (<paramref name="latencyOf"/> the random and the arm),
+    /// analysed after every unit per arm up to 300 with the state carried: how many reached <paramref name="action"/>.
+    /// </summary>
+    private static int RunsLookingAfterEveryUnit(Experiment experiment, int seed, int runs, DecisionAction action, Func<Random, int, double> latencyOf)
+    {
+        var decided = 0;
         Parallel.For(0, runs, run =>
         {
-            var random = new Random(5005 + run);
+            var random = new Random(seed + run);
             var stats = new VariantUnitStats[] { new(), new() };
             SequentialState? state = null;
             for (var units = 1; units <= 300; units++)
             {
                 for (var arm = 0; arm < 2; arm++)
-                {
-                    var latency = (arm == 0 ? 1 : 1.1) * Normal.Sample(random, 1000, 300);
-                    stats[arm] = stats[arm].Replace(default, new UnitSums(1, 0, false, new MeasureSum(1, latency), default, default, default));
-                }
+                    stats[arm] = stats[arm].Replace(default, new UnitSums(1, 0, false, new MeasureSum(1, latencyOf(random, arm)), default, default, default));
                 var results = Analyze(experiment, [units, units], stats, state);
                 state = results.State;
-                if (results.Decision.Action == DecisionAction.Pause)
+                if (results.Decision.Action == action)
                 {
-                    Interlocked.Increment(ref pauses);
+                    Interlocked.Increment(ref decided);
                     return;
                 }
             }
         });
-
-        output.WriteLine($"guardrail at its threshold, {runs} runs, looking after every unit up to 300/arm: {pauses} pauses " +
-                         $"({(double)pauses / runs:P1}, upper 95% bound {UpperBound(pauses, runs):P2})");
-        Assert.True(UpperBound(pauses, runs) < 1 - experiment.ConfidenceLevel, $"{pauses} false pauses in {runs} runs");
+        return decided;
     }
 
     [Theory]
