@@ -121,4 +121,29 @@ public sealed class SignInTests(DashboardFixture fixture) : IClassFixture<Dashbo
 
         Assert.Contains("/login", page.Url, StringComparison.Ordinal);
     }
+
+    /// <summary>An interactive page runs in a circuit, which kept the principal it opened with: a revoked writer's open editor saved.</summary>
+    [Fact]
+    public async Task RevokedKey_CannotSaveThroughAnInteractivePageOpenedBefore()
+    {
+        using var api = fixture.Server.CreateClient();
+        (await api.PostAsync("/api/prompts", new StringContent("""{"name":"revoked-editor","content":"Hi"}""", System.Text.Encoding.UTF8, "application/json"),
+            TestContext.Current.CancellationToken)).EnsureSuccessStatusCode();
+        var response = await api.PostAsJsonAsync("/api/keys", new CreateApiKeyRequest("revoked-editor", ApiKeyRole.Writer), PromptVaultJson.Options,
+            TestContext.Current.CancellationToken);
+        var key = (await response.Content.ReadFromJsonAsync<CreatedApiKeyResponse>(PromptVaultJson.Options, TestContext.Current.CancellationToken))!;
+        var page = await fixture.OpenAsync(key.Key);
+        await page.GotoAsync("/prompts/revoked-editor/edit");
+        await page.Locator("[data-interactive=yes]").WaitForAsync();
+        await page.GetByLabel("Template", new() { Exact = true }).FillAsync("Hi again");
+        await page.GetByLabel("Change description").FillAsync("Saved after the key was revoked");
+
+        (await api.DeleteAsync($"/api/keys/{key.Id}", TestContext.Current.CancellationToken)).EnsureSuccessStatusCode();
+        // Right after the revocation: the open page's handler must already see the key signed out.
+        await page.GetByRole(AriaRole.Button, new() { Name = "Save version" }).ClickAsync();
+
+        await Assertions.Expect(page.GetByRole(AriaRole.Alert)).ToHaveTextAsync("This key's role may not save versions.");
+        var versions = await api.GetFromJsonAsync<VersionListResponse>("/api/prompts/revoked-editor/versions", PromptVaultJson.Options, TestContext.Current.CancellationToken);
+        Assert.Equal(1, versions!.Total);
+    }
 }

@@ -2,6 +2,7 @@ using System.Security.Claims;
 using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
+using Microsoft.AspNetCore.Components.Authorization;
 using Microsoft.Extensions.FileProviders;
 using PromptVault.Core;
 using PromptVault.Core.Auth;
@@ -25,6 +26,7 @@ internal static class DashboardSetup
     {
         services.AddRazorComponents().AddInteractiveServerComponents();
         services.AddCascadingAuthenticationState();
+        services.AddScoped<AuthenticationStateProvider, DashboardAuthenticationState>();
         services.AddAntiforgery(antiforgery =>
         {
             antiforgery.Cookie.SameSite = SameSiteMode.Strict;
