@@ -6,7 +6,7 @@ using PromptVault.Storage.Testing;
 namespace PromptVault.Storage.Postgres.Tests;
 
 /// <summary>
-/// Migration 002's change counter and notifications, and <see cref="PostgresRegistryChanges"/> hearing them: one number per
+/// Migrations 002 and 009's change counter and notifications, and <see cref="PostgresRegistryChanges"/> hearing them: one number per
 /// committed transaction in commit order, none for a rollback, and a clock that answers once the change is applied here.
 /// </summary>
 public sealed class PostgresRegistryChangesTests
@@ -17,11 +17,8 @@ public sealed class PostgresRegistryChangesTests
     public async Task AWriteByAnotherConnection_IsPublishedOnTheFeed_AndTheClockAnswersItsNumber()
     {
         await using var database = await PostgresServer.CreateDatabaseAsync(cancellationToken: Cancel);
-        var feed = new RegistryChangeFeed();
         var heard = new List<RegistryChange>();
-        using var subscription = feed.Subscribe(change => { lock (heard) heard.Add(change); });
-        using var listener = new PostgresRegistryChanges(database.DataSource, feed, NullLogger<PostgresRegistryChanges>.Instance);
-        await listener.StartAsync(Cancel);
+        using var listener = await StartListenerAsync(database, heard);
         await WaitUntilAsync(() => listener.Applied == 0);
         lock (heard) heard.Clear();
 
@@ -83,11 +80,31 @@ public sealed class PostgresRegistryChangesTests
 
         await ExecuteAsync(database, $"BEGIN; {InsertPrompt("p-1", "first")}; {InsertPrompt("p-2", "second")}; UPDATE prompts SET description = 'x'; COMMIT");
         await ExecuteAsync(database, $"BEGIN; {InsertPrompt("p-3", "third")}; ROLLBACK");
-        await ExecuteAsync(database, "INSERT INTO api_keys VALUES ('k-1', 'bot', 'reader', 'pv_x', 'hash', '2026-01-01T00:00:00.0000000+00:00', 'test', NULL)");
+        await ExecuteAsync(database, InsertPrompt("p-4", "fourth"));
 
         await using var connection = await database.DataSource.OpenConnectionAsync(Cancel);
         await using var read = new NpgsqlCommand("SELECT sequence FROM registry_changes", connection);
         Assert.Equal(2L, await read.ExecuteScalarAsync(Cancel));
+    }
+
+    /// <summary>Keys are not in the SDK snapshot the counter numbers (migration 009): a key change is heard, so every server
+    /// drops its cached keys, but leaves the counter, so one registry state keeps one number on every server.</summary>
+    [Fact]
+    public async Task AKeyChange_IsPublishedOnTheFeed_WithoutMovingTheCounter()
+    {
+        await using var database = await PostgresServer.CreateDatabaseAsync(cancellationToken: Cancel);
+        var heard = new List<RegistryChange>();
+        using var listener = await StartListenerAsync(database, heard);
+        await ExecuteAsync(database, InsertPrompt("p-1", "first"));
+        await WaitUntilAsync(() => listener.Applied == 1);
+        lock (heard) heard.Clear(); // the listener's own "drop everything" on connecting included
+
+        await ExecuteAsync(database, "INSERT INTO api_keys VALUES ('k-1', 'bot', 'reader', 'pv_x', 'hash', '2026-01-01T00:00:00.0000000+00:00', 'test', NULL)");
+        await WaitUntilAsync(() => { lock (heard) return heard.Any(c => c.Kind == RegistryChangeKind.ApiKeys); });
+
+        Assert.Equal(1, await listener.ReadAsync(Cancel));
+        Assert.Equal(1, listener.Applied);
+        await listener.StopAsync(Cancel);
     }
 
     [Fact]
@@ -105,6 +122,16 @@ public sealed class PostgresRegistryChangesTests
             Assert.True(await listening.WaitAsync(TimeSpan.FromSeconds(5), Cancel), $"heard {sequences.Count} of 40");
 
         Assert.Equal(Enumerable.Range(1, 40).Select(i => (long)i), sequences);
+    }
+
+    /// <summary>A started listener on a feed of its own, whose changes are added to <paramref name="heard"/> (lock it to read).</summary>
+    private static async Task<PostgresRegistryChanges> StartListenerAsync(PostgresTestDatabase database, List<RegistryChange> heard)
+    {
+        var feed = new RegistryChangeFeed();
+        feed.Subscribe(change => { lock (heard) heard.Add(change); });
+        var listener = new PostgresRegistryChanges(database.DataSource, feed, NullLogger<PostgresRegistryChanges>.Instance);
+        await listener.StartAsync(Cancel);
+        return listener;
     }
 
     private static string InsertPrompt(string id, string name) =>

@@ -112,6 +112,29 @@ public sealed class SharedDatabaseTests
         Assert.Equal(sequences.Count, sequences.Distinct().Count());
     }
 
+    /// <summary>
+    /// An API key change moves the database's counter, which labels snapshots. A gave the snapshot it had built before the
+    /// change its old number while B, building after it (started or reconnected since), gave the same state the new one: an SDK
+    /// switching between them logged A's as older and ignored it (and A's ETag never matched, so each poll of A got the whole snapshot).
+    /// </summary>
+    [Fact]
+    public async Task SnapshotsOfOneState_HaveOneSequenceOnBothServers_AlsoAfterAnApiKeyChange()
+    {
+        await using var servers = await SharedDatabaseServers.StartAsync(cancellationToken: Cancel);
+        var (a, b) = (servers.A, servers.B);
+        var name = await CreateSupportPromptAsync(a);
+        Assert.Equal(HttpStatusCode.OK, (await PutAsync(a, $"/api/prompts/{name}/labels/production", new { version = "1.0.0" })).Status);
+        await Eventually(() => SdkSnapshotTests.GetSnapshotAsync(a), s => ProductionIs(s, name, "1.0.0"));
+
+        Assert.Equal(HttpStatusCode.Created, (await PostAsync(a, "/api/keys", new { name = "writer-bot", role = "writer" })).Status);
+        var onB = await SdkSnapshotTests.GetSnapshotAsync(b);
+        var onA = await SdkSnapshotTests.GetSnapshotAsync(a);
+
+        Assert.True(ProductionIs(onB, name, "1.0.0"));
+        Assert.Equal(onB.Snapshot.Sequence, onA.Snapshot.Sequence);
+        Assert.Equal(onB.ETag, onA.ETag);
+    }
+
     [Fact]
     public async Task RevokingAKeyOnOne_IsRefusedOnTheOther_AtOnce()
     {
