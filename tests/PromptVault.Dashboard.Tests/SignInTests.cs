@@ -146,4 +146,30 @@ public sealed class SignInTests(DashboardFixture fixture) : IClassFixture<Dashbo
         var versions = await api.GetFromJsonAsync<VersionListResponse>("/api/prompts/revoked-editor/versions", PromptVaultJson.Options, TestContext.Current.CancellationToken);
         Assert.Equal(1, versions!.Total);
     }
+
+    /// <summary>The experiment page polls the results every two seconds in its circuit: a revoked reader's open page kept following them.</summary>
+    [Fact]
+    public async Task RevokedKey_StopsAnOpenExperimentPageFollowingTheResults()
+    {
+        using var api = fixture.Server.CreateClient();
+        var cancel = TestContext.Current.CancellationToken;
+        var created = await api.PostAsJsonAsync("/api/prompts", new CreatePromptRequest("revoked-watcher", Content: "Buy"), PromptVaultJson.Options, cancel);
+        var control = (await created.Content.ReadFromJsonAsync<PromptResponse>(PromptVaultJson.Options, cancel))!.LatestVersion.Id;
+        var versioned = await api.PostAsJsonAsync("/api/prompts/revoked-watcher/versions", new CreateVersionRequest("Buy now", ChangeDescription: "Urge"),
+            PromptVaultJson.Options, cancel);
+        var challenger = (await versioned.Content.ReadFromJsonAsync<VersionResponse>(PromptVaultJson.Options, cancel))!.Id;
+        var started = await api.PostAsJsonAsync("/api/experiments", new CreateExperimentRequest("watched", "revoked-watcher",
+            [new VariantRequest("control", control, 50), new VariantRequest("urge", challenger, 50)]), PromptVaultJson.Options, cancel);
+        var experiment = (await started.Content.ReadFromJsonAsync<ExperimentResponse>(PromptVaultJson.Options, cancel))!;
+        var response = await api.PostAsJsonAsync("/api/keys", new CreateApiKeyRequest("revoked-watcher", ApiKeyRole.Reader), PromptVaultJson.Options,
+            TestContext.Current.CancellationToken);
+        var key = (await response.Content.ReadFromJsonAsync<CreatedApiKeyResponse>(PromptVaultJson.Options, TestContext.Current.CancellationToken))!;
+        var page = await fixture.OpenAsync(key.Key);
+        await page.GotoAsync($"/experiments/{experiment.Id}");
+        await Assertions.Expect(page.GetByText("UTC, live.")).ToBeVisibleAsync();
+
+        (await api.DeleteAsync($"/api/keys/{key.Id}", TestContext.Current.CancellationToken)).EnsureSuccessStatusCode();
+
+        await Assertions.Expect(page.GetByRole(AriaRole.Alert)).ToContainTextAsync("no longer active");
+    }
 }
