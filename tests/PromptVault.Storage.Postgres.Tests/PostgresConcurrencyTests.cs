@@ -95,7 +95,42 @@ public sealed class PostgresConcurrencyTests
         }
     }
 
-    /// <summary>Runs both writes at once; for each, the code of the <see cref="ConflictException"/> it ends in, or null when it succeeds.</summary>
+    /// <summary>Archiving the version an includer pins (<c>1.0.0</c>), or removing the label it names (<c>strict</c>), while the includer is promoted.</summary>
+    [Theory]
+    [InlineData("1.0.0", "version_included", "version_archived")]
+    [InlineData("strict", "label_included", "reference_not_found")]
+    public async Task TakeAwayWhatAnIncluderIncludesAndPromoteItThroughTwoInstancesAtOnce_OneIsRefused(string selector, string takeAwayRefused,
+        string promoteRefused)
+    {
+        await using var database = await PostgresServer.CreateDatabaseAsync(cancellationToken: Cancel);
+        await using var other = database.OpenInstance();
+        var first = Registry(database.CreateStore());
+        var second = Registry(other.CreateStore());
+        var byLabel = selector == "strict";
+
+        // Rounds, so the two writes overlap whatever the scheduling; each either lands or is refused as the other's order would.
+        for (var round = 0; round < 20; round++)
+        {
+            var (guard, includer) = ($"guard-{round}", $"includer-{round}");
+            await first.CreatePromptAsync(new CreatePromptRequest(guard, "", PromptType.System, "Be kind."), "alice", Cancel);
+            if (byLabel)
+                await first.MoveLabelAsync(guard, selector, "1.0.0", "alice", Cancel);
+            await first.CreatePromptAsync(new CreatePromptRequest(includer, "", PromptType.System, "Hello."), "alice", Cancel);
+            await first.CreateVersionAsync(includer, new CreateVersionRequest($"Hello. {{{{> {guard}@{selector}}}}}", ChangeDescription: "include the guard"), "alice", Cancel);
+
+            var outcomes = await AtOnceAsync(
+                () => byLabel ? first.RemoveLabelAsync(guard, selector, "alice", Cancel) : first.ChangeStatusAsync(guard, "1.0.0", VersionStatus.Archived, "alice", Cancel),
+                () => second.MoveLabelAsync(includer, "production", "1.0.1", "bob", Cancel));
+
+            var takenAway = byLabel
+                ? !(await first.GetPromptAsync(guard, Cancel)).Labels.ContainsKey(selector)
+                : (await first.GetVersionAsync(guard, "1.0.0", Cancel)).Status == VersionStatus.Archived;
+            string?[] expected = takenAway ? [null, promoteRefused] : [takeAwayRefused, null];
+            Assert.Equal(expected, outcomes);
+        }
+    }
+
+    /// <summary>Runs both writes at once; for each, the code of the refusal (<see cref="PromptVaultException"/>) it ends in, or null when it succeeds.</summary>
     private static Task<string?[]> AtOnceAsync(Func<Task> first, Func<Task> second)
     {
         static async Task<string?> Refusal(Func<Task> write)
@@ -105,7 +140,7 @@ public sealed class PostgresConcurrencyTests
                 await write();
                 return null;
             }
-            catch (ConflictException e)
+            catch (PromptVaultException e)
             {
                 return e.Code;
             }

@@ -375,6 +375,26 @@ public abstract class PromptStoreContractTests
         Assert.Equal(["production"], (await store.ListLabelsAsync(prompt.Id, Cancel)).Select(l => l.Name));
     }
 
+    [Theory]
+    [InlineData("archive")]
+    [InlineData("remove a label")]
+    public async Task SaveAsync_ArchiveOrLabelRemovalWithAStaleIncludeGeneration_ThrowsConcurrentWriteAndWritesNothing(string write)
+    {
+        var (store, _) = await CreateStoreAsync();
+        var (prompt, v1, v2) = await SeedPromptAsync(store, "included");
+        await store.SaveAsync(new PromptChanges { LabelChanges = [Label(prompt, "strict", null, v1.Id)] }, Cancel);
+        var read = await store.ReadIncludeGenerationAsync(Cancel);
+        // Another write that makes a version with includes serve lands first.
+        await store.SaveAsync(new PromptChanges { LabelChanges = [Label(prompt, "staging", null, v1.Id)], IncludeGeneration = read }, Cancel);
+
+        await Assert.ThrowsAsync<ConcurrentWriteException>(() => store.SaveAsync(write == "archive"
+            ? new PromptChanges { StatusChanges = [StatusChange.Of(v2, VersionStatus.Archived)], IncludeGeneration = read }
+            : new PromptChanges { LabelChanges = [Label(prompt, "strict", v1.Id, null)], IncludeGeneration = read }, Cancel));
+
+        Assert.Equal(v2.Status, (await store.FindVersionByIdAsync(prompt.Id, v2.Id, Cancel))!.Status);
+        Assert.Equal(["staging", "strict"], (await store.ListLabelsAsync(prompt.Id, Cancel)).Select(l => l.Name));
+    }
+
     [Fact]
     public async Task SaveAsync_StaleStatusExpectation_ThrowsConcurrentWrite()
     {

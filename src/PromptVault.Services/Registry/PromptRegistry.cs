@@ -221,8 +221,7 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, IEx
             }
             if (status == VersionStatus.Approved)
                 ApprovalRules.EnsureCanApprove(version, actor);
-            if (status == VersionStatus.Archived)
-                await EnsureCanArchiveAsync(prompt, version, labels, cancellationToken);
+            var includeGeneration = status == VersionStatus.Archived ? await EnsureCanArchiveAsync(prompt, version, labels, cancellationToken) : (long?)null;
 
             var now = time.GetUtcNow();
             var change = StatusChange.Of(version, status.Value, new Approval(actor, now));
@@ -236,6 +235,7 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, IEx
             {
                 StatusChanges = [change],
                 TouchedPrompt = prompt with { UpdatedAt = now, UpdatedBy = actor },
+                IncludeGeneration = includeGeneration,
                 Audit = [Entry(now, actor, AuditActions.StatusChanged, prompt.Name, version.Version.ToString(),
                     new() { ["status"] = Names.Of(version.Status) }, after)],
             }, cancellationToken);
@@ -244,10 +244,12 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, IEx
     }
 
     /// <summary>
-    /// Refuses to archive a version that something may still serve: a label, or a variant of an experiment that is not
-    /// completed or cancelled. The store makes the same check in the write, so one that lands meanwhile is retried into this refusal.
+    /// Refuses to archive a version that something may still serve: a label, a variant of an experiment that is not
+    /// completed or cancelled, or a version that serves and includes it by number. The store makes the same check of labels and
+    /// experiments in the write, and the write expects the include graph's generation, so one that lands meanwhile is retried into this refusal.
     /// </summary>
-    private async Task EnsureCanArchiveAsync(Prompt prompt, PromptVersion version, IReadOnlyList<Label> labels, CancellationToken cancellationToken)
+    /// <returns>The include graph's generation the check read, for the write to expect.</returns>
+    private async Task<long> EnsureCanArchiveAsync(Prompt prompt, PromptVersion version, IReadOnlyList<Label> labels, CancellationToken cancellationToken)
     {
         var onIt = labels.Where(l => l.VersionId == version.Id).Select(l => l.Name).ToList();
         if (onIt.Count > 0)
@@ -260,6 +262,9 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, IEx
                     $"version {version.Version} is variant '{variant.Name}' of experiment '{experiment.Name}', which is {Names.Of(experiment.Status)}; " +
                     "complete or cancel the experiment before archiving the version.", "status");
         }
+        return await EnsureNotIncludedAsync(prompt.Name, r => r.Version == version.Version, includers => new ConflictException("version_included",
+            $"version {version.Version} is included by {includers}; archived, it would break their renders. " +
+            "Move those labels (or end those experiments) to versions that do not include it before archiving it.", "status"), cancellationToken);
     }
 
     /// <summary>Points a label at a version. The <c>production</c> label is a promote: the version becomes <c>production</c> and the one it replaces <c>deprecated</c>.</summary>
@@ -354,12 +359,16 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, IEx
             var labels = await store.ListLabelsAsync(prompt.Id, cancellationToken);
             var current = labels.FirstOrDefault(l => l.Name == label)
                 ?? throw new NotFoundException("label_not_found", $"prompt '{prompt.Name}' has no label '{label}'.");
+            var includeGeneration = await EnsureNotIncludedAsync(prompt.Name, r => r.Label == label, includers => new ConflictException("label_included",
+                $"label '{label}' of '{prompt.Name}' is included by {includers}; removed, their renders would fail. " +
+                "Move those labels (or end those experiments) to versions that do not include it before removing it.", "label"), cancellationToken);
 
             var now = time.GetUtcNow();
             await SaveAsync(new PromptChanges
             {
                 TouchedPrompt = prompt with { UpdatedAt = now, UpdatedBy = actor },
                 LabelChanges = [new LabelChange(prompt.Id, label, current.VersionId, null, now, actor)],
+                IncludeGeneration = includeGeneration,
                 Audit = [Entry(now, actor, AuditActions.LabelRemoved, prompt.Name, label,
                     new() { ["version"] = current.Version.ToString() }, new() { ["version"] = null })],
             }, cancellationToken);
@@ -631,18 +640,74 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, IEx
         public static IncludeNode Of(PromptReference reference) => new(reference.Name, reference.Version);
     }
 
-    /// <summary>The versions of the prompt <paramref name="node"/> names that serve (labelled, or a live experiment's variant), and the one it pins.</summary>
+    /// <summary>The versions of the prompt <paramref name="node"/> names that serve (<see cref="ServingRoles"/>), and the one it pins.</summary>
     private async Task<List<PromptVersion>> ServingVersionsAsync(IncludeNode node, CancellationToken cancellationToken)
     {
         var found = new List<PromptVersion>();
         if (await store.FindPromptAsync(node.Name, cancellationToken) is not { } prompt) return found;
-        var ids = (await store.ListLabelsAsync(prompt.Id, cancellationToken)).Select(l => l.VersionId)
-            .Concat((await experiments.ListExperimentsAsync(prompt.Name, cancellationToken)).Where(e => ExperimentLifecycle.IsLive(e.Status))
-                .SelectMany(e => e.Variants).Select(v => v.VersionId));
-        foreach (var id in ids.Distinct(StringComparer.Ordinal))
+        var roles = ServingRoles(await store.ListLabelsAsync(prompt.Id, cancellationToken), await experiments.ListExperimentsAsync(prompt.Name, cancellationToken));
+        foreach (var id in roles.Select(r => r.Key))
             if (await store.FindVersionByIdAsync(prompt.Id, id, cancellationToken) is { } version) found.Add(version);
         if (node.Pinned is { } number && await store.FindVersionAsync(prompt.Id, number, cancellationToken) is { } exact) found.Add(exact);
         return found;
+    }
+
+    /// <summary>How a prompt's versions serve, by version id: under its labels, and as variants of its live experiments (<see cref="ExperimentLifecycle.IsLive"/>).</summary>
+    private static ILookup<string, string> ServingRoles(IEnumerable<Label> labels, IEnumerable<Experiment> experiments) =>
+        labels.Select(l => (l.VersionId, Role: l.Name))
+            .Concat(experiments.Where(e => ExperimentLifecycle.IsLive(e.Status))
+                .SelectMany(e => e.Variants.Select(v => (v.VersionId, Role: $"variant '{v.Name}' of experiment '{e.Name}'"))))
+            .ToLookup(r => r.VersionId, r => r.Role, StringComparer.Ordinal);
+
+    /// <summary>
+    /// Refuses to take from <paramref name="promptName"/> what a render may include now (an archived version, a removed label): a
+    /// reference to it that <paramref name="through"/> matches, held by a version that serves or that such a version includes by
+    /// number (directly or through others). Reads the include graph's generation first, for the write to expect: a write that makes
+    /// a version with includes serve advances it, so it and this one cannot both pass a check that missed the other.
+    /// </summary>
+    /// <param name="refusal">The refusal, given the includers named.</param>
+    private async Task<long> EnsureNotIncludedAsync(string promptName, Func<PromptReference, bool> through, Func<string, ConflictException> refusal,
+        CancellationToken cancellationToken)
+    {
+        var generation = await store.ReadIncludeGenerationAsync(cancellationToken);
+        var includers = (await ServedVersionsAsync(cancellationToken))
+            .Where(s => templates.ReferencesOf(s.Version).Any(r => r.Name == promptName && through(r)))
+            .Select(s => s.ToString()).ToList();
+        if (includers.Count > 0)
+            throw refusal(string.Join(", ", includers.Take(MaxNamed)) + (includers.Count > MaxNamed ? $" and {includers.Count - MaxNamed} more" : ""));
+        return generation;
+    }
+
+    private const int MaxNamed = 10;
+
+    /// <summary>A version a render may reach now: one that serves (<see cref="Roles"/>), or one that a served version, <see cref="Root"/>, includes by number.</summary>
+    private sealed record ServedVersion(string PromptName, PromptVersion Version, string Roles, ServedVersion? Root)
+    {
+        public override string ToString() => Root is { } root
+            ? $"'{PromptName}' {Version.Version} (through '{root.PromptName}' {root.Version.Version}, {root.Roles})"
+            : $"'{PromptName}' {Version.Version} ({Roles})";
+    }
+
+    /// <summary>Every version that serves (<see cref="ServingRoles"/>), of every prompt, and every version they include by number, from the store.</summary>
+    private async Task<List<ServedVersion>> ServedVersionsAsync(CancellationToken cancellationToken)
+    {
+        var prompts = await store.ListPromptsAsync(new PromptFilter(Page: PageRequest.All), cancellationToken);
+        var experimentsOf = (await experiments.ListExperimentsAsync(null, cancellationToken)).ToLookup(e => e.PromptId, StringComparer.Ordinal);
+        var served = new List<ServedVersion>();
+        foreach (var (prompt, _, labels) in prompts)
+            foreach (var roles in ServingRoles(labels, experimentsOf[prompt.Id]))
+                if (await store.FindVersionByIdAsync(prompt.Id, roles.Key, cancellationToken) is { } version)
+                    served.Add(new ServedVersion(prompt.Name, version, string.Join(", ", roles), null));
+
+        var byName = prompts.ToDictionary(p => p.Prompt.Name, p => p.Prompt, StringComparer.Ordinal);
+        var seen = served.Select(s => s.Version.Id).ToHashSet(StringComparer.Ordinal);
+        // Grows as it goes: a pinned version's own pins are followed too.
+        for (var i = 0; i < served.Count; i++)
+            foreach (var reference in templates.ReferencesOf(served[i].Version))
+                if (reference.Version is { } number && byName.TryGetValue(reference.Name, out var included)
+                    && await store.FindVersionAsync(included.Id, number, cancellationToken) is { } pinned && seen.Add(pinned.Id))
+                    served.Add(new ServedVersion(included.Name, pinned, "", served[i].Root ?? served[i]));
+        return served;
     }
 
     /// <param name="served">Read through the <see cref="RegistryCache"/> (a render); otherwise from the store (a write's decision).</param>

@@ -106,4 +106,28 @@ public sealed class ConcurrencyTests(ServerFixture fixture) : IClassFixture<Serv
             Assert.All(renders, r => Assert.Equal(HttpStatusCode.OK, r.Status));
         }
     }
+    [Fact]
+    public async Task ArchiveAndPromoteOfAnIncluderPinningItAtOnce_NeverServeAnArchivedInclude()
+    {
+        using var admin = fixture.Server.CreateClient();
+        using var other = fixture.Server.CreateClient();
+        // Rounds, so the two writes overlap whatever the scheduling; one of them is refused.
+        for (var round = 0; round < 20; round++)
+        {
+            var (guard, includer) = (UniqueName("guard"), UniqueName("includer"));
+            await PostAsync(admin, "/api/prompts", new { name = guard, type = "system", content = "Be kind." });
+            await NewVersionAsync(admin, guard, new { content = "Be kinder.", changeDescription = "kinder" });
+            await PostAsync(admin, "/api/prompts", new { name = includer, type = "system", content = "Hello." });
+            await NewVersionAsync(admin, includer, new { content = $"Hello. {{{{> {guard}@1.0.0}}}}", changeDescription = "pin the guard" });
+
+            var answers = await Task.WhenAll(
+                PostAsync(admin, $"/api/prompts/{guard}/versions/1.0.0/status", new { status = "archived" }),
+                PutAsync(other, $"/api/prompts/{includer}/labels/production", new { version = "1.0.1" }));
+            var (rendered, render) = await PostAsync(admin, $"/api/prompts/{includer}/render", new { variables = new { } });
+
+            Assert.Equal([HttpStatusCode.OK, HttpStatusCode.Conflict], answers.Select(x => x.Status).Order());
+            Assert.Contains(answers.Single(x => x.Status == HttpStatusCode.Conflict).Body.Str("code"), new[] { "version_included", "version_archived" });
+            Assert.True(rendered == (answers[1].Status == HttpStatusCode.OK ? HttpStatusCode.OK : HttpStatusCode.NotFound), render?.ToJsonString());
+        }
+    }
 }

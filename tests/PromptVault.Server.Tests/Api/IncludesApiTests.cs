@@ -302,4 +302,82 @@ public sealed class IncludesApiTests(ServerFixture fixture) : IClassFixture<Serv
         var carried = Assert.Single(snapshot.Prompts, p => p.Name == guard);
         Assert.Equal(["1.0.0", "1.0.1", "1.0.2"], carried.Versions.Select(v => v.Version).Order());
     }
+    [Fact]
+    public async Task Archive_AVersionAServedIncluderPins_Returns409NamingTheIncluder_AndItStillRenders()
+    {
+        var guard = await CreateGuardAsync();
+        await NewVersionAsync(_client, guard, new { content = "Newer: {{policy}}.", changeDescription = "newer" });
+        await LabelAsync(guard, "production", "1.0.1");
+        var includer = await CreateAsync("includer", $"Hello. {{{{> {guard}@1.0.0}}}}", Policy);
+        await LabelAsync(includer, "production", "1.0.0");
+
+        var (status, body) = await PostAsync(_client, $"/api/prompts/{guard}/versions/1.0.0/status", new { status = "archived" });
+        var (rendered, render) = await PostAsync(_client, $"/api/prompts/{includer}/render", new { variables = new { policy = "30 days" } });
+
+        Assert.Equal(HttpStatusCode.Conflict, status);
+        Assert.Equal("version_included", body.Str("code"));
+        Assert.Contains($"'{includer}' 1.0.0 (production)", body.Str("detail"), StringComparison.Ordinal);
+        Assert.True(rendered == HttpStatusCode.OK, render?.ToJsonString());
+        Assert.Equal("Hello. Follow the policy: 30 days.", render.Str("content"));
+    }
+
+    [Fact]
+    public async Task Archive_AVersionPinnedThroughAnUnlabelledPinnedVersion_Returns409NamingTheChain()
+    {
+        var guard = await CreateGuardAsync();
+        var middle = await CreateAsync("middle", $"Mid. {{{{> {guard}@1.0.0}}}}", Policy);
+        await NewVersionAsync(_client, middle, new { content = "Mid without the guard.", variables = Array.Empty<object>(), changeDescription = "drop" });
+        var includer = await CreateAsync("includer", $"Hello. {{{{> {middle}@1.0.0}}}}", Policy);
+        await LabelAsync(includer, "production", "1.0.0");
+        await NewVersionAsync(_client, guard, new { content = "Newer: {{policy}}.", changeDescription = "newer" });
+        await LabelAsync(guard, "production", "1.0.1");
+
+        var (status, body) = await PostAsync(_client, $"/api/prompts/{guard}/versions/1.0.0/status", new { status = "archived" });
+
+        Assert.Equal(HttpStatusCode.Conflict, status);
+        Assert.Equal("version_included", body.Str("code"));
+        Assert.Contains($"'{middle}' 1.0.0 (through '{includer}' 1.0.0, production)", body.Str("detail"), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Archive_AVersionOnlyAnUnservedVersionPins_IsAllowed()
+    {
+        var guard = await CreateGuardAsync();
+        await NewVersionAsync(_client, guard, new { content = "Newer: {{policy}}.", changeDescription = "newer" });
+        await LabelAsync(guard, "production", "1.0.1");
+        await CreateAsync("includer", $"Hello. {{{{> {guard}@1.0.0}}}}", Policy);
+
+        var (status, body) = await PostAsync(_client, $"/api/prompts/{guard}/versions/1.0.0/status", new { status = "archived" });
+
+        Assert.True(status == HttpStatusCode.OK, body?.ToJsonString());
+    }
+
+    [Fact]
+    public async Task RemoveLabel_AServedIncluderResolvesThrough_Returns409NamingTheIncluder_AndItStillRenders()
+    {
+        var guard = await CreateGuardAsync();
+        await LabelAsync(guard, "strict", "1.0.0");
+        var includer = await CreateAsync("includer", $"Hello. {{{{> {guard}@strict}}}}", Policy);
+        await LabelAsync(includer, "staging", "1.0.0");
+
+        var (status, body) = await SendAsync(_client, HttpMethod.Delete, $"/api/prompts/{guard}/labels/strict");
+        var (rendered, render) = await PostAsync(_client, $"/api/prompts/{includer}/render", new { variables = new { policy = "30 days" }, label = "staging" });
+
+        Assert.Equal(HttpStatusCode.Conflict, status);
+        Assert.Equal("label_included", body.Str("code"));
+        Assert.Contains($"'{includer}' 1.0.0 (staging)", body.Str("detail"), StringComparison.Ordinal);
+        Assert.True(rendered == HttpStatusCode.OK, render?.ToJsonString());
+    }
+
+    [Fact]
+    public async Task RemoveLabel_OnlyAnUnservedVersionResolvesThrough_IsAllowed()
+    {
+        var guard = await CreateGuardAsync();
+        await LabelAsync(guard, "strict", "1.0.0");
+        await CreateAsync("includer", $"Hello. {{{{> {guard}@strict}}}}", Policy);
+
+        var (status, body) = await SendAsync(_client, HttpMethod.Delete, $"/api/prompts/{guard}/labels/strict");
+
+        Assert.True(status == HttpStatusCode.NoContent, body?.ToJsonString());
+    }
 }
