@@ -640,15 +640,18 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, IEx
         public static IncludeNode Of(PromptReference reference) => new(reference.Name, reference.Version);
     }
 
-    /// <summary>The versions of the prompt <paramref name="node"/> names that serve (<see cref="ServingRoles"/>), and the one it pins.</summary>
+    /// <summary>
+    /// The versions of the prompt <paramref name="node"/> names that serve (<see cref="ServingRoles"/>), and the one it pins. Which
+    /// versions serve is read from the store; their bodies, which never change, through the cache (only the includes are read).
+    /// </summary>
     private async Task<List<PromptVersion>> ServingVersionsAsync(IncludeNode node, CancellationToken cancellationToken)
     {
         var found = new List<PromptVersion>();
         if (await store.FindPromptAsync(node.Name, cancellationToken) is not { } prompt) return found;
         var roles = ServingRoles(await store.ListLabelsAsync(prompt.Id, cancellationToken), await experiments.ListExperimentsAsync(prompt.Name, cancellationToken));
         foreach (var id in roles.Select(r => r.Key))
-            if (await store.FindVersionByIdAsync(prompt.Id, id, cancellationToken) is { } version) found.Add(version);
-        if (node.Pinned is { } number && await store.FindVersionAsync(prompt.Id, number, cancellationToken) is { } exact) found.Add(exact);
+            if (await cache.FindVersionByIdAsync(prompt.Id, id, cancellationToken) is { } version) found.Add(version);
+        if (node.Pinned is { } number && await cache.FindVersionAsync(prompt.Id, number, cancellationToken) is { } exact) found.Add(exact);
         return found;
     }
 
@@ -688,7 +691,8 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, IEx
             : $"'{PromptName}' {Version.Version} ({Roles})";
     }
 
-    /// <summary>Every version that serves (<see cref="ServingRoles"/>), of every prompt, and every version they include by number, from the store.</summary>
+    /// <summary>Every version that serves (<see cref="ServingRoles"/>), of every prompt, and every version they include by number: which serve
+    /// is read from the store, the bodies through the cache, as in <see cref="ServingVersionsAsync"/>.</summary>
     private async Task<List<ServedVersion>> ServedVersionsAsync(CancellationToken cancellationToken)
     {
         var prompts = await store.ListPromptsAsync(new PromptFilter(Page: PageRequest.All), cancellationToken);
@@ -696,7 +700,7 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, IEx
         var served = new List<ServedVersion>();
         foreach (var (prompt, _, labels) in prompts)
             foreach (var roles in ServingRoles(labels, experimentsOf[prompt.Id]))
-                if (await store.FindVersionByIdAsync(prompt.Id, roles.Key, cancellationToken) is { } version)
+                if (await cache.FindVersionByIdAsync(prompt.Id, roles.Key, cancellationToken) is { } version)
                     served.Add(new ServedVersion(prompt.Name, version, string.Join(", ", roles), null));
 
         var byName = prompts.ToDictionary(p => p.Prompt.Name, p => p.Prompt, StringComparer.Ordinal);
@@ -705,7 +709,7 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, IEx
         for (var i = 0; i < served.Count; i++)
             foreach (var reference in templates.ReferencesOf(served[i].Version))
                 if (reference.Version is { } number && byName.TryGetValue(reference.Name, out var included)
-                    && await store.FindVersionAsync(included.Id, number, cancellationToken) is { } pinned && seen.Add(pinned.Id))
+                    && await cache.FindVersionAsync(included.Id, number, cancellationToken) is { } pinned && seen.Add(pinned.Id))
                     served.Add(new ServedVersion(included.Name, pinned, "", served[i].Root ?? served[i]));
         return served;
     }
