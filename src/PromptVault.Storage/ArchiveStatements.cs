@@ -50,7 +50,7 @@ internal static class ArchiveStatements
     /// which must keep other writers out from the first read to the commit.</summary>
     /// <param name="insert">Writes one section's rows with the engine's statement.</param>
     public static async Task<RegistryImportReport> ImportAsync(DbConnection connection, DbTransaction transaction, RegistryArchive archive, bool merge,
-        Func<ArchiveSection, IReadOnlyList<object?[]>, Task> insert, CancellationToken cancellationToken)
+        long? includeGeneration, Func<ArchiveSection, IReadOnlyList<object?[]>, Task> insert, CancellationToken cancellationToken)
     {
         RegistryImportReport report;
         if (merge)
@@ -71,6 +71,8 @@ internal static class ArchiveStatements
             var replacedKeys = await connection.ExecuteAsync(Command("DELETE FROM api_keys", null, cancellationToken, transaction));
             report = FullImportReport(archive, replacedKeys, replacedAudit);
         }
+        if (includeGeneration is { } generation)
+            await AdvanceIncludeGenerationAsync(connection, transaction, generation, cancellationToken);
         EnsureFirstExposuresOnly(archive);
         foreach (var section in RegistryArchiveSchema.Sections)
         {

@@ -598,17 +598,62 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, IEx
         var references = templates.ReferencesOf(version);
         if (references.Count == 0) return null;
         var generation = await store.ReadIncludeGenerationAsync(cancellationToken);
-        await ResolveIncludesAsync(promptName, references, served: false, cancellationToken);
-        await EnsureNoServedCycleAsync(promptName, references, cancellationToken);
+        await EnsureIncludesCanServeAsync(promptName, references, null, cancellationToken);
         return generation;
     }
+
+    /// <param name="imported">What an import adds, seen as if stored (<see cref="EnsureImportCanServeAsync"/>); null for the registry as it is.</param>
+    private async Task EnsureIncludesCanServeAsync(string promptName, IReadOnlyList<PromptReference> references, ImportedPrompts? imported, CancellationToken cancellationToken)
+    {
+        await PromptIncludes.ResolveAsync(promptName, references, (reference, ct) => FindIncludedAsync(reference, served: false, imported, ct), cancellationToken);
+        await EnsureNoServedCycleAsync(promptName, references, imported, cancellationToken);
+    }
+
+    /// <summary>
+    /// Checks an import as the include rules check a promote, on the registry as it would be after it (the prompts it adds with
+    /// those stored, or those it adds alone for a full import): each version of an added prompt that would serve (<see cref="ServingRoles"/>)
+    /// passes <see cref="EnsureIncludesCanServeAsync(string, PromptVersion, CancellationToken)"/>'s checks. Writes nothing.
+    /// </summary>
+    /// <returns>The include graph's generation read before the checks, for the import to expect and advance.</returns>
+    /// <exception cref="ConflictException">The first refusal of a conflict (<c>version_archived</c>, <c>reference_cycle</c>), naming the version and its path.</exception>
+    /// <exception cref="UnprocessableException">The first refusal of an include (<c>reference_not_found</c>, <c>invalid_reference</c>, <c>template_too_deep</c>), the same way.</exception>
+    internal async Task<long> EnsureImportCanServeAsync(RegistryArchive document, bool merge, CancellationToken cancellationToken)
+    {
+        var generation = await store.ReadIncludeGenerationAsync(cancellationToken);
+        var stored = merge
+            ? (await store.ListPromptsAsync(new PromptFilter(Page: PageRequest.All), cancellationToken)).Select(l => l.Prompt.Name).ToHashSet(StringComparer.Ordinal)
+            : [];
+        var imported = ImportedPrompts.Of(document, RegistryMerge.Plan(document, stored, new HashSet<string>()).Report.AddedPrompts.ToHashSet(StringComparer.Ordinal), merge);
+        foreach (var prompt in imported.Prompts)
+        {
+            foreach (var roles in ServingRoles(imported.Labels(prompt), imported.Experiments(prompt)))
+            {
+                if (imported.FindVersionById(prompt, roles.Key) is not { } version) continue;
+                try
+                {
+                    await EnsureIncludesCanServeAsync(prompt.Name, ReferencesOf(version, imported), imported, cancellationToken);
+                }
+                catch (PromptVaultException refused) when (refused is ConflictException or InvalidInputException)
+                {
+                    var (message, path) = ($"{imported.PathOf(version)}: '{prompt.Name}' {version.Version} ({string.Join(", ", roles)}) cannot serve: {refused.Message} Nothing was imported.",
+                        imported.PathOf(version));
+                    throw refused is ConflictException ? new ConflictException(refused.Code, message, path) : new UnprocessableException(refused.Code, message, path);
+                }
+            }
+        }
+        return generation;
+    }
+
+    /// <summary>The prompts <paramref name="version"/> includes; an imported one's are parsed each time, as its template is not stored (and may never be).</summary>
+    private IReadOnlyList<PromptReference> ReferencesOf(PromptVersion version, ImportedPrompts? imported) =>
+        imported?.Holds(version) == true ? TemplateEngine.IncludesIn(version.Content, version.Messages) : templates.ReferencesOf(version);
 
     /// <summary>
     /// Refuses references that lead back to <paramref name="includer"/> through any version that serves: a prompt reached leads on
     /// through the includes of each of its labelled versions and of its live experiments' variants (<see cref="ExperimentLifecycle.IsLive"/>),
     /// and of the version a reference pins. Renders follow one label per include; this follows them all, since labels move.
     /// </summary>
-    private async Task EnsureNoServedCycleAsync(string includer, IReadOnlyList<PromptReference> references, CancellationToken cancellationToken)
+    private async Task EnsureNoServedCycleAsync(string includer, IReadOnlyList<PromptReference> references, ImportedPrompts? imported, CancellationToken cancellationToken)
     {
         var reachedFrom = new Dictionary<IncludeNode, IncludeNode?>();
         var pending = new Stack<IncludeNode>();
@@ -628,8 +673,8 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, IEx
                     chain.Insert(1, step.Name);
                 throw PromptIncludes.Cycle(chain);
             }
-            foreach (var version in await ServingVersionsAsync(node, cancellationToken))
-                foreach (var reference in templates.ReferencesOf(version))
+            foreach (var version in await ServingVersionsAsync(node, imported, cancellationToken))
+                foreach (var reference in ReferencesOf(version, imported))
                     Reach(reference, node);
         }
     }
@@ -644,9 +689,16 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, IEx
     /// The versions of the prompt <paramref name="node"/> names that serve (<see cref="ServingRoles"/>), and the one it pins. Which
     /// versions serve is read from the store; their bodies, which never change, through the cache (only the includes are read).
     /// </summary>
-    private async Task<List<PromptVersion>> ServingVersionsAsync(IncludeNode node, CancellationToken cancellationToken)
+    private async Task<List<PromptVersion>> ServingVersionsAsync(IncludeNode node, ImportedPrompts? imported, CancellationToken cancellationToken)
     {
         var found = new List<PromptVersion>();
+        if (imported?.Find(node.Name) is { } added)
+        {
+            found.AddRange(ServingRoles(imported.Labels(added), imported.Experiments(added)).Select(r => imported.FindVersionById(added, r.Key)).OfType<PromptVersion>());
+            if (node.Pinned is { } pinned && imported.FindVersion(added, pinned) is { } exactly) found.Add(exactly);
+            return found;
+        }
+        if (imported is { Alone: true }) return found;
         if (await store.FindPromptAsync(node.Name, cancellationToken) is not { } prompt) return found;
         var roles = ServingRoles(await store.ListLabelsAsync(prompt.Id, cancellationToken), await experiments.ListExperimentsAsync(prompt.Name, cancellationToken));
         foreach (var id in roles.Select(r => r.Key))
@@ -718,21 +770,32 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, IEx
     private ValueTask<PromptIncludes> ResolveIncludesAsync(string includer, IReadOnlyList<PromptReference> references, bool served, CancellationToken cancellationToken) =>
         references.Count == 0
             ? ValueTask.FromResult(PromptIncludes.None)
-            : PromptIncludes.ResolveAsync(includer, references, (reference, ct) => FindIncludedAsync(reference, served, ct), cancellationToken);
+            : PromptIncludes.ResolveAsync(includer, references, (reference, ct) => FindIncludedAsync(reference, served, null, ct), cancellationToken);
 
-    private async ValueTask<IncludedPrompt?> FindIncludedAsync(PromptReference reference, bool served, CancellationToken cancellationToken)
+    /// <param name="imported">What an import adds, seen as if stored: its prompts first, then (unless it is a full import) the store's.</param>
+    private async ValueTask<IncludedPrompt?> FindIncludedAsync(PromptReference reference, bool served, ImportedPrompts? imported, CancellationToken cancellationToken)
     {
+        if (imported?.Find(reference.Name) is { } added)
+            return Included(added, reference.Version is { } pinned ? imported.FindVersion(added, pinned) : imported.FindLabelledVersion(added, reference.Label!), reference,
+                version => templates.Compile(version.Content, version.Variables));
+        if (imported is { Alone: true }) return null;
         var prompt = served ? await cache.FindPromptAsync(reference.Name, cancellationToken) : await store.FindPromptAsync(reference.Name, cancellationToken);
         if (prompt is null) return null;
         var version = reference.Version is { } number
             ? await (served ? cache.FindVersionAsync(prompt.Id, number, cancellationToken) : new(store.FindVersionAsync(prompt.Id, number, cancellationToken)))
             : await (served ? cache.FindLabelledVersionAsync(prompt.Id, reference.Label!, cancellationToken) : new(store.FindLabelledVersionAsync(prompt.Id, reference.Label!, cancellationToken)));
+        return Included(prompt, version, reference, templates.For);
+    }
+
+    /// <param name="compile">Its compiled template: cached for a stored version, not for one an import has yet to store.</param>
+    private static IncludedPrompt? Included(Prompt prompt, PromptVersion? version, PromptReference reference, Func<PromptVersion, CompiledPrompt> compile)
+    {
         if (version is null) return null;
         Serving.EnsureServable(prompt.Name, version.Version.ToString(), version.Status);
         if (version.Messages is not null)
             throw new InvalidInputException("invalid_reference",
                 $"content includes {reference}, but '{prompt.Name}' is a chat prompt: only text prompts can be included (their text goes where the tag stands).", "content");
-        return new IncludedPrompt(new ReferencedVersion(prompt.Name, version.Version.ToString(), version.Id), templates.For(version));
+        return new IncludedPrompt(new ReferencedVersion(prompt.Name, version.Version.ToString(), version.Id), compile(version));
     }
 
     /// <exception cref="NotFoundException">A prompt name was given and no such prompt exists.</exception>

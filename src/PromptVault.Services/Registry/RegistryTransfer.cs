@@ -3,8 +3,10 @@ using PromptVault.Core.Storage;
 namespace PromptVault.Core.Registry;
 
 /// <summary><c>promptvault export</c> and <c>import</c> (SPEC §6): the whole registry as one document (docs/export-format.md).</summary>
-public sealed class RegistryTransfer(IRegistryArchiveStore store, RegistryChangeFeed changes, TimeProvider time)
+public sealed class RegistryTransfer(IRegistryArchiveStore store, PromptRegistry registry, RegistryChangeFeed changes, TimeProvider time)
 {
+    private const int MaxWriteAttempts = 20;
+
     /// <summary>Streams the document to <paramref name="stream"/>, read from one consistent view of the store.</summary>
     public async Task ExportAsync(Stream stream, CancellationToken cancellationToken = default)
     {
@@ -13,12 +15,17 @@ public sealed class RegistryTransfer(IRegistryArchiveStore store, RegistryChange
         await writer.CompleteAsync(cancellationToken);
     }
 
-    /// <summary>Reads, checks and imports a document, all or nothing (see <see cref="IRegistryArchiveStore.ImportAsync"/>).</summary>
+    /// <summary>
+    /// Reads, checks and imports a document, all or nothing (see <see cref="IRegistryArchiveStore.ImportAsync"/>). What the added
+    /// prompts serve must pass the include checks of a promote (<see cref="PromptRegistry.EnsureImportCanServeAsync"/>), and the import
+    /// expects the include graph's generation those checks read, so a promote or archive that lands meanwhile sends it round again.
+    /// </summary>
     public async Task<RegistryImportReport> ImportAsync(Stream stream, bool merge, CancellationToken cancellationToken = default)
     {
         var archive = await RegistryArchiveJson.ReadAsync(stream, cancellationToken);
         if (!merge) RegistryArchiveSchema.RequireActiveAdminKey(archive);
-        var report = await store.ImportAsync(archive, merge, cancellationToken);
+        var report = await OptimisticWrites.RetryAsync(MaxWriteAttempts, async () =>
+            await store.ImportAsync(archive, merge, await registry.EnsureImportCanServeAsync(archive, merge, cancellationToken), cancellationToken));
         // Prompts, experiments and keys all changed: "any prompt" (null) drops every cached entry.
         changes.Publish(RegistryChangeKind.Prompt);
         changes.Publish(RegistryChangeKind.Experiment);

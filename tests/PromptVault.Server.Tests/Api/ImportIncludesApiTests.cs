@@ -1,0 +1,118 @@
+using System.Net;
+using static PromptVault.Server.Tests.ApiCalls;
+
+namespace PromptVault.Server.Tests.Api;
+
+/// <summary>
+/// A merge import (<c>POST /api/import?merge=true</c>) through a real server: what the prompts it adds serve must pass the
+/// include checks a promote passes, on the registry as it would be after the import, or nothing is imported.
+/// </summary>
+public sealed class ImportIncludesApiTests(ServerFixture fixture) : IClassFixture<ServerFixture>
+{
+    private readonly HttpClient _client = fixture.Server.CreateClient();
+
+    private const string At = "2026-12-01T06:00:00.0000000+00:00";
+
+    /// <summary>A prompt of the document: its one version 1.0.0, with <paramref name="content"/>, in production.</summary>
+    private sealed record Imported(string Name, string Content, params string[] Variables)
+    {
+        public string Id { get; } = Guid.NewGuid().ToString("N");
+        public string VersionId { get; } = Guid.NewGuid().ToString("N");
+    }
+
+    private static object Document(params Imported[] prompts) => new
+    {
+        format = "promptvault-export",
+        formatVersion = 1,
+        exportedAt = At,
+        prompts = prompts.Select(p => new
+        {
+            id = p.Id, name = p.Name, description = "", type = "system", tags = Array.Empty<string>(), category = (string?)null,
+            createdAt = At, createdBy = "alice", updatedAt = At, updatedBy = "alice", requireApproval = false, requireTests = false,
+        }),
+        versions = prompts.Select(p => new
+        {
+            id = p.VersionId, promptId = p.Id, sequence = 1, major = 1, minor = 0, patch = 0, content = p.Content,
+            variables = p.Variables.Select(v => new { name = v, type = "string", required = true, description = "" }),
+            metadata = new { }, changeDescription = "Initial version", createdBy = "alice", createdAt = At, status = "production",
+            messages = (object?)null, approvedBy = (string?)null, approvedAt = (string?)null,
+        }),
+        labels = prompts.Select(p => new { promptId = p.Id, name = "production", versionId = p.VersionId, updatedAt = At, updatedBy = "alice" }),
+    };
+
+    private async Task AssertNotStoredAsync(params string[] names)
+    {
+        foreach (var name in names)
+            Assert.Equal(HttpStatusCode.NotFound, (await GetAsync(_client, $"/api/prompts/{name}")).Status);
+    }
+
+    [Fact]
+    public async Task Merge_AServedVersionIncludesAMissingPrompt_Returns422NamingIt_AndStoresNothing()
+    {
+        var (missing, other) = (UniqueName("nobody"), new Imported(UniqueName("plain"), "Plain."));
+        var includer = new Imported(UniqueName("includer"), $"Hello. {{{{> {missing}}}}}");
+
+        var (status, body) = await PostAsync(_client, "/api/import?merge=true", Document(other, includer));
+
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, status);
+        Assert.Equal("reference_not_found", body.Str("code"));
+        Assert.Equal("$.versions[1]", body.Str("field"));
+        Assert.Contains($"'{includer.Name}' 1.0.0 (production)", body.Str("detail"), StringComparison.Ordinal);
+        Assert.Contains($"no prompt '{missing}'", body.Str("detail"), StringComparison.Ordinal);
+        await AssertNotStoredAsync(other.Name, includer.Name);
+    }
+
+    [Fact]
+    public async Task Merge_AServedVersionPinsAnArchivedStoredVersion_Returns409VersionArchived_AndStoresNothing()
+    {
+        var included = UniqueName("guard");
+        Assert.Equal(HttpStatusCode.Created, (await PostAsync(_client, "/api/prompts", new { name = included, type = "system", content = "Be kind." })).Status);
+        await NewVersionAsync(_client, included, new { content = "Be very kind.", changeDescription = "kinder" });
+        Assert.Equal(HttpStatusCode.OK, (await PutAsync(_client, $"/api/prompts/{included}/labels/production", new { version = "1.0.1" })).Status);
+        var (archived, archive) = await PostAsync(_client, $"/api/prompts/{included}/versions/1.0.0/status", new { status = "archived" });
+        Assert.True(archived == HttpStatusCode.OK, archive?.ToJsonString());
+        var includer = new Imported(UniqueName("includer"), $"Hello. {{{{> {included}@1.0.0}}}}");
+
+        var (status, body) = await PostAsync(_client, "/api/import?merge=true", Document(includer));
+
+        Assert.Equal(HttpStatusCode.Conflict, status);
+        Assert.Equal("version_archived", body.Str("code"));
+        Assert.Contains($"version 1.0.0 of '{included}' is archived", body.Str("detail"), StringComparison.Ordinal);
+        await AssertNotStoredAsync(includer.Name);
+    }
+
+    [Fact]
+    public async Task Merge_ServedVersionsIncludingEachOther_Returns409ReferenceCycle_AndStoresNothing()
+    {
+        var (first, second) = (UniqueName("first"), UniqueName("second"));
+
+        var (status, body) = await PostAsync(_client, "/api/import?merge=true",
+            Document(new Imported(first, $"One. {{{{> {second}}}}}"), new Imported(second, $"Two. {{{{> {first}}}}}")));
+
+        Assert.Equal(HttpStatusCode.Conflict, status);
+        Assert.Equal("reference_cycle", body.Str("code"));
+        Assert.Contains($"{first} → {second} → {first}", body.Str("detail"), StringComparison.Ordinal);
+        await AssertNotStoredAsync(first, second);
+    }
+
+    [Fact]
+    public async Task Merge_ServedVersionsWithIncludesThatResolve_AreImportedAndRender()
+    {
+        var stored = UniqueName("guard");
+        Assert.Equal(HttpStatusCode.Created, (await PostAsync(_client, "/api/prompts", new
+        {
+            name = stored, type = "system", content = "Follow the policy: {{policy}}.",
+            variables = new[] { new { name = "policy", type = "string", required = true, description = "" } },
+        })).Status);
+        Assert.Equal(HttpStatusCode.OK, (await PutAsync(_client, $"/api/prompts/{stored}/labels/production", new { version = "1.0.0" })).Status);
+        var inner = new Imported(UniqueName("inner"), $"Inner. {{{{> {stored}@1.0.0}}}}", "policy");
+        var outer = new Imported(UniqueName("outer"), $"Hello. {{{{> {inner.Name}}}}}", "policy");
+
+        var (status, body) = await PostAsync(_client, "/api/import?merge=true", Document(outer, inner));
+        var (rendered, render) = await PostAsync(_client, $"/api/prompts/{outer.Name}/render", new { variables = new { policy = "30 days" } });
+
+        Assert.True(status == HttpStatusCode.OK, body?.ToJsonString());
+        Assert.True(rendered == HttpStatusCode.OK, render?.ToJsonString());
+        Assert.Equal("Hello. Inner. Follow the policy: 30 days.", render.Str("content"));
+    }
+}
