@@ -1,3 +1,6 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Sockets;
 using System.Text.Json;
 using PromptVault.Core;
 using PromptVault.Core.Metrics;
@@ -49,6 +52,47 @@ public sealed class EventTests
         Assert.Equal(0, host.Sdk.Events.Dropped);
         Assert.Equal(0, host.Sdk.Events.Rejected);
         Assert.Equal(100, results.Variants.Sum(v => v.Exposures));
+    }
+
+    [Fact]
+    public async Task RecordAsync_ServerHangsLongerThanTheRequestTimeout_RetriedAndStoredOnce()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var server = await SdkServer.StartAsync(ct);
+        var name = Prompts.NewName("hang");
+        var one = await Prompts.CreateAsync(server.Api, name, "one", cancellationToken: ct);
+        await using var host = await SdkHost.StartAsync(server.BaseAddress, server.AdminKey, o =>
+        {
+            o.EventFlushInterval = TimeSpan.FromMilliseconds(20);
+            o.EventRetryMaxDelay = TimeSpan.FromMilliseconds(200);
+            o.RequestTimeout = TimeSpan.FromSeconds(1);
+            o.UseStream = false;
+        }, cancellationToken: ct);
+        var resolution = await host.Vault.GetPromptAsync(name, cancellationToken: ct);
+        await server.StopAsync();
+        // The server's port taken by a socket that accepts connections and never answers: every attempt hits the request timeout.
+        using var listener = new TcpListener(IPAddress.Loopback, server.BaseAddress.Port);
+        listener.Server.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+        listener.Start();
+        var held = new ConcurrentBag<TcpClient>();
+        var accepting = Task.Run(async () =>
+        {
+            try { while (true) held.Add(await listener.AcceptTcpClientAsync(ct)); }
+            catch (Exception e) when (e is SocketException or ObjectDisposedException or OperationCanceledException) { }
+        }, ct);
+
+        await host.Vault.RecordAsync(resolution, new PromptOutcome { InputTokens = 1 }, ct);
+        await Task.Delay(3_000, ct);
+        listener.Stop();
+        await accepting;
+        foreach (var connection in held) connection.Dispose();
+        await server.StartAgainAsync(ct);
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        limit.CancelAfter(TimeSpan.FromSeconds(30));
+        await host.Vault.FlushAsync(limit.Token);
+
+        Assert.Equal(0, host.Sdk.Events.Rejected);
+        Assert.Equal(1, (await server.Api.GetVersionMetricsAsync(name, one, MetricPeriod.All, ct)).Summary.Count);
     }
 
     [Fact]

@@ -196,11 +196,13 @@ internal sealed class EventQueue : IAsyncDisposable
     }
 
     /// <summary>
-    /// Whether trying again may succeed: the server unreachable, slow or failing. Anything else (the batch cannot be written
-    /// as JSON, say) fails every attempt alike, so it is not retried.
+    /// Whether trying again may succeed: the server unreachable, slow or failing. A server slower than the request timeout, or
+    /// failing often enough to open the circuit, surfaces as the resilience handler's <see cref="Polly.ExecutionRejectedException"/>.
+    /// Anything else (the batch cannot be written as JSON, say) fails every attempt alike, so it is not retried.
     /// </summary>
     private static bool IsTransient(Exception e) =>
-        e is HttpRequestException or IOException or TimeoutException or OperationCanceledException or PromptVaultUnavailableException or PromptVaultApiException;
+        e is HttpRequestException or IOException or TimeoutException or OperationCanceledException or Polly.ExecutionRejectedException
+            or PromptVaultUnavailableException or PromptVaultApiException;
 
     /// <summary>
     /// The metric event as sent, with its id: the caller's, or one assigned here once, before the first attempt, so every retry
