@@ -184,6 +184,22 @@ public sealed partial class ExportImportCommandTests
         Assert.Equal(1, cli.ExitCode);
     }
 
+    [Fact]
+    public async Task Import_MissingFile_ExitsTwoNamingIt()
+    {
+        using var folder = new TempFolder();
+        await using var server = await RunningServer.StartAsync(TestContext.Current.CancellationToken);
+        var missing = folder.File("missing.json");
+
+        var result = await Cli.RunAsync(server, null, "import", missing);
+        var json = await Cli.RunAsync(server, null, "import", missing, "--json");
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Equal($"error: {missing}: no such file.", result.Error.Trim());
+        Assert.Equal(2, json.ExitCode);
+        Assert.Equal("cli_error", JsonNode.Parse(json.Error)!["error"]!["code"]!.GetValue<string>());
+    }
+
     private sealed record Registry(string[] Prompts, string ExperimentId, string[] VersionIds);
 
     /// <summary>Two prompts (one with three versions and two labels), a running experiment with exposures, unit-level events and

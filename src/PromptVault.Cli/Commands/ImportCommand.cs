@@ -6,11 +6,10 @@ namespace PromptVault.Cli.Commands;
 /// <summary><c>import FILE [--merge]</c>: loads an export document into the server, all or nothing.</summary>
 internal sealed class ImportCommand(CliContext context)
 {
-    public async Task<int> InvokeAsync(RemoteSettings remote, string path, bool merge, CancellationToken cancellationToken)
-    {
-        if (!File.Exists(path)) throw CliException.Usage($"{path}: no such file.");
-        return await context.CallServerAsync(remote, async client =>
+    public Task<int> InvokeAsync(RemoteSettings remote, string path, bool merge, CancellationToken cancellationToken) =>
+        context.CallServerAsync(remote, async client =>
         {
+            if (!File.Exists(path)) throw CliException.Usage($"{path}: no such file.");
             await using var file = File.OpenRead(path);
             var report = await client.ImportAsync(file, merge, cancellationToken);
             if (remote.Json)
@@ -21,7 +20,6 @@ internal sealed class ImportCommand(CliContext context)
             WriteReport(report);
             return ExitCodes.Success;
         }, cancellationToken);
-    }
 
     private void WriteReport(RegistryImportReport report)
     {
