@@ -140,5 +140,13 @@ internal sealed class CliException(int exitCode, string message) : Exception(mes
 
     public static CliException Usage(string message) => new(ExitCodes.Usage, message);
 
+    /// <summary>Refuses an output file (<paramref name="option"/> <paramref name="output"/>) whose folder does not exist, before anything is asked of the server.</summary>
+    public static void ThrowIfFolderMissing(string option, string output)
+    {
+        var folder = Path.GetDirectoryName(Path.GetFullPath(output));
+        if (folder is not null && !Directory.Exists(folder))
+            throw Usage($"{option} {output}: the folder {folder} does not exist.");
+    }
+
     public static CliException Refused(string message) => new(ExitCodes.Refused, message);
 }

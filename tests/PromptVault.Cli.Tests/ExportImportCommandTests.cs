@@ -200,6 +200,19 @@ public sealed partial class ExportImportCommandTests
         Assert.Equal("cli_error", JsonNode.Parse(json.Error)!["error"]!["code"]!.GetValue<string>());
     }
 
+    [Fact]
+    public async Task Export_OutInAMissingFolder_ExitsTwoNamingTheFolder()
+    {
+        using var folder = new TempFolder();
+        await using var server = await RunningServer.StartAsync(TestContext.Current.CancellationToken);
+        var output = Path.Combine(folder.Path, "no-such-folder", "registry.json");
+
+        var result = await Cli.RunAsync(server, null, "export", "--out", output);
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Equal($"error: --out {output}: the folder {Path.GetDirectoryName(output)} does not exist.", result.Error.Trim());
+    }
+
     private sealed record Registry(string[] Prompts, string ExperimentId, string[] VersionIds);
 
     /// <summary>Two prompts (one with three versions and two labels), a running experiment with exposures, unit-level events and

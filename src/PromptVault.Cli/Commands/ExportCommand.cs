@@ -9,6 +9,7 @@ internal sealed class ExportCommand(CliContext context)
     public Task<int> InvokeAsync(RemoteSettings remote, string? output, CancellationToken cancellationToken) =>
         context.CallServerAsync(remote, async client =>
         {
+            if (output is not null) CliException.ThrowIfFolderMissing("--out", output);
             // Streamed to a file next to the target and moved into place only when complete, so a failure never leaves half a document.
             var path = Path.GetFullPath(output ?? Path.Combine(Path.GetTempPath(), "promptvault-export-" + Path.GetRandomFileName()));
             var partial = path + ".partial";

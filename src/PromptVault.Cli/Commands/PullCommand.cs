@@ -26,9 +26,7 @@ internal sealed class PullCommand(CliContext context)
                 return ExitCodes.Success;
             }
 
-            var folder = Path.GetDirectoryName(Path.GetFullPath(output));
-            if (folder is not null && !Directory.Exists(folder))
-                throw CliException.Usage($"-o {output}: the folder {folder} does not exist.");
+            CliException.ThrowIfFolderMissing("-o", output);
             await File.WriteAllTextAsync(output, text, cancellationToken);
             context.Error.WriteLine($"Wrote {prompt.Name} {pulled.Version} to {output}.");
             return ExitCodes.Success;
