@@ -49,7 +49,9 @@ public static partial class ChatMarkdown
         var messages = new List<PromptMessage>();
         MessageRole? role = null;
         var body = new List<string>();
-        var lines = text.ReplaceLineEndings("\n").Split('\n');
+        // Only CRLF is a line ending here, as in a text prompt's file: ReplaceLineEndings would also turn a message's U+2028,
+        // U+0085, form feed or lone CR into a new line, changing the content on its way to the server.
+        var lines = text.Replace("\r\n", "\n", StringComparison.Ordinal).Split('\n');
         for (var i = 0; i < lines.Length; i++)
         {
             var heading = Heading().Match(lines[i]);

@@ -25,6 +25,7 @@ public sealed class ChatMarkdownTests
         "## Rules\n- one\n- two",
         "",
         "  indented\n\n\nwith gaps  ",
+        "line\u2028separator, next\u0085line, form\ffeed and a lone\rreturn",
     ];
 
     [Theory]
@@ -36,6 +37,14 @@ public sealed class ChatMarkdownTests
         var read = ChatMarkdown.Parse(ChatMarkdown.Format(messages));
 
         Assert.Equal(messages, read);
+    }
+
+    [Fact]
+    public void Parse_CrLfLineEndings_ReadAsNewLines()
+    {
+        var read = ChatMarkdown.Parse("## system\r\n\r\nfirst\r\nsecond\r\n\r\n## user\r\n\r\nq\r\n");
+
+        Assert.Equal([new PromptMessage(MessageRole.System, "first\nsecond"), new PromptMessage(MessageRole.User, "q")], read);
     }
 
     [Fact]
