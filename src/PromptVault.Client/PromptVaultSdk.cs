@@ -12,7 +12,7 @@ using PromptVault.Core.Prompts;
 namespace PromptVault.Client;
 
 /// <summary>The <see cref="IPromptVault"/> of <c>AddPromptVault</c>: resolves from the <see cref="SnapshotSource"/>, records into the <see cref="EventQueue"/>.</summary>
-internal sealed class PromptVaultSdk : IPromptVault, IAsyncDisposable
+internal sealed class PromptVaultSdk : IPromptVault, IAsyncDisposable, IDisposable
 {
     private readonly TimeProvider _time;
     private readonly Meter? _meter;
@@ -190,4 +190,11 @@ internal sealed class PromptVaultSdk : IPromptVault, IAsyncDisposable
         await Events.DisposeAsync().ConfigureAwait(false);
         _meter?.Dispose();
     }
+
+    /// <summary>
+    /// For a service provider disposed synchronously (<c>using var provider = ….BuildServiceProvider()</c>), which otherwise
+    /// throws for a singleton that is only <see cref="IAsyncDisposable"/>. Blocks while the queued events are sent, for at most
+    /// the request timeout; nothing awaited here needs the caller's thread.
+    /// </summary>
+    public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
 }

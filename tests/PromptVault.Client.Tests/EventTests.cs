@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
 using PromptVault.Core;
 using PromptVault.Core.Metrics;
 
@@ -92,6 +93,25 @@ public sealed class EventTests
         await host.Vault.FlushAsync(limit.Token);
 
         Assert.Equal(0, host.Sdk.Events.Rejected);
+        Assert.Equal(1, (await server.Api.GetVersionMetricsAsync(name, one, MetricPeriod.All, ct)).Summary.Count);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Dispose_ProviderWithoutAHost_SendsTheQueuedEvents(bool synchronously)
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var server = await SdkServer.StartAsync(ct);
+        var name = Prompts.NewName("sync-dispose");
+        var one = await Prompts.CreateAsync(server.Api, name, "one", cancellationToken: ct);
+        var provider = new ServiceCollection().AddPromptVault(o => { o.ServerUrl = server.BaseAddress; o.ApiKey = server.AdminKey; }).BuildServiceProvider();
+        var vault = provider.GetRequiredService<IPromptVault>();
+        await vault.RecordAsync(await vault.GetPromptAsync(name, cancellationToken: ct), new PromptOutcome { InputTokens = 3 }, ct);
+
+        if (synchronously) provider.Dispose(); // as `using var provider = ...` does
+        else await provider.DisposeAsync();
+
         Assert.Equal(1, (await server.Api.GetVersionMetricsAsync(name, one, MetricPeriod.All, ct)).Summary.Count);
     }
 

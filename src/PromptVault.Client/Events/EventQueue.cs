@@ -25,6 +25,7 @@ internal sealed class EventQueue : IAsyncDisposable
 {
     private readonly DropOldestQueue<QueuedEvent> _queue;
     private readonly Func<PromptVaultClient> _client;
+    private PromptVaultClient _lastClient;
     private readonly PromptVaultOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
@@ -39,6 +40,7 @@ internal sealed class EventQueue : IAsyncDisposable
     public EventQueue(Func<PromptVaultClient> client, PromptVaultOptions options, TimeProvider time, ILogger logger)
     {
         _client = client;
+        _lastClient = client();
         _options = options;
         _time = time;
         _logger = logger;
@@ -172,7 +174,7 @@ internal sealed class EventQueue : IAsyncDisposable
         {
             try
             {
-                await send(_client(), items).ConfigureAwait(false);
+                await send(Client(), items).ConfigureAwait(false);
                 if (attempt > 1) Log.EventsSentAfterRetry(_logger, items.Count, what, attempt);
                 return;
             }
@@ -192,6 +194,22 @@ internal sealed class EventQueue : IAsyncDisposable
             }
             await Task.Delay(Jittered(delay), _time, stopping).ConfigureAwait(false);
             delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, _options.EventRetryMaxDelay.Ticks));
+        }
+    }
+
+    /// <summary>
+    /// A client from the factory, or, once the service provider is being disposed (a provider without a host disposes the SDK,
+    /// and so sends the queued events, after it refuses to make anything), the one made last, whose handlers it disposes later.
+    /// </summary>
+    private PromptVaultClient Client()
+    {
+        try
+        {
+            return _lastClient = _client();
+        }
+        catch (ObjectDisposedException)
+        {
+            return _lastClient;
         }
     }
 
