@@ -56,7 +56,7 @@ public static class ExperimentAnalyzer
 
         return new ExperimentResults(
             experiment.Id, experiment.Status, experiment.TargetMetric, experiment.ConfidenceLevel, winner, srm,
-            required, requiredReason, remaining, variants, guardrails, Decide(experiment, target, guardrails, significantWinner))
+            required, requiredReason, remaining, variants, guardrails, Decide(experiment, target, guardrails, srm, significantWinner))
         {
             State = new SequentialState(minima),
         };
@@ -332,9 +332,13 @@ public static class ExperimentAnalyzer
             Statistics.SampleRatioChiSquare(exposures, weights));
     }
 
-    /// <summary>Only a running experiment is acted on; a breached guardrail pauses it before any winner completes it.</summary>
+    /// <summary>
+    /// Only a running experiment is acted on; a breached guardrail pauses it before any winner completes it, and a sample
+    /// ratio mismatch withholds the completion: units did not reach the variants as the weights say, so the comparison may
+    /// be biased (by lost exposures, or an assignment that differs somewhere), and only an operator can judge it.
+    /// </summary>
     private static ExperimentDecision Decide(
-        Experiment experiment, MetricAnalysis target, List<GuardrailResult> guardrails, int? winner)
+        Experiment experiment, MetricAnalysis target, List<GuardrailResult> guardrails, SampleRatioCheck srm, int? winner)
     {
         if (experiment.Status != ExperimentStatus.Running)
             return new(DecisionAction.None, null, null);
@@ -347,6 +351,9 @@ public static class ExperimentAnalyzer
         }
         if (winner is not { } index)
             return new(DecisionAction.None, null, null);
+        if (srm.Mismatch)
+            return new(DecisionAction.None, null,
+                $"Not completed: the exposures do not match the variants' weights (sample ratio mismatch, always-valid p = {srm.PValue:G3}).");
         var metric = Names.Of(target.Metric);
         var reason = index == 0
             ? $"Every variant is significantly worse than control on {metric}."

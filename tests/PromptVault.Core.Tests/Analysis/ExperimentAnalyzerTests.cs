@@ -318,6 +318,19 @@ public sealed class ExperimentAnalyzerTests
     }
 
     [Fact]
+    public void Decision_SignificantWinnerUnderASampleRatioMismatch_IsWithheldWithTheReason()
+    {
+        // The same conversion rates that complete above, but 10,000 against 8,000 units on a 50/50 split.
+        var results = AnalyzeTarget(Experiment(), Moments.OfRate(1000, 10_000), Moments.OfRate(1040, 8_000));
+
+        Assert.True(results.Variants[1].Metrics["conversionRate"].AdjustedSequentialPValue < 0.05);
+        Assert.True(results.Srm.Mismatch);
+        Assert.Equal(DecisionAction.None, results.Decision.Action);
+        Assert.Null(results.Decision.Winner);
+        Assert.Contains("sample ratio mismatch", results.Decision.Reason);
+    }
+
+    [Fact]
     public void Decision_SeveralBetter_PicksTheLargestImprovement()
     {
         var results = AnalyzeTarget(Experiment(variants: 3),
