@@ -96,15 +96,18 @@ public sealed record MetricResult(
 /// <summary>One guardrail checked for one variant against control.</summary>
 /// <param name="RelativeChange">The relative change in the harmful direction (positive is worse).</param>
 /// <param name="RelativeChangeCi">The always-valid (mSPRT) interval of <paramref name="RelativeChange"/>, [lo, hi].</param>
-/// <param name="Breached">True when that interval lies entirely above the threshold and every arm has the experiment's
-/// <c>minimumSampleSize</c> on the metric (before that the interval rests on too few units to act on).</param>
+/// <param name="Breached">True when that interval lies entirely above the threshold and <paramref name="Settled"/>.</param>
+/// <param name="Settled">Every arm has the units on the metric a decision needs (the experiment's
+/// <c>minimumSampleSize</c>, and at least 50); before that the interval rests on too few units to act on, so the
+/// guardrail is neither breached nor holding yet.</param>
 public sealed record GuardrailResult(
     MetricName Metric,
     double Threshold,
     string VariantId,
     double? RelativeChange,
     IReadOnlyList<double>? RelativeChangeCi,
-    bool Breached);
+    bool Breached,
+    bool Settled);
 
 /// <summary>What auto-completion should do now.</summary>
 /// <param name="Action"><c>none</c>, <c>complete</c> (a significant winner on the target) or <c>pause</c> (a guardrail breached).</param>

@@ -314,7 +314,7 @@ public static class ExperimentAnalyzer
                     : (Interval?)null;
                 results.Add(new GuardrailResult(
                     metric, guardrail.Threshold, experiment.Variants[i].Id,
-                    Finite(harm * relative?.Value), ListOf(relativeInterval), analysis.Settled && excess?.Low > 0));
+                    Finite(harm * relative?.Value), ListOf(relativeInterval), analysis.Settled && excess?.Low > 0, analysis.Settled));
             }
         }
         return results;

@@ -385,6 +385,7 @@ public sealed class ExperimentAnalyzerTests
 
         var guardrail = Assert.Single(results.Guardrails);
         Assert.True(guardrail.Breached);
+        Assert.True(guardrail.Settled);
         Close(2.0, guardrail.RelativeChange);
         // The excess over the allowed error rate: 0.06 − 1.1 × 0.02 = 0.038, variance (one event per unit, delta method)
         // 0.06·0.94/9999 + 1.1²·0.02·0.98/9999 = 8.0124012e-6, τ = 0.1 × 0.02 = 0.002, half-width
@@ -478,6 +479,7 @@ public sealed class ExperimentAnalyzerTests
         var guardrail = Assert.Single(early.Guardrails);
         Assert.True(guardrail.RelativeChangeCi![0] > 0.10, $"interval [{guardrail.RelativeChangeCi[0]}, {guardrail.RelativeChangeCi[1]}]");
         Assert.False(guardrail.Breached);
+        Assert.False(guardrail.Settled);
         Assert.Equal(DecisionAction.None, early.Decision.Action);
     }
 
