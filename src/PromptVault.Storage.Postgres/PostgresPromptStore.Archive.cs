@@ -9,7 +9,7 @@ public sealed partial class PostgresPromptStore
 {
     private const int RowsPerImportBatch = 1_000;
 
-    public override Task<RegistryImportReport> ImportAsync(RegistryArchive archive, bool merge, long? includeGeneration, CancellationToken cancellationToken = default)
+    public override Task<RegistryImportReport> ImportAsync(RegistryArchive archive, bool merge, ImportChecks? checks, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(archive);
         return WriteAsync(async (connection, transaction) =>
@@ -17,7 +17,7 @@ public sealed partial class PostgresPromptStore
             // Other writers (of any instance) wait from the checks to the commit, as behind SQLite's write lock; readers do not.
             await connection.ExecuteAsync(Command("LOCK TABLE prompts, experiments, metric_events, api_keys, audit IN EXCLUSIVE MODE",
                 null, cancellationToken, transaction));
-            var report = await ArchiveStatements.ImportAsync(connection, transaction, archive, merge, includeGeneration,
+            var report = await ArchiveStatements.ImportAsync(connection, transaction, archive, merge, checks,
                 (section, rows) => InsertAsync(connection, transaction, section, rows, cancellationToken), cancellationToken);
             // Audit ids may come from the document: later entries are numbered after them.
             await connection.ExecuteAsync(Command("""

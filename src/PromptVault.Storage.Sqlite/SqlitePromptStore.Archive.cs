@@ -5,11 +5,11 @@ namespace PromptVault.Storage.Sqlite;
 
 public sealed partial class SqlitePromptStore
 {
-    public override Task<RegistryImportReport> ImportAsync(RegistryArchive archive, bool merge, long? includeGeneration, CancellationToken cancellationToken = default)
+    public override Task<RegistryImportReport> ImportAsync(RegistryArchive archive, bool merge, ImportChecks? checks, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(archive);
         // The write transaction holds SQLite's write lock from its start: no other writer comes between the checks and the rows.
-        return WriteAsync((connection, transaction) => ArchiveStatements.ImportAsync(connection, transaction, archive, merge, includeGeneration,
+        return WriteAsync((connection, transaction) => ArchiveStatements.ImportAsync(connection, transaction, archive, merge, checks,
             (section, rows) => InsertAsync(connection, transaction, section, rows, cancellationToken), cancellationToken), cancellationToken);
     }
 

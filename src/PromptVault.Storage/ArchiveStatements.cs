@@ -50,7 +50,7 @@ internal static class ArchiveStatements
     /// which must keep other writers out from the first read to the commit.</summary>
     /// <param name="insert">Writes one section's rows with the engine's statement.</param>
     public static async Task<RegistryImportReport> ImportAsync(DbConnection connection, DbTransaction transaction, RegistryArchive archive, bool merge,
-        long? includeGeneration, Func<ArchiveSection, IReadOnlyList<object?[]>, Task> insert, CancellationToken cancellationToken)
+        ImportChecks? checks, Func<ArchiveSection, IReadOnlyList<object?[]>, Task> insert, CancellationToken cancellationToken)
     {
         RegistryImportReport report;
         if (merge)
@@ -59,6 +59,8 @@ internal static class ArchiveStatements
             var keys = (await connection.QueryAsync<string>(Command("SELECT id FROM api_keys UNION ALL SELECT key_hash FROM api_keys", null, cancellationToken, transaction)))
                 .ToHashSet();
             (archive, report) = RegistryMerge.Plan(archive, names, keys);
+            if (checks is not null && !checks.AddedPrompts.SetEquals(report.AddedPrompts))
+                throw new ConcurrentWriteException("the prompts a merge adds changed since its include checks: a prompt of a name it adds was created.");
         }
         else
         {
@@ -71,8 +73,8 @@ internal static class ArchiveStatements
             var replacedKeys = await connection.ExecuteAsync(Command("DELETE FROM api_keys", null, cancellationToken, transaction));
             report = FullImportReport(archive, replacedKeys, replacedAudit);
         }
-        if (includeGeneration is { } generation)
-            await AdvanceIncludeGenerationAsync(connection, transaction, generation, cancellationToken);
+        if (checks is not null)
+            await AdvanceIncludeGenerationAsync(connection, transaction, checks.IncludeGeneration, cancellationToken);
         EnsureFirstExposuresOnly(archive);
         foreach (var section in RegistryArchiveSchema.Sections)
         {

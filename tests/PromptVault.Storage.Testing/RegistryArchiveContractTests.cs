@@ -28,7 +28,7 @@ public abstract class RegistryArchiveContractTests
         var (target, targetKeys, targetArchive) = await CreateStoreAsync();
         await targetKeys.CreateKeyAsync(Key("setup"), "hash-setup", Audit(AuditActions.ApiKeyCreated, null, "setup"), Cancel);
 
-        var report = await targetArchive.ImportAsync(exported, merge: false, includeGeneration: null, Cancel);
+        var report = await targetArchive.ImportAsync(exported, merge: false, checks: null, Cancel);
 
         Assert.Equal((1, 1), (report.ReplacedKeys, report.ReplacedAuditEntries));
         Assert.Equal(["alpha", "beta"], report.AddedPrompts);
@@ -49,7 +49,7 @@ public abstract class RegistryArchiveContractTests
         await source.SaveAsync(Created(prompt, chat), Cancel);
         var (target, _, targetArchive) = await CreateStoreAsync();
 
-        await targetArchive.ImportAsync(await ArchiveCollector.ExportAsync(sourceArchive, Cancel), merge: false, includeGeneration: null, Cancel);
+        await targetArchive.ImportAsync(await ArchiveCollector.ExportAsync(sourceArchive, Cancel), merge: false, checks: null, Cancel);
 
         Assert.Equal(messages, (await target.FindVersionByIdAsync(prompt.Id, chat.Id, Cancel))!.Messages);
     }
@@ -64,7 +64,7 @@ public abstract class RegistryArchiveContractTests
         await SeedAsync(target, targetKeys, "kept");
         var before = Rows(await ArchiveCollector.ExportAsync(targetArchive, Cancel));
 
-        var error = await Assert.ThrowsAsync<ConflictException>(() => targetArchive.ImportAsync(exported, merge: false, includeGeneration: null, Cancel));
+        var error = await Assert.ThrowsAsync<ConflictException>(() => targetArchive.ImportAsync(exported, merge: false, checks: null, Cancel));
 
         Assert.Equal("registry_not_empty", error.Code);
         Assert.Contains("1 prompt(s)", error.Message, StringComparison.Ordinal);
@@ -82,7 +82,7 @@ public abstract class RegistryArchiveContractTests
         var ownShared = (await target.FindPromptAsync("shared", Cancel))!;
         var ownAudit = await target.ListAuditAsync(new AuditQuery(), Cancel);
 
-        var report = await targetArchive.ImportAsync(exported, merge: true, includeGeneration: null, Cancel);
+        var report = await targetArchive.ImportAsync(exported, merge: true, checks: null, Cancel);
 
         Assert.Equal(["fresh"], report.AddedPrompts);
         Assert.Equal(["shared"], report.SkippedPrompts);
@@ -106,12 +106,33 @@ public abstract class RegistryArchiveContractTests
         // A write that makes a version with includes serve lands after the import's checks read the generation.
         await target.SaveAsync(new PromptChanges { IncludeGeneration = read }, Cancel);
 
-        await Assert.ThrowsAsync<ConcurrentWriteException>(() => targetArchive.ImportAsync(exported, merge: true, includeGeneration: read, Cancel));
+        await Assert.ThrowsAsync<ConcurrentWriteException>(() => targetArchive.ImportAsync(exported, merge: true, checks: new ImportChecks(read, Names("fresh")), Cancel));
 
         Assert.Null(await target.FindPromptAsync("fresh", Cancel));
-        await targetArchive.ImportAsync(exported, merge: true, includeGeneration: read + 1, Cancel);
+        await targetArchive.ImportAsync(exported, merge: true, checks: new ImportChecks(read + 1, Names("fresh")), Cancel);
         Assert.NotNull(await target.FindPromptAsync("fresh", Cancel));
         Assert.Equal(read + 2, await target.ReadIncludeGenerationAsync(Cancel));
+    }
+
+    [Fact]
+    public async Task ImportAsync_MergeAddingFewerPromptsThanItsChecksAssumed_ThrowsConcurrentWriteAndWritesNothing()
+    {
+        var (source, sourceKeys, sourceArchive) = await CreateStoreAsync();
+        await SeedAsync(source, sourceKeys, "shared", "fresh");
+        var exported = await ArchiveCollector.ExportAsync(sourceArchive, Cancel);
+        var (target, targetKeys, targetArchive) = await CreateStoreAsync();
+        var read = await target.ReadIncludeGenerationAsync(Cancel);
+        // The checks read no 'shared' and took the merge to add it; it is created before the import, which would now skip it.
+        await SeedAsync(target, targetKeys, "shared");
+        var before = Rows(await ArchiveCollector.ExportAsync(targetArchive, Cancel));
+
+        await Assert.ThrowsAsync<ConcurrentWriteException>(() =>
+            targetArchive.ImportAsync(exported, merge: true, checks: new ImportChecks(read, Names("shared", "fresh")), Cancel));
+
+        Assert.Equal(before, Rows(await ArchiveCollector.ExportAsync(targetArchive, Cancel)));
+        Assert.Equal(read, await target.ReadIncludeGenerationAsync(Cancel));
+        var report = await targetArchive.ImportAsync(exported, merge: true, checks: new ImportChecks(read, Names("fresh")), Cancel);
+        Assert.Equal(["fresh"], report.AddedPrompts);
     }
 
     [Fact]
@@ -121,12 +142,12 @@ public abstract class RegistryArchiveContractTests
         await SeedAsync(source, sourceKeys, "alpha");
         var exported = await ArchiveCollector.ExportAsync(sourceArchive, Cancel);
         var (target, _, targetArchive) = await CreateStoreAsync();
-        await targetArchive.ImportAsync(exported, merge: false, includeGeneration: null, Cancel);
+        await targetArchive.ImportAsync(exported, merge: false, checks: null, Cancel);
         var before = Rows(await ArchiveCollector.ExportAsync(targetArchive, Cancel));
         // The same prompt id under another name: merged as a new prompt, it collides with the stored row.
         var renamed = WithColumn(exported, RegistryArchiveSchema.Prompts, "name", "alpha-copy");
 
-        var error = await Assert.ThrowsAsync<ConflictException>(() => targetArchive.ImportAsync(renamed, merge: true, includeGeneration: null, Cancel));
+        var error = await Assert.ThrowsAsync<ConflictException>(() => targetArchive.ImportAsync(renamed, merge: true, checks: null, Cancel));
 
         Assert.Equal(("import_conflict", "$.prompts[0]"), (error.Code, error.Field));
         Assert.Equal(before, Rows(await ArchiveCollector.ExportAsync(targetArchive, Cancel)));
@@ -141,7 +162,7 @@ public abstract class RegistryArchiveContractTests
         var exported = WithColumn(await ArchiveCollector.ExportAsync(sourceArchive, Cancel), RegistryArchiveSchema.Labels, "versionId", "no-such-version");
         var (target, _, targetArchive) = await CreateStoreAsync();
 
-        var error = await Assert.ThrowsAsync<InvalidInputException>(() => targetArchive.ImportAsync(exported, merge: false, includeGeneration: null, Cancel));
+        var error = await Assert.ThrowsAsync<InvalidInputException>(() => targetArchive.ImportAsync(exported, merge: false, checks: null, Cancel));
 
         Assert.Equal(("import_invalid_reference", "$.labels[0]"), (error.Code, error.Field));
         Assert.Null(await target.FindPromptAsync("alpha", Cancel));
@@ -161,7 +182,7 @@ public abstract class RegistryArchiveContractTests
         var twice = WithColumn(await ArchiveCollector.ExportAsync(sourceArchive, Cancel), RegistryArchiveSchema.Exposures, "unitId", "ann");
         var (target, _, targetArchive) = await CreateStoreAsync();
 
-        var error = await Assert.ThrowsAsync<ConflictException>(() => targetArchive.ImportAsync(twice, merge: false, includeGeneration: null, Cancel));
+        var error = await Assert.ThrowsAsync<ConflictException>(() => targetArchive.ImportAsync(twice, merge: false, checks: null, Cancel));
 
         Assert.Equal(("import_conflict", "$.exposures[1]"), (error.Code, error.Field));
         Assert.Null(await target.FindPromptAsync("exposed", Cancel));
@@ -182,6 +203,8 @@ public abstract class RegistryArchiveContractTests
         var admin = Key("admin-" + string.Join('-', names));
         await keys.CreateKeyAsync(admin, "hash-" + admin.Id, Audit(AuditActions.ApiKeyCreated, null, admin.Id), Cancel);
     }
+
+    private static HashSet<string> Names(params string[] names) => names.ToHashSet(StringComparer.Ordinal);
 
     private static ApiKey Key(string name) => new(NewId(), name, ApiKeyRole.Admin, "pv_" + name, Now, "setup", null);
 

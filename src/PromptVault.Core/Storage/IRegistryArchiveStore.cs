@@ -14,11 +14,18 @@ public interface IRegistryArchiveStore
     /// experiments or metric events; its own API keys and audit entries (a new server's first admin key) are replaced by the
     /// document's, and ids are kept. With it, the archive is first cut down by <see cref="RegistryMerge.Plan"/> against what the store holds.
     /// </summary>
-    /// <param name="includeGeneration">The include graph's generation the import's include checks read: the import expects it and
-    /// advances it, as <see cref="PromptChanges.IncludeGeneration"/>; null writes without it (no checks were made).</param>
+    /// <param name="checks">What the import's include checks read and assumed; null writes without them (no checks were made).</param>
     /// <exception cref="ConflictException">Without merge, the store is not empty (<c>registry_not_empty</c>, naming what it holds);
     /// or a row collides with a stored one (<c>import_conflict</c>). Nothing was written.</exception>
-    /// <exception cref="ConcurrentWriteException">The include graph's generation is no longer <paramref name="includeGeneration"/>. Nothing was written.</exception>
+    /// <exception cref="ConcurrentWriteException">What <paramref name="checks"/> read has changed: the include graph's generation, or
+    /// (merge) which prompts the archive adds, since one of its names was created meanwhile. Nothing was written.</exception>
     /// <exception cref="InvalidInputException">A row refers to a row that is neither in the archive nor stored (<c>import_invalid_reference</c>).</exception>
-    Task<RegistryImportReport> ImportAsync(RegistryArchive archive, bool merge, long? includeGeneration, CancellationToken cancellationToken = default);
+    Task<RegistryImportReport> ImportAsync(RegistryArchive archive, bool merge, ImportChecks? checks, CancellationToken cancellationToken = default);
 }
+
+/// <summary>What an import's include checks read and assumed, for the import to expect in its transaction.</summary>
+/// <param name="IncludeGeneration">The include graph's generation read before the checks: the import expects it and advances it,
+/// as <see cref="PromptChanges.IncludeGeneration"/>.</param>
+/// <param name="AddedPrompts">The names of the prompts the checks took the import to add (for a merge, those of the archive not stored
+/// when they read): a merge that would add others (a prompt of one of these names was created meanwhile) is not what was checked.</param>
+public sealed record ImportChecks(long IncludeGeneration, IReadOnlySet<string> AddedPrompts);

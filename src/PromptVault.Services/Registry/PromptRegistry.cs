@@ -614,16 +614,17 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, IEx
     /// those stored, or those it adds alone for a full import): each version of an added prompt that would serve (<see cref="ServingRoles"/>)
     /// passes <see cref="EnsureIncludesCanServeAsync(string, PromptVersion, CancellationToken)"/>'s checks. Writes nothing.
     /// </summary>
-    /// <returns>The include graph's generation read before the checks, for the import to expect and advance.</returns>
+    /// <returns>The include graph's generation read before the checks and the prompts they took the import to add, for the import to expect.</returns>
     /// <exception cref="ConflictException">The first refusal of a conflict (<c>version_archived</c>, <c>reference_cycle</c>), naming the version and its path.</exception>
     /// <exception cref="UnprocessableException">The first refusal of an include (<c>reference_not_found</c>, <c>invalid_reference</c>, <c>template_too_deep</c>), the same way.</exception>
-    internal async Task<long> EnsureImportCanServeAsync(RegistryArchive document, bool merge, CancellationToken cancellationToken)
+    internal async Task<ImportChecks> EnsureImportCanServeAsync(RegistryArchive document, bool merge, CancellationToken cancellationToken)
     {
         var generation = await store.ReadIncludeGenerationAsync(cancellationToken);
         var stored = merge
             ? (await store.ListPromptsAsync(new PromptFilter(Page: PageRequest.All), cancellationToken)).Select(l => l.Prompt.Name).ToHashSet(StringComparer.Ordinal)
             : [];
-        var imported = ImportedPrompts.Of(document, RegistryMerge.Plan(document, stored, new HashSet<string>()).Report.AddedPrompts.ToHashSet(StringComparer.Ordinal), merge);
+        var added = RegistryMerge.Plan(document, stored, new HashSet<string>()).Report.AddedPrompts.ToHashSet(StringComparer.Ordinal);
+        var imported = ImportedPrompts.Of(document, added, merge);
         foreach (var prompt in imported.Prompts)
         {
             foreach (var roles in ServingRoles(imported.Labels(prompt), imported.Experiments(prompt)))
@@ -641,7 +642,7 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, IEx
                 }
             }
         }
-        return generation;
+        return new ImportChecks(generation, added);
     }
 
     /// <summary>The prompts <paramref name="version"/> includes; an imported one's are parsed each time, as its template is not stored (and may never be).</summary>

@@ -18,7 +18,8 @@ public sealed class RegistryTransfer(IRegistryArchiveStore store, PromptRegistry
     /// <summary>
     /// Reads, checks and imports a document, all or nothing (see <see cref="IRegistryArchiveStore.ImportAsync"/>). What the added
     /// prompts serve must pass the include checks of a promote (<see cref="PromptRegistry.EnsureImportCanServeAsync"/>), and the import
-    /// expects the include graph's generation those checks read, so a promote or archive that lands meanwhile sends it round again.
+    /// expects what those checks read (<see cref="ImportChecks"/>), so a promote or archive that lands meanwhile, or a merge's prompt
+    /// created meanwhile, sends it round again.
     /// </summary>
     public async Task<RegistryImportReport> ImportAsync(Stream stream, bool merge, CancellationToken cancellationToken = default)
     {
