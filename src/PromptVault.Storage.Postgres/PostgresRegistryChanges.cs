@@ -28,8 +28,12 @@ public sealed partial class PostgresRegistryChanges(NpgsqlDataSource dataSource,
 
     private static readonly TimeSpan ReconnectDelay = TimeSpan.FromSeconds(1);
 
-    /// <summary>A quiet connection is pinged this often, so a dead one is noticed (and replaced) without waiting for TCP.</summary>
-    private static readonly TimeSpan IdlePing = TimeSpan.FromSeconds(15);
+    /// <summary>
+    /// Seconds of quiet after which Npgsql pings the listening connection (its <c>Keepalive</c> setting), and waits as long for the
+    /// answer before it breaks the connection: one cut off without being closed (a dropped route, a failed-over host) is noticed
+    /// and replaced within twice this, instead of at TCP's pace, so the changes missed meanwhile are not served stale for long.
+    /// </summary>
+    public const int KeepAliveSeconds = 5;
 
     /// <summary>How long a clock reading waits for the notification of a change already committed before dropping the caches instead.</summary>
     private static readonly TimeSpan ApplyTimeout = TimeSpan.FromSeconds(2);
@@ -80,10 +84,9 @@ public sealed partial class PostgresRegistryChanges(NpgsqlDataSource dataSource,
 
     private async Task ListenAsync(CancellationToken stoppingToken)
     {
-        await using var connection = await dataSource.OpenConnectionAsync(stoppingToken);
+        await using var connection = await OpenListeningConnectionAsync(stoppingToken);
         connection.Notification += OnNotification;
-        // The pool resets application_name (DISCARD ALL) when the connection goes back to it.
-        await using (var listen = new NpgsqlCommand($"SET application_name = '{ApplicationName}'; LISTEN {Channel}", connection))
+        await using (var listen = new NpgsqlCommand($"LISTEN {Channel}", connection))
             await listen.ExecuteNonQueryAsync(stoppingToken);
         // Listening from here on; what changed before was not heard, so drop everything, then count from the committed counter.
         // (Notifications are raised only while this connection reads, so none runs between these lines.)
@@ -94,12 +97,28 @@ public sealed partial class PostgresRegistryChanges(NpgsqlDataSource dataSource,
         Advance(Math.Max(counter, _heardBeforeApplied));
         Log.Listening(logger, Applied);
         while (true)
+            await connection.WaitAsync(stoppingToken);
+    }
+
+    /// <summary>A connection of its own, outside the pool (it is held for good), with <see cref="KeepAliveSeconds"/>.</summary>
+    private async Task<NpgsqlConnection> OpenListeningConnectionAsync(CancellationToken cancellationToken)
+    {
+        var settings = new NpgsqlConnectionStringBuilder(dataSource.ConnectionString)
         {
-            if (!await connection.WaitAsync(IdlePing, stoppingToken))
-            {
-                await using var ping = new NpgsqlCommand("SELECT 1", connection);
-                await ping.ExecuteNonQueryAsync(stoppingToken);
-            }
+            ApplicationName = ApplicationName, KeepAlive = KeepAliveSeconds, Pooling = false,
+        };
+        await using var template = dataSource.CreateConnection();
+        // The clone takes the data source's password, which its connection string leaves out.
+        var connection = await template.CloneWithAsync(settings.ConnectionString, cancellationToken);
+        try
+        {
+            await connection.OpenAsync(cancellationToken);
+            return connection;
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
         }
     }
 

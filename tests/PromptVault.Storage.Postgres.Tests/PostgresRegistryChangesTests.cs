@@ -1,3 +1,6 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 using PromptVault.Core.Registry;
@@ -73,6 +76,42 @@ public sealed class PostgresRegistryChangesTests
         await listener.StopAsync(Cancel);
     }
 
+    /// <summary>
+    /// The listening connection is cut off without being closed (a relay between it and PostgreSQL stops forwarding, as a dropped
+    /// route or a failed-over host does): Npgsql's keepalive notices within 2 × <see cref="PostgresRegistryChanges.KeepAliveSeconds"/>,
+    /// the listener reconnects, drops everything cached and applies the change made meanwhile. The idle ping it had before took
+    /// 15 s plus the 30 s command timeout.
+    /// </summary>
+    [Fact]
+    public async Task AListeningConnectionCutOffWithoutClosing_IsReplaced_AndAChangeMadeMeanwhileIsApplied()
+    {
+        await using var database = await PostgresServer.CreateDatabaseAsync(cancellationToken: Cancel);
+        var direct = new NpgsqlConnectionStringBuilder(database.ConnectionString);
+        await using var relay = new StallingRelay(direct.Host!, direct.Port);
+        await using var relayed = NpgsqlDataSource.Create(new NpgsqlConnectionStringBuilder(database.ConnectionString) { Port = relay.Port }.ConnectionString);
+        var feed = new RegistryChangeFeed();
+        var droppedAll = 0;
+        feed.Subscribe(change => { if (change is { Kind: RegistryChangeKind.Prompt, PromptId: null }) Interlocked.Increment(ref droppedAll); });
+        using var listener = new PostgresRegistryChanges(relayed, feed, NullLogger<PostgresRegistryChanges>.Instance);
+        await listener.StartAsync(Cancel);
+        await WaitUntilAsync(() => listener.Applied == 0);
+
+        relay.Stall();
+        var stalledAt = System.Diagnostics.Stopwatch.StartNew();
+        Volatile.Write(ref droppedAll, 0);
+        await ExecuteAsync(database, InsertPrompt("p-1", "first"));
+
+        var bound = TimeSpan.FromSeconds(2 * PostgresRegistryChanges.KeepAliveSeconds + 1);
+        while (listener.Applied != 1)
+        {
+            Assert.True(stalledAt.Elapsed < bound + TimeSpan.FromSeconds(5), $"the change was not applied {stalledAt.Elapsed} after the cut (bound {bound})");
+            await Task.Delay(50, Cancel);
+        }
+        Assert.True(relay.Connections >= 2, "the listener did not reconnect");
+        Assert.True(Volatile.Read(ref droppedAll) > 0, "the caches were not dropped");
+        await listener.StopAsync(Cancel);
+    }
+
     [Fact]
     public async Task TheCounter_MovesOncePerCommittedTransaction_AndNotForARollback()
     {
@@ -122,6 +161,92 @@ public sealed class PostgresRegistryChangesTests
             Assert.True(await listening.WaitAsync(TimeSpan.FromSeconds(5), Cancel), $"heard {sequences.Count} of 40");
 
         Assert.Equal(Enumerable.Range(1, 40).Select(i => (long)i), sequences);
+    }
+
+    /// <summary>A loopback TCP relay to PostgreSQL whose open connections can be told to stop forwarding without being closed.</summary>
+    private sealed class StallingRelay : IAsyncDisposable
+    {
+        private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
+        private readonly CancellationTokenSource _stop = new();
+        private readonly List<(TcpClient Client, TcpClient Server, StrongBox<bool> Stalled)> _pairs = [];
+        private readonly List<Task> _pumps = [];
+        private readonly Task _accepting;
+
+        public StallingRelay(string host, int port)
+        {
+            _listener.Start();
+            _accepting = AcceptAsync(host, port);
+        }
+
+        public int Port => ((IPEndPoint)_listener.LocalEndpoint).Port;
+
+        public int Connections
+        {
+            get { lock (_pairs) return _pairs.Count; }
+        }
+
+        /// <summary>Every connection open now drops what either side sends from here on; later ones forward.</summary>
+        public void Stall()
+        {
+            lock (_pairs)
+                foreach (var pair in _pairs)
+                    Volatile.Write(ref pair.Stalled.Value, true);
+        }
+
+        private async Task AcceptAsync(string host, int port)
+        {
+            try
+            {
+                while (true)
+                {
+                    var client = await _listener.AcceptTcpClientAsync(_stop.Token);
+                    var server = new TcpClient();
+                    await server.ConnectAsync(host, port, _stop.Token);
+                    var stalled = new StrongBox<bool>();
+                    lock (_pairs)
+                    {
+                        _pairs.Add((client, server, stalled));
+                        _pumps.Add(PumpAsync(client, server, stalled));
+                        _pumps.Add(PumpAsync(server, client, stalled));
+                    }
+                }
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        }
+
+        private async Task PumpAsync(TcpClient from, TcpClient to, StrongBox<bool> stalled)
+        {
+            var buffer = new byte[16 * 1024];
+            try
+            {
+                int read;
+                while ((read = await from.GetStream().ReadAsync(buffer, _stop.Token)) > 0)
+                    if (!Volatile.Read(ref stalled.Value))
+                        await to.GetStream().WriteAsync(buffer.AsMemory(0, read), _stop.Token);
+            }
+            catch (Exception e) when (e is IOException or OperationCanceledException or ObjectDisposedException)
+            {
+            }
+            from.Dispose();
+            to.Dispose();
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await _stop.CancelAsync();
+            _listener.Stop();
+            await _accepting;
+            lock (_pairs)
+                foreach (var (client, server, _) in _pairs)
+                {
+                    client.Dispose();
+                    server.Dispose();
+                }
+            await Task.WhenAll(_pumps);
+            _stop.Dispose();
+        }
     }
 
     /// <summary>A started listener on a feed of its own, whose changes are added to <paramref name="heard"/> (lock it to read).</summary>
