@@ -69,6 +69,7 @@ internal sealed class PromptVaultSdk : IPromptVault, IAsyncDisposable, IDisposab
     /// <summary>The server's resolve and render (ExperimentService.RenderAsync, PromptRegistry.RenderAsync) over the snapshot.</summary>
     internal static ResolvedPrompt Resolve(SnapshotView snapshot, string name, IReadOnlyDictionary<string, object?>? variables, string? unitId, string? label, string? version)
     {
+        EnsureText(variables);
         var prompt = snapshot.Prompts.GetValueOrDefault(name)
             ?? throw new NotFoundException("prompt_not_found", $"prompt '{PromptRules.Shorten(name)}' is not in the snapshot: it does not exist or has no labelled version.");
         VersionView served;
@@ -119,6 +120,23 @@ internal sealed class PromptVaultSdk : IPromptVault, IAsyncDisposable, IDisposab
         return variables.ToDictionary(v => v.Key, v => v.Value is IEnumerable<ChatMessage> messages
             ? messages.Select(m => new Dictionary<string, object?> { ["role"] = m.Role.Value, ["content"] = m.Text }).ToList()
             : v.Value, StringComparer.Ordinal);
+    }
+
+    /// <summary>The server refuses a request whose variables hold U+0000 while reading it, before anything else: so does this.</summary>
+    private static void EnsureText(IReadOnlyDictionary<string, object?>? variables)
+    {
+        if (variables is null) return;
+        foreach (var (name, value) in variables)
+        {
+            try
+            {
+                InvalidJsonTextException.ThrowIfInValue(value);
+            }
+            catch (InvalidJsonTextException e)
+            {
+                throw e.Refusal($"variables.{name}");
+            }
+        }
     }
 
     private static VersionView Labelled(PromptView prompt, string label)

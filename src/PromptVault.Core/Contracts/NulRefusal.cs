@@ -1,3 +1,5 @@
+using System.Collections;
+using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 
 namespace PromptVault.Core.Contracts;
@@ -28,6 +30,59 @@ internal static class NulRefusal
 
     /// <summary>Whether <paramref name="text"/> holds U+0000.</summary>
     internal static bool HoldsNul(string? text) => text is not null && text.Contains('\0');
+
+    /// <summary>
+    /// Refuses an in-process .NET value holding U+0000 in a string or key, read as the JSON it would serialize to (a
+    /// dictionary as an object, any other enumerable as an array, as <see cref="Templates.VariableContract"/> reads it),
+    /// naming where as <see cref="TextCheckedJsonElementConverter"/> does for JSON (which also checks a JSON value inside).
+    /// </summary>
+    internal static void EnsureText(object? value)
+    {
+        if (FindIn(value) is var (at, fault)) throw new InvalidJsonTextException(at.StartsWith('.') ? at[1..] : at, fault);
+    }
+
+    private static (string At, TextFault Fault)? FindIn(object? value)
+    {
+        switch (value)
+        {
+            case string text:
+                return HoldsNul(text) ? ("", TextFault.Nul) : null;
+            case JsonElement json:
+                return TextCheckedJsonElementConverter.FindInvalidText(json, refuseNul: true);
+            case IReadOnlyDictionary<string, object?> map:
+                return FindInEntries(map);
+            case IDictionary<string, object?> map:
+                return FindInEntries(map);
+            case IDictionary map:
+                foreach (DictionaryEntry entry in map)
+                {
+                    if (entry.Key is string key && FindInEntry(key, entry.Value) is { } found) return found;
+                }
+                return null;
+            case IEnumerable items:
+                var index = 0;
+                foreach (var item in items)
+                {
+                    if (FindIn(item) is var (inItem, fault)) return ($"[{index}]{inItem}", fault);
+                    index++;
+                }
+                return null;
+            default:
+                return null;
+        }
+    }
+
+    private static (string At, TextFault Fault)? FindInEntries(IEnumerable<KeyValuePair<string, object?>> entries)
+    {
+        foreach (var (key, item) in entries)
+        {
+            if (FindInEntry(key, item) is { } found) return found;
+        }
+        return null;
+    }
+
+    private static (string At, TextFault Fault)? FindInEntry(string key, object? item) =>
+        HoldsNul(key) ? ("", TextFault.Nul) : FindIn(item) is var (inItem, fault) ? ($".{key}{inItem}", fault) : null;
 
     private static void Check(object? value, string name)
     {

@@ -39,7 +39,7 @@ internal sealed class TextCheckedJsonElementConverter(bool refuseNul) : JsonConv
     /// <c>.name</c> or <c>[index]</c>), and what is wrong with it; null when nothing is. Built only on the way out of a
     /// refusal, so a valid value costs no strings.
     /// </summary>
-    private static (string At, TextFault Fault)? FindInvalidText(JsonElement element, bool refuseNul)
+    internal static (string At, TextFault Fault)? FindInvalidText(JsonElement element, bool refuseNul)
     {
         switch (element.ValueKind)
         {
@@ -105,6 +105,23 @@ public sealed class InvalidJsonTextException(string location, TextFault fault = 
 
     /// <summary>Throws when a string or property name in <paramref name="element"/>, a request's, is not valid text; for a value read without the API's options.</summary>
     public static void ThrowIfIn(JsonElement element) => TextCheckedJsonElementConverter.EnsureText(element, refuseNul: true);
+
+    /// <summary>
+    /// Throws when a string or key in the in-process .NET <paramref name="value"/> (what the SDK renders with, read as the JSON
+    /// it would serialize to) holds U+0000, which the server refuses in the request that JSON would be; or a JSON value in it is not valid text.
+    /// </summary>
+    public static void ThrowIfInValue(object? value) => NulRefusal.EnsureText(value);
+
+    /// <summary>Where the text is when <see cref="JsonException.Path"/> (or the caller) names the value holding it as <paramref name="field"/>: <c>variables.s</c>, <c>variables.s[0].role</c>.</summary>
+    public string? At(string? field) =>
+        Location.Length == 0 ? field : field is null ? Location : Location[0] == '[' ? field + Location : $"{field}.{Location}";
+
+    /// <summary>The API's refusal (400 <c>invalid_text</c>) of this text, inside the value named <paramref name="field"/> (the request body when null).</summary>
+    public InvalidInputException Refusal(string? field)
+    {
+        var at = At(field);
+        return new InvalidInputException("invalid_text", Describe(at is null ? "The request body" : $"'{at}'", Fault) + ".", at);
+    }
 
     /// <summary>The refusal, said of <paramref name="subject"/>: "'unitId' holds text that is not valid UTF-16 (…)".</summary>
     public static string Describe(string subject, TextFault fault = TextFault.NotUtf16) => fault == TextFault.Nul

@@ -55,12 +55,7 @@ internal sealed class ProblemExceptionHandler : IExceptionHandler
     private static string DescribeInvalidText(JsonException json) =>
         InvalidJsonTextException.Describe(TextField(json) is { } field ? $"'{field}'" : "The request body", (json as InvalidJsonTextException)?.Fault ?? TextFault.NotUtf16) + ".";
 
-    private static string? TextField(JsonException json)
-    {
-        var field = JsonField(json);
-        if (json is not InvalidJsonTextException { Location: { Length: > 0 } location }) return field;
-        return field is null ? location : location[0] == '[' ? field + location : $"{field}.{location}";
-    }
+    private static string? TextField(JsonException json) => json is InvalidJsonTextException text ? text.At(JsonField(json)) : JsonField(json);
 
     private static string DescribeJsonError(HttpContext context, JsonException json)
     {

@@ -1,0 +1,43 @@
+using System.Net;
+using PromptVault.Core;
+using PromptVault.Core.Contracts;
+using PromptVault.Core.Prompts;
+
+namespace PromptVault.Client.Tests;
+
+/// <summary>The SDK refuses what the server's render refuses, with the same code and field.</summary>
+public sealed class RefusalParityTests(SdkServerFixture fixture) : IClassFixture<SdkServerFixture>
+{
+    private SdkServer Server => fixture.Server;
+
+    [Fact]
+    public async Task GetPromptAsync_VariableHoldingNul_RefusedAsTheServerRefusesIt()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var name = Prompts.NewName("nul");
+        await Prompts.CreateAsync(Server.Api, name, "{{s}} {{o.k}}", [new VariableDefinition("s"), new VariableDefinition("o", VariableType.Object)],
+            cancellationToken: ct);
+        await using var host = await SdkHost.StartAsync(Server.BaseAddress, Server.AdminKey, o => o.UseStream = false, cancellationToken: ct);
+
+        // Also for a prompt that does not exist: the server refuses the text while reading the request, before it looks.
+        foreach (var prompt in new[] { name, Prompts.NewName("missing") })
+        {
+            await AssertSameRefusalAsync(HttpStatusCode.BadRequest, "invalid_text", "variables.s",
+                () => Server.Api.RenderAsync(prompt, new RenderRequest(new Dictionary<string, System.Text.Json.JsonElement> { ["s"] = Prompts.Json("\"a\\u0000\"") }), ct),
+                () => host.Vault.GetPromptAsync(prompt, new Dictionary<string, object?> { ["s"] = "a\0" }, cancellationToken: ct).AsTask());
+            await AssertSameRefusalAsync(HttpStatusCode.BadRequest, "invalid_text", "variables.o.k[1]",
+                () => Server.Api.RenderAsync(prompt, new RenderRequest(new Dictionary<string, System.Text.Json.JsonElement> { ["o"] = Prompts.Json("""{ "k": ["x", "\u0000"] }""") }), ct),
+                () => host.Vault.GetPromptAsync(prompt, new Dictionary<string, object?> { ["o"] = new Dictionary<string, object?> { ["k"] = new[] { "x", "\0" } } },
+                    cancellationToken: ct).AsTask());
+        }
+    }
+
+    /// <summary>The server's refusal over HTTP and the SDK's in process agree on code, field and explanation.</summary>
+    private static async Task AssertSameRefusalAsync(HttpStatusCode status, string code, string? field, Func<Task> server, Func<Task> sdk)
+    {
+        var remote = await Assert.ThrowsAsync<PromptVaultApiException>(server);
+        Assert.Equal((status, code, field), (remote.StatusCode, remote.Code, remote.Field));
+        var local = await Assert.ThrowsAnyAsync<PromptVaultException>(sdk);
+        Assert.Equal((code, field, remote.Detail), (local.Code, local.Field, local.Message));
+    }
+}
