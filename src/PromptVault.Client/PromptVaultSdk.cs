@@ -70,8 +70,8 @@ internal sealed class PromptVaultSdk : IPromptVault, IAsyncDisposable, IDisposab
     internal static ResolvedPrompt Resolve(SnapshotView snapshot, string name, IReadOnlyDictionary<string, object?>? variables, string? unitId, string? label, string? version)
     {
         EnsureText(variables);
-        var prompt = snapshot.Prompts.GetValueOrDefault(name)
-            ?? throw new NotFoundException("prompt_not_found", $"prompt '{PromptRules.Shorten(name)}' is not in the snapshot: it does not exist or has no labelled version.");
+        var byExperiment = Serving.ByExperimentValidated(unitId, version, label);
+        var prompt = snapshot.Prompts.GetValueOrDefault(name) ?? throw PromptNotFound(name);
         VersionView served;
         (string Id, string VariantId)? experiment = null;
         if (!string.IsNullOrWhiteSpace(version))
@@ -82,9 +82,8 @@ internal sealed class PromptVaultSdk : IPromptVault, IAsyncDisposable, IDisposab
                 ?? throw new NotFoundException("version_not_found",
                     $"prompt '{prompt.Name}' has no version '{PromptRules.Shorten(version)}' in the snapshot (it carries the labelled versions, those of running experiments and the newest).");
         }
-        else if (Serving.ByExperiment(unitId, version, label))
+        else if (byExperiment)
         {
-            Serving.ValidateUnitId(unitId);
             if (prompt.Experiment is { } running)
             {
                 var variant = running.Variants[Assignment.VariantIndex(running.HashSeed, unitId, running.BucketEnds)];
@@ -120,6 +119,14 @@ internal sealed class PromptVaultSdk : IPromptVault, IAsyncDisposable, IDisposab
         return variables.ToDictionary(v => v.Key, v => v.Value is IEnumerable<ChatMessage> messages
             ? messages.Select(m => new Dictionary<string, object?> { ["role"] = m.Role.Value, ["content"] = m.Text }).ToList()
             : v.Value, StringComparer.Ordinal);
+    }
+
+    /// <summary>Not in the snapshot; a name no prompt could have is refused as the server refuses it (<c>invalid_name</c>). Checked
+    /// only here, as every name in the snapshot is valid.</summary>
+    private static NotFoundException PromptNotFound(string name)
+    {
+        PromptRules.ValidatePromptName(name);
+        return new NotFoundException("prompt_not_found", $"prompt '{name}' is not in the snapshot: it does not exist or has no labelled version.");
     }
 
     /// <summary>The server refuses a request whose variables hold U+0000 while reading it, before anything else: so does this.</summary>

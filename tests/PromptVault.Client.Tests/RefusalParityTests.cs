@@ -32,6 +32,25 @@ public sealed class RefusalParityTests(SdkServerFixture fixture) : IClassFixture
         }
     }
 
+    [Theory]
+    [InlineData("")]
+    [InlineData("  ")]
+    public async Task GetPromptAsync_UnknownPromptWithEmptyUnitId_RefusesTheUnitIdAsTheServerDoes(string unitId)
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await Prompts.CreateAsync(Server.Api, Prompts.NewName("present"), "x", cancellationToken: ct);
+        await using var host = await SdkHost.StartAsync(Server.BaseAddress, Server.AdminKey, o => o.UseStream = false, cancellationToken: ct);
+        var missing = Prompts.NewName("missing");
+
+        await AssertSameRefusalAsync(HttpStatusCode.BadRequest, "invalid_unit_id", "unitId",
+            () => Server.Api.RenderAsync(missing, new RenderRequest(UnitId: unitId), ct),
+            () => host.Vault.GetPromptAsync(missing, unitId: unitId, cancellationToken: ct).AsTask());
+        // A name no prompt could have is refused as such, not as missing.
+        await AssertSameRefusalAsync(HttpStatusCode.BadRequest, "invalid_name", "name",
+            () => Server.Api.RenderAsync("Not A Name", new RenderRequest(), ct),
+            () => host.Vault.GetPromptAsync("Not A Name", cancellationToken: ct).AsTask());
+    }
+
     /// <summary>The server's refusal over HTTP and the SDK's in process agree on code, field and explanation.</summary>
     private static async Task AssertSameRefusalAsync(HttpStatusCode status, string code, string? field, Func<Task> server, Func<Task> sdk)
     {

@@ -19,6 +19,18 @@ public static class Serving
     public static bool ByExperiment([NotNullWhen(true)] string? unitId, string? version, string? label) =>
         unitId is not null && string.IsNullOrWhiteSpace(version) && label is null or Label.Production;
 
+    /// <summary>
+    /// A render's first step, before the prompt is looked up (the server's and the SDK's alike): <see cref="ByExperiment"/>,
+    /// with the unit id then validated, so an invalid one is refused whether or not the prompt exists.
+    /// </summary>
+    /// <exception cref="InvalidInputException">The experiment would pick the version and the unit id is invalid (<see cref="ValidateUnitId"/>).</exception>
+    public static bool ByExperimentValidated([NotNullWhen(true)] string? unitId, string? version, string? label)
+    {
+        if (!ByExperiment(unitId, version, label)) return false;
+        ValidateUnitId(unitId);
+        return true;
+    }
+
     /// <exception cref="InvalidInputException">The unit id is empty, too long, or holds U+0000 (which the SDK's exposure would then carry to a server that refuses it).</exception>
     public static void ValidateUnitId([NotNull] string? unitId, string field = "unitId")
     {

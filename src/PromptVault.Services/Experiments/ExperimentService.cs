@@ -115,10 +115,9 @@ public sealed class ExperimentService(
     public async Task<RenderResponse> RenderAsync(string name, RenderRequest request, CancellationToken cancellationToken = default)
     {
         using var span = Telemetry.Start(Telemetry.RenderSpan, name);
-        if (!Serving.ByExperiment(request.UnitId, request.Version, request.Label))
+        if (!Serving.ByExperimentValidated(request.UnitId, request.Version, request.Label))
             return await registry.RenderAsync(name, request, cancellationToken);
 
-        Serving.ValidateUnitId(request.UnitId);
         var prompt = await registry.RequireServedPromptAsync(name, cancellationToken);
         var running = await cache.FindRunningExperimentAsync(prompt.Id, cancellationToken);
         if (running is null)
