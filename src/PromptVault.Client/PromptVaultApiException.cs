@@ -29,4 +29,7 @@ public sealed class PromptVaultApiException : Exception
 
     /// <summary>The request field the error is about (a camelCase JSON path), if any.</summary>
     public string? Field { get; }
+
+    /// <summary>How long the server asked the caller to wait before trying again (its <c>Retry-After</c>, as on a 429 or 503), if it said.</summary>
+    public TimeSpan? RetryAfter { get; init; }
 }

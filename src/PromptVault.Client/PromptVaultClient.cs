@@ -397,25 +397,35 @@ public sealed class PromptVaultClient
         new(response.StatusCode, "invalid_response",
             $"The server answered {(int)response.StatusCode} with a body this client cannot read: {reason}");
 
-    /// <summary>Reads the RFC 9457 problem document (<c>detail</c>, extension members <c>code</c> and <c>field</c>).</summary>
+    /// <summary>The response's <c>Retry-After</c>: seconds, or a date counted from the response's <c>Date</c> (the server's clock, not ours).</summary>
+    private static TimeSpan? RetryAfter(HttpResponseMessage response) => response.Headers.RetryAfter switch
+    {
+        { Delta: { } delta } => delta,
+        { Date: { } date } when response.Headers.Date is { } sent => date > sent ? date - sent : TimeSpan.Zero,
+        _ => null,
+    };
+
+    /// <summary>Reads the RFC 9457 problem document (<c>detail</c>, extension members <c>code</c> and <c>field</c>) and the <c>Retry-After</c>.</summary>
     private static async Task<PromptVaultApiException> ToExceptionAsync(HttpResponseMessage response, CancellationToken cancellationToken)
     {
         var status = response.StatusCode;
         var fallbackCode = "http_" + ((int)status).ToString(CultureInfo.InvariantCulture);
         var fallbackDetail = $"The server answered {(int)status} {response.ReasonPhrase}.";
+        var retryAfter = RetryAfter(response);
+        PromptVaultApiException Refusal(string code, string detail, string? field = null) => new(status, code, detail, field) { RetryAfter = retryAfter };
         var body = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
-        if (string.IsNullOrWhiteSpace(body)) return new PromptVaultApiException(status, fallbackCode, fallbackDetail);
+        if (string.IsNullOrWhiteSpace(body)) return Refusal(fallbackCode, fallbackDetail);
         try
         {
             using var document = JsonDocument.Parse(body);
             var root = document.RootElement;
-            if (root.ValueKind != JsonValueKind.Object) return new PromptVaultApiException(status, fallbackCode, fallbackDetail);
+            if (root.ValueKind != JsonValueKind.Object) return Refusal(fallbackCode, fallbackDetail);
             var detail = String(root, "detail") ?? String(root, "title") ?? fallbackDetail;
-            return new PromptVaultApiException(status, String(root, "code") ?? fallbackCode, detail, String(root, "field"));
+            return Refusal(String(root, "code") ?? fallbackCode, detail, String(root, "field"));
         }
         catch (JsonException)
         {
-            return new PromptVaultApiException(status, fallbackCode, fallbackDetail);
+            return Refusal(fallbackCode, fallbackDetail);
         }
     }
 

@@ -154,6 +154,35 @@ public sealed class EventTests
         Assert.Equal(0, host.Sdk.Events.Rejected);
     }
 
+    [Fact]
+    public async Task FlushAsync_ServerAnswers503WithRetryAfter_NoAttemptComesSoonerThanAsked()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var server = await SdkServer.StartAsync(ct);
+        var name = Prompts.NewName("busy");
+        await Prompts.CreateAsync(server.Api, name, "one", cancellationToken: ct);
+        await using var proxy = await LossyProxy.StartAsync(server.BaseAddress, ct);
+        // More 503s than the resilience handler's own retries (which honour Retry-After) take, so the queue's retry must too.
+        var refused = 0;
+        proxy.AnswerInstead = request => request.Path == "/api/metrics" && Interlocked.Increment(ref refused) <= 5 ? (503, 1) : null;
+        await using var host = await SdkHost.StartAsync(proxy.BaseAddress, server.AdminKey, o =>
+        {
+            o.UseStream = false;
+            o.EventFlushInterval = TimeSpan.FromHours(1);
+        }, cancellationToken: ct);
+        await host.Vault.RecordAsync(await host.Vault.GetPromptAsync(name, cancellationToken: ct), new PromptOutcome { QualityScore = 1 }, ct);
+
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        limit.CancelAfter(TimeSpan.FromSeconds(60));
+        await host.Vault.FlushAsync(limit.Token);
+
+        var posts = MetricPosts(proxy);
+        Assert.Equal([503, 503, 503, 503, 503, 200], posts.Select(p => p.Status));
+        var gaps = posts.Zip(posts.Skip(1), (a, b) => b.At - a.At).ToList();
+        // A second asked; a little less allowed for the clocks' granularity.
+        Assert.All(gaps, gap => Assert.True(gap >= TimeSpan.FromMilliseconds(900), $"an attempt came {gap.TotalMilliseconds:0} ms after a 503 asking for 1 s"));
+    }
+
     private static List<ForwardedRequest> MetricPosts(LossyProxy proxy) => proxy.Forwarded.Where(f => f.Path == "/api/metrics").ToList();
 
     private static List<string> EventIds(string batch) =>

@@ -33,12 +33,15 @@ public sealed class LossyProxy : IAsyncDisposable
     /// </summary>
     public bool EndStreamsAtOnce { get; set; }
 
+    /// <summary>Answers a request itself, without forwarding it, when this gives a status (and <c>Retry-After</c> seconds, if any).</summary>
+    public Func<HttpRequest, (int Status, int? RetryAfterSeconds)?> AnswerInstead { get; set; } = _ => null;
+
     /// <summary>How many stream requests reached the proxy.</summary>
     public int StreamRequests => Volatile.Read(ref _streamRequests);
 
     private int _streamRequests;
 
-    /// <summary>Every request forwarded, in order, and whether its answer was lost.</summary>
+    /// <summary>Every request forwarded (or answered by <see cref="AnswerInstead"/>), in order, and whether its answer was lost.</summary>
     public ConcurrentQueue<ForwardedRequest> Forwarded { get; } = new();
 
     public static async Task<LossyProxy> StartAsync(Uri server, CancellationToken cancellationToken)
@@ -66,6 +69,14 @@ public sealed class LossyProxy : IAsyncDisposable
         }
         using var body = new MemoryStream();
         await context.Request.Body.CopyToAsync(body, context.RequestAborted);
+        if (AnswerInstead(context.Request) is var (status, retryAfter))
+        {
+            Forwarded.Enqueue(new ForwardedRequest(context.Request.Method, context.Request.Path, context.Request.Headers["Idempotency-Key"].ToString(),
+                System.Text.Encoding.UTF8.GetString(body.ToArray()), status));
+            context.Response.StatusCode = status;
+            if (retryAfter is { } seconds) context.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            return;
+        }
         using var request = new HttpRequestMessage(new HttpMethod(context.Request.Method), context.Request.Path + context.Request.QueryString);
         if (body.Length > 0) request.Content = new ByteArrayContent(body.ToArray());
         foreach (var (name, values) in context.Request.Headers)
@@ -105,4 +116,7 @@ public sealed class LossyProxy : IAsyncDisposable
 public sealed record ForwardedRequest(string Method, string Path, string IdempotencyKey, string Body, int Status)
 {
     public bool AnswerLost { get; set; }
+
+    /// <summary>When the request reached the proxy.</summary>
+    public DateTimeOffset At { get; } = DateTimeOffset.UtcNow;
 }

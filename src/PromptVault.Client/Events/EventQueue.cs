@@ -172,6 +172,7 @@ internal sealed class EventQueue : IAsyncDisposable
         var delay = PromptVaultDefaults.FirstRetryDelay;
         for (var attempt = 1; items.Count > 0; attempt++)
         {
+            TimeSpan wait;
             try
             {
                 await send(Client(), items).ConfigureAwait(false);
@@ -190,9 +191,10 @@ internal sealed class EventQueue : IAsyncDisposable
             }
             catch (Exception e) when (!stopping.IsCancellationRequested && IsTransient(e))
             {
-                Log.EventsNotSent(_logger, items.Count, what, attempt, delay, e.Message);
+                wait = Wait(delay, (e as PromptVaultApiException)?.RetryAfter);
+                Log.EventsNotSent(_logger, items.Count, what, attempt, wait, e.Message);
             }
-            await Task.Delay(Jittered(delay), _time, stopping).ConfigureAwait(false);
+            await Task.Delay(wait, _time, stopping).ConfigureAwait(false);
             delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, _options.EventRetryMaxDelay.Ticks));
         }
     }
@@ -248,6 +250,17 @@ internal sealed class EventQueue : IAsyncDisposable
     }
 
     // Full jitter between half and all of the delay, so many clients coming back together do not retry in step.
+    /// <summary>
+    /// The wait before the next attempt: the backoff, jittered, or the server's <c>Retry-After</c> (a 429 or 503 that outlasted
+    /// the resilience handler's own retries) when longer, but never more than <see cref="PromptVaultOptions.EventRetryMaxDelay"/>,
+    /// so a server asking for hours does not hold the queue for hours.
+    /// </summary>
+    private TimeSpan Wait(TimeSpan delay, TimeSpan? retryAfter)
+    {
+        var backoff = Jittered(delay);
+        return retryAfter is { } asked && asked > backoff ? TimeSpan.FromTicks(Math.Min(asked.Ticks, _options.EventRetryMaxDelay.Ticks)) : backoff;
+    }
+
     private static TimeSpan Jittered(TimeSpan delay) => delay / 2 + TimeSpan.FromTicks(RandomNumberGenerator.GetInt32((int)Math.Min(int.MaxValue, delay.Ticks / 2 + 1)));
 
     /// <summary>Wakes a flush waiting for events to be done; only a flush waits, so without one nothing is allocated.</summary>
