@@ -38,6 +38,9 @@ internal static partial class Log
     [LoggerMessage(EventId = 2105, Level = LogLevel.Error, Message = "{Count} queued events could not be sent at all; dropped")]
     public static partial void EventsNotSendable(ILogger logger, int count, Exception error);
 
+    [LoggerMessage(EventId = 2106, Level = LogLevel.Warning, Message = "{Count} {What} larger than the server takes in one request (413); sending them in halves")]
+    public static partial void EventsSplit(ILogger logger, int count, string what);
+
     [LoggerMessage(EventId = 2201, Level = LogLevel.Warning, Message = "PromptVault unavailable; the chat call for prompt {Prompt} goes out without it")]
     public static partial void ChatWithoutPrompt(ILogger logger, string prompt, Exception reason);
 }

@@ -164,7 +164,7 @@ public sealed class EventTests
         await using var proxy = await LossyProxy.StartAsync(server.BaseAddress, ct);
         // More 503s than the resilience handler's own retries (which honour Retry-After) take, so the queue's retry must too.
         var refused = 0;
-        proxy.AnswerInstead = request => request.Path == "/api/metrics" && Interlocked.Increment(ref refused) <= 5 ? (503, 1) : null;
+        proxy.AnswerInstead = (request, _) => request.Path == "/api/metrics" && Interlocked.Increment(ref refused) <= 5 ? (503, 1) : null;
         await using var host = await SdkHost.StartAsync(proxy.BaseAddress, server.AdminKey, o =>
         {
             o.UseStream = false;
@@ -181,6 +181,36 @@ public sealed class EventTests
         var gaps = posts.Zip(posts.Skip(1), (a, b) => b.At - a.At).ToList();
         // A second asked; a little less allowed for the clocks' granularity.
         Assert.All(gaps, gap => Assert.True(gap >= TimeSpan.FromMilliseconds(900), $"an attempt came {gap.TotalMilliseconds:0} ms after a 503 asking for 1 s"));
+    }
+
+    [Fact]
+    public async Task FlushAsync_BatchLargerThanTheBodyLimit_SentInHalvesAndNothingLost()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var server = await SdkServer.StartAsync(ct);
+        var name = Prompts.NewName("large");
+        var one = await Prompts.CreateAsync(server.Api, name, "one", cancellationToken: ct);
+        await using var proxy = await LossyProxy.StartAsync(server.BaseAddress, ct);
+        // A proxy in front of the server that takes bodies of about two of these events, as nginx's client_max_body_size would.
+        proxy.AnswerInstead = (request, length) => request.Path == "/api/metrics" && length > 3_000 ? (413, null) : null;
+        await using var host = await SdkHost.StartAsync(proxy.BaseAddress, server.AdminKey, o =>
+        {
+            o.UseStream = false;
+            o.EventFlushInterval = TimeSpan.FromHours(1);
+        }, cancellationToken: ct);
+        var resolution = await host.Vault.GetPromptAsync(name, cancellationToken: ct);
+        using var metadata = JsonDocument.Parse($$"""{ "pad": "{{new string('x', 1_000)}}" }""");
+        for (var i = 0; i < 8; i++)
+            await host.Vault.RecordAsync(resolution, new PromptOutcome { QualityScore = i, Metadata = metadata.RootElement }, ct);
+
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        limit.CancelAfter(TimeSpan.FromSeconds(30));
+        await host.Vault.FlushAsync(limit.Token);
+
+        Assert.Contains(MetricPosts(proxy), p => p.Status == 413);
+        Assert.Equal(8, MetricPosts(proxy).Where(p => p.Status == 200).Sum(p => EventIds(p.Body).Count));
+        Assert.Equal(8, (await server.Api.GetVersionMetricsAsync(name, one, MetricPeriod.All, ct)).Summary.Count);
+        Assert.Equal(0, host.Sdk.Events.Rejected);
     }
 
     private static List<ForwardedRequest> MetricPosts(LossyProxy proxy) => proxy.Forwarded.Where(f => f.Path == "/api/metrics").ToList();

@@ -33,8 +33,8 @@ public sealed class LossyProxy : IAsyncDisposable
     /// </summary>
     public bool EndStreamsAtOnce { get; set; }
 
-    /// <summary>Answers a request itself, without forwarding it, when this gives a status (and <c>Retry-After</c> seconds, if any).</summary>
-    public Func<HttpRequest, (int Status, int? RetryAfterSeconds)?> AnswerInstead { get; set; } = _ => null;
+    /// <summary>Answers a request (and the length of its body) itself, without forwarding it, when this gives a status (and <c>Retry-After</c> seconds, if any).</summary>
+    public Func<HttpRequest, long, (int Status, int? RetryAfterSeconds)?> AnswerInstead { get; set; } = (_, _) => null;
 
     /// <summary>How many stream requests reached the proxy.</summary>
     public int StreamRequests => Volatile.Read(ref _streamRequests);
@@ -69,7 +69,7 @@ public sealed class LossyProxy : IAsyncDisposable
         }
         using var body = new MemoryStream();
         await context.Request.Body.CopyToAsync(body, context.RequestAborted);
-        if (AnswerInstead(context.Request) is var (status, retryAfter))
+        if (AnswerInstead(context.Request, body.Length) is var (status, retryAfter))
         {
             Forwarded.Enqueue(new ForwardedRequest(context.Request.Method, context.Request.Path, context.Request.Headers["Idempotency-Key"].ToString(),
                 System.Text.Encoding.UTF8.GetString(body.ToArray()), status));

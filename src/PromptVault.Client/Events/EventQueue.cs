@@ -165,7 +165,8 @@ internal sealed class EventQueue : IAsyncDisposable
 
     /// <summary>
     /// Sends <paramref name="items"/> until the server takes them. A refusal naming one item (<c>exposures[3].experimentId</c>:
-    /// a draft or cancelled experiment) drops that item and sends the rest; any other 4xx but 408 and 429 drops the batch.
+    /// a draft or cancelled experiment) drops that item and sends the rest; a 413 (too large) sends each half on its own; any
+    /// other 4xx but 408 and 429 drops the batch.
     /// </summary>
     private async Task SendWithRetryAsync<T>(string what, List<T> items, Func<PromptVaultClient, List<T>, Task> send, CancellationToken stopping)
     {
@@ -177,6 +178,15 @@ internal sealed class EventQueue : IAsyncDisposable
             {
                 await send(Client(), items).ConfigureAwait(false);
                 if (attempt > 1) Log.EventsSentAfterRetry(_logger, items.Count, what, attempt);
+                return;
+            }
+            catch (PromptVaultApiException e) when (e.StatusCode == HttpStatusCode.RequestEntityTooLarge && items.Count > 1)
+            {
+                // Larger than the server (or a proxy before it) takes in one body: each half goes on its own, halved again as needed.
+                var half = items.Count / 2;
+                Log.EventsSplit(_logger, items.Count, what);
+                await SendWithRetryAsync(what, items.GetRange(0, half), send, stopping).ConfigureAwait(false);
+                await SendWithRetryAsync(what, items.GetRange(half, items.Count - half), send, stopping).ConfigureAwait(false);
                 return;
             }
             catch (PromptVaultApiException e) when ((int)e.StatusCode is >= 400 and < 500 && e.StatusCode is not (HttpStatusCode.RequestTimeout or HttpStatusCode.TooManyRequests))
