@@ -206,8 +206,8 @@ internal sealed class PromptVaultSdk : IPromptVault, IAsyncDisposable, IDisposab
 
     private static void Text(string? value, string name)
     {
-        if (value is not null && value.Contains('\0'))
-            throw new ArgumentException(InvalidJsonTextException.Describe(name, TextFault.Nul) + ".", name);
+        if (InvalidJsonTextException.FaultIn(value) is { } fault)
+            throw new ArgumentException(InvalidJsonTextException.Describe(name, fault) + ".", name);
     }
 
     public async ValueTask DisposeAsync()

@@ -275,6 +275,10 @@ public sealed class EventTests
         var nulError = await Assert.ThrowsAsync<ArgumentException>(async () =>
             await host.Vault.RecordAsync(resolution, new PromptOutcome { Error = "time\0out" }, ct));
         Assert.Equal("outcome.Error", nulError.ParamName);
+        var loneSurrogate = await Assert.ThrowsAsync<ArgumentException>(async () =>
+            await host.Vault.RecordAsync(resolution, new PromptOutcome { Id = "call-\ud800" }, ct));
+        Assert.Equal("outcome.Id", loneSurrogate.ParamName);
+        Assert.Contains("not valid UTF-16", loneSurrogate.Message, StringComparison.Ordinal);
         using (var nul = JsonDocument.Parse("""{"note":["\u0000"]}"""))
         {
             var nulMetadata = await Assert.ThrowsAsync<ArgumentException>(async () =>

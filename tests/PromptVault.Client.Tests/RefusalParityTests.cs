@@ -29,6 +29,10 @@ public sealed class RefusalParityTests(SdkServerFixture fixture) : IClassFixture
                 () => Server.Api.RenderAsync(prompt, new RenderRequest(new Dictionary<string, System.Text.Json.JsonElement> { ["o"] = Prompts.Json("""{ "k": ["x", "\u0000"] }""") }), ct),
                 () => host.Vault.GetPromptAsync(prompt, new Dictionary<string, object?> { ["o"] = new Dictionary<string, object?> { ["k"] = new[] { "x", "\0" } } },
                     cancellationToken: ct).AsTask());
+            // A lone surrogate: the JSON writer escapes it, and the server refuses it as text that is not valid UTF-16.
+            await AssertSameRefusalAsync(HttpStatusCode.BadRequest, "invalid_text", "variables.s",
+                () => PostRawRenderAsync(prompt, """{"variables":{"s":"a\ud800"}}""", ct),
+                () => host.Vault.GetPromptAsync(prompt, new Dictionary<string, object?> { ["s"] = "a\ud800" }, cancellationToken: ct).AsTask());
         }
     }
 
@@ -49,6 +53,22 @@ public sealed class RefusalParityTests(SdkServerFixture fixture) : IClassFixture
         await AssertSameRefusalAsync(HttpStatusCode.BadRequest, "invalid_name", "name",
             () => Server.Api.RenderAsync("Not A Name", new RenderRequest(), ct),
             () => host.Vault.GetPromptAsync("Not A Name", cancellationToken: ct).AsTask());
+    }
+
+    /// <summary>A render request written by hand: the client's JSON writer cannot write a lone surrogate.</summary>
+    private async Task PostRawRenderAsync(string prompt, string body, CancellationToken cancellationToken)
+    {
+        using var http = new HttpClient { BaseAddress = Server.BaseAddress };
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"/api/prompts/{prompt}/render")
+        {
+            Content = new StringContent(body, System.Text.Encoding.UTF8, "application/json"),
+        };
+        request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", Server.AdminKey);
+        using var response = await http.SendAsync(request, cancellationToken);
+        using var problem = System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync(cancellationToken));
+        var root = problem.RootElement;
+        throw new PromptVaultApiException(response.StatusCode, root.GetProperty("code").GetString()!, root.GetProperty("detail").GetString()!,
+            root.TryGetProperty("field", out var field) ? field.GetString() : null);
     }
 
     /// <summary>The server's refusal over HTTP and the SDK's in process agree on code, field and explanation.</summary>

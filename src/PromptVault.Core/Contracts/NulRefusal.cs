@@ -32,7 +32,7 @@ internal static class NulRefusal
     internal static bool HoldsNul(string? text) => text is not null && text.Contains('\0');
 
     /// <summary>
-    /// Refuses an in-process .NET value holding U+0000 in a string or key, read as the JSON it would serialize to (a
+    /// Refuses an in-process .NET value holding U+0000 or a lone surrogate in a string or key, read as the JSON it would serialize to (a
     /// dictionary as an object, any other enumerable as an array, as <see cref="Templates.VariableContract"/> reads it),
     /// naming where as <see cref="TextCheckedJsonElementConverter"/> does for JSON (which also checks a JSON value inside).
     /// </summary>
@@ -46,7 +46,7 @@ internal static class NulRefusal
         switch (value)
         {
             case string text:
-                return HoldsNul(text) ? ("", TextFault.Nul) : null;
+                return InvalidJsonTextException.FaultIn(text) is { } inText ? ("", inText) : null;
             case JsonElement json:
                 return TextCheckedJsonElementConverter.FindInvalidText(json, refuseNul: true);
             case IReadOnlyDictionary<string, object?> map:
@@ -82,7 +82,7 @@ internal static class NulRefusal
     }
 
     private static (string At, TextFault Fault)? FindInEntry(string key, object? item) =>
-        HoldsNul(key) ? ("", TextFault.Nul) : FindIn(item) is var (inItem, fault) ? ($".{key}{inItem}", fault) : null;
+        InvalidJsonTextException.FaultIn(key) is { } inKey ? ("", inKey) : FindIn(item) is var (inItem, fault) ? ($".{key}{inItem}", fault) : null;
 
     private static void Check(object? value, string name)
     {

@@ -108,9 +108,27 @@ public sealed class InvalidJsonTextException(string location, TextFault fault = 
 
     /// <summary>
     /// Throws when a string or key in the in-process .NET <paramref name="value"/> (what the SDK renders with, read as the JSON
-    /// it would serialize to) holds U+0000, which the server refuses in the request that JSON would be; or a JSON value in it is not valid text.
+    /// it would serialize to) is not text the server takes in the request that JSON would be (<see cref="FaultIn"/>); or a JSON value in it is not valid text.
     /// </summary>
     public static void ThrowIfInValue(object? value) => NulRefusal.EnsureText(value);
+
+    /// <summary>
+    /// What is wrong with an in-process string as text a request may carry: U+0000, or a lone surrogate (which the JSON
+    /// writer escapes as <c>\ud800</c> and the server refuses); null when nothing is.
+    /// </summary>
+    public static TextFault? FaultIn(string? text)
+    {
+        if (text is null) return null;
+        if (text.Contains('\0')) return TextFault.Nul;
+        var span = text.AsSpan();
+        for (var i = span.IndexOfAnyInRange('\uD800', '\uDFFF'); i >= 0 && i < span.Length; i++)
+        {
+            if (!char.IsSurrogate(span[i])) continue;
+            if (char.IsHighSurrogate(span[i]) && i + 1 < span.Length && char.IsLowSurrogate(span[i + 1])) i++;
+            else return TextFault.NotUtf16;
+        }
+        return null;
+    }
 
     /// <summary>Where the text is when <see cref="JsonException.Path"/> (or the caller) names the value holding it as <paramref name="field"/>: <c>variables.s</c>, <c>variables.s[0].role</c>.</summary>
     public string? At(string? field) =>
