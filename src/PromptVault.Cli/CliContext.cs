@@ -149,4 +149,10 @@ internal sealed class CliException(int exitCode, string message) : Exception(mes
     }
 
     public static CliException Refused(string message) => new(ExitCodes.Refused, message);
+
+    /// <summary>Why <paramref name="path"/>, named as a file to read, cannot be read as one; null when it can.</summary>
+    public static string? NotAFile(string path) =>
+        File.Exists(path) ? null
+        : Directory.Exists(path) ? $"{path}: a folder, not a file (name the files in it, e.g. {Path.Combine(path, "*.md")})."
+        : $"{path}: no such file.";
 }

@@ -161,6 +161,23 @@ public sealed class CommandTests(ServerFixture fixture) : IClassFixture<ServerFi
     }
 
     [Fact]
+    public async Task Push_AFolder_ExitsTwoSayingItIsAFolder()
+    {
+        var folder = Directory.CreateTempSubdirectory("pv-push-folder").FullName;
+        try
+        {
+            var result = await Cli.RunAsync(fixture.Server, null, "push", folder);
+
+            Assert.Equal(2, result.ExitCode);
+            Assert.Contains($"{folder}: a folder, not a file", result.Error);
+        }
+        finally
+        {
+            Directory.Delete(folder);
+        }
+    }
+
+    [Fact]
     public async Task Push_TemplateWithUndeclaredVariable_ExitsOneWithTheServersMessage()
     {
         using var folder = new TempFolder();

@@ -9,7 +9,7 @@ internal sealed class ImportCommand(CliContext context)
     public Task<int> InvokeAsync(RemoteSettings remote, string path, bool merge, CancellationToken cancellationToken) =>
         context.CallServerAsync(remote, async client =>
         {
-            if (!File.Exists(path)) throw CliException.Usage($"{path}: no such file.");
+            if (CliException.NotAFile(path) is { } why) throw CliException.Usage(why);
             await using var file = File.OpenRead(path);
             var report = await client.ImportAsync(file, merge, cancellationToken);
             if (remote.Json)

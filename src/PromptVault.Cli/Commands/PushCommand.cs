@@ -18,10 +18,10 @@ internal sealed class PushCommand(CliContext context)
 {
     public async Task<int> InvokeAsync(RemoteSettings remote, IReadOnlyList<string> paths, string? message, VersionBump? bump, CancellationToken cancellationToken)
     {
-        var missing = paths.Where(path => !File.Exists(path)).ToList();
-        if (missing.Count > 0)
+        var unusable = paths.Select(CliException.NotAFile).OfType<string>().ToList();
+        if (unusable.Count > 0)
         {
-            foreach (var path in missing) context.WriteError($"{path}: no such file.");
+            foreach (var why in unusable) context.WriteError(why);
             return ExitCodes.Usage;
         }
 

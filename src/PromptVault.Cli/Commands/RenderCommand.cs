@@ -60,7 +60,7 @@ internal sealed class RenderCommand(CliContext context)
 
     private static async Task<Dictionary<string, JsonElement>> ReadVarsFileAsync(string path, CancellationToken cancellationToken)
     {
-        if (!File.Exists(path)) throw CliException.Usage($"--vars {path}: no such file.");
+        if (CliException.NotAFile(path) is { } why) throw CliException.Usage($"--vars {why}");
         try
         {
             using var document = JsonDocument.Parse(await File.ReadAllTextAsync(path, cancellationToken));
