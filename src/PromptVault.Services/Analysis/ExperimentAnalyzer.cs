@@ -37,10 +37,11 @@ public static class ExperimentAnalyzer
         long? remaining = required is { } n ? target.Arms.Sum(a => Math.Max(0, n - a.N)) : null;
         var guardrails = CheckGuardrails(experiment, analyses);
         var significantWinner = SignificantWinner(experiment, target, guardrails);
+        var srm = SampleRatio(experiment, exposures, minima);
+        // A mismatch withholds the winner as it withholds the completion (Decide).
         var winner = experiment.Status is ExperimentStatus.Completed or ExperimentStatus.Cancelled
             ? experiment.Winner
-            : significantWinner is { } index ? experiment.Variants[index].Id : null;
-        var srm = SampleRatio(experiment, exposures, minima);
+            : significantWinner is { } index && !srm.Mismatch ? experiment.Variants[index].Id : null;
 
         OrderedDictionary<string, MetricResult> MetricsOf(int variant)
         {

@@ -328,6 +328,7 @@ public sealed class ExperimentAnalyzerTests
         Assert.Equal(DecisionAction.None, results.Decision.Action);
         Assert.Null(results.Decision.Winner);
         Assert.Contains("sample ratio mismatch", results.Decision.Reason);
+        Assert.Null(results.Winner);
     }
 
     [Fact]
