@@ -259,7 +259,6 @@ internal sealed class EventQueue : IAsyncDisposable
             ? index : null;
     }
 
-    // Full jitter between half and all of the delay, so many clients coming back together do not retry in step.
     /// <summary>
     /// The wait before the next attempt: the backoff, jittered, or the server's <c>Retry-After</c> (a 429 or 503 that outlasted
     /// the resilience handler's own retries) when longer, but never more than <see cref="PromptVaultOptions.EventRetryMaxDelay"/>,
@@ -271,6 +270,7 @@ internal sealed class EventQueue : IAsyncDisposable
         return retryAfter is { } asked && asked > backoff ? TimeSpan.FromTicks(Math.Min(asked.Ticks, _options.EventRetryMaxDelay.Ticks)) : backoff;
     }
 
+    // Full jitter between half and all of the delay, so many clients coming back together do not retry in step.
     private static TimeSpan Jittered(TimeSpan delay) => delay / 2 + TimeSpan.FromTicks(RandomNumberGenerator.GetInt32((int)Math.Min(int.MaxValue, delay.Ticks / 2 + 1)));
 
     /// <summary>Wakes a flush waiting for events to be done; only a flush waits, so without one nothing is allocated.</summary>
