@@ -15,13 +15,14 @@ namespace PromptVault.Server.Hosting;
 internal static class TelemetrySetup
 {
     public const string OtlpEndpointSetting = "OTEL_EXPORTER_OTLP_ENDPOINT";
+    public const string OtlpProtocolSetting = "OTEL_EXPORTER_OTLP_PROTOCOL";
     public const string PrometheusSetting = "PromptVault:Metrics:Prometheus";
     public const string ScrapePath = "/metrics";
     public const string ServiceName = "promptvault";
 
     public static void AddPromptVaultTelemetry(this WebApplicationBuilder builder)
     {
-        var otlp = !string.IsNullOrWhiteSpace(builder.Configuration[OtlpEndpointSetting]);
+        var otlp = OtlpConfigured(builder.Configuration);
         var prometheus = PrometheusEnabled(builder.Configuration);
         if (!otlp && !prometheus)
             return;
@@ -44,6 +45,22 @@ internal static class TelemetrySetup
     {
         if (PrometheusEnabled(app.Configuration))
             app.MapPrometheusScrapingEndpoint(ScrapePath).RequireAuthorization(RolePolicies.Reader).ExcludeFromDescription();
+    }
+
+    /// <summary>
+    /// Whether an OTLP endpoint is set, checked here because the exporter does not: it replaces a malformed endpoint or an
+    /// unknown protocol with its default (localhost) and says so only on its diagnostics event source.
+    /// </summary>
+    private static bool OtlpConfigured(IConfiguration configuration)
+    {
+        var endpoint = configuration[OtlpEndpointSetting];
+        if (string.IsNullOrWhiteSpace(endpoint))
+            return false;
+        if (!Uri.TryCreate(endpoint, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https") || uri.Host.Length == 0)
+            throw new InvalidOperationException($"configuration {OtlpEndpointSetting} must be an http:// or https:// URL such as http://collector:4317, got '{endpoint}'.");
+        if (configuration[OtlpProtocolSetting] is { Length: > 0 } protocol && protocol.Trim() is not ("grpc" or "http/protobuf"))
+            throw new InvalidOperationException($"configuration {OtlpProtocolSetting} must be grpc or http/protobuf, got '{protocol}'.");
+        return true;
     }
 
     private static bool PrometheusEnabled(IConfiguration configuration) => configuration[PrometheusSetting] switch

@@ -153,6 +153,20 @@ public sealed class ObservabilityTests
         Assert.Contains("PromptVault:Metrics:Prometheus", error.Message);
     }
 
+    [Theory]
+    [InlineData("collector", "grpc", "OTEL_EXPORTER_OTLP_ENDPOINT")]
+    [InlineData("ftp://collector:4317", "grpc", "OTEL_EXPORTER_OTLP_ENDPOINT")]
+    [InlineData("http://collector:4318", "http/json", "OTEL_EXPORTER_OTLP_PROTOCOL")]
+    public void ABadOtlpSetting_StopsStartUp_NamingIt_RatherThanExportingToLocalhost(string endpoint, string protocol, string named)
+    {
+        var options = new ServerOptions { DatabasePath = Path.Combine(Path.GetTempPath(), "unused.db"), Urls = "http://127.0.0.1:0" };
+
+        var error = Assert.Throws<InvalidOperationException>(() => PromptVaultServer.Build(options,
+            [$"--OTEL_EXPORTER_OTLP_ENDPOINT={endpoint}", $"--OTEL_EXPORTER_OTLP_PROTOCOL={protocol}"]));
+
+        Assert.Contains(named, error.Message);
+    }
+
     private static async Task<string> ScrapeAsync(HttpClient client)
     {
         using var response = await client.GetAsync("/metrics", TestContext.Current.CancellationToken);
