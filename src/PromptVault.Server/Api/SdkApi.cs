@@ -1,11 +1,14 @@
 using System.Net.ServerSentEvents;
 using System.Runtime.CompilerServices;
+using System.Security.Claims;
 using System.Threading.Channels;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
+using PromptVault.Core.Auth;
 using PromptVault.Core.Contracts;
 using PromptVault.Core.Experiments;
+using PromptVault.Core.Registry;
 using PromptVault.Server.Auth;
 
 namespace PromptVault.Server.Api;
@@ -41,26 +44,45 @@ internal static class SdkApi
         return TypedResults.Bytes(built.Json, "application/json", entityTag: new EntityTagHeaderValue(built.ETag));
     }
 
-    private static ServerSentEventsResult<SdkSnapshotEvent> Stream(SdkSnapshots snapshots, IOptions<SdkStreamOptions> options, IHostApplicationLifetime lifetime, HttpContext http) =>
-        TypedResults.ServerSentEvents(SnapshotEvents(snapshots, http.Response, options.Value.KeepAliveInterval, lifetime.ApplicationStopping, http.RequestAborted));
+    private static ServerSentEventsResult<SdkSnapshotEvent> Stream(SdkSnapshots snapshots, RegistryChangeFeed changes, ApiKeyService keys,
+        IOptions<SdkStreamOptions> options, IHostApplicationLifetime lifetime, HttpContext http) =>
+        TypedResults.ServerSentEvents(SnapshotEvents(snapshots, changes, keys, http.Response, options.Value.KeepAliveInterval,
+            lifetime.ApplicationStopping, http.RequestAborted));
 
     /// <summary>
     /// The current snapshot's event, then one each time it changes; changes that arrive while one is being sent are coalesced
-    /// into the next. Ends (completing the response) when the client goes away or the server stops, so it never holds up a
-    /// graceful stop.
+    /// into the next. Ends (completing the response) when the client goes away, when the server stops, so it never holds up
+    /// a graceful stop, and when its API key is revoked (on any server sharing the database): the reconnection is refused.
     /// </summary>
-    private static async IAsyncEnumerable<SseItem<SdkSnapshotEvent>> SnapshotEvents(SdkSnapshots snapshots, HttpResponse response,
-        TimeSpan keepAliveInterval, CancellationToken stopping, [EnumeratorCancellation] CancellationToken requestAborted)
+    private static async IAsyncEnumerable<SseItem<SdkSnapshotEvent>> SnapshotEvents(SdkSnapshots snapshots, RegistryChangeFeed changes,
+        ApiKeyService keys, HttpResponse response, TimeSpan keepAliveInterval, CancellationToken stopping,
+        [EnumeratorCancellation] CancellationToken requestAborted)
     {
         using var ended = CancellationTokenSource.CreateLinkedTokenSource(stopping, requestAborted);
         var changed = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true });
+        var keyChanged = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true });
         Action onChange = () => changed.Writer.TryWrite(true);
         snapshots.Changed += onChange;
+        var keyId = response.HttpContext.User.FindFirstValue(ApiKeyAuthenticationHandler.KeyIdClaim);
+        using var keySubscription = changes.Subscribe(change =>
+        {
+            if (change.Kind != RegistryChangeKind.ApiKeys) return;
+            keyChanged.Writer.TryWrite(true);
+            onChange();
+        });
         try
         {
             long sent = 0;
             while (true)
             {
+                if (keyId is not null && keyChanged.Reader.TryRead(out _))
+                {
+                    // A key that cannot be checked (the database unreachable) ends the stream too: the reconnection decides.
+                    var active = keys.IsActiveAsync(keyId, ended.Token);
+                    await ((Task)active).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                    if (!active.IsCompletedSuccessfully || !active.Result)
+                        yield break;
+                }
                 var get = snapshots.GetAsync(ended.Token).AsTask();
                 await ((Task)get).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
                 if (ended.IsCancellationRequested)

@@ -120,6 +120,29 @@ public sealed class SdkStreamTests(ServerFixture fixture) : IClassFixture<Server
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
     }
 
+    [Fact]
+    public async Task RevokingTheStreamsKey_EndsTheStream_WhileAnotherKeysStreamGoesOn()
+    {
+        var name = await CreateSupportPromptAsync(_client);
+        var (_, created) = await PostAsync(_client, "/api/keys", new { name = "sdk-stream", role = "reader" });
+        using var revokedClient = fixture.Server.CreateClient(created.Str("key"));
+        using var reading = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        reading.CancelAfter(TimeSpan.FromSeconds(30));
+        await using var revoked = await SnapshotStream.OpenAsync(revokedClient, reading.Token);
+        await using var other = await SnapshotStream.OpenAsync(_client);
+        await revoked.NextAsync();
+        var before = await other.NextAsync();
+
+        var (revoke, _) = await SendAsync(_client, HttpMethod.Delete, $"/api/keys/{created.Str("id")}");
+        Assert.Equal(HttpStatusCode.NoContent, revoke);
+
+        Assert.False(await revoked.TryNextAsync(), "the revoked key's stream should have ended");
+        Assert.False(reading.IsCancellationRequested, "the revoked key's stream was still open after 30 s");
+        var (moved, _) = await PutAsync(_client, $"/api/prompts/{name}/labels/production", new { version = "1.0.0" });
+        Assert.Equal(HttpStatusCode.OK, moved);
+        Assert.True((await other.NextAsync()).Sequence > before.Sequence);
+    }
+
     /// <summary>An open <c>GET /api/sdk/stream</c> response read with the framework's SSE parser.</summary>
     internal sealed class SnapshotStream(HttpResponseMessage response, IAsyncEnumerator<SseItem<SdkSnapshotEvent>> events) : IAsyncDisposable
     {
