@@ -59,10 +59,22 @@ internal sealed class ProblemExceptionHandler : IExceptionHandler
 
     private static string DescribeJsonError(HttpContext context, JsonException json)
     {
+        // The exception handler runs with the endpoint cleared; the feature keeps the one that failed.
+        var type = context.Features.Get<IExceptionHandlerFeature>()?.Endpoint?.Metadata.GetMetadata<IAcceptsMetadata>()?.RequestType;
+        var options = context.RequestServices.GetRequiredService<IOptions<JsonOptions>>().Value.SerializerOptions;
         var field = JsonField(json);
+        return DescribeJsonError(json, field, type, field, options);
+    }
+
+    /// <summary>
+    /// What is wrong with a value that failed to read as <paramref name="type"/>, where <paramref name="path"/> is the place in
+    /// it (<c>variables[0].type</c>, null for the value itself) and <paramref name="field"/> the name the caller knows that place by.
+    /// </summary>
+    internal static string DescribeJsonError(JsonException json, string? field, Type? type, string? path, JsonSerializerOptions options)
+    {
         // System.Text.Json's own conversion message names .NET types, which mean nothing to a caller.
         if (IsConversionError(json))
-            return field is not null && EnumAt(context, field) is { } enumType ? $"'{field}' must be a string, one of {Names.AllOf(enumType)}." : WrongJsonType(field);
+            return field is not null && EnumAt(type, path, options) is { } enumType ? $"'{field}' must be a string, one of {Names.AllOf(enumType)}." : WrongJsonType(field);
         return field is null ? $"The request body is not valid JSON: {json.Message}" : $"'{field}' is invalid: {json.Message}";
     }
 
@@ -72,17 +84,15 @@ internal sealed class ProblemExceptionHandler : IExceptionHandler
     /// <summary>A body field (or, when null, the body) read by hand has a JSON type its contract does not take: the 400 of a bound body.</summary>
     internal static InvalidInputException WrongJsonTypeAt(string? field) => new("invalid_json", WrongJsonType(field), field);
 
-    /// <summary>The enum type of a body field (<c>variables[0].type</c>), found by walking the JSON contract of the route's body type.</summary>
-    private static Type? EnumAt(HttpContext context, string field)
+    /// <summary>The enum type at <paramref name="path"/> (<c>variables[0].type</c>) of <paramref name="type"/>, found by walking its JSON contract.</summary>
+    private static Type? EnumAt(Type? type, string? path, JsonSerializerOptions options)
     {
-        // The exception handler runs with the endpoint cleared; the feature keeps the one that failed.
-        var type = context.Features.Get<IExceptionHandlerFeature>()?.Endpoint?.Metadata.GetMetadata<IAcceptsMetadata>()?.RequestType;
-        var options = context.RequestServices.GetRequiredService<IOptions<JsonOptions>>().Value.SerializerOptions;
-        foreach (var part in field.Split('.'))
+        foreach (var part in path?.Split('.') ?? [])
         {
             var bracket = part.IndexOf('[', StringComparison.Ordinal);
             var name = bracket < 0 ? part : part[..bracket];
-            type = type is null ? null : options.GetTypeInfo(type).Properties.FirstOrDefault(p => p.Name == name)?.PropertyType;
+            if (name.Length > 0)
+                type = type is null ? null : options.GetTypeInfo(type).Properties.FirstOrDefault(p => p.Name == name)?.PropertyType;
             for (var i = bracket; i >= 0 && type is not null; i = part.IndexOf('[', i + 1))
                 type = options.GetTypeInfo(type).ElementType;
         }
@@ -103,6 +113,6 @@ internal sealed class ProblemExceptionHandler : IExceptionHandler
         json.Message.StartsWith("The JSON value could not be converted", StringComparison.Ordinal);
 
     /// <summary>Turns System.Text.Json's path (<c>$.variables[0].type</c>) into the field name used in messages (<c>variables[0].type</c>).</summary>
-    private static string? JsonField(JsonException json) =>
+    internal static string? JsonField(JsonException json) =>
         json.Path is null or "$" ? null : json.Path.StartsWith("$.", StringComparison.Ordinal) ? json.Path[2..] : json.Path.TrimStart('$');
 }

@@ -31,7 +31,8 @@ internal static class McpEndpoint
                     {
                         // A tool error the caller (often a model) reads and can correct; answered, not logged as a server fault.
                         LogRefused(request.Services, "tools/call", request.Params?.Name, e);
-                        return new CallToolResult { IsError = true, Content = [new TextContentBlock { Text = e.Message }] };
+                        var message = (e is System.Text.Json.JsonException ? McpTools.DescribeBindingError(request.Params?.Name, request.Params?.Arguments) : null) ?? e.Message;
+                        return new CallToolResult { IsError = true, Content = [new TextContentBlock { Text = message }] };
                     }
                     catch (Exception e) when (e is not OperationCanceledException)
                     {

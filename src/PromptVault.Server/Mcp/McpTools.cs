@@ -1,4 +1,5 @@
 using System.ComponentModel;
+using System.Reflection;
 using System.Security.Claims;
 using System.Text.Json;
 using Microsoft.AspNetCore.Authorization;
@@ -20,6 +21,32 @@ namespace PromptVault.Server.Mcp;
 [McpServerToolType]
 internal sealed class McpTools(PromptRegistry registry, ExperimentService experiments)
 {
+    /// <summary>
+    /// What is wrong with a tool's arguments that the SDK could not bind: its exception carries System.Text.Json's message,
+    /// which names .NET types and not the argument. Said as the REST API says it: <c>'bump' must be a string, one of major, minor, patch.</c>
+    /// </summary>
+    /// <returns>Null when no argument fails to read as its parameter.</returns>
+    internal static string? DescribeBindingError(string? tool, IDictionary<string, JsonElement>? arguments)
+    {
+        var method = typeof(McpTools).GetMethods().FirstOrDefault(m => m.GetCustomAttribute<McpServerToolAttribute>()?.Name == tool);
+        foreach (var parameter in method?.GetParameters() ?? [])
+        {
+            if (parameter.Name is not { } name || arguments?.TryGetValue(name, out var value) != true)
+                continue;
+            try
+            {
+                value.Deserialize(parameter.ParameterType, PromptVaultJson.Requests);
+            }
+            catch (JsonException e)
+            {
+                var path = ProblemExceptionHandler.JsonField(e);
+                var field = path is null ? name : path.StartsWith('[') ? name + path : $"{name}.{path}";
+                return ProblemExceptionHandler.DescribeJsonError(e, field, parameter.ParameterType, path, PromptVaultJson.Requests);
+            }
+        }
+        return null;
+    }
+
     [McpServerTool(Name = "list_prompts", ReadOnly = true), Description("Lists prompts with their labels and latest version; filters are optional.")]
     public Task<PromptListResponse> ListPromptsAsync(
         [Description("Only prompts of this type: system, user, assistant, few-shot or template")] string? type = null,

@@ -163,6 +163,29 @@ public sealed class McpEndpointTests(ServerFixture fixture) : IClassFixture<Serv
     }
 
     [Fact]
+    public async Task Tools_ArgumentsOfTheWrongType_AnswerAnErrorNamingTheArgumentAsTheRestApiDoes()
+    {
+        var (name, _) = await CreateServedAndUnservedPromptsAsync();
+        await using var client = await ConnectAsync(fixture.Server.AdminKey);
+
+        Task<CallToolResult> Create(string argument, object value) => client.CallToolAsync("create_version", new Dictionary<string, object?>
+        {
+            ["name"] = name, ["content"] = "Support for {{company_name}}.", ["changeDescription"] = "typed", [argument] = value,
+        }, cancellationToken: Cancellation).AsTask();
+        var bump = await Create("bump", "huge");
+        var variableType = await Create("variables", new[] { new { name = "company_name", type = "strin" } });
+        var temperature = await Create("metadata", new { temperature = "hot" });
+        var variables = await client.CallToolAsync("render_prompt", new Dictionary<string, object?> { ["name"] = name, ["variables"] = "Acme" },
+            cancellationToken: Cancellation);
+
+        Assert.All([bump, variableType, temperature, variables], result => Assert.True(result.IsError));
+        Assert.Equal("'bump' must be a string, one of patch, minor, major.", Text(bump));
+        Assert.Equal("'variables[0].type' must be a string, one of string, number, boolean, array, object.", Text(variableType));
+        Assert.Equal("'metadata.temperature' has a value of the wrong JSON type.", Text(temperature));
+        Assert.Equal("'variables' has a value of the wrong JSON type.", Text(variables));
+    }
+
+    [Fact]
     public async Task Connect_WithoutAKeyOrWithAnUnknownKey_Is401()
     {
         var none = await Assert.ThrowsAsync<HttpRequestException>(() => ConnectAsync(""));
