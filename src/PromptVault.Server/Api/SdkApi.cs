@@ -141,4 +141,7 @@ internal sealed class SdkStreamOptions
 {
     /// <summary>How long a quiet stream waits before a keep-alive comment, so proxies and clients see it is alive.</summary>
     public TimeSpan KeepAliveInterval { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>The longest interval taken: a quiet stream's wait is a timer, which refuses one of more than 49 days on every stream.</summary>
+    public static readonly TimeSpan MaxKeepAliveInterval = TimeSpan.FromHours(1);
 }

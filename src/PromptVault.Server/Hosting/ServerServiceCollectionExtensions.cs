@@ -36,7 +36,8 @@ public static class ServerServiceCollectionExtensions
         services.AddSingleton<ExposureService>();
         services.AddSingleton<SdkSnapshots>();
         services.AddOptions<SdkStreamOptions>().BindConfiguration("PromptVault:Sdk")
-            .Validate(o => o.KeepAliveInterval > TimeSpan.Zero, "PromptVault:Sdk:KeepAliveInterval must be a positive time span (00:00:15).").ValidateOnStart();
+            .Validate(o => o.KeepAliveInterval > TimeSpan.Zero && o.KeepAliveInterval <= SdkStreamOptions.MaxKeepAliveInterval,
+                $"PromptVault:Sdk:KeepAliveInterval must be a positive time span up to {SdkStreamOptions.MaxKeepAliveInterval:c} (default 00:00:15).").ValidateOnStart();
         services.AddSingleton(options.Prices);
         services.AddSingleton<ApiKeyService>();
         services.AddSingleton<RegistryTransfer>();

@@ -5,6 +5,7 @@ using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using PromptVault.Core.Contracts;
 using PromptVault.Server.Api;
+using PromptVault.Server.Hosting;
 using static PromptVault.Server.Tests.ApiCalls;
 
 namespace PromptVault.Server.Tests.Api;
@@ -110,6 +111,18 @@ public sealed class SdkStreamTests(ServerFixture fixture) : IClassFixture<Server
 
         Assert.Equal("event: snapshot", lines[0]);
         Assert.StartsWith("data: {\"sequence\":", lines[1]);
+    }
+
+    [Theory]
+    [InlineData("00:00:00")]
+    [InlineData("100.00:00:00")]
+    public void AKeepAliveIntervalOutOfRange_StopsStartUp_NamingIt(string interval)
+    {
+        var options = new ServerOptions { DatabasePath = Path.Combine(Path.GetTempPath(), "unused.db"), Urls = "http://127.0.0.1:0" };
+
+        var error = Assert.Throws<InvalidOperationException>(() => PromptVaultServer.Build(options, [$"--PromptVault:Sdk:KeepAliveInterval={interval}"]));
+
+        Assert.Contains("PromptVault:Sdk:KeepAliveInterval must be a positive time span up to 01:00:00", error.Message);
     }
 
     [Fact]
