@@ -19,7 +19,7 @@ public sealed class WebhookService(IWebhookStore store, TimeProvider time)
         var now = time.GetUtcNow();
         var webhook = new Webhook(Ids.New(now), url, events, SecretPrefix + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32)), now, actor);
         await store.CreateWebhookAsync(webhook, new AuditEntry(0, now, actor, AuditActions.WebhookCreated, null, webhook.Id, null,
-            new Dictionary<string, string?> { ["url"] = url, ["events"] = string.Join(",", events) }), cancellationToken);
+            new Dictionary<string, string?> { ["origin"] = Origin(url), ["events"] = string.Join(",", events) }), cancellationToken);
         return new CreatedWebhookResponse(webhook.Id, webhook.Url, webhook.Events, webhook.Secret, webhook.CreatedAt, webhook.CreatedBy);
     }
 
@@ -36,7 +36,7 @@ public sealed class WebhookService(IWebhookStore store, TimeProvider time)
     {
         var webhook = await RequireAsync(id, cancellationToken);
         var audit = new AuditEntry(0, time.GetUtcNow(), actor, AuditActions.WebhookDeleted, null, webhook.Id,
-            new Dictionary<string, string?> { ["url"] = webhook.Url }, null);
+            new Dictionary<string, string?> { ["origin"] = Origin(webhook.Url) }, null);
         if (!await store.DeleteWebhookAsync(webhook.Id, audit, cancellationToken))
             throw NotFound(id);
     }
@@ -64,6 +64,13 @@ public sealed class WebhookService(IWebhookStore store, TimeProvider time)
             throw new InvalidInputException("invalid_url", $"url '{Prompts.PromptRules.Shorten(url)}' is not an absolute http or https URL.", "url");
         return uri.AbsoluteUri;
     }
+
+    /// <summary>
+    /// What the audit log keeps of a webhook's URL: its scheme, host and port. Every reader key reads the log, while the URL is
+    /// for admins: its path or query is often the receiver's token (Slack's, Discord's), and its user info a password.
+    /// </summary>
+    private static string? Origin(string url) =>
+        Uri.TryCreate(url, UriKind.Absolute, out var uri) ? uri.GetComponents(UriComponents.SchemeAndServer, UriFormat.UriEscaped) : null;
 
     private static List<string> ValidateEvents(IReadOnlyList<string>? events)
     {

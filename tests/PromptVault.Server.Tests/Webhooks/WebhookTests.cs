@@ -47,6 +47,27 @@ public sealed class WebhookTests
     }
 
     [Fact]
+    public async Task AuditOfAWebhook_ReadByAReaderKey_ShowsItsOriginNotTheTokenInItsUrl()
+    {
+        await using var server = await RunningServer.StartAsync(TestContext.Current.CancellationToken);
+        using var admin = server.CreateClient();
+        using var reader = server.CreateClient(await server.CreateKeyAsync("reader", Core.Auth.ApiKeyRole.Reader, TestContext.Current.CancellationToken));
+        // Where a Slack or Discord webhook keeps its token: in the path.
+        var (created, webhook) = await PostAsync(admin, "/api/webhooks",
+            new { url = "https://hooks.example.com:8443/services/T0/B0/secret-token?sig=also-secret", events = new[] { "version.created" } });
+        var (deleted, _) = await SendAsync(admin, HttpMethod.Delete, $"/api/webhooks/{webhook.Str("id")}");
+
+        var (status, audit) = await GetAsync(reader, "/api/audit");
+
+        Assert.Equal((HttpStatusCode.Created, HttpStatusCode.NoContent, HttpStatusCode.OK), (created, deleted, status));
+        Assert.DoesNotContain("secret", audit!.ToJsonString());
+        var entries = audit["entries"]!.AsArray();
+        var (add, remove) = (entries.Single(e => e.Str("action") == "webhook.created"), entries.Single(e => e.Str("action") == "webhook.deleted"));
+        Assert.Equal("https://hooks.example.com:8443", add!["after"].Str("origin"));
+        Assert.Equal("https://hooks.example.com:8443", remove!["before"].Str("origin"));
+    }
+
+    [Fact]
     public async Task EveryEventKind_IsDeliveredSigned_AndCreateListGetDeleteWork()
     {
         await using var receiver = await WebhookReceiver.StartAsync(cancellationToken: TestContext.Current.CancellationToken);
