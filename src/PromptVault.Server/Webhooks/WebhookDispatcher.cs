@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Net.Http.Headers;
 using System.Text;
 using Microsoft.Extensions.Options;
 using PromptVault.Core.Registry;
@@ -58,6 +59,12 @@ internal sealed class WebhookDispatcher(IWebhookStore store, IHttpClientFactory 
         catch (SemaphoreFullException) { /* already awake */ }
     }
 
+    /// <summary>The URL's user info (<c>https://user:password@host/hook</c>) as Basic credentials, which HttpClient does not send by itself.</summary>
+    private static AuthenticationHeaderValue? BasicAuthorization(Uri url) =>
+        url is { IsAbsoluteUri: true, UserInfo.Length: > 0 }
+            ? new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(Uri.UnescapeDataString(url.UserInfo))))
+            : null;
+
     private async Task SendAsync(ClaimedDelivery delivery, WebhookOptions settings, CancellationToken stoppingToken)
     {
         var attempt = delivery.Attempts + 1;
@@ -72,6 +79,7 @@ internal sealed class WebhookDispatcher(IWebhookStore store, IHttpClientFactory 
             {
                 Content = new StringContent(delivery.Payload, Encoding.UTF8, "application/json"),
             };
+            request.Headers.Authorization = BasicAuthorization(request.RequestUri!);
             request.Headers.Add(WebhookSignature.EventHeader, delivery.Event);
             request.Headers.Add(WebhookSignature.TimestampHeader, timestamp);
             request.Headers.Add(WebhookSignature.SignatureHeader, WebhookSignature.Compute(delivery.Secret, timestamp, delivery.Payload));

@@ -49,7 +49,10 @@ public sealed class WebhookReceiver : IAsyncDisposable
             var status = receiver.Status;
             await received.Writer.WriteAsync(new ReceivedDelivery(request.Headers["X-PromptVault-Event"].ToString(), timestamp,
                 long.Parse(request.Headers["X-PromptVault-Delivery"].ToString()), body,
-                CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(expected), Encoding.ASCII.GetBytes(signature)), status));
+                CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(expected), Encoding.ASCII.GetBytes(signature)), status)
+            {
+                Authorization = request.Headers.Authorization.ToString(),
+            });
             return Results.StatusCode(status);
         });
         await app.StartAsync(cancellationToken);
@@ -72,4 +75,8 @@ public sealed class WebhookReceiver : IAsyncDisposable
     }
 }
 
-public sealed record ReceivedDelivery(string Event, string Timestamp, long DeliveryId, string Body, bool SignatureValid, int AnsweredWith);
+public sealed record ReceivedDelivery(string Event, string Timestamp, long DeliveryId, string Body, bool SignatureValid, int AnsweredWith)
+{
+    /// <summary>The request's <c>Authorization</c> header; empty when none was sent.</summary>
+    public string Authorization { get; init; } = "";
+}

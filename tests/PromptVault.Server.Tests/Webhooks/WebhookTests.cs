@@ -193,6 +193,24 @@ public sealed class WebhookTests
     }
 
     [Fact]
+    public async Task UrlWithUserInfo_IsDeliveredWithThoseBasicCredentials()
+    {
+        await using var receiver = await WebhookReceiver.StartAsync(cancellationToken: TestContext.Current.CancellationToken);
+        await using var server = await RunningServer.StartAsync(new ServerSetup(FastRetries), TestContext.Current.CancellationToken);
+        using var client = server.CreateClient();
+        var url = new UriBuilder(receiver.Url) { UserName = "ci", Password = "p%40ss:word" }.Uri.AbsoluteUri;
+        var (status, created) = await PostAsync(client, "/api/webhooks", new { url, events = new[] { "version.created" } });
+        receiver.Secret = created.Str("secret");
+
+        await CreateSupportPromptAsync(client);
+        var accepted = await receiver.NextAcceptedAsync(Wait);
+
+        Assert.Equal(HttpStatusCode.Created, status);
+        Assert.True(accepted.SignatureValid);
+        Assert.Equal("Basic " + Convert.ToBase64String("ci:p@ss:word"u8), accepted.Authorization);
+    }
+
+    [Fact]
     public async Task StoredUrlThatCannotBeSent_EachAttemptRecordedWithItsError()
     {
         await using var receiver = await WebhookReceiver.StartAsync(cancellationToken: TestContext.Current.CancellationToken);
