@@ -31,10 +31,25 @@ public static class PromptVaultJson
         options.Converters.Add(new JsonStringEnumConverter(namingPolicy: null, allowIntegerValues: false));
         options.Converters.Add(new TextCheckedJsonElementConverter(refuseNul: forRequests));
         options.Converters.Add(new TextCheckedVariablesConverter(refuseNul: forRequests));
-        options.TypeInfoResolverChain.Insert(0, forRequests ? PromptVaultJsonContext.Default.WithAddedModifier(NulRefusal.Modify) : PromptVaultJsonContext.Default);
+        options.TypeInfoResolverChain.Insert(0, forRequests
+            ? PromptVaultJsonContext.Default.WithAddedModifier(NulRefusal.Modify).WithAddedModifier(RefuseUnknownMetadata)
+            : PromptVaultJsonContext.Default);
         if (!options.TypeInfoResolverChain.OfType<DefaultJsonTypeInfoResolver>().Any())
-            options.TypeInfoResolverChain.Add(forRequests ? new DefaultJsonTypeInfoResolver { Modifiers = { NulRefusal.Modify } } : new DefaultJsonTypeInfoResolver());
+            options.TypeInfoResolverChain.Add(forRequests
+                ? new DefaultJsonTypeInfoResolver { Modifiers = { NulRefusal.Modify, RefuseUnknownMetadata } }
+                : new DefaultJsonTypeInfoResolver());
         return options;
+    }
+
+    /// <summary>
+    /// A request's <c>metadata</c> with a member that is no model setting (<c>max_tokens</c> for <c>maxTokens</c>) is refused, not
+    /// dropped: the version would be stored without the setting its author meant. Only requests: stored metadata and answers
+    /// (the SDK's too) still read members a later server adds.
+    /// </summary>
+    private static void RefuseUnknownMetadata(JsonTypeInfo typeInfo)
+    {
+        if (typeInfo.Type == typeof(Prompts.PromptMetadata))
+            typeInfo.UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow;
     }
 }
 

@@ -1,16 +1,18 @@
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.AspNetCore.Http.Metadata;
 using Microsoft.Extensions.Options;
 using PromptVault.Core;
 using PromptVault.Core.Contracts;
+using PromptVault.Core.Prompts;
 using PromptVault.Server.Hosting;
 
 namespace PromptVault.Server.Api;
 
 /// <summary>The one map from expected exceptions to HTTP problems; anything else stays a 500.</summary>
-internal sealed class ProblemExceptionHandler : IExceptionHandler
+internal sealed partial class ProblemExceptionHandler : IExceptionHandler
 {
     public async ValueTask<bool> TryHandleAsync(HttpContext context, Exception exception, CancellationToken cancellationToken)
     {
@@ -25,6 +27,8 @@ internal sealed class ProblemExceptionHandler : IExceptionHandler
             NotConfiguredException e => (StatusCodes.Status503ServiceUnavailable, e.Code, e.Message, e.Field),
             BadHttpRequestException { InnerException: JsonException json } when IsInvalidText(json) =>
                 (StatusCodes.Status400BadRequest, "invalid_text", DescribeInvalidText(json), TextField(json)),
+            BadHttpRequestException { InnerException: JsonException json } when UnknownMember(json) is { } member =>
+                (StatusCodes.Status400BadRequest, "unknown_field", DescribeUnknownMember(context, member), member),
             BadHttpRequestException { InnerException: JsonException json } =>
                 (StatusCodes.Status400BadRequest, "invalid_json", DescribeJsonError(context, json), JsonField(json)),
             BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge } =>
@@ -76,6 +80,29 @@ internal sealed class ProblemExceptionHandler : IExceptionHandler
         if (IsConversionError(json))
             return field is not null && EnumAt(type, path, options) is { } enumType ? $"'{field}' must be a string, one of {Names.AllOf(enumType)}." : WrongJsonType(field);
         return field is null ? $"The request body is not valid JSON: {json.Message}" : $"'{field}' is invalid: {json.Message}";
+    }
+
+    /// <summary>
+    /// The member a strict body object does not have (<c>metadata.max_tokens</c>), from System.Text.Json's refusal of an unmapped
+    /// member (only <c>metadata</c> is strict, see PromptVaultJson); null for any other error.
+    /// </summary>
+    private static string? UnknownMember(JsonException json)
+    {
+        var match = UnmappedMember().Match(json.Message);
+        if (!match.Success) return null;
+        var name = match.Groups[1].Value;
+        var parent = JsonField(json) is { } path && path.EndsWith(name, StringComparison.Ordinal) ? path[..^name.Length].TrimEnd('.') : JsonField(json);
+        return string.IsNullOrEmpty(parent) ? name : $"{parent}.{name}";
+    }
+
+    [GeneratedRegex(@"^The JSON property '(.*)' could not be mapped to any \.NET member")]
+    private static partial Regex UnmappedMember();
+
+    private static string DescribeUnknownMember(HttpContext context, string member)
+    {
+        var options = context.RequestServices.GetRequiredService<IOptions<JsonOptions>>().Value.SerializerOptions;
+        var settings = options.GetTypeInfo(typeof(PromptMetadata)).Properties.Select(p => p.Name);
+        return $"'{member}' is not a model setting; metadata takes {string.Join(", ", settings)}.";
     }
 
     private static string WrongJsonType(string? field) =>
