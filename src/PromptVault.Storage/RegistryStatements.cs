@@ -125,8 +125,13 @@ internal static class RegistryStatements
             await InsertPromptAsync(connection, transaction, prompt, errors, cancellationToken);
         if (changes.TouchedPrompt is { } touched)
         {
-            await connection.ExecuteAsync(Command("UPDATE prompts SET updated_at = @UpdatedAt, updated_by = @UpdatedBy WHERE id = @Id",
-                new { touched.Id, UpdatedAt = ToText(touched.UpdatedAt), touched.UpdatedBy }, cancellationToken, transaction));
+            var changed = await connection.ExecuteAsync(Command("""
+                UPDATE prompts SET updated_at = @UpdatedAt, updated_by = @UpdatedBy
+                WHERE id = @Id AND require_approval = @RequireApproval AND require_tests = @RequireTests
+                """, new { touched.Id, UpdatedAt = ToText(touched.UpdatedAt), touched.UpdatedBy, touched.RequireApproval, touched.RequireTests },
+                cancellationToken, transaction));
+            if (changed == 0)
+                throw new ConcurrentWriteException($"prompt {touched.Id}'s promotion gates (requireApproval, requireTests) changed since it was read.");
         }
         if (changes.UpdatedPrompt is { To: var updated } update)
         {

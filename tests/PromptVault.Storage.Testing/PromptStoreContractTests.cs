@@ -361,6 +361,27 @@ public abstract class PromptStoreContractTests
     }
 
     [Fact]
+    public async Task SaveAsync_PromoteReadBeforeAGateWasTurnedOn_ThrowsConcurrentWriteAndWritesNothing()
+    {
+        var (store, _) = await CreateStoreAsync();
+        var (prompt, v1, _) = await SeedPromptAsync(store, "gate-raced");
+        // An admin turns requireApproval on between the promote's read of the prompt (no gate) and its write.
+        var gated = prompt with { RequireApproval = true, UpdatedAt = Now.AddMinutes(1), UpdatedBy = "admin" };
+        await store.SaveAsync(new PromptChanges { UpdatedPrompt = new PromptUpdate(prompt, gated) }, Cancel);
+
+        await Assert.ThrowsAsync<ConcurrentWriteException>(() => store.SaveAsync(new PromptChanges
+        {
+            TouchedPrompt = prompt with { UpdatedAt = Now.AddMinutes(2), UpdatedBy = "ci" },
+            StatusChanges = [StatusChange.Of(v1, VersionStatus.Production)],
+            LabelChanges = [Label(prompt, "production", null, v1.Id)],
+        }, Cancel));
+
+        Assert.Empty(await store.ListLabelsAsync(prompt.Id, Cancel));
+        Assert.Equal(v1.Status, (await store.FindVersionByIdAsync(prompt.Id, v1.Id, Cancel))!.Status);
+        Assert.Equal(Json(gated), Json(await store.FindPromptAsync(prompt.Name, Cancel)));
+    }
+
+    [Fact]
     public async Task SaveAsync_IncludeGeneration_AdvancesIt_AndAStaleOneThrowsConcurrentWriteAndWritesNothing()
     {
         var (store, _) = await CreateStoreAsync();

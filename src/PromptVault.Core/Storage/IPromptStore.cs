@@ -88,7 +88,11 @@ public sealed record PromptChanges
 {
     public Prompt? NewPrompt { get; init; }
 
-    /// <summary>The prompt with new <c>UpdatedAt</c>/<c>UpdatedBy</c>.</summary>
+    /// <summary>
+    /// The prompt with new <c>UpdatedAt</c>/<c>UpdatedBy</c>, as the change read it: written only while its promotion gates
+    /// (<c>RequireApproval</c>, <c>RequireTests</c>) are still the ones the change was checked against, or the save fails with
+    /// <see cref="ConcurrentWriteException"/>, so a promote cannot slip past a gate an admin turns on meanwhile.
+    /// </summary>
     public Prompt? TouchedPrompt { get; init; }
 
     /// <summary>The prompt's new own fields, if it is unchanged since they were decided (see <see cref="PromptUpdate"/>).</summary>
