@@ -1,4 +1,5 @@
 using System.Net.Http.Json;
+using System.Text.RegularExpressions;
 using Microsoft.Playwright;
 using PromptVault.Core.Auth;
 using PromptVault.Core.Contracts;
@@ -122,16 +123,17 @@ public sealed class SignInTests(DashboardFixture fixture) : IClassFixture<Dashbo
         Assert.Contains("/login", page.Url, StringComparison.Ordinal);
     }
 
-    /// <summary>An interactive page runs in a circuit, which kept the principal it opened with: a revoked writer's open editor saved.</summary>
+    /// <summary>
+    /// An interactive page runs in a circuit, which kept the principal it opened with: a revoked writer's open editor saved,
+    /// and then, refusing the save, still showed the draft as if the key were active.
+    /// </summary>
     [Fact]
-    public async Task RevokedKey_CannotSaveThroughAnInteractivePageOpenedBefore()
+    public async Task RevokedKey_SendsAnOpenEditorToTheSignInPage_WithoutSaving()
     {
         using var api = fixture.Server.CreateClient();
         (await api.PostAsync("/api/prompts", new StringContent("""{"name":"revoked-editor","content":"Hi"}""", System.Text.Encoding.UTF8, "application/json"),
             TestContext.Current.CancellationToken)).EnsureSuccessStatusCode();
-        var response = await api.PostAsJsonAsync("/api/keys", new CreateApiKeyRequest("revoked-editor", ApiKeyRole.Writer), PromptVaultJson.Options,
-            TestContext.Current.CancellationToken);
-        var key = (await response.Content.ReadFromJsonAsync<CreatedApiKeyResponse>(PromptVaultJson.Options, TestContext.Current.CancellationToken))!;
+        var key = await CreateKeyAsync(api, "revoked-editor", ApiKeyRole.Writer);
         var page = await fixture.OpenAsync(key.Key);
         await page.GotoAsync("/prompts/revoked-editor/edit");
         await page.Locator("[data-interactive=yes]").WaitForAsync();
@@ -139,17 +141,16 @@ public sealed class SignInTests(DashboardFixture fixture) : IClassFixture<Dashbo
         await page.GetByLabel("Change description").FillAsync("Saved after the key was revoked");
 
         (await api.DeleteAsync($"/api/keys/{key.Id}", TestContext.Current.CancellationToken)).EnsureSuccessStatusCode();
-        // Right after the revocation: the open page's handler must already see the key signed out.
-        await page.GetByRole(AriaRole.Button, new() { Name = "Save version" }).ClickAsync();
 
-        await Assertions.Expect(page.GetByRole(AriaRole.Alert)).ToHaveTextAsync("This key's role may not save versions.");
+        await fixture.WaitForPageAsync(page, new Regex("/login\\?ended=true&ReturnUrl=%2Fprompts%2Frevoked-editor%2Fedit$"));
+        await Assertions.Expect(page.GetByRole(AriaRole.Alert)).ToContainTextAsync("Your sign-in ended: the API key was revoked");
         var versions = await api.GetFromJsonAsync<VersionListResponse>("/api/prompts/revoked-editor/versions", PromptVaultJson.Options, TestContext.Current.CancellationToken);
         Assert.Equal(1, versions!.Total);
     }
 
-    /// <summary>The experiment page polls the results every two seconds in its circuit: a revoked reader's open page kept following them.</summary>
+    /// <summary>The experiment page polls the results every two seconds in its circuit: a revoked reader's open page kept showing them.</summary>
     [Fact]
-    public async Task RevokedKey_StopsAnOpenExperimentPageFollowingTheResults()
+    public async Task RevokedKey_SendsAnOpenExperimentPageToTheSignInPage()
     {
         using var api = fixture.Server.CreateClient();
         var cancel = TestContext.Current.CancellationToken;
@@ -161,15 +162,22 @@ public sealed class SignInTests(DashboardFixture fixture) : IClassFixture<Dashbo
         var started = await api.PostAsJsonAsync("/api/experiments", new CreateExperimentRequest("watched", "revoked-watcher",
             [new VariantRequest("control", control, 50), new VariantRequest("urge", challenger, 50)]), PromptVaultJson.Options, cancel);
         var experiment = (await started.Content.ReadFromJsonAsync<ExperimentResponse>(PromptVaultJson.Options, cancel))!;
-        var response = await api.PostAsJsonAsync("/api/keys", new CreateApiKeyRequest("revoked-watcher", ApiKeyRole.Reader), PromptVaultJson.Options,
-            TestContext.Current.CancellationToken);
-        var key = (await response.Content.ReadFromJsonAsync<CreatedApiKeyResponse>(PromptVaultJson.Options, TestContext.Current.CancellationToken))!;
+        var key = await CreateKeyAsync(api, "revoked-watcher", ApiKeyRole.Reader);
         var page = await fixture.OpenAsync(key.Key);
         await page.GotoAsync($"/experiments/{experiment.Id}");
         await Assertions.Expect(page.GetByText("UTC, live.")).ToBeVisibleAsync();
 
         (await api.DeleteAsync($"/api/keys/{key.Id}", TestContext.Current.CancellationToken)).EnsureSuccessStatusCode();
 
-        await Assertions.Expect(page.GetByRole(AriaRole.Alert)).ToContainTextAsync("no longer active");
+        await fixture.WaitForPageAsync(page, new Regex("/login\\?ended=true&ReturnUrl=%2Fexperiments%2F" + Regex.Escape(experiment.Id) + "$"));
+        await Assertions.Expect(page.GetByRole(AriaRole.Alert)).ToContainTextAsync("Your sign-in ended");
+        await Assertions.Expect(page.GetByText("UTC, live.")).Not.ToBeVisibleAsync();
+    }
+
+    private static async Task<CreatedApiKeyResponse> CreateKeyAsync(HttpClient api, string name, ApiKeyRole role)
+    {
+        var response = await api.PostAsJsonAsync("/api/keys", new CreateApiKeyRequest(name, role), PromptVaultJson.Options, TestContext.Current.CancellationToken);
+        response.EnsureSuccessStatusCode();
+        return (await response.Content.ReadFromJsonAsync<CreatedApiKeyResponse>(PromptVaultJson.Options, TestContext.Current.CancellationToken))!;
     }
 }

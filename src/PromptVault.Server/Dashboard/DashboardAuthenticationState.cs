@@ -10,8 +10,9 @@ namespace PromptVault.Server.Dashboard;
 /// The dashboard's sign-in inside a request or an interactive circuit, given by the host from the cookie. A circuit keeps the
 /// principal it opened with, so its key is checked again on every API key change on the <see cref="RegistryChangeFeed"/>
 /// (a revocation through any server on PostgreSQL included): once the key is no longer active the circuit is signed out, so
-/// its pages' actions, which check the role, are refused.
+/// its pages' actions, which check the role, are refused, and <see cref="SignedOutCircuitHandler"/> sends it to the sign-in page.
 /// </summary>
+/// <remarks>The check lists the keys: <see cref="PromptVault.Core.Storage.IApiKeyStore"/> has no lookup by id.</remarks>
 internal sealed class DashboardAuthenticationState : AuthenticationStateProvider, IHostEnvironmentAuthenticationStateProvider, IDisposable
 {
     private static readonly AuthenticationState SignedOut = new(new ClaimsPrincipal(new ClaimsIdentity()));

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Components.Authorization;
+using Microsoft.AspNetCore.Components.Server.Circuits;
 using Microsoft.Extensions.FileProviders;
 using PromptVault.Core;
 using PromptVault.Core.Auth;
@@ -27,6 +28,7 @@ internal static class DashboardSetup
         services.AddRazorComponents().AddInteractiveServerComponents();
         services.AddCascadingAuthenticationState();
         services.AddScoped<AuthenticationStateProvider, DashboardAuthenticationState>();
+        services.AddScoped<CircuitHandler, SignedOutCircuitHandler>();
         services.AddAntiforgery(antiforgery =>
         {
             antiforgery.Cookie.SameSite = SameSiteMode.Strict;

@@ -14,4 +14,7 @@ internal static class Links
     public static string Playground(string name) => "/playground?prompt=" + Uri.EscapeDataString(name);
 
     public static string Experiment(string id) => "/experiments/" + Uri.EscapeDataString(id);
+
+    /// <summary>The sign-in page saying the sign-in ended, back to <paramref name="returnUrl"/> once signed in again.</summary>
+    public static string SignInEnded(string returnUrl) => "/login?ended=true&ReturnUrl=" + Uri.EscapeDataString(returnUrl);
 }
