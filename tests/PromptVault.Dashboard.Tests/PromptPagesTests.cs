@@ -188,4 +188,32 @@ public sealed class PromptPagesTests(DashboardFixture fixture) : IClassFixture<D
         await Assertions.Expect(writer.Locator("td .status")).ToHaveTextAsync("approved");
         await Assertions.Expect(writer.GetByRole(AriaRole.Cell, new() { Name = "wendy-writer", Exact = true })).ToBeVisibleAsync();
     }
+
+    /// <summary>Two editors opened from 1.0.0: the second save made 1.0.2 of its draft, silently undoing the first editor's 1.0.1.</summary>
+    [Fact]
+    public async Task Edit_TwoEditorsFromTheSameVersion_TheSecondSaveIsRefusedAsAConflict()
+    {
+        using var api = fixture.Server.CreateClient();
+        (await api.PostAsync("/api/prompts", new StringContent("""{"name":"two-editors","content":"Hi"}""", System.Text.Encoding.UTF8, "application/json"),
+            TestContext.Current.CancellationToken)).EnsureSuccessStatusCode();
+        var first = await fixture.OpenAsync(fixture.WriterKey);
+        var second = await fixture.OpenAsync(fixture.WriterKey);
+        foreach (var (page, text) in new[] { (first, "Hi from the first"), (second, "Hi from the second") })
+        {
+            await page.GotoAsync("/prompts/two-editors/edit");
+            await page.Locator("[data-interactive=yes]").WaitForAsync();
+            await page.GetByLabel("Template", new() { Exact = true }).FillAsync(text);
+            await page.GetByLabel("Change description").FillAsync(text);
+        }
+
+        await first.GetByRole(AriaRole.Button, new() { Name = "Save version" }).ClickAsync();
+        await fixture.WaitForPageAsync(first, "/prompts/two-editors");
+        await second.GetByRole(AriaRole.Button, new() { Name = "Save version" }).ClickAsync();
+
+        await Assertions.Expect(second.GetByRole(AriaRole.Alert)).ToContainTextAsync("1.0.1");
+        var versions = await api.GetFromJsonAsync<PromptVault.Core.Contracts.VersionListResponse>("/api/prompts/two-editors/versions",
+            PromptVault.Core.Contracts.PromptVaultJson.Options, TestContext.Current.CancellationToken);
+        Assert.Equal(2, versions!.Total);
+        Assert.Equal("Hi from the second", await second.GetByLabel("Template", new() { Exact = true }).InputValueAsync());
+    }
 }

@@ -140,8 +140,19 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, IEx
 
     /// <summary>The same, done at most once per <paramref name="idempotencyKey"/> (see <see cref="IdempotentRequests"/>): a retry
     /// gets the first answer even when other versions were created in between.</summary>
-    public async Task<VersionResponse> CreateVersionAsync(string name, CreateVersionRequest request, string actor, IdempotencyKey? idempotencyKey,
-        CancellationToken cancellationToken = default)
+    public Task<VersionResponse> CreateVersionAsync(string name, CreateVersionRequest request, string actor, IdempotencyKey? idempotencyKey,
+        CancellationToken cancellationToken = default) =>
+        CreateVersionAsync(name, request, actor, idempotencyKey, null, cancellationToken);
+
+    /// <summary>The same for a draft edited from the version with id <paramref name="basedOnVersionId"/> (the dashboard's editor): refused
+    /// when that is no longer the latest version, so a draft never silently undoes a version saved after it was started.</summary>
+    /// <exception cref="ConflictException">Another version was created since (<c>version_conflict</c>); nothing written.</exception>
+    public Task<VersionResponse> CreateVersionFromAsync(string name, string basedOnVersionId, CreateVersionRequest request, string actor,
+        CancellationToken cancellationToken = default) =>
+        CreateVersionAsync(name, request, actor, null, basedOnVersionId, cancellationToken);
+
+    private async Task<VersionResponse> CreateVersionAsync(string name, CreateVersionRequest request, string actor, IdempotencyKey? idempotencyKey,
+        string? basedOnVersionId, CancellationToken cancellationToken)
     {
         var changeDescription = request.ChangeDescription?.Trim();
         if (string.IsNullOrEmpty(changeDescription))
@@ -153,6 +164,9 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, IEx
         {
             var prompt = await RequirePromptAsync(name, cancellationToken);
             var latest = await RequireLatestAsync(prompt, cancellationToken);
+            if (basedOnVersionId is not null && latest.Id != basedOnVersionId)
+                throw new ConflictException("version_conflict",
+                    $"version {latest.Version} of '{prompt.Name}' was saved after this draft was started; open the editor again to edit from it.");
             var metadata = request.Metadata ?? latest.Metadata;
             var body = await WithIncludedContractAsync(prompt.Name,
                 ValidateVersionBody(prompt.Type, request.Content, request.Messages, request.Variables ?? latest.Variables, metadata), cancellationToken);
