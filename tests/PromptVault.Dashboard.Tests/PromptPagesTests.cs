@@ -216,4 +216,25 @@ public sealed class PromptPagesTests(DashboardFixture fixture) : IClassFixture<D
         Assert.Equal(2, versions!.Total);
         Assert.Equal("Hi from the second", await second.GetByLabel("Template", new() { Exact = true }).InputValueAsync());
     }
+
+    /// <summary>Two variable rows with one name, each with a test value: the preview's dictionary of values threw and the circuit died, the draft with it.</summary>
+    [Fact]
+    public async Task Edit_TwoVariablesWithOneName_SaysSoAndKeepsTheEditorWorking()
+    {
+        using var api = fixture.Server.CreateClient();
+        (await api.PostAsync("/api/prompts", new StringContent("""{"name":"twice-declared","content":"Hi {{x}}","variables":[{"name":"x","type":"string"}]}""",
+            System.Text.Encoding.UTF8, "application/json"), TestContext.Current.CancellationToken)).EnsureSuccessStatusCode();
+        var page = await fixture.OpenAsync(fixture.WriterKey);
+        await page.GotoAsync("/prompts/twice-declared/edit");
+        await page.Locator("[data-interactive=yes]").WaitForAsync();
+        await page.GetByLabel("Test value for x (string)").FillAsync("a");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Add variable" }).ClickAsync();
+        await page.Locator("#var-1-name").FillAsync("x");
+        await page.Locator("#var-1-name").PressAsync("Tab");
+        await page.Locator("[id='test-x']").Nth(1).FillAsync("b");
+
+        await Assertions.Expect(page.GetByTestId("render-error")).ToHaveTextAsync("variable 'x' is declared twice.");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Remove variable x" }).Nth(1).ClickAsync();
+        await Assertions.Expect(page.GetByTestId("preview")).ToHaveTextAsync("Hi a");
+    }
 }
