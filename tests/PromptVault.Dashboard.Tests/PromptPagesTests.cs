@@ -237,4 +237,31 @@ public sealed class PromptPagesTests(DashboardFixture fixture) : IClassFixture<D
         await page.GetByRole(AriaRole.Button, new() { Name = "Remove variable x" }).Nth(1).ClickAsync();
         await Assertions.Expect(page.GetByTestId("preview")).ToHaveTextAsync("Hi a");
     }
+
+    /// <summary>A save while another writer holds the SQLite database past the busy timeout: the store's "busy, retry" ended the circuit, the draft with it.</summary>
+    [Fact]
+    public async Task Edit_SaveWhileTheDatabaseIsLocked_SaysToRetryAndKeepsTheDraft()
+    {
+        using var api = fixture.Server.CreateClient();
+        (await api.PostAsync("/api/prompts", new StringContent("""{"name":"locked-save","content":"Hi"}""", System.Text.Encoding.UTF8, "application/json"),
+            TestContext.Current.CancellationToken)).EnsureSuccessStatusCode();
+        var page = await fixture.OpenAsync(fixture.WriterKey);
+        await page.GotoAsync("/prompts/locked-save/edit");
+        await page.Locator("[data-interactive=yes]").WaitForAsync();
+        await page.GetByLabel("Template", new() { Exact = true }).FillAsync("Hi there");
+        await page.GetByLabel("Change description").FillAsync("Warmer");
+
+        await using (var other = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={fixture.Server.DatabasePath}"))
+        {
+            await other.OpenAsync(TestContext.Current.CancellationToken);
+            using var writing = other.BeginTransaction(); // BEGIN IMMEDIATE: the server's writes wait, then give up
+            await page.GetByRole(AriaRole.Button, new() { Name = "Save version" }).ClickAsync();
+            await Assertions.Expect(page.GetByRole(AriaRole.Alert)).ToContainTextAsync("retry");
+        }
+
+        Assert.Equal("Hi there", await page.GetByLabel("Template", new() { Exact = true }).InputValueAsync());
+        await page.GetByRole(AriaRole.Button, new() { Name = "Save version" }).ClickAsync();
+        await fixture.WaitForPageAsync(page, "/prompts/locked-save");
+        await Assertions.Expect(page.GetByRole(AriaRole.Cell, new() { Name = "Warmer" })).ToBeVisibleAsync();
+    }
 }
