@@ -194,14 +194,10 @@ public sealed class PromptPagesTests(DashboardFixture fixture) : IClassFixture<D
     public async Task Edit_TwoEditorsFromTheSameVersion_TheSecondSaveIsRefusedAsAConflict()
     {
         using var api = fixture.Server.CreateClient();
-        (await api.PostAsync("/api/prompts", new StringContent("""{"name":"two-editors","content":"Hi"}""", System.Text.Encoding.UTF8, "application/json"),
-            TestContext.Current.CancellationToken)).EnsureSuccessStatusCode();
-        var first = await fixture.OpenAsync(fixture.WriterKey);
-        var second = await fixture.OpenAsync(fixture.WriterKey);
+        var first = await CreateAndEditAsync(api, """{"name":"two-editors","content":"Hi"}""");
+        var second = await EditAsync("two-editors");
         foreach (var (page, text) in new[] { (first, "Hi from the first"), (second, "Hi from the second") })
         {
-            await page.GotoAsync("/prompts/two-editors/edit");
-            await page.Locator("[data-interactive=yes]").WaitForAsync();
             await page.GetByLabel("Template", new() { Exact = true }).FillAsync(text);
             await page.GetByLabel("Change description").FillAsync(text);
         }
@@ -222,11 +218,7 @@ public sealed class PromptPagesTests(DashboardFixture fixture) : IClassFixture<D
     public async Task Edit_TwoVariablesWithOneName_SaysSoAndKeepsTheEditorWorking()
     {
         using var api = fixture.Server.CreateClient();
-        (await api.PostAsync("/api/prompts", new StringContent("""{"name":"twice-declared","content":"Hi {{x}}","variables":[{"name":"x","type":"string"}]}""",
-            System.Text.Encoding.UTF8, "application/json"), TestContext.Current.CancellationToken)).EnsureSuccessStatusCode();
-        var page = await fixture.OpenAsync(fixture.WriterKey);
-        await page.GotoAsync("/prompts/twice-declared/edit");
-        await page.Locator("[data-interactive=yes]").WaitForAsync();
+        var page = await CreateAndEditAsync(api, """{"name":"twice-declared","content":"Hi {{x}}","variables":[{"name":"x","type":"string"}]}""");
         await page.GetByLabel("Test value for x (string)").FillAsync("a");
         await page.GetByRole(AriaRole.Button, new() { Name = "Add variable" }).ClickAsync();
         await page.Locator("#var-1-name").FillAsync("x");
@@ -243,11 +235,7 @@ public sealed class PromptPagesTests(DashboardFixture fixture) : IClassFixture<D
     public async Task Edit_SaveWhileTheDatabaseIsLocked_SaysToRetryAndKeepsTheDraft()
     {
         using var api = fixture.Server.CreateClient();
-        (await api.PostAsync("/api/prompts", new StringContent("""{"name":"locked-save","content":"Hi"}""", System.Text.Encoding.UTF8, "application/json"),
-            TestContext.Current.CancellationToken)).EnsureSuccessStatusCode();
-        var page = await fixture.OpenAsync(fixture.WriterKey);
-        await page.GotoAsync("/prompts/locked-save/edit");
-        await page.Locator("[data-interactive=yes]").WaitForAsync();
+        var page = await CreateAndEditAsync(api, """{"name":"locked-save","content":"Hi"}""");
         await page.GetByLabel("Template", new() { Exact = true }).FillAsync("Hi there");
         await page.GetByLabel("Change description").FillAsync("Warmer");
 
@@ -263,5 +251,21 @@ public sealed class PromptPagesTests(DashboardFixture fixture) : IClassFixture<D
         await page.GetByRole(AriaRole.Button, new() { Name = "Save version" }).ClickAsync();
         await fixture.WaitForPageAsync(page, "/prompts/locked-save");
         await Assertions.Expect(page.GetByRole(AriaRole.Cell, new() { Name = "Warmer" })).ToBeVisibleAsync();
+    }
+
+    /// <summary>Creates a prompt from <paramref name="json"/> through the API and opens its editor as the writer, once interactive.</summary>
+    private async Task<IPage> CreateAndEditAsync(HttpClient api, string json)
+    {
+        (await api.PostAsync("/api/prompts", new StringContent(json, System.Text.Encoding.UTF8, "application/json"), TestContext.Current.CancellationToken))
+            .EnsureSuccessStatusCode();
+        return await EditAsync(System.Text.Json.JsonDocument.Parse(json).RootElement.GetProperty("name").GetString()!);
+    }
+
+    private async Task<IPage> EditAsync(string name)
+    {
+        var page = await fixture.OpenAsync(fixture.WriterKey);
+        await page.GotoAsync($"/prompts/{Uri.EscapeDataString(name)}/edit");
+        await page.Locator("[data-interactive=yes]").WaitForAsync();
+        return page;
     }
 }
