@@ -56,6 +56,12 @@ public sealed class ForbiddenException(string code, string message)
 /// </summary>
 public sealed class ConcurrentWriteException(string message) : Exception(message);
 
+/// <summary>
+/// Thrown by a store when its disk is full: the write was rolled back whole and nothing was stored. Transient once space
+/// is freed (HTTP 503); the store writes again on the next request, with no restart.
+/// </summary>
+public sealed class StoreFullException(string message, Exception innerException) : Exception(message, innerException);
+
 /// <summary>A service PromptVault calls on the caller's behalf (a model provider) failed or could not be reached (HTTP 502).</summary>
 public sealed class UpstreamFailedException(string code, string message)
     : PromptVaultException(code, message);

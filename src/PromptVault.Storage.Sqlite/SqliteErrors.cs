@@ -1,4 +1,5 @@
 using Microsoft.Data.Sqlite;
+using PromptVault.Core;
 
 namespace PromptVault.Storage.Sqlite;
 
@@ -7,6 +8,7 @@ internal static class SqliteErrors
 {
     private const int Busy = 5;
     private const int Locked = 6;
+    private const int Full = 13;
     private const int Constraint = 19;
     private const int ConstraintForeignKey = 787;
     private const int ConstraintPrimaryKey = 1555;
@@ -21,10 +23,16 @@ internal static class SqliteErrors
     public static bool IsForeignKeyViolation(SqliteException e) =>
         e.SqliteErrorCode == Constraint && e.SqliteExtendedErrorCode == ConstraintForeignKey;
 
-    /// <summary>Another connection held the lock for longer than the busy timeout.</summary>
-    public static bool IsBusy(SqliteException e) => e.SqliteErrorCode is Busy or Locked;
-
-    public static TimeoutException Transient(SqliteException e, TimeSpan busyTimeout) =>
-        new($"The SQLite database stayed locked by another writer for more than {busyTimeout.TotalSeconds:0.#} s. " +
-            "This is transient: retry the request.", e);
+    /// <summary>
+    /// The store's own exception for a failure the caller may retry, or null: a lock held by another connection for longer
+    /// than the busy timeout (<see cref="TimeoutException"/>), or a full disk (<see cref="StoreFullException"/>).
+    /// </summary>
+    public static Exception? Transient(SqliteException e, TimeSpan busyTimeout) => e.SqliteErrorCode switch
+    {
+        Busy or Locked => new TimeoutException(
+            $"The SQLite database stayed locked by another writer for more than {busyTimeout.TotalSeconds:0.#} s. " +
+            "This is transient: retry the request.", e),
+        Full => new StoreFullException("The SQLite database's disk is full: nothing was stored. Free space, then retry the request.", e),
+        _ => null,
+    };
 }

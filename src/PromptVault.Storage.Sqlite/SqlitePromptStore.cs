@@ -11,7 +11,8 @@ namespace PromptVault.Storage.Sqlite;
 /// </summary>
 /// <remarks>
 /// Thread-safe; register it as a singleton. Run <see cref="SqliteDatabase.MigrateAsync"/> before first use.
-/// A database still locked after the busy timeout surfaces as a <see cref="TimeoutException"/> that says it is transient.
+/// A database still locked after the busy timeout surfaces as a <see cref="TimeoutException"/> that says it is transient,
+/// a full disk as a <see cref="Core.StoreFullException"/>.
 /// </remarks>
 public sealed partial class SqlitePromptStore : RelationalPromptStore<SqliteConnection, SqliteTransaction>, IAsyncDisposable
 {
@@ -83,7 +84,7 @@ public sealed partial class SqlitePromptStore : RelationalPromptStore<SqliteConn
             return await read(connection, transaction);
         }, cancellationToken);
 
-    /// <summary>Runs <paramref name="work"/> on a new connection, translating a lock that outlasted the busy timeout.</summary>
+    /// <summary>Runs <paramref name="work"/> on a new connection, translating a lock that outlasted the busy timeout and a full disk.</summary>
     internal override async Task<T> WithConnectionAsync<T>(Func<SqliteConnection, Task<T>> work, CancellationToken cancellationToken)
     {
         try
@@ -91,9 +92,9 @@ public sealed partial class SqlitePromptStore : RelationalPromptStore<SqliteConn
             await using var connection = await connections.OpenAsync(cancellationToken);
             return await work(connection);
         }
-        catch (SqliteException e) when (SqliteErrors.IsBusy(e))
+        catch (SqliteException e) when (SqliteErrors.Transient(e, connections.BusyTimeout) is { } transient)
         {
-            throw SqliteErrors.Transient(e, connections.BusyTimeout);
+            throw transient;
         }
     }
 

@@ -266,7 +266,7 @@ internal sealed class SqliteWriteQueue : IAsyncDisposable
             if (context is not null)
                 await context.DisposeAsync();
             context = null;
-            var error = e is SqliteException sqlite && SqliteErrors.IsBusy(sqlite) ? SqliteErrors.Transient(sqlite, connections.BusyTimeout) : e;
+            var error = e is SqliteException sqlite && SqliteErrors.Transient(sqlite, connections.BusyTimeout) is { } transient ? transient : e;
             foreach (var write in group)
                 write.Fail(error);
             Lost(unreported, error);

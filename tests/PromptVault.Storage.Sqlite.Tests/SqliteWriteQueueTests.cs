@@ -281,7 +281,7 @@ public sealed class SqliteWriteQueueTests : IDisposable
     }
 
     [Fact]
-    public async Task DiskFull_TheGroupFailsWithSqlitesOwnError_NothingStored_TheNextGroupWrites()
+    public async Task DiskFull_TheGroupFailsAsStoreFull_NothingStored_TheNextGroupWrites()
     {
         await database.CreateStoreAsync();
         await using (var setup = await database.Connections.OpenAsync(Cancel))
@@ -296,13 +296,13 @@ public sealed class SqliteWriteQueueTests : IDisposable
         }, Cancel);
 
         // SQLite rolls the whole transaction back on a full disk, not only the write's savepoint: the group fails, and says why.
-        var full = await Assert.ThrowsAsync<SqliteException>(() => queue.EnqueueAsync(WriteKind.Events, 1, async context =>
+        var full = await Assert.ThrowsAsync<StoreFullException>(() => queue.EnqueueAsync(WriteKind.Events, 1, async context =>
         {
             for (var row = 0; row < 1000; row++)
                 await context.Connection.ExecuteAsync("INSERT INTO written (pad) VALUES (@pad)", new { pad = new string('x', 2000) }, context.Transaction);
             return true;
         }, Cancel));
-        Assert.Equal(13, full.SqliteErrorCode); // SQLITE_FULL
+        Assert.Equal(13, Assert.IsType<SqliteException>(full.InnerException).SqliteErrorCode); // SQLITE_FULL
 
         // The failed group closed the writer's connection; the next one writes.
         await queue.EnqueueAsync(WriteKind.Events, 1, context =>

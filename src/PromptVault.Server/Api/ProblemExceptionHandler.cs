@@ -40,10 +40,13 @@ internal sealed partial class ProblemExceptionHandler : IExceptionHandler
             BadHttpRequestException e => (e.StatusCode, "bad_request", e.Message, null),
             // The store's "still locked after the busy timeout": transient, so say so and invite a retry.
             TimeoutException => (StatusCodes.Status503ServiceUnavailable, "store_busy", "The database is busy; retry the request.", null),
+            StoreFullException => (StatusCodes.Status503ServiceUnavailable, "store_full", "The database's disk is full: nothing was stored. Retry once space is freed.", null),
             _ => (0, "", "", null),
         };
         if (status == 0) return false;
-        if (exception is TimeoutException) context.Response.Headers.RetryAfter = "1"; // a busy store frees up; a missing setting does not
+        // A busy store frees up within a second; a full disk waits for an operator; a missing setting needs a restart.
+        if (exception is TimeoutException) context.Response.Headers.RetryAfter = "1";
+        if (exception is StoreFullException) context.Response.Headers.RetryAfter = "30";
         await Problems.WriteAsync(context, status, code, detail, field);
         return true;
     }

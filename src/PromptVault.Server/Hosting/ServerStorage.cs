@@ -92,7 +92,10 @@ public static class ServerStorage
         await command.ExecuteScalarAsync(cancellationToken);
     }
 
-    /// <summary>The failures of a database that is unreachable, refuses, or is not one: both engines' errors derive from <see cref="DbException"/>.</summary>
+    /// <summary>
+    /// The failures of a database that is unreachable, refuses, is not one, or is full: both engines' errors derive from
+    /// <see cref="DbException"/>; a lock held too long and a full disk are the stores' own exceptions.
+    /// </summary>
     public static bool IsDatabaseFailure(Exception e) =>
-        e is DbException or IOException or UnauthorizedAccessException or TimeoutException or System.Net.Sockets.SocketException;
+        e is DbException or IOException or UnauthorizedAccessException or TimeoutException or Core.StoreFullException or System.Net.Sockets.SocketException;
 }
