@@ -11,8 +11,9 @@ public static class PromptVaultJson
 
     /// <summary>
     /// <see cref="Options"/> for what the server reads from a request, which also refuse text no store keeps (U+0000,
-    /// <see cref="NulRefusal"/>). Stored values and answers are read with <see cref="Options"/>, so text
-    /// stored before that rule still reads back.
+    /// <see cref="NulRefusal"/>), and which say what is wrong with an integer or a date and time they cannot read
+    /// (<see cref="WholeNumberConverter{T}"/>, <see cref="CheckedDateTimeOffsetConverter"/>). Stored values and answers
+    /// are read with <see cref="Options"/>, so text stored before that rule still reads back.
     /// </summary>
     public static JsonSerializerOptions Requests { get; } = Configure(new JsonSerializerOptions(JsonSerializerDefaults.Web), forRequests: true);
 

@@ -102,6 +102,25 @@ public sealed class MetricsApiTests(ServerFixture fixture) : IClassFixture<Serve
         Assert.Equal(0, await CountAsync(name));
     }
 
+    [Theory]
+    [InlineData("{\"versionId\": \"v\", \"timestamp\": \"0001-01-01T00:00:00+01:00\"}", "timestamp",
+        "'timestamp' is invalid: 0001-01-01T00:00:00+01:00 is out of range: a date and time must fall within the years 1 to 9999 in UTC.")]
+    [InlineData("{\"events\": [{\"versionId\": \"v\", \"timestamp\": \"yesterday\"}]}", "events[0].timestamp",
+        "'events[0].timestamp' is invalid: yesterday is not an ISO 8601 date and time such as 2026-01-31T12:00:00Z.")]
+    [InlineData("{\"versionId\": \"v\", \"inputTokens\": 1e2}", "inputTokens",
+        "'inputTokens' is invalid: 1e2 is not a whole number from -9223372036854775808 to 9223372036854775807 written in digits (100, not 1e2 or 100.0).")]
+    [InlineData("{\"events\": [{\"versionId\": \"v\", \"outputTokens\": 1.5}]}", "events[0].outputTokens",
+        "'events[0].outputTokens' is invalid: 1.5 is not a whole number from -9223372036854775808 to 9223372036854775807 written in digits (100, not 1e2 or 100.0).")]
+    [InlineData("{\"versionId\": \"v\", \"inputTokens\": \"100\"}", "inputTokens", "'inputTokens' has a value of the wrong JSON type.")]
+    [InlineData("{\"versionId\": \"v\", \"timestamp\": 5}", "timestamp", "'timestamp' has a value of the wrong JSON type.")]
+    public async Task ATimestampOrTokenCountItCannotRead_IsRefusedNamingTheFieldAndWhatIsWrong(string body, string field, string detail)
+    {
+        var (status, problem) = await PostAsync(_client, "/api/metrics", body);
+
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Equal(("invalid_json", field, detail), (problem.Str("code"), problem.Str("field"), problem.Str("detail")));
+    }
+
     [Fact]
     public async Task ABodyThatIsMissingNotJsonOrMalformed_IsRefusedWithItsOwnCode()
     {

@@ -1,0 +1,53 @@
+using System.Globalization;
+using System.Numerics;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace PromptVault.Core.Contracts;
+
+/// <summary>
+/// Reads an integer of a request as System.Text.Json does, but says what is wrong with a number it cannot take
+/// (<c>1e2</c>, <c>1.5</c>, one beyond the type's range) instead of its generic conversion error, which the API words
+/// as "a value of the wrong JSON type". A value of another JSON type keeps that generic error.
+/// </summary>
+internal sealed class WholeNumberConverter<T> : JsonConverter<T> where T : struct, IBinaryInteger<T>, IMinMaxValue<T>
+{
+    public override T Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    {
+        if (reader.TokenType != JsonTokenType.Number) throw new JsonException(); // the serializer words it, as for any type
+        if (reader.TryGetInt64(out var value) && value >= long.CreateTruncating(T.MinValue) && value <= long.CreateTruncating(T.MaxValue))
+            return T.CreateTruncating(value);
+        throw new JsonException(string.Create(CultureInfo.InvariantCulture,
+            $"{Prompts.PromptRules.Shorten(System.Text.Encoding.UTF8.GetString(reader.ValueSpan))} is not a whole number from {T.MinValue} to {T.MaxValue} written in digits (100, not 1e2 or 100.0)."));
+    }
+
+    public override void Write(Utf8JsonWriter writer, T value, JsonSerializerOptions options) =>
+        writer.WriteNumberValue(long.CreateTruncating(value));
+}
+
+/// <summary>
+/// Reads a date and time of a request as System.Text.Json does, but says what is wrong with a string it cannot take:
+/// not ISO 8601, or outside years 1 to 9999 once turned to UTC (<c>0001-01-01T00:00:00+01:00</c>), instead of its
+/// generic conversion error. A value of another JSON type keeps that generic error.
+/// </summary>
+internal sealed class CheckedDateTimeOffsetConverter : JsonConverter<DateTimeOffset>
+{
+    private const string Example = "2026-01-31T12:00:00Z";
+
+    public override DateTimeOffset Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    {
+        if (reader.TokenType != JsonTokenType.String) throw new JsonException(); // the serializer words it, as for any type
+        if (reader.TryGetDateTimeOffset(out var value)) return value;
+        var text = reader.GetString()!;
+        throw new JsonException(OutOfRange(text)
+            ? $"{text} is out of range: a date and time must fall within the years 1 to 9999 in UTC."
+            : $"{Prompts.PromptRules.Shorten(text)} is not an ISO 8601 date and time such as {Example}.");
+    }
+
+    /// <summary>A well-formed date and time whose offset moves it out of the range of UTC: it reads once its offset is dropped.</summary>
+    private static bool OutOfRange(string text) =>
+        text.Length > 6 && text[^6] is '+' or '-' && text[^3] == ':'
+        && DateTimeOffset.TryParseExact(text[..^6] + "Z", "yyyy-MM-dd'T'HH:mm:ss.FFFFFFFK", CultureInfo.InvariantCulture, DateTimeStyles.None, out _);
+
+    public override void Write(Utf8JsonWriter writer, DateTimeOffset value, JsonSerializerOptions options) => writer.WriteStringValue(value);
+}
