@@ -35,6 +35,13 @@ public sealed partial class PostgresRegistryChanges(NpgsqlDataSource dataSource,
     /// </summary>
     public const int KeepAliveSeconds = 5;
 
+    /// <summary>
+    /// Seconds the listening connection waits to connect, and for its LISTEN and its read of the counter (Npgsql's <c>Timeout</c>
+    /// and <c>CommandTimeout</c>, 15 s and 30 s by default): while it waits it is not listening, so every clock reading drops the
+    /// caches; a database that does not answer is given up on this soon and tried again after <see cref="ReconnectDelay"/>.
+    /// </summary>
+    public const int TimeoutSeconds = 5;
+
     /// <summary>How long a clock reading waits for the notification of a change already committed before dropping the caches instead.</summary>
     private static readonly TimeSpan ApplyTimeout = TimeSpan.FromSeconds(2);
 
@@ -100,12 +107,13 @@ public sealed partial class PostgresRegistryChanges(NpgsqlDataSource dataSource,
             await connection.WaitAsync(stoppingToken);
     }
 
-    /// <summary>A connection of its own, outside the pool (it is held for good), with <see cref="KeepAliveSeconds"/>.</summary>
+    /// <summary>A connection of its own, outside the pool (it is held for good), with <see cref="KeepAliveSeconds"/> and <see cref="TimeoutSeconds"/>.</summary>
     private async Task<NpgsqlConnection> OpenListeningConnectionAsync(CancellationToken cancellationToken)
     {
         var settings = new NpgsqlConnectionStringBuilder(dataSource.ConnectionString)
         {
             ApplicationName = ApplicationName, KeepAlive = KeepAliveSeconds, Pooling = false,
+            Timeout = TimeoutSeconds, CommandTimeout = TimeoutSeconds,
         };
         await using var template = dataSource.CreateConnection();
         // The clone takes the data source's password, which its connection string leaves out.

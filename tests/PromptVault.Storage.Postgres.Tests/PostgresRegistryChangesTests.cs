@@ -38,8 +38,48 @@ public sealed class PostgresRegistryChangesTests
     public async Task AChangeHeardWhileTheListenerReadsTheCounter_IsApplied_SoTheClockDoesNotWaitForIt()
     {
         await using var database = await PostgresServer.CreateDatabaseAsync(cancellationToken: Cancel);
-        // The listener's read of the counter is held, after it took its snapshot, until the test lets it go: the counter
-        // becomes a view whose rows the listener's session reads only past an advisory lock the test holds.
+        await using var gate = await HoldTheListenersCounterReadAsync(database);
+        using var listener = new PostgresRegistryChanges(database.DataSource, new RegistryChangeFeed(), NullLogger<PostgresRegistryChanges>.Instance);
+        await listener.StartAsync(Cancel);
+        await HeldListenerAsync(gate, TimeSpan.FromSeconds(5));
+
+        // Committed after the read's snapshot, so the read returns 0, and notified before the read's answer.
+        await ExecuteAsync(database, InsertPrompt("p-1", "first"));
+        await using (var release = new NpgsqlCommand("SELECT pg_advisory_unlock(7)", gate))
+            await release.ExecuteNonQueryAsync(Cancel);
+        await WaitUntilAsync(() => listener.Applied >= 0);
+
+        Assert.Equal(1, listener.Applied);
+        await listener.StopAsync(Cancel);
+    }
+
+    /// <summary>
+    /// The listener's read of the counter does not come back (a database that stopped answering): it is given up after the
+    /// listener's own <see cref="PostgresRegistryChanges.TimeoutSeconds"/>, not Npgsql's default 30 s command timeout, and the
+    /// listener connects again. The bound is generous: 20 s, with the timeout and the reconnect delay taking about 6.
+    /// </summary>
+    [Fact]
+    public async Task ACounterReadThatDoesNotComeBack_IsGivenUpAfterTheListenersTimeout_AndTheListenerConnectsAgain()
+    {
+        await using var database = await PostgresServer.CreateDatabaseAsync(cancellationToken: Cancel);
+        await using var gate = await HoldTheListenersCounterReadAsync(database);
+        using var listener = new PostgresRegistryChanges(database.DataSource, new RegistryChangeFeed(), NullLogger<PostgresRegistryChanges>.Instance);
+        await listener.StartAsync(Cancel);
+        var first = await HeldListenerAsync(gate, TimeSpan.FromSeconds(5));
+
+        var next = await HeldListenerAsync(gate, TimeSpan.FromSeconds(20), notPid: first);
+
+        Assert.NotEqual(first, next);
+        Assert.Equal(-1, listener.Applied);
+        await listener.StopAsync(Cancel);
+    }
+
+    /// <summary>
+    /// Holds the listener's read of the counter, after it took its snapshot, until the returned connection releases advisory
+    /// lock 7: the counter becomes a view whose rows the listener's session reads only past that lock.
+    /// </summary>
+    private static async Task<NpgsqlConnection> HoldTheListenersCounterReadAsync(PostgresTestDatabase database)
+    {
         await ExecuteAsync(database, $"""
             ALTER TABLE registry_changes RENAME TO registry_changes_stored;
             CREATE FUNCTION held_for_listener() RETURNS boolean LANGUAGE plpgsql VOLATILE AS $$
@@ -51,29 +91,24 @@ public sealed class PostgresRegistryChangesTests
             END $$;
             CREATE VIEW registry_changes AS SELECT * FROM registry_changes_stored WHERE held_for_listener();
             """);
-        await using var gate = await database.DataSource.OpenConnectionAsync(Cancel);
-        await using (var hold = new NpgsqlCommand("SELECT pg_advisory_lock(7)", gate))
-            await hold.ExecuteNonQueryAsync(Cancel);
-        using var listener = new PostgresRegistryChanges(database.DataSource, new RegistryChangeFeed(), NullLogger<PostgresRegistryChanges>.Instance);
-        await listener.StartAsync(Cancel);
-        await using (var waiting = new NpgsqlCommand(
-            $"SELECT count(*) FROM pg_stat_activity WHERE application_name = '{PostgresRegistryChanges.ApplicationName}' AND wait_event_type = 'Lock'", gate))
+        var gate = await database.DataSource.OpenConnectionAsync(Cancel);
+        await using var hold = new NpgsqlCommand("SELECT pg_advisory_lock(7)", gate);
+        await hold.ExecuteNonQueryAsync(Cancel);
+        return gate;
+    }
+
+    /// <summary>The backend of the listener waiting for the held counter read (other than <paramref name="notPid"/>), once there is one.</summary>
+    private static async Task<int> HeldListenerAsync(NpgsqlConnection gate, TimeSpan bound, int notPid = 0)
+    {
+        await using var waiting = new NpgsqlCommand(
+            $"SELECT pid FROM pg_stat_activity WHERE application_name = '{PostgresRegistryChanges.ApplicationName}' AND wait_event_type = 'Lock' AND pid <> {notPid}", gate);
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (true)
         {
-            for (var waited = 0; (long)(await waiting.ExecuteScalarAsync(Cancel))! == 0; waited += 10)
-            {
-                Assert.True(waited < 5000, "the listener did not read the counter within 5 s");
-                await Task.Delay(10, Cancel);
-            }
+            if (await waiting.ExecuteScalarAsync(Cancel) is int pid) return pid;
+            Assert.True(waited.Elapsed < bound, $"no listener waited for the counter read within {bound.TotalSeconds} s");
+            await Task.Delay(10, Cancel);
         }
-
-        // Committed after the read's snapshot, so the read returns 0, and notified before the read's answer.
-        await ExecuteAsync(database, InsertPrompt("p-1", "first"));
-        await using (var release = new NpgsqlCommand("SELECT pg_advisory_unlock(7)", gate))
-            await release.ExecuteNonQueryAsync(Cancel);
-        await WaitUntilAsync(() => listener.Applied >= 0);
-
-        Assert.Equal(1, listener.Applied);
-        await listener.StopAsync(Cancel);
     }
 
     /// <summary>
