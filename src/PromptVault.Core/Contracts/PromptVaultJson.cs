@@ -15,7 +15,20 @@ public static class PromptVaultJson
     /// (<see cref="WholeNumberConverter{T}"/>, <see cref="CheckedDateTimeOffsetConverter"/>). Stored values and answers
     /// are read with <see cref="Options"/>, so text stored before that rule still reads back.
     /// </summary>
-    public static JsonSerializerOptions Requests { get; } = Configure(new JsonSerializerOptions(JsonSerializerDefaults.Web), forRequests: true);
+    public static JsonSerializerOptions Requests { get; } = WithCheckedValues(Configure(new JsonSerializerOptions(JsonSerializerDefaults.Web), forRequests: true));
+
+    /// <summary>
+    /// Reads integers and dates and times through converters that say what is wrong with one they cannot read. Only for
+    /// <see cref="Requests"/> (the bodies read by hand: metric events), not ASP.NET Core's options: the OpenAPI document
+    /// describes a type read by a converter of its own with no JSON type, so every integer there would lose its <c>integer</c>.
+    /// </summary>
+    private static JsonSerializerOptions WithCheckedValues(JsonSerializerOptions options)
+    {
+        options.Converters.Add(new WholeNumberConverter<long>());
+        options.Converters.Add(new WholeNumberConverter<int>());
+        options.Converters.Add(new CheckedDateTimeOffsetConverter());
+        return options;
+    }
 
     /// <summary>
     /// A render's answer in the API's settings, written by the source generator's fast path. <see cref="Options"/> add
