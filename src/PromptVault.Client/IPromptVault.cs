@@ -22,6 +22,7 @@ public interface IPromptVault
     /// <param name="cancellationToken">Cancels waiting for the first snapshot.</param>
     /// <exception cref="Core.NotFoundException">No such prompt (<c>prompt_not_found</c>), label (<c>label_not_found</c>) or version
     /// (<c>version_not_found</c>) in the snapshot.</exception>
+    /// <exception cref="Core.ConflictException">The version named is archived (<c>version_archived</c>).</exception>
     /// <exception cref="Core.InvalidInputException">The variables break the version's contract (<c>missing_variable</c>, …), or the unit id is blank or too long.</exception>
     /// <exception cref="PromptVaultUnavailableException">No snapshot could be loaded (server down at start and no fallback file) within the request timeout.</exception>
     ValueTask<ResolvedPrompt> GetPromptAsync(string name, IReadOnlyDictionary<string, object?>? variables = null, string? unitId = null,

@@ -79,8 +79,9 @@ internal sealed class PromptVaultSdk : IPromptVault, IAsyncDisposable, IDisposab
             served = (version == Serving.LatestVersion ? prompt.Latest
                     : Core.Versioning.SemanticVersion.TryParse(version, out var number) ? prompt.VersionsByNumber.GetValueOrDefault(number)
                     : prompt.VersionsById.GetValueOrDefault(version))
-                ?? throw new NotFoundException("version_not_found",
-                    $"prompt '{prompt.Name}' has no version '{PromptRules.Shorten(version)}' in the snapshot (it carries the labelled versions, those of running experiments and the newest).");
+                ?? throw (prompt.ArchivedNumber(version) is { } archived ? (Exception)Serving.VersionArchived(prompt.Name, archived.ToString())
+                    : new NotFoundException("version_not_found",
+                        $"prompt '{prompt.Name}' has no version '{PromptRules.Shorten(version)}' in the snapshot (it carries the labelled versions, those of running experiments and the newest)."));
         }
         else if (byExperiment)
         {

@@ -149,6 +149,15 @@ public abstract class RelationalPromptStore<TConnection, TTransaction>
         return FindVersionAsync("v.id = @versionId", new { versionId }, cancellationToken);
     }
 
+    public Task<IReadOnlyList<ArchivedVersion>> ListArchivedVersionsAsync(CancellationToken cancellationToken = default) =>
+        WithConnectionAsync<IReadOnlyList<ArchivedVersion>>(async connection =>
+        {
+            var rows = await connection.QueryAsync<(string PromptId, string Id, int Major, int Minor, int Patch)>(Command(
+                $"SELECT prompt_id, id, major, minor, patch FROM versions WHERE status = '{ToName(VersionStatus.Archived)}' ORDER BY prompt_id, major, minor, patch",
+                null, cancellationToken));
+            return rows.Select(r => new ArchivedVersion(r.PromptId, r.Id, new SemanticVersion(r.Major, r.Minor, r.Patch))).ToList();
+        }, cancellationToken);
+
     public Task<IReadOnlyDictionary<string, SemanticVersion>> FindVersionNumbersAsync(IReadOnlyCollection<string> versionIds, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(versionIds);

@@ -55,6 +55,26 @@ public sealed class RefusalParityTests(SdkServerFixture fixture) : IClassFixture
             () => host.Vault.GetPromptAsync("Not A Name", cancellationToken: ct).AsTask());
     }
 
+    /// <summary>An archived version that no label or variant points at is not in the snapshot's versions, but in its <c>archived</c>.</summary>
+    [Fact]
+    public async Task GetPromptAsync_ArchivedVersionByNumberOrId_RefusedAsArchivedAsTheServerRefusesIt()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var name = Prompts.NewName("archived");
+        await Prompts.CreateAsync(Server.Api, name, "one", cancellationToken: ct);
+        var archivedId = await Prompts.AddVersionAsync(Server.Api, name, "two", ct);
+        await Prompts.AddVersionAsync(Server.Api, name, "three", ct);
+        var archived = await Server.Api.ChangeStatusAsync(name, archivedId, VersionStatus.Archived, ct);
+        await using var host = await SdkHost.StartAsync(Server.BaseAddress, Server.AdminKey, o => o.UseStream = false, cancellationToken: ct);
+
+        foreach (var version in new[] { archived.Version, archivedId })
+        {
+            await AssertSameRefusalAsync(HttpStatusCode.Conflict, "version_archived", "version",
+                () => Server.Api.RenderAsync(name, new RenderRequest(Version: version), ct),
+                () => host.Vault.GetPromptAsync(name, version: version, cancellationToken: ct).AsTask());
+        }
+    }
+
     /// <summary>A render request written by hand: the client's JSON writer cannot write a lone surrogate.</summary>
     private async Task PostRawRenderAsync(string prompt, string body, CancellationToken cancellationToken)
     {

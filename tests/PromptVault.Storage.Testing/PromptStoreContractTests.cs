@@ -396,6 +396,25 @@ public abstract class PromptStoreContractTests
         Assert.Equal(["production"], (await store.ListLabelsAsync(prompt.Id, Cancel)).Select(l => l.Name));
     }
 
+    [Fact]
+    public async Task ListArchivedVersionsAsync_EveryPromptsArchivedVersions_ByNumber_AndNoOther()
+    {
+        var (store, _) = await CreateStoreAsync();
+        var (prompt, v1, v2) = await SeedPromptAsync(store, "archiving");
+        var other = Prompt("other");
+        var otherFirst = Version(other, 1, status: VersionStatus.Archived);
+        await store.SaveAsync(Created(other, otherFirst), Cancel);
+        Assert.Equal([new ArchivedVersion(other.Id, otherFirst.Id, otherFirst.Version)], await store.ListArchivedVersionsAsync(Cancel));
+
+        await store.SaveAsync(new PromptChanges { StatusChanges = [StatusChange.Of(v2, VersionStatus.Archived)] }, Cancel);
+
+        var archived = await store.ListArchivedVersionsAsync(Cancel);
+        Assert.Equal(
+            new[] { new ArchivedVersion(prompt.Id, v2.Id, v2.Version), new ArchivedVersion(other.Id, otherFirst.Id, otherFirst.Version) }.OrderBy(a => a.PromptId, StringComparer.Ordinal),
+            archived);
+        Assert.DoesNotContain(archived, a => a.Id == v1.Id);
+    }
+
     [Theory]
     [InlineData("archive")]
     [InlineData("remove a label")]

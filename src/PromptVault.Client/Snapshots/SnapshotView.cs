@@ -71,6 +71,14 @@ internal sealed class PromptView
     public VersionView? Latest { get; init; }
     public ExperimentView? Experiment { get; init; }
 
+    /// <summary>Version id → number of the prompt's archived versions (the snapshot's <c>archived</c>).</summary>
+    public required FrozenDictionary<string, SemanticVersion> ArchivedById { get; init; }
+
+    /// <summary>The number of the archived version <paramref name="version"/> names (a number or an id); null when it names none.</summary>
+    public SemanticVersion? ArchivedNumber(string version) =>
+        SemanticVersion.TryParse(version, out var number) ? (ArchivedById.Values.Contains(number) ? number : null)
+        : ArchivedById.TryGetValue(version, out var byId) ? byId : null;
+
     public static PromptView Build(SdkPrompt prompt, SdkExperiment? experiment, TemplateEngine templates)
     {
         var versions = prompt.Versions.ToFrozenDictionary(v => v.Id, v => new VersionView(v, templates.For(v.Id, v.Content, v.Variables),
@@ -85,6 +93,9 @@ internal sealed class PromptView
             VersionsById = versions,
             VersionsByNumber = versions.Values.Where(v => v.Number is not null).ToFrozenDictionary(v => v.Number!.Value),
             Latest = prompt.Latest is null ? null : Find(prompt.Latest, "newest version"),
+            ArchivedById = (prompt.Archived ?? FrozenDictionary<string, string>.Empty)
+                .Select(a => (Id: a.Value, Number: SemanticVersion.TryParse(a.Key, out var number) ? number : (SemanticVersion?)null))
+                .Where(a => a.Number is not null).ToFrozenDictionary(a => a.Id, a => a.Number!.Value, StringComparer.Ordinal),
             Experiment = experiment is null ? null : new ExperimentView(experiment.Id, experiment.HashSeed,
                 Assignment.BucketEnds(experiment.Variants.Select(v => v.Weight).ToList()),
                 experiment.Variants.Select(v => (v.Id, Find(v.VersionId, $"experiment variant '{v.Name}'"))).ToArray()),

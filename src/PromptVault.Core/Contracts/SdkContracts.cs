@@ -32,6 +32,11 @@ public sealed record SdkPrompt(
     /// <summary>The id of the prompt's newest version, served for the version reference <c>latest</c> as the server's render
     /// serves it; absent in snapshots from servers before it was added.</summary>
     public string? Latest { get; init; }
+
+    /// <summary>Version number → version id of every archived version of the prompt: never served, so the SDK refuses one
+    /// named by number or id with <c>version_archived</c>, as the server's render does; absent in snapshots from servers
+    /// before it was added.</summary>
+    public IReadOnlyDictionary<string, string>? Archived { get; init; }
 }
 
 /// <summary>One immutable version: what a render needs (template, input contract) and the model settings.</summary>

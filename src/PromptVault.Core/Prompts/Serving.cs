@@ -48,6 +48,9 @@ public static class Serving
     public static void EnsureServable(string promptName, string version, VersionStatus status)
     {
         if (status == VersionStatus.Archived)
-            throw new ConflictException("version_archived", $"version {version} of '{promptName}' is archived and can never serve traffic.", "version");
+            throw VersionArchived(promptName, version);
     }
+
+    public static ConflictException VersionArchived(string promptName, string version) =>
+        new("version_archived", $"version {version} of '{promptName}' is archived and can never serve traffic.", "version");
 }

@@ -30,6 +30,9 @@ public interface IPromptStore
     /// <summary>A version of any prompt, by id (metric events name a version only).</summary>
     Task<PromptVersion?> FindAnyVersionAsync(string versionId, CancellationToken cancellationToken = default);
 
+    /// <summary>Every archived version of every prompt, in one read, by number within each prompt (the SDK snapshot's <c>archived</c>).</summary>
+    Task<IReadOnlyList<ArchivedVersion>> ListArchivedVersionsAsync(CancellationToken cancellationToken = default);
+
     /// <summary>The numbers of the given versions, in one read (ids that do not exist are absent).</summary>
     Task<IReadOnlyDictionary<string, SemanticVersion>> FindVersionNumbersAsync(IReadOnlyCollection<string> versionIds, CancellationToken cancellationToken = default);
 
@@ -146,3 +149,6 @@ public sealed record StatusChange(string VersionId, VersionStatus From, VersionS
 
 /// <summary>Points a label at a version (null removes it); applies only if it still points at <paramref name="FromVersionId"/>.</summary>
 public sealed record LabelChange(string PromptId, string Label, string? FromVersionId, string? ToVersionId, DateTimeOffset At, string By);
+
+/// <summary>An archived version of the prompt <paramref name="PromptId"/>: its id and number, what is needed to refuse it by either.</summary>
+public sealed record ArchivedVersion(string PromptId, string Id, SemanticVersion Version);

@@ -144,11 +144,13 @@ internal sealed class SdkSnapshots : IDisposable
                     running.Variants.Select(v => new SdkVariant(v.Id, v.Name, v.VersionId, v.Weight)).ToList()));
         }
         await AddPinnedIncludesAsync(carried.Values.Select(c => (c.Prompt, c.Versions)).ToDictionary(c => c.Prompt.Name, StringComparer.Ordinal));
+        var archived = (await _prompts.ListArchivedVersionsAsync()).ToLookup(v => v.PromptId, StringComparer.Ordinal);
         var prompts = carried.Values.Select(c => new SdkPrompt(c.Prompt.Name, c.Prompt.Type,
             c.Labels.OrderBy(l => l.Name, StringComparer.Ordinal).ToDictionary(l => l.Name, l => l.VersionId, StringComparer.Ordinal),
             c.Versions.Select(ToSdk).ToList())
         {
             Latest = c.Latest.Id,
+            Archived = archived[c.Prompt.Id].ToDictionary(v => v.Version.ToString(), v => v.Id, StringComparer.Ordinal),
         }).ToList();
         return (prompts, experiments);
     }
