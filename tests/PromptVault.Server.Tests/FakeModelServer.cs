@@ -8,8 +8,10 @@ using Microsoft.Extensions.Logging;
 
 namespace PromptVault.Server.Tests;
 
-/// <summary>One scripted reply: the answer's text, or an error status; the wait before it; the usage it reports.</summary>
-public sealed record FakeReply(string Content, int Status = StatusCodes.Status200OK, TimeSpan Delay = default, int PromptTokens = 120, int CompletionTokens = 30);
+/// <summary>One scripted reply: the answer's text, or an error status; the wait before it; the usage it reports; or, when
+/// <paramref name="Body"/> is set, that body verbatim (a provider or proxy answering something that is not a completion).</summary>
+public sealed record FakeReply(string Content, int Status = StatusCodes.Status200OK, TimeSpan Delay = default, int PromptTokens = 120, int CompletionTokens = 30,
+    string? Body = null);
 
 /// <summary>
 /// The one fake the tests allow: a model provider. A real Kestrel server on loopback speaking the OpenAI chat-completions wire
@@ -83,6 +85,8 @@ public sealed class FakeModelServer : IAsyncDisposable
         {
             Interlocked.Decrement(ref _inFlight);
         }
+        if (reply.Body is not null)
+            return Results.Content(reply.Body, "application/json", statusCode: reply.Status);
         if (reply.Status != StatusCodes.Status200OK)
             return Results.Json(new { error = new { message = "the fake provider is failing", type = "server_error" } }, statusCode: reply.Status);
         var id = "chatcmpl-" + Requests.Count;

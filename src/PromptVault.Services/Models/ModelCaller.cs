@@ -70,6 +70,7 @@ public sealed class ModelCaller(PriceTable prices, TimeProvider time, ILogger<Mo
     internal static string? Describe(Exception e, CancellationToken cancellationToken) => e switch
     {
         ClientResultException { Status: > 0 } failed => $"the provider answered HTTP {failed.Status}: {PromptRules.Shorten(failed.Message.ReplaceLineEndings(" "))}",
+        UnreadableAnswerException => $"{e.Message}: {PromptRules.Shorten(e.InnerException!.Message.ReplaceLineEndings(" "))}",
         ClientResultException or HttpRequestException => $"the provider could not be reached: {PromptRules.Shorten((e.InnerException ?? e).Message)}",
         OperationCanceledException when !cancellationToken.IsCancellationRequested => "the provider did not answer in time",
         _ => null,

@@ -68,6 +68,6 @@ public sealed class ModelCatalog
             NetworkTimeout = options.Timeout,
             RetryPolicy = new ClientRetryPolicy(options.MaxRetries),
         });
-        return client.GetChatClient(options.Model).AsIChatClient();
+        return new UnreadableAnswerGuard(client.GetChatClient(options.Model).AsIChatClient());
     }
 }

@@ -236,6 +236,27 @@ public sealed class ModelEvaluationsApiTests(ModelEvaluationsFixture fixture) : 
     }
 
     [Fact]
+    public async Task Evaluate_ProviderAnswersSomethingNotACompletion_CaseErrorsSayingSo_TheOthersStillRun()
+    {
+        var name = await CreateSupportPromptAsync(_client);
+        var (html, empty, oddFinish, good) = (UniqueName("html"), UniqueName("empty"), UniqueName("finish"), UniqueName("good"));
+        fixture.Replies[html] = new FakeReply("", Body: "<html>Sign in to the proxy</html>");
+        fixture.Replies[empty] = new FakeReply("", Body: """{ "choices": [] }""");
+        fixture.Replies[oddFinish] = new FakeReply("", Body: """{ "choices": [ { "index": 0, "message": { "role": "assistant", "content": "hi" }, "finish_reason": "eos" } ] }""");
+        fixture.Replies[good] = new FakeReply("Hello!");
+
+        var run = await EvaluateAsync(_client, name, Case("html", html, Output("contains", "x")), Case("empty", empty, Output("contains", "x")),
+            Case("odd finish", oddFinish, Output("contains", "x")), Case("good", good, Output("contains", "Hello")));
+
+        Assert.Equal("error", run.Str("status"));
+        var cases = run["cases"]!.AsArray();
+        foreach (var failed in cases.Take(3))
+            Assert.StartsWith("model 'default' (gpt-4o-mini) failed: the provider's answer is not a chat completion: ", failed.Str("error"));
+        Assert.Contains("'<' is an invalid start of a value.", cases[0].Str("error"));
+        Assert.True(cases[3]!["passed"]!.GetValue<bool>(), cases[3]!.ToJsonString());
+    }
+
+    [Fact]
     public async Task Evaluate_ProviderUnreachable_CaseErrorsSayingSo()
     {
         var client = fixture.Unreachable.CreateClient();

@@ -7,7 +7,8 @@ using static PromptVault.Server.Tests.ApiCalls;
 
 namespace PromptVault.Server.Tests.Api;
 
-/// <summary>A server with three models configured: one answering (a fake provider on loopback), one failing with 500, one too slow; and one unreachable.</summary>
+/// <summary>A server with models configured: one answering (a fake provider on loopback), one failing with 500, one too slow, one answering
+/// an HTML page with 200 (a proxy in the way); and one unreachable.</summary>
 public sealed class PlaygroundFixture : IAsyncLifetime
 {
     private readonly List<IAsyncDisposable> _started = [];
@@ -24,11 +25,14 @@ public sealed class PlaygroundFixture : IAsyncLifetime
         failing.Status = 500;
         var slow = await StartAsync(FakeModelServer.StartAsync(cancellationToken));
         slow.Delay = TimeSpan.FromSeconds(10);
+        var garbled = await StartAsync(FakeModelServer.StartAsync(cancellationToken));
+        garbled.Script = _ => new FakeReply("", Body: "<html>Sign in to the proxy</html>");
         Server = await StartAsync(RunningServer.StartAsync(new ServerSetup(
         [
             .. Settings("default", Model.Endpoint, "--PromptVault:Models:default:ApiKey=sk-test"),
             .. Settings("failing", failing.Endpoint),
             .. Settings("slow", slow.Endpoint, "--PromptVault:Models:slow:Timeout=00:00:00.500"),
+            .. Settings("garbled", garbled.Endpoint),
             // Port 1 on loopback: nothing listens, so the connection is refused.
             .. Settings("down", "http://127.0.0.1:1/v1"),
         ]), cancellationToken));
@@ -225,6 +229,7 @@ public sealed class PlaygroundApiTests(PlaygroundFixture fixture, ServerFixture 
     [InlineData("failing", "the provider answered HTTP 500")]
     [InlineData("down", "the provider could not be reached")]
     [InlineData("slow", "the provider did not answer in time")]
+    [InlineData("garbled", "the provider's answer is not a chat completion: '<' is an invalid start of a value.")]
     public async Task Run_ProviderFailsUnreachableOrTooSlow_Returns502SayingWhich(string model, string failure)
     {
         var name = await CreateSupportPromptAsync(_client);
