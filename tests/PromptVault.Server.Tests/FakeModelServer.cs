@@ -9,9 +9,10 @@ using Microsoft.Extensions.Logging;
 namespace PromptVault.Server.Tests;
 
 /// <summary>One scripted reply: the answer's text, or an error status; the wait before it; the usage it reports; or, when
-/// <paramref name="Body"/> is set, that body verbatim (a provider or proxy answering something that is not a completion).</summary>
+/// <paramref name="Body"/> is set, that body verbatim (a provider or proxy answering something that is not a completion); a
+/// <c>Retry-After</c> header, as a rate-limited provider sends with a 429.</summary>
 public sealed record FakeReply(string Content, int Status = StatusCodes.Status200OK, TimeSpan Delay = default, int PromptTokens = 120, int CompletionTokens = 30,
-    string? Body = null);
+    string? Body = null, TimeSpan? RetryAfter = null);
 
 /// <summary>
 /// The one fake the tests allow: a model provider. A real Kestrel server on loopback speaking the OpenAI chat-completions wire
@@ -85,6 +86,8 @@ public sealed class FakeModelServer : IAsyncDisposable
         {
             Interlocked.Decrement(ref _inFlight);
         }
+        if (reply.RetryAfter is { } retryAfter)
+            http.HttpContext.Response.Headers.RetryAfter = ((int)retryAfter.TotalSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture);
         if (reply.Body is not null)
             return Results.Content(reply.Body, "application/json", statusCode: reply.Status);
         if (reply.Status != StatusCodes.Status200OK)

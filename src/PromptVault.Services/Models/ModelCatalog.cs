@@ -68,6 +68,6 @@ public sealed class ModelCatalog
             NetworkTimeout = options.Timeout,
             RetryPolicy = new ClientRetryPolicy(options.MaxRetries),
         });
-        return new UnreadableAnswerGuard(client.GetChatClient(options.Model).AsIChatClient());
+        return new ProviderCallGuard(client.GetChatClient(options.Model).AsIChatClient(), options.Timeout);
     }
 }

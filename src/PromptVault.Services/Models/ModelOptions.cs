@@ -18,7 +18,7 @@ public sealed class ModelOptions
     /// <summary>The model id used when a version's <c>metadata.model</c> names none. Required.</summary>
     public string? Model { get; set; }
 
-    /// <summary>The longest wait for one answer. Default: <see cref="ModelDefaults.Timeout"/>.</summary>
+    /// <summary>The longest wait for one answer, its retries and their waits included. Default: <see cref="ModelDefaults.Timeout"/>.</summary>
     public TimeSpan Timeout { get; set; } = ModelDefaults.Timeout;
 
     /// <summary>Retries after a 429 or 5xx answer or a dropped connection. Default: <see cref="ModelDefaults.MaxRetries"/>.</summary>

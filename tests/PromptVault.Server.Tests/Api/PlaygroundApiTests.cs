@@ -8,7 +8,7 @@ using static PromptVault.Server.Tests.ApiCalls;
 namespace PromptVault.Server.Tests.Api;
 
 /// <summary>A server with models configured: one answering (a fake provider on loopback), one failing with 500, one too slow, one answering
-/// an HTML page with 200 (a proxy in the way); and one unreachable.</summary>
+/// an HTML page with 200 (a proxy in the way), one rate-limited (429 with a long Retry-After) and allowed a retry; and one unreachable.</summary>
 public sealed class PlaygroundFixture : IAsyncLifetime
 {
     private readonly List<IAsyncDisposable> _started = [];
@@ -27,12 +27,15 @@ public sealed class PlaygroundFixture : IAsyncLifetime
         slow.Delay = TimeSpan.FromSeconds(10);
         var garbled = await StartAsync(FakeModelServer.StartAsync(cancellationToken));
         garbled.Script = _ => new FakeReply("", Body: "<html>Sign in to the proxy</html>");
+        var limited = await StartAsync(FakeModelServer.StartAsync(cancellationToken));
+        limited.Script = _ => new FakeReply("", (int)HttpStatusCode.TooManyRequests, RetryAfter: TimeSpan.FromSeconds(30));
         Server = await StartAsync(RunningServer.StartAsync(new ServerSetup(
         [
             .. Settings("default", Model.Endpoint, "--PromptVault:Models:default:ApiKey=sk-test"),
             .. Settings("failing", failing.Endpoint),
             .. Settings("slow", slow.Endpoint, "--PromptVault:Models:slow:Timeout=00:00:00.500"),
             .. Settings("garbled", garbled.Endpoint),
+            .. Settings("limited", limited.Endpoint, "--PromptVault:Models:limited:Timeout=00:00:01", "--PromptVault:Models:limited:MaxRetries=1"),
             // Port 1 on loopback: nothing listens, so the connection is refused.
             .. Settings("down", "http://127.0.0.1:1/v1"),
         ]), cancellationToken));
@@ -229,6 +232,8 @@ public sealed class PlaygroundApiTests(PlaygroundFixture fixture, ServerFixture 
     [InlineData("failing", "the provider answered HTTP 500")]
     [InlineData("down", "the provider could not be reached")]
     [InlineData("slow", "the provider did not answer in time")]
+    // Timeout bounds the whole answer: the SDK's retry would wait the 30 s the 429 asks for.
+    [InlineData("limited", "the provider did not answer in time")]
     [InlineData("garbled", "the provider's answer is not a chat completion: '<' is an invalid start of a value.")]
     public async Task Run_ProviderFailsUnreachableOrTooSlow_Returns502SayingWhich(string model, string failure)
     {

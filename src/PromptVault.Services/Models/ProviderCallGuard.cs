@@ -1,0 +1,38 @@
+using System.Text.Json;
+using Microsoft.Extensions.AI;
+
+namespace PromptVault.Core.Models;
+
+/// <summary>The provider answered with success, but its body is not a chat completion (a proxy's HTML page, an empty body,
+/// JSON of another shape, a finish reason the OpenAI SDK does not know).</summary>
+internal sealed class UnreadableAnswerException(Exception inner)
+    : Exception("the provider's answer is not a chat completion", inner);
+
+/// <summary>
+/// Wraps a configured model's client at the provider boundary, for every caller (the playground, a run's answers, the judge):
+/// <list type="bullet">
+/// <item>one answer, retries and their waits included, takes at most the model's <see cref="ModelOptions.Timeout"/>: the SDK's own
+/// timeout is per attempt, and its retry policy waits as long as a 429's <c>Retry-After</c> says;</item>
+/// <item>an answer the OpenAI SDK cannot parse surfaces as an <see cref="UnreadableAnswerException"/>: the SDK reports it as a
+/// <see cref="JsonException"/>, an <see cref="ArgumentOutOfRangeException"/> or an <see cref="InvalidOperationException"/>, which
+/// callers would otherwise take for a bug of their own (a 500, and an evaluation run lost whole).</item>
+/// </list>
+/// </summary>
+internal sealed class ProviderCallGuard(IChatClient inner, TimeSpan timeout) : DelegatingChatClient(inner)
+{
+    public override async Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null,
+        CancellationToken cancellationToken = default)
+    {
+        // Past the deadline the call ends with an OperationCanceledException the caller did not ask for: "did not answer in time".
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(timeout);
+        try
+        {
+            return await base.GetResponseAsync(messages, options, deadline.Token);
+        }
+        catch (Exception e) when (e is JsonException or ArgumentOutOfRangeException or InvalidOperationException and not ObjectDisposedException)
+        {
+            throw new UnreadableAnswerException(e);
+        }
+    }
+}
