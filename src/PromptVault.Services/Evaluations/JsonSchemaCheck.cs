@@ -15,17 +15,32 @@ internal sealed class JsonSchemaCheck
 
     private readonly JsonSchema? _schema;
 
+    /// <summary>Why the version's schema cannot check anything: a version saved before the save rules built it (an unresolvable
+    /// <c>$ref</c>, a pattern that is no regex) still answers each case with the reason rather than failing the whole run.</summary>
+    private readonly string? _unusable;
+
     /// <param name="responseFormat">The version's <c>metadata.responseFormat</c>, checked as a valid schema when the version was saved.</param>
     public JsonSchemaCheck(JsonElement? responseFormat)
     {
-        if (responseFormat is { ValueKind: JsonValueKind.Object } schema)
-            // A registry of its own: a schema with an $id would otherwise clash with the same one built by an earlier run.
-            _schema = JsonSchema.Build(schema, new BuildOptions { SchemaRegistry = new SchemaRegistry() });
+        if (responseFormat is not { ValueKind: JsonValueKind.Object } schema)
+            return;
+        try
+        {
+            _schema = ToolSchemaRules.Build(schema);
+        }
+        catch (Exception e) when (ToolSchemaRules.IsBuildFailure(e))
+        {
+            _unusable = Unusable(e);
+        }
     }
+
+    private static string Unusable(Exception e) => $"metadata.responseFormat cannot check the output: {PromptRules.Shorten(e.Message)}";
 
     public CheckResult Run(string output)
     {
         const string type = CheckTypes.JsonSchema;
+        if (_unusable is not null)
+            return new(type, false, _unusable);
         if (_schema is null)
             return new(type, false, "the version has no metadata.responseFormat to check the output against");
         JsonDocument answer;
@@ -39,7 +54,15 @@ internal sealed class JsonSchemaCheck
         }
         using (answer)
         {
-            var results = _schema.Evaluate(answer.RootElement, Hierarchical);
+            EvaluationResults results;
+            try
+            {
+                results = _schema.Evaluate(answer.RootElement, Hierarchical);
+            }
+            catch (Exception e) when (ToolSchemaRules.IsBuildFailure(e))
+            {
+                return new(type, false, Unusable(e));
+            }
             if (results.IsValid)
                 return new(type, true, "output matches metadata.responseFormat");
             var problem = ToolSchemaRules.Cause(results) ?? results;

@@ -31,12 +31,40 @@ public static class ToolSchemaRules
     private static void Check(JsonElement schema, string field, string what)
     {
         var results = MetaSchemas.Draft202012.Evaluate(schema, Hierarchical);
-        if (results.IsValid) return;
+        if (results.IsValid)
+        {
+            // The meta-schema leaves out what only building finds, such as a pattern that is no regex. (A $ref that resolves to
+            // nothing shows only when an evaluation reaches it; JsonSchemaCheck reports it then.)
+            if (Unbuildable(schema) is { } reason)
+                throw new InvalidInputException("invalid_schema", $"{field} ({what}) is not a usable JSON Schema: {reason}", field);
+            return;
+        }
         var problem = Cause(results) ?? results;
         var at = problem.InstanceLocation.ToString();
         var message = problem.Errors is { Count: > 0 } errors ? string.Join("; ", errors.Values) : "it does not match the JSON Schema meta-schema";
         throw new InvalidInputException("invalid_schema",
             $"{field} ({what}) is not a valid JSON Schema: {(at.Length == 0 ? "" : $"at '{at}': ")}{message}", field);
+    }
+
+    /// <summary>Builds a schema that passed the meta-schema, in a registry of its own (a schema with an <c>$id</c> would otherwise
+    /// clash with the same one built before).</summary>
+    /// <exception cref="JsonSchemaException">It cannot be built; see <see cref="IsBuildFailure"/> for the exceptions a schema's content throws.</exception>
+    internal static JsonSchema Build(JsonElement schema) => JsonSchema.Build(schema, new BuildOptions { SchemaRegistry = new SchemaRegistry() });
+
+    /// <summary>Whether <paramref name="e"/> is what building or evaluating a schema throws for its content.</summary>
+    internal static bool IsBuildFailure(Exception e) => e is JsonSchemaException or RefResolutionException or ArgumentException;
+
+    private static string? Unbuildable(JsonElement schema)
+    {
+        try
+        {
+            Build(schema);
+            return null;
+        }
+        catch (Exception e) when (IsBuildFailure(e))
+        {
+            return e.Message;
+        }
     }
 
     /// <summary>The deepest failed evaluation with an error, reached through failed ones only: a failed branch of an

@@ -55,6 +55,18 @@ public sealed class ModelChecksTests
         Assert.StartsWith(reason, result.Reason);
     }
 
+    // A version stored before the save rules built its schema: the check fails with the reason instead of failing the run.
+    [Theory]
+    [InlineData("""{ "type": "object", "properties": { "a": { "$ref": "#/$defs/nope" } } }""")]
+    [InlineData("""{ "type": "object", "properties": { "a": { "type": "string", "pattern": "(" } } }""")]
+    public void JsonSchema_ResponseFormatThatCannotBeBuilt_FailsSayingSo(string schema)
+    {
+        var result = new JsonSchemaCheck(JsonDocument.Parse(schema).RootElement).Run("""{ "a": "x" }""");
+
+        Assert.False(result.Passed);
+        Assert.StartsWith("metadata.responseFormat cannot check the output: ", result.Reason);
+    }
+
     [Fact]
     public void JsonSchema_VersionWithoutResponseFormat_FailsSayingSo()
     {

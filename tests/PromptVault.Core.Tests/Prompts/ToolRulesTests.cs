@@ -137,6 +137,20 @@ public sealed class ToolRulesTests
         Assert.Contains(location, error.Message, StringComparison.Ordinal);
     }
 
+    // Valid against the meta-schema, but no validator can be built from it: every jsonSchema check of the version was a 500.
+    [Theory]
+    [InlineData("""{ "type": "object", "properties": { "a": { "type": "string", "pattern": "(" } } }""")]
+    public void ValidateSchemas_ResponseFormatThatCannotBeBuilt_Refused(string schema)
+    {
+        var metadata = new PromptMetadata { ResponseFormat = Json(schema) };
+
+        var error = Assert.Throws<InvalidInputException>(() => ValidateAll(metadata));
+
+        Assert.Equal("invalid_schema", error.Code);
+        Assert.Equal("metadata.responseFormat", error.Field);
+        Assert.StartsWith("metadata.responseFormat (the response format) is not a usable JSON Schema: ", error.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Json_NullToolsAndResponseFormat_ReadAsAbsent()
     {
