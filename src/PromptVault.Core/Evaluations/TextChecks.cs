@@ -71,6 +71,8 @@ public static class TextChecks
         return i;
     }
 
+    // Never cut between the halves of a surrogate pair (an emoji): the lone half is stored as U+FFFD, and the reason showed '�'.
     private static string Excerpt(string text) =>
-        (text.Length <= ExcerptLength ? text : text[..ExcerptLength] + "…").ReplaceLineEndings("⏎");
+        (text.Length <= ExcerptLength ? text : text[..(char.IsHighSurrogate(text[ExcerptLength - 1]) ? ExcerptLength - 1 : ExcerptLength)] + "…")
+        .ReplaceLineEndings("⏎");
 }

@@ -41,6 +41,16 @@ public sealed class TextChecksTests
         Assert.True(result.Reason.Length < 200, result.Reason);
         Assert.StartsWith("output does not contain 'y'", result.Reason);
     }
+
+    [Fact]
+    public void Run_AnEmojiAtTheExcerptsEnd_IsNotCutInHalf()
+    {
+        var text = new string('x', 79) + "😀 and more";
+
+        var result = TextChecks.Run(Check("contains", "\"y\""), text, "output");
+
+        Assert.Equal($"output does not contain 'y': output is '{new string('x', 79)}…'", result.Reason);
+    }
 }
 
 public sealed class TestCaseRulesTests
