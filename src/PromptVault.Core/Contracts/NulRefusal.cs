@@ -36,10 +36,7 @@ internal static class NulRefusal
     /// dictionary as an object, any other enumerable as an array, as <see cref="Templates.VariableContract"/> reads it),
     /// naming where as <see cref="TextCheckedJsonElementConverter"/> does for JSON (which also checks a JSON value inside).
     /// </summary>
-    internal static void EnsureText(object? value)
-    {
-        if (FindIn(value) is var (at, fault)) throw new InvalidJsonTextException(at.StartsWith('.') ? at[1..] : at, fault);
-    }
+    internal static void EnsureText(object? value) => InvalidJsonTextException.ThrowIfFound(FindIn(value));
 
     private static (string At, TextFault Fault)? FindIn(object? value)
     {

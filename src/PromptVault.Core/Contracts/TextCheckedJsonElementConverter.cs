@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using System.Text.Unicode;
 
@@ -26,11 +27,7 @@ internal sealed class TextCheckedJsonElementConverter(bool refuseNul) : JsonConv
     }
 
     /// <summary>Refuses <paramref name="element"/> when it holds invalid text (<see cref="InvalidJsonTextException"/>).</summary>
-    internal static void EnsureText(JsonElement element, bool refuseNul)
-    {
-        if (FindInvalidText(element, refuseNul) is ({ } at, var fault))
-            throw new InvalidJsonTextException(at.StartsWith('.') ? at[1..] : at, fault);
-    }
+    internal static void EnsureText(JsonElement element, bool refuseNul) => InvalidJsonTextException.ThrowIfFound(FindInvalidText(element, refuseNul));
 
     public override void Write(Utf8JsonWriter writer, JsonElement value, JsonSerializerOptions options) => value.WriteTo(writer);
 
@@ -64,6 +61,48 @@ internal sealed class TextCheckedJsonElementConverter(bool refuseNul) : JsonConv
                 return null;
         }
     }
+
+    /// <summary>
+    /// As <see cref="FindInvalidText(JsonElement, bool)"/>, for a parsed <see cref="JsonNode"/> (the MCP SDK's request params):
+    /// values read from JSON are checked raw, so a lone surrogate is found before anything reads it as a string.
+    /// </summary>
+    internal static (string At, TextFault Fault)? FindInvalidText(JsonNode? node, bool refuseNul)
+    {
+        switch (node)
+        {
+            case JsonObject json:
+                KeyValuePair<string, JsonNode?>[] properties;
+                try
+                {
+                    properties = [.. json];
+                }
+                catch (InvalidOperationException)
+                {
+                    return ("", TextFault.NotUtf16); // a property name that JsonElement cannot read as a string
+                }
+                foreach (var (name, value) in properties)
+                {
+                    if (CheckText(name, refuseNul) is { } nameFault) return ("", nameFault);
+                    if (FindInvalidText(value, refuseNul) is var (inValue, valueFault)) return ($".{name}{inValue}", valueFault);
+                }
+                return null;
+            case JsonArray array:
+                for (var index = 0; index < array.Count; index++)
+                {
+                    if (FindInvalidText(array[index], refuseNul) is var (inItem, itemFault)) return ($"[{index}]{inItem}", itemFault);
+                }
+                return null;
+            case JsonValue value when value.TryGetValue<JsonElement>(out var element):
+                return FindInvalidText(element, refuseNul);
+            case JsonValue value when value.TryGetValue<string>(out var text):
+                return CheckText(text, refuseNul) is { } fault ? ("", fault) : null;
+            default:
+                return null;
+        }
+    }
+
+    private static TextFault? CheckText(string text, bool refuseNul) =>
+        InvalidJsonTextException.FaultIn(text) is { } fault && (refuseNul || fault != TextFault.Nul) ? fault : null;
 
     // Text without escapes is valid when its UTF-8 is, which needs no string: JSON spells U+0000 only as an escape.
     // Escapes (\ud800, \u0000) are decoded to tell. Static reads with their state, so checking a valid value allocates no closure.
@@ -105,6 +144,15 @@ public sealed class InvalidJsonTextException(string location, TextFault fault = 
 
     /// <summary>Throws when a string or property name in <paramref name="element"/>, a request's, is not valid text; for a value read without the API's options.</summary>
     public static void ThrowIfIn(JsonElement element) => TextCheckedJsonElementConverter.EnsureText(element, refuseNul: true);
+
+    /// <summary>Throws when a string or property name in <paramref name="node"/>, a request's parsed JSON, is not valid text.</summary>
+    public static void ThrowIfIn(JsonNode? node) => ThrowIfFound(TextCheckedJsonElementConverter.FindInvalidText(node, refuseNul: true));
+
+    /// <summary>Throws for what a search for invalid text found (<c>.name</c>, <c>[0]</c> steps from the value searched), if anything.</summary>
+    internal static void ThrowIfFound((string At, TextFault Fault)? found)
+    {
+        if (found is var (at, fault)) throw new InvalidJsonTextException(at.StartsWith('.') ? at[1..] : at, fault);
+    }
 
     /// <summary>
     /// Throws when a string or key in the in-process .NET <paramref name="value"/> (what the SDK renders with, read as the JSON

@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using ModelContextProtocol;
 using ModelContextProtocol.AspNetCore;
 using ModelContextProtocol.Protocol;
@@ -23,6 +24,12 @@ internal static class McpEndpoint
             .WithListPromptsHandler(McpPrompts.ListAsync)
             .WithGetPromptHandler(McpPrompts.GetAsync)
             .WithTools<McpTools>(PromptVaultJson.Requests)
+            .WithMessageFilters(filters => filters.AddIncomingFilter(next => (context, cancellationToken) =>
+            {
+                if (context.JsonRpcMessage is JsonRpcRequest { Params: { } parameters } request)
+                    RefuseInvalidText(context.Services, request.Method, parameters);
+                return next(context, cancellationToken);
+            }))
             .WithRequestFilters(filters => filters
                 .AddCallToolFilter(next => async (request, cancellationToken) =>
                 {
@@ -72,6 +79,24 @@ internal static class McpEndpoint
     /// Critical, and the filters above log instead: a refusal as one line with its reason, anything else as an error.
     /// </summary>
     public const string SdkServerCategory = "ModelContextProtocol.Server.McpServer";
+
+    /// <summary>
+    /// Refuses params holding text that is not valid (a lone surrogate such as <c>\ud800</c>, U+0000) as the REST API does, naming
+    /// where (<c>'arguments.name'</c>): before the SDK binds them, where reading such a string fails as an unlogged internal error.
+    /// </summary>
+    private static void RefuseInvalidText(IServiceProvider? services, string method, JsonNode parameters)
+    {
+        try
+        {
+            InvalidJsonTextException.ThrowIfIn(parameters);
+        }
+        catch (InvalidJsonTextException e)
+        {
+            var refusal = e.Refusal(null);
+            LogRefused(services, method, e.Location is not ("" or "name") && (parameters as JsonObject)?["name"] is JsonValue name && name.TryGetValue<string>(out var text) ? text : null, refusal);
+            throw new McpProtocolException(refusal.Message, McpErrorCode.InvalidParams);
+        }
+    }
 
     private static void LogRefused(IServiceProvider? services, string method, string? name, Exception e) =>
         Log.McpRefused(Logger(services), method, name, (e as PromptVaultException)?.Code ?? (e is McpProtocolException ? "refused" : "invalid_arguments"), e.Message);

@@ -1,3 +1,5 @@
+using System.Text;
+using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
 using ModelContextProtocol;
 using PromptVault.Core.Auth;
@@ -33,5 +35,42 @@ public sealed class McpLoggingTests(LoggedServerFixture fixture) : IClassFixture
         Assert.DoesNotContain(lines, l => (l.Message.Contains(unknown, StringComparison.Ordinal) || l.Message.Contains("company_name", StringComparison.Ordinal))
             && l.Message.Contains("   at ", StringComparison.Ordinal));
         Assert.DoesNotContain(lines, l => l.Level >= LogLevel.Error);
+    }
+
+    [Fact]
+    public async Task ALoneSurrogateInArguments_IsInvalidParamsNamingTheArgument_AndLoggedOnce()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var admin = fixture.Server.CreateClient();
+        var served = await CreateSupportPromptAsync(admin);
+        await PutAsync(admin, $"/api/prompts/{served}/labels/production", new { version = "1.0.0" });
+        using var agent = fixture.Server.CreateClient(await fixture.Server.CreateKeyAsync("agent", ApiKeyRole.Reader, ct));
+
+        // Raw JSON-RPC: the SDK's client would send a lone surrogate as U+FFFD, a hostile or broken client sends the escape.
+        var tool = await SendAsync(agent, """{"name":"get_prompt","arguments":{"name":"a\ud800"}}""", "tools/call");
+        var prompt = await SendAsync(agent, $$$"""{"name":"{{{served}}}","arguments":{"company_name":"Acme\ud800"}}""", "prompts/get");
+
+        Assert.Equal((int)McpErrorCode.InvalidParams, tool["code"]!.GetValue<int>());
+        Assert.StartsWith("'arguments.name' holds text that is not valid UTF-16", tool.Str("message"), StringComparison.Ordinal);
+        Assert.Equal((int)McpErrorCode.InvalidParams, prompt["code"]!.GetValue<int>());
+        Assert.StartsWith("'arguments.company_name' holds text that is not valid UTF-16", prompt.Str("message"), StringComparison.Ordinal);
+        var lines = fixture.Logs.Lines;
+        Assert.Single(lines, l => l.EventId == 2201 && l.Message.Contains("MCP tools/call of 'get_prompt' refused (invalid_text): 'arguments.name'", StringComparison.Ordinal));
+        Assert.Single(lines, l => l.EventId == 2201 && l.Message.Contains($"MCP prompts/get of '{served}' refused (invalid_text): 'arguments.company_name'", StringComparison.Ordinal));
+    }
+
+    /// <summary>Posts one JSON-RPC request to <c>/mcp</c> and returns its error.</summary>
+    private static async Task<JsonNode> SendAsync(HttpClient client, string parameters, string method)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/mcp")
+        {
+            Content = new StringContent($$$"""{"jsonrpc":"2.0","id":1,"method":"{{{method}}}","params":{{{parameters}}}}""", Encoding.UTF8, "application/json"),
+        };
+        request.Headers.Accept.ParseAdd("application/json");
+        request.Headers.Accept.ParseAdd("text/event-stream");
+        using var response = await client.SendAsync(request, TestContext.Current.CancellationToken);
+        var body = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+        var json = body.Split('\n').FirstOrDefault(line => line.StartsWith("data: ", StringComparison.Ordinal))?["data: ".Length..] ?? body;
+        return JsonNode.Parse(json)!["error"] ?? throw new Xunit.Sdk.XunitException($"Not an error: {body}");
     }
 }
