@@ -2,6 +2,7 @@ using System.Runtime.CompilerServices;
 using System.Security.Claims;
 using System.Text.Encodings.Web;
 using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authorization;
 using Microsoft.Extensions.Options;
 using PromptVault.Core;
 using PromptVault.Core.Auth;
@@ -52,10 +53,15 @@ internal sealed class ApiKeyAuthenticationHandler(
         [new Claim(ClaimTypes.Name, key.Name), new Claim(ClaimTypes.Role, Names.Of(key.Role)), new Claim(KeyIdClaim, key.Id)],
         scheme));
 
-    /// <summary>Marks the request for the failed-authentication rate limit (<see cref="FailedAuthentication"/>).</summary>
+    /// <summary>
+    /// Marks the request for the failed-authentication rate limit (<see cref="FailedAuthentication"/>), unless its route
+    /// takes anonymous requests (<c>/healthz</c>, the OpenAPI document): served without the key, it guessed nothing, and a
+    /// health probe still sending a rotated key must not use up its address's budget and start getting 429.
+    /// </summary>
     private Task<AuthenticateResult> Fail(string message)
     {
-        FailedAuthentication.Mark(Context);
+        if (Context.GetEndpoint()?.Metadata.GetMetadata<IAllowAnonymous>() is null)
+            FailedAuthentication.Mark(Context);
         return Task.FromResult(AuthenticateResult.Fail(message));
     }
 

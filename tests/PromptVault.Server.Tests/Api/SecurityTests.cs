@@ -121,6 +121,25 @@ public sealed class SecurityTests(ServerFixture fixture) : IClassFixture<ServerF
     }
 
     [Fact]
+    public async Task AStaleKeyOnAnonymousRoutes_IsNotCounted_SoTheHealthProbeKeepsBeingServed()
+    {
+        await using var server = await RunningServer.StartAsync(new ServerSetup(
+            ["--PromptVault:FailedAuthentication:PermitLimit=3", "--PromptVault:FailedAuthentication:WindowSeconds=3600"]), Cancel);
+        using var stale = server.CreateClient("pv_bad");
+
+        var statuses = new List<HttpStatusCode>();
+        for (var i = 0; i < 4; i++)
+        {
+            statuses.Add((await stale.GetAsync("/healthz", Cancel)).StatusCode);
+            statuses.Add((await stale.GetAsync("/openapi/v1.json", Cancel)).StatusCode);
+        }
+        var (refused, _) = await GetAsync(stale, "/api/prompts");
+
+        Assert.All(statuses, status => Assert.Equal(HttpStatusCode.OK, status));
+        Assert.Equal(HttpStatusCode.Unauthorized, refused); // the first refusal that counts
+    }
+
+    [Fact]
     public void FailedAuthenticationLimit_BadSetting_StopsStartUpNamingIt()
     {
         var options = new ServerOptions { DatabasePath = Path.Combine(Path.GetTempPath(), "unused.db"), Urls = "http://127.0.0.1:0" };
