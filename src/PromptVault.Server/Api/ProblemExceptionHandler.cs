@@ -38,18 +38,27 @@ internal sealed partial class ProblemExceptionHandler : IExceptionHandler
             BadHttpRequestException e when BoundParameter(e) is { } parameter =>
                 (StatusCodes.Status400BadRequest, "invalid_parameter", $"'{parameter}' has a value of the wrong type: {e.Message}", parameter),
             BadHttpRequestException e => (e.StatusCode, "bad_request", e.Message, null),
-            // The store's "still locked after the busy timeout": transient, so say so and invite a retry.
-            TimeoutException => (StatusCodes.Status503ServiceUnavailable, "store_busy", "The database is busy; retry the request.", null),
+            _ when IsStoreBusy(exception) => (StatusCodes.Status503ServiceUnavailable, StoreBusyCode, StoreBusyMessage, null),
             StoreFullException => (StatusCodes.Status503ServiceUnavailable, "store_full", "The database's disk is full: nothing was stored. Retry once space is freed.", null),
             _ => (0, "", "", null),
         };
         if (status == 0) return false;
         // A busy store frees up within a second; a full disk waits for an operator; a missing setting needs a restart.
-        if (exception is TimeoutException) context.Response.Headers.RetryAfter = "1";
+        if (IsStoreBusy(exception)) context.Response.Headers.RetryAfter = "1";
         if (exception is StoreFullException) context.Response.Headers.RetryAfter = "30";
         await Problems.WriteAsync(context, status, code, detail, field);
         return true;
     }
+
+    /// <summary>
+    /// The store's "still locked after the busy timeout" (SQLite), or a write that kept losing races with other writers
+    /// (PostgreSQL): transient, so the caller is told so and to retry (the HTTP API's 503, an MCP tool's error).
+    /// </summary>
+    internal static bool IsStoreBusy(Exception exception) => exception is TimeoutException;
+
+    internal const string StoreBusyCode = "store_busy";
+
+    internal const string StoreBusyMessage = "The database is busy; retry the request.";
 
     /// <summary>
     /// A string that is not valid text (a lone surrogate such as <c>"\ud800"</c>, bytes that are not UTF-8, or U+0000): found

@@ -4,6 +4,7 @@ using ModelContextProtocol.AspNetCore;
 using ModelContextProtocol.Protocol;
 using PromptVault.Core;
 using PromptVault.Core.Contracts;
+using PromptVault.Server.Api;
 using PromptVault.Server.Auth;
 
 namespace PromptVault.Server.Mcp;
@@ -39,7 +40,13 @@ internal static class McpEndpoint
                         // A tool error the caller (often a model) reads and can correct; answered, not logged as a server fault.
                         LogRefused(request.Services, "tools/call", request.Params?.Name, e);
                         var message = (e is System.Text.Json.JsonException ? McpTools.DescribeBindingError(request.Params?.Name, request.Params?.Arguments) : null) ?? e.Message;
-                        return new CallToolResult { IsError = true, Content = [new TextContentBlock { Text = message }] };
+                        return ToolError(message);
+                    }
+                    catch (Exception e) when (ProblemExceptionHandler.IsStoreBusy(e))
+                    {
+                        // Transient, as the HTTP API's 503 store_busy: the caller is told to retry.
+                        LogRefused(request.Services, "tools/call", request.Params?.Name, e);
+                        return ToolError(ProblemExceptionHandler.StoreBusyMessage);
                     }
                     catch (Exception e) when (e is not OperationCanceledException)
                     {
@@ -98,8 +105,16 @@ internal static class McpEndpoint
         }
     }
 
+    private static CallToolResult ToolError(string message) => new() { IsError = true, Content = [new TextContentBlock { Text = message }] };
+
     private static void LogRefused(IServiceProvider? services, string method, string? name, Exception e) =>
-        Log.McpRefused(Logger(services), method, name, (e as PromptVaultException)?.Code ?? (e is McpProtocolException ? "refused" : "invalid_arguments"), e.Message);
+        Log.McpRefused(Logger(services), method, name, e switch
+        {
+            PromptVaultException refused => refused.Code,
+            McpProtocolException => "refused",
+            _ when ProblemExceptionHandler.IsStoreBusy(e) => ProblemExceptionHandler.StoreBusyCode,
+            _ => "invalid_arguments",
+        }, e.Message);
 
     /// <summary>A refusal of the SDK's own (such as a role's) as one line; anything else as an error with its stack trace.</summary>
     private static void LogUnexpected(IServiceProvider? services, string method, string? name, Exception e)

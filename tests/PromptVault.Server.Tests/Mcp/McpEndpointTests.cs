@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Microsoft.Data.Sqlite;
 using ModelContextProtocol;
 using ModelContextProtocol.Client;
 using ModelContextProtocol.Protocol;
@@ -183,6 +184,28 @@ public sealed class McpEndpointTests(ServerFixture fixture) : IClassFixture<Serv
         Assert.Equal("'variables[0].type' must be a string, one of string, number, boolean, array, object.", Text(variableType));
         Assert.Equal("'metadata.temperature' has a value of the wrong JSON type.", Text(temperature));
         Assert.Equal("'variables' has a value of the wrong JSON type.", Text(variables));
+    }
+
+    [Fact]
+    public async Task Tools_AWriteWhileTheStoreIsBusy_AnswersAToolErrorSayingToRetry_AsTheRestApisStoreBusy()
+    {
+        var (name, _) = await CreateServedAndUnservedPromptsAsync();
+        await using var client = await ConnectAsync(fixture.Server.AdminKey);
+
+        CallToolResult busy;
+        await using (var writeLock = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = fixture.Server.DatabasePath, Pooling = false }.ToString()))
+        {
+            // The store's writer cannot write while this lock is held: it waits out its busy timeout, then gives up.
+            await writeLock.OpenAsync(Cancellation);
+            using var transaction = writeLock.BeginTransaction();
+            busy = await client.CallToolAsync("create_version", new Dictionary<string, object?>
+            {
+                ["name"] = name, ["content"] = "Support for {{company_name}}.", ["changeDescription"] = "while busy",
+            }, cancellationToken: Cancellation);
+        }
+
+        Assert.True(busy.IsError);
+        Assert.Equal("The database is busy; retry the request.", Text(busy));
     }
 
     [Fact]
