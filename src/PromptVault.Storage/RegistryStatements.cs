@@ -221,10 +221,17 @@ internal static class RegistryStatements
             throw new ConcurrentWriteException($"idempotency key '{record.Key}' was stored by another request first.");
     }
 
-    public static async Task<ApiKey?> FindActiveKeyAsync(DbConnection connection, string keyHash, CancellationToken cancellationToken)
+    public static Task<ApiKey?> FindActiveKeyAsync(DbConnection connection, string keyHash, CancellationToken cancellationToken) =>
+        FindActiveKeyWhereAsync(connection, "key_hash", keyHash, cancellationToken);
+
+    public static Task<ApiKey?> FindActiveKeyByIdAsync(DbConnection connection, string id, CancellationToken cancellationToken) =>
+        FindActiveKeyWhereAsync(connection, "id", id, cancellationToken);
+
+    /// <param name="column">A column name of this file's, never input.</param>
+    private static async Task<ApiKey?> FindActiveKeyWhereAsync(DbConnection connection, string column, string value, CancellationToken cancellationToken)
     {
         var row = await connection.QuerySingleOrDefaultAsync<ApiKeyRow>(Command(
-            $"SELECT {ApiKeyRow.Columns} FROM api_keys WHERE key_hash = @keyHash AND revoked_at IS NULL", new { keyHash }, cancellationToken));
+            $"SELECT {ApiKeyRow.Columns} FROM api_keys WHERE {column} = @value AND revoked_at IS NULL", new { value }, cancellationToken));
         return row?.ToKey();
     }
 

@@ -226,6 +226,12 @@ public abstract class RelationalPromptStore<TConnection, TTransaction>
         return WithConnectionAsync(connection => RegistryStatements.FindActiveKeyAsync(connection, keyHash, cancellationToken), cancellationToken);
     }
 
+    public Task<ApiKey?> FindActiveByIdAsync(string id, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(id);
+        return WithConnectionAsync(connection => RegistryStatements.FindActiveKeyByIdAsync(connection, id, cancellationToken), cancellationToken);
+    }
+
     public Task<Page<ApiKey>> ListKeysAsync(PageRequest page, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(page);

@@ -655,6 +655,21 @@ public abstract class PromptStoreContractTests
     }
 
     [Fact]
+    public async Task FindActiveByIdAsync_FindsAnActiveKey_NotARevokedOrUnknownOne()
+    {
+        var (_, keys) = await CreateStoreAsync();
+        var active = new ApiKey(NewId(), "ci", ApiKeyRole.Writer, "pv_abcd", Now, "admin", null);
+        var revoked = new ApiKey(NewId(), "old", ApiKeyRole.Reader, "pv_efgh", Now, "admin", null);
+        await keys.CreateKeyAsync(active, "hash-1", Audit(AuditActions.ApiKeyCreated, null, active.Id), Cancel);
+        await keys.CreateKeyAsync(revoked, "hash-2", Audit(AuditActions.ApiKeyCreated, null, revoked.Id), Cancel);
+        await keys.RevokeKeyAsync(revoked.Id, Now.AddDays(1), Audit(AuditActions.ApiKeyRevoked, null, revoked.Id), Cancel);
+
+        Assert.Equal(active, await keys.FindActiveByIdAsync(active.Id, Cancel));
+        Assert.Null(await keys.FindActiveByIdAsync(revoked.Id, Cancel));
+        Assert.Null(await keys.FindActiveByIdAsync(NewId(), Cancel));
+    }
+
+    [Fact]
     public async Task RevokeKeyAsync_UnknownOrRevokedKey_ReturnsFalseWithoutAudit()
     {
         var (store, keys) = await CreateStoreAsync();

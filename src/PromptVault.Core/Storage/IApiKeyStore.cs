@@ -9,6 +9,9 @@ public interface IApiKeyStore
     /// <summary>The active (not revoked) key with this hash.</summary>
     Task<ApiKey?> FindActiveByHashAsync(string keyHash, CancellationToken cancellationToken = default);
 
+    /// <summary>The active (not revoked) key with this id.</summary>
+    Task<ApiKey?> FindActiveByIdAsync(string id, CancellationToken cancellationToken = default);
+
     /// <summary>All keys, oldest first.</summary>
     Task<Page<ApiKey>> ListKeysAsync(CancellationToken cancellationToken = default) => ListKeysAsync(PageRequest.All, cancellationToken);
 

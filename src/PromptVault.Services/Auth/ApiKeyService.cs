@@ -49,9 +49,12 @@ public sealed class ApiKeyService(IApiKeyStore store, RegistryCache cache, Regis
         Log.KeyRevoked(logger, id, actor);
     }
 
-    /// <summary>Whether the key with this id exists and is not revoked, read from the store (a signed-in dashboard rechecks its key).</summary>
+    /// <summary>
+    /// Whether the key with this id exists and is not revoked, read from the store by its id (a signed-in dashboard and an
+    /// open SDK stream recheck their key on each key change, so this must not read every key).
+    /// </summary>
     public async Task<bool> IsActiveAsync(string id, CancellationToken cancellationToken = default) =>
-        (await store.ListKeysAsync(cancellationToken)).Any(k => k.Id == id && k.RevokedAt is null);
+        await store.FindActiveByIdAsync(id, cancellationToken) is not null;
 
     /// <summary>The active key a presented secret belongs to, or null (from the <see cref="RegistryCache"/>).</summary>
     public ValueTask<ApiKey?> AuthenticateAsync(ReadOnlySpan<char> presented, CancellationToken cancellationToken = default) =>

@@ -1,5 +1,6 @@
 using System.Net;
 using Microsoft.Extensions.DependencyInjection;
+using PromptVault.Core.Auth;
 using PromptVault.Core.Storage;
 using PromptVault.Storage.Sqlite;
 using static PromptVault.Server.Tests.ApiCalls;
@@ -191,6 +192,28 @@ public sealed class RegistryCacheTests
         Assert.Equal(experiment.Str("id"), (await RenderAsync(client, name, unit)).ExperimentId);
         await Experiments.MoveAsync(client, experiment.Str("id"), "cancel");
         Assert.Null((await RenderAsync(client, name, unit)).ExperimentId);
+    }
+
+    [Fact]
+    public async Task KeyRecheck_ReadsTheOneKey_SeesAnActiveKeyAsActive_AndARevokedOneAsNot()
+    {
+        var counters = new Counters();
+        await using var server = await StartCountedAsync(counters);
+        using var admin = server.CreateClient();
+        var (_, kept) = await PostAsync(admin, "/api/keys", new { name = "kept", role = "reader" });
+        var (_, revoked) = await PostAsync(admin, "/api/keys", new { name = "revoked", role = "reader" });
+        Assert.Equal(HttpStatusCode.NoContent, (await SendAsync(admin, HttpMethod.Delete, $"/api/keys/{revoked.Str("id")}")).Status);
+        var keys = server.Services.GetRequiredService<ApiKeyService>();
+        counters.Clear();
+
+        var keptIsActive = await keys.IsActiveAsync(kept.Str("id"), TestContext.Current.CancellationToken);
+        var revokedIsActive = await keys.IsActiveAsync(revoked.Str("id"), TestContext.Current.CancellationToken);
+        var unknownIsActive = await keys.IsActiveAsync("no-such-key", TestContext.Current.CancellationToken);
+
+        Assert.True(keptIsActive);
+        Assert.False(revokedIsActive);
+        Assert.False(unknownIsActive);
+        Assert.Equal(["FindActiveByIdAsync"], counters.Keys.Calls.Keys);
     }
 
     [Fact]
