@@ -1,4 +1,5 @@
 using System.Net.Http.Json;
+using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Microsoft.Playwright;
 using PromptVault.Core.Auth;
@@ -146,6 +147,42 @@ public sealed class SignInTests(DashboardFixture fixture) : IClassFixture<Dashbo
         await Assertions.Expect(page.GetByRole(AriaRole.Alert)).ToContainTextAsync("Your sign-in ended: the API key was revoked");
         var versions = await api.GetFromJsonAsync<VersionListResponse>("/api/prompts/revoked-editor/versions", PromptVaultJson.Options, TestContext.Current.CancellationToken);
         Assert.Equal(1, versions!.Total);
+    }
+
+    /// <summary>
+    /// The playground's Run and Save as test case did not check the role when run, as the editor's Save does: between the
+    /// revocation and the page leaving for the sign-in page, a revoked writer's open playground still saved a test case.
+    /// The way to the sign-in page is cut here so the playground stays open, signed out, to be clicked.
+    /// </summary>
+    [Fact]
+    public async Task RevokedKey_AnOpenPlaygroundStillOnScreen_RefusesToRunOrSave()
+    {
+        using var api = fixture.Server.CreateClient();
+        var cancel = TestContext.Current.CancellationToken;
+        (await api.PostAsJsonAsync("/api/prompts", new CreatePromptRequest("revoked-player", Content: "Hi"), PromptVaultJson.Options, cancel)).EnsureSuccessStatusCode();
+        var key = await CreateKeyAsync(api, "revoked-player", ApiKeyRole.Writer);
+        var page = await fixture.OpenAsync(key.Key);
+        await page.GotoAsync("/playground?prompt=revoked-player");
+        await page.Locator("[data-interactive=yes]").WaitForAsync();
+        await Assertions.Expect(page.GetByLabel("Version B")).ToHaveValueAsync("1.0.0");
+        await page.GetByLabel("Case name").FillAsync("after revocation");
+        var leaving = new TaskCompletionSource();
+        await page.RouteAsync(new Regex("/login\\?ended=true"), async route =>
+        {
+            await route.AbortAsync("aborted"); // the navigation is dropped: the playground stays on screen
+            leaving.TrySetResult();
+        });
+
+        (await api.DeleteAsync($"/api/keys/{key.Id}", cancel)).EnsureSuccessStatusCode();
+        await leaving.Task.WaitAsync(cancel);
+
+        await page.GetByRole(AriaRole.Button, new() { Name = "Run" }).ClickAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Alert)).ToHaveTextAsync("This key's role may not run the playground.");
+        Assert.Equal(0, await page.GetByTestId("result").CountAsync());
+        await page.GetByRole(AriaRole.Button, new() { Name = "Save as test case" }).ClickAsync();
+        await Assertions.Expect(page.GetByTestId("case-error")).ToHaveTextAsync("This key's role may not save test cases.");
+        var tests = await api.GetFromJsonAsync<JsonNode>("/api/prompts/revoked-player/versions/1.0.0/tests", cancel);
+        Assert.Empty(tests!["tests"]!.AsArray());
     }
 
     /// <summary>The experiment page polls the results every two seconds in its circuit: a revoked reader's open page kept showing them.</summary>
