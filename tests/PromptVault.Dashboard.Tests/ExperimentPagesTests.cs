@@ -1,8 +1,12 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.RegularExpressions;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
 using PromptVault.Core.Contracts;
+using PromptVault.Core.Storage;
+using PromptVault.Server.Tests;
+using PromptVault.Storage.Sqlite;
 
 namespace PromptVault.Dashboard.Tests;
 
@@ -91,6 +95,61 @@ public sealed class ExperimentPagesTests(DashboardFixture fixture) : IClassFixtu
         await Assertions.Expect(page.GetByText("0 matching entries.")).ToBeVisibleAsync();
         await page.GotoAsync("/audit?action=experiment.started&from=tomorrow");
         await Assertions.Expect(page.GetByRole(AriaRole.Alert).Filter(new() { HasText = "From 'tomorrow'" })).ToBeVisibleAsync();
+    }
+
+    /// <summary>
+    /// The page re-read the experiment and ran its analysis every two seconds for as long as it was open, also once the
+    /// experiment was completed or cancelled, and for an id that does not exist. The store's reads are counted: after the
+    /// prerender's and the circuit's loads, a page with nothing to follow reads no more.
+    /// </summary>
+    [Fact]
+    public async Task Experiment_CompletedOrMissing_PageStopsRereadingIt()
+    {
+        var cancel = TestContext.Current.CancellationToken;
+        CountingProxy<IExperimentStore>? counter = null;
+        await using var server = await RunningServer.StartAsync(new ServerSetup([], builder => builder.Services.AddSingleton(services =>
+        {
+            var (store, calls) = CountingProxy<IExperimentStore>.Wrap(services.GetRequiredService<SqlitePromptStore>());
+            counter = calls;
+            return store;
+        })), cancel);
+        using var api = server.CreateClient();
+        var created = await api.PostAsJsonAsync("/api/prompts", new CreatePromptRequest("finished", Content: "Buy"), PromptVaultJson.Options, cancel);
+        var control = (await created.Content.ReadFromJsonAsync<PromptResponse>(PromptVaultJson.Options, cancel))!.LatestVersion.Id;
+        var versioned = await api.PostAsJsonAsync("/api/prompts/finished/versions", new CreateVersionRequest("Buy now", ChangeDescription: "Urge"),
+            PromptVaultJson.Options, cancel);
+        var challenger = (await versioned.Content.ReadFromJsonAsync<VersionResponse>(PromptVaultJson.Options, cancel))!.Id;
+        var posted = await api.PostAsJsonAsync("/api/experiments", new CreateExperimentRequest("finished", "finished",
+            [new VariantRequest("control", control, 50), new VariantRequest("urge", challenger, 50)]), PromptVaultJson.Options, cancel);
+        var experiment = (await posted.Content.ReadFromJsonAsync<ExperimentResponse>(PromptVaultJson.Options, cancel))!;
+        (await api.PostAsync($"/api/experiments/{experiment.Id}/start", null, cancel)).EnsureSuccessStatusCode();
+        (await api.PostAsync($"/api/experiments/{experiment.Id}/complete", null, cancel)).EnsureSuccessStatusCode();
+        int Reads(string method) => counter!.Calls.GetValueOrDefault(method);
+
+        var page = await fixture.OpenAsync(server.AdminKey, server: server);
+        var analyses = Reads("ReadSequentialStateAsync");
+        await page.GotoAsync($"/experiments/{experiment.Id}");
+        await Assertions.Expect(page.GetByTestId("experiment-status")).ToHaveTextAsync("completed");
+        await StopsGrowingAsync(() => Reads("ReadSequentialStateAsync"), analyses + 2, "analyses of the completed experiment");
+        await page.CloseAsync();
+
+        var missing = await fixture.OpenAsync(server.AdminKey, server: server);
+        var lookups = Reads("FindExperimentAsync");
+        await missing.GotoAsync("/experiments/no-such-experiment");
+        await Assertions.Expect(missing.GetByRole(AriaRole.Alert)).ToContainTextAsync("does not exist");
+        // Each load looks it up twice (its stored looks, then the experiment), refused both times.
+        await StopsGrowingAsync(() => Reads("FindExperimentAsync"), lookups + 4, "look-ups of the missing experiment");
+    }
+
+    /// <summary>Waits for <paramref name="count"/> to reach <paramref name="loaded"/> (the prerender's and the circuit's loads), then
+    /// checks that it stays there past more than two of the page's two-second polls.</summary>
+    private static async Task StopsGrowingAsync(Func<int> count, int loaded, string what)
+    {
+        for (var waited = 0; count() < loaded && waited < 300; waited++)
+            await Task.Delay(100, TestContext.Current.CancellationToken);
+        Assert.True(count() == loaded, $"{what}: {count()} after the page loaded, expected {loaded}");
+        await Task.Delay(TimeSpan.FromSeconds(5), TestContext.Current.CancellationToken);
+        Assert.True(count() == loaded, $"{what}: {count()} while the page stayed open, expected {loaded}");
     }
 
     [Fact]

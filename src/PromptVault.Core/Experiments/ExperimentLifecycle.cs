@@ -22,7 +22,10 @@ public static class ExperimentLifecycle
     /// Whether an experiment in <paramref name="status"/> may serve its variants' versions, now or once (re)started: every
     /// status but the final ones (completed, cancelled). Such a version may not be archived.
     /// </summary>
-    public static bool HoldsVersions(ExperimentStatus status) => Allowed[status].Length > 0;
+    public static bool HoldsVersions(ExperimentStatus status) => !IsFinal(status);
+
+    /// <summary>Whether <paramref name="status"/> is final (completed, cancelled): the experiment moves no more.</summary>
+    public static bool IsFinal(ExperimentStatus status) => Allowed[status].Length == 0;
 
     /// <summary>Whether an experiment in <paramref name="status"/> serves its variants: running, or paused (it may resume without a check).</summary>
     public static bool IsLive(ExperimentStatus status) => status is ExperimentStatus.Running or ExperimentStatus.Paused;
