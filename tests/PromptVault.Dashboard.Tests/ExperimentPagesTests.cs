@@ -136,9 +136,9 @@ public sealed class ExperimentPagesTests(DashboardFixture fixture) : IClassFixtu
         var missing = await fixture.OpenAsync(server.AdminKey, server: server);
         var lookups = Reads("FindExperimentAsync");
         await missing.GotoAsync("/experiments/no-such-experiment");
-        await Assertions.Expect(missing.GetByRole(AriaRole.Alert)).ToContainTextAsync("does not exist");
-        // Each load looks it up twice (its stored looks, then the experiment), refused both times.
-        await StopsGrowingAsync(() => Reads("FindExperimentAsync"), lookups + 4, "look-ups of the missing experiment");
+        await Assertions.Expect(missing.GetByRole(AriaRole.Heading, new() { Name = "Not found" })).ToBeVisibleAsync();
+        // The load looks it up twice (its stored looks, then the experiment), refused both times; the not-found page opens no circuit.
+        await StopsGrowingAsync(() => Reads("FindExperimentAsync"), lookups + 2, "look-ups of the missing experiment");
     }
 
     /// <summary>Waits for <paramref name="count"/> to reach <paramref name="loaded"/> (the prerender's and the circuit's loads), then

@@ -268,4 +268,30 @@ public sealed class PromptPagesTests(DashboardFixture fixture) : IClassFixture<D
         await page.Locator("[data-interactive=yes]").WaitForAsync();
         return page;
     }
+
+    /// <summary>
+    /// A missing prompt or experiment showed a message with status 200, and an address with no page answered the API's JSON
+    /// 404 problem to the browser. Each is now the dashboard's not-found page with status 404; the API keeps its JSON problem.
+    /// </summary>
+    [Fact]
+    public async Task MissingPromptExperimentOrAddress_Answers404WithTheNotFoundPage_WhileTheApiKeepsItsProblem()
+    {
+        var page = await fixture.OpenAsync(fixture.ReaderKey);
+
+        foreach (var address in new[] { "/prompts/no-such-prompt", "/prompts/no-such-prompt?metrics=1.0.0", "/experiments/no-such-experiment", "/nope", "/prompts/a/b/c" })
+        {
+            var response = await page.GotoAsync(address);
+            Assert.True(response!.Status == (int)HttpStatusCode.NotFound, $"{address}: {response.Status}");
+            Assert.True((await response.HeaderValueAsync("content-type"))?.StartsWith("text/html", StringComparison.Ordinal) == true, $"{address}: {await response.HeaderValueAsync("content-type")} {await response.TextAsync()}");
+            await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Not found", Level = 1 })).ToBeVisibleAsync();
+        }
+        Assert.Empty(await fixture.AccessibilityViolationsAsync(page));
+
+        using var api = fixture.Server.CreateClient();
+        var missingRoute = await api.GetAsync("/api/nope", TestContext.Current.CancellationToken);
+        Assert.Equal(HttpStatusCode.NotFound, missingRoute.StatusCode);
+        Assert.Equal("application/problem+json", missingRoute.Content.Headers.ContentType?.MediaType);
+        var forbidden = await page.GotoAsync("/playground");
+        Assert.Equal((int)HttpStatusCode.Forbidden, forbidden!.Status);
+    }
 }

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Components.Authorization;
 using Microsoft.AspNetCore.Components.Server.Circuits;
+using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.Extensions.FileProviders;
 using PromptVault.Core;
 using PromptVault.Core.Auth;
@@ -58,6 +59,30 @@ internal static class DashboardSetup
             .AddPolicy(DashboardPolicies.Admin, policy => policy.AddAuthenticationSchemes(CookieScheme).RequireAssertion(c => c.User.HasRole(ApiKeyRole.Admin)));
         return services;
     }
+
+    /// <summary>
+    /// A browser's GET of a dashboard address that has no page (a 404 without a body) gets the dashboard's not-found page,
+    /// still with status 404. The API's addresses (and MCP, OpenAPI, health, metrics) keep their JSON problems, and other
+    /// statuses keep the problem that <c>UseStatusCodePages</c>, which must come before this, writes.
+    /// </summary>
+    public static WebApplication UseDashboardNotFoundPage(this WebApplication app)
+    {
+        app.UseStatusCodePagesWithReExecute(Links.NotFound, createScopeForStatusCodePages: true);
+        app.Use(async (context, next) =>
+        {
+            await next(context);
+            if ((context.Response.StatusCode != StatusCodes.Status404NotFound || !IsDashboardPageRequest(context))
+                && context.Features.Get<IStatusCodePagesFeature>() is { } page)
+                page.Enabled = false; // left to UseStatusCodePages' problem
+        });
+        return app;
+    }
+
+    private static readonly string[] NotDashboard = ["/api", "/mcp", "/openapi", "/healthz", "/metrics", "/_framework", "/_blazor"];
+
+    private static bool IsDashboardPageRequest(HttpContext context) =>
+        (HttpMethods.IsGet(context.Request.Method) || HttpMethods.IsHead(context.Request.Method))
+        && !NotDashboard.Any(prefix => context.Request.Path.StartsWithSegments(prefix, StringComparison.OrdinalIgnoreCase));
 
     public static WebApplication MapDashboard(this WebApplication app)
     {

@@ -15,6 +15,9 @@ internal static class Links
 
     public static string Experiment(string id) => "/experiments/" + Uri.EscapeDataString(id);
 
+    /// <summary>The page a missing dashboard address, prompt, version or experiment shows, with status 404.</summary>
+    public const string NotFound = "/not-found";
+
     /// <summary>The sign-in page saying the sign-in ended, back to <paramref name="returnUrl"/> once signed in again.</summary>
     public static string SignInEnded(string returnUrl) => "/login?ended=true&ReturnUrl=" + Uri.EscapeDataString(returnUrl);
 }

@@ -80,6 +80,7 @@ public static class PromptVaultServer
         app.UseSecurityHeaders();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UseDashboardNotFoundPage();
         app.UseAuthentication();
         app.UseFailedAuthenticationLimit();
         app.UseAuthorization();
