@@ -294,4 +294,21 @@ public sealed class PromptPagesTests(DashboardFixture fixture) : IClassFixture<D
         var forbidden = await page.GotoAsync("/playground");
         Assert.Equal((int)HttpStatusCode.Forbidden, forbidden!.Status);
     }
+
+    /// <summary>
+    /// The pages had no <c>#blazor-error-ui</c>, so when an interactive page's circuit failed nothing said so: the page
+    /// just stopped answering. No failure can be provoked from the browser, so this checks the banner blazor.web.js shows:
+    /// there, hidden until then, with a Reload link.
+    /// </summary>
+    [Fact]
+    public async Task EveryPage_HasTheHiddenErrorBannerWithAReloadLink()
+    {
+        var page = await fixture.OpenAsync(fixture.ReaderKey);
+        await page.GotoAsync("/");
+
+        var banner = page.Locator("#blazor-error-ui");
+        await Assertions.Expect(banner).ToBeAttachedAsync();
+        await Assertions.Expect(banner).ToBeHiddenAsync();
+        await Assertions.Expect(banner.GetByRole(AriaRole.Link, new() { Name = "Reload", IncludeHidden = true })).ToHaveAttributeAsync("class", "reload");
+    }
 }
