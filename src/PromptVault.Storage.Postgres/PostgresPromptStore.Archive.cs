@@ -1,6 +1,7 @@
 using Dapper;
 using Npgsql;
 using NpgsqlTypes;
+using PromptVault.Core.Audit;
 using PromptVault.Core.Storage;
 
 namespace PromptVault.Storage.Postgres;
@@ -9,7 +10,7 @@ public sealed partial class PostgresPromptStore
 {
     private const int RowsPerImportBatch = 1_000;
 
-    public override Task<RegistryImportReport> ImportAsync(RegistryArchive archive, bool merge, ImportChecks? checks, CancellationToken cancellationToken = default)
+    public override Task<RegistryImportReport> ImportAsync(RegistryArchive archive, bool merge, ImportChecks? checks, AuditEntry audit, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(archive);
         return WriteAsync(async (connection, transaction) =>
@@ -17,13 +18,8 @@ public sealed partial class PostgresPromptStore
             // Other writers (of any instance) wait from the checks to the commit, as behind SQLite's write lock; readers do not.
             await connection.ExecuteAsync(Command("LOCK TABLE prompts, experiments, metric_events, api_keys, audit IN EXCLUSIVE MODE",
                 null, cancellationToken, transaction));
-            var report = await ArchiveStatements.ImportAsync(connection, transaction, archive, merge, checks,
+            return await ArchiveStatements.ImportAsync(connection, transaction, archive, merge, checks, audit,
                 (section, rows) => InsertAsync(connection, transaction, section, rows, cancellationToken), cancellationToken);
-            // Audit ids may come from the document: later entries are numbered after them.
-            await connection.ExecuteAsync(Command("""
-                SELECT setval('audit_id_seq', GREATEST(MAX(id), (SELECT last_value FROM audit_id_seq))) FROM audit HAVING MAX(id) IS NOT NULL
-                """, null, cancellationToken, transaction));
-            return report;
         }, cancellationToken);
     }
 
@@ -60,6 +56,11 @@ public sealed partial class PostgresPromptStore
                 throw refused;
             }
         }
+        // Audit ids may come from the document: later entries (the import's own first) are numbered after them.
+        if (section == RegistryArchiveSchema.Audit)
+            await connection.ExecuteAsync(Command("""
+                SELECT setval('audit_id_seq', GREATEST(MAX(id), (SELECT last_value FROM audit_id_seq))) FROM audit HAVING MAX(id) IS NOT NULL
+                """, null, cancellationToken, transaction));
     }
 
     /// <summary>

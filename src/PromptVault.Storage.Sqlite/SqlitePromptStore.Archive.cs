@@ -1,15 +1,16 @@
 using Microsoft.Data.Sqlite;
+using PromptVault.Core.Audit;
 using PromptVault.Core.Storage;
 
 namespace PromptVault.Storage.Sqlite;
 
 public sealed partial class SqlitePromptStore
 {
-    public override Task<RegistryImportReport> ImportAsync(RegistryArchive archive, bool merge, ImportChecks? checks, CancellationToken cancellationToken = default)
+    public override Task<RegistryImportReport> ImportAsync(RegistryArchive archive, bool merge, ImportChecks? checks, AuditEntry audit, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(archive);
         // The write transaction holds SQLite's write lock from its start: no other writer comes between the checks and the rows.
-        return WriteAsync((connection, transaction) => ArchiveStatements.ImportAsync(connection, transaction, archive, merge, checks,
+        return WriteAsync((connection, transaction) => ArchiveStatements.ImportAsync(connection, transaction, archive, merge, checks, audit,
             (section, rows) => InsertAsync(connection, transaction, section, rows, cancellationToken), cancellationToken), cancellationToken);
     }
 

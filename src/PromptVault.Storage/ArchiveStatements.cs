@@ -2,6 +2,7 @@ using System.Data.Common;
 using System.Text;
 using Dapper;
 using PromptVault.Core;
+using PromptVault.Core.Audit;
 using PromptVault.Core.Storage;
 using static PromptVault.Storage.RegistryStatements;
 
@@ -50,7 +51,7 @@ internal static class ArchiveStatements
     /// which must keep other writers out from the first read to the commit.</summary>
     /// <param name="insert">Writes one section's rows with the engine's statement.</param>
     public static async Task<RegistryImportReport> ImportAsync(DbConnection connection, DbTransaction transaction, RegistryArchive archive, bool merge,
-        ImportChecks? checks, Func<ArchiveSection, IReadOnlyList<object?[]>, Task> insert, CancellationToken cancellationToken)
+        ImportChecks? checks, AuditEntry audit, Func<ArchiveSection, IReadOnlyList<object?[]>, Task> insert, CancellationToken cancellationToken)
     {
         RegistryImportReport report;
         if (merge)
@@ -81,7 +82,22 @@ internal static class ArchiveStatements
             if (archive[section].Count > 0)
                 await insert(section, archive[section]);
         }
+        var imported = ImportedAudit(audit, report, archive);
+        await InsertAuditAsync(connection, transaction, imported, cancellationToken);
+        await WebhookStatements.EnqueueImportedLabelsAsync(connection, transaction, imported, report.AddedPrompts, cancellationToken);
         return report;
+    }
+
+    /// <summary>The import's own audit entry: what it added, by prompt name and key id (never a key's hash).</summary>
+    private static AuditEntry ImportedAudit(AuditEntry audit, RegistryImportReport report, RegistryArchive written)
+    {
+        var keyId = RegistryArchiveSchema.ApiKeys.IndexOf("id");
+        var after = new Dictionary<string, string?>(audit.After ?? new Dictionary<string, string?>())
+        {
+            ["prompts"] = string.Join(',', report.AddedPrompts),
+            ["apiKeys"] = string.Join(',', written[RegistryArchiveSchema.ApiKeys].Select(r => (string)r[keyId]!)),
+        };
+        return audit with { After = after };
     }
 
     /// <summary>

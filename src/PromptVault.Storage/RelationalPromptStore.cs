@@ -104,7 +104,7 @@ public abstract class RelationalPromptStore<TConnection, TTransaction>
     public abstract Task SaveSequentialStateAsync(string experimentId, SequentialState state, IReadOnlyList<SequentialHistoryPoint> history,
         CancellationToken cancellationToken = default);
 
-    public abstract Task<RegistryImportReport> ImportAsync(RegistryArchive archive, bool merge, ImportChecks? checks, CancellationToken cancellationToken = default);
+    public abstract Task<RegistryImportReport> ImportAsync(RegistryArchive archive, bool merge, ImportChecks? checks, AuditEntry audit, CancellationToken cancellationToken = default);
 
     // Prompts, versions, labels, audit.
 

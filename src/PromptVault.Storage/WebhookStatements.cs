@@ -37,6 +37,26 @@ internal static class WebhookStatements
             await InsertDeliveriesAsync(connection, transaction, WebhookEvents.ForIncluder(fired, includer, EventId(entry)), entry.Timestamp, cancellationToken);
     }
 
+    /// <summary>
+    /// Queues the <c>label.moved</c> an import fires for each label of the prompts it added (<paramref name="prompts"/>, by name),
+    /// in the transaction of its audit entry <paramref name="entry"/>: the label now serves a version where the prompt served none.
+    /// </summary>
+    public static async Task EnqueueImportedLabelsAsync(DbConnection connection, DbTransaction transaction, AuditEntry entry, IReadOnlyCollection<string> prompts,
+        CancellationToken cancellationToken)
+    {
+        if (prompts.Count == 0 || !await AnySubscriberAsync(connection, transaction, WebhookEvents.LabelMoved, cancellationToken))
+            return;
+        var added = prompts.ToHashSet(StringComparer.Ordinal);
+        var labels = await connection.QueryAsync<(string Prompt, string Label, long Major, long Minor, long Patch)>(RegistryStatements.Command("""
+            SELECT p.name, l.name, v.major, v.minor, v.patch
+            FROM labels l JOIN versions v ON v.id = l.version_id JOIN prompts p ON p.id = l.prompt_id
+            ORDER BY p.name, l.name
+            """, null, cancellationToken, transaction));
+        foreach (var (prompt, label, major, minor, patch) in labels.Where(l => added.Contains(l.Prompt)))
+            await InsertDeliveriesAsync(connection, transaction, WebhookEvents.ImportedLabel(entry, prompt, label, $"{major}.{minor}.{patch}", EventId(entry)),
+                entry.Timestamp, cancellationToken);
+    }
+
     private static string EventId(AuditEntry entry) => Guid.CreateVersion7(entry.Timestamp).ToString("N");
 
     private static Task InsertDeliveriesAsync(DbConnection connection, DbTransaction transaction, WebhookEvent fired, DateTimeOffset at,

@@ -41,8 +41,8 @@ public sealed partial class ExportImportCommandTests
 
         var second = folder.File("b.json");
         await ExportAsync(b, second, a.AdminKey);
-        Assert.Equal(WithoutExportTime(await File.ReadAllTextAsync(first, TestContext.Current.CancellationToken)),
-            WithoutExportTime(await File.ReadAllTextAsync(second, TestContext.Current.CancellationToken)));
+        Assert.Equal(Comparable(await File.ReadAllTextAsync(first, TestContext.Current.CancellationToken)),
+            Comparable(await File.ReadAllTextAsync(second, TestContext.Current.CancellationToken)));
     }
 
     [Fact]
@@ -74,6 +74,12 @@ public sealed partial class ExportImportCommandTests
         Assert.Equal(before, await ReadAsync(onB, $"/api/prompts/{taken}/versions"));
         using var onA = a.CreateClient();
         Assert.Equal(await ReadAsync(onA, $"/api/prompts/{registry.Prompts[1]}/versions"), await ReadAsync(onB, $"/api/prompts/{registry.Prompts[1]}/versions"));
+        // The merge is in B's audit log under the importing key, naming what it added (A's admin key among them).
+        var (_, audit) = await GetAsync(onB, "/api/audit?action=registry.imported");
+        var entry = Assert.Single(audit!["entries"]!.AsArray())!;
+        Assert.Equal("admin", entry["actor"]!.GetValue<string>());
+        Assert.Equal(registry.Prompts[1], entry["after"]!["prompts"]!.GetValue<string>());
+        Assert.Equal("true", entry["after"]!["merge"]!.GetValue<string>());
         // A's keys were added beside B's: both admin keys work.
         using var withAKey = b.CreateClient(a.AdminKey);
         Assert.Equal(HttpStatusCode.OK, (await GetAsync(withAKey, "/api/prompts")).Status);
@@ -117,9 +123,9 @@ public sealed partial class ExportImportCommandTests
             Assert.Equal(expected, path + " " + await ReadAsync(postgresClient, path));
             Assert.Equal(expected, path + " " + await ReadAsync(backClient, path));
         }
-        var document = WithoutExportTime(await File.ReadAllTextAsync(fromSqlite, TestContext.Current.CancellationToken));
-        Assert.Equal(document, WithoutExportTime(await File.ReadAllTextAsync(fromPostgres, TestContext.Current.CancellationToken)));
-        Assert.Equal(document, WithoutExportTime(await File.ReadAllTextAsync(fromBack, TestContext.Current.CancellationToken)));
+        var document = Comparable(await File.ReadAllTextAsync(fromSqlite, TestContext.Current.CancellationToken));
+        Assert.Equal(document, Comparable(await File.ReadAllTextAsync(fromPostgres, TestContext.Current.CancellationToken)));
+        Assert.Equal(document, Comparable(await File.ReadAllTextAsync(fromBack, TestContext.Current.CancellationToken)));
     }
 
     private static Dictionary<string, string?> Remote(Uri server, string apiKey) =>
@@ -268,6 +274,8 @@ public sealed partial class ExportImportCommandTests
     {
         var (status, body) = await GetAsync(client, path);
         Assert.True(status == HttpStatusCode.OK, $"{path}: {status} {body?.ToJsonString()}");
+        if (path == "/api/audit")
+            WithoutImportEntries(body!.AsObject(), "entries");
         // A version's metrics name the period they cover, which ends at the time of the request.
         if (path.Contains("/metrics", StringComparison.Ordinal))
         {
@@ -277,7 +285,22 @@ public sealed partial class ExportImportCommandTests
         return body!.ToJsonString();
     }
 
-    private static string WithoutExportTime(string document) => ExportedAt().Replace(document, "\"exportedAt\":\"\"", 1);
+    /// <summary>The document without its export time, nor the audit entries of the imports that made the registry exported.</summary>
+    private static string Comparable(string document)
+    {
+        var parsed = JsonNode.Parse(ExportedAt().Replace(document, "\"exportedAt\":\"\"", 1))!.AsObject();
+        WithoutImportEntries(parsed, "audit");
+        return parsed.ToJsonString();
+    }
+
+    /// <summary>Drops the entries of <paramref name="member"/> that an import wrote of itself (and the total counting them).</summary>
+    private static void WithoutImportEntries(JsonObject holder, string member)
+    {
+        var entries = holder[member]!.AsArray();
+        foreach (var entry in entries.Where(e => e!["action"]!.GetValue<string>() == "registry.imported").ToList())
+            entries.Remove(entry);
+        holder.Remove("total");
+    }
 
     [GeneratedRegex("\"exportedAt\":\"[^\"]*\"")]
     private static partial Regex ExportedAt();

@@ -1,3 +1,4 @@
+using PromptVault.Core.Audit;
 using PromptVault.Core.Storage;
 
 namespace PromptVault.Storage.Testing;
@@ -13,6 +14,15 @@ public sealed class ArchiveCollector : IRegistryArchiveWriter
         var collector = new ArchiveCollector();
         await store.ExportAsync(collector, cancellationToken);
         return new RegistryArchive(collector.rows.ToDictionary(p => p.Key, p => (IReadOnlyList<object?[]>)p.Value));
+    }
+
+    /// <summary>The archive without the audit entries imports wrote of themselves, to compare a registry with the document imported into it.</summary>
+    public static RegistryArchive WithoutImportEntries(RegistryArchive archive)
+    {
+        var audit = RegistryArchiveSchema.Audit;
+        var action = audit.IndexOf("action");
+        return new RegistryArchive(RegistryArchiveSchema.Sections.ToDictionary(s => s,
+            s => s == audit ? archive[s].Where(r => (string?)r[action] != AuditActions.RegistryImported).ToList() : archive[s]));
     }
 
     public ValueTask BeginSectionAsync(ArchiveSection section, CancellationToken cancellationToken)

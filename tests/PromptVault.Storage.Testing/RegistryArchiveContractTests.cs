@@ -4,6 +4,7 @@ using PromptVault.Core.Auth;
 using PromptVault.Core.Prompts;
 using PromptVault.Core.Experiments;
 using PromptVault.Core.Storage;
+using PromptVault.Core.Webhooks;
 using static PromptVault.Storage.Testing.Samples;
 
 namespace PromptVault.Storage.Testing;
@@ -28,11 +29,11 @@ public abstract class RegistryArchiveContractTests
         var (target, targetKeys, targetArchive) = await CreateStoreAsync();
         await targetKeys.CreateKeyAsync(Key("setup"), "hash-setup", Audit(AuditActions.ApiKeyCreated, null, "setup"), Cancel);
 
-        var report = await targetArchive.ImportAsync(exported, merge: false, checks: null, Cancel);
+        var report = await targetArchive.ImportAsync(exported, merge: false, checks: null, Imported, Cancel);
 
         Assert.Equal((1, 1), (report.ReplacedKeys, report.ReplacedAuditEntries));
         Assert.Equal(["alpha", "beta"], report.AddedPrompts);
-        Assert.Equal(Rows(exported), Rows(await ArchiveCollector.ExportAsync(targetArchive, Cancel)));
+        Assert.Equal(Rows(exported), Rows(ArchiveCollector.WithoutImportEntries(await ArchiveCollector.ExportAsync(targetArchive, Cancel))));
         var importedIds = (await target.ListAuditAsync(new AuditQuery(), Cancel)).Select(e => e.Id).ToList();
         var prompt = (await target.FindPromptAsync("alpha", Cancel))!;
         await target.SaveAsync(new PromptChanges { NewVersion = Version(prompt, 3), Audit = [Audit(AuditActions.VersionCreated, "alpha", "1.0.2")] }, Cancel);
@@ -49,7 +50,7 @@ public abstract class RegistryArchiveContractTests
         await source.SaveAsync(Created(prompt, chat), Cancel);
         var (target, _, targetArchive) = await CreateStoreAsync();
 
-        await targetArchive.ImportAsync(await ArchiveCollector.ExportAsync(sourceArchive, Cancel), merge: false, checks: null, Cancel);
+        await targetArchive.ImportAsync(await ArchiveCollector.ExportAsync(sourceArchive, Cancel), merge: false, checks: null, Imported, Cancel);
 
         Assert.Equal(messages, (await target.FindVersionByIdAsync(prompt.Id, chat.Id, Cancel))!.Messages);
     }
@@ -64,7 +65,7 @@ public abstract class RegistryArchiveContractTests
         await SeedAsync(target, targetKeys, "kept");
         var before = Rows(await ArchiveCollector.ExportAsync(targetArchive, Cancel));
 
-        var error = await Assert.ThrowsAsync<ConflictException>(() => targetArchive.ImportAsync(exported, merge: false, checks: null, Cancel));
+        var error = await Assert.ThrowsAsync<ConflictException>(() => targetArchive.ImportAsync(exported, merge: false, checks: null, Imported, Cancel));
 
         Assert.Equal("registry_not_empty", error.Code);
         Assert.Contains("1 prompt(s)", error.Message, StringComparison.Ordinal);
@@ -82,7 +83,7 @@ public abstract class RegistryArchiveContractTests
         var ownShared = (await target.FindPromptAsync("shared", Cancel))!;
         var ownAudit = await target.ListAuditAsync(new AuditQuery(), Cancel);
 
-        var report = await targetArchive.ImportAsync(exported, merge: true, checks: null, Cancel);
+        var report = await targetArchive.ImportAsync(exported, merge: true, checks: null, Imported, Cancel);
 
         Assert.Equal(["fresh"], report.AddedPrompts);
         Assert.Equal(["shared"], report.SkippedPrompts);
@@ -96,6 +97,31 @@ public abstract class RegistryArchiveContractTests
     }
 
     [Fact]
+    public async Task ImportAsync_Merge_AuditsWhoAddedWhichPromptsAndKeys_AndQueuesTheAddedLabelsAsMoves()
+    {
+        var (source, sourceKeys, sourceArchive) = await CreateStoreAsync();
+        await SeedAsync(source, sourceKeys, "shared", "fresh");
+        var exported = await ArchiveCollector.ExportAsync(sourceArchive, Cancel);
+        var (target, targetKeys, targetArchive) = await CreateStoreAsync();
+        await SeedAsync(target, targetKeys, "shared");
+        var webhooks = (IWebhookStore)targetArchive;
+        var hook = new Webhook("labels", "http://127.0.0.1:1/labels", [WebhookEvents.LabelMoved], "whsec_test", Now, "carol");
+        await webhooks.CreateWebhookAsync(hook, new AuditEntry(0, Now, "carol", AuditActions.WebhookCreated, null, hook.Id, null, null), Cancel);
+        var addedKey = (string)exported[RegistryArchiveSchema.ApiKeys].Single()[RegistryArchiveSchema.ApiKeys.IndexOf("id")]!;
+
+        await targetArchive.ImportAsync(exported, merge: true, checks: null,
+            Imported with { After = new Dictionary<string, string?> { ["merge"] = "true" } }, Cancel);
+
+        var entry = Assert.Single(await target.ListAuditAsync(new AuditQuery(Action: AuditActions.RegistryImported), Cancel));
+        Assert.Equal("importer", entry.Actor);
+        Assert.Equal(new Dictionary<string, string?> { ["merge"] = "true", ["prompts"] = "fresh", ["apiKeys"] = addedKey }, entry.After);
+        var delivery = Assert.Single(await webhooks.ClaimDeliveriesAsync("test", DateTimeOffset.UtcNow, DateTimeOffset.UtcNow.AddMinutes(1), 10, Cancel));
+        Assert.Equal(WebhookEvents.LabelMoved, delivery.Event);
+        Assert.Contains("\"prompt\":\"fresh\",\"label\":\"production\",\"version\":\"1.0.1\"", delivery.Payload, StringComparison.Ordinal);
+        Assert.DoesNotContain("previousVersion", delivery.Payload, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task ImportAsync_StaleIncludeGeneration_ThrowsConcurrentWriteAndWritesNothing_ACurrentOneIsAdvanced()
     {
         var (source, sourceKeys, sourceArchive) = await CreateStoreAsync();
@@ -106,10 +132,10 @@ public abstract class RegistryArchiveContractTests
         // A write that makes a version with includes serve lands after the import's checks read the generation.
         await target.SaveAsync(new PromptChanges { IncludeGeneration = read }, Cancel);
 
-        await Assert.ThrowsAsync<ConcurrentWriteException>(() => targetArchive.ImportAsync(exported, merge: true, checks: new ImportChecks(read, Names("fresh")), Cancel));
+        await Assert.ThrowsAsync<ConcurrentWriteException>(() => targetArchive.ImportAsync(exported, merge: true, checks: new ImportChecks(read, Names("fresh")), Imported, Cancel));
 
         Assert.Null(await target.FindPromptAsync("fresh", Cancel));
-        await targetArchive.ImportAsync(exported, merge: true, checks: new ImportChecks(read + 1, Names("fresh")), Cancel);
+        await targetArchive.ImportAsync(exported, merge: true, checks: new ImportChecks(read + 1, Names("fresh")), Imported, Cancel);
         Assert.NotNull(await target.FindPromptAsync("fresh", Cancel));
         Assert.Equal(read + 2, await target.ReadIncludeGenerationAsync(Cancel));
     }
@@ -127,11 +153,11 @@ public abstract class RegistryArchiveContractTests
         var before = Rows(await ArchiveCollector.ExportAsync(targetArchive, Cancel));
 
         await Assert.ThrowsAsync<ConcurrentWriteException>(() =>
-            targetArchive.ImportAsync(exported, merge: true, checks: new ImportChecks(read, Names("shared", "fresh")), Cancel));
+            targetArchive.ImportAsync(exported, merge: true, checks: new ImportChecks(read, Names("shared", "fresh")), Imported, Cancel));
 
         Assert.Equal(before, Rows(await ArchiveCollector.ExportAsync(targetArchive, Cancel)));
         Assert.Equal(read, await target.ReadIncludeGenerationAsync(Cancel));
-        var report = await targetArchive.ImportAsync(exported, merge: true, checks: new ImportChecks(read, Names("fresh")), Cancel);
+        var report = await targetArchive.ImportAsync(exported, merge: true, checks: new ImportChecks(read, Names("fresh")), Imported, Cancel);
         Assert.Equal(["fresh"], report.AddedPrompts);
     }
 
@@ -142,12 +168,12 @@ public abstract class RegistryArchiveContractTests
         await SeedAsync(source, sourceKeys, "alpha");
         var exported = await ArchiveCollector.ExportAsync(sourceArchive, Cancel);
         var (target, _, targetArchive) = await CreateStoreAsync();
-        await targetArchive.ImportAsync(exported, merge: false, checks: null, Cancel);
+        await targetArchive.ImportAsync(exported, merge: false, checks: null, Imported, Cancel);
         var before = Rows(await ArchiveCollector.ExportAsync(targetArchive, Cancel));
         // The same prompt id under another name: merged as a new prompt, it collides with the stored row.
         var renamed = WithColumn(exported, RegistryArchiveSchema.Prompts, "name", "alpha-copy");
 
-        var error = await Assert.ThrowsAsync<ConflictException>(() => targetArchive.ImportAsync(renamed, merge: true, checks: null, Cancel));
+        var error = await Assert.ThrowsAsync<ConflictException>(() => targetArchive.ImportAsync(renamed, merge: true, checks: null, Imported, Cancel));
 
         Assert.Equal(("import_conflict", "$.prompts[0]"), (error.Code, error.Field));
         Assert.Equal(before, Rows(await ArchiveCollector.ExportAsync(targetArchive, Cancel)));
@@ -162,7 +188,7 @@ public abstract class RegistryArchiveContractTests
         var exported = WithColumn(await ArchiveCollector.ExportAsync(sourceArchive, Cancel), RegistryArchiveSchema.Labels, "versionId", "no-such-version");
         var (target, _, targetArchive) = await CreateStoreAsync();
 
-        var error = await Assert.ThrowsAsync<InvalidInputException>(() => targetArchive.ImportAsync(exported, merge: false, checks: null, Cancel));
+        var error = await Assert.ThrowsAsync<InvalidInputException>(() => targetArchive.ImportAsync(exported, merge: false, checks: null, Imported, Cancel));
 
         Assert.Equal(("import_invalid_reference", "$.labels[0]"), (error.Code, error.Field));
         Assert.Null(await target.FindPromptAsync("alpha", Cancel));
@@ -182,7 +208,7 @@ public abstract class RegistryArchiveContractTests
         var twice = WithColumn(await ArchiveCollector.ExportAsync(sourceArchive, Cancel), RegistryArchiveSchema.Exposures, "unitId", "ann");
         var (target, _, targetArchive) = await CreateStoreAsync();
 
-        var error = await Assert.ThrowsAsync<ConflictException>(() => targetArchive.ImportAsync(twice, merge: false, checks: null, Cancel));
+        var error = await Assert.ThrowsAsync<ConflictException>(() => targetArchive.ImportAsync(twice, merge: false, checks: null, Imported, Cancel));
 
         Assert.Equal(("import_conflict", "$.exposures[1]"), (error.Code, error.Field));
         Assert.Null(await target.FindPromptAsync("exposed", Cancel));

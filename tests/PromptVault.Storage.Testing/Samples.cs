@@ -45,6 +45,9 @@ public static class Samples
             new Dictionary<string, string?> { ["status"] = "draft", ["previous"] = null },
             new Dictionary<string, string?> { ["status"] = "review", ["note"] = "ünïcode ✓" });
 
+    /// <summary>The audit entry an import is given (the store adds what it imported).</summary>
+    public static AuditEntry Imported => new(0, Now, "importer", AuditActions.RegistryImported, null, null, null, new Dictionary<string, string?> { ["merge"] = "false" });
+
     /// <summary>What creating a prompt writes: the prompt, its first version and two audit entries.</summary>
     public static PromptChanges Created(Prompt prompt, PromptVersion first) => new()
     {

@@ -38,4 +38,6 @@ public static class AuditActions
     public const string ExperimentCancelled = "experiment.cancelled";
     public const string WebhookCreated = "webhook.created";
     public const string WebhookDeleted = "webhook.deleted";
+    /// <summary>An import (<c>POST /api/import</c>): its <c>after</c> names the prompts and API key ids it added.</summary>
+    public const string RegistryImported = "registry.imported";
 }

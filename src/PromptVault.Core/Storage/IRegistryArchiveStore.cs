@@ -1,3 +1,5 @@
+using PromptVault.Core.Audit;
+
 namespace PromptVault.Core.Storage;
 
 /// <summary>
@@ -15,12 +17,14 @@ public interface IRegistryArchiveStore
     /// document's, and ids are kept. With it, the archive is first cut down by <see cref="RegistryMerge.Plan"/> against what the store holds.
     /// </summary>
     /// <param name="checks">What the import's include checks read and assumed; null writes without them (no checks were made).</param>
+    /// <param name="audit">The import's audit entry (<see cref="AuditActions.RegistryImported"/>), written in the import's transaction after
+    /// the document's own entries, with <c>prompts</c> and <c>apiKeys</c> (the names and key ids added) joined to its <c>after</c>.</param>
     /// <exception cref="ConflictException">Without merge, the store is not empty (<c>registry_not_empty</c>, naming what it holds);
     /// or a row collides with a stored one (<c>import_conflict</c>). Nothing was written.</exception>
     /// <exception cref="ConcurrentWriteException">What <paramref name="checks"/> read has changed: the include graph's generation, or
     /// (merge) which prompts the archive adds, since one of its names was created meanwhile. Nothing was written.</exception>
     /// <exception cref="InvalidInputException">A row refers to a row that is neither in the archive nor stored (<c>import_invalid_reference</c>).</exception>
-    Task<RegistryImportReport> ImportAsync(RegistryArchive archive, bool merge, ImportChecks? checks, CancellationToken cancellationToken = default);
+    Task<RegistryImportReport> ImportAsync(RegistryArchive archive, bool merge, ImportChecks? checks, AuditEntry audit, CancellationToken cancellationToken = default);
 }
 
 /// <summary>What an import's include checks read and assumed, for the import to expect in its transaction.</summary>

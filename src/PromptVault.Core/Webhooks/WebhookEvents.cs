@@ -57,6 +57,13 @@ public static class WebhookEvents
         return new WebhookEvent(moved.Body with { Id = eventId, Prompt = includer, Via = moved.Body.Prompt });
     }
 
+    /// <summary>The <c>label.moved</c> of a label an import (<paramref name="entry"/>) brought with a prompt it added: no previous version.</summary>
+    public static WebhookEvent ImportedLabel(AuditEntry entry, string prompt, string label, string version, string eventId)
+    {
+        ArgumentNullException.ThrowIfNull(entry);
+        return new WebhookEvent(new WebhookPayload(eventId, LabelMoved, entry.Timestamp, entry.Actor, prompt) { Label = label, Version = version });
+    }
+
     private static string? Before(AuditEntry entry, string key) => entry.Before?.GetValueOrDefault(key);
 
     private static string? After(AuditEntry entry, string key) => entry.After?.GetValueOrDefault(key);

@@ -1,3 +1,4 @@
+using System.Security.Claims;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.HttpResults;
 using PromptVault.Core.Registry;
@@ -33,9 +34,10 @@ internal static class ExportApi
     }
 
     /// <summary>Into an empty registry, or with <c>merge=true</c> adding the prompts (by name) and keys it does not have.</summary>
-    private static async Task<Ok<RegistryImportReport>> Import(bool? merge, HttpContext context, RegistryTransfer transfer, CancellationToken cancellationToken)
+    private static async Task<Ok<RegistryImportReport>> Import(bool? merge, HttpContext context, RegistryTransfer transfer, ClaimsPrincipal user,
+        CancellationToken cancellationToken)
     {
         if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit) limit.MaxRequestBodySize = MaxImportBytes;
-        return TypedResults.Ok(await transfer.ImportAsync(context.Request.Body, merge ?? false, cancellationToken));
+        return TypedResults.Ok(await transfer.ImportAsync(context.Request.Body, merge ?? false, user.Actor(), cancellationToken));
     }
 }

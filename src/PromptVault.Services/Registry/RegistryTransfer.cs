@@ -1,3 +1,4 @@
+using PromptVault.Core.Audit;
 using PromptVault.Core.Storage;
 
 namespace PromptVault.Core.Registry;
@@ -21,12 +22,15 @@ public sealed class RegistryTransfer(IRegistryArchiveStore store, PromptRegistry
     /// expects what those checks read (<see cref="ImportChecks"/>), so a promote or archive that lands meanwhile, or a merge's prompt
     /// created meanwhile, sends it round again.
     /// </summary>
-    public async Task<RegistryImportReport> ImportAsync(Stream stream, bool merge, CancellationToken cancellationToken = default)
+    /// <param name="actor">Who imports, for the import's audit entry (<see cref="AuditActions.RegistryImported"/>).</param>
+    public async Task<RegistryImportReport> ImportAsync(Stream stream, bool merge, string actor, CancellationToken cancellationToken = default)
     {
         var archive = await RegistryArchiveJson.ReadAsync(stream, cancellationToken);
         if (!merge) RegistryArchiveSchema.RequireActiveAdminKey(archive);
         var report = await OptimisticWrites.RetryAsync(MaxWriteAttempts, async () =>
-            await store.ImportAsync(archive, merge, await registry.EnsureImportCanServeAsync(archive, merge, cancellationToken), cancellationToken));
+            await store.ImportAsync(archive, merge, await registry.EnsureImportCanServeAsync(archive, merge, cancellationToken),
+                new AuditEntry(0, time.GetUtcNow(), actor, AuditActions.RegistryImported, null, null, null,
+                    new Dictionary<string, string?> { ["merge"] = merge ? "true" : "false" }), cancellationToken));
         // Prompts, experiments and keys all changed: "any prompt" (null) drops every cached entry.
         changes.Publish(RegistryChangeKind.Prompt);
         changes.Publish(RegistryChangeKind.Experiment);
