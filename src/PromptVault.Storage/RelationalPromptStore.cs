@@ -543,6 +543,13 @@ public abstract class RelationalPromptStore<TConnection, TTransaction>
             WebhookStatements.RecordAttemptAsync(connection, transaction, deliveryId, owner, outcome, cancellationToken), cancellationToken);
     }
 
+    public Task ReleaseLeaseAsync(long deliveryId, string owner, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(owner);
+        return WriteAsync((connection, transaction) =>
+            WebhookStatements.ReleaseLeaseAsync(connection, transaction, deliveryId, owner, cancellationToken), cancellationToken);
+    }
+
     public Task<DateTimeOffset?> NextDueAsync(CancellationToken cancellationToken = default) =>
         WithConnectionAsync(connection => WebhookStatements.NextDueAsync(connection, cancellationToken), cancellationToken);
 

@@ -38,6 +38,23 @@ public abstract class WebhookStoreContractTests
     }
 
     [Fact]
+    public async Task ReleaseLeaseAsync_ByTheHolder_LetsAnotherClaimAtOnce_ByAnyoneElse_DoesNothing()
+    {
+        var (store, webhooks) = await CreateStoreAsync();
+        var (prompt, _, _) = await SeedPromptAsync(store, "hooked");
+        await CreateWebhookAsync(webhooks, "versions", WebhookEvents.VersionCreated);
+        await store.SaveAsync(new PromptChanges { NewVersion = Version(prompt, 3), Audit = [VersionCreated(prompt.Name, "1.0.3")] }, Cancel);
+        var later = Now.AddMinutes(1);
+        var claimed = Assert.Single(await webhooks.ClaimDeliveriesAsync("a", later, later.AddHours(1), 10, Cancel));
+
+        await webhooks.ReleaseLeaseAsync(claimed.Id, "b", Cancel);
+        Assert.Empty(await webhooks.ClaimDeliveriesAsync("b", later, later.AddHours(1), 10, Cancel));
+        await webhooks.ReleaseLeaseAsync(claimed.Id, "a", Cancel);
+
+        Assert.Equal(claimed.Id, Assert.Single(await webhooks.ClaimDeliveriesAsync("b", later, later.AddHours(1), 10, Cancel)).Id);
+    }
+
+    [Fact]
     public async Task ClaimDeliveriesAsync_TwoClaimersAtOnce_GetDisjointDeliveries_AndOnlyTheHolderRecords()
     {
         var (store, webhooks) = await CreateStoreAsync();

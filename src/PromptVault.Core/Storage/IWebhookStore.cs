@@ -31,6 +31,10 @@ public interface IWebhookStore
     /// <returns>False when the lease had been lost (expired and taken by another dispatcher): nothing is written.</returns>
     Task<bool> RecordAttemptAsync(long deliveryId, string owner, AttemptOutcome outcome, CancellationToken cancellationToken = default);
 
+    /// <summary>Gives back a claimed delivery unattempted (its dispatcher is stopping), if <paramref name="owner"/> still holds it, so any
+    /// dispatcher may claim it at once instead of after its lease.</summary>
+    Task ReleaseLeaseAsync(long deliveryId, string owner, CancellationToken cancellationToken = default);
+
     /// <summary>When the earliest pending delivery is due, or null when none is pending.</summary>
     Task<DateTimeOffset?> NextDueAsync(CancellationToken cancellationToken = default);
 }

@@ -93,7 +93,9 @@ internal sealed class WebhookDispatcher(IWebhookStore store, IHttpClientFactory 
         }
         catch (OperationCanceledException)
         {
-            // Shutting down: the attempt is not recorded, and the lease lets this or another server send it again.
+            // Shutting down: the attempt is not recorded, and the lease is given back so a restarted (or another) server sends it
+            // at once rather than after LeaseDuration.
+            await ReleaseAsync(delivery);
             return;
         }
         catch (Exception e)
@@ -113,5 +115,18 @@ internal sealed class WebhookDispatcher(IWebhookStore store, IHttpClientFactory 
             Log.WebhookAttemptFailed(logger, delivery.Id, attempt, status, error);
         if (!await store.RecordAttemptAsync(delivery.Id, _owner, outcome, CancellationToken.None))
             Log.WebhookLeaseLost(logger, delivery.Id);
+    }
+
+    /// <summary>Gives back a claimed delivery not attempted; if that fails too, its lease still expires.</summary>
+    private async Task ReleaseAsync(ClaimedDelivery delivery)
+    {
+        try
+        {
+            await store.ReleaseLeaseAsync(delivery.Id, _owner, CancellationToken.None);
+        }
+        catch (Exception e)
+        {
+            Log.WebhookDispatchFailed(logger, e);
+        }
     }
 }

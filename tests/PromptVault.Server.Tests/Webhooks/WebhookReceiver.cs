@@ -29,6 +29,9 @@ public sealed class WebhookReceiver : IAsyncDisposable
 
     public string? Secret { get; set; }
 
+    /// <summary>Whether requests from now on are held open until the sender gives up (each still reported, answered with 0).</summary>
+    public bool Hang { get; set; }
+
     /// <summary>Starts a receiver on <paramref name="port"/> (0: a free one).</summary>
     public static async Task<WebhookReceiver> StartAsync(int port = 0, CancellationToken cancellationToken = default)
     {
@@ -46,13 +49,19 @@ public sealed class WebhookReceiver : IAsyncDisposable
             var signature = request.Headers["X-PromptVault-Signature"].ToString();
             var expected = "sha256=" + Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(receiver!.Secret ?? ""),
                 Encoding.UTF8.GetBytes($"{timestamp}.{body}")));
-            var status = receiver.Status;
+            var status = receiver.Hang ? 0 : receiver.Status;
             await received.Writer.WriteAsync(new ReceivedDelivery(request.Headers["X-PromptVault-Event"].ToString(), timestamp,
                 long.Parse(request.Headers["X-PromptVault-Delivery"].ToString()), body,
                 CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(expected), Encoding.ASCII.GetBytes(signature)), status)
             {
                 Authorization = request.Headers.Authorization.ToString(),
             });
+            if (status == 0)
+            {
+                try { await Task.Delay(Timeout.Infinite, request.HttpContext.RequestAborted); }
+                catch (OperationCanceledException) { /* the sender gave up */ }
+                return Results.Empty;
+            }
             return Results.StatusCode(status);
         });
         await app.StartAsync(cancellationToken);

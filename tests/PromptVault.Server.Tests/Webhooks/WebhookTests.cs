@@ -165,6 +165,32 @@ public sealed class WebhookTests
     }
 
     [Fact]
+    public async Task DeliveryInFlightAtShutdown_IsSentByTheRestartedServer_WithoutWaitingOutItsLease()
+    {
+        await using var receiver = await WebhookReceiver.StartAsync(cancellationToken: TestContext.Current.CancellationToken);
+        // A lease far longer than the test may wait: only a lease given back at shutdown lets the restarted server send it.
+        var server = await RunningServer.StartAsync(new ServerSetup(
+            [.. FastRetries, "--PromptVault:Webhooks:Timeout=00:01:00", "--PromptVault:Webhooks:LeaseDuration=00:10:00"]), TestContext.Current.CancellationToken);
+        string webhook;
+        using (var client = server.CreateClient())
+        {
+            webhook = await CreateWebhookAsync(client, receiver, "version.created");
+            receiver.Hang = true;
+            await CreateSupportPromptAsync(client);
+            await receiver.Received.ReadAsync(TestContext.Current.CancellationToken); // the attempt is in flight
+        }
+
+        receiver.Hang = false;
+        await using var restarted = await server.RestartAsync(TestContext.Current.CancellationToken);
+        var accepted = await receiver.NextAcceptedAsync(Wait);
+        using var after = restarted.CreateClient();
+        var delivered = await DeliveryAsync(after, webhook, d => d.Str("status") == "delivered");
+
+        Assert.Equal("version.created", accepted.Event);
+        Assert.Equal(1, delivered["attempts"]!.GetValue<int>()); // the cancelled attempt is not counted
+    }
+
+    [Fact]
     public async Task PromoteOfAnIncludedPrompt_IsDeliveredForTheIncluderToo_WithVia_Signed()
     {
         await using var receiver = await WebhookReceiver.StartAsync(cancellationToken: TestContext.Current.CancellationToken);
