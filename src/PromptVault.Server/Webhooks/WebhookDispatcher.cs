@@ -22,34 +22,64 @@ internal sealed class WebhookDispatcher(IWebhookStore store, IHttpClientFactory 
     private readonly string _owner = $"{Environment.MachineName}/{Environment.ProcessId}/{Guid.CreateVersion7(time.GetUtcNow()):N}";
     private readonly SemaphoreSlim _wake = new(0, 1);
 
+    /// <summary>
+    /// Each delivery is sent on its own, at most <see cref="WebhookOptions.BatchSize"/> at once, and a freed slot is filled at
+    /// once: a receiver that hangs holds its own slots up to <see cref="WebhookOptions.Timeout"/>, not every other webhook.
+    /// </summary>
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var settings = options.Value;
         using var subscription = changes.Subscribe(_ => Wake());
-        while (!stoppingToken.IsCancellationRequested)
+        using var slots = new SemaphoreSlim(settings.BatchSize, settings.BatchSize);
+        var sending = new List<Task>();
+        try
         {
-            try
+            while (!stoppingToken.IsCancellationRequested)
             {
-                var now = time.GetUtcNow();
-                var claimed = await store.ClaimDeliveriesAsync(_owner, now, now + settings.LeaseDuration, settings.BatchSize, stoppingToken);
-                if (claimed.Count > 0)
+                sending.RemoveAll(send => send.IsCompleted);
+                await slots.WaitAsync(stoppingToken);
+                var free = 1;
+                while (free < settings.BatchSize && slots.Wait(0)) free++;
+                IReadOnlyList<ClaimedDelivery> claimed = [];
+                try
                 {
-                    await Task.WhenAll(claimed.Select(delivery => SendAsync(delivery, settings, stoppingToken)));
-                    continue;
+                    var now = time.GetUtcNow();
+                    claimed = await store.ClaimDeliveriesAsync(_owner, now, now + settings.LeaseDuration, free, stoppingToken);
                 }
+                catch (Exception e) when (!stoppingToken.IsCancellationRequested)
+                {
+                    Log.WebhookDispatchFailed(logger, e);
+                }
+                finally
+                {
+                    if (free > claimed.Count) slots.Release(free - claimed.Count);
+                }
+                sending.AddRange(claimed.Select(delivery => SendThenFreeSlotAsync(delivery, settings, slots, stoppingToken)));
+                if (claimed.Count == 0)
+                    await _wake.WaitAsync(settings.PollInterval, stoppingToken);
             }
-            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
-            {
-                Log.WebhookDispatchFailed(logger, e);
-            }
-            try
-            {
-                await _wake.WaitAsync(settings.PollInterval, stoppingToken);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Stopping: the sends in flight are cancelled and give their leases back before the host goes on.
+        }
+        await Task.WhenAll(sending);
+    }
+
+    private async Task SendThenFreeSlotAsync(ClaimedDelivery delivery, WebhookOptions settings, SemaphoreSlim slots, CancellationToken stoppingToken)
+    {
+        try
+        {
+            await SendAsync(delivery, settings, stoppingToken);
+        }
+        catch (Exception e)
+        {
+            Log.WebhookDispatchFailed(logger, e);
+        }
+        finally
+        {
+            slots.Release();
+            Wake(); // claim more now that a slot is free
         }
     }
 

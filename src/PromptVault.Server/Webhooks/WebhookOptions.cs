@@ -30,7 +30,7 @@ public sealed class WebhookOptions
     [Range(typeof(TimeSpan), "00:00:00.010", "00:10:00")]
     public TimeSpan PollInterval { get; set; } = WebhookDefaults.PollInterval;
 
-    /// <summary>Deliveries claimed and sent at once. Default: 16.</summary>
+    /// <summary>The most deliveries in flight at once, each sent on its own (a slow receiver holds only its own). Default: 16.</summary>
     [Range(1, 1000)]
     public int BatchSize { get; set; } = WebhookDefaults.BatchSize;
 

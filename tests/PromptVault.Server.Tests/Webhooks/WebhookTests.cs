@@ -191,6 +191,30 @@ public sealed class WebhookTests
     }
 
     [Fact]
+    public async Task HangingReceiver_DoesNotHoldUpAnotherWebhooksDeliveries()
+    {
+        await using var hanging = await WebhookReceiver.StartAsync(cancellationToken: TestContext.Current.CancellationToken);
+        await using var receiver = await WebhookReceiver.StartAsync(cancellationToken: TestContext.Current.CancellationToken);
+        // A timeout far longer than the test waits: the other webhook's deliveries must not wait for it.
+        await using var server = await RunningServer.StartAsync(new ServerSetup(
+            [.. FastRetries, "--PromptVault:Webhooks:Timeout=00:02:00", "--PromptVault:Webhooks:LeaseDuration=00:10:00"]), TestContext.Current.CancellationToken);
+        using var client = server.CreateClient();
+        await CreateWebhookAsync(client, hanging, "version.created");
+        await CreateWebhookAsync(client, receiver, "version.created");
+        hanging.Hang = true;
+
+        var name = await CreateSupportPromptAsync(client);
+        await hanging.Received.ReadAsync(TestContext.Current.CancellationToken); // its attempt is in flight
+        var first = await receiver.NextAcceptedAsync(Wait);
+        var (status, body) = await PostAsync(client, $"/api/prompts/{name}/versions", new { content = $"{SupportTemplate}\nSecond", changeDescription = "second" });
+        Assert.True(status == HttpStatusCode.Created, body?.ToJsonString());
+        var second = await receiver.NextAcceptedAsync(Wait);
+
+        Assert.NotEqual(first.DeliveryId, second.DeliveryId);
+        Assert.True(second.SignatureValid);
+    }
+
+    [Fact]
     public async Task PromoteOfAnIncludedPrompt_IsDeliveredForTheIncluderToo_WithVia_Signed()
     {
         await using var receiver = await WebhookReceiver.StartAsync(cancellationToken: TestContext.Current.CancellationToken);
