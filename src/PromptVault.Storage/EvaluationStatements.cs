@@ -1,6 +1,7 @@
 using System.Data.Common;
 using Dapper;
 using PromptVault.Core.Evaluations;
+using PromptVault.Core.Storage;
 using static PromptVault.Storage.StoredValues;
 
 namespace PromptVault.Storage;
@@ -68,11 +69,9 @@ internal static class EvaluationStatements
         return json is null ? null : FromJson<EvaluationRun>(json);
     }
 
-    public static async Task<IReadOnlyList<EvaluationRun>> ListRunsAsync(DbConnection connection, string versionId, int limit, CancellationToken cancellationToken)
-    {
-        var rows = await connection.QueryAsync<string>(RegistryStatements.Command("""
-            SELECT run FROM evaluation_runs WHERE version_id = @versionId ORDER BY created_at DESC, id DESC LIMIT @limit
-            """, new { versionId, limit }, cancellationToken));
-        return rows.Select(FromJson<EvaluationRun>).ToList();
-    }
+    /// <summary>A page of the version's runs, newest first (ix_evaluation_runs_version), and how many it has.</summary>
+    public static Task<Page<EvaluationRun>> ListRunsAsync(DbConnection connection, DbTransaction transaction, string versionId, PageRequest page,
+        CancellationToken cancellationToken) =>
+        RegistryStatements.PageAsync<string, EvaluationRun>(connection, transaction, "run", "evaluation_runs WHERE version_id = @versionId",
+            "created_at DESC, id DESC", new { versionId }, page, FromJson<EvaluationRun>, cancellationToken);
 }

@@ -450,10 +450,12 @@ public abstract class RelationalPromptStore<TConnection, TTransaction>
         return WithConnectionAsync(connection => EvaluationStatements.FindRunAsync(connection, id, cancellationToken), cancellationToken);
     }
 
-    public Task<IReadOnlyList<EvaluationRun>> ListRunsAsync(string versionId, int limit, CancellationToken cancellationToken = default)
+    public Task<Page<EvaluationRun>> ListRunsAsync(string versionId, PageRequest page, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(versionId);
-        return WithConnectionAsync(connection => EvaluationStatements.ListRunsAsync(connection, versionId, limit, cancellationToken), cancellationToken);
+        ArgumentNullException.ThrowIfNull(page);
+        return ReadSnapshotAsync((connection, transaction) => EvaluationStatements.ListRunsAsync(connection, transaction, versionId, page, cancellationToken),
+            cancellationToken);
     }
 
     // Archives.

@@ -108,7 +108,7 @@ public abstract class EvaluationStoreContractTests
     }
 
     [Fact]
-    public async Task SaveRunAsync_ThenFindAndList_ReturnsRunsWhole_NewestFirst()
+    public async Task SaveRunAsync_ThenFindAndList_ReturnsRunsWhole_NewestFirst_ByPage()
     {
         var (prompts, store) = await CreateStoreAsync();
         var (_, first, second) = await SeedPromptAsync(prompts, "tested");
@@ -121,7 +121,9 @@ public abstract class EvaluationStoreContractTests
 
         Assert.Equal(Text(older), Text(await store.FindRunAsync("run-1", Cancel)));
         Assert.Null(await store.FindRunAsync("run-404", Cancel));
-        Assert.Equal(["run-2", "run-1"], (await store.ListRunsAsync(first.Id, 10, Cancel)).Select(r => r.Id));
-        Assert.Equal(["run-2"], (await store.ListRunsAsync(first.Id, 1, Cancel)).Select(r => r.Id));
+        Assert.Equal(["run-2", "run-1"], (await store.ListRunsAsync(first.Id, new PageRequest(10), Cancel)).Select(r => r.Id));
+        var olderPage = await store.ListRunsAsync(first.Id, new PageRequest(1, 1), Cancel);
+        Assert.Equal(["run-1"], olderPage.Select(r => r.Id));
+        Assert.Equal(2, olderPage.Total);
     }
 }

@@ -88,5 +88,5 @@ public sealed record CaseResult(
 /// <summary>One check's verdict and why; a <c>judge</c> check keeps the judge's <c>score</c> (1–5).</summary>
 public sealed record CheckResult(string Type, bool Passed, string Reason, int? Score = null);
 
-/// <summary>A version's runs, newest first.</summary>
-public sealed record EvaluationListResponse(IReadOnlyList<EvaluationRun> Evaluations);
+/// <summary>A page of a version's runs, newest first; <c>total</c> counts them all, <c>next</c> is the next page's link (null on the last).</summary>
+public sealed record EvaluationListResponse(IReadOnlyList<EvaluationRun> Evaluations, int Total, string? Next = null);

@@ -24,6 +24,6 @@ public interface IEvaluationStore
 
     Task<EvaluationRun?> FindRunAsync(string id, CancellationToken cancellationToken = default);
 
-    /// <summary>The version's runs, newest first, at most <paramref name="limit"/>.</summary>
-    Task<IReadOnlyList<EvaluationRun>> ListRunsAsync(string versionId, int limit, CancellationToken cancellationToken = default);
+    /// <summary>A page of the version's runs, newest first, with how many it has.</summary>
+    Task<Page<EvaluationRun>> ListRunsAsync(string versionId, PageRequest page, CancellationToken cancellationToken = default);
 }

@@ -13,6 +13,9 @@ public sealed record PageRequest(int Limit, int Offset = 0)
     /// <summary>Everything: for internal reads that need the whole list.</summary>
     public static PageRequest All { get; } = new(int.MaxValue);
 
+    /// <summary>Only the first item: for internal reads of the newest.</summary>
+    public static PageRequest First { get; } = new(1);
+
     /// <summary>The page a list route was asked for (<c>?limit=&amp;offset=</c>).</summary>
     /// <exception cref="InvalidInputException">A value is out of range; the message names <c>limit</c> or <c>offset</c>.</exception>
     public static PageRequest From(int? limit, int? offset)

@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using Microsoft.AspNetCore.Http.HttpResults;
 using PromptVault.Core.Evaluations;
+using PromptVault.Core.Storage;
 using PromptVault.Server.Auth;
 using static PromptVault.Server.Api.PromptsApi;
 
@@ -46,8 +47,13 @@ internal static class EvaluationsApi
         return TypedResults.Created($"/api/evaluations/{run.Id}", run);
     }
 
-    private static async Task<Ok<EvaluationListResponse>> ListRuns(string name, string version, EvaluationService evaluations, CancellationToken cancellationToken) =>
-        TypedResults.Ok(await evaluations.ListRunsAsync(Unescape(name), version, cancellationToken));
+    private static async Task<Ok<EvaluationListResponse>> ListRuns(string name, string version, int? limit, int? offset, EvaluationService evaluations,
+        HttpRequest request, CancellationToken cancellationToken)
+    {
+        var page = PageRequest.From(limit, offset);
+        var list = await evaluations.ListRunsAsync(Unescape(name), version, page, cancellationToken);
+        return TypedResults.Ok(list with { Next = Paging.Next(request, page, list.Evaluations.Count, list.Total) });
+    }
 
     private static async Task<Ok<EvaluationRun>> GetRun(string id, EvaluationService evaluations, CancellationToken cancellationToken) =>
         TypedResults.Ok(await evaluations.GetRunAsync(id, cancellationToken));

@@ -22,9 +22,6 @@ public sealed class EvaluationService(PromptRegistry registry, IEvaluationStore 
 {
     private static readonly RubricEvaluator Judge = new();
 
-    /// <summary>How many runs of a version a list returns.</summary>
-    public const int MaxListedRuns = 100;
-
     // Only writers changing one version's test cases at the same moment race, and each retry reads what the winner wrote.
     private const int MaxWriteAttempts = 20;
 
@@ -88,17 +85,18 @@ public sealed class EvaluationService(PromptRegistry registry, IEvaluationStore 
         await store.FindRunAsync(id, cancellationToken)
         ?? throw new NotFoundException("evaluation_not_found", $"there is no evaluation run '{PromptRules.Shorten(id)}'.");
 
-    public async Task<EvaluationListResponse> ListRunsAsync(string name, string versionRef, CancellationToken cancellationToken = default)
+    public async Task<EvaluationListResponse> ListRunsAsync(string name, string versionRef, PageRequest page, CancellationToken cancellationToken = default)
     {
         var (_, version) = await RequireVersionAsync(name, versionRef, cancellationToken);
-        return new EvaluationListResponse(await store.ListRunsAsync(version.Id, MaxListedRuns, cancellationToken));
+        var runs = await store.ListRunsAsync(version.Id, page, cancellationToken);
+        return new EvaluationListResponse(runs, runs.Total);
     }
 
     /// <summary>A version's newest run; null when it has none (the dashboard's version page and run comparison).</summary>
     public async Task<EvaluationRun?> FindLatestRunAsync(string name, string versionRef, CancellationToken cancellationToken = default)
     {
         var (_, version) = await RequireVersionAsync(name, versionRef, cancellationToken);
-        return (await store.ListRunsAsync(version.Id, 1, cancellationToken)).FirstOrDefault();
+        return (await store.ListRunsAsync(version.Id, PageRequest.First, cancellationToken)).FirstOrDefault();
     }
 
     private static Dictionary<string, string?> Cases(int count) => new() { ["cases"] = count.ToString(CultureInfo.InvariantCulture) };

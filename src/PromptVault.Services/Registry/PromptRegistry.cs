@@ -872,7 +872,7 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, IEx
         // Null only where a registry is built without evaluations (some store tests); the server always has them.
         if (evaluations is null || !prompt.RequireTests)
             return null;
-        var latest = (await evaluations.ListRunsAsync(target.Id, 1, cancellationToken)).FirstOrDefault()
+        var latest = (await evaluations.ListRunsAsync(target.Id, PageRequest.First, cancellationToken)).FirstOrDefault()
             ?? throw new ConflictException("tests_required",
                 $"prompt '{prompt.Name}' requires tests: version {target.Version} has no evaluation run; run its tests (POST .../versions/{target.Version}/evaluate) first.", "version");
         if (latest.Status != EvaluationStatus.Passed)

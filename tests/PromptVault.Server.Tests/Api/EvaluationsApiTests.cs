@@ -105,6 +105,29 @@ public sealed class EvaluationsApiTests(ServerFixture fixture) : IClassFixture<S
     }
 
     [Fact]
+    public async Task ListEvaluations_Pages_WithTotalAndNext_AndRefusesABadLimit()
+    {
+        var name = await CreateSupportPromptAsync(_client);
+        await PutAsync(_client, VersionPath(name, "1.0.0") + "/tests", Tests(Case("names the company", "Acme", new { type = "contains", value = "Acme" })));
+        var ids = new List<string>();
+        for (var i = 0; i < 3; i++)
+            ids.Add((await PostAsync(_client, VersionPath(name, "1.0.0") + "/evaluate", null)).Body.Str("id"));
+
+        var (status, page) = await GetAsync(_client, VersionPath(name, "1.0.0") + "/evaluations?limit=1&offset=1");
+        var (_, last) = await GetAsync(_client, VersionPath(name, "1.0.0") + "/evaluations?offset=2");
+        var (badStatus, problem) = await GetAsync(_client, VersionPath(name, "1.0.0") + "/evaluations?limit=0");
+
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal(ids[1], Assert.Single(page!["evaluations"]!.AsArray()).Str("id"));
+        Assert.Equal(3, page["total"]!.GetValue<int>());
+        Assert.Equal($"{VersionPath(name, "1.0.0")}/evaluations?limit=1&offset=2", page.Str("next"));
+        Assert.Equal(ids[0], Assert.Single(last!["evaluations"]!.AsArray()).Str("id"));
+        Assert.Null(last["next"]);
+        Assert.Equal(HttpStatusCode.BadRequest, badStatus);
+        Assert.Equal("limit", problem.Str("field"));
+    }
+
+    [Fact]
     public async Task Evaluate_CaseVariablesDoNotRender_FailsThatCaseWithTheReason()
     {
         var name = await CreateSupportPromptAsync(_client);
