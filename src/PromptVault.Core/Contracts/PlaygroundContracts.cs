@@ -18,7 +18,7 @@ public sealed record PlaygroundRequest(
     string? Model = null,
     IReadOnlyList<PlaygroundDraft>? Drafts = null);
 
-/// <summary>One version to run: <c>version</c> (<c>1.0.2</c>, an id or <c>latest</c>) or else <c>label</c> (default production), as in a render.</summary>
+/// <summary>One version to run: <c>version</c> (<c>1.0.2</c>, an id or <c>latest</c>) or else <c>label</c>, as in a render; one of them is required.</summary>
 public sealed record PlaygroundVersion(string? Version = null, string? Label = null);
 
 /// <summary>

@@ -46,23 +46,26 @@ public static class PromptVaultJson
         options.Converters.Add(new TextCheckedJsonElementConverter(refuseNul: forRequests));
         options.Converters.Add(new TextCheckedVariablesConverter(refuseNul: forRequests));
         options.TypeInfoResolverChain.Insert(0, forRequests
-            ? PromptVaultJsonContext.Default.WithAddedModifier(NulRefusal.Modify).WithAddedModifier(RefuseUnknownMetadata)
+            ? PromptVaultJsonContext.Default.WithAddedModifier(NulRefusal.Modify).WithAddedModifier(RefuseUnknownMembers)
             : PromptVaultJsonContext.Default);
         if (!options.TypeInfoResolverChain.OfType<DefaultJsonTypeInfoResolver>().Any())
             options.TypeInfoResolverChain.Add(forRequests
-                ? new DefaultJsonTypeInfoResolver { Modifiers = { NulRefusal.Modify, RefuseUnknownMetadata } }
+                ? new DefaultJsonTypeInfoResolver { Modifiers = { NulRefusal.Modify, RefuseUnknownMembers } }
                 : new DefaultJsonTypeInfoResolver());
         return options;
     }
 
     /// <summary>
-    /// A request's <c>metadata</c> with a member that is no model setting (<c>max_tokens</c> for <c>maxTokens</c>) is refused, not
-    /// dropped: the version would be stored without the setting its author meant. Only requests: stored metadata and answers
+    /// The request objects whose unknown members are refused, not dropped: a request's <c>metadata</c> with a member that is no
+    /// model setting (<c>max_tokens</c> for <c>maxTokens</c>) would store the version without the setting its author meant; a
+    /// playground entry with a misspelt <c>version</c> would run another version. Only requests: stored metadata and answers
     /// (the SDK's too) still read members a later server adds.
     /// </summary>
-    private static void RefuseUnknownMetadata(JsonTypeInfo typeInfo)
+    public static IReadOnlyList<Type> StrictRequestTypes { get; } = [typeof(Prompts.PromptMetadata), typeof(PlaygroundVersion)];
+
+    private static void RefuseUnknownMembers(JsonTypeInfo typeInfo)
     {
-        if (typeInfo.Type == typeof(Prompts.PromptMetadata))
+        if (StrictRequestTypes.Contains(typeInfo.Type))
             typeInfo.UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow;
     }
 }

@@ -27,8 +27,8 @@ internal sealed partial class ProblemExceptionHandler : IExceptionHandler
             NotConfiguredException e => (StatusCodes.Status503ServiceUnavailable, e.Code, e.Message, e.Field),
             BadHttpRequestException { InnerException: JsonException json } when IsInvalidText(json) =>
                 (StatusCodes.Status400BadRequest, "invalid_text", DescribeInvalidText(json), TextField(json)),
-            BadHttpRequestException { InnerException: JsonException json } when UnknownMember(json) is { } member =>
-                (StatusCodes.Status400BadRequest, "unknown_field", DescribeUnknownMember(context, member), member),
+            BadHttpRequestException { InnerException: JsonException json } when UnknownMember(json) is { } unknown =>
+                (StatusCodes.Status400BadRequest, "unknown_field", DescribeUnknownMember(context, unknown.Member, unknown.Of), unknown.Member),
             BadHttpRequestException { InnerException: JsonException json } =>
                 (StatusCodes.Status400BadRequest, "invalid_json", DescribeJsonError(context, json), JsonField(json)),
             BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge } =>
@@ -96,25 +96,27 @@ internal sealed partial class ProblemExceptionHandler : IExceptionHandler
 
     /// <summary>
     /// The member a strict body object does not have (<c>metadata.max_tokens</c>), from System.Text.Json's refusal of an unmapped
-    /// member (only <c>metadata</c> is strict, see PromptVaultJson); null for any other error.
+    /// member (<see cref="PromptVaultJson.StrictRequestTypes"/>) and the strict type; null for any other error.
     /// </summary>
-    private static string? UnknownMember(JsonException json)
+    private static (string Member, Type Of)? UnknownMember(JsonException json)
     {
         var match = UnmappedMember().Match(json.Message);
-        if (!match.Success) return null;
+        if (!match.Success || PromptVaultJson.StrictRequestTypes.FirstOrDefault(t => t.FullName == match.Groups[2].Value) is not { } type) return null;
         var name = match.Groups[1].Value;
         var parent = JsonField(json) is { } path && path.EndsWith(name, StringComparison.Ordinal) ? path[..^name.Length].TrimEnd('.') : JsonField(json);
-        return string.IsNullOrEmpty(parent) ? name : $"{parent}.{name}";
+        return (string.IsNullOrEmpty(parent) ? name : $"{parent}.{name}", type);
     }
 
-    [GeneratedRegex(@"^The JSON property '(.*)' could not be mapped to any \.NET member")]
+    [GeneratedRegex(@"^The JSON property '(.*)' could not be mapped to any \.NET member contained in type '([^']*)'")]
     private static partial Regex UnmappedMember();
 
-    private static string DescribeUnknownMember(HttpContext context, string member)
+    private static string DescribeUnknownMember(HttpContext context, string member, Type type)
     {
         var options = context.RequestServices.GetRequiredService<IOptions<JsonOptions>>().Value.SerializerOptions;
-        var settings = options.GetTypeInfo(typeof(PromptMetadata)).Properties.Select(p => p.Name);
-        return $"'{member}' is not a model setting; metadata takes {string.Join(", ", settings)}.";
+        var members = string.Join(", ", options.GetTypeInfo(type).Properties.Select(p => p.Name));
+        return type == typeof(PromptMetadata)
+            ? $"'{member}' is not a model setting; metadata takes {members}."
+            : $"'{member}' is not a field this object takes; it takes {members}.";
     }
 
     private static string WrongJsonType(string? field) =>

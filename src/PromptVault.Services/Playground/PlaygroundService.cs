@@ -33,8 +33,11 @@ public sealed class PlaygroundService(PromptRegistry registry, ModelCatalog mode
 
         var prompt = await registry.RequireServedPromptAsync(request.Prompt, cancellationToken);
         var renders = new List<(RenderResponse Render, bool Draft)>(versions.Count + drafts.Count);
-        foreach (var version in versions)
-            renders.Add((await registry.RenderAsync(prompt, new RenderRequest(request.Variables, Label: version?.Label, Version: version?.Version), cancellationToken), false));
+        for (var i = 0; i < versions.Count; i++)
+        {
+            var version = RequireNamed(versions[i], i);
+            renders.Add((await registry.RenderAsync(prompt, new RenderRequest(request.Variables, Label: version.Label, Version: version.Version), cancellationToken), false));
+        }
         for (var i = 0; i < drafts.Count; i++)
         {
             var draft = drafts[i] ?? throw new InvalidInputException("invalid_draft", $"drafts[{i}] is null; a draft is an object with content or messages.", $"drafts[{i}]");
@@ -46,6 +49,17 @@ public sealed class PlaygroundService(PromptRegistry registry, ModelCatalog mode
         var answers = await Task.WhenAll(renders.Select(r => caller.AnswerAsync(model, r.Render, cancellationToken)));
         return new PlaygroundResponse(prompt.Name, model.Name, renders.Select((r, i) => Result(r.Render, r.Draft, answers[i])).ToList());
     }
+
+    /// <summary>
+    /// An entry that names no version would render as a render with neither does, the production version: a typo (<c>versoin</c>)
+    /// or an empty value would silently run the wrong version, or be a 404 for a production label the caller never asked for.
+    /// </summary>
+    private static PlaygroundVersion RequireNamed(PlaygroundVersion? version, int index) =>
+        version is { Version: null or { Length: > 0 }, Label: null or { Length: > 0 } } && (version.Version ?? version.Label) is not null
+            ? version
+            : throw new InvalidInputException("invalid_versions",
+                $"versions[{index}] names no version: each entry is {{ \"version\": \"1.0.2\" }} (a number, an id or latest) or {{ \"label\": \"production\" }}.",
+                $"versions[{index}]");
 
     // A chat render shows in its readable text form (`## role` headings), the one prompt files and compare use.
     private static PlaygroundResult Result(RenderResponse render, bool draft, ModelAnswer? answer) =>

@@ -216,6 +216,25 @@ public sealed class PlaygroundApiTests(PlaygroundFixture fixture, ServerFixture 
     }
 
     [Theory]
+    [InlineData("""[{ "version": "1.0.0" }, null]""", "invalid_versions", "versions[1]")]
+    [InlineData("""[{}]""", "invalid_versions", "versions[0]")]
+    [InlineData("""[{ "version": "" }]""", "invalid_versions", "versions[0]")]
+    [InlineData("""[{ "label": "" }]""", "invalid_versions", "versions[0]")]
+    [InlineData("""[{ "versoin": "1.0.0" }]""", "unknown_field", "versions[0].versoin")]
+    public async Task Run_VersionEntryNamingNoVersion_Returns400NamingTheEntry_NotTheProductionVersion(string versions, string code, string field)
+    {
+        // No production label: without the check the entry fell back to it and answered 404 label_not_found 'production'.
+        var name = await CreateSupportPromptAsync(_client);
+
+        var (status, body) = await PostAsync(_client, "/api/playground", $$"""{ "prompt": "{{name}}", "versions": {{versions}}, "variables": { "company_name": "x" } }""");
+
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Equal(code, body.Str("code"));
+        Assert.Equal(field, body.Str("field"));
+        Assert.Empty(SentFor(name));
+    }
+
+    [Theory]
     [InlineData("[]")]
     [InlineData("[{}, {}, {}, {}, {}]")]
     public async Task Run_NoneOrTooManyVersions_Returns400(string versions)
