@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using PromptVault.Core.Prompts;
 using PromptVault.Core.Templates;
 
 namespace PromptVault.Core.Evaluations;
@@ -71,8 +72,5 @@ public static class TextChecks
         return i;
     }
 
-    // Never cut between the halves of a surrogate pair (an emoji): the lone half is stored as U+FFFD, and the reason showed '�'.
-    private static string Excerpt(string text) =>
-        (text.Length <= ExcerptLength ? text : text[..(char.IsHighSurrogate(text[ExcerptLength - 1]) ? ExcerptLength - 1 : ExcerptLength)] + "…")
-        .ReplaceLineEndings("⏎");
+    private static string Excerpt(string text) => PromptRules.Shorten(text, ExcerptLength).ReplaceLineEndings("⏎");
 }

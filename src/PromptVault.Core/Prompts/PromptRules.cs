@@ -65,6 +65,10 @@ public static partial class PromptRules
         }
     }
 
-    /// <summary>A value cut to 60 characters for an error message.</summary>
-    public static string Shorten(string value) => value.Length <= 60 ? value : value[..60] + "…";
+    /// <summary>
+    /// A value cut to <paramref name="length"/> characters and '…' for a message. Never between the halves of a surrogate pair
+    /// (an emoji): the lone half is written out as U+FFFD, and the message showed '�' where the value had an emoji.
+    /// </summary>
+    public static string Shorten(string value, int length = 60) =>
+        value.Length <= length ? value : value[..(char.IsHighSurrogate(value[length - 1]) ? length - 1 : length)] + "…";
 }

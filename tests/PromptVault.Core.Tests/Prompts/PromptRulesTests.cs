@@ -20,6 +20,13 @@ public sealed class PromptRulesTests
     }
 
     [Fact]
+    public void Shorten_AnEmojiAtTheCut_IsNotCutInHalf()
+    {
+        Assert.Equal(new string('x', 59) + "…", PromptRules.Shorten(new string('x', 59) + "😀 and more"));
+        Assert.Equal(new string('x', 58) + "😀…", PromptRules.Shorten(new string('x', 58) + "😀 and more"));
+    }
+
+    [Fact]
     public void ValidatePromptName_HundredCharacters_Accepted()
     {
         var name = new string('a', 100);
