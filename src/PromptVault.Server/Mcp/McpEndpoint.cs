@@ -35,18 +35,12 @@ internal static class McpEndpoint
                 .AddCallToolFilter(next => async (request, cancellationToken) =>
                 {
                     try { return await next(request, cancellationToken); }
-                    catch (Exception e) when (IsCallersMistake(e))
+                    catch (Exception e) when (Answer(e) is { } answer)
                     {
-                        // A tool error the caller (often a model) reads and can correct; answered, not logged as a server fault.
+                        // A tool error the caller (often a model) reads and can correct or retry; answered, not logged as a server fault.
                         LogRefused(request.Services, "tools/call", request.Params?.Name, e);
-                        var message = (e is System.Text.Json.JsonException ? McpTools.DescribeBindingError(request.Params?.Name, request.Params?.Arguments) : null) ?? e.Message;
+                        var message = (e is System.Text.Json.JsonException ? McpTools.DescribeBindingError(request.Params?.Name, request.Params?.Arguments) : null) ?? answer.Message;
                         return ToolError(message);
-                    }
-                    catch (Exception e) when (ProblemExceptionHandler.IsStoreBusy(e))
-                    {
-                        // Transient, as the HTTP API's 503 store_busy: the caller is told to retry.
-                        LogRefused(request.Services, "tools/call", request.Params?.Name, e);
-                        return ToolError(ProblemExceptionHandler.StoreBusyMessage);
                     }
                     catch (Exception e) when (e is not OperationCanceledException)
                     {
@@ -57,10 +51,10 @@ internal static class McpEndpoint
                 .AddGetPromptFilter(next => async (request, cancellationToken) =>
                 {
                     try { return await next(request, cancellationToken); }
-                    catch (Exception e) when (IsCallersMistake(e))
+                    catch (Exception e) when (Answer(e) is { } answer)
                     {
                         LogRefused(request.Services, "prompts/get", request.Params?.Name, e);
-                        throw new McpProtocolException(e.Message, McpErrorCode.InvalidParams);
+                        throw answer;
                     }
                     catch (Exception e) when (e is not OperationCanceledException)
                     {
@@ -128,6 +122,15 @@ internal static class McpEndpoint
     private static ILogger Logger(IServiceProvider? services) =>
         services!.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(McpEndpoint).FullName!);
 
-    /// <summary>A refusal the caller can act on: ours (naming the field) or the SDK's binding of tool arguments.</summary>
-    private static bool IsCallersMistake(Exception e) => e is PromptVaultException or ArgumentException or System.Text.Json.JsonException;
+    /// <summary>
+    /// The one map from the errors a request meets to MCP's answers (a tool answers the message as a tool error): a refusal the caller
+    /// can act on, ours (naming the field) or the SDK's binding of tool arguments, is invalid params; a busy store, as the HTTP API's
+    /// 503 store_busy, says to retry. Anything else (null) is a fault.
+    /// </summary>
+    private static McpException? Answer(Exception e) => e switch
+    {
+        PromptVaultException or ArgumentException or System.Text.Json.JsonException => new McpProtocolException(e.Message, McpErrorCode.InvalidParams),
+        _ when ProblemExceptionHandler.IsStoreBusy(e) => new McpException(ProblemExceptionHandler.StoreBusyMessage),
+        _ => null,
+    };
 }

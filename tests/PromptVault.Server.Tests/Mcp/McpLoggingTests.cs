@@ -1,8 +1,11 @@
 using System.Text;
 using System.Text.Json.Nodes;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using ModelContextProtocol;
 using PromptVault.Core.Auth;
+using PromptVault.Storage.Sqlite;
 using static PromptVault.Server.Tests.ApiCalls;
 
 namespace PromptVault.Server.Tests.Mcp;
@@ -57,6 +60,38 @@ public sealed class McpLoggingTests(LoggedServerFixture fixture) : IClassFixture
         var lines = fixture.Logs.Lines;
         Assert.Single(lines, l => l.EventId == 2201 && l.Message.Contains("MCP tools/call of 'get_prompt' refused (invalid_text): 'arguments.name'", StringComparison.Ordinal));
         Assert.Single(lines, l => l.EventId == 2201 && l.Message.Contains($"MCP prompts/get of '{served}' refused (invalid_text): 'arguments.company_name'", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task PromptsGet_WhileTheStoreIsBusy_AnswersTheStoreBusyMessage_LoggedAsARefusalNotAFault()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var admin = fixture.Server.CreateClient();
+        var served = await CreateSupportPromptAsync(admin);
+        await PutAsync(admin, $"/api/prompts/{served}/labels/production", new { version = "1.0.0" });
+        await using var client = await McpEndpointTests.ConnectAsync(fixture.Server, await fixture.Server.CreateKeyAsync("agent", ApiKeyRole.Reader, ct));
+
+        McpException busy;
+        await using (var writeLock = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = fixture.Server.DatabasePath, Pooling = false }.ToString()))
+        {
+            // A WAL database lets readers past a writer; a connection in exclusive locking mode keeps its lock, which shuts them out
+            // too. It gets that lock once no other connection is open: the server's idle pooled ones are closed first (it runs in-process).
+            using (var pooled = new SqliteConnection(fixture.Server.Services.GetRequiredService<SqliteConnectionFactory>().ConnectionString))
+                SqliteConnection.ClearPool(pooled);
+            await writeLock.OpenAsync(ct);
+            using (var exclusive = writeLock.CreateCommand())
+            {
+                exclusive.CommandText = "PRAGMA locking_mode = EXCLUSIVE; BEGIN EXCLUSIVE; COMMIT;";
+                await exclusive.ExecuteNonQueryAsync(ct);
+            }
+            busy = await Assert.ThrowsAnyAsync<McpException>(async () => await client.GetPromptAsync(served,
+                new Dictionary<string, object?> { ["company_name"] = "Acme" }, cancellationToken: ct));
+        }
+
+        Assert.Contains("The database is busy; retry the request.", busy.Message, StringComparison.Ordinal);
+        var refused = Assert.Single(fixture.Logs.Lines, l => l.EventId == 2201 && l.Message.Contains($"MCP prompts/get of '{served}' refused (store_busy)", StringComparison.Ordinal));
+        Assert.Equal(LogLevel.Information, refused.Level);
+        Assert.DoesNotContain(fixture.Logs.Lines, l => l.Level >= LogLevel.Error && l.Message.Contains(served, StringComparison.Ordinal));
     }
 
     /// <summary>Posts one JSON-RPC request to <c>/mcp</c> and returns its error.</summary>
