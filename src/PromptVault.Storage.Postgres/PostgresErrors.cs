@@ -13,6 +13,9 @@ internal static class PostgresErrors
 
     public static bool IsForeignKeyViolation(PostgresException e) => e.SqlState == PostgresErrorCodes.ForeignKeyViolation;
 
+    /// <summary>The server could not extend a file (SQLSTATE 53100): the transaction is rolled back whole, and waits for an operator.</summary>
+    public static bool IsDiskFull(PostgresException e) => e.SqlState == PostgresErrorCodes.DiskFull;
+
     /// <summary>
     /// The database refused a value or a row (SQLSTATE classes 22, data exception, and 23, integrity constraint): an
     /// error of what was written, which writing it again gives again, unlike a lost connection or a timeout.

@@ -61,11 +61,18 @@ public sealed partial class PostgresPromptStore : RelationalPromptStore<NpgsqlCo
         // and the second sees the first's revocation when it checks that an admin key remains.
         connection.ExecuteAsync(Command($"SELECT id FROM {RegistryStatements.ActiveAdmins} FOR UPDATE", null, cancellationToken, transaction));
 
-    /// <summary>Runs <paramref name="work"/> on a connection from the pool.</summary>
+    /// <summary>Runs <paramref name="work"/> on a connection from the pool, translating a full disk.</summary>
     internal override async Task<T> WithConnectionAsync<T>(Func<NpgsqlConnection, Task<T>> work, CancellationToken cancellationToken)
     {
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        return await work(connection);
+        try
+        {
+            await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+            return await work(connection);
+        }
+        catch (PostgresException e) when (PostgresErrors.IsDiskFull(e))
+        {
+            throw new StoreFullException("The PostgreSQL server's disk is full: nothing was stored. Free space, then retry the request.", e);
+        }
     }
 
     /// <summary>Runs the statements of <paramref name="read"/> in one read-only snapshot.</summary>

@@ -96,6 +96,27 @@ public sealed class PostgresMetricWriterTests : IAsyncDisposable
         Assert.Equal(["key-1"], await connection.QueryAsync<string>("SELECT key FROM idempotency_keys"));
     }
 
+    [Fact]
+    public async Task RecordEventsAsync_DiskFull_FailsAsStoreFull_NothingStored_TheNextBatchWrites()
+    {
+        var (store, version) = await CreateStoreAsync();
+        await using var connection = await database!.DataSource.OpenConnectionAsync(Cancel);
+        // The server's own SQLSTATE 53100, raised where a full disk would raise it: while the events are written.
+        await connection.ExecuteAsync("""
+            CREATE FUNCTION refuse_as_disk_full() RETURNS trigger LANGUAGE plpgsql
+                AS $$ BEGIN RAISE EXCEPTION 'could not extend file' USING ERRCODE = 'disk_full'; END $$;
+            CREATE TRIGGER disk_full BEFORE INSERT ON metric_events FOR EACH ROW EXECUTE FUNCTION refuse_as_disk_full();
+            """);
+
+        var full = await Assert.ThrowsAsync<StoreFullException>(() => store.RecordEventsAsync([Event(version, Now, "event-1")], null, Cancel));
+
+        Assert.Contains("disk is full", full.Message, StringComparison.Ordinal);
+        Assert.Equal(0, (await store.ReadVersionTotalAsync(version, Cancel)).Count);
+        await connection.ExecuteAsync("DROP TRIGGER disk_full ON metric_events");
+        Assert.Equal(1, (await store.RecordEventsAsync([Event(version, Now, "event-1")], null, Cancel)).Stored);
+        Assert.Equal(1, (await store.ReadVersionTotalAsync(version, Cancel)).Count);
+    }
+
     private async Task<(PostgresPromptStore Store, string Version)> CreateStoreAsync(int maxEventsPerGroup = 8_192)
     {
         database = await PostgresServer.CreateDatabaseAsync(cancellationToken: Cancel);
