@@ -25,11 +25,22 @@ internal static class McpEndpoint
             .WithListPromptsHandler(McpPrompts.ListAsync)
             .WithGetPromptHandler(McpPrompts.GetAsync)
             .WithTools<McpTools>(PromptVaultJson.Requests)
-            .WithMessageFilters(filters => filters.AddIncomingFilter(next => (context, cancellationToken) =>
+            .WithMessageFilters(filters => filters.AddIncomingFilter(next => async (context, cancellationToken) =>
             {
-                if (context.JsonRpcMessage is JsonRpcRequest { Params: { } parameters } request)
+                if (context.JsonRpcMessage is not JsonRpcRequest request)
+                {
+                    await next(context, cancellationToken);
+                    return;
+                }
+                if (request.Params is { } parameters)
                     RefuseInvalidText(context.Services, request.Method, parameters);
-                return next(context, cancellationToken);
+                try { await next(context, cancellationToken); }
+                catch (Exception e) when (e is not (McpException or OperationCanceledException) && !e.Data.Contains(LoggedFault))
+                {
+                    // A fault the SDK met outside our request filters (such as params it could not bind): it answers -32603 and logs nothing.
+                    Log.McpFailed(Logger(context.Services), request.Method, NameIn(request.Params), e);
+                    throw;
+                }
             }))
             .WithRequestFilters(filters => filters
                 .AddCallToolFilter(next => async (request, cancellationToken) =>
@@ -77,7 +88,8 @@ internal static class McpEndpoint
 
     /// <summary>
     /// The MCP SDK logs every exception a handler throws with its stack trace, as a fault; its server category is kept at
-    /// Critical, and the filters above log instead: a refusal as one line with its reason, anything else as an error.
+    /// Critical, and the filters above log instead: a refusal as one line with its reason, anything else (also what the SDK meets
+    /// before our request filters) as an error.
     /// </summary>
     public const string SdkServerCategory = "ModelContextProtocol.Server.McpServer";
 
@@ -94,10 +106,14 @@ internal static class McpEndpoint
         catch (InvalidJsonTextException e)
         {
             var refusal = e.Refusal(null);
-            LogRefused(services, method, e.Location is not ("" or "name") && (parameters as JsonObject)?["name"] is JsonValue name && name.TryGetValue<string>(out var text) ? text : null, refusal);
+            LogRefused(services, method, e.Location is not ("" or "name") ? NameIn(parameters) : null, refusal);
             throw new McpProtocolException(refusal.Message, McpErrorCode.InvalidParams);
         }
     }
+
+    /// <summary>The prompt or tool a request's params name, for its log line.</summary>
+    private static string? NameIn(JsonNode? parameters) =>
+        (parameters as JsonObject)?["name"] is JsonValue name && name.TryGetValue<string>(out var text) ? text : null;
 
     private static CallToolResult ToolError(string message) => new() { IsError = true, Content = [new TextContentBlock { Text = message }] };
 
@@ -117,7 +133,11 @@ internal static class McpEndpoint
             LogRefused(services, method, name, e);
         else
             Log.McpFailed(Logger(services), method, name, e);
+        e.Data[LoggedFault] = true;
     }
+
+    /// <summary>Marks a fault a request filter logged, so the incoming message filter around it does not log it again.</summary>
+    private const string LoggedFault = "PromptVault.Mcp.Logged";
 
     private static ILogger Logger(IServiceProvider? services) =>
         services!.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(McpEndpoint).FullName!);

@@ -37,7 +37,7 @@ public sealed class McpLoggingTests(LoggedServerFixture fixture) : IClassFixture
         }
         Assert.DoesNotContain(lines, l => (l.Message.Contains(unknown, StringComparison.Ordinal) || l.Message.Contains("company_name", StringComparison.Ordinal))
             && l.Message.Contains("   at ", StringComparison.Ordinal));
-        Assert.DoesNotContain(lines, l => l.Level >= LogLevel.Error);
+        Assert.DoesNotContain(lines, l => l.Level >= LogLevel.Error && (l.Message.Contains(unknown, StringComparison.Ordinal) || l.Message.Contains(served, StringComparison.Ordinal)));
     }
 
     [Fact]
@@ -92,6 +92,22 @@ public sealed class McpLoggingTests(LoggedServerFixture fixture) : IClassFixture
         var refused = Assert.Single(fixture.Logs.Lines, l => l.EventId == 2201 && l.Message.Contains($"MCP prompts/get of '{served}' refused (store_busy)", StringComparison.Ordinal));
         Assert.Equal(LogLevel.Information, refused.Level);
         Assert.DoesNotContain(fixture.Logs.Lines, l => l.Level >= LogLevel.Error && l.Message.Contains(served, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task ParamsTheSdkCannotBind_AreAnsweredAsAnInternalError_AndLoggedOnceAsAFault()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var name = UniqueName("unbound");
+        using var agent = fixture.Server.CreateClient(await fixture.Server.CreateKeyAsync("agent", ApiKeyRole.Reader, ct));
+
+        // 'arguments' must be an object: the SDK fails to read the params before any of our request filters runs.
+        var error = await SendAsync(agent, $$$"""{"name":"{{{name}}}","arguments":"x"}""", "prompts/get");
+
+        Assert.Equal((int)McpErrorCode.InternalError, error["code"]!.GetValue<int>());
+        var failed = Assert.Single(fixture.Logs.Lines, l => l.Message.Contains($"'{name}'", StringComparison.Ordinal));
+        Assert.Equal(2202, failed.EventId);
+        Assert.Equal(LogLevel.Error, failed.Level);
     }
 
     /// <summary>Posts one JSON-RPC request to <c>/mcp</c> and returns its error.</summary>
