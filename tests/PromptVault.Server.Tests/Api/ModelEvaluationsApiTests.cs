@@ -10,7 +10,7 @@ namespace PromptVault.Server.Tests.Api;
 
 /// <summary>
 /// A server whose default model is a scripted fake provider: each test files the replies for its own company name, which the
-/// rendered support prompt carries; the judge's grade depends on the answer it grades. Cases run two at once, each within 3 s.
+/// rendered support prompt carries; the judge's grade depends on the answer it grades. Cases run two at once, each within 10 s.
 /// A second server's model is unreachable.
 /// </summary>
 public sealed class ModelEvaluationsFixture : IAsyncLifetime
@@ -35,7 +35,7 @@ public sealed class ModelEvaluationsFixture : IAsyncLifetime
         [
             .. Settings(Model.Endpoint),
             "--PromptVault:Evaluations:MaxConcurrency=2",
-            "--PromptVault:Evaluations:CaseTimeout=00:00:03",
+            "--PromptVault:Evaluations:CaseTimeout=00:00:10",
         ]), cancellationToken);
         // Port 1 on loopback: nothing listens, so the connection is refused.
         Unreachable = await RunningServer.StartAsync(new ServerSetup([.. Settings("http://127.0.0.1:1/v1")]), cancellationToken);
@@ -209,7 +209,7 @@ public sealed class ModelEvaluationsApiTests(ModelEvaluationsFixture fixture) : 
         Assert.Equal("error", run.Str("status"));
         var cases = run["cases"]!.AsArray();
         Assert.False(cases[0]!["passed"]!.GetValue<bool>());
-        Assert.Equal("the case timed out: it did not finish within 3 s (PromptVault:Evaluations:CaseTimeout)", cases[0].Str("error"));
+        Assert.Equal("the case timed out: it did not finish within 10 s (PromptVault:Evaluations:CaseTimeout)", cases[0].Str("error"));
         Assert.StartsWith("not checked: the case timed out", cases[0]!["checks"]![0].Str("reason"));
         Assert.True(cases[1]!["passed"]!.GetValue<bool>(), cases[1]!.ToJsonString());
         Assert.Equal("Hello!", cases[1].Str("output"));
