@@ -127,8 +127,9 @@ public sealed class RegistryCache : IDisposable
         _running.TryRemove(promptId, out _);
         if (change.Kind == RegistryChangeKind.Experiment)
             return;
+        // A change heard from PostgreSQL names the prompt by id only: drop that prompt's entry, not every prompt's.
         if (change.PromptName is { } name) _promptsByName.TryRemove(name, out _);
-        else _promptsByName.Clear();
+        else RemoveWhere(_promptsByName, (_, prompt) => prompt?.Id == promptId);
         RemoveWhere(_labelled, (key, _) => key.PromptId == promptId);
         RemoveWhere(_versions, (key, _) => key.PromptId == promptId);
         RemoveWhere(_anyVersions, (_, version) => version?.PromptId == promptId);
