@@ -266,7 +266,7 @@ public sealed class ExperimentService(
             if (version is null || version.Status == VersionStatus.Archived)
                 throw new ConflictException("version_archived",
                     $"variant '{variant.Name}' serves a version that is archived or gone; an experiment can only start when every variant can serve.", "variants");
-            var generation = await registry.EnsureIncludesCanServeAsync(experiment.PromptName, version, cancellationToken);
+            var generation = await registry.EnsureIncludesCanServeAsync(experiment.PromptName, version, label: null, cancellationToken);
             // The first one read: the graph the whole check saw must still be the one the start lands on.
             includeGeneration ??= generation;
         }

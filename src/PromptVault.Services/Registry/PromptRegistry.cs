@@ -348,7 +348,7 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, IEx
     {
         if (!VersionLifecycle.CanPromote(target.Status))
             throw new ConflictException("version_archived", $"version {target.Version} is archived and can never serve traffic.", "version");
-        var includeGeneration = await EnsureIncludesCanServeAsync(prompt.Name, target, cancellationToken);
+        var includeGeneration = await EnsureIncludesCanServeAsync(prompt.Name, target, label, cancellationToken);
         if (label != Label.Production)
             return (includeGeneration, null);
         if (ApprovalRules.PromotionRefused(prompt, target) is { } refused)
@@ -406,7 +406,7 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, IEx
             var production = labels.FirstOrDefault(l => l.Name == Label.Production);
             if (production?.VersionId == target.Id)
                 throw new ConflictException("already_in_production", $"version {target.Version} is already in production.", "version");
-            var includeGeneration = await EnsureIncludesCanServeAsync(prompt.Name, target, cancellationToken);
+            var includeGeneration = await EnsureIncludesCanServeAsync(prompt.Name, target, Label.Production, cancellationToken);
             if (ApprovalRules.PromotionRefused(prompt, target) is { } refused)
                 throw refused;
 
@@ -600,33 +600,63 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, IEx
 
     /// <summary>
     /// Checks that <paramref name="version"/> of <paramref name="promptName"/> may serve as far as its includes go, before a label
-    /// moves to it, a rollback copies it or an experiment starts with it: each include resolves now, and none leads back to the prompt
-    /// through any version that serves (SPEC §7: whatever the versions), see <see cref="EnsureNoServedCycleAsync"/>.
+    /// moves to it, a rollback copies it or an experiment starts with it: each include resolves now and no chain of them comes
+    /// back to the prompt; and, for a label, no version that serves is led back to a prompt on its chain through the label once
+    /// it is moved (<see cref="EnsureNoServedCycleThroughAsync"/>). A variant is only rendered itself (includes follow labels).
     /// </summary>
+    /// <param name="label">The label moving to the version; null when it is to serve as an experiment's variant.</param>
     /// <returns>The include graph's generation read before the check, for the write to expect (<see cref="PromptChanges.IncludeGeneration"/>);
     /// null when the version includes nothing, so its write cannot close a cycle.</returns>
     /// <exception cref="ConflictException">A cycle (<c>reference_cycle</c>), or an included version is archived.</exception>
     /// <exception cref="InvalidInputException">An include names no version, or the chain is too deep.</exception>
-    internal async Task<long?> EnsureIncludesCanServeAsync(string promptName, PromptVersion version, CancellationToken cancellationToken)
+    internal async Task<long?> EnsureIncludesCanServeAsync(string promptName, PromptVersion version, string? label, CancellationToken cancellationToken)
     {
         var references = templates.ReferencesOf(version);
         if (references.Count == 0) return null;
         var generation = await store.ReadIncludeGenerationAsync(cancellationToken);
-        await EnsureIncludesCanServeAsync(promptName, references, null, cancellationToken);
+        var includes = await ResolveIncludesAsync(promptName, references, served: false, cancellationToken);
+        if (label is not null)
+            await EnsureNoServedCycleThroughAsync(promptName, version, label, includes, cancellationToken);
         return generation;
     }
 
-    /// <param name="imported">What an import adds, seen as if stored (<see cref="EnsureImportCanServeAsync"/>); null for the registry as it is.</param>
-    private async Task EnsureIncludesCanServeAsync(string promptName, IReadOnlyList<PromptReference> references, ImportedPrompts? imported, CancellationToken cancellationToken)
+    /// <summary>
+    /// Refuses moving <paramref name="label"/> of <paramref name="promptName"/> to <paramref name="version"/> when a render of a version that
+    /// serves would then meet a prompt twice: one whose chain reaches the label and goes on through what the version includes. Such a
+    /// chain holds a prompt the version reaches (its <paramref name="includes"/>) before the label, so each version a render can reach
+    /// of those prompts (<see cref="ServedVersionsAsync"/>) is resolved as it would be after the move. Other labels, and versions
+    /// that serve no render, do not count: each later move of a label is checked the same way.
+    /// </summary>
+    private async Task EnsureNoServedCycleThroughAsync(string promptName, PromptVersion version, string label, PromptIncludes includes, CancellationToken cancellationToken)
     {
-        await PromptIncludes.ResolveAsync(promptName, references, (reference, ct) => FindIncludedAsync(reference, served: false, imported, ct), cancellationToken);
-        await EnsureNoServedCycleAsync(promptName, references, imported, cancellationToken);
+        var reached = includes.Versions.Select(v => v.Name).ToHashSet(StringComparer.Ordinal);
+        ValueTask<IncludedPrompt?> AfterTheMove(PromptReference reference, CancellationToken ct) =>
+            reference.Name == promptName && reference.Version is null && reference.Label == label
+                ? ValueTask.FromResult(Included(promptName, version, reference, templates.For))
+                : FindIncludedAsync(reference, served: false, null, ct);
+        foreach (var served in (await ServedVersionsAsync(cancellationToken)).Where(s => reached.Contains(s.PromptName)))
+        {
+            try
+            {
+                await PromptIncludes.ResolveAsync(served.PromptName, templates.ReferencesOf(served.Version), AfterTheMove, cancellationToken);
+            }
+            catch (ConflictException e) when (e.Code == "reference_cycle")
+            {
+                throw new ConflictException(e.Code, $"{served} would include itself through '{promptName}' {label}: {e.Message}", e.Field);
+            }
+        }
     }
+
+    /// <param name="imported">What an import adds, seen as if stored (<see cref="EnsureImportCanServeAsync"/>). No stored version can
+    /// include a prompt the import adds (a reference must resolve when it is saved, and prompts are never deleted), so what an added
+    /// version that serves includes, resolved as the import leaves it, is all a render through it can reach.</param>
+    private async Task EnsureIncludesCanServeAsync(string promptName, IReadOnlyList<PromptReference> references, ImportedPrompts imported, CancellationToken cancellationToken) =>
+        await PromptIncludes.ResolveAsync(promptName, references, (reference, ct) => FindIncludedAsync(reference, served: false, imported, ct), cancellationToken);
 
     /// <summary>
     /// Checks an import as the include rules check a promote, on the registry as it would be after it (the prompts it adds with
     /// those stored, or those it adds alone for a full import): each version of an added prompt that would serve (<see cref="ServingRoles"/>)
-    /// passes <see cref="EnsureIncludesCanServeAsync(string, PromptVersion, CancellationToken)"/>'s checks. Writes nothing.
+    /// passes <see cref="EnsureIncludesCanServeAsync(string, PromptVersion, string?, CancellationToken)"/>'s checks. Writes nothing.
     /// </summary>
     /// <returns>The include graph's generation read before the checks and the prompts they took the import to add, for the import to expect.</returns>
     /// <exception cref="ConflictException">The first refusal of a conflict (<c>version_archived</c>, <c>reference_cycle</c>), naming the version and its path.</exception>
@@ -662,65 +692,6 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, IEx
     /// <summary>The prompts <paramref name="version"/> includes; an imported one's are parsed each time, as its template is not stored (and may never be).</summary>
     private IReadOnlyList<PromptReference> ReferencesOf(PromptVersion version, ImportedPrompts? imported) =>
         imported?.Holds(version) == true ? TemplateEngine.IncludesIn(version.Content, version.Messages) : templates.ReferencesOf(version);
-
-    /// <summary>
-    /// Refuses references that lead back to <paramref name="includer"/> through any version that serves: a prompt reached leads on
-    /// through the includes of each of its labelled versions and of its live experiments' variants (<see cref="ExperimentLifecycle.IsLive"/>),
-    /// and of the version a reference pins. Renders follow one label per include; this follows them all, since labels move.
-    /// </summary>
-    private async Task EnsureNoServedCycleAsync(string includer, IReadOnlyList<PromptReference> references, ImportedPrompts? imported, CancellationToken cancellationToken)
-    {
-        var reachedFrom = new Dictionary<IncludeNode, IncludeNode?>();
-        var pending = new Stack<IncludeNode>();
-        void Reach(PromptReference reference, IncludeNode? from)
-        {
-            if (reachedFrom.TryAdd(IncludeNode.Of(reference), from)) pending.Push(IncludeNode.Of(reference));
-        }
-
-        foreach (var reference in references)
-            Reach(reference, null);
-        while (pending.TryPop(out var node))
-        {
-            if (node.Name == includer)
-            {
-                var chain = new List<string> { includer };
-                for (IncludeNode? at = node; at is { } step; at = reachedFrom[step])
-                    chain.Insert(1, step.Name);
-                throw PromptIncludes.Cycle(chain);
-            }
-            foreach (var version in await ServingVersionsAsync(node, imported, cancellationToken))
-                foreach (var reference in ReferencesOf(version, imported))
-                    Reach(reference, node);
-        }
-    }
-
-    /// <summary>A prompt an include reaches: by a label it leads on the same way whatever the label, by a number through that version too.</summary>
-    private readonly record struct IncludeNode(string Name, SemanticVersion? Pinned)
-    {
-        public static IncludeNode Of(PromptReference reference) => new(reference.Name, reference.Version);
-    }
-
-    /// <summary>
-    /// The versions of the prompt <paramref name="node"/> names that serve (<see cref="ServingRoles"/>), and the one it pins. Which
-    /// versions serve is read from the store; their bodies, which never change, through the cache (only the includes are read).
-    /// </summary>
-    private async Task<List<PromptVersion>> ServingVersionsAsync(IncludeNode node, ImportedPrompts? imported, CancellationToken cancellationToken)
-    {
-        var found = new List<PromptVersion>();
-        if (imported?.Find(node.Name) is { } added)
-        {
-            found.AddRange(ServingRoles(imported.Labels(added), imported.Experiments(added)).Select(r => imported.FindVersionById(added, r.Key)).OfType<PromptVersion>());
-            if (node.Pinned is { } pinned && imported.FindVersion(added, pinned) is { } exactly) found.Add(exactly);
-            return found;
-        }
-        if (imported is { Alone: true }) return found;
-        if (await store.FindPromptAsync(node.Name, cancellationToken) is not { } prompt) return found;
-        var roles = ServingRoles(await store.ListLabelsAsync(prompt.Id, cancellationToken), await experiments.ListExperimentsAsync(prompt.Name, cancellationToken));
-        foreach (var id in roles.Select(r => r.Key))
-            if (await cache.FindVersionByIdAsync(prompt.Id, id, cancellationToken) is { } version) found.Add(version);
-        if (node.Pinned is { } number && await cache.FindVersionAsync(prompt.Id, number, cancellationToken) is { } exact) found.Add(exact);
-        return found;
-    }
 
     /// <summary>How a prompt's versions serve, by version id: under its labels, and as variants of its live experiments (<see cref="ExperimentLifecycle.IsLive"/>).</summary>
     private static ILookup<string, string> ServingRoles(IEnumerable<Label> labels, IEnumerable<Experiment> experiments) =>
@@ -759,7 +730,7 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, IEx
     }
 
     /// <summary>Every version that serves (<see cref="ServingRoles"/>), of every prompt, and every version they include by number: which serve
-    /// is read from the store, the bodies through the cache, as in <see cref="ServingVersionsAsync"/>.</summary>
+    /// is read from the store, the bodies through the cache: only the includes are read of them, and the bodies never change.</summary>
     private async Task<List<ServedVersion>> ServedVersionsAsync(CancellationToken cancellationToken)
     {
         var prompts = await store.ListPromptsAsync(new PromptFilter(Page: PageRequest.All), cancellationToken);
@@ -791,7 +762,7 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, IEx
     private async ValueTask<IncludedPrompt?> FindIncludedAsync(PromptReference reference, bool served, ImportedPrompts? imported, CancellationToken cancellationToken)
     {
         if (imported?.Find(reference.Name) is { } added)
-            return Included(added, reference.Version is { } pinned ? imported.FindVersion(added, pinned) : imported.FindLabelledVersion(added, reference.Label!), reference,
+            return Included(added.Name, reference.Version is { } pinned ? imported.FindVersion(added, pinned) : imported.FindLabelledVersion(added, reference.Label!), reference,
                 version => templates.Compile(version.Content, version.Variables));
         if (imported is { Alone: true }) return null;
         var prompt = served ? await cache.FindPromptAsync(reference.Name, cancellationToken) : await store.FindPromptAsync(reference.Name, cancellationToken);
@@ -799,18 +770,18 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, IEx
         var version = reference.Version is { } number
             ? await (served ? cache.FindVersionAsync(prompt.Id, number, cancellationToken) : new(store.FindVersionAsync(prompt.Id, number, cancellationToken)))
             : await (served ? cache.FindLabelledVersionAsync(prompt.Id, reference.Label!, cancellationToken) : new(store.FindLabelledVersionAsync(prompt.Id, reference.Label!, cancellationToken)));
-        return Included(prompt, version, reference, templates.For);
+        return Included(prompt.Name, version, reference, templates.For);
     }
 
     /// <param name="compile">Its compiled template: cached for a stored version, not for one an import has yet to store.</param>
-    private static IncludedPrompt? Included(Prompt prompt, PromptVersion? version, PromptReference reference, Func<PromptVersion, CompiledPrompt> compile)
+    private static IncludedPrompt? Included(string promptName, PromptVersion? version, PromptReference reference, Func<PromptVersion, CompiledPrompt> compile)
     {
         if (version is null) return null;
-        Serving.EnsureServable(prompt.Name, version.Version.ToString(), version.Status);
+        Serving.EnsureServable(promptName, version.Version.ToString(), version.Status);
         if (version.Messages is not null)
             throw new InvalidInputException("invalid_reference",
-                $"content includes {reference}, but '{prompt.Name}' is a chat prompt: only text prompts can be included (their text goes where the tag stands).", "content");
-        return new IncludedPrompt(new ReferencedVersion(prompt.Name, version.Version.ToString(), version.Id), compile(version));
+                $"content includes {reference}, but '{promptName}' is a chat prompt: only text prompts can be included (their text goes where the tag stands).", "content");
+        return new IncludedPrompt(new ReferencedVersion(promptName, version.Version.ToString(), version.Id), compile(version));
     }
 
     /// <exception cref="NotFoundException">A prompt name was given and no such prompt exists.</exception>

@@ -106,6 +106,50 @@ public sealed class IncludesApiTests(ServerFixture fixture) : IClassFixture<Serv
         Assert.Equal("plain b", (await RenderProductionAsync(b)).Str("content"));
     }
 
+    [Fact]
+    public async Task MoveLabel_AnotherLabelsVersionIncludesThePromptThroughALabelTheMoveDoesNotTouch_IsAllowed()
+    {
+        // b's preview (1.0.0) includes a@staging (a plain 1.0.0); a 1.0.1 includes b (production: a plain b 1.0.1). Moving a's
+        // production to 1.0.1 leaves every render without a cycle: b@preview still reaches only the plain a@staging.
+        var a = await CreateAsync("a", "plain a");
+        await LabelAsync(a, "staging", "1.0.0");
+        await LabelAsync(a, "production", "1.0.0");
+        var b = await CreateAsync("b", $"b with {{{{> {a}@staging}}}}");
+        await LabelAsync(b, "preview", "1.0.0");
+        await NewVersionAsync(_client, b, new { content = "plain b", changeDescription = "plain" });
+        await LabelAsync(b, "production", "1.0.1");
+        await NewVersionAsync(_client, a, new { content = $"a with {{{{> {b}}}}}", changeDescription = "include b" });
+
+        await LabelAsync(a, "production", "1.0.1");
+
+        Assert.Equal("a with plain b", (await RenderProductionAsync(a)).Str("content"));
+        var (status, preview) = await PostAsync(_client, $"/api/prompts/{b}/render", new { variables = new { }, label = "preview" });
+        Assert.True(status == HttpStatusCode.OK, preview?.ToJsonString());
+        Assert.Equal("b with plain a", preview.Str("content"));
+    }
+
+    [Fact]
+    public async Task MoveLabel_AVersionThatServesWouldReachThePromptTwiceThroughTheMovedLabel_Returns409NamingIt()
+    {
+        // b's preview (1.0.0) includes a (production); a 1.0.1 includes b (production: a plain b 1.0.1). Moving a's production
+        // to 1.0.1 would make b@preview render b → a → b.
+        var a = await CreateAsync("a", "plain a");
+        await LabelAsync(a, "production", "1.0.0");
+        var b = await CreateAsync("b", $"b with {{{{> {a}}}}}");
+        await LabelAsync(b, "preview", "1.0.0");
+        await NewVersionAsync(_client, b, new { content = "plain b", changeDescription = "plain" });
+        await LabelAsync(b, "production", "1.0.1");
+        await NewVersionAsync(_client, a, new { content = $"a with {{{{> {b}}}}}", changeDescription = "include b" });
+
+        var (status, body) = await PutAsync(_client, $"/api/prompts/{a}/labels/production", new { version = "1.0.1" });
+
+        Assert.Equal(HttpStatusCode.Conflict, status);
+        Assert.Equal("reference_cycle", body.Str("code"));
+        Assert.Contains($"'{b}' 1.0.0 (preview)", body.Str("detail"), StringComparison.Ordinal);
+        Assert.Contains($"{b} → {a} → {b}", body.Str("detail"), StringComparison.Ordinal);
+        Assert.Equal("plain a", (await RenderProductionAsync(a)).Str("content"));
+    }
+
     /// <summary>Prompts a and b, each with a plain 1.0.0 in production, and a draft experiment on a whose variant a 1.0.1 includes b.</summary>
     private async Task<(string A, string B, string ExperimentId)> ExperimentWithAVariantIncludingAnotherPromptAsync()
     {
@@ -137,7 +181,8 @@ public sealed class IncludesApiTests(ServerFixture fixture) : IClassFixture<Serv
 
         Assert.Equal(HttpStatusCode.Conflict, status);
         Assert.Equal("reference_cycle", body.Str("code"));
-        Assert.Contains($"{b} → {a} → {b}", body.Str("detail"), StringComparison.Ordinal);
+        Assert.Contains($"'{a}' 1.0.1 (variant 'with-b' of experiment", body.Str("detail"), StringComparison.Ordinal);
+        Assert.Contains($"{a} → {b} → {a}", body.Str("detail"), StringComparison.Ordinal);
         Assert.All(renders, render => Assert.Equal(HttpStatusCode.OK, render));
         Assert.Equal("plain b", (await RenderProductionAsync(b)).Str("content"));
     }
