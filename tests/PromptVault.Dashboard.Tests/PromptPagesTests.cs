@@ -296,6 +296,38 @@ public sealed class PromptPagesTests(DashboardFixture fixture) : IClassFixture<D
     }
 
     /// <summary>
+    /// The editor, compare, compare-runs, deploy and change-status pages answered a missing prompt or version with status 200
+    /// and the registry's message; they now answer as the prompt page does: 404 with the dashboard's not-found page.
+    /// </summary>
+    [Fact]
+    public async Task PagesOfAMissingPromptOrVersion_Answer404WithTheNotFoundPage()
+    {
+        using var api = fixture.Server.CreateClient();
+        (await api.PostAsJsonAsync("/api/prompts", new PromptVault.Core.Contracts.CreatePromptRequest("not-found-check", Content: "Hi"),
+            PromptVault.Core.Contracts.PromptVaultJson.Options, TestContext.Current.CancellationToken)).EnsureSuccessStatusCode();
+        var page = await fixture.OpenAsync(fixture.Server.AdminKey);
+
+        foreach (var (prompt, version) in new[] { ("no-such-prompt", "1.0.0"), ("not-found-check", "9.9.9") })
+        {
+            foreach (var address in new[]
+            {
+                $"/prompts/{prompt}/edit", $"/prompts/{prompt}/compare?a=1.0.0&b={version}", $"/prompts/{prompt}/evaluations?a=1.0.0&b={version}",
+                $"/prompts/{prompt}/deploy?action=promote&version={version}", $"/prompts/{prompt}/status?version={version}&status=review",
+            })
+            {
+                if (address.EndsWith("/edit", StringComparison.Ordinal) && prompt != "no-such-prompt") continue; // the editor names no version
+                var response = await page.GotoAsync(address);
+                Assert.True(response!.Status == (int)HttpStatusCode.NotFound, $"{address}: {response.Status} {await page.Locator("body").InnerTextAsync()}");
+                await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Not found", Level = 1 })).ToBeVisibleAsync();
+            }
+        }
+        // The prompt that exists still opens in each page.
+        foreach (var address in new[] { "/prompts/not-found-check/edit", "/prompts/not-found-check/compare", "/prompts/not-found-check/evaluations",
+                     "/prompts/not-found-check/deploy?action=promote&version=1.0.0", "/prompts/not-found-check/status?version=1.0.0&status=review" })
+            Assert.True((await page.GotoAsync(address))!.Status == (int)HttpStatusCode.OK, address);
+    }
+
+    /// <summary>
     /// The pages had no <c>#blazor-error-ui</c>, so when an interactive page's circuit failed nothing said so: the page
     /// just stopped answering. No failure can be provoked from the browser, so this checks the banner blazor.web.js shows:
     /// there, hidden until then, with a Reload link.

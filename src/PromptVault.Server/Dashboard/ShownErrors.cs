@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Components;
 using PromptVault.Core;
 
 namespace PromptVault.Server.Dashboard;
@@ -9,4 +10,26 @@ namespace PromptVault.Server.Dashboard;
 internal static class ShownErrors
 {
     public static bool Shown(Exception e) => e is PromptVaultException or TimeoutException;
+
+    /// <summary>
+    /// Runs a page's load of what its address names: a missing prompt, version or experiment answers 404 with the dashboard's
+    /// not-found page; another shown failure is returned as the message the page shows instead.
+    /// </summary>
+    public static async Task<string?> LoadAsync(this NavigationManager navigation, Func<Task> load)
+    {
+        try
+        {
+            await load();
+            return null;
+        }
+        catch (NotFoundException)
+        {
+            navigation.NotFound();
+            return null;
+        }
+        catch (Exception e) when (Shown(e))
+        {
+            return e.Message;
+        }
+    }
 }
