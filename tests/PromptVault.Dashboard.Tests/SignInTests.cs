@@ -211,6 +211,30 @@ public sealed class SignInTests(DashboardFixture fixture) : IClassFixture<Dashbo
         await Assertions.Expect(page.GetByText("UTC, live.")).Not.ToBeVisibleAsync();
     }
 
+    /// <summary>
+    /// Signed out, a real page's address goes to the sign-in page and back there after signing in, while an address that is
+    /// no page at all answers 404 with the not-found page at that address (it shows nothing a key guards).
+    /// </summary>
+    [Fact]
+    public async Task SignedOut_ARealPageAsksToSignIn_AnAddressWithNoPageIsNotFound()
+    {
+        var page = await fixture.OpenAsync(apiKey: null);
+
+        foreach (var address in new[] { "/nope", "/prompts/a/b/c" })
+        {
+            var response = await page.GotoAsync(address);
+            Assert.True(response!.Status == (int)System.Net.HttpStatusCode.NotFound, $"{address}: {response.Status} at {page.Url}");
+            Assert.EndsWith(address, page.Url, StringComparison.Ordinal);
+            await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Not found", Level = 1 })).ToBeVisibleAsync();
+        }
+
+        await page.GotoAsync("/prompts/some-prompt/compare?a=1.0.0");
+        await fixture.WaitForPageAsync(page, "/login?ReturnUrl=%2Fprompts%2Fsome-prompt%2Fcompare%3Fa%3D1.0.0");
+        await page.GetByLabel("API key").FillAsync(fixture.ReaderKey);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+        await fixture.WaitForPageAsync(page, "/prompts/some-prompt/compare?a=1.0.0");
+    }
+
     private static async Task<CreatedApiKeyResponse> CreateKeyAsync(HttpClient api, string name, ApiKeyRole role)
     {
         var response = await api.PostAsJsonAsync("/api/keys", new CreateApiKeyRequest(name, role), PromptVaultJson.Options, TestContext.Current.CancellationToken);
