@@ -115,9 +115,7 @@ public sealed class PromptPagesTests(DashboardFixture fixture) : IClassFixture<D
     [Fact]
     public async Task StatusAndLabel_WriterMovesStatusAdminMovesLabel_BothBehindConfirmations()
     {
-        using var api = fixture.Server.CreateClient();
-        (await api.PostAsJsonAsync("/api/prompts", new PromptVault.Core.Contracts.CreatePromptRequest("labels-check", Content: "Hi"),
-            PromptVault.Core.Contracts.PromptVaultJson.Options, TestContext.Current.CancellationToken)).EnsureSuccessStatusCode();
+        await CreatePromptAsync("labels-check");
         var writer = await fixture.OpenAsync(fixture.WriterKey);
 
         await writer.GotoAsync("/prompts/labels-check");
@@ -302,9 +300,7 @@ public sealed class PromptPagesTests(DashboardFixture fixture) : IClassFixture<D
     [Fact]
     public async Task PagesOfAMissingPromptOrVersion_Answer404WithTheNotFoundPage()
     {
-        using var api = fixture.Server.CreateClient();
-        (await api.PostAsJsonAsync("/api/prompts", new PromptVault.Core.Contracts.CreatePromptRequest("not-found-check", Content: "Hi"),
-            PromptVault.Core.Contracts.PromptVaultJson.Options, TestContext.Current.CancellationToken)).EnsureSuccessStatusCode();
+        await CreatePromptAsync("not-found-check");
         var page = await fixture.OpenAsync(fixture.Server.AdminKey);
 
         foreach (var (prompt, version) in new[] { ("no-such-prompt", "1.0.0"), ("not-found-check", "9.9.9") })
@@ -325,6 +321,63 @@ public sealed class PromptPagesTests(DashboardFixture fixture) : IClassFixture<D
         foreach (var address in new[] { "/prompts/not-found-check/edit", "/prompts/not-found-check/compare", "/prompts/not-found-check/evaluations",
                      "/prompts/not-found-check/deploy?action=promote&version=1.0.0", "/prompts/not-found-check/status?version=1.0.0&status=review" })
             Assert.True((await page.GotoAsync(address))!.Status == (int)HttpStatusCode.OK, address);
+    }
+
+    /// <summary>
+    /// An editor's unsaved draft was lost without a word when a header link was clicked: the links are in the static layout,
+    /// whose enhanced navigation no interactive component's NavigationLock sees. A changed draft now asks before a link or
+    /// an unload leaves it, and staying keeps the draft; an unchanged one leaves without asking.
+    /// </summary>
+    [Fact]
+    public async Task ChangedEditor_AsksBeforeALinkOrAnUnloadLeavesIt_AnUnchangedOneLeavesWithoutAsking()
+    {
+        await CreatePromptAsync("leave-check");
+        var page = await fixture.OpenAsync(fixture.WriterKey);
+        var dialogs = new List<string>();
+        var accept = false;
+        page.Dialog += async (_, dialog) =>
+        {
+            dialogs.Add(dialog.Type);
+            if (accept) await dialog.AcceptAsync();
+            else await dialog.DismissAsync();
+        };
+        var experiments = page.GetByRole(AriaRole.Navigation, new() { Name = "Main" }).GetByRole(AriaRole.Link, new() { Name = "Experiments" });
+        var template = page.GetByLabel("Template", new() { Exact = true });
+
+        await page.GotoAsync("/prompts/leave-check/edit");
+        await page.Locator("[data-interactive=yes]").WaitForAsync();
+        await experiments.ClickAsync();
+        await fixture.WaitForPageAsync(page, "/experiments");
+        Assert.Empty(dialogs);
+
+        await page.GotoAsync("/prompts/leave-check/edit");
+        await page.Locator("[data-interactive=yes]").WaitForAsync();
+        await template.FillAsync("Hi there");
+        await Assertions.Expect(page.GetByTestId("preview")).ToHaveTextAsync("Hi there"); // the circuit has the draft
+        await experiments.ClickAsync();
+        await page.WaitForLoadStateAsync(LoadState.NetworkIdle);
+        Assert.Equal(["confirm"], dialogs);
+        Assert.EndsWith("/prompts/leave-check/edit", page.Url, StringComparison.Ordinal);
+        await Assertions.Expect(template).ToHaveValueAsync("Hi there");
+
+        await page.CloseAsync(new() { RunBeforeUnload = true });
+        await Assertions.Expect(template).ToHaveValueAsync("Hi there");
+        for (var waited = 0; dialogs.Count < 2 && waited < 300; waited++) await Task.Delay(100, TestContext.Current.CancellationToken);
+        Assert.Equal(["confirm", "beforeunload"], dialogs);
+        Assert.False(page.IsClosed);
+
+        accept = true;
+        await experiments.ClickAsync();
+        await fixture.WaitForPageAsync(page, "/experiments");
+        Assert.Equal(["confirm", "beforeunload", "confirm"], dialogs);
+    }
+
+    /// <summary>Creates a prompt whose 1.0.0 says "Hi", through the API.</summary>
+    private async Task CreatePromptAsync(string name)
+    {
+        using var api = fixture.Server.CreateClient();
+        (await api.PostAsJsonAsync("/api/prompts", new PromptVault.Core.Contracts.CreatePromptRequest(name, Content: "Hi"),
+            PromptVault.Core.Contracts.PromptVaultJson.Options, TestContext.Current.CancellationToken)).EnsureSuccessStatusCode();
     }
 
     /// <summary>

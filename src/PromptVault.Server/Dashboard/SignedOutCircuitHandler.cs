@@ -28,6 +28,8 @@ internal sealed class SignedOutCircuitHandler(AuthenticationStateProvider authen
     {
         if ((await state).User.Identity?.IsAuthenticated == true) return;
         var here = "/" + navigation.ToBaseRelativePath(navigation.Uri);
-        navigation.NavigateTo(Links.SignInEnded(here), forceLoad: true);
+        // An enhanced navigation, not a page load, which an editor's unsaved draft would hold up (unsaved.js asks on unload):
+        // the page must go whatever it holds.
+        navigation.NavigateTo(Links.SignInEnded(here));
     }
 }
