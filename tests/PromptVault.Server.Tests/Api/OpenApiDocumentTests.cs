@@ -10,7 +10,7 @@ namespace PromptVault.Server.Tests.Api;
 /// </summary>
 public sealed class OpenApiDocumentTests(ServerFixture fixture) : IClassFixture<ServerFixture>
 {
-    private static string Committed => Path.Combine(RepositoryRoot(), "docs", "openapi.json");
+    private static string Committed => RepositoryFiles.Docs("openapi.json");
 
     [Fact]
     public async Task ServedDocument_MatchesTheCommittedOne()
@@ -28,7 +28,7 @@ public sealed class OpenApiDocumentTests(ServerFixture fixture) : IClassFixture<
     [Fact]
     public async Task CommittedDocument_PassesRedoclyRecommendedRules()
     {
-        var config = Path.Combine(RepositoryRoot(), "docs", "redocly.yaml");
+        var config = RepositoryFiles.Docs("redocly.yaml");
 
         var (exitCode, output) = await OpenApiValidators.RunAsync("redocly", "lint", "--config", config, "--format=json", Committed);
 
@@ -94,12 +94,5 @@ public sealed class OpenApiDocumentTests(ServerFixture fixture) : IClassFixture<
         using var client = fixture.Server.CreateClient(apiKey: "");
         var served = JsonNode.Parse(await client.GetStringAsync("/openapi/v1.json", TestContext.Current.CancellationToken))!;
         return served.ToJsonString(new() { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }) + "\n";
-    }
-
-    private static string RepositoryRoot()
-    {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "PromptVault.slnx"))) directory = directory.Parent;
-        return directory?.FullName ?? throw new InvalidOperationException("PromptVault.slnx not found above the test folder.");
     }
 }
