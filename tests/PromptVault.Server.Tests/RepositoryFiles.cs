@@ -1,7 +1,7 @@
 namespace PromptVault.Server.Tests;
 
 /// <summary>Files of the repository the tests check against (docs), found from the test's output folder.</summary>
-internal static class RepositoryFiles
+public static class RepositoryFiles
 {
     public static string Root { get; } = FindRoot();
 
