@@ -91,6 +91,18 @@ public sealed class ExperimentCommandTests(ServerFixture fixture) : IClassFixtur
     }
 
     [Fact]
+    public async Task Demo_ThatCompletesItself_OffersNoMoreLifecycleCommands()
+    {
+        var result = await Cli.RunAsync(Server, null, "demo", "--prompt", UniqueName("demo-done"));
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Contains("status completed", result.Out);
+        // complete, pause and cancel are all refused once the experiment completed (invalid_experiment_transition).
+        var more = Assert.Single(result.Out.Split('\n'), line => line.StartsWith("More:", StringComparison.Ordinal));
+        Assert.Matches(@"^More: promptvault experiment results \w+$", more.TrimEnd());
+    }
+
+    [Fact]
     public async Task Demo_RunsTheCustomerSupportExperiment_AndPrintsReadableResults()
     {
         var prompt = UniqueName("demo");

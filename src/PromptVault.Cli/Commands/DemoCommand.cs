@@ -65,7 +65,10 @@ internal sealed class DemoCommand(CliContext context)
             }
             context.Out.WriteLine($"Simulated {simulated:N0} users on {promptName}.");
             ResultsTable.Write(context, results);
-            context.Out.WriteLine($"More: promptvault experiment results {experiment.Id}   (and experiment complete|pause|cancel {experiment.Id})");
+            // An experiment that completed itself moves no more; a paused one (a guardrail) resumes with start.
+            var moves = ExperimentLifecycle.IsFinal(results.Status) ? ""
+                : $"   (and experiment {(results.Status == ExperimentStatus.Paused ? "start" : "pause")}|complete|cancel {experiment.Id})";
+            context.Out.WriteLine($"More: promptvault experiment results {experiment.Id}{moves}");
             return ExitCodes.Success;
         }, cancellationToken);
 
