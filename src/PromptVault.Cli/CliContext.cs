@@ -108,7 +108,8 @@ internal sealed class CliContext
         var hint = e.StatusCode switch
         {
             HttpStatusCode.Unauthorized => "pass --api-key KEY or set PROMPTVAULT_API_KEY.",
-            HttpStatusCode.Forbidden => "this needs a key with a stronger role (reader < writer < admin).",
+            // Only the role refusal: another 403 (self_approval) is not cured by a stronger key, and its detail says what is.
+            HttpStatusCode.Forbidden when e.Code == "forbidden" => "this needs a key with a stronger role (reader < writer < admin).",
             _ => null,
         };
         if (JsonErrors)

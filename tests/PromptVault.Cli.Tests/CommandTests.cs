@@ -83,6 +83,22 @@ public sealed class CommandTests(ServerFixture fixture) : IClassFixture<ServerFi
     }
 
     [Fact]
+    public async Task Status_ApprovingYourOwnVersion_SaysAnotherKeyMustApprove_NotThatTheRoleIsTooWeak()
+    {
+        using var folder = new TempFolder();
+        var file = folder.Write("p.md", PromptFile("self-approve"));
+        Assert.Equal(0, (await Cli.RunAsync(fixture.Server, null, "push", file)).ExitCode);
+        Assert.Equal(0, (await Cli.RunAsync(fixture.Server, null, "status", "self-approve", "1.0.0", "review")).ExitCode);
+
+        var result = await Cli.RunAsync(fixture.Server, null, "status", "self-approve", "1.0.0", "approved");
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("error (self_approval):", result.Error);
+        Assert.Contains("a key with another name must approve it", result.Error);
+        Assert.DoesNotContain("stronger role", result.Error); // the admin key has the strongest role already
+    }
+
+    [Fact]
     public async Task Push_ChangedWithoutMessage_ExitsTwoAndWritesNothing()
     {
         using var folder = new TempFolder();
