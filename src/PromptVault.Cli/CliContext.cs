@@ -123,7 +123,7 @@ internal sealed class CliContext
     }
 
     private void WriteJsonError(CliError error) =>
-        Error.WriteLine(JsonSerializer.Serialize(new CliErrorDocument(error), CliJsonContext.Default.CliErrorDocument));
+        Error.WriteLine(JsonSerializer.Serialize(new CliErrorDocument(error), CliJson.ErrorDocument));
 }
 
 /// <summary>An error as <c>--json</c> prints it on stderr; <c>status</c> and <c>title</c> are the server's, when it refused.</summary>

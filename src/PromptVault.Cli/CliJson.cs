@@ -1,6 +1,7 @@
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
 using PromptVault.Cli.Commands;
 using PromptVault.Core.Contracts;
 
@@ -10,6 +11,10 @@ namespace PromptVault.Cli;
 internal static class CliJson
 {
     public static JsonSerializerOptions Options { get; } = Create();
+
+    /// <summary>An error document on one line (stderr is read line by line), as readable as <see cref="Options"/>.</summary>
+    public static JsonTypeInfo<CliErrorDocument> ErrorDocument { get; } =
+        (JsonTypeInfo<CliErrorDocument>)new JsonSerializerOptions(Options) { WriteIndented = false }.GetTypeInfo(typeof(CliErrorDocument));
 
     public static string Serialize<T>(T value) => JsonSerializer.Serialize(value, Options);
 

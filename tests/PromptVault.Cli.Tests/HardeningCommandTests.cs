@@ -69,6 +69,8 @@ public sealed class HardeningCommandTests(ServerFixture fixture) : IClassFixture
         Assert.Equal("Not Found", error.GetProperty("title").GetString());
         Assert.Equal("prompt_not_found", error.GetProperty("code").GetString());
         Assert.Contains("no-such-prompt", error.GetProperty("detail").GetString());
+        Assert.Contains("prompt 'no-such-prompt' does not exist", result.Error); // as readable as the API's, not \u0027
+        Assert.Single(result.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries)); // one line, for line-based tools
     }
 
     [Fact]
