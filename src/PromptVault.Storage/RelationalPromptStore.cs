@@ -521,14 +521,14 @@ public abstract class RelationalPromptStore<TConnection, TTransaction>
         }, cancellationToken);
     }
 
-    public async Task<IReadOnlyList<ClaimedDelivery>> ClaimDeliveriesAsync(string owner, DateTimeOffset now, DateTimeOffset leaseUntil, int limit,
+    public async Task<IReadOnlyList<ClaimedDelivery>> ClaimDeliveriesAsync(string owner, DateTimeOffset now, DateTimeOffset leaseUntil, int limit, int perWebhook,
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(owner);
         try
         {
             return await WriteAsync((connection, transaction) =>
-                WebhookStatements.ClaimAsync(connection, transaction, owner, now, leaseUntil, limit, cancellationToken), cancellationToken);
+                WebhookStatements.ClaimAsync(connection, transaction, owner, now, leaseUntil, limit, perWebhook, cancellationToken), cancellationToken);
         }
         catch (DbException e) when (Errors.IsLostRace(e))
         {

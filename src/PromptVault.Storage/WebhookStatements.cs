@@ -129,17 +129,27 @@ internal static class WebhookStatements
     }
 
     /// <summary>
-    /// Leases the due deliveries to <paramref name="owner"/>. The UPDATE repeats the subquery's conditions: on PostgreSQL a
-    /// concurrent claimer waits on the row lock and then re-checks them on the row as committed, so it skips rows just leased.
+    /// Leases the due deliveries to <paramref name="owner"/>, oldest first, but at most <paramref name="perWebhook"/> of one webhook in
+    /// flight (leased and unexpired, by any claimer), so one hanging receiver cannot take every slot. The UPDATE repeats the
+    /// subquery's conditions: on PostgreSQL a concurrent claimer waits on the row lock and then re-checks them on the row as
+    /// committed, so it skips rows just leased.
     /// </summary>
     public static async Task<IReadOnlyList<ClaimedDelivery>> ClaimAsync(DbConnection connection, DbTransaction transaction, string owner, DateTimeOffset now,
-        DateTimeOffset leaseUntil, int limit, CancellationToken cancellationToken)
+        DateTimeOffset leaseUntil, int limit, int perWebhook, CancellationToken cancellationToken)
     {
         const string Claimable = $"status = '{DeliveryStatus.Pending}' AND next_attempt_at <= @Now AND (lease_until IS NULL OR lease_until <= @Now)";
-        var parameters = new { owner, Now = ToText(now), LeaseUntil = ToText(leaseUntil), limit };
+        var parameters = new { owner, Now = ToText(now), LeaseUntil = ToText(leaseUntil), limit, perWebhook };
         await connection.ExecuteAsync(RegistryStatements.Command($"""
             UPDATE webhook_deliveries SET lease_owner = @owner, lease_until = @LeaseUntil
-            WHERE id IN (SELECT id FROM webhook_deliveries WHERE {Claimable} ORDER BY next_attempt_at, id LIMIT @limit) AND {Claimable}
+            WHERE id IN (
+                SELECT due.id
+                FROM (SELECT id, webhook_id, next_attempt_at, ROW_NUMBER() OVER (PARTITION BY webhook_id ORDER BY next_attempt_at, id) AS place
+                      FROM webhook_deliveries WHERE {Claimable}) due
+                LEFT JOIN (SELECT webhook_id, COUNT(*) AS sending FROM webhook_deliveries
+                           WHERE status = '{DeliveryStatus.Pending}' AND lease_until > @Now GROUP BY webhook_id) busy ON busy.webhook_id = due.webhook_id
+                WHERE due.place + COALESCE(busy.sending, 0) <= @perWebhook
+                ORDER BY due.next_attempt_at, due.id LIMIT @limit)
+            AND {Claimable}
             """, parameters, cancellationToken, transaction));
         var rows = await connection.QueryAsync<ClaimRow>(RegistryStatements.Command($"""
             SELECT d.id AS Id, w.url AS Url, w.secret AS Secret, d.event AS Event, d.payload AS Payload, d.attempts AS Attempts

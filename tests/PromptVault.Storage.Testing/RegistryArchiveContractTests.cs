@@ -115,7 +115,7 @@ public abstract class RegistryArchiveContractTests
         var entry = Assert.Single(await target.ListAuditAsync(new AuditQuery(Action: AuditActions.RegistryImported), Cancel));
         Assert.Equal("importer", entry.Actor);
         Assert.Equal(new Dictionary<string, string?> { ["merge"] = "true", ["prompts"] = "fresh", ["apiKeys"] = addedKey }, entry.After);
-        var delivery = Assert.Single(await webhooks.ClaimDeliveriesAsync("test", DateTimeOffset.UtcNow, DateTimeOffset.UtcNow.AddMinutes(1), 10, Cancel));
+        var delivery = Assert.Single(await webhooks.ClaimDeliveriesAsync("test", DateTimeOffset.UtcNow, DateTimeOffset.UtcNow.AddMinutes(1), 10, 100, Cancel));
         Assert.Equal(WebhookEvents.LabelMoved, delivery.Event);
         Assert.Contains("\"prompt\":\"fresh\",\"label\":\"production\",\"version\":\"1.0.1\"", delivery.Payload, StringComparison.Ordinal);
         Assert.DoesNotContain("previousVersion", delivery.Payload, StringComparison.Ordinal);

@@ -45,13 +45,13 @@ public abstract class WebhookStoreContractTests
         await CreateWebhookAsync(webhooks, "versions", WebhookEvents.VersionCreated);
         await store.SaveAsync(new PromptChanges { NewVersion = Version(prompt, 3), Audit = [VersionCreated(prompt.Name, "1.0.3")] }, Cancel);
         var later = Now.AddMinutes(1);
-        var claimed = Assert.Single(await webhooks.ClaimDeliveriesAsync("a", later, later.AddHours(1), 10, Cancel));
+        var claimed = Assert.Single(await webhooks.ClaimDeliveriesAsync("a", later, later.AddHours(1), 10, 100, Cancel));
 
         await webhooks.ReleaseLeaseAsync(claimed.Id, "b", Cancel);
-        Assert.Empty(await webhooks.ClaimDeliveriesAsync("b", later, later.AddHours(1), 10, Cancel));
+        Assert.Empty(await webhooks.ClaimDeliveriesAsync("b", later, later.AddHours(1), 10, 100, Cancel));
         await webhooks.ReleaseLeaseAsync(claimed.Id, "a", Cancel);
 
-        Assert.Equal(claimed.Id, Assert.Single(await webhooks.ClaimDeliveriesAsync("b", later, later.AddHours(1), 10, Cancel)).Id);
+        Assert.Equal(claimed.Id, Assert.Single(await webhooks.ClaimDeliveriesAsync("b", later, later.AddHours(1), 10, 100, Cancel)).Id);
     }
 
     [Fact]
@@ -60,13 +60,12 @@ public abstract class WebhookStoreContractTests
         var (store, webhooks) = await CreateStoreAsync();
         var (prompt, _, _) = await SeedPromptAsync(store, "hooked");
         await CreateWebhookAsync(webhooks, "versions", WebhookEvents.VersionCreated);
-        for (var i = 3; i < 13; i++)
-            await store.SaveAsync(new PromptChanges { NewVersion = Version(prompt, i), Audit = [VersionCreated(prompt.Name, $"1.0.{i}")] }, Cancel);
+        await SaveVersionsAsync(store, prompt, 3, 12);
         var later = Now.AddMinutes(1);
 
         var claims = await Task.WhenAll(
-            webhooks.ClaimDeliveriesAsync("a", later, later.AddMinutes(1), 10, Cancel),
-            webhooks.ClaimDeliveriesAsync("b", later, later.AddMinutes(1), 10, Cancel));
+            webhooks.ClaimDeliveriesAsync("a", later, later.AddMinutes(1), 10, 100, Cancel),
+            webhooks.ClaimDeliveriesAsync("b", later, later.AddMinutes(1), 10, 100, Cancel));
         var all = claims.SelectMany(c => c).ToList();
         var first = all[0];
         var owner = claims[0].Contains(first) ? "a" : "b";
@@ -77,10 +76,38 @@ public abstract class WebhookStoreContractTests
         Assert.False(await webhooks.RecordAttemptAsync(first.Id, owner == "a" ? "b" : "a", outcome, Cancel));
         Assert.True(await webhooks.RecordAttemptAsync(first.Id, owner, outcome, Cancel));
         // Leased or delivered: nothing more is claimable until the leases run out.
-        Assert.Empty(await webhooks.ClaimDeliveriesAsync("c", later, later.AddMinutes(1), 10, Cancel));
-        var afterLease = await webhooks.ClaimDeliveriesAsync("c", later.AddMinutes(2), later.AddMinutes(3), 10, Cancel);
+        Assert.Empty(await webhooks.ClaimDeliveriesAsync("c", later, later.AddMinutes(1), 10, 100, Cancel));
+        var afterLease = await webhooks.ClaimDeliveriesAsync("c", later.AddMinutes(2), later.AddMinutes(3), 10, 100, Cancel);
         Assert.Equal(9, afterLease.Count);
         Assert.DoesNotContain(afterLease, d => d.Id == first.Id);
+    }
+
+    [Fact]
+    public async Task ClaimDeliveriesAsync_LeavesAtMostPerWebhookOfOneWebhookLeased_ByAnyClaimer_OldestFirst()
+    {
+        var (store, webhooks) = await CreateStoreAsync();
+        var (prompt, _, _) = await SeedPromptAsync(store, "hooked");
+        await CreateWebhookAsync(webhooks, "busy", WebhookEvents.VersionCreated);
+        await SaveVersionsAsync(store, prompt, 3, 7);
+        await CreateWebhookAsync(webhooks, "quiet", WebhookEvents.VersionCreated);
+        await SaveVersionsAsync(store, prompt, 8, 8);
+        var later = Now.AddMinutes(1);
+        static string[] Of(IEnumerable<ClaimedDelivery> claimed, string webhook) =>
+            claimed.Where(d => d.Url.EndsWith($"/{webhook}", StringComparison.Ordinal)).Select(d => VersionIn(d.Payload)).ToArray();
+
+        var first = await webhooks.ClaimDeliveriesAsync("a", later, later.AddHours(1), 10, 2, Cancel);
+        var whileBusy = await webhooks.ClaimDeliveriesAsync("b", later, later.AddHours(1), 10, 2, Cancel);
+        Assert.True(await webhooks.RecordAttemptAsync(first[0].Id, "a",
+            new AttemptOutcome(new WebhookAttempt(1, later, 200, null, 5), DeliveryStatus.Delivered, null), Cancel));
+        var afterOne = await webhooks.ClaimDeliveriesAsync("b", later, later.AddHours(1), 10, 2, Cancel);
+        var afterLeases = await webhooks.ClaimDeliveriesAsync("c", later.AddHours(2), later.AddHours(3), 10, 2, Cancel);
+
+        Assert.Equal(["1.0.3", "1.0.4"], Of(first, "busy")); // 1.0.5 to 1.0.7 wait, 1.0.8 to the other webhook does not
+        Assert.Equal(["1.0.8"], Of(first, "quiet"));
+        Assert.Empty(whileBusy);
+        Assert.Equal(["1.0.5"], Of(afterOne, "busy"));
+        Assert.Equal(["1.0.4", "1.0.5"], Of(afterLeases, "busy")); // expired leases count for nothing
+        Assert.Equal(["1.0.8"], Of(afterLeases, "quiet"));
     }
 
     [Fact]
@@ -103,7 +130,7 @@ public abstract class WebhookStoreContractTests
                 new Dictionary<string, string?> { ["production"] = "1.0.0" }, new Dictionary<string, string?> { ["production"] = "1.0.1" })],
         }, Cancel);
 
-        var payloads = (await webhooks.ClaimDeliveriesAsync("a", Now.AddMinutes(1), Now.AddMinutes(2), 100, Cancel))
+        var payloads = (await webhooks.ClaimDeliveriesAsync("a", Now.AddMinutes(1), Now.AddMinutes(2), 100, 100, Cancel))
             .Select(d => System.Text.Json.JsonDocument.Parse(d.Payload).RootElement).ToList();
         Assert.Equal(["shared", "direct", "transitive"], payloads.Select(p => p.GetProperty("prompt").GetString()));
         Assert.All(payloads, p => Assert.Equal(("production", "1.0.1", "1.0.0"),
@@ -128,6 +155,16 @@ public abstract class WebhookStoreContractTests
         await webhooks.CreateWebhookAsync(webhook, new AuditEntry(0, Now, "carol", AuditActions.WebhookCreated, null, id, null, null), Cancel);
         return webhook;
     }
+
+    /// <summary>Saves versions 1.0.<paramref name="first"/> to 1.0.<paramref name="last"/> of <paramref name="prompt"/>, each audited (so queued).</summary>
+    private static async Task SaveVersionsAsync(IPromptStore store, Core.Prompts.Prompt prompt, int first, int last)
+    {
+        for (var i = first; i <= last; i++)
+            await store.SaveAsync(new PromptChanges { NewVersion = Version(prompt, i), Audit = [VersionCreated(prompt.Name, $"1.0.{i}")] }, Cancel);
+    }
+
+    private static string VersionIn(string payload) =>
+        System.Text.Json.JsonDocument.Parse(payload).RootElement.GetProperty("version").GetString()!;
 
     private static AuditEntry VersionCreated(string prompt, string version) =>
         new(0, Now, "carol", AuditActions.VersionCreated, prompt, version, null, new Dictionary<string, string?> { ["version"] = version });

@@ -23,8 +23,9 @@ public interface IWebhookStore
     /// <summary>The webhook's deliveries, newest first, with their attempts.</summary>
     Task<Page<WebhookDelivery>> ListDeliveriesAsync(string webhookId, PageRequest page, CancellationToken cancellationToken = default);
 
-    /// <summary>Leases up to <paramref name="limit"/> pending deliveries that are due at <paramref name="now"/> and not leased by another dispatcher.</summary>
-    Task<IReadOnlyList<ClaimedDelivery>> ClaimDeliveriesAsync(string owner, DateTimeOffset now, DateTimeOffset leaseUntil, int limit,
+    /// <summary>Leases up to <paramref name="limit"/> pending deliveries that are due at <paramref name="now"/> and not leased by another dispatcher,
+    /// oldest first, leaving any webhook with at most <paramref name="perWebhook"/> deliveries leased (by anyone) at once.</summary>
+    Task<IReadOnlyList<ClaimedDelivery>> ClaimDeliveriesAsync(string owner, DateTimeOffset now, DateTimeOffset leaseUntil, int limit, int perWebhook,
         CancellationToken cancellationToken = default);
 
     /// <summary>Records an attempt and releases the lease, if <paramref name="owner"/> still holds it.</summary>

@@ -23,8 +23,9 @@ internal sealed class WebhookDispatcher(IWebhookStore store, IHttpClientFactory 
     private readonly SemaphoreSlim _wake = new(0, 1);
 
     /// <summary>
-    /// Each delivery is sent on its own, at most <see cref="WebhookOptions.BatchSize"/> at once, and a freed slot is filled at
-    /// once: a receiver that hangs holds its own slots up to <see cref="WebhookOptions.Timeout"/>, not every other webhook.
+    /// Each delivery is sent on its own, at most <see cref="WebhookOptions.BatchSize"/> at once and
+    /// <see cref="WebhookOptions.MaxInFlightPerWebhook"/> per webhook, and a freed slot is filled at once: a receiver that hangs holds
+    /// at most its own share of the slots up to <see cref="WebhookOptions.Timeout"/>, never every other webhook's.
     /// </summary>
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -44,7 +45,8 @@ internal sealed class WebhookDispatcher(IWebhookStore store, IHttpClientFactory 
                 try
                 {
                     var now = time.GetUtcNow();
-                    claimed = await store.ClaimDeliveriesAsync(_owner, now, now + settings.LeaseDuration, free, stoppingToken);
+                    claimed = await store.ClaimDeliveriesAsync(_owner, now, now + settings.LeaseDuration, free, settings.MaxInFlightPerWebhook,
+                        stoppingToken);
                 }
                 catch (Exception e) when (!stoppingToken.IsCancellationRequested)
                 {

@@ -34,6 +34,11 @@ public sealed class WebhookOptions
     [Range(1, 1000)]
     public int BatchSize { get; set; } = WebhookDefaults.BatchSize;
 
+    /// <summary>The most deliveries of one webhook in flight at once (on all servers), so a hanging receiver holds at most this many
+    /// of the <see cref="BatchSize"/> slots. Default: 4.</summary>
+    [Range(1, 1000)]
+    public int MaxInFlightPerWebhook { get; set; } = WebhookDefaults.MaxInFlightPerWebhook;
+
     /// <summary>The wait before attempt <paramref name="attempt"/> + 1: <see cref="InitialBackoff"/> doubled per failure, at most <see cref="MaxBackoff"/>.</summary>
     public TimeSpan BackoffAfter(int attempt) =>
         TimeSpan.FromTicks((long)Math.Min(MaxBackoff.Ticks, InitialBackoff.Ticks * Math.Pow(2, attempt - 1)));
@@ -43,6 +48,7 @@ internal static class WebhookDefaults
 {
     public const int MaxAttempts = 10;
     public const int BatchSize = 16;
+    public const int MaxInFlightPerWebhook = 4;
     public static readonly TimeSpan InitialBackoff = TimeSpan.FromSeconds(5);
     public static readonly TimeSpan MaxBackoff = TimeSpan.FromHours(1);
     public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);

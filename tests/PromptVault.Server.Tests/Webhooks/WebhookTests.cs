@@ -215,6 +215,34 @@ public sealed class WebhookTests
     }
 
     [Fact]
+    public async Task HangingReceiverWithMoreDueThanBatchSize_HoldsOnlyItsShareOfSlots_AnotherWebhookIsDeliveredPromptly()
+    {
+        await using var hanging = await WebhookReceiver.StartAsync(cancellationToken: TestContext.Current.CancellationToken);
+        await using var receiver = await WebhookReceiver.StartAsync(cancellationToken: TestContext.Current.CancellationToken);
+        await using var server = await RunningServer.StartAsync(new ServerSetup(
+        [
+            .. FastRetries, "--PromptVault:Webhooks:Timeout=00:02:00", "--PromptVault:Webhooks:LeaseDuration=00:10:00",
+            "--PromptVault:Webhooks:BatchSize=4", "--PromptVault:Webhooks:MaxInFlightPerWebhook=2",
+        ]), TestContext.Current.CancellationToken);
+        using var client = server.CreateClient();
+        await CreateWebhookAsync(client, hanging, "version.created");
+        await CreateWebhookAsync(client, receiver, "label.moved");
+        hanging.Hang = true;
+        var name = await CreateSupportPromptAsync(client);
+        for (var i = 1; i <= 5; i++) // six deliveries for the hanging receiver, more than BatchSize, all due before the label moves
+            await NewVersionAsync(client, name, new { content = $"{SupportTemplate}\nVersion {i}", changeDescription = $"v{i}" });
+        await hanging.Received.ReadAsync(TestContext.Current.CancellationToken);
+        await hanging.Received.ReadAsync(TestContext.Current.CancellationToken); // its share of the slots is in flight
+
+        var (status, body) = await PutAsync(client, $"/api/prompts/{name}/labels/staging", new { version = "1.0.0" });
+        var moved = await receiver.NextAcceptedAsync(Wait); // without the cap it would wait out the hanging attempts' Timeout
+
+        Assert.True(status == HttpStatusCode.OK, body?.ToJsonString());
+        Assert.Equal("label.moved", moved.Event);
+        Assert.False(hanging.Received.TryRead(out _), "more of the hanging receiver's deliveries were sent at once than MaxInFlightPerWebhook");
+    }
+
+    [Fact]
     public async Task PromoteOfAnIncludedPrompt_IsDeliveredForTheIncluderToo_WithVia_Signed()
     {
         await using var receiver = await WebhookReceiver.StartAsync(cancellationToken: TestContext.Current.CancellationToken);
