@@ -19,7 +19,7 @@ public sealed partial class PostgresPromptStore
             await connection.ExecuteAsync(Command("LOCK TABLE prompts, experiments, metric_events, api_keys, audit IN EXCLUSIVE MODE",
                 null, cancellationToken, transaction));
             return await ArchiveStatements.ImportAsync(connection, transaction, archive, merge, checks, audit,
-                (section, rows) => InsertAsync(connection, transaction, section, rows, cancellationToken), cancellationToken);
+                (section, rows) => InsertAsync(connection, transaction, section, rows, cancellationToken), IsAnyOf, cancellationToken);
         }, cancellationToken);
     }
 

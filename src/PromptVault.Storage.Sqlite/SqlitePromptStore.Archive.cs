@@ -11,7 +11,7 @@ public sealed partial class SqlitePromptStore
         ArgumentNullException.ThrowIfNull(archive);
         // The write transaction holds SQLite's write lock from its start: no other writer comes between the checks and the rows.
         return WriteAsync((connection, transaction) => ArchiveStatements.ImportAsync(connection, transaction, archive, merge, checks, audit,
-            (section, rows) => InsertAsync(connection, transaction, section, rows, cancellationToken), cancellationToken), cancellationToken);
+            (section, rows) => InsertAsync(connection, transaction, section, rows, cancellationToken), IsAnyOf, cancellationToken), cancellationToken);
     }
 
     private async Task InsertAsync(SqliteConnection connection, SqliteTransaction transaction, ArchiveSection section, IReadOnlyList<object?[]> rows,

@@ -50,8 +50,10 @@ internal static class ArchiveStatements
     /// <summary>Imports <paramref name="archive"/> as <see cref="IRegistryArchiveStore.ImportAsync"/> says, in the caller's transaction,
     /// which must keep other writers out from the first read to the commit.</summary>
     /// <param name="insert">Writes one section's rows with the engine's statement.</param>
+    /// <param name="isAnyOf">The engine's condition that a column is one of an array parameter (column, parameter).</param>
     public static async Task<RegistryImportReport> ImportAsync(DbConnection connection, DbTransaction transaction, RegistryArchive archive, bool merge,
-        ImportChecks? checks, AuditEntry audit, Func<ArchiveSection, IReadOnlyList<object?[]>, Task> insert, CancellationToken cancellationToken)
+        ImportChecks? checks, AuditEntry audit, Func<ArchiveSection, IReadOnlyList<object?[]>, Task> insert, Func<string, string, string> isAnyOf,
+        CancellationToken cancellationToken)
     {
         RegistryImportReport report;
         if (merge)
@@ -84,7 +86,7 @@ internal static class ArchiveStatements
         }
         var imported = ImportedAudit(audit, report, archive);
         await InsertAuditAsync(connection, transaction, imported, cancellationToken);
-        await WebhookStatements.EnqueueImportedLabelsAsync(connection, transaction, imported, report.AddedPrompts, cancellationToken);
+        await WebhookStatements.EnqueueImportedLabelsAsync(connection, transaction, imported, report.AddedPrompts, isAnyOf, cancellationToken);
         return report;
     }
 

@@ -41,21 +41,29 @@ internal static class WebhookStatements
     /// Queues the <c>label.moved</c> an import fires for each label of the prompts it added (<paramref name="prompts"/>, by name),
     /// in the transaction of its audit entry <paramref name="entry"/>: the label now serves a version where the prompt served none.
     /// </summary>
+    /// <param name="isAnyOf">The engine's condition that a column is one of an array parameter (column, parameter).</param>
     public static async Task EnqueueImportedLabelsAsync(DbConnection connection, DbTransaction transaction, AuditEntry entry, IReadOnlyCollection<string> prompts,
-        CancellationToken cancellationToken)
+        Func<string, string, string> isAnyOf, CancellationToken cancellationToken)
     {
         if (prompts.Count == 0 || !await AnySubscriberAsync(connection, transaction, WebhookEvents.LabelMoved, cancellationToken))
             return;
-        var added = prompts.ToHashSet(StringComparer.Ordinal);
-        var labels = await connection.QueryAsync<(string Prompt, string Label, long Major, long Minor, long Patch)>(RegistryStatements.Command("""
-            SELECT p.name, l.name, v.major, v.minor, v.patch
-            FROM labels l JOIN versions v ON v.id = l.version_id JOIN prompts p ON p.id = l.prompt_id
-            ORDER BY p.name, l.name
-            """, null, cancellationToken, transaction));
-        foreach (var (prompt, label, major, minor, patch) in labels.Where(l => added.Contains(l.Prompt)))
-            await InsertDeliveriesAsync(connection, transaction, WebhookEvents.ImportedLabel(entry, prompt, label, $"{major}.{minor}.{patch}", EventId(entry)),
-                entry.Timestamp, cancellationToken);
+        // Only the added prompts' labels are read, by name, in chunks: SQLite binds each name as a parameter, and caps their number.
+        // The names go in ordinal order, as both engines' binary collations sort them, so the events come by prompt then label.
+        foreach (var names in prompts.Order(StringComparer.Ordinal).Chunk(ImportedPromptsPerRead))
+        {
+            var labels = await connection.QueryAsync<(string Prompt, string Label, long Major, long Minor, long Patch)>(RegistryStatements.Command($"""
+                SELECT p.name, l.name, v.major, v.minor, v.patch
+                FROM prompts p JOIN labels l ON l.prompt_id = p.id JOIN versions v ON v.id = l.version_id
+                WHERE {isAnyOf("p.name", "Names")}
+                ORDER BY p.name, l.name
+                """, new { Names = names }, cancellationToken, transaction));
+            foreach (var (prompt, label, major, minor, patch) in labels)
+                await InsertDeliveriesAsync(connection, transaction, WebhookEvents.ImportedLabel(entry, prompt, label, $"{major}.{minor}.{patch}", EventId(entry)),
+                    entry.Timestamp, cancellationToken);
+        }
     }
+
+    private const int ImportedPromptsPerRead = 500;
 
     private static string EventId(AuditEntry entry) => Guid.CreateVersion7(entry.Timestamp).ToString("N");
 

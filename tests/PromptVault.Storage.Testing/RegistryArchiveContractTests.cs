@@ -104,9 +104,7 @@ public abstract class RegistryArchiveContractTests
         var exported = await ArchiveCollector.ExportAsync(sourceArchive, Cancel);
         var (target, targetKeys, targetArchive) = await CreateStoreAsync();
         await SeedAsync(target, targetKeys, "shared");
-        var webhooks = (IWebhookStore)targetArchive;
-        var hook = new Webhook("labels", "http://127.0.0.1:1/labels", [WebhookEvents.LabelMoved], "whsec_test", Now, "carol");
-        await webhooks.CreateWebhookAsync(hook, new AuditEntry(0, Now, "carol", AuditActions.WebhookCreated, null, hook.Id, null, null), Cancel);
+        var webhooks = await SubscribeToLabelMovesAsync(targetArchive);
         var addedKey = (string)exported[RegistryArchiveSchema.ApiKeys].Single()[RegistryArchiveSchema.ApiKeys.IndexOf("id")]!;
 
         await targetArchive.ImportAsync(exported, merge: true, checks: null,
@@ -119,6 +117,30 @@ public abstract class RegistryArchiveContractTests
         Assert.Equal(WebhookEvents.LabelMoved, delivery.Event);
         Assert.Contains("\"prompt\":\"fresh\",\"label\":\"production\",\"version\":\"1.0.1\"", delivery.Payload, StringComparison.Ordinal);
         Assert.DoesNotContain("previousVersion", delivery.Payload, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ImportAsync_Merge_QueuesALabelMovedForEachLabelOfTheAddedPromptsOnly_ByPromptThenLabel()
+    {
+        var (source, sourceKeys, sourceArchive) = await CreateStoreAsync();
+        await SeedAsync(source, sourceKeys, "zeta", "shared", "alpha");
+        var alpha = (await source.FindPromptAsync("alpha", Cancel))!;
+        var alphaFirst = (await source.ListVersionsAsync(alpha.Id, Cancel)).Single(v => v.Sequence == 1);
+        await source.SaveAsync(new PromptChanges
+        {
+            LabelChanges = [Label(alpha, "staging", null, alphaFirst.Id)], Audit = [Audit(AuditActions.LabelMoved, "alpha", "staging")],
+        }, Cancel);
+        var exported = await ArchiveCollector.ExportAsync(sourceArchive, Cancel);
+        var (target, targetKeys, targetArchive) = await CreateStoreAsync();
+        await SeedAsync(target, targetKeys, "shared");
+        var webhooks = await SubscribeToLabelMovesAsync(targetArchive);
+
+        await targetArchive.ImportAsync(exported, merge: true, checks: null, Imported, Cancel);
+
+        var moves = (await webhooks.ClaimDeliveriesAsync("test", DateTimeOffset.UtcNow, DateTimeOffset.UtcNow.AddMinutes(1), 10, 100, Cancel))
+            .Select(d => System.Text.Json.JsonDocument.Parse(d.Payload).RootElement)
+            .Select(p => (p.GetProperty("prompt").GetString(), p.GetProperty("label").GetString(), p.GetProperty("version").GetString()));
+        Assert.Equal([("alpha", "production", "1.0.1"), ("alpha", "staging", "1.0.0"), ("zeta", "production", "1.0.1")], moves);
     }
 
     [Fact]
@@ -228,6 +250,15 @@ public abstract class RegistryArchiveContractTests
         }
         var admin = Key("admin-" + string.Join('-', names));
         await keys.CreateKeyAsync(admin, "hash-" + admin.Id, Audit(AuditActions.ApiKeyCreated, null, admin.Id), Cancel);
+    }
+
+    /// <summary>The store's webhooks, with one subscribed to <c>label.moved</c>.</summary>
+    private static async Task<IWebhookStore> SubscribeToLabelMovesAsync(IRegistryArchiveStore archive)
+    {
+        var webhooks = (IWebhookStore)archive;
+        var hook = new Webhook("labels", "http://127.0.0.1:1/labels", [WebhookEvents.LabelMoved], "whsec_test", Now, "carol");
+        await webhooks.CreateWebhookAsync(hook, new AuditEntry(0, Now, "carol", AuditActions.WebhookCreated, null, hook.Id, null, null), Cancel);
+        return webhooks;
     }
 
     private static HashSet<string> Names(params string[] names) => names.ToHashSet(StringComparer.Ordinal);
