@@ -130,7 +130,7 @@ internal sealed class PostgresExposureQueue : IAsyncDisposable
         if (batch.Count == 1 || !refusedARow(failure))
         {
             // Nothing of the batch is stored. The units' next renders record them.
-            exposuresLost(batch, failure);
+            ReportLost(batch, failure);
             return;
         }
         foreach (var exposure in batch)
@@ -141,8 +141,24 @@ internal sealed class PostgresExposureQueue : IAsyncDisposable
             }
             catch (Exception error)
             {
-                exposuresLost([exposure], error);
+                ReportLost([exposure], error);
             }
+        }
+    }
+
+    /// <summary>
+    /// Tells <see cref="exposuresLost"/>. If that throws (its logger, say), the writer goes on: an exception here would end the
+    /// writer loop, leaving every later exposure unwritten and every settle, and so every metric batch, waiting forever.
+    /// </summary>
+    private void ReportLost(IReadOnlyList<Exposure> exposures, Exception error)
+    {
+        try
+        {
+            exposuresLost(exposures, error);
+        }
+        catch (Exception)
+        {
+            // Nothing is left to tell: the exposures are lost either way, and their units' next renders record them.
         }
     }
 

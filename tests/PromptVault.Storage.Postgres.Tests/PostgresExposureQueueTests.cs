@@ -87,4 +87,27 @@ public sealed class PostgresExposureQueueTests
         lock (written) Assert.Equal(["first", "unit-1", "unit-2"], written);
         lock (givenUp) Assert.Equal(["damaged"], givenUp);
     }
+
+    [Fact]
+    public async Task LostExposuresCallbackThrows_TheWriterGoesOn_LaterExposuresAreWrittenAndSettlesAnswered()
+    {
+        var written = new List<string>();
+        await using var queue = new PostgresExposureQueue(capacity: 8, maxBatch: 10,
+            batch =>
+            {
+                if (batch.Any(e => e.UnitId == "doomed")) throw new InvalidOperationException("the database is down");
+                lock (written) written.AddRange(batch.Select(e => e.UnitId));
+                return Task.CompletedTask;
+            },
+            (_, _) => throw new InvalidOperationException("the logger failed"), refusedARow: _ => false);
+        // Far longer than a write takes; without the guard the settles would wait forever.
+        var hung = TimeSpan.FromSeconds(30);
+
+        Assert.True(queue.TryQueue(new Exposure("experiment-1", "variant-1", "doomed", Now)));
+        await queue.SettleAsync(TestContext.Current.CancellationToken).WaitAsync(hung, TestContext.Current.CancellationToken);
+        Assert.True(queue.TryQueue(new Exposure("experiment-1", "variant-1", "unit-1", Now)));
+        await queue.SettleAsync(TestContext.Current.CancellationToken).WaitAsync(hung, TestContext.Current.CancellationToken);
+
+        lock (written) Assert.Equal(["unit-1"], written);
+    }
 }
