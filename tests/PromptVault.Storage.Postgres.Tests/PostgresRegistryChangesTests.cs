@@ -75,6 +75,30 @@ public sealed class PostgresRegistryChangesTests
     }
 
     /// <summary>
+    /// The database accepts the listener's connection and never answers (a host hanging mid-failover): the connect is given up
+    /// after the listener's own <see cref="PostgresRegistryChanges.TimeoutSeconds"/>, not Npgsql's default 15 s, and tried again
+    /// after the reconnect delay (1 s). So the second connection comes at least the timeout after the first (it was waited
+    /// out, not refused at once) and well before the 16 s the default would take: the bound is 12 s.
+    /// </summary>
+    [Fact]
+    public async Task AConnectThatIsNeverAnswered_IsGivenUpAfterTheListenersTimeout_AndTriedAgain()
+    {
+        await using var silent = new SilentServer();
+        await using var source = NpgsqlDataSource.Create(
+            new NpgsqlConnectionStringBuilder { Host = "127.0.0.1", Port = silent.Port, Username = "nobody", Password = "x", Database = "none" }.ConnectionString);
+        using var listener = new PostgresRegistryChanges(source, new RegistryChangeFeed(), NullLogger<PostgresRegistryChanges>.Instance);
+        await listener.StartAsync(Cancel);
+
+        var first = await silent.Accepted.ReadAsync(Cancel).AsTask().WaitAsync(TimeSpan.FromSeconds(30), Cancel);
+        var second = await silent.Accepted.ReadAsync(Cancel).AsTask().WaitAsync(TimeSpan.FromSeconds(30), Cancel);
+
+        var gap = second - first;
+        Assert.InRange(gap, TimeSpan.FromSeconds(PostgresRegistryChanges.TimeoutSeconds - 0.5), TimeSpan.FromSeconds(12));
+        Assert.Equal(-1, listener.Applied);
+        await listener.StopAsync(Cancel);
+    }
+
+    /// <summary>
     /// Holds the listener's read of the counter, after it took its snapshot, until the returned connection releases advisory
     /// lock 7: the counter becomes a view whose rows the listener's session reads only past that lock.
     /// </summary>
@@ -280,6 +304,52 @@ public sealed class PostgresRegistryChangesTests
                     server.Dispose();
                 }
             await Task.WhenAll(_pumps);
+            _stop.Dispose();
+        }
+    }
+
+    /// <summary>Accepts connections on loopback and never sends a byte; <see cref="Accepted"/> gives when each came, from its start.</summary>
+    private sealed class SilentServer : IAsyncDisposable
+    {
+        private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
+        private readonly CancellationTokenSource _stop = new();
+        private readonly System.Threading.Channels.Channel<TimeSpan> _accepted = System.Threading.Channels.Channel.CreateUnbounded<TimeSpan>();
+        private readonly List<TcpClient> _clients = [];
+        private readonly Task _accepting;
+
+        public SilentServer()
+        {
+            _listener.Start();
+            _accepting = AcceptAsync();
+        }
+
+        public int Port => ((IPEndPoint)_listener.LocalEndpoint).Port;
+
+        public System.Threading.Channels.ChannelReader<TimeSpan> Accepted => _accepted.Reader;
+
+        private async Task AcceptAsync()
+        {
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            try
+            {
+                while (true)
+                {
+                    _clients.Add(await _listener.AcceptTcpClientAsync(_stop.Token));
+                    _accepted.Writer.TryWrite(clock.Elapsed);
+                }
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await _stop.CancelAsync();
+            _listener.Stop();
+            await _accepting;
+            foreach (var client in _clients)
+                client.Dispose();
             _stop.Dispose();
         }
     }
