@@ -202,7 +202,7 @@ internal sealed class PromptVaultSdk : IPromptVault, IAsyncDisposable, IDisposab
     private static void Finite(double? value, string name)
     {
         if (value is { } v && !double.IsFinite(v))
-            throw new ArgumentOutOfRangeException(name, v, $"{name} must be a finite number, got {v}.");
+            throw new ArgumentOutOfRangeException(name, v, FormattableString.Invariant($"{name} must be a finite number, got {v}."));
     }
 
     private static void Text(string? value, string name)

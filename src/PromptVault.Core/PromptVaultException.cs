@@ -15,16 +15,24 @@ public abstract class PromptVaultException(string code, string message, string? 
 
 /// <summary>The input is malformed or breaks a rule (HTTP 400).</summary>
 public sealed class InvalidInputException(string code, string message, string? field = null)
-    : PromptVaultException(code, message, field);
+    : PromptVaultException(code, message, field)
+{
+    public InvalidInputException(string code, InvariantMessage message, string? field = null) : this(code, message.ToStringAndClear(), field) { }
+}
 
 /// <summary>Something named by the request does not exist (HTTP 404).</summary>
 public sealed class NotFoundException(string code, string message)
-    : PromptVaultException(code, message);
+    : PromptVaultException(code, message)
+{
+    public NotFoundException(string code, InvariantMessage message) : this(code, message.ToStringAndClear()) { }
+}
 
 /// <summary>The request conflicts with the stored state (HTTP 409).</summary>
 public sealed class ConflictException(string code, string message, string? field = null)
     : PromptVaultException(code, message, field)
 {
+    public ConflictException(string code, InvariantMessage message, string? field = null) : this(code, message.ToStringAndClear(), field) { }
+
     /// <summary>A new prompt's name is taken; stores raise it when their unique constraint on the name fires.</summary>
     public static ConflictException PromptExists(string name) =>
         new("prompt_exists", $"prompt '{name}' already exists; push a new version to it instead.", "name");
@@ -44,11 +52,17 @@ public sealed class ConflictException(string code, string message, string? field
 
 /// <summary>The request is well formed but cannot be applied as sent, e.g. an idempotency key reused for another request (HTTP 422).</summary>
 public sealed class UnprocessableException(string code, string message, string? field = null)
-    : PromptVaultException(code, message, field);
+    : PromptVaultException(code, message, field)
+{
+    public UnprocessableException(string code, InvariantMessage message, string? field = null) : this(code, message.ToStringAndClear(), field) { }
+}
 
 /// <summary>The caller may not do this (HTTP 403).</summary>
 public sealed class ForbiddenException(string code, string message)
-    : PromptVaultException(code, message);
+    : PromptVaultException(code, message)
+{
+    public ForbiddenException(string code, InvariantMessage message) : this(code, message.ToStringAndClear()) { }
+}
 
 /// <summary>
 /// Thrown by a store when a write lost a race (another writer changed what this one read).
@@ -64,8 +78,14 @@ public sealed class StoreFullException(string message, Exception innerException)
 
 /// <summary>A service PromptVault calls on the caller's behalf (a model provider) failed or could not be reached (HTTP 502).</summary>
 public sealed class UpstreamFailedException(string code, string message)
-    : PromptVaultException(code, message);
+    : PromptVaultException(code, message)
+{
+    public UpstreamFailedException(string code, InvariantMessage message) : this(code, message.ToStringAndClear()) { }
+}
 
 /// <summary>The server lacks a setting this request needs, e.g. no model is configured (HTTP 503); the message names the setting.</summary>
 public sealed class NotConfiguredException(string code, string message)
-    : PromptVaultException(code, message);
+    : PromptVaultException(code, message)
+{
+    public NotConfiguredException(string code, InvariantMessage message) : this(code, message.ToStringAndClear()) { }
+}

@@ -24,7 +24,7 @@ internal sealed class PromptVaultHealthCheck(PromptVaultSdk sdk, IOptions<Prompt
         };
         var staleAfter = options.Value.StaleAfter ?? options.Value.RefreshInterval * 3;
         return Task.FromResult(!snapshots.ServerReachable || age > staleAfter
-            ? HealthCheckResult.Degraded($"Serving PromptVault snapshot {current.Sequence}, last confirmed by the server {age:g} ago; the server is {(snapshots.ServerReachable ? "reachable" : "unreachable")}.", data: data)
-            : HealthCheckResult.Healthy($"PromptVault snapshot {current.Sequence}, confirmed {age:g} ago.", data));
+            ? HealthCheckResult.Degraded(FormattableString.Invariant($"Serving PromptVault snapshot {current.Sequence}, last confirmed by the server {age:g} ago; the server is {(snapshots.ServerReachable ? "reachable" : "unreachable")}."), data: data)
+            : HealthCheckResult.Healthy(FormattableString.Invariant($"PromptVault snapshot {current.Sequence}, confirmed {age:g} ago."), data));
     }
 }

@@ -89,5 +89,5 @@ public static class TestCaseRules
         return check with { Target = target };
     }
 
-    private static InvalidInputException Invalid(string message, string field) => new("invalid_test", message, field);
+    private static InvalidInputException Invalid(InvariantMessage message, string field) => new("invalid_test", message.ToStringAndClear(), field);
 }

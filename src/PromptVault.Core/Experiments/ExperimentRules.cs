@@ -89,5 +89,5 @@ public static class ExperimentRules
             throw Invalid(field, $"{field} must be {expected}, got {number}.");
     }
 
-    private static InvalidInputException Invalid(string field, string message) => new("invalid_experiment", message, field);
+    private static InvalidInputException Invalid(string field, InvariantMessage message) => new("invalid_experiment", message.ToStringAndClear(), field);
 }

@@ -85,8 +85,8 @@ public sealed class PriceTable
         if (string.IsNullOrWhiteSpace(model))
             throw new ArgumentException("a priced model needs a name.", paramName);
         if (price is null || !IsPrice(price.InputPerMillion) || !IsPrice(price.OutputPerMillion))
-            throw new ArgumentException(
-                $"the prices of model '{model}' must be finite numbers ≥ 0 per million tokens, got input {price?.InputPerMillion} and output {price?.OutputPerMillion}.",
+            throw new ArgumentException(FormattableString.Invariant(
+                $"the prices of model '{model}' must be finite numbers ≥ 0 per million tokens, got input {price?.InputPerMillion} and output {price?.OutputPerMillion}."),
                 paramName);
     }
 

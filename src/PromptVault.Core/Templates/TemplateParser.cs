@@ -355,7 +355,8 @@ internal sealed class TemplateParser
     private static InvalidInputException UnknownHelper(string name) =>
         new("unknown_helper", $"content calls '{name}', which is not a helper (available: if, unless, each, with, lookup).", "content");
 
-    private static InvalidInputException InvalidTemplate(string message) => new("invalid_template", $"content is not a valid template: {message}", "content");
+    private static InvalidInputException InvalidTemplate(InvariantMessage message) =>
+        new("invalid_template", "content is not a valid template: " + message.ToStringAndClear(), "content");
 
     /// <summary>
     /// What one tag calls: its first token's <see cref="Name"/> (and <see cref="Helper"/> when that is a helper's name),
