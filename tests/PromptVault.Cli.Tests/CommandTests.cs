@@ -153,6 +153,31 @@ public sealed class CommandTests(ServerFixture fixture) : IClassFixture<ServerFi
         Assert.Equal("bumped 2.0.0 new version (was 1.0.0)", result.Out.Trim());
     }
 
+    /// <summary>A file cannot carry CRLF line ends or trailing whitespace, which a version made through the API may have.</summary>
+    [Theory]
+    [InlineData("Hello {{who}}.\r\nBye.")]
+    [InlineData("Hello {{who}}.  \nBye.\n\n")]
+    [InlineData("Hello {{who}}.\r\n\r\nBye. \t\r\n")]
+    public async Task PullThenPush_VersionMadeThroughTheApi_IsUnchanged(string content)
+    {
+        using var client = fixture.Server.CreateClient();
+        var name = ApiCalls.UniqueName("api");
+        var (status, body) = await ApiCalls.PostAsync(client, "/api/prompts", new
+        {
+            name, type = "template", content, variables = new[] { new { name = "who", type = "string", required = true } },
+        });
+        Assert.True(status == System.Net.HttpStatusCode.Created, body?.ToJsonString());
+        using var folder = new TempFolder();
+        var file = folder.File("pulled.md");
+
+        var pulled = await Cli.RunAsync(fixture.Server, null, "pull", name, "-o", file);
+        var pushed = await Cli.RunAsync(fixture.Server, null, "push", file);
+
+        Assert.True(pulled.ExitCode == 0, pulled.ToString());
+        Assert.True(pushed.ExitCode == 0, pushed.ToString());
+        Assert.Equal($"{name} 1.0.0 unchanged", pushed.Out.Trim());
+    }
+
     [Fact]
     public async Task Push_BadFrontMatter_ExitsOneNamingTheFileAndProblem()
     {

@@ -94,7 +94,7 @@ internal sealed class PushCommand(CliContext context)
         }
 
         WarnAboutPromptFields(path, file, existing);
-        return new Plan(path, file, existing, SameVersionBody(file, existing.LatestVersion) ? PushAction.Unchanged : PushAction.NewVersion);
+        return new Plan(path, file, existing, SameVersionBody(file, existing) ? PushAction.Unchanged : PushAction.NewVersion);
     }
 
     private async Task<PushResult> PushAsync(PromptVaultClient client, Plan plan, string? message, VersionBump? bump, CancellationToken cancellationToken)
@@ -155,7 +155,23 @@ internal sealed class PushCommand(CliContext context)
     private static PushResult Unchanged(Plan plan) =>
         new(plan.Path, plan.File.Name, plan.Existing!.LatestVersion.Version, plan.Existing.LatestVersion.Id, "unchanged", null);
 
-    private static bool SameVersionBody(PromptFile file, VersionResponse latest) => file.Body.SameAs(latest.Body);
+    /// <summary>
+    /// Whether the file says what the latest version says. A file cannot say all a version made through the API may (the
+    /// reader normalises CRLF line ends and trims trailing whitespace), so the version is also compared as pull writes
+    /// it and the reader reads it back: pushing a pulled file unchanged is a no-op.
+    /// </summary>
+    private static bool SameVersionBody(PromptFile file, PromptResponse existing)
+    {
+        if (file.Body.SameAs(existing.LatestVersion.Body)) return true;
+        try
+        {
+            return file.Body.SameAs(PromptFileReader.Parse(PromptFileWriter.Write(existing, existing.LatestVersion), existing.Name).Body);
+        }
+        catch (PromptFileException)
+        {
+            return false; // A version no file can hold (pull would write one that does not read back).
+        }
+    }
 
     /// <summary>A chat prompt sends messages, and no content.</summary>
     private static string? ContentOf(PromptFile file) => file.Messages is null ? file.Content : null;
