@@ -1,5 +1,4 @@
 using System.Text.Json;
-using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.AspNetCore.Http.Metadata;
@@ -12,7 +11,7 @@ using PromptVault.Server.Hosting;
 namespace PromptVault.Server.Api;
 
 /// <summary>The one map from expected exceptions to HTTP problems; anything else stays a 500.</summary>
-internal sealed partial class ProblemExceptionHandler : IExceptionHandler
+internal sealed class ProblemExceptionHandler : IExceptionHandler
 {
     public async ValueTask<bool> TryHandleAsync(HttpContext context, Exception exception, CancellationToken cancellationToken)
     {
@@ -27,7 +26,7 @@ internal sealed partial class ProblemExceptionHandler : IExceptionHandler
             NotConfiguredException e => (StatusCodes.Status503ServiceUnavailable, e.Code, e.Message, e.Field),
             BadHttpRequestException { InnerException: JsonException json } when IsInvalidText(json) =>
                 (StatusCodes.Status400BadRequest, "invalid_text", DescribeInvalidText(json), TextField(json)),
-            BadHttpRequestException { InnerException: JsonException json } when UnknownMember(json) is { } unknown =>
+            BadHttpRequestException { InnerException: JsonException json } when UnknownMember(context, json) is { } unknown =>
                 (StatusCodes.Status400BadRequest, "unknown_field", DescribeUnknownMember(context, unknown.Member, unknown.Of), unknown.Member),
             BadHttpRequestException { InnerException: JsonException json } =>
                 (StatusCodes.Status400BadRequest, "invalid_json", DescribeJsonError(context, json), JsonField(json)),
@@ -75,12 +74,16 @@ internal sealed partial class ProblemExceptionHandler : IExceptionHandler
 
     private static string DescribeJsonError(HttpContext context, JsonException json)
     {
-        // The exception handler runs with the endpoint cleared; the feature keeps the one that failed.
-        var type = context.Features.Get<IExceptionHandlerFeature>()?.Endpoint?.Metadata.GetMetadata<IAcceptsMetadata>()?.RequestType;
-        var options = context.RequestServices.GetRequiredService<IOptions<JsonOptions>>().Value.SerializerOptions;
         var field = JsonField(json);
-        return DescribeJsonError(json, field, type, field, options);
+        return DescribeJsonError(json, field, BodyType(context), field, BodyOptions(context));
     }
+
+    /// <summary>The type the failed endpoint reads its body as. The exception handler runs with the endpoint cleared; the feature keeps the one that failed.</summary>
+    private static Type? BodyType(HttpContext context) =>
+        context.Features.Get<IExceptionHandlerFeature>()?.Endpoint?.Metadata.GetMetadata<IAcceptsMetadata>()?.RequestType;
+
+    private static JsonSerializerOptions BodyOptions(HttpContext context) =>
+        context.RequestServices.GetRequiredService<IOptions<JsonOptions>>().Value.SerializerOptions;
 
     /// <summary>
     /// What is wrong with a value that failed to read as <paramref name="type"/>, where <paramref name="path"/> is the place in
@@ -95,25 +98,36 @@ internal sealed partial class ProblemExceptionHandler : IExceptionHandler
     }
 
     /// <summary>
-    /// The member a strict body object does not have (<c>metadata.max_tokens</c>), from System.Text.Json's refusal of an unmapped
-    /// member (<see cref="PromptVaultJson.StrictRequestTypes"/>) and the strict type; null for any other error.
+    /// The member a strict body object does not have (<c>metadata.max_tokens</c>) and that strict type
+    /// (<see cref="PromptVaultJson.StrictRequestTypes"/>); null for any other error. Read from the error's path, which ends at
+    /// the member System.Text.Json refused, and the body's JSON contract: the object there is of a strict type, which has no
+    /// member of that name.
     /// </summary>
-    private static (string Member, Type Of)? UnknownMember(JsonException json)
+    private static (string Member, Type Of)? UnknownMember(HttpContext context, JsonException json)
     {
-        var match = UnmappedMember().Match(json.Message);
-        if (!match.Success || PromptVaultJson.StrictRequestTypes.FirstOrDefault(t => t.FullName == match.Groups[2].Value) is not { } type) return null;
-        var name = match.Groups[1].Value;
-        var parent = JsonField(json) is { } path && path.EndsWith(name, StringComparison.Ordinal) ? path[..^name.Length].TrimEnd('.') : JsonField(json);
-        return (string.IsNullOrEmpty(parent) ? name : $"{parent}.{name}", type);
+        if (JsonField(json) is not { } field || LastMember(field) is not { } member) return null;
+        var options = BodyOptions(context);
+        if (TypeAt(BodyType(context), member.Parent, options) is not { } type || !PromptVaultJson.StrictRequestTypes.Contains(type)) return null;
+        var comparison = options.PropertyNameCaseInsensitive ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal;
+        return options.GetTypeInfo(type).Properties.Any(p => string.Equals(p.Name, member.Name, comparison)) ? null : (field, type);
     }
 
-    [GeneratedRegex(@"^The JSON property '(.*)' could not be mapped to any \.NET member contained in type '([^']*)'")]
-    private static partial Regex UnmappedMember();
+    /// <summary>
+    /// Splits a field (<c>metadata.max_tokens</c>, or <c>metadata['max tokens']</c> for a name System.Text.Json quotes) into
+    /// the path of the object and the member's name; null when it ends at an array item.
+    /// </summary>
+    private static (string Parent, string Name)? LastMember(string field)
+    {
+        if (field.EndsWith("']", StringComparison.Ordinal) && field.LastIndexOf("['", StringComparison.Ordinal) is var open and >= 0)
+            return (field[..open], field[(open + 2)..^2]);
+        if (field.EndsWith(']')) return null;
+        var dot = field.LastIndexOf('.');
+        return (dot < 0 ? "" : field[..dot], field[(dot + 1)..]);
+    }
 
     private static string DescribeUnknownMember(HttpContext context, string member, Type type)
     {
-        var options = context.RequestServices.GetRequiredService<IOptions<JsonOptions>>().Value.SerializerOptions;
-        var members = string.Join(", ", options.GetTypeInfo(type).Properties.Select(p => p.Name));
+        var members = string.Join(", ", BodyOptions(context).GetTypeInfo(type).Properties.Select(p => p.Name));
         return type == typeof(PromptMetadata)
             ? $"'{member}' is not a model setting; metadata takes {members}."
             : $"'{member}' is not a field this object takes; it takes {members}.";
@@ -125,8 +139,12 @@ internal sealed partial class ProblemExceptionHandler : IExceptionHandler
     /// <summary>A body field (or, when null, the body) read by hand has a JSON type its contract does not take: the 400 of a bound body.</summary>
     internal static InvalidInputException WrongJsonTypeAt(string? field) => new("invalid_json", WrongJsonType(field), field);
 
-    /// <summary>The enum type at <paramref name="path"/> (<c>variables[0].type</c>) of <paramref name="type"/>, found by walking its JSON contract.</summary>
-    private static Type? EnumAt(Type? type, string? path, JsonSerializerOptions options)
+    /// <summary>The enum type at <paramref name="path"/> (<c>variables[0].type</c>) of <paramref name="type"/>.</summary>
+    private static Type? EnumAt(Type? type, string? path, JsonSerializerOptions options) =>
+        TypeAt(type, path, options) is { IsEnum: true } enumType ? enumType : null;
+
+    /// <summary>The type at <paramref name="path"/> (<c>variables[0].type</c>) of <paramref name="type"/>, found by walking its JSON contract.</summary>
+    private static Type? TypeAt(Type? type, string? path, JsonSerializerOptions options)
     {
         foreach (var part in path?.Split('.') ?? [])
         {
@@ -137,8 +155,7 @@ internal sealed partial class ProblemExceptionHandler : IExceptionHandler
             for (var i = bracket; i >= 0 && type is not null; i = part.IndexOf('[', i + 1))
                 type = options.GetTypeInfo(type).ElementType;
         }
-        type = type is null ? null : Nullable.GetUnderlyingType(type) ?? type;
-        return type is { IsEnum: true } ? type : null;
+        return type is null ? null : Nullable.GetUnderlyingType(type) ?? type;
     }
 
     /// <summary>The query or route parameter named by the framework's binding failure: <c>Failed to bind parameter "int? limit" from "x".</c></summary>

@@ -28,6 +28,7 @@ public sealed class BadInputTests(ServerFixture fixture) : IClassFixture<ServerF
         { "{\"content\": \"Hi {{company_name}}!\", \"changeDescription\": \"x\", \"metadata\": {\"maxTokens\": \"many\"}}", "invalid_json", "metadata.maxTokens" },
         { "[1, 2, 3]", "invalid_json", "" },
         { "{\"content\": \"Hi {{company_name}}!\", \"changeDescription\": \"x\", \"metadata\": {\"temperature\": 0.2, \"max_tokens\": 256}}", "unknown_field", "metadata.max_tokens" },
+        { "{\"content\": \"Hi {{company_name}}!\", \"changeDescription\": \"x\", \"metadata\": {\"max tokens\": 256}}", "unknown_field", "metadata['max tokens']" },
     };
 
     [Theory]
