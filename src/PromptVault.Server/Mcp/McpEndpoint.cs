@@ -13,7 +13,7 @@ namespace PromptVault.Server.Mcp;
 /// The Model Context Protocol endpoint of SPEC §11: Streamable HTTP at <c>/mcp</c>, behind the same API keys and roles as the REST API.
 /// Prompts and tools call the same services as the REST routes; this file only wires them to the MCP SDK.
 /// </summary>
-internal static class McpEndpoint
+internal static partial class McpEndpoint
 {
     public const string Path = "/mcp";
 
@@ -35,9 +35,17 @@ internal static class McpEndpoint
                 if (request.Params is { } parameters)
                     RefuseInvalidText(context.Services, request.Method, parameters);
                 try { await next(context, cancellationToken); }
+                catch (System.Text.Json.JsonException e) when (!e.Data.Contains(LoggedFault))
+                {
+                    // The SDK reads params into its own types before any request filter runs (a request filter answers its handler's
+                    // JsonException itself), and would answer its failure -32603: the params do not have the method's shape.
+                    var refusal = new McpProtocolException(DescribeParamsError(e), McpErrorCode.InvalidParams);
+                    LogRefused(context.Services, request.Method, NameIn(request.Params), refusal);
+                    throw refusal;
+                }
                 catch (Exception e) when (e is not (McpException or OperationCanceledException) && !e.Data.Contains(LoggedFault))
                 {
-                    // A fault the SDK met outside our request filters (such as params it could not bind): it answers -32603 and logs nothing.
+                    // A fault the SDK met outside our request filters: it answers -32603 and logs nothing.
                     Log.McpFailed(Logger(context.Services), request.Method, NameIn(request.Params), e);
                     throw;
                 }
@@ -110,6 +118,22 @@ internal static class McpEndpoint
             throw new McpProtocolException(refusal.Message, McpErrorCode.InvalidParams);
         }
     }
+
+    /// <summary>
+    /// What is wrong with params the SDK could not read into its type for the method, naming the field as the REST API does
+    /// (<c>'arguments' has a value of the wrong JSON type.</c>); System.Text.Json's own message names .NET types.
+    /// </summary>
+    private static string DescribeParamsError(System.Text.Json.JsonException e)
+    {
+        if (MissingRequired().Match(e.Message) is { Success: true } missing)
+            return $"'{missing.Groups[1].Value}' is required.";
+        return ProblemExceptionHandler.JsonField(e) is { } field
+            ? ProblemExceptionHandler.DescribeJsonError(e, field, null, field, PromptVaultJson.Requests)
+            : "params must be a JSON object.";
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"was missing required properties including: '([^']*)'")]
+    private static partial System.Text.RegularExpressions.Regex MissingRequired();
 
     /// <summary>The prompt or tool a request's params name, for its log line.</summary>
     private static string? NameIn(JsonNode? parameters) =>

@@ -94,20 +94,26 @@ public sealed class McpLoggingTests(LoggedServerFixture fixture) : IClassFixture
         Assert.DoesNotContain(fixture.Logs.Lines, l => l.Level >= LogLevel.Error && l.Message.Contains(served, StringComparison.Ordinal));
     }
 
-    [Fact]
-    public async Task ParamsTheSdkCannotBind_AreAnsweredAsAnInternalError_AndLoggedOnceAsAFault()
+    [Theory]
+    [InlineData("prompts/get", "{\"name\":\"NAME\",\"arguments\":\"x\"}", "'arguments' has a value of the wrong JSON type.")]
+    [InlineData("tools/call", "{\"name\":\"NAME\",\"arguments\":\"x\"}", "'arguments' has a value of the wrong JSON type.")]
+    [InlineData("prompts/get", "{\"name\":[\"NAME\"]}", "'name' has a value of the wrong JSON type.")]
+    [InlineData("tools/call", "{\"arguments\":{\"name\":\"NAME\"}}", "'name' is required.")]
+    [InlineData("prompts/get", "5", "params must be a JSON object.")]
+    [InlineData("tools/call", "[\"NAME\"]", "params must be a JSON object.")]
+    public async Task ParamsOfTheWrongShape_AreInvalidParamsNamingTheField_LoggedAsARefusalNotAFault(string method, string parameters, string message)
     {
         var ct = TestContext.Current.CancellationToken;
         var name = UniqueName("unbound");
         using var agent = fixture.Server.CreateClient(await fixture.Server.CreateKeyAsync("agent", ApiKeyRole.Reader, ct));
 
-        // 'arguments' must be an object: the SDK fails to read the params before any of our request filters runs.
-        var error = await SendAsync(agent, $$$"""{"name":"{{{name}}}","arguments":"x"}""", "prompts/get");
+        // The SDK reads these params into its own types before any of our request filters runs.
+        var error = await SendAsync(agent, parameters.Replace("NAME", name, StringComparison.Ordinal), method);
 
-        Assert.Equal((int)McpErrorCode.InternalError, error["code"]!.GetValue<int>());
-        var failed = Assert.Single(fixture.Logs.Lines, l => l.Message.Contains($"'{name}'", StringComparison.Ordinal));
-        Assert.Equal(2202, failed.EventId);
-        Assert.Equal(LogLevel.Error, failed.Level);
+        Assert.Equal((int)McpErrorCode.InvalidParams, error["code"]!.GetValue<int>());
+        Assert.Equal(message, error.Str("message"));
+        Assert.DoesNotContain(fixture.Logs.Lines, l => l.Level >= LogLevel.Error && l.Message.Contains(method, StringComparison.Ordinal)
+            && (l.Message.Contains(name, StringComparison.Ordinal) || l.Message.Contains("''", StringComparison.Ordinal)));
     }
 
     /// <summary>Posts one JSON-RPC request to <c>/mcp</c> and returns its error.</summary>
