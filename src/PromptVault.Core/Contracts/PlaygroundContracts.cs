@@ -39,6 +39,7 @@ public sealed record PlaygroundResponse(string Prompt, string? Model, IReadOnlyL
 /// <param name="Version">The saved version, or for a draft the version it edits.</param>
 /// <param name="VersionId">The saved version's id; null for a draft.</param>
 /// <param name="Draft">True for an unsaved draft; absent for a saved version.</param>
+/// <param name="Error">Why the model gave this run no answer (<c>model 'default' (gpt-4o) failed: …</c>) while another run's answered; absent otherwise.</param>
 /// <param name="Render">The rendered prompt sent to the model.</param>
 /// <param name="ModelId">The model id asked for: the version's <c>metadata.model</c>, else the configured model's default.</param>
 /// <param name="Cost">From the server's price table (<c>PromptVault:Prices</c>); null when the model has no price.</param>
@@ -53,4 +54,5 @@ public sealed record PlaygroundResult(
     long? InputTokens = null,
     long? OutputTokens = null,
     double? Cost = null,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] bool? Draft = null);
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] bool? Draft = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Error = null);

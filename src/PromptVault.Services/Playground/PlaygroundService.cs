@@ -17,7 +17,7 @@ public sealed class PlaygroundService(PromptRegistry registry, ModelCatalog mode
     /// <exception cref="InvalidInputException">The request is malformed, a variable is missing or invalid, or the model is not configured.</exception>
     /// <exception cref="NotFoundException">The prompt, a version or a label does not exist.</exception>
     /// <exception cref="NotConfiguredException">A model was named and none is configured.</exception>
-    /// <exception cref="UpstreamFailedException">The model failed.</exception>
+    /// <exception cref="UpstreamFailedException">The model failed for every run (one that answered is kept, the others carry their error).</exception>
     public async Task<PlaygroundResponse> RunAsync(PlaygroundRequest request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
@@ -44,10 +44,26 @@ public sealed class PlaygroundService(PromptRegistry registry, ModelCatalog mode
             renders.Add((await registry.RenderDraftAsync(prompt, draft, request.Variables, $"drafts[{i}]", cancellationToken), true));
         }
         if (model is null)
-            return new PlaygroundResponse(prompt.Name, null, renders.Select(r => Result(r.Render, r.Draft, null)).ToList());
+            return new PlaygroundResponse(prompt.Name, null, renders.Select(r => Result(r.Render, r.Draft, null, null)).ToList());
 
-        var answers = await Task.WhenAll(renders.Select(r => caller.AnswerAsync(model, r.Render, cancellationToken)));
-        return new PlaygroundResponse(prompt.Name, model.Name, renders.Select((r, i) => Result(r.Render, r.Draft, answers[i])).ToList());
+        var answers = await Task.WhenAll(renders.Select(r => AnswerOrFailureAsync(model, r.Render, cancellationToken)));
+        // One failed call does not drop the answers already paid for: each run carries its answer or its error; with none, it is the 502.
+        if (answers.All(a => a.Failure is not null))
+            throw answers[0].Failure!;
+        return new PlaygroundResponse(prompt.Name, model.Name, renders.Select((r, i) => Result(r.Render, r.Draft, answers[i].Answer, answers[i].Failure)).ToList());
+    }
+
+    private async Task<(ModelAnswer? Answer, UpstreamFailedException? Failure)> AnswerOrFailureAsync(
+        ConfiguredModel model, RenderResponse render, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return (await caller.AnswerAsync(model, render, cancellationToken), null);
+        }
+        catch (UpstreamFailedException e)
+        {
+            return (null, e);
+        }
     }
 
     /// <summary>
@@ -62,7 +78,8 @@ public sealed class PlaygroundService(PromptRegistry registry, ModelCatalog mode
                 $"versions[{index}]");
 
     // A chat render shows in its readable text form (`## role` headings), the one prompt files and compare use.
-    private static PlaygroundResult Result(RenderResponse render, bool draft, ModelAnswer? answer) =>
+    private static PlaygroundResult Result(RenderResponse render, bool draft, ModelAnswer? answer, UpstreamFailedException? failure) =>
         new(render.Version, draft ? null : render.VersionId, render.Content ?? ChatMarkdown.Format(render.Messages ?? []), render.Metadata,
-            answer?.Output, answer?.ModelId, answer?.LatencyMs, answer?.InputTokens, answer?.OutputTokens, answer?.Cost, draft ? true : null);
+            answer?.Output, answer?.ModelId, answer?.LatencyMs, answer?.InputTokens, answer?.OutputTokens, answer?.Cost, draft ? true : null,
+            failure?.Message);
 }

@@ -8,7 +8,7 @@ using static PromptVault.Server.Tests.ApiCalls;
 namespace PromptVault.Server.Tests.Api;
 
 /// <summary>A server with models configured: one answering (a fake provider on loopback), one failing with 500, one too slow, one answering
-/// an HTML page with 200 (a proxy in the way), one rate-limited (429 with a long Retry-After) and allowed a retry; and one unreachable.</summary>
+/// an HTML page with 200 (a proxy in the way), one failing with 500 only for prompts holding "Refuse me", one rate-limited (429 with a long Retry-After) and allowed a retry; and one unreachable.</summary>
 public sealed class PlaygroundFixture : IAsyncLifetime
 {
     private readonly List<IAsyncDisposable> _started = [];
@@ -27,6 +27,10 @@ public sealed class PlaygroundFixture : IAsyncLifetime
         slow.Delay = TimeSpan.FromSeconds(10);
         var garbled = await StartAsync(FakeModelServer.StartAsync(cancellationToken));
         garbled.Script = _ => new FakeReply("", Body: "<html>Sign in to the proxy</html>");
+        var picky = await StartAsync(FakeModelServer.StartAsync(cancellationToken));
+        picky.Script = request => request["messages"]!.ToJsonString().Contains("Refuse me", StringComparison.Ordinal)
+            ? new FakeReply("", (int)HttpStatusCode.InternalServerError)
+            : new FakeReply("answer to: " + request["messages"]!.AsArray().Last()!["content"]);
         var limited = await StartAsync(FakeModelServer.StartAsync(cancellationToken));
         limited.Script = _ => new FakeReply("", (int)HttpStatusCode.TooManyRequests, RetryAfter: TimeSpan.FromSeconds(30));
         Server = await StartAsync(RunningServer.StartAsync(new ServerSetup(
@@ -35,6 +39,7 @@ public sealed class PlaygroundFixture : IAsyncLifetime
             .. Settings("failing", failing.Endpoint),
             .. Settings("slow", slow.Endpoint, "--PromptVault:Models:slow:Timeout=00:00:00.500"),
             .. Settings("garbled", garbled.Endpoint),
+            .. Settings("picky", picky.Endpoint),
             .. Settings("limited", limited.Endpoint, "--PromptVault:Models:limited:Timeout=00:00:01", "--PromptVault:Models:limited:MaxRetries=1"),
             // Port 1 on loopback: nothing listens, so the connection is refused.
             .. Settings("down", "http://127.0.0.1:1/v1"),
@@ -263,6 +268,52 @@ public sealed class PlaygroundApiTests(PlaygroundFixture fixture, ServerFixture 
         Assert.Equal(HttpStatusCode.BadGateway, status);
         Assert.Equal("model_error", body.Str("code"));
         Assert.Contains($"model '{model}' (gpt-4o-mini) failed: {failure}", body.Str("detail"));
+    }
+
+    [Fact]
+    public async Task Run_OneOfSeveralModelCallsFails_Returns200WithTheOtherAnswers_AndThatRunsError()
+    {
+        var name = await CreateSupportPromptAsync(_client);
+        await NewVersionAsync(_client, name, new { content = SupportTemplate + "\nRefuse me.", changeDescription = "Refused by the provider" });
+
+        var (status, body) = await PostAsync(_client, "/api/playground", new
+        {
+            prompt = name,
+            versions = new object[] { new { version = "1.0.0" }, new { version = "1.0.1" } },
+            drafts = new object[] { new { content = "Draft for {{company_name}}. Refuse me." } },
+            variables = new { company_name = name },
+            model = "picky",
+        });
+
+        Assert.True(status == HttpStatusCode.OK, body?.ToJsonString());
+        var results = body!["results"]!.AsArray();
+        Assert.Equal(3, results.Count);
+        Assert.Equal("answer to: " + results[0].Str("render"), results[0].Str("output"));
+        Assert.Equal(120, results[0]!["inputTokens"]!.GetValue<long>());
+        Assert.Null(results[0]!["error"]);
+        foreach (var refused in results.Skip(1))
+        {
+            Assert.Null(refused!["output"]);
+            Assert.StartsWith("model 'picky' (gpt-4o-mini) failed: the provider answered HTTP 500", refused.Str("error"), StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public async Task Run_EveryModelCallFails_Returns502()
+    {
+        var name = await CreateSupportPromptAsync(_client);
+
+        var (status, body) = await PostAsync(_client, "/api/playground", new
+        {
+            prompt = name,
+            versions = new object[] { new { version = "1.0.0" } },
+            drafts = new object[] { new { content = "Draft for {{company_name}}." } },
+            variables = new { company_name = name },
+            model = "failing",
+        });
+
+        Assert.Equal(HttpStatusCode.BadGateway, status);
+        Assert.Contains("model 'failing' (gpt-4o-mini) failed: the provider answered HTTP 500", body.Str("detail"), StringComparison.Ordinal);
     }
 
     [Fact]
