@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using ModelContextProtocol;
 using ModelContextProtocol.AspNetCore;
 using ModelContextProtocol.Protocol;
+using ModelContextProtocol.Server;
 using PromptVault.Core;
 using PromptVault.Core.Contracts;
 using PromptVault.Server.Api;
@@ -67,20 +68,8 @@ internal static partial class McpEndpoint
                         throw;
                     }
                 })
-                .AddGetPromptFilter(next => async (request, cancellationToken) =>
-                {
-                    try { return await next(request, cancellationToken); }
-                    catch (Exception e) when (Answer(e) is { } answer)
-                    {
-                        LogRefused(request.Services, "prompts/get", request.Params?.Name, e);
-                        throw answer;
-                    }
-                    catch (Exception e) when (e is not OperationCanceledException)
-                    {
-                        LogUnexpected(request.Services, "prompts/get", request.Params?.Name, e);
-                        throw;
-                    }
-                }))
+                .AddListPromptsFilter(Refusing<ListPromptsRequestParams, ListPromptsResult>("prompts/list", _ => null))
+                .AddGetPromptFilter(Refusing<GetPromptRequestParams, GetPromptResult>("prompts/get", p => p?.Name)))
             // Honours [Authorize] on tools: a reader neither sees nor calls create_version.
             .AddAuthorizationFilters();
         services.Configure<LoggerFilterOptions>(options => options.AddFilter(SdkServerCategory, LogLevel.Critical));
@@ -134,6 +123,26 @@ internal static partial class McpEndpoint
 
     [System.Text.RegularExpressions.GeneratedRegex(@"was missing required properties including: '([^']*)'")]
     private static partial System.Text.RegularExpressions.Regex MissingRequired();
+
+    /// <summary>
+    /// A request filter answering what <see cref="Answer"/> maps as the MCP error it maps to, logged as a refusal, and logging
+    /// anything else as a fault: the handler's exception would otherwise reach the SDK, answered <c>An error occurred.</c>
+    /// </summary>
+    private static McpRequestFilter<TParams, TResult> Refusing<TParams, TResult>(string method, Func<TParams?, string?> nameOf) =>
+        next => async (request, cancellationToken) =>
+        {
+            try { return await next(request, cancellationToken); }
+            catch (Exception e) when (Answer(e) is { } answer)
+            {
+                LogRefused(request.Services, method, nameOf(request.Params), e);
+                throw answer;
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                LogUnexpected(request.Services, method, nameOf(request.Params), e);
+                throw;
+            }
+        };
 
     /// <summary>The prompt or tool a request's params name, for its log line.</summary>
     private static string? NameIn(JsonNode? parameters) =>

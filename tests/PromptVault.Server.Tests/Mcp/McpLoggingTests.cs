@@ -71,27 +71,44 @@ public sealed class McpLoggingTests(LoggedServerFixture fixture) : IClassFixture
         await PutAsync(admin, $"/api/prompts/{served}/labels/production", new { version = "1.0.0" });
         await using var client = await McpEndpointTests.ConnectAsync(fixture.Server, await fixture.Server.CreateKeyAsync("agent", ApiKeyRole.Reader, ct));
 
-        McpException busy;
-        await using (var writeLock = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = fixture.Server.DatabasePath, Pooling = false }.ToString()))
-        {
-            // A WAL database lets readers past a writer; a connection in exclusive locking mode keeps its lock, which shuts them out
-            // too. It gets that lock once no other connection is open: the server's idle pooled ones are closed first (it runs in-process).
-            using (var pooled = new SqliteConnection(fixture.Server.Services.GetRequiredService<SqliteConnectionFactory>().ConnectionString))
-                SqliteConnection.ClearPool(pooled);
-            await writeLock.OpenAsync(ct);
-            using (var exclusive = writeLock.CreateCommand())
-            {
-                exclusive.CommandText = "PRAGMA locking_mode = EXCLUSIVE; BEGIN EXCLUSIVE; COMMIT;";
-                await exclusive.ExecuteNonQueryAsync(ct);
-            }
-            busy = await Assert.ThrowsAnyAsync<McpException>(async () => await client.GetPromptAsync(served,
-                new Dictionary<string, object?> { ["company_name"] = "Acme" }, cancellationToken: ct));
-        }
+        var busy = await WhileTheStoreIsLockedAsync(() => Assert.ThrowsAnyAsync<McpException>(async () => await client.GetPromptAsync(served,
+            new Dictionary<string, object?> { ["company_name"] = "Acme" }, cancellationToken: ct)));
 
         Assert.Contains("The database is busy; retry the request.", busy.Message, StringComparison.Ordinal);
         var refused = Assert.Single(fixture.Logs.Lines, l => l.EventId == 2201 && l.Message.Contains($"MCP prompts/get of '{served}' refused (store_busy)", StringComparison.Ordinal));
         Assert.Equal(LogLevel.Information, refused.Level);
         Assert.DoesNotContain(fixture.Logs.Lines, l => l.Level >= LogLevel.Error && l.Message.Contains(served, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task PromptsList_WhileTheStoreIsBusy_AnswersTheStoreBusyMessage_LoggedAsARefusalNotAFault()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var client = await McpEndpointTests.ConnectAsync(fixture.Server, await fixture.Server.CreateKeyAsync("agent", ApiKeyRole.Reader, ct));
+
+        var busy = await WhileTheStoreIsLockedAsync(() => Assert.ThrowsAnyAsync<McpException>(async () => await client.ListPromptsAsync(cancellationToken: ct)));
+
+        Assert.Contains("The database is busy; retry the request.", busy.Message, StringComparison.Ordinal);
+        var refused = Assert.Single(fixture.Logs.Lines, l => l.EventId == 2201 && l.Message.Contains("MCP prompts/list of '(null)' refused (store_busy)", StringComparison.Ordinal));
+        Assert.Equal(LogLevel.Information, refused.Level);
+        Assert.DoesNotContain(fixture.Logs.Lines, l => l.Level >= LogLevel.Error && l.Message.Contains("prompts/list", StringComparison.Ordinal));
+    }
+
+    /// <summary>Runs <paramref name="action"/> while another connection holds the server's SQLite database locked.</summary>
+    private async Task<T> WhileTheStoreIsLockedAsync<T>(Func<Task<T>> action)
+    {
+        await using var writeLock = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = fixture.Server.DatabasePath, Pooling = false }.ToString());
+        // A WAL database lets readers past a writer; a connection in exclusive locking mode keeps its lock, which shuts them out
+        // too. It gets that lock once no other connection is open: the server's idle pooled ones are closed first (it runs in-process).
+        using (var pooled = new SqliteConnection(fixture.Server.Services.GetRequiredService<SqliteConnectionFactory>().ConnectionString))
+            SqliteConnection.ClearPool(pooled);
+        await writeLock.OpenAsync(TestContext.Current.CancellationToken);
+        using (var exclusive = writeLock.CreateCommand())
+        {
+            exclusive.CommandText = "PRAGMA locking_mode = EXCLUSIVE; BEGIN EXCLUSIVE; COMMIT;";
+            await exclusive.ExecuteNonQueryAsync(TestContext.Current.CancellationToken);
+        }
+        return await action();
     }
 
     [Theory]
