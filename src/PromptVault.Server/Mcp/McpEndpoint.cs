@@ -163,9 +163,12 @@ internal static partial class McpEndpoint
     private static void LogUnexpected(IServiceProvider? services, string method, string? name, Exception e)
     {
         if (e is McpProtocolException)
+        {
+            // Not marked: the SDK sends an McpProtocolException's Data to the client, and the incoming filter never logs an McpException.
             LogRefused(services, method, name, e);
-        else
-            Log.McpFailed(Logger(services), method, name, e);
+            return;
+        }
+        Log.McpFailed(Logger(services), method, name, e);
         e.Data[LoggedFault] = true;
     }
 

@@ -133,6 +133,19 @@ public sealed class McpLoggingTests(LoggedServerFixture fixture) : IClassFixture
             && (l.Message.Contains(name, StringComparison.Ordinal) || l.Message.Contains("''", StringComparison.Ordinal)));
     }
 
+    [Fact]
+    public async Task AnUnknownTool_IsInvalidParams_WithNoInternalMarkerInItsData()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var agent = fixture.Server.CreateClient(await fixture.Server.CreateKeyAsync("agent", ApiKeyRole.Reader, ct));
+
+        var error = await SendAsync(agent, """{"name":"no_such_tool","arguments":{}}""", "tools/call");
+
+        Assert.Equal((int)McpErrorCode.InvalidParams, error["code"]!.GetValue<int>());
+        Assert.Equal("Unknown tool: 'no_such_tool'", error.Str("message"));
+        Assert.Null(error["data"]);
+    }
+
     /// <summary>Posts one JSON-RPC request to <c>/mcp</c> and returns its error.</summary>
     private static async Task<JsonNode> SendAsync(HttpClient client, string parameters, string method)
     {
