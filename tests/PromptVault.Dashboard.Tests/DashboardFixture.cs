@@ -105,6 +105,25 @@ public sealed class DashboardFixture : IAsyncLifetime
         }
     }
 
+    /// <summary>Records the type of each dialog the page opens ("confirm", "beforeunload") and dismisses it: the page stays.</summary>
+    public static List<string> DismissDialogs(IPage page)
+    {
+        var dialogs = new List<string>();
+        page.Dialog += async (_, dialog) =>
+        {
+            dialogs.Add(dialog.Type);
+            await dialog.DismissAsync();
+        };
+        return dialogs;
+    }
+
+    /// <summary>Clicks the header's Experiments link and waits for what follows: the experiments page, or a dismissed confirmation.</summary>
+    public static async Task ClickExperimentsAsync(IPage page)
+    {
+        await page.GetByRole(AriaRole.Navigation, new() { Name = "Main" }).GetByRole(AriaRole.Link, new() { Name = "Experiments" }).ClickAsync();
+        await page.WaitForLoadStateAsync(LoadState.NetworkIdle);
+    }
+
     private static string Shortened(string text) => text.Length <= 2000 ? text : text[..2000] + "…";
 
     /// <summary>Screenshots the page at 1280 and 390 px into docs/screenshots/ (named <paramref name="name"/>-1280.png, -390.png).</summary>

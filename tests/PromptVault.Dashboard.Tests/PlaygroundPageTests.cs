@@ -113,6 +113,45 @@ public sealed class PlaygroundPageTests(DashboardFixture fixture) : IClassFixtur
         await Assertions.Expect(page.GetByTestId("case-error")).ToContainTextAsync("tests[1].name 'greets Ada' is used by another case");
     }
 
+    /// <summary>
+    /// Typed test values, a case being written and an edited version were lost without a word when a link left the playground.
+    /// It now asks while it holds any of them, and not once they are saved as a test case and the edit is discarded.
+    /// </summary>
+    [Fact]
+    public async Task Playground_AsksBeforeLeavingTypedWork_NotOnceItIsSavedOrDiscarded()
+    {
+        using var api = fixture.Server.CreateClient();
+        var variables = new[] { new VariableDefinition("customer", VariableType.String) };
+        (await api.PostAsJsonAsync("/api/prompts", new CreatePromptRequest("leave-playground-check", Content: "Hello {{customer}}!", Variables: variables),
+            PromptVaultJson.Options, TestContext.Current.CancellationToken)).EnsureSuccessStatusCode();
+        var page = await fixture.OpenAsync(fixture.WriterKey);
+        var dialogs = DashboardFixture.DismissDialogs(page);
+        var panel = page.Locator("[data-interactive=yes]");
+
+        await page.GotoAsync("/playground?prompt=leave-playground-check");
+        await panel.WaitForAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Edit B" }).ClickAsync();
+        await Assertions.Expect(page.GetByLabel("Edited template of version B")).ToHaveValueAsync("Hello {{customer}}!");
+        await Assertions.Expect(panel).Not.ToHaveAttributeAsync("data-unsaved", "yes"); // opened, not changed
+        await page.GetByLabel("Edited template of version B").FillAsync("Hey {{customer}}!");
+        await page.GetByLabel("customer (string)").FillAsync("Ada");
+        await Assertions.Expect(panel).ToHaveAttributeAsync("data-unsaved", "yes"); // the circuit has what was typed
+        await DashboardFixture.ClickExperimentsAsync(page);
+        Assert.Equal(["confirm"], dialogs);
+        await Assertions.Expect(page.GetByLabel("customer (string)")).ToHaveValueAsync("Ada");
+
+        await page.GetByRole(AriaRole.Button, new() { Name = "Discard edits of B" }).ClickAsync();
+        await Assertions.Expect(panel).ToHaveAttributeAsync("data-unsaved", "yes"); // the value typed is still unsaved
+        await page.GetByLabel("Case name").FillAsync("greets Ada");
+        await page.GetByLabel("Expected value").FillAsync("Hello Ada");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Save as test case" }).ClickAsync();
+        await Assertions.Expect(page.GetByTestId("case-saved")).ToBeVisibleAsync();
+        await Assertions.Expect(panel).Not.ToHaveAttributeAsync("data-unsaved", "yes");
+        await DashboardFixture.ClickExperimentsAsync(page);
+        await fixture.WaitForPageAsync(page, "/experiments");
+        Assert.Equal(["confirm"], dialogs);
+    }
+
     [Fact]
     public async Task Playground_Reader_HasNoLinkAndIsRefused()
     {

@@ -372,6 +372,46 @@ public sealed class PromptPagesTests(DashboardFixture fixture) : IClassFixture<D
         Assert.Equal(["confirm", "beforeunload", "confirm"], dialogs);
     }
 
+    /// <summary>
+    /// The new-prompt form lost what was typed without a word when a link or an unload left it. It now asks while a text field
+    /// holds something, also after a refused create brings the typed form back, and not when it is empty or when Create sends it.
+    /// </summary>
+    [Fact]
+    public async Task NewPromptForm_AsksBeforeLeavingWhatWasTyped_NotWhenEmptyOrWhenCreateSendsIt()
+    {
+        var page = await fixture.OpenAsync(fixture.WriterKey);
+        var dialogs = DashboardFixture.DismissDialogs(page);
+        var name = page.GetByLabel("Name", new() { Exact = true });
+        var template = page.GetByLabel("Template");
+
+        await page.GotoAsync("/new");
+        await template.FillAsync("Hello {{who}}");
+        await DashboardFixture.ClickExperimentsAsync(page);
+        Assert.Equal(["confirm"], dialogs);
+        Assert.EndsWith("/new", page.Url, StringComparison.Ordinal);
+        await Assertions.Expect(template).ToHaveValueAsync("Hello {{who}}");
+
+        await name.FillAsync("Not A Name!");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Create prompt" }).ClickAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Alert)).ToBeVisibleAsync();
+        await Assertions.Expect(template).ToHaveValueAsync("Hello {{who}}");
+        Assert.Equal(["confirm"], dialogs); // sending the form is not asked about
+        await DashboardFixture.ClickExperimentsAsync(page);
+        Assert.Equal(["confirm", "confirm"], dialogs);
+
+        await name.FillAsync("leave-new-check");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Create prompt" }).ClickAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "leave-new-check" })).ToBeVisibleAsync();
+        Assert.Equal(["confirm", "confirm"], dialogs);
+
+        await page.GotoAsync("/new");
+        await template.FillAsync("typed, then emptied");
+        await template.FillAsync("");
+        await DashboardFixture.ClickExperimentsAsync(page);
+        await fixture.WaitForPageAsync(page, "/experiments");
+        Assert.Equal(["confirm", "confirm"], dialogs);
+    }
+
     /// <summary>Creates a prompt whose 1.0.0 says "Hi", through the API.</summary>
     private async Task CreatePromptAsync(string name)
     {

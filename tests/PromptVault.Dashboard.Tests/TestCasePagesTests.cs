@@ -65,6 +65,39 @@ public sealed class TestCasePagesTests(DashboardFixture fixture) : IClassFixture
         Assert.Empty(await fixture.AccessibilityViolationsAsync(page));
     }
 
+    /// <summary>
+    /// Test cases being written were lost without a word when a link left the version page. It now asks while the cases differ
+    /// from the saved ones, and not once they are saved.
+    /// </summary>
+    [Fact]
+    public async Task VersionPage_AsksBeforeLeavingUnsavedTestCases_NotOnceSaved()
+    {
+        var name = "leave-tests-" + Guid.NewGuid().ToString("N")[..8];
+        using var api = fixture.Server.CreateClient();
+        (await api.PostAsJsonAsync("/api/prompts", new CreatePromptRequest(name, Content: "Hello!"), PromptVaultJson.Options,
+            TestContext.Current.CancellationToken)).EnsureSuccessStatusCode();
+        var page = await fixture.OpenAsync(fixture.WriterKey);
+        var dialogs = DashboardFixture.DismissDialogs(page);
+        var tests = page.Locator("[data-testid=tests][data-interactive=yes]");
+
+        await page.GotoAsync($"/prompts/{name}");
+        await tests.WaitForAsync();
+        await Assertions.Expect(tests).Not.ToHaveAttributeAsync("data-unsaved", "yes");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Add case" }).ClickAsync();
+        await page.GetByLabel("Value").FillAsync("Hello");
+        await Assertions.Expect(tests).ToHaveAttributeAsync("data-unsaved", "yes"); // the circuit has the case
+        await DashboardFixture.ClickExperimentsAsync(page);
+        Assert.Equal(["confirm"], dialogs);
+        await Assertions.Expect(page.GetByLabel("Value")).ToHaveValueAsync("Hello");
+
+        await page.GetByRole(AriaRole.Button, new() { Name = "Save tests" }).ClickAsync();
+        await Assertions.Expect(page.GetByTestId("tests-saved")).ToHaveTextAsync("Saved 1 test case of 1.0.0.");
+        await Assertions.Expect(tests).Not.ToHaveAttributeAsync("data-unsaved", "yes");
+        await DashboardFixture.ClickExperimentsAsync(page);
+        await fixture.WaitForPageAsync(page, "/experiments");
+        Assert.Equal(["confirm"], dialogs);
+    }
+
     [Fact]
     public async Task VersionPage_Reader_SeesTestsButCannotChangeOrRunThem()
     {
