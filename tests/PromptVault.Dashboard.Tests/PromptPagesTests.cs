@@ -324,6 +324,34 @@ public sealed class PromptPagesTests(DashboardFixture fixture) : IClassFixture<D
     }
 
     /// <summary>
+    /// The deploy and change-status pages looked the version up before reading the rest of their address: a missing version
+    /// answered 404 "no version ''", and a bad action or status 200 with a message. They now check the address first and
+    /// answer 400 naming the parameter.
+    /// </summary>
+    [Fact]
+    public async Task DeployAndStatusPages_AMissingOrBadQueryParameter_Answer400NamingIt()
+    {
+        await CreatePromptAsync("bad-query-check");
+        var page = await fixture.OpenAsync(fixture.Server.AdminKey);
+
+        foreach (var (address, named) in new[]
+        {
+            ("/prompts/bad-query-check/deploy?action=promote", "no version"),
+            ("/prompts/bad-query-check/deploy?action=launch&version=1.0.0", "action must be promote, rollback or label, not 'launch'"),
+            ("/prompts/bad-query-check/deploy?version=1.0.0", "action must be"),
+            ("/prompts/bad-query-check/status?status=review", "no version"),
+            ("/prompts/bad-query-check/status?version=1.0.0&status=gone", "status must be one of"),
+            ("/prompts/bad-query-check/status?version=1.0.0", "status must be one of"),
+            ("/prompts/bad-query-check/status?version=1.0.0&status=production", "Entering production is a promote"),
+        })
+        {
+            var response = await page.GotoAsync(address);
+            Assert.True(response!.Status == (int)HttpStatusCode.BadRequest, $"{address}: {response.Status} {await page.Locator("body").InnerTextAsync()}");
+            await Assertions.Expect(page.GetByRole(AriaRole.Alert)).ToContainTextAsync(named);
+        }
+    }
+
+    /// <summary>
     /// An editor's unsaved draft was lost without a word when a header link was clicked: the links are in the static layout,
     /// whose enhanced navigation no interactive component's NavigationLock sees. A changed draft now asks before a link or
     /// an unload leaves it, and staying keeps the draft; an unchanged one leaves without asking.

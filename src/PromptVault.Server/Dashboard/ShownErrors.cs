@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Components;
+using Microsoft.AspNetCore.Http;
 using PromptVault.Core;
 
 namespace PromptVault.Server.Dashboard;
@@ -10,6 +11,12 @@ namespace PromptVault.Server.Dashboard;
 internal static class ShownErrors
 {
     public static bool Shown(Exception e) => e is PromptVaultException or TimeoutException;
+
+    /// <summary>Sets the status a page answers with when it is rendered statically; an interactive render has no response to set.</summary>
+    public static void Answer(this HttpContext? http, int status)
+    {
+        if (http is { Response.HasStarted: false }) http.Response.StatusCode = status;
+    }
 
     /// <summary>
     /// Runs a page's load of what its address names: a missing prompt, version or experiment answers 404 with the dashboard's
