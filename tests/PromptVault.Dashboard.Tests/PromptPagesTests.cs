@@ -351,6 +351,15 @@ public sealed class PromptPagesTests(DashboardFixture fixture) : IClassFixture<D
         }
     }
 
+    /// <summary>The not-found page opened at its own address answered 200; it answers 404 wherever it is shown.</summary>
+    [Fact]
+    public async Task NotFoundPage_OpenedAtItsOwnAddress_Answers404()
+    {
+        var page = await fixture.OpenAsync(fixture.Server.AdminKey);
+        Assert.Equal((int)HttpStatusCode.NotFound, (await page.GotoAsync("/not-found"))!.Status);
+        await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Not found", Level = 1 })).ToBeVisibleAsync();
+    }
+
     /// <summary>
     /// An editor's unsaved draft was lost without a word when a header link was clicked: the links are in the static layout,
     /// whose enhanced navigation no interactive component's NavigationLock sees. A changed draft now asks before a link or
