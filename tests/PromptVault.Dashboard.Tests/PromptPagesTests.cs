@@ -339,6 +339,7 @@ public sealed class PromptPagesTests(DashboardFixture fixture) : IClassFixture<D
             ("/prompts/bad-query-check/deploy?action=promote", "no version"),
             ("/prompts/bad-query-check/deploy?action=launch&version=1.0.0", "action must be promote, rollback or label, not 'launch'"),
             ("/prompts/bad-query-check/deploy?version=1.0.0", "action must be"),
+            ("/prompts/bad-query-check/deploy?action=label&version=1.0.0&label=BAD!", "label 'BAD!' is invalid"),
             ("/prompts/bad-query-check/status?status=review", "no version"),
             ("/prompts/bad-query-check/status?version=1.0.0&status=gone", "status must be one of"),
             ("/prompts/bad-query-check/status?version=1.0.0", "status must be one of"),
