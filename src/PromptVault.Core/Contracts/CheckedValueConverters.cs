@@ -8,7 +8,8 @@ namespace PromptVault.Core.Contracts;
 /// <summary>
 /// Reads an integer of a request as System.Text.Json does, but says what is wrong with a number it cannot take
 /// (<c>1e2</c>, <c>1.5</c>, one beyond the type's range) instead of its generic conversion error, which the API words
-/// as "a value of the wrong JSON type". A value of another JSON type keeps that generic error.
+/// as "a value of the wrong JSON type". A value of another JSON type keeps that generic error. Used for every request
+/// body (<see cref="PromptVaultJson.Configure"/>), so all routes give the same message.
 /// </summary>
 internal sealed class WholeNumberConverter<T> : JsonConverter<T> where T : struct, IBinaryInteger<T>, IMinMaxValue<T>
 {

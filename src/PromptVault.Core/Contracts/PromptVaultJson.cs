@@ -12,23 +12,11 @@ public static class PromptVaultJson
     /// <summary>
     /// <see cref="Options"/> for what the server reads from a request, which also refuse text no store keeps (U+0000,
     /// <see cref="NulRefusal"/>), and which say what is wrong with an integer or a date and time they cannot read
-    /// (<see cref="WholeNumberConverter{T}"/>, <see cref="CheckedDateTimeOffsetConverter"/>). Stored values and answers
-    /// are read with <see cref="Options"/>, so text stored before that rule still reads back.
+    /// (<see cref="WholeNumberConverter{T}"/>, <see cref="CheckedDateTimeOffsetConverter"/>): the bodies read by hand, and,
+    /// through <see cref="Configure"/>, ASP.NET Core's options, so every route words these refusals alike. Stored values and
+    /// answers are read with <see cref="Options"/>, so text stored before that rule still reads back.
     /// </summary>
-    public static JsonSerializerOptions Requests { get; } = WithCheckedValues(Configure(new JsonSerializerOptions(JsonSerializerDefaults.Web), forRequests: true));
-
-    /// <summary>
-    /// Reads integers and dates and times through converters that say what is wrong with one they cannot read. Only for
-    /// <see cref="Requests"/> (the bodies read by hand: metric events), not ASP.NET Core's options: the OpenAPI document
-    /// describes a type read by a converter of its own with no JSON type, so every integer there would lose its <c>integer</c>.
-    /// </summary>
-    private static JsonSerializerOptions WithCheckedValues(JsonSerializerOptions options)
-    {
-        options.Converters.Add(new WholeNumberConverter<long>());
-        options.Converters.Add(new WholeNumberConverter<int>());
-        options.Converters.Add(new CheckedDateTimeOffsetConverter());
-        return options;
-    }
+    public static JsonSerializerOptions Requests { get; } = Configure(new JsonSerializerOptions(JsonSerializerDefaults.Web), forRequests: true);
 
     /// <summary>
     /// A render's answer in the API's settings, written by the source generator's fast path. <see cref="Options"/> add
@@ -45,6 +33,14 @@ public static class PromptVaultJson
         options.Converters.Add(new JsonStringEnumConverter(namingPolicy: null, allowIntegerValues: false));
         options.Converters.Add(new TextCheckedJsonElementConverter(refuseNul: forRequests));
         options.Converters.Add(new TextCheckedVariablesConverter(refuseNul: forRequests));
+        if (forRequests)
+        {
+            // The OpenAPI document describes a type read by a converter of its own with no JSON type; the server's schema
+            // transformer (OpenApiSetup.TypeCheckedValues) gives these theirs back.
+            options.Converters.Add(new WholeNumberConverter<long>());
+            options.Converters.Add(new WholeNumberConverter<int>());
+            options.Converters.Add(new CheckedDateTimeOffsetConverter());
+        }
         options.TypeInfoResolverChain.Insert(0, forRequests
             ? PromptVaultJsonContext.Default.WithAddedModifier(NulRefusal.Modify).WithAddedModifier(RefuseUnknownMembers)
             : PromptVaultJsonContext.Default);

@@ -37,6 +37,7 @@ internal static class OpenApiSetup
         options.AddOperationTransformer(DescribeAuthorization);
         options.AddOperationTransformer(DescribeMetricsBody);
         options.AddSchemaTransformer(TypeEnumsAsStrings);
+        options.AddSchemaTransformer(TypeCheckedValues);
         options.AddSchemaTransformer(RenderVariablesAsObject);
         options.AddSchemaTransformer(DescribeJsonElement);
     }
@@ -133,6 +134,36 @@ internal static class OpenApiSetup
         }
         return Task.CompletedTask;
     }
+
+    /// <summary>
+    /// Integers and dates and times of requests are read by converters of our own (PromptVaultJson.Configure), which the
+    /// generator describes with no JSON type: they get back the type and format it gives the framework's own converters
+    /// (null too for a nullable member), as do the values of a dictionary of them.
+    /// </summary>
+    private static Task TypeCheckedValues(OpenApiSchema schema, OpenApiSchemaTransformerContext context, CancellationToken cancellationToken)
+    {
+        if (CheckedValueSchema(context.JsonTypeInfo.Type) is { } described)
+        {
+            // A nullable member allows null, as the generator says of the framework's own; a nullable query parameter does not.
+            var allowsNull = context.JsonPropertyInfo is { PropertyType: var member } && Nullable.GetUnderlyingType(member) is not null;
+            schema.Type = allowsNull ? described.Type | JsonSchemaType.Null : described.Type;
+            schema.Format = described.Format;
+        }
+        else if (context.JsonTypeInfo.Kind == System.Text.Json.Serialization.Metadata.JsonTypeInfoKind.Dictionary && schema.AdditionalProperties is null
+            && CheckedValueSchema(context.JsonTypeInfo.ElementType!) is { } values)
+        {
+            schema.AdditionalProperties = values;
+        }
+        return Task.CompletedTask;
+    }
+
+    private static OpenApiSchema? CheckedValueSchema(Type type) => (Nullable.GetUnderlyingType(type) ?? type) switch
+    {
+        var value when value == typeof(int) => new OpenApiSchema { Type = JsonSchemaType.Integer, Format = "int32" },
+        var value when value == typeof(long) => new OpenApiSchema { Type = JsonSchemaType.Integer, Format = "int64" },
+        var value when value == typeof(DateTimeOffset) => new OpenApiSchema { Type = JsonSchemaType.String, Format = "date-time" },
+        _ => null,
+    };
 
     private static async Task<OpenApiResponse> ProblemAsync(string description, OpenApiOperationTransformerContext context, CancellationToken cancellationToken) => new()
     {

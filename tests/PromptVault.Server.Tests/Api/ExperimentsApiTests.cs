@@ -271,4 +271,19 @@ public sealed class ExperimentsApiTests(ServerFixture fixture) : IClassFixture<S
         Assert.Equal(HttpStatusCode.Forbidden, (await PostAsync(reader, "/api/metrics", new { versionId = versions[0], latencyMs = 5 })).Status);
         Assert.Equal(HttpStatusCode.OK, (await PostAsync(writer, "/api/metrics", new { versionId = versions[0], latencyMs = 5 })).Status);
     }
+
+    /// <summary>A route whose body the framework binds says what is wrong with an integer, as POST /api/metrics does.</summary>
+    [Theory]
+    [InlineData("1.5")]
+    [InlineData("1e2")]
+    [InlineData("2147483648")]
+    public async Task Create_MinimumSampleSizeNotAWholeNumber_IsRefusedSayingWhatIsWrong(string value)
+    {
+        var (status, problem) = await PostAsync(_client, "/api/experiments", $$"""{"name": "exp", "prompt": "p", "minimumSampleSize": {{value}}}""");
+
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Equal(("invalid_json", "minimumSampleSize",
+                $"'minimumSampleSize' is invalid: {value} is not a whole number from -2147483648 to 2147483647 written in digits (100, not 1e2 or 100.0)."),
+            (problem.Str("code"), problem.Str("field"), problem.Str("detail")));
+    }
 }
