@@ -41,14 +41,24 @@ internal sealed class CheckedDateTimeOffsetConverter : JsonConverter<DateTimeOff
         if (reader.TryGetDateTimeOffset(out var value)) return value;
         var text = reader.GetString()!;
         throw new JsonException(OutOfRange(text)
-            ? $"{text} is out of range: a date and time must fall within the years 1 to 9999 in UTC."
+            ? $"{Prompts.PromptRules.Shorten(text)} is out of range: a date and time must fall within the years 1 to 9999 in UTC."
             : $"{Prompts.PromptRules.Shorten(text)} is not an ISO 8601 date and time such as {Example}.");
     }
 
-    /// <summary>A well-formed date and time whose offset moves it out of the range of UTC: it reads once its offset is dropped.</summary>
-    private static bool OutOfRange(string text) =>
-        text.Length > 6 && text[^6] is '+' or '-' && text[^3] == ':'
-        && DateTimeOffset.TryParseExact(text[..^6] + "Z", "yyyy-MM-dd'T'HH:mm:ss.FFFFFFFK", CultureInfo.InvariantCulture, DateTimeStyles.None, out _);
+    /// <summary>
+    /// A well-formed date and time outside years 1 to 9999: its year is 0 or has more than four digits, or its offset moves it out
+    /// of the range of UTC. Either way it reads once the year is a common one, or the offset is dropped.
+    /// </summary>
+    private static bool OutOfRange(string text)
+    {
+        var yearDigits = text.TakeWhile(char.IsAsciiDigit).Count();
+        if (yearDigits > 4 || (yearDigits == 4 && text.StartsWith("0000", StringComparison.Ordinal)))
+            return IsIso8601("2000" + text[yearDigits..]);
+        return text.Length > 6 && text[^6] is '+' or '-' && text[^3] == ':' && IsIso8601(text[..^6] + "Z");
+    }
+
+    private static bool IsIso8601(string text) =>
+        DateTimeOffset.TryParseExact(text, "yyyy-MM-dd'T'HH:mm:ss.FFFFFFFK", CultureInfo.InvariantCulture, DateTimeStyles.None, out _);
 
     public override void Write(Utf8JsonWriter writer, DateTimeOffset value, JsonSerializerOptions options) => writer.WriteStringValue(value);
 }

@@ -165,7 +165,9 @@ public sealed class ExposuresApiTests(ServerFixture fixture) : IClassFixture<Ser
     /// <summary>A route whose body the framework binds says what is wrong with a timestamp, as POST /api/metrics does.</summary>
     [Theory]
     [InlineData("0001-01-01T00:00:00+01:00", "'exposures[0].timestamp' is invalid: 0001-01-01T00:00:00+01:00 is out of range: a date and time must fall within the years 1 to 9999 in UTC.")]
-    [InlineData("10000-01-01T00:00:00Z", "'exposures[0].timestamp' is invalid: 10000-01-01T00:00:00Z is not an ISO 8601 date and time such as 2026-01-31T12:00:00Z.")]
+    [InlineData("10000-01-01T00:00:00Z", "'exposures[0].timestamp' is invalid: 10000-01-01T00:00:00Z is out of range: a date and time must fall within the years 1 to 9999 in UTC.")]
+    [InlineData("0000-12-31T00:00:00Z", "'exposures[0].timestamp' is invalid: 0000-12-31T00:00:00Z is out of range: a date and time must fall within the years 1 to 9999 in UTC.")]
+    [InlineData("10000-13-01T00:00:00Z", "'exposures[0].timestamp' is invalid: 10000-13-01T00:00:00Z is not an ISO 8601 date and time such as 2026-01-31T12:00:00Z.")]
     [InlineData("yesterday", "'exposures[0].timestamp' is invalid: yesterday is not an ISO 8601 date and time such as 2026-01-31T12:00:00Z.")]
     public async Task ATimestampItCannotRead_IsRefusedSayingWhatIsWrong(string timestamp, string detail)
     {
