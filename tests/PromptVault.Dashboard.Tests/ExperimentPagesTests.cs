@@ -162,6 +162,6 @@ public sealed class ExperimentPagesTests(DashboardFixture fixture) : IClassFixtu
 
         Assert.Equal((int)HttpStatusCode.Forbidden, create!.Status);
         await page.GotoAsync("/experiments");
-        Assert.Equal(0, await page.GetByRole(AriaRole.Link, new() { Name = "New experiment" }).CountAsync());
+        Assert.Equal(0, await page.GetByRole(AriaRole.Link, new() { Name = "New experiment", Exact = true }).CountAsync());
     }
 }

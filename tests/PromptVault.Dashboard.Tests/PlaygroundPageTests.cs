@@ -157,7 +157,7 @@ public sealed class PlaygroundPageTests(DashboardFixture fixture) : IClassFixtur
     {
         var page = await fixture.OpenAsync(fixture.ReaderKey);
 
-        Assert.Equal(0, await page.GetByRole(AriaRole.Link, new() { Name = "Playground" }).CountAsync());
+        Assert.Equal(0, await page.GetByRole(AriaRole.Link, new() { Name = "Playground", Exact = true }).CountAsync());
         var forced = await page.GotoAsync("/playground");
 
         Assert.Equal((int)HttpStatusCode.Forbidden, forced!.Status);

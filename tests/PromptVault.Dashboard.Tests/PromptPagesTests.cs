@@ -99,8 +99,8 @@ public sealed class PromptPagesTests(DashboardFixture fixture) : IClassFixture<D
         await page.GotoAsync("/prompts/reader-check");
 
         await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "reader-check" })).ToBeVisibleAsync();
-        Assert.Equal(0, await page.GetByRole(AriaRole.Link, new() { Name = "Promote 1.0.0" }).CountAsync());
-        Assert.Equal(0, await page.GetByRole(AriaRole.Link, new() { Name = "Edit" }).CountAsync());
+        Assert.Equal(0, await page.GetByRole(AriaRole.Link, new() { Name = "Promote 1.0.0", Exact = true }).CountAsync());
+        Assert.Equal(0, await page.GetByRole(AriaRole.Link, new() { Name = "Edit", Exact = true }).CountAsync());
         var forced = await page.GotoAsync("/prompts/reader-check/deploy?action=promote&version=1.0.0");
         Assert.Equal((int)HttpStatusCode.Forbidden, forced!.Status);
         var edit = await page.GotoAsync("/prompts/reader-check/edit");
