@@ -622,10 +622,12 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, IEx
 
     /// <summary>
     /// Refuses moving <paramref name="label"/> of <paramref name="promptName"/> to <paramref name="version"/> when a render of a version that
-    /// serves would then meet a prompt twice: one whose chain reaches the label and goes on through what the version includes. Such a
-    /// chain holds a prompt the version reaches (its <paramref name="includes"/>) before the label, so each version a render can reach
-    /// of those prompts (<see cref="ServedVersionsAsync"/>) is resolved as it would be after the move. Other labels, and versions
-    /// that serve no render, do not count: each later move of a label is checked the same way.
+    /// serves would then meet a prompt twice, or include prompts more than <see cref="TemplateLimits.MaxIncludeDepth"/> deep: one whose
+    /// chain reaches the label and goes on through what the version includes. A cycle through the label holds a prompt the version reaches
+    /// (its <paramref name="includes"/>) before the label; a chain made too deep can start anywhere, so each version a render can reach
+    /// (<see cref="ServedVersionsAsync"/>) that includes anything is resolved as it would be after the move, and refused only for what the
+    /// move changes (it resolves as it stands). Other labels, and versions that serve no render, do not count: each later move of a label
+    /// is checked the same way.
     /// </summary>
     private async Task EnsureNoServedCycleThroughAsync(string promptName, PromptVersion version, string label, PromptIncludes includes, CancellationToken cancellationToken)
     {
@@ -634,16 +636,40 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, IEx
             reference.Name == promptName && reference.Version is null && reference.Label == label
                 ? ValueTask.FromResult(Included(promptName, version, reference, templates.For))
                 : FindIncludedAsync(reference, served: false, null, ct);
-        foreach (var served in (await ServedVersionsAsync(cancellationToken)).Where(s => reached.Contains(s.PromptName)))
+        foreach (var served in await ServedVersionsAsync(cancellationToken))
         {
+            var references = templates.ReferencesOf(served.Version);
+            if (references.Count == 0) continue;
             try
             {
-                await PromptIncludes.ResolveAsync(served.PromptName, templates.ReferencesOf(served.Version), AfterTheMove, cancellationToken);
+                await PromptIncludes.ResolveAsync(served.PromptName, references, AfterTheMove, cancellationToken);
             }
-            catch (ConflictException e) when (e.Code == "reference_cycle")
+            catch (ConflictException e) when (e.Code == "reference_cycle" && reached.Contains(served.PromptName))
             {
                 throw new ConflictException(e.Code, $"{served} would include itself through '{promptName}' {label}: {e.Message}", e.Field);
             }
+            catch (InvalidInputException e) when (e.Code == "template_too_deep")
+            {
+                if (await ResolvesAsItStandsAsync(served.PromptName, references, cancellationToken))
+                    throw new InvalidInputException(e.Code, $"{served} would include prompts too deep through '{promptName}' {label}: {e.Message}", e.Field);
+            }
+            catch (PromptVaultException) when (!reached.Contains(served.PromptName))
+            {
+                // Not this move's doing: a cycle through the label shows from a prompt the version reaches, as above.
+            }
+        }
+    }
+
+    private async Task<bool> ResolvesAsItStandsAsync(string promptName, IReadOnlyList<PromptReference> references, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await PromptIncludes.ResolveAsync(promptName, references, (reference, ct) => FindIncludedAsync(reference, served: false, null, ct), cancellationToken);
+            return true;
+        }
+        catch (PromptVaultException)
+        {
+            return false;
         }
     }
 

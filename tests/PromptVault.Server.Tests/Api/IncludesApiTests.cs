@@ -150,6 +150,31 @@ public sealed class IncludesApiTests(ServerFixture fixture) : IClassFixture<Serv
         Assert.Equal("plain a", (await RenderProductionAsync(a)).Str("content"));
     }
 
+    [Fact]
+    public async Task MoveLabel_ThatMakesAnotherServingVersionsChainTooDeep_Returns400NamingIt_AndItStillRenders()
+    {
+        // c1 → c2 → … → c9 by production labels: eight includes, the most a chain may hold. c9 1.0.1 includes x, so moving
+        // c9's production to it would make c1's chain nine deep.
+        var x = await CreateAsync("x", "plain x");
+        await LabelAsync(x, "production", "1.0.0");
+        var chain = new List<string> { await CreateAsync("c9", "end") };
+        await LabelAsync(chain[0], "production", "1.0.0");
+        for (var i = 8; i >= 1; i--)
+        {
+            chain.Insert(0, await CreateAsync($"c{i}", $"c{i} {{{{> {chain[0]}}}}}"));
+            await LabelAsync(chain[0], "production", "1.0.0");
+        }
+        await NewVersionAsync(_client, chain[^1], new { content = $"end {{{{> {x}}}}}", changeDescription = "include x" });
+
+        var (status, body) = await PutAsync(_client, $"/api/prompts/{chain[^1]}/labels/production", new { version = "1.0.1" });
+
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Equal("template_too_deep", body.Str("code"));
+        Assert.Contains($"'{chain[0]}' 1.0.0 (production)", body.Str("detail"), StringComparison.Ordinal);
+        Assert.EndsWith("end", (await RenderProductionAsync(chain[0])).Str("content"), StringComparison.Ordinal);
+        await LabelAsync(chain[^1], "staging", "1.0.1"); // a label nothing includes may move
+    }
+
     /// <summary>Prompts a and b, each with a plain 1.0.0 in production, and a draft experiment on a whose variant a 1.0.1 includes b.</summary>
     private async Task<(string A, string B, string ExperimentId)> ExperimentWithAVariantIncludingAnotherPromptAsync()
     {
