@@ -601,8 +601,8 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, IEx
     /// <summary>
     /// Checks that <paramref name="version"/> of <paramref name="promptName"/> may serve as far as its includes go, before a label
     /// moves to it, a rollback copies it or an experiment starts with it: each include resolves now and no chain of them comes
-    /// back to the prompt; and, for a label, no version that serves is led back to a prompt on its chain through the label once
-    /// it is moved (<see cref="EnsureNoServedCycleThroughAsync"/>). A variant is only rendered itself (includes follow labels).
+    /// back to the prompt; and, for a label, no version that serves is led back to a prompt on its chain, or too deep, through the
+    /// label once it is moved (<see cref="EnsureServingVersionsResolveAfterTheMoveAsync"/>). A variant is only rendered itself (includes follow labels).
     /// </summary>
     /// <param name="label">The label moving to the version; null when it is to serve as an experiment's variant.</param>
     /// <returns>The include graph's generation read before the check, for the write to expect (<see cref="PromptChanges.IncludeGeneration"/>);
@@ -616,7 +616,7 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, IEx
         var generation = await store.ReadIncludeGenerationAsync(cancellationToken);
         var includes = await ResolveIncludesAsync(promptName, references, served: false, cancellationToken);
         if (label is not null)
-            await EnsureNoServedCycleThroughAsync(promptName, version, label, includes, cancellationToken);
+            await EnsureServingVersionsResolveAfterTheMoveAsync(promptName, version, label, includes, cancellationToken);
         return generation;
     }
 
@@ -629,13 +629,14 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, IEx
     /// move changes (it resolves as it stands). Other labels, and versions that serve no render, do not count: each later move of a label
     /// is checked the same way.
     /// </summary>
-    private async Task EnsureNoServedCycleThroughAsync(string promptName, PromptVersion version, string label, PromptIncludes includes, CancellationToken cancellationToken)
+    private async Task EnsureServingVersionsResolveAfterTheMoveAsync(string promptName, PromptVersion version, string label, PromptIncludes includes, CancellationToken cancellationToken)
     {
         var reached = includes.Versions.Select(v => v.Name).ToHashSet(StringComparer.Ordinal);
+        ValueTask<IncludedPrompt?> AsItStands(PromptReference reference, CancellationToken ct) => FindIncludedAsync(reference, served: false, null, ct);
         ValueTask<IncludedPrompt?> AfterTheMove(PromptReference reference, CancellationToken ct) =>
             reference.Name == promptName && reference.Version is null && reference.Label == label
                 ? ValueTask.FromResult(Included(promptName, version, reference, templates.For))
-                : FindIncludedAsync(reference, served: false, null, ct);
+                : AsItStands(reference, ct);
         foreach (var served in await ServedVersionsAsync(cancellationToken))
         {
             var references = templates.ReferencesOf(served.Version);
@@ -650,7 +651,7 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, IEx
             }
             catch (InvalidInputException e) when (e.Code == "template_too_deep")
             {
-                if (await ResolvesAsItStandsAsync(served.PromptName, references, cancellationToken))
+                if (await ResolvesAsync(served.PromptName, references, AsItStands, cancellationToken))
                     throw new InvalidInputException(e.Code, $"{served} would include prompts too deep through '{promptName}' {label}: {e.Message}", e.Field);
             }
             catch (PromptVaultException) when (!reached.Contains(served.PromptName))
@@ -660,11 +661,12 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, IEx
         }
     }
 
-    private async Task<bool> ResolvesAsItStandsAsync(string promptName, IReadOnlyList<PromptReference> references, CancellationToken cancellationToken)
+    private static async Task<bool> ResolvesAsync(string promptName, IReadOnlyList<PromptReference> references,
+        Func<PromptReference, CancellationToken, ValueTask<IncludedPrompt?>> find, CancellationToken cancellationToken)
     {
         try
         {
-            await PromptIncludes.ResolveAsync(promptName, references, (reference, ct) => FindIncludedAsync(reference, served: false, null, ct), cancellationToken);
+            await PromptIncludes.ResolveAsync(promptName, references, find, cancellationToken);
             return true;
         }
         catch (PromptVaultException)
