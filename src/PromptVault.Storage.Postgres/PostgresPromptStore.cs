@@ -51,6 +51,9 @@ public sealed partial class PostgresPromptStore : RelationalPromptStore<NpgsqlCo
 
     internal override string InsertionOrderColumn => "seq";
 
+    internal override string EachWebhookWith(string firstIds) =>
+        $"webhooks w CROSS JOIN LATERAL ({firstIds}) first_due JOIN webhook_deliveries due ON due.id = first_due.id";
+
     internal override Task LockBeforeFirstAdminKeyAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, CancellationToken cancellationToken) =>
         // With no admin key there is no row to lock: a mode that conflicts with itself makes servers starting at once on a
         // new database take turns, and the second's check (a new snapshot, read committed) sees the first's key.

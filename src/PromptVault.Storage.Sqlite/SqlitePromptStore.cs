@@ -69,6 +69,9 @@ public sealed partial class SqlitePromptStore : RelationalPromptStore<SqliteConn
 
     internal override string InsertionOrderColumn => "rowid";
 
+    // SQLite runs a correlated IN subquery once per outer row, and looks the ids it returns up by rowid.
+    internal override string EachWebhookWith(string firstIds) => $"webhooks w JOIN webhook_deliveries due ON due.id IN ({firstIds})";
+
     // CreateFirstAdminKeyAsync and RevokeKeyAsync lock nothing more: the write transaction holds SQLite's write lock from
     // its start, so a second server's check waits for this one's key, and two admins revoking each other take turns.
 

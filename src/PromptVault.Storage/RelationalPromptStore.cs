@@ -71,6 +71,16 @@ public abstract class RelationalPromptStore<TConnection, TTransaction>
     internal abstract string InsertionOrderColumn { get; }
 
     /// <summary>
+    /// The FROM clause pairing each webhook <c>w</c> with the deliveries <c>due</c> whose ids <paramref name="firstIds"/> selects (a
+    /// subquery on <c>w.id</c> ending in a LIMIT), run once per webhook so that it reads only those rows: a LATERAL join on
+    /// PostgreSQL, a correlated IN on SQLite (which has no LATERAL).
+    /// </summary>
+    internal abstract string EachWebhookWith(string firstIds);
+
+    /// <summary>The statement that leases due deliveries (<see cref="WebhookStatements.ClaimSql"/>) in this engine's SQL.</summary>
+    internal string ClaimDeliveriesSql => WebhookStatements.ClaimSql(EachWebhookWith);
+
+    /// <summary>
     /// Called in the transaction of <see cref="CreateFirstAdminKeyAsync"/> before the check, so that servers starting at once
     /// on a new database take turns. Nothing by default: the write transaction already keeps other writers out.
     /// </summary>
@@ -528,7 +538,8 @@ public abstract class RelationalPromptStore<TConnection, TTransaction>
         try
         {
             return await WriteAsync((connection, transaction) =>
-                WebhookStatements.ClaimAsync(connection, transaction, owner, now, leaseUntil, limit, perWebhook, cancellationToken), cancellationToken);
+                WebhookStatements.ClaimAsync(connection, transaction, ClaimDeliveriesSql, owner, now, leaseUntil, limit, perWebhook,
+                    cancellationToken), cancellationToken);
         }
         catch (DbException e) when (Errors.IsLostRace(e))
         {

@@ -136,37 +136,49 @@ internal static class WebhookStatements
         return rows.ToLookup(r => r.DeliveryId, r => r.ToAttempt());
     }
 
+    private const string Claimable = $"status = '{DeliveryStatus.Pending}' AND next_attempt_at <= @Now AND (lease_until IS NULL OR lease_until <= @Now)";
+
     /// <summary>
-    /// Leases the due deliveries to <paramref name="owner"/>, oldest first, but at most <paramref name="perWebhook"/> of one webhook in
-    /// flight (leased and unexpired, by any claimer), so one hanging receiver cannot take every slot. The UPDATE repeats the
-    /// subquery's conditions: on PostgreSQL a concurrent claimer waits on the row lock and then re-checks them on the row as
-    /// committed, so it skips rows just leased.
+    /// The statement that leases the due deliveries to <c>@owner</c>, oldest first, but at most <c>@perWebhook</c> of one webhook
+    /// in flight (leased and unexpired, by any claimer), so one hanging receiver cannot take every slot, and returns them. Its
+    /// cost is bounded by what it may claim, however large the backlog: for each webhook it reads only its first
+    /// <c>@perWebhook</c> claimable deliveries (and those in flight) through the pending deliveries' index by (webhook_id,
+    /// next_attempt_at, id), counts those in flight through the leased deliveries' index (the webhook_claim_indexes migration),
+    /// and returns the rows it updated rather than looking them up again by owner (which, with no index SQLite would pick
+    /// without statistics, read every delivery, history and all). The UPDATE repeats the conditions: on PostgreSQL a concurrent
+    /// claimer waits on the row lock and then re-checks them on the row as committed, so it skips rows just leased.
     /// </summary>
-    public static async Task<IReadOnlyList<ClaimedDelivery>> ClaimAsync(DbConnection connection, DbTransaction transaction, string owner, DateTimeOffset now,
-        DateTimeOffset leaseUntil, int limit, int perWebhook, CancellationToken cancellationToken)
+    /// <param name="eachWebhookWith">The engine's <see cref="RelationalPromptStore{TConnection, TTransaction}.EachWebhookWith"/>.</param>
+    public static string ClaimSql(Func<string, string> eachWebhookWith) => $"""
+        UPDATE webhook_deliveries SET lease_owner = @owner, lease_until = @LeaseUntil
+        WHERE id IN (
+            SELECT id FROM (
+                SELECT due.id, due.next_attempt_at,
+                       ROW_NUMBER() OVER (PARTITION BY w.id ORDER BY due.next_attempt_at, due.id)
+                       + (SELECT COUNT(*) FROM webhook_deliveries sending
+                          WHERE sending.webhook_id = w.id AND sending.status = '{DeliveryStatus.Pending}' AND sending.lease_until > @Now) AS place
+                FROM {eachWebhookWith($"SELECT id FROM webhook_deliveries WHERE webhook_id = w.id AND {Claimable} ORDER BY next_attempt_at, id LIMIT @perWebhook")}
+            ) ranked
+            WHERE place <= @perWebhook
+            ORDER BY next_attempt_at, id LIMIT @limit)
+        AND {Claimable}
+        RETURNING id AS Id, event AS Event, payload AS Payload, attempts AS Attempts,
+            (SELECT url FROM webhooks WHERE webhooks.id = webhook_deliveries.webhook_id) AS Url,
+            (SELECT secret FROM webhooks WHERE webhooks.id = webhook_deliveries.webhook_id) AS Secret
+        """;
+
+    /// <summary>Runs <paramref name="claimSql"/> (<see cref="ClaimSql"/>): what it leased to <paramref name="owner"/>, by id.</summary>
+    public static async Task<IReadOnlyList<ClaimedDelivery>> ClaimAsync(DbConnection connection, DbTransaction transaction, string claimSql, string owner,
+        DateTimeOffset now, DateTimeOffset leaseUntil, int limit, int perWebhook, CancellationToken cancellationToken)
     {
-        const string Claimable = $"status = '{DeliveryStatus.Pending}' AND next_attempt_at <= @Now AND (lease_until IS NULL OR lease_until <= @Now)";
-        var parameters = new { owner, Now = ToText(now), LeaseUntil = ToText(leaseUntil), limit, perWebhook };
-        await connection.ExecuteAsync(RegistryStatements.Command($"""
-            UPDATE webhook_deliveries SET lease_owner = @owner, lease_until = @LeaseUntil
-            WHERE id IN (
-                SELECT due.id
-                FROM (SELECT id, webhook_id, next_attempt_at, ROW_NUMBER() OVER (PARTITION BY webhook_id ORDER BY next_attempt_at, id) AS place
-                      FROM webhook_deliveries WHERE {Claimable}) due
-                LEFT JOIN (SELECT webhook_id, COUNT(*) AS sending FROM webhook_deliveries
-                           WHERE status = '{DeliveryStatus.Pending}' AND lease_until > @Now GROUP BY webhook_id) busy ON busy.webhook_id = due.webhook_id
-                WHERE due.place + COALESCE(busy.sending, 0) <= @perWebhook
-                ORDER BY due.next_attempt_at, due.id LIMIT @limit)
-            AND {Claimable}
-            """, parameters, cancellationToken, transaction));
-        var rows = await connection.QueryAsync<ClaimRow>(RegistryStatements.Command($"""
-            SELECT d.id AS Id, w.url AS Url, w.secret AS Secret, d.event AS Event, d.payload AS Payload, d.attempts AS Attempts
-            FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id
-            WHERE d.lease_owner = @owner AND d.lease_until = @LeaseUntil AND d.status = '{DeliveryStatus.Pending}'
-            ORDER BY d.id
-            """, parameters, cancellationToken, transaction));
-        return rows.Select(r => new ClaimedDelivery(r.Id, r.Url, r.Secret, r.Event, r.Payload, r.Attempts)).ToList();
+        var rows = await connection.QueryAsync<ClaimRow>(RegistryStatements.Command(claimSql, ClaimParameters(owner, now, leaseUntil, limit, perWebhook),
+            cancellationToken, transaction));
+        return rows.OrderBy(r => r.Id).Select(r => new ClaimedDelivery(r.Id, r.Url, r.Secret, r.Event, r.Payload, r.Attempts)).ToList();
     }
+
+    /// <summary>The parameters of <see cref="ClaimSql"/>.</summary>
+    public static object ClaimParameters(string owner, DateTimeOffset now, DateTimeOffset leaseUntil, int limit, int perWebhook) =>
+        new { owner, Now = ToText(now), LeaseUntil = ToText(leaseUntil), limit, perWebhook };
 
     public static async Task<bool> RecordAttemptAsync(DbConnection connection, DbTransaction transaction, long id, string owner, AttemptOutcome outcome,
         CancellationToken cancellationToken)

@@ -1,3 +1,6 @@
+using System.Data.Common;
+using System.Globalization;
+using Dapper;
 using PromptVault.Core.Audit;
 using PromptVault.Core.Storage;
 using PromptVault.Core.Webhooks;
@@ -17,6 +20,9 @@ public abstract class WebhookStoreContractTests
 
     /// <summary>A new, empty, migrated store; both interfaces may be the same object.</summary>
     protected abstract Task<(IPromptStore Prompts, IWebhookStore Webhooks)> CreateStoreAsync();
+
+    /// <summary>A connection to the database of the store <see cref="CreateStoreAsync"/> made last, to seed rows in bulk.</summary>
+    protected abstract Task<DbConnection> OpenConnectionAsync();
 
     [Fact]
     public async Task SaveAsync_AuditedChange_QueuesDeliveriesForSubscribersOnly_AndAFailedChangeQueuesNone()
@@ -108,6 +114,55 @@ public abstract class WebhookStoreContractTests
         Assert.Equal(["1.0.5"], Of(afterOne, "busy"));
         Assert.Equal(["1.0.4", "1.0.5"], Of(afterLeases, "busy")); // expired leases count for nothing
         Assert.Equal(["1.0.8"], Of(afterLeases, "quiet"));
+    }
+
+    [Fact]
+    public async Task ClaimDeliveriesAsync_BacklogOfThousandsOverSeveralWebhooks_ClaimsOldestFirst_NeverMoreThanPerWebhookInFlight()
+    {
+        var (_, webhooks) = await CreateStoreAsync();
+        string[] ids = ["w0", "w1", "w2", "w3", "w4"];
+        foreach (var id in ids) await CreateWebhookAsync(webhooks, id, WebhookEvents.VersionCreated);
+        var later = Now.AddDays(1);
+        static string At(DateTimeOffset time) => time.ToUniversalTime().ToString("O", CultureInfo.InvariantCulture);
+        // 3,000 deliveries: due times shuffled against the ids and shared by pairs (so the id breaks ties), webhooks unevenly
+        // loaded, a tenth not due yet, and two of w1's in flight with another server.
+        var rows = Enumerable.Range(0, 3000).Select(i => new
+        {
+            WebhookId = ids[i % 7 % ids.Length], Payload = $"{{\"n\":{i}}}", Next = At(Now.AddSeconds(i * 7919 % 3000 / 2 + (i % 10 == 9 ? 200_000 : 0))),
+            LeaseOwner = i is 1 or 8 ? "other" : null, LeaseUntil = i is 1 or 8 ? At(later.AddMinutes(1)) : null,
+        }).ToList();
+        await using (var connection = await OpenConnectionAsync())
+        await using (var transaction = await connection.BeginTransactionAsync(Cancel))
+        {
+            await connection.ExecuteAsync(new CommandDefinition("""
+                INSERT INTO webhook_deliveries (webhook_id, event, payload, status, attempts, created_at, next_attempt_at, lease_owner, lease_until)
+                VALUES (@WebhookId, 'version.created', @Payload, 'pending', 0, @Next, @Next, @LeaseOwner, @LeaseUntil)
+                """, rows, transaction, cancellationToken: Cancel));
+            await transaction.CommitAsync(Cancel);
+        }
+        const int PerWebhook = 3;
+        var waiting = rows.Select((r, n) => (N: n, r.WebhookId, r.Next, InFlight: r.LeaseOwner is not null))
+            .Where(r => string.CompareOrdinal(r.Next, At(later)) <= 0).ToList();
+        var outcome = new AttemptOutcome(new WebhookAttempt(1, later, 200, null, 5), DeliveryStatus.Delivered, null);
+
+        for (var round = 0; round < 8; round++)
+        {
+            // What the claim must take: per webhook its oldest due deliveries not in flight, as many as its in-flight count leaves
+            // room for; of those the oldest 10 (by due time, then insertion order).
+            var expected = waiting.Where(r => !r.InFlight).GroupBy(r => r.WebhookId)
+                .SelectMany(g => g.OrderBy(r => r.Next, StringComparer.Ordinal).ThenBy(r => r.N)
+                    .Take(PerWebhook - waiting.Count(r => r.InFlight && r.WebhookId == g.Key)))
+                .OrderBy(r => r.Next, StringComparer.Ordinal).ThenBy(r => r.N).Take(10).Select(r => r.N).Order().ToList();
+
+            var claimed = await webhooks.ClaimDeliveriesAsync($"dispatcher-{round}", later, later.AddMinutes(1), 10, PerWebhook, Cancel);
+
+            Assert.Equal(expected, claimed.Select(d => System.Text.Json.JsonDocument.Parse(d.Payload).RootElement.GetProperty("n").GetInt32()).Order());
+            // All but the newest of this round's claims are delivered; that one stays in flight.
+            foreach (var delivery in claimed.OrderBy(d => d.Id).SkipLast(1))
+                Assert.True(await webhooks.RecordAttemptAsync(delivery.Id, $"dispatcher-{round}", outcome, Cancel));
+            var delivered = expected.SkipLast(1).ToHashSet();
+            waiting = waiting.Where(r => !delivered.Contains(r.N)).Select(r => r with { InFlight = r.InFlight || r.N == expected[^1] }).ToList();
+        }
     }
 
     [Fact]
