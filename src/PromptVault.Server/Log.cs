@@ -13,7 +13,7 @@ internal static partial class Log
     [LoggerMessage(EventId = 2101, Level = LogLevel.Warning, Message = "Webhook delivery {DeliveryId} attempt {Attempt} failed: status {StatusCode}, {Error}")]
     public static partial void WebhookAttemptFailed(ILogger logger, long deliveryId, int attempt, int? statusCode, string? error);
 
-    [LoggerMessage(EventId = 2102, Level = LogLevel.Warning, Message = "Webhook delivery {DeliveryId}: the lease expired before the attempt was recorded; another server may send it again")]
+    [LoggerMessage(EventId = 2102, Level = LogLevel.Warning, Message = "Webhook delivery {DeliveryId}: its attempt was not recorded, as this server no longer held it: its webhook was deleted meanwhile, or its lease expired and another server may send it again")]
     public static partial void WebhookLeaseLost(ILogger logger, long deliveryId);
 
     [LoggerMessage(EventId = 2103, Level = LogLevel.Error, Message = "Webhook dispatch failed; retrying at the next poll")]

@@ -140,6 +140,28 @@ public sealed class WebhookTests
     }
 
     [Fact]
+    public async Task WebhookDeletedWhileItsDeliveryIsInFlight_TheUnrecordedAttemptIsLoggedAsSuch_NotAsALostLease()
+    {
+        await using var receiver = await WebhookReceiver.StartAsync(cancellationToken: TestContext.Current.CancellationToken);
+        using var logs = new LogCapture();
+        await using var server = await RunningServer.StartAsync(logs.Setup(FastRetries), TestContext.Current.CancellationToken);
+        using var client = server.CreateClient();
+        var webhook = await CreateWebhookAsync(client, receiver, "version.created");
+        receiver.Hang = true;
+        await CreateSupportPromptAsync(client);
+        await receiver.Received.ReadAsync(TestContext.Current.CancellationToken); // its attempt is in flight
+
+        Assert.Equal(HttpStatusCode.NoContent, (await SendAsync(client, HttpMethod.Delete, $"/api/webhooks/{webhook}")).Status);
+        var stopwatch = Stopwatch.StartNew();
+        LogLine? unrecorded;
+        while ((unrecorded = logs.Lines.FirstOrDefault(l => l.EventId == 2102)) is null && stopwatch.Elapsed < Wait)
+            await Task.Delay(50, TestContext.Current.CancellationToken); // the attempt ends at Timeout (2 s)
+
+        Assert.NotNull(unrecorded);
+        Assert.Contains("its webhook was deleted", unrecorded.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task PendingDelivery_IsSentByTheRestartedServer()
     {
         await using var receiver = await WebhookReceiver.StartAsync(cancellationToken: TestContext.Current.CancellationToken);
