@@ -63,9 +63,12 @@ internal sealed class WebhookDispatcher(IWebhookStore store, IHttpClientFactory 
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
-            // Stopping: the sends in flight are cancelled and give their leases back before the host goes on.
         }
-        await Task.WhenAll(sending);
+        finally
+        {
+            // However the loop ends, the sends in flight (cancelled when stopping) give their leases back before the host goes on.
+            await Task.WhenAll(sending);
+        }
     }
 
     private async Task SendThenFreeSlotAsync(ClaimedDelivery delivery, WebhookOptions settings, SemaphoreSlim slots, CancellationToken stoppingToken)
