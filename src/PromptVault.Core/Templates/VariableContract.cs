@@ -40,7 +40,12 @@ public static class VariableContract
                 CompilePattern(variable.Name, variable.Validation, $"{field}.validation");
             }
             if (variable.HasDefault)
-                CheckValue(variable, variable.DefaultValue!.Value, $"{field}.defaultValue", pattern: variable.Validation is null ? null : CompilePattern(variable.Name, variable.Validation, $"{field}.validation"));
+            {
+                // Said as the default's fault: at save time no caller has sent a value, so "the value" would mislead.
+                var value = variable.DefaultValue!.Value;
+                var pattern = variable.Validation is null ? null : CompilePattern(variable.Name, variable.Validation, $"{field}.validation");
+                CheckValue(variable, value, value.ValueKind, $"{field}.defaultValue", pattern, isDefault: true);
+            }
         }
     }
 
@@ -76,8 +81,9 @@ public static class VariableContract
         CheckValue(variable, value, value.ValueKind, field, pattern);
 
     /// <summary>The same, with the value's kind already read.</summary>
-    internal static void CheckValue(VariableDefinition variable, JsonElement value, JsonValueKind kind, string field, Regex? pattern) =>
-        Check(variable, kind, pattern is not null && kind == JsonValueKind.String ? value.GetString() : null, field, pattern);
+    /// <param name="isDefault">The value is the variable's own defaultValue, not a caller's.</param>
+    internal static void CheckValue(VariableDefinition variable, JsonElement value, JsonValueKind kind, string field, Regex? pattern, bool isDefault = false) =>
+        Check(variable, kind, pattern is not null && kind == JsonValueKind.String ? value.GetString() : null, field, pattern, isDefault);
 
     /// <summary>
     /// Checks one .NET value against its variable's type and pattern, reading it as the JSON value it would serialize to
@@ -100,7 +106,7 @@ public static class VariableContract
         _ => JsonValueKind.Undefined,
     };
 
-    private static void Check(VariableDefinition variable, JsonValueKind kind, string? text, string field, Regex? pattern)
+    private static void Check(VariableDefinition variable, JsonValueKind kind, string? text, string field, Regex? pattern, bool isDefault = false)
     {
         var matches = variable.Type switch
         {
@@ -113,7 +119,7 @@ public static class VariableContract
         };
         if (!matches)
             throw new InvalidInputException("invalid_variable",
-                $"variable '{variable.Name}' must be {Article(variable.Type)}, but the value is {Describe(kind)}.", field);
+                $"variable '{variable.Name}' must be {Article(variable.Type)}, but {(isDefault ? "its defaultValue" : "the value")} is {Describe(kind)}.", field);
 
         if (pattern is null) return;
         bool accepted;
@@ -128,7 +134,7 @@ public static class VariableContract
         }
         if (!accepted)
             throw new InvalidInputException("invalid_variable",
-                $"variable '{variable.Name}' does not match its validation pattern {variable.Validation}.", field);
+                $"variable '{variable.Name}' {(isDefault ? "has a defaultValue that does" : "does")} not match its validation pattern {variable.Validation}.", field);
     }
 
     private static string Article(VariableType type) => type switch

@@ -326,7 +326,7 @@ public sealed class TemplateEngineTests
     }
 
     [Fact]
-    public void Validate_DefaultOfWrongType_Refused()
+    public void Validate_DefaultOfWrongType_RefusedSayingItIsTheDefault()
     {
         VariableDefinition[] variables = [new("count", VariableType.Number, DefaultValue: Json("\"three\""))];
 
@@ -334,16 +334,19 @@ public sealed class TemplateEngineTests
 
         Assert.Equal("invalid_variable", error.Code);
         Assert.Equal("variables[0].defaultValue", error.Field);
+        // No caller has sent a value when a version is saved: the message must not speak of one.
+        Assert.Equal("variable 'count' must be a number, but its defaultValue is a string.", error.Message);
     }
 
     [Fact]
-    public void Validate_DefaultFailingPattern_Refused()
+    public void Validate_DefaultFailingPattern_RefusedSayingItIsTheDefault()
     {
         VariableDefinition[] variables = [new("lang", DefaultValue: Json("\"english\""), Validation: "^[a-z]{2}$")];
 
         var error = Assert.Throws<InvalidInputException>(() => _engine.Validate("{{lang}}", variables));
 
         Assert.Equal("variables[0].defaultValue", error.Field);
+        Assert.Equal("variable 'lang' has a defaultValue that does not match its validation pattern ^[a-z]{2}$.", error.Message);
     }
 
     [Fact]
