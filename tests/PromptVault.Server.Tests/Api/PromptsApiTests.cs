@@ -357,6 +357,18 @@ public sealed class PromptsApiTests(ServerFixture fixture) : IClassFixture<Serve
     }
 
     [Fact]
+    public void Audit_EveryActionItRecords_IsListedInTheApiDoc()
+    {
+        // GET /api/audit?action= must match exactly, so a reader needs every name the log can hold.
+        var doc = File.ReadAllText(RepositoryFiles.Docs("api.md")).ReplaceLineEndings("\n");
+        var start = doc.IndexOf("An audit entry:", StringComparison.Ordinal);
+        var paragraph = doc[start..doc.IndexOf("\n\n", start, StringComparison.Ordinal)];
+        var actions = typeof(Core.Audit.AuditActions).GetFields().Select(f => (string)f.GetRawConstantValue()!);
+
+        Assert.All(actions, action => Assert.Contains($"`{action}`", paragraph, StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task Audit_RecordsEveryStepWithItsAuthor()
     {
         var writerKey = await fixture.Server.CreateKeyAsync("ci-bot", Core.Auth.ApiKeyRole.Writer, TestContext.Current.CancellationToken);
