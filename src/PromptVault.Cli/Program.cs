@@ -287,7 +287,7 @@ internal static class Program
         var target = new Option<string>("--target") { Description = "The metric that decides the winner.", DefaultValueFactory = _ => Names.Of(MetricName.ConversionRate), HelpName = "METRIC" };
         target.AcceptOnlyFromAmong(Enum.GetValues<MetricName>().Select(m => Names.Of(m)).ToArray());
         var description = new Option<string?>("--description") { Description = "What the experiment tests.", HelpName = "TEXT" };
-        var minimumSampleSize = new Option<int?>("--min-samples") { Description = "Events per variant before it may complete by itself (default 100).", HelpName = "N" };
+        var minimumSampleSize = new Option<int?>("--min-samples") { Description = "Units (users) per variant with the target metric before it may complete by itself (default 100, never fewer than 50).", HelpName = "N" };
         var confidence = new Option<double?>("--confidence") { Description = "Confidence level (default 0.95).", HelpName = "LEVEL" };
         var mde = new Option<double?>("--mde") { Description = "Minimum detectable effect, relative (default 0.10).", HelpName = "EFFECT" };
         var power = new Option<double?>("--power") { Description = "Power for the sample size (default 0.8).", HelpName = "POWER" };

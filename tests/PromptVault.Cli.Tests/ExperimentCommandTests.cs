@@ -10,6 +10,17 @@ public sealed class ExperimentCommandTests(ServerFixture fixture) : IClassFixtur
     private RunningServer Server => fixture.Server;
 
     [Fact]
+    public async Task ExperimentCreateHelp_MinSamples_CountsUnitsNotEvents()
+    {
+        // SPEC §3: the unit of analysis is the unit (user); a user sending ten calls is one toward the minimum, not ten.
+        var result = await Cli.RunAsync(Cli.NoEnvironment, "experiment", "create", "--help");
+
+        var line = result.Out.Split('\n').Single(l => l.Contains("--min-samples", StringComparison.Ordinal));
+        Assert.Contains("Units (users) per variant", line, StringComparison.Ordinal);
+        Assert.DoesNotContain("Events", line, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Experiment_CreateStartResultsComplete_ThroughTheCli()
     {
         using var client = Server.CreateClient();

@@ -6,7 +6,7 @@ namespace PromptVault.Core.Contracts;
 // Request and response bodies of the experiment routes (SPEC §3, §5).
 
 /// <summary>A new experiment on <c>prompt</c> (the prompt's name); the first variant is the control.</summary>
-/// <param name="MinimumSampleSize">Events per variant on the target metric before it may complete by itself (default 100).</param>
+/// <param name="MinimumSampleSize">Units (users) per variant with the target metric before it may complete by itself (default 100, never fewer than 50).</param>
 public sealed record CreateExperimentRequest(
     string? Name,
     string? Prompt,
