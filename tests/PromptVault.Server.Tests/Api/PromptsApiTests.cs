@@ -233,6 +233,26 @@ public sealed class PromptsApiTests(ServerFixture fixture) : IClassFixture<Serve
     }
 
     [Fact]
+    public async Task ChangeStatus_ToTheStatusItHas_Answers200AndChangesNothing()
+    {
+        // A retried status request whose first answer was lost must not be refused as a move outside the table.
+        var name = await CreateSupportPromptAsync(_client);
+        var (_, before) = await GetAsync(_client, $"/api/audit?prompt={name}");
+
+        var (draft, body) = await PostAsync(_client, $"/api/prompts/{name}/versions/1.0.0/status", new { status = "draft" });
+        var (_, auditAfterDraft) = await GetAsync(_client, $"/api/audit?prompt={name}");
+        await PostAsync(_client, $"/api/prompts/{name}/versions/1.0.0/status", new { status = "archived" });
+        var (archivedAgain, _) = await PostAsync(_client, $"/api/prompts/{name}/versions/1.0.0/status", new { status = "archived" });
+        var (_, auditAfterArchive) = await GetAsync(_client, $"/api/audit?prompt={name}");
+
+        Assert.Equal(HttpStatusCode.OK, draft);
+        Assert.Equal("draft", body.Str("status"));
+        Assert.Equal(before!["total"]!.GetValue<int>(), auditAfterDraft!["total"]!.GetValue<int>());
+        Assert.Equal(HttpStatusCode.OK, archivedAgain);
+        Assert.Equal(before["total"]!.GetValue<int>() + 1, auditAfterArchive!["total"]!.GetValue<int>());
+    }
+
+    [Fact]
     public async Task ArchivedVersion_CannotBePromotedOrRendered()
     {
         var name = await CreateSupportPromptAsync(_client);
