@@ -625,9 +625,9 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, IEx
     /// serves would then meet a prompt twice, or include prompts more than <see cref="TemplateLimits.MaxIncludeDepth"/> deep: one whose
     /// chain reaches the label and goes on through what the version includes. A cycle through the label holds a prompt the version reaches
     /// (its <paramref name="includes"/>) before the label; a chain made too deep can start anywhere, so each version a render can reach
-    /// (<see cref="ServedVersionsAsync"/>) that includes anything is resolved as it would be after the move, and refused only for what the
-    /// move changes (it resolves as it stands). Other labels, and versions that serve no render, do not count: each later move of a label
-    /// is checked the same way.
+    /// (<see cref="ServedVersionsAsync"/>) whose includes lead to the prompt (<see cref="Reaching"/>) is resolved as it would be after the
+    /// move, and refused only for what the move changes (it resolves as it stands). Other labels, and versions that serve no render, do not
+    /// count: each later move of a label is checked the same way.
     /// </summary>
     private async Task EnsureServingVersionsResolveAfterTheMoveAsync(string promptName, PromptVersion version, string label, PromptIncludes includes, CancellationToken cancellationToken)
     {
@@ -637,7 +637,7 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, IEx
             reference.Name == promptName && reference.Version is null && reference.Label == label
                 ? ValueTask.FromResult(Included(promptName, version, reference, templates.For))
                 : AsItStands(reference, ct);
-        foreach (var served in await ServedVersionsAsync(cancellationToken))
+        foreach (var served in Reaching(promptName, await ServedVersionsAsync(cancellationToken)))
         {
             var references = templates.ReferencesOf(served.Version);
             if (references.Count == 0) continue;
@@ -659,6 +659,24 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, IEx
                 // Not this move's doing: a cycle through the label shows from a prompt the version reaches, as above.
             }
         }
+    }
+
+    /// <summary>
+    /// The versions of <paramref name="served"/> whose includes can lead to <paramref name="promptName"/>, directly or through other
+    /// prompts: a version on a render's chain serves or is included by number by one that does, so it is among them, and a render of
+    /// any other version cannot pass through the prompt's labels. Read from the includes alone, by prompt name (so a few more may pass).
+    /// </summary>
+    private List<ServedVersion> Reaching(string promptName, List<ServedVersion> served)
+    {
+        var includersOf = served.SelectMany(s => templates.ReferencesOf(s.Version).Select(r => (Included: r.Name, Includer: s.PromptName)))
+            .ToLookup(link => link.Included, link => link.Includer, StringComparer.Ordinal);
+        var reaching = new HashSet<string>(StringComparer.Ordinal);
+        var pending = new Queue<string>([promptName]);
+        while (pending.TryDequeue(out var name))
+            foreach (var includer in includersOf[name])
+                if (reaching.Add(includer))
+                    pending.Enqueue(includer);
+        return served.Where(s => reaching.Contains(s.PromptName)).ToList();
     }
 
     private static async Task<bool> ResolvesAsync(string promptName, IReadOnlyList<PromptReference> references,

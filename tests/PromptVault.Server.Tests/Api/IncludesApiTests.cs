@@ -1,5 +1,8 @@
 using System.Net;
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.DependencyInjection;
+using PromptVault.Core.Storage;
+using PromptVault.Storage.Sqlite;
 using static PromptVault.Server.Tests.ApiCalls;
 
 namespace PromptVault.Server.Tests.Api;
@@ -12,17 +15,21 @@ public sealed class IncludesApiTests(ServerFixture fixture) : IClassFixture<Serv
     private static readonly object Policy = new { name = "policy", type = "string", required = true, description = "The refund policy" };
 
     /// <summary>Creates a prompt (unique name from <paramref name="prefix"/>) with one version and returns its name.</summary>
-    private async Task<string> CreateAsync(string prefix, string content, params object[] variables)
+    private Task<string> CreateAsync(string prefix, string content, params object[] variables) => CreateAsync(_client, prefix, content, variables);
+
+    private static async Task<string> CreateAsync(HttpClient client, string prefix, string content, params object[] variables)
     {
         var name = UniqueName(prefix);
-        var (status, body) = await PostAsync(_client, "/api/prompts", new { name, description = "", type = "system", content, variables });
+        var (status, body) = await PostAsync(client, "/api/prompts", new { name, description = "", type = "system", content, variables });
         Assert.True(status == HttpStatusCode.Created, body?.ToJsonString());
         return name;
     }
 
-    private async Task LabelAsync(string name, string label, string version)
+    private Task LabelAsync(string name, string label, string version) => LabelAsync(_client, name, label, version);
+
+    private static async Task LabelAsync(HttpClient client, string name, string label, string version)
     {
-        var (status, body) = await PutAsync(_client, $"/api/prompts/{name}/labels/{label}", new { version });
+        var (status, body) = await PutAsync(client, $"/api/prompts/{name}/labels/{label}", new { version });
         Assert.True(status == HttpStatusCode.OK, body?.ToJsonString());
     }
 
@@ -173,6 +180,45 @@ public sealed class IncludesApiTests(ServerFixture fixture) : IClassFixture<Serv
         Assert.Contains($"'{chain[0]}' 1.0.0 (production)", body.Str("detail"), StringComparison.Ordinal);
         Assert.EndsWith("end", (await RenderProductionAsync(chain[0])).Str("content"), StringComparison.Ordinal);
         await LabelAsync(chain[^1], "staging", "1.0.1"); // a label nothing includes may move
+    }
+
+    [Fact]
+    public async Task MoveLabel_ResolvesOnlyTheServingVersionsWhoseIncludesLeadToThePrompt()
+    {
+        // The store is counted: moving p's staging resolves r (it includes p@staging) from the store, and not the includers of
+        // an unrelated w, however many there are.
+        CountingProxy<IPromptStore> counter = null!;
+        await using var server = await RunningServer.StartAsync(new ServerSetup([], builder => builder.Services.AddSingleton(services =>
+        {
+            var (store, counting) = CountingProxy<IPromptStore>.Wrap(services.GetRequiredService<SqlitePromptStore>());
+            counter = counting;
+            return store;
+        })), TestContext.Current.CancellationToken);
+        using var client = server.CreateClient();
+        var x = await CreateAsync(client, "x", "plain x");
+        await LabelAsync(client, x, "production", "1.0.0");
+        var p = await CreateAsync(client, "p", "plain p");
+        await LabelAsync(client, p, "staging", "1.0.0");
+        await NewVersionAsync(client, p, new { content = $"p {{{{> {x}}}}}", changeDescription = "include x" });
+        await NewVersionAsync(client, p, new { content = $"p again {{{{> {x}}}}}", changeDescription = "include x again" });
+        var r = await CreateAsync(client, "r", $"r {{{{> {p}@staging}}}}");
+        await LabelAsync(client, r, "production", "1.0.0");
+        var w = await CreateAsync(client, "w", "plain w");
+        await LabelAsync(client, w, "production", "1.0.0");
+
+        int ResolvingReads() => counter.Calls.GetValueOrDefault("FindPromptAsync") + counter.Calls.GetValueOrDefault("FindLabelledVersionAsync");
+        var before = ResolvingReads();
+        await LabelAsync(client, p, "staging", "1.0.1");
+        var withoutUnrelated = ResolvingReads() - before;
+        for (var i = 0; i < 5; i++)
+            await LabelAsync(client, await CreateAsync(client, "u", $"u {{{{> {w}}}}}"), "production", "1.0.0");
+        before = ResolvingReads();
+        await LabelAsync(client, p, "staging", "1.0.2");
+
+        Assert.Equal(withoutUnrelated, ResolvingReads() - before);
+        var (status, rendered) = await PostAsync(client, $"/api/prompts/{r}/render", new { variables = new { }, label = "production" });
+        Assert.True(status == HttpStatusCode.OK, rendered?.ToJsonString());
+        Assert.Equal("r p again plain x", rendered.Str("content"));
     }
 
     /// <summary>Prompts a and b, each with a plain 1.0.0 in production, and a draft experiment on a whose variant a 1.0.1 includes b.</summary>
