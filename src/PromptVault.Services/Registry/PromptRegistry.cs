@@ -506,6 +506,17 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, IEx
         return (template.Render(inputs, includes), contract);
     }
 
+    /// <summary>The same for a chat prompt's unsaved messages: each rendered with the versions its includes hold now.</summary>
+    /// <inheritdoc cref="PreviewDraftAsync" path="/exception"/>
+    public async Task<(IReadOnlyList<PromptMessage> Messages, IReadOnlyList<VariableDefinition> Contract)> PreviewChatDraftAsync(string name,
+        IReadOnlyList<PromptMessage> messages, IReadOnlyList<VariableDefinition> variables, IReadOnlyDictionary<string, System.Text.Json.JsonElement>? inputs,
+        CancellationToken cancellationToken = default)
+    {
+        var chat = templates.CompileChatDraft(messages, variables);
+        var includes = await ResolveIncludesAsync(name, chat.References, served: true, cancellationToken);
+        return (chat.Render(inputs, includes), includes.MergeContract(variables));
+    }
+
     /// <summary>
     /// Renders an unsaved version of <paramref name="prompt"/> (the playground's edits): its body is checked as a new version's is,
     /// and nothing is stored. What the draft leaves out (variables, metadata) comes from the version it edits, as in a new version.
@@ -527,7 +538,7 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, IEx
         {
             throw new InvalidInputException(e.Code, $"{field}: {e.Message}", e.Field is null ? field : $"{field}.{e.Field}");
         }
-        var messages = body.Messages is { } chat ? templates.CompileChatDraft(chat, declared).Render(inputs) : null;
+        var messages = body.Messages is { } chat ? (await PreviewChatDraftAsync(prompt.Name, chat, declared, inputs, cancellationToken)).Messages : null;
         var content = body.Messages is null ? (await PreviewDraftAsync(prompt.Name, body.Content, declared, inputs, cancellationToken)).Output : null;
         return new RenderResponse(content, prompt.Name, edited.Version.ToString(), "", null, null, body.Metadata) { Messages = messages };
     }

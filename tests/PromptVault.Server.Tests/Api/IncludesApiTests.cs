@@ -318,6 +318,24 @@ public sealed class IncludesApiTests(ServerFixture fixture) : IClassFixture<Serv
     }
 
     [Fact]
+    public async Task Playground_ChatDraftIncludingAPrompt_RendersWhatTheIncludeHoldsNow()
+    {
+        // The draft adds an include to a chat prompt that has none: its render resolves it as a render of the saved draft would.
+        var guard = await CreateGuardAsync();
+        var (_, _, chat) = await CreateChatAsync("chat", [new { role = "user", content = "{{question}}" }], new { name = "question", type = "string", required = true });
+
+        var (status, body) = await PostAsync(_client, "/api/playground", new
+        {
+            prompt = chat,
+            drafts = new object[] { new { messages = new object[] { new { role = "system", content = $"Be nice. {{{{> {guard}}}}}" }, new { role = "user", content = "{{question}}" } } } },
+            variables = new { question = "Q?", policy = "30 days" },
+        });
+
+        Assert.True(status == HttpStatusCode.OK, body?.ToJsonString());
+        Assert.Contains("Be nice. Follow the policy: 30 days.", body!["results"]![0].Str("render"), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task ChatPrompt_MessagesIncludePrompts_ContractJoinsAndRenderListsTheVersions()
     {
         var guard = await CreateGuardAsync();
