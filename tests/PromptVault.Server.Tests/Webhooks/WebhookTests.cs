@@ -293,6 +293,32 @@ public sealed class WebhookTests
     }
 
     [Fact]
+    public async Task PromoteOfAPromptAChatPromptIncludes_IsDeliveredForTheChatPromptToo()
+    {
+        // A chat version's messages are stored as JSON, where '>' is written \u003E: the includer must still be found.
+        await using var receiver = await WebhookReceiver.StartAsync(cancellationToken: TestContext.Current.CancellationToken);
+        await using var server = await RunningServer.StartAsync(new ServerSetup(FastRetries), TestContext.Current.CancellationToken);
+        using var client = server.CreateClient();
+        var (guard, chat) = (UniqueName("guard"), UniqueName("chat"));
+        await PostAsync(client, "/api/prompts", new { name = guard, type = "system", content = "Be kind." });
+        await PutAsync(client, $"/api/prompts/{guard}/labels/production", new { version = "1.0.0" });
+        var (created, createdBody) = await PostAsync(client, "/api/prompts", new
+        {
+            name = chat, type = "chat", messages = new object[] { new { role = "system", content = $"{{{{> {guard}}}}} Answer." } },
+        });
+        Assert.True(created == HttpStatusCode.Created, createdBody?.ToJsonString());
+        await PutAsync(client, $"/api/prompts/{chat}/labels/production", new { version = "1.0.0" });
+        await CreateWebhookAsync(client, receiver, "label.moved");
+        await NewVersionAsync(client, guard, new { content = "Be kinder.", changeDescription = "kinder" });
+
+        await PutAsync(client, $"/api/prompts/{guard}/labels/production", new { version = "1.0.1" });
+        var received = new[] { await receiver.NextAcceptedAsync(Wait), await receiver.NextAcceptedAsync(Wait) }.OrderBy(r => r.DeliveryId).ToList();
+
+        var dependent = JsonNode.Parse(received[1].Body)!;
+        Assert.Equal((chat, guard), (dependent.Str("prompt"), dependent.Str("via")));
+    }
+
+    [Fact]
     public async Task UrlWithUserInfo_IsDeliveredWithThoseBasicCredentials()
     {
         await using var receiver = await WebhookReceiver.StartAsync(cancellationToken: TestContext.Current.CancellationToken);
