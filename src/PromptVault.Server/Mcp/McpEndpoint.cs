@@ -33,8 +33,6 @@ internal static partial class McpEndpoint
                     await next(context, cancellationToken);
                     return;
                 }
-                if (request.Params is { } parameters)
-                    RefuseInvalidText(context.Services, request.Method, parameters);
                 try { await next(context, cancellationToken); }
                 catch (System.Text.Json.JsonException e) when (!e.Data.Contains(LoggedFault))
                 {
@@ -79,8 +77,51 @@ internal static partial class McpEndpoint
     public static IEndpointRouteBuilder MapPromptVaultMcp(this IEndpointRouteBuilder routes)
     {
         // JSON-RPC over one route: not described in the OpenAPI document.
-        routes.MapMcp(Path).RequireAuthorization(RolePolicies.Reader).ExcludeFromDescription();
+        routes.MapMcp(Path).RequireAuthorization(RolePolicies.Reader).ExcludeFromDescription()
+            .Add(endpoint => endpoint.RequestDelegate = RefusingInvalidText(endpoint.RequestDelegate!));
         return routes;
+    }
+
+    /// <summary>
+    /// Answers a request whose params hold text that is not valid (<see cref="RefuseInvalidText"/>) before the SDK reads it: the SDK
+    /// reads params' own property names (and <c>_meta</c>'s) before any of its filters run, and answers a lone surrogate there -32603,
+    /// logged nowhere. The refusal is -32602 with HTTP 400, as the SDK answers the params it refuses before a request reaches a session.
+    /// </summary>
+    private static RequestDelegate RefusingInvalidText(RequestDelegate next) => async context =>
+    {
+        if (HttpMethods.IsPost(context.Request.Method) && await ReadRequestAsync(context) is { Params: { } parameters } request)
+        {
+            try
+            {
+                RefuseInvalidText(context.RequestServices, request.Method, parameters);
+            }
+            catch (McpProtocolException refusal)
+            {
+                context.Response.StatusCode = StatusCodes.Status400BadRequest;
+                JsonRpcMessage answer = new JsonRpcError { Id = request.Id, Error = new JsonRpcErrorDetail { Code = (int)refusal.ErrorCode, Message = refusal.Message } };
+                await context.Response.WriteAsJsonAsync(answer, McpJsonUtilities.DefaultOptions, context.RequestAborted);
+                return;
+            }
+        }
+        await next(context);
+    };
+
+    /// <summary>The JSON-RPC request a POST to <c>/mcp</c> holds, read as the SDK reads it (which it then reads again); null for anything else, which the SDK answers.</summary>
+    private static async Task<JsonRpcRequest?> ReadRequestAsync(HttpContext context)
+    {
+        context.Request.EnableBuffering();
+        try
+        {
+            return await context.Request.ReadFromJsonAsync<JsonRpcMessage>(McpJsonUtilities.DefaultOptions, context.RequestAborted) as JsonRpcRequest;
+        }
+        catch (Exception e) when (e is System.Text.Json.JsonException or InvalidOperationException)
+        {
+            return null;
+        }
+        finally
+        {
+            context.Request.Body.Position = 0;
+        }
     }
 
     /// <summary>
@@ -92,7 +133,8 @@ internal static partial class McpEndpoint
 
     /// <summary>
     /// Refuses params holding text that is not valid (a lone surrogate such as <c>\ud800</c>, U+0000) as the REST API does, naming
-    /// where (<c>'arguments.name'</c>): before the SDK binds them, where reading such a string fails as an unlogged internal error.
+    /// where (<c>'arguments.name'</c>, <c>'params'</c> for one of its own property names): before the SDK binds them, where reading
+    /// such a string fails as an unlogged internal error.
     /// </summary>
     private static void RefuseInvalidText(IServiceProvider? services, string method, JsonNode parameters)
     {
@@ -102,7 +144,7 @@ internal static partial class McpEndpoint
         }
         catch (InvalidJsonTextException e)
         {
-            var refusal = e.Refusal(null);
+            var refusal = e.Refusal(e.Location.Length == 0 ? "params" : null);
             LogRefused(services, method, e.Location is not ("" or "name") ? NameIn(parameters) : null, refusal);
             throw new McpProtocolException(refusal.Message, McpErrorCode.InvalidParams);
         }

@@ -62,6 +62,26 @@ public sealed class McpLoggingTests(LoggedServerFixture fixture) : IClassFixture
         Assert.Single(lines, l => l.EventId == 2201 && l.Message.Contains($"MCP prompts/get of '{served}' refused (invalid_text): 'arguments.company_name'", StringComparison.Ordinal));
     }
 
+    [Theory]
+    [InlineData("prompts/get", """{"\ud800":1,"name":"NAME"}""", "'params'")]
+    [InlineData("tools/call", """{"\ud800":1,"name":"get_prompt","arguments":{"name":"NAME"}}""", "'params'")]
+    [InlineData("prompts/get", """{"_meta":{"\ud800":1},"name":"NAME"}""", "'_meta'")]
+    public async Task ALoneSurrogateInAParamsPropertyName_IsInvalidParamsNamingWhere_AndLoggedAsARefusal(string method, string parameters, string where)
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var name = UniqueName("surrogate");
+        using var agent = fixture.Server.CreateClient(await fixture.Server.CreateKeyAsync("agent", ApiKeyRole.Reader, ct));
+
+        // The SDK reads params' own property names (and _meta's) before any of its filters runs.
+        var error = await SendAsync(agent, parameters.Replace("NAME", name, StringComparison.Ordinal), method);
+
+        Assert.Equal((int)McpErrorCode.InvalidParams, error["code"]!.GetValue<int>());
+        Assert.StartsWith($"{where} holds text that is not valid UTF-16", error.Str("message"), StringComparison.Ordinal);
+        Assert.Single(fixture.Logs.Lines, l => l.EventId == 2201 && l.Message.Contains($"MCP {method} of", StringComparison.Ordinal)
+            && l.Message.Contains($"refused (invalid_text): {where} holds", StringComparison.Ordinal)
+            && (where == "'params'" || l.Message.Contains(name, StringComparison.Ordinal)));
+    }
+
     [Fact]
     public async Task PromptsGet_WhileTheStoreIsBusy_AnswersTheStoreBusyMessage_LoggedAsARefusalNotAFault()
     {
