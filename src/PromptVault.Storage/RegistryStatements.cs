@@ -66,6 +66,19 @@ internal static class RegistryStatements
         return new Page<PromptListing>(latest.Select(r => new PromptListing(r.Prompt.ToPrompt(), r.Version.ToVersion(), labels[r.Prompt.Id].ToList())).ToList(), total);
     }
 
+    /// <summary>Every prompt that has <paramref name="label"/>, by name, with the version it points at: one statement, so one state of the registry.</summary>
+    public static async Task<IReadOnlyList<LabelledPrompt>> ListLabelledPromptsAsync(DbConnection connection, string label, CancellationToken cancellationToken)
+    {
+        var rows = await connection.QueryAsync<PromptRow, VersionRow, LabelledPrompt>(Command($"""
+            SELECT {PromptRow.Columns}, {VersionRow.Columns}
+            FROM prompts p
+            JOIN labels l ON l.prompt_id = p.id AND l.name = @label
+            JOIN versions v ON v.id = l.version_id
+            ORDER BY p.name
+            """, new { label }, cancellationToken), (p, v) => new LabelledPrompt(p.ToPrompt(), v.ToVersion()), splitOn: "Id");
+        return rows.ToList();
+    }
+
     /// <param name="clause">The statement after <c>WHERE</c>: the condition, and an order when several rows match.</param>
     public static async Task<PromptVersion?> FindVersionAsync(DbConnection connection, string clause, object parameters, CancellationToken cancellationToken)
     {

@@ -203,6 +203,12 @@ public abstract class RelationalPromptStore<TConnection, TTransaction>
         return WithConnectionAsync(connection => RegistryStatements.ListLabelsAsync(connection, promptId, cancellationToken), cancellationToken);
     }
 
+    public Task<IReadOnlyList<LabelledPrompt>> ListLabelledPromptsAsync(string label, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(label);
+        return WithConnectionAsync(connection => RegistryStatements.ListLabelledPromptsAsync(connection, label, cancellationToken), cancellationToken);
+    }
+
     public async Task SaveAsync(PromptChanges changes, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(changes);

@@ -249,6 +249,27 @@ public abstract class PromptStoreContractTests
         Assert.Equal(1, listings[1].Latest.Sequence);
     }
 
+    [Fact]
+    public async Task ListLabelledPromptsAsync_ByNameWithTheVersionTheLabelPointsAt_NotTheLatest()
+    {
+        var (store, _) = await CreateStoreAsync();
+        var (alpha, alphaV1, alphaV2) = await SeedListingAsync(store);
+        var gamma = await store.FindPromptAsync("gamma", Cancel);
+        var gammaV1 = await store.FindLatestVersionAsync(gamma!.Id, Cancel);
+        await store.SaveAsync(new PromptChanges { LabelChanges = [Label(gamma, "production", null, gammaV1!.Id)] }, Cancel);
+
+        var production = await store.ListLabelledPromptsAsync("production", Cancel);
+        var staging = await store.ListLabelledPromptsAsync("staging", Cancel);
+        var canary = await store.ListLabelledPromptsAsync("canary", Cancel);
+
+        Assert.Equal(["alpha", "gamma"], production.Select(p => p.Prompt.Name));
+        Assert.Equal(Json(alpha), Json(production[0].Prompt));
+        Assert.Equal(Json(alphaV1), Json(production[0].Version));
+        Assert.Equal(Json(gammaV1), Json(production[1].Version));
+        Assert.Equal(Json(alphaV2), Json(Assert.Single(staging).Version));
+        Assert.Empty(canary);
+    }
+
     [Theory]
     [InlineData(null, null, null, "alpha,beta,gamma")]
     [InlineData("few-shot", null, null, "gamma")]

@@ -43,6 +43,9 @@ public interface IPromptStore
 
     Task<IReadOnlyList<Label>> ListLabelsAsync(string promptId, CancellationToken cancellationToken = default);
 
+    /// <summary>Every prompt that has the label, by name, each with the version the label points at, in one read (MCP's <c>prompts/list</c>).</summary>
+    Task<IReadOnlyList<LabelledPrompt>> ListLabelledPromptsAsync(string label, CancellationToken cancellationToken = default);
+
     /// <summary>
     /// The include graph's generation: a counter that every write making a version with includes serve advances
     /// (<see cref="PromptChanges.IncludeGeneration"/>), so that a check for cycles of includes, which reads many prompts, can
@@ -65,6 +68,9 @@ public sealed record PromptFilter(PromptType? Type = null, string? Category = nu
 
 /// <summary>A prompt with its latest version and labels.</summary>
 public sealed record PromptListing(Prompt Prompt, PromptVersion Latest, IReadOnlyList<Label> Labels);
+
+/// <summary>A prompt with the version one of its labels points at.</summary>
+public sealed record LabelledPrompt(Prompt Prompt, PromptVersion Version);
 
 /// <summary>
 /// Which audit entries to list; null matches anything. No page means all of them. The time window is <see cref="From"/>

@@ -20,15 +20,11 @@ internal static class McpPrompts
 {
     public static async ValueTask<ListPromptsResult> ListAsync(RequestContext<ListPromptsRequestParams> request, CancellationToken cancellationToken)
     {
-        var registry = request.Services!.GetRequiredService<PromptRegistry>();
-        var all = await registry.ListPromptsAsync(new PromptFilter(Page: PageRequest.All), cancellationToken);
-        var served = new List<Prompt>();
-        foreach (var prompt in all.Prompts.Where(p => p.Labels.ContainsKey(Label.Production)))
+        var served = await request.Services!.GetRequiredService<PromptRegistry>().ListServedPromptsAsync(cancellationToken);
+        return new ListPromptsResult
         {
-            var production = await registry.GetVersionAsync(prompt.Name, prompt.Labels[Label.Production], cancellationToken);
-            served.Add(new Prompt { Name = prompt.Name, Description = prompt.Description, Arguments = production.Variables.Select(Argument).ToList() });
-        }
-        return new ListPromptsResult { Prompts = served };
+            Prompts = served.Select(s => new Prompt { Name = s.Prompt.Name, Description = s.Prompt.Description, Arguments = s.Version.Variables.Select(Argument).ToList() }).ToList(),
+        };
     }
 
     public static async ValueTask<GetPromptResult> GetAsync(RequestContext<GetPromptRequestParams> request, CancellationToken cancellationToken)

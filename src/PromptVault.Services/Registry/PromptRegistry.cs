@@ -127,6 +127,10 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, IEx
         return new PromptListResponse(listings.Select(l => ToResponse(l.Prompt, l.Latest, l.Labels)).ToList(), listings.Total);
     }
 
+    /// <summary>Every prompt with a production version, by name, with that version, in one read: MCP's prompts.</summary>
+    public Task<IReadOnlyList<LabelledPrompt>> ListServedPromptsAsync(CancellationToken cancellationToken = default) =>
+        store.ListLabelledPromptsAsync(Label.Production, cancellationToken);
+
     public async Task<PromptResponse> GetPromptAsync(string name, CancellationToken cancellationToken = default)
     {
         var prompt = await RequirePromptAsync(name, cancellationToken);
