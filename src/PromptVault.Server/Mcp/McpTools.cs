@@ -91,11 +91,12 @@ internal sealed class McpTools(PromptRegistry registry, ExperimentService experi
     public Task<VersionResponse> CreateVersionAsync(
         ClaimsPrincipal user,
         [Description("The prompt's name")] string name,
-        [Description("The template (Handlebars)")] string content,
         [Description("What changed and why")] string changeDescription,
+        [Description("The template (Handlebars); a chat prompt sends messages instead")] string? content = null,
+        [Description("A chat prompt's messages instead of content: a list of { role, content }, role system, user, assistant or placeholder")] List<PromptMessage>? messages = null,
         [Description("The variables; the latest version's when omitted")] List<VariableDefinition>? variables = null,
         [Description("The model settings; the latest version's when omitted")] PromptMetadata? metadata = null,
         [Description("A larger bump than the change needs: major, minor or patch")] VersionBump? bump = null,
         CancellationToken cancellationToken = default) =>
-        registry.CreateVersionAsync(name, new CreateVersionRequest(content, variables, metadata, changeDescription, bump), user.Actor(), cancellationToken);
+        registry.CreateVersionAsync(name, new CreateVersionRequest(content, variables, metadata, changeDescription, bump, messages), user.Actor(), cancellationToken);
 }

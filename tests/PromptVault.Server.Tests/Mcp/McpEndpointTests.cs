@@ -220,6 +220,26 @@ public sealed class McpEndpointTests(ServerFixture fixture) : IClassFixture<Serv
 
     /// <summary>The support prompt promoted to production, and one never promoted.</summary>
     [Fact]
+    public async Task CreateVersion_OfAChatPrompt_TakesItsMessages()
+    {
+        using var admin = fixture.Server.CreateClient();
+        var name = UniqueName("chat");
+        Assert.Equal(HttpStatusCode.Created, (await PostAsync(admin, "/api/prompts", Api.ChatPromptsApiTests.ChatPrompt(name))).Status);
+        await using var client = await ConnectAsync(await fixture.Server.CreateKeyAsync("mcp-author", ApiKeyRole.Writer, Cancellation));
+
+        var created = await CallAsync(client, "create_version", new()
+        {
+            ["name"] = name,
+            ["messages"] = new[] { new { role = "system", content = "You help {{company}}, briefly." }, new { role = "user", content = "{{question}}" } },
+            ["changeDescription"] = "shorter",
+        });
+
+        Assert.Equal("1.0.1", created.Str("version"));
+        Assert.Equal("You help {{company}}, briefly.", created["messages"]![0]!.Str("content"));
+        Assert.Equal("user", created["messages"]![1]!.Str("role"));
+    }
+
+    [Fact]
     public async Task PromptsGet_ChatPrompt_ReturnsEachRenderedMessageWithItsRole()
     {
         using var admin = fixture.Server.CreateClient();
