@@ -20,6 +20,9 @@ internal static class McpPrompts
 {
     public static async ValueTask<ListPromptsResult> ListAsync(RequestContext<ListPromptsRequestParams> request, CancellationToken cancellationToken)
     {
+        // The list is one page and never hands out a cursor, so any cursor is one this server did not give (MCP: -32602).
+        if (request.Params?.Cursor is { } cursor)
+            throw new InvalidInputException("invalid_cursor", $"cursor '{cursor}' is not one this server gave: prompts/list answers every prompt in one page, so send none.", "cursor");
         var served = await request.Services!.GetRequiredService<PromptRegistry>().ListServedPromptsAsync(cancellationToken);
         return new ListPromptsResult
         {

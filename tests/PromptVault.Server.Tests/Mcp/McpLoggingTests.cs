@@ -83,6 +83,20 @@ public sealed class McpLoggingTests(LoggedServerFixture fixture) : IClassFixture
     }
 
     [Fact]
+    public async Task PromptsList_WithACursorThisServerNeverGave_IsInvalidParamsNamingIt_LoggedAsARefusal()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var agent = fixture.Server.CreateClient(await fixture.Server.CreateKeyAsync("agent", ApiKeyRole.Reader, ct));
+
+        var error = await SendAsync(agent, """{"cursor":"garbage-cursor"}""", "prompts/list");
+
+        Assert.Equal((int)McpErrorCode.InvalidParams, error["code"]!.GetValue<int>());
+        Assert.StartsWith("cursor 'garbage-cursor' is not one this server gave", error.Str("message"), StringComparison.Ordinal);
+        Assert.Single(fixture.Logs.Lines, l => l.EventId == 2201 && l.Message.Contains("prompts/list", StringComparison.Ordinal)
+            && l.Message.Contains("refused (invalid_cursor)", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task PromptsGet_WhileTheStoreIsBusy_AnswersTheStoreBusyMessage_LoggedAsARefusalNotAFault()
     {
         var ct = TestContext.Current.CancellationToken;
