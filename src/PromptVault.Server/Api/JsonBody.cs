@@ -16,12 +16,13 @@ namespace PromptVault.Server.Api;
 internal static class JsonBody
 {
     /// <returns>The document; null when the body is not JSON, which the route answers with <see cref="UnsupportedMediaType"/>.</returns>
-    /// <exception cref="BadHttpRequestException">No body, or one that is not JSON or holds invalid text: the 400 of a bound body.</exception>
+    /// <exception cref="InvalidInputException">No body (<see cref="ProblemExceptionHandler.MissingBody"/>).</exception>
+    /// <exception cref="BadHttpRequestException">A body that is not JSON or holds invalid text: the 400 of a bound body.</exception>
     public static async ValueTask<Document?> ReadAsync(HttpRequest http, CancellationToken cancellationToken)
     {
         // In the framework's order for a bound body: none at all, then not JSON.
         if (http.HttpContext.Features.Get<IHttpRequestBodyDetectionFeature>() is { CanHaveBody: false })
-            throw new BadHttpRequestException("The request body is missing.");
+            throw ProblemExceptionHandler.MissingBody;
         if (!http.HasJsonContentType())
             return null;
         var reader = http.BodyReader;

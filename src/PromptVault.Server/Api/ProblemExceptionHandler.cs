@@ -32,10 +32,10 @@ internal sealed class ProblemExceptionHandler : IExceptionHandler
                 (StatusCodes.Status400BadRequest, "invalid_json", DescribeJsonError(context, json), JsonField(json)),
             BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge } =>
                 (StatusCodes.Status413PayloadTooLarge, "payload_too_large", $"The request body is larger than the server accepts ({ServerDefaults.MaxRequestBodyBytes / (1024 * 1024)} MB).", null),
-            BadHttpRequestException e when e.Message.Contains("body", StringComparison.OrdinalIgnoreCase) =>
-                (StatusCodes.Status400BadRequest, "missing_body", "The request body is missing: send a JSON object.", null),
-            BadHttpRequestException e when BoundParameter(e) is { } parameter =>
-                (StatusCodes.Status400BadRequest, "invalid_parameter", $"'{parameter}' has a value of the wrong type: {e.Message}", parameter),
+            BadHttpRequestException { StatusCode: StatusCodes.Status400BadRequest, InnerException: null } when UnparsableParameter(context) is var (parameter, type, value) =>
+                (StatusCodes.Status400BadRequest, "invalid_parameter", $"'{parameter}' has a value of the wrong type: {DescribeUnparsable(type, value)}", parameter),
+            BadHttpRequestException { StatusCode: StatusCodes.Status400BadRequest, InnerException: null } when ReadsBody(context) =>
+                (StatusCodes.Status400BadRequest, MissingBody.Code, MissingBody.Message, null),
             BadHttpRequestException e => (e.StatusCode, "bad_request", e.Message, null),
             _ when IsStoreBusy(exception) => (StatusCodes.Status503ServiceUnavailable, StoreBusyCode, StoreBusyMessage, null),
             StoreFullException => (StatusCodes.Status503ServiceUnavailable, "store_full", "The database's disk is full: nothing was stored. Retry once space is freed.", null),
@@ -158,13 +158,49 @@ internal sealed class ProblemExceptionHandler : IExceptionHandler
         return type is null ? null : Nullable.GetUnderlyingType(type) ?? type;
     }
 
-    /// <summary>The query or route parameter named by the framework's binding failure: <c>Failed to bind parameter "int? limit" from "x".</c></summary>
-    private static string? BoundParameter(BadHttpRequestException e)
+    /// <summary>A body the route reads is absent (or JSON <c>null</c>): the framework's 400 for a bound body, and <see cref="JsonBody"/>'s.</summary>
+    internal static InvalidInputException MissingBody => new("missing_body", "The request body is missing: send a JSON object.");
+
+    /// <summary>The failed endpoint binds a JSON body (the framework's failures to bind one have no other 400 left to be).</summary>
+    private static bool ReadsBody(HttpContext context) => BodyType(context) is not null;
+
+    /// <summary>
+    /// The query or route parameter the framework could not parse (<c>?limit=x</c> for an <c>int? limit</c>), found from the
+    /// failed endpoint's parameters and the request's values, not from the framework's message: its failure carries no field.
+    /// </summary>
+    private static (string Name, Type Type, string Value)? UnparsableParameter(HttpContext context)
     {
-        const string prefix = "Failed to bind parameter \"";
-        if (!e.Message.StartsWith(prefix, StringComparison.Ordinal)) return null;
-        var declaration = e.Message[prefix.Length..e.Message.IndexOf('"', prefix.Length)];
-        return declaration[(declaration.LastIndexOf(' ') + 1)..];
+        var parameters = context.Features.Get<IExceptionHandlerFeature>()?.Endpoint?.Metadata.GetOrderedMetadata<IParameterBindingMetadata>() ?? [];
+        foreach (var parameter in parameters.Where(p => p.HasTryParse))
+        {
+            var raw = context.Request.RouteValues.TryGetValue(parameter.Name, out var route) ? route?.ToString() : context.Request.Query[parameter.Name].ToString();
+            if (!string.IsNullOrEmpty(raw) && !Parses(parameter.ParameterInfo.ParameterType, raw)) return (parameter.Name, parameter.ParameterInfo.ParameterType, raw);
+        }
+        return null;
+    }
+
+    /// <summary>Whether <paramref name="type"/>'s own <c>TryParse</c> takes <paramref name="raw"/>, as the framework binds it (invariantly, when it can be told so).</summary>
+    private static bool Parses(Type type, string raw)
+    {
+        type = Nullable.GetUnderlyingType(type) ?? type;
+        if (type == typeof(string)) return true;
+        var invariant = type.GetMethod("TryParse", [typeof(string), typeof(IFormatProvider), type.MakeByRefType()]);
+        var plain = type.GetMethod("TryParse", [typeof(string), type.MakeByRefType()]);
+        if (invariant is not null) return (bool)invariant.Invoke(null, [raw, System.Globalization.CultureInfo.InvariantCulture, null])!;
+        return plain is null || (bool)plain.Invoke(null, [raw, null])!;
+    }
+
+    /// <summary>What <paramref name="value"/> is not; an integer worded as a body's is (WholeNumberConverter in PromptVault.Core).</summary>
+    private static string DescribeUnparsable(Type type, string value)
+    {
+        var shown = Core.Prompts.PromptRules.Shorten(value);
+        return (Nullable.GetUnderlyingType(type) ?? type) switch
+        {
+            var t when t == typeof(int) => string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"{shown} is not a whole number from {int.MinValue} to {int.MaxValue} written in digits."),
+            var t when t == typeof(bool) => $"{shown} is not true or false.",
+            var t => $"{shown} is not a {t.Name}.",
+        };
     }
 
     private static bool IsConversionError(JsonException json) =>

@@ -237,6 +237,33 @@ public sealed class BadInputTests(ServerFixture fixture) : IClassFixture<ServerF
         Assert.Equal("application/problem+json", unknownRoute.Content.Headers.ContentType?.MediaType);
     }
 
+    [Theory]
+    [InlineData("GET", "/api/prompts?limit=x", "limit", "x is not a whole number from -2147483648 to 2147483647 written in digits.")]
+    [InlineData("GET", "/api/audit?offset=1.5", "offset", "1.5 is not a whole number from -2147483648 to 2147483647 written in digits.")]
+    [InlineData("GET", "/api/prompts?limit=99999999999", "limit", "99999999999 is not a whole number from -2147483648 to 2147483647 written in digits.")]
+    [InlineData("POST", "/api/import?merge=yes", "merge", "yes is not true or false.")]
+    public async Task QueryParameterOfTheWrongType_Returns400NamingItWithoutDotNetTypes(string method, string path, string field, string what)
+    {
+        var (status, problem) = await SendAsync(_client, new HttpMethod(method), path, "{}");
+
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Equal("invalid_parameter", problem.Str("code"));
+        Assert.Equal(field, problem.Str("field"));
+        Assert.Equal($"'{field}' has a value of the wrong type: {what}", problem.Str("detail"));
+    }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("null")]
+    public async Task BoundBodyMissingOrNull_Returns400MissingBody(string? body)
+    {
+        var (status, problem) = await PostAsync(_client, "/api/prompts", body);
+
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Equal("missing_body", problem.Str("code"));
+        Assert.Equal("The request body is missing: send a JSON object.", problem.Str("detail"));
+    }
+
     /// <summary>Everything stored about a prompt: versions, labels and audit entries.</summary>
     private async Task<string> SnapshotAsync(string name)
     {
