@@ -346,20 +346,19 @@ public static class ExperimentAnalyzer
         if (guardrails.FirstOrDefault(g => g.Breached) is { } breach)
         {
             var variant = experiment.FindVariant(breach.VariantId)!.Name;
-            var worse = breach.RelativeChangeCi is [var low, _] ? $"at least {low * 100:F1}% worse than control" : "worse than control";
+            var worse = breach.RelativeChangeCi is [var low, _] ? Invariant($"at least {low * 100:F1}% worse than control") : "worse than control";
             return new(DecisionAction.Pause, null,
-                $"Guardrail {Names.Of(breach.Metric)} breached by '{variant}': it is {worse}, beyond the {breach.Threshold * 100:F1}% allowed.");
+                Invariant($"Guardrail {Names.Of(breach.Metric)} breached by '{variant}': it is {worse}, beyond the {breach.Threshold * 100:F1}% allowed."));
         }
         if (winner is not { } index)
             return new(DecisionAction.None, null, null);
         if (srm.Mismatch)
             return new(DecisionAction.None, null,
-                $"Not completed: the exposures do not match the variants' weights (sample ratio mismatch, always-valid p = {srm.PValue:G3}).");
+                Invariant($"Not completed: the exposures do not match the variants' weights (sample ratio mismatch, always-valid p = {srm.PValue:G3})."));
         var metric = Names.Of(target.Metric);
         var reason = index == 0
             ? $"Every variant is significantly worse than control on {metric}."
-            : $"'{experiment.Variants[index].Name}' beats control on {metric} " +
-              $"(always-valid p = {target.Comparisons[index]!.AdjustedSequentialPValue:G3}, Holm-adjusted).";
+            : Invariant($"'{experiment.Variants[index].Name}' beats control on {metric} (always-valid p = {target.Comparisons[index]!.AdjustedSequentialPValue:G3}, Holm-adjusted).");
         return new(DecisionAction.Complete, experiment.Variants[index].Id, reason);
     }
 

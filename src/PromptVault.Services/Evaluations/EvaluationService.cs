@@ -150,7 +150,7 @@ public sealed class EvaluationService(PromptRegistry registry, IEvaluationStore 
         catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
             return NotChecked(test, render, answer,
-                $"the case timed out: it did not finish within {options.Value.CaseTimeout.TotalSeconds:0.###} s ({EvaluationsOptions.SectionName}:CaseTimeout)");
+                FormattableString.Invariant($"the case timed out: it did not finish within {options.Value.CaseTimeout.TotalSeconds:0.###} s ({EvaluationsOptions.SectionName}:CaseTimeout)"));
         }
         catch (Exception e) when (ModelCaller.Describe(e, timeout.Token) is { } error)
         {

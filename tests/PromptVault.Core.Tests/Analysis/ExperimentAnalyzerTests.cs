@@ -288,6 +288,28 @@ public sealed class ExperimentAnalyzerTests
         Assert.Null(withoutData.RemainingSampleSize);
     }
 
+    /// <summary>The decision's reason reads as the server writes it whatever the current culture (de-DE's decimal comma here).</summary>
+    [Fact]
+    public void Decision_Reason_FormatsThePValueInvariantly_UnderADecimalCommaCulture()
+    {
+        var before = System.Globalization.CultureInfo.CurrentCulture;
+        var decimalComma = (System.Globalization.CultureInfo)System.Globalization.CultureInfo.InvariantCulture.Clone();
+        decimalComma.NumberFormat.NumberDecimalSeparator = ",";
+        System.Globalization.CultureInfo.CurrentCulture = decimalComma;
+        ExperimentResults results;
+        try
+        {
+            results = AnalyzeTarget(Experiment(), Moments.OfRate(1000, 10_000), Moments.OfRate(1300, 10_000));
+        }
+        finally
+        {
+            System.Globalization.CultureInfo.CurrentCulture = before;
+        }
+
+        var p = results.Variants[1].Metrics["conversionRate"].AdjustedSequentialPValue;
+        Assert.Contains(FormattableString.Invariant($"(always-valid p = {p:G3}, Holm-adjusted)"), results.Decision.Reason);
+    }
+
     [Fact]
     public void Decision_SignificantlyBetterAfterMinimum_Completes()
     {
