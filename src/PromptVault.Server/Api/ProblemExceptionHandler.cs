@@ -1,3 +1,4 @@
+using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http.Json;
@@ -61,11 +62,14 @@ internal sealed class ProblemExceptionHandler : IExceptionHandler
 
     /// <summary>
     /// A string that is not valid text (a lone surrogate such as <c>"\ud800"</c>, bytes that are not UTF-8, or U+0000): found
-    /// by <see cref="InvalidJsonTextException"/>'s converters, or by System.Text.Json as it reads a string
-    /// field, which it reports as a conversion error wrapping the reader's own exception.
+    /// by <see cref="InvalidJsonTextException"/>'s converters, or by System.Text.Json as it reads a string field, which it
+    /// reports as a conversion error wrapping the reader's own exception. Bytes that are not UTF-8 show in that exception's
+    /// cause; a lone surrogate only in its wording, as reading a number as a string throws the same exception, with no cause
+    /// (and a converter for strings, which would tell them apart, would hide every string's type from the OpenAPI document).
     /// </summary>
     private static bool IsInvalidText(JsonException json) =>
-        json is InvalidJsonTextException || json.InnerException is InvalidOperationException { Message: var message } && message.Contains("UTF-", StringComparison.Ordinal);
+        json is InvalidJsonTextException || json.InnerException is InvalidOperationException { InnerException: DecoderFallbackException }
+        || json.InnerException is InvalidOperationException reading && FrameworkWording.IsInvalidUtf16(reading);
 
     private static string DescribeInvalidText(JsonException json) =>
         InvalidJsonTextException.Describe(TextField(json) is { } field ? $"'{field}'" : "The request body", (json as InvalidJsonTextException)?.Fault ?? TextFault.NotUtf16) + ".";
@@ -203,8 +207,13 @@ internal sealed class ProblemExceptionHandler : IExceptionHandler
         };
     }
 
+    /// <summary>
+    /// A value of another JSON type than the field's: a reader's getter refusing it (its exception is the cause), or a
+    /// converter refusing the token, which System.Text.Json words with its own conversion message (only a message tells that
+    /// from a converter's own refusal, such as <c>1e2 is not a whole number</c>).
+    /// </summary>
     private static bool IsConversionError(JsonException json) =>
-        json.Message.StartsWith("The JSON value could not be converted", StringComparison.Ordinal);
+        json.InnerException is InvalidOperationException or FormatException or OverflowException || FrameworkWording.IsConversion(json);
 
     /// <summary>Turns System.Text.Json's path (<c>$.variables[0].type</c>) into the field name used in messages (<c>variables[0].type</c>).</summary>
     internal static string? JsonField(JsonException json) =>
