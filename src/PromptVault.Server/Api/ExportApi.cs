@@ -37,6 +37,7 @@ internal static class ExportApi
     private static async Task<Ok<RegistryImportReport>> Import(bool? merge, HttpContext context, RegistryTransfer transfer, ClaimsPrincipal user,
         CancellationToken cancellationToken)
     {
+        JsonBody.EnsurePresent(context.Request);
         if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit) limit.MaxRequestBodySize = MaxImportBytes;
         return TypedResults.Ok(await transfer.ImportAsync(context.Request.Body, merge ?? false, user.Actor(), cancellationToken));
     }

@@ -21,8 +21,7 @@ internal static class JsonBody
     public static async ValueTask<Document?> ReadAsync(HttpRequest http, CancellationToken cancellationToken)
     {
         // In the framework's order for a bound body: none at all, then not JSON.
-        if (http.HttpContext.Features.Get<IHttpRequestBodyDetectionFeature>() is { CanHaveBody: false })
-            throw ProblemExceptionHandler.MissingBody;
+        EnsurePresent(http);
         if (!http.HasJsonContentType())
             return null;
         var reader = http.BodyReader;
@@ -48,6 +47,13 @@ internal static class JsonBody
             reader.AdvanceTo(read.Buffer.End);
             throw Invalid(e);
         }
+    }
+
+    /// <summary>Refuses a request with no body, as the framework refuses one with no body to bind (<see cref="ProblemExceptionHandler.MissingBody"/>).</summary>
+    public static void EnsurePresent(HttpRequest http)
+    {
+        if (http.HttpContext.Features.Get<IHttpRequestBodyDetectionFeature>() is { CanHaveBody: false })
+            throw ProblemExceptionHandler.MissingBody;
     }
 
     private static ReadOnlySpan<byte> Utf8Bom => [0xEF, 0xBB, 0xBF];

@@ -253,11 +253,12 @@ public sealed class BadInputTests(ServerFixture fixture) : IClassFixture<ServerF
     }
 
     [Theory]
-    [InlineData(null)]
-    [InlineData("null")]
-    public async Task BoundBodyMissingOrNull_Returns400MissingBody(string? body)
+    [InlineData("/api/prompts", null)]
+    [InlineData("/api/prompts", "null")]
+    [InlineData("/api/import", null)]
+    public async Task BodyMissingOrNull_Returns400MissingBody(string path, string? body)
     {
-        var (status, problem) = await PostAsync(_client, "/api/prompts", body);
+        var (status, problem) = await PostAsync(_client, path, body);
 
         Assert.Equal(HttpStatusCode.BadRequest, status);
         Assert.Equal("missing_body", problem.Str("code"));
