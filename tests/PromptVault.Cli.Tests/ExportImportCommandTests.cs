@@ -155,6 +155,7 @@ public sealed partial class ExportImportCommandTests
         Assert.Equal(code, problem.Str("code"));
         Assert.StartsWith(path, problem.Str("field"), StringComparison.Ordinal);
         Assert.Contains(path, problem.Str("detail"), StringComparison.Ordinal);
+        Assert.False(problem.Str("detail").EndsWith("..", StringComparison.Ordinal), problem.Str("detail"));
         Assert.Equal(HttpStatusCode.OK, (await GetAsync(client, "/api/keys")).Status);
     }
 

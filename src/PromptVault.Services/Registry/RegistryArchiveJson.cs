@@ -89,7 +89,8 @@ public static class RegistryArchiveJson
         }
         catch (JsonException e)
         {
-            throw Invalid(e.Path ?? "$", $"is not valid JSON (line {e.LineNumber + 1}, byte {e.BytePositionInLine + 1}): {e.Message}");
+            // The reader's message already ends with where it stopped ("LineNumber: 0 | BytePositionInLine: 4.") and its own period.
+            throw Invalid(e.Path ?? "$", $"is not valid JSON: {e.Message.TrimEnd('.')}");
         }
         using (document)
             return Read(document.RootElement);
