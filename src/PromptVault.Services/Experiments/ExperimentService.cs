@@ -234,16 +234,17 @@ public sealed class ExperimentService(
             [Entry(now, actor, action, experiment, new() { ["status"] = Names.Of(experiment.Status) }, after)], includeGeneration, cancellationToken),
             RegistryChangeKind.Experiment, experiment.PromptId, experiment.PromptName);
 
-        if (moved is { Status: ExperimentStatus.Completed, PromoteWinner: true, Winner: { } winnerId } && winnerId != moved.Control.Id && promotionRefused is null)
+        if (WinnerToPromote(moved) is { } promoted && promotionRefused is null)
         {
             try
             {
-                await registry.MoveLabelAsync(moved.PromptName, Label.Production, moved.FindVariant(winnerId)!.VersionId, actor, cancellationToken);
+                // Already in production (a control that was, say) makes this a no-op.
+                await registry.MoveLabelAsync(moved.PromptName, Label.Production, promoted.VersionId, actor, cancellationToken);
             }
             catch (PromptVaultException refused)
             {
                 // A gate closed between the check and the promote (another write meanwhile): the experiment has completed.
-                Log.WinnerPromotionRefused(logger, moved.Id, winnerId, refused.Message);
+                Log.WinnerPromotionRefused(logger, moved.Id, promoted.Id, refused.Message);
             }
         }
         return moved;
@@ -251,9 +252,14 @@ public sealed class ExperimentService(
 
     /// <summary>Why a completed experiment's winner may not be promoted (<see cref="PromptRegistry.PromotionRefusedAsync"/>); null when it may or none is due.</summary>
     private async Task<PromptVaultException?> PromotionRefusedAsync(Experiment completed, CancellationToken cancellationToken) =>
-        completed is { PromoteWinner: true, Winner: { } winnerId } && winnerId != completed.Control.Id
-            ? await registry.PromotionRefusedAsync(completed.PromptName, completed.FindVariant(winnerId)!.VersionId, cancellationToken)
+        WinnerToPromote(completed) is { } winner
+            ? await registry.PromotionRefusedAsync(completed.PromptName, winner.VersionId, cancellationToken)
             : null;
+
+    /// <summary>The variant <c>promoteWinner</c> deploys: the winner, the control included (it need not be the production
+    /// version; when it is, the promote changes nothing). Null when none is due.</summary>
+    private static Variant? WinnerToPromote(Experiment completed) =>
+        completed is { Status: ExperimentStatus.Completed, PromoteWinner: true, Winner: { } winnerId } ? completed.FindVariant(winnerId) : null;
 
     /// <summary>Checks every variant's version can serve, as a labelled one must: not archived, and its includes resolve and close no cycle.</summary>
     /// <returns>The include graph's generation the check read, for the start to expect; null when no variant includes anything.</returns>

@@ -321,7 +321,7 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, IEx
 
     /// <summary>
     /// Why <paramref name="versionId"/> of <paramref name="name"/> may not be promoted now, by the gates a promote checks
-    /// (<see cref="MoveLabelAsync"/>); null when it may, or when the prompt or version is gone. Writes nothing: an
+    /// (<see cref="MoveLabelAsync"/>); null when it may, when it is in production already, or when the prompt or version is gone. Writes nothing: an
     /// experiment completing with <c>promoteWinner</c> asks before it completes, so a refused winner is said in its audit.
     /// </summary>
     public async Task<PromptVaultException?> PromotionRefusedAsync(string name, string versionId, CancellationToken cancellationToken = default)
@@ -329,6 +329,10 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, IEx
         var prompt = await store.FindPromptAsync(name, cancellationToken);
         var target = prompt is null ? null : await store.FindVersionByIdAsync(prompt.Id, versionId, cancellationToken);
         if (prompt is null || target is null)
+            return null;
+        // Already in production, the promote is a no-op (MoveLabelAsync) that no gate refuses.
+        var labels = await store.ListLabelsAsync(prompt.Id, cancellationToken);
+        if (labels.Any(l => l.Name == Label.Production && l.VersionId == target.Id))
             return null;
         try
         {

@@ -47,6 +47,27 @@ public sealed class AutoCompletionTests(LoggedServerFixture fixture) : IClassFix
         Assert.True(history[^1].High - history[^1].Low < history[0].High - history[0].Low);
     }
 
+    /// <summary>The control is a candidate too: when it is not the production version and every challenger is significantly
+    /// worse, the experiment's winner is the control, and promoteWinner deploys it.</summary>
+    [Fact]
+    public async Task AControlThatWins_IsPromoted_WhenItIsNotTheProductionVersion()
+    {
+        var (name, versions) = await CreatePromptWithChallengersAsync(_client);
+        var experiment = await StartTwoWayAsync(name, [versions[1], versions[2]], new JsonObject { ["promoteWinner"] = true });
+
+        // The control (1.0.1) converts 30% of the time, the challenger (1.0.2) 10%; production is 1.0.0.
+        var status = await SendUntilStoppedAsync(_client, experiment, (arm, k) => new JsonObject
+        {
+            ["converted"] = arm == "control" ? k % 10 < 3 : k % 10 == 0,
+        });
+
+        Assert.Equal("completed", status.Str("status"));
+        Assert.Equal(VariantId(experiment, "control"), status.Str("winner"));
+        var (_, prompt) = await GetAsync(_client, $"/api/prompts/{name}");
+        Assert.Equal("1.0.1", prompt!["labels"]!["production"]!.GetValue<string>());
+        Assert.Contains(await AuditAsync(name), e => e.Str("action") == "version.promoted" && e.Str("subject") == "1.0.1" && e.Str("actor") == "promptvault");
+    }
+
     [Fact]
     public async Task AGuardrailBreach_PausesTheExperiment_WithoutAWinner()
     {
