@@ -70,6 +70,7 @@ internal sealed class PromptVaultSdk : IPromptVault, IAsyncDisposable, IDisposab
     internal static ResolvedPrompt Resolve(SnapshotView snapshot, string name, IReadOnlyDictionary<string, object?>? variables, string? unitId, string? label, string? version)
     {
         EnsureText(variables);
+        Serving.EnsureUnitIdIsText(unitId);
         var byExperiment = Serving.ByExperimentValidated(unitId, version, label);
         var prompt = snapshot.Prompts.GetValueOrDefault(name) ?? throw PromptNotFound(name);
         VersionView served;

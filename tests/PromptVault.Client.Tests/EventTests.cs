@@ -287,7 +287,7 @@ public sealed class EventTests
         }
         var nulUnit = await Assert.ThrowsAsync<InvalidInputException>(async () =>
             await host.Vault.GetPromptAsync(name, unitId: "user\0", cancellationToken: ct));
-        Assert.Equal(("invalid_unit_id", "unitId"), (nulUnit.Code, nulUnit.Field));
+        Assert.Equal(("invalid_text", "unitId"), (nulUnit.Code, nulUnit.Field));
         // A timestamp left at its default (year 1) once made the event's id throw in the sender, which then sent nothing more.
         await host.Vault.RecordAsync(resolution, new PromptOutcome { Timestamp = default(DateTimeOffset), QualityScore = 1 }, ct);
         // Metadata whose document the caller disposes as soon as recording returns.

@@ -55,6 +55,31 @@ public sealed class RefusalParityTests(SdkServerFixture fixture) : IClassFixture
             () => host.Vault.GetPromptAsync("Not A Name", cancellationToken: ct).AsTask());
     }
 
+    /// <summary>
+    /// A unit id the server cannot read as text (a lone surrogate: a user name cut in the middle of an emoji, say) is refused
+    /// by the SDK too, rather than served and then lost with its exposure and events, which the server refuses.
+    /// </summary>
+    [Theory]
+    [InlineData(@"user-\ud83d")]
+    [InlineData(@"\ude00user")]
+    [InlineData(@"user\u0000")]
+    public async Task GetPromptAsync_UnitIdThatIsNotText_RefusedAsTheServerRefusesIt(string unitIdInJson)
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var name = Prompts.NewName("unit");
+        await Prompts.CreateAsync(Server.Api, name, "x", cancellationToken: ct);
+        await using var host = await SdkHost.StartAsync(Server.BaseAddress, Server.AdminKey, o => o.UseStream = false, cancellationToken: ct);
+        var unitId = System.Text.RegularExpressions.Regex.Unescape(unitIdInJson);
+
+        await AssertSameRefusalAsync(HttpStatusCode.BadRequest, "invalid_text", "unitId",
+            () => PostRawRenderAsync(name, $$"""{"unitId":"{{unitIdInJson}}"}""", ct),
+            () => host.Vault.GetPromptAsync(name, unitId: unitId, cancellationToken: ct).AsTask());
+        // Also when a version is named, and the experiment does not pick it: the unit id still goes with the call's events.
+        await AssertSameRefusalAsync(HttpStatusCode.BadRequest, "invalid_text", "unitId",
+            () => PostRawRenderAsync(name, $$"""{"unitId":"{{unitIdInJson}}","version":"1.0.0"}""", ct),
+            () => host.Vault.GetPromptAsync(name, unitId: unitId, version: "1.0.0", cancellationToken: ct).AsTask());
+    }
+
     /// <summary>An archived version that no label or variant points at is not in the snapshot's versions, but in its <c>archived</c>.</summary>
     [Fact]
     public async Task GetPromptAsync_ArchivedVersionByNumberOrId_RefusedAsArchivedAsTheServerRefusesIt()

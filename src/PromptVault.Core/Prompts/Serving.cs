@@ -31,14 +31,25 @@ public static class Serving
         return true;
     }
 
-    /// <exception cref="InvalidInputException">The unit id is empty, too long, or holds U+0000 (which the SDK's exposure would then carry to a server that refuses it).</exception>
+    /// <exception cref="InvalidInputException">The unit id is empty, too long, or not text (<see cref="EnsureUnitIdIsText"/>).</exception>
     public static void ValidateUnitId([NotNull] string? unitId, string field = "unitId")
     {
         if (string.IsNullOrWhiteSpace(unitId))
             throw new InvalidInputException("invalid_unit_id", $"{field} is required and must not be empty.", field);
         PromptRules.ValidateLength(unitId, Assignment.MaxUnitIdLength, field);
-        if (NulRefusal.HoldsNul(unitId))
-            throw new InvalidInputException("invalid_unit_id", InvalidJsonTextException.Describe(field, TextFault.Nul) + ".", field);
+        EnsureUnitIdIsText(unitId, field);
+    }
+
+    /// <summary>
+    /// Refuses a unit id holding U+0000 or a lone surrogate (a name cut in the middle of an emoji) as the server refuses it
+    /// while reading a render request (400 <c>invalid_text</c>), whatever else the request names: the SDK, which takes the id
+    /// in process, would otherwise serve it and then lose the exposures and events that carry it to the server.
+    /// </summary>
+    /// <exception cref="InvalidInputException"><c>invalid_text</c>, naming <paramref name="field"/>.</exception>
+    public static void EnsureUnitIdIsText(string? unitId, string field = "unitId")
+    {
+        if (InvalidJsonTextException.FaultIn(unitId) is { } fault)
+            throw new InvalidJsonTextException("", fault).Refusal(field);
     }
 
     public static NotFoundException LabelNotFound(string promptName, string label) => new("label_not_found",
