@@ -57,6 +57,9 @@ public sealed class ExperimentCommandTests(ServerFixture fixture) : IClassFixtur
         Assert.True(completed.ExitCode == 0, completed.ToString());
         Assert.Contains("is completed", completed.Out);
         Assert.Contains("No variant won", completed.Out);
+        var ended = await Cli.RunAsync(Server, null, "experiment", "results", id);
+        Assert.Contains("Winner: none (it completed with no significant difference", ended.Out);
+        Assert.DoesNotContain("none yet", ended.Out);
     }
 
     [Theory]

@@ -58,8 +58,18 @@ internal static class ResultsTable
         }
         foreach (var guardrail in results.Guardrails.Where(g => g.Breached))
             context.Out.WriteLine($"Guardrail breached: {names.GetValueOrDefault(guardrail.VariantId)} worsens {Names.Of(guardrail.Metric)} by {SignedPercent(guardrail.RelativeChange)} (limit {Percent(guardrail.Threshold)}).");
-        context.Out.WriteLine(results.Winner is { } winner ? $"Winner: {names.GetValueOrDefault(winner, winner)}" : "Winner: none yet (no significant difference under the sequential test)");
+        context.Out.WriteLine($"Winner: {WinnerLine(results, names)}");
     }
+
+    /// <summary>The winner, or why there is none: an ended experiment will have none, and a mismatch withholds one.</summary>
+    private static string WinnerLine(ExperimentResults results, Dictionary<string, string> names) => results switch
+    {
+        { Winner: { } winner } => names.GetValueOrDefault(winner, winner),
+        { Status: ExperimentStatus.Completed } => "none (it completed with no significant difference under the sequential test)",
+        { Status: ExperimentStatus.Cancelled } => "none (it was cancelled)",
+        { Srm.Mismatch: true } => "none yet (withheld while the exposures do not follow the weights)",
+        _ => "none yet (no significant difference under the sequential test)",
+    };
 
     private static string Percent(double value) => value.ToString("0.##%", CultureInfo.InvariantCulture);
 
