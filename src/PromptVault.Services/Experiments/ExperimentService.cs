@@ -164,7 +164,7 @@ public sealed class ExperimentService(
             return;
         try
         {
-            await MoveAsync(id, target.Value, SystemActor, decision.Reason, decision.Winner, cancellationToken);
+            await MoveAsync(id, target.Value, SystemActor, decision.Reason, decision.Winner, cancellationToken, decidedWhile: ExperimentStatus.Running);
             Telemetry.DecisionApplied(experiment.PromptName, decision.Action);
             if (target == ExperimentStatus.Completed) Log.ExperimentAutoCompleted(logger, id, decision.Winner, decision.Reason);
             else Log.ExperimentGuardrailPaused(logger, id, decision.Reason);
@@ -176,11 +176,17 @@ public sealed class ExperimentService(
     }
 
     /// <param name="winner">The winner already decided (auto-completion); null to decide it from the results when completing.</param>
-    private async Task<ExperimentResponse> MoveAsync(string id, ExperimentStatus to, string actor, string? reason, string? winner, CancellationToken cancellationToken)
+    /// <param name="decidedWhile">The status a decision made by the system was taken in (a look's, on a running experiment): it
+    /// applies only while the experiment is still in it, so an operator's pause that lands during the look stands.</param>
+    private async Task<ExperimentResponse> MoveAsync(string id, ExperimentStatus to, string actor, string? reason, string? winner, CancellationToken cancellationToken,
+        ExperimentStatus? decidedWhile = null)
     {
         for (var attempt = 1; ; attempt++)
         {
             var experiment = await RequireAsync(id, cancellationToken);
+            if (decidedWhile is { } decided && experiment.Status != decided)
+                throw new ConflictException("invalid_experiment_transition",
+                    $"experiment '{experiment.Name}' is {Names.Of(experiment.Status)} now, no longer {Names.Of(decided)} as when the decision was taken.", "status");
             ExperimentLifecycle.EnsureCanMove(experiment, to);
             try
             {

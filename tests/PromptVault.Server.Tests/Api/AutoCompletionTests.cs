@@ -1,5 +1,6 @@
 using System.Net;
 using Microsoft.Data.Sqlite;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
 using PromptVault.Core.Experiments;
@@ -68,6 +69,44 @@ public sealed class AutoCompletionTests(LoggedServerFixture fixture) : IClassFix
         Assert.Contains(await AuditAsync(name), e => e.Str("action") == "version.promoted" && e.Str("subject") == "1.0.1" && e.Str("actor") == "promptvault");
     }
 
+    /// <summary>
+    /// A look decides on the running experiment it read; an operator's pause that lands before the look acts stands: the look
+    /// neither completes the paused experiment nor promotes its winner.
+    /// </summary>
+    [Fact]
+    public async Task AnOperatorsPause_DuringALookThatFindsAWinner_Stands()
+    {
+        var (name, versions) = await CreatePromptWithChallengersAsync(_client);
+        var experiment = await StartTwoWayAsync(name, versions, new JsonObject { ["promoteWinner"] = true });
+        var id = experiment.Str("id");
+        // Paused (no look acts) while 1,000 units an arm arrive: casual converts 30% against control's 10%.
+        await MoveAsync(_client, id, "pause");
+        await SendAsync(id, 1000, (control, k) => new { converted = control ? k % 10 == 0 : k % 10 < 3 });
+        await MoveAsync(_client, id, "start");
+        var service = fixture.Server.Services.GetRequiredService<ExperimentService>();
+
+        Task look;
+        await using (var writeLock = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = fixture.Server.DatabasePath, Pooling = false }.ToString()))
+        {
+            // The look reads the running experiment and waits to store what it saw; the operator's pause lands meanwhile.
+            await writeLock.OpenAsync(TestContext.Current.CancellationToken);
+            using var transaction = writeLock.BeginTransaction();
+            look = service.EvaluateAsync(id, TestContext.Current.CancellationToken);
+            await Task.Delay(TimeSpan.FromSeconds(1), TestContext.Current.CancellationToken);
+            using var pause = writeLock.CreateCommand();
+            pause.CommandText = "UPDATE experiments SET status = 'paused' WHERE id = $id";
+            pause.Parameters.AddWithValue("$id", id);
+            Assert.Equal(1, await pause.ExecuteNonQueryAsync(TestContext.Current.CancellationToken));
+            transaction.Commit();
+        }
+        await look;
+
+        var (_, after) = await GetAsync(_client, $"/api/experiments/{id}");
+        Assert.Equal("paused", after.Str("status"));
+        var (_, prompt) = await GetAsync(_client, $"/api/prompts/{name}");
+        Assert.Equal("1.0.0", prompt!["labels"]!["production"]!.GetValue<string>());
+    }
+
     [Fact]
     public async Task AGuardrailBreach_PausesTheExperiment_WithoutAWinner()
     {
@@ -101,30 +140,11 @@ public sealed class AutoCompletionTests(LoggedServerFixture fixture) : IClassFix
 
         // While paused (no look acts), 2,000 units an arm arrive: casual converts 30% against 10%, but fails 30% of calls
         // against 2%, where at most +10% is allowed (excess 0.278, always-valid half-width about 0.146).
-        var service = fixture.Server.Services.GetRequiredService<ExperimentService>();
-        var unitsOf = new Dictionary<string, int>();
-        var units = new List<(string UnitId, string VariantId, string VersionId, int K, bool Control)>();
-        for (var u = 0; unitsOf.Values.Sum() < 4000; u++)
+        await SendAsync(id, 2000, (control, k) => new
         {
-            var assigned = await service.AssignAsync(id, $"{id}-u-{u}", TestContext.Current.CancellationToken);
-            var k = unitsOf.GetValueOrDefault(assigned.VariantId);
-            if (k == 2000)
-                continue;
-            unitsOf[assigned.VariantId] = k + 1;
-            units.Add(($"{id}-u-{u}", assigned.VariantId, assigned.VersionId, k, assigned.VariantName == "control"));
-        }
-        foreach (var chunk in units.Chunk(1000))
-        {
-            var (status, answer) = await PostAsync(_client, "/api/exposures",
-                new { exposures = chunk.Select(u => new { experimentId = id, variantId = u.VariantId, unitId = u.UnitId }).ToArray() });
-            Assert.True(status == HttpStatusCode.OK, answer?.ToJsonString());
-            await RecordAsync(_client, chunk.Select(u => (object)new
-            {
-                versionId = u.VersionId, experimentId = id, variantId = u.VariantId, unitId = u.UnitId,
-                converted = u.Control ? u.K % 10 == 0 : u.K % 10 < 3,
-                error = (u.Control ? u.K % 50 == 0 : u.K % 10 < 3) ? "timeout" : null,
-            }));
-        }
+            converted = control ? k % 10 == 0 : k % 10 < 3,
+            error = (control ? k % 50 == 0 : k % 10 < 3) ? "timeout" : null,
+        });
         var (_, results) = await GetAsync(_client, $"/api/experiments/{id}/results");
         Assert.True(results!["guardrails"]![0]!["breached"]!.GetValue<bool>(), results.ToJsonString());
         Assert.True(results["variants"]![1]!["metrics"]!["conversionRate"]!["adjustedSequentialPValue"]!.GetValue<double>() < 0.05);
@@ -193,6 +213,41 @@ public sealed class AutoCompletionTests(LoggedServerFixture fixture) : IClassFix
             body[key] = value?.DeepClone();
         var experiment = await CreateAsync(_client, body.ToJsonString());
         return await MoveAsync(_client, experiment.Str("id"), "start");
+    }
+
+    /// <summary>
+    /// Sends <paramref name="perArm"/> units an arm of a two-way experiment, each its exposure and one event with the
+    /// members <paramref name="outcome"/> gives for (is the control, units of its arm before it).
+    /// </summary>
+    private async Task SendAsync(string id, int perArm, Func<bool, int, object> outcome)
+    {
+        var service = fixture.Server.Services.GetRequiredService<ExperimentService>();
+        var unitsOf = new Dictionary<string, int>();
+        var units = new List<(string UnitId, string VariantId, string VersionId, int K, bool Control)>();
+        for (var u = 0; unitsOf.Values.Sum() < 2 * perArm; u++)
+        {
+            var assigned = await service.AssignAsync(id, $"{id}-u-{u}", TestContext.Current.CancellationToken);
+            var k = unitsOf.GetValueOrDefault(assigned.VariantId);
+            if (k == perArm)
+                continue;
+            unitsOf[assigned.VariantId] = k + 1;
+            units.Add(($"{id}-u-{u}", assigned.VariantId, assigned.VersionId, k, assigned.VariantName == "control"));
+        }
+        foreach (var chunk in units.Chunk(1000))
+        {
+            var (status, answer) = await PostAsync(_client, "/api/exposures",
+                new { exposures = chunk.Select(u => new { experimentId = id, variantId = u.VariantId, unitId = u.UnitId }).ToArray() });
+            Assert.True(status == HttpStatusCode.OK, answer?.ToJsonString());
+            await RecordAsync(_client, chunk.Select(u =>
+            {
+                var e = JsonSerializer.SerializeToNode(outcome(u.Control, u.K))!.AsObject();
+                e["versionId"] = u.VersionId;
+                e["experimentId"] = id;
+                e["variantId"] = u.VariantId;
+                e["unitId"] = u.UnitId;
+                return (object)e;
+            }));
+        }
     }
 
     private async Task<List<JsonNode>> AuditAsync(string name)
