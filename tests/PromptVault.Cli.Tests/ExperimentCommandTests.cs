@@ -65,6 +65,8 @@ public sealed class ExperimentCommandTests(ServerFixture fixture) : IClassFixtur
     [Theory]
     [InlineData("control=1.0.0", "NAME=VERSION:WEIGHT")]
     [InlineData("control:50", "NAME=VERSION:WEIGHT")]
+    [InlineData("control=1.0.0:2,5", "NAME=VERSION:WEIGHT")] // not 25: a comma is no thousands separator here
+    [InlineData("control=1.0.0: 50", "NAME=VERSION:WEIGHT")]
     public async Task Experiment_Create_BadVariantSyntax_IsUsageError(string variant, string expected)
     {
         var result = await Cli.RunAsync(Server, null, "experiment", "create", "x", "--prompt", "p", "--variant", variant, "--variant", "b=1.0.0:50");

@@ -71,7 +71,7 @@ internal sealed class ExperimentCommands(CliContext context)
     {
         var equals = text.IndexOf('=', StringComparison.Ordinal);
         var colon = text.LastIndexOf(':');
-        if (equals <= 0 || colon < equals + 2 || !decimal.TryParse(text[(colon + 1)..], NumberStyles.Number, CultureInfo.InvariantCulture, out var weight))
+        if (equals <= 0 || colon < equals + 2 || !decimal.TryParse(text[(colon + 1)..], NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var weight))
             throw CliException.Usage($"--variant '{text}' is not NAME=VERSION:WEIGHT (e.g. control=1.0.0:50).");
         return new VariantRequest(text[..equals], text[(equals + 1)..colon], weight);
     }
