@@ -39,7 +39,7 @@ public sealed class GatesPromptFileTests(ServerFixture fixture) : IClassFixture<
         Assert.Equal($"{name} 1.0.0 unchanged", again.Out.Trim());
         Assert.DoesNotContain("differ", again.Error, StringComparison.Ordinal);
         Assert.True(differs.ExitCode == 0, differs.ToString());
-        Assert.Contains("requireApproval differ", differs.Error, StringComparison.Ordinal);
+        Assert.Contains($"requireApproval differs from prompt '{name}' on the server and was left unchanged;", differs.Error, StringComparison.Ordinal);
         Assert.Equal(1, refused.ExitCode);
         Assert.Contains("approv", refused.Error, StringComparison.Ordinal);
     }

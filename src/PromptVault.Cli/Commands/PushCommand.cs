@@ -186,8 +186,10 @@ internal sealed class PushCommand(CliContext context)
         if (file.Category is { } category && category != existing.Category) differ.Add("category");
         if (file.RequireApproval is { } approval && approval != existing.RequireApproval) differ.Add("requireApproval");
         if (file.RequireTests is { } gated && gated != existing.RequireTests) differ.Add("requireTests");
-        if (differ.Count > 0)
-            context.WriteWarning($"{path}: {string.Join(", ", differ)} differ from prompt '{existing.Name}' on the server; push only versions the template, variables and metadata, so they were left unchanged.");
+        if (differ.Count == 1)
+            context.WriteWarning($"{path}: {differ[0]} differs from prompt '{existing.Name}' on the server and was left unchanged; push versions only the template, variables and metadata.");
+        else if (differ.Count > 1)
+            context.WriteWarning($"{path}: {string.Join(", ", differ)} differ from prompt '{existing.Name}' on the server and were left unchanged; push versions only the template, variables and metadata.");
     }
 
     private void Print(List<PushResult> results, bool json)
