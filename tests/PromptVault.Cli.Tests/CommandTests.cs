@@ -193,6 +193,20 @@ public sealed class CommandTests(ServerFixture fixture) : IClassFixture<ServerFi
     }
 
     [Fact]
+    public async Task Push_OneFileWithABadName_ExitsOneNamingTheFileAndLine_AndWritesNothing()
+    {
+        using var folder = new TempFolder();
+        var good = folder.Write("good.md", PromptFile("bad-name-neighbour"));
+        var bad = folder.Write("bad.md", "---\nname: Bad Name\n---\nHello\n");
+
+        var result = await Cli.RunAsync(fixture.Server, null, "push", good, bad);
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains($"{bad}: name (line 2): name 'Bad Name' is invalid", result.Error);
+        Assert.Equal(1, (await Cli.RunAsync(fixture.Server, null, "history", "bad-name-neighbour")).ExitCode);
+    }
+
+    [Fact]
     public async Task Push_MissingFile_ExitsTwo()
     {
         var result = await Cli.RunAsync(fixture.Server, null, "push", "/no/such/file.md");

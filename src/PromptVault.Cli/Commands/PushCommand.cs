@@ -51,8 +51,20 @@ internal sealed class PushCommand(CliContext context)
         return await context.CallServerAsync(remote, async client =>
         {
             var plans = new List<Plan>();
+            var refused = false;
             foreach (var (path, file) in files)
-                plans.Add(await PlanAsync(client, path, file, cancellationToken));
+            {
+                try
+                {
+                    plans.Add(await PlanAsync(client, path, file, cancellationToken));
+                }
+                catch (PromptVaultApiException e)
+                {
+                    context.WriteError(e, path);
+                    refused = true;
+                }
+            }
+            if (refused) return ExitCodes.Refused;
 
             var needMessage = plans.Where(p => p.Action == PushAction.NewVersion && string.IsNullOrWhiteSpace(message)).ToList();
             if (needMessage.Count > 0)

@@ -81,6 +81,14 @@ internal static class PromptFileReader
     {
         var fields = Fields(front, PromptFile.Keys, "");
         var name = String(fields, "name", "") ?? throw new FrontMatterException("name", null, "is required: the prompt's name, e.g. customer-support.");
+        try
+        {
+            PromptRules.ValidatePromptName(name);
+        }
+        catch (InvalidInputException e)
+        {
+            throw new FrontMatterException("name", fields["name"], e.Message);
+        }
         var type = Enum<PromptType>(fields, "type", "");
         var variables = fields.TryGetValue("variables", out var variablesNode) && !YamlJson.IsNull(variablesNode)
             ? Variables(variablesNode)
