@@ -80,6 +80,22 @@ public sealed class RefusalParityTests(SdkServerFixture fixture) : IClassFixture
             () => host.Vault.GetPromptAsync(name, unitId: unitId, version: "1.0.0", cancellationToken: ct).AsTask());
     }
 
+    /// <summary>A blank version is refused like an empty label, not read as "no version" (which would serve production unasked).</summary>
+    [Theory]
+    [InlineData("")]
+    [InlineData("  ")]
+    public async Task GetPromptAsync_BlankVersion_RefusedAsTheServerRefusesIt(string version)
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var name = Prompts.NewName("blank-version");
+        await Prompts.CreateAsync(Server.Api, name, "one", cancellationToken: ct);
+        await using var host = await SdkHost.StartAsync(Server.BaseAddress, Server.AdminKey, o => o.UseStream = false, cancellationToken: ct);
+
+        await AssertSameRefusalAsync(HttpStatusCode.BadRequest, "blank_field", "version",
+            () => Server.Api.RenderAsync(name, new RenderRequest(Version: version), ct),
+            () => host.Vault.GetPromptAsync(name, version: version, cancellationToken: ct).AsTask());
+    }
+
     /// <summary>An archived version that no label or variant points at is not in the snapshot's versions, but in its <c>archived</c>.</summary>
     [Fact]
     public async Task GetPromptAsync_ArchivedVersionByNumberOrId_RefusedAsArchivedAsTheServerRefusesIt()

@@ -23,9 +23,12 @@ public static class Serving
     /// A render's first step, before the prompt is looked up (the server's and the SDK's alike): <see cref="ByExperiment"/>,
     /// with the unit id then validated, so an invalid one is refused whether or not the prompt exists.
     /// </summary>
-    /// <exception cref="InvalidInputException">The experiment would pick the version and the unit id is invalid (<see cref="ValidateUnitId"/>).</exception>
+    /// <exception cref="InvalidInputException">A version is given but blank (it would serve the label's version unasked), or the
+    /// experiment would pick the version and the unit id is invalid (<see cref="ValidateUnitId"/>).</exception>
     public static bool ByExperimentValidated([NotNullWhen(true)] string? unitId, string? version, string? label)
     {
+        if (version is not null && string.IsNullOrWhiteSpace(version))
+            throw new InvalidInputException("blank_field", "version is blank; leave it out to serve the label's version, or name one (1.0.2, an id, latest).", "version");
         if (!ByExperiment(unitId, version, label)) return false;
         ValidateUnitId(unitId);
         return true;
