@@ -54,10 +54,12 @@ public static class PromptVaultJson
     /// <summary>
     /// The request objects whose unknown members are refused, not dropped: a request's <c>metadata</c> with a member that is no
     /// model setting (<c>max_tokens</c> for <c>maxTokens</c>) would store the version without the setting its author meant; a
-    /// playground entry with a misspelt <c>version</c> would run another version. Only requests: stored metadata and answers
-    /// (the SDK's too) still read members a later server adds.
+    /// playground entry with a misspelt <c>version</c> would run another version; a PATCH with <c>name</c> or <c>type</c> would
+    /// answer 200 to a rename that never happened. Only requests: stored metadata and answers (the SDK's too) still read
+    /// members a later server adds.
     /// </summary>
-    public static IReadOnlyList<Type> StrictRequestTypes { get; } = [typeof(Prompts.PromptMetadata), typeof(PlaygroundVersion)];
+    public static IReadOnlyList<Type> StrictRequestTypes { get; } =
+        [typeof(Prompts.PromptMetadata), typeof(PlaygroundVersion), typeof(UpdatePromptRequest)];
 
     private static void RefuseUnknownMembers(JsonTypeInfo typeInfo)
     {

@@ -132,9 +132,9 @@ internal sealed class ProblemExceptionHandler : IExceptionHandler
     private static string DescribeUnknownMember(HttpContext context, string member, Type type)
     {
         var members = string.Join(", ", BodyOptions(context).GetTypeInfo(type).Properties.Select(p => p.Name));
-        return type == typeof(PromptMetadata)
-            ? $"'{member}' is not a model setting; metadata takes {members}."
-            : $"'{member}' is not a field this object takes; it takes {members}.";
+        if (type == typeof(PromptMetadata)) return $"'{member}' is not a model setting; metadata takes {members}.";
+        if (type == typeof(UpdatePromptRequest)) return $"'{member}' is not a field PATCH can change; it changes only {members}.";
+        return $"'{member}' is not a field this object takes; it takes {members}.";
     }
 
     private static string WrongJsonType(string? field) =>

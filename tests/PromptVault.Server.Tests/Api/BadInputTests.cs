@@ -47,6 +47,23 @@ public sealed class BadInputTests(ServerFixture fixture) : IClassFixture<ServerF
         Assert.Equal(before, await SnapshotAsync(name));
     }
 
+    [Theory]
+    [InlineData("""{ "name": "renamed" }""", "name")]
+    [InlineData("""{ "description": "New", "type": "chat" }""", "type")]
+    public async Task PatchPrompt_NameOrType_Returns400SayingItCannotBeChanged_AndChangesNothing(string body, string field)
+    {
+        var name = await CreateSupportPromptAsync(_client);
+        var before = await SnapshotAsync(name);
+
+        var (status, problem) = await SendAsync(_client, HttpMethod.Patch, $"/api/prompts/{name}", body);
+
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Equal("unknown_field", problem.Str("code"));
+        Assert.Equal(field, problem.Str("field"));
+        Assert.Equal($"'{field}' is not a field PATCH can change; it changes only description, tags, category, requireApproval, requireTests.", problem.Str("detail"));
+        Assert.Equal(before, await SnapshotAsync(name));
+    }
+
     [Fact]
     public async Task CreateVersion_FiveMegabyteTemplate_Returns400AndStoresNothing()
     {
