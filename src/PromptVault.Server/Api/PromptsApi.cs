@@ -50,7 +50,12 @@ internal static class PromptsApi
         HttpRequest request, CancellationToken cancellationToken)
     {
         var page = PageRequest.From(limit, offset);
-        var list = await registry.ListPromptsAsync(new PromptFilter(TypeFilter(type), category, tag, page), cancellationToken);
+        foreach (var parameter in (string[])["type", "category", "tag"])
+        {
+            if (request.Query[parameter].Count > 1)
+                throw new InvalidInputException("too_many", $"{parameter} is given {request.Query[parameter].Count} times; a prompt list filters by one {parameter}.", parameter);
+        }
+        var list = await registry.ListPromptsAsync(Filter(type, category, tag, page), cancellationToken);
         return TypedResults.Ok(list with { Next = Paging.Next(request, page, list.Prompts.Count, list.Total) });
     }
 
@@ -157,14 +162,20 @@ internal static class PromptsApi
         }
     }
 
-    /// <summary>The <c>type</c> filter of a prompt list (also the MCP tool's): none when empty.</summary>
-    internal static PromptType? TypeFilter(string? type)
+    /// <summary>
+    /// A prompt list's filters, over HTTP and MCP alike: an empty value filters nothing, as an omitted one does; a type is
+    /// matched as a new prompt's is, by its exact name (<c>user</c>, not <c>User</c>).
+    /// </summary>
+    internal static PromptFilter Filter(string? type, string? category, string? tag, PageRequest page)
     {
-        if (string.IsNullOrEmpty(type))
-            return null;
-        return Names.TryParse<PromptType>(type, out var parsed)
-            ? parsed
-            : throw new InvalidInputException("invalid_type", $"type '{PromptRules.Shorten(type)}' is not one of {Names.AllOf<PromptType>()}.", "type");
+        PromptType? parsed = null;
+        if (!string.IsNullOrEmpty(type))
+        {
+            parsed = Names.TryParse<PromptType>(type, out var named) && Names.Of(named) == type
+                ? named
+                : throw new InvalidInputException("invalid_type", $"type '{PromptRules.Shorten(type)}' is not one of {Names.AllOf<PromptType>()}.", "type");
+        }
+        return new PromptFilter(parsed, string.IsNullOrEmpty(category) ? null : category, string.IsNullOrEmpty(tag) ? null : tag, page);
     }
 
     /// <summary>Prompt names may hold '/', which clients send as %2F; routing leaves that escaped.</summary>

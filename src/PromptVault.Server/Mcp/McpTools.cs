@@ -53,7 +53,7 @@ internal sealed class McpTools(PromptRegistry registry, ExperimentService experi
         [Description("Only prompts in this category")] string? category = null,
         [Description("Only prompts with this tag")] string? tag = null,
         CancellationToken cancellationToken = default) =>
-        registry.ListPromptsAsync(new PromptFilter(PromptsApi.TypeFilter(type), category, tag, PageRequest.All), cancellationToken);
+        registry.ListPromptsAsync(PromptsApi.Filter(type, category, tag, PageRequest.All), cancellationToken);
 
     [McpServerTool(Name = "get_prompt", ReadOnly = true), Description("Gets one version of a prompt (its template, variables and metadata): the production version unless a version is named.")]
     public async Task<VersionResponse> GetPromptAsync(

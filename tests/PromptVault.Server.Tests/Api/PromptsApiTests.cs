@@ -377,6 +377,26 @@ public sealed class PromptsApiTests(ServerFixture fixture) : IClassFixture<Serve
     }
 
     [Fact]
+    public async Task ListPrompts_EmptyFilterFiltersNothing_RepeatedOneIs400_TypeMatchesExactlyAsCreateDoes()
+    {
+        var name = await CreateSupportPromptAsync(_client);
+
+        var (_, all) = await GetAsync(_client, "/api/prompts?limit=200");
+        var (_, empty) = await GetAsync(_client, "/api/prompts?limit=200&type=&category=&tag=");
+        var (repeated, repeatedProblem) = await GetAsync(_client, "/api/prompts?tag=support&tag=other");
+        var (capitalised, capitalisedProblem) = await GetAsync(_client, "/api/prompts?type=System");
+        var (created, _) = await PostAsync(_client, "/api/prompts", new { name = name + "-cap", type = "System", content = "x" });
+
+        Assert.Equal(all!["total"]!.GetValue<int>(), empty!["total"]!.GetValue<int>());
+        Assert.Contains(name, empty["prompts"]!.AsArray().Select(p => p.Str("name")));
+        Assert.Equal(HttpStatusCode.BadRequest, repeated);
+        Assert.Equal(("too_many", "tag"), (repeatedProblem.Str("code"), repeatedProblem.Str("field")));
+        Assert.Equal(HttpStatusCode.BadRequest, created); // a new prompt's type is its exact name, so the filter's is too
+        Assert.Equal(HttpStatusCode.BadRequest, capitalised);
+        Assert.Equal(("invalid_type", "type"), (capitalisedProblem.Str("code"), capitalisedProblem.Str("field")));
+    }
+
+    [Fact]
     public void Audit_EveryActionItRecords_IsListedInTheApiDoc()
     {
         // GET /api/audit?action= must match exactly, so a reader needs every name the log can hold.
