@@ -50,11 +50,6 @@ internal static class PromptsApi
         HttpRequest request, CancellationToken cancellationToken)
     {
         var page = PageRequest.From(limit, offset);
-        foreach (var parameter in (string[])["type", "category", "tag"])
-        {
-            if (request.Query[parameter].Count > 1)
-                throw new InvalidInputException("too_many", $"{parameter} is given {request.Query[parameter].Count} times; a prompt list filters by one {parameter}.", parameter);
-        }
         var list = await registry.ListPromptsAsync(Filter(type, category, tag, page), cancellationToken);
         return TypedResults.Ok(list with { Next = Paging.Next(request, page, list.Prompts.Count, list.Total) });
     }

@@ -84,6 +84,7 @@ public static class PromptVaultServer
         app.UseAuthentication();
         app.UseFailedAuthenticationLimit();
         app.UseAuthorization();
+        app.UseSingleValuedQuery();
         app.MapOpenApi().AllowAnonymous();
         app.MapHealthApi();
         app.MapPromptsApi();

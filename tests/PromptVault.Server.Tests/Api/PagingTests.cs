@@ -122,6 +122,20 @@ public sealed class PagingTests : IAsyncLifetime
     }
 
     [Theory]
+    [InlineData("/api/audit?action=prompt.created&action=version.created", "action")]
+    [InlineData("/api/experiments?prompt=a&prompt=b", "prompt")]
+    [InlineData("/api/prompts?limit=1&limit=1", "limit")]
+    [InlineData("/api/prompts?tag=a&tag=b", "tag")]
+    public async Task ListRoutes_AQueryParameterGivenTwice_Return400TooManyNamingIt(string path, string field)
+    {
+        var (status, problem) = await GetAsync(_client, path);
+
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Equal(("too_many", field), (problem.Str("code"), problem.Str("field")));
+        Assert.StartsWith($"{field} is given 2 times", problem.Str("detail"), StringComparison.Ordinal);
+    }
+
+    [Theory]
     [InlineData("limit=0", "limit")]
     [InlineData("limit=1001", "limit")]
     [InlineData("limit=ten", "limit")]
