@@ -76,6 +76,12 @@ public sealed class ConcurrentWriteException(string message) : Exception(message
 /// </summary>
 public sealed class StoreFullException(string message, Exception innerException) : Exception(message, innerException);
 
+/// <summary>
+/// Thrown by a store when its database server cannot be reached (refused, gone, shutting down, or not answering): a write
+/// that met it may or may not have committed. Transient (HTTP 503); the store connects again on the next request, with no restart.
+/// </summary>
+public sealed class StoreUnavailableException(string message, Exception innerException) : Exception(message, innerException);
+
 /// <summary>A service PromptVault calls on the caller's behalf (a model provider) failed or could not be reached (HTTP 502).</summary>
 public sealed class UpstreamFailedException(string code, string message)
     : PromptVaultException(code, message)

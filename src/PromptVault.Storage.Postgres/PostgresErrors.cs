@@ -17,6 +17,14 @@ internal static class PostgresErrors
     public static bool IsDiskFull(PostgresException e) => e.SqlState == PostgresErrorCodes.DiskFull;
 
     /// <summary>
+    /// The server could not be reached or went away: no connection (refused, timed out, dropped; Npgsql's own exception,
+    /// transient), a connection error (SQLSTATE class 08), or the server shutting down, crashed or starting (57P01-57P03).
+    /// Not a lost race or a full disk, which Npgsql also calls transient but are answered otherwise.
+    /// </summary>
+    public static bool IsUnreachable(NpgsqlException e) =>
+        e is PostgresException p ? p.SqlState is ['0', '8', ..] or "57P01" or "57P02" or "57P03" : e.IsTransient;
+
+    /// <summary>
     /// The database refused a value or a row (SQLSTATE classes 22, data exception, and 23, integrity constraint): an
     /// error of what was written, which writing it again gives again, unlike a lost connection or a timeout.
     /// </summary>

@@ -62,8 +62,15 @@ public sealed partial class PostgresRegistryChanges(NpgsqlDataSource dataSource,
     public async ValueTask<long> ReadAsync(CancellationToken cancellationToken = default)
     {
         long committed;
-        await using (var connection = await dataSource.OpenConnectionAsync(cancellationToken))
+        try
+        {
+            await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
             committed = await ReadCounterAsync(connection, cancellationToken);
+        }
+        catch (NpgsqlException e) when (PostgresErrors.IsUnreachable(e))
+        {
+            throw PostgresPromptStore.Unreachable(e);
+        }
         // Not listening, or its notification is late: the caches may hold what a change up to there made stale. Dropped once
         // per counter value, so a snapshot stream woken by the drop does not rebuild in a loop until the listener is back.
         if (!await WaitForAppliedAsync(committed, cancellationToken) && Interlocked.Exchange(ref _droppedAt, committed) != committed)

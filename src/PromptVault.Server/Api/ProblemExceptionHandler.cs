@@ -40,11 +40,13 @@ internal sealed class ProblemExceptionHandler : IExceptionHandler
             BadHttpRequestException e => (e.StatusCode, "bad_request", e.Message, null),
             _ when IsStoreBusy(exception) => (StatusCodes.Status503ServiceUnavailable, StoreBusyCode, StoreBusyMessage, null),
             StoreFullException => (StatusCodes.Status503ServiceUnavailable, "store_full", "The database's disk is full: nothing was stored. Retry once space is freed.", null),
+            StoreUnavailableException => (StatusCodes.Status503ServiceUnavailable, StoreUnavailableCode, StoreUnavailableMessage, null),
             _ => (0, "", "", null),
         };
         if (status == 0) return false;
-        // A busy store frees up within a second; a full disk waits for an operator; a missing setting needs a restart.
-        if (IsStoreBusy(exception)) context.Response.Headers.RetryAfter = "1";
+        // A busy store frees up within a second; an unreachable one is tried again at once on the next request; a full disk
+        // waits for an operator; a missing setting needs a restart.
+        if (IsStoreBusy(exception) || exception is StoreUnavailableException) context.Response.Headers.RetryAfter = "1";
         if (exception is StoreFullException) context.Response.Headers.RetryAfter = "30";
         await Problems.WriteAsync(context, status, code, detail, field);
         return true;
@@ -59,6 +61,11 @@ internal sealed class ProblemExceptionHandler : IExceptionHandler
     internal const string StoreBusyCode = "store_busy";
 
     internal const string StoreBusyMessage = "The database is busy; retry the request.";
+
+    internal const string StoreUnavailableCode = "store_unavailable";
+
+    /// <summary>Neither "nothing was stored" nor the server's address: a write cut off at its commit may have committed.</summary>
+    internal const string StoreUnavailableMessage = "The database could not be reached; retry the request.";
 
     /// <summary>
     /// A string that is not valid text (a lone surrogate such as <c>"\ud800"</c>, bytes that are not UTF-8, or U+0000): found

@@ -1,0 +1,144 @@
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.AspNetCore.Builder;
+using Npgsql;
+using System.Net.Http.Json;
+using PromptVault.Server.Hosting;
+using PromptVault.Storage.Testing;
+using static PromptVault.Server.Tests.ApiCalls;
+
+namespace PromptVault.Server.Tests.Postgres;
+
+/// <summary>A server whose PostgreSQL goes away and comes back: what its callers are told meanwhile, and that it recovers by itself.</summary>
+public sealed class DatabaseOutageTests
+{
+    private static CancellationToken Cancel => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task DatabaseUnreachable_EveryRequestAnswers503StoreUnavailableWithRetryAfter_AndTheServerRecoversWhenItIsBack()
+    {
+        await using var database = await PostgresServer.CreateDatabaseAsync(migrated: false, Cancel);
+        var target = new NpgsqlConnectionStringBuilder(database.ConnectionString);
+        await using var relay = new Relay(target.Host!, target.Port);
+        target.Port = relay.Port;
+        await using var app = PromptVaultServer.Build(new ServerOptions { Postgres = target.ConnectionString, Urls = "http://127.0.0.1:0" },
+            ["--Logging:LogLevel:Default=None"]);
+        await PromptVaultServer.MigrateAsync(app, Cancel);
+        var admin = (await PromptVaultServer.CreateFirstAdminKeyAsync(app, Cancel))!;
+        await app.StartAsync(Cancel);
+        using var client = new HttpClient { BaseAddress = new Uri(app.Urls.First()) };
+        client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", admin.Key);
+        var name = await CreateSupportPromptAsync(client);
+        var versionId = (await GetAsync(client, $"/api/prompts/{name}/versions/1.0.0")).Body.Str("id");
+
+        await relay.CutAsync();
+        // Authentication (a new key's lookup), a read, a write, a metric batch and the SDK snapshot each meet the database.
+        using var other = new HttpClient { BaseAddress = client.BaseAddress };
+        other.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", "pv_notAKeyTheServerHasSeenBefore0000000000000");
+        foreach (var (http, method, path, body) in new (HttpClient, HttpMethod, string, object?)[]
+        {
+            (other, HttpMethod.Get, "/api/prompts", null),
+            (client, HttpMethod.Get, "/api/prompts", null),
+            (client, HttpMethod.Post, "/api/prompts", SupportPrompt(UniqueName("outage"))),
+            (client, HttpMethod.Post, "/api/metrics", new { versionId, latencyMs = 12.5 }),
+            (client, HttpMethod.Get, "/api/sdk/snapshot", null),
+        })
+        {
+            using var request = new HttpRequestMessage(method, path);
+            if (body is not null) request.Content = JsonContent.Create(body);
+            using var response = await http.SendAsync(request, Cancel);
+            var text = await response.Content.ReadAsStringAsync(Cancel);
+            Assert.True(response.StatusCode == HttpStatusCode.ServiceUnavailable, $"{method} {path}: {(int)response.StatusCode} {text}");
+            Assert.Contains("\"code\":\"store_unavailable\"", text);
+            Assert.Contains("The database could not be reached; retry the request.", text);
+            Assert.Equal("1", response.Headers.RetryAfter?.ToString());
+        }
+
+        relay.Resume();
+        await Eventually(() => GetAsync(client, $"/api/prompts/{name}"), r => r.Status == HttpStatusCode.OK, TimeSpan.FromSeconds(10));
+        var (status, stored) = await PostAsync(client, "/api/metrics", new { versionId, latencyMs = 12.5 });
+        Assert.True(status == HttpStatusCode.OK, stored?.ToJsonString());
+        Assert.Equal(1, stored!["stored"]!.GetValue<int>());
+    }
+
+    /// <summary>A loopback TCP relay to PostgreSQL that can be cut (its listener stopped, every connection closed) and resumed on the same port.</summary>
+    private sealed class Relay : IAsyncDisposable
+    {
+        private readonly string _host;
+        private readonly int _targetPort;
+        private readonly List<TcpClient> _open = [];
+        private TcpListener _listener;
+        private CancellationTokenSource _stop = new();
+        private Task _accepting;
+
+        public Relay(string host, int targetPort)
+        {
+            (_host, _targetPort) = (host, targetPort);
+            _listener = new TcpListener(IPAddress.Loopback, 0);
+            _listener.Start();
+            Port = ((IPEndPoint)_listener.LocalEndpoint).Port;
+            _accepting = AcceptAsync(_listener, _stop.Token);
+        }
+
+        public int Port { get; }
+
+        public async Task CutAsync()
+        {
+            await _stop.CancelAsync();
+            _listener.Stop();
+            await _accepting;
+            lock (_open)
+            {
+                foreach (var socket in _open)
+                    socket.Dispose();
+                _open.Clear();
+            }
+        }
+
+        public void Resume()
+        {
+            _stop = new CancellationTokenSource();
+            _listener = new TcpListener(IPAddress.Loopback, Port);
+            _listener.Start();
+            _accepting = AcceptAsync(_listener, _stop.Token);
+        }
+
+        private async Task AcceptAsync(TcpListener listener, CancellationToken stop)
+        {
+            try
+            {
+                while (true)
+                {
+                    var client = await listener.AcceptTcpClientAsync(stop);
+                    var server = new TcpClient();
+                    await server.ConnectAsync(_host, _targetPort, stop);
+                    lock (_open) _open.AddRange([client, server]);
+                    _ = PumpAsync(client, server);
+                    _ = PumpAsync(server, client);
+                }
+            }
+            catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException)
+            {
+            }
+        }
+
+        private static async Task PumpAsync(TcpClient from, TcpClient to)
+        {
+            try
+            {
+                await from.GetStream().CopyToAsync(to.GetStream());
+            }
+            catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException or SocketException)
+            {
+            }
+            from.Dispose();
+            to.Dispose();
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await CutAsync();
+            _stop.Dispose();
+        }
+    }
+}
