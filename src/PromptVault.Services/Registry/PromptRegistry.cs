@@ -121,8 +121,11 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, IEx
 
     private static string Flag(bool value) => value ? "true" : "false";
 
+    /// <exception cref="InvalidInputException">The category or tag holds U+0000.</exception>
     public async Task<PromptListResponse> ListPromptsAsync(PromptFilter filter, CancellationToken cancellationToken = default)
     {
+        RefuseNulInFilter(filter.Category, "category");
+        RefuseNulInFilter(filter.Tag, "tag");
         var listings = await store.ListPromptsAsync(filter, cancellationToken);
         return new PromptListResponse(listings.Select(l => ToResponse(l.Prompt, l.Latest, l.Labels)).ToList(), listings.Total);
     }
@@ -850,9 +853,11 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, IEx
     }
 
     /// <exception cref="NotFoundException">A prompt name was given and no such prompt exists.</exception>
-    /// <exception cref="InvalidInputException">The time window ends before it starts.</exception>
+    /// <exception cref="InvalidInputException">The time window ends before it starts, or the actor or action holds U+0000.</exception>
     public async Task<AuditListResponse> ListAuditAsync(AuditQuery query, CancellationToken cancellationToken = default)
     {
+        RefuseNulInFilter(query.Actor, "actor");
+        RefuseNulInFilter(query.Action, "action");
         if (query.From > query.To)
             throw new InvalidInputException("invalid_time_range", $"from ({query.From:O}) must not be after to ({query.To:O}).", "from");
         // An unknown prompt is a 404, not an empty log that looks like "nothing happened".
@@ -860,6 +865,16 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, IEx
             await RequirePromptAsync(promptName, cancellationToken);
         var entries = await store.ListAuditAsync(query, cancellationToken);
         return new AuditListResponse(entries, entries.Total);
+    }
+
+    /// <summary>
+    /// A filter holding U+0000 is refused as a body's text is: nothing stored holds it, and PostgreSQL's text cannot even
+    /// be compared with it (its query failed, a 500, where SQLite's matched nothing).
+    /// </summary>
+    private static void RefuseNulInFilter(string? filter, string field)
+    {
+        if (NulRefusal.HoldsNul(filter))
+            throw new InvalidInputException("invalid_text", InvalidJsonTextException.Describe($"'{field}'", TextFault.Nul) + ".", field);
     }
 
     /// <summary>Checks a new version's body: a chat prompt's messages (SPEC §7), any other prompt's content.</summary>
