@@ -52,6 +52,29 @@ public sealed class IncludesTests
     }
 
     [Fact]
+    public async Task GetPromptAsync_IncludersDefaultOrOptionalDeclaration_RendersAsTheServerAndTheContractSay()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var server = await SdkServer.StartAsync(ct);
+        var guard = Prompts.NewName("guard");
+        await Prompts.CreateAsync(server.Api, guard, "Policy: {{policy}}.", [new("policy", Required: true)], cancellationToken: ct);
+        var defaulted = Prompts.NewName("defaulted");
+        await Prompts.CreateAsync(server.Api, defaulted, $"{{{{> {guard}}}}}",
+            [new("policy", DefaultValue: System.Text.Json.JsonDocument.Parse("\"14 days\"").RootElement.Clone())], cancellationToken: ct);
+        var optional = Prompts.NewName("optional");
+        await Prompts.CreateAsync(server.Api, optional, $"{{{{> {guard}}}}}", [new("policy")], cancellationToken: ct);
+        await using var host = await SdkHost.StartAsync(server.BaseAddress, server.AdminKey, o => o.UseStream = false, cancellationToken: ct);
+
+        var rendered = await host.Vault.GetPromptAsync(defaulted, cancellationToken: ct);
+        var error = await Assert.ThrowsAsync<Core.InvalidInputException>(async () => await host.Vault.GetPromptAsync(optional, cancellationToken: ct));
+        var contract = (await server.Api.GetVersionAsync(optional, "1.0.0", ct)).Variables;
+
+        Assert.Equal("Policy: 14 days.", rendered.Content);
+        Assert.Equal(("missing_variable", "variables.policy"), (error.Code, error.Field));
+        Assert.True(Assert.Single(contract).Required);
+    }
+
+    [Fact]
     public async Task GetPromptAsync_LabelMovedOnTheIncludedPrompt_ServedWithinOneSecond()
     {
         var ct = TestContext.Current.CancellationToken;

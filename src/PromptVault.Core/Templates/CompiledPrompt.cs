@@ -93,13 +93,13 @@ public sealed class CompiledPrompt
         var output = shared ?? own!;
         var start = output.Length;
         var context = References.Count == 0 ? null : IncludeContextFor(inputs, includes, check);
-        RenderState.Render(_steps, new RenderState(root, _frames, output) { Includes = context });
+        RenderState.Render(_steps, new RenderState(root, _frames, output) { Includes = context, Scope = context is null ? null : new IncludeScope(this, null) });
         return output.ToTrimmedString(start);
     }
 
     // Apart from Render<T>, so a render without includes allocates no closure.
     private static IncludeContext IncludeContextFor<T>(IReadOnlyDictionary<string, T>? inputs, PromptIncludes? includes, Func<Slot, T, TemplateValue> check) =>
-        new(includes ?? PromptIncludes.None, included => included.Root(inputs, check));
+        new(includes ?? PromptIncludes.None, (included, including) => included.Root(inputs, check, including));
 
     /// <summary>Renders this template where an including template's <c>{{&gt; …}}</c> stands, trimmed as its own render would be.</summary>
     internal void RenderIncluded(RenderState including)
@@ -112,20 +112,54 @@ public sealed class CompiledPrompt
         output.Step();
         var start = output.Length;
         var includes = including.Includes!;
-        RenderState.Render(_steps, new RenderState(includes.RootFor(this), _frames, output) { Includes = includes, Depth = including.Depth + 1 });
+        var scope = including.Scope!;
+        RenderState.Render(_steps, new RenderState(includes.RootFor(this, scope), _frames, output)
+        {
+            Includes = includes,
+            Scope = References.Count == 0 ? null : new IncludeScope(this, scope),
+            Depth = including.Depth + 1,
+        });
         output.TrimFrom(start);
     }
 
-    private RootValues Root<T>(IReadOnlyDictionary<string, T>? inputs, Func<Slot, T, TemplateValue> check)
+    /// <summary>
+    /// The variables' values, each checked against this contract: the caller's; else, in an included template, the default of the
+    /// outermost including template that declares one (<paramref name="including"/>); else this template's own default.
+    /// </summary>
+    private RootValues Root<T>(IReadOnlyDictionary<string, T>? inputs, Func<Slot, T, TemplateValue> check, IncludeScope? including = null)
     {
         var root = new RootValues(_names);
         for (var i = 0; i < _variables.Length; i++)
         {
             var slot = _variables[i];
             var value = inputs is not null && inputs.TryGetValue(slot.Variable.Name, out var given) ? check(slot, given) : TemplateValue.Undefined;
-            root[i] = value.IsUndefined ? slot.Absent() : value;
+            root[i] = !value.IsUndefined ? value : including?.OutermostDefault(slot.Variable.Name) is { } inherited ? slot.Inherit(inherited) : slot.Absent();
         }
         return root;
+    }
+
+    /// <summary>This template's declaration of <paramref name="name"/> when it has a default; null otherwise.</summary>
+    private VariableDefinition? DefaultOf(string name)
+    {
+        var slot = Array.IndexOf(_names, name);
+        return slot >= 0 && _variables[slot].Variable.HasDefault ? _variables[slot].Variable : null;
+    }
+
+    /// <summary>The templates an included template renders inside, innermost first: whose defaults its absent variables take.</summary>
+    internal sealed class IncludeScope(CompiledPrompt prompt, IncludeScope? including)
+    {
+        private readonly CompiledPrompt _prompt = prompt;
+        private readonly IncludeScope? _including = including;
+
+        /// <summary>The default for <paramref name="name"/> of the outermost template that declares one, as a Handlebars partial
+        /// sees what its context resolved; null when none does.</summary>
+        public VariableDefinition? OutermostDefault(string name)
+        {
+            VariableDefinition? found = null;
+            for (var scope = this; scope is not null; scope = scope._including)
+                found = scope._prompt.DefaultOf(name) ?? found;
+            return found;
+        }
     }
 
     /// <summary>A variable with what rendering needs of it prepared once: its error field, its pattern, its default as the template sees it.</summary>
@@ -139,6 +173,15 @@ public sealed class CompiledPrompt
                 field,
                 variable.Validation is null ? null : VariableContract.CompilePattern(variable.Name, variable.Validation, field),
                 variable.HasDefault ? TemplateValue.Of(variable.DefaultValue!.Value) : TemplateValue.Undefined);
+        }
+
+        /// <summary>The variable was not given, and an including template's declaration has a default: checked against this one.</summary>
+        public TemplateValue Inherit(VariableDefinition including)
+        {
+            var value = including.DefaultValue!.Value;
+            var kind = value.ValueKind;
+            VariableContract.CheckValue(Variable, value, kind, Field, Pattern);
+            return TemplateValue.Of(value, kind);
         }
 
         /// <summary>The variable was not given (or given null): use its default, refuse it if required, else leave it out.</summary>

@@ -19,15 +19,17 @@ public sealed record IncludedPrompt(ReferencedVersion Version, CompiledPrompt Te
 public sealed class PromptIncludes
 {
     private readonly Dictionary<PromptReference, IncludedPrompt> _byReference;
+    private readonly IReadOnlyList<PromptReference> _direct;
 
-    private PromptIncludes(Dictionary<PromptReference, IncludedPrompt> byReference)
+    private PromptIncludes(IReadOnlyList<PromptReference> direct, Dictionary<PromptReference, IncludedPrompt> byReference)
     {
+        _direct = direct;
         _byReference = byReference;
         Versions = byReference.Values.Select(i => i.Version).DistinctBy(v => v.VersionId).ToList();
     }
 
     /// <summary>No includes: what a template without references renders with.</summary>
-    public static PromptIncludes None { get; } = new([]);
+    public static PromptIncludes None { get; } = new([], []);
 
     /// <summary>The versions included, directly and through others, each once, in the order they were first reached.</summary>
     public IReadOnlyList<ReferencedVersion> Versions { get; }
@@ -49,7 +51,7 @@ public sealed class PromptIncludes
         var walk = new Walk(includer, find, cancellationToken);
         foreach (var reference in references)
             await walk.VisitAsync(reference);
-        return new PromptIncludes(walk.Found);
+        return new PromptIncludes(references, walk.Found);
     }
 
     /// <summary>The same with a lookup that answers at once (an in-memory snapshot).</summary>
@@ -63,38 +65,74 @@ public sealed class PromptIncludes
     }
 
     /// <summary>
-    /// The including version's contract: <paramref name="declared"/>, then each included variable it does not declare (SPEC §7:
-    /// the referenced variables join the including version's contract, and so its semver bump). A variable declared on both
-    /// sides keeps the including declaration, and must have the same type.
+    /// The including version's contract, which must accept exactly what a render of it accepts: <paramref name="declared"/>, then
+    /// each included variable it does not declare (SPEC §7: the referenced variables join the including version's contract, and
+    /// so its semver bump). A render gives each template a variable's value from the caller, else from the outermost including
+    /// template's default, else from its own default, and each template checks that value against its own declaration. So a
+    /// variable declared on several sides keeps the including declaration, must have one type and at most one validation
+    /// pattern (which it carries), and is required exactly when some template requires it and no template above it, the
+    /// including one included, has a default.
     /// </summary>
-    /// <exception cref="InvalidInputException">A variable has different types on two sides (<c>variable_conflict</c>), or the merged contract is over a limit.</exception>
+    /// <exception cref="InvalidInputException">A variable has different types, or different patterns, on two sides (<c>variable_conflict</c>);
+    /// a default fails the pattern it carries; or the merged contract is over a limit.</exception>
     public IReadOnlyList<VariableDefinition> MergeContract(IReadOnlyList<VariableDefinition> declared)
     {
         ArgumentNullException.ThrowIfNull(declared);
         if (_byReference.Count == 0) return declared;
         var merged = declared.ToList();
         var from = declared.ToDictionary(v => v.Name, _ => "this version", StringComparer.Ordinal);
+        var patternFrom = new Dictionary<string, string>(from, StringComparer.Ordinal);
         foreach (var included in _byReference.Values.DistinctBy(i => i.Version.VersionId))
         {
             foreach (var variable in included.Template.Variables)
             {
                 var source = $"'{included.Version.Name}' {included.Version.Version}";
-                var existing = merged.FirstOrDefault(v => v.Name == variable.Name);
-                if (existing is null)
+                var index = merged.FindIndex(v => v.Name == variable.Name);
+                if (index < 0)
                 {
                     merged.Add(variable);
-                    from[variable.Name] = source;
+                    from[variable.Name] = patternFrom[variable.Name] = source;
+                    continue;
                 }
-                else if (existing.Type != variable.Type)
-                {
-                    throw new InvalidInputException("variable_conflict",
-                        $"variable '{variable.Name}' is {Names.Of(existing.Type)} in {from[variable.Name]} but {Names.Of(variable.Type)} in the included {source}; give it one type.",
-                        "variables");
-                }
+                var existing = merged[index];
+                if (existing.Type != variable.Type)
+                    throw Conflict(variable.Name, $"is {Names.Of(existing.Type)} in {from[variable.Name]} but {Names.Of(variable.Type)} in the included {source}; give it one type.");
+                if (variable.Validation is null || variable.Validation == existing.Validation) continue;
+                if (existing.Validation is not null)
+                    throw Conflict(variable.Name,
+                        $"must match {existing.Validation} in {patternFrom[variable.Name]} but {variable.Validation} in the included {source}; give it one validation pattern.");
+                merged[index] = existing with { Validation = variable.Validation };
+                patternFrom[variable.Name] = source;
             }
+        }
+        for (var i = 0; i < merged.Count; i++)
+        {
+            if (merged[i] is { HasDefault: false, Required: false } optional && NeedsAValue(optional.Name, _direct, []))
+                merged[i] = optional with { Required = true };
         }
         VariableContract.ValidateDefinitions(merged);
         return merged;
+    }
+
+    private static InvalidInputException Conflict(string variable, string detail) =>
+        new("variable_conflict", $"variable '{variable}' {detail}", "variables");
+
+    /// <summary>Whether a render through <paramref name="references"/>, with no default for <paramref name="name"/> above them, reaches a
+    /// template that requires it before one that has a default for it (which its own includes then get).</summary>
+    private bool NeedsAValue(string name, IReadOnlyList<PromptReference> references, Dictionary<PromptReference, bool> known)
+    {
+        foreach (var reference in references)
+        {
+            if (!known.TryGetValue(reference, out var needs))
+            {
+                var template = _byReference[reference].Template;
+                var variable = template.Variables.FirstOrDefault(v => v.Name == name);
+                needs = variable is not { HasDefault: true } && (variable is { Required: true } || NeedsAValue(name, template.References, known));
+                known[reference] = needs;
+            }
+            if (needs) return true;
+        }
+        return false;
     }
 
     /// <summary>The refusal of includes that come back to a prompt (<c>reference_cycle</c>), naming the chain <c>a → b → a</c>.</summary>

@@ -111,6 +111,9 @@ internal sealed class RenderState
     /// <summary>The includes of this render and how included prompts read the inputs; null when the template includes none.</summary>
     public IncludeContext? Includes { get; init; }
 
+    /// <summary>This template and those that include it, for the templates it includes; null when it includes none.</summary>
+    public CompiledPrompt.IncludeScope? Scope { get; init; }
+
     /// <summary>How many includes deep this template renders (0 for the rendered prompt itself).</summary>
     public int Depth { get; init; }
 
@@ -173,11 +176,12 @@ internal sealed class TextStep(string text) : RenderStep
 }
 
 /// <summary>The included prompts of one render, and the inputs checked against an included prompt's own contract.</summary>
-internal sealed class IncludeContext(PromptIncludes includes, Func<CompiledPrompt, RootValues> rootFor)
+internal sealed class IncludeContext(PromptIncludes includes, Func<CompiledPrompt, CompiledPrompt.IncludeScope, RootValues> rootFor)
 {
     public PromptIncludes Includes { get; } = includes;
 
-    public RootValues RootFor(CompiledPrompt prompt) => rootFor(prompt);
+    /// <summary>The values <paramref name="prompt"/> renders with where the templates of <paramref name="including"/> include it.</summary>
+    public RootValues RootFor(CompiledPrompt prompt, CompiledPrompt.IncludeScope including) => rootFor(prompt, including);
 }
 
 /// <summary><c>{{&gt; name}}</c>: the version the reference resolved to for this render, rendered with the variables.</summary>

@@ -239,6 +239,48 @@ public sealed class PromptIncludesTests
         Assert.Equal(VersionBump.Major, ContractChange.Between(before, contract).RequiredBump);
     }
 
+    private static JsonElement Json(string json) => JsonDocument.Parse(json).RootElement.Clone();
+
+    [Fact]
+    public void MergeContract_RequiredExactlyWhenNoDefaultAboveTheTemplateThatRequiresIt_AndRenderAgrees()
+    {
+        Add("guard", "1.0.0", "Policy: {{policy}}.", ["production"], new VariableDefinition("policy", Required: true));
+        Add("middle", "1.0.0", "[{{> guard}}]", ["production"], new VariableDefinition("policy", DefaultValue: Json("\"14 days\"")));
+        VariableDefinition[] optional = [new("policy")];
+        VariableDefinition[] defaulted = [new("policy", DefaultValue: Json("\"30 days\""))];
+
+        var optionalContract = Resolve("a", "{{> guard}}", optional).MergeContract(optional);
+        var throughMiddle = Resolve("b", "{{> middle}}").MergeContract([]);
+        var defaultedIncludes = Resolve("c", "{{> middle}}", defaulted);
+        var defaultedContract = defaultedIncludes.MergeContract(defaulted);
+
+        Assert.True(Assert.Single(optionalContract).Required);
+        Assert.False(Assert.Single(throughMiddle).Required);
+        Assert.False(Assert.Single(defaultedContract).Required);
+        // The outermost default reaches every template below it; the middle's reaches the guard when the includer has none.
+        Assert.Equal("[Policy: 30 days.]", _engine.CompileDraft("{{> middle}}", defaultedContract).Render(Inputs("{}"), defaultedIncludes));
+        Assert.Equal("[Policy: 14 days.]", _engine.CompileDraft("{{> middle}}", []).Render(Inputs("{}"), Resolve("b", "{{> middle}}")));
+        Assert.Equal("[Policy: 1 day.]", _engine.CompileDraft("{{> middle}}", defaultedContract).Render(Inputs("""{ "policy": "1 day" }"""), defaultedIncludes));
+    }
+
+    [Fact]
+    public void MergeContract_IncludedPattern_IsCarried_AndTwoPatternsAreRefused()
+    {
+        Add("guard", "1.0.0", "{{code}}", ["production"], new VariableDefinition("code", Validation: "^[A-Z]+$"));
+        VariableDefinition[] plain = [new("code")];
+        VariableDefinition[] other = [new("code", Validation: "^[0-9]+$")];
+        VariableDefinition[] badDefault = [new("code", DefaultValue: Json("\"abc\""))];
+
+        var carried = Resolve("a", "{{> guard}}", plain).MergeContract(plain);
+        var conflict = Assert.Throws<InvalidInputException>(() => Resolve("b", "{{> guard}}", other).MergeContract(other));
+        var refusedDefault = Assert.Throws<InvalidInputException>(() => Resolve("c", "{{> guard}}", badDefault).MergeContract(badDefault));
+
+        Assert.Equal("^[A-Z]+$", Assert.Single(carried).Validation);
+        Assert.Equal("variable_conflict", conflict.Code);
+        Assert.Contains("'guard' 1.0.0", conflict.Message, StringComparison.Ordinal);
+        Assert.Equal(("invalid_variable", "variables[0].defaultValue"), (refusedDefault.Code, refusedDefault.Field));
+    }
+
     [Fact]
     public void MergeContract_TypeConflict_RefusedNamingVariableAndVersion()
     {

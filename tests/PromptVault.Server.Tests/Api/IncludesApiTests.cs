@@ -391,6 +391,26 @@ public sealed class IncludesApiTests(ServerFixture fixture) : IClassFixture<Serv
     }
 
     [Fact]
+    public async Task Contract_IncluderDeclaresAnIncludedRequiredVariable_SaysWhatRenderingAccepts()
+    {
+        var guard = await CreateGuardAsync();
+        // Declared optional without a default: the guard still needs it, so the saved contract says required.
+        var optional = await CreateAsync("optional", $"{{{{> {guard}}}}}", new { name = "policy", type = "string", required = false });
+        // Declared with a default: the guard renders with it, so nothing is required.
+        var defaulted = await CreateAsync("defaulted", $"{{{{> {guard}}}}}", new { name = "policy", type = "string", required = false, defaultValue = "14 days" });
+
+        var optionalPolicy = (await GetAsync(_client, $"/api/prompts/{optional}/versions/1.0.0")).Body!["variables"]![0]!;
+        var defaultedPolicy = (await GetAsync(_client, $"/api/prompts/{defaulted}/versions/1.0.0")).Body!["variables"]![0]!;
+        var (status, body) = await PostAsync(_client, $"/api/prompts/{optional}/render", new { variables = new { }, version = "latest" });
+        var rendered = await RenderAsync(defaulted, new { });
+
+        Assert.True(optionalPolicy["required"]!.GetValue<bool>());
+        Assert.Equal((HttpStatusCode.BadRequest, "missing_variable", "variables.policy"), (status, body.Str("code"), body.Str("field")));
+        Assert.False(defaultedPolicy["required"]!.GetValue<bool>());
+        Assert.Equal("Follow the policy: 14 days.", rendered.Str("content"));
+    }
+
+    [Fact]
     public async Task Render_WithoutIncludes_ListsNoReferences()
     {
         var plain = await CreateAsync("plain", "Just text.");
