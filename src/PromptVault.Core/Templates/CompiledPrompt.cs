@@ -180,7 +180,7 @@ public sealed class CompiledPrompt
         {
             var value = including.DefaultValue!.Value;
             var kind = value.ValueKind;
-            VariableContract.CheckValue(Variable, value, kind, Field, Pattern);
+            VariableContract.CheckValue(Variable, value, kind, Field, Pattern, CheckedValue.IncludersDefault);
             return TemplateValue.Of(value, kind);
         }
 

@@ -44,7 +44,7 @@ public static class VariableContract
                 // Said as the default's fault: at save time no caller has sent a value, so "the value" would mislead.
                 var value = variable.DefaultValue!.Value;
                 var pattern = variable.Validation is null ? null : CompilePattern(variable.Name, variable.Validation, $"{field}.validation");
-                CheckValue(variable, value, value.ValueKind, $"{field}.defaultValue", pattern, isDefault: true);
+                CheckValue(variable, value, value.ValueKind, $"{field}.defaultValue", pattern, CheckedValue.OwnDefault);
             }
         }
     }
@@ -81,9 +81,10 @@ public static class VariableContract
         CheckValue(variable, value, value.ValueKind, field, pattern);
 
     /// <summary>The same, with the value's kind already read.</summary>
-    /// <param name="isDefault">The value is the variable's own defaultValue, not a caller's.</param>
-    internal static void CheckValue(VariableDefinition variable, JsonElement value, JsonValueKind kind, string field, Regex? pattern, bool isDefault = false) =>
-        Check(variable, kind, pattern is not null && kind == JsonValueKind.String ? value.GetString() : null, field, pattern, isDefault);
+    /// <param name="checkedValue">Whose value it is, for the message: a caller's by default.</param>
+    internal static void CheckValue(VariableDefinition variable, JsonElement value, JsonValueKind kind, string field, Regex? pattern,
+        CheckedValue checkedValue = CheckedValue.Given) =>
+        Check(variable, kind, pattern is not null && kind == JsonValueKind.String ? value.GetString() : null, field, pattern, checkedValue);
 
     /// <summary>
     /// Checks one .NET value against its variable's type and pattern, reading it as the JSON value it would serialize to
@@ -106,7 +107,7 @@ public static class VariableContract
         _ => JsonValueKind.Undefined,
     };
 
-    private static void Check(VariableDefinition variable, JsonValueKind kind, string? text, string field, Regex? pattern, bool isDefault = false)
+    private static void Check(VariableDefinition variable, JsonValueKind kind, string? text, string field, Regex? pattern, CheckedValue checkedValue = CheckedValue.Given)
     {
         var matches = variable.Type switch
         {
@@ -119,7 +120,12 @@ public static class VariableContract
         };
         if (!matches)
             throw new InvalidInputException("invalid_variable",
-                $"variable '{variable.Name}' must be {Article(variable.Type)}, but {(isDefault ? "its defaultValue" : "the value")} is {Describe(kind)}.", field);
+                $"variable '{variable.Name}' must be {Article(variable.Type)}, but {checkedValue switch
+                {
+                    CheckedValue.OwnDefault => "its defaultValue",
+                    CheckedValue.IncludersDefault => "it was not given and the including prompt's defaultValue",
+                    _ => "the value",
+                }} is {Describe(kind)}.", field);
 
         if (pattern is null) return;
         bool accepted;
@@ -134,7 +140,12 @@ public static class VariableContract
         }
         if (!accepted)
             throw new InvalidInputException("invalid_variable",
-                $"variable '{variable.Name}' {(isDefault ? "has a defaultValue that does" : "does")} not match its validation pattern {variable.Validation}.", field);
+                $"variable '{variable.Name}' {checkedValue switch
+                {
+                    CheckedValue.OwnDefault => "has a defaultValue that does",
+                    CheckedValue.IncludersDefault => "was not given, and the including prompt's defaultValue does",
+                    _ => "does",
+                }} not match its validation pattern {variable.Validation}.", field);
     }
 
     private static string Article(VariableType type) => type switch
@@ -154,3 +165,6 @@ public static class VariableContract
         _ => "of a type templates cannot read",
     };
 }
+
+/// <summary>Whose value a check reads, so its refusal says so: a caller's, the variable's own default, or an including template's default.</summary>
+internal enum CheckedValue { Given, OwnDefault, IncludersDefault }

@@ -282,6 +282,20 @@ public sealed class PromptIncludesTests
     }
 
     [Fact]
+    public void Render_IncludersDefaultFailsTheIncludedPattern_RefusalSaysTheDefaultWasUsed()
+    {
+        // As after a label move: the includer's saved contract holds a default the guard's newly labelled version refuses.
+        Add("guard", "2.0.0", "{{policy}}", ["production"], new VariableDefinition("policy", Validation: "^[0-9]+ days$"));
+        VariableDefinition[] contract = [new("policy", DefaultValue: Json("\"two weeks\""))];
+
+        var error = Assert.Throws<InvalidInputException>(() =>
+            _engine.CompileDraft("{{> guard}}", contract).Render(Inputs("{}"), Resolve("support", "{{> guard}}", contract)));
+
+        Assert.Equal(("invalid_variable", "variables.policy"), (error.Code, error.Field));
+        Assert.Contains("was not given, and the including prompt's defaultValue does not match", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void MergeContract_TypeConflict_RefusedNamingVariableAndVersion()
     {
         Add("guard", "1.0.0", "{{count}}", ["production"], new VariableDefinition("count", VariableType.Number));
