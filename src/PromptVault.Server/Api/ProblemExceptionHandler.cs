@@ -38,34 +38,30 @@ internal sealed class ProblemExceptionHandler : IExceptionHandler
             BadHttpRequestException { StatusCode: StatusCodes.Status400BadRequest, InnerException: null } when ReadsBody(context) =>
                 (StatusCodes.Status400BadRequest, MissingBody.Code, MissingBody.Message, null),
             BadHttpRequestException e => (e.StatusCode, "bad_request", e.Message, null),
-            _ when IsStoreBusy(exception) => (StatusCodes.Status503ServiceUnavailable, StoreBusyCode, StoreBusyMessage, null),
-            StoreFullException => (StatusCodes.Status503ServiceUnavailable, "store_full", "The database's disk is full: nothing was stored. Retry once space is freed.", null),
-            StoreUnavailableException => (StatusCodes.Status503ServiceUnavailable, StoreUnavailableCode, StoreUnavailableMessage, null),
+            _ when StoreTrouble(exception) is { } trouble => (StatusCodes.Status503ServiceUnavailable, trouble.Code, trouble.Message, null),
             _ => (0, "", "", null),
         };
         if (status == 0) return false;
         // A busy store frees up within a second; an unreachable one is tried again at once on the next request; a full disk
         // waits for an operator; a missing setting needs a restart.
-        if (IsStoreBusy(exception) || exception is StoreUnavailableException) context.Response.Headers.RetryAfter = "1";
-        if (exception is StoreFullException) context.Response.Headers.RetryAfter = "30";
+        if (StoreTrouble(exception) is not null) context.Response.Headers.RetryAfter = exception is StoreFullException ? "30" : "1";
         await Problems.WriteAsync(context, status, code, detail, field);
         return true;
     }
 
     /// <summary>
-    /// The store's "still locked after the busy timeout" (SQLite), or a write that kept losing races with other writers
-    /// (PostgreSQL): transient, so the caller is told so and to retry (the HTTP API's 503, an MCP tool's error).
+    /// The store's failures that are not the request's fault, as the caller is told them (the HTTP API's 503, an MCP tool's error,
+    /// a dashboard page's message); null for anything else. Busy: SQLite still locked after its busy timeout, or a PostgreSQL
+    /// write that kept losing races with other writers. Unavailable: PostgreSQL could not be reached (the message says neither
+    /// "nothing was stored" nor the server's address: a write cut off at its commit may have committed). Full: the disk.
     /// </summary>
-    internal static bool IsStoreBusy(Exception exception) => exception is TimeoutException;
-
-    internal const string StoreBusyCode = "store_busy";
-
-    internal const string StoreBusyMessage = "The database is busy; retry the request.";
-
-    internal const string StoreUnavailableCode = "store_unavailable";
-
-    /// <summary>Neither "nothing was stored" nor the server's address: a write cut off at its commit may have committed.</summary>
-    internal const string StoreUnavailableMessage = "The database could not be reached; retry the request.";
+    internal static (string Code, string Message)? StoreTrouble(Exception exception) => exception switch
+    {
+        TimeoutException => ("store_busy", "The database is busy; retry the request."),
+        StoreUnavailableException => ("store_unavailable", "The database could not be reached; retry the request."),
+        StoreFullException => ("store_full", "The database's disk is full: nothing was stored. Retry once space is freed."),
+        _ => null,
+    };
 
     /// <summary>
     /// A string that is not valid text (a lone surrogate such as <c>"\ud800"</c>, bytes that are not UTF-8, or U+0000): found

@@ -197,7 +197,7 @@ internal static partial class McpEndpoint
         {
             PromptVaultException refused => refused.Code,
             McpProtocolException => "refused",
-            _ when ProblemExceptionHandler.IsStoreBusy(e) => ProblemExceptionHandler.StoreBusyCode,
+            _ when ProblemExceptionHandler.StoreTrouble(e) is { } trouble => trouble.Code,
             _ => "invalid_arguments",
         }, e.Message);
 
@@ -222,13 +222,13 @@ internal static partial class McpEndpoint
 
     /// <summary>
     /// The one map from the errors a request meets to MCP's answers (a tool answers the message as a tool error): a refusal the caller
-    /// can act on, ours (naming the field) or the SDK's binding of tool arguments, is invalid params; a busy store, as the HTTP API's
-    /// 503 store_busy, says to retry. Anything else (null) is a fault.
+    /// can act on, ours (naming the field) or the SDK's binding of tool arguments, is invalid params; the store's trouble (busy,
+    /// unreachable, full), as the HTTP API's 503, says so. Anything else (null) is a fault.
     /// </summary>
     private static McpException? Answer(Exception e) => e switch
     {
         PromptVaultException or ArgumentException or System.Text.Json.JsonException => new McpProtocolException(e.Message, McpErrorCode.InvalidParams),
-        _ when ProblemExceptionHandler.IsStoreBusy(e) => new McpException(ProblemExceptionHandler.StoreBusyMessage),
+        _ when ProblemExceptionHandler.StoreTrouble(e) is { } trouble => new McpException(trouble.Message),
         _ => null,
     };
 }

@@ -38,6 +38,28 @@ public sealed class StoreFullTests
         Assert.True(status == HttpStatusCode.Created, created?.ToJsonString());
     }
 
+    [Fact]
+    public async Task McpCreateVersion_DiskFull_AnswersAToolErrorSayingSo_AsTheRestApisStoreFull()
+    {
+        await using var server = await RunningServer.StartAsync(Cancel);
+        using var client = server.CreateClient();
+        var name = await CreateSupportPromptAsync(client);
+        await using var mcp = await Mcp.McpEndpointTests.ConnectAsync(server, server.AdminKey);
+        var connections = server.Services.GetRequiredService<SqliteConnectionFactory>();
+        await FillDiskOfPooledConnectionsAsync(connections);
+
+        var full = await mcp.CallToolAsync("create_version", new Dictionary<string, object?>
+        {
+            ["name"] = name, ["content"] = SupportTemplate + new string('x', 150_000), ["changeDescription"] = "on a full disk",
+        }, cancellationToken: Cancel);
+
+        Assert.True(full.IsError);
+        Assert.Equal("The database's disk is full: nothing was stored. Retry once space is freed.",
+            Assert.IsType<ModelContextProtocol.Protocol.TextContentBlock>(Assert.Single(full.Content)).Text);
+        connections.Dispose();
+        Assert.Equal("1.0.0", (await GetAsync(client, $"/api/prompts/{name}")).Body!["latestVersion"].Str("version"));
+    }
+
     /// <summary>
     /// The disk fills for the server's next pooled connection: every connection in the pool (the test and the server share
     /// it, one process) may no longer grow the file. Opening more at once than the pool holds idle takes each idle one.
