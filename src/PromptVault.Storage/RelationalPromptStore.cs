@@ -77,8 +77,10 @@ public abstract class RelationalPromptStore<TConnection, TTransaction>
     /// </summary>
     internal abstract string EachWebhookWith(string firstIds);
 
-    /// <summary>The statement that leases due deliveries (<see cref="WebhookStatements.ClaimSql"/>) in this engine's SQL.</summary>
-    internal string ClaimDeliveriesSql => WebhookStatements.ClaimSql(EachWebhookWith);
+    /// <summary>The statement that leases due deliveries (<see cref="WebhookStatements.ClaimSql"/>) in this engine's SQL, built once.</summary>
+    internal string ClaimDeliveriesSql => _claimDeliveriesSql ??= WebhookStatements.ClaimSql(EachWebhookWith);
+
+    private string? _claimDeliveriesSql;
 
     /// <summary>
     /// Called in the transaction of <see cref="CreateFirstAdminKeyAsync"/> before the check, so that servers starting at once
