@@ -16,10 +16,6 @@ internal static partial class Log
     [LoggerMessage(EventId = 1002, Level = LogLevel.Warning, Message = "Experiment {ExperimentId} paused by a guardrail: {Reason}")]
     public static partial void ExperimentGuardrailPaused(ILogger logger, string experimentId, string? reason);
 
-    [LoggerMessage(EventId = 1004, Level = LogLevel.Warning,
-        Message = "Experiment {ExperimentId} completed, but its winner {WinnerVariantId} was not promoted: {Reason}")]
-    public static partial void WinnerPromotionRefused(ILogger logger, string experimentId, string winnerVariantId, string reason);
-
     [LoggerMessage(EventId = 1101, Level = LogLevel.Information,
         Message = "Created the first admin API key {KeyId} ({KeyName}): no active admin key existed")]
     public static partial void FirstAdminKeyCreated(ILogger logger, string keyId, string keyName);

@@ -341,23 +341,33 @@ public abstract class RelationalPromptStore<TConnection, TTransaction>
             new { promptId }, cancellationToken), cancellationToken);
     }
 
-    public Task UpdateExperimentAsync(Experiment experiment, ExperimentStatus expectedStatus, IReadOnlyList<AuditEntry> audit, long? includeGeneration,
-        CancellationToken cancellationToken = default)
+    public async Task UpdateExperimentAsync(Experiment experiment, ExperimentStatus expectedStatus, IReadOnlyList<AuditEntry> audit, long? includeGeneration,
+        PromptChanges? promotion, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(experiment);
         ArgumentNullException.ThrowIfNull(audit);
-        return WriteAsync(async (connection, transaction) =>
+        try
         {
-            var changed = await WriteExperimentAsync(connection, transaction, experiment, ExperimentStatements.UpdateExperimentSql,
-                ExperimentStatements.Parameters(experiment, expectedStatus), cancellationToken);
-            if (changed == 0)
-                throw new ConcurrentWriteException($"experiment {experiment.Id} is no longer {ToName(expectedStatus)}.");
-            if (includeGeneration is { } generation)
-                await RegistryStatements.AdvanceIncludeGenerationAsync(connection, transaction, generation, cancellationToken);
-            foreach (var entry in audit)
-                await RegistryStatements.InsertAuditAsync(connection, transaction, entry, cancellationToken);
-            return true;
-        }, cancellationToken);
+            await WriteAsync(async (connection, transaction) =>
+            {
+                var changed = await WriteExperimentAsync(connection, transaction, experiment, ExperimentStatements.UpdateExperimentSql,
+                    ExperimentStatements.Parameters(experiment, expectedStatus), cancellationToken);
+                if (changed == 0)
+                    throw new ConcurrentWriteException($"experiment {experiment.Id} is no longer {ToName(expectedStatus)}.");
+                if (includeGeneration is { } generation)
+                    await RegistryStatements.AdvanceIncludeGenerationAsync(connection, transaction, generation, cancellationToken);
+                foreach (var entry in audit)
+                    await RegistryStatements.InsertAuditAsync(connection, transaction, entry, cancellationToken);
+                if (promotion is not null)
+                    await RegistryStatements.SaveAsync(connection, transaction, promotion, Errors, HasVariantOfVersionCondition, cancellationToken);
+                return true;
+            }, cancellationToken);
+        }
+        catch (DbException e) when (Errors.IsLostRace(e))
+        {
+            // As in SaveAsync: a change crossing another (a promote locking versions and labels, say) is rolled back whole, and retried.
+            throw new ConcurrentWriteException($"another writer crossed this change ({e.Message}).");
+        }
     }
 
     /// <summary>

@@ -271,12 +271,44 @@ public abstract class ExperimentStoreContractTests
         await store.CreateExperimentAsync(second, [], Cancel);
         var read = await prompts.ReadIncludeGenerationAsync(Cancel);
 
-        await store.UpdateExperimentAsync(first with { Status = ExperimentStatus.Running }, ExperimentStatus.Draft, [], read, Cancel);
+        await store.UpdateExperimentAsync(first with { Status = ExperimentStatus.Running }, ExperimentStatus.Draft, [], read, null, Cancel);
         await Assert.ThrowsAsync<ConcurrentWriteException>(() =>
-            store.UpdateExperimentAsync(second with { Status = ExperimentStatus.Cancelled }, ExperimentStatus.Draft, [], read, Cancel));
+            store.UpdateExperimentAsync(second with { Status = ExperimentStatus.Cancelled }, ExperimentStatus.Draft, [], read, null, Cancel));
 
         Assert.Equal(read + 1, await prompts.ReadIncludeGenerationAsync(Cancel));
         Assert.Equal(ExperimentStatus.Draft, (await store.FindExperimentAsync(second.Id, Cancel))!.Status);
+    }
+
+    /// <summary>Completing with <c>promoteWinner</c> writes the promote in the same transaction: both land, or neither.</summary>
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task UpdateExperimentAsync_WithAPromotion_CompletesOnlyWithThePromote(bool promotionCurrent)
+    {
+        var (prompts, store) = await CreateStoreAsync();
+        var (prompt, v1, v2) = await SeedPromptAsync(prompts, "promoted");
+        var experiment = Experiment(prompt, v1, v2, status: ExperimentStatus.Running);
+        await store.CreateExperimentAsync(experiment, [], Cancel);
+        var completed = experiment with { Status = ExperimentStatus.Completed, Winner = experiment.Variants[1].Id, EndedAt = Now.AddDays(1) };
+        // A stale promote expects the winner approved, but it is still a draft: its status change applies to nothing.
+        var winner = promotionCurrent ? v2 : v2 with { Status = VersionStatus.Approved };
+        var promotion = new PromptChanges
+        {
+            StatusChanges = [StatusChange.Of(winner, VersionStatus.Production)],
+            LabelChanges = [new LabelChange(prompt.Id, PromptVault.Core.Prompts.Label.Production, null, v2.Id, Now, "alice")],
+            Audit = [Audit("version.promoted", prompt.Name, "1.0.1")],
+        };
+
+        var error = await Record.ExceptionAsync(() => store.UpdateExperimentAsync(completed, ExperimentStatus.Running,
+            [Audit("experiment.completed", prompt.Name, experiment.Name)], null, promotion, Cancel));
+
+        if (promotionCurrent) Assert.Null(error);
+        else Assert.IsType<ConcurrentWriteException>(error);
+        Assert.Equal(promotionCurrent ? ExperimentStatus.Completed : ExperimentStatus.Running, (await store.FindExperimentAsync(experiment.Id, Cancel))!.Status);
+        Assert.Equal(promotionCurrent ? VersionStatus.Production : VersionStatus.Draft, (await prompts.FindVersionByIdAsync(prompt.Id, v2.Id, Cancel))!.Status);
+        Assert.Equal(promotionCurrent ? v2.Id : null, (await prompts.ListLabelsAsync(prompt.Id, Cancel)).SingleOrDefault(l => l.Name == PromptVault.Core.Prompts.Label.Production)?.VersionId);
+        Assert.Equal(promotionCurrent ? ["version.promoted", "experiment.completed"] : [],
+            (await prompts.ListAuditAsync(new AuditQuery(prompt.Name), Cancel)).Select(e => e.Action).Where(a => a is "version.promoted" or "experiment.completed"));
     }
 
     [Fact]

@@ -27,16 +27,18 @@ public interface IExperimentStore
     /// <exception cref="ConcurrentWriteException">Its status changed since it was read.</exception>
     /// <exception cref="ConflictException">It would be a second running experiment of its prompt (<c>experiment_running</c>).</exception>
     Task UpdateExperimentAsync(Experiment experiment, ExperimentStatus expectedStatus, IReadOnlyList<AuditEntry> audit, CancellationToken cancellationToken = default) =>
-        UpdateExperimentAsync(experiment, expectedStatus, audit, null, cancellationToken);
+        UpdateExperimentAsync(experiment, expectedStatus, audit, null, null, cancellationToken);
 
     /// <summary>
     /// The same, when the update makes variants with includes serve (a start): it applies only if the include graph's generation is
-    /// still <paramref name="includeGeneration"/>, read before the check for cycles, and advances it (see <see cref="PromptChanges.IncludeGeneration"/>).
+    /// still <paramref name="includeGeneration"/>, read before the check for cycles, and advances it (see <see cref="PromptChanges.IncludeGeneration"/>);
+    /// and when it completes the experiment and promotes its winner: <paramref name="promotion"/> (the promote's writes) is saved
+    /// as <see cref="IPromptStore.SaveAsync"/> saves it, in the same transaction, so the experiment completes only with its promote.
     /// </summary>
-    /// <exception cref="ConcurrentWriteException">Its status or the include graph changed since they were read.</exception>
+    /// <exception cref="ConcurrentWriteException">Its status, the include graph, or what the promotion expects changed since they were read.</exception>
     /// <exception cref="ConflictException">It would be a second running experiment of its prompt (<c>experiment_running</c>).</exception>
     Task UpdateExperimentAsync(Experiment experiment, ExperimentStatus expectedStatus, IReadOnlyList<AuditEntry> audit, long? includeGeneration,
-        CancellationToken cancellationToken = default);
+        PromptChanges? promotion, CancellationToken cancellationToken = default);
 
     /// <summary>
     /// Records that units saw their variants, in one write: all of them are stored, or none. Only a unit's first exposure in

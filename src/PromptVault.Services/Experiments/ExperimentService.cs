@@ -206,8 +206,8 @@ public sealed class ExperimentService(
         var moved = experiment with { Status = to, StatusReason = reason, UpdatedAt = now };
         string action;
         var after = new Dictionary<string, string?> { ["status"] = Names.Of(to) };
-        PromptVaultException? promotionRefused = null;
         long? includeGeneration = null;
+        PromptChanges? promotion = null;
         switch (to)
         {
             case ExperimentStatus.Running:
@@ -222,10 +222,19 @@ public sealed class ExperimentService(
                 winner ??= (await AnalyzeAsync(experiment, cancellationToken)).Winner;
                 moved = moved with { Winner = winner, EndedAt = now };
                 after["winner"] = experiment.FindVariant(winner ?? "")?.Name;
-                // The experiment still completes; a promote's gate (approval, tests, an include cycle) only keeps its winner out of production.
-                promotionRefused = await PromotionRefusedAsync(moved, cancellationToken);
-                if (promotionRefused is not null)
-                    after["promotionRefused"] = promotionRefused.Message;
+                if (WinnerToPromote(moved) is { } promoted)
+                {
+                    try
+                    {
+                        // Written with the completion, so the experiment completes only with its winner promoted (null: in production already).
+                        promotion = await registry.PromotionAsync(moved.PromptName, promoted.VersionId, now, actor, cancellationToken);
+                    }
+                    catch (PromptVaultException refused)
+                    {
+                        // The experiment still completes; a promote's gate (approval, tests, an include cycle) only keeps its winner out of production.
+                        after["promotionRefused"] = refused.Message;
+                    }
+                }
                 action = AuditActions.ExperimentCompleted;
                 break;
             default:
@@ -236,31 +245,12 @@ public sealed class ExperimentService(
         if (reason is not null)
             after["reason"] = reason;
 
+        // With a promote, the prompt's labels and versions change too: the Prompt kind invalidates those and the running experiment.
         await changes.AfterAsync(experiments.UpdateExperimentAsync(moved, experiment.Status,
-            [Entry(now, actor, action, experiment, new() { ["status"] = Names.Of(experiment.Status) }, after)], includeGeneration, cancellationToken),
-            RegistryChangeKind.Experiment, experiment.PromptId, experiment.PromptName);
-
-        if (WinnerToPromote(moved) is { } promoted && promotionRefused is null)
-        {
-            try
-            {
-                // Already in production (a control that was, say) makes this a no-op.
-                await registry.MoveLabelAsync(moved.PromptName, Label.Production, promoted.VersionId, actor, cancellationToken);
-            }
-            catch (PromptVaultException refused)
-            {
-                // A gate closed between the check and the promote (another write meanwhile): the experiment has completed.
-                Log.WinnerPromotionRefused(logger, moved.Id, promoted.Id, refused.Message);
-            }
-        }
+            [Entry(now, actor, action, experiment, new() { ["status"] = Names.Of(experiment.Status) }, after)], includeGeneration, promotion, cancellationToken),
+            promotion is null ? RegistryChangeKind.Experiment : RegistryChangeKind.Prompt, experiment.PromptId, experiment.PromptName);
         return moved;
     }
-
-    /// <summary>Why a completed experiment's winner may not be promoted (<see cref="PromptRegistry.PromotionRefusedAsync"/>); null when it may or none is due.</summary>
-    private async Task<PromptVaultException?> PromotionRefusedAsync(Experiment completed, CancellationToken cancellationToken) =>
-        WinnerToPromote(completed) is { } winner
-            ? await registry.PromotionRefusedAsync(completed.PromptName, winner.VersionId, cancellationToken)
-            : null;
 
     /// <summary>The variant <c>promoteWinner</c> deploys: the winner, the control included (it need not be the production
     /// version; when it is, the promote changes nothing). Null when none is due.</summary>

@@ -300,21 +300,10 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, IEx
             var prompt = await RequirePromptAsync(name, cancellationToken);
             var target = await RequireVersionAsync(prompt, versionRef, cancellationToken);
             var labels = await store.ListLabelsAsync(prompt.Id, cancellationToken);
-            var current = labels.FirstOrDefault(l => l.Name == label);
-            if (current?.VersionId == target.Id) return ToResponse(prompt.Name, target, labels);
-            var (includeGeneration, passedRun) = await EnsureCanMoveLabelAsync(prompt, target, label, cancellationToken);
-
             var now = time.GetUtcNow();
-            var previous = current is null ? null : await store.FindVersionByIdAsync(prompt.Id, current.VersionId, cancellationToken);
-            var changes = label == Label.Production
-                ? Promotion(prompt, target, previous, now, actor, passedRun)
-                : new PromptChanges
-                {
-                    LabelChanges = [new LabelChange(prompt.Id, label, current?.VersionId, target.Id, now, actor)],
-                    Audit = [Entry(now, actor, AuditActions.LabelMoved, prompt.Name, label,
-                        new() { ["version"] = previous?.Version.ToString() }, new() { ["version"] = target.Version.ToString() })],
-                };
-            await SaveAsync(changes with { TouchedPrompt = prompt with { UpdatedAt = now, UpdatedBy = actor }, IncludeGeneration = includeGeneration }, cancellationToken);
+            if (await LabelMoveAsync(prompt, target, label, labels, now, actor, cancellationToken) is not { } changes)
+                return ToResponse(prompt.Name, target, labels);
+            await SaveAsync(changes, cancellationToken);
 
             var moved = labels.Where(l => l.Name != label).Append(new Label(prompt.Id, label, target.Id, target.Version, now, actor)).ToList();
             var promoted = label == Label.Production ? target with { Status = VersionStatus.Production } : target;
@@ -323,29 +312,40 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, IEx
     }
 
     /// <summary>
-    /// Why <paramref name="versionId"/> of <paramref name="name"/> may not be promoted now, by the gates a promote checks
-    /// (<see cref="MoveLabelAsync"/>); null when it may, when it is in production already, or when the prompt or version is gone. Writes nothing: an
-    /// experiment completing with <c>promoteWinner</c> asks before it completes, so a refused winner is said in its audit.
+    /// The writes of promoting <paramref name="versionId"/> of <paramref name="name"/>, checked by the gates a promote checks
+    /// (<see cref="MoveLabelAsync"/>), for a caller that writes them with its own change in one transaction: an experiment
+    /// completing with <c>promoteWinner</c>. Null when the version is in production already (the promote is a no-op).
     /// </summary>
-    public async Task<PromptVaultException?> PromotionRefusedAsync(string name, string versionId, CancellationToken cancellationToken = default)
+    /// <exception cref="PromptVaultException">A gate refuses the promote, or the prompt or version is gone.</exception>
+    internal async Task<PromptChanges?> PromotionAsync(string name, string versionId, DateTimeOffset now, string actor, CancellationToken cancellationToken)
     {
-        var prompt = await store.FindPromptAsync(name, cancellationToken);
-        var target = prompt is null ? null : await store.FindVersionByIdAsync(prompt.Id, versionId, cancellationToken);
-        if (prompt is null || target is null)
-            return null;
-        // Already in production, the promote is a no-op (MoveLabelAsync) that no gate refuses.
+        var prompt = await RequirePromptAsync(name, cancellationToken);
+        var target = await RequireVersionAsync(prompt, versionId, cancellationToken);
         var labels = await store.ListLabelsAsync(prompt.Id, cancellationToken);
-        if (labels.Any(l => l.Name == Label.Production && l.VersionId == target.Id))
-            return null;
-        try
-        {
-            await EnsureCanMoveLabelAsync(prompt, target, Label.Production, cancellationToken);
-            return null;
-        }
-        catch (PromptVaultException refused)
-        {
-            return refused;
-        }
+        return await LabelMoveAsync(prompt, target, Label.Production, labels, now, actor, cancellationToken);
+    }
+
+    /// <summary>
+    /// The writes of moving <paramref name="label"/> to <paramref name="target"/> (a promote for <c>production</c>), after its
+    /// gates (<see cref="EnsureCanMoveLabelAsync"/>); null when the label is on it already, which no gate refuses.
+    /// </summary>
+    private async Task<PromptChanges?> LabelMoveAsync(Prompt prompt, PromptVersion target, string label, IReadOnlyList<Label> labels, DateTimeOffset now,
+        string actor, CancellationToken cancellationToken)
+    {
+        var current = labels.FirstOrDefault(l => l.Name == label);
+        if (current?.VersionId == target.Id) return null;
+        var (includeGeneration, passedRun) = await EnsureCanMoveLabelAsync(prompt, target, label, cancellationToken);
+
+        var previous = current is null ? null : await store.FindVersionByIdAsync(prompt.Id, current.VersionId, cancellationToken);
+        var changes = label == Label.Production
+            ? Promotion(prompt, target, previous, now, actor, passedRun)
+            : new PromptChanges
+            {
+                LabelChanges = [new LabelChange(prompt.Id, label, current?.VersionId, target.Id, now, actor)],
+                Audit = [Entry(now, actor, AuditActions.LabelMoved, prompt.Name, label,
+                    new() { ["version"] = previous?.Version.ToString() }, new() { ["version"] = target.Version.ToString() })],
+            };
+        return changes with { TouchedPrompt = prompt with { UpdatedAt = now, UpdatedBy = actor }, IncludeGeneration = includeGeneration };
     }
 
     /// <summary>

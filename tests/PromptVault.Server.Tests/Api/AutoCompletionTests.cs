@@ -76,13 +76,7 @@ public sealed class AutoCompletionTests(LoggedServerFixture fixture) : IClassFix
     [Fact]
     public async Task AnOperatorsPause_DuringALookThatFindsAWinner_Stands()
     {
-        var (name, versions) = await CreatePromptWithChallengersAsync(_client);
-        var experiment = await StartTwoWayAsync(name, versions, new JsonObject { ["promoteWinner"] = true });
-        var id = experiment.Str("id");
-        // Paused (no look acts) while 1,000 units an arm arrive: casual converts 30% against control's 10%.
-        await MoveAsync(_client, id, "pause");
-        await SendAsync(id, 1000, (control, k) => new { converted = control ? k % 10 == 0 : k % 10 < 3 });
-        await MoveAsync(_client, id, "start");
+        var (name, _, id) = await RunningWithAWinnerNoLookSawAsync();
         var service = fixture.Server.Services.GetRequiredService<ExperimentService>();
 
         Task look;
@@ -105,6 +99,50 @@ public sealed class AutoCompletionTests(LoggedServerFixture fixture) : IClassFix
         Assert.Equal("paused", after.Str("status"));
         var (_, prompt) = await GetAsync(_client, $"/api/prompts/{name}");
         Assert.Equal("1.0.0", prompt!["labels"]!["production"]!.GetValue<string>());
+    }
+
+    /// <summary>
+    /// Completing with <c>promoteWinner</c> and promoting the winner are one write: when the promote's write fails (here a
+    /// store error on the winner's status), the experiment is not left completed with its winner never promoted; it stays
+    /// running, and the next look completes it and promotes the winner.
+    /// </summary>
+    [Fact]
+    public async Task APromoteThatFailsToWrite_LeavesTheExperimentRunning_AndTheNextLookCompletesAndPromotes()
+    {
+        var (name, versions, id) = await RunningWithAWinnerNoLookSawAsync();
+        var service = fixture.Server.Services.GetRequiredService<ExperimentService>();
+        await using var connection = new SqliteConnection($"Data Source={fixture.Server.DatabasePath}");
+        await connection.OpenAsync(TestContext.Current.CancellationToken);
+        var trigger = $"refuse_promote_{versions[1]}";
+        await ExecuteAsync(connection, $"""
+            CREATE TRIGGER "{trigger}" BEFORE UPDATE OF status ON versions WHEN NEW.id = '{versions[1]}' AND NEW.status = 'production'
+            BEGIN SELECT RAISE(ABORT, 'the disk failed'); END
+            """);
+
+        var failed = await Record.ExceptionAsync(() => service.EvaluateAsync(id, TestContext.Current.CancellationToken));
+
+        Assert.NotNull(failed);
+        var (_, after) = await GetAsync(_client, $"/api/experiments/{id}");
+        Assert.Equal("running", after.Str("status"));
+        var (_, prompt) = await GetAsync(_client, $"/api/prompts/{name}");
+        Assert.Equal("1.0.0", prompt!["labels"]!["production"]!.GetValue<string>());
+        Assert.DoesNotContain(await AuditAsync(name), e => e.Str("action") == "experiment.completed");
+
+        await ExecuteAsync(connection, $"""DROP TRIGGER "{trigger}" """);
+        await service.EvaluateAsync(id, TestContext.Current.CancellationToken);
+
+        (_, after) = await GetAsync(_client, $"/api/experiments/{id}");
+        Assert.Equal("completed", after.Str("status"));
+        (_, prompt) = await GetAsync(_client, $"/api/prompts/{name}");
+        Assert.Equal("1.0.1", prompt!["labels"]!["production"]!.GetValue<string>());
+        Assert.Contains(await AuditAsync(name), e => e.Str("action") == "version.promoted" && e.Str("subject") == "1.0.1" && e.Str("actor") == "promptvault");
+    }
+
+    private static async Task ExecuteAsync(SqliteConnection connection, string sql)
+    {
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        await command.ExecuteNonQueryAsync(TestContext.Current.CancellationToken);
     }
 
     [Fact]
@@ -195,6 +233,18 @@ public sealed class AutoCompletionTests(LoggedServerFixture fixture) : IClassFix
             ["guardrails"] = new JsonArray(new JsonObject { ["metric"] = "errorRate", ["threshold"] = 0.10 }),
         };
         return (name, await StartTwoWayAsync(name, versions, body));
+    }
+
+    /// <summary>A running two-way experiment with <c>promoteWinner</c> whose 1,000 units an arm arrived while it was paused (no
+    /// look acted): casual converts 30% against control's 10%, so the next look completes it.</summary>
+    private async Task<(string Prompt, string[] Versions, string Id)> RunningWithAWinnerNoLookSawAsync()
+    {
+        var (name, versions) = await CreatePromptWithChallengersAsync(_client);
+        var id = (await StartTwoWayAsync(name, versions, new JsonObject { ["promoteWinner"] = true })).Str("id");
+        await MoveAsync(_client, id, "pause");
+        await SendAsync(id, 1000, (control, k) => new { converted = control ? k % 10 == 0 : k % 10 < 3 });
+        await MoveAsync(_client, id, "start");
+        return (name, versions, id);
     }
 
     private async Task<JsonNode> StartTwoWayAsync(string name, string[] versions, JsonObject extra)
