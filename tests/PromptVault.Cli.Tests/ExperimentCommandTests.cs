@@ -20,6 +20,39 @@ public sealed class ExperimentCommandTests(ServerFixture fixture) : IClassFixtur
         Assert.DoesNotContain("Events", line, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// <c>render --var --unit</c> types each value by the version the unit is served: the challenger declares <c>count</c> a
+    /// number while production declares it text, and a unit the experiment assigns the challenger gets the number.
+    /// </summary>
+    [Fact]
+    public async Task Render_UnitOnAChallenger_TypesVarsByTheChallengersVariables()
+    {
+        using var client = Server.CreateClient();
+        var name = UniqueName("typed");
+        object Count(string type) => new { name = "count", type, required = true };
+        var (status, body) = await PostAsync(client, "/api/prompts", new { name, type = "template", content = "{{count}} items", variables = new[] { Count("string") } });
+        Assert.True(status == System.Net.HttpStatusCode.Created, body?.ToJsonString());
+        await PutAsync(client, $"/api/prompts/{name}/labels/production", new { version = "1.0.0" });
+        var challenger = await NewVersionAsync(client, name, new { content = "{{count}} items, counted", variables = new[] { Count("number") }, changeDescription = "count is a number" });
+        var (_, created) = await PostAsync(client, "/api/experiments", new
+        {
+            name = "count-type", prompt = name,
+            variants = new object[] { new { name = "control", versionId = (await GetAsync(client, $"/api/prompts/{name}/versions/1.0.0")).Body.Str("id"), weight = 50 },
+                new { name = "counted", versionId = challenger.Str("id"), weight = 50 } },
+        });
+        var id = created.Str("id");
+        await Experiments.MoveAsync(client, id, "start");
+        string? unit = null;
+        for (var u = 0; unit is null; u++)
+            if ((await GetAsync(client, $"/api/experiments/{id}/assignment?unitId=u-{u}")).Body.Str("variantName") == "counted")
+                unit = $"u-{u}";
+
+        var rendered = await Cli.RunAsync(Server, null, "render", name, "--var", "count=3", "--unit", unit);
+
+        Assert.True(rendered.ExitCode == 0, rendered.ToString());
+        Assert.Equal("3 items, counted", rendered.Out.Trim());
+    }
+
     [Fact]
     public async Task Experiment_CreateStartResultsComplete_ThroughTheCli()
     {

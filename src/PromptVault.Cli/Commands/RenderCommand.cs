@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using PromptVault.Client;
 using PromptVault.Core.Contracts;
+using PromptVault.Core.Experiments;
 using PromptVault.Core.Prompts;
 
 namespace PromptVault.Cli.Commands;
@@ -9,7 +10,8 @@ namespace PromptVault.Cli.Commands;
 /// <summary>
 /// <c>render NAME [--var k=v]... [--vars FILE.json] [--unit ID] [--label L] [--version V]</c>: resolves and renders on the
 /// server and prints the text. <c>--vars</c> holds typed JSON values; a <c>--var</c> value is text, read as JSON when the
-/// version declares the variable a number, boolean, array or object (so <c>--var max_items=3</c> sends 3).
+/// version served declares the variable a number, boolean, array or object (so <c>--var max_items=3</c> sends 3); with
+/// <c>--unit</c> and a running experiment, that is the version of the unit's variant.
 /// <c>--var</c> wins over <c>--vars</c>.
 /// </summary>
 internal sealed class RenderCommand(CliContext context)
@@ -44,7 +46,7 @@ internal sealed class RenderCommand(CliContext context)
         {
             if (pairs.Count > 0)
             {
-                var types = await DeclaredTypesAsync(client, name, label, version, cancellationToken);
+                var types = await DeclaredTypesAsync(client, name, unitId, label, version, cancellationToken);
                 foreach (var (key, value) in pairs)
                     variables[key] = ToJson(value, types.TryGetValue(key, out var type) ? type : VariableType.String);
             }
@@ -74,13 +76,22 @@ internal sealed class RenderCommand(CliContext context)
         }
     }
 
-    /// <summary>The variable types of the version the render will most likely use (the exact version, the label's, or the latest).</summary>
-    private static async Task<Dictionary<string, VariableType>> DeclaredTypesAsync(PromptVaultClient client, string name, string? label, string? version, CancellationToken cancellationToken)
+    /// <summary>
+    /// The variable types of the version the render will serve: the version named; else, when the prompt's running experiment
+    /// picks it (<see cref="Serving.ByExperiment"/>), the unit's variant as the server assigns it; else the label's (or the
+    /// latest, when the label names none, for the server to refuse).
+    /// </summary>
+    private static async Task<Dictionary<string, VariableType>> DeclaredTypesAsync(PromptVaultClient client, string name, string? unitId, string? label, string? version,
+        CancellationToken cancellationToken)
     {
         VersionResponse target;
         if (version is not null)
         {
             target = await client.GetVersionAsync(name, version, cancellationToken);
+        }
+        else if (Serving.ByExperiment(unitId, version, label) && await AssignedVersionAsync(client, name, unitId, cancellationToken) is { } assigned)
+        {
+            target = await client.GetVersionAsync(name, assigned, cancellationToken);
         }
         else
         {
@@ -90,6 +101,13 @@ internal sealed class RenderCommand(CliContext context)
                 : prompt.LatestVersion;
         }
         return target.Variables.ToDictionary(v => v.Name, v => v.Type, StringComparer.Ordinal);
+    }
+
+    /// <summary>The version id the prompt's running experiment assigns <paramref name="unitId"/>; null when none is running.</summary>
+    private static async Task<string?> AssignedVersionAsync(PromptVaultClient client, string name, string unitId, CancellationToken cancellationToken)
+    {
+        var running = (await client.ListExperimentsAsync(name, cancellationToken)).Experiments.FirstOrDefault(e => e.Status == ExperimentStatus.Running);
+        return running is null ? null : (await client.GetAssignmentAsync(running.Id, unitId, cancellationToken)).VersionId;
     }
 
     /// <summary>A <c>--var</c> value as the declared type wants it; text that does not parse is sent as a string, so the server names the variable.</summary>
