@@ -68,8 +68,17 @@ public static class ServerServiceCollectionExtensions
             .ValidateOnStart();
         services.AddHttpClient(WebhookDispatcher.HttpClientName, (provider, client) =>
                 client.Timeout = provider.GetRequiredService<IOptions<WebhookOptions>>().Value.Timeout)
-            // A redirect would send the signed body somewhere the admin did not register.
-            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false, PooledConnectionLifetime = TimeSpan.FromMinutes(2) });
+            // A redirect would send the signed body somewhere the admin did not register; the connection refuses the server's own network.
+            .ConfigurePrimaryHttpMessageHandler(provider =>
+            {
+                var allowLoopback = provider.GetRequiredService<IOptions<WebhookOptions>>().Value.AllowLoopback;
+                return new SocketsHttpHandler
+                {
+                    AllowAutoRedirect = false,
+                    PooledConnectionLifetime = TimeSpan.FromMinutes(2),
+                    ConnectCallback = (context, cancellationToken) => WebhookDestinations.ConnectAsync(context, allowLoopback, cancellationToken),
+                };
+            });
         services.AddHostedService<WebhookDispatcher>();
         return services;
     }

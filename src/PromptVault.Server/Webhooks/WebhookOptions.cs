@@ -9,6 +9,10 @@ public sealed class WebhookOptions
     [Range(1, 100)]
     public int MaxAttempts { get; set; } = WebhookDefaults.MaxAttempts;
 
+    /// <summary>Whether deliveries may go to a loopback address (a receiver on the server's own machine). Default: false. Link-local
+    /// addresses (the cloud metadata service), unspecified and multicast ones are never reached (<see cref="WebhookDestinations"/>).</summary>
+    public bool AllowLoopback { get; set; }
+
     /// <summary>The wait after the first failed attempt; it doubles after each further one. Default: 5 seconds.</summary>
     [Range(typeof(TimeSpan), "00:00:00.001", "1.00:00:00")]
     public TimeSpan InitialBackoff { get; set; } = WebhookDefaults.InitialBackoff;

@@ -9,9 +9,10 @@ namespace PromptVault.Server.Tests.Webhooks;
 /// <summary>Webhooks end to end (issue 13): a real server on SQLite posting to a real receiver on loopback, which checks every signature.</summary>
 public sealed class WebhookTests
 {
-    /// <summary>Short retries, so a test sees several attempts within seconds.</summary>
+    /// <summary>Short retries, so a test sees several attempts within seconds; the receivers are on loopback.</summary>
     public static readonly string[] FastRetries =
     [
+        "--PromptVault:Webhooks:AllowLoopback=true",
         "--PromptVault:Webhooks:InitialBackoff=00:00:00.200",
         "--PromptVault:Webhooks:MaxBackoff=00:00:01",
         "--PromptVault:Webhooks:PollInterval=00:00:00.100",
@@ -359,6 +360,45 @@ public sealed class WebhookTests
         Assert.Equal("pending", retried.Str("status"));
         Assert.Equal(retried["history"]!.AsArray().Count, retried["attempts"]!.GetValue<int>());
         Assert.All(retried["history"]!.AsArray(), a => Assert.Contains("request URI", a.Str("error")));
+    }
+
+    [Fact]
+    public async Task DeliveriesToTheServersOwnNetwork_AreRefusedAtConnect_EachAttemptSaysWhy_AndLoopbackOnlyWhenAllowed()
+    {
+        await using var receiver = await WebhookReceiver.StartAsync(cancellationToken: TestContext.Current.CancellationToken);
+        await using var server = await RunningServer.StartAsync(new ServerSetup([.. FastRetries, "--PromptVault:Webhooks:AllowLoopback=false"]),
+            TestContext.Current.CancellationToken);
+        using var client = server.CreateClient();
+        var port = receiver.Url.Port;
+        // The cloud metadata service (link-local), the receiver by its loopback address, by name, as an IPv4-mapped IPv6 address,
+        // and 0.0.0.0, which Linux connects to the machine itself.
+        var urls = new[]
+        {
+            "http://169.254.169.254/latest/meta-data/", receiver.Url.AbsoluteUri, $"http://localhost:{port}/hook",
+            $"http://[::ffff:127.0.0.1]:{port}/hook", $"http://0.0.0.0:{port}/hook",
+        };
+        var webhooks = new List<string>();
+        foreach (var url in urls)
+        {
+            var (status, created) = await PostAsync(client, "/api/webhooks", new { url, events = new[] { "version.created" } });
+            Assert.True(status == HttpStatusCode.Created, created?.ToJsonString());
+            webhooks.Add(created.Str("id"));
+        }
+
+        await CreateSupportPromptAsync(client);
+        var attempts = new List<JsonNode>();
+        foreach (var webhook in webhooks)
+            attempts.Add((await DeliveryAsync(client, webhook, d => d["history"]!.AsArray().Count >= 1))["history"]![0]!);
+
+        Assert.All(attempts, a => Assert.Null(a["statusCode"]));
+        Assert.Contains("169.254.169.254 is a link-local", attempts[0].Str("error"));
+        Assert.Contains("127.0.0.1 is a loopback address", attempts[1].Str("error"));
+        Assert.Contains("'localhost' resolves to", attempts[2].Str("error"));
+        Assert.Contains("a loopback address", attempts[2].Str("error"));
+        Assert.Contains("a loopback address", attempts[3].Str("error"));
+        Assert.Contains("0.0.0.0 is a link-local, unspecified", attempts[4].Str("error"));
+        Assert.All(attempts, a => Assert.Contains("which webhook deliveries may not reach", a.Str("error")));
+        Assert.False(receiver.Received.TryRead(out _), "a delivery reached the loopback receiver");
     }
 
     /// <summary>Registers a webhook for <paramref name="receiver"/>, hands it the secret, and returns the webhook's id.</summary>

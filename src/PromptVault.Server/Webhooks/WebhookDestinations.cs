@@ -1,0 +1,61 @@
+using System.Net;
+using System.Net.Sockets;
+
+namespace PromptVault.Server.Webhooks;
+
+/// <summary>
+/// Where deliveries may connect. An admin registers any URL, and the dispatcher reports each attempt's status code or error, so an
+/// unchecked URL would let a key probe the server's own network: its loopback services, and the cloud metadata service that hands
+/// out the machine's credentials (169.254.169.254). The check runs as the connection is made, on the address the name resolved to,
+/// so a name that resolves elsewhere later (DNS rebinding) is checked again at each attempt.
+/// </summary>
+internal static class WebhookDestinations
+{
+    // Cloud metadata services outside the link-local range: AWS's over IPv6 and Alibaba Cloud's.
+    private static readonly IPAddress[] MetadataServices = [IPAddress.Parse("fd00:ec2::254"), IPAddress.Parse("100.100.100.200")];
+
+    /// <summary>Why a delivery may not connect to <paramref name="address"/>, or null when it may.</summary>
+    public static string? Refusal(IPAddress address, bool allowLoopback)
+    {
+        if (address.IsIPv4MappedToIPv6) address = address.MapToIPv4();
+        if (IPAddress.IsLoopback(address)) return allowLoopback ? null : "a loopback address (set PromptVault:Webhooks:AllowLoopback to allow it)";
+        if (MetadataServices.Contains(address)) return "a cloud metadata service";
+        var bytes = address.GetAddressBytes();
+        var refused = address.AddressFamily == AddressFamily.InterNetwork
+            ? bytes[0] == 0 || (bytes[0] == 169 && bytes[1] == 254) || bytes[0] >= 224
+            : address.Equals(IPAddress.IPv6Any) || address.IsIPv6LinkLocal || address.IsIPv6Multicast;
+        return refused ? "a link-local, unspecified, multicast or broadcast address" : null;
+    }
+
+    /// <summary>
+    /// The connection of <see cref="SocketsHttpHandler.ConnectCallback"/>: to the first address of the URL's host that
+    /// <see cref="Refusal"/> allows, else an error naming the address and why. A connection to an HTTP proxy (HTTP_PROXY,
+    /// HTTPS_PROXY) is not checked: the proxy, the operator's own, decides where it forwards.
+    /// </summary>
+    public static async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, bool allowLoopback, CancellationToken cancellationToken)
+    {
+        var target = context.DnsEndPoint;
+        var viaProxy = !string.Equals(target.Host.Trim('[', ']'), context.InitialRequestMessage.RequestUri?.IdnHost.Trim('[', ']'),
+            StringComparison.OrdinalIgnoreCase);
+        var named = !IPAddress.TryParse(target.Host, out var literal);
+        IPAddress[] addresses = named ? await Dns.GetHostAddressesAsync(target.Host, cancellationToken) : [literal!];
+        var allowed = viaProxy ? addresses : addresses.Where(a => Refusal(a, allowLoopback) is null).ToArray();
+        if (allowed.Length == 0)
+        {
+            var first = addresses.FirstOrDefault();
+            throw new HttpRequestException(first is null ? $"'{target.Host}' resolves to no address"
+                : $"{(named ? $"'{target.Host}' resolves to {first}, " : $"{first} is ")}{Refusal(first, allowLoopback)}, which webhook deliveries may not reach");
+        }
+        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        try
+        {
+            await socket.ConnectAsync(allowed, target.Port, cancellationToken);
+            return new NetworkStream(socket, ownsSocket: true);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+}
