@@ -1,5 +1,7 @@
 using System.ComponentModel.DataAnnotations;
 using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
 using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Options;
@@ -63,12 +65,27 @@ internal static class FailedAuthentication
             };
             limiter.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(context => IsMarked(context)
                 // Partitioned by the connection's address; behind a proxy, configure ForwardedHeaders so this is the client's.
-                ? RateLimitPartition.GetFixedWindowLimiter("ip:" + context.Connection.RemoteIpAddress, _ => window)
+                ? RateLimitPartition.GetFixedWindowLimiter(ClientOf(context.Connection.RemoteIpAddress), _ => window)
                 : RateLimitPartition.GetNoLimiter(NoLimit));
             limiter.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
             limiter.OnRejected = RejectAsync;
         });
         return services;
+    }
+
+    /// <summary>
+    /// The client a refused request counts against: its IPv4 address, or the /64 network of its IPv6 address. One IPv6 client
+    /// holds a whole /64 (2^64 addresses, the smallest block a network hands out), so counting per address let it send
+    /// unlimited refused keys, each from a new address, and made the limiter keep one window per address it used.
+    /// </summary>
+    internal static string ClientOf(IPAddress? address)
+    {
+        if (address is null) return "ip:";
+        if (address.IsIPv4MappedToIPv6) address = address.MapToIPv4();
+        if (address.AddressFamily != AddressFamily.InterNetworkV6) return "ip:" + address;
+        var bytes = address.GetAddressBytes();
+        Array.Clear(bytes, 8, 8);
+        return "ip:" + new IPAddress(bytes) + "/64";
     }
 
     private static async ValueTask RejectAsync(OnRejectedContext rejected, CancellationToken cancellationToken)

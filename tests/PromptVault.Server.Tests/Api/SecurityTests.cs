@@ -121,6 +121,34 @@ public sealed class SecurityTests(ServerFixture fixture) : IClassFixture<ServerF
     }
 
     [Fact]
+    public async Task FailedAuthentications_FromManyAddressesOfOneIPv6Network_ShareOneLimit()
+    {
+        // Behind a proxy (forwarded headers on), each request's client address is the one the proxy names.
+        await using var server = await RunningServer.StartAsync(new ServerSetup(
+            ["--FORWARDEDHEADERS_ENABLED=true", "--PromptVault:FailedAuthentication:PermitLimit=3", "--PromptVault:FailedAuthentication:WindowSeconds=3600"]), Cancel);
+        using var wrong = server.CreateClient("pv_wrong");
+
+        async Task<HttpStatusCode> FromAsync(string client)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, "/api/prompts");
+            request.Headers.Add("X-Forwarded-For", client);
+            using var response = await wrong.SendAsync(request, Cancel);
+            return response.StatusCode;
+        }
+
+        var sameNetwork = new List<HttpStatusCode>();
+        for (var i = 1; i <= 5; i++) sameNetwork.Add(await FromAsync($"2001:db8:0:1::{i:x}"));
+        var otherNetwork = await FromAsync("2001:db8:0:2::1");
+        var mappedIPv4 = new List<HttpStatusCode>();
+        for (var i = 0; i < 4; i++) mappedIPv4.Add(await FromAsync(i % 2 == 0 ? "192.0.2.7" : "::ffff:192.0.2.7"));
+
+        Assert.Equal([HttpStatusCode.Unauthorized, HttpStatusCode.Unauthorized, HttpStatusCode.Unauthorized, HttpStatusCode.TooManyRequests,
+            HttpStatusCode.TooManyRequests], sameNetwork);
+        Assert.Equal(HttpStatusCode.Unauthorized, otherNetwork);
+        Assert.Equal([HttpStatusCode.Unauthorized, HttpStatusCode.Unauthorized, HttpStatusCode.Unauthorized, HttpStatusCode.TooManyRequests], mappedIPv4);
+    }
+
+    [Fact]
     public async Task AStaleKeyOnAnonymousRoutes_IsNotCounted_SoTheHealthProbeKeepsBeingServed()
     {
         await using var server = await RunningServer.StartAsync(new ServerSetup(
