@@ -178,6 +178,39 @@ public sealed partial class ExportImportCommandTests
     }
 
     [Fact]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public async Task Export_WithoutOut_ItsTemporaryFileIsTheUsersOnly_AndGoneWhenStdoutCloses()
+    {
+        await using var server = await RunningServer.StartAsync(TestContext.Current.CancellationToken);
+        var before = TemporaryExports();
+        using var stdout = new ClosedPipe(() => TemporaryExports().Except(before).Select(File.GetUnixFileMode).ToList());
+        using var stderr = new StringWriter();
+        var environment = new Dictionary<string, string?> { ["PROMPTVAULT_URL"] = server.BaseAddress.ToString(), ["PROMPTVAULT_API_KEY"] = server.AdminKey };
+
+        var exitCode = await CliApp.RunAsync(["export"], stdout, stderr, environment, TestContext.Current.CancellationToken);
+
+        Assert.NotEqual(0, exitCode);
+
+        // While it was copied to stdout, the export (the whole registry) was a file in the shared temporary folder.
+        Assert.Equal([UnixFileMode.UserRead | UnixFileMode.UserWrite], stdout.ModesAtFirstWrite);
+        Assert.Empty(TemporaryExports().Except(before));
+    }
+
+    private static HashSet<string> TemporaryExports() => Directory.GetFiles(Path.GetTempPath(), "promptvault-export-*").ToHashSet();
+
+    /// <summary>Standard output whose reader has gone (<c>promptvault export | head</c> ended, or Ctrl+C): the first write fails.</summary>
+    private sealed class ClosedPipe(Func<List<UnixFileMode>> onFirstWrite) : StringWriter
+    {
+        public List<UnixFileMode>? ModesAtFirstWrite { get; private set; }
+
+        public override Task WriteAsync(ReadOnlyMemory<char> buffer, CancellationToken cancellationToken = default)
+        {
+            ModesAtFirstWrite ??= onFirstWrite();
+            throw new IOException("Broken pipe");
+        }
+    }
+
+    [Fact]
     public async Task ExportAndImport_NeedAnAdminKey()
     {
         using var folder = new TempFolder();

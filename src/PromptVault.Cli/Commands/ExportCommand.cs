@@ -11,25 +11,26 @@ internal sealed class ExportCommand(CliContext context)
         {
             if (output is not null) CliException.ThrowIfFolderMissing("--out", output);
             // Streamed to a file next to the target and moved into place only when complete, so a failure never leaves half a document.
+            // Without --out the file is a temporary one in the shared temporary folder: readable by this user only, and deleted
+            // however the copy to stdout ends (a closed pipe, Ctrl+C), as it holds the whole registry.
+            var temporary = output is null;
             var path = Path.GetFullPath(output ?? Path.Combine(Path.GetTempPath(), "promptvault-export-" + Path.GetRandomFileName()));
             var partial = path + ".partial";
             try
             {
-                await using (var file = File.Create(partial))
+                await using (var file = Create(partial, ownerOnly: temporary))
                     await client.ExportAsync(file, cancellationToken);
                 File.Move(partial, path, overwrite: true);
+                if (temporary) await CopyToOutAsync(path, cancellationToken);
             }
             finally
             {
                 File.Delete(partial);
+                if (temporary) File.Delete(path);
             }
 
-            if (output is null)
-            {
-                await CopyToOutAsync(path, cancellationToken);
-                File.Delete(path);
-            }
-            else if (remote.Json)
+            if (temporary) return ExitCodes.Success;
+            if (remote.Json)
             {
                 context.WriteJson(new ExportResult(path, new FileInfo(path).Length));
             }
@@ -39,6 +40,13 @@ internal sealed class ExportCommand(CliContext context)
             }
             return ExitCodes.Success;
         }, cancellationToken);
+
+    private static FileStream Create(string path, bool ownerOnly)
+    {
+        var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
+        if (ownerOnly && !OperatingSystem.IsWindows()) options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        return new FileStream(path, options);
+    }
 
     private async Task CopyToOutAsync(string path, CancellationToken cancellationToken)
     {
