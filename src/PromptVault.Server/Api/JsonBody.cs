@@ -52,9 +52,13 @@ internal static class JsonBody
     /// <summary>Refuses a request with no body, as the framework refuses one with no body to bind (<see cref="ProblemExceptionHandler.MissingBody"/>).</summary>
     public static void EnsurePresent(HttpRequest http)
     {
-        if (http.HttpContext.Features.Get<IHttpRequestBodyDetectionFeature>() is { CanHaveBody: false })
+        if (IsAbsent(http))
             throw ProblemExceptionHandler.MissingBody;
     }
+
+    /// <summary>The request has no body at all (no bytes, as the framework sees it), as opposed to one that is JSON <c>null</c>.</summary>
+    public static bool IsAbsent(HttpRequest http) =>
+        http.HttpContext.Features.Get<IHttpRequestBodyDetectionFeature>() is { CanHaveBody: false };
 
     private static ReadOnlySpan<byte> Utf8Bom => [0xEF, 0xBB, 0xBF];
 

@@ -35,8 +35,11 @@ internal sealed class ProblemExceptionHandler : IExceptionHandler
                 (StatusCodes.Status413PayloadTooLarge, "payload_too_large", $"The request body is larger than the server accepts ({ServerDefaults.MaxRequestBodyBytes / (1024 * 1024)} MB).", null),
             BadHttpRequestException { StatusCode: StatusCodes.Status400BadRequest, InnerException: null } when UnparsableParameter(context) is var (parameter, type, value) =>
                 (StatusCodes.Status400BadRequest, "invalid_parameter", $"'{parameter}' has a value of the wrong type: {DescribeUnparsable(type, value)}", parameter),
-            BadHttpRequestException { StatusCode: StatusCodes.Status400BadRequest, InnerException: null } when ReadsBody(context) =>
+            // The framework refuses a body it bound to nothing the same way whether there was no body or a JSON null.
+            BadHttpRequestException { StatusCode: StatusCodes.Status400BadRequest, InnerException: null } when ReadsBody(context) && JsonBody.IsAbsent(context.Request) =>
                 (StatusCodes.Status400BadRequest, MissingBody.Code, MissingBody.Message, null),
+            BadHttpRequestException { StatusCode: StatusCodes.Status400BadRequest, InnerException: null } when ReadsBody(context) =>
+                (StatusCodes.Status400BadRequest, "invalid_json", WrongJsonType(null), null),
             BadHttpRequestException e => (e.StatusCode, "bad_request", e.Message, null),
             _ when StoreTrouble(exception) is { } trouble => (StatusCodes.Status503ServiceUnavailable, trouble.Code, trouble.Message, null),
             _ => (0, "", "", null),
@@ -165,7 +168,10 @@ internal sealed class ProblemExceptionHandler : IExceptionHandler
         return type is null ? null : Nullable.GetUnderlyingType(type) ?? type;
     }
 
-    /// <summary>A body the route reads is absent (or JSON <c>null</c>): the framework's 400 for a bound body, and <see cref="JsonBody"/>'s.</summary>
+    /// <summary>
+    /// A body the route reads is absent: the framework's 400 for a bound body, and <see cref="JsonBody"/>'s. A body that is there
+    /// but is not a JSON object (<c>null</c> too) is <c>invalid_json</c> (<see cref="WrongJsonTypeAt"/>), on every route.
+    /// </summary>
     internal static InvalidInputException MissingBody => new("missing_body", "The request body is missing: send a JSON object.");
 
     /// <summary>The failed endpoint binds a JSON body (the framework's failures to bind one have no other 400 left to be).</summary>

@@ -270,16 +270,38 @@ public sealed class BadInputTests(ServerFixture fixture) : IClassFixture<ServerF
     }
 
     [Theory]
-    [InlineData("/api/prompts", null)]
-    [InlineData("/api/prompts", "null")]
-    [InlineData("/api/import", null)]
-    public async Task BodyMissingOrNull_Returns400MissingBody(string path, string? body)
+    [InlineData("/api/prompts")]
+    [InlineData("/api/prompts/support/render")]
+    [InlineData("/api/metrics")]
+    [InlineData("/api/import")]
+    public async Task BodyMissing_Returns400MissingBody(string path)
     {
-        var (status, problem) = await PostAsync(_client, path, body);
+        var (status, problem) = await PostAsync(_client, path, null);
 
         Assert.Equal(HttpStatusCode.BadRequest, status);
         Assert.Equal("missing_body", problem.Str("code"));
         Assert.Equal("The request body is missing: send a JSON object.", problem.Str("detail"));
+    }
+
+    /// <summary>A JSON null is a body that is not an object, whether the route's body is bound by the framework or read by hand.</summary>
+    [Theory]
+    [InlineData("POST", "/api/prompts")]
+    [InlineData("POST", "/api/prompts/support/versions")]
+    [InlineData("PATCH", "/api/prompts/support")]
+    [InlineData("POST", "/api/prompts/support/render")]
+    [InlineData("POST", "/api/metrics")]
+    [InlineData("POST", "/api/exposures")]
+    [InlineData("POST", "/api/experiments")]
+    [InlineData("POST", "/api/keys")]
+    [InlineData("POST", "/api/webhooks")]
+    public async Task BodyNull_Returns400InvalidJson_AsAnyBodyThatIsNotAnObject(string method, string path)
+    {
+        var (nullStatus, nullProblem) = await SendAsync(_client, new HttpMethod(method), path, "null");
+        var (arrayStatus, arrayProblem) = await SendAsync(_client, new HttpMethod(method), path, "[]");
+
+        Assert.Equal((HttpStatusCode.BadRequest, "invalid_json"), (nullStatus, nullProblem.Str("code")));
+        Assert.StartsWith("The request body must be a JSON object", nullProblem.Str("detail"), StringComparison.Ordinal);
+        Assert.Equal((arrayStatus, arrayProblem.Str("code"), arrayProblem.Str("detail")), (nullStatus, nullProblem.Str("code"), nullProblem.Str("detail")));
     }
 
     /// <summary>Everything stored about a prompt: versions, labels and audit entries.</summary>
