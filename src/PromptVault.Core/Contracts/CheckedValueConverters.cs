@@ -18,9 +18,15 @@ internal sealed class WholeNumberConverter<T> : JsonConverter<T> where T : struc
         if (reader.TokenType != JsonTokenType.Number) throw new JsonException(); // the serializer words it, as for any type
         if (reader.TryGetInt64(out var value) && value >= long.CreateTruncating(T.MinValue) && value <= long.CreateTruncating(T.MaxValue))
             return T.CreateTruncating(value);
-        throw new JsonException(string.Create(CultureInfo.InvariantCulture,
-            $"{Prompts.PromptRules.Shorten(System.Text.Encoding.UTF8.GetString(reader.ValueSpan))} is not a whole number from {T.MinValue} to {T.MaxValue} written in digits (100, not 1e2 or 100.0)."));
+        throw new JsonException(NotAWholeNumber(System.Text.Encoding.UTF8.GetString(reader.ValueSpan)));
     }
+
+    /// <summary>
+    /// The one wording of a request's integer that <typeparamref name="T"/> cannot take: a body's, and a query or route
+    /// parameter's (the server's <c>invalid_parameter</c>).
+    /// </summary>
+    internal static string NotAWholeNumber(string value) => string.Create(CultureInfo.InvariantCulture,
+        $"{Prompts.PromptRules.Shorten(value)} is not a whole number from {T.MinValue} to {T.MaxValue} written in digits (100, not 1e2 or 100.0).");
 
     public override void Write(Utf8JsonWriter writer, T value, JsonSerializerOptions options) =>
         writer.WriteNumberValue(long.CreateTruncating(value));

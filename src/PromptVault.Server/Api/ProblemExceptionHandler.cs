@@ -203,18 +203,14 @@ internal sealed class ProblemExceptionHandler : IExceptionHandler
         return plain is null || (bool)plain.Invoke(null, [raw, null])!;
     }
 
-    /// <summary>What <paramref name="value"/> is not; an integer worded as a body's is (WholeNumberConverter in PromptVault.Core).</summary>
-    private static string DescribeUnparsable(Type type, string value)
+    /// <summary>What <paramref name="value"/> is not; an integer worded as a body's is.</summary>
+    private static string DescribeUnparsable(Type type, string value) => (Nullable.GetUnderlyingType(type) ?? type) switch
     {
-        var shown = Core.Prompts.PromptRules.Shorten(value);
-        return (Nullable.GetUnderlyingType(type) ?? type) switch
-        {
-            var t when t == typeof(int) => string.Create(System.Globalization.CultureInfo.InvariantCulture,
-                $"{shown} is not a whole number from {int.MinValue} to {int.MaxValue} written in digits."),
-            var t when t == typeof(bool) => $"{shown} is not true or false.",
-            var t => $"{shown} is not a {t.Name}.",
-        };
-    }
+        var t when t == typeof(int) => WholeNumberConverter<int>.NotAWholeNumber(value),
+        var t when t == typeof(long) => WholeNumberConverter<long>.NotAWholeNumber(value),
+        var t when t == typeof(bool) => $"{Core.Prompts.PromptRules.Shorten(value)} is not true or false.",
+        var t => $"{Core.Prompts.PromptRules.Shorten(value)} is not a {t.Name}.",
+    };
 
     /// <summary>
     /// A value of another JSON type than the field's: a reader's getter refusing it (its exception is the cause), or a
