@@ -44,6 +44,8 @@ internal sealed class CheckedDateTimeOffsetConverter : JsonConverter<DateTimeOff
     public override DateTimeOffset Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
     {
         if (reader.TokenType != JsonTokenType.String) throw new JsonException(); // the serializer words it, as for any type
+        // System.Text.Json reads a time without an offset in the server's time zone.
+        if (reader.TryGetDateTime(out var time) && time.Kind == DateTimeKind.Unspecified) return RequestTime.WithoutOffset(time);
         if (reader.TryGetDateTimeOffset(out var value)) return value;
         var text = reader.GetString()!;
         throw new JsonException(OutOfRange(text)
@@ -67,4 +69,13 @@ internal sealed class CheckedDateTimeOffsetConverter : JsonConverter<DateTimeOff
         DateTimeOffset.TryParseExact(text, "yyyy-MM-dd'T'HH:mm:ss.FFFFFFFK", CultureInfo.InvariantCulture, DateTimeStyles.None, out _);
 
     public override void Write(Utf8JsonWriter writer, DateTimeOffset value, JsonSerializerOptions options) => writer.WriteStringValue(value);
+}
+
+/// <summary>
+/// The one reading of a date and time a request gives without an offset, on every route (a metric event's or an exposure's
+/// <c>timestamp</c>, the audit's <c>from</c> and <c>to</c>): UTC. The server's time zone must not change what is stored or matched.
+/// </summary>
+internal static class RequestTime
+{
+    public static DateTimeOffset WithoutOffset(DateTime time) => new(DateTime.SpecifyKind(time, DateTimeKind.Unspecified), TimeSpan.Zero);
 }

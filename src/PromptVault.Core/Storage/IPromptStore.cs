@@ -1,5 +1,6 @@
 using System.Globalization;
 using PromptVault.Core.Audit;
+using PromptVault.Core.Contracts;
 using PromptVault.Core.Prompts;
 using PromptVault.Core.Versioning;
 
@@ -79,16 +80,16 @@ public sealed record LabelledPrompt(Prompt Prompt, PromptVersion Version);
 public sealed record AuditQuery(string? PromptName = null, string? Actor = null, string? Action = null, PageRequest? Page = null,
     DateTimeOffset? From = null, DateTimeOffset? To = null)
 {
-    private static readonly string[] TimeFormats =
-    [
-        "yyyy-MM-dd", "yyyy-MM-dd'T'HH:mm", "yyyy-MM-dd'T'HH:mmK", "yyyy-MM-dd'T'HH:mm:ss.FFFFFFF", "yyyy-MM-dd'T'HH:mm:ss.FFFFFFFK",
-    ];
+    private static readonly string[] TimeFormats = ["yyyy-MM-dd", "yyyy-MM-dd'T'HH:mm", "yyyy-MM-dd'T'HH:mm:ss.FFFFFFF"];
 
-    /// <summary>An ISO 8601 date or timestamp (as in <c>2026-12-01T06:30:00Z</c>); one without an offset is UTC. Blank is null.</summary>
+    private static readonly string[] OffsetTimeFormats = ["yyyy-MM-dd'T'HH:mmK", "yyyy-MM-dd'T'HH:mm:ss.FFFFFFFK"];
+
+    /// <summary>An ISO 8601 date or timestamp (as in <c>2026-12-01T06:30:00Z</c>); one without an offset is UTC (<see cref="RequestTime"/>). Blank is null.</summary>
     /// <exception cref="InvalidInputException">The text is not such a timestamp; names <paramref name="field"/>.</exception>
     public static DateTimeOffset? ParseTime(string? text, string field) =>
         string.IsNullOrWhiteSpace(text) ? null
-        : DateTimeOffset.TryParseExact(text.Trim(), TimeFormats, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var time) ? time
+        : DateTime.TryParseExact(text.Trim(), TimeFormats, CultureInfo.InvariantCulture, DateTimeStyles.None, out var time) ? RequestTime.WithoutOffset(time)
+        : DateTimeOffset.TryParseExact(text.Trim(), OffsetTimeFormats, CultureInfo.InvariantCulture, DateTimeStyles.None, out var withOffset) ? withOffset
         : throw new InvalidInputException("invalid_time", $"{field} '{text}' is not an ISO 8601 timestamp (e.g. 2026-12-01T06:30:00Z).", field);
 }
 

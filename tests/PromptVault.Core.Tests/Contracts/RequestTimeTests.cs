@@ -1,0 +1,62 @@
+using System.Text.Json;
+using PromptVault.Core.Contracts;
+using PromptVault.Core.Storage;
+
+namespace PromptVault.Core.Tests.Contracts;
+
+[CollectionDefinition(nameof(RequestTimeTests), DisableParallelization = true)]
+public sealed class RequestTimeCollection;
+
+/// <summary>
+/// A request's date and time without an offset is UTC wherever it is read, whatever the server's time zone. Each test runs
+/// with the process's local zone set to Tokyo (UTC+9), alone, as the zone is the whole process's.
+/// </summary>
+[Collection(nameof(RequestTimeTests))]
+public sealed class RequestTimeTests : IDisposable
+{
+    private readonly string? _zone = Environment.GetEnvironmentVariable("TZ");
+
+    public RequestTimeTests()
+    {
+        Environment.SetEnvironmentVariable("TZ", "Asia/Tokyo");
+        TimeZoneInfo.ClearCachedData();
+        Assert.Equal(TimeSpan.FromHours(9), TimeZoneInfo.Local.BaseUtcOffset);
+    }
+
+    public void Dispose()
+    {
+        Environment.SetEnvironmentVariable("TZ", _zone);
+        TimeZoneInfo.ClearCachedData();
+    }
+
+    private static readonly DateTimeOffset Noon = new(2026, 1, 31, 12, 0, 0, TimeSpan.Zero);
+
+    [Theory]
+    [InlineData("2026-01-31T12:00:00")]
+    [InlineData("2026-01-31T12:00:00.000")]
+    [InlineData("2026-01-31T12:00")]
+    public void BodyTimestampWithoutOffset_IsUtc_AsTheAuditFilterReadsIt(string text)
+    {
+        var body = JsonSerializer.Deserialize<MetricEventRequest>($$"""{"timestamp": "{{text}}"}""", PromptVaultJson.Requests)!;
+
+        Assert.Equal((Noon, TimeSpan.Zero), (body.Timestamp, body.Timestamp!.Value.Offset));
+        Assert.Equal(AuditQuery.ParseTime(text, "from"), body.Timestamp);
+    }
+
+    [Theory]
+    [InlineData("2026-01-31T12:00:00Z")]
+    [InlineData("2026-01-31T21:00:00+09:00")]
+    [InlineData("2026-01-31T07:00-05:00")]
+    public void TimestampWithAnOffset_KeepsIt_InABodyAndTheAuditFilter(string text)
+    {
+        var body = JsonSerializer.Deserialize<MetricEventRequest>($$"""{"timestamp": "{{text}}"}""", PromptVaultJson.Requests)!;
+
+        Assert.Equal(Noon, body.Timestamp);
+        Assert.Equal(Noon, AuditQuery.ParseTime(text, "from"));
+    }
+
+    [Fact]
+    public void AuditFilterDateWithoutTime_IsMidnightUtc() =>
+        Assert.Equal((new DateTimeOffset(2026, 1, 31, 0, 0, 0, TimeSpan.Zero), TimeSpan.Zero),
+            (AuditQuery.ParseTime("2026-01-31", "to"), AuditQuery.ParseTime("2026-01-31", "to")!.Value.Offset));
+}
