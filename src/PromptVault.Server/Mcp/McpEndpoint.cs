@@ -83,22 +83,31 @@ internal static partial class McpEndpoint
     }
 
     /// <summary>
-    /// Answers a request whose params hold text that is not valid (<see cref="RefuseInvalidText"/>) before the SDK reads it: the SDK
-    /// reads params' own property names (and <c>_meta</c>'s) before any of its filters run, and answers a lone surrogate there -32603,
-    /// logged nowhere. The refusal is -32602 with HTTP 400, as the SDK answers the params it refuses before a request reaches a session.
+    /// Answers a message holding text that is not valid (a lone surrogate, U+0000) before the SDK reads it: the SDK reads the
+    /// message's own property names, <c>method</c> and <c>id</c> (an invalid request, -32600), and params' own property names (and
+    /// <c>_meta</c>'s; invalid params, -32602, <see cref="RefuseInvalidText"/>) before any of its filters run, and answers a lone
+    /// surrogate there with its own -32600 or -32603, logged nowhere. The refusal has HTTP 400, as the SDK answers what it refuses
+    /// before a request reaches a session, and is logged as the other refusals are.
     /// </summary>
     private static RequestDelegate RefusingInvalidText(RequestDelegate next) => async context =>
     {
-        if (HttpMethods.IsPost(context.Request.Method) && await ReadRequestAsync(context) is { Params: { } parameters } request)
+        if (HttpMethods.IsPost(context.Request.Method) && await ReadMessageAsync(context) is JsonObject message)
         {
             try
             {
-                RefuseInvalidText(context.RequestServices, request.Method, parameters);
+                RefuseInvalidMessageText(context.RequestServices, message);
+                if (message.TryGetPropertyValue("id", out _) && message["params"] is { } parameters)
+                    RefuseInvalidText(context.RequestServices, MethodIn(message) ?? "", parameters);
             }
             catch (McpProtocolException refusal)
             {
                 context.Response.StatusCode = StatusCodes.Status400BadRequest;
-                JsonRpcMessage answer = new JsonRpcError { Id = request.Id, Error = new JsonRpcErrorDetail { Code = (int)refusal.ErrorCode, Message = refusal.Message } };
+                var answer = new JsonObject
+                {
+                    ["jsonrpc"] = "2.0",
+                    ["id"] = refusal.ErrorCode == McpErrorCode.InvalidRequest ? null : message["id"]?.DeepClone(),
+                    ["error"] = new JsonObject { ["code"] = (int)refusal.ErrorCode, ["message"] = refusal.Message },
+                };
                 await context.Response.WriteAsJsonAsync(answer, McpJsonUtilities.DefaultOptions, context.RequestAborted);
                 return;
             }
@@ -106,15 +115,15 @@ internal static partial class McpEndpoint
         await next(context);
     };
 
-    /// <summary>The JSON-RPC request a POST to <c>/mcp</c> holds, read as the SDK reads it (which it then reads again); null for anything else, which the SDK answers.</summary>
-    private static async Task<JsonRpcRequest?> ReadRequestAsync(HttpContext context)
+    /// <summary>The JSON a POST to <c>/mcp</c> holds (which the SDK then reads again); null for anything else, which the SDK answers.</summary>
+    private static async Task<JsonNode?> ReadMessageAsync(HttpContext context)
     {
         context.Request.EnableBuffering();
         try
         {
-            return await context.Request.ReadFromJsonAsync<JsonRpcMessage>(McpJsonUtilities.DefaultOptions, context.RequestAborted) as JsonRpcRequest;
+            return await JsonNode.ParseAsync(context.Request.Body, cancellationToken: context.RequestAborted);
         }
-        catch (Exception e) when (e is System.Text.Json.JsonException or InvalidOperationException)
+        catch (System.Text.Json.JsonException)
         {
             return null;
         }
@@ -123,6 +132,36 @@ internal static partial class McpEndpoint
             context.Request.Body.Position = 0;
         }
     }
+
+    /// <summary>
+    /// Refuses a message whose own property names, or a value other than params (<c>method</c>, <c>id</c>), hold text that is not
+    /// valid, naming where, as an invalid request (-32600): the message cannot be read, so its id is not answered.
+    /// </summary>
+    private static void RefuseInvalidMessageText(IServiceProvider services, JsonObject message)
+    {
+        const string Names = "A property name of the message";
+        (string Where, TextFault Fault)? found = null;
+        try
+        {
+            foreach (var (name, value) in message)
+            {
+                if (InvalidJsonTextException.FaultIn(name) is { } fault) found = (Names, fault);
+                else if (name != "params" && TextCheckedJsonElementConverter.FindInvalidText(value, refuseNul: true) is var (at, inValue)) found = ($"'{name}{at}'", inValue);
+                if (found is not null) break;
+            }
+        }
+        catch (InvalidOperationException)
+        {
+            found = (Names, TextFault.NotUtf16); // a property name that cannot be read as a string
+        }
+        if (found is not var (where, what)) return;
+        var refusal = new InvalidInputException("invalid_text", InvalidJsonTextException.Describe(where, what) + ".");
+        LogRefused(services, where == "'method'" || where == Names ? "(unreadable method)" : MethodIn(message) ?? "", null, refusal);
+        throw new McpProtocolException(refusal.Message, McpErrorCode.InvalidRequest);
+    }
+
+    private static string? MethodIn(JsonObject message) =>
+        message["method"] is JsonValue method && method.TryGetValue<string>(out var text) ? text : null;
 
     /// <summary>
     /// The MCP SDK logs every exception a handler throws with its stack trace, as a fault; its server category is kept at

@@ -82,6 +82,22 @@ public sealed class McpLoggingTests(LoggedServerFixture fixture) : IClassFixture
             && (where == "'params'" || l.Message.Contains(name, StringComparison.Ordinal)));
     }
 
+    [Theory]
+    [InlineData("""{"jsonrpc":"2.0","id":1,"method":"prompts/\ud800","params":{}}""", "'method'")]
+    [InlineData("""{"jsonrpc":"2.0","id":"a\ud800","method":"prompts/list","params":{}}""", "'id'")]
+    [InlineData("""{"jsonrpc":"2.0","id":1,"method":"prompts/list","\ud800":1,"params":{}}""", "A property name of the message")]
+    public async Task ALoneSurrogateInTheMessagesMethodIdOrPropertyNames_IsAnInvalidRequestNamingWhere_AndLoggedAsARefusal(string message, string where)
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var agent = fixture.Server.CreateClient(await fixture.Server.CreateKeyAsync("agent", ApiKeyRole.Reader, ct));
+
+        var error = await SendRawAsync(agent, message);
+
+        Assert.Equal((int)McpErrorCode.InvalidRequest, error["code"]!.GetValue<int>());
+        Assert.Equal($"{where} holds text that is not valid UTF-16 (a lone surrogate such as \\ud800, or bytes that are not UTF-8).", error.Str("message"));
+        Assert.Single(fixture.Logs.Lines, l => l.EventId == 2201 && l.Message.Contains($"refused (invalid_text): {where} holds", StringComparison.Ordinal));
+    }
+
     [Fact]
     public async Task PromptsList_WithACursorThisServerNeverGave_IsInvalidParamsNamingIt_LoggedAsARefusal()
     {
@@ -181,11 +197,14 @@ public sealed class McpLoggingTests(LoggedServerFixture fixture) : IClassFixture
     }
 
     /// <summary>Posts one JSON-RPC request to <c>/mcp</c> and returns its error.</summary>
-    private static async Task<JsonNode> SendAsync(HttpClient client, string parameters, string method)
+    private static Task<JsonNode> SendAsync(HttpClient client, string parameters, string method) =>
+        SendRawAsync(client, $$$"""{"jsonrpc":"2.0","id":1,"method":"{{{method}}}","params":{{{parameters}}}}""");
+
+    private static async Task<JsonNode> SendRawAsync(HttpClient client, string message)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, "/mcp")
         {
-            Content = new StringContent($$$"""{"jsonrpc":"2.0","id":1,"method":"{{{method}}}","params":{{{parameters}}}}""", Encoding.UTF8, "application/json"),
+            Content = new StringContent(message, Encoding.UTF8, "application/json"),
         };
         request.Headers.Accept.ParseAdd("application/json");
         request.Headers.Accept.ParseAdd("text/event-stream");
