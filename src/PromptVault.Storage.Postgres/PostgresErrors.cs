@@ -19,10 +19,19 @@ internal static class PostgresErrors
     /// <summary>
     /// The server could not be reached or went away: no connection (refused, timed out, dropped; Npgsql's own exception,
     /// transient), a connection error (SQLSTATE class 08), or the server shutting down, crashed or starting (57P01-57P03).
-    /// Not a lost race or a full disk, which Npgsql also calls transient but are answered otherwise.
+    /// Not a lost race or a full disk, which Npgsql also calls transient but are answered otherwise, nor an exhausted pool.
     /// </summary>
     public static bool IsUnreachable(NpgsqlException e) =>
-        e is PostgresException p ? p.SqlState is ['0', '8', ..] or "57P01" or "57P02" or "57P03" : e.IsTransient;
+        e is PostgresException p ? p.SqlState is ['0', '8', ..] or "57P01" or "57P02" or "57P03" : e.IsTransient && !IsPoolExhausted(e);
+
+    /// <summary>
+    /// Every connection of the pool (its <c>Max Pool Size</c>) stayed in use past its <c>Timeout</c>: the database is reachable,
+    /// this server is busy. Npgsql tells it apart from a connect timeout (the same inner <see cref="TimeoutException"/>) only
+    /// by its wording, which is not localised.
+    /// </summary>
+    public static bool IsPoolExhausted(NpgsqlException e) =>
+        e is not PostgresException && e.InnerException is TimeoutException
+        && e.Message.StartsWith("The connection pool has been exhausted", StringComparison.Ordinal);
 
     /// <summary>
     /// The database refused a value or a row (SQLSTATE classes 22, data exception, and 23, integrity constraint): an

@@ -64,7 +64,7 @@ public sealed partial class PostgresPromptStore : RelationalPromptStore<NpgsqlCo
         // and the second sees the first's revocation when it checks that an admin key remains.
         connection.ExecuteAsync(Command($"SELECT id FROM {RegistryStatements.ActiveAdmins} FOR UPDATE", null, cancellationToken, transaction));
 
-    /// <summary>Runs <paramref name="work"/> on a connection from the pool, translating a full disk and an unreachable server.</summary>
+    /// <summary>Runs <paramref name="work"/> on a connection from the pool, translating a full disk, an exhausted pool and an unreachable server.</summary>
     internal override async Task<T> WithConnectionAsync<T>(Func<NpgsqlConnection, Task<T>> work, CancellationToken cancellationToken)
     {
         try
@@ -76,14 +76,21 @@ public sealed partial class PostgresPromptStore : RelationalPromptStore<NpgsqlCo
         {
             throw new StoreFullException("The PostgreSQL server's disk is full: nothing was stored. Free space, then retry the request.", e);
         }
-        catch (NpgsqlException e) when (PostgresErrors.IsUnreachable(e))
+        catch (NpgsqlException e) when (ConnectionTrouble(e) is { } trouble)
         {
-            throw Unreachable(e);
+            throw trouble;
         }
     }
 
-    internal static StoreUnavailableException Unreachable(NpgsqlException e) =>
-        new($"The PostgreSQL database could not be reached ({e.Message}); retry the request.", e);
+    /// <summary>
+    /// What a failure to reach the database through the pool is to the store's callers: an exhausted pool is a busy store
+    /// (<see cref="TimeoutException"/>, as a lock held too long on SQLite), an unreachable server <see cref="StoreUnavailableException"/>;
+    /// null for anything else.
+    /// </summary>
+    internal static Exception? ConnectionTrouble(NpgsqlException e) =>
+        PostgresErrors.IsPoolExhausted(e) ? new TimeoutException($"Every pooled PostgreSQL connection stayed in use ({e.Message}); retry the request.", e)
+        : PostgresErrors.IsUnreachable(e) ? new StoreUnavailableException($"The PostgreSQL database could not be reached ({e.Message}); retry the request.", e)
+        : null;
 
     /// <summary>Runs the statements of <paramref name="read"/> in one read-only snapshot.</summary>
     internal override Task<T> ReadSnapshotAsync<T>(Func<NpgsqlConnection, NpgsqlTransaction, Task<T>> read, CancellationToken cancellationToken) =>

@@ -67,9 +67,9 @@ public sealed partial class PostgresRegistryChanges(NpgsqlDataSource dataSource,
             await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
             committed = await ReadCounterAsync(connection, cancellationToken);
         }
-        catch (NpgsqlException e) when (PostgresErrors.IsUnreachable(e))
+        catch (NpgsqlException e) when (PostgresPromptStore.ConnectionTrouble(e) is { } trouble)
         {
-            throw PostgresPromptStore.Unreachable(e);
+            throw trouble;
         }
         // Not listening, or its notification is late: the caches may hold what a change up to there made stale. Dropped once
         // per counter value, so a snapshot stream woken by the drop does not rebuild in a loop until the listener is back.

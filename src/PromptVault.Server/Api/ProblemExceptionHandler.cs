@@ -55,7 +55,7 @@ internal sealed class ProblemExceptionHandler : IExceptionHandler
     /// <summary>
     /// The store's failures that are not the request's fault, as the caller is told them (the HTTP API's 503, an MCP tool's error,
     /// a dashboard page's message); null for anything else. Busy: SQLite still locked after its busy timeout, or a PostgreSQL
-    /// write that kept losing races with other writers. Unavailable: PostgreSQL could not be reached (the message says neither
+    /// write that kept losing races with other writers, or every pooled PostgreSQL connection in use past the pool's Timeout. Unavailable: PostgreSQL could not be reached (the message says neither
     /// "nothing was stored" nor the server's address: a write cut off at its commit may have committed). Full: the disk.
     /// </summary>
     internal static (string Code, string Message)? StoreTrouble(Exception exception) => exception switch

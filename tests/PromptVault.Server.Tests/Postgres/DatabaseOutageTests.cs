@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using System.Net.Http.Json;
 using PromptVault.Server.Hosting;
@@ -21,13 +22,9 @@ public sealed class DatabaseOutageTests
         var target = new NpgsqlConnectionStringBuilder(database.ConnectionString);
         await using var relay = new Relay(target.Host!, target.Port);
         target.Port = relay.Port;
-        await using var app = PromptVaultServer.Build(new ServerOptions { Postgres = target.ConnectionString, Urls = "http://127.0.0.1:0" },
-            ["--Logging:LogLevel:Default=None"]);
-        await PromptVaultServer.MigrateAsync(app, Cancel);
-        var admin = (await PromptVaultServer.CreateFirstAdminKeyAsync(app, Cancel))!;
-        await app.StartAsync(Cancel);
-        using var client = new HttpClient { BaseAddress = new Uri(app.Urls.First()) };
-        client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", admin.Key);
+        var (app, client) = await StartAsync(target.ConnectionString);
+        await using var _ = app;
+        using var __ = client;
         var name = await CreateSupportPromptAsync(client);
         var versionId = (await GetAsync(client, $"/api/prompts/{name}/versions/1.0.0")).Body.Str("id");
 
@@ -43,22 +40,62 @@ public sealed class DatabaseOutageTests
             (client, HttpMethod.Post, "/api/metrics", new { versionId, latencyMs = 12.5 }),
             (client, HttpMethod.Get, "/api/sdk/snapshot", null),
         })
-        {
-            using var request = new HttpRequestMessage(method, path);
-            if (body is not null) request.Content = JsonContent.Create(body);
-            using var response = await http.SendAsync(request, Cancel);
-            var text = await response.Content.ReadAsStringAsync(Cancel);
-            Assert.True(response.StatusCode == HttpStatusCode.ServiceUnavailable, $"{method} {path}: {(int)response.StatusCode} {text}");
-            Assert.Contains("\"code\":\"store_unavailable\"", text);
-            Assert.Contains("The database could not be reached; retry the request.", text);
-            Assert.Equal("1", response.Headers.RetryAfter?.ToString());
-        }
+            await AssertStoreTroubleAsync(http, method, path, body, "store_unavailable", "The database could not be reached; retry the request.");
 
         relay.Resume();
         await Eventually(() => GetAsync(client, $"/api/prompts/{name}"), r => r.Status == HttpStatusCode.OK, TimeSpan.FromSeconds(10));
         var (status, stored) = await PostAsync(client, "/api/metrics", new { versionId, latencyMs = 12.5 });
         Assert.True(status == HttpStatusCode.OK, stored?.ToJsonString());
         Assert.Equal(1, stored!["stored"]!.GetValue<int>());
+    }
+
+    [Fact]
+    public async Task ConnectionPoolExhausted_Answers503StoreBusy_NotUnreachable_AndServesOnceAConnectionIsFree()
+    {
+        await using var database = await PostgresServer.CreateDatabaseAsync(migrated: false, Cancel);
+        // One pooled connection, waited for one second: a request that finds it taken is refused after that second.
+        var settings = new NpgsqlConnectionStringBuilder(database.ConnectionString) { MaxPoolSize = 1, Timeout = 1 };
+        var (app, client) = await StartAsync(settings.ConnectionString);
+        await using var _ = app;
+        using var __ = client;
+        await CreateSupportPromptAsync(client);
+
+        await using (await app.Services.GetRequiredService<NpgsqlDataSource>().OpenConnectionAsync(Cancel))
+        {
+            foreach (var (method, path, body) in new (HttpMethod, string, object?)[]
+            {
+                (HttpMethod.Post, "/api/prompts", SupportPrompt(UniqueName("busy"))),
+                (HttpMethod.Get, "/api/sdk/snapshot", null),
+            })
+                await AssertStoreTroubleAsync(client, method, path, body, "store_busy", "The database is busy; retry the request.");
+        }
+
+        await CreateSupportPromptAsync(client);
+    }
+
+    /// <summary>A server on the PostgreSQL database of <paramref name="connectionString"/>, migrated, with a client holding its first admin key.</summary>
+    private static async Task<(WebApplication App, HttpClient Client)> StartAsync(string connectionString)
+    {
+        var app = PromptVaultServer.Build(new ServerOptions { Postgres = connectionString, Urls = "http://127.0.0.1:0" }, ["--Logging:LogLevel:Default=None"]);
+        await PromptVaultServer.MigrateAsync(app, Cancel);
+        var admin = (await PromptVaultServer.CreateFirstAdminKeyAsync(app, Cancel))!;
+        await app.StartAsync(Cancel);
+        var client = new HttpClient { BaseAddress = new Uri(app.Urls.First()) };
+        client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", admin.Key);
+        return (app, client);
+    }
+
+    /// <summary>Sends a request and checks it is answered 503 with <paramref name="code"/>, <paramref name="detail"/> and Retry-After: 1.</summary>
+    private static async Task AssertStoreTroubleAsync(HttpClient http, HttpMethod method, string path, object? body, string code, string detail)
+    {
+        using var request = new HttpRequestMessage(method, path);
+        if (body is not null) request.Content = JsonContent.Create(body);
+        using var response = await http.SendAsync(request, Cancel);
+        var text = await response.Content.ReadAsStringAsync(Cancel);
+        Assert.True(response.StatusCode == HttpStatusCode.ServiceUnavailable, $"{method} {path}: {(int)response.StatusCode} {text}");
+        Assert.Contains($"\"code\":\"{code}\"", text);
+        Assert.Contains(detail, text);
+        Assert.Equal("1", response.Headers.RetryAfter?.ToString());
     }
 
     /// <summary>A loopback TCP relay to PostgreSQL that can be cut (its listener stopped, every connection closed) and resumed on the same port.</summary>
