@@ -3,6 +3,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 using PromptVault.Core.Registry;
+using PromptVault.Storage;
 
 namespace PromptVault.Storage.Postgres;
 
@@ -80,23 +81,26 @@ public sealed partial class PostgresRegistryChanges(NpgsqlDataSource dataSource,
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        var outage = new StoreOutage(logger, "Registry change listener (caches are dropped until it listens again)", ReconnectDelay);
         while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
-                await ListenAsync(stoppingToken);
+                await ListenAsync(outage, stoppingToken);
             }
             catch (Exception e) when (!stoppingToken.IsCancellationRequested)
             {
                 Stopped();
-                Log.ListenerFailed(logger, ReconnectDelay.TotalSeconds, e);
+                // Tried again every ReconnectDelay however long the database is away, not backed off: until it listens, every
+                // clock reading drops the caches, so it listens again as soon as the database is back.
+                outage.Failed(e is NpgsqlException npgsql && PostgresPromptStore.ConnectionTrouble(npgsql) is { } trouble ? trouble : e);
             }
             await Task.Delay(ReconnectDelay, stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
         Stopped();
     }
 
-    private async Task ListenAsync(CancellationToken stoppingToken)
+    private async Task ListenAsync(StoreOutage outage, CancellationToken stoppingToken)
     {
         await using var connection = await OpenListeningConnectionAsync(stoppingToken);
         connection.Notification += OnNotification;
@@ -110,6 +114,7 @@ public sealed partial class PostgresRegistryChanges(NpgsqlDataSource dataSource,
         var counter = await ReadCounterAsync(connection, stoppingToken);
         Advance(Math.Max(counter, _heardBeforeApplied));
         Log.Listening(logger, Applied);
+        outage.Succeeded();
         while (true)
             await connection.WaitAsync(stoppingToken);
     }
@@ -208,9 +213,6 @@ public sealed partial class PostgresRegistryChanges(NpgsqlDataSource dataSource,
     {
         [LoggerMessage(EventId = 3101, Level = LogLevel.Information, Message = "Listening for registry changes on PostgreSQL (counter at {Sequence})")]
         public static partial void Listening(ILogger logger, long sequence);
-
-        [LoggerMessage(EventId = 3102, Level = LogLevel.Warning, Message = "Registry change listener lost its PostgreSQL connection; caches dropped, reconnecting in {Seconds} s")]
-        public static partial void ListenerFailed(ILogger logger, double seconds, Exception exception);
 
         [LoggerMessage(EventId = 3103, Level = LogLevel.Warning, Message = "Unknown registry change notification '{Payload}'; caches dropped")]
         public static partial void UnknownNotification(ILogger logger, string payload);

@@ -6,6 +6,7 @@ using Microsoft.Extensions.Options;
 using PromptVault.Core.Registry;
 using PromptVault.Core.Storage;
 using PromptVault.Core.Webhooks;
+using PromptVault.Storage;
 
 namespace PromptVault.Server.Webhooks;
 
@@ -33,6 +34,7 @@ internal sealed class WebhookDispatcher(IWebhookStore store, IHttpClientFactory 
         using var subscription = changes.Subscribe(_ => Wake());
         using var slots = new SemaphoreSlim(settings.BatchSize, settings.BatchSize);
         var sending = new List<Task>();
+        var outage = new StoreOutage(logger, "Webhook dispatch", settings.PollInterval);
         try
         {
             while (!stoppingToken.IsCancellationRequested)
@@ -42,22 +44,27 @@ internal sealed class WebhookDispatcher(IWebhookStore store, IHttpClientFactory 
                 var free = 1;
                 while (free < settings.BatchSize && slots.Wait(0)) free++;
                 IReadOnlyList<ClaimedDelivery> claimed = [];
+                TimeSpan? backoff = null;
                 try
                 {
                     var now = time.GetUtcNow();
                     claimed = await store.ClaimDeliveriesAsync(_owner, now, now + settings.LeaseDuration, free, settings.MaxInFlightPerWebhook,
                         stoppingToken);
+                    outage.Succeeded();
                 }
                 catch (Exception e) when (!stoppingToken.IsCancellationRequested)
                 {
-                    Log.WebhookDispatchFailed(logger, e);
+                    backoff = outage.Failed(e);
                 }
                 finally
                 {
                     if (free > claimed.Count) slots.Release(free - claimed.Count);
                 }
                 sending.AddRange(claimed.Select(delivery => SendThenFreeSlotAsync(delivery, settings, slots, stoppingToken)));
-                if (claimed.Count == 0)
+                // After a failure, registry changes do not wake the loop: the listener's own reconnecting raises them every second.
+                if (backoff is { } wait)
+                    await Task.Delay(wait, time, stoppingToken);
+                else if (claimed.Count == 0)
                     await _wake.WaitAsync(settings.PollInterval, stoppingToken);
             }
         }

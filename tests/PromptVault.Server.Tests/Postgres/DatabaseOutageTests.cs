@@ -4,7 +4,9 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using System.Net.Http.Json;
+using Microsoft.Extensions.Logging;
 using PromptVault.Server.Hosting;
+using PromptVault.Storage.Postgres;
 using PromptVault.Storage.Testing;
 using static PromptVault.Server.Tests.ApiCalls;
 
@@ -73,10 +75,43 @@ public sealed class DatabaseOutageTests
         await CreateSupportPromptAsync(client);
     }
 
-    /// <summary>A server on the PostgreSQL database of <paramref name="connectionString"/>, migrated, with a client holding its first admin key.</summary>
-    private static async Task<(WebApplication App, HttpClient Client)> StartAsync(string connectionString)
+    [Fact]
+    public async Task DatabaseUnreachable_BackgroundLoopsSayItOnce_WithoutAStack_AndOnceWhenItIsBack()
     {
-        var app = PromptVaultServer.Build(new ServerOptions { Postgres = connectionString, Urls = "http://127.0.0.1:0" }, ["--Logging:LogLevel:Default=None"]);
+        await using var database = await PostgresServer.CreateDatabaseAsync(migrated: false, Cancel);
+        var target = new NpgsqlConnectionStringBuilder(database.ConnectionString);
+        await using var relay = new Relay(target.Host!, target.Port);
+        target.Port = relay.Port;
+        using var logs = new LogCapture();
+        var (app, client) = await StartAsync(target.ConnectionString, logs.Setup("--Logging:LogLevel:Default=None"));
+        await using var _ = app;
+        using var __ = client;
+        var name = await CreateSupportPromptAsync(client);
+
+        await relay.CutAsync();
+        await Task.Delay(TimeSpan.FromSeconds(5), Cancel);
+        var during = logs.Lines.Where(l => l.Category.StartsWith("PromptVault", StringComparison.Ordinal) && l.Level >= LogLevel.Warning).ToList();
+        var shown = string.Join("\n", during.Select(l => $"{l.Level} {l.Category}: {l.Message}"));
+        // Each loop says it once, with the reason and no stack: no errors, no line a second.
+        foreach (var loop in new[] { typeof(PostgresRegistryChanges).FullName!, "PromptVault.Server.Webhooks.WebhookDispatcher" })
+        {
+            var line = Assert.Single(during, l => l.Category == loop);
+            Assert.True(line.Level == LogLevel.Warning && !line.Message.Contains('\n') && line.Message.Contains("the database is not answering ("), shown);
+        }
+        Assert.True(during.Count == 2, shown);
+
+        relay.Resume();
+        await Eventually(() => Task.FromResult(logs.Lines.Count(l => l.EventId == 3006)), n => n == 2, TimeSpan.FromSeconds(20));
+        Assert.Contains(logs.Lines, l => l is { Category: "PromptVault.Server.Webhooks.WebhookDispatcher", Level: LogLevel.Information }
+            && l.Message.StartsWith("Webhook dispatch: the database answers again", StringComparison.Ordinal));
+        Assert.Equal(HttpStatusCode.OK, (await GetAsync(client, $"/api/prompts/{name}")).Status);
+    }
+
+    /// <summary>A server on the PostgreSQL database of <paramref name="connectionString"/>, migrated, with a client holding its first admin key.</summary>
+    private static async Task<(WebApplication App, HttpClient Client)> StartAsync(string connectionString, ServerSetup? setup = null)
+    {
+        setup ??= new ServerSetup(["--Logging:LogLevel:Default=None"]);
+        var app = PromptVaultServer.Build(new ServerOptions { Postgres = connectionString, Urls = "http://127.0.0.1:0" }, setup.Settings, setup.Configure);
         await PromptVaultServer.MigrateAsync(app, Cancel);
         var admin = (await PromptVaultServer.CreateFirstAdminKeyAsync(app, Cancel))!;
         await app.StartAsync(Cancel);

@@ -1,0 +1,65 @@
+using Microsoft.Extensions.Logging;
+using PromptVault.Core;
+
+namespace PromptVault.Storage;
+
+/// <summary>
+/// What one background loop that calls the store (the webhook dispatcher, the PostgreSQL change listener) says of the store's
+/// trouble, so an outage is seen without flooding the log: one warning with the reason (no stack) when the store becomes
+/// unreachable, busy or full, nothing more while it stays so, and one information line when the loop's next call succeeds.
+/// Any other failure is a fault, logged as an error with its stack every time. Not thread-safe: one loop's.
+/// </summary>
+/// <param name="logger">The loop's own logger, so its lines keep its category.</param>
+/// <param name="loop">The loop as the lines name it ("Webhook dispatch").</param>
+/// <param name="interval">The loop's wait between calls while the store answers, where the back-off starts.</param>
+public sealed partial class StoreOutage(ILogger logger, string loop, TimeSpan interval)
+{
+    /// <summary>The longest wait between tries while the store stays in trouble.</summary>
+    public static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(10);
+
+    private TimeSpan? backoff; // null while the store answers
+    private long failures;
+
+    /// <summary>Whether <paramref name="e"/> is the store's trouble (unreachable, busy or full), as the API answers 503.</summary>
+    public static bool IsStoreTrouble(Exception e) => e is StoreUnavailableException or StoreFullException or TimeoutException;
+
+    /// <summary>Says what failed, if it needs saying, and answers how long to wait before the next try: doubling while the store is in trouble.</summary>
+    public TimeSpan Failed(Exception e)
+    {
+        if (!IsStoreTrouble(e))
+        {
+            LoopFailed(logger, loop, e);
+            return interval;
+        }
+        failures++;
+        if (backoff is null)
+        {
+            // The store's exception words it for a caller ("retry the request"); the driver's own says what happened.
+            StoreInTrouble(logger, loop, e.InnerException?.Message ?? e.Message, MaxBackoff.TotalSeconds);
+            backoff = interval;
+        }
+        else
+        {
+            backoff = TimeSpan.FromTicks(Math.Min(backoff.Value.Ticks * 2, MaxBackoff.Ticks));
+        }
+        return backoff.Value;
+    }
+
+    /// <summary>A call succeeded: says the store is back if it was in trouble.</summary>
+    public void Succeeded()
+    {
+        if (backoff is null) return;
+        StoreBack(logger, loop, failures);
+        (backoff, failures) = (null, 0);
+    }
+
+    [LoggerMessage(EventId = 3005, Level = LogLevel.Warning,
+        Message = "{Loop}: the database is not answering ({Reason}); trying again at most {MaxSeconds} s apart, and a line will say when it answers again")]
+    private static partial void StoreInTrouble(ILogger logger, string loop, string reason, double maxSeconds);
+
+    [LoggerMessage(EventId = 3006, Level = LogLevel.Information, Message = "{Loop}: the database answers again, after {Failures} failed tries")]
+    private static partial void StoreBack(ILogger logger, string loop, long failures);
+
+    [LoggerMessage(EventId = 3007, Level = LogLevel.Error, Message = "{Loop} failed; trying again")]
+    private static partial void LoopFailed(ILogger logger, string loop, Exception exception);
+}
