@@ -581,9 +581,6 @@ public abstract class RelationalPromptStore<TConnection, TTransaction>
             WebhookStatements.ReleaseLeaseAsync(connection, transaction, deliveryId, owner, cancellationToken), cancellationToken);
     }
 
-    public Task<DateTimeOffset?> NextDueAsync(CancellationToken cancellationToken = default) =>
-        WithConnectionAsync(connection => WebhookStatements.NextDueAsync(connection, cancellationToken), cancellationToken);
-
     // Helpers for the stores' own writes.
 
     internal Task InsertIdempotencyRecordAsync(TConnection connection, TTransaction transaction, IdempotencyRecord record, CancellationToken cancellationToken) =>

@@ -206,10 +206,6 @@ internal static class WebhookStatements
         connection.ExecuteAsync(RegistryStatements.Command("UPDATE webhook_deliveries SET lease_owner = NULL, lease_until = NULL WHERE id = @id AND lease_owner = @owner",
             new { id, owner }, cancellationToken, transaction));
 
-    public static async Task<DateTimeOffset?> NextDueAsync(DbConnection connection, CancellationToken cancellationToken) =>
-        ToTimeOrNull(await connection.ExecuteScalarAsync<string?>(RegistryStatements.Command(
-            $"SELECT MIN(next_attempt_at) FROM webhook_deliveries WHERE status = '{DeliveryStatus.Pending}'", null, cancellationToken)));
-
     private sealed class WebhookRow
     {
         public string Id { get; set; } = "";

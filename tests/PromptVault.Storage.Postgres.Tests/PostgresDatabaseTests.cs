@@ -58,6 +58,19 @@ public sealed class PostgresDatabaseTests
     }
 
     [Fact]
+    public async Task MigrateAsync_WebhookDeliveries_IndexedOnlyForTheClaim_NotByDueTime()
+    {
+        await using var database = await PostgresServer.CreateDatabaseAsync(cancellationToken: Cancel);
+        await using var connection = await database.DataSource.OpenConnectionAsync(Cancel);
+
+        var indexes = await connection.QueryAsync<string>(
+            "SELECT indexname FROM pg_indexes WHERE tablename = 'webhook_deliveries' AND indexname LIKE 'ix\\_%' ORDER BY indexname");
+
+        // The claim reads each webhook's pending and leased deliveries; nothing asks for the earliest due delivery of all.
+        Assert.Equal(["ix_webhook_deliveries_leased", "ix_webhook_deliveries_pending", "ix_webhook_deliveries_webhook"], indexes);
+    }
+
+    [Fact]
     public async Task MigrateAsync_DatabaseOfANewerPromptVault_RefusesNamingBothVersions()
     {
         await using var database = await PostgresServer.CreateDatabaseAsync(cancellationToken: Cancel);

@@ -37,21 +37,44 @@ public sealed class SqliteWebhookStoreTests : WebhookStoreContractTests, IDispos
     [Fact]
     public async Task MigrateAsync_WebhookClaimIndexes_OnADatabaseWithABacklog_KeepsItClaimable()
     {
-        var migrations = new SqliteDatabase(database.Connections);
-        await migrations.MigrateAsync(throughVersion: 13, Cancel);
-        await using (var connection = await database.Connections.OpenAsync(Cancel))
-            await connection.ExecuteAsync("""
-                INSERT INTO webhooks (id, url, events, secret, created_at, created_by)
-                VALUES ('w', 'http://127.0.0.1:1/w', '["version.created"]', 'whsec_test', '2025-01-01', 'carol');
-                INSERT INTO webhook_deliveries (webhook_id, event, payload, status, attempts, created_at, next_attempt_at)
-                VALUES ('w', 'version.created', '{"n":1}', 'pending', 0, '2025-01-01', '2025-01-01'),
-                       ('w', 'version.created', '{"n":2}', 'delivered', 1, '2025-01-01', NULL);
-                """);
+        var migrations = await MigrateThroughWithDeliveriesAsync(13, """
+            ('w', 'version.created', '{"n":1}', 'pending', 0, '2025-01-01', '2025-01-01'),
+            ('w', 'version.created', '{"n":2}', 'delivered', 1, '2025-01-01', NULL)
+            """);
 
-        Assert.Equal(1, await migrations.MigrateAsync(Cancel));
+        Assert.Equal(1, await migrations.MigrateAsync(throughVersion: 14, Cancel));
 
         var claimed = Assert.Single(await database.CreateStore().ClaimDeliveriesAsync("a", Samples.Now, Samples.Now.AddMinutes(1), 16, 4, Cancel));
         Assert.Equal("{\"n\":1}", claimed.Payload);
+    }
+
+    [Fact]
+    public async Task MigrateAsync_DropWebhookDueIndex_RemovesIt_AndDeliveriesStayClaimable()
+    {
+        var migrations = await MigrateThroughWithDeliveriesAsync(14, "('w', 'version.created', '{\"n\":1}', 'pending', 0, '2025-01-01', '2025-01-01')");
+
+        Assert.Equal(1, await migrations.MigrateAsync(Cancel));
+
+        await using (var connection = await database.Connections.OpenAsync(Cancel))
+            Assert.Equal(["ix_webhook_deliveries_leased", "ix_webhook_deliveries_pending", "ix_webhook_deliveries_webhook"], await connection.QueryAsync<string>(
+                "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'webhook_deliveries' AND sql IS NOT NULL ORDER BY name"));
+        var claimed = Assert.Single(await database.CreateStore().ClaimDeliveriesAsync("a", Samples.Now, Samples.Now.AddMinutes(1), 16, 4, Cancel));
+        Assert.Equal("{\"n\":1}", claimed.Payload);
+    }
+
+    /// <summary>A database as PromptVault's migration <paramref name="version"/> left it, with webhook 'w' and its <paramref name="deliveries"/> (SQL rows).</summary>
+    private async Task<SqliteDatabase> MigrateThroughWithDeliveriesAsync(int version, string deliveries)
+    {
+        var migrations = new SqliteDatabase(database.Connections);
+        await migrations.MigrateAsync(throughVersion: version, Cancel);
+        await using var connection = await database.Connections.OpenAsync(Cancel);
+        await connection.ExecuteAsync($"""
+            INSERT INTO webhooks (id, url, events, secret, created_at, created_by)
+            VALUES ('w', 'http://127.0.0.1:1/w', '["version.created"]', 'whsec_test', '2025-01-01', 'carol');
+            INSERT INTO webhook_deliveries (webhook_id, event, payload, status, attempts, created_at, next_attempt_at)
+            VALUES {deliveries};
+            """);
+        return migrations;
     }
 
     public void Dispose() => database.Dispose();

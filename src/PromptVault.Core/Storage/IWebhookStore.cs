@@ -35,7 +35,4 @@ public interface IWebhookStore
     /// <summary>Gives back a claimed delivery unattempted (its dispatcher is stopping), if <paramref name="owner"/> still holds it, so any
     /// dispatcher may claim it at once instead of after its lease.</summary>
     Task ReleaseLeaseAsync(long deliveryId, string owner, CancellationToken cancellationToken = default);
-
-    /// <summary>When the earliest pending delivery is due, or null when none is pending.</summary>
-    Task<DateTimeOffset?> NextDueAsync(CancellationToken cancellationToken = default);
 }
