@@ -161,7 +161,7 @@ public static class RegistryArchiveJson
                 return column.Allowed is null || column.Allowed.Contains(text) ? text
                     : throw Invalid(path, $"must be one of {string.Join(", ", column.Allowed)}");
             case ArchiveValueKind.Time when value.ValueKind == JsonValueKind.String
-                && DateTimeOffset.TryParse(value.GetString(), CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out var time):
+                && DateTimeOffset.TryParse(value.GetString(), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var time):
                 return time.ToUniversalTime().ToString("O", CultureInfo.InvariantCulture);
             case ArchiveValueKind.Integer when value.ValueKind == JsonValueKind.Number && value.TryGetInt64(out var integer):
                 return integer;

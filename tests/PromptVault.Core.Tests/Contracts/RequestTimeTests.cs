@@ -1,6 +1,7 @@
 using System.Text.Json;
 using PromptVault.Core.Contracts;
 using PromptVault.Core.Storage;
+using PromptVault.Core.Registry;
 
 namespace PromptVault.Core.Tests.Contracts;
 
@@ -59,4 +60,18 @@ public sealed class RequestTimeTests : IDisposable
     public void AuditFilterDateWithoutTime_IsMidnightUtc() =>
         Assert.Equal((new DateTimeOffset(2026, 1, 31, 0, 0, 0, TimeSpan.Zero), TimeSpan.Zero),
             (AuditQuery.ParseTime("2026-01-31", "to"), AuditQuery.ParseTime("2026-01-31", "to")!.Value.Offset));
+
+    [Fact]
+    public async Task ImportedTimeWithoutOffset_IsUtc_AsARequestsIs()
+    {
+        var document = $$"""
+            {"format": "{{RegistryArchiveSchema.Format}}", "formatVersion": {{RegistryArchiveSchema.FormatVersion}},
+             "labels": [{"promptId": "p", "name": "production", "versionId": "v", "updatedAt": "2026-01-31T12:00:00", "updatedBy": "admin"}]}
+            """;
+
+        var archive = await RegistryArchiveJson.ReadAsync(new MemoryStream(System.Text.Encoding.UTF8.GetBytes(document)), CancellationToken.None);
+
+        var updatedAt = archive[RegistryArchiveSchema.Labels].Single()[RegistryArchiveSchema.Labels.IndexOf("updatedAt")];
+        Assert.Equal(Noon, DateTimeOffset.Parse((string)updatedAt!, System.Globalization.CultureInfo.InvariantCulture));
+    }
 }
