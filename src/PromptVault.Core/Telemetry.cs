@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using PromptVault.Core.Analysis;
+using PromptVault.Core.Contracts;
 using PromptVault.Core.Storage;
 
 namespace PromptVault.Core;
@@ -85,17 +86,23 @@ public static class Telemetry
         return activity;
     }
 
-    /// <summary>Counts a render and describes it on the current render span.</summary>
-    /// <param name="servedBy">What chose the version: <c>experiment</c>, <c>version</c> (named in the request) or <c>label</c>.</param>
-    public static void Rendered(string prompt, string servedBy, string versionId, string? experimentId, string? variantId)
+    /// <summary>
+    /// Counts a render served to a caller and describes it on the current render span; the renders of the playground and of
+    /// evaluation runs, which no caller is served, are not counted.
+    /// </summary>
+    /// <returns><paramref name="rendered"/>.</returns>
+    public static RenderResponse Rendered(RenderResponse rendered, RenderRequest request)
     {
-        Renders.Add(1, new(PromptTag, prompt), new(ServedByTag, servedBy));
+        // What chose the version: a running experiment, a version named in the request, or a label.
+        var servedBy = rendered.ExperimentId is not null ? "experiment" : string.IsNullOrWhiteSpace(request.Version) ? "label" : "version";
+        Renders.Add(1, new(PromptTag, rendered.PromptName), new(ServedByTag, servedBy));
         if (OwnSpan() is { } span)
         {
-            span.SetTag(VersionIdTag, versionId);
-            span.SetTag(ExperimentIdTag, experimentId);
-            span.SetTag(VariantIdTag, variantId);
+            span.SetTag(VersionIdTag, rendered.VersionId);
+            span.SetTag(ExperimentIdTag, rendered.ExperimentId);
+            span.SetTag(VariantIdTag, rendered.VariantId);
         }
+        return rendered;
     }
 
     public static void ExposureQueued(string prompt, ExposureQueueOutcome outcome)

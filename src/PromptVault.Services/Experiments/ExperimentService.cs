@@ -116,17 +116,17 @@ public sealed class ExperimentService(
     {
         using var span = Telemetry.Start(Telemetry.RenderSpan, name);
         if (!Serving.ByExperimentValidated(request.UnitId, request.Version, request.Label))
-            return await registry.RenderAsync(name, request, cancellationToken);
+            return Telemetry.Rendered(await registry.RenderAsync(name, request, cancellationToken), request);
 
         var prompt = await registry.RequireServedPromptAsync(name, cancellationToken);
         var running = await cache.FindRunningExperimentAsync(prompt.Id, cancellationToken);
         if (running is null)
-            return await registry.RenderAsync(prompt, request, cancellationToken);
+            return Telemetry.Rendered(await registry.RenderAsync(prompt, request, cancellationToken), request);
 
         var variant = Assignment.VariantFor(running, request.UnitId);
         var version = await cache.FindVersionByIdAsync(prompt.Id, variant.VersionId, cancellationToken)
             ?? throw new NotFoundException("version_not_found", $"variant '{variant.Name}' of experiment '{running.Name}' names a version that no longer exists.");
-        var response = await registry.RenderAsync(prompt, version, request, running.Id, variant.Id, cancellationToken);
+        var response = Telemetry.Rendered(await registry.RenderAsync(prompt, version, request, running.Id, variant.Id, cancellationToken), request);
         // A render is a read: its exposure is queued, not awaited (docs/reliability.md#exposures-of-renders).
         Telemetry.ExposureQueued(prompt.Name, experiments.QueueExposure(new Exposure(running.Id, variant.Id, request.UnitId, time.GetUtcNow())));
         return response;

@@ -493,8 +493,6 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, IEx
         var includes = await ResolveIncludesAsync(prompt.Name, templates.ReferencesOf(version), served: true, cancellationToken);
         var content = version.Messages is null ? templates.For(version).Render(request.Variables, includes) : null;
         var messages = version.Messages is null ? null : templates.ChatFor(version.Id, version.Messages, version.Variables).Render(request.Variables, includes);
-        Telemetry.Rendered(prompt.Name, experimentId is not null ? "experiment" : string.IsNullOrWhiteSpace(request.Version) ? "label" : "version",
-            version.Id, experimentId, variantId);
         return new RenderResponse(content, prompt.Name, version.Version.ToString(), version.Id, experimentId, variantId, version.Metadata)
         {
             References = includes.Versions,

@@ -65,6 +65,35 @@ public sealed class ObservabilityTests
     }
 
     [Fact]
+    public async Task TheRenderCounter_CountsRendersServed_NotTheRendersOfAnEvaluationRun()
+    {
+        await using var server = await RunningServer.StartAsync(Prometheus, TestContext.Current.CancellationToken);
+        using var client = server.CreateClient();
+        var name = await CreateSupportPromptAsync(client);
+        var version = $"/api/prompts/{name}/versions/1.0.0";
+        Assert.Equal(HttpStatusCode.OK, (await PutAsync(client, $"/api/prompts/{name}/labels/production", new { version = "1.0.0" })).Status);
+        Assert.Equal(HttpStatusCode.OK, (await PutAsync(client, version + "/tests", new
+        {
+            tests = new[] { "Acme", "Globex", "Initech" }.Select(company => new
+            {
+                name = company,
+                variables = new { company_name = company },
+                expect = new object[] { new { type = "contains", value = company } },
+            }),
+        })).Status);
+
+        Assert.Equal(HttpStatusCode.OK, (await PostAsync(client, $"/api/prompts/{name}/render", new { variables = new { company_name = "Acme" } })).Status);
+        Assert.Equal(HttpStatusCode.OK, (await PostAsync(client, $"/api/prompts/{name}/render", new { variables = new { company_name = "Acme" }, version = "1.0.0" })).Status);
+        var (status, run) = await PostAsync(client, version + "/evaluate", null);
+        Assert.True(status == HttpStatusCode.Created, run?.ToJsonString());
+        Assert.Equal("passed", run.Str("status"));
+
+        var scrape = await ScrapeAsync(client);
+        Assert.Equal(1, Sample(scrape, "promptvault_renders_total", $"promptvault_prompt=\"{name}\"", "promptvault_served_by=\"label\""));
+        Assert.Equal(1, Sample(scrape, "promptvault_renders_total", $"promptvault_prompt=\"{name}\"", "promptvault_served_by=\"version\""));
+    }
+
+    [Fact]
     public async Task ExposuresIngestedEventsAndDecisions_AreCounted()
     {
         await using var server = await RunningServer.StartAsync(Prometheus, TestContext.Current.CancellationToken);
