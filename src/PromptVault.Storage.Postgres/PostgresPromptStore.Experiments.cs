@@ -21,6 +21,7 @@ public sealed partial class PostgresPromptStore : IAsyncDisposable
     {
         metricBatches.Writer.TryComplete();
         await metricWriter;
+        metricQueueObserver.Dispose();
         await exposureQueue.DisposeAsync();
     }
 

@@ -32,6 +32,7 @@ public sealed partial class PostgresPromptStore
         new BoundedChannelOptions(MetricQueueCapacity) { FullMode = BoundedChannelFullMode.Wait, SingleReader = true });
     private readonly int maxEventsPerGroup;
     private readonly Task metricWriter;
+    private readonly IDisposable metricQueueObserver;
     private long committedMetricGroups;
 
     /// <summary>How many metric batches wait for the writer (not counting the group it is storing).</summary>

@@ -35,6 +35,7 @@ public sealed partial class PostgresPromptStore : RelationalPromptStore<NpgsqlCo
         this.maxEventsPerGroup = maxEventsPerGroup;
         exposureQueue = CreateExposureQueue(exposureQueueCapacity);
         metricWriter = Task.Run(WriteMetricGroupsAsync);
+        metricQueueObserver = Telemetry.ObserveQueue("writes", () => QueuedMetricBatches);
     }
 
     private static readonly StoreErrors EngineErrors = new(
