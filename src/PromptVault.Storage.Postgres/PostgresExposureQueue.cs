@@ -24,6 +24,7 @@ internal sealed class PostgresExposureQueue : IAsyncDisposable
     private readonly IDisposable depthObserver;
     private readonly Task writer;
     private long pending; // exposures queued and not yet committed or given up
+    private int queuedSettles; // settle markers in the queue
 
     /// <param name="capacity">Exposures that may wait for the writer.</param>
     /// <param name="maxBatch">The most exposures one transaction stores.</param>
@@ -45,8 +46,9 @@ internal sealed class PostgresExposureQueue : IAsyncDisposable
         writer = Task.Run(WriteBatchesAsync);
     }
 
-    /// <summary>How many entries wait for the writer: exposures, and the markers of settles waiting behind them.</summary>
-    public int Count => entries.Reader.Count;
+    /// <summary>How many exposures wait for the writer (what <see cref="Telemetry.WriteQueueDepthGauge"/> reports), not counting the
+    /// markers of settles waiting behind them: each metric batch queues one while exposures are pending.</summary>
+    public int Count => Math.Max(0, entries.Reader.Count - Volatile.Read(ref queuedSettles));
 
     /// <summary>Queues an exposure without waiting; false when the queue is full (or the store is stopping).</summary>
     public bool TryQueue(Exposure exposure)
@@ -67,12 +69,16 @@ internal sealed class PostgresExposureQueue : IAsyncDisposable
     {
         if (Volatile.Read(ref pending) == 0) return;
         var settled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Interlocked.Increment(ref queuedSettles);
         try
         {
             await entries.Writer.WriteAsync(new Entry(null, settled), cancellationToken);
         }
-        catch (ChannelClosedException)
+        catch (Exception error)
         {
+            Interlocked.Decrement(ref queuedSettles);
+            if (error is not ChannelClosedException)
+                throw;
             // Stopping: the writer commits everything queued before it ends.
             await writer.WaitAsync(cancellationToken);
             return;
@@ -96,8 +102,15 @@ internal sealed class PostgresExposureQueue : IAsyncDisposable
         {
             while (batch.Count < maxBatch && entries.Reader.TryRead(out var entry))
             {
-                if (entry.Exposure is { } exposure) batch.Add(exposure);
-                else settles.Add(entry.Settled!);
+                if (entry.Exposure is { } exposure)
+                {
+                    batch.Add(exposure);
+                }
+                else
+                {
+                    Interlocked.Decrement(ref queuedSettles);
+                    settles.Add(entry.Settled!);
+                }
             }
             if (batch.Count > 0)
             {

@@ -41,6 +41,25 @@ public sealed class PostgresExposureQueueTests
     }
 
     [Fact]
+    public async Task Count_IsTheExposuresWaiting_NotTheSettlesQueuedBehindThem()
+    {
+        var gate = new TaskCompletionSource();
+        await using var queue = new PostgresExposureQueue(capacity: 16, maxBatch: 10, async _ => await gate.Task, (_, _) => { }, refusedARow: _ => false);
+        Assert.True(queue.TryQueue(new Exposure("experiment-1", "variant-1", "unit-0", Now)));
+        while (queue.Count != 0) await Task.Delay(1, TestContext.Current.CancellationToken); // the writer took it and waits
+
+        Assert.True(queue.TryQueue(new Exposure("experiment-1", "variant-1", "unit-1", Now)));
+        Assert.True(queue.TryQueue(new Exposure("experiment-1", "variant-1", "unit-2", Now)));
+        // Three metric batches arrive meanwhile: each waits behind the pending exposures.
+        var settles = Enumerable.Range(0, 3).Select(_ => queue.SettleAsync(TestContext.Current.CancellationToken)).ToList();
+
+        Assert.Equal(2, queue.Count);
+        gate.SetResult();
+        await Task.WhenAll(settles);
+        Assert.Equal(0, queue.Count);
+    }
+
+    [Fact]
     public async Task Settle_WhileStopping_WaitsForTheQueuedExposures()
     {
         var gate = new TaskCompletionSource();
