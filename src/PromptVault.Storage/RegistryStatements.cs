@@ -321,9 +321,9 @@ internal static class RegistryStatements
         {
             await connection.ExecuteAsync(Command("""
                 INSERT INTO versions (id, prompt_id, sequence, major, minor, patch, content, variables, metadata, change_description, created_by, created_at, status, messages,
-                    approved_by, approved_at)
+                    approved_by, approved_at, declared_variables)
                 VALUES (@Id, @PromptId, @Sequence, @Major, @Minor, @Patch, @Content, @Variables, @Metadata, @ChangeDescription, @CreatedBy, @CreatedAt, @Status, @Messages,
-                    @ApprovedBy, @ApprovedAt)
+                    @ApprovedBy, @ApprovedAt, @DeclaredVariables)
                 """, new
             {
                 version.Id, version.PromptId, version.Sequence, version.Version.Major, version.Version.Minor, version.Version.Patch,
@@ -331,6 +331,7 @@ internal static class RegistryStatements
                 version.ChangeDescription, version.CreatedBy, CreatedAt = ToText(version.CreatedAt), Status = ToName(version.Status),
                 Messages = version.Messages is null ? null : ToJson(version.Messages.ToList()),
                 ApprovedBy = version.Approval?.By, ApprovedAt = ToText(version.Approval?.At),
+                DeclaredVariables = version.DeclaredVariables is null ? null : ToJson(version.DeclaredVariables.ToList()),
             }, cancellationToken, transaction));
         }
         catch (DbException e) when (errors.IsUniqueViolation(e))

@@ -42,7 +42,8 @@ internal sealed class VersionRow
     public const string Columns = """
         v.id AS Id, v.prompt_id AS PromptId, v.sequence AS Sequence, v.major AS Major, v.minor AS Minor, v.patch AS Patch,
         v.content AS Content, v.variables AS Variables, v.metadata AS Metadata, v.change_description AS ChangeDescription,
-        v.created_by AS CreatedBy, v.created_at AS CreatedAt, v.status AS Status, v.messages AS Messages, v.approved_by AS ApprovedBy, v.approved_at AS ApprovedAt
+        v.created_by AS CreatedBy, v.created_at AS CreatedAt, v.status AS Status, v.messages AS Messages, v.approved_by AS ApprovedBy, v.approved_at AS ApprovedAt,
+        v.declared_variables AS DeclaredVariables
         """;
 
     public string Id { get; set; } = "";
@@ -61,6 +62,7 @@ internal sealed class VersionRow
     public string? Messages { get; set; }
     public string? ApprovedBy { get; set; }
     public string? ApprovedAt { get; set; }
+    public string? DeclaredVariables { get; set; }
 
     public PromptVersion ToVersion() => new(Id, PromptId, Sequence, new SemanticVersion(Major, Minor, Patch), Content,
         FromJson<List<VariableDefinition>>(Variables), FromJson<PromptMetadata>(Metadata), ChangeDescription, CreatedBy,
@@ -68,6 +70,7 @@ internal sealed class VersionRow
     {
         Messages = Messages is null ? null : FromJson<List<PromptMessage>>(Messages),
         Approval = ApprovedBy is null ? null : new Approval(ApprovedBy, ToTime(ApprovedAt!)),
+        DeclaredVariables = DeclaredVariables is null ? null : FromJson<List<VariableDefinition>>(DeclaredVariables),
     };
 }
 

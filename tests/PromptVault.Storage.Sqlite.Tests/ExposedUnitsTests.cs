@@ -26,9 +26,14 @@ public sealed class ExposedUnitsTests : IDisposable
     {
         var migrations = new SqliteDatabase(database.Connections);
         await migrations.MigrateAsync(throughVersion: 11, Cancel);
+        // Today's store writes the column migration 015 adds: it stands in for it while the store seeds the schema-11 database.
+        await using (var early = await database.Connections.OpenAsync(Cancel))
+            await early.ExecuteAsync("ALTER TABLE versions ADD COLUMN declared_variables TEXT");
         var store = database.CreateStore();
         var (_, experiment) = await SeedRunningExperimentAsync(store, "exposed");
         await store.DisposeAsync();
+        await using (var early = await database.Connections.OpenAsync(Cancel))
+            await early.ExecuteAsync("ALTER TABLE versions DROP COLUMN declared_variables");
         // Stored as a PromptVault before migration 012 left them: keyed rows, and their counts.
         var units = Enumerable.Range(0, 300).Select(i => $"unit-{i:D3}").ToList();
         await using var connection = await database.Connections.OpenAsync(Cancel);

@@ -73,10 +73,15 @@ public sealed class SqlitePromptStoreTests : PromptStoreContractTests, IDisposab
     {
         var migrations = new SqliteDatabase(database.Connections);
         await migrations.MigrateAsync(throughVersion: 10, Cancel);
-        var prompt = Prompt("events");
-        var version = Version(prompt, 1);
-        await database.CreateStore().SaveAsync(Created(prompt, version), Cancel);
+        var version = new { Id = "v1" };
         await using var connection = await database.Connections.OpenAsync(Cancel);
+        // Written as schema 10 holds them: today's store writes columns added later.
+        await connection.ExecuteAsync("""
+            INSERT INTO prompts (id, name, description, type, tags, created_at, created_by, updated_at, updated_by)
+                VALUES ('p1', 'events', '', 'system', '[]', '2026-01-01T00:00:00.000Z', 'test', '2026-01-01T00:00:00.000Z', 'test');
+            INSERT INTO versions (id, prompt_id, sequence, major, minor, patch, content, variables, metadata, change_description, created_by, created_at, status)
+                VALUES ('v1', 'p1', 1, 1, 0, 0, 'Hi', '[]', '{}', 'Initial version', 'test', '2026-01-01T00:00:00.000Z', 'draft');
+            """);
         await connection.ExecuteAsync("""
             INSERT INTO metric_events (rowid, id, version_id, timestamp, latency_ms, metadata) VALUES
                 (5, 'first', @Id, '2026-01-01T00:00:00.000Z', 1.5, '{"a":1}'),

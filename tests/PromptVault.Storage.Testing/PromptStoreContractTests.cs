@@ -64,6 +64,28 @@ public abstract class PromptStoreContractTests
     }
 
     [Fact]
+    public async Task SaveAsync_DeclaredVariables_RoundTrip_AndAVersionSavedWithoutThemReadsNull()
+    {
+        var (store, _) = await CreateStoreAsync();
+        var prompt = Prompt("includer");
+        var declared = Version(prompt, 1) with
+        {
+            Variables = [new VariableDefinition("name", Required: true), new VariableDefinition("policy", Required: true)],
+            DeclaredVariables = [new VariableDefinition("name", Required: true)],
+        };
+        var unmarked = Version(prompt, 2, new SemanticVersion(1, 0, 1));
+
+        await store.SaveAsync(Created(prompt, declared), Cancel);
+        await store.SaveAsync(new PromptChanges { NewVersion = unmarked }, Cancel);
+
+        var listed = (await store.ListVersionsAsync(prompt.Id, Cancel)).ToList();
+        Assert.Null(listed[0].DeclaredVariables);
+        Assert.Equal(["name"], listed[1].DeclaredVariables!.Select(v => v.Name));
+        Assert.Equal(["name", "policy"], listed[1].Variables.Select(v => v.Name));
+        Assert.Equal(["name"], (await store.FindVersionByIdAsync(prompt.Id, declared.Id, Cancel))!.Declared.Select(v => v.Name));
+    }
+
+    [Fact]
     public async Task FindAsync_UnknownPromptOrVersion_ReturnsNullOrEmpty()
     {
         var (store, _) = await CreateStoreAsync();

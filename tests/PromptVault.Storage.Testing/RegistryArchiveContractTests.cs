@@ -4,6 +4,7 @@ using PromptVault.Core.Auth;
 using PromptVault.Core.Prompts;
 using PromptVault.Core.Experiments;
 using PromptVault.Core.Storage;
+using PromptVault.Core.Versioning;
 using PromptVault.Core.Webhooks;
 using static PromptVault.Storage.Testing.Samples;
 
@@ -53,6 +54,27 @@ public abstract class RegistryArchiveContractTests
         await targetArchive.ImportAsync(await ArchiveCollector.ExportAsync(sourceArchive, Cancel), merge: false, checks: null, Imported, Cancel);
 
         Assert.Equal(messages, (await target.FindVersionByIdAsync(prompt.Id, chat.Id, Cancel))!.Messages);
+    }
+
+    [Fact]
+    public async Task ImportAsync_KeepsWhatAVersionDeclared_AndAVersionWithoutItStaysWithout()
+    {
+        var (source, _, sourceArchive) = await CreateStoreAsync();
+        var prompt = Prompt("includer");
+        var declared = Version(prompt, 1) with
+        {
+            Variables = [new VariableDefinition("name"), new VariableDefinition("policy", Required: true)],
+            DeclaredVariables = [new VariableDefinition("name")],
+        };
+        var unmarked = Version(prompt, 2, new SemanticVersion(1, 0, 1));
+        await source.SaveAsync(Created(prompt, declared), Cancel);
+        await source.SaveAsync(new PromptChanges { NewVersion = unmarked }, Cancel);
+        var (target, _, targetArchive) = await CreateStoreAsync();
+
+        await targetArchive.ImportAsync(await ArchiveCollector.ExportAsync(sourceArchive, Cancel), merge: false, checks: null, Imported, Cancel);
+
+        Assert.Equal(["name"], (await target.FindVersionByIdAsync(prompt.Id, declared.Id, Cancel))!.DeclaredVariables!.Select(v => v.Name));
+        Assert.Null((await target.FindVersionByIdAsync(prompt.Id, unmarked.Id, Cancel))!.DeclaredVariables);
     }
 
     [Fact]

@@ -29,6 +29,12 @@ public sealed record VersionResponse(
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public IReadOnlyList<PromptMessage>? Messages { get; init; }
 
+    /// <summary>The variables the version declared itself (<see cref="PromptVersion.Declared"/>), without those its includes joined:
+    /// what the dashboard's editor starts from. Not in the API's JSON, whose <see cref="Variables"/> is the whole contract, so null in a
+    /// response read from it.</summary>
+    [JsonIgnore]
+    public IReadOnlyList<VariableDefinition>? DeclaredVariables { get; init; }
+
     /// <summary>What the version says, for "is this the same?" (<see cref="VersionBody.SameAs"/>).</summary>
     [JsonIgnore]
     public VersionBody Body => new(Content, Variables, Metadata, Messages);

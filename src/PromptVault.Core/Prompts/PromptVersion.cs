@@ -25,6 +25,19 @@ public sealed record PromptVersion(
     /// <summary>A chat prompt's messages (SPEC §7), whose templates stand in for <see cref="Content"/> (then empty); null for a text prompt.</summary>
     public IReadOnlyList<PromptMessage>? Messages { get; init; }
 
+    /// <summary>
+    /// The variables the version declared itself, before those of the prompts it includes joined <see cref="Variables"/> (SPEC §7):
+    /// what a new version that sends no variables inherits, so a variable an included prompt has since dropped is not carried on as
+    /// if declared. Null for a version saved before this was kept, or imported from a document without it: see <see cref="Declared"/>.
+    /// </summary>
+    public IReadOnlyList<VariableDefinition>? DeclaredVariables { get; init; }
+
+    /// <summary>The variables the version declared; a version that did not record them (<see cref="DeclaredVariables"/> null) is read as
+    /// having declared its whole contract, so nothing its author may have declared is lost (what was joined stays until a version sends
+    /// its variables).</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public IReadOnlyList<VariableDefinition> Declared => DeclaredVariables ?? Variables;
+
     /// <summary>What the version says: content or messages, variables and metadata.</summary>
     [System.Text.Json.Serialization.JsonIgnore]
     public VersionBody Body => new(Content, Variables, Metadata, Messages);

@@ -108,7 +108,8 @@ public static class RegistryArchiveSchema
     public static readonly ArchiveSection Versions = new("versions",
         [Text("id"), Text("promptId"), Integer("sequence"), Integer("major"), Integer("minor"), Integer("patch"), Text("content"),
          Json("variables"), Json("metadata"), Text("changeDescription"), Text("createdBy"), Time("createdAt"), Enum<Prompts.VersionStatus>("status"),
-         Json("messages", true) with { Added = true }, new("approvedBy", ArchiveValueKind.Text, true, Added: true), new("approvedAt", ArchiveValueKind.Time, true, Added: true)], ArchiveOwner.Prompt, 1);
+         Json("messages", true) with { Added = true }, new("approvedBy", ArchiveValueKind.Text, true, Added: true), new("approvedAt", ArchiveValueKind.Time, true, Added: true),
+         Json("declaredVariables", true) with { Added = true }], ArchiveOwner.Prompt, 1);
 
     public static readonly ArchiveSection VersionTests = new("versionTests", [Text("versionId"), Json("tests")], ArchiveOwner.Version);
 

@@ -48,7 +48,7 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, IEx
                 RequireTests = request.RequireTests ?? false,
             };
             var version = new PromptVersion(Ids.New(now), prompt.Id, 1, SemanticVersion.Initial, body.Content, variables, metadata,
-                InitialChangeDescription, actor, now, VersionStatus.Draft) { Messages = body.Messages };
+                InitialChangeDescription, actor, now, VersionStatus.Draft) { Messages = body.Messages, DeclaredVariables = request.Variables ?? [] };
             var response = ToResponse(prompt, version, []);
 
             await SaveAsync(new PromptChanges
@@ -175,8 +175,10 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, IEx
                 throw new ConflictException("version_conflict",
                     $"version {latest.Version} of '{prompt.Name}' was saved after this draft was started; open the editor again to edit from it.");
             var metadata = request.Metadata ?? latest.Metadata;
+            // What was declared is inherited; what the includes add is joined again, as they are now.
+            var declared = request.Variables ?? latest.Declared;
             var body = await WithIncludedContractAsync(prompt.Name,
-                ValidateVersionBody(prompt.Type, request.Content, request.Messages, request.Variables ?? latest.Variables, metadata), cancellationToken);
+                ValidateVersionBody(prompt.Type, request.Content, request.Messages, declared, metadata), cancellationToken);
             var variables = body.Variables;
 
             if (body.SameAs(latest.Body))
@@ -185,7 +187,7 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, IEx
 
             var bump = ContractChange.Between(latest.Variables, variables).Resolve(request.Bump);
             var now = time.GetUtcNow();
-            var version = NextVersion(prompt, latest, bump, body, changeDescription, actor, now);
+            var version = NextVersion(prompt, latest, bump, body, changeDescription, actor, now) with { DeclaredVariables = declared };
             var response = ToResponse(prompt.Name, version, []);
             await SaveAsync(new PromptChanges
             {
@@ -424,7 +426,7 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, IEx
             var now = time.GetUtcNow();
             var bump = ContractChange.Between(latest.Variables, target.Variables).RequiredBump;
             var version = NextVersion(prompt, latest, bump, target.Body, $"Rollback to version {target.Version}", actor, now)
-                with { Status = VersionStatus.Production, Approval = target.Approval };
+                with { Status = VersionStatus.Production, Approval = target.Approval, DeclaredVariables = target.DeclaredVariables };
             var previous = production is null ? null : await store.FindVersionByIdAsync(prompt.Id, production.VersionId, cancellationToken);
 
             var (statusChanges, labelChange) = Promote(prompt, version, previous, now, actor);
@@ -538,7 +540,7 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, IEx
         string field, CancellationToken cancellationToken)
     {
         var edited = await RequireVersionAsync(prompt, draft.Version ?? Serving.LatestVersion, cancellationToken);
-        var declared = draft.Variables ?? edited.Variables;
+        var declared = draft.Variables ?? edited.Declared;
         VersionBody body;
         try
         {
@@ -1011,5 +1013,5 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, IEx
         new(version.Id, promptName, version.Version.ToString(), version.Content, version.Variables, version.Metadata,
             version.ChangeDescription, version.CreatedBy, version.CreatedAt, version.Status,
             labels.Where(l => l.VersionId == version.Id).Select(l => l.Name).Order(StringComparer.Ordinal).ToList(),
-            version.Approval?.By, version.Approval?.At) { Messages = version.Messages };
+            version.Approval?.By, version.Approval?.At) { Messages = version.Messages, DeclaredVariables = version.Declared };
 }

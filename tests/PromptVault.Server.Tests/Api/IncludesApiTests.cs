@@ -296,6 +296,25 @@ public sealed class IncludesApiTests(ServerFixture fixture) : IClassFixture<Serv
     }
 
     [Fact]
+    public async Task CreateVersion_WithoutVariables_InheritsTheDeclaredOnes_AndRejoinsWhatTheIncludesNeedNow()
+    {
+        // The includer declared `name`; `policy` joined from the guard. The guard then stops needing `policy`: a new version of
+        // the includer that sends no variables inherits what was declared, not what was joined, and joins the guard's contract as it is now.
+        var guard = await CreateGuardAsync();
+        var includer = await CreateAsync("includer", $"Hello {{{{name}}}}.\n{{{{> {guard}}}}}", new { name = "name", type = "string", required = true });
+        await NewVersionAsync(_client, guard, new { content = "Be safe.", variables = Array.Empty<object>(), changeDescription = "no policy" });
+        await LabelAsync(guard, "production", "2.0.0");
+
+        var version = await NewVersionAsync(_client, includer, new { content = $"Hi {{{{name}}}}.\n{{{{> {guard}}}}}", changeDescription = "say hi" });
+        var (status, body) = await PostAsync(_client, $"/api/prompts/{includer}/render", new { variables = new { name = "Ada" }, version = "latest" });
+
+        Assert.Equal(["name"], version["variables"]!.AsArray().Select(v => v.Str("name")));
+        Assert.Equal("2.0.0", version.Str("version")); // a variable removed from the contract
+        Assert.True(status == HttpStatusCode.OK, body?.ToJsonString());
+        Assert.Equal("Hi Ada.\nBe safe.", body.Str("content"));
+    }
+
+    [Fact]
     public async Task Render_Includes_RendersThemAndListsTheVersionsUsed()
     {
         var guard = await CreateGuardAsync();
