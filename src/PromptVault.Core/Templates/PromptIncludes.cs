@@ -75,18 +75,24 @@ public sealed class PromptIncludes
     /// </summary>
     /// <exception cref="InvalidInputException">A variable has different types, or different patterns, on two sides (<c>variable_conflict</c>);
     /// a default fails the pattern it carries; or the merged contract is over a limit.</exception>
-    public IReadOnlyList<VariableDefinition> MergeContract(IReadOnlyList<VariableDefinition> declared)
+    public IReadOnlyList<VariableDefinition> MergeContract(IReadOnlyList<VariableDefinition> declared) => MergeContract(declared, [this]);
+
+    /// <summary>The same for templates that share one contract, each with its own includes (a chat prompt's messages): a conflict
+    /// names the included version each side came from, whichever template included it.</summary>
+    /// <inheritdoc cref="MergeContract(IReadOnlyList{VariableDefinition})" path="/exception"/>
+    public static IReadOnlyList<VariableDefinition> MergeContract(IReadOnlyList<VariableDefinition> declared, IReadOnlyList<PromptIncludes> templates)
     {
         ArgumentNullException.ThrowIfNull(declared);
-        if (_byReference.Count == 0) return declared;
+        ArgumentNullException.ThrowIfNull(templates);
+        if (templates.All(t => t._byReference.Count == 0)) return declared;
         var merged = declared.ToList();
         var from = declared.ToDictionary(v => v.Name, _ => "this version", StringComparer.Ordinal);
         var patternFrom = new Dictionary<string, string>(from, StringComparer.Ordinal);
-        foreach (var included in _byReference.Values.DistinctBy(i => i.Version.VersionId))
+        foreach (var included in templates.SelectMany(t => t._byReference.Values).DistinctBy(i => i.Version.VersionId))
         {
             foreach (var variable in included.Template.Variables)
             {
-                var source = $"'{included.Version.Name}' {included.Version.Version}";
+                var source = $"the included '{included.Version.Name}' {included.Version.Version}";
                 var index = merged.FindIndex(v => v.Name == variable.Name);
                 if (index < 0)
                 {
@@ -96,18 +102,18 @@ public sealed class PromptIncludes
                 }
                 var existing = merged[index];
                 if (existing.Type != variable.Type)
-                    throw Conflict(variable.Name, $"is {Names.Of(existing.Type)} in {from[variable.Name]} but {Names.Of(variable.Type)} in the included {source}; give it one type.");
+                    throw Conflict(variable.Name, $"is {Names.Of(existing.Type)} in {from[variable.Name]} but {Names.Of(variable.Type)} in {source}; give it one type.");
                 if (variable.Validation is null || variable.Validation == existing.Validation) continue;
                 if (existing.Validation is not null)
                     throw Conflict(variable.Name,
-                        $"must match {existing.Validation} in {patternFrom[variable.Name]} but {variable.Validation} in the included {source}; give it one validation pattern.");
+                        $"must match {existing.Validation} in {patternFrom[variable.Name]} but {variable.Validation} in {source}; give it one validation pattern.");
                 merged[index] = existing with { Validation = variable.Validation };
                 patternFrom[variable.Name] = source;
             }
         }
         for (var i = 0; i < merged.Count; i++)
         {
-            if (merged[i] is { HasDefault: false, Required: false } optional && NeedsAValue(optional.Name, _direct, []))
+            if (merged[i] is { HasDefault: false, Required: false } optional && templates.Any(t => t.NeedsAValue(optional.Name, t._direct, [])))
                 merged[i] = optional with { Required = true };
         }
         VariableContract.ValidateDefinitions(merged);

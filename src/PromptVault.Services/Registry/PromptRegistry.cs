@@ -600,15 +600,14 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, IEx
             var includes = await ResolveIncludesAsync(name, templates.Compile(body.Content, body.Variables).References, served: false, cancellationToken);
             return body with { Variables = includes.MergeContract(body.Variables) };
         }
-        var contract = body.Variables;
+        var each = new List<PromptIncludes>();
         for (var i = 0; i < messages.Count; i++)
         {
             if (messages[i].Role == MessageRole.Placeholder) continue;
             var field = $"messages[{i}].content";
             try
             {
-                var includes = await ResolveIncludesAsync(name, templates.Compile(messages[i].Content, body.Variables).References, served: false, cancellationToken);
-                contract = includes.MergeContract(contract);
+                each.Add(await ResolveIncludesAsync(name, templates.Compile(messages[i].Content, body.Variables).References, served: false, cancellationToken));
             }
             catch (InvalidInputException e) when (e.Field == "content")
             {
@@ -619,7 +618,7 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, IEx
                 throw new ConflictException(e.Code, $"{field}: {e.Message}", field);
             }
         }
-        return body with { Variables = contract };
+        return body with { Variables = PromptIncludes.MergeContract(body.Variables, each) };
     }
 
     /// <summary>

@@ -397,6 +397,23 @@ public sealed class IncludesApiTests(ServerFixture fixture) : IClassFixture<Serv
     }
 
     [Fact]
+    public async Task ChatPrompt_TwoMessagesIncludeOneVariableWithTwoTypes_ConflictNamesBothIncludedVersions()
+    {
+        var guard = await CreateGuardAsync();
+        var limits = await CreateAsync("limits", "At most {{policy}} items.", new { name = "policy", type = "number", required = true });
+        await LabelAsync(limits, "production", "1.0.0");
+
+        var (status, body, _) = await CreateChatAsync("chat",
+            [new { role = "system", content = $"{{{{> {guard}}}}}" }, new { role = "user", content = $"{{{{> {limits}}}}}" }]);
+
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Equal("variable_conflict", body.Str("code"));
+        // The string `policy` came from the guard, included by the first message; the chat prompt declared nothing.
+        Assert.Contains($"is string in the included '{guard}' 1.0.0 but number in the included '{limits}' 1.0.0", body.Str("detail"), StringComparison.Ordinal);
+        Assert.DoesNotContain("this version", body.Str("detail"), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Render_IncludedVariableMissing_Returns400NamingIt()
     {
         var guard = await CreateGuardAsync();
