@@ -14,14 +14,32 @@ public sealed class CompiledPrompt
     private readonly TimeProvider _time;
 
     internal CompiledPrompt(ParsedTemplate template, IReadOnlyList<VariableDefinition> variables, TimeProvider time)
+        : this(TemplateCompiler.Compile(template, variables.Select(v => v.Name).ToArray()), template.Frames, variables, time, template.Includes)
+    {
+    }
+
+    private CompiledPrompt(RenderStep[] steps, int frames, IReadOnlyList<VariableDefinition> variables, TimeProvider time, IReadOnlyList<PromptReference> references)
     {
         _names = variables.Select(v => v.Name).ToArray();
-        _steps = TemplateCompiler.Compile(template, _names);
-        _frames = template.Frames;
+        _steps = steps;
+        _frames = frames;
         _time = time;
         _variables = variables.Select(Slot.For).ToArray();
         Variables = variables;
-        References = template.Includes;
+        References = references;
+    }
+
+    /// <summary>The same template with <paramref name="contract"/>, which starts with its variables in their order and may add
+    /// others (<see cref="PromptIncludes.MergeContract(IReadOnlyList{VariableDefinition})"/>): the steps address variables by
+    /// position, so they are kept, not compiled again.</summary>
+    /// <exception cref="ArgumentException">The contract does not start with the template's variables.</exception>
+    public CompiledPrompt WithContract(IReadOnlyList<VariableDefinition> contract)
+    {
+        ArgumentNullException.ThrowIfNull(contract);
+        if (ReferenceEquals(contract, Variables)) return this;
+        if (contract.Count < _names.Length || _names.Where((name, i) => contract[i].Name != name).Any())
+            throw new ArgumentException("The contract must start with the template's variables, in their order.", nameof(contract));
+        return new CompiledPrompt(_steps, _frames, contract, _time, References);
     }
 
     /// <summary>The variables the template was compiled with: its contract.</summary>

@@ -514,8 +514,8 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, IEx
         var template = templates.CompileDraft(content, variables);
         var includes = await ResolveIncludesAsync(name, template.References, served: true, cancellationToken);
         var contract = includes.MergeContract(variables);
-        // Rendered with the contract a save would store, as the saved version renders.
-        return (templates.CompileDraft(content, contract).Render(inputs, includes), contract);
+        // Rendered with the contract a save would store, as the saved version renders; compiled once.
+        return (template.WithContract(contract).Render(inputs, includes), contract);
     }
 
     /// <summary>The same for a chat prompt's unsaved messages: each rendered with the versions its includes hold now.</summary>
