@@ -26,7 +26,7 @@ public sealed class ExposedUnitsTests : IDisposable
     {
         var migrations = new SqliteDatabase(database.Connections);
         await migrations.MigrateAsync(throughVersion: 11, Cancel);
-        // Today's store writes the column migration 015 adds: it stands in for it while the store seeds the schema-11 database.
+        // Today's store writes the column migration 016 adds: it stands in for it while the store seeds the schema-11 database.
         await using (var early = await database.Connections.OpenAsync(Cancel))
             await early.ExecuteAsync("ALTER TABLE versions ADD COLUMN declared_variables TEXT");
         var store = database.CreateStore();

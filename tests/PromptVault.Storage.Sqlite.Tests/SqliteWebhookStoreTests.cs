@@ -53,7 +53,7 @@ public sealed class SqliteWebhookStoreTests : WebhookStoreContractTests, IDispos
     {
         var migrations = await MigrateThroughWithDeliveriesAsync(14, "('w', 'version.created', '{\"n\":1}', 'pending', 0, '2025-01-01', '2025-01-01')");
 
-        Assert.Equal(1, await migrations.MigrateAsync(Cancel));
+        Assert.Equal(1, await migrations.MigrateAsync(throughVersion: 15, Cancel));
 
         await using (var connection = await database.Connections.OpenAsync(Cancel))
             Assert.Equal(["ix_webhook_deliveries_leased", "ix_webhook_deliveries_pending", "ix_webhook_deliveries_webhook"], await connection.QueryAsync<string>(
