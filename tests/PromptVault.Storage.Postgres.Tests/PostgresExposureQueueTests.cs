@@ -53,10 +53,10 @@ public sealed class PostgresExposureQueueTests
         // Three metric batches arrive meanwhile: each waits behind the pending exposures.
         var settles = Enumerable.Range(0, 3).Select(_ => queue.SettleAsync(TestContext.Current.CancellationToken)).ToList();
 
-        Assert.Equal(2, queue.Count);
-        gate.SetResult();
+        var waiting = queue.Count;
+        gate.SetResult(); // before asserting: the queue's disposal waits for the writer the gate holds
         await Task.WhenAll(settles);
-        Assert.Equal(0, queue.Count);
+        Assert.Equal((2, 0), (waiting, queue.Count));
     }
 
     [Fact]
