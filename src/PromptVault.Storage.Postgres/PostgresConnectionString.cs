@@ -40,8 +40,10 @@ public static class PostgresConnectionString
         }
         catch (ArgumentException e)
         {
-            // Npgsql names the keyword it does not know, never the values.
-            throw new FormatException($"not an Npgsql connection string (Host=...;Database=...): {e.Message}", e);
+            // Npgsql names the setting it could not set, and its inner exception the value. When the string holds a password,
+            // either may be a piece of it (an unquoted ';' makes Password=ab;cd=ef a setting 'cd'), so neither is repeated or chained.
+            var problem = IsSecret(value) ? "a setting's name is unknown or its value is not valid (not repeated here: it may be part of the password)" : e.Message;
+            throw new FormatException($"not a valid Npgsql connection string (Host=...;Database=...;Username=...;Password=...): {problem}. Quote a value that contains ';' in single or double quotes.");
         }
     }
 
@@ -127,5 +129,7 @@ public static class PostgresConnectionString
         }
     }
 
-    private static bool IsSecret(string keyword) => keyword.Contains("password", StringComparison.OrdinalIgnoreCase);
+    /// <summary>Whether <paramref name="text"/> (a keyword, or a whole connection string) names a password: Npgsql's Password (or PSW, PWD) or SSL Password.</summary>
+    private static bool IsSecret(string text) =>
+        new[] { "password", "pwd", "psw" }.Any(name => text.Contains(name, StringComparison.OrdinalIgnoreCase));
 }

@@ -35,7 +35,8 @@ public sealed class PostgresCommandTests
 
     [Theory]
     [InlineData("postgresql://pv:s3cret@db/promptvault?sslmode=sometimes", "sslmode")]
-    [InlineData("Host=db;Password=s3cret;Colour=blue", "colour")]
+    [InlineData("Host=db;Username=pv;Colour=blue", "colour")]
+    [InlineData("Host=db;Password=s3cret;Colour=blue", "Quote a value that contains ';'")]
     public async Task AdminKey_MalformedPostgres_IsAUsageErrorNamingIt_WithoutThePassword(string postgres, string named)
     {
         var result = await Cli.RunAsync(Cli.NoEnvironment, "admin-key", "--postgres", postgres);

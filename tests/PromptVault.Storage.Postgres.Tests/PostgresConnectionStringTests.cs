@@ -49,7 +49,7 @@ public sealed class PostgresConnectionStringTests
     [InlineData("postgresql://pv:s3cret@db/promptvault/extra", "one database name")]
     [InlineData("postgresql://pv:s3cret@/promptvault", "malformed")]
     [InlineData("mysql://pv:s3cret@db/promptvault", "postgresql://")]
-    [InlineData("Host=db;Password=s3cret;Colour=blue", "colour")]
+    [InlineData("Host=db;Colour=blue", "colour")]
     [InlineData("  ", "empty")]
     public void Parse_Malformed_NamesTheProblem_NeverThePassword(string value, string problem)
     {
@@ -57,6 +57,23 @@ public sealed class PostgresConnectionStringTests
 
         Assert.Contains(problem, e.Message, StringComparison.OrdinalIgnoreCase);
         Assert.DoesNotContain("s3cret", e.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("Host=db;Password=ab;cd=ef")]
+    [InlineData("Host=db;Username=pv;Password=ab;cd=ef;Database=promptvault")]
+    [InlineData("Host=db;PWD=ab;Port=cd=ef")]
+    [InlineData("Host=db;Password=ab;Port=cdef")]
+    [InlineData("Host=db;SSL Password=ab;cd=ef")]
+    public void Parse_PasswordWithAnUnquotedSemicolon_RepeatsNoPieceOfIt_AndSaysToQuoteIt(string value)
+    {
+        var e = Assert.Throws<FormatException>(() => PostgresConnectionString.Parse(value));
+
+        Assert.Contains("not a valid Npgsql connection string", e.Message, StringComparison.Ordinal);
+        Assert.Contains("Quote a value that contains ';'", e.Message, StringComparison.Ordinal);
+        Assert.Null(e.InnerException);
+        foreach (var piece in new[] { "cd", "ef", "port" })
+            Assert.DoesNotContain(piece, e.Message, StringComparison.OrdinalIgnoreCase);
     }
 
     [Fact]
