@@ -25,7 +25,7 @@ namespace PromptVault.Storage;
 /// </summary>
 /// <remarks>Thread-safe; register the store as a singleton.</remarks>
 public abstract class RelationalPromptStore<TConnection, TTransaction>
-    : IPromptStore, IApiKeyStore, IExperimentStore, IIdempotencyStore, IMetricStore, IRegistryArchiveStore, IWebhookStore, IEvaluationStore
+    : IPromptStore, IApiKeyStore, IExperimentStore, IIdempotencyStore, IMetricStore, IRegistryArchiveStore, IWebhookStore, IEvaluationStore, IKeyRingStore
     where TConnection : DbConnection
     where TTransaction : DbTransaction
 {
@@ -301,6 +301,20 @@ public abstract class RelationalPromptStore<TConnection, TTransaction>
         ArgumentNullException.ThrowIfNull(owner);
         ArgumentNullException.ThrowIfNull(key);
         return WithConnectionAsync(connection => RegistryStatements.FindIdempotencyRecordAsync(connection, owner, key, now, cancellationToken), cancellationToken);
+    }
+
+    // The Data Protection key ring.
+
+    public Task<IReadOnlyList<string>> GetKeyRingElementsAsync(CancellationToken cancellationToken = default) =>
+        WithConnectionAsync<IReadOnlyList<string>>(async connection => (await connection.QueryAsync<string>(
+            RegistryStatements.Command("SELECT xml FROM data_protection_keys ORDER BY id", null, cancellationToken))).AsList(), cancellationToken);
+
+    public Task AddKeyRingElementAsync(string name, string xml, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        ArgumentNullException.ThrowIfNull(xml);
+        return WriteAsync((connection, transaction) => connection.ExecuteAsync(RegistryStatements.Command(
+            "INSERT INTO data_protection_keys (name, xml) VALUES (@name, @xml)", new { name, xml }, cancellationToken, transaction)), cancellationToken);
     }
 
     // Experiments.

@@ -13,7 +13,7 @@ public sealed class PostgresRegistryArchiveTests : RegistryArchiveContractTests,
     /// <summary>What is deliberately not exported (docs/export-format.md): expiring idempotency answers and the migration history.</summary>
     // registry_changes is the servers' shared change counter (002_registry_changes.sql), not registry data.
     // webhooks and their outbox are a deployment's receivers and secrets (docs/export-format.md).
-    private static readonly string[] NotExported = ["schema_migrations", "idempotency_keys", "include_graph", "registry_changes", "webhooks", "webhook_deliveries", "webhook_attempts"];
+    private static readonly string[] NotExported = ["schema_migrations", "data_protection_keys", "idempotency_keys", "include_graph", "registry_changes", "webhooks", "webhook_deliveries", "webhook_attempts"];
 
     private readonly List<PostgresTestDatabase> databases = [];
     private readonly string sqliteFolder = Path.Combine(Path.GetTempPath(), "promptvault-tests", Guid.NewGuid().ToString("N"));

@@ -7,7 +7,7 @@ namespace PromptVault.Storage.Sqlite.Tests;
 public sealed class SqliteArchiveTests
 {
     /// <summary>What is deliberately not exported (docs/export-format.md): expiring idempotency answers, webhooks (a deployment's receivers and secrets) with their outbox, and SQLite's own bookkeeping.</summary>
-    private static readonly string[] NotExported = ["schema_migrations", "idempotency_keys", "include_graph", "sqlite_sequence", "webhooks", "webhook_deliveries", "webhook_attempts"];
+    private static readonly string[] NotExported = ["schema_migrations", "data_protection_keys", "idempotency_keys", "include_graph", "sqlite_sequence", "webhooks", "webhook_deliveries", "webhook_attempts"];
 
     [Fact]
     public async Task ArchiveSections_CoverEveryTableAndColumnOfTheMigratedSchema()

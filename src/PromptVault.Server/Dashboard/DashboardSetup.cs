@@ -4,10 +4,13 @@ using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Components.Authorization;
 using Microsoft.AspNetCore.Components.Server.Circuits;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.DataProtection.KeyManagement;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.Extensions.FileProviders;
 using PromptVault.Core;
 using PromptVault.Core.Auth;
+using PromptVault.Core.Storage;
 using PromptVault.Server.Auth;
 
 namespace PromptVault.Server.Dashboard;
@@ -30,6 +33,11 @@ internal static class DashboardSetup
         services.AddCascadingAuthenticationState();
         services.AddScoped<AuthenticationStateProvider, DashboardAuthenticationState>();
         services.AddScoped<CircuitHandler, SignedOutCircuitHandler>();
+        // The keys that encrypt the cookie and the antiforgery tokens live in the database, so that every server on it reads
+        // what another issued, and a restarted one what it issued before. The application name, not the content root
+        // (the working directory, which differs between machines), sets what they protect for.
+        services.AddDataProtection().SetApplicationName("PromptVault");
+        services.AddOptions<KeyManagementOptions>().Configure<IKeyRingStore>((keys, store) => keys.XmlRepository = new StoredKeyRing(store));
         services.AddAntiforgery(antiforgery =>
         {
             antiforgery.Cookie.SameSite = SameSiteMode.Strict;

@@ -1,0 +1,113 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using PromptVault.Storage.Testing;
+
+namespace PromptVault.Cli.Tests;
+
+/// <summary>
+/// The dashboard's sign-in cookie and antiforgery tokens are protected with a key ring kept in the database: each `serve`
+/// process here has its own home folder (where ASP.NET Core keeps its keys by default) and working directory, as on two
+/// machines, or as a container restarted with nothing but its database.
+/// </summary>
+public sealed partial class DashboardKeyRingTests
+{
+    private static CancellationToken Cancel => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task TwoServeProcesses_OnOnePostgresDatabase_EachOpensTheDashboardForACookieTheOtherIssued()
+    {
+        using var homeA = new TempFolder();
+        using var homeB = new TempFolder();
+        await using var database = await PostgresServer.CreateDatabaseAsync(migrated: false, Cancel);
+        var adminKey = await AdminKeyAsync("--postgres", database.ConnectionString);
+        await using var a = await ServerProcess.StartAsync(["--postgres", database.ConnectionString], homeA.Path, Home(homeA));
+        await using var b = await ServerProcess.StartAsync(["--postgres", database.ConnectionString], homeB.Path, Home(homeB));
+
+        var signedInOnA = await SignInAsync(a.BaseAddress, adminKey);
+        var signedInOnB = await SignInAsync(b.BaseAddress, adminKey);
+
+        Assert.Equal(HttpStatusCode.Redirect, (await OpenPromptsAsync(b.BaseAddress, cookie: null)).Status); // to /login
+        Assert.Equal((HttpStatusCode.OK, true), await OpenPromptsOrSayAsync(b.BaseAddress, signedInOnA));
+        Assert.Equal((HttpStatusCode.OK, true), await OpenPromptsOrSayAsync(a.BaseAddress, signedInOnB));
+    }
+
+    [Fact]
+    public async Task Serve_RestartedOnItsSqliteFile_WithANewHome_StillOpensTheDashboardForTheCookieItIssued()
+    {
+        using var data = new TempFolder();
+        using var firstHome = new TempFolder();
+        using var newHome = new TempFolder();
+        string signedIn;
+        await using (var first = await ServerProcess.StartAsync(["--db", data.File("promptvault.db")], data.Path, Home(firstHome)))
+            signedIn = await SignInAsync(first.BaseAddress, await FirstAdminKeyAsync(first));
+
+        await using var restarted = await ServerProcess.StartAsync(["--db", data.File("promptvault.db")], data.Path, Home(newHome));
+
+        Assert.Equal((HttpStatusCode.OK, true), await OpenPromptsOrSayAsync(restarted.BaseAddress, signedIn));
+    }
+
+    private static Dictionary<string, string> Home(TempFolder folder) => new() { ["HOME"] = folder.Path };
+
+    private static async Task<string> AdminKeyAsync(string storage, string where)
+    {
+        var result = await Cli.RunAsync(Cli.NoEnvironment, "admin-key", storage, where, "--json");
+        Assert.True(result.ExitCode == 0, result.ToString());
+        return JsonNode.Parse(result.Out)!["key"]!.GetValue<string>();
+    }
+
+    private static async Task<string> FirstAdminKeyAsync(ServerProcess server)
+    {
+        const string keyLine = "Created the first admin API key (shown once, store it now): ";
+        for (var i = 0; i < 50 && !server.Output.Contains(keyLine, StringComparison.Ordinal); i++)
+            await Task.Delay(100, Cancel);
+        return server.Output.Split('\n').Single(l => l.StartsWith(keyLine, StringComparison.Ordinal))[keyLine.Length..].Trim();
+    }
+
+    /// <summary>Signs in as a browser does: the login form's antiforgery token and cookie, then the form; returns the session's Cookie header.</summary>
+    private static async Task<string> SignInAsync(Uri server, string apiKey)
+    {
+        using var http = new HttpClient(new HttpClientHandler { UseCookies = false, AllowAutoRedirect = false }) { BaseAddress = server };
+        using var form = await http.GetAsync("/login", Cancel);
+        Assert.Equal(HttpStatusCode.OK, form.StatusCode);
+        var token = AntiforgeryField().Match(await form.Content.ReadAsStringAsync(Cancel));
+        Assert.True(token.Success, "the login form has no antiforgery token");
+        using var post = new HttpRequestMessage(HttpMethod.Post, "/login")
+        {
+            Content = new FormUrlEncodedContent(new Dictionary<string, string>
+            {
+                ["_handler"] = "login",
+                ["__RequestVerificationToken"] = WebUtility.HtmlDecode(token.Groups[1].Value),
+                ["Input.ApiKey"] = apiKey,
+            }),
+        };
+        post.Headers.Add("Cookie", CookiesOf(form));
+        using var signedIn = await http.SendAsync(post, Cancel);
+        var session = CookiesOf(signedIn);
+        Assert.True(signedIn.StatusCode == HttpStatusCode.Redirect && session.Contains("pv_session=", StringComparison.Ordinal),
+            $"sign-in answered {signedIn.StatusCode}: {await signedIn.Content.ReadAsStringAsync(Cancel)}");
+        return session;
+    }
+
+    private static async Task<(HttpStatusCode Status, string Body)> OpenPromptsAsync(Uri server, string? cookie)
+    {
+        using var http = new HttpClient(new HttpClientHandler { UseCookies = false, AllowAutoRedirect = false }) { BaseAddress = server };
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/");
+        if (cookie is not null) request.Headers.Add("Cookie", cookie);
+        using var response = await http.SendAsync(request, Cancel);
+        return (response.StatusCode, await response.Content.ReadAsStringAsync(Cancel));
+    }
+
+    /// <summary>The prompts page's status and whether it is the page (not the sign-in form).</summary>
+    private static async Task<(HttpStatusCode, bool)> OpenPromptsOrSayAsync(Uri server, string cookie)
+    {
+        var (status, body) = await OpenPromptsAsync(server, cookie);
+        return (status, body.Contains("<h1>Prompts</h1>", StringComparison.Ordinal));
+    }
+
+    private static string CookiesOf(HttpResponseMessage response) =>
+        string.Join("; ", response.Headers.TryGetValues("Set-Cookie", out var cookies) ? cookies.Select(c => c.Split(';')[0]) : []);
+
+    [GeneratedRegex("name=\"__RequestVerificationToken\" value=\"([^\"]+)\"")]
+    private static partial Regex AntiforgeryField();
+}
