@@ -23,6 +23,9 @@ public sealed partial class StoreOutage(ILogger logger, string loop, TimeSpan in
     /// <summary>Whether <paramref name="e"/> is the store's trouble (unreachable, busy or full), as the API answers 503.</summary>
     public static bool IsStoreTrouble(Exception e) => e is StoreUnavailableException or StoreFullException or TimeoutException;
 
+    /// <summary>What happened, for a log line: the store's exception words it for a caller ("retry the request"), the driver's own says what happened.</summary>
+    public static string Reason(Exception e) => e.InnerException?.Message ?? e.Message;
+
     /// <summary>Says what failed, if it needs saying, and answers how long to wait before the next try: doubling while the store is in trouble.</summary>
     public TimeSpan Failed(Exception e)
     {
@@ -34,8 +37,7 @@ public sealed partial class StoreOutage(ILogger logger, string loop, TimeSpan in
         failures++;
         if (backoff is null)
         {
-            // The store's exception words it for a caller ("retry the request"); the driver's own says what happened.
-            StoreInTrouble(logger, loop, e.InnerException?.Message ?? e.Message, MaxBackoff.TotalSeconds);
+            StoreInTrouble(logger, loop, Reason(e), MaxBackoff.TotalSeconds);
             backoff = interval;
         }
         else

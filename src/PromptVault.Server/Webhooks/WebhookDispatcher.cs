@@ -155,8 +155,16 @@ internal sealed class WebhookDispatcher(IWebhookStore store, IHttpClientFactory 
                 : new AttemptOutcome(new WebhookAttempt(attempt, at, status, error, elapsed), DeliveryStatus.Pending, time.GetUtcNow() + settings.BackoffAfter(attempt));
         if (outcome.Status != DeliveryStatus.Delivered)
             Log.WebhookAttemptFailed(logger, delivery.Id, attempt, status, error);
-        if (!await store.RecordAttemptAsync(delivery.Id, _owner, outcome, CancellationToken.None))
-            Log.WebhookLeaseLost(logger, delivery.Id);
+        try
+        {
+            if (!await store.RecordAttemptAsync(delivery.Id, _owner, outcome, CancellationToken.None))
+                Log.WebhookLeaseLost(logger, delivery.Id);
+        }
+        catch (Exception e) when (StoreOutage.IsStoreTrouble(e))
+        {
+            // The store's trouble, not a fault of the dispatcher: a warning without a stack.
+            Log.WebhookAttemptNotRecorded(logger, delivery.Id, attempt, StoreOutage.Reason(e));
+        }
     }
 
     /// <summary>Gives back a claimed delivery not attempted; if that fails too, its lease still expires.</summary>
@@ -165,6 +173,10 @@ internal sealed class WebhookDispatcher(IWebhookStore store, IHttpClientFactory 
         try
         {
             await store.ReleaseLeaseAsync(delivery.Id, _owner, CancellationToken.None);
+        }
+        catch (Exception e) when (StoreOutage.IsStoreTrouble(e))
+        {
+            Log.WebhookLeaseNotReleased(logger, delivery.Id, StoreOutage.Reason(e));
         }
         catch (Exception e)
         {

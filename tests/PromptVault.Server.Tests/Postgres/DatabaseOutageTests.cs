@@ -6,6 +6,7 @@ using Npgsql;
 using System.Net.Http.Json;
 using Microsoft.Extensions.Logging;
 using PromptVault.Server.Hosting;
+using PromptVault.Server.Tests.Webhooks;
 using PromptVault.Storage.Postgres;
 using PromptVault.Storage.Testing;
 using static PromptVault.Server.Tests.ApiCalls;
@@ -105,6 +106,42 @@ public sealed class DatabaseOutageTests
         Assert.Contains(logs.Lines, l => l is { Category: "PromptVault.Server.Webhooks.WebhookDispatcher", Level: LogLevel.Information }
             && l.Message.StartsWith("Webhook dispatch: the database answers again", StringComparison.Ordinal));
         Assert.Equal(HttpStatusCode.OK, (await GetAsync(client, $"/api/prompts/{name}")).Status);
+    }
+
+    [Fact]
+    public async Task DatabaseUnreachable_WebhookSendsInFlight_SayTheyWereNotRecorded_InAWarningWithoutAStack()
+    {
+        await using var database = await PostgresServer.CreateDatabaseAsync(migrated: false, Cancel);
+        var target = new NpgsqlConnectionStringBuilder(database.ConnectionString);
+        await using var relay = new Relay(target.Host!, target.Port);
+        target.Port = relay.Port;
+        using var logs = new LogCapture();
+        var (app, client) = await StartAsync(target.ConnectionString,
+            logs.Setup([.. WebhookTests.FastRetries, "--PromptVault:Webhooks:Timeout=00:01:00", "--PromptVault:Webhooks:LeaseDuration=00:10:00",
+                "--Logging:LogLevel:Default=None"]));
+        await using var _ = app;
+        using var __ = client;
+        // One receiver answers 200 once released, the other not before the server stops: both sends are in flight at the cut.
+        var answer = new TaskCompletionSource();
+        await using var answered = await WebhookReceiver.StartAsync(cancellationToken: Cancel);
+        await using var hanging = await WebhookReceiver.StartAsync(cancellationToken: Cancel);
+        (answered.Gate, hanging.Hang) = (answer.Task, true);
+        await WebhookTests.CreateWebhookAsync(client, answered, "version.created");
+        await WebhookTests.CreateWebhookAsync(client, hanging, "version.created");
+        await CreateSupportPromptAsync(client);
+        var sent = await answered.Received.ReadAsync(Cancel);
+        var held = await hanging.Received.ReadAsync(Cancel);
+
+        await relay.CutAsync();
+        answer.SetResult();
+        await Eventually(() => Task.FromResult(logs.Lines.Count(l => l.EventId == 2104)), n => n == 1, TimeSpan.FromSeconds(10));
+        await app.StopAsync(Cancel);
+
+        var lines = logs.Lines.Where(l => l.Category == "PromptVault.Server.Webhooks.WebhookDispatcher" && l.Level >= LogLevel.Warning).ToList();
+        var shown = string.Join("\n", lines.Select(l => $"{l.Level} {l.EventId}: {l.Message}"));
+        Assert.True(lines.All(l => l.Level == LogLevel.Warning && !l.Message.Contains('\n')), shown);
+        Assert.Contains(lines, l => l.EventId == 2104 && l.Message.StartsWith($"Webhook delivery {sent.DeliveryId}: attempt 1 was sent but could not be recorded (", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.EventId == 2105 && l.Message.StartsWith($"Webhook delivery {held.DeliveryId} was not sent, and its lease could not be given back (", StringComparison.Ordinal));
     }
 
     /// <summary>A server on the PostgreSQL database of <paramref name="connectionString"/>, migrated, with a client holding its first admin key.</summary>

@@ -32,6 +32,9 @@ public sealed class WebhookReceiver : IAsyncDisposable
     /// <summary>Whether requests from now on are held open until the sender gives up (each still reported, answered with 0).</summary>
     public bool Hang { get; set; }
 
+    /// <summary>What requests from now on wait for before they are answered (each reported at once); completed by default.</summary>
+    public Task Gate { get; set; } = Task.CompletedTask;
+
     /// <summary>Starts a receiver on <paramref name="port"/> (0: a free one).</summary>
     public static async Task<WebhookReceiver> StartAsync(int port = 0, CancellationToken cancellationToken = default)
     {
@@ -50,6 +53,7 @@ public sealed class WebhookReceiver : IAsyncDisposable
             var expected = "sha256=" + Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(receiver!.Secret ?? ""),
                 Encoding.UTF8.GetBytes($"{timestamp}.{body}")));
             var status = receiver.Hang ? 0 : receiver.Status;
+            var gate = receiver.Gate;
             await received.Writer.WriteAsync(new ReceivedDelivery(request.Headers["X-PromptVault-Event"].ToString(), timestamp,
                 long.Parse(request.Headers["X-PromptVault-Delivery"].ToString()), body,
                 CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(expected), Encoding.ASCII.GetBytes(signature)), status)
@@ -62,6 +66,7 @@ public sealed class WebhookReceiver : IAsyncDisposable
                 catch (OperationCanceledException) { /* the sender gave up */ }
                 return Results.Empty;
             }
+            await gate;
             return Results.StatusCode(status);
         });
         await app.StartAsync(cancellationToken);
