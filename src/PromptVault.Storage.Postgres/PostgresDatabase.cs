@@ -53,6 +53,22 @@ public sealed class PostgresDatabase(NpgsqlDataSource dataSource)
         return pending.Count;
     }
 
+    /// <summary>Asks the database a question on its schema (the health check).</summary>
+    /// <exception cref="TimeoutException">Every pooled connection stayed in use: the database is reachable, this server busy.</exception>
+    /// <exception cref="Core.StoreUnavailableException">The database could not be reached.</exception>
+    public async Task ProbeAsync(CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+            await connection.ExecuteScalarAsync<int?>(new CommandDefinition("SELECT MAX(version) FROM schema_migrations", cancellationToken: cancellationToken));
+        }
+        catch (NpgsqlException e) when (PostgresPromptStore.ConnectionTrouble(e) is { } trouble)
+        {
+            throw trouble;
+        }
+    }
+
     /// <summary>The embedded migration scripts, by version.</summary>
     internal static IReadOnlyList<MigrationScript> Scripts() => MigrationScripts.Load(typeof(PostgresDatabase).Assembly);
 }

@@ -12,6 +12,16 @@ internal sealed class DatabaseHealthCheck(IServiceProvider services) : IHealthCh
             await ServerStorage.ProbeAsync(services, cancellationToken);
             return HealthCheckResult.Healthy();
         }
+        catch (TimeoutException e)
+        {
+            // Reachable but every connection in use (or, on SQLite, locked): busy, which taking the server out of rotation or
+            // restarting it would not cure. Degraded is answered 200.
+            return HealthCheckResult.Degraded("the database is busy: no connection was free in time", e);
+        }
+        catch (Core.StoreUnavailableException e)
+        {
+            return HealthCheckResult.Unhealthy("the database could not be reached", e);
+        }
         catch (Exception e) when (ServerStorage.IsDatabaseFailure(e))
         {
             // The response is anonymous: say what failed, not the file's path, the server's address or the engine's message.

@@ -1,6 +1,5 @@
 using System.Data.Common;
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using Npgsql;
 using PromptVault.Core.Registry;
 using PromptVault.Storage.Postgres;
 using PromptVault.Storage.Sqlite;
@@ -84,9 +83,12 @@ public static class ServerStorage
     /// <summary>Asks the database a question on its schema (the health check).</summary>
     internal static async Task ProbeAsync(IServiceProvider services, CancellationToken cancellationToken)
     {
-        await using DbConnection connection = services.GetService<NpgsqlDataSource>() is { } postgres
-            ? await postgres.OpenConnectionAsync(cancellationToken)
-            : await services.GetRequiredService<SqliteConnectionFactory>().OpenAsync(cancellationToken);
+        if (services.GetService<PostgresDatabase>() is { } postgres)
+        {
+            await postgres.ProbeAsync(cancellationToken);
+            return;
+        }
+        await using var connection = await services.GetRequiredService<SqliteConnectionFactory>().OpenAsync(cancellationToken);
         await using var command = connection.CreateCommand();
         command.CommandText = "SELECT MAX(version) FROM schema_migrations";
         await command.ExecuteScalarAsync(cancellationToken);

@@ -109,6 +109,37 @@ public sealed class DatabaseOutageTests
     }
 
     [Fact]
+    public async Task Healthz_PoolExhaustedIsDegradedBusy_AnOutageIsUnhealthyUnreachable_AndHealthyWhenItIsBack()
+    {
+        await using var database = await PostgresServer.CreateDatabaseAsync(migrated: false, Cancel);
+        var target = new NpgsqlConnectionStringBuilder(database.ConnectionString) { MaxPoolSize = 1, Timeout = 1 };
+        await using var relay = new Relay(target.Host!, target.Port);
+        target.Port = relay.Port;
+        var (app, client) = await StartAsync(target.ConnectionString);
+        await using var _ = app;
+        using var __ = client;
+        using var anonymous = new HttpClient { BaseAddress = client.BaseAddress };
+
+        await using (await app.Services.GetRequiredService<NpgsqlDataSource>().OpenConnectionAsync(Cancel))
+            await AssertHealthAsync(anonymous, HttpStatusCode.OK, "degraded", "the database is busy: no connection was free in time");
+        await relay.CutAsync();
+        await AssertHealthAsync(anonymous, HttpStatusCode.ServiceUnavailable, "unhealthy", "the database could not be reached");
+        relay.Resume();
+        await Eventually(() => anonymous.GetAsync("/healthz", Cancel), r => r.StatusCode == HttpStatusCode.OK, TimeSpan.FromSeconds(10));
+        await AssertHealthAsync(anonymous, HttpStatusCode.OK, "ok", null);
+    }
+
+    private static async Task AssertHealthAsync(HttpClient anonymous, HttpStatusCode expected, string status, string? description)
+    {
+        using var response = await anonymous.GetAsync("/healthz", Cancel);
+        var body = System.Text.Json.Nodes.JsonNode.Parse(await response.Content.ReadAsStringAsync(Cancel));
+        Assert.True(response.StatusCode == expected, body?.ToJsonString());
+        Assert.Equal(status, body.Str("status"));
+        Assert.Equal(status == "ok" ? "healthy" : status, body!["checks"]!["database"].Str("status"));
+        Assert.Equal(description, body["checks"]!["database"]!["description"]?.GetValue<string>());
+    }
+
+    [Fact]
     public async Task DatabaseUnreachable_WebhookSendsInFlight_SayTheyWereNotRecorded_InAWarningWithoutAStack()
     {
         await using var database = await PostgresServer.CreateDatabaseAsync(migrated: false, Cancel);
