@@ -169,7 +169,7 @@ public sealed class ExperimentService(
             if (target == ExperimentStatus.Completed) Log.ExperimentAutoCompleted(logger, id, decision.Winner, decision.Reason);
             else Log.ExperimentGuardrailPaused(logger, id, decision.Reason);
         }
-        catch (ConflictException)
+        catch (ConflictException moved) when (moved.Code == "invalid_experiment_transition")
         {
             // Someone else moved it first (paused, completed or cancelled it); their decision stands.
         }
@@ -181,23 +181,17 @@ public sealed class ExperimentService(
     private async Task<ExperimentResponse> MoveAsync(string id, ExperimentStatus to, string actor, string? reason, string? winner, CancellationToken cancellationToken,
         ExperimentStatus? decidedWhile = null)
     {
-        for (var attempt = 1; ; attempt++)
+        // A lost race (its status changed since we read it) reads again, and the lifecycle check decides.
+        var moved = await OptimisticWrites.RetryAsync(MaxWriteAttempts, async () =>
         {
             var experiment = await RequireAsync(id, cancellationToken);
             if (decidedWhile is { } decided && experiment.Status != decided)
                 throw new ConflictException("invalid_experiment_transition",
                     $"experiment '{experiment.Name}' is {Names.Of(experiment.Status)} now, no longer {Names.Of(decided)} as when the decision was taken.", "status");
             ExperimentLifecycle.EnsureCanMove(experiment, to);
-            try
-            {
-                var moved = await ApplyMoveAsync(experiment, to, actor, reason, winner, cancellationToken);
-                return await ToResponseAsync(moved, cancellationToken);
-            }
-            catch (ConcurrentWriteException) when (attempt < MaxWriteAttempts)
-            {
-                // Its status changed since we read it: read again, and the lifecycle check decides.
-            }
-        }
+            return await ApplyMoveAsync(experiment, to, actor, reason, winner, cancellationToken);
+        });
+        return await ToResponseAsync(moved, cancellationToken);
     }
 
     private async Task<Experiment> ApplyMoveAsync(Experiment experiment, ExperimentStatus to, string actor, string? reason, string? winner, CancellationToken cancellationToken)

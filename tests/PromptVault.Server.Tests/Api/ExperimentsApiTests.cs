@@ -120,6 +120,32 @@ public sealed class ExperimentsApiTests(ServerFixture fixture) : IClassFixture<S
         Assert.Contains("experiment.cancelled", actions);
     }
 
+    /// <summary>A lifecycle move that keeps losing its write race answers 409 concurrent_modification, as a registry write does, not a 500.</summary>
+    [Fact]
+    public async Task Start_LosingEveryWriteRace_Returns409ConcurrentModification_AndChangesNothing()
+    {
+        var (name, versions) = await CreatePromptWithChallengersAsync(_client);
+        var id = (await CreateAsync(_client, ThreeWay(name, versions))).Str("id");
+        await using var connection = new SqliteConnection($"Data Source={fixture.Server.DatabasePath}");
+        await connection.OpenAsync(TestContext.Current.CancellationToken);
+        await using (var trigger = connection.CreateCommand())
+        {
+            // Every write of this experiment's status finds it changed: the update touches no row, as when another writer got there first.
+            trigger.CommandText = $"""
+                CREATE TRIGGER "lose_{id}" BEFORE UPDATE OF status ON experiments WHEN OLD.id = '{id}'
+                BEGIN SELECT RAISE(IGNORE); END
+                """;
+            await trigger.ExecuteNonQueryAsync(TestContext.Current.CancellationToken);
+        }
+
+        var (status, problem) = await PostAsync(_client, $"/api/experiments/{id}/start", null);
+
+        Assert.Equal(HttpStatusCode.Conflict, status);
+        Assert.Equal("concurrent_modification", problem.Str("code"));
+        var (_, experiment) = await GetAsync(_client, $"/api/experiments/{id}");
+        Assert.Equal("draft", experiment.Str("status"));
+    }
+
     [Fact]
     public async Task Render_WithUnitId_ServesTheAssignedVariant_AndCountsEachUnitOnce()
     {
