@@ -19,10 +19,10 @@ internal static class ExperimentStatements
     public const string InsertExperimentSql = """
         INSERT INTO experiments (id, prompt_id, name, description, variants, target_metric, minimum_sample_size, confidence_level,
             minimum_detectable_effect, power, guardrails, promote_winner, status, hash_seed, winner, status_reason, created_at,
-            created_by, updated_at, started_at, ended_at)
+            created_by, updated_at, started_at, ended_at, promotion_refused)
         VALUES (@Id, @PromptId, @Name, @Description, @Variants, @TargetMetric, @MinimumSampleSize, @ConfidenceLevel,
             @MinimumDetectableEffect, @Power, @Guardrails, @PromoteWinner, @Status, @HashSeed, @Winner, @StatusReason, @CreatedAt,
-            @CreatedBy, @UpdatedAt, @StartedAt, @EndedAt)
+            @CreatedBy, @UpdatedAt, @StartedAt, @EndedAt, @PromotionRefused)
         """;
 
     /// <summary>Everything but the identity (the id and the prompt it belongs to), if the status is still <c>@ExpectedStatus</c>.</summary>
@@ -32,7 +32,7 @@ internal static class ExperimentStatements
             minimum_detectable_effect = @MinimumDetectableEffect, power = @Power, guardrails = @Guardrails,
             promote_winner = @PromoteWinner, status = @Status, hash_seed = @HashSeed, winner = @Winner,
             status_reason = @StatusReason, created_at = @CreatedAt, created_by = @CreatedBy, updated_at = @UpdatedAt,
-            started_at = @StartedAt, ended_at = @EndedAt
+            started_at = @StartedAt, ended_at = @EndedAt, promotion_refused = @PromotionRefused
         WHERE id = @Id AND status = @ExpectedStatus
         """;
 

@@ -154,7 +154,8 @@ internal sealed class ExperimentRow
         e.target_metric AS TargetMetric, e.minimum_sample_size AS MinimumSampleSize, e.confidence_level AS ConfidenceLevel,
         e.minimum_detectable_effect AS MinimumDetectableEffect, e.power AS Power, e.guardrails AS Guardrails,
         e.promote_winner AS PromoteWinner, e.status AS Status, e.hash_seed AS HashSeed, e.winner AS Winner, e.status_reason AS StatusReason,
-        e.created_at AS CreatedAt, e.created_by AS CreatedBy, e.updated_at AS UpdatedAt, e.started_at AS StartedAt, e.ended_at AS EndedAt
+        e.created_at AS CreatedAt, e.created_by AS CreatedBy, e.updated_at AS UpdatedAt, e.started_at AS StartedAt, e.ended_at AS EndedAt,
+        e.promotion_refused AS PromotionRefused
         """;
 
     /// <summary>The table the <see cref="Columns"/> come from.</summary>
@@ -182,6 +183,7 @@ internal sealed class ExperimentRow
     public string UpdatedAt { get; set; } = "";
     public string? StartedAt { get; set; }
     public string? EndedAt { get; set; }
+    public string? PromotionRefused { get; set; }
 
     /// <summary>The column values of <paramref name="e"/>, named as in the statements' parameters.</summary>
     public static object Parameters(Experiment e) => new
@@ -190,10 +192,11 @@ internal sealed class ExperimentRow
         e.MinimumSampleSize, e.ConfidenceLevel, e.MinimumDetectableEffect, e.Power, Guardrails = ToJson(e.Guardrails.ToList()),
         e.PromoteWinner, Status = ToName(e.Status), HashSeed = unchecked((long)e.HashSeed), e.Winner, e.StatusReason,
         CreatedAt = ToText(e.CreatedAt), e.CreatedBy, UpdatedAt = ToText(e.UpdatedAt), StartedAt = ToText(e.StartedAt), EndedAt = ToText(e.EndedAt),
+        e.PromotionRefused,
     };
 
     public Experiment ToExperiment() => new(Id, PromptId, PromptName, Name, Description, FromJson<List<Variant>>(Variants),
         ToEnum<MetricName>(TargetMetric), MinimumSampleSize, ConfidenceLevel, MinimumDetectableEffect, Power,
         FromJson<List<Guardrail>>(Guardrails), PromoteWinner, ToEnum<ExperimentStatus>(Status), unchecked((ulong)HashSeed), Winner,
-        StatusReason, ToTime(CreatedAt), CreatedBy, ToTime(UpdatedAt), ToTimeOrNull(StartedAt), ToTimeOrNull(EndedAt));
+        StatusReason, ToTime(CreatedAt), CreatedBy, ToTime(UpdatedAt), ToTimeOrNull(StartedAt), ToTimeOrNull(EndedAt), PromotionRefused);
 }

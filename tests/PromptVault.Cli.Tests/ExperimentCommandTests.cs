@@ -95,6 +95,47 @@ public sealed class ExperimentCommandTests(ServerFixture fixture) : IClassFixtur
         Assert.DoesNotContain("none yet", ended.Out);
     }
 
+    /// <summary>
+    /// <c>experiment complete</c> of a <c>promoteWinner</c> experiment whose winner a gate refuses says the winner was not
+    /// promoted and why, and the experiment keeps saying so (<c>promotionRefused</c>).
+    /// </summary>
+    [Fact]
+    public async Task Experiment_Complete_WinnerAGateRefuses_SaysItWasNotPromotedAndWhy()
+    {
+        using var client = Server.CreateClient();
+        var (name, versions) = await Experiments.CreatePromptWithChallengersAsync(client);
+        var experiment = await Experiments.CreateAsync(client, new
+        {
+            name = "gated", prompt = name, targetMetric = "conversionRate", minimumSampleSize = 100, promoteWinner = true,
+            variants = new object[] { new { name = "control", versionId = versions[0], weight = 50 }, new { name = "casual", versionId = versions[1], weight = 50 } },
+        });
+        var id = experiment.Str("id");
+        var casual = Experiments.VariantId(experiment, "casual");
+        await Experiments.MoveAsync(client, id, "start");
+        // A clear winner, paused before a look completes it, so the CLI's complete decides.
+        var events = new List<object>();
+        for (var unit = 0; unit < 600; unit++)
+        {
+            var (_, rendered) = await PostAsync(client, $"/api/prompts/{name}/render", new { variables = new { company_name = "Acme" }, unitId = $"u{unit}" });
+            var variantId = rendered.Str("variantId");
+            events.Add(new { versionId = rendered.Str("versionId"), experimentId = id, variantId, unitId = $"u{unit}", converted = unit % 10 < (variantId == casual ? 6 : 1) });
+        }
+        await Experiments.MoveAsync(client, id, "pause");
+        foreach (var chunk in events.Chunk(500))
+            await Experiments.RecordAsync(client, chunk);
+        await SendAsync(client, HttpMethod.Patch, $"/api/prompts/{name}", new { requireTests = true });
+
+        var completed = await Cli.RunAsync(Server, null, "experiment", "complete", id);
+
+        Assert.True(completed.ExitCode == 0, completed.ToString());
+        Assert.Contains("Winner: casual (1.0.1). It was NOT promoted to production: ", completed.Out);
+        Assert.Contains("requires tests", completed.Out);
+        var (_, stored) = await GetAsync(client, $"/api/experiments/{id}");
+        Assert.Contains("requires tests", stored.Str("promotionRefused"));
+        var (_, prompt) = await GetAsync(client, $"/api/prompts/{name}");
+        Assert.Equal("1.0.0", prompt!["labels"]!["production"]!.GetValue<string>());
+    }
+
     [Theory]
     [InlineData("control=1.0.0", "NAME=VERSION:WEIGHT")]
     [InlineData("control:50", "NAME=VERSION:WEIGHT")]

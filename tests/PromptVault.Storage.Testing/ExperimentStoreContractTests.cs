@@ -234,6 +234,7 @@ public abstract class ExperimentStoreContractTests
             TargetMetric = MetricName.ErrorRate, MinimumSampleSize = 7, ConfidenceLevel = 0.9, MinimumDetectableEffect = 0.2, Power = 0.95,
             Guardrails = [new Guardrail(MetricName.AvgCost, 0.5)], PromoteWinner = false, Status = ExperimentStatus.Completed,
             Winner = experiment.Variants[1].Id, StatusReason = "significant winner", UpdatedAt = Now.AddDays(9), StartedAt = Now.AddDays(1), EndedAt = Now.AddDays(9),
+            PromotionRefused = "approval required",
         };
 
         await store.UpdateExperimentAsync(completed, ExperimentStatus.Running, [Audit("experiment.completed", prompt.Name, "renamed")], Cancel);

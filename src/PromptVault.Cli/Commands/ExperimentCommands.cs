@@ -48,9 +48,8 @@ internal sealed class ExperimentCommands(CliContext context)
         context.CallServerAsync(remote, async client =>
         {
             var experiment = await client.ChangeExperimentAsync(id, command, cancellationToken);
-            var winner = experiment.Variants.FirstOrDefault(v => v.Id == experiment.Winner);
             var summary = $"Experiment {experiment.Name} is {Names.Of(experiment.Status)}."
-                + (command == ExperimentCommand.Complete ? winner is null ? " No variant won significantly." : $" Winner: {winner.Name} ({winner.Version})." : "");
+                + (command == ExperimentCommand.Complete ? " " + Outcome(experiment) : "");
             WriteExperiment(remote, experiment, summary);
             return ExitCodes.Success;
         }, cancellationToken);
@@ -65,6 +64,17 @@ internal sealed class ExperimentCommands(CliContext context)
                 ResultsTable.Write(context, results);
             return ExitCodes.Success;
         }, cancellationToken);
+
+    /// <summary>The winner of a completed experiment, and what became of its promotion when <c>promoteWinner</c> asked for one.</summary>
+    private static string Outcome(ExperimentResponse completed)
+    {
+        if (completed.Variants.FirstOrDefault(v => v.Id == completed.Winner) is not { } winner)
+            return "No variant won significantly.";
+        var line = $"Winner: {winner.Name} ({winner.Version}).";
+        if (completed.PromotionRefused is { } refused)
+            return $"{line} It was NOT promoted to production: {refused}";
+        return completed.PromoteWinner ? $"{line} It is in production." : line;
+    }
 
     /// <summary>Parses <c>NAME=VERSION:WEIGHT</c> (e.g. <c>control=1.0.0:50</c>).</summary>
     private static VariantRequest ParseVariant(string text)

@@ -27,6 +27,8 @@ public sealed record VariantRequest(string? Name, string? VersionId, decimal? We
 public sealed record GuardrailRequest(MetricName? Metric, double? Threshold);
 
 /// <param name="HashSeed">The assignment seed as 16 hex digits (see docs/assignment.md).</param>
+/// <param name="PromotionRefused">Why the winner of a completion with <c>promoteWinner</c> was not promoted (a gate refused it);
+/// null when it was promoted, or none was due.</param>
 public sealed record ExperimentResponse(
     string Id,
     string Name,
@@ -49,7 +51,8 @@ public sealed record ExperimentResponse(
     string CreatedBy,
     DateTimeOffset UpdatedAt,
     DateTimeOffset? StartedAt,
-    DateTimeOffset? EndedAt);
+    DateTimeOffset? EndedAt,
+    string? PromotionRefused = null);
 
 /// <param name="Version">The version's number, for people.</param>
 public sealed record VariantResponse(string Id, string Name, string VersionId, string Version, decimal Weight, bool IsControl);

@@ -7,6 +7,8 @@ namespace PromptVault.Core.Experiments;
 /// <param name="HashSeed">The seed of <see cref="Assignment"/>; chosen at creation and never changed.</param>
 /// <param name="Winner">The winning variant's id once the experiment completed with one.</param>
 /// <param name="StatusReason">Why the status last changed, when the system changed it (a guardrail, a significant winner).</param>
+/// <param name="PromotionRefused">Why the winner of a completion with <c>promoteWinner</c> was not promoted (a gate refused it); null
+/// when it was promoted, or none was due.</param>
 public sealed record Experiment(
     string Id,
     string PromptId,
@@ -29,7 +31,8 @@ public sealed record Experiment(
     string CreatedBy,
     DateTimeOffset UpdatedAt,
     DateTimeOffset? StartedAt,
-    DateTimeOffset? EndedAt)
+    DateTimeOffset? EndedAt,
+    string? PromotionRefused = null)
 {
     public Variant Control => Variants[0];
 

@@ -123,7 +123,7 @@ public static class RegistryArchiveSchema
         [Text("id"), Text("promptId"), Text("name"), Text("description"), Json("variants"), Text("targetMetric"), Integer("minimumSampleSize"),
          Real("confidenceLevel"), Real("minimumDetectableEffect"), Real("power"), Json("guardrails"), new("promoteWinner", ArchiveValueKind.Boolean),
          Enum<Experiments.ExperimentStatus>("status"), Integer("hashSeed"), Text("winner", true), Text("statusReason", true), Time("createdAt"), Text("createdBy"),
-         Time("updatedAt"), Time("startedAt", true), Time("endedAt", true)], ArchiveOwner.Prompt, 1);
+         Time("updatedAt"), Time("startedAt", true), Time("endedAt", true), new("promotionRefused", ArchiveValueKind.Text, true, Added: true)], ArchiveOwner.Prompt, 1);
 
     public static readonly ArchiveSection Exposures = new("exposures",
         [Text("experimentId"), Text("unitId"), Text("variantId"), Time("at")], ArchiveOwner.Experiment);

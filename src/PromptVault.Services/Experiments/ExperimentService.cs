@@ -226,6 +226,7 @@ public sealed class ExperimentService(
                     catch (PromptVaultException refused)
                     {
                         // The experiment still completes; a promote's gate (approval, tests, an include cycle) only keeps its winner out of production.
+                        moved = moved with { PromotionRefused = refused.Message };
                         after["promotionRefused"] = refused.Message;
                     }
                 }
@@ -328,7 +329,7 @@ public sealed class ExperimentService(
             experiment.Winner, experiment.StatusReason, variants, experiment.TargetMetric, experiment.MinimumSampleSize,
             experiment.ConfidenceLevel, experiment.MinimumDetectableEffect, experiment.Power, experiment.Guardrails,
             experiment.PromoteWinner, experiment.HashSeed.ToString("x16", CultureInfo.InvariantCulture), Assignment.AlgorithmVersion,
-            experiment.CreatedAt, experiment.CreatedBy, experiment.UpdatedAt, experiment.StartedAt, experiment.EndedAt);
+            experiment.CreatedAt, experiment.CreatedBy, experiment.UpdatedAt, experiment.StartedAt, experiment.EndedAt, experiment.PromotionRefused);
     }
 
     private static ulong NewHashSeed() => BitConverter.ToUInt64(RandomNumberGenerator.GetBytes(sizeof(ulong)));
