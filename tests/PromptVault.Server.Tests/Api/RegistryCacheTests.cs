@@ -62,8 +62,15 @@ public sealed class RegistryCacheTests
         var (name, versionIds) = await Experiments.CreatePromptWithChallengersAsync(client);
         var experiment = await Experiments.CreateAsync(client, Experiments.ThreeWay(name, versionIds));
         await Experiments.MoveAsync(client, experiment.Str("id"), "start");
-        for (var unit = 0; unit < 30; unit++)
-            await RenderAsync(client, name, new { variables = Variables, unitId = $"warm-{unit}" });
+        // Until every variant has been served: which one a unit gets depends on the experiment's random hash seed, so a fixed
+        // number of warm-up units can miss one (about 1 seed in 2,800 misses one of the 25% variants in 30 units), and the first unit given it
+        // below would read its version from the store.
+        var served = new HashSet<string>();
+        for (var unit = 0; served.Count < versionIds.Length; unit++)
+        {
+            Assert.True(unit < 1000, $"1,000 units were served only {string.Join(", ", served)}");
+            served.Add((await RenderAsync(client, name, new { variables = Variables, unitId = $"warm-{unit}" })).Version);
+        }
         await RenderAsync(client, name, new { variables = Variables, label = "production" });
         counters.Clear();
 
