@@ -26,14 +26,15 @@ public sealed class ExposedUnitsTests : IDisposable
     {
         var migrations = new SqliteDatabase(database.Connections);
         await migrations.MigrateAsync(throughVersion: 11, Cancel);
-        // Today's store writes the column migration 016 adds: it stands in for it while the store seeds the schema-11 database.
+        // Today's store writes the columns migrations 016 and 018 add: they stand in for them while the store seeds the schema-11 database.
+        const string LaterColumns = "ALTER TABLE versions {0} declared_variables{1}; ALTER TABLE experiments {0} promotion_refused{1};";
         await using (var early = await database.Connections.OpenAsync(Cancel))
-            await early.ExecuteAsync("ALTER TABLE versions ADD COLUMN declared_variables TEXT");
+            await early.ExecuteAsync(string.Format(LaterColumns, "ADD COLUMN", " TEXT"));
         var store = database.CreateStore();
         var (_, experiment) = await SeedRunningExperimentAsync(store, "exposed");
         await store.DisposeAsync();
         await using (var early = await database.Connections.OpenAsync(Cancel))
-            await early.ExecuteAsync("ALTER TABLE versions DROP COLUMN declared_variables");
+            await early.ExecuteAsync(string.Format(LaterColumns, "DROP COLUMN", ""));
         // Stored as a PromptVault before migration 012 left them: keyed rows, and their counts.
         var units = Enumerable.Range(0, 300).Select(i => $"unit-{i:D3}").ToList();
         await using var connection = await database.Connections.OpenAsync(Cancel);
