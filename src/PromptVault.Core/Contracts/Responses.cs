@@ -35,7 +35,7 @@ public sealed record VersionResponse(
     [JsonIgnore]
     public IReadOnlyList<VariableDefinition>? DeclaredVariables { get; init; }
 
-    /// <summary>What the version says, for "is this the same?" (<see cref="VersionBody.SameAs"/>).</summary>
+    /// <summary>What the version says, for "is this the same?" (<see cref="VersionBody.SameAs(VersionBody)"/>).</summary>
     [JsonIgnore]
     public VersionBody Body => new(Content, Variables, Metadata, Messages);
 }

@@ -9,4 +9,10 @@ public sealed record VersionBody(string Content, IReadOnlyList<VariableDefinitio
 {
     /// <summary>Whether the two bodies are equal, compared in their JSON form.</summary>
     public bool SameAs(VersionBody other) => Canonical.Json(this) == Canonical.Json(other);
+
+    /// <summary>Whether a version of this body that declared <paramref name="declared"/> stores what <paramref name="other"/> that declared
+    /// <paramref name="otherDeclared"/> does: a variable declared, or left to the include that joins it, is a change though the joined
+    /// contract is the same.</summary>
+    public bool SameAs(VersionBody other, IReadOnlyList<VariableDefinition> declared, IReadOnlyList<VariableDefinition> otherDeclared) =>
+        SameAs(other) && Canonical.Json(declared) == Canonical.Json(otherDeclared);
 }

@@ -181,9 +181,9 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, IEx
                 ValidateVersionBody(prompt.Type, request.Content, request.Messages, declared, metadata), cancellationToken);
             var variables = body.Variables;
 
-            if (body.SameAs(latest.Body))
+            if (body.SameAs(latest.Body, declared, latest.Declared))
                 throw new ConflictException("version_unchanged",
-                    $"nothing changed: {(body.Messages is null ? "content" : "messages")}, variables and metadata equal the latest version {latest.Version} of '{prompt.Name}'.");
+                    $"nothing changed: {(body.Messages is null ? "content" : "messages")}, variables (declared and joined) and metadata equal the latest version {latest.Version} of '{prompt.Name}'.");
 
             var bump = ContractChange.Between(latest.Variables, variables).Resolve(request.Bump);
             var now = time.GetUtcNow();

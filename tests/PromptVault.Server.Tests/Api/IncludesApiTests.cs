@@ -315,6 +315,26 @@ public sealed class IncludesApiTests(ServerFixture fixture) : IClassFixture<Serv
     }
 
     [Fact]
+    public async Task CreateVersion_OnlyWhatItDeclaresChanged_IsSaved_AndNoLongerCarriesWhatTheIncludeDrops()
+    {
+        // 1.0.0 declared policy itself (as a version saved before declared variables were kept reads); the guard joins the same
+        // policy, so leaving it to the guard keeps the joined contract but changes what is declared: a new version, not 409.
+        var guard = await CreateGuardAsync();
+        var content = $"Hello {{{{name}}}}.\n{{{{> {guard}}}}}";
+        var includer = await CreateAsync("includer", content, new { name = "name", type = "string", required = true }, Policy);
+
+        var (status, body) = await PostAsync(_client, $"/api/prompts/{includer}/versions",
+            new { content, variables = new[] { new { name = "name", type = "string", required = true } }, changeDescription = "leave policy to the guard" });
+
+        Assert.True(status == HttpStatusCode.Created, body?.ToJsonString());
+        Assert.Equal(["name", "policy"], body!["variables"]!.AsArray().Select(v => v.Str("name")));
+        await NewVersionAsync(_client, guard, new { content = "Be safe.", variables = Array.Empty<object>(), changeDescription = "no policy" });
+        await LabelAsync(guard, "production", "2.0.0");
+        var next = await NewVersionAsync(_client, includer, new { content = $"Hi {{{{name}}}}.\n{{{{> {guard}}}}}", changeDescription = "say hi" });
+        Assert.Equal(["name"], next["variables"]!.AsArray().Select(v => v.Str("name")));
+    }
+
+    [Fact]
     public async Task Render_Includes_RendersThemAndListsTheVersionsUsed()
     {
         var guard = await CreateGuardAsync();
