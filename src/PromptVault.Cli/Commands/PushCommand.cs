@@ -174,7 +174,9 @@ internal sealed class PushCommand(CliContext context)
     /// </summary>
     private static bool SameVersionBody(PromptFile file, PromptResponse existing)
     {
-        if (file.Body.SameAs(existing.LatestVersion.Body)) return true;
+        // A file holds the variables the version declared (PromptFileWriter), not those its includes joined.
+        var latest = existing.LatestVersion;
+        if (file.Body.SameAs(latest.Body with { Variables = latest.Declared })) return true;
         try
         {
             return file.Body.SameAs(PromptFileReader.Parse(PromptFileWriter.Write(existing, existing.LatestVersion), existing.Name).Body);

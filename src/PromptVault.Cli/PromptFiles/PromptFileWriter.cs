@@ -11,7 +11,7 @@ using PromptVault.Core.Prompts;
 namespace PromptVault.Cli.PromptFiles;
 
 /// <summary>
-/// Writes a version as a prompt file that <see cref="PromptFileReader"/> reads back to the same content, variables and
+/// Writes a version as a prompt file that <see cref="PromptFileReader"/> reads back to the same content, declared variables and
 /// metadata, so pushing a pulled file is "unchanged".
 /// </summary>
 internal static partial class PromptFileWriter
@@ -40,10 +40,11 @@ internal static partial class PromptFileWriter
         if (prompt.RequireApproval) yaml.Append("requireApproval: true\n");
         if (prompt.RequireTests) yaml.Append("requireTests: true\n");
 
-        if (version.Variables.Count > 0)
+        // What the version declared, not what its includes joined: a push of the file declares them again.
+        if (version.Declared.Count > 0)
         {
             yaml.Append("variables:\n");
-            foreach (var variable in version.Variables)
+            foreach (var variable in version.Declared)
             {
                 yaml.Append(CultureInfo.InvariantCulture, $"  - name: {Text(variable.Name)}\n");
                 yaml.Append(CultureInfo.InvariantCulture, $"    type: {Names.Of(variable.Type)}\n");

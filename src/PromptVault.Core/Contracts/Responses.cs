@@ -29,11 +29,15 @@ public sealed record VersionResponse(
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public IReadOnlyList<PromptMessage>? Messages { get; init; }
 
-    /// <summary>The variables the version declared itself (<see cref="PromptVersion.Declared"/>), without those its includes joined:
-    /// what the dashboard's editor starts from. Not in the API's JSON, whose <see cref="Variables"/> is the whole contract, so null in a
-    /// response read from it.</summary>
-    [JsonIgnore]
+    /// <summary>The variables the version declared itself (<see cref="PromptVersion.Declared"/>), without those its includes joined
+    /// (<see cref="Variables"/> is the whole contract): what the dashboard's editor starts from and <c>promptvault pull</c> writes. Null
+    /// in a response from a server that did not send it.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public IReadOnlyList<VariableDefinition>? DeclaredVariables { get; init; }
+
+    /// <summary>The variables the version declared; all of <see cref="Variables"/> when the response does not say (as <see cref="PromptVersion.Declared"/>).</summary>
+    [JsonIgnore]
+    public IReadOnlyList<VariableDefinition> Declared => DeclaredVariables ?? Variables;
 
     /// <summary>What the version says, for "is this the same?" (<see cref="VersionBody.SameAs(VersionBody)"/>).</summary>
     [JsonIgnore]
