@@ -30,6 +30,27 @@ public sealed class CompiledChat
         References = _parts.Where(p => p.Template is not null).SelectMany(p => p.Template!.References).Distinct().ToList();
     }
 
+    private CompiledChat(Part[] parts, CompiledPrompt? contractOnly, IReadOnlyList<PromptReference> references, TimeProvider time)
+    {
+        _parts = parts;
+        _contractOnly = contractOnly;
+        References = references;
+        _time = time;
+    }
+
+    /// <summary>The same messages with <paramref name="contract"/>, which starts with their variables in their order and may add or
+    /// amend others (as <see cref="CompiledPrompt.WithContract"/>): each template's steps are kept, a placeholder reads its variable from it.</summary>
+    /// <exception cref="ArgumentException">The contract does not start with the messages' variables.</exception>
+    public CompiledChat WithContract(IReadOnlyList<VariableDefinition> contract)
+    {
+        ArgumentNullException.ThrowIfNull(contract);
+        var byName = contract.ToDictionary(v => v.Name, StringComparer.Ordinal);
+        var parts = _parts.Select(p => p.Template is { } template
+            ? p with { Template = template.WithContract(contract) }
+            : p with { Placeholder = byName[p.Placeholder!.Name] }).ToArray();
+        return new CompiledChat(parts, _contractOnly?.WithContract(contract), References, _time);
+    }
+
     /// <summary>The prompts the messages include (<c>{{&gt; name}}</c>), each once, in order of first use; resolve them with
     /// <see cref="PromptIncludes.ResolveAsync"/> and pass the result to a render.</summary>
     public IReadOnlyList<PromptReference> References { get; }

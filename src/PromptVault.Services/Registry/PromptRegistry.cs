@@ -527,7 +527,8 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, IEx
         var chat = templates.CompileChatDraft(messages, variables);
         var includes = await ResolveIncludesAsync(name, chat.References, served: true, cancellationToken);
         var contract = includes.MergeContract(variables);
-        return (templates.CompileChatDraft(messages, contract).Render(inputs, includes), contract);
+        // Rendered with the contract a save would store; compiled once, as a text draft.
+        return (chat.WithContract(contract).Render(inputs, includes), contract);
     }
 
     /// <summary>
