@@ -40,6 +40,9 @@ internal sealed class ProblemExceptionHandler : IExceptionHandler
                 (StatusCodes.Status400BadRequest, MissingBody.Code, MissingBody.Message, null),
             BadHttpRequestException { StatusCode: StatusCodes.Status400BadRequest, InnerException: null } when ReadsBody(context) =>
                 (StatusCodes.Status400BadRequest, "invalid_json", WrongJsonType(null), null),
+            // A body with no Content-Type at all, which the framework throws rather than answers as it does another media type.
+            BadHttpRequestException { StatusCode: StatusCodes.Status415UnsupportedMediaType } =>
+                (StatusCodes.Status415UnsupportedMediaType, "unsupported_media_type", Problems.NotJson(context.Request), null),
             BadHttpRequestException e => (e.StatusCode, "bad_request", e.Message, null),
             _ when StoreTrouble(exception) is { } trouble => (StatusCodes.Status503ServiceUnavailable, trouble.Code, trouble.Message, null),
             _ => (0, "", "", null),

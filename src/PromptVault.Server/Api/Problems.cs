@@ -30,15 +30,19 @@ internal static class Problems
         var status = context.ProblemDetails.Status ?? context.HttpContext.Response.StatusCode;
         context.ProblemDetails.Extensions.TryAdd("code", ReasonPhrase(status).ToLowerInvariant().Replace(' ', '_'));
         var request = context.HttpContext.Request;
-        var target = $"{request.Method} {Core.Prompts.PromptRules.Shorten(request.Path.Value ?? "")}";
         context.ProblemDetails.Detail ??= status switch
         {
-            StatusCodes.Status404NotFound => $"No route matches {target}; docs/api.md lists the routes.",
-            StatusCodes.Status405MethodNotAllowed => $"The method is not allowed on this route: {target}.",
-            StatusCodes.Status415UnsupportedMediaType => $"The request body must be sent as application/json: {target}.",
-            _ => $"{ReasonPhrase(status)}: {target}.",
+            StatusCodes.Status404NotFound => $"No route matches {Target(request)}; docs/api.md lists the routes.",
+            StatusCodes.Status405MethodNotAllowed => $"The method is not allowed on this route: {Target(request)}.",
+            StatusCodes.Status415UnsupportedMediaType => NotJson(request),
+            _ => $"{ReasonPhrase(status)}: {Target(request)}.",
         };
     }
+
+    /// <summary>The 415 of a body that is not sent as JSON, whether the framework answers it or throws it (no content type at all).</summary>
+    public static string NotJson(HttpRequest request) => $"The request body must be sent as application/json: {Target(request)}.";
+
+    private static string Target(HttpRequest request) => $"{request.Method} {Core.Prompts.PromptRules.Shorten(request.Path.Value ?? "")}";
 
     private static string ReasonPhrase(int status) => Microsoft.AspNetCore.WebUtilities.ReasonPhrases.GetReasonPhrase(status);
 }

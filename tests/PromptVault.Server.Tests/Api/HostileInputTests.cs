@@ -187,4 +187,42 @@ public sealed class HostileInputTests(ServerFixture fixture) : IClassFixture<Ser
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Equal("variables.x", problem.Str("field"));
     }
+
+    /// <summary>A route whose body the framework binds and one that reads it by hand, for each way of sending it.</summary>
+    public static TheoryData<string, string> BodyRoutes => new()
+    {
+        { "POST", "/api/prompts" },
+        { "POST", "/api/prompts/{name}/versions" },
+        { "PATCH", "/api/prompts/{name}" },
+        { "POST", "/api/experiments" },
+        { "POST", "/api/keys" },
+        { "POST", "/api/prompts/{name}/render" },
+        { "POST", "/api/metrics" },
+    };
+
+    [Theory]
+    [MemberData(nameof(BodyRoutes))]
+    public async Task Post_JsonWithNoContentType_Returns415UnsupportedMediaType_AsAnotherMediaTypeIs(string method, string route)
+    {
+        var name = await CreateProductionPromptAsync("{{x}}");
+        var path = route.Replace("{name}", name, StringComparison.Ordinal);
+
+        var none = await SendBytesAsync(method, path, """{"name": "no-content-type", "content": "x"}""", contentType: null);
+        var plain = await SendBytesAsync(method, path, """{"name": "no-content-type", "content": "x"}""", "text/plain");
+
+        Assert.Equal((HttpStatusCode.UnsupportedMediaType, "unsupported_media_type"), (none.Status, none.Problem.Str("code")));
+        Assert.Equal($"The request body must be sent as application/json: {method} {path}.", none.Problem.Str("detail"));
+        Assert.Equal((plain.Status, plain.Problem.Str("code"), plain.Problem.Str("detail")), (none.Status, none.Problem.Str("code"), none.Problem.Str("detail")));
+        Assert.Equal(HttpStatusCode.NotFound, (await GetAsync(_client, "/api/prompts/no-content-type")).Status);
+    }
+
+    private async Task<(HttpStatusCode Status, System.Text.Json.Nodes.JsonNode? Problem)> SendBytesAsync(string method, string path, string body, string? contentType)
+    {
+        using var request = new HttpRequestMessage(new HttpMethod(method), path) { Content = new ByteArrayContent(Encoding.UTF8.GetBytes(body)) };
+        if (contentType is not null) request.Content.Headers.TryAddWithoutValidation("Content-Type", contentType);
+        using var response = await _client.SendAsync(request, TestContext.Current.CancellationToken);
+        var text = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        return (response.StatusCode, System.Text.Json.Nodes.JsonNode.Parse(text));
+    }
 }
