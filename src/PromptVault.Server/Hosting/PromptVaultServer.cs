@@ -85,6 +85,7 @@ public static class PromptVaultServer
         app.UseFailedAuthenticationLimit();
         app.UseAuthorization();
         app.UseSingleValuedQuery();
+        app.UseUtf8Bodies();
         app.MapOpenApi().AllowAnonymous();
         app.MapHealthApi();
         app.MapPromptsApi();

@@ -216,13 +216,51 @@ public sealed class HostileInputTests(ServerFixture fixture) : IClassFixture<Ser
         Assert.Equal(HttpStatusCode.NotFound, (await GetAsync(_client, "/api/prompts/no-content-type")).Status);
     }
 
-    private async Task<(HttpStatusCode Status, System.Text.Json.Nodes.JsonNode? Problem)> SendBytesAsync(string method, string path, string body, string? contentType)
+    [Theory]
+    [InlineData("utf-8")]
+    [InlineData("UTF-8")]
+    [InlineData("\"utf-8\"")]
+    [InlineData("\"UTF-8\"")]
+    public async Task CreatePrompt_Utf8CharsetHoweverWritten_IsReadAsUtf8(string charset)
+    {
+        var name = UniqueName("charset");
+
+        var (status, _) = await SendBytesAsync("POST", "/api/prompts", $$"""{"name": "{{name}}", "content": "x", "description": "café ☃"}""",
+            $"application/json; charset={charset}", problem: false);
+
+        Assert.Equal(HttpStatusCode.Created, status);
+        Assert.Equal("café ☃", (await GetAsync(_client, $"/api/prompts/{name}")).Body.Str("description"));
+    }
+
+    [Theory]
+    [InlineData("POST", "/api/prompts", "latin1")]
+    [InlineData("POST", "/api/prompts", "utf8")]
+    [InlineData("POST", "/api/prompts", "\"\"")]
+    [InlineData("POST", "/api/experiments", "nonsense")]
+    [InlineData("POST", "/api/prompts/{name}/render", "iso-8859-1")]
+    [InlineData("POST", "/api/metrics", "utf-16")]
+    [InlineData("POST", "/mcp", "\"latin1\"")]
+    public async Task Post_CharsetOtherThanUtf8_Returns415NamingIt_AndStoresNothing(string method, string route, string charset)
+    {
+        var name = await CreateProductionPromptAsync("{{x}}");
+        var path = route.Replace("{name}", name, StringComparison.Ordinal);
+        var created = UniqueName("charset");
+
+        var (status, problem) = await SendBytesAsync(method, path, $$"""{"name": "{{created}}", "content": "x", "jsonrpc": "2.0", "id": 1, "method": "tools/list"}""",
+            $"application/json; charset={charset}");
+
+        Assert.Equal((HttpStatusCode.UnsupportedMediaType, "unsupported_media_type"), (status, problem.Str("code")));
+        Assert.Contains($"charset '{charset.Trim('"')}' is not supported", problem.Str("detail"), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.NotFound, (await GetAsync(_client, $"/api/prompts/{created}")).Status);
+    }
+
+    private async Task<(HttpStatusCode Status, System.Text.Json.Nodes.JsonNode? Problem)> SendBytesAsync(string method, string path, string body, string? contentType, bool problem = true)
     {
         using var request = new HttpRequestMessage(new HttpMethod(method), path) { Content = new ByteArrayContent(Encoding.UTF8.GetBytes(body)) };
         if (contentType is not null) request.Content.Headers.TryAddWithoutValidation("Content-Type", contentType);
         using var response = await _client.SendAsync(request, TestContext.Current.CancellationToken);
         var text = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
-        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        if (problem) Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
         return (response.StatusCode, System.Text.Json.Nodes.JsonNode.Parse(text));
     }
 }
