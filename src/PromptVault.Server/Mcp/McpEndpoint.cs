@@ -91,13 +91,18 @@ internal static partial class McpEndpoint
     /// </summary>
     private static RequestDelegate RefusingInvalidText(RequestDelegate next) => async context =>
     {
-        if (HttpMethods.IsPost(context.Request.Method) && await ReadMessageAsync(context) is JsonObject message)
+        if (HttpMethods.IsPost(context.Request.Method))
         {
+            JsonObject? message = null;
             try
             {
-                RefuseInvalidMessageText(context.RequestServices, message);
-                if (message.TryGetPropertyValue("id", out _) && message["params"] is { } parameters)
-                    RefuseInvalidText(context.RequestServices, MethodIn(message) ?? "", parameters);
+                if (await ReadMessageAsync(context) is JsonObject read)
+                {
+                    message = read;
+                    RefuseInvalidMessageText(context.RequestServices, message);
+                    if (message.TryGetPropertyValue("id", out _) && message["params"] is { } parameters)
+                        RefuseInvalidText(context.RequestServices, MethodIn(message) ?? "", parameters);
+                }
             }
             catch (McpProtocolException refusal)
             {
@@ -105,7 +110,7 @@ internal static partial class McpEndpoint
                 var answer = new JsonObject
                 {
                     ["jsonrpc"] = "2.0",
-                    ["id"] = refusal.ErrorCode == McpErrorCode.InvalidRequest ? null : message["id"]?.DeepClone(),
+                    ["id"] = refusal.ErrorCode == McpErrorCode.InvalidRequest ? null : message?["id"]?.DeepClone(),
                     ["error"] = new JsonObject { ["code"] = (int)refusal.ErrorCode, ["message"] = refusal.Message },
                 };
                 await context.Response.WriteAsJsonAsync(answer, McpJsonUtilities.DefaultOptions, context.RequestAborted);
@@ -115,21 +120,56 @@ internal static partial class McpEndpoint
         await next(context);
     };
 
-    /// <summary>The JSON a POST to <c>/mcp</c> holds (which the SDK then reads again); null for anything else, which the SDK answers.</summary>
+    /// <summary>
+    /// The JSON a POST to <c>/mcp</c> holds (which the SDK then reads again); null for anything else, which the SDK answers. A
+    /// message that gives a property name twice at one level (<c>"id": 1, "id": 2</c>) says two things at once and is refused as an
+    /// invalid request (-32600): read as nodes, as both this check and the SDK read it, it threw, a 500.
+    /// </summary>
     private static async Task<JsonNode?> ReadMessageAsync(HttpContext context)
     {
         context.Request.EnableBuffering();
         try
         {
-            return await JsonNode.ParseAsync(context.Request.Body, cancellationToken: context.RequestAborted);
+            try
+            {
+                return await JsonNode.ParseAsync(context.Request.Body, documentOptions: Unambiguous, cancellationToken: context.RequestAborted);
+            }
+            catch (InvalidOperationException)
+            {
+                // A property name that is not valid text, which the duplicate check cannot compare: read it as it is, and the
+                // check of the message's text refuses it, naming where.
+                context.Request.Body.Position = 0;
+                return await JsonNode.ParseAsync(context.Request.Body, cancellationToken: context.RequestAborted);
+            }
         }
-        catch (System.Text.Json.JsonException)
+        catch (System.Text.Json.JsonException e)
         {
-            return null;
+            // Valid JSON once duplicates are allowed: the only thing wrong is a name given twice.
+            if (!await IsJsonAsync(context.Request.Body, context.RequestAborted)) return null;
+            var where = e.Path is { Length: > 1 } path ? $" (at '{path.TrimStart('$').TrimStart('.')}')" : "";
+            var refusal = new InvalidInputException("duplicate_property", $"The message gives a property name twice in one object{where}; give each once.");
+            LogRefused(context.RequestServices, "(unreadable method)", null, refusal);
+            throw new McpProtocolException(refusal.Message, McpErrorCode.InvalidRequest);
         }
         finally
         {
             context.Request.Body.Position = 0;
+        }
+    }
+
+    private static readonly System.Text.Json.JsonDocumentOptions Unambiguous = new() { AllowDuplicateProperties = false };
+
+    private static async Task<bool> IsJsonAsync(Stream body, CancellationToken cancellationToken)
+    {
+        body.Position = 0;
+        try
+        {
+            using var _ = await System.Text.Json.JsonDocument.ParseAsync(body, cancellationToken: cancellationToken);
+            return true;
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return false;
         }
     }
 

@@ -98,6 +98,26 @@ public sealed class McpLoggingTests(LoggedServerFixture fixture) : IClassFixture
         Assert.Single(fixture.Logs.Lines, l => l.EventId == 2201 && l.Message.Contains($"refused (invalid_text): {where} holds", StringComparison.Ordinal));
     }
 
+    [Theory]
+    [InlineData("""{"jsonrpc":"2.0","id":1,"id":2,"method":"tools/list"}""")]
+    [InlineData("""{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"list_prompts","name":"get_prompt","arguments":{}}}""")]
+    [InlineData("""{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"render_prompt","arguments":{"name":"x","variables":{"a":1,"a":2}}}}""")]
+    [InlineData("""{"jsonrpc":"2.0","id":1,"method":"prompts/get","params":{"name":"x","arguments":{"company_name":"A","company_name":"B"}}}""")]
+    public async Task APropertyNameGivenTwice_IsAnInvalidRequestSayingSo_AndLoggedAsARefusal(string message)
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var agent = fixture.Server.CreateClient(await fixture.Server.CreateKeyAsync("agent", ApiKeyRole.Reader, ct));
+        var before = fixture.Logs.Lines.Count;
+
+        var error = await SendRawAsync(agent, message);
+
+        Assert.Equal((int)McpErrorCode.InvalidRequest, error["code"]!.GetValue<int>());
+        Assert.StartsWith("The message gives a property name twice in one object", error.Str("message"), StringComparison.Ordinal);
+        var lines = fixture.Logs.Lines.Skip(before).ToList();
+        Assert.Contains(lines, l => l.EventId == 2201 && l.Message.Contains("refused (duplicate_property)", StringComparison.Ordinal));
+        Assert.DoesNotContain(lines, l => l.Level >= LogLevel.Error);
+    }
+
     [Fact]
     public async Task PromptsList_WithACursorThisServerNeverGave_IsInvalidParamsNamingIt_LoggedAsARefusal()
     {
