@@ -34,7 +34,7 @@ internal sealed class ProblemExceptionHandler : IExceptionHandler
             BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge } =>
                 (StatusCodes.Status413PayloadTooLarge, "payload_too_large", $"The request body is larger than the server accepts ({ServerDefaults.MaxRequestBodyBytes / (1024 * 1024)} MB).", null),
             BadHttpRequestException { StatusCode: StatusCodes.Status400BadRequest, InnerException: null } when UnparsableParameter(context) is var (parameter, type, value) =>
-                (StatusCodes.Status400BadRequest, "invalid_parameter", $"'{parameter}' has a value of the wrong type: {DescribeUnparsable(type, value)}", parameter),
+                (StatusCodes.Status400BadRequest, "invalid_parameter", WrongParameterType(parameter, type, value).Message, parameter),
             // The framework refuses a body it bound to nothing the same way whether there was no body or a JSON null.
             BadHttpRequestException { StatusCode: StatusCodes.Status400BadRequest, InnerException: null } when ReadsBody(context) && JsonBody.IsAbsent(context.Request) =>
                 (StatusCodes.Status400BadRequest, MissingBody.Code, MissingBody.Message, null),
@@ -205,6 +205,10 @@ internal sealed class ProblemExceptionHandler : IExceptionHandler
         if (invariant is not null) return (bool)invariant.Invoke(null, [raw, System.Globalization.CultureInfo.InvariantCulture, null])!;
         return plain is null || (bool)plain.Invoke(null, [raw, null])!;
     }
+
+    /// <summary>The 400 of a query or route parameter whose value its type does not take (<c>?limit=x</c>).</summary>
+    internal static InvalidInputException WrongParameterType(string parameter, Type type, string value) =>
+        new("invalid_parameter", $"'{parameter}' has a value of the wrong type: {DescribeUnparsable(type, value)}", parameter);
 
     /// <summary>What <paramref name="value"/> is not; an integer worded as a body's is.</summary>
     private static string DescribeUnparsable(Type type, string value) => (Nullable.GetUnderlyingType(type) ?? type) switch

@@ -258,6 +258,10 @@ public sealed class BadInputTests(ServerFixture fixture) : IClassFixture<ServerF
     [InlineData("GET", "/api/prompts?limit=x", "limit", "x is not a whole number from -2147483648 to 2147483647 written in digits (100, not 1e2 or 100.0).")]
     [InlineData("GET", "/api/audit?offset=1.5", "offset", "1.5 is not a whole number from -2147483648 to 2147483647 written in digits (100, not 1e2 or 100.0).")]
     [InlineData("GET", "/api/prompts?limit=99999999999", "limit", "99999999999 is not a whole number from -2147483648 to 2147483647 written in digits (100, not 1e2 or 100.0).")]
+    [InlineData("GET", "/api/prompts?limit=%2B1", "limit", "+1 is not a whole number from -2147483648 to 2147483647 written in digits (100, not 1e2 or 100.0).")]
+    [InlineData("GET", "/api/keys?offset=%200", "offset", " 0 is not a whole number from -2147483648 to 2147483647 written in digits (100, not 1e2 or 100.0).")]
+    [InlineData("GET", "/api/experiments?limit=1%00", "limit", "1\u0000 is not a whole number from -2147483648 to 2147483647 written in digits (100, not 1e2 or 100.0).")]
+    [InlineData("GET", "/api/audit?limit=-", "limit", "- is not a whole number from -2147483648 to 2147483647 written in digits (100, not 1e2 or 100.0).")]
     [InlineData("POST", "/api/import?merge=yes", "merge", "yes is not true or false.")]
     public async Task QueryParameterOfTheWrongType_Returns400NamingItWithoutDotNetTypes(string method, string path, string field, string what)
     {
