@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
 using PromptVault.Core.Registry;
 using PromptVault.Core.Storage;
 using PromptVault.Server.Auth;
@@ -11,9 +12,6 @@ namespace PromptVault.Server.Api;
 /// <summary>The whole registry out and in (docs/export-format.md), for admins.</summary>
 internal static class ExportApi
 {
-    /// <summary>An import holds the whole registry, so it may be far larger than other requests.</summary>
-    private const long MaxImportBytes = 4L * 1024 * 1024 * 1024;
-
     public static IEndpointRouteBuilder MapExportApi(this IEndpointRouteBuilder routes)
     {
         var group = routes.MapGroup("/api").WithTags("Export").RequireAuthorization(RolePolicies.Admin).NeverCached();
@@ -35,10 +33,22 @@ internal static class ExportApi
 
     /// <summary>Into an empty registry, or with <c>merge=true</c> adding the prompts (by name) and keys it does not have.</summary>
     private static async Task<Ok<RegistryImportReport>> Import(bool? merge, HttpContext context, RegistryTransfer transfer, ClaimsPrincipal user,
-        CancellationToken cancellationToken)
+        IOptions<ImportOptions> options, CancellationToken cancellationToken)
     {
         JsonBody.EnsurePresent(context.Request);
-        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit) limit.MaxRequestBodySize = MaxImportBytes;
+        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit) limit.MaxRequestBodySize = options.Value.MaxDocumentBytes;
         return TypedResults.Ok(await transfer.ImportAsync(context.Request.Body, merge ?? false, user.Actor(), cancellationToken));
     }
+}
+
+/// <summary>Settings of <c>POST /api/import</c> (configuration section <c>PromptVault:Import</c>).</summary>
+internal sealed class ImportOptions
+{
+    public const string SectionName = "PromptVault:Import";
+
+    /// <summary>
+    /// The largest export document taken (<c>PromptVault:Import:MaxDocumentBytes</c>; larger is 413 <c>payload_too_large</c>, naming it).
+    /// The document is read a row at a time, but its rows are held until the import's one transaction writes them.
+    /// </summary>
+    public long MaxDocumentBytes { get; set; } = 4L * 1024 * 1024 * 1024;
 }

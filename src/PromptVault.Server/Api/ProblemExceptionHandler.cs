@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.AspNetCore.Http.Metadata;
 using Microsoft.Extensions.Options;
@@ -32,7 +33,7 @@ internal sealed class ProblemExceptionHandler : IExceptionHandler
             BadHttpRequestException { InnerException: JsonException json } =>
                 (StatusCodes.Status400BadRequest, "invalid_json", DescribeJsonError(context, json), JsonField(json)),
             BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge } =>
-                (StatusCodes.Status413PayloadTooLarge, "payload_too_large", $"The request body is larger than the server accepts ({ServerDefaults.MaxRequestBodyBytes / (1024 * 1024)} MB).", null),
+                (StatusCodes.Status413PayloadTooLarge, "payload_too_large", $"The request body is larger than the server accepts here ({BodyLimit(context)}).", null),
             BadHttpRequestException { StatusCode: StatusCodes.Status400BadRequest, InnerException: null } when UnparsableParameter(context) is var (parameter, type, value) =>
                 (StatusCodes.Status400BadRequest, "invalid_parameter", WrongParameterType(parameter, type, value).Message, parameter),
             // The framework refuses a body it bound to nothing the same way whether there was no body or a JSON null.
@@ -53,6 +54,14 @@ internal sealed class ProblemExceptionHandler : IExceptionHandler
         if (StoreTrouble(exception) is not null) context.Response.Headers.RetryAfter = exception is StoreFullException ? "30" : "1";
         await Problems.WriteAsync(context, status, code, detail, field);
         return true;
+    }
+
+    /// <summary>The limit the refused body went past: the server's, or the route's own (an import's, <see cref="ImportOptions"/>).</summary>
+    private static string BodyLimit(HttpContext context)
+    {
+        var bytes = context.Features.Get<IHttpMaxRequestBodySizeFeature>()?.MaxRequestBodySize ?? ServerDefaults.MaxRequestBodyBytes;
+        const long megabyte = 1024 * 1024;
+        return bytes % megabyte == 0 ? $"{bytes / megabyte} MB" : $"{bytes} bytes";
     }
 
     /// <summary>

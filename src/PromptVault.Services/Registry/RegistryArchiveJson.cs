@@ -78,76 +78,100 @@ public static class RegistryArchiveJson
         public ValueTask DisposeAsync() => _json.DisposeAsync();
     }
 
-    /// <summary>Reads and checks a whole document.</summary>
+    /// <summary>
+    /// Reads and checks a whole document as it arrives: the text is read a row at a time, so no more of it is held than one
+    /// row (the rows themselves are kept, for the import to check and write them in one transaction).
+    /// </summary>
     /// <exception cref="InvalidInputException"><c>invalid_export_document</c>, naming the JSON path of the first problem.</exception>
     public static async Task<RegistryArchive> ReadAsync(Stream stream, CancellationToken cancellationToken)
     {
-        JsonDocument document;
+        var json = new JsonValueReader(stream);
+        var path = "$";
         try
         {
-            document = await JsonDocument.ParseAsync(stream, cancellationToken: cancellationToken);
+            if (await json.ReadAsync(cancellationToken) != JsonTokenType.StartObject) throw Invalid("$", "must be a JSON object");
+            var sections = RegistryArchiveSchema.Sections.ToDictionary(s => s.Name);
+            var rows = new Dictionary<ArchiveSection, IReadOnlyList<object?[]>>();
+            var given = new HashSet<string>(StringComparer.Ordinal);
+            while (await json.ReadAsync(cancellationToken) == JsonTokenType.PropertyName)
+            {
+                var name = json.PropertyName!;
+                path = "$." + name;
+                if (!given.Add(name)) throw Invalid(path, "is given twice");
+                if (sections.TryGetValue(name, out var section))
+                {
+                    rows[section] = await ReadSectionAsync(json, section, p => path = p, cancellationToken);
+                    continue;
+                }
+                if (name is not ("format" or "formatVersion" or "exportedAt"))
+                    throw Invalid(path, $"is not part of format version {RegistryArchiveSchema.FormatVersion}; its sections are {string.Join(", ", sections.Keys)}");
+                using var value = await json.ReadValueAsync(cancellationToken);
+                if (name == "format") CheckFormat(value?.RootElement);
+                else if (name == "formatVersion") CheckFormatVersion(value?.RootElement);
+            }
+            path = "$";
+            if (await json.ReadAsync(cancellationToken) != JsonTokenType.None) throw Invalid(path, "holds more than one JSON value");
+            if (!given.Contains("format")) CheckFormat(null);
+            if (!given.Contains("formatVersion")) CheckFormatVersion(null);
+            return new RegistryArchive(rows);
         }
         catch (JsonException e)
         {
             // The reader's message already ends with where it stopped ("LineNumber: 0 | BytePositionInLine: 4.") and its own period.
-            throw Invalid(e.Path ?? "$", $"is not valid JSON: {e.Message.TrimEnd('.')}");
+            throw Invalid(path, $"is not valid JSON: {e.Message.TrimEnd('.')}");
         }
-        using (document)
-            return Read(document.RootElement);
     }
 
-    private static RegistryArchive Read(JsonElement root)
+    private static void CheckFormat(JsonElement? format)
     {
-        if (root.ValueKind != JsonValueKind.Object) throw Invalid("$", "must be a JSON object");
-        if (!root.TryGetProperty("format", out var format) || format.ValueKind != JsonValueKind.String || format.GetString() != RegistryArchiveSchema.Format)
+        if (format is not { ValueKind: JsonValueKind.String } text || text.GetString() != RegistryArchiveSchema.Format)
             throw Invalid("$.format", $"must be \"{RegistryArchiveSchema.Format}\"");
-        if (!root.TryGetProperty("formatVersion", out var version) || !version.TryGetInt32(out var number) || number != RegistryArchiveSchema.FormatVersion)
-            throw Invalid("$.formatVersion", $"must be {RegistryArchiveSchema.FormatVersion}: this server reads format version {RegistryArchiveSchema.FormatVersion} only");
-
-        var sections = RegistryArchiveSchema.Sections.ToDictionary(s => s.Name);
-        var rows = new Dictionary<ArchiveSection, IReadOnlyList<object?[]>>();
-        foreach (var property in root.EnumerateObject())
-        {
-            if (property.Name is "format" or "formatVersion" or "exportedAt") continue;
-            if (!sections.TryGetValue(property.Name, out var section))
-                throw Invalid("$." + property.Name, $"is not part of format version {RegistryArchiveSchema.FormatVersion}; its sections are {string.Join(", ", sections.Keys)}");
-            if (rows.ContainsKey(section)) throw Invalid("$." + property.Name, "is given twice");
-            rows[section] = ReadSection(section, property.Value);
-        }
-        return new RegistryArchive(rows);
     }
 
-    private static List<object?[]> ReadSection(ArchiveSection section, JsonElement array)
+    private static void CheckFormatVersion(JsonElement? version)
+    {
+        if (version is not { ValueKind: JsonValueKind.Number } number || !number.TryGetInt32(out var value) || value != RegistryArchiveSchema.FormatVersion)
+            throw Invalid("$.formatVersion", $"must be {RegistryArchiveSchema.FormatVersion}: this server reads format version {RegistryArchiveSchema.FormatVersion} only");
+    }
+
+    /// <param name="at">Told the path of each row before it is read, for a JSON error's path.</param>
+    private static async Task<List<object?[]>> ReadSectionAsync(JsonValueReader json, ArchiveSection section, Action<string> at, CancellationToken cancellationToken)
     {
         var path = "$." + section.Name;
-        if (array.ValueKind != JsonValueKind.Array) throw Invalid(path, "must be an array");
-        var rows = new List<object?[]>(array.GetArrayLength());
+        if (await json.ReadAsync(cancellationToken) != JsonTokenType.StartArray) throw Invalid(path, "must be an array");
+        var rows = new List<object?[]>();
         var ordinals = section.Columns.Select((c, i) => (c.Name, i)).ToDictionary(p => p.Name, p => p.i, StringComparer.Ordinal);
-        var index = 0;
-        foreach (var item in array.EnumerateArray())
+        while (true)
         {
-            var rowPath = $"{path}[{index++}]";
-            if (item.ValueKind != JsonValueKind.Object) throw Invalid(rowPath, "must be an object");
-            var values = new object?[section.Columns.Count];
-            var given = new bool[section.Columns.Count];
-            foreach (var property in item.EnumerateObject())
-            {
-                var fieldPath = $"{rowPath}.{property.Name}";
-                if (!ordinals.TryGetValue(property.Name, out var i))
-                    throw Invalid(fieldPath, $"is not a field of {section.Name}; its fields are {string.Join(", ", ordinals.Keys)}");
-                if (given[i]) throw Invalid(fieldPath, "is given twice");
-                values[i] = ReadValue(section.Columns[i], property.Value, fieldPath);
-                given[i] = true;
-            }
-            for (var i = 0; i < values.Length; i++)
-            {
-                if (given[i]) continue;
-                if (!section.Columns[i].Added) throw Invalid($"{rowPath}.{section.Columns[i].Name}", "is missing");
-                values[i] = section.Columns[i].Absent;
-            }
-            rows.Add(values);
+            var rowPath = $"{path}[{rows.Count}]";
+            at(rowPath);
+            using var item = await json.ReadValueAsync(cancellationToken);
+            if (item is null) return rows;
+            rows.Add(ReadRow(section, ordinals, item.RootElement, rowPath));
         }
-        return rows;
+    }
+
+    private static object?[] ReadRow(ArchiveSection section, Dictionary<string, int> ordinals, JsonElement item, string rowPath)
+    {
+        if (item.ValueKind != JsonValueKind.Object) throw Invalid(rowPath, "must be an object");
+        var values = new object?[section.Columns.Count];
+        var given = new bool[section.Columns.Count];
+        foreach (var property in item.EnumerateObject())
+        {
+            var fieldPath = $"{rowPath}.{property.Name}";
+            if (!ordinals.TryGetValue(property.Name, out var i))
+                throw Invalid(fieldPath, $"is not a field of {section.Name}; its fields are {string.Join(", ", ordinals.Keys)}");
+            if (given[i]) throw Invalid(fieldPath, "is given twice");
+            values[i] = ReadValue(section.Columns[i], property.Value, fieldPath);
+            given[i] = true;
+        }
+        for (var i = 0; i < values.Length; i++)
+        {
+            if (given[i]) continue;
+            if (!section.Columns[i].Added) throw Invalid($"{rowPath}.{section.Columns[i].Name}", "is missing");
+            values[i] = section.Columns[i].Absent;
+        }
+        return values;
     }
 
     private static object? ReadValue(ArchiveColumn column, JsonElement value, string path)
