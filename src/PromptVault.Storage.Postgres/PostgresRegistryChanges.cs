@@ -88,6 +88,11 @@ public sealed partial class PostgresRegistryChanges(NpgsqlDataSource dataSource,
             {
                 await ListenAsync(outage, stoppingToken);
             }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                // Stopping, or the host disposed without being stopped: a wait cut short, not a failure for the host to log.
+                break;
+            }
             catch (Exception e) when (!stoppingToken.IsCancellationRequested)
             {
                 Stopped();
