@@ -20,7 +20,8 @@ internal static class ExportApi
         group.MapPost("/import", Import).WithName("ImportRegistry").WithSummary("Import an export document, all or nothing")
             .Accepts<object>("application/json")
             .ProducesProblem(StatusCodes.Status400BadRequest)
-            .ProducesProblem(StatusCodes.Status409Conflict);
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge);
         return routes;
     }
 
