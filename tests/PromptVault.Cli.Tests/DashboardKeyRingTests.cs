@@ -1,6 +1,6 @@
 using System.Net;
 using System.Text.Json.Nodes;
-using System.Text.RegularExpressions;
+using PromptVault.Server.Tests;
 using PromptVault.Storage.Testing;
 
 namespace PromptVault.Cli.Tests;
@@ -10,7 +10,7 @@ namespace PromptVault.Cli.Tests;
 /// process here has its own home folder (where ASP.NET Core keeps its keys by default) and working directory, as on two
 /// machines, or as a container restarted with nothing but its database.
 /// </summary>
-public sealed partial class DashboardKeyRingTests
+public sealed class DashboardKeyRingTests
 {
     private static CancellationToken Cancel => TestContext.Current.CancellationToken;
 
@@ -64,38 +64,12 @@ public sealed partial class DashboardKeyRingTests
         return server.Output.Split('\n').Single(l => l.StartsWith(keyLine, StringComparison.Ordinal))[keyLine.Length..].Trim();
     }
 
-    /// <summary>Signs in as a browser does: the login form's antiforgery token and cookie, then the form; returns the session's Cookie header.</summary>
-    private static async Task<string> SignInAsync(Uri server, string apiKey)
-    {
-        using var http = new HttpClient(new HttpClientHandler { UseCookies = false, AllowAutoRedirect = false }) { BaseAddress = server };
-        using var form = await http.GetAsync("/login", Cancel);
-        Assert.Equal(HttpStatusCode.OK, form.StatusCode);
-        var token = AntiforgeryField().Match(await form.Content.ReadAsStringAsync(Cancel));
-        Assert.True(token.Success, "the login form has no antiforgery token");
-        using var post = new HttpRequestMessage(HttpMethod.Post, "/login")
-        {
-            Content = new FormUrlEncodedContent(new Dictionary<string, string>
-            {
-                ["_handler"] = "login",
-                ["__RequestVerificationToken"] = WebUtility.HtmlDecode(token.Groups[1].Value),
-                ["Input.ApiKey"] = apiKey,
-            }),
-        };
-        post.Headers.Add("Cookie", CookiesOf(form));
-        using var signedIn = await http.SendAsync(post, Cancel);
-        var session = CookiesOf(signedIn);
-        Assert.True(signedIn.StatusCode == HttpStatusCode.Redirect && session.Contains("pv_session=", StringComparison.Ordinal),
-            $"sign-in answered {signedIn.StatusCode}: {await signedIn.Content.ReadAsStringAsync(Cancel)}");
-        return session;
-    }
+    private static Task<string> SignInAsync(Uri server, string apiKey) => DashboardSignIn.SignInAsync(server, apiKey, Cancel);
 
     private static async Task<(HttpStatusCode Status, string Body)> OpenPromptsAsync(Uri server, string? cookie)
     {
-        using var http = new HttpClient(new HttpClientHandler { UseCookies = false, AllowAutoRedirect = false }) { BaseAddress = server };
-        using var request = new HttpRequestMessage(HttpMethod.Get, "/");
-        if (cookie is not null) request.Headers.Add("Cookie", cookie);
-        using var response = await http.SendAsync(request, Cancel);
-        return (response.StatusCode, await response.Content.ReadAsStringAsync(Cancel));
+        var (status, body, _) = await DashboardSignIn.OpenAsync(server, "/", cookie, Cancel);
+        return (status, body);
     }
 
     /// <summary>The prompts page's status and whether it is the page (not the sign-in form).</summary>
@@ -104,10 +78,4 @@ public sealed partial class DashboardKeyRingTests
         var (status, body) = await OpenPromptsAsync(server, cookie);
         return (status, body.Contains("<h1>Prompts</h1>", StringComparison.Ordinal));
     }
-
-    private static string CookiesOf(HttpResponseMessage response) =>
-        string.Join("; ", response.Headers.TryGetValues("Set-Cookie", out var cookies) ? cookies.Select(c => c.Split(';')[0]) : []);
-
-    [GeneratedRegex("name=\"__RequestVerificationToken\" value=\"([^\"]+)\"")]
-    private static partial Regex AntiforgeryField();
 }

@@ -10,7 +10,7 @@ namespace PromptVault.Core.Registry;
 /// <summary>
 /// What render, metric ingest and authentication read, served from memory: prompts by name, labelled versions, versions by
 /// id (within a prompt, or alone as a metric event names them), by number and the latest, the running experiment of each
-/// prompt, and active API keys by hash. The stores stay the source of truth and take every write; entries
+/// prompt, and active API keys by hash and by id. The stores stay the source of truth and take every write; entries
 /// are dropped on each <see cref="RegistryChangeFeed"/> change, before the write's request is answered.
 /// </summary>
 /// <remarks>
@@ -39,6 +39,7 @@ public sealed class RegistryCache : IDisposable
     private readonly ConcurrentDictionary<string, PromptVersion?> _latest = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Experiment?> _running = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, ApiKey?> _keysByHash = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, ApiKey?> _keysById = new(StringComparer.Ordinal);
 
     public RegistryCache(IPromptStore prompts, IExperimentStore experiments, IApiKeyStore keys, RegistryChangeFeed changes)
     {
@@ -74,6 +75,10 @@ public sealed class RegistryCache : IDisposable
 
     public ValueTask<ApiKey?> FindActiveKeyByHashAsync(string keyHash, CancellationToken cancellationToken) =>
         GetAsync(_keysByHash, keyHash, "api_key", _keys, static (store, keyHash, ct) => store.FindActiveByHashAsync(keyHash, ct), cacheMissing: false, cancellationToken);
+
+    /// <summary>An active key by its id (what a dashboard sign-in names, rather than the secret).</summary>
+    public ValueTask<ApiKey?> FindActiveKeyByIdAsync(string id, CancellationToken cancellationToken) =>
+        GetAsync(_keysById, id, "api_key", _keys, static (store, id, ct) => store.FindActiveByIdAsync(id, ct), cacheMissing: false, cancellationToken);
 
     public void Dispose() => _subscription.Dispose();
 
@@ -111,6 +116,7 @@ public sealed class RegistryCache : IDisposable
         if (change.Kind == RegistryChangeKind.ApiKeys)
         {
             _keysByHash.Clear();
+            _keysById.Clear();
             return;
         }
         if (change.PromptId is not { } promptId)

@@ -16,16 +16,16 @@ using PromptVault.Server.Auth;
 namespace PromptVault.Server.Dashboard;
 
 /// <summary>
-/// The web dashboard (SPEC §9): Razor components rendered on the server, signed in with an API key kept in an encrypted,
-/// HttpOnly, SameSite=Strict cookie. The cookie scheme is used only by dashboard routes; the API still reads only
-/// <c>Authorization: Bearer</c>, so a browser's cookie can never call the API on a user's behalf.
+/// The web dashboard (SPEC §9): Razor components rendered on the server, signed in with an API key whose id (never its
+/// secret) is kept in an encrypted, HttpOnly, SameSite=Strict cookie. The cookie scheme is used only by dashboard routes;
+/// the API still reads only <c>Authorization: Bearer</c>, so a browser's cookie can never call the API on a user's behalf.
 /// </summary>
 internal static class DashboardSetup
 {
     public const string CookieScheme = "Dashboard";
 
-    // The presented key travels only inside the data-protected ticket, so each request re-checks it: a revoked key signs out at once.
-    private const string KeyItem = "pv:key";
+    // Where cookies issued before the cookie named the key by id held the key's secret: dropped when such a cookie is next read.
+    private const string SecretItem = "pv:key";
 
     public static IServiceCollection AddPromptVaultDashboard(this IServiceCollection services)
     {
@@ -113,9 +113,7 @@ internal static class DashboardSetup
         var key = await keys.AuthenticateAsync(presented, http.RequestAborted);
         if (key is null) return null;
         var principal = Principal(key);
-        var properties = new AuthenticationProperties { IsPersistent = false };
-        properties.Items[KeyItem] = presented;
-        await http.SignInAsync(CookieScheme, principal, properties);
+        await http.SignInAsync(CookieScheme, principal, new AuthenticationProperties { IsPersistent = false });
         return principal;
     }
 
@@ -125,11 +123,13 @@ internal static class DashboardSetup
         return Results.LocalRedirect("/login");
     }
 
+    /// <summary>The cookie names its key by id (whoever can read the database's key ring and captures a cookie learns no
+    /// secret); each request reads that key again, so a revoked key signs out at once and the principal has the key's role.</summary>
     private static async Task ValidateAsync(CookieValidatePrincipalContext context)
     {
         var keys = context.HttpContext.RequestServices.GetRequiredService<ApiKeyService>();
-        var key = context.Properties.Items.TryGetValue(KeyItem, out var presented) && presented is not null
-            ? await keys.AuthenticateAsync(presented, context.HttpContext.RequestAborted)
+        var key = context.Principal?.FindFirstValue(ApiKeyAuthenticationHandler.KeyIdClaim) is { } id
+            ? await keys.FindActiveAsync(id, context.HttpContext.RequestAborted)
             : null;
         if (key is null)
         {
@@ -138,6 +138,8 @@ internal static class DashboardSetup
             return;
         }
         context.ReplacePrincipal(Principal(key));
+        if (context.Properties.Items.Remove(SecretItem))
+            context.ShouldRenew = true;
     }
 
     private static ClaimsPrincipal Principal(ApiKey key) => ApiKeyAuthenticationHandler.PrincipalOf(key, CookieScheme);

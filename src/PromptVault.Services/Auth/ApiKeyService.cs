@@ -56,6 +56,10 @@ public sealed class ApiKeyService(IApiKeyStore store, RegistryCache cache, Regis
     public async Task<bool> IsActiveAsync(string id, CancellationToken cancellationToken = default) =>
         await store.FindActiveByIdAsync(id, cancellationToken) is not null;
 
+    /// <summary>The active key with this id, or null (from the <see cref="RegistryCache"/>): a dashboard sign-in's key, its role as it is now.</summary>
+    public ValueTask<ApiKey?> FindActiveAsync(string id, CancellationToken cancellationToken = default) =>
+        cache.FindActiveKeyByIdAsync(id, cancellationToken);
+
     /// <summary>The active key a presented secret belongs to, or null (from the <see cref="RegistryCache"/>).</summary>
     public ValueTask<ApiKey?> AuthenticateAsync(ReadOnlySpan<char> presented, CancellationToken cancellationToken = default) =>
         presented.StartsWith(ApiKeySecret.Prefix, StringComparison.Ordinal)

@@ -1,0 +1,57 @@
+using System.Net;
+using System.Text.RegularExpressions;
+
+namespace PromptVault.Server.Tests;
+
+/// <summary>The dashboard's sign-in as a browser does it, without a browser: plain HTTP with the cookies passed by hand.</summary>
+public static partial class DashboardSignIn
+{
+    /// <summary>The login form's antiforgery token and cookie, then the form; returns the session's Cookie header.</summary>
+    public static async Task<string> SignInAsync(Uri server, string apiKey, CancellationToken cancellationToken)
+    {
+        using var http = Client(server);
+        using var form = await http.GetAsync("/login", cancellationToken);
+        Assert.Equal(HttpStatusCode.OK, form.StatusCode);
+        var token = AntiforgeryField().Match(await form.Content.ReadAsStringAsync(cancellationToken));
+        Assert.True(token.Success, "the login form has no antiforgery token");
+        using var post = new HttpRequestMessage(HttpMethod.Post, "/login")
+        {
+            Content = new FormUrlEncodedContent(new Dictionary<string, string>
+            {
+                ["_handler"] = "login",
+                ["__RequestVerificationToken"] = WebUtility.HtmlDecode(token.Groups[1].Value),
+                ["Input.ApiKey"] = apiKey,
+            }),
+        };
+        post.Headers.Add("Cookie", CookiesOf(form));
+        using var signedIn = await http.SendAsync(post, cancellationToken);
+        var session = CookiesOf(signedIn);
+        Assert.True(signedIn.StatusCode == HttpStatusCode.Redirect && session.Contains("pv_session=", StringComparison.Ordinal),
+            $"sign-in answered {signedIn.StatusCode}: {await signedIn.Content.ReadAsStringAsync(cancellationToken)}");
+        return session;
+    }
+
+    /// <summary>A dashboard page with the Cookie header given (none when null): its status, body and the cookies it set.</summary>
+    public static async Task<(HttpStatusCode Status, string Body, string SetCookies)> OpenAsync(Uri server, string path, string? cookie,
+        CancellationToken cancellationToken)
+    {
+        using var http = Client(server);
+        using var request = new HttpRequestMessage(HttpMethod.Get, path);
+        if (cookie is not null) request.Headers.Add("Cookie", cookie);
+        using var response = await http.SendAsync(request, cancellationToken);
+        return (response.StatusCode, await response.Content.ReadAsStringAsync(cancellationToken), CookiesOf(response));
+    }
+
+    /// <summary>The value of the <c>pv_session</c> cookie in a Cookie header.</summary>
+    public static string Session(string cookies) =>
+        cookies.Split("; ").Single(c => c.StartsWith("pv_session=", StringComparison.Ordinal))["pv_session=".Length..];
+
+    private static HttpClient Client(Uri server) =>
+        new(new HttpClientHandler { UseCookies = false, AllowAutoRedirect = false }) { BaseAddress = server };
+
+    private static string CookiesOf(HttpResponseMessage response) =>
+        string.Join("; ", response.Headers.TryGetValues("Set-Cookie", out var cookies) ? cookies.Select(c => c.Split(';')[0]) : []);
+
+    [GeneratedRegex("name=\"__RequestVerificationToken\" value=\"([^\"]+)\"")]
+    private static partial Regex AntiforgeryField();
+}
