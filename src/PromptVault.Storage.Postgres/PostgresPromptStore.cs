@@ -60,6 +60,10 @@ public sealed partial class PostgresPromptStore : RelationalPromptStore<NpgsqlCo
         // new database take turns, and the second's check (a new snapshot, read committed) sees the first's key.
         connection.ExecuteAsync(Command("LOCK TABLE api_keys IN SHARE ROW EXCLUSIVE MODE", null, cancellationToken, transaction));
 
+    internal override Task LockKeyRingAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, CancellationToken cancellationToken) =>
+        // As for the first admin key: an empty ring has no row to lock, so the table is locked in a mode that conflicts with itself.
+        connection.ExecuteAsync(Command("LOCK TABLE data_protection_keys IN SHARE ROW EXCLUSIVE MODE", null, cancellationToken, transaction));
+
     internal override Task LockActiveAdminsAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, CancellationToken cancellationToken) =>
         // Locks the active admin keys first, so two admins revoking each other at once (through any instances) take turns,
         // and the second sees the first's revocation when it checks that an admin key remains.

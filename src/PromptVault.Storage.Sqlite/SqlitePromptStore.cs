@@ -72,8 +72,9 @@ public sealed partial class SqlitePromptStore : RelationalPromptStore<SqliteConn
     // SQLite runs a correlated IN subquery once per outer row, and looks the ids it returns up by rowid.
     internal override string EachWebhookWith(string firstIds) => $"webhooks w JOIN webhook_deliveries due ON due.id IN ({firstIds})";
 
-    // CreateFirstAdminKeyAsync and RevokeKeyAsync lock nothing more: the write transaction holds SQLite's write lock from
-    // its start, so a second server's check waits for this one's key, and two admins revoking each other take turns.
+    // CreateFirstAdminKeyAsync, AddFirstKeyRingElementAsync and RevokeKeyAsync lock nothing more: the write transaction holds
+    // SQLite's write lock from its start, so a second server's check waits for this one's key (or first key ring element), and
+    // two admins revoking each other take turns.
 
     internal override bool TryQueueExposure(Exposure exposure) => writes.TryQueue(exposure);
 

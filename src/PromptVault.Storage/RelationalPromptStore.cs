@@ -90,6 +90,13 @@ public abstract class RelationalPromptStore<TConnection, TTransaction>
         Task.CompletedTask;
 
     /// <summary>
+    /// Called in the transaction of <see cref="AddFirstKeyRingElementAsync"/> before the check, so that servers starting at once
+    /// on a new database take turns. Nothing by default: the write transaction already keeps other writers out.
+    /// </summary>
+    internal virtual Task LockKeyRingAsync(TConnection connection, TTransaction transaction, CancellationToken cancellationToken) =>
+        Task.CompletedTask;
+
+    /// <summary>
     /// Called in the transaction of <see cref="RevokeKeyAsync"/> before the revocation, so that two admins revoking each other
     /// at once take turns. Nothing by default: the write transaction already keeps other writers out.
     /// </summary>
@@ -315,6 +322,19 @@ public abstract class RelationalPromptStore<TConnection, TTransaction>
         ArgumentNullException.ThrowIfNull(xml);
         return WriteAsync((connection, transaction) => connection.ExecuteAsync(RegistryStatements.Command(
             "INSERT INTO data_protection_keys (name, xml) VALUES (@name, @xml)", new { name, xml }, cancellationToken, transaction)), cancellationToken);
+    }
+
+    public Task<bool> AddFirstKeyRingElementAsync(string name, string xml, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        ArgumentNullException.ThrowIfNull(xml);
+        return WriteAsync(async (connection, transaction) =>
+        {
+            await LockKeyRingAsync(connection, transaction, cancellationToken);
+            return await connection.ExecuteAsync(RegistryStatements.Command(
+                "INSERT INTO data_protection_keys (name, xml) SELECT @name, @xml WHERE NOT EXISTS (SELECT 1 FROM data_protection_keys)",
+                new { name, xml }, cancellationToken, transaction)) == 1;
+        }, cancellationToken);
     }
 
     // Experiments.

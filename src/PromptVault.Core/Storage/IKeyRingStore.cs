@@ -11,4 +11,11 @@ public interface IKeyRingStore
 
     /// <summary>Adds an element; elements are never changed or removed.</summary>
     Task AddKeyRingElementAsync(string name, string xml, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Adds the first element of an empty ring (a new database's first key), unless the ring holds an element already: the
+    /// first key of another server that read the same empty ring. Servers adding at once take turns, so one key is stored.
+    /// </summary>
+    /// <returns>False when the ring was no longer empty and nothing was added.</returns>
+    Task<bool> AddFirstKeyRingElementAsync(string name, string xml, CancellationToken cancellationToken = default);
 }

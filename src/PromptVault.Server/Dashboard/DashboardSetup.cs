@@ -33,11 +33,7 @@ internal static class DashboardSetup
         services.AddCascadingAuthenticationState();
         services.AddScoped<AuthenticationStateProvider, DashboardAuthenticationState>();
         services.AddScoped<CircuitHandler, SignedOutCircuitHandler>();
-        // The keys that encrypt the cookie and the antiforgery tokens live in the database, so that every server on it reads
-        // what another issued, and a restarted one what it issued before. The application name, not the content root
-        // (the working directory, which differs between machines), sets what they protect for.
-        services.AddDataProtection().SetApplicationName("PromptVault");
-        services.AddOptions<KeyManagementOptions>().Configure<IKeyRingStore>((keys, store) => keys.XmlRepository = new StoredKeyRing(store));
+        services.AddKeyRingInDatabase();
         services.AddAntiforgery(antiforgery =>
         {
             antiforgery.Cookie.SameSite = SameSiteMode.Strict;
@@ -65,6 +61,18 @@ internal static class DashboardSetup
             .AddPolicy(DashboardPolicies.Reader, policy => policy.AddAuthenticationSchemes(CookieScheme).RequireAssertion(c => c.User.HasRole(ApiKeyRole.Reader)))
             .AddPolicy(DashboardPolicies.Writer, policy => policy.AddAuthenticationSchemes(CookieScheme).RequireAssertion(c => c.User.HasRole(ApiKeyRole.Writer)))
             .AddPolicy(DashboardPolicies.Admin, policy => policy.AddAuthenticationSchemes(CookieScheme).RequireAssertion(c => c.User.HasRole(ApiKeyRole.Admin)));
+        return services;
+    }
+
+    /// <summary>
+    /// The keys that encrypt the cookie and the antiforgery tokens live in the database (<see cref="StoredKeyRing"/>), so that
+    /// every server on it reads what another issued, and a restarted one what it issued before. The application name, not the
+    /// content root (the working directory, which differs between machines), sets what they protect for.
+    /// </summary>
+    internal static IServiceCollection AddKeyRingInDatabase(this IServiceCollection services)
+    {
+        services.AddDataProtection().SetApplicationName("PromptVault");
+        services.AddOptions<KeyManagementOptions>().Configure<IKeyRingStore>((keys, store) => keys.XmlRepository = new StoredKeyRing(store));
         return services;
     }
 

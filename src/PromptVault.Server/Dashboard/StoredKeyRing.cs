@@ -13,12 +13,30 @@ namespace PromptVault.Server.Dashboard;
 /// The framework calls it synchronously, rarely (a key ring read at start and then once a day or on an unknown key, a new key
 /// every 90 days). The store's calls run on the thread pool, away from a Blazor circuit's synchronization context, whose
 /// thread blocking on them would wait for itself.
+/// <para>
+/// Servers starting at once on a new database each read an empty ring and make a first key, which each would use at once and
+/// alone until it read the ring again, refusing the other's cookies. So a key made after reading an empty ring is stored only
+/// while the ring is still empty (<see cref="IKeyRingStore.AddFirstKeyRingElementAsync"/>): the other servers' keys are dropped,
+/// and the framework, which reads the ring again after making a key, uses the one stored.
+/// </para>
 /// </remarks>
 internal sealed class StoredKeyRing(IKeyRingStore store) : IXmlRepository
 {
-    public IReadOnlyCollection<XElement> GetAllElements() =>
-        Task.Run(() => store.GetKeyRingElementsAsync()).GetAwaiter().GetResult().Select(xml => XElement.Parse(xml)).ToList();
+    private volatile bool _readEmpty;
 
-    public void StoreElement(XElement element, string friendlyName) =>
-        Task.Run(() => store.AddKeyRingElementAsync(friendlyName, element.ToString(SaveOptions.DisableFormatting))).GetAwaiter().GetResult();
+    public IReadOnlyCollection<XElement> GetAllElements()
+    {
+        var elements = Task.Run(() => store.GetKeyRingElementsAsync()).GetAwaiter().GetResult().Select(xml => XElement.Parse(xml)).ToList();
+        _readEmpty = elements.Count == 0;
+        return elements;
+    }
+
+    public void StoreElement(XElement element, string friendlyName)
+    {
+        var xml = element.ToString(SaveOptions.DisableFormatting);
+        if (_readEmpty)
+            Task.Run(() => store.AddFirstKeyRingElementAsync(friendlyName, xml)).GetAwaiter().GetResult();
+        else
+            Task.Run(() => store.AddKeyRingElementAsync(friendlyName, xml)).GetAwaiter().GetResult();
+    }
 }

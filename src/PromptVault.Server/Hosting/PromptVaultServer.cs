@@ -1,4 +1,5 @@
 using System.Globalization;
+using Microsoft.AspNetCore.DataProtection.KeyManagement.Internal;
 using Microsoft.Extensions.Options;
 using PromptVault.Core.Auth;
 using PromptVault.Core.Contracts;
@@ -117,9 +118,15 @@ public static class PromptVaultServer
         return await CreateFirstAdminKeyAsync(app, cancellationToken);
     }
 
-    /// <summary>Creates or upgrades the database's schema.</summary>
-    public static Task MigrateAsync(WebApplication app, CancellationToken cancellationToken = default) =>
-        ServerStorage.MigrateAsync(app.Services, cancellationToken);
+    /// <summary>
+    /// Creates or upgrades the database's schema, then reads the dashboard's key ring, so that a new database's first key is
+    /// made before the server serves (only one is stored when servers start at once: <see cref="StoredKeyRing"/>).
+    /// </summary>
+    public static async Task MigrateAsync(WebApplication app, CancellationToken cancellationToken = default)
+    {
+        await ServerStorage.MigrateAsync(app.Services, cancellationToken);
+        await Task.Run(() => app.Services.GetRequiredService<IKeyRingProvider>().GetCurrentKeyRing(), cancellationToken);
+    }
 
     /// <summary>When the database holds no active admin key (a new database), creates one and returns it (to print once).</summary>
     public static Task<CreatedApiKeyResponse?> CreateFirstAdminKeyAsync(WebApplication app, CancellationToken cancellationToken = default) =>
