@@ -27,7 +27,8 @@ internal static class SdkApi
         routes.MapGet("/api/sdk/stream", Stream).WithName("StreamSdkSnapshot").WithSummary("Server-sent events: a snapshot event whenever the SDK snapshot changes").WithTags("SDK")
             .WithDescription("On connect, and then whenever the snapshot changes: `event: snapshot`, `data: {\"sequence\":…,\"etag\":\"\\\"…\\\"\"}`, `id: <sequence>`. "
                 + "A `: keep-alive` comment every 15 s of quiet. Fetch GET /api/sdk/snapshot with If-None-Match when the etag is not the one you hold.")
-            .RequireAuthorization(RolePolicies.Reader);
+            .RequireAuthorization(RolePolicies.Reader)
+            .RequireRateLimiting(RateLimits.SdkStreamPolicy);
         routes.MapPost("/api/exposures", RecordExposures).WithName("RecordExposures").WithSummary("Record exposures an SDK resolved locally").WithTags("SDK")
             .RequireToChange(RolePolicies.Writer)
             .ProducesProblem(StatusCodes.Status400BadRequest)

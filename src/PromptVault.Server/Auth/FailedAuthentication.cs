@@ -11,15 +11,13 @@ using PromptVault.Server.Hosting;
 namespace PromptVault.Server.Auth;
 
 /// <summary>
-/// Limits failed authentications per client address with ASP.NET Core's rate limiter: a request whose key was refused
-/// takes a permit from its address's fixed window; beyond the limit it gets 429 with <c>Retry-After</c>. Requests with a
-/// valid key or none take no permit, so a flood of bad keys cannot lock out a client that holds a good one.
+/// Limits failed authentications per client address with ASP.NET Core's rate limiter (<see cref="RateLimits"/>): a request
+/// whose key was refused takes a permit from its address's fixed window; beyond the limit it gets 429 with <c>Retry-After</c>.
+/// Requests with a valid key or none take no permit, so a flood of bad keys cannot lock out a client that holds a good one.
 /// </summary>
 internal static class FailedAuthentication
 {
     public const string ConfigurationSection = "PromptVault:FailedAuthentication";
-
-    private const string NoLimit = "";
 
     public static void Mark(HttpContext context) => context.Features.Set(Refused.Instance);
 
@@ -37,41 +35,17 @@ internal static class FailedAuthentication
     }
 
     // A request feature rather than an Items entry: checking it on every request allocates no Items dictionary.
-    private static bool IsMarked(HttpContext context) => context.Features.Get<Refused>() is not null;
-
-    /// <summary>
-    /// The rate limiter, run only for requests whose key was refused: the others take no permit (the global limiter gives
-    /// them no limit), so they skip the middleware and its partition lookup, which every request paid for (docs/benchmarks.md).
-    /// </summary>
-    public static IApplicationBuilder UseFailedAuthenticationLimit(this IApplicationBuilder app) =>
-        app.UseWhen(IsMarked, refused => refused.UseRateLimiter());
+    internal static bool IsMarked(HttpContext context) => context.Features.Get<Refused>() is not null;
 
     private sealed class Refused
     {
         public static readonly Refused Instance = new();
     }
 
-    public static IServiceCollection AddFailedAuthenticationLimit(this IServiceCollection services)
-    {
-        services.AddOptions<FailedAuthenticationOptions>().BindConfiguration(ConfigurationSection).ValidateDataAnnotations().ValidateOnStart();
-        services.AddRateLimiter(_ => { });
-        services.AddOptions<RateLimiterOptions>().Configure<IOptions<FailedAuthenticationOptions>>((limiter, failed) =>
-        {
-            var window = new FixedWindowRateLimiterOptions
-            {
-                PermitLimit = failed.Value.PermitLimit,
-                Window = TimeSpan.FromSeconds(failed.Value.WindowSeconds),
-                QueueLimit = 0,
-            };
-            limiter.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(context => IsMarked(context)
-                // Partitioned by the connection's address; behind a proxy, configure ForwardedHeaders so this is the client's.
-                ? RateLimitPartition.GetFixedWindowLimiter(ClientOf(context.Connection.RemoteIpAddress), _ => window)
-                : RateLimitPartition.GetNoLimiter(NoLimit));
-            limiter.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
-            limiter.OnRejected = RejectAsync;
-        });
-        return services;
-    }
+    /// <summary>The refused request's window: its client's (partitioned by the connection's address; behind a proxy, configure
+    /// ForwardedHeaders so this is the client's).</summary>
+    internal static RateLimitPartition<string> Partition(HttpContext context, FixedWindowRateLimiterOptions window) =>
+        RateLimitPartition.GetFixedWindowLimiter(ClientOf(context.Connection.RemoteIpAddress), _ => window);
 
     /// <summary>
     /// The client a refused request counts against: its IPv4 address, or the /64 network of its IPv6 address. One IPv6 client
@@ -88,14 +62,9 @@ internal static class FailedAuthentication
         return "ip:" + new IPAddress(bytes) + "/64";
     }
 
-    private static async ValueTask RejectAsync(OnRejectedContext rejected, CancellationToken cancellationToken)
-    {
-        var retryAfter = rejected.Lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? wait : TimeSpan.FromSeconds(1);
-        var seconds = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds));
-        rejected.HttpContext.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
-        await Problems.WriteAsync(rejected.HttpContext, StatusCodes.Status429TooManyRequests, "too_many_failed_authentications",
-            $"Too many failed authentications from this address; retry after {seconds} seconds with a valid API key.");
-    }
+    internal static Task RejectAsync(HttpContext context, int retryAfterSeconds) =>
+        Problems.WriteAsync(context, StatusCodes.Status429TooManyRequests, "too_many_failed_authentications",
+            $"Too many failed authentications from this address; retry after {retryAfterSeconds} seconds with a valid API key.");
 }
 
 /// <summary>How many failed authentications a client address may make per window (section <c>PromptVault:FailedAuthentication</c>).</summary>

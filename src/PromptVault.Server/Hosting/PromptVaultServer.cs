@@ -83,7 +83,7 @@ public static class PromptVaultServer
         app.UseStatusCodePages();
         app.UseDashboardNotFoundPage();
         app.UseAuthentication();
-        app.UseFailedAuthenticationLimit();
+        app.UseRateLimits();
         app.UseAuthorization();
         app.UseSingleValuedQuery();
         app.UseUtf8Bodies();

@@ -35,4 +35,7 @@ public static class ServerDefaults
     public const int FailedAuthenticationPermitLimit = 20;
 
     public const int FailedAuthenticationWindowSeconds = 60;
+
+    /// <summary>SDK streams one API key may hold open at once (docs/security.md): one per process that resolves locally.</summary>
+    public const int SdkStreamsPerKey = 100;
 }
