@@ -55,11 +55,16 @@ public static class PromptVaultJson
     /// The request objects whose unknown members are refused, not dropped: a request's <c>metadata</c> with a member that is no
     /// model setting (<c>max_tokens</c> for <c>maxTokens</c>) would store the version without the setting its author meant; a
     /// playground entry with a misspelt <c>version</c> would run another version; a PATCH with <c>name</c> or <c>type</c> would
-    /// answer 200 to a rename that never happened. Only requests: stored metadata and answers (the SDK's too) still read
-    /// members a later server adds.
+    /// answer 200 to a rename that never happened; a render with a misspelt <c>label</c> or <c>version</c> would serve production,
+    /// a new version with a misspelt <c>variables</c> would keep the latest contract, an experiment with a misspelt
+    /// <c>promoteWinner</c> would never promote. Only requests, and only those a person writes: stored metadata and answers
+    /// (the SDK's too) still read members a later server adds, and so do the events and exposures an SDK sends.
     /// </summary>
     public static IReadOnlyList<Type> StrictRequestTypes { get; } =
-        [typeof(Prompts.PromptMetadata), typeof(PlaygroundVersion), typeof(UpdatePromptRequest)];
+    [
+        typeof(Prompts.PromptMetadata), typeof(PlaygroundVersion), typeof(UpdatePromptRequest), typeof(CreatePromptRequest),
+        typeof(CreateVersionRequest), typeof(RenderRequest), typeof(CreateExperimentRequest), typeof(VariantRequest), typeof(GuardrailRequest),
+    ];
 
     private static void RefuseUnknownMembers(JsonTypeInfo typeInfo)
     {

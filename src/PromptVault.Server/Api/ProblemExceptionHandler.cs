@@ -147,9 +147,16 @@ internal sealed class ProblemExceptionHandler : IExceptionHandler
         return (dot < 0 ? "" : field[..dot], field[(dot + 1)..]);
     }
 
-    private static string DescribeUnknownMember(HttpContext context, string member, Type type)
+    /// <summary>A member of a strict body read by hand (<see cref="PromptVaultJson.StrictRequestTypes"/>) that its type does not have: the 400 of a bound body.</summary>
+    internal static InvalidInputException UnknownFieldAt<T>(string member) =>
+        new("unknown_field", DescribeUnknownMember(PromptVaultJson.Requests, member, typeof(T)), member);
+
+    private static string DescribeUnknownMember(HttpContext context, string member, Type type) =>
+        DescribeUnknownMember(BodyOptions(context), member, type);
+
+    private static string DescribeUnknownMember(JsonSerializerOptions options, string member, Type type)
     {
-        var members = string.Join(", ", BodyOptions(context).GetTypeInfo(type).Properties.Select(p => p.Name));
+        var members = string.Join(", ", options.GetTypeInfo(type).Properties.Select(p => p.Name));
         if (type == typeof(PromptMetadata)) return $"'{member}' is not a model setting; metadata takes {members}.";
         if (type == typeof(UpdatePromptRequest)) return $"'{member}' is not a field PATCH can change; it changes only {members}.";
         return $"'{member}' is not a field this object takes; it takes {members}.";

@@ -120,7 +120,7 @@ internal static class PromptsApi
 
     /// <summary>
     /// A render's body as System.Text.Json binds a <see cref="RenderRequest"/> with the API's settings (names in any case, the
-    /// last of a repeated name wins, other names ignored, an error names the field as sent), without copying the variables
+    /// last of a repeated name wins, another name is refused as <c>unknown_field</c>, an error names the field as sent), without copying the variables
     /// out of <paramref name="body"/>.
     /// </summary>
     private static RenderRequest ReadRenderRequest(JsonElement body)
@@ -136,6 +136,7 @@ internal static class PromptsApi
             else if (name.Equals("unitId", StringComparison.OrdinalIgnoreCase)) unitId = Text(property.Value, name);
             else if (name.Equals("label", StringComparison.OrdinalIgnoreCase)) label = Text(property.Value, name);
             else if (name.Equals("version", StringComparison.OrdinalIgnoreCase)) version = Text(property.Value, name);
+            else throw ProblemExceptionHandler.UnknownFieldAt<RenderRequest>(name);
         }
         return new RenderRequest(variables, unitId, label, version);
 

@@ -64,6 +64,34 @@ public sealed class BadInputTests(ServerFixture fixture) : IClassFixture<ServerF
         Assert.Equal(before, await SnapshotAsync(name));
     }
 
+    /// <summary>
+    /// A misspelt member of a body a person writes is refused naming it, not dropped: dropped, a render with <c>lable</c> served
+    /// production, a version with <c>varibles</c> kept the latest contract, an experiment with <c>promoteWiner</c> never promoted.
+    /// </summary>
+    [Theory]
+    [InlineData("/api/prompts/{name}/render", """{ "variables": { "company_name": "Acme" }, "lable": "staging" }""", "lable", "variables, unitId, label, version")]
+    [InlineData("/api/prompts/{name}/versions", """{ "content": "Hi {{company_name}}!", "changeDescription": "x", "varibles": [] }""", "varibles", null)]
+    [InlineData("/api/prompts", """{ "name": "typo-{name}", "content": "Hi", "tag": ["x"] }""", "tag", null)]
+    [InlineData("/api/experiments", """{ "name": "e", "prompt": "{name}", "variants": [{ "name": "a", "versionId": "1.0.0", "weight": 100 }], "promoteWiner": true }""", "promoteWiner", null)]
+    [InlineData("/api/experiments", """{ "name": "e", "prompt": "{name}", "variants": [{ "name": "a", "versionId": "1.0.0", "weigth": 100 }] }""", "variants[0].weigth", "name, versionId, weight")]
+    public async Task MisspeltMember_Returns400UnknownFieldNamingIt_AndStoresNothing(string path, string body, string field, string? members)
+    {
+        var name = await CreateSupportPromptAsync(_client);
+        var before = await SnapshotAsync(name);
+
+        var (status, problem) = await PostAsync(_client, path.Replace("{name}", name, StringComparison.Ordinal), body.Replace("{name}", name, StringComparison.Ordinal));
+
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Equal("unknown_field", problem.Str("code"));
+        Assert.Equal(field, problem.Str("field"));
+        Assert.StartsWith($"'{field}' is not a field this object takes; it takes ", problem.Str("detail"), StringComparison.Ordinal);
+        if (members is not null) Assert.EndsWith($"it takes {members}.", problem.Str("detail"), StringComparison.Ordinal);
+        Assert.Equal(before, await SnapshotAsync(name));
+        var (experiments, list) = await GetAsync(_client, $"/api/experiments?prompt={name}");
+        Assert.Equal((HttpStatusCode.OK, 0), (experiments, list!["total"]!.GetValue<int>()));
+        Assert.Equal(HttpStatusCode.NotFound, (await GetAsync(_client, $"/api/prompts/typo-{name}")).Status);
+    }
+
     [Fact]
     public async Task CreateVersion_FiveMegabyteTemplate_Returns400AndStoresNothing()
     {
@@ -220,12 +248,12 @@ public sealed class BadInputTests(ServerFixture fixture) : IClassFixture<ServerF
     }
 
     [Fact]
-    public async Task Render_NamesInAnyCase_LastOfARepeatedNameWins_OthersIgnored()
+    public async Task Render_NamesInAnyCase_LastOfARepeatedNameWins()
     {
         var name = await CreateSupportPromptAsync(_client);
 
         var (status, rendered) = await PostAsync(_client, $"/api/prompts/{name}/render",
-            """{"Variables": {"company_name": "First"}, "VERSION": "1.0.0", "other": [1, {"x": null}], "variables": {"company_name": "Acme", "company_name": "Last"}, "unitid": null}""");
+            """{"Variables": {"company_name": "First"}, "VERSION": "1.0.0", "variables": {"company_name": "Acme", "company_name": "Last"}, "unitid": null}""");
         var (labelStatus, labelProblem) = await PostAsync(_client, $"/api/prompts/{name}/render", """{"LABEL": "staging", "variables": null}""");
 
         Assert.Equal(HttpStatusCode.OK, status);
