@@ -2,6 +2,7 @@ using System.Net;
 using System.Text.Json;
 using Microsoft.AspNetCore.WebUtilities;
 using PromptVault.Client;
+using PromptVault.Server.Hosting;
 using Spectre.Console;
 
 namespace PromptVault.Cli;
@@ -45,11 +46,20 @@ internal sealed class CliContext
     public bool JsonErrors { get; set; }
 
     /// <summary>A failure found by the CLI itself (bad usage, a local file, an unreachable server).</summary>
-    public void WriteError(string message)
+    public void WriteError(string message, string? hint = null)
     {
-        if (JsonErrors) WriteJsonError(new CliError(null, null, "cli_error", message, null, null));
-        else Error.WriteLine($"error: {message}");
+        if (JsonErrors)
+        {
+            WriteJsonError(new CliError(null, null, "cli_error", message, null, hint));
+            return;
+        }
+        Error.WriteLine($"error: {message}");
+        if (hint is not null) Error.WriteLine($"hint: {hint}");
     }
+
+    /// <summary>What to try when the server named by --server (or PROMPTVAULT_URL) is not there, or is not PromptVault's root.</summary>
+    private const string ServerHint =
+        "--server (or PROMPTVAULT_URL) takes the root URL 'promptvault serve' prints (default " + ServerDefaults.Urls + "), with no path such as /api.";
 
     public void WriteWarning(string message) => Error.WriteLine($"warning: {message}");
 
@@ -85,7 +95,7 @@ internal sealed class CliContext
         }
         catch (HttpRequestException e) when (e.StatusCode is null)
         {
-            WriteError($"cannot reach the server at {server}: {e.Message}");
+            WriteError($"cannot reach the server at {server}: {e.Message}", $"is 'promptvault serve' running there? {ServerHint}");
             return ExitCodes.Refused;
         }
         catch (TaskCanceledException) when (!cancellationToken.IsCancellationRequested)
@@ -101,15 +111,22 @@ internal sealed class CliContext
         }
     }
 
-    /// <summary>Prints a refused request as <c>error (code): [subject: ]detail</c>, with a hint for a missing or weak key.</summary>
+    /// <summary>
+    /// Prints a refused request as <c>error (code): [subject: ]detail</c>, with a hint for the first mistakes: a missing or weak
+    /// key, a server URL with a path (no route), a misspelt prompt name, a variable the render was not given.
+    /// </summary>
     public void WriteError(PromptVaultApiException e, string? subject = null)
     {
         var detail = subject is null ? e.Detail : $"{subject}: {e.Detail}";
-        var hint = e.StatusCode switch
+        var hint = (e.StatusCode, e.Code) switch
         {
-            HttpStatusCode.Unauthorized => "pass --api-key KEY or set PROMPTVAULT_API_KEY.",
+            (HttpStatusCode.Unauthorized, _) => "pass --api-key KEY or set PROMPTVAULT_API_KEY.",
             // Only the role refusal: another 403 (self_approval) is not cured by a stronger key, and its detail says what is.
-            HttpStatusCode.Forbidden when e.Code == "forbidden" => "this needs a key with a stronger role (reader < writer < admin).",
+            (HttpStatusCode.Forbidden, "forbidden") => "this needs a key with a stronger role (reader < writer < admin).",
+            (_, "not_found") => ServerHint,
+            (_, "prompt_not_found") => "'promptvault list' shows the prompts there are.",
+            (_, "missing_variable") when e.Field?.StartsWith(VariablesField, StringComparison.Ordinal) == true =>
+                $"pass --var {e.Field[VariablesField.Length..]}=VALUE, or put it in a --vars FILE.json.",
             _ => null,
         };
         if (JsonErrors)
@@ -121,6 +138,8 @@ internal sealed class CliContext
         Error.WriteLine($"error ({e.Code}): {detail}");
         if (hint is not null) Error.WriteLine($"hint: {hint}");
     }
+
+    private const string VariablesField = "variables.";
 
     private void WriteJsonError(CliError error) =>
         Error.WriteLine(JsonSerializer.Serialize(new CliErrorDocument(error), CliJson.ErrorDocument));

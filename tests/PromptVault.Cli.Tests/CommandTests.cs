@@ -453,6 +453,34 @@ public sealed class CommandTests(ServerFixture fixture) : IClassFixture<ServerFi
         Assert.Contains("cannot reach the server at http://127.0.0.1:1/", result.Error);
     }
 
+    /// <summary>The first mistakes a newcomer makes get a hint saying what to do, not only what is wrong.</summary>
+    [Theory]
+    [InlineData("server-path", "hint: --server (or PROMPTVAULT_URL) takes the root URL 'promptvault serve' prints (default http://127.0.0.1:5180), with no path such as /api.")]
+    [InlineData("server-down", "hint: is 'promptvault serve' running there? --server (or PROMPTVAULT_URL) takes the root URL")]
+    [InlineData("prompt-typo", "hint: 'promptvault list' shows the prompts there are.")]
+    [InlineData("missing-variable", "hint: pass --var who=VALUE, or put it in a --vars FILE.json.")]
+    public async Task FirstMistakes_PrintAHintSayingWhatToDo(string mistake, string hint)
+    {
+        var name = $"first-mistakes-{mistake}";
+        using var folder = new TempFolder();
+        Assert.Equal(0, (await Cli.RunAsync(fixture.Server, null, "push", folder.Write("p.md", PromptFile(name)))).ExitCode);
+        var server = fixture.Server.BaseAddress.ToString().TrimEnd('/');
+        var args = mistake switch
+        {
+            "server-path" => new[] { "list", "--server", server + "/api" },
+            "server-down" => ["list", "--server", "http://127.0.0.1:1"],
+            "prompt-typo" => ["render", name + "x", "--var", "who=Ana"],
+            _ => ["render", name, "--version", "1.0.0"],
+        };
+
+        var result = await Cli.RunAsync(fixture.Server, null, args);
+        var json = await Cli.RunAsync(fixture.Server, null, [.. args, "--json"]);
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains(hint, result.Error, StringComparison.Ordinal);
+        Assert.StartsWith(hint["hint: ".Length..], JsonDocument.Parse(json.Error).RootElement.GetProperty("error").GetProperty("hint").GetString(), StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task AnyCommand_ServerNotAUrl_ExitsTwo()
     {
