@@ -114,14 +114,7 @@ public sealed class ExperimentPagesTests(DashboardFixture fixture) : IClassFixtu
             return store;
         })), cancel);
         using var api = server.CreateClient();
-        var created = await api.PostAsJsonAsync("/api/prompts", new CreatePromptRequest("finished", Content: "Buy"), PromptVaultJson.Options, cancel);
-        var control = (await created.Content.ReadFromJsonAsync<PromptResponse>(PromptVaultJson.Options, cancel))!.LatestVersion.Id;
-        var versioned = await api.PostAsJsonAsync("/api/prompts/finished/versions", new CreateVersionRequest("Buy now", ChangeDescription: "Urge"),
-            PromptVaultJson.Options, cancel);
-        var challenger = (await versioned.Content.ReadFromJsonAsync<VersionResponse>(PromptVaultJson.Options, cancel))!.Id;
-        var posted = await api.PostAsJsonAsync("/api/experiments", new CreateExperimentRequest("finished", "finished",
-            [new VariantRequest("control", control, 50), new VariantRequest("urge", challenger, 50)]), PromptVaultJson.Options, cancel);
-        var experiment = (await posted.Content.ReadFromJsonAsync<ExperimentResponse>(PromptVaultJson.Options, cancel))!;
+        var experiment = await CreateUrgeExperimentAsync(api, "finished", "finished");
         (await api.PostAsync($"/api/experiments/{experiment.Id}/start", null, cancel)).EnsureSuccessStatusCode();
         (await api.PostAsync($"/api/experiments/{experiment.Id}/complete", null, cancel)).EnsureSuccessStatusCode();
         int Reads(string method) => counter!.Calls.GetValueOrDefault(method);
@@ -150,6 +143,67 @@ public sealed class ExperimentPagesTests(DashboardFixture fixture) : IClassFixtu
         Assert.True(count() == loaded, $"{what}: {count()} after the page loaded, expected {loaded}");
         await Task.Delay(TimeSpan.FromSeconds(5), TestContext.Current.CancellationToken);
         Assert.True(count() == loaded, $"{what}: {count()} while the page stayed open, expected {loaded}");
+    }
+
+    /// <summary>
+    /// A promoteWinner experiment completed from its page while a gate (requireTests) refuses its winner: the experiment stores
+    /// why (promotionRefused) and the CLI says "It was NOT promoted to production", but the page only said who won, as if the
+    /// winner were serving. It now says the winner was not promoted, and why.
+    /// </summary>
+    [Fact]
+    public async Task Experiment_CompletedWithAWinnerAGateRefuses_PageSaysItWasNotPromotedAndWhy()
+    {
+        var cancel = TestContext.Current.CancellationToken;
+        using var api = fixture.Server.CreateClient();
+        var experiment = await CreateUrgeExperimentAsync(api, "gated/offer", "gated-offer", promoteWinner: true);
+        var urge = experiment.Variants.Single(v => v.Name == "urge").Id;
+        (await api.PostAsync($"/api/experiments/{experiment.Id}/start", null, cancel)).EnsureSuccessStatusCode();
+        // A clear winner, paused before a look completes it, so the page's Complete decides.
+        var events = new List<MetricEventRequest>();
+        for (var unit = 0; unit < 600; unit++)
+        {
+            var render = await api.PostAsJsonAsync("/api/prompts/gated%2Foffer/render", new RenderRequest(UnitId: $"u{unit}"), PromptVaultJson.Options, cancel);
+            var rendered = (await render.Content.ReadFromJsonAsync<RenderResponse>(PromptVaultJson.Options, cancel))!;
+            events.Add(new MetricEventRequest(VersionId: rendered.VersionId, ExperimentId: rendered.ExperimentId, VariantId: rendered.VariantId,
+                UnitId: $"u{unit}", Converted: unit % 10 < (rendered.VariantId == urge ? 6 : 1)));
+        }
+        (await api.PostAsync($"/api/experiments/{experiment.Id}/pause", null, cancel)).EnsureSuccessStatusCode();
+        foreach (var chunk in events.Chunk(500))
+            (await api.PostAsJsonAsync("/api/metrics", new MetricBatchRequest(chunk), PromptVaultJson.Options, cancel)).EnsureSuccessStatusCode();
+        (await api.PatchAsJsonAsync("/api/prompts/gated%2Foffer", new UpdatePromptRequest(RequireTests: true), PromptVaultJson.Options, cancel)).EnsureSuccessStatusCode();
+        var page = await fixture.OpenAsync(fixture.Server.AdminKey);
+        await page.GotoAsync($"/experiments/{experiment.Id}");
+        await Assertions.Expect(page.GetByTestId("experiment-status")).ToHaveTextAsync("paused");
+
+        await page.GetByRole(AriaRole.Button, new() { Name = "Complete" }).ClickAsync();
+
+        await Assertions.Expect(page.GetByTestId("experiment-status")).ToHaveTextAsync("completed");
+        await Assertions.Expect(page.GetByTestId("decision")).ToContainTextAsync("urge wins");
+        var promotion = page.GetByTestId("promotion");
+        await Assertions.Expect(promotion).ToContainTextAsync("urge (1.0.1) was NOT promoted to production: ");
+        await Assertions.Expect(promotion).ToContainTextAsync("requires tests");
+        var stored = (await api.GetFromJsonAsync<ExperimentResponse>($"/api/experiments/{experiment.Id}", PromptVaultJson.Options, cancel))!;
+        Assert.Contains(stored.PromotionRefused!, await promotion.InnerTextAsync());
+        // A page opened later says the same: it is the experiment's, not the click's.
+        var later = await fixture.OpenAsync(fixture.ReaderKey);
+        await later.GotoAsync($"/experiments/{experiment.Id}");
+        await Assertions.Expect(later.GetByTestId("promotion")).ToContainTextAsync("was NOT promoted to production");
+    }
+
+    /// <summary>Creates <paramref name="prompt"/> ("Buy", then "Buy now") and a draft experiment of its two versions, control and urge, half each,
+    /// on the default target metric (conversionRate).</summary>
+    internal static async Task<ExperimentResponse> CreateUrgeExperimentAsync(HttpClient api, string prompt, string name, bool promoteWinner = false)
+    {
+        var cancel = TestContext.Current.CancellationToken;
+        var created = await api.PostAsJsonAsync("/api/prompts", new CreatePromptRequest(prompt, Content: "Buy"), PromptVaultJson.Options, cancel);
+        var control = (await created.Content.ReadFromJsonAsync<PromptResponse>(PromptVaultJson.Options, cancel))!.LatestVersion.Id;
+        var versioned = await api.PostAsJsonAsync($"/api/prompts/{Uri.EscapeDataString(prompt)}/versions", new CreateVersionRequest("Buy now", ChangeDescription: "Urge"),
+            PromptVaultJson.Options, cancel);
+        var challenger = (await versioned.Content.ReadFromJsonAsync<VersionResponse>(PromptVaultJson.Options, cancel))!.Id;
+        var posted = await api.PostAsJsonAsync("/api/experiments", new CreateExperimentRequest(name, prompt,
+            [new VariantRequest("control", control, 50), new VariantRequest("urge", challenger, 50)], PromoteWinner: promoteWinner), PromptVaultJson.Options, cancel);
+        Assert.True(posted.IsSuccessStatusCode, await posted.Content.ReadAsStringAsync(cancel));
+        return (await posted.Content.ReadFromJsonAsync<ExperimentResponse>(PromptVaultJson.Options, cancel))!;
     }
 
     [Fact]

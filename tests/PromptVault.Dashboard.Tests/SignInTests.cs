@@ -190,15 +190,7 @@ public sealed class SignInTests(DashboardFixture fixture) : IClassFixture<Dashbo
     public async Task RevokedKey_SendsAnOpenExperimentPageToTheSignInPage()
     {
         using var api = fixture.Server.CreateClient();
-        var cancel = TestContext.Current.CancellationToken;
-        var created = await api.PostAsJsonAsync("/api/prompts", new CreatePromptRequest("revoked-watcher", Content: "Buy"), PromptVaultJson.Options, cancel);
-        var control = (await created.Content.ReadFromJsonAsync<PromptResponse>(PromptVaultJson.Options, cancel))!.LatestVersion.Id;
-        var versioned = await api.PostAsJsonAsync("/api/prompts/revoked-watcher/versions", new CreateVersionRequest("Buy now", ChangeDescription: "Urge"),
-            PromptVaultJson.Options, cancel);
-        var challenger = (await versioned.Content.ReadFromJsonAsync<VersionResponse>(PromptVaultJson.Options, cancel))!.Id;
-        var started = await api.PostAsJsonAsync("/api/experiments", new CreateExperimentRequest("watched", "revoked-watcher",
-            [new VariantRequest("control", control, 50), new VariantRequest("urge", challenger, 50)]), PromptVaultJson.Options, cancel);
-        var experiment = (await started.Content.ReadFromJsonAsync<ExperimentResponse>(PromptVaultJson.Options, cancel))!;
+        var experiment = await ExperimentPagesTests.CreateUrgeExperimentAsync(api, "revoked-watcher", "watched");
         var key = await CreateKeyAsync(api, "revoked-watcher", ApiKeyRole.Reader);
         var page = await fixture.OpenAsync(key.Key);
         await page.GotoAsync($"/experiments/{experiment.Id}");
