@@ -190,6 +190,39 @@ public sealed class ExperimentPagesTests(DashboardFixture fixture) : IClassFixtu
         await Assertions.Expect(later.GetByTestId("promotion")).ToContainTextAsync("was NOT promoted to production");
     }
 
+    /// <summary>
+    /// A refused Start (the prompt already runs another experiment) showed its error for at most two seconds: the page's
+    /// next live update, a load that succeeded, cleared it, so a user who looked away saw the button do nothing.
+    /// </summary>
+    [Fact]
+    public async Task Experiment_StartRefused_ErrorStaysThroughTheLiveUpdates()
+    {
+        var cancel = TestContext.Current.CancellationToken;
+        using var api = fixture.Server.CreateClient();
+        var running = await CreateUrgeExperimentAsync(api, "refused/start", "first");
+        (await api.PostAsync($"/api/experiments/{running.Id}/start", null, cancel)).EnsureSuccessStatusCode();
+        var posted = await api.PostAsJsonAsync("/api/experiments", new CreateExperimentRequest("second", "refused/start",
+            [.. running.Variants.Select(v => new VariantRequest(v.Name, v.VersionId, v.Weight))]), PromptVaultJson.Options, cancel);
+        var second = (await posted.Content.ReadFromJsonAsync<ExperimentResponse>(PromptVaultJson.Options, cancel))!;
+        var page = await fixture.OpenAsync(fixture.Server.AdminKey);
+        await page.GotoAsync($"/experiments/{second.Id}");
+        var updated = page.GetByText(new Regex("^Updated .* UTC, live\\.$"));
+        await Assertions.Expect(updated).ToBeVisibleAsync();
+
+        await page.GetByRole(AriaRole.Button, new() { Name = "Start" }).ClickAsync();
+
+        var refused = page.GetByRole(AriaRole.Alert).Filter(new() { HasText = "already has a running experiment" });
+        await Assertions.Expect(refused).ToBeVisibleAsync();
+        // Two live updates later (each re-reads the experiment and changes the time shown), the error is still there.
+        for (var update = 0; update < 2; update++)
+        {
+            var shown = await updated.InnerTextAsync();
+            await Assertions.Expect(updated).Not.ToHaveTextAsync(shown);
+        }
+        await Assertions.Expect(refused).ToBeVisibleAsync();
+        await Assertions.Expect(page.GetByTestId("experiment-status")).ToHaveTextAsync("draft");
+    }
+
     /// <summary>Creates <paramref name="prompt"/> ("Buy", then "Buy now") and a draft experiment of its two versions, control and urge, half each,
     /// on the default target metric (conversionRate).</summary>
     internal static async Task<ExperimentResponse> CreateUrgeExperimentAsync(HttpClient api, string prompt, string name, bool promoteWinner = false)
