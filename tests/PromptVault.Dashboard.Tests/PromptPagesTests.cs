@@ -228,6 +228,31 @@ public sealed class PromptPagesTests(DashboardFixture fixture) : IClassFixture<D
         await Assertions.Expect(page.GetByTestId("preview")).ToHaveTextAsync("Hi a");
     }
 
+    /// <summary>
+    /// A draft that includes a prompt requiring a variable (shared/policy requires policy): the editor offered test values only
+    /// for the variables the draft declares, so its preview said "variable 'policy' is required." and nothing could fill it in.
+    /// The included variables get test values too, in a chat prompt's messages as in a template.
+    /// </summary>
+    [Fact]
+    public async Task Edit_IncludeRequiresAVariable_ItsTestValueCanBeTypedAndThePreviewRenders()
+    {
+        using var api = fixture.Server.CreateClient();
+        var ct = TestContext.Current.CancellationToken;
+        (await api.PostAsync("/api/prompts", new StringContent(
+            """{"name":"shared/policy","content":"Follow {{policy}}.","variables":[{"name":"policy","type":"string","required":true}]}""",
+            System.Text.Encoding.UTF8, "application/json"), ct)).EnsureSuccessStatusCode();
+        (await api.PutAsJsonAsync("/api/prompts/shared%2Fpolicy/labels/production", new { version = "1.0.0" }, ct)).EnsureSuccessStatusCode();
+        var page = await CreateAndEditAsync(api, """{"name":"policed","content":"Hi {{name}}. {{> shared/policy}}","variables":[{"name":"name","type":"string"}]}""");
+        await page.GetByLabel("Test value for name (string)").FillAsync("Ann");
+
+        await page.GetByLabel("Test value for policy (string, required, from an include)").FillAsync("the refund rules");
+
+        await Assertions.Expect(page.GetByTestId("preview")).ToHaveTextAsync("Hi Ann. Follow the refund rules.");
+        var chat = await CreateAndEditAsync(api, """{"name":"policed-chat","type":"chat","messages":[{"role":"system","content":"{{> shared/policy}}"}]}""");
+        await chat.GetByLabel("Test value for policy (string, required, from an include)").FillAsync("the refund rules");
+        await Assertions.Expect(chat.GetByTestId("preview")).ToContainTextAsync("Follow the refund rules.");
+    }
+
     /// <summary>A save while another writer holds the SQLite database past the busy timeout: the store's "busy, retry" ended the circuit, the draft with it.</summary>
     [Fact]
     public async Task Edit_SaveWhileTheDatabaseIsLocked_SaysToRetryAndKeepsTheDraft()

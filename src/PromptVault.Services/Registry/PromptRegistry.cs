@@ -506,29 +506,33 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, IEx
     /// Renders a template that is not saved yet (the dashboard's live preview) as a render of it would once saved, and gives the
     /// contract a save would store: the declared variables with those of the versions it includes.
     /// </summary>
+    /// <param name="inputsFor">The inputs to render with, given that contract: the editor offers a test value for each variable an include adds,
+    /// required ones too, so it learns them before the render that needs them.</param>
     /// <exception cref="InvalidInputException">The draft would be refused on save, or the inputs do not fit its contract.</exception>
     /// <exception cref="ConflictException">Its includes form a cycle.</exception>
     public async Task<(string Output, IReadOnlyList<VariableDefinition> Contract)> PreviewDraftAsync(string name, string content,
-        IReadOnlyList<VariableDefinition> variables, IReadOnlyDictionary<string, System.Text.Json.JsonElement>? inputs, CancellationToken cancellationToken = default)
+        IReadOnlyList<VariableDefinition> variables, Func<IReadOnlyList<VariableDefinition>, IReadOnlyDictionary<string, System.Text.Json.JsonElement>?> inputsFor,
+        CancellationToken cancellationToken = default)
     {
         var template = templates.CompileDraft(content, variables);
         var includes = await ResolveIncludesAsync(name, template.References, served: true, cancellationToken);
         var contract = includes.MergeContract(variables);
         // Rendered with the contract a save would store, as the saved version renders; compiled once.
-        return (template.WithContract(contract).Render(inputs, includes), contract);
+        return (template.WithContract(contract).Render(inputsFor(contract), includes), contract);
     }
 
     /// <summary>The same for a chat prompt's unsaved messages: each rendered with the versions its includes hold now.</summary>
+    /// <inheritdoc cref="PreviewDraftAsync" path="/param[@name='inputsFor']"/>
     /// <inheritdoc cref="PreviewDraftAsync" path="/exception"/>
     public async Task<(IReadOnlyList<PromptMessage> Messages, IReadOnlyList<VariableDefinition> Contract)> PreviewChatDraftAsync(string name,
-        IReadOnlyList<PromptMessage> messages, IReadOnlyList<VariableDefinition> variables, IReadOnlyDictionary<string, System.Text.Json.JsonElement>? inputs,
-        CancellationToken cancellationToken = default)
+        IReadOnlyList<PromptMessage> messages, IReadOnlyList<VariableDefinition> variables,
+        Func<IReadOnlyList<VariableDefinition>, IReadOnlyDictionary<string, System.Text.Json.JsonElement>?> inputsFor, CancellationToken cancellationToken = default)
     {
         var chat = templates.CompileChatDraft(messages, variables);
         var includes = await ResolveIncludesAsync(name, chat.References, served: true, cancellationToken);
         var contract = includes.MergeContract(variables);
         // Rendered with the contract a save would store; compiled once, as a text draft.
-        return (chat.WithContract(contract).Render(inputs, includes), contract);
+        return (chat.WithContract(contract).Render(inputsFor(contract), includes), contract);
     }
 
     /// <summary>
@@ -552,8 +556,8 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, IEx
         {
             throw new InvalidInputException(e.Code, $"{field}: {e.Message}", e.Field is null ? field : $"{field}.{e.Field}");
         }
-        var messages = body.Messages is { } chat ? (await PreviewChatDraftAsync(prompt.Name, chat, declared, inputs, cancellationToken)).Messages : null;
-        var content = body.Messages is null ? (await PreviewDraftAsync(prompt.Name, body.Content, declared, inputs, cancellationToken)).Output : null;
+        var messages = body.Messages is { } chat ? (await PreviewChatDraftAsync(prompt.Name, chat, declared, _ => inputs, cancellationToken)).Messages : null;
+        var content = body.Messages is null ? (await PreviewDraftAsync(prompt.Name, body.Content, declared, _ => inputs, cancellationToken)).Output : null;
         return new RenderResponse(content, prompt.Name, edited.Version.ToString(), "", null, null, body.Metadata) { Messages = messages };
     }
 
