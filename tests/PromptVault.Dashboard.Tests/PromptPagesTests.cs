@@ -253,6 +253,25 @@ public sealed class PromptPagesTests(DashboardFixture fixture) : IClassFixture<D
         await Assertions.Expect(chat.GetByTestId("preview")).ToContainTextAsync("Follow the refund rules.");
     }
 
+    /// <summary>
+    /// A prompt with a required variable opened in the editor: its preview fails until a test value is typed ("variable 'who' is
+    /// required."), and the editor then skipped comparing the draft with the latest version, so Save version stayed enabled for
+    /// an unchanged draft (a save was refused as unchanged) and an edit showed no bump and no diff.
+    /// </summary>
+    [Fact]
+    public async Task Edit_PreviewLacksARequiredTestValue_StillComparesTheDraftWithTheLatestVersion()
+    {
+        using var api = fixture.Server.CreateClient();
+        var page = await CreateAndEditAsync(api, """{"name":"required-who","content":"Hi {{who}}","variables":[{"name":"who","type":"string","required":true}]}""");
+        await Assertions.Expect(page.GetByTestId("render-error")).ToHaveTextAsync("variable 'who' is required.");
+
+        await Assertions.Expect(page.GetByRole(AriaRole.Button, new() { Name = "Save version" })).ToBeDisabledAsync();
+        await page.GetByLabel("Template", new() { Exact = true }).FillAsync("Hello {{who}}");
+
+        await Assertions.Expect(page.GetByTestId("bump")).ToHaveTextAsync("1.0.0 → 1.0.1 (patch)");
+        await Assertions.Expect(page.GetByRole(AriaRole.Button, new() { Name = "Save version" })).ToBeEnabledAsync();
+    }
+
     /// <summary>A save while another writer holds the SQLite database past the busy timeout: the store's "busy, retry" ended the circuit, the draft with it.</summary>
     [Fact]
     public async Task Edit_SaveWhileTheDatabaseIsLocked_SaysToRetryAndKeepsTheDraft()
