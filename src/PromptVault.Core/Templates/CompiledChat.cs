@@ -55,6 +55,9 @@ public sealed class CompiledChat
     /// <see cref="PromptIncludes.ResolveAsync"/> and pass the result to a render.</summary>
     public IReadOnlyList<PromptReference> References { get; }
 
+    /// <summary>The prompts message <paramref name="index"/> includes (none for a placeholder), to resolve them alone and name the message in a refusal.</summary>
+    internal IReadOnlyList<PromptReference> ReferencesOf(int index) => _parts[index].Template?.References ?? [];
+
     /// <summary>Checks a chat version's messages before it is saved: each template as <see cref="TemplateEngine.Validate"/> checks
     /// content, each placeholder naming a declared <c>array</c> variable. Errors name the message's index and field.</summary>
     /// <exception cref="InvalidInputException">A message breaks a rule; the field is <c>messages[i].role</c> or <c>messages[i].content</c>.</exception>

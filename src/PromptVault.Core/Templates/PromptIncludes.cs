@@ -31,6 +31,20 @@ public sealed class PromptIncludes
     /// <summary>No includes: what a template without references renders with.</summary>
     public static PromptIncludes None { get; } = new([], []);
 
+    /// <summary>The includes of templates rendered together, each resolved alone (a chat prompt's messages, so that a refusal names its
+    /// message): a render of any of them, and the contract they share (<see cref="MergeContract"/>; a conflict names the included
+    /// version each side came from, whichever template included it).</summary>
+    public static PromptIncludes Together(IReadOnlyList<PromptIncludes> templates)
+    {
+        ArgumentNullException.ThrowIfNull(templates);
+        if (templates.Count == 1) return templates[0];
+        var byReference = new Dictionary<PromptReference, IncludedPrompt>();
+        foreach (var template in templates)
+            foreach (var (reference, included) in template._byReference)
+                byReference.TryAdd(reference, included);
+        return byReference.Count == 0 ? None : new(templates.SelectMany(t => t._direct).Distinct().ToList(), byReference);
+    }
+
     /// <summary>The versions included, directly and through others, each once, in the order they were first reached.</summary>
     public IReadOnlyList<ReferencedVersion> Versions { get; }
 
@@ -75,20 +89,14 @@ public sealed class PromptIncludes
     /// </summary>
     /// <exception cref="InvalidInputException">A variable has different types, or different patterns, on two sides (<c>variable_conflict</c>);
     /// a default fails the pattern it carries; or the merged contract is over a limit.</exception>
-    public IReadOnlyList<VariableDefinition> MergeContract(IReadOnlyList<VariableDefinition> declared) => MergeContract(declared, [this]);
-
-    /// <summary>The same for templates that share one contract, each with its own includes (a chat prompt's messages): a conflict
-    /// names the included version each side came from, whichever template included it.</summary>
-    /// <inheritdoc cref="MergeContract(IReadOnlyList{VariableDefinition})" path="/exception"/>
-    public static IReadOnlyList<VariableDefinition> MergeContract(IReadOnlyList<VariableDefinition> declared, IReadOnlyList<PromptIncludes> templates)
+    public IReadOnlyList<VariableDefinition> MergeContract(IReadOnlyList<VariableDefinition> declared)
     {
         ArgumentNullException.ThrowIfNull(declared);
-        ArgumentNullException.ThrowIfNull(templates);
-        if (templates.All(t => t._byReference.Count == 0)) return declared;
+        if (_byReference.Count == 0) return declared;
         var merged = declared.ToList();
         var from = declared.ToDictionary(v => v.Name, _ => "this version", StringComparer.Ordinal);
         var patternFrom = new Dictionary<string, string>(from, StringComparer.Ordinal);
-        foreach (var included in templates.SelectMany(t => t._byReference.Values).DistinctBy(i => i.Version.VersionId))
+        foreach (var included in _byReference.Values.DistinctBy(i => i.Version.VersionId))
         {
             foreach (var variable in included.Template.Variables)
             {
@@ -113,7 +121,7 @@ public sealed class PromptIncludes
         }
         for (var i = 0; i < merged.Count; i++)
         {
-            if (merged[i] is { HasDefault: false, Required: false } optional && templates.Any(t => t.NeedsAValue(optional.Name, t._direct, [])))
+            if (merged[i] is { HasDefault: false, Required: false } optional && NeedsAValue(optional.Name, _direct, []))
                 merged[i] = optional with { Required = true };
         }
         VariableContract.ValidateDefinitions(merged);

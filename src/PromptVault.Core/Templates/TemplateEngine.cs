@@ -88,12 +88,12 @@ public sealed class TemplateEngine(TimeProvider? timeProvider = null)
     public CompiledChat CompileChatDraft(IReadOnlyList<PromptMessage> messages, IReadOnlyList<VariableDefinition> variables)
     {
         ValidateChat(messages, variables);
-        return new CompiledChat(messages, variables, _time, content => Compile(content, variables));
+        return CompileChat(messages, variables);
     }
 
     /// <summary>The compiled messages of the chat version <paramref name="versionId"/> (compiled on first use of the id, then reused).</summary>
     public CompiledChat ChatFor(string versionId, IReadOnlyList<PromptMessage> messages, IReadOnlyList<VariableDefinition> variables) =>
-        _chatByVersionId.GetOrAdd(versionId, static (_, args) => new CompiledChat(args.Messages, args.Variables, args.Engine._time, content => args.Engine.Compile(content, args.Variables)),
+        _chatByVersionId.GetOrAdd(versionId, static (_, args) => args.Engine.CompileChat(args.Messages, args.Variables),
             (Engine: this, Messages: messages, Variables: variables));
 
     /// <summary>The prompts a stored version includes: its content's references, or a chat version's messages' (compiled once, as <see cref="For(PromptVersion)"/>).</summary>
@@ -106,4 +106,8 @@ public sealed class TemplateEngine(TimeProvider? timeProvider = null)
     /// <summary>Compiles a template without checking or caching it (a draft that <see cref="Validate"/> passed).</summary>
     internal CompiledPrompt Compile(string content, IReadOnlyList<VariableDefinition> variables) =>
         new(TemplateParser.Parse(content), variables, _time);
+
+    /// <summary>Compiles chat messages without checking or caching them (a draft that <see cref="ValidateChat"/> passed).</summary>
+    internal CompiledChat CompileChat(IReadOnlyList<PromptMessage> messages, IReadOnlyList<VariableDefinition> variables) =>
+        new(messages, variables, _time, content => Compile(content, variables));
 }

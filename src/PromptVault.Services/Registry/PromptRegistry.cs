@@ -34,7 +34,7 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, IEx
         PromptRules.ValidateLength(request.Category, PromptRules.MaxTagLength, "category");
         var metadata = request.Metadata ?? PromptMetadata.Empty;
         var type = request.Type ?? PromptType.Template;
-        var body = await WithIncludedContractAsync(request.Name!, ValidateVersionBody(type, request.Content, request.Messages, request.Variables ?? [], metadata), cancellationToken);
+        var (body, _, _, _) = await WithIncludedContractAsync(request.Name!, ValidateVersionBody(type, request.Content, request.Messages, request.Variables ?? [], metadata), cancellationToken);
         var variables = body.Variables;
         var tests = request.Tests is null ? null : TestCaseRules.Validate(request.Tests);
 
@@ -177,7 +177,7 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, IEx
             var metadata = request.Metadata ?? latest.Metadata;
             // What was declared is inherited; what the includes add is joined again, as they are now.
             var declared = request.Variables ?? latest.Declared;
-            var body = await WithIncludedContractAsync(prompt.Name,
+            var (body, _, _, _) = await WithIncludedContractAsync(prompt.Name,
                 ValidateVersionBody(prompt.Type, request.Content, request.Messages, declared, metadata), cancellationToken);
             var variables = body.Variables;
 
@@ -536,8 +536,10 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, IEx
     }
 
     /// <summary>
-    /// Renders an unsaved version of <paramref name="prompt"/> (the playground's edits): its body is checked as a new version's is,
-    /// and nothing is stored. What the draft leaves out (variables, metadata) comes from the version it edits, as in a new version.
+    /// Renders an unsaved version of <paramref name="prompt"/> (the playground's edits) as a save of it would store and render it: its body
+    /// is checked as a new version's is, compiled once, and its includes resolved once, from the store as a save resolves them (not from
+    /// this server's cache, which may not have seen a label moved through another server yet). Nothing is stored. What the draft leaves
+    /// out (variables, metadata) comes from the version it edits, as in a new version.
     /// </summary>
     /// <param name="field">Where the draft sits in the request (<c>drafts[0]</c>): errors about its body name their field under it.</param>
     /// <returns>The render, carrying the edited version's number and no id.</returns>
@@ -546,18 +548,20 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, IEx
     {
         var edited = await RequireVersionAsync(prompt, draft.Version ?? Serving.LatestVersion, cancellationToken);
         var declared = draft.Variables ?? edited.Declared;
-        VersionBody body;
+        CompiledBody compiled;
         try
         {
-            body = await WithIncludedContractAsync(prompt.Name,
+            compiled = await WithIncludedContractAsync(prompt.Name,
                 ValidateVersionBody(prompt.Type, draft.Content, draft.Messages, declared, draft.Metadata ?? edited.Metadata), cancellationToken);
         }
         catch (InvalidInputException e)
         {
             throw new InvalidInputException(e.Code, $"{field}: {e.Message}", e.Field is null ? field : $"{field}.{e.Field}");
         }
-        var messages = body.Messages is { } chat ? (await PreviewChatDraftAsync(prompt.Name, chat, declared, _ => inputs, cancellationToken)).Messages : null;
-        var content = body.Messages is null ? (await PreviewDraftAsync(prompt.Name, body.Content, declared, _ => inputs, cancellationToken)).Output : null;
+        var (body, text, chat, includes) = compiled;
+        // Rendered with the contract a save would store, as the saved version renders.
+        var content = text?.WithContract(body.Variables).Render(inputs, includes);
+        var messages = chat?.WithContract(body.Variables).Render(inputs, includes);
         return new RenderResponse(content, prompt.Name, edited.Version.ToString(), "", null, null, body.Metadata) { Messages = messages };
     }
 
@@ -595,24 +599,26 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, IEx
     }
 
     /// <summary>
-    /// The declared contract with the variables of every version the content includes (SPEC §7), after checking that each
-    /// include resolves and none closes a cycle. A label reference adds the variables of the version the label holds now.
+    /// A new version's body compiled once, with the declared contract joined by the variables of every version it includes (SPEC §7),
+    /// after checking that each include resolves now in the store and none closes a cycle. A label reference adds the variables of the
+    /// version the label holds now.
     /// </summary>
-    private async Task<VersionBody> WithIncludedContractAsync(string name, VersionBody body, CancellationToken cancellationToken)
+    private async Task<CompiledBody> WithIncludedContractAsync(string name, VersionBody body, CancellationToken cancellationToken)
     {
         if (body.Messages is not { } messages)
         {
-            var includes = await ResolveIncludesAsync(name, templates.Compile(body.Content, body.Variables).References, served: false, cancellationToken);
-            return body with { Variables = includes.MergeContract(body.Variables) };
+            var text = templates.Compile(body.Content, body.Variables);
+            var includes = await ResolveIncludesAsync(name, text.References, served: false, cancellationToken);
+            return new(body with { Variables = includes.MergeContract(body.Variables) }, text, null, includes);
         }
+        var chat = templates.CompileChat(messages, body.Variables);
         var each = new List<PromptIncludes>();
         for (var i = 0; i < messages.Count; i++)
         {
-            if (messages[i].Role == MessageRole.Placeholder) continue;
             var field = $"messages[{i}].content";
             try
             {
-                each.Add(await ResolveIncludesAsync(name, templates.Compile(messages[i].Content, body.Variables).References, served: false, cancellationToken));
+                each.Add(await ResolveIncludesAsync(name, chat.ReferencesOf(i), served: false, cancellationToken));
             }
             catch (InvalidInputException e) when (e.Field == "content")
             {
@@ -623,8 +629,13 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, IEx
                 throw new ConflictException(e.Code, $"{field}: {e.Message}", field);
             }
         }
-        return body with { Variables = PromptIncludes.MergeContract(body.Variables, each) };
+        var together = PromptIncludes.Together(each);
+        return new(body with { Variables = together.MergeContract(body.Variables) }, null, chat, together);
     }
+
+    /// <summary>A new version's body with its joined contract (<see cref="VersionBody.Variables"/>), its template or messages compiled
+    /// with the declared variables, and the versions it includes.</summary>
+    private sealed record CompiledBody(VersionBody Body, CompiledPrompt? Text, CompiledChat? Chat, PromptIncludes Includes);
 
     /// <summary>
     /// Checks that <paramref name="version"/> of <paramref name="promptName"/> may serve as far as its includes go, before a label

@@ -375,6 +375,38 @@ public sealed class IncludesApiTests(ServerFixture fixture) : IClassFixture<Serv
     }
 
     [Fact]
+    public async Task Playground_DraftIncludingALabelMovedThroughAnotherServer_RendersWhatASaveWouldInclude()
+    {
+        // The label moves in the store without this server's change feed (as through another server), so its cache still holds
+        // 1.0.0: a save of the draft would include 1.0.1, and the playground renders that.
+        var cancellationToken = TestContext.Current.CancellationToken;
+        var guard = await CreateGuardAsync();
+        await NewVersionAsync(_client, guard, new { content = "Never promise more than {{policy}}.", changeDescription = "stricter" });
+        var includer = await CreateAsync("includer", $"Rules: {{{{> {guard}}}}}");
+        await LabelAsync(includer, "production", "1.0.0");
+        var variables = new { policy = "30 days" };
+        Assert.Equal("Rules: Follow the policy: 30 days.", (await RenderProductionAsync(includer, variables)).Str("content"));
+        var store = fixture.Server.Services.GetRequiredService<IPromptStore>();
+        var guardPrompt = (await store.FindPromptAsync(guard, cancellationToken))!;
+        var from = (await store.FindLabelledVersionAsync(guardPrompt.Id, "production", cancellationToken))!;
+        var to = (await store.FindLatestVersionAsync(guardPrompt.Id, cancellationToken))!;
+        await store.SaveAsync(new PromptChanges
+        {
+            LabelChanges = [new LabelChange(guardPrompt.Id, "production", from.Id, to.Id, DateTimeOffset.UtcNow, "another-server")],
+        }, cancellationToken);
+
+        var (status, body) = await PostAsync(_client, "/api/playground", new
+        {
+            prompt = includer,
+            drafts = new object[] { new { content = $"Rules now: {{{{> {guard}}}}}" } },
+            variables,
+        });
+
+        Assert.True(status == HttpStatusCode.OK, body?.ToJsonString());
+        Assert.Equal("Rules now: Never promise more than 30 days.", body!["results"]![0].Str("render"));
+    }
+
+    [Fact]
     public async Task ChatPrompt_MessagesIncludePrompts_ContractJoinsAndRenderListsTheVersions()
     {
         var guard = await CreateGuardAsync();
