@@ -115,18 +115,24 @@ public sealed class ExperimentService(
     public async Task<RenderResponse> RenderAsync(string name, RenderRequest request, CancellationToken cancellationToken = default)
     {
         using var span = Telemetry.Start(Telemetry.RenderSpan, name);
+        return Telemetry.Rendered(await ServeAsync(name, request, cancellationToken), request);
+    }
+
+    // A ValueTask: served from the cache, it completes at once and allocates nothing beyond what the render does.
+    private async ValueTask<RenderResponse> ServeAsync(string name, RenderRequest request, CancellationToken cancellationToken)
+    {
         if (!Serving.ByExperimentValidated(request.UnitId, request.Version, request.Label))
-            return Telemetry.Rendered(await registry.RenderAsync(name, request, cancellationToken), request);
+            return await registry.RenderAsync(name, request, cancellationToken);
 
         var prompt = await registry.RequireServedPromptAsync(name, cancellationToken);
         var running = await cache.FindRunningExperimentAsync(prompt.Id, cancellationToken);
         if (running is null)
-            return Telemetry.Rendered(await registry.RenderAsync(prompt, request, cancellationToken), request);
+            return await registry.RenderAsync(prompt, request, cancellationToken);
 
         var variant = Assignment.VariantFor(running, request.UnitId);
         var version = await cache.FindVersionByIdAsync(prompt.Id, variant.VersionId, cancellationToken)
             ?? throw new NotFoundException("version_not_found", $"variant '{variant.Name}' of experiment '{running.Name}' names a version that no longer exists.");
-        var response = Telemetry.Rendered(await registry.RenderAsync(prompt, version, request, running.Id, variant.Id, cancellationToken), request);
+        var response = await registry.RenderAsync(prompt, version, request, running.Id, variant.Id, cancellationToken);
         // A render is a read: its exposure is queued, not awaited (docs/reliability.md#exposures-of-renders).
         Telemetry.ExposureQueued(prompt.Name, experiments.QueueExposure(new Exposure(running.Id, variant.Id, request.UnitId, time.GetUtcNow())));
         return response;
