@@ -556,13 +556,20 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, IEx
         }
         catch (InvalidInputException e)
         {
-            throw new InvalidInputException(e.Code, $"{field}: {e.Message}", e.Field is null ? field : $"{field}.{e.Field}");
+            throw new InvalidInputException(e.Code, $"{field}: {e.Message}", Under(e.Field));
+        }
+        catch (ConflictException e)
+        {
+            // An include that closes a cycle.
+            throw new ConflictException(e.Code, $"{field}: {e.Message}", Under(e.Field));
         }
         var (body, text, chat, includes) = compiled;
         // Rendered with the contract a save would store, as the saved version renders.
         var content = text?.WithContract(body.Variables).Render(inputs, includes);
         var messages = chat?.WithContract(body.Variables).Render(inputs, includes);
         return new RenderResponse(content, prompt.Name, edited.Version.ToString(), "", null, null, body.Metadata) { Messages = messages };
+
+        string Under(string? inDraft) => inDraft is null ? field : $"{field}.{inDraft}";
     }
 
     /// <summary>What the prompts that <paramref name="name"/>'s versions include, and that include it, are now (the dashboard).</summary>

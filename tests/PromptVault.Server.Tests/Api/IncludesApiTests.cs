@@ -407,6 +407,24 @@ public sealed class IncludesApiTests(ServerFixture fixture) : IClassFixture<Serv
     }
 
     [Fact]
+    public async Task Playground_SecondDraftIncludingItsOwnPrompt_Returns409NamingThatDraft()
+    {
+        var includer = await CreateAsync("includer", "Plain.");
+
+        var (status, body) = await PostAsync(_client, "/api/playground", new
+        {
+            prompt = includer,
+            drafts = new object[] { new { content = "Still plain." }, new { content = $"Loop: {{{{> {includer}}}}}" } },
+            variables = new { },
+        });
+
+        Assert.Equal(HttpStatusCode.Conflict, status);
+        Assert.Equal("reference_cycle", body.Str("code"));
+        Assert.Equal("drafts[1].content", body.Str("field"));
+        Assert.StartsWith("drafts[1]: ", body.Str("detail"));
+    }
+
+    [Fact]
     public async Task ChatPrompt_MessagesIncludePrompts_ContractJoinsAndRenderListsTheVersions()
     {
         var guard = await CreateGuardAsync();
