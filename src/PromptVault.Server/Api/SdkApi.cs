@@ -28,6 +28,7 @@ internal static class SdkApi
             .WithDescription("On connect, and then whenever the snapshot changes: `event: snapshot`, `data: {\"sequence\":…,\"etag\":\"\\\"…\\\"\"}`, `id: <sequence>`. "
                 + "A `: keep-alive` comment every 15 s of quiet. Fetch GET /api/sdk/snapshot with If-None-Match when the etag is not the one you hold.")
             .RequireAuthorization(RolePolicies.Reader)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests)
             .RequireRateLimiting(RateLimits.SdkStreamPolicy);
         routes.MapPost("/api/exposures", RecordExposures).WithName("RecordExposures").WithSummary("Record exposures an SDK resolved locally").WithTags("SDK")
             .RequireToChange(RolePolicies.Writer)

@@ -12,7 +12,6 @@ namespace PromptVault.Server.Dashboard;
 /// (a revocation through any server on PostgreSQL included): once the key is no longer active the circuit is signed out, so
 /// its pages' actions, which check the role, are refused, and <see cref="SignedOutCircuitHandler"/> sends it to the sign-in page.
 /// </summary>
-/// <remarks>The check lists the keys: <see cref="PromptVault.Core.Storage.IApiKeyStore"/> has no lookup by id.</remarks>
 internal sealed class DashboardAuthenticationState : AuthenticationStateProvider, IHostEnvironmentAuthenticationStateProvider, IDisposable
 {
     private static readonly AuthenticationState SignedOut = new(new ClaimsPrincipal(new ClaimsIdentity()));
