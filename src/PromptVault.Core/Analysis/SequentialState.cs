@@ -24,7 +24,8 @@ public sealed record SequentialState(IReadOnlyDictionary<string, double> Values)
     public static string KeyOf(string variantId, Metrics.MetricName metric) => $"{variantId}:{Names.Of(metric)}";
 
     /// <summary>
-    /// Both states' looks together: the smaller of each minimum p-value and high end, the larger of each low end. What
+    /// Both states' looks together: the smaller of each minimum p-value, and each interval intersected by
+    /// <see cref="Intersect"/> (this state's ends the stored ones, <paramref name="other"/>'s the newer look's). What
     /// stores the state merges what it has with what it is given, so two looks racing each other lose nothing.
     /// </summary>
     public SequentialState Merge(SequentialState other)
@@ -33,10 +34,29 @@ public sealed record SequentialState(IReadOnlyDictionary<string, double> Values)
         var merged = new Dictionary<string, double>(Values, StringComparer.Ordinal);
         foreach (var (key, value) in other.Values)
         {
-            merged[key] = !merged.TryGetValue(key, out var mine) ? value
-                : key.EndsWith(LowSuffix, StringComparison.Ordinal) ? Math.Max(mine, value)
-                : Math.Min(mine, value);
+            if (key.EndsWith(HighSuffix, StringComparison.Ordinal))
+                continue; // with its low end
+            if (!key.EndsWith(LowSuffix, StringComparison.Ordinal))
+            {
+                merged[key] = merged.TryGetValue(key, out var mine) ? Math.Min(mine, value) : value;
+                continue;
+            }
+            var highKey = key[..^LowSuffix.Length] + HighSuffix;
+            if (!other.Values.TryGetValue(highKey, out var high))
+                continue;
+            var (low, intersectedHigh) = Values.TryGetValue(key, out var storedLow) && Values.TryGetValue(highKey, out var storedHigh)
+                ? Intersect(storedLow, storedHigh, value, high)
+                : (value, high);
+            (merged[key], merged[highKey]) = (low, intersectedHigh);
         }
         return new SequentialState(merged);
     }
+
+    /// <summary>
+    /// The running intersection of an always-valid interval: the stored one intersected with this look's, or this look's
+    /// alone when they do not meet (the plug-in variance or τ moved), so the intersection starts again from it and is
+    /// never empty.
+    /// </summary>
+    public static (double Low, double High) Intersect(double storedLow, double storedHigh, double low, double high) =>
+        Math.Max(storedLow, low) <= Math.Min(storedHigh, high) ? (Math.Max(storedLow, low), Math.Min(storedHigh, high)) : (low, high);
 }

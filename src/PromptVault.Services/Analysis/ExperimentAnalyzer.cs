@@ -153,8 +153,7 @@ public static class ExperimentAnalyzer
 
     /// <summary>
     /// The intersection of this look's confidence sequence with the earlier looks' (kept in the state beside the p-value's
-    /// minimum): still always valid, and it never widens, like the running minimum. When they do not meet (the plug-in
-    /// variance or τ moved), this look's interval is shown and the intersection starts again from it.
+    /// minimum, <see cref="SequentialState.Intersect"/>): still always valid, and it never widens, like the running minimum.
     /// </summary>
     private static Interval? RunningIntersection(Dictionary<string, double>? state, string key, Interval? now)
     {
@@ -163,9 +162,12 @@ public static class ExperimentAnalyzer
         string lowKey = key + SequentialState.LowSuffix, highKey = key + SequentialState.HighSuffix;
         if (!state.TryGetValue(lowKey, out var low) || !state.TryGetValue(highKey, out var high))
             (low, high) = (double.NegativeInfinity, double.PositiveInfinity);
-        var interval = now is { } i && Math.Max(low, i.Low) <= Math.Min(high, i.High)
-            ? new Interval(Math.Max(low, i.Low), Math.Min(high, i.High))
-            : now ?? (double.IsFinite(low) && double.IsFinite(high) ? new Interval(low, high) : null);
+        Interval? interval = double.IsFinite(low) && double.IsFinite(high) ? new Interval(low, high) : null;
+        if (now is { } i)
+        {
+            var (intersectedLow, intersectedHigh) = SequentialState.Intersect(low, high, i.Low, i.High);
+            interval = new Interval(intersectedLow, intersectedHigh);
+        }
         if (interval is { } kept)
             (state[lowKey], state[highKey]) = (kept.Low, kept.High);
         return interval;

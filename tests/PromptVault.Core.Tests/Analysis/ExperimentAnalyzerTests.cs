@@ -215,6 +215,29 @@ public sealed class ExperimentAnalyzerTests
     }
 
     [Fact]
+    public void Analyze_SequentialCi_AfterALookThatRestartedIt_KeepsIntersectingOnceStored()
+    {
+        // The server stores each look's state merged with what it had (SequentialState.Merge, so racing looks lose
+        // nothing). A look whose interval does not meet the stored one restarts the intersection from its own; the merge
+        // kept the larger low end and the smaller high end of the two, an empty interval (low > high), and from then on
+        // no look met it: every later look showed its own interval, which widened again.
+        var experiment = Experiment();
+        var key = SequentialState.KeyOf("b", MetricName.ConversionRate);
+        var stored = new SequentialState(new Dictionary<string, double> { [key + SequentialState.LowSuffix] = 0.5, [key + SequentialState.HighSuffix] = 0.6 });
+        ExperimentResults Look(int controlConverted, int variantConverted, SequentialState state) => AnalyzeMoments(experiment, [10_000, 10_000],
+            (variant, metric) => metric == MetricName.ConversionRate ? Moments.OfRate(variant == 0 ? controlConverted : variantConverted, 10_000) : default, state);
+
+        var restart = Look(1000, 1100, stored);
+        stored = stored.Merge(restart.State!);
+        var next = Look(1000, 1150, stored);
+
+        var restarted = restart.Variants[1].Metrics["conversionRate"].SequentialCi!;
+        var alone = AnalyzeTarget(experiment, Moments.OfRate(1000, 10_000), Moments.OfRate(1150, 10_000)).Variants[1].Metrics["conversionRate"].SequentialCi!;
+        Assert.True(alone[0] < restarted[1] && restarted[1] < alone[1]); // the two looks' intervals meet, neither holds the other
+        Assert.Equal([Math.Max(restarted[0], alone[0]), Math.Min(restarted[1], alone[1])], next.Variants[1].Metrics["conversionRate"].SequentialCi);
+    }
+
+    [Fact]
     public void Analyze_SequentialCi_ContainsTheDifference_AndIsWiderThanTheFixedHorizonOne()
     {
         var results = AnalyzeTarget(Experiment(), Moments.OfRate(1000, 10_000), Moments.OfRate(1100, 10_000));
