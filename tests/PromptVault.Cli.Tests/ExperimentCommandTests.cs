@@ -95,6 +95,41 @@ public sealed class ExperimentCommandTests(ServerFixture fixture) : IClassFixtur
         Assert.DoesNotContain("none yet", ended.Out);
     }
 
+    [Fact]
+    public async Task Experiment_Results_OnCost_ShowsTheCostsAsMetricsDoes_NotZero()
+    {
+        // A call costs fractions of a cent (500 tokens of gpt-4o-mini: $0.000075): the table printed avgCost with three
+        // decimals, so both variants read 0 and the difference +0, where `metrics` shows six.
+        using var client = Server.CreateClient();
+        var (name, versionIds) = await Experiments.CreatePromptWithChallengersAsync(client);
+        var experiment = await Experiments.CreateAsync(client, new
+        {
+            name = UniqueName("cost"), prompt = name, targetMetric = "avgCost", minimumSampleSize = 100,
+            variants = new object[] { new { name = "control", versionId = versionIds[0], weight = 50 }, new { name = "casual", versionId = versionIds[1], weight = 50 } },
+        });
+        var id = experiment.Str("id");
+        await Experiments.MoveAsync(client, id, "start");
+        var events = new List<object>();
+        for (var unit = 0; unit < 20; unit++)
+        {
+            var (_, rendered) = await PostAsync(client, $"/api/prompts/{name}/render", new { variables = new { company_name = "Acme" }, unitId = $"cost-{unit}" });
+            var control = rendered.Str("variantId") == Experiments.VariantId(experiment, "control");
+            events.Add(new
+            {
+                versionId = rendered.Str("versionId"), experimentId = id, variantId = rendered.Str("variantId"), unitId = $"cost-{unit}",
+                latencyMs = 100, cost = control ? 0.000125 : 0.000075,
+            });
+        }
+        await Experiments.RecordAsync(client, events);
+
+        var results = await Cli.RunAsync(Server, null, "experiment", "results", id);
+
+        Assert.True(results.ExitCode == 0, results.ToString());
+        Assert.Contains("0.000125", results.Out);
+        Assert.Contains("0.000075", results.Out);
+        Assert.Contains("-0.00005", results.Out);
+    }
+
     /// <summary>
     /// <c>experiment complete</c> of a <c>promoteWinner</c> experiment whose winner a gate refuses says the winner was not
     /// promoted and why, and the experiment keeps saying so (<c>promotionRefused</c>).

@@ -22,6 +22,8 @@ internal static class ResultsTable
         var table = Tables.Create("Variant", "Exposures", "n", target, "Difference", "Always-valid interval", "Sequential p (Holm)",
             "Lift (fixed)", $"{level} interval (fixed)", "p (fixed)", "Chance to beat (fixed)");
         var isRate = results.TargetMetric.IsRate();
+        // A call costs fractions of a cent: three decimals showed every cost as 0 (`metrics` shows six too).
+        var decimals = results.TargetMetric == MetricName.AvgCost ? "0.######" : "0.###";
         foreach (var variant in results.Variants)
         {
             var m = variant.Metrics[target];
@@ -30,9 +32,9 @@ internal static class ResultsTable
                 variant.IsControl ? $"{variant.Name} (control)" : variant.Name,
                 variant.Exposures.ToString("N0", CultureInfo.InvariantCulture),
                 m.N.ToString("N0", CultureInfo.InvariantCulture),
-                m.Value is { } value ? isRate ? Percent(value) : Number(value) : "–",
-                comparison ? Difference(m.Difference, isRate) : "",
-                comparison && m.SequentialCi is [var slo, var shi] ? $"{Difference(slo, isRate)} to {Difference(shi, isRate)}" : "",
+                m.Value is { } value ? isRate ? Percent(value) : value.ToString(decimals, CultureInfo.InvariantCulture) : "–",
+                comparison ? Difference(m.Difference, isRate, decimals) : "",
+                comparison && m.SequentialCi is [var slo, var shi] ? $"{Difference(slo, isRate, decimals)} to {Difference(shi, isRate, decimals)}" : "",
                 comparison ? P(m.AdjustedSequentialPValue) : "",
                 comparison ? SignedPercent(m.RelativeDifference) : "",
                 comparison && m.RelativeCi is [var lo, var hi] ? $"{SignedPercent(lo)} to {SignedPercent(hi)}" : "",
@@ -75,15 +77,13 @@ internal static class ResultsTable
 
     private static string SignedPercent(double? value) => value is { } v ? v.ToString("+0.0%;-0.0%;0.0%", CultureInfo.InvariantCulture) : "–";
 
-    /// <summary>treatment − control: percentage points for a rate, the metric's unit for a mean.</summary>
-    private static string Difference(double? value, bool isRate) => value switch
+    /// <summary>treatment − control: percentage points for a rate, the metric's unit for a mean (to <paramref name="decimals"/>).</summary>
+    private static string Difference(double? value, bool isRate, string decimals) => value switch
     {
         null => "–",
         { } v when isRate => (v * 100).ToString("+0.0#;-0.0#;0.0", CultureInfo.InvariantCulture) + " pp",
-        { } v => v.ToString("+0.###;-0.###;0", CultureInfo.InvariantCulture),
+        { } v => v.ToString($"+{decimals};-{decimals};0", CultureInfo.InvariantCulture),
     };
-
-    private static string Number(double value) => value.ToString("0.###", CultureInfo.InvariantCulture);
 
     private static string P(double? value) => value switch
     {
