@@ -196,7 +196,9 @@ public static class ExperimentAnalyzer
         if (test is null)
             return $"fewer than two {what} in {(control.N < 2 ? "the control" : "this variant")}";
         if (!(test.Variance > 0))
-            return "no variance: every unit has the same value in both arms, so there is nothing to test against";
+            return test.Difference == 0
+                ? "no variance: every unit has the same value in both arms, so there is nothing to test against"
+                : "no variance: every unit of each arm has the same value (the arms differ), so the normal approximation has no standard error to test with";
         if (relative is null && control.Value == 0)
             return "the control's value is 0, so there is no relative difference";
         return null;

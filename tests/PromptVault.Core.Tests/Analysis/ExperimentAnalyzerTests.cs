@@ -249,6 +249,25 @@ public sealed class ExperimentAnalyzerTests
         Assert.Equal(b.SequentialPValue < 0.05, low > 0);
     }
 
+    [Theory]
+    [InlineData("avgLatencyMs")]
+    [InlineData("conversionRate")]
+    public void Analyze_NoVarianceButTheArmsDiffer_TheReasonSaysSo_NotThatEveryUnitHasTheSameValue(string metric)
+    {
+        // Latency 800 ms for every control unit, 900 for every variant unit; or conversion 0% against 100%. Each arm's
+        // variance is 0, so the comparisons are null, but the reason said every unit had the same value in both arms.
+        var experiment = Experiment(metric == "conversionRate" ? MetricName.ConversionRate : MetricName.AvgLatencyMs);
+        var results = metric == "conversionRate"
+            ? AnalyzeTarget(experiment, Moments.OfRate(0, 200), Moments.OfRate(200, 200))
+            : AnalyzeTarget(experiment, Values(800, 800, 800, 800), Values(900, 900, 900));
+
+        var b = results.Variants[1].Metrics[metric];
+        Assert.NotEqual(0, b.Difference);
+        Assert.Null(b.SequentialPValue);
+        Assert.Equal("no variance: every unit of each arm has the same value (the arms differ), so the normal approximation has no standard error to test with",
+            b.Reason);
+    }
+
     [Fact]
     public void Analyze_IdenticalLatencies_NullsWithAReason_NotPOneOrAHalf()
     {
