@@ -52,7 +52,7 @@ public sealed class ExperimentSimulationTests(ITestOutputHelper output)
         output.WriteLine($"A/A {metric}, within-unit correlation {correlation}, 1-20 events per unit, {Runs} runs, " +
                          $"peeking every {UnitsPerBatch} units/arm up to {MaxUnitsPerArm}/arm: by unit {byUnit} winners " +
                          $"({(double)byUnit / Runs:P1}, upper 95% bound {upper:P2}); per event {byEvent} ({(double)byEvent / Runs:P1})");
-        Assert.True(upper < 0.07, $"by unit: {byUnit} false winners in {Runs} runs, upper bound {upper:P2}");
+        Assert.True(upper < 1 - experiment.ConfidenceLevel, $"by unit: {byUnit} false winners in {Runs} runs, upper bound {upper:P2}");
         Assert.True(byEvent > byUnit && byEvent > 0.05 * Runs, $"per event: {byEvent} false winners, by unit: {byUnit}");
     }
 
@@ -70,7 +70,7 @@ public sealed class ExperimentSimulationTests(ITestOutputHelper output)
 
         output.WriteLine($"A/A/A conversion 10%, {Runs} runs, peeking every 250 units/arm up to 20,000/arm: a winner in {winners} " +
                          $"({(double)winners / Runs:P1}, upper 95% bound {UpperBound(winners, Runs):P2})");
-        Assert.True(UpperBound(winners, Runs) < 0.07, $"{winners} false winners");
+        Assert.True(UpperBound(winners, Runs) < 1 - experiment.ConfidenceLevel, $"{winners} false winners");
     }
 
     [Fact]
