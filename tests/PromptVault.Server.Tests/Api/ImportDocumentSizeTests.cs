@@ -59,9 +59,17 @@ public sealed class ImportDocumentSizeTests
     {
         await using var server = await RunningServer.StartAsync(new ServerSetup(["--PromptVault:Import:MaxDocumentBytes=1048576"]),
             TestContext.Current.CancellationToken);
-        using var client = server.CreateClient();
+        // The length is sent and the body held back until the server asks for it (Expect: 100-continue): refused before it
+        // reads, the server answers without the body ever being sent. A body sent while it answers could break the
+        // connection before the client reads the answer.
+        using var client = new HttpClient(new SocketsHttpHandler { Expect100ContinueTimeout = TimeSpan.FromMinutes(1) }) { BaseAddress = server.BaseAddress };
+        client.DefaultRequestHeaders.Authorization = new("Bearer", server.AdminKey);
+        client.DefaultRequestHeaders.ExpectContinue = true;
         var name = UniqueName("over");
-        using var content = new StreamContent(new GeneratedDocument(name, 10_000, invalidSecondPrompt: false));
+        using var document = new MemoryStream();
+        await new GeneratedDocument(name, 10_000, invalidSecondPrompt: false).CopyToAsync(document, TestContext.Current.CancellationToken);
+        Assert.True(document.Length > 1048576, $"{document.Length} bytes");
+        using var content = new ByteArrayContent(document.ToArray());
         content.Headers.ContentType = new("application/json");
 
         var response = await client.PostAsync("/api/import?merge=true", content, TestContext.Current.CancellationToken);
