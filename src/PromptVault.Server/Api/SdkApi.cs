@@ -60,6 +60,8 @@ internal static class SdkApi
         ApiKeyService keys, HttpResponse response, TimeSpan keepAliveInterval, CancellationToken stopping,
         [EnumeratorCancellation] CancellationToken requestAborted)
     {
+        if (HttpMethods.IsHead(response.HttpContext.Request.Method))
+            yield break; // the stream's headers, without its events: it would otherwise never end, its events all dropped
         using var ended = CancellationTokenSource.CreateLinkedTokenSource(stopping, requestAborted);
         var changed = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true });
         var keyChanged = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true });

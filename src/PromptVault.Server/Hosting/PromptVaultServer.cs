@@ -77,6 +77,7 @@ public static class PromptVaultServer
         {
             throw new InvalidOperationException($"configuration {string.Join("; ", e.Failures)}", e);
         }
+        app.UseRoutingWithHeadAsGet();
         app.UseRequestLogging();
         app.UseSecurityHeaders();
         app.UseExceptionHandler();
