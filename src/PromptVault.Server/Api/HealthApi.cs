@@ -10,7 +10,9 @@ internal static class HealthApi
 {
     public static IEndpointRouteBuilder MapHealthApi(this IEndpointRouteBuilder routes)
     {
-        routes.MapHealthChecks("/healthz", new HealthCheckOptions { ResponseWriter = WriteAsync }).WithName("Health").AllowAnonymous();
+        // MapHealthChecks answers every method; like any other route this one is GET (and so HEAD), 405 otherwise.
+        routes.MapHealthChecks("/healthz", new HealthCheckOptions { ResponseWriter = WriteAsync }).WithName("Health").AllowAnonymous()
+            .WithMetadata(new HttpMethodMetadata([HttpMethods.Get]));
         return routes;
     }
 

@@ -44,7 +44,8 @@ internal static class TelemetrySetup
     public static void MapPrometheusEndpoint(this WebApplication app)
     {
         if (PrometheusEnabled(app.Configuration))
-            app.MapPrometheusScrapingEndpoint(ScrapePath).RequireAuthorization(RolePolicies.Reader).ExcludeFromDescription();
+            app.MapPrometheusScrapingEndpoint(ScrapePath).RequireAuthorization(RolePolicies.Reader).ExcludeFromDescription()
+                .WithMetadata(new HttpMethodMetadata([HttpMethods.Get])); // it answers every method otherwise
     }
 
     /// <summary>

@@ -61,4 +61,16 @@ public sealed class HttpMethodTests(ServerFixture fixture) : IClassFixture<Serve
         Assert.Equal(HttpStatusCode.MethodNotAllowed, head.StatusCode);
         Assert.Equal(["POST"], head.Content.Headers.Allow);
     }
+
+    [Theory]
+    [InlineData("POST")]
+    [InlineData("PUT")]
+    [InlineData("DELETE")]
+    public async Task Healthz_OtherThanGetOrHead_Is405(string method)
+    {
+        var (status, problem) = await SendAsync(_client, new HttpMethod(method), "/healthz");
+
+        Assert.Equal(HttpStatusCode.MethodNotAllowed, status);
+        Assert.Equal("method_not_allowed", problem.Str("code"));
+    }
 }

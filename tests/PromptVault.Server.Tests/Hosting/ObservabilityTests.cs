@@ -45,6 +45,19 @@ public sealed class ObservabilityTests
     }
 
     [Fact]
+    public async Task TheScrapeEndpoint_AnswersGetAndHead_And405OtherMethods()
+    {
+        await using var server = await RunningServer.StartAsync(Prometheus, TestContext.Current.CancellationToken);
+        using var client = server.CreateClient();
+
+        using var head = await client.SendAsync(new HttpRequestMessage(HttpMethod.Head, "/metrics"), TestContext.Current.CancellationToken);
+        var (post, problem) = await SendAsync(client, HttpMethod.Post, "/metrics");
+
+        Assert.Equal(HttpStatusCode.OK, head.StatusCode);
+        Assert.Equal((HttpStatusCode.MethodNotAllowed, "method_not_allowed"), (post, problem.Str("code")));
+    }
+
+    [Fact]
     public async Task AfterARender_AReaderScrapesTheRenderCounter_AndRequestDurationsPerRoute()
     {
         await using var server = await RunningServer.StartAsync(Prometheus, TestContext.Current.CancellationToken);
