@@ -48,21 +48,9 @@ internal sealed class CheckedDateTimeOffsetConverter : JsonConverter<DateTimeOff
         if (reader.TryGetDateTime(out var time) && time.Kind == DateTimeKind.Unspecified) return RequestTime.WithoutOffset(time);
         if (reader.TryGetDateTimeOffset(out var value)) return value;
         var text = reader.GetString()!;
-        throw new JsonException(OutOfRange(text)
-            ? $"{Prompts.PromptRules.Shorten(text)} is out of range: a date and time must fall within the years 1 to 9999 in UTC."
+        throw new JsonException(RequestTime.OutOfRange(text, IsIso8601)
+            ? $"{Prompts.PromptRules.Shorten(text)} {RequestTime.OutOfRangeRule}"
             : $"{Prompts.PromptRules.Shorten(text)} is not an ISO 8601 date and time such as {Example}.");
-    }
-
-    /// <summary>
-    /// A well-formed date and time outside years 1 to 9999: its year is 0 or has more than four digits, or its offset moves it out
-    /// of the range of UTC. Either way it reads once the year is a common one, or the offset is dropped.
-    /// </summary>
-    private static bool OutOfRange(string text)
-    {
-        var yearDigits = text.TakeWhile(char.IsAsciiDigit).Count();
-        if (yearDigits > 4 || (yearDigits == 4 && text.StartsWith("0000", StringComparison.Ordinal)))
-            return IsIso8601("2000" + text[yearDigits..]);
-        return text.Length > 6 && text[^6] is '+' or '-' && text[^3] == ':' && IsIso8601(text[..^6] + "Z");
     }
 
     private static bool IsIso8601(string text) =>
@@ -78,4 +66,20 @@ internal sealed class CheckedDateTimeOffsetConverter : JsonConverter<DateTimeOff
 internal static class RequestTime
 {
     public static DateTimeOffset WithoutOffset(DateTime time) => new(DateTime.SpecifyKind(time, DateTimeKind.Unspecified), TimeSpan.Zero);
+
+    /// <summary>What is wrong with a date and time <see cref="OutOfRange"/>, after the text itself.</summary>
+    public const string OutOfRangeRule = "is out of range: a date and time must fall within the years 1 to 9999 in UTC.";
+
+    /// <summary>
+    /// A date and time that is well formed (<paramref name="reads"/>, the caller's formats) but outside years 1 to 9999: its year
+    /// is 0 or has more than four digits, or its offset moves it out of the range of UTC. Either way it reads once the year is a
+    /// common one, or the offset is dropped. The one rule for a body's date and time and a query's (the audit's from and to).
+    /// </summary>
+    public static bool OutOfRange(string text, Func<string, bool> reads)
+    {
+        var yearDigits = text.TakeWhile(char.IsAsciiDigit).Count();
+        if (yearDigits > 4 || (yearDigits == 4 && text.StartsWith("0000", StringComparison.Ordinal)))
+            return reads("2000" + text[yearDigits..]);
+        return text.Length > 6 && text[^6] is '+' or '-' && text[^3] == ':' && reads(text[..^6] + "Z");
+    }
 }

@@ -85,12 +85,17 @@ public sealed record AuditQuery(string? PromptName = null, string? Actor = null,
     private static readonly string[] OffsetTimeFormats = ["yyyy-MM-dd'T'HH:mmK", "yyyy-MM-dd'T'HH:mm:ss.FFFFFFFK"];
 
     /// <summary>An ISO 8601 date or timestamp (as in <c>2026-12-01T06:30:00Z</c>); one without an offset is UTC (<see cref="RequestTime"/>). Blank is null.</summary>
-    /// <exception cref="InvalidInputException">The text is not such a timestamp; names <paramref name="field"/>.</exception>
+    /// <exception cref="InvalidInputException">The text is not such a timestamp, or is one out of range; names <paramref name="field"/>.</exception>
     public static DateTimeOffset? ParseTime(string? text, string field) =>
         string.IsNullOrWhiteSpace(text) ? null
-        : DateTime.TryParseExact(text.Trim(), TimeFormats, CultureInfo.InvariantCulture, DateTimeStyles.None, out var time) ? RequestTime.WithoutOffset(time)
-        : DateTimeOffset.TryParseExact(text.Trim(), OffsetTimeFormats, CultureInfo.InvariantCulture, DateTimeStyles.None, out var withOffset) ? withOffset
-        : throw new InvalidInputException("invalid_time", $"{field} '{text}' is not an ISO 8601 timestamp (e.g. 2026-12-01T06:30:00Z).", field);
+        : TryParseTime(text.Trim()) ?? throw new InvalidInputException("invalid_time", RequestTime.OutOfRange(text.Trim(), t => TryParseTime(t) is not null)
+            ? $"{field} '{text}' {RequestTime.OutOfRangeRule}"
+            : $"{field} '{text}' is not an ISO 8601 timestamp (e.g. 2026-12-01T06:30:00Z).", field);
+
+    private static DateTimeOffset? TryParseTime(string text) =>
+        DateTime.TryParseExact(text, TimeFormats, CultureInfo.InvariantCulture, DateTimeStyles.None, out var time) ? RequestTime.WithoutOffset(time)
+        : DateTimeOffset.TryParseExact(text, OffsetTimeFormats, CultureInfo.InvariantCulture, DateTimeStyles.None, out var withOffset) ? withOffset
+        : null;
 }
 
 /// <summary>Everything one use case writes, applied atomically by <see cref="IPromptStore.SaveAsync"/>.</summary>

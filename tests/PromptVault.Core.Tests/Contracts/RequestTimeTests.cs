@@ -56,6 +56,19 @@ public sealed class RequestTimeTests : IDisposable
         Assert.Equal(Noon, AuditQuery.ParseTime(text, "from"));
     }
 
+    [Theory]
+    [InlineData("0001-01-01T00:00:00+01:00")]
+    [InlineData("9999-12-31T23:30-01:00")]
+    [InlineData("0000-01-01")]
+    [InlineData("10000-01-01T00:00:00Z")]
+    public void AuditFilterOutOfRange_SaysSo_AsABodyDoes(string text)
+    {
+        var refused = Assert.Throws<InvalidInputException>(() => AuditQuery.ParseTime(text, "from"));
+
+        Assert.Equal(($"from '{text}' is out of range: a date and time must fall within the years 1 to 9999 in UTC.", "invalid_time", "from"),
+            (refused.Message, refused.Code, refused.Field));
+    }
+
     [Fact]
     public void AuditFilterDateWithoutTime_IsMidnightUtc() =>
         Assert.Equal((new DateTimeOffset(2026, 1, 31, 0, 0, 0, TimeSpan.Zero), TimeSpan.Zero),
