@@ -16,7 +16,60 @@ namespace PromptVault.Core.Contracts;
 /// </summary>
 internal sealed class TextCheckedJsonElementConverter(bool refuseNul) : JsonConverter<JsonElement>
 {
-    public override JsonElement Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) => ReadChecked(ref reader, refuseNul);
+    public override JsonElement Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    {
+        var element = ReadChecked(ref reader, refuseNul);
+        // A free-form value a request stores (a default value, a response format, a tool's parameters, metadata) must mean one
+        // thing to every reader: with a name given twice the API reads the last and other JSON readers may read the first.
+        // Requests only, as for U+0000: values stored before the rule still read back.
+        if (refuseNul && FindRepeatedName(element) is var (at, name))
+            throw new JsonException($"the property name '{Prompts.PromptRules.Shorten(name)}' is given twice{(at.Length == 0 ? "" : $" in '{at[1..]}'")}; a name may appear once in an object.");
+        return element;
+    }
+
+    /// <summary>
+    /// The first property name that an object in <paramref name="element"/> gives twice, and where that object is (each step
+    /// <c>.name</c> or <c>[index]</c>, empty for the value itself); null when none is. Names are compared as read, escapes decoded.
+    /// </summary>
+    internal static (string At, string Name)? FindRepeatedName(JsonElement element)
+    {
+        switch (element.ValueKind)
+        {
+            case JsonValueKind.Array:
+                var index = 0;
+                foreach (var item in element.EnumerateArray())
+                {
+                    if (FindRepeatedName(item) is var (inItem, itemName)) return ($"[{index}]{inItem}", itemName);
+                    index++;
+                }
+                return null;
+            case JsonValueKind.Object:
+                // A few names are compared in place; many through a set, so a large object costs linear time, not quadratic.
+                var seen = element.GetPropertyCount() > 8 ? new HashSet<string>(StringComparer.Ordinal) : null;
+                var position = 0;
+                foreach (var property in element.EnumerateObject())
+                {
+                    if (seen is null ? NamedBefore(element, property, position++) : !seen.Add(property.Name)) return ("", property.Name);
+                    if (FindRepeatedName(property.Value) is var (inValue, valueName)) return ($".{property.Name}{inValue}", valueName);
+                }
+                return null;
+            default:
+                return null;
+        }
+    }
+
+    // Compared as UTF-8, allocating nothing, unless the name has escapes (NameEquals decodes the earlier name's own).
+    private static bool NamedBefore(JsonElement element, JsonProperty property, int position)
+    {
+        var raw = JsonMarshal.GetRawUtf8PropertyName(property);
+        var escaped = raw.Contains((byte)'\\');
+        foreach (var earlier in element.EnumerateObject())
+        {
+            if (position-- == 0) return false;
+            if (escaped ? earlier.NameEquals(property.Name) : earlier.NameEquals(raw)) return true;
+        }
+        return false;
+    }
 
     /// <summary>Reads the value at <paramref name="reader"/> and refuses it when it holds invalid text (<see cref="InvalidJsonTextException"/>).</summary>
     internal static JsonElement ReadChecked(ref Utf8JsonReader reader, bool refuseNul)

@@ -263,4 +263,48 @@ public sealed class HostileInputTests(ServerFixture fixture) : IClassFixture<Ser
         if (problem) Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
         return (response.StatusCode, System.Text.Json.Nodes.JsonNode.Parse(text));
     }
+
+    public static TheoryData<string, string, string> RepeatedNames => new()
+    {
+        { """{"type": "object", "properties": {"a": {}, "a": {}}}""", "metadata.responseFormat", "the property name 'a' is given twice in 'properties'" },
+        { """{"type": "object", "type": "array"}""", "metadata.responseFormat", "the property name 'type' is given twice;" },
+        { """{"type": "object", "properties": {"b": {"enum": [{"x": 1, "\u0078": 2}]}}}""", "metadata.responseFormat", "the property name 'x' is given twice in 'properties.b.enum[0]'" },
+        { """{"type": "object", "properties": {"p0": {}, "p1": {}, "p2": {}, "p3": {}, "p4": {}, "p5": {}, "p6": {}, "p7": {}, "p8": {}, "p1": {}}}""", "metadata.responseFormat", "the property name 'p1' is given twice in 'properties'" },
+    };
+
+    [Theory]
+    [MemberData(nameof(RepeatedNames))]
+    public async Task CreatePrompt_ResponseFormatGivingANameTwice_Returns400NamingIt_AndStoresNothing(string responseFormat, string field, string detail)
+    {
+        var name = UniqueName("twice");
+        var body = $$$"""{"name": "{{{name}}}", "content": "Hi", "metadata": {"responseFormat": {{{responseFormat}}}}}""";
+
+        var (status, problem) = await PostAsync(_client, "/api/prompts", body);
+
+        Assert.True(HttpStatusCode.BadRequest == status, $"{status} {problem?.ToJsonString()}");
+        Assert.Equal(("invalid_json", field), (problem.Str("code"), problem.Str("field")));
+        Assert.Contains(detail, problem.Str("detail"));
+        Assert.Equal(HttpStatusCode.NotFound, (await GetAsync(_client, $"/api/prompts/{name}")).Status);
+    }
+
+    [Fact]
+    public async Task StoredFreeFormValues_GivingANameTwice_Return400NamingTheField()
+    {
+        var name = UniqueName("twice");
+        var defaultValue = $$$"""{"name": "{{{name}}}", "content": "{{x}}", "variables": [{"name": "x", "type": "object", "defaultValue": {"a": 1, "a": 2}}]}""";
+        var tool = $$$"""{"name": "{{{name}}}", "content": "Hi", "metadata": {"tools": [{"name": "t", "parameters": {"type": "object", "required": [], "required": ["a"]}}]}}""";
+
+        var (defaultStatus, defaultProblem) = await PostAsync(_client, "/api/prompts", defaultValue);
+        var (toolStatus, toolProblem) = await PostAsync(_client, "/api/prompts", tool);
+        var (metricStatus, metricProblem) = await PostAsync(_client, "/api/metrics",
+            """{"versionId": "v", "latencyMs": 1, "metadata": {"k": 1, "k": 2}}""");
+
+        Assert.Equal((HttpStatusCode.BadRequest, "variables[0].defaultValue"), (defaultStatus, defaultProblem.Str("field")));
+        Assert.Contains("the property name 'a' is given twice", defaultProblem.Str("detail"));
+        Assert.Equal((HttpStatusCode.BadRequest, "metadata.tools[0].parameters"), (toolStatus, toolProblem.Str("field")));
+        Assert.Contains("the property name 'required' is given twice", toolProblem.Str("detail"));
+        Assert.Equal((HttpStatusCode.BadRequest, "metadata"), (metricStatus, metricProblem.Str("field")));
+        Assert.Contains("the property name 'k' is given twice", metricProblem.Str("detail"));
+        Assert.Equal(HttpStatusCode.NotFound, (await GetAsync(_client, $"/api/prompts/{name}")).Status);
+    }
 }
