@@ -22,10 +22,15 @@ internal sealed class TextCheckedJsonElementConverter(bool refuseNul) : JsonConv
         // A free-form value a request stores (a default value, a response format, a tool's parameters, metadata) must mean one
         // thing to every reader: with a name given twice the API reads the last and other JSON readers may read the first.
         // Requests only, as for U+0000: values stored before the rule still read back.
-        if (refuseNul && FindRepeatedName(element) is var (at, name))
-            throw new JsonException($"the property name '{Prompts.PromptRules.Shorten(name)}' is given twice{(at.Length == 0 ? "" : $" in '{at[1..]}'")}; a name may appear once in an object.");
+        if (refuseNul && RepeatedName(element) is { } repeated) throw new JsonException(repeated);
         return element;
     }
+
+    /// <summary>What is wrong when an object in <paramref name="element"/> gives a property name twice; null when none does.</summary>
+    internal static string? RepeatedName(JsonElement element) =>
+        FindRepeatedName(element) is var (at, name)
+            ? $"the property name '{Prompts.PromptRules.Shorten(name)}' is given twice{(at.Length == 0 ? "" : $" in '{at[1..]}'")}; a name may appear once in an object."
+            : null;
 
     /// <summary>
     /// The first property name that an object in <paramref name="element"/> gives twice, and where that object is (each step

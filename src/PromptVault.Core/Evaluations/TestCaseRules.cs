@@ -15,6 +15,8 @@ public static class TestCaseRules
     public const int MaxNameLength = 200;
     public const int MaxRubricLength = 4_000;
 
+    private static readonly IReadOnlyDictionary<string, JsonElement> EmptyVariables = new Dictionary<string, JsonElement>();
+
     /// <exception cref="InvalidInputException">A case or check breaks a rule; the exception's field names it.</exception>
     public static IReadOnlyList<TestCase> Validate(IReadOnlyList<TestCase>? tests, string field = "tests")
     {
@@ -41,8 +43,14 @@ public static class TestCaseRules
             if (test.Expect.Count > MaxChecks)
                 throw Invalid($"{at}.expect has {test.Expect.Count} checks; the limit is {MaxChecks}.", $"{at}.expect");
 
+            foreach (var (variable, value) in test.Variables ?? EmptyVariables)
+            {
+                // Stored as sent, so it must mean one thing to every reader (as a default value must).
+                if (Contracts.TextCheckedJsonElementConverter.RepeatedName(value) is { } repeated)
+                    throw new InvalidInputException("invalid_json", $"{at}.variables.{variable}: {repeated}", $"{at}.variables.{variable}");
+            }
             var checks = test.Expect.Select((check, j) => ValidateCheck(check, $"{at}.expect[{j}]")).ToList();
-            valid.Add(test with { Name = name, Variables = test.Variables ?? new Dictionary<string, JsonElement>(), Expect = checks });
+            valid.Add(test with { Name = name, Variables = test.Variables ?? EmptyVariables, Expect = checks });
         }
         return valid;
     }

@@ -307,4 +307,22 @@ public sealed class HostileInputTests(ServerFixture fixture) : IClassFixture<Ser
         Assert.Contains("the property name 'k' is given twice", metricProblem.Str("detail"));
         Assert.Equal(HttpStatusCode.NotFound, (await GetAsync(_client, $"/api/prompts/{name}")).Status);
     }
+
+    [Fact]
+    public async Task TestCaseVariable_GivingANameTwice_Returns400NamingIt_AndKeepsTheStoredCases()
+    {
+        var name = await CreateSupportPromptAsync(_client);
+        var path = $"/api/prompts/{name}/versions/1.0.0/tests";
+        var kept = """{"tests": [{"name": "kept", "variables": {"company_name": "Acme"}, "expect": [{"type": "contains", "value": "Acme"}]}]}""";
+        Assert.Equal(HttpStatusCode.OK, (await PutAsync(_client, path, kept)).Status);
+
+        var (status, problem) = await PutAsync(_client, path,
+            """{"tests": [{"name": "t", "variables": {"company_name": {"a": 1, "a": 2}}, "expect": [{"type": "contains", "value": "a"}]}]}""");
+
+        Assert.Equal((HttpStatusCode.BadRequest, "invalid_json", "tests[0].variables.company_name"), (status, problem.Str("code"), problem.Str("field")));
+        Assert.Contains("the property name 'a' is given twice", problem.Str("detail"));
+        var stored = (await GetAsync(_client, path)).Body!.ToJsonString();
+        Assert.Contains("\"kept\"", stored);
+        Assert.DoesNotContain("\"a\"", stored);
+    }
 }
