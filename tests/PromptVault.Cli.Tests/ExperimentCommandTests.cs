@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using PromptVault.Server.Tests;
 using static PromptVault.Server.Tests.ApiCalls;
 
@@ -128,6 +129,61 @@ public sealed class ExperimentCommandTests(ServerFixture fixture) : IClassFixtur
         Assert.Contains("0.000125", results.Out);
         Assert.Contains("0.000075", results.Out);
         Assert.Contains("-0.00005", results.Out);
+    }
+
+    /// <summary>
+    /// With three variants Holm's adjustment changes the fixed-horizon p-values: the table's "p (fixed)" showed the unadjusted
+    /// <c>pValue</c> beside a "Sequential p (Holm)", while the dashboard showed <c>adjustedPValue</c> under its own label. Both
+    /// now show <c>adjustedPValue</c>, labelled "p (fixed, Holm)".
+    /// </summary>
+    [Fact]
+    public async Task Experiment_Results_ThreeVariants_FixedPIsHolmAdjustedAndSaysSo()
+    {
+        using var client = Server.CreateClient();
+        var (name, versionIds) = await Experiments.CreatePromptWithChallengersAsync(client);
+        // A minimum sample size out of reach: nothing completes the experiment while the test looks.
+        var experiment = await Experiments.CreateAsync(client, new
+        {
+            name = UniqueName("holm"), prompt = name, targetMetric = "conversionRate", minimumSampleSize = 100_000,
+            variants = new object[]
+            {
+                new { name = "control", versionId = versionIds[0], weight = 50 }, new { name = "casual", versionId = versionIds[1], weight = 25 },
+                new { name = "structured", versionId = versionIds[2], weight = 25 },
+            },
+        });
+        var id = experiment.Str("id");
+        await Experiments.MoveAsync(client, id, "start");
+        await SendConversionsAsync(client, experiment, new Dictionary<string, int> { ["control"] = 1, ["casual"] = 3, ["structured"] = 2 }, units: 240);
+        var (_, json) = await GetAsync(client, $"/api/experiments/{id}/results");
+        var casual = json!["variants"]!.AsArray().Single(v => v.Str("name") == "casual")!["metrics"]!["conversionRate"]!;
+        string Fixed(string field) => casual[field]!.GetValue<double>().ToString("0.####", System.Globalization.CultureInfo.InvariantCulture);
+        Assert.NotEqual(Fixed("pValue"), Fixed("adjustedPValue")); // the data make Holm matter
+
+        var results = await Cli.RunAsync(Server, null, "experiment", "results", id);
+
+        Assert.True(results.ExitCode == 0, results.ToString());
+        Assert.Contains("p (fixed, Holm)", results.Out);
+        var row = results.Out.Split('\n').Single(l => l.Contains(" casual ", StringComparison.Ordinal));
+        Assert.Contains($" {Fixed("adjustedPValue")} ", row);
+        Assert.DoesNotContain($" {Fixed("pValue")} ", row);
+    }
+
+    /// <summary>Renders <paramref name="units"/> new units and sends each one event: of each ten units an arm gets, the first
+    /// <paramref name="convertedOfTen"/>[arm] convert.</summary>
+    private static async Task SendConversionsAsync(HttpClient client, JsonNode experiment, Dictionary<string, int> convertedOfTen, int units)
+    {
+        var id = experiment.Str("id");
+        var names = experiment["variants"]!.AsArray().ToDictionary(v => v.Str("id"), v => v.Str("name"));
+        var seen = names.Values.ToDictionary(n => n, _ => 0);
+        var events = new List<object>();
+        for (var unit = 0; unit < units; unit++)
+        {
+            var unitId = $"{id}-{unit}";
+            var (_, rendered) = await PostAsync(client, $"/api/prompts/{experiment.Str("prompt")}/render", new { variables = new { company_name = "Acme" }, unitId });
+            var arm = names[rendered.Str("variantId")];
+            events.Add(new { versionId = rendered.Str("versionId"), experimentId = id, variantId = rendered.Str("variantId"), unitId, converted = seen[arm]++ % 10 < convertedOfTen[arm] });
+        }
+        await Experiments.RecordAsync(client, events);
     }
 
     /// <summary>

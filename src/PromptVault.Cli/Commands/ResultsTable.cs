@@ -4,6 +4,7 @@ using PromptVault.Core.Analysis;
 using PromptVault.Core.Experiments;
 using PromptVault.Core.Metrics;
 using Spectre.Console;
+using static PromptVault.Core.Analysis.ResultsText;
 
 namespace PromptVault.Cli.Commands;
 
@@ -19,11 +20,9 @@ internal static class ResultsTable
         // The always-valid figures first: they may be watched continuously. The fixed-horizon ones after them hold for
         // one look at a sample size fixed in advance (docs/statistics.md).
         var level = Percent(results.ConfidenceLevel);
-        var table = Tables.Create("Variant", "Exposures", "n", target, "Difference", "Always-valid interval", "Sequential p (Holm)",
-            "Lift (fixed)", $"{level} interval (fixed)", "p (fixed)", "Chance to beat (fixed)");
-        var isRate = results.TargetMetric.IsRate();
-        // A call costs fractions of a cent: three decimals showed every cost as 0 (`metrics` shows six too).
-        var decimals = results.TargetMetric == MetricName.AvgCost ? "0.######" : "0.###";
+        var table = Tables.Create("Variant", "Exposures", "n", target, "Difference", "Always-valid interval", SequentialPLabel,
+            "Lift (fixed)", $"{level} interval (fixed)", FixedPLabel, "Chance to beat (fixed)");
+        var metric = results.TargetMetric;
         foreach (var variant in results.Variants)
         {
             var m = variant.Metrics[target];
@@ -32,14 +31,14 @@ internal static class ResultsTable
                 variant.IsControl ? $"{variant.Name} (control)" : variant.Name,
                 variant.Exposures.ToString("N0", CultureInfo.InvariantCulture),
                 m.N.ToString("N0", CultureInfo.InvariantCulture),
-                m.Value is { } value ? isRate ? Percent(value) : value.ToString(decimals, CultureInfo.InvariantCulture) : "–",
-                comparison ? Difference(m.Difference, isRate, decimals) : "",
-                comparison && m.SequentialCi is [var slo, var shi] ? $"{Difference(slo, isRate, decimals)} to {Difference(shi, isRate, decimals)}" : "",
+                Value(metric, m.Value),
+                comparison ? Difference(metric, m.Difference) : "",
+                comparison ? DifferenceInterval(metric, m.SequentialCi) : "",
                 comparison ? P(m.AdjustedSequentialPValue) : "",
                 comparison ? SignedPercent(m.RelativeDifference) : "",
-                comparison && m.RelativeCi is [var lo, var hi] ? $"{SignedPercent(lo)} to {SignedPercent(hi)}" : "",
-                P(m.PValue),
-                comparison && m.ChanceToBeatControl is { } chance ? Percent(chance) : ""));
+                comparison ? SignedPercentInterval(m.RelativeCi) : "",
+                comparison ? P(m.AdjustedPValue) : "",
+                comparison ? Percent(m.ChanceToBeatControl) : ""));
         }
         context.Console.Write(table);
 
@@ -71,24 +70,5 @@ internal static class ResultsTable
         { Status: ExperimentStatus.Cancelled } => "none (it was cancelled)",
         { Srm.Mismatch: true } => "none yet (withheld while the exposures do not follow the weights)",
         _ => "none yet (no significant difference under the sequential test)",
-    };
-
-    private static string Percent(double value) => value.ToString("0.##%", CultureInfo.InvariantCulture);
-
-    private static string SignedPercent(double? value) => value is { } v ? v.ToString("+0.0%;-0.0%;0.0%", CultureInfo.InvariantCulture) : "–";
-
-    /// <summary>treatment − control: percentage points for a rate, the metric's unit for a mean (to <paramref name="decimals"/>).</summary>
-    private static string Difference(double? value, bool isRate, string decimals) => value switch
-    {
-        null => "–",
-        { } v when isRate => (v * 100).ToString("+0.0#;-0.0#;0.0", CultureInfo.InvariantCulture) + " pp",
-        { } v => v.ToString($"+{decimals};-{decimals};0", CultureInfo.InvariantCulture),
-    };
-
-    private static string P(double? value) => value switch
-    {
-        null => "",
-        < 0.0001 => "<0.0001",
-        { } v => v.ToString("0.####", CultureInfo.InvariantCulture),
     };
 }

@@ -1,0 +1,61 @@
+using System.Globalization;
+using PromptVault.Core.Metrics;
+
+namespace PromptVault.Core.Analysis;
+
+/// <summary>
+/// An experiment's results as people read them: the CLI's <c>experiment results</c> and the dashboard's experiment page
+/// both format through here, in the invariant culture, so a figure reads the same in both (docs/statistics.md).
+/// </summary>
+public static class ResultsText
+{
+    /// <summary>What an undefined figure (null in the results document) shows.</summary>
+    public const string Missing = "–";
+
+    /// <summary>The label of <see cref="MetricResult.AdjustedSequentialPValue"/>, the p-value auto-completion compares with α.</summary>
+    public const string SequentialPLabel = "Sequential p (Holm)";
+
+    /// <summary>The label of <see cref="MetricResult.AdjustedPValue"/>: fixed-horizon, Holm-adjusted like the sequential one.</summary>
+    public const string FixedPLabel = "p (fixed, Holm)";
+
+    /// <summary>A metric's value: a rate in percent, a cost to six decimals (a call costs fractions of a cent), other means to three.</summary>
+    public static string Value(MetricName metric, double? value) => value switch
+    {
+        null => Missing,
+        { } v when metric.IsRate() => Percent(v),
+        { } v => v.ToString(MeanDigits(metric), CultureInfo.InvariantCulture),
+    };
+
+    /// <summary>treatment − control: percentage points for a rate, the metric's unit (to <see cref="Value"/>'s digits) for a mean.</summary>
+    public static string Difference(MetricName metric, double? difference)
+    {
+        if (difference is not { } d) return Missing;
+        if (metric.IsRate()) return (d * 100).ToString("+0.0#;-0.0#;0.0", CultureInfo.InvariantCulture) + " pp";
+        var digits = MeanDigits(metric);
+        return d.ToString($"+{digits};-{digits};0", CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>An interval of the difference (<c>sequentialCi</c>, <c>differenceCi</c>), "low to high" in <see cref="Difference"/>'s terms.</summary>
+    public static string DifferenceInterval(MetricName metric, IReadOnlyList<double>? interval) =>
+        interval is [var low, var high] ? $"{Difference(metric, low)} to {Difference(metric, high)}" : Missing;
+
+    /// <summary>A share or probability (confidence level, chance to beat control): 0.95 is "95%".</summary>
+    public static string Percent(double? value) => value?.ToString("0.##%", CultureInfo.InvariantCulture) ?? Missing;
+
+    /// <summary>A relative change (lift, a guardrail's change): 0.05 is "+5.0%".</summary>
+    public static string SignedPercent(double? value) => value?.ToString("+0.0%;-0.0%;0.0%", CultureInfo.InvariantCulture) ?? Missing;
+
+    /// <summary>An interval of a relative change (<c>relativeCi</c>, a guardrail's), "low to high" in <see cref="SignedPercent"/>'s terms.</summary>
+    public static string SignedPercentInterval(IReadOnlyList<double>? interval) =>
+        interval is [var low, var high] ? $"{SignedPercent(low)} to {SignedPercent(high)}" : Missing;
+
+    /// <summary>A p-value to four decimals; below 0.0001 "&lt;0.0001", not a rounded 0 that reads as impossible.</summary>
+    public static string P(double? p) => p switch
+    {
+        null => Missing,
+        < 0.0001 => "<0.0001",
+        { } v => v.ToString("0.####", CultureInfo.InvariantCulture),
+    };
+
+    private static string MeanDigits(MetricName metric) => metric == MetricName.AvgCost ? "0.######" : "0.###";
+}
