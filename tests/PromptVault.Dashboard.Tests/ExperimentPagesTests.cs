@@ -3,7 +3,9 @@ using System.Net.Http.Json;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
+using PromptVault.Core.Analysis;
 using PromptVault.Core.Contracts;
+using PromptVault.Core.Metrics;
 using PromptVault.Core.Storage;
 using PromptVault.Server.Tests;
 using PromptVault.Storage.Sqlite;
@@ -222,6 +224,133 @@ public sealed class ExperimentPagesTests(DashboardFixture fixture) : IClassFixtu
         await Assertions.Expect(refused).ToBeVisibleAsync();
         await Assertions.Expect(page.GetByTestId("experiment-status")).ToHaveTextAsync("draft");
     }
+
+    /// <summary>
+    /// The page formatted every figure to four decimals: a cost of 0.000075 read 0.0001 and a difference of 0.00003 read 0,
+    /// a conversion rate read 0.1 where the CLI prints 10% (and differences in pp), p-values below 0.00005 read 0 where the
+    /// CLI prints &lt;0.0001, and its "Fixed-horizon p" was a Holm-adjusted p-value under the label the CLI gave the
+    /// unadjusted one. The page now shows the CLI's strings (ResultsText) under the CLI's labels.
+    /// </summary>
+    [Fact]
+    public async Task Experiment_CostConversionAndThreeVariants_PageShowsTheFiguresAsTheCliPrintsThem()
+    {
+        var cancel = TestContext.Current.CancellationToken;
+        // A server of its own: the first test counts the shared server's experiment.started audit entries.
+        await using var server = await RunningServer.StartAsync(new ServerSetup([]), cancel);
+        using var api = server.CreateClient();
+
+        // Cost: 20 units an arm, 0.000125 ± 0.00001 against 0.000075 ± 0.00001.
+        var cost = await StartExperimentAsync(api, "format/cost", MetricName.AvgCost, [50, 50]);
+        await SendUnitsAsync(api, cost, [20, 20], (arm, k) => new MetricEventRequest(Cost: (arm == 0 ? 0.000125 : 0.000075) + (k % 2 == 0 ? 0.00001 : -0.00001)));
+        var page = await fixture.OpenAsync(server.AdminKey, server: server);
+        await page.GotoAsync($"/experiments/{cost.Id}");
+        await Assertions.Expect(page.GetByTestId("value-control")).ToHaveTextAsync("0.000125 (n = 20)");
+        await Assertions.Expect(page.GetByTestId("value-v1")).ToHaveTextAsync("0.000075 (n = 20)");
+        await Assertions.Expect(page.GetByTestId("difference-v1")).ToHaveTextAsync("-0.00005");
+        var costResults = await ComparisonAsync(api, cost, "v1");
+        await Assertions.Expect(page.GetByTestId("sequential-ci-v1")).ToHaveTextAsync(
+            $"{Signed(costResults.SequentialCi![0], "0.######")} to {Signed(costResults.SequentialCi[1], "0.######")}");
+        Assert.True(costResults.AdjustedSequentialPValue < 0.00005, $"sequential p {costResults.AdjustedSequentialPValue}");
+        await Assertions.Expect(page.GetByTestId("sequential-p-v1")).ToHaveTextAsync("<0.0001");
+
+        // Conversion: 10 of 100 units against 60 of 100, with a latency guardrail 10% worse (100 ± 5 ms against 110 ± 5).
+        var conversion = await StartExperimentAsync(api, "format/conversion", MetricName.ConversionRate, [50, 50], [new GuardrailRequest(MetricName.AvgLatencyMs, 0.5)]);
+        await SendUnitsAsync(api, conversion, [100, 100], (arm, k) =>
+            new MetricEventRequest(Converted: k % 10 < (arm == 0 ? 1 : 6), LatencyMs: (arm == 0 ? 100 : 110) + (k % 2 == 0 ? 5 : -5)));
+        await page.GotoAsync($"/experiments/{conversion.Id}");
+        await Assertions.Expect(page.GetByTestId("value-control")).ToHaveTextAsync("10% (n = 100)");
+        await Assertions.Expect(page.GetByTestId("value-v1")).ToHaveTextAsync("60% (n = 100)");
+        await Assertions.Expect(page.GetByTestId("difference-v1")).ToHaveTextAsync("+50.0 pp");
+        var conversionResults = await ComparisonAsync(api, conversion, "v1");
+        await Assertions.Expect(page.GetByTestId("sequential-ci-v1")).ToHaveTextAsync(
+            $"{Points(conversionResults.SequentialCi![0])} to {Points(conversionResults.SequentialCi[1])}");
+        await Assertions.Expect(page.GetByTestId("sequential-p-v1")).ToHaveTextAsync(P(conversionResults.AdjustedSequentialPValue!.Value));
+        await Assertions.Expect(page.GetByTestId("fixed-p-v1")).ToHaveTextAsync("<0.0001");
+        await Assertions.Expect(page.GetByTestId("lift-v1")).ToHaveTextAsync("+500.0%");
+        var guardrail = await GuardrailAsync(api, conversion);
+        await Assertions.Expect(page.GetByRole(AriaRole.Listitem).Filter(new() { HasTextString = "avgLatencyMs on v1" })).ToContainTextAsync(
+            $"change +10.0% (always-valid {SignedPercent(guardrail.RelativeChangeCi![0])} to {SignedPercent(guardrail.RelativeChangeCi[1])}), limit 50%");
+
+        // Three variants: Holm changes the fixed-horizon p-values, and the page shows the adjusted one, labelled so.
+        var three = await StartExperimentAsync(api, "format/three", MetricName.ConversionRate, [50, 25, 25]);
+        await SendUnitsAsync(api, three, [80, 40, 40], (arm, k) => new MetricEventRequest(Converted: k % 20 < arm switch { 0 => 2, 1 => 5, _ => 3 }));
+        await page.GotoAsync($"/experiments/{three.Id}");
+        var v1 = await ComparisonAsync(api, three, "v1");
+        Assert.NotEqual(P(v1.PValue!.Value), P(v1.AdjustedPValue!.Value)); // the data make Holm matter
+        await Assertions.Expect(page.GetByTestId("fixed-p-v1")).ToHaveTextAsync(P(v1.AdjustedPValue.Value));
+        await Assertions.Expect(page.GetByTestId("variant-v1").Locator("dt", new() { HasTextString = "p (fixed, Holm)" })).ToHaveCountAsync(1);
+        await Assertions.Expect(page.GetByTestId("variant-v1").Locator("dt", new() { HasTextString = "Sequential p (Holm)" })).ToHaveCountAsync(1);
+        await Assertions.Expect(page.GetByTestId("value-v2")).ToHaveTextAsync("15% (n = 40)");
+        await Assertions.Expect(page.GetByTestId("difference-v2")).ToHaveTextAsync("+5.0 pp");
+    }
+
+    // The CLI's rules, written out here so the test does not check the formatter against itself.
+    private static string Signed(double value, string digits) => value.ToString($"+{digits};-{digits};0", System.Globalization.CultureInfo.InvariantCulture);
+
+    private static string Points(double rateDifference) => Signed(rateDifference * 100, "0.0#") + " pp";
+
+    private static string SignedPercent(double value) => value.ToString("+0.0%;-0.0%;0.0%", System.Globalization.CultureInfo.InvariantCulture);
+
+    private static string P(double p) => p < 0.0001 ? "<0.0001" : p.ToString("0.####", System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>Creates a prompt with one version per weight and starts an experiment of them (control, v1, v2, …) on
+    /// <paramref name="target"/>, with a minimum sample size nothing reaches, so no look completes it.</summary>
+    private static async Task<ExperimentResponse> StartExperimentAsync(HttpClient api, string prompt, MetricName target, int[] weights,
+        IReadOnlyList<GuardrailRequest>? guardrails = null)
+    {
+        var cancel = TestContext.Current.CancellationToken;
+        var created = await api.PostAsJsonAsync("/api/prompts", new CreatePromptRequest(prompt, Content: "Answer 0"), PromptVaultJson.Options, cancel);
+        Assert.True(created.IsSuccessStatusCode, await created.Content.ReadAsStringAsync(cancel));
+        var versions = new List<string> { (await created.Content.ReadFromJsonAsync<PromptResponse>(PromptVaultJson.Options, cancel))!.LatestVersion.Id };
+        for (var i = 1; i < weights.Length; i++)
+        {
+            var versioned = await api.PostAsJsonAsync($"/api/prompts/{Uri.EscapeDataString(prompt)}/versions", new CreateVersionRequest($"Answer {i}", ChangeDescription: $"v{i}"),
+                PromptVaultJson.Options, cancel);
+            versions.Add((await versioned.Content.ReadFromJsonAsync<VersionResponse>(PromptVaultJson.Options, cancel))!.Id);
+        }
+        var posted = await api.PostAsJsonAsync("/api/experiments", new CreateExperimentRequest(prompt.Replace('/', '-'), prompt,
+            [.. weights.Select((w, i) => new VariantRequest(i == 0 ? "control" : $"v{i}", versions[i], w))], TargetMetric: target, MinimumSampleSize: 100_000,
+            Guardrails: guardrails),
+            PromptVaultJson.Options, cancel);
+        Assert.True(posted.IsSuccessStatusCode, await posted.Content.ReadAsStringAsync(cancel));
+        var experiment = (await posted.Content.ReadFromJsonAsync<ExperimentResponse>(PromptVaultJson.Options, cancel))!;
+        (await api.PostAsync($"/api/experiments/{experiment.Id}/start", null, cancel)).EnsureSuccessStatusCode();
+        return experiment;
+    }
+
+    /// <summary>Exposes exactly <paramref name="units"/>[i] units to the i-th variant (found through the assignment route) and
+    /// sends each one event, <paramref name="eventOf"/>(variant index, units it had before).</summary>
+    private static async Task SendUnitsAsync(HttpClient api, ExperimentResponse experiment, int[] units, Func<int, int, MetricEventRequest> eventOf)
+    {
+        var cancel = TestContext.Current.CancellationToken;
+        var index = experiment.Variants.Select((v, i) => (v.Id, i)).ToDictionary(p => p.Id, p => p.i);
+        var counts = new int[units.Length];
+        var exposures = new List<ExposureRequest>();
+        var events = new List<MetricEventRequest>();
+        for (var u = 0; counts.Where((c, i) => c < units[i]).Any(); u++)
+        {
+            var unitId = $"{experiment.Id}-{u}";
+            var assigned = (await api.GetFromJsonAsync<AssignmentResponse>($"/api/experiments/{experiment.Id}/assignment?unitId={unitId}", PromptVaultJson.Options, cancel))!;
+            var arm = index[assigned.VariantId];
+            if (counts[arm] == units[arm]) continue;
+            exposures.Add(new ExposureRequest(experiment.Id, assigned.VariantId, unitId));
+            events.Add(eventOf(arm, counts[arm]++) with { VersionId = assigned.VersionId, ExperimentId = experiment.Id, VariantId = assigned.VariantId, UnitId = unitId });
+        }
+        (await api.PostAsJsonAsync("/api/exposures", new ExposureBatchRequest(exposures), PromptVaultJson.Options, cancel)).EnsureSuccessStatusCode();
+        var recorded = await api.PostAsJsonAsync("/api/metrics", new MetricBatchRequest(events), PromptVaultJson.Options, cancel);
+        Assert.True(recorded.IsSuccessStatusCode, await recorded.Content.ReadAsStringAsync(cancel));
+    }
+
+    private static async Task<MetricResult> ComparisonAsync(HttpClient api, ExperimentResponse experiment, string variant)
+    {
+        var results = await ResultsAsync(api, experiment);
+        return results.Variants.Single(v => v.Name == variant).Metrics[PromptVault.Core.Names.Of(results.TargetMetric)];
+    }
+
+    private static async Task<GuardrailResult> GuardrailAsync(HttpClient api, ExperimentResponse experiment) => Assert.Single((await ResultsAsync(api, experiment)).Guardrails);
+
+    private static async Task<ExperimentResults> ResultsAsync(HttpClient api, ExperimentResponse experiment) =>
+        (await api.GetFromJsonAsync<ExperimentResults>($"/api/experiments/{experiment.Id}/results", PromptVaultJson.Options, TestContext.Current.CancellationToken))!;
 
     /// <summary>Creates <paramref name="prompt"/> ("Buy", then "Buy now") and a draft experiment of its two versions, control and urge, half each,
     /// on the default target metric (conversionRate).</summary>
