@@ -1,4 +1,5 @@
 using Microsoft.Data.Sqlite;
+using SQLitePCL;
 
 namespace PromptVault.Storage.Sqlite;
 
@@ -84,6 +85,11 @@ public sealed class SqliteConnectionFactory : IDisposable
         try
         {
             await connection.OpenAsync(cancellationToken);
+            // SQLite opens a file it may not write (its permissions, a read-only mount) read-only without a word, and only
+            // a write then fails: refused here, so a server does not start on it and a later connection names the cause.
+            if (raw.sqlite3_db_readonly(connection.Handle, "main") == 1)
+                throw new UnauthorizedAccessException(
+                    $"the database file {DatabasePath} is read-only: PromptVault must be able to write it, and to create and write its -wal and -shm files beside it.");
             await using var command = connection.CreateCommand();
             command.CommandText = (walEnabled ? connectionPragmas : connectionPragmas + " PRAGMA journal_mode = WAL;") + " " + pragmas;
             await command.ExecuteNonQueryAsync(cancellationToken);

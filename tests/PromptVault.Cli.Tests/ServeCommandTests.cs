@@ -88,6 +88,23 @@ public sealed class ServeCommandTests
         AssertOneLineFailure(result, database);
     }
 
+    [Fact]
+    public async Task Serve_ReadOnlyDatabaseFile_FailsInOneLineNamingIt_InsteadOfServingWritesAs500()
+    {
+        using var folder = new TempFolder();
+        var database = folder.File("x.db");
+        await RunUntilHealthyAsync(database); // a database with its schema: nothing to migrate, so no write at start
+
+        using (ReadOnlyFile.Make(database))
+        {
+            var result = await RunToExitAsync(["serve", "--db", database, "--urls", $"http://127.0.0.1:{FreePorts.Pick()}"]);
+
+            AssertOneLineFailure(result, database);
+            Assert.Contains("is read-only", result.Error);
+            Assert.DoesNotContain("listening", result.Out);
+        }
+    }
+
     internal static void AssertOneLineFailure(CliResult result, string named)
     {
         Assert.True(result.ExitCode == 2, result.ToString());
