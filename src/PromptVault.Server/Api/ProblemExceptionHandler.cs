@@ -113,7 +113,9 @@ internal sealed class ProblemExceptionHandler : IExceptionHandler
     /// </summary>
     internal static string DescribeJsonError(JsonException json, string? field, Type? type, string? path, JsonSerializerOptions options)
     {
-        // System.Text.Json's own conversion message names .NET types, which mean nothing to a caller.
+        // System.Text.Json's own messages name .NET types, which mean nothing to a caller.
+        if (field is not null && path is not null && StrictTypeLacking(type, path, options) is { } strict)
+            return DescribeUnknownMember(options, field, strict);
         if (IsConversionError(json))
             return field is not null && EnumAt(type, path, options) is { } enumType ? $"'{field}' must be a string, one of {Names.AllOf(enumType)}." : WrongJsonType(field);
         return field is null ? $"The request body is not valid JSON: {json.Message}" : $"'{field}' is invalid: {json.Message}";
@@ -121,18 +123,27 @@ internal sealed class ProblemExceptionHandler : IExceptionHandler
 
     /// <summary>
     /// The member a strict body object does not have (<c>metadata.max_tokens</c>) and that strict type
-    /// (<see cref="PromptVaultJson.StrictRequestTypes"/>); null for any other error. Read from the error's path, which ends at
-    /// the member System.Text.Json refused, and the body's JSON contract: the object there is of a strict type, which has no
-    /// member of that name.
+    /// (<see cref="PromptVaultJson.StrictRequestTypes"/>); null for any other error.
     /// </summary>
-    private static (string Member, Type Of)? UnknownMember(HttpContext context, JsonException json)
+    private static (string Member, Type Of)? UnknownMember(HttpContext context, JsonException json) =>
+        JsonField(json) is { } field && StrictTypeLacking(BodyType(context), field, BodyOptions(context)) is { } strict ? (field, strict) : null;
+
+    /// <summary>
+    /// The strict type (<see cref="PromptVaultJson.StrictRequestTypes"/>) of the object at <paramref name="path"/> of
+    /// <paramref name="type"/> when it has no member of the name the path ends at: the member System.Text.Json refused
+    /// (<c>variables[0].require</c>); null for any other path.
+    /// </summary>
+    private static Type? StrictTypeLacking(Type? type, string path, JsonSerializerOptions options)
     {
-        if (JsonField(json) is not { } field || LastMember(field) is not { } member) return null;
-        var options = BodyOptions(context);
-        if (TypeAt(BodyType(context), member.Parent, options) is not { } type || !PromptVaultJson.StrictRequestTypes.Contains(type)) return null;
+        if (LastMember(path) is not { } member) return null;
+        if (TypeAt(type, member.Parent, options) is not { } parent || !PromptVaultJson.StrictRequestTypes.Contains(parent)) return null;
         var comparison = options.PropertyNameCaseInsensitive ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal;
-        return options.GetTypeInfo(type).Properties.Any(p => string.Equals(p.Name, member.Name, comparison)) ? null : (field, type);
+        return MembersOf(parent, options).Any(name => string.Equals(name, member.Name, comparison)) ? null : parent;
     }
+
+    /// <summary>The members a body object of <paramref name="type"/> takes: not those only written (<c>isOptional</c>, <see cref="System.Text.Json.Serialization.JsonIgnoreAttribute"/>).</summary>
+    private static IEnumerable<string> MembersOf(Type type, JsonSerializerOptions options) =>
+        options.GetTypeInfo(type).Properties.Where(p => p.Set is not null || p.AssociatedParameter is not null).Select(p => p.Name);
 
     /// <summary>
     /// Splits a field (<c>metadata.max_tokens</c>, or <c>metadata['max tokens']</c> for a name System.Text.Json quotes) into
@@ -156,7 +167,7 @@ internal sealed class ProblemExceptionHandler : IExceptionHandler
 
     private static string DescribeUnknownMember(JsonSerializerOptions options, string member, Type type)
     {
-        var members = string.Join(", ", options.GetTypeInfo(type).Properties.Select(p => p.Name));
+        var members = string.Join(", ", MembersOf(type, options));
         if (type == typeof(PromptMetadata)) return $"'{member}' is not a model setting; metadata takes {members}.";
         if (type == typeof(UpdatePromptRequest)) return $"'{member}' is not a field PATCH can change; it changes only {members}.";
         return $"'{member}' is not a field this object takes; it takes {members}.";

@@ -74,6 +74,9 @@ public sealed class BadInputTests(ServerFixture fixture) : IClassFixture<ServerF
     [InlineData("/api/prompts", """{ "name": "typo-{name}", "content": "Hi", "tag": ["x"] }""", "tag", null)]
     [InlineData("/api/experiments", """{ "name": "e", "prompt": "{name}", "variants": [{ "name": "a", "versionId": "1.0.0", "weight": 100 }], "promoteWiner": true }""", "promoteWiner", null)]
     [InlineData("/api/experiments", """{ "name": "e", "prompt": "{name}", "variants": [{ "name": "a", "versionId": "1.0.0", "weigth": 100 }] }""", "variants[0].weigth", "name, versionId, weight")]
+    [InlineData("/api/prompts/{name}/versions", """{ "content": "Hi {{company_name}}!", "changeDescription": "x", "variables": [{ "name": "company_name", "type": "string", "require": true }] }""",
+        "variables[0].require", "name, type, description, required, defaultValue, validation")]
+    [InlineData("/api/prompts", """{ "name": "typo-{name}", "content": "Hi {{x}}", "variables": [{ "name": "x", "default": "y" }] }""", "variables[0].default", null)]
     public async Task MisspeltMember_Returns400UnknownFieldNamingIt_AndStoresNothing(string path, string body, string field, string? members)
     {
         var name = await CreateSupportPromptAsync(_client);

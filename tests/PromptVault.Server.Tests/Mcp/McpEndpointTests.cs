@@ -176,14 +176,18 @@ public sealed class McpEndpointTests(ServerFixture fixture) : IClassFixture<Serv
         var bump = await Create("bump", "huge");
         var variableType = await Create("variables", new[] { new { name = "company_name", type = "strin" } });
         var temperature = await Create("metadata", new { temperature = "hot" });
+        var required = await Create("variables", new[] { new { name = "company_name", type = "string", require = true } });
+        var maxTokens = await Create("metadata", new { max_tokens = 256 });
         var variables = await client.CallToolAsync("render_prompt", new Dictionary<string, object?> { ["name"] = name, ["variables"] = "Acme" },
             cancellationToken: Cancellation);
 
-        Assert.All([bump, variableType, temperature, variables], result => Assert.True(result.IsError));
+        Assert.All([bump, variableType, temperature, required, maxTokens, variables], result => Assert.True(result.IsError));
         Assert.Equal("'bump' must be a string, one of patch, minor, major.", Text(bump));
         Assert.Equal("'variables[0].type' must be a string, one of string, number, boolean, array, object.", Text(variableType));
         Assert.Equal("'metadata.temperature' has a value of the wrong JSON type.", Text(temperature));
         Assert.Equal("'variables' has a value of the wrong JSON type.", Text(variables));
+        Assert.Equal("'variables[0].require' is not a field this object takes; it takes name, type, description, required, defaultValue, validation.", Text(required));
+        Assert.Equal("'metadata.max_tokens' is not a model setting; metadata takes model, temperature, maxTokens, topP, frequencyPenalty, presencePenalty, tags, category, tools, responseFormat.", Text(maxTokens));
     }
 
     [Fact]
