@@ -69,7 +69,9 @@ internal sealed class CliContext
     /// Runs a command against the server: creates the client, and turns the failures a user can act on into a message on
     /// stderr and an exit code (1 refused or unreachable, 2 bad usage).
     /// </summary>
-    public async Task<int> CallServerAsync(RemoteSettings remote, Func<PromptVaultClient, Task<int>> command, CancellationToken cancellationToken)
+    /// <param name="target">The version the command moves (promote, status, rollback), which a lifecycle refusal's hint names.</param>
+    public async Task<int> CallServerAsync(RemoteSettings remote, Func<PromptVaultClient, Task<int>> command, CancellationToken cancellationToken,
+        TargetVersion? target = null)
     {
         if (!Uri.TryCreate(remote.Server, UriKind.Absolute, out var server) || server.Scheme is not ("http" or "https"))
         {
@@ -90,7 +92,7 @@ internal sealed class CliContext
         }
         catch (PromptVaultApiException e)
         {
-            WriteError(e);
+            WriteError(e, target: target);
             return ExitCodes.Refused;
         }
         catch (HttpRequestException e) when (e.StatusCode is null)
@@ -113,9 +115,11 @@ internal sealed class CliContext
 
     /// <summary>
     /// Prints a refused request as <c>error (code): [subject: ]detail</c>, with a hint for the first mistakes: a missing or weak
-    /// key, a server URL with a path (no route), a misspelt prompt name, a variable the render was not given.
+    /// key, a server URL with a path (no route), a misspelt prompt name, a variable the render was not given; and, for a
+    /// refusal of the lifecycle's gates on <paramref name="target"/>, the CLI commands that meet them (the server's detail
+    /// names its HTTP routes).
     /// </summary>
-    public void WriteError(PromptVaultApiException e, string? subject = null)
+    public void WriteError(PromptVaultApiException e, string? subject = null, TargetVersion? target = null)
     {
         var detail = subject is null ? e.Detail : $"{subject}: {e.Detail}";
         var hint = (e.StatusCode, e.Code) switch
@@ -127,6 +131,13 @@ internal sealed class CliContext
             (_, "prompt_not_found") => "'promptvault list' shows the prompts there are.",
             (_, "missing_variable") when e.Field?.StartsWith(VariablesField, StringComparison.Ordinal) == true =>
                 $"pass --var {e.Field[VariablesField.Length..]}=VALUE, or put it in a --vars FILE.json.",
+            (_, "approval_required") when target is var (name, version) =>
+                $"from the CLI: 'promptvault status {name} {version} review' moves it to review, and 'promptvault status {name} {version} approved', " +
+                "run with a key of another name (--api-key), approves it; then run this command again.",
+            (_, "self_approval") when target is var (name, version) =>
+                $"whoever approves it runs 'promptvault status {name} {version} approved' with their own key (--api-key).",
+            (_, "tests_required" or "tests_failed") when target is var (name, version) =>
+                $"'promptvault test {name} --version {version}' runs its tests and shows what fails; once they pass, run this command again.",
             _ => null,
         };
         if (JsonErrors)
@@ -144,6 +155,9 @@ internal sealed class CliContext
     private void WriteJsonError(CliError error) =>
         Error.WriteLine(JsonSerializer.Serialize(new CliErrorDocument(error), CliJson.ErrorDocument));
 }
+
+/// <summary>The version a command moves through the lifecycle, as the user named it.</summary>
+internal sealed record TargetVersion(string Name, string Version);
 
 /// <summary>An error as <c>--json</c> prints it on stderr; <c>status</c> and <c>title</c> are the server's, when it refused.</summary>
 internal sealed record CliError(int? Status, string? Title, string Code, string Detail, string? Field, string? Hint);

@@ -16,5 +16,5 @@ internal sealed class PromoteCommand(CliContext context)
             else
                 context.Out.WriteLine($"Moved label {label} of {moved.PromptName} to {moved.Version}.");
             return ExitCodes.Success;
-        }, cancellationToken);
+        }, cancellationToken, new TargetVersion(name, version));
 }

@@ -12,5 +12,5 @@ internal sealed class RollbackCommand(CliContext context)
             else
                 context.Out.WriteLine($"Rolled back {created.PromptName} to {version}: new version {created.Version} is in production.");
             return ExitCodes.Success;
-        }, cancellationToken);
+        }, cancellationToken, new TargetVersion(name, version));
 }

@@ -16,5 +16,5 @@ internal sealed class StatusCommand(CliContext context)
                 context.Out.WriteLine($"{moved.PromptName} {moved.Version} is {Names.Of(moved.Status)}" +
                     (status == VersionStatus.Approved ? $", approved by {moved.ApprovedBy}." : "."));
             return ExitCodes.Success;
-        }, cancellationToken);
+        }, cancellationToken, new TargetVersion(name, version));
 }
