@@ -286,17 +286,46 @@ public sealed class CommandTests(ServerFixture fixture) : IClassFixture<ServerFi
         Assert.Equal("Hello Sam. Show 3 items of [a][b].", result.Out.Trim());
     }
 
-    [Fact]
-    public async Task Render_WrongTypedVar_ExitsOneNamingTheVariable()
+    /// <summary>Sent as a string, the server's refusal said the value was a string ("must be an array"), not how to pass JSON.</summary>
+    [Theory]
+    [InlineData("count=many", "error: --var count: 'many' is not a JSON number, as count is declared (number); pass one (quoted for the shell), e.g. --var count=3, or put it in a --vars FILE.json.")]
+    [InlineData("history=x", "error: --var history: 'x' is not a JSON array, as history is declared (array); pass one (quoted for the shell), e.g. --var 'history=[\"a\", \"b\"]', or put it in a --vars FILE.json.")]
+    public async Task Render_VarNotOfItsDeclaredType_ExitsTwoSayingHowToPassIt(string pair, string error)
     {
         using var folder = new TempFolder();
-        var file = folder.Write("count.md", PromptFile("count-var", "{{who}} {{count}}", "  - name: count\n    type: number\n    required: true"));
+        var file = folder.Write("count.md", PromptFile("count-var", "{{who}} {{count}}{{#each history}}{{this}}{{/each}}",
+            "  - name: count\n    type: number\n    required: true\n  - name: history\n    type: array"));
         Assert.Equal(0, (await Cli.RunAsync(fixture.Server, null, "push", file)).ExitCode);
 
-        var result = await Cli.RunAsync(fixture.Server, null, "render", "count-var", "--version", "1.0.0", "--var", "who=x", "--var", "count=many");
+        var result = await Cli.RunAsync(fixture.Server, null, "render", "count-var", "--version", "1.0.0", "--var", "who=x", "--var", "count=1", "--var", pair);
 
-        Assert.Equal(1, result.ExitCode);
-        Assert.Contains("count", result.Error);
+        Assert.Equal(2, result.ExitCode);
+        Assert.Equal(error, result.Error.Trim());
+    }
+
+    /// <summary>The server's detail names the HTTP route that meets a gate; a CLI user is told the command.</summary>
+    [Fact]
+    public async Task LifecycleGateRefusals_HintTheCliCommandsThatMeetThem()
+    {
+        using var folder = new TempFolder();
+        Assert.Equal(0, (await Cli.RunAsync(fixture.Server, null, "push", folder.Write("a.md", PromptFile("gate-approval", extraVariables: "requireApproval: true")))).ExitCode);
+        Assert.Equal(0, (await Cli.RunAsync(fixture.Server, null, "push", folder.Write("t.md", PromptFile("gate-tests", extraVariables: "requireTests: true")))).ExitCode);
+
+        var approval = await Cli.RunAsync(fixture.Server, null, "promote", "gate-approval", "1.0.0");
+        var approvalJson = await Cli.RunAsync(fixture.Server, null, "promote", "gate-approval", "1.0.0", "--json");
+        Assert.Equal(0, (await Cli.RunAsync(fixture.Server, null, "status", "gate-approval", "1.0.0", "review")).ExitCode);
+        var self = await Cli.RunAsync(fixture.Server, null, "status", "gate-approval", "1.0.0", "approved");
+        var tests = await Cli.RunAsync(fixture.Server, null, "promote", "gate-tests", "1.0.0");
+
+        Assert.Equal((1, 1, 1, 1), (approval.ExitCode, approvalJson.ExitCode, self.ExitCode, tests.ExitCode));
+        const string approve = "hint: from the CLI: 'promptvault status gate-approval 1.0.0 review' moves it to review, and 'promptvault status gate-approval 1.0.0 approved', " +
+            "run with a key of another name (--api-key), approves it; then run this command again.";
+        Assert.Contains("error (approval_required):", approval.Error, StringComparison.Ordinal);
+        Assert.Contains(approve, approval.Error, StringComparison.Ordinal);
+        Assert.Equal(approve["hint: ".Length..], JsonDocument.Parse(approvalJson.Error).RootElement.GetProperty("error").GetProperty("hint").GetString());
+        Assert.Contains("hint: whoever approves it runs 'promptvault status gate-approval 1.0.0 approved' with their own key (--api-key).", self.Error, StringComparison.Ordinal);
+        Assert.Contains("error (tests_required):", tests.Error, StringComparison.Ordinal);
+        Assert.Contains("hint: 'promptvault test gate-tests --version 1.0.0' runs its tests and shows what fails; once they pass, run this command again.", tests.Error, StringComparison.Ordinal);
     }
 
     [Fact]

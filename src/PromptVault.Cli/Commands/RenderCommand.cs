@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using PromptVault.Client;
+using PromptVault.Core;
 using PromptVault.Core.Contracts;
 using PromptVault.Core.Experiments;
 using PromptVault.Core.Prompts;
@@ -10,7 +11,8 @@ namespace PromptVault.Cli.Commands;
 /// <summary>
 /// <c>render NAME [--var k=v]... [--vars FILE.json] [--unit ID] [--label L] [--version V]</c>: resolves and renders on the
 /// server and prints the text. <c>--vars</c> holds typed JSON values; a <c>--var</c> value is text, read as JSON when the
-/// version served declares the variable a number, boolean, array or object (so <c>--var max_items=3</c> sends 3); with
+/// version served declares the variable a number, boolean, array or object (so <c>--var max_items=3</c> sends 3), and
+/// refused (exit 2) when it is not one, saying how to pass it; with
 /// <c>--unit</c> and a running experiment, that is the version of the unit's variant.
 /// <c>--var</c> wins over <c>--vars</c>.
 /// </summary>
@@ -48,7 +50,7 @@ internal sealed class RenderCommand(CliContext context)
             {
                 var types = await DeclaredTypesAsync(client, name, unitId, label, version, cancellationToken);
                 foreach (var (key, value) in pairs)
-                    variables[key] = ToJson(value, types.TryGetValue(key, out var type) ? type : VariableType.String);
+                    variables[key] = ToJson(key, value, types.TryGetValue(key, out var type) ? type : VariableType.String);
             }
 
             var rendered = await client.RenderAsync(name, new RenderRequest(variables, unitId, label, version), cancellationToken);
@@ -110,8 +112,10 @@ internal sealed class RenderCommand(CliContext context)
         return running is null ? null : (await client.GetAssignmentAsync(running.Id, unitId, cancellationToken)).VersionId;
     }
 
-    /// <summary>A <c>--var</c> value as the declared type wants it; text that does not parse is sent as a string, so the server names the variable.</summary>
-    private static JsonElement ToJson(string value, VariableType type)
+    /// <summary>A <c>--var</c> value as the declared type wants it.</summary>
+    /// <exception cref="CliException">The variable is declared a number, boolean, array or object and the text is not one (sent as a string,
+    /// the server's refusal said the value was a string, not that the CLI had not read it as JSON).</exception>
+    private static JsonElement ToJson(string key, string value, VariableType type)
     {
         var parsed = type switch
         {
@@ -121,7 +125,17 @@ internal sealed class RenderCommand(CliContext context)
             VariableType.Object => TryJson(value, JsonValueKind.Object),
             _ => null,
         };
-        return parsed is not null ? JsonElement.Parse(parsed) : JsonSerializer.SerializeToElement(value, PromptVaultJson.Options);
+        if (parsed is not null) return JsonElement.Parse(parsed);
+        if (type == VariableType.String) return JsonSerializer.SerializeToElement(value, PromptVaultJson.Options);
+        var (wanted, example) = type switch
+        {
+            VariableType.Boolean => ("true or false", $"--var {key}=true"),
+            VariableType.Number => ("a JSON number", $"--var {key}=3"),
+            VariableType.Array => ("a JSON array", $"--var '{key}=[\"a\", \"b\"]'"),
+            _ => ("a JSON object", $"--var '{key}={{\"key\": \"value\"}}'"),
+        };
+        throw CliException.Usage($"--var {key}: '{value}' is not {wanted}, as {key} is declared ({Names.Of(type)}); " +
+            $"pass one (quoted for the shell), e.g. {example}, or put it in a --vars FILE.json.");
     }
 
     private static string? TryJson(string text, JsonValueKind kind)
