@@ -18,15 +18,22 @@ internal sealed class CliContext
         Error = stderr;
         _environment = environment;
         IsTerminal = isTerminal;
-        Console = AnsiConsole.Create(new AnsiConsoleSettings
+        Console = CreateConsole(stdout, isTerminal);
+        ErrorConsole = CreateConsole(stderr, isTerminal);
+    }
+
+    private static IAnsiConsole CreateConsole(TextWriter writer, bool isTerminal)
+    {
+        var console = AnsiConsole.Create(new AnsiConsoleSettings
         {
-            Out = new AnsiConsoleOutput(stdout),
+            Out = new AnsiConsoleOutput(writer),
             Ansi = isTerminal ? AnsiSupport.Detect : AnsiSupport.No,
             ColorSystem = isTerminal ? ColorSystemSupport.Detect : ColorSystemSupport.NoColors,
             Interactive = InteractionSupport.No,
         });
         // Piped output has no window to wrap to; a wide page keeps table rows on one line for grep.
-        if (!isTerminal) Console.Profile.Width = 240;
+        if (!isTerminal) console.Profile.Width = 240;
+        return console;
     }
 
     /// <summary>Data: tables, rendered prompts, JSON.</summary>
@@ -37,6 +44,9 @@ internal sealed class CliContext
 
     /// <summary>A Spectre console over <see cref="Out"/>, without colours unless it is a terminal.</summary>
     public IAnsiConsole Console { get; }
+
+    /// <summary>A Spectre console over <see cref="Error"/>, for progress, which is no data (piped, it would precede <c>--json</c>'s document).</summary>
+    public IAnsiConsole ErrorConsole { get; }
 
     public bool IsTerminal { get; }
 

@@ -283,6 +283,18 @@ public sealed class ExperimentCommandTests(ServerFixture fixture) : IClassFixtur
         Assert.Matches(@"^More: promptvault experiment results \w+$", more.TrimEnd());
     }
 
+    /// <summary>The progress of the simulated users went to stdout ("Simulating users: 0%"), before the JSON document.</summary>
+    [Fact]
+    public async Task Demo_Json_PrintsOnlyTheResultsDocumentOnStdout()
+    {
+        var result = await Cli.RunAsync(Server, null, "demo", "--prompt", UniqueName("demo-json"), "--users", "40", "--json");
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        using var document = JsonDocument.Parse(result.Out);
+        Assert.Equal("conversionRate", document.RootElement.GetProperty("targetMetric").GetString());
+        Assert.Contains("is running", result.Error, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Demo_RunsTheCustomerSupportExperiment_AndPrintsReadableResults()
     {

@@ -118,7 +118,7 @@ internal sealed class DemoCommand(CliContext context)
         var simulated = 0;
         var runId = experiment.Id[^8..];
 
-        await context.Console.Progress()
+        await context.ErrorConsole.Progress()
             .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
             .StartAsync(async progress =>
             {
