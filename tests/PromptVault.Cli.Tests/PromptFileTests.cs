@@ -116,6 +116,8 @@ public sealed class PromptFileTests
     [InlineData("---\nname: p\nvariables:\n  - type: string\n---\nbody", "variables[0].name")]
     [InlineData("---\nname: p\nvariables:\n  - name: v\n    default: 1\n---\nbody", "variables[0].default (line 5): unknown key")]
     [InlineData("---\nname: p\nvariables: company_name\n---\nbody", "variables (line 3): must be a list")]
+    [InlineData("---\nname: p\ntests:\n  - name: t\n    expect:\n      - { type: contains, value: x, targt: output }\n---\nbody", "tests[0].expect[0].targt (line 6): unknown key; the keys are type, value, target, rubric, passingScore.")]
+    [InlineData("---\nname: p\ntests:\n  - name: t\n    Expect: []\n---\nbody", "tests[0].Expect (line 5): unknown key; did you mean 'expect'?")]
     [InlineData("---\nname: p\nmetadata:\n  temperature: hot\n---\nbody", "metadata.temperature (line 4): must be a number, not 'hot'")]
     [InlineData("---\nname: p\nmetadata:\n  maxTokens: 1.5\n---\nbody", "metadata.maxTokens (line 4): must be a whole number")]
     [InlineData("---\nname: p\ntags: support\n---\nbody", "tags (line 3): must be a list")]

@@ -40,6 +40,10 @@ internal sealed record PromptFile(
         ["model", "temperature", "maxTokens", "topP", "frequencyPenalty", "presencePenalty", "tags", "category", "tools", "responseFormat"];
 
     public static readonly string[] ToolKeys = ["name", "description", "parameters"];
+
+    public static readonly string[] TestKeys = ["name", "variables", "unitId", "expect"];
+
+    public static readonly string[] CheckKeys = ["type", "value", "target", "rubric", "passingScore"];
 }
 
 /// <summary>A prompt file that cannot be read; the message names the file and the problem.</summary>

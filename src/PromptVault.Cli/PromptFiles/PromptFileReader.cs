@@ -107,6 +107,7 @@ internal static class PromptFileReader
     {
         if (node is not YamlSequenceNode)
             throw new FrontMatterException("tests", node, "must be a list of test cases (- name: ..., variables: ..., expect: [...]).");
+        CheckTestKeys((YamlSequenceNode)node);
         try
         {
             return JsonSerializer.Deserialize(YamlJson.ToJson(node), PromptVaultJsonContext.Default.ListTestCase) ?? [];
@@ -114,6 +115,20 @@ internal static class PromptFileReader
         catch (JsonException e)
         {
             throw new FrontMatterException("tests" + (e.Path?.TrimStart('$') ?? ""), node, $"is not a test case: {e.Message}");
+        }
+    }
+
+    /// <summary>Refuses an unknown key of a test case or of one of its checks (the JSON would drop it: a misspelt <c>target</c> checked the render).</summary>
+    private static void CheckTestKeys(YamlSequenceNode tests)
+    {
+        for (var i = 0; i < tests.Children.Count; i++)
+        {
+            if (tests.Children[i] is not YamlMappingNode test) continue;
+            var fields = Fields(test, PromptFile.TestKeys, $"tests[{i}].");
+            if (!fields.TryGetValue("expect", out var expect) || expect is not YamlSequenceNode checks) continue;
+            for (var j = 0; j < checks.Children.Count; j++)
+                if (checks.Children[j] is YamlMappingNode check)
+                    Fields(check, PromptFile.CheckKeys, $"tests[{i}].expect[{j}].");
         }
     }
 

@@ -59,6 +59,27 @@ public sealed class EvaluationsApiTests(ServerFixture fixture) : IClassFixture<S
         Assert.Empty(stored!["tests"]!.AsArray());
     }
 
+    /// <summary>Dropped, a misspelt <c>target</c> checked the render instead of the model's answer, and a misspelt <c>unitId</c> rendered with none.</summary>
+    [Theory]
+    [InlineData("""{ "name": "bad", "variables": {}, "expect": [ { "type": "contains", "value": "x", "targt": "output" } ] }""", "tests[1].expect[0].targt", "type, value, target, rubric, passingScore")]
+    [InlineData("""{ "name": "bad", "variables": {}, "unit_id": "u1", "expect": [ { "type": "contains", "value": "x" } ] }""", "tests[1].unit_id", "name, variables, unitId, expect")]
+    public async Task PutTests_MisspeltMember_Returns400UnknownFieldNamingIt(string test, string field, string members)
+    {
+        var name = await CreateSupportPromptAsync(_client);
+        var body = JsonNode.Parse($$"""
+            { "tests": [ { "name": "fine", "variables": {}, "expect": [ { "type": "contains", "value": "x" } ] }, {{test}} ] }
+            """);
+
+        var (status, problem) = await PutAsync(_client, VersionPath(name, "1.0.0") + "/tests", body);
+        var (_, stored) = await GetAsync(_client, VersionPath(name, "1.0.0") + "/tests");
+
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Equal("unknown_field", problem.Str("code"));
+        Assert.Equal(field, problem.Str("field"));
+        Assert.Equal($"'{field}' is not a field this object takes; it takes {members}.", problem.Str("detail"));
+        Assert.Empty(stored!["tests"]!.AsArray());
+    }
+
     [Fact]
     public async Task NewVersion_WithoutTests_CarriesThePreviousOnesForward_WithTests_KeepsItsOwn()
     {
