@@ -99,6 +99,33 @@ public sealed class ExperimentPagesTests(DashboardFixture fixture) : IClassFixtu
         await Assertions.Expect(page.GetByRole(AriaRole.Alert).Filter(new() { HasText = "From 'tomorrow'" })).ToBeVisibleAsync();
     }
 
+    /// <summary>The New experiment page had no way to set promoteWinner (the API, CLI and MCP have), so an experiment created in the
+    /// dashboard never promoted its winner. Its checkbox is passed through, and the experiment's page says so.</summary>
+    [Fact]
+    public async Task NewExperiment_PromoteTheWinnerChecked_CreatesAnExperimentThatPromotesIt()
+    {
+        var cancel = TestContext.Current.CancellationToken;
+        using var api = fixture.Server.CreateClient();
+        (await api.PostAsJsonAsync("/api/prompts", new CreatePromptRequest("promote/pick", Content: "Pick"), PromptVaultJson.Options, cancel)).EnsureSuccessStatusCode();
+        (await api.PostAsJsonAsync("/api/prompts/promote%2Fpick/versions", new CreateVersionRequest("Pick one", ChangeDescription: "Shorter"), PromptVaultJson.Options, cancel)).EnsureSuccessStatusCode();
+        var page = await fixture.OpenAsync(fixture.Server.AdminKey);
+        await page.GotoAsync("/experiments/new");
+        await page.Locator("[data-interactive=yes]").WaitForAsync();
+        await page.GetByLabel("Experiment name").FillAsync("pick-wording");
+        await page.GetByLabel("Prompt").SelectOptionAsync("promote/pick");
+        await page.GetByLabel("Version of variant 1").SelectOptionAsync(new SelectOptionValue { Label = "1.0.0 (draft)" });
+        await page.GetByLabel("Version of variant 2").SelectOptionAsync(new SelectOptionValue { Label = "1.0.1 (draft)" });
+
+        await page.GetByLabel("Promote the winner on completion").CheckAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Create experiment" }).ClickAsync();
+
+        await fixture.WaitForPageAsync(page, new Regex("/experiments/[^/?]+$"));
+        await Assertions.Expect(page.GetByText("promotes its winner to production on completion")).ToBeVisibleAsync();
+        var experimentId = page.Url[(page.Url.LastIndexOf('/') + 1)..];
+        var stored = (await api.GetFromJsonAsync<ExperimentResponse>($"/api/experiments/{experimentId}", PromptVaultJson.Options, cancel))!;
+        Assert.True(stored.PromoteWinner);
+    }
+
     /// <summary>
     /// The page re-read the experiment and ran its analysis every two seconds for as long as it was open, also once the
     /// experiment was completed or cancelled, and for an id that does not exist. The store's reads are counted: after the
