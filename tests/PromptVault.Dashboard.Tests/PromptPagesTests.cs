@@ -295,6 +295,26 @@ public sealed class PromptPagesTests(DashboardFixture fixture) : IClassFixture<D
         await Assertions.Expect(page.GetByRole(AriaRole.Cell, new() { Name = "Warmer" })).ToBeVisibleAsync();
     }
 
+    /// <summary>The prompt page showed a chat prompt's messages but not a text prompt's template, which only Edit or Compare showed
+    /// (a reader has no Edit). It shows the latest version's template, as text: markup in it is not HTML.</summary>
+    [Fact]
+    public async Task Prompt_TextPrompt_PageShowsTheLatestTemplateAsText()
+    {
+        using var api = fixture.Server.CreateClient();
+        var ct = TestContext.Current.CancellationToken;
+        (await api.PostAsync("/api/prompts", new StringContent("""{"name":"shown/template","content":"Hi <b>{{who}}</b>","variables":[{"name":"who","type":"string"}]}""",
+            System.Text.Encoding.UTF8, "application/json"), ct)).EnsureSuccessStatusCode();
+        (await api.PostAsJsonAsync("/api/prompts/shown%2Ftemplate/versions", new { content = "Hello <b>{{who}}</b>", changeDescription = "Greet" }, ct)).EnsureSuccessStatusCode();
+        var page = await fixture.OpenAsync(fixture.ReaderKey);
+
+        await page.GotoAsync("/prompts/shown%2Ftemplate");
+
+        await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Template of 1.0.1" })).ToBeVisibleAsync();
+        await Assertions.Expect(page.GetByTestId("template")).ToHaveTextAsync("Hello <b>{{who}}</b>");
+        Assert.Equal(0, await page.GetByTestId("template").Locator("b").CountAsync());
+        Assert.Empty(await fixture.AccessibilityViolationsAsync(page));
+    }
+
     /// <summary>Creates a prompt from <paramref name="json"/> through the API and opens its editor as the writer, once interactive.</summary>
     private async Task<IPage> CreateAndEditAsync(HttpClient api, string json)
     {
