@@ -40,7 +40,7 @@ public sealed class PromptPagesTests(DashboardFixture fixture) : IClassFixture<D
         await Assertions.Expect(preview).ToHaveTextAsync("Hello Ada!");
         await page.GetByLabel("Template", new() { Exact = true }).FillAsync("Hello {{customer}}, welcome to {{product}}!");
         await Assertions.Expect(page.GetByText("product ✗ undeclared")).ToBeVisibleAsync();
-        await Assertions.Expect(page.GetByTestId("render-error")).ToContainTextAsync("product");
+        await Assertions.Expect(page.GetByTestId("template-error")).ToContainTextAsync("product");
         await page.GetByRole(AriaRole.Button, new() { Name = "Declare product" }).ClickAsync();
         await page.GetByLabel("Test value for product (string)").FillAsync("PromptVault");
         await Assertions.Expect(preview).ToHaveTextAsync("Hello Ada, welcome to PromptVault!");
@@ -223,7 +223,7 @@ public sealed class PromptPagesTests(DashboardFixture fixture) : IClassFixture<D
         await page.Locator("#var-1-name").PressAsync("Tab");
         await page.Locator("[id='test-x']").Nth(1).FillAsync("b");
 
-        await Assertions.Expect(page.GetByTestId("render-error")).ToHaveTextAsync("variable 'x' is declared twice.");
+        await Assertions.Expect(page.GetByTestId("template-error")).ToHaveTextAsync("variable 'x' is declared twice.");
         await page.GetByRole(AriaRole.Button, new() { Name = "Remove variable x" }).Nth(1).ClickAsync();
         await Assertions.Expect(page.GetByTestId("preview")).ToHaveTextAsync("Hi a");
     }
@@ -313,6 +313,28 @@ public sealed class PromptPagesTests(DashboardFixture fixture) : IClassFixture<D
         await Assertions.Expect(page.GetByTestId("template")).ToHaveTextAsync("Hello <b>{{who}}</b>");
         Assert.Equal(0, await page.GetByTestId("template").Locator("b").CountAsync());
         Assert.Empty(await fixture.AccessibilityViolationsAsync(page));
+    }
+
+    /// <summary>A draft including a prompt that does not exist, or itself: the save would refuse the draft, but the editor showed
+    /// the refusal under "Rendered output", where the test values' errors go. It is shown with the draft, and the preview says why it is empty.</summary>
+    [Fact]
+    public async Task Edit_DraftIncludesAMissingPromptOrItself_ErrorIsShownWithTheDraftNotTheTestValues()
+    {
+        using var api = fixture.Server.CreateClient();
+        var page = await CreateAndEditAsync(api, """{"name":"includer","content":"Hi"}""");
+        var template = page.GetByLabel("Template", new() { Exact = true });
+
+        await template.FillAsync("Hi {{> nowhere/at-all}}");
+
+        await Assertions.Expect(page.GetByTestId("template-error")).ToContainTextAsync("'includer' includes {{> nowhere/at-all@production}}, which names no version");
+        await Assertions.Expect(page.GetByTestId("render-error")).ToHaveCountAsync(0);
+        await template.FillAsync("Hi {{> includer}}");
+        await Assertions.Expect(page.GetByTestId("template-error")).ToContainTextAsync("the includes form a cycle: includer → includer");
+        await Assertions.Expect(page.GetByTestId("render-error")).ToHaveCountAsync(0);
+        await Assertions.Expect(page.GetByText("No preview until the draft's error above is fixed.")).ToBeVisibleAsync();
+        await template.FillAsync("Hi again");
+        await Assertions.Expect(page.GetByTestId("preview")).ToHaveTextAsync("Hi again");
+        await Assertions.Expect(page.GetByTestId("template-error")).ToHaveCountAsync(0);
     }
 
     /// <summary>Creates a prompt from <paramref name="json"/> through the API and opens its editor as the writer, once interactive.</summary>
