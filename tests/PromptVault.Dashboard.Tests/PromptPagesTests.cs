@@ -337,6 +337,19 @@ public sealed class PromptPagesTests(DashboardFixture fixture) : IClassFixture<D
         await Assertions.Expect(page.GetByTestId("template-error")).ToHaveCountAsync(0);
     }
 
+    /// <summary>A chat draft whose second message includes a prompt that does not exist: the live preview looked up all the messages'
+    /// includes together, so its refusal named no message (field content), where a save names messages[1].content. It names the message.</summary>
+    [Fact]
+    public async Task Edit_ChatMessageIncludesAMissingPrompt_ErrorNamesThatMessage()
+    {
+        using var api = fixture.Server.CreateClient();
+        var page = await CreateAndEditAsync(api, """{"name":"chat-includer","type":"chat","messages":[{"role":"system","content":"Be kind."}]}""");
+
+        await page.GetByLabel("Messages", new() { Exact = true }).FillAsync("## system\n\nBe kind.\n\n## user\n\n{{> nowhere/chat}}");
+
+        await Assertions.Expect(page.GetByTestId("template-error")).ToContainTextAsync("messages[1].content: 'chat-includer' includes {{> nowhere/chat@production}}, which names no version");
+    }
+
     /// <summary>Creates a prompt from <paramref name="json"/> through the API and opens its editor as the writer, once interactive.</summary>
     private async Task<IPage> CreateAndEditAsync(HttpClient api, string json)
     {
