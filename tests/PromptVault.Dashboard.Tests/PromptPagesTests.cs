@@ -350,6 +350,25 @@ public sealed class PromptPagesTests(DashboardFixture fixture) : IClassFixture<D
         await Assertions.Expect(page.GetByTestId("template-error")).ToContainTextAsync("messages[1].content: 'chat-includer' includes {{> nowhere/chat@production}}, which names no version");
     }
 
+    /// <summary>An unchanged draft edited into one that cannot be compiled (it includes a prompt that does not exist): "Before saving"
+    /// kept the last comparison, "Nothing changed yet: the draft equals 1.0.0." with Save version disabled, for a draft that differs.</summary>
+    [Fact]
+    public async Task Edit_DraftWithAnError_ShowsNoStaleComparison()
+    {
+        using var api = fixture.Server.CreateClient();
+        var page = await CreateAndEditAsync(api, """{"name":"stale-compare","content":"Hi"}""");
+        await Assertions.Expect(page.GetByText("Nothing changed yet: the draft equals 1.0.0.")).ToBeVisibleAsync();
+
+        await page.GetByLabel("Template", new() { Exact = true }).FillAsync("Hi {{> nowhere/stale}}");
+
+        await Assertions.Expect(page.GetByText("The draft is compared with 1.0.0 once its error is fixed.")).ToBeVisibleAsync();
+        await Assertions.Expect(page.GetByText("Nothing changed yet: the draft equals 1.0.0.")).ToHaveCountAsync(0);
+        await Assertions.Expect(page.GetByRole(AriaRole.Button, new() { Name = "Save version" })).ToBeEnabledAsync();
+        await page.GetByLabel("Change description").FillAsync("Include");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Save version" }).ClickAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Alert)).ToContainTextAsync("names no version");
+    }
+
     /// <summary>Creates a prompt from <paramref name="json"/> through the API and opens its editor as the writer, once interactive.</summary>
     private async Task<IPage> CreateAndEditAsync(HttpClient api, string json)
     {
