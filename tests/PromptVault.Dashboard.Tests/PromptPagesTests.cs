@@ -369,6 +369,28 @@ public sealed class PromptPagesTests(DashboardFixture fixture) : IClassFixture<D
         await Assertions.Expect(page.GetByRole(AriaRole.Alert)).ToContainTextAsync("names no version");
     }
 
+    /// <summary>The audit page's Change column showed only the fields an entry set: a deletion (webhook.deleted, whose entry has only
+    /// before) showed nothing, and a removed label "version: 1.0.0 → " with nothing after the arrow. It says what the CLI's audit says.</summary>
+    [Fact]
+    public async Task Audit_DeletedWebhookAndRemovedLabel_ChangeSaysWhatWasThere()
+    {
+        using var api = fixture.Server.CreateClient();
+        var ct = TestContext.Current.CancellationToken;
+        (await api.PostAsync("/api/prompts", new StringContent("""{"name":"audit/removed","content":"Hi"}""", System.Text.Encoding.UTF8, "application/json"), ct))
+            .EnsureSuccessStatusCode();
+        (await api.PutAsJsonAsync("/api/prompts/audit%2Fremoved/labels/staging", new { version = "1.0.0" }, ct)).EnsureSuccessStatusCode();
+        (await api.DeleteAsync("/api/prompts/audit%2Fremoved/labels/staging", ct)).EnsureSuccessStatusCode();
+        var webhook = await api.PostAsJsonAsync("/api/webhooks", new { url = "http://127.0.0.1:1/audited", events = new[] { "version.created" } }, ct);
+        var id = (await webhook.EnsureSuccessStatusCode().Content.ReadFromJsonAsync<System.Text.Json.JsonElement>(ct)).GetProperty("id").GetString();
+        (await api.DeleteAsync($"/api/webhooks/{id}", ct)).EnsureSuccessStatusCode();
+        var page = await fixture.OpenAsync(fixture.ReaderKey);
+
+        await page.GotoAsync("/audit?prompt=audit%2Fremoved&action=label.removed");
+        await Assertions.Expect(page.GetByRole(AriaRole.Cell, new() { Name = "version: 1.0.0 → (none)" })).ToBeVisibleAsync();
+        await page.GotoAsync("/audit?action=webhook.deleted");
+        await Assertions.Expect(page.GetByRole(AriaRole.Cell, new() { Name = "origin was http://127.0.0.1:1" })).ToBeVisibleAsync();
+    }
+
     /// <summary>Creates a prompt from <paramref name="json"/> through the API and opens its editor as the writer, once interactive.</summary>
     private async Task<IPage> CreateAndEditAsync(HttpClient api, string json)
     {

@@ -12,7 +12,21 @@ public sealed record AuditEntry(
     string? PromptName,
     string? Subject,
     IReadOnlyDictionary<string, string?>? Before,
-    IReadOnlyDictionary<string, string?>? After);
+    IReadOnlyDictionary<string, string?>? After)
+{
+    /// <summary>The change for a person to read (the CLI's <c>audit</c>, the dashboard's audit page): <c>field: before → after</c> for each
+    /// field that moved, <c>field=value</c> for what was only set, <c>field was value</c> for what was only there before (a deletion).</summary>
+    public string Change()
+    {
+        var before = Before ?? new Dictionary<string, string?>();
+        var after = After ?? new Dictionary<string, string?>();
+        var fields = before.Keys.Union(after.Keys).Select(key =>
+            before.ContainsKey(key) && after.ContainsKey(key) ? $"{key}: {before[key] ?? "(none)"} → {after[key] ?? "(none)"}"
+            : after.TryGetValue(key, out var value) ? $"{key}={value}"
+            : $"{key} was {before[key]}");
+        return string.Join("; ", fields);
+    }
+}
 
 /// <summary>The actions the audit log records.</summary>
 public static class AuditActions
