@@ -89,10 +89,11 @@ public sealed class PlaygroundPageTests(DashboardFixture fixture) : IClassFixtur
         var history = await api.GetFromJsonAsync<JsonNode>("/api/prompts/greeting/versions", cancellationToken);
         Assert.Equal(2, history!["versions"]!.AsArray().Count);
 
-        // An edit that a save would refuse is refused the same way, naming the draft's field, and costs no call.
+        // An edit that a save would refuse is refused the same way, naming the edits it is about (the request's drafts[0] is B's
+        // here, A being run as saved: the page names A's or B's edits, not the request's field), and costs no call.
         await draft.FillAsync("Hey {{stranger}}!");
         await page.GetByRole(AriaRole.Button, new() { Name = "Run" }).ClickAsync();
-        await Assertions.Expect(page.GetByRole(AriaRole.Alert)).ToContainTextAsync("drafts[0]: content references 'stranger'");
+        await Assertions.Expect(page.GetByRole(AriaRole.Alert)).ToContainTextAsync("Edits of version B (1.0.1): content references 'stranger'");
         Assert.Equal(2, model.Requests.Count);
 
         // Save the variables, with a check, as a test case of 1.0.0.
