@@ -15,15 +15,19 @@ public sealed class VariableRow
     public string? Description { get; set; }
     public string? TestValue { get; set; }
 
-    public static VariableRow Of(VariableDefinition variable) => new()
+    public static VariableRow Of(VariableDefinition variable) => new VariableRow().Describing(variable);
+
+    /// <summary>This row, now describing <paramref name="variable"/>; its test value is kept.</summary>
+    public VariableRow Describing(VariableDefinition variable)
     {
-        Name = variable.Name,
-        Type = variable.Type,
-        Required = variable.Required,
-        Default = variable.HasDefault ? Text(variable.DefaultValue!.Value) : null,
-        Pattern = variable.Validation,
-        Description = variable.Description,
-    };
+        Name = variable.Name;
+        Type = variable.Type;
+        Required = variable.Required;
+        Default = variable.HasDefault ? Text(variable.DefaultValue!.Value) : null;
+        Pattern = variable.Validation;
+        Description = variable.Description;
+        return this;
+    }
 
     /// <exception cref="InvalidInputException">The default is not valid JSON for a non-string type.</exception>
     public VariableDefinition ToDefinition() => new(Name.Trim(), Type, Blank(Description), Required,
