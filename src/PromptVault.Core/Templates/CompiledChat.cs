@@ -55,6 +55,9 @@ public sealed class CompiledChat
     /// <see cref="PromptIncludes.ResolveAsync"/> and pass the result to a render.</summary>
     public IReadOnlyList<PromptReference> References { get; }
 
+    /// <summary>How many messages (templates and placeholders) the chat has.</summary>
+    internal int MessageCount => _parts.Length;
+
     /// <summary>The prompts message <paramref name="index"/> includes (none for a placeholder), to resolve them alone and name the message in a refusal.</summary>
     internal IReadOnlyList<PromptReference> ReferencesOf(int index) => _parts[index].Template?.References ?? [];
 

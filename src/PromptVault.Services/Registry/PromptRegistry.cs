@@ -529,7 +529,7 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, IEx
         Func<IReadOnlyList<VariableDefinition>, IReadOnlyDictionary<string, System.Text.Json.JsonElement>?> inputsFor, CancellationToken cancellationToken = default)
     {
         var chat = templates.CompileChatDraft(messages, variables);
-        var includes = await ResolveChatIncludesAsync(name, chat, messages.Count, served: true, cancellationToken);
+        var includes = await ResolveChatIncludesAsync(name, chat, served: true, cancellationToken);
         var contract = includes.MergeContract(variables);
         // Rendered with the contract a save would store; compiled once, as a text draft.
         return (chat.WithContract(contract).Render(inputsFor(contract), includes), contract);
@@ -619,17 +619,17 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, IEx
             return new(body with { Variables = includes.MergeContract(body.Variables) }, text, null, includes);
         }
         var chat = templates.CompileChat(messages, body.Variables);
-        var together = await ResolveChatIncludesAsync(name, chat, messages.Count, served: false, cancellationToken);
+        var together = await ResolveChatIncludesAsync(name, chat, served: false, cancellationToken);
         return new(body with { Variables = together.MergeContract(body.Variables) }, null, chat, together);
     }
 
-    /// <summary>The includes of a chat body's <paramref name="count"/> messages, each message's resolved alone so that a refusal (an include
+    /// <summary>The includes of a chat body's messages, each message's resolved alone so that a refusal (an include
     /// that names no version, a cycle) names its field, <c>messages[j].content</c>, then joined.</summary>
     /// <param name="served">Read the registry cache (the live preview) rather than the store (a save).</param>
-    private async Task<PromptIncludes> ResolveChatIncludesAsync(string name, CompiledChat chat, int count, bool served, CancellationToken cancellationToken)
+    private async Task<PromptIncludes> ResolveChatIncludesAsync(string name, CompiledChat chat, bool served, CancellationToken cancellationToken)
     {
         var each = new List<PromptIncludes>();
-        for (var i = 0; i < count; i++)
+        for (var i = 0; i < chat.MessageCount; i++)
         {
             var field = $"messages[{i}].content";
             try
