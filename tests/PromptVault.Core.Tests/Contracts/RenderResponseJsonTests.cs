@@ -42,6 +42,19 @@ public sealed class RenderResponseJsonTests
     }
 
     [Fact]
+    public void Answers_EscapeEveryCharacter_AsSystemTextJsonDoesWithNoEncoder()
+    {
+        var everyCharacter = string.Concat(Enumerable.Range(0, 0x10000).Select(c => (char)c).Where(c => !char.IsSurrogate(c))) + "\ud83d\ude00\U0010FFFF";
+        var response = Text with { Content = everyCharacter, PromptName = everyCharacter[..0x300] };
+        var noEncoder = new JsonSerializerOptions(PromptVaultJson.Options) { Encoder = null };
+
+        var expected = JsonSerializer.Serialize(response, noEncoder);
+
+        Assert.Equal(expected, JsonSerializer.Serialize(response, PromptVaultJson.RenderResponse));
+        Assert.Equal(expected, JsonSerializer.Serialize(response, PromptVaultJson.Options));
+    }
+
+    [Fact]
     public void RenderResponse_HasTheGeneratedFastPath()
     {
         Assert.NotNull(PromptVaultJson.RenderResponse.SerializeHandler);
