@@ -62,9 +62,15 @@ public sealed class ApiKeyService(IApiKeyStore store, RegistryCache cache, Regis
 
     /// <summary>The active key a presented secret belongs to, or null (from the <see cref="RegistryCache"/>).</summary>
     public ValueTask<ApiKey?> AuthenticateAsync(ReadOnlySpan<char> presented, CancellationToken cancellationToken = default) =>
-        presented.StartsWith(ApiKeySecret.Prefix, StringComparison.Ordinal)
-            ? cache.FindActiveKeyByHashAsync(ApiKeySecret.Hash(presented), cancellationToken)
-            : ValueTask.FromResult<ApiKey?>(null);
+        FindActiveByHashAsync(HashOf(presented), cancellationToken);
+
+    /// <summary>The hash a presented secret's key would be stored under; null when the text cannot be one of our keys.</summary>
+    public static string? HashOf(ReadOnlySpan<char> presented) =>
+        presented.StartsWith(ApiKeySecret.Prefix, StringComparison.Ordinal) ? ApiKeySecret.Hash(presented) : null;
+
+    /// <summary>The active key stored under <paramref name="hash"/> (<see cref="HashOf"/>), or null (from the <see cref="RegistryCache"/>).</summary>
+    public ValueTask<ApiKey?> FindActiveByHashAsync(string? hash, CancellationToken cancellationToken = default) =>
+        hash is null ? ValueTask.FromResult<ApiKey?>(null) : cache.FindActiveKeyByHashAsync(hash, cancellationToken);
 
     /// <summary>
     /// Creates an admin key when no active admin key exists (a new database); returns it (shown once), or null otherwise.
