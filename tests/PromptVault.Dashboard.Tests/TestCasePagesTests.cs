@@ -98,6 +98,38 @@ public sealed class TestCasePagesTests(DashboardFixture fixture) : IClassFixture
         Assert.Equal(["confirm"], dialogs);
     }
 
+    /// <summary>
+    /// "Run tests" runs the saved cases, but it was enabled by the rows on screen: a case typed and not saved enabled it (the run
+    /// had nothing to run), and removing the saved cases' rows disabled it. It now follows the saved cases, and says a run uses
+    /// only those while the rows differ.
+    /// </summary>
+    [Fact]
+    public async Task VersionPage_RunTestsFollowsTheSavedCases_NotTheRowsOnScreen()
+    {
+        var name = "run-saved-" + Guid.NewGuid().ToString("N")[..8];
+        using var api = fixture.Server.CreateClient();
+        (await api.PostAsJsonAsync("/api/prompts", new CreatePromptRequest(name, Content: "Hello!"), PromptVaultJson.Options,
+            TestContext.Current.CancellationToken)).EnsureSuccessStatusCode();
+        var page = await fixture.OpenAsync(fixture.WriterKey);
+        var run = page.GetByRole(AriaRole.Button, new() { Name = "Run tests" });
+
+        await page.GotoAsync($"/prompts/{name}");
+        await page.Locator("[data-testid=tests][data-interactive=yes]").WaitForAsync();
+        await Assertions.Expect(run).ToBeDisabledAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Add case" }).ClickAsync();
+        await page.GetByLabel("Value").FillAsync("Hello");
+        await Assertions.Expect(page.GetByTestId("run-note")).ToHaveTextAsync("A run uses the saved cases only: save tests to run your edits.");
+        await Assertions.Expect(run).ToBeDisabledAsync(); // nothing saved to run
+
+        await page.GetByRole(AriaRole.Button, new() { Name = "Save tests" }).ClickAsync();
+        await Assertions.Expect(page.GetByTestId("tests-saved")).ToHaveTextAsync("Saved 1 test case of 1.0.0.");
+        await Assertions.Expect(page.GetByTestId("run-note")).ToHaveTextAsync("Runs the saved cases.");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Remove case 1" }).ClickAsync();
+        await Assertions.Expect(page.GetByTestId("run-note")).ToHaveTextAsync("A run uses the saved cases only: save tests to run your edits.");
+        await run.ClickAsync(); // the saved case still runs
+        await Assertions.Expect(page.GetByTestId("run-status")).ToContainTextAsync("passed");
+    }
+
     [Fact]
     public async Task VersionPage_Reader_SeesTestsButCannotChangeOrRunThem()
     {
