@@ -115,6 +115,41 @@ public sealed class PlaygroundPageTests(DashboardFixture fixture) : IClassFixtur
     }
 
     /// <summary>
+    /// An edit that adds an include whose prompt requires a variable: the playground offered inputs for the versions' variables only,
+    /// so the included one could not be filled in and every run was refused. The edit's contract (with its includes') now gives the
+    /// inputs, and the run renders the included prompt with the value typed.
+    /// </summary>
+    [Fact]
+    public async Task Playground_EditAddsAnIncludeThatNeedsAVariable_OffersItsInput()
+    {
+        var cancellationToken = TestContext.Current.CancellationToken;
+        var policy = "shared/policy-" + Guid.NewGuid().ToString("N")[..8];
+        var name = "play-include-" + Guid.NewGuid().ToString("N")[..8];
+        using var api = fixture.Server.CreateClient();
+        var required = new[] { new VariableDefinition("policy", VariableType.String, Required: true) };
+        (await api.PostAsJsonAsync("/api/prompts", new CreatePromptRequest(policy, Content: "Follow {{policy}}.", Variables: required),
+            PromptVaultJson.Options, cancellationToken)).EnsureSuccessStatusCode();
+        (await api.PutAsJsonAsync($"/api/prompts/{Uri.EscapeDataString(policy)}/labels/production", new { version = "1.0.0" }, cancellationToken)).EnsureSuccessStatusCode();
+        (await api.PostAsJsonAsync("/api/prompts", new CreatePromptRequest(name, Content: "Hello!"), PromptVaultJson.Options, cancellationToken)).EnsureSuccessStatusCode();
+        var page = await fixture.OpenAsync(fixture.WriterKey);
+
+        await page.GotoAsync($"/playground?prompt={name}");
+        await page.Locator("[data-interactive=yes]").WaitForAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Edit B" }).ClickAsync();
+        await page.GetByLabel("Edited template of version B").FillAsync($"Hello! {{{{> {policy}}}}}");
+        await page.GetByLabel("policy (string, required)").FillAsync("the refund rules");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Run" }).ClickAsync();
+
+        var results = page.GetByTestId("result");
+        await Assertions.Expect(results).ToHaveCountAsync(2);
+        await Assertions.Expect(results.Nth(1).GetByTestId("render")).ToHaveTextAsync("Hello! Follow the refund rules.");
+
+        // Discarding the edit takes its variable away again.
+        await page.GetByRole(AriaRole.Button, new() { Name = "Discard edits of B" }).ClickAsync();
+        await Assertions.Expect(page.GetByLabel("policy (string, required)")).ToHaveCountAsync(0);
+    }
+
+    /// <summary>
     /// Typed test values, a case being written and an edited version were lost without a word when a link left the playground.
     /// It now asks while it holds any of them, and not once they are saved as a test case and the edit is discarded.
     /// </summary>
