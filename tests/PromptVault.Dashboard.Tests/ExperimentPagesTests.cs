@@ -7,6 +7,7 @@ using PromptVault.Core.Analysis;
 using PromptVault.Core.Contracts;
 using PromptVault.Core.Metrics;
 using PromptVault.Core.Storage;
+using PromptVault.Server.Dashboard.Shared;
 using PromptVault.Server.Tests;
 using PromptVault.Storage.Sqlite;
 
@@ -378,6 +379,27 @@ public sealed class ExperimentPagesTests(DashboardFixture fixture) : IClassFixtu
 
     private static async Task<ExperimentResults> ResultsAsync(HttpClient api, ExperimentResponse experiment) =>
         (await api.GetFromJsonAsync<ExperimentResults>($"/api/experiments/{experiment.Id}/results", PromptVaultJson.Options, TestContext.Current.CancellationToken))!;
+
+    /// <summary>The experiments list read the newest 1,000 with no way to see more; it now shows 100, and 100 more per "Show more".</summary>
+    [Fact]
+    public async Task ExperimentList_MoreThanAPage_ShowMoreReachesTheOldest()
+    {
+        var cancel = TestContext.Current.CancellationToken;
+        var suffix = Guid.NewGuid().ToString("N")[..8];
+        using var api = fixture.Server.CreateClient();
+        var oldest = await CreateUrgeExperimentAsync(api, "paged/" + suffix, "oldest-" + suffix);
+        for (var i = 0; i < ShowMore.Step; i++)
+            (await api.PostAsJsonAsync("/api/experiments", new CreateExperimentRequest($"newer-{i}-{suffix}", oldest.Prompt,
+                [.. oldest.Variants.Select(v => new VariantRequest(v.Name, v.VersionId, v.Weight))]), PromptVaultJson.Options, cancel)).EnsureSuccessStatusCode();
+        var page = await fixture.OpenAsync(fixture.Server.AdminKey);
+        var link = page.GetByRole(AriaRole.Link, new() { Name = oldest.Name, Exact = true });
+
+        await page.GotoAsync("/experiments");
+        await Assertions.Expect(page.GetByRole(AriaRole.Link, new() { Name = $"newer-99-{suffix}" })).ToBeVisibleAsync();
+        await Assertions.Expect(link).ToHaveCountAsync(0);
+        await page.GetByTestId("show-more").GetByRole(AriaRole.Link).ClickAsync();
+        await Assertions.Expect(link).ToBeVisibleAsync();
+    }
 
     /// <summary>Creates <paramref name="prompt"/> ("Buy", then "Buy now") and a draft experiment of its two versions, control and urge, half each,
     /// on the default target metric (conversionRate).</summary>

@@ -8,6 +8,45 @@ namespace PromptVault.Dashboard.Tests;
 /// <summary>The prompt pages end to end: create, edit with live preview, save, compare, promote, roll back; and a reader's limits.</summary>
 public sealed class PromptPagesTests(DashboardFixture fixture) : IClassFixture<DashboardFixture>
 {
+    /// <summary>
+    /// Every version list read the newest 100 versions only, with no way to see more: with 150, 1.0.0 was in no table and no
+    /// selector. The version table now shows 100 more per "Show more", and each selector of a version offers them all.
+    /// </summary>
+    [Fact]
+    public async Task Prompt_150Versions_TheFirstCanBeReachedEverywhere()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var name = "many-" + Guid.NewGuid().ToString("N")[..8];
+        using var api = fixture.Server.CreateClient();
+        (await api.PostAsJsonAsync("/api/prompts", new { name, content = "v0" }, ct)).EnsureSuccessStatusCode();
+        for (var i = 1; i < 150; i++)
+            (await api.PostAsJsonAsync($"/api/prompts/{name}/versions", new { content = $"v{i}", changeDescription = $"Step {i}" }, ct)).EnsureSuccessStatusCode();
+        var page = await fixture.OpenAsync(fixture.Server.AdminKey);
+        var first = page.GetByRole(AriaRole.Link, new() { Name = "1.0.0", Exact = true });
+
+        await page.GotoAsync($"/prompts/{name}");
+        await Assertions.Expect(page.GetByRole(AriaRole.Link, new() { Name = "1.0.149", Exact = true })).ToBeVisibleAsync();
+        await Assertions.Expect(first).ToHaveCountAsync(0);
+        await Assertions.Expect(page.GetByTestId("show-more")).ToContainTextAsync("Showing the newest 100 of 150 versions.");
+        await Assertions.Expect(page.Locator("#metrics-version option[value='1.0.0']")).ToHaveCountAsync(1);
+        await page.GetByRole(AriaRole.Link, new() { Name = "Show 50 more" }).ClickAsync();
+        await Assertions.Expect(first).ToBeVisibleAsync();
+        await Assertions.Expect(page.GetByTestId("show-more")).ToHaveCountAsync(0);
+
+        foreach (var path in new[] { "compare", "evaluations" })
+        {
+            await page.GotoAsync($"/prompts/{name}/{path}");
+            await page.GetByLabel("Version A").SelectOptionAsync("1.0.0");
+        }
+        await page.GotoAsync($"/playground?prompt={name}");
+        await page.Locator("[data-interactive=yes]:has(#prompt)").WaitForAsync();
+        await page.GetByLabel("Version A").SelectOptionAsync("1.0.0");
+        await page.GotoAsync("/experiments/new");
+        await page.Locator("[data-interactive=yes]").WaitForAsync();
+        await page.GetByLabel("Prompt", new() { Exact = true }).SelectOptionAsync(name);
+        await Assertions.Expect(page.Locator("#variant-0-version option", new() { HasText = "1.0.0" })).ToHaveCountAsync(1);
+    }
+
     [Fact]
     public async Task Prompt_CreateEditSaveComparePromoteRollBack_WorksInTheBrowser()
     {
