@@ -73,7 +73,11 @@ public sealed class ExperimentPagesTests(DashboardFixture fixture) : IClassFixtu
         // A page opened now charts the interval from the stored looks: its first render (before any live update) has it.
         var fresh = await fixture.OpenAsync(fixture.Server.AdminKey);
         await fresh.GotoAsync($"/experiments/{experimentId}");
-        Assert.Equal(1, await fresh.Locator("figure.chart figcaption", new() { HasTextString = "lift interval" }).CountAsync());
+        // It is the interval of the difference, as the card's "Always-valid interval", in its unit: percentage points for a rate
+        // (it was titled a lift, a relative change, and read as bare fractions: 0.05 where the card says +5.0 pp).
+        var narrowing = fresh.Locator("figure.chart", new() { Has = fresh.Locator("figcaption", new() { HasTextString = "difference interval" }) });
+        Assert.Equal(1, await narrowing.CountAsync());
+        await Assertions.Expect(narrowing.Locator("svg")).ToHaveAttributeAsync("aria-label", new Regex(@"lower latest [+-]?\d+\.\d+? pp; upper latest [+-]?\d+\.\d+? pp$"));
 
         // The same events feed the per-version metrics charts of the prompt's page.
         var history = await fixture.OpenAsync(fixture.Server.AdminKey);
@@ -379,6 +383,28 @@ public sealed class ExperimentPagesTests(DashboardFixture fixture) : IClassFixtu
 
     private static async Task<ExperimentResults> ResultsAsync(HttpClient api, ExperimentResponse experiment) =>
         (await api.GetFromJsonAsync<ExperimentResults>($"/api/experiments/{experiment.Id}/results", PromptVaultJson.Options, TestContext.Current.CancellationToken))!;
+
+    /// <summary>
+    /// A prompt's cost chart wrote three decimals, so a call's cost of 0.00012 read 0 (the summary too), where the results show
+    /// six; it now formats a cost, and the error rate, by the results' rule (ResultsText).
+    /// </summary>
+    [Fact]
+    public async Task PromptMetrics_SmallCost_ReadsAsTheResultsWriteIt()
+    {
+        var cancel = TestContext.Current.CancellationToken;
+        var name = "costly-" + Guid.NewGuid().ToString("N")[..8];
+        using var api = fixture.Server.CreateClient();
+        var created = await api.PostAsJsonAsync("/api/prompts", new CreatePromptRequest(name, Content: "Hi"), PromptVaultJson.Options, cancel);
+        var version = (await created.Content.ReadFromJsonAsync<PromptResponse>(PromptVaultJson.Options, cancel))!.LatestVersion.Id;
+        (await api.PostAsJsonAsync("/api/metrics", new MetricBatchRequest([new MetricEventRequest(VersionId: version, Cost: 0.00012, Error: "timeout")]),
+            PromptVaultJson.Options, cancel)).EnsureSuccessStatusCode();
+        var page = await fixture.OpenAsync(fixture.Server.AdminKey);
+
+        await page.GotoAsync($"/prompts/{name}?metrics=1.0.0&period=day");
+        await Assertions.Expect(page.GetByText("1 requests, error rate 100%")).ToContainTextAsync("cost 0.00012,");
+        await Assertions.Expect(page.Locator("svg[aria-label='Cost: cost latest 0.00012']")).ToHaveCountAsync(1);
+        await Assertions.Expect(page.Locator("svg[aria-label='Error rate: errors latest 100%']")).ToHaveCountAsync(1);
+    }
 
     /// <summary>The experiments list read the newest 1,000 with no way to see more; it now shows 100, and 100 more per "Show more".</summary>
     [Fact]
