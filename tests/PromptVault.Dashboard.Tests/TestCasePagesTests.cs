@@ -72,10 +72,7 @@ public sealed class TestCasePagesTests(DashboardFixture fixture) : IClassFixture
     [Fact]
     public async Task VersionPage_AsksBeforeLeavingUnsavedTestCases_NotOnceSaved()
     {
-        var name = "leave-tests-" + Guid.NewGuid().ToString("N")[..8];
-        using var api = fixture.Server.CreateClient();
-        (await api.PostAsJsonAsync("/api/prompts", new CreatePromptRequest(name, Content: "Hello!"), PromptVaultJson.Options,
-            TestContext.Current.CancellationToken)).EnsureSuccessStatusCode();
+        var name = await CreateHelloAsync("leave-tests-");
         var page = await fixture.OpenAsync(fixture.WriterKey);
         var dialogs = DashboardFixture.DismissDialogs(page);
         var tests = page.Locator("[data-testid=tests][data-interactive=yes]");
@@ -106,10 +103,7 @@ public sealed class TestCasePagesTests(DashboardFixture fixture) : IClassFixture
     [Fact]
     public async Task VersionPage_RunTestsFollowsTheSavedCases_NotTheRowsOnScreen()
     {
-        var name = "run-saved-" + Guid.NewGuid().ToString("N")[..8];
-        using var api = fixture.Server.CreateClient();
-        (await api.PostAsJsonAsync("/api/prompts", new CreatePromptRequest(name, Content: "Hello!"), PromptVaultJson.Options,
-            TestContext.Current.CancellationToken)).EnsureSuccessStatusCode();
+        var name = await CreateHelloAsync("run-saved-");
         var page = await fixture.OpenAsync(fixture.WriterKey);
         var run = page.GetByRole(AriaRole.Button, new() { Name = "Run tests" });
 
@@ -150,6 +144,16 @@ public sealed class TestCasePagesTests(DashboardFixture fixture) : IClassFixture
         Assert.Equal(0, await page.GetByRole(AriaRole.Button, new() { Name = "Run tests" }).CountAsync());
         Assert.Equal(0, await page.GetByRole(AriaRole.Button, new() { Name = "Save tests" }).CountAsync());
         Assert.Empty(await fixture.AccessibilityViolationsAsync(page));
+    }
+
+    /// <summary>Creates a prompt named <paramref name="prefix"/> and a random suffix, saying "Hello!", with no test cases; returns its name.</summary>
+    private async Task<string> CreateHelloAsync(string prefix)
+    {
+        var name = prefix + Guid.NewGuid().ToString("N")[..8];
+        using var api = fixture.Server.CreateClient();
+        (await api.PostAsJsonAsync("/api/prompts", new CreatePromptRequest(name, Content: "Hello!"), PromptVaultJson.Options,
+            TestContext.Current.CancellationToken)).EnsureSuccessStatusCode();
+        return name;
     }
 
     private static async Task<JsonNode> TestsAsync(HttpClient api, string name, string version) =>
