@@ -91,7 +91,8 @@ public interface IExperimentStore
     Task<IReadOnlyList<SequentialHistoryPoint>> ReadSequentialHistoryAsync(string experimentId, CancellationToken cancellationToken = default);
 }
 
-/// <summary>One variant's lift of one metric and its always-valid interval, as a look saw them.</summary>
+/// <summary>One variant's difference from control of one metric (treatment − control, not the relative lift) and its always-valid
+/// interval, as a look saw them.</summary>
 /// <param name="Metric">The metric's wire name (<c>conversionRate</c>, …).</param>
 public sealed record SequentialHistoryPoint(string VariantId, string Metric, DateTimeOffset At, double Estimate, double Low, double High)
 {

@@ -276,7 +276,7 @@ public sealed class ExperimentService(
         return includeGeneration;
     }
 
-    /// <summary>What a look adds to the chart of the interval narrowing: each non-control variant's target-metric lift and always-valid interval.</summary>
+    /// <summary>What a look adds to the chart of the interval narrowing: each non-control variant's target-metric difference from control and its always-valid interval.</summary>
     private static List<SequentialHistoryPoint> HistoryOf(ExperimentResults results, DateTimeOffset at)
     {
         var metric = Names.Of(results.TargetMetric);
