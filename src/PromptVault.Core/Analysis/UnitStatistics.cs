@@ -90,6 +90,28 @@ public readonly record struct RatioMoments(long Units, double Shift, double SumN
         };
     }
 
+    /// <summary>
+    /// Both sets of units together, in this one's shift: <paramref name="other"/>'s s' = s − Shift·n becomes
+    /// s' + δ·n with δ its shift minus this one's.
+    /// </summary>
+    public RatioMoments Merge(RatioMoments other)
+    {
+        if (other.Units == 0)
+            return this;
+        if (Units == 0)
+            return other;
+        var delta = other.Shift - Shift;
+        return this with
+        {
+            Units = Units + other.Units,
+            SumN = SumN + other.SumN,
+            SumS = SumS + other.SumS + delta * other.SumN,
+            SumNN = SumNN + other.SumNN,
+            SumSS = SumSS + other.SumSS + 2 * delta * other.SumNS + delta * delta * other.SumNN,
+            SumNS = SumNS + other.SumNS + delta * other.SumNN,
+        };
+    }
+
     /// <summary>The delta-method variance of <see cref="Mean"/> across units (Deng, Knoblich &amp; Lu 2018); NaN below two units.</summary>
     public double VarianceOfMean
     {

@@ -103,9 +103,10 @@ public static class ExperimentAnalyzer
             arms[i] = ArmOf(metric, exposures[i], stats[i]);
         for (var i = 1; i < count; i++)
         {
-            tests[i] = metric == MetricName.ConversionRate
+            var test = metric == MetricName.ConversionRate
                 ? Statistics.ProportionZTest(RateOf(exposures[0], stats[0]), RateOf(exposures[i], stats[i]), experiment.ConfidenceLevel)
                 : Statistics.RatioTest(stats[0].Of(metric), stats[i].Of(metric), experiment.ConfidenceLevel);
+            tests[i] = test is null ? null : test with { Ci = test.Ci.Within(DifferenceRange(metric)) };
         }
 
         var settled = arms.All(a => a.N >= Math.Max(experiment.MinimumSampleSize, FewestSettledUnits));
@@ -114,9 +115,9 @@ public static class ExperimentAnalyzer
         var tau = new double[count];
         for (var i = 1; i < count; i++)
         {
-            tau[i] = Tau(experiment, arms[0], arms[i]);
+            tau[i] = tests[i] is { } test ? Tau(experiment, arms[0], arms[i], test.SequentialVariance) : double.NaN;
             sequential[i] = RunningMinimum(state, SequentialState.KeyOf(experiment.Variants[i].Id, metric),
-                tests[i] is { } test ? SequentialTest.PValue(test.Difference, test.Variance, tau[i]) : null);
+                tests[i] is { } tested ? SequentialTest.PValue(tested.Difference, tested.SequentialVariance, tau[i]) : null);
         }
         // The control's slots are null, so Holm counts the non-control variants only.
         var adjusted = Statistics.HolmAdjust(tests.Select(t => t?.PValue).ToList());
@@ -130,8 +131,10 @@ public static class ExperimentAnalyzer
             var relative = test is { Variance: > 0 }
                 ? Statistics.Relative(arms[0].Value, arms[0].Variance, arms[i].Value, arms[i].Variance, experiment.ConfidenceLevel)
                 : null;
+            if (relative is not null)
+                relative = relative with { Ci = relative.Ci.Within(RelativeRange) };
             var ci = RunningIntersection(state, SequentialState.KeyOf(experiment.Variants[i].Id, metric),
-                test is null ? null : SequentialTest.ConfidenceSequence(test.Difference, test.Variance, tau[i], ciAlpha));
+                test is null ? null : SequentialTest.ConfidenceSequence(test.Difference, test.SequentialVariance, tau[i], ciAlpha)?.Within(DifferenceRange(metric)));
             comparisons[i] = new Comparison(test, relative, sequential[i], adjusted[i], adjustedSequential[i], ci,
                 ReasonOf(metric, arms[0], arms[i], test, relative));
         }
@@ -173,6 +176,17 @@ public static class ExperimentAnalyzer
         return interval;
     }
 
+    /// <summary>
+    /// Where the difference of two arms' values can lie: a rate's in [−1, 1], a mean's anywhere. Every interval of a
+    /// difference is clipped to it (<see cref="Interval.Within"/>): a confidence set intersected with a set the parameter
+    /// lies in still covers it, and the Wald and early always-valid intervals of a rate can pass ±100 points.
+    /// </summary>
+    private static Interval DifferenceRange(MetricName metric) =>
+        metric.IsRate() ? new(-1, 1) : new(double.NegativeInfinity, double.PositiveInfinity);
+
+    /// <summary>Where treatment / control − 1 can lie: every metric's values are nonnegative (SPEC §4), so not below −100%.</summary>
+    private static readonly Interval RelativeRange = new(-1, double.PositiveInfinity);
+
     private static Moments RateOf(long exposures, VariantUnitStats stats) =>
         Moments.OfRate(Math.Min(stats.ConvertedUnits, exposures), exposures);
 
@@ -198,7 +212,8 @@ public static class ExperimentAnalyzer
         if (!(test.Variance > 0))
             return test.Difference == 0
                 ? "no variance: every unit has the same value in both arms, so there is nothing to test against"
-                : "no variance: every unit of each arm has the same value (the arms differ), so the normal approximation has no standard error to test with";
+                : "no variance within the arms: every unit of each arm has the same value (the arms differ), so the fixed-horizon interval and "
+                  + "chance to beat control are undefined; the sequential test uses the variance of both arms' units pooled";
         if (relative is null && control.Value == 0)
             return "the control's value is 0, so there is no relative difference";
         return null;
@@ -207,13 +222,14 @@ public static class ExperimentAnalyzer
     /// <summary>
     /// τ, the standard deviation of the mSPRT's mixing distribution over the absolute difference: the minimum detectable
     /// effect in absolute terms, MDE × |control's value|, so the test is most powerful for effects of about that size.
-    /// When the control's value is 0 (no errors yet), MDE × the standard deviation of one unit, both arms pooled.
+    /// When the control's value is 0 (no errors yet), MDE × the standard deviation of one unit: the difference's
+    /// variance spread back over the arms' units, V / (1/n₁ + 1/n₂) ((σ₁² + σ₂²)/2 with equal arms).
     /// </summary>
-    private static double Tau(Experiment experiment, Arm control, Arm treatment)
+    private static double Tau(Experiment experiment, Arm control, Arm treatment, double variance)
     {
         var mde = experiment.MinimumDetectableEffect;
         var tau = mde * Math.Abs(control.Value);
-        return tau > 0 ? tau : mde * Math.Sqrt(((Finite(control.UnitVariance) ?? 0) + (Finite(treatment.UnitVariance) ?? 0)) / 2);
+        return tau > 0 ? tau : mde * Math.Sqrt(variance / (1.0 / control.N + 1.0 / treatment.N));
     }
 
     /// <summary>
@@ -309,13 +325,15 @@ public static class ExperimentAnalyzer
             {
                 var treatment = analysis.Arms[i];
                 var relative = analysis.Comparisons[i]?.Relative;
-                var excess = analysis.Comparisons[i]?.Test is null
+                var excess = analysis.Comparisons[i]?.Test is not { } test
                     ? null
                     : SequentialTest.ConfidenceSequence(harm * (treatment.Value - bound * control.Value),
-                        treatment.Variance + bound * bound * control.Variance, Tau(experiment, control, treatment), alpha);
+                        treatment.Variance + bound * bound * control.Variance, Tau(experiment, control, treatment, test.SequentialVariance), alpha);
                 var scale = Math.Abs(control.Value);
+                // The relative change in the harmful direction: harm × (T/C − 1), so within harm × RelativeRange.
                 var relativeInterval = excess is { } e && scale > 0
                     ? new Interval(e.Low / scale + guardrail.Threshold, e.High / scale + guardrail.Threshold)
+                        .Within(harm > 0 ? RelativeRange : new(double.NegativeInfinity, -RelativeRange.Low))
                     : (Interval?)null;
                 results.Add(new GuardrailResult(
                     metric, guardrail.Threshold, experiment.Variants[i].Id,

@@ -9,13 +9,34 @@ public readonly record struct Interval(double Low, double High)
 {
     /// <summary><c>[estimate − halfWidth, estimate + halfWidth]</c>.</summary>
     public static Interval Around(double estimate, double halfWidth) => new(estimate - halfWidth, estimate + halfWidth);
+
+    /// <summary>
+    /// This interval's part within <paramref name="range"/>, a set the parameter is known to lie in: a confidence set
+    /// intersected with it covers as often as before. Each end is clamped, so an interval wholly outside (which no
+    /// interval around an estimate inside the range is) shrinks to the nearest end of the range.
+    /// </summary>
+    public Interval Within(Interval range) =>
+        new(Math.Clamp(Low, range.Low, range.High), Math.Clamp(High, range.Low, range.High));
 }
 
 /// <summary>treatment − control on one metric, from a two-proportion z-test or Welch's t-test.</summary>
 /// <param name="Variance">The variance of <paramref name="Difference"/> without pooling: <c>var(control)/n + var(treatment)/n</c>.</param>
 /// <param name="Ci">The interval for the difference at the confidence level asked for.</param>
 /// <param name="PValue">Two-sided; null when the test's standard error is 0 (every value the same in both arms).</param>
-public sealed record DifferenceTest(double Difference, double Variance, Interval Ci, double? PValue);
+/// <param name="PooledVariance">The variance of <paramref name="Difference"/> were the units of both arms exchangeable (no
+/// effect on any unit): both arms' units pooled around their common mean, <c>s²(1/n₁ + 1/n₂)</c>; for a rate the pooled
+/// <c>p̄(1 − p̄)(1/n₁ + 1/n₂)</c> of the z-test.</param>
+public sealed record DifferenceTest(double Difference, double Variance, Interval Ci, double? PValue, double PooledVariance)
+{
+    /// <summary>
+    /// The variance the sequential test rests on: the larger of <see cref="Variance"/> and <see cref="PooledVariance"/>.
+    /// A larger variance only widens the always-valid interval and lowers Λ where it could reject, so the test keeps its
+    /// level whichever is right: the pooled one under "no effect on any unit", the unpooled one when only the means
+    /// agree. It is 0 only when every unit has the same value in both arms; arms that are each constant but differ
+    /// (0% against 100% conversion) have a pooled variance, so an overwhelming difference is found.
+    /// </summary>
+    public double SequentialVariance => Math.Max(Variance, PooledVariance);
+}
 
 /// <summary>treatment / control − 1, with the delta-method variance of the ratio.</summary>
 public sealed record RelativeEstimate(double Value, double Variance, Interval Ci);
@@ -41,9 +62,10 @@ public static class Statistics
         var variance = VarianceOfMean(control, isRate: true)!.Value + VarianceOfMean(treatment, isRate: true)!.Value;
         var pooled = (control.Sum + treatment.Sum) / (control.Count + treatment.Count);
         // Pooled standard error under H0: p1 = p2 (e.g. Agresti, Categorical Data Analysis, 3rd ed., §3.1.3).
-        var pooledSe = Math.Sqrt(pooled * (1 - pooled) * (1.0 / control.Count + 1.0 / treatment.Count));
-        double? pValue = pooledSe > 0 ? 2 * Normal.CDF(0, 1, -Math.Abs(difference / pooledSe)) : null;
-        return new(difference, variance, Interval.Around(difference, NormalQuantile(confidenceLevel) * Math.Sqrt(variance)), pValue);
+        var pooledVariance = pooled * (1 - pooled) * (1.0 / control.Count + 1.0 / treatment.Count);
+        double? pValue = pooledVariance > 0 ? 2 * Normal.CDF(0, 1, -Math.Abs(difference / Math.Sqrt(pooledVariance))) : null;
+        return new(difference, variance, Interval.Around(difference, NormalQuantile(confidenceLevel) * Math.Sqrt(variance)), pValue,
+            pooledVariance);
     }
 
     /// <summary>
@@ -54,7 +76,8 @@ public static class Statistics
         control.Count < 2 || treatment.Count < 2
             ? null
             : Welch(control.Mean, control.SampleVariance / control.Count, control.Count,
-                treatment.Mean, treatment.SampleVariance / treatment.Count, treatment.Count, confidenceLevel);
+                treatment.Mean, treatment.SampleVariance / treatment.Count, treatment.Count, confidenceLevel,
+                (control + treatment).SampleVariance * (1.0 / control.Count + 1.0 / treatment.Count));
 
     /// <summary>
     /// The fixed-horizon test of two ratio metrics over units (SPEC §3): the difference of the ratios with their
@@ -64,21 +87,33 @@ public static class Statistics
     public static DifferenceTest? RatioTest(RatioMoments control, RatioMoments treatment, double confidenceLevel) =>
         control.Units < 2 || treatment.Units < 2
             ? null
-            : Welch(control.Mean, control.VarianceOfMean, control.Units, treatment.Mean, treatment.VarianceOfMean, treatment.Units, confidenceLevel);
+            : Welch(control.Mean, control.VarianceOfMean, control.Units, treatment.Mean, treatment.VarianceOfMean, treatment.Units, confidenceLevel,
+                PooledVariance(control, treatment));
+
+    /// <summary>
+    /// <see cref="DifferenceTest.PooledVariance"/> of two ratio metrics: the delta-method variance of one unit over both
+    /// arms' units together, times 1/K₁ + 1/K₂.
+    /// </summary>
+    private static double PooledVariance(RatioMoments control, RatioMoments treatment)
+    {
+        var pooled = control.Merge(treatment);
+        return pooled.VarianceOfMean * pooled.Units * (1.0 / control.Units + 1.0 / treatment.Units);
+    }
 
     /// <summary>Welch's test from each arm's mean, variance of the mean and number of independent observations.</summary>
-    private static DifferenceTest Welch(double controlMean, double v1, long n1, double treatmentMean, double v2, long n2, double confidenceLevel)
+    private static DifferenceTest Welch(double controlMean, double v1, long n1, double treatmentMean, double v2, long n2, double confidenceLevel,
+        double pooledVariance)
     {
         var difference = treatmentMean - controlMean;
         var variance = v1 + v2;
         if (!(variance > 0))
-            return new(difference, 0, new(difference, difference), null);
+            return new(difference, 0, new(difference, difference), null, pooledVariance);
         // Welch (1947), Satterthwaite (1946): ν = (v1 + v2)² / (v1²/(n1−1) + v2²/(n2−1)).
         var df = variance * variance / (v1 * v1 / (n1 - 1) + v2 * v2 / (n2 - 1));
         var se = Math.Sqrt(variance);
         var pValue = 2 * StudentT.CDF(0, 1, df, -Math.Abs(difference / se));
         var quantile = StudentT.InvCDF(0, 1, df, 1 - (1 - confidenceLevel) / 2);
-        return new(difference, variance, Interval.Around(difference, quantile * se), pValue);
+        return new(difference, variance, Interval.Around(difference, quantile * se), pValue, pooledVariance);
     }
 
     /// <summary>

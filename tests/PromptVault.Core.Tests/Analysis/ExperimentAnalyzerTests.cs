@@ -89,14 +89,15 @@ public sealed class ExperimentAnalyzerTests
     [Fact]
     public void Analyze_ControlValueZero_SequentialPValueMixesOverThePooledStandardDeviation()
     {
-        // Errors 0/1000 against 30/1000, one event per unit: the ratio's delta-method variances are 0 and
-        // V = 29.1/999/1000 = 2.9129129e-5 (M2 = 30·970/1000 over k − 1, over k). MDE × control value = 0, so
-        // τ = 0.10 × √((0 + 1000·V)/2) = 0.012068374. θ̂ = 0.03:
-        // ln Λ = ½ ln(V/(V+τ²)) + θ̂²τ²/(2V(V+τ²)) = 11.977..., p = 1/Λ = 6.2819406e-6 (Python).
+        // Errors 0/1000 against 30/1000, one event per unit: the arms' delta-method variances sum to
+        // 29.1/999/1000 = 2.9129129e-5 (M2 = 30·970/1000 over k − 1, over k); both arms' units pooled, 30/2000 errors:
+        // (30·1970/2000/1999)·(2/1000) = 2.9564782e-5, the larger, so V. MDE × control value = 0, so
+        // τ = 0.10 × √(V/(1/1000 + 1/1000)) = 0.012158286. θ̂ = 0.03: ln Λ = ½ ln(V/(V+τ²)) + θ̂²τ²/(2V(V+τ²)),
+        // p = 1/Λ = 7.5941646e-6 (tests/testdata/experiment_intervals_reference.py).
         var results = AnalyzeTarget(Experiment(MetricName.ErrorRate), Moments.OfRate(0, 1000), Moments.OfRate(30, 1000));
 
         var errorRate = results.Variants[1].Metrics["errorRate"];
-        Close(6.2819406e-6, errorRate.SequentialPValue);
+        Close(7.5941646e-6, errorRate.SequentialPValue);
         Assert.Null(errorRate.RelativeDifference);
         Assert.Equal("the control's value is 0, so there is no relative difference", errorRate.Reason);
         Assert.Null(results.RequiredSampleSize);
@@ -174,9 +175,10 @@ public sealed class ExperimentAnalyzerTests
     [Fact]
     public void Analyze_BeforeMinimumSampleSize_LooksAreShownButNotKept()
     {
-        // Two units an arm with nearly equal latencies: the plug-in variance is tiny and the p-value a fluke.
+        // Forty units an arm with nearly equal latencies in each: the plug-in variance is tiny, and 40 is below the minimum.
         var experiment = Experiment(MetricName.AvgLatencyMs, minimumSampleSize: 100);
-        var early = AnalyzeTarget(experiment, Values(1000, 1001), Values(1100, 1101));
+        Moments Latencies(double from) => Values([.. Enumerable.Range(0, 40).Select(i => from + i % 2)]);
+        var early = AnalyzeTarget(experiment, Latencies(1000), Latencies(1100));
 
         Assert.True(early.Variants[1].Metrics["avgLatencyMs"].SequentialPValue < 1e-6);
         Assert.DoesNotContain(early.State!.Values.Keys, key => key.StartsWith("b:avgLatencyMs", StringComparison.Ordinal));
@@ -249,23 +251,104 @@ public sealed class ExperimentAnalyzerTests
         Assert.Equal(b.SequentialPValue < 0.05, low > 0);
     }
 
-    [Theory]
-    [InlineData("avgLatencyMs")]
-    [InlineData("conversionRate")]
-    public void Analyze_NoVarianceButTheArmsDiffer_TheReasonSaysSo_NotThatEveryUnitHasTheSameValue(string metric)
+    [Fact]
+    public void Analyze_ConversionNoneAgainstAll_ThePooledVarianceFindsTheWinner()
     {
-        // Latency 800 ms for every control unit, 900 for every variant unit; or conversion 0% against 100%. Each arm's
-        // variance is 0, so the comparisons are null, but the reason said every unit had the same value in both arms.
-        var experiment = Experiment(metric == "conversionRate" ? MetricName.ConversionRate : MetricName.AvgLatencyMs);
-        var results = metric == "conversionRate"
-            ? AnalyzeTarget(experiment, Moments.OfRate(0, 200), Moments.OfRate(200, 200))
-            : AnalyzeTarget(experiment, Values(800, 800, 800, 800), Values(900, 900, 900));
+        // 0% against 100% conversion over 500 units each. Each arm's variance p(1 − p)/n is 0, so the sequential test had
+        // no standard error: the p-value was null and the experiment never completed. The pooled variance (the z-test's)
+        // is 0.5·0.5·(2/500) = 0.001; τ = 0.10 × √(0.001/(2/500)) = 0.05 (the control's value is 0); the always-valid
+        // p = 1.4684593e-155 and interval 1 ± 0.10070709, clipped to [0.89929291, 1]
+        // (tests/testdata/experiment_intervals_reference.py).
+        var results = AnalyzeTarget(Experiment(), Moments.OfRate(0, 500), Moments.OfRate(500, 500));
 
-        var b = results.Variants[1].Metrics[metric];
-        Assert.NotEqual(0, b.Difference);
-        Assert.Null(b.SequentialPValue);
-        Assert.Equal("no variance: every unit of each arm has the same value (the arms differ), so the normal approximation has no standard error to test with",
-            b.Reason);
+        var b = results.Variants[1].Metrics["conversionRate"];
+        Close(1.4684593e-155, b.SequentialPValue);
+        Close(0.89929291, b.SequentialCi![0]);
+        Assert.Equal(1, b.SequentialCi[1]);
+        Assert.Null(b.DifferenceCi);
+        Assert.Null(b.ChanceToBeatControl);
+        Assert.StartsWith("no variance within the arms: every unit of each arm has the same value (the arms differ)", b.Reason, StringComparison.Ordinal);
+        Assert.Equal(DecisionAction.Complete, results.Decision.Action);
+        Assert.Equal("b", results.Decision.Winner);
+    }
+
+    [Fact]
+    public void Analyze_LatencyConstantInEachArm_ButDifferent_ThePooledVarianceFindsTheLoser()
+    {
+        // 800 ms in every control unit, 900 in every variant unit, 500 each: both arms pooled have the sample variance
+        // 1000·50²/999 = 2502.5025, so V = 2502.5025·(2/500) = 10.01001; τ = 0.10 × 800 = 80; the always-valid
+        // p = 6.4845688e-216 and interval [88.826165, 111.17383] (tests/testdata/experiment_intervals_reference.py).
+        // Lower is better, so the only variant is significantly worse and the control wins.
+        var results = AnalyzeTarget(Experiment(MetricName.AvgLatencyMs),
+            Values([.. Enumerable.Repeat(800.0, 500)]), Values([.. Enumerable.Repeat(900.0, 500)]));
+
+        var b = results.Variants[1].Metrics["avgLatencyMs"];
+        Close(6.4845688e-216, b.SequentialPValue);
+        Close(88.826165, b.SequentialCi![0]);
+        Close(111.17383, b.SequentialCi[1]);
+        Assert.Null(b.PValue); // Welch's test has no standard error within the arms
+        Assert.StartsWith("no variance within the arms", b.Reason, StringComparison.Ordinal);
+        Assert.Equal(DecisionAction.Complete, results.Decision.Action);
+        Assert.Equal("control", results.Decision.Winner);
+    }
+
+    [Fact]
+    public void Analyze_SeveralEventsPerUnit_PoolsTheUnitsOfBothArms()
+    {
+        // Control: 2 units of 3 events summing to 300 ms, 3 units of one 130 ms event; variant: 4 units of 2 events
+        // summing to 180. Each arm is stored shifted by its first unit's mean (100, 90), so pooling must reshift one.
+        // Delta method over the 9 units pooled: V = 69.292139 (the arms' own: 46.296296); τ = 0.10 × 110 = 11;
+        // p = 0.26442431, interval [−47.622391, 7.6223912] (tests/testdata/experiment_intervals_reference.py).
+        var control = new RatioMoments().Add(new(3, 300)).Add(new(3, 300)).Add(new(1, 130)).Add(new(1, 130)).Add(new(1, 130));
+        var treatment = Enumerable.Range(0, 4).Aggregate(new RatioMoments(), (m, _) => m.Add(new(2, 180)));
+        var experiment = Experiment(MetricName.AvgLatencyMs);
+
+        var results = ExperimentAnalyzer.Analyze(experiment, new Dictionary<string, long> { ["control"] = 5, ["b"] = 4 },
+            new Dictionary<string, VariantUnitStats> { ["control"] = new() { LatencyMs = control }, ["b"] = new() { LatencyMs = treatment } }, null);
+
+        var b = results.Variants[1].Metrics["avgLatencyMs"];
+        Close(0.26442431, b.SequentialPValue);
+        Close(-47.622391, b.SequentialCi![0]);
+        Close(7.6223912, b.SequentialCi[1]);
+    }
+
+    [Fact]
+    public void Analyze_IntervalsOfARate_AreClippedToWhatTheRateCanBe()
+    {
+        // 1/60 against 59/60 converted: the Wald interval 0.96666667 ± 0.0458 passes 100 points, the relative one
+        // 58 ± 114.7 passes −100%, and the early always-valid one (τ = 0.10 × 1/60) is [−11.27, 13.21]. Clipped:
+        // [0.92085646, 1], [−1, 172.68665] and [−1, 1] (tests/testdata/experiment_intervals_reference.py).
+        var b = AnalyzeTarget(Experiment(), Moments.OfRate(1, 60), Moments.OfRate(59, 60)).Variants[1].Metrics["conversionRate"];
+
+        Close(0.92085646, b.DifferenceCi![0]);
+        Assert.Equal(1, b.DifferenceCi[1]);
+        Assert.Equal(-1, b.RelativeCi![0]);
+        Close(172.68665, b.RelativeCi[1]);
+        Assert.Equal([-1, 1], b.SequentialCi);
+    }
+
+    [Fact]
+    public void Analyze_SequentialCi_ClippedAtOneEnd_IsStoredAndIntersectedLikeAnyOther()
+    {
+        // 25/50 against 49/50 at MDE 0.05: the always-valid interval 0.48 ± 0.78860 is clipped to [−0.30860295, 1]
+        // (tests/testdata/experiment_intervals_reference.py) and stored so; the next look intersects with the clipped ends.
+        var experiment = Experiment(minimumSampleSize: 50, minimumDetectableEffect: 0.05);
+        var key = SequentialState.KeyOf("b", MetricName.ConversionRate);
+        var first = AnalyzeTarget(experiment, Moments.OfRate(25, 50), Moments.OfRate(49, 50));
+        var stored = SequentialState.Empty.Merge(first.State!);
+
+        var shown = first.Variants[1].Metrics["conversionRate"].SequentialCi!;
+        Close(-0.30860295, shown[0]);
+        Assert.Equal(1, shown[1]);
+        Assert.Equal([shown[0], shown[1]], [stored.Values[key + SequentialState.LowSuffix], stored.Values[key + SequentialState.HighSuffix]]);
+
+        ExperimentResults Look(SequentialState? state) => AnalyzeMoments(experiment, [80, 80],
+            (variant, metric) => metric == MetricName.ConversionRate ? Moments.OfRate(variant == 0 ? 40 : 60, 80) : default, state);
+        var alone = Look(null).Variants[1].Metrics["conversionRate"].SequentialCi!;
+        var next = Look(stored);
+        Assert.True(alone[0] < shown[0] && shown[0] < alone[1]); // they meet, and the stored low end is the higher
+        Assert.Equal([shown[0], Math.Min(1, alone[1])], next.Variants[1].Metrics["conversionRate"].SequentialCi);
+        Assert.Equal(shown[0], stored.Merge(next.State!).Values[key + SequentialState.LowSuffix]);
     }
 
     [Fact]
@@ -511,6 +594,21 @@ public sealed class ExperimentAnalyzerTests
 
         Assert.True(Assert.Single(results.Guardrails).Breached);
         Assert.Equal(DecisionAction.Pause, results.Decision.Action);
+    }
+
+    [Fact]
+    public void Guardrail_HarmfulChangeOfAHigherIsBetterMetric_IsNotShownAbove100Percent()
+    {
+        // Conversion falls from 50/60 to 1/60: the harmful change 1 − T/C is 0.98 and cannot pass 1; its always-valid
+        // interval [0.80647620, 1.1535238] is clipped to [0.80647620, 1] (tests/testdata/experiment_intervals_reference.py).
+        var experiment = Experiment(minimumSampleSize: 50, guardrails: [new Guardrail(MetricName.ConversionRate, 0.10)]);
+
+        var guardrail = Assert.Single(AnalyzeTarget(experiment, Moments.OfRate(50, 60), Moments.OfRate(1, 60)).Guardrails);
+
+        Close(0.98, guardrail.RelativeChange);
+        Close(0.80647620, guardrail.RelativeChangeCi![0]);
+        Assert.Equal(1, guardrail.RelativeChangeCi[1]);
+        Assert.True(guardrail.Breached);
     }
 
     [Fact]
