@@ -74,6 +74,25 @@ public sealed class ExperimentSimulationTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void AaRareConversion_FromTheFirstSettledLook_FalseWinnersWithinAlpha()
+    {
+        // A/A at 0.5% conversion, looked at every 50 units per arm (the fewest a look may rest on) up to 5,000: the early
+        // looks are where an arm has no conversions, its own variance is 0 and the sequential test rests on the pooled one
+        // (docs/statistics.md, "The pooled variance"), and where the always-valid interval is clipped to ±100 points.
+        var experiment = Experiment(minimumSampleSize: ExperimentAnalyzer.FewestSettledUnits);
+        var winners = 0;
+        Parallel.For(0, Runs, run =>
+        {
+            if (RunRates(experiment, new Random(7007 + run), [0.005, 0.005], batch: 50, maxPerArm: 5000).Winner is not null)
+                Interlocked.Increment(ref winners);
+        });
+
+        output.WriteLine($"A/A conversion 0.5%, {Runs} runs, peeking every 50 units/arm up to 5,000/arm: a winner in {winners} " +
+                         $"({(double)winners / Runs:P1}, upper 95% bound {UpperBound(winners, Runs):P2})");
+        Assert.True(UpperBound(winners, Runs) < 1 - experiment.ConfidenceLevel, $"{winners} false winners");
+    }
+
+    [Fact]
     public void GuardrailAtItsThreshold_LookedAtAfterEveryUnit_PausesWithinAlpha()
     {
         // The variant's latency is exactly the 10% worse that the guardrail allows (1100 ± 330 against 1000 ± 300 ms per
