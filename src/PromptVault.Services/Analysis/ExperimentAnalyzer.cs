@@ -115,9 +115,10 @@ public static class ExperimentAnalyzer
         var tau = new double[count];
         for (var i = 1; i < count; i++)
         {
-            tau[i] = tests[i] is { } test ? Tau(experiment, arms[0], arms[i], test.SequentialVariance) : double.NaN;
+            var test = tests[i];
+            tau[i] = test is null ? double.NaN : Tau(experiment, arms[0], arms[i], test.SequentialVariance);
             sequential[i] = RunningMinimum(state, SequentialState.KeyOf(experiment.Variants[i].Id, metric),
-                tests[i] is { } tested ? SequentialTest.PValue(tested.Difference, tested.SequentialVariance, tau[i]) : null);
+                test is null ? null : SequentialTest.PValue(test.Difference, test.SequentialVariance, tau[i]));
         }
         // The control's slots are null, so Holm counts the non-control variants only.
         var adjusted = Statistics.HolmAdjust(tests.Select(t => t?.PValue).ToList());
