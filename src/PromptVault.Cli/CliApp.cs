@@ -9,13 +9,14 @@ internal static class CliApp
 {
     /// <summary>Parses and runs <paramref name="args"/>; returns the exit code (0 success, 1 refused, 2 bad usage).</summary>
     /// <param name="environment">The environment variables to read (<c>PROMPTVAULT_URL</c>, <c>PROMPTVAULT_API_KEY</c>); the process's when null.</param>
+    /// <param name="requestTimeout">The longest a command waits for the server (default 100 s); tests shorten it.</param>
     public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr,
-        IReadOnlyDictionary<string, string?>? environment = null, CancellationToken cancellationToken = default)
+        IReadOnlyDictionary<string, string?>? environment = null, CancellationToken cancellationToken = default, TimeSpan? requestTimeout = null)
     {
         var isProcessConsole = ReferenceEquals(stdout, Console.Out);
         var context = new CliContext(stdout, stderr,
             environment is null ? Environment.GetEnvironmentVariable : name => environment.GetValueOrDefault(name),
-            isTerminal: isProcessConsole && !Console.IsOutputRedirected);
+            isTerminal: isProcessConsole && !Console.IsOutputRedirected, requestTimeout);
 
         var parseResult = Program.CreateRootCommand(context).Parse(args);
         if (parseResult.Action is ParseErrorAction)

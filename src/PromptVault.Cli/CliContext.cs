@@ -12,8 +12,9 @@ internal sealed class CliContext
 {
     private readonly Func<string, string?> _environment;
 
-    public CliContext(TextWriter stdout, TextWriter stderr, Func<string, string?> environment, bool isTerminal)
+    public CliContext(TextWriter stdout, TextWriter stderr, Func<string, string?> environment, bool isTerminal, TimeSpan? requestTimeout = null)
     {
+        RequestTimeout = requestTimeout ?? TimeSpan.FromSeconds(100);
         Out = stdout;
         Error = stderr;
         _environment = environment;
@@ -50,6 +51,9 @@ internal sealed class CliContext
 
     public bool IsTerminal { get; }
 
+    /// <summary>The longest a command waits for the server's answer, unless it passes its own to <see cref="CallServerAsync"/>.</summary>
+    public TimeSpan RequestTimeout { get; }
+
     public string? GetEnvironmentVariable(string name) => _environment(name);
 
     /// <summary>Whether errors go to stderr as JSON (<c>--json</c>): <c>{ "error": { status?, title?, code, detail, field?, hint? } }</c>.</summary>
@@ -80,8 +84,9 @@ internal sealed class CliContext
     /// stderr and an exit code (1 refused or unreachable, 2 bad usage).
     /// </summary>
     /// <param name="target">The version the command moves (promote, status, rollback), which a lifecycle refusal's hint names.</param>
+    /// <param name="timeout">The longest wait for the server's answer (default <see cref="RequestTimeout"/>).</param>
     public async Task<int> CallServerAsync(RemoteSettings remote, Func<PromptVaultClient, Task<int>> command, CancellationToken cancellationToken,
-        TargetVersion? target = null)
+        TargetVersion? target = null, TimeSpan? timeout = null)
     {
         if (!Uri.TryCreate(remote.Server, UriKind.Absolute, out var server) || server.Scheme is not ("http" or "https"))
         {
@@ -89,7 +94,7 @@ internal sealed class CliContext
             return ExitCodes.Usage;
         }
 
-        using var http = new HttpClient(SafeRetries.CreateHandler(new SocketsHttpHandler())) { BaseAddress = server, Timeout = TimeSpan.FromSeconds(100) };
+        using var http = new HttpClient(SafeRetries.CreateHandler(new SocketsHttpHandler())) { BaseAddress = server, Timeout = timeout ?? RequestTimeout };
         var client = new PromptVaultClient(http, remote.ApiKey);
         try
         {

@@ -158,4 +158,34 @@ public sealed class TestCommandTests(ServerFixture fixture) : IClassFixture<Serv
         if (Environment.GetEnvironmentVariable("PROMPTVAULT_DOCS_OUTPUT") is { Length: > 0 } docs) // to refresh docs/evaluations.md
             await File.WriteAllTextAsync(docs, result.Out, ct);
     }
+
+    [Fact]
+    public async Task Test_RunOutlastsTheCliRequestTimeout_WaitsForTheServerAndPrintsTheRun()
+    {
+        // A run lasts as long as its cases (a slow model, many cases): the CLI's usual request timeout (here 1 s) would give up on it,
+        // and the server would cancel the run and store nothing. The model answers after 2 s.
+        var ct = TestContext.Current.CancellationToken;
+        await using var model = await FakeModelServer.StartAsync(ct);
+        model.Answer = _ => "Hello Ann.";
+        model.Delay = TimeSpan.FromSeconds(2);
+        await using var server = await RunningServer.StartAsync(new ServerSetup(
+        [
+            $"--PromptVault:Models:default:Endpoint={model.Endpoint}",
+            "--PromptVault:Models:default:Model=gpt-4o-mini",
+        ]), ct);
+        using var folder = new TempFolder();
+        var name = ApiCalls.UniqueName("cli-slow");
+        await Cli.RunAsync(server, null, "push", folder.Write("p.md", PromptFile(name, "Greet {{who}}.", """
+              - name: greets by name
+                variables: { who: Ann }
+                expect:
+                  - { type: contains, value: "Hello Ann", target: output }
+            """)));
+
+        var result = await Cli.RunAsync(server, null, TimeSpan.FromSeconds(1), "test", name);
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Contains("    PASS contains: output contains 'Hello Ann'", result.Out);
+        Assert.Contains($"{name} 1.0.0: passed, 1 of 1 cases passed", result.Out);
+    }
 }

@@ -20,7 +20,10 @@ internal sealed class TestCommand(CliContext context)
             else
                 Write(run);
             return run.Status == EvaluationStatus.Passed ? ExitCodes.Success : ExitCodes.Refused;
-        }, cancellationToken);
+        }, cancellationToken,
+            // A run takes as long as its cases (each bounded by the server's CaseTimeout, so many or slow ones pass any fixed limit), and a
+            // request given up on cancels the run unstored: wait for the server.
+            timeout: Timeout.InfiniteTimeSpan);
 
     private void Write(EvaluationRun run)
     {
