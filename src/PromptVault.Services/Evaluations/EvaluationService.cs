@@ -129,42 +129,48 @@ public sealed class EvaluationService(PromptRegistry registry, IEvaluationStore 
         if (!test.Expect!.Any(c => c.Target == CheckTypes.OutputTarget))
             return Checked(test, test.Expect!.Select(check => TextChecks.Run(check, render, CheckTypes.RenderTarget)).ToList(), render, null);
         if (run.Model is not { } model)
-            return NotChecked(test, render, null, NoModel);
+            return NotChecked(run, test, render, null, [], NoModel);
 
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(options.Value.CaseTimeout);
         ModelAnswer? answer = null;
+        var checks = new List<CheckResult>(test.Expect!.Count);
         try
         {
             var messages = ModelCaller.MessagesOf(rendered);
             answer = await caller.AnswerAsync(model, messages, run.ChatOptions, timeout.Token);
-            var checks = new List<CheckResult>(test.Expect!.Count);
             foreach (var check in test.Expect!)
                 checks.Add(await CheckAsync(run, check, render, messages, answer.Output, timeout.Token));
             return Checked(test, checks, render, answer);
         }
         catch (UpstreamFailedException e)
         {
-            return NotChecked(test, render, answer, e.Message);
+            return NotChecked(run, test, render, answer, checks, e.Message);
         }
         catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
-            return NotChecked(test, render, answer,
+            return NotChecked(run, test, render, answer, checks,
                 FormattableString.Invariant($"the case timed out: it did not finish within {options.Value.CaseTimeout.TotalSeconds:0.###} s ({EvaluationsOptions.SectionName}:CaseTimeout)"));
         }
         catch (Exception e) when (ModelCaller.Describe(e, timeout.Token) is { } error)
         {
-            return NotChecked(test, render, answer, $"the judge, model '{model.Name}', failed: {error}");
+            return NotChecked(run, test, render, answer, checks, $"the judge, model '{model.Name}', failed: {error}");
         }
     }
 
     /// <summary>The one place a check is dispatched to its rule: the text checks on the render or the answer, the schema, the judge.</summary>
     private static async ValueTask<CheckResult> CheckAsync(RunSetup run, TestExpectation check, string render, IList<ChatMessage> messages, string output,
-        CancellationToken cancellationToken) => check switch
+        CancellationToken cancellationToken) =>
+        IsJudged(check) ? await JudgeAsync(run.Model!, check, messages, output, cancellationToken) : CheckWithoutModel(run, check, render, output)!;
+
+    private static bool IsJudged(TestExpectation check) => check is { Target: CheckTypes.OutputTarget, Type: CheckTypes.Judge };
+
+    /// <summary>A check that calls no model: a text check of the render, or of the answer and the schema once the answer came (else null).</summary>
+    private static CheckResult? CheckWithoutModel(RunSetup run, TestExpectation check, string render, string? output) => check switch
     {
         { Target: CheckTypes.RenderTarget } => TextChecks.Run(check, render, CheckTypes.RenderTarget),
+        _ when output is null => null,
         { Type: CheckTypes.JsonSchema } => run.Schema!.Run(output),
-        { Type: CheckTypes.Judge } => await JudgeAsync(run.Model!, check, messages, output, cancellationToken),
         _ => TextChecks.Run(check, output, CheckTypes.OutputTarget),
     };
 
@@ -180,12 +186,12 @@ public sealed class EvaluationService(PromptRegistry registry, IEvaluationStore 
     private static CaseResult Checked(TestCase test, IReadOnlyList<CheckResult> checks, string render, ModelAnswer? answer) =>
         new(test.Name!, checks.All(c => c.Passed), checks, render, answer?.Output, answer?.LatencyMs, answer?.InputTokens, answer?.OutputTokens, answer?.Cost);
 
-    /// <summary>A case whose answer or its checks could not be had: render checks still run; the others say why they did not.</summary>
-    private static CaseResult NotChecked(TestCase test, string render, ModelAnswer? answer, string error)
+    /// <summary>A case whose answer or a judge's grade could not be had: the checks already <paramref name="done"/> keep their verdicts,
+    /// the others that need no model call still run (the render's, and the answer's when it came); the rest say why they did not.</summary>
+    private static CaseResult NotChecked(RunSetup run, TestCase test, string render, ModelAnswer? answer, IReadOnlyList<CheckResult> done, string error)
     {
-        var checks = test.Expect!.Select(check => check.Target == CheckTypes.RenderTarget
-            ? TextChecks.Run(check, render, CheckTypes.RenderTarget)
-            : new CheckResult(check.Type!, false, $"not checked: {error}")).ToList();
+        var checks = test.Expect!.Select((check, i) => i < done.Count ? done[i]
+            : (IsJudged(check) ? null : CheckWithoutModel(run, check, render, answer?.Output)) ?? new CheckResult(check.Type!, false, $"not checked: {error}")).ToList();
         return Checked(test, checks, render, answer) with { Passed = false, Error = error };
     }
 

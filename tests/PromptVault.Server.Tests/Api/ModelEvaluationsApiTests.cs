@@ -17,6 +17,9 @@ public sealed class ModelEvaluationsFixture : IAsyncLifetime
 {
     public const string JudgeFormat = "judge_grade";
 
+    /// <summary>An answer holding this is not graded: the judge's call fails with HTTP 503.</summary>
+    public const string JudgeDown = "(the judge is down)";
+
     public FakeModelServer Model { get; private set; } = null!;
 
     public RunningServer Server { get; private set; } = null!;
@@ -54,6 +57,7 @@ public sealed class ModelEvaluationsFixture : IAsyncLifetime
         if ((string?)request["response_format"]?["json_schema"]?["name"] == JudgeFormat)
         {
             var answer = question[(question.LastIndexOf("The assistant's answer:", StringComparison.Ordinal) + 1)..];
+            if (answer.Contains(JudgeDown, StringComparison.Ordinal)) return new FakeReply("", Status: 503);
             return new FakeReply(answer.Contains("whatever", StringComparison.Ordinal)
                 ? """{ "score": 2, "reason": "Curt and dismissive." }"""
                 : """{ "score": 5, "reason": "Polite and answers the question." }""");
@@ -194,6 +198,27 @@ public sealed class ModelEvaluationsApiTests(ModelEvaluationsFixture fixture) : 
         Assert.Contains("Is the answer polite?", question);
         Assert.Contains($"support agent for {curt}.", question);
         Assert.EndsWith("whatever, check the website.", question);
+    }
+
+    [Fact]
+    public async Task Evaluate_JudgeFails_TheAnswersOtherChecksStillRun_TheJudgeSaysWhyNot()
+    {
+        var name = await CreateSupportPromptAsync(_client);
+        var company = UniqueName("judge-down");
+        fixture.Replies[company] = new FakeReply("Hello, sorry " + ModelEvaluationsFixture.JudgeDown);
+        var judge = new { type = "judge", rubric = "Is the answer polite?" };
+
+        var run = await EvaluateAsync(_client, name, Case("graded", company, Output("contains", "Hello"), judge, Output("notContains", "sorry")));
+
+        Assert.Equal("error", run.Str("status"));
+        var result = run["cases"]![0]!;
+        Assert.False(result["passed"]!.GetValue<bool>());
+        Assert.StartsWith("the judge, model 'default', failed: the provider answered HTTP 503", result.Str("error"));
+        var checks = result["checks"]!.AsArray();
+        Assert.Equal((true, "output contains 'Hello'"), (checks[0]!["passed"]!.GetValue<bool>(), checks[0].Str("reason")));
+        Assert.StartsWith("not checked: the judge, model 'default', failed", checks[1].Str("reason"));
+        Assert.False(checks[2]!["passed"]!.GetValue<bool>());
+        Assert.StartsWith("output contains 'sorry'", checks[2].Str("reason"));
     }
 
     [Fact]
