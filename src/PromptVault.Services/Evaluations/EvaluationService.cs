@@ -115,6 +115,13 @@ public sealed class EvaluationService(PromptRegistry registry, IEvaluationStore 
 
     private async Task<CaseResult> RunCaseAsync(RunSetup run, TestCase test, CancellationToken cancellationToken)
     {
+        // A render ignores a variable the version does not have, so a case naming one (misspelt, or renamed by a later version its cases
+        // were carried to) would check a render that never used it, and could pass.
+        var unknown = (test.Variables?.Keys ?? []).Where(key => !run.Version.Variables.Any(v => v.Name == key)).ToList();
+        if (unknown.Count > 0)
+            return new CaseResult(test.Name!, false, [new CheckResult("render", false,
+                $"the case gives {string.Join(", ", unknown.Select(n => $"'{n}'"))}, which version {run.Version.Version} does not have " +
+                $"(its variables: {(run.Version.Variables.Count == 0 ? "none" : string.Join(", ", run.Version.Variables.Select(v => v.Name)))})")], null);
         RenderResponse rendered;
         try
         {

@@ -162,6 +162,24 @@ public sealed class EvaluationsApiTests(ServerFixture fixture) : IClassFixture<S
     }
 
     [Fact]
+    public async Task Evaluate_CaseGivesAVariableTheVersionDoesNotHave_FailsThatCaseNamingIt()
+    {
+        var name = await CreateSupportPromptAsync(_client);
+        await PutAsync(_client, VersionPath(name, "1.0.0") + "/tests", Tests(
+            new { name = "misspelt", variables = new { company_name = "Acme", custmer_name = "Ann" }, expect = new[] { new { type = "contains", value = "Acme" } } },
+            Case("fine", "Acme", new { type = "contains", value = "Acme" })));
+
+        var (_, run) = await PostAsync(_client, VersionPath(name, "1.0.0") + "/evaluate", null);
+
+        Assert.Equal("failed", run.Str("status"));
+        var cases = run!["cases"]!.AsArray();
+        Assert.False(cases[0]!["passed"]!.GetValue<bool>());
+        Assert.Equal("the case gives 'custmer_name', which version 1.0.0 does not have (its variables: company_name, customer_name, previous_messages)",
+            cases[0]!["checks"]![0].Str("reason"));
+        Assert.True(cases[1]!["passed"]!.GetValue<bool>());
+    }
+
+    [Fact]
     public async Task Evaluate_NoTests_Returns409()
     {
         var name = await CreateSupportPromptAsync(_client);
