@@ -159,7 +159,7 @@ public sealed class EvaluationService(PromptRegistry registry, IEvaluationStore 
             return NotChecked(run, test, render, answer, checks,
                 FormattableString.Invariant($"the case timed out: it did not finish within {options.Value.CaseTimeout.TotalSeconds:0.###} s ({EvaluationsOptions.SectionName}:CaseTimeout)"));
         }
-        catch (Exception e) when (ModelCaller.Describe(e, timeout.Token) is { } error)
+        catch (Exception e) when (ModelCaller.Describe(e) is { } error)
         {
             return NotChecked(run, test, render, answer, checks, $"the judge, model '{model.Name}', failed: {error}");
         }

@@ -45,7 +45,7 @@ public sealed class ModelCaller(PriceTable prices, TimeProvider time, ILogger<Mo
         {
             response = await model.Client.GetResponseAsync(messages, options, cancellationToken);
         }
-        catch (Exception e) when (Describe(e, cancellationToken) is { } error)
+        catch (Exception e) when (Describe(e) is { } error)
         {
             Log.ModelCallFailed(logger, model.Name, options.ModelId, error);
             throw new UpstreamFailedException("model_error", $"model '{model.Name}' ({options.ModelId}) failed: {error}");
@@ -67,12 +67,12 @@ public sealed class ModelCaller(PriceTable prices, TimeProvider time, ILogger<Mo
         : [new(ChatRole.User, render.Content)];
 
     /// <summary>What went wrong with the provider, for the caller; null for anything else (a bug, or the caller giving up), which is not caught.</summary>
-    internal static string? Describe(Exception e, CancellationToken cancellationToken) => e switch
+    internal static string? Describe(Exception e) => e switch
     {
         ClientResultException { Status: > 0 } failed => $"the provider answered HTTP {failed.Status}: {PromptRules.Shorten(failed.Message.ReplaceLineEndings(" "))}",
         UnreadableAnswerException => $"{e.Message}: {PromptRules.Shorten(e.InnerException!.Message.ReplaceLineEndings(" "))}",
         ClientResultException or HttpRequestException => $"the provider could not be reached: {PromptRules.Shorten((e.InnerException ?? e).Message)}",
-        OperationCanceledException when !cancellationToken.IsCancellationRequested => "the provider did not answer in time",
+        TimeoutException => e.Message,
         _ => null,
     };
 }

@@ -58,8 +58,8 @@ public sealed class ModelCatalog
         return models.Select(m => m.Key).ToList();
     }
 
-    /// <summary>An OpenAI-compatible chat client for <paramref name="options"/> (already validated).</summary>
-    internal static IChatClient CreateClient(ModelOptions options)
+    /// <summary>An OpenAI-compatible chat client for model <paramref name="name"/>'s <paramref name="options"/> (already validated).</summary>
+    internal static IChatClient CreateClient(string name, ModelOptions options)
     {
         var credential = new ApiKeyCredential(string.IsNullOrEmpty(options.ApiKey) ? ModelDefaults.NoApiKey : options.ApiKey);
         var client = new OpenAIClient(credential, new OpenAIClientOptions
@@ -68,6 +68,6 @@ public sealed class ModelCatalog
             NetworkTimeout = options.Timeout,
             RetryPolicy = new ClientRetryPolicy(options.MaxRetries),
         });
-        return new ProviderCallGuard(client.GetChatClient(options.Model).AsIChatClient(), options.Timeout);
+        return new ProviderCallGuard(client.GetChatClient(options.Model).AsIChatClient(), options.Timeout, $"{ModelOptions.SectionName}:{name}:Timeout");
     }
 }

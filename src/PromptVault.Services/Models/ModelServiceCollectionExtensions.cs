@@ -19,7 +19,7 @@ public static class ModelServiceCollectionExtensions
         foreach (var name in names)
         {
             services.AddOptions<ModelOptions>(name).Bind(configuration.GetSection($"{ModelOptions.SectionName}:{name}")).ValidateOnStart();
-            services.AddKeyedChatClient(name, provider => ModelCatalog.CreateClient(provider.GetRequiredService<IOptionsMonitor<ModelOptions>>().Get(name)));
+            services.AddKeyedChatClient(name, provider => ModelCatalog.CreateClient(name, provider.GetRequiredService<IOptionsMonitor<ModelOptions>>().Get(name)));
         }
         services.AddSingleton(provider => new ModelCatalog(names, provider));
         services.AddSingleton<ModelCaller>();

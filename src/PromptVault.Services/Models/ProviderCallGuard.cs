@@ -18,17 +18,22 @@ internal sealed class UnreadableAnswerException(Exception inner)
 /// callers would otherwise take for a bug of their own (a 500, and an evaluation run lost whole).</item>
 /// </list>
 /// </summary>
-internal sealed class ProviderCallGuard(IChatClient inner, TimeSpan timeout) : DelegatingChatClient(inner)
+/// <param name="timeoutSetting">The configuration key of <paramref name="timeout"/>, which a call past it names.</param>
+internal sealed class ProviderCallGuard(IChatClient inner, TimeSpan timeout, string timeoutSetting) : DelegatingChatClient(inner)
 {
     public override async Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null,
         CancellationToken cancellationToken = default)
     {
-        // Past the deadline the call ends with an OperationCanceledException the caller did not ask for: "did not answer in time".
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(timeout);
         try
         {
             return await base.GetResponseAsync(messages, options, deadline.Token);
+        }
+        catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested)
+        {
+            // Past the deadline (or the SDK's per-attempt NetworkTimeout, the same) the call ends with a cancellation the caller did not ask for.
+            throw new TimeoutException(FormattableString.Invariant($"the provider did not answer within {timeout.TotalSeconds:0.###} s ({timeoutSetting})"), e);
         }
         catch (Exception e) when (e is JsonException or ArgumentOutOfRangeException or InvalidOperationException and not ObjectDisposedException)
         {

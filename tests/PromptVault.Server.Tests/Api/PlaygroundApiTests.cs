@@ -255,9 +255,9 @@ public sealed class PlaygroundApiTests(PlaygroundFixture fixture, ServerFixture 
     [Theory]
     [InlineData("failing", "the provider answered HTTP 500")]
     [InlineData("down", "the provider could not be reached")]
-    [InlineData("slow", "the provider did not answer in time")]
+    [InlineData("slow", "the provider did not answer within 0.5 s (PromptVault:Models:slow:Timeout)")]
     // Timeout bounds the whole answer: the SDK's retry would wait the 30 s the 429 asks for.
-    [InlineData("limited", "the provider did not answer in time")]
+    [InlineData("limited", "the provider did not answer within 1 s (PromptVault:Models:limited:Timeout)")]
     [InlineData("garbled", "the provider's answer is not a chat completion: '<' is an invalid start of a value.")]
     public async Task Run_ProviderFailsUnreachableOrTooSlow_Returns502SayingWhich(string model, string failure)
     {
