@@ -30,14 +30,15 @@ public interface IPromptVault
 
     /// <summary>Queues a metric event for the call that used <paramref name="resolution"/> (its version, experiment, variant and unit).</summary>
     /// <returns>A completed task: the event is sent in the background; <see cref="FlushAsync"/> waits for it.</returns>
-    /// <exception cref="ArgumentOutOfRangeException">A number of <paramref name="outcome"/> is not finite (NaN or infinity), which JSON cannot carry.</exception>
-    /// <exception cref="ArgumentException">Text of <paramref name="outcome"/> (its id, error or metadata) holds U+0000 or a lone surrogate, which the server refuses.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A number of <paramref name="outcome"/> is one the server refuses: negative, too large, or not finite.</exception>
+    /// <exception cref="ArgumentException">Text of <paramref name="outcome"/> (its id, error or metadata) holds U+0000 or a lone surrogate, its error is
+    /// blank or too long, or its metadata is not a JSON object or too long: all of which the server refuses.</exception>
     ValueTask RecordAsync(ResolvedPrompt resolution, PromptOutcome outcome, CancellationToken cancellationToken = default);
 
     /// <summary>Queues a later metric event (a thumbs-up, a score, a conversion) for the call whose <see cref="ResolvedPrompt.ResolutionId"/> was kept, in this process or another.</summary>
     /// <exception cref="ArgumentException"><paramref name="resolutionId"/> is not a resolution id; or, as
-    /// <see cref="ArgumentOutOfRangeException"/>, a number of <paramref name="outcome"/> is not finite; or text of
-    /// <paramref name="outcome"/> holds U+0000 or a lone surrogate.</exception>
+    /// <see cref="ArgumentOutOfRangeException"/>, a number of <paramref name="outcome"/> is negative, too large or not finite; or
+    /// <paramref name="outcome"/> holds text or metadata the server refuses, as for <see cref="RecordAsync"/>.</exception>
     ValueTask RecordFeedbackAsync(string resolutionId, PromptOutcome outcome, CancellationToken cancellationToken = default);
 
     /// <summary>Sends every event queued before the call, retrying while the server is unreachable, until done or cancelled.</summary>

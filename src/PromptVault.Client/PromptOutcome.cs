@@ -4,7 +4,7 @@ namespace PromptVault.Client;
 
 /// <summary>
 /// What became of a resolved prompt's call, or later feedback on it: one metric event (SPEC §4, <c>docs/metrics.md</c>).
-/// Every value is optional; the server checks the ranges.
+/// Every value is optional; recording checks them with the server's rule (<c>MetricEventRules</c>), so a value it would refuse throws at once.
 /// </summary>
 public sealed record PromptOutcome
 {

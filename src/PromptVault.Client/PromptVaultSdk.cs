@@ -7,6 +7,7 @@ using PromptVault.Client.Snapshots;
 using PromptVault.Core;
 using PromptVault.Core.Contracts;
 using PromptVault.Core.Experiments;
+using PromptVault.Core.Metrics;
 using PromptVault.Core.Prompts;
 
 namespace PromptVault.Client;
@@ -182,28 +183,31 @@ internal sealed class PromptVaultSdk : IPromptVault, IAsyncDisposable, IDisposab
     /// </summary>
     private static PromptOutcome Sendable(PromptOutcome outcome)
     {
-        Finite(outcome.Cost, "outcome.Cost");
-        Finite(outcome.QualityScore, "outcome.QualityScore");
-        Finite(outcome.UserFeedback, "outcome.UserFeedback");
         Text(outcome.Id, "outcome.Id");
         Text(outcome.Error, "outcome.Error");
-        if (outcome.Metadata is not { } metadata)
-            return outcome;
+        if (outcome.Metadata is { } metadata)
+        {
+            try
+            {
+                InvalidJsonTextException.ThrowIfIn(metadata);
+            }
+            catch (InvalidJsonTextException e)
+            {
+                throw new ArgumentException($"outcome.Metadata: {e.Message}", nameof(outcome), e);
+            }
+        }
         try
         {
-            InvalidJsonTextException.ThrowIfIn(metadata);
+            MetricEventRules.ValidateValues(outcome.Latency?.TotalMilliseconds, outcome.InputTokens, outcome.OutputTokens, outcome.Cost,
+                outcome.QualityScore, outcome.UserFeedback, outcome.Error, outcome.Metadata);
         }
-        catch (InvalidJsonTextException e)
+        catch (InvalidInputException e)
         {
-            throw new ArgumentException($"outcome.Metadata: {e.Message}", nameof(outcome), e);
+            // The rule names the JSON field (latencyMs, userFeedback); the caller set the property.
+            var property = "outcome." + (e.Field == "latencyMs" ? nameof(PromptOutcome.Latency) : char.ToUpperInvariant(e.Field![0]) + e.Field[1..]);
+            throw e.Code == "out_of_range" ? new ArgumentOutOfRangeException(property, e.Message) : new ArgumentException(e.Message, property, e);
         }
-        return outcome with { Metadata = metadata.Clone() };
-    }
-
-    private static void Finite(double? value, string name)
-    {
-        if (value is { } v && !double.IsFinite(v))
-            throw new ArgumentOutOfRangeException(name, v, FormattableString.Invariant($"{name} must be a finite number, got {v}."));
+        return outcome.Metadata is { } kept ? outcome with { Metadata = kept.Clone() } : outcome;
     }
 
     private static void Text(string? value, string name)

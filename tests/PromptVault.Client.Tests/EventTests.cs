@@ -271,6 +271,23 @@ public sealed class EventTests
         var refused = await Assert.ThrowsAsync<ArgumentOutOfRangeException>(async () =>
             await host.Vault.RecordAsync(resolution, new PromptOutcome { Cost = double.NaN }, ct));
         Assert.Equal("outcome.Cost", refused.ParamName);
+        // Values the server's rule (MetricEventRules) refuses were once queued and dropped in the background, logged only.
+        var negative = await Assert.ThrowsAsync<ArgumentOutOfRangeException>(async () =>
+            await host.Vault.RecordAsync(resolution, new PromptOutcome { UserFeedback = -1 }, ct));
+        Assert.Equal("outcome.UserFeedback", negative.ParamName);
+        Assert.Contains("userFeedback must be a finite number ≥ 0, got -1", negative.Message, StringComparison.Ordinal);
+        var negativeLatency = await Assert.ThrowsAsync<ArgumentOutOfRangeException>(async () =>
+            await host.Vault.RecordAsync(resolution, new PromptOutcome { Latency = TimeSpan.FromMilliseconds(-5) }, ct));
+        Assert.Equal("outcome.Latency", negativeLatency.ParamName);
+        var blankError = await Assert.ThrowsAsync<ArgumentException>(async () =>
+            await host.Vault.RecordFeedbackAsync(resolution.ResolutionId, new PromptOutcome { Error = " " }, ct));
+        Assert.Equal("outcome.Error", blankError.ParamName);
+        using (var array = JsonDocument.Parse("[1]"))
+        {
+            var notAnObject = await Assert.ThrowsAsync<ArgumentException>(async () =>
+                await host.Vault.RecordAsync(resolution, new PromptOutcome { Metadata = array.RootElement }, ct));
+            Assert.Equal("outcome.Metadata", notAnObject.ParamName);
+        }
         // Text the server refuses (U+0000, which PostgreSQL cannot store) would take its batch's other events with it.
         var nulError = await Assert.ThrowsAsync<ArgumentException>(async () =>
             await host.Vault.RecordAsync(resolution, new PromptOutcome { Error = "time\0out" }, ct));

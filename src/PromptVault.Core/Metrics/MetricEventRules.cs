@@ -117,20 +117,37 @@ public static class MetricEventRules
             throw Unpaired("missing_variant_id", path, "experimentId", "variantId");
         var unitId = OptionalText(request.UnitId, Experiments.Assignment.MaxUnitIdLength, path, "unitId");
         var timestamp = Timestamp(request.Timestamp, receivedAt, path, "timestamp");
-        var latencyMs = Amount(request.LatencyMs, MaxLatencyMs, path, "latencyMs");
-        var inputTokens = WholeAmount(request.InputTokens, path, "inputTokens");
-        var outputTokens = WholeAmount(request.OutputTokens, path, "outputTokens");
-        var cost = Amount(request.Cost, MaxCost, path, "cost");
-        var qualityScore = Amount(request.QualityScore, MaxScore, path, "qualityScore");
-        var userFeedback = Amount(request.UserFeedback, MaxScore, path, "userFeedback");
-        var error = OptionalText(request.Error, MaxErrorLength, path, "error");
-        var metadata = Metadata(request.Metadata, path, "metadata");
-
-        if (cost is null && (inputTokens is not null || outputTokens is not null))
-            cost = costOf?.Invoke(versionId, inputTokens, outputTokens);
-        return new MetricEvent(id, versionId, experimentId, variantId, unitId, timestamp, latencyMs, inputTokens, outputTokens, cost,
-            qualityScore, userFeedback, request.Converted, error, metadata);
+        var values = Values(request.LatencyMs, request.InputTokens, request.OutputTokens, request.Cost, request.QualityScore,
+            request.UserFeedback, request.Error, request.Metadata, path);
+        var cost = values.Cost;
+        if (cost is null && (values.InputTokens is not null || values.OutputTokens is not null))
+            cost = costOf?.Invoke(versionId, values.InputTokens, values.OutputTokens);
+        return new MetricEvent(id, versionId, experimentId, variantId, unitId, timestamp, values.LatencyMs, values.InputTokens, values.OutputTokens, cost,
+            values.QualityScore, values.UserFeedback, request.Converted, values.Error, values.Metadata);
     }
+
+    /// <summary>
+    /// Checks what an event says of its call, as <see cref="Validate"/> does (the same rule), for a sender that checks it before
+    /// queuing the event (the SDK), so a value the server would refuse is refused to its caller rather than dropped later.
+    /// </summary>
+    /// <exception cref="InvalidInputException">The first problem found, naming the bare field (<c>userFeedback</c>).</exception>
+    public static void ValidateValues(double? latencyMs, long? inputTokens, long? outputTokens, double? cost, double? qualityScore,
+        double? userFeedback, string? error, JsonElement? metadata) =>
+        Values(latencyMs, inputTokens, outputTokens, cost, qualityScore, userFeedback, error, metadata, BatchItemPath.Alone);
+
+    private readonly record struct EventValues(double? LatencyMs, long? InputTokens, long? OutputTokens, double? Cost, double? QualityScore,
+        double? UserFeedback, string? Error, JsonElement? Metadata);
+
+    private static EventValues Values(double? latencyMs, long? inputTokens, long? outputTokens, double? cost, double? qualityScore,
+        double? userFeedback, string? error, JsonElement? metadata, BatchItemPath path) =>
+        new(Amount(latencyMs, MaxLatencyMs, path, "latencyMs"),
+            WholeAmount(inputTokens, path, "inputTokens"),
+            WholeAmount(outputTokens, path, "outputTokens"),
+            Amount(cost, MaxCost, path, "cost"),
+            Amount(qualityScore, MaxScore, path, "qualityScore"),
+            Amount(userFeedback, MaxScore, path, "userFeedback"),
+            OptionalText(error, MaxErrorLength, path, "error"),
+            Metadata(metadata, path, "metadata"));
 
     private static InvalidInputException Unpaired(string code, BatchItemPath path, string present, string missing) =>
         new(code, $"{path.Of(present)} needs {path.Of(missing)}: send both, as a render returned them, or neither.", path.Of(missing));
