@@ -198,7 +198,7 @@ internal sealed class PromptVaultSdk : IPromptVault, IAsyncDisposable, IDisposab
         }
         try
         {
-            MetricEventRules.ValidateValues(outcome.Latency?.TotalMilliseconds, outcome.InputTokens, outcome.OutputTokens, outcome.Cost,
+            MetricEventRules.ValidateValues(outcome.Id, outcome.Latency?.TotalMilliseconds, outcome.InputTokens, outcome.OutputTokens, outcome.Cost,
                 outcome.QualityScore, outcome.UserFeedback, outcome.Error, outcome.Metadata);
         }
         catch (InvalidInputException e)

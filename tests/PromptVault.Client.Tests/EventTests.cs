@@ -282,6 +282,9 @@ public sealed class EventTests
         var blankError = await Assert.ThrowsAsync<ArgumentException>(async () =>
             await host.Vault.RecordFeedbackAsync(resolution.ResolutionId, new PromptOutcome { Error = " " }, ct));
         Assert.Equal("outcome.Error", blankError.ParamName);
+        var longId = await Assert.ThrowsAsync<ArgumentException>(async () =>
+            await host.Vault.RecordAsync(resolution, new PromptOutcome { Id = new string('a', 257) }, ct));
+        Assert.Equal("outcome.Id", longId.ParamName);
         using (var array = JsonDocument.Parse("[1]"))
         {
             var notAnObject = await Assert.ThrowsAsync<ArgumentException>(async () =>

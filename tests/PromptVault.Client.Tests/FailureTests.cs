@@ -106,6 +106,28 @@ public sealed class FailureTests
     }
 
     [Fact]
+    public async Task StartAsync_ServerRefusesTheKey_FailsNamingTheKeyEvenWithAFallbackFile()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var server = await SdkServer.StartAsync(ct);
+        var file = await SnapshotFileAsync(server, ct);
+
+        // The server answers 401: it is not down, so the file is not served (it once was, logged as "server unreachable").
+        var withFile = await Assert.ThrowsAsync<PromptVaultUnavailableException>(() =>
+            SdkHost.StartAsync(server.BaseAddress, "pv_not-a-key", o => o.FallbackSnapshotPath = file, cancellationToken: ct));
+        var without = await Assert.ThrowsAsync<PromptVaultUnavailableException>(() =>
+            SdkHost.StartAsync(server.BaseAddress, "pv_not-a-key", cancellationToken: ct));
+
+        foreach (var error in new[] { withFile, without })
+        {
+            Assert.Contains("refused the API key (401 ", error.Message, StringComparison.Ordinal);
+            Assert.Contains("PromptVault:ApiKey", error.Message, StringComparison.Ordinal);
+            Assert.DoesNotContain("FallbackSnapshotPath", error.Message, StringComparison.Ordinal);
+        }
+        File.Delete(file);
+    }
+
+    [Fact]
     public async Task StartAsync_ServerDownWithoutFallback_FailsWithAClearError()
     {
         var ct = TestContext.Current.CancellationToken;

@@ -1,3 +1,4 @@
+using System.Net;
 using System.Net.Http.Headers;
 using System.Net.ServerSentEvents;
 using System.Text.Json;
@@ -81,6 +82,13 @@ internal sealed class SnapshotSource
             var client = _options.FallbackSnapshotPath is null ? _client() : new PromptVaultClient(_streamClient(), _options.ApiKey);
             await RefreshAsync(client, limit.Token).ConfigureAwait(false);
             if (Current is null) throw new InvalidDataException("the server answered without a snapshot.");
+        }
+        catch (PromptVaultApiException e) when (e.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden)
+        {
+            // The server answered: it is up and refuses the key. A fallback file would serve, for good, what that key may no
+            // longer read, and no file mends a wrong key.
+            throw new PromptVaultUnavailableException(
+                $"The PromptVault server at {_options.ServerUrl} refused the API key ({(int)e.StatusCode} {e.Code}: {e.Detail}); check PromptVault:ApiKey.", e);
         }
         catch (Exception e) when (e is not PromptVaultUnavailableException)
         {

@@ -131,9 +131,12 @@ public static class MetricEventRules
     /// queuing the event (the SDK), so a value the server would refuse is refused to its caller rather than dropped later.
     /// </summary>
     /// <exception cref="InvalidInputException">The first problem found, naming the bare field (<c>userFeedback</c>).</exception>
-    public static void ValidateValues(double? latencyMs, long? inputTokens, long? outputTokens, double? cost, double? qualityScore,
-        double? userFeedback, string? error, JsonElement? metadata) =>
+    public static void ValidateValues(string? id, double? latencyMs, long? inputTokens, long? outputTokens, double? cost, double? qualityScore,
+        double? userFeedback, string? error, JsonElement? metadata)
+    {
+        OptionalText(id, MaxIdLength, BatchItemPath.Alone, "id");
         Values(latencyMs, inputTokens, outputTokens, cost, qualityScore, userFeedback, error, metadata, BatchItemPath.Alone);
+    }
 
     private readonly record struct EventValues(double? LatencyMs, long? InputTokens, long? OutputTokens, double? Cost, double? QualityScore,
         double? UserFeedback, string? Error, JsonElement? Metadata);
