@@ -5,6 +5,7 @@ using Microsoft.Extensions.Http.Resilience;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
+using Polly.Telemetry;
 using PromptVault.Client;
 using PromptVault.Client.DependencyInjection;
 using PromptVault.Client.Events;
@@ -53,6 +54,16 @@ public static class PromptVaultServiceCollectionExtensions
                 resilience.Retry.Delay = PromptVaultDefaults.FirstRetryDelay;
                 resilience.CircuitBreaker.SamplingDuration = TimeSpan.FromTicks(Math.Max(TimeSpan.FromSeconds(30).Ticks, timeout.Ticks));
             });
+        // The resilience handler's telemetry logs every failed attempt as a warning (the last as an error) with its stack trace:
+        // one refresh with the server down wrote eight. The SDK logs each failure once, with its reason (2003, 2101), so the
+        // events of its pipeline are Debug; other pipelines of the application keep their severity.
+        services.AddOptions<TelemetryOptions>().PostConfigure(telemetry =>
+        {
+            var others = telemetry.SeverityProvider;
+            telemetry.SeverityProvider = args => args.Source.PipelineName == PromptVaultDefaults.HttpClientName + "-standard"
+                ? ResilienceEventSeverity.Debug
+                : others?.Invoke(args) ?? args.Event.Severity;
+        });
         // The stream stays open for hours: no timeout and no retry handler; SnapshotSource reconnects with backoff. Also the
         // single attempt at start when a fallback file is configured.
         services.AddHttpClient(PromptVaultDefaults.StreamHttpClientName).ConfigureHttpClient((provider, http) =>
