@@ -73,7 +73,7 @@ internal sealed class PromptVaultSdk : IPromptVault, IAsyncDisposable, IDisposab
         EnsureText(variables);
         Serving.EnsureUnitIdIsText(unitId);
         var byExperiment = Serving.ByExperimentValidated(unitId, version, label);
-        var prompt = snapshot.Prompts.GetValueOrDefault(name) ?? throw PromptNotFound(name);
+        var prompt = snapshot.Prompts.GetValueOrDefault(name) ?? throw PromptNotFound(name, snapshot.Sequence);
         VersionView served;
         (string Id, string VariantId)? experiment = null;
         if (!string.IsNullOrWhiteSpace(version))
@@ -126,10 +126,13 @@ internal sealed class PromptVaultSdk : IPromptVault, IAsyncDisposable, IDisposab
 
     /// <summary>Not in the snapshot; a name no prompt could have is refused as the server refuses it (<c>invalid_name</c>). Checked
     /// only here, as every name in the snapshot is valid.</summary>
-    private static NotFoundException PromptNotFound(string name)
+    /// <remarks>The snapshot holds every prompt, a prompt with no label too (that is <c>label_not_found</c>), so a name missing
+    /// from it names no prompt, or one created after the snapshot was built.</remarks>
+    private static NotFoundException PromptNotFound(string name, long sequence)
     {
         PromptRules.ValidatePromptName(name);
-        return new NotFoundException("prompt_not_found", $"prompt '{name}' is not in the snapshot: it does not exist or has no labelled version.");
+        return new NotFoundException("prompt_not_found",
+            $"prompt '{name}' does not exist in snapshot {sequence}; a prompt created since is served once the next snapshot arrives.");
     }
 
     /// <summary>The server refuses a request whose variables hold U+0000 while reading it, before anything else: so does this.</summary>

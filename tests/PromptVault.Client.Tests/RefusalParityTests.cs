@@ -55,6 +55,26 @@ public sealed class RefusalParityTests(SdkServerFixture fixture) : IClassFixture
             () => host.Vault.GetPromptAsync("Not A Name", cancellationToken: ct).AsTask());
     }
 
+    /// <summary>A prompt with no label is in the snapshot (label_not_found), so prompt_not_found says only that there is no such prompt.</summary>
+    [Fact]
+    public async Task GetPromptAsync_UnknownPromptOrNoLabel_ErrorSaysWhichAndWhy()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var unlabelled = Prompts.NewName("unlabelled");
+        await Server.Api.CreatePromptAsync(new CreatePromptRequest(unlabelled, Type: PromptType.System, Content: "x"), ct);
+        await using var host = await SdkHost.StartAsync(Server.BaseAddress, Server.AdminKey, o => o.UseStream = false, cancellationToken: ct);
+        var missing = Prompts.NewName("missing");
+
+        var noLabel = await Assert.ThrowsAsync<NotFoundException>(async () => await host.Vault.GetPromptAsync(unlabelled, cancellationToken: ct));
+        var noPrompt = await Assert.ThrowsAsync<NotFoundException>(async () => await host.Vault.GetPromptAsync(missing, cancellationToken: ct));
+
+        Assert.Equal("label_not_found", noLabel.Code);
+        Assert.Equal("prompt_not_found", noPrompt.Code);
+        // It once said "it does not exist or has no labelled version", sending the reader after a label.
+        Assert.DoesNotContain("label", noPrompt.Message, StringComparison.Ordinal);
+        Assert.Contains($"prompt '{missing}' does not exist in snapshot {host.Sdk.Snapshots.Current!.Sequence}", noPrompt.Message, StringComparison.Ordinal);
+    }
+
     /// <summary>
     /// A unit id the server cannot read as text (a lone surrogate: a user name cut in the middle of an emoji, say) is refused
     /// by the SDK too, rather than served and then lost with its exposure and events, which the server refuses.
