@@ -37,6 +37,27 @@ public sealed class ChatMiddlewareTests(SdkServerFixture fixture) : IClassFixtur
     };
 
     [Fact]
+    public async Task GetResponseAsync_PropertyOfTheWrongType_RefusedNamingIt()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var (host, chat, model, _, _) = await StartAsync("wrong-type", ct);
+        await using var _ = host;
+        // A Dictionary<string, string> is no IReadOnlyDictionary<string, object?>: it once counted as no variables, and the
+        // refusal named the variable 'company' as missing; a Guid unit counted as no unit.
+        var variables = new ChatOptions { AdditionalProperties = new() { [PromptVaultChatClient.VariablesProperty] = new Dictionary<string, string> { ["company"] = "Acme" } } };
+        var unit = Call("u");
+        unit.AdditionalProperties![PromptVaultChatClient.UnitIdProperty] = Guid.Empty;
+
+        var wrongVariables = await Assert.ThrowsAsync<ArgumentException>(() => chat.GetResponseAsync([new(ChatRole.User, "hi")], variables, ct));
+        var wrongUnit = await Assert.ThrowsAsync<ArgumentException>(() => chat.GetResponseAsync([new(ChatRole.User, "hi")], unit, ct));
+
+        Assert.Contains("[\"promptvault.variables\"] is a System.Collections.Generic.Dictionary`2[System.String,System.String]", wrongVariables.Message, StringComparison.Ordinal);
+        Assert.Contains("must be a System.Collections.Generic.IReadOnlyDictionary`2[System.String,System.Object]", wrongVariables.Message, StringComparison.Ordinal);
+        Assert.Contains("[\"promptvault.unit_id\"] is a System.Guid; it must be a System.String.", wrongUnit.Message, StringComparison.Ordinal);
+        Assert.Empty(model.Calls);
+    }
+
+    [Fact]
     public async Task GetResponseAsync_SendsTheRenderedPromptAndSettings_RecordsLatencyTokensAndCost()
     {
         var ct = TestContext.Current.CancellationToken;

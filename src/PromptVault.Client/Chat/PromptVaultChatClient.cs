@@ -140,8 +140,13 @@ public sealed class PromptVaultChatClient : DelegatingChatClient
         }
     }
 
+    /// <exception cref="ArgumentException">The entry is there but not a <typeparamref name="T"/>: it would otherwise count as absent,
+    /// and a call meant for a unit or with variables would go out without them, its refusal naming a variable instead.</exception>
     internal static T? Property<T>(ChatOptions? options, string key) where T : class =>
-        options?.AdditionalProperties is { } properties && properties.TryGetValue(key, out var value) ? value as T : null;
+        options?.AdditionalProperties is { } properties && properties.TryGetValue(key, out var value) && value is not null
+            ? value as T ?? throw new ArgumentException(
+                $"ChatOptions.AdditionalProperties[\"{key}\"] is a {value.GetType()}; it must be a {typeof(T)}.", nameof(options))
+            : null;
 
     private async Task<ResolvedPrompt?> ResolveAsync(ChatOptions? options, CancellationToken cancellationToken)
     {
