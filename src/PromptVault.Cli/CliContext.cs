@@ -2,6 +2,8 @@ using System.Net;
 using System.Text.Json;
 using Microsoft.AspNetCore.WebUtilities;
 using PromptVault.Client;
+using PromptVault.Core;
+using PromptVault.Core.Prompts;
 using PromptVault.Server.Hosting;
 using Spectre.Console;
 
@@ -107,6 +109,7 @@ internal sealed class CliContext
         }
         catch (PromptVaultApiException e)
         {
+            if (e.Code == "approval_required" && target is not null) target = await WithStatusAsync(client, target, cancellationToken);
             WriteError(e, target: target);
             return ExitCodes.Refused;
         }
@@ -146,12 +149,10 @@ internal sealed class CliContext
             (_, "prompt_not_found") => "'promptvault list' shows the prompts there are.",
             (_, "missing_variable") when e.Field?.StartsWith(VariablesField, StringComparison.Ordinal) == true =>
                 $"pass --var {e.Field[VariablesField.Length..]}=VALUE, or put it in a --vars FILE.json.",
-            (_, "approval_required") when target is var (name, version) =>
-                $"from the CLI: 'promptvault status {name} {version} review' moves it to review, and 'promptvault status {name} {version} approved', " +
-                "run with a key of another name (--api-key), approves it; then run this command again.",
-            (_, "self_approval") when target is var (name, version) =>
+            (_, "approval_required") when target is { Status: { } status } => ApprovalHint(target, status),
+            (_, "self_approval") when target is var (name, version, _) =>
                 $"whoever approves it runs 'promptvault status {name} {version} approved' with their own key (--api-key).",
-            (_, "tests_required" or "tests_failed") when target is var (name, version) =>
+            (_, "tests_required" or "tests_failed") when target is var (name, version, _) =>
                 $"'promptvault test {name} --version {version}' runs its tests and shows what fails; once they pass, run this command again.",
             _ => null,
         };
@@ -167,12 +168,36 @@ internal sealed class CliContext
 
     private const string VariablesField = "variables.";
 
+    /// <summary>The CLI commands that take <paramref name="target"/> from <paramref name="status"/> through the approval gate; null when it can no longer pass it (the detail says what to do instead).</summary>
+    private static string? ApprovalHint(TargetVersion target, VersionStatus status)
+    {
+        var steps = ApprovalRules.StepsToApproval(status);
+        if (steps is null) return null;
+        var commands = steps.Select(step => step == VersionStatus.Approved
+            ? $"'promptvault status {target.Name} {target.Version} approved', run with a key of another name (--api-key), approves it"
+            : $"'promptvault status {target.Name} {target.Version} {Names.Of(step)}' moves it to {Names.Of(step)}");
+        return $"from the CLI: {string.Join(", and ", commands)}; then run this command again.";
+    }
+
+    /// <summary><paramref name="target"/> with the status it has now, which the approval hint starts from; without one when it cannot be read.</summary>
+    private static async Task<TargetVersion> WithStatusAsync(PromptVaultClient client, TargetVersion target, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return target with { Status = (await client.GetVersionAsync(target.Name, target.Version, cancellationToken)).Status };
+        }
+        catch (Exception e) when (e is PromptVaultApiException or HttpRequestException)
+        {
+            return target;
+        }
+    }
+
     private void WriteJsonError(CliError error) =>
         Error.WriteLine(JsonSerializer.Serialize(new CliErrorDocument(error), CliJson.ErrorDocument));
 }
 
-/// <summary>The version a command moves through the lifecycle, as the user named it.</summary>
-internal sealed record TargetVersion(string Name, string Version);
+/// <summary>The version a command moves through the lifecycle, as the user named it; its status once a refusal has read it.</summary>
+internal sealed record TargetVersion(string Name, string Version, VersionStatus? Status = null);
 
 /// <summary>An error as <c>--json</c> prints it on stderr; <c>status</c> and <c>title</c> are the server's, when it refused.</summary>
 internal sealed record CliError(int? Status, string? Title, string Code, string Detail, string? Field, string? Hint);

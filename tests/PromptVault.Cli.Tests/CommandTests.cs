@@ -179,6 +179,23 @@ public sealed class CommandTests(ServerFixture fixture) : IClassFixture<ServerFi
     }
 
     [Fact]
+    public async Task Pull_JsonWithOutputFile_WritesTheFileAndPrintsTheVersion()
+    {
+        using var folder = new TempFolder();
+        var name = ApiCalls.UniqueName("pull-json");
+        Assert.Equal(0, (await Cli.RunAsync(fixture.Server, null, "push", folder.Write("a.md", PromptFile(name)))).ExitCode);
+        var file = folder.File("pulled.md");
+
+        var pulled = await Cli.RunAsync(fixture.Server, null, "pull", name, "-o", file, "--json");
+
+        Assert.True(pulled.ExitCode == 0, pulled.ToString());
+        Assert.Contains($"name: {name}", File.ReadAllText(file), StringComparison.Ordinal);
+        var version = JsonDocument.Parse(pulled.Out).RootElement;
+        Assert.Equal((name, "1.0.0"), (version.GetProperty("promptName").GetString(), version.GetProperty("version").GetString()));
+        Assert.Equal("", pulled.Error);
+    }
+
+    [Fact]
     public async Task Push_BadFrontMatter_ExitsOneNamingTheFileAndProblem()
     {
         using var folder = new TempFolder();
@@ -315,15 +332,18 @@ public sealed class CommandTests(ServerFixture fixture) : IClassFixture<ServerFi
         var approvalJson = await Cli.RunAsync(fixture.Server, null, "promote", "gate-approval", "1.0.0", "--json");
         Assert.Equal(0, (await Cli.RunAsync(fixture.Server, null, "status", "gate-approval", "1.0.0", "review")).ExitCode);
         var self = await Cli.RunAsync(fixture.Server, null, "status", "gate-approval", "1.0.0", "approved");
+        var inReview = await Cli.RunAsync(fixture.Server, null, "promote", "gate-approval", "1.0.0");
         var tests = await Cli.RunAsync(fixture.Server, null, "promote", "gate-tests", "1.0.0");
 
-        Assert.Equal((1, 1, 1, 1), (approval.ExitCode, approvalJson.ExitCode, self.ExitCode, tests.ExitCode));
+        Assert.Equal((1, 1, 1, 1, 1), (approval.ExitCode, approvalJson.ExitCode, self.ExitCode, inReview.ExitCode, tests.ExitCode));
         const string approve = "hint: from the CLI: 'promptvault status gate-approval 1.0.0 review' moves it to review, and 'promptvault status gate-approval 1.0.0 approved', " +
             "run with a key of another name (--api-key), approves it; then run this command again.";
         Assert.Contains("error (approval_required):", approval.Error, StringComparison.Ordinal);
         Assert.Contains(approve, approval.Error, StringComparison.Ordinal);
         Assert.Equal(approve["hint: ".Length..], JsonDocument.Parse(approvalJson.Error).RootElement.GetProperty("error").GetProperty("hint").GetString());
         Assert.Contains("hint: whoever approves it runs 'promptvault status gate-approval 1.0.0 approved' with their own key (--api-key).", self.Error, StringComparison.Ordinal);
+        Assert.Contains("hint: from the CLI: 'promptvault status gate-approval 1.0.0 approved', run with a key of another name (--api-key), approves it; then run this command again.",
+            inReview.Error, StringComparison.Ordinal);
         Assert.Contains("error (tests_required):", tests.Error, StringComparison.Ordinal);
         Assert.Contains("hint: 'promptvault test gate-tests --version 1.0.0' runs its tests and shows what fails; once they pass, run this command again.", tests.Error, StringComparison.Ordinal);
     }

@@ -16,6 +16,17 @@ public static class ApprovalRules
                 $"version {version.Version} was written by '{actor}', who cannot approve it: a key with another name must approve it.");
     }
 
+    /// <summary>
+    /// The statuses a version of <paramref name="status"/> that the gate refuses moves to, in order, to be approved: a draft
+    /// goes to review first, and so does a version approved before approvals were recorded; null when it can no longer be.
+    /// </summary>
+    public static IReadOnlyList<VersionStatus>? StepsToApproval(VersionStatus status) => status switch
+    {
+        VersionStatus.Draft or VersionStatus.Approved => [VersionStatus.Review, VersionStatus.Approved],
+        VersionStatus.Review => [VersionStatus.Approved],
+        _ => null,
+    };
+
     /// <summary>Why <paramref name="version"/> may not become production under the prompt's gate; null when it may.</summary>
     public static ConflictException? PromotionRefused(Prompt prompt, PromptVersion version)
     {
@@ -24,13 +35,12 @@ public static class ApprovalRules
         if (!prompt.RequireApproval || version.Approval is not null)
             return null;
         var approve = $"(POST /api/prompts/{prompt.Name}/versions/{version.Version}/status {{\"status\":\"approved\"}}) by a key other than its author's, then promote it";
-        var next = version.Status switch
+        var next = StepsToApproval(version.Status) switch
         {
-            VersionStatus.Draft => $"move it to review, then approve it {approve}",
-            VersionStatus.Review => $"approve it {approve}",
-            // Approved before approvals were recorded: approve it again.
-            VersionStatus.Approved => $"move it back to review and approve it again {approve}",
-            _ => "it can no longer be approved: roll back to an approved version, or create a new version and have it approved",
+            null => "it can no longer be approved: roll back to an approved version, or create a new version and have it approved",
+            [VersionStatus.Approved] => $"approve it {approve}",
+            _ when version.Status == VersionStatus.Approved => $"move it back to review and approve it again {approve}",
+            _ => $"move it to review, then approve it {approve}",
         };
         return new ConflictException("approval_required",
             $"prompt '{prompt.Name}' requires approval: version {version.Version} is {Names.Of(version.Status)} and not approved; {next}.", "version");
