@@ -77,6 +77,13 @@ public sealed class ConcurrentWriteException(string message) : Exception(message
 public sealed class StoreFullException(string message, Exception innerException) : Exception(message, innerException);
 
 /// <summary>
+/// Thrown by a store when its database may be read but not written (a read-only file, folder or filesystem; a PostgreSQL hot
+/// standby or <c>default_transaction_read_only</c>): nothing was stored. Reads keep working (HTTP 503); the store writes again
+/// on the next request, with no restart, once the database is writable. The message says so and names the database.
+/// </summary>
+public sealed class StoreReadOnlyException(string message, Exception innerException) : Exception(message, innerException);
+
+/// <summary>
 /// Thrown by a store when its database server cannot be reached (refused, gone, shutting down, or not answering): a write
 /// that met it may or may not have committed. Transient (HTTP 503); the store connects again on the next request, with no restart.
 /// </summary>

@@ -16,6 +16,9 @@ internal static class PostgresErrors
     /// <summary>The server could not extend a file (SQLSTATE 53100): the transaction is rolled back whole, and waits for an operator.</summary>
     public static bool IsDiskFull(PostgresException e) => e.SqlState == PostgresErrorCodes.DiskFull;
 
+    /// <summary>The server takes no writes (SQLSTATE 25006): a hot standby, or <c>default_transaction_read_only</c> on.</summary>
+    public static bool IsReadOnly(PostgresException e) => e.SqlState == PostgresErrorCodes.ReadOnlySqlTransaction;
+
     /// <summary>
     /// The server could not be reached or went away: no connection (refused, timed out, dropped; Npgsql's own exception,
     /// transient), a connection error (SQLSTATE class 08), or the server shutting down, crashed or starting (57P01-57P03).

@@ -69,22 +69,42 @@ public sealed partial class PostgresPromptStore : RelationalPromptStore<NpgsqlCo
         // and the second sees the first's revocation when it checks that an admin key remains.
         connection.ExecuteAsync(Command($"SELECT id FROM {RegistryStatements.ActiveAdmins} FOR UPDATE", null, cancellationToken, transaction));
 
-    /// <summary>Runs <paramref name="work"/> on a connection from the pool, translating a full disk, an exhausted pool and an unreachable server.</summary>
+    /// <summary>Runs <paramref name="work"/> on a connection from the pool, translating a full disk, a read-only database, an exhausted pool and an unreachable server.</summary>
     internal override async Task<T> WithConnectionAsync<T>(Func<NpgsqlConnection, Task<T>> work, CancellationToken cancellationToken)
     {
         try
         {
-            await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-            return await work(connection);
+            try
+            {
+                return await OnPooledConnectionAsync(work, cancellationToken);
+            }
+            catch (PostgresException e) when (PostgresErrors.IsReadOnly(e))
+            {
+                // A session keeps the read-only default it started with, so the pool may hold one from while the database
+                // was read-only: the pool is cleared and the work, which wrote nothing, runs once more on a new session.
+                dataSource.Clear();
+                return await OnPooledConnectionAsync(work, cancellationToken);
+            }
         }
         catch (PostgresException e) when (PostgresErrors.IsDiskFull(e))
         {
             throw new StoreFullException("The PostgreSQL server's disk is full: nothing was stored. Free space, then retry the request.", e);
         }
+        catch (PostgresException e) when (PostgresErrors.IsReadOnly(e))
+        {
+            throw new StoreReadOnlyException($"The PostgreSQL database '{new NpgsqlConnectionStringBuilder(dataSource.ConnectionString).Database}' cannot be written (a hot standby, or default_transaction_read_only is on): " +
+                "nothing was stored, and reads still work. Point the server at a writable primary, or turn read-only off, then retry the request.", e);
+        }
         catch (NpgsqlException e) when (ConnectionTrouble(e) is { } trouble)
         {
             throw trouble;
         }
+    }
+
+    private async Task<T> OnPooledConnectionAsync<T>(Func<NpgsqlConnection, Task<T>> work, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        return await work(connection);
     }
 
     /// <summary>

@@ -60,11 +60,17 @@ public sealed class SqliteConnectionFactory : IDisposable
     /// <see cref="SqliteConnection.ClearAllPools"/> would also clear the pools of other databases in the process while they
     /// are in use. The factory can still open connections afterwards, into a new pool.
     /// </summary>
-    public void Dispose()
+    public void Dispose() => ClearPool();
+
+    /// <summary>Closes this database's idle pooled connections now and those in use when they are returned (see <see cref="Dispose"/>).</summary>
+    internal void ClearPool()
     {
         using var connection = new SqliteConnection(ConnectionString);
         SqliteConnection.ClearPool(connection);
     }
+
+    /// <summary>Whether SQLite opened <paramref name="connection"/> read-only, as it does a file it may not write.</summary>
+    internal static bool IsReadOnly(SqliteConnection connection) => raw.sqlite3_db_readonly(connection.Handle, "main") == 1;
 
     /// <summary>Opens a configured connection; the caller disposes it.</summary>
     public Task<SqliteConnection> OpenAsync(CancellationToken cancellationToken = default) => OpenAsync(ConnectionString, "", cancellationToken);
@@ -85,11 +91,10 @@ public sealed class SqliteConnectionFactory : IDisposable
         try
         {
             await connection.OpenAsync(cancellationToken);
-            // SQLite opens a file it may not write (its permissions, a read-only mount) read-only without a word, and only
-            // a write then fails: refused here, so a server does not start on it and a later connection names the cause.
-            if (raw.sqlite3_db_readonly(connection.Handle, "main") == 1)
-                throw new UnauthorizedAccessException(
-                    $"the database file {DatabasePath} is read-only: PromptVault must be able to write it, and to create and write its -wal and -shm files beside it.");
+            // SQLite opens a file it may not write (its permissions, a read-only mount) read-only without a word, and stays so:
+            // reads work on it, a write fails (SqliteErrors.Transient). It is not pooled, so once the file is writable again
+            // the next connection writes. A server does not start on such a file (SqliteDatabase.MigrateAsync).
+            if (IsReadOnly(connection)) ClearPool();
             await using var command = connection.CreateCommand();
             command.CommandText = (walEnabled ? connectionPragmas : connectionPragmas + " PRAGMA journal_mode = WAL;") + " " + pragmas;
             await command.ExecuteNonQueryAsync(cancellationToken);

@@ -20,6 +20,7 @@ public sealed class SqliteDatabase(SqliteConnectionFactory connections)
     /// <summary>Applies the scripts the database has not run yet; each in its own transaction.</summary>
     /// <returns>How many scripts were applied: 0 when the schema was up to date.</returns>
     /// <exception cref="InvalidOperationException">The database was migrated by a newer PromptVault.</exception>
+    /// <exception cref="UnauthorizedAccessException">SQLite opened the file read-only (its permissions, a read-only mount).</exception>
     public Task<int> MigrateAsync(CancellationToken cancellationToken = default) => MigrateAsync(int.MaxValue, cancellationToken);
 
     /// <summary>The same, up to and including script <paramref name="throughVersion"/> (a test's database as an older PromptVault left it).</summary>
@@ -27,6 +28,10 @@ public sealed class SqliteDatabase(SqliteConnectionFactory connections)
     {
         var scripts = Scripts();
         await using var connection = await connections.OpenAsync(cancellationToken);
+        // Refused at the start, so a server does not serve a file it cannot write (one that turns read-only later answers 503 store_read_only to writes).
+        if (SqliteConnectionFactory.IsReadOnly(connection))
+            throw new UnauthorizedAccessException(
+                $"the database file {connections.DatabasePath} is read-only: PromptVault must be able to write it, and to create and write its -wal and -shm files beside it.");
         await connection.ExecuteAsync(new CommandDefinition(CreateHistory, cancellationToken: cancellationToken));
 
         var newest = await connection.ExecuteScalarAsync<int?>(

@@ -8,6 +8,7 @@ internal static class SqliteErrors
 {
     private const int Busy = 5;
     private const int Locked = 6;
+    private const int ReadOnly = 8;
     private const int Full = 13;
     private const int Constraint = 19;
     private const int ConstraintForeignKey = 787;
@@ -25,13 +26,18 @@ internal static class SqliteErrors
 
     /// <summary>
     /// The store's own exception for a failure the caller may retry, or null: a lock held by another connection for longer
-    /// than the busy timeout (<see cref="TimeoutException"/>), or a full disk (<see cref="StoreFullException"/>).
+    /// than the busy timeout (<see cref="TimeoutException"/>), a full disk (<see cref="StoreFullException"/>), or a file
+    /// SQLite opened read-only, as it does without a word when the file, its folder or its filesystem is not writable
+    /// (<see cref="StoreReadOnlyException"/>).
     /// </summary>
-    public static Exception? Transient(SqliteException e, TimeSpan busyTimeout) => e.SqliteErrorCode switch
+    public static Exception? Transient(SqliteException e, SqliteConnectionFactory connections) => e.SqliteErrorCode switch
     {
         Busy or Locked => new TimeoutException(
-            $"The SQLite database stayed locked by another writer for more than {busyTimeout.TotalSeconds:0.#} s. " +
+            $"The SQLite database stayed locked by another writer for more than {connections.BusyTimeout.TotalSeconds:0.#} s. " +
             "This is transient: retry the request.", e),
+        ReadOnly => new StoreReadOnlyException(
+            $"The SQLite database file {connections.DatabasePath} cannot be written (it, its folder or its filesystem is read-only): " +
+            "nothing was stored, and reads still work. Make it writable, then retry the request.", e),
         Full => new StoreFullException("The SQLite database's disk is full: nothing was stored. Free space, then retry the request.", e),
         _ => null,
     };

@@ -88,7 +88,7 @@ public sealed partial class SqlitePromptStore : RelationalPromptStore<SqliteConn
             return await read(connection, transaction);
         }, cancellationToken);
 
-    /// <summary>Runs <paramref name="work"/> on a new connection, translating a lock that outlasted the busy timeout and a full disk.</summary>
+    /// <summary>Runs <paramref name="work"/> on a new connection, translating a lock that outlasted the busy timeout, a full disk and a read-only file.</summary>
     internal override async Task<T> WithConnectionAsync<T>(Func<SqliteConnection, Task<T>> work, CancellationToken cancellationToken)
     {
         try
@@ -96,7 +96,7 @@ public sealed partial class SqlitePromptStore : RelationalPromptStore<SqliteConn
             await using var connection = await connections.OpenAsync(cancellationToken);
             return await work(connection);
         }
-        catch (SqliteException e) when (SqliteErrors.Transient(e, connections.BusyTimeout) is { } transient)
+        catch (SqliteException e) when (SqliteErrors.Transient(e, connections) is { } transient)
         {
             throw transient;
         }

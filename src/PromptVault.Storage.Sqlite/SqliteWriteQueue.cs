@@ -266,7 +266,7 @@ internal sealed class SqliteWriteQueue : IAsyncDisposable
             if (context is not null)
                 await context.DisposeAsync();
             context = null;
-            var error = e is SqliteException sqlite && SqliteErrors.Transient(sqlite, connections.BusyTimeout) is { } transient ? transient : e;
+            var error = e is SqliteException sqlite && SqliteErrors.Transient(sqlite, connections) is { } transient ? transient : e;
             foreach (var write in group)
                 write.Fail(error);
             Lost(unreported, error);
@@ -344,8 +344,9 @@ internal sealed class SqliteWriteQueue : IAsyncDisposable
         catch (Exception e)
         {
             // A failed statement leaves the transaction usable, unless SQLite rolled it back whole (a full disk, an I/O
-            // error): the group then fails with the write's error, which says why, not with the savepoint's absence.
-            if (raw.sqlite3_get_autocommit(context.Connection.Handle) != 0)
+            // error): the group then fails with the write's error, which says why, not with the savepoint's absence. So does
+            // it on a connection SQLite opened read-only, where every write would fail alike: the next group opens another.
+            if (raw.sqlite3_get_autocommit(context.Connection.Handle) != 0 || SqliteConnectionFactory.IsReadOnly(context.Connection))
                 throw;
             transaction.Rollback(Savepoint);
             transaction.Release(Savepoint);

@@ -21,7 +21,7 @@ public sealed partial class StoreOutage(ILogger logger, string loop, TimeSpan in
     private long failures;
 
     /// <summary>Whether <paramref name="e"/> is the store's trouble (unreachable, busy or full), as the API answers 503.</summary>
-    public static bool IsStoreTrouble(Exception e) => e is StoreUnavailableException or StoreFullException or TimeoutException;
+    public static bool IsStoreTrouble(Exception e) => e is StoreUnavailableException or StoreFullException or StoreReadOnlyException or TimeoutException;
 
     /// <summary>What happened, for a log line: the store's exception words it for a caller ("retry the request"), the driver's own says what happened.</summary>
     public static string Reason(Exception e) => e.InnerException?.Message ?? e.Message;

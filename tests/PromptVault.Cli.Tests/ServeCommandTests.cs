@@ -1,3 +1,4 @@
+using PromptVault.Server.Tests;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;

@@ -51,7 +51,7 @@ internal sealed class ProblemExceptionHandler : IExceptionHandler
         if (status == 0) return false;
         // A busy store frees up within a second; an unreachable one is tried again at once on the next request; a full disk
         // waits for an operator; a missing setting needs a restart.
-        if (StoreTrouble(exception) is not null) context.Response.Headers.RetryAfter = exception is StoreFullException ? "30" : "1";
+        if (StoreTrouble(exception) is not null) context.Response.Headers.RetryAfter = exception is StoreFullException or StoreReadOnlyException ? "30" : "1";
         await Problems.WriteAsync(context, status, code, detail, field);
         return true;
     }
@@ -68,13 +68,15 @@ internal sealed class ProblemExceptionHandler : IExceptionHandler
     /// The store's failures that are not the request's fault, as the caller is told them (the HTTP API's 503, an MCP tool's error,
     /// a dashboard page's message); null for anything else. Busy: SQLite still locked after its busy timeout, or a PostgreSQL
     /// write that kept losing races with other writers, or every pooled PostgreSQL connection in use past the pool's Timeout. Unavailable: PostgreSQL could not be reached (the message says neither
-    /// "nothing was stored" nor the server's address: a write cut off at its commit may have committed). Full: the disk.
+    /// "nothing was stored" nor the server's address: a write cut off at its commit may have committed). Full: the disk. Read-only:
+    /// the database takes reads but no writes; its message names the database, which an operator must make writable.
     /// </summary>
     internal static (string Code, string Message)? StoreTrouble(Exception exception) => exception switch
     {
         TimeoutException => ("store_busy", "The database is busy; retry the request."),
         StoreUnavailableException => ("store_unavailable", "The database could not be reached; retry the request."),
         StoreFullException => ("store_full", "The database's disk is full: nothing was stored. Retry once space is freed."),
+        StoreReadOnlyException e => ("store_read_only", e.Message),
         _ => null,
     };
 

@@ -99,5 +99,5 @@ public static class ServerStorage
     /// <see cref="DbException"/>; a lock held too long and a full disk are the stores' own exceptions.
     /// </summary>
     public static bool IsDatabaseFailure(Exception e) =>
-        e is DbException or IOException or UnauthorizedAccessException or TimeoutException or Core.StoreFullException or Core.StoreUnavailableException or System.Net.Sockets.SocketException;
+        e is DbException or IOException or UnauthorizedAccessException or TimeoutException or Core.StoreFullException or Core.StoreReadOnlyException or Core.StoreUnavailableException or System.Net.Sockets.SocketException;
 }

@@ -53,6 +53,46 @@ public sealed class DatabaseOutageTests
     }
 
     [Fact]
+    public async Task DatabaseReadOnly_WritesAnswer503StoreReadOnly_ReadsWork_WritesWorkOnceItIsWritable()
+    {
+        await using var database = await PostgresServer.CreateDatabaseAsync(migrated: false, Cancel);
+        var (app, client) = await StartAsync(database.ConnectionString);
+        await using var _ = app;
+        using var __ = client;
+        var name = await CreateSupportPromptAsync(client);
+        var versionId = (await GetAsync(client, $"/api/prompts/{name}/versions/1.0.0")).Body.Str("id");
+        var databaseName = new NpgsqlConnectionStringBuilder(database.ConnectionString).Database;
+        // Opened before the change, so this session can turn it off again.
+        await using var admin = new NpgsqlConnection(database.ConnectionString);
+        await admin.OpenAsync(Cancel);
+        await using (var on = new NpgsqlCommand($"ALTER DATABASE \"{databaseName}\" SET default_transaction_read_only = on", admin))
+            await on.ExecuteNonQueryAsync(Cancel);
+        app.Services.GetRequiredService<NpgsqlDataSource>().Clear(); // new sessions, as after a failover to a standby
+
+        foreach (var (method, path, body) in new (HttpMethod, string, object?)[]
+        {
+            (HttpMethod.Post, "/api/prompts", SupportPrompt(UniqueName("read-only"))),
+            (HttpMethod.Post, "/api/metrics", new { versionId, latencyMs = 12.5 }),
+        })
+        {
+            using var request = new HttpRequestMessage(method, path) { Content = JsonContent.Create(body) };
+            using var response = await client.SendAsync(request, Cancel);
+            var text = await response.Content.ReadAsStringAsync(Cancel);
+            Assert.True(response.StatusCode == HttpStatusCode.ServiceUnavailable, $"{method} {path}: {(int)response.StatusCode} {text}");
+            Assert.Contains("\"code\":\"store_read_only\"", text, StringComparison.Ordinal);
+            Assert.Contains($"The PostgreSQL database '{databaseName}' cannot be written", text, StringComparison.Ordinal);
+            Assert.Equal("30", response.Headers.RetryAfter?.ToString());
+        }
+        Assert.Equal(HttpStatusCode.OK, (await GetAsync(client, $"/api/prompts/{name}")).Status);
+
+        await using (var off = new NpgsqlCommand($"ALTER DATABASE \"{databaseName}\" SET default_transaction_read_only = off", admin))
+            await off.ExecuteNonQueryAsync(Cancel);
+        await CreateSupportPromptAsync(client);
+        var (status, stored) = await PostAsync(client, "/api/metrics", new { versionId, latencyMs = 12.5 });
+        Assert.True(status == HttpStatusCode.OK, stored?.ToJsonString());
+    }
+
+    [Fact]
     public async Task ConnectionPoolExhausted_Answers503StoreBusy_NotUnreachable_AndServesOnceAConnectionIsFree()
     {
         await using var database = await PostgresServer.CreateDatabaseAsync(migrated: false, Cancel);

@@ -1,12 +1,12 @@
 using System.Diagnostics;
 
-namespace PromptVault.Cli.Tests;
+namespace PromptVault.Server.Tests;
 
 /// <summary>
 /// Makes a file read-only for this process and its children until disposed. Permissions do not bind root, so as root the
 /// file is made immutable (chattr +i), which does.
 /// </summary>
-internal sealed class ReadOnlyFile : IDisposable
+public sealed class ReadOnlyFile : IDisposable
 {
     private readonly string path;
 
