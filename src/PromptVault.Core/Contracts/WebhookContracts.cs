@@ -7,11 +7,11 @@ namespace PromptVault.Core.Contracts;
 /// <param name="Events">Event names from <see cref="WebhookEvents.All"/>.</param>
 public sealed record CreateWebhookRequest(string? Url, IReadOnlyList<string>? Events);
 
-/// <summary>A registered webhook, without its secret.</summary>
+/// <summary>A registered webhook, without its secret; its URL with the password masked (<see cref="Webhook.ShownUrl"/>).</summary>
 public sealed record WebhookResponse(string Id, string Url, IReadOnlyList<string> Events, DateTimeOffset CreatedAt, string CreatedBy)
 {
     public static WebhookResponse From(Webhook webhook) =>
-        new(webhook.Id, webhook.Url, webhook.Events, webhook.CreatedAt, webhook.CreatedBy);
+        new(webhook.Id, webhook.ShownUrl, webhook.Events, webhook.CreatedAt, webhook.CreatedBy);
 }
 
 /// <summary>The answer to <c>POST /api/webhooks</c>: the only time the secret is shown.</summary>

@@ -1,7 +1,29 @@
 namespace PromptVault.Core.Webhooks;
 
 /// <summary>A registered receiver: where deliveries go, which events it hears, and the secret that signs them.</summary>
-public sealed record Webhook(string Id, string Url, IReadOnlyList<string> Events, string Secret, DateTimeOffset CreatedAt, string CreatedBy);
+/// <param name="Url">Where deliveries go, as registered: its user info is sent as HTTP Basic credentials.</param>
+public sealed record Webhook(string Id, string Url, IReadOnlyList<string> Events, string Secret, DateTimeOffset CreatedAt, string CreatedBy)
+{
+    /// <summary>The URL as every read shows it (API, CLI): with its password masked, <c>https://user:***@host/hook</c>.</summary>
+    public string ShownUrl => MaskPassword(Url);
+
+    /// <summary>
+    /// <paramref name="url"/> with the password of its user info (between the first <c>:</c> and the last <c>@</c> of the
+    /// authority) replaced by <c>***</c>; unchanged when it has none. The user name stays: it says which credentials are used.
+    /// </summary>
+    public static string MaskPassword(string url)
+    {
+        ArgumentNullException.ThrowIfNull(url);
+        var scheme = url.IndexOf("://", StringComparison.Ordinal);
+        if (scheme < 0) return url;
+        var start = scheme + 3;
+        // .NET reads a backslash in an http URL as a slash.
+        var end = url.IndexOfAny(['/', '\\', '?', '#'], start) is var stop and >= 0 ? stop : url.Length;
+        var at = url.LastIndexOf('@', end - 1, end - start);
+        var colon = at < 0 ? -1 : url.IndexOf(':', start, at - start);
+        return colon < 0 ? url : string.Concat(url.AsSpan(0, colon + 1), "***", url.AsSpan(at));
+    }
+}
 
 /// <summary>Where a delivery stands: waiting for its next attempt, received (2xx), or given up after the last attempt.</summary>
 public static class DeliveryStatus

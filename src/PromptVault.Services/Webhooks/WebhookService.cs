@@ -20,7 +20,7 @@ public sealed class WebhookService(IWebhookStore store, TimeProvider time)
         var webhook = new Webhook(Ids.New(now), url, events, SecretPrefix + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32)), now, actor);
         await store.CreateWebhookAsync(webhook, new AuditEntry(0, now, actor, AuditActions.WebhookCreated, null, webhook.Id, null,
             new Dictionary<string, string?> { ["origin"] = Origin(url), ["events"] = string.Join(",", events) }), cancellationToken);
-        return new CreatedWebhookResponse(webhook.Id, webhook.Url, webhook.Events, webhook.Secret, webhook.CreatedAt, webhook.CreatedBy);
+        return new CreatedWebhookResponse(webhook.Id, webhook.ShownUrl, webhook.Events, webhook.Secret, webhook.CreatedAt, webhook.CreatedBy);
     }
 
     public async Task<WebhookListResponse> ListAsync(CancellationToken cancellationToken = default) =>

@@ -320,7 +320,7 @@ public sealed class WebhookTests
     }
 
     [Fact]
-    public async Task UrlWithUserInfo_IsDeliveredWithThoseBasicCredentials()
+    public async Task UrlWithUserInfo_IsDeliveredWithThoseBasicCredentials_AndReadBackWithThePasswordMasked()
     {
         await using var receiver = await WebhookReceiver.StartAsync(cancellationToken: TestContext.Current.CancellationToken);
         await using var server = await RunningServer.StartAsync(new ServerSetup(FastRetries), TestContext.Current.CancellationToken);
@@ -335,6 +335,10 @@ public sealed class WebhookTests
         Assert.Equal(HttpStatusCode.Created, status);
         Assert.True(accepted.SignatureValid);
         Assert.Equal("Basic " + Convert.ToBase64String("ci:p@ss:word"u8), accepted.Authorization);
+        var masked = url.Replace("ci:p%40ss:word@", "ci:***@", StringComparison.Ordinal);
+        Assert.NotEqual(url, masked);
+        var listed = (await GetAsync(client, "/api/webhooks")).Body!["webhooks"]!.AsArray();
+        Assert.Equal([masked, masked, masked], [created.Str("url"), Assert.Single(listed).Str("url"), (await GetAsync(client, $"/api/webhooks/{created.Str("id")}")).Body.Str("url")]);
     }
 
     [Fact]
