@@ -103,6 +103,7 @@ internal static class DashboardSetup
     public static WebApplication MapDashboard(this WebApplication app)
     {
         app.UseAntiforgery();
+        app.Use(ExpiredSignInFormAsync);
         app.UseStaticFiles(new StaticFileOptions
         {
             FileProvider = new EmbeddedFileProvider(typeof(DashboardSetup).Assembly, "PromptVault.Server.Assets"),
@@ -114,6 +115,23 @@ internal static class DashboardSetup
             .ExcludeFromDescription();
         app.MapPost("/logout", (Delegate)SignOutAsync).WithMetadata(new RequireAntiforgeryTokenAttribute()).ExcludeFromDescription();
         return app;
+    }
+
+    /// <summary>
+    /// A sign-in form whose antiforgery token does not validate (left open across a restart with a new key ring, or posted
+    /// without it) is sent back to the sign-in page, which says the form expired (<c>?expired=true</c>), keeping where the
+    /// user was going; the framework would answer an empty 400. Other forms need a session, which such a restart also ends.
+    /// </summary>
+    private static Task ExpiredSignInFormAsync(HttpContext context, RequestDelegate next)
+    {
+        if (!HttpMethods.IsPost(context.Request.Method) || !context.Request.Path.Equals("/login", StringComparison.OrdinalIgnoreCase)
+            || context.Features.Get<IAntiforgeryValidationFeature>() is not { IsValid: false })
+            return next(context);
+        var query = QueryString.Create("expired", "true");
+        if (context.Request.Query["ReturnUrl"] is [{ } returnUrl]) query = query.Add("ReturnUrl", returnUrl);
+        context.Response.StatusCode = StatusCodes.Status303SeeOther;
+        context.Response.Headers.Location = "/login" + query;
+        return Task.CompletedTask;
     }
 
     public static async Task<ClaimsPrincipal?> SignInAsync(HttpContext http, ApiKeyService keys, string presented)

@@ -20,6 +20,25 @@ public sealed class DashboardSessionTests(ServerFixture fixture) : IClassFixture
 {
     private static CancellationToken Cancel => TestContext.Current.CancellationToken;
 
+    /// <summary>A form left open across a restart with a new key ring carries a token nothing decrypts; another lost it.</summary>
+    [Theory]
+    [InlineData("CfDJ8NotATokenThisServersKeyRingCanRead")]
+    [InlineData(null)]
+    public async Task SignIn_ExpiredOrMissingAntiforgeryToken_SendsBackToTheSignInPageSayingTheFormExpired(string? token)
+    {
+        using var http = new HttpClient(new HttpClientHandler { UseCookies = false, AllowAutoRedirect = false }) { BaseAddress = fixture.Server.BaseAddress };
+        var fields = new Dictionary<string, string> { ["_handler"] = "login", ["Input.ApiKey"] = "pv_any" };
+        if (token is not null) fields["__RequestVerificationToken"] = token;
+
+        using var posted = await http.PostAsync("/login?ReturnUrl=%2Fprompts", new FormUrlEncodedContent(fields), Cancel);
+        var (status, page, _) = await DashboardSignIn.OpenAsync(fixture.Server.BaseAddress, posted.Headers.Location!.OriginalString, null, Cancel);
+
+        Assert.Equal(HttpStatusCode.SeeOther, posted.StatusCode);
+        Assert.Equal("/login?expired=true&ReturnUrl=%2Fprompts", posted.Headers.Location.OriginalString);
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Contains("The sign-in form expired (the server restarted, or the form was sent without its token). Sign in again.", page, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task SignInCookie_NamesTheKeyById_HoldsNoSecret_AndARevokedKeyIsSignedOutOnTheNextRequest()
     {
