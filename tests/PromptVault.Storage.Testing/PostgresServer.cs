@@ -211,8 +211,16 @@ public sealed class PostgresTestDatabase : IAsyncDisposable
         ConnectionString = connectionString;
         this.name = name;
         this.admin = admin;
-        dataSource = new Lazy<NpgsqlDataSource>(() => NpgsqlDataSource.Create(connectionString));
+        dataSource = new Lazy<NpgsqlDataSource>(() => NpgsqlDataSource.Create(
+            new NpgsqlConnectionStringBuilder(connectionString) { Timeout = PoolWaitSeconds }.ConnectionString));
     }
+
+    /// <summary>
+    /// How long a call of <see cref="DataSource"/> waits for a pooled connection (Npgsql's <c>Timeout</c>, 15 s by default). A
+    /// test may start more calls than the pool holds (100) that queue for one lock, and on a loaded machine the last of
+    /// them waited longer than 15 s for a connection the others were bound to free. A test of pool exhaustion sets its own.
+    /// </summary>
+    private const int PoolWaitSeconds = 300;
 
     /// <summary>An Npgsql connection string to the database (what <c>serve --postgres</c> takes).</summary>
     public string ConnectionString { get; }
