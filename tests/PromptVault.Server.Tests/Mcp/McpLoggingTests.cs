@@ -167,17 +167,24 @@ public sealed class McpLoggingTests(LoggedServerFixture fixture) : IClassFixture
     /// <summary>Runs <paramref name="action"/> while another connection holds the server's SQLite database locked.</summary>
     private async Task<T> WhileTheStoreIsLockedAsync<T>(Func<Task<T>> action)
     {
+        var ct = TestContext.Current.CancellationToken;
         await using var writeLock = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = fixture.Server.DatabasePath, Pooling = false }.ToString());
+        await writeLock.OpenAsync(ct);
+        using var exclusive = writeLock.CreateCommand();
         // A WAL database lets readers past a writer; a connection in exclusive locking mode keeps its lock, which shuts them out
-        // too. It gets that lock once no other connection is open: the server's idle pooled ones are closed first (it runs in-process).
-        using (var pooled = new SqliteConnection(fixture.Server.Services.GetRequiredService<SqliteConnectionFactory>().ConnectionString))
-            SqliteConnection.ClearPool(pooled);
-        await writeLock.OpenAsync(TestContext.Current.CancellationToken);
-        using (var exclusive = writeLock.CreateCommand())
+        // too. It gets that lock once no other connection has the database open, and while it waits (retrying until its command
+        // timeout) no new one can start reading. So the server's pooled connections (it runs in-process) are closed until it
+        // has the lock, not once before: its background loops (webhook dispatch, every second) open one again, and one opened
+        // before the wait began kept the lock from it (under load, often).
+        exclusive.CommandText = "PRAGMA locking_mode = EXCLUSIVE; BEGIN EXCLUSIVE; COMMIT;";
+        var locking = Task.Run(() => exclusive.ExecuteNonQuery(), ct); // Microsoft.Data.Sqlite's async methods block the caller
+        using var pooled = new SqliteConnection(fixture.Server.Services.GetRequiredService<SqliteConnectionFactory>().ConnectionString);
+        while (!locking.IsCompleted)
         {
-            exclusive.CommandText = "PRAGMA locking_mode = EXCLUSIVE; BEGIN EXCLUSIVE; COMMIT;";
-            await exclusive.ExecuteNonQueryAsync(TestContext.Current.CancellationToken);
+            SqliteConnection.ClearPool(pooled);
+            await Task.WhenAny(locking, Task.Delay(50, ct));
         }
+        await locking;
         return await action();
     }
 
