@@ -130,11 +130,15 @@ public sealed class DatabaseOutageTests
         var name = await CreateSupportPromptAsync(client);
 
         await relay.CutAsync();
-        await Task.Delay(TimeSpan.FromSeconds(5), Cancel);
+        var loops = new[] { typeof(PostgresRegistryChanges).FullName!, "PromptVault.Server.Webhooks.WebhookDispatcher" };
+        // Until each loop has noticed (on a loaded machine, later than any fixed wait), then a few of their retries.
+        await Eventually(() => Task.FromResult(loops.Count(loop => logs.Lines.Any(l => l.Category == loop && l.Level >= LogLevel.Warning))), n => n == 2,
+            TimeSpan.FromSeconds(60));
+        await Task.Delay(TimeSpan.FromSeconds(3), Cancel);
         var during = logs.Lines.Where(l => l.Category.StartsWith("PromptVault", StringComparison.Ordinal) && l.Level >= LogLevel.Warning).ToList();
         var shown = string.Join("\n", during.Select(l => $"{l.Level} {l.Category}: {l.Message}"));
         // Each loop says it once, with the reason and no stack: no errors, no line a second.
-        foreach (var loop in new[] { typeof(PostgresRegistryChanges).FullName!, "PromptVault.Server.Webhooks.WebhookDispatcher" })
+        foreach (var loop in loops)
         {
             var line = Assert.Single(during, l => l.Category == loop);
             Assert.True(line.Level == LogLevel.Warning && !line.Message.Contains('\n') && line.Message.Contains("the database is not answering ("), shown);
