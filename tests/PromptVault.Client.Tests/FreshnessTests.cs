@@ -10,7 +10,7 @@ public sealed class FreshnessTests(SdkServerFixture fixture) : IClassFixture<Sdk
     private SdkServer Server => fixture.Server;
 
     [Fact]
-    public async Task GetPromptAsync_LabelMovedWithStream_ServedWithinOneSecond()
+    public async Task GetPromptAsync_LabelMovedWithStream_ServedFromTheStream()
     {
         var ct = TestContext.Current.CancellationToken;
         var name = Prompts.NewName("stream");
@@ -19,7 +19,7 @@ public sealed class FreshnessTests(SdkServerFixture fixture) : IClassFixture<Sdk
         await using var host = await StartStreamingAsync(ct);
 
         await Server.Api.MoveLabelAsync(name, Label.Production, two, ct);
-        var took = await Eventually.WithinAsync(TimeSpan.FromSeconds(1), async () => (await host.Vault.GetPromptAsync(name, cancellationToken: ct)).VersionId == two, ct);
+        var took = await Eventually.WithinAsync(StreamWait, async () => (await host.Vault.GetPromptAsync(name, cancellationToken: ct)).VersionId == two, ct);
 
         Assert.NotNull(took);
     }
@@ -88,7 +88,7 @@ public sealed class FreshnessTests(SdkServerFixture fixture) : IClassFixture<Sdk
     }
 
     [Fact]
-    public async Task GetPromptAsync_LabelRemovedOnServerWithStream_NotFoundWithinOneSecondAndProductionStillServed()
+    public async Task GetPromptAsync_LabelRemovedOnServerWithStream_NotFoundFromTheStreamAndProductionStillServed()
     {
         var ct = TestContext.Current.CancellationToken;
         var name = Prompts.NewName("unlabel");
@@ -99,7 +99,7 @@ public sealed class FreshnessTests(SdkServerFixture fixture) : IClassFixture<Sdk
         Assert.Equal(two, (await host.Vault.GetPromptAsync(name, label: "staging", cancellationToken: ct)).VersionId);
 
         await Server.Api.RemoveLabelAsync(name, "staging", ct);
-        var took = await Eventually.WithinAsync(TimeSpan.FromSeconds(1), async () =>
+        var took = await Eventually.WithinAsync(StreamWait, async () =>
         {
             try { await host.Vault.GetPromptAsync(name, label: "staging", cancellationToken: ct); return false; }
             catch (NotFoundException) { return true; }
@@ -137,7 +137,7 @@ public sealed class FreshnessTests(SdkServerFixture fixture) : IClassFixture<Sdk
         Assert.Equal(two, (await host.Vault.GetPromptAsync(name, unitId: unit, cancellationToken: ct)).VersionId);
 
         await Server.Api.ChangeExperimentAsync(experiment.Id, ExperimentCommand.Pause, ct);
-        var took = await Eventually.WithinAsync(TimeSpan.FromSeconds(1), async () => (await host.Vault.GetPromptAsync(name, unitId: unit, cancellationToken: ct)).VersionId == one, ct);
+        var took = await Eventually.WithinAsync(StreamWait, async () => (await host.Vault.GetPromptAsync(name, unitId: unit, cancellationToken: ct)).VersionId == one, ct);
 
         Assert.NotNull(took);
         Assert.Null((await host.Vault.GetPromptAsync(name, unitId: unit, cancellationToken: ct)).ExperimentId);
@@ -183,6 +183,12 @@ public sealed class FreshnessTests(SdkServerFixture fixture) : IClassFixture<Sdk
         Assert.Equal(one, serverByLabel.VersionId);
         Assert.Equal((one, "one"), (byLabel.VersionId, byLabel.Content));
     }
+
+    /// <summary>
+    /// How long a test waits for a change the stream brings: far less than the streaming SDK's refresh interval (an hour), so
+    /// only the stream can have brought it. It arrives within milliseconds; a second was a bound a loaded machine broke.
+    /// </summary>
+    private static readonly TimeSpan StreamWait = TimeSpan.FromSeconds(30);
 
     /// <summary>An SDK whose refresh interval is far longer than a test: only the stream can bring a change.</summary>
     private async Task<SdkHost> StartStreamingAsync(CancellationToken cancellationToken)
