@@ -25,7 +25,8 @@ namespace PromptVault.Client;
 /// <see cref="HttpRequestException"/>.
 /// The create calls (prompt, version, metric batch) send an <c>Idempotency-Key</c> header, a new one per call unless the
 /// caller passes its own, so an HTTP handler that re-sends the request (a retry policy) never writes twice; the server
-/// answers a repeat with the first answer for 24 hours.
+/// answers a repeat with the first answer for 24 hours. The handler <c>AddPromptVault</c> registers retries only reads and
+/// those calls; every other write is sent once, as it may have been carried out when its answer was lost.
 /// </remarks>
 public sealed class PromptVaultClient
 {
@@ -123,9 +124,18 @@ public sealed class PromptVaultClient
     }
 
     /// <summary>Runs a version's test cases on the server and returns the stored run.</summary>
+    /// <remarks>
+    /// A run may call a model for each case and take minutes. Through <c>AddPromptVault</c> it is sent once, and no request
+    /// timeout cuts it off: <paramref name="cancellationToken"/> bounds it (the server then stops the run and stores nothing).
+    /// </remarks>
     /// <exception cref="PromptVaultApiException">409 <c>no_tests</c> when the version has none.</exception>
-    public Task<EvaluationRun> EvaluateAsync(string name, string version, CancellationToken cancellationToken = default) =>
-        SendAsync<EvaluationRun>(HttpMethod.Post, VersionPath(name, version) + "/evaluate", cancellationToken);
+    public async Task<EvaluationRun> EvaluateAsync(string name, string version, CancellationToken cancellationToken = default)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(_baseAddress, VersionPath(name, version) + "/evaluate"));
+        request.Options.Set(RequestRules.LongRunning, true);
+        using var response = await SendCoreAsync(request, cancellationToken).ConfigureAwait(false);
+        return await ReadAsync<EvaluationRun>(response, cancellationToken).ConfigureAwait(false);
+    }
 
     /// <summary>Gets an evaluation run by id.</summary>
     public Task<EvaluationRun> GetEvaluationAsync(string id, CancellationToken cancellationToken = default) =>

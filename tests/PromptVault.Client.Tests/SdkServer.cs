@@ -10,9 +10,14 @@ namespace PromptVault.Client.Tests;
 public sealed class SdkServer : IAsyncDisposable
 {
     private readonly string _folder;
+    private readonly IReadOnlyList<string> _settings;
     private WebApplication? _app;
 
-    private SdkServer(string folder) => _folder = folder;
+    private SdkServer(string folder, IReadOnlyList<string> settings)
+    {
+        _folder = folder;
+        _settings = settings;
+    }
 
     public Uri BaseAddress { get; private set; } = null!;
 
@@ -23,9 +28,12 @@ public sealed class SdkServer : IAsyncDisposable
     /// <summary>The typed client of the whole API, with the admin key.</summary>
     public PromptVaultClient Api => new(new HttpClient { BaseAddress = BaseAddress }, AdminKey);
 
-    public static async Task<SdkServer> StartAsync(CancellationToken cancellationToken = default)
+    public static Task<SdkServer> StartAsync(CancellationToken cancellationToken = default) => StartAsync([], cancellationToken);
+
+    /// <summary>Starts a server with configuration settings of its own (<c>--PromptVault:Models:default:Endpoint=…</c>).</summary>
+    public static async Task<SdkServer> StartAsync(IReadOnlyList<string> settings, CancellationToken cancellationToken = default)
     {
-        var server = new SdkServer(Directory.CreateTempSubdirectory("promptvault-sdk-test-").FullName);
+        var server = new SdkServer(Directory.CreateTempSubdirectory("promptvault-sdk-test-").FullName, settings);
         await server.StartAsync("http://127.0.0.1:0", cancellationToken);
         return server;
     }
@@ -46,7 +54,7 @@ public sealed class SdkServer : IAsyncDisposable
     private async Task StartAsync(string urls, CancellationToken cancellationToken)
     {
         var app = PromptVaultServer.Build(new ServerOptions { DatabasePath = Path.Combine(_folder, "promptvault.db"), Urls = urls },
-            ["--Logging:LogLevel:Default=Warning"]);
+            ["--Logging:LogLevel:Default=Warning", .. _settings]);
         var admin = await PromptVaultServer.InitializeAsync(app, cancellationToken);
         if (admin is not null) AdminKey = admin.Key;
         await app.StartAsync(cancellationToken);

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Http.Resilience;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
+using Polly;
 using Polly.Telemetry;
 using PromptVault.Client;
 using PromptVault.Client.DependencyInjection;
@@ -18,7 +19,9 @@ public static class PromptVaultServiceCollectionExtensions
 {
     /// <summary>
     /// Registers <see cref="IPromptVault"/>, the typed <see cref="PromptVaultClient"/> (an <see cref="HttpClient"/> named
-    /// <c>PromptVault</c> with the standard resilience handler, bounded by <see cref="PromptVaultOptions.RequestTimeout"/>),
+    /// <c>PromptVault</c> with the standard resilience handler, bounded by <see cref="PromptVaultOptions.RequestTimeout"/>; it retries
+    /// reads and writes that carry an <c>Idempotency-Key</c>, sends any other write once, and lets an evaluation run as long as
+    /// the caller's token allows),
     /// the background snapshot refresher and a health check named <c>promptvault</c>. Options come from the configuration
     /// section <c>PromptVault</c>, then <paramref name="configure"/>, and are validated when the host starts.
     /// </summary>
@@ -51,6 +54,18 @@ public static class PromptVaultServiceCollectionExtensions
                 var timeout = provider.GetRequiredService<IOptions<PromptVaultOptions>>().Value.RequestTimeout;
                 resilience.TotalRequestTimeout.Timeout = timeout;
                 resilience.AttemptTimeout.Timeout = timeout / 2;
+                // A request sent once gets the whole timeout; an evaluation none (a zero timeout is none), as it may take minutes.
+                resilience.TotalRequestTimeout.TimeoutGenerator = args =>
+                    ValueTask.FromResult(RequestRules.IsLongRunning(args.Context.GetRequestMessage()) ? TimeSpan.Zero : timeout);
+                resilience.AttemptTimeout.TimeoutGenerator = args =>
+                {
+                    var request = args.Context.GetRequestMessage();
+                    return ValueTask.FromResult(RequestRules.IsLongRunning(request) ? TimeSpan.Zero
+                        : RequestRules.IsRepeatable(request) ? timeout / 2 : timeout);
+                };
+                var transient = resilience.Retry.ShouldHandle;
+                resilience.Retry.ShouldHandle = async args =>
+                    RequestRules.IsRepeatable(args.Context.GetRequestMessage()) && await transient(args).ConfigureAwait(false);
                 resilience.Retry.Delay = PromptVaultDefaults.FirstRetryDelay;
                 resilience.CircuitBreaker.SamplingDuration = TimeSpan.FromTicks(Math.Max(TimeSpan.FromSeconds(30).Ticks, timeout.Ticks));
             });

@@ -1,0 +1,83 @@
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using PromptVault.Core.Auth;
+using PromptVault.Core.Evaluations;
+using PromptVault.Server.Tests;
+
+namespace PromptVault.Client.Tests;
+
+/// <summary>The SDK's HTTP client retries only what can be sent twice, and lets an evaluation run as long as it takes.</summary>
+public sealed class RetryTests
+{
+    [Fact]
+    public async Task EvaluateAsync_RunLongerThanTheRequestTimeout_CompletesOnceAndStoresOneRun()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var model = await FakeModelServer.StartAsync(ct);
+        model.Delay = TimeSpan.FromSeconds(1.5);
+        await using var server = await SdkServer.StartAsync(
+        [
+            $"--PromptVault:Models:default:Endpoint={model.Endpoint}",
+            "--PromptVault:Models:default:Model=gpt-4o-mini",
+            "--PromptVault:Models:default:MaxRetries=0",
+        ], ct);
+        var name = Prompts.NewName("slow-eval");
+        await Prompts.CreateAsync(server.Api, name, "Say hello.", cancellationToken: ct);
+        await server.Api.PutTestsAsync(name, "1.0.0", new VersionTests(
+            [new TestCase("greets", Expect: [new TestExpectation(CheckTypes.Contains, JsonSerializer.SerializeToElement("answer to"), CheckTypes.OutputTarget)])]), ct);
+        // The model's one answer takes longer than the whole request timeout (and three times the attempt timeout).
+        await using var host = await SdkHost.StartAsync(server.BaseAddress, server.AdminKey, o =>
+        {
+            o.UseStream = false;
+            o.RequestTimeout = TimeSpan.FromSeconds(1);
+        }, cancellationToken: ct);
+
+        var run = await host.Services.GetRequiredService<PromptVaultClient>().EvaluateAsync(name, "1.0.0", ct);
+
+        Assert.Equal(EvaluationStatus.Passed, run.Status);
+        Assert.Single(model.Requests);
+        using var http = new HttpClient { BaseAddress = server.BaseAddress };
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", server.AdminKey);
+        var runs = await http.GetFromJsonAsync<JsonElement>($"api/prompts/{name}/versions/1.0.0/evaluations", ct);
+        Assert.Equal(run.Id, Assert.Single(runs.GetProperty("evaluations").EnumerateArray()).GetProperty("id").GetString());
+    }
+
+    [Fact]
+    public async Task CreateKeyAsync_AnswerLostAfterTheServerActed_SentOnceAndTheFailureReachesTheCaller()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var server = await SdkServer.StartAsync(ct);
+        await using var proxy = await LossyProxy.StartAsync(server.BaseAddress, ct);
+        proxy.LoseAnswer = request => request.Method == "POST";
+        await using var host = await SdkHost.StartAsync(proxy.BaseAddress, server.AdminKey, o => o.UseStream = false, cancellationToken: ct);
+        var client = host.Services.GetRequiredService<PromptVaultClient>();
+        var keyName = Prompts.NewName("key");
+
+        await Assert.ThrowsAsync<HttpRequestException>(() => client.CreateKeyAsync(keyName, ApiKeyRole.Reader, ct));
+
+        Assert.Single(proxy.Forwarded, request => request.Path == "/api/keys");
+        Assert.Single((await server.Api.ListKeysAsync(ct)).Keys, key => key.Name == keyName);
+    }
+
+    [Fact]
+    public async Task CreatePromptAsync_AnswerLostOnce_RetriedWithItsIdempotencyKeyAndStoredOnce()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var server = await SdkServer.StartAsync(ct);
+        await using var proxy = await LossyProxy.StartAsync(server.BaseAddress, ct);
+        var lost = 0;
+        proxy.LoseAnswer = request => request.Path == "/api/prompts" && Interlocked.Increment(ref lost) == 1;
+        await using var host = await SdkHost.StartAsync(proxy.BaseAddress, server.AdminKey, o => o.UseStream = false, cancellationToken: ct);
+        var name = Prompts.NewName("kept");
+
+        var created = await host.Services.GetRequiredService<PromptVaultClient>()
+            .CreatePromptAsync(new Core.Contracts.CreatePromptRequest(name, Content: "hello"), ct);
+
+        var posts = proxy.Forwarded.Where(request => request.Path == "/api/prompts").ToList();
+        Assert.Equal(2, posts.Count);
+        Assert.Equal(posts[0].IdempotencyKey, posts[1].IdempotencyKey);
+        Assert.Equal(created.LatestVersion.Id, Assert.Single((await server.Api.ListVersionsAsync(name, ct)).Versions).Id);
+    }
+}
