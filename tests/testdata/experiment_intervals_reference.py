@@ -77,15 +77,89 @@ print("conversion 1/60 vs 59/60, MDE 0.10:", conversion(1, 60, 59, 60, 0.10))
 
 
 def conversion_guardrail(x1, n1, x2, n2, threshold, mde):
-    """A guardrail on conversion (higher is better): the excess (1 - t)C - T with variance V(T) + (1 - t)^2 V(C),
-    as the relative change in the harmful direction, 1 - T/C, which cannot be above +100%."""
+    """A guardrail on conversion (higher is better): the excess (1 - t)C - T with variance the larger of
+    V(T) + (1 - t)^2 V(C) and the pooled one under "each treatment unit is (1 - t) times its control value": the control's
+    0/1 values and the treatment's divided by (1 - t), their population variance s^2, times (1 - t)^2 (1/n1 + 1/n2).
+    As the relative change in the harmful direction, 1 - T/C, which cannot be above +100%."""
     c, t = x1 / n1, x2 / n2
     bound = 1 - threshold
     excess = bound * c - t
-    v = t * (1 - t) / n2 + bound * bound * c * (1 - c) / n1
+    n = n1 + n2
+    mean = (x1 + x2 / bound) / n
+    s2 = (x1 + x2 / bound ** 2) / n - mean ** 2
+    v = max(t * (1 - t) / n2 + bound * bound * c * (1 - c) / n1, bound * bound * s2 * (1 / n1 + 1 / n2))
     _, (low, high) = sequential(excess, v, mde * c)
     relative = (low / c + threshold, high / c + threshold)
     return dict(relative_change=1 - t / c, relative_ci=relative, clipped=clip(relative, -math.inf, 1))
 
 
 print("conversion guardrail 0.10, 50/60 vs 1/60, MDE 0.10:", conversion_guardrail(50, 60, 1, 60, 0.10, 0.10))
+
+
+def ratio_guardrail(control_units, treatment_units, threshold, mde, lower_is_better=True):
+    """A guardrail on a ratio metric: the excess harm * (T - bC), b = 1 +- threshold, with variance the larger of
+    V(T) + b^2 V(C) and the pooled one under "each treatment unit is b times its control value": the control's units and
+    the treatment's with their sums divided by b pooled, b^2 s^2 (1/k1 + 1/k2). As the relative harmful change."""
+    harm = 1 if lower_is_better else -1
+    b = 1 + harm * threshold
+    k1, k2 = len(control_units), len(treatment_units)
+    c = sum(s for _, s in control_units) / sum(n for n, _ in control_units)
+    t = sum(s for _, s in treatment_units) / sum(n for n, _ in treatment_units)
+    unpooled = delta_variance(treatment_units) + b * b * delta_variance(control_units)
+    everyone = control_units + [(n, s / b) for n, s in treatment_units]
+    pooled = b * b * delta_variance(everyone) * len(everyone) * (1 / k1 + 1 / k2)
+    v = max(unpooled, pooled)
+    _, (low, high) = sequential(harm * (t - b * c), v, mde * abs(c))
+    return dict(unpooled=unpooled, pooled=pooled, relative_ci=(low / c + threshold, high / c + threshold))
+
+
+print("latency guardrail 0.10, 800 x500 vs 1000 x500, MDE 0.10:",
+      ratio_guardrail([(1, 800.0)] * 500, [(1, 1000.0)] * 500, 0.10, 0.10))
+# Unequal arms, some spread: the pooled floor is no smaller than the arms' own here.
+print("latency guardrail 0.10, 800/820 x100 vs 1000 x60 and 1010 x60, MDE 0.10:",
+      ratio_guardrail([(1, 800.0)] * 50 + [(1, 820.0)] * 50, [(1, 1000.0)] * 60 + [(1, 1010.0)] * 60, 0.10, 0.10))
+
+
+def fixed_no_variance_within(control_units, treatment_units, lower_is_better):
+    """Fixed-horizon figures when each arm's units agree but the arms differ: on the pooled V0 (normal approximation),
+    and the relative difference by the delta method with the pooled unit variance s^2 = V0 / (1/k1 + 1/k2) in both arms."""
+    k1, k2 = len(control_units), len(treatment_units)
+    c = sum(s for _, s in control_units) / sum(n for n, _ in control_units)
+    t = sum(s for _, s in treatment_units) / sum(n for n, _ in treatment_units)
+    everyone = control_units + treatment_units
+    v0 = delta_variance(everyone) * len(everyone) * (1 / k1 + 1 / k2)
+    d = t - c
+    z = NormalDist().inv_cdf(1 - ALPHA / 2)
+    # erfc rather than NormalDist.cdf, which loses the far tail to 1 + erf.
+    chance = 0.5 * math.erfc(-(-d if lower_is_better else d) / math.sqrt(2 * v0))
+    p = math.erfc(abs(d) / math.sqrt(2 * v0))
+    s2 = v0 / (1 / k1 + 1 / k2)
+    rel = t / c - 1
+    var_r = (s2 / k2) / c ** 2 + t ** 2 * (s2 / k1) / c ** 4
+    return dict(v0=v0, ci=(d - z * math.sqrt(v0), d + z * math.sqrt(v0)), p=p, chance=chance, relative=rel,
+                relative_ci=clip((rel - z * math.sqrt(var_r), rel + z * math.sqrt(var_r)), -1, math.inf))
+
+
+def conversion_no_variance_within(x1, n1, x2, n2):
+    """The same for conversion, whose V0 is the z-test's p(1 - p)(1/n1 + 1/n2)."""
+    p1, p2, pbar = x1 / n1, x2 / n2, (x1 + x2) / (n1 + n2)
+    v0 = pbar * (1 - pbar) * (1 / n1 + 1 / n2)
+    d = p2 - p1
+    z = NormalDist().inv_cdf(1 - ALPHA / 2)
+    s2 = v0 / (1 / n1 + 1 / n2)
+    out = dict(v0=v0, ci_clipped=clip((d - z * math.sqrt(v0), d + z * math.sqrt(v0)), -1, 1),
+               chance=0.5 * math.erfc(-d / math.sqrt(2 * v0)))
+    if p1 > 0:
+        rel = p2 / p1 - 1
+        var_r = (s2 / n2) / p1 ** 2 + p2 ** 2 * (s2 / n1) / p1 ** 4
+        out.update(relative=rel, relative_ci=clip((rel - z * math.sqrt(var_r), rel + z * math.sqrt(var_r)), -1, math.inf))
+    return out
+
+
+print("fixed-horizon, latency 800 x500 vs 900 x500:",
+      fixed_no_variance_within([(1, 800.0)] * 500, [(1, 900.0)] * 500, True))
+print("fixed-horizon, latency 800 x3 vs 900 x2:",
+      fixed_no_variance_within([(1, 800.0)] * 3, [(1, 900.0)] * 2, True))
+print("fixed-horizon, conversion 500/500 vs 0/500:", conversion_no_variance_within(500, 500, 0, 500))
+print("error-rate guardrail 0.10, 200/10000 vs 600/10000 errors, one event per unit, MDE 0.10:",
+      ratio_guardrail([(1, 1.0)] * 200 + [(1, 0.0)] * 9800, [(1, 1.0)] * 600 + [(1, 0.0)] * 9400, 0.10, 0.10))

@@ -112,6 +112,12 @@ public readonly record struct RatioMoments(long Units, double Shift, double SumN
         };
     }
 
+    /// <summary>The same units with every sum multiplied by <paramref name="factor"/> (their counts unchanged).</summary>
+    public RatioMoments Scale(double factor) => this with
+    {
+        Shift = Shift * factor, SumS = SumS * factor, SumSS = SumSS * factor * factor, SumNS = SumNS * factor,
+    };
+
     /// <summary>The delta-method variance of <see cref="Mean"/> across units (Deng, Knoblich &amp; Lu 2018); NaN below two units.</summary>
     public double VarianceOfMean
     {

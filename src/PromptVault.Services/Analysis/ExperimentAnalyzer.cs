@@ -35,7 +35,7 @@ public static class ExperimentAnalyzer
 
         var (required, requiredReason) = RequiredSampleSize(experiment, target.Arms[0]);
         long? remaining = required is { } n ? target.Arms.Sum(a => Math.Max(0, n - a.N)) : null;
-        var guardrails = CheckGuardrails(experiment, analyses);
+        var guardrails = CheckGuardrails(experiment, analyses, exposures, stats);
         var significantWinner = SignificantWinner(experiment, target, guardrails);
         var srm = SampleRatio(experiment, exposures, minima);
         // A mismatch withholds the winner as it withholds the completion (Decide).
@@ -130,7 +130,7 @@ public static class ExperimentAnalyzer
         {
             var test = tests[i];
             var relative = test is { Variance: > 0 }
-                ? Statistics.Relative(arms[0].Value, arms[0].Variance, arms[i].Value, arms[i].Variance, experiment.ConfidenceLevel)
+                ? Relative(arms[0], arms[i], test.Variance, experiment.ConfidenceLevel)
                 : null;
             if (relative is not null)
                 relative = relative with { Ci = relative.Ci.Within(RelativeRange) };
@@ -140,6 +140,18 @@ public static class ExperimentAnalyzer
                 ReasonOf(metric, arms[0], arms[i], test, relative));
         }
         return new MetricAnalysis(metric, arms, comparisons, settled);
+    }
+
+    /// <summary>
+    /// The relative difference by the delta method on the arms' variances; when each arm's units agree (both 0), on the
+    /// pooled variance of one unit, s² = V / (1/n₁ + 1/n₂), in both arms, as the difference's test does.
+    /// </summary>
+    private static RelativeEstimate? Relative(Arm control, Arm treatment, double variance, double confidenceLevel)
+    {
+        if (control.Variance + treatment.Variance > 0)
+            return Statistics.Relative(control.Value, control.Variance, treatment.Value, treatment.Variance, confidenceLevel);
+        var unitVariance = variance / (1.0 / control.N + 1.0 / treatment.N);
+        return Statistics.Relative(control.Value, unitVariance / control.N, treatment.Value, unitVariance / treatment.N, confidenceLevel);
     }
 
     /// <summary>min(stored, now), stored back; a look where the p-value is undefined keeps what earlier looks found.
@@ -211,10 +223,10 @@ public static class ExperimentAnalyzer
         if (test is null)
             return $"fewer than two {what} in {(control.N < 2 ? "the control" : "this variant")}";
         if (!(test.Variance > 0))
-            return test.Difference == 0
-                ? "no variance: every unit has the same value in both arms, so there is nothing to test against"
-                : "no variance within the arms: every unit of each arm has the same value (the arms differ), so the fixed-horizon interval and "
-                  + "chance to beat control are undefined; the sequential test uses the variance of both arms' units pooled";
+            return "no variance: every unit has the same value in both arms, so there is nothing to test against";
+        if (!(control.Variance + treatment.Variance > 0))
+            return "no variance within the arms: every unit of each arm has the same value (the arms differ), so every test and interval "
+                   + "rests on the variance of both arms' units pooled";
         if (relative is null && control.Value == 0)
             return "the control's value is 0, so there is no relative difference";
         return null;
@@ -303,7 +315,10 @@ public static class ExperimentAnalyzer
     /// <summary>
     /// Each guardrail for each non-control variant. The harm beyond the threshold is measured on the absolute scale, like
     /// the target's test: for a lower-is-better metric the excess is T − (1 + threshold)·C, otherwise (1 − threshold)·C − T,
-    /// with variance Var(T̄) + (1 ± threshold)²·Var(C̄). Breached when its always-valid interval (mSPRT confidence
+    /// with variance the larger of Var(T̄) + b²·Var(C̄) (b = 1 ± threshold) and the pooled one under the guardrail's own
+    /// null, each unit's value under the treatment b times its value under control (<see cref="Statistics.PooledVariance(Moments, Moments, double)"/>
+    /// with scale b): like the target's V₀, positive when each arm's units agree but the arms differ, so a variant plainly
+    /// beyond the threshold is breached. Breached when its always-valid interval (mSPRT confidence
     /// sequence, τ from <see cref="Tau"/> on the guardrail's metric, α = 1 − confidenceLevel) lies entirely above 0 and every arm has <c>minimumSampleSize</c>
     /// on the guardrail's metric. The interval is reported as a relative change in the harmful direction (excess / |C| + threshold).
     /// </summary>
@@ -311,7 +326,8 @@ public static class ExperimentAnalyzer
     /// The relative difference itself is a poor scale for this: when the control's value is small (a 2% error rate) its
     /// delta-method variance is large next to any τ expressed in relative terms, and the interval never excludes the threshold.
     /// </remarks>
-    private static List<GuardrailResult> CheckGuardrails(Experiment experiment, Dictionary<MetricName, MetricAnalysis> analyses)
+    private static List<GuardrailResult> CheckGuardrails(
+        Experiment experiment, Dictionary<MetricName, MetricAnalysis> analyses, long[] exposures, VariantUnitStats[] stats)
     {
         var alpha = 1 - experiment.ConfidenceLevel;
         var results = new List<GuardrailResult>();
@@ -329,7 +345,8 @@ public static class ExperimentAnalyzer
                 var excess = analysis.Comparisons[i]?.Test is not { } test
                     ? null
                     : SequentialTest.ConfidenceSequence(harm * (treatment.Value - bound * control.Value),
-                        treatment.Variance + bound * bound * control.Variance, Tau(experiment, control, treatment, test.SequentialVariance), alpha);
+                        Math.Max(treatment.Variance + bound * bound * control.Variance, PooledVariance(metric, exposures, stats, i, bound)),
+                        Tau(experiment, control, treatment, test.SequentialVariance), alpha);
                 var scale = Math.Abs(control.Value);
                 // The relative change in the harmful direction: harm × (T/C − 1), so within harm × RelativeRange.
                 var relativeInterval = excess is { } e && scale > 0
@@ -343,6 +360,12 @@ public static class ExperimentAnalyzer
         }
         return results;
     }
+
+    /// <summary><see cref="Statistics.PooledVariance(Moments, Moments, double)"/> of the variant against control on a metric.</summary>
+    private static double PooledVariance(MetricName metric, long[] exposures, VariantUnitStats[] stats, int variant, double scale) =>
+        metric == MetricName.ConversionRate
+            ? Statistics.PooledVariance(RateOf(exposures[0], stats[0]), RateOf(exposures[variant], stats[variant]), scale)
+            : Statistics.PooledVariance(stats[0].Of(metric), stats[variant].Of(metric), scale);
 
     /// <summary>
     /// The sequential SRM test (<see cref="SequentialTest.SampleRatioPValue"/>) as a running minimum over looks, flagged

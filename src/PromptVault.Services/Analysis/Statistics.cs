@@ -20,7 +20,8 @@ public readonly record struct Interval(double Low, double High)
 }
 
 /// <summary>treatment − control on one metric, from a two-proportion z-test or Welch's t-test.</summary>
-/// <param name="Variance">The variance of <paramref name="Difference"/> without pooling: <c>var(control)/n + var(treatment)/n</c>.</param>
+/// <param name="Variance">The variance of <paramref name="Difference"/> without pooling, <c>var(control)/n + var(treatment)/n</c>;
+/// when that is 0 (each arm's units agree) <paramref name="PooledVariance"/>.</param>
 /// <param name="Ci">The interval for the difference at the confidence level asked for.</param>
 /// <param name="PValue">Two-sided; null when the test's standard error is 0 (every value the same in both arms).</param>
 /// <param name="PooledVariance">The variance of <paramref name="Difference"/> were the units of both arms exchangeable (no
@@ -59,14 +60,40 @@ public static class Statistics
         if (control.Count == 0 || treatment.Count == 0)
             return null;
         var difference = treatment.Mean - control.Mean;
-        var variance = VarianceOfMean(control, isRate: true)!.Value + VarianceOfMean(treatment, isRate: true)!.Value;
-        var pooled = (control.Sum + treatment.Sum) / (control.Count + treatment.Count);
         // Pooled standard error under H0: p1 = p2 (e.g. Agresti, Categorical Data Analysis, 3rd ed., §3.1.3).
-        var pooledVariance = pooled * (1 - pooled) * (1.0 / control.Count + 1.0 / treatment.Count);
+        var pooledVariance = PooledVariance(control, treatment);
         double? pValue = pooledVariance > 0 ? 2 * Normal.CDF(0, 1, -Math.Abs(difference / Math.Sqrt(pooledVariance))) : null;
+        var variance = WithinOrPooled(VarianceOfMean(control, isRate: true)!.Value + VarianceOfMean(treatment, isRate: true)!.Value,
+            pooledVariance);
         return new(difference, variance, Interval.Around(difference, NormalQuantile(confidenceLevel) * Math.Sqrt(variance)), pValue,
             pooledVariance);
     }
+
+    /// <summary>
+    /// The variance of <c>T̄ − b·C̄</c> (b = <paramref name="scale"/>, 1 for the difference) were each unit's value under
+    /// the treatment b times its value under control, so that the control's values and the treatment's divided by b are
+    /// exchangeable: both pooled around their common mean, <c>b²·s²·(1/n₁ + 1/n₂)</c> with s² their variance (a rate's
+    /// p̄(1 − p̄) at b = 1, the z-test's). For a guardrail b is the allowed ratio, 1 ± threshold.
+    /// </summary>
+    public static double PooledVariance(Moments control, Moments treatment, double scale = 1)
+    {
+        var pooled = control + new Moments(treatment.Count, treatment.Sum / scale, treatment.M2 / (scale * scale));
+        return scale * scale * pooled.M2 / pooled.Count * (1.0 / control.Count + 1.0 / treatment.Count);
+    }
+
+    /// <summary>The same for two ratio metrics: the delta-method variance of one unit over both arms' units together.</summary>
+    public static double PooledVariance(RatioMoments control, RatioMoments treatment, double scale = 1)
+    {
+        var pooled = control.Merge(treatment.Scale(1 / scale));
+        return scale * scale * pooled.VarianceOfMean * pooled.Units * (1.0 / control.Units + 1.0 / treatment.Units);
+    }
+
+    /// <summary>
+    /// The variance the fixed-horizon figures rest on: the arms' own (Wald, Welch), or, when that is 0 because each arm's
+    /// units agree, the pooled one, positive whenever the arms differ. Never narrower than the point the arms' own would
+    /// give, and the only spread the data show.
+    /// </summary>
+    private static double WithinOrPooled(double within, double pooled) => within > 0 ? within : pooled;
 
     /// <summary>
     /// Welch's t-test of <paramref name="treatment"/>'s mean against <paramref name="control"/>'s, with the
@@ -90,16 +117,6 @@ public static class Statistics
             : Welch(control.Mean, control.VarianceOfMean, control.Units, treatment.Mean, treatment.VarianceOfMean, treatment.Units, confidenceLevel,
                 PooledVariance(control, treatment));
 
-    /// <summary>
-    /// <see cref="DifferenceTest.PooledVariance"/> of two ratio metrics: the delta-method variance of one unit over both
-    /// arms' units together, times 1/K₁ + 1/K₂.
-    /// </summary>
-    private static double PooledVariance(RatioMoments control, RatioMoments treatment)
-    {
-        var pooled = control.Merge(treatment);
-        return pooled.VarianceOfMean * pooled.Units * (1.0 / control.Units + 1.0 / treatment.Units);
-    }
-
     /// <summary>Welch's test from each arm's mean, variance of the mean and number of independent observations.</summary>
     private static DifferenceTest Welch(double controlMean, double v1, long n1, double treatmentMean, double v2, long n2, double confidenceLevel,
         double pooledVariance)
@@ -107,7 +124,14 @@ public static class Statistics
         var difference = treatmentMean - controlMean;
         var variance = v1 + v2;
         if (!(variance > 0))
-            return new(difference, 0, new(difference, difference), null, pooledVariance);
+        {
+            // No variance within the arms, so no Welch t: the pooled variance with the normal approximation, as the z-test.
+            variance = WithinOrPooled(variance, pooledVariance);
+            if (!(variance > 0))
+                return new(difference, 0, new(difference, difference), null, pooledVariance);
+            return new(difference, variance, Interval.Around(difference, NormalQuantile(confidenceLevel) * Math.Sqrt(variance)),
+                2 * Normal.CDF(0, 1, -Math.Abs(difference / Math.Sqrt(variance))), pooledVariance);
+        }
         // Welch (1947), Satterthwaite (1946): ν = (v1 + v2)² / (v1²/(n1−1) + v2²/(n2−1)).
         var df = variance * variance / (v1 * v1 / (n1 - 1) + v2 * v2 / (n2 - 1));
         var se = Math.Sqrt(variance);

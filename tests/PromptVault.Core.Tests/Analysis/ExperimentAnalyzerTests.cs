@@ -265,8 +265,9 @@ public sealed class ExperimentAnalyzerTests
         Close(1.4684593e-155, b.SequentialPValue);
         Close(0.89929291, b.SequentialCi![0]);
         Assert.Equal(1, b.SequentialCi[1]);
-        Assert.Null(b.DifferenceCi);
-        Assert.Null(b.ChanceToBeatControl);
+        Close(0.93802050, b.DifferenceCi![0]); // the fixed-horizon interval on the same pooled variance, 1 ± 0.0620, clipped
+        Assert.Equal(1, b.DifferenceCi[1]);
+        Assert.Equal(1, b.ChanceToBeatControl);
         Assert.StartsWith("no variance within the arms: every unit of each arm has the same value (the arms differ)", b.Reason, StringComparison.Ordinal);
         Assert.Equal(DecisionAction.Complete, results.Decision.Action);
         Assert.Equal("b", results.Decision.Winner);
@@ -286,10 +287,50 @@ public sealed class ExperimentAnalyzerTests
         Close(6.4845688e-216, b.SequentialPValue);
         Close(88.826165, b.SequentialCi![0]);
         Close(111.17383, b.SequentialCi[1]);
-        Assert.Null(b.PValue); // Welch's test has no standard error within the arms
+        // Welch's t has no standard error within the arms; the fixed-horizon figures rest on the same pooled V (normal):
+        // interval [93.798948, 106.20105], p = 2.9623063e-219, chance 1.4811531e-219, relative +12.5% within
+        // [0.11674999, 0.13325001] (tests/testdata/experiment_intervals_reference.py).
+        Close(93.798948, b.DifferenceCi![0]);
+        Close(106.20105, b.DifferenceCi[1]);
+        Close(2.9623063e-219, b.PValue);
+        Close(1.4811531e-219, b.ChanceToBeatControl);
+        Close(0.125, b.RelativeDifference);
+        Close(0.11674999, b.RelativeCi![0]);
+        Close(0.13325001, b.RelativeCi[1]);
         Assert.StartsWith("no variance within the arms", b.Reason, StringComparison.Ordinal);
         Assert.Equal(DecisionAction.Complete, results.Decision.Action);
         Assert.Equal("control", results.Decision.Winner);
+    }
+
+    [Fact]
+    public void Analyze_FewUnitsConstantInEachArm_FixedHorizonFiguresOnThePooledVariance()
+    {
+        // 800 ms in 3 control units, 900 in 2 variant units: pooled, s² = 12,000/4 = 3,000 and V₀ = 3,000·(1/3 + 1/2) = 2,500, so the interval is
+        // 100 ± 1.96·50 = [2.0018008, 197.99820], p = 0.045500264, chance to beat control (lower is better) 0.022750132,
+        // relative +12.5% within [−0.0038411968, 0.25384120] (tests/testdata/experiment_intervals_reference.py).
+        var b = AnalyzeTarget(Experiment(MetricName.AvgLatencyMs), Values(800, 800, 800), Values(900, 900)).Variants[1].Metrics["avgLatencyMs"];
+
+        Close(2.0018008, b.DifferenceCi![0]);
+        Close(197.99820, b.DifferenceCi[1]);
+        Close(0.045500264, b.PValue);
+        Close(0.022750132, b.ChanceToBeatControl);
+        Close(-0.0038411968, b.RelativeCi![0]);
+        Close(0.25384120, b.RelativeCi[1]);
+    }
+
+    [Fact]
+    public void Analyze_ConversionAllAgainstNone_RelativeDifferenceOnThePooledVariance()
+    {
+        // 100% against 0% over 500 units each: the relative difference is −100%; with p̄(1 − p̄) = 0.25 per unit in both
+        // arms its interval is [−1, −0.95617387] (clipped at −100%), the difference's [−1, −0.93802050]
+        // (tests/testdata/experiment_intervals_reference.py).
+        var b = AnalyzeTarget(Experiment(), Moments.OfRate(500, 500), Moments.OfRate(0, 500)).Variants[1].Metrics["conversionRate"];
+
+        Assert.Equal(-1, b.RelativeDifference);
+        Assert.Equal(-1, b.RelativeCi![0]);
+        Close(-0.95617387, b.RelativeCi[1]);
+        Assert.Equal(-1, b.DifferenceCi![0]);
+        Close(-0.93802050, b.DifferenceCi[1]);
     }
 
     [Fact]
@@ -536,11 +577,12 @@ public sealed class ExperimentAnalyzerTests
         Assert.True(guardrail.Settled);
         Close(2.0, guardrail.RelativeChange);
         // The excess over the allowed error rate: 0.06 − 1.1 × 0.02 = 0.038, variance (one event per unit, delta method)
-        // 0.06·0.94/9999 + 1.1²·0.02·0.98/9999 = 8.0124012e-6, τ = 0.1 × 0.02 = 0.002, half-width
-        // √(2V(V+τ²)/τ² · (ln 20 + ½ ln((V+τ²)/V))) = 0.012406079; as relative changes: (0.038 ∓ h) / 0.02 + 0.10
-        // = [1.3796961, 2.6203039].
-        Close(1.3796961, guardrail.RelativeChangeCi![0]);
-        Close(2.6203039, guardrail.RelativeChangeCi[1]);
+        // the larger of 0.06·0.94/9999 + 1.1²·0.02·0.98/9999 = 8.0124012e-6 and the pooled 8.0842042e-6 (the control's
+        // units with the variant's over 1.1), τ = 0.1 × 0.02 = 0.002, half-width √(2V(V+τ²)/τ² · (ln 20 + ½ ln((V+τ²)/V)));
+        // as relative changes: (0.038 ∓ h) / 0.02 + 0.10 = [1.3752081, 2.6247919]
+        // (tests/testdata/experiment_intervals_reference.py).
+        Close(1.3752081, guardrail.RelativeChangeCi![0]);
+        Close(2.6247919, guardrail.RelativeChangeCi[1]);
         Assert.Equal(DecisionAction.Pause, results.Decision.Action);
         Assert.Null(results.Decision.Winner);
         Assert.Contains("Guardrail errorRate breached by 'Variant B'", results.Decision.Reason);
@@ -600,14 +642,74 @@ public sealed class ExperimentAnalyzerTests
     public void Guardrail_HarmfulChangeOfAHigherIsBetterMetric_IsNotShownAbove100Percent()
     {
         // Conversion falls from 50/60 to 1/60: the harmful change 1 − T/C is 0.98 and cannot pass 1; its always-valid
-        // interval [0.80647620, 1.1535238] is clipped to [0.80647620, 1] (tests/testdata/experiment_intervals_reference.py).
+        // interval (on the pooled variance under the guardrail's null, the larger here) [0.62619720, 1.3338028] is clipped
+        // to [0.62619720, 1] (tests/testdata/experiment_intervals_reference.py).
         var experiment = Experiment(minimumSampleSize: 50, guardrails: [new Guardrail(MetricName.ConversionRate, 0.10)]);
 
         var guardrail = Assert.Single(AnalyzeTarget(experiment, Moments.OfRate(50, 60), Moments.OfRate(1, 60)).Guardrails);
 
         Close(0.98, guardrail.RelativeChange);
-        Close(0.80647620, guardrail.RelativeChangeCi![0]);
+        Close(0.62619720, guardrail.RelativeChangeCi![0]);
         Assert.Equal(1, guardrail.RelativeChangeCi[1]);
+        Assert.True(guardrail.Breached);
+    }
+
+    [Fact]
+    public void Guardrail_ConstantArms_PlainlyBeyondTheThreshold_IsBreached()
+    {
+        // 800 ms in every control unit, 1,000 in every variant unit, 500 each, 10% allowed: Var(T̄) + 1.1²·Var(C̄) is 0, so
+        // the guardrail had no interval and was never breached. Under its null (each unit 1.1 times as slow) the control's
+        // units and the variant's divided by 1.1 are exchangeable: pooled, V = 1.1²·s²·(2/500) = 14.414414, and the harmful
+        // change's always-valid interval is [0.23348031, 0.26651969] (tests/testdata/experiment_intervals_reference.py).
+        var experiment = Experiment(guardrails: [new Guardrail(MetricName.AvgLatencyMs, 0.10)]);
+        Moments Of(int variant, MetricName metric) => metric == MetricName.AvgLatencyMs
+            ? Values([.. Enumerable.Repeat(variant == 0 ? 800.0 : 1000.0, 500)])
+            : default;
+
+        var results = AnalyzeMoments(experiment, [500, 500], Of);
+
+        var guardrail = Assert.Single(results.Guardrails);
+        Close(0.25, guardrail.RelativeChange);
+        Close(0.23348031, guardrail.RelativeChangeCi![0]);
+        Close(0.26651969, guardrail.RelativeChangeCi[1]);
+        Assert.True(guardrail.Breached);
+        Assert.Equal(DecisionAction.Pause, results.Decision.Action);
+    }
+
+    [Fact]
+    public void Guardrail_ConstantArmsExactlyAtTheThreshold_IsNotBreached()
+    {
+        // 880 ms against 800, exactly the 10% allowed: the variant's units divided by 1.1 are the control's, so there is
+        // no spread to rest an interval on, and nothing is breached.
+        var experiment = Experiment(guardrails: [new Guardrail(MetricName.AvgLatencyMs, 0.10)]);
+        Moments Of(int variant, MetricName metric) => metric == MetricName.AvgLatencyMs
+            ? Values([.. Enumerable.Repeat(variant == 0 ? 800.0 : 880.0, 500)])
+            : default;
+
+        var guardrail = Assert.Single(AnalyzeMoments(experiment, [500, 500], Of).Guardrails);
+
+        Assert.False(guardrail.Breached);
+        Assert.Null(guardrail.RelativeChangeCi);
+    }
+
+    [Fact]
+    public void Guardrail_UnequalArms_TheLargerOfTheTwoVariancesWidensTheInterval()
+    {
+        // 100 control units at 800 or 820 ms against 120 variant units at 1,000 or 1,010: the arms' own variance
+        // (1.4323063) is far below the pooled one under the guardrail's null (60.606545, the variant's units over 1.1 lie
+        // 100 ms from the control's), which the interval [0.20917894, 0.27230255] rests on
+        // (tests/testdata/experiment_intervals_reference.py).
+        var experiment = Experiment(guardrails: [new Guardrail(MetricName.AvgLatencyMs, 0.10)]);
+        Moments Of(int variant, MetricName metric) => metric != MetricName.AvgLatencyMs
+            ? default
+            : variant == 0
+                ? Values([.. Enumerable.Repeat(800.0, 50), .. Enumerable.Repeat(820.0, 50)])
+                : Values([.. Enumerable.Repeat(1000.0, 60), .. Enumerable.Repeat(1010.0, 60)]);
+
+        var guardrail = Assert.Single(AnalyzeMoments(experiment, [100, 120], Of).Guardrails);
+
+        Close(0.20917894, guardrail.RelativeChangeCi![0]);
+        Close(0.27230255, guardrail.RelativeChangeCi[1]);
         Assert.True(guardrail.Breached);
     }
 
@@ -628,16 +730,17 @@ public sealed class ExperimentAnalyzerTests
     [Fact]
     public void Guardrail_BelowMinimumSampleSize_IsNotBreached_HoweverNarrowTheFirstUnitsMakeTheInterval()
     {
-        // Two units an arm, latencies 1000 and 1002 against 1250 and 1252: the excess over the allowed 1.1 × 1001 is 149.9,
-        // V = 2/2 + 1.1² · 2/2 = 2.21 and τ = 100.1, so the always-valid half-width is
-        // √(2V(V + τ²)/τ² · (ln 20 + ½ ln((V + τ²)/V))) ≈ 5.6: the plug-in interval excludes the threshold by far. Two
-        // units' variance says nothing, though, and an A/A experiment looked at after every unit paused here.
+        // 60 units an arm, latencies 1000 and 1002 against 1250 and 1252: the excess over the allowed 1.1 × 1001 is 149.9,
+        // V = 188.86 (the pooled one under the guardrail's null) and τ = 100.1, so the always-valid interval
+        // [0.20596894, 0.29353156] excludes the threshold (tests/testdata/experiment_intervals_reference.py: ratio_guardrail).
+        // But a minimumSampleSize of 100 is what the experiment asked before anything acts (with two units' plug-in
+        // variance an A/A experiment looked at after every unit paused).
         Moments Of(int variant, MetricName metric) => metric == MetricName.AvgLatencyMs
-            ? variant == 0 ? Values(1000, 1002) : Values(1250, 1252)
+            ? Values([.. Enumerable.Repeat<double[]>(variant == 0 ? [1000, 1002] : [1250, 1252], 30).SelectMany(pair => pair)])
             : default;
         Guardrail[] guardrails = [new Guardrail(MetricName.AvgLatencyMs, 0.10)];
 
-        var early = AnalyzeMoments(Experiment(guardrails: guardrails, minimumSampleSize: 100), [2, 2], Of);
+        var early = AnalyzeMoments(Experiment(guardrails: guardrails, minimumSampleSize: 100), [60, 60], Of);
 
         var guardrail = Assert.Single(early.Guardrails);
         Assert.True(guardrail.RelativeChangeCi![0] > 0.10, $"interval [{guardrail.RelativeChangeCi[0]}, {guardrail.RelativeChangeCi[1]}]");

@@ -101,16 +101,24 @@ public sealed class StatisticsTests
     }
 
     [Fact]
-    public void WelchTTest_FewerThanTwoValues_IsNull_AndNoVariance_HasNoPValue()
+    public void WelchTTest_FewerThanTwoValues_IsNull_AndNoVarianceWithin_RestsOnThePooledVariance()
     {
         Assert.Null(Statistics.WelchTTest(Values(1), Values(1, 2, 3), 0.95));
 
+        // 5, 5, 5 against 7, 7: no Welch t; pooled, s² = 4.8/4 = 1.2 and V = 1.2·(1/3 + 1/2) = 1, so z = 2:
+        // p = 2Φ(−2) = 0.045500264 and the interval 2 ± 1.959964 (normal).
         var flat = Statistics.WelchTTest(Values(5, 5, 5), Values(7, 7), 0.95);
 
         Assert.NotNull(flat);
         Assert.Equal(2, flat.Difference);
-        Assert.Null(flat.PValue);
-        Assert.Equal(new Interval(2, 2), flat.Ci);
+        Close(0.045500264, flat.PValue);
+        Close(0.040036015, flat.Ci.Low);
+        Close(3.9599640, flat.Ci.High);
+
+        var identical = Statistics.WelchTTest(Values(5, 5, 5), Values(5, 5), 0.95);
+        Assert.NotNull(identical);
+        Assert.Null(identical.PValue);
+        Assert.Equal(new Interval(0, 0), identical.Ci);
     }
 
     [Fact]
