@@ -1,5 +1,7 @@
 using PromptVault.Core;
 using System.ClientModel;
+using System.Text.Json;
+using System.Text.Json.Nodes;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Logging;
 using PromptVault.Core.Contracts;
@@ -69,10 +71,39 @@ public sealed class ModelCaller(PriceTable prices, TimeProvider time, ILogger<Mo
     /// <summary>What went wrong with the provider, for the caller; null for anything else (a bug, or the caller giving up), which is not caught.</summary>
     internal static string? Describe(Exception e) => e switch
     {
-        ClientResultException { Status: > 0 } failed => $"the provider answered HTTP {failed.Status}: {PromptRules.Shorten(failed.Message.ReplaceLineEndings(" "))}",
-        UnreadableAnswerException => $"{e.Message}: {PromptRules.Shorten(e.InnerException!.Message.ReplaceLineEndings(" "))}",
-        ClientResultException or HttpRequestException => $"the provider could not be reached: {PromptRules.Shorten((e.InnerException ?? e).Message)}",
+        ClientResultException { Status: > 0 } failed => $"the provider answered HTTP {failed.Status}{ErrorOf(failed)}",
+        UnreadableAnswerException => $"{e.Message}{Detail(e.InnerException!.Message)}",
+        ClientResultException or HttpRequestException => $"the provider could not be reached{Detail((e.InnerException ?? e).Message)}",
         TimeoutException => e.Message,
         _ => null,
     };
+
+    /// <summary>": " and the text on one line, its runs of white space single spaces, shortened; nothing when there is no text.</summary>
+    private static string Detail(string text) =>
+        string.Join(' ', text.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries)) is { Length: > 0 } line ? $": {PromptRules.Shorten(line)}" : "";
+
+    /// <summary>
+    /// What a provider's error answer says: an OpenAI-style <c>{ "error": { "message", "type", "code" } }</c> as " (type, code): message"
+    /// with the empty parts left out, else the body as it came (a proxy's page). Not the SDK's message, which keeps the empty parts
+    /// ("HTTP 503 (server_error: )") and repeats the status.
+    /// </summary>
+    private static string ErrorOf(ClientResultException failed)
+    {
+        var body = failed.GetRawResponse()?.Content?.ToString() ?? "";
+        JsonNode? error;
+        try
+        {
+            error = JsonNode.Parse(body) is JsonObject answer ? answer["error"] : null;
+        }
+        catch (JsonException)
+        {
+            return Detail(body);
+        }
+        if (error is not JsonObject fields)
+            return Detail(error is JsonValue ? Text(error) : body);
+        var kinds = string.Join(", ", new[] { fields["type"], fields["code"] }.Select(Text).Where(t => t.Length > 0));
+        return (kinds.Length == 0 ? "" : $" ({kinds})") + Detail(Text(fields["message"]));
+
+        static string Text(JsonNode? node) => node is JsonValue value ? value.ToString().Trim() : "";
+    }
 }

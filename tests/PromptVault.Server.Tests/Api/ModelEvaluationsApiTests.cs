@@ -282,6 +282,32 @@ public sealed class ModelEvaluationsApiTests(ModelEvaluationsFixture fixture) : 
     }
 
     [Fact]
+    public async Task Evaluate_ProviderErrorAnswers_AreDescribedOnOneLine_WithoutEmptyParts()
+    {
+        var name = await CreateSupportPromptAsync(_client);
+        var (typed, coded, bare, proxy, empty) = (UniqueName("typed"), UniqueName("coded"), UniqueName("bare"), UniqueName("proxy"), UniqueName("empty"));
+        fixture.Replies[typed] = new FakeReply("", Status: 503);
+        fixture.Replies[coded] = new FakeReply("", Status: 404,
+            Body: """{ "error": { "message": "The model\n does not exist.", "type": "invalid_request_error", "code": "model_not_found", "param": null } }""");
+        fixture.Replies[bare] = new FakeReply("", Status: 429, Body: """{ "error": { "message": "Slow down.", "type": "", "code": null } }""");
+        fixture.Replies[proxy] = new FakeReply("", Status: 502, Body: "<html>\n  Bad   gateway\n</html>");
+        fixture.Replies[empty] = new FakeReply("", Status: 500, Body: "");
+
+        var run = await EvaluateAsync(_client, name, [.. new[] { typed, coded, bare, proxy, empty }.Select(c => Case(c, c, Output("contains", "x")))]);
+
+        var errors = run["cases"]!.AsArray().Select(c => c.Str("error")).ToList();
+        const string Failed = "model 'default' (gpt-4o-mini) failed: the provider answered ";
+        Assert.Equal(
+        [
+            Failed + "HTTP 503 (server_error): the fake provider is failing",
+            Failed + "HTTP 404 (invalid_request_error, model_not_found): The model does not exist.",
+            Failed + "HTTP 429: Slow down.",
+            Failed + "HTTP 502: <html> Bad gateway </html>",
+            Failed + "HTTP 500",
+        ], errors);
+    }
+
+    [Fact]
     public async Task Evaluate_ProviderUnreachable_CaseErrorsSayingSo()
     {
         var client = fixture.Unreachable.CreateClient();
