@@ -62,10 +62,15 @@ public sealed class EvaluationService(PromptRegistry registry, IEvaluationStore 
     }
 
     /// <summary>Runs a version's test cases and stores the run.</summary>
-    /// <exception cref="ConflictException">The version has no test cases (<c>no_tests</c>).</exception>
+    /// <exception cref="ConflictException">The version is archived (<c>version_archived</c>) or has no test cases (<c>no_tests</c>).</exception>
     public async Task<EvaluationRun> EvaluateAsync(string name, string versionRef, string actor, CancellationToken cancellationToken = default)
     {
         var (prompt, version) = await RequireVersionAsync(name, versionRef, cancellationToken);
+        // Refused here, before any case: a case's render would refuse it in terms of serving traffic, which is not what was asked.
+        if (version.Status == VersionStatus.Archived)
+            throw new ConflictException("version_archived",
+                $"version {version.Version} of '{prompt.Name}' is archived, so its tests cannot be run (an archived version never renders); " +
+                "run them on a version that is not archived, or create a new version with its content to test it.", "version");
         var tests = await store.FindTestsAsync(version.Id, cancellationToken);
         if (tests.Count == 0)
             throw new ConflictException("no_tests",

@@ -191,6 +191,23 @@ public sealed class EvaluationsApiTests(ServerFixture fixture) : IClassFixture<S
     }
 
     [Fact]
+    public async Task Evaluate_ArchivedVersion_Returns409SayingItsTestsCannotRun()
+    {
+        var name = await CreateSupportPromptAsync(_client);
+        await PutAsync(_client, VersionPath(name, "1.0.0") + "/tests", Tests(Case("names the company", "Acme", new { type = "contains", value = "Acme" })));
+        await PostAsync(_client, VersionPath(name, "1.0.0") + "/status", new { status = "archived" });
+
+        var (status, problem) = await PostAsync(_client, VersionPath(name, "1.0.0") + "/evaluate", null);
+        var (_, runs) = await GetAsync(_client, VersionPath(name, "1.0.0") + "/evaluations");
+
+        Assert.Equal(HttpStatusCode.Conflict, status);
+        Assert.Equal(("version_archived", "version"), (problem.Str("code"), problem.Str("field")));
+        Assert.Equal($"version 1.0.0 of '{name}' is archived, so its tests cannot be run (an archived version never renders); " +
+            "run them on a version that is not archived, or create a new version with its content to test it.", problem.Str("detail"));
+        Assert.Equal(0, runs!["total"]!.GetValue<int>());
+    }
+
+    [Fact]
     public async Task GetEvaluation_Unknown_Returns404()
     {
         var (status, problem) = await GetAsync(_client, "/api/evaluations/nope");
