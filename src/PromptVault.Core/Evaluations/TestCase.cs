@@ -67,7 +67,11 @@ public sealed record EvaluationRun(
     EvaluationStatus Status,
     IReadOnlyList<CaseResult> Cases,
     DateTimeOffset CreatedAt,
-    string CreatedBy);
+    string CreatedBy)
+{
+    /// <summary>The <see cref="TestCaseRules.Digest"/> of the cases the run ran; null for a run stored before runs recorded it.</summary>
+    public string? TestsDigest { get; init; }
+}
 
 /// <summary>
 /// One case of a run: its render, the model's answer when a check needed one, and each check's verdict. <c>error</c> says why

@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using System.Text.Json;
 using PromptVault.Core.Templates;
 
@@ -16,6 +17,13 @@ public static class TestCaseRules
     public const int MaxRubricLength = 4_000;
 
     private static readonly IReadOnlyDictionary<string, JsonElement> EmptyVariables = new Dictionary<string, JsonElement>();
+
+    /// <summary>
+    /// The SHA-256 (hex) of the cases as stored: a run records the digest of the cases it ran, and the requireTests gate accepts
+    /// a run only while the version's cases still have it.
+    /// </summary>
+    public static string Digest(IReadOnlyList<TestCase> tests) =>
+        Convert.ToHexStringLower(SHA256.HashData(JsonSerializer.SerializeToUtf8Bytes(tests, Contracts.PromptVaultJson.Options)));
 
     /// <exception cref="InvalidInputException">A case or check breaks a rule; the exception's field names it.</exception>
     public static IReadOnlyList<TestCase> Validate(IReadOnlyList<TestCase>? tests, string field = "tests")

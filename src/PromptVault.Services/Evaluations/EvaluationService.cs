@@ -81,7 +81,10 @@ public sealed class EvaluationService(PromptRegistry registry, IEvaluationStore 
         var parallel = new ParallelOptions { MaxDegreeOfParallelism = options.Value.MaxConcurrency, CancellationToken = cancellationToken };
         await Parallel.ForEachAsync(Enumerable.Range(0, tests.Count), parallel, async (i, token) => cases[i] = await RunCaseAsync(run, tests[i], token));
         var now = time.GetUtcNow();
-        var result = new EvaluationRun(Ids.New(now), prompt.Name, version.Version.ToString(), version.Id, StatusOf(cases), cases, now, actor);
+        var result = new EvaluationRun(Ids.New(now), prompt.Name, version.Version.ToString(), version.Id, StatusOf(cases), cases, now, actor)
+        {
+            TestsDigest = TestCaseRules.Digest(tests),
+        };
         await store.SaveRunAsync(result, cancellationToken);
         return result;
     }

@@ -946,10 +946,11 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, IEx
     }
 
     /// <summary>
-    /// The <c>requireTests</c> gate (SPEC §10): the id of the version's latest evaluation run, which must have passed; null when
-    /// the prompt does not require tests.
+    /// The <c>requireTests</c> gate (SPEC §10): the id of the version's latest evaluation run, which must have run the version's
+    /// cases as they are now and passed; null when the prompt does not require tests.
     /// </summary>
-    /// <exception cref="ConflictException">The version has no run (<c>tests_required</c>) or its latest did not pass (<c>tests_failed</c>, naming the run).</exception>
+    /// <exception cref="ConflictException">The version has no run, or its cases changed since its latest run started (<c>tests_required</c>),
+    /// or its latest run did not pass (<c>tests_failed</c>, naming the run).</exception>
     private async Task<string?> RequirePassedRunAsync(Prompt prompt, PromptVersion target, CancellationToken cancellationToken)
     {
         // Null only where a registry is built without evaluations (some store tests); the server always has them.
@@ -958,6 +959,13 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, IEx
         var latest = (await evaluations.ListRunsAsync(target.Id, PageRequest.First, cancellationToken)).FirstOrDefault()
             ?? throw new ConflictException("tests_required",
                 $"prompt '{prompt.Name}' requires tests: version {target.Version} has no evaluation run; run its tests (POST .../versions/{target.Version}/evaluate) first.", "version");
+        // A run that ran other cases (a PUT replaced them after the run started, even if it was stored later) proves nothing about these.
+        if (latest.TestsDigest != TestCaseRules.Digest(await evaluations.FindTestsAsync(target.Id, cancellationToken)))
+            throw new ConflictException("tests_required",
+                $"prompt '{prompt.Name}' requires tests: " + (latest.TestsDigest is null
+                    ? $"the latest evaluation run {latest.Id} of version {target.Version} was stored before runs recorded the cases they ran"
+                    : $"the test cases of version {target.Version} changed since its latest evaluation run {latest.Id} started") +
+                $"; run them again (POST .../versions/{target.Version}/evaluate).", "version");
         if (latest.Status != EvaluationStatus.Passed)
             throw new ConflictException("tests_failed",
                 $"prompt '{prompt.Name}' requires tests: the latest evaluation run {latest.Id} of version {target.Version} {Names.Of(latest.Status)}; fix it and run the tests again.", "version");

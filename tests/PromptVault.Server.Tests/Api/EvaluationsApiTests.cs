@@ -241,6 +241,29 @@ public sealed class EvaluationsApiTests(ServerFixture fixture) : IClassFixture<S
     }
 
     [Fact]
+    public async Task Promote_RequireTests_CasesChangedSinceThePassedRun_Returns409TestsRequired_UntilTheyRunAgain()
+    {
+        var name = await CreateGatedSupportPromptAsync(_client);
+        var promote = new { version = "1.0.0" };
+        await PutAsync(_client, VersionPath(name, "1.0.0") + "/tests", Tests(Case("easy", "Acme", new { type = "contains", value = "Acme" })));
+        var (_, passedRun) = await PostAsync(_client, VersionPath(name, "1.0.0") + "/evaluate", null);
+        await PutAsync(_client, VersionPath(name, "1.0.0") + "/tests", Tests(Case("hard", "Acme", new { type = "contains", value = "Initech" })));
+
+        var (stale, staleProblem) = await PutAsync(_client, $"/api/prompts/{name}/labels/production", promote);
+        var (_, failedRun) = await PostAsync(_client, VersionPath(name, "1.0.0") + "/evaluate", null);
+        var (failing, failingProblem) = await PutAsync(_client, $"/api/prompts/{name}/labels/production", promote);
+
+        Assert.Equal("passed", passedRun.Str("status"));
+        Assert.Equal(HttpStatusCode.Conflict, stale);
+        Assert.Equal(("tests_required", "version"), (staleProblem.Str("code"), staleProblem.Str("field")));
+        Assert.Equal($"prompt '{name}' requires tests: the test cases of version 1.0.0 changed since its latest evaluation run {passedRun.Str("id")} " +
+            "started; run them again (POST .../versions/1.0.0/evaluate).", staleProblem.Str("detail"));
+        Assert.Equal(HttpStatusCode.Conflict, failing);
+        Assert.Equal("tests_failed", failingProblem.Str("code"));
+        Assert.Contains(failedRun.Str("id"), failingProblem.Str("detail"));
+    }
+
+    [Fact]
     public async Task Promote_WithoutRequireTests_NeedsNoRun()
     {
         var name = await CreateSupportPromptAsync(_client);

@@ -261,6 +261,29 @@ public sealed class ModelEvaluationsApiTests(ModelEvaluationsFixture fixture) : 
     }
 
     [Fact]
+    public async Task Promote_RequireTests_ARunThatStartedBeforeTheCasesChanged_DoesNotCount_ThoughStoredAfter()
+    {
+        var name = await CreateGatedSupportPromptAsync(_client);
+        var company = UniqueName("before-put");
+        fixture.Replies[company] = new FakeReply("Hello!", Delay: TimeSpan.FromSeconds(2));
+        var tests = $"/api/prompts/{name}/versions/1.0.0/tests";
+        await PutAsync(_client, tests, new { tests = new[] { Case("old", company, Output("contains", "Hello")) } });
+
+        var running = PostAsync(_client, $"/api/prompts/{name}/versions/1.0.0/evaluate", null);
+        // The run has read the old cases once it asks the model; the new cases land while it waits for the answer.
+        while (SentFor(company).Count == 0)
+            await Task.Delay(20, TestContext.Current.CancellationToken);
+        await PutAsync(_client, tests, new { tests = new[] { Case("new", company, new { type = "contains", value = "Initech" }) } });
+        var (_, run) = await running;
+        var (promote, problem) = await PutAsync(_client, $"/api/prompts/{name}/labels/production", new { version = "1.0.0" });
+
+        Assert.Equal(("passed", "old"), (run.Str("status"), run!["cases"]![0].Str("name")));
+        Assert.Equal(HttpStatusCode.Conflict, promote);
+        Assert.Equal("tests_required", problem.Str("code"));
+        Assert.Contains($"the test cases of version 1.0.0 changed since its latest evaluation run {run.Str("id")} started", problem.Str("detail"));
+    }
+
+    [Fact]
     public async Task Evaluate_ProviderAnswersSomethingNotACompletion_CaseErrorsSayingSo_TheOthersStillRun()
     {
         var name = await CreateSupportPromptAsync(_client);
