@@ -150,6 +150,45 @@ public sealed class PlaygroundPageTests(DashboardFixture fixture) : IClassFixtur
     }
 
     /// <summary>
+    /// Save as test case kept every filled variable row, those only the other version has too, so the saved case gave its version a
+    /// variable it lacks and its runs failed. It now keeps the variables of the version it is saved to, those of its includes with them.
+    /// </summary>
+    [Fact]
+    public async Task Playground_SaveAsTestCase_KeepsOnlyTheChosenVersionsVariables()
+    {
+        var cancellationToken = TestContext.Current.CancellationToken;
+        var policy = "shared/policy-" + Guid.NewGuid().ToString("N")[..8];
+        var name = "play-case-" + Guid.NewGuid().ToString("N")[..8];
+        using var api = fixture.Server.CreateClient();
+        (await api.PostAsJsonAsync("/api/prompts", new CreatePromptRequest(policy, Content: "Follow {{policy}}.",
+            Variables: [new VariableDefinition("policy", VariableType.String, Required: true)]), PromptVaultJson.Options, cancellationToken)).EnsureSuccessStatusCode();
+        (await api.PutAsJsonAsync($"/api/prompts/{Uri.EscapeDataString(policy)}/labels/production", new { version = "1.0.0" }, cancellationToken)).EnsureSuccessStatusCode();
+        (await api.PostAsJsonAsync("/api/prompts", new CreatePromptRequest(name, Content: $"Hello {{{{customer}}}}! {{{{> {policy}}}}}",
+            Variables: [new VariableDefinition("customer", VariableType.String, Required: true)]), PromptVaultJson.Options, cancellationToken)).EnsureSuccessStatusCode();
+        (await api.PostAsJsonAsync($"/api/prompts/{name}/versions", new CreateVersionRequest("Hi {{customer}}, {{tone}}",
+            [new VariableDefinition("customer", VariableType.String, Required: true), new VariableDefinition("tone", VariableType.String, Required: true)],
+            ChangeDescription: "Tone"), PromptVaultJson.Options, cancellationToken)).EnsureSuccessStatusCode();
+        var page = await fixture.OpenAsync(fixture.WriterKey);
+
+        await page.GotoAsync($"/playground?prompt={name}");
+        await page.Locator("[data-interactive=yes]").WaitForAsync();
+        await Assertions.Expect(page.GetByLabel("Version A")).ToHaveValueAsync("1.0.0");
+        await page.GetByLabel("customer (string, required)").FillAsync("Ada");
+        await page.GetByLabel("policy (string, required)").FillAsync("the refund rules");
+        await page.GetByLabel("tone (string, required)").FillAsync("warmly");
+        await page.GetByLabel("Case name").FillAsync("greets Ada");
+        await page.GetByLabel("Save to version").SelectOptionAsync("1.0.0");
+        await page.GetByLabel("Expected check").SelectOptionAsync("contains");
+        await page.GetByLabel("Expected value").FillAsync("Hello Ada");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Save as test case" }).ClickAsync();
+
+        await Assertions.Expect(page.GetByTestId("case-saved")).ToContainTextAsync("Saved case 'greets Ada' to 1.0.0");
+        var tests = await api.GetFromJsonAsync<JsonNode>($"/api/prompts/{name}/versions/1.0.0/tests", cancellationToken);
+        var saved = Assert.Single(tests!["tests"]!.AsArray())!;
+        Assert.Equal(["customer", "policy"], saved["variables"]!.AsObject().Select(v => v.Key).Order());
+    }
+
+    /// <summary>
     /// Typed test values, a case being written and an edited version were lost without a word when a link left the playground.
     /// It now asks while it holds any of them, and not once they are saved as a test case and the edit is discarded.
     /// </summary>
