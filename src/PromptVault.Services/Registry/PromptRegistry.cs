@@ -514,9 +514,7 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, IEx
         IReadOnlyList<VariableDefinition> variables, Func<IReadOnlyList<VariableDefinition>, IReadOnlyDictionary<string, System.Text.Json.JsonElement>?> inputsFor,
         CancellationToken cancellationToken = default)
     {
-        var template = templates.CompileDraft(content, variables);
-        var includes = await ResolveIncludesAsync(name, template.References, served: true, cancellationToken);
-        var contract = includes.MergeContract(variables);
+        var (template, includes, contract) = await TextDraftAsync(name, content, variables, cancellationToken);
         // Rendered with the contract a save would store, as the saved version renders; compiled once.
         return (template.WithContract(contract).Render(inputsFor(contract), includes), contract);
     }
@@ -528,11 +526,39 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, IEx
         IReadOnlyList<PromptMessage> messages, IReadOnlyList<VariableDefinition> variables,
         Func<IReadOnlyList<VariableDefinition>, IReadOnlyDictionary<string, System.Text.Json.JsonElement>?> inputsFor, CancellationToken cancellationToken = default)
     {
-        var chat = templates.CompileChatDraft(messages, variables);
-        var includes = await ResolveChatIncludesAsync(name, chat, served: true, cancellationToken);
-        var contract = includes.MergeContract(variables);
+        var (chat, includes, contract) = await ChatDraftAsync(name, messages, variables, cancellationToken);
         // Rendered with the contract a save would store; compiled once, as a text draft.
         return (chat.WithContract(contract).Render(inputsFor(contract), includes), contract);
+    }
+
+    /// <summary>
+    /// The contract an unsaved version of <paramref name="name"/> (its <paramref name="content"/>, or a chat prompt's <paramref name="messages"/>)
+    /// would be saved and previewed with: <paramref name="variables"/> joined by those of the versions it includes. Nothing is rendered.
+    /// </summary>
+    /// <inheritdoc cref="PreviewDraftAsync" path="/exception"/>
+    public async Task<IReadOnlyList<VariableDefinition>> DraftVariablesAsync(string name, string content, IReadOnlyList<PromptMessage>? messages,
+        IReadOnlyList<VariableDefinition> variables, CancellationToken cancellationToken = default) =>
+        messages is not null
+            ? (await ChatDraftAsync(name, messages, variables, cancellationToken)).Contract
+            : (await TextDraftAsync(name, content, variables, cancellationToken)).Contract;
+
+    /// <summary>A draft's template compiled, its includes as they serve now, and the contract those give it: the one place the previews
+    /// and <see cref="DraftVariablesAsync"/> learn it.</summary>
+    private async Task<(CompiledPrompt Template, PromptIncludes Includes, IReadOnlyList<VariableDefinition> Contract)> TextDraftAsync(string name,
+        string content, IReadOnlyList<VariableDefinition> variables, CancellationToken cancellationToken)
+    {
+        var template = templates.CompileDraft(content, variables);
+        var includes = await ResolveIncludesAsync(name, template.References, served: true, cancellationToken);
+        return (template, includes, includes.MergeContract(variables));
+    }
+
+    /// <inheritdoc cref="TextDraftAsync"/>
+    private async Task<(CompiledChat Chat, PromptIncludes Includes, IReadOnlyList<VariableDefinition> Contract)> ChatDraftAsync(string name,
+        IReadOnlyList<PromptMessage> messages, IReadOnlyList<VariableDefinition> variables, CancellationToken cancellationToken)
+    {
+        var chat = templates.CompileChatDraft(messages, variables);
+        var includes = await ResolveChatIncludesAsync(name, chat, served: true, cancellationToken);
+        return (chat, includes, includes.MergeContract(variables));
     }
 
     /// <summary>
