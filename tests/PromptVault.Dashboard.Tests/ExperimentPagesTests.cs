@@ -414,7 +414,7 @@ public sealed class ExperimentPagesTests(DashboardFixture fixture) : IClassFixtu
         var suffix = Guid.NewGuid().ToString("N")[..8];
         using var api = fixture.Server.CreateClient();
         var oldest = await CreateUrgeExperimentAsync(api, "paged/" + suffix, "oldest-" + suffix);
-        for (var i = 0; i < ShowMore.Step; i++)
+        for (var i = 0; i < ShowMore.DefaultStep; i++)
             (await api.PostAsJsonAsync("/api/experiments", new CreateExperimentRequest($"newer-{i}-{suffix}", oldest.Prompt,
                 [.. oldest.Variants.Select(v => new VariantRequest(v.Name, v.VersionId, v.Weight))]), PromptVaultJson.Options, cancel)).EnsureSuccessStatusCode();
         var page = await fixture.OpenAsync(fixture.Server.AdminKey);

@@ -1,7 +1,10 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.RegularExpressions;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
+using PromptVault.Core.Audit;
+using PromptVault.Core.Storage;
 
 namespace PromptVault.Dashboard.Tests;
 
@@ -428,6 +431,30 @@ public sealed class PromptPagesTests(DashboardFixture fixture) : IClassFixture<D
         await Assertions.Expect(page.GetByRole(AriaRole.Cell, new() { Name = "version: 1.0.0 → (none)" })).ToBeVisibleAsync();
         await page.GotoAsync("/audit?action=webhook.deleted");
         await Assertions.Expect(page.GetByRole(AriaRole.Cell, new() { Name = "origin was http://127.0.0.1:1" })).ToBeVisibleAsync();
+    }
+
+    /// <summary>The audit page showed the newest 1,000 matching entries with a note and no way to see older ones. It still shows 1,000
+    /// at first, and "Show more" adds 1,000 more, so the oldest is reached.</summary>
+    [Fact]
+    public async Task Audit_MoreThanAThousandEntries_ShowMoreReachesTheOldest()
+    {
+        var actor = "bulk-" + Guid.NewGuid().ToString("N")[..8];
+        var start = DateTimeOffset.UtcNow.AddHours(-1);
+        var entries = Enumerable.Range(0, 1_001)
+            .Select(i => new AuditEntry(0, start.AddSeconds(i), actor, AuditActions.PromptUpdated, null, $"entry-{i}", null, null)).ToList();
+        await fixture.Server.Services.GetRequiredService<IPromptStore>().SaveAsync(new PromptChanges { Audit = entries }, TestContext.Current.CancellationToken);
+        var page = await fixture.OpenAsync(fixture.ReaderKey);
+        var oldest = page.GetByRole(AriaRole.Cell, new() { Name = "entry-0", Exact = true });
+
+        await page.GotoAsync($"/audit?actor={actor}");
+        await Assertions.Expect(page.GetByRole(AriaRole.Cell, new() { Name = "entry-1000", Exact = true })).ToBeVisibleAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Cell, new() { Name = "entry-1", Exact = true })).ToBeVisibleAsync();
+        await Assertions.Expect(oldest).ToHaveCountAsync(0);
+        await Assertions.Expect(page.GetByTestId("show-more")).ToContainTextAsync("Showing the newest 1000 of 1001 matching entries.");
+        await page.GetByTestId("show-more").GetByRole(AriaRole.Link, new() { Name = "Show 1 more" }).ClickAsync();
+        await Assertions.Expect(oldest).ToBeVisibleAsync();
+        await Assertions.Expect(page.GetByTestId("show-more")).ToHaveCountAsync(0);
+        Assert.Contains($"actor={actor}", page.Url);
     }
 
     /// <summary>Creates a prompt from <paramref name="json"/> through the API and opens its editor as the writer, once interactive.</summary>
