@@ -123,13 +123,9 @@ public sealed class PlaygroundPageTests(DashboardFixture fixture) : IClassFixtur
     public async Task Playground_EditAddsAnIncludeThatNeedsAVariable_OffersItsInput()
     {
         var cancellationToken = TestContext.Current.CancellationToken;
-        var policy = "shared/policy-" + Guid.NewGuid().ToString("N")[..8];
         var name = "play-include-" + Guid.NewGuid().ToString("N")[..8];
         using var api = fixture.Server.CreateClient();
-        var required = new[] { new VariableDefinition("policy", VariableType.String, Required: true) };
-        (await api.PostAsJsonAsync("/api/prompts", new CreatePromptRequest(policy, Content: "Follow {{policy}}.", Variables: required),
-            PromptVaultJson.Options, cancellationToken)).EnsureSuccessStatusCode();
-        (await api.PutAsJsonAsync($"/api/prompts/{Uri.EscapeDataString(policy)}/labels/production", new { version = "1.0.0" }, cancellationToken)).EnsureSuccessStatusCode();
+        var policy = await CreatePolicyAsync(api);
         (await api.PostAsJsonAsync("/api/prompts", new CreatePromptRequest(name, Content: "Hello!"), PromptVaultJson.Options, cancellationToken)).EnsureSuccessStatusCode();
         var page = await fixture.OpenAsync(fixture.WriterKey);
 
@@ -157,12 +153,9 @@ public sealed class PlaygroundPageTests(DashboardFixture fixture) : IClassFixtur
     public async Task Playground_SaveAsTestCase_KeepsOnlyTheChosenVersionsVariables()
     {
         var cancellationToken = TestContext.Current.CancellationToken;
-        var policy = "shared/policy-" + Guid.NewGuid().ToString("N")[..8];
         var name = "play-case-" + Guid.NewGuid().ToString("N")[..8];
         using var api = fixture.Server.CreateClient();
-        (await api.PostAsJsonAsync("/api/prompts", new CreatePromptRequest(policy, Content: "Follow {{policy}}.",
-            Variables: [new VariableDefinition("policy", VariableType.String, Required: true)]), PromptVaultJson.Options, cancellationToken)).EnsureSuccessStatusCode();
-        (await api.PutAsJsonAsync($"/api/prompts/{Uri.EscapeDataString(policy)}/labels/production", new { version = "1.0.0" }, cancellationToken)).EnsureSuccessStatusCode();
+        var policy = await CreatePolicyAsync(api);
         (await api.PostAsJsonAsync("/api/prompts", new CreatePromptRequest(name, Content: $"Hello {{{{customer}}}}! {{{{> {policy}}}}}",
             Variables: [new VariableDefinition("customer", VariableType.String, Required: true)]), PromptVaultJson.Options, cancellationToken)).EnsureSuccessStatusCode();
         (await api.PostAsJsonAsync($"/api/prompts/{name}/versions", new CreateVersionRequest("Hi {{customer}}, {{tone}}",
@@ -236,5 +229,17 @@ public sealed class PlaygroundPageTests(DashboardFixture fixture) : IClassFixtur
         var forced = await page.GotoAsync("/playground");
 
         Assert.Equal((int)HttpStatusCode.Forbidden, forced!.Status);
+    }
+
+    /// <summary>Creates a prompt "Follow {{policy}}." (a required string), labelled production so another can include it; returns its name.</summary>
+    private static async Task<string> CreatePolicyAsync(HttpClient api)
+    {
+        var cancellationToken = TestContext.Current.CancellationToken;
+        var policy = "shared/policy-" + Guid.NewGuid().ToString("N")[..8];
+        var required = new[] { new VariableDefinition("policy", VariableType.String, Required: true) };
+        (await api.PostAsJsonAsync("/api/prompts", new CreatePromptRequest(policy, Content: "Follow {{policy}}.", Variables: required),
+            PromptVaultJson.Options, cancellationToken)).EnsureSuccessStatusCode();
+        (await api.PutAsJsonAsync($"/api/prompts/{Uri.EscapeDataString(policy)}/labels/production", new { version = "1.0.0" }, cancellationToken)).EnsureSuccessStatusCode();
+        return policy;
     }
 }
