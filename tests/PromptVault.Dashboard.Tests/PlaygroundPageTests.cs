@@ -145,6 +145,31 @@ public sealed class PlaygroundPageTests(DashboardFixture fixture) : IClassFixtur
         await Assertions.Expect(page.GetByLabel("policy (string, required)")).ToHaveCountAsync(0);
     }
 
+    /// <summary>A chat prompt's edit learns its contract as a template's does: a message that includes a prompt offers its variable.</summary>
+    [Fact]
+    public async Task Playground_ChatEditAddsAnInclude_OffersItsInput()
+    {
+        var cancellationToken = TestContext.Current.CancellationToken;
+        var name = "play-chat-" + Guid.NewGuid().ToString("N")[..8];
+        using var api = fixture.Server.CreateClient();
+        var policy = await CreatePolicyAsync(api);
+        (await api.PostAsJsonAsync("/api/prompts", new CreatePromptRequest(name, Type: PromptType.Chat,
+            Variables: [new VariableDefinition("question", VariableType.String, Required: true)],
+            Messages: [new PromptMessage(MessageRole.System, "Be kind."), new PromptMessage(MessageRole.User, "{{question}}")]),
+            PromptVaultJson.Options, cancellationToken)).EnsureSuccessStatusCode();
+        var page = await fixture.OpenAsync(fixture.WriterKey);
+
+        await page.GotoAsync($"/playground?prompt={name}");
+        await page.Locator("[data-interactive=yes]").WaitForAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Edit B" }).ClickAsync();
+        await page.GetByLabel("Edited messages of version B").FillAsync($"## system\n\nBe kind. {{{{> {policy}}}}}\n\n## user\n\n{{{{question}}}}");
+        await Assertions.Expect(page.GetByLabel("policy (string, required)")).ToBeVisibleAsync();
+        await Assertions.Expect(page.GetByLabel("question (string, required)")).ToBeVisibleAsync();
+
+        await page.GetByRole(AriaRole.Button, new() { Name = "Discard edits of B" }).ClickAsync();
+        await Assertions.Expect(page.GetByLabel("policy (string, required)")).ToHaveCountAsync(0);
+    }
+
     /// <summary>
     /// Save as test case kept every filled variable row, those only the other version has too, so the saved case gave its version a
     /// variable it lacks and its runs failed. It now keeps the variables of the version it is saved to, those of its includes with them.
