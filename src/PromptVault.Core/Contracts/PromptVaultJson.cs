@@ -25,22 +25,21 @@ public static class PromptVaultJson
     /// holds no type those converters change (RenderResponseJsonTests checks that both write the same JSON).
     /// </summary>
     public static JsonTypeInfo<RenderResponse> RenderResponse { get; } =
-        new PromptVaultFastPathJsonContext(new JsonSerializerOptions(PromptVaultFastPathJsonContext.Default.Options) { Encoder = Escaping }).RenderResponse;
+        new PromptVaultFastPathJsonContext(new JsonSerializerOptions(PromptVaultFastPathJsonContext.Default.Options) { Encoder = AnswerEncoder }).RenderResponse;
 
     /// <summary>
-    /// How answers escape text: exactly as System.Text.Json escapes it with no encoder set (<see cref="JavaScriptEncoder.Default"/>'s
-    /// rules, which that mimics; RenderResponseJsonTests checks every character), but faster. With no encoder, a string is
-    /// escaped character by character from its first character to escape on, and a rendered prompt has one on its first line (a
-    /// newline, an apostrophe); the encoder finds each next one in vectorized steps. A render's answer took about a fifth
-    /// less CPU to write (docs/benchmarks.md, stop 40).
+    /// How the server's answers escape text: ASP.NET Core's JSON answers escape only what JSON requires (its default,
+    /// <see cref="JavaScriptEncoder.UnsafeRelaxedJsonEscaping"/>: an answer is read as JSON, never embedded in a page), and the
+    /// render route's answer, written with <see cref="RenderResponse"/>, escapes as they do. With no encoder set,
+    /// System.Text.Json escaped the render's answer apart (an apostrophe as <c>\u0027</c>, every non-ASCII character), and
+    /// character by character from its first character to escape on, which a rendered prompt has on its first line.
     /// </summary>
-    private static JavaScriptEncoder Escaping => JavaScriptEncoder.Default;
+    public static JavaScriptEncoder AnswerEncoder => JavaScriptEncoder.UnsafeRelaxedJsonEscaping;
 
     /// <summary>Applies the API's settings to <paramref name="options"/> (used for ASP.NET Core's own options, <paramref name="forRequests"/> as <see cref="Requests"/>).</summary>
     public static JsonSerializerOptions Configure(JsonSerializerOptions options, bool forRequests = false)
     {
         options.PropertyNamingPolicy = JsonNamingPolicy.CamelCase;
-        options.Encoder = Escaping;
         options.NumberHandling = JsonNumberHandling.Strict;
         options.Converters.Add(new JsonStringEnumConverter(namingPolicy: null, allowIntegerValues: false));
         options.Converters.Add(new TextCheckedJsonElementConverter(refuseNul: forRequests));

@@ -46,7 +46,11 @@ public static class ServerServiceCollectionExtensions
         services.AddSingleton<PlaygroundService>();
         services.AddPromptVaultWebhooks();
 
-        services.Configure<JsonOptions>(json => PromptVaultJson.Configure(json.SerializerOptions, forRequests: true));
+        services.Configure<JsonOptions>(json =>
+        {
+            PromptVaultJson.Configure(json.SerializerOptions, forRequests: true);
+            json.SerializerOptions.Encoder = PromptVaultJson.AnswerEncoder;
+        });
         // Malformed bodies throw BadHttpRequestException, which ProblemExceptionHandler turns into a 400 naming the field.
         services.Configure<RouteHandlerOptions>(routing => routing.ThrowOnBadRequest = true);
         services.AddProblemDetails(problems => problems.CustomizeProblemDetails = Problems.AddStatusCode);

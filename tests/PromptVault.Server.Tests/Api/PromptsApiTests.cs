@@ -1,5 +1,10 @@
 using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
 using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Http.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 using static PromptVault.Server.Tests.ApiCalls;
 
 namespace PromptVault.Server.Tests.Api;
@@ -250,6 +255,23 @@ public sealed class PromptsApiTests(ServerFixture fixture) : IClassFixture<Serve
         Assert.Equal(before!["total"]!.GetValue<int>(), auditAfterDraft!["total"]!.GetValue<int>());
         Assert.Equal(HttpStatusCode.OK, archivedAgain);
         Assert.Equal(before["total"]!.GetValue<int>() + 1, auditAfterArchive!["total"]!.GetValue<int>());
+    }
+
+    [Fact]
+    public async Task Render_EscapesTextAsEveryOtherAnswerDoes()
+    {
+        var name = await CreateSupportPromptAsync(_client);
+        // Every character a request may carry (not U+0000, no lone surrogate), and a surrogate pair.
+        var everyCharacter = string.Concat(Enumerable.Range(1, 0xFFFF).Select(c => (char)c).Where(c => !char.IsSurrogate(c))) + "\ud83d\ude00";
+        var answers = fixture.Server.Services.GetRequiredService<IOptions<JsonOptions>>().Value.SerializerOptions;
+
+        using var response = await _client.PostAsJsonAsync($"/api/prompts/{name}/render",
+            new { version = "1.0.0", variables = new { company_name = everyCharacter, customer_name = "Ana" } }, TestContext.Current.CancellationToken);
+        var text = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Contains(JsonSerializer.Serialize(everyCharacter, answers)[1..^1], text, StringComparison.Ordinal);
+        Assert.Contains("The customer's name is Ana.", text, StringComparison.Ordinal); // as a prompt's description reads back
     }
 
     [Fact]
