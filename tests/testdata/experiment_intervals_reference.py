@@ -39,7 +39,7 @@ def conversion(x1, n1, x2, n2, mde):
     unpooled = p1 * (1 - p1) / n1 + p2 * (1 - p2) / n2
     pbar = (x1 + x2) / (n1 + n2)
     pooled = pbar * (1 - pbar) * (1 / n1 + 1 / n2)
-    v = max(unpooled, pooled)
+    v = unpooled if unpooled > 0 else pooled
     tau = mde * abs(p1) if p1 > 0 else mde * math.sqrt(v / (1 / n1 + 1 / n2))
     p, cs = sequential(d, v, tau)
     z = NormalDist().inv_cdf(1 - ALPHA / 2)
@@ -59,7 +59,7 @@ def ratio(control_units, treatment_units, mde):
     unpooled = delta_variance(control_units) + delta_variance(treatment_units)
     everyone = control_units + treatment_units
     pooled = delta_variance(everyone) * len(everyone) * (1 / k1 + 1 / k2)
-    v = max(unpooled, pooled)
+    v = unpooled if unpooled > 0 else pooled
     tau = mde * abs(r1) if r1 != 0 else mde * math.sqrt(v / (1 / k1 + 1 / k2))
     p, cs = sequential(r2 - r1, v, tau)
     return dict(d=r2 - r1, unpooled=unpooled, pooled=pooled, tau=tau, p=p, cs=cs)
@@ -77,8 +77,8 @@ print("conversion 1/60 vs 59/60, MDE 0.10:", conversion(1, 60, 59, 60, 0.10))
 
 
 def conversion_guardrail(x1, n1, x2, n2, threshold, mde):
-    """A guardrail on conversion (higher is better): the excess (1 - t)C - T with variance the larger of
-    V(T) + (1 - t)^2 V(C) and the pooled one under "each treatment unit is (1 - t) times its control value": the control's
+    """A guardrail on conversion (higher is better): the excess (1 - t)C - T with variance
+    V(T) + (1 - t)^2 V(C), or when that is 0 the pooled one under "each treatment unit is (1 - t) times its control value": the control's
     0/1 values and the treatment's divided by (1 - t), their population variance s^2, times (1 - t)^2 (1/n1 + 1/n2).
     As the relative change in the harmful direction, 1 - T/C, which cannot be above +100%."""
     c, t = x1 / n1, x2 / n2
@@ -87,7 +87,8 @@ def conversion_guardrail(x1, n1, x2, n2, threshold, mde):
     n = n1 + n2
     mean = (x1 + x2 / bound) / n
     s2 = (x1 + x2 / bound ** 2) / n - mean ** 2
-    v = max(t * (1 - t) / n2 + bound * bound * c * (1 - c) / n1, bound * bound * s2 * (1 / n1 + 1 / n2))
+    unpooled = t * (1 - t) / n2 + bound * bound * c * (1 - c) / n1
+    v = unpooled if unpooled > 0 else bound * bound * s2 * (1 / n1 + 1 / n2)
     _, (low, high) = sequential(excess, v, mde * c)
     relative = (low / c + threshold, high / c + threshold)
     return dict(relative_change=1 - t / c, relative_ci=relative, clipped=clip(relative, -math.inf, 1))
@@ -97,8 +98,8 @@ print("conversion guardrail 0.10, 50/60 vs 1/60, MDE 0.10:", conversion_guardrai
 
 
 def ratio_guardrail(control_units, treatment_units, threshold, mde, lower_is_better=True):
-    """A guardrail on a ratio metric: the excess harm * (T - bC), b = 1 +- threshold, with variance the larger of
-    V(T) + b^2 V(C) and the pooled one under "each treatment unit is b times its control value": the control's units and
+    """A guardrail on a ratio metric: the excess harm * (T - bC), b = 1 +- threshold, with variance
+    V(T) + b^2 V(C), or when that is 0 the pooled one under "each treatment unit is b times its control value": the control's units and
     the treatment's with their sums divided by b pooled, b^2 s^2 (1/k1 + 1/k2). As the relative harmful change."""
     harm = 1 if lower_is_better else -1
     b = 1 + harm * threshold
@@ -108,7 +109,7 @@ def ratio_guardrail(control_units, treatment_units, threshold, mde, lower_is_bet
     unpooled = delta_variance(treatment_units) + b * b * delta_variance(control_units)
     everyone = control_units + [(n, s / b) for n, s in treatment_units]
     pooled = b * b * delta_variance(everyone) * len(everyone) * (1 / k1 + 1 / k2)
-    v = max(unpooled, pooled)
+    v = unpooled if unpooled > 0 else pooled
     _, (low, high) = sequential(harm * (t - b * c), v, mde * abs(c))
     return dict(unpooled=unpooled, pooled=pooled, relative_ci=(low / c + threshold, high / c + threshold))
 

@@ -116,9 +116,9 @@ public static class ExperimentAnalyzer
         for (var i = 1; i < count; i++)
         {
             var test = tests[i];
-            tau[i] = test is null ? double.NaN : Tau(experiment, arms[0], arms[i], test.SequentialVariance);
+            tau[i] = test is null ? double.NaN : Tau(experiment, arms[0], arms[i], test.Variance);
             sequential[i] = RunningMinimum(state, SequentialState.KeyOf(experiment.Variants[i].Id, metric),
-                test is null ? null : SequentialTest.PValue(test.Difference, test.SequentialVariance, tau[i]));
+                test is null ? null : SequentialTest.PValue(test.Difference, test.Variance, tau[i]));
         }
         // The control's slots are null, so Holm counts the non-control variants only.
         var adjusted = Statistics.HolmAdjust(tests.Select(t => t?.PValue).ToList());
@@ -135,7 +135,7 @@ public static class ExperimentAnalyzer
             if (relative is not null)
                 relative = relative with { Ci = relative.Ci.Within(RelativeRange) };
             var ci = RunningIntersection(state, SequentialState.KeyOf(experiment.Variants[i].Id, metric),
-                test is null ? null : SequentialTest.ConfidenceSequence(test.Difference, test.SequentialVariance, tau[i], ciAlpha)?.Within(DifferenceRange(metric)));
+                test is null ? null : SequentialTest.ConfidenceSequence(test.Difference, test.Variance, tau[i], ciAlpha)?.Within(DifferenceRange(metric)));
             comparisons[i] = new Comparison(test, relative, sequential[i], adjusted[i], adjustedSequential[i], ci,
                 ReasonOf(metric, arms[0], arms[i], test, relative));
         }
@@ -315,10 +315,10 @@ public static class ExperimentAnalyzer
     /// <summary>
     /// Each guardrail for each non-control variant. The harm beyond the threshold is measured on the absolute scale, like
     /// the target's test: for a lower-is-better metric the excess is T − (1 + threshold)·C, otherwise (1 − threshold)·C − T,
-    /// with variance the larger of Var(T̄) + b²·Var(C̄) (b = 1 ± threshold) and the pooled one under the guardrail's own
+    /// with variance Var(T̄) + b²·Var(C̄) (b = 1 ± threshold), or when that is 0 the pooled one under the guardrail's own
     /// null, each unit's value under the treatment b times its value under control (<see cref="Statistics.PooledVariance(Moments, Moments, double)"/>
-    /// with scale b): like the target's V₀, positive when each arm's units agree but the arms differ, so a variant plainly
-    /// beyond the threshold is breached. Breached when its always-valid interval (mSPRT confidence
+    /// with scale b; <see cref="Statistics.WithinOrPooled"/>): positive when each arm's units agree but the arms differ, so a
+    /// variant plainly beyond the threshold is breached. Breached when its always-valid interval (mSPRT confidence
     /// sequence, τ from <see cref="Tau"/> on the guardrail's metric, α = 1 − confidenceLevel) lies entirely above 0 and every arm has <c>minimumSampleSize</c>
     /// on the guardrail's metric. The interval is reported as a relative change in the harmful direction (excess / |C| + threshold).
     /// </summary>
@@ -345,8 +345,8 @@ public static class ExperimentAnalyzer
                 var excess = analysis.Comparisons[i]?.Test is not { } test
                     ? null
                     : SequentialTest.ConfidenceSequence(harm * (treatment.Value - bound * control.Value),
-                        Math.Max(treatment.Variance + bound * bound * control.Variance, PooledVariance(metric, exposures, stats, i, bound)),
-                        Tau(experiment, control, treatment, test.SequentialVariance), alpha);
+                        Statistics.WithinOrPooled(treatment.Variance + bound * bound * control.Variance, PooledVariance(metric, exposures, stats, i, bound)),
+                        Tau(experiment, control, treatment, test.Variance), alpha);
                 var scale = Math.Abs(control.Value);
                 // The relative change in the harmful direction: harm × (T/C − 1), so within harm × RelativeRange.
                 var relativeInterval = excess is { } e && scale > 0

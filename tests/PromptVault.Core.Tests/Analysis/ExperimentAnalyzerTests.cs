@@ -90,14 +90,14 @@ public sealed class ExperimentAnalyzerTests
     public void Analyze_ControlValueZero_SequentialPValueMixesOverThePooledStandardDeviation()
     {
         // Errors 0/1000 against 30/1000, one event per unit: the arms' delta-method variances sum to
-        // 29.1/999/1000 = 2.9129129e-5 (M2 = 30·970/1000 over k − 1, over k); both arms' units pooled, 30/2000 errors:
-        // (30·1970/2000/1999)·(2/1000) = 2.9564782e-5, the larger, so V. MDE × control value = 0, so
-        // τ = 0.10 × √(V/(1/1000 + 1/1000)) = 0.012158286. θ̂ = 0.03: ln Λ = ½ ln(V/(V+τ²)) + θ̂²τ²/(2V(V+τ²)),
-        // p = 1/Λ = 7.5941646e-6 (tests/testdata/experiment_intervals_reference.py).
+        // 29.1/999/1000 = 2.9129129e-5 (M2 = 30·970/1000 over k − 1, over k), positive, so V (both arms' units pooled,
+        // 2.9564782e-5, would serve only were it 0). MDE × control value = 0, so τ = 0.10 × √(V/(1/1000 + 1/1000)) =
+        // 0.012068374. θ̂ = 0.03: ln Λ = ½ ln(V/(V+τ²)) + θ̂²τ²/(2V(V+τ²)), p = 1/Λ = 6.2819406e-6
+        // (tests/testdata/experiment_intervals_reference.py).
         var results = AnalyzeTarget(Experiment(MetricName.ErrorRate), Moments.OfRate(0, 1000), Moments.OfRate(30, 1000));
 
         var errorRate = results.Variants[1].Metrics["errorRate"];
-        Close(7.5941646e-6, errorRate.SequentialPValue);
+        Close(6.2819406e-6, errorRate.SequentialPValue);
         Assert.Null(errorRate.RelativeDifference);
         Assert.Equal("the control's value is 0, so there is no relative difference", errorRate.Reason);
         Assert.Null(results.RequiredSampleSize);
@@ -334,12 +334,12 @@ public sealed class ExperimentAnalyzerTests
     }
 
     [Fact]
-    public void Analyze_SeveralEventsPerUnit_PoolsTheUnitsOfBothArms()
+    public void Analyze_SeveralEventsPerUnit_RestsOnTheUnitsDeltaMethodVariance()
     {
         // Control: 2 units of 3 events summing to 300 ms, 3 units of one 130 ms event; variant: 4 units of 2 events
-        // summing to 180. Each arm is stored shifted by its first unit's mean (100, 90), so pooling must reshift one.
-        // Delta method over the 9 units pooled: V = 69.292139 (the arms' own: 46.296296); τ = 0.10 × 110 = 11;
-        // p = 0.26442431, interval [−47.622391, 7.6223912] (tests/testdata/experiment_intervals_reference.py).
+        // summing to 180. The arms' own delta-method variances over units: V = 46.296296 (the 9 units pooled, 69.292139,
+        // would serve only were it 0); τ = 0.10 × 110 = 11; p = 0.083562200, interval [−41.581170, 1.5811704]
+        // (tests/testdata/experiment_intervals_reference.py).
         var control = new RatioMoments().Add(new(3, 300)).Add(new(3, 300)).Add(new(1, 130)).Add(new(1, 130)).Add(new(1, 130));
         var treatment = Enumerable.Range(0, 4).Aggregate(new RatioMoments(), (m, _) => m.Add(new(2, 180)));
         var experiment = Experiment(MetricName.AvgLatencyMs);
@@ -348,30 +348,31 @@ public sealed class ExperimentAnalyzerTests
             new Dictionary<string, VariantUnitStats> { ["control"] = new() { LatencyMs = control }, ["b"] = new() { LatencyMs = treatment } }, null);
 
         var b = results.Variants[1].Metrics["avgLatencyMs"];
-        Close(0.26442431, b.SequentialPValue);
-        Close(-47.622391, b.SequentialCi![0]);
-        Close(7.6223912, b.SequentialCi[1]);
+        Close(0.083562200, b.SequentialPValue);
+        Close(-41.581170, b.SequentialCi![0]);
+        Close(1.5811704, b.SequentialCi[1]);
     }
 
     [Fact]
     public void Analyze_IntervalsOfARate_AreClippedToWhatTheRateCanBe()
     {
         // 1/60 against 59/60 converted: the Wald interval 0.96666667 ± 0.0458 passes 100 points, the relative one
-        // 58 ± 114.7 passes −100%, and the early always-valid one (τ = 0.10 × 1/60) is [−11.27, 13.21]. Clipped:
-        // [0.92085646, 1], [−1, 172.68665] and [−1, 1] (tests/testdata/experiment_intervals_reference.py).
+        // 58 ± 114.7 passes −100%, and the early always-valid one (τ = 0.10 × 1/60) is [0.16197, 1.77136]. Clipped:
+        // [0.92085646, 1], [−1, 172.68665] and [0.16197207, 1] (tests/testdata/experiment_intervals_reference.py).
         var b = AnalyzeTarget(Experiment(), Moments.OfRate(1, 60), Moments.OfRate(59, 60)).Variants[1].Metrics["conversionRate"];
 
         Close(0.92085646, b.DifferenceCi![0]);
         Assert.Equal(1, b.DifferenceCi[1]);
         Assert.Equal(-1, b.RelativeCi![0]);
         Close(172.68665, b.RelativeCi[1]);
-        Assert.Equal([-1, 1], b.SequentialCi);
+        Close(0.16197207, b.SequentialCi![0]);
+        Assert.Equal(1, b.SequentialCi[1]);
     }
 
     [Fact]
     public void Analyze_SequentialCi_ClippedAtOneEnd_IsStoredAndIntersectedLikeAnyOther()
     {
-        // 25/50 against 49/50 at MDE 0.05: the always-valid interval 0.48 ± 0.78860 is clipped to [−0.30860295, 1]
+        // 25/50 against 49/50 at MDE 0.05: the always-valid interval 0.48 ± 0.56276921 is clipped to [−0.082769207, 1]
         // (tests/testdata/experiment_intervals_reference.py) and stored so; the next look intersects with the clipped ends.
         var experiment = Experiment(minimumSampleSize: 50, minimumDetectableEffect: 0.05);
         var key = SequentialState.KeyOf("b", MetricName.ConversionRate);
@@ -379,7 +380,7 @@ public sealed class ExperimentAnalyzerTests
         var stored = SequentialState.Empty.Merge(first.State!);
 
         var shown = first.Variants[1].Metrics["conversionRate"].SequentialCi!;
-        Close(-0.30860295, shown[0]);
+        Close(-0.082769207, shown[0]);
         Assert.Equal(1, shown[1]);
         Assert.Equal([shown[0], shown[1]], [stored.Values[key + SequentialState.LowSuffix], stored.Values[key + SequentialState.HighSuffix]]);
 
@@ -577,12 +578,12 @@ public sealed class ExperimentAnalyzerTests
         Assert.True(guardrail.Settled);
         Close(2.0, guardrail.RelativeChange);
         // The excess over the allowed error rate: 0.06 − 1.1 × 0.02 = 0.038, variance (one event per unit, delta method)
-        // the larger of 0.06·0.94/9999 + 1.1²·0.02·0.98/9999 = 8.0124012e-6 and the pooled 8.0842042e-6 (the control's
-        // units with the variant's over 1.1), τ = 0.1 × 0.02 = 0.002, half-width √(2V(V+τ²)/τ² · (ln 20 + ½ ln((V+τ²)/V)));
-        // as relative changes: (0.038 ∓ h) / 0.02 + 0.10 = [1.3752081, 2.6247919]
+        // 0.06·0.94/9999 + 1.1²·0.02·0.98/9999 = 8.0124012e-6 (the pooled 8.0842042e-6, the control's units with the
+        // variant's over 1.1, would serve only were it 0), τ = 0.1 × 0.02 = 0.002, half-width
+        // √(2V(V+τ²)/τ² · (ln 20 + ½ ln((V+τ²)/V))); as relative changes: (0.038 ∓ h) / 0.02 + 0.10 = [1.3796961, 2.6203039]
         // (tests/testdata/experiment_intervals_reference.py).
-        Close(1.3752081, guardrail.RelativeChangeCi![0]);
-        Close(2.6247919, guardrail.RelativeChangeCi[1]);
+        Close(1.3796961, guardrail.RelativeChangeCi![0]);
+        Close(2.6203039, guardrail.RelativeChangeCi[1]);
         Assert.Equal(DecisionAction.Pause, results.Decision.Action);
         Assert.Null(results.Decision.Winner);
         Assert.Contains("Guardrail errorRate breached by 'Variant B'", results.Decision.Reason);
@@ -642,14 +643,13 @@ public sealed class ExperimentAnalyzerTests
     public void Guardrail_HarmfulChangeOfAHigherIsBetterMetric_IsNotShownAbove100Percent()
     {
         // Conversion falls from 50/60 to 1/60: the harmful change 1 − T/C is 0.98 and cannot pass 1; its always-valid
-        // interval (on the pooled variance under the guardrail's null, the larger here) [0.62619720, 1.3338028] is clipped
-        // to [0.62619720, 1] (tests/testdata/experiment_intervals_reference.py).
+        // interval [0.80647620, 1.1535238] is clipped to [0.80647620, 1] (tests/testdata/experiment_intervals_reference.py).
         var experiment = Experiment(minimumSampleSize: 50, guardrails: [new Guardrail(MetricName.ConversionRate, 0.10)]);
 
         var guardrail = Assert.Single(AnalyzeTarget(experiment, Moments.OfRate(50, 60), Moments.OfRate(1, 60)).Guardrails);
 
         Close(0.98, guardrail.RelativeChange);
-        Close(0.62619720, guardrail.RelativeChangeCi![0]);
+        Close(0.80647620, guardrail.RelativeChangeCi![0]);
         Assert.Equal(1, guardrail.RelativeChangeCi[1]);
         Assert.True(guardrail.Breached);
     }
@@ -693,12 +693,12 @@ public sealed class ExperimentAnalyzerTests
     }
 
     [Fact]
-    public void Guardrail_UnequalArms_TheLargerOfTheTwoVariancesWidensTheInterval()
+    public void Guardrail_UnequalArms_RestsOnTheArmsOwnVariance()
     {
-        // 100 control units at 800 or 820 ms against 120 variant units at 1,000 or 1,010: the arms' own variance
-        // (1.4323063) is far below the pooled one under the guardrail's null (60.606545, the variant's units over 1.1 lie
-        // 100 ms from the control's), which the interval [0.20917894, 0.27230255] rests on
-        // (tests/testdata/experiment_intervals_reference.py).
+        // 100 control units at 800 or 820 ms against 120 variant units at 1,000 or 1,010: the interval
+        // [0.23512920, 0.24635229] rests on the arms' own variance (1.4323063), not the pooled one under the guardrail's
+        // null (60.606545: the variant's units over 1.1 lie 100 ms from the control's), which serves only when the arms'
+        // own is 0 (tests/testdata/experiment_intervals_reference.py).
         var experiment = Experiment(guardrails: [new Guardrail(MetricName.AvgLatencyMs, 0.10)]);
         Moments Of(int variant, MetricName metric) => metric != MetricName.AvgLatencyMs
             ? default
@@ -708,8 +708,8 @@ public sealed class ExperimentAnalyzerTests
 
         var guardrail = Assert.Single(AnalyzeMoments(experiment, [100, 120], Of).Guardrails);
 
-        Close(0.20917894, guardrail.RelativeChangeCi![0]);
-        Close(0.27230255, guardrail.RelativeChangeCi[1]);
+        Close(0.23512920, guardrail.RelativeChangeCi![0]);
+        Close(0.24635229, guardrail.RelativeChangeCi[1]);
         Assert.True(guardrail.Breached);
     }
 
