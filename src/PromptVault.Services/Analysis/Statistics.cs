@@ -21,13 +21,11 @@ public readonly record struct Interval(double Low, double High)
 
 /// <summary>treatment − control on one metric, from a two-proportion z-test or Welch's t-test.</summary>
 /// <param name="Variance">The variance of <paramref name="Difference"/> without pooling, <c>var(control)/n + var(treatment)/n</c>;
-/// when that is 0 (each arm's units agree) <paramref name="PooledVariance"/>.</param>
+/// when that is 0 (each arm's units agree) the pooled one, <see cref="Statistics.PooledVariance(Moments, Moments, double)"/>
+/// (<see cref="Statistics.WithinOrPooled"/>).</param>
 /// <param name="Ci">The interval for the difference at the confidence level asked for.</param>
 /// <param name="PValue">Two-sided; null when the test's standard error is 0 (every value the same in both arms).</param>
-/// <param name="PooledVariance">The variance of <paramref name="Difference"/> were the units of both arms exchangeable (no
-/// effect on any unit): both arms' units pooled around their common mean, <c>s²(1/n₁ + 1/n₂)</c>; for a rate the pooled
-/// <c>p̄(1 − p̄)(1/n₁ + 1/n₂)</c> of the z-test.</param>
-public sealed record DifferenceTest(double Difference, double Variance, Interval Ci, double? PValue, double PooledVariance);
+public sealed record DifferenceTest(double Difference, double Variance, Interval Ci, double? PValue);
 
 /// <summary>treatment / control − 1, with the delta-method variance of the ratio.</summary>
 public sealed record RelativeEstimate(double Value, double Variance, Interval Ci);
@@ -55,8 +53,7 @@ public static class Statistics
         double? pValue = pooledVariance > 0 ? 2 * Normal.CDF(0, 1, -Math.Abs(difference / Math.Sqrt(pooledVariance))) : null;
         var variance = WithinOrPooled(VarianceOfMean(control, isRate: true)!.Value + VarianceOfMean(treatment, isRate: true)!.Value,
             pooledVariance);
-        return new(difference, variance, Interval.Around(difference, NormalQuantile(confidenceLevel) * Math.Sqrt(variance)), pValue,
-            pooledVariance);
+        return new(difference, variance, Interval.Around(difference, NormalQuantile(confidenceLevel) * Math.Sqrt(variance)), pValue);
     }
 
     /// <summary>
@@ -78,11 +75,6 @@ public static class Statistics
         return scale * scale * pooled.VarianceOfMean * pooled.Units * (1.0 / control.Units + 1.0 / treatment.Units);
     }
 
-    /// <summary>
-    /// The variance the fixed-horizon figures rest on: the arms' own (Wald, Welch), or, when that is 0 because each arm's
-    /// units agree, the pooled one, positive whenever the arms differ. Never narrower than the point the arms' own would
-    /// give, and the only spread the data show.
-    /// </summary>
     /// <summary>
     /// The variance a comparison rests on, fixed-horizon and sequential alike: the arms' own (<paramref name="within"/>), or
     /// when that is 0 (each arm's units agree) the pooled one, which is positive when the arms differ. Not the larger of the
@@ -125,16 +117,16 @@ public static class Statistics
             // No variance within the arms, so no Welch t: the pooled variance with the normal approximation, as the z-test.
             variance = WithinOrPooled(variance, pooledVariance);
             if (!(variance > 0))
-                return new(difference, 0, new(difference, difference), null, pooledVariance);
+                return new(difference, 0, new(difference, difference), null);
             return new(difference, variance, Interval.Around(difference, NormalQuantile(confidenceLevel) * Math.Sqrt(variance)),
-                2 * Normal.CDF(0, 1, -Math.Abs(difference / Math.Sqrt(variance))), pooledVariance);
+                2 * Normal.CDF(0, 1, -Math.Abs(difference / Math.Sqrt(variance))));
         }
         // Welch (1947), Satterthwaite (1946): ν = (v1 + v2)² / (v1²/(n1−1) + v2²/(n2−1)).
         var df = variance * variance / (v1 * v1 / (n1 - 1) + v2 * v2 / (n2 - 1));
         var se = Math.Sqrt(variance);
         var pValue = 2 * StudentT.CDF(0, 1, df, -Math.Abs(difference / se));
         var quantile = StudentT.InvCDF(0, 1, df, 1 - (1 - confidenceLevel) / 2);
-        return new(difference, variance, Interval.Around(difference, quantile * se), pValue, pooledVariance);
+        return new(difference, variance, Interval.Around(difference, quantile * se), pValue);
     }
 
     /// <summary>
