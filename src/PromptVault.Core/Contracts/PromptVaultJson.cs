@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization;
@@ -20,17 +21,24 @@ public static class PromptVaultJson
     public static JsonSerializerOptions Requests { get; } = Configure(new JsonSerializerOptions(JsonSerializerDefaults.Web), forRequests: true);
 
     /// <summary>
-    /// A render's answer in the API's settings, written by the source generator's fast path. <see cref="Options"/> add
-    /// converters, which turn the fast path off for every type; the render route is the hot path (issue 9), and its answer
-    /// holds no type those converters change (RenderResponseJsonTests checks that both write the same JSON).
+    /// Writes a render's answer in the API's settings, with the source generator's fast path and <see cref="AnswerEncoder"/>.
+    /// <see cref="Options"/> add converters, and serializer options with an encoder of their own, which turn the fast path off
+    /// (System.Text.Json then walks the answer's metadata, about three times the cost); the render route is the hot path
+    /// (issue 9), and its answer holds no type those converters change (RenderResponseJsonTests checks that both write the
+    /// same JSON). So the encoder is the writer's, and the type information is the generated context's own.
     /// </summary>
-    public static JsonTypeInfo<RenderResponse> RenderResponse { get; } =
-        new PromptVaultFastPathJsonContext(new JsonSerializerOptions(PromptVaultFastPathJsonContext.Default.Options) { Encoder = AnswerEncoder }).RenderResponse;
+    public static void WriteRenderResponse(IBufferWriter<byte> destination, RenderResponse response)
+    {
+        using var writer = new Utf8JsonWriter(destination, new JsonWriterOptions { Encoder = AnswerEncoder, SkipValidation = true });
+        JsonSerializer.Serialize(writer, response, RenderResponseFastPath);
+    }
+
+    internal static JsonTypeInfo<RenderResponse> RenderResponseFastPath => PromptVaultFastPathJsonContext.Default.RenderResponse;
 
     /// <summary>
     /// How the server's answers escape text: ASP.NET Core's JSON answers escape only what JSON requires (its default,
     /// <see cref="JavaScriptEncoder.UnsafeRelaxedJsonEscaping"/>: an answer is read as JSON, never embedded in a page), and the
-    /// render route's answer, written with <see cref="RenderResponse"/>, escapes as they do. With no encoder set,
+    /// render route's answer, written by <see cref="WriteRenderResponse"/>, escapes as they do. With no encoder set,
     /// System.Text.Json escaped the render's answer apart (an apostrophe as <c>\u0027</c>, every non-ASCII character), and
     /// character by character from its first character to escape on, which a rendered prompt has on its first line.
     /// </summary>

@@ -106,16 +106,16 @@ internal static class PromptsApi
 
     /// <summary>
     /// The hot route (issue 9): the variables are elements of the body's document (<see cref="JsonBody"/>), which the render
-    /// reads before the document is disposed; the answer is written by the source generator's fast path.
+    /// reads before the document is disposed; the answer is written by the source generator's fast path (<see cref="RenderAnswer"/>).
     /// </summary>
-    private static async Task<Results<JsonHttpResult<RenderResponse>, StatusCodeHttpResult>> Render(string name, HttpRequest http,
+    private static async Task<Results<RenderAnswer, StatusCodeHttpResult>> Render(string name, HttpRequest http,
         ExperimentService experiments, CancellationToken cancellationToken)
     {
         using var body = await JsonBody.ReadAsync(http, cancellationToken);
         if (body is null)
             return JsonBody.UnsupportedMediaType();
         var rendered = await experiments.RenderAsync(Unescape(name), ReadRenderRequest(body.RootElement), cancellationToken);
-        return TypedResults.Json(rendered, PromptVaultJson.RenderResponse);
+        return new RenderAnswer(rendered);
     }
 
     /// <summary>

@@ -1,11 +1,15 @@
+using System.Buffers;
+using System.Reflection;
+using System.Text;
 using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
 using PromptVault.Core.Contracts;
 using PromptVault.Core.Prompts;
 using PromptVault.Core.Templates;
 
 namespace PromptVault.Core.Tests.Contracts;
 
-/// <summary>The render route writes its answer with <see cref="PromptVaultJson.RenderResponse"/>, every other route with the API's options and <see cref="PromptVaultJson.AnswerEncoder"/>.</summary>
+/// <summary>The render route writes its answer with <see cref="PromptVaultJson.WriteRenderResponse"/>, every other route with the API's options and <see cref="PromptVaultJson.AnswerEncoder"/>.</summary>
 public sealed class RenderResponseJsonTests
 {
     public static TheoryData<string> Responses() => new(nameof(Text), nameof(Chat), nameof(Bare));
@@ -36,14 +40,30 @@ public sealed class RenderResponseJsonTests
     {
         var response = name switch { nameof(Text) => Text, nameof(Chat) => Chat, _ => Bare };
 
-        var fast = JsonSerializer.Serialize(response, PromptVaultJson.RenderResponse);
+        var fast = Written(response);
 
         Assert.Equal(JsonSerializer.Serialize(response, new JsonSerializerOptions(PromptVaultJson.Options) { Encoder = PromptVaultJson.AnswerEncoder }), fast);
     }
 
+    /// <summary>
+    /// System.Text.Json takes the generated fast path only when the options allow it (no converters, no encoder of their own:
+    /// stop 40 set one and the fast path went off unnoticed), which it says in an internal flag; read by reflection, so that a
+    /// framework without the flag fails here rather than passing vacuously.
+    /// </summary>
     [Fact]
-    public void RenderResponse_HasTheGeneratedFastPath()
+    public void RenderResponse_TakesTheGeneratedFastPath()
     {
-        Assert.NotNull(PromptVaultJson.RenderResponse.SerializeHandler);
+        Written(Text);
+        var flag = typeof(JsonTypeInfo).GetProperty("CanUseSerializeHandler", BindingFlags.Instance | BindingFlags.NonPublic);
+
+        Assert.NotNull(flag);
+        Assert.True((bool)flag.GetValue(PromptVaultJson.RenderResponseFastPath)!);
+    }
+
+    private static string Written(RenderResponse response)
+    {
+        var buffer = new ArrayBufferWriter<byte>();
+        PromptVaultJson.WriteRenderResponse(buffer, response);
+        return Encoding.UTF8.GetString(buffer.WrittenSpan);
     }
 }
