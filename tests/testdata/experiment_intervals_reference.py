@@ -76,24 +76,46 @@ print("conversion 25/50 vs 49/50, MDE 0.05:", conversion(25, 50, 49, 50, 0.05))
 print("conversion 1/60 vs 59/60, MDE 0.10:", conversion(1, 60, 59, 60, 0.10))
 
 
+def restricted_rates(x1, n1, x2, n2, bound):
+    """Farrington & Manning (1990): the control's and treatment's rates maximising the binomial likelihood under
+    T = bound * C, found by golden-section search over C (not the closed-form root the C# code takes)."""
+    def loglik(c):
+        t = bound * c
+        return sum(x * math.log(p) + (n - x) * math.log(1 - p) for x, n, p in ((x1, n1, c), (x2, n2, t)) if 0 < p < 1)
+    lo, hi = 1e-15, min(1.0, 1 / bound) - 1e-15
+    g = (math.sqrt(5) - 1) / 2
+    for _ in range(200):
+        a, b = hi - g * (hi - lo), lo + g * (hi - lo)
+        if loglik(a) < loglik(b):
+            lo = a
+        else:
+            hi = b
+    c = (lo + hi) / 2
+    return c, bound * c
+
+
+def fm_variance(x1, n1, x2, n2, bound):
+    c, t = restricted_rates(x1, n1, x2, n2, bound)
+    return t * (1 - t) / n2 + bound * bound * c * (1 - c) / n1
+
+
 def conversion_guardrail(x1, n1, x2, n2, threshold, mde):
-    """A guardrail on conversion (higher is better): the excess (1 - t)C - T with variance
-    V(T) + (1 - t)^2 V(C), or when that is 0 the pooled one under "each treatment unit is (1 - t) times its control value": the control's
-    0/1 values and the treatment's divided by (1 - t), their population variance s^2, times (1 - t)^2 (1/n1 + 1/n2).
-    As the relative change in the harmful direction, 1 - T/C, which cannot be above +100%."""
+    """A guardrail on conversion (higher is better): the excess (1 - t)C - T with Farrington & Manning's variance, at the
+    rates restricted to the guardrail's null T = (1 - t)C. As the relative change in the harmful direction, 1 - T/C,
+    which cannot be above +100%."""
     c, t = x1 / n1, x2 / n2
     bound = 1 - threshold
     excess = bound * c - t
-    n = n1 + n2
-    mean = (x1 + x2 / bound) / n
-    s2 = (x1 + x2 / bound ** 2) / n - mean ** 2
-    unpooled = t * (1 - t) / n2 + bound * bound * c * (1 - c) / n1
-    v = unpooled if unpooled > 0 else bound * bound * s2 * (1 / n1 + 1 / n2)
+    v = fm_variance(x1, n1, x2, n2, bound)
     _, (low, high) = sequential(excess, v, mde * c)
     relative = (low / c + threshold, high / c + threshold)
-    return dict(relative_change=1 - t / c, relative_ci=relative, clipped=clip(relative, -math.inf, 1))
+    return dict(restricted=restricted_rates(x1, n1, x2, n2, bound), v=v, relative_change=1 - t / c, relative_ci=relative,
+                clipped=clip(relative, -math.inf, 1))
 
 
+print("FM variance, 0.9, 50/60 vs 1/60:", fm_variance(50, 60, 1, 60, 0.9))
+print("FM variance, 0.9, 1000/10000 vs 980/10000:", fm_variance(1000, 10000, 980, 10000, 0.9))
+print("FM variance, 0.8, 30/200 vs 12/150:", fm_variance(30, 200, 12, 150, 0.8))
 print("conversion guardrail 0.10, 50/60 vs 1/60, MDE 0.10:", conversion_guardrail(50, 60, 1, 60, 0.10, 0.10))
 
 

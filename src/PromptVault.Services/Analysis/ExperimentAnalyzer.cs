@@ -315,10 +315,8 @@ public static class ExperimentAnalyzer
     /// <summary>
     /// Each guardrail for each non-control variant. The harm beyond the threshold is measured on the absolute scale, like
     /// the target's test: for a lower-is-better metric the excess is T − (1 + threshold)·C, otherwise (1 − threshold)·C − T,
-    /// with variance Var(T̄) + b²·Var(C̄) (b = 1 ± threshold), or when that is 0 the pooled one under the guardrail's own
-    /// null, each unit's value under the treatment b times its value under control (<see cref="Statistics.PooledVariance(Moments, Moments, double)"/>
-    /// with scale b; <see cref="Statistics.WithinOrPooled"/>): positive when each arm's units agree but the arms differ, so a
-    /// variant plainly beyond the threshold is breached. Breached when its always-valid interval (mSPRT confidence
+    /// with the variance of <see cref="GuardrailVariance"/> (b = 1 ± threshold): positive when each arm's units agree but
+    /// the arms differ, so a variant plainly beyond the threshold is breached. Breached when its always-valid interval (mSPRT confidence
     /// sequence, τ from <see cref="Tau"/> on the guardrail's metric, α = 1 − confidenceLevel) lies entirely above 0 and every arm has <c>minimumSampleSize</c>
     /// on the guardrail's metric. The interval is reported as a relative change in the harmful direction (excess / |C| + threshold).
     /// </summary>
@@ -345,7 +343,7 @@ public static class ExperimentAnalyzer
                 var excess = analysis.Comparisons[i]?.Test is not { } test
                     ? null
                     : SequentialTest.ConfidenceSequence(harm * (treatment.Value - bound * control.Value),
-                        Statistics.WithinOrPooled(treatment.Variance + bound * bound * control.Variance, PooledVariance(metric, exposures, stats, i, bound)),
+                        GuardrailVariance(metric, control, treatment, bound, exposures, stats, i),
                         Tau(experiment, control, treatment, test.Variance), alpha);
                 var scale = Math.Abs(control.Value);
                 // The relative change in the harmful direction: harm × (T/C − 1), so within harm × RelativeRange.
@@ -361,11 +359,20 @@ public static class ExperimentAnalyzer
         return results;
     }
 
-    /// <summary><see cref="Statistics.PooledVariance(Moments, Moments, double)"/> of the variant against control on a metric.</summary>
-    private static double PooledVariance(MetricName metric, long[] exposures, VariantUnitStats[] stats, int variant, double scale) =>
-        metric == MetricName.ConversionRate
-            ? Statistics.PooledVariance(RateOf(exposures[0], stats[0]), RateOf(exposures[variant], stats[variant]), scale)
-            : Statistics.PooledVariance(stats[0].Of(metric), stats[variant].Of(metric), scale);
+    /// <summary>
+    /// The variance a guardrail's excess <c>T̄ − b·C̄</c> rests on. Conversion: Farrington–Manning's, at the rates restricted
+    /// to the guardrail's null <c>p_T = b·p_C</c> (<see cref="Statistics.RestrictedVariance"/>), the variance of a
+    /// non-inferiority test of two proportions; the arms' own rates would make it small when the variant's rate is low, the
+    /// harm the guardrail looks for. A fall of 100% or more allowed (b ≤ 0) has no such null, and nothing breaches it.
+    /// The ratio metrics: the arms' own variance, or when that is 0 the pooled one under the null
+    /// (<see cref="Statistics.PooledVariance(RatioMoments, RatioMoments, double)"/>, <see cref="Statistics.WithinOrPooled"/>).
+    /// </summary>
+    private static double GuardrailVariance(MetricName metric, Arm control, Arm treatment, double bound, long[] exposures,
+        VariantUnitStats[] stats, int variant) =>
+        metric == MetricName.ConversionRate && bound > 0
+            ? Statistics.RestrictedVariance(RateOf(exposures[0], stats[0]), RateOf(exposures[variant], stats[variant]), bound)
+            : Statistics.WithinOrPooled(treatment.Variance + bound * bound * control.Variance,
+                metric == MetricName.ConversionRate ? 0 : Statistics.PooledVariance(stats[0].Of(metric), stats[variant].Of(metric), bound));
 
     /// <summary>
     /// The sequential SRM test (<see cref="SequentialTest.SampleRatioPValue"/>) as a running minimum over looks, flagged

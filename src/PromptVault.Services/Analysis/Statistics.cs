@@ -21,7 +21,7 @@ public readonly record struct Interval(double Low, double High)
 
 /// <summary>treatment − control on one metric, from a two-proportion z-test or Welch's t-test.</summary>
 /// <param name="Variance">The variance of <paramref name="Difference"/> without pooling, <c>var(control)/n + var(treatment)/n</c>;
-/// when that is 0 (each arm's units agree) the pooled one, <see cref="Statistics.PooledVariance(Moments, Moments, double)"/>
+/// when that is 0 (each arm's units agree) the pooled one, <see cref="Statistics.PooledVariance(Moments, Moments)"/>
 /// (<see cref="Statistics.WithinOrPooled"/>).</param>
 /// <param name="Ci">The interval for the difference at the confidence level asked for.</param>
 /// <param name="PValue">Two-sided; null when the test's standard error is 0 (every value the same in both arms).</param>
@@ -57,18 +57,41 @@ public static class Statistics
     }
 
     /// <summary>
-    /// The variance of <c>T̄ − b·C̄</c> (b = <paramref name="scale"/>, 1 for the difference) were each unit's value under
-    /// the treatment b times its value under control, so that the control's values and the treatment's divided by b are
-    /// exchangeable: both pooled around their common mean, <c>b²·s²·(1/n₁ + 1/n₂)</c> with s² their variance (a rate's
-    /// p̄(1 − p̄) at b = 1, the z-test's). For a guardrail b is the allowed ratio, 1 ± threshold.
+    /// The variance of <c>T̄ − C̄</c> were the arms' values exchangeable: both pooled around their common mean,
+    /// <c>s²·(1/n₁ + 1/n₂)</c> with s² their variance (a rate's p̄(1 − p̄), the z-test's).
     /// </summary>
-    public static double PooledVariance(Moments control, Moments treatment, double scale = 1)
+    public static double PooledVariance(Moments control, Moments treatment)
     {
-        var pooled = control + new Moments(treatment.Count, treatment.Sum / scale, treatment.M2 / (scale * scale));
-        return scale * scale * pooled.M2 / pooled.Count * (1.0 / control.Count + 1.0 / treatment.Count);
+        var pooled = control + treatment;
+        return pooled.M2 / pooled.Count * (1.0 / control.Count + 1.0 / treatment.Count);
     }
 
-    /// <summary>The same for two ratio metrics: the delta-method variance of one unit over both arms' units together.</summary>
+    /// <summary>
+    /// The variance of <c>T̄ − b·C̄</c> for two rates under the null <c>p_T = b·p_C</c> (b = <paramref name="ratio"/> &gt; 0),
+    /// at the rates' maximum likelihood estimates restricted to that null (Farrington &amp; Manning 1990, the score test of
+    /// a ratio of proportions, as Miettinen &amp; Nurminen 1985): <c>p̃_T(1 − p̃_T)/n_T + b²·p̃_C(1 − p̃_C)/n_C</c>, p̃_T = b·p̃_C.
+    /// The non-inferiority test of a conversion guardrail rests on it; 0 when neither arm has a conversion.
+    /// </summary>
+    public static double RestrictedVariance(Moments control, Moments treatment, double ratio)
+    {
+        // d/dp̃_C of the log-likelihood with p̃_T = b·p̃_C is 0 where
+        // N·b·p² − (n_T·b + x_T + n_C + x_C·b)·p + (x_T + x_C) = 0; the smaller root (the larger one is above 1/b or 1),
+        // written as 2c / (B + √(B² − 4ac)) so that it needs no subtraction of near-equal terms.
+        double xc = control.Sum, xt = treatment.Sum, nc = control.Count, nt = treatment.Count;
+        var a = (nc + nt) * ratio;
+        var b = nt * ratio + xt + nc + xc * ratio;
+        var c = xt + xc;
+        var pc = c == 0 ? 0 : 2 * c / (b + Math.Sqrt(Math.Max(0, b * b - 4 * a * c)));
+        var pt = ratio * pc;
+        return pt * (1 - pt) / nt + ratio * ratio * pc * (1 - pc) / nc;
+    }
+
+    /// <summary>
+    /// The variance of <c>T̄ − b·C̄</c> (b = <paramref name="scale"/>) for two ratio metrics were each unit's value under
+    /// the treatment b times its value under control, so that the control's units and the treatment's divided by b are
+    /// exchangeable: the delta-method variance of one unit over both arms' units together, times <c>b²·(1/K₁ + 1/K₂)</c>.
+    /// For a guardrail b is the allowed ratio, 1 ± threshold; b = 1 is the difference's.
+    /// </summary>
     public static double PooledVariance(RatioMoments control, RatioMoments treatment, double scale = 1)
     {
         var pooled = control.Merge(treatment.Scale(1 / scale));

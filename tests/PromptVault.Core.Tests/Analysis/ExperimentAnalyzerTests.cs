@@ -643,13 +643,15 @@ public sealed class ExperimentAnalyzerTests
     public void Guardrail_HarmfulChangeOfAHigherIsBetterMetric_IsNotShownAbove100Percent()
     {
         // Conversion falls from 50/60 to 1/60: the harmful change 1 − T/C is 0.98 and cannot pass 1; its always-valid
-        // interval [0.80647620, 1.1535238] is clipped to [0.80647620, 1] (tests/testdata/experiment_intervals_reference.py).
+        // interval, on Farrington–Manning's variance at the rates restricted to T = 0.9·C (0.46420028 and 0.41778025,
+        // V = 0.0074116967), [0.59687956, 1.3631204] is clipped to [0.59687956, 1]
+        // (tests/testdata/experiment_intervals_reference.py: conversion_guardrail).
         var experiment = Experiment(minimumSampleSize: 50, guardrails: [new Guardrail(MetricName.ConversionRate, 0.10)]);
 
         var guardrail = Assert.Single(AnalyzeTarget(experiment, Moments.OfRate(50, 60), Moments.OfRate(1, 60)).Guardrails);
 
         Close(0.98, guardrail.RelativeChange);
-        Close(0.80647620, guardrail.RelativeChangeCi![0]);
+        Close(0.59687956, guardrail.RelativeChangeCi![0]);
         Assert.Equal(1, guardrail.RelativeChangeCi[1]);
         Assert.True(guardrail.Breached);
     }

@@ -108,6 +108,28 @@ public sealed class ExperimentSimulationTests(ITestOutputHelper output)
         Assert.True(UpperBound(pauses, runs) < 1 - experiment.ConfidenceLevel, $"{pauses} false pauses in {runs} runs");
     }
 
+    [Theory]
+    [InlineData(0.05, 50, 5000)]
+    [InlineData(0.30, 100, 5000)]
+    public void ConversionGuardrailAtItsThreshold_PeekingFromTheFirstSettledLook_PausesWithinAlpha(double rate, int batch, int maxPerArm)
+    {
+        // The variant converts exactly the 10% less that the guardrail allows (rate against 0.9 × rate), so a pause is a
+        // false one; the target (latency) has no data, so nothing else decides. The guardrail's test rests on
+        // Farrington–Manning's variance at the rates restricted to its null (docs/statistics.md, "The pooled variance V₀").
+        var experiment = Experiment(MetricName.AvgLatencyMs, minimumSampleSize: ExperimentAnalyzer.FewestSettledUnits,
+            guardrails: [new Guardrail(MetricName.ConversionRate, 0.10)]);
+        var pauses = 0;
+        Parallel.For(0, Runs, run =>
+        {
+            if (RunRates(experiment, new Random(8008 + run), [rate, 0.9 * rate], batch, maxPerArm).Action == DecisionAction.Pause)
+                Interlocked.Increment(ref pauses);
+        });
+
+        output.WriteLine($"conversion guardrail at its threshold, {rate:P0} against {0.9 * rate:P1}, {Runs} runs, peeking every {batch} " +
+                         $"units/arm up to {maxPerArm:N0}/arm: {pauses} pauses ({(double)pauses / Runs:P1}, upper 95% bound {UpperBound(pauses, Runs):P2})");
+        Assert.True(UpperBound(pauses, Runs) < 1 - experiment.ConfidenceLevel, $"{pauses} false pauses in {Runs} runs");
+    }
+
     [Fact]
     public void AaLatency_MinimumSampleSizeOfTwo_LookedAtAfterEveryUnit_FalseWinnersWithinAlpha()
     {
@@ -276,19 +298,20 @@ public sealed class ExperimentSimulationTests(ITestOutputHelper output)
             experiment.Variants.Select((v, i) => (v.Id, stats[i])).ToDictionary(p => p.Id, p => p.Item2),
             state);
 
-    private sealed record Outcome(string? Winner, long PerArm, bool FixedHorizonWins);
+    private sealed record Outcome(DecisionAction Action, string? Winner, long PerArm, bool FixedHorizonWins);
 
     /// <summary>
     /// One experiment on unit conversion: batches of units per arm (one binomial draw per arm; the last batch cut to reach
-    /// <paramref name="maxPerArm"/> exactly), analysed after each with the state carried, until auto-completion decides or
-    /// the arms are full. Also whether a fixed-horizon z-test at <paramref name="maxPerArm"/> finds the variant better.
+    /// <paramref name="maxPerArm"/> exactly), analysed after each with the state carried, until auto-completion decides
+    /// (completes or pauses) or the arms are full. Also whether a fixed-horizon z-test at <paramref name="maxPerArm"/> finds
+    /// the variant better.
     /// </summary>
     private static Outcome RunRates(Experiment experiment, Random random, double[] rates, int batch, long maxPerArm)
     {
         var units = new long[rates.Length];
         var converted = new long[rates.Length];
         SequentialState? state = null;
-        string? winner = null;
+        ExperimentDecision? decision = null;
         var stoppedAt = maxPerArm;
         while (units[0] < maxPerArm)
         {
@@ -298,18 +321,18 @@ public sealed class ExperimentSimulationTests(ITestOutputHelper output)
                 converted[arm] += Binomial.Sample(random, rates[arm], size);
                 units[arm] += size;
             }
-            if (winner is not null)
+            if (decision is not null)
                 continue;
             var results = Analyze(experiment, units, converted.Select(c => new VariantUnitStats { ConvertedUnits = c }).ToArray(), state);
             state = results.State;
-            if (results.Decision.Action == DecisionAction.Complete)
+            if (results.Decision.Action != DecisionAction.None)
             {
-                winner = results.Decision.Winner;
+                decision = results.Decision;
                 stoppedAt = units[0];
             }
         }
         var fixedHorizon = Statistics.ProportionZTest(Moments.OfRate(converted[0], units[0]), Moments.OfRate(converted[1], units[1]), 0.95);
-        return new(winner, stoppedAt, fixedHorizon is { PValue: < 0.05, Difference: > 0 });
+        return new(decision?.Action ?? DecisionAction.None, decision?.Winner, stoppedAt, fixedHorizon is { PValue: < 0.05, Difference: > 0 });
     }
 
     /// <summary>The upper end of the two-sided 95% Clopper–Pearson interval of <paramref name="successes"/> in <paramref name="trials"/>.</summary>

@@ -121,6 +121,24 @@ public sealed class StatisticsTests
         Assert.Equal(new Interval(0, 0), identical.Ci);
     }
 
+    [Theory]
+    // (control conversions, units, treatment conversions, units, b) and the variance at the rates that maximise the
+    // binomial likelihood under p_T = b·p_C, found by golden-section search rather than the quadratic's root
+    // (tests/testdata/experiment_intervals_reference.py: fm_variance).
+    [InlineData(50, 60, 1, 60, 0.9, 0.0074116967)]
+    [InlineData(1000, 10_000, 980, 10_000, 0.9, 1.6057191e-5)]
+    [InlineData(30, 200, 12, 150, 0.8, 0.00099366537)]
+    public void RestrictedVariance_IsFarringtonManningsAtTheRestrictedMaximumLikelihood(
+        long controlConverted, long controlUnits, long treatmentConverted, long treatmentUnits, double ratio, double expected)
+    {
+        Close(expected, Statistics.RestrictedVariance(Moments.OfRate(controlConverted, controlUnits),
+            Moments.OfRate(treatmentConverted, treatmentUnits), ratio), digits: 7);
+    }
+
+    [Fact]
+    public void RestrictedVariance_NoConversions_IsZero() =>
+        Assert.Equal(0, Statistics.RestrictedVariance(Moments.OfRate(0, 100), Moments.OfRate(0, 80), 0.9));
+
     [Fact]
     public void Relative_Rates_DeltaMethodInterval()
     {
