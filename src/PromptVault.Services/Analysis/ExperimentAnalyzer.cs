@@ -372,7 +372,7 @@ public static class ExperimentAnalyzer
         metric == MetricName.ConversionRate && bound > 0
             ? Statistics.RestrictedVariance(RateOf(exposures[0], stats[0]), RateOf(exposures[variant], stats[variant]), bound)
             : Statistics.WithinOrPooled(treatment.Variance + bound * bound * control.Variance,
-                metric == MetricName.ConversionRate ? 0 : Statistics.PooledVariance(stats[0].Of(metric), stats[variant].Of(metric), bound));
+                () => metric == MetricName.ConversionRate ? 0 : Statistics.PooledVariance(stats[0].Of(metric), stats[variant].Of(metric), bound));
 
     /// <summary>
     /// The sequential SRM test (<see cref="SequentialTest.SampleRatioPValue"/>) as a running minimum over looks, flagged

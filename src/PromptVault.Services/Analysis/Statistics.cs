@@ -52,7 +52,7 @@ public static class Statistics
         var pooledVariance = PooledVariance(control, treatment);
         double? pValue = pooledVariance > 0 ? 2 * Normal.CDF(0, 1, -Math.Abs(difference / Math.Sqrt(pooledVariance))) : null;
         var variance = WithinOrPooled(VarianceOfMean(control, isRate: true)!.Value + VarianceOfMean(treatment, isRate: true)!.Value,
-            pooledVariance);
+            () => pooledVariance);
         return new(difference, variance, Interval.Around(difference, NormalQuantile(confidenceLevel) * Math.Sqrt(variance)), pValue);
     }
 
@@ -105,7 +105,8 @@ public static class Statistics
     /// next to a large effect, falls with about the square of V (60% against 10% conversion over 300 units an arm then
     /// missed α in some runs).
     /// </summary>
-    internal static double WithinOrPooled(double within, double pooled) => within > 0 ? within : pooled;
+    /// <remarks>The pooled variance is computed only when it is needed.</remarks>
+    internal static double WithinOrPooled(double within, Func<double> pooled) => within > 0 ? within : pooled();
 
     /// <summary>
     /// Welch's t-test of <paramref name="treatment"/>'s mean against <paramref name="control"/>'s, with the
@@ -116,7 +117,7 @@ public static class Statistics
             ? null
             : Welch(control.Mean, control.SampleVariance / control.Count, control.Count,
                 treatment.Mean, treatment.SampleVariance / treatment.Count, treatment.Count, confidenceLevel,
-                (control + treatment).SampleVariance * (1.0 / control.Count + 1.0 / treatment.Count));
+                () => (control + treatment).SampleVariance * (1.0 / control.Count + 1.0 / treatment.Count));
 
     /// <summary>
     /// The fixed-horizon test of two ratio metrics over units (SPEC §3): the difference of the ratios with their
@@ -127,11 +128,11 @@ public static class Statistics
         control.Units < 2 || treatment.Units < 2
             ? null
             : Welch(control.Mean, control.VarianceOfMean, control.Units, treatment.Mean, treatment.VarianceOfMean, treatment.Units, confidenceLevel,
-                PooledVariance(control, treatment));
+                () => PooledVariance(control, treatment));
 
     /// <summary>Welch's test from each arm's mean, variance of the mean and number of independent observations.</summary>
     private static DifferenceTest Welch(double controlMean, double v1, long n1, double treatmentMean, double v2, long n2, double confidenceLevel,
-        double pooledVariance)
+        Func<double> pooledVariance)
     {
         var difference = treatmentMean - controlMean;
         var variance = v1 + v2;
