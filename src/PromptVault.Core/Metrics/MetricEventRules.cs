@@ -40,6 +40,18 @@ public static class MetricEventRules
     /// <summary>The largest <c>qualityScore</c> or <c>userFeedback</c>.</summary>
     public const double MaxScore = 1_000_000;
 
+    /// <summary>
+    /// The largest value a unit can have on <paramref name="metric"/>, a mean over its events of values these rules cap
+    /// (1 for a rate). A cost priced from tokens is not capped, so cost has no largest value.
+    /// </summary>
+    public static double MaxOf(MetricName metric) => metric switch
+    {
+        MetricName.ConversionRate or MetricName.ErrorRate => 1,
+        MetricName.AvgLatencyMs => MaxLatencyMs,
+        MetricName.AvgQualityScore or MetricName.AvgUserFeedback => MaxScore,
+        _ => double.PositiveInfinity,
+    };
+
     /// <summary>How far ahead of the server's clock a timestamp may be (the sender's clock running fast).</summary>
     public static readonly TimeSpan MaxClockSkew = TimeSpan.FromMinutes(5);
 

@@ -190,12 +190,12 @@ public static class ExperimentAnalyzer
     }
 
     /// <summary>
-    /// Where the difference of two arms' values can lie: a rate's in [−1, 1], a mean's anywhere. Every interval of a
-    /// difference is clipped to it (<see cref="Interval.Within"/>): a confidence set intersected with a set the parameter
-    /// lies in still covers it, and the Wald and early always-valid intervals of a rate can pass ±100 points.
+    /// Where the difference of two arms' values can lie: every value is in [0, max] (<see cref="MetricEventRules.MaxOf"/>:
+    /// a rate's 1, the largest latency or score an event may carry), so the difference is in [−max, max]. Every interval
+    /// of a difference is clipped to it (<see cref="Interval.Within"/>): a confidence set intersected with a set the
+    /// parameter lies in still covers it, and the Wald and early always-valid intervals of a rate can pass ±100 points.
     /// </summary>
-    private static Interval DifferenceRange(MetricName metric) =>
-        metric.IsRate() ? new(-1, 1) : new(double.NegativeInfinity, double.PositiveInfinity);
+    private static Interval DifferenceRange(MetricName metric) => new(-MetricEventRules.MaxOf(metric), MetricEventRules.MaxOf(metric));
 
     /// <summary>Where treatment / control − 1 can lie: every metric's values are nonnegative (SPEC §4), so not below −100%.</summary>
     private static readonly Interval RelativeRange = new(-1, double.PositiveInfinity);

@@ -716,6 +716,21 @@ public sealed class ExperimentAnalyzerTests
     }
 
     [Fact]
+    public void Analyze_LatencyDifference_IntervalsStayWithinTheLargestLatencyAnEventMayCarry()
+    {
+        // Two units an arm, 0 and the largest latency (a week, MetricEventRules.MaxLatencyMs) in each: the difference is 0
+        // and Welch's interval (2 degrees of freedom, t = 4.3026527, SE = max/√2) is ±3.04 weeks, but no data can make
+        // the difference of two arms' latencies pass ±1 week, so the intervals stop there.
+        var max = MetricEventRules.MaxLatencyMs;
+
+        var results = AnalyzeTarget(Experiment(MetricName.AvgLatencyMs), Values(0, max), Values(0, max));
+
+        var latency = results.Variants[1].Metrics["avgLatencyMs"];
+        Assert.Equal([-max, max], latency.DifferenceCi);
+        Assert.Equal([-max, max], latency.SequentialCi);
+    }
+
+    [Fact]
     public void Guardrail_HarmWithinThreshold_IsNotBreached()
     {
         // Conversion (higher is better) falls 2%: harmful change +0.02, and the interval reaches below the 0.10 allowed.
