@@ -1,5 +1,6 @@
 using System.Data.Common;
 using Dapper;
+using PromptVault.Core;
 using PromptVault.Core.Evaluations;
 using PromptVault.Core.Storage;
 using static PromptVault.Storage.StoredValues;
@@ -28,6 +29,21 @@ internal static class EvaluationStatements
     /// another writer changed them first. A compare-and-set, so it holds on PostgreSQL's read committed too: a second writer's
     /// statement waits for the first's commit, then finds the row no longer matching.
     /// </summary>
+    /// <summary>
+    /// Checks <paramref name="passed"/> again in the caller's write transaction (see <see cref="PromptChanges.PassedRun"/>): the
+    /// version's latest run and its cases, read here, not before the transaction.
+    /// </summary>
+    /// <exception cref="ConcurrentWriteException">Another run is the latest now, or the cases changed since the run.</exception>
+    public static async Task EnsureStillPassedAsync(DbConnection connection, DbTransaction transaction, PassedRun passed, CancellationToken cancellationToken)
+    {
+        var latest = await connection.QueryFirstOrDefaultAsync<string?>(RegistryStatements.Command(
+            "SELECT run FROM evaluation_runs WHERE version_id = @VersionId ORDER BY created_at DESC, id DESC LIMIT 1", passed, cancellationToken, transaction));
+        var run = latest is null ? null : FromJson<EvaluationRun>(latest);
+        var tests = await FindStoredTestsAsync(connection, transaction, passed.VersionId, cancellationToken);
+        if (run?.Id != passed.RunId || !TestCaseRules.Ran(run, tests is null ? [] : FromJson<List<TestCase>>(tests)))
+            throw new ConcurrentWriteException($"version {passed.VersionId}'s latest evaluation run or its test cases changed since run {passed.RunId} was checked.");
+    }
+
     public static async Task<bool> ReplaceTestsAsync(DbConnection connection, DbTransaction transaction, string versionId, string? expected,
         IReadOnlyList<TestCase> tests, CancellationToken cancellationToken)
     {

@@ -168,6 +168,8 @@ internal static class RegistryStatements
             else if (changes.TestsFromVersionId is { } from)
                 await EvaluationStatements.CopyTestsAsync(connection, transaction, from, version.Id, cancellationToken);
         }
+        if (changes.PassedRun is { } passed)
+            await EvaluationStatements.EnsureStillPassedAsync(connection, transaction, passed, cancellationToken);
         foreach (var change in changes.StatusChanges)
             await ChangeStatusAsync(connection, transaction, change, hasVariantOfVersion, cancellationToken);
         foreach (var change in changes.LabelChanges)

@@ -108,6 +108,34 @@ public abstract class EvaluationStoreContractTests
     }
 
     [Fact]
+    public async Task SaveAsync_PassedRun_AppliesOnlyWhileThatRunIsLatestAndItsCasesUnchanged()
+    {
+        var (prompts, store) = await CreateStoreAsync();
+        var (prompt, _, second) = await SeedPromptAsync(prompts, "gated");
+        await SetTestsAsync(store, prompt, second.Id, Cases);
+        var passed = Run(second.Id, "run-1", Now, EvaluationStatus.Passed) with { TestsDigest = TestCaseRules.Digest(Cases) };
+        await store.SaveRunAsync(passed, Cancel);
+        PromptChanges Promote() => new()
+        {
+            LabelChanges = [new LabelChange(prompt.Id, "staging", null, second.Id, Now, "alice")],
+            PassedRun = new PassedRun(second.Id, passed.Id),
+        };
+
+        // The cases change after the gate read them (a PUT landing between the promote's reads and its write).
+        await SetTestsAsync(store, prompt, second.Id, Cases.Take(1).ToList());
+        await Assert.ThrowsAsync<ConcurrentWriteException>(() => prompts.SaveAsync(Promote(), Cancel));
+        await SetTestsAsync(store, prompt, second.Id, Cases);
+        // A newer run is stored after the gate read the latest.
+        await store.SaveRunAsync(Run(second.Id, "run-2", Now.AddMinutes(1), EvaluationStatus.Failed) with { TestsDigest = TestCaseRules.Digest(Cases) }, Cancel);
+        await Assert.ThrowsAsync<ConcurrentWriteException>(() => prompts.SaveAsync(Promote(), Cancel));
+        Assert.DoesNotContain(await prompts.ListLabelsAsync(prompt.Id, Cancel), l => l.Name == "staging");
+
+        await store.SaveRunAsync(passed with { Id = "run-3", CreatedAt = Now.AddMinutes(2) }, Cancel);
+        await prompts.SaveAsync(Promote() with { PassedRun = new PassedRun(second.Id, "run-3") }, Cancel);
+        Assert.Equal(second.Id, Assert.Single(await prompts.ListLabelsAsync(prompt.Id, Cancel), l => l.Name == "staging").VersionId);
+    }
+
+    [Fact]
     public async Task SaveRunAsync_ThenFindAndList_ReturnsRunsWhole_NewestFirst_ByPage()
     {
         var (prompts, store) = await CreateStoreAsync();

@@ -19,11 +19,54 @@ public static class TestCaseRules
     private static readonly IReadOnlyDictionary<string, JsonElement> EmptyVariables = new Dictionary<string, JsonElement>();
 
     /// <summary>
-    /// The SHA-256 (hex) of the cases as stored: a run records the digest of the cases it ran, and the requireTests gate accepts
-    /// a run only while the version's cases still have it.
+    /// The SHA-256 (hex) of the cases' canonical JSON: a run records the digest of the cases it ran, and the requireTests gate
+    /// accepts a run only while the version's cases still have it (<see cref="Ran"/>). Canonical, so that what does not change
+    /// the cases does not change it: members that are null (an optional field a later release adds) are left out, and every
+    /// object's members are in ordinal order, variables' values too, without whitespace.
     /// </summary>
-    public static string Digest(IReadOnlyList<TestCase> tests) =>
-        Convert.ToHexStringLower(SHA256.HashData(JsonSerializer.SerializeToUtf8Bytes(tests, Contracts.PromptVaultJson.Options)));
+    public static string Digest(IReadOnlyList<TestCase> tests)
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+        using (var writer = new Utf8JsonWriter(buffer))
+            WriteCanonical(writer, JsonSerializer.SerializeToElement(tests, CanonicalOptions));
+        return Convert.ToHexStringLower(SHA256.HashData(buffer.WrittenSpan));
+    }
+
+    /// <summary>
+    /// Whether <paramref name="run"/> ran <paramref name="tests"/>: its digest is theirs. A run stored before the digest was canonical
+    /// recorded the SHA-256 of the cases serialized as the API writes them, which still counts while the cases are unchanged.
+    /// </summary>
+    public static bool Ran(EvaluationRun run, IReadOnlyList<TestCase> tests) =>
+        run.TestsDigest is { } digest && (digest == Digest(tests)
+            || digest == Convert.ToHexStringLower(SHA256.HashData(JsonSerializer.SerializeToUtf8Bytes(tests, Contracts.PromptVaultJson.Options))));
+
+    private static readonly JsonSerializerOptions CanonicalOptions =
+        new(Contracts.PromptVaultJson.Options) { DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull };
+
+    private static void WriteCanonical(Utf8JsonWriter writer, JsonElement element)
+    {
+        switch (element.ValueKind)
+        {
+            case JsonValueKind.Object:
+                writer.WriteStartObject();
+                foreach (var member in element.EnumerateObject().OrderBy(m => m.Name, StringComparer.Ordinal))
+                {
+                    writer.WritePropertyName(member.Name);
+                    WriteCanonical(writer, member.Value);
+                }
+                writer.WriteEndObject();
+                break;
+            case JsonValueKind.Array:
+                writer.WriteStartArray();
+                foreach (var item in element.EnumerateArray())
+                    WriteCanonical(writer, item);
+                writer.WriteEndArray();
+                break;
+            default:
+                element.WriteTo(writer);
+                break;
+        }
+    }
 
     /// <exception cref="InvalidInputException">A case or check breaks a rule; the exception's field names it.</exception>
     public static IReadOnlyList<TestCase> Validate(IReadOnlyList<TestCase>? tests, string field = "tests")

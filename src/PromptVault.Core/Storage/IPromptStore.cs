@@ -132,11 +132,21 @@ public sealed record PromptChanges
     /// </summary>
     public long? IncludeGeneration { get; init; }
 
+    /// <summary>
+    /// The passed run a promote under <c>requireTests</c> was checked against: the change applies only if, in its own transaction,
+    /// that run is still the version's latest and still ran the version's cases as they are (<see cref="Evaluations.TestCaseRules.Ran"/>),
+    /// or the save fails with <see cref="ConcurrentWriteException"/>; so a PUT of new cases or a newer run landing meanwhile stops it.
+    /// </summary>
+    public PassedRun? PassedRun { get; init; }
+
     public IReadOnlyList<AuditEntry> Audit { get; init; } = [];
 
     /// <summary>The answer to keep for the request's <c>Idempotency-Key</c>, stored with the rest (see <see cref="IIdempotencyStore"/>).</summary>
     public IdempotencyRecord? Idempotency { get; init; }
 }
+
+/// <summary>The run <paramref name="RunId"/> of version <paramref name="VersionId"/> that let a promote through the <c>requireTests</c> gate.</summary>
+public sealed record PassedRun(string VersionId, string RunId);
 
 /// <summary>
 /// Writes <paramref name="To"/>'s own fields (description, tags, category, the promotion gates) and <c>UpdatedAt</c>/<c>UpdatedBy</c>;

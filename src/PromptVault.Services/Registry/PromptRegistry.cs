@@ -966,6 +966,7 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, IEx
         {
             StatusChanges = statusChanges,
             LabelChanges = [labelChange],
+            PassedRun = evaluationId is null ? null : new PassedRun(target.Id, evaluationId),
             Audit = [Entry(now, actor, AuditActions.Promoted, prompt.Name, target.Version.ToString(),
                 new() { ["production"] = previous?.Version.ToString() }, after)],
         };
@@ -986,7 +987,7 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, IEx
             ?? throw new ConflictException("tests_required",
                 $"prompt '{prompt.Name}' requires tests: version {target.Version} has no evaluation run; run its tests (POST .../versions/{target.Version}/evaluate) first.", "version");
         // A run that ran other cases (a PUT replaced them after the run started, even if it was stored later) proves nothing about these.
-        if (latest.TestsDigest != TestCaseRules.Digest(await evaluations.FindTestsAsync(target.Id, cancellationToken)))
+        if (!TestCaseRules.Ran(latest, await evaluations.FindTestsAsync(target.Id, cancellationToken)))
             throw new ConflictException("tests_required",
                 $"prompt '{prompt.Name}' requires tests: " + (latest.TestsDigest is null
                     ? $"the latest evaluation run {latest.Id} of version {target.Version} was stored before runs recorded the cases they ran"
