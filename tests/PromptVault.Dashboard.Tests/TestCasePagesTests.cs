@@ -122,6 +122,18 @@ public sealed class TestCasePagesTests(DashboardFixture fixture) : IClassFixture
         await Assertions.Expect(page.GetByTestId("run-note")).ToHaveTextAsync("A run uses the saved cases only: save tests to run your edits.");
         await run.ClickAsync(); // the saved case still runs
         await Assertions.Expect(page.GetByTestId("run-status")).ToContainTextAsync("passed");
+        await Assertions.Expect(page.GetByTestId("run-stale")).ToHaveCountAsync(0);
+
+        // Saving other cases makes that passed run one of earlier cases: the page says so, as the requireTests gate would.
+        await page.GetByRole(AriaRole.Button, new() { Name = "Add case" }).ClickAsync();
+        await page.GetByLabel("Value").FillAsync("Hello again");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Save tests" }).ClickAsync();
+        await Assertions.Expect(page.GetByTestId("run-stale")).ToHaveTextAsync("Tests changed since this run — run them again.");
+        await page.ReloadAsync();
+        await Assertions.Expect(page.GetByTestId("run-stale")).ToHaveTextAsync("Tests changed since this run — run them again.");
+        await page.Locator("[data-testid=tests][data-interactive=yes]").WaitForAsync();
+        await run.ClickAsync();
+        await Assertions.Expect(page.GetByTestId("run-stale")).ToHaveCountAsync(0);
     }
 
     [Fact]
