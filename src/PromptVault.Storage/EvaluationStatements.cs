@@ -25,11 +25,6 @@ internal static class EvaluationStatements
             "SELECT tests FROM version_tests WHERE version_id = @versionId", new { versionId }, cancellationToken, transaction));
 
     /// <summary>
-    /// Writes <paramref name="tests"/> only if the stored cases are still <paramref name="expected"/> (null: none); false when
-    /// another writer changed them first. A compare-and-set, so it holds on PostgreSQL's read committed too: a second writer's
-    /// statement waits for the first's commit, then finds the row no longer matching.
-    /// </summary>
-    /// <summary>
     /// Checks <paramref name="passed"/> again in the caller's write transaction (see <see cref="PromptChanges.PassedRun"/>): the
     /// version's latest run and its cases, read here, not before the transaction.
     /// </summary>
@@ -44,6 +39,11 @@ internal static class EvaluationStatements
             throw new ConcurrentWriteException($"version {passed.VersionId}'s latest evaluation run or its test cases changed since run {passed.RunId} was checked.");
     }
 
+    /// <summary>
+    /// Writes <paramref name="tests"/> only if the stored cases are still <paramref name="expected"/> (null: none); false when
+    /// another writer changed them first. A compare-and-set, so it holds on PostgreSQL's read committed too: a second writer's
+    /// statement waits for the first's commit, then finds the row no longer matching.
+    /// </summary>
     public static async Task<bool> ReplaceTestsAsync(DbConnection connection, DbTransaction transaction, string versionId, string? expected,
         IReadOnlyList<TestCase> tests, CancellationToken cancellationToken)
     {
