@@ -41,6 +41,9 @@ internal static partial class Log
     [LoggerMessage(EventId = 2106, Level = LogLevel.Warning, Message = "{Count} {What} larger than the server takes in one request (413); sending them in halves")]
     public static partial void EventsSplit(ILogger logger, int count, string what);
 
+    [LoggerMessage(EventId = 2107, Level = LogLevel.Information, Message = "{Count} {What} sent again without the {Refused} refused by the server")]
+    public static partial void EventsSentWithoutRefused(ILogger logger, int count, string what, int refused);
+
     [LoggerMessage(EventId = 2201, Level = LogLevel.Warning, Message = "PromptVault unavailable; the chat call for prompt {Prompt} goes out without it")]
     public static partial void ChatWithoutPrompt(ILogger logger, string prompt, Exception reason);
 }

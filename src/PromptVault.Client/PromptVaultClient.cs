@@ -23,7 +23,7 @@ namespace PromptVault.Client;
 /// Thread-safe: it keeps no per-call state, so one instance can be shared. It does not own the <see cref="HttpClient"/>.
 /// Refused requests throw <see cref="PromptVaultApiException"/>; a server that cannot be reached throws
 /// <see cref="HttpRequestException"/>.
-/// The create calls (prompt, version, metric batch) send an <c>Idempotency-Key</c> header, a new one per call unless the
+/// The create calls (prompt, version, metric batch) and exposure batches send an <c>Idempotency-Key</c> header, a new one per call unless the
 /// caller passes its own, so an HTTP handler that re-sends the request (a retry policy) never writes twice; the server
 /// answers a repeat with the first answer for 24 hours. The handler <c>AddPromptVault</c> registers retries only reads and
 /// those calls; every other write is sent once, as it may have been carried out when its answer was lost.
@@ -131,11 +131,16 @@ public sealed class PromptVaultClient
     /// <exception cref="PromptVaultApiException">409 <c>no_tests</c> when the version has none.</exception>
     public async Task<EvaluationRun> EvaluateAsync(string name, string version, CancellationToken cancellationToken = default)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(_baseAddress, VersionPath(name, version) + "/evaluate"));
-        request.Options.Set(RequestRules.LongRunning, true);
-        using var response = await SendCoreAsync(request, cancellationToken).ConfigureAwait(false);
+        using var response = await SendCoreAsync(HttpMethod.Post, VersionPath(name, version) + "/evaluate", null, cancellationToken, longRunning: true)
+            .ConfigureAwait(false);
         return await ReadAsync<EvaluationRun>(response, cancellationToken).ConfigureAwait(false);
     }
+
+    /// <summary>Lists a version's evaluation runs, newest first (every page).</summary>
+    /// <exception cref="PromptVaultApiException">404 <c>prompt_not_found</c> or <c>version_not_found</c>.</exception>
+    public Task<EvaluationListResponse> ListEvaluationsAsync(string name, string version, CancellationToken cancellationToken = default) =>
+        AllPagesAsync<EvaluationListResponse>(VersionPath(name, version) + "/evaluations", l => l.Next,
+            (a, b) => b with { Evaluations = [.. a.Evaluations, .. b.Evaluations] }, cancellationToken);
 
     /// <summary>Gets an evaluation run by id.</summary>
     public Task<EvaluationRun> GetEvaluationAsync(string id, CancellationToken cancellationToken = default) =>
@@ -231,23 +236,28 @@ public sealed class PromptVaultClient
     }
 
     /// <summary>Streams the whole registry's export document (docs/export-format.md) into <paramref name="destination"/> (admin only).</summary>
+    /// <remarks>A large registry may take longer than the request timeout: through <c>AddPromptVault</c> no request timeout cuts
+    /// it off, <paramref name="cancellationToken"/> bounds it.</remarks>
     public async Task ExportAsync(Stream destination, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(destination);
-        using var response = await SendCoreAsync(HttpMethod.Get, "api/export", null, cancellationToken, completion: HttpCompletionOption.ResponseHeadersRead)
-            .ConfigureAwait(false);
+        using var response = await SendCoreAsync(HttpMethod.Get, "api/export", null, cancellationToken, completion: HttpCompletionOption.ResponseHeadersRead,
+            longRunning: true).ConfigureAwait(false);
         await response.Content.CopyToAsync(destination, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Imports an export document, all or nothing (admin only); with <paramref name="merge"/>, only the prompts (by name) and keys the server lacks.</summary>
     /// <exception cref="PromptVaultApiException">409 <c>registry_not_empty</c> without merge into a registry that holds prompts;
     /// 400 <c>invalid_export_document</c> naming the JSON path of a malformed document.</exception>
+    /// <remarks>A large document may take longer than the request timeout: through <c>AddPromptVault</c> it is sent once, and no
+    /// request timeout cuts it off; <paramref name="cancellationToken"/> bounds it.</remarks>
     public async Task<RegistryImportReport> ImportAsync(Stream document, bool merge = false, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(document);
         using var content = new StreamContent(document);
         content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
-        using var response = await SendCoreAsync(HttpMethod.Post, "api/import" + (merge ? "?merge=true" : ""), content, cancellationToken).ConfigureAwait(false);
+        using var response = await SendCoreAsync(HttpMethod.Post, "api/import" + (merge ? "?merge=true" : ""), content, cancellationToken, longRunning: true)
+            .ConfigureAwait(false);
         return await ReadAsync<RegistryImportReport>(response, cancellationToken).ConfigureAwait(false);
     }
 
@@ -312,11 +322,17 @@ public sealed class PromptVaultClient
     }
 
     /// <summary>Records exposures of units to experiment variants resolved locally (<c>POST /api/exposures</c>, writer); a repeat changes nothing.</summary>
-    public async Task RecordExposuresAsync(ExposureBatchRequest batch, CancellationToken cancellationToken = default)
+    public Task RecordExposuresAsync(ExposureBatchRequest batch, CancellationToken cancellationToken = default) =>
+        RecordExposuresAsync(batch, NewIdempotencyKey(), cancellationToken);
+
+    /// <summary>The same, sending <paramref name="idempotencyKey"/>. The server stores no answer for it (a unit's exposure counts
+    /// once, so a repeat changes nothing), but the key marks the request as safe to send again.</summary>
+    public async Task RecordExposuresAsync(ExposureBatchRequest batch, string idempotencyKey, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(batch);
+        ArgumentException.ThrowIfNullOrEmpty(idempotencyKey);
         using var content = JsonContent.Create(batch, options: PromptVaultJson.Options);
-        using var response = await SendCoreAsync(HttpMethod.Post, "api/exposures", content, cancellationToken).ConfigureAwait(false);
+        using var response = await SendCoreAsync(HttpMethod.Post, "api/exposures", content, cancellationToken, idempotencyKey).ConfigureAwait(false);
     }
 
     private static string ExperimentPath(string id)
@@ -361,7 +377,7 @@ public sealed class PromptVaultClient
         return await ReadAsync<TResponse>(response, cancellationToken).ConfigureAwait(false);
     }
 
-    private static string NewIdempotencyKey() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
+    internal static string NewIdempotencyKey() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
 
     private async Task<TResponse> SendAsync<TRequest, TResponse>(HttpMethod method, string path, TRequest body, CancellationToken cancellationToken,
         string? idempotencyKey = null)
@@ -372,10 +388,11 @@ public sealed class PromptVaultClient
     }
 
     private async Task<HttpResponseMessage> SendCoreAsync(HttpMethod method, string path, HttpContent? content, CancellationToken cancellationToken,
-        string? idempotencyKey = null, HttpCompletionOption completion = HttpCompletionOption.ResponseContentRead)
+        string? idempotencyKey = null, HttpCompletionOption completion = HttpCompletionOption.ResponseContentRead, bool longRunning = false)
     {
         using var request = new HttpRequestMessage(method, new Uri(_baseAddress, path)) { Content = content };
         if (idempotencyKey is not null) request.Headers.Add(IdempotencyKey.HeaderName, idempotencyKey);
+        if (longRunning) request.Options.Set(RequestRules.LongRunning, true);
         return await SendCoreAsync(request, cancellationToken, completion: completion).ConfigureAwait(false);
     }
 

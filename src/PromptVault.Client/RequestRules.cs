@@ -5,7 +5,7 @@ namespace PromptVault.Client;
 /// <summary>Which requests the SDK's resilience handler may send again, and which may run longer than the request timeout.</summary>
 internal static class RequestRules
 {
-    /// <summary>Set on a request that may run for minutes (an evaluation): no handler timeout bounds it, the caller's token does.</summary>
+    /// <summary>Set on a request that may run for minutes (an evaluation, an import or export): no handler timeout bounds it, the caller's token does.</summary>
     public static readonly HttpRequestOptionsKey<bool> LongRunning = new("PromptVault.LongRunning");
 
     /// <summary>

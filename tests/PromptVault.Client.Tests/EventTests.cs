@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using PromptVault.Core;
 using PromptVault.Core.Metrics;
 
@@ -115,25 +116,26 @@ public sealed class EventTests
         Assert.Equal(1, (await server.Api.GetVersionMetricsAsync(name, one, MetricPeriod.All, ct)).Summary.Count);
     }
 
-    [Fact]
-    public async Task RecordAsync_AnswerLostAfterTheServerStoredTheBatch_ResentWithTheSameIdsAndStoredOnce()
+    [Theory]
+    [InlineData("/api/metrics")]
+    [InlineData("/api/exposures")]
+    public async Task RecordAsync_AnswerLostAfterTheServerStoredTheBatch_EveryResendCarriesTheSameKeyAndItIsStoredOnce(string path)
     {
         var ct = TestContext.Current.CancellationToken;
         await using var server = await SdkServer.StartAsync(ct);
         var name = Prompts.NewName("lost");
-        var one = await Prompts.CreateAsync(server.Api, name, "one", cancellationToken: ct);
+        (_, _, var experiment) = await Prompts.SplitAsync(server.Api, name, ct);
         await using var proxy = await LossyProxy.StartAsync(server.BaseAddress, ct);
-        // Every answer to a metric batch is lost until the SDK's own retry comes, a new request with a new idempotency key:
-        // then only the events' ids can tell the server it stored them already.
-        proxy.LoseAnswer = request => request.Path == "/api/metrics"
-            && MetricPosts(proxy).Select(p => p.IdempotencyKey).Append(request.IdempotencyKey).Distinct().Count() < 2;
+        // More answers lost than the HTTP pipeline retries, so the queue sends the batch again too.
+        var lost = 0;
+        proxy.LoseAnswer = request => request.Path == path && Interlocked.Increment(ref lost) <= 5;
         await using var host = await SdkHost.StartAsync(proxy.BaseAddress, server.AdminKey, o =>
         {
             o.UseStream = false;
             o.EventFlushInterval = TimeSpan.FromHours(1);
             o.EventRetryMaxDelay = TimeSpan.FromMilliseconds(200);
         }, cancellationToken: ct);
-        var resolution = await host.Vault.GetPromptAsync(name, cancellationToken: ct);
+        var resolution = await host.Vault.GetPromptAsync(name, unitId: "unit-1", cancellationToken: ct);
         for (var i = 0; i < 5; i++)
             await host.Vault.RecordAsync(resolution, new PromptOutcome { QualityScore = i }, ct);
 
@@ -141,16 +143,17 @@ public sealed class EventTests
         limit.CancelAfter(TimeSpan.FromSeconds(30));
         await host.Vault.FlushAsync(limit.Token);
 
-        var posts = MetricPosts(proxy);
-        var sent = posts.Select(p => EventIds(p.Body)).ToList();
+        var posts = proxy.Forwarded.Where(f => f.Path == path).ToList();
         Assert.True(posts[0].AnswerLost && posts[0].Status == 200, "the first batch was stored by the server and its answer lost");
+        Assert.Equal(6, posts.Count);
         Assert.False(posts[^1].AnswerLost);
-        Assert.True(posts.Select(p => p.IdempotencyKey).Distinct().Count() >= 2, "the SDK itself sent the batch again");
-        Assert.Equal(5, sent[0].Distinct().Count());
-        Assert.All(sent, ids => Assert.Equal(sent[0], ids));
-        var summary = (await server.Api.GetVersionMetricsAsync(name, one, MetricPeriod.All, ct)).Summary;
+        Assert.NotEqual("", posts[0].IdempotencyKey);
+        Assert.All(posts, p => Assert.Equal(posts[0].IdempotencyKey, p.IdempotencyKey));
+        Assert.All(posts, p => Assert.Equal(posts[0].Body, p.Body));
+        var summary = (await server.Api.GetVersionMetricsAsync(name, resolution.VersionId, MetricPeriod.All, ct)).Summary;
         Assert.Equal(5, summary.Count);
         Assert.Equal(2, summary.QualityScore.Mean);
+        Assert.Equal(1, (await server.Api.GetResultsAsync(experiment.Id, ct)).Variants.Sum(v => v.Exposures));
         Assert.Equal(0, host.Sdk.Events.Rejected);
     }
 
@@ -362,7 +365,9 @@ public sealed class EventTests
         var plain = Prompts.NewName("plain");
         var plainVersion = await Prompts.CreateAsync(server.Api, plain, "plain", cancellationToken: ct);
         // Nothing is sent before FlushAsync.
-        await using var host = await SdkHost.StartAsync(server.BaseAddress, server.AdminKey, o => o.EventFlushInterval = TimeSpan.FromHours(1), cancellationToken: ct);
+        var logs = new LogCollector();
+        await using var host = await SdkHost.StartAsync(server.BaseAddress, server.AdminKey, o => o.EventFlushInterval = TimeSpan.FromHours(1),
+            services => services.AddSingleton<ILoggerProvider>(logs).Configure<LoggerFilterOptions>(o => o.MinLevel = LogLevel.Information), ct);
         var inExperiment = await host.Vault.GetPromptAsync(tested, unitId: "unit-1", cancellationToken: ct);
         await host.Vault.RecordAsync(inExperiment, new PromptOutcome { QualityScore = 1 }, ct);
         await host.Vault.RecordAsync(await host.Vault.GetPromptAsync(plain, cancellationToken: ct), new PromptOutcome { QualityScore = 1 }, ct);
@@ -372,5 +377,7 @@ public sealed class EventTests
 
         Assert.Equal(2, host.Sdk.Events.Rejected); // the exposure and the event naming the cancelled experiment
         Assert.Equal(1, (await server.Api.GetVersionMetricsAsync(plain, plainVersion, MetricPeriod.All, ct)).Summary.Count);
+        var sent = Assert.Single(logs.Entries, e => e.EventId.Id is 2102 or 2107);
+        Assert.Equal("1 metric events sent again without the 1 refused by the server", sent.Message);
     }
 }

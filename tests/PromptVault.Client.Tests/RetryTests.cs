@@ -1,5 +1,3 @@
-using System.Net.Http.Headers;
-using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using PromptVault.Core.Auth;
@@ -34,14 +32,44 @@ public sealed class RetryTests
             o.RequestTimeout = TimeSpan.FromSeconds(1);
         }, cancellationToken: ct);
 
-        var run = await host.Services.GetRequiredService<PromptVaultClient>().EvaluateAsync(name, "1.0.0", ct);
+        var client = host.Services.GetRequiredService<PromptVaultClient>();
+        var run = await client.EvaluateAsync(name, "1.0.0", ct);
 
         Assert.Equal(EvaluationStatus.Passed, run.Status);
         Assert.Single(model.Requests);
-        using var http = new HttpClient { BaseAddress = server.BaseAddress };
-        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", server.AdminKey);
-        var runs = await http.GetFromJsonAsync<JsonElement>($"api/prompts/{name}/versions/1.0.0/evaluations", ct);
-        Assert.Equal(run.Id, Assert.Single(runs.GetProperty("evaluations").EnumerateArray()).GetProperty("id").GetString());
+        var runs = await client.ListEvaluationsAsync(name, "1.0.0", ct);
+        Assert.Equal(run.Id, Assert.Single(runs.Evaluations).Id);
+        Assert.Equal(1, runs.Total);
+    }
+
+    [Fact]
+    public async Task ImportAndExport_AnswerSlowerThanTheRequestTimeout_CompleteAndImportOnce()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var source = await SdkServer.StartAsync(ct);
+        var name = Prompts.NewName("moved");
+        await Prompts.CreateAsync(source.Api, name, "hello", cancellationToken: ct);
+        await using var target = await SdkServer.StartAsync(ct);
+        await using var proxy = await LossyProxy.StartAsync(target.BaseAddress, ct);
+        // Each answer comes later than the whole request timeout (and three times the attempt timeout).
+        proxy.DelayAnswer = request => request.Path is "/api/import" or "/api/export" ? TimeSpan.FromSeconds(1.5) : TimeSpan.Zero;
+        await using var host = await SdkHost.StartAsync(proxy.BaseAddress, target.AdminKey, o =>
+        {
+            o.UseStream = false;
+            o.RequestTimeout = TimeSpan.FromSeconds(1);
+        }, cancellationToken: ct);
+        var client = host.Services.GetRequiredService<PromptVaultClient>();
+        using var document = new MemoryStream();
+        await source.Api.ExportAsync(document, ct);
+        document.Position = 0;
+
+        await client.ImportAsync(document, merge: true, ct);
+        using var exported = new MemoryStream();
+        await client.ExportAsync(exported, ct);
+
+        Assert.Single(proxy.Forwarded, request => request.Path == "/api/import");
+        Assert.Single((await target.Api.ListVersionsAsync(name, ct)).Versions);
+        Assert.Contains(name, System.Text.Encoding.UTF8.GetString(exported.ToArray()), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -158,26 +158,30 @@ internal sealed class EventQueue : IAsyncDisposable
         var exposures = batch.Where(e => e.Outcome is null).Select(e => new ExposureRequest(e.ExperimentId!, e.VariantId!, e.UnitId!, e.Timestamp)).ToList();
         var metrics = batch.Where(e => e.Outcome is not null).Select(ToRequest).ToList();
         if (exposures.Count > 0)
-            await SendWithRetryAsync("exposures", exposures, (c, items) => c.RecordExposuresAsync(new ExposureBatchRequest(items), stopping), stopping).ConfigureAwait(false);
+            await SendWithRetryAsync("exposures", exposures, (c, items, key) => c.RecordExposuresAsync(new ExposureBatchRequest(items), key, stopping), stopping).ConfigureAwait(false);
         if (metrics.Count > 0)
-            await SendWithRetryAsync("metric events", metrics, (c, items) => c.RecordMetricsAsync(new MetricBatchRequest(items), stopping), stopping).ConfigureAwait(false);
+            await SendWithRetryAsync("metric events", metrics, (c, items, key) => c.RecordMetricsAsync(new MetricBatchRequest(items), key, stopping), stopping).ConfigureAwait(false);
     }
 
     /// <summary>
     /// Sends <paramref name="items"/> until the server takes them. A refusal naming one item (<c>exposures[3].experimentId</c>:
     /// a draft or cancelled experiment) drops that item and sends the rest; a 413 (too large) sends each half on its own; any
-    /// other 4xx but 408 and 429 drops the batch.
+    /// other 4xx but 408 and 429 drops the batch. Every resend of the same items carries the same <c>Idempotency-Key</c>, so
+    /// the server answers a batch it stored already (its answer lost) with the first answer; items changed get a new key.
     /// </summary>
-    private async Task SendWithRetryAsync<T>(string what, List<T> items, Func<PromptVaultClient, List<T>, Task> send, CancellationToken stopping)
+    private async Task SendWithRetryAsync<T>(string what, List<T> items, Func<PromptVaultClient, List<T>, string, Task> send, CancellationToken stopping)
     {
         var delay = PromptVaultDefaults.FirstRetryDelay;
+        var key = PromptVaultClient.NewIdempotencyKey();
+        var refusedBefore = 0;
         for (var attempt = 1; items.Count > 0; attempt++)
         {
             TimeSpan wait;
             try
             {
-                await send(Client(), items).ConfigureAwait(false);
-                if (attempt > 1) Log.EventsSentAfterRetry(_logger, items.Count, what, attempt);
+                await send(Client(), items, key).ConfigureAwait(false);
+                if (refusedBefore > 0) Log.EventsSentWithoutRefused(_logger, items.Count, what, refusedBefore);
+                else if (attempt > 1) Log.EventsSentAfterRetry(_logger, items.Count, what, attempt);
                 return;
             }
             catch (PromptVaultApiException e) when (e.StatusCode == HttpStatusCode.RequestEntityTooLarge && items.Count > 1)
@@ -197,6 +201,8 @@ internal sealed class EventQueue : IAsyncDisposable
                 Log.EventsRejected(_logger, refused, what, (int)e.StatusCode, e.Code, e.Detail);
                 if (refused == items.Count) return;
                 items.RemoveAt(index!.Value);
+                refusedBefore++;
+                key = PromptVaultClient.NewIdempotencyKey(); // another request: the server refuses a key sent with another body
                 continue;
             }
             catch (Exception e) when (!stopping.IsCancellationRequested && IsTransient(e))
