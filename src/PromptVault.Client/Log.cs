@@ -20,6 +20,9 @@ internal static partial class Log
     [LoggerMessage(EventId = 2005, Level = LogLevel.Error, Message = "PromptVault snapshot {Sequence} refused: {Reason}")]
     public static partial void SnapshotRefused(ILogger logger, long sequence, string reason);
 
+    [LoggerMessage(EventId = 2007, Level = LogLevel.Error, Message = "PromptVault server refused the API key ({Reason}); refreshing stopped, serving the last good snapshot {Sequence}, {Age} old, until a restart with a valid PromptVault:ApiKey")]
+    public static partial void KeyRefused(ILogger logger, string reason, long sequence, TimeSpan age);
+
     [LoggerMessage(EventId = 2006, Level = LogLevel.Debug, Message = "PromptVault stream disconnected ({Reason}); reconnecting in {Delay}")]
     public static partial void StreamDisconnected(ILogger logger, string reason, TimeSpan delay);
 

@@ -201,6 +201,43 @@ public sealed class FailureTests
         Assert.NotNull(recovered);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task GetPromptAsync_KeyRevokedWhileRunning_StopsRefreshingLogsAnErrorAndServesTheLastSnapshot(bool useStream)
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var server = await SdkServer.StartAsync(ct);
+        var name = Prompts.NewName("revoked");
+        var one = await Prompts.CreateAsync(server.Api, name, "one", cancellationToken: ct);
+        var key = await server.Api.CreateKeyAsync(Prompts.NewName("app"), Core.Auth.ApiKeyRole.Reader, ct);
+        // Polling goes through a proxy that counts the snapshot requests; the stream (which the proxy cannot pass through)
+        // goes to the server, with an interval too long to matter, so only the stream can find the key revoked.
+        await using var proxy = await LossyProxy.StartAsync(server.BaseAddress, ct);
+        var logs = new LogCollector();
+        await using var host = await SdkHost.StartAsync(useStream ? server.BaseAddress : proxy.BaseAddress, key.Key, o =>
+        {
+            o.UseStream = useStream;
+            o.RefreshInterval = useStream ? TimeSpan.FromHours(1) : TimeSpan.FromMilliseconds(100);
+        }, services => services.AddSingleton<ILoggerProvider>(logs), ct);
+        var health = host.Services.GetRequiredService<HealthCheckService>();
+
+        await server.Api.RevokeKeyAsync(key.Id, ct);
+        var found = await Eventually.WithinAsync(TimeSpan.FromSeconds(10), () => Task.FromResult(logs.Entries.Any(e => e.EventId.Id == 2007)), ct);
+        await Task.Delay(500, ct); // five more intervals when polling
+        var report = (await health.CheckHealthAsync(ct)).Entries["promptvault"];
+
+        Assert.NotNull(found);
+        var refused = Assert.Single(logs.Entries, e => e.EventId.Id == 2007);
+        Assert.Equal(LogLevel.Error, refused.Level);
+        Assert.Contains("refused the API key (401", refused.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain(logs.Entries, e => e.EventId.Id == 2003);
+        if (!useStream) Assert.Single(proxy.Forwarded, r => r.Path == "/api/sdk/snapshot" && r.Status == 401);
+        Assert.Equal(HealthStatus.Degraded, report.Status);
+        Assert.Contains("refuses the API key", report.Description, StringComparison.Ordinal);
+        Assert.Equal(one, (await host.Vault.GetPromptAsync(name, cancellationToken: ct)).VersionId);
+    }
+
     /// <summary>The server's SDK snapshot, written to a new file (the fallback a deployment keeps).</summary>
     private static async Task<string> SnapshotFileAsync(SdkServer server, CancellationToken cancellationToken)
     {

@@ -5,7 +5,7 @@ namespace PromptVault.Client.DependencyInjection;
 
 /// <summary>
 /// Healthy while the server confirms the snapshot; degraded when it is served stale (the server did not answer the last refresh,
-/// or it is older than <see cref="PromptVaultOptions.StaleAfter"/>), with its age; unhealthy when there is no snapshot at all.
+/// or it is older than <see cref="PromptVaultOptions.StaleAfter"/>, or the server refuses the API key), with its age; unhealthy when there is no snapshot at all.
 /// </summary>
 internal sealed class PromptVaultHealthCheck(PromptVaultSdk sdk, IOptions<PromptVaultOptions> options) : IHealthCheck
 {
@@ -22,6 +22,9 @@ internal sealed class PromptVaultHealthCheck(PromptVaultSdk sdk, IOptions<Prompt
             ["queuedEvents"] = sdk.Events.Depth,
             ["droppedEvents"] = sdk.Events.Dropped,
         };
+        if (snapshots.KeyRefusal is { } refusal)
+            return Task.FromResult(HealthCheckResult.Degraded(FormattableString.Invariant(
+                $"Serving PromptVault snapshot {current.Sequence}, last confirmed by the server {age:g} ago; the server refuses the API key ({refusal}), so it is no longer refreshed."), data: data));
         var staleAfter = options.Value.StaleAfter ?? options.Value.RefreshInterval * 3;
         return Task.FromResult(!snapshots.ServerReachable || age > staleAfter
             ? HealthCheckResult.Degraded(FormattableString.Invariant($"Serving PromptVault snapshot {current.Sequence}, last confirmed by the server {age:g} ago; the server is {(snapshots.ServerReachable ? "reachable" : "unreachable")}."), data: data)

@@ -21,6 +21,7 @@ internal sealed class SnapshotSource
     private readonly ILogger _logger;
     private readonly TemplateEngine _templates;
     private readonly Lock _gate = new();
+    private readonly CancellationTokenSource _keyRefused = new(); // ends the stream loop once the refresh loop stopped
     private TaskCompletionSource _refreshNow = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private SnapshotView? _current;
     private string? _etag;
@@ -45,6 +46,9 @@ internal sealed class SnapshotSource
 
     /// <summary>Whether the server answered the last refresh.</summary>
     public bool ServerReachable { get; private set; }
+
+    /// <summary>Why the server refused the API key at a refresh (revoked while the application ran), after which refreshing stopped; null while it takes it.</summary>
+    public string? KeyRefusal { get; private set; }
 
     /// <summary>Loads the first snapshot once (again after a failure), waiting at most the request timeout.</summary>
     /// <exception cref="PromptVaultUnavailableException">Neither the server nor the fallback file gave a snapshot.</exception>
@@ -187,6 +191,15 @@ internal sealed class SnapshotSource
                 limit.CancelAfter(_options.RequestTimeout);
                 await RefreshAsync(limit.Token).ConfigureAwait(false);
             }
+            catch (PromptVaultApiException e) when (e.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden && !stopping.IsCancellationRequested)
+            {
+                // The key was revoked (or lost its role): every later refresh would be refused alike. The last snapshot keeps
+                // serving, as through an outage; a restart with the same key fails at start (LoadInitialAsync).
+                KeyRefusal = $"{(int)e.StatusCode} {e.Code}: {e.Detail}";
+                if (Current is { } current) Log.KeyRefused(_logger, KeyRefusal, current.Sequence, Age ?? TimeSpan.Zero);
+                await _keyRefused.CancelAsync().ConfigureAwait(false);
+                return;
+            }
             catch (Exception e) when (!stopping.IsCancellationRequested)
             {
                 ServerReachable = false;
@@ -198,6 +211,12 @@ internal sealed class SnapshotSource
     /// <summary>Listens to <c>GET /api/sdk/stream</c> and refreshes on each event, reconnecting with backoff until stopped.</summary>
     public async Task RunStreamLoopAsync(CancellationToken stopping)
     {
+        using var ended = CancellationTokenSource.CreateLinkedTokenSource(stopping, _keyRefused.Token);
+        await StreamLoopAsync(ended.Token).ConfigureAwait(false);
+    }
+
+    private async Task StreamLoopAsync(CancellationToken stopping)
+    {
         var delay = PromptVaultDefaults.FirstRetryDelay;
         while (!stopping.IsCancellationRequested)
         {
@@ -205,6 +224,12 @@ internal sealed class SnapshotSource
             {
                 await ListenAsync(stopping, () => delay = PromptVaultDefaults.FirstRetryDelay).ConfigureAwait(false);
                 Log.StreamDisconnected(_logger, "the server ended the stream", delay);
+            }
+            catch (HttpRequestException e) when (e.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden && !stopping.IsCancellationRequested)
+            {
+                // The key refused (revoked meanwhile): the refresh loop finds it too and decides; the stream waits for it.
+                Log.StreamDisconnected(_logger, e.Message, delay);
+                RequestRefresh();
             }
             catch (Exception e) when (!stopping.IsCancellationRequested)
             {

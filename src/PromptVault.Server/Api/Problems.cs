@@ -17,8 +17,10 @@ internal static class Problems
         };
         if (field is not null) problem.Extensions["field"] = field;
         context.Response.StatusCode = status;
+        // A request that accepts no JSON (an SDK's text/event-stream reconnecting with a revoked key) gets the status alone:
+        // WriteAsync would throw, turning the 401 into a 500.
         return context.RequestServices.GetRequiredService<IProblemDetailsService>()
-            .WriteAsync(new ProblemDetailsContext { HttpContext = context, ProblemDetails = problem }).AsTask();
+            .TryWriteAsync(new ProblemDetailsContext { HttpContext = context, ProblemDetails = problem }).AsTask();
     }
 
     /// <summary>

@@ -74,6 +74,8 @@ internal static class SdkApi
             keyChanged.Writer.TryWrite(true);
             onChange();
         });
+        // A revocation between this request's authentication and the subscription above would otherwise go unseen: check once.
+        keyChanged.Writer.TryWrite(true);
         try
         {
             long sent = 0;
