@@ -125,11 +125,15 @@ public sealed class SdkStreamTests(ServerFixture fixture) : IClassFixture<Server
         Assert.Contains("PromptVault:Sdk:KeepAliveInterval must be a positive time span up to 01:00:00", error.Message);
     }
 
-    [Fact]
-    public async Task TheStream_NeedsAKey()
+    [Theory]
+    [InlineData(null)]
+    [InlineData("text/event-stream")] // as the SDK asks: no problem document can be written, and the answer is still 401, not 500
+    public async Task TheStream_NeedsAKey(string? accept)
     {
         using var anonymous = fixture.Server.CreateClient("");
-        using var response = await anonymous.GetAsync("/api/sdk/stream", HttpCompletionOption.ResponseHeadersRead, TestContext.Current.CancellationToken);
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/api/sdk/stream");
+        if (accept is not null) request.Headers.Accept.ParseAdd(accept);
+        using var response = await anonymous.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, TestContext.Current.CancellationToken);
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
     }
 
