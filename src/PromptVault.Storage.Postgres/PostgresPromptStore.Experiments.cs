@@ -33,11 +33,43 @@ public sealed partial class PostgresPromptStore : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(exposures);
         // One transaction however many exposures: with one per exposure, each held a pooled connection while it queued for
         // the experiment's lock, and an SDK's batch of 1,000 took the whole pool.
-        return WriteAggregatesAsync(async (connection, transaction) =>
+        return WriteExposureBatchAsync(exposures, async (connection, transaction) =>
         {
             var (first, unknown) = await WriteExposuresAsync(connection, transaction, exposures, cancellationToken);
             return unknown.Count > 0 ? throw ExperimentStatements.ExperimentNotFound(unknown[0].ExperimentId) : first;
         }, cancellationToken);
+    }
+
+    /// <summary>Per experiment (by hash), the exposure writers of this process take turns here before they take a connection.</summary>
+    private readonly SemaphoreSlim[] exposureTurns = [.. Enumerable.Range(0, 64).Select(_ => new SemaphoreSlim(1, 1))];
+
+    /// <summary>
+    /// Runs <paramref name="write"/> (<see cref="WriteExposuresAsync"/>) once it is this process's turn on the exposures'
+    /// experiments. Writers of one experiment wait for its database lock in turn; each waiting on a pooled connection, many
+    /// batches to one busy experiment took the whole pool and every other request found the store busy. So they wait here,
+    /// without a connection: at most one connection of this process waits on the database lock (another instance's writers).
+    /// </summary>
+    private async Task<T> WriteExposureBatchAsync<T>(IReadOnlyList<Exposure> exposures, Func<NpgsqlConnection, NpgsqlTransaction, Task<T>> write,
+        CancellationToken cancellationToken)
+    {
+        // In ascending order, so two writers never wait for each other in a circle.
+        var turns = exposures.Select(e => (int)((uint)StringComparer.Ordinal.GetHashCode(e.ExperimentId) % (uint)exposureTurns.Length))
+            .Distinct().Order().Select(i => exposureTurns[i]).ToList();
+        var taken = 0;
+        try
+        {
+            foreach (var turn in turns)
+            {
+                await turn.WaitAsync(cancellationToken);
+                taken++;
+            }
+            return await WriteAggregatesAsync(write, cancellationToken);
+        }
+        finally
+        {
+            foreach (var turn in turns.Take(taken))
+                turn.Release();
+        }
     }
 
     internal override bool TryQueueExposure(Exposure exposure) => exposureQueue.TryQueue(exposure);
@@ -46,7 +78,7 @@ public sealed partial class PostgresPromptStore : IAsyncDisposable
 
     /// <summary>The render exposures' writer: one transaction per batch.</summary>
     private PostgresExposureQueue CreateExposureQueue(int capacity) => new(capacity, MaxExposuresPerTransaction,
-        exposures => WriteAggregatesAsync(async (connection, transaction) =>
+        exposures => WriteExposureBatchAsync(exposures, async (connection, transaction) =>
         {
             var (_, unknown) = await WriteExposuresAsync(connection, transaction, exposures, CancellationToken.None);
             // An experiment that does not exist never will: its exposures are lost, the others stored.

@@ -1,4 +1,5 @@
 using Dapper;
+using Npgsql;
 using PromptVault.Core.Contracts;
 using PromptVault.Core.Experiments;
 using PromptVault.Storage.Testing;
@@ -33,5 +34,34 @@ public sealed class PostgresExposureBatchTests
         Assert.Equal(2, await connection.ExecuteScalarAsync<long>(
             "SELECT count(DISTINCT xmin::text) FROM exposures WHERE experiment_id = @Id", new { experiment.Id }));
         Assert.Equal(2_000, (await store.CountExposuresAsync(experiment.Id, Cancel)).Values.Sum());
+    }
+
+    [Fact]
+    public async Task RecordExposuresAsync_ManyBatchesWaitOnOneBusyExperiment_HoldOneConnection_AReadIsAnswered_EachStoredOnce()
+    {
+        await using var database = await PostgresServer.CreateDatabaseAsync(cancellationToken: Cancel);
+        // Three pooled connections, waited for two seconds.
+        var small = new NpgsqlConnectionStringBuilder(database.ConnectionString) { MaxPoolSize = 3, Timeout = 2 };
+        await using var dataSource = NpgsqlDataSource.Create(small.ConnectionString);
+        await using var store = new PostgresPromptStore(dataSource);
+        var (_, experiment) = await SeedRunningExperimentAsync(store, "busy");
+        await using var holder = await database.DataSource.OpenConnectionAsync(Cancel);
+        // Another instance's writer holds the experiment's lock (FindOwnersAsync's key).
+        await holder.ExecuteAsync("SELECT pg_advisory_lock(hashtextextended('experiment:' || @Id, 0))", new { experiment.Id });
+
+        var batches = Enumerable.Range(0, 8).Select(b => store.RecordExposuresAsync(
+            [.. Enumerable.Range(0, 50).Select(i => Exposure(experiment, $"unit-{b}-{i}"))], Cancel)).ToList();
+        while (await holder.ExecuteScalarAsync<long>("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted") == 0)
+            await Task.Delay(20, Cancel);
+        await Task.Delay(500, Cancel); // time for the other batches to take connections, had they one each
+
+        var prompts = await store.ListPromptsAsync(new(), Cancel);
+        Assert.NotEmpty(prompts);
+        Assert.Equal(1, await holder.ExecuteScalarAsync<long>("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"));
+
+        await holder.ExecuteAsync("SELECT pg_advisory_unlock(hashtextextended('experiment:' || @Id, 0))", new { experiment.Id });
+        Assert.All(await Task.WhenAll(batches), first => Assert.All(first, Assert.True));
+        Assert.Equal(400, (await store.CountExposuresAsync(experiment.Id, Cancel)).Values.Sum());
+        Assert.Equal(400, await holder.ExecuteScalarAsync<long>("SELECT count(*) FROM exposures WHERE experiment_id = @Id", new { experiment.Id }));
     }
 }
