@@ -159,6 +159,41 @@ public sealed partial class ExportImportCommandTests
         Assert.Equal(HttpStatusCode.OK, (await GetAsync(client, "/api/keys")).Status);
     }
 
+    [Theory]
+    [InlineData("prompts", "id", "$.prompts[1].name", "name \"{0}\"")]
+    [InlineData("versions", "id", "$.versions[1]", "major 1, minor 0, patch 0")]
+    [InlineData("labels", null, "$.labels[1]", "name \"production\"")]
+    public async Task Import_RepeatedName_Is400NamingItAndWhereItRepeats_AndWritesNothing(string section, string? newId, string path, string repeated)
+    {
+        await using var server = await RunningServer.StartAsync(TestContext.Current.CancellationToken);
+        using var client = server.CreateClient();
+        var name = await CreateSupportPromptAsync(client);
+        var (labelled, labelProblem) = await PutAsync(client, $"/api/prompts/{name}/labels/production", new { version = "1.0.0" });
+        Assert.True(labelled == HttpStatusCode.OK, labelProblem?.ToJsonString());
+        var exported = await client.GetStringAsync("/api/export", TestContext.Current.CancellationToken);
+        var document = JsonNode.Parse(exported)!;
+        // The section's first row again, under another id where it has one: only its name (or number) repeats.
+        var copy = document[section]![0]!.DeepClone();
+        if (newId is not null) copy[newId] = "repeat-" + Guid.NewGuid().ToString("N");
+        document[section]!.AsArray().Add(copy);
+        using var content = new StringContent(document.ToJsonString(), Encoding.UTF8, "application/json");
+
+        var response = await client.PostAsync("/api/import?merge=true", content, TestContext.Current.CancellationToken);
+
+        var body = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+        Assert.True(response.StatusCode == HttpStatusCode.BadRequest, body);
+        var problem = JsonNode.Parse(body)!;
+        Assert.Equal(("invalid_export_document", path), (problem.Str("code"), problem.Str("field")));
+        Assert.Contains($"{path} repeats the ", problem.Str("detail"), StringComparison.Ordinal);
+        Assert.Contains(string.Format(System.Globalization.CultureInfo.InvariantCulture, repeated, name), problem.Str("detail"), StringComparison.Ordinal);
+        Assert.Contains($"of $.{section}[0]", problem.Str("detail"), StringComparison.Ordinal);
+        var after = JsonNode.Parse(await client.GetStringAsync("/api/export", TestContext.Current.CancellationToken))!.AsObject();
+        var before = JsonNode.Parse(exported)!.AsObject();
+        before.Remove("exportedAt");
+        after.Remove("exportedAt");
+        Assert.Equal(before.ToJsonString(), after.ToJsonString());
+    }
+
     [Fact]
     public async Task Export_WithoutOut_PrintsTheDocument_WithKeyHashesButNeverAKey()
     {

@@ -62,6 +62,9 @@ public sealed record ArchiveColumn(string Name, ArchiveValueKind Kind, bool Null
 /// <param name="OwnerColumn">The index of the column <see cref="Owner"/> refers to.</param>
 public sealed record ArchiveSection(string Name, IReadOnlyList<ArchiveColumn> Columns, ArchiveOwner Owner, int OwnerColumn = 0)
 {
+    /// <summary>The sets of columns no two of the section's rows may share (a prompt's name, a version's number in its prompt).</summary>
+    public IReadOnlyList<string[]> UniqueKeys { get; init; } = [];
+
     public int IndexOf(string column)
     {
         for (var i = 0; i < Columns.Count; i++)
@@ -103,13 +106,15 @@ public static class RegistryArchiveSchema
     public static readonly ArchiveSection Prompts = new("prompts",
         [Text("id"), Text("name"), Text("description"), Enum<Prompts.PromptType>("type"), Json("tags"), Text("category", true),
          Time("createdAt"), Text("createdBy"), Time("updatedAt"), Text("updatedBy"),
-         new("requireApproval", ArchiveValueKind.Boolean, Added: true), new("requireTests", ArchiveValueKind.Boolean, Added: true)], ArchiveOwner.Prompt);
+         new("requireApproval", ArchiveValueKind.Boolean, Added: true), new("requireTests", ArchiveValueKind.Boolean, Added: true)], ArchiveOwner.Prompt)
+    { UniqueKeys = [["id"], ["name"]] };
 
     public static readonly ArchiveSection Versions = new("versions",
         [Text("id"), Text("promptId"), Integer("sequence"), Integer("major"), Integer("minor"), Integer("patch"), Text("content"),
          Json("variables"), Json("metadata"), Text("changeDescription"), Text("createdBy"), Time("createdAt"), Enum<Prompts.VersionStatus>("status"),
          Json("messages", true) with { Added = true }, new("approvedBy", ArchiveValueKind.Text, true, Added: true), new("approvedAt", ArchiveValueKind.Time, true, Added: true),
-         Json("declaredVariables", true) with { Added = true }], ArchiveOwner.Prompt, 1);
+         Json("declaredVariables", true) with { Added = true }], ArchiveOwner.Prompt, 1)
+    { UniqueKeys = [["id"], ["promptId", "major", "minor", "patch"]] };
 
     public static readonly ArchiveSection VersionTests = new("versionTests", [Text("versionId"), Json("tests")], ArchiveOwner.Version);
 
@@ -117,7 +122,8 @@ public static class RegistryArchiveSchema
         [Text("id"), Text("versionId"), Enum<Evaluations.EvaluationStatus>("status"), Time("createdAt"), Text("createdBy"), Json("run")], ArchiveOwner.Version, 1);
 
     public static readonly ArchiveSection Labels = new("labels",
-        [Text("promptId"), Text("name"), Text("versionId"), Time("updatedAt"), Text("updatedBy")], ArchiveOwner.Prompt);
+        [Text("promptId"), Text("name"), Text("versionId"), Time("updatedAt"), Text("updatedBy")], ArchiveOwner.Prompt)
+    { UniqueKeys = [["promptId", "name"]] };
 
     public static readonly ArchiveSection Experiments = new("experiments",
         [Text("id"), Text("promptId"), Text("name"), Text("description"), Json("variants"), Text("targetMetric"), Integer("minimumSampleSize"),

@@ -141,14 +141,31 @@ public static class RegistryArchiveJson
         if (await json.ReadAsync(cancellationToken) != JsonTokenType.StartArray) throw Invalid(path, "must be an array");
         var rows = new List<object?[]>();
         var ordinals = section.Columns.Select((c, i) => (c.Name, i)).ToDictionary(p => p.Name, p => p.i, StringComparer.Ordinal);
+        var firstRows = section.UniqueKeys.Select(_ => new Dictionary<string, int>(StringComparer.Ordinal)).ToList();
         while (true)
         {
             var rowPath = $"{path}[{rows.Count}]";
             at(rowPath);
             using var item = await json.ReadValueAsync(cancellationToken);
             if (item is null) return rows;
-            rows.Add(ReadRow(section, ordinals, item.RootElement, rowPath));
+            var row = ReadRow(section, ordinals, item.RootElement, rowPath);
+            for (var k = 0; k < section.UniqueKeys.Count; k++)
+                CheckUnique(section, section.UniqueKeys[k], row, rows.Count, firstRows[k]);
+            rows.Add(row);
         }
+    }
+
+    /// <summary>Refuses a row that repeats a unique key of an earlier one, naming both rows and the repeated values.</summary>
+    /// <param name="firstRows">The key values seen so far, with the row that holds each.</param>
+    private static void CheckUnique(ArchiveSection section, string[] key, object?[] row, int index, Dictionary<string, int> firstRows)
+    {
+        var values = key.Select(c => row[section.IndexOf(c)] is string text
+            ? JsonSerializer.Serialize(text) : Convert.ToString(row[section.IndexOf(c)], CultureInfo.InvariantCulture)).ToList();
+        var joined = string.Join('\0', values);
+        if (firstRows.TryAdd(joined, index)) return;
+        var path = $"$.{section.Name}[{index}]";
+        throw Invalid(key.Length == 1 ? $"{path}.{key[0]}" : path,
+            $"repeats the {string.Join(", ", key.Zip(values, (c, v) => $"{c} {v}"))} of $.{section.Name}[{firstRows[joined]}]: no two {section.Name} may share it");
     }
 
     private static object?[] ReadRow(ArchiveSection section, Dictionary<string, int> ordinals, JsonElement item, string rowPath)
