@@ -26,6 +26,15 @@ public sealed partial class StoreOutage(ILogger logger, string loop, TimeSpan in
     /// <summary>What happened, for a log line: the store's exception words it for a caller ("retry the request"), the driver's own says what happened.</summary>
     public static string Reason(Exception e) => e.InnerException?.Message ?? e.Message;
 
+    /// <summary>The store's trouble as a warning words it: a read-only or full database answers, it refuses to write.</summary>
+    private static string Trouble(Exception e) => e switch
+    {
+        StoreReadOnlyException => "is read-only",
+        StoreFullException => "is full",
+        TimeoutException => "is busy",
+        _ => "is not answering",
+    };
+
     /// <summary>Says what failed, if it needs saying, and answers how long to wait before the next try: doubling while the store is in trouble.</summary>
     public TimeSpan Failed(Exception e)
     {
@@ -37,7 +46,7 @@ public sealed partial class StoreOutage(ILogger logger, string loop, TimeSpan in
         failures++;
         if (backoff is null)
         {
-            StoreInTrouble(logger, loop, Reason(e), MaxBackoff.TotalSeconds);
+            StoreInTrouble(logger, loop, Trouble(e), Reason(e), MaxBackoff.TotalSeconds);
             backoff = interval;
         }
         else
@@ -56,10 +65,10 @@ public sealed partial class StoreOutage(ILogger logger, string loop, TimeSpan in
     }
 
     [LoggerMessage(EventId = 3005, Level = LogLevel.Warning,
-        Message = "{Loop}: the database is not answering ({Reason}); trying again at most {MaxSeconds} s apart, and a line will say when it answers again")]
-    private static partial void StoreInTrouble(ILogger logger, string loop, string reason, double maxSeconds);
+        Message = "{Loop}: the database {Trouble} ({Reason}); trying again at most {MaxSeconds} s apart, and a line will say when it works again")]
+    private static partial void StoreInTrouble(ILogger logger, string loop, string trouble, string reason, double maxSeconds);
 
-    [LoggerMessage(EventId = 3006, Level = LogLevel.Information, Message = "{Loop}: the database answers again, after {Failures} failed tries")]
+    [LoggerMessage(EventId = 3006, Level = LogLevel.Information, Message = "{Loop}: the database works again, after {Failures} failed tries")]
     private static partial void StoreBack(ILogger logger, string loop, long failures);
 
     [LoggerMessage(EventId = 3007, Level = LogLevel.Error, Message = "{Loop} failed; trying again")]

@@ -148,7 +148,7 @@ public sealed class DatabaseOutageTests
         relay.Resume();
         await Eventually(() => Task.FromResult(logs.Lines.Count(l => l.EventId == 3006)), n => n == 2, TimeSpan.FromSeconds(20));
         Assert.Contains(logs.Lines, l => l is { Category: "PromptVault.Server.Webhooks.WebhookDispatcher", Level: LogLevel.Information }
-            && l.Message.StartsWith("Webhook dispatch: the database answers again", StringComparison.Ordinal));
+            && l.Message.StartsWith("Webhook dispatch: the database works again", StringComparison.Ordinal));
         Assert.Equal(HttpStatusCode.OK, (await GetAsync(client, $"/api/prompts/{name}")).Status);
     }
 
