@@ -7,7 +7,7 @@ namespace PromptVault.Core.Contracts;
 /// <param name="Events">Event names from <see cref="WebhookEvents.All"/>.</param>
 public sealed record CreateWebhookRequest(string? Url, IReadOnlyList<string>? Events);
 
-/// <summary>A registered webhook, without its secret; its URL with the password masked (<see cref="Webhook.ShownUrl"/>).</summary>
+/// <summary>A registered webhook, without its secret; its URL with its credentials masked (<see cref="Webhook.ShownUrl"/>).</summary>
 public sealed record WebhookResponse(string Id, string Url, IReadOnlyList<string> Events, DateTimeOffset CreatedAt, string CreatedBy)
 {
     public static WebhookResponse From(Webhook webhook) =>

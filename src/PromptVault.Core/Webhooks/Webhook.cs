@@ -4,14 +4,15 @@ namespace PromptVault.Core.Webhooks;
 /// <param name="Url">Where deliveries go, as registered: its user info is sent as HTTP Basic credentials.</param>
 public sealed record Webhook(string Id, string Url, IReadOnlyList<string> Events, string Secret, DateTimeOffset CreatedAt, string CreatedBy)
 {
-    /// <summary>The URL as every read shows it (API, CLI): with its password masked, <c>https://user:***@host/hook</c>.</summary>
-    public string ShownUrl => MaskPassword(Url);
+    /// <summary>The URL as every read shows it (API, CLI): with its credentials masked, <c>https://user:***@host/hook</c>.</summary>
+    public string ShownUrl => MaskCredentials(Url);
 
     /// <summary>
-    /// <paramref name="url"/> with the password of its user info (between the first <c>:</c> and the last <c>@</c> of the
-    /// authority) replaced by <c>***</c>; unchanged when it has none. The user name stays: it says which credentials are used.
+    /// <paramref name="url"/> with the secret of its user info (the authority before its last <c>@</c>) replaced by <c>***</c>:
+    /// the password when there is one (the user name stays: it says which credentials are used), else the user name, which
+    /// alone is then the secret (<c>https://TOKEN@host/hook</c>). Unchanged when it has no user info.
     /// </summary>
-    public static string MaskPassword(string url)
+    public static string MaskCredentials(string url)
     {
         ArgumentNullException.ThrowIfNull(url);
         var scheme = url.IndexOf("://", StringComparison.Ordinal);
@@ -20,8 +21,9 @@ public sealed record Webhook(string Id, string Url, IReadOnlyList<string> Events
         // .NET reads a backslash in an http URL as a slash.
         var end = url.IndexOfAny(['/', '\\', '?', '#'], start) is var stop and >= 0 ? stop : url.Length;
         var at = url.LastIndexOf('@', end - 1, end - start);
-        var colon = at < 0 ? -1 : url.IndexOf(':', start, at - start);
-        return colon < 0 ? url : string.Concat(url.AsSpan(0, colon + 1), "***", url.AsSpan(at));
+        if (at < 0) return url;
+        var colon = url.IndexOf(':', start, at - start);
+        return string.Concat(url.AsSpan(0, colon < 0 ? start : colon + 1), "***", url.AsSpan(at));
     }
 }
 

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Net;
+using System.Text;
 using System.Text.Json.Nodes;
 using Microsoft.Data.Sqlite;
 using static PromptVault.Server.Tests.ApiCalls;
@@ -319,13 +320,16 @@ public sealed class WebhookTests
         Assert.Equal((chat, guard), (dependent.Str("prompt"), dependent.Str("via")));
     }
 
-    [Fact]
-    public async Task UrlWithUserInfo_IsDeliveredWithThoseBasicCredentials_AndReadBackWithThePasswordMasked()
+    [Theory]
+    [InlineData("ci", "p%40ss:word", "ci:p@ss:word", "ci:***@")]
+    [InlineData("t0ken", "", "t0ken", "***@")] // a token as the user name alone is the secret
+    public async Task UrlWithUserInfo_IsDeliveredWithThoseBasicCredentials_AndReadBackWithThePasswordMasked(string user, string password,
+        string credentials, string shown)
     {
         await using var receiver = await WebhookReceiver.StartAsync(cancellationToken: TestContext.Current.CancellationToken);
         await using var server = await RunningServer.StartAsync(new ServerSetup(FastRetries), TestContext.Current.CancellationToken);
         using var client = server.CreateClient();
-        var url = new UriBuilder(receiver.Url) { UserName = "ci", Password = "p%40ss:word" }.Uri.AbsoluteUri;
+        var url = new UriBuilder(receiver.Url) { UserName = user, Password = password }.Uri.AbsoluteUri;
         var (status, created) = await PostAsync(client, "/api/webhooks", new { url, events = new[] { "version.created" } });
         receiver.Secret = created.Str("secret");
 
@@ -334,9 +338,10 @@ public sealed class WebhookTests
 
         Assert.Equal(HttpStatusCode.Created, status);
         Assert.True(accepted.SignatureValid);
-        Assert.Equal("Basic " + Convert.ToBase64String("ci:p@ss:word"u8), accepted.Authorization);
-        var masked = url.Replace("ci:p%40ss:word@", "ci:***@", StringComparison.Ordinal);
-        Assert.NotEqual(url, masked);
+        Assert.Equal("Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes(credentials)), accepted.Authorization);
+        var userInfo = password.Length > 0 ? $"{user}:{password}@" : $"{user}@";
+        Assert.Contains(userInfo, url, StringComparison.Ordinal);
+        var masked = url.Replace(userInfo, shown, StringComparison.Ordinal);
         var listed = (await GetAsync(client, "/api/webhooks")).Body!["webhooks"]!.AsArray();
         Assert.Equal([masked, masked, masked], [created.Str("url"), Assert.Single(listed).Str("url"), (await GetAsync(client, $"/api/webhooks/{created.Str("id")}")).Body.Str("url")]);
     }
