@@ -31,7 +31,6 @@ public sealed class PromptPagesTests(DashboardFixture fixture) : IClassFixture<D
         await Assertions.Expect(page.GetByRole(AriaRole.Link, new() { Name = "1.0.149", Exact = true })).ToBeVisibleAsync();
         await Assertions.Expect(first).ToHaveCountAsync(0);
         await Assertions.Expect(page.GetByTestId("show-more")).ToContainTextAsync("Showing the newest 100 of 150 versions.");
-        await Assertions.Expect(page.Locator("#metrics-version option[value='1.0.0']")).ToHaveCountAsync(1);
         await page.GetByRole(AriaRole.Link, new() { Name = "Show 50 more" }).ClickAsync();
         await Assertions.Expect(first).ToBeVisibleAsync();
         await Assertions.Expect(page.GetByTestId("show-more")).ToHaveCountAsync(0);
@@ -48,6 +47,38 @@ public sealed class PromptPagesTests(DashboardFixture fixture) : IClassFixture<D
         await page.Locator("[data-interactive=yes]").WaitForAsync();
         await page.GetByLabel("Prompt", new() { Exact = true }).SelectOptionAsync(name);
         await Assertions.Expect(page.Locator("#variant-0-version option", new() { HasText = "1.0.0" })).ToHaveCountAsync(1);
+    }
+
+    /// <summary>
+    /// The prompt page read every version to fill its metrics selector with one option each: thousands of versions made the
+    /// page slow and huge. It now reads only the newest the table shows, suggests those and the labelled ones, and takes any
+    /// other version typed.
+    /// </summary>
+    [Fact]
+    public async Task Prompt_300Versions_TheMetricsFormSuggestsTheNewestAndLabelled_AndTakesAFarBackOneTyped()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var name = "long-" + Guid.NewGuid().ToString("N")[..8];
+        using var api = fixture.Server.CreateClient();
+        (await api.PostAsJsonAsync("/api/prompts", new { name, content = "v0" }, ct)).EnsureSuccessStatusCode();
+        for (var i = 1; i < 300; i++)
+            (await api.PostAsJsonAsync($"/api/prompts/{name}/versions", new { content = $"v{i}", changeDescription = $"Step {i}" }, ct)).EnsureSuccessStatusCode();
+        (await api.PutAsJsonAsync($"/api/prompts/{name}/labels/staging", new { version = "1.0.10" }, ct)).EnsureSuccessStatusCode();
+        var page = await fixture.OpenAsync(fixture.Server.AdminKey);
+
+        await page.GotoAsync($"/prompts/{name}");
+        var suggested = page.Locator("#metrics-versions option");
+        await Assertions.Expect(suggested).ToHaveCountAsync(PageRequest.DefaultLimit + 1);
+        await Assertions.Expect(page.Locator("#metrics-versions option[value='1.0.10']")).ToHaveTextAsync("staging");
+        var html = await page.ContentAsync();
+        Assert.DoesNotContain("\"1.0.5\"", html);
+        Assert.DoesNotContain(">1.0.5<", html);
+
+        await page.GetByLabel("Version", new() { Exact = true }).FillAsync("1.0.5");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Show", Exact = true }).ClickAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Metrics of 1.0.5" })).ToBeVisibleAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Tools of 1.0.5" })).ToBeVisibleAsync();
+        await Assertions.Expect(page.GetByLabel("Version", new() { Exact = true })).ToHaveValueAsync("1.0.5");
     }
 
     [Fact]
