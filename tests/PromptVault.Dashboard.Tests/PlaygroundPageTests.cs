@@ -180,6 +180,44 @@ public sealed class PlaygroundPageTests(DashboardFixture fixture) : IClassFixtur
     }
 
     /// <summary>
+    /// Saving a case to a version that is neither A nor B kept only the variables with a row on screen (A's and B's), so a variable
+    /// only that version declares was silently left out. It is now refused, naming the variable, until that version is A or B.
+    /// </summary>
+    [Fact]
+    public async Task Playground_SaveAsTestCaseToAVersionNeitherAnorB_NamesItsVariablesWithNoField()
+    {
+        var cancellationToken = TestContext.Current.CancellationToken;
+        var name = "play-other-" + Guid.NewGuid().ToString("N")[..8];
+        using var api = fixture.Server.CreateClient();
+        (await api.PostAsJsonAsync("/api/prompts", new CreatePromptRequest(name, Content: "Hello {{customer}} in {{region}}",
+            Variables: [new VariableDefinition("customer", VariableType.String, Required: true), new VariableDefinition("region", VariableType.String)]),
+            PromptVaultJson.Options, cancellationToken)).EnsureSuccessStatusCode();
+        foreach (var change in new[] { "One", "Two" })
+            (await api.PostAsJsonAsync($"/api/prompts/{name}/versions", new CreateVersionRequest($"{change}: hi {{{{customer}}}}",
+                [new VariableDefinition("customer", VariableType.String, Required: true)], ChangeDescription: change),
+                PromptVaultJson.Options, cancellationToken)).EnsureSuccessStatusCode();
+        var page = await fixture.OpenAsync(fixture.WriterKey);
+
+        await page.GotoAsync($"/playground?prompt={name}");
+        await page.Locator("[data-interactive=yes]").WaitForAsync();
+        await Assertions.Expect(page.GetByLabel("Version A")).ToHaveValueAsync("2.0.0"); // dropping region was a breaking change
+        await page.GetByLabel("customer (string, required)").FillAsync("Ada");
+        await SaveGreetsAdaAsync(page);
+
+        await Assertions.Expect(page.GetByTestId("case-error")).ToContainTextAsync("Version 1.0.0 declares region, with no field above");
+        await Assertions.Expect(page.GetByTestId("case-saved")).ToHaveCountAsync(0);
+        var none = await api.GetFromJsonAsync<JsonNode>($"/api/prompts/{name}/versions/1.0.0/tests", cancellationToken);
+        Assert.Empty(none!["tests"]!.AsArray());
+
+        await page.GetByLabel("Version A").SelectOptionAsync("1.0.0");
+        await page.GetByLabel("region (string)").FillAsync("Paris");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Save as test case" }).ClickAsync();
+        await Assertions.Expect(page.GetByTestId("case-saved")).ToContainTextAsync("Saved case 'greets Ada' to 1.0.0");
+        var tests = await api.GetFromJsonAsync<JsonNode>($"/api/prompts/{name}/versions/1.0.0/tests", cancellationToken);
+        Assert.Equal(["customer", "region"], Assert.Single(tests!["tests"]!.AsArray())!["variables"]!.AsObject().Select(v => v.Key).Order());
+    }
+
+    /// <summary>
     /// Typed test values, a case being written and an edited version were lost without a word when a link left the playground.
     /// It now asks while it holds any of them, and not once they are saved as a test case and the edit is discarded.
     /// </summary>
