@@ -180,6 +180,33 @@ public sealed class PlaygroundPageTests(DashboardFixture fixture) : IClassFixtur
     }
 
     /// <summary>
+    /// A chat prompt's edit with text outside a message was refused by the page's own reading of it, before the service's, so the
+    /// error did not say whether A's or B's edit was wrong. Its refusal now names the draft's place as the service's do, and the
+    /// one rule that turns that place into A or B names it.
+    /// </summary>
+    [Fact]
+    public async Task Playground_ChatEditOfBHasTextOutsideAMessage_TheErrorNamesB()
+    {
+        var cancellationToken = TestContext.Current.CancellationToken;
+        var name = "play-chat-" + Guid.NewGuid().ToString("N")[..8];
+        using var api = fixture.Server.CreateClient();
+        (await api.PostAsJsonAsync("/api/prompts", new CreatePromptRequest(name, Type: PromptType.Chat, Messages: [new PromptMessage(MessageRole.User, "Hello!")]),
+            PromptVaultJson.Options, cancellationToken)).EnsureSuccessStatusCode();
+        (await api.PostAsJsonAsync($"/api/prompts/{name}/versions", new { messages = new[] { new { role = "user", content = "Hi!" } }, changeDescription = "Hi" },
+            cancellationToken)).EnsureSuccessStatusCode();
+        var page = await fixture.OpenAsync(fixture.WriterKey);
+
+        await page.GotoAsync($"/playground?prompt={name}");
+        await page.Locator("[data-interactive=yes]").WaitForAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Edit A" }).ClickAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Edit B" }).ClickAsync();
+        await page.GetByLabel("Edited messages of version B").FillAsync("Hi outside!\n\n## user\n\nHi!");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Run" }).ClickAsync();
+
+        await Assertions.Expect(page.GetByRole(AriaRole.Alert)).ToContainTextAsync("Edits of version B (1.0.1): line 1: text outside a message");
+    }
+
+    /// <summary>
     /// Saving a case to a version that is neither A nor B kept only the variables with a row on screen (A's and B's), so a variable
     /// only that version declares was silently left out. It is now refused, naming the variable, until that version is A or B.
     /// </summary>

@@ -10,8 +10,9 @@ namespace PromptVault.Server.Dashboard;
 /// </summary>
 internal sealed record DraftBody(string Content, IReadOnlyList<PromptMessage>? Messages)
 {
+    /// <param name="field">What a refusal names as its field: where the messages go in the request.</param>
     /// <exception cref="InvalidInputException">A chat draft has text outside a message.</exception>
-    public static DraftBody Read(bool chat, string text) => chat ? new("", ChatMarkdown.Parse(text, "messages")) : new(text, null);
+    public static DraftBody Read(bool chat, string text, string field = "messages") => chat ? new("", ChatMarkdown.Parse(text, field)) : new(text, null);
 
     /// <summary>The editor's text for a version.</summary>
     public static string TextOf(VersionResponse version) =>
