@@ -19,11 +19,8 @@ public sealed class PromptPagesTests(DashboardFixture fixture) : IClassFixture<D
     public async Task Prompt_150Versions_TheFirstCanBeReachedEverywhere()
     {
         var ct = TestContext.Current.CancellationToken;
-        var name = "many-" + Guid.NewGuid().ToString("N")[..8];
         using var api = fixture.Server.CreateClient();
-        (await api.PostAsJsonAsync("/api/prompts", new { name, content = "v0" }, ct)).EnsureSuccessStatusCode();
-        for (var i = 1; i < 150; i++)
-            (await api.PostAsJsonAsync($"/api/prompts/{name}/versions", new { content = $"v{i}", changeDescription = $"Step {i}" }, ct)).EnsureSuccessStatusCode();
+        var name = await CreateVersionsAsync(api, "many-", 150);
         var page = await fixture.OpenAsync(fixture.Server.AdminKey);
         var first = page.GetByRole(AriaRole.Link, new() { Name = "1.0.0", Exact = true });
 
@@ -58,11 +55,8 @@ public sealed class PromptPagesTests(DashboardFixture fixture) : IClassFixture<D
     public async Task Prompt_300Versions_TheMetricsFormSuggestsTheNewestAndLabelled_AndTakesAFarBackOneTyped()
     {
         var ct = TestContext.Current.CancellationToken;
-        var name = "long-" + Guid.NewGuid().ToString("N")[..8];
         using var api = fixture.Server.CreateClient();
-        (await api.PostAsJsonAsync("/api/prompts", new { name, content = "v0" }, ct)).EnsureSuccessStatusCode();
-        for (var i = 1; i < 300; i++)
-            (await api.PostAsJsonAsync($"/api/prompts/{name}/versions", new { content = $"v{i}", changeDescription = $"Step {i}" }, ct)).EnsureSuccessStatusCode();
+        var name = await CreateVersionsAsync(api, "long-", 300);
         (await api.PutAsJsonAsync($"/api/prompts/{name}/labels/staging", new { version = "1.0.10" }, ct)).EnsureSuccessStatusCode();
         var page = await fixture.OpenAsync(fixture.Server.AdminKey);
 
@@ -79,6 +73,17 @@ public sealed class PromptPagesTests(DashboardFixture fixture) : IClassFixture<D
         await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Metrics of 1.0.5" })).ToBeVisibleAsync();
         await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Tools of 1.0.5" })).ToBeVisibleAsync();
         await Assertions.Expect(page.GetByLabel("Version", new() { Exact = true })).ToHaveValueAsync("1.0.5");
+    }
+
+    /// <summary>A new prompt with <paramref name="count"/> versions, 1.0.0 to 1.0.(count - 1); its name.</summary>
+    private static async Task<string> CreateVersionsAsync(HttpClient api, string prefix, int count)
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var name = prefix + Guid.NewGuid().ToString("N")[..8];
+        (await api.PostAsJsonAsync("/api/prompts", new { name, content = "v0" }, ct)).EnsureSuccessStatusCode();
+        for (var i = 1; i < count; i++)
+            (await api.PostAsJsonAsync($"/api/prompts/{name}/versions", new { content = $"v{i}", changeDescription = $"Step {i}" }, ct)).EnsureSuccessStatusCode();
+        return name;
     }
 
     [Fact]
