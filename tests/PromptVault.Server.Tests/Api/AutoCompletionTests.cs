@@ -78,27 +78,23 @@ public sealed class AutoCompletionTests(LoggedServerFixture fixture) : IClassFix
     {
         var (name, _, id) = await RunningWithAWinnerNoLookSawAsync();
         var service = fixture.Server.Services.GetRequiredService<ExperimentService>();
+        await using var connection = new SqliteConnection($"Data Source={fixture.Server.DatabasePath}");
+        await connection.OpenAsync(TestContext.Current.CancellationToken);
+        // The pause lands with the sequential state the look stores after reading the running experiment and before it acts.
+        // Only that write pauses it, so the experiment ends paused only if the look read it running.
+        foreach (var (trigger, operation) in new[] { ($"pause_on_insert_{id}", "INSERT"), ($"pause_on_update_{id}", "UPDATE") })
+            await ExecuteAsync(connection, $"""
+                CREATE TRIGGER "{trigger}" AFTER {operation} ON sequential_states WHEN NEW.experiment_id = '{id}'
+                BEGIN UPDATE experiments SET status = 'paused' WHERE id = '{id}'; END
+                """);
 
-        Task look;
-        await using (var writeLock = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = fixture.Server.DatabasePath, Pooling = false }.ToString()))
-        {
-            // The look reads the running experiment and waits to store what it saw; the operator's pause lands meanwhile.
-            await writeLock.OpenAsync(TestContext.Current.CancellationToken);
-            using var transaction = writeLock.BeginTransaction();
-            look = service.EvaluateAsync(id, TestContext.Current.CancellationToken);
-            await Task.Delay(TimeSpan.FromSeconds(1), TestContext.Current.CancellationToken);
-            using var pause = writeLock.CreateCommand();
-            pause.CommandText = "UPDATE experiments SET status = 'paused' WHERE id = $id";
-            pause.Parameters.AddWithValue("$id", id);
-            Assert.Equal(1, await pause.ExecuteNonQueryAsync(TestContext.Current.CancellationToken));
-            transaction.Commit();
-        }
-        await look;
+        await service.EvaluateAsync(id, TestContext.Current.CancellationToken);
 
         var (_, after) = await GetAsync(_client, $"/api/experiments/{id}");
         Assert.Equal("paused", after.Str("status"));
         var (_, prompt) = await GetAsync(_client, $"/api/prompts/{name}");
         Assert.Equal("1.0.0", prompt!["labels"]!["production"]!.GetValue<string>());
+        Assert.DoesNotContain(await AuditAsync(name), e => e.Str("action") == "experiment.completed");
     }
 
     /// <summary>
