@@ -18,7 +18,13 @@ namespace PromptVault.Server.Tests.Postgres;
 /// </summary>
 public sealed class SharedDatabaseTests
 {
-    private static readonly TimeSpan OneSecond = TimeSpan.FromSeconds(1);
+    /// <summary>
+    /// The bound on a change reaching the other server. docs/deployment.md promises a second and it takes milliseconds, but
+    /// these tests' own requests count in it, and a second failed with CI's seven test assemblies on 2 cores. Without the
+    /// notification B never renders the change (its caches do not expire, and revoked keys are cached alike), so 5 s still
+    /// fails then.
+    /// </summary>
+    private static readonly TimeSpan ChangeBound = TimeSpan.FromSeconds(5);
 
     private static CancellationToken Cancel => TestContext.Current.CancellationToken;
 
@@ -58,8 +64,8 @@ public sealed class SharedDatabaseTests
         await reader;
 
         Assert.Equal("Version two for Acme.", rendered.Str("content"));
-        Assert.True(renderedAfter < OneSecond, $"B rendered the new version {renderedAfter} after the move");
-        Assert.True(announced.At < OneSecond, $"B's stream announced it {announced.At} after the move");
+        Assert.True(renderedAfter < ChangeBound, $"B rendered the new version {renderedAfter} after the move");
+        Assert.True(announced.At < ChangeBound, $"B's stream announced it {announced.At} after the move");
         Assert.Equal(afterMove.Sequence, announced.Event.Sequence);
         Assert.True(announced.Event.Sequence > first.Sequence);
     }
@@ -83,7 +89,7 @@ public sealed class SharedDatabaseTests
         Assert.Equal(HttpStatusCode.OK, (await PutAsync(a, $"/api/prompts/{guard}/labels/production", new { version = "1.0.1" })).Status);
         var rendered = await Eventually(() => RenderAsync(b, includer), r => r.Str("content") == "Rules: Policy two.");
 
-        Assert.True(moved.Elapsed < OneSecond, $"B rendered the includer with the moved label {moved.Elapsed} after the move");
+        Assert.True(moved.Elapsed < ChangeBound, $"B rendered the includer with the moved label {moved.Elapsed} after the move");
         Assert.Equal("1.0.1", rendered["references"]![0].Str("version"));
     }
 
@@ -150,9 +156,8 @@ public sealed class SharedDatabaseTests
         var refused = await Eventually(async () => (await GetAsync(bAsWriter, "/api/prompts")).Status, s => s == HttpStatusCode.Unauthorized);
 
         Assert.Equal(HttpStatusCode.Unauthorized, refused);
-        // The same NOTIFY that carries label moves, so the same bound; this test's own requests count in it (CI runs seven test
-        // assemblies at once on 2 cores).
-        Assert.True(revoked.Elapsed < OneSecond, $"B accepted the revoked key for {revoked.Elapsed}");
+        // The same NOTIFY that carries label moves, so the same bound.
+        Assert.True(revoked.Elapsed < ChangeBound, $"B accepted the revoked key for {revoked.Elapsed}");
     }
 
     [Fact]
@@ -201,15 +206,25 @@ public sealed class SharedDatabaseTests
     {
         await using var servers = await SharedDatabaseServers.StartAsync(cancellationToken: Cancel);
         var (a, b) = (servers.A, servers.B);
+        var listeners = new[] { 0, 1 }.Select(i => servers.Services(i).GetRequiredService<PostgresRegistryChanges>()).ToArray();
         var name = await ProductionServedByBothAsync(a, b);
-        await NewVersionAsync(a, name, new { content = "Version two for {{company_name}}.", changeDescription = "two" });
 
-        var cut = await TerminateListenersAsync(servers);
-        Assert.Equal(2, cut);
-        Assert.Equal(HttpStatusCode.OK, (await PutAsync(a, $"/api/prompts/{name}/labels/production", new { version = "1.0.1" })).Status);
+        // The change must commit while B's listener is away (Applied is -1 from noticing the cut until it listens again). It
+        // reconnects after a second, which a loaded machine's requests can outlast: then the change was heard, and it is cut again.
+        string moved;
+        for (var attempt = 1; ; attempt++)
+        {
+            moved = (await NewVersionAsync(a, name, new { content = $"Version {attempt + 1} for {{{{company_name}}}}.", changeDescription = "next" })).Str("version");
+            foreach (var listener in listeners) await Eventually(() => Task.FromResult(listener.Applied), applied => applied >= 0);
+            Assert.Equal(2, await TerminateListenersAsync(servers));
+            await Eventually(() => Task.FromResult(listeners[1].Applied), applied => applied < 0);
+            Assert.Equal(HttpStatusCode.OK, (await PutAsync(a, $"/api/prompts/{name}/labels/production", new { version = moved })).Status);
+            if (listeners[1].Applied < 0) break;
+            Assert.True(attempt < 5, $"B's listener was back before the change committed, {attempt} times");
+        }
 
-        Assert.Equal("1.0.1", (await Eventually(() => RenderAsync(b, name), r => r.Str("version") == "1.0.1", TimeSpan.FromSeconds(5))).Str("version"));
-        await Eventually(() => Task.FromResult(servers.Services(1).GetRequiredService<PostgresRegistryChanges>().Applied), applied => applied > 0, TimeSpan.FromSeconds(5));
+        Assert.Equal(moved, (await Eventually(() => RenderAsync(b, name), r => r.Str("version") == moved)).Str("version"));
+        await Eventually(() => Task.FromResult(listeners[1].Applied), applied => applied > 0);
     }
 
     /// <summary>A new support prompt, labelled production 1.0.0 through <paramref name="a"/>, once <paramref name="b"/> renders that version.</summary>
