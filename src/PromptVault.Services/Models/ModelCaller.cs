@@ -74,7 +74,7 @@ public sealed class ModelCaller(PriceTable prices, TimeProvider time, ILogger<Mo
         ClientResultException { Status: > 0 } failed => $"the provider answered HTTP {failed.Status}{ErrorOf(failed)}",
         UnreadableAnswerException => $"{e.Message}{Detail(e.InnerException!.Message)}",
         ClientResultException or HttpRequestException => $"the provider could not be reached{Detail((e.InnerException ?? e).Message)}",
-        TimeoutException => e.Message,
+        TimeoutException or AnswerTooLargeException => e.Message,
         _ => null,
     };
 

@@ -61,13 +61,15 @@ public sealed class ModelCatalog
     /// <summary>An OpenAI-compatible chat client for model <paramref name="name"/>'s <paramref name="options"/> (already validated).</summary>
     internal static IChatClient CreateClient(string name, ModelOptions options)
     {
+        var setting = $"{ModelOptions.SectionName}:{name}";
         var credential = new ApiKeyCredential(string.IsNullOrEmpty(options.ApiKey) ? ModelDefaults.NoApiKey : options.ApiKey);
         var client = new OpenAIClient(credential, new OpenAIClientOptions
         {
             Endpoint = new Uri(options.Endpoint!),
             NetworkTimeout = options.Timeout,
             RetryPolicy = new ClientRetryPolicy(options.MaxRetries),
+            Transport = new HttpClientPipelineTransport(AnswerSizeLimitHandler.CreateClient(options.MaxAnswerBytes, $"{setting}:MaxAnswerBytes")),
         });
-        return new ProviderCallGuard(client.GetChatClient(options.Model).AsIChatClient(), options.Timeout, $"{ModelOptions.SectionName}:{name}:Timeout");
+        return new ProviderCallGuard(client.GetChatClient(options.Model).AsIChatClient(), options.Timeout, $"{setting}:Timeout");
     }
 }

@@ -23,6 +23,9 @@ public sealed class ModelOptions
 
     /// <summary>Retries after a 429 or 5xx answer or a dropped connection. Default: <see cref="ModelDefaults.MaxRetries"/>.</summary>
     public int MaxRetries { get; set; } = ModelDefaults.MaxRetries;
+
+    /// <summary>The largest answer body read from the provider; past it the call fails. Default: <see cref="ModelDefaults.MaxAnswerBytes"/>.</summary>
+    public long MaxAnswerBytes { get; set; } = ModelDefaults.MaxAnswerBytes;
 }
 
 /// <summary>The defaults of <see cref="ModelOptions"/>, in one place.</summary>
@@ -32,6 +35,9 @@ public static class ModelDefaults
     public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(100);
 
     public const int MaxRetries = 2;
+
+    /// <summary>1 MiB: far above any chat answer's text, far below what would strain the server if read, stored and judged.</summary>
+    public const long MaxAnswerBytes = 1024 * 1024;
 
     /// <summary>The model used when a request names none and several are configured.</summary>
     public const string DefaultName = "default";

@@ -19,6 +19,8 @@ internal sealed class ModelOptionsValidator : IValidateOptions<ModelOptions>
             failures.Add($"{section}:Timeout must be a positive time span, e.g. 00:01:40.");
         if (options.MaxRetries < 0)
             failures.Add($"{section}:MaxRetries must be 0 or more.");
+        if (options.MaxAnswerBytes <= 0)
+            failures.Add($"{section}:MaxAnswerBytes must be a positive number of bytes, e.g. 1048576.");
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 }

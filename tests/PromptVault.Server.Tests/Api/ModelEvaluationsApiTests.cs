@@ -305,6 +305,34 @@ public sealed class ModelEvaluationsApiTests(ModelEvaluationsFixture fixture) : 
     }
 
     [Fact]
+    public async Task Evaluate_AnswerPastTheDefaultMaxAnswerBytes_CaseErrorsNamingTheLimit_TheOthersKeepTheirVerdicts()
+    {
+        var name = await CreateSupportPromptAsync(_client);
+        var (huge, good) = (UniqueName("huge"), UniqueName("good"));
+        fixture.Replies[huge] = new FakeReply(new string('x', 3 * 1024 * 1024));
+        fixture.Replies[good] = new FakeReply("Hello!");
+
+        var run = await EvaluateAsync(_client, name, Case("huge", huge, Output("contains", "x")), Case("good", good, Output("contains", "Hello")));
+
+        Assert.Equal("error", run.Str("status"));
+        var cases = run["cases"]!.AsArray();
+        Assert.Equal("model 'default' (gpt-4o-mini) failed: the model's answer exceeded 1048576 bytes (PromptVault:Models:default:MaxAnswerBytes)", cases[0].Str("error"));
+        Assert.Null(cases[0]!["output"]);
+        Assert.True(cases[1]!["passed"]!.GetValue<bool>(), cases[1]!.ToJsonString());
+    }
+
+    [Fact]
+    public void ANonPositiveMaxAnswerBytes_StopsStartUp_NamingIt()
+    {
+        var options = new ServerOptions { DatabasePath = Path.Combine(Path.GetTempPath(), "unused.db"), Urls = "http://127.0.0.1:0" };
+
+        var error = Assert.Throws<InvalidOperationException>(() => PromptVaultServer.Build(options,
+            ["--PromptVault:Models:default:Endpoint=http://127.0.0.1:1/v1", "--PromptVault:Models:default:Model=m", "--PromptVault:Models:default:MaxAnswerBytes=0"]));
+
+        Assert.Contains("configuration PromptVault:Models:default:MaxAnswerBytes must be a positive number of bytes", error.Message);
+    }
+
+    [Fact]
     public async Task Evaluate_ProviderErrorAnswers_AreDescribedOnOneLine_WithoutEmptyParts()
     {
         var name = await CreateSupportPromptAsync(_client);

@@ -8,7 +8,8 @@ using static PromptVault.Server.Tests.ApiCalls;
 namespace PromptVault.Server.Tests.Api;
 
 /// <summary>A server with models configured: one answering (a fake provider on loopback), one failing with 500, one too slow, one answering
-/// an HTML page with 200 (a proxy in the way), one failing with 500 only for prompts holding "Refuse me", one rate-limited (429 with a long Retry-After) and allowed a retry; and one unreachable.</summary>
+/// an HTML page with 200 (a proxy in the way), one failing with 500 only for prompts holding "Refuse me", one rate-limited (429 with a long Retry-After) and allowed a retry,
+/// one answering more than its MaxAnswerBytes and allowed retries; and one unreachable.</summary>
 public sealed class PlaygroundFixture : IAsyncLifetime
 {
     private readonly List<IAsyncDisposable> _started = [];
@@ -16,6 +17,9 @@ public sealed class PlaygroundFixture : IAsyncLifetime
     public FakeModelServer Model { get; private set; } = null!;
 
     public RunningServer Server { get; private set; } = null!;
+
+    /// <summary>Answers 5000 characters to a model allowed 1000 bytes.</summary>
+    public FakeModelServer Bulky { get; private set; } = null!;
 
     public async ValueTask InitializeAsync()
     {
@@ -33,6 +37,8 @@ public sealed class PlaygroundFixture : IAsyncLifetime
             : new FakeReply("answer to: " + request["messages"]!.AsArray().Last()!["content"]);
         var limited = await StartAsync(FakeModelServer.StartAsync(cancellationToken));
         limited.Script = _ => new FakeReply("", (int)HttpStatusCode.TooManyRequests, RetryAfter: TimeSpan.FromSeconds(30));
+        Bulky = await StartAsync(FakeModelServer.StartAsync(cancellationToken));
+        Bulky.Answer = _ => new string('x', 5000);
         Server = await StartAsync(RunningServer.StartAsync(new ServerSetup(
         [
             .. Settings("default", Model.Endpoint, "--PromptVault:Models:default:ApiKey=sk-test"),
@@ -41,6 +47,7 @@ public sealed class PlaygroundFixture : IAsyncLifetime
             .. Settings("garbled", garbled.Endpoint),
             .. Settings("picky", picky.Endpoint),
             .. Settings("limited", limited.Endpoint, "--PromptVault:Models:limited:Timeout=00:00:01", "--PromptVault:Models:limited:MaxRetries=1"),
+            .. Settings("bulky", Bulky.Endpoint, "--PromptVault:Models:bulky:MaxAnswerBytes=1000", "--PromptVault:Models:bulky:MaxRetries=2"),
             // Port 1 on loopback: nothing listens, so the connection is refused.
             .. Settings("down", "http://127.0.0.1:1/v1"),
         ]), cancellationToken));
@@ -268,6 +275,19 @@ public sealed class PlaygroundApiTests(PlaygroundFixture fixture, ServerFixture 
         Assert.Equal(HttpStatusCode.BadGateway, status);
         Assert.Equal("model_error", body.Str("code"));
         Assert.Contains($"model '{model}' (gpt-4o-mini) failed: {failure}", body.Str("detail"));
+    }
+
+    [Fact]
+    public async Task Run_AnswerPastMaxAnswerBytes_Returns502NamingTheLimit_AndAsksOnlyOnce()
+    {
+        var name = await CreateSupportPromptAsync(_client);
+
+        var (status, body) = await RunAsync(_client, name, "bulky");
+
+        Assert.Equal(HttpStatusCode.BadGateway, status);
+        Assert.Contains("model 'bulky' (gpt-4o-mini) failed: the model's answer exceeded 1000 bytes (PromptVault:Models:bulky:MaxAnswerBytes)", body.Str("detail"));
+        // MaxRetries is 2, but the same question would get the same oversized answer.
+        Assert.Single(fixture.Bulky.Requests);
     }
 
     [Fact]
