@@ -75,7 +75,7 @@ internal static class EvaluationStatements
             VALUES (@Id, @VersionId, @Status, @CreatedAt, @CreatedBy, @Run)
             """, new
         {
-            run.Id, run.VersionId, Status = ToName(run.Status), CreatedAt = ToText(run.CreatedAt), run.CreatedBy, Run = ToJson(run),
+            run.Id, run.VersionId, Status = ToName(run.Status), CreatedAt = ToText(run.CreatedAt), run.CreatedBy, Run = ToJson(run with { TestsChanged = null }),
         }, cancellationToken, transaction));
 
     public static async Task<EvaluationRun?> FindRunAsync(DbConnection connection, string id, CancellationToken cancellationToken)

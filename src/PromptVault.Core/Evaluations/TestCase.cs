@@ -71,6 +71,11 @@ public sealed record EvaluationRun(
 {
     /// <summary>The <see cref="TestCaseRules.Digest"/> of the cases the run ran; null for a run stored before runs recorded it.</summary>
     public string? TestsDigest { get; init; }
+
+    /// <summary>True when the version's test cases are no longer the ones this run ran (<see cref="TestCaseRules.Ran"/>), so its verdict
+    /// is not theirs: set when the run is read, never stored (null, and left out, in the stored JSON).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public bool? TestsChanged { get; init; }
 }
 
 /// <summary>

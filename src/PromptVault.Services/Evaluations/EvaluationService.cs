@@ -86,26 +86,36 @@ public sealed class EvaluationService(PromptRegistry registry, IEvaluationStore 
             TestsDigest = TestCaseRules.Digest(tests),
         };
         await store.SaveRunAsync(result, cancellationToken);
-        return result;
+        return await WithTestsChangedAsync(result, cancellationToken);
     }
 
     public async Task<EvaluationRun> GetRunAsync(string id, CancellationToken cancellationToken = default) =>
-        await store.FindRunAsync(id, cancellationToken)
-        ?? throw new NotFoundException("evaluation_not_found", $"there is no evaluation run '{PromptRules.Shorten(id)}'.");
+        await WithTestsChangedAsync(await store.FindRunAsync(id, cancellationToken)
+            ?? throw new NotFoundException("evaluation_not_found", $"there is no evaluation run '{PromptRules.Shorten(id)}'."), cancellationToken);
 
     public async Task<EvaluationListResponse> ListRunsAsync(string name, string versionRef, PageRequest page, CancellationToken cancellationToken = default)
     {
         var (_, version) = await RequireVersionAsync(name, versionRef, cancellationToken);
         var runs = await store.ListRunsAsync(version.Id, page, cancellationToken);
-        return new EvaluationListResponse(runs, runs.Total);
+        var tests = await store.FindTestsAsync(version.Id, cancellationToken);
+        return new EvaluationListResponse(runs.Select(run => WithTestsChanged(run, tests)).ToList(), runs.Total);
     }
 
     /// <summary>A version's newest run; null when it has none (the dashboard's version page and run comparison).</summary>
     public async Task<EvaluationRun?> FindLatestRunAsync(string name, string versionRef, CancellationToken cancellationToken = default)
     {
         var (_, version) = await RequireVersionAsync(name, versionRef, cancellationToken);
-        return (await store.ListRunsAsync(version.Id, PageRequest.First, cancellationToken)).FirstOrDefault();
+        return (await store.ListRunsAsync(version.Id, PageRequest.First, cancellationToken)).FirstOrDefault() is { } run
+            ? await WithTestsChangedAsync(run, cancellationToken)
+            : null;
     }
+
+    /// <summary><paramref name="run"/> as answered: with <see cref="EvaluationRun.TestsChanged"/> for its version's cases as they are now.</summary>
+    private async Task<EvaluationRun> WithTestsChangedAsync(EvaluationRun run, CancellationToken cancellationToken) =>
+        WithTestsChanged(run, await store.FindTestsAsync(run.VersionId, cancellationToken));
+
+    private static EvaluationRun WithTestsChanged(EvaluationRun run, IReadOnlyList<TestCase> tests) =>
+        run with { TestsChanged = !TestCaseRules.Ran(run, tests) };
 
     private static Dictionary<string, string?> Cases(int count) => new() { ["cases"] = count.ToString(CultureInfo.InvariantCulture) };
 

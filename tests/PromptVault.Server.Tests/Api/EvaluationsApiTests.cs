@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json.Nodes;
+using Microsoft.Data.Sqlite;
 using static PromptVault.Server.Tests.ApiCalls;
 
 namespace PromptVault.Server.Tests.Api;
@@ -261,6 +262,35 @@ public sealed class EvaluationsApiTests(ServerFixture fixture) : IClassFixture<S
         Assert.Equal(HttpStatusCode.Conflict, failing);
         Assert.Equal("tests_failed", failingProblem.Str("code"));
         Assert.Contains(failedRun.Str("id"), failingProblem.Str("detail"));
+    }
+
+    [Fact]
+    public async Task Runs_SayWhetherTheirVersionsCasesChangedSince_ComputedWhenRead_NeverStored()
+    {
+        var name = await CreateSupportPromptAsync(_client);
+        var runs = VersionPath(name, "1.0.0") + "/evaluations";
+        await PutAsync(_client, VersionPath(name, "1.0.0") + "/tests", Tests(Case("easy", "Acme", new { type = "contains", value = "Acme" })));
+        var (_, run) = await PostAsync(_client, VersionPath(name, "1.0.0") + "/evaluate", null);
+        var (_, fresh) = await GetAsync(_client, $"/api/evaluations/{run.Str("id")}");
+        var (_, freshList) = await GetAsync(_client, runs);
+
+        await PutAsync(_client, VersionPath(name, "1.0.0") + "/tests", Tests(Case("hard", "Acme", new { type = "contains", value = "Initech" })));
+        var (_, changed) = await GetAsync(_client, $"/api/evaluations/{run.Str("id")}");
+        var (_, changedList) = await GetAsync(_client, runs);
+
+        Assert.False(run!["testsChanged"]!.GetValue<bool>());
+        Assert.False(fresh!["testsChanged"]!.GetValue<bool>());
+        Assert.False(freshList!["evaluations"]![0]!["testsChanged"]!.GetValue<bool>());
+        Assert.True(changed!["testsChanged"]!.GetValue<bool>());
+        Assert.True(changedList!["evaluations"]![0]!["testsChanged"]!.GetValue<bool>());
+        Assert.Equal("passed", changed.Str("status"));
+        await using var connection = new SqliteConnection($"Data Source={fixture.Server.DatabasePath}");
+        await connection.OpenAsync(TestContext.Current.CancellationToken);
+        await using var read = connection.CreateCommand();
+        read.CommandText = "SELECT run FROM evaluation_runs WHERE id = $id";
+        read.Parameters.AddWithValue("$id", run.Str("id"));
+        var stored = (string)(await read.ExecuteScalarAsync(TestContext.Current.CancellationToken))!;
+        Assert.DoesNotContain("testsChanged", stored, StringComparison.OrdinalIgnoreCase);
     }
 
     [Fact]
