@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Components.Authorization;
+using Microsoft.AspNetCore.Components.Endpoints;
 using Microsoft.AspNetCore.Components.Server.Circuits;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.DataProtection.KeyManagement;
@@ -103,7 +104,7 @@ internal static class DashboardSetup
     public static WebApplication MapDashboard(this WebApplication app)
     {
         app.UseAntiforgery();
-        app.Use(ExpiredSignInFormAsync);
+        app.Use(ExpiredFormAsync);
         app.UseStaticFiles(new StaticFileOptions
         {
             FileProvider = new EmbeddedFileProvider(typeof(DashboardSetup).Assembly, "PromptVault.Server.Assets"),
@@ -117,20 +118,27 @@ internal static class DashboardSetup
         return app;
     }
 
+    /// <summary>The query parameter that makes the layout say the form just posted had expired.</summary>
+    public const string ExpiredForm = "expired";
+
     /// <summary>
-    /// A sign-in form whose antiforgery token does not validate (left open across a restart with a new key ring, or posted
-    /// without it) is sent back to the sign-in page, which says the form expired (<c>?expired=true</c>), keeping where the
-    /// user was going; the framework would answer an empty 400. Other forms need a session, which such a restart also ends.
+    /// A dashboard form whose antiforgery token does not validate (left open across a restart with a new key ring, or too
+    /// long, or posted without it) is sent back to the page it was on with <c>?expired=true</c>, its query kept, which the
+    /// layout shows as "the form expired"; the framework would answer an empty 400. Only the pages' own forms are: the
+    /// API, and <c>/logout</c>, keep their answers.
     /// </summary>
-    private static Task ExpiredSignInFormAsync(HttpContext context, RequestDelegate next)
+    private static Task ExpiredFormAsync(HttpContext context, RequestDelegate next)
     {
-        if (!HttpMethods.IsPost(context.Request.Method) || !context.Request.Path.Equals("/login", StringComparison.OrdinalIgnoreCase)
+        if (!HttpMethods.IsPost(context.Request.Method)
+            || context.GetEndpoint()?.Metadata.GetMetadata<ComponentTypeMetadata>() is null
             || context.Features.Get<IAntiforgeryValidationFeature>() is not { IsValid: false })
             return next(context);
-        var query = QueryString.Create("expired", "true");
-        if (context.Request.Query["ReturnUrl"] is [{ } returnUrl]) query = query.Add("ReturnUrl", returnUrl);
+        var query = QueryString.Create(ExpiredForm, "true")
+            .Add(QueryString.Create(context.Request.Query.Where(p => !p.Key.Equals(ExpiredForm, StringComparison.OrdinalIgnoreCase))));
+        // One leading slash: "//host" would send the browser to another site.
+        var path = "/" + context.Request.PathBase.Add(context.Request.Path).ToUriComponent().TrimStart('/');
         context.Response.StatusCode = StatusCodes.Status303SeeOther;
-        context.Response.Headers.Location = "/login" + query;
+        context.Response.Headers.Location = path + query;
         return Task.CompletedTask;
     }
 

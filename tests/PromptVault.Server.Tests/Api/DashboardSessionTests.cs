@@ -36,7 +36,40 @@ public sealed class DashboardSessionTests(ServerFixture fixture) : IClassFixture
         Assert.Equal(HttpStatusCode.SeeOther, posted.StatusCode);
         Assert.Equal("/login?expired=true&ReturnUrl=%2Fprompts", posted.Headers.Location.OriginalString);
         Assert.Equal(HttpStatusCode.OK, status);
-        Assert.Contains("The sign-in form expired (the server restarted, or the form was sent without its token). Sign in again.", page, StringComparison.Ordinal);
+        Assert.Contains(FormExpired, page, StringComparison.Ordinal);
+    }
+
+    private const string FormExpired = "The form expired (the server restarted, or the form was sent without its token). Submit it again.";
+
+    /// <summary>Every dashboard form, not only the sign-in one: sent back to its page (its query kept), which says so, and
+    /// nothing is stored. The API, posted the same form, keeps its own answer.</summary>
+    [Theory]
+    [InlineData("CfDJ8NotATokenThisServersKeyRingCanRead")]
+    [InlineData(null)]
+    public async Task NewPromptForm_ExpiredOrMissingAntiforgeryToken_SendsBackToItsPageSayingTheFormExpired_StoresNothing(string? token)
+    {
+        using var admin = fixture.Server.CreateClient();
+        var (_, key) = await PostAsync(admin, "/api/keys", new { name = "expired-form-" + (token is null ? "none" : "bad"), role = "writer" });
+        var cookies = await DashboardSignIn.SignInAsync(fixture.Server.BaseAddress, key.Str("key"), Cancel);
+        var name = "expired-form-" + Guid.NewGuid().ToString("N")[..8];
+        var fields = new Dictionary<string, string> { ["_handler"] = "new-prompt", ["Input.Name"] = name, ["Input.Type"] = "Text", ["Input.Template"] = "Hi" };
+        if (token is not null) fields["__RequestVerificationToken"] = token;
+        using var http = new HttpClient(new HttpClientHandler { UseCookies = false, AllowAutoRedirect = false }) { BaseAddress = fixture.Server.BaseAddress };
+
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/new?expired=true&from=list") { Content = new FormUrlEncodedContent(fields) };
+        request.Headers.Add("Cookie", cookies);
+        using var posted = await http.SendAsync(request, Cancel);
+        var (status, page, _) = await DashboardSignIn.OpenAsync(fixture.Server.BaseAddress, posted.Headers.Location!.OriginalString, cookies, Cancel);
+        using var api = new HttpRequestMessage(HttpMethod.Post, "/api/prompts") { Content = new FormUrlEncodedContent(fields) };
+        api.Headers.Add("Cookie", cookies);
+        using var apiPosted = await http.SendAsync(api, Cancel);
+
+        Assert.Equal(HttpStatusCode.SeeOther, posted.StatusCode);
+        Assert.Equal("/new?expired=true&from=list", posted.Headers.Location.OriginalString);
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Contains(FormExpired, page, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, apiPosted.StatusCode); // its own answer to a form, not sent back
+        Assert.Equal(HttpStatusCode.NotFound, (await GetAsync(admin, $"/api/prompts/{name}")).Status);
     }
 
     [Fact]
