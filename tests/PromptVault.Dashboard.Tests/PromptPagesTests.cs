@@ -692,6 +692,26 @@ public sealed class PromptPagesTests(DashboardFixture fixture) : IClassFixture<D
         Assert.Equal(["confirm", "confirm"], dialogs);
     }
 
+    /// <summary>A form whose antiforgery token the server can no longer read (a restart with a new key ring) got an empty 400;
+    /// it now comes back to its page, which says the form expired, and nothing is created.</summary>
+    [Fact]
+    public async Task NewPromptForm_TokenTheServerCannotRead_ComesBackSayingTheFormExpired()
+    {
+        var page = await fixture.OpenAsync(fixture.WriterKey);
+        await page.GotoAsync("/new");
+        await page.Locator("#main input[name=__RequestVerificationToken]").EvaluateAsync("input => input.value = 'CfDJ8NotATokenThisServersKeyRingCanRead'");
+        await page.GetByLabel("Name", new() { Exact = true }).FillAsync("expired-form-check");
+        await page.GetByLabel("Template").FillAsync("Hi");
+
+        await page.GetByRole(AriaRole.Button, new() { Name = "Create prompt" }).ClickAsync();
+
+        await Assertions.Expect(page.GetByRole(AriaRole.Alert).Filter(new() { HasText = "The form expired" })).ToHaveTextAsync(
+            "The form expired (the server restarted, or the form was sent without its token). Submit it again.");
+        Assert.EndsWith("/new?expired=true", page.Url, StringComparison.Ordinal);
+        using var api = fixture.Server.CreateClient();
+        Assert.Equal(HttpStatusCode.NotFound, (await api.GetAsync("/api/prompts/expired-form-check", TestContext.Current.CancellationToken)).StatusCode);
+    }
+
     /// <summary>Creates a prompt whose 1.0.0 says "Hi", through the API.</summary>
     private async Task CreatePromptAsync(string name)
     {
