@@ -168,6 +168,38 @@ public sealed class ExperimentCommandTests(ServerFixture fixture) : IClassFixtur
         Assert.DoesNotContain($" {Fixed("pValue")} ", row);
     }
 
+    /// <summary>
+    /// Below <c>minimumSampleSize</c> the table showed p-values and intervals as if they were a result; the comparison rows
+    /// now say so, and the JSON carries each metric's <c>settled</c>.
+    /// </summary>
+    [Theory]
+    [InlineData(40, false)]
+    [InlineData(200, true)]
+    public async Task Experiment_Results_BelowMinimumSample_MarksTheComparisonRows(int units, bool settled)
+    {
+        using var client = Server.CreateClient();
+        var (name, versionIds) = await Experiments.CreatePromptWithChallengersAsync(client);
+        var experiment = await Experiments.CreateAsync(client, new
+        {
+            name = UniqueName("early"), prompt = name, targetMetric = "conversionRate", minimumSampleSize = 50,
+            variants = new object[] { new { name = "control", versionId = versionIds[0], weight = 50 }, new { name = "casual", versionId = versionIds[1], weight = 50 } },
+        });
+        var id = experiment.Str("id");
+        await Experiments.MoveAsync(client, id, "start");
+        await SendConversionsAsync(client, experiment, new Dictionary<string, int> { ["control"] = 2, ["casual"] = 2 }, units);
+
+        var table = await Cli.RunAsync(Server, null, "experiment", "results", id);
+        var json = await Cli.RunAsync(Server, null, "experiment", "results", id, "--json");
+
+        Assert.True(table.ExitCode == 0, table.ToString());
+        var row = table.Out.Split('\n').Single(l => l.Contains(" casual ", StringComparison.Ordinal));
+        Assert.Equal(!settled, row.Contains("casual (below minimum sample)", StringComparison.Ordinal));
+        Assert.DoesNotContain("control (control) (", table.Out);
+        using var document = JsonDocument.Parse(json.Out);
+        var variants = document.RootElement.GetProperty("variants");
+        Assert.All(variants.EnumerateArray(), v => Assert.Equal(settled, v.GetProperty("metrics").GetProperty("conversionRate").GetProperty("settled").GetBoolean()));
+    }
+
     /// <summary>Renders <paramref name="units"/> new units and sends each one event: of each ten units an arm gets, the first
     /// <paramref name="convertedOfTen"/>[arm] convert.</summary>
     private static async Task SendConversionsAsync(HttpClient client, JsonNode experiment, Dictionary<string, int> convertedOfTen, int units)

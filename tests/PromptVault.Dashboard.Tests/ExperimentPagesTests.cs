@@ -284,6 +284,18 @@ public sealed class ExperimentPagesTests(DashboardFixture fixture) : IClassFixtu
             $"{Signed(costResults.SequentialCi![0], "0.######")} to {Signed(costResults.SequentialCi[1], "0.######")}");
         Assert.True(costResults.AdjustedSequentialPValue < 0.00005, $"sequential p {costResults.AdjustedSequentialPValue}");
         await Assertions.Expect(page.GetByTestId("sequential-p-v1")).ToHaveTextAsync("<0.0001");
+        // 20 units an arm are below the minimum sample size: the card says its figures are not a result yet.
+        Assert.False(costResults.Settled);
+        await Assertions.Expect(page.GetByTestId("unsettled-v1")).ToContainTextAsync("below minimum sample: not a result yet");
+        await Assertions.Expect(page.GetByTestId("unsettled-control")).ToHaveCountAsync(0);
+
+        // Every arm at the minimum sample size (50): no such note.
+        var settled = await StartExperimentAsync(api, "format/settled", MetricName.ConversionRate, [50, 50], minimumSampleSize: 50);
+        await SendUnitsAsync(api, settled, [50, 50], (arm, k) => new MetricEventRequest(Converted: k % 10 < 2));
+        await page.GotoAsync($"/experiments/{settled.Id}");
+        await Assertions.Expect(page.GetByTestId("value-v1")).ToHaveTextAsync("20% (n = 50)");
+        Assert.True((await ComparisonAsync(api, settled, "v1")).Settled);
+        await Assertions.Expect(page.GetByTestId("unsettled-v1")).ToHaveCountAsync(0);
 
         // Conversion: 10 of 100 units against 60 of 100, with a latency guardrail 10% worse (100 ± 5 ms against 110 ± 5).
         var conversion = await StartExperimentAsync(api, "format/conversion", MetricName.ConversionRate, [50, 50], [new GuardrailRequest(MetricName.AvgLatencyMs, 0.5)]);
@@ -326,9 +338,9 @@ public sealed class ExperimentPagesTests(DashboardFixture fixture) : IClassFixtu
     private static string P(double p) => p < 0.0001 ? "<0.0001" : p.ToString("0.####", System.Globalization.CultureInfo.InvariantCulture);
 
     /// <summary>Creates a prompt with one version per weight and starts an experiment of them (control, v1, v2, …) on
-    /// <paramref name="target"/>, with a minimum sample size nothing reaches, so no look completes it.</summary>
+    /// <paramref name="target"/>, by default with a minimum sample size nothing reaches, so no look completes it.</summary>
     private static async Task<ExperimentResponse> StartExperimentAsync(HttpClient api, string prompt, MetricName target, int[] weights,
-        IReadOnlyList<GuardrailRequest>? guardrails = null)
+        IReadOnlyList<GuardrailRequest>? guardrails = null, int minimumSampleSize = 100_000)
     {
         var cancel = TestContext.Current.CancellationToken;
         var created = await api.PostAsJsonAsync("/api/prompts", new CreatePromptRequest(prompt, Content: "Answer 0"), PromptVaultJson.Options, cancel);
@@ -341,7 +353,7 @@ public sealed class ExperimentPagesTests(DashboardFixture fixture) : IClassFixtu
             versions.Add((await versioned.Content.ReadFromJsonAsync<VersionResponse>(PromptVaultJson.Options, cancel))!.Id);
         }
         var posted = await api.PostAsJsonAsync("/api/experiments", new CreateExperimentRequest(prompt.Replace('/', '-'), prompt,
-            [.. weights.Select((w, i) => new VariantRequest(i == 0 ? "control" : $"v{i}", versions[i], w))], TargetMetric: target, MinimumSampleSize: 100_000,
+            [.. weights.Select((w, i) => new VariantRequest(i == 0 ? "control" : $"v{i}", versions[i], w))], TargetMetric: target, MinimumSampleSize: minimumSampleSize,
             Guardrails: guardrails),
             PromptVaultJson.Options, cancel);
         Assert.True(posted.IsSuccessStatusCode, await posted.Content.ReadAsStringAsync(cancel));

@@ -28,7 +28,7 @@ internal static class ResultsTable
             var m = variant.Metrics[target];
             var comparison = !variant.IsControl;
             table.AddRow(Tables.Cells(
-                variant.IsControl ? $"{variant.Name} (control)" : variant.Name,
+                variant.IsControl ? $"{variant.Name} (control)" : m.Settled ? variant.Name : $"{variant.Name} ({UnsettledNote})",
                 variant.Exposures.ToString("N0", CultureInfo.InvariantCulture),
                 m.N.ToString("N0", CultureInfo.InvariantCulture),
                 Value(metric, m.Value),

@@ -78,6 +78,9 @@ public sealed record VariantResults(
 /// 1 − α/m for m non-control variants: the interval to watch.</param>
 /// <param name="Reason">Why this row's comparisons are null (no data, too few units, no variance, a control value of 0);
 /// null when they are numbers and on the control.</param>
+/// <param name="Settled">Every arm has the units on this metric a decision needs (the experiment's <c>minimumSampleSize</c>,
+/// and at least 50), as for a guardrail's <see cref="GuardrailResult.Settled"/>; before that the comparisons are reported
+/// but nothing acts on them (no winner, no completion), so they are not a result yet. The same on every row of a metric.</param>
 public sealed record MetricResult(
     long N,
     double? Value,
@@ -91,7 +94,8 @@ public sealed record MetricResult(
     double? AdjustedSequentialPValue,
     double? ChanceToBeatControl,
     IReadOnlyList<double>? SequentialCi,
-    string? Reason);
+    string? Reason,
+    bool Settled);
 
 /// <summary>One guardrail checked for one variant against control.</summary>
 /// <param name="RelativeChange">The relative change in the harmful direction (positive is worse).</param>

@@ -18,6 +18,9 @@ public static class ResultsText
     /// <summary>The label of <see cref="MetricResult.AdjustedPValue"/>: fixed-horizon, Holm-adjusted like the sequential one.</summary>
     public const string FixedPLabel = "p (fixed, Holm)";
 
+    /// <summary>What marks a comparison that is not <see cref="MetricResult.Settled"/>: its figures are not a result yet.</summary>
+    public const string UnsettledNote = "below minimum sample";
+
     /// <summary>A metric's value: a rate in percent, a cost to six decimals (a call costs fractions of a cent), other means to three.</summary>
     public static string Value(MetricName metric, double? value) => value switch
     {

@@ -434,7 +434,8 @@ public static class ExperimentAnalyzer
             Finite(comparison?.AdjustedSequentialPValue),
             varies ? Finite(Statistics.ChanceToBeatControl(test!.Difference, test.Variance, analysis.Metric.LowerIsBetter())) : null,
             ListOf(comparison?.SequentialCi),
-            comparison?.Reason);
+            comparison?.Reason,
+            analysis.Settled);
     }
 
     private static string Invariant(FormattableString text) => FormattableString.Invariant(text);

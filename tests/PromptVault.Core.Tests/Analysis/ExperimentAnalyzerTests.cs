@@ -31,7 +31,7 @@ public sealed class ExperimentAnalyzerTests
         var control = results.Variants[0].Metrics["conversionRate"];
         Assert.Equal(400, control.N);
         Assert.Equal(0.1, control.Value);
-        Assert.Equal(new MetricResult(400, 0.1, null, null, null, null, null, null, null, null, null, null, null), control);
+        Assert.Equal(new MetricResult(400, 0.1, null, null, null, null, null, null, null, null, null, null, null, Settled: true), control);
         var treatment = results.Variants[1].Metrics["conversionRate"];
         Assert.Equal(0.13, treatment.Value);
         Close(0.03, treatment.Difference);
@@ -50,7 +50,7 @@ public sealed class ExperimentAnalyzerTests
 
         var quality = results.Variants[1].Metrics["avgQualityScore"];
         Assert.Equal(new MetricResult(0, null, null, null, null, null, null, null, null, null, null, null,
-            "no units with this metric yet in the control"), quality);
+            "no units with this metric yet in the control", Settled: false), quality);
         var json = JsonSerializer.Serialize(results, PromptVaultJson.Options);
         using var document = JsonDocument.Parse(json);
         var root = document.RootElement;
@@ -742,6 +742,26 @@ public sealed class ExperimentAnalyzerTests
         Close(0.02, guardrail.RelativeChange);
         Assert.False(guardrail.Breached);
         Assert.Equal(DecisionAction.None, results.Decision.Action);
+    }
+
+    [Theory]
+    [InlineData(100, 99, false)]
+    [InlineData(100, 100, true)]
+    [InlineData(10, 49, false)] // never fewer than FewestSettledUnits, whatever minimumSampleSize says
+    [InlineData(10, 50, true)]
+    public void Metric_SettledOnlyOnceEveryArmHasTheMinimumSample_ItsFiguresReportedEitherWay(int minimumSampleSize, int units, bool settled)
+    {
+        var results = AnalyzeTarget(Experiment(minimumSampleSize: minimumSampleSize), Moments.OfRate(5, units), Moments.OfRate(30, units));
+
+        Assert.All(results.Variants, v => Assert.Equal(settled, v.Metrics["conversionRate"].Settled));
+        Assert.All(results.Variants, v => Assert.False(v.Metrics["avgLatencyMs"].Settled)); // no units with latency
+        var treatment = results.Variants[1].Metrics["conversionRate"];
+        Assert.NotNull(treatment.AdjustedSequentialPValue);
+        Assert.NotNull(treatment.SequentialCi);
+        var json = JsonSerializer.Serialize(results, PromptVaultJson.Options);
+        using var document = JsonDocument.Parse(json);
+        Assert.Equal(settled, document.RootElement.GetProperty("variants")[1].GetProperty("metrics").GetProperty("conversionRate")
+            .GetProperty("settled").GetBoolean());
     }
 
     [Fact]

@@ -36,6 +36,8 @@ public sealed class AutoCompletionTests(LoggedServerFixture fixture) : IClassFix
         Assert.Contains(entries, e => e.Str("action") == "version.promoted" && e.Str("subject") == "1.0.1" && e.Str("actor") == "promptvault");
         var (_, results) = await GetAsync(_client, $"/api/experiments/{experiment.Str("id")}/results");
         Assert.Equal(casual, results.Str("winner"));
+        // A completion waits for every arm's minimumSampleSize, so the target's comparisons are settled.
+        Assert.All(results!["variants"]!.AsArray(), v => Assert.True(v!["metrics"]!["conversionRate"]!["settled"]!.GetValue<bool>()));
         Assert.Contains(fixture.Logs.Lines, l => l.EventId == 1001 && l.Message.Contains(experiment.Str("id"), StringComparison.Ordinal)
             && l.Message.Contains(casual, StringComparison.Ordinal));
 
