@@ -9,7 +9,8 @@ namespace PromptVault.Core.Metrics;
 /// <summary>
 /// Checks metric events as sent (SPEC §4) and turns them into <see cref="MetricEvent"/>s. The first problem throws an
 /// <see cref="InvalidInputException"/> whose field is the JSON path (<c>events[3].latencyMs</c>), so a refused batch
-/// stores nothing. An event that carries tokens but no cost is priced as it is made, by the caller's cost function.
+/// stores nothing. An event that carries tokens but no cost is priced as it is made, at the caller's price of its version's
+/// model, and refused like a sent cost when that comes to more than <see cref="MaxCost"/>.
 /// </summary>
 /// <remarks>
 /// Upper bounds keep one mistaken event (a unit error, a runaway counter) from swamping a version's means and sums for good.
@@ -42,14 +43,15 @@ public static class MetricEventRules
 
     /// <summary>
     /// The largest value a unit can have on <paramref name="metric"/>, a mean over its events of values these rules cap
-    /// (1 for a rate). A cost priced from tokens is not capped, so cost has no largest value.
+    /// (1 for a rate; <see cref="MaxCost"/> for a cost, sent or priced from tokens).
     /// </summary>
     public static double MaxOf(MetricName metric) => metric switch
     {
         MetricName.ConversionRate or MetricName.ErrorRate => 1,
         MetricName.AvgLatencyMs => MaxLatencyMs,
         MetricName.AvgQualityScore or MetricName.AvgUserFeedback => MaxScore,
-        _ => double.PositiveInfinity,
+        MetricName.AvgCost => MaxCost,
+        _ => throw new ArgumentOutOfRangeException(nameof(metric), metric, "not a metric of an experiment"),
     };
 
     /// <summary>How far ahead of the server's clock a timestamp may be (the sender's clock running fast).</summary>
@@ -57,10 +59,10 @@ public static class MetricEventRules
 
     /// <summary>Checks a batch, all or nothing: 1 to <see cref="MaxBatchSize"/> events, each as in <see cref="Validate"/>.</summary>
     /// <param name="receivedAt">The time of receipt: the timestamp of events that carry none.</param>
-    /// <param name="costOf">As in <see cref="Validate"/>.</param>
+    /// <param name="priceOf">As in <see cref="Validate"/>.</param>
     /// <exception cref="InvalidInputException">The first problem found, naming <c>events[i].field</c>.</exception>
     public static IReadOnlyList<MetricEvent> ValidateBatch(MetricBatchRequest request, DateTimeOffset receivedAt,
-        TokenCost? costOf = null)
+        TokenPrice? priceOf = null)
     {
         ArgumentNullException.ThrowIfNull(request);
         var requests = RequireBatch(request.Events, "events", "metric events");
@@ -68,7 +70,7 @@ public static class MetricEventRules
         for (var i = 0; i < requests.Count; i++)
         {
             events[i] = requests[i] is { } one
-                ? ToEvent(one, receivedAt, costOf, BatchItemPath.InBatch("events", i))
+                ? ToEvent(one, receivedAt, priceOf, BatchItemPath.InBatch("events", i))
                 : throw new InvalidInputException("missing_event", $"events[{i}] is null; each entry is a metric event object.", $"events[{i}]");
         }
         return events;
@@ -76,15 +78,15 @@ public static class MetricEventRules
 
     /// <summary>Checks one event sent on its own; errors name the bare field (<c>latencyMs</c>).</summary>
     /// <param name="receivedAt">The time of receipt: the timestamp when the event carries none, and the limit of a future one.</param>
-    /// <param name="costOf">
-    /// What tokens cost on a version (version id, input tokens, output tokens), for an event that carries tokens but no cost;
-    /// asked once such an event's fields are all valid. A cost that was sent is kept. Without it (the default), such an event has no cost.
+    /// <param name="priceOf">
+    /// The price of tokens on a version's model, for an event that carries tokens but no cost; asked once such an event's
+    /// fields are all valid. A cost that was sent is kept. Without it (the default) or a price, such an event has no cost.
     /// </param>
     /// <exception cref="InvalidInputException">The first problem found.</exception>
-    public static MetricEvent Validate(MetricEventRequest request, DateTimeOffset receivedAt, TokenCost? costOf = null)
+    public static MetricEvent Validate(MetricEventRequest request, DateTimeOffset receivedAt, TokenPrice? priceOf = null)
     {
         ArgumentNullException.ThrowIfNull(request);
-        return ToEvent(request, receivedAt, costOf, BatchItemPath.Alone);
+        return ToEvent(request, receivedAt, priceOf, BatchItemPath.Alone);
     }
 
     /// <summary>Checks that a batch's list (a request's <paramref name="field"/>) holds 1 to <see cref="MaxBatchSize"/> entries.</summary>
@@ -115,7 +117,7 @@ public static class MetricEventRules
         return value;
     }
 
-    private static MetricEvent ToEvent(MetricEventRequest request, DateTimeOffset receivedAt, TokenCost? costOf,
+    private static MetricEvent ToEvent(MetricEventRequest request, DateTimeOffset receivedAt, TokenPrice? priceOf,
         BatchItemPath path)
     {
         var id = OptionalText(request.Id, MaxIdLength, path, "id");
@@ -132,8 +134,8 @@ public static class MetricEventRules
         var values = Values(request.LatencyMs, request.InputTokens, request.OutputTokens, request.Cost, request.QualityScore,
             request.UserFeedback, request.Error, request.Metadata, path);
         var cost = values.Cost;
-        if (cost is null && (values.InputTokens is not null || values.OutputTokens is not null))
-            cost = costOf?.Invoke(versionId, values.InputTokens, values.OutputTokens);
+        if (cost is null && (values.InputTokens is not null || values.OutputTokens is not null) && priceOf?.Invoke(versionId) is { } price)
+            cost = PricedCost(price, values.InputTokens, values.OutputTokens, path);
         return new MetricEvent(id, versionId, experimentId, variantId, unitId, timestamp, values.LatencyMs, values.InputTokens, values.OutputTokens, cost,
             values.QualityScore, values.UserFeedback, request.Converted, values.Error, values.Metadata);
     }
@@ -163,6 +165,23 @@ public static class MetricEventRules
             Amount(userFeedback, MaxScore, path, "userFeedback"),
             OptionalText(error, MaxErrorLength, path, "error"),
             Metadata(metadata, path, "metadata"));
+
+    /// <summary>
+    /// What the tokens cost at <paramref name="price"/>, held to <see cref="MaxCost"/> like a cost sent: token counts and
+    /// prices each within their limits can still come to more. The error names the token count that weighs most.
+    /// </summary>
+    /// <exception cref="InvalidInputException"><c>out_of_range</c>, naming the tokens and prices the cost was priced from.</exception>
+    private static double PricedCost(ModelPrice price, long? inputTokens, long? outputTokens, BatchItemPath path)
+    {
+        var cost = price.CostOf(inputTokens, outputTokens);
+        if (cost <= MaxCost)
+            return cost;
+        var field = path.Of((inputTokens ?? 0) * price.InputPerMillion >= (outputTokens ?? 0) * price.OutputPerMillion ? "inputTokens" : "outputTokens");
+        throw new InvalidInputException("out_of_range",
+            $"{field}: the event sent no cost, and its tokens priced on its version's model ({inputTokens ?? 0:N0} input tokens at "
+            + $"{price.InputPerMillion:G} and {outputTokens ?? 0:N0} output tokens at {price.OutputPerMillion:G} per million) cost {cost:G6}; "
+            + $"a cost must be at most {MaxCost:N0}. Send the cost, or check the token counts and the model's price.", field);
+    }
 
     private static InvalidInputException Unpaired(string code, BatchItemPath path, string present, string missing) =>
         new(code, $"{path.Of(present)} needs {path.Of(missing)}: send both, as a render returned them, or neither.", path.Of(missing));

@@ -3,7 +3,14 @@ using System.Collections.Frozen;
 namespace PromptVault.Core.Metrics;
 
 /// <summary>What a model charges, in currency units (USD in the default table) per million tokens.</summary>
-public sealed record ModelPrice(double InputPerMillion, double OutputPerMillion);
+public sealed record ModelPrice(double InputPerMillion, double OutputPerMillion)
+{
+    private const double TokensPerUnit = 1_000_000;
+
+    /// <summary>What <paramref name="inputTokens"/> and <paramref name="outputTokens"/> cost at this price (a missing count costs nothing).</summary>
+    public double CostOf(long? inputTokens, long? outputTokens) =>
+        ((inputTokens ?? 0) * InputPerMillion + (outputTokens ?? 0) * OutputPerMillion) / TokensPerUnit;
+}
 
 /// <summary>
 /// Model name (any case) → price per million input and output tokens: the cost of an event that carries tokens but no
@@ -12,8 +19,6 @@ public sealed record ModelPrice(double InputPerMillion, double OutputPerMillion)
 /// </summary>
 public sealed class PriceTable
 {
-    private const double TokensPerUnit = 1_000_000;
-
     private readonly FrozenDictionary<string, ModelPrice> _prices;
 
     /// <exception cref="ArgumentException">A model name is blank or priced twice, or a price is negative or not finite.</exception>
@@ -77,7 +82,7 @@ public sealed class PriceTable
     {
         if (Find(model) is not { } price || (inputTokens is null && outputTokens is null))
             return null;
-        return ((inputTokens ?? 0) * price.InputPerMillion + (outputTokens ?? 0) * price.OutputPerMillion) / TokensPerUnit;
+        return price.CostOf(inputTokens, outputTokens);
     }
 
     private static void Check(string model, ModelPrice? price, string paramName)

@@ -191,7 +191,7 @@ public static class ExperimentAnalyzer
 
     /// <summary>
     /// Where the difference of two arms' values can lie: every value is in [0, max] (<see cref="MetricEventRules.MaxOf"/>:
-    /// a rate's 1, the largest latency or score an event may carry), so the difference is in [−max, max]. Every interval
+    /// a rate's 1, the largest latency, score or cost an event may carry), so the difference is in [−max, max]. Every interval
     /// of a difference is clipped to it (<see cref="Interval.Within"/>): a confidence set intersected with a set the
     /// parameter lies in still covers it, and the Wald and early always-valid intervals of a rate can pass ±100 points.
     /// </summary>

@@ -29,7 +29,7 @@ public sealed class MetricsService(
     {
         ArgumentNullException.ThrowIfNull(request);
         return idempotent.RunAsync<MetricEventRequest, MetricRecordResponse>(idempotencyKey, "record-metrics", "", request, idempotency =>
-            RecordAsync([request], (receivedAt, costOf) => [MetricEventRules.Validate(request, receivedAt, costOf)], _ => BatchItemPath.Alone,
+            RecordAsync([request], (receivedAt, priceOf) => [MetricEventRules.Validate(request, receivedAt, priceOf)], _ => BatchItemPath.Alone,
                 idempotency, cancellationToken), cancellationToken);
     }
 
@@ -39,7 +39,7 @@ public sealed class MetricsService(
     {
         ArgumentNullException.ThrowIfNull(batch);
         return idempotent.RunAsync<MetricBatchRequest, MetricRecordResponse>(idempotencyKey, "record-metrics", "", batch, idempotency =>
-            RecordAsync(batch.Events, (receivedAt, costOf) => MetricEventRules.ValidateBatch(batch, receivedAt, costOf), i => BatchItemPath.InBatch("events", i),
+            RecordAsync(batch.Events, (receivedAt, priceOf) => MetricEventRules.ValidateBatch(batch, receivedAt, priceOf), i => BatchItemPath.InBatch("events", i),
                 idempotency, cancellationToken), cancellationToken);
     }
 
@@ -54,9 +54,9 @@ public sealed class MetricsService(
     }
 
     /// <param name="requests">The events as sent, for the versions they name.</param>
-    /// <param name="validate">Makes the events (<see cref="MetricEventRules"/>) from the time of receipt and a cost function.</param>
+    /// <param name="validate">Makes the events (<see cref="MetricEventRules"/>) from the time of receipt and the versions' token prices.</param>
     private async Task<MetricRecordResponse> RecordAsync(IReadOnlyList<MetricEventRequest?>? requests,
-        Func<DateTimeOffset, TokenCost, IReadOnlyList<MetricEvent>> validate, Func<int, BatchItemPath> pathOf,
+        Func<DateTimeOffset, TokenPrice, IReadOnlyList<MetricEvent>> validate, Func<int, BatchItemPath> pathOf,
         Func<MetricRecordResponse, IdempotencyRecord>? idempotency, CancellationToken cancellationToken)
     {
         var receivedAt = time.GetUtcNow();
@@ -64,8 +64,7 @@ public sealed class MetricsService(
         // The versions are looked up before the events are made so that each event is made once, priced. An unknown
         // version is still reported only below, once every field of every event has passed.
         var versions = await FindVersionsAsync(requests, cancellationToken);
-        var events = validate(receivedAt, (versionId, inputTokens, outputTokens) =>
-            prices.CostOf(versions.GetValueOrDefault(versionId)?.Metadata.Model, inputTokens, outputTokens));
+        var events = validate(receivedAt, versionId => prices.Find(versions.GetValueOrDefault(versionId)?.Metadata.Model));
         var experimentsById = new Dictionary<string, Experiment>(StringComparer.Ordinal);
         for (var i = 0; i < events.Count; i++)
         {

@@ -345,17 +345,46 @@ public sealed class MetricEventRulesTests
             Minimal with { VersionId = "v3" },
         };
         var asked = new List<string>();
-        double? CostOf(string versionId, long? input, long? output)
+        ModelPrice? PriceOf(string versionId)
         {
             asked.Add(versionId);
-            return PriceTable.Default.CostOf(versionId == "v1" ? "gpt-4o" : null, input, output);
+            return PriceTable.Default.Find(versionId == "v1" ? "gpt-4o" : null);
         }
 
-        var events = MetricEventRules.ValidateBatch(new MetricBatchRequest(requests), Now, CostOf);
+        var events = MetricEventRules.ValidateBatch(new MetricBatchRequest(requests), Now, PriceOf);
 
         // v1 is gpt-4o ($2.50/M in, $10/M out); v2 has no model; the second sent its cost and v3 no tokens, so neither is asked.
         Assert.Equal([0.0075, 0.5, 0.005, null, null], events.Select(e => e.Cost is { } c ? Math.Round(c, 12) : (double?)null));
         Assert.Equal(["v1", "v1", "v2"], asked);
+    }
+
+    /// <summary>
+    /// Tokens (at most 100,000,000) at a configured price (no ceiling) could come to more than MaxCost, and the event was
+    /// stored with that cost where a cost sent as such is refused. It is refused the same way, naming the tokens and prices.
+    /// </summary>
+    [Fact]
+    public void ValidateBatch_TokensPricedAboveMaxCost_RefusedNamingTheTokensAndPrice_AndAtMaxCostAccepted()
+    {
+        var price = new ModelPrice(InputPerMillion: 1, OutputPerMillion: 1_000);
+        var atLimit = Minimal with { InputTokens = 0, OutputTokens = 100_000_000 }; // 100 × 1,000 = 100,000
+        var above = Minimal with { InputTokens = 2_000_000, OutputTokens = 100_000_000 };
+
+        var accepted = MetricEventRules.ValidateBatch(new MetricBatchRequest([atLimit]), Now, _ => price);
+        var error = Assert.Throws<InvalidInputException>(() =>
+            MetricEventRules.ValidateBatch(new MetricBatchRequest([Minimal, above]), Now, _ => price));
+
+        Assert.Equal(MetricEventRules.MaxCost, Assert.Single(accepted).Cost);
+        Assert.Equal("out_of_range", error.Code);
+        Assert.Equal("events[1].outputTokens", error.Field);
+        Assert.Equal("events[1].outputTokens: the event sent no cost, and its tokens priced on its version's model (2,000,000 input tokens at 1 "
+            + "and 100,000,000 output tokens at 1000 per million) cost 100002; a cost must be at most 100,000. Send the cost, or check "
+            + "the token counts and the model's price.", error.Message);
+    }
+
+    [Fact]
+    public void MaxOf_Cost_IsMaxCost()
+    {
+        Assert.Equal(MetricEventRules.MaxCost, MetricEventRules.MaxOf(MetricName.AvgCost));
     }
 
     [Fact]
