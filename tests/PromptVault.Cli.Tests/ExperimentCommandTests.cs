@@ -102,18 +102,12 @@ public sealed class ExperimentCommandTests(ServerFixture fixture) : IClassFixtur
         // A call costs fractions of a cent (500 tokens of gpt-4o-mini: $0.000075): the table printed avgCost with three
         // decimals, so both variants read 0 and the difference +0, where `metrics` shows six.
         using var client = Server.CreateClient();
-        var (name, versionIds) = await Experiments.CreatePromptWithChallengersAsync(client);
-        var experiment = await Experiments.CreateAsync(client, new
-        {
-            name = UniqueName("cost"), prompt = name, targetMetric = "avgCost", minimumSampleSize = 100,
-            variants = new object[] { new { name = "control", versionId = versionIds[0], weight = 50 }, new { name = "casual", versionId = versionIds[1], weight = 50 } },
-        });
+        var experiment = await StartControlAndCasualAsync(client, "cost", "avgCost", minimumSampleSize: 100);
         var id = experiment.Str("id");
-        await Experiments.MoveAsync(client, id, "start");
         var events = new List<object>();
         for (var unit = 0; unit < 20; unit++)
         {
-            var (_, rendered) = await PostAsync(client, $"/api/prompts/{name}/render", new { variables = new { company_name = "Acme" }, unitId = $"cost-{unit}" });
+            var (_, rendered) = await PostAsync(client, $"/api/prompts/{experiment.Str("prompt")}/render", new { variables = new { company_name = "Acme" }, unitId = $"cost-{unit}" });
             var control = rendered.Str("variantId") == Experiments.VariantId(experiment, "control");
             events.Add(new
             {
@@ -178,14 +172,8 @@ public sealed class ExperimentCommandTests(ServerFixture fixture) : IClassFixtur
     public async Task Experiment_Results_BelowMinimumSample_MarksTheComparisonRows(int units, bool settled)
     {
         using var client = Server.CreateClient();
-        var (name, versionIds) = await Experiments.CreatePromptWithChallengersAsync(client);
-        var experiment = await Experiments.CreateAsync(client, new
-        {
-            name = UniqueName("early"), prompt = name, targetMetric = "conversionRate", minimumSampleSize = 50,
-            variants = new object[] { new { name = "control", versionId = versionIds[0], weight = 50 }, new { name = "casual", versionId = versionIds[1], weight = 50 } },
-        });
+        var experiment = await StartControlAndCasualAsync(client, "early", "conversionRate", minimumSampleSize: 50);
         var id = experiment.Str("id");
-        await Experiments.MoveAsync(client, id, "start");
         await SendConversionsAsync(client, experiment, new Dictionary<string, int> { ["control"] = 2, ["casual"] = 2 }, units);
 
         var table = await Cli.RunAsync(Server, null, "experiment", "results", id);
@@ -198,6 +186,19 @@ public sealed class ExperimentCommandTests(ServerFixture fixture) : IClassFixtur
         using var document = JsonDocument.Parse(json.Out);
         var variants = document.RootElement.GetProperty("variants");
         Assert.All(variants.EnumerateArray(), v => Assert.Equal(settled, v.GetProperty("metrics").GetProperty("conversionRate").GetProperty("settled").GetBoolean()));
+    }
+
+    /// <summary>Creates a prompt with challengers and starts an experiment of its control and casual versions, 50/50.</summary>
+    private static async Task<JsonNode> StartControlAndCasualAsync(HttpClient client, string prefix, string target, int minimumSampleSize)
+    {
+        var (name, versionIds) = await Experiments.CreatePromptWithChallengersAsync(client);
+        var experiment = await Experiments.CreateAsync(client, new
+        {
+            name = UniqueName(prefix), prompt = name, targetMetric = target, minimumSampleSize,
+            variants = new object[] { new { name = "control", versionId = versionIds[0], weight = 50 }, new { name = "casual", versionId = versionIds[1], weight = 50 } },
+        });
+        await Experiments.MoveAsync(client, experiment.Str("id"), "start");
+        return experiment;
     }
 
     /// <summary>Renders <paramref name="units"/> new units and sends each one event: of each ten units an arm gets, the first
