@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Logging;
@@ -183,6 +184,17 @@ public sealed class DashboardFixture : IAsyncLifetime
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
             if (File.Exists(Path.Combine(dir.FullName, "PromptVault.slnx"))) return dir.FullName;
         throw new InvalidOperationException("PromptVault.slnx not found above the test output.");
+    }
+
+    /// <summary>A new prompt with <paramref name="count"/> versions, 1.0.0 to 1.0.(count - 1); its name.</summary>
+    public static async Task<string> CreateVersionsAsync(HttpClient api, string prefix, int count)
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var name = prefix + Guid.NewGuid().ToString("N")[..8];
+        (await api.PostAsJsonAsync("/api/prompts", new { name, content = "v0" }, ct)).EnsureSuccessStatusCode();
+        for (var i = 1; i < count; i++)
+            (await api.PostAsJsonAsync($"/api/prompts/{name}/versions", new { content = $"v{i}", changeDescription = $"Step {i}" }, ct)).EnsureSuccessStatusCode();
+        return name;
     }
 
     public async ValueTask DisposeAsync()

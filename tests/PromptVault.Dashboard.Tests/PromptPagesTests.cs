@@ -20,7 +20,7 @@ public sealed class PromptPagesTests(DashboardFixture fixture) : IClassFixture<D
     {
         var ct = TestContext.Current.CancellationToken;
         using var api = fixture.Server.CreateClient();
-        var name = await CreateVersionsAsync(api, "many-", 150);
+        var name = await DashboardFixture.CreateVersionsAsync(api, "many-", 150);
         var page = await fixture.OpenAsync(fixture.Server.AdminKey);
         var first = page.GetByRole(AriaRole.Link, new() { Name = "1.0.0", Exact = true });
 
@@ -35,7 +35,10 @@ public sealed class PromptPagesTests(DashboardFixture fixture) : IClassFixture<D
         foreach (var path in new[] { "compare", "evaluations" })
         {
             await page.GotoAsync($"/prompts/{name}/{path}");
-            await page.GetByLabel("Version A").SelectOptionAsync("1.0.0");
+            await page.GetByLabel("Version A").FillAsync("1.0.0");
+            await page.GetByLabel("Version A").PressAsync("Enter");
+            await Assertions.Expect(page).ToHaveURLAsync(new Regex("a=1.0.0"));
+            await Assertions.Expect(page.GetByLabel("Version A")).ToHaveValueAsync("1.0.0");
         }
         await page.GotoAsync($"/playground?prompt={name}");
         await page.Locator("[data-interactive=yes]:has(#prompt)").WaitForAsync();
@@ -56,14 +59,14 @@ public sealed class PromptPagesTests(DashboardFixture fixture) : IClassFixture<D
     {
         var ct = TestContext.Current.CancellationToken;
         using var api = fixture.Server.CreateClient();
-        var name = await CreateVersionsAsync(api, "long-", 300);
+        var name = await DashboardFixture.CreateVersionsAsync(api, "long-", 300);
         (await api.PutAsJsonAsync($"/api/prompts/{name}/labels/staging", new { version = "1.0.10" }, ct)).EnsureSuccessStatusCode();
         var page = await fixture.OpenAsync(fixture.Server.AdminKey);
 
         await page.GotoAsync($"/prompts/{name}");
-        var suggested = page.Locator("#metrics-versions option");
+        var suggested = page.Locator("#metrics-version-suggested option");
         await Assertions.Expect(suggested).ToHaveCountAsync(PageRequest.DefaultLimit + 1);
-        await Assertions.Expect(page.Locator("#metrics-versions option[value='1.0.10']")).ToHaveTextAsync("staging");
+        await Assertions.Expect(page.Locator("#metrics-version-suggested option[value='1.0.10']")).ToHaveTextAsync("staging");
         var html = await page.ContentAsync();
         Assert.DoesNotContain("\"1.0.5\"", html);
         Assert.DoesNotContain(">1.0.5<", html);
@@ -75,15 +78,41 @@ public sealed class PromptPagesTests(DashboardFixture fixture) : IClassFixture<D
         await Assertions.Expect(page.GetByLabel("Version", new() { Exact = true })).ToHaveValueAsync("1.0.5");
     }
 
-    /// <summary>A new prompt with <paramref name="count"/> versions, 1.0.0 to 1.0.(count - 1); its name.</summary>
-    private static async Task<string> CreateVersionsAsync(HttpClient api, string prefix, int count)
+    /// <summary>
+    /// The compare pages filled both selectors with every version of the prompt (thousands made them slow and huge), and a
+    /// version that does not exist showed the not-found page. Their inputs now suggest the newest and labelled versions and
+    /// take any other typed; a missing one is named next to its input, as on the prompt page.
+    /// </summary>
+    [Fact]
+    public async Task ComparePages_300Versions_SuggestTheNewest_TakeAFarBackOneTyped_AndNameAMissingOne()
     {
-        var ct = TestContext.Current.CancellationToken;
-        var name = prefix + Guid.NewGuid().ToString("N")[..8];
-        (await api.PostAsJsonAsync("/api/prompts", new { name, content = "v0" }, ct)).EnsureSuccessStatusCode();
-        for (var i = 1; i < count; i++)
-            (await api.PostAsJsonAsync($"/api/prompts/{name}/versions", new { content = $"v{i}", changeDescription = $"Step {i}" }, ct)).EnsureSuccessStatusCode();
-        return name;
+        using var api = fixture.Server.CreateClient();
+        var name = await DashboardFixture.CreateVersionsAsync(api, "cmp-", 300);
+        var page = await fixture.OpenAsync(fixture.Server.AdminKey);
+
+        foreach (var (path, button) in new[] { ("compare", "Compare"), ("evaluations", "Compare runs") })
+        {
+            await page.GotoAsync($"/prompts/{name}/{path}");
+            await Assertions.Expect(page.Locator("#a-suggested option")).ToHaveCountAsync(PageRequest.DefaultLimit);
+            await Assertions.Expect(page.GetByLabel("Version A")).ToHaveValueAsync("1.0.298");
+            var html = await page.ContentAsync();
+            Assert.DoesNotContain("\"1.0.5\"", html);
+
+            await page.GetByLabel("Version A").FillAsync("1.0.5");
+            await page.GetByRole(AriaRole.Button, new() { Name = button, Exact = true }).ClickAsync();
+            await Assertions.Expect(page.GetByLabel("Version A")).ToHaveValueAsync("1.0.5");
+            await Assertions.Expect(page.GetByRole(AriaRole.Link, new() { NameRegex = new Regex("of 1\\.0\\.5 and 1\\.0\\.299") })).ToBeVisibleAsync();
+
+            await page.GetByLabel("Version B").FillAsync("9.9.9");
+            await page.GetByRole(AriaRole.Button, new() { Name = button, Exact = true }).ClickAsync();
+            await Assertions.Expect(page.Locator("#b-error")).ToContainTextAsync("9.9.9");
+            await Assertions.Expect(page.GetByLabel("Version B")).ToHaveValueAsync("9.9.9");
+            await Assertions.Expect(page.Locator("#a-error")).ToHaveCountAsync(0);
+        }
+
+        await page.GotoAsync($"/prompts/{name}?metrics=9.9.9");
+        await Assertions.Expect(page.Locator("#metrics-version-error")).ToContainTextAsync("9.9.9");
+        await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = name, Exact = true })).ToBeVisibleAsync();
     }
 
     [Fact]
@@ -537,7 +566,8 @@ public sealed class PromptPagesTests(DashboardFixture fixture) : IClassFixture<D
 
     /// <summary>
     /// The editor, compare, compare-runs, deploy and change-status pages answered a missing prompt or version with status 200
-    /// and the registry's message; they now answer as the prompt page does: 404 with the dashboard's not-found page.
+    /// and the registry's message; they now answer as the prompt page does: 404 with the dashboard's not-found page, except
+    /// that a compare page's missing version is named next to its input (the form stays to correct it).
     /// </summary>
     [Fact]
     public async Task PagesOfAMissingPromptOrVersion_Answer404WithTheNotFoundPage()
@@ -555,6 +585,12 @@ public sealed class PromptPagesTests(DashboardFixture fixture) : IClassFixture<D
             {
                 if (address.EndsWith("/edit", StringComparison.Ordinal) && prompt != "no-such-prompt") continue; // the editor names no version
                 var response = await page.GotoAsync(address);
+                // The compare pages of a prompt that exists keep their form and name the missing version next to its input.
+                if (prompt != "no-such-prompt" && (address.Contains("/compare?") || address.Contains("/evaluations?")))
+                {
+                    await Assertions.Expect(page.Locator("#b-error")).ToContainTextAsync($"'{version}'");
+                    continue;
+                }
                 Assert.True(response!.Status == (int)HttpStatusCode.NotFound, $"{address}: {response.Status} {await page.Locator("body").InnerTextAsync()}");
                 await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Not found", Level = 1 })).ToBeVisibleAsync();
             }
