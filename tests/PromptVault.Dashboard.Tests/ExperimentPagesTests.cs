@@ -30,8 +30,8 @@ public sealed class ExperimentPagesTests(DashboardFixture fixture) : IClassFixtu
         await page.Locator("[data-interactive=yes]").WaitForAsync();
         await page.GetByLabel("Experiment name").FillAsync("upsell-wording");
         await page.GetByLabel("Prompt").SelectOptionAsync("checkout/upsell");
-        await page.GetByLabel("Version of variant 1").SelectOptionAsync(new SelectOptionValue { Label = "1.0.0 (draft)" });
-        await page.GetByLabel("Version of variant 2").SelectOptionAsync(new SelectOptionValue { Label = "1.0.1 (draft)" });
+        await page.GetByLabel("Version of variant 1").FillAsync("1.0.0");
+        await page.GetByLabel("Version of variant 2").FillAsync("1.0.1");
         await page.GetByLabel("Weight of variant 2 (%)").FillAsync("40");
         await Assertions.Expect(page.GetByText("Weights sum to 90%; they must sum to 100.")).ToBeVisibleAsync();
         await Assertions.Expect(page.GetByRole(AriaRole.Button, new() { Name = "Create experiment" })).ToBeDisabledAsync();
@@ -118,8 +118,8 @@ public sealed class ExperimentPagesTests(DashboardFixture fixture) : IClassFixtu
         await page.Locator("[data-interactive=yes]").WaitForAsync();
         await page.GetByLabel("Experiment name").FillAsync("pick-wording");
         await page.GetByLabel("Prompt").SelectOptionAsync("promote/pick");
-        await page.GetByLabel("Version of variant 1").SelectOptionAsync(new SelectOptionValue { Label = "1.0.0 (draft)" });
-        await page.GetByLabel("Version of variant 2").SelectOptionAsync(new SelectOptionValue { Label = "1.0.1 (draft)" });
+        await page.GetByLabel("Version of variant 1").FillAsync("1.0.0");
+        await page.GetByLabel("Version of variant 2").FillAsync("1.0.1");
 
         await page.GetByLabel("Promote the winner on completion").CheckAsync();
         await page.GetByRole(AriaRole.Button, new() { Name = "Create experiment" }).ClickAsync();

@@ -46,7 +46,13 @@ public sealed class PromptPagesTests(DashboardFixture fixture) : IClassFixture<D
         await page.GotoAsync("/experiments/new");
         await page.Locator("[data-interactive=yes]").WaitForAsync();
         await page.GetByLabel("Prompt", new() { Exact = true }).SelectOptionAsync(name);
-        await Assertions.Expect(page.Locator("#variant-0-version option", new() { HasText = "1.0.0" })).ToHaveCountAsync(1);
+        await Assertions.Expect(page.Locator("#variant-0-version-suggested option")).ToHaveCountAsync(PageRequest.DefaultLimit);
+        Assert.DoesNotContain("\"1.0.5\"", await page.ContentAsync());
+        await page.GetByLabel("Version of variant 1").FillAsync("1.0.0");
+        await page.GetByLabel("Version of variant 2").FillAsync("9.9.9");
+        await page.GetByLabel("Version of variant 2").BlurAsync();
+        await Assertions.Expect(page.Locator("#variant-1-version-error")).ToContainTextAsync("'9.9.9'");
+        await Assertions.Expect(page.Locator("#variant-0-version-error")).ToHaveCountAsync(0);
     }
 
     /// <summary>
