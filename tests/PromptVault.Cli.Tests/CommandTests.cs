@@ -413,6 +413,23 @@ public sealed class CommandTests(ServerFixture fixture) : IClassFixture<ServerFi
     }
 
     [Fact]
+    public async Task List_NothingMatches_SaysWhatWasAskedOnStderr_NotAHeadersOnlyTable()
+    {
+        using var folder = new TempFolder();
+        await Cli.RunAsync(fixture.Server, null, "push", folder.Write("e.md", PromptFile("no-experiments")));
+
+        var prompts = await Cli.RunAsync(fixture.Server, null, "list", "--tag", "no-such-tag");
+        var experiments = await Cli.RunAsync(fixture.Server, null, "experiment", "list", "--prompt", "no-experiments");
+
+        Assert.True(prompts.ExitCode == 0, prompts.ToString());
+        Assert.Equal("", prompts.Out);
+        Assert.Contains("No prompts match --tag no-such-tag; 'promptvault list' without it shows them all.", prompts.Error);
+        Assert.True(experiments.ExitCode == 0, experiments.ToString());
+        Assert.Equal("", experiments.Out);
+        Assert.Contains("No experiments on prompt 'no-experiments' yet.", experiments.Error);
+    }
+
+    [Fact]
     public async Task Promote_OtherLabel_MovesOnlyThatLabel()
     {
         using var folder = new TempFolder();

@@ -40,7 +40,9 @@ internal sealed class ExperimentCommands(CliContext context)
                     string.Join(", ", e.Variants.Select(v => $"{v.Name} {v.Version} {v.Weight}%")),
                     e.Variants.FirstOrDefault(v => v.Id == e.Winner)?.Name, Tables.Time(e.CreatedAt)));
             }
-            context.Console.Write(table);
+            Tables.Write(context, table, prompt is null
+                ? "No experiments yet: create one with 'promptvault experiment create NAME --prompt P --variant NAME=VERSION:WEIGHT ...'."
+                : $"No experiments on prompt '{prompt}' yet.");
             return ExitCodes.Success;
         }, cancellationToken);
 

@@ -26,7 +26,7 @@ internal sealed class ImportCommand(CliContext context)
         var table = Tables.Create("Section", "Imported");
         foreach (var (section, count) in report.Counts.Where(c => c.Value > 0))
             table.AddRow(Tables.Cells(section, count.ToString(System.Globalization.CultureInfo.InvariantCulture)));
-        context.Console.Write(table);
+        Tables.Write(context, table, "Imported nothing: the document holds nothing this registry lacks.");
         context.Console.MarkupLineInterpolated($"Added prompts: {(report.AddedPrompts.Count == 0 ? "none" : string.Join(", ", report.AddedPrompts))}");
         if (report.Merge)
         {

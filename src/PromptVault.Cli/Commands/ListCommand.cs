@@ -16,19 +16,17 @@ internal sealed class ListCommand(CliContext context)
                 context.WriteJson(list);
                 return ExitCodes.Success;
             }
-            if (list.Prompts.Count == 0)
-            {
-                context.Error.WriteLine("No prompts yet: create one with 'promptvault push FILE'.");
-                return ExitCodes.Success;
-            }
-
             var table = Tables.Create("Name", "Type", "Latest", "Labels", "Updated", "Description");
             foreach (var prompt in list.Prompts.OrderBy(p => p.Name, StringComparer.Ordinal))
             {
                 table.AddRow(Tables.Cells(prompt.Name, Names.Of(prompt.Type), prompt.LatestVersion.Version,
                     string.Join(", ", prompt.Labels.Select(l => $"{l.Key}={l.Value}")), Tables.Time(prompt.UpdatedAt), prompt.Description));
             }
-            context.Console.Write(table);
+            string?[] filters = [type is null ? null : $"--type {Names.Of(type.Value)}", category is null ? null : $"--category {category}", tag is null ? null : $"--tag {tag}"];
+            var given = string.Join(" ", filters.OfType<string>());
+            Tables.Write(context, table, given.Length == 0
+                ? "No prompts yet: create one with 'promptvault push FILE'."
+                : $"No prompts match {given}; 'promptvault list' without it shows them all.");
             return ExitCodes.Success;
         }, cancellationToken);
 }

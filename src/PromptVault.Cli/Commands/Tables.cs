@@ -16,6 +16,13 @@ internal static class Tables
 
     public static IRenderable[] Cells(params string?[] values) => values.Select(v => (IRenderable)new Text(v ?? "")).ToArray();
 
+    /// <summary>Prints <paramref name="table"/>, or, when it has no rows, <paramref name="empty"/> on stderr instead of a table of headers alone.</summary>
+    public static void Write(CliContext context, Table table, string empty)
+    {
+        if (table.Rows.Count == 0) context.Error.WriteLine(empty);
+        else context.Console.Write(table);
+    }
+
     /// <summary>Says on stderr when a table shows only the newest of the items (<c>--limit</c>).</summary>
     public static void WriteShown(CliContext context, int shown, int total, string what)
     {

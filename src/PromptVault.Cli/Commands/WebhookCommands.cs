@@ -18,7 +18,7 @@ internal sealed class WebhookCommands(CliContext context)
             var table = Tables.Create("Id", "URL", "Events", "Created", "Created by");
             foreach (var webhook in list.Webhooks)
                 table.AddRow(Tables.Cells(webhook.Id, webhook.Url, string.Join(", ", webhook.Events), Tables.Time(webhook.CreatedAt), webhook.CreatedBy));
-            context.Console.Write(table);
+            Tables.Write(context, table, "No webhooks yet: add one with 'promptvault webhooks add URL --events E...'.");
             return ExitCodes.Success;
         }, cancellationToken);
 
