@@ -123,6 +123,9 @@ public sealed class ExperimentCommandTests(ServerFixture fixture) : IClassFixtur
         Assert.Contains("0.000125", results.Out);
         Assert.Contains("0.000075", results.Out);
         Assert.Contains("-0.00005", results.Out);
+        // Each arm's cost is constant, so the figures rest on the pooled variance: a note, not "No comparison" beside them.
+        Assert.Contains("Note on casual: no variance within the arms", results.Out);
+        Assert.DoesNotContain("No comparison", results.Out);
     }
 
     /// <summary>

@@ -46,8 +46,9 @@ internal static class ResultsTable
             ? results.Srm.Mismatch ? $"MISMATCH (always-valid p = {P(srmP)}): exposures do not follow the weights; do not trust these results." : $"ok (always-valid p = {P(srmP)})"
             : "no exposures yet";
         context.Out.WriteLine($"Sample ratio: {srm}");
+        // A reason either says why a row's comparisons are empty or, when they are figures, what they rest on (docs/statistics.md).
         foreach (var variant in results.Variants.Where(v => v.Metrics[target].Reason is not null))
-            context.Out.WriteLine($"No comparison for {variant.Name}: {variant.Metrics[target].Reason}.");
+            context.Out.WriteLine($"Note on {variant.Name}: {variant.Metrics[target].Reason}.");
         foreach (var variant in results.Variants.Where(v => v.UnattributedEvents > 0))
             context.Out.WriteLine($"Not counted for {variant.Name}: {variant.UnattributedEvents:N0} events from units with no exposure to it.");
         if (results.Status is not (ExperimentStatus.Completed or ExperimentStatus.Cancelled))
