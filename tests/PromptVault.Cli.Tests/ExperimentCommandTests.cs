@@ -305,6 +305,14 @@ public sealed class ExperimentCommandTests(ServerFixture fixture) : IClassFixtur
         Assert.Contains("50%", table.Out);
         using var document = JsonDocument.Parse(json.Out);
         Assert.Equal(100, document.RootElement.GetProperty("summary").GetProperty("latencyMs").GetProperty("mean").GetDouble(), 6);
+
+        // One event is "1 event", not "1 events".
+        var another = await CreateSupportPromptAsync(client);
+        var other = (await GetAsync(client, $"/api/prompts/{another}/versions/1.0.0")).Body.Str("id");
+        await Experiments.RecordAsync(client, [new { versionId = other, latencyMs = 90 }]);
+        var single = await Cli.RunAsync(Server, null, "metrics", another, "--version", "1.0.0");
+        Assert.True(single.ExitCode == 0, single.ToString());
+        Assert.Contains("): 1 event" + Environment.NewLine, single.Out);
     }
 
     [Fact]

@@ -27,7 +27,7 @@ internal sealed class MetricsCommand(CliContext context)
 
             var s = metrics.Summary;
             var window = metrics.From is { } from ? $"since {Tables.Time(from)}" : "all time";
-            context.Out.WriteLine($"{metrics.PromptName} {metrics.Version}, {Names.Of(metrics.Period)} ({window}): {s.Count:N0} events");
+            context.Out.WriteLine($"{metrics.PromptName} {metrics.Version}, {Names.Of(metrics.Period)} ({window}): {s.Count:N0} event{(s.Count == 1 ? "" : "s")}");
             var table = Tables.Create("Metric", "Value", "n");
             table.AddRow(Tables.Cells("error rate", Percent(s.ErrorRate), Count(s.Count)));
             table.AddRow(Tables.Cells("conversion rate", Percent(s.ConversionRate), Count(s.ConversionTrials)));
