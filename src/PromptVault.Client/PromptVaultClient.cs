@@ -25,8 +25,9 @@ namespace PromptVault.Client;
 /// <see cref="HttpRequestException"/>.
 /// The create calls (prompt, version, metric batch) and exposure batches send an <c>Idempotency-Key</c> header, a new one per call unless the
 /// caller passes its own, so an HTTP handler that re-sends the request (a retry policy) never writes twice; the server
-/// answers a repeat with the first answer for 24 hours. The handler <c>AddPromptVault</c> registers retries only reads and
-/// those calls; every other write is sent once, as it may have been carried out when its answer was lost.
+/// answers a repeat with the first answer for 24 hours. The handler <c>AddPromptVault</c> registers retries only reads,
+/// those calls, <see cref="MoveLabelAsync"/> (a repeat changes nothing) and the deletes (a repeat's 404 after an attempt that
+/// may have deleted is their success); every other write is sent once, as it may have been carried out when its answer was lost.
 /// </remarks>
 public sealed class PromptVaultClient
 {
@@ -154,8 +155,9 @@ public sealed class PromptVaultClient
     public Task<VersionResponse> MoveLabelAsync(string name, string label, string version, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(label);
+        // Sent again after a lost answer, it finds the label where the first attempt put it, and changes nothing.
         return SendAsync<MoveLabelRequest, VersionResponse>(HttpMethod.Put, PromptPath(name) + "/labels/" + Uri.EscapeDataString(label),
-            new MoveLabelRequest(version), cancellationToken);
+            new MoveLabelRequest(version), cancellationToken, repeatable: true);
     }
 
     /// <summary>Removes a label from a prompt (admin only); what it pointed at is no longer served by that label.</summary>
@@ -380,19 +382,21 @@ public sealed class PromptVaultClient
     internal static string NewIdempotencyKey() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
 
     private async Task<TResponse> SendAsync<TRequest, TResponse>(HttpMethod method, string path, TRequest body, CancellationToken cancellationToken,
-        string? idempotencyKey = null)
+        string? idempotencyKey = null, bool repeatable = false)
     {
         using var content = JsonContent.Create(body, options: PromptVaultJson.Options);
-        using var response = await SendCoreAsync(method, path, content, cancellationToken, idempotencyKey).ConfigureAwait(false);
+        using var response = await SendCoreAsync(method, path, content, cancellationToken, idempotencyKey, repeatable: repeatable).ConfigureAwait(false);
         return await ReadAsync<TResponse>(response, cancellationToken).ConfigureAwait(false);
     }
 
     private async Task<HttpResponseMessage> SendCoreAsync(HttpMethod method, string path, HttpContent? content, CancellationToken cancellationToken,
-        string? idempotencyKey = null, HttpCompletionOption completion = HttpCompletionOption.ResponseContentRead, bool longRunning = false)
+        string? idempotencyKey = null, HttpCompletionOption completion = HttpCompletionOption.ResponseContentRead, bool longRunning = false,
+        bool repeatable = false)
     {
         using var request = new HttpRequestMessage(method, new Uri(_baseAddress, path)) { Content = content };
         if (idempotencyKey is not null) request.Headers.Add(IdempotencyKey.HeaderName, idempotencyKey);
         if (longRunning) request.Options.Set(RequestRules.LongRunning, true);
+        if (repeatable) request.Options.Set(RequestRules.Repeatable, true);
         return await SendCoreAsync(request, cancellationToken, completion: completion).ConfigureAwait(false);
     }
 

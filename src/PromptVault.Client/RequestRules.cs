@@ -1,3 +1,4 @@
+using System.Net;
 using PromptVault.Core.Idempotency;
 
 namespace PromptVault.Client;
@@ -9,12 +10,34 @@ internal static class RequestRules
     public static readonly HttpRequestOptionsKey<bool> LongRunning = new("PromptVault.LongRunning");
 
     /// <summary>
-    /// A read, or a write carrying an <c>Idempotency-Key</c> (the server answers a repeat with the first answer): sending it
-    /// again cannot act twice. Any other write may have been carried out when its answer failed, so it is sent once.
+    /// Set on a write that changes nothing when sent again after it was carried out (a <c>PUT</c> the server treats as a no-op,
+    /// without an audit entry or webhook, when what it sets is already so: moving a label to where it is).
+    /// </summary>
+    public static readonly HttpRequestOptionsKey<bool> Repeatable = new("PromptVault.Repeatable");
+
+    /// <summary>
+    /// A read, a <c>DELETE</c> (a repeat finds nothing to delete: see <see cref="IsGoneAfterOwnAttempt"/>), a write marked
+    /// <see cref="Repeatable"/>, or a write carrying an <c>Idempotency-Key</c> (the server answers a repeat with the first
+    /// answer): sending it again cannot act twice. Any other write may have been carried out when its answer failed, so it is sent once.
     /// </summary>
     public static bool IsRepeatable(HttpRequestMessage? request) =>
-        request is not null && (request.Method == HttpMethod.Get || request.Method == HttpMethod.Head || request.Headers.Contains(IdempotencyKey.HeaderName));
+        request is not null && (request.Method == HttpMethod.Get || request.Method == HttpMethod.Head || request.Method == HttpMethod.Delete
+            || request.Headers.Contains(IdempotencyKey.HeaderName) || (request.Options.TryGetValue(Repeatable, out var repeatable) && repeatable));
 
     public static bool IsLongRunning(HttpRequestMessage? request) =>
         request is not null && request.Options.TryGetValue(LongRunning, out var longRunning) && longRunning;
+
+    /// <summary>
+    /// Whether an attempt that ended so may have been carried out by the server: no answer came (the connection was lost, the
+    /// attempt timed out), or a server error other than 503 (which says the server did not take the request).
+    /// </summary>
+    public static bool MayHaveActed(HttpStatusCode? answered) =>
+        answered is not { } status || ((int)status >= 500 && status != HttpStatusCode.ServiceUnavailable);
+
+    /// <summary>
+    /// A <c>DELETE</c> answered 404 after an earlier attempt of the same call may have been carried out: that attempt deleted
+    /// it, so the call succeeded. A 404 on a first attempt, or after attempts the server surely refused, stays a 404.
+    /// </summary>
+    public static bool IsGoneAfterOwnAttempt(HttpRequestMessage request, HttpStatusCode answered, bool earlierAttemptMayHaveActed) =>
+        request.Method == HttpMethod.Delete && answered == HttpStatusCode.NotFound && earlierAttemptMayHaveActed;
 }

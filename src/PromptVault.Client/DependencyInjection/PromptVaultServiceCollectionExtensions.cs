@@ -20,7 +20,7 @@ public static class PromptVaultServiceCollectionExtensions
     /// <summary>
     /// Registers <see cref="IPromptVault"/>, the typed <see cref="PromptVaultClient"/> (an <see cref="HttpClient"/> named
     /// <c>PromptVault</c> with the standard resilience handler, bounded by <see cref="PromptVaultOptions.RequestTimeout"/>; it retries
-    /// reads and writes that carry an <c>Idempotency-Key</c>, sends any other write once, and lets an evaluation run as long as
+    /// reads, writes that carry an <c>Idempotency-Key</c>, label moves and deletes, sends any other write once, and lets an evaluation run as long as
     /// the caller's token allows),
     /// the background snapshot refresher and a health check named <c>promptvault</c>. Options come from the configuration
     /// section <c>PromptVault</c>, then <paramref name="configure"/>, and are validated when the host starts.
@@ -41,14 +41,14 @@ public static class PromptVaultServiceCollectionExtensions
             .Validate(o => o.StaleAfter is null || o.StaleAfter > TimeSpan.Zero, "PromptVault:StaleAfter must be positive.")
             .ValidateOnStart();
 
-        services.AddHttpClient(PromptVaultDefaults.HttpClientName)
+        var client = services.AddHttpClient(PromptVaultDefaults.HttpClientName)
             .AddTypedClient((http, provider) => new PromptVaultClient(http, provider.GetRequiredService<IOptions<PromptVaultOptions>>().Value.ApiKey))
             .ConfigureHttpClient((provider, http) =>
             {
                 http.BaseAddress = provider.GetRequiredService<IOptions<PromptVaultOptions>>().Value.ServerUrl;
                 http.Timeout = Timeout.InfiniteTimeSpan; // the resilience handler's total timeout bounds each call
-            })
-            .AddStandardResilienceHandler()
+            });
+        client.AddStandardResilienceHandler()
             .Configure((HttpStandardResilienceOptions resilience, IServiceProvider provider) =>
             {
                 var timeout = provider.GetRequiredService<IOptions<PromptVaultOptions>>().Value.RequestTimeout;
@@ -69,6 +69,8 @@ public static class PromptVaultServiceCollectionExtensions
                 resilience.Retry.Delay = PromptVaultDefaults.FirstRetryDelay;
                 resilience.CircuitBreaker.SamplingDuration = TimeSpan.FromTicks(Math.Max(TimeSpan.FromSeconds(30).Ticks, timeout.Ticks));
             });
+        // Inside the resilience handler: it sees each attempt of a call.
+        client.AddHttpMessageHandler(() => new RepeatedDeleteHandler());
         // The resilience handler's telemetry logs every failed attempt as a warning (the last as an error) with its stack trace:
         // one refresh with the server down wrote eight. The SDK logs each failure once, with its reason (2003, 2101), so the
         // events of its pipeline are Debug; other pipelines of the application keep their severity.
