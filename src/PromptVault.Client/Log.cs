@@ -49,4 +49,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 2201, Level = LogLevel.Warning, Message = "PromptVault unavailable; the chat call for prompt {Prompt} goes out without it")]
     public static partial void ChatWithoutPrompt(ILogger logger, string prompt, Exception reason);
+
+    [LoggerMessage(EventId = 2202, Level = LogLevel.Warning, Message = "PromptVault event of a chat call for prompt {Prompt} dropped (model {Model}, {InputTokens} input and {OutputTokens} output tokens, cost {Cost}): {Reason}")]
+    public static partial void ChatEventDropped(ILogger logger, string prompt, string? model, long? inputTokens, long? outputTokens, double? cost, string reason);
 }

@@ -94,6 +94,41 @@ public sealed class ChatMiddlewareTests(SdkServerFixture fixture) : IClassFixtur
     }
 
     [Fact]
+    public async Task GetResponseAsync_CostAboveWhatTheServerTakes_AnswerReturned_EventDroppedWithALogNamingTheCost()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var name = Prompts.NewName("chat-costly");
+        var version = await Prompts.CreateAsync(Server.Api, name, "You help customers of {{company}}.", [new("company", Required: true)], Settings, cancellationToken: ct);
+        var model = new FakeChatClient();
+        var logs = new LogCollector();
+        // A price table of the caller's, a million per million tokens: 200,000 tokens cost 200,000, above MetricEventRules.MaxCost.
+        var prices = new PriceTable([new("gpt-4o-mini", new ModelPrice(1_000_000, 1_000_000))]);
+        await using var host = await SdkHost.StartAsync(Server.BaseAddress, Server.AdminKey, o => o.EventFlushInterval = TimeSpan.FromMilliseconds(20),
+            services => services.AddSingleton<Microsoft.Extensions.Logging.ILoggerProvider>(logs)
+                .AddChatClient(model).UsePromptVault(o => (o.PromptName, o.Prices) = (name, prices)), ct);
+        var chat = host.Services.GetRequiredService<IChatClient>();
+        var tokens = 200_000L;
+        model.Respond = () => new ChatResponse(new ChatMessage(ChatRole.Assistant, "Hello!"))
+        {
+            ModelId = "gpt-4o-mini",
+            Usage = new UsageDetails { InputTokenCount = tokens, OutputTokenCount = 0 },
+        };
+
+        var costly = await chat.GetResponseAsync([new(ChatRole.User, "Hi")], Call("user-costly"), ct);
+        tokens = 1_000;
+        await chat.GetResponseAsync([new(ChatRole.User, "Hi")], Call("user-cheap"), ct);
+        await host.Vault.FlushAsync(ct);
+
+        Assert.Equal("Hello!", costly.Text);
+        var dropped = Assert.Single(logs.Entries, e => e.EventId.Id == 2202);
+        Assert.Contains("cost 200000", dropped.Message, StringComparison.Ordinal);
+        Assert.Contains("must be at most 100,000", dropped.Message, StringComparison.Ordinal);
+        var summary = (await Server.Api.GetVersionMetricsAsync(name, version, MetricPeriod.All, ct)).Summary;
+        Assert.Equal(1, summary.Count); // the next call's event, not held up by the dropped one
+        Assert.Equal(1_000, summary.Cost.Total!.Value, 6);
+    }
+
+    [Fact]
     public async Task GetResponseAsync_ModelFails_RecordsTheErrorAndRethrows()
     {
         var ct = TestContext.Current.CancellationToken;

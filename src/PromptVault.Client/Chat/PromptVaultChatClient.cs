@@ -186,21 +186,32 @@ public sealed class PromptVaultChatClient : DelegatingChatClient
         return activity;
     }
 
-    private ValueTask RecordAsync(ResolvedPrompt resolved, long started, TimeSpan? firstToken, UsageDetails? usage, string? model, string? error, Activity? activity)
+    private async ValueTask RecordAsync(ResolvedPrompt resolved, long started, TimeSpan? firstToken, UsageDetails? usage, string? model, string? error, Activity? activity)
     {
         var latency = _time.GetElapsedTime(started);
         if (error is not null) activity?.SetStatus(ActivityStatusCode.Error, error);
-        return _vault.RecordAsync(resolved, new PromptOutcome
+        model ??= resolved.Options.ModelId;
+        var outcome = new PromptOutcome
         {
             Latency = latency,
             InputTokens = usage?.InputTokenCount,
             OutputTokens = usage?.OutputTokenCount,
-            Cost = _options.Prices?.CostOf(model ?? resolved.Options.ModelId, usage?.InputTokenCount, usage?.OutputTokenCount),
+            Cost = _options.Prices?.CostOf(model, usage?.InputTokenCount, usage?.OutputTokenCount),
             Error = error,
             Metadata = firstToken is { } first
                 ? JsonSerializer.SerializeToElement(new Dictionary<string, double> { ["timeToFirstTokenMs"] = first.TotalMilliseconds }, ChatJson.Default.DictionaryStringDouble)
                 : null,
-        });
+        };
+        try
+        {
+            await _vault.RecordAsync(resolved, outcome).ConfigureAwait(false);
+        }
+        catch (ArgumentException e)
+        {
+            // These values come from the model's answer and the price table, not from the caller: one the server would refuse
+            // (a cost above MetricEventRules.MaxCost) drops the event, never the answer the caller is waiting for.
+            Log.ChatEventDropped(_logger, _options.PromptName!, model, outcome.InputTokens, outcome.OutputTokens, outcome.Cost, e.Message);
+        }
     }
 
     private static void Stamp(AdditionalPropertiesDictionary properties, ResolvedPrompt resolved)
