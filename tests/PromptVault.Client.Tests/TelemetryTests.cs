@@ -4,6 +4,7 @@ using System.Diagnostics.Metrics;
 using System.Text.Json;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using PromptVault.Client.Chat;
 
 namespace PromptVault.Client.Tests;
@@ -104,5 +105,34 @@ public sealed class TelemetryTests(SdkServerFixture fixture) : IClassFixture<Sdk
         };
         ActivitySource.AddActivityListener(listener);
         return listener;
+    }
+
+    [Fact]
+    public async Task HttpClientLogs_AnAppLoggingInformation_SeesNoPerRequestLinesFromTheSdk_UnlessItAsksForThem()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var name = Prompts.NewName("quiet");
+        await Prompts.CreateAsync(fixture.Server.Api, name, "hello", cancellationToken: ct);
+
+        async Task<List<string>> RequestLinesAsync(Action<ILoggingBuilder> logging)
+        {
+            var logs = new LogCollector();
+            await using (var host = await SdkHost.StartAsync(fixture.Server.BaseAddress, fixture.Server.AdminKey, o => o.UseStream = false,
+                services => services.AddLogging(builder => logging(builder.AddProvider(logs).SetMinimumLevel(LogLevel.Information))), ct))
+            {
+                var resolved = await host.Vault.GetPromptAsync(name, cancellationToken: ct);
+                await host.Vault.RecordAsync(resolved, new PromptOutcome { QualityScore = 1 }, ct);
+                await host.Vault.FlushAsync(ct);
+                await host.Services.GetRequiredService<PromptVaultClient>().ListPromptsAsync(cancellationToken: ct);
+            }
+            return logs.Entries.Where(e => e.Category.StartsWith("System.Net.Http.HttpClient.", StringComparison.Ordinal)).Select(e => e.Message).ToList();
+        }
+
+        var quiet = await RequestLinesAsync(_ => { });
+        var asked = await RequestLinesAsync(logging => logging.AddFilter("System.Net.Http.HttpClient.PromptVault", LogLevel.Information));
+
+        Assert.Empty(quiet);
+        Assert.Contains(asked, line => line.StartsWith("Sending HTTP request GET", StringComparison.Ordinal) && line.Contains("/api/prompts", StringComparison.Ordinal));
+        Assert.Contains(asked, line => line.StartsWith("Sending HTTP request POST", StringComparison.Ordinal) && line.Contains("/api/metrics", StringComparison.Ordinal));
     }
 }

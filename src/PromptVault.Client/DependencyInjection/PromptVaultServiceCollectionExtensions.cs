@@ -17,6 +17,8 @@ namespace Microsoft.Extensions.DependencyInjection;
 /// <summary>Registers the PromptVault SDK.</summary>
 public static class PromptVaultServiceCollectionExtensions
 {
+    private const string HttpClientLogCategory = "System.Net.Http.HttpClient." + PromptVaultDefaults.HttpClientName;
+
     /// <summary>
     /// Registers <see cref="IPromptVault"/>, the typed <see cref="PromptVaultClient"/> (an <see cref="HttpClient"/> named
     /// <c>PromptVault</c> with the standard resilience handler, bounded by <see cref="PromptVaultOptions.RequestTimeout"/>; it retries
@@ -81,6 +83,12 @@ public static class PromptVaultServiceCollectionExtensions
                 ? ResilienceEventSeverity.Debug
                 : others?.Invoke(args) ?? args.Event.Severity;
         });
+        // IHttpClientFactory logs four Information lines per request of a named client (start, sending, received, end): a
+        // busy application's log filled with the SDK's refreshes and event batches. Its clients' categories
+        // (System.Net.Http.HttpClient.PromptVault.*, PromptVault.Stream.* too) start at Warning. The rule goes first, so any
+        // rule of the application's for that category (configuration, AddFilter, before or after this) wins over it.
+        services.Configure<LoggerFilterOptions>(filters =>
+            filters.Rules.Insert(0, new LoggerFilterRule(null, HttpClientLogCategory, LogLevel.Warning, null)));
         // The stream stays open for hours: no timeout and no retry handler; SnapshotSource reconnects with backoff. Also the
         // single attempt at start when a fallback file is configured.
         services.AddHttpClient(PromptVaultDefaults.StreamHttpClientName).ConfigureHttpClient((provider, http) =>
