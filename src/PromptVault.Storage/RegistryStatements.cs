@@ -44,9 +44,14 @@ internal static class RegistryStatements
         if (filter.Type is not null) conditions.Add("p.type = @Type");
         if (filter.Category is not null) conditions.Add("p.category = @Category");
         if (filter.Tag is not null) conditions.Add(tagCondition);
+        // Names are lower case (PromptRules), so the text lowered matches ignoring case; its '%', '_' and '\' are matched as themselves.
+        if (filter.NameContains is not null) conditions.Add(@"p.name LIKE @NameLike ESCAPE '\'");
         var where = conditions.Count == 0 ? "" : "WHERE " + string.Join(" AND ", conditions);
         var page = filter.Page ?? PageRequest.All;
-        var parameters = new { Type = filter.Type is { } type ? ToName(type) : null, filter.Category, filter.Tag, page.Limit, page.Offset };
+        var nameLike = filter.NameContains is { } part
+            ? "%" + part.ToLowerInvariant().Replace(@"\", @"\\").Replace("%", @"\%").Replace("_", @"\_") + "%"
+            : null;
+        var parameters = new { Type = filter.Type is { } type ? ToName(type) : null, filter.Category, filter.Tag, NameLike = nameLike, page.Limit, page.Offset };
 
         var total = await connection.ExecuteScalarAsync<int>(Command($"SELECT COUNT(*) FROM prompts p {where}", parameters, cancellationToken, transaction));
         var latest = await connection.QueryAsync<PromptRow, VersionRow, (PromptRow Prompt, VersionRow Version)>(Command($"""

@@ -311,6 +311,29 @@ public abstract class PromptStoreContractTests
         Assert.Equal(expected, string.Join(",", listings.Select(l => l.Prompt.Name)));
     }
 
+    /// <summary>The dashboard's prompts page searched names in memory, after reading every prompt; the store now matches them, so the page reads one page.</summary>
+    [Theory]
+    [InlineData("ha", "alpha")]
+    [InlineData("AL", "alpha")]
+    [InlineData("_", "my_prompt")]
+    [InlineData("%", "")]
+    [InlineData("\\", "")]
+    [InlineData("y_p", "my_prompt")]
+    public async Task ListPromptsAsync_NameContains_MatchesThatTextIgnoringCase_WildcardsAsThemselves(string part, string expected)
+    {
+        var (store, _) = await CreateStoreAsync();
+        foreach (var name in new[] { "alpha", "my_prompt", "myxprompt" })
+        {
+            var prompt = Prompt(name);
+            await store.SaveAsync(Created(prompt, Version(prompt, 1)), Cancel);
+        }
+
+        var listings = await store.ListPromptsAsync(new PromptFilter(NameContains: part, Page: new PageRequest(10)), Cancel);
+
+        Assert.Equal(expected, string.Join(",", listings.Select(l => l.Prompt.Name)));
+        Assert.Equal(listings.Count, listings.Total);
+    }
+
     [Fact]
     public async Task SaveAsync_DuplicatePromptName_ThrowsPromptExistsAndWritesNothing()
     {

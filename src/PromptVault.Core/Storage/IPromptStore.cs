@@ -64,8 +64,11 @@ public interface IPromptStore
     Task<Page<AuditEntry>> ListAuditAsync(AuditQuery query, CancellationToken cancellationToken = default);
 }
 
-/// <summary>Filters for listing prompts; null matches anything. No page means all of them.</summary>
-public sealed record PromptFilter(PromptType? Type = null, string? Category = null, string? Tag = null, PageRequest? Page = null);
+/// <summary>
+/// Filters for listing prompts; null matches anything. No page means all of them. <see cref="NameContains"/> matches the names
+/// that hold it, ignoring case.
+/// </summary>
+public sealed record PromptFilter(PromptType? Type = null, string? Category = null, string? Tag = null, PageRequest? Page = null, string? NameContains = null);
 
 /// <summary>A prompt with its latest version and labels.</summary>
 public sealed record PromptListing(Prompt Prompt, PromptVersion Latest, IReadOnlyList<Label> Labels);

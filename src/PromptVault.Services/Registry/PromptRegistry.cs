@@ -126,6 +126,7 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, IEx
     {
         RefuseNulInFilter(filter.Category, "category");
         RefuseNulInFilter(filter.Tag, "tag");
+        RefuseNulInFilter(filter.NameContains, "q");
         var listings = await store.ListPromptsAsync(filter, cancellationToken);
         return new PromptListResponse(listings.Select(l => ToResponse(l.Prompt, l.Latest, l.Labels)).ToList(), listings.Total);
     }
