@@ -29,7 +29,9 @@ public sealed class ExperimentPagesTests(DashboardFixture fixture) : IClassFixtu
         await page.GotoAsync("/experiments/new");
         await page.Locator("[data-interactive=yes]").WaitForAsync();
         await page.GetByLabel("Experiment name").FillAsync("upsell-wording");
-        await page.GetByLabel("Prompt").SelectOptionAsync("checkout/upsell");
+        await page.GetByLabel("Prompt", new() { Exact = true }).FillAsync("checkout/upsell");
+        await page.GetByLabel("Prompt", new() { Exact = true }).BlurAsync();
+        await Assertions.Expect(page.Locator("#variant-0-version-suggested option")).ToHaveCountAsync(2);
         await page.GetByLabel("Version of variant 1").FillAsync("1.0.0");
         await page.GetByLabel("Version of variant 2").FillAsync("1.0.1");
         await page.GetByLabel("Weight of variant 2 (%)").FillAsync("40");
@@ -117,7 +119,9 @@ public sealed class ExperimentPagesTests(DashboardFixture fixture) : IClassFixtu
         await page.GotoAsync("/experiments/new");
         await page.Locator("[data-interactive=yes]").WaitForAsync();
         await page.GetByLabel("Experiment name").FillAsync("pick-wording");
-        await page.GetByLabel("Prompt").SelectOptionAsync("promote/pick");
+        await page.GetByLabel("Prompt", new() { Exact = true }).FillAsync("promote/pick");
+        await page.GetByLabel("Prompt", new() { Exact = true }).BlurAsync();
+        await Assertions.Expect(page.Locator("#variant-0-version-suggested option")).ToHaveCountAsync(2);
         await page.GetByLabel("Version of variant 1").FillAsync("1.0.0");
         await page.GetByLabel("Version of variant 2").FillAsync("1.0.1");
 

@@ -42,10 +42,14 @@ public sealed class PromptPagesTests(DashboardFixture fixture) : IClassFixture<D
         }
         await page.GotoAsync($"/playground?prompt={name}");
         await page.Locator("[data-interactive=yes]:has(#prompt)").WaitForAsync();
-        await page.GetByLabel("Version A").SelectOptionAsync("1.0.0");
+        await page.GetByLabel("Version A").FillAsync("1.0.0");
+        await page.GetByLabel("Version A").BlurAsync();
+        await Assertions.Expect(page.GetByLabel("Version A")).ToHaveValueAsync("1.0.0");
+        await Assertions.Expect(page.Locator("#version-a-error")).ToHaveCountAsync(0);
         await page.GotoAsync("/experiments/new");
         await page.Locator("[data-interactive=yes]").WaitForAsync();
-        await page.GetByLabel("Prompt", new() { Exact = true }).SelectOptionAsync(name);
+        await page.GetByLabel("Prompt", new() { Exact = true }).FillAsync(name);
+        await page.GetByLabel("Prompt", new() { Exact = true }).BlurAsync();
         await Assertions.Expect(page.Locator("#variant-0-version-suggested option")).ToHaveCountAsync(PageRequest.DefaultLimit);
         Assert.DoesNotContain("\"1.0.5\"", await page.ContentAsync());
         await page.GetByLabel("Version of variant 1").FillAsync("1.0.0");

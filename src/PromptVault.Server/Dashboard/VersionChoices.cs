@@ -6,7 +6,7 @@ using PromptVault.Core.Storage;
 namespace PromptVault.Server.Dashboard;
 
 /// <summary>
-/// The versions a page offers in a <see cref="Shared.VersionInput"/> without reading every one (a prompt may have thousands):
+/// The versions a page offers in a <see cref="Shared.ChoiceInput"/> without reading every one (a prompt may have thousands):
 /// the newest and the labelled ones are suggested, any other is typed and read on its own.
 /// </summary>
 public sealed class VersionChoices(PromptRegistry registry, PromptResponse prompt, IReadOnlyList<VersionResponse> newest, int total)

@@ -1,0 +1,64 @@
+using System.Net.Http.Json;
+using Microsoft.Playwright;
+using PromptVault.Core.Storage;
+
+namespace PromptVault.Dashboard.Tests;
+
+/// <summary>The lists of prompts with a few hundred of them: a server of its own, so no other test's prompt is paged away.</summary>
+public sealed class PromptListsTests(DashboardFixture fixture) : IClassFixture<DashboardFixture>
+{
+    /// <summary>
+    /// The prompts page, the playground and the new experiment page read every prompt of the registry: the page listed them
+    /// all and each picker had one option per prompt. The page now shows the first 100 by name with "Show more" (its search
+    /// matched in the store), and the pickers suggest the first 100 and take any other name typed, naming a missing one.
+    /// </summary>
+    [Fact]
+    public async Task PromptLists_250Prompts_ThePagePages_ThePickersSuggestAHundredAndTakeAFarBackOneTyped()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using (var api = fixture.Server.CreateClient())
+            for (var i = 0; i < 250; i++)
+                (await api.PostAsJsonAsync("/api/prompts", new { name = $"list-{i:000}", content = $"text {i}" }, ct)).EnsureSuccessStatusCode();
+        var page = await fixture.OpenAsync(fixture.Server.AdminKey);
+
+        await page.GotoAsync("/");
+        await Assertions.Expect(page.GetByTestId("show-more")).ToContainTextAsync("Showing the first 100 of 250 prompts.");
+        await Assertions.Expect(page.GetByRole(AriaRole.Link, new() { Name = "list-099", Exact = true })).ToBeVisibleAsync();
+        Assert.DoesNotContain("list-100", await page.ContentAsync());
+        await page.GetByRole(AriaRole.Link, new() { Name = "Show 100 more" }).ClickAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Link, new() { Name = "list-199", Exact = true })).ToBeVisibleAsync();
+        await Assertions.Expect(page.GetByTestId("show-more")).ToContainTextAsync("Showing the first 200 of 250 prompts.");
+        await page.GotoAsync("/?q=LIST-24");
+        await Assertions.Expect(page.GetByText("10 prompts")).ToBeVisibleAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Link, new() { Name = "list-249", Exact = true })).ToBeVisibleAsync();
+
+        await page.GotoAsync("/playground");
+        await page.Locator("[data-interactive=yes]:has(#prompt)").WaitForAsync();
+        await Assertions.Expect(page.Locator("#prompt-suggested option")).ToHaveCountAsync(PageRequest.DefaultLimit);
+        Assert.DoesNotContain("list-249", await page.ContentAsync());
+        await ChooseAsync(page, "Prompt", "list-249");
+        await Assertions.Expect(page.GetByLabel("Version B")).ToHaveValueAsync("1.0.0");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Run" }).ClickAsync();
+        await Assertions.Expect(page.GetByTestId("render").First).ToHaveTextAsync("text 249");
+        await ChooseAsync(page, "Prompt", "list-nope");
+        await Assertions.Expect(page.Locator("#prompt-error")).ToContainTextAsync("list-nope");
+        await Assertions.Expect(page.GetByLabel("Version B")).ToHaveCountAsync(0);
+
+        await page.GotoAsync("/experiments/new");
+        await page.Locator("[data-interactive=yes]").WaitForAsync();
+        await Assertions.Expect(page.Locator("#exp-prompt-suggested option")).ToHaveCountAsync(PageRequest.DefaultLimit);
+        Assert.DoesNotContain("list-249", await page.ContentAsync());
+        await ChooseAsync(page, "Prompt", "list-249");
+        await Assertions.Expect(page.Locator("#variant-0-version-suggested option")).ToHaveCountAsync(1);
+        await ChooseAsync(page, "Prompt", "list-nope");
+        await Assertions.Expect(page.Locator("#exp-prompt-error")).ToContainTextAsync("list-nope");
+        await Assertions.Expect(page.Locator("#variant-0-version-suggested option")).ToHaveCountAsync(0);
+    }
+
+    private static async Task ChooseAsync(IPage page, string label, string value)
+    {
+        var input = page.GetByLabel(label, new() { Exact = true });
+        await input.FillAsync(value);
+        await input.BlurAsync();
+    }
+}
