@@ -122,6 +122,7 @@ public sealed class PromptPagesTests(DashboardFixture fixture) : IClassFixture<D
 
         await page.GotoAsync($"/prompts/{name}?metrics=9.9.9");
         await Assertions.Expect(page.Locator("#metrics-version-error")).ToContainTextAsync("9.9.9");
+        await Assertions.Expect(page.Locator("h2#metrics")).ToHaveTextAsync("Metrics"); // not "Metrics of " with nothing after it
         await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = name, Exact = true })).ToBeVisibleAsync();
     }
 
