@@ -294,12 +294,13 @@ public sealed class PlaygroundPageTests(DashboardFixture fixture) : IClassFixtur
     {
         using var api = fixture.Server.CreateClient();
         var name = await DashboardFixture.CreateVersionsAsync(api, "play-long-", 300);
+        (await api.PutAsJsonAsync($"/api/prompts/{name}/labels/staging", new { version = "1.0.7" }, TestContext.Current.CancellationToken)).EnsureSuccessStatusCode();
         var page = await fixture.OpenAsync(fixture.WriterKey);
 
         await page.GotoAsync($"/playground?prompt={name}");
         await page.Locator("[data-interactive=yes]:has(#prompt)").WaitForAsync();
         await Assertions.Expect(page.GetByLabel("Version A")).ToHaveValueAsync("1.0.298");
-        await Assertions.Expect(page.Locator("#version-a-suggested option")).ToHaveCountAsync(PageRequest.DefaultLimit);
+        await Assertions.Expect(page.Locator("#version-a-suggested option")).ToHaveCountAsync(PageRequest.DefaultLimit + 1); // and staging's 1.0.7
         Assert.DoesNotContain("\"1.0.5\"", await page.ContentAsync());
 
         await page.GetByLabel("Version A").FillAsync("1.0.5");
@@ -308,6 +309,12 @@ public sealed class PlaygroundPageTests(DashboardFixture fixture) : IClassFixtur
         var results = page.GetByTestId("result");
         await Assertions.Expect(results.Nth(0).GetByTestId("render")).ToHaveTextAsync("v5");
         await Assertions.Expect(results.Nth(1).GetByTestId("render")).ToHaveTextAsync("v299");
+
+        // A label typed is the version it points at (the suggestions show labels as the text of their versions).
+        await page.GetByLabel("Version A").FillAsync("staging");
+        await page.GetByLabel("Version A").BlurAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Run" }).ClickAsync();
+        await Assertions.Expect(results.Nth(0).GetByTestId("render")).ToHaveTextAsync("v7");
 
         await page.GetByLabel("Version B").FillAsync("9.9.9");
         await page.GetByLabel("Version B").BlurAsync();

@@ -39,6 +39,7 @@ public sealed class VersionChoices(PromptRegistry registry, PromptResponse promp
     /// </summary>
     public async Task<(VersionResponse? Version, string? Error)> FindAsync(string version)
     {
+        if (prompt.Labels.TryGetValue(version, out var labelled)) version = labelled;
         if (newest.FirstOrDefault(v => v.Version == version) is { } read) return (read, null);
         try
         {
