@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text.Json;
+using PromptVault.Core.Prompts;
 using PromptVault.Core.Templates;
 
 namespace PromptVault.Core.Evaluations;
@@ -68,8 +69,10 @@ public static class TestCaseRules
         }
     }
 
+    /// <param name="variables">The version's variables, which each case's must fit (<see cref="VariablesProblem"/>); null only where no
+    /// version is at hand (the CLI comparing a file's cases with stored ones: the server checks them when they are sent).</param>
     /// <exception cref="InvalidInputException">A case or check breaks a rule; the exception's field names it.</exception>
-    public static IReadOnlyList<TestCase> Validate(IReadOnlyList<TestCase>? tests, string field = "tests")
+    public static IReadOnlyList<TestCase> Validate(IReadOnlyList<TestCase>? tests, string field = "tests", IReadOnlyList<VariableDefinition>? variables = null)
     {
         if (tests is null)
             throw Invalid("tests is required: a list of test cases (an empty list removes them).", field);
@@ -103,8 +106,37 @@ public static class TestCaseRules
             var checks = test.Expect.Select((check, j) => ValidateCheck(check, $"{at}.expect[{j}]")).ToList();
             valid.Add(test with { Name = name, Variables = test.Variables ?? EmptyVariables, Expect = checks });
         }
+        // After every case's own rules, so a case's misshapen check is named before another's variables.
+        for (var i = 0; variables is not null && i < valid.Count; i++)
+        {
+            if (VariablesProblem(valid[i], variables, "the version") is { } problem)
+                throw Invalid($"{field}[{i}] ('{valid[i].Name}') {problem}.", $"{field}[{i}].variables");
+        }
         return valid;
     }
+
+    /// <summary>
+    /// What is wrong with a case's variables for a version with <paramref name="variables"/>, or null: it gives one the version does
+    /// not have (a render ignores it, so the case would check a render that never used it, and could pass), or leaves out one the
+    /// version requires and has no default for (its render is refused). Checked when cases are saved, and again when they run, as a
+    /// new version is given its previous version's cases as they are, whatever variables it added or dropped.
+    /// </summary>
+    /// <param name="version">How the version is named in the message: <c>version 1.0.1</c>.</param>
+    public static string? VariablesProblem(TestCase test, IReadOnlyList<VariableDefinition> variables, string version)
+    {
+        var given = test.Variables ?? EmptyVariables;
+        var unknown = given.Keys.Where(key => !variables.Any(v => v.Name == key)).ToList();
+        if (unknown.Count > 0)
+            return $"gives {Quoted(unknown)}, which {version} does not have " +
+                $"(its variables: {(variables.Count == 0 ? "none" : string.Join(", ", variables.Select(v => v.Name)))})";
+        var missing = variables.Where(v => !v.IsOptional && !(given.TryGetValue(v.Name, out var value) && value.ValueKind != JsonValueKind.Null))
+            .Select(v => v.Name).ToList();
+        return missing.Count > 0
+            ? $"does not give {Quoted(missing)}, which {version} requires (required, with no defaultValue)"
+            : null;
+    }
+
+    private static string Quoted(IEnumerable<string> names) => string.Join(", ", names.Select(n => $"'{n}'"));
 
     private static TestExpectation ValidateCheck(TestExpectation? check, string at)
     {

@@ -32,18 +32,16 @@ public sealed class EvaluationService(PromptRegistry registry, IEvaluationStore 
     }
 
     /// <summary>Replaces a version's test cases (they are not part of its immutable body: adding a case creates no version).</summary>
-    public async Task<VersionTests> SaveTestsAsync(string name, string versionRef, VersionTests? body, string actor, CancellationToken cancellationToken = default)
-    {
-        var tests = TestCaseRules.Validate(body?.Tests);
-        return await ChangeTestsAsync(name, versionRef, _ => tests, actor, cancellationToken);
-    }
+    public Task<VersionTests> SaveTestsAsync(string name, string versionRef, VersionTests? body, string actor, CancellationToken cancellationToken = default) =>
+        ChangeTestsAsync(name, versionRef, _ => body?.Tests, actor, cancellationToken);
 
     /// <summary>Appends one case to a version's test cases (the playground's "Save as test case"), checked with the others as a save is.
     /// Two appends at once both land: each is decided on the cases as stored when it commits.</summary>
     public Task<VersionTests> AddTestAsync(string name, string versionRef, TestCase? test, string actor, CancellationToken cancellationToken = default) =>
-        ChangeTestsAsync(name, versionRef, stored => TestCaseRules.Validate([.. stored, test!]), actor, cancellationToken);
+        ChangeTestsAsync(name, versionRef, stored => [.. stored, test!], actor, cancellationToken);
 
-    private async Task<VersionTests> ChangeTestsAsync(string name, string versionRef, Func<IReadOnlyList<TestCase>, IReadOnlyList<TestCase>> change,
+    /// <summary>Stores <paramref name="change"/>'s cases, checked against the version's variables as well as on their own.</summary>
+    private async Task<VersionTests> ChangeTestsAsync(string name, string versionRef, Func<IReadOnlyList<TestCase>, IReadOnlyList<TestCase>?> change,
         string actor, CancellationToken cancellationToken)
     {
         var (prompt, version) = await RequireVersionAsync(name, versionRef, cancellationToken);
@@ -52,7 +50,7 @@ public sealed class EvaluationService(PromptRegistry registry, IEvaluationStore 
         {
             await store.ChangeTestsAsync(version.Id, stored =>
             {
-                saved = change(stored);
+                saved = TestCaseRules.Validate(change(stored), variables: version.Variables);
                 return (saved, new AuditEntry(0, time.GetUtcNow(), actor, AuditActions.TestsChanged, prompt.Name, version.Version.ToString(),
                     Cases(stored.Count), Cases(saved.Count)));
             }, cancellationToken);
@@ -133,13 +131,9 @@ public sealed class EvaluationService(PromptRegistry registry, IEvaluationStore 
 
     private async Task<CaseResult> RunCaseAsync(RunSetup run, TestCase test, CancellationToken cancellationToken)
     {
-        // A render ignores a variable the version does not have, so a case naming one (misspelt, or renamed by a later version its cases
-        // were carried to) would check a render that never used it, and could pass.
-        var unknown = (test.Variables?.Keys ?? []).Where(key => !run.Version.Variables.Any(v => v.Name == key)).ToList();
-        if (unknown.Count > 0)
-            return new CaseResult(test.Name!, false, [new CheckResult("render", false,
-                $"the case gives {string.Join(", ", unknown.Select(n => $"'{n}'"))}, which version {run.Version.Version} does not have " +
-                $"(its variables: {(run.Version.Variables.Count == 0 ? "none" : string.Join(", ", run.Version.Variables.Select(v => v.Name)))})")], null);
+        // Checked again here: a version is given its previous version's cases as they are (TestCaseRules.VariablesProblem).
+        if (TestCaseRules.VariablesProblem(test, run.Version.Variables, $"version {run.Version.Version}") is { } problem)
+            return new CaseResult(test.Name!, false, [new CheckResult("render", false, $"the case {problem}")], null);
         RenderResponse rendered;
         try
         {

@@ -154,7 +154,7 @@ public sealed class EvaluationsApiTests(ServerFixture fixture) : IClassFixture<S
     {
         var name = await CreateSupportPromptAsync(_client);
         await PutAsync(_client, VersionPath(name, "1.0.0") + "/tests",
-            Tests(new { name = "no company", variables = new { }, expect = new[] { new { type = "contains", value = "x" } } }));
+            Tests(new { name = "numeric company", variables = new { company_name = 5 }, expect = new[] { new { type = "contains", value = "x" } } }));
 
         var (_, run) = await PostAsync(_client, VersionPath(name, "1.0.0") + "/evaluate", null);
 
@@ -162,22 +162,74 @@ public sealed class EvaluationsApiTests(ServerFixture fixture) : IClassFixture<S
         Assert.Contains("company_name", run!["cases"]![0]!["checks"]![0].Str("reason"));
     }
 
+    /// <summary>Stored, such a case only failed when run: one lacking a required variable never renders, and one giving a
+    /// variable the version lacks checks a render that ignored it.</summary>
+    [Theory]
+    [InlineData("""{ "customer_name": "Ann" }""", "tests[1] ('bad') does not give 'company_name', which the version requires (required, with no defaultValue).")]
+    [InlineData("""{ "company_name": null }""", "tests[1] ('bad') does not give 'company_name', which the version requires (required, with no defaultValue).")]
+    [InlineData("""{ "company_name": "Acme", "custmer_name": "Ann" }""",
+        "tests[1] ('bad') gives 'custmer_name', which the version does not have (its variables: company_name, customer_name, previous_messages).")]
+    public async Task PutTests_CaseVariablesDoNotFitTheVersion_Returns400NamingCaseAndVariable(string variables, string detail)
+    {
+        var name = await CreateSupportPromptAsync(_client);
+        var body = JsonNode.Parse($$"""
+            { "tests": [
+                { "name": "fine", "variables": { "company_name": "Acme" }, "expect": [ { "type": "contains", "value": "x" } ] },
+                { "name": "bad", "variables": {{variables}}, "expect": [ { "type": "contains", "value": "x" } ] } ] }
+            """);
+
+        var (status, problem) = await PutAsync(_client, VersionPath(name, "1.0.0") + "/tests", body);
+        var (_, stored) = await GetAsync(_client, VersionPath(name, "1.0.0") + "/tests");
+
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Equal("invalid_test", problem.Str("code"));
+        Assert.Equal("tests[1].variables", problem.Str("field"));
+        Assert.Equal(detail, problem.Str("detail"));
+        Assert.Empty(stored!["tests"]!.AsArray());
+    }
+
     [Fact]
-    public async Task Evaluate_CaseGivesAVariableTheVersionDoesNotHave_FailsThatCaseNamingIt()
+    public async Task NewVersion_WithTestsLackingARequiredVariable_Returns400AndCreatesNoVersion()
+    {
+        var name = await CreateSupportPromptAsync(_client);
+
+        var (status, problem) = await PostAsync(_client, $"/api/prompts/{name}/versions", new
+        {
+            content = SupportTemplate + "\nBe brief.", changeDescription = "brief",
+            tests = new[] { new { name = "no company", variables = new { }, expect = new[] { new { type = "contains", value = "x" } } } },
+        });
+        var (missing, _) = await GetAsync(_client, VersionPath(name, "1.0.1"));
+
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Equal("tests[0].variables", problem.Str("field"));
+        Assert.Contains("does not give 'company_name'", problem.Str("detail"));
+        Assert.Equal(HttpStatusCode.NotFound, missing);
+    }
+
+    /// <summary>A new version is given its previous version's cases as they are; a variable it added or dropped is reported by the run.</summary>
+    [Fact]
+    public async Task Evaluate_CarriedCases_ThatDoNotFitTheNewVersionsVariables_FailNamingTheVariable()
     {
         var name = await CreateSupportPromptAsync(_client);
         await PutAsync(_client, VersionPath(name, "1.0.0") + "/tests", Tests(
-            new { name = "misspelt", variables = new { company_name = "Acme", custmer_name = "Ann" }, expect = new[] { new { type = "contains", value = "Acme" } } },
-            Case("fine", "Acme", new { type = "contains", value = "Acme" })));
+            new { name = "with customer", variables = new { company_name = "Acme", customer_name = "Ann" }, expect = new[] { new { type = "contains", value = "Acme" } } },
+            Case("company only", "Acme", new { type = "contains", value = "Acme" })));
+        await NewVersionAsync(_client, name, new
+        {
+            content = "Support for {{company_name}} in a {{tone}} tone.", changeDescription = "tone",
+            variables = new object[]
+            {
+                new { name = "company_name", type = "string", required = true },
+                new { name = "tone", type = "string", required = true },
+            },
+        });
 
-        var (_, run) = await PostAsync(_client, VersionPath(name, "1.0.0") + "/evaluate", null);
+        var (_, run) = await PostAsync(_client, VersionPath(name, "2.0.0") + "/evaluate", null);
 
         Assert.Equal("failed", run.Str("status"));
         var cases = run!["cases"]!.AsArray();
-        Assert.False(cases[0]!["passed"]!.GetValue<bool>());
-        Assert.Equal("the case gives 'custmer_name', which version 1.0.0 does not have (its variables: company_name, customer_name, previous_messages)",
-            cases[0]!["checks"]![0].Str("reason"));
-        Assert.True(cases[1]!["passed"]!.GetValue<bool>());
+        Assert.Equal("the case gives 'customer_name', which version 2.0.0 does not have (its variables: company_name, tone)", cases[0]!["checks"]![0].Str("reason"));
+        Assert.Equal("the case does not give 'tone', which version 2.0.0 requires (required, with no defaultValue)", cases[1]!["checks"]![0].Str("reason"));
     }
 
     [Fact]
