@@ -1,14 +1,17 @@
 using System.Net;
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.AI;
+using Microsoft.Extensions.DependencyInjection;
 using PromptVault.Core.Auth;
 using PromptVault.Core.Metrics;
+using PromptVault.Core.Models;
 using PromptVault.Server.Hosting;
 using static PromptVault.Server.Tests.ApiCalls;
 
 namespace PromptVault.Server.Tests.Api;
 
 /// <summary>A server with models configured: one answering (a fake provider on loopback), one failing with 500, one too slow, one answering
-/// an HTML page with 200 (a proxy in the way), one failing with 500 only for prompts holding "Refuse me", one rate-limited (429 with a long Retry-After) and allowed a retry,
+/// an HTML page with 200 (a proxy in the way) and one such page as a stream's event, one failing with 500 only for prompts holding "Refuse me", one rate-limited (429 with a long Retry-After) and allowed a retry,
 /// one answering more than its MaxAnswerBytes and allowed retries; and one unreachable.</summary>
 public sealed class PlaygroundFixture : IAsyncLifetime
 {
@@ -31,6 +34,8 @@ public sealed class PlaygroundFixture : IAsyncLifetime
         slow.Delay = TimeSpan.FromSeconds(10);
         var garbled = await StartAsync(FakeModelServer.StartAsync(cancellationToken));
         garbled.Script = _ => new FakeReply("", Body: "<html>Sign in to the proxy</html>");
+        var garbledStream = await StartAsync(FakeModelServer.StartAsync(cancellationToken));
+        garbledStream.Script = _ => new FakeReply("", Body: "data: <html>Sign in to the proxy</html>\n\n");
         var picky = await StartAsync(FakeModelServer.StartAsync(cancellationToken));
         picky.Script = request => request["messages"]!.ToJsonString().Contains("Refuse me", StringComparison.Ordinal)
             ? new FakeReply("", (int)HttpStatusCode.InternalServerError)
@@ -45,6 +50,7 @@ public sealed class PlaygroundFixture : IAsyncLifetime
             .. Settings("failing", failing.Endpoint),
             .. Settings("slow", slow.Endpoint, "--PromptVault:Models:slow:Timeout=00:00:00.500"),
             .. Settings("garbled", garbled.Endpoint),
+            .. Settings("garbledStream", garbledStream.Endpoint),
             .. Settings("picky", picky.Endpoint),
             .. Settings("limited", limited.Endpoint, "--PromptVault:Models:limited:Timeout=00:00:01", "--PromptVault:Models:limited:MaxRetries=1"),
             .. Settings("bulky", Bulky.Endpoint, "--PromptVault:Models:bulky:MaxAnswerBytes=1000", "--PromptVault:Models:bulky:MaxRetries=2"),
@@ -276,6 +282,26 @@ public sealed class PlaygroundApiTests(PlaygroundFixture fixture, ServerFixture 
         Assert.Equal(HttpStatusCode.BadGateway, status);
         Assert.Equal("model_error", body.Str("code"));
         Assert.Contains($"model '{model}' (gpt-4o-mini) failed: {failure}", body.Str("detail"));
+    }
+
+    /// <summary>Nothing in the product asks for a streamed answer; a model's client still fails one as it fails a single answer,
+    /// so what describes that failure (ModelCaller.Describe) describes this one.</summary>
+    [Theory]
+    [InlineData("bulky", "the model's answer exceeded 1000 bytes (PromptVault:Models:bulky:MaxAnswerBytes)")]
+    [InlineData("garbledStream", "the provider's answer is not a chat completion")]
+    [InlineData("slow", "the provider did not answer within 0.5 s (PromptVault:Models:slow:Timeout)")]
+    public async Task StreamedAnswer_TooLargeUnreadableOrTooSlow_FailsAsASingleAnswerDoes(string model, string failure)
+    {
+        var client = fixture.Server.Services.GetRequiredService<ModelCatalog>().Require(model).Client;
+
+        var error = await Assert.ThrowsAnyAsync<Exception>(async () =>
+        {
+            await foreach (var _ in client.GetStreamingResponseAsync([new ChatMessage(ChatRole.User, "Hello")], cancellationToken: TestContext.Current.CancellationToken))
+            {
+            }
+        });
+
+        Assert.Equal(failure, error.Message);
     }
 
     [Fact]
