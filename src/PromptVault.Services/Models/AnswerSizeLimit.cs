@@ -8,6 +8,8 @@ internal sealed class AnswerTooLargeException(long maxBytes, string setting)
 /// <summary>
 /// The HTTP handler of a model's client: every answer body is read through a stream that fails with an
 /// <see cref="AnswerTooLargeException"/> before handing out a byte past <paramref name="maxBytes"/>, so nothing buffers more.
+/// An error answer's body is cut there instead: the call fails because of the provider's HTTP error, reported with the start of
+/// its body, not because of the error page's size.
 /// Redirects are not followed and the client sets no timeout of its own, as with the OpenAI SDK's default transport.
 /// </summary>
 /// <param name="setting">The configuration key of <paramref name="maxBytes"/>, which the failure names.</param>
@@ -30,14 +32,15 @@ internal sealed class AnswerSizeLimitHandler(long maxBytes, string setting) : De
 
     private HttpResponseMessage Bounded(HttpResponseMessage response, Stream body)
     {
-        var bounded = new StreamContent(new BoundedStream(body, maxBytes, setting));
+        var bounded = new StreamContent(new BoundedStream(body, maxBytes, setting, Cut: !response.IsSuccessStatusCode));
         foreach (var header in response.Content.Headers) bounded.Headers.TryAddWithoutValidation(header.Key, header.Value);
         response.Content = bounded;
         return response;
     }
 
-    /// <summary>A read-only stream over <paramref name="inner"/> that fails when a read would go past <paramref name="maxBytes"/>.</summary>
-    private sealed class BoundedStream(Stream inner, long maxBytes, string setting) : Stream
+    /// <summary>A read-only stream over <paramref name="inner"/> that fails when a read would go past <paramref name="maxBytes"/>,
+    /// or, when <paramref name="Cut"/>, ends there.</summary>
+    private sealed class BoundedStream(Stream inner, long maxBytes, string setting, bool Cut) : Stream
     {
         private long _read;
 
@@ -57,8 +60,8 @@ internal sealed class AnswerSizeLimitHandler(long maxBytes, string setting) : De
         public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
             Count(await inner.ReadAsync(buffer[..Allowed(buffer.Length)], cancellationToken));
 
-        /// <summary>Up to one byte past the limit, enough to tell an answer of exactly the limit from a longer one.</summary>
-        private int Allowed(int wanted) => (int)Math.Min(wanted, maxBytes - _read + 1);
+        /// <summary>Up to one byte past the limit, enough to tell an answer of exactly the limit from a longer one (none when cutting).</summary>
+        private int Allowed(int wanted) => (int)Math.Min(wanted, maxBytes - _read + (Cut ? 0 : 1));
 
         private int Count(int read)
         {

@@ -12,7 +12,7 @@ namespace PromptVault.Server.Tests.Api;
 
 /// <summary>A server with models configured: one answering (a fake provider on loopback), one failing with 500, one too slow, one answering
 /// an HTML page with 200 (a proxy in the way) and one such page as a stream's event, one failing with 500 only for prompts holding "Refuse me", one rate-limited (429 with a long Retry-After) and allowed a retry,
-/// one answering more than its MaxAnswerBytes and allowed retries; and one unreachable.</summary>
+/// one answering more than its MaxAnswerBytes and allowed retries, one answering an error longer than that; and one unreachable.</summary>
 public sealed class PlaygroundFixture : IAsyncLifetime
 {
     private readonly List<IAsyncDisposable> _started = [];
@@ -44,6 +44,9 @@ public sealed class PlaygroundFixture : IAsyncLifetime
         limited.Script = _ => new FakeReply("", (int)HttpStatusCode.TooManyRequests, RetryAfter: TimeSpan.FromSeconds(30));
         Bulky = await StartAsync(FakeModelServer.StartAsync(cancellationToken));
         Bulky.Answer = _ => new string('x', 5000);
+        var bulkyError = await StartAsync(FakeModelServer.StartAsync(cancellationToken));
+        bulkyError.Script = _ => new FakeReply("", (int)HttpStatusCode.ServiceUnavailable,
+            Body: $$"""{ "error": { "message": "overloaded {{new string('x', 5000)}}", "type": "server_error" } }""");
         Server = await StartAsync(RunningServer.StartAsync(new ServerSetup(
         [
             .. Settings("default", Model.Endpoint, "--PromptVault:Models:default:ApiKey=sk-test"),
@@ -54,6 +57,7 @@ public sealed class PlaygroundFixture : IAsyncLifetime
             .. Settings("picky", picky.Endpoint),
             .. Settings("limited", limited.Endpoint, "--PromptVault:Models:limited:Timeout=00:00:01", "--PromptVault:Models:limited:MaxRetries=1"),
             .. Settings("bulky", Bulky.Endpoint, "--PromptVault:Models:bulky:MaxAnswerBytes=1000", "--PromptVault:Models:bulky:MaxRetries=2"),
+            .. Settings("bulkyError", bulkyError.Endpoint, "--PromptVault:Models:bulkyError:MaxAnswerBytes=1000"),
             // Port 1 on loopback: nothing listens, so the connection is refused.
             .. Settings("down", "http://127.0.0.1:1/v1"),
         ]), cancellationToken));
@@ -273,6 +277,8 @@ public sealed class PlaygroundApiTests(PlaygroundFixture fixture, ServerFixture 
     [InlineData("limited", "the provider did not answer within 1 s (PromptVault:Models:limited:Timeout)")]
     [InlineData("garbled", "the provider's answer is not a chat completion: '<' is an invalid start of a value.")]
     [InlineData("bulky", "the model's answer exceeded 1000 bytes (PromptVault:Models:bulky:MaxAnswerBytes)")]
+    // An error's body past MaxAnswerBytes is cut there: the call failed because of the error, not its size.
+    [InlineData("bulkyError", "the provider answered HTTP 503: { \"error\": { \"message\": \"overloaded xxx")]
     public async Task Run_ProviderFailsUnreachableOrTooSlow_Returns502SayingWhich(string model, string failure)
     {
         var name = await CreateSupportPromptAsync(_client);
