@@ -55,6 +55,26 @@ public sealed class TestCommandTests(ServerFixture fixture) : IClassFixture<Serv
     }
 
     [Fact]
+    public async Task Push_ACaseLacksARequiredVariable_IsRefusedNamingTheCaseAndVariable_NothingStored()
+    {
+        using var folder = new TempFolder();
+        var name = ApiCalls.UniqueName("cli-test");
+        var file = folder.Write("p.md", PromptFile(name, "Hello {{who}}.", """
+              - name: nobody
+                variables: {}
+                expect:
+                  - { type: contains, value: Hello }
+            """));
+
+        var pushed = await Cli.RunAsync(fixture.Server, null, "push", file);
+        var listed = await Cli.RunAsync(fixture.Server, null, "get", name);
+
+        Assert.NotEqual(0, pushed.ExitCode);
+        Assert.Contains("tests[0] ('nobody') does not give 'who', which the version requires (required, with no defaultValue).", pushed.Error);
+        Assert.NotEqual(0, listed.ExitCode);
+    }
+
+    [Fact]
     public async Task Test_NoTests_ExitsOneWithTheServersProblem()
     {
         using var folder = new TempFolder();
