@@ -1,11 +1,15 @@
 using System.CommandLine;
+using System.Globalization;
+using System.Numerics;
 using PromptVault.Cli.Commands;
 using PromptVault.Core;
 using PromptVault.Client;
 using PromptVault.Core.Auth;
 using PromptVault.Core.Contracts;
+using PromptVault.Core.Experiments;
 using PromptVault.Core.Metrics;
 using PromptVault.Core.Prompts;
+using PromptVault.Core.Storage;
 using PromptVault.Core.Versioning;
 using PromptVault.Server.Hosting;
 
@@ -272,7 +276,8 @@ internal static class Program
     }
 
     private static Option<int?> Limit(string what) =>
-        new("--limit") { Description = $"Only the newest N {what} (1–1000); all of them by default.", HelpName = "N" };
+        new Option<int?>("--limit") { Description = $"Only the newest N {what} (1–{PageRequest.MaxLimit}); all of them by default.", HelpName = "N" }
+            .Within(1, PageRequest.MaxLimit);
 
     private static Command Experiment(CliContext context, RemoteOptions remote)
     {
@@ -287,10 +292,14 @@ internal static class Program
         var target = new Option<string>("--target") { Description = "The metric that decides the winner.", DefaultValueFactory = _ => Names.Of(MetricName.ConversionRate), HelpName = "METRIC" };
         target.AcceptOnlyFromAmong(Enum.GetValues<MetricName>().Select(m => Names.Of(m)).ToArray());
         var description = new Option<string?>("--description") { Description = "What the experiment tests.", HelpName = "TEXT" };
-        var minimumSampleSize = new Option<int?>("--min-samples") { Description = "Units (users) per variant with the target metric before it may complete by itself (default 100, never fewer than 50).", HelpName = "N" };
-        var confidence = new Option<double?>("--confidence") { Description = "Confidence level (default 0.95).", HelpName = "LEVEL" };
-        var mde = new Option<double?>("--mde") { Description = "Minimum detectable effect, relative (default 0.10).", HelpName = "EFFECT" };
-        var power = new Option<double?>("--power") { Description = "Power for the sample size (default 0.8).", HelpName = "POWER" };
+        var minimumSampleSize = new Option<int?>("--min-samples") { Description = "Units (users) per variant with the target metric before it may complete by itself (default 100, never fewer than 50).", HelpName = "N" }
+            .Within(ExperimentRules.MinMinimumSampleSize);
+        var confidence = new Option<double?>("--confidence") { Description = "Confidence level (default 0.95).", HelpName = "LEVEL" }
+            .Within(ExperimentRules.ConfidenceLevelRange.Min, ExperimentRules.ConfidenceLevelRange.Max);
+        var mde = new Option<double?>("--mde") { Description = "Minimum detectable effect, relative (default 0.10).", HelpName = "EFFECT" }
+            .Within(ExperimentRules.MinimumDetectableEffectRange.Min, ExperimentRules.MinimumDetectableEffectRange.Max);
+        var power = new Option<double?>("--power") { Description = "Power for the sample size (default 0.8).", HelpName = "POWER" }
+            .Within(ExperimentRules.PowerRange.Min, ExperimentRules.PowerRange.Max);
         var guardrails = new Option<string[]>("--guardrail") { Description = "METRIC=THRESHOLD: pause if METRIC worsens by more than THRESHOLD (relative). Repeatable.", HelpName = "METRIC=THRESHOLD" };
         var promoteWinner = new Option<bool>("--promote-winner") { Description = "Promote the winner to production when the experiment completes." };
         var create = new Command("create", "Create an experiment (in draft) that splits a prompt's traffic between versions.")
@@ -347,13 +356,29 @@ internal static class Program
     private static Command Demo(CliContext context, RemoteOptions remote)
     {
         var prompt = new Option<string>("--prompt") { Description = "The prompt to experiment on (created when missing).", DefaultValueFactory = _ => "customer-support", HelpName = "NAME" };
-        var users = new Option<int>("--users") { Description = "How many users to simulate.", DefaultValueFactory = _ => 3_000, HelpName = "N" };
+        var users = new Option<int>("--users") { Description = "How many users to simulate.", DefaultValueFactory = _ => 3_000, HelpName = "N" }.Within(1);
         var seed = new Option<int>("--seed") { Description = "The simulation's random seed.", DefaultValueFactory = _ => 1, HelpName = "N" };
         var command = new Command("demo", "Run the customer-support experiment (control 50%, casual 25%, structured 25%) on simulated users against a running server, and print the results.")
             { prompt, users, seed };
         remote.AddTo(command);
         command.SetAction((result, ct) => new DemoCommand(context).InvokeAsync(remote.Read(result), result.GetValue(prompt)!, result.GetValue(users), result.GetValue(seed), ct));
         return command;
+    }
+
+    /// <summary>
+    /// Refuses a value of <paramref name="option"/> outside <paramref name="min"/>..<paramref name="max"/> as bad usage (exit 2),
+    /// naming the option and the range; the bounds are the server's, so it is never sent a value it would refuse.
+    /// </summary>
+    private static TOption Within<TOption, TNumber>(this TOption option, TNumber min, TNumber? max = null)
+        where TOption : Option where TNumber : struct, INumber<TNumber>
+    {
+        option.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<TNumber?>() is { } value && !(value >= min && (max is null || value <= max.Value)))
+                result.AddError(string.Create(CultureInfo.InvariantCulture,
+                    $"{option.Name} must be {(max is null ? $"at least {min}" : $"between {min} and {max}")}, got {value}."));
+        });
+        return option;
     }
 
     private static TEnum? Parse<TEnum>(string? text) where TEnum : struct, Enum =>

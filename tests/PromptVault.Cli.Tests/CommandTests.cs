@@ -135,8 +135,28 @@ public sealed class CommandTests(ServerFixture fixture) : IClassFixture<ServerFi
         using var document = JsonDocument.Parse(audit.Out);
         Assert.Equal(2, document.RootElement.GetProperty("entries").GetArrayLength());
         Assert.Equal(3, document.RootElement.GetProperty("total").GetInt32());
-        Assert.Equal(1, tooMany.ExitCode);
-        Assert.Contains("limit", tooMany.Error);
+        Assert.Equal(2, tooMany.ExitCode);
+        Assert.Contains("--limit must be between 1 and 1000, got 5000.", tooMany.Error);
+    }
+
+    /// <summary>
+    /// A numeric option out of the server's range is bad usage (exit 2) naming the option and the range, refused before any
+    /// request: <c>history --limit 0</c> went to the server and exited 1 with its <c>invalid_limit</c>.
+    /// </summary>
+    [Theory]
+    [InlineData("--limit must be between 1 and 1000, got 0.", "history", "p", "--limit", "0")]
+    [InlineData("--limit must be between 1 and 1000, got 0.", "audit", "--limit", "0")]
+    [InlineData("--min-samples must be at least 1, got 0.", "experiment", "create", "e", "--prompt", "p", "--variant", "a=1.0.0:50", "--min-samples", "0")]
+    [InlineData("--confidence must be between 0.5 and 0.9999, got 95.", "experiment", "create", "e", "--prompt", "p", "--variant", "a=1.0.0:50", "--confidence", "95")]
+    [InlineData("--mde must be between 0.001 and 10, got 0.", "experiment", "create", "e", "--prompt", "p", "--variant", "a=1.0.0:50", "--mde", "0")]
+    [InlineData("--power must be between 0.5 and 0.99, got 1.", "experiment", "create", "e", "--prompt", "p", "--variant", "a=1.0.0:50", "--power", "1")]
+    [InlineData("--users must be at least 1, got 0.", "demo", "--users", "0")]
+    public async Task NumericOption_OutOfTheServersRange_IsAUsageErrorNamingTheRange(string error, params string[] args)
+    {
+        var result = await Cli.RunAsync(fixture.Server, null, args);
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains(error, result.Error);
     }
 
     [Fact]

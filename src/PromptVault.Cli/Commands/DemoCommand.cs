@@ -51,8 +51,6 @@ internal sealed class DemoCommand(CliContext context)
     public Task<int> InvokeAsync(RemoteSettings remote, string promptName, int users, int seed, CancellationToken cancellationToken) =>
         context.CallServerAsync(remote, async client =>
         {
-            if (users < 1)
-                throw CliException.Usage($"--users must be at least 1, got {users}.");
             var experiment = await SetUpAsync(client, promptName, cancellationToken);
             context.Error.WriteLine($"Experiment {experiment.Name} ({experiment.Id}) is running: {string.Join(", ", experiment.Variants.Select(v => $"{v.Name} {v.Version} {v.Weight}%"))}.");
 

@@ -1,3 +1,4 @@
+using System.Globalization;
 using PromptVault.Core.Contracts;
 using PromptVault.Core.Metrics;
 using PromptVault.Core.Prompts;
@@ -13,6 +14,10 @@ public static class ExperimentRules
     public const double DefaultMinimumDetectableEffect = 0.10;
     public const double DefaultPower = 0.8;
     public const MetricName DefaultTargetMetric = MetricName.ConversionRate;
+    public const int MinMinimumSampleSize = 1;
+    public static readonly (double Min, double Max) ConfidenceLevelRange = (0.5, 0.9999);
+    public static readonly (double Min, double Max) MinimumDetectableEffectRange = (0.001, 10);
+    public static readonly (double Min, double Max) PowerRange = (0.5, 0.99);
 
     /// <summary>Checks everything that needs no stored data: names, weights, numbers, guardrails.</summary>
     public static void Validate(CreateExperimentRequest request)
@@ -23,11 +28,11 @@ public static class ExperimentRules
         PromptRules.ValidatePromptName(request.Prompt, "prompt");
         ValidateVariants(request.Variants);
 
-        if (request.MinimumSampleSize is < 1)
-            throw Invalid("minimumSampleSize", $"minimumSampleSize must be at least 1, got {request.MinimumSampleSize}.");
-        InRange(request.ConfidenceLevel, "confidenceLevel", 0.5, 0.9999, "between 0.5 and 0.9999 (e.g. 0.95)");
-        InRange(request.MinimumDetectableEffect, "minimumDetectableEffect", 0.001, 10, "a relative change between 0.001 and 10 (0.10 is 10%)");
-        InRange(request.Power, "power", 0.5, 0.99, "between 0.5 and 0.99 (e.g. 0.8)");
+        if (request.MinimumSampleSize < MinMinimumSampleSize)
+            throw Invalid("minimumSampleSize", $"minimumSampleSize must be at least {MinMinimumSampleSize}, got {request.MinimumSampleSize}.");
+        InRange(request.ConfidenceLevel, "confidenceLevel", ConfidenceLevelRange, "between {0} and {1} (e.g. 0.95)");
+        InRange(request.MinimumDetectableEffect, "minimumDetectableEffect", MinimumDetectableEffectRange, "a relative change between {0} and {1} (0.10 is 10%)");
+        InRange(request.Power, "power", PowerRange, "between {0} and {1} (e.g. 0.8)");
         ValidateGuardrails(request.Guardrails);
     }
 
@@ -73,7 +78,7 @@ public static class ExperimentRules
                 throw Invalid($"{field}.metric", $"{field}.metric {Names.Of(metric)} has another guardrail already.");
             if (guardrail.Threshold is not { } threshold)
                 throw Invalid($"{field}.threshold", $"{field}.threshold is required: the worst relative change allowed (0.10 is 10%).");
-            InRange(threshold, $"{field}.threshold", 0, 10, "a relative change between 0 and 10 (0.10 is 10%)");
+            InRange(threshold, $"{field}.threshold", (0, 10), "a relative change between {0} and {1} (0.10 is 10%)");
         }
     }
 
@@ -83,10 +88,10 @@ public static class ExperimentRules
             throw Invalid(field, $"{field} is required and must not be empty.");
     }
 
-    private static void InRange(double? value, string field, double min, double max, string expected)
+    private static void InRange(double? value, string field, (double Min, double Max) range, string expected)
     {
-        if (value is { } number && !(number >= min && number <= max))
-            throw Invalid(field, $"{field} must be {expected}, got {number}.");
+        if (value is { } number && !(number >= range.Min && number <= range.Max))
+            throw Invalid(field, $"{field} must be {string.Format(CultureInfo.InvariantCulture, expected, range.Min, range.Max)}, got {number}.");
     }
 
     private static InvalidInputException Invalid(string field, InvariantMessage message) => new("invalid_experiment", message.ToStringAndClear(), field);
