@@ -159,6 +159,22 @@ public sealed class CommandTests(ServerFixture fixture) : IClassFixture<ServerFi
         Assert.Contains(error, result.Error);
     }
 
+    /// <summary>An unchanged file with --bump printed "unchanged" and exited 0 without a word about the bump it dropped.</summary>
+    [Fact]
+    public async Task Push_BumpOnAnUnchangedFile_SaysTheBumpWasNotApplied()
+    {
+        using var folder = new TempFolder();
+        var file = folder.Write("p.md", PromptFile("bump-unchanged"));
+        await Cli.RunAsync(fixture.Server, null, "push", file);
+
+        var result = await Cli.RunAsync(fixture.Server, null, "push", file, "--bump", "major");
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Equal("bump-unchanged 1.0.0 unchanged", result.Out.Trim());
+        Assert.Contains("unchanged: --bump major not applied", result.Error);
+        Assert.Contains("(1.0.0 stays the latest)", result.Error);
+    }
+
     [Fact]
     public async Task Push_Bump_RaisesTheVersionMoreThanNeeded()
     {

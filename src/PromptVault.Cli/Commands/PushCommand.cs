@@ -130,12 +130,21 @@ internal sealed class PushCommand(CliContext context)
                 catch (PromptVaultApiException e) when (e.StatusCode == HttpStatusCode.Conflict && e.Code == "version_unchanged")
                 {
                     // The server decides what "the same" is; its word wins over the local comparison.
-                    return await UpdateTestsAsync(client, plan, cancellationToken) ?? Unchanged(plan);
+                    return await NoNewVersionAsync(client, plan, bump, cancellationToken);
                 }
 
             default:
-                return await UpdateTestsAsync(client, plan, cancellationToken) ?? Unchanged(plan);
+                return await NoNewVersionAsync(client, plan, bump, cancellationToken);
         }
+    }
+
+    /// <summary>The file makes no new version: its tests may still replace the latest version's, and a --bump has nothing to raise, which is said.</summary>
+    private async Task<PushResult> NoNewVersionAsync(PromptVaultClient client, Plan plan, VersionBump? bump, CancellationToken cancellationToken)
+    {
+        var result = await UpdateTestsAsync(client, plan, cancellationToken) ?? Unchanged(plan);
+        if (bump is { } asked)
+            context.WriteWarning($"{plan.Path}: {result.Result}: --bump {Names.Of(asked)} not applied; the content, variables and metadata are unchanged, so no new version was made ({result.Version} stays the latest).");
+        return result;
     }
 
     /// <summary>
