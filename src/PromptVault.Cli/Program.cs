@@ -160,7 +160,12 @@ internal static class Program
     {
         var name = new Argument<string>("NAME") { Description = "The prompt's name." };
         var version = new Argument<string>("VERSION") { Description = "The version to move." };
-        var status = new Argument<string>("STATUS") { Description = "The new status; approved needs a key other than the version's author's, production promotes." };
+        // HelpName keeps the usage lines short; the accepted values are in the description.
+        var status = new Argument<string>("STATUS")
+        {
+            Description = $"The new status: {Names.AllOf<VersionStatus>()}; approved needs a key other than the version's author's, production promotes.",
+            HelpName = "STATUS",
+        };
         status.AcceptOnlyFromAmong(Enum.GetValues<VersionStatus>().Select(s => Names.Of(s)).ToArray());
         var command = new Command("status", "Move a version through the lifecycle (review, approved, ...).") { name, version, status };
         remote.AddTo(command);

@@ -52,6 +52,19 @@ public sealed class CommandTests(ServerFixture fixture) : IClassFixture<ServerFi
             Assert.Contains($"  {command}", result.Out);
     }
 
+    /// <summary>The status line of the top-level help listed every status in its usage, widening the whole command column.</summary>
+    [Fact]
+    public async Task Help_Status_ShowsAPlaceholderInTheUsage_AndTheValuesInItsHelp()
+    {
+        var top = await Cli.RunAsync(Cli.NoEnvironment, "--help");
+        var status = await Cli.RunAsync(Cli.NoEnvironment, "status", "--help");
+
+        Assert.Contains("  status <NAME> <VERSION> <STATUS> ", top.Out);
+        Assert.Contains(" status <NAME> <VERSION> <STATUS> [options]", status.Out);
+        Assert.Contains("The new status: draft, review, approved, production, deprecated, archived;", status.Out);
+        Assert.Equal(2, (await Cli.RunAsync(Cli.NoEnvironment, "status", "p", "1.0.0", "shipped")).ExitCode);
+    }
+
     [Fact]
     public async Task Parse_NoCommand_ExitsTwo()
     {
