@@ -435,6 +435,7 @@ public sealed class CommandTests(ServerFixture fixture) : IClassFixture<ServerFi
         using var document = JsonDocument.Parse(result.Out);
         Assert.Equal("Hello world.", document.RootElement.GetProperty("content").GetString());
         Assert.Equal("1.0.0", document.RootElement.GetProperty("version").GetString());
+        Assert.Equal(JsonValueKind.Null, document.RootElement.GetProperty("unitId").ValueKind);
     }
 
     [Fact]

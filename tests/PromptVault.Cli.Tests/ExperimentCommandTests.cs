@@ -75,7 +75,12 @@ public sealed class ExperimentCommandTests(ServerFixture fixture) : IClassFixtur
 
         var rendered = await Cli.RunAsync(Server, null, "render", name, "--var", "company_name=Acme", "--unit", "user-7", "--json");
         Assert.True(rendered.ExitCode == 0, rendered.ToString());
-        Assert.Equal(id, JsonDocument.Parse(rendered.Out).RootElement.GetProperty("experimentId").GetString());
+        using (var render = JsonDocument.Parse(rendered.Out))
+        {
+            Assert.Equal(id, render.RootElement.GetProperty("experimentId").GetString());
+            // The API's answer does not repeat the unit; the CLI's JSON says which unit the variant was chosen for.
+            Assert.Equal("user-7", render.RootElement.GetProperty("unitId").GetString());
+        }
 
         var results = await Cli.RunAsync(Server, null, "experiment", "results", id);
         Assert.True(results.ExitCode == 0, results.ToString());
