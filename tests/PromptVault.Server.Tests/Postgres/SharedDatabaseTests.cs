@@ -201,6 +201,12 @@ public sealed class SharedDatabaseTests
         Assert.Equal(Writers + 1, Versions(history!).Count);
     }
 
+    /// <summary>
+    /// Proves the reconnect's own catch-up: B's caches hold the production label when the change commits unheard, and only
+    /// dropping them on listening again makes B serve it (render reads no clock, so nothing else refreshes them). Once they were
+    /// cold there: the version created just before had dropped B's entries for the prompt and nothing read them again, so B read
+    /// the store and the test passed with every drop in PostgresRegistryChanges removed. Now it fails without the drop in ListenAsync.
+    /// </summary>
     [Fact]
     public async Task AChangeMadeWhileTheListenerWasCutOff_IsServedAfterItReconnects()
     {
@@ -209,8 +215,9 @@ public sealed class SharedDatabaseTests
         var listeners = new[] { 0, 1 }.Select(i => servers.Services(i).GetRequiredService<PostgresRegistryChanges>()).ToArray();
         var name = await ProductionServedByBothAsync(a, b);
 
-        // The change must commit while B's listener is away (Applied is -1 from noticing the cut until it listens again). It
-        // reconnects after a second, which a loaded machine's requests can outlast: then the change was heard, and it is cut again.
+        // The change must commit while B's listener is away (Applied is -1 from noticing the cut until it listens again), after B
+        // cached the label while cut off (past the drop on noticing the cut). It reconnects after a second, which a loaded
+        // machine's requests can outlast: then the change was heard, and it is cut again.
         string moved;
         for (var attempt = 1; ; attempt++)
         {
@@ -218,6 +225,7 @@ public sealed class SharedDatabaseTests
             foreach (var listener in listeners) await Eventually(() => Task.FromResult(listener.Applied), applied => applied >= 0);
             Assert.Equal(2, await TerminateListenersAsync(servers));
             await Eventually(() => Task.FromResult(listeners[1].Applied), applied => applied < 0);
+            Assert.NotEqual(moved, (await RenderAsync(b, name)).Str("version")); // B caches the label as it is before the move
             Assert.Equal(HttpStatusCode.OK, (await PutAsync(a, $"/api/prompts/{name}/labels/production", new { version = moved })).Status);
             if (listeners[1].Applied < 0) break;
             Assert.True(attempt < 5, $"B's listener was back before the change committed, {attempt} times");
