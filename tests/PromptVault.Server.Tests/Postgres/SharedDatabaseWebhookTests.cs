@@ -1,4 +1,5 @@
 using System.Net;
+using PromptVault.Core.Webhooks;
 using PromptVault.Server.Tests.Webhooks;
 using static PromptVault.Server.Tests.ApiCalls;
 
@@ -18,10 +19,14 @@ public sealed class SharedDatabaseWebhookTests
         await Task.WhenAll(Enumerable.Range(0, Prompts).Select(i => CreateSupportPromptAsync(i % 2 == 0 ? servers.A : servers.B)));
         var accepted = new List<ReceivedDelivery>();
         while (accepted.Count < Prompts) accepted.Add(await receiver.NextAcceptedAsync(TimeSpan.FromSeconds(20)));
-        // Anything sent twice would arrive within a poll or two of the first copy.
-        await Task.Delay(TimeSpan.FromSeconds(1), TestContext.Current.CancellationToken);
-        while (receiver.Received.TryRead(out var late)) accepted.Add(late);
-        var (status, deliveries) = await GetAsync(servers.B, $"/api/webhooks/{webhook}/deliveries");
+        // Once every delivery is recorded delivered none can be claimed again, and a copy a second claimer took was sent by then:
+        // it reaches the receiver before the marker's delivery, made after. (A fixed wait missed a copy later than itself.)
+        var (status, deliveries) = await Eventually(() => GetAsync(servers.B, $"/api/webhooks/{webhook}/deliveries"),
+            d => d.Body!["deliveries"]!.AsArray().Count(x => x!["status"]!.GetValue<string>() == DeliveryStatus.Delivered) == Prompts);
+        var marker = await CreateSupportPromptAsync(servers.B);
+        for (var next = await receiver.NextAcceptedAsync(TimeSpan.FromSeconds(20)); !next.Body.Contains(marker, StringComparison.Ordinal);
+             next = await receiver.NextAcceptedAsync(TimeSpan.FromSeconds(20)))
+            accepted.Add(next);
 
         Assert.All(accepted, d => Assert.True(d.SignatureValid));
         Assert.Equal(Prompts, accepted.Count);
