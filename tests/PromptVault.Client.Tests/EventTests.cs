@@ -19,13 +19,14 @@ public sealed class EventTests
         await using var server = await SdkServer.StartAsync(ct);
         var name = Prompts.NewName("outage");
         (var one, var two, var experiment) = await Prompts.SplitAsync(server.Api, name, ct);
+        var logs = new LogCollector();
         await using var host = await SdkHost.StartAsync(server.BaseAddress, server.AdminKey, o =>
         {
             o.EventBatchSize = 40;
             o.EventFlushInterval = TimeSpan.FromMilliseconds(20);
             o.EventRetryMaxDelay = TimeSpan.FromMilliseconds(200);
             o.RequestTimeout = TimeSpan.FromSeconds(2);
-        }, cancellationToken: ct);
+        }, services => services.AddSingleton<ILoggerProvider>(logs), ct);
         var resolutions = new List<ResolvedPrompt>();
         for (var i = 0; i < 100; i++) resolutions.Add(await host.Vault.GetPromptAsync(name, unitId: $"unit-{i}", cancellationToken: ct));
         await host.Vault.FlushAsync(ct);
@@ -39,7 +40,8 @@ public sealed class EventTests
                 Assert.True(recorded.IsCompletedSuccessfully);
             }
         }
-        await Task.Delay(1_000, ct); // several failed attempts, some timed out mid-request
+        // Several failed attempts (logged as not sent) before the server is back.
+        Assert.NotNull(await Eventually.WithinAsync(TimeSpan.FromSeconds(30), () => Task.FromResult(NotSent(logs) >= 3), ct));
         await server.StartAgainAsync(ct);
         using var limit = CancellationTokenSource.CreateLinkedTokenSource(ct);
         limit.CancelAfter(TimeSpan.FromSeconds(30));
@@ -63,13 +65,14 @@ public sealed class EventTests
         await using var server = await SdkServer.StartAsync(ct);
         var name = Prompts.NewName("hang");
         var one = await Prompts.CreateAsync(server.Api, name, "one", cancellationToken: ct);
+        var logs = new LogCollector();
         await using var host = await SdkHost.StartAsync(server.BaseAddress, server.AdminKey, o =>
         {
             o.EventFlushInterval = TimeSpan.FromMilliseconds(20);
             o.EventRetryMaxDelay = TimeSpan.FromMilliseconds(200);
             o.RequestTimeout = TimeSpan.FromSeconds(1);
             o.UseStream = false;
-        }, cancellationToken: ct);
+        }, services => services.AddSingleton<ILoggerProvider>(logs), ct);
         var resolution = await host.Vault.GetPromptAsync(name, cancellationToken: ct);
         await server.StopAsync();
         // The server's port taken by a socket that accepts connections and never answers: every attempt hits the request timeout.
@@ -84,7 +87,8 @@ public sealed class EventTests
         }, ct);
 
         await host.Vault.RecordAsync(resolution, new PromptOutcome { InputTokens = 1 }, ct);
-        await Task.Delay(3_000, ct);
+        // Two attempts given up on at the request timeout (only a timeout ends them while the socket holds them).
+        Assert.NotNull(await Eventually.WithinAsync(TimeSpan.FromSeconds(30), () => Task.FromResult(NotSent(logs) >= 2), ct));
         listener.Stop();
         await accepting;
         foreach (var connection in held) connection.Dispose();
@@ -380,4 +384,7 @@ public sealed class EventTests
         var sent = Assert.Single(logs.Entries, e => e.EventId.Id is 2102 or 2107);
         Assert.Equal("1 metric events sent again without the 1 refused by the server", sent.Message);
     }
+
+    /// <summary>How many times the SDK logged events as not sent (each a failed attempt it will retry).</summary>
+    private static int NotSent(LogCollector logs) => logs.Entries.Count(e => e.EventId.Id == 2101);
 }

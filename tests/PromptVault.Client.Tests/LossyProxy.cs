@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -44,6 +45,11 @@ public sealed class LossyProxy : IAsyncDisposable
 
     private int _streamRequests;
 
+    /// <summary>When each stream request reached the proxy, from its start.</summary>
+    public ConcurrentQueue<TimeSpan> StreamRequestTimes { get; } = new();
+
+    private readonly Stopwatch _clock = Stopwatch.StartNew();
+
     /// <summary>Every request forwarded (or answered by <see cref="AnswerInstead"/>), in order, and whether its answer was lost.</summary>
     public ConcurrentQueue<ForwardedRequest> Forwarded { get; } = new();
 
@@ -64,6 +70,7 @@ public sealed class LossyProxy : IAsyncDisposable
         if (context.Request.Path == "/api/sdk/stream")
         {
             Interlocked.Increment(ref _streamRequests);
+            StreamRequestTimes.Enqueue(_clock.Elapsed);
             if (EndStreamsAtOnce)
             {
                 context.Response.ContentType = "text/event-stream";
