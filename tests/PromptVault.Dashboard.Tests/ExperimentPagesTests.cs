@@ -402,7 +402,8 @@ public sealed class ExperimentPagesTests(DashboardFixture fixture) : IClassFixtu
 
     /// <summary>
     /// A prompt's cost chart wrote three decimals, so a call's cost of 0.00012 read 0 (the summary too), where the results show
-    /// six; it now formats a cost, and the error rate, by the results' rule (ResultsText).
+    /// six; it now formats a cost, and the error rate, by the results' rule (ResultsText). Latency percentiles are histogram
+    /// buckets, marked approximate as the CLI marks them (ResultsText.Percentile).
     /// </summary>
     [Fact]
     public async Task PromptMetrics_SmallCost_ReadsAsTheResultsWriteIt()
@@ -412,7 +413,7 @@ public sealed class ExperimentPagesTests(DashboardFixture fixture) : IClassFixtu
         using var api = fixture.Server.CreateClient();
         var created = await api.PostAsJsonAsync("/api/prompts", new CreatePromptRequest(name, Content: "Hi"), PromptVaultJson.Options, cancel);
         var version = (await created.Content.ReadFromJsonAsync<PromptResponse>(PromptVaultJson.Options, cancel))!.LatestVersion.Id;
-        (await api.PostAsJsonAsync("/api/metrics", new MetricBatchRequest([new MetricEventRequest(VersionId: version, Cost: 0.00012, Error: "timeout")]),
+        (await api.PostAsJsonAsync("/api/metrics", new MetricBatchRequest([new MetricEventRequest(VersionId: version, LatencyMs: 500, Cost: 0.00012, Error: "timeout")]),
             PromptVaultJson.Options, cancel)).EnsureSuccessStatusCode();
         var page = await fixture.OpenAsync(fixture.Server.AdminKey);
 
@@ -420,6 +421,8 @@ public sealed class ExperimentPagesTests(DashboardFixture fixture) : IClassFixtu
         await Assertions.Expect(page.GetByText("1 requests, error rate 100%")).ToContainTextAsync("cost 0.00012,");
         await Assertions.Expect(page.Locator("svg[aria-label='Cost: cost latest 0.00012']")).ToHaveCountAsync(1);
         await Assertions.Expect(page.Locator("svg[aria-label='Error rate: errors latest 100%']")).ToHaveCountAsync(1);
+        await Assertions.Expect(page.GetByText("1 requests, error rate 100%")).ToContainTextAsync("latency p95 ≈");
+        await Assertions.Expect(page.Locator("svg[aria-label^='Latency (ms): p50 latest ≈']")).ToHaveCountAsync(1);
     }
 
     /// <summary>The experiments list read the newest 1,000 with no way to see more; it now shows 100, and 100 more per "Show more".</summary>

@@ -1,5 +1,6 @@
 using System.Globalization;
 using PromptVault.Core;
+using PromptVault.Core.Analysis;
 using PromptVault.Core.Contracts;
 using PromptVault.Core.Metrics;
 using PromptVault.Core.Prompts;
@@ -32,7 +33,7 @@ internal sealed class MetricsCommand(CliContext context)
             table.AddRow(Tables.Cells("error rate", Percent(s.ErrorRate), Count(s.Count)));
             table.AddRow(Tables.Cells("conversion rate", Percent(s.ConversionRate), Count(s.ConversionTrials)));
             table.AddRow(Tables.Cells("latency mean / p50 / p95 / p99 (ms)",
-                string.Join(" / ", [Number(s.LatencyMs.Mean, "0.#"), .. new[] { s.LatencyMs.P50, s.LatencyMs.P95, s.LatencyMs.P99 }.Select(Approximate)]), Count(s.LatencyMs.N)));
+                string.Join(" / ", [Number(s.LatencyMs.Mean, "0.#"), .. new[] { s.LatencyMs.P50, s.LatencyMs.P95, s.LatencyMs.P99 }.Select(ResultsText.Percentile)]), Count(s.LatencyMs.N)));
             table.AddRow(Tables.Cells("input tokens (mean)", Number(s.InputTokens.Mean, "0.#"), Count(s.InputTokens.N)));
             table.AddRow(Tables.Cells("output tokens (mean)", Number(s.OutputTokens.Mean, "0.#"), Count(s.OutputTokens.N)));
             table.AddRow(Tables.Cells("cost mean / total", $"{Number(s.Cost.Mean, "0.######")} / {Number(s.Cost.Total, "0.####")}", Count(s.Cost.N)));
@@ -45,9 +46,6 @@ internal sealed class MetricsCommand(CliContext context)
     private static string Percent(double? value) => value?.ToString("0.##%", CultureInfo.InvariantCulture) ?? "–";
 
     private static string Number(double? value, string format) => value?.ToString(format, CultureInfo.InvariantCulture) ?? "–";
-
-    /// <summary>A latency percentile: a histogram bucket's value, within 1% of the true one (docs/metrics.md), so marked ≈; the mean is exact.</summary>
-    private static string Approximate(double? value) => value is null ? "–" : "≈" + Number(value, "0.#");
 
     private static string Count(long n) => n.ToString("N0", CultureInfo.InvariantCulture);
 }

@@ -4,8 +4,8 @@ using PromptVault.Core.Metrics;
 namespace PromptVault.Core.Analysis;
 
 /// <summary>
-/// An experiment's results as people read them: the CLI's <c>experiment results</c> and the dashboard's experiment page
-/// both format through here, in the invariant culture, so a figure reads the same in both (docs/statistics.md).
+/// An experiment's results and a version's metrics as people read them: the CLI's <c>experiment results</c> and <c>metrics</c>
+/// and the dashboard's experiment and prompt pages format through here, in the invariant culture, so a figure reads the same in both (docs/statistics.md).
 /// </summary>
 public static class ResultsText
 {
@@ -59,6 +59,13 @@ public static class ResultsText
         < 0.0001 => "<0.0001",
         { } v => v.ToString("0.####", CultureInfo.InvariantCulture),
     };
+
+    /// <summary>
+    /// A latency percentile in milliseconds, marked ≈: stored as histogram buckets, it is within 1% of the true one
+    /// (docs/metrics.md), while a mean is exact; with one event of 500 ms the median reads ≈495.3.
+    /// </summary>
+    public static string Percentile(double? milliseconds) =>
+        milliseconds is { } ms ? "≈" + ms.ToString("0.#", CultureInfo.InvariantCulture) : Missing;
 
     private static string MeanDigits(MetricName metric) => metric == MetricName.AvgCost ? "0.######" : "0.###";
 }
