@@ -23,7 +23,7 @@ public static class PromptVaultJson
     /// <summary>
     /// Writes a render's answer in the API's settings, with the source generator's fast path and <see cref="AnswerEncoder"/>.
     /// <see cref="Options"/> add converters, and serializer options with an encoder of their own, which turn the fast path off
-    /// (System.Text.Json then walks the answer's metadata, about three times the cost); the render route is the hot path
+    /// (System.Text.Json then walks the answer's metadata: 7% of an experiment render's CPU in stop 41's profile); the render route is the hot path
     /// (issue 9), and its answer holds no type those converters change (RenderResponseJsonTests checks that both write the
     /// same JSON). So the encoder is the writer's, and the type information is the generated context's own.
     /// </summary>
