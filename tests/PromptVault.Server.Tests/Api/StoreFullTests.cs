@@ -15,7 +15,7 @@ public sealed class StoreFullTests
     [Fact]
     public async Task CreatePrompt_DiskFull_Returns503StoreFullWithRetryAfter_NothingStored_NextWriteSucceeds()
     {
-        await using var server = await RunningServer.StartAsync(Cancel);
+        await using var server = await StartWithoutBackgroundWritesAsync();
         using var client = server.CreateClient();
         await CreateSupportPromptAsync(client);
         var connections = server.Services.GetRequiredService<SqliteConnectionFactory>();
@@ -41,7 +41,7 @@ public sealed class StoreFullTests
     [Fact]
     public async Task McpCreateVersion_DiskFull_AnswersAToolErrorSayingSo_AsTheRestApisStoreFull()
     {
-        await using var server = await RunningServer.StartAsync(Cancel);
+        await using var server = await StartWithoutBackgroundWritesAsync();
         using var client = server.CreateClient();
         var name = await CreateSupportPromptAsync(client);
         await using var mcp = await Mcp.McpEndpointTests.ConnectAsync(server, server.AdminKey);
@@ -59,6 +59,15 @@ public sealed class StoreFullTests
         connections.Dispose();
         Assert.Equal("1.0.0", (await GetAsync(client, $"/api/prompts/{name}")).Body!["latestVersion"].Str("version"));
     }
+
+    /// <summary>
+    /// A server whose webhook dispatcher does not run: a registry change wakes it to claim deliveries on a pooled connection,
+    /// and one it holds while the disk fills (or opens anew, the pool's idle ones being taken) would go back to the pool able
+    /// to grow the file, and be the next write's (CI's failure at stop 41: the create was stored, 201).
+    /// </summary>
+    private static Task<RunningServer> StartWithoutBackgroundWritesAsync() =>
+        RunningServer.StartAsync(new ServerSetup([], builder =>
+            builder.Services.Remove(builder.Services.Single(service => service.ImplementationType == typeof(PromptVault.Server.Webhooks.WebhookDispatcher)))), Cancel);
 
     /// <summary>
     /// The disk fills for the server's next pooled connection: every connection in the pool (the test and the server share
