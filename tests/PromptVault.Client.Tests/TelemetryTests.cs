@@ -114,25 +114,36 @@ public sealed class TelemetryTests(SdkServerFixture fixture) : IClassFixture<Sdk
         var name = Prompts.NewName("quiet");
         await Prompts.CreateAsync(fixture.Server.Api, name, "hello", cancellationToken: ct);
 
-        async Task<List<string>> RequestLinesAsync(Action<ILoggingBuilder> logging)
+        // Every request line the host logged, by client: the SDK's and the application's own client named PromptVaultBilling.
+        async Task<ILookup<string, string>> RequestLinesAsync(Action<ILoggingBuilder> logging)
         {
             var logs = new LogCollector();
             await using (var host = await SdkHost.StartAsync(fixture.Server.BaseAddress, fixture.Server.AdminKey, o => o.UseStream = false,
-                services => services.AddLogging(builder => logging(builder.AddProvider(logs).SetMinimumLevel(LogLevel.Information))), ct))
+                services =>
+                {
+                    services.AddLogging(builder => logging(builder.AddProvider(logs).SetMinimumLevel(LogLevel.Information)));
+                    services.AddHttpClient("PromptVaultBilling", http => http.BaseAddress = fixture.Server.BaseAddress);
+                }, ct))
             {
                 var resolved = await host.Vault.GetPromptAsync(name, cancellationToken: ct);
                 await host.Vault.RecordAsync(resolved, new PromptOutcome { QualityScore = 1 }, ct);
                 await host.Vault.FlushAsync(ct);
                 await host.Services.GetRequiredService<PromptVaultClient>().ListPromptsAsync(cancellationToken: ct);
+                using var billing = await host.Services.GetRequiredService<IHttpClientFactory>().CreateClient("PromptVaultBilling").GetAsync("/healthz", ct);
             }
-            return logs.Entries.Where(e => e.Category.StartsWith("System.Net.Http.HttpClient.", StringComparison.Ordinal)).Select(e => e.Message).ToList();
+            const string prefix = "System.Net.Http.HttpClient.";
+            return logs.Entries.Where(e => e.Category.StartsWith(prefix, StringComparison.Ordinal))
+                .ToLookup(e => e.Category[prefix.Length..e.Category.LastIndexOf('.')], e => e.Message);
         }
 
         var quiet = await RequestLinesAsync(_ => { });
-        var asked = await RequestLinesAsync(logging => logging.AddFilter("System.Net.Http.HttpClient.PromptVault", LogLevel.Information));
+        var asked = await RequestLinesAsync(logging => logging
+            .AddFilter("System.Net.Http.HttpClient.PromptVault.LogicalHandler", LogLevel.Information)
+            .AddFilter("System.Net.Http.HttpClient.PromptVault.ClientHandler", LogLevel.Information));
 
-        Assert.Empty(quiet);
-        Assert.Contains(asked, line => line.StartsWith("Sending HTTP request GET", StringComparison.Ordinal) && line.Contains("/api/prompts", StringComparison.Ordinal));
-        Assert.Contains(asked, line => line.StartsWith("Sending HTTP request POST", StringComparison.Ordinal) && line.Contains("/api/metrics", StringComparison.Ordinal));
+        Assert.Equal(["PromptVaultBilling"], quiet.Select(client => client.Key));
+        Assert.Contains(quiet["PromptVaultBilling"], line => line.StartsWith("Sending HTTP request GET", StringComparison.Ordinal) && line.Contains("/healthz", StringComparison.Ordinal));
+        Assert.Contains(asked["PromptVault"], line => line.StartsWith("Sending HTTP request GET", StringComparison.Ordinal) && line.Contains("/api/prompts", StringComparison.Ordinal));
+        Assert.Contains(asked["PromptVault"], line => line.StartsWith("Sending HTTP request POST", StringComparison.Ordinal) && line.Contains("/api/metrics", StringComparison.Ordinal));
     }
 }

@@ -17,8 +17,6 @@ namespace Microsoft.Extensions.DependencyInjection;
 /// <summary>Registers the PromptVault SDK.</summary>
 public static class PromptVaultServiceCollectionExtensions
 {
-    private const string HttpClientLogCategory = "System.Net.Http.HttpClient." + PromptVaultDefaults.HttpClientName;
-
     /// <summary>
     /// Registers <see cref="IPromptVault"/>, the typed <see cref="PromptVaultClient"/> (an <see cref="HttpClient"/> named
     /// <c>PromptVault</c> with the standard resilience handler, bounded by <see cref="PromptVaultOptions.RequestTimeout"/>; it retries
@@ -84,11 +82,16 @@ public static class PromptVaultServiceCollectionExtensions
                 : others?.Invoke(args) ?? args.Event.Severity;
         });
         // IHttpClientFactory logs four Information lines per request of a named client (start, sending, received, end): a
-        // busy application's log filled with the SDK's refreshes and event batches. Its clients' categories
-        // (System.Net.Http.HttpClient.PromptVault.*, PromptVault.Stream.* too) start at Warning. The rule goes first, so any
-        // rule of the application's for that category (configuration, AddFilter, before or after this) wins over it.
+        // busy application's log filled with the SDK's refreshes and event batches. Its clients' own categories start at
+        // Warning. Each rule names a category exactly, as the framework matches a rule's category as a prefix: a rule for
+        // System.Net.Http.HttpClient.PromptVault quieted an application's client named PromptVaultBilling too. The rules go
+        // first, so an application's rule for the same category (configuration, AddFilter, before or after this) wins.
         services.Configure<LoggerFilterOptions>(filters =>
-            filters.Rules.Insert(0, new LoggerFilterRule(null, HttpClientLogCategory, LogLevel.Warning, null)));
+        {
+            foreach (var name in new[] { PromptVaultDefaults.HttpClientName, PromptVaultDefaults.StreamHttpClientName })
+            foreach (var handler in new[] { "LogicalHandler", "ClientHandler" })
+                filters.Rules.Insert(0, new LoggerFilterRule(null, $"System.Net.Http.HttpClient.{name}.{handler}", LogLevel.Warning, null));
+        });
         // The stream stays open for hours: no timeout and no retry handler; SnapshotSource reconnects with backoff. Also the
         // single attempt at start when a fallback file is configured.
         services.AddHttpClient(PromptVaultDefaults.StreamHttpClientName).ConfigureHttpClient((provider, http) =>
