@@ -52,4 +52,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 2202, Level = LogLevel.Warning, Message = "PromptVault event of a chat call for prompt {Prompt} dropped (model {Model}, {InputTokens} input and {OutputTokens} output tokens, cost {Cost}): {Reason}")]
     public static partial void ChatEventDropped(ILogger logger, string prompt, string? model, long? inputTokens, long? outputTokens, double? cost, string reason);
+
+    [LoggerMessage(EventId = 2203, Level = LogLevel.Warning, Message = "PromptVault event of a chat call for prompt {Prompt} recorded without its cost (model {Model}, {InputTokens} input and {OutputTokens} output tokens, cost {Cost}): {Reason}")]
+    public static partial void ChatEventWithoutCost(ILogger logger, string prompt, string? model, long? inputTokens, long? outputTokens, double? cost, string reason);
 }

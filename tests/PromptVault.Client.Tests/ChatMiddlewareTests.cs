@@ -94,7 +94,7 @@ public sealed class ChatMiddlewareTests(SdkServerFixture fixture) : IClassFixtur
     }
 
     [Fact]
-    public async Task GetResponseAsync_CostAboveWhatTheServerTakes_AnswerReturned_EventDroppedWithALogNamingTheCost()
+    public async Task GetResponseAsync_CostAboveWhatTheServerTakes_AnswerReturned_EventRecordedWithoutTheCost_WithALogNamingIt()
     {
         var ct = TestContext.Current.CancellationToken;
         var name = Prompts.NewName("chat-costly");
@@ -120,12 +120,16 @@ public sealed class ChatMiddlewareTests(SdkServerFixture fixture) : IClassFixtur
         await host.Vault.FlushAsync(ct);
 
         Assert.Equal("Hello!", costly.Text);
-        var dropped = Assert.Single(logs.Entries, e => e.EventId.Id == 2202);
-        Assert.Contains("cost 200000", dropped.Message, StringComparison.Ordinal);
-        Assert.Contains("must be at most 100,000", dropped.Message, StringComparison.Ordinal);
+        var withoutCost = Assert.Single(logs.Entries, e => e.EventId.Id is 2202 or 2203);
+        Assert.Equal(2203, withoutCost.EventId.Id);
+        Assert.Contains("cost 200000", withoutCost.Message, StringComparison.Ordinal);
+        Assert.Contains("must be at most 100,000", withoutCost.Message, StringComparison.Ordinal);
         var summary = (await Server.Api.GetVersionMetricsAsync(name, version, MetricPeriod.All, ct)).Summary;
-        Assert.Equal(1, summary.Count); // the next call's event, not held up by the dropped one
-        Assert.Equal(1_000, summary.Cost.Total!.Value, 6);
+        Assert.Equal(2, summary.Count); // the costly call's latency and tokens count, as do the next call's
+        Assert.Equal(2, summary.LatencyMs.N);
+        Assert.Equal(201_000, summary.InputTokens.Total);
+        // Sent without a cost, the costly event's tokens are priced by the server, at its price of the version's model.
+        Assert.Equal(1_000 + 200_000 * 0.15 / 1_000_000, summary.Cost.Total!.Value, 6);
     }
 
     [Fact]

@@ -204,12 +204,23 @@ public sealed class PromptVaultChatClient : DelegatingChatClient
         };
         try
         {
-            await _vault.RecordAsync(resolved, outcome).ConfigureAwait(false);
+            try
+            {
+                await _vault.RecordAsync(resolved, outcome).ConfigureAwait(false);
+            }
+            catch (ArgumentOutOfRangeException e) when (e.ParamName == "outcome." + nameof(PromptOutcome.Cost))
+            {
+                // The cost comes from the price table, and the server refuses an event whole for it (above MetricEventRules.MaxCost):
+                // without it the call's latency, tokens and outcome still count.
+                Log.ChatEventWithoutCost(_logger, _options.PromptName!, model, outcome.InputTokens, outcome.OutputTokens, outcome.Cost, e.Message);
+                outcome = outcome with { Cost = null };
+                await _vault.RecordAsync(resolved, outcome).ConfigureAwait(false);
+            }
         }
         catch (ArgumentException e)
         {
-            // These values come from the model's answer and the price table, not from the caller: one the server would refuse
-            // (a cost above MetricEventRules.MaxCost) drops the event, never the answer the caller is waiting for.
+            // These values come from the model's answer, not from the caller: one the server would refuse drops the event,
+            // never the answer the caller is waiting for.
             Log.ChatEventDropped(_logger, _options.PromptName!, model, outcome.InputTokens, outcome.OutputTokens, outcome.Cost, e.Message);
         }
     }
