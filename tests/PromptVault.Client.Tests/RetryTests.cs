@@ -144,6 +144,32 @@ public sealed class RetryTests
     }
 
     [Fact]
+    public async Task MoveLabelAsync_AnotherMoveBetweenTheAttempts_TheRetryMovesTheLabelBack()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var server = await SdkServer.StartAsync(ct);
+        await using var proxy = await LossyProxy.StartAsync(server.BaseAddress, ct);
+        var name = Prompts.NewName("moved-back");
+        await Prompts.CreateAsync(server.Api, name, "hello", cancellationToken: ct);
+        var other = (await server.Api.CreateVersionAsync(name, new Core.Contracts.CreateVersionRequest("hi", ChangeDescription: "test"), ct)).Version.ToString();
+        // The first attempt is carried out and its answer lost; before the retry, someone else moves the label.
+        var first = 0;
+        proxy.LoseAnswer = request =>
+        {
+            if (request.Method != "PUT" || Interlocked.Increment(ref first) != 1) return false;
+            server.Api.MoveLabelAsync(name, "staging", other, ct).GetAwaiter().GetResult();
+            return true;
+        };
+        await using var host = await SdkHost.StartAsync(proxy.BaseAddress, server.AdminKey, o => o.UseStream = false, cancellationToken: ct);
+
+        await host.Services.GetRequiredService<PromptVaultClient>().MoveLabelAsync(name, "staging", "1.0.0", ct);
+
+        // No precondition on a label (docs/sdk.md): the retry undid the other's move.
+        Assert.Equal("1.0.0", (await server.Api.GetPromptAsync(name, ct)).Labels["staging"]);
+        Assert.Equal(3, (await server.Api.ListAuditAsync(name, ct)).Entries.Count(entry => entry.Action == Core.Audit.AuditActions.LabelMoved));
+    }
+
+    [Fact]
     public async Task DeleteCalls_NothingToDeleteOnTheFirstAttempt_StayNotFound()
     {
         var ct = TestContext.Current.CancellationToken;
