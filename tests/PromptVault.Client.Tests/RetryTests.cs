@@ -52,12 +52,13 @@ public sealed class RetryTests
         await Prompts.CreateAsync(source.Api, name, "hello", cancellationToken: ct);
         await using var target = await SdkServer.StartAsync(ct);
         await using var proxy = await LossyProxy.StartAsync(target.BaseAddress, ct);
-        // Each answer comes later than the whole request timeout (and three times the attempt timeout).
-        proxy.DelayAnswer = request => request.Path is "/api/import" or "/api/export" ? TimeSpan.FromSeconds(1.5) : TimeSpan.Zero;
+        // Each answer comes later than the whole request timeout (and three times the attempt timeout). The timeout also
+        // bounds the host's first snapshot load, so it leaves a loaded 2-core CI room for that (1 s did not, once).
+        proxy.DelayAnswer = request => request.Path is "/api/import" or "/api/export" ? TimeSpan.FromSeconds(4.5) : TimeSpan.Zero;
         await using var host = await SdkHost.StartAsync(proxy.BaseAddress, target.AdminKey, o =>
         {
             o.UseStream = false;
-            o.RequestTimeout = TimeSpan.FromSeconds(1);
+            o.RequestTimeout = TimeSpan.FromSeconds(3);
         }, cancellationToken: ct);
         var client = host.Services.GetRequiredService<PromptVaultClient>();
         using var document = new MemoryStream();
