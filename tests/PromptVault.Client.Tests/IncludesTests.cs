@@ -75,7 +75,7 @@ public sealed class IncludesTests
     }
 
     [Fact]
-    public async Task GetPromptAsync_LabelMovedOnTheIncludedPrompt_ServedWithinOneSecond()
+    public async Task GetPromptAsync_LabelMovedOnTheIncludedPrompt_ServedFromTheStream()
     {
         var ct = TestContext.Current.CancellationToken;
         await using var server = await SdkServer.StartAsync(ct);
@@ -84,11 +84,12 @@ public sealed class IncludesTests
         var two = await Prompts.AddVersionAsync(server.Api, guard, "Policy two.", ct);
         var includer = Prompts.NewName("includer");
         await Prompts.CreateAsync(server.Api, includer, $"Rules: {{{{> {guard}}}}}", cancellationToken: ct);
-        await using var host = await SdkHost.StartAsync(server.BaseAddress, server.AdminKey, cancellationToken: ct);
+        // Refreshing once an hour, only the stream can bring the change within the wait (1 s was a bound a loaded machine broke).
+        await using var host = await SdkHost.StartAsync(server.BaseAddress, server.AdminKey, o => o.RefreshInterval = TimeSpan.FromHours(1), cancellationToken: ct);
         Assert.Equal("Rules: Policy one.", (await host.Vault.GetPromptAsync(includer, cancellationToken: ct)).Content);
 
         await server.Api.MoveLabelAsync(guard, Label.Production, two, ct);
-        var took = await Eventually.WithinAsync(TimeSpan.FromSeconds(1),
+        var took = await Eventually.WithinAsync(TimeSpan.FromSeconds(30),
             async () => (await host.Vault.GetPromptAsync(includer, cancellationToken: ct)).Content == "Rules: Policy two.", ct);
 
         Assert.NotNull(took);
