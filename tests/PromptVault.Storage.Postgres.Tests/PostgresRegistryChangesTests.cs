@@ -41,7 +41,7 @@ public sealed class PostgresRegistryChangesTests
         await using var gate = await HoldTheListenersCounterReadAsync(database);
         using var listener = new PostgresRegistryChanges(database.DataSource, new RegistryChangeFeed(), NullLogger<PostgresRegistryChanges>.Instance);
         await listener.StartAsync(Cancel);
-        await HeldListenerAsync(gate, TimeSpan.FromSeconds(5));
+        await HeldListenerAsync(gate, TimeSpan.FromSeconds(30));
 
         // Committed after the read's snapshot, so the read returns 0, and notified before the read's answer.
         await ExecuteAsync(database, InsertPrompt("p-1", "first"));
@@ -65,7 +65,7 @@ public sealed class PostgresRegistryChangesTests
         await using var gate = await HoldTheListenersCounterReadAsync(database);
         using var listener = new PostgresRegistryChanges(database.DataSource, new RegistryChangeFeed(), NullLogger<PostgresRegistryChanges>.Instance);
         await listener.StartAsync(Cancel);
-        var first = await HeldListenerAsync(gate, TimeSpan.FromSeconds(5));
+        var first = await HeldListenerAsync(gate, TimeSpan.FromSeconds(30));
 
         var next = await HeldListenerAsync(gate, TimeSpan.FromSeconds(20), notPid: first);
 
@@ -216,8 +216,9 @@ public sealed class PostgresRegistryChangesTests
             await listen.ExecuteNonQueryAsync(Cancel);
 
         await Task.WhenAll(Enumerable.Range(0, 40).Select(i => ExecuteAsync(database, InsertPrompt($"p-{i}", $"prompt-{i}"))));
+        // The notifications were all sent; a wait only ends a test that would hang (5 s was a bound a loaded machine could break).
         while (sequences.Count < 40)
-            Assert.True(await listening.WaitAsync(TimeSpan.FromSeconds(5), Cancel), $"heard {sequences.Count} of 40");
+            Assert.True(await listening.WaitAsync(TimeSpan.FromSeconds(30), Cancel), $"heard {sequences.Count} of 40");
 
         Assert.Equal(Enumerable.Range(1, 40).Select(i => (long)i), sequences);
     }
@@ -374,11 +375,14 @@ public sealed class PostgresRegistryChangesTests
         await command.ExecuteNonQueryAsync(Cancel);
     }
 
+    /// <summary>Waits for <paramref name="condition"/>; the 30 s only end a wait for what does not happen (5 s was a bound a
+    /// loaded machine could break).</summary>
     private static async Task WaitUntilAsync(Func<bool> condition)
     {
-        for (var waited = 0; !condition(); waited += 10)
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (!condition())
         {
-            Assert.True(waited < 5000, "the listener did not connect within 5 s");
+            Assert.True(waited.Elapsed < TimeSpan.FromSeconds(30), "the listener did not connect within 30 s");
             await Task.Delay(10, Cancel);
         }
     }
