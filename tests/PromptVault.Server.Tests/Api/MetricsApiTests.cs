@@ -1,5 +1,7 @@
 using System.Net;
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.DependencyInjection;
+using PromptVault.Core.Metrics;
 using static PromptVault.Server.Tests.ApiCalls;
 using static PromptVault.Server.Tests.Experiments;
 
@@ -12,21 +14,26 @@ public sealed class MetricsApiTests(ServerFixture fixture) : IClassFixture<Serve
     [Fact]
     public async Task Events_AreAggregatedPerVersion_WithErrorRateAndCostFromThePriceTable()
     {
-        var name = await CreateSupportPromptAsync(_client);
-        var versionId = (await GetAsync(_client, $"/api/prompts/{name}/versions/1.0.0")).Body.Str("id");
+        // A server of its own whose clock starts at the top of an hour: period=hour is the current clock hour, so on the shared
+        // server's clock an hour that ended between the events and the reads left some (or all) of them out.
+        await using var server = await RunningServer.StartAsync(new ServerSetup([], builder =>
+            builder.Services.AddSingleton<TimeProvider>(new FromTheTopOfAnHour())), TestContext.Current.CancellationToken);
+        using var client = server.CreateClient();
+        var name = await CreateSupportPromptAsync(client);
+        var versionId = (await GetAsync(client, $"/api/prompts/{name}/versions/1.0.0")).Body.Str("id");
 
-        await RecordAsync(_client,
+        await RecordAsync(client,
         [
             new { versionId, latencyMs = 100, inputTokens = 1_000_000, outputTokens = 0, converted = true, qualityScore = 0.5 },
             new { versionId, latencyMs = 200, inputTokens = 0, outputTokens = 1_000_000, converted = false, error = "timeout" },
             new { versionId, latencyMs = 300, cost = 1.0, qualityScore = 1.0 },
             new { versionId, latencyMs = 400, error = "rate_limit" },
         ]);
-        var (single, singleBody) = await PostAsync(_client, "/api/metrics", new { versionId, userFeedback = 1, inputTokens = 1_000_000 });
+        var (single, singleBody) = await PostAsync(client, "/api/metrics", new { versionId, userFeedback = 1, inputTokens = 1_000_000 });
         Assert.Equal(HttpStatusCode.OK, single);
         Assert.Equal(1, singleBody!["stored"]!.GetValue<int>());
 
-        var (status, metrics) = await GetAsync(_client, $"/api/prompts/{name}/versions/1.0.0/metrics?period=all");
+        var (status, metrics) = await GetAsync(client, $"/api/prompts/{name}/versions/1.0.0/metrics?period=all");
 
         Assert.Equal(HttpStatusCode.OK, status);
         var summary = metrics!["summary"]!;
@@ -40,10 +47,10 @@ public sealed class MetricsApiTests(ServerFixture fixture) : IClassFixture<Serve
         Assert.Equal(0.75, summary["qualityScore"]!["mean"]!.GetValue<double>(), 10);
         Assert.Equal(1, summary["userFeedback"]!["mean"]!.GetValue<double>(), 10);
 
-        var (_, hour) = await GetAsync(_client, $"/api/prompts/{name}/versions/1.0.0/metrics?period=hour");
+        var (_, hour) = await GetAsync(client, $"/api/prompts/{name}/versions/1.0.0/metrics?period=hour");
         Assert.Equal(5, hour!["summary"]!["count"]!.GetValue<long>());
         Assert.Single(hour["series"]!.AsArray());
-        var (_, day) = await GetAsync(_client, $"/api/prompts/{name}/versions/{versionId}/metrics?period=day");
+        var (_, day) = await GetAsync(client, $"/api/prompts/{name}/versions/{versionId}/metrics?period=day");
         Assert.Equal(24, day!["series"]!.AsArray().Count);
     }
 
@@ -223,5 +230,19 @@ public sealed class MetricsApiTests(ServerFixture fixture) : IClassFixture<Serve
     {
         var (_, metrics) = await GetAsync(_client, $"/api/prompts/{name}/versions/1.0.0/metrics?period=all");
         return metrics!["summary"]!["count"]!.GetValue<long>();
+    }
+
+    /// <summary>The system's clock moved on to the start of the next hour when made: an hour passes before the next one starts.</summary>
+    private sealed class FromTheTopOfAnHour : TimeProvider
+    {
+        private readonly TimeSpan _shift;
+
+        public FromTheTopOfAnHour()
+        {
+            var now = System.GetUtcNow();
+            _shift = MetricPeriods.HourOf(now).AddHours(1) - now;
+        }
+
+        public override DateTimeOffset GetUtcNow() => System.GetUtcNow() + _shift;
     }
 }
