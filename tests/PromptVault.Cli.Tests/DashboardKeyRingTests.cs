@@ -59,9 +59,7 @@ public sealed class DashboardKeyRingTests
     private static async Task<string> FirstAdminKeyAsync(ServerProcess server)
     {
         const string keyLine = "Created the first admin API key (shown once, store it now): ";
-        for (var i = 0; i < 50 && !server.Output.Contains(keyLine, StringComparison.Ordinal); i++)
-            await Task.Delay(100, Cancel);
-        return server.Output.Split('\n').Single(l => l.StartsWith(keyLine, StringComparison.Ordinal))[keyLine.Length..].Trim();
+        return (await server.OutputOnceItHoldsAsync(keyLine)).Split('\n').Single(l => l.StartsWith(keyLine, StringComparison.Ordinal))[keyLine.Length..].Trim();
     }
 
     private static Task<string> SignInAsync(Uri server, string apiKey) => DashboardSignIn.SignInAsync(server, apiKey, Cancel);

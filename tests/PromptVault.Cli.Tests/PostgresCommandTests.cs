@@ -168,13 +168,7 @@ public sealed class PostgresCommandTests
         ServeCommandTests.AssertOneLineFailure(result, $"PostgreSQL database 'gone' on 127.0.0.1:{port}");
     }
 
-    private static async Task<string> ListeningOutputAsync(ServerProcess server)
-    {
-        // The listening line is printed right after start; give the pipe a moment to deliver it.
-        for (var i = 0; i < 50 && !server.Output.Contains("PromptVault is listening", StringComparison.Ordinal); i++)
-            await Task.Delay(100, Cancel);
-        return server.Output;
-    }
+    private static Task<string> ListeningOutputAsync(ServerProcess server) => server.OutputOnceItHoldsAsync("PromptVault is listening");
 
     private static HttpClient Client(ServerProcess server, string key)
     {

@@ -144,9 +144,6 @@ public sealed class ServeCommandTests
     private static async Task<string> RunUntilHealthyAsync(string database)
     {
         await using var server = await ServerProcess.StartAsync(database);
-        // The listening line is printed right after start; give the pipe a moment to deliver it.
-        for (var i = 0; i < 50 && !server.Output.Contains("PromptVault is listening", StringComparison.Ordinal); i++)
-            await Task.Delay(100, TestContext.Current.CancellationToken);
-        return server.Output;
+        return await server.OutputOnceItHoldsAsync("PromptVault is listening");
     }
 }

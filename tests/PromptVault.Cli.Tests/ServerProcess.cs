@@ -57,6 +57,19 @@ internal sealed class ServerProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Waits until <see cref="Output"/> holds <paramref name="text"/> (a line the server prints while starting, delivered through
+    /// the pipe after <c>/healthz</c> may have answered), the process exits, or 30 s pass; returns the output. 5 s was a bound a
+    /// loaded machine could break.
+    /// </summary>
+    public async Task<string> OutputOnceItHoldsAsync(string text)
+    {
+        var waited = Stopwatch.StartNew();
+        while (!Output.Contains(text, StringComparison.Ordinal) && !_process.HasExited && waited.Elapsed < TimeSpan.FromSeconds(30))
+            await Task.Delay(50, TestContext.Current.CancellationToken);
+        return Output;
+    }
+
     /// <summary>Ends the process with SIGKILL: no shutdown code runs, as in a crash.</summary>
     public async Task KillAsync()
     {
