@@ -117,8 +117,8 @@ public static class TestCaseRules
 
     /// <summary>
     /// What is wrong with a case's variables for a version with <paramref name="variables"/>, or null: it gives one the version does
-    /// not have (a render ignores it, so the case would check a render that never used it, and could pass), or leaves out one the
-    /// version requires and has no default for (its render is refused). Checked when cases are saved, and again when they run, as a
+    /// not have (a render ignores it, so the case would check a render that never used it, and could pass), leaves out one the
+    /// version requires and has no default for, or gives one a value of another type than declared (its render is refused). Checked when cases are saved, and again when they run, as a
     /// new version is given its previous version's cases as they are, whatever variables it added or dropped.
     /// </summary>
     /// <param name="version">How the version is named in the message: <c>version 1.0.1</c>.</param>
@@ -131,9 +131,16 @@ public static class TestCaseRules
                 $"(its variables: {(variables.Count == 0 ? "none" : string.Join(", ", variables.Select(v => v.Name)))})";
         var missing = variables.Where(v => !v.IsOptional && !(given.TryGetValue(v.Name, out var value) && value.ValueKind != JsonValueKind.Null))
             .Select(v => v.Name).ToList();
-        return missing.Count > 0
-            ? $"does not give {Quoted(missing)}, which {version} requires (required, with no defaultValue)"
-            : null;
+        if (missing.Count > 0)
+            return $"does not give {Quoted(missing)}, which {version} requires (required, with no defaultValue)";
+        // A null value counts as not given, as a render reads it.
+        foreach (var variable in variables)
+        {
+            if (given.TryGetValue(variable.Name, out var value) && value.ValueKind is not (JsonValueKind.Null or JsonValueKind.Undefined)
+                && !VariableContract.Accepts(variable.Type, value.ValueKind))
+                return $"gives '{variable.Name}' {VariableContract.Describe(value.ValueKind)}, but {version} declares it {VariableContract.Article(variable.Type)}";
+        }
+        return null;
     }
 
     private static string Quoted(IEnumerable<string> names) => string.Join(", ", names.Select(n => $"'{n}'"));

@@ -107,18 +107,20 @@ public static class VariableContract
         _ => JsonValueKind.Undefined,
     };
 
+    /// <summary>Whether a value of <paramref name="kind"/> is of <paramref name="type"/>.</summary>
+    public static bool Accepts(VariableType type, JsonValueKind kind) => type switch
+    {
+        VariableType.String => kind == JsonValueKind.String,
+        VariableType.Number => kind == JsonValueKind.Number,
+        VariableType.Boolean => kind is JsonValueKind.True or JsonValueKind.False,
+        VariableType.Array => kind == JsonValueKind.Array,
+        VariableType.Object => kind == JsonValueKind.Object,
+        _ => false,
+    };
+
     private static void Check(VariableDefinition variable, JsonValueKind kind, string? text, string field, Regex? pattern, CheckedValue checkedValue = CheckedValue.Given)
     {
-        var matches = variable.Type switch
-        {
-            VariableType.String => kind == JsonValueKind.String,
-            VariableType.Number => kind == JsonValueKind.Number,
-            VariableType.Boolean => kind is JsonValueKind.True or JsonValueKind.False,
-            VariableType.Array => kind == JsonValueKind.Array,
-            VariableType.Object => kind == JsonValueKind.Object,
-            _ => false,
-        };
-        if (!matches)
+        if (!Accepts(variable.Type, kind))
             throw new InvalidInputException("invalid_variable",
                 $"variable '{variable.Name}' must be {Article(variable.Type)}, but {checkedValue switch
                 {
@@ -148,13 +150,15 @@ public static class VariableContract
                 }} not match its validation pattern {variable.Validation}.", field);
     }
 
-    private static string Article(VariableType type) => type switch
+    /// <summary>A type as a message names it: <c>a string</c>, <c>an array</c>.</summary>
+    public static string Article(VariableType type) => type switch
     {
         VariableType.Array or VariableType.Object => $"an {Names.Of(type)}",
         _ => $"a {Names.Of(type)}",
     };
 
-    private static string Describe(JsonValueKind kind) => kind switch
+    /// <summary>A value's kind as a message names it: <c>a number</c>, <c>null</c>.</summary>
+    public static string Describe(JsonValueKind kind) => kind switch
     {
         JsonValueKind.String => "a string",
         JsonValueKind.Number => "a number",

@@ -149,17 +149,51 @@ public sealed class EvaluationsApiTests(ServerFixture fixture) : IClassFixture<S
         Assert.Equal("limit", problem.Str("field"));
     }
 
+    /// <summary>A value the version's type allows can still fail when rendered (here a new version's pattern, carried cases unchanged).</summary>
     [Fact]
     public async Task Evaluate_CaseVariablesDoNotRender_FailsThatCaseWithTheReason()
     {
         var name = await CreateSupportPromptAsync(_client);
-        await PutAsync(_client, VersionPath(name, "1.0.0") + "/tests",
-            Tests(new { name = "numeric company", variables = new { company_name = 5 }, expect = new[] { new { type = "contains", value = "x" } } }));
+        await PutAsync(_client, VersionPath(name, "1.0.0") + "/tests", Tests(Case("lower-case company", "acme", new { type = "contains", value = "x" })));
+        await NewVersionAsync(_client, name, new
+        {
+            content = "Support for {{company_name}}.", changeDescription = "capitalized",
+            variables = new object[] { new { name = "company_name", type = "string", required = true, validation = "^[A-Z]" } },
+        });
 
-        var (_, run) = await PostAsync(_client, VersionPath(name, "1.0.0") + "/evaluate", null);
+        var (_, run) = await PostAsync(_client, VersionPath(name, "2.0.0") + "/evaluate", null);
 
         Assert.Equal("failed", run.Str("status"));
-        Assert.Contains("company_name", run!["cases"]![0]!["checks"]![0].Str("reason"));
+        Assert.Equal("the case's variables do not render: variable 'company_name' does not match its validation pattern ^[A-Z].",
+            run!["cases"]![0]!["checks"]![0].Str("reason"));
+    }
+
+    /// <summary>Such a case was stored and only failed when run, its render refused.</summary>
+    [Theory]
+    [InlineData("""{ "company_name": 5 }""", "tests[1] ('bad') gives 'company_name' a number, but the version declares it a string.")]
+    [InlineData("""{ "company_name": "Acme", "previous_messages": "hi" }""",
+        "tests[1] ('bad') gives 'previous_messages' a string, but the version declares it an array.")]
+    public async Task PutTests_CaseValueOfTheWrongType_Returns400NamingCaseVariableAndTypes_AndKeepsTheStoredCases(string variables, string detail)
+    {
+        var name = await CreateSupportPromptAsync(_client);
+        var path = VersionPath(name, "1.0.0") + "/tests";
+        await PutAsync(_client, path, Tests(Case("kept", "Acme", new { type = "contains", value = "Acme" })));
+        var (_, before) = await GetAsync(_client, path);
+        var body = JsonNode.Parse($$"""
+            { "tests": [
+                { "name": "fine", "variables": { "company_name": "Acme" }, "expect": [ { "type": "contains", "value": "x" } ] },
+                { "name": "bad", "variables": {{variables}}, "expect": [ { "type": "contains", "value": "x" } ] } ] }
+            """);
+
+        var (status, problem) = await PutAsync(_client, path, body);
+        var (_, after) = await GetAsync(_client, path);
+
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Equal("invalid_test", problem.Str("code"));
+        Assert.Equal("tests[1].variables", problem.Str("field"));
+        Assert.Equal(detail, problem.Str("detail"));
+        Assert.Equal(before!.ToJsonString(), after!.ToJsonString());
+        Assert.Equal("kept", after["tests"]![0].Str("name"));
     }
 
     /// <summary>Stored, such a case only failed when run: one lacking a required variable never renders, and one giving a
