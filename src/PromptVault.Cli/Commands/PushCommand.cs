@@ -165,7 +165,7 @@ internal sealed class PushCommand(CliContext context)
     {
         try
         {
-            return JsonSerializer.Serialize(TestCaseRules.Validate(file).ToList(), PromptVaultJson.Options) == JsonSerializer.Serialize(stored.ToList(), PromptVaultJson.Options);
+            return JsonSerializer.Serialize(TestCaseRules.ValidateWithoutVersion(file).ToList(), PromptVaultJson.Options) == JsonSerializer.Serialize(stored.ToList(), PromptVaultJson.Options);
         }
         catch (InvalidInputException)
         {

@@ -69,10 +69,27 @@ public static class TestCaseRules
         }
     }
 
-    /// <param name="variables">The version's variables, which each case's must fit (<see cref="VariablesProblem"/>); null only where no
-    /// version is at hand (the CLI comparing a file's cases with stored ones: the server checks them when they are sent).</param>
+    /// <summary>Checks cases saved on a version: each on its own (<see cref="ValidateWithoutVersion"/>), then each case's variables
+    /// against the version's (<see cref="VariablesProblem"/>). Returns them with their defaults filled in.</summary>
+    /// <param name="variables">The version's variables, which each case's must fit.</param>
     /// <exception cref="InvalidInputException">A case or check breaks a rule; the exception's field names it.</exception>
-    public static IReadOnlyList<TestCase> Validate(IReadOnlyList<TestCase>? tests, string field = "tests", IReadOnlyList<VariableDefinition>? variables = null)
+    public static IReadOnlyList<TestCase> Validate(IReadOnlyList<TestCase>? tests, IReadOnlyList<VariableDefinition> variables, string field = "tests")
+    {
+        ArgumentNullException.ThrowIfNull(variables);
+        var valid = ValidateWithoutVersion(tests, field);
+        // After every case's own rules, so a case's misshapen check is named before another's variables.
+        for (var i = 0; i < valid.Count; i++)
+        {
+            if (VariablesProblem(valid[i], variables, "the version") is { } problem)
+                throw Invalid($"{field}[{i}] ('{valid[i].Name}') {problem}.", $"{field}[{i}].variables");
+        }
+        return valid;
+    }
+
+    /// <summary>Checks cases on their own, without a version's variables: only where no version is at hand (the CLI comparing a
+    /// file's cases with stored ones; the server checks them with <see cref="Validate"/> when they are sent).</summary>
+    /// <exception cref="InvalidInputException">A case or check breaks a rule; the exception's field names it.</exception>
+    public static IReadOnlyList<TestCase> ValidateWithoutVersion(IReadOnlyList<TestCase>? tests, string field = "tests")
     {
         if (tests is null)
             throw Invalid("tests is required: a list of test cases (an empty list removes them).", field);
@@ -105,12 +122,6 @@ public static class TestCaseRules
             }
             var checks = test.Expect.Select((check, j) => ValidateCheck(check, $"{at}.expect[{j}]")).ToList();
             valid.Add(test with { Name = name, Variables = test.Variables ?? EmptyVariables, Expect = checks });
-        }
-        // After every case's own rules, so a case's misshapen check is named before another's variables.
-        for (var i = 0; variables is not null && i < valid.Count; i++)
-        {
-            if (VariablesProblem(valid[i], variables, "the version") is { } problem)
-                throw Invalid($"{field}[{i}] ('{valid[i].Name}') {problem}.", $"{field}[{i}].variables");
         }
         return valid;
     }

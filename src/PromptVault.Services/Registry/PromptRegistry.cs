@@ -36,7 +36,7 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, IEx
         var type = request.Type ?? PromptType.Template;
         var (body, _, _, _) = await WithIncludedContractAsync(request.Name!, ValidateVersionBody(type, request.Content, request.Messages, request.Variables ?? [], metadata), cancellationToken);
         var variables = body.Variables;
-        var tests = request.Tests is null ? null : TestCaseRules.Validate(request.Tests, variables: variables);
+        var tests = request.Tests is null ? null : TestCaseRules.Validate(request.Tests, variables);
 
         return await idempotent.RunAsync<CreatePromptRequest, PromptResponse>(idempotencyKey, "create-prompt", request.Name!, request, async idempotency =>
         {
@@ -180,7 +180,7 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, IEx
             var (body, _, _, _) = await WithIncludedContractAsync(prompt.Name,
                 ValidateVersionBody(prompt.Type, request.Content, request.Messages, declared, metadata), cancellationToken);
             var variables = body.Variables;
-            var tests = request.Tests is null ? null : TestCaseRules.Validate(request.Tests, variables: variables);
+            var tests = request.Tests is null ? null : TestCaseRules.Validate(request.Tests, variables);
 
             if (body.SameAs(latest.Body, declared, latest.Declared))
                 throw new ConflictException("version_unchanged",

@@ -8,7 +8,7 @@ public sealed class TextChecksTests
     private const string Render = "You are a support agent for Acme.\nBe brief.";
 
     private static TestExpectation Check(string type, string valueJson) =>
-        TestCaseRules.Validate([new TestCase("case", Expect: [new(type, JsonDocument.Parse(valueJson).RootElement.Clone())])])[0].Expect![0];
+        TestCaseRules.ValidateWithoutVersion([new TestCase("case", Expect: [new(type, JsonDocument.Parse(valueJson).RootElement.Clone())])])[0].Expect![0];
 
     [Theory]
     [InlineData("contains", "\"for Acme.\"", true, "render contains 'for Acme.'")]
@@ -58,7 +58,7 @@ public sealed class TestCaseRulesTests
     [Fact]
     public void Validate_FillsDefaults()
     {
-        var tests = TestCaseRules.Validate([new TestCase(" polite ", Expect: [new("judge", Rubric: "Polite?"), new("jsonSchema")])]);
+        var tests = TestCaseRules.ValidateWithoutVersion([new TestCase(" polite ", Expect: [new("judge", Rubric: "Polite?"), new("jsonSchema")])]);
 
         var checks = tests[0].Expect!;
         Assert.Equal("polite", tests[0].Name);
@@ -75,7 +75,7 @@ public sealed class TestCaseRulesTests
         TestExpectation[] expect = [new("contains", JsonDocument.Parse("\"a\"").RootElement)];
 
         var error = Assert.Throws<InvalidInputException>(() =>
-            TestCaseRules.Validate([new TestCase(secondName is null ? null : "same", Expect: expect), new TestCase(secondName, Expect: expect)]));
+            TestCaseRules.ValidateWithoutVersion([new TestCase(secondName is null ? null : "same", Expect: expect), new TestCase(secondName, Expect: expect)]));
 
         Assert.Equal(field, error.Field);
     }
@@ -84,7 +84,7 @@ public sealed class TestCaseRulesTests
     public void Validate_JudgeOnRender_Refused()
     {
         var error = Assert.Throws<InvalidInputException>(() =>
-            TestCaseRules.Validate([new TestCase("c", Expect: [new("judge", Target: "render", Rubric: "Polite?")])]));
+            TestCaseRules.ValidateWithoutVersion([new TestCase("c", Expect: [new("judge", Target: "render", Rubric: "Polite?")])]));
 
         Assert.Equal("tests[0].expect[0].target", error.Field);
     }
@@ -92,7 +92,7 @@ public sealed class TestCaseRulesTests
     [Fact]
     public void Validate_NoChecks_Refused()
     {
-        var error = Assert.Throws<InvalidInputException>(() => TestCaseRules.Validate([new TestCase("c", Expect: [])]));
+        var error = Assert.Throws<InvalidInputException>(() => TestCaseRules.ValidateWithoutVersion([new TestCase("c", Expect: [])]));
 
         Assert.Equal("tests[0].expect", error.Field);
     }
