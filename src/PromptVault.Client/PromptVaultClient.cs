@@ -121,7 +121,7 @@ public sealed class PromptVaultClient
     public Task<VersionTests> PutTestsAsync(string name, string version, VersionTests tests, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(tests);
-        return SendAsync<VersionTests, VersionTests>(HttpMethod.Put, VersionPath(name, version) + "/tests", tests, cancellationToken);
+        return SendAsync<VersionTests, VersionTests>(HttpMethod.Put, VersionPath(name, version) + "/tests", tests, cancellationToken, repeatable: true);
     }
 
     /// <summary>Runs a version's test cases on the server and returns the stored run.</summary>

@@ -11,7 +11,8 @@ internal static class RequestRules
 
     /// <summary>
     /// Set on a write that changes nothing when sent again after it was carried out (a <c>PUT</c> the server treats as a no-op,
-    /// without an audit entry or webhook, when what it sets is already so: moving a label to where it is).
+    /// without an audit entry or webhook, when what it sets is already so: moving a label to where it is, setting a version's
+    /// test cases to the ones it has).
     /// </summary>
     public static readonly HttpRequestOptionsKey<bool> Repeatable = new("PromptVault.Repeatable");
 

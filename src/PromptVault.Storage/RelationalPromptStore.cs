@@ -479,7 +479,7 @@ public abstract class RelationalPromptStore<TConnection, TTransaction>
         return WithConnectionAsync(connection => EvaluationStatements.FindTestsAsync(connection, versionId, cancellationToken), cancellationToken);
     }
 
-    public Task ChangeTestsAsync(string versionId, Func<IReadOnlyList<TestCase>, (IReadOnlyList<TestCase> Tests, AuditEntry Audit)> change,
+    public Task ChangeTestsAsync(string versionId, Func<IReadOnlyList<TestCase>, (IReadOnlyList<TestCase> Tests, AuditEntry? Audit)> change,
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(versionId);
@@ -488,6 +488,7 @@ public abstract class RelationalPromptStore<TConnection, TTransaction>
         {
             var stored = await EvaluationStatements.FindStoredTestsAsync(connection, transaction, versionId, cancellationToken);
             var (tests, audit) = change(stored is null ? [] : FromJson<List<TestCase>>(stored));
+            if (audit is null) return true;
             if (!await EvaluationStatements.ReplaceTestsAsync(connection, transaction, versionId, stored, tests, cancellationToken))
                 throw new ConcurrentWriteException($"the test cases of version {versionId} changed while this change was made.");
             await RegistryStatements.InsertAuditAsync(connection, transaction, audit, cancellationToken);

@@ -59,6 +59,20 @@ public abstract class EvaluationStoreContractTests
         Assert.Equal(2, audit.Count);
     }
 
+    /// <summary>A change without an audit entry is one that changes nothing (the cases are the stored ones): nothing is written.</summary>
+    [Fact]
+    public async Task ChangeTestsAsync_WithoutAnAuditEntry_WritesNothing()
+    {
+        var (prompts, store) = await CreateStoreAsync();
+        var (prompt, first, _) = await SeedPromptAsync(prompts, "unchanged");
+        await SetTestsAsync(store, prompt, first.Id, Cases);
+
+        await store.ChangeTestsAsync(first.Id, _ => (Cases.Take(1).ToList(), null), Cancel);
+
+        Assert.Equal(Text(Cases), Text(await store.FindTestsAsync(first.Id, Cancel)));
+        Assert.Equal(1, (await prompts.ListAuditAsync(new AuditQuery(prompt.Name, Action: AuditActions.TestsChanged), Cancel)).Count);
+    }
+
     [Fact]
     public async Task ChangeTestsAsync_ManyAppendsAtOnce_NoneIsLost()
     {

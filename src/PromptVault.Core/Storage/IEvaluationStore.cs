@@ -14,10 +14,11 @@ public interface IEvaluationStore
 
     /// <summary>
     /// Changes the version's test cases, with the audit entry, in one transaction: <paramref name="change"/> is given the stored
-    /// cases (empty when none) and returns the new ones. If another writer changed them in between, nothing is written and
+    /// cases (empty when none) and returns the new ones, or a null audit entry when they are the stored ones: then nothing is
+    /// written. If another writer changed them in between, nothing is written and
     /// <see cref="ConcurrentWriteException"/> is thrown: read again and retry, so no change is lost.
     /// </summary>
-    Task ChangeTestsAsync(string versionId, Func<IReadOnlyList<TestCase>, (IReadOnlyList<TestCase> Tests, AuditEntry Audit)> change,
+    Task ChangeTestsAsync(string versionId, Func<IReadOnlyList<TestCase>, (IReadOnlyList<TestCase> Tests, AuditEntry? Audit)> change,
         CancellationToken cancellationToken = default);
 
     Task SaveRunAsync(EvaluationRun run, CancellationToken cancellationToken = default);

@@ -50,7 +50,10 @@ public sealed class EvaluationService(PromptRegistry registry, IEvaluationStore 
         {
             await store.ChangeTestsAsync(version.Id, stored =>
             {
-                saved = TestCaseRules.Validate(change(stored), variables: version.Variables);
+                saved = TestCaseRules.Validate(change(stored), version.Variables);
+                // Cases as they are stored already: nothing is written and nothing audited, so a repeated PUT acts once.
+                if (TestCaseRules.Digest(saved) == TestCaseRules.Digest(stored))
+                    return (saved = stored, null);
                 return (saved, new AuditEntry(0, time.GetUtcNow(), actor, AuditActions.TestsChanged, prompt.Name, version.Version.ToString(),
                     Cases(stored.Count), Cases(saved.Count)));
             }, cancellationToken);

@@ -64,7 +64,7 @@ public sealed class RequireTestsGateTests : IDisposable
             return read;
         }
 
-        public Task ChangeTestsAsync(string versionId, Func<IReadOnlyList<TestCase>, (IReadOnlyList<TestCase> Tests, AuditEntry Audit)> change,
+        public Task ChangeTestsAsync(string versionId, Func<IReadOnlyList<TestCase>, (IReadOnlyList<TestCase> Tests, AuditEntry? Audit)> change,
             CancellationToken cancellationToken = default) => inner.ChangeTestsAsync(versionId, change, cancellationToken);
 
         public Task SaveRunAsync(EvaluationRun run, CancellationToken cancellationToken = default) => inner.SaveRunAsync(run, cancellationToken);

@@ -32,6 +32,24 @@ public sealed class EvaluationsApiTests(ServerFixture fixture) : IClassFixture<S
         Assert.Equal("Acme", body["tests"]![0]!["variables"]!.Str("company_name"));
     }
 
+    /// <summary>A repeated PUT (the SDK retries one whose answer was lost) acts once: the same answer, one audit entry.</summary>
+    [Fact]
+    public async Task PutTests_Unchanged_AnswersTheSameAndWritesNoAuditEntry()
+    {
+        var name = await CreateSupportPromptAsync(_client);
+        var path = VersionPath(name, "1.0.0") + "/tests";
+        var tests = Tests(Case("names the company", "Acme", new { type = "contains", value = "Acme" }));
+
+        var (firstStatus, first) = await PutAsync(_client, path, tests);
+        var (againStatus, again) = await PutAsync(_client, path, tests);
+        var (_, audit) = await GetAsync(_client, $"/api/audit?prompt={name}&action=version.tests_changed");
+
+        Assert.Equal(HttpStatusCode.OK, firstStatus);
+        Assert.Equal(HttpStatusCode.OK, againStatus);
+        Assert.Equal(first!.ToJsonString(), again!.ToJsonString());
+        Assert.Single(audit!["entries"]!.AsArray());
+    }
+
     [Theory]
     [InlineData("""{ "type": "resembles", "value": "x" }""", "tests[1].expect[0].type")]
     [InlineData("""{ "type": "regex", "value": "(unclosed" }""", "tests[1].expect[0].value")]
