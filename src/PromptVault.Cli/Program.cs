@@ -194,6 +194,12 @@ internal static class Program
         var label = new Option<string?>("--label") { Description = "Render the version under this label (default production).", HelpName = "LABEL" };
         var version = new Option<string?>("--version") { Description = "Render this exact version.", HelpName = "V" };
         var command = new Command("render", "Render a prompt on the server and print the text.") { name, vars, varsFile, unit, label, version };
+        // The server would serve the version and ignore the label without a word.
+        command.Validators.Add(result =>
+        {
+            if (result.GetValue(label) is not null && result.GetValue(version) is not null)
+                result.AddError("--label and --version cannot be given together: --version renders that exact version, --label the version under the label.");
+        });
         remote.AddTo(command);
         command.SetAction((result, ct) => new RenderCommand(context).InvokeAsync(remote.Read(result), result.GetValue(name)!, result.GetValue(vars) ?? [],
             result.GetValue(varsFile), result.GetValue(unit), result.GetValue(label), result.GetValue(version), ct));

@@ -172,6 +172,16 @@ public sealed class CommandTests(ServerFixture fixture) : IClassFixture<ServerFi
         Assert.Contains(error, result.Error);
     }
 
+    /// <summary>Both were sent and the server rendered the version, ignoring the label without a word.</summary>
+    [Fact]
+    public async Task Render_LabelAndVersionTogether_IsAUsageErrorNamingBoth()
+    {
+        var result = await Cli.RunAsync(fixture.Server, null, "render", "p", "--label", "staging", "--version", "1.0.0");
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("--label and --version cannot be given together", result.Error);
+    }
+
     /// <summary>An unchanged file with --bump printed "unchanged" and exited 0 without a word about the bump it dropped.</summary>
     [Fact]
     public async Task Push_BumpOnAnUnchangedFile_SaysTheBumpWasNotApplied()
