@@ -112,7 +112,7 @@ public sealed class RetryTests
     }
 
     [Fact]
-    public async Task MoveLabelAndDeletes_AnswerLostAfterTheServerActed_RetriedAndTheServerShowsOneChangeEach()
+    public async Task MoveLabelPutTestsAndDeletes_AnswerLostAfterTheServerActed_RetriedAndTheServerShowsOneChangeEach()
     {
         var ct = TestContext.Current.CancellationToken;
         await using var server = await SdkServer.StartAsync(ct);
@@ -126,20 +126,25 @@ public sealed class RetryTests
         var webhook = await server.Api.CreateWebhookAsync("https://hooks.example.com/pv", ["label.moved"], ct);
         var key = await server.Api.CreateKeyAsync(Prompts.NewName("key"), ApiKeyRole.Reader, ct);
 
-        // A repeated move finds the label where the first attempt put it; a repeated delete's 404 is the call's success.
+        // A repeated move finds the label where the first attempt put it, a repeated tests PUT the cases it set; a repeated
+        // delete's 404 is the call's success.
         var moved = await client.MoveLabelAsync(name, "staging", "1.0.0", ct);
+        var tests = await client.PutTestsAsync(name, "1.0.0", new VersionTests(
+            [new TestCase("greets", Expect: [new TestExpectation(CheckTypes.Contains, JsonSerializer.SerializeToElement("hello"))])]), ct);
         await client.RemoveLabelAsync(name, "staging", ct);
         await client.DeleteWebhookAsync(webhook.Id, ct);
         await client.RevokeKeyAsync(key.Id, ct);
 
         Assert.Equal("1.0.0", moved.Version.ToString());
-        Assert.Equal(2, proxy.Forwarded.Count(request => request.Method == "PUT"));
+        Assert.Equal("greets", Assert.Single(tests.Tests!).Name);
+        Assert.Equal(4, proxy.Forwarded.Count(request => request.Method == "PUT"));
         var deletes = proxy.Forwarded.Where(request => request.Method == "DELETE").ToList();
         Assert.Equal(6, deletes.Count);
         Assert.Equal(3, deletes.Count(request => request.Status == 404));
         var audit = (await server.Api.ListAuditAsync(name, ct)).Entries;
         Assert.Single(audit, entry => entry.Action == Core.Audit.AuditActions.LabelMoved);
         Assert.Single(audit, entry => entry.Action == Core.Audit.AuditActions.LabelRemoved);
+        Assert.Single(audit, entry => entry.Action == Core.Audit.AuditActions.TestsChanged);
         Assert.DoesNotContain((await server.Api.ListWebhooksAsync(ct)).Webhooks, w => w.Id == webhook.Id);
         Assert.NotNull(Assert.Single((await server.Api.ListKeysAsync(ct)).Keys, k => k.Id == key.Id).RevokedAt);
     }
