@@ -613,6 +613,25 @@ public sealed class PromptPagesTests(DashboardFixture fixture) : IClassFixture<D
     }
 
     /// <summary>
+    /// A version holding U+0000 in a compare page's address reached the store (on PostgreSQL an Npgsql fault, not a message);
+    /// the registry now refuses it as invalid text and the page names it next to its input, answering 400, as the pickers
+    /// of prompts always did (one rule in <c>Choice</c>).
+    /// </summary>
+    [Fact]
+    public async Task ComparePages_AVersionHoldingNul_IsNamedNextToItsInput()
+    {
+        await CreatePromptAsync("nul-version-check");
+        var page = await fixture.OpenAsync(fixture.Server.AdminKey);
+        foreach (var path in new[] { "compare", "evaluations" })
+        {
+            var response = await page.GotoAsync($"/prompts/nul-version-check/{path}?a=1.0.0&b=1.0%000");
+            Assert.True(response!.Status == (int)HttpStatusCode.BadRequest, $"{path}: {response.Status} {await page.Locator("body").InnerTextAsync()}");
+            await Assertions.Expect(page.Locator("#b-error")).ToContainTextAsync("U+0000");
+            await Assertions.Expect(page.Locator("#a-error")).ToHaveCountAsync(0);
+        }
+    }
+
+    /// <summary>
     /// The deploy and change-status pages looked the version up before reading the rest of their address: a missing version
     /// answered 404 "no version ''", and a bad action or status 200 with a message. They now check the address first and
     /// answer 400 naming the parameter.

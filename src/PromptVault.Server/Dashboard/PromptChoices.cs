@@ -20,13 +20,6 @@ public sealed class PromptChoices(PromptRegistry registry, IReadOnlyList<PromptR
     public async Task<(PromptResponse? Prompt, string? Error)> FindAsync(string name)
     {
         if (first.FirstOrDefault(p => p.Name == name) is { } read) return (read, null);
-        try
-        {
-            return (await registry.GetPromptAsync(name), null);
-        }
-        catch (Exception e) when (e is NotFoundException or InvalidInputException)
-        {
-            return (null, e.Message);
-        }
+        return await Choice.FindAsync(() => registry.GetPromptAsync(name));
     }
 }

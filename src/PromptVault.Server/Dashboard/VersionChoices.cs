@@ -35,19 +35,12 @@ public sealed class VersionChoices(PromptRegistry registry, PromptResponse promp
 
     /// <summary>
     /// The version typed or linked (a number or a label). The prompt exists, so a missing version is a message for the input
-    /// that names it, not the not-found page.
+    /// that names it (<see cref="Choice"/>), not the not-found page.
     /// </summary>
-    public async Task<(VersionResponse? Version, string? Error)> FindAsync(string version)
+    public async Task<(VersionResponse? Version, string? Error)> FindAsync(string version, Microsoft.AspNetCore.Http.HttpContext? address = null)
     {
         if (prompt.Labels.TryGetValue(version, out var labelled)) version = labelled;
         if (newest.FirstOrDefault(v => v.Version == version) is { } read) return (read, null);
-        try
-        {
-            return (await registry.GetVersionAsync(prompt.Name, version), null);
-        }
-        catch (NotFoundException e)
-        {
-            return (null, e.Message);
-        }
+        return await Choice.FindAsync(() => registry.GetVersionAsync(prompt.Name, version), address);
     }
 }

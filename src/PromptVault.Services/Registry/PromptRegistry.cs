@@ -927,7 +927,7 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, IEx
     }
 
     /// <summary>
-    /// A filter holding U+0000 is refused as a body's text is: nothing stored holds it, and PostgreSQL's text cannot even
+    /// A filter (or a version asked for) holding U+0000 is refused as a body's text is: nothing stored holds it, and PostgreSQL's text cannot even
     /// be compared with it (its query failed, a 500, where SQLite's matched nothing).
     /// </summary>
     private static void RefuseNulInFilter(string? filter, string field)
@@ -1049,6 +1049,7 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, IEx
     /// <param name="served">Read through the <see cref="RegistryCache"/>: for serving, not for deciding a write.</param>
     private async Task<PromptVersion> RequireVersionAsync(Prompt prompt, string versionRef, bool served, CancellationToken cancellationToken)
     {
+        RefuseNulInFilter(versionRef, "version");
         var found = versionRef == Serving.LatestVersion
                 ? await (served ? cache.FindLatestVersionAsync(prompt.Id, cancellationToken) : new(store.FindLatestVersionAsync(prompt.Id, cancellationToken)))
             : SemanticVersion.TryParse(versionRef, out var number)
