@@ -132,6 +132,28 @@ public sealed class SignInTests(DashboardFixture fixture) : IClassFixture<Dashbo
         Assert.Contains("/login", page.Url, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// POST /logout checked the antiforgery token only of a form body, and then ignored the result: a POST with no body (which
+    /// another site can send with the cookie) signed the session out, and the button's token never validated (the endpoint
+    /// read the user of the API key scheme, not the dashboard's cookie). It now binds the form under the dashboard's policy,
+    /// so the framework refuses a POST without the token and the button's token validates.
+    /// </summary>
+    [Fact]
+    public async Task SignOut_WithoutTheAntiforgeryToken_IsRefusedAndTheSessionStays()
+    {
+        var page = await fixture.OpenAsync(fixture.ReaderKey);
+
+        var empty = await page.APIRequest.PostAsync("/logout", new() { MaxRedirects = 0 });
+        var formWithoutToken = await page.APIRequest.PostAsync("/logout", new() { MaxRedirects = 0, Form = page.APIRequest.CreateFormData() });
+        Assert.True(empty.Status >= 400, $"empty body: {empty.Status}");
+        Assert.True(formWithoutToken.Status >= 400, $"form without token: {formWithoutToken.Status}");
+
+        await page.GotoAsync("/");
+        Assert.DoesNotContain("/login", page.Url, StringComparison.Ordinal);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Sign out" }).ClickAsync();
+        await fixture.WaitForPageAsync(page, "/login");
+    }
+
     [Fact]
     public async Task RevokedKey_IsSignedOutOnItsNextRequest()
     {
