@@ -290,7 +290,7 @@ public sealed class ExperimentPagesTests(DashboardFixture fixture) : IClassFixtu
         await Assertions.Expect(page.GetByTestId("sequential-p-v1")).ToHaveTextAsync("<0.0001");
         // 20 units an arm are below the minimum sample size: the card says its figures are not a result yet.
         Assert.False(costResults.Settled);
-        await Assertions.Expect(page.GetByTestId("unsettled-v1")).ToContainTextAsync("below minimum sample: not a result yet");
+        await Assertions.Expect(page.GetByTestId("unsettled-v1")).ToContainTextAsync($"below minimum sample of {cost.MinimumSampleSize} units: not a result yet");
         await Assertions.Expect(page.GetByTestId("unsettled-control")).ToHaveCountAsync(0);
 
         // Every arm at the minimum sample size (50): no such note.
