@@ -79,6 +79,9 @@ public static class ExperimentRules
             if (guardrail.Threshold is not { } threshold)
                 throw Invalid($"{field}.threshold", $"{field}.threshold is required: the worst relative change allowed (0.10 is 10%).");
             InRange(threshold, $"{field}.threshold", (0, 10), "a relative change between {0} and {1} (0.10 is 10%)");
+            // A fall of 100% takes a nonnegative metric to 0, which it can always reach: nothing could breach the guardrail.
+            if (!metric.LowerIsBetter() && threshold >= 1)
+                throw Invalid($"{field}.threshold", $"{field}.threshold for {Names.Of(metric)} is the largest fall allowed and must be at least 0 and below 1 (a fall of 100% would allow it to reach 0, so nothing could breach it), got {threshold}.");
         }
     }
 

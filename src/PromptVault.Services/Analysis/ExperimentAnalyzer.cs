@@ -363,7 +363,8 @@ public static class ExperimentAnalyzer
     /// The variance a guardrail's excess <c>T̄ − b·C̄</c> rests on. Conversion: Farrington–Manning's, at the rates restricted
     /// to the guardrail's null <c>p_T = b·p_C</c> (<see cref="Statistics.RestrictedVariance"/>), the variance of a
     /// non-inferiority test of two proportions; the arms' own rates would make it small when the variant's rate is low, the
-    /// harm the guardrail looks for. A fall of 100% or more allowed (b ≤ 0) has no such null, and nothing breaches it.
+    /// harm the guardrail looks for. A fall of 100% or more allowed (b ≤ 0) has no such null and nothing could breach it;
+    /// <see cref="ExperimentRules"/> refuses it, and one stored before that rule keeps the arms' own variance.
     /// The ratio metrics: the arms' own variance, or when that is 0 the pooled one under the null
     /// (<see cref="Statistics.PooledVariance(RatioMoments, RatioMoments, double)"/>, <see cref="Statistics.WithinOrPooled"/>).
     /// </summary>

@@ -1,5 +1,6 @@
 using Microsoft.Data.Sqlite;
 using System.Net;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using PromptVault.Core.Auth;
 using static PromptVault.Server.Tests.ApiCalls;
@@ -44,6 +45,7 @@ public sealed class ExperimentsApiTests(ServerFixture fixture) : IClassFixture<S
     [InlineData("duplicate-name", "variants[1].name")]
     [InlineData("confidence", "confidenceLevel")]
     [InlineData("guardrail", "guardrails[0].threshold")]
+    [InlineData("fall-of-all", "guardrails[0].threshold")]
     [InlineData("metric", "targetMetric")]
     public async Task Create_BadInput_Returns400NamingTheField(string problem, string field)
     {
@@ -64,6 +66,7 @@ public sealed class ExperimentsApiTests(ServerFixture fixture) : IClassFixture<S
             case "duplicate-name": variants[1]!["name"] = "Control"; break;
             case "confidence": body["confidenceLevel"] = 1.5; break;
             case "guardrail": body["guardrails"] = new JsonArray(new JsonObject { ["metric"] = "errorRate", ["threshold"] = -1 }); break;
+            case "fall-of-all": body["guardrails"] = new JsonArray(new JsonObject { ["metric"] = "conversionRate", ["threshold"] = 1 }); break;
             case "metric": body["targetMetric"] = "clicks"; break;
         }
 
@@ -73,6 +76,26 @@ public sealed class ExperimentsApiTests(ServerFixture fixture) : IClassFixture<S
         Assert.Equal(field, problemDocument.Str("field"));
         var (_, list) = await GetAsync(_client, $"/api/experiments?prompt={name}");
         Assert.Empty(list!["experiments"]!.AsArray());
+    }
+
+    [Fact]
+    public async Task Create_GuardrailAllowingAFallOfAll_IsRefusedNamingTheRange_ARiseOfAllIsNot()
+    {
+        var (name, versions) = await CreatePromptWithChallengersAsync(_client);
+        JsonObject With(string metric, double threshold)
+        {
+            var body = JsonNode.Parse(JsonSerializer.Serialize(ThreeWay(name, versions)))!.AsObject();
+            body["guardrails"] = new JsonArray(new JsonObject { ["metric"] = metric, ["threshold"] = threshold });
+            return body;
+        }
+
+        var (status, problem) = await PostAsync(_client, "/api/experiments", With("avgQualityScore", 1).ToJsonString());
+
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Equal("guardrails[0].threshold", problem.Str("field"));
+        Assert.Contains("must be at least 0 and below 1", problem.Str("detail"));
+        await CreateAsync(_client, With("avgQualityScore", 0.99));
+        await CreateAsync(_client, With("errorRate", 1));
     }
 
     [Fact]
