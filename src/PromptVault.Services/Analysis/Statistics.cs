@@ -41,7 +41,9 @@ public static class Statistics
     /// <summary>
     /// The two-proportion z-test of <paramref name="treatment"/> against <paramref name="control"/>: the p-value from
     /// the pooled standard error (the null says the rates are equal), the interval from the unpooled (Wald) one.
-    /// Null when either arm is empty.
+    /// While either arm has fewer than <see cref="ExperimentAnalyzer.FewestSettledUnits"/> units the p-value is Fisher's
+    /// exact test's instead (<see cref="FisherExactPValue"/>): the normal approximation is no good there (3 converted of 3
+    /// against 0 of 2 gives z's p = 0.025, where no split of 5 units can be rarer than 1 in 10). Null when either arm is empty.
     /// </summary>
     public static DifferenceTest? ProportionZTest(Moments control, Moments treatment, double confidenceLevel)
     {
@@ -50,10 +52,34 @@ public static class Statistics
         var difference = treatment.Mean - control.Mean;
         // Pooled standard error under H0: p1 = p2 (e.g. Agresti, Categorical Data Analysis, 3rd ed., §3.1.3).
         var pooledVariance = PooledVariance(control, treatment);
-        double? pValue = pooledVariance > 0 ? 2 * Normal.CDF(0, 1, -Math.Abs(difference / Math.Sqrt(pooledVariance))) : null;
+        double? pValue = !(pooledVariance > 0) ? null
+            : Math.Min(control.Count, treatment.Count) < ExperimentAnalyzer.FewestSettledUnits ? FisherExactPValue(control, treatment)
+            : 2 * Normal.CDF(0, 1, -Math.Abs(difference / Math.Sqrt(pooledVariance)));
         var variance = WithinOrPooled(VarianceOfMean(control, isRate: true)!.Value + VarianceOfMean(treatment, isRate: true)!.Value,
             () => pooledVariance);
         return new(difference, variance, Interval.Around(difference, NormalQuantile(confidenceLevel) * Math.Sqrt(variance)), pValue);
+    }
+
+    /// <summary>
+    /// Fisher's exact test, two-sided (Agresti, Categorical Data Analysis, 3rd ed., §3.5.1): with the units' conversions
+    /// fixed, the smaller arm's count is hypergeometric under "equal rates"; p sums the chances of every count no more
+    /// likely than the one seen. Its terms are at most the smaller arm's units plus one.
+    /// </summary>
+    internal static double FisherExactPValue(Moments control, Moments treatment)
+    {
+        var (small, large) = control.Count <= treatment.Count ? (control, treatment) : (treatment, control);
+        var smallConverted = (int)Math.Round(small.Sum);
+        var converted = smallConverted + (int)Math.Round(large.Sum);
+        var counts = new Hypergeometric((int)(small.Count + large.Count), converted, (int)small.Count);
+        var seen = counts.ProbabilityLn(smallConverted);
+        var p = 0.0;
+        for (var k = counts.Minimum; k <= counts.Maximum; k++)
+        {
+            var ln = counts.ProbabilityLn(k);
+            if (ln <= seen + 1e-7) // relative tolerance, so counts as likely as the one seen are not lost to rounding
+                p += Math.Exp(ln);
+        }
+        return Math.Min(1, p);
     }
 
     /// <summary>
