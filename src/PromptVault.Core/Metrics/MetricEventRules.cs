@@ -166,21 +166,31 @@ public static class MetricEventRules
             OptionalText(error, MaxErrorLength, path, "error"),
             Metadata(metadata, path, "metadata"));
 
-    /// <summary>
-    /// What the tokens cost at <paramref name="price"/>, held to <see cref="MaxCost"/> like a cost sent: token counts and
-    /// prices each within their limits can still come to more. The error names the token count that weighs most.
-    /// </summary>
-    /// <exception cref="InvalidInputException"><c>out_of_range</c>, naming the tokens and prices the cost was priced from.</exception>
+    /// <summary>An event's tokens priced (<see cref="PricedCost(ModelPrice, long?, long?, string, string, string?)"/>); the error names the token count that weighs most.</summary>
     private static double PricedCost(ModelPrice price, long? inputTokens, long? outputTokens, BatchItemPath path)
     {
+        var field = path.Of((inputTokens ?? 0) * price.InputPerMillion >= (outputTokens ?? 0) * price.OutputPerMillion ? "inputTokens" : "outputTokens");
+        return PricedCost(price, inputTokens, outputTokens, $"{field}: the event sent no cost, and its tokens priced on its version's model",
+            "Send the cost, or check the token counts and the model's price.", field);
+    }
+
+    /// <summary>
+    /// What the tokens cost at <paramref name="price"/>, held to <see cref="MaxCost"/> like a cost sent: token counts and
+    /// prices each within their limits can still come to more. The one rule for a cost priced from tokens, a metric event's
+    /// or a model's answer's (the playground, evaluations).
+    /// </summary>
+    /// <param name="priced">What was priced, opening the refusal; the tokens, prices and cost follow it.</param>
+    /// <param name="remedy">What to check, closing the refusal.</param>
+    /// <exception cref="InvalidInputException"><c>out_of_range</c>, naming the tokens and prices the cost was priced from.</exception>
+    public static double PricedCost(ModelPrice price, long? inputTokens, long? outputTokens, string priced, string remedy, string? field = null)
+    {
+        ArgumentNullException.ThrowIfNull(price);
         var cost = price.CostOf(inputTokens, outputTokens);
         if (cost <= MaxCost)
             return cost;
-        var field = path.Of((inputTokens ?? 0) * price.InputPerMillion >= (outputTokens ?? 0) * price.OutputPerMillion ? "inputTokens" : "outputTokens");
         throw new InvalidInputException("out_of_range",
-            $"{field}: the event sent no cost, and its tokens priced on its version's model ({inputTokens ?? 0:N0} input tokens at "
-            + $"{price.InputPerMillion:G} and {outputTokens ?? 0:N0} output tokens at {price.OutputPerMillion:G} per million) cost {cost:G6}; "
-            + $"a cost must be at most {MaxCost:N0}. Send the cost, or check the token counts and the model's price.", field);
+            $"{priced} ({inputTokens ?? 0:N0} input tokens at {price.InputPerMillion:G} and {outputTokens ?? 0:N0} output tokens at "
+            + $"{price.OutputPerMillion:G} per million) cost {cost:G6}; a cost must be at most {MaxCost:N0}. {remedy}", field);
     }
 
     private static InvalidInputException Unpaired(string code, BatchItemPath path, string present, string missing) =>

@@ -55,9 +55,25 @@ public sealed class ModelCaller(PriceTable prices, TimeProvider time, ILogger<Mo
         var latency = time.GetElapsedTime(started).TotalMilliseconds;
         var input = response.Usage?.InputTokenCount;
         var output = response.Usage?.OutputTokenCount;
+        return new ModelAnswer(response.Text, options.ModelId, latency, input, output, CostOf(model, options.ModelId, response.ModelId, input, output));
+    }
+
+    /// <summary>The answer's cost, held to <see cref="MetricEventRules.MaxCost"/> as a metric event's is; null when the model has no price or no usage came.</summary>
+    /// <exception cref="UpstreamFailedException">The usage prices above that: the provider's token counts or the model's configured price are wrong.</exception>
+    private double? CostOf(ConfiguredModel model, string? askedFor, string? answeredBy, long? input, long? output)
+    {
         // Priced by the id asked for: providers often answer with a dated id (gpt-4o-mini-2024-07-18) that no price table lists.
-        var cost = prices.CostOf(options.ModelId, input, output) ?? prices.CostOf(response.ModelId, input, output);
-        return new ModelAnswer(response.Text, options.ModelId, latency, input, output, cost);
+        if ((prices.Find(askedFor) ?? prices.Find(answeredBy)) is not { } price || (input is null && output is null))
+            return null;
+        try
+        {
+            return MetricEventRules.PricedCost(price, input, output, $"model '{model.Name}' ({askedFor}) answered, and its usage priced",
+                "Check the model's price (PromptVault:Prices) and the provider's token counts.");
+        }
+        catch (InvalidInputException e)
+        {
+            throw new UpstreamFailedException("model_error", e.Message);
+        }
     }
 
     /// <summary>

@@ -60,6 +60,9 @@ public sealed class PlaygroundFixture : IAsyncLifetime
             .. Settings("bulkyError", bulkyError.Endpoint, "--PromptVault:Models:bulkyError:MaxAnswerBytes=1000"),
             // Port 1 on loopback: nothing listens, so the connection is refused.
             .. Settings("down", "http://127.0.0.1:1/v1"),
+            // 120 input tokens at this price cost 120,000, above MetricEventRules.MaxCost (100,000).
+            "--PromptVault:Prices:pricey-model:InputPerMillion=1000000000",
+            "--PromptVault:Prices:pricey-model:OutputPerMillion=0",
         ]), cancellationToken));
     }
 
@@ -288,6 +291,29 @@ public sealed class PlaygroundApiTests(PlaygroundFixture fixture, ServerFixture 
         Assert.Equal(HttpStatusCode.BadGateway, status);
         Assert.Equal("model_error", body.Str("code"));
         Assert.Contains($"model '{model}' (gpt-4o-mini) failed: {failure}", body.Str("detail"));
+    }
+
+    /// <summary>
+    /// An answer's usage priced above MaxCost was shown (and an evaluation's stored) as its cost, where a metric event priced
+    /// so is refused: a model answer is held to the same rule, and the run says which tokens and price came to it.
+    /// </summary>
+    [Fact]
+    public async Task Run_UsagePricedAboveMaxCost_Returns502NamingTheTokensAndPrice()
+    {
+        var name = await CreateSupportPromptAsync(_client);
+        await NewVersionAsync(_client, name, new { content = SupportTemplate, metadata = new { model = "pricey-model" }, changeDescription = "Pricey" });
+
+        var (status, body) = await PostAsync(_client, "/api/playground", new
+        {
+            prompt = name,
+            versions = new object[] { new { version = "1.0.1" } },
+            variables = new { company_name = name },
+        });
+
+        Assert.Equal(HttpStatusCode.BadGateway, status);
+        Assert.Equal("model_error", body.Str("code"));
+        Assert.Contains("model 'default' (pricey-model) answered, and its usage priced (120 input tokens at 1000000000 and 30 output tokens "
+            + "at 0 per million) cost 120000; a cost must be at most 100,000.", body.Str("detail"));
     }
 
     /// <summary>Nothing in the product asks for a streamed answer; a model's client still fails one as it fails a single answer,
