@@ -303,12 +303,7 @@ public sealed class PlaygroundApiTests(PlaygroundFixture fixture, ServerFixture 
         var name = await CreateSupportPromptAsync(_client);
         await NewVersionAsync(_client, name, new { content = SupportTemplate, metadata = new { model = "pricey-model" }, changeDescription = "Pricey" });
 
-        var (status, body) = await PostAsync(_client, "/api/playground", new
-        {
-            prompt = name,
-            versions = new object[] { new { version = "1.0.1" } },
-            variables = new { company_name = name },
-        });
+        var (status, body) = await RunAsync(_client, name, "default", version: "1.0.1");
 
         Assert.Equal(HttpStatusCode.BadGateway, status);
         Assert.Equal("model_error", body.Str("code"));
@@ -466,11 +461,11 @@ public sealed class PlaygroundApiTests(PlaygroundFixture fixture, ServerFixture 
         Assert.Contains(message, error.Message);
     }
 
-    private static Task<(HttpStatusCode Status, JsonNode? Body)> RunAsync(HttpClient client, string name, string model) =>
+    private static Task<(HttpStatusCode Status, JsonNode? Body)> RunAsync(HttpClient client, string name, string model, string version = "1.0.0") =>
         PostAsync(client, "/api/playground", new
         {
             prompt = name,
-            versions = new object[] { new { version = "1.0.0" } },
+            versions = new object[] { new { version } },
             variables = new { company_name = name },
             model,
         });
