@@ -276,7 +276,7 @@ public sealed class ExperimentPagesTests(DashboardFixture fixture) : IClassFixtu
         using var api = server.CreateClient();
 
         // Cost: 20 units an arm, 0.000125 ± 0.00001 against 0.000075 ± 0.00001.
-        var cost = await StartExperimentAsync(api, "format/cost", MetricName.AvgCost, [50, 50]);
+        var cost = await StartExperimentAsync(api, "format/cost", MetricName.AvgCost, [50, 50], minimumSampleSize: 10);
         await SendUnitsAsync(api, cost, [20, 20], (arm, k) => new MetricEventRequest(Cost: (arm == 0 ? 0.000125 : 0.000075) + (k % 2 == 0 ? 0.00001 : -0.00001)));
         var page = await fixture.OpenAsync(server.AdminKey, server: server);
         await page.GotoAsync($"/experiments/{cost.Id}");
@@ -288,9 +288,10 @@ public sealed class ExperimentPagesTests(DashboardFixture fixture) : IClassFixtu
             $"{Signed(costResults.SequentialCi![0], "0.######")} to {Signed(costResults.SequentialCi[1], "0.######")}");
         Assert.True(costResults.AdjustedSequentialPValue < 0.00005, $"sequential p {costResults.AdjustedSequentialPValue}");
         await Assertions.Expect(page.GetByTestId("sequential-p-v1")).ToHaveTextAsync("<0.0001");
-        // 20 units an arm are below the minimum sample size: the card says its figures are not a result yet.
+        // 20 units an arm are above the experiment's minimum sample size (10) but below the 50 every settled figure needs:
+        // the card says its figures are not a result yet, and names 50.
         Assert.False(costResults.Settled);
-        await Assertions.Expect(page.GetByTestId("unsettled-v1")).ToContainTextAsync($"below minimum sample of {cost.MinimumSampleSize} units: not a result yet");
+        await Assertions.Expect(page.GetByTestId("unsettled-v1")).ToContainTextAsync("below minimum sample of 50 units: not a result yet");
         await Assertions.Expect(page.GetByTestId("unsettled-control")).ToHaveCountAsync(0);
 
         // Every arm at the minimum sample size (50): no such note.

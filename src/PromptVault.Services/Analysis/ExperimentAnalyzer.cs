@@ -78,6 +78,9 @@ public static class ExperimentAnalyzer
     /// </summary>
     public const int FewestSettledUnits = 50;
 
+    /// <summary>The units every arm needs on a metric before its figures are settled: <c>minimumSampleSize</c>, and at least <see cref="FewestSettledUnits"/>.</summary>
+    public static int SettledUnits(int minimumSampleSize) => Math.Max(minimumSampleSize, FewestSettledUnits);
+
     /// <summary>One metric: each variant's arm and, for each non-control variant, its comparison with control.</summary>
     /// <param name="Settled">Every arm has <c>minimumSampleSize</c> (and <see cref="FewestSettledUnits"/>) on this metric:
     /// before that the plug-in variance of a handful of units can be far too small, so nothing is kept (running minima,
@@ -109,7 +112,7 @@ public static class ExperimentAnalyzer
             tests[i] = test is null ? null : test with { Ci = test.Ci.Within(DifferenceRange(metric)) };
         }
 
-        var settled = arms.All(a => a.N >= Math.Max(experiment.MinimumSampleSize, FewestSettledUnits));
+        var settled = arms.All(a => a.N >= SettledUnits(experiment.MinimumSampleSize));
         var state = settled ? minima : null;
         var sequential = new double?[count];
         var tau = new double[count];
