@@ -47,13 +47,17 @@ internal sealed class McpTools(PromptRegistry registry, ExperimentService experi
         return null;
     }
 
-    [McpServerTool(Name = "list_prompts", ReadOnly = true), Description("Lists prompts with their labels and latest version; filters are optional.")]
+    [McpServerTool(Name = "list_prompts", ReadOnly = true),
+     Description("Lists prompts with their labels and latest version, a page at a time as GET /api/prompts does: total says how many match, "
+         + "and the next page is asked for with offset; filters are optional.")]
     public Task<PromptListResponse> ListPromptsAsync(
         [Description("Only prompts of this type: system, user, assistant, few-shot or template")] string? type = null,
         [Description("Only prompts in this category")] string? category = null,
         [Description("Only prompts with this tag")] string? tag = null,
+        [Description("At most this many prompts, 1 to 1000; 100 when omitted")] int? limit = null,
+        [Description("How many matching prompts to skip, by name order; 0 when omitted")] int? offset = null,
         CancellationToken cancellationToken = default) =>
-        registry.ListPromptsAsync(PromptsApi.Filter(type, category, tag, PageRequest.All), cancellationToken);
+        registry.ListPromptsAsync(PromptsApi.Filter(type, category, tag, PageRequest.From(limit, offset)), cancellationToken);
 
     [McpServerTool(Name = "get_prompt", ReadOnly = true), Description("Gets one version of a prompt (its template, variables and metadata): the production version unless a version is named.")]
     public async Task<VersionResponse> GetPromptAsync(

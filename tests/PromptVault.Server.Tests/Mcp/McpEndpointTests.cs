@@ -124,6 +124,34 @@ public sealed class McpEndpointTests(ServerFixture fixture) : IClassFixture<Serv
     }
 
     [Fact]
+    public async Task ListPrompts_ManyPrompts_AnswersAPageAtATimeAsTheRestApiDoes()
+    {
+        using var admin = fixture.Server.CreateClient();
+        var category = UniqueName("many");
+        var names = new List<string>();
+        for (var i = 0; i < 250; i++)
+        {
+            var prompt = JsonNode.Parse(JsonSerializer.Serialize(SupportPrompt(UniqueName())))!.AsObject();
+            prompt["category"] = category;
+            var (status, body) = await PostAsync(admin, "/api/prompts", prompt);
+            Assert.True(status == HttpStatusCode.Created, body?.ToJsonString());
+            names.Add(prompt["name"]!.GetValue<string>());
+        }
+        await using var client = await ConnectAsync(fixture.Server.AdminKey);
+
+        var first = await CallAsync(client, "list_prompts", new() { ["category"] = category });
+        var last = await CallAsync(client, "list_prompts", new() { ["category"] = category, ["limit"] = 100, ["offset"] = 200 });
+        var tooMany = await client.CallToolAsync("list_prompts", new Dictionary<string, object?> { ["limit"] = 5000 }, cancellationToken: Cancellation);
+
+        var ordered = names.Order(StringComparer.Ordinal).ToList();
+        Assert.Equal(ordered[..100], first["prompts"]!.AsArray().Select(p => p.Str("name")));
+        Assert.Equal(250, first["total"]!.GetValue<int>());
+        Assert.Equal(ordered[200..], last["prompts"]!.AsArray().Select(p => p.Str("name")));
+        Assert.True(tooMany.IsError);
+        Assert.Contains("limit must be between 1 and 1000", Text(tooMany));
+    }
+
+    [Fact]
     public async Task CreateVersion_AsWriter_CreatesTheNextVersionInTheKeysName()
     {
         var (name, _) = await CreateServedAndUnservedPromptsAsync();
