@@ -133,6 +133,22 @@ public abstract class RelationalPromptStore<TConnection, TTransaction>
         return WithConnectionAsync(connection => RegistryStatements.FindPromptAsync(connection, name, cancellationToken), cancellationToken);
     }
 
+    public Task<IReadOnlySet<string>> FindPromptNamesAsync(IReadOnlyCollection<string> names, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(names);
+        return WithConnectionAsync<IReadOnlySet<string>>(async connection =>
+        {
+            var found = new HashSet<string>(StringComparer.Ordinal);
+            // In chunks: SQLite binds each name as a parameter, and caps their number.
+            foreach (var chunk in names.Chunk(NamesPerRead))
+                found.UnionWith(await connection.QueryAsync<string>(Command($"SELECT name FROM prompts WHERE {IsAnyOf("name", "Names")}",
+                    new { Names = chunk }, cancellationToken)));
+            return found;
+        }, cancellationToken);
+    }
+
+    private const int NamesPerRead = 500;
+
     public Task<Page<PromptListing>> ListPromptsAsync(PromptFilter filter, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(filter);

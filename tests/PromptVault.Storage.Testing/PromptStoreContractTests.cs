@@ -254,6 +254,25 @@ public abstract class PromptStoreContractTests
     }
 
     [Fact]
+    public async Task FindPromptNamesAsync_MoreNamesThanOneRead_AnswersExactlyThoseStored()
+    {
+        var (store, _) = await CreateStoreAsync();
+        var stored = Enumerable.Range(0, 520).Select(i => $"stored/{i:D3}").ToList();
+        foreach (var name in stored)
+        {
+            var prompt = Prompt(name);
+            await store.SaveAsync(Created(prompt, Version(prompt, 1)), Cancel);
+        }
+        var missing = Enumerable.Range(0, 600).Select(i => $"missing/{i:D3}").ToList();
+
+        var found = await store.FindPromptNamesAsync([.. missing, .. stored.Where((_, i) => i % 2 == 0), "Stored/000"], Cancel);
+        var none = await store.FindPromptNamesAsync([], Cancel);
+
+        Assert.Equal(stored.Where((_, i) => i % 2 == 0), found.Order(StringComparer.Ordinal));
+        Assert.Empty(none);
+    }
+
+    [Fact]
     public async Task ListPromptsAsync_NoFilter_ByNameWithLatestVersionAndLabels()
     {
         var (store, _) = await CreateStoreAsync();

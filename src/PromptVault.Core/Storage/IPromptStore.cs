@@ -14,6 +14,9 @@ public interface IPromptStore
 {
     Task<Prompt?> FindPromptAsync(string name, CancellationToken cancellationToken = default);
 
+    /// <summary>Which of <paramref name="names"/> the store holds prompts of: read by those names alone, however many prompts it holds.</summary>
+    Task<IReadOnlySet<string>> FindPromptNamesAsync(IReadOnlyCollection<string> names, CancellationToken cancellationToken = default);
+
     /// <summary>Prompts matching the filter, by name, each with its latest version and labels; the filter's page of them.</summary>
     Task<Page<PromptListing>> ListPromptsAsync(PromptFilter filter, CancellationToken cancellationToken = default);
 

@@ -792,8 +792,9 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, IEx
     {
         var generation = await store.ReadIncludeGenerationAsync(cancellationToken);
         var stored = merge
-            ? (await store.ListPromptsAsync(new PromptFilter(Page: PageRequest.All), cancellationToken)).Select(l => l.Prompt.Name).ToHashSet(StringComparer.Ordinal)
-            : [];
+            ? await store.FindPromptNamesAsync(document[RegistryArchiveSchema.Prompts].Select(r => (string)r[RegistryArchiveSchema.Prompts.IndexOf("name")]!).ToList(),
+                cancellationToken)
+            : new HashSet<string>();
         var added = RegistryMerge.Plan(document, stored, new HashSet<string>()).Report.AddedPrompts.ToHashSet(StringComparer.Ordinal);
         var imported = ImportedPrompts.Of(document, added, merge);
         foreach (var prompt in imported.Prompts)
