@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Options;
 
 namespace PromptVault.Server.Api;
 
@@ -17,10 +18,27 @@ internal static class Problems
         };
         if (field is not null) problem.Extensions["field"] = field;
         context.Response.StatusCode = status;
-        // A request that accepts no JSON (an SDK's text/event-stream reconnecting with a revoked key) gets the status alone:
-        // WriteAsync would throw, turning the 401 into a 500.
         return context.RequestServices.GetRequiredService<IProblemDetailsService>()
             .TryWriteAsync(new ProblemDetailsContext { HttpContext = context, ProblemDetails = problem }).AsTask();
+    }
+
+    /// <summary>
+    /// The problem for a request whose <c>Accept</c> names no JSON (a browser's <c>text/html</c>, an SDK's <c>text/event-stream</c>):
+    /// the framework's writer declines it, which left the status with an empty body. The client still learns what went wrong, in the
+    /// one error format the API speaks. Registered after <c>AddProblemDetails</c>, so it writes only what the framework's writer declines.
+    /// </summary>
+    internal sealed class WriterForAnyAccept(IOptions<ProblemDetailsOptions> options, IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json) : IProblemDetailsWriter
+    {
+        public bool CanWrite(ProblemDetailsContext context) => true;
+
+        public ValueTask WriteAsync(ProblemDetailsContext context)
+        {
+            var response = context.HttpContext.Response;
+            context.ProblemDetails.Status ??= response.StatusCode;
+            context.ProblemDetails.Title ??= ReasonPhrase(context.ProblemDetails.Status.Value);
+            options.Value.CustomizeProblemDetails?.Invoke(context);
+            return new ValueTask(response.WriteAsJsonAsync(context.ProblemDetails, json.Value.SerializerOptions, "application/problem+json"));
+        }
     }
 
     /// <summary>

@@ -54,6 +54,7 @@ public static class ServerServiceCollectionExtensions
         // Malformed bodies throw BadHttpRequestException, which ProblemExceptionHandler turns into a 400 naming the field.
         services.Configure<RouteHandlerOptions>(routing => routing.ThrowOnBadRequest = true);
         services.AddProblemDetails(problems => problems.CustomizeProblemDetails = Problems.AddStatusCode);
+        services.AddSingleton<IProblemDetailsWriter, Problems.WriterForAnyAccept>();
         services.AddExceptionHandler<ProblemExceptionHandler>();
 
         services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)

@@ -348,4 +348,23 @@ public sealed class BadInputTests(ServerFixture fixture) : IClassFixture<ServerF
         var (_, audit) = await GetAsync(_client, "/api/audit");
         return new JsonArray(versions!.DeepClone(), prompt!["labels"]!.DeepClone(), prompt["updatedAt"]!.DeepClone(), audit!.DeepClone()).ToJsonString();
     }
+
+    [Theory]
+    [InlineData("/api/prompts/no-such-prompt", "", "text/html", 404, "prompt_not_found", "no-such-prompt")]
+    [InlineData("/api/no-such-route", "", "text/html", 404, "not_found", "/api/no-such-route")]
+    [InlineData("/api/sdk/stream", "none", "text/event-stream", 401, "unauthorized", "")]
+    public async Task ARequestThatAcceptsNoJson_StillGetsTheProblem(string path, string key, string accept, int status, string code, string named)
+    {
+        using var client = fixture.Server.CreateClient(key == "none" ? "" : null);
+        using var request = new HttpRequestMessage(HttpMethod.Get, path);
+        request.Headers.Accept.ParseAdd(accept);
+
+        using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, TestContext.Current.CancellationToken);
+        var body = JsonNode.Parse(await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+
+        Assert.Equal(status, (int)response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        Assert.Equal(code, body.Str("code"));
+        Assert.Contains(named, body.Str("detail"), StringComparison.Ordinal);
+    }
 }

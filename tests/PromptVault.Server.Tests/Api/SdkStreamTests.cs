@@ -129,7 +129,7 @@ public sealed class SdkStreamTests(ServerFixture fixture) : IClassFixture<Server
 
     [Theory]
     [InlineData(null)]
-    [InlineData("text/event-stream")] // as the SDK asks: no problem document can be written, and the answer is still 401, not 500
+    [InlineData("text/event-stream")] // as the SDK asks: still 401, not 500 (BadInputTests checks its problem document)
     public async Task TheStream_NeedsAKey(string? accept)
     {
         using var anonymous = fixture.Server.CreateClient("");
