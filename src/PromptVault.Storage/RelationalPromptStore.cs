@@ -537,6 +537,19 @@ public abstract class RelationalPromptStore<TConnection, TTransaction>
             cancellationToken);
     }
 
+    public Task<(Page<EvaluationRun> Runs, IReadOnlyList<TestCase> Tests)> ListRunsWithTestsAsync(string versionId, PageRequest page,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(versionId);
+        ArgumentNullException.ThrowIfNull(page);
+        return ReadSnapshotAsync<(Page<EvaluationRun>, IReadOnlyList<TestCase>)>(async (connection, transaction) =>
+        {
+            var runs = await EvaluationStatements.ListRunsAsync(connection, transaction, versionId, page, cancellationToken);
+            var tests = await EvaluationStatements.FindStoredTestsAsync(connection, transaction, versionId, cancellationToken);
+            return (runs, tests is null ? [] : FromJson<List<TestCase>>(tests));
+        }, cancellationToken);
+    }
+
     // Archives.
 
     public Task ExportAsync(IRegistryArchiveWriter writer, CancellationToken cancellationToken = default)

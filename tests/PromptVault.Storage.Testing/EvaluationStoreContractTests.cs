@@ -168,4 +168,23 @@ public abstract class EvaluationStoreContractTests
         Assert.Equal(["run-1"], olderPage.Select(r => r.Id));
         Assert.Equal(2, olderPage.Total);
     }
+
+    [Fact]
+    public async Task ListRunsWithTestsAsync_TheNewestRunsAndTheCasesAsStored()
+    {
+        var (prompts, store) = await CreateStoreAsync();
+        var (prompt, first, second) = await SeedPromptAsync(prompts, "tested");
+        await SetTestsAsync(store, prompt, first.Id, Cases);
+        await store.SaveRunAsync(Run(first.Id, "run-1", Now, EvaluationStatus.Failed), Cancel);
+        await store.SaveRunAsync(Run(first.Id, "run-2", Now.AddMinutes(1), EvaluationStatus.Passed), Cancel);
+
+        var (runs, tests) = await store.ListRunsWithTestsAsync(first.Id, PageRequest.First, Cancel);
+        var (none, noTests) = await store.ListRunsWithTestsAsync(second.Id, PageRequest.First, Cancel);
+
+        Assert.Equal(["run-2"], runs.Select(r => r.Id));
+        Assert.Equal(2, runs.Total);
+        Assert.Equal(Text(Cases), Text(tests));
+        Assert.Empty(none);
+        Assert.Empty(noTests);
+    }
 }

@@ -27,4 +27,9 @@ public interface IEvaluationStore
 
     /// <summary>A page of the version's runs, newest first, with how many it has.</summary>
     Task<Page<EvaluationRun>> ListRunsAsync(string versionId, PageRequest page, CancellationToken cancellationToken = default);
+
+    /// <summary>A page of the version's runs, newest first, and its test cases as they were when the runs were read (one snapshot):
+    /// what a run's <see cref="EvaluationRun.TestsChanged"/> is judged by.</summary>
+    Task<(Page<EvaluationRun> Runs, IReadOnlyList<TestCase> Tests)> ListRunsWithTestsAsync(string versionId, PageRequest page,
+        CancellationToken cancellationToken = default);
 }

@@ -97,18 +97,22 @@ public sealed class EvaluationService(PromptRegistry registry, IEvaluationStore 
     public async Task<EvaluationListResponse> ListRunsAsync(string name, string versionRef, PageRequest page, CancellationToken cancellationToken = default)
     {
         var (_, version) = await RequireVersionAsync(name, versionRef, cancellationToken);
-        var runs = await store.ListRunsAsync(version.Id, page, cancellationToken);
-        var tests = await store.FindTestsAsync(version.Id, cancellationToken);
+        var (runs, tests) = await store.ListRunsWithTestsAsync(version.Id, page, cancellationToken);
         return new EvaluationListResponse(runs.Select(run => WithTestsChanged(run, tests)).ToList(), runs.Total);
     }
 
-    /// <summary>A version's newest run; null when it has none (the dashboard's version page and run comparison).</summary>
-    public async Task<EvaluationRun?> FindLatestRunAsync(string name, string versionRef, CancellationToken cancellationToken = default)
+    /// <summary>A version's newest run; null when it has none (the dashboard's run comparison).</summary>
+    public async Task<EvaluationRun?> FindLatestRunAsync(string name, string versionRef, CancellationToken cancellationToken = default) =>
+        (await ReadTestsAndLatestRunAsync(name, versionRef, cancellationToken)).Latest;
+
+    /// <summary>A version's test cases and its newest run (null when none), read together, so the run's
+    /// <see cref="EvaluationRun.TestsChanged"/> agrees with the cases shown beside it (the dashboard's version page).</summary>
+    public async Task<(VersionTests Tests, EvaluationRun? Latest)> ReadTestsAndLatestRunAsync(string name, string versionRef,
+        CancellationToken cancellationToken = default)
     {
         var (_, version) = await RequireVersionAsync(name, versionRef, cancellationToken);
-        return (await store.ListRunsAsync(version.Id, PageRequest.First, cancellationToken)).FirstOrDefault() is { } run
-            ? await WithTestsChangedAsync(run, cancellationToken)
-            : null;
+        var (runs, tests) = await store.ListRunsWithTestsAsync(version.Id, PageRequest.First, cancellationToken);
+        return (new VersionTests(tests), runs.FirstOrDefault() is { } run ? WithTestsChanged(run, tests) : null);
     }
 
     /// <summary><paramref name="run"/> as answered: with <see cref="EvaluationRun.TestsChanged"/> for its version's cases as they are now.</summary>
