@@ -40,7 +40,7 @@ public sealed class DashboardKeyRingTests
         using var newHome = new TempFolder();
         string signedIn;
         await using (var first = await ServerProcess.StartAsync(["--db", data.File("promptvault.db")], data.Path, Home(firstHome)))
-            signedIn = await SignInAsync(first.BaseAddress, await FirstAdminKeyAsync(first));
+            signedIn = await SignInAsync(first.BaseAddress, FirstAdminKey(first));
 
         await using var restarted = await ServerProcess.StartAsync(["--db", data.File("promptvault.db")], data.Path, Home(newHome));
 
@@ -56,10 +56,10 @@ public sealed class DashboardKeyRingTests
         return JsonNode.Parse(result.Out)!["key"]!.GetValue<string>();
     }
 
-    private static async Task<string> FirstAdminKeyAsync(ServerProcess server)
+    private static string FirstAdminKey(ServerProcess server)
     {
         const string keyLine = "Created the first admin API key (shown once, store it now): ";
-        return (await server.OutputOnceItHoldsAsync(keyLine)).Split('\n').Single(l => l.StartsWith(keyLine, StringComparison.Ordinal))[keyLine.Length..].Trim();
+        return server.Output.Split('\n').Single(l => l.StartsWith(keyLine, StringComparison.Ordinal))[keyLine.Length..].Trim();
     }
 
     private static Task<string> SignInAsync(Uri server, string apiKey) => DashboardSignIn.SignInAsync(server, apiKey, Cancel);

@@ -50,7 +50,9 @@ public sealed class PostgresCommandTests
     [Fact]
     public async Task AdminKey_UnreachableDatabase_IsRefusedNamingIt()
     {
-        var result = await Cli.RunAsync(Cli.NoEnvironment, "admin-key", "--postgres", $"Host=127.0.0.1;Port={FreePorts.Pick()};Database=gone;Username=pv;Timeout=3");
+        using var refused = new RefusedPort();
+
+        var result = await Cli.RunAsync(Cli.NoEnvironment, "admin-key", "--postgres", $"Host=127.0.0.1;Port={refused.Port};Database=gone;Username=pv;Timeout=3");
 
         Assert.True(result.ExitCode == 1, result.ToString());
         Assert.Contains("PostgreSQL database 'gone' on 127.0.0.1", result.Error, StringComparison.Ordinal);
@@ -77,13 +79,13 @@ public sealed class PostgresCommandTests
         string first;
         await using (var server = await ServerProcess.StartAsync(["--postgres", database.ConnectionString], folder.Path))
         {
-            first = await ListeningOutputAsync(server);
+            first = server.Output;
             var key = first.Split('\n').Single(l => l.StartsWith(KeyLine, StringComparison.Ordinal))[KeyLine.Length..].Trim();
             using var client = Client(server, key);
             await CreateSupportPromptAsync(client, "pg-served");
         }
         await using var again = await ServerProcess.StartAsync(["--postgres", database.ConnectionString], folder.Path);
-        var second = await ListeningOutputAsync(again);
+        var second = again.Output;
 
         Assert.Contains($"PostgreSQL database '{new NpgsqlConnectionStringBuilder(database.ConnectionString).Database}' on 127.0.0.1", first, StringComparison.Ordinal);
         Assert.DoesNotContain(KeyLine, second, StringComparison.Ordinal);
@@ -97,7 +99,7 @@ public sealed class PostgresCommandTests
         using var folder = new TempFolder();
         await using var database = await PostgresServer.CreateDatabaseAsync(migrated: false, Cancel);
         await using var first = await ServerProcess.StartAsync(["--postgres", database.ConnectionString], folder.Path);
-        var adminKey = (await ListeningOutputAsync(first)).Split('\n').Single(l => l.StartsWith(KeyLine, StringComparison.Ordinal))[KeyLine.Length..].Trim();
+        var adminKey = first.Output.Split('\n').Single(l => l.StartsWith(KeyLine, StringComparison.Ordinal))[KeyLine.Length..].Trim();
         await using var second = await ServerProcess.StartAsync(["--postgres", database.ConnectionString], folder.Path);
         using var a = Client(first, adminKey);
         using var b = Client(second, adminKey);
@@ -135,7 +137,7 @@ public sealed class PostgresCommandTests
         var url = $"postgresql://{settings.Username}@{settings.Host}:{settings.Port}/{settings.Database}?sslmode=disable&application_name=pv-test";
 
         await using var server = await ServerProcess.StartAsync([], folder.Path, new Dictionary<string, string> { [variable] = url });
-        var output = await ListeningOutputAsync(server);
+        var output = server.Output;
 
         Assert.Contains(KeyLine, output, StringComparison.Ordinal);
         Assert.Contains($"PostgreSQL database '{settings.Database}'", output, StringComparison.Ordinal);
@@ -151,7 +153,7 @@ public sealed class PostgresCommandTests
     {
         using var folder = new TempFolder();
 
-        var result = await ServeCommandTests.RunToExitAsync(["serve", "--urls", $"http://127.0.0.1:{FreePorts.Pick()}"], (variable, value));
+        var result = await ServeCommandTests.RunToExitAsync(["serve", "--urls", "http://127.0.0.1:0"], (variable, value));
 
         ServeCommandTests.AssertOneLineFailure(result, named);
         Assert.DoesNotContain("s3cret", result.Error, StringComparison.Ordinal);
@@ -160,15 +162,13 @@ public sealed class PostgresCommandTests
     [Fact]
     public async Task Serve_UnreachablePostgres_FailsInOneLineNamingTheDatabase()
     {
-        var port = FreePorts.Pick();
+        using var refused = new RefusedPort();
 
-        var result = await ServeCommandTests.RunToExitAsync(["serve", "--postgres", $"Host=127.0.0.1;Port={port};Database=gone;Username=pv;Timeout=3",
-            "--urls", $"http://127.0.0.1:{FreePorts.Pick()}"]);
+        var result = await ServeCommandTests.RunToExitAsync(["serve", "--postgres", $"Host=127.0.0.1;Port={refused.Port};Database=gone;Username=pv;Timeout=3",
+            "--urls", "http://127.0.0.1:0"]);
 
-        ServeCommandTests.AssertOneLineFailure(result, $"PostgreSQL database 'gone' on 127.0.0.1:{port}");
+        ServeCommandTests.AssertOneLineFailure(result, $"PostgreSQL database 'gone' on 127.0.0.1:{refused.Port}");
     }
-
-    private static Task<string> ListeningOutputAsync(ServerProcess server) => server.OutputOnceItHoldsAsync("PromptVault is listening");
 
     private static HttpClient Client(ServerProcess server, string key)
     {

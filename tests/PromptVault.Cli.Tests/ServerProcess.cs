@@ -1,7 +1,5 @@
 using System.Diagnostics;
-using System.Net;
 using System.Text;
-using PromptVault.Storage.Testing;
 
 namespace PromptVault.Cli.Tests;
 
@@ -9,37 +7,42 @@ namespace PromptVault.Cli.Tests;
 internal sealed class ServerProcess : IAsyncDisposable
 {
     private readonly Process _process;
+    private const string ListeningLine = "PromptVault is listening on ";
     private readonly StringBuilder _output = new();
+    private readonly TaskCompletionSource<string> _listening = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    private ServerProcess(Process process, Uri baseAddress)
-    {
-        _process = process;
-        BaseAddress = baseAddress;
-    }
+    private ServerProcess(Process process) => _process = process;
 
-    public Uri BaseAddress { get; }
+    /// <summary>Where the server listens, as its "listening on" line says.</summary>
+    public Uri BaseAddress { get; private set; } = null!;
 
-    /// <summary>What the process printed so far: stdout, and stderr lines prefixed <c>stderr: </c>.</summary>
+    /// <summary>
+    /// What the process printed so far: stdout, and stderr lines prefixed <c>stderr: </c>. Once started, it holds the lines
+    /// printed before the "listening on" line (the first admin key's).
+    /// </summary>
     public string Output
     {
         get { lock (_output) return _output.ToString().Replace("\r\n", "\n", StringComparison.Ordinal); }
     }
 
-    /// <summary>Starts the server on <paramref name="database"/> and waits until <c>/healthz</c> answers (60 s at most).</summary>
-    /// <param name="port">The port to listen on; a free one when null.</param>
+    /// <summary>Starts the server on <paramref name="database"/> and waits until it says it is listening (60 s at most).</summary>
+    /// <param name="port">The port to listen on (a restart on the one its clients use); when null, one the server binds itself.</param>
     public static Task<ServerProcess> StartAsync(string database, int? port = null) =>
         StartAsync(["--db", database], Path.GetDirectoryName(database)!, port: port);
 
     /// <summary>Starts <c>serve</c> with <paramref name="storage"/> options (none: from the environment) in <paramref name="workingDirectory"/>.</summary>
     /// <param name="environment">Variables added to the process's environment (DATABASE_URL, PromptVault__Postgres).</param>
+    /// <remarks>
+    /// Without <paramref name="port"/> the server binds port 0 and the port the system gave it is read from its "listening on"
+    /// line: a port picked free here could be taken by another test process before the server bound it.
+    /// </remarks>
     public static async Task<ServerProcess> StartAsync(IEnumerable<string> storage, string workingDirectory,
         IReadOnlyDictionary<string, string>? environment = null, int? port = null)
     {
-        var baseAddress = new Uri($"http://127.0.0.1:{port ?? FreePorts.Pick()}");
-        var start = StartInfo(["serve", .. storage, "--urls", baseAddress.ToString().TrimEnd('/')]);
+        var start = StartInfo(["serve", .. storage, "--urls", $"http://127.0.0.1:{port ?? 0}"]);
         start.WorkingDirectory = workingDirectory;
         foreach (var (name, value) in environment ?? new Dictionary<string, string>()) start.Environment[name] = value;
-        var server = new ServerProcess(new Process { StartInfo = start }, baseAddress);
+        var server = new ServerProcess(new Process { StartInfo = start });
         server._process.OutputDataReceived += (_, e) => server.Append(e.Data, "");
         server._process.ErrorDataReceived += (_, e) => server.Append(e.Data, "stderr: ");
         server._process.Start();
@@ -47,7 +50,7 @@ internal sealed class ServerProcess : IAsyncDisposable
         server._process.BeginErrorReadLine();
         try
         {
-            await server.WaitUntilHealthyAsync();
+            server.BaseAddress = await server.ListeningAddressAsync();
             return server;
         }
         catch
@@ -55,19 +58,6 @@ internal sealed class ServerProcess : IAsyncDisposable
             await server.DisposeAsync();
             throw;
         }
-    }
-
-    /// <summary>
-    /// Waits until <see cref="Output"/> holds <paramref name="text"/> (a line the server prints while starting, delivered through
-    /// the pipe after <c>/healthz</c> may have answered), the process exits, or 30 s pass; returns the output. 5 s was a bound a
-    /// loaded machine could break.
-    /// </summary>
-    public async Task<string> OutputOnceItHoldsAsync(string text)
-    {
-        var waited = Stopwatch.StartNew();
-        while (!Output.Contains(text, StringComparison.Ordinal) && !_process.HasExited && waited.Elapsed < TimeSpan.FromSeconds(30))
-            await Task.Delay(50, TestContext.Current.CancellationToken);
-        return Output;
     }
 
     /// <summary>Ends the process with SIGKILL: no shutdown code runs, as in a crash.</summary>
@@ -87,32 +77,27 @@ internal sealed class ServerProcess : IAsyncDisposable
     {
         if (line is null) return;
         lock (_output) _output.Append(prefix).AppendLine(line);
+        if (prefix.Length == 0 && line.StartsWith(ListeningLine, StringComparison.Ordinal))
+            _listening.TrySetResult(line[ListeningLine.Length..].Split(' ', ',')[0]);
     }
 
-    private async Task WaitUntilHealthyAsync()
+    /// <summary>
+    /// The address in the line <c>serve</c> prints once it listens (after migrating and binding), the first address there
+    /// being the one of <c>--urls</c>.
+    /// </summary>
+    private async Task<Uri> ListeningAddressAsync()
     {
         var ct = TestContext.Current.CancellationToken;
-        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
-        var deadline = Stopwatch.StartNew();
-        while (true)
+        try
         {
-            Assert.False(_process.HasExited, $"serve exited early:\n{Output}");
-            Assert.True(deadline.Elapsed < TimeSpan.FromSeconds(60), $"serve did not become healthy within 60 s:\n{Output}");
-            try
-            {
-                using var response = await http.GetAsync(new Uri(BaseAddress, "/healthz"), ct);
-                if (response.StatusCode == HttpStatusCode.OK) return;
-            }
-            catch (HttpRequestException)
-            {
-                // Not listening yet.
-            }
-            catch (TaskCanceledException) when (!ct.IsCancellationRequested)
-            {
-                // Slow first request.
-            }
-            await Task.Delay(100, ct);
+            await Task.WhenAny(_listening.Task, _process.WaitForExitAsync(ct)).WaitAsync(TimeSpan.FromSeconds(60), ct);
         }
+        catch (TimeoutException)
+        {
+            Assert.Fail($"serve did not say it listens within 60 s:\n{Output}");
+        }
+        Assert.True(_listening.Task.IsCompleted, $"serve exited early:\n{Output}");
+        return new Uri(await _listening.Task);
     }
 
     /// <summary><c>dotnet promptvault.dll ARGS</c>, its output redirected.</summary>

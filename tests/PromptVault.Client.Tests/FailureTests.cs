@@ -136,7 +136,8 @@ public sealed class FailureTests
     public async Task StartAsync_ServerDownWithoutFallback_FailsWithAClearError()
     {
         var ct = TestContext.Current.CancellationToken;
-        var url = new Uri($"http://127.0.0.1:{FreePorts.Pick()}");
+        using var down = new RefusedPort();
+        var url = down.Url;
 
         var error = await Assert.ThrowsAsync<PromptVaultUnavailableException>(() => SdkHost.StartAsync(url, null, cancellationToken: ct));
 
@@ -152,7 +153,8 @@ public sealed class FailureTests
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         var timeout = TimeSpan.FromMilliseconds(400);
-        await using var warm = Vault(new Uri($"http://127.0.0.1:{FreePorts.Pick()}"), timeout);
+        using var refused = new RefusedPort();
+        await using var warm = Vault(refused.Url, timeout);
         await using var hanging = Vault(new Uri($"http://127.0.0.1:{((IPEndPoint)listener.LocalEndpoint).Port}"), timeout);
         // Warm up (JIT) against a refused port, so the clock below times the wait for the server alone.
         await Assert.ThrowsAsync<PromptVaultUnavailableException>(async () => await warm.GetRequiredService<IPromptVault>().GetPromptAsync("p", cancellationToken: ct));

@@ -98,14 +98,16 @@ public static class PostgresServer
     }
 
     /// <summary>
-    /// Starts the server on a port that was free a moment before; when another process took it in that moment, on another.
+    /// Starts the server on a random port; when that is taken (PostgreSQL cannot be given port 0 to choose one), on another.
+    /// The ports are below Linux's ephemeral range (32768-60999), from which the parallel test processes' connections and
+    /// port-0 listeners draw.
     /// </summary>
     /// <returns>The port the server listens on.</returns>
     private static async Task<int> StartOnFreePortAsync(string bin, string directory, string data, bool asRoot)
     {
         for (var attempt = 1; ; attempt++)
         {
-            var port = FreePorts.Pick();
+            var port = Random.Shared.Next(20_000, 32_000);
             // A fresh server log per attempt, so the error below and the check of it are this attempt's.
             File.Delete(Path.Combine(directory, "server.log"));
             var options = $"-c listen_addresses=127.0.0.1 -p {port} -k {directory} -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300";
@@ -114,9 +116,9 @@ public static class PostgresServer
                 await RunAsync(Path.Combine(bin, "pg_ctl"), ["-D", data, "-l", Path.Combine(directory, "server.log"), "-o", options, "-w", "start"], directory, asRoot);
                 return port;
             }
-            catch (InvalidOperationException e) when (attempt < 5 && e.Message.Contains("could not bind IPv4 address \"127.0.0.1\": Address already in use", StringComparison.Ordinal))
+            catch (InvalidOperationException e) when (attempt < 10 && e.Message.Contains("could not bind IPv4 address \"127.0.0.1\": Address already in use", StringComparison.Ordinal))
             {
-                // Taken between the pick and pg_ctl's start: try another.
+                // Taken: try another.
             }
         }
     }
