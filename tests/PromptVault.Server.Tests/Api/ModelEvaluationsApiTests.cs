@@ -265,18 +265,23 @@ public sealed class ModelEvaluationsApiTests(ModelEvaluationsFixture fixture) : 
     {
         var name = await CreateGatedSupportPromptAsync(_client);
         var company = UniqueName("before-put");
-        fixture.Replies[company] = new FakeReply("Hello!", Delay: TimeSpan.FromSeconds(2));
+        var answer = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        fixture.Replies[company] = new FakeReply("Hello!", Gate: answer.Task);
         var tests = $"/api/prompts/{name}/versions/1.0.0/tests";
         await PutAsync(_client, tests, new { tests = new[] { Case("old", company, Output("contains", "Hello")) } });
 
         var running = PostAsync(_client, $"/api/prompts/{name}/versions/1.0.0/evaluate", null);
-        // The run has read the old cases once it asks the model; the new cases land while it waits for the answer.
+        // The run has read the old cases once it asks the model; the new cases land while the model holds its answer back.
         while (SentFor(company).Count == 0)
             await Task.Delay(20, TestContext.Current.CancellationToken);
         await PutAsync(_client, tests, new { tests = new[] { Case("new", company, new { type = "contains", value = "Initech" }) } });
+        var (_, beforeStored) = await PutAsync(_client, $"/api/prompts/{name}/labels/production", new { version = "1.0.0" });
+        answer.SetResult();
         var (_, run) = await running;
         var (promote, problem) = await PutAsync(_client, $"/api/prompts/{name}/labels/production", new { version = "1.0.0" });
 
+        // The case: no run was stored when the cases changed, and the run stored after them is the one refused.
+        Assert.Contains("version 1.0.0 has no evaluation run", beforeStored.Str("detail"));
         Assert.Equal(("passed", "old"), (run.Str("status"), run!["cases"]![0].Str("name")));
         Assert.Equal(HttpStatusCode.Conflict, promote);
         Assert.Equal("tests_required", problem.Str("code"));
