@@ -73,5 +73,8 @@ public sealed class RequireTestsGateTests : IDisposable
 
         public Task<Page<EvaluationRun>> ListRunsAsync(string versionId, PageRequest page, CancellationToken cancellationToken = default) =>
             inner.ListRunsAsync(versionId, page, cancellationToken);
+
+        public Task<(Page<EvaluationRun> Runs, IReadOnlyList<TestCase> Tests)> ListRunsWithTestsAsync(string versionId, PageRequest page,
+            CancellationToken cancellationToken = default) => inner.ListRunsWithTestsAsync(versionId, page, cancellationToken);
     }
 }
