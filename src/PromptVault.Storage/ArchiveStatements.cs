@@ -58,7 +58,10 @@ internal static class ArchiveStatements
         RegistryImportReport report;
         if (merge)
         {
-            var names = (await connection.QueryAsync<string>(Command("SELECT name FROM prompts", null, cancellationToken, transaction))).ToHashSet();
+            // Only the document's names are looked up: which of them are taken is all the merge needs.
+            var nameColumn = RegistryArchiveSchema.Prompts.IndexOf("name");
+            var names = await FindPromptNamesAsync(connection, transaction, archive[RegistryArchiveSchema.Prompts].Select(r => (string)r[nameColumn]!).Distinct(StringComparer.Ordinal),
+                isAnyOf, cancellationToken);
             var keys = (await connection.QueryAsync<string>(Command("SELECT id FROM api_keys UNION ALL SELECT key_hash FROM api_keys", null, cancellationToken, transaction)))
                 .ToHashSet();
             (archive, report) = RegistryMerge.Plan(archive, names, keys);

@@ -35,6 +35,33 @@ internal static class RegistryStatements
         return row?.ToPrompt();
     }
 
+    /// <summary>Which of <paramref name="names"/> the store holds (exactly, case-sensitive), read by name in chunks: SQLite binds
+    /// each name as a parameter, and caps their number.</summary>
+    /// <param name="isAnyOf">The engine's condition that a column is one of an array parameter (column, parameter).</param>
+    public static async Task<IReadOnlySet<string>> FindPromptNamesAsync(DbConnection connection, DbTransaction? transaction, IEnumerable<string> names,
+        Func<string, string, string> isAnyOf, CancellationToken cancellationToken)
+    {
+        var found = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var chunk in names.Chunk(NamesPerRead))
+            found.UnionWith(await connection.QueryAsync<string>(Command($"SELECT name FROM prompts WHERE {isAnyOf("name", "Names")}",
+                new { Names = chunk }, cancellationToken, transaction)));
+        return found;
+    }
+
+    private const int NamesPerRead = 500;
+
+    /// <summary>
+    /// The condition that version <paramref name="v"/>'s template or messages may include a prompt: the one <see cref="IncludePatterns"/>
+    /// names in <c>@MayInclude</c> and <c>@MayIncludeInJson</c>. It only narrows (a name's '_' matches any character, SQLite's LIKE
+    /// ignores case); the template parser decides. Messages are stored as JSON, which writes '>' as \u003E: that form is matched without
+    /// its backslash, which is an escape in PostgreSQL's LIKE and not in SQLite's.
+    /// </summary>
+    public static string MayIncludeCondition(string v) => $"({v}.content LIKE @MayInclude OR {v}.messages LIKE @MayInclude OR {v}.messages LIKE @MayIncludeInJson)";
+
+    /// <summary>The patterns of <see cref="MayIncludeCondition"/> for an include of <paramref name="name"/>, or of any prompt when it is empty.
+    /// Prompt names hold no '%' nor '\' (PromptRules), nothing JSON escapes.</summary>
+    public static (string MayInclude, string MayIncludeInJson) IncludePatterns(string name) => ($"%{{{{%>%{name}%", $"%{{{{%u003E%{name}%");
+
     /// <summary>The prompts that pass the filter, with their latest versions and labels, from the snapshot of <paramref name="transaction"/>.</summary>
     /// <param name="tagCondition">The engine's condition that the JSON array <c>p.tags</c> holds <c>@Tag</c>.</param>
     public static async Task<Page<PromptListing>> ListPromptsAsync(DbConnection connection, DbTransaction transaction, PromptFilter filter, string tagCondition,
@@ -46,12 +73,22 @@ internal static class RegistryStatements
         if (filter.Tag is not null) conditions.Add(tagCondition);
         // Names are lower case (PromptRules), so the text lowered matches ignoring case; its '%', '_' and '\' are matched as themselves.
         if (filter.NameContains is not null) conditions.Add(@"p.name LIKE @NameLike ESCAPE '\'");
+        if (filter.MayInclude is not null)
+            conditions.Add($"""
+                EXISTS (SELECT 1 FROM versions i WHERE i.prompt_id = p.id AND {MayIncludeCondition("i")}
+                    AND (i.sequence = (SELECT MAX(sequence) FROM versions WHERE prompt_id = p.id) OR i.id IN (SELECT version_id FROM labels WHERE prompt_id = p.id)))
+                """);
         var where = conditions.Count == 0 ? "" : "WHERE " + string.Join(" AND ", conditions);
         var page = filter.Page ?? PageRequest.All;
         var nameLike = filter.NameContains is { } part
             ? "%" + part.ToLowerInvariant().Replace(@"\", @"\\").Replace("%", @"\%").Replace("_", @"\_") + "%"
             : null;
-        var parameters = new { Type = filter.Type is { } type ? ToName(type) : null, filter.Category, filter.Tag, NameLike = nameLike, page.Limit, page.Offset };
+        var (mayInclude, mayIncludeInJson) = IncludePatterns(filter.MayInclude ?? "");
+        var parameters = new
+        {
+            Type = filter.Type is { } type ? ToName(type) : null, filter.Category, filter.Tag, NameLike = nameLike, MayInclude = mayInclude,
+            MayIncludeInJson = mayIncludeInJson, page.Limit, page.Offset,
+        };
 
         var total = await connection.ExecuteScalarAsync<int>(Command($"SELECT COUNT(*) FROM prompts p {where}", parameters, cancellationToken, transaction));
         var latest = await connection.QueryAsync<PromptRow, VersionRow, (PromptRow Prompt, VersionRow Version)>(Command($"""

@@ -136,18 +136,8 @@ public abstract class RelationalPromptStore<TConnection, TTransaction>
     public Task<IReadOnlySet<string>> FindPromptNamesAsync(IReadOnlyCollection<string> names, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(names);
-        return WithConnectionAsync<IReadOnlySet<string>>(async connection =>
-        {
-            var found = new HashSet<string>(StringComparer.Ordinal);
-            // In chunks: SQLite binds each name as a parameter, and caps their number.
-            foreach (var chunk in names.Chunk(NamesPerRead))
-                found.UnionWith(await connection.QueryAsync<string>(Command($"SELECT name FROM prompts WHERE {IsAnyOf("name", "Names")}",
-                    new { Names = chunk }, cancellationToken)));
-            return found;
-        }, cancellationToken);
+        return WithConnectionAsync(connection => RegistryStatements.FindPromptNamesAsync(connection, null, names, IsAnyOf, cancellationToken), cancellationToken);
     }
-
-    private const int NamesPerRead = 500;
 
     public Task<Page<PromptListing>> ListPromptsAsync(PromptFilter filter, CancellationToken cancellationToken = default)
     {
@@ -383,6 +373,17 @@ public abstract class RelationalPromptStore<TConnection, TTransaction>
         return PageAsync<ExperimentRow, Experiment>(ExperimentRow.Columns, ExperimentRow.From + where, ExperimentStatements.ExperimentsOrder,
             new { promptName }, page, r => r.ToExperiment(), cancellationToken);
     }
+
+    public Task<IReadOnlyList<Experiment>> ListLiveExperimentsAsync(CancellationToken cancellationToken = default) =>
+        WithConnectionAsync<IReadOnlyList<Experiment>>(async connection =>
+        {
+            var rows = await connection.QueryAsync<ExperimentRow>(Command(
+                $"SELECT {ExperimentRow.Columns} FROM {ExperimentRow.From} WHERE e.status IN ({LiveStatuses}) ORDER BY {ExperimentStatements.ExperimentsOrder}",
+                null, cancellationToken));
+            return rows.Select(r => r.ToExperiment()).ToList();
+        }, cancellationToken);
+
+    private static readonly string LiveStatuses = string.Join(", ", Enum.GetValues<ExperimentStatus>().Where(ExperimentLifecycle.IsLive).Select(s => $"'{ToName(s)}'"));
 
     public Task<Experiment?> FindRunningExperimentAsync(string promptId, CancellationToken cancellationToken = default)
     {

@@ -89,13 +89,13 @@ internal static class WebhookStatements
     private static async Task<IReadOnlyList<LabelledIncludes>> ReadLabelledIncludesAsync(DbConnection connection, DbTransaction transaction,
         CancellationToken cancellationToken)
     {
-        // Messages are stored as JSON, which writes '>' as \u003E: that form is matched without its backslash, which is an
-        // escape in PostgreSQL's LIKE and not in SQLite's. A version the filter lets through is parsed, so one too many costs only that.
-        var rows = await connection.QueryAsync<(string Prompt, string Label, string Content, string? Messages)>(RegistryStatements.Command("""
+        // A version the filter lets through is parsed, so one too many costs only that.
+        var (mayInclude, mayIncludeInJson) = RegistryStatements.IncludePatterns("");
+        var rows = await connection.QueryAsync<(string Prompt, string Label, string Content, string? Messages)>(RegistryStatements.Command($"""
             SELECT p.name, l.name, v.content, v.messages
             FROM labels l JOIN versions v ON v.id = l.version_id JOIN prompts p ON p.id = l.prompt_id
-            WHERE v.content LIKE '%{{%>%' OR v.messages LIKE '%{{%>%' OR v.messages LIKE '%{{%u003E%'
-            """, null, cancellationToken, transaction));
+            WHERE {RegistryStatements.MayIncludeCondition("v")}
+            """, new { MayInclude = mayInclude, MayIncludeInJson = mayIncludeInJson }, cancellationToken, transaction));
         return rows.Select(r => new LabelledIncludes(r.Prompt, r.Label,
                 TemplateEngine.IncludesIn(r.Content, r.Messages is null ? null : FromJson<List<PromptMessage>>(r.Messages))))
             .Where(l => l.References.Count > 0).ToList();

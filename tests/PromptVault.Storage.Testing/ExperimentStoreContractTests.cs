@@ -89,6 +89,25 @@ public abstract class ExperimentStoreContractTests
     }
 
     [Fact]
+    public async Task ListLiveExperimentsAsync_OnlyTheRunningAndPaused_NewestFirst()
+    {
+        var (prompts, store) = await CreateStoreAsync();
+        var expected = new List<string>();
+        foreach (var status in Enum.GetValues<ExperimentStatus>())
+        {
+            var (prompt, first, second) = await SeedPromptAsync(prompts, $"live/{Names.Of(status)}");
+            var experiment = Experiment(prompt, first, second, status: status, createdAt: Now.AddMinutes((int)status));
+            await store.CreateExperimentAsync(experiment, [], Cancel);
+            if (ExperimentLifecycle.IsLive(status)) expected.Insert(0, experiment.Id);
+        }
+
+        var live = await store.ListLiveExperimentsAsync(Cancel);
+
+        Assert.Equal(2, expected.Count);
+        Assert.Equal(expected, live.Select(e => e.Id));
+    }
+
+    [Fact]
     public async Task CreateExperimentAsync_WithAudit_WritesTheEntries()
     {
         var (prompts, store) = await CreateStoreAsync();

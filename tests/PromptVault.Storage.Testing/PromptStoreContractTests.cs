@@ -273,6 +273,43 @@ public abstract class PromptStoreContractTests
     }
 
     [Fact]
+    public async Task ListPromptsAsync_MayInclude_AmongHundredsKeepsThePromptsWhoseLatestOrALabelledVersionIncludes()
+    {
+        var (store, _) = await CreateStoreAsync();
+        for (var i = 0; i < 300; i++)
+        {
+            var filler = Prompt($"filler/{i:D3}");
+            // Some fillers include another prompt; "guard" appears in the text of others without an include tag.
+            var content = i % 3 == 0 ? "Use {{> other}} here." : i % 3 == 1 ? "The guard says {{customer}}." : "Plain {{customer}}.";
+            await store.SaveAsync(Created(filler, Version(filler, 1) with { Content = content }), Cancel);
+        }
+        await SaveAsync("text", latest: "Hi {{> guard@strict}}");
+        await SaveAsync("chat", latest: null, messages: [new(MessageRole.System, "Be {{>guard}}.")]);
+        await SaveAsync("labelled-older", latest: "Plain.", labelled: "Hi {{> guard@1.0.0}}");
+        await SaveAsync("older-only", latest: "Plain.", older: "Hi {{> guard}}");
+
+        var guard = await store.ListPromptsAsync(new PromptFilter(MayInclude: "guard"), Cancel);
+        var any = await store.ListPromptsAsync(new PromptFilter(MayInclude: ""), Cancel);
+
+        Assert.Equal(["chat", "labelled-older", "text"], guard.Select(l => l.Prompt.Name));
+        Assert.Equal(3, guard.Total);
+        Assert.Equal("production", Assert.Single(guard[1].Labels).Name);
+        Assert.Equal(103, any.Total);
+        Assert.DoesNotContain("older-only", any.Select(l => l.Prompt.Name));
+
+        async Task SaveAsync(string name, string? latest, PromptMessage[]? messages = null, string? labelled = null, string? older = null)
+        {
+            var prompt = Prompt(name, messages is null ? PromptType.Template : PromptType.Chat);
+            var first = Version(prompt, 1) with { Content = labelled ?? older ?? latest ?? "", Messages = (labelled ?? older) is null ? messages : null };
+            await store.SaveAsync(Created(prompt, first), Cancel);
+            if (labelled is not null)
+                await store.SaveAsync(new PromptChanges { LabelChanges = [Label(prompt, "production", null, first.Id)] }, Cancel);
+            if ((labelled ?? older) is not null)
+                await store.SaveAsync(new PromptChanges { NewVersion = Version(prompt, 2) with { Content = latest! } }, Cancel);
+        }
+    }
+
+    [Fact]
     public async Task ListPromptsAsync_NoFilter_ByNameWithLatestVersionAndLabels()
     {
         var (store, _) = await CreateStoreAsync();

@@ -119,6 +119,32 @@ public abstract class RegistryArchiveContractTests
     }
 
     [Fact]
+    public async Task ImportAsync_MergeOfMoreNamesThanOneReadIntoAFullStore_SkipsExactlyTheTakenNames()
+    {
+        // The merge looks up the document's names in reads of 500 (one parameter each on SQLite): 510 names, 10 of them taken.
+        var (source, _, sourceArchive) = await CreateStoreAsync();
+        var documentNames = Enumerable.Range(0, 500).Select(i => $"fresh/{i:D3}").Concat(Enumerable.Range(0, 10).Select(i => $"own/{i:D3}")).ToList();
+        foreach (var name in documentNames)
+        {
+            var prompt = Prompt(name);
+            await source.SaveAsync(Created(prompt, Version(prompt, 1)), Cancel);
+        }
+        var exported = await ArchiveCollector.ExportAsync(sourceArchive, Cancel);
+        var (target, _, targetArchive) = await CreateStoreAsync();
+        foreach (var name in Enumerable.Range(0, 300).Select(i => $"own/{i:D3}"))
+        {
+            var prompt = Prompt(name);
+            await target.SaveAsync(Created(prompt, Version(prompt, 1)), Cancel);
+        }
+
+        var report = await targetArchive.ImportAsync(exported, merge: true, checks: null, Imported, Cancel);
+
+        Assert.Equal(documentNames.Take(500), report.AddedPrompts);
+        Assert.Equal(documentNames.Skip(500), report.SkippedPrompts);
+        Assert.Equal(800, (await target.ListPromptsAsync(new PromptFilter(Page: new PageRequest(1, 0)), Cancel)).Total);
+    }
+
+    [Fact]
     public async Task ImportAsync_Merge_AuditsWhoAddedWhichPromptsAndKeys_AndQueuesTheAddedLabelsAsMoves()
     {
         var (source, sourceKeys, sourceArchive) = await CreateStoreAsync();

@@ -20,6 +20,9 @@ public interface IExperimentStore
     /// <summary>A page of experiments, newest first; only those of <paramref name="promptName"/> when given.</summary>
     Task<Page<Experiment>> ListExperimentsAsync(string? promptName, PageRequest page, CancellationToken cancellationToken = default);
 
+    /// <summary>Every live experiment (<see cref="ExperimentLifecycle.IsLive"/>: running or paused) of every prompt, newest first, in one read.</summary>
+    Task<IReadOnlyList<Experiment>> ListLiveExperimentsAsync(CancellationToken cancellationToken = default);
+
     /// <summary>The prompt's running experiment, if any (there is at most one).</summary>
     Task<Experiment?> FindRunningExperimentAsync(string promptId, CancellationToken cancellationToken = default);
 

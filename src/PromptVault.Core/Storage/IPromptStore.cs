@@ -69,9 +69,11 @@ public interface IPromptStore
 
 /// <summary>
 /// Filters for listing prompts; null matches anything. No page means all of them. <see cref="NameContains"/> matches the names
-/// that hold it, ignoring case.
+/// that hold it, ignoring case. <see cref="MayInclude"/> keeps the prompts whose latest or a labelled version may include the prompt
+/// of that name (any prompt when empty): it only narrows, by the text of their templates, so the caller parses what it keeps.
 /// </summary>
-public sealed record PromptFilter(PromptType? Type = null, string? Category = null, string? Tag = null, PageRequest? Page = null, string? NameContains = null);
+public sealed record PromptFilter(PromptType? Type = null, string? Category = null, string? Tag = null, PageRequest? Page = null, string? NameContains = null,
+    string? MayInclude = null);
 
 /// <summary>A prompt with its latest version and labels.</summary>
 public sealed record PromptListing(Prompt Prompt, PromptVersion Latest, IReadOnlyList<Label> Labels);

@@ -3,7 +3,7 @@ namespace PromptVault.Core.Storage;
 /// <summary>What a merge import writes: the archive without the prompts the store already has (by name), nor anything of theirs.</summary>
 public static class RegistryMerge
 {
-    /// <param name="existingPromptNames">The names of the prompts the store holds.</param>
+    /// <param name="existingPromptNames">The names of the prompts the store holds: of the archive's names at least (any others are not read).</param>
     /// <param name="existingKeys">The ids and hashes of the API keys the store holds.</param>
     /// <returns>The rows to write (audit entries with a null id: they get new ids) and the report of what was left out.</returns>
     public static (RegistryArchive Rows, RegistryImportReport Report) Plan(RegistryArchive archive, IReadOnlySet<string> existingPromptNames,

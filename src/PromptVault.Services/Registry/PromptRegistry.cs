@@ -610,7 +610,7 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, IEx
             includes.AddRange(templates.ReferencesOf(version).Select(r => new IncludeLink(prompt.Name, version.Version.ToString(), r)));
 
         var includedBy = new List<IncludeLink>();
-        foreach (var (other, otherLatest, otherLabels) in await store.ListPromptsAsync(new PromptFilter(Page: PageRequest.All), cancellationToken))
+        foreach (var (other, otherLatest, otherLabels) in await store.ListPromptsAsync(new PromptFilter(MayInclude: prompt.Name), cancellationToken))
         {
             if (other.Id == prompt.Id) continue;
             foreach (var version in await VersionsToShowAsync(other, otherLatest, otherLabels, cancellationToken))
@@ -857,24 +857,29 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, IEx
             : $"'{PromptName}' {Version.Version} ({Roles})";
     }
 
-    /// <summary>Every version that serves (<see cref="ServingRoles"/>), of every prompt, and every version they include by number: which serve
-    /// is read from the store, the bodies through the cache: only the includes are read of them, and the bodies never change.</summary>
+    /// <summary>Every version that serves (<see cref="ServingRoles"/>) and may include a prompt, and every version they include by number:
+    /// which serve is read from the store (the prompts whose labelled versions may include one, and the live experiments), the bodies
+    /// through the cache: only the includes are read of them, and the bodies never change. A version that includes nothing is left out:
+    /// no render passes through it to another prompt.</summary>
     private async Task<List<ServedVersion>> ServedVersionsAsync(CancellationToken cancellationToken)
     {
-        var prompts = await store.ListPromptsAsync(new PromptFilter(Page: PageRequest.All), cancellationToken);
-        var experimentsOf = (await experiments.ListExperimentsAsync(null, cancellationToken)).ToLookup(e => e.PromptId, StringComparer.Ordinal);
+        var live = await experiments.ListLiveExperimentsAsync(cancellationToken);
+        var labelsOf = (await store.ListPromptsAsync(new PromptFilter(MayInclude: ""), cancellationToken))
+            .ToDictionary(p => p.Prompt.Id, p => (p.Prompt.Name, p.Labels), StringComparer.Ordinal);
+        foreach (var experiment in live.Where(e => !labelsOf.ContainsKey(e.PromptId)))
+            labelsOf[experiment.PromptId] = (experiment.PromptName, await store.ListLabelsAsync(experiment.PromptId, cancellationToken));
+        var experimentsOf = live.ToLookup(e => e.PromptId, StringComparer.Ordinal);
         var served = new List<ServedVersion>();
-        foreach (var (prompt, _, labels) in prompts)
-            foreach (var roles in ServingRoles(labels, experimentsOf[prompt.Id]))
-                if (await cache.FindVersionByIdAsync(prompt.Id, roles.Key, cancellationToken) is { } version)
-                    served.Add(new ServedVersion(prompt.Name, version, string.Join(", ", roles), null));
+        foreach (var (promptId, (name, labels)) in labelsOf.OrderBy(p => p.Value.Name, StringComparer.Ordinal))
+            foreach (var roles in ServingRoles(labels, experimentsOf[promptId]))
+                if (await cache.FindVersionByIdAsync(promptId, roles.Key, cancellationToken) is { } version && templates.ReferencesOf(version).Count > 0)
+                    served.Add(new ServedVersion(name, version, string.Join(", ", roles), null));
 
-        var byName = prompts.ToDictionary(p => p.Prompt.Name, p => p.Prompt, StringComparer.Ordinal);
         var seen = served.Select(s => s.Version.Id).ToHashSet(StringComparer.Ordinal);
         // Grows as it goes: a pinned version's own pins are followed too.
         for (var i = 0; i < served.Count; i++)
             foreach (var reference in templates.ReferencesOf(served[i].Version))
-                if (reference.Version is { } number && byName.TryGetValue(reference.Name, out var included)
+                if (reference.Version is { } number && await store.FindPromptAsync(reference.Name, cancellationToken) is { } included
                     && await cache.FindVersionAsync(included.Id, number, cancellationToken) is { } pinned && seen.Add(pinned.Id))
                     served.Add(new ServedVersion(included.Name, pinned, "", served[i].Root ?? served[i]));
         return served;
