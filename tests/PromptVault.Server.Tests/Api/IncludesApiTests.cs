@@ -563,6 +563,45 @@ public sealed class IncludesApiTests(ServerFixture fixture) : IClassFixture<Serv
         Assert.Equal(["1.0.0", "1.0.1", "1.0.2"], carried.Versions.Select(v => v.Version).Order());
     }
     [Fact]
+    public async Task ManyPrompts_IncludedByAndLabelRemoval_FindTheIncludersAmongThem()
+    {
+        var guard = await CreateGuardAsync();
+        await LabelAsync(guard, "strict", "1.0.0");
+        await LabelAsync(guard, "spare", "1.0.0");
+        var other = await CreateAsync("other", "Other.");
+        await LabelAsync(other, "production", "1.0.0");
+        // Hundreds of prompts that include another, or name the guard without including it: read past, not found.
+        for (var i = 0; i < 300; i++)
+            await CreateAsync("filler", i % 2 == 0 ? $"Uses {{{{> {other}}}}}." : $"Mentions {guard} but includes nothing.");
+        var labelled = await CreateAsync("labelled", $"Hi {{{{> {guard}@strict}}}}", Policy);
+        await LabelAsync(labelled, "staging", "1.0.0");
+        var unlabelled = await CreateAsync("unlabelled", $"Hi {{{{> {guard}@1.0.0}}}}", Policy);
+        var experimented = await CreateAsync("experimented", "Plain {{policy}}.", Policy);
+        var (_, control) = await GetAsync(_client, $"/api/prompts/{experimented}/versions/1.0.0");
+        var variant = await NewVersionAsync(_client, experimented, new { content = $"With {{{{> {guard}@strict}}}}", changeDescription = "include the guard" });
+        var experiment = await Experiments.CreateAsync(_client, new
+        {
+            name = UniqueName("guarded"), prompt = experimented,
+            variants = new object[] { new { name = "control", versionId = control.Str("id"), weight = 50 }, new { name = "guarded", versionId = variant.Str("id"), weight = 50 } },
+        });
+        await Experiments.MoveAsync(_client, experiment.Str("id"), "start");
+        var registry = fixture.Server.Services.GetRequiredService<PromptVault.Core.Registry.PromptRegistry>();
+
+        var graph = await registry.ReadIncludesAsync(guard, TestContext.Current.CancellationToken);
+        var (removed, removal) = await SendAsync(_client, HttpMethod.Delete, $"/api/prompts/{guard}/labels/strict");
+        var (unused, unusedBody) = await SendAsync(_client, HttpMethod.Delete, $"/api/prompts/{guard}/labels/spare");
+
+        Assert.Equal([(experimented, "1.0.1"), (labelled, "1.0.0"), (unlabelled, "1.0.0")],
+            graph.IncludedBy.Select(l => (l.Prompt, l.Version)).Order());
+        Assert.Equal(HttpStatusCode.Conflict, removed);
+        Assert.Equal("label_included", removal.Str("code"));
+        Assert.Contains($"'{labelled}' 1.0.0 (staging)", removal.Str("detail"), StringComparison.Ordinal);
+        Assert.Contains($"'{experimented}' 1.0.1 (variant 'guarded' of experiment", removal.Str("detail"), StringComparison.Ordinal);
+        Assert.DoesNotContain(unlabelled, removal.Str("detail"), StringComparison.Ordinal);
+        Assert.True(unused == HttpStatusCode.NoContent, unusedBody?.ToJsonString());
+    }
+
+    [Fact]
     public async Task Archive_AVersionAServedIncluderPins_Returns409NamingTheIncluder_AndItStillRenders()
     {
         var guard = await CreateGuardAsync();
