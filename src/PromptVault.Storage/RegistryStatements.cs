@@ -74,9 +74,11 @@ internal static class RegistryStatements
         // Names are lower case (PromptRules), so the text lowered matches ignoring case; its '%', '_' and '\' are matched as themselves.
         if (filter.NameContains is not null) conditions.Add(@"p.name LIKE @NameLike ESCAPE '\'");
         if (filter.MayInclude is not null)
+            // Two lookups by index (the latest by (prompt_id, sequence), the labelled through labels' key), so only those versions' text is read.
             conditions.Add($"""
-                EXISTS (SELECT 1 FROM versions i WHERE i.prompt_id = p.id AND {MayIncludeCondition("i")}
-                    AND (i.sequence = (SELECT MAX(sequence) FROM versions WHERE prompt_id = p.id) OR i.id IN (SELECT version_id FROM labels WHERE prompt_id = p.id)))
+                (EXISTS (SELECT 1 FROM versions i WHERE i.prompt_id = p.id AND i.sequence = (SELECT MAX(sequence) FROM versions WHERE prompt_id = p.id)
+                    AND {MayIncludeCondition("i")})
+                OR EXISTS (SELECT 1 FROM labels il JOIN versions i ON i.id = il.version_id WHERE il.prompt_id = p.id AND {MayIncludeCondition("i")}))
                 """);
         var where = conditions.Count == 0 ? "" : "WHERE " + string.Join(" AND ", conditions);
         var page = filter.Page ?? PageRequest.All;
