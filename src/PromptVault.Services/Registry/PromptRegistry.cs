@@ -420,6 +420,11 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, IEx
             var production = labels.FirstOrDefault(l => l.Name == Label.Production);
             if (production?.VersionId == target.Id)
                 throw new ConflictException("already_in_production", $"version {target.Version} is already in production.", "version");
+            var previous = production is null ? null : await store.FindVersionByIdAsync(prompt.Id, production.VersionId, cancellationToken);
+            // Another copy of what serves would only add an identical version (a rollback repeated, or retried after its answer was lost).
+            if (previous is not null && previous.Body.SameAs(target.Body, previous.Declared, target.Declared))
+                throw new ConflictException("already_in_production",
+                    $"version {target.Version}'s content, variables and metadata are already in production, as version {previous.Version}.", "version");
             var includeGeneration = await EnsureIncludesCanServeAsync(prompt.Name, target, Label.Production, cancellationToken);
             if (ApprovalRules.PromotionRefused(prompt, target) is { } refused)
                 throw refused;
@@ -428,7 +433,6 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, IEx
             var bump = ContractChange.Between(latest.Variables, target.Variables).RequiredBump;
             var version = NextVersion(prompt, latest, bump, target.Body, $"Rollback to version {target.Version}", actor, now)
                 with { Status = VersionStatus.Production, Approval = target.Approval, DeclaredVariables = target.DeclaredVariables };
-            var previous = production is null ? null : await store.FindVersionByIdAsync(prompt.Id, production.VersionId, cancellationToken);
 
             var (statusChanges, labelChange) = Promote(prompt, version, previous, now, actor);
             await SaveAsync(new PromptChanges

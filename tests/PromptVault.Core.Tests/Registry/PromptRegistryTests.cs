@@ -229,6 +229,25 @@ public sealed class PromptRegistryTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task RollbackAsync_TwiceToTheSameVersion_SecondIsRefused_NoIdenticalCopyNorAuditEntries()
+    {
+        await CreateSupportPromptAsync();
+        await _registry.MoveLabelAsync("support", Label.Production, "1.0.0", Actor, Token);
+        await _registry.CreateVersionAsync("support", new CreateVersionRequest("Broken {{company_name}}", ChangeDescription: "oops"), Actor, Token);
+        await _registry.MoveLabelAsync("support", Label.Production, "1.0.1", Actor, Token);
+        await _registry.RollbackAsync("support", "1.0.0", "bad replies", Actor, Token);
+
+        var error = await Assert.ThrowsAsync<ConflictException>(() => _registry.RollbackAsync("support", "1.0.0", "bad replies", Actor, Token));
+
+        Assert.Equal("already_in_production", error.Code);
+        Assert.Contains("as version 1.0.2", error.Message, StringComparison.Ordinal);
+        Assert.Equal(3, (await _registry.ListVersionsAsync("support", PageRequest.All, Token)).Versions.Count);
+        var entries = (await _registry.ListAuditAsync(new AuditQuery("support"), Token)).Entries;
+        Assert.Single(entries, e => e.Action == AuditActions.RolledBack);
+        Assert.Equal(3, entries.Count(e => e.Action == AuditActions.VersionCreated)); // 1.0.0, 1.0.1 and the rollback's 1.0.2
+    }
+
+    [Fact]
     public async Task RenderAsync_ProductionLabel_RendersPromotedVersion()
     {
         await CreateSupportPromptAsync();
