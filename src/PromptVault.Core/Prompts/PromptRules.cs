@@ -18,7 +18,8 @@ public static partial class PromptRules
     [GeneratedRegex(@"^[a-z0-9._/-]{1,100}\z")]
     private static partial Regex PromptNamePattern();
 
-    [GeneratedRegex(@"^[a-z0-9-]{1,64}\z")]
+    // Its length is MaxLabelLength's to check, so the limit is stated once and named when it is broken.
+    [GeneratedRegex(@"^[a-z0-9-]+\z")]
     private static partial Regex LabelPattern();
 
     [GeneratedRegex(@"^[A-Za-z_][A-Za-z0-9_]{0,99}\z")]
@@ -39,6 +40,9 @@ public static partial class PromptRules
 
     public static void ValidateLabel(string? label)
     {
+        if (label is { Length: > MaxLabelLength })
+            throw new InvalidInputException("invalid_label",
+                $"label '{Shorten(label)}' is {label.Length:N0} characters long; the limit is {MaxLabelLength}.", "label");
         if (string.IsNullOrEmpty(label) || !LabelPattern().IsMatch(label))
             throw new InvalidInputException("invalid_label",
                 $"label '{Shorten(label ?? "")}' is invalid: use 1–{MaxLabelLength} characters of a-z, 0-9 and '-'.", "label");

@@ -1,3 +1,5 @@
+using PromptVault.Core.Prompts;
+
 namespace PromptVault.Core.Storage;
 
 /// <summary>How a column's value is carried: in rows as string, long, double, bool or byte[] (null when absent).</summary>
@@ -53,6 +55,9 @@ public enum ArchiveOwner
 /// <see cref="Absent"/> (false or null).</param>
 public sealed record ArchiveColumn(string Name, ArchiveValueKind Kind, bool Nullable = false, IReadOnlySet<string>? Allowed = null, bool Added = false)
 {
+    /// <summary>A text column's rule of the API (a label's name), throwing <see cref="InvalidInputException"/> for a value it refuses.</summary>
+    public Action<string>? Rule { get; init; }
+
     /// <summary>The value of an <see cref="Added"/> column a document leaves out.</summary>
     public object? Absent => Kind == ArchiveValueKind.Boolean ? false : null;
 }
@@ -122,7 +127,7 @@ public static class RegistryArchiveSchema
         [Text("id"), Text("versionId"), Enum<Evaluations.EvaluationStatus>("status"), Time("createdAt"), Text("createdBy"), Json("run")], ArchiveOwner.Version, 1);
 
     public static readonly ArchiveSection Labels = new("labels",
-        [Text("promptId"), Text("name"), Text("versionId"), Time("updatedAt"), Text("updatedBy")], ArchiveOwner.Prompt)
+        [Text("promptId"), Text("name") with { Rule = PromptRules.ValidateLabel }, Text("versionId"), Time("updatedAt"), Text("updatedBy")], ArchiveOwner.Prompt)
     { UniqueKeys = [["promptId", "name"]] };
 
     public static readonly ArchiveSection Experiments = new("experiments",

@@ -199,8 +199,17 @@ public static class RegistryArchiveJson
         {
             case ArchiveValueKind.Text when value.ValueKind == JsonValueKind.String:
                 var text = value.GetString()!;
-                return column.Allowed is null || column.Allowed.Contains(text) ? text
-                    : throw Invalid(path, $"must be one of {string.Join(", ", column.Allowed)}");
+                if (column.Allowed is not null && !column.Allowed.Contains(text))
+                    throw Invalid(path, $"must be one of {string.Join(", ", column.Allowed)}");
+                try
+                {
+                    column.Rule?.Invoke(text);
+                }
+                catch (InvalidInputException e)
+                {
+                    throw Invalid(path, $"is refused as the API would refuse it: {e.Message.TrimEnd('.')}");
+                }
+                return text;
             case ArchiveValueKind.Time when value.ValueKind == JsonValueKind.String
                 && DateTimeOffset.TryParse(value.GetString(), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var time):
                 return time.ToUniversalTime().ToString("O", CultureInfo.InvariantCulture);

@@ -200,6 +200,23 @@ public sealed class BadInputTests(ServerFixture fixture) : IClassFixture<ServerF
     }
 
     [Fact]
+    public async Task Label_LongerThan64Characters_Returns400NamingTheLimit_AndMovesNothing()
+    {
+        var name = await CreateSupportPromptAsync(_client);
+
+        var (taken, _) = await PutAsync(_client, $"/api/prompts/{name}/labels/{new string('l', 64)}", new { version = "1.0.0" });
+        var (status, problem) = await PutAsync(_client, $"/api/prompts/{name}/labels/{new string('l', 65)}", new { version = "1.0.0" });
+
+        Assert.Equal(HttpStatusCode.OK, taken);
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Equal("invalid_label", problem.Str("code"));
+        Assert.Equal("label", problem.Str("field"));
+        Assert.Contains("is 65 characters long; the limit is 64", problem.Str("detail"), StringComparison.Ordinal);
+        var (_, prompt) = await GetAsync(_client, $"/api/prompts/{name}");
+        Assert.DoesNotContain(new string('l', 65), prompt!.ToJsonString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task UnknownEnumValue_MessageListsTheAllowedValues()
     {
         var name = await CreateSupportPromptAsync(_client);

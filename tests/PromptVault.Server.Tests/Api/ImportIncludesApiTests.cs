@@ -18,6 +18,7 @@ public sealed class ImportIncludesApiTests(ServerFixture fixture) : IClassFixtur
     {
         public string Id { get; } = Guid.NewGuid().ToString("N");
         public string VersionId { get; } = Guid.NewGuid().ToString("N");
+        public string Label { get; init; } = "production";
     }
 
     private static object Document(params Imported[] prompts) => new
@@ -37,13 +38,30 @@ public sealed class ImportIncludesApiTests(ServerFixture fixture) : IClassFixtur
             metadata = new { }, changeDescription = "Initial version", createdBy = "alice", createdAt = At, status = "production",
             messages = (object?)null, approvedBy = (string?)null, approvedAt = (string?)null,
         }),
-        labels = prompts.Select(p => new { promptId = p.Id, name = "production", versionId = p.VersionId, updatedAt = At, updatedBy = "alice" }),
+        labels = prompts.Select(p => new { promptId = p.Id, name = p.Label, versionId = p.VersionId, updatedAt = At, updatedBy = "alice" }),
     };
 
     private async Task AssertNotStoredAsync(params string[] names)
     {
         foreach (var name in names)
             Assert.Equal(HttpStatusCode.NotFound, (await GetAsync(_client, $"/api/prompts/{name}")).Status);
+    }
+
+    [Fact]
+    public async Task Merge_ALabelLongerThan64Characters_Returns400NamingTheLimit_AndStoresNothing()
+    {
+        var longest = new Imported(UniqueName("label-64"), "Plain.") { Label = new string('l', 64) };
+        var tooLong = new Imported(UniqueName("label-65"), "Plain.") { Label = new string('l', 65) };
+
+        var (taken, _) = await PostAsync(_client, "/api/import?merge=true", Document(longest));
+        var (status, body) = await PostAsync(_client, "/api/import?merge=true", Document(tooLong));
+
+        Assert.Equal(HttpStatusCode.OK, taken);
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Equal("invalid_export_document", body.Str("code"));
+        Assert.Equal("$.labels[0].name", body.Str("field"));
+        Assert.Contains("is 65 characters long; the limit is 64", body.Str("detail"), StringComparison.Ordinal);
+        await AssertNotStoredAsync(tooLong.Name);
     }
 
     [Fact]
