@@ -55,7 +55,7 @@ public enum ArchiveOwner
 /// <see cref="Absent"/> (false or null).</param>
 public sealed record ArchiveColumn(string Name, ArchiveValueKind Kind, bool Nullable = false, IReadOnlySet<string>? Allowed = null, bool Added = false)
 {
-    /// <summary>A text column's rule of the API (a label's name), throwing <see cref="InvalidInputException"/> for a value it refuses.</summary>
+    /// <summary>A text column's rule of the API (a prompt's or label's name), throwing <see cref="InvalidInputException"/> for a value it refuses.</summary>
     public Action<string>? Rule { get; init; }
 
     /// <summary>The value of an <see cref="Added"/> column a document leaves out.</summary>
@@ -109,7 +109,7 @@ public static class RegistryArchiveSchema
         new(name, ArchiveValueKind.Text, Allowed: System.Enum.GetValues<TEnum>().Select(Names.Of).ToHashSet(StringComparer.Ordinal));
 
     public static readonly ArchiveSection Prompts = new("prompts",
-        [Text("id"), Text("name"), Text("description"), Enum<Prompts.PromptType>("type"), Json("tags"), Text("category", true),
+        [Text("id"), Text("name") with { Rule = name => PromptRules.ValidatePromptName(name) }, Text("description"), Enum<Prompts.PromptType>("type"), Json("tags"), Text("category", true),
          Time("createdAt"), Text("createdBy"), Time("updatedAt"), Text("updatedBy"),
          new("requireApproval", ArchiveValueKind.Boolean, Added: true), new("requireTests", ArchiveValueKind.Boolean, Added: true)], ArchiveOwner.Prompt)
     { UniqueKeys = [["id"], ["name"]] };

@@ -1,4 +1,6 @@
 using System.Net;
+using Microsoft.Extensions.DependencyInjection;
+using PromptVault.Core.Storage;
 using static PromptVault.Server.Tests.ApiCalls;
 
 namespace PromptVault.Server.Tests.Api;
@@ -62,6 +64,21 @@ public sealed class ImportIncludesApiTests(ServerFixture fixture) : IClassFixtur
         Assert.Equal("$.labels[0].name", body.Str("field"));
         Assert.Contains("is 65 characters long; the limit is 64", body.Str("detail"), StringComparison.Ordinal);
         await AssertNotStoredAsync(tooLong.Name);
+    }
+
+    [Fact]
+    public async Task Merge_APromptNameTheApiRefuses_Returns400NamingIt_AndStoresNothing()
+    {
+        var unreachable = new Imported("Has Space " + UniqueName("x"), "Plain.");
+
+        var (status, body) = await PostAsync(_client, "/api/import?merge=true", Document(unreachable));
+
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Equal("invalid_export_document", body.Str("code"));
+        Assert.Equal("$.prompts[0].name", body.Str("field"));
+        Assert.Contains("use 1–100 characters of a-z", body.Str("detail"), StringComparison.Ordinal);
+        // The API cannot name it (that is the point), so the store is asked.
+        Assert.Null(await fixture.Server.Services.GetRequiredService<IPromptStore>().FindPromptAsync(unreachable.Name, TestContext.Current.CancellationToken));
     }
 
     [Fact]
