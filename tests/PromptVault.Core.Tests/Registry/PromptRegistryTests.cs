@@ -210,13 +210,19 @@ public sealed class PromptRegistryTests : IAsyncLifetime
         Assert.Contains("review", error.Message, StringComparison.Ordinal);
     }
 
-    [Fact]
-    public async Task RollbackAsync_EarlierVersion_CreatesPromotedCopy()
+    /// <summary>1.0.0 was in production; 1.0.1, a broken one, is.</summary>
+    private async Task SupportWithBrokenVersionInProductionAsync()
     {
         await CreateSupportPromptAsync();
         await _registry.MoveLabelAsync("support", Label.Production, "1.0.0", Actor, Token);
         await _registry.CreateVersionAsync("support", new CreateVersionRequest("Broken {{company_name}}", ChangeDescription: "oops"), Actor, Token);
         await _registry.MoveLabelAsync("support", Label.Production, "1.0.1", Actor, Token);
+    }
+
+    [Fact]
+    public async Task RollbackAsync_EarlierVersion_CreatesPromotedCopy()
+    {
+        await SupportWithBrokenVersionInProductionAsync();
 
         var rolledBack = await _registry.RollbackAsync("support", "1.0.0", "bad replies", Actor, Token);
 
@@ -231,10 +237,7 @@ public sealed class PromptRegistryTests : IAsyncLifetime
     [Fact]
     public async Task RollbackAsync_TwiceToTheSameVersion_SecondIsRefused_NoIdenticalCopyNorAuditEntries()
     {
-        await CreateSupportPromptAsync();
-        await _registry.MoveLabelAsync("support", Label.Production, "1.0.0", Actor, Token);
-        await _registry.CreateVersionAsync("support", new CreateVersionRequest("Broken {{company_name}}", ChangeDescription: "oops"), Actor, Token);
-        await _registry.MoveLabelAsync("support", Label.Production, "1.0.1", Actor, Token);
+        await SupportWithBrokenVersionInProductionAsync();
         await _registry.RollbackAsync("support", "1.0.0", "bad replies", Actor, Token);
 
         var error = await Assert.ThrowsAsync<ConflictException>(() => _registry.RollbackAsync("support", "1.0.0", "bad replies", Actor, Token));
