@@ -129,7 +129,8 @@ public static class TestCaseRules
     /// <summary>
     /// What is wrong with a case's variables for a version with <paramref name="variables"/>, or null: it gives one the version does
     /// not have (a render ignores it, so the case would check a render that never used it, and could pass), leaves out one the
-    /// version requires and has no default for, or gives one a value of another type than declared (its render is refused). Checked when cases are saved, and again when they run, as a
+    /// version requires and has no default for, or gives one a value its render refuses (of another type than declared, or failing its
+    /// validation pattern). Checked when cases are saved, and again when they run, as a
     /// new version is given its previous version's cases as they are, whatever variables it added or dropped.
     /// </summary>
     /// <param name="version">How the version is named in the message: <c>version 1.0.1</c>.</param>
@@ -147,9 +148,22 @@ public static class TestCaseRules
         // A null value counts as not given, as a render reads it.
         foreach (var variable in variables)
         {
-            if (given.TryGetValue(variable.Name, out var value) && value.ValueKind is not (JsonValueKind.Null or JsonValueKind.Undefined)
-                && !VariableContract.Accepts(variable.Type, value.ValueKind))
+            if (!given.TryGetValue(variable.Name, out var value) || value.ValueKind is JsonValueKind.Null or JsonValueKind.Undefined)
+                continue;
+            if (!VariableContract.Accepts(variable.Type, value.ValueKind))
                 return $"gives '{variable.Name}' {VariableContract.Describe(value.ValueKind)}, but {version} declares it {VariableContract.Article(variable.Type)}";
+            // The rest of what a render refuses in a value (its pattern), by the render's own check.
+            var field = $"variables.{variable.Name}";
+            try
+            {
+                VariableContract.CheckValue(variable, value, field,
+                    variable.Validation is null ? null : VariableContract.CompilePattern(variable.Name, variable.Validation, field));
+            }
+            catch (InvalidInputException e)
+            {
+                // Its sentence's full stop only (a pattern may end in '.'): the caller ends the message.
+                return $"gives a value {version} refuses: {(e.Message.EndsWith('.') ? e.Message[..^1] : e.Message)}";
+            }
         }
         return null;
     }

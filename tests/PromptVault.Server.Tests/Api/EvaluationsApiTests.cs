@@ -167,7 +167,7 @@ public sealed class EvaluationsApiTests(ServerFixture fixture) : IClassFixture<S
         Assert.Equal("limit", problem.Str("field"));
     }
 
-    /// <summary>A value the version's type allows can still fail when rendered (here a new version's pattern, carried cases unchanged).</summary>
+    /// <summary>A case carried to a new version whose pattern its value fails (carried unchanged, so never checked against it) fails when run.</summary>
     [Fact]
     public async Task Evaluate_CaseVariablesDoNotRender_FailsThatCaseWithTheReason()
     {
@@ -182,8 +182,37 @@ public sealed class EvaluationsApiTests(ServerFixture fixture) : IClassFixture<S
         var (_, run) = await PostAsync(_client, VersionPath(name, "2.0.0") + "/evaluate", null);
 
         Assert.Equal("failed", run.Str("status"));
-        Assert.Equal("the case's variables do not render: variable 'company_name' does not match its validation pattern ^[A-Z].",
+        Assert.Equal("the case gives a value version 2.0.0 refuses: variable 'company_name' does not match its validation pattern ^[A-Z]",
             run!["cases"]![0]!["checks"]![0].Str("reason"));
+    }
+
+    /// <summary>Such a case was stored and only failed when run, its render refused: the check is the render's own
+    /// (<c>VariableContract.CheckValue</c>), so saving the carried cases again is refused too.</summary>
+    [Fact]
+    public async Task PutTests_CaseValueFailingItsPattern_Returns400NamingCaseVariableAndPattern_AndKeepsTheStoredCases()
+    {
+        var name = await CreateSupportPromptAsync(_client);
+        await PutAsync(_client, VersionPath(name, "1.0.0") + "/tests", Tests(Case("kept", "acme", new { type = "contains", value = "x" })));
+        await NewVersionAsync(_client, name, new
+        {
+            content = "Support for {{company_name}}.", changeDescription = "capitalized",
+            variables = new object[] { new { name = "company_name", type = "string", required = true, validation = "^[A-Z]" } },
+        });
+        var path = VersionPath(name, "2.0.0") + "/tests";
+        var (_, before) = await GetAsync(_client, path);
+
+        var (status, problem) = await PutAsync(_client, path, Tests(
+            Case("fine", "Acme", new { type = "contains", value = "x" }),
+            Case("bad", "acme", new { type = "contains", value = "x" })));
+        var (_, after) = await GetAsync(_client, path);
+
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Equal("invalid_test", problem.Str("code"));
+        Assert.Equal("tests[1].variables", problem.Str("field"));
+        Assert.Equal("tests[1] ('bad') gives a value the version refuses: variable 'company_name' does not match its validation pattern ^[A-Z].",
+            problem.Str("detail"));
+        Assert.Equal(before!.ToJsonString(), after!.ToJsonString());
+        Assert.Equal("kept", after["tests"]![0].Str("name"));
     }
 
     /// <summary>Such a case was stored and only failed when run, its render refused.</summary>
