@@ -167,17 +167,25 @@ public sealed class EvaluationsApiTests(ServerFixture fixture) : IClassFixture<S
         Assert.Equal("limit", problem.Str("field"));
     }
 
-    /// <summary>A case carried to a new version whose pattern its value fails (carried unchanged, so never checked against it) fails when run.</summary>
-    [Fact]
-    public async Task Evaluate_CaseVariablesDoNotRender_FailsThatCaseWithTheReason()
+    /// <summary>A support prompt whose 1.0.0 has one case, <paramref name="caseName"/>, giving company_name "acme", and whose 2.0.0
+    /// (carrying that case unchanged) requires company_name to match ^[A-Z]; returns the prompt's name.</summary>
+    private async Task<string> WithLowerCaseCaseCarriedToACapitalizedVersionAsync(string caseName)
     {
         var name = await CreateSupportPromptAsync(_client);
-        await PutAsync(_client, VersionPath(name, "1.0.0") + "/tests", Tests(Case("lower-case company", "acme", new { type = "contains", value = "x" })));
+        await PutAsync(_client, VersionPath(name, "1.0.0") + "/tests", Tests(Case(caseName, "acme", new { type = "contains", value = "x" })));
         await NewVersionAsync(_client, name, new
         {
             content = "Support for {{company_name}}.", changeDescription = "capitalized",
             variables = new object[] { new { name = "company_name", type = "string", required = true, validation = "^[A-Z]" } },
         });
+        return name;
+    }
+
+    /// <summary>A case carried to a new version whose pattern its value fails (carried unchanged, so never checked against it) fails when run.</summary>
+    [Fact]
+    public async Task Evaluate_CaseVariablesDoNotRender_FailsThatCaseWithTheReason()
+    {
+        var name = await WithLowerCaseCaseCarriedToACapitalizedVersionAsync("lower-case company");
 
         var (_, run) = await PostAsync(_client, VersionPath(name, "2.0.0") + "/evaluate", null);
 
@@ -191,13 +199,7 @@ public sealed class EvaluationsApiTests(ServerFixture fixture) : IClassFixture<S
     [Fact]
     public async Task PutTests_CaseValueFailingItsPattern_Returns400NamingCaseVariableAndPattern_AndKeepsTheStoredCases()
     {
-        var name = await CreateSupportPromptAsync(_client);
-        await PutAsync(_client, VersionPath(name, "1.0.0") + "/tests", Tests(Case("kept", "acme", new { type = "contains", value = "x" })));
-        await NewVersionAsync(_client, name, new
-        {
-            content = "Support for {{company_name}}.", changeDescription = "capitalized",
-            variables = new object[] { new { name = "company_name", type = "string", required = true, validation = "^[A-Z]" } },
-        });
+        var name = await WithLowerCaseCaseCarriedToACapitalizedVersionAsync("kept");
         var path = VersionPath(name, "2.0.0") + "/tests";
         var (_, before) = await GetAsync(_client, path);
 
