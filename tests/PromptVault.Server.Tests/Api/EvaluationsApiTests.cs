@@ -194,6 +194,37 @@ public sealed class EvaluationsApiTests(ServerFixture fixture) : IClassFixture<S
             run!["cases"]![0]!["checks"]![0].Str("reason"));
     }
 
+    /// <summary>A case that fits its version can still fail to render: here an included prompt's new version, now in production,
+    /// adds a pattern the case's value fails, which no check of the case's own version sees.</summary>
+    [Fact]
+    public async Task Evaluate_IncludedPromptRefusesTheCaseValue_FailsThatCaseWithTheRenderReason()
+    {
+        var guard = UniqueName("guard");
+        await PostAsync(_client, "/api/prompts", new
+        {
+            name = guard, type = "system", content = "Follow: {{policy}}.",
+            variables = new object[] { new { name = "policy", type = "string", required = true } },
+        });
+        await PutAsync(_client, $"/api/prompts/{guard}/labels/production", new { version = "1.0.0" });
+        var includer = UniqueName("includer");
+        await PostAsync(_client, "/api/prompts", new { name = includer, type = "system", content = $"Hi. {{{{> {guard}}}}}", variables = Array.Empty<object>() });
+        var (saved, _) = await PutAsync(_client, VersionPath(includer, "1.0.0") + "/tests",
+            Tests(new { name = "lower-case policy", variables = new { policy = "refunds" }, expect = new[] { new { type = "contains", value = "x" } } }));
+        await NewVersionAsync(_client, guard, new
+        {
+            content = "Follow: {{policy}}.", changeDescription = "capitalized",
+            variables = new object[] { new { name = "policy", type = "string", required = true, validation = "^[A-Z]" } },
+        });
+        await PutAsync(_client, $"/api/prompts/{guard}/labels/production", new { version = "2.0.0" });
+
+        var (_, run) = await PostAsync(_client, VersionPath(includer, "1.0.0") + "/evaluate", null);
+
+        Assert.Equal(HttpStatusCode.OK, saved);
+        Assert.Equal("failed", run.Str("status"));
+        Assert.Equal("the case's variables do not render: variable 'policy' does not match its validation pattern ^[A-Z].",
+            run!["cases"]![0]!["checks"]![0].Str("reason"));
+    }
+
     /// <summary>Such a case was stored and only failed when run, its render refused: the check is the render's own
     /// (<c>VariableContract.CheckValue</c>), so saving the carried cases again is refused too.</summary>
     [Fact]
