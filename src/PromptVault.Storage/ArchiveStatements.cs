@@ -62,8 +62,7 @@ internal static class ArchiveStatements
             var nameColumn = RegistryArchiveSchema.Prompts.IndexOf("name");
             var names = await FindPromptNamesAsync(connection, transaction, archive[RegistryArchiveSchema.Prompts].Select(r => (string)r[nameColumn]!).Distinct(StringComparer.Ordinal),
                 isAnyOf, cancellationToken);
-            var keys = (await connection.QueryAsync<string>(Command("SELECT id FROM api_keys UNION ALL SELECT key_hash FROM api_keys", null, cancellationToken, transaction)))
-                .ToHashSet();
+            var keys = await FindKeysAsync(connection, transaction, archive, isAnyOf, cancellationToken);
             (archive, report) = RegistryMerge.Plan(archive, names, keys);
             if (checks is not null && !checks.AddedPrompts.SetEquals(report.AddedPrompts))
                 throw new ConcurrentWriteException("the prompts a merge adds changed since its include checks: a prompt of a name it adds was created.");
@@ -91,6 +90,17 @@ internal static class ArchiveStatements
         await InsertAuditAsync(connection, transaction, imported, cancellationToken);
         await WebhookStatements.EnqueueImportedLabelsAsync(connection, transaction, imported, report.AddedPrompts, isAnyOf, cancellationToken);
         return report;
+    }
+
+    /// <summary>Of the document's API keys, the ids and hashes the store holds: which keys the merge leaves out.</summary>
+    private static async Task<HashSet<string>> FindKeysAsync(DbConnection connection, DbTransaction transaction, RegistryArchive archive,
+        Func<string, string, string> isAnyOf, CancellationToken cancellationToken)
+    {
+        var keys = RegistryArchiveSchema.ApiKeys;
+        int id = keys.IndexOf("id"), hash = keys.IndexOf("keyHash");
+        var found = await FindValuesAsync(connection, transaction, "api_keys", "id", archive[keys].Select(r => (string)r[id]!), isAnyOf, cancellationToken);
+        found.UnionWith(await FindValuesAsync(connection, transaction, "api_keys", "key_hash", archive[keys].Select(r => (string)r[hash]!), isAnyOf, cancellationToken));
+        return found;
     }
 
     /// <summary>The import's own audit entry: what it added, by prompt name and key id (never a key's hash).</summary>

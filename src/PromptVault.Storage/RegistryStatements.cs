@@ -40,15 +40,21 @@ internal static class RegistryStatements
     /// <param name="isAnyOf">The engine's condition that a column is one of an array parameter (column, parameter).</param>
     public static async Task<IReadOnlySet<string>> FindPromptNamesAsync(DbConnection connection, DbTransaction? transaction, IEnumerable<string> names,
         Func<string, string, string> isAnyOf, CancellationToken cancellationToken)
+        => await FindValuesAsync(connection, transaction, "prompts", "name", names, isAnyOf, cancellationToken);
+
+    /// <summary>Which of <paramref name="values"/> <paramref name="table"/>.<paramref name="column"/> holds, read in chunks of
+    /// <see cref="ValuesPerRead"/> (one parameter each on SQLite), never the whole table.</summary>
+    public static async Task<HashSet<string>> FindValuesAsync(DbConnection connection, DbTransaction? transaction, string table, string column,
+        IEnumerable<string> values, Func<string, string, string> isAnyOf, CancellationToken cancellationToken)
     {
         var found = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var chunk in names.Chunk(NamesPerRead))
-            found.UnionWith(await connection.QueryAsync<string>(Command($"SELECT name FROM prompts WHERE {isAnyOf("name", "Names")}",
-                new { Names = chunk }, cancellationToken, transaction)));
+        foreach (var chunk in values.Distinct(StringComparer.Ordinal).Chunk(ValuesPerRead))
+            found.UnionWith(await connection.QueryAsync<string>(Command($"SELECT {column} FROM {table} WHERE {isAnyOf(column, "Values")}",
+                new { Values = chunk }, cancellationToken, transaction)));
         return found;
     }
 
-    private const int NamesPerRead = 500;
+    private const int ValuesPerRead = 500;
 
     /// <summary>
     /// The condition that version <paramref name="v"/>'s template or messages may include a prompt: the one <see cref="IncludePatterns"/>

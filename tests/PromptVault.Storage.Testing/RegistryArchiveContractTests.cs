@@ -145,6 +145,26 @@ public abstract class RegistryArchiveContractTests
     }
 
     [Fact]
+    public async Task ImportAsync_MergeOfMoreKeysThanOneRead_SkipsExactlyTheKeysWhoseIdOrHashIsTaken()
+    {
+        // The merge looks up the document's key ids and hashes in reads of 500: 505 keys, one past the first read taken by id, one by hash.
+        var (_, sourceKeys, sourceArchive) = await CreateStoreAsync();
+        var documentKeys = Enumerable.Range(0, 505).Select(i => Key($"doc-{i:D3}")).ToList();
+        foreach (var key in documentKeys)
+            await sourceKeys.CreateKeyAsync(key, $"hash-{key.Name}", Audit(AuditActions.ApiKeyCreated, null, key.Name), Cancel);
+        var exported = await ArchiveCollector.ExportAsync(sourceArchive, Cancel);
+        var (_, targetKeys, targetArchive) = await CreateStoreAsync();
+        await targetKeys.CreateKeyAsync(documentKeys[502] with { Name = "own-same-id" }, "hash-own-same-id", Audit(AuditActions.ApiKeyCreated, null, "own"), Cancel);
+        await targetKeys.CreateKeyAsync(Key("own-same-hash"), "hash-doc-503", Audit(AuditActions.ApiKeyCreated, null, "own"), Cancel);
+        await targetKeys.CreateKeyAsync(Key("own-other"), "hash-own-other", Audit(AuditActions.ApiKeyCreated, null, "own"), Cancel);
+
+        var report = await targetArchive.ImportAsync(exported, merge: true, checks: null, Imported, Cancel);
+
+        Assert.Equal(new[] { documentKeys[502].Id, documentKeys[503].Id }.Order(StringComparer.Ordinal), report.SkippedKeys.Order(StringComparer.Ordinal));
+        Assert.Equal(503 + 3, (await ArchiveCollector.ExportAsync(targetArchive, Cancel))[RegistryArchiveSchema.ApiKeys].Count);
+    }
+
+    [Fact]
     public async Task ImportAsync_Merge_AuditsWhoAddedWhichPromptsAndKeys_AndQueuesTheAddedLabelsAsMoves()
     {
         var (source, sourceKeys, sourceArchive) = await CreateStoreAsync();
