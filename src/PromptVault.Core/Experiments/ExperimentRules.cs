@@ -22,9 +22,8 @@ public static class ExperimentRules
     /// <summary>Checks everything that needs no stored data: names, weights, numbers, guardrails.</summary>
     public static void Validate(CreateExperimentRequest request)
     {
-        RequireText(request.Name, "name");
-        PromptRules.ValidateLength(request.Name, PromptRules.MaxNameLength, "name");
-        PromptRules.ValidateLength(request.Description, PromptRules.MaxDescriptionLength, "description");
+        ValidateName(request.Name, "name");
+        PromptRules.ValidateDescription(request.Description);
         PromptRules.ValidatePromptName(request.Prompt, "prompt");
         ValidateVariants(request.Variants);
 
@@ -48,8 +47,7 @@ public static class ExperimentRules
         {
             var field = $"variants[{i}]";
             var variant = variants[i] ?? throw Invalid(field, $"{field} must be an object with name, versionId and weight.");
-            RequireText(variant.Name, $"{field}.name");
-            PromptRules.ValidateLength(variant.Name, PromptRules.MaxNameLength, $"{field}.name");
+            ValidateName(variant.Name, $"{field}.name");
             if (!names.Add(variant.Name!.Trim()))
                 throw Invalid($"{field}.name", $"{field}.name '{PromptRules.Shorten(variant.Name)}' is used by another variant; names must be unique.");
             RequireText(variant.VersionId, $"{field}.versionId");
@@ -61,6 +59,13 @@ public static class ExperimentRules
         var total = variants.Sum(v => v.Weight!.Value);
         if (total != 100)
             throw Invalid("variants", $"the variants' weights sum to {total}; they must sum to 100.");
+    }
+
+    /// <summary>An experiment's or a variant's name.</summary>
+    public static void ValidateName(string? name, string field)
+    {
+        RequireText(name, field);
+        PromptRules.ValidateLength(name, PromptRules.MaxNameLength, field);
     }
 
     private static void ValidateGuardrails(IReadOnlyList<GuardrailRequest>? guardrails)

@@ -48,6 +48,19 @@ public static partial class PromptRules
                 $"label '{Shorten(label ?? "")}' is invalid: use 1–{MaxLabelLength} characters of a-z, 0-9 and '-'.", "label");
     }
 
+    public static void ValidateDescription(string? description, string field = "description") =>
+        ValidateLength(description, MaxDescriptionLength, field);
+
+    public static void ValidateCategory(string? category) => ValidateLength(category, MaxTagLength, "category");
+
+    /// <param name="changeDescription">Trimmed, as it is stored.</param>
+    public static void ValidateChangeDescription([System.Diagnostics.CodeAnalysis.NotNull] string? changeDescription)
+    {
+        if (string.IsNullOrEmpty(changeDescription))
+            throw new InvalidInputException("missing_change_description", "changeDescription is required and must not be empty.", "changeDescription");
+        ValidateLength(changeDescription, MaxChangeDescriptionLength, "changeDescription");
+    }
+
     public static bool IsValidVariableName(string name) => VariableNamePattern().IsMatch(name);
 
     public static void ValidateLength(string? value, int max, string field)

@@ -1,3 +1,6 @@
+using System.Text.Json;
+using PromptVault.Core.Contracts;
+using PromptVault.Core.Experiments;
 using PromptVault.Core.Prompts;
 
 namespace PromptVault.Core.Storage;
@@ -55,7 +58,8 @@ public enum ArchiveOwner
 /// <see cref="Absent"/> (false or null).</param>
 public sealed record ArchiveColumn(string Name, ArchiveValueKind Kind, bool Nullable = false, IReadOnlySet<string>? Allowed = null, bool Added = false)
 {
-    /// <summary>A text column's rule of the API (a prompt's or label's name), throwing <see cref="InvalidInputException"/> for a value it refuses.</summary>
+    /// <summary>The API's rule for the column's text (a prompt's or label's name), or for a JSON column's JSON text (a prompt's tags),
+    /// throwing <see cref="InvalidInputException"/> for a value it refuses.</summary>
     public Action<string>? Rule { get; init; }
 
     /// <summary>The value of an <see cref="Added"/> column a document leaves out.</summary>
@@ -105,18 +109,37 @@ public static class RegistryArchiveSchema
     private static ArchiveColumn Real(string name, bool nullable = false) => new(name, ArchiveValueKind.Real, nullable);
     private static ArchiveColumn Json(string name, bool nullable = false) => new(name, ArchiveValueKind.Json, nullable);
     private static ArchiveColumn Blob(string name) => new(name, ArchiveValueKind.Blob);
+    /// <summary>A JSON column's rule: its value read as the store reads it, then held to <paramref name="rule"/>.</summary>
+    /// <param name="shape">What the value must be, for the message when it is not.</param>
+    private static Action<string> Parsed<T>(string shape, Action<T> rule) where T : class => json =>
+    {
+        T? value;
+        try
+        {
+            value = JsonSerializer.Deserialize<T>(json, PromptVaultJson.Options);
+        }
+        catch (JsonException)
+        {
+            value = null;
+        }
+        rule(value ?? throw new InvalidInputException("invalid_json", $"it must be {shape}."));
+    };
+
     private static ArchiveColumn Enum<TEnum>(string name) where TEnum : struct, System.Enum =>
         new(name, ArchiveValueKind.Text, Allowed: System.Enum.GetValues<TEnum>().Select(Names.Of).ToHashSet(StringComparer.Ordinal));
 
     public static readonly ArchiveSection Prompts = new("prompts",
-        [Text("id"), Text("name") with { Rule = name => PromptRules.ValidatePromptName(name) }, Text("description"), Enum<Prompts.PromptType>("type"), Json("tags"), Text("category", true),
+        [Text("id"), Text("name") with { Rule = name => PromptRules.ValidatePromptName(name) },
+         Text("description") with { Rule = description => PromptRules.ValidateDescription(description) }, Enum<Prompts.PromptType>("type"),
+         Json("tags") with { Rule = Parsed<List<string>>("an array of strings", tags => PromptRules.ValidateTags(tags, "tags")) },
+         Text("category", true) with { Rule = PromptRules.ValidateCategory },
          Time("createdAt"), Text("createdBy"), Time("updatedAt"), Text("updatedBy"),
          new("requireApproval", ArchiveValueKind.Boolean, Added: true), new("requireTests", ArchiveValueKind.Boolean, Added: true)], ArchiveOwner.Prompt)
     { UniqueKeys = [["id"], ["name"]] };
 
     public static readonly ArchiveSection Versions = new("versions",
         [Text("id"), Text("promptId"), Integer("sequence"), Integer("major"), Integer("minor"), Integer("patch"), Text("content"),
-         Json("variables"), Json("metadata"), Text("changeDescription"), Text("createdBy"), Time("createdAt"), Enum<Prompts.VersionStatus>("status"),
+         Json("variables"), Json("metadata"), Text("changeDescription") with { Rule = PromptRules.ValidateChangeDescription }, Text("createdBy"), Time("createdAt"), Enum<Prompts.VersionStatus>("status"),
          Json("messages", true) with { Added = true }, new("approvedBy", ArchiveValueKind.Text, true, Added: true), new("approvedAt", ArchiveValueKind.Time, true, Added: true),
          Json("declaredVariables", true) with { Added = true }], ArchiveOwner.Prompt, 1)
     { UniqueKeys = [["id"], ["promptId", "major", "minor", "patch"]] };
@@ -131,7 +154,9 @@ public static class RegistryArchiveSchema
     { UniqueKeys = [["promptId", "name"]] };
 
     public static readonly ArchiveSection Experiments = new("experiments",
-        [Text("id"), Text("promptId"), Text("name"), Text("description"), Json("variants"), Text("targetMetric"), Integer("minimumSampleSize"),
+        [Text("id"), Text("promptId"), Text("name") with { Rule = name => ExperimentRules.ValidateName(name, "name") },
+         Text("description") with { Rule = description => PromptRules.ValidateDescription(description) },
+         Json("variants") with { Rule = Parsed<List<Variant>>("an array of variants (id, name, versionId, weight)", ValidateVariantNames) }, Text("targetMetric"), Integer("minimumSampleSize"),
          Real("confidenceLevel"), Real("minimumDetectableEffect"), Real("power"), Json("guardrails"), new("promoteWinner", ArchiveValueKind.Boolean),
          Enum<Experiments.ExperimentStatus>("status"), Integer("hashSeed"), Text("winner", true), Text("statusReason", true), Time("createdAt"), Text("createdBy"),
          Time("updatedAt"), Time("startedAt", true), Time("endedAt", true), new("promotionRefused", ArchiveValueKind.Text, true, Added: true)], ArchiveOwner.Prompt, 1);
@@ -170,6 +195,12 @@ public static class RegistryArchiveSchema
     public static readonly ArchiveSection ApiKeys = new("apiKeys",
         [Text("id"), Text("name"), Enum<Auth.ApiKeyRole>("role"), Text("prefix"), Text("keyHash"), Time("createdAt"), Text("createdBy"), Time("revokedAt", true)],
         ArchiveOwner.None);
+
+    private static void ValidateVariantNames(List<Variant> variants)
+    {
+        for (var i = 0; i < variants.Count; i++)
+            ExperimentRules.ValidateName(variants[i]?.Name, $"variants[{i}].name");
+    }
 
     /// <summary>Every section, in document and import order.</summary>
     public static readonly IReadOnlyList<ArchiveSection> Sections =

@@ -29,9 +29,9 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, IEx
     public async Task<PromptResponse> CreatePromptAsync(CreatePromptRequest request, string actor, IdempotencyKey? idempotencyKey, CancellationToken cancellationToken = default)
     {
         PromptRules.ValidatePromptName(request.Name);
-        PromptRules.ValidateLength(request.Description, PromptRules.MaxDescriptionLength, "description");
+        PromptRules.ValidateDescription(request.Description);
         PromptRules.ValidateTags(request.Tags, "tags");
-        PromptRules.ValidateLength(request.Category, PromptRules.MaxTagLength, "category");
+        PromptRules.ValidateCategory(request.Category);
         var metadata = request.Metadata ?? PromptMetadata.Empty;
         var type = request.Type ?? PromptType.Template;
         var (body, _, _, _) = await WithIncludedContractAsync(request.Name!, ValidateVersionBody(type, request.Content, request.Messages, request.Variables ?? [], metadata), cancellationToken);
@@ -74,9 +74,9 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, IEx
     /// <summary>Changes a prompt's own fields (<c>PATCH</c>); omitted ones stay. Who may change the gates is the caller's check.</summary>
     public async Task<PromptResponse> UpdatePromptAsync(string name, UpdatePromptRequest request, string actor, CancellationToken cancellationToken = default)
     {
-        PromptRules.ValidateLength(request.Description, PromptRules.MaxDescriptionLength, "description");
+        PromptRules.ValidateDescription(request.Description);
         PromptRules.ValidateTags(request.Tags, "tags");
-        PromptRules.ValidateLength(request.Category, PromptRules.MaxTagLength, "category");
+        PromptRules.ValidateCategory(request.Category);
 
         return await WithRetryAsync(async () =>
         {
@@ -163,9 +163,7 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, IEx
         string? basedOnVersionId, CancellationToken cancellationToken)
     {
         var changeDescription = request.ChangeDescription?.Trim();
-        if (string.IsNullOrEmpty(changeDescription))
-            throw new InvalidInputException("missing_change_description", "changeDescription is required and must not be empty.", "changeDescription");
-        PromptRules.ValidateLength(changeDescription, PromptRules.MaxChangeDescriptionLength, "changeDescription");
+        PromptRules.ValidateChangeDescription(changeDescription);
 
         return await WithRetryAsync(() => idempotent.RunAsync<CreateVersionRequest, VersionResponse>(idempotencyKey, "create-version", name, request, async idempotency =>
         {

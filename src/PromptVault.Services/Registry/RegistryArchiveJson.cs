@@ -201,15 +201,7 @@ public static class RegistryArchiveJson
                 var text = value.GetString()!;
                 if (column.Allowed is not null && !column.Allowed.Contains(text))
                     throw Invalid(path, $"must be one of {string.Join(", ", column.Allowed)}");
-                try
-                {
-                    column.Rule?.Invoke(text);
-                }
-                catch (InvalidInputException e)
-                {
-                    throw Invalid(path, $"is refused as the API would refuse it: {e.Message.TrimEnd('.')}");
-                }
-                return text;
+                return Checked(column, text, path);
             case ArchiveValueKind.Time when value.ValueKind == JsonValueKind.String
                 && DateTimeOffset.TryParse(value.GetString(), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var time):
                 return time.ToUniversalTime().ToString("O", CultureInfo.InvariantCulture);
@@ -220,7 +212,7 @@ public static class RegistryArchiveJson
             case ArchiveValueKind.Boolean when value.ValueKind is JsonValueKind.True or JsonValueKind.False:
                 return value.GetBoolean();
             case ArchiveValueKind.Json:
-                return value.GetRawText();
+                return Checked(column, value.GetRawText(), path);
             case ArchiveValueKind.Blob when value.ValueKind == JsonValueKind.String && value.TryGetBytesFromBase64(out var bytes):
                 return bytes;
             default:
@@ -234,6 +226,20 @@ public static class RegistryArchiveJson
                     _ => "must be a string",
                 });
         }
+    }
+
+    /// <summary>The value, if the column's rule of the API takes it.</summary>
+    private static string Checked(ArchiveColumn column, string value, string path)
+    {
+        try
+        {
+            column.Rule?.Invoke(value);
+        }
+        catch (InvalidInputException e)
+        {
+            throw Invalid(path, $"is refused as the API would refuse it: {e.Message.TrimEnd('.')}");
+        }
+        return value;
     }
 
     private static InvalidInputException Invalid(string path, string problem) =>

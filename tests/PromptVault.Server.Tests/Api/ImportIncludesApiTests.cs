@@ -21,6 +21,8 @@ public sealed class ImportIncludesApiTests(ServerFixture fixture) : IClassFixtur
         public string Id { get; } = Guid.NewGuid().ToString("N");
         public string VersionId { get; } = Guid.NewGuid().ToString("N");
         public string Label { get; init; } = "production";
+        public object Tags { get; init; } = Array.Empty<string>();
+        public string? Category { get; init; }
     }
 
     private static object Document(params Imported[] prompts) => new
@@ -30,7 +32,7 @@ public sealed class ImportIncludesApiTests(ServerFixture fixture) : IClassFixtur
         exportedAt = At,
         prompts = prompts.Select(p => new
         {
-            id = p.Id, name = p.Name, description = "", type = "system", tags = Array.Empty<string>(), category = (string?)null,
+            id = p.Id, name = p.Name, description = "", type = "system", tags = p.Tags, category = p.Category,
             createdAt = At, createdBy = "alice", updatedAt = At, updatedBy = "alice", requireApproval = false, requireTests = false,
         }),
         versions = prompts.Select(p => new
@@ -79,6 +81,30 @@ public sealed class ImportIncludesApiTests(ServerFixture fixture) : IClassFixtur
         Assert.Contains("use 1–100 characters of a-z", body.Str("detail"), StringComparison.Ordinal);
         // The API cannot name it (that is the point), so the store is asked.
         Assert.Null(await fixture.Server.Services.GetRequiredService<IPromptStore>().FindPromptAsync(unreachable.Name, TestContext.Current.CancellationToken));
+    }
+
+    [Theory]
+    [InlineData("51 tags", "$.prompts[0].tags", "tags has 51 entries; the limit is 50")]
+    [InlineData("a 101-character tag", "$.prompts[0].tags", "tags[1] is 101 characters long; the limit is 100")]
+    [InlineData("tags not an array", "$.prompts[0].tags", "it must be an array of strings")]
+    [InlineData("a 101-character category", "$.prompts[0].category", "category is 101 characters long; the limit is 100")]
+    public async Task Merge_TagsOrACategoryTheApiRefuses_Returns400NamingTheField_AndStoresNothing(string problem, string field, string detail)
+    {
+        var refused = problem switch
+        {
+            "51 tags" => new Imported(UniqueName("tags"), "Plain.") { Tags = Enumerable.Range(0, 51).Select(i => $"t{i}").ToArray() },
+            "a 101-character tag" => new Imported(UniqueName("tag"), "Plain.") { Tags = new[] { "ok", new string('t', 101) } },
+            "tags not an array" => new Imported(UniqueName("tags"), "Plain.") { Tags = "ok" },
+            _ => new Imported(UniqueName("category"), "Plain.") { Category = new string('c', 101) },
+        };
+
+        var (status, body) = await PostAsync(_client, "/api/import?merge=true", Document(refused));
+
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Equal("invalid_export_document", body.Str("code"));
+        Assert.Equal(field, body.Str("field"));
+        Assert.Contains(detail, body.Str("detail"), StringComparison.Ordinal);
+        await AssertNotStoredAsync(refused.Name);
     }
 
     [Fact]
