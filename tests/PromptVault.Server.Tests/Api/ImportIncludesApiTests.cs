@@ -23,6 +23,9 @@ public sealed class ImportIncludesApiTests(ServerFixture fixture) : IClassFixtur
         public string Label { get; init; } = "production";
         public object Tags { get; init; } = Array.Empty<string>();
         public string? Category { get; init; }
+
+        /// <summary>When set, the document holds a draft experiment of the prompt with these names, its two variants of the one version.</summary>
+        public (string Name, string Control, string Treatment)? Experiment { get; init; }
     }
 
     private static object Document(params Imported[] prompts) => new
@@ -43,6 +46,15 @@ public sealed class ImportIncludesApiTests(ServerFixture fixture) : IClassFixtur
             messages = (object?)null, approvedBy = (string?)null, approvedAt = (string?)null,
         }),
         labels = prompts.Select(p => new { promptId = p.Id, name = p.Label, versionId = p.VersionId, updatedAt = At, updatedBy = "alice" }),
+        experiments = prompts.Where(p => p.Experiment is not null).Select(p => new
+        {
+            id = Guid.NewGuid().ToString("N"), promptId = p.Id, name = p.Experiment!.Value.Name, description = "",
+            variants = new[] { p.Experiment.Value.Control, p.Experiment.Value.Treatment }
+                .Select(name => new { id = Guid.NewGuid().ToString("N"), name, versionId = p.VersionId, weight = 50 }),
+            targetMetric = "conversion_rate", minimumSampleSize = 100, confidenceLevel = 0.95, minimumDetectableEffect = 0.1, power = 0.8,
+            guardrails = Array.Empty<object>(), promoteWinner = false, status = "draft", hashSeed = 1, winner = (string?)null, statusReason = (string?)null,
+            createdAt = At, createdBy = "alice", updatedAt = At, startedAt = (string?)null, endedAt = (string?)null,
+        }),
     };
 
     private async Task AssertNotStoredAsync(params string[] names)
@@ -105,6 +117,26 @@ public sealed class ImportIncludesApiTests(ServerFixture fixture) : IClassFixtur
         Assert.Equal(field, body.Str("field"));
         Assert.Contains(detail, body.Str("detail"), StringComparison.Ordinal);
         await AssertNotStoredAsync(refused.Name);
+    }
+
+    [Fact]
+    public async Task Merge_AnExperimentOrVariantNameTheApiRefuses_Returns400NamingTheField_AndStoresNothing()
+    {
+        var taken = new Imported(UniqueName("experiment"), "Plain.") { Experiment = ("Tone", "control", new string('v', 100)) };
+        var blank = new Imported(UniqueName("experiment"), "Plain.") { Experiment = (" ", "control", "treatment") };
+        var tooLong = new Imported(UniqueName("experiment"), "Plain.") { Experiment = ("Tone", "control", new string('v', 101)) };
+
+        var (takenStatus, _) = await PostAsync(_client, "/api/import?merge=true", Document(taken));
+        var (blankStatus, blankBody) = await PostAsync(_client, "/api/import?merge=true", Document(blank));
+        var (tooLongStatus, tooLongBody) = await PostAsync(_client, "/api/import?merge=true", Document(tooLong));
+
+        Assert.Equal(HttpStatusCode.OK, takenStatus);
+        Assert.Equal((HttpStatusCode.BadRequest, "invalid_export_document", "$.experiments[0].name"), (blankStatus, blankBody.Str("code"), blankBody.Str("field")));
+        Assert.Contains("name is required and must not be empty", blankBody.Str("detail"), StringComparison.Ordinal);
+        Assert.Equal((HttpStatusCode.BadRequest, "invalid_export_document", "$.experiments[0].variants"),
+            (tooLongStatus, tooLongBody.Str("code"), tooLongBody.Str("field")));
+        Assert.Contains("variants[1].name is 101 characters long; the limit is 100", tooLongBody.Str("detail"), StringComparison.Ordinal);
+        await AssertNotStoredAsync(blank.Name, tooLong.Name);
     }
 
     [Fact]
