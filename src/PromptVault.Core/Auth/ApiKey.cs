@@ -23,3 +23,32 @@ public sealed record ApiKey(
     DateTimeOffset CreatedAt,
     string CreatedBy,
     DateTimeOffset? RevokedAt);
+
+/// <summary>The rules for a key's name, which the audit log records as the actor of what the key does.</summary>
+public static class ApiKeyNames
+{
+    /// <summary>The actor of changes the system makes by itself (auto-completion, guardrails).</summary>
+    public const string SystemActor = "promptvault";
+
+    /// <summary>The actor recorded when a request carries no key name.</summary>
+    public const string AnonymousActor = "anonymous";
+
+    /// <summary>The names PromptVault itself writes as the actor of audit entries; a key named so would be indistinguishable.</summary>
+    public static bool IsReserved(string name)
+    {
+        var trimmed = name.Trim();
+        return trimmed.Equals(SystemActor, StringComparison.OrdinalIgnoreCase)
+            || trimmed.StartsWith(SystemActor + " ", StringComparison.OrdinalIgnoreCase)
+            || trimmed.Equals(AnonymousActor, StringComparison.OrdinalIgnoreCase);
+    }
+
+    public static void Validate([System.Diagnostics.CodeAnalysis.NotNull] string? name)
+    {
+        if (string.IsNullOrWhiteSpace(name))
+            throw new InvalidInputException("missing_name", "name is required: who or what will use the key.", "name");
+        Prompts.PromptRules.ValidateLength(name, Prompts.PromptRules.MaxNameLength, "name");
+        if (IsReserved(name))
+            throw new InvalidInputException("reserved_name",
+                $"name '{name.Trim()}' is reserved for PromptVault's own changes in the audit log; choose another name.", "name");
+    }
+}

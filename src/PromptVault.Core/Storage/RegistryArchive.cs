@@ -193,7 +193,7 @@ public static class RegistryArchiveSchema
          Json("before", true), Json("after", true)], ArchiveOwner.PromptName, 4);
 
     public static readonly ArchiveSection ApiKeys = new("apiKeys",
-        [Text("id"), Text("name"), Enum<Auth.ApiKeyRole>("role"), Text("prefix"), Text("keyHash"), Time("createdAt"), Text("createdBy"), Time("revokedAt", true)],
+        [Text("id"), Text("name") with { Rule = Auth.ApiKeyNames.Validate }, Enum<Auth.ApiKeyRole>("role"), Text("prefix"), Text("keyHash"), Time("createdAt"), Text("createdBy"), Time("revokedAt", true)],
         ArchiveOwner.None);
 
     private static void ValidateVariantNames(List<Variant> variants)

@@ -17,16 +17,11 @@ public sealed class ApiKeyService(IApiKeyStore store, RegistryCache cache, Regis
     public const string RecoveryActor = "promptvault admin-key";
 
     /// <summary>The actor recorded when a request carries no key name.</summary>
-    public const string AnonymousActor = "anonymous";
+    public const string AnonymousActor = ApiKeyNames.AnonymousActor;
 
     public async Task<CreatedApiKeyResponse> CreateAsync(CreateApiKeyRequest request, string actor, CancellationToken cancellationToken = default)
     {
-        if (string.IsNullOrWhiteSpace(request.Name))
-            throw new InvalidInputException("missing_name", "name is required: who or what will use the key.", "name");
-        Prompts.PromptRules.ValidateLength(request.Name, Prompts.PromptRules.MaxNameLength, "name");
-        if (IsReservedActor(request.Name))
-            throw new InvalidInputException("reserved_name",
-                $"name '{request.Name.Trim()}' is reserved for PromptVault's own changes in the audit log; choose another name.", "name");
+        ApiKeyNames.Validate(request.Name);
         if (request.Role is null)
             throw new InvalidInputException("missing_role", $"role is required: one of {Names.AllOf<ApiKeyRole>()}.", "role");
         return await CreateAsync(request.Name.Trim(), request.Role.Value, actor, AuditActions.ApiKeyCreated, cancellationToken);
@@ -90,15 +85,6 @@ public sealed class ApiKeyService(IApiKeyStore store, RegistryCache cache, Regis
         var created = await CreateAsync("admin-recovered", ApiKeyRole.Admin, RecoveryActor, AuditActions.AdminKeyRecovered, cancellationToken);
         Log.AdminKeyRecovered(logger, created.Id, created.Name);
         return created;
-    }
-
-    /// <summary>The names PromptVault itself writes as the actor of audit entries; a key named so would be indistinguishable.</summary>
-    public static bool IsReservedActor(string name)
-    {
-        var trimmed = name.Trim();
-        return trimmed.Equals(ExperimentService.SystemActor, StringComparison.OrdinalIgnoreCase)
-            || trimmed.StartsWith(ExperimentService.SystemActor + " ", StringComparison.OrdinalIgnoreCase)
-            || trimmed.Equals(AnonymousActor, StringComparison.OrdinalIgnoreCase);
     }
 
     private async Task<CreatedApiKeyResponse> CreateAsync(string name, ApiKeyRole role, string actor, string action, CancellationToken cancellationToken) =>

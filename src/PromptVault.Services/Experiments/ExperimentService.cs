@@ -26,7 +26,7 @@ public sealed class ExperimentService(
     ILogger<ExperimentService> logger)
 {
     /// <summary>The actor of changes the system makes by itself (auto-completion, guardrails).</summary>
-    public const string SystemActor = "promptvault";
+    public const string SystemActor = Core.Auth.ApiKeyNames.SystemActor;
 
     private const int MaxWriteAttempts = 5;
 

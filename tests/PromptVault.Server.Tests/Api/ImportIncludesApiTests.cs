@@ -26,6 +26,9 @@ public sealed class ImportIncludesApiTests(ServerFixture fixture) : IClassFixtur
 
         /// <summary>When set, the document holds a draft experiment of the prompt with these names, its two variants of the one version.</summary>
         public (string Name, string Control, string Treatment)? Experiment { get; init; }
+
+        /// <summary>When set, the document holds a reader key of this name.</summary>
+        public string? KeyName { get; init; }
     }
 
     private static object Document(params Imported[] prompts) => new
@@ -54,6 +57,11 @@ public sealed class ImportIncludesApiTests(ServerFixture fixture) : IClassFixtur
             targetMetric = "conversion_rate", minimumSampleSize = 100, confidenceLevel = 0.95, minimumDetectableEffect = 0.1, power = 0.8,
             guardrails = Array.Empty<object>(), promoteWinner = false, status = "draft", hashSeed = 1, winner = (string?)null, statusReason = (string?)null,
             createdAt = At, createdBy = "alice", updatedAt = At, startedAt = (string?)null, endedAt = (string?)null,
+        }),
+        apiKeys = prompts.Where(p => p.KeyName is not null).Select(p => new
+        {
+            id = Guid.NewGuid().ToString("N"), name = p.KeyName, role = "reader", prefix = "pv_test", keyHash = Guid.NewGuid().ToString("N"),
+            createdAt = At, createdBy = "alice", revokedAt = (string?)null,
         }),
     };
 
@@ -137,6 +145,18 @@ public sealed class ImportIncludesApiTests(ServerFixture fixture) : IClassFixtur
             (tooLongStatus, tooLongBody.Str("code"), tooLongBody.Str("field")));
         Assert.Contains("variants[1].name is 101 characters long; the limit is 100", tooLongBody.Str("detail"), StringComparison.Ordinal);
         await AssertNotStoredAsync(blank.Name, tooLong.Name);
+    }
+
+    [Fact]
+    public async Task Merge_AKeyNamedAsPromptVaultsOwnActor_Returns400NamingTheField_AndStoresNothing()
+    {
+        var reserved = new Imported(UniqueName("keyed"), "Plain.") { KeyName = "promptvault" };
+
+        var (status, body) = await PostAsync(_client, "/api/import?merge=true", Document(reserved));
+
+        Assert.Equal((HttpStatusCode.BadRequest, "invalid_export_document", "$.apiKeys[0].name"), (status, body.Str("code"), body.Str("field")));
+        Assert.Contains("name 'promptvault' is reserved for PromptVault's own changes", body.Str("detail"), StringComparison.Ordinal);
+        await AssertNotStoredAsync(reserved.Name);
     }
 
     [Fact]
