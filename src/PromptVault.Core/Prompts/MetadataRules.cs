@@ -48,7 +48,7 @@ public static partial class MetadataRules
                     $"{field}.name '{PromptRules.Shorten(tool.Name ?? "")}' is not a valid function name: use 1–64 characters of a-z, A-Z, 0-9, '_' and '-'.", $"{field}.name");
             if (!names.Add(tool.Name))
                 throw new InvalidInputException("duplicate_tool", $"{field}.name: tool '{tool.Name}' is declared twice; tool names must be unique.", $"{field}.name");
-            PromptRules.ValidateLength(tool.Description, PromptRules.MaxDescriptionLength, $"{field}.description");
+            PromptRules.ValidateDescription(tool.Description, $"{field}.description");
             var parameters = tool.Parameters
                 ?? throw new InvalidInputException("invalid_schema",
                     $"{field}.parameters (tool '{tool.Name}') is required: a JSON schema of its arguments, e.g. {{ \"type\": \"object\", \"properties\": {{}} }}.",

@@ -29,7 +29,7 @@ public static class VariableContract
                     $"{field}.name");
             if (!seen.Add(variable.Name))
                 throw new InvalidInputException("duplicate_variable", $"variable '{variable.Name}' is declared twice.", $"{field}.name");
-            PromptRules.ValidateLength(variable.Description, PromptRules.MaxDescriptionLength, $"{field}.description");
+            PromptRules.ValidateDescription(variable.Description, $"{field}.description");
 
             if (variable.Validation is not null)
             {
