@@ -17,6 +17,10 @@ namespace PromptVault.Cli.Tests;
 /// Idempotency-Key, same event ids, same unit id) until it is acknowledged, as a client would. Afterwards every
 /// acknowledged write is stored exactly once, the aggregates equal the stored events, and the file is intact.
 /// </summary>
+/// <remarks>
+/// The restarted server binds a port of its own (port 0), and the writers follow it to its new address: restarting on the
+/// port the killed one released would fail by chance whenever another process took that port in between.
+/// </remarks>
 public sealed class CrashTests
 {
     private const int Kills = 4;
@@ -31,9 +35,9 @@ public sealed class CrashTests
         var clock = Stopwatch.StartNew();
         var server = await ServerProcess.StartAsync(database);
         var ledger = new Ledger();
-        using var http = new HttpClient { BaseAddress = server.BaseAddress, Timeout = TimeSpan.FromSeconds(15) };
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(15) };
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AdminKey(server.Output));
-        var api = new Api(http, ledger);
+        var api = new Api(http, ledger, server.BaseAddress);
         var setup = await SetUpAsync(api);
 
         using var stop = new CancellationTokenSource();
@@ -52,9 +56,11 @@ public sealed class CrashTests
             for (var kill = 0; kill < Kills; kill++)
             {
                 await Task.Delay(WritingBetweenKills, TestContext.Current.CancellationToken);
+                api.Down();
                 await server.DisposeAsync();
                 var down = clock.Elapsed;
-                server = await ServerProcess.StartAsync(database, server.BaseAddress.Port);
+                server = await ServerProcess.StartAsync(database);
+                api.Up(server.BaseAddress);
                 TestContext.Current.TestOutputHelper?.WriteLine($"kill {kill + 1} at {down.TotalSeconds:0.0} s; healthy again after {(clock.Elapsed - down).TotalSeconds:0.0} s");
             }
             await Task.Delay(WritingBetweenKills, TestContext.Current.CancellationToken);
@@ -97,9 +103,9 @@ public sealed class CrashTests
         using var folder = new TempFolder();
         var database = folder.File("crash.db");
         var server = await ServerProcess.StartAsync(database);
-        using var http = new HttpClient { BaseAddress = server.BaseAddress, Timeout = TimeSpan.FromSeconds(15) };
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(15) };
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AdminKey(server.Output));
-        var api = new Api(http, new Ledger());
+        var api = new Api(http, new Ledger(), server.BaseAddress);
         var setup = await SetUpAsync(api);
         var units = Enumerable.Range(0, 20).Select(i => $"lost-{i}").ToList();
         var events = new List<object>();
@@ -120,7 +126,8 @@ public sealed class CrashTests
                 Assert.NotNull((await api.SendAsync(HttpMethod.Post, "/api/prompts/crash-exp/render", new { unitId }))["variantId"]);
             await server.DisposeAsync();
         }
-        server = await ServerProcess.StartAsync(database, server.BaseAddress.Port);
+        server = await ServerProcess.StartAsync(database);
+        api.Up(server.BaseAddress);
         var afterKill = await api.SendAsync(HttpMethod.Get, $"/api/experiments/{setup.ExperimentId}/results");
         foreach (var unitId in units)
             await api.SendAsync(HttpMethod.Post, "/api/prompts/crash-exp/render", new { unitId });
@@ -310,12 +317,33 @@ public sealed class CrashTests
 
     private static string Str(JsonNode? node, string property) => node![property]!.GetValue<string>();
 
-    /// <summary>Sends requests as a careful client does: a request that failed in transit, or a 503, is sent again until answered.</summary>
-    private sealed class Api(HttpClient http, Ledger ledger)
+    /// <summary>
+    /// Sends requests as a careful client does: a request that failed in transit, or a 503, is sent again until answered. It
+    /// sends to the server's current address; between <see cref="Down"/> and <see cref="Up"/> new requests wait for it.
+    /// </summary>
+    private sealed class Api(HttpClient http, Ledger ledger, Uri server)
     {
         private static readonly TimeSpan GiveUpAfter = TimeSpan.FromSeconds(60);
 
+        private TaskCompletionSource<Uri> _server = CompletedWith(server);
+
         public Ledger Ledger { get; } = ledger;
+
+        /// <summary>The server is about to be killed: requests from now on wait for <see cref="Up"/>.</summary>
+        public void Down() => Volatile.Write(ref _server, new TaskCompletionSource<Uri>(TaskCreationOptions.RunContinuationsAsynchronously));
+
+        /// <summary>The server listens again, at <paramref name="address"/>.</summary>
+        public void Up(Uri address)
+        {
+            if (!Volatile.Read(ref _server).TrySetResult(address)) Volatile.Write(ref _server, CompletedWith(address));
+        }
+
+        private static TaskCompletionSource<Uri> CompletedWith(Uri address)
+        {
+            var completed = new TaskCompletionSource<Uri>();
+            completed.SetResult(address);
+            return completed;
+        }
 
         /// <returns>The body of the 2xx answer.</returns>
         public async Task<JsonNode> SendAsync(HttpMethod method, string path, object? body = null, string? idempotencyKey = null)
@@ -325,7 +353,8 @@ public sealed class CrashTests
             while (true)
             {
                 Assert.True(started.Elapsed < GiveUpAfter, $"{method} {path} was not answered within {GiveUpAfter.TotalSeconds} s.");
-                using var request = new HttpRequestMessage(method, path);
+                var address = await Volatile.Read(ref _server).Task.WaitAsync(TestContext.Current.CancellationToken);
+                using var request = new HttpRequestMessage(method, new Uri(address, path));
                 if (json is not null) request.Content = new StringContent(json, Encoding.UTF8, "application/json");
                 if (idempotencyKey is not null) request.Headers.Add("Idempotency-Key", idempotencyKey);
                 try

@@ -3,7 +3,7 @@ using System.Text;
 
 namespace PromptVault.Cli.Tests;
 
-/// <summary><c>dotnet promptvault.dll serve --db FILE --urls http://127.0.0.1:PORT</c> as a real child process.</summary>
+/// <summary><c>dotnet promptvault.dll serve --db FILE --urls http://127.0.0.1:0</c> as a real child process.</summary>
 internal sealed class ServerProcess : IAsyncDisposable
 {
     private readonly Process _process;
@@ -26,20 +26,18 @@ internal sealed class ServerProcess : IAsyncDisposable
     }
 
     /// <summary>Starts the server on <paramref name="database"/> and waits until it says it is listening (60 s at most).</summary>
-    /// <param name="port">The port to listen on (a restart on the one its clients use); when null, one the server binds itself.</param>
-    public static Task<ServerProcess> StartAsync(string database, int? port = null) =>
-        StartAsync(["--db", database], Path.GetDirectoryName(database)!, port: port);
+    public static Task<ServerProcess> StartAsync(string database) => StartAsync(["--db", database], Path.GetDirectoryName(database)!);
 
     /// <summary>Starts <c>serve</c> with <paramref name="storage"/> options (none: from the environment) in <paramref name="workingDirectory"/>.</summary>
     /// <param name="environment">Variables added to the process's environment (DATABASE_URL, PromptVault__Postgres).</param>
     /// <remarks>
-    /// Without <paramref name="port"/> the server binds port 0 and the port the system gave it is read from its "listening on"
-    /// line: a port picked free here could be taken by another test process before the server bound it.
+    /// The server binds port 0 and the port the system gave it is read from its "listening on" line: a port picked free here,
+    /// or one a killed server released, could be taken by another test process before the server bound it.
     /// </remarks>
     public static async Task<ServerProcess> StartAsync(IEnumerable<string> storage, string workingDirectory,
-        IReadOnlyDictionary<string, string>? environment = null, int? port = null)
+        IReadOnlyDictionary<string, string>? environment = null)
     {
-        var start = StartInfo(["serve", .. storage, "--urls", $"http://127.0.0.1:{port ?? 0}"]);
+        var start = StartInfo(["serve", .. storage, "--urls", "http://127.0.0.1:0"]);
         start.WorkingDirectory = workingDirectory;
         foreach (var (name, value) in environment ?? new Dictionary<string, string>()) start.Environment[name] = value;
         var server = new ServerProcess(new Process { StartInfo = start });
