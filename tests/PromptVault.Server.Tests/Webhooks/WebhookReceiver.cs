@@ -35,15 +35,28 @@ public sealed class WebhookReceiver : IAsyncDisposable
     /// <summary>What requests from now on wait for before they are answered (each reported at once); completed by default.</summary>
     public Task Gate { get; set; } = Task.CompletedTask;
 
-    /// <summary>Starts a receiver on <paramref name="port"/> (0: a free one).</summary>
-    public static async Task<WebhookReceiver> StartAsync(int port = 0, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Whether the receiver is down: requests from now on get no answer, their connection reset before anything is read, and
+    /// are not reported. The receiver keeps its port, so it comes back at the same URL: a receiver stopped and started again
+    /// on the port it released would fail by chance whenever another process took that port in between.
+    /// </summary>
+    public bool Down { get; set; }
+
+    /// <summary>Starts a receiver on a port of its own.</summary>
+    public static async Task<WebhookReceiver> StartAsync(CancellationToken cancellationToken = default)
     {
         var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
         builder.Logging.ClearProviders();
         var app = builder.Build();
         var received = Channel.CreateUnbounded<ReceivedDelivery>();
         WebhookReceiver? receiver = null;
+        app.Use((context, next) =>
+        {
+            if (!receiver!.Down) return next(context);
+            context.Abort();
+            return Task.CompletedTask;
+        });
         app.MapPost("/hook", async (HttpRequest request) =>
         {
             using var reader = new StreamReader(request.Body, Encoding.UTF8);
