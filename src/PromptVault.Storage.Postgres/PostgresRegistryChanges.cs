@@ -27,7 +27,7 @@ public sealed partial class PostgresRegistryChanges(NpgsqlDataSource dataSource,
     /// <summary>The listening connection's application_name, so it can be told apart in pg_stat_activity.</summary>
     public const string ApplicationName = "promptvault registry listener";
 
-    private static readonly TimeSpan ReconnectDelay = TimeSpan.FromSeconds(1);
+    internal static readonly TimeSpan ReconnectDelay = TimeSpan.FromSeconds(1);
 
     /// <summary>
     /// Seconds of quiet after which Npgsql pings the listening connection (its <c>Keepalive</c> setting), and waits as long for the
