@@ -944,26 +944,9 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, IEx
             throw new InvalidInputException("invalid_text", InvalidJsonTextException.Describe($"'{field}'", TextFault.Nul) + ".", field);
     }
 
-    /// <summary>Checks a new version's body: a chat prompt's messages (SPEC §7), any other prompt's content.</summary>
     private VersionBody ValidateVersionBody(PromptType type, string? content, IReadOnlyList<PromptMessage>? messages,
-        IReadOnlyList<VariableDefinition> variables, PromptMetadata metadata)
-    {
-        MetadataRules.Validate(metadata);
-        ToolSchemaRules.Validate(metadata);
-        if (type == PromptType.Chat)
-        {
-            if (!string.IsNullOrEmpty(content))
-                throw new InvalidInputException("content_not_allowed", "a chat prompt has messages instead of content: send messages, a list of { role, content }.", "content");
-            templates.ValidateChat(messages, variables);
-            return new VersionBody("", variables, metadata, messages);
-        }
-        if (messages is not null)
-            throw new InvalidInputException("messages_not_allowed", $"messages are for chat prompts (type chat); this prompt's type is {Names.Of(type)}: send content.", "messages");
-        if (string.IsNullOrWhiteSpace(content))
-            throw new InvalidInputException("missing_content", "content is required and must not be empty.", "content");
-        templates.Validate(content, variables);
-        return new VersionBody(content, variables, metadata);
-    }
+        IReadOnlyList<VariableDefinition> variables, PromptMetadata metadata) =>
+        VersionBodyRules.Validate(templates, type, content, messages, variables, metadata);
 
     /// <param name="evaluationId">The passed run that allowed the promote, when the prompt requires tests: the audit keeps it.</param>
     private static PromptChanges Promotion(Prompt prompt, PromptVersion target, PromptVersion? previous, DateTimeOffset now, string actor, string? evaluationId)

@@ -1,7 +1,11 @@
 using System.Globalization;
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using PromptVault.Core.Contracts;
+using PromptVault.Core.Evaluations;
+using PromptVault.Core.Prompts;
 using PromptVault.Core.Storage;
+using PromptVault.Core.Templates;
 
 namespace PromptVault.Core.Registry;
 
@@ -12,6 +16,7 @@ namespace PromptVault.Core.Registry;
 public static class RegistryArchiveJson
 {
     private const int FlushThreshold = 32 * 1024;
+    private static readonly TemplateEngine Templates = new();
 
     /// <summary>Writes rows to a stream as they come, flushing every few kilobytes, so no document is held whole.</summary>
     public sealed class Writer : IRegistryArchiveWriter, IAsyncDisposable
@@ -113,7 +118,9 @@ public static class RegistryArchiveJson
             if (await json.ReadAsync(cancellationToken) != JsonTokenType.None) throw Invalid(path, "holds more than one JSON value");
             if (!given.Contains("format")) CheckFormat(null);
             if (!given.Contains("formatVersion")) CheckFormatVersion(null);
-            return new RegistryArchive(rows);
+            var archive = new RegistryArchive(rows);
+            CheckVersions(archive);
+            return archive;
         }
         catch (JsonException e)
         {
@@ -225,6 +232,76 @@ public static class RegistryArchiveJson
                     ArchiveValueKind.Blob => "must be base64",
                     _ => "must be a string",
                 });
+        }
+    }
+
+    /// <summary>
+    /// Holds each version to the rules of the API's create-version (<see cref="VersionBodyRules"/>: its template or messages,
+    /// declared variables and metadata, by its prompt's type) and its test cases to <see cref="TestCaseRules"/> with the version's
+    /// variables. These read more than one column, and sections the document may give in any order, so they run on the whole document.
+    /// </summary>
+    private static void CheckVersions(RegistryArchive archive)
+    {
+        var prompts = RegistryArchiveSchema.Prompts;
+        var types = archive[prompts].ToDictionary(r => (string)r[prompts.IndexOf("id")]!, r => (string)r[prompts.IndexOf("type")]!, StringComparer.Ordinal);
+        var versions = RegistryArchiveSchema.Versions;
+        var contracts = new Dictionary<string, IReadOnlyList<VariableDefinition>>(StringComparer.Ordinal);
+        for (var i = 0; i < archive[versions].Count; i++)
+        {
+            var row = archive[versions][i];
+            var path = $"$.{versions.Name}[{i}]";
+            var variables = Parse<List<VariableDefinition>>(versions, row, "variables", path, "an array of variables");
+            var declared = row[versions.IndexOf("declaredVariables")] is null ? null
+                : Parse<List<VariableDefinition>>(versions, row, "declaredVariables", path, "an array of variables");
+            var messages = row[versions.IndexOf("messages")] is null ? null
+                : Parse<List<PromptMessage>>(versions, row, "messages", path, "an array of messages (role, content)");
+            var metadata = Parse<PromptMetadata>(versions, row, "metadata", path, "an object");
+            var type = types.TryGetValue((string)row[versions.IndexOf("promptId")]!, out var name) && Names.TryParse<PromptType>(name, out var known) ? known
+                : messages is null ? PromptType.Template : PromptType.Chat;
+            // A version that records what it declared was checked with those; the joined contract adds its includes' variables.
+            Refused(path, declared is null ? null : "declaredVariables",
+                () => VersionBodyRules.Validate(Templates, type, (string)row[versions.IndexOf("content")]!, messages, declared ?? variables, metadata));
+            Refused(path, null, () => VariableContract.ValidateDefinitions(variables));
+            if (declared?.FirstOrDefault(d => !variables.Any(v => v.Name == d.Name && v.Type == d.Type)) is { } missing)
+                throw Invalid($"{path}.variables", $"does not hold the declared variable '{missing.Name}' ({Names.Of(missing.Type)}): variables is declaredVariables joined with those of the versions it includes");
+            contracts[(string)row[versions.IndexOf("id")]!] = variables;
+        }
+        var tests = RegistryArchiveSchema.VersionTests;
+        for (var i = 0; i < archive[tests].Count; i++)
+        {
+            var row = archive[tests][i];
+            var path = $"$.{tests.Name}[{i}]";
+            var cases = Parse<List<TestCase>>(tests, row, "tests", path, "an array of test cases");
+            Refused(path, null, () => _ = contracts.TryGetValue((string)row[tests.IndexOf("versionId")]!, out var variables)
+                ? TestCaseRules.Validate(cases, variables) : TestCaseRules.ValidateWithoutVersion(cases));
+        }
+    }
+
+    /// <summary>A JSON column's value read as the store reads it.</summary>
+    private static T Parse<T>(ArchiveSection section, object?[] row, string column, string path, string shape) where T : class
+    {
+        try
+        {
+            if (JsonSerializer.Deserialize<T>((string)row[section.IndexOf(column)]!, PromptVaultJson.Options) is { } value) return value;
+        }
+        catch (JsonException)
+        {
+        }
+        throw Invalid($"{path}.{column}", $"must be {shape}");
+    }
+
+    /// <summary>Runs a rule of the API on a row, refusing it at the field the rule names (<c>content</c>, <c>variables[0].type</c>, <c>tests[1].expect</c>).</summary>
+    /// <param name="variables">The column the rule's <c>variables</c> came from, when not <c>variables</c>.</param>
+    private static void Refused(string path, string? variables, Action rule)
+    {
+        try
+        {
+            rule();
+        }
+        catch (InvalidInputException e)
+        {
+            var field = variables is not null && e.Field?.StartsWith("variables", StringComparison.Ordinal) == true ? variables + e.Field["variables".Length..] : e.Field;
+            throw Invalid(field is null ? path : $"{path}.{field}", $"is refused as the API would refuse it: {e.Message.TrimEnd('.')}");
         }
     }
 

@@ -29,6 +29,14 @@ public sealed class ImportIncludesApiTests(ServerFixture fixture) : IClassFixtur
 
         /// <summary>When set, the document holds a reader key of this name.</summary>
         public string? KeyName { get; init; }
+
+        /// <summary>When set, the version's variables instead of required strings of <see cref="Variables"/>' names.</summary>
+        public object? VariableList { get; init; }
+
+        public object Metadata { get; init; } = new { };
+
+        /// <summary>When set, the document holds these test cases of the version.</summary>
+        public object? Tests { get; init; }
     }
 
     private static object Document(params Imported[] prompts) => new
@@ -44,10 +52,11 @@ public sealed class ImportIncludesApiTests(ServerFixture fixture) : IClassFixtur
         versions = prompts.Select(p => new
         {
             id = p.VersionId, promptId = p.Id, sequence = 1, major = 1, minor = 0, patch = 0, content = p.Content,
-            variables = p.Variables.Select(v => new { name = v, type = "string", required = true, description = "" }),
-            metadata = new { }, changeDescription = "Initial version", createdBy = "alice", createdAt = At, status = "production",
+            variables = p.VariableList ?? p.Variables.Select(v => new { name = v, type = "string", required = true, description = "" }),
+            metadata = p.Metadata, changeDescription = "Initial version", createdBy = "alice", createdAt = At, status = "production",
             messages = (object?)null, approvedBy = (string?)null, approvedAt = (string?)null,
         }),
+        versionTests = prompts.Where(p => p.Tests is not null).Select(p => new { versionId = p.VersionId, tests = p.Tests }),
         labels = prompts.Select(p => new { promptId = p.Id, name = p.Label, versionId = p.VersionId, updatedAt = At, updatedBy = "alice" }),
         experiments = prompts.Where(p => p.Experiment is not null).Select(p => new
         {
@@ -157,6 +166,81 @@ public sealed class ImportIncludesApiTests(ServerFixture fixture) : IClassFixtur
         Assert.Equal((HttpStatusCode.BadRequest, "invalid_export_document", "$.apiKeys[0].name"), (status, body.Str("code"), body.Str("field")));
         Assert.Contains("name 'promptvault' is reserved for PromptVault's own changes", body.Str("detail"), StringComparison.Ordinal);
         await AssertNotStoredAsync(reserved.Name);
+    }
+
+    [Theory]
+    [InlineData("an unparsable template", "$.versions[0].content", "content is not a valid template")]
+    [InlineData("a variable of no type", "$.versions[0].variables", "must be an array of variables")]
+    [InlineData("a default its pattern refuses", "$.versions[0].variables[0].defaultValue", "^[0-9]+$")]
+    [InlineData("a temperature over 2", "$.versions[0].metadata.temperature", "metadata.temperature must be between 0 and 2, not 3")]
+    [InlineData("a test case of an undeclared variable", "$.versionTests[0].tests[0].variables", "tests[0] ('greets')")]
+    public async Task Merge_AVersionOrTestCaseTheApiRefuses_Returns400NamingTheField_AndStoresNothing(string problem, string field, string detail)
+    {
+        var name = UniqueName("version");
+        var refused = problem switch
+        {
+            "an unparsable template" => new Imported(name, "Hello {{#if}}"),
+            "a variable of no type" => new Imported(name, "Hello {{topic}}") { VariableList = new[] { new { name = "topic", type = "strng" } } },
+            "a default its pattern refuses" => new Imported(name, "Code {{code}}")
+            {
+                VariableList = new[] { new { name = "code", type = "string", required = false, defaultValue = "abc", validation = "^[0-9]+$" } },
+            },
+            "a temperature over 2" => new Imported(name, "Plain.") { Metadata = new { temperature = 3 } },
+            _ => new Imported(name, "Hello {{topic}}", "topic")
+            {
+                Tests = new[] { new { name = "greets", variables = new { nope = "x" }, expect = new[] { new { type = "contains", value = "Hello" } } } },
+            },
+        };
+
+        var (status, body) = await PostAsync(_client, "/api/import?merge=true", Document(refused));
+
+        Assert.Equal((HttpStatusCode.BadRequest, "invalid_export_document", field), (status, body.Str("code"), body.Str("field")));
+        Assert.Contains(detail, body.Str("detail"), StringComparison.Ordinal);
+        await AssertNotStoredAsync(refused.Name);
+    }
+
+    [Fact]
+    public async Task Merge_AnExportedChatPromptWithVariablesMetadataAndTests_ImportsAsItWas()
+    {
+        var name = UniqueName("chat");
+        var (created, prompt) = await PostAsync(_client, "/api/prompts", new
+        {
+            name, type = "chat",
+            messages = new object[]
+            {
+                new { role = "system", content = "You help {{company}} customers." },
+                new { role = "placeholder", content = "history" },
+                new { role = "user", content = "{{question}}" },
+            },
+            variables = new object[]
+            {
+                new { name = "company", type = "string", required = true, description = "Who", validation = "^[A-Z][a-z]+$" },
+                new { name = "question", type = "string", required = false, defaultValue = "Hi" },
+                new { name = "history", type = "array", required = false, defaultValue = Array.Empty<object>() },
+            },
+            metadata = new { model = "gpt-4o-mini", temperature = 0.3, maxTokens = 200 },
+            tests = new[] { new { name = "greets", variables = new { company = "Acme" }, expect = new[] { new { type = "contains", value = "Acme" } } } },
+        });
+        Assert.True(created == HttpStatusCode.Created, prompt?.ToJsonString());
+        var versionId = (await GetAsync(_client, $"/api/prompts/{name}/versions/1.0.0")).Body.Str("id");
+        var export = await _client.GetStringAsync("/api/export", TestContext.Current.CancellationToken);
+        // The same document, but the prompt is new to the server: a new name and new ids.
+        var copy = name.Replace("chat-", "copy-", StringComparison.Ordinal);
+        var document = System.Text.Json.Nodes.JsonNode.Parse(export
+            .Replace(name, copy, StringComparison.Ordinal)
+            .Replace(prompt.Str("id"), Guid.NewGuid().ToString("N"), StringComparison.Ordinal)
+            .Replace(versionId, Guid.NewGuid().ToString("N"), StringComparison.Ordinal));
+
+        var (status, body) = await PostAsync(_client, "/api/import?merge=true", document);
+        var (read, version) = await GetAsync(_client, $"/api/prompts/{copy}/versions/1.0.0");
+        var (_, tests) = await GetAsync(_client, $"/api/prompts/{copy}/versions/1.0.0/tests");
+
+        Assert.True(status == HttpStatusCode.OK, body?.ToJsonString());
+        Assert.Contains(copy, body!["addedPrompts"]!.AsArray().Select(n => n!.GetValue<string>()));
+        Assert.Equal(HttpStatusCode.OK, read);
+        Assert.Equal(3, version!["messages"]!.AsArray().Count);
+        Assert.Equal(0.3, version["metadata"]!["temperature"]!.GetValue<double>());
+        Assert.Equal("greets", tests!["tests"]![0]!["name"]!.GetValue<string>());
     }
 
     [Fact]
