@@ -34,6 +34,7 @@ internal static class DashboardSetup
         services.AddCascadingAuthenticationState();
         services.AddScoped<AuthenticationStateProvider, DashboardAuthenticationState>();
         services.AddScoped<CircuitHandler, SignedOutCircuitHandler>();
+        services.AddScoped<MissingPage>();
         services.AddKeyRingInDatabase();
         services.AddAntiforgery(antiforgery =>
         {

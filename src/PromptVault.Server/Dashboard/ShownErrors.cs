@@ -1,4 +1,3 @@
-using Microsoft.AspNetCore.Components;
 using Microsoft.AspNetCore.Http;
 using PromptVault.Core;
 
@@ -16,27 +15,5 @@ internal static class ShownErrors
     public static void Answer(this HttpContext? http, int status)
     {
         if (http is { Response.HasStarted: false }) http.Response.StatusCode = status;
-    }
-
-    /// <summary>
-    /// Runs a page's load of what its address names: a missing prompt, version or experiment answers 404 with the dashboard's
-    /// not-found page; another shown failure is returned as the message the page shows instead.
-    /// </summary>
-    public static async Task<string?> LoadAsync(this NavigationManager navigation, Func<Task> load)
-    {
-        try
-        {
-            await load();
-            return null;
-        }
-        catch (NotFoundException)
-        {
-            navigation.NotFound();
-            return null;
-        }
-        catch (Exception e) when (Shown(e))
-        {
-            return e.Message;
-        }
     }
 }

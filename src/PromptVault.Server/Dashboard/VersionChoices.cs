@@ -34,8 +34,8 @@ public sealed class VersionChoices(PromptRegistry registry, PromptResponse promp
             .Select(v => (v, string.Join(", ", prompt.Labels.Where(l => l.Value == v).Select(l => l.Key))));
 
     /// <summary>
-    /// The version typed or linked (a number or a label). The prompt exists, so a missing version is a message for the input
-    /// that names it (<see cref="Choice"/>), not the not-found page.
+    /// The version typed or linked (a number or a label). A missing one is a message for the input that names it, or, read from
+    /// the page's address, the not-found page naming it (<see cref="Choice"/>).
     /// </summary>
     public async Task<(VersionResponse? Version, string? Error)> FindAsync(string version, Microsoft.AspNetCore.Http.HttpContext? address = null)
     {
