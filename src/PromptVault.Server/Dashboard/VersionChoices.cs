@@ -37,10 +37,10 @@ public sealed class VersionChoices(PromptRegistry registry, PromptResponse promp
     /// The version typed or linked (a number or a label). A missing one is a message for the input that names it, or, read from
     /// the page's address, the not-found page naming it (<see cref="Choice"/>).
     /// </summary>
-    public async Task<(VersionResponse? Version, string? Error)> FindAsync(string version, Microsoft.AspNetCore.Http.HttpContext? address = null)
+    public async Task<(VersionResponse? Version, string? Error)> FindAsync(string version, Microsoft.AspNetCore.Http.HttpContext? address = null, bool pageIsForIt = true)
     {
         if (prompt.Labels.TryGetValue(version, out var labelled)) version = labelled;
         if (newest.FirstOrDefault(v => v.Version == version) is { } read) return (read, null);
-        return await Choice.FindAsync(() => registry.GetVersionAsync(prompt.Name, version), address);
+        return await Choice.FindAsync(() => registry.GetVersionAsync(prompt.Name, version), address, pageIsForIt);
     }
 }
