@@ -22,9 +22,17 @@ public static class ExperimentRules
     /// <summary>Checks everything that needs no stored data: names, weights, numbers, guardrails.</summary>
     public static void Validate(CreateExperimentRequest request)
     {
+        ArgumentNullException.ThrowIfNull(request);
+        PromptRules.ValidatePromptName(request.Prompt, "prompt");
+        ValidateExperiment(request);
+    }
+
+    /// <summary>As <see cref="Validate"/>, all but <c>prompt</c>: an experiment as stored (an import's) names its prompt by id.</summary>
+    public static void ValidateExperiment(CreateExperimentRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
         ValidateName(request.Name, "name");
         PromptRules.ValidateDescription(request.Description);
-        PromptRules.ValidatePromptName(request.Prompt, "prompt");
         ValidateVariants(request.Variants);
 
         if (request.MinimumSampleSize < MinMinimumSampleSize)

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using PromptVault.Core.Contracts;
 using PromptVault.Core.Experiments;
+using PromptVault.Core.Metrics;
 using PromptVault.Core.Prompts;
 
 namespace PromptVault.Core.Storage;
@@ -74,6 +75,10 @@ public sealed record ArchiveSection(string Name, IReadOnlyList<ArchiveColumn> Co
     /// <summary>The sets of columns no two of the section's rows may share (a prompt's name, a version's number in its prompt).</summary>
     public IReadOnlyList<string[]> UniqueKeys { get; init; } = [];
 
+    /// <summary>The API's rule for a whole row, read (an experiment's weights and numbers, a metric event's values), throwing
+    /// <see cref="InvalidInputException"/> whose field is the row's field at fault.</summary>
+    public Action<object?[]>? RowRule { get; init; }
+
     public int IndexOf(string column)
     {
         for (var i = 0; i < Columns.Count; i++)
@@ -111,7 +116,11 @@ public static class RegistryArchiveSchema
     private static ArchiveColumn Blob(string name) => new(name, ArchiveValueKind.Blob);
     /// <summary>A JSON column's rule: its value read as the store reads it, then held to <paramref name="rule"/>.</summary>
     /// <param name="shape">What the value must be, for the message when it is not.</param>
-    private static Action<string> Parsed<T>(string shape, Action<T> rule) where T : class => json =>
+    private static Action<string> Parsed<T>(string shape, Action<T> rule) where T : class => json => rule(Parse<T>(json, shape));
+
+    /// <summary>A JSON column's value read as the store reads it.</summary>
+    /// <param name="field">The column, for a row's rule.</param>
+    private static T Parse<T>(string json, string shape, string? field = null) where T : class
     {
         T? value;
         try
@@ -122,8 +131,8 @@ public static class RegistryArchiveSchema
         {
             value = null;
         }
-        rule(value ?? throw new InvalidInputException("invalid_json", $"it must be {shape}."));
-    };
+        return value ?? throw new InvalidInputException("invalid_json", $"{(field is null ? "it" : field)} must be {shape}.", field);
+    }
 
     private static ArchiveColumn Enum<TEnum>(string name) where TEnum : struct, System.Enum =>
         new(name, ArchiveValueKind.Text, Allowed: System.Enum.GetValues<TEnum>().Select(Names.Of).ToHashSet(StringComparer.Ordinal));
@@ -154,15 +163,14 @@ public static class RegistryArchiveSchema
     { UniqueKeys = [["promptId", "name"]] };
 
     public static readonly ArchiveSection Experiments = new("experiments",
-        [Text("id"), Text("promptId"), Text("name") with { Rule = name => ExperimentRules.ValidateName(name, "name") },
-         Text("description") with { Rule = description => PromptRules.ValidateDescription(description) },
-         Json("variants") with { Rule = Parsed<List<Variant>>("an array of variants (id, name, versionId, weight)", ValidateVariantNames) }, Text("targetMetric"), Integer("minimumSampleSize"),
+        [Text("id"), Text("promptId"), Text("name"), Text("description"), Json("variants"), Enum<MetricName>("targetMetric"), Integer("minimumSampleSize"),
          Real("confidenceLevel"), Real("minimumDetectableEffect"), Real("power"), Json("guardrails"), new("promoteWinner", ArchiveValueKind.Boolean),
          Enum<Experiments.ExperimentStatus>("status"), Integer("hashSeed"), Text("winner", true), Text("statusReason", true), Time("createdAt"), Text("createdBy"),
-         Time("updatedAt"), Time("startedAt", true), Time("endedAt", true), new("promotionRefused", ArchiveValueKind.Text, true, Added: true)], ArchiveOwner.Prompt, 1);
+         Time("updatedAt"), Time("startedAt", true), Time("endedAt", true), new("promotionRefused", ArchiveValueKind.Text, true, Added: true)], ArchiveOwner.Prompt, 1)
+    { RowRule = ValidateExperiment };
 
     public static readonly ArchiveSection Exposures = new("exposures",
-        [Text("experimentId"), Text("unitId"), Text("variantId"), Time("at")], ArchiveOwner.Experiment);
+        [Text("experimentId"), Text("unitId") with { Rule = unitId => Serving.ValidateUnitId(unitId) }, Text("variantId"), Time("at")], ArchiveOwner.Experiment);
 
     public static readonly ArchiveSection ExposureCounts = new("exposureCounts",
         [Text("experimentId"), Text("variantId"), Integer("units")], ArchiveOwner.Experiment);
@@ -183,7 +191,8 @@ public static class RegistryArchiveSchema
         [Text("id", true), Text("versionId"), Text("experimentId", true), Text("variantId", true), Text("unitId", true), Time("timestamp"),
          Real("latencyMs", true), new("inputTokens", ArchiveValueKind.Integer, true), new("outputTokens", ArchiveValueKind.Integer, true),
          Real("cost", true), Real("qualityScore", true), Real("userFeedback", true), new("converted", ArchiveValueKind.Boolean, true),
-         Text("error", true), Json("metadata", true)], ArchiveOwner.Version, 1);
+         Text("error", true), Json("metadata", true)], ArchiveOwner.Version, 1)
+    { RowRule = ValidateMetricEvent };
 
     public static readonly ArchiveSection MetricRollups = new("metricRollups",
         [Text("scope"), Text("scopeId"), Integer("hour"), Text("variantId"), Blob("aggregate")], ArchiveOwner.VersionOrExperiment, 1);
@@ -196,10 +205,32 @@ public static class RegistryArchiveSchema
         [Text("id"), Text("name") with { Rule = Auth.ApiKeyNames.Validate }, Enum<Auth.ApiKeyRole>("role"), Text("prefix"), Text("keyHash"), Time("createdAt"), Text("createdBy"), Time("revokedAt", true)],
         ArchiveOwner.None);
 
-    private static void ValidateVariantNames(List<Variant> variants)
+    /// <summary>An experiment held to the rules of the API's create (<see cref="ExperimentRules"/>), but for its prompt, which it names by id.</summary>
+    private static void ValidateExperiment(object?[] row)
     {
-        for (var i = 0; i < variants.Count; i++)
-            ExperimentRules.ValidateName(variants[i]?.Name, $"variants[{i}].name");
+        object? Value(string column) => row[Experiments.IndexOf(column)];
+        var minimumSampleSize = (long)Value("minimumSampleSize")!;
+        if (minimumSampleSize > int.MaxValue)
+            throw new InvalidInputException("invalid_experiment", $"minimumSampleSize must be at most {int.MaxValue}, got {minimumSampleSize}.", "minimumSampleSize");
+        var variants = Parse<List<Variant>>((string)Value("variants")!, "an array of variants (id, name, versionId, weight)", "variants");
+        var guardrails = Parse<List<Guardrail>>((string)Value("guardrails")!, "an array of guardrails (metric, threshold)", "guardrails");
+        Names.TryParse((string)Value("targetMetric")!, out MetricName targetMetric);
+        ExperimentRules.ValidateExperiment(new CreateExperimentRequest((string)Value("name")!, null,
+            variants.Select(v => v is null ? null! : new VariantRequest(v.Name, v.VersionId, v.Weight)).ToList(), targetMetric, (string)Value("description")!,
+            (int)Math.Max(minimumSampleSize, int.MinValue), (double)Value("confidenceLevel")!, (double)Value("minimumDetectableEffect")!, (double)Value("power")!,
+            guardrails.Select(g => g is null ? null! : new GuardrailRequest(g.Metric, g.Threshold)).ToList(), (bool)Value("promoteWinner")!));
+    }
+
+    /// <summary>A metric event held to the rules of <c>POST /api/metrics</c> (<see cref="MetricEventRules"/>), but for its timestamp:
+    /// a document's times are when things happened, not held to this server's clock.</summary>
+    private static void ValidateMetricEvent(object?[] row)
+    {
+        object? Value(string column) => row[MetricEvents.IndexOf(column)];
+        var metadata = Value("metadata") is string json ? JsonSerializer.Deserialize<JsonElement>(json) : (JsonElement?)null;
+        MetricEventRules.Validate(new MetricEventRequest((string?)Value("id"), (string)Value("versionId")!, (string?)Value("experimentId"),
+            (string?)Value("variantId"), (string?)Value("unitId"), null, (double?)Value("latencyMs"), (long?)Value("inputTokens"), (long?)Value("outputTokens"),
+            (double?)Value("cost"), (double?)Value("qualityScore"), (double?)Value("userFeedback"), (bool?)Value("converted"), (string?)Value("error"), metadata),
+            DateTimeOffset.UnixEpoch);
     }
 
     /// <summary>Every section, in document and import order.</summary>

@@ -195,6 +195,14 @@ public static class RegistryArchiveJson
             if (!section.Columns[i].Added) throw Invalid($"{rowPath}.{section.Columns[i].Name}", "is missing");
             values[i] = section.Columns[i].Absent;
         }
+        try
+        {
+            section.RowRule?.Invoke(values);
+        }
+        catch (InvalidInputException e)
+        {
+            throw Refused(e.Field is null ? rowPath : $"{rowPath}.{e.Field}", e);
+        }
         return values;
     }
 
@@ -314,10 +322,13 @@ public static class RegistryArchiveJson
         }
         catch (InvalidInputException e)
         {
-            throw Invalid(path, $"is refused as the API would refuse it: {e.Message.TrimEnd('.')}");
+            throw Refused(path, e);
         }
         return value;
     }
+
+    private static InvalidInputException Refused(string path, InvalidInputException refusal) =>
+        Invalid(path, $"is refused as the API would refuse it: {refusal.Message.TrimEnd('.')}");
 
     private static InvalidInputException Invalid(string path, string problem) =>
         new("invalid_export_document", $"The export document is invalid: {path} {problem}.", path);

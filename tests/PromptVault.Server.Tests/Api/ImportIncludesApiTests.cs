@@ -1,4 +1,6 @@
 using System.Net;
+using System.Text.Json;
+using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
 using PromptVault.Core.Storage;
 using static PromptVault.Server.Tests.ApiCalls;
@@ -37,6 +39,23 @@ public sealed class ImportIncludesApiTests(ServerFixture fixture) : IClassFixtur
 
         /// <summary>When set, the document holds these test cases of the version.</summary>
         public object? Tests { get; init; }
+
+        public string ExperimentId { get; } = Guid.NewGuid().ToString("N");
+        public string ControlId { get; } = Guid.NewGuid().ToString("N");
+
+        /// <summary>The experiment's fields that differ from a valid draft's (its variants' weights, its confidence level).</summary>
+        public Dictionary<string, object?> ExperimentFields { get; init; } = [];
+
+        /// <summary>When set, the document holds one exposure of the experiment's control to this unit, and one metric event of it
+        /// with these fields over a valid event's.</summary>
+        public (string UnitId, Dictionary<string, object?> EventFields)? Traffic { get; init; }
+    }
+
+    private static Dictionary<string, object?> With(Dictionary<string, object?> row, Dictionary<string, object?> fields)
+    {
+        foreach (var (name, value) in fields)
+            row[name] = value;
+        return row;
     }
 
     private static object Document(params Imported[] prompts) => new
@@ -58,15 +77,22 @@ public sealed class ImportIncludesApiTests(ServerFixture fixture) : IClassFixtur
         }),
         versionTests = prompts.Where(p => p.Tests is not null).Select(p => new { versionId = p.VersionId, tests = p.Tests }),
         labels = prompts.Select(p => new { promptId = p.Id, name = p.Label, versionId = p.VersionId, updatedAt = At, updatedBy = "alice" }),
-        experiments = prompts.Where(p => p.Experiment is not null).Select(p => new
+        experiments = prompts.Where(p => p.Experiment is not null).Select(p => With(new()
         {
-            id = Guid.NewGuid().ToString("N"), promptId = p.Id, name = p.Experiment!.Value.Name, description = "",
-            variants = new[] { p.Experiment.Value.Control, p.Experiment.Value.Treatment }
-                .Select(name => new { id = Guid.NewGuid().ToString("N"), name, versionId = p.VersionId, weight = 50 }),
-            targetMetric = "conversion_rate", minimumSampleSize = 100, confidenceLevel = 0.95, minimumDetectableEffect = 0.1, power = 0.8,
-            guardrails = Array.Empty<object>(), promoteWinner = false, status = "draft", hashSeed = 1, winner = (string?)null, statusReason = (string?)null,
-            createdAt = At, createdBy = "alice", updatedAt = At, startedAt = (string?)null, endedAt = (string?)null,
-        }),
+            ["id"] = p.ExperimentId, ["promptId"] = p.Id, ["name"] = p.Experiment!.Value.Name, ["description"] = "",
+            ["variants"] = new[] { new { id = p.ControlId, name = p.Experiment.Value.Control, versionId = p.VersionId, weight = 50 },
+                new { id = Guid.NewGuid().ToString("N"), name = p.Experiment.Value.Treatment, versionId = p.VersionId, weight = 50 } },
+            ["targetMetric"] = "conversionRate", ["minimumSampleSize"] = 100, ["confidenceLevel"] = 0.95, ["minimumDetectableEffect"] = 0.1, ["power"] = 0.8,
+            ["guardrails"] = Array.Empty<object>(), ["promoteWinner"] = false, ["status"] = "draft", ["hashSeed"] = 1, ["winner"] = null, ["statusReason"] = null,
+            ["createdAt"] = At, ["createdBy"] = "alice", ["updatedAt"] = At, ["startedAt"] = null, ["endedAt"] = null,
+        }, p.ExperimentFields)),
+        exposures = prompts.Where(p => p.Traffic is not null).Select(p => new { experimentId = p.ExperimentId, unitId = p.Traffic!.Value.UnitId, variantId = p.ControlId, at = At }),
+        metricEvents = prompts.Where(p => p.Traffic is not null).Select(p => With(new()
+        {
+            ["id"] = Guid.NewGuid().ToString("N"), ["versionId"] = p.VersionId, ["experimentId"] = p.ExperimentId, ["variantId"] = p.ControlId,
+            ["unitId"] = p.Traffic!.Value.UnitId, ["timestamp"] = At, ["latencyMs"] = 120.0, ["inputTokens"] = 10, ["outputTokens"] = 20, ["cost"] = 0.01,
+            ["qualityScore"] = 4.0, ["userFeedback"] = 1.0, ["converted"] = true, ["error"] = null, ["metadata"] = new { source = "test" },
+        }, p.Traffic.Value.EventFields)),
         apiKeys = prompts.Where(p => p.KeyName is not null).Select(p => new
         {
             id = Guid.NewGuid().ToString("N"), name = p.KeyName, role = "reader", prefix = "pv_test", keyHash = Guid.NewGuid().ToString("N"),
@@ -150,10 +176,88 @@ public sealed class ImportIncludesApiTests(ServerFixture fixture) : IClassFixtur
         Assert.Equal(HttpStatusCode.OK, takenStatus);
         Assert.Equal((HttpStatusCode.BadRequest, "invalid_export_document", "$.experiments[0].name"), (blankStatus, blankBody.Str("code"), blankBody.Str("field")));
         Assert.Contains("name is required and must not be empty", blankBody.Str("detail"), StringComparison.Ordinal);
-        Assert.Equal((HttpStatusCode.BadRequest, "invalid_export_document", "$.experiments[0].variants"),
+        Assert.Equal((HttpStatusCode.BadRequest, "invalid_export_document", "$.experiments[0].variants[1].name"),
             (tooLongStatus, tooLongBody.Str("code"), tooLongBody.Str("field")));
         Assert.Contains("variants[1].name is 101 characters long; the limit is 100", tooLongBody.Str("detail"), StringComparison.Ordinal);
         await AssertNotStoredAsync(blank.Name, tooLong.Name);
+    }
+
+    [Theory]
+    [InlineData("weights summing to 110", "$.experiments[0].variants", "the variants' weights sum to 110; they must sum to 100")]
+    [InlineData("a confidence level of 1.5", "$.experiments[0].confidenceLevel", "confidenceLevel must be between 0.5 and 0.9999 (e.g. 0.95), got 1.5")]
+    [InlineData("a minimum sample size of 0", "$.experiments[0].minimumSampleSize", "minimumSampleSize must be at least 1, got 0")]
+    [InlineData("a fall of 100% allowed on conversion", "$.experiments[0].guardrails[0].threshold", "is the largest fall allowed and must be at least 0 and below 1")]
+    [InlineData("an unknown target metric", "$.experiments[0].targetMetric", "must be one of conversionRate")]
+    [InlineData("an event's 257-character unit id", "$.metricEvents[0].unitId", "unitId is 257 characters long; the limit is 256")]
+    [InlineData("an event's 201-character error", "$.metricEvents[0].error", "error is 201 characters long; the limit is 200")]
+    [InlineData("an event's quality score of 2,000,000", "$.metricEvents[0].qualityScore", "qualityScore must be at most 1,000,000, got 2000000")]
+    [InlineData("an event's negative cost", "$.metricEvents[0].cost", "cost must be a finite number ≥ 0, got -1")]
+    [InlineData("an event's metadata that is not an object", "$.metricEvents[0].metadata", "metadata must be a JSON object, got array")]
+    [InlineData("an exposure's blank unit id", "$.exposures[0].unitId", "unitId is required and must not be empty")]
+    public async Task Merge_AnExperimentOrMetricEventTheApiRefuses_Returns400NamingTheField_AndStoresNothing(string problem, string field, string detail)
+    {
+        var valid = new Imported(UniqueName("experiment"), "Plain.") { Experiment = ("Tone", "control", "treatment"), Traffic = ("user-1", []) };
+        var refused = problem switch
+        {
+            "weights summing to 110" => valid with { ExperimentFields = new() { ["variants"] = new[]
+            {
+                new { id = valid.ControlId, name = "control", versionId = valid.VersionId, weight = 60 },
+                new { id = "treatment", name = "treatment", versionId = valid.VersionId, weight = 50 },
+            } } },
+            "a confidence level of 1.5" => valid with { ExperimentFields = new() { ["confidenceLevel"] = 1.5 } },
+            "a minimum sample size of 0" => valid with { ExperimentFields = new() { ["minimumSampleSize"] = 0 } },
+            "a fall of 100% allowed on conversion" => valid with { ExperimentFields = new() { ["guardrails"] = new[] { new { metric = "conversionRate", threshold = 1.0 } } } },
+            "an unknown target metric" => valid with { ExperimentFields = new() { ["targetMetric"] = "revenue" } },
+            "an event's 257-character unit id" => valid with { Traffic = ("user-1", new() { ["unitId"] = new string('u', 257) }) },
+            "an event's 201-character error" => valid with { Traffic = ("user-1", new() { ["error"] = new string('e', 201) }) },
+            "an event's quality score of 2,000,000" => valid with { Traffic = ("user-1", new() { ["qualityScore"] = 2_000_000.0 }) },
+            "an event's negative cost" => valid with { Traffic = ("user-1", new() { ["cost"] = -1.0 }) },
+            "an event's metadata that is not an object" => valid with { Traffic = ("user-1", new() { ["metadata"] = new[] { 1 } }) },
+            _ => valid with { Traffic = (" ", []) },
+        };
+
+        var (status, body) = await PostAsync(_client, "/api/import?merge=true", Document(refused));
+
+        Assert.True(status == HttpStatusCode.BadRequest, body?.ToJsonString());
+        Assert.Equal(("invalid_export_document", field), (body.Str("code"), body.Str("field")));
+        Assert.Contains(detail, body.Str("detail"), StringComparison.Ordinal);
+        await AssertNotStoredAsync(refused.Name);
+    }
+
+    [Fact]
+    public async Task Merge_ADocumentExportedWithARunningExperimentExposuresAndEvents_ImportsIntoAnotherServer()
+    {
+        var (name, versions) = await Experiments.CreatePromptWithChallengersAsync(_client);
+        var request = JsonNode.Parse(JsonSerializer.Serialize(Experiments.ThreeWay(name, versions)))!.AsObject();
+        request["guardrails"] = JsonNode.Parse("""[{"metric": "avgLatencyMs", "threshold": 2}, {"metric": "avgQualityScore", "threshold": 0.5}]""");
+        var experiment = await Experiments.CreateAsync(_client, request);
+        var id = experiment.Str("id");
+        await Experiments.MoveAsync(_client, id, "start");
+        var events = new List<object>();
+        for (var unit = 0; unit < 20; unit++)
+        {
+            var unitId = $"{id}-u{unit}";
+            var (_, rendered) = await PostAsync(_client, $"/api/prompts/{name}/render", new { variables = new { company_name = "Acme" }, unitId });
+            events.Add(new
+            {
+                id = $"{unitId}-event", versionId = rendered.Str("versionId"), experimentId = id, variantId = rendered.Str("variantId"), unitId,
+                latencyMs = 100 + unit, inputTokens = 10, outputTokens = 20, cost = 0.002, qualityScore = 4, userFeedback = 1, converted = unit % 3 == 0,
+                error = unit % 5 == 0 ? "timeout" : null, metadata = new { region = "eu" },
+            });
+        }
+        await Experiments.RecordAsync(_client, events);
+        var exported = await _client.GetStringAsync(new Uri("/api/export", UriKind.Relative), TestContext.Current.CancellationToken);
+        await using var other = await RunningServer.StartAsync(TestContext.Current.CancellationToken);
+        using var otherClient = other.CreateClient();
+
+        var (status, report) = await PostAsync(otherClient, "/api/import?merge=true", JsonNode.Parse(exported));
+        var (found, imported) = await GetAsync(otherClient, $"/api/experiments/{id}");
+
+        Assert.True(status == HttpStatusCode.OK, report?.ToJsonString());
+        Assert.True(found == HttpStatusCode.OK, imported?.ToJsonString());
+        Assert.Equal(("running", 2), (imported.Str("status"), imported!["guardrails"]!.AsArray().Count));
+        Assert.True(report!["counts"]!["metricEvents"]!.GetValue<int>() >= 20, report.ToJsonString());
+        Assert.True(report["counts"]!["exposures"]!.GetValue<int>() >= 20, report.ToJsonString());
     }
 
     [Fact]
