@@ -24,11 +24,17 @@ public static class ExperimentRules
     {
         ArgumentNullException.ThrowIfNull(request);
         PromptRules.ValidatePromptName(request.Prompt, "prompt");
-        ValidateExperiment(request);
+        ValidateExperiment(request, stored: false);
     }
 
     /// <summary>As <see cref="Validate"/>, all but <c>prompt</c>: an experiment as stored (an import's) names its prompt by id.</summary>
-    public static void ValidateExperiment(CreateExperimentRequest request)
+    /// <param name="stored">
+    /// True for an experiment a store already held (an import's row): it is held to the rules every stored experiment met,
+    /// not to those added since for new ones, so that any export imports again. The one such rule so far: a guardrail
+    /// allowing a fall of 100% or more on a higher-is-better metric, refused at creation since stop 42; an experiment created
+    /// before keeps it, and it never breaches (docs/statistics.md).
+    /// </param>
+    public static void ValidateExperiment(CreateExperimentRequest request, bool stored)
     {
         ArgumentNullException.ThrowIfNull(request);
         ValidateName(request.Name, "name");
@@ -40,7 +46,7 @@ public static class ExperimentRules
         InRange(request.ConfidenceLevel, "confidenceLevel", ConfidenceLevelRange, "between {0} and {1} (e.g. 0.95)");
         InRange(request.MinimumDetectableEffect, "minimumDetectableEffect", MinimumDetectableEffectRange, "a relative change between {0} and {1} (0.10 is 10%)");
         InRange(request.Power, "power", PowerRange, "between {0} and {1} (e.g. 0.8)");
-        ValidateGuardrails(request.Guardrails);
+        ValidateGuardrails(request.Guardrails, stored);
     }
 
     private static void ValidateVariants(IReadOnlyList<VariantRequest>? variants)
@@ -76,7 +82,7 @@ public static class ExperimentRules
         PromptRules.ValidateLength(name, PromptRules.MaxNameLength, field);
     }
 
-    private static void ValidateGuardrails(IReadOnlyList<GuardrailRequest>? guardrails)
+    private static void ValidateGuardrails(IReadOnlyList<GuardrailRequest>? guardrails, bool stored)
     {
         if (guardrails is null)
             return;
@@ -93,7 +99,7 @@ public static class ExperimentRules
                 throw Invalid($"{field}.threshold", $"{field}.threshold is required: the worst relative change allowed (0.10 is 10%).");
             InRange(threshold, $"{field}.threshold", (0, 10), "a relative change between {0} and {1} (0.10 is 10%)");
             // A fall of 100% takes a nonnegative metric to 0, which it can always reach: nothing could breach the guardrail.
-            if (!metric.LowerIsBetter() && threshold >= 1)
+            if (!stored && !metric.LowerIsBetter() && threshold >= 1)
                 throw Invalid($"{field}.threshold", $"{field}.threshold for {Names.Of(metric)} is the largest fall allowed and must be at least 0 and below 1 (a fall of 100% would allow it to reach 0, so nothing could breach it), got {threshold}.");
         }
     }

@@ -218,7 +218,7 @@ public static class RegistryArchiveSchema
         ExperimentRules.ValidateExperiment(new CreateExperimentRequest((string)Value("name")!, null,
             variants.Select(v => v is null ? null! : new VariantRequest(v.Name, v.VersionId, v.Weight)).ToList(), targetMetric, (string)Value("description")!,
             (int)Math.Max(minimumSampleSize, int.MinValue), (double)Value("confidenceLevel")!, (double)Value("minimumDetectableEffect")!, (double)Value("power")!,
-            guardrails.Select(g => g is null ? null! : new GuardrailRequest(g.Metric, g.Threshold)).ToList(), (bool)Value("promoteWinner")!));
+            guardrails.Select(g => g is null ? null! : new GuardrailRequest(g.Metric, g.Threshold)).ToList(), (bool)Value("promoteWinner")!), stored: true);
     }
 
     /// <summary>A metric event held to the rules of <c>POST /api/metrics</c> (<see cref="MetricEventRules"/>), but for its timestamp:

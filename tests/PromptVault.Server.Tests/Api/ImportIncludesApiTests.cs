@@ -186,7 +186,7 @@ public sealed class ImportIncludesApiTests(ServerFixture fixture) : IClassFixtur
     [InlineData("weights summing to 110", "$.experiments[0].variants", "the variants' weights sum to 110; they must sum to 100")]
     [InlineData("a confidence level of 1.5", "$.experiments[0].confidenceLevel", "confidenceLevel must be between 0.5 and 0.9999 (e.g. 0.95), got 1.5")]
     [InlineData("a minimum sample size of 0", "$.experiments[0].minimumSampleSize", "minimumSampleSize must be at least 1, got 0")]
-    [InlineData("a fall of 100% allowed on conversion", "$.experiments[0].guardrails[0].threshold", "is the largest fall allowed and must be at least 0 and below 1")]
+    [InlineData("a guardrail threshold of 11", "$.experiments[0].guardrails[0].threshold", "threshold must be a relative change between 0 and 10 (0.10 is 10%), got 11")]
     [InlineData("an unknown target metric", "$.experiments[0].targetMetric", "must be one of conversionRate")]
     [InlineData("an event's 257-character unit id", "$.metricEvents[0].unitId", "unitId is 257 characters long; the limit is 256")]
     [InlineData("an event's 201-character error", "$.metricEvents[0].error", "error is 201 characters long; the limit is 200")]
@@ -206,7 +206,7 @@ public sealed class ImportIncludesApiTests(ServerFixture fixture) : IClassFixtur
             } } },
             "a confidence level of 1.5" => valid with { ExperimentFields = new() { ["confidenceLevel"] = 1.5 } },
             "a minimum sample size of 0" => valid with { ExperimentFields = new() { ["minimumSampleSize"] = 0 } },
-            "a fall of 100% allowed on conversion" => valid with { ExperimentFields = new() { ["guardrails"] = new[] { new { metric = "conversionRate", threshold = 1.0 } } } },
+            "a guardrail threshold of 11" => valid with { ExperimentFields = new() { ["guardrails"] = new[] { new { metric = "avgLatencyMs", threshold = 11.0 } } } },
             "an unknown target metric" => valid with { ExperimentFields = new() { ["targetMetric"] = "revenue" } },
             "an event's 257-character unit id" => valid with { Traffic = ("user-1", new() { ["unitId"] = new string('u', 257) }) },
             "an event's 201-character error" => valid with { Traffic = ("user-1", new() { ["error"] = new string('e', 201) }) },
@@ -222,6 +222,25 @@ public sealed class ImportIncludesApiTests(ServerFixture fixture) : IClassFixtur
         Assert.Equal(("invalid_export_document", field), (body.Str("code"), body.Str("field")));
         Assert.Contains(detail, body.Str("detail"), StringComparison.Ordinal);
         await AssertNotStoredAsync(refused.Name);
+    }
+
+    [Fact]
+    public async Task Merge_AnExperimentStoredBeforeTheFallOf100PercentRule_ImportsAsStored()
+    {
+        // Experiments created before stop 42 may allow conversion to fall by 100%: a store's own export must import again.
+        var stored = new Imported(UniqueName("legacy"), "Plain.")
+        {
+            Experiment = ("Tone", "control", "treatment"),
+            ExperimentFields = new() { ["guardrails"] = new[] { new { metric = "conversionRate", threshold = 1.0 } } },
+        };
+
+        var (status, body) = await PostAsync(_client, "/api/import?merge=true", Document(stored));
+
+        Assert.True(status == HttpStatusCode.OK, body?.ToJsonString());
+        using var read = await _client.GetAsync($"/api/experiments/{stored.ExperimentId}");
+        var experiment = JsonNode.Parse(await read.Content.ReadAsStringAsync());
+        Assert.Equal(1.0, experiment!["guardrails"]![0]!["threshold"]!.GetValue<double>());
+        // Creating one is refused: ExperimentsApiTests' "fall-of-all" case.
     }
 
     [Fact]
