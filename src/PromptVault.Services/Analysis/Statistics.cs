@@ -41,24 +41,64 @@ public static class Statistics
     /// <summary>
     /// The two-proportion z-test of <paramref name="treatment"/> against <paramref name="control"/>: the p-value from
     /// the pooled standard error (the null says the rates are equal), the interval from the unpooled (Wald) one.
-    /// While either arm has fewer than <see cref="ExperimentAnalyzer.FewestSettledUnits"/> units the p-value is Fisher's
-    /// exact test's instead (<see cref="FisherExactPValue"/>): the normal approximation is no good there (3 converted of 3
-    /// against 0 of 2 gives z's p = 0.025, where no split of 5 units can be rarer than 1 in 10). Null when either arm is empty.
+    /// While the arms are small (<see cref="IsSmallSample"/>) the p-value is Fisher's exact test's instead
+    /// (<see cref="FisherExactPValue"/>) and the interval Newcombe's (<see cref="NewcombeInterval"/>): the normal
+    /// approximation is no good there (3 converted of 3 against 0 of 2 gives z's p = 0.025, where no split of 5 units can
+    /// be rarer than 1 in 10, and a Wald interval of 0 width around 100 points). Null when either arm is empty.
     /// </summary>
     public static DifferenceTest? ProportionZTest(Moments control, Moments treatment, double confidenceLevel)
     {
         if (control.Count == 0 || treatment.Count == 0)
             return null;
         var difference = treatment.Mean - control.Mean;
+        var small = IsSmallSample(control, treatment);
         // Pooled standard error under H0: p1 = p2 (e.g. Agresti, Categorical Data Analysis, 3rd ed., §3.1.3).
         var pooledVariance = PooledVariance(control, treatment);
         double? pValue = !(pooledVariance > 0) ? null
-            : Math.Min(control.Count, treatment.Count) < ExperimentAnalyzer.FewestSettledUnits ? FisherExactPValue(control, treatment)
+            : small ? FisherExactPValue(control, treatment)
             : 2 * Normal.CDF(0, 1, -Math.Abs(difference / Math.Sqrt(pooledVariance)));
         var variance = WithinOrPooled(VarianceOfMean(control, isRate: true)!.Value + VarianceOfMean(treatment, isRate: true)!.Value,
             () => pooledVariance);
-        return new(difference, variance, Interval.Around(difference, NormalQuantile(confidenceLevel) * Math.Sqrt(variance)), pValue);
+        var ci = small ? NewcombeInterval(control, treatment, confidenceLevel)
+            : Interval.Around(difference, NormalQuantile(confidenceLevel) * Math.Sqrt(variance));
+        return new(difference, variance, ci, pValue);
     }
+
+    /// <summary>
+    /// Whether two conversion arms are too small for the normal approximation: either has fewer than
+    /// <see cref="ExperimentAnalyzer.FewestSettledUnits"/> units. Then the p-value is Fisher's, the interval Newcombe's and
+    /// the chance to beat control the Beta posterior's.
+    /// </summary>
+    public static bool IsSmallSample(Moments control, Moments treatment) =>
+        Math.Min(control.Count, treatment.Count) < ExperimentAnalyzer.FewestSettledUnits;
+
+    /// <summary>
+    /// Wilson's score interval for a rate (Wilson 1927): the rates p whose score test <c>|p̂ − p| ≤ z√(p(1 − p)/n)</c> accepts.
+    /// Within [0, 1], and never of 0 width, also when none or every unit converted.
+    /// </summary>
+    internal static Interval WilsonInterval(Moments rate, double z)
+    {
+        double n = rate.Count, x = rate.Sum, z2 = z * z;
+        var centre = (x + z2 / 2) / (n + z2);
+        var half = z * Math.Sqrt(x * (n - x) / n + z2 / 4) / (n + z2);
+        return new(Math.Max(0, centre - half), Math.Min(1, centre + half));
+    }
+
+    /// <summary>
+    /// Newcombe's hybrid score interval for <c>p_T − p_C</c> (Newcombe 1998, Statistics in Medicine 17:873–890, method 10):
+    /// from the arms' Wilson intervals (l, u), <c>d − √((p_T − l_T)² + (u_C − p_C)²)</c> to <c>d + √((u_T − p_T)² + (p_C − l_C)²)</c>.
+    /// Near its nominal coverage with few units, where Wald's falls to 85% (its standard error is 0 at 0% and 100%).
+    /// </summary>
+    internal static Interval NewcombeInterval(Moments control, Moments treatment, double confidenceLevel)
+    {
+        var z = NormalQuantile(confidenceLevel);
+        double pc = control.Mean, pt = treatment.Mean;
+        var (c, t) = (WilsonInterval(control, z), WilsonInterval(treatment, z));
+        return new(pt - pc - Math.Sqrt(Square(pt - t.Low) + Square(c.High - pc)),
+            pt - pc + Math.Sqrt(Square(t.High - pt) + Square(pc - c.Low)));
+    }
+
+    private static double Square(double x) => x * x;
 
     /// <summary>
     /// Fisher's exact test, two-sided (Agresti, Categorical Data Analysis, 3rd ed., §3.5.1): with the units' conversions

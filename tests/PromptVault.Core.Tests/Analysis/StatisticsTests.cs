@@ -67,6 +67,81 @@ public sealed class StatisticsTests
     }
 
     /// <summary>
+    /// Below 50 units an arm the interval is Newcombe's hybrid score interval (Newcombe 1998, Statistics in Medicine
+    /// 17:873–890, method 10). References computed by its closed formula in plain Python (no SciPy here), from Wilson's
+    /// intervals with z = statistics.NormalDist().inv_cdf(0.975):
+    ///   wilson(x, n): c = (x + z²/2)/(n + z²), h = z·√(x(n − x)/n + z²/4)/(n + z²), (c − h, c + h)
+    ///   newcombe: d − √((p₁ − l₁)² + (u₂ − p₂)²), d + √((u₁ − p₁)² + (p₂ − l₂)²), arm 1 the treatment
+    /// (the command: python3 newcombe.py, the two functions above printed at full precision). To 4 decimals these are
+    /// the paper's Table II method 10 values for its examples 56/70 − 48/80 (0.0524, 0.3339), 9/10 − 3/10 (0.1705, 0.8090),
+    /// 5/56 − 0/29 (−0.0381, 0.1926), 0/10 − 0/20 (−0.1611, 0.2775) and 10/10 − 0/20 (0.6791, 1.0000). 3/3 against 0/2
+    /// had a Wald interval of 0 width at +100 points.
+    /// </summary>
+    [Theory]
+    [InlineData(48, 80, 56, 70, 0.0524314724023649, 0.3338726540369059)]
+    [InlineData(3, 10, 9, 10, 0.17052272393450302, 0.809017973535488)]
+    [InlineData(2, 7, 6, 7, 0.058227927482312425, 0.8062496375242277)]
+    [InlineData(0, 29, 5, 56, -0.03813714790353685, 0.19256001385511157)]
+    [InlineData(0, 20, 0, 10, -0.16112515805281932, 0.27753279986288915)]
+    [InlineData(0, 20, 10, 10, 0.6790860371419147, 1.0)]
+    [InlineData(0, 2, 3, 3, 0.13527884156571734, 1.0)]
+    [InlineData(0, 1, 1, 1, -0.12210872068194178, 1.0)]
+    public void NewcombeInterval_PaperExamplesAndEdges_MatchTheClosedFormula(int controlConverted, int controlUnits, int treatmentConverted,
+        int treatmentUnits, double low, double high)
+    {
+        var ci = Statistics.NewcombeInterval(Moments.OfRate(controlConverted, controlUnits), Moments.OfRate(treatmentConverted, treatmentUnits), 0.95);
+
+        Assert.Equal(low, ci.Low, 1e-12);
+        Assert.Equal(high, ci.High, 1e-12);
+    }
+
+    /// <summary>
+    /// The z-test's interval is Newcombe's while either arm has fewer than 50 units (3/3 against 0/2: 0.1353 to 1, above),
+    /// Wald's from 50 on (56/70 against 48/80: 0.2 ± 1.959964·√(0.8·0.2/70 + 0.6·0.4/80) = 0.0579 to 0.3421 in Python).
+    /// </summary>
+    [Fact]
+    public void ProportionZTest_IntervalIsNewcombesBelow50UnitsAnArm_WaldsFrom50()
+    {
+        var small = Statistics.ProportionZTest(Moments.OfRate(0, 2), Moments.OfRate(3, 3), 0.95)!.Ci;
+        var large = Statistics.ProportionZTest(Moments.OfRate(48, 80), Moments.OfRate(56, 70), 0.95)!.Ci;
+
+        Assert.Equal(0.13527884156571734, small.Low, 1e-12);
+        Assert.Equal(1.0, small.High, 1e-12);
+        Assert.Equal(0.05750489914903717, large.Low, 1e-9);
+        Assert.Equal(0.342495100850963, large.High, 1e-9);
+    }
+
+    /// <summary>
+    /// The small-sample interval covers the true difference near 95% of the time, computed exactly (every outcome of both
+    /// arms, weighted by its binomial probability, so nothing random). Newcombe's lowest coverage over these cases is 93.0%
+    /// (5 units, 10% against 90%); Wald's (the interval before) falls to 85.3% (5 units, 10% against 50%) and is below 92% in
+    /// 14 of the 36 (the same enumeration in Python).
+    /// </summary>
+    [Theory]
+    [InlineData(5)]
+    [InlineData(10)]
+    [InlineData(20)]
+    [InlineData(40)]
+    public void ProportionZTest_FewUnitsAnArm_IntervalCoversTheTrueDifferenceNearNominally(int units)
+    {
+        double[] rates = [0.1, 0.5, 0.9];
+        foreach (var controlRate in rates)
+            foreach (var treatmentRate in rates)
+            {
+                var covered = 0.0;
+                for (var c = 0; c <= units; c++)
+                    for (var t = 0; t <= units; t++)
+                    {
+                        var ci = Statistics.ProportionZTest(Moments.OfRate(c, units), Moments.OfRate(t, units), 0.95)!.Ci;
+                        if (ci.Low - 1e-12 <= treatmentRate - controlRate && treatmentRate - controlRate <= ci.High + 1e-12)
+                            covered += MathNet.Numerics.Distributions.Binomial.PMF(controlRate, units, c)
+                                       * MathNet.Numerics.Distributions.Binomial.PMF(treatmentRate, units, t);
+                    }
+                Assert.True(covered >= 0.92, $"{units} units, {controlRate} against {treatmentRate}: coverage {covered:F4}");
+            }
+    }
+
+    /// <summary>
     /// An A/A comparison of two arms of a few units each rejects at 5% no more often than 5%: the chance is summed exactly
     /// over every outcome (binomial probabilities of each arm's count). The z-test's normal approximation rejected 6.05% of
     /// the time at 5 units an arm and a rate of 50%, 5.33% at 20 units and 30%, 5.19% at 30 units and 50% (the same enumeration
