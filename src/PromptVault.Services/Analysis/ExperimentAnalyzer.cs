@@ -94,6 +94,7 @@ public static class ExperimentAnalyzer
         double? AdjustedPValue,
         double? AdjustedSequentialPValue,
         Interval? SequentialCi,
+        double? ChanceToBeatControl,
         string? Reason);
 
     private static MetricAnalysis AnalyzeMetric(
@@ -139,7 +140,11 @@ public static class ExperimentAnalyzer
                 relative = relative with { Ci = relative.Ci.Within(RelativeRange) };
             var ci = RunningIntersection(state, SequentialState.KeyOf(experiment.Variants[i].Id, metric),
                 test is null ? null : SequentialTest.ConfidenceSequence(test.Difference, test.Variance, tau[i], ciAlpha)?.Within(DifferenceRange(metric)));
-            comparisons[i] = new Comparison(test, relative, sequential[i], adjusted[i], adjustedSequential[i], ci,
+            double? chance = test is not { Variance: > 0 } ? null
+                : metric == MetricName.ConversionRate
+                    ? Statistics.ProportionChanceToBeatControl(RateOf(exposures[0], stats[0]), RateOf(exposures[i], stats[i]), test.Variance)
+                    : Statistics.ChanceToBeatControl(test.Difference, test.Variance, metric.LowerIsBetter());
+            comparisons[i] = new Comparison(test, relative, sequential[i], adjusted[i], adjustedSequential[i], ci, chance,
                 ReasonOf(metric, arms[0], arms[i], test, relative));
         }
         return new MetricAnalysis(metric, arms, comparisons, settled);
@@ -436,7 +441,7 @@ public static class ExperimentAnalyzer
             Finite(comparison?.AdjustedPValue),
             Finite(comparison?.SequentialPValue),
             Finite(comparison?.AdjustedSequentialPValue),
-            varies ? Finite(Statistics.ChanceToBeatControl(test!.Difference, test.Variance, analysis.Metric.LowerIsBetter())) : null,
+            Finite(comparison?.ChanceToBeatControl),
             ListOf(comparison?.SequentialCi),
             comparison?.Reason,
             analysis.Settled);

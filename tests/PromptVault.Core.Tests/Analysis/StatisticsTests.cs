@@ -73,7 +73,7 @@ public sealed class StatisticsTests
     ///   wilson(x, n): c = (x + z²/2)/(n + z²), h = z·√(x(n − x)/n + z²/4)/(n + z²), (c − h, c + h)
     ///   newcombe: d − √((p₁ − l₁)² + (u₂ − p₂)²), d + √((u₁ − p₁)² + (p₂ − l₂)²), arm 1 the treatment
     /// (the command: python3 newcombe.py, the two functions above printed at full precision). To 4 decimals these are
-    /// the paper's Table II method 10 values for its examples 56/70 − 48/80 (0.0524, 0.3339), 9/10 − 3/10 (0.1705, 0.8090),
+    /// what Newcombe's Table II gives for method 10, as we recall it (the paper was not at hand to check), for its examples 56/70 − 48/80 (0.0524, 0.3339), 9/10 − 3/10 (0.1705, 0.8090),
     /// 5/56 − 0/29 (−0.0381, 0.1926), 0/10 − 0/20 (−0.1611, 0.2775) and 10/10 − 0/20 (0.6791, 1.0000). 3/3 against 0/2
     /// had a Wald interval of 0 width at +100 points.
     /// </summary>
@@ -291,6 +291,38 @@ public sealed class StatisticsTests
     public void Relative_ControlValueZero_IsNull()
     {
         Assert.Null(Statistics.Relative(Moments.OfRate(0, 1000), Moments.OfRate(3, 1000), isRate: true, 0.95));
+    }
+
+    /// <summary>
+    /// Below 50 units an arm the chance to beat control is the uniform-prior Beta posterior's P(p_T &gt; p_C). References by
+    /// numeric integration in plain Python (no SciPy here), independent of the closed form used: Simpson's rule over 20,000
+    /// steps of the control's Beta density times the treatment's upper tail, P(Beta(a, b) &gt; t) = P(Binomial(a + b − 1, t) ≤ a − 1)
+    /// (python3 beta.py). By hand, 1/1 against 0/1: ∫ 2x·(1 − (1 − x)²) dx = 5/6; 3/3 against 0/2 is 34/35, where
+    /// Φ(d/√V) said 1 (V = 0, so the pooled variance).
+    /// </summary>
+    [Theory]
+    [InlineData(0, 2, 3, 3, 0.971428571428572)]
+    [InlineData(0, 1, 1, 1, 0.8333333333333326)]
+    [InlineData(2, 10, 7, 10, 0.9850134385738155)]
+    [InlineData(7, 10, 2, 10, 0.014986561426189947)]
+    [InlineData(1, 12, 6, 15, 0.9623521572546955)]
+    [InlineData(5, 40, 15, 45, 0.9874135217457832)]
+    public void ProportionChanceToBeatControl_FewerThan50UnitsAnArm_IsTheBetaPosteriors(int controlConverted, int controlUnits,
+        int treatmentConverted, int treatmentUnits, double expected)
+    {
+        var control = Moments.OfRate(controlConverted, controlUnits);
+        var treatment = Moments.OfRate(treatmentConverted, treatmentUnits);
+        var test = Statistics.ProportionZTest(control, treatment, 0.95)!;
+
+        Close(expected, Statistics.ProportionChanceToBeatControl(control, treatment, test.Variance), digits: 9);
+    }
+
+    [Fact]
+    public void ProportionChanceToBeatControl_From50UnitsAnArm_IsTheNormalApproximation()
+    {
+        var test = Statistics.ProportionZTest(RateControl, RateTreatment, 0.95)!;
+
+        Close(0.99385863, Statistics.ProportionChanceToBeatControl(RateControl, RateTreatment, test.Variance));
     }
 
     [Fact]
