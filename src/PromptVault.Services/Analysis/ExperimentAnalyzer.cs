@@ -136,6 +136,8 @@ public static class ExperimentAnalyzer
             var relative = test is { Variance: > 0 }
                 ? Relative(arms[0], arms[i], test.Variance, experiment.ConfidenceLevel)
                 : null;
+            if (relative is not null && metric == MetricName.ConversionRate)
+                relative = ProportionRelative(RateOf(exposures[0], stats[0]), RateOf(exposures[i], stats[i]), relative, experiment.ConfidenceLevel);
             if (relative is not null)
                 relative = relative with { Ci = relative.Ci.Within(RelativeRange) };
             var ci = RunningIntersection(state, SequentialState.KeyOf(experiment.Variants[i].Id, metric),
@@ -161,6 +163,16 @@ public static class ExperimentAnalyzer
         var unitVariance = variance / (1.0 / control.N + 1.0 / treatment.N);
         return Statistics.Relative(control.Value, unitVariance / control.N, treatment.Value, unitVariance / treatment.N, confidenceLevel);
     }
+
+    /// <summary>
+    /// A conversion rate's relative difference: while the arms are small (<see cref="Statistics.IsSmallSample"/>) its interval
+    /// is the score interval (<see cref="Statistics.RatioScoreInterval"/>), as the difference's is Newcombe's; else the delta
+    /// method's.
+    /// </summary>
+    private static RelativeEstimate? ProportionRelative(Moments control, Moments treatment, RelativeEstimate delta, double confidenceLevel) =>
+        !Statistics.IsSmallSample(control, treatment) ? delta
+        : Statistics.RatioScoreInterval(control, treatment, confidenceLevel) is { } ci ? delta with { Ci = ci }
+        : null;
 
     /// <summary>min(stored, now), stored back; a look where the p-value is undefined keeps what earlier looks found.
     /// Without a state (a look that does not count yet), now.</summary>

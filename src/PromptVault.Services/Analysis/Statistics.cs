@@ -101,6 +101,42 @@ public static class Statistics
     private static double Square(double x) => x * x;
 
     /// <summary>
+    /// The score interval of <c>p_T / p_C − 1</c> for two rates (Koopman 1984): the ratios b that Farrington and Manning's
+    /// score test of <c>p_T = b·p_C</c> accepts, <c>(p̂_T − b·p̂_C)² ≤ z²·</c><see cref="RestrictedVariance"/>, its ends found
+    /// by bisection in log b. The small-sample counterpart of the delta method's interval, which, like Wald's, has no width
+    /// when the arms converted none or all of their units. Null when the control converted none (no ratio).
+    /// </summary>
+    internal static Interval? RatioScoreInterval(Moments control, Moments treatment, double confidenceLevel)
+    {
+        if (!(control.Mean > 0))
+            return null;
+        var z2 = Square(NormalQuantile(confidenceLevel));
+        bool Accepts(double b) => Square(treatment.Mean - b * control.Mean) <= z2 * RestrictedVariance(control, treatment, b);
+        // From an accepted ratio, step by factor until one is refused, then bisect; none refused within 2^±64: unbounded.
+        double Edge(double inside, double factor)
+        {
+            var outside = inside * factor;
+            for (var i = 0; i < 64 && Accepts(outside); i++)
+                (inside, outside) = (outside, outside * factor);
+            if (Accepts(outside))
+                return factor > 1 ? double.PositiveInfinity : 0;
+            for (var i = 0; i < 100; i++)
+            {
+                var middle = Math.Sqrt(inside * outside);
+                if (Accepts(middle))
+                    inside = middle;
+                else
+                    outside = middle;
+            }
+            return inside;
+        }
+        var estimate = treatment.Mean / control.Mean;
+        var low = estimate > 0 ? Edge(estimate, 0.5) : 0; // with no conversion in the treatment every small ratio is accepted
+        var high = Edge(estimate > 0 ? estimate : 1e-12, 2);
+        return new(low - 1, high - 1);
+    }
+
+    /// <summary>
     /// Fisher's exact test, two-sided (Agresti, Categorical Data Analysis, 3rd ed., §3.5.1): with the units' conversions
     /// fixed, the smaller arm's count is hypergeometric under "equal rates"; p sums the chances of every count no more
     /// likely than the one seen. Its terms are at most the smaller arm's units plus one.

@@ -369,6 +369,25 @@ public sealed class ExperimentAnalyzerTests
         Assert.Equal(1, b.SequentialCi[1]);
     }
 
+    /// <summary>
+    /// Below 50 units an arm a conversion rate's figures are the small-sample ones (StatisticsTests has their references):
+    /// 0/2 against 3/3, Fisher's p = 0.1, Newcombe's interval 0.1353 to 1 and the Beta posterior's chance 34/35; 2/10 against
+    /// 7/10, the ratio's score interval +15.07% to +1,188.7% (the delta method's, +250% ± 456.5%, was clipped at −100%).
+    /// </summary>
+    [Fact]
+    public void Analyze_ConversionBelow50UnitsAnArm_ReportsTheSmallSampleFigures()
+    {
+        var tiny = AnalyzeTarget(Experiment(), Moments.OfRate(0, 2), Moments.OfRate(3, 3)).Variants[1].Metrics["conversionRate"];
+        var small = AnalyzeTarget(Experiment(), Moments.OfRate(2, 10), Moments.OfRate(7, 10)).Variants[1].Metrics["conversionRate"];
+
+        Close(0.1, tiny.PValue);
+        Close(0.13527884, tiny.DifferenceCi![0]);
+        Assert.Equal(1, tiny.DifferenceCi[1], 1e-12);
+        Close(34.0 / 35, tiny.ChanceToBeatControl);
+        Close(0.150749006, small.RelativeCi![0], digits: 6);
+        Close(11.8867225, small.RelativeCi[1], digits: 6);
+    }
+
     [Fact]
     public void Analyze_SequentialCi_ClippedAtOneEnd_IsStoredAndIntersectedLikeAnyOther()
     {
