@@ -72,7 +72,7 @@ public sealed class StatisticsTests
     /// intervals with z = statistics.NormalDist().inv_cdf(0.975):
     ///   wilson(x, n): c = (x + z²/2)/(n + z²), h = z·√(x(n − x)/n + z²/4)/(n + z²), (c − h, c + h)
     ///   newcombe: d − √((p₁ − l₁)² + (u₂ − p₂)²), d + √((u₁ − p₁)² + (p₂ − l₂)²), arm 1 the treatment
-    /// (the command: python3 newcombe.py, the two functions above printed at full precision). To 4 decimals these are
+    /// (tests/testdata/small_sample_reference.py). To 4 decimals these are
     /// what Newcombe's Table II gives for method 10, as we recall it (the paper was not at hand to check), for its examples 56/70 − 48/80 (0.0524, 0.3339), 9/10 − 3/10 (0.1705, 0.8090),
     /// 5/56 − 0/29 (−0.0381, 0.1926), 0/10 − 0/20 (−0.1611, 0.2775) and 10/10 − 0/20 (0.6791, 1.0000). 3/3 against 0/2
     /// had a Wald interval of 0 width at +100 points.
@@ -115,7 +115,7 @@ public sealed class StatisticsTests
     /// The small-sample interval covers the true difference near 95% of the time, computed exactly (every outcome of both
     /// arms, weighted by its binomial probability, so nothing random). Newcombe's lowest coverage over these cases is 93.0%
     /// (5 units, 10% against 90%); Wald's (the interval before) falls to 85.3% (5 units, 10% against 50%) and is below 92% in
-    /// 14 of the 36 (the same enumeration in Python).
+    /// 13 of the 36 (the same enumeration in tests/testdata/small_sample_reference.py).
     /// </summary>
     [Theory]
     [InlineData(5)]
@@ -297,7 +297,7 @@ public sealed class StatisticsTests
     /// Below 50 units an arm the chance to beat control is the uniform-prior Beta posterior's P(p_T &gt; p_C). References by
     /// numeric integration in plain Python (no SciPy here), independent of the closed form used: Simpson's rule over 20,000
     /// steps of the control's Beta density times the treatment's upper tail, P(Beta(a, b) &gt; t) = P(Binomial(a + b − 1, t) ≤ a − 1)
-    /// (python3 beta.py). By hand, 1/1 against 0/1: ∫ 2x·(1 − (1 − x)²) dx = 5/6; 3/3 against 0/2 is 34/35, where
+    /// (tests/testdata/small_sample_reference.py). By hand, 1/1 against 0/1: ∫ 2x·(1 − (1 − x)²) dx = 5/6; 3/3 against 0/2 is 34/35, where
     /// Φ(d/√V) said 1 (V = 0, so the pooled variance).
     /// </summary>
     [Theory]
@@ -321,7 +321,7 @@ public sealed class StatisticsTests
     /// Below 50 units an arm a conversion rate's relative interval is the score interval of the ratio (Koopman 1984, on
     /// Farrington and Manning's variance). References in plain Python independent of the quadratic root the code uses: the
     /// restricted maximum likelihood rates found by golden-section search of the log-likelihood, the ends by bisection in
-    /// log b (python3 ratio.py; compared to 6 digits, the search's precision). The delta method gave 2/10 against 7/10
+    /// log b (tests/testdata/small_sample_reference.py; compared to 6 digits, the search's precision). The delta method gave 2/10 against 7/10
     /// +250% ± 456.5%, below −100% (clipped there); with no conversion in the treatment (0/10 against 3/10) a point at −100%.
     /// </summary>
     [Theory]
