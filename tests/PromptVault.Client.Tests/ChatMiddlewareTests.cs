@@ -2,6 +2,7 @@ using System.ClientModel;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.DependencyInjection;
 using OpenAI;
+using PromptVault.Core.Contracts;
 using PromptVault.Client.Chat;
 using PromptVault.Core.Metrics;
 using PromptVault.Core.Prompts;
@@ -130,6 +131,48 @@ public sealed class ChatMiddlewareTests(SdkServerFixture fixture) : IClassFixtur
         Assert.Equal(201_000, summary.InputTokens.Total);
         // Sent without a cost, the costly event's tokens are priced by the server, at its price of the version's model.
         Assert.Equal(1_000 + 200_000 * 0.15 / 1_000_000, summary.Cost.Total!.Value, 6);
+    }
+
+    /// <summary>
+    /// The server's price table prices the call's tokens above MetricEventRules.MaxCost too (after the SDK's own table did, or
+    /// with pricing left to the server): the server refused the event whole for a cost it had priced itself, and the call was
+    /// not counted at all (the sender dropped it, event 2103). It is recorded without a cost, its latency and tokens counted.
+    /// </summary>
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task GetResponseAsync_TokensTheServerAlsoPricesAboveMaxCost_EventRecordedWithoutACost(bool sdkPrices)
+    {
+        var ct = TestContext.Current.CancellationToken;
+        // A million per million input tokens at the server too: 200,000 tokens cost 200,000.
+        await using var server = await SdkServer.StartAsync(
+            ["--PromptVault:Prices:gpt-4o-mini:InputPerMillion=1000000", "--PromptVault:Prices:gpt-4o-mini:OutputPerMillion=0"], ct);
+        var name = Prompts.NewName("chat-priced-costly");
+        var version = await Prompts.CreateAsync(server.Api, name, "You help customers of {{company}}.", [new("company", Required: true)], Settings, cancellationToken: ct);
+        var model = new FakeChatClient();
+        var logs = new LogCollector();
+        var prices = sdkPrices ? new PriceTable([new("gpt-4o-mini", new ModelPrice(1_000_000, 1_000_000))]) : null;
+        await using var host = await SdkHost.StartAsync(server.BaseAddress, server.AdminKey, o => o.EventFlushInterval = TimeSpan.FromMilliseconds(20),
+            services => services.AddSingleton<Microsoft.Extensions.Logging.ILoggerProvider>(logs)
+                .AddChatClient(model).UsePromptVault(o => (o.PromptName, o.Prices) = (name, prices)), ct);
+        var chat = host.Services.GetRequiredService<IChatClient>();
+        model.Respond = () => new ChatResponse(new ChatMessage(ChatRole.Assistant, "Hello!"))
+        {
+            ModelId = "gpt-4o-mini",
+            Usage = new UsageDetails { InputTokenCount = 200_000, OutputTokenCount = 10 },
+        };
+
+        var answer = await chat.GetResponseAsync([new(ChatRole.User, "Hi")], Call("user-costly"), ct);
+        await host.Vault.FlushAsync(ct);
+
+        Assert.Equal("Hello!", answer.Text);
+        Assert.DoesNotContain(logs.Entries, e => e.EventId.Id is 2103 or 2202);
+        Assert.Equal(sdkPrices ? 1 : 0, logs.Entries.Count(e => e.EventId.Id == 2203));
+        var summary = (await server.Api.GetVersionMetricsAsync(name, version, MetricPeriod.All, ct)).Summary;
+        Assert.Equal(1, summary.Count);
+        Assert.Equal(1, summary.LatencyMs.N);
+        Assert.Equal(200_000, summary.InputTokens.Total);
+        Assert.Equal(new AmountSummary(0, null, null), summary.Cost);
     }
 
     [Fact]

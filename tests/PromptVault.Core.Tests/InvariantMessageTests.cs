@@ -57,13 +57,11 @@ public sealed class InvariantMessageTests
     public void TokensPricedAboveMaxCost_FormatTheCountsPricesAndCostAsTheServerDoes()
     {
         var price = new ModelPrice(InputPerMillion: 0.5, OutputPerMillion: 1_000.25);
-        var message = MessageUnderGermanCulture(() => MetricEventRules.Validate(
-            new MetricEventRequest(VersionId: "v1", InputTokens: 2_000_000, OutputTokens: 100_000_000), Now, _ => price));
+        var message = MessageUnderGermanCulture(() => MetricEventRules.PricedCost(price, 2_000_000, 100_000_000, "the answer's usage priced", "Check the price."));
 
         // 2 × 0.5 + 100 × 1,000.25 = 100,026
-        Assert.Equal("outputTokens: the event sent no cost, and its tokens priced on its version's model (2,000,000 input tokens at 0.5 "
-            + "and 100,000,000 output tokens at 1000.25 per million) cost 100026; a cost must be at most 100,000. Send the cost, or check "
-            + "the token counts and the model's price.", message);
+        Assert.Equal("the answer's usage priced (2,000,000 input tokens at 0.5 and 100,000,000 output tokens at 1000.25 per million) "
+            + "cost 100026; a cost must be at most 100,000. Check the price.", message);
     }
 
     [Fact]

@@ -1,9 +1,11 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using PromptVault.Core.Metrics;
 using PromptVault.Client.Snapshots;
 
 namespace PromptVault.Client.Chat;
@@ -191,31 +193,24 @@ public sealed class PromptVaultChatClient : DelegatingChatClient
         var latency = _time.GetElapsedTime(started);
         if (error is not null) activity?.SetStatus(ActivityStatusCode.Error, error);
         model ??= resolved.Options.ModelId;
+        var priced = _options.Prices?.CostOf(model, usage?.InputTokenCount, usage?.OutputTokenCount);
         var outcome = new PromptOutcome
         {
             Latency = latency,
             InputTokens = usage?.InputTokenCount,
             OutputTokens = usage?.OutputTokenCount,
-            Cost = _options.Prices?.CostOf(model, usage?.InputTokenCount, usage?.OutputTokenCount),
+            Cost = MetricEventRules.PricedEventCost(priced),
             Error = error,
             Metadata = firstToken is { } first
                 ? JsonSerializer.SerializeToElement(new Dictionary<string, double> { ["timeToFirstTokenMs"] = first.TotalMilliseconds }, ChatJson.Default.DictionaryStringDouble)
                 : null,
         };
+        if (priced is not null && outcome.Cost is null)
+            Log.ChatEventWithoutCost(_logger, _options.PromptName!, model, outcome.InputTokens, outcome.OutputTokens, priced,
+                string.Create(CultureInfo.InvariantCulture, $"a cost must be at most {MetricEventRules.MaxCost:N0}"));
         try
         {
-            try
-            {
-                await _vault.RecordAsync(resolved, outcome).ConfigureAwait(false);
-            }
-            catch (ArgumentOutOfRangeException e) when (e.ParamName == "outcome." + nameof(PromptOutcome.Cost))
-            {
-                // The cost comes from the price table, and the server refuses an event whole for it (above MetricEventRules.MaxCost):
-                // without it the call's latency, tokens and outcome still count.
-                Log.ChatEventWithoutCost(_logger, _options.PromptName!, model, outcome.InputTokens, outcome.OutputTokens, outcome.Cost, e.Message);
-                outcome = outcome with { Cost = null };
-                await _vault.RecordAsync(resolved, outcome).ConfigureAwait(false);
-            }
+            await _vault.RecordAsync(resolved, outcome).ConfigureAwait(false);
         }
         catch (ArgumentException e)
         {

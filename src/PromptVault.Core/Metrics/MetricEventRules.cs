@@ -10,7 +10,7 @@ namespace PromptVault.Core.Metrics;
 /// Checks metric events as sent (SPEC §4) and turns them into <see cref="MetricEvent"/>s. The first problem throws an
 /// <see cref="InvalidInputException"/> whose field is the JSON path (<c>events[3].latencyMs</c>), so a refused batch
 /// stores nothing. An event that carries tokens but no cost is priced as it is made, at the caller's price of its version's
-/// model, and refused like a sent cost when that comes to more than <see cref="MaxCost"/>.
+/// model, and recorded without a cost when that comes to more than <see cref="MaxCost"/> (<see cref="PricedEventCost"/>).
 /// </summary>
 /// <remarks>
 /// Upper bounds keep one mistaken event (a unit error, a runaway counter) from swamping a version's means and sums for good.
@@ -135,7 +135,7 @@ public static class MetricEventRules
             request.UserFeedback, request.Error, request.Metadata, path);
         var cost = values.Cost;
         if (cost is null && (values.InputTokens is not null || values.OutputTokens is not null) && priceOf?.Invoke(versionId) is { } price)
-            cost = PricedCost(price, values.InputTokens, values.OutputTokens, path);
+            cost = PricedEventCost(price.CostOf(values.InputTokens, values.OutputTokens));
         return new MetricEvent(id, versionId, experimentId, variantId, unitId, timestamp, values.LatencyMs, values.InputTokens, values.OutputTokens, cost,
             values.QualityScore, values.UserFeedback, request.Converted, values.Error, values.Metadata);
     }
@@ -166,18 +166,18 @@ public static class MetricEventRules
             OptionalText(error, MaxErrorLength, path, "error"),
             Metadata(metadata, path, "metadata"));
 
-    /// <summary>An event's tokens priced (<see cref="PricedCost(ModelPrice, long?, long?, string, string, string?)"/>); the error names the token count that weighs most.</summary>
-    private static double PricedCost(ModelPrice price, long? inputTokens, long? outputTokens, BatchItemPath path)
-    {
-        var field = path.Of((inputTokens ?? 0) * price.InputPerMillion >= (outputTokens ?? 0) * price.OutputPerMillion ? "inputTokens" : "outputTokens");
-        return PricedCost(price, inputTokens, outputTokens, $"{field}: the event sent no cost, and its tokens priced on its version's model",
-            "Send the cost, or check the token counts and the model's price.", field);
-    }
+    /// <summary>
+    /// The cost an event records for what its tokens were priced at (by the server's price table, or the SDK's for a chat
+    /// call): that cost, or null above <see cref="MaxCost"/>. A cost sent above it is refused, as the sender's mistake; a
+    /// priced one is the price table's, and refusing it would lose the event's latency, tokens and outcome (and its batch's
+    /// other events), so the event is recorded without a cost, as one whose model has no price is.
+    /// </summary>
+    public static double? PricedEventCost(double? pricedCost) => pricedCost <= MaxCost ? pricedCost : null;
 
     /// <summary>
     /// What the tokens cost at <paramref name="price"/>, held to <see cref="MaxCost"/> like a cost sent: token counts and
-    /// prices each within their limits can still come to more. The one rule for a cost priced from tokens, a metric event's
-    /// or a model's answer's (the playground, evaluations).
+    /// prices each within their limits can still come to more. A model's answer's cost (the playground, evaluations); a
+    /// metric event's is <see cref="PricedEventCost"/>.
     /// </summary>
     /// <param name="priced">What was priced, opening the refusal; the tokens, prices and cost follow it.</param>
     /// <param name="remedy">What to check, closing the refusal.</param>

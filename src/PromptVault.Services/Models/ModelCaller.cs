@@ -58,7 +58,7 @@ public sealed class ModelCaller(PriceTable prices, TimeProvider time, ILogger<Mo
         return new ModelAnswer(response.Text, options.ModelId, latency, input, output, CostOf(model, options.ModelId, response.ModelId, input, output));
     }
 
-    /// <summary>The answer's cost, held to <see cref="MetricEventRules.MaxCost"/> as a metric event's is; null when the model has no price or no usage came.</summary>
+    /// <summary>The answer's cost, held to <see cref="MetricEventRules.MaxCost"/> as a cost a metric event sends is; null when the model has no price or no usage came.</summary>
     /// <exception cref="UpstreamFailedException">The usage prices above that: the provider's token counts or the model's configured price are wrong.</exception>
     private double? CostOf(ConfiguredModel model, string? askedFor, string? answeredBy, long? input, long? output)
     {

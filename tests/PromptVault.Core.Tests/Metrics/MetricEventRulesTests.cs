@@ -359,26 +359,20 @@ public sealed class MetricEventRulesTests
     }
 
     /// <summary>
-    /// Tokens (at most 100,000,000) at a configured price (no ceiling) could come to more than MaxCost, and the event was
-    /// stored with that cost where a cost sent as such is refused. It is refused the same way, naming the tokens and prices.
+    /// Tokens (at most 100,000,000) at a configured price (no ceiling) can come to more than MaxCost. Such an event was
+    /// refused, and its batch with it, though its sender sent nothing wrong: it is recorded without a cost, its other fields kept.
     /// </summary>
     [Fact]
-    public void ValidateBatch_TokensPricedAboveMaxCost_RefusedNamingTheTokensAndPrice_AndAtMaxCostAccepted()
+    public void ValidateBatch_TokensPricedAboveMaxCost_RecordedWithoutACost_AndAtMaxCostPriced()
     {
         var price = new ModelPrice(InputPerMillion: 1, OutputPerMillion: 1_000);
         var atLimit = Minimal with { InputTokens = 0, OutputTokens = 100_000_000 }; // 100 × 1,000 = 100,000
-        var above = Minimal with { InputTokens = 2_000_000, OutputTokens = 100_000_000 };
+        var above = Minimal with { InputTokens = 2_000_000, OutputTokens = 100_000_000, LatencyMs = 120 };
 
-        var accepted = MetricEventRules.ValidateBatch(new MetricBatchRequest([atLimit]), Now, _ => price);
-        var error = Assert.Throws<InvalidInputException>(() =>
-            MetricEventRules.ValidateBatch(new MetricBatchRequest([Minimal, above]), Now, _ => price));
+        var events = MetricEventRules.ValidateBatch(new MetricBatchRequest([atLimit, above]), Now, _ => price);
 
-        Assert.Equal(MetricEventRules.MaxCost, Assert.Single(accepted).Cost);
-        Assert.Equal("out_of_range", error.Code);
-        Assert.Equal("events[1].outputTokens", error.Field);
-        Assert.Equal("events[1].outputTokens: the event sent no cost, and its tokens priced on its version's model (2,000,000 input tokens at 1 "
-            + "and 100,000,000 output tokens at 1000 per million) cost 100002; a cost must be at most 100,000. Send the cost, or check "
-            + "the token counts and the model's price.", error.Message);
+        Assert.Equal([MetricEventRules.MaxCost, null], events.Select(e => e.Cost));
+        Assert.Equal((2_000_000L, 100_000_000L, 120.0), (events[1].InputTokens!.Value, events[1].OutputTokens!.Value, events[1].LatencyMs!.Value));
     }
 
     [Fact]
