@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using PromptVault.Core.Prompts;
 using PromptVault.Core.Templates;
 
@@ -70,7 +71,7 @@ public static class TestCaseRules
     }
 
     /// <summary>Checks cases saved on a version: each on its own (<see cref="ValidateWithoutVersion"/>), then each case's variables
-    /// against the version's (<see cref="VariablesProblem"/>). Returns them with their defaults filled in.</summary>
+    /// against the version's (<see cref="VariablesCheck"/>). Returns them with their defaults filled in.</summary>
     /// <param name="variables">The version's variables, which each case's must fit.</param>
     /// <exception cref="InvalidInputException">A case or check breaks a rule; the exception's field names it.</exception>
     public static IReadOnlyList<TestCase> Validate(IReadOnlyList<TestCase>? tests, IReadOnlyList<VariableDefinition> variables, string field = "tests")
@@ -78,9 +79,10 @@ public static class TestCaseRules
         ArgumentNullException.ThrowIfNull(variables);
         var valid = ValidateWithoutVersion(tests, field);
         // After every case's own rules, so a case's misshapen check is named before another's variables.
+        var variablesProblem = VariablesCheck(variables, "the version");
         for (var i = 0; i < valid.Count; i++)
         {
-            if (VariablesProblem(valid[i], variables, "the version") is { } problem)
+            if (variablesProblem(valid[i]) is { } problem)
                 throw Invalid($"{field}[{i}] ('{valid[i].Name}') {problem}.", $"{field}[{i}].variables");
         }
         return valid;
@@ -134,7 +136,15 @@ public static class TestCaseRules
     /// new version is given its previous version's cases as they are, whatever variables it added or dropped.
     /// </summary>
     /// <param name="version">How the version is named in the message: <c>version 1.0.1</c>.</param>
-    public static string? VariablesProblem(TestCase test, IReadOnlyList<VariableDefinition> variables, string version)
+    /// <returns>The check of one case, with the variables' patterns compiled once for all the cases it checks.</returns>
+    public static Func<TestCase, string?> VariablesCheck(IReadOnlyList<VariableDefinition> variables, string version)
+    {
+        ArgumentNullException.ThrowIfNull(variables);
+        var patterns = variables.Select(VariableContract.PatternOf).ToArray();
+        return test => VariablesProblem(test, variables, patterns, version);
+    }
+
+    private static string? VariablesProblem(TestCase test, IReadOnlyList<VariableDefinition> variables, Regex?[] patterns, string version)
     {
         var given = test.Variables ?? EmptyVariables;
         var unknown = given.Keys.Where(key => !variables.Any(v => v.Name == key)).ToList();
@@ -146,18 +156,17 @@ public static class TestCaseRules
         if (missing.Count > 0)
             return $"does not give {Quoted(missing)}, which {version} requires (required, with no defaultValue)";
         // A null value counts as not given, as a render reads it.
-        foreach (var variable in variables)
+        for (var i = 0; i < variables.Count; i++)
         {
+            var variable = variables[i];
             if (!given.TryGetValue(variable.Name, out var value) || value.ValueKind is JsonValueKind.Null or JsonValueKind.Undefined)
                 continue;
             if (!VariableContract.Accepts(variable.Type, value.ValueKind))
                 return $"gives '{variable.Name}' {VariableContract.Describe(value.ValueKind)}, but {version} declares it {VariableContract.Article(variable.Type)}";
             // The rest of what a render refuses in a value (its pattern), by the render's own check.
-            var field = $"variables.{variable.Name}";
             try
             {
-                VariableContract.CheckValue(variable, value, field,
-                    variable.Validation is null ? null : VariableContract.CompilePattern(variable.Name, variable.Validation, field));
+                VariableContract.CheckValue(variable, value, $"variables.{variable.Name}", patterns[i]);
             }
             catch (InvalidInputException e)
             {

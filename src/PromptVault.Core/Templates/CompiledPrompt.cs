@@ -185,11 +185,10 @@ public sealed class CompiledPrompt
     {
         public static Slot For(VariableDefinition variable)
         {
-            var field = $"variables.{variable.Name}";
             return new Slot(
                 variable,
-                field,
-                variable.Validation is null ? null : VariableContract.CompilePattern(variable.Name, variable.Validation, field),
+                $"variables.{variable.Name}",
+                VariableContract.PatternOf(variable),
                 variable.HasDefault ? TemplateValue.Of(variable.DefaultValue!.Value) : TemplateValue.Undefined);
         }
 

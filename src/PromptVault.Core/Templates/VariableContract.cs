@@ -37,13 +37,12 @@ public static class VariableContract
                     throw new InvalidInputException("invalid_validation",
                         $"variable '{variable.Name}' has a validation pattern, but patterns apply only to strings.", $"{field}.validation");
                 PromptRules.ValidateLength(variable.Validation, PromptRules.MaxPatternLength, $"{field}.validation");
-                CompilePattern(variable.Name, variable.Validation, $"{field}.validation");
             }
+            var pattern = variable.Validation is null ? null : CompilePattern(variable.Name, variable.Validation, $"{field}.validation");
             if (variable.HasDefault)
             {
                 // Said as the default's fault: at save time no caller has sent a value, so "the value" would mislead.
                 var value = variable.DefaultValue!.Value;
-                var pattern = variable.Validation is null ? null : CompilePattern(variable.Name, variable.Validation, $"{field}.validation");
                 CheckValue(variable, value, value.ValueKind, $"{field}.defaultValue", pattern, CheckedValue.OwnDefault);
             }
         }
@@ -55,6 +54,17 @@ public static class VariableContract
     /// </summary>
     public static Regex CompilePattern(string variable, string pattern, string field) =>
         CompilePattern(pattern, "invalid_validation", $"variable '{variable}' has a validation pattern", field);
+
+    /// <summary>
+    /// A variable's validation pattern compiled (<see cref="CompilePattern(string, string, string)"/>) for checking its values,
+    /// whose refusals name <c>variables.{name}</c>; null when it has none. Compiled once for every value checked against it:
+    /// a compiled prompt's renders, a version's test cases.
+    /// </summary>
+    public static Regex? PatternOf(VariableDefinition variable)
+    {
+        ArgumentNullException.ThrowIfNull(variable);
+        return variable.Validation is null ? null : CompilePattern(variable.Name, variable.Validation, $"variables.{variable.Name}");
+    }
 
     /// <summary>The same for any pattern a user writes (test cases' <c>regex</c> checks too).</summary>
     /// <param name="subject">What holds the pattern, for the message: <c>variable 'x' has a validation pattern</c>.</param>

@@ -126,20 +126,22 @@ public sealed class EvaluationService(PromptRegistry registry, IEvaluationStore 
 
 /// <summary>What every case of a run shares: the version, the model (null when no check needs one or none is configured),
     /// the version's settings as chat options (mapped once; the caller copies them per call), and its response format's schema.</summary>
-    private sealed record RunSetup(Prompt Prompt, PromptVersion Version, ConfiguredModel? Model, ChatOptions ChatOptions, JsonSchemaCheck? Schema);
+    private sealed record RunSetup(Prompt Prompt, PromptVersion Version, ConfiguredModel? Model, ChatOptions ChatOptions, JsonSchemaCheck? Schema,
+        Func<TestCase, string?> VariablesProblem);
 
     private RunSetup Prepare(Prompt prompt, PromptVersion version, IReadOnlyList<TestCase> tests)
     {
         var checks = tests.SelectMany(t => t.Expect!).ToList();
         var model = checks.Any(c => c.Target == CheckTypes.OutputTarget) && models.Names.Count > 0 ? models.Require(null) : null;
         var schema = checks.Any(c => c.Type == CheckTypes.JsonSchema) ? new JsonSchemaCheck(version.Metadata.ResponseFormat) : null;
-        return new RunSetup(prompt, version, model, version.Metadata.ToChatOptions(), schema);
+        return new RunSetup(prompt, version, model, version.Metadata.ToChatOptions(), schema,
+            TestCaseRules.VariablesCheck(version.Variables, $"version {version.Version}"));
     }
 
     private async Task<CaseResult> RunCaseAsync(RunSetup run, TestCase test, CancellationToken cancellationToken)
     {
-        // Checked again here: a version is given its previous version's cases as they are (TestCaseRules.VariablesProblem).
-        if (TestCaseRules.VariablesProblem(test, run.Version.Variables, $"version {run.Version.Version}") is { } problem)
+        // Checked again here: a version is given its previous version's cases as they are (TestCaseRules.VariablesCheck).
+        if (run.VariablesProblem(test) is { } problem)
             return new CaseResult(test.Name!, false, [new CheckResult("render", false, $"the case {problem}")], null);
         RenderResponse rendered;
         try

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using PromptVault.Core.Evaluations;
+using PromptVault.Core.Prompts;
 
 namespace PromptVault.Core.Tests.Evaluations;
 
@@ -95,5 +96,24 @@ public sealed class TestCaseRulesTests
         var error = Assert.Throws<InvalidInputException>(() => TestCaseRules.ValidateWithoutVersion([new TestCase("c", Expect: [])]));
 
         Assert.Equal("tests[0].expect", error.Field);
+    }
+
+    /// <summary>
+    /// A validation pattern that backtracks catastrophically on a backtracking engine (<c>^(a+)+$</c> on a run of a's and a '!')
+    /// is matched in linear time (VariableContract.PatternOf: the non-backtracking engine, with a time limit), compiled once for
+    /// all the cases: the save refuses the case at once, naming it, the variable and the pattern.
+    /// </summary>
+    [Fact]
+    public void Validate_CaseFailingACatastrophicallyBacktrackingPattern_RefusedNamingTheVariable()
+    {
+        VariableDefinition[] variables = [new("code", Required: true, Validation: "^(a+)+$")];
+        TestCase Case(string name, string code) => new(name, new Dictionary<string, JsonElement> { ["code"] = JsonSerializer.SerializeToElement(code) },
+            Expect: [new("contains", JsonSerializer.SerializeToElement("a"))]);
+
+        var error = Assert.Throws<InvalidInputException>(() =>
+            TestCaseRules.Validate([Case("fits", "aaa"), Case("slow", new string('a', 50_000) + "!")], variables));
+
+        Assert.Equal("tests[1].variables", error.Field);
+        Assert.Equal("tests[1] ('slow') gives a value the version refuses: variable 'code' does not match its validation pattern ^(a+)+$.", error.Message);
     }
 }
