@@ -237,8 +237,7 @@ public sealed class ImportIncludesApiTests(ServerFixture fixture) : IClassFixtur
         var (status, body) = await PostAsync(_client, "/api/import?merge=true", Document(stored));
 
         Assert.True(status == HttpStatusCode.OK, body?.ToJsonString());
-        using var read = await _client.GetAsync($"/api/experiments/{stored.ExperimentId}");
-        var experiment = JsonNode.Parse(await read.Content.ReadAsStringAsync());
+        var (_, experiment) = await GetAsync(_client, $"/api/experiments/{stored.ExperimentId}");
         Assert.Equal(1.0, experiment!["guardrails"]![0]!["threshold"]!.GetValue<double>());
         // Creating one is refused: ExperimentsApiTests' "fall-of-all" case.
     }
