@@ -198,7 +198,7 @@ internal static class Program
         command.Validators.Add(result =>
         {
             if (result.GetValue(label) is not null && result.GetValue(version) is not null)
-                result.AddError("--label and --version cannot be given together: --version renders that exact version, --label the version under the label.");
+                result.AddError(Serving.LabelAndVersion("--label", "--version"));
         });
         remote.AddTo(command);
         command.SetAction((result, ct) => new RenderCommand(context).InvokeAsync(remote.Read(result), result.GetValue(name)!, result.GetValue(vars) ?? [],

@@ -18,12 +18,13 @@ public interface IPromptVault
     /// <param name="variables">The template's variables: strings, numbers, booleans, dictionaries and lists; null counts as absent.</param>
     /// <param name="unitId">The unit (user, session) to assign in a running experiment, up to 256 characters.</param>
     /// <param name="label">The label to serve; <c>production</c> by default.</param>
-    /// <param name="version">The exact version to serve, overriding label and experiment.</param>
+    /// <param name="version">The exact version to serve instead of the experiment's; not with <paramref name="label"/>.</param>
     /// <param name="cancellationToken">Cancels waiting for the first snapshot.</param>
     /// <exception cref="Core.NotFoundException">No such prompt (<c>prompt_not_found</c>), label (<c>label_not_found</c>) or version
     /// (<c>version_not_found</c>) in the snapshot.</exception>
     /// <exception cref="Core.ConflictException">The version named is archived (<c>version_archived</c>).</exception>
-    /// <exception cref="Core.InvalidInputException">The variables break the version's contract (<c>missing_variable</c>, …), or the unit id is blank or too long.</exception>
+    /// <exception cref="Core.InvalidInputException">The variables break the version's contract (<c>missing_variable</c>, …), the unit id is blank or too long,
+    /// or <paramref name="label"/> and <paramref name="version"/> are both given (<c>label_and_version</c>, as the server refuses them).</exception>
     /// <exception cref="PromptVaultUnavailableException">No snapshot could be loaded (server down at start and no fallback file) within the request timeout.</exception>
     ValueTask<ResolvedPrompt> GetPromptAsync(string name, IReadOnlyDictionary<string, object?>? variables = null, string? unitId = null,
         string? label = null, string? version = null, CancellationToken cancellationToken = default);

@@ -116,6 +116,23 @@ public sealed class RefusalParityTests(SdkServerFixture fixture) : IClassFixture
             () => host.Vault.GetPromptAsync(name, version: version, cancellationToken: ct).AsTask());
     }
 
+    /// <summary>A label and a version both given are refused, not resolved by dropping the label, before the prompt is looked up.</summary>
+    [Fact]
+    public async Task GetPromptAsync_LabelAndVersion_RefusedAsTheServerRefusesIt()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var name = Prompts.NewName("label-and-version");
+        await Prompts.CreateAsync(Server.Api, name, "one", cancellationToken: ct);
+        await using var host = await SdkHost.StartAsync(Server.BaseAddress, Server.AdminKey, o => o.UseStream = false, cancellationToken: ct);
+
+        foreach (var prompt in new[] { name, Prompts.NewName("missing") })
+        {
+            await AssertSameRefusalAsync(HttpStatusCode.BadRequest, "label_and_version", null,
+                () => Server.Api.RenderAsync(prompt, new RenderRequest(Label: "production", Version: "1.0.0"), ct),
+                () => host.Vault.GetPromptAsync(prompt, label: "production", version: "1.0.0", cancellationToken: ct).AsTask());
+        }
+    }
+
     /// <summary>An archived version that no label or variant points at is not in the snapshot's versions, but in its <c>archived</c>.</summary>
     [Fact]
     public async Task GetPromptAsync_ArchivedVersionByNumberOrId_RefusedAsArchivedAsTheServerRefusesIt()

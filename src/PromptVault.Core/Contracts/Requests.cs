@@ -49,7 +49,8 @@ public sealed record MoveLabelRequest(string? Version);
 
 public sealed record RollbackRequest(string? Version, string? Reason = null);
 
-/// <summary>Resolve and render: the version under <c>label</c> (default production), or the exact <c>version</c>.</summary>
+/// <summary>Resolve and render: the version under <c>label</c> (default production), or the exact <c>version</c>; not both
+/// (<see cref="Prompts.Serving.ByExperimentValidated"/>).</summary>
 public sealed record RenderRequest(
     IReadOnlyDictionary<string, JsonElement>? Variables = null,
     string? UnitId = null,

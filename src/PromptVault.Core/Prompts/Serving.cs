@@ -23,16 +23,24 @@ public static class Serving
     /// A render's first step, before the prompt is looked up (the server's and the SDK's alike): <see cref="ByExperiment"/>,
     /// with the unit id then validated, so an invalid one is refused whether or not the prompt exists.
     /// </summary>
-    /// <exception cref="InvalidInputException">A version is given but blank (it would serve the label's version unasked), or the
-    /// experiment would pick the version and the unit id is invalid (<see cref="ValidateUnitId"/>).</exception>
+    /// <exception cref="InvalidInputException">A version is given but blank (it would serve the label's version unasked), a label
+    /// and a version are both given (one of them would be dropped unsaid: <c>label_and_version</c>), or the experiment would pick
+    /// the version and the unit id is invalid (<see cref="ValidateUnitId"/>).</exception>
     public static bool ByExperimentValidated([NotNullWhen(true)] string? unitId, string? version, string? label)
     {
         if (version is not null && string.IsNullOrWhiteSpace(version))
             throw new InvalidInputException("blank_field", "version is blank; leave it out to serve the label's version, or name one (1.0.2, an id, latest).", "version");
+        if (version is not null && label is not null)
+            throw new InvalidInputException("label_and_version", LabelAndVersion("label", "version"));
         if (!ByExperiment(unitId, version, label)) return false;
         ValidateUnitId(unitId);
         return true;
     }
+
+    /// <summary>Why a render takes a label or a version, not both, with the two named as the caller wrote them (the API's fields,
+    /// the CLI's options).</summary>
+    public static string LabelAndVersion(string label, string version) =>
+        $"{label} and {version} cannot be given together: {version} renders that exact version, {label} the version under the label.";
 
     /// <exception cref="InvalidInputException">The unit id is empty, too long, or not text (<see cref="EnsureUnitIdIsText"/>).</exception>
     public static void ValidateUnitId([NotNull] string? unitId, string field = "unitId")

@@ -284,6 +284,24 @@ public sealed class BadInputTests(ServerFixture fixture) : IClassFixture<ServerF
         Assert.Contains("staging", labelProblem.Str("detail"), StringComparison.Ordinal);
     }
 
+    /// <summary>A label and a version both named: the version served and the label dropped unsaid, before; now neither is guessed.</summary>
+    [Theory]
+    [InlineData("""{"label": "staging", "version": "1.0.0"}""")]
+    [InlineData("""{"LABEL": "production", "Version": "latest", "unitId": "u-1"}""")]
+    public async Task Render_LabelAndVersionTogether_Returns400NamingBoth(string body)
+    {
+        var name = await CreateSupportPromptAsync(_client);
+
+        foreach (var prompt in new[] { name, name + "-missing" })
+        {
+            var (status, problem) = await PostAsync(_client, $"/api/prompts/{prompt}/render", body);
+
+            Assert.Equal(HttpStatusCode.BadRequest, status);
+            Assert.Equal("label_and_version", problem.Str("code"));
+            Assert.Equal("label and version cannot be given together: version renders that exact version, label the version under the label.", problem.Str("detail"));
+        }
+    }
+
     [Fact]
     public async Task MissingBodyOrWrongMediaType_ReturnsProblemWithCode()
     {

@@ -180,7 +180,13 @@ public sealed class McpEndpointTests(ServerFixture fixture) : IClassFixture<Serv
         var unknownPrompt = await client.CallToolAsync("get_prompt", new Dictionary<string, object?> { ["name"] = "no-such-prompt" }, cancellationToken: Cancellation);
         var badType = await client.CallToolAsync("list_prompts", new Dictionary<string, object?> { ["type"] = "poem" }, cancellationToken: Cancellation);
         var noName = await client.CallToolAsync("get_prompt", new Dictionary<string, object?>(), cancellationToken: Cancellation);
+        var labelAndVersion = await client.CallToolAsync("render_prompt", new Dictionary<string, object?>
+        {
+            ["name"] = name, ["label"] = "staging", ["version"] = "1.0.0", ["variables"] = new { company_name = "Acme" },
+        }, cancellationToken: Cancellation);
 
+        Assert.True(labelAndVersion.IsError);
+        Assert.Equal("label and version cannot be given together: version renders that exact version, label the version under the label.", Text(labelAndVersion));
         Assert.True(missingVariable.IsError);
         Assert.Contains("company_name", Text(missingVariable));
         Assert.True(unknownPrompt.IsError);
