@@ -35,6 +35,17 @@ internal static class RegistryStatements
         return row?.ToPrompt();
     }
 
+    /// <summary>The prompts of <paramref name="names"/>, read by name in chunks of <see cref="ValuesPerRead"/>, as <see cref="FindValuesAsync"/> reads.</summary>
+    public static async Task<IReadOnlyList<Prompt>> FindPromptsAsync(DbConnection connection, IEnumerable<string> names, Func<string, string, string> isAnyOf,
+        CancellationToken cancellationToken)
+    {
+        var prompts = new List<Prompt>();
+        foreach (var chunk in names.Distinct(StringComparer.Ordinal).Chunk(ValuesPerRead))
+            prompts.AddRange((await connection.QueryAsync<PromptRow>(Command($"SELECT {PromptRow.Columns} FROM prompts p WHERE {isAnyOf("p.name", "Names")}",
+                new { Names = chunk }, cancellationToken))).Select(row => row.ToPrompt()));
+        return prompts;
+    }
+
     /// <summary>Which of <paramref name="names"/> the store holds (exactly, case-sensitive), read by name in chunks: SQLite binds
     /// each name as a parameter, and caps their number.</summary>
     /// <param name="isAnyOf">The engine's condition that a column is one of an array parameter (column, parameter).</param>

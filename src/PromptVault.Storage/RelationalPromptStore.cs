@@ -139,6 +139,12 @@ public abstract class RelationalPromptStore<TConnection, TTransaction>
         return WithConnectionAsync(connection => RegistryStatements.FindPromptNamesAsync(connection, null, names, IsAnyOf, cancellationToken), cancellationToken);
     }
 
+    public Task<IReadOnlyList<Prompt>> FindPromptsAsync(IReadOnlyCollection<string> names, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(names);
+        return WithConnectionAsync(connection => RegistryStatements.FindPromptsAsync(connection, names, IsAnyOf, cancellationToken), cancellationToken);
+    }
+
     public Task<Page<PromptListing>> ListPromptsAsync(PromptFilter filter, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(filter);

@@ -254,22 +254,28 @@ public abstract class PromptStoreContractTests
     }
 
     [Fact]
-    public async Task FindPromptNamesAsync_MoreNamesThanOneRead_AnswersExactlyThoseStored()
+    public async Task FindPromptNamesAndPromptsAsync_MoreNamesThanOneRead_AnswerExactlyThoseStored()
     {
         var (store, _) = await CreateStoreAsync();
-        var stored = Enumerable.Range(0, 520).Select(i => $"stored/{i:D3}").ToList();
-        foreach (var name in stored)
+        var stored = new List<Prompt>();
+        foreach (var name in Enumerable.Range(0, 520).Select(i => $"stored/{i:D3}"))
         {
             var prompt = Prompt(name);
             await store.SaveAsync(Created(prompt, Version(prompt, 1)), Cancel);
+            stored.Add(prompt);
         }
-        var missing = Enumerable.Range(0, 600).Select(i => $"missing/{i:D3}").ToList();
+        var asked = stored.Where((_, i) => i % 2 == 0).ToList();
+        string[] names = [.. Enumerable.Range(0, 600).Select(i => $"missing/{i:D3}"), .. asked.Select(p => p.Name), "Stored/000", asked[^1].Name];
 
-        var found = await store.FindPromptNamesAsync([.. missing, .. stored.Where((_, i) => i % 2 == 0), "Stored/000"], Cancel);
+        var found = await store.FindPromptNamesAsync(names, Cancel);
+        var prompts = await store.FindPromptsAsync(names, Cancel);
         var none = await store.FindPromptNamesAsync([], Cancel);
+        var noPrompts = await store.FindPromptsAsync([], Cancel);
 
-        Assert.Equal(stored.Where((_, i) => i % 2 == 0), found.Order(StringComparer.Ordinal));
+        Assert.Equal(asked.Select(p => p.Name), found.Order(StringComparer.Ordinal));
+        Assert.Equal(asked.Select(p => (p.Id, p.Name)), prompts.Select(p => (p.Id, p.Name)).OrderBy(p => p.Name, StringComparer.Ordinal));
         Assert.Empty(none);
+        Assert.Empty(noPrompts);
     }
 
     [Fact]

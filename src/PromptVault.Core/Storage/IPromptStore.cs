@@ -17,6 +17,9 @@ public interface IPromptStore
     /// <summary>Which of <paramref name="names"/> the store holds prompts of: read by those names alone, however many prompts it holds.</summary>
     Task<IReadOnlySet<string>> FindPromptNamesAsync(IReadOnlyCollection<string> names, CancellationToken cancellationToken = default);
 
+    /// <summary>The prompts of <paramref name="names"/> the store holds (a name it does not hold is absent), read by those names alone.</summary>
+    Task<IReadOnlyList<Prompt>> FindPromptsAsync(IReadOnlyCollection<string> names, CancellationToken cancellationToken = default);
+
     /// <summary>Prompts matching the filter, by name, each with its latest version and labels; the filter's page of them.</summary>
     Task<Page<PromptListing>> ListPromptsAsync(PromptFilter filter, CancellationToken cancellationToken = default);
 

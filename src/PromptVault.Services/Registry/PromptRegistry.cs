@@ -878,12 +878,23 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, IEx
                     served.Add(new ServedVersion(name, version, string.Join(", ", roles), null));
 
         var seen = served.Select(s => s.Version.Id).ToHashSet(StringComparer.Ordinal);
-        // Grows as it goes: a pinned version's own pins are followed too.
-        for (var i = 0; i < served.Count; i++)
-            foreach (var reference in templates.ReferencesOf(served[i].Version))
-                if (reference.Version is { } number && await store.FindPromptAsync(reference.Name, cancellationToken) is { } included
-                    && await cache.FindVersionAsync(included.Id, number, cancellationToken) is { } pinned && seen.Add(pinned.Id))
-                    served.Add(new ServedVersion(included.Name, pinned, "", served[i].Root ?? served[i]));
+        var prompts = new Dictionary<string, Prompt>(StringComparer.Ordinal);
+        // Grows as it goes: a pinned version's own pins are followed too. Each round reads the prompts its versions pin in one read.
+        for (var round = 0; round < served.Count;)
+        {
+            var end = served.Count;
+            var names = served.Skip(round).SelectMany(s => templates.ReferencesOf(s.Version))
+                .Where(r => r.Version is not null && !prompts.ContainsKey(r.Name)).Select(r => r.Name).ToHashSet(StringComparer.Ordinal);
+            if (names.Count > 0)
+                foreach (var prompt in await store.FindPromptsAsync(names, cancellationToken))
+                    prompts[prompt.Name] = prompt;
+            for (var i = round; i < end; i++)
+                foreach (var reference in templates.ReferencesOf(served[i].Version))
+                    if (reference.Version is { } number && prompts.GetValueOrDefault(reference.Name) is { } included
+                        && await cache.FindVersionAsync(included.Id, number, cancellationToken) is { } pinned && seen.Add(pinned.Id))
+                        served.Add(new ServedVersion(included.Name, pinned, "", served[i].Root ?? served[i]));
+            round = end;
+        }
         return served;
     }
 

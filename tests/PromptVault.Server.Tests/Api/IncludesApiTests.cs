@@ -221,6 +221,43 @@ public sealed class IncludesApiTests(ServerFixture fixture) : IClassFixture<Serv
         Assert.Equal("r p again plain x", rendered.Str("content"));
     }
 
+    [Fact]
+    public async Task RemoveLabel_ReadsThePromptsServingVersionsPinInOneRead_HoweverManyPins()
+    {
+        // Each pinned include ({{> name@1.0.0}}) of a serving version was read with its own FindPromptAsync at every check of the includers.
+        CountingProxy<IPromptStore> counter = null!;
+        await using var server = await RunningServer.StartAsync(new ServerSetup([], builder => builder.Services.AddSingleton(services =>
+        {
+            var (store, counting) = CountingProxy<IPromptStore>.Wrap(services.GetRequiredService<SqlitePromptStore>());
+            counter = counting;
+            return store;
+        })), TestContext.Current.CancellationToken);
+        using var client = server.CreateClient();
+        var x = await CreateAsync(client, "x", "plain x");
+        await LabelAsync(client, await CreateAsync(client, "one-pin", $"one {{{{> {x}@1.0.0}}}}"), "production", "1.0.0");
+        var z = await CreateAsync(client, "z", "plain z");
+        await LabelAsync(client, z, "staging", "1.0.0");
+        await LabelAsync(client, z, "qa", "1.0.0");
+        int PromptReads() => counter.Calls.GetValueOrDefault("FindPromptAsync") + counter.Calls.GetValueOrDefault("FindPromptsAsync");
+
+        // Removing a label reads every serving version's includes, to refuse it if one includes the label.
+        var before = PromptReads();
+        Assert.Equal(HttpStatusCode.NoContent, (await SendAsync(client, HttpMethod.Delete, $"/api/prompts/{z}/labels/staging")).Status);
+        var withOnePin = PromptReads() - before;
+        var pinned = new List<string>();
+        for (var i = 0; i < 5; i++)
+            pinned.Add(await CreateAsync(client, "pinned", $"pinned {i}"));
+        var many = await CreateAsync(client, "many-pins", string.Join(" ", pinned.Select(p => $"{{{{> {p}@1.0.0}}}}")));
+        await LabelAsync(client, many, "production", "1.0.0");
+        before = PromptReads();
+        Assert.Equal(HttpStatusCode.NoContent, (await SendAsync(client, HttpMethod.Delete, $"/api/prompts/{z}/labels/qa")).Status);
+
+        Assert.Equal(withOnePin, PromptReads() - before);
+        var (status, rendered) = await PostAsync(client, $"/api/prompts/{many}/render", new { variables = new { } });
+        Assert.True(status == HttpStatusCode.OK, rendered?.ToJsonString());
+        Assert.Equal("pinned 0 pinned 1 pinned 2 pinned 3 pinned 4", rendered.Str("content"));
+    }
+
     /// <summary>Prompts a and b, each with a plain 1.0.0 in production, and a draft experiment on a whose variant a 1.0.1 includes b.</summary>
     private async Task<(string A, string B, string ExperimentId)> ExperimentWithAVariantIncludingAnotherPromptAsync()
     {
