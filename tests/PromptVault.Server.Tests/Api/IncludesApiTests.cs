@@ -182,18 +182,26 @@ public sealed class IncludesApiTests(ServerFixture fixture) : IClassFixture<Serv
         await LabelAsync(chain[^1], "staging", "1.0.1"); // a label nothing includes may move
     }
 
-    [Fact]
-    public async Task MoveLabel_ResolvesOnlyTheServingVersionsWhoseIncludesLeadToThePrompt()
+    /// <summary>A server whose prompt store counts the calls made to it.</summary>
+    private static async Task<(RunningServer Server, CountingProxy<IPromptStore> Counter)> StartWithCountedStoreAsync()
     {
-        // The store is counted: moving p's staging resolves r (it includes p@staging) from the store, and not the includers of
-        // an unrelated w, however many there are.
         CountingProxy<IPromptStore> counter = null!;
-        await using var server = await RunningServer.StartAsync(new ServerSetup([], builder => builder.Services.AddSingleton(services =>
+        var server = await RunningServer.StartAsync(new ServerSetup([], builder => builder.Services.AddSingleton(services =>
         {
             var (store, counting) = CountingProxy<IPromptStore>.Wrap(services.GetRequiredService<SqlitePromptStore>());
             counter = counting;
             return store;
         })), TestContext.Current.CancellationToken);
+        return (server, counter);
+    }
+
+    [Fact]
+    public async Task MoveLabel_ResolvesOnlyTheServingVersionsWhoseIncludesLeadToThePrompt()
+    {
+        // The store is counted: moving p's staging resolves r (it includes p@staging) from the store, and not the includers of
+        // an unrelated w, however many there are.
+        var (server, counter) = await StartWithCountedStoreAsync();
+        await using var _ = server;
         using var client = server.CreateClient();
         var x = await CreateAsync(client, "x", "plain x");
         await LabelAsync(client, x, "production", "1.0.0");
@@ -225,13 +233,8 @@ public sealed class IncludesApiTests(ServerFixture fixture) : IClassFixture<Serv
     public async Task RemoveLabel_ReadsThePromptsServingVersionsPinInOneRead_HoweverManyPins()
     {
         // Each pinned include ({{> name@1.0.0}}) of a serving version was read with its own FindPromptAsync at every check of the includers.
-        CountingProxy<IPromptStore> counter = null!;
-        await using var server = await RunningServer.StartAsync(new ServerSetup([], builder => builder.Services.AddSingleton(services =>
-        {
-            var (store, counting) = CountingProxy<IPromptStore>.Wrap(services.GetRequiredService<SqlitePromptStore>());
-            counter = counting;
-            return store;
-        })), TestContext.Current.CancellationToken);
+        var (server, counter) = await StartWithCountedStoreAsync();
+        await using var _ = server;
         using var client = server.CreateClient();
         var x = await CreateAsync(client, "x", "plain x");
         await LabelAsync(client, await CreateAsync(client, "one-pin", $"one {{{{> {x}@1.0.0}}}}"), "production", "1.0.0");
