@@ -69,13 +69,19 @@ public sealed class PlaygroundService(PromptRegistry registry, ModelCatalog mode
     /// <summary>
     /// An entry that names no version would render as a render with neither does, the production version: a typo (<c>versoin</c>)
     /// or an empty value would silently run the wrong version, or be a 404 for a production label the caller never asked for.
+    /// One naming both would run the version and drop the label unsaid, which a render refuses too (<see cref="Serving.LabelAndVersion"/>).
     /// </summary>
-    private static PlaygroundVersion RequireNamed(PlaygroundVersion? version, int index) =>
-        version is { Version: null or { Length: > 0 }, Label: null or { Length: > 0 } } && (version.Version ?? version.Label) is not null
+    private static PlaygroundVersion RequireNamed(PlaygroundVersion? version, int index)
+    {
+        var entry = $"versions[{index}]";
+        if (version is { Version: not null, Label: not null })
+            throw new InvalidInputException("label_and_version", Serving.LabelAndVersion($"{entry}.label", $"{entry}.version"), entry);
+        return version is { Version: null or { Length: > 0 }, Label: null or { Length: > 0 } } && (version.Version ?? version.Label) is not null
             ? version
             : throw new InvalidInputException("invalid_versions",
-                $"versions[{index}] names no version: each entry is {{ \"version\": \"1.0.2\" }} (a number, an id or latest) or {{ \"label\": \"production\" }}.",
-                $"versions[{index}]");
+                $"{entry} names no version: each entry is {{ \"version\": \"1.0.2\" }} (a number, an id or latest) or {{ \"label\": \"production\" }}.",
+                entry);
+    }
 
     // A chat render shows in its readable text form (`## role` headings), the one prompt files and compare use.
     private static PlaygroundResult Result(RenderResponse render, bool draft, ModelAnswer? answer, UpstreamFailedException? failure) =>

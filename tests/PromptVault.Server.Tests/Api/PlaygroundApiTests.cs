@@ -246,6 +246,7 @@ public sealed class PlaygroundApiTests(PlaygroundFixture fixture, ServerFixture 
     [InlineData("""[{ "version": "" }]""", "invalid_versions", "versions[0]")]
     [InlineData("""[{ "label": "" }]""", "invalid_versions", "versions[0]")]
     [InlineData("""[{ "versoin": "1.0.0" }]""", "unknown_field", "versions[0].versoin")]
+    [InlineData("""[{ "version": "1.0.0" }, { "version": "1.0.0", "label": "staging" }]""", "label_and_version", "versions[1]")]
     public async Task Run_VersionEntryNamingNoVersion_Returns400NamingTheEntry_NotTheProductionVersion(string versions, string code, string field)
     {
         // No production label: without the check the entry fell back to it and answered 404 label_not_found 'production'.
