@@ -51,13 +51,18 @@ public sealed class PostgresExposureBatchTests
 
         var batches = Enumerable.Range(0, 8).Select(b => store.RecordExposuresAsync(
             [.. Enumerable.Range(0, 50).Select(i => Exposure(experiment, $"unit-{b}-{i}"))], Cancel)).ToList();
-        while (await holder.ExecuteScalarAsync<long>("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted") == 0)
+        // pg_locks is the whole server's: tests of other databases, run at the same time, take advisory locks too.
+        const string WaitingHere = """
+            SELECT count(*) FROM pg_locks
+            WHERE locktype = 'advisory' AND NOT granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+            """;
+        while (await holder.ExecuteScalarAsync<long>(WaitingHere) == 0)
             await Task.Delay(20, Cancel);
         await Task.Delay(500, Cancel); // time for the other batches to take connections, had they one each
 
         var prompts = await store.ListPromptsAsync(new(), Cancel);
         Assert.NotEmpty(prompts);
-        Assert.Equal(1, await holder.ExecuteScalarAsync<long>("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"));
+        Assert.Equal(1, await holder.ExecuteScalarAsync<long>(WaitingHere));
 
         await holder.ExecuteAsync("SELECT pg_advisory_unlock(hashtextextended('experiment:' || @Id, 0))", new { experiment.Id });
         Assert.All(await Task.WhenAll(batches), first => Assert.All(first, Assert.True));
