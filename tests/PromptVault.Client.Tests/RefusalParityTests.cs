@@ -127,7 +127,7 @@ public sealed class RefusalParityTests(SdkServerFixture fixture) : IClassFixture
 
         foreach (var prompt in new[] { name, Prompts.NewName("missing") })
         {
-            await AssertSameRefusalAsync(HttpStatusCode.BadRequest, "label_and_version", null,
+            await AssertSameRefusalAsync(HttpStatusCode.BadRequest, "label_and_version", "label",
                 () => Server.Api.RenderAsync(prompt, new RenderRequest(Label: "production", Version: "1.0.0"), ct),
                 () => host.Vault.GetPromptAsync(prompt, label: "production", version: "1.0.0", cancellationToken: ct).AsTask());
         }

@@ -31,7 +31,7 @@ public static class Serving
         if (version is not null && string.IsNullOrWhiteSpace(version))
             throw new InvalidInputException("blank_field", "version is blank; leave it out to serve the label's version, or name one (1.0.2, an id, latest).", "version");
         if (version is not null && label is not null)
-            throw new InvalidInputException("label_and_version", LabelAndVersion("label", "version"));
+            throw new InvalidInputException("label_and_version", LabelAndVersion("label", "version"), "label");
         if (!ByExperiment(unitId, version, label)) return false;
         ValidateUnitId(unitId);
         return true;

@@ -297,7 +297,7 @@ public sealed class BadInputTests(ServerFixture fixture) : IClassFixture<ServerF
             var (status, problem) = await PostAsync(_client, $"/api/prompts/{prompt}/render", body);
 
             Assert.Equal(HttpStatusCode.BadRequest, status);
-            Assert.Equal("label_and_version", problem.Str("code"));
+            Assert.Equal(("label_and_version", "label"), (problem.Str("code"), problem.Str("field")));
             Assert.Equal("label and version cannot be given together: version renders that exact version, label the version under the label.", problem.Str("detail"));
         }
     }
