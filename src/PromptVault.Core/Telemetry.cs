@@ -23,6 +23,7 @@ public static class Telemetry
     public const string DroppedExposuresCounter = "promptvault.exposures.dropped";
     public const string WriteQueueDepthGauge = "promptvault.write_queue.depth";
     public const string MetricEventsCounter = "promptvault.metric_events";
+    public const string UncostedMetricEventsCounter = "promptvault.metric_events.uncosted";
     public const string DecisionsCounter = "promptvault.experiment.decisions";
     public const string CacheLookupsCounter = "promptvault.registry_cache.lookups";
     public const string CheckpointsCounter = "promptvault.sqlite.checkpoints";
@@ -68,6 +69,9 @@ public static class Telemetry
 
     private static readonly Counter<long> MetricEvents = Meter.CreateCounter<long>(MetricEventsCounter, "{event}",
         "Metric events received in accepted requests, by outcome: stored, or duplicate (an id already stored).");
+
+    private static readonly Counter<long> UncostedMetricEvents = Meter.CreateCounter<long>(UncostedMetricEventsCounter, "{event}",
+        "Metric events in accepted requests recorded without the cost the server priced their tokens at, by reason: priced_above_max_cost (the price table's price came to more than a cost may be).");
 
     private static readonly Counter<long> Decisions = Meter.CreateCounter<long>(DecisionsCounter, "{decision}",
         "Experiments completed or paused by PromptVault's own decision (auto-completion, guardrails).");
@@ -136,6 +140,12 @@ public static class Telemetry
         {
             if (count > 0) MetricEvents.Add(count, new KeyValuePair<string, object?>(OutcomeTag, outcome));
         }
+    }
+
+    /// <summary>Counts events recorded without the cost their tokens were priced at (<see cref="Metrics.MetricEvent.CostAboveMax"/>).</summary>
+    public static void MetricEventsUncosted(int count)
+    {
+        if (count > 0) UncostedMetricEvents.Add(count, new KeyValuePair<string, object?>(ReasonTag, "priced_above_max_cost"));
     }
 
     private static Activity? OwnSpan() => Activity.Current is { } span && span.Source == Source ? span : null;

@@ -16,6 +16,10 @@ internal static partial class Log
     [LoggerMessage(EventId = 1002, Level = LogLevel.Warning, Message = "Experiment {ExperimentId} paused by a guardrail: {Reason}")]
     public static partial void ExperimentGuardrailPaused(ILogger logger, string experimentId, string? reason);
 
+    [LoggerMessage(EventId = 1004, Level = LogLevel.Warning,
+        Message = "{Count} metric event(s) of a batch recorded without a cost: their tokens priced above {MaxCost} at the price table's prices, the largest {LargestCost} (version {VersionId}, model {Model})")]
+    public static partial void MetricEventsUncosted(ILogger logger, int count, double maxCost, double largestCost, string versionId, string? model);
+
     [LoggerMessage(EventId = 1101, Level = LogLevel.Information,
         Message = "Created the first admin API key {KeyId} ({KeyName}): no active admin key existed")]
     public static partial void FirstAdminKeyCreated(ILogger logger, string keyId, string keyName);

@@ -21,4 +21,11 @@ public sealed record MetricEvent(
     double? UserFeedback,
     bool? Converted,
     string? Error,
-    JsonElement? Metadata);
+    JsonElement? Metadata)
+{
+    /// <summary>
+    /// What the event's tokens were priced at when that came to more than <see cref="MetricEventRules.MaxCost"/>, so that
+    /// <see cref="Cost"/> is null (<see cref="MetricEventRules.PricedEventCost"/>): for the caller to report; never stored.
+    /// </summary>
+    public double? CostAboveMax { get; init; }
+}

@@ -133,11 +133,14 @@ public static class MetricEventRules
         var timestamp = Timestamp(request.Timestamp, receivedAt, path, "timestamp");
         var values = Values(request.LatencyMs, request.InputTokens, request.OutputTokens, request.Cost, request.QualityScore,
             request.UserFeedback, request.Error, request.Metadata, path);
-        var cost = values.Cost;
+        var (cost, priced) = (values.Cost, (double?)null);
         if (cost is null && (values.InputTokens is not null || values.OutputTokens is not null) && priceOf?.Invoke(versionId) is { } price)
-            cost = PricedEventCost(price.CostOf(values.InputTokens, values.OutputTokens));
+            cost = PricedEventCost(priced = price.CostOf(values.InputTokens, values.OutputTokens));
         return new MetricEvent(id, versionId, experimentId, variantId, unitId, timestamp, values.LatencyMs, values.InputTokens, values.OutputTokens, cost,
-            values.QualityScore, values.UserFeedback, request.Converted, values.Error, values.Metadata);
+            values.QualityScore, values.UserFeedback, request.Converted, values.Error, values.Metadata)
+        {
+            CostAboveMax = cost is null ? priced : null,
+        };
     }
 
     /// <summary>

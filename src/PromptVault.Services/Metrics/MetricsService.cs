@@ -87,6 +87,7 @@ public sealed class MetricsService(
 
         var result = await metrics.RecordEventsAsync(events, idempotency is null ? null : stored => idempotency(Response(events, stored)), cancellationToken);
         Telemetry.MetricEventsRecorded(result.Stored, result.DuplicateIds.Count);
+        ReportUncosted(events, versions);
         foreach (var experiment in experimentsById.Values.Where(e => e.Status == ExperimentStatus.Running))
         {
             try
@@ -123,6 +124,18 @@ public sealed class MetricsService(
             }
         }
         return versions;
+    }
+
+    /// <summary>Counts and logs (once for the batch) the events recorded without the cost their tokens were priced at.</summary>
+    private void ReportUncosted(IReadOnlyList<MetricEvent> events, Dictionary<string, PromptVersion?> versions)
+    {
+        var uncosted = events.Where(e => e.CostAboveMax is not null).ToList();
+        if (uncosted.Count == 0)
+            return;
+        Telemetry.MetricEventsUncosted(uncosted.Count);
+        var largest = uncosted.MaxBy(e => e.CostAboveMax)!;
+        Log.MetricEventsUncosted(logger, uncosted.Count, MetricEventRules.MaxCost, largest.CostAboveMax!.Value, largest.VersionId,
+            versions.GetValueOrDefault(largest.VersionId)?.Metadata.Model);
     }
 
     private static MetricRecordResponse Response(IReadOnlyList<MetricEvent> events, MetricRecordResult result) =>

@@ -372,6 +372,7 @@ public sealed class MetricEventRulesTests
         var events = MetricEventRules.ValidateBatch(new MetricBatchRequest([atLimit, above]), Now, _ => price);
 
         Assert.Equal([MetricEventRules.MaxCost, null], events.Select(e => e.Cost));
+        Assert.Equal([null, 100_002], events.Select(e => e.CostAboveMax)); // for the server to count and log
         Assert.Equal((2_000_000L, 100_000_000L, 120.0), (events[1].InputTokens!.Value, events[1].OutputTokens!.Value, events[1].LatencyMs!.Value));
     }
 

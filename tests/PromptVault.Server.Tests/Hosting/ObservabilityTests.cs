@@ -149,6 +149,39 @@ public sealed class ObservabilityTests
         Assert.True(Sample(scrape, "promptvault_registry_cache_lookups_total", "promptvault_cache_entry=\"experiment\"", "promptvault_outcome=\"hit\"") > units / 2, scrape);
     }
 
+    /// <summary>
+    /// An event whose tokens the server prices above MaxCost is recorded without a cost (MetricsApiTests); that went unsaid,
+    /// where the SDK logs its own case (2203). It is counted, and the batch logs one line naming how many and the largest price.
+    /// </summary>
+    [Fact]
+    public async Task EventsPricedAboveMaxCost_AreCountedAndLoggedOnceABatch()
+    {
+        using var logs = new LogCapture();
+        await using var server = await RunningServer.StartAsync(logs.Setup("--PromptVault:Metrics:Prometheus=true",
+            "--PromptVault:Prices:gpt-4o-mini:InputPerMillion=5000", "--PromptVault:Prices:gpt-4o-mini:OutputPerMillion=0"),
+            TestContext.Current.CancellationToken);
+        using var client = server.CreateClient();
+        var name = await CreateSupportPromptAsync(client);
+        var versionId = (await GetAsync(client, $"/api/prompts/{name}/versions/1.0.0")).Body.Str("id");
+
+        var (status, _) = await PostAsync(client, "/api/metrics", new
+        {
+            events = new object[]
+            {
+                new { versionId, inputTokens = 1_000 },
+                new { versionId, inputTokens = 30_000_000 },
+                new { versionId, inputTokens = 100_000_000 },
+            },
+        });
+
+        Assert.Equal(HttpStatusCode.OK, status);
+        var uncosted = Assert.Single(logs.Lines, l => l.EventId == 1004);
+        Assert.Equal($"2 metric event(s) of a batch recorded without a cost: their tokens priced above 100000 at the price table's prices, "
+            + $"the largest 500000 (version {versionId}, model gpt-4o-mini)", uncosted.Message);
+        // Other tests' servers in this process count into the same series.
+        Assert.True(Sample(await ScrapeAsync(client), "promptvault_metric_events_uncosted_total", "promptvault_reason=\"priced_above_max_cost\"") >= 2);
+    }
+
     [Fact]
     public async Task WithAnOtlpEndpoint_RenderSpansAndMetricsAreExported()
     {
