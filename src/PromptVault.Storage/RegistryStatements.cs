@@ -6,6 +6,7 @@ using PromptVault.Core.Auth;
 using PromptVault.Core.Experiments;
 using PromptVault.Core.Prompts;
 using PromptVault.Core.Storage;
+using PromptVault.Core.Versioning;
 using static PromptVault.Storage.StoredValues;
 
 namespace PromptVault.Storage;
@@ -146,6 +147,30 @@ internal static class RegistryStatements
         var row = await connection.QueryFirstOrDefaultAsync<VersionRow>(Command(
             $"SELECT {VersionRow.Columns} FROM versions v WHERE {clause}", parameters, cancellationToken));
         return row?.ToVersion();
+    }
+
+    /// <summary>The versions of <paramref name="pins"/> (a prompt's id and a version number), read by those pins in chunks of
+    /// <see cref="ValuesPerRead"/> parameters.</summary>
+    public static async Task<IReadOnlyList<PromptVersion>> FindVersionsAsync(DbConnection connection,
+        IEnumerable<(string PromptId, SemanticVersion Version)> pins, CancellationToken cancellationToken)
+    {
+        var versions = new List<PromptVersion>();
+        foreach (var chunk in pins.Distinct().Chunk(ValuesPerRead / 4))
+        {
+            var parameters = new DynamicParameters();
+            var conditions = chunk.Select((pin, i) =>
+            {
+                parameters.AddDynamicParams(new Dictionary<string, object>
+                {
+                    [$"p{i}"] = pin.PromptId, [$"a{i}"] = pin.Version.Major, [$"b{i}"] = pin.Version.Minor, [$"c{i}"] = pin.Version.Patch,
+                });
+                return $"(v.prompt_id = @p{i} AND v.major = @a{i} AND v.minor = @b{i} AND v.patch = @c{i})";
+            });
+            versions.AddRange((await connection.QueryAsync<VersionRow>(Command(
+                $"SELECT {VersionRow.Columns} FROM versions v WHERE {string.Join(" OR ", conditions)}", parameters, cancellationToken)))
+                .Select(row => row.ToVersion()));
+        }
+        return versions;
     }
 
     public static async Task<IReadOnlyList<Label>> ListLabelsAsync(DbConnection connection, string promptId, CancellationToken cancellationToken)

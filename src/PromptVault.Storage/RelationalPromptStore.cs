@@ -167,6 +167,15 @@ public abstract class RelationalPromptStore<TConnection, TTransaction>
             new { promptId, version.Major, version.Minor, version.Patch }, cancellationToken);
     }
 
+    public Task<IReadOnlyList<PromptVersion>> FindVersionsAsync(IReadOnlyCollection<(string PromptId, SemanticVersion Version)> pins,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(pins);
+        return pins.Count == 0
+            ? Task.FromResult<IReadOnlyList<PromptVersion>>([])
+            : WithConnectionAsync(connection => RegistryStatements.FindVersionsAsync(connection, pins, cancellationToken), cancellationToken);
+    }
+
     public Task<PromptVersion?> FindVersionByIdAsync(string promptId, string versionId, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(promptId);

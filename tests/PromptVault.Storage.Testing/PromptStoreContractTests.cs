@@ -254,6 +254,33 @@ public abstract class PromptStoreContractTests
     }
 
     [Fact]
+    public async Task FindVersionsAsync_MorePinsThanOneRead_AnswerExactlyThoseStored()
+    {
+        var (store, _) = await CreateStoreAsync();
+        var stored = new List<PromptVersion>();
+        foreach (var name in Enumerable.Range(0, 140).Select(i => $"pinned/{i:D3}"))
+        {
+            var prompt = Prompt(name);
+            var version = Version(prompt, 1);
+            await store.SaveAsync(Created(prompt, version), Cancel);
+            stored.Add(version);
+        }
+        (string, SemanticVersion)[] pins =
+        [
+            .. stored.Select(v => (v.PromptId, v.Version)),
+            .. stored.Take(20).Select(v => (v.PromptId, new SemanticVersion(1, 0, 1))),
+            ("no-such-prompt", new SemanticVersion(1, 0, 0)),
+            (stored[0].PromptId, stored[0].Version),
+        ];
+
+        var found = await store.FindVersionsAsync(pins, Cancel);
+        var none = await store.FindVersionsAsync([], Cancel);
+
+        Assert.Equal(stored.Select(v => v.Id).Order(StringComparer.Ordinal), found.Select(v => v.Id).Order(StringComparer.Ordinal));
+        Assert.Empty(none);
+    }
+
+    [Fact]
     public async Task FindPromptNamesAndPromptsAsync_MoreNamesThanOneRead_AnswerExactlyThoseStored()
     {
         var (store, _) = await CreateStoreAsync();

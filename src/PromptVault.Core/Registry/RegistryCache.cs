@@ -66,6 +66,38 @@ public sealed class RegistryCache : IDisposable
     public ValueTask<PromptVersion?> FindVersionAsync(string promptId, SemanticVersion number, CancellationToken cancellationToken) =>
         GetAsync(_numbered, (PromptId: promptId, Number: number), "version", _prompts, static (store, key, ct) => store.FindVersionAsync(key.PromptId, key.Number, ct), cacheMissing: false, cancellationToken);
 
+    /// <summary>
+    /// The versions of <paramref name="pins"/> (a prompt's id and a version number), as <see cref="FindVersionAsync"/> finds each: those
+    /// cached, and the rest read in one store call and cached. A pin the store does not hold is absent.
+    /// </summary>
+    public async Task<Dictionary<(string PromptId, SemanticVersion Number), PromptVersion>> FindVersionsAsync(
+        IReadOnlyCollection<(string PromptId, SemanticVersion Number)> pins, CancellationToken cancellationToken)
+    {
+        var found = new Dictionary<(string PromptId, SemanticVersion Number), PromptVersion>();
+        var missed = new List<(string PromptId, SemanticVersion Number)>();
+        foreach (var pin in pins)
+        {
+            var hit = _numbered.TryGetValue(pin, out var cached);
+            Telemetry.CacheLookedUp("version", hit);
+            if (!hit) missed.Add(pin);
+            else if (cached is not null) found[pin] = cached;
+        }
+        if (missed.Count == 0)
+            return found;
+        var sequence = _changes.Sequence;
+        var read = await _prompts.FindVersionsAsync(missed, cancellationToken);
+        lock (_invalidating)
+        {
+            foreach (var version in read)
+            {
+                found[(version.PromptId, version.Version)] = version;
+                if (_changes.Sequence == sequence)
+                    _numbered[(version.PromptId, version.Version)] = version;
+            }
+        }
+        return found;
+    }
+
     public ValueTask<PromptVersion?> FindLatestVersionAsync(string promptId, CancellationToken cancellationToken) =>
         GetAsync(_latest, promptId, "version", _prompts, static (store, promptId, ct) => store.FindLatestVersionAsync(promptId, ct), cacheMissing: false, cancellationToken);
 

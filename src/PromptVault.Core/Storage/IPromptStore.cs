@@ -32,6 +32,11 @@ public interface IPromptStore
 
     Task<PromptVersion?> FindVersionAsync(string promptId, SemanticVersion version, CancellationToken cancellationToken = default);
 
+    /// <summary>The versions of <paramref name="pins"/> (a prompt's id and a version number) the store holds (one it does not hold is absent),
+    /// read by those pins alone.</summary>
+    Task<IReadOnlyList<PromptVersion>> FindVersionsAsync(IReadOnlyCollection<(string PromptId, SemanticVersion Version)> pins,
+        CancellationToken cancellationToken = default);
+
     Task<PromptVersion?> FindVersionByIdAsync(string promptId, string versionId, CancellationToken cancellationToken = default);
 
     /// <summary>A version of any prompt, by id (metric events name a version only).</summary>

@@ -879,7 +879,8 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, IEx
 
         var seen = served.Select(s => s.Version.Id).ToHashSet(StringComparer.Ordinal);
         var prompts = new Dictionary<string, Prompt>(StringComparer.Ordinal);
-        // Grows as it goes: a pinned version's own pins are followed too. Each round reads the prompts its versions pin in one read.
+        // Grows as it goes: a pinned version's own pins are followed too. Each round reads the prompts its versions pin in one read,
+        // and the pinned versions the cache does not hold in another.
         for (var round = 0; round < served.Count;)
         {
             var end = served.Count;
@@ -888,10 +889,13 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, IEx
             if (names.Count > 0)
                 foreach (var prompt in await store.FindPromptsAsync(names, cancellationToken))
                     prompts[prompt.Name] = prompt;
+            var pins = served.Skip(round).SelectMany(s => templates.ReferencesOf(s.Version))
+                .Where(r => r.Version is not null && prompts.ContainsKey(r.Name)).Select(r => (prompts[r.Name].Id, r.Version!.Value)).ToHashSet();
+            var pinnedVersions = await cache.FindVersionsAsync(pins, cancellationToken);
             for (var i = round; i < end; i++)
                 foreach (var reference in templates.ReferencesOf(served[i].Version))
                     if (reference.Version is { } number && prompts.GetValueOrDefault(reference.Name) is { } included
-                        && await cache.FindVersionAsync(included.Id, number, cancellationToken) is { } pinned && seen.Add(pinned.Id))
+                        && pinnedVersions.GetValueOrDefault((included.Id, number)) is { } pinned && seen.Add(pinned.Id))
                         served.Add(new ServedVersion(included.Name, pinned, "", served[i].Root ?? served[i]));
             round = end;
         }

@@ -230,9 +230,10 @@ public sealed class IncludesApiTests(ServerFixture fixture) : IClassFixture<Serv
     }
 
     [Fact]
-    public async Task RemoveLabel_ReadsThePromptsServingVersionsPinInOneRead_HoweverManyPins()
+    public async Task RemoveLabel_ReadsThePromptsAndVersionsServingVersionsPinInOneReadEach_HoweverManyPins()
     {
-        // Each pinned include ({{> name@1.0.0}}) of a serving version was read with its own FindPromptAsync at every check of the includers.
+        // Each pinned include ({{> name@1.0.0}}) of a serving version was read with its own FindPromptAsync at every check of the includers,
+        // and its version, when the cache did not hold it, with its own FindVersionAsync.
         var (server, counter) = await StartWithCountedStoreAsync();
         await using var _ = server;
         using var client = server.CreateClient();
@@ -241,21 +242,27 @@ public sealed class IncludesApiTests(ServerFixture fixture) : IClassFixture<Serv
         var z = await CreateAsync(client, "z", "plain z");
         await LabelAsync(client, z, "staging", "1.0.0");
         await LabelAsync(client, z, "qa", "1.0.0");
-        int PromptReads() => counter.Calls.GetValueOrDefault("FindPromptAsync") + counter.Calls.GetValueOrDefault("FindPromptsAsync");
+        (int Prompts, int Versions) Reads() => (counter.Calls.GetValueOrDefault("FindPromptAsync") + counter.Calls.GetValueOrDefault("FindPromptsAsync"),
+            counter.Calls.GetValueOrDefault("FindVersionAsync") + counter.Calls.GetValueOrDefault("FindVersionsAsync"));
+        // A new version of a pinned prompt drops its cached versions, so the removal reads the pinned one from the store.
+        async Task NewVersionOfAsync(string name) => await NewVersionAsync(client, name, new { content = "later", changeDescription = "later" });
 
         // Removing a label reads every serving version's includes, to refuse it if one includes the label.
-        var before = PromptReads();
+        await NewVersionOfAsync(x);
+        var before = Reads();
         Assert.Equal(HttpStatusCode.NoContent, (await SendAsync(client, HttpMethod.Delete, $"/api/prompts/{z}/labels/staging")).Status);
-        var withOnePin = PromptReads() - before;
+        var withOnePin = (Reads().Prompts - before.Prompts, Reads().Versions - before.Versions);
         var pinned = new List<string>();
         for (var i = 0; i < 5; i++)
             pinned.Add(await CreateAsync(client, "pinned", $"pinned {i}"));
         var many = await CreateAsync(client, "many-pins", string.Join(" ", pinned.Select(p => $"{{{{> {p}@1.0.0}}}}")));
         await LabelAsync(client, many, "production", "1.0.0");
-        before = PromptReads();
+        foreach (var name in pinned)
+            await NewVersionOfAsync(name);
+        before = Reads();
         Assert.Equal(HttpStatusCode.NoContent, (await SendAsync(client, HttpMethod.Delete, $"/api/prompts/{z}/labels/qa")).Status);
 
-        Assert.Equal(withOnePin, PromptReads() - before);
+        Assert.Equal(withOnePin, (Reads().Prompts - before.Prompts, Reads().Versions - before.Versions));
         var (status, rendered) = await PostAsync(client, $"/api/prompts/{many}/render", new { variables = new { } });
         Assert.True(status == HttpStatusCode.OK, rendered?.ToJsonString());
         Assert.Equal("pinned 0 pinned 1 pinned 2 pinned 3 pinned 4", rendered.Str("content"));
