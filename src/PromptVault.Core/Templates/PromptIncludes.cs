@@ -128,6 +128,62 @@ public sealed class PromptIncludes
         return merged;
     }
 
+    /// <summary>
+    /// Whether <paramref name="variables"/> can be what <see cref="MergeContract"/> made of <paramref name="declared"/>, whatever the
+    /// includes resolved to when the version was saved (a label may hold another version since): the declared variables first, in
+    /// their order, each as declared but for a pattern it left to an include, or required where it was optional without a default;
+    /// then, only if the version includes something, the variables the includes joined.
+    /// </summary>
+    /// <returns>What is wrong, naming the variable; null when nothing is.</returns>
+    public static string? JoinedContractProblem(IReadOnlyList<VariableDefinition> declared, IReadOnlyList<VariableDefinition> variables, bool includes)
+    {
+        ArgumentNullException.ThrowIfNull(declared);
+        ArgumentNullException.ThrowIfNull(variables);
+        for (var i = 0; i < declared.Count; i++)
+        {
+            var own = declared[i];
+            if (i >= variables.Count || variables[i].Name != own.Name)
+                return $"does not hold the declared variable '{own.Name}' at [{i}]: variables starts with declaredVariables, in their order";
+            var joined = variables[i];
+            var expected = own with
+            {
+                Validation = own.Validation ?? joined.Validation,
+                Required = own.Required || (!own.HasDefault && joined.Required),
+            };
+            if (Canonical.Json(joined) != Canonical.Json(expected))
+                return $"holds the declared variable '{own.Name}' as {Canonical.Json(joined)}, but it was declared {Canonical.Json(own)}: " +
+                    "an include may only give it a pattern it lacks, or require it when it is optional without a default";
+        }
+        if (!includes && variables.Count > declared.Count)
+            return $"holds '{variables[declared.Count].Name}', which the version does not declare and, including nothing, cannot be given";
+        return null;
+    }
+
+    /// <summary>
+    /// How <paramref name="variables"/> differs from the contract these includes give <paramref name="declared"/> (<see cref="MergeContract"/>),
+    /// when every include, directly and through others, is of a version by number: those never change, so the contract saved is this one.
+    /// </summary>
+    /// <returns>What differs, naming the variable; null when nothing does, or when an include follows a label (it may have held another
+    /// version when the version was saved, and its contract joined that one's).</returns>
+    /// <exception cref="InvalidInputException">As <see cref="MergeContract"/>.</exception>
+    public string? PinnedContractProblem(IReadOnlyList<VariableDefinition> declared, IReadOnlyList<VariableDefinition> variables)
+    {
+        ArgumentNullException.ThrowIfNull(variables);
+        if (_byReference.Keys.Any(r => r.Version is null)) return null;
+        var merged = MergeContract(declared);
+        for (var i = 0; i < Math.Max(merged.Count, variables.Count); i++)
+        {
+            if (i >= variables.Count)
+                return $"leaves out '{merged[i].Name}', which the versions it includes give it";
+            if (i >= merged.Count)
+                return $"holds '{variables[i].Name}', which neither the version declares nor the versions it includes give";
+            if (Canonical.Json(variables[i]) != Canonical.Json(merged[i]))
+                return $"holds '{variables[i].Name}' as {Canonical.Json(variables[i])}, but its declared variables joined with those of the " +
+                    $"versions it includes give {Canonical.Json(merged[i])}";
+        }
+        return null;
+    }
+
     private static InvalidInputException Conflict(string variable, string detail) =>
         new("variable_conflict", $"variable '{variable}' {detail}", "variables");
 

@@ -68,6 +68,10 @@ internal sealed class ImportedPrompts
 
     public IReadOnlyList<Experiment> Experiments(Prompt prompt) => _experiments[prompt.Id].ToList();
 
+    /// <summary>Every version of the prompts the import adds, with its prompt.</summary>
+    public IEnumerable<(Prompt Prompt, PromptVersion Version)> Versions =>
+        _versions.Values.Select(v => (_byName.Values.First(p => p.Id == v.Version.PromptId), v.Version));
+
     public PromptVersion? FindVersionById(Prompt prompt, string id) =>
         _versions.TryGetValue(id, out var found) && found.Version.PromptId == prompt.Id ? found.Version : null;
 
@@ -93,6 +97,7 @@ internal sealed class ImportedPrompts
             Names.TryParse<VersionStatus>(Text(values, versions, "status"), out var status) ? status : VersionStatus.Draft)
         {
             Messages = values[versions.IndexOf("messages")] is null ? null : Json<List<PromptMessage>>(values, versions, "messages", path),
+            DeclaredVariables = values[versions.IndexOf("declaredVariables")] is null ? null : Json<List<VariableDefinition>>(values, versions, "declaredVariables", path),
         };
     }
 

@@ -264,14 +264,16 @@ public static class RegistryArchiveJson
             var messages = row[versions.IndexOf("messages")] is null ? null
                 : Parse<List<PromptMessage>>(versions, row, "messages", path, "an array of messages (role, content)");
             var metadata = Parse<PromptMetadata>(versions, row, "metadata", path, "an object");
-            var type = types.TryGetValue((string)row[versions.IndexOf("promptId")]!, out var name) && Names.TryParse<PromptType>(name, out var known) ? known
-                : messages is null ? PromptType.Template : PromptType.Chat;
+            // Its body is checked by its prompt's type, so a version of no prompt is refused for that first.
+            if (!types.TryGetValue((string)row[versions.IndexOf("promptId")]!, out var name) || !Names.TryParse<PromptType>(name, out var type))
+                throw Invalid($"{path}.promptId", $"names no prompt of the document (no id '{row[versions.IndexOf("promptId")]}' in $.{prompts.Name})");
             // A version that records what it declared was checked with those; the joined contract adds its includes' variables.
             Refused(path, declared is null ? null : "declaredVariables",
                 () => VersionBodyRules.Validate(Templates, type, (string)row[versions.IndexOf("content")]!, messages, declared ?? variables, metadata));
             Refused(path, null, () => VariableContract.ValidateDefinitions(variables));
-            if (declared?.FirstOrDefault(d => !variables.Any(v => v.Name == d.Name && v.Type == d.Type)) is { } missing)
-                throw Invalid($"{path}.variables", $"does not hold the declared variable '{missing.Name}' ({Names.Of(missing.Type)}): variables is declaredVariables joined with those of the versions it includes");
+            if (declared is not null && PromptIncludes.JoinedContractProblem(declared, variables,
+                    TemplateEngine.IncludesIn((string)row[versions.IndexOf("content")]!, messages).Count > 0) is { } problem)
+                throw Invalid($"{path}.variables", $"{problem} (variables is declaredVariables joined with those of the versions it includes)");
             contracts[(string)row[versions.IndexOf("id")]!] = variables;
         }
         var tests = RegistryArchiveSchema.VersionTests;
@@ -330,6 +332,7 @@ public static class RegistryArchiveJson
     private static InvalidInputException Refused(string path, InvalidInputException refusal) =>
         Invalid(path, $"is refused as the API would refuse it: {refusal.Message.TrimEnd('.')}");
 
-    private static InvalidInputException Invalid(string path, string problem) =>
+    /// <summary>The refusal of a document, naming the JSON path of its problem.</summary>
+    internal static InvalidInputException Invalid(string path, string problem) =>
         new("invalid_export_document", $"The export document is invalid: {path} {problem}.", path);
 }

@@ -35,6 +35,12 @@ public sealed class ImportIncludesApiTests(ServerFixture fixture) : IClassFixtur
         /// <summary>When set, the version's variables instead of required strings of <see cref="Variables"/>' names.</summary>
         public object? VariableList { get; init; }
 
+        /// <summary>When set, the version's declaredVariables (else absent: it declared all of its variables).</summary>
+        public object? DeclaredList { get; init; }
+
+        /// <summary>When set, the version's promptId instead of its prompt's id.</summary>
+        public string? VersionPromptId { get; init; }
+
         public object Metadata { get; init; } = new { };
 
         /// <summary>When set, the document holds these test cases of the version.</summary>
@@ -70,10 +76,10 @@ public sealed class ImportIncludesApiTests(ServerFixture fixture) : IClassFixtur
         }),
         versions = prompts.Select(p => new
         {
-            id = p.VersionId, promptId = p.Id, sequence = 1, major = 1, minor = 0, patch = 0, content = p.Content,
+            id = p.VersionId, promptId = p.VersionPromptId ?? p.Id, sequence = 1, major = 1, minor = 0, patch = 0, content = p.Content,
             variables = p.VariableList ?? p.Variables.Select(v => new { name = v, type = "string", required = true, description = "" }),
             metadata = p.Metadata, changeDescription = "Initial version", createdBy = "alice", createdAt = At, status = "production",
-            messages = (object?)null, approvedBy = (string?)null, approvedAt = (string?)null,
+            messages = (object?)null, approvedBy = (string?)null, approvedAt = (string?)null, declaredVariables = p.DeclaredList,
         }),
         versionTests = prompts.Where(p => p.Tests is not null).Select(p => new { versionId = p.VersionId, tests = p.Tests }),
         labels = prompts.Select(p => new { promptId = p.Id, name = p.Label, versionId = p.VersionId, updatedAt = At, updatedBy = "alice" }),
@@ -319,6 +325,109 @@ public sealed class ImportIncludesApiTests(ServerFixture fixture) : IClassFixtur
         Assert.Equal((HttpStatusCode.BadRequest, "invalid_export_document", field), (status, body.Str("code"), body.Str("field")));
         Assert.Contains(detail, body.Str("detail"), StringComparison.Ordinal);
         await AssertNotStoredAsync(refused.Name);
+    }
+
+    [Theory]
+    [InlineData("a declared pattern dropped", "holds the declared variable 'code'")]
+    [InlineData("a variable added without includes", "holds 'extra', which the version does not declare and, including nothing, cannot be given")]
+    [InlineData("a pinned include's required variable made optional", "holds 'policy' as")]
+    [InlineData("a pinned include's variable left out", "leaves out 'policy', which the versions it includes give it")]
+    [InlineData("a variable no pinned include gives", "holds 'extra', which neither the version declares nor the versions it includes give")]
+    public async Task Merge_VariablesThatAreNotTheContractItsIncludesGive_Returns400NamingThem_AndStoresNothing(string problem, string detail)
+    {
+        var guard = UniqueName("guard");
+        Assert.Equal(HttpStatusCode.Created, (await PostAsync(_client, "/api/prompts", new
+        {
+            name = guard, type = "system", content = "Follow {{policy}}.",
+            variables = new[] { new { name = "policy", type = "string", required = true, description = "" } },
+        })).Status);
+        var code = new { name = "code", type = "string", required = true, description = "", validation = "^[0-9]+$" };
+        var policy = new { name = "policy", type = "string", required = true, description = "", validation = (string?)null };
+        var name = UniqueName("contract");
+        var refused = problem switch
+        {
+            "a declared pattern dropped" => new Imported(name, "Code {{code}}")
+            {
+                DeclaredList = new[] { code }, VariableList = new[] { code with { validation = "^.*$" } },
+            },
+            "a variable added without includes" => new Imported(name, "Code {{code}}")
+            {
+                DeclaredList = new[] { code }, VariableList = new object[] { code, policy with { name = "extra" } },
+            },
+            "a pinned include's required variable made optional" => new Imported(name, $"Hi. {{{{> {guard}@1.0.0}}}}")
+            {
+                DeclaredList = Array.Empty<object>(), VariableList = new[] { policy with { required = false } },
+            },
+            "a pinned include's variable left out" => new Imported(name, $"Hi. {{{{> {guard}@1.0.0}}}}")
+            {
+                DeclaredList = Array.Empty<object>(), VariableList = Array.Empty<object>(),
+            },
+            _ => new Imported(name, $"Hi. {{{{> {guard}@1.0.0}}}}")
+            {
+                DeclaredList = Array.Empty<object>(), VariableList = new[] { policy, policy with { name = "extra" } },
+            },
+        };
+
+        var (status, body) = await PostAsync(_client, "/api/import?merge=true", Document(refused));
+
+        Assert.Equal((HttpStatusCode.BadRequest, "invalid_export_document", "$.versions[0].variables"), (status, body.Str("code"), body.Str("field")));
+        Assert.Contains(detail, body.Str("detail"), StringComparison.Ordinal);
+        await AssertNotStoredAsync(refused.Name);
+    }
+
+    [Fact]
+    public async Task Merge_AVersionOfNoPromptInTheDocument_Returns400NamingItsPromptId_AndStoresNothing()
+    {
+        // Its empty content would be refused under a text prompt: the missing prompt is what is wrong.
+        var orphan = new Imported(UniqueName("orphan"), "") { VersionPromptId = "nosuchprompt" };
+
+        var (status, body) = await PostAsync(_client, "/api/import?merge=true", Document(orphan));
+
+        Assert.Equal((HttpStatusCode.BadRequest, "invalid_export_document", "$.versions[0].promptId"), (status, body.Str("code"), body.Str("field")));
+        Assert.Contains("names no prompt of the document (no id 'nosuchprompt' in $.prompts)", body.Str("detail"), StringComparison.Ordinal);
+        await AssertNotStoredAsync(orphan.Name);
+    }
+
+    [Fact]
+    public async Task Merge_AnExportedIncluderWhoseIncludedLabelMovedSince_ImportsWithTheContractItWasSavedWith()
+    {
+        var guard = UniqueName("guard");
+        Assert.Equal(HttpStatusCode.Created, (await PostAsync(_client, "/api/prompts", new
+        {
+            name = guard, type = "system", content = "Follow {{policy}}.",
+            variables = new[] { new { name = "policy", type = "string", required = true, description = "" } },
+        })).Status);
+        Assert.Equal(HttpStatusCode.OK, (await PutAsync(_client, $"/api/prompts/{guard}/labels/production", new { version = "1.0.0" })).Status);
+        var name = UniqueName("includer");
+        // Saved with who as declared, and policy, declared optional without a default, required by the guard it includes.
+        var (created, prompt) = await PostAsync(_client, "/api/prompts", new
+        {
+            name, type = "system", content = $"Hi {{{{who}}}}. {{{{> {guard}}}}} {{{{> {guard}@1.0.0}}}}",
+            variables = new[] { new { name = "who", type = "string", required = false, description = "" }, new { name = "policy", type = "string", required = false, description = "" } },
+        });
+        Assert.True(created == HttpStatusCode.Created, prompt?.ToJsonString());
+        var moved = await NewVersionAsync(_client, guard, new
+        {
+            content = "Answer in a {{tone}} tone.", changeDescription = "tone",
+            variables = new[] { new { name = "tone", type = "string", required = true, description = "" } },
+        });
+        Assert.Equal(HttpStatusCode.OK, (await PutAsync(_client, $"/api/prompts/{guard}/labels/production", new { version = moved.Str("version") })).Status);
+        var (_, saved) = await GetAsync(_client, $"/api/prompts/{name}/versions/1.0.0");
+        var versionId = saved.Str("id");
+        var export = await _client.GetStringAsync("/api/export", TestContext.Current.CancellationToken);
+        var copy = name.Replace("includer-", "copy-", StringComparison.Ordinal);
+        var document = JsonNode.Parse(export
+            .Replace($"\"{name}\"", $"\"{copy}\"", StringComparison.Ordinal)
+            .Replace(prompt.Str("id"), Guid.NewGuid().ToString("N"), StringComparison.Ordinal)
+            .Replace(versionId, Guid.NewGuid().ToString("N"), StringComparison.Ordinal));
+
+        var (status, body) = await PostAsync(_client, "/api/import?merge=true", document);
+        var (_, imported) = await GetAsync(_client, $"/api/prompts/{copy}/versions/1.0.0");
+
+        Assert.True(status == HttpStatusCode.OK, body?.ToJsonString());
+        Assert.Equal(saved!["variables"]!.ToJsonString(), imported!["variables"]!.ToJsonString());
+        Assert.True(imported["variables"]![1]!["required"]!.GetValue<bool>());
+        Assert.Equal(["who", "policy"], imported["variables"]!.AsArray().Select(v => v!["name"]!.GetValue<string>()));
     }
 
     [Fact]
