@@ -264,9 +264,11 @@ public static class RegistryArchiveJson
             var messages = row[versions.IndexOf("messages")] is null ? null
                 : Parse<List<PromptMessage>>(versions, row, "messages", path, "an array of messages (role, content)");
             var metadata = Parse<PromptMetadata>(versions, row, "metadata", path, "an object");
-            // Its body is checked by its prompt's type, so a version of no prompt is refused for that first.
-            if (!types.TryGetValue((string)row[versions.IndexOf("promptId")]!, out var name) || !Names.TryParse<PromptType>(name, out var type))
-                throw Invalid($"{path}.promptId", $"names no prompt of the document (no id '{row[versions.IndexOf("promptId")]}' in $.{prompts.Name})");
+            // Its body is checked by its prompt's type: a version of no prompt is refused as the import refuses any row of nothing, first.
+            var promptId = (string)row[versions.IndexOf("promptId")]!;
+            if (!types.TryGetValue(promptId, out var name) || !Names.TryParse<PromptType>(name, out var type))
+                throw new InvalidInputException("import_invalid_reference",
+                    $"{path}.promptId refers to a prompt that is not in the document (no id '{promptId}' in $.{prompts.Name}); nothing was imported.", $"{path}.promptId");
             // A version that records what it declared was checked with those; the joined contract adds its includes' variables.
             Refused(path, declared is null ? null : "declaredVariables",
                 () => VersionBodyRules.Validate(Templates, type, (string)row[versions.IndexOf("content")]!, messages, declared ?? variables, metadata));

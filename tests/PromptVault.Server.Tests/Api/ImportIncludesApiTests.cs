@@ -376,15 +376,15 @@ public sealed class ImportIncludesApiTests(ServerFixture fixture) : IClassFixtur
     }
 
     [Fact]
-    public async Task Merge_AVersionOfNoPromptInTheDocument_Returns400NamingItsPromptId_AndStoresNothing()
+    public async Task Merge_AVersionOfNoPromptInTheDocument_Returns400InvalidReferenceNamingItsPromptId_AndStoresNothing()
     {
         // Its empty content would be refused under a text prompt: the missing prompt is what is wrong.
         var orphan = new Imported(UniqueName("orphan"), "") { VersionPromptId = "nosuchprompt" };
 
         var (status, body) = await PostAsync(_client, "/api/import?merge=true", Document(orphan));
 
-        Assert.Equal((HttpStatusCode.BadRequest, "invalid_export_document", "$.versions[0].promptId"), (status, body.Str("code"), body.Str("field")));
-        Assert.Contains("names no prompt of the document (no id 'nosuchprompt' in $.prompts)", body.Str("detail"), StringComparison.Ordinal);
+        Assert.Equal((HttpStatusCode.BadRequest, "import_invalid_reference", "$.versions[0].promptId"), (status, body.Str("code"), body.Str("field")));
+        Assert.Contains("refers to a prompt that is not in the document (no id 'nosuchprompt' in $.prompts)", body.Str("detail"), StringComparison.Ordinal);
         await AssertNotStoredAsync(orphan.Name);
     }
 
