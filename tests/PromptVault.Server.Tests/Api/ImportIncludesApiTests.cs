@@ -106,6 +106,18 @@ public sealed class ImportIncludesApiTests(ServerFixture fixture) : IClassFixtur
         }),
     };
 
+    /// <summary>A stored prompt whose one version, 1.0.0, has <paramref name="content"/> and requires the string policy.</summary>
+    private async Task<string> StoredGuardAsync(string content)
+    {
+        var name = UniqueName("guard");
+        Assert.Equal(HttpStatusCode.Created, (await PostAsync(_client, "/api/prompts", new
+        {
+            name, type = "system", content,
+            variables = new[] { new { name = "policy", type = "string", required = true, description = "" } },
+        })).Status);
+        return name;
+    }
+
     private async Task AssertNotStoredAsync(params string[] names)
     {
         foreach (var name in names)
@@ -335,12 +347,7 @@ public sealed class ImportIncludesApiTests(ServerFixture fixture) : IClassFixtur
     [InlineData("a variable no pinned include gives", "holds 'extra', which neither the version declares nor the versions it includes give")]
     public async Task Merge_VariablesThatAreNotTheContractItsIncludesGive_Returns400NamingThem_AndStoresNothing(string problem, string detail)
     {
-        var guard = UniqueName("guard");
-        Assert.Equal(HttpStatusCode.Created, (await PostAsync(_client, "/api/prompts", new
-        {
-            name = guard, type = "system", content = "Follow {{policy}}.",
-            variables = new[] { new { name = "policy", type = "string", required = true, description = "" } },
-        })).Status);
+        var guard = await StoredGuardAsync("Follow {{policy}}.");
         var code = new { name = "code", type = "string", required = true, description = "", validation = "^[0-9]+$" };
         var policy = new { name = "policy", type = "string", required = true, description = "", validation = (string?)null };
         var name = UniqueName("contract");
@@ -391,12 +398,7 @@ public sealed class ImportIncludesApiTests(ServerFixture fixture) : IClassFixtur
     [Fact]
     public async Task Merge_AnExportedIncluderWhoseIncludedLabelMovedSince_ImportsWithTheContractItWasSavedWith()
     {
-        var guard = UniqueName("guard");
-        Assert.Equal(HttpStatusCode.Created, (await PostAsync(_client, "/api/prompts", new
-        {
-            name = guard, type = "system", content = "Follow {{policy}}.",
-            variables = new[] { new { name = "policy", type = "string", required = true, description = "" } },
-        })).Status);
+        var guard = await StoredGuardAsync("Follow {{policy}}.");
         Assert.Equal(HttpStatusCode.OK, (await PutAsync(_client, $"/api/prompts/{guard}/labels/production", new { version = "1.0.0" })).Status);
         var name = UniqueName("includer");
         // Saved with who as declared, and policy, declared optional without a default, required by the guard it includes.
@@ -526,12 +528,7 @@ public sealed class ImportIncludesApiTests(ServerFixture fixture) : IClassFixtur
     [Fact]
     public async Task Merge_ServedVersionsWithIncludesThatResolve_AreImportedAndRender()
     {
-        var stored = UniqueName("guard");
-        Assert.Equal(HttpStatusCode.Created, (await PostAsync(_client, "/api/prompts", new
-        {
-            name = stored, type = "system", content = "Follow the policy: {{policy}}.",
-            variables = new[] { new { name = "policy", type = "string", required = true, description = "" } },
-        })).Status);
+        var stored = await StoredGuardAsync("Follow the policy: {{policy}}.");
         Assert.Equal(HttpStatusCode.OK, (await PutAsync(_client, $"/api/prompts/{stored}/labels/production", new { version = "1.0.0" })).Status);
         var inner = new Imported(UniqueName("inner"), $"Inner. {{{{> {stored}@1.0.0}}}}", "policy");
         var outer = new Imported(UniqueName("outer"), $"Hello. {{{{> {inner.Name}}}}}", "policy");
