@@ -159,31 +159,6 @@ public sealed class PromptIncludes
         return null;
     }
 
-    /// <summary>
-    /// How <paramref name="variables"/> differs from the contract these includes give <paramref name="declared"/> (<see cref="MergeContract"/>),
-    /// when every include, directly and through others, is of a version by number: those never change, so the contract saved is this one.
-    /// </summary>
-    /// <returns>What differs, naming the variable; null when nothing does, or when an include follows a label (it may have held another
-    /// version when the version was saved, and its contract joined that one's).</returns>
-    /// <exception cref="InvalidInputException">As <see cref="MergeContract"/>.</exception>
-    public string? PinnedContractProblem(IReadOnlyList<VariableDefinition> declared, IReadOnlyList<VariableDefinition> variables)
-    {
-        ArgumentNullException.ThrowIfNull(variables);
-        if (_byReference.Keys.Any(r => r.Version is null)) return null;
-        var merged = MergeContract(declared);
-        for (var i = 0; i < Math.Max(merged.Count, variables.Count); i++)
-        {
-            if (i >= variables.Count)
-                return $"leaves out '{merged[i].Name}', which the versions it includes give it";
-            if (i >= merged.Count)
-                return $"holds '{variables[i].Name}', which neither the version declares nor the versions it includes give";
-            if (Canonical.Json(variables[i]) != Canonical.Json(merged[i]))
-                return $"holds '{variables[i].Name}' as {Canonical.Json(variables[i])}, but its declared variables joined with those of the " +
-                    $"versions it includes give {Canonical.Json(merged[i])}";
-        }
-        return null;
-    }
-
     private static InvalidInputException Conflict(string variable, string detail) =>
         new("variable_conflict", $"variable '{variable}' {detail}", "variables");
 

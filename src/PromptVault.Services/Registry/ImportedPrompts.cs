@@ -68,10 +68,6 @@ internal sealed class ImportedPrompts
 
     public IReadOnlyList<Experiment> Experiments(Prompt prompt) => _experiments[prompt.Id].ToList();
 
-    /// <summary>Every version of the prompts the import adds, with its prompt.</summary>
-    public IEnumerable<(Prompt Prompt, PromptVersion Version)> Versions =>
-        _versions.Values.Select(v => (_byName.Values.First(p => p.Id == v.Version.PromptId), v.Version));
-
     public PromptVersion? FindVersionById(Prompt prompt, string id) =>
         _versions.TryGetValue(id, out var found) && found.Version.PromptId == prompt.Id ? found.Version : null;
 

@@ -816,46 +816,7 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, IEx
                 }
             }
         }
-        await EnsureImportedContractsAsync(imported, cancellationToken);
         return new ImportChecks(generation, added);
-    }
-
-    /// <summary>
-    /// Refuses an added version whose <c>variables</c> are not the contract a save would have stored, where the document says what that
-    /// was: its declared variables joined with those of the versions it includes, when it includes versions by number only (directly
-    /// and through them), as the import leaves the registry. An include through a label may have held another version when the version
-    /// was saved (only <see cref="PromptIncludes.JoinedContractProblem"/>, at reading, holds then), and a version whose includes do not
-    /// resolve now cannot serve: those that would were refused before.
-    /// </summary>
-    /// <exception cref="InvalidInputException"><c>invalid_export_document</c>, naming <c>$.versions[i].variables</c>.</exception>
-    private async Task EnsureImportedContractsAsync(ImportedPrompts imported, CancellationToken cancellationToken)
-    {
-        foreach (var (prompt, version) in imported.Versions)
-        {
-            var references = ReferencesOf(version, imported);
-            if (references.Count == 0 || version.DeclaredVariables is null) continue;
-            PromptIncludes includes;
-            try
-            {
-                includes = await PromptIncludes.ResolveAsync(prompt.Name, references,
-                    (reference, ct) => FindIncludedAsync(reference, served: false, imported, ct), cancellationToken);
-            }
-            catch (PromptVaultException)
-            {
-                continue;
-            }
-            string? problem;
-            try
-            {
-                problem = includes.PinnedContractProblem(version.DeclaredVariables, version.Variables);
-            }
-            catch (InvalidInputException e)
-            {
-                problem = $"cannot be the contract its includes give it: {e.Message.TrimEnd('.')}";
-            }
-            if (problem is not null)
-                throw RegistryArchiveJson.Invalid($"{imported.PathOf(version)}.variables", problem);
-        }
     }
 
     /// <summary>The prompts <paramref name="version"/> includes; an imported one's are parsed each time, as its template is not stored (and may never be).</summary>

@@ -342,12 +342,8 @@ public sealed class ImportIncludesApiTests(ServerFixture fixture) : IClassFixtur
     [Theory]
     [InlineData("a declared pattern dropped", "holds the declared variable 'code'")]
     [InlineData("a variable added without includes", "holds 'extra', which the version does not declare and, including nothing, cannot be given")]
-    [InlineData("a pinned include's required variable made optional", "holds 'policy' as")]
-    [InlineData("a pinned include's variable left out", "leaves out 'policy', which the versions it includes give it")]
-    [InlineData("a variable no pinned include gives", "holds 'extra', which neither the version declares nor the versions it includes give")]
     public async Task Merge_VariablesThatAreNotTheContractItsIncludesGive_Returns400NamingThem_AndStoresNothing(string problem, string detail)
     {
-        var guard = await StoredGuardAsync("Follow {{policy}}.");
         var code = new { name = "code", type = "string", required = true, description = "", validation = "^[0-9]+$" };
         var policy = new { name = "policy", type = "string", required = true, description = "", validation = (string?)null };
         var name = UniqueName("contract");
@@ -357,21 +353,9 @@ public sealed class ImportIncludesApiTests(ServerFixture fixture) : IClassFixtur
             {
                 DeclaredList = new[] { code }, VariableList = new[] { code with { validation = "^.*$" } },
             },
-            "a variable added without includes" => new Imported(name, "Code {{code}}")
+            _ => new Imported(name, "Code {{code}}")
             {
                 DeclaredList = new[] { code }, VariableList = new object[] { code, policy with { name = "extra" } },
-            },
-            "a pinned include's required variable made optional" => new Imported(name, $"Hi. {{{{> {guard}@1.0.0}}}}")
-            {
-                DeclaredList = Array.Empty<object>(), VariableList = new[] { policy with { required = false } },
-            },
-            "a pinned include's variable left out" => new Imported(name, $"Hi. {{{{> {guard}@1.0.0}}}}")
-            {
-                DeclaredList = Array.Empty<object>(), VariableList = Array.Empty<object>(),
-            },
-            _ => new Imported(name, $"Hi. {{{{> {guard}@1.0.0}}}}")
-            {
-                DeclaredList = Array.Empty<object>(), VariableList = new[] { policy, policy with { name = "extra" } },
             },
         };
 
@@ -380,6 +364,22 @@ public sealed class ImportIncludesApiTests(ServerFixture fixture) : IClassFixtur
         Assert.Equal((HttpStatusCode.BadRequest, "invalid_export_document", "$.versions[0].variables"), (status, body.Str("code"), body.Str("field")));
         Assert.Contains(detail, body.Str("detail"), StringComparison.Ordinal);
         await AssertNotStoredAsync(refused.Name);
+    }
+
+    [Fact]
+    public async Task Merge_APinnedIncluderSavedWhenIncludesJoinedContractsOtherwise_ImportsWithTheContractItWasSavedWith()
+    {
+        // Before 0c8763d an includer that declared an included prompt's required variable optional kept it optional; a save
+        // now makes it required. Its export must import as it was saved, so the saved contract is not recomputed.
+        var guard = await StoredGuardAsync("Follow {{policy}}.");
+        var optional = new { name = "policy", type = "string", required = false, description = "", validation = (string?)null };
+        var saved = new Imported(UniqueName("older"), $"Hi. {{{{> {guard}@1.0.0}}}}") { DeclaredList = new[] { optional }, VariableList = new[] { optional } };
+
+        var (status, body) = await PostAsync(_client, "/api/import?merge=true", Document(saved));
+
+        Assert.True(status == HttpStatusCode.OK, body?.ToJsonString());
+        var (_, version) = await GetAsync(_client, $"/api/prompts/{saved.Name}/versions/1.0.0");
+        Assert.False(version!["variables"]![0]!["required"]!.GetValue<bool>());
     }
 
     [Fact]
