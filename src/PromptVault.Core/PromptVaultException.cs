@@ -57,6 +57,10 @@ public sealed class UnprocessableException(string code, string message, string? 
     public UnprocessableException(string code, InvariantMessage message, string? field = null) : this(code, message.ToStringAndClear(), field) { }
 }
 
+/// <summary>The state the request's <c>If-Match</c> expects is no longer the stored one; nothing was changed (HTTP 412).</summary>
+public sealed class PreconditionFailedException(string code, string message, string? field = null)
+    : PromptVaultException(code, message, field);
+
 /// <summary>The caller may not do this (HTTP 403).</summary>
 public sealed class ForbiddenException(string code, string message)
     : PromptVaultException(code, message)

@@ -23,6 +23,7 @@ internal sealed class ProblemExceptionHandler : IExceptionHandler
             NotFoundException e => (StatusCodes.Status404NotFound, e.Code, e.Message, e.Field),
             ConflictException e => (StatusCodes.Status409Conflict, e.Code, e.Message, e.Field),
             UnprocessableException e => (StatusCodes.Status422UnprocessableEntity, e.Code, e.Message, e.Field),
+            PreconditionFailedException e => (StatusCodes.Status412PreconditionFailed, e.Code, e.Message, e.Field),
             ForbiddenException e => (StatusCodes.Status403Forbidden, e.Code, e.Message, e.Field),
             UpstreamFailedException e => (StatusCodes.Status502BadGateway, e.Code, e.Message, e.Field),
             NotConfiguredException e => (StatusCodes.Status503ServiceUnavailable, e.Code, e.Message, e.Field),

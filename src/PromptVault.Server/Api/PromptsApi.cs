@@ -30,9 +30,10 @@ internal static class PromptsApi
         prompts.MapGet("/{name}/versions", ListVersions).WithName("ListVersions").WithSummary("List a prompt's versions");
         prompts.MapGet("/{name}/versions/{version}", GetVersion).WithName("GetVersion").WithSummary("Get one version");
         prompts.MapPost("/{name}/versions/{version}/status", ChangeStatus).WithName("ChangeStatus").WithSummary("Change a version's status").RequireToChange(RolePolicies.Writer);
-        prompts.MapPut("/{name}/labels/{label}", MoveLabel).WithName("MoveLabel").WithSummary("Move a label to a version").RequireToChange(RolePolicies.Admin);
+        prompts.MapPut("/{name}/labels/{label}", MoveLabel).WithName("MoveLabel").WithSummary("Move a label to a version").RequireToChange(RolePolicies.Admin)
+            .AcceptsLabelPrecondition();
         prompts.MapDelete("/{name}/labels/{label}", RemoveLabel).WithName("RemoveLabel").WithSummary("Remove a label (not production)").RequireToChange(RolePolicies.Admin)
-            .ProducesProblem(StatusCodes.Status409Conflict);
+            .ProducesProblem(StatusCodes.Status409Conflict).AcceptsLabelPrecondition();
         prompts.MapPost("/{name}/rollback", Rollback).WithName("Rollback").WithSummary("Roll production back to an earlier version").RequireToChange(RolePolicies.Admin);
         prompts.MapGet("/{name}/compare", Compare).WithName("ComparePromptVersions").WithSummary("Compare two versions");
         prompts.MapPost("/{name}/render", Render).WithName("RenderPrompt").WithSummary("Resolve and render a prompt")
@@ -89,12 +90,17 @@ internal static class PromptsApi
         return TypedResults.Ok(await registry.ChangeStatusAsync(Unescape(name), version, request.Status, user.Actor(), cancellationToken));
     }
 
-    private static async Task<Ok<VersionResponse>> MoveLabel(string name, string label, MoveLabelRequest request, PromptRegistry registry, ClaimsPrincipal user, CancellationToken cancellationToken) =>
-        TypedResults.Ok(await registry.MoveLabelAsync(Unescape(name), label, request.Version, user.Actor(), cancellationToken));
-
-    private static async Task<NoContent> RemoveLabel(string name, string label, PromptRegistry registry, ClaimsPrincipal user, CancellationToken cancellationToken)
+    private static async Task<Ok<VersionResponse>> MoveLabel(string name, string label, MoveLabelRequest request, PromptRegistry registry, ClaimsPrincipal user,
+        HttpContext http, CancellationToken cancellationToken)
     {
-        await registry.RemoveLabelAsync(Unescape(name), label, user.Actor(), cancellationToken);
+        var moved = await registry.MoveLabelAsync(Unescape(name), label, request.Version, user.Actor(), cancellationToken, LabelPrecondition.Read(http.Request));
+        http.Response.Headers.ETag = LabelPrecondition.TagOf(moved.Version);
+        return TypedResults.Ok(moved);
+    }
+
+    private static async Task<NoContent> RemoveLabel(string name, string label, PromptRegistry registry, ClaimsPrincipal user, HttpRequest http, CancellationToken cancellationToken)
+    {
+        await registry.RemoveLabelAsync(Unescape(name), label, user.Actor(), cancellationToken, LabelPrecondition.Read(http));
         return TypedResults.NoContent();
     }
 

@@ -290,7 +290,10 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, IEx
     }
 
     /// <summary>Points a label at a version. The <c>production</c> label is a promote: the version becomes <c>production</c> and the one it replaces <c>deprecated</c>.</summary>
-    public async Task<VersionResponse> MoveLabelAsync(string name, string label, string? versionRef, string actor, CancellationToken cancellationToken = default)
+    /// <param name="expected">The version numbers the label must point at now (a request's <c>If-Match</c>), or null to move it from wherever it is.</param>
+    /// <exception cref="PreconditionFailedException">The label points elsewhere than <paramref name="expected"/> (<c>label_moved</c>).</exception>
+    public async Task<VersionResponse> MoveLabelAsync(string name, string label, string? versionRef, string actor, CancellationToken cancellationToken = default,
+        IReadOnlyCollection<string>? expected = null)
     {
         PromptRules.ValidateLabel(label);
         if (string.IsNullOrWhiteSpace(versionRef))
@@ -301,6 +304,7 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, IEx
             var prompt = await RequirePromptAsync(name, cancellationToken);
             var target = await RequireVersionAsync(prompt, versionRef, cancellationToken);
             var labels = await store.ListLabelsAsync(prompt.Id, cancellationToken);
+            EnsureLabelAt(prompt, label, labels, expected);
             var now = time.GetUtcNow();
             if (await LabelMoveAsync(prompt, target, label, labels, now, actor, cancellationToken) is not { } changes)
                 return ToResponse(prompt.Name, target, labels);
@@ -372,7 +376,10 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, IEx
     /// Takes a label off its version, so nothing resolves through it any more (renders and SDK snapshots included).
     /// <c>production</c> cannot be removed: it is moved (promote) or rolled back, so a prompt that has served traffic keeps serving it.
     /// </summary>
-    public async Task RemoveLabelAsync(string name, string label, string actor, CancellationToken cancellationToken = default)
+    /// <param name="expected">The version numbers the label must point at now (a request's <c>If-Match</c>), or null to remove it wherever it is.</param>
+    /// <exception cref="PreconditionFailedException">The label points elsewhere than <paramref name="expected"/> (<c>label_moved</c>).</exception>
+    public async Task RemoveLabelAsync(string name, string label, string actor, CancellationToken cancellationToken = default,
+        IReadOnlyCollection<string>? expected = null)
     {
         PromptRules.ValidateLabel(label);
         if (label == Label.Production)
@@ -383,6 +390,7 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, IEx
         {
             var prompt = await RequirePromptAsync(name, cancellationToken);
             var labels = await store.ListLabelsAsync(prompt.Id, cancellationToken);
+            EnsureLabelAt(prompt, label, labels, expected);
             var current = labels.FirstOrDefault(l => l.Name == label)
                 ?? throw new NotFoundException("label_not_found", $"prompt '{prompt.Name}' has no label '{label}'.");
             var includeGeneration = await EnsureNotIncludedAsync(prompt.Name, r => r.Label == label, includers => new ConflictException("label_included",
@@ -400,6 +408,20 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, IEx
             }, cancellationToken);
             return true;
         });
+    }
+
+    /// <summary>
+    /// A label write's precondition: the label points at one of the <paramref name="expected"/> version numbers. The write that
+    /// follows expects the label where it was read (<see cref="LabelChange.FromVersionId"/>, checked in the store's transaction),
+    /// so a move landing between the two is retried into this refusal rather than undone.
+    /// </summary>
+    private static void EnsureLabelAt(Prompt prompt, string label, IReadOnlyList<Label> labels, IReadOnlyCollection<string>? expected)
+    {
+        var current = labels.FirstOrDefault(l => l.Name == label);
+        if (expected is null || (current is not null && expected.Contains(current.Version.ToString()))) return;
+        throw new PreconditionFailedException("label_moved",
+            $"label '{label}' of '{prompt.Name}' {(current is null ? "is not set" : $"points at version {current.Version}")}, not at " +
+            $"{string.Join(" or ", expected)} as If-Match expects: someone else changed it. Read the prompt again before changing the label.", "If-Match");
     }
 
     /// <summary>Creates a new version with an earlier version's content, variables and metadata, and promotes it.</summary>

@@ -217,6 +217,68 @@ public sealed class PromptsApiTests(ServerFixture fixture) : IClassFixture<Serve
     }
 
     [Fact]
+    public async Task MoveLabel_IfMatch_MovesOnlyFromTheVersionTheCallerSaw()
+    {
+        var name = await CreateSupportPromptAsync(_client);
+        await NewVersionAsync(_client, name, new { content = SupportTemplate + "\nA", changeDescription = "A" });
+        await NewVersionAsync(_client, name, new { content = SupportTemplate + "\nB", changeDescription = "B" });
+        var path = $"/api/prompts/{name}/labels/staging";
+
+        var (absent, absentTag, _) = await LabelWriteAsync(HttpMethod.Put, path, "1.0.0", ifMatch: null);
+        var (matching, matchingTag, _) = await LabelWriteAsync(HttpMethod.Put, path, "1.0.1", "\"1.0.0\"");
+        var (stale, _, staleProblem) = await LabelWriteAsync(HttpMethod.Put, path, "1.0.2", "\"1.0.0\"");
+        var (_, afterStale) = await GetAsync(_client, $"/api/prompts/{name}");
+        var (repeated, _, _) = await LabelWriteAsync(HttpMethod.Put, path, "1.0.1", "\"1.0.1\"");
+        var (malformed, _, malformedProblem) = await LabelWriteAsync(HttpMethod.Put, path, "1.0.2", "1.0.1");
+        var (any, _, _) = await LabelWriteAsync(HttpMethod.Put, path, "1.0.2", "*");
+        var (_, audit) = await GetAsync(_client, $"/api/audit?prompt={name}&action=label.moved");
+
+        Assert.Equal(HttpStatusCode.OK, absent);
+        Assert.Equal("\"1.0.0\"", absentTag);
+        Assert.Equal(HttpStatusCode.OK, matching);
+        Assert.Equal("\"1.0.1\"", matchingTag);
+        Assert.Equal(HttpStatusCode.PreconditionFailed, stale);
+        Assert.Equal("label_moved", staleProblem.Str("code"));
+        Assert.Contains("points at version 1.0.1", staleProblem.Str("detail"));
+        Assert.Equal("1.0.1", afterStale!["labels"]!["staging"]!.GetValue<string>());
+        Assert.Equal(HttpStatusCode.OK, repeated);
+        Assert.Equal(HttpStatusCode.BadRequest, malformed);
+        Assert.Equal("invalid_if_match", malformedProblem.Str("code"));
+        Assert.Equal(HttpStatusCode.OK, any);
+        Assert.Equal(3, audit!["entries"]!.AsArray().Count);
+    }
+
+    [Fact]
+    public async Task RemoveLabel_IfMatchStale_Is412AndKeepsTheLabel()
+    {
+        var name = await CreateSupportPromptAsync(_client);
+        await PutAsync(_client, $"/api/prompts/{name}/labels/staging", new { version = "1.0.0" });
+        var path = $"/api/prompts/{name}/labels/staging";
+
+        var (stale, _, problem) = await LabelWriteAsync(HttpMethod.Delete, path, null, "\"1.0.1\"");
+        var (_, prompt) = await GetAsync(_client, $"/api/prompts/{name}");
+        var (matching, _, _) = await LabelWriteAsync(HttpMethod.Delete, path, null, "\"1.0.0\"");
+        var (again, _, againProblem) = await LabelWriteAsync(HttpMethod.Delete, path, null, "\"1.0.0\"");
+
+        Assert.Equal(HttpStatusCode.PreconditionFailed, stale);
+        Assert.Equal("label_moved", problem.Str("code"));
+        Assert.Equal("1.0.0", prompt!["labels"]!["staging"]!.GetValue<string>());
+        Assert.Equal(HttpStatusCode.NoContent, matching);
+        Assert.Equal(HttpStatusCode.PreconditionFailed, again);
+        Assert.Contains("is not set", againProblem.Str("detail"));
+    }
+
+    private async Task<(HttpStatusCode Status, string? ETag, JsonNode? Body)> LabelWriteAsync(HttpMethod method, string path, string? version, string? ifMatch)
+    {
+        using var request = new HttpRequestMessage(method, path);
+        if (version is not null) request.Content = JsonContent.Create(new { version });
+        if (ifMatch is not null) request.Headers.TryAddWithoutValidation("If-Match", ifMatch);
+        using var response = await _client.SendAsync(request, TestContext.Current.CancellationToken);
+        var text = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+        return (response.StatusCode, response.Headers.ETag?.ToString(), text.Length == 0 ? null : JsonNode.Parse(text));
+    }
+
+    [Fact]
     public async Task ChangeStatus_FollowsTheLifecycleTable()
     {
         var name = await CreateSupportPromptAsync(_client);
