@@ -13,6 +13,7 @@ using PromptVault.Core.Storage;
 using PromptVault.Core.Idempotency;
 using PromptVault.Core.Metrics;
 using PromptVault.Core.Prompts;
+using PromptVault.Core.Versioning;
 
 namespace PromptVault.Client;
 
@@ -152,12 +153,21 @@ public sealed class PromptVaultClient
         SendAsync<ChangeStatusRequest, VersionResponse>(HttpMethod.Post, VersionPath(name, version) + "/status", new ChangeStatusRequest(status), cancellationToken);
 
     /// <summary>Points a label at a version; moving <c>production</c> promotes the version.</summary>
-    public Task<VersionResponse> MoveLabelAsync(string name, string label, string version, CancellationToken cancellationToken = default)
+    /// <param name="version">A version number (<c>1.0.1</c>), a version id or <c>latest</c>; the last two are read first, to learn the number.</param>
+    /// <exception cref="PromptVaultApiException">412 <c>label_moved</c>: the first attempt's answer was lost and, before the retry,
+    /// someone else moved the label; it is left where they put it.</exception>
+    public async Task<VersionResponse> MoveLabelAsync(string name, string label, string version, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(label);
-        // Sent again after a lost answer, it finds the label where the first attempt put it, and changes nothing.
-        return SendAsync<MoveLabelRequest, VersionResponse>(HttpMethod.Put, PromptPath(name) + "/labels/" + Uri.EscapeDataString(label),
-            new MoveLabelRequest(version), cancellationToken, repeatable: true);
+        var number = SemanticVersion.TryParse(version, out var parsed) ? parsed.ToString()
+            : (await GetVersionAsync(name, version, cancellationToken).ConfigureAwait(false)).Version;
+        using var content = JsonContent.Create(new MoveLabelRequest(number), options: PromptVaultJson.Options);
+        using var request = new HttpRequestMessage(HttpMethod.Put, new Uri(_baseAddress, PromptPath(name) + "/labels/" + Uri.EscapeDataString(label))) { Content = content };
+        // Sent again after a lost answer, it moves the label only from where the first attempt put it: there it changes nothing.
+        request.Options.Set(RequestRules.Repeatable, true);
+        request.Options.Set(RequestRules.RepeatIfMatch, $"\"{number}\"");
+        using var response = await SendCoreAsync(request, cancellationToken).ConfigureAwait(false);
+        return await ReadAsync<VersionResponse>(response, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Removes a label from a prompt (admin only); what it pointed at is no longer served by that label.</summary>

@@ -17,6 +17,13 @@ internal static class RequestRules
     public static readonly HttpRequestOptionsKey<bool> Repeatable = new("PromptVault.Repeatable");
 
     /// <summary>
+    /// Set on a <see cref="Repeatable"/> write with the entity tag of what it sets (a label move: <c>"1.0.1"</c>): an attempt
+    /// after one that may have been carried out sends it as <c>If-Match</c>, so it finds its own change (a no-op) or is
+    /// refused (412) where someone else changed it in between, rather than undoing their change.
+    /// </summary>
+    public static readonly HttpRequestOptionsKey<string> RepeatIfMatch = new("PromptVault.RepeatIfMatch");
+
+    /// <summary>
     /// A read, a <c>DELETE</c> (a repeat finds nothing to delete: see <see cref="IsGoneAfterOwnAttempt"/>), a write marked
     /// <see cref="Repeatable"/>, or a write carrying an <c>Idempotency-Key</c> (the server answers a repeat with the first
     /// answer): sending it again cannot act twice. Any other write may have been carried out when its answer failed, so it is sent once.

@@ -150,7 +150,7 @@ public sealed class RetryTests
     }
 
     [Fact]
-    public async Task MoveLabelAsync_AnotherMoveBetweenTheAttempts_TheRetryMovesTheLabelBack()
+    public async Task MoveLabelAsync_AnotherMoveBetweenTheAttempts_TheRetryIsRefusedAndLeavesTheirMove()
     {
         var ct = TestContext.Current.CancellationToken;
         await using var server = await SdkServer.StartAsync(ct);
@@ -168,11 +168,14 @@ public sealed class RetryTests
         };
         await using var host = await SdkHost.StartAsync(proxy.BaseAddress, server.AdminKey, o => o.UseStream = false, cancellationToken: ct);
 
-        await host.Services.GetRequiredService<PromptVaultClient>().MoveLabelAsync(name, "staging", "1.0.0", ct);
+        var refused = await Assert.ThrowsAsync<PromptVaultApiException>(
+            () => host.Services.GetRequiredService<PromptVaultClient>().MoveLabelAsync(name, "staging", "1.0.0", ct));
 
-        // No precondition on a label (docs/sdk.md): the retry undid the other's move.
-        Assert.Equal("1.0.0", (await server.Api.GetPromptAsync(name, ct)).Labels["staging"]);
-        Assert.Equal(3, (await server.Api.ListAuditAsync(name, ct)).Entries.Count(entry => entry.Action == Core.Audit.AuditActions.LabelMoved));
+        // The retry expected the label where its first attempt put it (If-Match "1.0.0"), found the other's move, and left it.
+        Assert.Equal("label_moved", refused.Code);
+        Assert.Contains($"points at version {other}", refused.Message);
+        Assert.Equal(other, (await server.Api.GetPromptAsync(name, ct)).Labels["staging"]);
+        Assert.Equal(2, (await server.Api.ListAuditAsync(name, ct)).Entries.Count(entry => entry.Action == Core.Audit.AuditActions.LabelMoved));
     }
 
     [Fact]

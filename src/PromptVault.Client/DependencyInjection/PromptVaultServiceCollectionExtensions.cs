@@ -70,7 +70,7 @@ public static class PromptVaultServiceCollectionExtensions
                 resilience.CircuitBreaker.SamplingDuration = TimeSpan.FromTicks(Math.Max(TimeSpan.FromSeconds(30).Ticks, timeout.Ticks));
             });
         // Inside the resilience handler: it sees each attempt of a call.
-        client.AddHttpMessageHandler(() => new RepeatedDeleteHandler());
+        client.AddHttpMessageHandler(() => new RepeatedWriteHandler());
         // The resilience handler's telemetry logs every failed attempt as a warning (the last as an error) with its stack trace:
         // one refresh with the server down wrote eight. The SDK logs each failure once, with its reason (2003, 2101), so the
         // events of its pipeline are Debug; other pipelines of the application keep their severity.

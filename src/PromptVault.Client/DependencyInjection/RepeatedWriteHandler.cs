@@ -5,18 +5,26 @@ namespace PromptVault.Client.DependencyInjection;
 
 /// <summary>
 /// Sits inside the resilience handler, so it sees each attempt: it remembers, for the whole call, when an attempt of a
-/// <c>DELETE</c> may have been carried out (<see cref="RequestRules.MayHaveActed"/>), and answers a later attempt's 404 as
-/// the success the earlier attempt was (<see cref="RequestRules.IsGoneAfterOwnAttempt"/>).
+/// <c>DELETE</c> or of a write with <see cref="RequestRules.RepeatIfMatch"/> may have been carried out
+/// (<see cref="RequestRules.MayHaveActed"/>). A later attempt of such a write carries that <c>If-Match</c>, so it changes
+/// nothing someone else set in between; a later attempt's 404 of a <c>DELETE</c> is the success the earlier attempt was
+/// (<see cref="RequestRules.IsGoneAfterOwnAttempt"/>).
 /// </summary>
-internal sealed class RepeatedDeleteHandler : DelegatingHandler
+internal sealed class RepeatedWriteHandler : DelegatingHandler
 {
     private static readonly ResiliencePropertyKey<bool> EarlierAttemptMayHaveActed = new("PromptVault.EarlierAttemptMayHaveActed");
 
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
-        if (request.Method != HttpMethod.Delete || request.GetResilienceContext() is not { } context)
+        var repeatIfMatch = request.Options.TryGetValue(RequestRules.RepeatIfMatch, out var tag) ? tag : null;
+        if ((request.Method != HttpMethod.Delete && repeatIfMatch is null) || request.GetResilienceContext() is not { } context)
             return await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
         var mayHaveActed = context.Properties.TryGetValue(EarlierAttemptMayHaveActed, out var earlier) && earlier;
+        if (mayHaveActed && repeatIfMatch is not null)
+        {
+            request.Headers.IfMatch.Clear();
+            request.Headers.IfMatch.Add(new System.Net.Http.Headers.EntityTagHeaderValue(repeatIfMatch));
+        }
         HttpResponseMessage response;
         try
         {
