@@ -173,11 +173,16 @@ public sealed class PromptVaultClient
     /// <summary>Removes a label from a prompt (admin only); what it pointed at is no longer served by that label.</summary>
     /// <exception cref="PromptVaultApiException">409 <c>production_label_required</c> for <c>production</c>, which can be moved but never removed;
     /// 404 <c>label_not_found</c> when the prompt has no such label.</exception>
+    /// <exception cref="PromptVaultApiException">412 <c>label_moved</c>: the first attempt's answer was lost and, before the retry,
+    /// someone else moved the label or put it back; it is left where they put it.</exception>
     public async Task RemoveLabelAsync(string name, string label, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(label);
-        using var response = await SendCoreAsync(HttpMethod.Delete, PromptPath(name) + "/labels/" + Uri.EscapeDataString(label), null, cancellationToken)
-            .ConfigureAwait(false);
+        var seen = (await GetPromptAsync(name, cancellationToken).ConfigureAwait(false)).Labels.GetValueOrDefault(label);
+        using var request = new HttpRequestMessage(HttpMethod.Delete, new Uri(_baseAddress, PromptPath(name) + "/labels/" + Uri.EscapeDataString(label)));
+        // Sent again after a lost answer, it removes the label only where it was when this call read it.
+        if (seen is not null) request.Options.Set(RequestRules.RepeatIfMatch, $"\"{seen}\"");
+        using var response = await SendCoreAsync(request, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Creates a new version with an earlier version's content, variables and metadata, and promotes it.</summary>

@@ -179,6 +179,33 @@ public sealed class RetryTests
     }
 
     [Fact]
+    public async Task RemoveLabelAsync_LabelPutBackBetweenTheAttempts_TheRetryIsRefusedAndLeavesIt()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var server = await SdkServer.StartAsync(ct);
+        await using var proxy = await LossyProxy.StartAsync(server.BaseAddress, ct);
+        var name = Prompts.NewName("put-back");
+        await Prompts.CreateAsync(server.Api, name, "hello", cancellationToken: ct);
+        var other = (await server.Api.CreateVersionAsync(name, new Core.Contracts.CreateVersionRequest("hi", ChangeDescription: "test"), ct)).Version.ToString();
+        await server.Api.MoveLabelAsync(name, "staging", "1.0.0", ct);
+        // The first attempt removes the label and its answer is lost; before the retry, someone else puts the label back.
+        var first = 0;
+        proxy.LoseAnswer = request =>
+        {
+            if (request.Method != "DELETE" || Interlocked.Increment(ref first) != 1) return false;
+            server.Api.MoveLabelAsync(name, "staging", other, ct).GetAwaiter().GetResult();
+            return true;
+        };
+        await using var host = await SdkHost.StartAsync(proxy.BaseAddress, server.AdminKey, o => o.UseStream = false, cancellationToken: ct);
+
+        var refused = await Assert.ThrowsAsync<PromptVaultApiException>(
+            () => host.Services.GetRequiredService<PromptVaultClient>().RemoveLabelAsync(name, "staging", ct));
+
+        Assert.Equal("label_moved", refused.Code);
+        Assert.Equal(other, (await server.Api.GetPromptAsync(name, ct)).Labels["staging"]);
+    }
+
+    [Fact]
     public async Task DeleteCalls_NothingToDeleteOnTheFirstAttempt_StayNotFound()
     {
         var ct = TestContext.Current.CancellationToken;

@@ -390,9 +390,10 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, IEx
         {
             var prompt = await RequirePromptAsync(name, cancellationToken);
             var labels = await store.ListLabelsAsync(prompt.Id, cancellationToken);
-            EnsureLabelAt(prompt, label, labels, expected);
+            // An absent label is 404 whatever If-Match says: a client repeating its own removal takes that 404 as its success.
             var current = labels.FirstOrDefault(l => l.Name == label)
                 ?? throw new NotFoundException("label_not_found", $"prompt '{prompt.Name}' has no label '{label}'.");
+            EnsureLabelAt(prompt, label, labels, expected);
             var includeGeneration = await EnsureNotIncludedAsync(prompt.Name, r => r.Label == label, includers => new ConflictException("label_included",
                 $"label '{label}' of '{prompt.Name}' is included by {includers}; removed, their renders would fail. " +
                 "Move those labels (or end those experiments) to versions that do not include it before removing it.", "label"), cancellationToken);

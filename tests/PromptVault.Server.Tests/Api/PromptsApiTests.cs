@@ -264,8 +264,8 @@ public sealed class PromptsApiTests(ServerFixture fixture) : IClassFixture<Serve
         Assert.Equal("label_moved", problem.Str("code"));
         Assert.Equal("1.0.0", prompt!["labels"]!["staging"]!.GetValue<string>());
         Assert.Equal(HttpStatusCode.NoContent, matching);
-        Assert.Equal(HttpStatusCode.PreconditionFailed, again);
-        Assert.Contains("is not set", againProblem.Str("detail"));
+        Assert.Equal(HttpStatusCode.NotFound, again);
+        Assert.Equal("label_not_found", againProblem.Str("code"));
     }
 
     private async Task<(HttpStatusCode Status, string? ETag, JsonNode? Body)> LabelWriteAsync(HttpMethod method, string path, string? version, string? ifMatch)
