@@ -149,8 +149,10 @@ public sealed class RetryTests
         Assert.NotNull(Assert.Single((await server.Api.ListKeysAsync(ct)).Keys, k => k.Id == key.Id).RevokedAt);
     }
 
-    [Fact]
-    public async Task MoveLabelAsync_AnotherMoveBetweenTheAttempts_TheRetryIsRefusedAndLeavesTheirMove()
+    [Theory]
+    [InlineData("PUT")]
+    [InlineData("DELETE")]
+    public async Task MoveOrRemoveLabel_AnotherMoveBetweenTheAttempts_TheRetryIsRefusedAndLeavesTheirMove(string method)
     {
         var ct = TestContext.Current.CancellationToken;
         await using var server = await SdkServer.StartAsync(ct);
@@ -158,51 +160,28 @@ public sealed class RetryTests
         var name = Prompts.NewName("moved-back");
         await Prompts.CreateAsync(server.Api, name, "hello", cancellationToken: ct);
         var other = (await server.Api.CreateVersionAsync(name, new Core.Contracts.CreateVersionRequest("hi", ChangeDescription: "test"), ct)).Version.ToString();
-        // The first attempt is carried out and its answer lost; before the retry, someone else moves the label.
+        if (method == "DELETE") await server.Api.MoveLabelAsync(name, "staging", "1.0.0", ct);
+        // The first attempt (moving the label to 1.0.0, or removing it) is carried out and its answer lost; before the retry,
+        // someone else moves the label.
         var first = 0;
         proxy.LoseAnswer = request =>
         {
-            if (request.Method != "PUT" || Interlocked.Increment(ref first) != 1) return false;
+            if (request.Method != method || Interlocked.Increment(ref first) != 1) return false;
             server.Api.MoveLabelAsync(name, "staging", other, ct).GetAwaiter().GetResult();
             return true;
         };
         await using var host = await SdkHost.StartAsync(proxy.BaseAddress, server.AdminKey, o => o.UseStream = false, cancellationToken: ct);
+        var client = host.Services.GetRequiredService<PromptVaultClient>();
 
-        var refused = await Assert.ThrowsAsync<PromptVaultApiException>(
-            () => host.Services.GetRequiredService<PromptVaultClient>().MoveLabelAsync(name, "staging", "1.0.0", ct));
+        var refused = await Assert.ThrowsAsync<PromptVaultApiException>(() => method == "PUT"
+            ? client.MoveLabelAsync(name, "staging", "1.0.0", ct)
+            : client.RemoveLabelAsync(name, "staging", ct));
 
-        // The retry expected the label where its first attempt put it (If-Match "1.0.0"), found the other's move, and left it.
+        // The retry expected the label where its first attempt left it (If-Match), found the other's move, and left it.
         Assert.Equal("label_moved", refused.Code);
         Assert.Contains($"points at version {other}", refused.Message);
         Assert.Equal(other, (await server.Api.GetPromptAsync(name, ct)).Labels["staging"]);
         Assert.Equal(2, (await server.Api.ListAuditAsync(name, ct)).Entries.Count(entry => entry.Action == Core.Audit.AuditActions.LabelMoved));
-    }
-
-    [Fact]
-    public async Task RemoveLabelAsync_LabelPutBackBetweenTheAttempts_TheRetryIsRefusedAndLeavesIt()
-    {
-        var ct = TestContext.Current.CancellationToken;
-        await using var server = await SdkServer.StartAsync(ct);
-        await using var proxy = await LossyProxy.StartAsync(server.BaseAddress, ct);
-        var name = Prompts.NewName("put-back");
-        await Prompts.CreateAsync(server.Api, name, "hello", cancellationToken: ct);
-        var other = (await server.Api.CreateVersionAsync(name, new Core.Contracts.CreateVersionRequest("hi", ChangeDescription: "test"), ct)).Version.ToString();
-        await server.Api.MoveLabelAsync(name, "staging", "1.0.0", ct);
-        // The first attempt removes the label and its answer is lost; before the retry, someone else puts the label back.
-        var first = 0;
-        proxy.LoseAnswer = request =>
-        {
-            if (request.Method != "DELETE" || Interlocked.Increment(ref first) != 1) return false;
-            server.Api.MoveLabelAsync(name, "staging", other, ct).GetAwaiter().GetResult();
-            return true;
-        };
-        await using var host = await SdkHost.StartAsync(proxy.BaseAddress, server.AdminKey, o => o.UseStream = false, cancellationToken: ct);
-
-        var refused = await Assert.ThrowsAsync<PromptVaultApiException>(
-            () => host.Services.GetRequiredService<PromptVaultClient>().RemoveLabelAsync(name, "staging", ct));
-
-        Assert.Equal("label_moved", refused.Code);
-        Assert.Equal(other, (await server.Api.GetPromptAsync(name, ct)).Labels["staging"]);
     }
 
     [Fact]
