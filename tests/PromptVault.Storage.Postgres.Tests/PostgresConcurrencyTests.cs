@@ -58,7 +58,7 @@ public sealed class PostgresConcurrencyTests
             await first.CreateVersionAsync(name, new CreateVersionRequest("Take 1.", ChangeDescription: "take 1"), "alice", Cancel);
 
             var outcomes = await AtOnceAsync(() => first.ChangeStatusAsync(name, "1.0.1", VersionStatus.Archived, "alice", Cancel),
-                () => second.MoveLabelAsync(name, "staging", "1.0.1", "bob", Cancel));
+                () => second.MoveLabelAsync(name, "staging", "1.0.1", "bob", cancellationToken: Cancel));
             var version = await first.GetVersionAsync(name, "1.0.1", Cancel);
 
             Assert.True(version.Status == VersionStatus.Archived != version.Labels.Count > 0, $"round {round}: {version.Status}, labels {string.Join(", ", version.Labels)}");
@@ -82,13 +82,13 @@ public sealed class PostgresConcurrencyTests
             foreach (var name in new[] { a, b })
             {
                 await first.CreatePromptAsync(new CreatePromptRequest(name, "", PromptType.System, $"plain {name}"), "alice", Cancel);
-                await first.MoveLabelAsync(name, "production", "1.0.0", "alice", Cancel);
+                await first.MoveLabelAsync(name, "production", "1.0.0", "alice", cancellationToken: Cancel);
             }
             await first.CreateVersionAsync(a, new CreateVersionRequest($"a with {{{{> {b}}}}}", ChangeDescription: "include b"), "alice", Cancel);
             await first.CreateVersionAsync(b, new CreateVersionRequest($"b with {{{{> {a}}}}}", ChangeDescription: "include a"), "alice", Cancel);
 
-            var outcomes = await AtOnceAsync(() => first.MoveLabelAsync(a, "production", "1.0.1", "alice", Cancel),
-                () => second.MoveLabelAsync(b, "production", "1.0.1", "bob", Cancel));
+            var outcomes = await AtOnceAsync(() => first.MoveLabelAsync(a, "production", "1.0.1", "alice", cancellationToken: Cancel),
+                () => second.MoveLabelAsync(b, "production", "1.0.1", "bob", cancellationToken: Cancel));
 
             string?[] expected = [null, "reference_cycle"];
             Assert.Equal(expected, outcomes.Order());
@@ -114,13 +114,13 @@ public sealed class PostgresConcurrencyTests
             var (guard, includer) = ($"guard-{round}", $"includer-{round}");
             await first.CreatePromptAsync(new CreatePromptRequest(guard, "", PromptType.System, "Be kind."), "alice", Cancel);
             if (byLabel)
-                await first.MoveLabelAsync(guard, selector, "1.0.0", "alice", Cancel);
+                await first.MoveLabelAsync(guard, selector, "1.0.0", "alice", cancellationToken: Cancel);
             await first.CreatePromptAsync(new CreatePromptRequest(includer, "", PromptType.System, "Hello."), "alice", Cancel);
             await first.CreateVersionAsync(includer, new CreateVersionRequest($"Hello. {{{{> {guard}@{selector}}}}}", ChangeDescription: "include the guard"), "alice", Cancel);
 
             var outcomes = await AtOnceAsync(
-                () => byLabel ? first.RemoveLabelAsync(guard, selector, "alice", Cancel) : first.ChangeStatusAsync(guard, "1.0.0", VersionStatus.Archived, "alice", Cancel),
-                () => second.MoveLabelAsync(includer, "production", "1.0.1", "bob", Cancel));
+                () => byLabel ? first.RemoveLabelAsync(guard, selector, "alice", cancellationToken: Cancel) : first.ChangeStatusAsync(guard, "1.0.0", VersionStatus.Archived, "alice", Cancel),
+                () => second.MoveLabelAsync(includer, "production", "1.0.1", "bob", cancellationToken: Cancel));
 
             var takenAway = byLabel
                 ? !(await first.GetPromptAsync(guard, Cancel)).Labels.ContainsKey(selector)

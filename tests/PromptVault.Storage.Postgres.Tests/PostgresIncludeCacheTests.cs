@@ -49,7 +49,7 @@ public sealed class PostgresIncludeCacheTests
         var cached = await CachedPromptsAsync(reader, "top", "mid", "leaf", "other");
 
         await writer.CreateVersionAsync("other", new CreateVersionRequest("Other two.", ChangeDescription: "two"), "bob", Cancel);
-        await writer.MoveLabelAsync("other", Label.Production, "1.0.1", "bob", Cancel);
+        await writer.MoveLabelAsync("other", Label.Production, "1.0.1", "bob", cancellationToken: Cancel);
         await HeardEverythingAsync(database, reader);
 
         var after = await CachedPromptsAsync(reader, "top", "mid", "leaf", "other");
@@ -111,7 +111,7 @@ public sealed class PostgresIncludeCacheTests
         {
             version = (await writer.CreatePromptAsync(new CreatePromptRequest(name, name, PromptType.Template, content), "alice", Cancel)).LatestVersion.Version;
         }
-        await writer.MoveLabelAsync(name, Label.Production, version, "alice", Cancel);
+        await writer.MoveLabelAsync(name, Label.Production, version, "alice", cancellationToken: Cancel);
     }
 
     private static async Task<Reader> StartReaderAsync(PostgresTestDatabase database)

@@ -93,14 +93,14 @@ internal static class PromptsApi
     private static async Task<Ok<VersionResponse>> MoveLabel(string name, string label, MoveLabelRequest request, PromptRegistry registry, ClaimsPrincipal user,
         HttpContext http, CancellationToken cancellationToken)
     {
-        var moved = await registry.MoveLabelAsync(Unescape(name), label, request.Version, user.Actor(), cancellationToken, LabelPrecondition.Read(http.Request));
+        var moved = await registry.MoveLabelAsync(Unescape(name), label, request.Version, user.Actor(), LabelPrecondition.Read(http.Request), cancellationToken);
         http.Response.Headers.ETag = LabelPrecondition.TagOf(moved.Version);
         return TypedResults.Ok(moved);
     }
 
     private static async Task<NoContent> RemoveLabel(string name, string label, PromptRegistry registry, ClaimsPrincipal user, HttpRequest http, CancellationToken cancellationToken)
     {
-        await registry.RemoveLabelAsync(Unescape(name), label, user.Actor(), cancellationToken, LabelPrecondition.Read(http));
+        await registry.RemoveLabelAsync(Unescape(name), label, user.Actor(), LabelPrecondition.Read(http), cancellationToken);
         return TypedResults.NoContent();
     }
 

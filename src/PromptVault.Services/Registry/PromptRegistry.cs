@@ -222,7 +222,7 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, IEx
         if (status is null)
             throw new InvalidInputException("missing_status", $"status is required: one of {Names.AllOf<VersionStatus>()}.", "status");
         if (status == VersionStatus.Production)
-            return await MoveLabelAsync(name, Label.Production, versionRef, actor, cancellationToken);
+            return await MoveLabelAsync(name, Label.Production, versionRef, actor, cancellationToken: cancellationToken);
 
         return await WithRetryAsync(async () =>
         {
@@ -292,8 +292,8 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, IEx
     /// <summary>Points a label at a version. The <c>production</c> label is a promote: the version becomes <c>production</c> and the one it replaces <c>deprecated</c>.</summary>
     /// <param name="expected">The version numbers the label must point at now (a request's <c>If-Match</c>), or null to move it from wherever it is.</param>
     /// <exception cref="PreconditionFailedException">The label points elsewhere than <paramref name="expected"/> (<c>label_moved</c>).</exception>
-    public async Task<VersionResponse> MoveLabelAsync(string name, string label, string? versionRef, string actor, CancellationToken cancellationToken = default,
-        IReadOnlyCollection<string>? expected = null)
+    public async Task<VersionResponse> MoveLabelAsync(string name, string label, string? versionRef, string actor,
+        IReadOnlyCollection<string>? expected = null, CancellationToken cancellationToken = default)
     {
         PromptRules.ValidateLabel(label);
         if (string.IsNullOrWhiteSpace(versionRef))
@@ -378,8 +378,8 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, IEx
     /// </summary>
     /// <param name="expected">The version numbers the label must point at now (a request's <c>If-Match</c>), or null to remove it wherever it is.</param>
     /// <exception cref="PreconditionFailedException">The label points elsewhere than <paramref name="expected"/> (<c>label_moved</c>).</exception>
-    public async Task RemoveLabelAsync(string name, string label, string actor, CancellationToken cancellationToken = default,
-        IReadOnlyCollection<string>? expected = null)
+    public async Task RemoveLabelAsync(string name, string label, string actor,
+        IReadOnlyCollection<string>? expected = null, CancellationToken cancellationToken = default)
     {
         PromptRules.ValidateLabel(label);
         if (label == Label.Production)

@@ -177,9 +177,9 @@ public sealed class PromptRegistryTests : IAsyncLifetime
     {
         await CreateSupportPromptAsync();
         await _registry.CreateVersionAsync("support", new CreateVersionRequest("V2 {{company_name}}", ChangeDescription: "v2"), Actor, Token);
-        await _registry.MoveLabelAsync("support", Label.Production, "1.0.0", Actor, Token);
+        await _registry.MoveLabelAsync("support", Label.Production, "1.0.0", Actor, cancellationToken: Token);
 
-        var promoted = await _registry.MoveLabelAsync("support", Label.Production, "1.0.1", Actor, Token);
+        var promoted = await _registry.MoveLabelAsync("support", Label.Production, "1.0.1", Actor, cancellationToken: Token);
 
         Assert.Equal(VersionStatus.Production, promoted.Status);
         Assert.Equal([Label.Production], promoted.Labels);
@@ -194,7 +194,7 @@ public sealed class PromptRegistryTests : IAsyncLifetime
         await CreateSupportPromptAsync();
         await _registry.ChangeStatusAsync("support", "1.0.0", VersionStatus.Archived, Actor, Token);
 
-        var error = await Assert.ThrowsAsync<ConflictException>(() => _registry.MoveLabelAsync("support", "staging", "1.0.0", Actor, Token));
+        var error = await Assert.ThrowsAsync<ConflictException>(() => _registry.MoveLabelAsync("support", "staging", "1.0.0", Actor, cancellationToken: Token));
 
         Assert.Equal("version_archived", error.Code);
     }
@@ -214,9 +214,9 @@ public sealed class PromptRegistryTests : IAsyncLifetime
     private async Task SupportWithBrokenVersionInProductionAsync()
     {
         await CreateSupportPromptAsync();
-        await _registry.MoveLabelAsync("support", Label.Production, "1.0.0", Actor, Token);
+        await _registry.MoveLabelAsync("support", Label.Production, "1.0.0", Actor, cancellationToken: Token);
         await _registry.CreateVersionAsync("support", new CreateVersionRequest("Broken {{company_name}}", ChangeDescription: "oops"), Actor, Token);
-        await _registry.MoveLabelAsync("support", Label.Production, "1.0.1", Actor, Token);
+        await _registry.MoveLabelAsync("support", Label.Production, "1.0.1", Actor, cancellationToken: Token);
     }
 
     [Fact]
@@ -254,7 +254,7 @@ public sealed class PromptRegistryTests : IAsyncLifetime
     public async Task RenderAsync_ProductionLabel_RendersPromotedVersion()
     {
         await CreateSupportPromptAsync();
-        await _registry.MoveLabelAsync("support", Label.Production, "1.0.0", Actor, Token);
+        await _registry.MoveLabelAsync("support", Label.Production, "1.0.0", Actor, cancellationToken: Token);
 
         var rendered = await _registry.RenderAsync("support", new RenderRequest(Inputs(("company_name", "\"Acme\""))), Token);
 
@@ -288,7 +288,7 @@ public sealed class PromptRegistryTests : IAsyncLifetime
     public async Task ListAuditAsync_AfterCreateAndPromote_RecordsEachChange()
     {
         await CreateSupportPromptAsync();
-        await _registry.MoveLabelAsync("support", Label.Production, "1.0.0", Actor, Token);
+        await _registry.MoveLabelAsync("support", Label.Production, "1.0.0", Actor, cancellationToken: Token);
 
         var entries = (await _registry.ListAuditAsync(new AuditQuery("support"), Token)).Entries;
 

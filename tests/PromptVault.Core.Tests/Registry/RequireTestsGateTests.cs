@@ -40,7 +40,7 @@ public sealed class RequireTestsGateTests : IDisposable
         await store.SaveRunAsync(new EvaluationRun("run-1", "gated", version.Version, version.Id, EvaluationStatus.Passed, [], _time.GetUtcNow(), "alice")
             { TestsDigest = TestCaseRules.Digest(cases) }, Token);
 
-        var refused = await Assert.ThrowsAsync<ConflictException>(() => registry.MoveLabelAsync("gated", Label.Production, version.Version, "alice", Token));
+        var refused = await Assert.ThrowsAsync<ConflictException>(() => registry.MoveLabelAsync("gated", Label.Production, version.Version, "alice", cancellationToken: Token));
 
         Assert.Equal("tests_required", refused.Code);
         Assert.Contains("changed since its latest evaluation run run-1", refused.Message);
