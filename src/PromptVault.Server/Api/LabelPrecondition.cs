@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.OpenApi;
 using Microsoft.Net.Http.Headers;
 using Microsoft.OpenApi;
 using PromptVault.Core;
+using PromptVault.Core.Prompts;
 
 namespace PromptVault.Server.Api;
 
@@ -22,7 +23,7 @@ internal static class LabelPrecondition
         if (values.Count == 0) return null;
         if (!EntityTagHeaderValue.TryParseStrictList(values, out var tags) || tags.Count == 0)
             throw new InvalidInputException("invalid_if_match",
-                $"If-Match must be * or quoted entity tags such as \"1.0.1\" (the version the label points at), not {string.Join(", ", values.ToArray())}.", "If-Match");
+                $"If-Match must be * or quoted entity tags such as \"1.0.1\" (the version the label points at), not {PromptRules.Shorten(string.Join(", ", values.ToArray()))}.", "If-Match");
         if (tags.Any(t => t.Equals(EntityTagHeaderValue.Any))) return null;
         // If-Match compares strongly: a weak tag never matches.
         return tags.Where(t => !t.IsWeak).Select(t => t.Tag.Value!.Trim('"')).ToList();
