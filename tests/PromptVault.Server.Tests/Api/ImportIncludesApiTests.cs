@@ -124,6 +124,18 @@ public sealed class ImportIncludesApiTests(ServerFixture fixture) : IClassFixtur
             Assert.Equal(HttpStatusCode.NotFound, (await GetAsync(_client, $"/api/prompts/{name}")).Status);
     }
 
+    /// <summary>Merges a document of <paramref name="refused"/>: 400 <paramref name="code"/> naming <paramref name="field"/>, its detail
+    /// holding <paramref name="detail"/>, and nothing stored.</summary>
+    private async Task AssertImportRefusedAsync(Imported refused, string field, string detail, string code = "invalid_export_document")
+    {
+        var (status, body) = await PostAsync(_client, "/api/import?merge=true", Document(refused));
+
+        Assert.True(status == HttpStatusCode.BadRequest, body?.ToJsonString());
+        Assert.Equal((code, field), (body.Str("code"), body.Str("field")));
+        Assert.Contains(detail, body.Str("detail"), StringComparison.Ordinal);
+        await AssertNotStoredAsync(refused.Name);
+    }
+
     [Fact]
     public async Task Merge_ALabelLongerThan64Characters_Returns400NamingTheLimit_AndStoresNothing()
     {
@@ -171,13 +183,7 @@ public sealed class ImportIncludesApiTests(ServerFixture fixture) : IClassFixtur
             _ => new Imported(UniqueName("category"), "Plain.") { Category = new string('c', 101) },
         };
 
-        var (status, body) = await PostAsync(_client, "/api/import?merge=true", Document(refused));
-
-        Assert.Equal(HttpStatusCode.BadRequest, status);
-        Assert.Equal("invalid_export_document", body.Str("code"));
-        Assert.Equal(field, body.Str("field"));
-        Assert.Contains(detail, body.Str("detail"), StringComparison.Ordinal);
-        await AssertNotStoredAsync(refused.Name);
+        await AssertImportRefusedAsync(refused, field, detail);
     }
 
     [Fact]
@@ -234,12 +240,7 @@ public sealed class ImportIncludesApiTests(ServerFixture fixture) : IClassFixtur
             _ => valid with { Traffic = (" ", []) },
         };
 
-        var (status, body) = await PostAsync(_client, "/api/import?merge=true", Document(refused));
-
-        Assert.True(status == HttpStatusCode.BadRequest, body?.ToJsonString());
-        Assert.Equal(("invalid_export_document", field), (body.Str("code"), body.Str("field")));
-        Assert.Contains(detail, body.Str("detail"), StringComparison.Ordinal);
-        await AssertNotStoredAsync(refused.Name);
+        await AssertImportRefusedAsync(refused, field, detail);
     }
 
     [Fact]
@@ -301,11 +302,7 @@ public sealed class ImportIncludesApiTests(ServerFixture fixture) : IClassFixtur
     {
         var reserved = new Imported(UniqueName("keyed"), "Plain.") { KeyName = "promptvault" };
 
-        var (status, body) = await PostAsync(_client, "/api/import?merge=true", Document(reserved));
-
-        Assert.Equal((HttpStatusCode.BadRequest, "invalid_export_document", "$.apiKeys[0].name"), (status, body.Str("code"), body.Str("field")));
-        Assert.Contains("name 'promptvault' is reserved for PromptVault's own changes", body.Str("detail"), StringComparison.Ordinal);
-        await AssertNotStoredAsync(reserved.Name);
+        await AssertImportRefusedAsync(reserved, "$.apiKeys[0].name", "name 'promptvault' is reserved for PromptVault's own changes");
     }
 
     [Theory]
@@ -332,11 +329,7 @@ public sealed class ImportIncludesApiTests(ServerFixture fixture) : IClassFixtur
             },
         };
 
-        var (status, body) = await PostAsync(_client, "/api/import?merge=true", Document(refused));
-
-        Assert.Equal((HttpStatusCode.BadRequest, "invalid_export_document", field), (status, body.Str("code"), body.Str("field")));
-        Assert.Contains(detail, body.Str("detail"), StringComparison.Ordinal);
-        await AssertNotStoredAsync(refused.Name);
+        await AssertImportRefusedAsync(refused, field, detail);
     }
 
     [Theory]
@@ -359,11 +352,7 @@ public sealed class ImportIncludesApiTests(ServerFixture fixture) : IClassFixtur
             },
         };
 
-        var (status, body) = await PostAsync(_client, "/api/import?merge=true", Document(refused));
-
-        Assert.Equal((HttpStatusCode.BadRequest, "invalid_export_document", "$.versions[0].variables"), (status, body.Str("code"), body.Str("field")));
-        Assert.Contains(detail, body.Str("detail"), StringComparison.Ordinal);
-        await AssertNotStoredAsync(refused.Name);
+        await AssertImportRefusedAsync(refused, "$.versions[0].variables", detail);
     }
 
     [Fact]
@@ -388,11 +377,8 @@ public sealed class ImportIncludesApiTests(ServerFixture fixture) : IClassFixtur
         // Its empty content would be refused under a text prompt: the missing prompt is what is wrong.
         var orphan = new Imported(UniqueName("orphan"), "") { VersionPromptId = "nosuchprompt" };
 
-        var (status, body) = await PostAsync(_client, "/api/import?merge=true", Document(orphan));
-
-        Assert.Equal((HttpStatusCode.BadRequest, "import_invalid_reference", "$.versions[0].promptId"), (status, body.Str("code"), body.Str("field")));
-        Assert.Contains("refers to a prompt that is not in the document (no id 'nosuchprompt' in $.prompts)", body.Str("detail"), StringComparison.Ordinal);
-        await AssertNotStoredAsync(orphan.Name);
+        await AssertImportRefusedAsync(orphan, "$.versions[0].promptId", "refers to a prompt that is not in the document (no id 'nosuchprompt' in $.prompts)",
+            "import_invalid_reference");
     }
 
     [Fact]
