@@ -129,12 +129,19 @@ public sealed class MetricsService(
     /// <summary>Counts and logs (once for the batch) the events recorded without the cost their tokens were priced at.</summary>
     private void ReportUncosted(IReadOnlyList<MetricEvent> events, Dictionary<string, PromptVersion?> versions)
     {
-        var uncosted = events.Where(e => e.CostAboveMax is not null).ToList();
-        if (uncosted.Count == 0)
+        // One pass with no allocation: every ingested batch comes here, and almost none has such an event.
+        var uncosted = 0;
+        MetricEvent? largest = null;
+        for (var i = 0; i < events.Count; i++)
+        {
+            if (events[i].CostAboveMax is not { } price) continue;
+            uncosted++;
+            if (largest is null || price > largest.CostAboveMax!.Value) largest = events[i];
+        }
+        if (largest is null)
             return;
-        Telemetry.MetricEventsUncosted(uncosted.Count);
-        var largest = uncosted.MaxBy(e => e.CostAboveMax)!;
-        Log.MetricEventsUncosted(logger, uncosted.Count, MetricEventRules.MaxCost, largest.CostAboveMax!.Value, largest.VersionId,
+        Telemetry.MetricEventsUncosted(uncosted);
+        Log.MetricEventsUncosted(logger, uncosted, MetricEventRules.MaxCost, largest.CostAboveMax!.Value, largest.VersionId,
             versions.GetValueOrDefault(largest.VersionId)?.Metadata.Model);
     }
 
