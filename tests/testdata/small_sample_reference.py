@@ -87,3 +87,27 @@ def ratio_interval(xc, nc, xt, nt):
     return lo-1, hi-1
 for c in [(2,10,7,10),(1,12,6,15),(5,40,15,45),(7,10,2,10),(3,10,0,10),(2,7,7,7),(1,1,1,1),(1,2,0,3)]:
     print(c, [repr(v) for v in ratio_interval(*c)])
+
+# Every unit of both arms the same outcome (control first): 0/10 against 0/20, 0/5000 against 0/5000, 10/10 against
+# 20/20 (and 0/1 against 0/1, 1/1 against 1/1). Fisher's p in exact rationals (one table is possible, so 1), Newcombe's interval, the Beta posterior's chance by
+# Simpson's rule on [0, 50/n] for the peaked no-conversion posteriors (by hand: b_C/(b_C + b_T), 11/32 and 1/2; 10/10
+# against 20/20 is 1 − 11/32 = 21/32), and the ratio's score interval (by hand at 100%: 1/(1 + z²/n_T) − 1 to z²/n_C).
+from fractions import Fraction
+def fisher(xc, nc, xt, nt):
+    k, n = xc + xt, nc + nt
+    prob = lambda x: Fraction(comb(nt, x) * comb(nc, k - x), comb(n, k))
+    seen = prob(xt)
+    return sum(prob(x) for x in range(max(0, k - nc), min(k, nt) + 1) if prob(x) <= seen)
+def beta_chance_on(xc, nc, xt, nt, hi, steps=20000):
+    ac, bc, at, bt = 1+xc, 1+nc-xc, 1+xt, 1+nt-xt
+    h = hi/steps; s = 0
+    for i in range(steps+1):
+        t = i*h; w = 1 if i in (0, steps) else (4 if i % 2 else 2)
+        s += w * dens(ac, bc, t) * upper(at, bt, t)
+    return s*h/3
+print()
+for (xc, nc, xt, nt) in [(0,10,0,20),(0,5000,0,5000),(10,10,20,20),(0,1,0,1),(1,1,1,1)]:
+    chance = beta_chance(xc, nc, xt, nt) if xc else beta_chance_on(xc, nc, xt, nt, min(1, 50/min(nc, nt)))
+    print((xc, nc, xt, nt), "fisher", fisher(xc, nc, xt, nt), "newcombe", ["%.4f" % v for v in newcombe(xt, nt, xc, nc)],
+          newcombe(xt, nt, xc, nc), "chance", repr(chance),
+          "ratio", [repr(v) for v in ratio_interval(xc, nc, xt, nt)] if xc else "none (control rate 0)")

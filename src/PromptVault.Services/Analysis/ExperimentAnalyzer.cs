@@ -133,24 +133,32 @@ public static class ExperimentAnalyzer
         for (var i = 1; i < count; i++)
         {
             var test = tests[i];
-            var relative = test is { Variance: > 0 }
-                ? Relative(arms[0], arms[i], test.Variance, experiment.ConfidenceLevel)
-                : null;
+            var figures = HasFixedHorizonFigures(metric, test);
+            var relative = figures ? Relative(arms[0], arms[i], test!.Variance, experiment.ConfidenceLevel) : null;
             if (relative is not null && metric == MetricName.ConversionRate)
                 relative = ProportionRelative(RateOf(exposures[0], stats[0]), RateOf(exposures[i], stats[i]), relative, experiment.ConfidenceLevel);
             if (relative is not null)
                 relative = relative with { Ci = relative.Ci.Within(RelativeRange) };
             var ci = RunningIntersection(state, SequentialState.KeyOf(experiment.Variants[i].Id, metric),
                 test is null ? null : SequentialTest.ConfidenceSequence(test.Difference, test.Variance, tau[i], ciAlpha)?.Within(DifferenceRange(metric)));
-            double? chance = test is not { Variance: > 0 } ? null
+            double? chance = !figures ? null
                 : metric == MetricName.ConversionRate
-                    ? Statistics.ProportionChanceToBeatControl(RateOf(exposures[0], stats[0]), RateOf(exposures[i], stats[i]), test.Variance)
-                    : Statistics.ChanceToBeatControl(test.Difference, test.Variance, metric.LowerIsBetter());
+                    ? Statistics.ProportionChanceToBeatControl(RateOf(exposures[0], stats[0]), RateOf(exposures[i], stats[i]), test!.Variance)
+                    : Statistics.ChanceToBeatControl(test!.Difference, test.Variance, metric.LowerIsBetter());
             comparisons[i] = new Comparison(test, relative, sequential[i], adjusted[i], adjustedSequential[i], ci, chance,
                 ReasonOf(metric, arms[0], arms[i], test, relative));
         }
         return new MetricAnalysis(metric, arms, comparisons, settled);
     }
+
+    /// <summary>
+    /// Whether a comparison has its fixed-horizon figures (p-value, intervals, chance to beat control): a test whose
+    /// variance is positive, and a conversion test also without one (every unit of both arms the same outcome), since
+    /// Fisher's test, the score intervals and the Beta posteriors are defined there (<see cref="Statistics.NeedsExactFigures"/>).
+    /// A mean's normal figures are not. The sequential test rests on the variance, and has none either way.
+    /// </summary>
+    private static bool HasFixedHorizonFigures(MetricName metric, DifferenceTest? test) =>
+        test is { Variance: > 0 } || (test is not null && metric == MetricName.ConversionRate);
 
     /// <summary>
     /// The relative difference by the delta method on the arms' variances; when each arm's units agree (both 0), on the
@@ -165,12 +173,12 @@ public static class ExperimentAnalyzer
     }
 
     /// <summary>
-    /// A conversion rate's relative difference: while the arms are small (<see cref="Statistics.IsSmallSample"/>) its interval
-    /// is the score interval (<see cref="Statistics.RatioScoreInterval"/>), as the difference's is Newcombe's; else the delta
-    /// method's.
+    /// A conversion rate's relative difference: where the normal approximation fails (<see cref="Statistics.NeedsExactFigures"/>)
+    /// its interval is the score interval (<see cref="Statistics.RatioScoreInterval"/>), as the difference's is Newcombe's;
+    /// else the delta method's.
     /// </summary>
     private static RelativeEstimate? ProportionRelative(Moments control, Moments treatment, RelativeEstimate delta, double confidenceLevel) =>
-        !Statistics.IsSmallSample(control, treatment) ? delta
+        !Statistics.NeedsExactFigures(control, treatment) ? delta
         : Statistics.RatioScoreInterval(control, treatment, confidenceLevel) is { } ci ? delta with { Ci = ci }
         : null;
 
@@ -242,6 +250,10 @@ public static class ExperimentAnalyzer
             return $"no {what} yet in {(control.N == 0 ? "the control" : "this variant")}";
         if (test is null)
             return $"fewer than two {what} in {(control.N < 2 ? "the control" : "this variant")}";
+        if (!(test.Variance > 0) && metric == MetricName.ConversionRate)
+            return "no variance: every unit of both arms has the same outcome, so the figures are Fisher's test, the score intervals and "
+                   + "the Beta posteriors; the sequential test has no variance to rest on and decides nothing"
+                   + (control.Value == 0 ? ", and with the control's value 0 there is no relative difference" : "");
         if (!(test.Variance > 0))
             return "no variance: every unit has the same value in both arms, so there is nothing to test against";
         if (!(control.Variance + treatment.Variance > 0))
@@ -441,7 +453,7 @@ public static class ExperimentAnalyzer
         var arm = analysis.Arms[variant];
         var comparison = analysis.Comparisons[variant];
         var test = comparison?.Test;
-        var varies = test is { Variance: > 0 };
+        var varies = HasFixedHorizonFigures(analysis.Metric, test);
         return new MetricResult(
             arm.N,
             Finite(arm.Value),

@@ -24,7 +24,8 @@ public readonly record struct Interval(double Low, double High)
 /// when that is 0 (each arm's units agree) the pooled one, <see cref="Statistics.PooledVariance(Moments, Moments)"/>
 /// (<see cref="Statistics.WithinOrPooled"/>).</param>
 /// <param name="Ci">The interval for the difference at the confidence level asked for.</param>
-/// <param name="PValue">Two-sided; null when the test's standard error is 0 (every value the same in both arms).</param>
+/// <param name="PValue">Two-sided; null when a mean's test has no standard error (every value the same in both arms). A
+/// rate's is Fisher's there, 1.</param>
 public sealed record DifferenceTest(double Difference, double Variance, Interval Ci, double? PValue);
 
 /// <summary>treatment / control − 1, with the delta-method variance of the ratio.</summary>
@@ -41,36 +42,38 @@ public static class Statistics
     /// <summary>
     /// The two-proportion z-test of <paramref name="treatment"/> against <paramref name="control"/>: the p-value from
     /// the pooled standard error (the null says the rates are equal), the interval from the unpooled (Wald) one.
-    /// While the arms are small (<see cref="IsSmallSample"/>) the p-value is Fisher's exact test's instead
-    /// (<see cref="FisherExactPValue"/>) and the interval Newcombe's (<see cref="NewcombeInterval"/>): the normal
-    /// approximation is no good there (3 converted of 3 against 0 of 2 gives z's p = 0.025, where no split of 5 units can
-    /// be rarer than 1 in 10, and a Wald interval of 0 width around 100 points). Null when either arm is empty.
+    /// Where the normal approximation fails (<see cref="NeedsExactFigures"/>) the p-value is Fisher's exact test's instead
+    /// (<see cref="FisherExactPValue"/>) and the interval Newcombe's (<see cref="NewcombeInterval"/>): with few units
+    /// (3 converted of 3 against 0 of 2 gives z's p = 0.025, where no split of 5 units can be rarer than 1 in 10, and a
+    /// Wald interval of 0 width around 100 points), and when every unit of both arms has the same outcome, where both
+    /// standard errors are 0 (Fisher's p is then 1, and 0 of 5,000 against 0 of 5,000 bounds the difference to about
+    /// ±0.08 points). Null when either arm is empty.
     /// </summary>
     public static DifferenceTest? ProportionZTest(Moments control, Moments treatment, double confidenceLevel)
     {
         if (control.Count == 0 || treatment.Count == 0)
             return null;
         var difference = treatment.Mean - control.Mean;
-        var small = IsSmallSample(control, treatment);
+        var exact = NeedsExactFigures(control, treatment);
         // Pooled standard error under H0: p1 = p2 (e.g. Agresti, Categorical Data Analysis, 3rd ed., §3.1.3).
         var pooledVariance = PooledVariance(control, treatment);
-        double? pValue = !(pooledVariance > 0) ? null
-            : small ? FisherExactPValue(control, treatment)
+        var pValue = exact ? FisherExactPValue(control, treatment)
             : 2 * Normal.CDF(0, 1, -Math.Abs(difference / Math.Sqrt(pooledVariance)));
         var variance = WithinOrPooled(VarianceOfMean(control, isRate: true)!.Value + VarianceOfMean(treatment, isRate: true)!.Value,
             () => pooledVariance);
-        var ci = small ? NewcombeInterval(control, treatment, confidenceLevel)
+        var ci = exact ? NewcombeInterval(control, treatment, confidenceLevel)
             : Interval.Around(difference, NormalQuantile(confidenceLevel) * Math.Sqrt(variance));
         return new(difference, variance, ci, pValue);
     }
 
     /// <summary>
-    /// Whether two conversion arms are too small for the normal approximation: either has fewer than
-    /// <see cref="ExperimentAnalyzer.FewestSettledUnits"/> units. Then the p-value is Fisher's, the interval Newcombe's and
-    /// the chance to beat control the Beta posterior's.
+    /// Whether the normal approximation fails two conversion arms: either has fewer than
+    /// <see cref="ExperimentAnalyzer.FewestSettledUnits"/> units, or every unit of both arms has the same outcome (none or
+    /// all converted), where its standard errors are 0 at any size. Then the p-value is Fisher's, the interval Newcombe's,
+    /// the relative interval the score interval and the chance to beat control the Beta posterior's.
     /// </summary>
-    public static bool IsSmallSample(Moments control, Moments treatment) =>
-        Math.Min(control.Count, treatment.Count) < ExperimentAnalyzer.FewestSettledUnits;
+    public static bool NeedsExactFigures(Moments control, Moments treatment) =>
+        Math.Min(control.Count, treatment.Count) < ExperimentAnalyzer.FewestSettledUnits || !(PooledVariance(control, treatment) > 0);
 
     /// <summary>
     /// Wilson's score interval for a rate (Wilson 1927): the rates p whose score test <c>|p̂ − p| ≤ z√(p(1 − p)/n)</c> accepts.
@@ -286,24 +289,30 @@ public static class Statistics
         variance > 0 ? Normal.CDF(0, 1, (lowerIsBetter ? -difference : difference) / Math.Sqrt(variance)) : null;
 
     /// <summary>
-    /// The chance that <paramref name="treatment"/>'s rate beats <paramref name="control"/>'s: while the arms are small
-    /// (<see cref="IsSmallSample"/>) the Beta posterior's (<see cref="PosteriorChanceToBeatControl"/>), else the normal
+    /// The chance that <paramref name="treatment"/>'s rate beats <paramref name="control"/>'s: where the normal
+    /// approximation fails (<see cref="NeedsExactFigures"/>) the Beta posterior's (<see cref="PosteriorChanceToBeatControl"/>), else the normal
     /// approximation's on <paramref name="variance"/> (<see cref="ChanceToBeatControl"/>).
     /// </summary>
     public static double? ProportionChanceToBeatControl(Moments control, Moments treatment, double variance) =>
-        IsSmallSample(control, treatment)
+        NeedsExactFigures(control, treatment)
             ? PosteriorChanceToBeatControl(control, treatment)
             : ChanceToBeatControl(treatment.Mean - control.Mean, variance, lowerIsBetter: false);
 
     /// <summary>
     /// <c>P(p_T &gt; p_C)</c> with each rate's posterior under a uniform prior, Beta(1 + converted, 1 + not converted),
     /// exactly, by the closed form for integer parameters (Cook 2005, "Exact calculation of beta inequalities"):
-    /// <c>Σ_{i=0}^{a_T−1} B(a_C + i, b_C + b_T) / ((b_T + i)·B(1 + i, b_T)·B(a_C, b_C))</c>, at most 51 terms below 50 units.
+    /// <c>Σ_{i=0}^{a_T−1} B(a_C + i, b_C + b_T) / ((b_T + i)·B(1 + i, b_T)·B(a_C, b_C))</c>. It sums a_T terms, so when the
+    /// control has fewer units not converted than the treatment has converted it takes the same sum over the rates of not
+    /// converting, P(q_C &gt; q_T) with q = 1 − p ~ Beta(1 + not converted, 1 + converted): at most 51 terms below 50 units,
+    /// and one when every unit of both arms converted, at any size.
     /// Unlike Φ(d/√V) it is not 0 or 1 when an arm converted none or all of a handful of units (3/3 against 0/2: 34/35).
     /// </summary>
     internal static double PosteriorChanceToBeatControl(Moments control, Moments treatment)
     {
         double xc = Math.Round(control.Sum), xt = Math.Round(treatment.Sum);
+        if (control.Count - xc < xt)
+            return PosteriorChanceToBeatControl(Moments.OfRate((long)(treatment.Count - xt), treatment.Count),
+                Moments.OfRate((long)(control.Count - xc), control.Count));
         double ac = 1 + xc, bc = 1 + control.Count - xc, at = 1 + xt, bt = 1 + treatment.Count - xt;
         var chance = 0.0;
         for (var i = 0; i < at; i++)

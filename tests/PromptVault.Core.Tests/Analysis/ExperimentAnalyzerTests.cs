@@ -429,6 +429,70 @@ public sealed class ExperimentAnalyzerTests
         Assert.Equal("the control's values do not vary yet, so the variance is unknown", results.RequiredSampleSizeReason);
     }
 
+    /// <summary>
+    /// A conversion rate where every unit of both arms has the same outcome had no figures ("no variance"), though the data
+    /// bound the difference: 0/5000 against 0/5000 to ±0.077 points. Now Fisher's p (1), Newcombe's interval, the Beta
+    /// posterior's chance (1/2 with equal arms, 21/32 for 10/10 against 20/20) and at 100% the ratio's score interval, at
+    /// any size (StatisticsTests has the references, from tests/testdata/small_sample_reference.py); still no
+    /// sequential figures, and no relative difference of a control rate of 0.
+    /// </summary>
+    [Fact]
+    public void Analyze_ConversionWithTheSameOutcomeInEveryUnit_ReportsTheExactAndScoreFigures()
+    {
+        var none = AnalyzeTarget(Experiment(), Moments.OfRate(0, 5000), Moments.OfRate(0, 5000)).Variants[1].Metrics["conversionRate"];
+        var all = AnalyzeTarget(Experiment(), Moments.OfRate(10, 10), Moments.OfRate(20, 20)).Variants[1].Metrics["conversionRate"];
+
+        Assert.Equal(1, none.PValue);
+        Close(-0.000767701945057124, none.DifferenceCi![0], digits: 9);
+        Close(0.000767701945057124, none.DifferenceCi[1], digits: 9);
+        Close(0.5, none.ChanceToBeatControl, digits: 9);
+        Assert.Null(none.RelativeDifference);
+        Assert.Null(none.RelativeCi);
+        Assert.Null(none.SequentialPValue);
+        Assert.Null(none.SequentialCi);
+        Assert.StartsWith("no variance: every unit of both arms has the same outcome, so the figures are Fisher's test", none.Reason,
+            StringComparison.Ordinal);
+        Assert.EndsWith("with the control's value 0 there is no relative difference", none.Reason, StringComparison.Ordinal);
+        Assert.Equal(1, all.PValue);
+        Close(-0.16112515805281924, all.DifferenceCi![0], digits: 9);
+        Close(0.27753279986288926, all.DifferenceCi[1], digits: 9);
+        Close(21.0 / 32, all.ChanceToBeatControl, digits: 9);
+        Assert.Equal(0, all.RelativeDifference);
+        Close(-0.1611251580528219, all.RelativeCi![0], digits: 6);
+        Close(0.38414588206941436, all.RelativeCi[1], digits: 6);
+        Assert.Null(all.SequentialPValue);
+        Assert.DoesNotContain("relative", all.Reason, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// An A/A experiment in which no unit converts (or every unit does), looked at as it grows to 10,000 units with a
+    /// conversion guardrail: the fixed-horizon figures exist, but the sequential test has no variance to rest on, so
+    /// nothing is significant, nothing breached, and the experiment stays running.
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Analyze_AAWithTheSameOutcomeInEveryUnit_NeverDecides(bool everyUnitConverts)
+    {
+        var experiment = Experiment(minimumSampleSize: 100, guardrails: [new Guardrail(MetricName.ConversionRate, 0.1)]);
+        SequentialState? state = null;
+        foreach (var units in new[] { 100, 1000, 5000 })
+        {
+            var rate = Moments.OfRate(everyUnitConverts ? units : 0, units);
+            var results = AnalyzeMoments(experiment, [units, units], (_, metric) => metric == MetricName.ConversionRate ? rate : default, state);
+            state = (state ?? SequentialState.Empty).Merge(results.State!);
+
+            var b = results.Variants[1].Metrics["conversionRate"];
+            Assert.True(b.Settled);
+            Assert.Equal(1, b.PValue);
+            Assert.Null(b.SequentialPValue);
+            Assert.Null(b.AdjustedSequentialPValue);
+            Assert.Null(results.Winner);
+            Assert.False(Assert.Single(results.Guardrails).Breached);
+            Assert.Equal(DecisionAction.None, results.Decision.Action);
+        }
+    }
+
     [Fact]
     public void Analyze_LowerIsBetterRateWithMdeOfOneOrMore_RequiredSampleSizeIsNullWithAReason()
     {

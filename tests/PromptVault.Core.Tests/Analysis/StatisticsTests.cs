@@ -163,7 +163,7 @@ public sealed class StatisticsTests
     }
 
     [Fact]
-    public void ProportionZTest_EmptyArm_IsNull_AndNoVariation_HasNoPValue()
+    public void ProportionZTest_EmptyArm_IsNull_AndNoVariation_HasFishersPOfOne()
     {
         Assert.Null(Statistics.ProportionZTest(default, RateTreatment, 0.95));
 
@@ -171,7 +171,8 @@ public sealed class StatisticsTests
 
         Assert.NotNull(flat);
         Assert.Equal(0, flat.Difference);
-        Assert.Null(flat.PValue);
+        Assert.Equal(0, flat.Variance);
+        Assert.Equal(1, flat.PValue); // the z-test's pooled standard error is 0; Fisher's test has one possible table
     }
 
     [Fact]
@@ -340,6 +341,43 @@ public sealed class StatisticsTests
         Assert.NotNull(ci);
         Close(low, ci.Value.Low, digits: 6);
         Close(high, ci.Value.High, digits: 6);
+    }
+
+    /// <summary>
+    /// Every unit of both arms has the same outcome: the normal approximation's standard errors are 0 at any size (the
+    /// z-test's p, Wald's interval and Φ(d/√V) were null), but the exact and score figures exist. References in
+    /// tests/testdata/small_sample_reference.py, its last block (plain Python): Fisher's p in exact rationals, 1 (one table
+    /// is possible); Newcombe's interval; the Beta posterior's chance by Simpson's rule (by hand b_C/(b_C + b_T) with no
+    /// conversions, 11/32 and 1/2; 21/32 for 10/10 against 20/20; 1/2 for one unit an arm); at 100% the ratio's score interval (by hand
+    /// 1/(1 + z²/n_T) − 1 to z²/n_C), none at 0% (no ratio of a control rate of 0).
+    /// </summary>
+    [Theory]
+    [InlineData(0, 10, 0, 20, -0.27753279986288915, 0.16112515805281932, 0.34375, double.NaN, double.NaN)]
+    [InlineData(0, 5000, 0, 5000, -0.000767701945057124, 0.000767701945057124, 0.5, double.NaN, double.NaN)]
+    [InlineData(10, 10, 20, 20, -0.16112515805281924, 0.27753279986288926, 0.65625, -0.1611251580528219, 0.38414588206941436)]
+    [InlineData(0, 1, 0, 1, -0.7934506856227626, 0.7934506856227626, 0.5, double.NaN, double.NaN)]
+    [InlineData(1, 1, 1, 1, -0.7934506856227626, 0.7934506856227626, 0.5, -0.7934506856227623, 3.841458820694114)]
+    public void ProportionZTest_EveryUnitTheSameOutcome_FishersNewcombesAndThePosteriorsAtAnySize(int controlConverted, int controlUnits,
+        int treatmentConverted, int treatmentUnits, double low, double high, double chance, double ratioLow, double ratioHigh)
+    {
+        var control = Moments.OfRate(controlConverted, controlUnits);
+        var treatment = Moments.OfRate(treatmentConverted, treatmentUnits);
+
+        var test = Statistics.ProportionZTest(control, treatment, 0.95)!;
+        var ratio = Statistics.RatioScoreInterval(control, treatment, 0.95);
+
+        Assert.Equal(0, test.Variance);
+        Assert.Equal(1, test.PValue);
+        Close(low, test.Ci.Low, digits: 9);
+        Close(high, test.Ci.High, digits: 9);
+        Close(chance, Statistics.ProportionChanceToBeatControl(control, treatment, test.Variance), digits: 9);
+        if (double.IsNaN(ratioLow))
+            Assert.Null(ratio);
+        else
+        {
+            Close(ratioLow, ratio!.Value.Low, digits: 6);
+            Close(ratioHigh, ratio.Value.High, digits: 6);
+        }
     }
 
     [Fact]
