@@ -485,6 +485,7 @@ public sealed class ExperimentAnalyzerTests
             var b = results.Variants[1].Metrics["conversionRate"];
             Assert.True(b.Settled);
             Assert.Equal(1, b.PValue);
+            Close(0.5, b.ChanceToBeatControl, digits: 9); // at 100% summed over the units not converted: one term
             Assert.Null(b.SequentialPValue);
             Assert.Null(b.AdjustedSequentialPValue);
             Assert.Null(results.Winner);
