@@ -57,7 +57,7 @@ public sealed class PostgresConcurrencyTests
             await first.CreatePromptAsync(new CreatePromptRequest(name, "A raced prompt", PromptType.Template, "Take 0."), "alice", Cancel);
             await first.CreateVersionAsync(name, new CreateVersionRequest("Take 1.", ChangeDescription: "take 1"), "alice", Cancel);
 
-            var outcomes = await AtOnceAsync(() => first.ChangeStatusAsync(name, "1.0.1", VersionStatus.Archived, "alice", Cancel),
+            var outcomes = await AtOnceAsync(() => first.ChangeStatusAsync(name, "1.0.1", VersionStatus.Archived, "alice", cancellationToken: Cancel),
                 () => second.MoveLabelAsync(name, "staging", "1.0.1", "bob", cancellationToken: Cancel));
             var version = await first.GetVersionAsync(name, "1.0.1", Cancel);
 
@@ -119,7 +119,7 @@ public sealed class PostgresConcurrencyTests
             await first.CreateVersionAsync(includer, new CreateVersionRequest($"Hello. {{{{> {guard}@{selector}}}}}", ChangeDescription: "include the guard"), "alice", Cancel);
 
             var outcomes = await AtOnceAsync(
-                () => byLabel ? first.RemoveLabelAsync(guard, selector, "alice", cancellationToken: Cancel) : first.ChangeStatusAsync(guard, "1.0.0", VersionStatus.Archived, "alice", Cancel),
+                () => byLabel ? first.RemoveLabelAsync(guard, selector, "alice", cancellationToken: Cancel) : first.ChangeStatusAsync(guard, "1.0.0", VersionStatus.Archived, "alice", cancellationToken: Cancel),
                 () => second.MoveLabelAsync(includer, "production", "1.0.1", "bob", cancellationToken: Cancel));
 
             var takenAway = byLabel

@@ -84,7 +84,7 @@ public sealed class PostgresIncludeCacheTests
         Assert.Equal("Top [Mid two [Leaf two.]]", await reader.RenderAsync("top"));
 
         // The version an unserved includer pins is archived (nothing that serves holds it).
-        await writer.ChangeStatusAsync("leaf", "1.0.0", VersionStatus.Archived, "bob", Cancel);
+        await writer.ChangeStatusAsync("leaf", "1.0.0", VersionStatus.Archived, "bob", cancellationToken: Cancel);
         await HeardEverythingAsync(database, reader);
         var refused = await Assert.ThrowsAsync<ConflictException>(() => reader.RenderAsync("pinner", "1.0.0"));
         Assert.Equal("version_archived", refused.Code);

@@ -7,8 +7,9 @@ using PromptVault.Core.Prompts;
 namespace PromptVault.Server.Api;
 
 /// <summary>
-/// The <c>If-Match</c> of the label routes. A label's entity tag is the number of the version it points at, quoted
-/// (<c>"1.0.1"</c>, as <c>GET /api/prompts/{name}</c> lists its labels); a move answers with the new one as <c>ETag</c>.
+/// The <c>If-Match</c> of the label routes, and of rollback and promotion, which move the production label. A label's entity
+/// tag is the number of the version it points at, quoted (<c>"1.0.1"</c>, as <c>GET /api/prompts/{name}</c> lists its
+/// labels); a move answers with the new one as <c>ETag</c>.
 /// </summary>
 internal static class LabelPrecondition
 {
@@ -29,8 +30,18 @@ internal static class LabelPrecondition
         return tags.Where(t => !t.IsWeak).Select(t => t.Tag.Value!.Trim('"')).ToList();
     }
 
+    public const string LabelDescription =
+        "Changes the label only if it still points at this version (\"1.0.1\"); else 412 label_moved and nothing changes. * or absent: wherever it is.";
+
+    public const string ProductionDescription =
+        "Rolls back only if the production label still points at this version (\"1.0.1\"); else 412 label_moved and nothing changes. * or absent: wherever it is.";
+
+    public const string PromoteDescription =
+        "With status production: promotes only if the production label still points at this version (\"1.0.1\"); else 412 label_moved and nothing changes. " +
+        "* or absent: wherever it is. Any other status takes none but * (else 400 invalid_if_match).";
+
     /// <summary>Declares the optional header and its 412 in the route's OpenAPI operation.</summary>
-    public static RouteHandlerBuilder AcceptsLabelPrecondition(this RouteHandlerBuilder route) =>
+    public static RouteHandlerBuilder AcceptsLabelPrecondition(this RouteHandlerBuilder route, string description = LabelDescription) =>
         route.ProducesProblem(StatusCodes.Status412PreconditionFailed).AddOpenApiOperationTransformer((operation, _, _) =>
         {
             operation.Parameters ??= [];
@@ -38,7 +49,7 @@ internal static class LabelPrecondition
             {
                 Name = "If-Match",
                 In = ParameterLocation.Header,
-                Description = "Changes the label only if it still points at this version (\"1.0.1\"); else 412 label_moved and nothing changes. * or absent: wherever it is.",
+                Description = description,
                 Schema = new OpenApiSchema { Type = JsonSchemaType.String },
             });
             return Task.CompletedTask;

@@ -29,12 +29,14 @@ internal static class PromptsApi
         prompts.MapPost("/{name}/versions", CreateVersion).WithName("CreateVersion").WithSummary("Create a new version of a prompt").RequireToChange(RolePolicies.Writer).AcceptsIdempotencyKey();
         prompts.MapGet("/{name}/versions", ListVersions).WithName("ListVersions").WithSummary("List a prompt's versions");
         prompts.MapGet("/{name}/versions/{version}", GetVersion).WithName("GetVersion").WithSummary("Get one version");
-        prompts.MapPost("/{name}/versions/{version}/status", ChangeStatus).WithName("ChangeStatus").WithSummary("Change a version's status").RequireToChange(RolePolicies.Writer);
+        prompts.MapPost("/{name}/versions/{version}/status", ChangeStatus).WithName("ChangeStatus").WithSummary("Change a version's status").RequireToChange(RolePolicies.Writer)
+            .AcceptsLabelPrecondition(LabelPrecondition.PromoteDescription);
         prompts.MapPut("/{name}/labels/{label}", MoveLabel).WithName("MoveLabel").WithSummary("Move a label to a version").RequireToChange(RolePolicies.Admin)
             .AcceptsLabelPrecondition();
         prompts.MapDelete("/{name}/labels/{label}", RemoveLabel).WithName("RemoveLabel").WithSummary("Remove a label (not production)").RequireToChange(RolePolicies.Admin)
             .ProducesProblem(StatusCodes.Status409Conflict).AcceptsLabelPrecondition();
-        prompts.MapPost("/{name}/rollback", Rollback).WithName("Rollback").WithSummary("Roll production back to an earlier version").RequireToChange(RolePolicies.Admin);
+        prompts.MapPost("/{name}/rollback", Rollback).WithName("Rollback").WithSummary("Roll production back to an earlier version").RequireToChange(RolePolicies.Admin)
+            .AcceptsLabelPrecondition(LabelPrecondition.ProductionDescription);
         prompts.MapGet("/{name}/compare", Compare).WithName("ComparePromptVersions").WithSummary("Compare two versions");
         prompts.MapPost("/{name}/render", Render).WithName("RenderPrompt").WithSummary("Resolve and render a prompt")
             .Accepts<RenderRequest>("application/json").Produces<RenderResponse>().ProducesProblem(StatusCodes.Status409Conflict);
@@ -82,12 +84,16 @@ internal static class PromptsApi
     private static async Task<Ok<VersionResponse>> GetVersion(string name, string version, PromptRegistry registry, CancellationToken cancellationToken) =>
         TypedResults.Ok(await registry.GetVersionAsync(Unescape(name), version, cancellationToken));
 
-    private static async Task<Ok<VersionResponse>> ChangeStatus(string name, string version, ChangeStatusRequest request, PromptRegistry registry, ClaimsPrincipal user, CancellationToken cancellationToken)
+    private static async Task<Ok<VersionResponse>> ChangeStatus(string name, string version, ChangeStatusRequest request, PromptRegistry registry, ClaimsPrincipal user,
+        HttpContext http, CancellationToken cancellationToken)
     {
         // Entering production is a promote, which only admins may do.
         if (request.Status == VersionStatus.Production && !user.HasRole(ApiKeyRole.Admin))
             throw new ForbiddenException("forbidden", "Moving a version to production promotes it, which needs an admin key.");
-        return TypedResults.Ok(await registry.ChangeStatusAsync(Unescape(name), version, request.Status, user.Actor(), cancellationToken));
+        var changed = await registry.ChangeStatusAsync(Unescape(name), version, request.Status, user.Actor(), LabelPrecondition.Read(http.Request), cancellationToken);
+        if (request.Status == VersionStatus.Production)
+            http.Response.Headers.ETag = LabelPrecondition.TagOf(changed.Version);
+        return TypedResults.Ok(changed);
     }
 
     private static async Task<Ok<VersionResponse>> MoveLabel(string name, string label, MoveLabelRequest request, PromptRegistry registry, ClaimsPrincipal user,
@@ -104,8 +110,13 @@ internal static class PromptsApi
         return TypedResults.NoContent();
     }
 
-    private static async Task<Ok<VersionResponse>> Rollback(string name, RollbackRequest request, PromptRegistry registry, ClaimsPrincipal user, CancellationToken cancellationToken) =>
-        TypedResults.Ok(await registry.RollbackAsync(Unescape(name), request.Version, request.Reason, user.Actor(), cancellationToken));
+    private static async Task<Ok<VersionResponse>> Rollback(string name, RollbackRequest request, PromptRegistry registry, ClaimsPrincipal user, HttpContext http,
+        CancellationToken cancellationToken)
+    {
+        var created = await registry.RollbackAsync(Unescape(name), request.Version, request.Reason, user.Actor(), LabelPrecondition.Read(http.Request), cancellationToken);
+        http.Response.Headers.ETag = LabelPrecondition.TagOf(created.Version);
+        return TypedResults.Ok(created);
+    }
 
     private static async Task<Ok<ComparisonResponse>> Compare(string name, string? a, string? b, PromptRegistry registry, CancellationToken cancellationToken) =>
         TypedResults.Ok(await registry.CompareAsync(Unescape(name), a, b, cancellationToken));

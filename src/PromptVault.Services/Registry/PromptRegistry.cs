@@ -217,12 +217,19 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, IEx
     }
 
     /// <summary>Moves a version through the lifecycle. Moving to <c>production</c> is a promote.</summary>
-    public async Task<VersionResponse> ChangeStatusAsync(string name, string versionRef, VersionStatus? status, string actor, CancellationToken cancellationToken = default)
+    /// <param name="expected">For a promote, the version numbers the production label must point at now (a request's <c>If-Match</c>),
+    /// as for <see cref="MoveLabelAsync"/>; null to promote from wherever it is. Any other status takes none.</param>
+    /// <exception cref="PreconditionFailedException">The production label points elsewhere than <paramref name="expected"/> (<c>label_moved</c>).</exception>
+    public async Task<VersionResponse> ChangeStatusAsync(string name, string versionRef, VersionStatus? status, string actor,
+        IReadOnlyCollection<string>? expected = null, CancellationToken cancellationToken = default)
     {
         if (status is null)
             throw new InvalidInputException("missing_status", $"status is required: one of {Names.AllOf<VersionStatus>()}.", "status");
         if (status == VersionStatus.Production)
-            return await MoveLabelAsync(name, Label.Production, versionRef, actor, cancellationToken: cancellationToken);
+            return await MoveLabelAsync(name, Label.Production, versionRef, actor, expected, cancellationToken);
+        if (expected is not null)
+            throw new InvalidInputException("invalid_if_match",
+                $"If-Match names where the production label points, so it applies only to a move to production, not to {Names.Of(status.Value)}.", "If-Match");
 
         return await WithRetryAsync(async () =>
         {
@@ -426,7 +433,10 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, IEx
     }
 
     /// <summary>Creates a new version with an earlier version's content, variables and metadata, and promotes it.</summary>
-    public async Task<VersionResponse> RollbackAsync(string name, string? versionRef, string? reason, string actor, CancellationToken cancellationToken = default)
+    /// <param name="expected">The version numbers the production label must point at now (a request's <c>If-Match</c>), or null to roll back from wherever it is.</param>
+    /// <exception cref="PreconditionFailedException">The production label points elsewhere than <paramref name="expected"/> (<c>label_moved</c>).</exception>
+    public async Task<VersionResponse> RollbackAsync(string name, string? versionRef, string? reason, string actor,
+        IReadOnlyCollection<string>? expected = null, CancellationToken cancellationToken = default)
     {
         if (string.IsNullOrWhiteSpace(versionRef))
             throw new InvalidInputException("missing_version", "version is required: the version to roll back to.", "version");
@@ -438,6 +448,7 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, IEx
             var target = await RequireVersionAsync(prompt, versionRef, cancellationToken);
             var latest = await RequireLatestAsync(prompt, cancellationToken);
             var labels = await store.ListLabelsAsync(prompt.Id, cancellationToken);
+            EnsureLabelAt(prompt, Label.Production, labels, expected);
             var production = labels.FirstOrDefault(l => l.Name == Label.Production);
             if (production?.VersionId == target.Id)
                 throw new ConflictException("already_in_production", $"version {target.Version} is already in production.", "version");

@@ -133,7 +133,7 @@ public sealed class ChatPromptRegistryTests : IAsyncLifetime
         await _registry.CreateVersionAsync("assistant", new CreateVersionRequest(null, ChangeDescription: "kinder",
             Messages: [new(MessageRole.System, "You are kind."), .. Messages[1..]]), Actor, Token);
 
-        var rolledBack = await _registry.RollbackAsync("assistant", "1.0.0", null, Actor, Token);
+        var rolledBack = await _registry.RollbackAsync("assistant", "1.0.0", null, Actor, cancellationToken: Token);
 
         Assert.Equal(Messages, rolledBack.Messages);
     }

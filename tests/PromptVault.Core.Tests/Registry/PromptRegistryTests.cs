@@ -192,7 +192,7 @@ public sealed class PromptRegistryTests : IAsyncLifetime
     public async Task MoveLabelAsync_ArchivedVersion_Refused()
     {
         await CreateSupportPromptAsync();
-        await _registry.ChangeStatusAsync("support", "1.0.0", VersionStatus.Archived, Actor, Token);
+        await _registry.ChangeStatusAsync("support", "1.0.0", VersionStatus.Archived, Actor, cancellationToken: Token);
 
         var error = await Assert.ThrowsAsync<ConflictException>(() => _registry.MoveLabelAsync("support", "staging", "1.0.0", Actor, cancellationToken: Token));
 
@@ -204,7 +204,7 @@ public sealed class PromptRegistryTests : IAsyncLifetime
     {
         await CreateSupportPromptAsync();
 
-        var error = await Assert.ThrowsAsync<ConflictException>(() => _registry.ChangeStatusAsync("support", "1.0.0", VersionStatus.Approved, Actor, Token));
+        var error = await Assert.ThrowsAsync<ConflictException>(() => _registry.ChangeStatusAsync("support", "1.0.0", VersionStatus.Approved, Actor, cancellationToken: Token));
 
         Assert.Equal("invalid_transition", error.Code);
         Assert.Contains("review", error.Message, StringComparison.Ordinal);
@@ -224,7 +224,7 @@ public sealed class PromptRegistryTests : IAsyncLifetime
     {
         await SupportWithBrokenVersionInProductionAsync();
 
-        var rolledBack = await _registry.RollbackAsync("support", "1.0.0", "bad replies", Actor, Token);
+        var rolledBack = await _registry.RollbackAsync("support", "1.0.0", "bad replies", Actor, cancellationToken: Token);
 
         Assert.Equal("1.0.2", rolledBack.Version);
         Assert.Equal("You help {{company_name}}.", rolledBack.Content);
@@ -238,9 +238,9 @@ public sealed class PromptRegistryTests : IAsyncLifetime
     public async Task RollbackAsync_TwiceToTheSameVersion_SecondIsRefused_NoIdenticalCopyNorAuditEntries()
     {
         await SupportWithBrokenVersionInProductionAsync();
-        await _registry.RollbackAsync("support", "1.0.0", "bad replies", Actor, Token);
+        await _registry.RollbackAsync("support", "1.0.0", "bad replies", Actor, cancellationToken: Token);
 
-        var error = await Assert.ThrowsAsync<ConflictException>(() => _registry.RollbackAsync("support", "1.0.0", "bad replies", Actor, Token));
+        var error = await Assert.ThrowsAsync<ConflictException>(() => _registry.RollbackAsync("support", "1.0.0", "bad replies", Actor, cancellationToken: Token));
 
         Assert.Equal("already_in_production", error.Code);
         Assert.Contains("as version 1.0.2", error.Message, StringComparison.Ordinal);

@@ -224,13 +224,13 @@ public sealed class PromptsApiTests(ServerFixture fixture) : IClassFixture<Serve
         await NewVersionAsync(_client, name, new { content = SupportTemplate + "\nB", changeDescription = "B" });
         var path = $"/api/prompts/{name}/labels/staging";
 
-        var (absent, absentTag, _) = await LabelWriteAsync(HttpMethod.Put, path, "1.0.0", ifMatch: null);
-        var (matching, matchingTag, _) = await LabelWriteAsync(HttpMethod.Put, path, "1.0.1", "\"1.0.0\"");
-        var (stale, _, staleProblem) = await LabelWriteAsync(HttpMethod.Put, path, "1.0.2", "\"1.0.0\"");
+        var (absent, absentTag, _) = await ConditionalWriteAsync(HttpMethod.Put, path, new { version = "1.0.0" }, ifMatch: null);
+        var (matching, matchingTag, _) = await ConditionalWriteAsync(HttpMethod.Put, path, new { version = "1.0.1" }, "\"1.0.0\"");
+        var (stale, _, staleProblem) = await ConditionalWriteAsync(HttpMethod.Put, path, new { version = "1.0.2" }, "\"1.0.0\"");
         var (_, afterStale) = await GetAsync(_client, $"/api/prompts/{name}");
-        var (repeated, _, _) = await LabelWriteAsync(HttpMethod.Put, path, "1.0.1", "\"1.0.1\"");
-        var (malformed, _, malformedProblem) = await LabelWriteAsync(HttpMethod.Put, path, "1.0.2", "1.0.1");
-        var (any, _, _) = await LabelWriteAsync(HttpMethod.Put, path, "1.0.2", "*");
+        var (repeated, _, _) = await ConditionalWriteAsync(HttpMethod.Put, path, new { version = "1.0.1" }, "\"1.0.1\"");
+        var (malformed, _, malformedProblem) = await ConditionalWriteAsync(HttpMethod.Put, path, new { version = "1.0.2" }, "1.0.1");
+        var (any, _, _) = await ConditionalWriteAsync(HttpMethod.Put, path, new { version = "1.0.2" }, "*");
         var (_, audit) = await GetAsync(_client, $"/api/audit?prompt={name}&action=label.moved");
 
         Assert.Equal(HttpStatusCode.OK, absent);
@@ -255,10 +255,10 @@ public sealed class PromptsApiTests(ServerFixture fixture) : IClassFixture<Serve
         await PutAsync(_client, $"/api/prompts/{name}/labels/staging", new { version = "1.0.0" });
         var path = $"/api/prompts/{name}/labels/staging";
 
-        var (stale, _, problem) = await LabelWriteAsync(HttpMethod.Delete, path, null, "\"1.0.1\"");
+        var (stale, _, problem) = await ConditionalWriteAsync(HttpMethod.Delete, path, null, "\"1.0.1\"");
         var (_, prompt) = await GetAsync(_client, $"/api/prompts/{name}");
-        var (matching, _, _) = await LabelWriteAsync(HttpMethod.Delete, path, null, "\"1.0.0\"");
-        var (again, _, againProblem) = await LabelWriteAsync(HttpMethod.Delete, path, null, "\"1.0.0\"");
+        var (matching, _, _) = await ConditionalWriteAsync(HttpMethod.Delete, path, null, "\"1.0.0\"");
+        var (again, _, againProblem) = await ConditionalWriteAsync(HttpMethod.Delete, path, null, "\"1.0.0\"");
 
         Assert.Equal(HttpStatusCode.PreconditionFailed, stale);
         Assert.Equal("label_moved", problem.Str("code"));
@@ -268,14 +268,98 @@ public sealed class PromptsApiTests(ServerFixture fixture) : IClassFixture<Serve
         Assert.Equal("label_not_found", againProblem.Str("code"));
     }
 
-    private async Task<(HttpStatusCode Status, string? ETag, JsonNode? Body)> LabelWriteAsync(HttpMethod method, string path, string? version, string? ifMatch)
+    private async Task<(HttpStatusCode Status, string? ETag, JsonNode? Body)> ConditionalWriteAsync(HttpMethod method, string path, object? body, string? ifMatch)
     {
         using var request = new HttpRequestMessage(method, path);
-        if (version is not null) request.Content = JsonContent.Create(new { version });
+        if (body is not null) request.Content = JsonContent.Create(body);
         if (ifMatch is not null) request.Headers.TryAddWithoutValidation("If-Match", ifMatch);
         using var response = await _client.SendAsync(request, TestContext.Current.CancellationToken);
         var text = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
         return (response.StatusCode, response.Headers.ETag?.ToString(), text.Length == 0 ? null : JsonNode.Parse(text));
+    }
+
+    [Fact]
+    public async Task Rollback_IfMatch_RollsBackOnlyFromTheProductionVersionTheCallerSaw()
+    {
+        var name = await CreateSupportPromptAsync(_client);
+        await NewVersionAsync(_client, name, new { content = SupportTemplate + "\nA", changeDescription = "A" });
+        await NewVersionAsync(_client, name, new { content = SupportTemplate + "\nB", changeDescription = "B" });
+        await PutAsync(_client, $"/api/prompts/{name}/labels/production", new { version = "1.0.1" });
+        var path = $"/api/prompts/{name}/rollback";
+
+        var (stale, _, staleProblem) = await ConditionalWriteAsync(HttpMethod.Post, path, new { version = "1.0.0" }, "\"1.0.2\"");
+        var (_, afterStale) = await GetAsync(_client, $"/api/prompts/{name}");
+        var (_, auditAfterStale) = await GetAsync(_client, $"/api/audit?prompt={name}&action=prompt.rolled_back");
+        var (malformed, _, malformedProblem) = await ConditionalWriteAsync(HttpMethod.Post, path, new { version = "1.0.0" }, "1.0.1");
+        var (matching, matchingTag, matchingBody) = await ConditionalWriteAsync(HttpMethod.Post, path, new { version = "1.0.0" }, "\"1.0.1\"");
+        // A rollback retried after its answer was lost, or someone else's from the same reading: production moved meanwhile.
+        var (repeated, _, repeatedProblem) = await ConditionalWriteAsync(HttpMethod.Post, path, new { version = "1.0.2" }, "\"1.0.1\"");
+        var (any, anyTag, _) = await ConditionalWriteAsync(HttpMethod.Post, path, new { version = "1.0.2" }, "*");
+        var (absent, absentTag, _) = await ConditionalWriteAsync(HttpMethod.Post, path, new { version = "1.0.0" }, ifMatch: null);
+        var (_, audit) = await GetAsync(_client, $"/api/audit?prompt={name}&action=prompt.rolled_back");
+
+        Assert.Equal(HttpStatusCode.PreconditionFailed, stale);
+        Assert.Equal("label_moved", staleProblem.Str("code"));
+        Assert.Contains("points at version 1.0.1", staleProblem.Str("detail"));
+        Assert.Equal("1.0.1", afterStale!["labels"]!["production"]!.GetValue<string>());
+        Assert.Equal("1.0.2", afterStale["latestVersion"].Str("version"));
+        Assert.Empty(auditAfterStale!["entries"]!.AsArray());
+        Assert.Equal(HttpStatusCode.BadRequest, malformed);
+        Assert.Equal("invalid_if_match", malformedProblem.Str("code"));
+        Assert.Equal(HttpStatusCode.OK, matching);
+        Assert.Equal("1.0.3", matchingBody.Str("version"));
+        Assert.Equal("\"1.0.3\"", matchingTag);
+        Assert.Equal(HttpStatusCode.PreconditionFailed, repeated);
+        Assert.Contains("points at version 1.0.3", repeatedProblem.Str("detail"));
+        Assert.Equal(HttpStatusCode.OK, any);
+        Assert.Equal("\"1.0.4\"", anyTag);
+        Assert.Equal(HttpStatusCode.OK, absent);
+        Assert.Equal("\"1.0.5\"", absentTag);
+        Assert.Equal(3, audit!["entries"]!.AsArray().Count);
+    }
+
+    [Fact]
+    public async Task ChangeStatus_IfMatch_PromotesOnlyFromTheProductionVersionTheCallerSaw_AndOtherStatusesTakeNone()
+    {
+        var name = await CreateSupportPromptAsync(_client);
+        await NewVersionAsync(_client, name, new { content = SupportTemplate + "\nA", changeDescription = "A" });
+        await NewVersionAsync(_client, name, new { content = SupportTemplate + "\nB", changeDescription = "B" });
+        await PutAsync(_client, $"/api/prompts/{name}/labels/production", new { version = "1.0.0" });
+        string Status(string version) => $"/api/prompts/{name}/versions/{version}/status";
+        var production = new { status = "production" };
+
+        var (stale, _, staleProblem) = await ConditionalWriteAsync(HttpMethod.Post, Status("1.0.2"), production, "\"1.0.1\"");
+        var (_, afterStale) = await GetAsync(_client, $"/api/prompts/{name}");
+        var (_, versionAfterStale) = await GetAsync(_client, $"/api/prompts/{name}/versions/1.0.2");
+        var (malformed, _, malformedProblem) = await ConditionalWriteAsync(HttpMethod.Post, Status("1.0.2"), production, "1.0.0");
+        var (matching, matchingTag, _) = await ConditionalWriteAsync(HttpMethod.Post, Status("1.0.1"), production, "\"1.0.0\"");
+        var (repeated, repeatedTag, _) = await ConditionalWriteAsync(HttpMethod.Post, Status("1.0.1"), production, "\"1.0.1\"");
+        var (any, anyTag, _) = await ConditionalWriteAsync(HttpMethod.Post, Status("1.0.2"), production, "*");
+        var (archive, _, archiveProblem) = await ConditionalWriteAsync(HttpMethod.Post, Status("1.0.0"), new { status = "archived" }, "\"1.0.2\"");
+        var (_, archivedAfterRefusal) = await GetAsync(_client, $"/api/prompts/{name}/versions/1.0.0");
+        var (archiveAny, archiveAnyTag, _) = await ConditionalWriteAsync(HttpMethod.Post, Status("1.0.0"), new { status = "archived" }, "*");
+        var (_, audit) = await GetAsync(_client, $"/api/audit?prompt={name}&action=version.promoted");
+
+        Assert.Equal(HttpStatusCode.PreconditionFailed, stale);
+        Assert.Equal("label_moved", staleProblem.Str("code"));
+        Assert.Contains("points at version 1.0.0", staleProblem.Str("detail"));
+        Assert.Equal("1.0.0", afterStale!["labels"]!["production"]!.GetValue<string>());
+        Assert.Equal("draft", versionAfterStale.Str("status"));
+        Assert.Equal(HttpStatusCode.BadRequest, malformed);
+        Assert.Equal("invalid_if_match", malformedProblem.Str("code"));
+        Assert.Equal(HttpStatusCode.OK, matching);
+        Assert.Equal("\"1.0.1\"", matchingTag);
+        Assert.Equal(HttpStatusCode.OK, repeated);
+        Assert.Equal("\"1.0.1\"", repeatedTag);
+        Assert.Equal(HttpStatusCode.OK, any);
+        Assert.Equal("\"1.0.2\"", anyTag);
+        Assert.Equal(HttpStatusCode.BadRequest, archive);
+        Assert.Equal("invalid_if_match", archiveProblem.Str("code"));
+        Assert.Contains("archived", archiveProblem.Str("detail"));
+        Assert.Equal("deprecated", archivedAfterRefusal.Str("status"));
+        Assert.Equal(HttpStatusCode.OK, archiveAny);
+        Assert.Null(archiveAnyTag);
+        Assert.Equal(3, audit!["entries"]!.AsArray().Count);
     }
 
     [Fact]
