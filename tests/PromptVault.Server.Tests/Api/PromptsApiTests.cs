@@ -117,9 +117,7 @@ public sealed class PromptsApiTests(ServerFixture fixture) : IClassFixture<Serve
     [Fact]
     public async Task History_AfterTwoVersions_ListsNewestFirstWithAuthors()
     {
-        var name = await CreateSupportPromptAsync(_client);
-        await NewVersionAsync(_client, name, new { content = SupportTemplate + "\nA", changeDescription = "A" });
-        await NewVersionAsync(_client, name, new { content = SupportTemplate + "\nB", changeDescription = "B" });
+        var name = await ThreeVersionsAsync();
 
         var (status, body) = await GetAsync(_client, $"/api/prompts/{name}/versions");
 
@@ -219,9 +217,7 @@ public sealed class PromptsApiTests(ServerFixture fixture) : IClassFixture<Serve
     [Fact]
     public async Task MoveLabel_IfMatch_MovesOnlyFromTheVersionTheCallerSaw()
     {
-        var name = await CreateSupportPromptAsync(_client);
-        await NewVersionAsync(_client, name, new { content = SupportTemplate + "\nA", changeDescription = "A" });
-        await NewVersionAsync(_client, name, new { content = SupportTemplate + "\nB", changeDescription = "B" });
+        var name = await ThreeVersionsAsync();
         var path = $"/api/prompts/{name}/labels/staging";
 
         var (absent, absentTag, _) = await ConditionalWriteAsync(HttpMethod.Put, path, new { version = "1.0.0" }, ifMatch: null);
@@ -268,6 +264,15 @@ public sealed class PromptsApiTests(ServerFixture fixture) : IClassFixture<Serve
         Assert.Equal("label_not_found", againProblem.Str("code"));
     }
 
+    /// <summary>A new prompt with versions 1.0.0, 1.0.1 and 1.0.2, all drafts.</summary>
+    private async Task<string> ThreeVersionsAsync()
+    {
+        var name = await CreateSupportPromptAsync(_client);
+        await NewVersionAsync(_client, name, new { content = SupportTemplate + "\nA", changeDescription = "A" });
+        await NewVersionAsync(_client, name, new { content = SupportTemplate + "\nB", changeDescription = "B" });
+        return name;
+    }
+
     private async Task<(HttpStatusCode Status, string? ETag, JsonNode? Body)> ConditionalWriteAsync(HttpMethod method, string path, object? body, string? ifMatch)
     {
         using var request = new HttpRequestMessage(method, path);
@@ -281,9 +286,7 @@ public sealed class PromptsApiTests(ServerFixture fixture) : IClassFixture<Serve
     [Fact]
     public async Task Rollback_IfMatch_RollsBackOnlyFromTheProductionVersionTheCallerSaw()
     {
-        var name = await CreateSupportPromptAsync(_client);
-        await NewVersionAsync(_client, name, new { content = SupportTemplate + "\nA", changeDescription = "A" });
-        await NewVersionAsync(_client, name, new { content = SupportTemplate + "\nB", changeDescription = "B" });
+        var name = await ThreeVersionsAsync();
         await PutAsync(_client, $"/api/prompts/{name}/labels/production", new { version = "1.0.1" });
         var path = $"/api/prompts/{name}/rollback";
 
@@ -298,32 +301,26 @@ public sealed class PromptsApiTests(ServerFixture fixture) : IClassFixture<Serve
         var (absent, absentTag, _) = await ConditionalWriteAsync(HttpMethod.Post, path, new { version = "1.0.0" }, ifMatch: null);
         var (_, audit) = await GetAsync(_client, $"/api/audit?prompt={name}&action=prompt.rolled_back");
 
-        Assert.Equal(HttpStatusCode.PreconditionFailed, stale);
-        Assert.Equal("label_moved", staleProblem.Str("code"));
+        Assert.Equal((HttpStatusCode.PreconditionFailed, "label_moved"), (stale, staleProblem.Str("code")));
         Assert.Contains("points at version 1.0.1", staleProblem.Str("detail"));
         Assert.Equal("1.0.1", afterStale!["labels"]!["production"]!.GetValue<string>());
         Assert.Equal("1.0.2", afterStale["latestVersion"].Str("version"));
         Assert.Empty(auditAfterStale!["entries"]!.AsArray());
-        Assert.Equal(HttpStatusCode.BadRequest, malformed);
-        Assert.Equal("invalid_if_match", malformedProblem.Str("code"));
+        Assert.Equal((HttpStatusCode.BadRequest, "invalid_if_match"), (malformed, malformedProblem.Str("code")));
         Assert.Equal(HttpStatusCode.OK, matching);
         Assert.Equal("1.0.3", matchingBody.Str("version"));
         Assert.Equal("\"1.0.3\"", matchingTag);
         Assert.Equal(HttpStatusCode.PreconditionFailed, repeated);
         Assert.Contains("points at version 1.0.3", repeatedProblem.Str("detail"));
-        Assert.Equal(HttpStatusCode.OK, any);
-        Assert.Equal("\"1.0.4\"", anyTag);
-        Assert.Equal(HttpStatusCode.OK, absent);
-        Assert.Equal("\"1.0.5\"", absentTag);
+        Assert.Equal((HttpStatusCode.OK, "\"1.0.4\""), (any, anyTag));
+        Assert.Equal((HttpStatusCode.OK, "\"1.0.5\""), (absent, absentTag));
         Assert.Equal(3, audit!["entries"]!.AsArray().Count);
     }
 
     [Fact]
     public async Task ChangeStatus_IfMatch_PromotesOnlyFromTheProductionVersionTheCallerSaw_AndOtherStatusesTakeNone()
     {
-        var name = await CreateSupportPromptAsync(_client);
-        await NewVersionAsync(_client, name, new { content = SupportTemplate + "\nA", changeDescription = "A" });
-        await NewVersionAsync(_client, name, new { content = SupportTemplate + "\nB", changeDescription = "B" });
+        var name = await ThreeVersionsAsync();
         await PutAsync(_client, $"/api/prompts/{name}/labels/production", new { version = "1.0.0" });
         string Status(string version) => $"/api/prompts/{name}/versions/{version}/status";
         var production = new { status = "production" };
@@ -340,21 +337,15 @@ public sealed class PromptsApiTests(ServerFixture fixture) : IClassFixture<Serve
         var (archiveAny, archiveAnyTag, _) = await ConditionalWriteAsync(HttpMethod.Post, Status("1.0.0"), new { status = "archived" }, "*");
         var (_, audit) = await GetAsync(_client, $"/api/audit?prompt={name}&action=version.promoted");
 
-        Assert.Equal(HttpStatusCode.PreconditionFailed, stale);
-        Assert.Equal("label_moved", staleProblem.Str("code"));
+        Assert.Equal((HttpStatusCode.PreconditionFailed, "label_moved"), (stale, staleProblem.Str("code")));
         Assert.Contains("points at version 1.0.0", staleProblem.Str("detail"));
         Assert.Equal("1.0.0", afterStale!["labels"]!["production"]!.GetValue<string>());
         Assert.Equal("draft", versionAfterStale.Str("status"));
-        Assert.Equal(HttpStatusCode.BadRequest, malformed);
-        Assert.Equal("invalid_if_match", malformedProblem.Str("code"));
-        Assert.Equal(HttpStatusCode.OK, matching);
-        Assert.Equal("\"1.0.1\"", matchingTag);
-        Assert.Equal(HttpStatusCode.OK, repeated);
-        Assert.Equal("\"1.0.1\"", repeatedTag);
-        Assert.Equal(HttpStatusCode.OK, any);
-        Assert.Equal("\"1.0.2\"", anyTag);
-        Assert.Equal(HttpStatusCode.BadRequest, archive);
-        Assert.Equal("invalid_if_match", archiveProblem.Str("code"));
+        Assert.Equal((HttpStatusCode.BadRequest, "invalid_if_match"), (malformed, malformedProblem.Str("code")));
+        Assert.Equal((HttpStatusCode.OK, "\"1.0.1\""), (matching, matchingTag));
+        Assert.Equal((HttpStatusCode.OK, "\"1.0.1\""), (repeated, repeatedTag));
+        Assert.Equal((HttpStatusCode.OK, "\"1.0.2\""), (any, anyTag));
+        Assert.Equal((HttpStatusCode.BadRequest, "invalid_if_match"), (archive, archiveProblem.Str("code")));
         Assert.Contains("archived", archiveProblem.Str("detail"));
         Assert.Equal("deprecated", archivedAfterRefusal.Str("status"));
         Assert.Equal(HttpStatusCode.OK, archiveAny);
