@@ -77,7 +77,7 @@ public static class PromptVaultJson
     /// answer 200 to a rename that never happened; a render with a misspelt <c>label</c> or <c>version</c> would serve production,
     /// a new version with a misspelt <c>variables</c> would keep the latest contract, an experiment with a misspelt
     /// <c>promoteWinner</c> would never promote, a variable with a misspelt <c>required</c> would be saved optional, a check with a misspelt <c>target</c> would check the render
-    /// instead of the model's answer. Only requests, and only those a person writes: stored metadata and answers
+    /// instead of the model's answer, a rollback with a misspelt <c>reason</c> would be audited without it. Only requests, and only those a person writes: stored metadata and answers
     /// (the SDK's too) still read members a later server adds, and so do the events and exposures an SDK sends.
     /// </summary>
     public static IReadOnlyList<Type> StrictRequestTypes { get; } =
@@ -85,6 +85,7 @@ public static class PromptVaultJson
         typeof(Prompts.PromptMetadata), typeof(PlaygroundVersion), typeof(UpdatePromptRequest), typeof(CreatePromptRequest),
         typeof(CreateVersionRequest), typeof(RenderRequest), typeof(CreateExperimentRequest), typeof(VariantRequest), typeof(GuardrailRequest),
         typeof(Prompts.VariableDefinition), typeof(Evaluations.VersionTests), typeof(Evaluations.TestCase), typeof(Evaluations.TestExpectation),
+        typeof(ChangeStatusRequest), typeof(MoveLabelRequest), typeof(RollbackRequest), typeof(CreateApiKeyRequest), typeof(CreateWebhookRequest),
     ];
 
     private static void RefuseUnknownMembers(JsonTypeInfo typeInfo)

@@ -66,7 +66,8 @@ public sealed class BadInputTests(ServerFixture fixture) : IClassFixture<ServerF
 
     /// <summary>
     /// A misspelt member of a body a person writes is refused naming it, not dropped: dropped, a render with <c>lable</c> served
-    /// production, a version with <c>varibles</c> kept the latest contract, an experiment with <c>promoteWiner</c> never promoted.
+    /// production, a version with <c>varibles</c> kept the latest contract, an experiment with <c>promoteWiner</c> never promoted,
+    /// a rollback with <c>reasn</c> was audited with no reason, a key with an <c>expiresAt</c> was made one that never expires.
     /// </summary>
     [Theory]
     [InlineData("/api/prompts/{name}/render", """{ "variables": { "company_name": "Acme" }, "lable": "staging" }""", "lable", "variables, unitId, label, version")]
@@ -77,6 +78,9 @@ public sealed class BadInputTests(ServerFixture fixture) : IClassFixture<ServerF
     [InlineData("/api/prompts/{name}/versions", """{ "content": "Hi {{company_name}}!", "changeDescription": "x", "variables": [{ "name": "company_name", "type": "string", "require": true }] }""",
         "variables[0].require", "name, type, description, required, defaultValue, validation")]
     [InlineData("/api/prompts", """{ "name": "typo-{name}", "content": "Hi {{x}}", "variables": [{ "name": "x", "default": "y" }] }""", "variables[0].default", null)]
+    [InlineData("/api/prompts/{name}/rollback", """{ "version": "1.0.0", "reasn": "CSAT dropped" }""", "reasn", "version, reason")]
+    [InlineData("/api/prompts/{name}/versions/1.0.0/status", """{ "status": "review", "reason": "ready" }""", "reason", "status")]
+    [InlineData("/api/keys", """{ "name": "typo-{name}", "role": "reader", "expiresAt": "2027-01-01T00:00:00Z" }""", "expiresAt", "name, role")]
     public async Task MisspeltMember_Returns400UnknownFieldNamingIt_AndStoresNothing(string path, string body, string field, string? members)
     {
         var name = await CreateSupportPromptAsync(_client);
