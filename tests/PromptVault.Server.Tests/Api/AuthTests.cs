@@ -46,6 +46,7 @@ public sealed class AuthTests(ServerFixture fixture) : IClassFixture<ServerFixtu
         Assert.Equal(HttpStatusCode.OK, render);
         Assert.Equal(HttpStatusCode.Forbidden, write);
         Assert.Equal("forbidden", problem.Str("code"));
+        Assert.Equal("This API key's role (reader) may not do this; it needs a key whose role is writer or admin.", problem.Str("detail"));
         Assert.Equal(HttpStatusCode.Forbidden, create);
     }
 
@@ -56,13 +57,15 @@ public sealed class AuthTests(ServerFixture fixture) : IClassFixture<ServerFixtu
         var name = await CreateSupportPromptAsync(writer);
 
         var (review, _) = await PostAsync(writer, $"/api/prompts/{name}/versions/1.0.0/status", new { status = "review" });
-        var (promote, _) = await PutAsync(writer, $"/api/prompts/{name}/labels/production", new { version = "1.0.0" });
+        var (promote, promoteProblem) = await PutAsync(writer, $"/api/prompts/{name}/labels/production", new { version = "1.0.0" });
         var (statusPromote, _) = await PostAsync(writer, $"/api/prompts/{name}/versions/1.0.0/status", new { status = "production" });
         var (rollback, _) = await PostAsync(writer, $"/api/prompts/{name}/rollback", new { version = "1.0.0" });
         var (keys, _) = await PostAsync(writer, "/api/keys", new { name = "x", role = "admin" });
 
         Assert.Equal(HttpStatusCode.OK, review);
         Assert.Equal(HttpStatusCode.Forbidden, promote);
+        // The group asks for reader and the route for admin: the refusal names the stronger.
+        Assert.Equal("This API key's role (writer) may not do this; it needs a key whose role is admin.", promoteProblem.Str("detail"));
         Assert.Equal(HttpStatusCode.Forbidden, statusPromote);
         Assert.Equal(HttpStatusCode.Forbidden, rollback);
         Assert.Equal(HttpStatusCode.Forbidden, keys);
