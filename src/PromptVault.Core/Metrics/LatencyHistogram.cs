@@ -56,17 +56,20 @@ public sealed class LatencyHistogram
         Count += other.Count;
     }
 
-    /// <summary>The <paramref name="quantile"/> (0..1) within 1% relative error; NaN when empty.</summary>
+    /// <summary>
+    /// The <paramref name="quantile"/> (0..1) within 1% relative error, by nearest rank: the ⌈q·n⌉-th smallest value, so at
+    /// least a fraction q of the values are at most it (the p95 of 640 and 820 is 820, not 640); NaN when empty.
+    /// </summary>
     public double Quantile(double quantile)
     {
         if (_counts is null || Count == 0)
             return double.NaN;
-        var rank = (long)Math.Floor(quantile * (Count - 1));
+        var rank = Math.Max(1, (long)Math.Ceiling(quantile * Count));
         long seen = 0;
         for (var i = 0; i < BucketCount; i++)
         {
             seen += _counts[i];
-            if (seen > rank)
+            if (seen >= rank)
                 return ValueOf(i);
         }
         return ValueOf(BucketCount - 1);

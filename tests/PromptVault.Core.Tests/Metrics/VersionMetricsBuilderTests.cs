@@ -57,10 +57,10 @@ public sealed class VersionMetricsBuilderTests
         Assert.Equal((2L, 3L), (summary.Conversions, summary.ConversionTrials));
         Assert.Equal(2.0 / 3, summary.ConversionRate!.Value, 12);
         Assert.Equal((4L, 250.0), (summary.LatencyMs.N, summary.LatencyMs.Mean));
-        // Lower nearest rank over 4 values: p50 is the 2nd (200), p95 and p99 the 3rd (300); buckets are within 1%.
+        // Nearest rank ⌈q·n⌉ over 4 values: p50 is the 2nd (200), p95 and p99 the 4th (400); buckets are within 1%.
         Assert.Equal(200, summary.LatencyMs.P50!.Value, 200 * 0.01);
-        Assert.Equal(300, summary.LatencyMs.P95!.Value, 300 * 0.01);
-        Assert.Equal(300, summary.LatencyMs.P99!.Value, 300 * 0.01);
+        Assert.Equal(400, summary.LatencyMs.P95!.Value, 400 * 0.01);
+        Assert.Equal(400, summary.LatencyMs.P99!.Value, 400 * 0.01);
         Assert.Equal(new AmountSummary(3, 20, 60), summary.InputTokens);
         Assert.Equal(new AmountSummary(0, null, null), summary.OutputTokens);
         Assert.Equal((2L, 0.02, 0.04), (summary.Cost.N, Math.Round(summary.Cost.Mean!.Value, 12), Math.Round(summary.Cost.Total!.Value, 12)));
@@ -154,6 +154,19 @@ public sealed class VersionMetricsBuilderTests
         Assert.Throws<ArgumentNullException>(() => Build(MetricPeriod.All, hours, allTime: null));
     }
 
+    /// <summary>The lower rank ⌊q·(n − 1)⌋ reported two calls of 640 and 820 ms as p95 and p99 ≈ 642: a p99 below half the calls.</summary>
+    [Fact]
+    public void Build_TwoLatencies_P95AndP99AreTheSlowerOne()
+    {
+        var hours = new[] { Hour(0, Event(latencyMs: 640), Event(latencyMs: 820)) };
+
+        var latency = Build(MetricPeriod.Hour, hours).Summary.LatencyMs;
+
+        Assert.Equal(640, latency.P50!.Value, 640 * 0.01);
+        Assert.Equal(820, latency.P95!.Value, 820 * 0.01);
+        Assert.Equal(820, latency.P99!.Value, 820 * 0.01);
+    }
+
     [Fact]
     public void Build_Percentiles_WithinOnePercentOfHandComputedRanks()
     {
@@ -161,7 +174,7 @@ public sealed class VersionMetricsBuilderTests
 
         var latency = Build(MetricPeriod.Hour, hours).Summary.LatencyMs;
 
-        // Ranks ⌊q·(n − 1)⌋ of 1..100: 49, 94 and 98, that is the values 50, 95 and 99.
+        // Ranks ⌈q·n⌉ of 1..100: 50, 95 and 99, that is the values 50, 95 and 99.
         Assert.Equal(50.5, latency.Mean);
         Assert.Equal(50, latency.P50!.Value, 50 * 0.01);
         Assert.Equal(95, latency.P95!.Value, 95 * 0.01);
@@ -179,7 +192,7 @@ public sealed class VersionMetricsBuilderTests
 
         var latency = Build(MetricPeriod.Day, hours).Summary.LatencyMs;
 
-        // 90 values of 100 then 10 of 1,000: ranks 49 and 94 and 98 fall at 100, 1,000 and 1,000.
+        // 90 values of 100 then 10 of 1,000: ranks 50, 95 and 99 fall at 100, 1,000 and 1,000.
         Assert.Equal(190, latency.Mean!.Value, 12);
         Assert.Equal(100, latency.P50!.Value, 100 * 0.01);
         Assert.Equal(1_000, latency.P95!.Value, 1_000 * 0.01);
