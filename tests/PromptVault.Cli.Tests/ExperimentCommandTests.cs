@@ -316,10 +316,12 @@ public sealed class ExperimentCommandTests(ServerFixture fixture) : IClassFixtur
         // One event is "1 event", not "1 events".
         var another = await CreateSupportPromptAsync(client);
         var other = (await GetAsync(client, $"/api/prompts/{another}/versions/1.0.0")).Body.Str("id");
-        await Experiments.RecordAsync(client, [new { versionId = other, latencyMs = 90 }]);
+        await Experiments.RecordAsync(client, [new { versionId = other, latencyMs = 90, cost = 0.00036 }]);
         var single = await Cli.RunAsync(Server, null, "metrics", another, "--version", "1.0.0");
         Assert.True(single.ExitCode == 0, single.ToString());
         Assert.Contains("): 1 event" + Environment.NewLine, single.Out);
+        // One event's total is its cost: both to the same places (the total was rounded to 4, "0.00036 / 0.0004").
+        Assert.Contains(" 0.00036 / 0.00036 ", single.Out);
     }
 
     [Fact]
