@@ -178,6 +178,15 @@ public static class RegistryArchiveJson
     private static object?[] ReadRow(ArchiveSection section, Dictionary<string, int> ordinals, JsonElement item, string rowPath)
     {
         if (item.ValueKind != JsonValueKind.Object) throw Invalid(rowPath, "must be an object");
+        try
+        {
+            InvalidJsonTextException.ThrowIfIn(item);
+        }
+        catch (InvalidJsonTextException e)
+        {
+            // The API refuses such text in every request; read here, a lone surrogate threw on GetString (a 500).
+            throw Invalid(e.At(rowPath)!, InvalidJsonTextException.Describe("", e.Fault).TrimStart());
+        }
         var values = new object?[section.Columns.Count];
         var given = new bool[section.Columns.Count];
         foreach (var property in item.EnumerateObject())

@@ -186,6 +186,14 @@ public sealed class ImportIncludesApiTests(ServerFixture fixture) : IClassFixtur
         await AssertImportRefusedAsync(refused, field, detail);
     }
 
+    // A lone surrogate was a 500 (System.Text.Json threw reading it as a string); U+0000 was stored, which PostgreSQL refuses.
+    [Theory]
+    [InlineData(true, "holds text that is not valid UTF-16")]
+    [InlineData(false, "holds the character U+0000")]
+    public async Task Merge_TextTheApiRefuses_Returns400NamingTheField_AndStoresNothing(bool loneSurrogate, string detail) =>
+        // Built here: xUnit would pass a lone surrogate in InlineData on as U+FFFD.
+        await AssertImportRefusedAsync(new Imported(UniqueName("text"), "Plain.") { Category = loneSurrogate ? "a\ud800b" : "a\0b" }, "$.prompts[0].category", detail);
+
     [Fact]
     public async Task Merge_AnExperimentOrVariantNameTheApiRefuses_Returns400NamingTheField_AndStoresNothing()
     {
