@@ -2,6 +2,7 @@ using System.Net;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
+using PromptVault.Core.Contracts;
 using PromptVault.Core.Storage;
 using static PromptVault.Server.Tests.ApiCalls;
 
@@ -126,9 +127,11 @@ public sealed class ImportIncludesApiTests(ServerFixture fixture) : IClassFixtur
 
     /// <summary>Merges a document of <paramref name="refused"/>: 400 <paramref name="code"/> naming <paramref name="field"/>, its detail
     /// holding <paramref name="detail"/>, and nothing stored.</summary>
-    private async Task AssertImportRefusedAsync(Imported refused, string field, string detail, string code = "invalid_export_document")
+    /// <param name="edit">Rewrites the document's JSON text before it is sent, for what a serializer will not write.</param>
+    private async Task AssertImportRefusedAsync(Imported refused, string field, string detail, string code = "invalid_export_document", Func<string, string>? edit = null)
     {
-        var (status, body) = await PostAsync(_client, "/api/import?merge=true", Document(refused));
+        var document = edit is null ? Document(refused) : edit(JsonSerializer.Serialize(Document(refused), PromptVaultJson.Options));
+        var (status, body) = await PostAsync(_client, "/api/import?merge=true", document);
 
         Assert.True(status == HttpStatusCode.BadRequest, body?.ToJsonString());
         Assert.Equal((code, field), (body.Str("code"), body.Str("field")));
@@ -188,11 +191,12 @@ public sealed class ImportIncludesApiTests(ServerFixture fixture) : IClassFixtur
 
     // A lone surrogate was a 500 (System.Text.Json threw reading it as a string); U+0000 was stored, which PostgreSQL refuses.
     [Theory]
-    [InlineData(true, "holds text that is not valid UTF-16")]
-    [InlineData(false, "holds the character U+0000")]
-    public async Task Merge_TextTheApiRefuses_Returns400NamingTheField_AndStoresNothing(bool loneSurrogate, string detail) =>
-        // Built here: xUnit would pass a lone surrogate in InlineData on as U+FFFD.
-        await AssertImportRefusedAsync(new Imported(UniqueName("text"), "Plain.") { Category = loneSurrogate ? "a\ud800b" : "a\0b" }, "$.prompts[0].category", detail);
+    [InlineData("\"a\\ud800b\"", "holds text that is not valid UTF-16")]
+    [InlineData("\"a\\u0000b\"", "holds the character U+0000")]
+    public async Task Merge_TextTheApiRefuses_Returns400NamingTheField_AndStoresNothing(string categoryJson, string detail) =>
+        // Written into the JSON text: a serializer writes a lone surrogate as U+FFFD.
+        await AssertImportRefusedAsync(new Imported(UniqueName("text"), "Plain.") { Category = "refused-text" }, "$.prompts[0].category", detail,
+            edit: json => json.Replace("\"refused-text\"", categoryJson, StringComparison.Ordinal));
 
     [Fact]
     public async Task Merge_AnExperimentOrVariantNameTheApiRefuses_Returns400NamingTheField_AndStoresNothing()
