@@ -1,6 +1,7 @@
 using System.Net.Http.Json;
 using Microsoft.Playwright;
 using PromptVault.Core.Storage;
+using PromptVault.Server.Tests;
 
 namespace PromptVault.Dashboard.Tests;
 
@@ -60,6 +61,37 @@ public sealed class PromptListsTests(DashboardFixture fixture) : IClassFixture<D
         await ChooseAsync(page, "Prompt", "list-nope");
         await Assertions.Expect(page.Locator("#exp-prompt-error")).ToContainTextAsync("list-nope");
         await Assertions.Expect(page.Locator("#variant-0-version-suggested option")).ToHaveCountAsync(0);
+    }
+
+    /// <summary>
+    /// A fresh install's prompts page said "No prompts match." with no search made; it now says there are none yet and how to
+    /// make one. And an address with a <c>?shown=</c> (or <c>?expired=</c>, <c>?ended=</c>) Blazor could not parse as the
+    /// number (or true/false) it was bound as answered every page with a 500 and a JSON problem; those pages now show.
+    /// </summary>
+    [Fact]
+    public async Task FreshInstall_SaysHowToStart_AndAnUnparsableShownOrFlagStillShowsThePage()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var server = await RunningServer.StartAsync(new ServerSetup([]), ct);
+        var page = await fixture.OpenAsync(server.AdminKey, server: server);
+
+        await page.GotoAsync("/");
+        await Assertions.Expect(page.GetByTestId("no-prompts")).ToContainTextAsync("No prompts yet. Create one with New prompt");
+        await page.GotoAsync("/?q=nothing");
+        await Assertions.Expect(page.GetByText("No prompts match.")).ToBeVisibleAsync();
+
+        using (var api = server.CreateClient())
+            (await api.PostAsJsonAsync("/api/prompts", new { name = "shown-check", content = "text" }, ct)).EnsureSuccessStatusCode();
+        foreach (var (path, heading) in new[] { ("/?shown=abc&expired=yes", "Prompts"), ("/audit?shown=x", "Audit log"), ("/experiments?shown=1e9", "Experiments"),
+            ("/prompts/shown-check?shown=12.5", "shown-check") })
+        {
+            var response = await page.GotoAsync(path);
+            Assert.True(response!.Status == 200, $"{path} answered {response.Status}: {await response.TextAsync()}");
+            await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = heading, Level = 1 })).ToBeVisibleAsync();
+        }
+        var signIn = await fixture.OpenAsync(null, server: server);
+        Assert.Equal(200, (await signIn.GotoAsync("/login?ended=yes"))!.Status);
+        await Assertions.Expect(signIn.GetByLabel("API key")).ToBeVisibleAsync();
     }
 
     /// <summary>Types into the field without leaving it: the value is not chosen yet.</summary>
