@@ -5,6 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
 using PromptVault.Core.Analysis;
 using PromptVault.Core.Contracts;
+using PromptVault.Core.Experiments;
 using PromptVault.Core.Metrics;
 using PromptVault.Core.Storage;
 using PromptVault.Server.Dashboard.Shared;
@@ -213,7 +214,9 @@ public sealed class ExperimentPagesTests(DashboardFixture fixture) : IClassFixtu
         await page.GotoAsync($"/experiments/{experiment.Id}");
         await Assertions.Expect(page.GetByTestId("experiment-status")).ToHaveTextAsync("paused");
 
-        await page.GetByRole(AriaRole.Button, new() { Name = "Complete" }).ClickAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Complete", Exact = true }).ClickAsync();
+        await Assertions.Expect(page.GetByTestId("confirm-move")).ToContainTextAsync("Its winner, if it has one, is promoted to production.");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Complete the experiment" }).ClickAsync();
 
         await Assertions.Expect(page.GetByTestId("experiment-status")).ToHaveTextAsync("completed");
         await Assertions.Expect(page.GetByTestId("decision")).ToContainTextAsync("urge wins");
@@ -226,6 +229,34 @@ public sealed class ExperimentPagesTests(DashboardFixture fixture) : IClassFixtu
         var later = await fixture.OpenAsync(fixture.ReaderKey);
         await later.GotoAsync($"/experiments/{experiment.Id}");
         await Assertions.Expect(later.GetByTestId("promotion")).ToContainTextAsync("was NOT promoted to production");
+    }
+
+    /// <summary>
+    /// Complete and Cancel end an experiment for good (it cannot be started again), yet one click on either did it. They now ask
+    /// first, saying what cannot be undone; "Keep it" leaves the experiment running.
+    /// </summary>
+    [Fact]
+    public async Task Experiment_CancelOrComplete_AsksFirst_KeepItLeavesItRunning()
+    {
+        var cancel = TestContext.Current.CancellationToken;
+        using var api = fixture.Server.CreateClient();
+        var experiment = await StartExperimentAsync(api, "confirm/" + Guid.NewGuid().ToString("N")[..8], MetricName.ConversionRate, [50, 50]);
+        var page = await fixture.OpenAsync(fixture.Server.AdminKey);
+        await page.GotoAsync($"/experiments/{experiment.Id}");
+        await page.Locator("[data-testid=experiment-status]").WaitForAsync();
+
+        await page.GetByRole(AriaRole.Button, new() { Name = "Cancel", Exact = true }).ClickAsync();
+        await Assertions.Expect(page.GetByTestId("confirm-move")).ToContainTextAsync("cannot be started again");
+        Assert.Empty(await fixture.AccessibilityViolationsAsync(page));
+        await page.GetByRole(AriaRole.Button, new() { Name = "Keep it" }).ClickAsync();
+        await Assertions.Expect(page.GetByTestId("confirm-move")).ToHaveCountAsync(0);
+        await Assertions.Expect(page.GetByTestId("experiment-status")).ToHaveTextAsync("running");
+        Assert.Equal(ExperimentStatus.Running, (await api.GetFromJsonAsync<ExperimentResponse>($"/api/experiments/{experiment.Id}", PromptVaultJson.Options, cancel))!.Status);
+
+        await page.GetByRole(AriaRole.Button, new() { Name = "Cancel", Exact = true }).ClickAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Cancel the experiment" }).ClickAsync();
+        await Assertions.Expect(page.GetByTestId("experiment-status")).ToHaveTextAsync("cancelled");
+        Assert.Equal(ExperimentStatus.Cancelled, (await api.GetFromJsonAsync<ExperimentResponse>($"/api/experiments/{experiment.Id}", PromptVaultJson.Options, cancel))!.Status);
     }
 
     /// <summary>
