@@ -79,6 +79,11 @@ public sealed class PromptListsTests(DashboardFixture fixture) : IClassFixture<D
         await Assertions.Expect(page.GetByTestId("no-prompts")).ToContainTextAsync("No prompts yet. Create one with New prompt");
         await page.GotoAsync("/?q=nothing");
         await Assertions.Expect(page.GetByText("No prompts match.")).ToBeVisibleAsync();
+        await page.GotoAsync("/audit");
+        await Assertions.Expect(page.GetByText("1 matching entry.")).ToBeVisibleAsync(); // the admin key's creation; it said "1 matching entries."
+        // An unknown type was dropped, listing every type; it is refused by name, as the API refuses it.
+        await page.GotoAsync("/?type=zzz");
+        await Assertions.Expect(page.GetByRole(AriaRole.Alert)).ToContainTextAsync("type 'zzz' is not one of");
 
         using (var api = server.CreateClient())
             (await api.PostAsJsonAsync("/api/prompts", new { name = "shown-check", content = "text" }, ct)).EnsureSuccessStatusCode();
