@@ -4,4 +4,7 @@ namespace PromptVault.Core;
 internal static class Ids
 {
     public static string New(DateTimeOffset now) => Guid.CreateVersion7(now).ToString("N");
+
+    /// <summary>Whether <paramref name="text"/> is an id as <see cref="New"/> writes it.</summary>
+    public static bool IsId(string text) => Guid.TryParseExact(text, "N", out var id) && id.ToString("N") == text;
 }

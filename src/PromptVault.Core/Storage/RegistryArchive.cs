@@ -1,5 +1,6 @@
 using System.Text.Json;
 using PromptVault.Core.Contracts;
+using PromptVault.Core.Evaluations;
 using PromptVault.Core.Experiments;
 using PromptVault.Core.Metrics;
 using PromptVault.Core.Prompts;
@@ -151,12 +152,13 @@ public static class RegistryArchiveSchema
          Json("variables"), Json("metadata"), Text("changeDescription") with { Rule = PromptRules.ValidateChangeDescription }, Text("createdBy"), Time("createdAt"), Enum<Prompts.VersionStatus>("status"),
          Json("messages", true) with { Added = true }, new("approvedBy", ArchiveValueKind.Text, true, Added: true), new("approvedAt", ArchiveValueKind.Time, true, Added: true),
          Json("declaredVariables", true) with { Added = true }], ArchiveOwner.Prompt, 1)
-    { UniqueKeys = [["id"], ["promptId", "major", "minor", "patch"]] };
+    { UniqueKeys = [["id"], ["promptId", "sequence"], ["promptId", "major", "minor", "patch"]], RowRule = ValidateVersionNumbers };
 
     public static readonly ArchiveSection VersionTests = new("versionTests", [Text("versionId"), Json("tests")], ArchiveOwner.Version);
 
     public static readonly ArchiveSection EvaluationRuns = new("evaluationRuns",
-        [Text("id"), Text("versionId"), Enum<Evaluations.EvaluationStatus>("status"), Time("createdAt"), Text("createdBy"), Json("run")], ArchiveOwner.Version, 1);
+        [Text("id"), Text("versionId"), Enum<Evaluations.EvaluationStatus>("status"), Time("createdAt"), Text("createdBy"), Json("run")], ArchiveOwner.Version, 1)
+    { RowRule = ValidateEvaluationRun };
 
     public static readonly ArchiveSection Labels = new("labels",
         [Text("promptId"), Text("name") with { Rule = PromptRules.ValidateLabel }, Text("versionId"), Time("updatedAt"), Text("updatedBy")], ArchiveOwner.Prompt)
@@ -205,6 +207,37 @@ public static class RegistryArchiveSchema
         [Text("id"), Text("name") with { Rule = Auth.ApiKeyNames.Validate }, Enum<Auth.ApiKeyRole>("role"), Text("prefix"), Text("keyHash"), Time("createdAt"), Text("createdBy"), Time("revokedAt", true)],
         ArchiveOwner.None);
 
+    /// <summary>A version's numbers as the API writes them: sequence 1, then the next; 1.0.0, then bumps. The store reads them as
+    /// 32-bit integers.</summary>
+    private static void ValidateVersionNumbers(object?[] row)
+    {
+        foreach (var (column, least) in new[] { ("sequence", 1L), ("major", 1L), ("minor", 0L), ("patch", 0L) })
+        {
+            var value = (long)row[Versions.IndexOf(column)]!;
+            if (value < least || value > int.MaxValue)
+                throw new InvalidInputException("invalid_version", $"{column} must be between {least} and {int.MaxValue}, got {value}.", column);
+        }
+    }
+
+    /// <summary>A run as the evaluation service writes it: an id it makes, and the run's JSON, read as the store reads it, of the same
+    /// id, version, status and author as the row's columns.</summary>
+    private static void ValidateEvaluationRun(object?[] row)
+    {
+        object? Value(string column) => row[EvaluationRuns.IndexOf(column)];
+        var id = (string)Value("id")!;
+        if (!Ids.IsId(id))
+            throw new InvalidInputException("invalid_evaluation_run", $"id must be an id as PromptVault makes them (32 lowercase hex digits), got '{PromptRules.Shorten(id)}'.", "id");
+        var run = Parse<EvaluationRun>((string)Value("run")!, "an evaluation run (id, promptName, version, versionId, status, cases, createdAt, createdBy)", "run");
+        if (run.PromptName is null || run.Version is null || run.Cases is null || run.Cases.Any(c => c is null))
+            throw new InvalidInputException("invalid_evaluation_run", "run must hold promptName, version and cases.", "run");
+        foreach (var (field, column, value) in new[] { ("id", "id", run.Id), ("versionId", "versionId", run.VersionId),
+                     ("status", "status", Names.Of(run.Status)), ("createdBy", "createdBy", run.CreatedBy) })
+        {
+            if (value != (string)Value(column)!)
+                throw new InvalidInputException("invalid_evaluation_run", $"run.{field} must be the row's {column}, '{PromptRules.Shorten((string)Value(column)!)}'.", $"run.{field}");
+        }
+    }
+
     /// <summary>An experiment held to the rules of the API's create (<see cref="ExperimentRules"/>), but for its prompt, which it names by id.</summary>
     private static void ValidateExperiment(object?[] row)
     {
@@ -219,6 +252,10 @@ public static class RegistryArchiveSchema
             variants.Select(v => v is null ? null! : new VariantRequest(v.Name, v.VersionId, v.Weight)).ToList(), targetMetric, (string)Value("description")!,
             (int)Math.Max(minimumSampleSize, int.MinValue), (double)Value("confidenceLevel")!, (double)Value("minimumDetectableEffect")!, (double)Value("power")!,
             guardrails.Select(g => g is null ? null! : new GuardrailRequest(g.Metric, g.Threshold)).ToList(), (bool)Value("promoteWinner")!), stored: true);
+        // The service completes an experiment with one of its variants' ids, or none.
+        if (Value("winner") is string winner && !variants.Any(v => v.Id == winner))
+            throw new InvalidInputException("invalid_experiment",
+                $"winner '{PromptRules.Shorten(winner)}' is not the id of a variant of the experiment; its variants are {string.Join(", ", variants.Select(v => v.Id))}.", "winner");
     }
 
     /// <summary>A metric event held to the rules of <c>POST /api/metrics</c> (<see cref="MetricEventRules"/>), but for its timestamp:

@@ -3,6 +3,7 @@ using System.Text.Encodings.Web;
 using System.Text.Json;
 using PromptVault.Core.Contracts;
 using PromptVault.Core.Evaluations;
+using PromptVault.Core.Experiments;
 using PromptVault.Core.Prompts;
 using PromptVault.Core.Storage;
 using PromptVault.Core.Templates;
@@ -120,6 +121,7 @@ public static class RegistryArchiveJson
             if (!given.Contains("formatVersion")) CheckFormatVersion(null);
             var archive = new RegistryArchive(rows);
             CheckVersions(archive);
+            CheckVariants(archive);
             return archive;
         }
         catch (JsonException e)
@@ -295,6 +297,52 @@ public static class RegistryArchiveJson
             var cases = Parse<List<TestCase>>(tests, row, "tests", path, "an array of test cases");
             Refused(path, null, () => _ = contracts.TryGetValue((string)row[tests.IndexOf("versionId")]!, out var variables)
                 ? TestCaseRules.Validate(cases, variables) : TestCaseRules.ValidateWithoutVersion(cases));
+        }
+    }
+
+    /// <summary>
+    /// Holds exposures and metric events of the document's experiments to the rules of <c>POST /api/exposures</c> and
+    /// <c>POST /api/metrics</c>: each names a variant of its experiment; an exposure's is the one <see cref="Assignment"/> gives
+    /// its unit (an experiment's variants, weights and seed never change), an event's version is its variant's. Rows of an
+    /// experiment not in the document are left to the store's references.
+    /// </summary>
+    private static void CheckVariants(RegistryArchive archive)
+    {
+        var experiments = RegistryArchiveSchema.Experiments;
+        var byId = new Dictionary<string, (List<Variant> Variants, ulong Seed)>(StringComparer.Ordinal);
+        foreach (var r in archive[experiments])
+        {
+            // A repeated id is refused by the store's key, as import_conflict.
+            byId.TryAdd((string)r[experiments.IndexOf("id")]!, (JsonSerializer.Deserialize<List<Variant>>((string)r[experiments.IndexOf("variants")]!, PromptVaultJson.Options)!,
+                unchecked((ulong)(long)r[experiments.IndexOf("hashSeed")]!)));
+        }
+        (Variant Variant, List<Variant> Variants, ulong Seed)? VariantOf(ArchiveSection section, object?[] row, string path)
+        {
+            if (row[section.IndexOf("experimentId")] is not string experimentId || !byId.TryGetValue(experimentId, out var experiment)) return null;
+            var variantId = (string?)row[section.IndexOf("variantId")] ?? "";
+            var variant = experiment.Variants.FirstOrDefault(v => v.Id == variantId)
+                ?? throw new InvalidInputException("import_invalid_reference",
+                    $"{path}.variantId '{PromptRules.Shorten(variantId)}' is not a variant of experiment '{experimentId}' in $.{experiments.Name}; nothing was imported.", $"{path}.variantId");
+            return (variant, experiment.Variants, experiment.Seed);
+        }
+        var exposures = RegistryArchiveSchema.Exposures;
+        for (var i = 0; i < archive[exposures].Count; i++)
+        {
+            var row = archive[exposures][i];
+            var path = $"$.{exposures.Name}[{i}]";
+            if (VariantOf(exposures, row, path) is not { } exposed) continue;
+            var unitId = (string)row[exposures.IndexOf("unitId")]!;
+            var assigned = exposed.Variants[Assignment.VariantIndex(exposed.Seed, unitId, Assignment.BucketEnds(exposed.Variants.Select(v => v.Weight).ToList()))];
+            if (assigned.Id != exposed.Variant.Id)
+                throw Invalid($"{path}.variantId", $"is variant '{exposed.Variant.Name}', but the experiment assigns unit '{PromptRules.Shorten(unitId)}' to '{assigned.Name}' (assignment version {Assignment.AlgorithmVersion})");
+        }
+        var events = RegistryArchiveSchema.MetricEvents;
+        for (var i = 0; i < archive[events].Count; i++)
+        {
+            var row = archive[events][i];
+            var path = $"$.{events.Name}[{i}]";
+            if (VariantOf(events, row, path) is { } measured && measured.Variant.VersionId != (string)row[events.IndexOf("versionId")]!)
+                throw Invalid($"{path}.versionId", $"is not the version of variant '{measured.Variant.Name}' of its experiment ('{PromptRules.Shorten(measured.Variant.VersionId)}')");
         }
     }
 

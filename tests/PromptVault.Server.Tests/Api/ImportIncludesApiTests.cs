@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
 using PromptVault.Core.Contracts;
+using PromptVault.Core.Experiments;
 using PromptVault.Core.Storage;
 using static PromptVault.Server.Tests.ApiCalls;
 
@@ -49,6 +50,18 @@ public sealed class ImportIncludesApiTests(ServerFixture fixture) : IClassFixtur
 
         public string ExperimentId { get; } = Guid.NewGuid().ToString("N");
         public string ControlId { get; } = Guid.NewGuid().ToString("N");
+        public string TreatmentId { get; } = Guid.NewGuid().ToString("N");
+
+        /// <summary>The version's fields that differ from a valid first version's (its sequence, its numbers).</summary>
+        public Dictionary<string, object?> VersionFields { get; init; } = [];
+
+        /// <summary>When set, the document holds one evaluation run of the version, with these fields over a valid run's.</summary>
+        public Dictionary<string, object?>? RunFields { get; init; }
+
+        public string RunId { get; } = Guid.NewGuid().ToString("N");
+
+        /// <summary>The variant of <see cref="Traffic"/>'s exposure and event, when not the control.</summary>
+        public string? TrafficVariantId { get; init; }
 
         /// <summary>The experiment's fields that differ from a valid draft's (its variants' weights, its confidence level).</summary>
         public Dictionary<string, object?> ExperimentFields { get; init; } = [];
@@ -75,28 +88,33 @@ public sealed class ImportIncludesApiTests(ServerFixture fixture) : IClassFixtur
             id = p.Id, name = p.Name, description = "", type = "system", tags = p.Tags, category = p.Category,
             createdAt = At, createdBy = "alice", updatedAt = At, updatedBy = "alice", requireApproval = false, requireTests = false,
         }),
-        versions = prompts.Select(p => new
+        versions = prompts.Select(p => With(new()
         {
-            id = p.VersionId, promptId = p.VersionPromptId ?? p.Id, sequence = 1, major = 1, minor = 0, patch = 0, content = p.Content,
-            variables = p.VariableList ?? p.Variables.Select(v => new { name = v, type = "string", required = true, description = "" }),
-            metadata = p.Metadata, changeDescription = "Initial version", createdBy = "alice", createdAt = At, status = "production",
-            messages = (object?)null, approvedBy = (string?)null, approvedAt = (string?)null, declaredVariables = p.DeclaredList,
-        }),
+            ["id"] = p.VersionId, ["promptId"] = p.VersionPromptId ?? p.Id, ["sequence"] = 1, ["major"] = 1, ["minor"] = 0, ["patch"] = 0, ["content"] = p.Content,
+            ["variables"] = p.VariableList ?? p.Variables.Select(v => new { name = v, type = "string", required = true, description = "" }),
+            ["metadata"] = p.Metadata, ["changeDescription"] = "Initial version", ["createdBy"] = "alice", ["createdAt"] = At, ["status"] = "production",
+            ["messages"] = null, ["approvedBy"] = null, ["approvedAt"] = null, ["declaredVariables"] = p.DeclaredList,
+        }, p.VersionFields)),
         versionTests = prompts.Where(p => p.Tests is not null).Select(p => new { versionId = p.VersionId, tests = p.Tests }),
+        evaluationRuns = prompts.Where(p => p.RunFields is not null).Select(p => With(new()
+        {
+            ["id"] = p.RunId, ["versionId"] = p.VersionId, ["status"] = "passed", ["createdAt"] = At, ["createdBy"] = "alice",
+            ["run"] = new { id = p.RunId, promptName = p.Name, version = "1.0.0", versionId = p.VersionId, status = "passed", cases = Array.Empty<object>(), createdAt = At, createdBy = "alice" },
+        }, p.RunFields!)),
         labels = prompts.Select(p => new { promptId = p.Id, name = p.Label, versionId = p.VersionId, updatedAt = At, updatedBy = "alice" }),
         experiments = prompts.Where(p => p.Experiment is not null).Select(p => With(new()
         {
             ["id"] = p.ExperimentId, ["promptId"] = p.Id, ["name"] = p.Experiment!.Value.Name, ["description"] = "",
             ["variants"] = new[] { new { id = p.ControlId, name = p.Experiment.Value.Control, versionId = p.VersionId, weight = 50 },
-                new { id = Guid.NewGuid().ToString("N"), name = p.Experiment.Value.Treatment, versionId = p.VersionId, weight = 50 } },
+                new { id = p.TreatmentId, name = p.Experiment.Value.Treatment, versionId = p.VersionId, weight = 50 } },
             ["targetMetric"] = "conversionRate", ["minimumSampleSize"] = 100, ["confidenceLevel"] = 0.95, ["minimumDetectableEffect"] = 0.1, ["power"] = 0.8,
             ["guardrails"] = Array.Empty<object>(), ["promoteWinner"] = false, ["status"] = "draft", ["hashSeed"] = 1, ["winner"] = null, ["statusReason"] = null,
             ["createdAt"] = At, ["createdBy"] = "alice", ["updatedAt"] = At, ["startedAt"] = null, ["endedAt"] = null,
         }, p.ExperimentFields)),
-        exposures = prompts.Where(p => p.Traffic is not null).Select(p => new { experimentId = p.ExperimentId, unitId = p.Traffic!.Value.UnitId, variantId = p.ControlId, at = At }),
+        exposures = prompts.Where(p => p.Traffic is not null).Select(p => new { experimentId = p.ExperimentId, unitId = p.Traffic!.Value.UnitId, variantId = p.TrafficVariantId ?? p.ControlId, at = At }),
         metricEvents = prompts.Where(p => p.Traffic is not null).Select(p => With(new()
         {
-            ["id"] = Guid.NewGuid().ToString("N"), ["versionId"] = p.VersionId, ["experimentId"] = p.ExperimentId, ["variantId"] = p.ControlId,
+            ["id"] = Guid.NewGuid().ToString("N"), ["versionId"] = p.VersionId, ["experimentId"] = p.ExperimentId, ["variantId"] = p.TrafficVariantId ?? p.ControlId,
             ["unitId"] = p.Traffic!.Value.UnitId, ["timestamp"] = At, ["latencyMs"] = 120.0, ["inputTokens"] = 10, ["outputTokens"] = 20, ["cost"] = 0.01,
             ["qualityScore"] = 4.0, ["userFeedback"] = 1.0, ["converted"] = true, ["error"] = null, ["metadata"] = new { source = "test" },
         }, p.Traffic.Value.EventFields)),
@@ -537,5 +555,131 @@ public sealed class ImportIncludesApiTests(ServerFixture fixture) : IClassFixtur
         Assert.True(status == HttpStatusCode.OK, body?.ToJsonString());
         Assert.True(rendered == HttpStatusCode.OK, render?.ToJsonString());
         Assert.Equal("Hello. Inner. Follow the policy: 30 days.", render.Str("content"));
+    }
+    [Theory]
+    [InlineData("sequence", 0L, "sequence must be between 1 and 2147483647, got 0")]
+    [InlineData("sequence", -5L, "sequence must be between 1 and 2147483647, got -5")]
+    [InlineData("major", 0L, "major must be between 1 and 2147483647, got 0")]
+    [InlineData("minor", -5L, "minor must be between 0 and 2147483647, got -5")]
+    [InlineData("patch", 4294967296L, "patch must be between 0 and 2147483647, got 4294967296")]
+    public async Task Merge_AVersionNumberTheApiNeverWrites_Returns400NamingIt_AndStoresNothing(string column, long value, string detail) =>
+        await AssertImportRefusedAsync(new Imported(UniqueName("numbered"), "Plain.") { VersionFields = new() { [column] = value } },
+            $"$.versions[0].{column}", detail);
+
+    [Fact]
+    public async Task Merge_TwoVersionsOfAPromptSharingASequence_Returns400NamingTheSecond_AndStoresNothing() =>
+        await AssertImportRefusedAsync(new Imported(UniqueName("sequenced"), "Plain."), "$.versions[1]",
+            "repeats the promptId", edit: json =>
+            {
+                var document = JsonNode.Parse(json)!;
+                var second = document["versions"]![0]!.DeepClone();
+                second["id"] = Guid.NewGuid().ToString("N");
+                second["status"] = "draft";
+                second["patch"] = 1;
+                document["versions"]!.AsArray().Add(second);
+                return document.ToJsonString();
+            });
+
+    [Theory]
+    [InlineData("a number", "$.evaluationRuns[0].run", "run must be an evaluation run")]
+    [InlineData("a string", "$.evaluationRuns[0].run", "run must be an evaluation run")]
+    [InlineData("true", "$.evaluationRuns[0].run", "run must be an evaluation run")]
+    [InlineData("an array", "$.evaluationRuns[0].run", "run must be an evaluation run")]
+    [InlineData("an empty object", "$.evaluationRuns[0].run", "run must hold promptName, version and cases")]
+    [InlineData("another run's id", "$.evaluationRuns[0].run.id", "run.id must be the row's id")]
+    [InlineData("another status", "$.evaluationRuns[0].run.status", "run.status must be the row's status, 'passed'")]
+    [InlineData("an empty id", "$.evaluationRuns[0].id", "id must be an id as PromptVault makes them (32 lowercase hex digits), got ''")]
+    [InlineData("a blank id", "$.evaluationRuns[0].id", "id must be an id as PromptVault makes them")]
+    [InlineData("a 200 KB id", "$.evaluationRuns[0].id", "id must be an id as PromptVault makes them")]
+    public async Task Merge_AnEvaluationRunTheServiceNeverWrites_Returns400NamingTheField_AndStoresNothing(string problem, string field, string detail)
+    {
+        var valid = new Imported(UniqueName("evaluated"), "Plain.");
+        object Run(Dictionary<string, object?> fields) => With(new()
+        {
+            ["id"] = valid.RunId, ["promptName"] = valid.Name, ["version"] = "1.0.0", ["versionId"] = valid.VersionId, ["status"] = "passed",
+            ["cases"] = Array.Empty<object>(), ["createdAt"] = At, ["createdBy"] = "alice",
+        }, fields);
+        var refused = valid with
+        {
+            RunFields = problem switch
+            {
+                "a number" => new() { ["run"] = 5 },
+                "a string" => new() { ["run"] = "passed" },
+                "true" => new() { ["run"] = true },
+                "an array" => new() { ["run"] = Array.Empty<object>() },
+                "an empty object" => new() { ["run"] = new { } },
+                "another run's id" => new() { ["run"] = Run(new() { ["id"] = Guid.NewGuid().ToString("N") }) },
+                "another status" => new() { ["run"] = Run(new() { ["status"] = "failed" }) },
+                "an empty id" => new() { ["id"] = "" },
+                "a blank id" => new() { ["id"] = "   " },
+                _ => new() { ["id"] = new string('a', 200_000) },
+            },
+        };
+
+        await AssertImportRefusedAsync(refused, field, detail);
+    }
+
+    [Fact]
+    public async Task Merge_ADocumentExportedWithAnEvaluationRun_ImportsIntoAnotherServer_AndTheRunReadsBack()
+    {
+        var name = await CreateSupportPromptAsync(_client);
+        var version = $"/api/prompts/{name}/versions/1.0.0";
+        Assert.Equal(HttpStatusCode.OK, (await PutAsync(_client, version + "/tests", new
+        {
+            tests = new[] { new { name = "names the company", variables = new { company_name = "Acme" }, expect = new[] { new { type = "contains", value = "Acme" } } } },
+        })).Status);
+        var (_, run) = await PostAsync(_client, version + "/evaluate", null);
+        var exported = await _client.GetStringAsync(new Uri("/api/export", UriKind.Relative), TestContext.Current.CancellationToken);
+        await using var other = await RunningServer.StartAsync(TestContext.Current.CancellationToken);
+        using var otherClient = other.CreateClient();
+
+        var (status, report) = await PostAsync(otherClient, "/api/import?merge=true", JsonNode.Parse(exported));
+        var (found, imported) = await GetAsync(otherClient, $"/api/evaluations/{run.Str("id")}");
+
+        Assert.True(status == HttpStatusCode.OK, report?.ToJsonString());
+        Assert.True(found == HttpStatusCode.OK, imported?.ToJsonString());
+        Assert.Equal((run.Str("status"), name), (imported.Str("status"), imported.Str("promptName")));
+    }
+
+    /// <summary>The first of user-1, user-2, ... that the documents' experiments (seed 1, weights 50/50) assign to variant <paramref name="index"/>.</summary>
+    private static string UnitAssignedTo(int index) =>
+        Enumerable.Range(1, 100).Select(i => $"user-{i}").First(u => Assignment.VariantIndex(1, u, Assignment.BucketEnds([50m, 50m])) == index);
+
+    [Theory]
+    [InlineData("a winner of no variant", "invalid_export_document", "$.experiments[0].winner", "winner 'nosuch' is not the id of a variant of the experiment")]
+    [InlineData("an empty winner", "invalid_export_document", "$.experiments[0].winner", "winner '' is not the id of a variant of the experiment")]
+    [InlineData("an exposure of no variant", "import_invalid_reference", "$.exposures[0].variantId", "$.exposures[0].variantId 'nosuch' is not a variant of experiment")]
+    [InlineData("an exposure of an empty variant", "import_invalid_reference", "$.exposures[0].variantId", "$.exposures[0].variantId '' is not a variant of experiment")]
+    [InlineData("an exposure of the variant its unit is not assigned", "invalid_export_document", "$.exposures[0].variantId", "but the experiment assigns unit")]
+    [InlineData("an event of no variant", "import_invalid_reference", "$.metricEvents[0].variantId", "$.metricEvents[0].variantId 'nosuch' is not a variant of experiment")]
+    [InlineData("an event of another version than its variant's", "invalid_export_document", "$.metricEvents[0].versionId", "is not the version of variant 'control'")]
+    public async Task Merge_AVariantReferenceTheApiNeverWrites_Returns400NamingIt_AndStoresNothing(string problem, string code, string field, string detail)
+    {
+        var control = UnitAssignedTo(0);
+        var valid = new Imported(UniqueName("variant"), "Plain.") { Experiment = ("Tone", "control", "treatment"), Traffic = (control, []) };
+        var refused = problem switch
+        {
+            "a winner of no variant" => valid with { ExperimentFields = new() { ["winner"] = "nosuch" } },
+            "an empty winner" => valid with { ExperimentFields = new() { ["winner"] = "" } },
+            "an exposure of no variant" => valid with { TrafficVariantId = "nosuch" },
+            "an exposure of an empty variant" => valid with { TrafficVariantId = "", Traffic = (control, new() { ["variantId"] = valid.ControlId }) },
+            "an exposure of the variant its unit is not assigned" => valid with { Traffic = (UnitAssignedTo(1), []) },
+            "an event of no variant" => valid with { Traffic = (control, new() { ["variantId"] = "nosuch" }) },
+            _ => valid with { Traffic = (control, new() { ["versionId"] = Guid.NewGuid().ToString("N") }) },
+        };
+
+        await AssertImportRefusedAsync(refused, field, detail, code);
+    }
+
+    [Fact]
+    public async Task Merge_ACompletedExperimentWithItsWinnerAndAssignedTraffic_Imports()
+    {
+        var treatment = UnitAssignedTo(1);
+        var valid = new Imported(UniqueName("variant"), "Plain.") { Experiment = ("Tone", "control", "treatment"), Traffic = (treatment, []) };
+        var completed = valid with { TrafficVariantId = valid.TreatmentId, ExperimentFields = new() { ["winner"] = valid.TreatmentId } };
+
+        var (status, body) = await PostAsync(_client, "/api/import?merge=true", Document(completed));
+
+        Assert.True(status == HttpStatusCode.OK, body?.ToJsonString());
     }
 }
