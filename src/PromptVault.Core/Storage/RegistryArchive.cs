@@ -152,7 +152,7 @@ public static class RegistryArchiveSchema
          Json("variables"), Json("metadata"), Text("changeDescription") with { Rule = PromptRules.ValidateChangeDescription }, Text("createdBy"), Time("createdAt"), Enum<Prompts.VersionStatus>("status"),
          Json("messages", true) with { Added = true }, new("approvedBy", ArchiveValueKind.Text, true, Added: true), new("approvedAt", ArchiveValueKind.Time, true, Added: true),
          Json("declaredVariables", true) with { Added = true }], ArchiveOwner.Prompt, 1)
-    { UniqueKeys = [["id"], ["promptId", "sequence"], ["promptId", "major", "minor", "patch"]], RowRule = ValidateVersionNumbers };
+    { UniqueKeys = [["id"], ["promptId", "major", "minor", "patch"], ["promptId", "sequence"]], RowRule = ValidateVersionNumbers };
 
     public static readonly ArchiveSection VersionTests = new("versionTests", [Text("versionId"), Json("tests")], ArchiveOwner.Version);
 
