@@ -230,6 +230,53 @@ public sealed class PromptPagesTests(DashboardFixture fixture) : IClassFixture<D
             PromptVault.Core.Contracts.PromptVaultJson.Options, TestContext.Current.CancellationToken))!.Labels.GetValueOrDefault("production"));
     }
 
+    /// <summary>
+    /// The deploy page rolled back or promoted from wherever production was when it was submitted: a page opened before
+    /// someone else moved production undid a change it never showed. Its form now carries the version it showed and expects
+    /// production there (the API's If-Match); moved, the page says so, changes nothing, shows where production is now and
+    /// keeps the reason typed, and the form submitted again from there works.
+    /// </summary>
+    [Fact]
+    public async Task Deploy_ProductionMovedAfterThePageLoaded_IsRefusedSayingSo_ThenWorksFromTheCurrentState()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var api = fixture.Server.CreateClient();
+        var name = await DashboardFixture.CreateVersionsAsync(api, "stale-", 3);
+        async Task PromoteAsync(string version) =>
+            (await api.PutAsJsonAsync($"/api/prompts/{name}/labels/production", new { version }, ct)).EnsureSuccessStatusCode();
+        async Task<PromptVault.Core.Contracts.PromptResponse> ReadAsync() =>
+            (await api.GetFromJsonAsync<PromptVault.Core.Contracts.PromptResponse>($"/api/prompts/{name}", PromptVault.Core.Contracts.PromptVaultJson.Options, ct))!;
+        await PromoteAsync("1.0.1");
+        var page = await fixture.OpenAsync(fixture.Server.AdminKey);
+        var reason = page.GetByLabel("Reason (recorded in the audit log)");
+
+        await page.GotoAsync($"/prompts/{name}/deploy?action=rollback&version=1.0.0");
+        await Assertions.Expect(page.GetByText("production: 1.0.1 → 1.0.3")).ToBeVisibleAsync();
+        await reason.FillAsync("the new wording confused customers");
+        await PromoteAsync("1.0.2");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Roll back" }).ClickAsync();
+
+        await Assertions.Expect(page.GetByRole(AriaRole.Alert)).ToHaveTextAsync(
+            "production now points at 1.0.2, not 1.0.1 as this page showed; nothing was changed. Review and try again.");
+        await Assertions.Expect(page.GetByText("production: 1.0.2 → 1.0.3")).ToBeVisibleAsync();
+        await Assertions.Expect(reason).ToHaveValueAsync("the new wording confused customers");
+        var unchanged = await ReadAsync();
+        Assert.Equal("1.0.2", unchanged.Labels["production"]);
+        Assert.Equal("1.0.2", unchanged.LatestVersion.Version);
+
+        await page.GetByRole(AriaRole.Button, new() { Name = "Roll back" }).ClickAsync();
+        await fixture.WaitForPageAsync(page, $"/prompts/{name}");
+        Assert.Equal("1.0.3", (await ReadAsync()).Labels["production"]);
+
+        // A promote (a move of the production label) is held to what its page showed the same way.
+        await page.GotoAsync($"/prompts/{name}/deploy?action=promote&version=1.0.1");
+        await Assertions.Expect(page.GetByText("production: 1.0.3 → 1.0.1")).ToBeVisibleAsync();
+        await PromoteAsync("1.0.2");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Promote" }).ClickAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Alert)).ToContainTextAsync("production now points at 1.0.2, not 1.0.3 as this page showed");
+        Assert.Equal("1.0.2", (await ReadAsync()).Labels["production"]);
+    }
+
     [Fact]
     public async Task StatusAndLabel_WriterMovesStatusAdminMovesLabel_BothBehindConfirmations()
     {
