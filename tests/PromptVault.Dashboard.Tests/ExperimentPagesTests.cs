@@ -233,7 +233,8 @@ public sealed class ExperimentPagesTests(DashboardFixture fixture) : IClassFixtu
 
     /// <summary>
     /// Complete and Cancel end an experiment for good (it cannot be started again), yet one click on either did it. They now ask
-    /// first, saying what cannot be undone; "Keep it" leaves the experiment running.
+    /// first, saying what cannot be undone; "Keep it" leaves the experiment running. The question takes the keyboard's focus
+    /// (it stayed on the button that opened it, so a keyboard user had to hunt for it): Enter answers it.
     /// </summary>
     [Fact]
     public async Task Experiment_CancelOrComplete_AsksFirst_KeepItLeavesItRunning()
@@ -247,6 +248,7 @@ public sealed class ExperimentPagesTests(DashboardFixture fixture) : IClassFixtu
 
         await page.GetByRole(AriaRole.Button, new() { Name = "Cancel", Exact = true }).ClickAsync();
         await Assertions.Expect(page.GetByTestId("confirm-move")).ToContainTextAsync("cannot be started again");
+        await Assertions.Expect(page.GetByRole(AriaRole.Button, new() { Name = "Cancel the experiment" })).ToBeFocusedAsync();
         Assert.Empty(await fixture.AccessibilityViolationsAsync(page));
         await page.GetByRole(AriaRole.Button, new() { Name = "Keep it" }).ClickAsync();
         await Assertions.Expect(page.GetByTestId("confirm-move")).ToHaveCountAsync(0);
@@ -254,7 +256,8 @@ public sealed class ExperimentPagesTests(DashboardFixture fixture) : IClassFixtu
         Assert.Equal(ExperimentStatus.Running, (await api.GetFromJsonAsync<ExperimentResponse>($"/api/experiments/{experiment.Id}", PromptVaultJson.Options, cancel))!.Status);
 
         await page.GetByRole(AriaRole.Button, new() { Name = "Cancel", Exact = true }).ClickAsync();
-        await page.GetByRole(AriaRole.Button, new() { Name = "Cancel the experiment" }).ClickAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Button, new() { Name = "Cancel the experiment" })).ToBeFocusedAsync();
+        await page.Keyboard.PressAsync("Enter");
         await Assertions.Expect(page.GetByTestId("experiment-status")).ToHaveTextAsync("cancelled");
         Assert.Equal(ExperimentStatus.Cancelled, (await api.GetFromJsonAsync<ExperimentResponse>($"/api/experiments/{experiment.Id}", PromptVaultJson.Options, cancel))!.Status);
     }
