@@ -438,7 +438,8 @@ public sealed class ExperimentPagesTests(DashboardFixture fixture) : IClassFixtu
     /// <summary>
     /// A prompt's cost chart wrote three decimals, so a call's cost of 0.00012 read 0 (the summary too), where the results show
     /// six; it now formats a cost, and the error rate, by the results' rule (ResultsText). Latency percentiles are histogram
-    /// buckets, marked approximate as the CLI marks them (ResultsText.Percentile).
+    /// buckets, marked approximate as the CLI marks them (ResultsText.Percentile). The cost had no unit ("cost 0.00012"); it
+    /// reads in dollars, as the CLI writes it (ResultsText.Cost), and says it is the total.
     /// </summary>
     [Fact]
     public async Task PromptMetrics_SmallCost_ReadsAsTheResultsWriteIt()
@@ -453,8 +454,8 @@ public sealed class ExperimentPagesTests(DashboardFixture fixture) : IClassFixtu
         var page = await fixture.OpenAsync(fixture.Server.AdminKey);
 
         await page.GotoAsync($"/prompts/{name}?metrics=1.0.0&period=day");
-        await Assertions.Expect(page.GetByText("1 requests, error rate 100%")).ToContainTextAsync("cost 0.00012,");
-        await Assertions.Expect(page.Locator("svg[aria-label='Cost: cost latest 0.00012']")).ToHaveCountAsync(1);
+        await Assertions.Expect(page.GetByText("1 requests, error rate 100%")).ToContainTextAsync("total cost $0.00012,");
+        await Assertions.Expect(page.Locator("svg[aria-label='Cost: total latest $0.00012']")).ToHaveCountAsync(1);
         await Assertions.Expect(page.Locator("svg[aria-label='Error rate: errors latest 100%']")).ToHaveCountAsync(1);
         await Assertions.Expect(page.GetByText("1 requests, error rate 100%")).ToContainTextAsync("latency p95 ≈");
         await Assertions.Expect(page.Locator("svg[aria-label^='Latency (ms): p50 latest ≈']")).ToHaveCountAsync(1);

@@ -50,7 +50,7 @@ internal sealed class TestCommand(CliContext context)
         if (result.LatencyMs is { } latency) measures.Add(string.Create(CultureInfo.InvariantCulture, $"{latency:0} ms"));
         if (result.InputTokens is not null || result.OutputTokens is not null)
             measures.Add($"{result.InputTokens?.ToString(CultureInfo.InvariantCulture) ?? "?"} in + {result.OutputTokens?.ToString(CultureInfo.InvariantCulture) ?? "?"} out tokens");
-        if (result.Cost is { } cost) measures.Add(string.Create(CultureInfo.InvariantCulture, $"${cost:0.######}"));
+        if (result.Cost is not null) measures.Add(PromptVault.Core.Analysis.ResultsText.Cost(result.Cost));
         return string.Join(", ", measures);
     }
 

@@ -29,6 +29,13 @@ public static class ResultsText
         { } v => v.ToString(MeanDigits(metric), CultureInfo.InvariantCulture),
     };
 
+    /// <summary>
+    /// An amount of cost in dollars, as the CLI and docs write it (the built-in price table is in USD): below a dollar to six
+    /// decimals, as a call costs fractions of a cent; from a dollar, to the cent.
+    /// </summary>
+    public static string Cost(double? value) =>
+        value is { } v ? "$" + v.ToString(Math.Abs(v) < 1 ? "0.######" : "#,0.00", CultureInfo.InvariantCulture) : Missing;
+
     /// <summary>treatment − control: percentage points for a rate, the metric's unit (to <see cref="Value"/>'s digits) for a mean.</summary>
     public static string Difference(MetricName metric, double? difference)
     {
