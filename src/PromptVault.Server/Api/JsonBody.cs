@@ -95,9 +95,13 @@ internal static class JsonBody
         }
         catch (JsonException e)
         {
+            e.Data[ReadAs] = typeof(T);
             throw Invalid(e);
         }
     }
+
+    /// <summary>The key of a <see cref="JsonException"/>'s data naming the type <see cref="Read{T}"/> was reading, which the 400 describes the field by.</summary>
+    internal const string ReadAs = "PromptVault.ReadAs";
 
     // The same 400 naming the field as a body bound by the framework.
     private static BadHttpRequestException Invalid(JsonException e) => new("The request body is invalid.", StatusCodes.Status400BadRequest, e);

@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.Json;
@@ -41,7 +42,7 @@ internal sealed class ProblemExceptionHandler : IExceptionHandler
             BadHttpRequestException { StatusCode: StatusCodes.Status400BadRequest, InnerException: null } when ReadsBody(context) && JsonBody.IsAbsent(context.Request) =>
                 (StatusCodes.Status400BadRequest, MissingBody.Code, MissingBody.Message, null),
             BadHttpRequestException { StatusCode: StatusCodes.Status400BadRequest, InnerException: null } when ReadsBody(context) =>
-                (StatusCodes.Status400BadRequest, "invalid_json", WrongJsonType(null), null),
+                (StatusCodes.Status400BadRequest, "invalid_json", BodyNotAnObject, null),
             // A body with no Content-Type at all, which the framework throws rather than answers as it does another media type.
             BadHttpRequestException { StatusCode: StatusCodes.Status415UnsupportedMediaType } =>
                 (StatusCodes.Status415UnsupportedMediaType, "unsupported_media_type", Problems.NotJson(context.Request), null),
@@ -100,12 +101,16 @@ internal sealed class ProblemExceptionHandler : IExceptionHandler
     private static string DescribeJsonError(HttpContext context, JsonException json)
     {
         var field = JsonField(json);
-        return DescribeJsonError(json, field, BodyType(context), field, BodyOptions(context));
+        return DescribeJsonError(json, field, BodyType(context, json), field, BodyOptions(context));
     }
 
-    /// <summary>The type the failed endpoint reads its body as. The exception handler runs with the endpoint cleared; the feature keeps the one that failed.</summary>
-    private static Type? BodyType(HttpContext context) =>
-        context.Features.Get<IExceptionHandlerFeature>()?.Endpoint?.Metadata.GetMetadata<IAcceptsMetadata>()?.RequestType;
+    /// <summary>
+    /// The type the failed endpoint reads its body as: the one <see cref="JsonBody.Read{T}"/> was reading (one metric event,
+    /// where the route accepts a batch too), else the endpoint's. The exception handler runs with the endpoint cleared; the
+    /// feature keeps the one that failed.
+    /// </summary>
+    private static Type? BodyType(HttpContext context, JsonException? json = null) =>
+        json?.Data[JsonBody.ReadAs] as Type ?? context.Features.Get<IExceptionHandlerFeature>()?.Endpoint?.Metadata.GetMetadata<IAcceptsMetadata>()?.RequestType;
 
     private static JsonSerializerOptions BodyOptions(HttpContext context) =>
         context.RequestServices.GetRequiredService<IOptions<JsonOptions>>().Value.SerializerOptions;
@@ -120,7 +125,7 @@ internal sealed class ProblemExceptionHandler : IExceptionHandler
         if (field is not null && path is not null && StrictTypeLacking(type, path, options) is { } strict)
             return DescribeUnknownMember(options, field, strict);
         if (IsConversionError(json))
-            return field is not null && EnumAt(type, path, options) is { } enumType ? $"'{field}' must be a string, one of {Names.AllOf(enumType)}." : WrongJsonType(field);
+            return field is not null && EnumAt(type, path, options) is { } enumType ? $"'{field}' must be a string, one of {Names.AllOf(enumType)}." : WrongJsonType(field, TypeAt(type, path, options), options);
         return field is null ? $"The request body is not valid JSON: {json.Message}" : $"'{field}' is invalid: {json.Message}";
     }
 
@@ -129,7 +134,7 @@ internal sealed class ProblemExceptionHandler : IExceptionHandler
     /// (<see cref="PromptVaultJson.StrictRequestTypes"/>); null for any other error.
     /// </summary>
     private static (string Member, Type Of)? UnknownMember(HttpContext context, JsonException json) =>
-        JsonField(json) is { } field && StrictTypeLacking(BodyType(context), field, BodyOptions(context)) is { } strict ? (field, strict) : null;
+        JsonField(json) is { } field && StrictTypeLacking(BodyType(context, json), field, BodyOptions(context)) is { } strict ? (field, strict) : null;
 
     /// <summary>
     /// The strict type (<see cref="PromptVaultJson.StrictRequestTypes"/>) of the object at <paramref name="path"/> of
@@ -176,11 +181,46 @@ internal sealed class ProblemExceptionHandler : IExceptionHandler
         return $"'{member}' is not a field this object takes; it takes {members}.";
     }
 
-    private static string WrongJsonType(string? field) =>
-        field is null ? "The request body must be a JSON object." : $"'{field}' has a value of the wrong JSON type.";
+    private const string BodyNotAnObject = "The request body must be a JSON object.";
 
-    /// <summary>A body field (or, when null, the body) read by hand has a JSON type its contract does not take: the 400 of a bound body.</summary>
-    internal static InvalidInputException WrongJsonTypeAt(string? field) => new("invalid_json", WrongJsonType(field), field);
+    private static string WrongJsonType(string? field, Type? expected, JsonSerializerOptions options) =>
+        field is null ? BodyNotAnObject
+        : ExpectedJson(expected, options, plural: false) is { } what ? $"'{field}' has a value of the wrong JSON type: expected {what}."
+        : $"'{field}' has a value of the wrong JSON type.";
+
+    /// <summary>
+    /// The JSON a value of <paramref name="type"/> is written as (<c>a number</c>, <c>an array of strings</c>), from its JSON
+    /// contract; null when that cannot be told.
+    /// </summary>
+    private static string? ExpectedJson(Type? type, JsonSerializerOptions options, bool plural)
+    {
+        if (type is null) return null;
+        type = Nullable.GetUnderlyingType(type) ?? type;
+        string? Of(string one, string many) => plural ? many : one;
+        if (type == typeof(string) || type == typeof(Guid) || type.IsEnum) return Of("a string", "strings");
+        if (type == typeof(bool)) return Of("true or false", "true or false values");
+        if (type == typeof(DateTimeOffset) || type == typeof(DateTime)) return Of("an ISO 8601 date and time string such as 2026-01-31T12:00:00Z", "ISO 8601 date and time strings");
+        if (type == typeof(int) || type == typeof(long) || type == typeof(short) || type == typeof(byte)) return Of("a whole number", "whole numbers");
+        if (type == typeof(double) || type == typeof(float) || type == typeof(decimal)) return Of("a number", "numbers");
+        if (type == typeof(JsonElement) || type == typeof(object)) return null;
+        // A dictionary read by a converter of its own (the variables) has no dictionary contract to tell it by.
+        if (type.GetInterfaces().Append(type).Any(i => i.IsGenericType && i.GetGenericTypeDefinition() == typeof(IReadOnlyDictionary<,>)))
+            return Of("an object", "objects");
+        return options.GetTypeInfo(type) switch
+        {
+            { Kind: JsonTypeInfoKind.Object or JsonTypeInfoKind.Dictionary } => Of("an object", "objects"),
+            { Kind: JsonTypeInfoKind.Enumerable, ElementType: var element } =>
+                ExpectedJson(element, options, plural: true) is { } items ? Of($"an array of {items}", $"arrays of {items}") : Of("an array", "arrays"),
+            _ => null,
+        };
+    }
+
+    /// <summary>
+    /// A body field (or, when null, the body) of a <typeparamref name="T"/> read by hand has a JSON type its contract does
+    /// not take: the 400 of a bound body.
+    /// </summary>
+    internal static InvalidInputException WrongJsonTypeAt<T>(string? field) =>
+        new("invalid_json", WrongJsonType(field, TypeAt(typeof(T), field, PromptVaultJson.Requests), PromptVaultJson.Requests), field);
 
     /// <summary>The enum type at <paramref name="path"/> (<c>variables[0].type</c>) of <paramref name="type"/>.</summary>
     private static Type? EnumAt(Type? type, string? path, JsonSerializerOptions options) =>
@@ -189,12 +229,13 @@ internal sealed class ProblemExceptionHandler : IExceptionHandler
     /// <summary>The type at <paramref name="path"/> (<c>variables[0].type</c>) of <paramref name="type"/>, found by walking its JSON contract.</summary>
     private static Type? TypeAt(Type? type, string? path, JsonSerializerOptions options)
     {
+        var comparison = options.PropertyNameCaseInsensitive ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal;
         foreach (var part in path?.Split('.') ?? [])
         {
             var bracket = part.IndexOf('[', StringComparison.Ordinal);
             var name = bracket < 0 ? part : part[..bracket];
             if (name.Length > 0)
-                type = type is null ? null : options.GetTypeInfo(type).Properties.FirstOrDefault(p => p.Name == name)?.PropertyType;
+                type = type is null ? null : options.GetTypeInfo(type).Properties.FirstOrDefault(p => string.Equals(p.Name, name, comparison))?.PropertyType;
             for (var i = bracket; i >= 0 && type is not null; i = part.IndexOf('[', i + 1))
                 type = options.GetTypeInfo(type).ElementType;
         }
@@ -203,7 +244,7 @@ internal sealed class ProblemExceptionHandler : IExceptionHandler
 
     /// <summary>
     /// A body the route reads is absent: the framework's 400 for a bound body, and <see cref="JsonBody"/>'s. A body that is there
-    /// but is not a JSON object (<c>null</c> too) is <c>invalid_json</c> (<see cref="WrongJsonTypeAt"/>), on every route.
+    /// but is not a JSON object (<c>null</c> too) is <c>invalid_json</c> (<see cref="WrongJsonTypeAt{T}"/>), on every route.
     /// </summary>
     internal static InvalidInputException MissingBody => new("missing_body", "The request body is missing: send a JSON object.");
 

@@ -143,7 +143,7 @@ internal static class PromptsApi
     private static RenderRequest ReadRenderRequest(JsonElement body)
     {
         if (body.ValueKind != JsonValueKind.Object)
-            throw ProblemExceptionHandler.WrongJsonTypeAt(null);
+            throw ProblemExceptionHandler.WrongJsonTypeAt<RenderRequest>(null);
         IReadOnlyDictionary<string, JsonElement>? variables = null;
         string? unitId = null, label = null, version = null;
         foreach (var property in body.EnumerateObject())
@@ -161,13 +161,13 @@ internal static class PromptsApi
         {
             JsonValueKind.String => value.GetString(),
             JsonValueKind.Null => null,
-            _ => throw ProblemExceptionHandler.WrongJsonTypeAt(field),
+            _ => throw ProblemExceptionHandler.WrongJsonTypeAt<RenderRequest>(field),
         };
 
         static Dictionary<string, JsonElement>? Variables(JsonElement value, string field)
         {
             if (value.ValueKind == JsonValueKind.Null) return null;
-            if (value.ValueKind != JsonValueKind.Object) throw ProblemExceptionHandler.WrongJsonTypeAt(field);
+            if (value.ValueKind != JsonValueKind.Object) throw ProblemExceptionHandler.WrongJsonTypeAt<RenderRequest>(field);
             var variables = new Dictionary<string, JsonElement>(StringComparer.Ordinal);
             foreach (var variable in value.EnumerateObject())
                 variables[variable.Name] = variable.Value;

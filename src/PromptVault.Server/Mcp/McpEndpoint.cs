@@ -38,7 +38,7 @@ internal static partial class McpEndpoint
                 {
                     // The SDK reads params into its own types before any request filter runs (a request filter answers its handler's
                     // JsonException itself), and would answer its failure -32603: the params do not have the method's shape.
-                    var refusal = new McpProtocolException(DescribeParamsError(e), McpErrorCode.InvalidParams);
+                    var refusal = new McpProtocolException(DescribeParamsError(e, request.Method), McpErrorCode.InvalidParams);
                     LogRefused(context.Services, request.Method, NameIn(request.Params), refusal);
                     throw refusal;
                 }
@@ -233,12 +233,18 @@ internal static partial class McpEndpoint
     /// What is wrong with params the SDK could not read into its type for the method, naming the field as the REST API does
     /// (<c>'arguments' has a value of the wrong JSON type.</c>); System.Text.Json's own message names .NET types.
     /// </summary>
-    private static string DescribeParamsError(System.Text.Json.JsonException e)
+    private static string DescribeParamsError(System.Text.Json.JsonException e, string method)
     {
+        Type? type = method switch
+        {
+            RequestMethods.PromptsGet => typeof(GetPromptRequestParams),
+            RequestMethods.ToolsCall => typeof(CallToolRequestParams),
+            _ => null,
+        };
         if (MissingRequired().Match(e.Message) is { Success: true } missing)
             return $"'{missing.Groups[1].Value}' is required.";
         return ProblemExceptionHandler.JsonField(e) is { } field
-            ? ProblemExceptionHandler.DescribeJsonError(e, field, null, field, PromptVaultJson.Requests)
+            ? ProblemExceptionHandler.DescribeJsonError(e, field, type, field, McpJsonUtilities.DefaultOptions)
             : "params must be a JSON object.";
     }
 

@@ -251,12 +251,12 @@ public sealed class BadInputTests(ServerFixture fixture) : IClassFixture<ServerF
     {
         { "[1]", "", "The request body must be a JSON object." },
         { "\"x\"", "", "The request body must be a JSON object." },
-        { "{\"variables\": [1]}", "variables", "'variables' has a value of the wrong JSON type." },
-        { "{\"variables\": \"x\"}", "variables", "'variables' has a value of the wrong JSON type." },
-        { "{\"unitId\": 5}", "unitId", "'unitId' has a value of the wrong JSON type." },
-        { "{\"label\": true}", "label", "'label' has a value of the wrong JSON type." },
-        { "{\"version\": {}}", "version", "'version' has a value of the wrong JSON type." },
-        { "{\"VERSION\": [\"1.0.0\"]}", "VERSION", "'VERSION' has a value of the wrong JSON type." },
+        { "{\"variables\": [1]}", "variables", "'variables' has a value of the wrong JSON type: expected an object." },
+        { "{\"variables\": \"x\"}", "variables", "'variables' has a value of the wrong JSON type: expected an object." },
+        { "{\"unitId\": 5}", "unitId", "'unitId' has a value of the wrong JSON type: expected a string." },
+        { "{\"label\": true}", "label", "'label' has a value of the wrong JSON type: expected a string." },
+        { "{\"version\": {}}", "version", "'version' has a value of the wrong JSON type: expected a string." },
+        { "{\"VERSION\": [\"1.0.0\"]}", "VERSION", "'VERSION' has a value of the wrong JSON type: expected a string." },
     };
 
     [Theory]

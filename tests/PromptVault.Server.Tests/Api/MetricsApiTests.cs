@@ -148,8 +148,10 @@ public sealed class MetricsApiTests(ServerFixture fixture) : IClassFixture<Serve
         "'inputTokens' is invalid: 1e2 is not a whole number from -9223372036854775808 to 9223372036854775807 written in digits (100, not 1e2 or 100.0).")]
     [InlineData("{\"events\": [{\"versionId\": \"v\", \"outputTokens\": 1.5}]}", "events[0].outputTokens",
         "'events[0].outputTokens' is invalid: 1.5 is not a whole number from -9223372036854775808 to 9223372036854775807 written in digits (100, not 1e2 or 100.0).")]
-    [InlineData("{\"versionId\": \"v\", \"inputTokens\": \"100\"}", "inputTokens", "'inputTokens' has a value of the wrong JSON type.")]
-    [InlineData("{\"versionId\": \"v\", \"timestamp\": 5}", "timestamp", "'timestamp' has a value of the wrong JSON type.")]
+    [InlineData("{\"versionId\": \"v\", \"inputTokens\": \"100\"}", "inputTokens", "'inputTokens' has a value of the wrong JSON type: expected a whole number.")]
+    [InlineData("{\"versionId\": \"v\", \"latencyMs\": \"fast\"}", "latencyMs", "'latencyMs' has a value of the wrong JSON type: expected a number.")]
+    [InlineData("{\"events\": [{\"versionId\": \"v\", \"converted\": \"yes\"}]}", "events[0].converted", "'events[0].converted' has a value of the wrong JSON type: expected true or false.")]
+    [InlineData("{\"versionId\": \"v\", \"timestamp\": 5}", "timestamp", "'timestamp' has a value of the wrong JSON type: expected an ISO 8601 date and time string such as 2026-01-31T12:00:00Z.")]
     public async Task ATimestampOrTokenCountItCannotRead_IsRefusedNamingTheFieldAndWhatIsWrong(string body, string field, string detail)
     {
         var (status, problem) = await PostAsync(_client, "/api/metrics", body);

@@ -218,8 +218,8 @@ public sealed class McpEndpointTests(ServerFixture fixture) : IClassFixture<Serv
         Assert.All([bump, variableType, temperature, required, maxTokens, variables], result => Assert.True(result.IsError));
         Assert.Equal("'bump' must be a string, one of patch, minor, major.", Text(bump));
         Assert.Equal("'variables[0].type' must be a string, one of string, number, boolean, array, object.", Text(variableType));
-        Assert.Equal("'metadata.temperature' has a value of the wrong JSON type.", Text(temperature));
-        Assert.Equal("'variables' has a value of the wrong JSON type.", Text(variables));
+        Assert.Equal("'metadata.temperature' has a value of the wrong JSON type: expected a number.", Text(temperature));
+        Assert.Equal("'variables' has a value of the wrong JSON type: expected an object.", Text(variables));
         Assert.Equal("'variables[0].require' is not a field this object takes; it takes name, type, description, required, defaultValue, validation.", Text(required));
         Assert.Equal("'metadata.max_tokens' is not a model setting; metadata takes model, temperature, maxTokens, topP, frequencyPenalty, presencePenalty, tags, category, tools, responseFormat.", Text(maxTokens));
     }

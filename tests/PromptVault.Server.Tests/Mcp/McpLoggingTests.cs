@@ -189,9 +189,9 @@ public sealed class McpLoggingTests(LoggedServerFixture fixture) : IClassFixture
     }
 
     [Theory]
-    [InlineData("prompts/get", "{\"name\":\"NAME\",\"arguments\":\"x\"}", "'arguments' has a value of the wrong JSON type.")]
-    [InlineData("tools/call", "{\"name\":\"NAME\",\"arguments\":\"x\"}", "'arguments' has a value of the wrong JSON type.")]
-    [InlineData("prompts/get", "{\"name\":[\"NAME\"]}", "'name' has a value of the wrong JSON type.")]
+    [InlineData("prompts/get", "{\"name\":\"NAME\",\"arguments\":\"x\"}", "'arguments' has a value of the wrong JSON type: expected an object.")]
+    [InlineData("tools/call", "{\"name\":\"NAME\",\"arguments\":\"x\"}", "'arguments' has a value of the wrong JSON type: expected an object.")]
+    [InlineData("prompts/get", "{\"name\":[\"NAME\"]}", "'name' has a value of the wrong JSON type: expected a string.")]
     [InlineData("tools/call", "{\"arguments\":{\"name\":\"NAME\"}}", "'name' is required.")]
     [InlineData("prompts/get", "5", "params must be a JSON object.")]
     [InlineData("tools/call", "[\"NAME\"]", "params must be a JSON object.")]
