@@ -31,13 +31,17 @@ public sealed class ModelCatalog
     public IReadOnlyList<string> Names { get; }
 
     /// <summary>The model named <paramref name="name"/>; when it is null, the one named <c>default</c>, else the first.</summary>
-    /// <exception cref="NotConfiguredException">No model is configured.</exception>
-    /// <exception cref="InvalidInputException">No model of that name is configured.</exception>
+    /// <exception cref="InvalidInputException"><paramref name="name"/> is blank, or no model of that name is configured.</exception>
+    /// <exception cref="NotConfiguredException">No model is configured: the server's configuration lacks one, whatever the caller names.</exception>
     public ConfiguredModel Require(string? name)
     {
+        if (name is not null && string.IsNullOrWhiteSpace(name))
+            throw new InvalidInputException("blank_field", Names.Count == 0
+                ? "model is blank; leave it out: no model is configured."
+                : $"model is blank; leave it out for the default model, or name one of {string.Join(", ", Names)}.", "model");
         if (Names.Count == 0)
             throw new NotConfiguredException("model_not_configured",
-                $"No model is configured: set {ModelOptions.SectionName}:{name ?? ModelDefaults.DefaultName}:Endpoint and :Model (an OpenAI-compatible endpoint) in the server's configuration.");
+                $"No model is configured: set {ModelOptions.SectionName}:{ModelDefaults.DefaultName}:Endpoint and :Model (an OpenAI-compatible endpoint) in the server's configuration.");
         var chosen = name is null
             ? Names.FirstOrDefault(n => n.Equals(ModelDefaults.DefaultName, StringComparison.OrdinalIgnoreCase)) ?? Names[0]
             : Names.FirstOrDefault(n => n.Equals(name, StringComparison.OrdinalIgnoreCase))

@@ -403,6 +403,47 @@ public sealed class PlaygroundApiTests(PlaygroundFixture fixture, ServerFixture 
     }
 
     [Fact]
+    public async Task Run_BlankModel_Returns400NamingModel_ListingTheConfiguredOnes()
+    {
+        var name = await CreateSupportPromptAsync(_client);
+
+        var (status, body) = await RunAsync(_client, name, " ");
+
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Equal("blank_field", body.Str("code"));
+        Assert.Equal("model", body.Str("field"));
+        Assert.Contains("default", body.Str("detail"));
+    }
+
+    [Fact]
+    public async Task Run_NoModelConfiguredAndBlankModel_Returns400NamingModel()
+    {
+        using var client = withoutModels.Server.CreateClient();
+        var name = await CreateSupportPromptAsync(client);
+
+        var (status, body) = await RunAsync(client, name, "");
+
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Equal("blank_field", body.Str("code"));
+        Assert.Equal("model", body.Str("field"));
+        Assert.Equal("model is blank; leave it out: no model is configured.", body.Str("detail"));
+    }
+
+    [Fact]
+    public async Task Run_NoModelConfiguredAndALongNameNamed_Returns503NamingTheDefaultSetting_WithoutEchoingTheName()
+    {
+        using var client = withoutModels.Server.CreateClient();
+        var name = await CreateSupportPromptAsync(client);
+
+        var (status, body) = await RunAsync(client, name, new string('m', 100_000));
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, status);
+        Assert.Equal("model_not_configured", body.Str("code"));
+        Assert.Contains("PromptVault:Models:default:Endpoint", body.Str("detail"));
+        Assert.DoesNotContain("mmm", body.Str("detail"));
+    }
+
+    [Fact]
     public async Task Run_NoModelConfigured_RendersOnly()
     {
         using var client = withoutModels.Server.CreateClient();
