@@ -23,8 +23,8 @@ internal static class CliApp
         {
             // System.CommandLine reports parse errors with exit code 1; the contract (SPEC §6) says bad usage is 2.
             context.JsonErrors = args.Contains("--json");
-            foreach (var error in parseResult.Errors) context.WriteError(error.Message);
             var path = CommandPath(parseResult);
+            foreach (var error in parseResult.Errors) context.WriteError(MissingArgument(error, path) ?? error.Message);
             if (!context.JsonErrors) context.Error.WriteLine($"Run 'promptvault{(path.Length > 0 ? " " + path : "")} --help' for usage.");
             return ExitCodes.Usage;
         }
@@ -37,6 +37,18 @@ internal static class CliApp
             ProcessTerminationTimeout = isProcessConsole ? TimeSpan.FromSeconds(5) : null,
         };
         return await parseResult.InvokeAsync(invocation, cancellationToken);
+    }
+
+    /// <summary>
+    /// A required argument left out, named with what it is (<c>diff needs B: the newer version (e.g. 1.0.1).</c>), where
+    /// System.CommandLine says only <c>Required argument missing for command: 'diff'.</c>; null for any other error.
+    /// </summary>
+    private static string? MissingArgument(ParseError error, string path)
+    {
+        if (error.SymbolResult is not ArgumentResult { Argument: var argument } result || result.Tokens.Count >= argument.Arity.MinimumNumberOfValues)
+            return null;
+        var what = argument.Description is { Length: > 0 } description ? $": {char.ToLowerInvariant(description[0])}{description[1..]}" : ".";
+        return $"{path} needs {argument.Name}{what}";
     }
 
     private static string CommandPath(ParseResult parseResult)

@@ -79,6 +79,22 @@ public sealed class CommandTests(ServerFixture fixture) : IClassFixture<ServerFi
         var result = await Cli.RunAsync(fixture.Server, null, "diff", "only-a-name");
 
         Assert.Equal(2, result.ExitCode);
+        Assert.Contains("diff needs A: the older version (e.g. 1.0.0).", result.Error);
+        Assert.Contains("diff needs B: the newer version (e.g. 1.0.1).", result.Error);
+        Assert.DoesNotContain("Required argument missing", result.Error);
+    }
+
+    /// <summary>Every command's missing argument is named, a subcommand's with its path (System.CommandLine named only the command).</summary>
+    [Theory]
+    [InlineData(new[] { "diff", "p", "1.0.0" }, "diff needs B: the newer version (e.g. 1.0.1).")]
+    [InlineData(new[] { "keys", "revoke" }, "keys revoke needs ID: the key's id (see 'keys list').")]
+    [InlineData(new[] { "push" }, "push needs FILE: prompt files: Markdown with YAML front matter.")]
+    public async Task Parse_MissingArgument_NamesItAndWhatItIs(string[] args, string expected)
+    {
+        var result = await Cli.RunAsync(Cli.NoEnvironment, args);
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains(expected, result.Error);
     }
 
     [Fact]
