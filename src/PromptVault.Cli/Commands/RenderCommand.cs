@@ -72,7 +72,7 @@ internal sealed class RenderCommand(CliContext context)
         if (CliException.NotAFile(path) is { } why) throw CliException.Usage($"--vars {why}");
         try
         {
-            using var document = JsonDocument.Parse(await File.ReadAllTextAsync(path, cancellationToken));
+            using var document = JsonDocument.Parse(await File.ReadAllTextAsync(path, cancellationToken), Unambiguous);
             if (document.RootElement.ValueKind != JsonValueKind.Object)
                 throw CliException.Usage($"--vars {path}: must hold a JSON object of variable names and values.");
             return document.RootElement.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.Clone(), StringComparer.Ordinal);
@@ -143,11 +143,14 @@ internal sealed class RenderCommand(CliContext context)
             $"pass one (quoted for the shell), e.g. {example}, or put it in a --vars FILE.json.");
     }
 
+    // A name given twice is refused here, as the server refuses it, rather than sent (or, in --vars, a crash building the dictionary).
+    private static readonly JsonDocumentOptions Unambiguous = new() { AllowDuplicateProperties = false };
+
     private static string? TryJson(string text, JsonValueKind kind)
     {
         try
         {
-            using var document = JsonDocument.Parse(text);
+            using var document = JsonDocument.Parse(text, Unambiguous);
             return document.RootElement.ValueKind == kind ? text : null;
         }
         catch (JsonException)

@@ -13,7 +13,7 @@ public static class PromptVaultJson
 
     /// <summary>
     /// <see cref="Options"/> for what the server reads from a request, which also refuse text no store keeps (U+0000,
-    /// <see cref="NulRefusal"/>), and which say what is wrong with an integer or a date and time they cannot read
+    /// <see cref="NulRefusal"/>) and a member given twice, and which say what is wrong with an integer or a date and time they cannot read
     /// (<see cref="WholeNumberConverter{T}"/>, <see cref="CheckedDateTimeOffsetConverter"/>): the bodies read by hand, and,
     /// through <see cref="Configure"/>, ASP.NET Core's options, so every route words these refusals alike. Stored values and
     /// answers are read with <see cref="Options"/>, so text stored before that rule still reads back.
@@ -54,6 +54,9 @@ public static class PromptVaultJson
         options.Converters.Add(new TextCheckedVariablesConverter(refuseNul: forRequests));
         if (forRequests)
         {
+            // A member given twice means one thing to the server (the last) and maybe another to a proxy or an audit log
+            // (the first): refused, as the free-form values' repeated names are (TextCheckedJsonElementConverter).
+            options.AllowDuplicateProperties = false;
             // The OpenAPI document describes a type read by a converter of its own with no JSON type; the server's schema
             // transformer (OpenApiSetup.TypeCheckedValues) gives these theirs back.
             options.Converters.Add(new WholeNumberConverter<long>());

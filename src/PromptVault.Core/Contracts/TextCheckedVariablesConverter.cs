@@ -15,9 +15,11 @@ internal sealed class TextCheckedVariablesConverter(bool refuseNul) : JsonConver
         if (reader.TokenType != JsonTokenType.StartObject)
             throw new JsonException(); // System.Text.Json words it, with the path: "could not be converted to …".
         var variables = TextCheckedJsonElementConverter.ReadChecked(ref reader, refuseNul);
+        // In a request, a name given twice (a variable's, or one within its value) is refused, as in any free-form value.
+        if (refuseNul && TextCheckedJsonElementConverter.RepeatedName(variables) is { } repeated) throw new JsonException(repeated);
         var values = new Dictionary<string, JsonElement>(StringComparer.Ordinal);
         foreach (var property in variables.EnumerateObject())
-            values[property.Name] = property.Value; // a repeated name keeps its last value, as System.Text.Json's own reading does
+            values[property.Name] = property.Value; // a stored value keeps its last, as System.Text.Json's own reading does
         return values;
     }
 

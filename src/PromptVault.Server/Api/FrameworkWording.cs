@@ -21,6 +21,16 @@ internal static class FrameworkWording
     /// </summary>
     internal static readonly string?[] InvalidUtf16Starts = [StartOf("CannotReadIncompleteUTF16"), StartOf("CannotReadInvalidUTF16")];
 
+    /// <summary>
+    /// "Duplicate properties not allowed during deserialization." (a dictionary's key), "Duplicate property '{0}' encountered
+    /// during deserialization." and "… of type '{1}'." (an object's member): a name given twice where
+    /// <see cref="JsonSerializerOptions.AllowDuplicateProperties"/> is off.
+    /// </summary>
+    internal static readonly string?[] DuplicateStarts =
+        [StartOf("DuplicatePropertiesNotAllowed"), StartOf("DuplicatePropertiesNotAllowed_NameSpan"), StartOf("DuplicatePropertiesNotAllowed_JsonPropertyInfo")];
+
+    public static bool IsDuplicate(JsonException json) => DuplicateStarts.Any(start => StartsWith(json.Message, start));
+
     public static bool IsConversion(JsonException json) => StartsWith(json.Message, ConversionStart);
 
     public static bool IsInvalidUtf16(InvalidOperationException reading) => InvalidUtf16Starts.Any(start => StartsWith(reading.Message, start));

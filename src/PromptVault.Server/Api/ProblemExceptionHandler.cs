@@ -30,6 +30,8 @@ internal sealed class ProblemExceptionHandler : IExceptionHandler
             NotConfiguredException e => (StatusCodes.Status503ServiceUnavailable, e.Code, e.Message, e.Field),
             BadHttpRequestException { InnerException: JsonException json } when IsInvalidText(json) =>
                 (StatusCodes.Status400BadRequest, "invalid_text", DescribeInvalidText(json), TextField(json)),
+            BadHttpRequestException { InnerException: JsonException json } when FrameworkWording.IsDuplicate(json) && JsonField(json) is { } repeated =>
+                (StatusCodes.Status400BadRequest, "invalid_json", RepeatedMember(repeated), repeated),
             BadHttpRequestException { InnerException: JsonException json } when UnknownMember(context, json) is { } unknown =>
                 (StatusCodes.Status400BadRequest, "unknown_field", DescribeUnknownMember(context, unknown.Member, unknown.Of), unknown.Member),
             BadHttpRequestException { InnerException: JsonException json } =>
@@ -182,6 +184,11 @@ internal sealed class ProblemExceptionHandler : IExceptionHandler
     }
 
     private const string BodyNotAnObject = "The request body must be a JSON object.";
+
+    private static string RepeatedMember(string field) => $"'{field}' appears twice in the body.";
+
+    /// <summary>A member of a body read by hand given twice (<c>version</c>, <c>variables.name</c>): the 400 of a bound body.</summary>
+    internal static InvalidInputException RepeatedMemberAt(string field) => new("invalid_json", RepeatedMember(field), field);
 
     private static string WrongJsonType(string? field, Type? expected, JsonSerializerOptions options) =>
         field is null ? BodyNotAnObject

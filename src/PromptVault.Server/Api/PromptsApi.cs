@@ -136,8 +136,8 @@ internal static class PromptsApi
     }
 
     /// <summary>
-    /// A render's body as System.Text.Json binds a <see cref="RenderRequest"/> with the API's settings (names in any case, the
-    /// last of a repeated name wins, another name is refused as <c>unknown_field</c>, an error names the field as sent), without copying the variables
+    /// A render's body as System.Text.Json binds a <see cref="RenderRequest"/> with the API's settings (names in any case, a
+    /// name given twice refused, another name is refused as <c>unknown_field</c>, an error names the field as sent), without copying the variables
     /// out of <paramref name="body"/>.
     /// </summary>
     private static RenderRequest ReadRenderRequest(JsonElement body)
@@ -146,14 +146,18 @@ internal static class PromptsApi
             throw ProblemExceptionHandler.WrongJsonTypeAt<RenderRequest>(null);
         IReadOnlyDictionary<string, JsonElement>? variables = null;
         string? unitId = null, label = null, version = null;
+        var seen = 0; // a bit per member read, as System.Text.Json tracks the members it has set
         foreach (var property in body.EnumerateObject())
         {
             var name = property.Name;
-            if (name.Equals("variables", StringComparison.OrdinalIgnoreCase)) variables = Variables(property.Value, name);
-            else if (name.Equals("unitId", StringComparison.OrdinalIgnoreCase)) unitId = Text(property.Value, name);
-            else if (name.Equals("label", StringComparison.OrdinalIgnoreCase)) label = Text(property.Value, name);
-            else if (name.Equals("version", StringComparison.OrdinalIgnoreCase)) version = Text(property.Value, name);
+            int member;
+            if (name.Equals("variables", StringComparison.OrdinalIgnoreCase)) (member, variables) = (1, Variables(property.Value, name));
+            else if (name.Equals("unitId", StringComparison.OrdinalIgnoreCase)) (member, unitId) = (2, Text(property.Value, name));
+            else if (name.Equals("label", StringComparison.OrdinalIgnoreCase)) (member, label) = (4, Text(property.Value, name));
+            else if (name.Equals("version", StringComparison.OrdinalIgnoreCase)) (member, version) = (8, Text(property.Value, name));
             else throw ProblemExceptionHandler.UnknownFieldAt<RenderRequest>(name);
+            if ((seen & member) != 0) throw ProblemExceptionHandler.RepeatedMemberAt(name);
+            seen |= member;
         }
         return new RenderRequest(variables, unitId, label, version);
 
@@ -170,7 +174,14 @@ internal static class PromptsApi
             if (value.ValueKind != JsonValueKind.Object) throw ProblemExceptionHandler.WrongJsonTypeAt<RenderRequest>(field);
             var variables = new Dictionary<string, JsonElement>(StringComparer.Ordinal);
             foreach (var variable in value.EnumerateObject())
-                variables[variable.Name] = variable.Value;
+            {
+                if (!variables.TryAdd(variable.Name, variable.Value))
+                    throw ProblemExceptionHandler.RepeatedMemberAt($"{field}.{variable.Name}");
+                // Only a value holding objects can repeat a name within it; a string or number costs nothing more.
+                if (variable.Value.ValueKind is JsonValueKind.Object or JsonValueKind.Array
+                    && TextCheckedJsonElementConverter.FindRepeatedName(variable.Value) is var (at, repeated))
+                    throw ProblemExceptionHandler.RepeatedMemberAt($"{field}.{variable.Name}{at}.{repeated}");
+            }
             return variables;
         }
     }

@@ -321,7 +321,12 @@ public sealed class FuzzTests(ServerFixture fixture) : IClassFixture<ServerFixtu
             (2, Gen.Constant("")),
             (1, JsonValue(2).Select(v => $"\"{field.Name}\":{v}")))));
         var extra = Gen.Frequency((8, Gen.Constant("")), (1, JsonValue(1).Select(v => $"\"unknownField\":{v}")));
-        var objectBody = Gen.Zip(members, extra).Select(m => "{" + string.Join(",", m.Item1.Append(m.Item2).Where(s => s.Length > 0)) + "}");
+        var repeated = Gen.Choose(0, 8).Select(i => i == 0); // now and then a member given twice, which is refused
+        var objectBody = Gen.Zip(Gen.Zip(members, extra), repeated).Select(m =>
+        {
+            var given = m.Item1.Item1.Append(m.Item1.Item2).Where(s => s.Length > 0).ToList();
+            return "{" + string.Join(",", m.Item2 && given.Count > 0 ? given.Append(given[0]) : given) + "}";
+        });
         return Gen.Frequency((9, objectBody), (1, Gen.OneOf(JsonValue(2), Any("", "{", "{\"a\":", "nul", "{}}", "[{}", "\u00ff\u00fe"))));
     }
 

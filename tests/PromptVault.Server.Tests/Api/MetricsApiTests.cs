@@ -80,6 +80,10 @@ public sealed class MetricsApiTests(ServerFixture fixture) : IClassFixture<Serve
     [InlineData("""{ "versionId": "V", "cost": -1 }""", "cost")]
     [InlineData("""{ "latencyMs": 3 }""", "versionId")]
     [InlineData("""{ "events": [] }""", "events")]
+    [InlineData("""{ "versionId": "V", "latencyMs": 1, "versionId": "V" }""", "versionId")]
+    [InlineData("""{ "events": [{ "versionId": "V", "latencyMs": 1 }, { "versionId": "V", "latencyMs": 1, "latencyMs": 2 }] }""", "events[1].latencyMs")]
+    [InlineData("""{ "events": [{ "versionId": "V", "latencyMs": 1 }], "events": [] }""", "events")]
+    [InlineData("""{ "events": [{ "versionId": "V", "metadata": { "k": 1, "k": 2 } }] }""", "events[0].metadata")]
     public async Task InvalidEvents_Return400NamingTheField(string body, string field)
     {
         var name = await CreateSupportPromptAsync(_client);
