@@ -15,11 +15,15 @@ internal sealed class TextCheckedVariablesConverter(bool refuseNul) : JsonConver
         if (reader.TokenType != JsonTokenType.StartObject)
             throw new JsonException(); // System.Text.Json words it, with the path: "could not be converted to …".
         var variables = TextCheckedJsonElementConverter.ReadChecked(ref reader, refuseNul);
-        // In a request, a name given twice (a variable's, or one within its value) is refused, as in any free-form value.
-        if (refuseNul && TextCheckedJsonElementConverter.RepeatedName(variables) is { } repeated) throw new JsonException(repeated);
         var values = new Dictionary<string, JsonElement>(StringComparer.Ordinal);
         foreach (var property in variables.EnumerateObject())
-            values[property.Name] = property.Value; // a stored value keeps its last, as System.Text.Json's own reading does
+        {
+            // In a request a variable named twice is refused, as a repeated name in any free-form value is; a stored value
+            // keeps its last, as System.Text.Json's own reading does.
+            if (values.TryAdd(property.Name, property.Value)) continue;
+            if (refuseNul) throw new JsonException(TextCheckedJsonElementConverter.RepeatedName(variables));
+            values[property.Name] = property.Value;
+        }
         return values;
     }
 

@@ -31,6 +31,20 @@ public sealed class FrameworkWordingTests
     }
 
     [Fact]
+    public void RepeatedMember_IsRecognisedFromTheFrameworksOwnWording()
+    {
+        var options = Core.Contracts.PromptVaultJson.Requests;
+        var member = Assert.Throws<JsonException>(() => JsonSerializer.Deserialize<Core.Contracts.MoveLabelRequest>("""{"version": "1", "version": "2"}""", options));
+        var key = Assert.Throws<JsonException>(() => JsonSerializer.Deserialize<Dictionary<string, string?>>("""{"a": "1", "a": "2"}""", options));
+        var other = Assert.Throws<JsonException>(() => JsonSerializer.Deserialize<Core.Contracts.MoveLabelRequest>("""{"version": 1}""", options));
+
+        Assert.All(FrameworkWording.DuplicateStarts, start => Assert.False(string.IsNullOrEmpty(start)));
+        Assert.True(FrameworkWording.IsDuplicate(member), member.Message);
+        Assert.True(FrameworkWording.IsDuplicate(key), key.Message);
+        Assert.False(FrameworkWording.IsDuplicate(other), other.Message);
+    }
+
+    [Fact]
     public void StringReadFromANumber_IsNoInvalidText()
     {
         var refused = Assert.Throws<JsonException>(() => JsonSerializer.Deserialize<string[]>("[5]"));
