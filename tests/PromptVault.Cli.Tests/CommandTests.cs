@@ -395,6 +395,22 @@ public sealed class CommandTests(ServerFixture fixture) : IClassFixture<ServerFi
         Assert.Equal(error, result.Error.Trim());
     }
 
+    /// <summary>A --vars file naming a variable twice crashed building the dictionary; one repeating a name inside a value sent it.</summary>
+    [Theory]
+    [InlineData("""{"who": "a", "who": "b"}""", "who")]
+    [InlineData("""{"who": "a", "history": [{"x": 1, "x": 2}]}""", "x")]
+    public async Task Render_VarsFileGivingANameTwice_ExitsTwoNamingIt(string vars, string repeated)
+    {
+        using var folder = new TempFolder();
+        var file = folder.Write("twice.md", PromptFile("twice-vars", "{{who}}{{#each history}}{{this}}{{/each}}", "  - name: history\n    type: array"));
+        Assert.Equal(0, (await Cli.RunAsync(fixture.Server, null, "push", file)).ExitCode);
+
+        var result = await Cli.RunAsync(fixture.Server, null, "render", "twice-vars", "--version", "1.0.0", "--vars", folder.Write("vars.json", vars));
+
+        Assert.True(result.ExitCode == 2, result.ToString());
+        Assert.Contains($"'{repeated}'", result.Error, StringComparison.Ordinal);
+    }
+
     /// <summary>The server's detail names the HTTP route that meets a gate; a CLI user is told the command.</summary>
     [Fact]
     public async Task LifecycleGateRefusals_HintTheCliCommandsThatMeetThem()
