@@ -41,8 +41,7 @@ public sealed partial class SqlitePromptStore
         var insert = context.Prepare(InsertExposureSql);
         var findSums = context.Prepare(FindUnitSumsSql);
         var first = new bool[exposures.Count];
-        var newUnits = new Dictionary<(string Experiment, string Variant), long>();
-        var broughtIn = new Dictionary<(string Experiment, string Variant), List<UnitSums>>();
+        var variants = new Dictionary<(string Experiment, string Variant), NewUnits>();
         for (var i = 0; i < exposures.Count; i++)
         {
             var exposure = exposures[i];
@@ -58,20 +57,31 @@ public sealed partial class SqlitePromptStore
             }
 
             var key = (exposure.ExperimentId, exposure.VariantId);
-            newUnits[key] = newUnits.GetValueOrDefault(key) + 1;
-            if (findSums.Bind(1, exposure.ExperimentId).Bind(2, exposure.UnitId).Bind(3, exposure.VariantId).QueryBlob() is { } stored)
-            {
-                if (!broughtIn.TryGetValue(key, out var sums))
-                    broughtIn.Add(key, sums = []);
-                sums.Add(UnitStatisticsCodec.DecodeUnitSums(stored));
-            }
+            if (!variants.TryGetValue(key, out var variant))
+                variants.Add(key, variant = new NewUnits(ReadVariantUnitStats(context, exposure.ExperimentId, exposure.VariantId)));
+            variant.Count++;
+            // Until its exposure a unit's events count as unattributed (DeferredAnalysis), so a variant with none has no sums
+            // of a unit not yet exposed to it: its new units need no look.
+            if (variant.Stats.UnattributedEvents != 0
+                && findSums.Bind(1, exposure.ExperimentId).Bind(2, exposure.UnitId).Bind(3, exposure.VariantId).QueryBlob() is { } stored)
+                variant.BroughtIn.Add(UnitStatisticsCodec.DecodeUnitSums(stored));
         }
         var addUnits = context.Prepare(AddExposedUnitsSql);
-        foreach (var ((experimentId, variantId), units) in newUnits)
-            addUnits.Bind(1, experimentId).Bind(2, variantId).Bind(3, units).Execute();
-        foreach (var ((experimentId, variantId), sums) in broughtIn)
-            BringInUnits(context, experimentId, variantId, sums);
+        foreach (var ((experimentId, variantId), variant) in variants)
+        {
+            addUnits.Bind(1, experimentId).Bind(2, variantId).Bind(3, variant.Count).Execute();
+            if (variant.BroughtIn.Count > 0)
+                BringInUnits(context, experimentId, variantId, variant.Stats, variant.BroughtIn);
+        }
         return first;
+    }
+
+    /// <summary>A variant's units first exposed in one write, its statistics as stored before it, and the sums of the new units' earlier events.</summary>
+    private sealed class NewUnits(VariantUnitStats stats)
+    {
+        public VariantUnitStats Stats { get; } = stats;
+        public long Count { get; set; }
+        public List<UnitSums> BroughtIn { get; } = [];
     }
 
     internal override async Task<ConflictException> ExperimentConflictAsync(SqliteConnection connection, SqliteTransaction transaction,

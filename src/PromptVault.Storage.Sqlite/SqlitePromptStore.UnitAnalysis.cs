@@ -84,9 +84,8 @@ public sealed partial class SqlitePromptStore
         """;
 
     /// <summary>Units' first exposures to a variant: their earlier events naming it leave the unattributed count and count for it.</summary>
-    private static void BringInUnits(SqliteWriteContext context, string experimentId, string variantId, IReadOnlyList<UnitSums> units)
+    private static void BringInUnits(SqliteWriteContext context, string experimentId, string variantId, VariantUnitStats stats, IReadOnlyList<UnitSums> units)
     {
-        var stats = ReadVariantUnitStats(context, experimentId, variantId);
         foreach (var sums in units)
             stats = stats.Replace(default, sums).AddUnattributed(-sums.Events);
         WriteVariantUnitStats(context, experimentId, variantId, stats);
