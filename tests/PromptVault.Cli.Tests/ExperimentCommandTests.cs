@@ -125,9 +125,9 @@ public sealed class ExperimentCommandTests(ServerFixture fixture) : IClassFixtur
         var results = await Cli.RunAsync(Server, null, "experiment", "results", id);
 
         Assert.True(results.ExitCode == 0, results.ToString());
-        Assert.Contains("0.000125", results.Out);
-        Assert.Contains("0.000075", results.Out);
-        Assert.Contains("-0.00005", results.Out);
+        Assert.Contains("$0.000125", results.Out);
+        Assert.Contains("$0.000075", results.Out);
+        Assert.Contains("-$0.00005", results.Out);
         // Each arm's cost is constant, so the figures rest on the pooled variance: a note, not "No comparison" beside them.
         Assert.Contains("Note on casual: no variance within the arms", results.Out);
         Assert.DoesNotContain("No comparison", results.Out);
@@ -321,7 +321,7 @@ public sealed class ExperimentCommandTests(ServerFixture fixture) : IClassFixtur
         Assert.True(single.ExitCode == 0, single.ToString());
         Assert.Contains("): 1 event" + Environment.NewLine, single.Out);
         // One event's total is its cost: both to the same places (the total was rounded to 4, "0.00036 / 0.0004").
-        Assert.Contains(" 0.00036 / 0.00036 ", single.Out);
+        Assert.Contains(" $0.00036 / $0.00036 ", single.Out);
     }
 
     [Fact]

@@ -314,12 +314,12 @@ public sealed class ExperimentPagesTests(DashboardFixture fixture) : IClassFixtu
         await SendUnitsAsync(api, cost, [20, 20], (arm, k) => new MetricEventRequest(Cost: (arm == 0 ? 0.000125 : 0.000075) + (k % 2 == 0 ? 0.00001 : -0.00001)));
         var page = await fixture.OpenAsync(server.AdminKey, server: server);
         await page.GotoAsync($"/experiments/{cost.Id}");
-        await Assertions.Expect(page.GetByTestId("value-control")).ToHaveTextAsync("0.000125 (n = 20)");
-        await Assertions.Expect(page.GetByTestId("value-v1")).ToHaveTextAsync("0.000075 (n = 20)");
-        await Assertions.Expect(page.GetByTestId("difference-v1")).ToHaveTextAsync("-0.00005");
+        await Assertions.Expect(page.GetByTestId("value-control")).ToHaveTextAsync("$0.000125 (n = 20)");
+        await Assertions.Expect(page.GetByTestId("value-v1")).ToHaveTextAsync("$0.000075 (n = 20)");
+        await Assertions.Expect(page.GetByTestId("difference-v1")).ToHaveTextAsync("-$0.00005");
         var costResults = await ComparisonAsync(api, cost, "v1");
         await Assertions.Expect(page.GetByTestId("sequential-ci-v1")).ToHaveTextAsync(
-            $"{Signed(costResults.SequentialCi![0], "0.######")} to {Signed(costResults.SequentialCi[1], "0.######")}");
+            $"{Signed(costResults.SequentialCi![0], "$0.######")} to {Signed(costResults.SequentialCi[1], "$0.######")}");
         Assert.True(costResults.AdjustedSequentialPValue < 0.00005, $"sequential p {costResults.AdjustedSequentialPValue}");
         await Assertions.Expect(page.GetByTestId("sequential-p-v1")).ToHaveTextAsync("<0.0001");
         // 20 units an arm are above the experiment's minimum sample size (10) but below the 50 every settled figure needs:

@@ -36,7 +36,7 @@ internal sealed class MetricsCommand(CliContext context)
                 string.Join(" / ", [Number(s.LatencyMs.Mean, "0.#"), .. new[] { s.LatencyMs.P50, s.LatencyMs.P95, s.LatencyMs.P99 }.Select(ResultsText.Percentile)]), Count(s.LatencyMs.N)));
             table.AddRow(Tables.Cells("input tokens (mean)", Number(s.InputTokens.Mean, "0.#"), Count(s.InputTokens.N)));
             table.AddRow(Tables.Cells("output tokens (mean)", Number(s.OutputTokens.Mean, "0.#"), Count(s.OutputTokens.N)));
-            table.AddRow(Tables.Cells("cost mean / total", $"{Number(s.Cost.Mean, "0.######")} / {Number(s.Cost.Total, "0.######")}", Count(s.Cost.N)));
+            table.AddRow(Tables.Cells("cost mean / total", $"{ResultsText.Cost(s.Cost.Mean)} / {ResultsText.Cost(s.Cost.Total)}", Count(s.Cost.N)));
             table.AddRow(Tables.Cells("quality score (mean)", Number(s.QualityScore.Mean, "0.###"), Count(s.QualityScore.N)));
             table.AddRow(Tables.Cells("user feedback (mean)", Number(s.UserFeedback.Mean, "0.###"), Count(s.UserFeedback.N)));
             context.Console.Write(table);

@@ -21,12 +21,13 @@ public static class ResultsText
     /// <summary>What marks a comparison that is not <see cref="MetricResult.Settled"/>: its figures are not a result yet.</summary>
     public const string UnsettledNote = "below minimum sample";
 
-    /// <summary>A metric's value: a rate in percent, a cost to six decimals (a call costs fractions of a cent), other means to three.</summary>
+    /// <summary>A metric's value: a rate in percent, a cost in dollars (<see cref="Cost"/>), other means to three decimals.</summary>
     public static string Value(MetricName metric, double? value) => value switch
     {
         null => Missing,
         { } v when metric.IsRate() => Percent(v),
-        { } v => v.ToString(MeanDigits(metric), CultureInfo.InvariantCulture),
+        { } v when metric == MetricName.AvgCost => Cost(v),
+        { } v => v.ToString("0.###", CultureInfo.InvariantCulture),
     };
 
     /// <summary>
@@ -36,13 +37,16 @@ public static class ResultsText
     public static string Cost(double? value) =>
         value is { } v ? "$" + v.ToString(Math.Abs(v) < 1 ? "0.######" : "#,0.00", CultureInfo.InvariantCulture) : Missing;
 
-    /// <summary>treatment − control: percentage points for a rate, the metric's unit (to <see cref="Value"/>'s digits) for a mean.</summary>
+    /// <summary>
+    /// treatment − control: percentage points for a rate, dollars to six decimals for a cost (a difference of fractions of a
+    /// cent), the metric's unit to three decimals for another mean.
+    /// </summary>
     public static string Difference(MetricName metric, double? difference)
     {
         if (difference is not { } d) return Missing;
         if (metric.IsRate()) return (d * 100).ToString("+0.0#;-0.0#;0.0", CultureInfo.InvariantCulture) + " pp";
-        var digits = MeanDigits(metric);
-        return d.ToString($"+{digits};-{digits};0", CultureInfo.InvariantCulture);
+        var format = metric == MetricName.AvgCost ? "+$0.######;-$0.######;$0" : "+0.###;-0.###;0";
+        return d.ToString(format, CultureInfo.InvariantCulture);
     }
 
     /// <summary>An interval of the difference (<c>sequentialCi</c>, <c>differenceCi</c>), "low to high" in <see cref="Difference"/>'s terms.</summary>
@@ -73,6 +77,4 @@ public static class ResultsText
     /// </summary>
     public static string Percentile(double? milliseconds) =>
         milliseconds is { } ms ? "≈" + ms.ToString("0.#", CultureInfo.InvariantCulture) : Missing;
-
-    private static string MeanDigits(MetricName metric) => metric == MetricName.AvgCost ? "0.######" : "0.###";
 }
