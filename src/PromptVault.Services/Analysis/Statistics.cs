@@ -146,6 +146,11 @@ public static class Statistics
     /// </summary>
     internal static double FisherExactPValue(Moments control, Moments treatment)
     {
+        // Every unit the same outcome: the one possible table is the one seen. Checked first, as it is used at any size, and
+        // the hypergeometric below counts units as int.
+        var convertedUnits = control.Sum + treatment.Sum;
+        if (convertedUnits == 0 || convertedUnits == control.Count + treatment.Count)
+            return 1;
         var (small, large) = control.Count <= treatment.Count ? (control, treatment) : (treatment, control);
         var smallConverted = (int)Math.Round(small.Sum);
         var converted = smallConverted + (int)Math.Round(large.Sum);

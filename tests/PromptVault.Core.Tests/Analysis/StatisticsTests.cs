@@ -351,6 +351,18 @@ public sealed class StatisticsTests
     /// conversions, 11/32 and 1/2; 21/32 for 10/10 against 20/20; 1/2 for one unit an arm); at 100% the ratio's score interval (by hand
     /// 1/(1 + z²/n_T) − 1 to z²/n_C), none at 0% (no ratio of a control rate of 0).
     /// </summary>
+    // Beyond int's units (3 billion an arm): the one possible table needs no hypergeometric, whose counts are int.
+    [Theory]
+    [InlineData(0.0)]
+    [InlineData(1.0)]
+    public void FisherExactPValue_EveryUnitTheSameOutcome_IsOneAtAnyCount(double rate)
+    {
+        const long units = 3_000_000_000;
+        var arm = new Moments(units, rate * units, 0);
+
+        Assert.Equal(1.0, Statistics.FisherExactPValue(arm, arm));
+    }
+
     [Theory]
     [InlineData(0, 10, 0, 20, -0.27753279986288915, 0.16112515805281932, 0.34375, double.NaN, double.NaN)]
     [InlineData(0, 5000, 0, 5000, -0.000767701945057124, 0.000767701945057124, 0.5, double.NaN, double.NaN)]
