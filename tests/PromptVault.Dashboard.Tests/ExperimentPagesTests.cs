@@ -252,6 +252,7 @@ public sealed class ExperimentPagesTests(DashboardFixture fixture) : IClassFixtu
         Assert.Empty(await fixture.AccessibilityViolationsAsync(page));
         await page.GetByRole(AriaRole.Button, new() { Name = "Keep it" }).ClickAsync();
         await Assertions.Expect(page.GetByTestId("confirm-move")).ToHaveCountAsync(0);
+        await Assertions.Expect(page.GetByRole(AriaRole.Button, new() { Name = "Cancel", Exact = true })).ToBeFocusedAsync();
         await Assertions.Expect(page.GetByTestId("experiment-status")).ToHaveTextAsync("running");
         Assert.Equal(ExperimentStatus.Running, (await api.GetFromJsonAsync<ExperimentResponse>($"/api/experiments/{experiment.Id}", PromptVaultJson.Options, cancel))!.Status);
 
