@@ -230,11 +230,10 @@ public static class RegistryArchiveSchema
         var run = Parse<EvaluationRun>((string)Value("run")!, "an evaluation run (id, promptName, version, versionId, status, cases, createdAt, createdBy)", "run");
         if (run.PromptName is null || run.Version is null || run.Cases is null || run.Cases.Any(c => c is null))
             throw new InvalidInputException("invalid_evaluation_run", "run must hold promptName, version and cases.", "run");
-        foreach (var (field, column, value) in new[] { ("id", "id", run.Id), ("versionId", "versionId", run.VersionId),
-                     ("status", "status", Names.Of(run.Status)), ("createdBy", "createdBy", run.CreatedBy) })
+        foreach (var (column, value) in new[] { ("id", run.Id), ("versionId", run.VersionId), ("status", Names.Of(run.Status)), ("createdBy", run.CreatedBy) })
         {
             if (value != (string)Value(column)!)
-                throw new InvalidInputException("invalid_evaluation_run", $"run.{field} must be the row's {column}, '{PromptRules.Shorten((string)Value(column)!)}'.", $"run.{field}");
+                throw new InvalidInputException("invalid_evaluation_run", $"run.{column} must be the row's {column}, '{PromptRules.Shorten((string)Value(column)!)}'.", $"run.{column}");
         }
     }
 

@@ -309,21 +309,22 @@ public static class RegistryArchiveJson
     private static void CheckVariants(RegistryArchive archive)
     {
         var experiments = RegistryArchiveSchema.Experiments;
-        var byId = new Dictionary<string, (List<Variant> Variants, ulong Seed)>(StringComparer.Ordinal);
+        var byId = new Dictionary<string, (List<Variant> Variants, ulong Seed, int[] BucketEnds)>(StringComparer.Ordinal);
         foreach (var r in archive[experiments])
         {
             // A repeated id is refused by the store's key, as import_conflict.
-            byId.TryAdd((string)r[experiments.IndexOf("id")]!, (JsonSerializer.Deserialize<List<Variant>>((string)r[experiments.IndexOf("variants")]!, PromptVaultJson.Options)!,
-                unchecked((ulong)(long)r[experiments.IndexOf("hashSeed")]!)));
+            var variants = JsonSerializer.Deserialize<List<Variant>>((string)r[experiments.IndexOf("variants")]!, PromptVaultJson.Options)!;
+            byId.TryAdd((string)r[experiments.IndexOf("id")]!,
+                (variants, unchecked((ulong)(long)r[experiments.IndexOf("hashSeed")]!), Assignment.BucketEnds(variants.ConvertAll(v => v.Weight))));
         }
-        (Variant Variant, List<Variant> Variants, ulong Seed)? VariantOf(ArchiveSection section, object?[] row, string path)
+        (Variant Variant, (List<Variant> Variants, ulong Seed, int[] BucketEnds) Experiment)? VariantOf(ArchiveSection section, object?[] row, string path)
         {
             if (row[section.IndexOf("experimentId")] is not string experimentId || !byId.TryGetValue(experimentId, out var experiment)) return null;
             var variantId = (string?)row[section.IndexOf("variantId")] ?? "";
             var variant = experiment.Variants.FirstOrDefault(v => v.Id == variantId)
                 ?? throw new InvalidInputException("import_invalid_reference",
                     $"{path}.variantId '{PromptRules.Shorten(variantId)}' is not a variant of experiment '{experimentId}' in $.{experiments.Name}; nothing was imported.", $"{path}.variantId");
-            return (variant, experiment.Variants, experiment.Seed);
+            return (variant, experiment);
         }
         var exposures = RegistryArchiveSchema.Exposures;
         for (var i = 0; i < archive[exposures].Count; i++)
@@ -332,7 +333,8 @@ public static class RegistryArchiveJson
             var path = $"$.{exposures.Name}[{i}]";
             if (VariantOf(exposures, row, path) is not { } exposed) continue;
             var unitId = (string)row[exposures.IndexOf("unitId")]!;
-            var assigned = exposed.Variants[Assignment.VariantIndex(exposed.Seed, unitId, Assignment.BucketEnds(exposed.Variants.Select(v => v.Weight).ToList()))];
+            var (variants, seed, bucketEnds) = exposed.Experiment;
+            var assigned = variants[Assignment.VariantIndex(seed, unitId, bucketEnds)];
             if (assigned.Id != exposed.Variant.Id)
                 throw Invalid($"{path}.variantId", $"is variant '{exposed.Variant.Name}', but the experiment assigns unit '{PromptRules.Shorten(unitId)}' to '{assigned.Name}' (assignment version {Assignment.AlgorithmVersion})");
         }
