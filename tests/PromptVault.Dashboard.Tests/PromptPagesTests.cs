@@ -437,6 +437,20 @@ public sealed class PromptPagesTests(DashboardFixture fixture) : IClassFixture<D
         await Assertions.Expect(page.GetByRole(AriaRole.Button, new() { Name = "Save version" })).ToBeEnabledAsync();
     }
 
+    /// <summary>The edit page had two controls a screen reader (and <c>GetByLabel("Template")</c>) found as "Template": the template's
+    /// text box and the list of the variables it reads ("Variables in the template"). The list is now named for what it lists.</summary>
+    [Fact]
+    public async Task Edit_TemplateNamesTheTextBoxOnly_TheVariablesListHasItsOwnName()
+    {
+        using var api = fixture.Server.CreateClient();
+        var page = await CreateAndEditAsync(api, """{"name":"one-template-label","content":"Hi {{who}}","variables":[{"name":"who","type":"string"}]}""");
+
+        var template = page.GetByLabel("Template");
+        await Assertions.Expect(template).ToHaveCountAsync(1);
+        await Assertions.Expect(template).ToHaveAttributeAsync("id", "template");
+        await Assertions.Expect(page.GetByRole(AriaRole.List, new() { Name = "Variables the draft reads" })).ToContainTextAsync("who");
+    }
+
     /// <summary>A save while another writer holds the SQLite database past the busy timeout: the store's "busy, retry" ended the circuit, the draft with it.</summary>
     [Fact]
     public async Task Edit_SaveWhileTheDatabaseIsLocked_SaysToRetryAndKeepsTheDraft()
