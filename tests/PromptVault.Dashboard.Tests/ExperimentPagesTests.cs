@@ -107,6 +107,23 @@ public sealed class ExperimentPagesTests(DashboardFixture fixture) : IClassFixtu
         await Assertions.Expect(page.GetByRole(AriaRole.Alert).Filter(new() { HasText = "From 'tomorrow'" })).ToBeVisibleAsync();
     }
 
+    /// <summary>Create refused on the New experiment page left the keyboard's focus on the button, the error announced below it
+    /// but not reached: the error now takes the focus (<c>FormError</c>, as on the edit, tests and playground forms).</summary>
+    [Fact]
+    public async Task NewExperiment_CreateRefusedFromTheKeyboard_FocusesTheError()
+    {
+        var page = await fixture.OpenAsync(fixture.Server.AdminKey);
+        await page.GotoAsync("/experiments/new");
+        await page.Locator("[data-interactive=yes]").WaitForAsync();
+
+        await page.GetByRole(AriaRole.Button, new() { Name = "Create experiment" }).FocusAsync();
+        await page.Keyboard.PressAsync("Enter");
+
+        var error = page.GetByRole(AriaRole.Alert);
+        await Assertions.Expect(error).Not.ToBeEmptyAsync();
+        await Assertions.Expect(error).ToBeFocusedAsync();
+    }
+
     /// <summary>The New experiment page had no way to set promoteWinner (the API, CLI and MCP have), so an experiment created in the
     /// dashboard never promoted its winner. Its checkbox is passed through, and the experiment's page says so.</summary>
     [Fact]

@@ -823,6 +823,27 @@ public sealed class PromptPagesTests(DashboardFixture fixture) : IClassFixture<D
         Assert.Equal(["confirm", "confirm"], dialogs);
     }
 
+    /// <summary>A refused form came back with the keyboard's focus on the page's heading, above the error: a keyboard or screen
+    /// reader user had to look for what went wrong. The focus is now on the error; a page without one still focuses its heading.</summary>
+    [Fact]
+    public async Task NewPromptForm_RefusedFromTheKeyboard_FocusesTheError()
+    {
+        var page = await fixture.OpenAsync(fixture.WriterKey);
+        await page.GotoAsync("/new");
+        await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "New prompt" })).ToBeFocusedAsync();
+
+        await page.Keyboard.PressAsync("Tab");
+        await Assertions.Expect(page.GetByLabel("Name", new() { Exact = true })).ToBeFocusedAsync();
+        await page.Keyboard.TypeAsync("Not A Name!");
+        await page.GetByLabel("Template").FocusAsync();
+        await page.Keyboard.TypeAsync("Hi");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Create prompt" }).FocusAsync();
+        await page.Keyboard.PressAsync("Enter");
+
+        await Assertions.Expect(page.GetByRole(AriaRole.Alert)).ToBeFocusedAsync();
+        Assert.EndsWith("/new", page.Url, StringComparison.Ordinal);
+    }
+
     /// <summary>A form whose antiforgery token the server can no longer read (a restart with a new key ring) got an empty 400;
     /// it now comes back to its page, which says the form expired, and nothing is created.</summary>
     [Fact]
