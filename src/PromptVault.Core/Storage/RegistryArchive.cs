@@ -251,6 +251,13 @@ public static class RegistryArchiveSchema
             variants.Select(v => v is null ? null! : new VariantRequest(v.Name, v.VersionId, v.Weight)).ToList(), targetMetric, (string)Value("description")!,
             (int)Math.Max(minimumSampleSize, int.MinValue), (double)Value("confidenceLevel")!, (double)Value("minimumDetectableEffect")!, (double)Value("power")!,
             guardrails.Select(g => g is null ? null! : new GuardrailRequest(g.Metric, g.Threshold)).ToList(), (bool)Value("promoteWinner")!), stored: true);
+        // The service makes each variant's id anew; a repeated one would make exposures and results of the two one.
+        for (var i = 1; i < variants.Count; i++)
+        {
+            if (variants.FindIndex(0, i, v => v.Id == variants[i].Id) is >= 0 and var first)
+                throw new InvalidInputException("invalid_experiment",
+                    $"variants[{i}].id repeats the id '{PromptRules.Shorten(variants[i].Id)}' of variants[{first}]: no two variants of an experiment may share one.", $"variants[{i}].id");
+        }
         // The service completes an experiment with one of its variants' ids, or none.
         if (Value("winner") is string winner && !variants.Any(v => v.Id == winner))
             throw new InvalidInputException("invalid_experiment",

@@ -238,7 +238,7 @@ public static class RegistryArchiveJson
             case ArchiveValueKind.Boolean when value.ValueKind is JsonValueKind.True or JsonValueKind.False:
                 return value.GetBoolean();
             case ArchiveValueKind.Json:
-                return Checked(column, value.GetRawText(), path);
+                return Checked(column, Unambiguous(value, path), path);
             case ArchiveValueKind.Blob when value.ValueKind == JsonValueKind.String && value.TryGetBytesFromBase64(out var bytes):
                 return bytes;
             default:
@@ -252,6 +252,25 @@ public static class RegistryArchiveJson
                     _ => "must be a string",
                 });
         }
+    }
+
+    private static readonly JsonDocumentOptions UnambiguousOptions = new() { AllowDuplicateProperties = false };
+
+    /// <summary>A JSON column's text, if no object in it gives a name twice: the API refuses such a body (<see cref="PromptVaultJson"/>),
+    /// and a reader of the stored text would take one of the two values.</summary>
+    private static string Unambiguous(JsonElement value, string path)
+    {
+        var json = value.GetRawText();
+        if (value.ValueKind is not (JsonValueKind.Object or JsonValueKind.Array)) return json;
+        try
+        {
+            using var _ = JsonDocument.Parse(json, UnambiguousOptions);
+        }
+        catch (JsonException e)
+        {
+            throw Invalid(path, $"gives a property name twice in one object, which the API refuses: {e.Message.TrimEnd('.')}");
+        }
+        return json;
     }
 
     /// <summary>
@@ -302,7 +321,8 @@ public static class RegistryArchiveJson
 
     /// <summary>
     /// Holds exposures and metric events of the document's experiments to the rules of <c>POST /api/exposures</c> and
-    /// <c>POST /api/metrics</c>: each names a variant of its experiment; an exposure's is the one <see cref="Assignment"/> gives
+    /// <c>POST /api/metrics</c>, and their statistics (exposure counts, unit sums and stats, sequential history) to what the
+    /// service writes: each names a variant of its experiment; an exposure's is the one <see cref="Assignment"/> gives
     /// its unit (an experiment's variants, weights and seed never change), an event's version is its variant's. Rows of an
     /// experiment not in the document are left to the store's references.
     /// </summary>
@@ -325,6 +345,11 @@ public static class RegistryArchiveJson
                 ?? throw new InvalidInputException("import_invalid_reference",
                     $"{path}.variantId '{PromptRules.Shorten(variantId)}' is not a variant of experiment '{experimentId}' in $.{experiments.Name}; nothing was imported.", $"{path}.variantId");
             return (variant, experiment);
+        }
+        foreach (var section in new[] { RegistryArchiveSchema.ExposureCounts, RegistryArchiveSchema.UnitSums, RegistryArchiveSchema.VariantUnitStats, RegistryArchiveSchema.SequentialHistory })
+        {
+            for (var i = 0; i < archive[section].Count; i++)
+                VariantOf(section, archive[section][i], $"$.{section.Name}[{i}]");
         }
         var exposures = RegistryArchiveSchema.Exposures;
         for (var i = 0; i < archive[exposures].Count; i++)

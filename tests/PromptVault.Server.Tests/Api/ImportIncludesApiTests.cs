@@ -325,6 +325,9 @@ public sealed class ImportIncludesApiTests(ServerFixture fixture) : IClassFixtur
         Assert.Equal(("running", 2), (imported.Str("status"), imported!["guardrails"]!.AsArray().Count));
         Assert.True(report!["counts"]!["metricEvents"]!.GetValue<int>() >= 20, report.ToJsonString());
         Assert.True(report["counts"]!["exposures"]!.GetValue<int>() >= 20, report.ToJsonString());
+        // The experiment's statistics came too, so each of their variants was checked against the experiment's.
+        foreach (var section in new[] { "exposureCounts", "unitSums", "variantUnitStats" })
+            Assert.True(report["counts"]![section]!.GetValue<int>() > 0, section + ": " + report.ToJsonString());
     }
 
     [Fact]
@@ -669,6 +672,55 @@ public sealed class ImportIncludesApiTests(ServerFixture fixture) : IClassFixtur
         };
 
         await AssertImportRefusedAsync(refused, field, detail, code);
+    }
+
+    [Theory]
+    [InlineData("exposureCounts", """{"units": 1}""")]
+    [InlineData("unitSums", """{"unitId": "user-1", "sums": "AA=="}""")]
+    [InlineData("variantUnitStats", """{"stats": "AA=="}""")]
+    [InlineData("sequentialHistory", """{"metric": "conversionRate", "at": "2026-12-01T06:00:00Z", "estimate": 0.1, "low": 0, "high": 0.2}""")]
+    public async Task Merge_AStatisticsRowOfNoVariantOfItsExperiment_Returns400NamingIt_AndStoresNothing(string section, string fields)
+    {
+        var valid = new Imported(UniqueName("statistics"), "Plain.") { Experiment = ("Tone", "control", "treatment") };
+
+        await AssertImportRefusedAsync(valid, $"$.{section}[0].variantId", $"$.{section}[0].variantId 'nosuch' is not a variant of experiment", "import_invalid_reference",
+            edit: json =>
+            {
+                var document = JsonNode.Parse(json)!;
+                var row = JsonNode.Parse(fields)!.AsObject();
+                row["experimentId"] = valid.ExperimentId;
+                row["variantId"] = "nosuch";
+                document[section] = new JsonArray(row);
+                return document.ToJsonString();
+            });
+    }
+
+    [Fact]
+    public async Task Merge_TwoVariantsOfAnExperimentSharingAnId_Returns400NamingTheSecond_AndStoresNothing()
+    {
+        var valid = new Imported(UniqueName("twins"), "Plain.") { Experiment = ("Tone", "control", "treatment") };
+        var twins = valid with { ExperimentFields = new() { ["variants"] = new[]
+        {
+            new { id = valid.ControlId, name = "control", versionId = valid.VersionId, weight = 50 },
+            new { id = valid.ControlId, name = "treatment", versionId = valid.VersionId, weight = 50 },
+        } } };
+
+        await AssertImportRefusedAsync(twins, "$.experiments[0].variants[1].id", $"variants[1].id repeats the id '{valid.ControlId}' of variants[0]");
+    }
+
+    [Theory]
+    [InlineData("$.versions[0].metadata", "\"temperature\":0.5", "\"temperature\":0.5,\"temperature\":1.5")]
+    [InlineData("$.versions[0].variables", "\"name\":\"topic\"", "\"name\":\"topic\",\"name\":\"other\"")]
+    [InlineData("$.metricEvents[0].metadata", "\"source\":\"test\"", "\"source\":\"test\",\"source\":\"other\"")]
+    public async Task Merge_AJsonValueGivingAPropertyTwice_Returns400NamingTheField_AndStoresNothing(string field, string once, string twice)
+    {
+        var valid = new Imported(UniqueName("twice"), "Hello {{topic}}", "topic")
+        {
+            Metadata = new { temperature = 0.5 }, Experiment = ("Tone", "control", "treatment"), Traffic = (UnitAssignedTo(0), []),
+        };
+
+        await AssertImportRefusedAsync(valid, field, "gives a property name twice in one object",
+            edit: json => json.Contains(once, StringComparison.Ordinal) ? json.Replace(once, twice, StringComparison.Ordinal) : throw new InvalidOperationException(json));
     }
 
     [Fact]
