@@ -63,7 +63,9 @@ internal static class ArchiveStatements
             var names = await FindPromptNamesAsync(connection, transaction, archive[RegistryArchiveSchema.Prompts].Select(r => (string)r[nameColumn]!).Distinct(StringComparer.Ordinal),
                 isAnyOf, cancellationToken);
             var keys = await FindKeysAsync(connection, transaction, archive, isAnyOf, cancellationToken);
+            var document = archive;
             (archive, report) = RegistryMerge.Plan(archive, names, keys);
+            await EnsureNewIdsAsync(connection, transaction, document, archive, isAnyOf, cancellationToken);
             if (checks is not null && !checks.AddedPrompts.SetEquals(report.AddedPrompts))
                 throw new ConcurrentWriteException("the prompts a merge adds changed since its include checks: a prompt of a name it adds was created.");
         }
@@ -90,6 +92,30 @@ internal static class ArchiveStatements
         await InsertAuditAsync(connection, transaction, imported, cancellationToken);
         await WebhookStatements.EnqueueImportedLabelsAsync(connection, transaction, imported, report.AddedPrompts, isAnyOf, cancellationToken);
         return report;
+    }
+
+    /// <summary>
+    /// Refuses a merge that would add a row whose id the registry holds (a prompt stored under another name, or a version,
+    /// experiment, evaluation run or metric event of another prompt): the two are not the same row, and a key would refuse it
+    /// with the engine's words at the row's index in what the merge writes, not in the document.
+    /// </summary>
+    /// <param name="added">The rows the merge writes (<see cref="RegistryMerge.Plan"/>): the document's own row objects.</param>
+    private static async Task EnsureNewIdsAsync(DbConnection connection, DbTransaction transaction, RegistryArchive document, RegistryArchive added,
+        Func<string, string, string> isAnyOf, CancellationToken cancellationToken)
+    {
+        foreach (var section in new[] { RegistryArchiveSchema.Prompts, RegistryArchiveSchema.Versions, RegistryArchiveSchema.Experiments,
+                     RegistryArchiveSchema.EvaluationRuns, RegistryArchiveSchema.MetricEvents })
+        {
+            var id = section.IndexOf("id");
+            var stored = await FindValuesAsync(connection, transaction, TableName(section), "id",
+                added[section].Select(r => r[id]).OfType<string>(), isAnyOf, cancellationToken);
+            if (stored.Count == 0) continue;
+            var row = added[section].First(r => r[id] is string value && stored.Contains(value));
+            var path = $"$.{section.Name}[{document[section].ToList().IndexOf(row)}].id";
+            throw new ConflictException("import_conflict",
+                $"{path} '{row[id]}' is the id of a row of {section.Name} the registry already holds, of another prompt: a merge adds each prompt it does not have by name, " +
+                "with its ids, and never changes a stored row; nothing was imported.", path);
+        }
     }
 
     /// <summary>Of the document's API keys, the ids and hashes the store holds: which keys the merge leaves out.</summary>

@@ -723,6 +723,41 @@ public sealed class ImportIncludesApiTests(ServerFixture fixture) : IClassFixtur
             edit: json => json.Contains(once, StringComparison.Ordinal) ? json.Replace(once, twice, StringComparison.Ordinal) : throw new InvalidOperationException(json));
     }
 
+    [Theory]
+    [InlineData("prompts")]
+    [InlineData("versions")]
+    [InlineData("experiments")]
+    public async Task Merge_ARowWithTheIdOfAStoredRowOfAnotherPrompt_Returns409NamingItsDocumentPath_AndChangesNothing(string section)
+    {
+        var (skipped, stored) = (new Imported(UniqueName("skipped"), "Skipped.") { Experiment = ("Tone", "control", "treatment") },
+            new Imported(UniqueName("stored"), "Stored.") { Experiment = ("Tone", "control", "treatment") });
+        Assert.Equal(HttpStatusCode.OK, (await PostAsync(_client, "/api/import?merge=true", Document(skipped, stored))).Status);
+        var added = new Imported(UniqueName("added"), "Added.") { Experiment = ("Tone", "control", "treatment") };
+        var (id, storedId) = section switch
+        {
+            "prompts" => (added.Id, stored.Id),
+            "versions" => (added.VersionId, stored.VersionId),
+            _ => (added.ExperimentId, stored.ExperimentId),
+        };
+        // The skipped prompt comes first, so the row's index in what the merge writes is not its index in the document.
+        var document = JsonSerializer.Serialize(Document(skipped, added), PromptVaultJson.Options).Replace(id, storedId, StringComparison.Ordinal);
+        var before = await ExportWithoutTimeAsync();
+
+        var (status, body) = await PostAsync(_client, "/api/import?merge=true", JsonNode.Parse(document));
+
+        Assert.True(status == HttpStatusCode.Conflict, body?.ToJsonString());
+        Assert.Equal(("import_conflict", $"$.{section}[1].id"), (body.Str("code"), body.Str("field")));
+        Assert.Contains($"'{storedId}' is the id of a row of {section} the registry already holds", body.Str("detail"), StringComparison.Ordinal);
+        Assert.Equal(before, await ExportWithoutTimeAsync());
+    }
+
+    private async Task<string> ExportWithoutTimeAsync()
+    {
+        var export = JsonNode.Parse(await _client.GetStringAsync(new Uri("/api/export", UriKind.Relative), TestContext.Current.CancellationToken))!.AsObject();
+        export.Remove("exportedAt");
+        return export.ToJsonString();
+    }
+
     [Fact]
     public async Task Merge_ACompletedExperimentWithItsWinnerAndAssignedTraffic_Imports()
     {
