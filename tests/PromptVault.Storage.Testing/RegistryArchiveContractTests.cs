@@ -265,7 +265,7 @@ public abstract class RegistryArchiveContractTests
 
         var error = await Assert.ThrowsAsync<ConflictException>(() => targetArchive.ImportAsync(renamed, merge: true, checks: null, Imported, Cancel));
 
-        Assert.Equal(("import_conflict", "$.prompts[0]"), (error.Code, error.Field));
+        Assert.Equal(("import_conflict", "$.prompts[0].id"), (error.Code, error.Field));
         Assert.Equal(before, Rows(await ArchiveCollector.ExportAsync(targetArchive, Cancel)));
         Assert.Null(await target.FindPromptAsync("alpha-copy", Cancel));
     }
