@@ -238,7 +238,7 @@ public static class RegistryArchiveJson
             case ArchiveValueKind.Boolean when value.ValueKind is JsonValueKind.True or JsonValueKind.False:
                 return value.GetBoolean();
             case ArchiveValueKind.Json:
-                return Checked(column, Unambiguous(value, path), path);
+                return Checked(column, value.GetRawText(), path);
             case ArchiveValueKind.Blob when value.ValueKind == JsonValueKind.String && value.TryGetBytesFromBase64(out var bytes):
                 return bytes;
             default:
@@ -252,25 +252,6 @@ public static class RegistryArchiveJson
                     _ => "must be a string",
                 });
         }
-    }
-
-    private static readonly JsonDocumentOptions UnambiguousOptions = new() { AllowDuplicateProperties = false };
-
-    /// <summary>A JSON column's text, if no object in it gives a name twice: the API refuses such a body (<see cref="PromptVaultJson"/>),
-    /// and a reader of the stored text would take one of the two values.</summary>
-    private static string Unambiguous(JsonElement value, string path)
-    {
-        var json = value.GetRawText();
-        if (value.ValueKind is not (JsonValueKind.Object or JsonValueKind.Array)) return json;
-        try
-        {
-            using var _ = JsonDocument.Parse(json, UnambiguousOptions);
-        }
-        catch (JsonException e)
-        {
-            throw Invalid(path, $"gives a property name twice in one object, which the API refuses: {e.Message.TrimEnd('.')}");
-        }
-        return json;
     }
 
     /// <summary>

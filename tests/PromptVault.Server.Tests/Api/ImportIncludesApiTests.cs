@@ -709,21 +709,6 @@ public sealed class ImportIncludesApiTests(ServerFixture fixture) : IClassFixtur
     }
 
     [Theory]
-    [InlineData("$.versions[0].metadata", "\"temperature\":0.5", "\"temperature\":0.5,\"temperature\":1.5")]
-    [InlineData("$.versions[0].variables", "\"name\":\"topic\"", "\"name\":\"topic\",\"name\":\"other\"")]
-    [InlineData("$.metricEvents[0].metadata", "\"source\":\"test\"", "\"source\":\"test\",\"source\":\"other\"")]
-    public async Task Merge_AJsonValueGivingAPropertyTwice_Returns400NamingTheField_AndStoresNothing(string field, string once, string twice)
-    {
-        var valid = new Imported(UniqueName("twice"), "Hello {{topic}}", "topic")
-        {
-            Metadata = new { temperature = 0.5 }, Experiment = ("Tone", "control", "treatment"), Traffic = (UnitAssignedTo(0), []),
-        };
-
-        await AssertImportRefusedAsync(valid, field, "gives a property name twice in one object",
-            edit: json => json.Contains(once, StringComparison.Ordinal) ? json.Replace(once, twice, StringComparison.Ordinal) : throw new InvalidOperationException(json));
-    }
-
-    [Theory]
     [InlineData("prompts")]
     [InlineData("versions")]
     [InlineData("experiments")]
