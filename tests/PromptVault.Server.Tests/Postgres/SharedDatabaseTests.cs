@@ -183,6 +183,55 @@ public sealed class SharedDatabaseTests
         Assert.Equal(3, onA.Distinct().Count());
     }
 
+    /// <summary>
+    /// Conflicting writes through both servers at once, where PostgreSQL runs them in parallel: of experiments of one prompt
+    /// started together one runs, of one name created together one prompt is made, of label moves from one reading one moves
+    /// it; every other answer is the documented 409 or 412, and the audit log holds only what happened.
+    /// </summary>
+    [Fact]
+    public async Task ConflictingWritesThroughBoth_OneWinsAndTheOthersAreRefusedCleanly()
+    {
+        await using var servers = await SharedDatabaseServers.StartAsync(cancellationToken: Cancel);
+        var (a, b) = (servers.A, servers.B);
+        var (name, versionIds) = await Experiments.CreatePromptWithChallengersAsync(a);
+        var experiments = new List<string>();
+        for (var i = 0; i < 6; i++) experiments.Add((await Experiments.CreateAsync(a, Experiments.ThreeWay(name, versionIds))).Str("id"));
+        var twin = UniqueName("twin");
+
+        var starts = await Task.WhenAll(experiments.Select((id, i) => PostAsync(i % 2 == 0 ? a : b, $"/api/experiments/{id}/start", null)));
+        var creates = await Task.WhenAll(Enumerable.Range(0, 12).Select(i => PostAsync(i % 2 == 0 ? a : b, "/api/prompts", SupportPrompt(twin))));
+        await PutAsync(a, $"/api/prompts/{name}/labels/staging", new { version = "1.0.0" });
+        var movedBefore = (await GetAsync(a, $"/api/audit?prompt={name}&action=label.moved")).Body!["total"]!.GetValue<int>();
+        var moves = await Task.WhenAll(Enumerable.Range(0, 12).Select(i =>
+            MoveLabelAsync(i % 2 == 0 ? a : b, $"/api/prompts/{name}/labels/staging", $"1.0.{i % 2 + 1}", "\"1.0.0\"")));
+        var (_, list) = await GetAsync(b, $"/api/experiments?prompt={name}");
+        var (_, started) = await GetAsync(b, $"/api/audit?prompt={name}&action=experiment.started");
+        var (_, created) = await GetAsync(b, $"/api/audit?prompt={twin}&action=prompt.created");
+        var (_, moved) = await GetAsync(b, $"/api/audit?prompt={name}&action=label.moved");
+        var staging = (await GetAsync(b, $"/api/prompts/{name}")).Body!["labels"].Str("staging");
+
+        Assert.Single(starts, s => s.Status == HttpStatusCode.OK);
+        Assert.All(starts.Where(s => s.Status != HttpStatusCode.OK), s => Assert.Equal("experiment_running", s.Body.Str("code")));
+        Assert.Single(list!["experiments"]!.AsArray(), e => e.Str("status") == "running");
+        Assert.Equal(1, started!["total"]!.GetValue<int>());
+        Assert.Single(creates, c => c.Status == HttpStatusCode.Created);
+        Assert.All(creates.Where(c => c.Status != HttpStatusCode.Created), c => Assert.Equal(HttpStatusCode.Conflict, c.Status));
+        Assert.Equal(1, created!["total"]!.GetValue<int>());
+        var won = Assert.Single(moves.Select((m, i) => (m, i)), x => x.m.Status == HttpStatusCode.OK);
+        Assert.All(moves.Where(m => m.Status != HttpStatusCode.OK), m => Assert.Equal("label_moved", m.Body.Str("code")));
+        Assert.Equal(movedBefore + 1, moved!["total"]!.GetValue<int>());
+        Assert.Equal($"1.0.{won.i % 2 + 1}", staging);
+    }
+
+    private static async Task<(HttpStatusCode Status, JsonNode? Body)> MoveLabelAsync(HttpClient client, string path, string version, string ifMatch)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Put, path) { Content = System.Net.Http.Json.JsonContent.Create(new { version }) };
+        request.Headers.TryAddWithoutValidation("If-Match", ifMatch);
+        using var response = await client.SendAsync(request, Cancel);
+        var text = await response.Content.ReadAsStringAsync(Cancel);
+        return (response.StatusCode, text.Length == 0 ? null : JsonNode.Parse(text));
+    }
+
     [Fact]
     public async Task ConcurrentVersionCreation_ThroughBoth_GivesDistinctConsecutiveNumbers()
     {
