@@ -584,10 +584,10 @@ public sealed class SqliteWriteQueueTests : IDisposable
     [Fact]
     public async Task QueueExposure_Lingering_AnAcknowledgedWriteEndsTheWaitAndCommitsWithThem()
     {
-        var (store, _, experiment) = await LingeringStoreAsync();
+        var (store, time, experiment) = await LingeringStoreAsync();
         var variant = experiment.Variants.Single(v => v.Id == Exposure(experiment, "unit-0").VariantId);
         store.QueueExposure(Exposure(experiment, "unit-0"));
-        await Task.Delay(10, Cancel);
+        Assert.Equal(SqliteWriteQueue.ExposureLinger, await time.NextTimerAsync()); // the writer lingers
 
         // The fake clock never moves: only the acknowledged write can end the linger, and its unit's exposure is stored first.
         await store.RecordEventsAsync([UnitEvent(experiment, variant, "unit-0")], null, Cancel);
@@ -625,10 +625,10 @@ public sealed class SqliteWriteQueueTests : IDisposable
     }
 
     /// <summary>A store whose writer lingers for render exposures on a fake clock that only the test moves.</summary>
-    private async Task<(SqlitePromptStore Store, FakeTimeProvider Time, Experiment Experiment)> LingeringStoreAsync()
+    private async Task<(SqlitePromptStore Store, WatchedTimeProvider Time, Experiment Experiment)> LingeringStoreAsync()
     {
         await database.CreateStoreAsync();
-        var time = new FakeTimeProvider(Now);
+        var time = new WatchedTimeProvider(Now);
         var store = new SqlitePromptStore(database.Connections, writeQueueCapacity: 16, maxEventsPerTransaction: 4_096, time: time);
         var (_, experiment) = await SeedAsync(store);
         return (store, time, experiment);
