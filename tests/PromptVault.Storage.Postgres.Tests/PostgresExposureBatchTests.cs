@@ -49,6 +49,8 @@ public sealed class PostgresExposureBatchTests
         // Another instance's writer holds the experiment's lock (FindOwnersAsync's key).
         await holder.ExecuteAsync("SELECT pg_advisory_lock(hashtextextended('experiment:' || @Id, 0))", new { experiment.Id });
 
+        // Each call asks for its turn (or, were there none, for a connection) before it returns: by the end of this line the
+        // other seven batches wait, and any connection they asked for is asked before the read's below.
         var batches = Enumerable.Range(0, 8).Select(b => store.RecordExposuresAsync(
             [.. Enumerable.Range(0, 50).Select(i => Exposure(experiment, $"unit-{b}-{i}"))], Cancel)).ToList();
         // pg_locks is the whole server's: tests of other databases, run at the same time, take advisory locks too.
@@ -58,7 +60,6 @@ public sealed class PostgresExposureBatchTests
             """;
         while (await holder.ExecuteScalarAsync<long>(WaitingHere) == 0)
             await Task.Delay(20, Cancel);
-        await Task.Delay(500, Cancel); // time for the other batches to take connections, had they one each
 
         var prompts = await store.ListPromptsAsync(new(), Cancel);
         Assert.NotEmpty(prompts);

@@ -24,15 +24,16 @@ public sealed class PostgresExposureQueueTests
     [Fact]
     public async Task Settle_WaitsUntilTheExposuresQueuedBeforeItAreWritten()
     {
-        var gate = new TaskCompletionSource();
+        var (writing, gate) = (new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously), new TaskCompletionSource());
         var written = new List<string>();
         await using var queue = new PostgresExposureQueue(capacity: 8, maxBatch: 10,
-            async batch => { await gate.Task; lock (written) written.AddRange(batch.Select(e => e.UnitId)); }, (_, _) => { }, refusedARow: _ => false);
+            async batch => { writing.TrySetResult(); await gate.Task; lock (written) written.AddRange(batch.Select(e => e.UnitId)); },
+            (_, _) => { }, refusedARow: _ => false);
 
         Assert.True(queue.TryQueue(new Exposure("experiment-1", "variant-1", "unit-1", Now)));
         Assert.True(queue.TryQueue(new Exposure("experiment-1", "variant-1", "unit-2", Now)));
         var settle = queue.SettleAsync(TestContext.Current.CancellationToken);
-        await Task.Delay(50, TestContext.Current.CancellationToken);
+        await writing.Task.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken); // the writer took them and waits
         Assert.False(settle.IsCompleted);
 
         gate.SetResult();
