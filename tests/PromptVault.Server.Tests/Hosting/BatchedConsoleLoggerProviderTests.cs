@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Console;
 using Microsoft.Extensions.Time.Testing;
 using PromptVault.Server.Hosting;
+using PromptVault.Storage.Testing;
 
 namespace PromptVault.Server.Tests.Hosting;
 
@@ -46,18 +47,19 @@ public sealed class BatchedConsoleLoggerProviderTests
         await using var services = SimpleConsoleServices();
         var formatter = services.GetServices<ConsoleFormatter>().Single(f => f.Name == ConsoleFormatterNames.Simple);
         var output = new BatchRecordingWriter();
-        var time = new FakeTimeProvider();
+        var time = new WatchedTimeProvider();
         using var provider = new BatchedConsoleLoggerProvider(formatter, output, time);
         var logger = provider.CreateLogger("Test.Category");
 
         logger.LogInformation("first");
         var first = await output.NextBatchAsync();
         Assert.Contains("first", first, StringComparison.Ordinal); // a line after a quiet interval is not held back
+        // The writer waits on the fake clock, which stands still: nothing it does after its pause can happen until Advance.
+        Assert.Equal(BatchedConsoleLoggerProvider.BatchInterval, await time.NextTimerAsync());
 
         logger.LogInformation("second");
         logger.LogInformation("third");
         var next = output.NextBatchAsync();
-        await Task.Delay(TimeSpan.FromMilliseconds(200), TestContext.Current.CancellationToken);
         Assert.False(next.IsCompleted, "the writer wrote again before its pause ended");
 
         time.Advance(BatchedConsoleLoggerProvider.BatchInterval);

@@ -21,14 +21,16 @@ public sealed class PostgresShutdownTests
             ["--Logging:LogLevel:Default=Warning", .. setup.Settings], setup.Configure);
         await PromptVaultServer.InitializeAsync(app, cancel);
         await app.StartAsync(cancel);
-        var listener = app.Services.GetServices<IHostedService>().OfType<PostgresRegistryChanges>().Single();
+        var loops = app.Services.GetServices<IHostedService>().OfType<BackgroundService>().Where(loop => loop.ExecuteTask is not null).ToList();
+        var listener = loops.OfType<PostgresRegistryChanges>().Single();
         await ApiCalls.Eventually(() => Task.FromResult(listener.Applied), applied => applied >= 0);
 
         await app.DisposeAsync();
 
-        // The host looks at the ended listener after its dispose returns: wait until the listener has ended, then a little longer.
-        await listener.ExecuteTask!.ContinueWith(_ => { }, TaskScheduler.Default);
-        await Task.Delay(TimeSpan.FromMilliseconds(500), cancel);
+        // The host looks at an ended loop after its dispose returns, and logs an error for one that ended cancelled or failed
+        // (a host disposed without being stopped treats a cancelled loop as failed): so each must end as having run to completion.
+        await Task.WhenAll(loops.Select(loop => loop.ExecuteTask!)).ContinueWith(_ => { }, TaskScheduler.Default).WaitAsync(TimeSpan.FromSeconds(10), cancel);
+        Assert.All(loops, loop => Assert.True(loop.ExecuteTask!.IsCompletedSuccessfully, $"{loop.GetType().Name}: {loop.ExecuteTask.Status}"));
         Assert.Empty(logs.Lines.Where(line => line.Level >= LogLevel.Error).Select(line => $"{line.Category} {line.Level}: {line.Message}"));
     }
 }
