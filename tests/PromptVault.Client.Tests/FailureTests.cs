@@ -3,7 +3,9 @@ using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using PromptVault.Client.DependencyInjection;
 using PromptVault.Storage.Testing;
 
 namespace PromptVault.Client.Tests;
@@ -247,7 +249,9 @@ public sealed class FailureTests
 
         await server.Api.RevokeKeyAsync(key.Id, ct);
         var found = await Eventually.WithinAsync(TimeSpan.FromSeconds(10), () => Task.FromResult(logs.Entries.Any(e => e.EventId.Id == 2007)), ct);
-        await Task.Delay(500, ct); // five more intervals when polling
+        // Refreshing stopped: its loops ended, so no refresh (nor a second line) can follow.
+        var refresher = host.Services.GetServices<IHostedService>().OfType<PromptVaultRefresher>().Single();
+        await refresher.ExecuteTask!.WaitAsync(TimeSpan.FromSeconds(10), ct);
         var report = (await health.CheckHealthAsync(ct)).Entries["promptvault"];
 
         Assert.NotNull(found);
