@@ -167,10 +167,11 @@ internal static class Program
             HelpName = "STATUS",
         };
         status.AcceptOnlyFromAmong(Enum.GetValues<VersionStatus>().Select(s => Names.Of(s)).ToArray());
-        var command = new Command("status", "Move a version through the lifecycle (review, approved, ...).") { name, version, status };
+        var expect = ExpectOption("With status production: promote only if production still points at this version (else nothing changes).");
+        var command = new Command("status", "Move a version through the lifecycle (review, approved, ...).") { name, version, status, expect };
         remote.AddTo(command);
         command.SetAction((result, ct) => new StatusCommand(context).InvokeAsync(remote.Read(result), result.GetValue(name)!, result.GetValue(version)!,
-            Parse<VersionStatus>(result.GetValue(status))!.Value, ct));
+            Parse<VersionStatus>(result.GetValue(status))!.Value, result.GetValue(expect), ct));
         return command;
     }
 
@@ -179,10 +180,24 @@ internal static class Program
         var name = new Argument<string>("NAME") { Description = "The prompt's name." };
         var version = new Argument<string>("VERSION") { Description = "The earlier version to return to." };
         var reason = new Option<string?>("--reason") { Description = "Why, for the audit log.", HelpName = "REASON" };
-        var command = new Command("rollback", "Create a new version from an earlier one and promote it.") { name, version, reason };
+        var expect = ExpectOption("Roll back only if production still points at this version (else nothing changes).");
+        var command = new Command("rollback", "Create a new version from an earlier one and promote it.") { name, version, reason, expect };
         remote.AddTo(command);
-        command.SetAction((result, ct) => new RollbackCommand(context).InvokeAsync(remote.Read(result), result.GetValue(name)!, result.GetValue(version)!, result.GetValue(reason), ct));
+        command.SetAction((result, ct) => new RollbackCommand(context).InvokeAsync(remote.Read(result), result.GetValue(name)!, result.GetValue(version)!, result.GetValue(reason),
+            result.GetValue(expect), ct));
         return command;
+    }
+
+    /// <summary><c>--expect VERSION</c>: the version production was read at, sent as <c>If-Match</c> (docs/api.md); not a version number is bad usage.</summary>
+    private static Option<string?> ExpectOption(string description)
+    {
+        var option = new Option<string?>("--expect") { Description = description, HelpName = "VERSION" };
+        option.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<string?>() is { } value && !SemanticVersion.TryParse(value, out _))
+                result.AddError($"--expect must be a version number such as 1.0.1, got '{value}'.");
+        });
+        return option;
     }
 
     private static Command Render(CliContext context, RemoteOptions remote)

@@ -150,7 +150,19 @@ public sealed class PromptVaultClient
 
     /// <summary>Moves a version through the lifecycle; moving it to <c>production</c> promotes it.</summary>
     public Task<VersionResponse> ChangeStatusAsync(string name, string version, VersionStatus status, CancellationToken cancellationToken = default) =>
-        SendAsync<ChangeStatusRequest, VersionResponse>(HttpMethod.Post, VersionPath(name, version) + "/status", new ChangeStatusRequest(status), cancellationToken);
+        ChangeStatusAsync(name, version, status, expectedProduction: null, cancellationToken);
+
+    /// <summary>The same; a promote with <paramref name="expectedProduction"/> happens only if the production label still points
+    /// at that version (sent as <c>If-Match</c>), so it cannot undo a change made since the caller read it.</summary>
+    /// <param name="expectedProduction">The version number production was read at (<c>1.0.1</c>), or null to promote wherever it is.
+    /// Only a move to <c>production</c> takes one.</param>
+    /// <exception cref="ArgumentException"><paramref name="expectedProduction"/> is not a version number.</exception>
+    /// <exception cref="PromptVaultApiException">412 <c>label_moved</c> naming where production points now, nothing changed;
+    /// 400 <c>invalid_if_match</c> with <paramref name="expectedProduction"/> for a status other than <c>production</c>.</exception>
+    public Task<VersionResponse> ChangeStatusAsync(string name, string version, VersionStatus status, string? expectedProduction,
+        CancellationToken cancellationToken = default) =>
+        SendAsync<ChangeStatusRequest, VersionResponse>(HttpMethod.Post, VersionPath(name, version) + "/status", new ChangeStatusRequest(status), cancellationToken,
+            ifMatch: LabelTag(expectedProduction, nameof(expectedProduction)));
 
     /// <summary>Points a label at a version; moving <c>production</c> promotes the version.</summary>
     /// <param name="version">A version number (<c>1.0.1</c>), a version id or <c>latest</c>; the last two are read first, to learn the number.</param>
@@ -188,7 +200,22 @@ public sealed class PromptVaultClient
     /// <summary>Creates a new version with an earlier version's content, variables and metadata, and promotes it.</summary>
     /// <returns>The new version.</returns>
     public Task<VersionResponse> RollbackAsync(string name, string version, string? reason = null, CancellationToken cancellationToken = default) =>
-        SendAsync<RollbackRequest, VersionResponse>(HttpMethod.Post, PromptPath(name) + "/rollback", new RollbackRequest(version, reason), cancellationToken);
+        RollbackAsync(name, version, reason, expectedProduction: null, cancellationToken);
+
+    /// <summary>The same, only if the production label still points at <paramref name="expectedProduction"/> (sent as
+    /// <c>If-Match</c>), so two people rolling back from the same reading cannot undo each other's change.</summary>
+    /// <param name="expectedProduction">The version number production was read at (<c>1.0.1</c>), or null to roll back wherever it is.</param>
+    /// <exception cref="ArgumentException"><paramref name="expectedProduction"/> is not a version number.</exception>
+    /// <exception cref="PromptVaultApiException">412 <c>label_moved</c> naming where production points now; nothing was created or moved.</exception>
+    public Task<VersionResponse> RollbackAsync(string name, string version, string? reason, string? expectedProduction, CancellationToken cancellationToken = default) =>
+        SendAsync<RollbackRequest, VersionResponse>(HttpMethod.Post, PromptPath(name) + "/rollback", new RollbackRequest(version, reason), cancellationToken,
+            ifMatch: LabelTag(expectedProduction, nameof(expectedProduction)));
+
+    /// <summary>A label's entity tag when it points at version <paramref name="number"/> (api.md): the number, quoted.</summary>
+    private static string? LabelTag(string? number, string parameter) =>
+        number is null ? null
+        : SemanticVersion.TryParse(number, out var parsed) ? $"\"{parsed}\""
+        : throw new ArgumentException($"{parameter} must be a version number such as 1.0.1, not '{number}'.", parameter);
 
     /// <summary>Compares two versions of a prompt: the content diff, the variable and metadata changes, the metrics.</summary>
     public Task<ComparisonResponse> CompareAsync(string name, string a, string b, CancellationToken cancellationToken = default) =>
@@ -397,19 +424,20 @@ public sealed class PromptVaultClient
     internal static string NewIdempotencyKey() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
 
     private async Task<TResponse> SendAsync<TRequest, TResponse>(HttpMethod method, string path, TRequest body, CancellationToken cancellationToken,
-        string? idempotencyKey = null, bool repeatable = false)
+        string? idempotencyKey = null, bool repeatable = false, string? ifMatch = null)
     {
         using var content = JsonContent.Create(body, options: PromptVaultJson.Options);
-        using var response = await SendCoreAsync(method, path, content, cancellationToken, idempotencyKey, repeatable: repeatable).ConfigureAwait(false);
+        using var response = await SendCoreAsync(method, path, content, cancellationToken, idempotencyKey, repeatable: repeatable, ifMatch: ifMatch).ConfigureAwait(false);
         return await ReadAsync<TResponse>(response, cancellationToken).ConfigureAwait(false);
     }
 
     private async Task<HttpResponseMessage> SendCoreAsync(HttpMethod method, string path, HttpContent? content, CancellationToken cancellationToken,
         string? idempotencyKey = null, HttpCompletionOption completion = HttpCompletionOption.ResponseContentRead, bool longRunning = false,
-        bool repeatable = false)
+        bool repeatable = false, string? ifMatch = null)
     {
         using var request = new HttpRequestMessage(method, new Uri(_baseAddress, path)) { Content = content };
         if (idempotencyKey is not null) request.Headers.Add(IdempotencyKey.HeaderName, idempotencyKey);
+        if (ifMatch is not null) request.Headers.IfMatch.Add(new EntityTagHeaderValue(ifMatch));
         if (longRunning) request.Options.Set(RequestRules.LongRunning, true);
         if (repeatable) request.Options.Set(RequestRules.Repeatable, true);
         return await SendCoreAsync(request, cancellationToken, completion: completion).ConfigureAwait(false);

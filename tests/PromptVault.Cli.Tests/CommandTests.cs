@@ -128,6 +128,31 @@ public sealed class CommandTests(ServerFixture fixture) : IClassFixture<ServerFi
     }
 
     [Fact]
+    public async Task RollbackAndStatus_Expect_AStaleVersionExitsOneWithLabelMovedAndChangesNothing_ANonNumberIsUsage()
+    {
+        using var folder = new TempFolder();
+        Assert.Equal(0, (await Cli.RunAsync(fixture.Server, null, "push", folder.Write("p.md", PromptFile("cli-expect")))).ExitCode);
+        Assert.Equal(0, (await Cli.RunAsync(fixture.Server, null, "push", folder.Write("p.md", PromptFile("cli-expect", "Hi {{who}}.")), "-m", "hi")).ExitCode);
+        Assert.Equal(0, (await Cli.RunAsync(fixture.Server, null, "promote", "cli-expect", "1.0.0")).ExitCode);
+
+        var stale = await Cli.RunAsync(fixture.Server, null, "status", "cli-expect", "1.0.1", "production", "--expect", "1.0.1");
+        var usage = await Cli.RunAsync(fixture.Server, null, "rollback", "cli-expect", "1.0.0", "--expect", "latest");
+        var promoted = await Cli.RunAsync(fixture.Server, null, "status", "cli-expect", "1.0.1", "production", "--expect", "1.0.0");
+        var staleRollback = await Cli.RunAsync(fixture.Server, null, "rollback", "cli-expect", "1.0.0", "--expect", "1.0.0");
+        var rolledBack = await Cli.RunAsync(fixture.Server, null, "rollback", "cli-expect", "1.0.0", "--expect", "1.0.1");
+
+        Assert.Equal(1, stale.ExitCode);
+        Assert.Contains("error (label_moved):", stale.Error);
+        Assert.Equal(2, usage.ExitCode);
+        Assert.Contains("--expect must be a version number such as 1.0.1, got 'latest'.", usage.Error);
+        Assert.True(promoted.ExitCode == 0, promoted.ToString());
+        Assert.Equal(1, staleRollback.ExitCode);
+        Assert.Contains("error (label_moved):", staleRollback.Error);
+        Assert.True(rolledBack.ExitCode == 0, rolledBack.ToString());
+        Assert.Equal("Rolled back cli-expect to 1.0.0: new version 1.0.2 is in production.", rolledBack.Out.Trim());
+    }
+
+    [Fact]
     public async Task Push_ChangedWithoutMessage_ExitsTwoAndWritesNothing()
     {
         using var folder = new TempFolder();

@@ -66,6 +66,35 @@ public sealed class PromptVaultClientTests(ServerFixture fixture) : IClassFixtur
     }
 
     [Fact]
+    public async Task RollbackAndPromote_ExpectedProduction_SentAsIfMatch_AStaleOneIsLabelMovedAndChangesNothing()
+    {
+        using var http = new HttpClient { BaseAddress = fixture.Server.BaseAddress };
+        var client = CreateClient(http);
+        var ct = TestContext.Current.CancellationToken;
+        await client.CreatePromptAsync(new CreatePromptRequest("sdk-expect", Content: "A"), ct);
+        await client.CreateVersionAsync("sdk-expect", new CreateVersionRequest("B", ChangeDescription: "B"), ct);
+        await client.CreateVersionAsync("sdk-expect", new CreateVersionRequest("C", ChangeDescription: "C"), ct);
+        await client.MoveLabelAsync("sdk-expect", Label.Production, "1.0.1", ct);
+
+        var staleRollback = await Assert.ThrowsAsync<PromptVaultApiException>(() => client.RollbackAsync("sdk-expect", "1.0.0", null, expectedProduction: "1.0.2", ct));
+        var stalePromote = await Assert.ThrowsAsync<PromptVaultApiException>(() =>
+            client.ChangeStatusAsync("sdk-expect", "1.0.2", VersionStatus.Production, expectedProduction: "1.0.0", ct));
+        Assert.Equal((HttpStatusCode.PreconditionFailed, "label_moved"), (staleRollback.StatusCode, staleRollback.Code));
+        Assert.Equal((HttpStatusCode.PreconditionFailed, "label_moved"), (stalePromote.StatusCode, stalePromote.Code));
+        Assert.Equal("1.0.1", (await client.GetPromptAsync("sdk-expect", ct)).Labels[Label.Production]);
+        Assert.Equal(3, (await client.ListVersionsAsync("sdk-expect", ct)).Versions.Count);
+
+        var promoted = await client.ChangeStatusAsync("sdk-expect", "1.0.2", VersionStatus.Production, expectedProduction: "1.0.1", ct);
+        var rolledBack = await client.RollbackAsync("sdk-expect", "1.0.0", "testing", expectedProduction: "1.0.2", ct);
+
+        Assert.Equal(VersionStatus.Production, promoted.Status);
+        Assert.Equal("1.0.3", rolledBack.Version);
+        Assert.Equal("1.0.3", (await client.GetPromptAsync("sdk-expect", ct)).Labels[Label.Production]);
+        var notANumber = await Assert.ThrowsAsync<ArgumentException>(() => client.RollbackAsync("sdk-expect", "1.0.0", null, expectedProduction: "latest", ct));
+        Assert.Equal("expectedProduction", notANumber.ParamName);
+    }
+
+    [Fact]
     public async Task Refusal_InvalidName_ThrowsWithStatusCodeAndField()
     {
         using var http = new HttpClient { BaseAddress = fixture.Server.BaseAddress };
