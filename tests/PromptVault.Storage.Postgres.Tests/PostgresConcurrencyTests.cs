@@ -130,6 +130,72 @@ public sealed class PostgresConcurrencyTests
         }
     }
 
+    /// <summary>The label writes' <c>If-Match</c> (expected version numbers) on PostgreSQL: each lands from the version it names, and a stale one changes nothing.</summary>
+    [Fact]
+    public async Task LabelWritesWithAnExpectedVersion_LandOnlyFromIt_AStaleOneIsLabelMovedAndWritesNothing()
+    {
+        await using var database = await PostgresServer.CreateDatabaseAsync(cancellationToken: Cancel);
+        var store = database.CreateStore();
+        var registry = Registry(store);
+        await ThreeVersionsAsync(registry, "guarded");
+        await registry.MoveLabelAsync("guarded", "staging", "1.0.0", "alice", cancellationToken: Cancel);
+        await registry.MoveLabelAsync("guarded", "production", "1.0.0", "alice", cancellationToken: Cancel);
+        var audited = (await store.ListAuditAsync(new AuditQuery("guarded"), Cancel)).Count;
+
+        var staleMove = await Assert.ThrowsAsync<PreconditionFailedException>(() => registry.MoveLabelAsync("guarded", "staging", "1.0.2", "bob", ["1.0.1"], Cancel));
+        var staleRemove = await Assert.ThrowsAsync<PreconditionFailedException>(() => registry.RemoveLabelAsync("guarded", "staging", "bob", ["1.0.1"], Cancel));
+        var staleRollback = await Assert.ThrowsAsync<PreconditionFailedException>(() => registry.RollbackAsync("guarded", "1.0.1", null, "bob", ["1.0.2"], Cancel));
+        var stalePromote = await Assert.ThrowsAsync<PreconditionFailedException>(() =>
+            registry.ChangeStatusAsync("guarded", "1.0.2", VersionStatus.Production, "bob", ["1.0.1"], Cancel));
+
+        Assert.All(new[] { staleMove, staleRemove, staleRollback, stalePromote }, e => Assert.Equal("label_moved", e.Code));
+        var untouched = await registry.GetPromptAsync("guarded", Cancel);
+        Assert.Equal(("1.0.0", "1.0.0", "1.0.2"), (untouched.Labels["staging"], untouched.Labels["production"], untouched.LatestVersion.Version));
+        Assert.Equal(audited, (await store.ListAuditAsync(new AuditQuery("guarded"), Cancel)).Count);
+
+        await registry.MoveLabelAsync("guarded", "staging", "1.0.1", "bob", ["1.0.0"], Cancel);
+        await registry.RemoveLabelAsync("guarded", "staging", "bob", ["1.0.1"], Cancel);
+        var rolledBack = await registry.RollbackAsync("guarded", "1.0.1", null, "bob", ["1.0.0"], Cancel);
+
+        var after = await registry.GetPromptAsync("guarded", Cancel);
+        Assert.False(after.Labels.ContainsKey("staging"));
+        Assert.Equal(("1.0.3", "1.0.3"), (rolledBack.Version, after.Labels["production"]));
+    }
+
+    [Fact]
+    public async Task TwoLabelMovesFromTheSameExpectedVersionThroughTwoInstancesAtOnce_OneLandsTheOtherIsLabelMoved()
+    {
+        await using var database = await PostgresServer.CreateDatabaseAsync(cancellationToken: Cancel);
+        await using var other = database.OpenInstance();
+        var store = database.CreateStore();
+        var first = Registry(store);
+        var second = Registry(other.CreateStore());
+
+        // Rounds, so the two moves overlap whatever the scheduling: both may read the label at 1.0.0, only the store's write can refuse the later.
+        for (var round = 0; round < 20; round++)
+        {
+            var name = $"contested-{round}";
+            await ThreeVersionsAsync(first, name);
+            await first.MoveLabelAsync(name, "staging", "1.0.0", "alice", cancellationToken: Cancel);
+
+            var outcomes = await AtOnceAsync(() => first.MoveLabelAsync(name, "staging", "1.0.1", "alice", ["1.0.0"], Cancel),
+                () => second.MoveLabelAsync(name, "staging", "1.0.2", "bob", ["1.0.0"], Cancel));
+
+            var landed = (await first.GetPromptAsync(name, Cancel)).Labels["staging"];
+            string?[] expected = landed == "1.0.1" ? [null, "label_moved"] : ["label_moved", null];
+            Assert.Equal(expected, outcomes);
+            Assert.Single(await store.ListAuditAsync(new AuditQuery(name), Cancel), e => e.Action == AuditActions.LabelMoved && e.After?["version"] != "1.0.0");
+        }
+    }
+
+    /// <summary>Creates <paramref name="name"/> with versions 1.0.0, 1.0.1 and 1.0.2.</summary>
+    private static async Task ThreeVersionsAsync(PromptRegistry registry, string name)
+    {
+        await registry.CreatePromptAsync(new CreatePromptRequest(name, "A guarded prompt", PromptType.Template, "Take 0."), "alice", Cancel);
+        await registry.CreateVersionAsync(name, new CreateVersionRequest("Take 1.", ChangeDescription: "take 1"), "alice", Cancel);
+        await registry.CreateVersionAsync(name, new CreateVersionRequest("Take 2.", ChangeDescription: "take 2"), "alice", Cancel);
+    }
+
     /// <summary>Runs both writes at once; for each, the code of the refusal (<see cref="PromptVaultException"/>) it ends in, or null when it succeeds.</summary>
     private static Task<string?[]> AtOnceAsync(Func<Task> first, Func<Task> second)
     {
