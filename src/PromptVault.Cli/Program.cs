@@ -150,9 +150,11 @@ internal static class Program
         var name = new Argument<string>("NAME") { Description = "The prompt's name." };
         var version = new Argument<string>("VERSION") { Description = "The version to deploy." };
         var label = new Option<string>("--label") { Description = "The label to move.", DefaultValueFactory = _ => Label.Production, HelpName = "LABEL" };
-        var command = new Command("promote", "Point a label (default production) at a version.") { name, version, label };
+        var expect = ExpectOption("Move the label only if it still points at this version (else nothing changes).");
+        var command = new Command("promote", "Point a label (default production) at a version.") { name, version, label, expect };
         remote.AddTo(command);
-        command.SetAction((result, ct) => new PromoteCommand(context).InvokeAsync(remote.Read(result), result.GetValue(name)!, result.GetValue(version)!, result.GetValue(label)!, ct));
+        command.SetAction((result, ct) => new PromoteCommand(context).InvokeAsync(remote.Read(result), result.GetValue(name)!, result.GetValue(version)!, result.GetValue(label)!,
+            result.GetValue(expect), ct));
         return command;
     }
 
@@ -188,7 +190,7 @@ internal static class Program
         return command;
     }
 
-    /// <summary><c>--expect VERSION</c>: the version production was read at, sent as <c>If-Match</c> (docs/api.md); not a version number is bad usage.</summary>
+    /// <summary><c>--expect VERSION</c>: the version the label (production for rollback and status) was read at, sent as <c>If-Match</c> (docs/api.md); not a version number is bad usage.</summary>
     private static Option<string?> ExpectOption(string description)
     {
         var option = new Option<string?>("--expect") { Description = description, HelpName = "VERSION" };

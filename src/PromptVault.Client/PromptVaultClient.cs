@@ -27,7 +27,7 @@ namespace PromptVault.Client;
 /// The create calls (prompt, version, metric batch) and exposure batches send an <c>Idempotency-Key</c> header, a new one per call unless the
 /// caller passes its own, so an HTTP handler that re-sends the request (a retry policy) never writes twice; the server
 /// answers a repeat with the first answer for 24 hours. The handler <c>AddPromptVault</c> registers retries only reads,
-/// those calls, <see cref="MoveLabelAsync"/> (a repeat changes nothing) and the deletes (a repeat's 404 after an attempt that
+/// those calls, <see cref="MoveLabelAsync(string, string, string, CancellationToken)"/> (a repeat changes nothing) and the deletes (a repeat's 404 after an attempt that
 /// may have deleted is their success); every other write is sent once, as it may have been carried out when its answer was lost.
 /// </remarks>
 public sealed class PromptVaultClient
@@ -168,16 +168,28 @@ public sealed class PromptVaultClient
     /// <param name="version">A version number (<c>1.0.1</c>), a version id or <c>latest</c>; the last two are read first, to learn the number.</param>
     /// <exception cref="PromptVaultApiException">412 <c>label_moved</c>: the first attempt's answer was lost and, before the retry,
     /// someone else moved the label; it is left where they put it.</exception>
-    public async Task<VersionResponse> MoveLabelAsync(string name, string label, string version, CancellationToken cancellationToken = default)
+    public Task<VersionResponse> MoveLabelAsync(string name, string label, string version, CancellationToken cancellationToken = default) =>
+        MoveLabelAsync(name, label, version, expectedFrom: null, cancellationToken);
+
+    /// <summary>The same, only if the label still points at <paramref name="expectedFrom"/> (sent as <c>If-Match</c>), so it cannot
+    /// undo a move made since the caller read it.</summary>
+    /// <param name="version">A version number (<c>1.0.1</c>), a version id or <c>latest</c>; the last two are read first, to learn the number.</param>
+    /// <param name="expectedFrom">The version number the label was read at, or null to move it wherever it is. A repeat after a lost
+    /// answer expects it where this call sets it, as without one.</param>
+    /// <exception cref="ArgumentException"><paramref name="expectedFrom"/> is not a version number.</exception>
+    /// <exception cref="PromptVaultApiException">412 <c>label_moved</c> naming where the label points now; nothing changed.</exception>
+    public async Task<VersionResponse> MoveLabelAsync(string name, string label, string version, string? expectedFrom, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(label);
+        var ifMatch = LabelTag(expectedFrom, nameof(expectedFrom));
         var number = SemanticVersion.TryParse(version, out var parsed) ? parsed.ToString()
             : (await GetVersionAsync(name, version, cancellationToken).ConfigureAwait(false)).Version;
         using var content = JsonContent.Create(new MoveLabelRequest(number), options: PromptVaultJson.Options);
         using var request = new HttpRequestMessage(HttpMethod.Put, new Uri(_baseAddress, PromptPath(name) + "/labels/" + Uri.EscapeDataString(label))) { Content = content };
         // Sent again after a lost answer, it moves the label only from where the first attempt put it: there it changes nothing.
         request.Options.Set(RequestRules.Repeatable, true);
-        request.Options.Set(RequestRules.RepeatIfMatch, $"\"{number}\"");
+        request.Options.Set(RequestRules.RepeatIfMatch, LabelTag(number, nameof(version))!);
+        if (ifMatch is not null) request.Headers.IfMatch.Add(new EntityTagHeaderValue(ifMatch));
         using var response = await SendCoreAsync(request, cancellationToken).ConfigureAwait(false);
         return await ReadAsync<VersionResponse>(response, cancellationToken).ConfigureAwait(false);
     }

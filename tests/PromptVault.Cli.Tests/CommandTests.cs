@@ -128,7 +128,7 @@ public sealed class CommandTests(ServerFixture fixture) : IClassFixture<ServerFi
     }
 
     [Fact]
-    public async Task RollbackAndStatus_Expect_AStaleVersionExitsOneWithLabelMovedAndChangesNothing_ANonNumberIsUsage()
+    public async Task RollbackStatusAndPromote_Expect_AStaleVersionExitsOneWithLabelMovedAndChangesNothing_ANonNumberIsUsage()
     {
         using var folder = new TempFolder();
         Assert.Equal(0, (await Cli.RunAsync(fixture.Server, null, "push", folder.Write("p.md", PromptFile("cli-expect")))).ExitCode);
@@ -150,6 +150,12 @@ public sealed class CommandTests(ServerFixture fixture) : IClassFixture<ServerFi
         Assert.Contains("error (label_moved):", staleRollback.Error);
         Assert.True(rolledBack.ExitCode == 0, rolledBack.ToString());
         Assert.Equal("Rolled back cli-expect to 1.0.0: new version 1.0.2 is in production.", rolledBack.Out.Trim());
+
+        var stalePromote = await Cli.RunAsync(fixture.Server, null, "promote", "cli-expect", "1.0.1", "--expect", "1.0.1");
+        var promotedBack = await Cli.RunAsync(fixture.Server, null, "promote", "cli-expect", "1.0.1", "--expect", "1.0.2");
+        Assert.Equal(1, stalePromote.ExitCode);
+        Assert.Contains("error (label_moved):", stalePromote.Error);
+        Assert.Equal("Promoted cli-expect 1.0.1 to production.", promotedBack.Out.Trim());
     }
 
     [Fact]

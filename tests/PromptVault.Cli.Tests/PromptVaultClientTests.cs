@@ -66,7 +66,7 @@ public sealed class PromptVaultClientTests(ServerFixture fixture) : IClassFixtur
     }
 
     [Fact]
-    public async Task RollbackAndPromote_ExpectedProduction_SentAsIfMatch_AStaleOneIsLabelMovedAndChangesNothing()
+    public async Task RollbackPromoteAndMoveLabel_ExpectedVersion_SentAsIfMatch_AStaleOneIsLabelMovedAndChangesNothing()
     {
         using var http = new HttpClient { BaseAddress = fixture.Server.BaseAddress };
         var client = CreateClient(http);
@@ -92,6 +92,12 @@ public sealed class PromptVaultClientTests(ServerFixture fixture) : IClassFixtur
         Assert.Equal("1.0.3", (await client.GetPromptAsync("sdk-expect", ct)).Labels[Label.Production]);
         var notANumber = await Assert.ThrowsAsync<ArgumentException>(() => client.RollbackAsync("sdk-expect", "1.0.0", null, expectedProduction: "latest", ct));
         Assert.Equal("expectedProduction", notANumber.ParamName);
+
+        var staleMove = await Assert.ThrowsAsync<PromptVaultApiException>(() => client.MoveLabelAsync("sdk-expect", Label.Production, "1.0.1", expectedFrom: "1.0.2", ct));
+        Assert.Equal((HttpStatusCode.PreconditionFailed, "label_moved"), (staleMove.StatusCode, staleMove.Code));
+        Assert.Equal("1.0.3", (await client.GetPromptAsync("sdk-expect", ct)).Labels[Label.Production]);
+        var moved = await client.MoveLabelAsync("sdk-expect", Label.Production, "1.0.1", expectedFrom: "1.0.3", ct);
+        Assert.Equal(("1.0.1", VersionStatus.Production), (moved.Version, moved.Status));
     }
 
     [Fact]

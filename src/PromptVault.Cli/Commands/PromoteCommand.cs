@@ -2,13 +2,13 @@ using PromptVault.Core.Prompts;
 
 namespace PromptVault.Cli.Commands;
 
-/// <summary><c>promote NAME VERSION [--label L]</c>: points a label (default <c>production</c>) at a version.</summary>
+/// <summary><c>promote NAME VERSION [--label L] [--expect V]</c>: points a label (default <c>production</c>) at a version.</summary>
 internal sealed class PromoteCommand(CliContext context)
 {
-    public Task<int> InvokeAsync(RemoteSettings remote, string name, string version, string label, CancellationToken cancellationToken) =>
+    public Task<int> InvokeAsync(RemoteSettings remote, string name, string version, string label, string? expect, CancellationToken cancellationToken) =>
         context.CallServerAsync(remote, async client =>
         {
-            var moved = await client.MoveLabelAsync(name, label, version, cancellationToken);
+            var moved = await client.MoveLabelAsync(name, label, version, expect, cancellationToken);
             if (remote.Json)
                 context.WriteJson(moved);
             else if (label == Label.Production)
