@@ -255,6 +255,7 @@ public sealed class PromptsApiTests(ServerFixture fixture) : IClassFixture<Serve
         var (_, prompt) = await GetAsync(_client, $"/api/prompts/{name}");
         var (matching, _, _) = await ConditionalWriteAsync(HttpMethod.Delete, path, null, "\"1.0.0\"");
         var (again, _, againProblem) = await ConditionalWriteAsync(HttpMethod.Delete, path, null, "\"1.0.0\"");
+        var (anyAgain, _, anyAgainProblem) = await ConditionalWriteAsync(HttpMethod.Delete, path, null, "*");
 
         Assert.Equal(HttpStatusCode.PreconditionFailed, stale);
         Assert.Equal("label_moved", problem.Str("code"));
@@ -262,6 +263,9 @@ public sealed class PromptsApiTests(ServerFixture fixture) : IClassFixture<Serve
         Assert.Equal(HttpStatusCode.NoContent, matching);
         Assert.Equal(HttpStatusCode.NotFound, again);
         Assert.Equal("label_not_found", againProblem.Str("code"));
+        // RFC 9110 §13.2.1: without If-Match this is 404, so the precondition is not evaluated (not 412), * included.
+        Assert.Equal(HttpStatusCode.NotFound, anyAgain);
+        Assert.Equal("label_not_found", anyAgainProblem.Str("code"));
     }
 
     /// <summary>A new prompt with versions 1.0.0, 1.0.1 and 1.0.2, all drafts.</summary>
