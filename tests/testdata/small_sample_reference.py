@@ -111,3 +111,17 @@ for (xc, nc, xt, nt) in [(0,10,0,20),(0,5000,0,5000),(10,10,20,20),(0,1,0,1),(1,
     print((xc, nc, xt, nt), "fisher", fisher(xc, nc, xt, nt), "newcombe", ["%.4f" % v for v in newcombe(xt, nt, xc, nc)],
           newcombe(xt, nt, xc, nc), "chance", repr(chance),
           "ratio", [repr(v) for v in ratio_interval(xc, nc, xt, nt)] if xc else "none (control rate 0)")
+
+# Fisher's p beyond int's 2^31 units (control first): an arm of 3 billion units against one under 50. In exact rationals
+# over the small arm's count x: P(x) = C(K, x)·C(N − K, n − x)/C(N, n), n the small arm's units, K all conversions (the
+# form above would take C(N, K) with K in the billions).
+def fisher_small_arm(xs, ns, xl, nl):
+    k, n = xs + xl, ns + nl
+    prob = lambda x: Fraction(comb(k, x) * comb(n - k, ns - x), comb(n, ns))
+    seen = prob(xs)
+    return sum(prob(x) for x in range(max(0, k - nl), min(k, ns) + 1) if prob(x) <= seen)
+print()
+for (xc, nc, xt, nt) in [(3,10,5,3000000000),(7,20,1500000000,3000000000),(2400000000,3000000000,9,12)]:
+    small_first = nc <= nt
+    p = fisher_small_arm(xc, nc, xt, nt) if small_first else fisher_small_arm(xt, nt, xc, nc)
+    print((xc, nc, xt, nt), "fisher", repr(float(p)))

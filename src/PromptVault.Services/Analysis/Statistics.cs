@@ -142,28 +142,35 @@ public static class Statistics
     /// <summary>
     /// Fisher's exact test, two-sided (Agresti, Categorical Data Analysis, 3rd ed., §3.5.1): with the units' conversions
     /// fixed, the smaller arm's count is hypergeometric under "equal rates"; p sums the chances of every count no more
-    /// likely than the one seen. Its terms are at most the smaller arm's units plus one.
+    /// likely than the one seen. Its terms are at most the smaller arm's units plus one, at any count of units.
     /// </summary>
     internal static double FisherExactPValue(Moments control, Moments treatment)
     {
-        // Every unit the same outcome: the one possible table is the one seen. Checked first, as it is used at any size, and
-        // the hypergeometric below counts units as int.
+        // Every unit the same outcome: the one possible table is the one seen (used at any size, where there is no other term).
         var convertedUnits = control.Sum + treatment.Sum;
         if (convertedUnits == 0 || convertedUnits == control.Count + treatment.Count)
             return 1;
         var (small, large) = control.Count <= treatment.Count ? (control, treatment) : (treatment, control);
-        var smallConverted = (int)Math.Round(small.Sum);
-        var converted = smallConverted + (int)Math.Round(large.Sum);
-        var counts = new Hypergeometric((int)(small.Count + large.Count), converted, (int)small.Count);
-        var seen = counts.ProbabilityLn(smallConverted);
-        var p = 0.0;
-        for (var k = counts.Minimum; k <= counts.Maximum; k++)
+        // Counts as doubles (exact to 2^53): the other arm may hold more than int's 2^31 units, where MathNet's
+        // Hypergeometric, which counts in int, throws.
+        double n = small.Count, all = small.Count + large.Count, converted = Math.Round(small.Sum) + Math.Round(large.Sum);
+        long first = (long)Math.Max(0, converted - large.Count), last = (long)Math.Min(n, converted);
+        // ln P(k) up to a constant, each term from the one before: P(k + 1)/P(k) = (K − k)(n − k)/((k + 1)(N − K − n + k + 1)).
+        // ln Γ of billions would lose the digits that tell equally likely counts apart.
+        var ln = new double[last - first + 1];
+        for (var k = first; k < last; k++)
+            ln[k - first + 1] = ln[k - first] + Math.Log((converted - k) * (n - k) / ((k + 1) * (all - converted - n + k + 1)));
+        var seen = ln[(long)Math.Round(small.Sum) - first];
+        var most = ln.Max();
+        double p = 0, total = 0;
+        foreach (var term in ln)
         {
-            var ln = counts.ProbabilityLn(k);
-            if (ln <= seen + 1e-7) // relative tolerance, so counts as likely as the one seen are not lost to rounding
-                p += Math.Exp(ln);
+            var chance = Math.Exp(term - most);
+            total += chance;
+            if (term <= seen + 1e-7) // relative tolerance, so counts as likely as the one seen are not lost to rounding
+                p += chance;
         }
-        return Math.Min(1, p);
+        return Math.Min(1, p / total);
     }
 
     /// <summary>

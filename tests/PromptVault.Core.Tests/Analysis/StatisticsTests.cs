@@ -67,6 +67,28 @@ public sealed class StatisticsTests
     }
 
     /// <summary>
+    /// One arm under 50 units and the other beyond int's 2^31 (3 billion units; in the last case with 2.4 billion
+    /// conversions): Fisher's test threw there (MathNet's hypergeometric counts in int), so the results answered a fault.
+    /// References in exact rationals over the small arm's count (tests/testdata/small_sample_reference.py, its last block).
+    /// </summary>
+    [Theory]
+    [InlineData(3, 10, 5, 3_000_000_000, 1.493333306826667e-24)]
+    [InlineData(7, 20, 1_500_000_000, 3_000_000_000, 0.2631759627536774)]
+    [InlineData(2_400_000_000, 3_000_000_000, 9, 12, 0.7165321581569098)]
+    public void ProportionZTest_OneArmBeyondIntsUnits_PValueIsFishersExact(long controlConverted, long controlUnits, long treatmentConverted,
+        long treatmentUnits, double expected)
+    {
+        var control = Moments.OfRate(controlConverted, controlUnits);
+        var treatment = Moments.OfRate(treatmentConverted, treatmentUnits);
+
+        var test = Statistics.ProportionZTest(control, treatment, 0.95);
+
+        Assert.NotNull(test);
+        Close(expected, test.PValue, digits: 9);
+        Assert.InRange(Statistics.ProportionChanceToBeatControl(control, treatment, test.Variance)!.Value, 0, 1);
+    }
+
+    /// <summary>
     /// Below 50 units an arm the interval is Newcombe's hybrid score interval (Newcombe 1998, Statistics in Medicine
     /// 17:873–890, method 10). References computed by its closed formula in plain Python (no SciPy here), from Wilson's
     /// intervals with z = statistics.NormalDist().inv_cdf(0.975):
@@ -351,7 +373,7 @@ public sealed class StatisticsTests
     /// conversions, 11/32 and 1/2; 21/32 for 10/10 against 20/20; 1/2 for one unit an arm); at 100% the ratio's score interval (by hand
     /// 1/(1 + z²/n_T) − 1 to z²/n_C), none at 0% (no ratio of a control rate of 0).
     /// </summary>
-    // Beyond int's units (3 billion an arm): the one possible table needs no hypergeometric, whose counts are int.
+    // Beyond int's units (3 billion an arm).
     [Theory]
     [InlineData(0.0)]
     [InlineData(1.0)]
