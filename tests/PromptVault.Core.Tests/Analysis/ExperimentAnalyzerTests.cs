@@ -465,6 +465,27 @@ public sealed class ExperimentAnalyzerTests
     }
 
     /// <summary>
+    /// Holm's family is the variants tested (docs/statistics.md, "Holm's family"): a variant whose units and the control's all
+    /// have the same outcome has Fisher's p = 1 and counts in the fixed-horizon m, so B's adjusted p is twice its p; its
+    /// sequential test is undefined (null), so the sequential adjustment, the one that decides, is over B alone.
+    /// </summary>
+    [Fact]
+    public void Analyze_AVariantWithTheSameOutcomeAsEveryControlUnit_CountsInTheFixedHolmFamily_NotInTheSequential()
+    {
+        var results = AnalyzeTarget(Experiment(variants: 3), Moments.OfRate(0, 1000), Moments.OfRate(0, 1000), Moments.OfRate(10, 1000));
+        var a = results.Variants[1].Metrics["conversionRate"];
+        var b = results.Variants[2].Metrics["conversionRate"];
+
+        Assert.Equal(1, a.PValue);
+        Assert.Equal(1, a.AdjustedPValue);
+        Assert.Null(a.AdjustedSequentialPValue);
+        Assert.InRange(b.PValue!.Value, 1e-4, 0.4);
+        Close(2 * b.PValue.Value, b.AdjustedPValue, digits: 12);
+        Assert.NotNull(b.SequentialPValue);
+        Assert.Equal(b.SequentialPValue, b.AdjustedSequentialPValue);
+    }
+
+    /// <summary>
     /// An A/A experiment in which no unit converts (or every unit does), looked at as it grows to 10,000 units with a
     /// conversion guardrail: the fixed-horizon figures exist, but the sequential test has no variance to rest on, so
     /// nothing is significant, nothing breached, and the experiment stays running.
