@@ -41,7 +41,7 @@ public sealed class ExperimentSimulationTests(ITestOutputHelper output)
         var byEvent = 0;
         Parallel.For(0, Runs, run =>
         {
-            var (unitWinner, eventWinner) = RunAa(experiment, draw, new Random((int)target * 1_000_000 + (int)(correlation * 10) * 100_000 + run));
+            var (unitWinner, eventWinner) = RunCorrelated(experiment, draw, new Random((int)target * 1_000_000 + (int)(correlation * 10) * 100_000 + run));
             if (unitWinner)
                 Interlocked.Increment(ref byUnit);
             if (eventWinner)
@@ -54,6 +54,33 @@ public sealed class ExperimentSimulationTests(ITestOutputHelper output)
                          $"({(double)byUnit / Runs:P1}, upper 95% bound {upper:P2}); per event {byEvent} ({(double)byEvent / Runs:P1})");
         Assert.True(upper < 1 - experiment.ConfidenceLevel, $"by unit: {byUnit} false winners in {Runs} runs, upper bound {upper:P2}");
         Assert.True(byEvent > byUnit && byEvent > 0.05 * Runs, $"per event: {byEvent} false winners, by unit: {byUnit}");
+    }
+
+    [Fact]
+    public void GuardrailAtItsThreshold_CorrelatedEventsPerUnit_PausesWithinAlpha_AndPerEventIsWorse()
+    {
+        // The latency model above at ρ = 0.5 (1–20 events per unit), the variant's values exactly the 10% slower that the
+        // guardrail allows, so a pause is a false one; the target (conversion) has no conversions, so nothing else decides.
+        var experiment = Experiment(minimumSampleSize: 100, guardrails: [new Guardrail(MetricName.AvgLatencyMs, 0.10)]);
+        var draw = Model(MetricName.AvgLatencyMs, 0.5);
+
+        var byUnit = 0;
+        var byEvent = 0;
+        Parallel.For(0, Runs, run =>
+        {
+            var (unit, perEvent) = RunCorrelated(experiment, draw, new Random(9009 + run), MetricName.AvgLatencyMs, 1.1, DecisionAction.Pause);
+            if (unit)
+                Interlocked.Increment(ref byUnit);
+            if (perEvent)
+                Interlocked.Increment(ref byEvent);
+        });
+
+        var upper = UpperBound(byUnit, Runs);
+        output.WriteLine($"latency guardrail at its threshold, within-unit correlation 0.5, 1-20 events per unit, {Runs} runs, peeking every " +
+                         $"{UnitsPerBatch} units/arm up to {MaxUnitsPerArm}/arm: by unit {byUnit} pauses ({(double)byUnit / Runs:P1}, upper 95% " +
+                         $"bound {upper:P2}); per event {byEvent} ({(double)byEvent / Runs:P1})");
+        Assert.True(upper < 1 - experiment.ConfidenceLevel, $"by unit: {byUnit} false pauses in {Runs} runs, upper bound {upper:P2}");
+        Assert.True(byEvent > byUnit && byEvent > 0.05 * Runs, $"per event: {byEvent} false pauses, by unit: {byUnit}");
     }
 
     [Fact]
@@ -240,12 +267,15 @@ public sealed class ExperimentSimulationTests(ITestOutputHelper output)
     };
 
     /// <summary>
-    /// One A/A experiment of two arms, peeked at after every batch by unit and, on the same data, per event (every event a
-    /// unit of its own, as the analysis did before). Whether each completed with a winner before the horizon.
+    /// One experiment of two arms, peeked at after every batch by unit and, on the same data, per event (every event a
+    /// unit of its own, as the analysis did before). Whether each reached <paramref name="action"/> (by default: completed
+    /// with a winner) before the horizon. <paramref name="metric"/> (by default the target) is the one drawn; the variant's
+    /// values are the draws times <paramref name="variantScale"/>.
     /// </summary>
-    private static (bool ByUnit, bool ByEvent) RunAa(Experiment experiment, Func<Random, UnitDraw> draw, Random random)
+    private static (bool ByUnit, bool ByEvent) RunCorrelated(Experiment experiment, Func<Random, UnitDraw> draw, Random random,
+        MetricName? metric = null, double variantScale = 1, DecisionAction action = DecisionAction.Complete)
     {
-        var metric = experiment.TargetMetric;
+        var measured = metric ?? experiment.TargetMetric;
         var units = new long[2];
         var byUnit = new VariantUnitStats[] { new(), new() };
         var events = new long[2];
@@ -260,9 +290,12 @@ public sealed class ExperimentSimulationTests(ITestOutputHelper output)
                 for (var i = 0; i < UnitsPerBatch; i++)
                 {
                     var unit = draw(random);
+                    if (arm == 1 && variantScale != 1)
+                        unit = unit with { Sum = unit.Sum * variantScale,
+                            Values = new(unit.Values.Count, unit.Values.Sum * variantScale, unit.Values.M2 * variantScale * variantScale) };
                     var value = new MeasureSum(unit.Events, unit.Sum);
                     byUnit[arm] = byUnit[arm].Replace(default, new UnitSums(unit.Events, 0, unit.ConvertedEvents > 0,
-                        metric == MetricName.AvgLatencyMs ? value : default, metric == MetricName.AvgCost ? value : default, default, default));
+                        measured == MetricName.AvgLatencyMs ? value : default, measured == MetricName.AvgCost ? value : default, default, default));
                     events[arm] += unit.Events;
                     convertedEvents[arm] += unit.ConvertedEvents;
                     eventValues[arm] += unit.Values;
@@ -274,19 +307,19 @@ public sealed class ExperimentSimulationTests(ITestOutputHelper output)
             {
                 var results = Analyze(experiment, units, byUnit, unitState);
                 unitState = results.State;
-                unitWinner = results.Decision.Action == DecisionAction.Complete ? true : null;
+                unitWinner = results.Decision.Action == action ? true : null;
             }
             if (eventWinner is null)
             {
                 VariantUnitStats PerEvent(int arm) => new()
                 {
                     ConvertedUnits = convertedEvents[arm],
-                    LatencyMs = metric == MetricName.AvgLatencyMs ? IndependentValues(eventValues[arm]) : default,
-                    Cost = metric == MetricName.AvgCost ? IndependentValues(eventValues[arm]) : default,
+                    LatencyMs = measured == MetricName.AvgLatencyMs ? IndependentValues(eventValues[arm]) : default,
+                    Cost = measured == MetricName.AvgCost ? IndependentValues(eventValues[arm]) : default,
                 };
                 var results = Analyze(experiment, events, [PerEvent(0), PerEvent(1)], eventState);
                 eventState = results.State;
-                eventWinner = results.Decision.Action == DecisionAction.Complete ? true : null;
+                eventWinner = results.Decision.Action == action ? true : null;
             }
         }
         return (unitWinner == true, eventWinner == true);
