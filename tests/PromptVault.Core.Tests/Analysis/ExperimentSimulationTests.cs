@@ -37,23 +37,8 @@ public sealed class ExperimentSimulationTests(ITestOutputHelper output)
         var draw = Model(target, correlation);
         var experiment = Experiment(target, minimumSampleSize: 100);
 
-        var byUnit = 0;
-        var byEvent = 0;
-        Parallel.For(0, Runs, run =>
-        {
-            var (unitWinner, eventWinner) = RunCorrelated(experiment, draw, new Random((int)target * 1_000_000 + (int)(correlation * 10) * 100_000 + run));
-            if (unitWinner)
-                Interlocked.Increment(ref byUnit);
-            if (eventWinner)
-                Interlocked.Increment(ref byEvent);
-        });
-
-        var upper = UpperBound(byUnit, Runs);
-        output.WriteLine($"A/A {metric}, within-unit correlation {correlation}, 1-20 events per unit, {Runs} runs, " +
-                         $"peeking every {UnitsPerBatch} units/arm up to {MaxUnitsPerArm}/arm: by unit {byUnit} winners " +
-                         $"({(double)byUnit / Runs:P1}, upper 95% bound {upper:P2}); per event {byEvent} ({(double)byEvent / Runs:P1})");
-        Assert.True(upper < 1 - experiment.ConfidenceLevel, $"by unit: {byUnit} false winners in {Runs} runs, upper bound {upper:P2}");
-        Assert.True(byEvent > byUnit && byEvent > 0.05 * Runs, $"per event: {byEvent} false winners, by unit: {byUnit}");
+        ByUnitWithinAlpha_PerEventWorse($"A/A {metric}, within-unit correlation {correlation}", "winners", experiment,
+            run => RunCorrelated(experiment, draw, new Random((int)target * 1_000_000 + (int)(correlation * 10) * 100_000 + run)));
     }
 
     [Fact]
@@ -64,11 +49,21 @@ public sealed class ExperimentSimulationTests(ITestOutputHelper output)
         var experiment = Experiment(minimumSampleSize: 100, guardrails: [new Guardrail(MetricName.AvgLatencyMs, 0.10)]);
         var draw = Model(MetricName.AvgLatencyMs, 0.5);
 
+        ByUnitWithinAlpha_PerEventWorse("latency guardrail at its threshold, within-unit correlation 0.5", "pauses", experiment,
+            run => RunCorrelated(experiment, draw, new Random(9009 + run), MetricName.AvgLatencyMs, 1.1, DecisionAction.Pause));
+    }
+
+    /// <summary>
+    /// <see cref="Runs"/> runs of <paramref name="run"/> (by its index): the runs that acted by unit stay within α (the
+    /// upper 95% bound), and per event more acted, and more than 5%.
+    /// </summary>
+    private void ByUnitWithinAlpha_PerEventWorse(string scenario, string actions, Experiment experiment, Func<int, (bool ByUnit, bool ByEvent)> run)
+    {
         var byUnit = 0;
         var byEvent = 0;
-        Parallel.For(0, Runs, run =>
+        Parallel.For(0, Runs, i =>
         {
-            var (unit, perEvent) = RunCorrelated(experiment, draw, new Random(9009 + run), MetricName.AvgLatencyMs, 1.1, DecisionAction.Pause);
+            var (unit, perEvent) = run(i);
             if (unit)
                 Interlocked.Increment(ref byUnit);
             if (perEvent)
@@ -76,11 +71,10 @@ public sealed class ExperimentSimulationTests(ITestOutputHelper output)
         });
 
         var upper = UpperBound(byUnit, Runs);
-        output.WriteLine($"latency guardrail at its threshold, within-unit correlation 0.5, 1-20 events per unit, {Runs} runs, peeking every " +
-                         $"{UnitsPerBatch} units/arm up to {MaxUnitsPerArm}/arm: by unit {byUnit} pauses ({(double)byUnit / Runs:P1}, upper 95% " +
-                         $"bound {upper:P2}); per event {byEvent} ({(double)byEvent / Runs:P1})");
-        Assert.True(upper < 1 - experiment.ConfidenceLevel, $"by unit: {byUnit} false pauses in {Runs} runs, upper bound {upper:P2}");
-        Assert.True(byEvent > byUnit && byEvent > 0.05 * Runs, $"per event: {byEvent} false pauses, by unit: {byUnit}");
+        output.WriteLine($"{scenario}, 1-20 events per unit, {Runs} runs, peeking every {UnitsPerBatch} units/arm up to {MaxUnitsPerArm}/arm: " +
+                         $"by unit {byUnit} {actions} ({(double)byUnit / Runs:P1}, upper 95% bound {upper:P2}); per event {byEvent} ({(double)byEvent / Runs:P1})");
+        Assert.True(upper < 1 - experiment.ConfidenceLevel, $"by unit: {byUnit} false {actions} in {Runs} runs, upper bound {upper:P2}");
+        Assert.True(byEvent > byUnit && byEvent > 0.05 * Runs, $"per event: {byEvent} false {actions}, by unit: {byUnit}");
     }
 
     [Fact]
