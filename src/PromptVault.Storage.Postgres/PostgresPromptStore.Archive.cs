@@ -19,13 +19,14 @@ public sealed partial class PostgresPromptStore
             await connection.ExecuteAsync(Command("LOCK TABLE prompts, experiments, metric_events, api_keys, audit IN EXCLUSIVE MODE",
                 null, cancellationToken, transaction));
             return await ArchiveStatements.ImportAsync(connection, transaction, archive, merge, checks, audit,
-                (section, rows) => InsertAsync(connection, transaction, section, rows, cancellationToken), IsAnyOf, cancellationToken);
+                (written, section) => InsertAsync(connection, transaction, written, section, cancellationToken), IsAnyOf, cancellationToken);
         }, cancellationToken);
     }
 
-    private async Task InsertAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, ArchiveSection section, IReadOnlyList<object?[]> rows,
+    private async Task InsertAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, RegistryArchive written, ArchiveSection section,
         CancellationToken cancellationToken)
     {
+        var rows = written[section];
         var sql = ArchiveStatements.InsertStatement(section, (c, i) => ValueOf(section, c, "$" + (i + 1)));
         var types = section.Columns.Select(c => TypeOf(c.Kind)).ToArray();
         NpgsqlBatchCommand Insert(object?[] row)
@@ -51,7 +52,7 @@ public sealed partial class PostgresPromptStore
             // row to find it: a savepoint per batch is a subtransaction, whose id stays in the session's cache until the
             // commit even once released, and past 64 of them the cache overflows: while the import runs, every other
             // session's visibility checks then go through pg_subtrans.
-            catch (PostgresException e) when (ArchiveStatements.RowRefused(e, section, start + RowsInserted(batch.BatchCommands), Errors) is { } refused)
+            catch (PostgresException e) when (ArchiveStatements.RowRefused(e, written, section, start + RowsInserted(batch.BatchCommands), Errors) is { } refused)
             {
                 throw refused;
             }

@@ -11,12 +11,13 @@ public sealed partial class SqlitePromptStore
         ArgumentNullException.ThrowIfNull(archive);
         // The write transaction holds SQLite's write lock from its start: no other writer comes between the checks and the rows.
         return WriteAsync((connection, transaction) => ArchiveStatements.ImportAsync(connection, transaction, archive, merge, checks, audit,
-            (section, rows) => InsertAsync(connection, transaction, section, rows, cancellationToken), IsAnyOf, cancellationToken), cancellationToken);
+            (written, section) => InsertAsync(connection, transaction, written, section, cancellationToken), IsAnyOf, cancellationToken), cancellationToken);
     }
 
-    private async Task InsertAsync(SqliteConnection connection, SqliteTransaction transaction, ArchiveSection section, IReadOnlyList<object?[]> rows,
+    private async Task InsertAsync(SqliteConnection connection, SqliteTransaction transaction, RegistryArchive written, ArchiveSection section,
         CancellationToken cancellationToken)
     {
+        var rows = written[section];
         await using var command = connection.CreateCommand();
         command.Transaction = transaction;
         command.CommandText = ArchiveStatements.InsertStatement(section, (_, i) => "$p" + i);
@@ -29,7 +30,7 @@ public sealed partial class SqlitePromptStore
             {
                 await command.ExecuteNonQueryAsync(cancellationToken);
             }
-            catch (SqliteException e) when (ArchiveStatements.RowRefused(e, section, row, Errors) is { } refused)
+            catch (SqliteException e) when (ArchiveStatements.RowRefused(e, written, section, row, Errors) is { } refused)
             {
                 throw refused;
             }

@@ -49,10 +49,10 @@ internal static class ArchiveStatements
 
     /// <summary>Imports <paramref name="archive"/> as <see cref="IRegistryArchiveStore.ImportAsync"/> says, in the caller's transaction,
     /// which must keep other writers out from the first read to the commit.</summary>
-    /// <param name="insert">Writes one section's rows with the engine's statement.</param>
+    /// <param name="insert">Writes one section's rows of the archive it is given (what the import writes) with the engine's statement.</param>
     /// <param name="isAnyOf">The engine's condition that a column is one of an array parameter (column, parameter).</param>
     public static async Task<RegistryImportReport> ImportAsync(DbConnection connection, DbTransaction transaction, RegistryArchive archive, bool merge,
-        ImportChecks? checks, AuditEntry audit, Func<ArchiveSection, IReadOnlyList<object?[]>, Task> insert, Func<string, string, string> isAnyOf,
+        ImportChecks? checks, AuditEntry audit, Func<RegistryArchive, ArchiveSection, Task> insert, Func<string, string, string> isAnyOf,
         CancellationToken cancellationToken)
     {
         RegistryImportReport report;
@@ -63,9 +63,8 @@ internal static class ArchiveStatements
             var names = await FindPromptNamesAsync(connection, transaction, archive[RegistryArchiveSchema.Prompts].Select(r => (string)r[nameColumn]!).Distinct(StringComparer.Ordinal),
                 isAnyOf, cancellationToken);
             var keys = await FindKeysAsync(connection, transaction, archive, isAnyOf, cancellationToken);
-            var document = archive;
             (archive, report) = RegistryMerge.Plan(archive, names, keys);
-            await EnsureNewIdsAsync(connection, transaction, document, archive, isAnyOf, cancellationToken);
+            await EnsureNewIdsAsync(connection, transaction, archive, isAnyOf, cancellationToken);
             if (checks is not null && !checks.AddedPrompts.SetEquals(report.AddedPrompts))
                 throw new ConcurrentWriteException("the prompts a merge adds changed since its include checks: a prompt of a name it adds was created.");
         }
@@ -86,7 +85,7 @@ internal static class ArchiveStatements
         foreach (var section in RegistryArchiveSchema.Sections)
         {
             if (archive[section].Count > 0)
-                await insert(section, archive[section]);
+                await insert(archive, section);
         }
         var imported = ImportedAudit(audit, report, archive);
         await InsertAuditAsync(connection, transaction, imported, cancellationToken);
@@ -97,10 +96,10 @@ internal static class ArchiveStatements
     /// <summary>
     /// Refuses a merge that would add a row whose id the registry holds (a prompt stored under another name, or a version,
     /// experiment, evaluation run or metric event of another prompt): the two are not the same row, and a key would refuse it
-    /// with the engine's words at the row's index in what the merge writes, not in the document.
+    /// with the engine's words.
     /// </summary>
-    /// <param name="added">The rows the merge writes (<see cref="RegistryMerge.Plan"/>): the document's own row objects.</param>
-    private static async Task EnsureNewIdsAsync(DbConnection connection, DbTransaction transaction, RegistryArchive document, RegistryArchive added,
+    /// <param name="added">The rows the merge writes (<see cref="RegistryMerge.Plan"/>).</param>
+    private static async Task EnsureNewIdsAsync(DbConnection connection, DbTransaction transaction, RegistryArchive added,
         Func<string, string, string> isAnyOf, CancellationToken cancellationToken)
     {
         foreach (var section in new[] { RegistryArchiveSchema.Prompts, RegistryArchiveSchema.Versions, RegistryArchiveSchema.Experiments,
@@ -110,10 +109,10 @@ internal static class ArchiveStatements
             var stored = await FindValuesAsync(connection, transaction, TableName(section), "id",
                 added[section].Select(r => r[id]).OfType<string>(), isAnyOf, cancellationToken);
             if (stored.Count == 0) continue;
-            var row = added[section].First(r => r[id] is string value && stored.Contains(value));
-            var path = $"$.{section.Name}[{document[section].ToList().IndexOf(row)}].id";
+            var row = added[section].ToList().FindIndex(r => r[id] is string value && stored.Contains(value));
+            var path = $"{added.PathOf(section, row)}.id";
             throw new ConflictException("import_conflict",
-                $"{path} '{row[id]}' is the id of a row of {section.Name} the registry already holds, of another prompt: a merge adds each prompt it does not have by name, " +
+                $"{path} '{added[section][row][id]}' is the id of a row of {section.Name} the registry already holds, of another prompt: a merge adds each prompt it does not have by name, " +
                 "with its ids, and never changes a stored row; nothing was imported.", path);
         }
     }
@@ -155,19 +154,20 @@ internal static class ArchiveStatements
         for (var row = 0; row < rows.Count; row++)
         {
             if (seen.Add(((string)rows[row][experiment]!, (string)rows[row][unit]!))) continue;
-            var path = $"$.{section.Name}[{row}]";
+            var path = archive.PathOf(section, row);
             throw new ConflictException("import_conflict",
                 $"{path} collides with a row earlier in the document: unit '{rows[row][unit]}' is exposed twice in experiment '{rows[row][experiment]}'; nothing was imported.",
                 path);
         }
     }
 
-    /// <summary>What an import's refused row becomes; null when the error is not about the row.</summary>
+    /// <summary>What an import's refused row (<paramref name="row"/> of the section of <paramref name="written"/>) becomes, naming it
+    /// where the document has it; null when the error is not about the row.</summary>
     /// <returns><c>import_invalid_reference</c> when it refers to a row neither stored nor earlier in the archive;
     /// <c>import_conflict</c> when it collides with a stored row or an earlier one.</returns>
-    public static PromptVaultException? RowRefused(DbException error, ArchiveSection section, int row, StoreErrors errors)
+    public static PromptVaultException? RowRefused(DbException error, RegistryArchive written, ArchiveSection section, int row, StoreErrors errors)
     {
-        var path = $"$.{section.Name}[{row}]";
+        var path = written.PathOf(section, row);
         if (errors.IsForeignKeyViolation(error))
             return new InvalidInputException("import_invalid_reference",
                 $"{path} refers to a prompt, version or experiment that is neither in the document nor stored.", path);

@@ -304,6 +304,81 @@ public abstract class RegistryArchiveContractTests
         Assert.Null(await target.FindPromptAsync("exposed", Cancel));
     }
 
+    [Fact]
+    public async Task ImportAsync_MergeWithASkippedPromptFirst_InvalidReferenceNamesTheRowWhereTheDocumentHasIt()
+    {
+        var (source, sourceKeys, sourceArchive) = await CreateStoreAsync();
+        await SeedAsync(source, sourceKeys, "shared", "fresh");
+        var fresh = (await source.FindPromptAsync("fresh", Cancel))!.Id;
+        var labels = RegistryArchiveSchema.Labels;
+        // The skipped prompt's label comes first, so the refused row's index in what the merge writes is not its index in the document.
+        var document = WithRows(await ArchiveCollector.ExportAsync(sourceArchive, Cancel), labels, rows => rows
+            .OrderBy(r => (string)r[labels.IndexOf("promptId")]! == fresh)
+            .Select(r => (string)r[labels.IndexOf("promptId")]! == fresh ? With(r, labels, "versionId", "no-such-version") : r));
+        var (target, targetKeys, targetArchive) = await CreateStoreAsync();
+        await SeedAsync(target, targetKeys, "shared");
+        var before = Rows(await ArchiveCollector.ExportAsync(targetArchive, Cancel));
+
+        var error = await Assert.ThrowsAsync<InvalidInputException>(() => targetArchive.ImportAsync(document, merge: true, checks: null, Imported, Cancel));
+
+        Assert.Equal(("import_invalid_reference", "$.labels[1]"), (error.Code, error.Field));
+        Assert.Equal(before, Rows(await ArchiveCollector.ExportAsync(targetArchive, Cancel)));
+    }
+
+    [Fact]
+    public async Task ImportAsync_MergeWithASkippedPromptFirst_KeyConflictNamesTheRowWhereTheDocumentHasIt()
+    {
+        var (source, sourceKeys, sourceArchive) = await CreateStoreAsync();
+        await SeedAsync(source, sourceKeys, "shared", "fresh");
+        var fresh = (await source.FindPromptAsync("fresh", Cancel))!.Id;
+        var labels = RegistryArchiveSchema.Labels;
+        // fresh's label twice, after the skipped prompt's.
+        var document = WithRows(await ArchiveCollector.ExportAsync(sourceArchive, Cancel), labels, rows =>
+        {
+            var ordered = rows.OrderBy(r => (string)r[labels.IndexOf("promptId")]! == fresh).ToList();
+            return ordered.Append(ordered[^1]);
+        });
+        var (target, targetKeys, targetArchive) = await CreateStoreAsync();
+        await SeedAsync(target, targetKeys, "shared");
+        var before = Rows(await ArchiveCollector.ExportAsync(targetArchive, Cancel));
+
+        var error = await Assert.ThrowsAsync<ConflictException>(() => targetArchive.ImportAsync(document, merge: true, checks: null, Imported, Cancel));
+
+        Assert.Equal(("import_conflict", "$.labels[2]"), (error.Code, error.Field));
+        Assert.Equal(before, Rows(await ArchiveCollector.ExportAsync(targetArchive, Cancel)));
+    }
+
+    [Fact]
+    public async Task ImportAsync_MergeWithASkippedPromptFirst_RepeatedExposureNamesTheRowWhereTheDocumentHasIt()
+    {
+        var (source, _, sourceArchive) = await CreateStoreAsync();
+        var experiments = (IExperimentStore)source;
+        var ids = new List<string>();
+        foreach (var name in new[] { "shared", "fresh" })
+        {
+            var (prompt, first, second) = await SeedPromptAsync(source, name);
+            var experiment = Experiment(prompt, first, second, status: ExperimentStatus.Running);
+            await experiments.CreateExperimentAsync(experiment, [], Cancel);
+            foreach (var unit in new[] { "ann", "bob" })
+                await experiments.RecordExposureAsync(Exposure(experiment, unit), Cancel);
+            ids.Add(experiment.Id);
+        }
+        var exposures = RegistryArchiveSchema.Exposures;
+        int experimentId = exposures.IndexOf("experimentId"), unitId = exposures.IndexOf("unitId");
+        // shared's exposures first, then fresh's, both of unit ann.
+        var document = WithRows(await ArchiveCollector.ExportAsync(sourceArchive, Cancel), exposures, rows => rows
+            .OrderBy(r => ids.IndexOf((string)r[experimentId]!)).ThenBy(r => (string)r[unitId]!, StringComparer.Ordinal)
+            .Select(r => (string)r[experimentId]! == ids[1] ? With(r, exposures, "unitId", "ann") : r));
+        var (target, _, targetArchive) = await CreateStoreAsync();
+        await SeedPromptAsync(target, "shared");
+        var before = Rows(await ArchiveCollector.ExportAsync(targetArchive, Cancel));
+
+        var error = await Assert.ThrowsAsync<ConflictException>(() => targetArchive.ImportAsync(document, merge: true, checks: null, Imported, Cancel));
+
+        Assert.Equal(("import_conflict", "$.exposures[3]"), (error.Code, error.Field));
+        Assert.Equal(before, Rows(await ArchiveCollector.ExportAsync(targetArchive, Cancel)));
+    }
+
     /// <summary>Each prompt with two versions (the second labelled production), an admin key, and the audit of it all.</summary>
     private static async Task SeedAsync(IPromptStore store, IApiKeyStore keys, params string[] names)
     {
@@ -333,12 +408,23 @@ public abstract class RegistryArchiveContractTests
 
     private static ApiKey Key(string name) => new(NewId(), name, ApiKeyRole.Admin, "pv_" + name, Now, "setup", null);
 
-    private static RegistryArchive WithColumn(RegistryArchive archive, ArchiveSection section, string column, string value)
+    private static RegistryArchive WithColumn(RegistryArchive archive, ArchiveSection section, string column, string value) =>
+        WithRows(archive, section, rows => rows.Select(r => With(r, section, column, value)));
+
+    /// <summary>The archive with a section's rows edited.</summary>
+    private static RegistryArchive WithRows(RegistryArchive archive, ArchiveSection section, Func<IReadOnlyList<object?[]>, IEnumerable<object?[]>> edit)
     {
-        var index = section.IndexOf(column);
         var rows = RegistryArchiveSchema.Sections.ToDictionary(s => s, s => archive[s]);
-        rows[section] = archive[section].Select(r => { var copy = (object?[])r.Clone(); copy[index] = value; return copy; }).ToList();
+        rows[section] = edit(archive[section]).ToList();
         return new RegistryArchive(rows);
+    }
+
+    /// <summary>A copy of the row with one column's value replaced.</summary>
+    private static object?[] With(object?[] row, ArchiveSection section, string column, string value)
+    {
+        var copy = (object?[])row.Clone();
+        copy[section.IndexOf(column)] = value;
+        return copy;
     }
 
     /// <summary>Every section's rows as JSON, to compare two registries.</summary>

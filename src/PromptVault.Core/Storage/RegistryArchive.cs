@@ -287,15 +287,25 @@ public static class RegistryArchiveSchema
 /// <summary>A whole registry read from a document: each section's rows (every section present, maybe empty).</summary>
 public sealed class RegistryArchive
 {
-    public RegistryArchive(IReadOnlyDictionary<ArchiveSection, IReadOnlyList<object?[]>> rows)
+    private readonly IReadOnlyDictionary<ArchiveSection, IReadOnlyList<int>>? _documentRows;
+
+    /// <param name="documentRows">When the rows are some of a document's (<see cref="RegistryMerge.Plan"/>): each row's index in
+    /// the document's section, so that an error names the row where the document has it.</param>
+    public RegistryArchive(IReadOnlyDictionary<ArchiveSection, IReadOnlyList<object?[]>> rows,
+        IReadOnlyDictionary<ArchiveSection, IReadOnlyList<int>>? documentRows = null)
     {
         ArgumentNullException.ThrowIfNull(rows);
         Rows = rows;
+        _documentRows = documentRows;
     }
 
     public IReadOnlyDictionary<ArchiveSection, IReadOnlyList<object?[]>> Rows { get; }
 
     public IReadOnlyList<object?[]> this[ArchiveSection section] => Rows.TryGetValue(section, out var rows) ? rows : [];
+
+    /// <summary>The JSON path of a row of a section (<c>$.versions[3]</c>), by its index in the document it came from.</summary>
+    public string PathOf(ArchiveSection section, int row) =>
+        $"$.{section.Name}[{(_documentRows is not null && _documentRows.TryGetValue(section, out var indices) ? indices[row] : row)}]";
 }
 
 /// <summary>Receives a registry's rows as a store reads them: each section once, in <see cref="RegistryArchiveSchema.Sections"/> order.</summary>

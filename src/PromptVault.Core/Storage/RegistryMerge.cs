@@ -25,20 +25,25 @@ public static class RegistryMerge
             .Select(r => (string)r[keyId]!).ToList();
 
         var rows = new Dictionary<ArchiveSection, IReadOnlyList<object?[]>>();
+        var documentRows = new Dictionary<ArchiveSection, IReadOnlyList<int>>();
         foreach (var section in RegistryArchiveSchema.Sections)
         {
-            rows[section] = section.Owner switch
+            Func<object?[], bool> kept = section.Owner switch
             {
-                ArchiveOwner.None => archive[section].Where(r => !skippedKeys.Contains((string)r[keyId]!)).ToList(),
-                ArchiveOwner.PromptName => archive[section].Where(r => r[section.OwnerColumn] is string p && promptNames.Contains(p))
-                    .Select(r => { var copy = (object?[])r.Clone(); copy[section.IndexOf("id")] = null; return copy; }).ToList(),
-                _ => archive[section].Where(r => OwnedBy(section.Owner, (string)r[section.OwnerColumn]!, promptIds, versionIds, experimentIds)).ToList(),
+                ArchiveOwner.None => r => !skippedKeys.Contains((string)r[keyId]!),
+                ArchiveOwner.PromptName => r => r[section.OwnerColumn] is string p && promptNames.Contains(p),
+                _ => r => OwnedBy(section.Owner, (string)r[section.OwnerColumn]!, promptIds, versionIds, experimentIds),
             };
+            var indices = Enumerable.Range(0, archive[section].Count).Where(i => kept(archive[section][i])).ToList();
+            documentRows[section] = indices;
+            rows[section] = section.Owner == ArchiveOwner.PromptName
+                ? indices.Select(i => { var copy = (object?[])archive[section][i].Clone(); copy[section.IndexOf("id")] = null; return copy; }).ToList()
+                : indices.Select(i => archive[section][i]).ToList();
         }
         var counts = rows.ToDictionary(p => p.Key.Name, p => p.Value.Count);
         var report = new RegistryImportReport(true, counts, promptNames.Order(StringComparer.Ordinal).ToList(), skipped.Order(StringComparer.Ordinal).ToList(), skippedKeys,
             archive[RegistryArchiveSchema.Audit].Count - rows[RegistryArchiveSchema.Audit].Count, 0, 0);
-        return (new RegistryArchive(rows), report);
+        return (new RegistryArchive(rows, documentRows), report);
     }
 
     private static HashSet<string> Owned(RegistryArchive archive, ArchiveSection section, HashSet<string> promptIds) =>
