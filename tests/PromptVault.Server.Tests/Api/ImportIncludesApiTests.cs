@@ -679,6 +679,7 @@ public sealed class ImportIncludesApiTests(ServerFixture fixture) : IClassFixtur
     [InlineData("unitSums", """{"unitId": "user-1", "sums": "AA=="}""")]
     [InlineData("variantUnitStats", """{"stats": "AA=="}""")]
     [InlineData("sequentialHistory", """{"metric": "conversionRate", "at": "2026-12-01T06:00:00Z", "estimate": 0.1, "low": 0, "high": 0.2}""")]
+    [InlineData("metricRollups", """{"scope": "experiment", "hour": -1, "aggregate": "AA=="}""")]
     public async Task Merge_AStatisticsRowOfNoVariantOfItsExperiment_Returns400NamingIt_AndStoresNothing(string section, string fields)
     {
         var valid = new Imported(UniqueName("statistics"), "Plain.") { Experiment = ("Tone", "control", "treatment") };
@@ -688,7 +689,8 @@ public sealed class ImportIncludesApiTests(ServerFixture fixture) : IClassFixtur
             {
                 var document = JsonNode.Parse(json)!;
                 var row = JsonNode.Parse(fields)!.AsObject();
-                row["experimentId"] = valid.ExperimentId;
+                // A metric rollup names its experiment by scopeId.
+                row[section == "metricRollups" ? "scopeId" : "experimentId"] = valid.ExperimentId;
                 row["variantId"] = "nosuch";
                 document[section] = new JsonArray(row);
                 return document.ToJsonString();
