@@ -33,6 +33,23 @@ internal sealed class WholeNumberConverter<T> : JsonConverter<T> where T : struc
 }
 
 /// <summary>
+/// Reads a number of a request as System.Text.Json does, but refuses one beyond a double's range (<c>1e400</c>), which it
+/// reads as infinity: every range check then answered "got Infinity", a value the sender never wrote.
+/// </summary>
+internal sealed class FiniteNumberConverter : JsonConverter<double>
+{
+    public override double Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    {
+        if (reader.TokenType != JsonTokenType.Number) throw new JsonException(); // the serializer words it, as for any type
+        if (reader.TryGetDouble(out var value) && double.IsFinite(value)) return value;
+        throw new JsonException(string.Create(CultureInfo.InvariantCulture,
+            $"{Prompts.PromptRules.Shorten(System.Text.Encoding.UTF8.GetString(reader.ValueSpan))} is beyond the range of a number (±{double.MaxValue:G3})."));
+    }
+
+    public override void Write(Utf8JsonWriter writer, double value, JsonSerializerOptions options) => writer.WriteNumberValue(value);
+}
+
+/// <summary>
 /// Reads a date and time of a request as System.Text.Json does, but says what is wrong with a string it cannot take:
 /// not ISO 8601, or outside years 1 to 9999 once turned to UTC (<c>0001-01-01T00:00:00+01:00</c>), instead of its
 /// generic conversion error. A value of another JSON type keeps that generic error.

@@ -61,6 +61,7 @@ public static class PromptVaultJson
             // transformer (OpenApiSetup.TypeCheckedValues) gives these theirs back.
             options.Converters.Add(new WholeNumberConverter<long>());
             options.Converters.Add(new WholeNumberConverter<int>());
+            options.Converters.Add(new FiniteNumberConverter());
             options.Converters.Add(new CheckedDateTimeOffsetConverter());
         }
         options.TypeInfoResolverChain.Insert(0, forRequests

@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization.Metadata;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.OpenApi;
@@ -136,9 +137,10 @@ internal static class OpenApiSetup
     }
 
     /// <summary>
-    /// Integers and dates and times of requests are read by converters of our own (PromptVaultJson.Configure), which the
+    /// Integers, numbers and dates and times of requests are read by converters of our own (PromptVaultJson.Configure), which the
     /// generator describes with no JSON type: they get back the type and format it gives the framework's own converters
-    /// (null too for a nullable member), as do the values of a dictionary of them.
+    /// (null too for a nullable member), as do the values of a dictionary of them and the items of a list of them (which
+    /// the generator leaves out altogether: a confidence interval's numbers).
     /// </summary>
     private static Task TypeCheckedValues(OpenApiSchema schema, OpenApiSchemaTransformerContext context, CancellationToken cancellationToken)
     {
@@ -149,10 +151,15 @@ internal static class OpenApiSetup
             schema.Type = allowsNull ? described.Type | JsonSchemaType.Null : described.Type;
             schema.Format = described.Format;
         }
-        else if (context.JsonTypeInfo.Kind == System.Text.Json.Serialization.Metadata.JsonTypeInfoKind.Dictionary && schema.AdditionalProperties is null
+        else if (context.JsonTypeInfo.Kind == JsonTypeInfoKind.Dictionary && schema.AdditionalProperties is null
             && CheckedValueSchema(context.JsonTypeInfo.ElementType!) is { } values)
         {
             schema.AdditionalProperties = values;
+        }
+        else if (context.JsonTypeInfo.Kind == JsonTypeInfoKind.Enumerable && schema.Items is null
+            && CheckedValueSchema(context.JsonTypeInfo.ElementType!) is { } items)
+        {
+            schema.Items = items;
         }
         return Task.CompletedTask;
     }
@@ -161,6 +168,7 @@ internal static class OpenApiSetup
     {
         var value when value == typeof(int) => new OpenApiSchema { Type = JsonSchemaType.Integer, Format = "int32" },
         var value when value == typeof(long) => new OpenApiSchema { Type = JsonSchemaType.Integer, Format = "int64" },
+        var value when value == typeof(double) => new OpenApiSchema { Type = JsonSchemaType.Number, Format = "double" },
         var value when value == typeof(DateTimeOffset) => new OpenApiSchema { Type = JsonSchemaType.String, Format = "date-time" },
         _ => null,
     };

@@ -9,6 +9,48 @@ public sealed class BadInputTests(ServerFixture fixture) : IClassFixture<ServerF
 {
     private readonly HttpClient _client = fixture.Server.CreateClient();
 
+    /// <summary>A number beyond a double's range was read as infinity, so each field's range check answered "got Infinity".</summary>
+    [Theory]
+    [InlineData("metric", "latencyMs", "1e400")]
+    [InlineData("metric", "cost", "-1e400")]
+    [InlineData("version", "metadata.temperature", "1e400")]
+    [InlineData("experiment", "confidenceLevel", "1e400")]
+    [InlineData("experiment", "minimumDetectableEffect", "-1e400")]
+    [InlineData("experiment", "guardrails[0].threshold", "1e400")]
+    public async Task NumberBeyondADoublesRange_Is400NamingItsFieldAndText_NothingStored(string route, string field, string number)
+    {
+        var name = await CreateSupportPromptAsync(_client);
+        var (_, version) = await GetAsync(_client, $"/api/prompts/{name}/versions/1.0.0");
+        var other = await NewVersionAsync(_client, name, new { content = SupportTemplate + "\nOther", changeDescription = "other" });
+        var (path, body) = route switch
+        {
+            "metric" => ("/api/metrics", $$"""{ "versionId": "{{version.Str("id")}}", "converted": true, "{{field}}": {{number}} }"""),
+            "version" => ($"/api/prompts/{name}/versions", $$"""{ "content": "Hi", "changeDescription": "t", "metadata": { "temperature": {{number}} } }"""),
+            _ => ("/api/experiments", $$"""{ "name": "e", "prompt": "{{name}}", "variants": [ { "name": "a", "versionId": "{{version.Str("id")}}", "weight": 50 }, { "name": "b", "versionId": "{{other.Str("id")}}", "weight": 50 } ], "targetMetric": "avgCost", "minimumSampleSize": 100, {{ExperimentNumber(field, number)}} }"""),
+        };
+
+        using var content = new StringContent(body, System.Text.Encoding.UTF8, "application/json");
+        using var response = await _client.PostAsync(path, content, TestContext.Current.CancellationToken);
+        var problem = JsonNode.Parse(await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+        var (_, metrics) = await GetAsync(_client, $"/api/prompts/{name}/versions/1.0.0/metrics");
+        var (_, versions) = await GetAsync(_client, $"/api/prompts/{name}/versions");
+        var (_, experiments) = await GetAsync(_client, $"/api/experiments?prompt={name}");
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal(field, problem.Str("field"));
+        Assert.Contains($"{number} is beyond the range of a number", problem.Str("detail"));
+        Assert.DoesNotContain("Infinity", problem.Str("detail"));
+        Assert.Equal(0, metrics!["summary"]!["count"]!.GetValue<long>());
+        Assert.Equal(2, versions!["total"]!.GetValue<int>());
+        Assert.Equal(0, experiments!["total"]!.GetValue<int>());
+    }
+
+    private static string ExperimentNumber(string field, string number) => field == "guardrails[0].threshold"
+        ? $$"""
+           "guardrails": [ { "metric": "errorRate", "threshold": {{number}} } ]
+           """
+        : $"\"{field}\": {number}";
+
     public static TheoryData<string, string, string> BadNewVersions => new()
     {
         { "{\"content\": \"x\", \"changeDescription\": ", "invalid_json", "" },

@@ -205,6 +205,25 @@ public sealed class PlaygroundApiTests(PlaygroundFixture fixture, ServerFixture 
         Assert.Empty(SentFor(name));
     }
 
+    /// <summary>A number beyond a double's range was read as infinity: "must be between 0 and 2, not Infinity".</summary>
+    [Fact]
+    public async Task Run_DraftSettingBeyondADoublesRange_Returns400NamingItsFieldAndTextAndCallsNoModel()
+    {
+        var name = await CreateSupportPromptAsync(_client);
+        using var content = new StringContent(
+            $$"""{ "prompt": "{{name}}", "drafts": [ { "content": "Hi", "metadata": { "temperature": 1e400 } } ], "variables": { "company_name": "{{name}}" } }""",
+            System.Text.Encoding.UTF8, "application/json");
+
+        using var response = await _client.PostAsync("/api/playground", content, TestContext.Current.CancellationToken);
+        var body = JsonNode.Parse(await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("invalid_json", body.Str("code"));
+        Assert.Equal("drafts[0].metadata.temperature", body.Str("field"));
+        Assert.Contains("1e400 is beyond the range of a number", body.Str("detail"));
+        Assert.Empty(SentFor(name));
+    }
+
     [Fact]
     public async Task Run_UnknownVersion_Returns404AndCallsNoModel()
     {
