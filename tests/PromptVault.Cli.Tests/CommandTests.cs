@@ -211,6 +211,8 @@ public sealed class CommandTests(ServerFixture fixture) : IClassFixture<ServerFi
     [InlineData("--mde must be between 0.001 and 10, got 0.", "experiment", "create", "e", "--prompt", "p", "--variant", "a=1.0.0:50", "--mde", "0")]
     [InlineData("--power must be between 0.5 and 0.99, got 1.", "experiment", "create", "e", "--prompt", "p", "--variant", "a=1.0.0:50", "--power", "1")]
     [InlineData("--users must be at least 1, got 0.", "demo", "--users", "0")]
+    [InlineData("--guardrail 'errorRate=1e400' is not METRIC=THRESHOLD", "experiment", "create", "e", "--prompt", "p", "--variant", "a=1.0.0:50", "--guardrail", "errorRate=1e400")]
+    [InlineData("--guardrail 'errorRate=NaN' is not METRIC=THRESHOLD", "experiment", "create", "e", "--prompt", "p", "--variant", "a=1.0.0:50", "--guardrail", "errorRate=NaN")]
     public async Task NumericOption_OutOfTheServersRange_IsAUsageErrorNamingTheRange(string error, params string[] args)
     {
         var result = await Cli.RunAsync(fixture.Server, null, args);

@@ -88,12 +88,12 @@ internal sealed class ExperimentCommands(CliContext context)
         return new VariantRequest(text[..equals], text[(equals + 1)..colon], weight);
     }
 
-    /// <summary>Parses <c>METRIC=THRESHOLD</c> (e.g. <c>errorRate=0.1</c>).</summary>
+    /// <summary>Parses <c>METRIC=THRESHOLD</c> (e.g. <c>errorRate=0.1</c>); a threshold of NaN, Infinity or 1e400 has no JSON to send.</summary>
     private static GuardrailRequest ParseGuardrail(string text)
     {
         var parts = text.Split('=', 2);
         if (parts.Length != 2 || !Names.TryParse<MetricName>(parts[0], out var metric)
-            || !double.TryParse(parts[1], NumberStyles.Float, CultureInfo.InvariantCulture, out var threshold))
+            || !double.TryParse(parts[1], NumberStyles.Float, CultureInfo.InvariantCulture, out var threshold) || !double.IsFinite(threshold))
             throw CliException.Usage($"--guardrail '{text}' is not METRIC=THRESHOLD with METRIC one of {Names.AllOf<MetricName>()} (e.g. errorRate=0.1).");
         return new GuardrailRequest(metric, threshold);
     }
