@@ -514,6 +514,29 @@ public sealed class IncludesApiTests(ServerFixture fixture) : IClassFixture<Serv
     }
 
     [Fact]
+    public async Task NewVersion_IncludesAnArchivedVersion_Returns409NamingTheIncludeAndTheField_InTextAndChat()
+    {
+        var guard = await CreateGuardAsync();
+        await NewVersionAsync(_client, guard, new { content = "Newer: {{policy}}.", changeDescription = "newer" });
+        await LabelAsync(guard, "production", "1.0.1");
+        Assert.Equal(HttpStatusCode.OK, (await PostAsync(_client, $"/api/prompts/{guard}/versions/1.0.0/status", new { status = "archived" })).Status);
+        var text = await CreateAsync("includer", "Hello.");
+        var (_, _, chat) = await CreateChatAsync("chat", [new { role = "system", content = "Hi." }]);
+
+        var (status, body) = await PostAsync(_client, $"/api/prompts/{text}/versions",
+            new { content = $"Hello. {{{{> {guard}@1.0.0}}}}", changeDescription = "guarded" });
+        var (chatStatus, chatBody) = await PostAsync(_client, $"/api/prompts/{chat}/versions",
+            new { messages = new[] { new { role = "system", content = "Hi." }, new { role = "user", content = $"{{{{> {guard}@1.0.0}}}}" } }, changeDescription = "guarded" });
+
+        Assert.Equal(HttpStatusCode.Conflict, status);
+        Assert.Equal(("version_archived", "content"), (body.Str("code"), body.Str("field")));
+        Assert.Equal($"content includes {{{{> {guard}@1.0.0}}}}, but version 1.0.0 of '{guard}' is archived and can never serve traffic.", body.Str("detail"));
+        Assert.Equal(HttpStatusCode.Conflict, chatStatus);
+        Assert.Equal(("version_archived", "messages[1].content"), (chatBody.Str("code"), chatBody.Str("field")));
+        Assert.StartsWith("messages[1].content: content includes", chatBody.Str("detail"), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task ChatPrompt_TwoMessagesIncludeOneVariableWithTwoTypes_ConflictNamesBothIncludedVersions()
     {
         var guard = await CreateGuardAsync();
