@@ -52,12 +52,16 @@ internal static partial class McpEndpoint
             .WithRequestFilters(filters => filters
                 .AddCallToolFilter(next => async (request, cancellationToken) =>
                 {
-                    try { return await next(request, cancellationToken); }
+                    try
+                    {
+                        McpTools.RefuseUnknownArguments(request.Params?.Name, request.Params?.Arguments);
+                        return await next(request, cancellationToken);
+                    }
                     catch (Exception e) when (Answer(e) is { } answer)
                     {
                         // A tool error the caller (often a model) reads and can correct or retry; answered, not logged as a server fault.
                         LogRefused(request.Services, "tools/call", request.Params?.Name, e);
-                        var message = (e is System.Text.Json.JsonException ? McpTools.DescribeBindingError(request.Params?.Name, request.Params?.Arguments) : null) ?? answer.Message;
+                        var message = (e is System.Text.Json.JsonException or ArgumentException ? McpTools.DescribeBindingError(request.Params?.Name, request.Params?.Arguments) : null) ?? answer.Message;
                         return ToolError(message);
                     }
                     catch (Exception e) when (e is not OperationCanceledException)

@@ -25,14 +25,19 @@ internal sealed class McpTools(PromptRegistry registry, ExperimentService experi
     /// What is wrong with a tool's arguments that the SDK could not bind: its exception carries System.Text.Json's message,
     /// which names .NET types and not the argument. Said as the REST API says it: <c>'bump' must be a string, one of major, minor, patch.</c>
     /// </summary>
-    /// <returns>Null when no argument fails to read as its parameter.</returns>
+    /// A required argument that is missing is named too (<c>'name' is required.</c>): the SDK's own message for it is an
+    /// ArgumentException's, <c>The arguments dictionary is missing a value ... (Parameter 'arguments')</c>.
+    /// <returns>Null when no argument is missing or fails to read as its parameter.</returns>
     internal static string? DescribeBindingError(string? tool, IDictionary<string, JsonElement>? arguments)
     {
-        var method = typeof(McpTools).GetMethods().FirstOrDefault(m => m.GetCustomAttribute<McpServerToolAttribute>()?.Name == tool);
-        foreach (var parameter in method?.GetParameters() ?? [])
+        foreach (var parameter in ArgumentsOf(tool))
         {
-            if (parameter.Name is not { } name || arguments?.TryGetValue(name, out var value) != true)
+            var name = parameter.Name!;
+            if (arguments?.TryGetValue(name, out var value) != true)
+            {
+                if (!parameter.HasDefaultValue) return $"'{name}' is required.";
                 continue;
+            }
             try
             {
                 value.Deserialize(parameter.ParameterType, PromptVaultJson.Requests);
@@ -46,6 +51,23 @@ internal sealed class McpTools(PromptRegistry registry, ExperimentService experi
         }
         return null;
     }
+
+    /// <summary>
+    /// Refuses an argument the tool does not take, as the HTTP API refuses a body member it does not take: the SDK drops it, so a
+    /// misspelt <c>bumps: "major"</c> would create a patch version. An unknown tool is left to the SDK.
+    /// </summary>
+    /// <exception cref="InvalidInputException">An argument is not one of the tool's (<c>unknown_field</c>), naming it and those it takes.</exception>
+    internal static void RefuseUnknownArguments(string? tool, IDictionary<string, JsonElement>? arguments)
+    {
+        var takes = ArgumentsOf(tool).Select(p => p.Name!).ToList();
+        if (takes.Count == 0 || arguments?.Keys.FirstOrDefault(a => !takes.Contains(a, StringComparer.Ordinal)) is not { } unknown) return;
+        throw new InvalidInputException("unknown_field", $"'{unknown}' is not an argument {tool} takes; it takes {string.Join(", ", takes)}.", unknown);
+    }
+
+    /// <summary>The parameters of a tool that its arguments fill (not those the SDK fills from the request); none for an unknown tool.</summary>
+    private static IEnumerable<ParameterInfo> ArgumentsOf(string? tool) =>
+        (typeof(McpTools).GetMethods().FirstOrDefault(m => m.GetCustomAttribute<McpServerToolAttribute>()?.Name == tool)?.GetParameters() ?? [])
+            .Where(p => p.ParameterType != typeof(CancellationToken) && p.ParameterType != typeof(ClaimsPrincipal));
 
     [McpServerTool(Name = "list_prompts", ReadOnly = true),
      Description("Lists prompts with their labels and latest version, a page at a time as GET /api/prompts does: total says how many match, "

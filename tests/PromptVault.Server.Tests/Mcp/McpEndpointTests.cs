@@ -194,7 +194,42 @@ public sealed class McpEndpointTests(ServerFixture fixture) : IClassFixture<Serv
         Assert.True(badType.IsError);
         Assert.Contains("type 'poem' is not one of", Text(badType));
         Assert.True(noName.IsError);
-        Assert.Contains("'name'", Text(noName));
+        Assert.Equal("'name' is required.", Text(noName));
+    }
+
+    [Fact]
+    public async Task CreateVersion_AnArgumentItDoesNotTake_IsRefusedNamingIt_AndCreatesNothing()
+    {
+        var (name, _) = await CreateServedAndUnservedPromptsAsync();
+        await using var client = await ConnectAsync(fixture.Server.AdminKey);
+        var before = await client.CallToolAsync("get_prompt", new Dictionary<string, object?> { ["name"] = name, ["version"] = "latest" }, cancellationToken: Cancellation);
+
+        var misspelt = await client.CallToolAsync("create_version", new Dictionary<string, object?>
+        {
+            ["name"] = name, ["content"] = "Support for {{company_name}}.", ["changeDescription"] = "bigger", ["bumps"] = "major",
+        }, cancellationToken: Cancellation);
+        var after = await client.CallToolAsync("get_prompt", new Dictionary<string, object?> { ["name"] = name, ["version"] = "latest" }, cancellationToken: Cancellation);
+
+        Assert.True(misspelt.IsError);
+        Assert.Equal("'bumps' is not an argument create_version takes; it takes name, changeDescription, content, messages, variables, metadata, bump.", Text(misspelt));
+        Assert.Equal(Text(before), Text(after));
+    }
+
+    [Fact]
+    public async Task Tools_ARequiredArgumentMissing_AnswerAnErrorNamingIt_NotTheSdksParameterMessage()
+    {
+        var (name, _) = await CreateServedAndUnservedPromptsAsync();
+        await using var client = await ConnectAsync(fixture.Server.AdminKey);
+        var before = await client.CallToolAsync("get_prompt", new Dictionary<string, object?> { ["name"] = name, ["version"] = "latest" }, cancellationToken: Cancellation);
+
+        var noId = await client.CallToolAsync("experiment_results", new Dictionary<string, object?>(), cancellationToken: Cancellation);
+        var noChange = await client.CallToolAsync("create_version", new Dictionary<string, object?> { ["name"] = name, ["content"] = "New." },
+            cancellationToken: Cancellation);
+        var after = await client.CallToolAsync("get_prompt", new Dictionary<string, object?> { ["name"] = name, ["version"] = "latest" }, cancellationToken: Cancellation);
+
+        Assert.Equal((true, "'id' is required."), (noId.IsError, Text(noId)));
+        Assert.Equal((true, "'changeDescription' is required."), (noChange.IsError, Text(noChange)));
+        Assert.Equal(Text(before), Text(after));
     }
 
     [Fact]
