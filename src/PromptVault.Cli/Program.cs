@@ -190,17 +190,23 @@ internal static class Program
         return command;
     }
 
-    /// <summary><c>--expect VERSION</c>: the version the label (production for rollback and status) was read at, sent as <c>If-Match</c> (docs/api.md); not a version number is bad usage.</summary>
-    private static Option<string?> ExpectOption(string description)
+    /// <summary>
+    /// <c>--expect VERSION</c>: the version the label (production for rollback and status) was read at, sent as <c>If-Match</c>;
+    /// <c>--expect none</c>: the label was read unset, sent as <c>If-None-Match: *</c> (docs/api.md). Anything else is bad usage.
+    /// </summary>
+    private static Option<LabelExpectation?> ExpectOption(string description) => new("--expect")
     {
-        var option = new Option<string?>("--expect") { Description = description, HelpName = "VERSION" };
-        option.Validators.Add(result =>
+        Description = description + " none: only if it is not set yet.",
+        HelpName = "VERSION|none",
+        CustomParser = result =>
         {
-            if (result.GetValueOrDefault<string?>() is { } value && !SemanticVersion.TryParse(value, out _))
-                result.AddError($"--expect must be a version number such as 1.0.1, got '{value}'.");
-        });
-        return option;
-    }
+            var value = result.Tokens.Single().Value;
+            if (value == "none") return LabelExpectation.Absent;
+            if (SemanticVersion.TryParse(value, out _)) return value;
+            result.AddError($"--expect must be a version number such as 1.0.1, or none, got '{value}'.");
+            return null;
+        },
+    };
 
     private static Command Render(CliContext context, RemoteOptions remote)
     {

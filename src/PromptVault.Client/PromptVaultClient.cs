@@ -159,10 +159,10 @@ public sealed class PromptVaultClient
     /// <exception cref="ArgumentException"><paramref name="expectedProduction"/> is not a version number.</exception>
     /// <exception cref="PromptVaultApiException">412 <c>label_moved</c> naming where production points now, nothing changed;
     /// 400 <c>invalid_if_match</c> with <paramref name="expectedProduction"/> for a status other than <c>production</c>.</exception>
-    public Task<VersionResponse> ChangeStatusAsync(string name, string version, VersionStatus status, string? expectedProduction,
+    public Task<VersionResponse> ChangeStatusAsync(string name, string version, VersionStatus status, LabelExpectation? expectedProduction,
         CancellationToken cancellationToken = default) =>
         SendAsync<ChangeStatusRequest, VersionResponse>(HttpMethod.Post, VersionPath(name, version) + "/status", new ChangeStatusRequest(status), cancellationToken,
-            ifMatch: LabelTag(expectedProduction, nameof(expectedProduction)));
+            precondition: Precondition(expectedProduction, nameof(expectedProduction)));
 
     /// <summary>Points a label at a version; moving <c>production</c> promotes the version.</summary>
     /// <param name="version">A version number (<c>1.0.1</c>), a version id or <c>latest</c>; the last two are read first, to learn the number.</param>
@@ -178,18 +178,18 @@ public sealed class PromptVaultClient
     /// answer expects it where this call sets it, as without one.</param>
     /// <exception cref="ArgumentException"><paramref name="expectedFrom"/> is not a version number.</exception>
     /// <exception cref="PromptVaultApiException">412 <c>label_moved</c> naming where the label points now; nothing changed.</exception>
-    public async Task<VersionResponse> MoveLabelAsync(string name, string label, string version, string? expectedFrom, CancellationToken cancellationToken = default)
+    public async Task<VersionResponse> MoveLabelAsync(string name, string label, string version, LabelExpectation? expectedFrom, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(label);
-        var ifMatch = LabelTag(expectedFrom, nameof(expectedFrom));
+        var precondition = Precondition(expectedFrom, nameof(expectedFrom));
         var number = SemanticVersion.TryParse(version, out var parsed) ? parsed.ToString()
             : (await GetVersionAsync(name, version, cancellationToken).ConfigureAwait(false)).Version;
         using var content = JsonContent.Create(new MoveLabelRequest(number), options: PromptVaultJson.Options);
         using var request = new HttpRequestMessage(HttpMethod.Put, new Uri(_baseAddress, PromptPath(name) + "/labels/" + Uri.EscapeDataString(label))) { Content = content };
         // Sent again after a lost answer, it moves the label only from where the first attempt put it: there it changes nothing.
         request.Options.Set(RequestRules.Repeatable, true);
-        request.Options.Set(RequestRules.RepeatIfMatch, LabelTag(number, nameof(version))!);
-        if (ifMatch is not null) request.Headers.IfMatch.Add(new EntityTagHeaderValue(ifMatch));
+        request.Options.Set(RequestRules.RepeatIfMatch, LabelTag(number, nameof(version)));
+        precondition?.Invoke(request.Headers);
         using var response = await SendCoreAsync(request, cancellationToken).ConfigureAwait(false);
         return await ReadAsync<VersionResponse>(response, cancellationToken).ConfigureAwait(false);
     }
@@ -219,14 +219,26 @@ public sealed class PromptVaultClient
     /// <param name="expectedProduction">The version number production was read at (<c>1.0.1</c>), or null to roll back wherever it is.</param>
     /// <exception cref="ArgumentException"><paramref name="expectedProduction"/> is not a version number.</exception>
     /// <exception cref="PromptVaultApiException">412 <c>label_moved</c> naming where production points now; nothing was created or moved.</exception>
-    public Task<VersionResponse> RollbackAsync(string name, string version, string? reason, string? expectedProduction, CancellationToken cancellationToken = default) =>
+    public Task<VersionResponse> RollbackAsync(string name, string version, string? reason, LabelExpectation? expectedProduction, CancellationToken cancellationToken = default) =>
         SendAsync<RollbackRequest, VersionResponse>(HttpMethod.Post, PromptPath(name) + "/rollback", new RollbackRequest(version, reason), cancellationToken,
-            ifMatch: LabelTag(expectedProduction, nameof(expectedProduction)));
+            precondition: Precondition(expectedProduction, nameof(expectedProduction)));
+
+    /// <summary>
+    /// The headers saying where a label must be (api.md): <c>If-Match</c> with each version number quoted, or <c>*</c> for set
+    /// anywhere; <c>If-None-Match: *</c> for unset. Checked before anything is sent.
+    /// </summary>
+    /// <exception cref="ArgumentException">A version of <paramref name="expected"/> is not a version number.</exception>
+    private static Action<HttpRequestHeaders>? Precondition(LabelExpectation? expected, string parameter)
+    {
+        if (expected is null) return null;
+        if (!expected.Set) return headers => headers.IfNoneMatch.Add(EntityTagHeaderValue.Any);
+        List<EntityTagHeaderValue> tags = expected.Versions is null ? [EntityTagHeaderValue.Any] : [.. expected.Versions.Select(v => new EntityTagHeaderValue(LabelTag(v, parameter)))];
+        return headers => tags.ForEach(headers.IfMatch.Add);
+    }
 
     /// <summary>A label's entity tag when it points at version <paramref name="number"/> (api.md): the number, quoted.</summary>
-    private static string? LabelTag(string? number, string parameter) =>
-        number is null ? null
-        : SemanticVersion.TryParse(number, out var parsed) ? $"\"{parsed}\""
+    private static string LabelTag(string number, string parameter) =>
+        SemanticVersion.TryParse(number, out var parsed) ? $"\"{parsed}\""
         : throw new ArgumentException($"{parameter} must be a version number such as 1.0.1, not '{number}'.", parameter);
 
     /// <summary>Compares two versions of a prompt: the content diff, the variable and metadata changes, the metrics.</summary>
@@ -436,20 +448,20 @@ public sealed class PromptVaultClient
     internal static string NewIdempotencyKey() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
 
     private async Task<TResponse> SendAsync<TRequest, TResponse>(HttpMethod method, string path, TRequest body, CancellationToken cancellationToken,
-        string? idempotencyKey = null, bool repeatable = false, string? ifMatch = null)
+        string? idempotencyKey = null, bool repeatable = false, Action<HttpRequestHeaders>? precondition = null)
     {
         using var content = JsonContent.Create(body, options: PromptVaultJson.Options);
-        using var response = await SendCoreAsync(method, path, content, cancellationToken, idempotencyKey, repeatable: repeatable, ifMatch: ifMatch).ConfigureAwait(false);
+        using var response = await SendCoreAsync(method, path, content, cancellationToken, idempotencyKey, repeatable: repeatable, precondition: precondition).ConfigureAwait(false);
         return await ReadAsync<TResponse>(response, cancellationToken).ConfigureAwait(false);
     }
 
     private async Task<HttpResponseMessage> SendCoreAsync(HttpMethod method, string path, HttpContent? content, CancellationToken cancellationToken,
         string? idempotencyKey = null, HttpCompletionOption completion = HttpCompletionOption.ResponseContentRead, bool longRunning = false,
-        bool repeatable = false, string? ifMatch = null)
+        bool repeatable = false, Action<HttpRequestHeaders>? precondition = null)
     {
         using var request = new HttpRequestMessage(method, new Uri(_baseAddress, path)) { Content = content };
         if (idempotencyKey is not null) request.Headers.Add(IdempotencyKey.HeaderName, idempotencyKey);
-        if (ifMatch is not null) request.Headers.IfMatch.Add(new EntityTagHeaderValue(ifMatch));
+        precondition?.Invoke(request.Headers);
         if (longRunning) request.Options.Set(RequestRules.LongRunning, true);
         if (repeatable) request.Options.Set(RequestRules.Repeatable, true);
         return await SendCoreAsync(request, cancellationToken, completion: completion).ConfigureAwait(false);

@@ -2,10 +2,10 @@ using PromptVault.Core.Prompts;
 
 namespace PromptVault.Cli.Commands;
 
-/// <summary><c>promote NAME VERSION [--label L] [--expect V]</c>: points a label (default <c>production</c>) at a version.</summary>
+/// <summary><c>promote NAME VERSION [--label L] [--expect V|none]</c>: points a label (default <c>production</c>) at a version.</summary>
 internal sealed class PromoteCommand(CliContext context)
 {
-    public Task<int> InvokeAsync(RemoteSettings remote, string name, string version, string label, string? expect, CancellationToken cancellationToken) =>
+    public Task<int> InvokeAsync(RemoteSettings remote, string name, string version, string label, LabelExpectation? expect, CancellationToken cancellationToken) =>
         context.CallServerAsync(remote, async client =>
         {
             var moved = await client.MoveLabelAsync(name, label, version, expect, cancellationToken);

@@ -3,10 +3,10 @@ using PromptVault.Core.Prompts;
 
 namespace PromptVault.Cli.Commands;
 
-/// <summary><c>status NAME VERSION STATUS [--expect V]</c>: moves a version through the lifecycle; <c>approved</c> by a key other than its author's.</summary>
+/// <summary><c>status NAME VERSION STATUS [--expect V|none]</c>: moves a version through the lifecycle; <c>approved</c> by a key other than its author's.</summary>
 internal sealed class StatusCommand(CliContext context)
 {
-    public Task<int> InvokeAsync(RemoteSettings remote, string name, string version, VersionStatus status, string? expect, CancellationToken cancellationToken) =>
+    public Task<int> InvokeAsync(RemoteSettings remote, string name, string version, VersionStatus status, LabelExpectation? expect, CancellationToken cancellationToken) =>
         context.CallServerAsync(remote, async client =>
         {
             var moved = await client.ChangeStatusAsync(name, version, status, expect, cancellationToken);

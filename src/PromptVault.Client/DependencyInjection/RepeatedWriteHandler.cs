@@ -6,7 +6,7 @@ namespace PromptVault.Client.DependencyInjection;
 /// <summary>
 /// Sits inside the resilience handler, so it sees each attempt: it remembers, for the whole call, when an attempt of a
 /// <c>DELETE</c> or of a write with <see cref="RequestRules.RepeatIfMatch"/> may have been carried out
-/// (<see cref="RequestRules.MayHaveActed"/>). A later attempt of such a write carries that <c>If-Match</c>, so it changes
+/// (<see cref="RequestRules.MayHaveActed"/>). A later attempt of such a write adds that tag to its <c>If-Match</c>, so it changes
 /// nothing someone else set in between; a later attempt's 404 of a <c>DELETE</c> is the success the earlier attempt was
 /// (<see cref="RequestRules.IsGoneAfterOwnAttempt"/>).
 /// </summary>
@@ -22,8 +22,12 @@ internal sealed class RepeatedWriteHandler : DelegatingHandler
         var mayHaveActed = context.Properties.TryGetValue(EarlierAttemptMayHaveActed, out var earlier) && earlier;
         if (mayHaveActed && repeatIfMatch is not null)
         {
-            request.Headers.IfMatch.Clear();
-            request.Headers.IfMatch.Add(new System.Net.Http.Headers.EntityTagHeaderValue(repeatIfMatch));
+            // The earlier attempt acted (the label is where this call sets it) or did not (it is where the caller expected it,
+            // which the If-Match sent already lists): either is safe. "Unset or there" has no header, so If-None-Match gives way.
+            var repeatTag = new System.Net.Http.Headers.EntityTagHeaderValue(repeatIfMatch);
+            request.Headers.IfNoneMatch.Clear();
+            if (!request.Headers.IfMatch.Contains(System.Net.Http.Headers.EntityTagHeaderValue.Any) && !request.Headers.IfMatch.Contains(repeatTag))
+                request.Headers.IfMatch.Add(repeatTag);
         }
         HttpResponseMessage response;
         try

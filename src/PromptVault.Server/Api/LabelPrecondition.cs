@@ -16,31 +16,49 @@ internal static class LabelPrecondition
     /// <summary>The label's entity tag when it points at <paramref name="version"/>.</summary>
     public static string TagOf(string version) => $"\"{version}\"";
 
-    /// <summary>The version numbers the request expects the label at, or null when it expects nothing (no header, or <c>*</c>).</summary>
-    /// <exception cref="InvalidInputException">The header is not a list of entity tags (<c>invalid_if_match</c>).</exception>
-    public static IReadOnlyCollection<string>? Read(HttpRequest request)
+    /// <summary>
+    /// Where the request expects the label (<see cref="LabelExpectation"/>): <c>If-Match</c> with version tags, or <c>*</c> for
+    /// set anywhere; <c>If-None-Match: *</c> for not set. Null when it sends neither.
+    /// </summary>
+    /// <exception cref="InvalidInputException"><c>If-Match</c> is not a list of entity tags (<c>invalid_if_match</c>); <c>If-None-Match</c>
+    /// is not <c>*</c>, or comes with <c>If-Match</c> (<c>invalid_if_none_match</c>).</exception>
+    public static LabelExpectation? Read(HttpRequest request)
     {
-        var values = request.Headers.IfMatch;
-        if (values.Count == 0) return null;
-        if (!EntityTagHeaderValue.TryParseStrictList(values, out var tags) || tags.Count == 0)
+        var ifMatch = request.Headers.IfMatch;
+        var ifNoneMatch = request.Headers.IfNoneMatch;
+        if (ifNoneMatch.Count > 0)
+        {
+            if (ifMatch.Count > 0)
+                throw new InvalidInputException("invalid_if_none_match",
+                    "Send If-Match (where the label must be) or If-None-Match: * (the label must not be set), not both.", "If-None-Match");
+            if (!EntityTagHeaderValue.TryParseStrictList(ifNoneMatch, out var none) || none is not [var any] || !any.Equals(EntityTagHeaderValue.Any))
+                throw new InvalidInputException("invalid_if_none_match",
+                    $"If-None-Match can only be * (change the label only if it is not set), not {PromptRules.Shorten(string.Join(", ", ifNoneMatch.ToArray()))}.", "If-None-Match");
+            return LabelExpectation.Absent;
+        }
+        if (ifMatch.Count == 0) return null;
+        if (!EntityTagHeaderValue.TryParseStrictList(ifMatch, out var tags) || tags.Count == 0)
             throw new InvalidInputException("invalid_if_match",
-                $"If-Match must be * or quoted entity tags such as \"1.0.1\" (the version the label points at), not {PromptRules.Shorten(string.Join(", ", values.ToArray()))}.", "If-Match");
-        if (tags.Any(t => t.Equals(EntityTagHeaderValue.Any))) return null;
+                $"If-Match must be * or quoted entity tags such as \"1.0.1\" (the version the label points at), not {PromptRules.Shorten(string.Join(", ", ifMatch.ToArray()))}.", "If-Match");
+        if (tags.Any(t => t.Equals(EntityTagHeaderValue.Any))) return LabelExpectation.Anywhere;
         // If-Match compares strongly: a weak tag never matches.
-        return tags.Where(t => !t.IsWeak).Select(t => t.Tag.Value!.Trim('"')).ToList();
+        return LabelExpectation.At(tags.Where(t => !t.IsWeak).Select(t => t.Tag.Value!.Trim('"')));
     }
 
     public const string LabelDescription =
-        "Changes the label only if it still points at this version (\"1.0.1\"); else 412 label_moved and nothing changes. * or absent: wherever it is.";
+        "Changes the label only if it still points at this version (\"1.0.1\"); else 412 label_moved and nothing changes. *: only if the label is set, wherever. Absent: wherever it is, or not set.";
 
     public const string ProductionDescription =
-        "Rolls back only if the production label still points at this version (\"1.0.1\"); else 412 label_moved and nothing changes. * or absent: wherever it is.";
+        "Rolls back only if the production label still points at this version (\"1.0.1\"); else 412 label_moved and nothing changes. *: only if production is set, wherever. Absent: wherever it is, or not set.";
 
     public const string PromoteDescription =
         "With status production: promotes only if the production label still points at this version (\"1.0.1\"); else 412 label_moved and nothing changes. " +
-        "* or absent: wherever it is. Any other status takes none but * (else 400 invalid_if_match).";
+        "*: only if production is set, wherever. Absent: wherever it is, or not set. Any other status takes none but * (else 400 invalid_if_match).";
 
-    /// <summary>Declares the optional header and its 412 in the route's OpenAPI operation.</summary>
+    public const string NotSetDescription =
+        "Only *: changes the label only if it is not set yet; else 412 label_moved and nothing changes. Not with If-Match (400 invalid_if_none_match).";
+
+    /// <summary>Declares the optional headers and their 412 in the route's OpenAPI operation.</summary>
     public static RouteHandlerBuilder AcceptsLabelPrecondition(this RouteHandlerBuilder route, string description = LabelDescription) =>
         route.ProducesProblem(StatusCodes.Status412PreconditionFailed).AddOpenApiOperationTransformer((operation, _, _) =>
         {
@@ -50,6 +68,13 @@ internal static class LabelPrecondition
                 Name = "If-Match",
                 In = ParameterLocation.Header,
                 Description = description,
+                Schema = new OpenApiSchema { Type = JsonSchemaType.String },
+            });
+            operation.Parameters.Add(new OpenApiParameter
+            {
+                Name = "If-None-Match",
+                In = ParameterLocation.Header,
+                Description = NotSetDescription,
                 Schema = new OpenApiSchema { Type = JsonSchemaType.String },
             });
             return Task.CompletedTask;

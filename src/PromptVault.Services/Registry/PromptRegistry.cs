@@ -221,15 +221,16 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, IEx
     /// as for <see cref="MoveLabelAsync"/>; null to promote from wherever it is. Any other status takes none.</param>
     /// <exception cref="PreconditionFailedException">The production label points elsewhere than <paramref name="expected"/> (<c>label_moved</c>).</exception>
     public async Task<VersionResponse> ChangeStatusAsync(string name, string versionRef, VersionStatus? status, string actor,
-        IReadOnlyCollection<string>? expected = null, CancellationToken cancellationToken = default)
+        LabelExpectation? expected = null, CancellationToken cancellationToken = default)
     {
         if (status is null)
             throw new InvalidInputException("missing_status", $"status is required: one of {Names.AllOf<VersionStatus>()}.", "status");
         if (status == VersionStatus.Production)
             return await MoveLabelAsync(name, Label.Production, versionRef, actor, expected, cancellationToken);
-        if (expected is not null)
-            throw new InvalidInputException("invalid_if_match",
-                $"If-Match names where the production label points, so it applies only to a move to production, not to {Names.Of(status.Value)}.", "If-Match");
+        // If-Match: * asks nothing of the label here; it is accepted on any status change, as before it meant "set".
+        if (expected is not null && expected != LabelExpectation.Anywhere)
+            throw new InvalidInputException(expected.Set ? "invalid_if_match" : "invalid_if_none_match",
+                $"{expected.Header} says where the production label must be, so it applies only to a move to production, not to {Names.Of(status.Value)}.", expected.Header);
 
         return await WithRetryAsync(async () =>
         {
@@ -300,7 +301,7 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, IEx
     /// <param name="expected">The version numbers the label must point at now (a request's <c>If-Match</c>), or null to move it from wherever it is.</param>
     /// <exception cref="PreconditionFailedException">The label points elsewhere than <paramref name="expected"/> (<c>label_moved</c>).</exception>
     public async Task<VersionResponse> MoveLabelAsync(string name, string label, string? versionRef, string actor,
-        IReadOnlyCollection<string>? expected = null, CancellationToken cancellationToken = default)
+        LabelExpectation? expected = null, CancellationToken cancellationToken = default)
     {
         PromptRules.ValidateLabel(label);
         if (string.IsNullOrWhiteSpace(versionRef))
@@ -386,7 +387,7 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, IEx
     /// <param name="expected">The version numbers the label must point at now (a request's <c>If-Match</c>), or null to remove it wherever it is.</param>
     /// <exception cref="PreconditionFailedException">The label points elsewhere than <paramref name="expected"/> (<c>label_moved</c>).</exception>
     public async Task RemoveLabelAsync(string name, string label, string actor,
-        IReadOnlyCollection<string>? expected = null, CancellationToken cancellationToken = default)
+        LabelExpectation? expected = null, CancellationToken cancellationToken = default)
     {
         PromptRules.ValidateLabel(label);
         if (label == Label.Production)
@@ -419,24 +420,24 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, IEx
     }
 
     /// <summary>
-    /// A label write's precondition: the label points at one of the <paramref name="expected"/> version numbers. The write that
+    /// A label write's precondition: the label is where <paramref name="expected"/> says (at one of its versions, set, or not set). The write that
     /// follows expects the label where it was read (<see cref="LabelChange.FromVersionId"/>, checked in the store's transaction),
     /// so a move landing between the two is retried into this refusal rather than undone.
     /// </summary>
-    private static void EnsureLabelAt(Prompt prompt, string label, IReadOnlyList<Label> labels, IReadOnlyCollection<string>? expected)
+    private static void EnsureLabelAt(Prompt prompt, string label, IReadOnlyList<Label> labels, LabelExpectation? expected)
     {
         var current = labels.FirstOrDefault(l => l.Name == label);
-        if (expected is null || (current is not null && expected.Contains(current.Version.ToString()))) return;
+        if (expected is null || expected.IsMetBy(current?.Version.ToString())) return;
         throw new PreconditionFailedException("label_moved",
-            $"label '{label}' of '{prompt.Name}' {(current is null ? "is not set" : $"points at version {current.Version}")}, not at " +
-            $"{string.Join(" or ", expected)} as If-Match expects: someone else changed it. Read the prompt again before changing the label.", "If-Match");
+            $"label '{label}' of '{prompt.Name}' {(current is null ? "is not set" : $"points at version {current.Version}")}; {expected.Header} expects it {expected}: " +
+            "someone else changed it. Read the prompt again before changing the label.", expected.Header);
     }
 
     /// <summary>Creates a new version with an earlier version's content, variables and metadata, and promotes it.</summary>
     /// <param name="expected">The version numbers the production label must point at now (a request's <c>If-Match</c>), or null to roll back from wherever it is.</param>
     /// <exception cref="PreconditionFailedException">The production label points elsewhere than <paramref name="expected"/> (<c>label_moved</c>).</exception>
     public async Task<VersionResponse> RollbackAsync(string name, string? versionRef, string? reason, string actor,
-        IReadOnlyCollection<string>? expected = null, CancellationToken cancellationToken = default)
+        LabelExpectation? expected = null, CancellationToken cancellationToken = default)
     {
         if (string.IsNullOrWhiteSpace(versionRef))
             throw new InvalidInputException("missing_version", "version is required: the version to roll back to.", "version");

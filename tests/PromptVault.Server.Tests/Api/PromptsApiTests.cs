@@ -268,6 +268,79 @@ public sealed class PromptsApiTests(ServerFixture fixture) : IClassFixture<Serve
         Assert.Equal("label_not_found", anyAgainProblem.Str("code"));
     }
 
+    [Fact]
+    public async Task MoveLabel_IfNoneMatchAny_SetsOnlyALabelNotSetYet_AndIfMatchAnyOnlyOneThatIs()
+    {
+        var name = await ThreeVersionsAsync();
+        var path = $"/api/prompts/{name}/labels/staging";
+
+        var (first, firstTag, _) = await ConditionalWriteAsync(HttpMethod.Put, path, new { version = "1.0.0" }, ifMatch: null, ifNoneMatch: "*");
+        var (second, _, secondProblem) = await ConditionalWriteAsync(HttpMethod.Put, path, new { version = "1.0.1" }, ifMatch: null, ifNoneMatch: "*");
+        var (notAny, _, notAnyProblem) = await ConditionalWriteAsync(HttpMethod.Put, path, new { version = "1.0.1" }, ifMatch: null, ifNoneMatch: "\"1.0.0\"");
+        var (both, _, bothProblem) = await ConditionalWriteAsync(HttpMethod.Put, path, new { version = "1.0.1" }, "\"1.0.0\"", ifNoneMatch: "*");
+        var (_, afterRefusals) = await GetAsync(_client, $"/api/prompts/{name}");
+        // RFC 9110 §13.1.1: If-Match: * is false when there is no label.
+        var (anyUnset, _, anyUnsetProblem) = await ConditionalWriteAsync(HttpMethod.Put, $"/api/prompts/{name}/labels/qa", new { version = "1.0.0" }, "*");
+        var (anySet, anySetTag, _) = await ConditionalWriteAsync(HttpMethod.Put, path, new { version = "1.0.2" }, "*");
+        var (_, prompt) = await GetAsync(_client, $"/api/prompts/{name}");
+        var (_, audit) = await GetAsync(_client, $"/api/audit?prompt={name}&action=label.moved");
+
+        Assert.Equal((HttpStatusCode.OK, "\"1.0.0\""), (first, firstTag));
+        Assert.Equal((HttpStatusCode.PreconditionFailed, "label_moved"), (second, secondProblem.Str("code")));
+        Assert.Contains("points at version 1.0.0", secondProblem.Str("detail"));
+        Assert.Equal("If-None-Match", secondProblem.Str("field"));
+        Assert.Equal((HttpStatusCode.BadRequest, "invalid_if_none_match"), (notAny, notAnyProblem.Str("code")));
+        Assert.Equal((HttpStatusCode.BadRequest, "invalid_if_none_match"), (both, bothProblem.Str("code")));
+        Assert.Contains("not both", bothProblem.Str("detail"));
+        Assert.Equal("1.0.0", afterRefusals!["labels"]!["staging"]!.GetValue<string>());
+        Assert.Equal((HttpStatusCode.PreconditionFailed, "label_moved"), (anyUnset, anyUnsetProblem.Str("code")));
+        Assert.Contains("is not set", anyUnsetProblem.Str("detail"));
+        Assert.Equal((HttpStatusCode.OK, "\"1.0.2\""), (anySet, anySetTag));
+        Assert.Null(prompt!["labels"]!["qa"]);
+        Assert.Equal(2, audit!["entries"]!.AsArray().Count);
+    }
+
+    [Fact]
+    public async Task MoveLabel_IfNoneMatchAny_OfFirstDeploysAtOnceOneLandsTheOthersAre412()
+    {
+        var name = await ThreeVersionsAsync();
+        var path = $"/api/prompts/{name}/labels/staging";
+
+        var answers = await Task.WhenAll(Enumerable.Range(0, 10).Select(i =>
+            ConditionalWriteAsync(HttpMethod.Put, path, new { version = $"1.0.{i % 3}" }, ifMatch: null, ifNoneMatch: "*")));
+        var (_, prompt) = await GetAsync(_client, $"/api/prompts/{name}");
+        var (_, audit) = await GetAsync(_client, $"/api/audit?prompt={name}&action=label.moved");
+
+        var landed = Assert.Single(answers, a => a.Status == HttpStatusCode.OK);
+        Assert.All(answers.Where(a => a.Status != HttpStatusCode.OK), a => Assert.Equal((HttpStatusCode.PreconditionFailed, "label_moved"), (a.Status, a.Body.Str("code"))));
+        Assert.Equal(landed.ETag, $"\"{prompt!["labels"]!["staging"]!.GetValue<string>()}\"");
+        Assert.Single(audit!["entries"]!.AsArray());
+    }
+
+    [Fact]
+    public async Task PromoteAndRollback_IfNoneMatchAny_OnlyWhileProductionIsNotSet()
+    {
+        var name = await ThreeVersionsAsync();
+        string Status(string version) => $"/api/prompts/{name}/versions/{version}/status";
+        var production = new { status = "production" };
+
+        var (first, firstTag, _) = await ConditionalWriteAsync(HttpMethod.Post, Status("1.0.1"), production, ifMatch: null, ifNoneMatch: "*");
+        var (second, _, secondProblem) = await ConditionalWriteAsync(HttpMethod.Post, Status("1.0.2"), production, ifMatch: null, ifNoneMatch: "*");
+        var (rollback, _, rollbackProblem) = await ConditionalWriteAsync(HttpMethod.Post, $"/api/prompts/{name}/rollback", new { version = "1.0.0" }, ifMatch: null, ifNoneMatch: "*");
+        var (review, _, reviewProblem) = await ConditionalWriteAsync(HttpMethod.Post, Status("1.0.2"), new { status = "review" }, ifMatch: null, ifNoneMatch: "*");
+        var (_, prompt) = await GetAsync(_client, $"/api/prompts/{name}");
+        var (_, notPromoted) = await GetAsync(_client, $"/api/prompts/{name}/versions/1.0.2");
+
+        Assert.Equal((HttpStatusCode.OK, "\"1.0.1\""), (first, firstTag));
+        Assert.Equal((HttpStatusCode.PreconditionFailed, "label_moved"), (second, secondProblem.Str("code")));
+        Assert.Contains("points at version 1.0.1", secondProblem.Str("detail"));
+        Assert.Equal((HttpStatusCode.PreconditionFailed, "label_moved"), (rollback, rollbackProblem.Str("code")));
+        Assert.Equal((HttpStatusCode.BadRequest, "invalid_if_none_match"), (review, reviewProblem.Str("code")));
+        Assert.Equal("1.0.1", prompt!["labels"]!["production"]!.GetValue<string>());
+        Assert.Equal("1.0.2", prompt["latestVersion"].Str("version"));
+        Assert.Equal("draft", notPromoted.Str("status"));
+    }
+
     /// <summary>A new prompt with versions 1.0.0, 1.0.1 and 1.0.2, all drafts.</summary>
     private async Task<string> ThreeVersionsAsync()
     {
@@ -277,11 +350,13 @@ public sealed class PromptsApiTests(ServerFixture fixture) : IClassFixture<Serve
         return name;
     }
 
-    private async Task<(HttpStatusCode Status, string? ETag, JsonNode? Body)> ConditionalWriteAsync(HttpMethod method, string path, object? body, string? ifMatch)
+    private async Task<(HttpStatusCode Status, string? ETag, JsonNode? Body)> ConditionalWriteAsync(HttpMethod method, string path, object? body, string? ifMatch,
+        string? ifNoneMatch = null)
     {
         using var request = new HttpRequestMessage(method, path);
         if (body is not null) request.Content = JsonContent.Create(body);
         if (ifMatch is not null) request.Headers.TryAddWithoutValidation("If-Match", ifMatch);
+        if (ifNoneMatch is not null) request.Headers.TryAddWithoutValidation("If-None-Match", ifNoneMatch);
         using var response = await _client.SendAsync(request, TestContext.Current.CancellationToken);
         var text = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
         return (response.StatusCode, response.Headers.ETag?.ToString(), text.Length == 0 ? null : JsonNode.Parse(text));
