@@ -142,20 +142,20 @@ public sealed class PostgresConcurrencyTests
         await registry.MoveLabelAsync("guarded", "production", "1.0.0", "alice", cancellationToken: Cancel);
         var audited = (await store.ListAuditAsync(new AuditQuery("guarded"), Cancel)).Count;
 
-        var staleMove = await Assert.ThrowsAsync<PreconditionFailedException>(() => registry.MoveLabelAsync("guarded", "staging", "1.0.2", "bob", ["1.0.1"], Cancel));
-        var staleRemove = await Assert.ThrowsAsync<PreconditionFailedException>(() => registry.RemoveLabelAsync("guarded", "staging", "bob", ["1.0.1"], Cancel));
-        var staleRollback = await Assert.ThrowsAsync<PreconditionFailedException>(() => registry.RollbackAsync("guarded", "1.0.1", null, "bob", ["1.0.2"], Cancel));
+        var staleMove = await Assert.ThrowsAsync<PreconditionFailedException>(() => registry.MoveLabelAsync("guarded", "staging", "1.0.2", "bob", "1.0.1", Cancel));
+        var staleRemove = await Assert.ThrowsAsync<PreconditionFailedException>(() => registry.RemoveLabelAsync("guarded", "staging", "bob", "1.0.1", Cancel));
+        var staleRollback = await Assert.ThrowsAsync<PreconditionFailedException>(() => registry.RollbackAsync("guarded", "1.0.1", null, "bob", "1.0.2", Cancel));
         var stalePromote = await Assert.ThrowsAsync<PreconditionFailedException>(() =>
-            registry.ChangeStatusAsync("guarded", "1.0.2", VersionStatus.Production, "bob", ["1.0.1"], Cancel));
+            registry.ChangeStatusAsync("guarded", "1.0.2", VersionStatus.Production, "bob", "1.0.1", Cancel));
 
         Assert.All(new[] { staleMove, staleRemove, staleRollback, stalePromote }, e => Assert.Equal("label_moved", e.Code));
         var untouched = await registry.GetPromptAsync("guarded", Cancel);
         Assert.Equal(("1.0.0", "1.0.0", "1.0.2"), (untouched.Labels["staging"], untouched.Labels["production"], untouched.LatestVersion.Version));
         Assert.Equal(audited, (await store.ListAuditAsync(new AuditQuery("guarded"), Cancel)).Count);
 
-        await registry.MoveLabelAsync("guarded", "staging", "1.0.1", "bob", ["1.0.0"], Cancel);
-        await registry.RemoveLabelAsync("guarded", "staging", "bob", ["1.0.1"], Cancel);
-        var rolledBack = await registry.RollbackAsync("guarded", "1.0.1", null, "bob", ["1.0.0"], Cancel);
+        await registry.MoveLabelAsync("guarded", "staging", "1.0.1", "bob", "1.0.0", Cancel);
+        await registry.RemoveLabelAsync("guarded", "staging", "bob", "1.0.1", Cancel);
+        var rolledBack = await registry.RollbackAsync("guarded", "1.0.1", null, "bob", "1.0.0", Cancel);
 
         var after = await registry.GetPromptAsync("guarded", Cancel);
         Assert.False(after.Labels.ContainsKey("staging"));
@@ -178,13 +178,39 @@ public sealed class PostgresConcurrencyTests
             await ThreeVersionsAsync(first, name);
             await first.MoveLabelAsync(name, "staging", "1.0.0", "alice", cancellationToken: Cancel);
 
-            var outcomes = await AtOnceAsync(() => first.MoveLabelAsync(name, "staging", "1.0.1", "alice", ["1.0.0"], Cancel),
-                () => second.MoveLabelAsync(name, "staging", "1.0.2", "bob", ["1.0.0"], Cancel));
+            var outcomes = await AtOnceAsync(() => first.MoveLabelAsync(name, "staging", "1.0.1", "alice", "1.0.0", Cancel),
+                () => second.MoveLabelAsync(name, "staging", "1.0.2", "bob", "1.0.0", Cancel));
 
             var landed = (await first.GetPromptAsync(name, Cancel)).Labels["staging"];
             string?[] expected = landed == "1.0.1" ? [null, "label_moved"] : ["label_moved", null];
             Assert.Equal(expected, outcomes);
             Assert.Single(await store.ListAuditAsync(new AuditQuery(name), Cancel), e => e.Action == AuditActions.LabelMoved && e.After?["version"] != "1.0.0");
+        }
+    }
+
+    /// <summary>Two first deploys expecting the label unset (<c>If-None-Match: *</c>) through two instances: the store's write, which
+    /// expects no label where none was read, refuses the later, and it is retried into <c>label_moved</c>.</summary>
+    [Fact]
+    public async Task TwoFirstDeploysExpectingNoLabelThroughTwoInstancesAtOnce_OneLandsTheOtherIsLabelMoved()
+    {
+        await using var database = await PostgresServer.CreateDatabaseAsync(cancellationToken: Cancel);
+        await using var other = database.OpenInstance();
+        var store = database.CreateStore();
+        var first = Registry(store);
+        var second = Registry(other.CreateStore());
+
+        for (var round = 0; round < 20; round++)
+        {
+            var name = $"first-deploy-{round}";
+            await ThreeVersionsAsync(first, name);
+
+            var outcomes = await AtOnceAsync(() => first.MoveLabelAsync(name, "staging", "1.0.1", "alice", LabelExpectation.Absent, Cancel),
+                () => second.MoveLabelAsync(name, "staging", "1.0.2", "bob", LabelExpectation.Absent, Cancel));
+
+            var landed = (await first.GetPromptAsync(name, Cancel)).Labels["staging"];
+            string?[] expected = landed == "1.0.1" ? [null, "label_moved"] : ["label_moved", null];
+            Assert.Equal(expected, outcomes);
+            Assert.Single(await store.ListAuditAsync(new AuditQuery(name), Cancel), e => e.Action == AuditActions.LabelMoved);
         }
     }
 
