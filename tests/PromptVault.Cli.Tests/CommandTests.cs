@@ -144,7 +144,7 @@ public sealed class CommandTests(ServerFixture fixture) : IClassFixture<ServerFi
         Assert.Equal(1, stale.ExitCode);
         Assert.Contains("error (label_moved):", stale.Error);
         Assert.Equal(2, usage.ExitCode);
-        Assert.Contains("--expect must be a version number such as 1.0.1, got 'latest'.", usage.Error);
+        Assert.Contains("--expect must be a version number such as 1.0.1, or none, got 'latest'.", usage.Error);
         Assert.True(promoted.ExitCode == 0, promoted.ToString());
         Assert.Equal(1, staleRollback.ExitCode);
         Assert.Contains("error (label_moved):", staleRollback.Error);
@@ -156,6 +156,14 @@ public sealed class CommandTests(ServerFixture fixture) : IClassFixture<ServerFi
         Assert.Equal(1, stalePromote.ExitCode);
         Assert.Contains("error (label_moved):", stalePromote.Error);
         Assert.Equal("Promoted cli-expect 1.0.1 to production.", promotedBack.Out.Trim());
+
+        // none: only if the label is not set yet (If-None-Match: *).
+        var firstStaging = await Cli.RunAsync(fixture.Server, null, "promote", "cli-expect", "1.0.0", "--label", "staging", "--expect", "none");
+        var secondStaging = await Cli.RunAsync(fixture.Server, null, "promote", "cli-expect", "1.0.1", "--label", "staging", "--expect", "none");
+        Assert.True(firstStaging.ExitCode == 0, firstStaging.ToString());
+        Assert.Equal(1, secondStaging.ExitCode);
+        Assert.Contains("error (label_moved):", secondStaging.Error);
+        Assert.Contains("points at version 1.0.0", secondStaging.Error);
     }
 
     [Fact]

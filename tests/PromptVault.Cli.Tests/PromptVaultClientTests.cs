@@ -98,6 +98,16 @@ public sealed class PromptVaultClientTests(ServerFixture fixture) : IClassFixtur
         Assert.Equal("1.0.3", (await client.GetPromptAsync("sdk-expect", ct)).Labels[Label.Production]);
         var moved = await client.MoveLabelAsync("sdk-expect", Label.Production, "1.0.1", expectedFrom: "1.0.3", ct);
         Assert.Equal(("1.0.1", VersionStatus.Production), (moved.Version, moved.Status));
+
+        // Absent: only if the label is not set yet, sent as If-None-Match: *.
+        var first = await client.MoveLabelAsync("sdk-expect", "staging", "1.0.0", LabelExpectation.Absent, ct);
+        var second = await Assert.ThrowsAsync<PromptVaultApiException>(() => client.MoveLabelAsync("sdk-expect", "staging", "1.0.2", LabelExpectation.Absent, ct));
+        var promoteFirst = await Assert.ThrowsAsync<PromptVaultApiException>(() =>
+            client.ChangeStatusAsync("sdk-expect", "1.0.2", VersionStatus.Production, LabelExpectation.Absent, ct));
+        Assert.Equal("1.0.0", first.Version);
+        Assert.Equal((HttpStatusCode.PreconditionFailed, "label_moved"), (second.StatusCode, second.Code));
+        Assert.Equal((HttpStatusCode.PreconditionFailed, "label_moved"), (promoteFirst.StatusCode, promoteFirst.Code));
+        Assert.Equal(("1.0.0", "1.0.1"), ((await client.GetPromptAsync("sdk-expect", ct)).Labels["staging"], (await client.GetPromptAsync("sdk-expect", ct)).Labels[Label.Production]));
     }
 
     [Fact]

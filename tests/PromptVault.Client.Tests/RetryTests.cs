@@ -185,6 +185,30 @@ public sealed class RetryTests
     }
 
     [Fact]
+    public async Task MoveLabelWithAnExpectedVersion_FirstAttemptMayHaveActedButDidNot_TheRetryStillMovesFromTheExpectedVersion()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var server = await SdkServer.StartAsync(ct);
+        await using var proxy = await LossyProxy.StartAsync(server.BaseAddress, ct);
+        var name = Prompts.NewName("not-acted");
+        await Prompts.CreateAsync(server.Api, name, "hello", cancellationToken: ct);
+        var target = (await server.Api.CreateVersionAsync(name, new Core.Contracts.CreateVersionRequest("hi", ChangeDescription: "test"), ct)).Version.ToString();
+        await server.Api.MoveLabelAsync(name, "staging", "1.0.0", ct);
+        // A 502 the proxy gives without forwarding: to the client the first attempt may have acted; it did not.
+        var first = 0;
+        proxy.AnswerInstead = (request, _) => request.Method == "PUT" && Interlocked.Increment(ref first) == 1 ? (502, null) : null;
+        await using var host = await SdkHost.StartAsync(proxy.BaseAddress, server.AdminKey, o => o.UseStream = false, cancellationToken: ct);
+        var client = host.Services.GetRequiredService<PromptVaultClient>();
+
+        // The retry's If-Match lists the expected version and the target: the label is at one of them whether or not the first acted.
+        var moved = await client.MoveLabelAsync(name, "staging", target, expectedFrom: "1.0.0", ct);
+
+        Assert.Equal(target, moved.Version);
+        Assert.Equal(target, (await server.Api.GetPromptAsync(name, ct)).Labels["staging"]);
+        Assert.Equal(2, (await server.Api.ListAuditAsync(name, ct)).Entries.Count(entry => entry.Action == Core.Audit.AuditActions.LabelMoved));
+    }
+
+    [Fact]
     public async Task DeleteCalls_NothingToDeleteOnTheFirstAttempt_StayNotFound()
     {
         var ct = TestContext.Current.CancellationToken;
