@@ -277,6 +277,36 @@ public sealed class PromptPagesTests(DashboardFixture fixture) : IClassFixture<D
         Assert.Equal("1.0.2", (await ReadAsync()).Labels["production"]);
     }
 
+    /// <summary>
+    /// Two first deploys of a label from pages that both showed it unset: the deploy page expected nothing then, so the second
+    /// silently overwrote the first. It now expects the label unset (If-None-Match: *), and the second is refused as stale.
+    /// </summary>
+    [Fact]
+    public async Task Deploy_TwoFirstDeploysOfALabelFromTwoPages_TheSecondIsRefusedSayingSo()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var api = fixture.Server.CreateClient();
+        var name = await DashboardFixture.CreateVersionsAsync(api, "first-deploy-", 2);
+        var alice = await fixture.OpenAsync(fixture.Server.AdminKey);
+        var bob = await fixture.OpenAsync(fixture.Server.AdminKey);
+
+        await alice.GotoAsync($"/prompts/{name}/deploy?action=label&version=1.0.0&label=staging");
+        await bob.GotoAsync($"/prompts/{name}/deploy?action=label&version=1.0.1&label=staging");
+        await Assertions.Expect(alice.GetByText("staging: none → 1.0.0")).ToBeVisibleAsync();
+        await Assertions.Expect(bob.GetByText("staging: none → 1.0.1")).ToBeVisibleAsync();
+        await alice.GetByRole(AriaRole.Button, new() { Name = "Move label" }).ClickAsync();
+        await fixture.WaitForPageAsync(alice, $"/prompts/{name}");
+        await bob.GetByRole(AriaRole.Button, new() { Name = "Move label" }).ClickAsync();
+
+        await Assertions.Expect(bob.GetByRole(AriaRole.Alert)).ToHaveTextAsync(
+            "staging now points at 1.0.0, not unset as this page showed; nothing was changed. Review and try again.");
+        await Assertions.Expect(bob.GetByText("staging: 1.0.0 → 1.0.1")).ToBeVisibleAsync();
+        var prompt = (await api.GetFromJsonAsync<PromptVault.Core.Contracts.PromptResponse>($"/api/prompts/{name}", PromptVault.Core.Contracts.PromptVaultJson.Options, ct))!;
+        Assert.Equal("1.0.0", prompt.Labels["staging"]);
+        var audit = await fixture.Server.Services.GetRequiredService<IPromptStore>().ListAuditAsync(new AuditQuery(name), ct);
+        Assert.Single(audit, e => e.Action == AuditActions.LabelMoved);
+    }
+
     [Fact]
     public async Task StatusAndLabel_WriterMovesStatusAdminMovesLabel_BothBehindConfirmations()
     {
