@@ -162,55 +162,34 @@ public sealed class PostgresConcurrencyTests
         Assert.Equal(("1.0.3", "1.0.3"), (rolledBack.Version, after.Labels["production"]));
     }
 
-    [Fact]
-    public async Task TwoLabelMovesFromTheSameExpectedVersionThroughTwoInstancesAtOnce_OneLandsTheOtherIsLabelMoved()
+    /// <summary>Two moves from one reading through two instances: the label at 1.0.0 (<c>If-Match</c>), or not set (null:
+    /// <c>If-None-Match: *</c>, two first deploys). The store's write expects the label where it was read, absent included.</summary>
+    [Theory]
+    [InlineData("1.0.0")]
+    [InlineData(null)]
+    public async Task TwoLabelMovesFromTheSameExpectationThroughTwoInstancesAtOnce_OneLandsTheOtherIsLabelMoved(string? read)
     {
         await using var database = await PostgresServer.CreateDatabaseAsync(cancellationToken: Cancel);
         await using var other = database.OpenInstance();
         var store = database.CreateStore();
         var first = Registry(store);
         var second = Registry(other.CreateStore());
+        var expected = read is null ? LabelExpectation.Absent : LabelExpectation.At(read);
 
-        // Rounds, so the two moves overlap whatever the scheduling: both may read the label at 1.0.0, only the store's write can refuse the later.
+        // Rounds, so the two moves overlap whatever the scheduling: both may read the label where it was, only the store's write can refuse the later.
         for (var round = 0; round < 20; round++)
         {
             var name = $"contested-{round}";
             await ThreeVersionsAsync(first, name);
-            await first.MoveLabelAsync(name, "staging", "1.0.0", "alice", cancellationToken: Cancel);
+            if (read is not null) await first.MoveLabelAsync(name, "staging", read, "alice", cancellationToken: Cancel);
 
-            var outcomes = await AtOnceAsync(() => first.MoveLabelAsync(name, "staging", "1.0.1", "alice", "1.0.0", Cancel),
-                () => second.MoveLabelAsync(name, "staging", "1.0.2", "bob", "1.0.0", Cancel));
+            var outcomes = await AtOnceAsync(() => first.MoveLabelAsync(name, "staging", "1.0.1", "alice", expected, Cancel),
+                () => second.MoveLabelAsync(name, "staging", "1.0.2", "bob", expected, Cancel));
 
             var landed = (await first.GetPromptAsync(name, Cancel)).Labels["staging"];
-            string?[] expected = landed == "1.0.1" ? [null, "label_moved"] : ["label_moved", null];
-            Assert.Equal(expected, outcomes);
+            string?[] refused = landed == "1.0.1" ? [null, "label_moved"] : ["label_moved", null];
+            Assert.Equal(refused, outcomes);
             Assert.Single(await store.ListAuditAsync(new AuditQuery(name), Cancel), e => e.Action == AuditActions.LabelMoved && e.After?["version"] != "1.0.0");
-        }
-    }
-
-    /// <summary>Two first deploys expecting the label unset (<c>If-None-Match: *</c>) through two instances: the store's write, which
-    /// expects no label where none was read, refuses the later, and it is retried into <c>label_moved</c>.</summary>
-    [Fact]
-    public async Task TwoFirstDeploysExpectingNoLabelThroughTwoInstancesAtOnce_OneLandsTheOtherIsLabelMoved()
-    {
-        await using var database = await PostgresServer.CreateDatabaseAsync(cancellationToken: Cancel);
-        await using var other = database.OpenInstance();
-        var store = database.CreateStore();
-        var first = Registry(store);
-        var second = Registry(other.CreateStore());
-
-        for (var round = 0; round < 20; round++)
-        {
-            var name = $"first-deploy-{round}";
-            await ThreeVersionsAsync(first, name);
-
-            var outcomes = await AtOnceAsync(() => first.MoveLabelAsync(name, "staging", "1.0.1", "alice", LabelExpectation.Absent, Cancel),
-                () => second.MoveLabelAsync(name, "staging", "1.0.2", "bob", LabelExpectation.Absent, Cancel));
-
-            var landed = (await first.GetPromptAsync(name, Cancel)).Labels["staging"];
-            string?[] expected = landed == "1.0.1" ? [null, "label_moved"] : ["label_moved", null];
-            Assert.Equal(expected, outcomes);
-            Assert.Single(await store.ListAuditAsync(new AuditQuery(name), Cancel), e => e.Action == AuditActions.LabelMoved);
         }
     }
 
