@@ -66,13 +66,16 @@ public static class Serving
     public static NotFoundException LabelNotFound(string promptName, string label) => new("label_not_found",
         $"prompt '{promptName}' has no version labelled '{label}'" + (label == Label.Production ? "; promote a version first, or name a version or label." : "."));
 
+    /// <param name="includedAs">The include tag that names the version (<c>{{> guard@1.0.0}}</c>) when a template includes it: the
+    /// include is then at fault, not a version the request names, and the refusal names the tag and the template's field.</param>
     /// <exception cref="ConflictException">The version is archived: archived versions never serve traffic.</exception>
-    public static void EnsureServable(string promptName, string version, VersionStatus status)
+    public static void EnsureServable(string promptName, string version, VersionStatus status, string? includedAs = null)
     {
         if (status == VersionStatus.Archived)
-            throw VersionArchived(promptName, version);
+            throw VersionArchived(promptName, version, includedAs);
     }
 
-    public static ConflictException VersionArchived(string promptName, string version) =>
-        new("version_archived", $"version {version} of '{promptName}' is archived and can never serve traffic.", "version");
+    public static ConflictException VersionArchived(string promptName, string version, string? includedAs = null) => new("version_archived",
+        $"{(includedAs is null ? "" : $"content includes {includedAs}, but ")}version {version} of '{promptName}' is archived and can never serve traffic.",
+        includedAs is null ? "version" : "content");
 }

@@ -962,10 +962,7 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, IEx
     private static IncludedPrompt? Included(string promptName, PromptVersion? version, PromptReference reference, Func<PromptVersion, CompiledPrompt> compile)
     {
         if (version is null) return null;
-        // The include is at fault, not a version the body names: the refusal names the tag and the field that holds it.
-        if (version.Status == VersionStatus.Archived)
-            throw new ConflictException("version_archived",
-                $"content includes {reference}, but version {version.Version} of '{promptName}' is archived and can never serve traffic.", "content");
+        Serving.EnsureServable(promptName, version.Version.ToString(), version.Status, includedAs: reference.ToString());
         if (version.Messages is not null)
             throw new InvalidInputException("invalid_reference",
                 $"content includes {reference}, but '{promptName}' is a chat prompt: only text prompts can be included (their text goes where the tag stands).", "content");
