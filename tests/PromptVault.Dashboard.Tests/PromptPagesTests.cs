@@ -874,6 +874,21 @@ public sealed class PromptPagesTests(DashboardFixture fixture) : IClassFixture<D
         Assert.EndsWith("/new", page.Url, StringComparison.Ordinal);
     }
 
+    /// <summary>On an interactive page the heading took the first focus in the prerendered copy, which is replaced when the page
+    /// turns interactive: the focus fell to the body and a screen reader lost the heading. The new heading now takes it.</summary>
+    [Fact]
+    public async Task InteractivePages_OnceInteractive_FocusTheirHeading()
+    {
+        using var api = fixture.Server.CreateClient();
+        var page = await CreateAndEditAsync(api, """{"name":"first-focus","content":"Hi"}""");
+        await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Edit first-focus" })).ToBeFocusedAsync();
+
+        var admin = await fixture.OpenAsync(fixture.Server.AdminKey);
+        await admin.GotoAsync("/experiments/new");
+        await admin.Locator("[data-interactive=yes]").WaitForAsync();
+        await Assertions.Expect(admin.GetByRole(AriaRole.Heading, new() { Name = "New experiment" })).ToBeFocusedAsync();
+    }
+
     /// <summary>A form whose antiforgery token the server can no longer read (a restart with a new key ring) got an empty 400;
     /// it now comes back to its page, which says the form expired, and nothing is created.</summary>
     [Fact]
