@@ -13,7 +13,8 @@ using PromptMessage = ModelContextProtocol.Protocol.PromptMessage;
 namespace PromptVault.Server.Mcp;
 
 /// <summary>
-/// MCP prompts (SPEC §11): every prompt with a production version, its arguments that version's variables;
+/// MCP prompts (SPEC §11): every prompt with a production version, its arguments the variables a render of that version takes now
+/// (<see cref="PromptRegistry.ServingContractAsync(string, PromptVersion, CancellationToken)"/>: with those its includes require as they resolve now);
 /// <c>prompts/get</c> renders through <see cref="ExperimentService.RenderAsync"/>, the REST render's path.
 /// </summary>
 internal static class McpPrompts
@@ -23,11 +24,14 @@ internal static class McpPrompts
         // The list is one page and never hands out a cursor, so any cursor is one this server did not give (MCP: -32602).
         if (request.Params?.Cursor is { } cursor)
             throw new InvalidInputException("invalid_cursor", $"cursor '{cursor}' is not one this server gave: prompts/list answers every prompt in one page, so send none.", "cursor");
-        var served = await request.Services!.GetRequiredService<PromptRegistry>().ListServedPromptsAsync(cancellationToken);
-        return new ListPromptsResult
+        var registry = request.Services!.GetRequiredService<PromptRegistry>();
+        var prompts = new List<Prompt>();
+        foreach (var served in await registry.ListServedPromptsAsync(cancellationToken))
         {
-            Prompts = served.Select(s => new Prompt { Name = s.Prompt.Name, Description = s.Prompt.Description, Arguments = s.Version.Variables.Select(Argument).ToList() }).ToList(),
-        };
+            var contract = await registry.ServingContractAsync(served.Prompt.Name, served.Version, cancellationToken);
+            prompts.Add(new Prompt { Name = served.Prompt.Name, Description = served.Prompt.Description, Arguments = contract.Select(Argument).ToList() });
+        }
+        return new ListPromptsResult { Prompts = prompts };
     }
 
     public static async ValueTask<GetPromptResult> GetAsync(RequestContext<GetPromptRequestParams> request, CancellationToken cancellationToken)
@@ -41,7 +45,7 @@ internal static class McpPrompts
             throw new NotFoundException("no_production_version", $"prompt '{prompt.Name}' has no production version; MCP serves production versions only.");
         var production = await registry.GetVersionAsync(prompt.Name, productionVersion, cancellationToken);
 
-        var variables = Typed(production.Variables, request.Params!.Arguments);
+        var variables = Typed(await registry.ServingContractAsync(prompt.Name, production.Version, cancellationToken), request.Params!.Arguments);
         var rendered = await request.Services!.GetRequiredService<ExperimentService>()
             .RenderAsync(prompt.Name, new RenderRequest(variables, Version: production.Version), cancellationToken);
         return new GetPromptResult { Description = prompt.Description, Messages = Messages(prompt.Type, rendered) };

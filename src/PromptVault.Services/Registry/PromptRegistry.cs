@@ -523,6 +523,34 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, IEx
     }
 
     /// <summary>
+    /// The variables a render of <paramref name="version"/> of <paramref name="promptName"/> takes now: its saved contract joined
+    /// (<see cref="PromptIncludes.MergeContract"/>) by those of the versions its includes hold now, resolved through the
+    /// <see cref="RegistryCache"/> as <see cref="RenderAsync(Prompt, PromptVersion, RenderRequest, string?, string?, CancellationToken)"/>
+    /// resolves them: a variable an included prompt's label has since come to require is required here too (MCP's arguments).
+    /// </summary>
+    /// <returns>The saved contract when the includes no longer resolve or join (a render of the version refuses, naming why).</returns>
+    public async ValueTask<IReadOnlyList<VariableDefinition>> ServingContractAsync(string promptName, PromptVersion version, CancellationToken cancellationToken = default)
+    {
+        var references = templates.ReferencesOf(version);
+        if (references.Count == 0) return version.Variables;
+        try
+        {
+            return (await ResolveIncludesAsync(promptName, references, served: true, cancellationToken)).MergeContract(version.Variables);
+        }
+        catch (PromptVaultException e) when (e is InvalidInputException or ConflictException)
+        {
+            return version.Variables;
+        }
+    }
+
+    /// <summary>The same for <paramref name="versionRef"/> (a number, an id or <c>latest</c>) of the prompt named <paramref name="name"/>.</summary>
+    public async ValueTask<IReadOnlyList<VariableDefinition>> ServingContractAsync(string name, string versionRef, CancellationToken cancellationToken = default)
+    {
+        var prompt = await RequireServedPromptAsync(name, cancellationToken);
+        return await ServingContractAsync(prompt.Name, await RequireVersionAsync(prompt, versionRef, served: true, cancellationToken), cancellationToken);
+    }
+
+    /// <summary>
     /// Renders <paramref name="version"/> with the request's variables, its includes resolved now from the
     /// <see cref="RegistryCache"/> (so a label moved on an included prompt shows at once); archived versions never serve.
     /// </summary>

@@ -81,6 +81,32 @@ public sealed class McpEndpointTests(ServerFixture fixture) : IClassFixture<Serv
     }
 
     [Fact]
+    public async Task PromptsList_AnIncludedPromptPromotedToAVersionRequiringMore_ListsWhatTheIncluderRendersWithNow()
+    {
+        using var admin = fixture.Server.CreateClient();
+        var guard = UniqueName("guard");
+        var includer = UniqueName("includer");
+        Assert.Equal(HttpStatusCode.Created, (await PostAsync(admin, "/api/prompts", new { name = guard, type = "system", content = "Policy: {{policy}}.",
+            variables = new[] { new { name = "policy", type = "string", required = true } } })).Status);
+        Assert.Equal(HttpStatusCode.OK, (await PutAsync(admin, $"/api/prompts/{guard}/labels/production", new { version = "1.0.0" })).Status);
+        Assert.Equal(HttpStatusCode.Created, (await PostAsync(admin, "/api/prompts", new { name = includer, type = "system", content = $"Rules. {{{{> {guard}}}}}" })).Status);
+        Assert.Equal(HttpStatusCode.OK, (await PutAsync(admin, $"/api/prompts/{includer}/labels/production", new { version = "1.0.0" })).Status);
+        var (created, guardNext) = await PostAsync(admin, $"/api/prompts/{guard}/versions", new { content = "Policy: {{policy}} in {{region}}.", changeDescription = "by region",
+            variables = new[] { new { name = "policy", type = "string", required = true }, new { name = "region", type = "string", required = true } } });
+        Assert.Equal(HttpStatusCode.Created, created);
+        Assert.Equal(HttpStatusCode.OK, (await PutAsync(admin, $"/api/prompts/{guard}/labels/production", new { version = guardNext.Str("version") })).Status);
+        await using var client = await ConnectAsync(await fixture.Server.CreateKeyAsync("agent", ApiKeyRole.Reader, Cancellation));
+
+        var listed = Assert.Single(await client.ListPromptsAsync(cancellationToken: Cancellation), p => p.Name == includer).ProtocolPrompt;
+        var arguments = listed.Arguments!.ToDictionary(a => a.Name, a => a.Required);
+        var result = await client.GetPromptAsync(includer, listed.Arguments!.ToDictionary(a => a.Name, a => (object?)$"<{a.Name}>"), cancellationToken: Cancellation);
+
+        Assert.Equal(["policy", "region"], arguments.Keys.Order());
+        Assert.True(arguments["region"]);
+        Assert.Equal("Rules. Policy: <policy> in <region>.", Assert.IsType<TextContentBlock>(Assert.Single(result.Messages).Content).Text);
+    }
+
+    [Fact]
     public async Task PromptsGet_BadArguments_FailWithAnErrorNamingTheProblem()
     {
         var (name, unserved) = await CreateServedAndUnservedPromptsAsync();
