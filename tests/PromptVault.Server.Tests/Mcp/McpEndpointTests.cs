@@ -63,14 +63,7 @@ public sealed class McpEndpointTests(ServerFixture fixture) : IClassFixture<Serv
     [Fact]
     public async Task PromptsGet_PromptWithAnInclude_ListsIncludedVariablesAndRendersTheInclude()
     {
-        using var admin = fixture.Server.CreateClient();
-        var guard = UniqueName("guard");
-        var includer = UniqueName("includer");
-        Assert.Equal(HttpStatusCode.Created, (await PostAsync(admin, "/api/prompts", new { name = guard, type = "system", content = "Policy: {{policy}}.",
-            variables = new[] { new { name = "policy", type = "string", required = true } } })).Status);
-        Assert.Equal(HttpStatusCode.OK, (await PutAsync(admin, $"/api/prompts/{guard}/labels/production", new { version = "1.0.0" })).Status);
-        Assert.Equal(HttpStatusCode.Created, (await PostAsync(admin, "/api/prompts", new { name = includer, type = "system", content = $"Rules. {{{{> {guard}}}}}" })).Status);
-        Assert.Equal(HttpStatusCode.OK, (await PutAsync(admin, $"/api/prompts/{includer}/labels/production", new { version = "1.0.0" })).Status);
+        var (_, includer) = await CreateServedIncluderAsync();
         await using var client = await ConnectAsync(await fixture.Server.CreateKeyAsync("agent", ApiKeyRole.Reader, Cancellation));
 
         var listed = Assert.Single(await client.ListPromptsAsync(cancellationToken: Cancellation), p => p.Name == includer).ProtocolPrompt;
@@ -84,13 +77,7 @@ public sealed class McpEndpointTests(ServerFixture fixture) : IClassFixture<Serv
     public async Task PromptsList_AnIncludedPromptPromotedToAVersionRequiringMore_ListsWhatTheIncluderRendersWithNow()
     {
         using var admin = fixture.Server.CreateClient();
-        var guard = UniqueName("guard");
-        var includer = UniqueName("includer");
-        Assert.Equal(HttpStatusCode.Created, (await PostAsync(admin, "/api/prompts", new { name = guard, type = "system", content = "Policy: {{policy}}.",
-            variables = new[] { new { name = "policy", type = "string", required = true } } })).Status);
-        Assert.Equal(HttpStatusCode.OK, (await PutAsync(admin, $"/api/prompts/{guard}/labels/production", new { version = "1.0.0" })).Status);
-        Assert.Equal(HttpStatusCode.Created, (await PostAsync(admin, "/api/prompts", new { name = includer, type = "system", content = $"Rules. {{{{> {guard}}}}}" })).Status);
-        Assert.Equal(HttpStatusCode.OK, (await PutAsync(admin, $"/api/prompts/{includer}/labels/production", new { version = "1.0.0" })).Status);
+        var (guard, includer) = await CreateServedIncluderAsync();
         var (created, guardNext) = await PostAsync(admin, $"/api/prompts/{guard}/versions", new { content = "Policy: {{policy}} in {{region}}.", changeDescription = "by region",
             variables = new[] { new { name = "policy", type = "string", required = true }, new { name = "region", type = "string", required = true } } });
         Assert.Equal(HttpStatusCode.Created, created);
@@ -368,6 +355,20 @@ public sealed class McpEndpointTests(ServerFixture fixture) : IClassFixture<Serv
         var (status, _) = await PutAsync(admin, $"/api/prompts/{served}/labels/production", new { version = "1.0.0" });
         Assert.Equal(HttpStatusCode.OK, status);
         return (served, await CreateSupportPromptAsync(admin));
+    }
+
+    /// <summary>A prompt <c>guard</c> requiring <c>policy</c>, and a prompt including it, both at 1.0.0 in production.</summary>
+    private async Task<(string Guard, string Includer)> CreateServedIncluderAsync()
+    {
+        using var admin = fixture.Server.CreateClient();
+        var guard = UniqueName("guard");
+        var includer = UniqueName("includer");
+        Assert.Equal(HttpStatusCode.Created, (await PostAsync(admin, "/api/prompts", new { name = guard, type = "system", content = "Policy: {{policy}}.",
+            variables = new[] { new { name = "policy", type = "string", required = true } } })).Status);
+        Assert.Equal(HttpStatusCode.OK, (await PutAsync(admin, $"/api/prompts/{guard}/labels/production", new { version = "1.0.0" })).Status);
+        Assert.Equal(HttpStatusCode.Created, (await PostAsync(admin, "/api/prompts", new { name = includer, type = "system", content = $"Rules. {{{{> {guard}}}}}" })).Status);
+        Assert.Equal(HttpStatusCode.OK, (await PutAsync(admin, $"/api/prompts/{includer}/labels/production", new { version = "1.0.0" })).Status);
+        return (guard, includer);
     }
 
     private Task<McpClient> ConnectAsync(string apiKey) => ConnectAsync(fixture.Server, apiKey);
