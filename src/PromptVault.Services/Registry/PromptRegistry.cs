@@ -752,15 +752,21 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, IEx
     /// </summary>
     /// <param name="label">The label moving to the version; null when it is to serve as an experiment's variant.</param>
     /// <returns>The include graph's generation read before the check, for the write to expect (<see cref="PromptChanges.IncludeGeneration"/>);
-    /// null when the version includes nothing, so its write cannot close a cycle.</returns>
-    /// <exception cref="ConflictException">A cycle (<c>reference_cycle</c>), or an included version is archived.</exception>
+    /// null when the version includes nothing and no label moves to it, so its write cannot close a cycle or change an includer's contract.</returns>
+    /// <exception cref="ConflictException">A cycle (<c>reference_cycle</c>), an included version is archived, or the variables of what
+    /// the version includes, or of what the includers that follow the label would include, do not join the includer's saved contract
+    /// (<c>variable_conflict</c>).</exception>
     /// <exception cref="InvalidInputException">An include names no version, or the chain is too deep.</exception>
     internal async Task<long?> EnsureIncludesCanServeAsync(string promptName, PromptVersion version, string? label, CancellationToken cancellationToken)
     {
         var references = templates.ReferencesOf(version);
-        if (references.Count == 0) return null;
+        // A label move is checked even for a version that includes nothing: the includers that follow the label take its variables.
+        if (references.Count == 0 && label is null) return null;
         var generation = await store.ReadIncludeGenerationAsync(cancellationToken);
         var includes = await ResolveIncludesAsync(promptName, references, served: false, cancellationToken);
+        if (ContractProblem(version, includes) is { } problem)
+            throw new ConflictException("variable_conflict",
+                $"version {version.Version} of '{promptName}' cannot serve with what it includes now: {problem} Save a version that joins them, or move the included label.", "version");
         if (label is not null)
             await EnsureServingVersionsResolveAfterTheMoveAsync(promptName, version, label, includes, cancellationToken);
         return generation;
@@ -768,7 +774,8 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, IEx
 
     /// <summary>
     /// Refuses moving <paramref name="label"/> of <paramref name="promptName"/> to <paramref name="version"/> when a render of a version that
-    /// serves would then meet a prompt twice, or include prompts more than <see cref="TemplateLimits.MaxIncludeDepth"/> deep: one whose
+    /// serves would then meet a prompt twice, include prompts more than <see cref="TemplateLimits.MaxIncludeDepth"/> deep, or include a
+    /// variable its saved contract cannot join (<see cref="ContractProblem"/>; its template checks values against that contract): one whose
     /// chain reaches the label and goes on through what the version includes. A cycle through the label holds a prompt the version reaches
     /// (its <paramref name="includes"/>) before the label; a chain made too deep can start anywhere, so each version a render can reach
     /// (<see cref="ServedVersionsAsync"/>) whose includes lead to the prompt (<see cref="Reaching"/>) is resolved as it would be after the
@@ -783,13 +790,25 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, IEx
             reference.Name == promptName && reference.Version is null && reference.Label == label
                 ? ValueTask.FromResult(Included(promptName, version, reference, templates.For))
                 : AsItStands(reference, ct);
+        async Task<bool> JoinsAsItStandsAsync(ServedVersion served, IReadOnlyList<PromptReference> references)
+        {
+            try
+            {
+                return ContractProblem(served.Version, await PromptIncludes.ResolveAsync(served.PromptName, references, AsItStands, cancellationToken)) is null;
+            }
+            catch (PromptVaultException)
+            {
+                return false;
+            }
+        }
         foreach (var served in Reaching(promptName, await ServedVersionsAsync(cancellationToken)))
         {
             var references = templates.ReferencesOf(served.Version);
             if (references.Count == 0) continue;
+            PromptIncludes after;
             try
             {
-                await PromptIncludes.ResolveAsync(served.PromptName, references, AfterTheMove, cancellationToken);
+                after = await PromptIncludes.ResolveAsync(served.PromptName, references, AfterTheMove, cancellationToken);
             }
             catch (ConflictException e) when (e.Code == "reference_cycle" && reached.Contains(served.PromptName))
             {
@@ -799,11 +818,32 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, IEx
             {
                 if (await ResolvesAsync(served.PromptName, references, AsItStands, cancellationToken))
                     throw new InvalidInputException(e.Code, $"{served} would include prompts too deep through '{promptName}' {label}: {e.Message}", e.Field);
+                continue;
             }
             catch (PromptVaultException) when (!reached.Contains(served.PromptName))
             {
                 // Not this move's doing: a cycle through the label shows from a prompt the version reaches, as above.
+                continue;
             }
+            // Its saved contract is what a render checks its own template with, so what the label's new version declares must join it.
+            if (ContractProblem(served.Version, after) is { } problem && await JoinsAsItStandsAsync(served, references))
+                throw new ConflictException("variable_conflict",
+                    $"{served} includes '{promptName}' {label}, and moved to {version.Version} it would not join the includer's variables: {problem} " +
+                    "Save a version of the includer that joins them first, or pin the version it includes.", "version");
+        }
+    }
+
+    /// <summary>Why <paramref name="includes"/>' variables do not join <paramref name="version"/>'s saved contract (<see cref="PromptIncludes.MergeContract"/>); null when they do.</summary>
+    private static string? ContractProblem(PromptVersion version, PromptIncludes includes)
+    {
+        try
+        {
+            includes.MergeContract(version.Variables);
+            return null;
+        }
+        catch (InvalidInputException e)
+        {
+            return e.Message;
         }
     }
 

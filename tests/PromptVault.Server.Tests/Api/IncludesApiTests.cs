@@ -618,6 +618,51 @@ public sealed class IncludesApiTests(ServerFixture fixture) : IClassFixture<Serv
         Assert.Equal("1.0.1", carried.Versions.Single(v => v.Id == carried.Labels["production"]).Version);
     }
 
+    /// <summary>A new version of the guard in which <c>policy</c> is a number, not the string its includers were saved with.</summary>
+    private async Task<string> RetypePolicyAsync(string guard) =>
+        (await NewVersionAsync(_client, guard, new
+        {
+            content = "At most {{policy}} days.",
+            variables = new[] { new { name = "policy", type = "number", required = true } },
+            changeDescription = "a number of days",
+        })).Str("version");
+
+    [Fact]
+    public async Task MoveLabel_PartialVersionRetypesAnIncludersVariable_Returns409NamingTheIncluderAndKeepsTheLabel()
+    {
+        var guard = await CreateGuardAsync();
+        var includer = await CreateAsync("includer", $"Rules: {{{{> {guard}}}}}");
+        await LabelAsync(includer, "production", "1.0.0");
+        var retyped = await RetypePolicyAsync(guard);
+
+        var (status, body) = await PutAsync(_client, $"/api/prompts/{guard}/labels/production", new { version = retyped });
+
+        Assert.Equal((HttpStatusCode.Conflict, "variable_conflict", "version"), (status, body.Str("code"), body.Str("field")));
+        Assert.Contains($"'{includer}' 1.0.0 (production) includes '{guard}' production", body.Str("detail"), StringComparison.Ordinal);
+        Assert.Contains($"variable 'policy' is string in this version but number in the included '{guard}' {retyped}", body.Str("detail"), StringComparison.Ordinal);
+        var rendered = await RenderProductionAsync(includer, new { policy = "30 days" });
+        Assert.Equal("Rules: Follow the policy: 30 days.", rendered.Str("content"));
+        // A label no includer follows may move to it.
+        Assert.Equal(HttpStatusCode.OK, (await PutAsync(_client, $"/api/prompts/{guard}/labels/staging", new { version = retyped })).Status);
+    }
+
+    [Fact]
+    public async Task Promote_IncluderWhoseIncludedLabelMovedToAConflictingVersion_Returns409NamingTheVariable()
+    {
+        var guard = await CreateGuardAsync();
+        await LabelAsync(guard, "staging", "1.0.0");
+        var includer = await CreateAsync("includer", $"Rules: {{{{> {guard}@staging}}}}");
+        var retyped = await RetypePolicyAsync(guard);
+        // No version of the includer serves yet, so nothing stops the label.
+        await LabelAsync(guard, "staging", retyped);
+
+        var (status, body) = await PutAsync(_client, $"/api/prompts/{includer}/labels/production", new { version = "1.0.0" });
+
+        Assert.Equal((HttpStatusCode.Conflict, "variable_conflict", "version"), (status, body.Str("code"), body.Str("field")));
+        Assert.Contains($"version 1.0.0 of '{includer}' cannot serve with what it includes now: variable 'policy' is string", body.Str("detail"), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.NotFound, (await PostAsync(_client, $"/api/prompts/{includer}/render", new { variables = new { policy = 30 } })).Status);
+    }
+
     [Fact]
     public async Task Snapshot_VersionIncludedByNumber_IsCarried()
     {
