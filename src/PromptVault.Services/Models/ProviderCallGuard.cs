@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.ExceptionServices;
 using System.Text.Json;
 using Microsoft.Extensions.AI;
 
@@ -16,7 +17,10 @@ internal sealed class UnreadableAnswerException(Exception inner)
 /// timeout is per attempt, and its retry policy waits as long as a 429's <c>Retry-After</c> says;</item>
 /// <item>an answer the OpenAI SDK cannot parse surfaces as an <see cref="UnreadableAnswerException"/>: the SDK reports it as a
 /// <see cref="JsonException"/>, an <see cref="ArgumentOutOfRangeException"/> or an <see cref="InvalidOperationException"/>, which
-/// callers would otherwise take for a bug of their own (a 500, and an evaluation run lost whole).</item>
+/// callers would otherwise take for a bug of their own (a 500, and an evaluation run lost whole);</item>
+/// <item>a call that failed after a retry surfaces as its last attempt's exception: the SDK's retry policy throws an
+/// <see cref="AggregateException"/> of every attempt's (a connection refused each time, or refused and then the retry cancelled),
+/// which callers would take for a bug too.</item>
 /// </list>
 /// </summary>
 /// <param name="timeoutSetting">The configuration key of <paramref name="timeout"/>, which a call past it names.</param>
@@ -51,7 +55,7 @@ internal sealed class ProviderCallGuard(IChatClient inner, TimeSpan timeout, str
     {
         try
         {
-            return await call();
+            return await LastAttemptAsync(call);
         }
         catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested)
         {
@@ -61,6 +65,19 @@ internal sealed class ProviderCallGuard(IChatClient inner, TimeSpan timeout, str
         catch (Exception e) when (e is JsonException or ArgumentOutOfRangeException or InvalidOperationException and not ObjectDisposedException)
         {
             throw new UnreadableAnswerException(e);
+        }
+    }
+
+    private static async Task<T> LastAttemptAsync<T>(Func<Task<T>> call)
+    {
+        try
+        {
+            return await call();
+        }
+        catch (AggregateException e) when (e.InnerExceptions.Count > 0)
+        {
+            ExceptionDispatchInfo.Throw(e.InnerExceptions[^1]);
+            throw;
         }
     }
 }

@@ -40,14 +40,15 @@ public sealed class ModelEvaluationsFixture : IAsyncLifetime
             "--PromptVault:Evaluations:MaxConcurrency=2",
             "--PromptVault:Evaluations:CaseTimeout=00:00:10",
         ]), cancellationToken);
-        // Port 1 on loopback: nothing listens, so the connection is refused.
-        Unreachable = await RunningServer.StartAsync(new ServerSetup([.. Settings("http://127.0.0.1:1/v1")]), cancellationToken);
+        // Port 1 on loopback: nothing listens, so the connection is refused, and refused again when retried (as by default):
+        // the SDK reports every attempt's failure together, which was a 500 and a run lost.
+        Unreachable = await RunningServer.StartAsync(new ServerSetup([.. Settings("http://127.0.0.1:1/v1", retries: 1)]), cancellationToken);
 
-        static string[] Settings(string endpoint) =>
+        static string[] Settings(string endpoint, int retries = 0) =>
         [
             $"--PromptVault:Models:default:Endpoint={endpoint}",
             "--PromptVault:Models:default:Model=gpt-4o-mini",
-            "--PromptVault:Models:default:MaxRetries=0",
+            $"--PromptVault:Models:default:MaxRetries={retries}",
         ];
     }
 

@@ -60,6 +60,8 @@ public sealed class PlaygroundFixture : IAsyncLifetime
             .. Settings("bulkyError", bulkyError.Endpoint, "--PromptVault:Models:bulkyError:MaxAnswerBytes=1000"),
             // Port 1 on loopback: nothing listens, so the connection is refused.
             .. Settings("down", "http://127.0.0.1:1/v1"),
+            // Refused again when retried: the SDK reports every attempt's failure together, which was a 500.
+            .. Settings("downRetried", "http://127.0.0.1:1/v1", "--PromptVault:Models:downRetried:MaxRetries=1"),
             // 120 input tokens at this price cost 120,000, above MetricEventRules.MaxCost (100,000).
             "--PromptVault:Prices:pricey-model:InputPerMillion=1000000000",
             "--PromptVault:Prices:pricey-model:OutputPerMillion=0",
@@ -295,6 +297,7 @@ public sealed class PlaygroundApiTests(PlaygroundFixture fixture, ServerFixture 
     [Theory]
     [InlineData("failing", "the provider answered HTTP 500")]
     [InlineData("down", "the provider could not be reached")]
+    [InlineData("downRetried", "the provider could not be reached: Connection refused")]
     [InlineData("slow", "the provider did not answer within 0.5 s (PromptVault:Models:slow:Timeout)")]
     // Timeout bounds the whole answer: the SDK's retry would wait the 30 s the 429 asks for.
     [InlineData("limited", "the provider did not answer within 1 s (PromptVault:Models:limited:Timeout)")]
