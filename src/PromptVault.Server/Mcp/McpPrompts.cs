@@ -40,14 +40,13 @@ internal static class McpPrompts
         if (string.IsNullOrEmpty(name))
             throw new InvalidInputException("missing_name", "name is required: the prompt to render.", "name");
         var registry = request.Services!.GetRequiredService<PromptRegistry>();
-        var prompt = await registry.GetPromptAsync(name, cancellationToken);
-        if (!prompt.Labels.TryGetValue(Label.Production, out var productionVersion))
+        var (prompt, production) = await registry.FindServedAsync(name, Label.Production, cancellationToken);
+        if (production is null)
             throw new NotFoundException("no_production_version", $"prompt '{prompt.Name}' has no production version; MCP serves production versions only.");
-        var production = await registry.GetVersionAsync(prompt.Name, productionVersion, cancellationToken);
 
-        var variables = Typed(await registry.ServingContractAsync(prompt.Name, production.Version, cancellationToken), request.Params!.Arguments);
+        var variables = Typed(await registry.ServingContractAsync(prompt.Name, production, cancellationToken), request.Params!.Arguments);
         var rendered = await request.Services!.GetRequiredService<ExperimentService>()
-            .RenderAsync(prompt.Name, new RenderRequest(variables, Version: production.Version), cancellationToken);
+            .RenderAsync(prompt.Name, new RenderRequest(variables, Version: production.Id), cancellationToken);
         return new GetPromptResult { Description = prompt.Description, Messages = Messages(prompt.Type, rendered) };
     }
 

@@ -1,3 +1,4 @@
+using System.Collections.Frozen;
 using System.ComponentModel;
 using System.Reflection;
 using System.Security.Claims;
@@ -65,9 +66,13 @@ internal sealed class McpTools(PromptRegistry registry, ExperimentService experi
     }
 
     /// <summary>The parameters of a tool that its arguments fill (not those the SDK fills from the request); none for an unknown tool.</summary>
-    private static IEnumerable<ParameterInfo> ArgumentsOf(string? tool) =>
-        (typeof(McpTools).GetMethods().FirstOrDefault(m => m.GetCustomAttribute<McpServerToolAttribute>()?.Name == tool)?.GetParameters() ?? [])
-            .Where(p => p.ParameterType != typeof(CancellationToken) && p.ParameterType != typeof(ClaimsPrincipal));
+    private static IReadOnlyList<ParameterInfo> ArgumentsOf(string? tool) => tool is not null && ToolArguments.TryGetValue(tool, out var arguments) ? arguments : [];
+
+    /// <summary>Each tool's <see cref="ArgumentsOf"/>, read by reflection once: every tools/call checks its arguments against them.</summary>
+    private static readonly FrozenDictionary<string, ParameterInfo[]> ToolArguments = typeof(McpTools).GetMethods()
+        .Where(m => m.GetCustomAttribute<McpServerToolAttribute>()?.Name is not null)
+        .ToFrozenDictionary(m => m.GetCustomAttribute<McpServerToolAttribute>()!.Name!, m => m.GetParameters()
+            .Where(p => p.ParameterType != typeof(CancellationToken) && p.ParameterType != typeof(ClaimsPrincipal)).ToArray(), StringComparer.Ordinal);
 
     [McpServerTool(Name = "list_prompts", ReadOnly = true),
      Description("Lists prompts with their labels and latest version, a page at a time as GET /api/prompts does: total says how many match, "

@@ -501,6 +501,17 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, IEx
             await metrics.ReadVersionTotalAsync(first.Id, cancellationToken), await metrics.ReadVersionTotalAsync(second.Id, cancellationToken));
     }
 
+    /// <summary>
+    /// The prompt named and its version under <paramref name="label"/>, read once from the <see cref="RegistryCache"/> as a render
+    /// reads them: MCP's prompts/get describes and renders that one version.
+    /// </summary>
+    /// <returns>The version is null when the label is on none.</returns>
+    public async ValueTask<(Prompt Prompt, PromptVersion? Version)> FindServedAsync(string name, string label, CancellationToken cancellationToken = default)
+    {
+        var prompt = await RequireServedPromptAsync(name, cancellationToken);
+        return (prompt, await cache.FindLabelledVersionAsync(prompt.Id, label, cancellationToken));
+    }
+
     /// <summary>Resolves the version to serve (an exact version, or the one under a label, default production) and renders it.</summary>
     public async Task<RenderResponse> RenderAsync(string name, RenderRequest request, CancellationToken cancellationToken = default) =>
         await RenderAsync(await RequireServedPromptAsync(name, cancellationToken), request, cancellationToken);

@@ -111,6 +111,20 @@ public sealed class McpEndpointTests(ServerFixture fixture) : IClassFixture<Serv
     }
 
     [Fact]
+    public async Task PromptsGet_AnArgumentThePromptDoesNotDeclare_IsIgnored_AsTheRestRenderIgnoresIt()
+    {
+        var (name, _) = await CreateServedAndUnservedPromptsAsync();
+        await using var client = await ConnectAsync(fixture.Server.AdminKey);
+
+        var declared = await client.GetPromptAsync(name, new Dictionary<string, object?> { ["company_name"] = "Acme" }, cancellationToken: Cancellation);
+        var withExtra = await client.GetPromptAsync(name,
+            new Dictionary<string, object?> { ["company_name"] = "Acme", ["compnay"] = "typo" }, cancellationToken: Cancellation);
+
+        Assert.Equal(Assert.IsType<TextContentBlock>(Assert.Single(declared.Messages).Content).Text,
+            Assert.IsType<TextContentBlock>(Assert.Single(withExtra.Messages).Content).Text);
+    }
+
+    [Fact]
     public async Task Tools_AReaderCallsEachReadTool_AndIsNeitherShownNorAllowedCreateVersion()
     {
         using var admin = fixture.Server.CreateClient();
