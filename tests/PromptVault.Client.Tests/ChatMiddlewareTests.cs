@@ -38,6 +38,20 @@ public sealed class ChatMiddlewareTests(SdkServerFixture fixture) : IClassFixtur
     };
 
     [Fact]
+    public async Task GetResponseAsync_VariablesThePromptRefuses_NotSent_TheErrorNamesThePromptAndTheVariable()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var (host, chat, model, name, _) = await StartAsync("refused", ct);
+        await using var _ = host;
+
+        var error = await Assert.ThrowsAsync<Core.InvalidInputException>(() => chat.GetResponseAsync([new(ChatRole.User, "hi")], new ChatOptions(), ct));
+
+        Assert.Equal($"prompt '{name}' refused the call: variable 'company' is required.", error.Message);
+        Assert.Equal("missing_variable", error.Code);
+        Assert.Empty(model.Calls);
+    }
+
+    [Fact]
     public async Task GetResponseAsync_PropertyOfTheWrongType_RefusedNamingIt()
     {
         var ct = TestContext.Current.CancellationToken;

@@ -162,6 +162,11 @@ public sealed class PromptVaultChatClient : DelegatingChatClient
             Log.ChatWithoutPrompt(_logger, _options.PromptName!, e);
             return null;
         }
+        catch (Core.InvalidInputException e)
+        {
+            // The chat call does not name the prompt (the middleware's options do): the caller reading this error would not know which.
+            throw new Core.InvalidInputException(e.Code, $"prompt '{_options.PromptName}' refused the call: {e.Message}", e.Field);
+        }
     }
 
     private static List<ChatMessage> Messages(ResolvedPrompt resolved, IEnumerable<ChatMessage> messages) => [.. resolved.Messages, .. messages];
