@@ -124,9 +124,9 @@ public static class ExperimentAnalyzer
             sequential[i] = RunningMinimum(state, SequentialState.KeyOf(experiment.Variants[i].Id, metric),
                 test is null ? null : SequentialTest.PValue(test.Difference, test.Variance, tau[i]));
         }
-        // The control's slots are null, so Holm counts the non-control variants only.
-        var adjusted = Statistics.HolmAdjust(tests.Select(t => t?.PValue).ToList());
-        var adjustedSequential = Statistics.HolmAdjust(sequential);
+        // Holm's family is the non-control variants, each with its slot (the control's is skipped), tested yet or not.
+        var adjusted = Statistics.HolmAdjust(tests[1..].Select(t => t?.PValue).ToList());
+        var adjustedSequential = Statistics.HolmAdjust(sequential[1..]);
         var ciAlpha = (1 - experiment.ConfidenceLevel) / Math.Max(1, count - 1);
 
         var comparisons = new Comparison?[count];
@@ -145,7 +145,7 @@ public static class ExperimentAnalyzer
                 : metric == MetricName.ConversionRate
                     ? Statistics.ProportionChanceToBeatControl(RateOf(exposures[0], stats[0]), RateOf(exposures[i], stats[i]), test!.Variance)
                     : Statistics.ChanceToBeatControl(test!.Difference, test.Variance, metric.LowerIsBetter());
-            comparisons[i] = new Comparison(test, relative, sequential[i], adjusted[i], adjustedSequential[i], ci, chance,
+            comparisons[i] = new Comparison(test, relative, sequential[i], adjusted[i - 1], adjustedSequential[i - 1], ci, chance,
                 ReasonOf(metric, arms[0], arms[i], test, relative));
         }
         return new MetricAnalysis(metric, arms, comparisons, settled);

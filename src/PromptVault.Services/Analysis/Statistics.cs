@@ -335,29 +335,33 @@ public static class Statistics
 
     /// <summary>
     /// Holm's step-down adjustment (Holm 1979): the i-th smallest of m p-values becomes
-    /// <c>max over j ≤ i of min(1, (m − j + 1)·p₍ⱼ₎)</c>. Nulls stay null and do not count in m.
+    /// <c>max over j ≤ i of min(1, (m − j + 1)·p₍ⱼ₎)</c>. Every entry is a hypothesis of the family, so m is the list's
+    /// length: a null (a test that cannot be computed yet) stays null but counts in m, as a p of 1 would. A family that
+    /// shrank while a hypothesis has no data would loosen the others' adjustment, and grow back when it has.
     /// </summary>
     public static IReadOnlyList<double?> HolmAdjust(IReadOnlyList<double?> pValues)
     {
         ArgumentNullException.ThrowIfNull(pValues);
-        // The non-null p-values and their indices, sorted by p-value. Ties may come in either order: the running maximum
-        // gives tied p-values the same adjusted value. Arrays rather than LINQ: this runs twice per metric per analysis.
-        var sorted = new double[pValues.Count];
-        var order = new int[pValues.Count];
-        var m = 0;
-        for (var i = 0; i < pValues.Count; i++)
+        var m = pValues.Count;
+        // The non-null p-values and their indices, sorted by p-value; the nulls, as 1s, would sort after them and change
+        // nothing before. Ties may come in either order: the running maximum gives tied p-values the same adjusted value.
+        // Arrays rather than LINQ: this runs twice per metric per analysis.
+        var sorted = new double[m];
+        var order = new int[m];
+        var tested = 0;
+        for (var i = 0; i < m; i++)
         {
             if (pValues[i] is { } p)
             {
-                sorted[m] = p;
-                order[m++] = i;
+                sorted[tested] = p;
+                order[tested++] = i;
             }
         }
-        Array.Sort(sorted, order, 0, m);
+        Array.Sort(sorted, order, 0, tested);
 
-        var adjusted = new double?[pValues.Count];
+        var adjusted = new double?[m];
         var running = 0.0;
-        for (var rank = 0; rank < m; rank++)
+        for (var rank = 0; rank < tested; rank++)
         {
             running = Math.Max(running, Math.Min(1, (m - rank) * sorted[rank]));
             adjusted[order[rank]] = running;

@@ -465,12 +465,12 @@ public sealed class ExperimentAnalyzerTests
     }
 
     /// <summary>
-    /// Holm's family is the variants tested (docs/statistics.md, "Holm's family"): a variant whose units and the control's all
-    /// have the same outcome has Fisher's p = 1 and counts in the fixed-horizon m, so B's adjusted p is twice its p; its
-    /// sequential test is undefined (null), so the sequential adjustment, the one that decides, is over B alone.
+    /// Holm's family is the non-control variants (docs/statistics.md, "Holm's family"): a variant whose units and the
+    /// control's all have the same outcome has Fisher's p = 1 and an undefined (null) sequential test; it counts in m = 2
+    /// either way, so B's adjusted p-values, fixed and sequential, are twice its own.
     /// </summary>
     [Fact]
-    public void Analyze_AVariantWithTheSameOutcomeAsEveryControlUnit_CountsInTheFixedHolmFamily_NotInTheSequential()
+    public void Analyze_AVariantWithTheSameOutcomeAsEveryControlUnit_CountsInBothHolmFamilies()
     {
         var results = AnalyzeTarget(Experiment(variants: 3), Moments.OfRate(0, 1000), Moments.OfRate(0, 1000), Moments.OfRate(10, 1000));
         var a = results.Variants[1].Metrics["conversionRate"];
@@ -478,11 +478,33 @@ public sealed class ExperimentAnalyzerTests
 
         Assert.Equal(1, a.PValue);
         Assert.Equal(1, a.AdjustedPValue);
+        Assert.Null(a.SequentialPValue);
         Assert.Null(a.AdjustedSequentialPValue);
         Assert.InRange(b.PValue!.Value, 1e-4, 0.4);
         Close(2 * b.PValue.Value, b.AdjustedPValue, digits: 12);
-        Assert.NotNull(b.SequentialPValue);
-        Assert.Equal(b.SequentialPValue, b.AdjustedSequentialPValue);
+        Assert.InRange(b.SequentialPValue!.Value, 1e-6, 0.5);
+        Close(2 * b.SequentialPValue.Value, b.AdjustedSequentialPValue, digits: 12);
+    }
+
+    /// <summary>
+    /// A variant with one unit has no test of an average metric (null p), yet it is one of the m = 2 hypotheses the design
+    /// named, so B's adjusted p is twice its p, as it would be were A's p 1 (it used to be B's p alone: the family shrank).
+    /// </summary>
+    [Fact]
+    public void Analyze_AVariantWithoutATestOfAnAverage_CountsInTheHolmFamily()
+    {
+        var results = AnalyzeTarget(Experiment(MetricName.AvgQualityScore, variants: 3),
+            new Moments(1000, 3000, 1000), new Moments(1, 3, 0), new Moments(1000, 3150, 1000));
+        var a = results.Variants[1].Metrics["avgQualityScore"];
+        var b = results.Variants[2].Metrics["avgQualityScore"];
+
+        Assert.Null(a.PValue);
+        Assert.Null(a.AdjustedPValue);
+        Assert.InRange(b.PValue!.Value, 1e-6, 0.4);
+        Close(2 * b.PValue.Value, b.AdjustedPValue, digits: 12);
+        Assert.Null(a.SequentialPValue);
+        Assert.InRange(b.SequentialPValue!.Value, 1e-6, 0.5);
+        Close(2 * b.SequentialPValue.Value, b.AdjustedSequentialPValue, digits: 12);
     }
 
     /// <summary>

@@ -447,12 +447,27 @@ public sealed class StatisticsTests
     }
 
     [Fact]
-    public void HolmAdjust_CapsAtOne_AndSkipsNulls()
+    public void HolmAdjust_CapsAtOne_NullsStayNull()
     {
-        // m = 2 (the null does not count): 0.5·2 = 1.0, then max(1.0, 0.6·1) = 1.0.
+        // m = 3: 0.5·3 = 1.5 → 1.0, then max(1.0, 0.6·2) = 1.0.
         var adjusted = Statistics.HolmAdjust([0.6, null, 0.5]);
 
         Assert.Equal([1.0, null, 1.0], adjusted);
+    }
+
+    /// <summary>
+    /// The family is fixed by the design (docs/statistics.md, "Holm's family"): a null, a test not computable yet, counts
+    /// in m as a p of 1 would. By hand, m = 4: 0.01·4 = 0.04, 0.02·3 = 0.06, 0.04·2 = 0.08 (the null, as 1, last: 1·1).
+    /// Were the null dropped (m = 3) they would be 0.03, 0.04, 0.04.
+    /// </summary>
+    [Fact]
+    public void HolmAdjust_ANull_CountsInM()
+    {
+        var adjusted = Statistics.HolmAdjust([0.02, null, 0.01, 0.04]);
+
+        Assert.Equal([0.06, null, 0.04, 0.08], adjusted.Select(p => p is { } v ? Math.Round(v, 12) : (double?)null));
+        Assert.Equal(Statistics.HolmAdjust([0.02, 1, 0.01, 0.04]).Select(p => Math.Round(p!.Value, 12)),
+            Statistics.HolmAdjust([0.02, null, 0.01, 0.04]).Select(p => Math.Round(p ?? 1, 12)));
     }
 
     [Fact]
