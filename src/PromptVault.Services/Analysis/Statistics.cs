@@ -326,11 +326,23 @@ public static class Statistics
             return PosteriorChanceToBeatControl(Moments.OfRate((long)(treatment.Count - xt), treatment.Count),
                 Moments.OfRate((long)(control.Count - xc), control.Count));
         double ac = 1 + xc, bc = 1 + control.Count - xc, at = 1 + xt, bt = 1 + treatment.Count - xt;
-        var chance = 0.0;
-        for (var i = 0; i < at; i++)
-            chance += Math.Exp(SpecialFunctions.BetaLn(ac + i, bc + bt) - Math.Log(bt + i) - SpecialFunctions.BetaLn(1 + i, bt)
-                               - SpecialFunctions.BetaLn(ac, bc));
-        return Math.Clamp(chance, 0, 1);
+        // Each term in logs from the one before, as differences of ln B of billions would lose the digits of their ratios
+        // (such an ln B is about 10¹⁰, its last digit about 10⁻⁶): term₀ = B(a_C, b_C + b_T)/B(a_C, b_C) = Π_{k<a_C} (b_C + k)/(b_C + b_T + k),
+        // equally Π_{k<b_T} (b_C + k)/(a_C + b_C + k), the shorter product taken, and
+        // term_{i+1}/term_i = (a_C + i)(b_T + i)/((a_C + b_C + b_T + i)(1 + i)).
+        var first = 0.0;
+        if (ac <= bt)
+            for (var k = 0; k < ac; k++)
+                first += Math.Log((bc + k) / (bc + bt + k));
+        else
+            for (var k = 0; k < bt; k++)
+                first += Math.Log((bc + k) / (ac + bc + k));
+        var ln = new double[(long)at];
+        ln[0] = first;
+        for (var i = 1; i < ln.Length; i++)
+            ln[i] = ln[i - 1] + Math.Log((ac + i - 1) * (bt + i - 1) / ((ac + bc + bt + i - 1) * i));
+        var most = ln.Max();
+        return Math.Clamp(Math.Exp(most) * ln.Sum(term => Math.Exp(term - most)), 0, 1);
     }
 
     /// <summary>

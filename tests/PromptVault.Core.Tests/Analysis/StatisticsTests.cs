@@ -341,6 +341,27 @@ public sealed class StatisticsTests
     }
 
     /// <summary>
+    /// The Beta posteriors' chance at 10⁹–10¹⁰ units, where differences of ln B of billions lose about six digits. References
+    /// from Cook's sum at 60 digits (Python mpmath's loggamma); each agrees to about 7 digits with the large arm's rate as
+    /// a point, P(p_C &lt; p̂_T) = I_{p̂_T}(a_C, b_C) (mpmath's betainc), the limit at these sizes. 0 of 10⁹ against 0 of
+    /// 2·10⁹ is by hand (10⁹ + 1)/(3·10⁹ + 2).
+    /// </summary>
+    [Theory]
+    [InlineData(0, 1_000_000_000, 0, 2_000_000_000, 0.33333333344444444)]
+    [InlineData(20, 40, 300_000_000, 1_000_000_000, 0.0035699039315841221)]
+    [InlineData(1_200_000_000, 4_000_000_000, 12, 30, 0.89307441823932475)]
+    [InlineData(7, 45, 970_000_000, 10_000_000_000, 0.073027288445537208)]
+    [InlineData(10_000_000_000, 10_000_000_000, 10_000_000_000, 10_000_000_000, 0.5)]
+    public void PosteriorChanceToBeatControl_BillionsOfUnits_KeepsItsDigits(long controlConverted, long controlUnits,
+        long treatmentConverted, long treatmentUnits, double expected)
+    {
+        var chance = Statistics.PosteriorChanceToBeatControl(Moments.OfRate(controlConverted, controlUnits),
+            Moments.OfRate(treatmentConverted, treatmentUnits));
+
+        Close(expected, chance, digits: 12);
+    }
+
+    /// <summary>
     /// Below 50 units an arm a conversion rate's relative interval is the score interval of the ratio (Koopman 1984, on
     /// Farrington and Manning's variance). References in plain Python independent of the quadratic root the code uses: the
     /// restricted maximum likelihood rates found by golden-section search of the log-likelihood, the ends by bisection in
