@@ -196,6 +196,37 @@ public sealed class ExperimentCommandTests(ServerFixture fixture) : IClassFixtur
         Assert.All(variants.EnumerateArray(), v => Assert.Equal(settled, v.GetProperty("metrics").GetProperty("conversionRate").GetProperty("settled").GetBoolean()));
     }
 
+    /// <summary>
+    /// The table listed only breached guardrails and only the target metric's notes, so a guardrail with no data yet, or
+    /// one holding, did not show at all; each guardrail now has a line with its state and, when its metric's comparison is
+    /// empty, why (the API's <c>reason</c> of that metric's row).
+    /// </summary>
+    [Fact]
+    public async Task Experiment_Results_ListsEveryGuardrail_WithItsStateAndReason()
+    {
+        using var client = Server.CreateClient();
+        var (name, versionIds) = await Experiments.CreatePromptWithChallengersAsync(client);
+        var experiment = await Experiments.CreateAsync(client, new
+        {
+            name = UniqueName("guarded"), prompt = name, targetMetric = "conversionRate", minimumSampleSize = 50,
+            guardrails = new object[] { new { metric = "avgQualityScore", threshold = 0.05 }, new { metric = "errorRate", threshold = 0.2 } },
+            variants = new object[] { new { name = "control", versionId = versionIds[0], weight = 50 }, new { name = "casual", versionId = versionIds[1], weight = 50 } },
+        });
+        var id = experiment.Str("id");
+        await Experiments.MoveAsync(client, id, "start");
+        await SendConversionsAsync(client, experiment, new Dictionary<string, int> { ["control"] = 2, ["casual"] = 2 }, units: 40);
+
+        var results = await Cli.RunAsync(Server, null, "experiment", "results", id);
+
+        Assert.True(results.ExitCode == 0, results.ToString());
+        var lines = results.Out.Split('\n').Where(l => l.StartsWith("Guardrail ", StringComparison.Ordinal)).ToList();
+        Assert.Equal(2, lines.Count);
+        var quality = Assert.Single(lines, l => l.StartsWith("Guardrail avgQualityScore on casual:", StringComparison.Ordinal));
+        Assert.Contains("limit 5% — waiting for more units (no units with this metric yet in the control).", quality);
+        var errors = Assert.Single(lines, l => l.StartsWith("Guardrail errorRate on casual:", StringComparison.Ordinal));
+        Assert.Contains("limit 20% — waiting for more units", errors);
+    }
+
     /// <summary>Creates a prompt with challengers and starts an experiment of its control and casual versions, 50/50.</summary>
     private static async Task<JsonNode> StartControlAndCasualAsync(HttpClient client, string prefix, string target, int minimumSampleSize)
     {

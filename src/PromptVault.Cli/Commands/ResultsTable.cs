@@ -58,8 +58,14 @@ internal static class ResultsTable
             else if (results.RequiredSampleSizeReason is { } reason)
                 context.Out.WriteLine($"Sample size: unknown ({reason}).");
         }
-        foreach (var guardrail in results.Guardrails.Where(g => g.Breached))
-            context.Out.WriteLine($"Guardrail breached: {names.GetValueOrDefault(guardrail.VariantId)} worsens {Names.Of(guardrail.Metric)} by {SignedPercent(guardrail.RelativeChange)} (limit {Percent(guardrail.Threshold)}).");
+        // Every guardrail's state, and when its metric's comparison is empty or rests on something unusual, why.
+        foreach (var guardrail in results.Guardrails)
+        {
+            var reason = results.Variants.FirstOrDefault(v => v.VariantId == guardrail.VariantId)?.Metrics
+                .GetValueOrDefault(Names.Of(guardrail.Metric))?.Reason;
+            context.Out.WriteLine($"Guardrail {GuardrailLine(guardrail, names.GetValueOrDefault(guardrail.VariantId))}"
+                                  + (reason is null ? "." : $" ({reason})."));
+        }
         context.Out.WriteLine($"Winner: {WinnerLine(results, names)}");
     }
 

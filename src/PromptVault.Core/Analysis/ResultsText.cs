@@ -63,6 +63,15 @@ public static class ResultsText
     public static string SignedPercentInterval(IReadOnlyList<double>? interval) =>
         interval is [var low, var high] ? $"{SignedPercent(low)} to {SignedPercent(high)}" : Missing;
 
+    /// <summary>
+    /// One guardrail of one variant, as the CLI and the dashboard list them: its change, always-valid interval and limit,
+    /// then its state (breached, holding, or waiting for more units while not <see cref="GuardrailResult.Settled"/>).
+    /// </summary>
+    public static string GuardrailLine(GuardrailResult guardrail, string? variantName) =>
+        $"{Names.Of(guardrail.Metric)} on {variantName}: change {SignedPercent(guardrail.RelativeChange)} (always-valid "
+        + $"{SignedPercentInterval(guardrail.RelativeChangeCi)}), limit {Percent(guardrail.Threshold)} — "
+        + (guardrail.Breached ? "breached" : guardrail.Settled ? "holding" : "waiting for more units");
+
     /// <summary>A p-value to four decimals; below 0.0001 "&lt;0.0001", not a rounded 0 that reads as impossible.</summary>
     public static string P(double? p) => p switch
     {
