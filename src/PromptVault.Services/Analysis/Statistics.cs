@@ -337,12 +337,17 @@ public static class Statistics
         else
             for (var k = 0; k < bt; k++)
                 first += Math.Log((bc + k) / (ac + bc + k));
-        var ln = new double[(long)at];
-        ln[0] = first;
-        for (var i = 1; i < ln.Length; i++)
-            ln[i] = ln[i - 1] + Math.Log((ac + i - 1) * (bt + i - 1) / ((ac + bc + bt + i - 1) * i));
-        var most = ln.Max();
-        return Math.Clamp(Math.Exp(most) * ln.Sum(term => Math.Exp(term - most)), 0, 1);
+        // Summed as exp(most) · Σ exp(term − most), the largest term so far factored out as the sum goes.
+        double term = first, most = first, sum = 1;
+        for (var i = 1; i < at; i++)
+        {
+            term += Math.Log((ac + i - 1) * (bt + i - 1) / ((ac + bc + bt + i - 1) * i));
+            if (term > most)
+                (sum, most) = (sum * Math.Exp(most - term) + 1, term);
+            else
+                sum += Math.Exp(term - most);
+        }
+        return Math.Clamp(Math.Exp(most) * sum, 0, 1);
     }
 
     /// <summary>
