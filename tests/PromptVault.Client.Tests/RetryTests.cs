@@ -208,6 +208,50 @@ public sealed class RetryTests
         Assert.Equal(2, (await server.Api.ListAuditAsync(name, ct)).Entries.Count(entry => entry.Action == Core.Audit.AuditActions.LabelMoved));
     }
 
+    [Theory]
+    [InlineData("acted, answer lost")]
+    [InlineData("not acted, 502")]
+    [InlineData("someone else set it")]
+    public async Task MoveLabelExpectedUnset_FirstAttemptMayHaveActed_TheRetrySetsItOnceOrLeavesTheirs(string scenario)
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var server = await SdkServer.StartAsync(ct);
+        await using var proxy = await LossyProxy.StartAsync(server.BaseAddress, ct);
+        var name = Prompts.NewName("first-deploy");
+        await Prompts.CreateAsync(server.Api, name, "hello", cancellationToken: ct);
+        var other = (await server.Api.CreateVersionAsync(name, new Core.Contracts.CreateVersionRequest("hi", ChangeDescription: "test"), ct)).Version.ToString();
+        var first = 0;
+        if (scenario == "not acted, 502")
+            proxy.AnswerInstead = (request, _) => request.Method == "PUT" && Interlocked.Increment(ref first) == 1 ? (502, null) : null;
+        else
+            proxy.LoseAnswer = request =>
+            {
+                if (request.Method != "PUT" || Interlocked.Increment(ref first) != 1) return false;
+                if (scenario == "someone else set it")
+                {
+                    server.Api.RemoveLabelAsync(name, "staging", ct).GetAwaiter().GetResult();
+                    server.Api.MoveLabelAsync(name, "staging", other, ct).GetAwaiter().GetResult();
+                }
+                return true;
+            };
+        await using var host = await SdkHost.StartAsync(proxy.BaseAddress, server.AdminKey, o => o.UseStream = false, cancellationToken: ct);
+        var client = host.Services.GetRequiredService<PromptVaultClient>();
+
+        var move = client.MoveLabelAsync(name, "staging", "1.0.0", Core.Prompts.LabelExpectation.Absent, ct);
+
+        // The retry is sent as it was (only if unset), and when refused, expecting the label where this call sets it.
+        if (scenario == "someone else set it")
+        {
+            var refused = await Assert.ThrowsAsync<PromptVaultApiException>(() => move);
+            Assert.Equal("label_moved", refused.Code);
+            Assert.Equal(other, (await server.Api.GetPromptAsync(name, ct)).Labels["staging"]);
+            return;
+        }
+        Assert.Equal("1.0.0", (await move).Version.ToString());
+        Assert.Equal("1.0.0", (await server.Api.GetPromptAsync(name, ct)).Labels["staging"]);
+        Assert.Single((await server.Api.ListAuditAsync(name, ct)).Entries, entry => entry.Action == Core.Audit.AuditActions.LabelMoved);
+    }
+
     [Fact]
     public async Task DeleteCalls_NothingToDeleteOnTheFirstAttempt_StayNotFound()
     {

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Headers;
 using Polly;
 
 namespace PromptVault.Client.DependencyInjection;
@@ -6,8 +7,8 @@ namespace PromptVault.Client.DependencyInjection;
 /// <summary>
 /// Sits inside the resilience handler, so it sees each attempt: it remembers, for the whole call, when an attempt of a
 /// <c>DELETE</c> or of a write with <see cref="RequestRules.RepeatIfMatch"/> may have been carried out
-/// (<see cref="RequestRules.MayHaveActed"/>). A later attempt of such a write adds that tag to its <c>If-Match</c>, so it changes
-/// nothing someone else set in between; a later attempt's 404 of a <c>DELETE</c> is the success the earlier attempt was
+/// (<see cref="RequestRules.MayHaveActed"/>). A later attempt of such a write adds that tag to its <c>If-Match</c> (one expecting
+/// the label unset first tries as it is), so it changes nothing someone else set in between; a later attempt's 404 of a <c>DELETE</c> is the success the earlier attempt was
 /// (<see cref="RequestRules.IsGoneAfterOwnAttempt"/>).
 /// </summary>
 internal sealed class RepeatedWriteHandler : DelegatingHandler
@@ -22,13 +23,32 @@ internal sealed class RepeatedWriteHandler : DelegatingHandler
         var mayHaveActed = context.Properties.TryGetValue(EarlierAttemptMayHaveActed, out var earlier) && earlier;
         if (mayHaveActed && repeatIfMatch is not null)
         {
-            // The earlier attempt acted (the label is where this call sets it) or did not (it is where the caller expected it,
-            // which the If-Match sent already lists): either is safe. "Unset or there" has no header, so If-None-Match gives way.
-            var repeatTag = new System.Net.Http.Headers.EntityTagHeaderValue(repeatIfMatch);
-            request.Headers.IfNoneMatch.Clear();
-            if (!request.Headers.IfMatch.Contains(System.Net.Http.Headers.EntityTagHeaderValue.Any) && !request.Headers.IfMatch.Contains(repeatTag))
+            // The earlier attempt acted (the label is where this call sets it) or did not (it is where the caller expected it):
+            // either is safe. If-Match lists both; "unset or there" has no header, so that repeat is sent as it is first and,
+            // refused because the label is set, once more expecting it where this call sets it.
+            var repeatTag = new EntityTagHeaderValue(repeatIfMatch);
+            if (request.Headers.IfNoneMatch.Count > 0)
+            {
+                var unset = await SendAttemptAsync(request, context, cancellationToken).ConfigureAwait(false);
+                if (unset.StatusCode != HttpStatusCode.PreconditionFailed) return unset;
+                unset.Dispose();
+                request.Headers.IfNoneMatch.Clear();
+            }
+            if (!request.Headers.IfMatch.Contains(EntityTagHeaderValue.Any) && !request.Headers.IfMatch.Contains(repeatTag))
                 request.Headers.IfMatch.Add(repeatTag);
         }
+        var response = await SendAttemptAsync(request, context, cancellationToken).ConfigureAwait(false);
+        if (RequestRules.IsGoneAfterOwnAttempt(request, response.StatusCode, mayHaveActed))
+        {
+            response.Dispose();
+            return new HttpResponseMessage(HttpStatusCode.NoContent) { RequestMessage = request };
+        }
+        return response;
+    }
+
+    /// <summary>Sends one attempt, remembering for the call when it may have been carried out.</summary>
+    private async Task<HttpResponseMessage> SendAttemptAsync(HttpRequestMessage request, ResilienceContext context, CancellationToken cancellationToken)
+    {
         HttpResponseMessage response;
         try
         {
@@ -38,11 +58,6 @@ internal sealed class RepeatedWriteHandler : DelegatingHandler
         {
             context.Properties.Set(EarlierAttemptMayHaveActed, true);
             throw;
-        }
-        if (RequestRules.IsGoneAfterOwnAttempt(request, response.StatusCode, mayHaveActed))
-        {
-            response.Dispose();
-            return new HttpResponseMessage(HttpStatusCode.NoContent) { RequestMessage = request };
         }
         if (RequestRules.MayHaveActed(response.StatusCode) && !response.IsSuccessStatusCode)
             context.Properties.Set(EarlierAttemptMayHaveActed, true);
