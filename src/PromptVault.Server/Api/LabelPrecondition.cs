@@ -58,8 +58,9 @@ internal static class LabelPrecondition
     public const string NotSetDescription =
         "Only *: changes the label only if it is not set yet; else 412 label_moved and nothing changes. Not with If-Match (400 invalid_if_none_match).";
 
-    /// <summary>Declares the optional headers and their 412 in the route's OpenAPI operation.</summary>
-    public static RouteHandlerBuilder AcceptsLabelPrecondition(this RouteHandlerBuilder route, string description = LabelDescription) =>
+    /// <summary>Declares the optional headers and their 412 in the route's OpenAPI operation; <c>If-None-Match</c> only where
+    /// <paramref name="notSet"/> (a removal refuses it).</summary>
+    public static RouteHandlerBuilder AcceptsLabelPrecondition(this RouteHandlerBuilder route, string description = LabelDescription, bool notSet = true) =>
         route.ProducesProblem(StatusCodes.Status412PreconditionFailed).AddOpenApiOperationTransformer((operation, _, _) =>
         {
             operation.Parameters ??= [];
@@ -70,13 +71,14 @@ internal static class LabelPrecondition
                 Description = description,
                 Schema = new OpenApiSchema { Type = JsonSchemaType.String },
             });
-            operation.Parameters.Add(new OpenApiParameter
-            {
-                Name = "If-None-Match",
-                In = ParameterLocation.Header,
-                Description = NotSetDescription,
-                Schema = new OpenApiSchema { Type = JsonSchemaType.String },
-            });
+            if (notSet)
+                operation.Parameters.Add(new OpenApiParameter
+                {
+                    Name = "If-None-Match",
+                    In = ParameterLocation.Header,
+                    Description = NotSetDescription,
+                    Schema = new OpenApiSchema { Type = JsonSchemaType.String },
+                });
             return Task.CompletedTask;
         });
 }

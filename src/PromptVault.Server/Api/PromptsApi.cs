@@ -34,7 +34,7 @@ internal static class PromptsApi
         prompts.MapPut("/{name}/labels/{label}", MoveLabel).WithName("MoveLabel").WithSummary("Move a label to a version").RequireToChange(RolePolicies.Admin)
             .AcceptsLabelPrecondition();
         prompts.MapDelete("/{name}/labels/{label}", RemoveLabel).WithName("RemoveLabel").WithSummary("Remove a label (not production)").RequireToChange(RolePolicies.Admin)
-            .ProducesProblem(StatusCodes.Status409Conflict).AcceptsLabelPrecondition();
+            .ProducesProblem(StatusCodes.Status409Conflict).AcceptsLabelPrecondition(notSet: false);
         prompts.MapPost("/{name}/rollback", Rollback).WithName("Rollback").WithSummary("Roll production back to an earlier version").RequireToChange(RolePolicies.Admin)
             .AcceptsLabelPrecondition(LabelPrecondition.ProductionDescription);
         prompts.MapGet("/{name}/compare", Compare).WithName("ComparePromptVersions").WithSummary("Compare two versions");

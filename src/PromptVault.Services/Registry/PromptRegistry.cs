@@ -393,6 +393,9 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, IEx
         if (label == Label.Production)
             throw new ConflictException("production_label_required",
                 "the production label cannot be removed: promote another version or roll back instead.", "label");
+        if (expected is { Set: false })
+            throw new InvalidInputException("invalid_if_none_match",
+                "If-None-Match: * expects the label not set, which no removal can meet: send If-Match with the version it points at, or * (set anywhere).", expected.Header);
 
         await WithRetryAsync(async () =>
         {

@@ -269,6 +269,22 @@ public sealed class PromptsApiTests(ServerFixture fixture) : IClassFixture<Serve
     }
 
     [Fact]
+    public async Task RemoveLabel_IfNoneMatch_Is400WhichNoRemovalCanMeet_AndKeepsTheLabel()
+    {
+        var name = await CreateSupportPromptAsync(_client);
+        await PutAsync(_client, $"/api/prompts/{name}/labels/staging", new { version = "1.0.0" });
+
+        var (set, _, setProblem) = await ConditionalWriteAsync(HttpMethod.Delete, $"/api/prompts/{name}/labels/staging", null, ifMatch: null, ifNoneMatch: "*");
+        var (unset, _, unsetProblem) = await ConditionalWriteAsync(HttpMethod.Delete, $"/api/prompts/{name}/labels/qa", null, ifMatch: null, ifNoneMatch: "*");
+        var (_, prompt) = await GetAsync(_client, $"/api/prompts/{name}");
+
+        Assert.Equal((HttpStatusCode.BadRequest, "invalid_if_none_match", "If-None-Match"), (set, setProblem.Str("code"), setProblem.Str("field")));
+        Assert.Contains("no removal can meet", setProblem.Str("detail"));
+        Assert.Equal((HttpStatusCode.BadRequest, "invalid_if_none_match"), (unset, unsetProblem.Str("code")));
+        Assert.Equal("1.0.0", prompt!["labels"]!["staging"]!.GetValue<string>());
+    }
+
+    [Fact]
     public async Task MoveLabel_IfNoneMatchAny_SetsOnlyALabelNotSetYet_AndIfMatchAnyOnlyOneThatIs()
     {
         var name = await ThreeVersionsAsync();
