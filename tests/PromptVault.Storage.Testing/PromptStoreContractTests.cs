@@ -609,6 +609,8 @@ public abstract class PromptStoreContractTests
     [InlineData("move from another version")]
     [InlineData("remove from another version")]
     [InlineData("expect none where one exists")]
+    [InlineData("move a label that is not set")]
+    [InlineData("remove a label that is not set")]
     public async Task SaveAsync_StaleLabelExpectation_ThrowsConcurrentWrite(string scenario)
     {
         var (store, _) = await CreateStoreAsync();
@@ -622,6 +624,8 @@ public abstract class PromptStoreContractTests
             "insert where one exists" => Label(prompt, "production", null, v2.Id),
             "move from another version" => Label(prompt, "production", v2.Id, v1.Id),
             "remove from another version" => Label(prompt, "production", v2.Id, null),
+            "move a label that is not set" => Label(prompt, "staging", v1.Id, v2.Id),
+            "remove a label that is not set" => Label(prompt, "staging", v1.Id, null),
             _ => Label(prompt, "production", null, null),
         };
 
