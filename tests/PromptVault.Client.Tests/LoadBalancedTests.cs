@@ -34,17 +34,19 @@ public sealed class LoadBalancedTests
         var back = await Eventually.WithinAsync(ChangeWait, async () => (await host.Vault.GetPromptAsync(name, cancellationToken: ct)).VersionId == one, ct);
         var sequence = host.Sdk.Snapshots.Current!.Sequence;
         var served = new List<string>();
-        for (var i = 0; i < 20; i++)
+        // Served on until each server has answered a few more refreshes (sent one after another, so all but the last answered).
+        var before = balancer.Sent.ToArray();
+        var alternated = await Eventually.WithinAsync(ChangeWait, async () =>
         {
-            await Task.Delay(50, ct); // refreshes (100 ms apart) alternate between the servers meanwhile
             served.Add((await host.Vault.GetPromptAsync(name, cancellationToken: ct)).VersionId);
-        }
+            return Volatile.Read(ref balancer.Sent[0]) >= before[0] + 3 && Volatile.Read(ref balancer.Sent[1]) >= before[1] + 3;
+        }, ct);
 
         Assert.NotNull(took);
         Assert.NotNull(back);
+        Assert.True(alternated is not null, $"requests per server: {balancer.Sent[0]}, {balancer.Sent[1]} (before: {before[0]}, {before[1]})");
         Assert.All(served, id => Assert.Equal(one, id));
         Assert.Equal(sequence, host.Sdk.Snapshots.Current!.Sequence);
-        Assert.True(balancer.Sent[0] > 0 && balancer.Sent[1] > 0, $"requests per server: {balancer.Sent[0]}, {balancer.Sent[1]}");
     }
 
     /// <summary>A load balancer in the SDK's handlers: each request goes to the next server in turn.</summary>
