@@ -6,7 +6,7 @@ namespace PromptVault.Storage;
 /// <summary>
 /// What one background loop that calls the store (the webhook dispatcher, the PostgreSQL change listener) says of the store's
 /// trouble, so an outage is seen without flooding the log: one warning with the reason (no stack) when the store becomes
-/// unreachable, busy or full, nothing more while it stays so, and one information line when the loop's next call succeeds.
+/// unreachable, busy or full, nothing more while it stays so (but a debug line per failed try), and one information line when the loop's next call succeeds.
 /// Any other failure is a fault, logged as an error with its stack every time. Not thread-safe: one loop's.
 /// </summary>
 /// <param name="logger">The loop's own logger, so its lines keep its category.</param>
@@ -52,6 +52,7 @@ public sealed partial class StoreOutage(ILogger logger, string loop, TimeSpan in
         else
         {
             backoff = TimeSpan.FromTicks(Math.Min(backoff.Value.Ticks * 2, MaxBackoff.Ticks));
+            StillInTrouble(logger, loop, Trouble(e), failures);
         }
         return backoff.Value;
     }
@@ -67,6 +68,9 @@ public sealed partial class StoreOutage(ILogger logger, string loop, TimeSpan in
     [LoggerMessage(EventId = 3005, Level = LogLevel.Warning,
         Message = "{Loop}: the database {Trouble} ({Reason}); trying again at most {MaxSeconds} s apart, and a line will say when it works again")]
     private static partial void StoreInTrouble(ILogger logger, string loop, string trouble, string reason, double maxSeconds);
+
+    [LoggerMessage(EventId = 3008, Level = LogLevel.Debug, Message = "{Loop}: the database still {Trouble}, {Failures} failed tries")]
+    private static partial void StillInTrouble(ILogger logger, string loop, string trouble, long failures);
 
     [LoggerMessage(EventId = 3006, Level = LogLevel.Information, Message = "{Loop}: the database works again, after {Failures} failed tries")]
     private static partial void StoreBack(ILogger logger, string loop, long failures);

@@ -124,17 +124,16 @@ public sealed class DatabaseOutageTests
         await using var relay = new Relay(target.Host!, target.Port);
         target.Port = relay.Port;
         using var logs = new LogCapture();
-        var (app, client) = await StartAsync(target.ConnectionString, logs.Setup("--Logging:LogLevel:Default=None"));
+        var (app, client) = await StartAsync(target.ConnectionString, logs.Setup("--Logging:LogLevel:Default=None", "--Logging:LogLevel:PromptVault=Debug"));
         await using var _ = app;
         using var __ = client;
         var name = await CreateSupportPromptAsync(client);
 
         await relay.CutAsync();
         var loops = new[] { typeof(PostgresRegistryChanges).FullName!, "PromptVault.Server.Webhooks.WebhookDispatcher" };
-        // Until each loop has noticed (on a loaded machine, later than any fixed wait), then a few of their retries.
-        await Eventually(() => Task.FromResult(loops.Count(loop => logs.Lines.Any(l => l.Category == loop && l.Level >= LogLevel.Warning))), n => n == 2,
+        // Until each loop has failed again after saying it (each further failed try is a debug line, event 3008).
+        await Eventually(() => Task.FromResult(loops.Count(loop => logs.Lines.Count(l => l.Category == loop && l.EventId == 3008) >= 1)), n => n == 2,
             TimeSpan.FromSeconds(60));
-        await Task.Delay(TimeSpan.FromSeconds(3), Cancel);
         var during = logs.Lines.Where(l => l.Category.StartsWith("PromptVault", StringComparison.Ordinal) && l.Level >= LogLevel.Warning).ToList();
         var shown = string.Join("\n", during.Select(l => $"{l.Level} {l.Category}: {l.Message}"));
         // Each loop says it once, with the reason and no stack: no errors, no line a second.
