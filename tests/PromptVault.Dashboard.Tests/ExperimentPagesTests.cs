@@ -1,7 +1,9 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.RegularExpressions;
+using System.Threading.Channels;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
 using Microsoft.Playwright;
 using PromptVault.Core.Analysis;
 using PromptVault.Core.Contracts;
@@ -163,12 +165,17 @@ public sealed class ExperimentPagesTests(DashboardFixture fixture) : IClassFixtu
     {
         var cancel = TestContext.Current.CancellationToken;
         CountingProxy<IExperimentStore>? counter = null;
-        await using var server = await RunningServer.StartAsync(new ServerSetup([], builder => builder.Services.AddSingleton(services =>
+        var clock = new PollClock();
+        await using var server = await RunningServer.StartAsync(new ServerSetup([], builder =>
         {
-            var (store, calls) = CountingProxy<IExperimentStore>.Wrap(services.GetRequiredService<SqlitePromptStore>());
-            counter = calls;
-            return store;
-        })), cancel);
+            builder.Services.AddSingleton<TimeProvider>(clock);
+            builder.Services.AddSingleton(services =>
+            {
+                var (store, calls) = CountingProxy<IExperimentStore>.Wrap(services.GetRequiredService<SqlitePromptStore>());
+                counter = calls;
+                return store;
+            });
+        }), cancel);
         using var api = server.CreateClient();
         var experiment = await CreateUrgeExperimentAsync(api, "finished", "finished");
         (await api.PostAsync($"/api/experiments/{experiment.Id}/start", null, cancel)).EnsureSuccessStatusCode();
@@ -179,7 +186,11 @@ public sealed class ExperimentPagesTests(DashboardFixture fixture) : IClassFixtu
         var analyses = Reads("ReadSequentialStateAsync");
         await page.GotoAsync($"/experiments/{experiment.Id}");
         await Assertions.Expect(page.GetByTestId("experiment-status")).ToHaveTextAsync("completed");
-        await StopsGrowingAsync(() => Reads("ReadSequentialStateAsync"), analyses + 2, "analyses of the completed experiment");
+        await LoadedAsync(() => Reads("ReadSequentialStateAsync"), analyses + 2, "analyses of the completed experiment");
+        // The circuit's poll ends (its timer disposed) while the page stays open: the clock never moved, so it did not end by
+        // a tick; nothing is left to read the experiment again.
+        await clock.PollEndedAsync();
+        Assert.Equal(analyses + 2, Reads("ReadSequentialStateAsync"));
         await page.CloseAsync();
 
         var missing = await fixture.OpenAsync(server.AdminKey, server: server);
@@ -187,18 +198,61 @@ public sealed class ExperimentPagesTests(DashboardFixture fixture) : IClassFixtu
         await missing.GotoAsync("/experiments/no-such-experiment");
         await Assertions.Expect(missing.GetByRole(AriaRole.Heading, new() { Name = "Not found" })).ToBeVisibleAsync();
         // The load looks it up twice (its stored looks, then the experiment), refused both times; the not-found page opens no circuit.
-        await StopsGrowingAsync(() => Reads("FindExperimentAsync"), lookups + 2, "look-ups of the missing experiment");
+        await LoadedAsync(() => Reads("FindExperimentAsync"), lookups + 2, "look-ups of the missing experiment");
+        await missing.CloseAsync();
+        Assert.False(clock.AnyPollStarted, "the not-found page started a poll");
+        Assert.Equal(lookups + 2, Reads("FindExperimentAsync"));
     }
 
-    /// <summary>Waits for <paramref name="count"/> to reach <paramref name="loaded"/> (the prerender's and the circuit's loads), then
-    /// checks that it stays there past more than two of the page's two-second polls.</summary>
-    private static async Task StopsGrowingAsync(Func<int> count, int loaded, string what)
+    /// <summary>Waits for <paramref name="count"/> to reach <paramref name="loaded"/> (the prerender's and the circuit's loads).</summary>
+    private static async Task LoadedAsync(Func<int> count, int loaded, string what)
     {
         for (var waited = 0; count() < loaded && waited < 300; waited++)
             await Task.Delay(100, TestContext.Current.CancellationToken);
         Assert.True(count() == loaded, $"{what}: {count()} after the page loaded, expected {loaded}");
-        await Task.Delay(TimeSpan.FromSeconds(5), TestContext.Current.CancellationToken);
-        Assert.True(count() == loaded, $"{what}: {count()} while the page stayed open, expected {loaded}");
+    }
+
+    /// <summary>A clock that never moves by itself and reports the end of each of the experiment page's two-second polls (its
+    /// PeriodicTimer disposed).</summary>
+    private sealed class PollClock() : FakeTimeProvider(DateTimeOffset.UtcNow)
+    {
+        private static readonly TimeSpan PollInterval = TimeSpan.FromSeconds(2);
+        private readonly Channel<Task> _polls = Channel.CreateUnbounded<Task>();
+
+        public bool AnyPollStarted => _polls.Reader.TryPeek(out _);
+
+        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
+        {
+            var timer = base.CreateTimer(callback, state, dueTime, period);
+            if (period != PollInterval) return timer;
+            var ended = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            _polls.Writer.TryWrite(ended.Task);
+            return new EndReported(timer, ended);
+        }
+
+        /// <summary>Waits for the next poll to start and then end; fails the test after ten seconds.</summary>
+        public async Task PollEndedAsync()
+        {
+            var ended = await _polls.Reader.ReadAsync(TestContext.Current.CancellationToken).AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+            await ended.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
+        }
+
+        private sealed class EndReported(ITimer timer, TaskCompletionSource ended) : ITimer
+        {
+            public bool Change(TimeSpan dueTime, TimeSpan period) => timer.Change(dueTime, period);
+
+            public void Dispose()
+            {
+                timer.Dispose();
+                ended.TrySetResult();
+            }
+
+            public ValueTask DisposeAsync()
+            {
+                Dispose();
+                return ValueTask.CompletedTask;
+            }
+        }
     }
 
     /// <summary>
