@@ -46,9 +46,11 @@ public sealed class RefusalParityTests(SdkServerFixture fixture) : IClassFixture
         await using var host = await SdkHost.StartAsync(Server.BaseAddress, Server.AdminKey, o => o.UseStream = false, cancellationToken: ct);
         var missing = Prompts.NewName("missing");
 
-        await AssertSameRefusalAsync(HttpStatusCode.BadRequest, "invalid_unit_id", "unitId",
+        var detail = await AssertSameRefusalAsync(HttpStatusCode.BadRequest, "invalid_unit_id", "unitId",
             () => Server.Api.RenderAsync(missing, new RenderRequest(UnitId: unitId), ct),
             () => host.Vault.GetPromptAsync(missing, unitId: unitId, cancellationToken: ct).AsTask());
+        // A render's unit id is optional: it once said "unitId is required and must not be empty".
+        Assert.StartsWith("unitId is blank;", detail, StringComparison.Ordinal);
         // A name no prompt could have is refused as such, not as missing.
         await AssertSameRefusalAsync(HttpStatusCode.BadRequest, "invalid_name", "name",
             () => Server.Api.RenderAsync("Not A Name", new RenderRequest(), ct),
@@ -170,11 +172,13 @@ public sealed class RefusalParityTests(SdkServerFixture fixture) : IClassFixture
     }
 
     /// <summary>The server's refusal over HTTP and the SDK's in process agree on code, field and explanation.</summary>
-    private static async Task AssertSameRefusalAsync(HttpStatusCode status, string code, string? field, Func<Task> server, Func<Task> sdk)
+    /// <returns>The server's detail, which the SDK's message equals.</returns>
+    private static async Task<string?> AssertSameRefusalAsync(HttpStatusCode status, string code, string? field, Func<Task> server, Func<Task> sdk)
     {
         var remote = await Assert.ThrowsAsync<PromptVaultApiException>(server);
         Assert.Equal((status, code, field), (remote.StatusCode, remote.Code, remote.Field));
         var local = await Assert.ThrowsAnyAsync<PromptVaultException>(sdk);
         Assert.Equal((code, field, remote.Detail), (local.Code, local.Field, local.Message));
+        return remote.Detail;
     }
 }

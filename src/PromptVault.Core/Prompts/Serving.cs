@@ -45,8 +45,10 @@ public static class Serving
     /// <exception cref="InvalidInputException">The unit id is empty, too long, or not text (<see cref="EnsureUnitIdIsText"/>).</exception>
     public static void ValidateUnitId([NotNull] string? unitId, string field = "unitId")
     {
+        // "Required" would mislead a render, whose unit id is optional: only a blank one is refused there.
         if (string.IsNullOrWhiteSpace(unitId))
-            throw new InvalidInputException("invalid_unit_id", $"{field} is required and must not be empty.", field);
+            throw new InvalidInputException("invalid_unit_id", unitId is null ? $"{field} is required."
+                : $"{field} is blank; a unit id names the user (or other unit) an experiment assigns, and is used exactly as given.", field);
         PromptRules.ValidateLength(unitId, Assignment.MaxUnitIdLength, field);
         EnsureUnitIdIsText(unitId, field);
     }

@@ -247,7 +247,7 @@ public sealed class ImportIncludesApiTests(ServerFixture fixture) : IClassFixtur
     [InlineData("an event's quality score of 2,000,000", "$.metricEvents[0].qualityScore", "qualityScore must be at most 1,000,000, got 2000000")]
     [InlineData("an event's negative cost", "$.metricEvents[0].cost", "cost must be a finite number ≥ 0, got -1")]
     [InlineData("an event's metadata that is not an object", "$.metricEvents[0].metadata", "metadata must be a JSON object, got array")]
-    [InlineData("an exposure's blank unit id", "$.exposures[0].unitId", "unitId is required and must not be empty")]
+    [InlineData("an exposure's blank unit id", "$.exposures[0].unitId", "unitId is blank;")]
     public async Task Merge_AnExperimentOrMetricEventTheApiRefuses_Returns400NamingTheField_AndStoresNothing(string problem, string field, string detail)
     {
         var valid = new Imported(UniqueName("experiment"), "Plain.") { Experiment = ("Tone", "control", "treatment"), Traffic = ("user-1", []) };
