@@ -68,7 +68,7 @@ internal static class ExperimentStatements
     public const long AllTime = -1;
 
     /// <summary>The scope of versions' rollup rows (the only ones now: experiments analyse units).</summary>
-    public const string VersionScope = "version";
+    public const string VersionScope = RegistryArchiveSchema.VersionRollupScope;
 
     /// <summary>The experiment's parameters for <see cref="InsertExperimentSql"/> and <see cref="UpdateExperimentSql"/>.</summary>
     public static DynamicParameters Parameters(Experiment experiment, ExperimentStatus? expectedStatus = null)

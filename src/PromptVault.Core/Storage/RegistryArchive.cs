@@ -47,9 +47,6 @@ public enum ArchiveOwner
     /// <summary>The owner column holds an experiment id.</summary>
     Experiment,
 
-    /// <summary>The owner column holds a version or experiment id (metric aggregates).</summary>
-    VersionOrExperiment,
-
     /// <summary>The owner column holds a prompt name, or null for entries of no prompt (the audit log).</summary>
     PromptName,
 }
@@ -196,8 +193,15 @@ public static class RegistryArchiveSchema
          Text("error", true), Json("metadata", true)], ArchiveOwner.Version, 1)
     { RowRule = ValidateMetricEvent };
 
+    /// <summary>The <c>scope</c> of a version's metric rollup row: the only rollups stores keep, and the only ones an export has held
+    /// (experiments' variant rollups, scope <c>variant</c>, were deleted by SQLite's migration 004, before export existed).</summary>
+    public const string VersionRollupScope = "version";
+
+    /// <summary>A version's rollup rows, as the store writes them: its reads take every row of the version's scope, whatever its
+    /// <c>variantId</c>, so a row of another scope would be kept unread and one with a variant counted twice.</summary>
     public static readonly ArchiveSection MetricRollups = new("metricRollups",
-        [Text("scope"), Text("scopeId"), Integer("hour"), Text("variantId"), Blob("aggregate")], ArchiveOwner.VersionOrExperiment, 1);
+        [new("scope", ArchiveValueKind.Text, Allowed: new HashSet<string>(StringComparer.Ordinal) { VersionRollupScope }), Text("scopeId"), Integer("hour"),
+         Text("variantId") with { Rule = ValidateRollupVariant }, Blob("aggregate")], ArchiveOwner.Version, 1);
 
     public static readonly ArchiveSection Audit = new("audit",
         [Integer("id"), Time("timestamp"), Text("actor"), Text("action"), Text("promptName", true), Text("subject", true),
@@ -262,6 +266,13 @@ public static class RegistryArchiveSchema
         if (Value("winner") is string winner && !variants.Any(v => v.Id == winner))
             throw new InvalidInputException("invalid_experiment",
                 $"winner '{PromptRules.Shorten(winner)}' is not the id of a variant of the experiment; its variants are {string.Join(", ", variants.Select(v => v.Id))}.", "winner");
+    }
+
+    private static void ValidateRollupVariant(string variantId)
+    {
+        if (variantId.Length > 0)
+            throw new InvalidInputException("invalid_metric_rollup",
+                $"a version's rollup row holds no variant: variantId must be empty, got '{PromptRules.Shorten(variantId)}'.");
     }
 
     /// <summary>A metric event held to the rules of <c>POST /api/metrics</c> (<see cref="MetricEventRules"/>), but for its timestamp:

@@ -54,6 +54,6 @@ public static class RegistryMerge
         ArchiveOwner.Prompt => prompts.Contains(id),
         ArchiveOwner.Version => versions.Contains(id),
         ArchiveOwner.Experiment => experiments.Contains(id),
-        _ => versions.Contains(id) || experiments.Contains(id),
+        _ => throw new ArgumentOutOfRangeException(nameof(owner), owner, null),
     };
 }

@@ -122,6 +122,7 @@ public static class RegistryArchiveJson
             var archive = new RegistryArchive(rows);
             CheckVersions(archive);
             CheckVariants(archive);
+            CheckRollups(archive);
             return archive;
         }
         catch (JsonException e)
@@ -301,8 +302,27 @@ public static class RegistryArchiveJson
     }
 
     /// <summary>
+    /// Refuses a metric rollup of a version the document does not hold: its table has no key to the version, so the row would be
+    /// kept by a full import, of nothing, and left out by a merge without a word. An export's rollups are of its own versions.
+    /// </summary>
+    private static void CheckRollups(RegistryArchive archive)
+    {
+        var versions = RegistryArchiveSchema.Versions;
+        var ids = archive[versions].Select(r => (string)r[versions.IndexOf("id")]!).ToHashSet(StringComparer.Ordinal);
+        var rollups = RegistryArchiveSchema.MetricRollups;
+        for (var i = 0; i < archive[rollups].Count; i++)
+        {
+            var scopeId = (string)archive[rollups][i][rollups.IndexOf("scopeId")]!;
+            if (ids.Contains(scopeId)) continue;
+            var path = $"$.{rollups.Name}[{i}].scopeId";
+            throw new InvalidInputException("import_invalid_reference",
+                $"{path} refers to a version that is not in the document (no id '{PromptRules.Shorten(scopeId)}' in $.{versions.Name}); nothing was imported.", path);
+        }
+    }
+
+    /// <summary>
     /// Holds exposures and metric events of the document's experiments to the rules of <c>POST /api/exposures</c> and
-    /// <c>POST /api/metrics</c>, and their statistics (exposure counts, unit sums and stats, sequential history, metric rollups) to what the
+    /// <c>POST /api/metrics</c>, and their statistics (exposure counts, unit sums and stats, sequential history) to what the
     /// service writes: each names a variant of its experiment; an exposure's is the one <see cref="Assignment"/> gives
     /// its unit (an experiment's variants, weights and seed never change), an event's version is its variant's. Rows of an
     /// experiment not in the document are left to the store's references.
@@ -320,17 +340,14 @@ public static class RegistryArchiveJson
         }
         (Variant Variant, (List<Variant> Variants, ulong Seed, int[] BucketEnds) Experiment)? VariantOf(ArchiveSection section, object?[] row, string path)
         {
-            // A metric rollup names its version or experiment by scopeId.
-            var experimentColumn = section == RegistryArchiveSchema.MetricRollups ? "scopeId" : "experimentId";
-            if (row[section.IndexOf(experimentColumn)] is not string experimentId || !byId.TryGetValue(experimentId, out var experiment)) return null;
+            if (row[section.IndexOf("experimentId")] is not string experimentId || !byId.TryGetValue(experimentId, out var experiment)) return null;
             var variantId = (string?)row[section.IndexOf("variantId")] ?? "";
             var variant = experiment.Variants.FirstOrDefault(v => v.Id == variantId)
                 ?? throw new InvalidInputException("import_invalid_reference",
                     $"{path}.variantId '{PromptRules.Shorten(variantId)}' is not a variant of experiment '{experimentId}' in $.{experiments.Name}; nothing was imported.", $"{path}.variantId");
             return (variant, experiment);
         }
-        foreach (var section in new[] { RegistryArchiveSchema.ExposureCounts, RegistryArchiveSchema.UnitSums, RegistryArchiveSchema.VariantUnitStats, RegistryArchiveSchema.SequentialHistory,
-                     RegistryArchiveSchema.MetricRollups })
+        foreach (var section in new[] { RegistryArchiveSchema.ExposureCounts, RegistryArchiveSchema.UnitSums, RegistryArchiveSchema.VariantUnitStats, RegistryArchiveSchema.SequentialHistory })
         {
             for (var i = 0; i < archive[section].Count; i++)
                 VariantOf(section, archive[section][i], $"$.{section.Name}[{i}]");
