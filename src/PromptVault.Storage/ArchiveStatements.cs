@@ -128,7 +128,8 @@ internal static class ArchiveStatements
         return found;
     }
 
-    /// <summary>The import's own audit entry: what it added, by prompt name and key id (never a key's hash).</summary>
+    /// <summary>The import's own audit entry: what it added, by prompt name and key id (never a key's hash), and how many rows of each
+    /// section it wrote (<c>prompts=2,versions=7,...</c>, sections it wrote none of left out).</summary>
     private static AuditEntry ImportedAudit(AuditEntry audit, RegistryImportReport report, RegistryArchive written)
     {
         var keyId = RegistryArchiveSchema.ApiKeys.IndexOf("id");
@@ -136,6 +137,8 @@ internal static class ArchiveStatements
         {
             ["prompts"] = string.Join(',', report.AddedPrompts),
             ["apiKeys"] = string.Join(',', written[RegistryArchiveSchema.ApiKeys].Select(r => (string)r[keyId]!)),
+            ["counts"] = string.Join(',', RegistryArchiveSchema.Sections.Select(s => (s.Name, Count: report.Counts.GetValueOrDefault(s.Name)))
+                .Where(s => s.Count > 0).Select(s => $"{s.Name}={s.Count}")),
         };
         return audit with { After = after };
     }

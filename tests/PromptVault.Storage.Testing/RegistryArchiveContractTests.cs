@@ -35,7 +35,11 @@ public abstract class RegistryArchiveContractTests
         Assert.Equal((1, 1), (report.ReplacedKeys, report.ReplacedAuditEntries));
         Assert.Equal(["alpha", "beta"], report.AddedPrompts);
         Assert.Equal(Rows(exported), Rows(ArchiveCollector.WithoutImportEntries(await ArchiveCollector.ExportAsync(targetArchive, Cancel))));
-        var importedIds = (await target.ListAuditAsync(new AuditQuery(), Cancel)).Select(e => e.Id).ToList();
+        var imported = await target.ListAuditAsync(new AuditQuery(), Cancel);
+        // The document's history replaces the target's own, and the import's entry comes after it, naming who imported and how much.
+        Assert.Equal((AuditActions.RegistryImported, "importer"), (imported[0].Action, imported[0].Actor));
+        Assert.Equal("prompts=2,versions=4,labels=2,audit=7,apiKeys=1", imported[0].After!["counts"]);
+        var importedIds = imported.Select(e => e.Id).ToList();
         var prompt = (await target.FindPromptAsync("alpha", Cancel))!;
         await target.SaveAsync(new PromptChanges { NewVersion = Version(prompt, 3), Audit = [Audit(AuditActions.VersionCreated, "alpha", "1.0.2")] }, Cancel);
         Assert.True((await target.ListAuditAsync(new AuditQuery(), Cancel))[0].Id > importedIds.Max());
@@ -180,7 +184,12 @@ public abstract class RegistryArchiveContractTests
 
         var entry = Assert.Single(await target.ListAuditAsync(new AuditQuery(Action: AuditActions.RegistryImported), Cancel));
         Assert.Equal("importer", entry.Actor);
-        Assert.Equal(new Dictionary<string, string?> { ["merge"] = "true", ["prompts"] = "fresh", ["apiKeys"] = addedKey }, entry.After);
+        Assert.Equal(new Dictionary<string, string?>
+        {
+            ["merge"] = "true", ["prompts"] = "fresh", ["apiKeys"] = addedKey,
+            // The shared prompt and its entries were skipped; the target's own key creation is not the document's.
+            ["counts"] = "prompts=1,versions=2,labels=1,audit=3,apiKeys=1",
+        }, entry.After);
         var delivery = Assert.Single(await webhooks.ClaimDeliveriesAsync("test", DateTimeOffset.UtcNow, DateTimeOffset.UtcNow.AddMinutes(1), 10, 100, Cancel));
         Assert.Equal(WebhookEvents.LabelMoved, delivery.Event);
         Assert.Contains("\"prompt\":\"fresh\",\"label\":\"production\",\"version\":\"1.0.1\"", delivery.Payload, StringComparison.Ordinal);
