@@ -18,6 +18,13 @@ public static class TestCaseRules
     public const int MaxNameLength = 200;
     public const int MaxRubricLength = 4_000;
 
+    /// <summary>
+    /// Characters of JSON a case's variables may hold together, and a check's value: what one render may write
+    /// (<see cref="TemplateLimits.MaxOutputLength"/>). Variables a render could not write whole, or a value longer than any render
+    /// or answer it is compared with, would make a case that can only fail, and a version's cases grow without bound.
+    /// </summary>
+    public const int MaxValueLength = TemplateLimits.MaxOutputLength;
+
     private static readonly IReadOnlyDictionary<string, JsonElement> EmptyVariables = new Dictionary<string, JsonElement>();
 
     /// <summary>
@@ -116,8 +123,12 @@ public static class TestCaseRules
             if (test.Expect.Count > MaxChecks)
                 throw Invalid($"{at}.expect has {test.Expect.Count} checks; the limit is {MaxChecks}.", $"{at}.expect");
 
+            var variablesLength = 0L;
             foreach (var (variable, value) in test.Variables ?? EmptyVariables)
             {
+                variablesLength += variable.Length + JsonLength(value);
+                if (variablesLength > MaxValueLength)
+                    throw Invalid($"{at} ('{name}') has variables longer than {MaxValueLength:N0} characters of JSON; the limit is the render output size limit, {MaxValueLength:N0} characters.", $"{at}.variables");
                 // Stored as sent, so it must mean one thing to every reader (as a default value must).
                 if (Contracts.TextCheckedJsonElementConverter.RepeatedName(value) is { } repeated)
                     throw new InvalidInputException("invalid_json", $"{at}.variables.{variable}: {repeated}", $"{at}.variables.{variable}");
@@ -177,6 +188,8 @@ public static class TestCaseRules
         return null;
     }
 
+    private static int JsonLength(JsonElement value) => value.ValueKind == JsonValueKind.Undefined ? 0 : value.GetRawText().Length;
+
     private static string Quoted(IEnumerable<string> names) => string.Join(", ", names.Select(n => $"'{n}'"));
 
     private static TestExpectation ValidateCheck(TestExpectation? check, string at)
@@ -185,6 +198,9 @@ public static class TestCaseRules
             throw Invalid($"{at} is null; a check is an object with type and value.", at);
         if (string.IsNullOrEmpty(check.Type) || !CheckTypes.All.Contains(check.Type))
             throw Invalid($"{at}.type '{check.Type}' is not one of {string.Join(", ", CheckTypes.All)}.", $"{at}.type");
+
+        if (check.Value is { } value && JsonLength(value) > MaxValueLength)
+            throw Invalid($"{at}.value is longer than {MaxValueLength:N0} characters of JSON; the limit is the render output size limit, {MaxValueLength:N0} characters.", $"{at}.value");
 
         var modelOnly = check.Type is CheckTypes.JsonSchema or CheckTypes.Judge;
         var target = check.Target ?? (modelOnly ? CheckTypes.OutputTarget : CheckTypes.RenderTarget);

@@ -116,4 +116,31 @@ public sealed class TestCaseRulesTests
         Assert.Equal("tests[1].variables", error.Field);
         Assert.Equal("tests[1] ('slow') gives a value the version refuses: variable 'code' does not match its validation pattern ^(a+)+$.", error.Message);
     }
+
+    /// <summary>
+    /// A case's variables, or a check's value, longer than one render may write (the render output size limit) is refused when
+    /// saved, naming the case and the limit: such a case could only fail every run, and cases could grow without bound.
+    /// One just under the limit is kept.
+    /// </summary>
+    [Theory]
+    [InlineData("variables", "tests[1].variables")]
+    [InlineData("value", "tests[1].expect[0].value")]
+    public void Validate_VariablesOrValueLongerThanARenderMayWrite_RefusedNamingTheCaseAndTheLimit(string where, string field)
+    {
+        TestCase Case(string name, int length)
+        {
+            var text = JsonSerializer.SerializeToElement(new string('x', length));
+            return where == "variables"
+                ? new(name, new Dictionary<string, JsonElement> { ["text"] = text }, Expect: [new("contains", JsonSerializer.SerializeToElement("x"))])
+                : new(name, Expect: [new("contains", text)]);
+        }
+        Assert.Single(TestCaseRules.ValidateWithoutVersion([Case("fits", 900_000)]));
+
+        var error = Assert.Throws<InvalidInputException>(() =>
+            TestCaseRules.ValidateWithoutVersion([Case("fits", 900_000), Case("huge", 1_000_000)]));
+
+        Assert.Equal(("invalid_test", field), (error.Code, error.Field));
+        Assert.Contains("1,000,000 characters", error.Message);
+        Assert.StartsWith(where == "variables" ? "tests[1] ('huge')" : "tests[1].expect[0].value", error.Message);
+    }
 }
