@@ -35,8 +35,14 @@ public sealed class PlaygroundService(PromptRegistry registry, ModelCatalog mode
         var renders = new List<(RenderResponse Render, bool Draft)>(versions.Count + drafts.Count);
         for (var i = 0; i < versions.Count; i++)
         {
-            var version = RequireNamed(versions[i], i);
-            renders.Add((await registry.RenderAsync(prompt, new RenderRequest(request.Variables, Label: version.Label, Version: version.Version), cancellationToken), false));
+            var named = RequireNamed(versions[i], i);
+            var render = new RenderRequest(request.Variables, Label: named.Label, Version: named.Version);
+            var version = await registry.ServedVersionAsync(prompt, render, cancellationToken);
+            if (version.Status == VersionStatus.Archived)
+                throw new ConflictException("version_archived",
+                    $"versions[{i}] is version {version.Version} of '{prompt.Name}', which is archived, so the playground cannot run it (an archived version never renders); " +
+                    "run a version that is not archived, or paste its content as a draft to try it.", $"versions[{i}]");
+            renders.Add((await registry.RenderAsync(prompt, version, render, cancellationToken: cancellationToken), false));
         }
         for (var i = 0; i < drafts.Count; i++)
         {

@@ -520,20 +520,17 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, IEx
         await RenderAsync(await RequireServedPromptAsync(name, cancellationToken), request, cancellationToken);
 
     /// <summary>The same for a prompt the caller has read already.</summary>
-    internal async Task<RenderResponse> RenderAsync(Prompt prompt, RenderRequest request, CancellationToken cancellationToken)
+    internal async Task<RenderResponse> RenderAsync(Prompt prompt, RenderRequest request, CancellationToken cancellationToken) =>
+        await RenderAsync(prompt, await ServedVersionAsync(prompt, request, cancellationToken), request, cancellationToken: cancellationToken);
+
+    /// <summary>The version a render request names (its version, else its label, else production), read for serving; archived or not.</summary>
+    internal async Task<PromptVersion> ServedVersionAsync(Prompt prompt, RenderRequest request, CancellationToken cancellationToken)
     {
-        PromptVersion version;
         if (!string.IsNullOrWhiteSpace(request.Version))
-        {
-            version = await RequireVersionAsync(prompt, request.Version, served: true, cancellationToken);
-        }
-        else
-        {
-            var label = request.Label ?? Label.Production;
-            PromptRules.ValidateLabel(label);
-            version = await cache.FindLabelledVersionAsync(prompt.Id, label, cancellationToken) ?? throw Serving.LabelNotFound(prompt.Name, label);
-        }
-        return await RenderAsync(prompt, version, request, cancellationToken: cancellationToken);
+            return await RequireVersionAsync(prompt, request.Version, served: true, cancellationToken);
+        var label = request.Label ?? Label.Production;
+        PromptRules.ValidateLabel(label);
+        return await cache.FindLabelledVersionAsync(prompt.Id, label, cancellationToken) ?? throw Serving.LabelNotFound(prompt.Name, label);
     }
 
     /// <summary>

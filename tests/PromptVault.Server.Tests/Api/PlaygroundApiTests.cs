@@ -159,6 +159,28 @@ public sealed class PlaygroundApiTests(PlaygroundFixture fixture, ServerFixture 
         Assert.Equal(["1.0.0", "1.0.1"], body!["results"]!.AsArray().Select(r => r.Str("version")));
     }
 
+    /// <summary>An archived entry of versions was refused with the render route's words and field (version), not naming the entry.</summary>
+    [Fact]
+    public async Task Run_ArchivedVersionEntry_Returns409NamingTheEntryAndCallsNoModel()
+    {
+        var name = await CreateSupportPromptAsync(_client);
+        await NewVersionAsync(_client, name, new { content = SupportTemplate + "\nBe brief.", changeDescription = "Brief" });
+        Assert.Equal(HttpStatusCode.OK, (await PostAsync(_client, $"/api/prompts/{name}/versions/1.0.0/status", new { status = "archived" })).Status);
+
+        var (status, body) = await PostAsync(_client, "/api/playground", new
+        {
+            prompt = name,
+            versions = new object[] { new { version = "1.0.1" }, new { version = "1.0.0" } },
+            variables = new { company_name = name },
+        });
+
+        Assert.Equal(HttpStatusCode.Conflict, status);
+        Assert.Equal(("version_archived", "versions[1]"), (body.Str("code"), body.Str("field")));
+        Assert.Equal($"versions[1] is version 1.0.0 of '{name}', which is archived, so the playground cannot run it (an archived version never renders); " +
+            "run a version that is not archived, or paste its content as a draft to try it.", body.Str("detail"));
+        Assert.Empty(SentFor(name));
+    }
+
     [Fact]
     public async Task Run_DraftBesideAVersion_RendersAndAnswersTheDraftAndStoresNothing()
     {
