@@ -893,8 +893,13 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, IEx
     /// <param name="imported">What an import adds, seen as if stored (<see cref="EnsureImportCanServeAsync"/>). No stored version can
     /// include a prompt the import adds (a reference must resolve when it is saved, and prompts are never deleted), so what an added
     /// version that serves includes, resolved as the import leaves it, is all a render through it can reach.</param>
-    private async Task EnsureIncludesCanServeAsync(string promptName, IReadOnlyList<PromptReference> references, ImportedPrompts imported, CancellationToken cancellationToken) =>
-        await PromptIncludes.ResolveAsync(promptName, references, (reference, ct) => FindIncludedAsync(reference, served: false, imported, ct), cancellationToken);
+    private async Task EnsureIncludesCanServeAsync(string promptName, PromptVersion version, ImportedPrompts imported, CancellationToken cancellationToken)
+    {
+        var includes = await PromptIncludes.ResolveAsync(promptName, ReferencesOf(version, imported),
+            (reference, ct) => FindIncludedAsync(reference, served: false, imported, ct), cancellationToken);
+        if (ContractProblem(version, includes) is { } problem)
+            throw new ConflictException("variable_conflict", $"what it includes does not join its variables: {problem}", "version");
+    }
 
     /// <summary>
     /// Checks an import as the include rules check a promote, on the registry as it would be after it (the prompts it adds with
@@ -902,7 +907,7 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, IEx
     /// passes <see cref="EnsureIncludesCanServeAsync(string, PromptVersion, string?, CancellationToken)"/>'s checks. Writes nothing.
     /// </summary>
     /// <returns>The include graph's generation read before the checks and the prompts they took the import to add, for the import to expect.</returns>
-    /// <exception cref="ConflictException">The first refusal of a conflict (<c>version_archived</c>, <c>reference_cycle</c>), naming the version and its path.</exception>
+    /// <exception cref="ConflictException">The first refusal of a conflict (<c>version_archived</c>, <c>reference_cycle</c>, <c>variable_conflict</c>), naming the version and its path.</exception>
     /// <exception cref="UnprocessableException">The first refusal of an include (<c>reference_not_found</c>, <c>invalid_reference</c>, <c>template_too_deep</c>), the same way.</exception>
     internal async Task<ImportChecks> EnsureImportCanServeAsync(RegistryArchive document, bool merge, CancellationToken cancellationToken)
     {
@@ -920,7 +925,7 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, IEx
                 if (imported.FindVersionById(prompt, roles.Key) is not { } version) continue;
                 try
                 {
-                    await EnsureIncludesCanServeAsync(prompt.Name, ReferencesOf(version, imported), imported, cancellationToken);
+                    await EnsureIncludesCanServeAsync(prompt.Name, version, imported, cancellationToken);
                 }
                 catch (PromptVaultException refused) when (refused is ConflictException or InvalidInputException)
                 {

@@ -530,6 +530,29 @@ public sealed class ImportIncludesApiTests(ServerFixture fixture) : IClassFixtur
         await AssertNotStoredAsync(includer.Name);
     }
 
+    /// <summary>
+    /// An import checked includes' names and cycles only, so it stored a serving includer whose saved variables do not join those of
+    /// the stored prompt's label it includes (a render of it then fails); a label move is refused for the same (ContractProblem).
+    /// </summary>
+    [Fact]
+    public async Task Merge_AServedVersionWhoseVariablesDoNotJoinAStoredIncludedLabel_Returns409VariableConflict_AndStoresNothing()
+    {
+        var guard = await StoredGuardAsync("Follow {{policy}}.");
+        Assert.Equal(HttpStatusCode.OK, (await PutAsync(_client, $"/api/prompts/{guard}/labels/production", new { version = "1.0.0" })).Status);
+        var includer = new Imported(UniqueName("includer"), $"Hello. {{{{> {guard}}}}}")
+        {
+            VariableList = new[] { new { name = "policy", type = "number", required = true, description = "", validation = (string?)null } },
+        };
+
+        var (status, body) = await PostAsync(_client, "/api/import?merge=true", Document(includer));
+
+        Assert.True(status == HttpStatusCode.Conflict, body?.ToJsonString());
+        Assert.Equal(("variable_conflict", "$.versions[0]"), (body.Str("code"), body.Str("field")));
+        Assert.Contains($"$.versions[0]: '{includer.Name}' 1.0.0 (production) cannot serve: ", body.Str("detail"), StringComparison.Ordinal);
+        Assert.Contains($"variable 'policy' is number in this version but string in the included '{guard}' 1.0.0", body.Str("detail"), StringComparison.Ordinal);
+        await AssertNotStoredAsync(includer.Name);
+    }
+
     [Fact]
     public async Task Merge_ServedVersionsIncludingEachOther_Returns409ReferenceCycle_AndStoresNothing()
     {
