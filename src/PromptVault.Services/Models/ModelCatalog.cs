@@ -71,7 +71,7 @@ public sealed class ModelCatalog
         {
             Endpoint = new Uri(options.Endpoint!),
             NetworkTimeout = options.Timeout,
-            RetryPolicy = new ClientRetryPolicy(options.MaxRetries),
+            RetryPolicy = new ProviderRetryPolicy(options.MaxRetries, options.Timeout, $"{setting}:Timeout"),
             Transport = new HttpClientPipelineTransport(AnswerSizeLimitHandler.CreateClient(options.MaxAnswerBytes, $"{setting}:MaxAnswerBytes")),
         });
         return new ProviderCallGuard(client.GetChatClient(options.Model).AsIChatClient(), options.Timeout, $"{setting}:Timeout");

@@ -14,7 +14,8 @@ internal sealed class UnreadableAnswerException(Exception inner)
 /// Wraps a configured model's client at the provider boundary, for every caller (the playground, a run's answers, the judge):
 /// <list type="bullet">
 /// <item>one answer, retries and their waits included, takes at most the model's <see cref="ModelOptions.Timeout"/>: the SDK's own
-/// timeout is per attempt, and its retry policy waits as long as a 429's <c>Retry-After</c> says;</item>
+/// timeout is per attempt, and its retry policy waits as a 429's <c>Retry-After</c> says (one past the timeout ends the call at once:
+/// <see cref="ProviderRetryPolicy"/>);</item>
 /// <item>an answer the OpenAI SDK cannot parse surfaces as an <see cref="UnreadableAnswerException"/>: the SDK reports it as a
 /// <see cref="JsonException"/>, an <see cref="ArgumentOutOfRangeException"/> or an <see cref="InvalidOperationException"/>, which
 /// callers would otherwise take for a bug of their own (a 500, and an evaluation run lost whole);</item>

@@ -321,8 +321,8 @@ public sealed class PlaygroundApiTests(PlaygroundFixture fixture, ServerFixture 
     [InlineData("down", "the provider could not be reached")]
     [InlineData("downRetried", "the provider could not be reached: Connection refused")]
     [InlineData("slow", "the provider did not answer within 0.5 s (PromptVault:Models:slow:Timeout)")]
-    // Timeout bounds the whole answer: the SDK's retry would wait the 30 s the 429 asks for.
-    [InlineData("limited", "the provider did not answer within 1 s (PromptVault:Models:limited:Timeout)")]
+    // A 429 asking for a wait past the Timeout says so at once, rather than waiting out the timeout and hiding the rate limit.
+    [InlineData("limited", "the provider rate-limited the call (HTTP 429) and asked to wait 30 s, longer than the timeout of 1 s (PromptVault:Models:limited:Timeout)")]
     [InlineData("garbled", "the provider's answer is not a chat completion: '<' is an invalid start of a value.")]
     [InlineData("bulky", "the model's answer exceeded 1000 bytes (PromptVault:Models:bulky:MaxAnswerBytes)")]
     // An error's body past MaxAnswerBytes is cut there: the call failed because of the error, not its size.
