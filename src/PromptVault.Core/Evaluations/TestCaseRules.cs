@@ -123,12 +123,8 @@ public static class TestCaseRules
             if (test.Expect.Count > MaxChecks)
                 throw Invalid($"{at}.expect has {test.Expect.Count} checks; the limit is {MaxChecks}.", $"{at}.expect");
 
-            var variablesLength = 0L;
             foreach (var (variable, value) in test.Variables ?? EmptyVariables)
             {
-                variablesLength += variable.Length + JsonLength(value);
-                if (variablesLength > MaxValueLength)
-                    throw Invalid($"{at} ('{name}') has variables longer than {MaxValueLength:N0} characters of JSON; the limit is the render output size limit, {MaxValueLength:N0} characters.", $"{at}.variables");
                 // Stored as sent, so it must mean one thing to every reader (as a default value must).
                 if (Contracts.TextCheckedJsonElementConverter.RepeatedName(value) is { } repeated)
                     throw new InvalidInputException("invalid_json", $"{at}.variables.{variable}: {repeated}", $"{at}.variables.{variable}");
@@ -188,6 +184,33 @@ public static class TestCaseRules
         return null;
     }
 
+    /// <summary>
+    /// Refuses cases a caller sends whose variables together, or a check's value, are longer than <see cref="MaxValueLength"/>.
+    /// A limit on what a request adds, not a rule of stored cases: an older server took cases up to a request's size, and they stay
+    /// readable, appendable to and importable from its exports.
+    /// </summary>
+    /// <param name="firstIndex">The index of the first of <paramref name="tests"/> among the version's cases (an appended case's).</param>
+    /// <exception cref="InvalidInputException">A case is too long (<c>invalid_test</c>); the exception's field names it.</exception>
+    public static void EnsureWithinSizeLimit(IReadOnlyList<TestCase?>? tests, string field = "tests", int firstIndex = 0)
+    {
+        for (var i = 0; i < (tests?.Count ?? 0); i++)
+        {
+            if (tests![i] is not { } test) continue; // Validate names a missing case
+            var at = $"{field}[{firstIndex + i}]";
+            var variablesLength = 0L;
+            foreach (var (variable, value) in test.Variables ?? EmptyVariables)
+            {
+                if ((variablesLength += variable.Length + JsonLength(value)) > MaxValueLength)
+                    throw Invalid($"{at} ('{test.Name?.Trim()}') has variables longer than {MaxValueLength:N0} characters of JSON; the limit is the render output size limit, {MaxValueLength:N0} characters.", $"{at}.variables");
+            }
+            for (var j = 0; j < (test.Expect?.Count ?? 0); j++)
+            {
+                if (test.Expect![j]?.Value is { } value && JsonLength(value) > MaxValueLength)
+                    throw Invalid($"{at}.expect[{j}].value is longer than {MaxValueLength:N0} characters of JSON; the limit is the render output size limit, {MaxValueLength:N0} characters.", $"{at}.expect[{j}].value");
+            }
+        }
+    }
+
     private static int JsonLength(JsonElement value) => value.ValueKind == JsonValueKind.Undefined ? 0 : value.GetRawText().Length;
 
     private static string Quoted(IEnumerable<string> names) => string.Join(", ", names.Select(n => $"'{n}'"));
@@ -198,9 +221,6 @@ public static class TestCaseRules
             throw Invalid($"{at} is null; a check is an object with type and value.", at);
         if (string.IsNullOrEmpty(check.Type) || !CheckTypes.All.Contains(check.Type))
             throw Invalid($"{at}.type '{check.Type}' is not one of {string.Join(", ", CheckTypes.All)}.", $"{at}.type");
-
-        if (check.Value is { } value && JsonLength(value) > MaxValueLength)
-            throw Invalid($"{at}.value is longer than {MaxValueLength:N0} characters of JSON; the limit is the render output size limit, {MaxValueLength:N0} characters.", $"{at}.value");
 
         var modelOnly = check.Type is CheckTypes.JsonSchema or CheckTypes.Judge;
         var target = check.Target ?? (modelOnly ? CheckTypes.OutputTarget : CheckTypes.RenderTarget);

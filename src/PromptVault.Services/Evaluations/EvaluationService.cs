@@ -33,12 +33,20 @@ public sealed class EvaluationService(PromptRegistry registry, IEvaluationStore 
 
     /// <summary>Replaces a version's test cases (they are not part of its immutable body: adding a case creates no version).</summary>
     public Task<VersionTests> SaveTestsAsync(string name, string versionRef, VersionTests? body, string actor, CancellationToken cancellationToken = default) =>
-        ChangeTestsAsync(name, versionRef, _ => body?.Tests, actor, cancellationToken);
+        ChangeTestsAsync(name, versionRef, _ =>
+        {
+            TestCaseRules.EnsureWithinSizeLimit(body?.Tests);
+            return body?.Tests;
+        }, actor, cancellationToken);
 
     /// <summary>Appends one case to a version's test cases (the playground's "Save as test case"), checked with the others as a save is.
     /// Two appends at once both land: each is decided on the cases as stored when it commits.</summary>
     public Task<VersionTests> AddTestAsync(string name, string versionRef, TestCase? test, string actor, CancellationToken cancellationToken = default) =>
-        ChangeTestsAsync(name, versionRef, stored => [.. stored, test!], actor, cancellationToken);
+        ChangeTestsAsync(name, versionRef, stored =>
+        {
+            TestCaseRules.EnsureWithinSizeLimit([test], firstIndex: stored.Count);
+            return [.. stored, test!];
+        }, actor, cancellationToken);
 
     /// <summary>Stores <paramref name="change"/>'s cases, checked against the version's variables as well as on their own.</summary>
     private async Task<VersionTests> ChangeTestsAsync(string name, string versionRef, Func<IReadOnlyList<TestCase>, IReadOnlyList<TestCase>?> change,

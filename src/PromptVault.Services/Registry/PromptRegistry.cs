@@ -36,6 +36,7 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, IEx
         var type = request.Type ?? PromptType.Template;
         var (body, _, _, _) = await WithIncludedContractAsync(request.Name!, ValidateVersionBody(type, request.Content, request.Messages, request.Variables ?? [], metadata), cancellationToken);
         var variables = body.Variables;
+        TestCaseRules.EnsureWithinSizeLimit(request.Tests);
         var tests = request.Tests is null ? null : TestCaseRules.Validate(request.Tests, variables);
 
         return await idempotent.RunAsync<CreatePromptRequest, PromptResponse>(idempotencyKey, "create-prompt", request.Name!, request, async idempotency =>
@@ -178,6 +179,7 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, IEx
             var (body, _, _, _) = await WithIncludedContractAsync(prompt.Name,
                 ValidateVersionBody(prompt.Type, request.Content, request.Messages, declared, metadata), cancellationToken);
             var variables = body.Variables;
+            TestCaseRules.EnsureWithinSizeLimit(request.Tests);
             var tests = request.Tests is null ? null : TestCaseRules.Validate(request.Tests, variables);
 
             if (body.SameAs(latest.Body, declared, latest.Declared))
@@ -523,8 +525,9 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, IEx
     internal async Task<RenderResponse> RenderAsync(Prompt prompt, RenderRequest request, CancellationToken cancellationToken) =>
         await RenderAsync(prompt, await ServedVersionAsync(prompt, request, cancellationToken), request, cancellationToken: cancellationToken);
 
-    /// <summary>The version a render request names (its version, else its label, else production), read for serving; archived or not.</summary>
-    internal async Task<PromptVersion> ServedVersionAsync(Prompt prompt, RenderRequest request, CancellationToken cancellationToken)
+    /// <summary>The version a render request names (its version, else its label, else production), read for serving; archived or not.
+    /// A ValueTask: from the cache it completes at once, and a label render allocates no task for it.</summary>
+    internal async ValueTask<PromptVersion> ServedVersionAsync(Prompt prompt, RenderRequest request, CancellationToken cancellationToken)
     {
         if (!string.IsNullOrWhiteSpace(request.Version))
             return await RequireVersionAsync(prompt, request.Version, served: true, cancellationToken);
