@@ -50,11 +50,27 @@ public sealed class PlaygroundPageTests(DashboardFixture fixture) : IClassFixtur
         await DashboardFixture.ScreenshotAsync(page, "playground");
         Assert.Empty(await fixture.AccessibilityViolationsAsync(page));
 
-        // A missing required variable is refused, naming it, and costs no call.
+        // A missing required variable is refused, naming it, and costs no call. The refusal takes the keyboard's focus (it stayed
+        // on Run, so a keyboard or screen reader user was not taken to it), each time it is shown, as FormError does for the forms.
+        var error = page.GetByTestId("run-error");
         await page.GetByLabel("customer (string, required)").FillAsync("");
-        await page.GetByRole(AriaRole.Button, new() { Name = "Run" }).ClickAsync();
-        await Assertions.Expect(page.GetByRole(AriaRole.Alert)).ToContainTextAsync("customer");
+        foreach (var _ in new[] { "first", "again" })
+        {
+            await page.GetByRole(AriaRole.Button, new() { Name = "Run" }).FocusAsync();
+            await page.Keyboard.PressAsync("Enter");
+            await Assertions.Expect(error).ToContainTextAsync("customer");
+            await Assertions.Expect(error).ToBeFocusedAsync();
+        }
         Assert.Equal(2, model.Requests.Count);
+
+        // So does a run every call of which the provider failed.
+        model.Status = (int)HttpStatusCode.BadRequest; // not retried
+        await page.GetByLabel("customer (string, required)").FillAsync("Ada");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Run" }).FocusAsync();
+        await page.Keyboard.PressAsync("Enter");
+        await Assertions.Expect(error).ToContainTextAsync("failed: ");
+        await Assertions.Expect(error).ToBeFocusedAsync();
+        await Assertions.Expect(results).ToHaveCountAsync(0);
     }
 
     [Fact]
