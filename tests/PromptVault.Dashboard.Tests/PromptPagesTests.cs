@@ -708,6 +708,29 @@ public sealed class PromptPagesTests(DashboardFixture fixture) : IClassFixture<D
     }
 
     /// <summary>
+    /// The audit and playground pages answered <c>?prompt=</c> naming a missing prompt with status 200: the audit page with the
+    /// message where its log would be, the playground with an empty page and the message by its input. They now answer as the
+    /// prompt page does: 404 with the not-found page naming the prompt. A prompt that exists still opens in each.
+    /// </summary>
+    [Fact]
+    public async Task AuditAndPlayground_OfAMissingPrompt_Answer404NamingIt()
+    {
+        await CreatePromptAsync("query-prompt-check");
+        var page = await fixture.OpenAsync(fixture.Server.AdminKey);
+
+        foreach (var path in new[] { "/audit", "/playground" })
+        {
+            var response = await page.GotoAsync($"{path}?prompt=no-such-prompt");
+            Assert.True(response!.Status == (int)HttpStatusCode.NotFound, $"{path}: {response.Status} {await page.Locator("body").InnerTextAsync()}");
+            await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Not found", Level = 1 })).ToBeVisibleAsync();
+            await Assertions.Expect(page.GetByRole(AriaRole.Alert)).ToHaveTextAsync("prompt 'no-such-prompt' does not exist.");
+
+            Assert.True((await page.GotoAsync($"{path}?prompt=query-prompt-check"))!.Status == (int)HttpStatusCode.OK, path);
+            await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Level = 1 })).Not.ToHaveTextAsync("Not found");
+        }
+    }
+
+    /// <summary>
     /// A version holding U+0000 in a compare page's address reached the store (on PostgreSQL an Npgsql fault, not a message);
     /// the registry now refuses it as invalid text and the page names it next to its input, answering 400, as the pickers
     /// of prompts always did (one rule in <c>Choice</c>).
