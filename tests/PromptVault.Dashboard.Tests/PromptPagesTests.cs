@@ -912,6 +912,31 @@ public sealed class PromptPagesTests(DashboardFixture fixture) : IClassFixture<D
         await Assertions.Expect(admin.GetByRole(AriaRole.Heading, new() { Name = "New experiment" })).ToBeFocusedAsync();
     }
 
+    /// <summary>
+    /// focus.js kept the heading as "the first focus" after a click on a blank part of the page had moved the focus to the body
+    /// (such a click focuses no element, so no focusin said so): when the page turned interactive it gave the focus back to the
+    /// new heading, and the next Tab started from there, not from where the user had clicked, as a browser's would. A click now
+    /// ends the first focus; the circuit is held back so the click comes before the page turns interactive.
+    /// </summary>
+    [Fact]
+    public async Task InteractivePage_ClickedOnABlankPartBeforeInteractive_KeepsTheFocusWhereTheClickLeftIt()
+    {
+        await CreatePromptAsync("blank-click-focus");
+        var page = await fixture.OpenAsync(fixture.WriterKey);
+        var circuit = new TaskCompletionSource();
+        await page.RouteAsync("**/_blazor/negotiate**", async route => { await circuit.Task; await route.ContinueAsync(); });
+
+        await page.GotoAsync("/prompts/blank-click-focus/edit");
+        await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Edit blank-click-focus" })).ToBeFocusedAsync();
+        await page.GetByText("Editing from the latest version").ClickAsync();
+        Assert.True(await page.EvaluateAsync<bool>("() => document.activeElement === document.body"));
+        circuit.SetResult();
+        await page.Locator("[data-interactive=yes]").WaitForAsync();
+
+        await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Edit blank-click-focus" })).Not.ToBeFocusedAsync();
+        Assert.True(await page.EvaluateAsync<bool>("() => document.activeElement === document.body"));
+    }
+
     /// <summary>A form whose antiforgery token the server can no longer read (a restart with a new key ring) got an empty 400;
     /// it now comes back to its page, which says the form expired, and nothing is created.</summary>
     [Fact]

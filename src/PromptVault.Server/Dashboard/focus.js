@@ -10,6 +10,9 @@
         const wanted = selector();
         first = wanted && event.target instanceof Element && event.target.matches(wanted) ? event.target : null;
     });
+    // A click moves the focus whatever it lands on: on a blank part of the page it leaves the focus on the body (and the next
+    // Tab starts where it was clicked) with no focusin, so the body's focus is then the user's and is not given back.
+    addEventListener('pointerdown', () => { first = null; });
 
     new MutationObserver(() => {
         if (first === null || first.isConnected) return;
