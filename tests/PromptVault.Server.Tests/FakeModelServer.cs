@@ -11,9 +11,10 @@ namespace PromptVault.Server.Tests;
 /// <summary>One scripted reply: the answer's text, or an error status; the wait before it; the usage it reports; or, when
 /// <paramref name="Body"/> is set, that body verbatim (a provider or proxy answering something that is not a completion); a
 /// <c>Retry-After</c> header, as a rate-limited provider sends with a 429; a <paramref name="Gate"/> the reply waits for after its
-/// request is recorded, which a test opens (completes) when it has done what must happen while the model is answering.</summary>
+/// request is recorded, which a test opens (completes) when it has done what must happen while the model is answering; and
+/// <paramref name="Asked"/>, completed when its request is recorded, for the test to wait for.</summary>
 public sealed record FakeReply(string Content, int Status = StatusCodes.Status200OK, TimeSpan Delay = default, int PromptTokens = 120, int CompletionTokens = 30,
-    string? Body = null, TimeSpan? RetryAfter = null, Task? Gate = null);
+    string? Body = null, TimeSpan? RetryAfter = null, Task? Gate = null, TaskCompletionSource? Asked = null);
 
 /// <summary>
 /// The one fake the tests allow: a model provider. A real Kestrel server on loopback speaking the OpenAI chat-completions wire
@@ -77,6 +78,7 @@ public sealed class FakeModelServer : IAsyncDisposable
         LastAuthorization = http.Headers.Authorization;
         Requests.Enqueue(request);
         var reply = Script?.Invoke(request) ?? new FakeReply(Answer(request), Status, Delay, PromptTokens, CompletionTokens);
+        reply.Asked?.TrySetResult();
         var inFlight = Interlocked.Increment(ref _inFlight);
         try
         {

@@ -266,15 +266,14 @@ public sealed class ModelEvaluationsApiTests(ModelEvaluationsFixture fixture) : 
     {
         var name = await CreateGatedSupportPromptAsync(_client);
         var company = UniqueName("before-put");
-        var answer = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        fixture.Replies[company] = new FakeReply("Hello!", Gate: answer.Task);
+        var (asked, answer) = (new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously), new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+        fixture.Replies[company] = new FakeReply("Hello!", Gate: answer.Task, Asked: asked);
         var tests = $"/api/prompts/{name}/versions/1.0.0/tests";
         await PutAsync(_client, tests, new { tests = new[] { Case("old", company, Output("contains", "Hello")) } });
 
         var running = PostAsync(_client, $"/api/prompts/{name}/versions/1.0.0/evaluate", null);
         // The run has read the old cases once it asks the model; the new cases land while the model holds its answer back.
-        while (SentFor(company).Count == 0)
-            await Task.Delay(20, TestContext.Current.CancellationToken);
+        await asked.Task.WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
         await PutAsync(_client, tests, new { tests = new[] { Case("new", company, new { type = "contains", value = "Initech" }) } });
         var (_, beforeStored) = await PutAsync(_client, $"/api/prompts/{name}/labels/production", new { version = "1.0.0" });
         answer.SetResult();
