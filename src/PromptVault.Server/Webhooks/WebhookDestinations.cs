@@ -14,10 +14,31 @@ internal static class WebhookDestinations
     // Cloud metadata services outside the link-local range: AWS's over IPv6 and Alibaba Cloud's.
     private static readonly IPAddress[] MetadataServices = [IPAddress.Parse("fd00:ec2::254"), IPAddress.Parse("100.100.100.200")];
 
-    /// <summary>Why a delivery may not connect to <paramref name="address"/>, or null when it may.</summary>
-    public static string? Refusal(IPAddress address, bool allowLoopback)
+    // NAT64's well-known prefix (64:ff9b::/96, RFC 6052), whose last 32 bits are the IPv4 address a gateway connects to.
+    private static readonly byte[] Nat64Prefix = [0x00, 0x64, 0xff, 0x9b, 0, 0, 0, 0, 0, 0, 0, 0];
+
+    /// <summary>
+    /// Why a delivery may not connect to <paramref name="address"/>, or null when it may. An IPv6 address that carries an IPv4
+    /// one (IPv4-mapped, NAT64, 6to4) reaches that IPv4 address, so that address is judged.
+    /// </summary>
+    public static string? Refusal(IPAddress address, bool allowLoopback) =>
+        EmbeddedIPv4(address) is { } embedded
+            ? Refusal(embedded, allowLoopback) is { } why ? $"an IPv6 form of {embedded}, {why}" : null
+            : Refusal4Or6(address, allowLoopback);
+
+    /// <summary>The IPv4 address an IPv6 one carries: ::ffff:0:0/96 (IPv4-mapped), 64:ff9b::/96 (NAT64), 2002::/16 (6to4).</summary>
+    internal static IPAddress? EmbeddedIPv4(IPAddress address)
     {
-        if (address.IsIPv4MappedToIPv6) address = address.MapToIPv4();
+        if (address.AddressFamily != AddressFamily.InterNetworkV6) return null;
+        if (address.IsIPv4MappedToIPv6) return address.MapToIPv4();
+        var bytes = address.GetAddressBytes();
+        if (bytes.AsSpan(0, 12).SequenceEqual(Nat64Prefix)) return new IPAddress(bytes.AsSpan(12, 4));
+        if (bytes[0] == 0x20 && bytes[1] == 0x02) return new IPAddress(bytes.AsSpan(2, 4));
+        return null;
+    }
+
+    private static string? Refusal4Or6(IPAddress address, bool allowLoopback)
+    {
         if (IPAddress.IsLoopback(address)) return allowLoopback ? null : "a loopback address (set PromptVault:Webhooks:AllowLoopback to allow it)";
         if (MetadataServices.Contains(address)) return "a cloud metadata service";
         var bytes = address.GetAddressBytes();
