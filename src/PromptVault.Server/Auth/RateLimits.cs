@@ -23,8 +23,8 @@ internal static class RateLimits
 
     public static IServiceCollection AddRateLimits(this IServiceCollection services)
     {
-        services.AddOptions<FailedAuthenticationOptions>().BindConfiguration(FailedAuthentication.ConfigurationSection).ValidateDataAnnotations().ValidateOnStart();
-        services.AddOptions<KeyLimitsOptions>().BindConfiguration(KeyLimitsOptions.ConfigurationSection).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<FailedAuthenticationOptions>().BindValidatedConfiguration(FailedAuthentication.ConfigurationSection).ValidateOnStart();
+        services.AddOptions<KeyLimitsOptions>().BindValidatedConfiguration(KeyLimitsOptions.ConfigurationSection).ValidateOnStart();
         services.AddRateLimiter(_ => { });
         services.AddOptions<RateLimiterOptions>().Configure<IOptions<FailedAuthenticationOptions>, IOptions<KeyLimitsOptions>>((limiter, failed, keys) =>
         {

@@ -32,7 +32,7 @@ public static class ServerServiceCollectionExtensions
         services.AddSingleton<ExperimentService>();
         services.AddSingleton<MetricsService>();
         services.AddSingleton<EvaluationService>();
-        services.AddOptions<EvaluationsOptions>().BindConfiguration(EvaluationsOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<EvaluationsOptions>().BindValidatedConfiguration(EvaluationsOptions.SectionName).ValidateOnStart();
         services.AddSingleton<ExposureService>();
         services.AddSingleton<SdkSnapshots>();
         services.AddOptions<SdkStreamOptions>().BindConfiguration("PromptVault:Sdk")
@@ -70,7 +70,7 @@ public static class ServerServiceCollectionExtensions
     public static IServiceCollection AddPromptVaultWebhooks(this IServiceCollection services)
     {
         services.AddSingleton<WebhookService>();
-        services.AddOptions<WebhookOptions>().BindConfiguration("PromptVault:Webhooks").ValidateDataAnnotations()
+        services.AddOptions<WebhookOptions>().BindValidatedConfiguration("PromptVault:Webhooks")
             .Validate(o => o.LeaseDuration > o.Timeout, "PromptVault:Webhooks:LeaseDuration must be longer than Timeout, or a slow receiver could get a delivery twice.")
             .ValidateOnStart();
         services.AddHttpClient(WebhookDispatcher.HttpClientName, (provider, client) =>

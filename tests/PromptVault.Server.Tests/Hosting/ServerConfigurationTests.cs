@@ -32,6 +32,18 @@ public sealed class ServerConfigurationTests
         Assert.Contains(key, error.Message);
     }
 
+    /// <summary>A value out of its range names its key as written, not the .NET options type ("DataAnnotation validation failed for 'WebhookOptions'").</summary>
+    [Theory]
+    [InlineData("--PromptVault:Webhooks:MaxAttempts=0", "The field PromptVault:Webhooks:MaxAttempts must be between 1 and 100.")]
+    [InlineData("--PromptVault:KeyLimits:WindowSeconds=0", "The field PromptVault:KeyLimits:WindowSeconds must be between 1 and 86400.")]
+    [InlineData("--PromptVault:FailedAuthentication:PermitLimit=0", "The field PromptVault:FailedAuthentication:PermitLimit must be between 1 and 1000000.")]
+    public void AnOptionOutOfRange_StopsStartUp_NamingItsKey(string setting, string refusal)
+    {
+        var error = Assert.Throws<InvalidOperationException>(() => PromptVaultServer.Build(Options(), [setting]));
+
+        Assert.Equal($"configuration {refusal}", error.Message);
+    }
+
     [Fact]
     public async Task AppSettingsFiles_AreReadAtStartUp_NotWatched()
     {
