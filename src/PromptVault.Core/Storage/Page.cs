@@ -1,4 +1,5 @@
 using System.Collections;
+using System.Numerics;
 
 namespace PromptVault.Core.Storage;
 
@@ -20,12 +21,22 @@ public sealed record PageRequest(int Limit, int Offset = 0)
     /// <exception cref="InvalidInputException">A value is out of range; the message names <c>limit</c> or <c>offset</c>.</exception>
     public static PageRequest From(int? limit, int? offset)
     {
-        if (limit is < 1 or > MaxLimit)
-            throw new InvalidInputException("invalid_limit", $"limit must be between 1 and {MaxLimit}; it is {limit}.", "limit");
-        if (offset is < 0)
-            throw new InvalidInputException("invalid_offset", $"offset must be 0 or more; it is {offset}.", "offset");
+        if ((OutOfRange("limit", limit) ?? OutOfRange("offset", offset)) is { } outOfRange) throw outOfRange;
         return new PageRequest(limit ?? DefaultLimit, offset ?? 0);
     }
+
+    /// <summary>
+    /// The error of a <c>limit</c> or <c>offset</c> out of its range, null for one in range (or another parameter). Also for
+    /// a value the query binding cannot read as an int (99999999999), so it gets the same error as any other.
+    /// </summary>
+    public static InvalidInputException? OutOfRange(string parameter, BigInteger? value) => (parameter, value) switch
+    {
+        ("limit", { } limit) when limit < 1 || limit > MaxLimit =>
+            new("invalid_limit", $"limit must be between 1 and {MaxLimit}; it is {limit}.", "limit"),
+        ("offset", { } offset) when offset < 0 || offset > int.MaxValue =>
+            new("invalid_offset", $"offset must be between 0 and {int.MaxValue}; it is {offset}.", "offset"),
+        _ => null,
+    };
 }
 
 /// <summary>One page of a list, with how many items the whole list has.</summary>

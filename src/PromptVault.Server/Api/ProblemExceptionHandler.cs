@@ -1,3 +1,5 @@
+using System.Globalization;
+using System.Numerics;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
@@ -9,6 +11,7 @@ using Microsoft.Extensions.Options;
 using PromptVault.Core;
 using PromptVault.Core.Contracts;
 using PromptVault.Core.Prompts;
+using PromptVault.Core.Storage;
 using PromptVault.Server.Hosting;
 
 namespace PromptVault.Server.Api;
@@ -38,8 +41,9 @@ internal sealed class ProblemExceptionHandler : IExceptionHandler
                 (StatusCodes.Status400BadRequest, "invalid_json", DescribeJsonError(context, json), JsonField(json)),
             BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge } =>
                 (StatusCodes.Status413PayloadTooLarge, "payload_too_large", $"The request body is larger than the server accepts here ({BodyLimit(context)}).", null),
-            BadHttpRequestException { StatusCode: StatusCodes.Status400BadRequest, InnerException: null } when UnparsableParameter(context) is var (parameter, type, value) =>
-                (StatusCodes.Status400BadRequest, "invalid_parameter", WrongParameterType(parameter, type, value).Message, parameter),
+            BadHttpRequestException { StatusCode: StatusCodes.Status400BadRequest, InnerException: null } when UnparsableParameter(context) is var (parameter, type, value)
+                && WrongParameterType(parameter, type, value) is var wrong =>
+                (StatusCodes.Status400BadRequest, wrong.Code, wrong.Message, wrong.Field),
             // The framework refuses a body it bound to nothing the same way whether there was no body or a JSON null.
             BadHttpRequestException { StatusCode: StatusCodes.Status400BadRequest, InnerException: null } when ReadsBody(context) && JsonBody.IsAbsent(context.Request) =>
                 (StatusCodes.Status400BadRequest, MissingBody.Code, MissingBody.Message, null),
@@ -286,7 +290,7 @@ internal sealed class ProblemExceptionHandler : IExceptionHandler
 
     /// <summary>The 400 of a query or route parameter whose value its type does not take (<c>?limit=x</c>).</summary>
     internal static InvalidInputException WrongParameterType(string parameter, Type type, string value) =>
-        new("invalid_parameter", $"'{parameter}' has a value of the wrong type: {DescribeUnparsable(type, value)}", parameter);
+        (BigInteger.TryParse(value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var whole) ? PageRequest.OutOfRange(parameter, whole) : null) ?? new("invalid_parameter", $"'{parameter}' has a value of the wrong type: {DescribeUnparsable(type, value)}", parameter);
 
     /// <summary>What <paramref name="value"/> is not; an integer worded as a body's is.</summary>
     private static string DescribeUnparsable(Type type, string value) => (Nullable.GetUnderlyingType(type) ?? type) switch
