@@ -166,6 +166,47 @@ public sealed class ExperimentSimulationTests(ITestOutputHelper output)
         Assert.True(UpperBound(winners, runs) < 0.07, $"{winners} false winners in {runs} runs");
     }
 
+    [Theory]
+    [InlineData(new[] { 50.0, 50.0 })]
+    [InlineData(new[] { 50.0, 30.0, 20.0 })]
+    public void AaSampleRatio_PeekingAfterEveryBatch_EverFlaggedWithinAlpha_AndTheRepeatedChiSquareIsWorse(double[] weights)
+    {
+        // Exposures drawn at exactly the weights' shares, 100 units per look up to 10,000: a run whose sequential SRM p
+        // (the running minimum the analyzer keeps) ever falls below α is a false alarm. α = 0.05 rather than the 0.001 of
+        // a mismatch, so that 1000 runs can tell; Ville's bound holds at every α. Pearson's chi-square re-run at every
+        // look is the invalid contrast.
+        const double alpha = 0.05;
+        var decimalWeights = weights.Select(w => (decimal)w).ToList();
+        var shares = weights.Select(w => w / weights.Sum()).ToArray();
+        var sequential = 0;
+        var chiSquare = 0;
+        Parallel.For(0, Runs, run =>
+        {
+            var random = new Random(1101 + run);
+            var exposures = new long[weights.Length];
+            bool sequentialFlagged = false, chiSquareFlagged = false;
+            for (var units = 100; units <= 10_000; units += 100)
+            {
+                var batch = Multinomial.Sample(random, shares, 100);
+                for (var arm = 0; arm < exposures.Length; arm++)
+                    exposures[arm] += batch[arm];
+                sequentialFlagged |= SequentialTest.SampleRatioPValue(exposures, decimalWeights) < alpha;
+                chiSquareFlagged |= Statistics.SampleRatioChiSquare(exposures, decimalWeights) < alpha;
+            }
+            if (sequentialFlagged)
+                Interlocked.Increment(ref sequential);
+            if (chiSquareFlagged)
+                Interlocked.Increment(ref chiSquare);
+        });
+
+        var upper = UpperBound(sequential, Runs);
+        output.WriteLine($"A/A exposures at {string.Join("/", weights)}, {Runs} runs, looking every 100 units up to 10,000: sequential SRM " +
+                         $"ever below {alpha} in {sequential} ({(double)sequential / Runs:P1}, upper 95% bound {upper:P2}); " +
+                         $"repeated chi-square in {chiSquare} ({(double)chiSquare / Runs:P1})");
+        Assert.True(upper < alpha, $"{sequential} false alarms in {Runs} runs, upper bound {upper:P2}");
+        Assert.True(chiSquare > 2 * alpha * Runs, $"repeated chi-square: {chiSquare} false alarms");
+    }
+
     /// <summary>
     /// Runs of a two-arm experiment on latency, one event per unit (<paramref name="latencyOf"/> the random and the arm),
     /// analysed after every unit per arm up to 300 with the state carried: how many reached <paramref name="action"/>.

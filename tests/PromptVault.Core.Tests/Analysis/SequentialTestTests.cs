@@ -89,21 +89,41 @@ public sealed class SequentialTestTests
         Assert.Null(SequentialTest.RequiredSampleSize(1e-12, 1e-12, 1, 0.05, 0.8));
     }
 
-    // The Dirichlet–multinomial SRM test of Lindon & Malek (2022) with α = 10,000·θ₀, against an independent reference:
-    //   from math import lgamma, log, exp
-    //   def p(x, w, C=10000):
-    //       th = [a / sum(w) for a in w]
-    //       l = lgamma(C) - lgamma(C + sum(x)) + sum(lgamma(C*q + xi) - lgamma(C*q) - xi*log(q) for xi, q in zip(x, th))
-    //       return min(1, exp(-l))
+    // The Dirichlet–multinomial SRM test of Lindon & Malek (2022), its Bayes factor averaged over C = 10², …, 10⁶, against
+    // an independent reference in mpmath at 50 digits (exact shares, exact log-gamma):
+    //   from mpmath import mp, mpf, loggamma, log, exp, fsum; mp.dps = 50
+    //   def lbf(x, w, C):
+    //       C = mpf(C); th = [mpf(a) / sum(w) for a in w]
+    //       return loggamma(C) - loggamma(C + sum(x)) + fsum(loggamma(C*q + xi) - loggamma(C*q) - xi*log(q) for xi, q in zip(x, th))
+    //   def p(x, w): return min(1, 5 / fsum(exp(lbf(x, w, 10**k)) for k in range(2, 7)))
     [Theory]
-    [InlineData(new long[] { 5300, 4700 }, new double[] { 50, 50 }, 0.00017421600622282915)]
-    [InlineData(new long[] { 5100, 4900 }, new double[] { 50, 50 }, 0.520231912520874)]
-    [InlineData(new long[] { 50600, 49400 }, new double[] { 50, 50 }, 0.004763971911288903)]
-    [InlineData(new long[] { 10450, 5000, 4550 }, new double[] { 50, 25, 25 }, 3.833855129350742e-09)]
+    [InlineData(new long[] { 5300, 4700 }, new double[] { 50, 50 }, 5.3095287589102046e-7)]
+    [InlineData(new long[] { 5100, 4900 }, new double[] { 50, 50 }, 0.75102265919772927)]
+    [InlineData(new long[] { 50600, 49400 }, new double[] { 50, 50 }, 0.012386425812854758)]
+    [InlineData(new long[] { 10450, 5000, 4550 }, new double[] { 50, 25, 25 }, 1.2912811543921972e-11)]
     [InlineData(new long[] { 1000, 520, 480 }, new double[] { 50, 25, 25 }, 1.0)]
-    public void SampleRatioPValue_MatchesTheBayesFactorComputedInPython(long[] exposures, double[] weights, double expected)
+    [InlineData(new long[] { 870, 130 }, new double[] { 90, 10 }, 0.17132179370277589)]
+    [InlineData(new long[] { 300, 500, 200 }, new double[] { 30, 50, 20 }, 1.0)]
+    [InlineData(new long[] { 10000, 8000 }, new double[] { 50, 50 }, 5.405797900959624e-47)]
+    [InlineData(new long[] { 50_030_000, 49_970_000 }, new double[] { 50, 50 }, 5.9286383533406624e-7)]
+    [InlineData(new long[] { 20_030_000, 79_970_000 }, new double[] { 20, 80 }, 2.5667199298152486e-11)]
+    [InlineData(new long[] { 50_000_000, 25_030_000, 24_970_000 }, new double[] { 50, 25, 25 }, 1.4484835408169529e-13)]
+    [InlineData(new long[] { 33_350_000, 33_330_000, 33_320_000 }, new double[] { 1, 1, 1 }, 0.44105251838356699)]
+    [InlineData(new long[] { 50_012_000, 49_988_000 }, new double[] { 50, 50 }, 1.0)]
+    public void SampleRatioPValue_MatchesTheMixedBayesFactorComputedInMpmath(long[] exposures, double[] weights, double expected)
     {
         Close(expected, SequentialTest.SampleRatioPValue(exposures, weights.Select(w => (decimal)w).ToList()), digits: 6);
+    }
+
+    [Fact]
+    public void SampleRatioPValue_GrossImbalanceAmongFewUnits_IsFlagged()
+    {
+        // The experiment walk's exposures: 399 against 616 at 50/50 (chi-square p 9.7e-12). C = 10⁴ alone gave ln BF 2.09,
+        // p = 0.124, no mismatch; C = 10² gives ln BF 20.06, so the mixture's p is 9.6765818e-9 (mpmath, as above).
+        var pValue = SequentialTest.SampleRatioPValue([399, 616], [50m, 50m]);
+
+        Close(9.6765817914125766e-9, pValue, digits: 6);
+        Assert.True(pValue < Statistics.SampleRatioMismatchThreshold);
     }
 
     [Fact]
