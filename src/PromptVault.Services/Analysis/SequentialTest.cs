@@ -84,9 +84,9 @@ public static class SequentialTest
 
     /// <summary>
     /// The prior concentrations C that <see cref="SampleRatioPValue"/> mixes, one a decade apart. At 50/50 a
-    /// Dirichlet(C·θ₀) prior gives a variant's share a standard deviation of 0.5/√(C + 1): 5 points at C = 10² (a variant
-    /// losing a third of its exposures, flagged among a few hundred units) down to 0.05 points at C = 10⁶ (an imbalance
-    /// of 0.1%, which takes tens of millions of units to show and biases a comparison little). One C alone (Optimizely's
+    /// Dirichlet(C·θ₀) prior gives a variant's share a standard deviation of 0.5/√(C + 1): 5 points at C = 10² (45/55,
+    /// which shows within a few thousand units) down to 0.05 points at C = 10⁶ (50.05/49.95, which takes tens of millions
+    /// of units to show and biases a comparison little). One C alone (Optimizely's
     /// ssrm-test default, 10⁴) puts its mass on deviations of about half a point, so a gross imbalance among a thousand
     /// units gained little evidence: 399 against 616 gave p = 0.124. Adjacent decades' Bayes factors overlap broadly, so
     /// a finer grid gains little and costs up to its size in evidence.
