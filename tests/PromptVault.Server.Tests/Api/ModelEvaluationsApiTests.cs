@@ -400,7 +400,8 @@ public sealed class ModelEvaluationsApiTests(ModelEvaluationsFixture fixture) : 
 
         var error = Assert.Throws<InvalidOperationException>(() => PromptVaultServer.Build(options, [setting]));
 
-        Assert.Contains(key, error.Message);
-        Assert.Contains(nameof(EvaluationsOptions), error.Message);
+        // Named as the user writes it, not by the .NET options type (ServerConfigurationTests).
+        Assert.Contains($"PromptVault:Evaluations:{key}", error.Message);
+        Assert.DoesNotContain(nameof(EvaluationsOptions), error.Message);
     }
 }
