@@ -91,7 +91,7 @@ public static class SequentialTest
     /// units gained little evidence: 399 against 616 gave p = 0.124. Adjacent decades' Bayes factors overlap broadly, so
     /// a finer grid gains little and costs up to its size in evidence.
     /// </summary>
-    public static readonly IReadOnlyList<double> SampleRatioConcentrations = [1e2, 1e3, 1e4, 1e5, 1e6];
+    private static readonly double[] SampleRatioConcentrations = [1e2, 1e3, 1e4, 1e5, 1e6];
 
     /// <summary>
     /// The sequential sample ratio mismatch test of Lindon &amp; Malek (2022, "Anytime-Valid Inference for Multinomial Count
