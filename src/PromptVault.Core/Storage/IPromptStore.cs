@@ -59,9 +59,10 @@ public interface IPromptStore
     Task<IReadOnlyList<LabelledPrompt>> ListLabelledPromptsAsync(string label, CancellationToken cancellationToken = default);
 
     /// <summary>
-    /// The include graph's generation: a counter that every write making a version with includes serve advances
-    /// (<see cref="PromptChanges.IncludeGeneration"/>), so that a check for cycles of includes, which reads many prompts, can
-    /// expect the graph it read to be the one its write lands on.
+    /// The include graph's generation: a counter that every write checked for includes advances (each label move or removal,
+    /// a promotion, an archive, an experiment's start with includes, an import: <see cref="PromptChanges.IncludeGeneration"/>), so that the
+    /// checks of includes, which read many prompts (cycles, depth, an includer's variables), can expect the graph they read
+    /// to be the one their write lands on.
     /// </summary>
     Task<long> ReadIncludeGenerationAsync(CancellationToken cancellationToken = default);
 
@@ -143,8 +144,8 @@ public sealed record PromptChanges
     public IReadOnlyList<LabelChange> LabelChanges { get; init; } = [];
 
     /// <summary>
-    /// The include graph's generation (<see cref="IPromptStore.ReadIncludeGenerationAsync"/>) read before the change's check for
-    /// cycles, when the change makes a version with includes serve: the change applies only if it is still current, and advances it.
+    /// The include graph's generation (<see cref="IPromptStore.ReadIncludeGenerationAsync"/>) read before the change's checks of
+    /// includes, when the change was checked for includes: the change applies only if it is still current, and advances it.
     /// </summary>
     public long? IncludeGeneration { get; init; }
 
