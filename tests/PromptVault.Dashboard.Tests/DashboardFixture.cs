@@ -127,6 +127,12 @@ public sealed class DashboardFixture : IAsyncLifetime
 
     private static string Shortened(string text) => text.Length <= 2000 ? text : text[..2000] + "…";
 
+    /// <summary>From now on, counts each time the keyboard's focus moves onto an element <paramref name="selector"/> matches (read by <see cref="FocusesAsync"/>).</summary>
+    public static Task CountFocusesAsync(IPage page, string selector) => page.EvaluateAsync(
+        "selector => { window.focusesCounted = 0; addEventListener('focusin', e => { if (e.target.matches(selector)) window.focusesCounted++; }); }", selector);
+
+    public static Task<int> FocusesAsync(IPage page) => page.EvaluateAsync<int>("() => window.focusesCounted");
+
     /// <summary>Screenshots the page at 1280 and 390 px into docs/screenshots/ (named <paramref name="name"/>-1280.png, -390.png).</summary>
     public static async Task ScreenshotAsync(IPage page, string name)
     {

@@ -71,6 +71,25 @@ public sealed class PlaygroundPageTests(DashboardFixture fixture) : IClassFixtur
         await Assertions.Expect(error).ToContainTextAsync("failed: ");
         await Assertions.Expect(error).ToBeFocusedAsync();
         await Assertions.Expect(results).ToHaveCountAsync(0);
+
+        // One version's call failing among answers is its card's error: announced and focused, as the run's is (the focus stayed
+        // on Run), once each run, the same failure again too.
+        model.Status = (int)HttpStatusCode.OK;
+        model.Script = request => request["messages"]!.ToJsonString().Contains("Hi Ada", StringComparison.Ordinal)
+            ? new FakeReply("", (int)HttpStatusCode.BadRequest)
+            : new FakeReply("answer to: " + request["messages"]!.AsArray().Last()!["content"]);
+        var failed = results.Nth(1).GetByTestId("output-error");
+        await DashboardFixture.CountFocusesAsync(page, "[data-testid=output-error]");
+        foreach (var runs in new[] { 1, 2 })
+        {
+            await page.GetByRole(AriaRole.Button, new() { Name = "Run" }).FocusAsync();
+            await page.Keyboard.PressAsync("Enter");
+            await Assertions.Expect(results.Nth(0).GetByTestId("output")).ToHaveTextAsync("answer to: Hello Ada!");
+            await Assertions.Expect(failed).ToContainTextAsync("failed: ");
+            await Assertions.Expect(failed).ToHaveAttributeAsync("role", "alert");
+            await Assertions.Expect(failed).ToBeFocusedAsync();
+            Assert.Equal(runs, await DashboardFixture.FocusesAsync(page));
+        }
     }
 
     [Fact]

@@ -30,9 +30,18 @@ public sealed class TestCasePagesTests(DashboardFixture fixture) : IClassFixture
         await first.GetByLabel("Value").FillAsync("Hello Ada");
         await first.GetByRole(AriaRole.Button, new() { Name = "Add a check to case 1" }).ClickAsync();
 
-        // The second check has no value: refused, naming the case and the field, and nothing is stored.
-        await page.GetByRole(AriaRole.Button, new() { Name = "Save tests" }).ClickAsync();
-        await Assertions.Expect(page.GetByTestId("tests-error")).ToContainTextAsync("Case 'greets Ada' (tests[0].expect[1].value)");
+        // The second check has no value: refused, naming the case and the field, and nothing is stored. Each save focuses the
+        // error once, the same error again too (it stayed on the button).
+        var error = page.GetByTestId("tests-error");
+        await DashboardFixture.CountFocusesAsync(page, "[data-testid=tests-error]");
+        foreach (var saves in new[] { 1, 2 })
+        {
+            await page.GetByRole(AriaRole.Button, new() { Name = "Save tests" }).FocusAsync();
+            await page.Keyboard.PressAsync("Enter");
+            await Assertions.Expect(error).ToContainTextAsync("Case 'greets Ada' (tests[0].expect[1].value)");
+            await Assertions.Expect(error).ToBeFocusedAsync();
+            Assert.Equal(saves, await DashboardFixture.FocusesAsync(page));
+        }
         Assert.Empty((await TestsAsync(api, name, "1.0.0")).AsArray());
 
         await first.GetByRole(AriaRole.Button, new() { Name = "Remove check 2 of case 1" }).ClickAsync();
