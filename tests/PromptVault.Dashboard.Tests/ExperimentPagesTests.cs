@@ -200,8 +200,14 @@ public sealed class ExperimentPagesTests(DashboardFixture fixture) : IClassFixtu
 
         var missing = await fixture.OpenAsync(server.AdminKey, server: server);
         var lookups = Reads("FindExperimentAsync");
-        await missing.GotoAsync("/experiments/no-such-experiment");
-        await Assertions.Expect(missing.GetByRole(AriaRole.Heading, new() { Name = "Not found" })).ToBeVisibleAsync();
+        var response = await missing.GotoAsync("/experiments/no-such-experiment");
+        // What the user sees: a 404 titled Not found that names the experiment and leads back, and no experiment's parts.
+        Assert.Equal((int)HttpStatusCode.NotFound, response!.Status);
+        await Assertions.Expect(missing.GetByRole(AriaRole.Heading, new() { Name = "Not found", Level = 1 })).ToBeVisibleAsync();
+        await Assertions.Expect(missing.GetByRole(AriaRole.Alert)).ToHaveTextAsync("experiment 'no-such-experiment' does not exist.");
+        await Assertions.Expect(missing.GetByRole(AriaRole.Link, new() { Name = "Back to the prompts" })).ToHaveAttributeAsync("href", "/");
+        await Assertions.Expect(missing.GetByTestId("experiment-status")).ToHaveCountAsync(0);
+        await Assertions.Expect(missing).ToHaveTitleAsync("Not found · PromptVault");
         // The load looks it up twice (its stored looks, then the experiment), refused both times; the not-found page opens no circuit.
         await LoadedAsync(() => Reads("FindExperimentAsync"), lookups + 2, "look-ups of the missing experiment");
         await missing.CloseAsync();
