@@ -8,6 +8,7 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using PromptVault.Client.DependencyInjection;
+using PromptVault.Core.Contracts;
 using PromptVault.Storage.Testing;
 
 namespace PromptVault.Client.Tests;
@@ -235,6 +236,37 @@ public sealed class FailureTests
     }
 
     /// <summary>The snapshot ages the SDK logged with each failed refresh (2003), in order.</summary>
+    [Fact]
+    public async Task StreamBreaks_ServerStopped_HealthReportsItUnreachableBeforeTheNextInterval()
+    {
+        // Found by the SDK walk: with the server stopped, the health check said serverReachable=True, Healthy, for up to
+        // RefreshInterval (30 s by default) though the stream had broken and its reconnections were refused.
+        var ct = TestContext.Current.CancellationToken;
+        await using var server = await SdkServer.StartAsync(ct);
+        var name = Prompts.NewName("stream-breaks");
+        await Prompts.CreateAsync(server.Api, name, "one", cancellationToken: ct);
+        var logs = new LogCollector();
+        await using var host = await SdkHost.StartAsync(server.BaseAddress, server.AdminKey, o => o.RefreshInterval = TimeSpan.FromMinutes(10),
+            services => services.AddSingleton<ILoggerProvider>(logs), ct);
+        // The stream is up once a label moved on the server reaches the SDK (the interval is too long to bring it).
+        var two = await server.Api.CreateVersionAsync(name, new CreateVersionRequest("two", ChangeDescription: "two"), ct);
+        await server.Api.MoveLabelAsync(name, "production", two.Id, ct);
+        Assert.NotNull(await Eventually.WithinAsync(TimeSpan.FromSeconds(10),
+            async () => (await host.Vault.GetPromptAsync(name, cancellationToken: ct)).VersionId == two.Id, ct));
+        var health = host.Services.GetRequiredService<HealthCheckService>();
+
+        await server.StopAsync();
+
+        Assert.NotNull(await Eventually.WithinAsync(TimeSpan.FromSeconds(10),
+            async () => (await health.CheckHealthAsync(ct)).Entries["promptvault"].Data["serverReachable"] is false, ct));
+        Assert.Contains(logs.Entries, e => e.EventId.Id == 2003 && e.Level == LogLevel.Warning);
+        Assert.Equal(two.Id, (await host.Vault.GetPromptAsync(name, cancellationToken: ct)).VersionId);
+
+        await server.StartAgainAsync(ct);
+        Assert.NotNull(await Eventually.WithinAsync(TimeSpan.FromSeconds(10),
+            async () => (await health.CheckHealthAsync(ct)).Status == HealthStatus.Healthy, ct));
+    }
+
     private static List<TimeSpan> FailedRefreshAges(LogCollector logs) =>
         logs.Entries.Where(e => e.EventId.Id == 2003)
             .Select(e => TimeSpan.Parse(Regex.Match(e.Message, @", (\S+) old$").Groups[1].Value, CultureInfo.InvariantCulture)).ToList();

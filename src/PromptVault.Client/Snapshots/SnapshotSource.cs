@@ -218,11 +218,12 @@ internal sealed class SnapshotSource
     private async Task StreamLoopAsync(CancellationToken stopping)
     {
         var delay = PromptVaultDefaults.FirstRetryDelay;
+        var connected = false;
         while (!stopping.IsCancellationRequested)
         {
             try
             {
-                await ListenAsync(stopping, () => delay = PromptVaultDefaults.FirstRetryDelay).ConfigureAwait(false);
+                await ListenAsync(stopping, () => (delay, connected) = (PromptVaultDefaults.FirstRetryDelay, true)).ConfigureAwait(false);
                 Log.StreamDisconnected(_logger, "the server ended the stream", delay);
             }
             catch (HttpRequestException e) when (e.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden && !stopping.IsCancellationRequested)
@@ -234,6 +235,10 @@ internal sealed class SnapshotSource
             catch (Exception e) when (!stopping.IsCancellationRequested)
             {
                 Log.StreamDisconnected(_logger, e.Message, delay);
+                // The first reconnection refused after the stream was up: the server may be gone, so refresh now rather than at
+                // the next interval (up to RefreshInterval later), for the health check and the log to say so when it is.
+                if (connected) RequestRefresh();
+                connected = false;
             }
             catch (Exception) when (stopping.IsCancellationRequested)
             {
