@@ -9,7 +9,7 @@ public interface IPromptVault
 {
     /// <summary>
     /// Resolves the version to serve and renders it with <paramref name="variables"/>, from the snapshot, with the server's
-    /// own rules: <paramref name="version"/> (a number such as <c>1.0.2</c> or a version id) when given; else, with a
+    /// own rules: <paramref name="version"/> (a number such as <c>1.0.2</c>, a version id, or <c>latest</c> for the prompt's newest version) when given; else, with a
     /// <paramref name="unitId"/> and no label other than <c>production</c>, the unit's variant of the prompt's running
     /// experiment (its exposure is recorded in the background); else the version under <paramref name="label"/>
     /// (default <c>production</c>). A label and a version are separate parameters, so a label named <c>1.0.2</c> is a label.
