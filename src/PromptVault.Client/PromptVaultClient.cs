@@ -190,8 +190,19 @@ public sealed class PromptVaultClient
         request.Options.Set(RequestRules.Repeatable, true);
         request.Options.Set(RequestRules.RepeatIfMatch, LabelTag(number, nameof(version)));
         precondition?.Invoke(request.Headers);
-        using var response = await SendCoreAsync(request, cancellationToken).ConfigureAwait(false);
-        return await ReadAsync<VersionResponse>(response, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            using var response = await SendCoreAsync(request, cancellationToken).ConfigureAwait(false);
+            return await ReadAsync<VersionResponse>(response, cancellationToken).ConfigureAwait(false);
+        }
+        catch (PromptVaultApiException e) when (e.Code == "label_moved" && request.Options.TryGetValue(RequestRules.RepeatedAfterSetByOthers, out var setByOthers) && setByOthers)
+        {
+            // The server words its refusal by the repeat's If-Match, which the caller never sent: they asked for the label only if unset.
+            var now = (await GetPromptAsync(name, cancellationToken).ConfigureAwait(false)).Labels.GetValueOrDefault(label);
+            throw new PromptVaultApiException(e.StatusCode, e.Code,
+                $"label '{label}' of '{name}' was not set when this call began, but its first attempt's answer was lost and someone else set the label "
+                + (now is null ? "(and removed it since) " : $"to version {now} ") + "before the retry; it is left as they put it.", e.Field);
+        }
     }
 
     /// <summary>Removes a label from a prompt (admin only); what it pointed at is no longer served by that label.</summary>

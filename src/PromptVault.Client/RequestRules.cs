@@ -24,6 +24,13 @@ internal static class RequestRules
     public static readonly HttpRequestOptionsKey<string> RepeatIfMatch = new("PromptVault.RepeatIfMatch");
 
     /// <summary>
+    /// Set by the repeat of a write expecting its label unset once that was refused and it is sent expecting the label where it
+    /// sets it: a refusal then means someone else set the label in between, which the caller is told in those words, not the
+    /// repeat's <c>If-Match</c>, which the caller never sent.
+    /// </summary>
+    public static readonly HttpRequestOptionsKey<bool> RepeatedAfterSetByOthers = new("PromptVault.RepeatedAfterSetByOthers");
+
+    /// <summary>
     /// A read, a <c>DELETE</c> (a repeat finds nothing to delete: see <see cref="IsGoneAfterOwnAttempt"/>), a write marked
     /// <see cref="Repeatable"/>, or a write carrying an <c>Idempotency-Key</c> (the server answers a repeat with the first
     /// answer): sending it again cannot act twice. Any other write may have been carried out when its answer failed, so it is sent once.

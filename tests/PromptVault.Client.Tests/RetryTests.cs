@@ -244,6 +244,9 @@ public sealed class RetryTests
         {
             var refused = await Assert.ThrowsAsync<PromptVaultApiException>(() => move);
             Assert.Equal("label_moved", refused.Code);
+            // In the terms of the call (only if unset), not of the retry's If-Match ("If-Match expects it at 1.0.0").
+            Assert.Equal($"label 'staging' of '{name}' was not set when this call began, but its first attempt's answer was lost and someone else set the label "
+                + $"to version {other} before the retry; it is left as they put it.", refused.Message);
             Assert.Equal(other, (await server.Api.GetPromptAsync(name, ct)).Labels["staging"]);
             return;
         }

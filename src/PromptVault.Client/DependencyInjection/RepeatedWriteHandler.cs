@@ -33,6 +33,7 @@ internal sealed class RepeatedWriteHandler : DelegatingHandler
                 if (unset.StatusCode != HttpStatusCode.PreconditionFailed) return unset;
                 unset.Dispose();
                 request.Headers.IfNoneMatch.Clear();
+                request.Options.Set(RequestRules.RepeatedAfterSetByOthers, true);
             }
             if (!request.Headers.IfMatch.Contains(EntityTagHeaderValue.Any) && !request.Headers.IfMatch.Contains(repeatTag))
                 request.Headers.IfMatch.Add(repeatTag);
