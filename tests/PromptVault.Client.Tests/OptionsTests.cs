@@ -19,9 +19,11 @@ public sealed class OptionsTests
             o.RequestTimeout = TimeSpan.Zero;
         }, cancellationToken: ct));
 
-        Assert.Contains(error.Failures, f => f.Contains(nameof(PromptVaultOptions.ServerUrl), StringComparison.Ordinal));
-        Assert.Contains(error.Failures, f => f.Contains(nameof(PromptVaultOptions.EventBatchSize), StringComparison.Ordinal));
-        Assert.Contains(error.Failures, f => f.Contains(nameof(PromptVaultOptions.RequestTimeout), StringComparison.Ordinal));
+        // Each named as the user sets it, not by the .NET type ("The field EventBatchSize of type …", "DataAnnotation validation failed").
+        Assert.Equal(
+            ["PromptVault:EventBatchSize must be between 1 and 1000; it is 5000.",
+                "PromptVault:RequestTimeout must be between 00:00:00.01 and 00:10:00; it is 00:00:00.", "PromptVault:ServerUrl is required."],
+            error.Failures.Order(StringComparer.Ordinal));
     }
 
     [Fact]

@@ -11,6 +11,7 @@ using PromptVault.Client;
 using PromptVault.Client.DependencyInjection;
 using PromptVault.Client.Events;
 using PromptVault.Client.Snapshots;
+using PromptVault.Core;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
@@ -35,7 +36,9 @@ public static class PromptVaultServiceCollectionExtensions
         var options = services.AddOptions<PromptVaultOptions>()
             .Configure<IServiceProvider>((o, provider) => provider.GetService<IConfiguration>()?.GetSection(PromptVaultOptions.SectionName).Bind(o));
         if (configure is not null) options.Configure(configure);
-        options.ValidateDataAnnotations()
+        // Each refusal names the setting as the user writes it (PromptVault:ServerUrl is required.), not the .NET type.
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<PromptVaultOptions>, AnnotatedOptions>());
+        options
             .Validate(o => o.ServerUrl is null || (o.ServerUrl.IsAbsoluteUri && o.ServerUrl.Scheme is "http" or "https"),
                 "PromptVault:ServerUrl must be an absolute http or https URL.")
             .Validate(o => o.StaleAfter is null || o.StaleAfter > TimeSpan.Zero, "PromptVault:StaleAfter must be positive.")
@@ -116,5 +119,12 @@ public static class PromptVaultServiceCollectionExtensions
         services.AddHostedService<PromptVaultRefresher>();
         services.AddHealthChecks().AddCheck<PromptVaultHealthCheck>("promptvault");
         return services;
+    }
+
+    /// <summary>The options' data annotations, each refusal naming its setting (<see cref="AnnotatedSettings"/>).</summary>
+    private sealed class AnnotatedOptions : IValidateOptions<PromptVaultOptions>
+    {
+        public ValidateOptionsResult Validate(string? name, PromptVaultOptions options) =>
+            AnnotatedSettings.Refusals(options, PromptVaultOptions.SectionName) is { Count: > 0 } refusals ? ValidateOptionsResult.Fail(refusals) : ValidateOptionsResult.Success;
     }
 }

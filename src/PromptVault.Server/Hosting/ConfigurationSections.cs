@@ -1,13 +1,11 @@
-using System.ComponentModel.DataAnnotations;
-using System.Reflection;
 using Microsoft.Extensions.Options;
+using PromptVault.Core;
 
 namespace PromptVault.Server.Hosting;
 
 /// <summary>
-/// Options bound from a configuration section and checked by their data annotations, each refusal naming the key as the user
-/// writes it (<c>PromptVault:Webhooks:MaxAttempts</c>): the framework's own check names the .NET type and member
-/// ("DataAnnotation validation failed for 'WebhookOptions' members: 'MaxAttempts'").
+/// Options bound from a configuration section and checked by their data annotations, each refusal a sentence naming the key as
+/// the user writes it (<see cref="AnnotatedSettings"/>).
 /// </summary>
 internal static class ConfigurationSections
 {
@@ -23,14 +21,7 @@ internal static class ConfigurationSections
         public ValidateOptionsResult Validate(string? optionsName, T options)
         {
             if (name is not null && name != optionsName) return ValidateOptionsResult.Skip;
-            var failures = new List<string>();
-            foreach (var property in typeof(T).GetProperties(BindingFlags.Public | BindingFlags.Instance))
-            {
-                var context = new ValidationContext(options) { MemberName = property.Name, DisplayName = $"{section}:{property.Name}" };
-                var results = new List<ValidationResult>();
-                if (!Validator.TryValidateProperty(property.GetValue(options), context, results))
-                    failures.AddRange(results.Select(r => r.ErrorMessage ?? $"{context.DisplayName} is invalid."));
-            }
+            var failures = AnnotatedSettings.Refusals(options, section);
             return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
         }
     }

@@ -32,11 +32,13 @@ public sealed class ServerConfigurationTests
         Assert.Contains(key, error.Message);
     }
 
-    /// <summary>A value out of its range names its key as written, not the .NET options type ("DataAnnotation validation failed for 'WebhookOptions'").</summary>
+    /// <summary>A value out of its range is refused in a sentence naming its key as written, not the .NET options type
+    /// ("DataAnnotation validation failed for 'WebhookOptions'") nor the framework's "The field …".</summary>
     [Theory]
-    [InlineData("--PromptVault:Webhooks:MaxAttempts=0", "The field PromptVault:Webhooks:MaxAttempts must be between 1 and 100.")]
-    [InlineData("--PromptVault:KeyLimits:WindowSeconds=0", "The field PromptVault:KeyLimits:WindowSeconds must be between 1 and 86400.")]
-    [InlineData("--PromptVault:FailedAuthentication:PermitLimit=0", "The field PromptVault:FailedAuthentication:PermitLimit must be between 1 and 1000000.")]
+    [InlineData("--PromptVault:Webhooks:MaxAttempts=0", "PromptVault:Webhooks:MaxAttempts must be between 1 and 100; it is 0.")]
+    [InlineData("--PromptVault:KeyLimits:WindowSeconds=0", "PromptVault:KeyLimits:WindowSeconds must be between 1 and 86400; it is 0.")]
+    [InlineData("--PromptVault:FailedAuthentication:PermitLimit=0", "PromptVault:FailedAuthentication:PermitLimit must be between 1 and 1000000; it is 0.")]
+    [InlineData("--PromptVault:Evaluations:CaseTimeout=00:00:00", "PromptVault:Evaluations:CaseTimeout must be between 00:00:00.01 and 01:00:00; it is 00:00:00.")]
     public void AnOptionOutOfRange_StopsStartUp_NamingItsKey(string setting, string refusal)
     {
         var error = Assert.Throws<InvalidOperationException>(() => PromptVaultServer.Build(Options(), [setting]));
