@@ -1,5 +1,7 @@
 using System.Collections;
+using System.Globalization;
 using System.Numerics;
+using PromptVault.Core.Prompts;
 
 namespace PromptVault.Core.Storage;
 
@@ -29,12 +31,25 @@ public sealed record PageRequest(int Limit, int Offset = 0)
     /// The error of a <c>limit</c> or <c>offset</c> out of its range, null for one in range (or another parameter). Also for
     /// a value the query binding cannot read as an int (99999999999), so it gets the same error as any other.
     /// </summary>
-    public static InvalidInputException? OutOfRange(string parameter, BigInteger? value) => (parameter, value) switch
+    public static InvalidInputException? OutOfRange(string parameter, BigInteger? value) =>
+        value is { } number && Range(parameter) is { } range && (number < range.Min || number > range.Max)
+            ? new($"invalid_{parameter}", $"{parameter} must be between {range.Min} and {range.Max}; it is {number}.", parameter)
+            : null;
+
+    /// <summary>
+    /// The error of a <c>limit</c> or <c>offset</c> given as <paramref name="text"/> that could not be read as one (<c>abc</c>,
+    /// <c>1.5</c>, 99999999999): out of range when it is a whole number, else not a whole number, with the range either way and not an
+    /// int's. The one wording of the query (<c>?limit=abc</c>) and of the MCP tools' arguments. Null for another parameter.
+    /// </summary>
+    public static InvalidInputException? Unreadable(string parameter, string text) =>
+        Range(parameter) is not { } range ? null
+        : BigInteger.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var whole) && OutOfRange(parameter, whole) is { } outOfRange ? outOfRange
+        : new("invalid_parameter", $"{PromptRules.Shorten(text)} is not a whole number: {parameter} must be between {range.Min} and {range.Max}, written in digits (100, not 1e2 or 100.0).", parameter);
+
+    private static (int Min, int Max)? Range(string parameter) => parameter switch
     {
-        ("limit", { } limit) when limit < 1 || limit > MaxLimit =>
-            new("invalid_limit", $"limit must be between 1 and {MaxLimit}; it is {limit}.", "limit"),
-        ("offset", { } offset) when offset < 0 || offset > int.MaxValue =>
-            new("invalid_offset", $"offset must be between 0 and {int.MaxValue}; it is {offset}.", "offset"),
+        "limit" => (1, MaxLimit),
+        "offset" => (0, int.MaxValue),
         _ => null,
     };
 }

@@ -1,5 +1,3 @@
-using System.Globalization;
-using System.Numerics;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
@@ -290,7 +288,7 @@ internal sealed class ProblemExceptionHandler : IExceptionHandler
 
     /// <summary>The 400 of a query or route parameter whose value its type does not take (<c>?limit=x</c>).</summary>
     internal static InvalidInputException WrongParameterType(string parameter, Type type, string value) =>
-        (BigInteger.TryParse(value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var whole) ? PageRequest.OutOfRange(parameter, whole) : null) ?? new("invalid_parameter", $"'{parameter}' has a value of the wrong type: {DescribeUnparsable(type, value)}", parameter);
+        PageRequest.Unreadable(parameter, value) ?? new("invalid_parameter", $"'{parameter}' has a value of the wrong type: {DescribeUnparsable(type, value)}", parameter);
 
     /// <summary>What <paramref name="value"/> is not; an integer worded as a body's is.</summary>
     private static string DescribeUnparsable(Type type, string value) => (Nullable.GetUnderlyingType(type) ?? type) switch

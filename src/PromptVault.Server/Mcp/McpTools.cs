@@ -45,6 +45,7 @@ internal sealed class McpTools(PromptRegistry registry, ExperimentService experi
             }
             catch (JsonException e)
             {
+                if (PageRequest.Unreadable(name, value.GetRawText()) is { } paging) return paging.Message;
                 var path = ProblemExceptionHandler.JsonField(e);
                 var field = path is null ? name : path.StartsWith('[') ? name + path : $"{name}.{path}";
                 return ProblemExceptionHandler.DescribeJsonError(e, field, parameter.ParameterType, path, PromptVaultJson.Requests);

@@ -178,6 +178,21 @@ public sealed class McpEndpointTests(ServerFixture fixture) : IClassFixture<Serv
         Assert.Contains("limit must be between 1 and 1000", Text(tooMany));
     }
 
+    /// <summary>A paging argument that is not a whole number says so, as the REST query does, and not an int's range.</summary>
+    [Theory]
+    [InlineData("limit", "abc", "\"abc\" is not a whole number: limit must be between 1 and 1000, written in digits (100, not 1e2 or 100.0).")]
+    [InlineData("offset", 1.5, "1.5 is not a whole number: offset must be between 0 and 2147483647, written in digits (100, not 1e2 or 100.0).")]
+    [InlineData("limit", 99999999999, "limit must be between 1 and 1000; it is 99999999999.")]
+    public async Task ListPrompts_APagingArgumentNotAWholeNumber_SaysSoWithItsRange(string argument, object value, string error)
+    {
+        await using var client = await ConnectAsync(fixture.Server.AdminKey);
+
+        var refused = await client.CallToolAsync("list_prompts", new Dictionary<string, object?> { [argument] = value }, cancellationToken: Cancellation);
+
+        Assert.True(refused.IsError);
+        Assert.Contains(error, Text(refused));
+    }
+
     [Fact]
     public async Task CreateVersion_AsWriter_CreatesTheNextVersionInTheKeysName()
     {
