@@ -11,7 +11,7 @@ using static PromptVault.Server.Tests.ApiCalls;
 namespace PromptVault.Server.Tests.Api;
 
 /// <summary>A server with models configured: one answering (a fake provider on loopback), one failing with 500, one too slow, one answering
-/// an HTML page with 200 (a proxy in the way) and one such page as a stream's event, one failing with 500 only for prompts holding "Refuse me", one rate-limited (429 with a long Retry-After) and allowed a retry,
+/// an HTML page with 200 (a proxy in the way) and one such page as a stream's event, one failing with 500 only for prompts holding "Refuse me", one rate-limited (429 with a long Retry-After) and allowed a retry, one rate-limited twice with a wait that fits the timeout once,
 /// one answering more than its MaxAnswerBytes and allowed retries, one answering an error longer than that; and one unreachable.</summary>
 public sealed class PlaygroundFixture : IAsyncLifetime
 {
@@ -42,6 +42,8 @@ public sealed class PlaygroundFixture : IAsyncLifetime
             : new FakeReply("answer to: " + request["messages"]!.AsArray().Last()!["content"]);
         var limited = await StartAsync(FakeModelServer.StartAsync(cancellationToken));
         limited.Script = _ => new FakeReply("", (int)HttpStatusCode.TooManyRequests, RetryAfter: TimeSpan.FromSeconds(30));
+        var limitedAgain = await StartAsync(FakeModelServer.StartAsync(cancellationToken));
+        limitedAgain.Script = _ => new FakeReply("", (int)HttpStatusCode.TooManyRequests, RetryAfter: TimeSpan.FromSeconds(2));
         Bulky = await StartAsync(FakeModelServer.StartAsync(cancellationToken));
         Bulky.Answer = _ => new string('x', 5000);
         var bulkyError = await StartAsync(FakeModelServer.StartAsync(cancellationToken));
@@ -56,6 +58,8 @@ public sealed class PlaygroundFixture : IAsyncLifetime
             .. Settings("garbledStream", garbledStream.Endpoint),
             .. Settings("picky", picky.Endpoint),
             .. Settings("limited", limited.Endpoint, "--PromptVault:Models:limited:Timeout=00:00:01", "--PromptVault:Models:limited:MaxRetries=1"),
+            // Its first wait (2 s) fits the timeout (3 s); the second does not fit what the first left of it.
+            .. Settings("limitedAgain", limitedAgain.Endpoint, "--PromptVault:Models:limitedAgain:Timeout=00:00:03", "--PromptVault:Models:limitedAgain:MaxRetries=2"),
             .. Settings("bulky", Bulky.Endpoint, "--PromptVault:Models:bulky:MaxAnswerBytes=1000", "--PromptVault:Models:bulky:MaxRetries=2"),
             .. Settings("bulkyError", bulkyError.Endpoint, "--PromptVault:Models:bulkyError:MaxAnswerBytes=1000"),
             // Port 1 on loopback: nothing listens, so the connection is refused.
@@ -336,6 +340,22 @@ public sealed class PlaygroundApiTests(PlaygroundFixture fixture, ServerFixture 
         Assert.Equal(HttpStatusCode.BadGateway, status);
         Assert.Equal("model_error", body.Str("code"));
         Assert.Contains($"model '{model}' (gpt-4o-mini) failed: {failure}", body.Str("detail"));
+    }
+
+    /// <summary>
+    /// A second 429 is weighed against what the first attempt and its wait left of the Timeout, not the whole of it: a wait of 2 s
+    /// fits a timeout of 3 s, but not after a first wait of 2 s, which ended in "did not answer within 3 s", hiding the rate limit.
+    /// </summary>
+    [Fact]
+    public async Task Run_ASecond429AskingForMoreThanTheTimeLeft_Returns502SayingSo()
+    {
+        var name = await CreateSupportPromptAsync(_client);
+
+        var (status, body) = await RunAsync(_client, name, "limitedAgain");
+
+        Assert.Equal(HttpStatusCode.BadGateway, status);
+        Assert.Matches(@"model 'limitedAgain' \(gpt-4o-mini\) failed: the provider rate-limited the call \(HTTP 429\) and asked to wait 2 s, "
+            + @"longer than the (0|0\.\d+|1) s left of the timeout of 3 s \(PromptVault:Models:limitedAgain:Timeout\)", body.Str("detail"));
     }
 
     /// <summary>
