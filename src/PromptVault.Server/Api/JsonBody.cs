@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.IO.Pipelines;
+using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -44,9 +45,47 @@ internal static class JsonBody
         catch (JsonException e)
         {
             document?.Dispose();
+            // The parser (no document) names only the line and byte of what it could not read; a bound body's 400 names the field.
+            var located = document is null ? new JsonException(e.Message, PathOfError(body), e.LineNumber, e.BytePositionInLine, e) : e;
             reader.AdvanceTo(read.Buffer.End);
-            throw Invalid(e);
+            throw Invalid(located);
         }
+    }
+
+    /// <summary>
+    /// Where reading <paramref name="body"/> fails, as System.Text.Json's serializer writes a path (<c>$.events[0].latencyMs</c>):
+    /// the body read again, token by token, up to the error.
+    /// </summary>
+    internal static string PathOfError(ReadOnlySequence<byte> body)
+    {
+        var reader = new Utf8JsonReader(body);
+        var open = new List<(bool Array, int Index, string? Member)>();
+        try
+        {
+            while (reader.Read())
+            {
+                var token = reader.TokenType;
+                if (token == JsonTokenType.PropertyName) { open[^1] = (false, 0, reader.GetString()); continue; }
+                if (token is JsonTokenType.EndObject or JsonTokenType.EndArray) open.RemoveAt(open.Count - 1);
+                else if (open.Count > 0 && open[^1].Array) open[^1] = (true, open[^1].Index + 1, null);
+                if (token is JsonTokenType.StartObject or JsonTokenType.StartArray) open.Add((token == JsonTokenType.StartArray, -1, null));
+                // A member's value is read whole: what fails after it (a trailing comma) is the object's.
+                else if (open.Count > 0 && !open[^1].Array) open[^1] = (false, 0, null);
+            }
+        }
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
+        {
+            // Within an array the reader failed on the element after the last it read.
+            if (open.Count > 0 && open[^1].Array) open[^1] = (true, open[^1].Index + 1, null);
+        }
+        var path = new StringBuilder("$");
+        foreach (var (array, index, member) in open)
+        {
+            if (array) path.Append(index >= 0 ? $"[{index}]" : "");
+            else if (member is not null)
+                path.Append(member.AsSpan().IndexOfAny(". '[]") < 0 ? $".{member}" : $"['{member.Replace("'", "\\'", StringComparison.Ordinal)}']");
+        }
+        return path.ToString();
     }
 
     /// <summary>Refuses a request with no body, as the framework refuses one with no body to bind (<see cref="ProblemExceptionHandler.MissingBody"/>).</summary>

@@ -188,6 +188,35 @@ public sealed class HostileInputTests(ServerFixture fixture) : IClassFixture<Ser
         Assert.Equal("variables.x", problem.Str("field"));
     }
 
+    /// <summary>
+    /// JSON that does not parse, on the routes that read their body as a document (render, metrics): named by the field
+    /// where it stops, as a body the framework binds is (an exposure batch's), not only by line and byte.
+    /// </summary>
+    public static TheoryData<string, string, string> MalformedJson => new()
+    {
+        { "render", """{"variables": {"x": NaN}}""", "variables.x" },
+        { "render", """{"unitId": "u", "label": Infinity}""", "label" },
+        { "metrics", """{"versionId": "v", "latencyMs": NaN}""", "latencyMs" },
+        { "metrics", """{"events": [{"versionId": "v"}, {"versionId": "v", "cost": -Infinity}]}""", "events[1].cost" },
+        { "metrics", """{"versionId": "v", "metadata": {"tags": [1, 2, 'three']}}""", "metadata.tags[2]" },
+        { "metrics", """{"versionId": "v", "metadata": {"two words": [NaN]}}""", "metadata['two words'][0]" },
+        { "exposures", """{"exposures": [{"experimentId": "e", "variantId": NaN}]}""", "exposures[0].variantId" },
+    };
+
+    [Theory]
+    [MemberData(nameof(MalformedJson))]
+    public async Task Post_MalformedJson_Returns400NamingTheField(string route, string body, string field)
+    {
+        var name = await CreateProductionPromptAsync("{{x}}");
+        var path = route == "render" ? $"/api/prompts/{name}/render" : $"/api/{route}";
+
+        var (status, problem) = await PostAsync(_client, path, body);
+
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Equal(("invalid_json", field), (problem.Str("code"), problem.Str("field")));
+        Assert.StartsWith($"'{field}' is invalid: ", problem.Str("detail"), StringComparison.Ordinal);
+    }
+
     /// <summary>A route whose body the framework binds and one that reads it by hand, for each way of sending it.</summary>
     public static TheoryData<string, string> BodyRoutes => new()
     {

@@ -180,8 +180,8 @@ public sealed class MetricsApiTests(ServerFixture fixture) : IClassFixture<Serve
         Assert.Equal("unsupported_media_type", JsonNode.Parse(await wrongType.Content.ReadAsStringAsync(cancellationToken)).Str("code"));
         Assert.Equal(HttpStatusCode.BadRequest, invalid.StatusCode);
         var invalidProblem = JsonNode.Parse(await invalid.Content.ReadAsStringAsync(cancellationToken));
-        Assert.Equal("invalid_json", invalidProblem.Str("code"));
-        Assert.Contains("not valid JSON", invalidProblem.Str("detail"), StringComparison.Ordinal);
+        Assert.Equal(("invalid_json", "events[0]"), (invalidProblem.Str("code"), invalidProblem.Str("field")));
+        Assert.Contains("trailing comma", invalidProblem.Str("detail"), StringComparison.Ordinal);
     }
 
     [Fact]
