@@ -77,7 +77,8 @@ public static class PromptVaultJson
     /// <summary>
     /// The request objects whose unknown members are refused, not dropped: a request's <c>metadata</c> with a member that is no
     /// model setting (<c>max_tokens</c> for <c>maxTokens</c>) would store the version without the setting its author meant; a
-    /// playground entry with a misspelt <c>version</c> would run another version; a PATCH with <c>name</c> or <c>type</c> would
+    /// playground entry with a misspelt <c>version</c> would run another version, a playground run with a misspelt <c>model</c> would
+    /// answer renders alone, a draft with a misspelt <c>metadata</c> would run without its settings; a PATCH with <c>name</c> or <c>type</c> would
     /// answer 200 to a rename that never happened; a render with a misspelt <c>label</c> or <c>version</c> would serve production,
     /// a new version with a misspelt <c>variables</c> would keep the latest contract, an experiment with a misspelt
     /// <c>promoteWinner</c> would never promote, a variable with a misspelt <c>required</c> would be saved optional, a check with a misspelt <c>target</c> would check the render
@@ -86,7 +87,7 @@ public static class PromptVaultJson
     /// </summary>
     public static IReadOnlyList<Type> StrictRequestTypes { get; } =
     [
-        typeof(Prompts.PromptMetadata), typeof(PlaygroundVersion), typeof(UpdatePromptRequest), typeof(CreatePromptRequest),
+        typeof(Prompts.PromptMetadata), typeof(PlaygroundRequest), typeof(PlaygroundVersion), typeof(PlaygroundDraft), typeof(UpdatePromptRequest), typeof(CreatePromptRequest),
         typeof(CreateVersionRequest), typeof(RenderRequest), typeof(CreateExperimentRequest), typeof(VariantRequest), typeof(GuardrailRequest),
         typeof(Prompts.VariableDefinition), typeof(Evaluations.VersionTests), typeof(Evaluations.TestCase), typeof(Evaluations.TestExpectation),
         typeof(ChangeStatusRequest), typeof(MoveLabelRequest), typeof(RollbackRequest), typeof(CreateApiKeyRequest), typeof(CreateWebhookRequest),

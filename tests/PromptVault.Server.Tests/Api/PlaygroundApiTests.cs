@@ -308,6 +308,22 @@ public sealed class PlaygroundApiTests(PlaygroundFixture fixture, ServerFixture 
     }
 
     [Theory]
+    [InlineData(""", "modle": "gpt-4o" """, "modle")]
+    [InlineData(""", "drafts": [{ "content": "Hi {{company_name}}", "metdata": { "model": "m" } }]""", "drafts[0].metdata")]
+    public async Task Run_MemberTheRequestDoesNotTake_Returns400UnknownFieldNamingIt(string member, string field)
+    {
+        // Dropped, a misspelt model answered the renders alone with 200, and a draft ran without its settings.
+        var name = await CreateSupportPromptAsync(_client);
+
+        var (status, body) = await PostAsync(_client, "/api/playground",
+            $$"""{ "prompt": "{{name}}", "versions": [{ "version": "1.0.0" }], "variables": { "company_name": "x" }{{member}} }""");
+
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Equal(("unknown_field", field), (body.Str("code"), body.Str("field")));
+        Assert.Empty(SentFor(name));
+    }
+
+    [Theory]
     [InlineData("[]")]
     [InlineData("[{}, {}, {}, {}, {}]")]
     public async Task Run_NoneOrTooManyVersions_Returns400(string versions)
