@@ -24,7 +24,7 @@ internal sealed class McpTools(PromptRegistry registry, ExperimentService experi
 {
     /// <summary>
     /// What is wrong with a tool's arguments that the SDK could not bind: its exception carries System.Text.Json's message,
-    /// which names .NET types and not the argument. Said as the REST API says it: <c>'bump' must be a string, one of major, minor, patch.</c>
+    /// which names .NET types and not the argument. Said as the REST API says it: <c>'bump' must be one of patch, minor, major, a string spelled exactly so.</c>
     /// </summary>
     /// A required argument that is missing is named too (<c>'name' is required.</c>): the SDK's own message for it is an
     /// ArgumentException's, <c>The arguments dictionary is missing a value ... (Parameter 'arguments')</c>.
