@@ -65,7 +65,7 @@ internal static class ExperimentStatements
         """;
 
     /// <summary>The <c>hour</c> of all-time rows: not a multiple of 3600, so never an hour's start.</summary>
-    public const long AllTime = -1;
+    public const long AllTime = RegistryArchiveSchema.AllTimeHour;
 
     /// <summary>The scope of versions' rollup rows (the only ones now: experiments analyse units).</summary>
     public const string VersionScope = RegistryArchiveSchema.VersionRollupScope;

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using PromptVault.Core.Analysis;
 using PromptVault.Core.Contracts;
 using PromptVault.Core.Evaluations;
 using PromptVault.Core.Experiments;
@@ -175,10 +176,12 @@ public static class RegistryArchiveSchema
         [Text("experimentId"), Text("variantId"), Integer("units")], ArchiveOwner.Experiment);
 
     public static readonly ArchiveSection UnitSums = new("unitSums",
-        [Text("experimentId"), Text("unitId"), Text("variantId"), Blob("sums")], ArchiveOwner.Experiment);
+        [Text("experimentId"), Text("unitId"), Text("variantId"), Blob("sums")], ArchiveOwner.Experiment)
+    { RowRule = row => Decoded(row, "sums", blob => UnitStatisticsCodec.DecodeUnitSums(blob)) };
 
     public static readonly ArchiveSection VariantUnitStats = new("variantUnitStats",
-        [Text("experimentId"), Text("variantId"), Blob("stats")], ArchiveOwner.Experiment);
+        [Text("experimentId"), Text("variantId"), Blob("stats")], ArchiveOwner.Experiment)
+    { RowRule = row => Decoded(row, "stats", blob => UnitStatisticsCodec.DecodeVariantUnitStats(blob)) };
 
     public static readonly ArchiveSection SequentialStates = new("sequentialStates",
         [Text("experimentId"), Json("state")], ArchiveOwner.Experiment);
@@ -201,7 +204,8 @@ public static class RegistryArchiveSchema
     /// <c>variantId</c>, so a row of another scope would be kept unread and one with a variant counted twice.</summary>
     public static readonly ArchiveSection MetricRollups = new("metricRollups",
         [new("scope", ArchiveValueKind.Text, Allowed: new HashSet<string>(StringComparer.Ordinal) { VersionRollupScope }), Text("scopeId"), Integer("hour"),
-         Text("variantId") with { Rule = ValidateRollupVariant }, Blob("aggregate")], ArchiveOwner.Version, 1);
+         Text("variantId") with { Rule = ValidateRollupVariant }, Blob("aggregate")], ArchiveOwner.Version, 1)
+    { RowRule = ValidateRollup };
 
     public static readonly ArchiveSection Audit = new("audit",
         [Integer("id"), Time("timestamp"), Text("actor"), Text("action"), Text("promptName", true), Text("subject", true),
@@ -266,6 +270,36 @@ public static class RegistryArchiveSchema
         if (Value("winner") is string winner && !variants.Any(v => v.Id == winner))
             throw new InvalidInputException("invalid_experiment",
                 $"winner '{PromptRules.Shorten(winner)}' is not the id of a variant of the experiment; its variants are {string.Join(", ", variants.Select(v => v.Id))}.", "winner");
+    }
+
+    /// <summary>A rollup row as the store writes it: its <c>hour</c> the start of an hour in Unix seconds (<see cref="MetricPeriods.HourOf"/>),
+    /// one a <see cref="DateTimeOffset"/> holds since reads turn it back into one, or -1 for all time; its aggregate one that reads decode.</summary>
+    private static void ValidateRollup(object?[] row)
+    {
+        var hour = (long)row[MetricRollups.IndexOf("hour")]!;
+        long first = DateTimeOffset.MinValue.ToUnixTimeSeconds(), last = MetricPeriods.HourOf(DateTimeOffset.MaxValue).ToUnixTimeSeconds();
+        if (hour != AllTimeHour && (hour % SecondsPerHour != 0 || hour < first || hour > last))
+            throw new InvalidInputException("invalid_metric_rollup",
+                $"hour must be the start of an hour in Unix seconds (a multiple of {SecondsPerHour} from {first} to {last}) or {AllTimeHour} for all time, got {hour}.", "hour");
+        Decoded(row, "aggregate", blob => MetricAggregateCodec.Decode(blob));
+    }
+
+    /// <summary>The <c>hour</c> of a version's all-time rollup row: not a multiple of 3600, so never an hour's start.</summary>
+    public const long AllTimeHour = -1;
+
+    private const long SecondsPerHour = 3600;
+
+    /// <summary>Refuses a row's blob, its last column, that <paramref name="decode"/>, the code that reads it from the store, refuses.</summary>
+    private static void Decoded(object?[] row, string column, Action<byte[]> decode)
+    {
+        try
+        {
+            decode((byte[])row[^1]!);
+        }
+        catch (InvalidDataException e)
+        {
+            throw new InvalidInputException("invalid_blob", $"{column} is not a blob PromptVault reads: {e.Message.TrimEnd('.')}.", column);
+        }
     }
 
     private static void ValidateRollupVariant(string variantId)

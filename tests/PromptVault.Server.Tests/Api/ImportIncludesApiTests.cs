@@ -1,9 +1,12 @@
+using System.Globalization;
 using System.Net;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
+using PromptVault.Core.Analysis;
 using PromptVault.Core.Contracts;
 using PromptVault.Core.Experiments;
+using PromptVault.Core.Metrics;
 using PromptVault.Core.Storage;
 using static PromptVault.Server.Tests.ApiCalls;
 
@@ -699,8 +702,8 @@ public sealed class ImportIncludesApiTests(ServerFixture fixture) : IClassFixtur
 
     [Theory]
     [InlineData("exposureCounts", """{"units": 1}""")]
-    [InlineData("unitSums", """{"unitId": "user-1", "sums": "AA=="}""")]
-    [InlineData("variantUnitStats", """{"stats": "AA=="}""")]
+    [InlineData("unitSums", """{"unitId": "user-1", "sums": "SUMS"}""")]
+    [InlineData("variantUnitStats", """{"stats": "STATS"}""")]
     [InlineData("sequentialHistory", """{"metric": "conversionRate", "at": "2026-12-01T06:00:00Z", "estimate": 0.1, "low": 0, "high": 0.2}""")]
     public async Task Merge_AStatisticsRowOfNoVariantOfItsExperiment_Returns400NamingIt_AndStoresNothing(string section, string fields)
     {
@@ -710,7 +713,7 @@ public sealed class ImportIncludesApiTests(ServerFixture fixture) : IClassFixtur
             edit: json =>
             {
                 var document = JsonNode.Parse(json)!;
-                var row = JsonNode.Parse(fields)!.AsObject();
+                var row = JsonNode.Parse(fields.Replace("\"SUMS\"", $"\"{UnitSumsBlob}\"").Replace("\"STATS\"", $"\"{StatsBlob}\""))!.AsObject();
                 row["experimentId"] = valid.ExperimentId;
                 row["variantId"] = "nosuch";
                 document[section] = new JsonArray(row);
@@ -739,10 +742,80 @@ public sealed class ImportIncludesApiTests(ServerFixture fixture) : IClassFixtur
                 ["scopeId"] = scopeOf switch { "version" => valid.VersionId, "experiment" => valid.ExperimentId, _ => "nosuch" },
                 ["hour"] = -1,
                 ["variantId"] = variant == "control" ? valid.ControlId : variant,
-                ["aggregate"] = "AA==",
+                ["aggregate"] = EmptyAggregate,
             });
             return document.ToJsonString();
         });
+    }
+
+    private static readonly string EmptyAggregate = Convert.ToBase64String(MetricAggregateCodec.Encode(new MetricAggregate()));
+    private static readonly string UnitSumsBlob = Convert.ToBase64String(UnitStatisticsCodec.Encode(new UnitSums(3, 1, true, new(3, 120), default, default, default)));
+    private static readonly string StatsBlob = Convert.ToBase64String(UnitStatisticsCodec.Encode(new VariantUnitStats()));
+
+    /// <summary>A blob in a test's data: one the codecs write (<c>AGGREGATE</c>, <c>SUMS</c>, <c>STATS</c>), or one with its last byte changed (<c>~AGGREGATE</c>).</summary>
+    private static string Blob(string value)
+    {
+        var blob = value.TrimStart('~') switch { "AGGREGATE" => EmptyAggregate, "SUMS" => UnitSumsBlob, "STATS" => StatsBlob, _ => null };
+        if (blob is null || !value.StartsWith('~')) return blob ?? value;
+        var bytes = Convert.FromBase64String(blob);
+        bytes[^1] ^= 1;
+        return Convert.ToBase64String(bytes);
+    }
+
+    /// <summary>The blobs were stored as given: a damaged one was imported, and the version's metrics or the experiment's results
+    /// then failed to read it (500). Each is decoded on import by the code that reads it.</summary>
+    [Theory]
+    [InlineData("metricRollups", "aggregate", "AA==", "is not a blob PromptVault reads: The stored metric aggregate is corrupt: its format is 0")]
+    [InlineData("metricRollups", "aggregate", "", "is not a blob PromptVault reads: The stored metric aggregate is corrupt: it is empty")]
+    [InlineData("metricRollups", "aggregate", "~AGGREGATE", "The stored metric aggregate is corrupt: its checksum does not match its content")]
+    [InlineData("metricRollups", "aggregate", "SUMS", "The stored metric aggregate is corrupt")]
+    [InlineData("unitSums", "sums", "~SUMS", "is not a blob PromptVault reads: The stored unit sums are corrupt: its checksum does not match")]
+    [InlineData("unitSums", "sums", "AGGREGATE", "The stored unit sums are corrupt: its format is 2")]
+    [InlineData("variantUnitStats", "stats", "SUMS", "The stored variant unit statistics are corrupt")]
+    [InlineData("variantUnitStats", "stats", "~STATS", "The stored variant unit statistics are corrupt: its checksum does not match")]
+    [InlineData("metricRollups", "hour", "3601", "hour must be the start of an hour in Unix seconds (a multiple of 3600 from -62135596800 to 253402297200) or -1 for all time, got 3601")]
+    [InlineData("metricRollups", "hour", "-2", "got -2")]
+    [InlineData("metricRollups", "hour", "253402300800", "got 253402300800")]
+    [InlineData("metricRollups", "hour", "-62135600400", "got -62135600400")]
+    public async Task Merge_AStatisticsBlobOrRollupHourTheStoreCannotRead_Returns400NamingIt_AndStoresNothing(string section, string field, string value, string detail)
+    {
+        var valid = new Imported(UniqueName("blob"), "Plain.") { Experiment = ("Tone", "control", "treatment") };
+
+        await AssertImportRefusedAsync(valid, $"$.{section}[0].{field}", detail, edit: json =>
+        {
+            var document = JsonNode.Parse(json)!;
+            var row = section switch
+            {
+                "metricRollups" => new JsonObject { ["scope"] = "version", ["scopeId"] = valid.VersionId, ["hour"] = -1, ["variantId"] = "", ["aggregate"] = EmptyAggregate },
+                "unitSums" => new JsonObject { ["experimentId"] = valid.ExperimentId, ["unitId"] = "user-1", ["variantId"] = valid.ControlId, ["sums"] = "" },
+                _ => new JsonObject { ["experimentId"] = valid.ExperimentId, ["variantId"] = valid.ControlId, ["stats"] = "" },
+            };
+            row[field] = field == "hour" ? long.Parse(value, CultureInfo.InvariantCulture) : Blob(value);
+            document[section] = new JsonArray(row);
+            return document.ToJsonString();
+        });
+    }
+
+    /// <summary>What the store writes is taken: an hour's start at either end of the times a rollup can hold, all time, and blobs as the codecs write them.</summary>
+    [Theory]
+    [InlineData(-1L)]
+    [InlineData(1796104800L)]
+    [InlineData(-62135596800L)]
+    [InlineData(253402297200L)]
+    public async Task Merge_RollupsAndStatisticsAsTheStoreWritesThem_AreImported(long hour)
+    {
+        var valid = new Imported(UniqueName("blobs"), "Plain.") { Experiment = ("Tone", "control", "treatment") };
+        var document = JsonNode.Parse(JsonSerializer.Serialize(Document(valid), PromptVaultJson.Options))!;
+        document["metricRollups"] = new JsonArray(new JsonObject { ["scope"] = "version", ["scopeId"] = valid.VersionId, ["hour"] = hour, ["variantId"] = "", ["aggregate"] = EmptyAggregate });
+        document["unitSums"] = new JsonArray(new JsonObject { ["experimentId"] = valid.ExperimentId, ["unitId"] = "user-1", ["variantId"] = valid.ControlId,
+            ["sums"] = UnitSumsBlob });
+        document["variantUnitStats"] = new JsonArray(new JsonObject { ["experimentId"] = valid.ExperimentId, ["variantId"] = valid.ControlId,
+            ["stats"] = StatsBlob });
+
+        var (status, body) = await PostAsync(_client, "/api/import?merge=true", document.ToJsonString());
+
+        Assert.True(status == HttpStatusCode.OK, body?.ToJsonString());
+        Assert.Equal(1, body!["counts"]!["metricRollups"]!.GetValue<int>());
     }
 
     [Fact]
