@@ -49,7 +49,8 @@ internal sealed class ImportOptions
 
     /// <summary>
     /// The largest export document taken (<c>PromptVault:Import:MaxDocumentBytes</c>; larger is 413 <c>payload_too_large</c>, naming it).
-    /// The document is read a row at a time, but its rows are held until the import's one transaction writes them.
+    /// The document is read a row at a time, but its rows are held until the import's one transaction writes them: an import
+    /// peaks at about 8× the document's text, so the default (256 MB) wants about 2 GB (docs/export-format.md).
     /// </summary>
-    public long MaxDocumentBytes { get; set; } = 4L * 1024 * 1024 * 1024;
+    public long MaxDocumentBytes { get; set; } = 256L * 1024 * 1024;
 }

@@ -42,7 +42,7 @@ public static class ServerServiceCollectionExtensions
         services.AddSingleton<ApiKeyService>();
         services.AddSingleton<RegistryTransfer>();
         services.AddOptions<ImportOptions>().BindConfiguration(ImportOptions.SectionName)
-            .Validate(o => o.MaxDocumentBytes > 0, $"{ImportOptions.SectionName}:MaxDocumentBytes must be a number of bytes above 0 (default 4294967296, 4 GB).").ValidateOnStart();
+            .Validate(o => o.MaxDocumentBytes > 0, $"{ImportOptions.SectionName}:MaxDocumentBytes must be a number of bytes above 0 (default 268435456, 256 MB).").ValidateOnStart();
         services.AddSingleton<PlaygroundService>();
         services.AddPromptVaultWebhooks();
 

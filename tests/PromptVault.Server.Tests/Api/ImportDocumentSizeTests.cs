@@ -82,6 +82,26 @@ public sealed class ImportDocumentSizeTests
         Assert.Equal(HttpStatusCode.NotFound, (await GetAsync(client, $"/api/prompts/{name}")).Status);
     }
 
+    /// <summary>The default limit is one a few-GB server can take (an import peaks near 8× the text): it was 4 GB.</summary>
+    [Fact]
+    public async Task Import_OverTheDefaultLimitOf256MB_Is413NamingIt_BeforeTheBodyIsSent()
+    {
+        await using var server = await RunningServer.StartAsync(TestContext.Current.CancellationToken);
+        using var client = new HttpClient(new SocketsHttpHandler { Expect100ContinueTimeout = TimeSpan.FromMinutes(1) }) { BaseAddress = server.BaseAddress };
+        client.DefaultRequestHeaders.Authorization = new("Bearer", server.AdminKey);
+        client.DefaultRequestHeaders.ExpectContinue = true;
+        // Only the length is sent: refused on it, the server never asks for the body.
+        using var content = new StreamContent(new GeneratedDocument(UniqueName("default"), 1, invalidSecondPrompt: false));
+        content.Headers.ContentType = new("application/json");
+        content.Headers.ContentLength = 256L * 1024 * 1024 + 1;
+
+        var response = await client.PostAsync("/api/import?merge=true", content, TestContext.Current.CancellationToken);
+
+        var body = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+        Assert.True(response.StatusCode == HttpStatusCode.RequestEntityTooLarge, body);
+        Assert.Contains("(256 MB)", JsonNode.Parse(body)!.Str("detail"), StringComparison.Ordinal);
+    }
+
     /// <summary>
     /// An export document made as it is read (chunked on the wire, no length sent): a prompt with one version and
     /// <c>events</c> metric events of it; with <c>invalidSecondPrompt</c>, a second prompt whose id is a number, before the events.
