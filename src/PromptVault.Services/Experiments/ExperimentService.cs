@@ -194,6 +194,10 @@ public sealed class ExperimentService(
             if (decidedWhile is { } decided && experiment.Status != decided)
                 throw new ConflictException("invalid_experiment_transition",
                     $"experiment '{experiment.Name}' is {Names.Of(experiment.Status)} now, no longer {Names.Of(decided)} as when the decision was taken.", "status");
+            // A repeat of the move already made (pause a paused one) changes nothing and answers as the first did, as a
+            // repeated version status or label move does: no write, no audit entry, no webhook.
+            if (experiment.Status == to)
+                return experiment;
             ExperimentLifecycle.EnsureCanMove(experiment, to);
             return await ApplyMoveAsync(experiment, to, actor, reason, winner, cancellationToken);
         });
