@@ -87,7 +87,7 @@ public sealed class ExperimentCommandTests(ServerFixture fixture) : IClassFixtur
         Assert.Contains("control (control)", results.Out);
         Assert.Contains("casual", results.Out);
         Assert.Contains("Sample ratio:", results.Out);
-        Assert.Contains("Winner: none yet", results.Out);
+        Assert.Contains("Decision: No winner yet: no significant difference under the sequential test.", results.Out);
 
         var list = await Cli.RunAsync(Server, null, "experiment", "list", "--prompt", name);
         Assert.Contains("tone", list.Out);
@@ -97,8 +97,10 @@ public sealed class ExperimentCommandTests(ServerFixture fixture) : IClassFixtur
         Assert.Contains("is completed", completed.Out);
         Assert.Contains("No variant won", completed.Out);
         var ended = await Cli.RunAsync(Server, null, "experiment", "results", id);
-        Assert.Contains("Winner: none (it completed with no significant difference", ended.Out);
-        Assert.DoesNotContain("none yet", ended.Out);
+        Assert.Contains("Decision: No winner: it completed with no significant difference", ended.Out);
+        Assert.DoesNotContain("No winner yet", ended.Out);
+        // Ended, it needs no more units: the required size stays, nothing is "to go".
+        Assert.DoesNotContain("more to go", ended.Out);
     }
 
     [Fact]
@@ -362,6 +364,9 @@ public sealed class ExperimentCommandTests(ServerFixture fixture) : IClassFixtur
 
         Assert.True(result.ExitCode == 0, result.ToString());
         Assert.Contains("status completed", result.Out);
+        // The decision and why the system completed it (its status reason), as the dashboard shows them: the line said only "Winner: casual".
+        var decision = Assert.Single(result.Out.Split('\n'), line => line.StartsWith("Decision:", StringComparison.Ordinal));
+        Assert.Matches(@"^Decision: \w+ wins on conversionRate\. '\w+' beats control on conversionRate \(always-valid p = [0-9.e-]+, Holm-adjusted\)\.$", decision.TrimEnd());
         // complete, pause and cancel are all refused once the experiment completed (invalid_experiment_transition).
         var more = Assert.Single(result.Out.Split('\n'), line => line.StartsWith("More:", StringComparison.Ordinal));
         Assert.Matches(@"^More: promptvault experiment results \w+$", more.TrimEnd());

@@ -51,13 +51,11 @@ internal static class ResultsTable
             context.Out.WriteLine($"Note on {variant.Name}: {variant.Metrics[target].Reason}.");
         foreach (var variant in results.Variants.Where(v => v.UnattributedEvents > 0))
             context.Out.WriteLine($"Not counted for {variant.Name}: {variant.UnattributedEvents:N0} events from units with no exposure to it.");
-        if (results.Status is not (ExperimentStatus.Completed or ExperimentStatus.Cancelled))
-        {
-            if (results.RequiredSampleSize is { } required)
-                context.Out.WriteLine($"Sample size: {required:N0} units per variant needed for the minimum detectable effect; {results.RemainingSampleSize ?? 0:N0} more to go.");
-            else if (results.RequiredSampleSizeReason is { } reason)
-                context.Out.WriteLine($"Sample size: unknown ({reason}).");
-        }
+        if (results.RequiredSampleSize is { } required)
+            context.Out.WriteLine($"Sample size: {required:N0} units per variant needed for the minimum detectable effect; "
+                                  + (results.RemainingSampleSize is { } remaining ? $"{remaining:N0} more to go." : "it has ended."));
+        else if (results.RequiredSampleSizeReason is { } reason)
+            context.Out.WriteLine($"Sample size: unknown ({reason}).");
         // Every guardrail's state, and when its metric's comparison is empty or rests on something unusual, why.
         foreach (var guardrail in results.Guardrails)
         {
@@ -66,16 +64,6 @@ internal static class ResultsTable
             context.Out.WriteLine($"Guardrail {GuardrailLine(guardrail, names.GetValueOrDefault(guardrail.VariantId))}"
                                   + (reason is null ? "." : $" ({reason})."));
         }
-        context.Out.WriteLine($"Winner: {WinnerLine(results, names)}");
+        context.Out.WriteLine($"Decision: {Decision(results)}");
     }
-
-    /// <summary>The winner, or why there is none: an ended experiment will have none, and a mismatch withholds one.</summary>
-    private static string WinnerLine(ExperimentResults results, Dictionary<string, string> names) => results switch
-    {
-        { Winner: { } winner } => names.GetValueOrDefault(winner, winner),
-        { Status: ExperimentStatus.Completed } => "none (it completed with no significant difference under the sequential test)",
-        { Status: ExperimentStatus.Cancelled } => "none (it was cancelled)",
-        { Srm.Mismatch: true } => "none yet (withheld while the exposures do not follow the weights)",
-        _ => "none yet (no significant difference under the sequential test)",
-    };
 }

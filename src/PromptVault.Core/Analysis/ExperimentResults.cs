@@ -9,16 +9,20 @@ namespace PromptVault.Core.Analysis;
 
 /// <param name="Winner">The winning variant's id: the experiment's recorded winner once completed, else what the
 /// sequential test supports right now (null when nothing is significant yet).</param>
+/// <param name="StatusReason">Why the system last moved the experiment (a significant winner, a breached guardrail), as the
+/// experiment's own <c>statusReason</c>; null when a person moved it or it never moved.</param>
 /// <param name="RequiredSampleSize">Units per variant (the target metric's <c>n</c>) needed to detect the minimum
 /// detectable effect with the experiment's power under the sequential test, and at least <c>minimumSampleSize</c>; null
 /// with <paramref name="RequiredSampleSizeReason"/> when it cannot be told.</param>
 /// <param name="RequiredSampleSizeReason">Why <paramref name="RequiredSampleSize"/> is null (no baseline yet, a control
 /// value of 0, no variance yet, an effect that is impossible or beyond reach); null when it is a number.</param>
-/// <param name="RemainingSampleSize">How many more units (target-metric <c>n</c>) the variants need in all to reach it.</param>
+/// <param name="RemainingSampleSize">How many more units (target-metric <c>n</c>) the variants need in all to reach it; null
+/// when it cannot be told, and once the experiment is completed or cancelled, as it takes no more units.</param>
 /// <param name="Guardrails">One result per guardrail and non-control variant.</param>
 public sealed record ExperimentResults(
     string ExperimentId,
     ExperimentStatus Status,
+    string? StatusReason,
     MetricName TargetMetric,
     double ConfidenceLevel,
     string? Winner,

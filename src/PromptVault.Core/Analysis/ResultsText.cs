@@ -1,4 +1,5 @@
 using System.Globalization;
+using PromptVault.Core.Experiments;
 using PromptVault.Core.Metrics;
 
 namespace PromptVault.Core.Analysis;
@@ -71,6 +72,26 @@ public static class ResultsText
         $"{Names.Of(guardrail.Metric)} on {variantName}: change {SignedPercent(guardrail.RelativeChange)} (always-valid "
         + $"{SignedPercentInterval(guardrail.RelativeChangeCi)}), limit {Percent(guardrail.Threshold)} — "
         + (guardrail.Breached ? "breached" : guardrail.Settled ? "holding" : "waiting for more units");
+
+    /// <summary>
+    /// What the experiment has decided, as the CLI's <c>experiment results</c> and the dashboard's experiment page say it: the
+    /// winner on the target, or why there is none (yet); then why: what the analysis would do now (<see cref="ExperimentDecision.Reason"/>)
+    /// or, when it does nothing, why the system last moved the experiment (<see cref="ExperimentResults.StatusReason"/>).
+    /// </summary>
+    public static string Decision(ExperimentResults results)
+    {
+        var winner = results.Variants.FirstOrDefault(v => v.VariantId == results.Winner)?.Name ?? results.Winner;
+        var outcome = (winner, results.Status) switch
+        {
+            ({ } w, _) => $"{w} wins on {Names.Of(results.TargetMetric)}.",
+            (null, ExperimentStatus.Draft) => "Not started: start it to send traffic to the variants.",
+            (null, ExperimentStatus.Completed) => "No winner: it completed with no significant difference under the sequential test.",
+            (null, ExperimentStatus.Cancelled) => "No winner: it was cancelled.",
+            _ when results.Srm.Mismatch => "No winner yet: withheld while the exposures do not follow the weights.",
+            _ => "No winner yet: no significant difference under the sequential test.",
+        };
+        return (results.Decision.Reason ?? results.StatusReason) is { } reason ? $"{outcome} {reason}" : outcome;
+    }
 
     /// <summary>A p-value to four decimals; below 0.0001 "&lt;0.0001", not a rounded 0 that reads as impossible.</summary>
     public static string P(double? p) => p switch

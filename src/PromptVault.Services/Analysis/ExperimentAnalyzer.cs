@@ -34,7 +34,8 @@ public static class ExperimentAnalyzer
         var target = analyses[experiment.TargetMetric];
 
         var (required, requiredReason) = RequiredSampleSize(experiment, target.Arms[0]);
-        long? remaining = required is { } n ? target.Arms.Sum(a => Math.Max(0, n - a.N)) : null;
+        // A finished experiment collects no more units: nothing remains, though what it needed is still worth knowing.
+        long? remaining = required is { } n && !ExperimentLifecycle.IsFinal(experiment.Status) ? target.Arms.Sum(a => Math.Max(0, n - a.N)) : null;
         var guardrails = CheckGuardrails(experiment, analyses, exposures, stats);
         var significantWinner = SignificantWinner(experiment, target, guardrails);
         var srm = SampleRatio(experiment, exposures, minima);
@@ -56,7 +57,7 @@ public static class ExperimentAnalyzer
             .ToList();
 
         return new ExperimentResults(
-            experiment.Id, experiment.Status, experiment.TargetMetric, experiment.ConfidenceLevel, winner, srm,
+            experiment.Id, experiment.Status, experiment.StatusReason, experiment.TargetMetric, experiment.ConfidenceLevel, winner, srm,
             required, requiredReason, remaining, variants, guardrails, Decide(experiment, target, guardrails, srm, significantWinner))
         {
             State = new SequentialState(minima),

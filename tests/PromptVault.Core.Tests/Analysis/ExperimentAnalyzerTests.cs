@@ -559,6 +559,18 @@ public sealed class ExperimentAnalyzerTests
         Assert.StartsWith("beyond reach", results.RequiredSampleSizeReason, StringComparison.Ordinal);
     }
 
+    /// <summary>A completed or cancelled experiment reported units "still needed", as if it could still collect them.</summary>
+    [Theory]
+    [InlineData(ExperimentStatus.Completed)]
+    [InlineData(ExperimentStatus.Cancelled)]
+    public void Analyze_FinishedExperiment_KeepsTheRequiredSampleSize_AndHasNoneRemaining(ExperimentStatus status)
+    {
+        var results = AnalyzeTarget(Experiment(minimumDetectableEffect: 0.20, status: status), Moments.OfRate(500, 5000), Moments.OfRate(400, 4000));
+
+        Assert.Equal(7438, results.RequiredSampleSize);
+        Assert.Null(results.RemainingSampleSize);
+    }
+
     [Fact]
     public void Analyze_RequiredSampleSize_FromTheControlsRate()
     {

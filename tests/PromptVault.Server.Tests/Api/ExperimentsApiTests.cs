@@ -143,6 +143,65 @@ public sealed class ExperimentsApiTests(ServerFixture fixture) : IClassFixture<S
         Assert.Contains("experiment.cancelled", actions);
     }
 
+    /// <summary>An A/A test (every variant serves the same version) checks the setup (docs/lifecycle.md): it is created, runs
+    /// and is analysed like any other, each unit staying with its variant.</summary>
+    [Fact]
+    public async Task AnAATest_OfOneVersion_IsCreatedAndAnalysed()
+    {
+        var (name, versions) = await CreatePromptWithChallengersAsync(_client);
+        var experiment = await CreateAsync(_client, new
+        {
+            name = UniqueName("aa"), prompt = name,
+            variants = new object[] { new { name = "a1", versionId = versions[0], weight = 50 }, new { name = "a2", versionId = versions[0], weight = 50 } },
+        });
+        var id = experiment.Str("id");
+        await MoveAsync(_client, id, "start");
+        var events = new List<object>();
+        for (var unit = 0; unit < 40; unit++)
+        {
+            var (_, rendered) = await PostAsync(_client, $"/api/prompts/{name}/render", new { variables = new { company_name = "Acme" }, unitId = $"aa-{unit}" });
+            Assert.Equal(versions[0], rendered.Str("versionId"));
+            events.Add(new { versionId = versions[0], experimentId = id, variantId = rendered.Str("variantId"), unitId = $"aa-{unit}", converted = unit % 4 == 0 });
+        }
+        await RecordAsync(_client, events);
+
+        var (status, results) = await GetAsync(_client, $"/api/experiments/{id}/results");
+
+        Assert.Equal(HttpStatusCode.OK, status);
+        var variants = results!["variants"]!.AsArray();
+        Assert.Equal(["a1", "a2"], variants.Select(v => v.Str("name")));
+        Assert.Equal(40, variants.Sum(v => v!["exposures"]!.GetValue<long>()));
+        Assert.All(variants, v => Assert.True(v!["exposures"]!.GetValue<long>() > 0));
+        Assert.Equal(0, variants.Sum(v => v!["unattributedEvents"]!.GetValue<long>()));
+        Assert.NotNull(variants[1]!["metrics"]!["conversionRate"]!["difference"]);
+        Assert.Null(results["winner"]);
+        Assert.False(results["srm"]!["mismatch"]!.GetValue<bool>());
+    }
+
+    /// <summary>Pausing a paused experiment (or completing a completed one) answered 409, while a repeated version or label move is a 200.</summary>
+    [Fact]
+    public async Task RepeatingAMove_Returns200_AndChangesNothing_AnInvalidMoveStays409()
+    {
+        var (name, versions) = await CreatePromptWithChallengersAsync(_client);
+        var id = (await CreateAsync(_client, ThreeWay(name, versions))).Str("id");
+        await MoveAsync(_client, id, "start");
+        var paused = await MoveAsync(_client, id, "pause");
+        var (_, auditBefore) = await GetAsync(_client, $"/api/audit?prompt={name}");
+
+        var again = await MoveAsync(_client, id, "pause");
+
+        Assert.Equal("paused", again.Str("status"));
+        Assert.Equal(paused.Str("updatedAt"), again.Str("updatedAt"));
+        var (_, auditAfter) = await GetAsync(_client, $"/api/audit?prompt={name}");
+        Assert.Equal(auditBefore!["entries"]!.AsArray().Count, auditAfter!["entries"]!.AsArray().Count);
+
+        var completed = await MoveAsync(_client, id, "complete");
+        Assert.Equal(completed.Str("updatedAt"), (await MoveAsync(_client, id, "complete")).Str("updatedAt"));
+        var (invalid, problem) = await PostAsync(_client, $"/api/experiments/{id}/pause", null);
+        Assert.Equal(HttpStatusCode.Conflict, invalid);
+        Assert.Equal("invalid_experiment_transition", problem.Str("code"));
+    }
+
     /// <summary>A lifecycle move that keeps losing its write race answers 409 concurrent_modification, as a registry write does, not a 500.</summary>
     [Fact]
     public async Task Start_LosingEveryWriteRace_Returns409ConcurrentModification_AndChangesNothing()
