@@ -51,9 +51,9 @@ internal static class ResultsTable
             context.Out.WriteLine($"Note on {variant.Name}: {variant.Metrics[target].Reason}.");
         foreach (var variant in results.Variants.Where(v => v.UnattributedEvents > 0))
             context.Out.WriteLine($"Not counted for {variant.Name}: {variant.UnattributedEvents:N0} events from units with no exposure to it.");
-        if (results.RequiredSampleSize is { } required)
-            context.Out.WriteLine($"Sample size: {required:N0} units per variant needed for the minimum detectable effect; "
-                                  + (results.RemainingSampleSize is { } remaining ? $"{remaining:N0} more to go." : "it has ended."));
+        // A finished experiment has no remaining size (it takes no more units), so only one still collecting gets this line.
+        if (results is { RequiredSampleSize: { } required, RemainingSampleSize: { } remaining })
+            context.Out.WriteLine($"Sample size: {required:N0} units per variant needed for the minimum detectable effect; {remaining:N0} more to go.");
         else if (results.RequiredSampleSizeReason is { } reason)
             context.Out.WriteLine($"Sample size: unknown ({reason}).");
         // Every guardrail's state, and when its metric's comparison is empty or rests on something unusual, why.
