@@ -41,9 +41,12 @@ public sealed class ConflictException(string code, string message, string? field
     public static ConflictException ExperimentExists(string promptName, string name) =>
         new("experiment_exists", $"prompt '{promptName}' already has an experiment named '{name}'; choose another name.", "name");
 
-    /// <summary>The prompt already has a running experiment (at most one may run); stores raise it when their unique constraint fires.</summary>
-    public static ConflictException ExperimentRunning(string promptName) =>
-        new("experiment_running", $"prompt '{promptName}' already has a running experiment; pause, complete or cancel it first.");
+    /// <summary>The prompt already has a running experiment (at most one may run); stores raise it when their unique constraint
+    /// fires, naming the running one (<paramref name="runningName"/> and <paramref name="runningId"/>; null when it stopped since).</summary>
+    public static ConflictException ExperimentRunning(string promptName, string? runningName, string? runningId) =>
+        new("experiment_running", runningId is null
+            ? $"prompt '{promptName}' already has a running experiment; pause, complete or cancel it first."
+            : $"prompt '{promptName}' already has a running experiment, '{runningName}' ({runningId}); pause, complete or cancel it first.");
 
     /// <summary>Revoking this key would leave no active admin key; stores raise it inside the revoking transaction.</summary>
     public static ConflictException LastAdminKey(string id) =>

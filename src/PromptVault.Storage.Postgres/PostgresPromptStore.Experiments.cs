@@ -138,10 +138,8 @@ public sealed partial class PostgresPromptStore : IAsyncDisposable
         return (first, unknown);
     }
 
-    internal override Task<ConflictException> ExperimentConflictAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Experiment experiment,
+    internal override Task<bool> ExperimentNameTakenAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Experiment experiment,
         DbException error, CancellationToken cancellationToken) =>
         // Two unique constraints can fire; PostgreSQL names the one that did (the transaction cannot ask any more).
-        Task.FromResult(((PostgresException)error).ConstraintName == "ux_experiments_running"
-            ? ConflictException.ExperimentRunning(experiment.PromptName)
-            : ConflictException.ExperimentExists(experiment.PromptName, experiment.Name));
+        Task.FromResult(((PostgresException)error).ConstraintName != "ux_experiments_running");
 }

@@ -84,13 +84,10 @@ public sealed partial class SqlitePromptStore
         public List<UnitSums> BroughtIn { get; } = [];
     }
 
-    internal override async Task<ConflictException> ExperimentConflictAsync(SqliteConnection connection, SqliteTransaction transaction,
-        Experiment experiment, DbException error, CancellationToken cancellationToken)
-    {
+    internal override Task<bool> ExperimentNameTakenAsync(SqliteConnection connection, SqliteTransaction transaction,
+        Experiment experiment, DbException error, CancellationToken cancellationToken) =>
         // Two unique constraints can fire; the failed statement changed nothing, so ask which one holds the other row.
-        var nameTaken = await connection.ExecuteScalarAsync<bool>(Command(
+        connection.ExecuteScalarAsync<bool>(Command(
             "SELECT EXISTS (SELECT 1 FROM experiments WHERE prompt_id = @PromptId AND name = @Name AND id <> @Id)",
             new { experiment.PromptId, experiment.Name, experiment.Id }, cancellationToken, transaction));
-        return nameTaken ? ConflictException.ExperimentExists(experiment.PromptName, experiment.Name) : ConflictException.ExperimentRunning(experiment.PromptName);
-    }
 }

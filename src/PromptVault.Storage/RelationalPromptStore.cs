@@ -103,8 +103,9 @@ public abstract class RelationalPromptStore<TConnection, TTransaction>
     internal virtual Task LockActiveAdminsAsync(TConnection connection, TTransaction transaction, CancellationToken cancellationToken) =>
         Task.CompletedTask;
 
-    /// <summary>Which of an experiment's unique constraints <paramref name="error"/> reports: the experiment's name, or one running per prompt.</summary>
-    internal abstract Task<ConflictException> ExperimentConflictAsync(TConnection connection, TTransaction transaction, Experiment experiment,
+    /// <summary>Which of an experiment's unique constraints <paramref name="error"/> reports: true for the experiment's name,
+    /// false for one running per prompt.</summary>
+    internal abstract Task<bool> ExperimentNameTakenAsync(TConnection connection, TTransaction transaction, Experiment experiment,
         DbException error, CancellationToken cancellationToken);
 
     /// <summary>Offers a render exposure to the engine's exposure writer without waiting; false when its queue is full.</summary>
@@ -680,7 +681,14 @@ public abstract class RelationalPromptStore<TConnection, TTransaction>
         }
         catch (DbException e) when (Errors.IsUniqueViolation(e))
         {
-            throw await ExperimentConflictAsync(connection, transaction, experiment, e, cancellationToken);
+            if (await ExperimentNameTakenAsync(connection, transaction, experiment, e, cancellationToken))
+                throw ConflictException.ExperimentExists(experiment.PromptName, experiment.Name);
+            // Which experiment runs, so the error names what to pause: read only on this failure path, and on a connection of
+            // its own, as PostgreSQL's transaction is aborted by the error (the running one is committed, or it would not conflict).
+            var (runningId, runningName) = await WithConnectionAsync(other => other.QueryFirstOrDefaultAsync<(string?, string?)>(Command(
+                $"SELECT e.id, e.name FROM experiments e WHERE {ExperimentStatements.RunningCondition} AND e.id <> @id",
+                new { promptId = experiment.PromptId, id = experiment.Id }, cancellationToken)), cancellationToken);
+            throw ConflictException.ExperimentRunning(experiment.PromptName, runningName, runningId);
         }
     }
 

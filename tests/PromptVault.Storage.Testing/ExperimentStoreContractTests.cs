@@ -195,6 +195,8 @@ public abstract class ExperimentStoreContractTests
 
         Assert.Equal("experiment_running", error.Code);
         Assert.Contains("'busy'", error.Message, StringComparison.Ordinal);
+        // It names the running experiment, so the user knows what to pause (it said only "already has a running experiment").
+        Assert.Contains($"'running' ({running.Id})", error.Message, StringComparison.Ordinal);
         Assert.Equal(Json(waiting), Json(await store.FindExperimentAsync(waiting.Id, Cancel)));
         Assert.Equal(auditBefore, (await prompts.ListAuditAsync(new AuditQuery(), Cancel)).Count);
     }
@@ -204,12 +206,14 @@ public abstract class ExperimentStoreContractTests
     {
         var (prompts, store) = await CreateStoreAsync();
         var (prompt, v1, v2) = await SeedPromptAsync(prompts, "busy");
-        await store.CreateExperimentAsync(Experiment(prompt, v1, v2, "running", ExperimentStatus.Running), [], Cancel);
+        var running = Experiment(prompt, v1, v2, "running", ExperimentStatus.Running);
+        await store.CreateExperimentAsync(running, [], Cancel);
         var second = Experiment(prompt, v1, v2, "second", ExperimentStatus.Running);
 
         var error = await Assert.ThrowsAsync<ConflictException>(() => store.CreateExperimentAsync(second, [], Cancel));
 
         Assert.Equal("experiment_running", error.Code);
+        Assert.Contains($"'running' ({running.Id})", error.Message, StringComparison.Ordinal);
         Assert.Null(await store.FindExperimentAsync(second.Id, Cancel));
     }
 
