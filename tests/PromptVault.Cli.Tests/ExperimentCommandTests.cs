@@ -396,7 +396,7 @@ public sealed class ExperimentCommandTests(ServerFixture fixture) : IClassFixtur
         Assert.Contains("casual", result.Out);
         Assert.Contains("structured", result.Out);
         Assert.Contains("Sample ratio:", result.Out);
-        Assert.Contains("Winner:", result.Out);
+        Assert.Contains("Decision:", result.Out);
         using var client = Server.CreateClient();
         var (_, list) = await GetAsync(client, $"/api/experiments?prompt={prompt}");
         var experiment = list!["experiments"]![0]!;
