@@ -1,5 +1,4 @@
 using System.Security.Claims;
-using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using PromptVault.Core.Registry;
@@ -37,7 +36,7 @@ internal static class ExportApi
         IOptions<ImportOptions> options, CancellationToken cancellationToken)
     {
         JsonBody.EnsurePresent(context.Request);
-        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit) limit.MaxRequestBodySize = options.Value.MaxDocumentBytes;
+        ProblemExceptionHandler.RaiseBodyLimit(context, options.Value.MaxDocumentBytes, $"{ImportOptions.SectionName}:{nameof(ImportOptions.MaxDocumentBytes)}");
         return TypedResults.Ok(await transfer.ImportAsync(context.Request.Body, merge ?? false, user.Actor(), cancellationToken));
     }
 }

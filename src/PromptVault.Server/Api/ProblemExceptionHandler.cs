@@ -62,12 +62,23 @@ internal sealed class ProblemExceptionHandler : IExceptionHandler
         return true;
     }
 
-    /// <summary>The limit the refused body went past: the server's, or the route's own (an import's, <see cref="ImportOptions"/>).</summary>
+    /// <summary>Raises the request's body limit to a route's own <paramref name="setting"/>, which a 413 then names beside the size.</summary>
+    internal static void RaiseBodyLimit(HttpContext context, long bytes, string setting)
+    {
+        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is not { IsReadOnly: false } limit) return;
+        limit.MaxRequestBodySize = bytes;
+        context.Items[BodyLimitSetting] = setting;
+    }
+
+    private static readonly object BodyLimitSetting = new();
+
+    /// <summary>The limit the refused body went past: the server's, or the route's own and its setting (<see cref="RaiseBodyLimit"/>).</summary>
     private static string BodyLimit(HttpContext context)
     {
         var bytes = context.Features.Get<IHttpMaxRequestBodySizeFeature>()?.MaxRequestBodySize ?? ServerDefaults.MaxRequestBodyBytes;
         const long megabyte = 1024 * 1024;
-        return bytes % megabyte == 0 ? $"{bytes / megabyte} MB" : $"{bytes} bytes";
+        var size = bytes % megabyte == 0 ? $"{bytes / megabyte} MB" : $"{bytes} bytes";
+        return context.Items.TryGetValue(BodyLimitSetting, out var setting) ? $"{size}, {setting}" : size;
     }
 
     /// <summary>

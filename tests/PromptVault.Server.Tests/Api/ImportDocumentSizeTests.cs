@@ -78,7 +78,7 @@ public sealed class ImportDocumentSizeTests
         Assert.True(response.StatusCode == HttpStatusCode.RequestEntityTooLarge, body);
         var problem = JsonNode.Parse(body)!;
         Assert.Equal("payload_too_large", problem.Str("code"));
-        Assert.Contains("(1 MB)", problem.Str("detail"), StringComparison.Ordinal);
+        Assert.Contains("(1 MB, PromptVault:Import:MaxDocumentBytes)", problem.Str("detail"), StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.NotFound, (await GetAsync(client, $"/api/prompts/{name}")).Status);
     }
 
@@ -99,7 +99,7 @@ public sealed class ImportDocumentSizeTests
 
         var body = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
         Assert.True(response.StatusCode == HttpStatusCode.RequestEntityTooLarge, body);
-        Assert.Contains("(256 MB)", JsonNode.Parse(body)!.Str("detail"), StringComparison.Ordinal);
+        Assert.Contains("(256 MB, PromptVault:Import:MaxDocumentBytes)", JsonNode.Parse(body)!.Str("detail"), StringComparison.Ordinal);
     }
 
     /// <summary>
