@@ -1,11 +1,13 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
 using PromptVault.Core.Contracts;
 using PromptVault.Core.Prompts;
 using PromptVault.Core.Storage;
 using PromptVault.Server.Tests;
+using PromptVault.Storage.Sqlite;
 
 namespace PromptVault.Dashboard.Tests;
 
@@ -357,6 +359,39 @@ public sealed class PlaygroundPageTests(DashboardFixture fixture) : IClassFixtur
         await page.GetByRole(AriaRole.Button, new() { Name = "Run" }).ClickAsync();
         await Assertions.Expect(page.GetByRole(AriaRole.Alert).First).ToContainTextAsync("9.9.9");
         await Assertions.Expect(results).ToHaveCountAsync(0);
+    }
+
+    /// <summary>
+    /// A first load of /playground?prompt=X read the prompt three times: the page (for its 404), then the panel's prerender and
+    /// its circuit, each reading it again for the versions after finding it among the suggested prompts. The panel now uses the
+    /// prompt it found; the store's latest-version reads (made by each read of a prompt, and by nothing else on this page) are counted.
+    /// </summary>
+    [Fact]
+    public async Task Playground_FirstLoad_ReadsThePromptOnce()
+    {
+        var cancel = TestContext.Current.CancellationToken;
+        CountingProxy<IPromptStore>? counter = null;
+        await using var server = await RunningServer.StartAsync(new ServerSetup([], builder => builder.Services.AddSingleton(services =>
+        {
+            var (store, calls) = CountingProxy<IPromptStore>.Wrap(services.GetRequiredService<SqlitePromptStore>());
+            counter = calls;
+            return store;
+        })), cancel);
+        using (var api = server.CreateClient())
+        {
+            (await api.PostAsJsonAsync("/api/prompts", new CreatePromptRequest("once", Content: "v0"), PromptVaultJson.Options, cancel)).EnsureSuccessStatusCode();
+            (await api.PostAsJsonAsync("/api/prompts/once/versions", new CreateVersionRequest("v1", ChangeDescription: "Second"), PromptVaultJson.Options, cancel)).EnsureSuccessStatusCode();
+        }
+        var page = await fixture.OpenAsync(server.AdminKey, server: server);
+        var before = counter!.Calls.GetValueOrDefault("FindLatestVersionAsync");
+
+        await page.GotoAsync("/playground?prompt=once");
+        // The interactive panel shows the versions only once its circuit's load is done.
+        await page.Locator("[data-interactive=yes]:has(#prompt)").WaitForAsync();
+        await Assertions.Expect(page.GetByLabel("Version A")).ToHaveValueAsync("1.0.0");
+        await Assertions.Expect(page.GetByLabel("Version B")).ToHaveValueAsync("1.0.1");
+
+        Assert.Equal(before + 1, counter.Calls.GetValueOrDefault("FindLatestVersionAsync"));
     }
 
     [Fact]

@@ -19,10 +19,13 @@ public sealed class VersionChoices(PromptRegistry registry, PromptResponse promp
     public int Total => total;
 
     /// <summary>Reads the prompt and its newest <paramref name="count"/> versions (at least as many as are suggested).</summary>
-    public static async Task<VersionChoices> ReadAsync(PromptRegistry registry, string name, int count = Shared.ShowMore.DefaultStep)
+    public static async Task<VersionChoices> ReadAsync(PromptRegistry registry, string name, int count = Shared.ShowMore.DefaultStep) =>
+        await ReadAsync(registry, await registry.GetPromptAsync(name), count);
+
+    /// <summary>Reads the newest <paramref name="count"/> versions of <paramref name="prompt"/>, which the page has already read.</summary>
+    public static async Task<VersionChoices> ReadAsync(PromptRegistry registry, PromptResponse prompt, int count = Shared.ShowMore.DefaultStep)
     {
-        var prompt = await registry.GetPromptAsync(name);
-        var list = await registry.ListVersionsAsync(name, new PageRequest(Math.Max(count, Shared.ShowMore.DefaultStep)));
+        var list = await registry.ListVersionsAsync(prompt.Name, new PageRequest(Math.Max(count, Shared.ShowMore.DefaultStep)));
         return new(registry, prompt, list.Versions, list.Total);
     }
 
