@@ -145,6 +145,35 @@ public sealed class TestCasePagesTests(DashboardFixture fixture) : IClassFixture
         await Assertions.Expect(page.GetByTestId("run-stale")).ToHaveCountAsync(0);
     }
 
+    /// <summary>
+    /// A refused run's error was a plain alert that never took the keyboard's focus, so a keyboard or screen reader user pressing
+    /// Run tests was not taken to it. It is now a FormError: each refused run focuses it once, the same error again too.
+    /// </summary>
+    [Fact]
+    public async Task VersionPage_RefusedRun_FocusesItsErrorOncePerTry()
+    {
+        var name = await CreateHelloAsync("run-refused-");
+        using var api = fixture.Server.CreateClient();
+        await SetTestsAsync(api, name, """{ "tests": [ { "name": "says hello", "expect": [ { "type": "contains", "value": "Hello" } ] } ] }""");
+        var page = await fixture.OpenAsync(fixture.WriterKey);
+        await page.GotoAsync($"/prompts/{name}");
+        await page.Locator("[data-testid=tests][data-interactive=yes]").WaitForAsync();
+        // The cases are removed behind the page's back: the button still follows the one it read, and the run is refused.
+        await SetTestsAsync(api, name, """{ "tests": [] }""");
+
+        var error = page.GetByTestId("tests-run-error");
+        await DashboardFixture.CountFocusesAsync(page, "[data-testid=tests-run-error]");
+        foreach (var runs in new[] { 1, 2 })
+        {
+            await page.GetByRole(AriaRole.Button, new() { Name = "Run tests" }).FocusAsync();
+            await page.Keyboard.PressAsync("Enter");
+            await Assertions.Expect(error).ToContainTextAsync("has no test cases");
+            await Assertions.Expect(error).ToBeFocusedAsync();
+            Assert.Equal(runs, await DashboardFixture.FocusesAsync(page));
+        }
+        await Assertions.Expect(page.GetByTestId("no-run")).ToBeVisibleAsync();
+    }
+
     [Fact]
     public async Task VersionPage_Reader_SeesTestsButCannotChangeOrRunThem()
     {
@@ -176,6 +205,10 @@ public sealed class TestCasePagesTests(DashboardFixture fixture) : IClassFixture
             TestContext.Current.CancellationToken)).EnsureSuccessStatusCode();
         return name;
     }
+
+    private static async Task SetTestsAsync(HttpClient api, string name, string tests) =>
+        (await api.PutAsync($"/api/prompts/{name}/versions/1.0.0/tests", new StringContent(tests, System.Text.Encoding.UTF8, "application/json"),
+            TestContext.Current.CancellationToken)).EnsureSuccessStatusCode();
 
     private static async Task<JsonNode> TestsAsync(HttpClient api, string name, string version) =>
         (await api.GetFromJsonAsync<JsonNode>($"/api/prompts/{name}/versions/{version}/tests", TestContext.Current.CancellationToken))!["tests"]!;
