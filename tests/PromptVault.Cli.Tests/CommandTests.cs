@@ -1,6 +1,10 @@
 using PromptVault.Server.Tests;
 using System.Text.Json;
 using PromptVault.Core.Auth;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace PromptVault.Cli.Tests;
 
@@ -650,6 +654,39 @@ public sealed class CommandTests(ServerFixture fixture) : IClassFixture<ServerFi
 
         Assert.Equal(1, result.ExitCode);
         Assert.Contains("cannot reach the server at http://127.0.0.1:1/", result.Error);
+    }
+
+    [Fact]
+    public async Task Push_ServerStopsAnsweringMidPush_PrintsWhatWasStoredAndNamesWhatWasNot()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var creates = 0;
+        // After the first create, the server drops every create's connection, as one that stopped mid-push.
+        await using var server = await RunningServer.StartAsync(new ServerSetup([], builder => builder.Services.AddSingleton<IStartupFilter>(
+            new DropConnections(request => request.Method == "POST" && request.Path == "/api/prompts" && Interlocked.Increment(ref creates) > 1))), ct);
+        using var folder = new TempFolder();
+        var names = Enumerable.Range(0, 3).Select(_ => ApiCalls.UniqueName("cli-stop")).ToList();
+        var files = names.Select((name, i) => folder.Write($"p{i}.md", PromptFile(name))).ToArray();
+
+        var result = await Cli.RunAsync(server, null, ["push", .. files]);
+
+        Assert.True(result.ExitCode == 1, result.ToString());
+        Assert.Equal($"{names[0]} 1.0.0 created", result.Out.Trim());
+        Assert.Contains($"warning: push stopped at {files[1]}, which may or may not have been stored; the file after it was not pushed.", result.Error);
+        Assert.Contains("cannot reach the server", result.Error);
+    }
+
+    private sealed class DropConnections(Func<HttpRequest, bool> drop) : IStartupFilter
+    {
+        public Action<IApplicationBuilder> Configure(Action<IApplicationBuilder> next) => app =>
+        {
+            app.Use(async (context, then) =>
+            {
+                if (drop(context.Request)) context.Abort();
+                else await then(context);
+            });
+            next(app);
+        };
     }
 
     /// <summary>The first mistakes a newcomer makes get a hint saying what to do, not only what is wrong.</summary>

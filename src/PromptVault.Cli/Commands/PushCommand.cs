@@ -76,8 +76,9 @@ internal sealed class PushCommand(CliContext context)
 
             var results = new List<PushResult>();
             var exitCode = ExitCodes.Success;
-            foreach (var plan in plans)
+            for (var i = 0; i < plans.Count; i++)
             {
+                var plan = plans[i];
                 try
                 {
                     results.Add(await PushAsync(client, plan, message, bump, cancellationToken));
@@ -86,6 +87,14 @@ internal sealed class PushCommand(CliContext context)
                 {
                     context.WriteError(e, plan.Path);
                     exitCode = ExitCodes.Refused;
+                }
+                catch (Exception e) when (e is HttpRequestException { StatusCode: null } or TaskCanceledException && !cancellationToken.IsCancellationRequested)
+                {
+                    // The server went away mid-push: what it stored is printed, and what it may not have is named.
+                    Print(results, remote.Json);
+                    context.WriteWarning($"push stopped at {plan.Path}, which may or may not have been stored; {FilesAfter(plans.Count - i - 1)}. " +
+                        "Run the same push again when the server answers: what was stored reports unchanged.");
+                    throw;
                 }
             }
             Print(results, remote.Json);
@@ -234,6 +243,13 @@ internal sealed class PushCommand(CliContext context)
             context.Out.WriteLine($"{result.Prompt} {result.Version} {what}");
         }
     }
+
+    private static string FilesAfter(int count) => count switch
+    {
+        0 => "it was the last file",
+        1 => "the file after it was not pushed",
+        _ => $"the {count} files after it were not pushed",
+    };
 
     private enum PushAction { Create, NewVersion, Unchanged }
 
