@@ -383,6 +383,25 @@ public sealed class CommandTests(ServerFixture fixture) : IClassFixture<ServerFi
     }
 
     [Fact]
+    public async Task Push_NonAsciiVariableName_SaysOnlyAsciiLettersAreTaken()
+    {
+        using var folder = new TempFolder();
+        var file = folder.Write("umlaut.md", $$"""
+            ---
+            name: {{ApiCalls.UniqueName("cli-umlaut")}}
+            variables:
+              - name: größe
+            ---
+            Size {{"{{größe}}"}}.
+            """);
+
+        var result = await Cli.RunAsync(fixture.Server, null, "push", file);
+
+        Assert.True(result.ExitCode == 1, result.ToString());
+        Assert.Contains("umlaut.md: variables[0].name 'größe' is invalid: use a-z, A-Z or '_', then a-z, A-Z, 0-9 or '_' (at most 100 characters; no accented or other non-ASCII letters).", result.Error);
+    }
+
+    [Fact]
     public async Task Push_Json_PrintsOneResultPerFile()
     {
         using var folder = new TempFolder();

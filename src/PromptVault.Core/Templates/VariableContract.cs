@@ -25,7 +25,7 @@ public static class VariableContract
                 throw new InvalidInputException("invalid_variable", $"{field} is null.", field);
             if (string.IsNullOrEmpty(variable.Name) || !PromptRules.IsValidVariableName(variable.Name))
                 throw new InvalidInputException("invalid_variable",
-                    $"{field}.name '{PromptRules.Shorten(variable.Name ?? "")}' is invalid: use a letter or '_' followed by letters, digits or '_' (at most 100).",
+                    $"{field}.name '{PromptRules.Shorten(variable.Name ?? "")}' is invalid: use a-z, A-Z or '_', then a-z, A-Z, 0-9 or '_' (at most 100 characters; no accented or other non-ASCII letters).",
                     $"{field}.name");
             if (!seen.Add(variable.Name))
                 throw new InvalidInputException("duplicate_variable", $"variable '{variable.Name}' is declared twice.", $"{field}.name");
