@@ -152,6 +152,9 @@ internal sealed class CliContext
             (_, "approval_required") when target is { Status: { } status } => ApprovalHint(target, status),
             (_, "self_approval") when target is var (name, version, _) =>
                 $"whoever approves it runs 'promptvault status {name} {version} approved' with their own key (--api-key).",
+            // The server's detail speaks of its If-Match header; from the CLI that is --expect.
+            (_, "label_moved") when target is var (name, _, _) =>
+                $"--expect names where the label must point now (none: nowhere); 'promptvault history {name}' shows where it points, and nothing was changed.",
             (_, "tests_required" or "tests_failed") when target is var (name, version, _) =>
                 $"'promptvault test {name} --version {version}' runs its tests and shows what fails; once they pass, run this command again.",
             _ => null,

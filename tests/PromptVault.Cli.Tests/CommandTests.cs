@@ -159,6 +159,7 @@ public sealed class CommandTests(ServerFixture fixture) : IClassFixture<ServerFi
         var promotedBack = await Cli.RunAsync(fixture.Server, null, "promote", "cli-expect", "1.0.1", "--expect", "1.0.2");
         Assert.Equal(1, stalePromote.ExitCode);
         Assert.Contains("error (label_moved):", stalePromote.Error);
+        Assert.Contains("hint: --expect names where the label must point now (none: nowhere); 'promptvault history cli-expect' shows where it points, and nothing was changed.", stalePromote.Error);
         Assert.Equal("Promoted cli-expect 1.0.1 to production.", promotedBack.Out.Trim());
 
         // none: only if the label is not set yet (If-None-Match: *).
