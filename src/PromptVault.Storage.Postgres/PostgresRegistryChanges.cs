@@ -81,7 +81,8 @@ public sealed partial class PostgresRegistryChanges(NpgsqlDataSource dataSource,
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var outage = new StoreOutage(logger, "Registry change listener (caches are dropped until it listens again)", ReconnectDelay);
+        var outage = new StoreOutage(logger, "Registry change listener (caches are dropped until it listens again)", ReconnectDelay,
+            maxBackoff: ReconnectDelay);
         while (!stoppingToken.IsCancellationRequested)
         {
             try

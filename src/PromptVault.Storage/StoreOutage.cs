@@ -12,10 +12,14 @@ namespace PromptVault.Storage;
 /// <param name="logger">The loop's own logger, so its lines keep its category.</param>
 /// <param name="loop">The loop as the lines name it ("Webhook dispatch").</param>
 /// <param name="interval">The loop's wait between calls while the store answers, where the back-off starts.</param>
-public sealed partial class StoreOutage(ILogger logger, string loop, TimeSpan interval)
+/// <param name="maxBackoff">The longest wait between tries while the store stays in trouble, as the warning says: <see cref="MaxBackoff"/>
+/// unless given (the change listener tries every second however long the database is away).</param>
+public sealed partial class StoreOutage(ILogger logger, string loop, TimeSpan interval, TimeSpan? maxBackoff = null)
 {
-    /// <summary>The longest wait between tries while the store stays in trouble.</summary>
+    /// <summary>The longest wait between tries while the store stays in trouble, unless the loop says otherwise.</summary>
     public static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(10);
+
+    private readonly TimeSpan maxBackoff = maxBackoff ?? MaxBackoff;
 
     private TimeSpan? backoff; // null while the store answers
     private long failures;
@@ -46,12 +50,12 @@ public sealed partial class StoreOutage(ILogger logger, string loop, TimeSpan in
         failures++;
         if (backoff is null)
         {
-            StoreInTrouble(logger, loop, Trouble(e), Reason(e), MaxBackoff.TotalSeconds);
+            StoreInTrouble(logger, loop, Trouble(e), Reason(e), maxBackoff.TotalSeconds);
             backoff = interval;
         }
         else
         {
-            backoff = TimeSpan.FromTicks(Math.Min(backoff.Value.Ticks * 2, MaxBackoff.Ticks));
+            backoff = TimeSpan.FromTicks(Math.Min(backoff.Value.Ticks * 2, maxBackoff.Ticks));
             StillInTrouble(logger, loop, Trouble(e), failures);
         }
         return backoff.Value;

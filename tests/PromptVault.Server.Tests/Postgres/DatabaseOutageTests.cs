@@ -143,6 +143,9 @@ public sealed class DatabaseOutageTests
             Assert.True(line.Level == LogLevel.Warning && !line.Message.Contains('\n') && line.Message.Contains("the database is not answering ("), shown);
         }
         Assert.True(during.Count == 2, shown);
+        // Each says how often it tries again as it does: the listener every second (it is not backed off), the dispatcher backed off to 10 s.
+        Assert.Contains("; trying again at most 1 s apart", Assert.Single(during, l => l.Category == loops[0]).Message, StringComparison.Ordinal);
+        Assert.Contains("; trying again at most 10 s apart", Assert.Single(during, l => l.Category == loops[1]).Message, StringComparison.Ordinal);
 
         relay.Resume();
         await Eventually(() => Task.FromResult(logs.Lines.Count(l => l.EventId == 3006)), n => n == 2, TimeSpan.FromSeconds(20));
