@@ -277,7 +277,16 @@ internal static class Program
         remote.AddTo(deliveries);
         deliveries.SetAction((result, ct) => commands.DeliveriesAsync(remote.Read(result), result.GetValue(id)!, ct));
 
-        return new Command("webhooks", "Manage webhooks (admin).") { list, add, remove, deliveries };
+        var enable = new Command("enable", "Tie a webhook to this key, so it sends again after the key it was tied to was revoked.") { id };
+        remote.AddTo(enable);
+        enable.SetAction((result, ct) => commands.EnableAsync(remote.Read(result), result.GetValue(id)!, ct));
+
+        var deliveryId = new Argument<long>("DELIVERY_ID") { Description = "The delivery's id (see 'webhooks deliveries')." };
+        var redeliver = new Command("redeliver", "Send a delivery's event again, as a new delivery.") { id, deliveryId };
+        remote.AddTo(redeliver);
+        redeliver.SetAction((result, ct) => commands.RedeliverAsync(remote.Read(result), result.GetValue(id)!, result.GetValue(deliveryId), ct));
+
+        return new Command("webhooks", "Manage webhooks (admin).") { list, add, remove, deliveries, enable, redeliver };
     }
 
     private static Command Audit(CliContext context, RemoteOptions remote)

@@ -14,6 +14,7 @@ using PromptVault.Core.Idempotency;
 using PromptVault.Core.Metrics;
 using PromptVault.Core.Prompts;
 using PromptVault.Core.Versioning;
+using PromptVault.Core.Webhooks;
 
 namespace PromptVault.Client;
 
@@ -303,6 +304,23 @@ public sealed class PromptVaultClient
     {
         ArgumentException.ThrowIfNullOrEmpty(id);
         using var response = await SendCoreAsync(HttpMethod.Delete, "api/webhooks/" + Uri.EscapeDataString(id), null, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Ties a webhook to the caller's key, so it sends again after the key it was tied to was revoked (admin only).</summary>
+    /// <exception cref="PromptVaultApiException">404 <c>webhook_not_found</c>.</exception>
+    public Task<WebhookResponse> EnableWebhookAsync(string id, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(id);
+        return SendAsync<WebhookResponse>(HttpMethod.Post, $"api/webhooks/{Uri.EscapeDataString(id)}/enable", cancellationToken);
+    }
+
+    /// <summary>Sends a delivery's event again, as a new delivery that is returned (admin only). Not retried: each call queues one.</summary>
+    /// <exception cref="PromptVaultApiException">404 <c>webhook_not_found</c> or <c>delivery_not_found</c>; 409 <c>webhook_disabled</c>.</exception>
+    public Task<WebhookDelivery> RedeliverWebhookDeliveryAsync(string id, long deliveryId, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(id);
+        return SendAsync<WebhookDelivery>(HttpMethod.Post,
+            string.Create(CultureInfo.InvariantCulture, $"api/webhooks/{Uri.EscapeDataString(id)}/deliveries/{deliveryId}/redeliver"), cancellationToken);
     }
 
     /// <summary>A webhook's deliveries, newest first, each with its attempts (every page; admin only).</summary>

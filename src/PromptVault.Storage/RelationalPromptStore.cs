@@ -616,6 +616,26 @@ public abstract class RelationalPromptStore<TConnection, TTransaction>
         }, cancellationToken);
     }
 
+    public Task<bool> SetWebhookKeyAsync(string id, string keyId, AuditEntry audit, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(id);
+        ArgumentNullException.ThrowIfNull(keyId);
+        ArgumentNullException.ThrowIfNull(audit);
+        return WriteAsync(async (connection, transaction) =>
+        {
+            if (!await WebhookStatements.SetWebhookKeyAsync(connection, transaction, id, keyId, cancellationToken)) return false;
+            await RegistryStatements.InsertAuditAsync(connection, transaction, audit, cancellationToken);
+            return true;
+        }, cancellationToken);
+    }
+
+    public Task<WebhookDelivery?> RedeliverAsync(string webhookId, long deliveryId, DateTimeOffset now, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(webhookId);
+        return WriteAsync((connection, transaction) =>
+            WebhookStatements.RedeliverAsync(connection, transaction, webhookId, deliveryId, now, cancellationToken), cancellationToken);
+    }
+
     public Task<Page<WebhookDelivery>> ListDeliveriesAsync(string webhookId, PageRequest page, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(webhookId);

@@ -11,7 +11,17 @@ namespace PromptVault.Storage;
 /// <summary>Webhooks and their delivery outbox, in the SQL both engines run, on the caller's connection and transaction.</summary>
 internal static class WebhookStatements
 {
-    private const string WebhookColumns = "id AS Id, url AS Url, events AS Events, secret AS Secret, created_at AS CreatedAt, created_by AS CreatedBy";
+    private const string WebhookColumns = """
+        w.id AS Id, w.url AS Url, w.events AS Events, w.secret AS Secret, w.created_at AS CreatedAt, w.created_by AS CreatedBy, w.key_id AS KeyId,
+        (SELECT revoked_at FROM api_keys WHERE api_keys.id = w.key_id) AS KeyRevokedAt
+        """;
+
+    /// <summary>
+    /// The condition that the webhook <paramref name="webhook"/> (a table name or alias) is enabled: the key it is tied to is not
+    /// revoked (or unknown: a webhook registered before webhooks were tied to keys). The one rule, for queuing and claiming.
+    /// </summary>
+    private static string Enabled(string webhook) =>
+        $"NOT EXISTS (SELECT 1 FROM api_keys WHERE api_keys.id = {webhook}.key_id AND api_keys.revoked_at IS NOT NULL)";
 
     public const string DeliveryColumns = """
         id AS Id, webhook_id AS WebhookId, event AS Event, status AS Status, attempts AS Attempts, created_at AS CreatedAt,
@@ -73,12 +83,12 @@ internal static class WebhookStatements
         var now = ToText(at);
         return connection.ExecuteAsync(RegistryStatements.Command($"""
             INSERT INTO webhook_deliveries (webhook_id, event, payload, status, attempts, created_at, next_attempt_at)
-            SELECT id, @Event, @Payload, '{DeliveryStatus.Pending}', 0, @Now, @Now FROM webhooks WHERE {SubscribedTo}
+            SELECT id, @Event, @Payload, '{DeliveryStatus.Pending}', 0, @Now, @Now FROM webhooks WHERE {SubscribedTo} AND {Enabled("webhooks")}
             """, new { Event = fired.Name, fired.Payload, Now = now, Subscribed = SubscribedPattern(fired.Name) }, cancellationToken, transaction));
     }
 
     private static async Task<bool> AnySubscriberAsync(DbConnection connection, DbTransaction transaction, string eventName, CancellationToken cancellationToken) =>
-        await connection.ExecuteScalarAsync<long>(RegistryStatements.Command($"SELECT COUNT(*) FROM webhooks WHERE {SubscribedTo}",
+        await connection.ExecuteScalarAsync<long>(RegistryStatements.Command($"SELECT COUNT(*) FROM webhooks WHERE {SubscribedTo} AND {Enabled("webhooks")}",
             new { Subscribed = SubscribedPattern(eventName) }, cancellationToken, transaction)) > 0;
 
     // A webhook's events are stored as a JSON array of names; the quotes keep one name from matching inside another.
@@ -103,17 +113,18 @@ internal static class WebhookStatements
 
     public static Task InsertWebhookAsync(DbConnection connection, DbTransaction transaction, Webhook webhook, CancellationToken cancellationToken) =>
         connection.ExecuteAsync(RegistryStatements.Command("""
-            INSERT INTO webhooks (id, url, events, secret, created_at, created_by) VALUES (@Id, @Url, @Events, @Secret, @CreatedAt, @CreatedBy)
+            INSERT INTO webhooks (id, url, events, secret, created_at, created_by, key_id) VALUES (@Id, @Url, @Events, @Secret, @CreatedAt, @CreatedBy, @KeyId)
             """, new
         {
             webhook.Id, webhook.Url, Events = ToJson(webhook.Events.ToList()), webhook.Secret, CreatedAt = ToText(webhook.CreatedAt), webhook.CreatedBy,
+            webhook.KeyId,
         }, cancellationToken, transaction));
 
     public static async Task<IReadOnlyList<Webhook>> FindWebhooksAsync(DbConnection connection, string? id, CancellationToken cancellationToken)
     {
-        var where = id is null ? "" : "WHERE id = @id";
+        var where = id is null ? "" : "WHERE w.id = @id";
         var rows = await connection.QueryAsync<WebhookRow>(RegistryStatements.Command(
-            $"SELECT {WebhookColumns} FROM webhooks {where} ORDER BY created_at, id", new { id }, cancellationToken));
+            $"SELECT {WebhookColumns} FROM webhooks w {where} ORDER BY w.created_at, w.id", new { id }, cancellationToken));
         return rows.Select(r => r.ToWebhook()).ToList();
     }
 
@@ -124,6 +135,24 @@ internal static class WebhookStatements
             "DELETE FROM webhook_attempts WHERE delivery_id IN (SELECT id FROM webhook_deliveries WHERE webhook_id = @id)", new { id }, cancellationToken, transaction));
         await connection.ExecuteAsync(RegistryStatements.Command("DELETE FROM webhook_deliveries WHERE webhook_id = @id", new { id }, cancellationToken, transaction));
         return await connection.ExecuteAsync(RegistryStatements.Command("DELETE FROM webhooks WHERE id = @id", new { id }, cancellationToken, transaction)) > 0;
+    }
+
+    public static async Task<bool> SetWebhookKeyAsync(DbConnection connection, DbTransaction transaction, string id, string keyId,
+        CancellationToken cancellationToken) =>
+        await connection.ExecuteAsync(RegistryStatements.Command("UPDATE webhooks SET key_id = @keyId WHERE id = @id", new { id, keyId },
+            cancellationToken, transaction)) > 0;
+
+    /// <summary>A new pending delivery of the event of <paramref name="deliveryId"/>, due at <paramref name="now"/>; null when
+    /// <paramref name="webhookId"/> has no such delivery.</summary>
+    public static async Task<WebhookDelivery?> RedeliverAsync(DbConnection connection, DbTransaction transaction, string webhookId, long deliveryId,
+        DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var row = await connection.QuerySingleOrDefaultAsync<DeliveryRow>(RegistryStatements.Command($"""
+            INSERT INTO webhook_deliveries (webhook_id, event, payload, status, attempts, created_at, next_attempt_at)
+            SELECT webhook_id, event, payload, '{DeliveryStatus.Pending}', 0, @Now, @Now FROM webhook_deliveries WHERE id = @deliveryId AND webhook_id = @webhookId
+            RETURNING {DeliveryColumns}
+            """, new { webhookId, deliveryId, Now = ToText(now) }, cancellationToken, transaction));
+        return row?.ToDelivery([]);
     }
 
     /// <summary>The attempts of <paramref name="deliveryIds"/>, by delivery.</summary>
@@ -160,6 +189,7 @@ internal static class WebhookStatements
                        + (SELECT COUNT(*) FROM webhook_deliveries sending
                           WHERE sending.webhook_id = w.id AND sending.status = '{DeliveryStatus.Pending}' AND sending.lease_until > @Now) AS place
                 FROM {eachWebhookWith($"SELECT id FROM webhook_deliveries WHERE webhook_id = w.id AND {Claimable} ORDER BY next_attempt_at, id LIMIT @perWebhook")}
+                WHERE {Enabled("w")}
             ) ranked
             WHERE place <= @perWebhook
             ORDER BY next_attempt_at, id LIMIT @limit)
@@ -214,8 +244,10 @@ internal static class WebhookStatements
         public string Secret { get; set; } = "";
         public string CreatedAt { get; set; } = "";
         public string CreatedBy { get; set; } = "";
+        public string? KeyId { get; set; }
+        public string? KeyRevokedAt { get; set; }
 
-        public Webhook ToWebhook() => new(Id, Url, FromJson<List<string>>(Events), Secret, ToTime(CreatedAt), CreatedBy);
+        public Webhook ToWebhook() => new(Id, Url, FromJson<List<string>>(Events), Secret, ToTime(CreatedAt), CreatedBy, KeyId, ToTimeOrNull(KeyRevokedAt));
     }
 
     private sealed class ClaimRow

@@ -53,4 +53,39 @@ public sealed class WebhookCommandTests
         Assert.Equal(2, unknownEvent.ExitCode);
         Assert.Equal(1, forbidden.ExitCode);
     }
+
+    [Fact]
+    public async Task WebhooksRedeliverAndEnable_SendADeliveryAgain_AndTieTheWebhookToTheCallersKey()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var receiver = await WebhookReceiver.StartAsync(cancellationToken: ct);
+        await using var server = await RunningServer.StartAsync(new ServerSetup(WebhookTests.FastRetries), ct);
+        var added = await Cli.RunAsync(server, null, "webhooks", "add", receiver.Url.AbsoluteUri, "--events", "version.created", "--json");
+        using var document = JsonDocument.Parse(added.Out);
+        var id = document.RootElement.GetProperty("id").GetString()!;
+        receiver.Secret = document.RootElement.GetProperty("secret").GetString();
+        using var folder = new TempFolder();
+        var name = $"hooked-{Guid.NewGuid():N}"[..20];
+        var pushed = await Cli.RunAsync(server, null, "push", folder.Write("p.md", $"---\nname: {name}\ntype: system\n---\nHello.\n"));
+        Assert.True(pushed.ExitCode == 0, pushed.ToString());
+        var first = await receiver.NextAcceptedAsync(TimeSpan.FromSeconds(20));
+
+        var redelivered = await Cli.RunAsync(server, null, "webhooks", "redeliver", id, first.DeliveryId.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        var again = await receiver.NextAcceptedAsync(TimeSpan.FromSeconds(20));
+        var missing = await Cli.RunAsync(server, null, "webhooks", "redeliver", id, "999999");
+        var enabled = await Cli.RunAsync(server, null, "webhooks", "enable", id, "--json");
+
+        Assert.True(redelivered.ExitCode == 0, redelivered.ToString());
+        Assert.Contains($"Queued delivery {again.DeliveryId}: the version.created of delivery {first.DeliveryId}, sent again.", redelivered.Out, StringComparison.Ordinal);
+        Assert.NotEqual(first.DeliveryId, again.DeliveryId);
+        Assert.Equal(first.Body, again.Body);
+        Assert.True(again.SignatureValid);
+        Assert.Equal(1, missing.ExitCode);
+        Assert.Contains("delivery_not_found", missing.Error, StringComparison.Ordinal);
+        Assert.True(enabled.ExitCode == 0, enabled.ToString());
+        using var webhook = JsonDocument.Parse(enabled.Out);
+        Assert.Equal(id, webhook.RootElement.GetProperty("id").GetString());
+        Assert.False(string.IsNullOrEmpty(webhook.RootElement.GetProperty("keyId").GetString()));
+        Assert.Equal(JsonValueKind.Null, webhook.RootElement.GetProperty("disabledReason").ValueKind);
+    }
 }

@@ -26,8 +26,9 @@ public sealed class ExposedUnitsTests : IDisposable
     {
         var migrations = new SqliteDatabase(database.Connections);
         await migrations.MigrateAsync(throughVersion: 11, Cancel);
-        // Today's store writes the columns migrations 016 and 018 add: they stand in for them while the store seeds the schema-11 database.
-        const string LaterColumns = "ALTER TABLE versions {0} declared_variables{1}; ALTER TABLE experiments {0} promotion_refused{1};";
+        // Today's store uses the columns migrations 016, 018 and 019 add: they stand in for them while the store seeds the schema-11 database.
+        const string LaterColumns =
+            "ALTER TABLE versions {0} declared_variables{1}; ALTER TABLE experiments {0} promotion_refused{1}; ALTER TABLE webhooks {0} key_id{1};";
         await using (var early = await database.Connections.OpenAsync(Cancel))
             await early.ExecuteAsync(string.Format(LaterColumns, "ADD COLUMN", " TEXT"));
         var store = database.CreateStore();

@@ -195,6 +195,65 @@ public abstract class WebhookStoreContractTests
         Assert.Equal(3, payloads.Select(p => p.GetProperty("id").GetString()).Distinct().Count());
     }
 
+    [Fact]
+    public async Task WebhookTiedToARevokedKey_IsQueuedAndClaimedNothing_UntilTiedToAnActiveKey_AndAWebhookWithNoKeyKeepsDelivering()
+    {
+        var (store, webhooks) = await CreateStoreAsync();
+        var keys = (IApiKeyStore)webhooks;
+        var (prompt, _, _) = await SeedPromptAsync(store, "hooked");
+        var ops = new Core.Auth.ApiKey("ops-key", "ops", Core.Auth.ApiKeyRole.Admin, "pv_ops0", Now, "admin", null);
+        var other = new Core.Auth.ApiKey("other-key", "other", Core.Auth.ApiKeyRole.Admin, "pv_oth0", Now, "admin", null);
+        await keys.CreateKeyAsync(ops, "hash-ops", new AuditEntry(0, Now, "admin", AuditActions.ApiKeyCreated, null, ops.Id, null, null), Cancel);
+        await keys.CreateKeyAsync(other, "hash-other", new AuditEntry(0, Now, "admin", AuditActions.ApiKeyCreated, null, other.Id, null, null), Cancel);
+        var tied = await CreateWebhookAsync(webhooks, "tied", ops.Id, WebhookEvents.VersionCreated);
+        var unknown = await CreateWebhookAsync(webhooks, "unknown", null, WebhookEvents.VersionCreated);
+        await store.SaveAsync(new PromptChanges { NewVersion = Version(prompt, 3), Audit = [VersionCreated(prompt.Name, "1.0.3")] }, Cancel);
+        await keys.RevokeKeyAsync(ops.Id, Now, new AuditEntry(0, Now, "admin", AuditActions.ApiKeyRevoked, null, ops.Id, null, null), Cancel);
+        await store.SaveAsync(new PromptChanges { NewVersion = Version(prompt, 4), Audit = [VersionCreated(prompt.Name, "1.0.4")] }, Cancel);
+        var later = Now.AddMinutes(1);
+
+        var whileRevoked = await webhooks.ClaimDeliveriesAsync("a", later, later.AddMinutes(1), 10, 100, Cancel);
+        var disabled = await webhooks.FindWebhookAsync(tied.Id, Cancel);
+        Assert.True(await webhooks.SetWebhookKeyAsync(tied.Id, other.Id, new AuditEntry(0, Now, "other", AuditActions.WebhookEnabled, null, tied.Id, null, null), Cancel));
+        var enabled = await webhooks.ClaimDeliveriesAsync("a", later, later.AddMinutes(1), 10, 100, Cancel);
+
+        Assert.Single(await webhooks.ListDeliveriesAsync(tied.Id, PageRequest.All, Cancel));
+        Assert.Equal(2, (await webhooks.ListDeliveriesAsync(unknown.Id, PageRequest.All, Cancel)).Total);
+        Assert.Equal(["http://127.0.0.1:1/unknown", "http://127.0.0.1:1/unknown"], whileRevoked.Select(c => c.Url));
+        Assert.Equal((ops.Id, Now), (disabled!.KeyId, disabled.KeyRevokedAt));
+        Assert.Contains($"the API key {ops.Id} it is tied to was revoked", disabled.DisabledReason, StringComparison.Ordinal);
+        Assert.Equal("http://127.0.0.1:1/tied", Assert.Single(enabled).Url);
+        Assert.Null((await webhooks.FindWebhookAsync(tied.Id, Cancel))!.DisabledReason);
+        Assert.False(await webhooks.SetWebhookKeyAsync("no-such-webhook", other.Id, new AuditEntry(0, Now, "other", AuditActions.WebhookEnabled, null, "x", null, null), Cancel));
+    }
+
+    [Fact]
+    public async Task RedeliverAsync_QueuesTheSameEventAsANewPendingDelivery_OnlyForThatWebhooksDelivery()
+    {
+        var (store, webhooks) = await CreateStoreAsync();
+        var (prompt, _, _) = await SeedPromptAsync(store, "hooked");
+        var versions = await CreateWebhookAsync(webhooks, "versions", WebhookEvents.VersionCreated);
+        var labels = await CreateWebhookAsync(webhooks, "labels", WebhookEvents.LabelMoved);
+        await store.SaveAsync(new PromptChanges { NewVersion = Version(prompt, 3), Audit = [VersionCreated(prompt.Name, "1.0.3")] }, Cancel);
+        var later = Now.AddMinutes(1);
+        var first = Assert.Single(await webhooks.ClaimDeliveriesAsync("a", later, later.AddMinutes(1), 10, 100, Cancel));
+        Assert.True(await webhooks.RecordAttemptAsync(first.Id, "a",
+            new AttemptOutcome(new WebhookAttempt(1, later, 500, null, 5), DeliveryStatus.Failed, null), Cancel));
+
+        var redelivery = await webhooks.RedeliverAsync(versions.Id, first.Id, later, Cancel);
+        var notTheirs = await webhooks.RedeliverAsync(labels.Id, first.Id, later, Cancel);
+        var again = Assert.Single(await webhooks.ClaimDeliveriesAsync("a", later, later.AddMinutes(1), 10, 100, Cancel));
+
+        Assert.NotNull(redelivery);
+        Assert.Null(notTheirs);
+        Assert.NotEqual(first.Id, redelivery.Id);
+        Assert.Equal((versions.Id, WebhookEvents.VersionCreated, DeliveryStatus.Pending, 0, later, (DateTimeOffset?)later),
+            (redelivery.WebhookId, redelivery.Event, redelivery.Status, redelivery.Attempts, redelivery.CreatedAt, redelivery.NextAttemptAt));
+        Assert.Equal((redelivery.Id, first.Payload, 0), (again.Id, again.Payload, again.Attempts));
+        var kept = (await webhooks.ListDeliveriesAsync(versions.Id, PageRequest.All, Cancel)).Single(d => d.Id == first.Id);
+        Assert.Equal((DeliveryStatus.Failed, 1), (kept.Status, kept.Attempts));
+    }
+
     /// <summary>A prompt whose first version has <paramref name="content"/> (and no variables), under <paramref name="labels"/>.</summary>
     private static async Task<(Core.Prompts.Prompt Prompt, Core.Prompts.PromptVersion Version)> SeedLabelledAsync(IPromptStore store, string name, string content, params string[] labels)
     {
@@ -204,9 +263,12 @@ public abstract class WebhookStoreContractTests
         return (prompt, version);
     }
 
-    private static async Task<Webhook> CreateWebhookAsync(IWebhookStore webhooks, string id, params string[] events)
+    private static Task<Webhook> CreateWebhookAsync(IWebhookStore webhooks, string id, params string[] events) =>
+        CreateWebhookAsync(webhooks, id, null, events);
+
+    private static async Task<Webhook> CreateWebhookAsync(IWebhookStore webhooks, string id, string? keyId, params string[] events)
     {
-        var webhook = new Webhook(id, $"http://127.0.0.1:1/{id}", events, "whsec_test", Now, "carol");
+        var webhook = new Webhook(id, $"http://127.0.0.1:1/{id}", events, "whsec_test", Now, "carol", keyId);
         await webhooks.CreateWebhookAsync(webhook, new AuditEntry(0, Now, "carol", AuditActions.WebhookCreated, null, id, null, null), Cancel);
         return webhook;
     }

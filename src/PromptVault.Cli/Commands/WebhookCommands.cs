@@ -3,7 +3,7 @@ using Spectre.Console;
 
 namespace PromptVault.Cli.Commands;
 
-/// <summary><c>webhooks list|add|remove|deliveries</c> (admin; docs/webhooks.md).</summary>
+/// <summary><c>webhooks list|add|remove|deliveries|enable|redeliver</c> (admin; docs/webhooks.md).</summary>
 internal sealed class WebhookCommands(CliContext context)
 {
     public Task<int> ListAsync(RemoteSettings remote, CancellationToken cancellationToken) =>
@@ -15,9 +15,10 @@ internal sealed class WebhookCommands(CliContext context)
                 context.WriteJson(list);
                 return ExitCodes.Success;
             }
-            var table = Tables.Create("Id", "URL", "Events", "Created", "Created by");
+            var table = Tables.Create("Id", "URL", "Events", "Created", "Created by", "Disabled");
             foreach (var webhook in list.Webhooks)
-                table.AddRow(Tables.Cells(webhook.Id, webhook.Url, string.Join(", ", webhook.Events), Tables.Time(webhook.CreatedAt), webhook.CreatedBy));
+                table.AddRow(Tables.Cells(webhook.Id, webhook.Url, string.Join(", ", webhook.Events), Tables.Time(webhook.CreatedAt), webhook.CreatedBy,
+                    webhook.DisabledReason ?? ""));
             Tables.Write(context, table, "No webhooks yet: add one with 'promptvault webhooks add URL --events E...'.");
             return ExitCodes.Success;
         }, cancellationToken);
@@ -44,6 +45,29 @@ internal sealed class WebhookCommands(CliContext context)
                 context.Out.WriteLine(CliJson.Serialize(new Dictionary<string, string?> { ["removed"] = id }));
             else
                 context.Out.WriteLine($"Removed webhook {id} and its deliveries.");
+            return ExitCodes.Success;
+        }, cancellationToken);
+
+    public Task<int> EnableAsync(RemoteSettings remote, string id, CancellationToken cancellationToken) =>
+        context.CallServerAsync(remote, async client =>
+        {
+            var webhook = await client.EnableWebhookAsync(id, cancellationToken);
+            if (remote.Json)
+                context.WriteJson(webhook);
+            else
+                context.Out.WriteLine($"Enabled webhook {webhook.Id}: it is tied to key {webhook.KeyId} now.");
+            return ExitCodes.Success;
+        }, cancellationToken);
+
+    public Task<int> RedeliverAsync(RemoteSettings remote, string id, long deliveryId, CancellationToken cancellationToken) =>
+        context.CallServerAsync(remote, async client =>
+        {
+            var delivery = await client.RedeliverWebhookDeliveryAsync(id, deliveryId, cancellationToken);
+            if (remote.Json)
+                context.WriteJson(delivery);
+            else
+                context.Out.WriteLine(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                    $"Queued delivery {delivery.Id}: the {delivery.Event} of delivery {deliveryId}, sent again."));
             return ExitCodes.Success;
         }, cancellationToken);
 

@@ -52,6 +52,8 @@ public static class AuditActions
     public const string ExperimentCancelled = "experiment.cancelled";
     public const string WebhookCreated = "webhook.created";
     public const string WebhookDeleted = "webhook.deleted";
+    /// <summary>A webhook tied to the enabling admin's key (<c>POST /api/webhooks/{id}/enable</c>), as after its own key was revoked.</summary>
+    public const string WebhookEnabled = "webhook.enabled";
     /// <summary>An import (<c>POST /api/import</c>): its <c>after</c> names the prompts and API key ids it added.</summary>
     public const string RegistryImported = "registry.imported";
 }

@@ -136,6 +136,7 @@ public static class PromptVaultJson
 [JsonSerializable(typeof(WebhookResponse))]
 [JsonSerializable(typeof(WebhookListResponse))]
 [JsonSerializable(typeof(WebhookDeliveryListResponse))]
+[JsonSerializable(typeof(Webhooks.WebhookDelivery))]
 [JsonSerializable(typeof(MetricRecordResponse))]
 [JsonSerializable(typeof(VersionMetricsResponse))]
 [JsonSerializable(typeof(Evaluations.VersionTests))]

@@ -8,14 +8,18 @@ namespace PromptVault.Core.Contracts;
 public sealed record CreateWebhookRequest(string? Url, IReadOnlyList<string>? Events);
 
 /// <summary>A registered webhook, without its secret; its URL with its credentials masked (<see cref="Webhook.ShownUrl"/>).</summary>
-public sealed record WebhookResponse(string Id, string Url, IReadOnlyList<string> Events, DateTimeOffset CreatedAt, string CreatedBy)
+/// <param name="KeyId">The API key it is tied to (<see cref="Webhook.KeyId"/>); null when unknown.</param>
+/// <param name="DisabledReason">Why it sends nothing (<see cref="Webhook.DisabledReason"/>); null while it is enabled.</param>
+public sealed record WebhookResponse(string Id, string Url, IReadOnlyList<string> Events, DateTimeOffset CreatedAt, string CreatedBy, string? KeyId = null,
+    string? DisabledReason = null)
 {
     public static WebhookResponse From(Webhook webhook) =>
-        new(webhook.Id, webhook.ShownUrl, webhook.Events, webhook.CreatedAt, webhook.CreatedBy);
+        new(webhook.Id, webhook.ShownUrl, webhook.Events, webhook.CreatedAt, webhook.CreatedBy, webhook.KeyId, webhook.DisabledReason);
 }
 
 /// <summary>The answer to <c>POST /api/webhooks</c>: the only time the secret is shown.</summary>
-public sealed record CreatedWebhookResponse(string Id, string Url, IReadOnlyList<string> Events, string Secret, DateTimeOffset CreatedAt, string CreatedBy);
+public sealed record CreatedWebhookResponse(string Id, string Url, IReadOnlyList<string> Events, string Secret, DateTimeOffset CreatedAt, string CreatedBy,
+    string? KeyId = null);
 
 public sealed record WebhookListResponse(IReadOnlyList<WebhookResponse> Webhooks);
 

@@ -20,6 +20,15 @@ public interface IWebhookStore
     /// <returns>False when there was no such webhook.</returns>
     Task<bool> DeleteWebhookAsync(string id, AuditEntry audit, CancellationToken cancellationToken = default);
 
+    /// <summary>Ties the webhook to <paramref name="keyId"/> (an admin enabling it again after its key was revoked).</summary>
+    /// <returns>False when there was no such webhook.</returns>
+    Task<bool> SetWebhookKeyAsync(string id, string keyId, AuditEntry audit, CancellationToken cancellationToken = default);
+
+    /// <summary>Queues the event of the webhook's delivery <paramref name="deliveryId"/> again, as a new pending delivery due at
+    /// <paramref name="now"/> (same event and body, no attempts).</summary>
+    /// <returns>The new delivery; null when the webhook has no such delivery.</returns>
+    Task<WebhookDelivery?> RedeliverAsync(string webhookId, long deliveryId, DateTimeOffset now, CancellationToken cancellationToken = default);
+
     /// <summary>The webhook's deliveries, newest first, with their attempts.</summary>
     Task<Page<WebhookDelivery>> ListDeliveriesAsync(string webhookId, PageRequest page, CancellationToken cancellationToken = default);
 

@@ -2,8 +2,19 @@ namespace PromptVault.Core.Webhooks;
 
 /// <summary>A registered receiver: where deliveries go, which events it hears, and the secret that signs them.</summary>
 /// <param name="Url">Where deliveries go, as registered: its user info is sent as HTTP Basic credentials.</param>
-public sealed record Webhook(string Id, string Url, IReadOnlyList<string> Events, string Secret, DateTimeOffset CreatedAt, string CreatedBy)
+/// <param name="KeyId">The API key it is tied to (the one that registered it, or last enabled it); null when unknown (registered
+/// before webhooks were tied to keys), and then it is never disabled.</param>
+/// <param name="KeyRevokedAt">When that key was revoked: the webhook is disabled from then on (nothing is queued for it, and its
+/// pending deliveries wait) until an admin enables it again.</param>
+public sealed record Webhook(string Id, string Url, IReadOnlyList<string> Events, string Secret, DateTimeOffset CreatedAt, string CreatedBy,
+    string? KeyId = null, DateTimeOffset? KeyRevokedAt = null)
 {
+    /// <summary>Why it sends nothing, as every read shows it; null while it is enabled.</summary>
+    public string? DisabledReason => KeyRevokedAt is { } revoked
+        ? string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"the API key {KeyId} it is tied to was revoked at {revoked:O}: nothing is sent until an admin enables it again (POST /api/webhooks/{Id}/enable).")
+        : null;
+
     /// <summary>The URL as every read shows it (API, CLI): with its credentials masked, <c>https://user:***@host/hook</c>.</summary>
     public string ShownUrl => MaskCredentials(Url);
 

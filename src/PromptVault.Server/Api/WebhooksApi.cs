@@ -21,6 +21,12 @@ internal static class WebhooksApi
         webhooks.MapGet("/{id}", GetWebhook).WithName("GetWebhook").WithSummary("Get a webhook").ProducesProblem(StatusCodes.Status404NotFound);
         webhooks.MapDelete("/{id}", DeleteWebhook).WithName("DeleteWebhook").WithSummary("Delete a webhook and its pending deliveries")
             .ProducesProblem(StatusCodes.Status404NotFound);
+        webhooks.MapPost("/{id}/enable", EnableWebhook).WithName("EnableWebhook")
+            .WithSummary("Tie a webhook to the caller's key, so it sends again after the key it was tied to was revoked")
+            .ProducesProblem(StatusCodes.Status404NotFound);
+        webhooks.MapPost("/{id}/deliveries/{deliveryId:long}/redeliver", Redeliver).WithName("RedeliverWebhookDelivery")
+            .WithSummary("Send a delivery's event again, as a new delivery").ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict);
         webhooks.MapGet("/{id}/deliveries", ListDeliveries).WithName("ListWebhookDeliveries")
             .WithSummary("A webhook's deliveries, newest first, with every attempt").ProducesProblem(StatusCodes.Status404NotFound);
         return routes;
@@ -29,7 +35,7 @@ internal static class WebhooksApi
     private static async Task<Created<CreatedWebhookResponse>> CreateWebhook(CreateWebhookRequest request, WebhookService webhooks, ClaimsPrincipal user,
         CancellationToken cancellationToken)
     {
-        var created = await webhooks.CreateAsync(request, user.Actor(), cancellationToken);
+        var created = await webhooks.CreateAsync(request, user.Actor(), user.FindFirstValue(ApiKeyAuthenticationHandler.KeyIdClaim), cancellationToken);
         return TypedResults.Created($"/api/webhooks/{created.Id}", created);
     }
 
@@ -43,6 +49,16 @@ internal static class WebhooksApi
     {
         await webhooks.DeleteAsync(id, user.Actor(), cancellationToken);
         return TypedResults.NoContent();
+    }
+
+    private static async Task<Ok<WebhookResponse>> EnableWebhook(string id, WebhookService webhooks, ClaimsPrincipal user, CancellationToken cancellationToken) =>
+        TypedResults.Ok(await webhooks.EnableAsync(id, user.Actor(), user.FindFirstValue(ApiKeyAuthenticationHandler.KeyIdClaim)
+            ?? throw new InvalidOperationException("An admin route was called without an API key."), cancellationToken));
+
+    private static async Task<Accepted<WebhookDelivery>> Redeliver(string id, long deliveryId, WebhookService webhooks, CancellationToken cancellationToken)
+    {
+        var delivery = await webhooks.RedeliverAsync(id, deliveryId, cancellationToken);
+        return TypedResults.Accepted($"/api/webhooks/{delivery.WebhookId}/deliveries", delivery);
     }
 
     private static async Task<Ok<WebhookDeliveryListResponse>> ListDeliveries(string id, int? limit, int? offset, WebhookService webhooks, HttpRequest request,

@@ -5,22 +5,26 @@ using PromptVault.Core.Storage;
 
 namespace PromptVault.Core.Webhooks;
 
-/// <summary>Registers, lists and deletes webhooks and reads their delivery history; creation and deletion are audited.</summary>
+/// <summary>
+/// Registers, lists, enables and deletes webhooks, reads their delivery history and resends a delivery; creation, enabling and
+/// deletion are audited. A webhook is tied to the API key that registered it, and sends nothing once that key is revoked.
+/// </summary>
 public sealed class WebhookService(IWebhookStore store, TimeProvider time)
 {
     /// <summary>The prefix of a webhook secret, so a leaked one is recognisable.</summary>
     public const string SecretPrefix = "whsec_";
 
-    public async Task<CreatedWebhookResponse> CreateAsync(CreateWebhookRequest request, string actor, CancellationToken cancellationToken = default)
+    /// <param name="keyId">The caller's API key, which the webhook is tied to; null when the caller has none.</param>
+    public async Task<CreatedWebhookResponse> CreateAsync(CreateWebhookRequest request, string actor, string? keyId, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
         var url = ValidateUrl(request.Url);
         var events = ValidateEvents(request.Events);
         var now = time.GetUtcNow();
-        var webhook = new Webhook(Ids.New(now), url, events, SecretPrefix + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32)), now, actor);
+        var webhook = new Webhook(Ids.New(now), url, events, SecretPrefix + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32)), now, actor, keyId);
         await store.CreateWebhookAsync(webhook, new AuditEntry(0, now, actor, AuditActions.WebhookCreated, null, webhook.Id, null,
             new Dictionary<string, string?> { ["origin"] = Origin(url), ["events"] = string.Join(",", events) }), cancellationToken);
-        return new CreatedWebhookResponse(webhook.Id, webhook.ShownUrl, webhook.Events, webhook.Secret, webhook.CreatedAt, webhook.CreatedBy);
+        return new CreatedWebhookResponse(webhook.Id, webhook.ShownUrl, webhook.Events, webhook.Secret, webhook.CreatedAt, webhook.CreatedBy, webhook.KeyId);
     }
 
     public async Task<WebhookListResponse> ListAsync(CancellationToken cancellationToken = default) =>
@@ -39,6 +43,32 @@ public sealed class WebhookService(IWebhookStore store, TimeProvider time)
             new Dictionary<string, string?> { ["origin"] = Origin(webhook.Url) }, null);
         if (!await store.DeleteWebhookAsync(webhook.Id, audit, cancellationToken))
             throw NotFound(id);
+    }
+
+    /// <summary>Ties the webhook to the caller's key <paramref name="keyId"/>, so it sends again if the key it was tied to was
+    /// revoked, and its deliveries that waited go out.</summary>
+    /// <exception cref="NotFoundException">No webhook has this id (<c>webhook_not_found</c>).</exception>
+    public async Task<WebhookResponse> EnableAsync(string id, string actor, string keyId, CancellationToken cancellationToken = default)
+    {
+        var webhook = await RequireAsync(id, cancellationToken);
+        var audit = new AuditEntry(0, time.GetUtcNow(), actor, AuditActions.WebhookEnabled, null, webhook.Id,
+            new Dictionary<string, string?> { ["keyId"] = webhook.KeyId }, new Dictionary<string, string?> { ["keyId"] = keyId });
+        if (!await store.SetWebhookKeyAsync(webhook.Id, keyId, audit, cancellationToken))
+            throw NotFound(id);
+        return await GetAsync(webhook.Id, cancellationToken);
+    }
+
+    /// <summary>Sends the event of one of the webhook's deliveries again, as a new delivery (same body and event id) due now.</summary>
+    /// <exception cref="NotFoundException">No such webhook (<c>webhook_not_found</c>) or delivery of it (<c>delivery_not_found</c>).</exception>
+    /// <exception cref="ConflictException">The webhook is disabled (<c>webhook_disabled</c>): the new delivery would wait.</exception>
+    public async Task<WebhookDelivery> RedeliverAsync(string id, long deliveryId, CancellationToken cancellationToken = default)
+    {
+        var webhook = await RequireAsync(id, cancellationToken);
+        if (webhook.DisabledReason is { } reason)
+            throw new ConflictException("webhook_disabled", $"webhook '{webhook.Id}' sends nothing: {reason}");
+        return await store.RedeliverAsync(webhook.Id, deliveryId, time.GetUtcNow(), cancellationToken)
+            ?? throw new NotFoundException("delivery_not_found",
+                string.Create(System.Globalization.CultureInfo.InvariantCulture, $"webhook '{webhook.Id}' has no delivery {deliveryId}."));
     }
 
     /// <summary>The webhook's deliveries, newest first, each with its attempts.</summary>

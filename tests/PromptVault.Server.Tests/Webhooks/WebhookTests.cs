@@ -409,6 +409,97 @@ public sealed class WebhookTests
         Assert.False(receiver.Received.TryRead(out _), "a delivery reached the loopback receiver");
     }
 
+    [Fact]
+    public async Task WebhookOfARevokedAdminKey_IsDisabledWithItsReasonOnGet_SendsNothing_UntilAnotherAdminEnablesIt()
+    {
+        await using var receiver = await WebhookReceiver.StartAsync(TestContext.Current.CancellationToken);
+        await using var server = await RunningServer.StartAsync(new ServerSetup(FastRetries), TestContext.Current.CancellationToken);
+        using var admin = server.CreateClient();
+        var (_, ops) = await PostAsync(admin, "/api/keys", new { name = "ops", role = "admin" });
+        using var opsClient = server.CreateClient(ops.Str("key"));
+        var webhook = await CreateWebhookAsync(opsClient, receiver, "version.created");
+        receiver.Status = 500;
+        await CreateSupportPromptAsync(admin);
+        await DeliveryAsync(admin, webhook, d => d["history"]!.AsArray().Count >= 1);
+
+        var (revoked, _) = await SendAsync(admin, HttpMethod.Delete, $"/api/keys/{ops.Str("id")}");
+        receiver.Status = 200;
+        var (_, disabled) = await GetAsync(admin, $"/api/webhooks/{webhook}");
+        var (_, listed) = await GetAsync(admin, "/api/webhooks");
+        await CreateSupportPromptAsync(admin); // queues nothing for a disabled webhook
+        var (_, whileDisabled) = await GetAsync(admin, $"/api/webhooks/{webhook}/deliveries");
+        // Room for the dispatcher (polling every 100 ms, retrying within 1 s) to send the pending delivery, were it still claimed.
+        await Task.Delay(TimeSpan.FromSeconds(2), TestContext.Current.CancellationToken);
+        var (_, stillWaiting) = await GetAsync(admin, $"/api/webhooks/{webhook}/deliveries");
+        var (enabledStatus, enabled) = await PostAsync(admin, $"/api/webhooks/{webhook}/enable", new { });
+        var accepted = await receiver.NextAcceptedAsync(Wait);
+        var delivered = await DeliveryAsync(admin, webhook, d => d.Str("status") == "delivered");
+        await CreateSupportPromptAsync(admin);
+        var next = await receiver.NextAcceptedAsync(Wait);
+
+        Assert.Equal(HttpStatusCode.NoContent, revoked);
+        Assert.Equal(ops.Str("id"), disabled.Str("keyId"));
+        Assert.Contains($"the API key {ops.Str("id")} it is tied to was revoked", disabled.Str("disabledReason"));
+        Assert.Equal(disabled.Str("disabledReason"), Assert.Single(listed!["webhooks"]!.AsArray()).Str("disabledReason"));
+        Assert.Equal(1, whileDisabled!["total"]!.GetValue<int>());
+        Assert.Equal("pending", Assert.Single(stillWaiting!["deliveries"]!.AsArray()).Str("status"));
+        Assert.Equal(HttpStatusCode.OK, enabledStatus);
+        Assert.Null(enabled!["disabledReason"]);
+        Assert.NotEqual(ops.Str("id"), enabled.Str("keyId"));
+        Assert.Equal(delivered["id"]!.GetValue<long>(), accepted.DeliveryId);
+        Assert.True(next.SignatureValid);
+        var (_, audit) = await GetAsync(admin, "/api/audit");
+        Assert.Contains(audit!["entries"]!.AsArray(), e => e.Str("action") == "webhook.enabled");
+    }
+
+    [Fact]
+    public async Task FailedDelivery_Redelivered_IsSentAgainAsANewDelivery_WithTheSameBody_AndTheFailedOneKept()
+    {
+        await using var receiver = await WebhookReceiver.StartAsync(TestContext.Current.CancellationToken);
+        await using var server = await RunningServer.StartAsync(new ServerSetup([.. FastRetries, "--PromptVault:Webhooks:MaxAttempts=2"]),
+            TestContext.Current.CancellationToken);
+        using var admin = server.CreateClient();
+        using var writer = server.CreateClient(await server.CreateKeyAsync("writer", Core.Auth.ApiKeyRole.Writer, TestContext.Current.CancellationToken));
+        var webhook = await CreateWebhookAsync(admin, receiver, "version.created");
+        var (_, other) = await PostAsync(admin, "/api/webhooks", new { url = "http://127.0.0.1:1/other", events = new[] { "label.moved" } });
+        receiver.Status = 500;
+        await CreateSupportPromptAsync(admin);
+        var failed = await DeliveryAsync(admin, webhook, d => d.Str("status") == "failed");
+        var failedId = failed["id"]!.GetValue<long>();
+        var refused = await receiver.Received.ReadAsync(TestContext.Current.CancellationToken);
+        var (_, beforeRedelivery) = await GetAsync(admin, $"/api/webhooks/{webhook}/deliveries");
+        receiver.Status = 200;
+
+        var (forbidden, _) = await PostAsync(writer, $"/api/webhooks/{webhook}/deliveries/{failedId}/redeliver", new { });
+        var (notOurs, notOursBody) = await PostAsync(admin, $"/api/webhooks/{other.Str("id")}/deliveries/{failedId}/redeliver", new { });
+        var (status, redelivery) = await PostAsync(admin, $"/api/webhooks/{webhook}/deliveries/{failedId}/redeliver", new { });
+        var accepted = await receiver.NextAcceptedAsync(Wait);
+        var waited = Stopwatch.StartNew();
+        JsonArray deliveries;
+        do
+        {
+            await Task.Delay(50, TestContext.Current.CancellationToken);
+            deliveries = (await GetAsync(admin, $"/api/webhooks/{webhook}/deliveries")).Body!["deliveries"]!.AsArray();
+        } while (deliveries[0].Str("status") != "delivered" && waited.Elapsed < Wait);
+
+        Assert.Equal(1, beforeRedelivery!["total"]!.GetValue<int>());
+        Assert.Equal(500, refused.AnsweredWith);
+        Assert.Equal(HttpStatusCode.Forbidden, forbidden);
+        Assert.Equal(HttpStatusCode.NotFound, notOurs);
+        Assert.Equal("delivery_not_found", notOursBody.Str("code"));
+        Assert.Contains($"has no delivery {failedId}", notOursBody.Str("detail"));
+        Assert.Equal(HttpStatusCode.Accepted, status);
+        var newId = redelivery!["id"]!.GetValue<long>();
+        Assert.NotEqual(failedId, newId);
+        Assert.Equal(("version.created", "pending", 0), (redelivery.Str("event"), redelivery.Str("status"), redelivery["attempts"]!.GetValue<int>()));
+        Assert.Equal(newId, accepted.DeliveryId);
+        Assert.True(accepted.SignatureValid);
+        Assert.Equal(refused.Body, accepted.Body);
+        Assert.Equal([newId, failedId], deliveries.Select(d => d!["id"]!.GetValue<long>()));
+        Assert.Equal(["delivered", "failed"], deliveries.Select(d => d.Str("status")));
+        Assert.Equal(2, deliveries[1]!["attempts"]!.GetValue<int>());
+    }
+
     /// <summary>Registers a webhook for <paramref name="receiver"/>, hands it the secret, and returns the webhook's id.</summary>
     public static async Task<string> CreateWebhookAsync(HttpClient client, WebhookReceiver receiver, params string[] events)
     {
