@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Microsoft.Extensions.DependencyInjection;
 using PromptVault.Core.Prompts;
 using PromptVault.Server.Tests.Postgres;
@@ -6,7 +7,8 @@ namespace PromptVault.Client.Tests;
 
 /// <summary>
 /// The SDK behind a load balancer (issue 12): two servers on one PostgreSQL database, every SDK request sent to the next
-/// one in turn. A label moved through either is served soon, and the SDK never goes back to an older state.
+/// one in turn. A label moved through either is served soon, by both servers (each answers the SDK's refreshes with the
+/// new state), and the SDK never goes back to an older state.
 /// </summary>
 public sealed class LoadBalancedTests
 {
@@ -34,27 +36,34 @@ public sealed class LoadBalancedTests
         var back = await Eventually.WithinAsync(ChangeWait, async () => (await host.Vault.GetPromptAsync(name, cancellationToken: ct)).VersionId == one, ct);
         var sequence = host.Sdk.Snapshots.Current!.Sequence;
         var served = new List<string>();
-        // Served on until each server has answered a few more refreshes (sent one after another, so all but the last answered).
-        var before = balancer.Sent.ToArray();
+        // Served on until each server has answered a few more refreshes with the state moved back.
+        // Each server must itself answer with this state: the SDK ignores an older snapshot, so a server that never hears the
+        // other's writes would otherwise go unseen (its stale answers are dropped, the other server's taken).
+        var current = $"\"{sequence}\"";
         var alternated = await Eventually.WithinAsync(ChangeWait, async () =>
         {
             served.Add((await host.Vault.GetPromptAsync(name, cancellationToken: ct)).VersionId);
-            return Volatile.Read(ref balancer.Sent[0]) >= before[0] + 3 && Volatile.Read(ref balancer.Sent[1]) >= before[1] + 3;
+            return balancer.AnsweredWith(0, current) >= 3 && balancer.AnsweredWith(1, current) >= 3;
         }, ct);
 
         Assert.NotNull(took);
         Assert.NotNull(back);
-        Assert.True(alternated is not null, $"requests per server: {balancer.Sent[0]}, {balancer.Sent[1]} (before: {before[0]}, {before[1]})");
+        Assert.True(alternated is not null, $"snapshot answers with {current} per server: {balancer.AnsweredWith(0, current)}, {balancer.AnsweredWith(1, current)}; last ETags: {balancer.LastETag(0)}, {balancer.LastETag(1)}");
         Assert.All(served, id => Assert.Equal(one, id));
         Assert.Equal(sequence, host.Sdk.Snapshots.Current!.Sequence);
     }
 
-    /// <summary>A load balancer in the SDK's handlers: each request goes to the next server in turn.</summary>
+    /// <summary>A load balancer in the SDK's handlers: each request goes to the next server in turn; it counts each server's
+    /// snapshot answers (200 or 304) by ETag.</summary>
     private sealed class RoundRobin(Uri[] servers)
     {
+        private readonly ConcurrentDictionary<(int Server, string ETag), int> _answers = new();
+        private readonly string?[] _lastETag = new string?[servers.Length];
         private int _next;
 
-        public int[] Sent { get; } = new int[servers.Length];
+        public int AnsweredWith(int server, string etag) => _answers.GetValueOrDefault((server, etag));
+
+        public string? LastETag(int server) => Volatile.Read(ref _lastETag[server]);
 
         public void AddTo(IServiceCollection services)
         {
@@ -62,20 +71,25 @@ public sealed class LoadBalancedTests
                 services.AddHttpClient(name).AddHttpMessageHandler(() => new Handler(this));
         }
 
-        private Uri Next()
+        private (int Index, Uri Address) Next()
         {
             var server = Interlocked.Increment(ref _next) % servers.Length;
-            Interlocked.Increment(ref Sent[server]);
-            return servers[server];
+            return (server, servers[server]);
         }
 
         private sealed class Handler(RoundRobin balancer) : DelegatingHandler
         {
-            protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+            protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
             {
-                var server = balancer.Next();
-                request.RequestUri = new UriBuilder(request.RequestUri!) { Host = server.Host, Port = server.Port }.Uri;
-                return base.SendAsync(request, cancellationToken);
+                var (server, address) = balancer.Next();
+                request.RequestUri = new UriBuilder(request.RequestUri!) { Host = address.Host, Port = address.Port }.Uri;
+                var response = await base.SendAsync(request, cancellationToken);
+                if (request.RequestUri.AbsolutePath == "/api/sdk/snapshot" && response.Headers.ETag?.Tag is { } etag)
+                {
+                    Volatile.Write(ref balancer._lastETag[server], etag);
+                    balancer._answers.AddOrUpdate((server, etag), 1, (_, n) => n + 1);
+                }
+                return response;
             }
         }
     }
