@@ -155,11 +155,8 @@ public sealed class RetryTests
     public async Task MoveOrRemoveLabel_AnotherMoveBetweenTheAttempts_TheRetryIsRefusedAndLeavesTheirMove(string method)
     {
         var ct = TestContext.Current.CancellationToken;
-        await using var server = await SdkServer.StartAsync(ct);
-        await using var proxy = await LossyProxy.StartAsync(server.BaseAddress, ct);
-        var name = Prompts.NewName("moved-back");
-        await Prompts.CreateAsync(server.Api, name, "hello", cancellationToken: ct);
-        var other = (await server.Api.CreateVersionAsync(name, new Core.Contracts.CreateVersionRequest("hi", ChangeDescription: "test"), ct)).Version.ToString();
+        await using var setup = await TwoVersionsBehindAProxy.StartAsync("moved-back", ct);
+        var (server, proxy, name, other) = setup;
         if (method == "DELETE") await server.Api.MoveLabelAsync(name, "staging", "1.0.0", ct);
         // The first attempt (moving the label to 1.0.0, or removing it) is carried out and its answer lost; before the retry,
         // someone else moves the label.
@@ -188,11 +185,8 @@ public sealed class RetryTests
     public async Task MoveLabelWithAnExpectedVersion_FirstAttemptMayHaveActedButDidNot_TheRetryStillMovesFromTheExpectedVersion()
     {
         var ct = TestContext.Current.CancellationToken;
-        await using var server = await SdkServer.StartAsync(ct);
-        await using var proxy = await LossyProxy.StartAsync(server.BaseAddress, ct);
-        var name = Prompts.NewName("not-acted");
-        await Prompts.CreateAsync(server.Api, name, "hello", cancellationToken: ct);
-        var target = (await server.Api.CreateVersionAsync(name, new Core.Contracts.CreateVersionRequest("hi", ChangeDescription: "test"), ct)).Version.ToString();
+        await using var setup = await TwoVersionsBehindAProxy.StartAsync("not-acted", ct);
+        var (server, proxy, name, target) = setup;
         await server.Api.MoveLabelAsync(name, "staging", "1.0.0", ct);
         // A 502 the proxy gives without forwarding: to the client the first attempt may have acted; it did not.
         var first = 0;
@@ -215,11 +209,8 @@ public sealed class RetryTests
     public async Task MoveLabelExpectedUnset_FirstAttemptMayHaveActed_TheRetrySetsItOnceOrLeavesTheirs(string scenario)
     {
         var ct = TestContext.Current.CancellationToken;
-        await using var server = await SdkServer.StartAsync(ct);
-        await using var proxy = await LossyProxy.StartAsync(server.BaseAddress, ct);
-        var name = Prompts.NewName("first-deploy");
-        await Prompts.CreateAsync(server.Api, name, "hello", cancellationToken: ct);
-        var other = (await server.Api.CreateVersionAsync(name, new Core.Contracts.CreateVersionRequest("hi", ChangeDescription: "test"), ct)).Version.ToString();
+        await using var setup = await TwoVersionsBehindAProxy.StartAsync("first-deploy", ct);
+        var (server, proxy, name, other) = setup;
         var first = 0;
         if (scenario == "not acted, 502")
             proxy.AnswerInstead = (request, _) => request.Method == "PUT" && Interlocked.Increment(ref first) == 1 ? (502, null) : null;
@@ -266,5 +257,25 @@ public sealed class RetryTests
         var refused = await Assert.ThrowsAsync<PromptVaultApiException>(() => client.DeleteWebhookAsync("no-such-webhook", ct));
 
         Assert.Equal("webhook_not_found", refused.Code);
+    }
+
+    /// <summary>A server behind a <see cref="LossyProxy"/>, with prompt <paramref name="Name"/> at 1.0.0 and at <paramref name="Second"/>.</summary>
+    private sealed record TwoVersionsBehindAProxy(SdkServer Server, LossyProxy Proxy, string Name, string Second) : IAsyncDisposable
+    {
+        public static async Task<TwoVersionsBehindAProxy> StartAsync(string prefix, CancellationToken ct)
+        {
+            var server = await SdkServer.StartAsync(ct);
+            var proxy = await LossyProxy.StartAsync(server.BaseAddress, ct);
+            var name = Prompts.NewName(prefix);
+            await Prompts.CreateAsync(server.Api, name, "hello", cancellationToken: ct);
+            var second = (await server.Api.CreateVersionAsync(name, new Core.Contracts.CreateVersionRequest("hi", ChangeDescription: "test"), ct)).Version.ToString();
+            return new TwoVersionsBehindAProxy(server, proxy, name, second);
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await Proxy.DisposeAsync();
+            await Server.DisposeAsync();
+        }
     }
 }
