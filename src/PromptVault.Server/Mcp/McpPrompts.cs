@@ -15,7 +15,7 @@ namespace PromptVault.Server.Mcp;
 /// <summary>
 /// MCP prompts (SPEC §11): every prompt with a production version, its arguments the variables a render of that version takes now
 /// (<see cref="PromptRegistry.ServingContractAsync(string, PromptVersion, CancellationToken)"/>: with those its includes require as they resolve now);
-/// <c>prompts/get</c> renders through <see cref="ExperimentService.RenderAsync"/>, the REST render's path.
+/// <c>prompts/get</c> renders the version it found through <see cref="ExperimentService.RenderFoundAsync"/>, on the REST render's path.
 /// </summary>
 internal static class McpPrompts
 {
@@ -46,7 +46,7 @@ internal static class McpPrompts
 
         var variables = Typed(await registry.ServingContractAsync(prompt.Name, production, cancellationToken), request.Params!.Arguments);
         var rendered = await request.Services!.GetRequiredService<ExperimentService>()
-            .RenderAsync(prompt.Name, new RenderRequest(variables, Version: production.Id), cancellationToken);
+            .RenderFoundAsync(prompt, production, new RenderRequest(variables, Label: Label.Production), cancellationToken);
         return new GetPromptResult { Description = prompt.Description, Messages = Messages(prompt.Type, rendered) };
     }
 

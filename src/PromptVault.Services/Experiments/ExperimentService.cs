@@ -118,6 +118,16 @@ public sealed class ExperimentService(
         return Telemetry.Rendered(await ServeAsync(name, request, cancellationToken), request);
     }
 
+    /// <summary>
+    /// Renders <paramref name="version"/> of <paramref name="prompt"/>, both found by the caller (MCP's prompts/get: the production
+    /// version it described), with no second lookup, counted as a render served by its label.
+    /// </summary>
+    public async Task<RenderResponse> RenderFoundAsync(Prompt prompt, PromptVersion version, RenderRequest request, CancellationToken cancellationToken = default)
+    {
+        using var span = Telemetry.Start(Telemetry.RenderSpan, prompt.Name);
+        return Telemetry.Rendered(await registry.RenderAsync(prompt, version, request, cancellationToken: cancellationToken), request);
+    }
+
     // A ValueTask: served from the cache, it completes at once and allocates nothing beyond what the render does.
     private async ValueTask<RenderResponse> ServeAsync(string name, RenderRequest request, CancellationToken cancellationToken)
     {
