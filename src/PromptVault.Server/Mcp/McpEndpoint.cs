@@ -14,7 +14,7 @@ namespace PromptVault.Server.Mcp;
 /// The Model Context Protocol endpoint of SPEC §11: Streamable HTTP at <c>/mcp</c>, behind the same API keys and roles as the REST API.
 /// Prompts and tools call the same services as the REST routes; this file only wires them to the MCP SDK.
 /// </summary>
-internal static partial class McpEndpoint
+internal static class McpEndpoint
 {
     public const string Path = "/mcp";
 
@@ -38,7 +38,7 @@ internal static partial class McpEndpoint
                 {
                     // The SDK reads params into its own types before any request filter runs (a request filter answers its handler's
                     // JsonException itself), and would answer its failure -32603: the params do not have the method's shape.
-                    var refusal = new McpProtocolException(DescribeParamsError(e, request.Method), McpErrorCode.InvalidParams);
+                    var refusal = new McpProtocolException(DescribeParamsError(e, request.Method, request.Params), McpErrorCode.InvalidParams);
                     LogRefused(context.Services, request.Method, NameIn(request.Params), refusal);
                     throw refusal;
                 }
@@ -100,10 +100,11 @@ internal static partial class McpEndpoint
             JsonObject? message = null;
             try
             {
-                if (await ReadMessageAsync(context) is JsonObject read)
+                if (await ReadMessageAsync(context) is { } read)
                 {
-                    message = read;
+                    message = RefuseNotAnObject(context.RequestServices, read);
                     RefuseInvalidMessageText(context.RequestServices, message);
+                    RefuseMalformedMessage(context.RequestServices, message);
                     if (message.TryGetPropertyValue("id", out _) && message["params"] is { } parameters)
                         RefuseInvalidText(context.RequestServices, MethodIn(message) ?? "", parameters);
                 }
@@ -204,6 +205,50 @@ internal static partial class McpEndpoint
         throw new McpProtocolException(refusal.Message, McpErrorCode.InvalidRequest);
     }
 
+    /// <summary>
+    /// Refuses JSON that is not one JSON-RPC message object (a batch, a number) as an invalid request (-32600), saying what it is:
+    /// the SDK reads it into its message type, and answers its failure with the reader's own words (<c>Expected StartObject token</c>).
+    /// </summary>
+    private static JsonObject RefuseNotAnObject(IServiceProvider services, JsonNode read)
+    {
+        if (read is JsonObject message) return message;
+        throw Refusal(services, "(unreadable method)", read is JsonArray
+            ? "The message is a JSON array (a JSON-RPC batch); MCP takes one JSON-RPC message, a JSON object, per request."
+            : $"The message is {PromptVault.Core.Templates.VariableContract.Describe(read.GetValueKind())}; a JSON-RPC message is a JSON object with jsonrpc, method and id.");
+    }
+
+    /// <summary>
+    /// Refuses a message object that is no JSON-RPC message as an invalid request (-32600), naming the member: the SDK's reader
+    /// answers these with the generic "did not contain a valid JSON-RPC message", followed by its own words, which name .NET types
+    /// (<c>"method": 5</c>, <c>"id": 1.5</c>) or mislead (a message without a method is "a response without result or error"), and the SDK
+    /// has no hook for its read failure (StreamableHttpHandler answers it itself).
+    /// </summary>
+    private static void RefuseMalformedMessage(IServiceProvider services, JsonObject message)
+    {
+        var method = MethodIn(message);
+        var problem = message["jsonrpc"] switch
+        {
+            null when !message.ContainsKey("jsonrpc") => "'jsonrpc' is required: a JSON-RPC message has \"jsonrpc\": \"2.0\".",
+            JsonValue version when version.TryGetValue<string>(out var text) && text == "2.0" => null,
+            _ => "'jsonrpc' must be \"2.0\", a string.",
+        };
+        problem ??= message.ContainsKey("method")
+            ? method is null ? "'method' must be a string, such as \"tools/list\"." : null
+            : message.ContainsKey("result") || message.ContainsKey("error") ? null
+            : "'method' is required: the message is neither a request (method and id), a notification (method) nor a response (result or error).";
+        problem ??= message.TryGetPropertyValue("id", out var id) && !(id is JsonValue value && (value.GetValueKind() == System.Text.Json.JsonValueKind.String || value.TryGetValue<long>(out _)))
+            ? "'id' must be a string or a whole number; leave it out for a notification."
+            : null;
+        if (problem is not null) throw Refusal(services, method ?? "(unreadable method)", problem);
+    }
+
+    /// <summary>An invalid request (-32600) saying <paramref name="message"/>, logged as a refusal.</summary>
+    private static McpProtocolException Refusal(IServiceProvider services, string method, string message)
+    {
+        LogRefused(services, method, null, new InvalidInputException("invalid_request", message));
+        return new McpProtocolException(message, McpErrorCode.InvalidRequest);
+    }
+
     private static string? MethodIn(JsonObject message) =>
         message["method"] is JsonValue method && method.TryGetValue<string>(out var text) ? text : null;
 
@@ -235,9 +280,10 @@ internal static partial class McpEndpoint
 
     /// <summary>
     /// What is wrong with params the SDK could not read into its type for the method, naming the field as the REST API does
-    /// (<c>'arguments' has a value of the wrong JSON type.</c>); System.Text.Json's own message names .NET types.
+    /// (<c>'arguments' has a value of the wrong JSON type.</c>); System.Text.Json's own message names .NET types. A failure at
+    /// params itself is a required member they lack (read from the type's contract), else params that are not an object.
     /// </summary>
-    private static string DescribeParamsError(System.Text.Json.JsonException e, string method)
+    private static string DescribeParamsError(System.Text.Json.JsonException e, string method, System.Text.Json.Nodes.JsonNode? parameters)
     {
         Type? type = method switch
         {
@@ -245,15 +291,14 @@ internal static partial class McpEndpoint
             RequestMethods.ToolsCall => typeof(CallToolRequestParams),
             _ => null,
         };
-        if (MissingRequired().Match(e.Message) is { Success: true } missing)
-            return $"'{missing.Groups[1].Value}' is required.";
-        return ProblemExceptionHandler.JsonField(e) is { } field
-            ? ProblemExceptionHandler.DescribeJsonError(e, field, type, field, McpJsonUtilities.DefaultOptions)
-            : "params must be a JSON object.";
+        if (ProblemExceptionHandler.JsonField(e) is { } field)
+            return ProblemExceptionHandler.DescribeJsonError(e, field, type, field, McpJsonUtilities.DefaultOptions);
+        if (type is null || parameters is not JsonObject given)
+            return "params must be a JSON object.";
+        var missing = McpJsonUtilities.DefaultOptions.GetTypeInfo(type).Properties
+            .Where(p => p.IsRequired && !given.ContainsKey(p.Name)).Select(p => $"'{p.Name}'").ToList();
+        return missing.Count == 0 ? $"params could not be read: {e.Message}" : $"{string.Join(" and ", missing)} {(missing.Count == 1 ? "is" : "are")} required.";
     }
-
-    [System.Text.RegularExpressions.GeneratedRegex(@"was missing required properties including: '([^']*)'")]
-    private static partial System.Text.RegularExpressions.Regex MissingRequired();
 
     /// <summary>
     /// A request filter answering what <see cref="Answer"/> maps as the MCP error it maps to, logged as a refusal, and logging

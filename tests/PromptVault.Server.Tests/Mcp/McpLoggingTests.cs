@@ -118,6 +118,39 @@ public sealed class McpLoggingTests(LoggedServerFixture fixture) : IClassFixture
         Assert.DoesNotContain(lines, l => l.Level >= LogLevel.Error);
     }
 
+    /// <summary>
+    /// A message that is not one JSON-RPC request is an invalid request (-32600, null id, HTTP 400) naming what is wrong with it,
+    /// logged as a refusal: the SDK's own answer named .NET types ("could not be converted to ModelContextProtocol.Protocol.RequestId")
+    /// or misled (a message without a method was "a response without result or error"). Text that is not JSON keeps the SDK's
+    /// answer, which quotes the JSON reader.
+    /// </summary>
+    [Theory]
+    [InlineData("""[{"jsonrpc":"2.0","id":1,"method":"tools/list"}]""", "The message is a JSON array (a JSON-RPC batch); MCP takes one JSON-RPC message, a JSON object, per request.")]
+    [InlineData("5", "The message is a number; a JSON-RPC message is a JSON object with jsonrpc, method and id.")]
+    [InlineData("""{"id":1,"method":"tools/list"}""", "'jsonrpc' is required: a JSON-RPC message has \"jsonrpc\": \"2.0\".")]
+    [InlineData("""{"jsonrpc":2,"id":1,"method":"tools/list"}""", "'jsonrpc' must be \"2.0\", a string.")]
+    [InlineData("""{"jsonrpc":"2.0","id":1}""", "'method' is required: the message is neither a request (method and id), a notification (method) nor a response (result or error).")]
+    [InlineData("""{"jsonrpc":"2.0","id":1,"method":5}""", "'method' must be a string, such as \"tools/list\".")]
+    [InlineData("""{"jsonrpc":"2.0","id":true,"method":"tools/list"}""", "'id' must be a string or a whole number; leave it out for a notification.")]
+    [InlineData("""{"jsonrpc":"2.0","id":1.5,"method":"tools/list"}""", "'id' must be a string or a whole number; leave it out for a notification.")]
+    [InlineData("""{"jsonrpc":"2.0","id":null,"method":"tools/list"}""", "'id' must be a string or a whole number; leave it out for a notification.")]
+    [InlineData("not json", "Bad Request: The POST body did not contain a valid JSON-RPC message: 'not json' is an invalid JSON literal.")]
+    public async Task AMalformedMessage_IsAnInvalidRequestNamingTheProblem(string message, string answer)
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var agent = fixture.Server.CreateClient(await fixture.Server.CreateKeyAsync("agent", ApiKeyRole.Reader, ct));
+        var before = fixture.Logs.Lines.Count;
+
+        var (status, reply) = await PostAsync(agent, message);
+
+        Assert.Equal(400, status);
+        Assert.Null(reply["id"]);
+        Assert.Equal((int)McpErrorCode.InvalidRequest, reply["error"]!["code"]!.GetValue<int>());
+        Assert.StartsWith(answer, reply["error"].Str("message"), StringComparison.Ordinal);
+        if (message != "not json")
+            Assert.Contains(fixture.Logs.Lines.Skip(before), l => l.EventId == 2201 && l.Message.Contains($"refused (invalid_request): {answer}", StringComparison.Ordinal));
+    }
+
     [Fact]
     public async Task PromptsList_WithACursorThisServerNeverGave_IsInvalidParamsNamingIt_LoggedAsARefusal()
     {
@@ -193,6 +226,7 @@ public sealed class McpLoggingTests(LoggedServerFixture fixture) : IClassFixture
     [InlineData("tools/call", "{\"name\":\"NAME\",\"arguments\":\"x\"}", "'arguments' has a value of the wrong JSON type: expected an object.")]
     [InlineData("prompts/get", "{\"name\":[\"NAME\"]}", "'name' has a value of the wrong JSON type: expected a string.")]
     [InlineData("tools/call", "{\"arguments\":{\"name\":\"NAME\"}}", "'name' is required.")]
+    [InlineData("prompts/get", "{\"arguments\":{\"company_name\":\"NAME\"}}", "'name' is required.")]
     [InlineData("prompts/get", "5", "params must be a JSON object.")]
     [InlineData("tools/call", "[\"NAME\"]", "params must be a JSON object.")]
     public async Task ParamsOfTheWrongShape_AreInvalidParamsNamingTheField_LoggedAsARefusalNotAFault(string method, string parameters, string message)
@@ -227,7 +261,11 @@ public sealed class McpLoggingTests(LoggedServerFixture fixture) : IClassFixture
     private static Task<JsonNode> SendAsync(HttpClient client, string parameters, string method) =>
         SendRawAsync(client, $$$"""{"jsonrpc":"2.0","id":1,"method":"{{{method}}}","params":{{{parameters}}}}""");
 
-    private static async Task<JsonNode> SendRawAsync(HttpClient client, string message)
+    private static async Task<JsonNode> SendRawAsync(HttpClient client, string message) =>
+        (await PostAsync(client, message)).Reply["error"] ?? throw new Xunit.Sdk.XunitException("Not an error.");
+
+    /// <summary>Posts one message to <c>/mcp</c>: the HTTP status and the JSON-RPC answer (from an event stream or a JSON body).</summary>
+    private static async Task<(int Status, JsonNode Reply)> PostAsync(HttpClient client, string message)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, "/mcp")
         {
@@ -238,6 +276,6 @@ public sealed class McpLoggingTests(LoggedServerFixture fixture) : IClassFixture
         using var response = await client.SendAsync(request, TestContext.Current.CancellationToken);
         var body = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
         var json = body.Split('\n').FirstOrDefault(line => line.StartsWith("data: ", StringComparison.Ordinal))?["data: ".Length..] ?? body;
-        return JsonNode.Parse(json)!["error"] ?? throw new Xunit.Sdk.XunitException($"Not an error: {body}");
+        return ((int)response.StatusCode, JsonNode.Parse(json) ?? throw new Xunit.Sdk.XunitException($"No answer: {body}"));
     }
 }
