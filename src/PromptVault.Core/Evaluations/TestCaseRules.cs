@@ -148,10 +148,21 @@ public static class TestCaseRules
     {
         ArgumentNullException.ThrowIfNull(variables);
         var patterns = variables.Select(VariableContract.PatternOf).ToArray();
-        return test => VariablesProblem(test, variables, patterns, version);
+        return test => NamesProblem(test, variables, version) ?? ValuesProblem(test, variables, patterns, version);
     }
 
-    private static string? VariablesProblem(TestCase test, IReadOnlyList<VariableDefinition> variables, Regex?[] patterns, string version)
+    /// <summary>
+    /// The part of <see cref="VariablesCheck"/> a render does not do: the variables the case gives that the version does not have, and
+    /// those it requires that the case leaves out. An evaluation run checks only these before rendering, as the render checks the
+    /// values (types and patterns) itself, and asks <see cref="VariablesCheck"/> to word a refusal of the render.
+    /// </summary>
+    public static Func<TestCase, string?> NamesCheck(IReadOnlyList<VariableDefinition> variables, string version)
+    {
+        ArgumentNullException.ThrowIfNull(variables);
+        return test => NamesProblem(test, variables, version);
+    }
+
+    private static string? NamesProblem(TestCase test, IReadOnlyList<VariableDefinition> variables, string version)
     {
         var given = test.Variables ?? EmptyVariables;
         var unknown = given.Keys.Where(key => !variables.Any(v => v.Name == key)).ToList();
@@ -162,6 +173,12 @@ public static class TestCaseRules
             .Select(v => v.Name).ToList();
         if (missing.Count > 0)
             return $"does not give {Quoted(missing)}, which {version} requires (required, with no defaultValue)";
+        return null;
+    }
+
+    private static string? ValuesProblem(TestCase test, IReadOnlyList<VariableDefinition> variables, Regex?[] patterns, string version)
+    {
+        var given = test.Variables ?? EmptyVariables;
         // A null value counts as not given, as a render reads it.
         for (var i = 0; i < variables.Count; i++)
         {

@@ -135,7 +135,7 @@ public sealed class EvaluationService(PromptRegistry registry, IEvaluationStore 
 /// <summary>What every case of a run shares: the version, the model (null when no check needs one or none is configured),
     /// the version's settings as chat options (mapped once; the caller copies them per call), and its response format's schema.</summary>
     private sealed record RunSetup(Prompt Prompt, PromptVersion Version, ConfiguredModel? Model, ChatOptions ChatOptions, JsonSchemaCheck? Schema,
-        Func<TestCase, string?> VariablesProblem);
+        Func<TestCase, string?> NamesProblem, Func<TestCase, string?> VariablesProblem);
 
     private RunSetup Prepare(Prompt prompt, PromptVersion version, IReadOnlyList<TestCase> tests)
     {
@@ -143,14 +143,15 @@ public sealed class EvaluationService(PromptRegistry registry, IEvaluationStore 
         var model = checks.Any(c => c.Target == CheckTypes.OutputTarget) && models.Names.Count > 0 ? models.Require(null) : null;
         var schema = checks.Any(c => c.Type == CheckTypes.JsonSchema) ? new JsonSchemaCheck(version.Metadata.ResponseFormat) : null;
         return new RunSetup(prompt, version, model, version.Metadata.ToChatOptions(), schema,
-            TestCaseRules.VariablesCheck(version.Variables, $"version {version.Version}"));
+            TestCaseRules.NamesCheck(version.Variables, $"version {version.Version}"), TestCaseRules.VariablesCheck(version.Variables, $"version {version.Version}"));
     }
 
     private async Task<CaseResult> RunCaseAsync(RunSetup run, TestCase test, CancellationToken cancellationToken)
     {
-        // Checked again here: a version is given its previous version's cases as they are (TestCaseRules.VariablesCheck).
-        if (run.VariablesProblem(test) is { } problem)
-            return new CaseResult(test.Name!, false, [new CheckResult("render", false, $"the case {problem}")], null);
+        // Checked again here: a version is given its previous version's cases as they are (TestCaseRules.VariablesCheck). The render
+        // checks the values (types, patterns), so only a refused render has them checked again, to say what the case gives wrong.
+        if (run.NamesProblem(test) is { } problem)
+            return RenderFailed(test, $"the case {problem}");
         RenderResponse rendered;
         try
         {
@@ -158,7 +159,7 @@ public sealed class EvaluationService(PromptRegistry registry, IEvaluationStore 
         }
         catch (InvalidInputException e)
         {
-            return new CaseResult(test.Name!, false, [new CheckResult("render", false, $"the case's variables do not render: {e.Message}")], null);
+            return RenderFailed(test, run.VariablesProblem(test) is { } wrong ? $"the case {wrong}" : $"the case's variables do not render: {e.Message}");
         }
         // A chat render shows in its readable text form (`## role` headings), the one the playground and prompt files use.
         var render = rendered.Content ?? ChatMarkdown.Format(rendered.Messages ?? []);
@@ -193,6 +194,8 @@ public sealed class EvaluationService(PromptRegistry registry, IEvaluationStore 
             return NotChecked(run, test, render, answer, checks, $"the judge, model '{model.Name}', failed: {error}");
         }
     }
+
+    private static CaseResult RenderFailed(TestCase test, string reason) => new(test.Name!, false, [new CheckResult("render", false, reason)], null);
 
     /// <summary>The one place a check is dispatched to its rule: the text checks on the render or the answer, the schema, the judge.</summary>
     private static async ValueTask<CheckResult> CheckAsync(RunSetup run, TestExpectation check, string render, IList<ChatMessage> messages, string output,

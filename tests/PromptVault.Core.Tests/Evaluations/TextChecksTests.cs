@@ -118,6 +118,27 @@ public sealed class TestCaseRulesTests
     }
 
     /// <summary>
+    /// An evaluation run checks before rendering only what a render does not: variables the version does not have and required ones
+    /// left out (NamesCheck). A value of the wrong type or failing its pattern passes it, as the render refuses it; VariablesCheck then
+    /// words that refusal as the save does.
+    /// </summary>
+    [Fact]
+    public void NamesCheck_LeavesValuesToTheRender_VariablesCheckWordsThem()
+    {
+        VariableDefinition[] variables = [new("code", Required: true, Validation: "^[a-z]+$"), new("count", VariableType.Number)];
+        TestCase Case(string json) => new("case", JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(json), Expect: [new("contains", JsonSerializer.SerializeToElement("a"))]);
+        var names = TestCaseRules.NamesCheck(variables, "version 1.0.0");
+        var all = TestCaseRules.VariablesCheck(variables, "version 1.0.0");
+
+        Assert.Null(names(Case("""{"code":"ABC"}""")));
+        Assert.Null(names(Case("""{"code":"abc","count":"5"}""")));
+        Assert.Equal("gives a value version 1.0.0 refuses: variable 'code' does not match its validation pattern ^[a-z]+$", all(Case("""{"code":"ABC"}""")));
+        Assert.Equal("gives 'count' a string, but version 1.0.0 declares it a number", all(Case("""{"code":"abc","count":"5"}""")));
+        Assert.Equal("does not give 'code', which version 1.0.0 requires (required, with no defaultValue)", names(Case("""{"count":5}""")));
+        Assert.StartsWith("gives 'other', which version 1.0.0 does not have", names(Case("""{"code":"abc","other":1}""")), StringComparison.Ordinal);
+    }
+
+    /// <summary>
     /// A case's variables, or a check's value, longer than one render may write (the render output size limit) is refused when
     /// saved, naming the case and the limit: such a case could only fail every run, and cases could grow without bound.
     /// One just under the limit is kept.
