@@ -205,8 +205,8 @@ public abstract class WebhookStoreContractTests
         var other = new Core.Auth.ApiKey("other-key", "other", Core.Auth.ApiKeyRole.Admin, "pv_oth0", Now, "admin", null);
         await keys.CreateKeyAsync(ops, "hash-ops", new AuditEntry(0, Now, "admin", AuditActions.ApiKeyCreated, null, ops.Id, null, null), Cancel);
         await keys.CreateKeyAsync(other, "hash-other", new AuditEntry(0, Now, "admin", AuditActions.ApiKeyCreated, null, other.Id, null, null), Cancel);
-        var tied = await CreateWebhookAsync(webhooks, "tied", ops.Id, WebhookEvents.VersionCreated);
-        var unknown = await CreateWebhookAsync(webhooks, "unknown", null, WebhookEvents.VersionCreated);
+        var tied = await CreateKeyedWebhookAsync(webhooks, "tied", ops.Id, WebhookEvents.VersionCreated);
+        var unknown = await CreateKeyedWebhookAsync(webhooks, "unknown", null, WebhookEvents.VersionCreated);
         await store.SaveAsync(new PromptChanges { NewVersion = Version(prompt, 3), Audit = [VersionCreated(prompt.Name, "1.0.3")] }, Cancel);
         await keys.RevokeKeyAsync(ops.Id, Now, new AuditEntry(0, Now, "admin", AuditActions.ApiKeyRevoked, null, ops.Id, null, null), Cancel);
         await store.SaveAsync(new PromptChanges { NewVersion = Version(prompt, 4), Audit = [VersionCreated(prompt.Name, "1.0.4")] }, Cancel);
@@ -264,9 +264,10 @@ public abstract class WebhookStoreContractTests
     }
 
     private static Task<Webhook> CreateWebhookAsync(IWebhookStore webhooks, string id, params string[] events) =>
-        CreateWebhookAsync(webhooks, id, null, events);
+        CreateKeyedWebhookAsync(webhooks, id, null, events);
 
-    private static async Task<Webhook> CreateWebhookAsync(IWebhookStore webhooks, string id, string? keyId, params string[] events)
+    // Named apart: as an overload of the one above, a call with one event bound that event to keyId (more declared parameters win).
+    private static async Task<Webhook> CreateKeyedWebhookAsync(IWebhookStore webhooks, string id, string? keyId, params string[] events)
     {
         var webhook = new Webhook(id, $"http://127.0.0.1:1/{id}", events, "whsec_test", Now, "carol", keyId);
         await webhooks.CreateWebhookAsync(webhook, new AuditEntry(0, Now, "carol", AuditActions.WebhookCreated, null, id, null, null), Cancel);
