@@ -17,13 +17,10 @@ public sealed partial class DocsCommandsTests
     public void EveryCommandInTheDocs_ParsesWithoutAnUnknownToken()
     {
         var root = RepositoryFiles.Root;
-        var documents = new[] { Path.Combine(root, "README.md"), Path.Combine(root, "src", "PromptVault.Client", "README.md") }
-            .Concat(Directory.GetFiles(Path.Combine(root, "docs"), "*.md"))
-            .Concat(Directory.GetFiles(Path.Combine(root, "samples"), "README.md", SearchOption.AllDirectories));
         var wrong = new List<string>();
         var checkedCount = 0;
 
-        foreach (var document in documents)
+        foreach (var document in RepositoryFiles.MarkdownDocuments)
         foreach (var command in Commands(File.ReadAllText(document)))
         {
             using var output = new StringWriter();

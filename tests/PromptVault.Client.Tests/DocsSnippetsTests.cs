@@ -8,7 +8,7 @@ using PromptVault.Server.Tests;
 namespace PromptVault.Client.Tests;
 
 /// <summary>
-/// Every ```csharp block of README.md, src/PromptVault.Client/README.md and docs/*.md compiles, as a user would paste it
+/// Every ```csharp block of the READMEs and docs/*.md (<see cref="RepositoryFiles.MarkdownDocuments"/>) compiles, as a user would paste it
 /// into a project with the SDK's implicit usings (System, System.Collections.Generic, System.IO, System.Linq,
 /// System.Net.Http, System.Threading, System.Threading.Tasks) and nullable on. A block is top-level code: its own
 /// <c>using</c> lines first, then statements, which become the body of an async method. The variables a block assumes
@@ -27,9 +27,7 @@ public sealed partial class DocsSnippetsTests
     public void EveryCSharpBlockInTheDocs_Compiles()
     {
         var root = RepositoryFiles.Root;
-        var documents = new[] { Path.Combine(root, "README.md"), Path.Combine(root, "src", "PromptVault.Client", "README.md") }
-            .Concat(Directory.GetFiles(Path.Combine(root, "docs"), "*.md"));
-        var blocks = documents.SelectMany(document => Blocks(Path.GetRelativePath(root, document), File.ReadAllText(document))).ToList();
+        var blocks = RepositoryFiles.MarkdownDocuments.SelectMany(document => Blocks(Path.GetRelativePath(root, document), File.ReadAllText(document))).ToList();
         var problems = blocks.Where(b => b.Skip && b.Context.Length == 0)
             .Select(b => $"{b.File}({b.Line}): 'compile: skip' needs a reason after a comma").ToList();
 
@@ -58,6 +56,7 @@ public sealed partial class DocsSnippetsTests
         {
             if (lines[i].TrimEnd() != "```csharp") continue;
             var end = Array.FindIndex(lines, i + 1, l => l.TrimEnd() == "```");
+            if (end < 0) throw new InvalidDataException($"{file}({i + 1}): the ```csharp block is not closed");
             var marker = i > 0 ? Marker().Match(lines[i - 1]) : Match.Empty;
             var context = marker.Success ? marker.Groups[1].Value.Trim() : "";
             var skip = context.StartsWith("skip", StringComparison.Ordinal);
