@@ -78,14 +78,18 @@ public sealed partial class PostgresPromptStore : IAsyncDisposable
 
     /// <summary>The render exposures' writer: one transaction per batch.</summary>
     private PostgresExposureQueue CreateExposureQueue(int capacity) => new(capacity, MaxExposuresPerTransaction,
-        exposures => WriteExposureBatchAsync(exposures, async (connection, transaction) =>
+        async exposures =>
         {
-            var (_, unknown) = await WriteExposuresAsync(connection, transaction, exposures, CancellationToken.None);
-            // An experiment that does not exist never will: its exposures are lost, the others stored.
-            if (unknown.Count > 0)
-                Telemetry.ExposuresLost(unknown.Count);
-            return true;
-        }, CancellationToken.None),
+            await WriteExposureBatchAsync(exposures, async (connection, transaction) =>
+            {
+                var (_, unknown) = await WriteExposuresAsync(connection, transaction, exposures, CancellationToken.None);
+                // An experiment that does not exist never will: its exposures are lost, the others stored.
+                if (unknown.Count > 0)
+                    Telemetry.ExposuresLost(unknown.Count);
+                return true;
+            }, CancellationToken.None);
+            ExposuresRecorded();
+        },
         ExposuresLost, PostgresErrors.IsDataRefusal);
 
     /// <summary>

@@ -36,7 +36,8 @@ public sealed partial class SqlitePromptStore : RelationalPromptStore<SqliteConn
     {
         this.connections = connections ?? throw new ArgumentNullException(nameof(connections));
         writes = new SqliteWriteQueue(connections, writeQueueCapacity, exposureQueueCapacity, maxEventsPerTransaction,
-            (context, exposures) => Task.FromResult(WriteExposures(context, exposures)), ExposuresLost, time, Logger, exposedUnitBudget);
+            (context, exposures) => Task.FromResult(WriteExposures(context, exposures)), ExposuresLost, time, Logger, exposedUnitBudget,
+            ExposuresRecorded);
     }
 
     /// <summary>How many acknowledged writes (metric batches, awaited exposures) wait for the writer.</summary>

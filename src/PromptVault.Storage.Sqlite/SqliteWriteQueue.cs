@@ -69,6 +69,7 @@ internal sealed class SqliteWriteQueue : IAsyncDisposable
     private readonly int maxGroupEvents;
     private readonly Func<SqliteWriteContext, IReadOnlyList<Exposure>, Task> writeExposures;
     private readonly Action<IReadOnlyList<Exposure>, Exception> exposuresLost;
+    private readonly Action? exposuresRecorded;
     private readonly TimeProvider time;
     private readonly IDisposable[] observers;
     private readonly DedicatedThreadScheduler scheduler;
@@ -89,9 +90,10 @@ internal sealed class SqliteWriteQueue : IAsyncDisposable
     /// <param name="time">The clock of the exposures' linger (tests pass a fake one).</param>
     /// <param name="logger">Told of failed checkpoints.</param>
     /// <param name="exposedUnitBudget">Units the writer's index of exposed units holds before it forgets idle experiments (<see cref="ExposedUnits"/>).</param>
+    /// <param name="exposuresRecorded">Told when a group committed render exposures.</param>
     public SqliteWriteQueue(SqliteConnectionFactory connections, int capacity, int exposureCapacity, int maxGroupEvents,
         Func<SqliteWriteContext, IReadOnlyList<Exposure>, Task> writeExposures, Action<IReadOnlyList<Exposure>, Exception> exposuresLost,
-        TimeProvider? time = null, ILogger? logger = null, long exposedUnitBudget = ExposedUnits.DefaultUnitBudget)
+        TimeProvider? time = null, ILogger? logger = null, long exposedUnitBudget = ExposedUnits.DefaultUnitBudget, Action? exposuresRecorded = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(exposureCapacity, 1);
@@ -100,6 +102,7 @@ internal sealed class SqliteWriteQueue : IAsyncDisposable
         this.maxGroupEvents = maxGroupEvents;
         this.writeExposures = writeExposures;
         this.exposuresLost = exposuresLost;
+        this.exposuresRecorded = exposuresRecorded;
         this.time = time ?? TimeProvider.System;
         exposedUnits = new ExposedUnits(this.time, exposedUnitBudget);
         writes = Channel.CreateBounded<GroupedWrite<SqliteWriteContext>>(new BoundedChannelOptions(capacity) { FullMode = BoundedChannelFullMode.Wait });
@@ -274,6 +277,8 @@ internal sealed class SqliteWriteQueue : IAsyncDisposable
         }
         foreach (var write in group)
             write.Complete();
+        if (unreported.Count > 0)
+            exposuresRecorded?.Invoke();
     }
 
     /// <summary>

@@ -34,9 +34,11 @@ public abstract class RelationalPromptStore<TConnection, TTransaction>
         Errors = errors;
         Logger = logger ?? NullLogger.Instance;
         droppedExposures = new DroppedExposuresLog(Logger, TimeProvider.System);
+        lostExposures = new LostExposuresLog(Logger);
     }
 
     private readonly DroppedExposuresLog droppedExposures;
+    private readonly LostExposuresLog lostExposures;
 
     /// <summary>Where the store's writers say what they gave up on (<see cref="StoreLog"/>).</summary>
     internal ILogger Logger { get; }
@@ -438,15 +440,18 @@ public abstract class RelationalPromptStore<TConnection, TTransaction>
     }
 
     /// <summary>
-    /// Render exposures a writer gave up on because their write failed: counted, logged with <paramref name="error"/>, and
+    /// Render exposures a writer gave up on because their write failed: counted, logged (<see cref="LostExposuresLog"/>), and
     /// forgotten, so their units' next renders queue them again.
     /// </summary>
     internal void ExposuresLost(IReadOnlyList<Exposure> exposures, Exception error)
     {
         Telemetry.ExposuresLost(exposures.Count);
-        StoreLog.ExposuresLost(Logger, exposures.Count, error);
+        lostExposures.Lost(exposures.Count, error);
         RecentExposures.Forget(exposures);
     }
+
+    /// <summary>A writer committed render exposures: if earlier ones were lost to the database's trouble, says it is over.</summary>
+    internal void ExposuresRecorded() => lostExposures.Recorded();
 
     public async Task<bool> RecordExposureAsync(Exposure exposure, CancellationToken cancellationToken = default)
     {

@@ -12,6 +12,16 @@ internal static partial class StoreLog
         Message = "{Count} render exposures were not recorded: their transaction failed. Their units' next renders record them")]
     public static partial void ExposuresLost(ILogger logger, int count, Exception exception);
 
+    [LoggerMessage(EventId = 3009, Level = LogLevel.Warning,
+        Message = "{Count} render exposures were not recorded: the database {Trouble} ({Reason}). Their units' next renders record them; until a write of exposures works again, those lost are counted, not logged")]
+    public static partial void ExposuresLostInOutage(ILogger logger, int count, string trouble, string reason);
+
+    [LoggerMessage(EventId = 3010, Level = LogLevel.Debug, Message = "{Count} more render exposures were not recorded: the database still {Trouble}")]
+    public static partial void ExposuresStillLost(ILogger logger, int count, string trouble);
+
+    [LoggerMessage(EventId = 3011, Level = LogLevel.Information, Message = "Render exposures are recorded again, after {Count} were not")]
+    public static partial void ExposuresRecordedAgain(ILogger logger, long count);
+
     [LoggerMessage(EventId = 3002, Level = LogLevel.Warning,
         Message = "{Count} render exposures were dropped since the last such line: the exposure queue was full, the store's writer behind the renders of new units. Their units' next renders record them")]
     public static partial void ExposuresDropped(ILogger logger, long count);
@@ -44,5 +54,50 @@ internal sealed class DroppedExposuresLog(ILogger logger, TimeProvider time)
         if (now < next || Interlocked.CompareExchange(ref nextLine, now + (long)(Interval.TotalSeconds * time.TimestampFrequency), next) != next)
             return;
         StoreLog.ExposuresDropped(logger, Interlocked.Exchange(ref unlogged, 0));
+    }
+}
+
+/// <summary>
+/// Logs render exposures whose write failed. The store's trouble (unreachable, busy, full, read-only) is an outage, said once
+/// as <see cref="StoreOutage"/> says it for the background loops: one warning with the reason and no stack, a debug line per
+/// further loss, and one information line when exposures are written again. Any other failure is logged with its stack, every time.
+/// </summary>
+internal sealed class LostExposuresLog(ILogger logger)
+{
+    private readonly Lock sync = new();
+    private long lostInOutage = -1; // -1 while exposures are written
+
+    public void Lost(int count, Exception error)
+    {
+        if (!StoreOutage.IsStoreTrouble(error))
+        {
+            StoreLog.ExposuresLost(logger, count, error);
+            return;
+        }
+        lock (sync)
+        {
+            if (lostInOutage < 0)
+            {
+                lostInOutage = 0;
+                StoreLog.ExposuresLostInOutage(logger, count, StoreOutage.Trouble(error), StoreOutage.Reason(error));
+            }
+            else
+            {
+                StoreLog.ExposuresStillLost(logger, count, StoreOutage.Trouble(error));
+            }
+            lostInOutage += count;
+        }
+    }
+
+    /// <summary>A write of render exposures committed.</summary>
+    public void Recorded()
+    {
+        if (Volatile.Read(ref lostInOutage) < 0) return;
+        lock (sync)
+        {
+            if (lostInOutage < 0) return;
+            StoreLog.ExposuresRecordedAgain(logger, lostInOutage);
+            lostInOutage = -1;
+        }
     }
 }

@@ -31,7 +31,7 @@ public sealed partial class StoreOutage(ILogger logger, string loop, TimeSpan in
     public static string Reason(Exception e) => e.InnerException?.Message ?? e.Message;
 
     /// <summary>The store's trouble as a warning words it: a read-only or full database answers, it refuses to write.</summary>
-    private static string Trouble(Exception e) => e switch
+    internal static string Trouble(Exception e) => e switch
     {
         StoreReadOnlyException => "is read-only",
         StoreFullException => "is full",

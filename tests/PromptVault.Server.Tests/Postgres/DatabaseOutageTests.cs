@@ -155,6 +155,52 @@ public sealed class DatabaseOutageTests
     }
 
     [Fact]
+    public async Task DatabaseUnreachable_LostRenderExposuresAreSaidOnce_WithoutAStack_AndOnceWhenTheyAreRecordedAgain()
+    {
+        await using var database = await PostgresServer.CreateDatabaseAsync(migrated: false, Cancel);
+        var target = new NpgsqlConnectionStringBuilder(database.ConnectionString);
+        await using var relay = new Relay(target.Host!, target.Port);
+        target.Port = relay.Port;
+        using var logs = new LogCapture();
+        var (app, client) = await StartAsync(target.ConnectionString, logs.Setup("--Logging:LogLevel:Default=None", "--Logging:LogLevel:PromptVault=Debug"));
+        await using var _ = app;
+        using var __ = client;
+        var (name, versionIds) = await Experiments.CreatePromptWithChallengersAsync(client);
+        var experimentId = (await Experiments.CreateAsync(client, Experiments.ThreeWay(name, versionIds))).Str("id");
+        await Experiments.MoveAsync(client, experimentId, "start");
+
+        // The experiment's lock, held beside the relay, stops the exposures' writer until the cut ends its connection.
+        await using var holder = new NpgsqlConnection(database.ConnectionString);
+        await holder.OpenAsync(Cancel);
+        await using var hold = await holder.BeginTransactionAsync(Cancel);
+        await using (var take = new NpgsqlCommand("SELECT pg_advisory_xact_lock(hashtextextended('experiment:' || @id, 0))", holder, hold))
+        {
+            take.Parameters.AddWithValue("id", experimentId);
+            await take.ExecuteNonQueryAsync(Cancel);
+        }
+        foreach (var unitId in new[] { "unit-1", "unit-2" })
+            Assert.Equal(HttpStatusCode.OK, (await PostAsync(client, $"/api/prompts/{name}/render", new { variables = new { company_name = "Acme" }, unitId })).Status);
+        await using (var waiting = new NpgsqlCommand("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted", holder, hold))
+            await Eventually(async () => (long)(await waiting.ExecuteScalarAsync(Cancel))!, n => n == 1, TimeSpan.FromSeconds(10));
+
+        await relay.CutAsync();
+        // The blocked batch fails, then the one queued behind it: one warning, then a debug line.
+        await Eventually(() => Task.FromResult(logs.Lines.Count(l => l.EventId == 3010)), n => n >= 1, TimeSpan.FromSeconds(20));
+        var lost = logs.Lines.Where(l => l.EventId is 3001 or 3009).ToList();
+        var shown = string.Join("\n", lost.Select(l => $"{l.Level} {l.EventId}: {l.Message}"));
+        var line = Assert.Single(lost);
+        Assert.True(line is { EventId: 3009, Level: LogLevel.Warning } && !line.Message.Contains('\n')
+            && line.Message.StartsWith("1 render exposures were not recorded: the database is not answering (", StringComparison.Ordinal), shown);
+
+        await hold.RollbackAsync(Cancel);
+        relay.Resume();
+        await Eventually(() => PostAsync(client, $"/api/prompts/{name}/render", new { variables = new { company_name = "Acme" }, unitId = "unit-3" }),
+            r => r.Status == HttpStatusCode.OK, TimeSpan.FromSeconds(10));
+        await Eventually(() => Task.FromResult(logs.Lines.Count(l => l.EventId == 3011)), n => n == 1, TimeSpan.FromSeconds(10));
+        Assert.Equal("Render exposures are recorded again, after 2 were not", Assert.Single(logs.Lines, l => l.EventId == 3011).Message);
+    }
+
+    [Fact]
     public async Task Healthz_PoolExhaustedIsDegradedBusy_AnOutageIsUnhealthyUnreachable_AndHealthyWhenItIsBack()
     {
         await using var database = await PostgresServer.CreateDatabaseAsync(migrated: false, Cancel);
