@@ -19,7 +19,7 @@ public static class PostgresServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(services);
         ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
 
-        services.AddSingleton(_ => NpgsqlDataSource.Create(connectionString));
+        services.AddSingleton(_ => PostgresDataSource.Create(connectionString));
         services.AddSingleton<PostgresDatabase>();
         services.AddStoreContracts<PostgresPromptStore>();
         return services;

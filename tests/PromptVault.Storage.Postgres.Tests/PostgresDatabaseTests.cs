@@ -100,4 +100,29 @@ public sealed class PostgresDatabaseTests
         Assert.Same(prompts, services.GetRequiredService<IRegistryArchiveStore>());
         Assert.Empty(await prompts.ListAuditAsync(new AuditQuery(), Cancel));
     }
+
+    [Fact]
+    public async Task AddPromptVaultPostgres_PooledConnections_AskTheServerToEndIdleTransactionsAndDropSilentClients_TheirOwnOptionsWin()
+    {
+        await using var database = await PostgresServer.CreateDatabaseAsync(migrated: false, Cancel);
+        await using var services = new ServiceCollection().AddPromptVaultPostgres(database.ConnectionString).BuildServiceProvider();
+        await using var own = new ServiceCollection()
+            .AddPromptVaultPostgres(new NpgsqlConnectionStringBuilder(database.ConnectionString) { Options = "-c idle_in_transaction_session_timeout=5s" }.ConnectionString)
+            .BuildServiceProvider();
+
+        await using var connection = await services.GetRequiredService<NpgsqlDataSource>().OpenConnectionAsync(Cancel);
+        foreach (var (setting, value) in new[]
+        {
+            ("idle_in_transaction_session_timeout", "60000"), ("tcp_keepalives_idle", "10"), ("tcp_keepalives_interval", "5"),
+            ("tcp_keepalives_count", "4"), ("tcp_user_timeout", "60000"),
+        })
+            Assert.Equal((setting, value), (setting, await SettingAsync(connection, setting)));
+        await using var theirs = await own.GetRequiredService<NpgsqlDataSource>().OpenConnectionAsync(Cancel);
+        Assert.Equal("5000", await SettingAsync(theirs, "idle_in_transaction_session_timeout"));
+        Assert.Equal("10", await SettingAsync(theirs, "tcp_keepalives_idle"));
+    }
+
+    /// <summary>A setting of the connection's session, in its base unit (milliseconds or seconds).</summary>
+    private static Task<string?> SettingAsync(NpgsqlConnection connection, string name) =>
+        connection.ExecuteScalarAsync<string>("SELECT setting FROM pg_settings WHERE name = @name", new { name });
 }
