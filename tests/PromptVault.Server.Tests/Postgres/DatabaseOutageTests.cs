@@ -119,14 +119,8 @@ public sealed class DatabaseOutageTests
     [Fact]
     public async Task DatabaseUnreachable_BackgroundLoopsSayItOnce_WithoutAStack_AndOnceWhenItIsBack()
     {
-        await using var database = await PostgresServer.CreateDatabaseAsync(migrated: false, Cancel);
-        var target = new NpgsqlConnectionStringBuilder(database.ConnectionString);
-        await using var relay = new Relay(target.Host!, target.Port);
-        target.Port = relay.Port;
-        using var logs = new LogCapture();
-        var (app, client) = await StartAsync(target.ConnectionString, logs.Setup("--Logging:LogLevel:Default=None", "--Logging:LogLevel:PromptVault=Debug"));
-        await using var _ = app;
-        using var __ = client;
+        await using var server = await RelayedServer.StartAsync();
+        var (_, relay, logs, client) = (server.Database, server.Relay, server.Logs, server.Client);
         var name = await CreateSupportPromptAsync(client);
 
         await relay.CutAsync();
@@ -157,14 +151,8 @@ public sealed class DatabaseOutageTests
     [Fact]
     public async Task DatabaseUnreachable_LostRenderExposuresAreSaidOnce_WithoutAStack_AndOnceWhenTheyAreRecordedAgain()
     {
-        await using var database = await PostgresServer.CreateDatabaseAsync(migrated: false, Cancel);
-        var target = new NpgsqlConnectionStringBuilder(database.ConnectionString);
-        await using var relay = new Relay(target.Host!, target.Port);
-        target.Port = relay.Port;
-        using var logs = new LogCapture();
-        var (app, client) = await StartAsync(target.ConnectionString, logs.Setup("--Logging:LogLevel:Default=None", "--Logging:LogLevel:PromptVault=Debug"));
-        await using var _ = app;
-        using var __ = client;
+        await using var server = await RelayedServer.StartAsync();
+        var (database, relay, logs, client) = (server.Database, server.Relay, server.Logs, server.Client);
         var (name, versionIds) = await Experiments.CreatePromptWithChallengersAsync(client);
         var experimentId = (await Experiments.CreateAsync(client, Experiments.ThreeWay(name, versionIds))).Str("id");
         await Experiments.MoveAsync(client, experimentId, "start");
@@ -291,6 +279,38 @@ public sealed class DatabaseOutageTests
         Assert.Contains($"\"code\":\"{code}\"", text);
         Assert.Contains(detail, text);
         Assert.Equal("1", response.Headers.RetryAfter?.ToString());
+    }
+
+    /// <summary>A server on a new database reached through a <see cref="Relay"/>, its PromptVault categories logged down to Debug.</summary>
+    private sealed class RelayedServer : IAsyncDisposable
+    {
+        private RelayedServer(PostgresTestDatabase database, Relay relay, LogCapture logs) => (Database, Relay, Logs) = (database, relay, logs);
+
+        public PostgresTestDatabase Database { get; }
+        public Relay Relay { get; }
+        public LogCapture Logs { get; }
+        public HttpClient Client { get; private set; } = null!;
+        private WebApplication? _app;
+
+        public static async Task<RelayedServer> StartAsync()
+        {
+            var database = await PostgresServer.CreateDatabaseAsync(migrated: false, Cancel);
+            var target = new NpgsqlConnectionStringBuilder(database.ConnectionString);
+            var server = new RelayedServer(database, new Relay(target.Host!, target.Port), new LogCapture());
+            target.Port = server.Relay.Port;
+            (server._app, server.Client) = await DatabaseOutageTests.StartAsync(target.ConnectionString,
+                server.Logs.Setup("--Logging:LogLevel:Default=None", "--Logging:LogLevel:PromptVault=Debug"));
+            return server;
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            Client?.Dispose();
+            if (_app is not null) await _app.DisposeAsync();
+            await Relay.DisposeAsync();
+            Logs.Dispose();
+            await Database.DisposeAsync();
+        }
     }
 
     /// <summary>A loopback TCP relay to PostgreSQL that can be cut (its listener stopped, every connection closed) and resumed on the same port.</summary>
