@@ -103,6 +103,17 @@ public sealed class PromptFileTests
         Assert.Null(file.Type);
     }
 
+    [Fact]
+    public void Parse_OnlyCarriageReturnLineEndings_ReadsLikeLineFeeds()
+    {
+        // A file saved with classic Mac OS line ends (CR only) was refused as 'the front matter is not closed'.
+        var file = PromptFileReader.Parse("---\rname: p\rvariables:\r  - name: who\r---\r\rHello {{who}}.\rBye.\r", "p.md");
+
+        Assert.Equal("p", file.Name);
+        Assert.Equal("who", Assert.Single(file.Variables).Name);
+        Assert.Equal("Hello {{who}}.\nBye.", file.Content);
+    }
+
     [Theory]
     [InlineData("name: p\n---\nbody", "no front matter")]
     [InlineData("---\nname: p\nbody", "not closed")]

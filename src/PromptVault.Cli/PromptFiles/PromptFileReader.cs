@@ -10,7 +10,7 @@ using YamlDotNet.RepresentationModel;
 namespace PromptVault.Cli.PromptFiles;
 
 /// <summary>
-/// Reads prompt files (see <see cref="PromptFile"/>). Line endings become <c>\n</c>; the template is the text after the
+/// Reads prompt files (see <see cref="PromptFile"/>). Line endings (<c>\r\n</c>, <c>\r</c>) become <c>\n</c>; the template is the text after the
 /// closing <c>---</c> line, less one leading blank line and trailing whitespace. Unknown keys are refused so typos surface.
 /// </summary>
 internal static class PromptFileReader
@@ -20,7 +20,8 @@ internal static class PromptFileReader
     /// <exception cref="PromptFileException">The file has no or bad front matter, or an empty template.</exception>
     public static PromptFile Parse(string text, string fileName)
     {
-        text = text.Replace("\r\n", "\n", StringComparison.Ordinal).TrimStart('\uFEFF');
+        // CRLF (Windows) and a lone CR (classic Mac OS) both end lines.
+        text = text.Replace("\r\n", "\n", StringComparison.Ordinal).Replace('\r', '\n').TrimStart('\uFEFF');
         var lines = text.Split('\n');
         if (lines[0].TrimEnd() != Delimiter)
             throw Problem(fileName, "no front matter: the file must start with a '---' line, then YAML (name, type, variables, ...), then a '---' line, then the template.");
