@@ -61,6 +61,9 @@ internal sealed class CliContext
     /// <summary>Whether errors go to stderr as JSON (<c>--json</c>): <c>{ "error": { status?, title?, code, detail, field?, hint? } }</c>.</summary>
     public bool JsonErrors { get; set; }
 
+    /// <summary>Where the API key came from (<c>--api-key</c> or <c>PROMPTVAULT_API_KEY</c>); null when none was given.</summary>
+    public string? ApiKeySource { get; set; }
+
     /// <summary>A failure found by the CLI itself (bad usage, a local file, an unreachable server).</summary>
     public void WriteError(string message, string? hint = null)
     {
@@ -133,7 +136,7 @@ internal sealed class CliContext
 
     /// <summary>
     /// Prints a refused request as <c>error (code): [subject: ]detail</c>, with a hint for the first mistakes: a missing or weak
-    /// key, a server URL with a path (no route), a misspelt prompt name, a variable the render was not given; and, for a
+    /// key, a server URL with a path (no route), a misspelt prompt name, an include of a version not yet labelled, a variable the render was not given; and, for a
     /// refusal of the lifecycle's gates on <paramref name="target"/>, the CLI commands that meet them (the server's detail
     /// names its HTTP routes).
     /// </summary>
@@ -142,11 +145,16 @@ internal sealed class CliContext
         var detail = subject is null ? e.Detail : $"{subject}: {e.Detail}";
         var hint = (e.StatusCode, e.Code) switch
         {
-            (HttpStatusCode.Unauthorized, _) => "pass --api-key KEY or set PROMPTVAULT_API_KEY.",
+            (HttpStatusCode.Unauthorized, _) => ApiKeySource is null
+                ? "pass --api-key KEY or set PROMPTVAULT_API_KEY."
+                : $"the key given by {ApiKeySource} was refused: it is mistyped, revoked or from another server; pass a valid one with --api-key KEY or PROMPTVAULT_API_KEY.",
             // Only the role refusal: another 403 (self_approval) is not cured by a stronger key, and its detail says what is.
             (HttpStatusCode.Forbidden, "forbidden") => "this needs a key with a stronger role (reader < writer < admin).",
             (_, "not_found") => ServerHint,
             (_, "prompt_not_found") => "'promptvault list' shows the prompts there are.",
+            (_, "reference_not_found") =>
+                "an include finds the version its label points to (production unless it names another): push the included prompt first, " +
+                "give its version that label with 'promptvault promote NAME VERSION', then run this again; or include a version: {{> NAME@VERSION}}.",
             (_, "missing_variable") when e.Field?.StartsWith(VariablesField, StringComparison.Ordinal) == true =>
                 $"pass --var {e.Field[VariablesField.Length..]}=VALUE, or put it in a --vars FILE.json.",
             (_, "approval_required") when target is { Status: { } status } => ApprovalHint(target, status),

@@ -447,9 +447,12 @@ internal static class Program
         {
             // Every error the command prints from here on, local or the server's, follows --json.
             context.JsonErrors = result.GetValue(_json);
+            var flagKey = NonEmpty(result.GetValue(_apiKey));
+            var environmentKey = NonEmpty(context.GetEnvironmentVariable("PROMPTVAULT_API_KEY"));
+            context.ApiKeySource = flagKey is not null ? "--api-key" : environmentKey is not null ? "PROMPTVAULT_API_KEY" : null;
             return new RemoteSettings(
                 NonEmpty(result.GetValue(_server)) ?? NonEmpty(context.GetEnvironmentVariable("PROMPTVAULT_URL")) ?? DefaultServer,
-                NonEmpty(result.GetValue(_apiKey)) ?? NonEmpty(context.GetEnvironmentVariable("PROMPTVAULT_API_KEY")),
+                flagKey ?? environmentKey,
                 context.JsonErrors);
         }
 

@@ -656,6 +656,21 @@ public sealed class CommandTests(ServerFixture fixture) : IClassFixture<ServerFi
     }
 
     [Fact]
+    public async Task AnyCommand_WrongApiKey_HintSaysTheGivenKeyWasRefused_AndWhereItCameFrom()
+    {
+        var url = fixture.Server.BaseAddress.ToString();
+
+        var fromEnvironment = await Cli.RunAsync(new Dictionary<string, string?> { ["PROMPTVAULT_URL"] = url, ["PROMPTVAULT_API_KEY"] = "pv_wrong" }, "list");
+        var fromFlag = await Cli.RunAsync(new Dictionary<string, string?> { ["PROMPTVAULT_URL"] = url }, "list", "--api-key", "pv_wrong");
+        var none = await Cli.RunAsync(new Dictionary<string, string?> { ["PROMPTVAULT_URL"] = url }, "list");
+
+        Assert.Equal(1, fromEnvironment.ExitCode);
+        Assert.Contains("hint: the key given by PROMPTVAULT_API_KEY was refused", fromEnvironment.Error, StringComparison.Ordinal);
+        Assert.Contains("hint: the key given by --api-key was refused", fromFlag.Error, StringComparison.Ordinal);
+        Assert.Contains("hint: pass --api-key KEY or set PROMPTVAULT_API_KEY.", none.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task AnyCommand_OptionsWinOverEnvironment()
     {
         var environment = new Dictionary<string, string?> { ["PROMPTVAULT_URL"] = "http://127.0.0.1:1", ["PROMPTVAULT_API_KEY"] = "pv_wrong" };

@@ -39,4 +39,22 @@ public sealed class IncludesPromptFileTests(ServerFixture fixture) : IClassFixtu
         Assert.True(status == HttpStatusCode.OK, rendered?.ToJsonString());
         Assert.Equal("Hi Ada.\nBe safe.", rendered.Str("content"));
     }
+
+    [Fact]
+    public async Task Push_IncludesAPartialWithNoProductionLabel_HintsToPromoteItFirst()
+    {
+        var guard = UniqueName("guard");
+        var includer = UniqueName("includer");
+        using var folder = new TempFolder();
+        var guardPath = folder.File("guard.md");
+        var includerPath = folder.File("includer.md");
+        await File.WriteAllTextAsync(guardPath, $"---\nname: {guard}\n---\nBe safe.\n", TestContext.Current.CancellationToken);
+        await File.WriteAllTextAsync(includerPath, $"---\nname: {includer}\n---\nHello.\n{{{{> {guard}}}}}\n", TestContext.Current.CancellationToken);
+
+        var pushed = await Cli.RunAsync(fixture.Server, null, "push", guardPath, includerPath);
+
+        Assert.Equal(1, pushed.ExitCode);
+        Assert.Contains("reference_not_found", pushed.Error, StringComparison.Ordinal);
+        Assert.Contains("'promptvault promote NAME VERSION'", pushed.Error, StringComparison.Ordinal);
+    }
 }
