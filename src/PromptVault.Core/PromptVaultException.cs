@@ -18,7 +18,13 @@ public sealed class InvalidInputException(string code, string message, string? f
     : PromptVaultException(code, message, field)
 {
     public InvalidInputException(string code, InvariantMessage message, string? field = null) : this(code, message.ToStringAndClear(), field) { }
+
+    /// <summary>For a template the parser refused, where: the message says it too, counted from the template's start.</summary>
+    public TemplateLocation? Location { get; init; }
 }
+
+/// <summary>Where in a template a refusal is (1-based), and the refusal without it, for a caller that counts lines its own way (a prompt file's reader).</summary>
+public sealed record TemplateLocation(int Line, int Column, string Problem);
 
 /// <summary>Something named by the request does not exist (HTTP 404).</summary>
 public sealed class NotFoundException(string code, string message)

@@ -104,6 +104,18 @@ public sealed class PromptFileTests
     }
 
     [Fact]
+    public void Parse_TemplateError_NamesTheFilesLineAndColumn()
+    {
+        // The server counts lines from the template's start ("line 3, column 4" for the file's line 8); the file's reader counts the file's.
+        var error = Assert.Throws<PromptFileException>(() => PromptFileReader.Parse(
+            "---\nname: p\nvariables:\n  - name: x\n---\n\nFirst.\nSecond.\nThe {{#if x}}end.\n", "p.md"));
+        var unclosedTag = Assert.Throws<PromptFileException>(() => PromptFileReader.Parse("---\nname: p\n---\nA\n  b {{x\n", "p.md"));
+
+        Assert.Equal("p.md: line 9, column 5: content is not a valid template: '{{#if}}' is never closed with '{{/if}}'.", error.Message);
+        Assert.Equal("p.md: line 5, column 5: content is not a valid template: a tag is never closed with '}}'.", unclosedTag.Message);
+    }
+
+    [Fact]
     public void Parse_OnlyCarriageReturnLineEndings_ReadsLikeLineFeeds()
     {
         // A file saved with classic Mac OS line ends (CR only) was refused as 'the front matter is not closed'.

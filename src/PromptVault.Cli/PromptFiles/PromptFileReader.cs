@@ -4,6 +4,7 @@ using PromptVault.Core;
 using PromptVault.Core.Contracts;
 using PromptVault.Core.Evaluations;
 using PromptVault.Core.Prompts;
+using PromptVault.Core.Templates;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
@@ -42,9 +43,10 @@ internal static class PromptFileReader
             throw Problem(fileName, "the template is empty: write it after the closing '---' line.");
 
         var front = Load(yaml, fileName);
+        PromptFile file;
         try
         {
-            return Read(front, body, bodyLine);
+            file = Read(front, body, bodyLine);
         }
         catch (InvalidInputException e)
         {
@@ -54,6 +56,21 @@ internal static class PromptFileReader
         {
             var line = e.Node is null ? "" : $" (line {e.Node.Start.Line + 1})";
             throw Problem(fileName, $"{e.Path}{line}: {e.Message}");
+        }
+        if (file.Messages is null) CheckTemplate(file.Content, bodyLine, fileName);
+        return file;
+    }
+
+    /// <summary>Refuses a template that does not parse, naming the file's line and column (the server's message counts from the template's start).</summary>
+    private static void CheckTemplate(string template, int bodyLine, string fileName)
+    {
+        try
+        {
+            TemplateEngine.CheckSyntax(template);
+        }
+        catch (InvalidInputException e) when (e.Location is { } at)
+        {
+            throw Problem(fileName, $"line {bodyLine + at.Line - 1}, column {at.Column}: {at.Problem}");
         }
     }
 

@@ -46,6 +46,10 @@ public sealed class TemplateEngine(TimeProvider? timeProvider = null)
                 "content");
     }
 
+    /// <summary>Checks a template's syntax alone, before its variables and includes are known (a prompt file's reader does).</summary>
+    /// <exception cref="InvalidInputException">The template breaks the grammar or a limit; its <see cref="InvalidInputException.Location"/> says where.</exception>
+    public static void CheckSyntax(string content) => TemplateParser.Parse(content);
+
     /// <summary>Checks a draft as <see cref="Validate"/> does and compiles it without caching it (the dashboard's live preview).</summary>
     /// <exception cref="InvalidInputException">As <see cref="Validate"/>.</exception>
     public CompiledPrompt CompileDraft(string content, IReadOnlyList<VariableDefinition> variables)

@@ -44,7 +44,7 @@ internal sealed class TemplateParser
     }
 
     /// <summary>A block being read: its statement, its name as its closing tag must repeat it, and its block parameters.</summary>
-    private sealed record OpenBlock(BlockStatement Block, string Name, string[] Parameters, Program Outer, int Depth, bool Chained)
+    private sealed record OpenBlock(BlockStatement Block, string Name, string[] Parameters, Program Outer, int Depth, bool Chained, int At)
     {
         public bool InInverse { get; set; }
     }
@@ -79,15 +79,19 @@ internal sealed class TemplateParser
             {
                 AddContent(textStart, open);
             }
-            if (++_tags > TemplateLimits.MaxTags)
-                throw new InvalidInputException("template_too_large",
-                    $"content has more than {TemplateLimits.MaxTags:N0} tags ({{{{…}}}}); the limit is {TemplateLimits.MaxTags:N0} tags per template.", "content");
             _at = open;
+            if (++_tags > TemplateLimits.MaxTags)
+                throw Refuse("template_too_large", $"content has more than {TemplateLimits.MaxTags:N0} tags ({{{{…}}}}); the limit is {TemplateLimits.MaxTags:N0} tags per template.");
             position = textStart = ReadTag(open);
         }
         AddContent(textStart, _template.Length);
-        if (_open.TryPeek(out var unclosed))
+        if (_open.Count > 0)
+        {
+            // An {{else if}} chain is one block: it opened at its first tag.
+            var unclosed = _open.First(block => !block.Chained);
+            _at = unclosed.At;
             throw InvalidTemplate($"'{{{{#{unclosed.Name}}}}}' is never closed with '{{{{/{unclosed.Name}}}}}'.");
+        }
     }
 
     private void AddContent(int start, int end)
@@ -108,7 +112,7 @@ internal sealed class TemplateParser
             while (true)
             {
                 var dashes = _template.IndexOf("--", from, StringComparison.Ordinal);
-                if (dashes < 0) throw NeverClosed(open, "--}}");
+                if (dashes < 0) throw NeverClosed("--}}");
                 var rest = _template.AsSpan(dashes + 2);
                 if (rest.StartsWith("}}") || rest.StartsWith("~}}"))
                 {
@@ -129,7 +133,7 @@ internal sealed class TemplateParser
             while (end >= 0 && !(end > start && (_template[end - 1] == '}' || (_template[end - 1] == '~' && end - 1 > start && _template[end - 2] == '}'))))
                 end = _template.IndexOf("}}", end + 1, StringComparison.Ordinal);
         }
-        if (end < 0) throw NeverClosed(open, triple ? "}}}" : "}}");
+        if (end < 0) throw NeverClosed(triple ? "}}}" : "}}");
         var next = end + 2;
         var closeStripped = end > start && _template[end - 1] == '~';
         var innerEnd = closeStripped ? end - 1 : end;
@@ -226,8 +230,8 @@ internal sealed class TemplateParser
 
     private void OpenBlockTag(string inner, Strip strip, bool inverted)
     {
-        if (inner.StartsWith('>')) throw new InvalidInputException("unsupported_template",
-            $"content uses a partial block '{{{{#{inner}}}}}', which templates do not support; include the prompt with {{{{{inner}}}}}.", "content");
+        if (inner.StartsWith('>')) throw Refuse("unsupported_template",
+            $"content uses a partial block '{{{{#{inner}}}}}', which templates do not support; include the prompt with {{{{{inner}}}}}.");
         if (inner.StartsWith('*')) throw InvalidTemplate($"'{{{{#{inner}}}}}' is a decorator, which templates do not support.");
         var call = new TagReader(inner, this, iterated: !inverted && ReadsHelper(inner, "each")).ReadCall();
         CheckDepth(_depth + call.Depth);
@@ -269,7 +273,7 @@ internal sealed class TemplateParser
 
     private void Push(BlockStatement block, string name, string[] parameters, bool chained)
     {
-        var open = new OpenBlock(block, name, parameters, _program, _depth, chained);
+        var open = new OpenBlock(block, name, parameters, _program, _depth, chained, _at);
         _open.Push(open);
         CheckDepth(++_depth);
         _program = block.Program;
@@ -335,9 +339,8 @@ internal sealed class TemplateParser
     private void CheckDepth(int depth)
     {
         if (depth <= TemplateLimits.MaxNestingDepth) return;
-        var (line, column) = LineAndColumn(_at);
-        throw new InvalidInputException("template_too_deep",
-            $"content nests blocks more than {TemplateLimits.MaxNestingDepth} deep (at line {line}, column {column}); the nesting depth limit is {TemplateLimits.MaxNestingDepth}.", "content");
+        throw Refuse("template_too_deep",
+            $"content nests blocks more than {TemplateLimits.MaxNestingDepth} deep; the nesting depth limit is {TemplateLimits.MaxNestingDepth}.");
     }
 
     private (int Line, int Column) LineAndColumn(int at)
@@ -346,17 +349,20 @@ internal sealed class TemplateParser
         return (_template.AsSpan(0, at).Count('\n') + 1, at - lineStart + 1);
     }
 
-    private InvalidInputException NeverClosed(int open, string closer)
+    private InvalidInputException NeverClosed(string closer) => InvalidTemplate($"a tag is never closed with '{closer}'.");
+
+    private InvalidInputException UnknownHelper(string name) =>
+        Refuse("unknown_helper", $"content calls '{name}', which is not a helper (available: if, unless, each, with, lookup).");
+
+    private InvalidInputException InvalidTemplate(InvariantMessage message) =>
+        Refuse("invalid_template", "content is not a valid template: " + message.ToStringAndClear());
+
+    /// <summary>A refusal of the tag being read (at <see cref="_at"/>): its message ends with the tag's line and column, which <see cref="InvalidInputException.Location"/> carries apart.</summary>
+    private InvalidInputException Refuse(string code, string problem)
     {
-        var (line, column) = LineAndColumn(open);
-        return InvalidTemplate($"the tag opened at line {line}, column {column} is never closed with '{closer}'.");
+        var (line, column) = LineAndColumn(_at);
+        return new(code, $"{problem.TrimEnd('.')} (line {line}, column {column}).", "content") { Location = new TemplateLocation(line, column, problem) };
     }
-
-    private static InvalidInputException UnknownHelper(string name) =>
-        new("unknown_helper", $"content calls '{name}', which is not a helper (available: if, unless, each, with, lookup).", "content");
-
-    private static InvalidInputException InvalidTemplate(InvariantMessage message) =>
-        new("invalid_template", "content is not a valid template: " + message.ToStringAndClear(), "content");
 
     /// <summary>
     /// What one tag calls: its first token's <see cref="Name"/> (and <see cref="Helper"/> when that is a helper's name),
@@ -401,7 +407,7 @@ internal sealed class TemplateParser
                 }
                 arguments.Add(Read(isArgument: arguments.Count > 0));
             }
-            if (arguments.Count == 0) throw InvalidTemplate($"'{{{{{text}}}}}' names nothing.");
+            if (arguments.Count == 0) throw parser.InvalidTemplate($"'{{{{{text}}}}}' names nothing.");
             var name = text[nameStart..].Split(' ', '\t', '\r', '\n')[0];
             var helper = Array.IndexOf(Helpers, name) >= 0 ? name : null;
             return new Call(name, helper, arguments, hasHash, blockParameters, _deepest);
@@ -433,12 +439,12 @@ internal sealed class TemplateParser
             _i += 2;
             SkipSpace();
             var close = _i < text.Length && text[_i] == '|' ? text.IndexOf('|', _i + 1) : -1;
-            if (close < 0) throw InvalidTemplate($"'{{{{{text}}}}}' has block parameters not written as |name …|.");
+            if (close < 0) throw parser.InvalidTemplate($"'{{{{{text}}}}}' has block parameters not written as |name …|.");
             var names = text[(_i + 1)..close].Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
             _i = close + 1;
             SkipSpace();
             if (_i < text.Length || names.Length == 0 || !names.All(IsIdentifier))
-                throw InvalidTemplate($"'{{{{{text}}}}}' has block parameters not written as |name …|.");
+                throw parser.InvalidTemplate($"'{{{{{text}}}}}' has block parameters not written as |name …|.");
             return names;
         }
 
@@ -455,7 +461,7 @@ internal sealed class TemplateParser
         private Expression Read(bool isArgument)
         {
             SkipSpace();
-            if (_i >= text.Length) throw InvalidTemplate($"'{{{{{text}}}}}' ends where a value should be.");
+            if (_i >= text.Length) throw parser.InvalidTemplate($"'{{{{{text}}}}}' ends where a value should be.");
             var c = text[_i];
             if (c == '(')
             {
@@ -467,22 +473,22 @@ internal sealed class TemplateParser
                 while (_i < text.Length && IsIdChar(text[_i])) _i++;
                 var helper = text[helperStart.._i];
                 if (helper != "lookup")
-                    throw helper.Length == 0 ? InvalidTemplate($"'{{{{{text}}}}}' has a sub-expression that calls nothing.") : UnknownHelper(helper);
+                    throw helper.Length == 0 ? parser.InvalidTemplate($"'{{{{{text}}}}}' has a sub-expression that calls nothing.") : parser.UnknownHelper(helper);
                 var target = Read(true);
                 var key = Read(true);
                 SkipSpace();
                 if (_i < text.Length && text[_i] != ')') Read(true); // lookup's optional third argument, unused
                 SkipSpace();
-                if (_i >= text.Length || text[_i] != ')') throw InvalidTemplate($"'{{{{{text}}}}}' has an unclosed '('.");
+                if (_i >= text.Length || text[_i] != ')') throw parser.InvalidTemplate($"'{{{{{text}}}}}' has an unclosed '('.");
                 _i++;
                 _depth--;
                 return new LookupExpression(target, key);
             }
-            if (c == ')') throw InvalidTemplate($"'{{{{{text}}}}}' has a ')' without its '('.");
+            if (c == ')') throw parser.InvalidTemplate($"'{{{{{text}}}}}' has a ')' without its '('.");
             if (c is '"' or '\'')
             {
                 var close = text.IndexOf(c, _i + 1);
-                if (close < 0) throw InvalidTemplate($"'{{{{{text}}}}}' has an unclosed string.");
+                if (close < 0) throw parser.InvalidTemplate($"'{{{{{text}}}}}' has an unclosed string.");
                 var literal = text[(_i + 1)..close];
                 _i = close + 1;
                 return new LiteralExpression(TemplateValue.Of((object)literal));
@@ -510,7 +516,7 @@ internal sealed class TemplateParser
                 if (c == '[')
                 {
                     var close = text.IndexOf(']', _i);
-                    if (close < 0) throw InvalidTemplate($"'{{{{{text}}}}}' has an unclosed '['.");
+                    if (close < 0) throw parser.InvalidTemplate($"'{{{{{text}}}}}' has an unclosed '['.");
                     _i = close + 1;
                 }
                 else if (IsIdChar(c) || c is '.' or '/' or '@')
@@ -522,7 +528,7 @@ internal sealed class TemplateParser
                     break;
                 }
             }
-            if (_i == start) throw InvalidTemplate($"'{{{{{text}}}}}' has an unexpected '{text[_i]}'.");
+            if (_i == start) throw parser.InvalidTemplate($"'{{{{{text}}}}}' has an unexpected '{text[_i]}'.");
             return text[start.._i];
         }
 
@@ -636,7 +642,7 @@ internal sealed class TemplateParser
         _references.Add(new TemplateReference(segments[0], iterated && segments.Count == 1));
     }
 
-    private static List<string> SplitPath(string path, string tag)
+    private List<string> SplitPath(string path, string tag)
     {
         var segments = new List<string>();
         var i = 0;

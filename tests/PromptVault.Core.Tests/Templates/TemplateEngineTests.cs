@@ -195,6 +195,18 @@ public sealed class TemplateEngineTests
     }
 
     [Fact]
+    public void Validate_UnclosedBlock_SaysWhereItOpened()
+    {
+        // '{{#if}} is never closed' said no line; an {{else if}} chain opened at its first tag.
+        var content = "Hi.\n  {{#if x}}a{{else if x}}b\nend";
+
+        var error = Refused(content, new VariableDefinition("x"));
+
+        Assert.Equal(new TemplateLocation(2, 3, "content is not a valid template: '{{#if}}' is never closed with '{{/if}}'."), error.Location);
+        Assert.Equal("content is not a valid template: '{{#if}}' is never closed with '{{/if}}' (line 2, column 3).", error.Message);
+    }
+
+    [Fact]
     public void Validate_MismatchedClose_RefusedAsInvalidTemplate()
     {
         var content = "{{#if x}}a{{/each}}";
