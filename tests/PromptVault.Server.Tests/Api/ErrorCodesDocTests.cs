@@ -67,8 +67,9 @@ public sealed partial class ErrorCodesDocTests
         return codes;
     }
 
-    // new InvalidInputException("code", …), or a target-typed new("code", …) returned or thrown (a method returning an exception).
-    [GeneratedRegex("""(?:Exception|(?:=>|\?\?|\?|:|throw|return)\s*new)\(\s*"(?<code>[a-z]+(?:_[a-z]+)*)"\s*,""")]
+    // new InvalidInputException("code", …), a target-typed new("code", …) returned or thrown (a method returning an exception),
+    // or the template parser's Refuse("code", …), which adds the error's place in the template.
+    [GeneratedRegex("""(?:Exception|Refuse|(?:=>|\?\?|\?|:|throw|return)\s*new)\(\s*"(?<code>[a-z]+(?:_[a-z]+)*)"\s*,""")]
     private static partial Regex Raised();
 
     [GeneratedRegex("""Exception\(\s*[^;"()]*\?\s*"(?<a>[a-z_]+)"\s*:\s*"(?<b>[a-z_]+)"\s*,""")]
