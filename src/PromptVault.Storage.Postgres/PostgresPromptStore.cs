@@ -55,6 +55,14 @@ public sealed partial class PostgresPromptStore : RelationalPromptStore<NpgsqlCo
     internal override string EachWebhookWith(string firstIds) =>
         $"webhooks w CROSS JOIN LATERAL ({firstIds}) first_due JOIN webhook_deliveries due ON due.id = first_due.id";
 
+    /// <summary>
+    /// An export streams its snapshot to an HTTP client at the client's pace, which may stall between statements longer than the
+    /// pool's limits for a client gone (<see cref="PostgresDataSource"/>): its transaction lifts them for itself.
+    /// </summary>
+    internal override Task HoldSnapshotAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, CancellationToken cancellationToken) =>
+        connection.ExecuteAsync(new CommandDefinition("SET LOCAL idle_in_transaction_session_timeout = 0; SET LOCAL tcp_user_timeout = 0",
+            transaction: transaction, cancellationToken: cancellationToken));
+
     internal override Task LockBeforeFirstAdminKeyAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, CancellationToken cancellationToken) =>
         // With no admin key there is no row to lock: a mode that conflicts with itself makes servers starting at once on a
         // new database take turns, and the second's check (a new snapshot, read committed) sees the first's key.

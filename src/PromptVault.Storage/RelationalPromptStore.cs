@@ -88,6 +88,9 @@ public abstract class RelationalPromptStore<TConnection, TTransaction>
     /// Called in the transaction of <see cref="CreateFirstAdminKeyAsync"/> before the check, so that servers starting at once
     /// on a new database take turns. Nothing by default: the write transaction already keeps other writers out.
     /// </summary>
+    /// <summary>Readies a snapshot that is held at its reader's pace (an export streaming to its client); nothing by default.</summary>
+    internal virtual Task HoldSnapshotAsync(TConnection connection, TTransaction transaction, CancellationToken cancellationToken) => Task.CompletedTask;
+
     internal virtual Task LockBeforeFirstAdminKeyAsync(TConnection connection, TTransaction transaction, CancellationToken cancellationToken) =>
         Task.CompletedTask;
 
@@ -580,6 +583,7 @@ public abstract class RelationalPromptStore<TConnection, TTransaction>
         // Every section comes from the same snapshot while writes go on.
         return ReadSnapshotAsync(async (connection, transaction) =>
         {
+            await HoldSnapshotAsync(connection, transaction, cancellationToken);
             await ArchiveStatements.ExportAsync(connection, transaction, writer, InsertionOrderColumn, cancellationToken);
             return true;
         }, cancellationToken);

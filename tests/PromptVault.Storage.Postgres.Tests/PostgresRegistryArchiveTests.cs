@@ -1,4 +1,5 @@
 using Dapper;
+using Npgsql;
 using PromptVault.Core;
 using PromptVault.Core.Audit;
 using PromptVault.Core.Storage;
@@ -30,6 +31,46 @@ public sealed class PostgresRegistryArchiveTests : RegistryArchiveContractTests,
     {
         foreach (var database in databases) await database.DisposeAsync();
         if (Directory.Exists(sqliteFolder)) Directory.Delete(sqliteFolder, recursive: true);
+    }
+
+    /// <summary>
+    /// An export's snapshot is held at its client's pace: a client that stalls between sections for longer than the pool's limit on
+    /// idle transactions (PostgresDataSource; 1 s here) still gets the whole export, where the server ended the transaction before.
+    /// </summary>
+    [Fact]
+    public async Task ExportAsync_ReaderStallsLongerThanTheIdleTransactionLimit_StillExportsEverySection()
+    {
+        await using var database = await PostgresServer.CreateDatabaseAsync(cancellationToken: Cancel);
+        await using var dataSource = PostgresDataSource.Create(
+            new NpgsqlConnectionStringBuilder(database.ConnectionString) { Options = "-c idle_in_transaction_session_timeout=1s" }.ConnectionString);
+        await using var store = new PostgresPromptStore(dataSource);
+        await SeedPromptAsync(store, "exported");
+        var writer = new StallingWriter(TimeSpan.FromSeconds(2));
+
+        await store.ExportAsync(writer, Cancel);
+
+        Assert.Equal(RegistryArchiveSchema.Sections.Count, writer.SectionsEnded);
+        Assert.True(writer.Rows >= 2, $"{writer.Rows} rows");
+    }
+
+    /// <summary>Counts what it is given, and waits <paramref name="stall"/> after the first section, as a stalled client would.</summary>
+    private sealed class StallingWriter(TimeSpan stall) : IRegistryArchiveWriter
+    {
+        public int SectionsEnded { get; private set; }
+        public int Rows { get; private set; }
+
+        public ValueTask BeginSectionAsync(ArchiveSection section, CancellationToken cancellationToken) => ValueTask.CompletedTask;
+
+        public ValueTask WriteRowAsync(object?[] values, CancellationToken cancellationToken)
+        {
+            Rows++;
+            return ValueTask.CompletedTask;
+        }
+
+        public async ValueTask EndSectionAsync(ArchiveSection section, CancellationToken cancellationToken)
+        {
+            if (SectionsEnded++ == 0) await Task.Delay(stall, cancellationToken);
+        }
     }
 
     [Fact]
