@@ -90,7 +90,7 @@ public sealed partial class PostgresPromptStore : RelationalPromptStore<NpgsqlCo
             {
                 // A session keeps the read-only default it started with, so the pool may hold one from while the database
                 // was read-only: the pool is cleared and the work, which wrote nothing, runs once more on a new session.
-                dataSource.Clear();
+                ClearPool();
                 return await OnPooledConnectionAsync(work, cancellationToken);
             }
         }
@@ -108,6 +108,18 @@ public sealed partial class PostgresPromptStore : RelationalPromptStore<NpgsqlCo
             throw trouble;
         }
     }
+
+    /// <summary>
+    /// Closes every idle session of the pool before it returns (busy ones close when they come back). Npgsql's Clear returns at
+    /// once while another Clear is still closing idle sessions, and a session not yet closed could then serve the retry: when
+    /// the database turned writable again, several writes at once met old read-only sessions, and some failed on the retry.
+    /// </summary>
+    private void ClearPool()
+    {
+        lock (Clearing) dataSource.Clear();
+    }
+
+    private static readonly Lock Clearing = new();
 
     private async Task<T> OnPooledConnectionAsync<T>(Func<NpgsqlConnection, Task<T>> work, CancellationToken cancellationToken)
     {
