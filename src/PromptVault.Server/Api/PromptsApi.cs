@@ -23,12 +23,12 @@ internal static class PromptsApi
 
         prompts.MapPost("/", CreatePrompt).WithName("CreatePrompt").WithSummary("Create a prompt with its first version").RequireToChange(RolePolicies.Writer).AcceptsIdempotencyKey();
         prompts.MapGet("/", ListPrompts).WithName("ListPrompts").WithSummary("List prompts");
-        prompts.MapGet("/{name}", GetPrompt).WithName("GetPrompt").WithSummary("Get a prompt with its labels and latest version");
+        prompts.MapGet("/{name}", GetPrompt).WithName("GetPrompt").WithSummary("Get a prompt with its labels and latest version").ProducesRevalidated<PromptResponse>();
         prompts.MapPatch("/{name}", UpdatePrompt).WithName("UpdatePrompt").WithSummary("Change a prompt's own fields (the promotion gates need an admin key)")
             .RequireToChange(RolePolicies.Writer).ProducesProblem(StatusCodes.Status403Forbidden);
         prompts.MapPost("/{name}/versions", CreateVersion).WithName("CreateVersion").WithSummary("Create a new version of a prompt").RequireToChange(RolePolicies.Writer).AcceptsIdempotencyKey();
         prompts.MapGet("/{name}/versions", ListVersions).WithName("ListVersions").WithSummary("List a prompt's versions");
-        prompts.MapGet("/{name}/versions/{version}", GetVersion).WithName("GetVersion").WithSummary("Get one version");
+        prompts.MapGet("/{name}/versions/{version}", GetVersion).WithName("GetVersion").WithSummary("Get one version").ProducesRevalidated<VersionResponse>();
         prompts.MapPost("/{name}/versions/{version}/status", ChangeStatus).WithName("ChangeStatus").WithSummary("Change a version's status").RequireToChange(RolePolicies.Writer)
             .AcceptsLabelPrecondition(LabelPrecondition.PromoteDescription);
         prompts.MapPut("/{name}/labels/{label}", MoveLabel).WithName("MoveLabel").WithSummary("Move a label to a version").RequireToChange(RolePolicies.Admin)
@@ -57,8 +57,8 @@ internal static class PromptsApi
         return TypedResults.Ok(list with { Next = Paging.Next(request, page, list.Prompts.Count, list.Total) });
     }
 
-    private static async Task<Ok<PromptResponse>> GetPrompt(string name, PromptRegistry registry, CancellationToken cancellationToken) =>
-        TypedResults.Ok(await registry.GetPromptAsync(Unescape(name), cancellationToken));
+    private static async Task<FileContentHttpResult> GetPrompt(string name, PromptRegistry registry, HttpContext http, CancellationToken cancellationToken) =>
+        RevalidatedJson.Of(await registry.GetPromptAsync(Unescape(name), cancellationToken), http);
 
     private static async Task<Ok<PromptResponse>> UpdatePrompt(string name, UpdatePromptRequest request, PromptRegistry registry, ClaimsPrincipal user, CancellationToken cancellationToken)
     {
@@ -81,8 +81,8 @@ internal static class PromptsApi
         return TypedResults.Ok(list with { Next = Paging.Next(request, page, list.Versions.Count, list.Total) });
     }
 
-    private static async Task<Ok<VersionResponse>> GetVersion(string name, string version, PromptRegistry registry, CancellationToken cancellationToken) =>
-        TypedResults.Ok(await registry.GetVersionAsync(Unescape(name), version, cancellationToken));
+    private static async Task<FileContentHttpResult> GetVersion(string name, string version, PromptRegistry registry, HttpContext http, CancellationToken cancellationToken) =>
+        RevalidatedJson.Of(await registry.GetVersionAsync(Unescape(name), version, cancellationToken), http);
 
     private static async Task<Ok<VersionResponse>> ChangeStatus(string name, string version, ChangeStatusRequest request, PromptRegistry registry, ClaimsPrincipal user,
         HttpContext http, CancellationToken cancellationToken)
