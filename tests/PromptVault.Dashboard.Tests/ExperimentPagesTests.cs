@@ -457,6 +457,31 @@ public sealed class ExperimentPagesTests(DashboardFixture fixture) : IClassFixtu
 
     private static string SignedPercent(double value) => value.ToString("+0.0%;-0.0%;0.0%", System.Globalization.CultureInfo.InvariantCulture);
 
+    /// <summary>
+    /// An experiment that completed itself with a winner: its page said the status reason twice (after the status and in the
+    /// decision) and showed a progress bar "372 of 30,589 units per variant", as if it still waited for units it will never
+    /// take. The reason is said once, in the decision, and the progress says how many units it ended with and what was planned.
+    /// </summary>
+    [Fact]
+    public async Task Experiment_CompletedByItsWinner_SaysTheReasonOnce_AndTheUnitsItEndedWith()
+    {
+        using var api = fixture.Server.CreateClient();
+        var experiment = await StartExperimentAsync(api, "finished/winner", MetricName.ConversionRate, [50, 50], minimumSampleSize: 10);
+        await SendUnitsAsync(api, experiment, [300, 300], (arm, k) => new MetricEventRequest(Converted: k % 10 < (arm == 0 ? 1 : 6)));
+        var results = await ResultsAsync(api, experiment);
+        Assert.Equal(ExperimentStatus.Completed, results.Status);
+        var reason = Assert.IsType<string>(results.StatusReason);
+
+        var page = await fixture.OpenAsync(fixture.ReaderKey);
+        await page.GotoAsync($"/experiments/{experiment.Id}");
+        await Assertions.Expect(page.GetByTestId("decision")).ToContainTextAsync(reason);
+        Assert.Single(Regex.Matches(await page.Locator("main").InnerTextAsync(), Regex.Escape(reason)));
+        var progress = page.GetByTestId("progress");
+        await Assertions.Expect(progress).ToContainTextAsync("It ended with 300 units per variant (the smallest variant counts); detecting the minimum "
+            + $"detectable effect with the planned power needed {results.RequiredSampleSize!.Value.ToString("N0", System.Globalization.CultureInfo.InvariantCulture)}.");
+        await Assertions.Expect(progress.GetByRole(AriaRole.Progressbar)).ToHaveCountAsync(0);
+    }
+
     private static string P(double p) => p < 0.0001 ? "<0.0001" : p.ToString("0.####", System.Globalization.CultureInfo.InvariantCulture);
 
     /// <summary>Creates a prompt with one version per weight and starts an experiment of them (control, v1, v2, …) on
