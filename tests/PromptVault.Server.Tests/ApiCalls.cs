@@ -38,23 +38,6 @@ public static class ApiCalls
 
     public static string UniqueName(string prefix = "p") => $"{prefix}-{Guid.NewGuid():N}"[..24];
 
-    /// <summary>
-    /// Calls <paramref name="read"/> until <paramref name="done"/> holds (every 5 ms, 30 s at most unless told). The limit only
-    /// ends a wait for what does not happen: a test that claims a bound (a change served within a second) asserts it itself,
-    /// as 2 s here failed waits on a loaded machine (CI runs seven test assemblies at once on 2 cores).
-    /// </summary>
-    public static async Task<T> Eventually<T>(Func<Task<T>> read, Func<T, bool> done, TimeSpan? limit = null)
-    {
-        var waited = Stopwatch.StartNew();
-        while (true)
-        {
-            var value = await read();
-            if (done(value)) return value;
-            Assert.True(waited.Elapsed < (limit ?? TimeSpan.FromSeconds(30)), $"still {value} after {waited.Elapsed}");
-            await Task.Delay(5, TestContext.Current.CancellationToken);
-        }
-    }
-
     public static async Task<(HttpStatusCode Status, JsonNode? Body)> SendAsync(HttpClient client, HttpMethod method, string path, object? body = null)
     {
         using var request = new HttpRequestMessage(method, path);

@@ -23,7 +23,7 @@ public sealed class PostgresShutdownTests
         await app.StartAsync(cancel);
         var loops = app.Services.GetServices<IHostedService>().OfType<BackgroundService>().Where(loop => loop.ExecuteTask is not null).ToList();
         var listener = loops.OfType<PostgresRegistryChanges>().Single();
-        await ApiCalls.Eventually(() => Task.FromResult(listener.Applied), applied => applied >= 0);
+        await Eventually(() => Task.FromResult(listener.Applied), applied => applied >= 0);
 
         await app.DisposeAsync();
 
