@@ -296,8 +296,7 @@ public sealed class PostgresConcurrencyTests
         // Asked outside that transaction, which would keep the first answer (statistics are read once per transaction).
         await using var waiting = database.DataSource.CreateCommand(
             "SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock')");
-        while (!(bool)(await waiting.ExecuteScalarAsync(Cancel))!)
-            await Task.Delay(10, Cancel);
+        await Eventually(async () => (bool)(await waiting.ExecuteScalarAsync(Cancel))!);
         var crossing = other.ExecuteAsync("UPDATE versions SET status = status WHERE id = @Id", new { first.Id }, transaction);
 
         await Assert.ThrowsAsync<ConcurrentWriteException>(() => save);

@@ -136,7 +136,7 @@ public sealed class PostgresConcurrentWritersTests : IAsyncDisposable
         {
             outcomes.Add(store.QueueExposure(new Exposure(experiment.Id, experiment.Control.Id, Unit(i), Now)));
             if (i == 0)
-                await WaitUntilAsync(() => store.QueuedExposures == 0); // the writer took the first and waits for the lock
+                await Eventually(() => store.QueuedExposures == 0); // the writer took the first and waits for the lock
         }
         var repeat = store.QueueExposure(new Exposure(experiment.Id, experiment.Control.Id, Unit(1), Now));
         // A dropped unit is not remembered as recorded: its next render tries again (and is dropped again: still full).
@@ -168,7 +168,7 @@ public sealed class PostgresConcurrentWritersTests : IAsyncDisposable
             await lockCommand.ExecuteNonQueryAsync(Cancel);
         }
         store.QueueExposure(new Exposure(experiment.Id, experiment.Control.Id, Unit(0), Now));
-        await WaitUntilAsync(() => store.QueuedExposures == 0);
+        await Eventually(() => store.QueuedExposures == 0);
         // U+0000, which PostgreSQL's text cannot hold (the API refuses it; the store is the last line).
         store.QueueExposure(new Exposure(experiment.Id, experiment.Control.Id, "unit-\0", Now));
         for (var i = 1; i <= 50; i++)
@@ -256,14 +256,5 @@ public sealed class PostgresConcurrentWritersTests : IAsyncDisposable
         await Parallel.ForEachAsync(Enumerable.Range(0, items.Count), new ParallelOptions { MaxDegreeOfParallelism = parallelism, CancellationToken = Cancel },
             async (i, _) => results[i] = await work(items[i]));
         return [.. results];
-    }
-
-    private static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        for (var waited = 0; !condition(); waited += 10)
-        {
-            Assert.True(waited < 10_000, "timed out waiting");
-            await Task.Delay(10, Cancel);
-        }
     }
 }

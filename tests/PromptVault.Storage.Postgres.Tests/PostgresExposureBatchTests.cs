@@ -58,8 +58,7 @@ public sealed class PostgresExposureBatchTests
             SELECT count(*) FROM pg_locks
             WHERE locktype = 'advisory' AND NOT granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
             """;
-        while (await holder.ExecuteScalarAsync<long>(WaitingHere) == 0)
-            await Task.Delay(20, Cancel);
+        await Eventually(async () => await holder.ExecuteScalarAsync<long>(WaitingHere) > 0);
 
         var prompts = await store.ListPromptsAsync(new(), Cancel);
         Assert.NotEmpty(prompts);

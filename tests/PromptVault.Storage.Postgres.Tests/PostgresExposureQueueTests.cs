@@ -47,7 +47,7 @@ public sealed class PostgresExposureQueueTests
         var gate = new TaskCompletionSource();
         await using var queue = new PostgresExposureQueue(capacity: 16, maxBatch: 10, async _ => await gate.Task, (_, _) => { }, refusedARow: _ => false);
         Assert.True(queue.TryQueue(new Exposure("experiment-1", "variant-1", "unit-0", Now)));
-        while (queue.Count != 0) await Task.Delay(1, TestContext.Current.CancellationToken); // the writer took it and waits
+        await Eventually(() => queue.Count == 0); // the writer took it and waits
 
         Assert.True(queue.TryQueue(new Exposure("experiment-1", "variant-1", "unit-1", Now)));
         Assert.True(queue.TryQueue(new Exposure("experiment-1", "variant-1", "unit-2", Now)));
@@ -97,7 +97,7 @@ public sealed class PostgresExposureQueueTests
             refusedARow: error => error is FormatException);
 
         Assert.True(queue.TryQueue(new Exposure("experiment-1", "variant-1", "first", Now)));
-        while (queue.Count > 0) await Task.Delay(1, TestContext.Current.CancellationToken);
+        await Eventually(() => queue.Count == 0);
         foreach (var unit in new[] { "unit-1", "damaged", "unit-2" })
             Assert.True(queue.TryQueue(new Exposure("experiment-1", "variant-1", unit, Now)));
         gate.SetResult();

@@ -132,12 +132,7 @@ public sealed class PostgresIncludeCacheTests
     {
         await using var connection = await database.DataSource.OpenConnectionAsync(Cancel);
         var committed = await connection.ExecuteScalarAsync<long>("SELECT sequence FROM registry_changes WHERE id = 1");
-        var waited = System.Diagnostics.Stopwatch.StartNew();
-        while (reader.Listener.Applied < committed)
-        {
-            Assert.True(waited.Elapsed < TimeSpan.FromSeconds(30), $"the listener applied {reader.Listener.Applied} of {committed} changes");
-            await Task.Delay(10, Cancel);
-        }
+        await Eventually(() => Task.FromResult(reader.Listener.Applied), applied => applied >= committed);
     }
 
     private static async Task<Dictionary<string, Prompt?>> CachedPromptsAsync(Reader reader, params string[] names)

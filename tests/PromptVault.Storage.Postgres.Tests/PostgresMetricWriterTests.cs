@@ -43,9 +43,9 @@ public sealed class PostgresMetricWriterTests : IAsyncDisposable
         await using (await LockAggregatesAsync(version))
         {
             var first = store.RecordEventsAsync(sends[0], null, Cancel);
-            await WaitUntilAsync(() => store.QueuedMetricBatches == 0); // taken: the writer waits for the lock
+            await Eventually(() => store.QueuedMetricBatches == 0); // taken: the writer waits for the lock
             var rest = sends.Skip(1).Select(batch => Task.Run(() => store.RecordEventsAsync(batch, null, Cancel), Cancel)).ToList();
-            await WaitUntilAsync(() => store.QueuedMetricBatches == sends.Count - 1);
+            await Eventually(() => store.QueuedMetricBatches == sends.Count - 1);
             Assert.False(first.IsCompleted);
             results = [.. await UnlockAndWaitAsync(rest.Prepend(first))];
         }
@@ -71,13 +71,13 @@ public sealed class PostgresMetricWriterTests : IAsyncDisposable
         await using (await LockAggregatesAsync(version))
         {
             first = store.RecordEventsAsync([Event(version, Now, "first")], null, Cancel);
-            await WaitUntilAsync(() => store.QueuedMetricBatches == 0);
+            await Eventually(() => store.QueuedMetricBatches == 0);
             good1 = store.RecordEventsAsync([Event(version, Now, "good-1"), Event(version, Now, "shared")], _ => idempotency, Cancel);
             bad = store.RecordEventsAsync([Event(version, Now, "bad-1"), Event("no-such-version", Now, "bad-2")], null, Cancel);
             reused = store.RecordEventsAsync([Event(version, Now, "reused-1")], _ => idempotency, Cancel);
             repeated = store.RecordEventsAsync([Event(version, Now, "shared"), Event(version, Now, "first")], null, Cancel);
             good2 = store.RecordEventsAsync([Event(version, Now, "good-2"), Event(version, Now, "bad-1")], null, Cancel);
-            await WaitUntilAsync(() => store.QueuedMetricBatches == 5);
+            await Eventually(() => store.QueuedMetricBatches == 5);
             await UnlockAndWaitAsync([first]);
         }
 
@@ -152,14 +152,5 @@ public sealed class PostgresMetricWriterTests : IAsyncDisposable
         foreach (var e in events)
             aggregate.Add(e);
         return aggregate;
-    }
-
-    private static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        for (var waited = 0; !condition(); waited += 10)
-        {
-            Assert.True(waited < 30_000, "timed out waiting");
-            await Task.Delay(10, Cancel);
-        }
     }
 }

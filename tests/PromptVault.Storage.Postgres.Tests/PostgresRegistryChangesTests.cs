@@ -22,7 +22,7 @@ public sealed class PostgresRegistryChangesTests
         await using var database = await PostgresServer.CreateDatabaseAsync(cancellationToken: Cancel);
         var heard = new List<RegistryChange>();
         using var listener = await StartListenerAsync(database, heard);
-        await WaitUntilAsync(() => listener.Applied == 0);
+        await Eventually(() => listener.Applied == 0);
         lock (heard) heard.Clear();
 
         await ExecuteAsync(database, InsertPrompt("p-1", "first"));
@@ -47,7 +47,7 @@ public sealed class PostgresRegistryChangesTests
         await ExecuteAsync(database, InsertPrompt("p-1", "first"));
         await using (var release = new NpgsqlCommand("SELECT pg_advisory_unlock(7)", gate))
             await release.ExecuteNonQueryAsync(Cancel);
-        await WaitUntilAsync(() => listener.Applied >= 0);
+        await Eventually(() => listener.Applied >= 0);
 
         Assert.Equal(1, listener.Applied);
         await listener.StopAsync(Cancel);
@@ -126,13 +126,7 @@ public sealed class PostgresRegistryChangesTests
     {
         await using var waiting = new NpgsqlCommand(
             $"SELECT pid FROM pg_stat_activity WHERE application_name = '{PostgresRegistryChanges.ApplicationName}' AND wait_event_type = 'Lock' AND pid <> {notPid}", gate);
-        var waited = System.Diagnostics.Stopwatch.StartNew();
-        while (true)
-        {
-            if (await waiting.ExecuteScalarAsync(Cancel) is int pid) return pid;
-            Assert.True(waited.Elapsed < bound, $"no listener waited for the counter read within {bound.TotalSeconds} s");
-            await Task.Delay(10, Cancel);
-        }
+        return (int)(await Eventually(() => waiting.ExecuteScalarAsync(Cancel), pid => pid is int, bound))!;
     }
 
     /// <summary>
@@ -158,7 +152,7 @@ public sealed class PostgresRegistryChangesTests
         feed.Subscribe(change => { if (change is { Kind: RegistryChangeKind.Prompt, PromptId: null }) Interlocked.Increment(ref droppedAll); });
         using var listener = new PostgresRegistryChanges(relayed, feed, NullLogger<PostgresRegistryChanges>.Instance);
         await listener.StartAsync(Cancel);
-        await WaitUntilAsync(() => listener.Applied == 0);
+        await Eventually(() => listener.Applied == 0);
 
         relay.Stall();
         var stalledAt = System.Diagnostics.Stopwatch.StartNew();
@@ -167,11 +161,7 @@ public sealed class PostgresRegistryChangesTests
 
         var bound = TimeSpan.FromSeconds(2 * PostgresRegistryChanges.KeepAliveSeconds + 3 * PostgresRegistryChanges.TimeoutSeconds)
             + PostgresRegistryChanges.ReconnectDelay;
-        while (listener.Applied != 1)
-        {
-            Assert.True(stalledAt.Elapsed < bound, $"the change was not applied {stalledAt.Elapsed} after the cut (bound {bound})");
-            await Task.Delay(50, Cancel);
-        }
+        await Eventually(() => listener.Applied == 1, bound - stalledAt.Elapsed);
         Assert.True(relay.Connections >= 2, "the listener did not reconnect");
         Assert.True(Volatile.Read(ref droppedAll) > 0, "the caches were not dropped");
         await listener.StopAsync(Cancel);
@@ -200,11 +190,11 @@ public sealed class PostgresRegistryChangesTests
         var heard = new List<RegistryChange>();
         using var listener = await StartListenerAsync(database, heard);
         await ExecuteAsync(database, InsertPrompt("p-1", "first"));
-        await WaitUntilAsync(() => listener.Applied == 1);
+        await Eventually(() => listener.Applied == 1);
         lock (heard) heard.Clear(); // the listener's own "drop everything" on connecting included
 
         await ExecuteAsync(database, "INSERT INTO api_keys VALUES ('k-1', 'bot', 'reader', 'pv_x', 'hash', '2026-01-01T00:00:00.0000000+00:00', 'test', NULL)");
-        await WaitUntilAsync(() => { lock (heard) return heard.Any(c => c.Kind == RegistryChangeKind.ApiKeys); });
+        await Eventually(() => { lock (heard) return heard.Any(c => c.Kind == RegistryChangeKind.ApiKeys); });
 
         Assert.Equal(1, await listener.ReadAsync(Cancel));
         Assert.Equal(1, listener.Applied);
@@ -379,17 +369,5 @@ public sealed class PostgresRegistryChangesTests
         await using var connection = await database.DataSource.OpenConnectionAsync(Cancel);
         await using var command = new NpgsqlCommand(sql, connection);
         await command.ExecuteNonQueryAsync(Cancel);
-    }
-
-    /// <summary>Waits for <paramref name="condition"/>; the 30 s only end a wait for what does not happen (5 s was a bound a
-    /// loaded machine could break).</summary>
-    private static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        var waited = System.Diagnostics.Stopwatch.StartNew();
-        while (!condition())
-        {
-            Assert.True(waited.Elapsed < TimeSpan.FromSeconds(30), "the listener did not connect within 30 s");
-            await Task.Delay(10, Cancel);
-        }
     }
 }

@@ -327,9 +327,7 @@ public sealed class SqliteWriteQueueTests : IDisposable
             await queue.EnqueueAsync(WriteKind.Events, 1, context =>
                 context.Connection.ExecuteAsync("INSERT INTO written (n) VALUES (@value)", new { value }, context.Transaction), Cancel);
         }
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        while (queue.CopiedGroups < queue.CommittedGroups && DateTime.UtcNow < deadline)
-            await Task.Delay(SqliteWriteQueue.CheckpointInterval, Cancel);
+        await Eventually(() => queue.CopiedGroups >= queue.CommittedGroups);
 
         // The database file alone, without its log, holds what the writer committed.
         var copy = Path.Combine(Path.GetDirectoryName(database.FilePath)!, "copy.db");
@@ -355,8 +353,7 @@ public sealed class SqliteWriteQueueTests : IDisposable
             using var checkpointer = new SqliteCheckpointer(new SqliteConnectionFactory(Path.Combine(blocker, "promptvault.db")),
                 TimeSpan.FromMilliseconds(10), () => Interlocked.Increment(ref commits), logger);
 
-            while (Interlocked.Read(ref commits) < 6) // five attempts ended, the sixth begun
-                await Task.Delay(10, Cancel);
+            await Eventually(() => Interlocked.Read(ref commits) >= 6); // five attempts ended, the sixth begun
 
             Assert.Equal(0, checkpointer.CopiedCommits);
             // Each failure is counted with its cause, so a checkpointer that always fails can be seen and alerted on; the
@@ -369,9 +366,7 @@ public sealed class SqliteWriteQueueTests : IDisposable
             // The folder becomes usable: the next checkpoint succeeds, and the log says so once.
             File.Delete(blocker);
             Directory.CreateDirectory(blocker);
-            var deadline = DateTime.UtcNow.AddSeconds(10);
-            while (logger.Collector.Count < 2 && DateTime.UtcNow < deadline)
-                await Task.Delay(10, Cancel);
+            await Eventually(() => logger.Collector.Count >= 2);
             var recovered = logger.Collector.LatestRecord;
             Assert.Equal((3004, LogLevel.Information), (recovered.Id.Id, recovered.Level));
             Assert.Matches("after [0-9]+ failed", recovered.Message);
@@ -519,7 +514,7 @@ public sealed class SqliteWriteQueueTests : IDisposable
         await using (await WriteLockAsync())
         {
             Assert.Equal(ExposureQueueOutcome.Queued, store.QueueExposure(Exposure(experiment, "unit-0")));
-            while (store.QueuedExposures != 0 || store.QueuedWrites != 0) await Task.Delay(1, Cancel);
+            await Eventually(() => Task.FromResult((store.QueuedExposures, store.QueuedWrites)), queued => queued == (0, 0));
             // The writer holds unit-0 and waits for the lock; the queue takes two more, the third is refused at once.
             outcomes = new[] { "unit-1", "unit-2", "unit-3" }.Select(unit => store.QueueExposure(Exposure(experiment, unit))).ToArray();
         }
@@ -544,18 +539,15 @@ public sealed class SqliteWriteQueueTests : IDisposable
         var (store, time, experiment) = await LingeringStoreAsync();
         var groups = store.CommittedWriteGroups;
 
-        // Queued a few milliseconds apart: a writer that did not linger would commit them as they come.
-        for (var i = 0; i < 10; i++)
-        {
+        // The writer took the first and lingers on a clock that does not move: a writer that did not linger would have
+        // committed it, with no timer to wait on.
+        Assert.Equal(ExposureQueueOutcome.Queued, store.QueueExposure(Exposure(experiment, "unit-0")));
+        Assert.Equal(SqliteWriteQueue.ExposureLinger, await time.NextTimerAsync());
+        for (var i = 1; i < 10; i++)
             Assert.Equal(ExposureQueueOutcome.Queued, store.QueueExposure(Exposure(experiment, $"unit-{i}")));
-            await Task.Delay(3, Cancel);
-        }
         Assert.Equal(groups, store.CommittedWriteGroups);
-        while (store.CommittedWriteGroups == groups)
-        {
-            time.Advance(SqliteWriteQueue.ExposureLinger);
-            await Task.Delay(1, Cancel);
-        }
+        time.Advance(SqliteWriteQueue.ExposureLinger);
+        await Eventually(() => store.CommittedWriteGroups != groups);
 
         Assert.Equal(groups + 1, store.CommittedWriteGroups);
         Assert.Equal(10, (await store.CountExposuresAsync(experiment.Id, Cancel)).Values.Sum());
@@ -647,11 +639,8 @@ public sealed class SqliteWriteQueueTests : IDisposable
         return new WriteLock(connection, transaction);
     }
 
-    private static async Task WaitForQueuedAsync(SqlitePromptStore store, int count)
-    {
-        while (store.QueuedWrites != count)
-            await Task.Delay(1, Cancel);
-    }
+    private static Task WaitForQueuedAsync(SqlitePromptStore store, int count) =>
+        Eventually(() => Task.FromResult(store.QueuedWrites), queued => queued == count);
 
     private sealed class WriteLock(SqliteConnection connection, SqliteTransaction transaction) : IAsyncDisposable
     {

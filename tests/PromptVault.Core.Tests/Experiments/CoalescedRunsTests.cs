@@ -121,11 +121,7 @@ public sealed class CoalescedRunsTests
 
         public void Fail(int index, Exception error) => At(index).SetException(error);
 
-        public async Task WaitForStartAsync(int count)
-        {
-            while (Started < count)
-                await Task.Delay(1, Cancel);
-        }
+        public Task WaitForStartAsync(int count) => Eventually(() => Task.FromResult(Started), started => started >= count);
 
         private TaskCompletionSource At(int index)
         {
