@@ -460,6 +460,27 @@ public sealed class CommandTests(ServerFixture fixture) : IClassFixture<ServerFi
         Assert.Equal(error, result.Error.Trim());
     }
 
+    /// <summary>The server ignores a variable the version does not declare: a misspelt --var rendered with the default, without a word.</summary>
+    [Theory]
+    [InlineData("custmer=Ann", "error: --var custmer: unknown-var 1.0.0 has no variable 'custmer' (it declares customer, greeting, who); did you mean 'customer'? The server would ignore it, so the CLI refuses it; a --vars FILE.json may hold variables a prompt does not declare.")]
+    [InlineData("nosuch=1", "error: --var nosuch: unknown-var 1.0.0 has no variable 'nosuch' (it declares customer, greeting, who). The server would ignore it, so the CLI refuses it; a --vars FILE.json may hold variables a prompt does not declare.")]
+    public async Task Render_VarTheVersionDoesNotDeclare_ExitsTwoNamingItAndTheDeclaredOnes(string pair, string error)
+    {
+        using var folder = new TempFolder();
+        var file = folder.Write("unknown.md", PromptFile("unknown-var", "{{greeting}} {{who}}, {{customer}}.",
+            "  - name: customer\n    type: string\n    defaultValue: friend\n  - name: greeting\n    type: string\n    defaultValue: Hi"));
+        Assert.Equal(0, (await Cli.RunAsync(fixture.Server, null, "push", file)).ExitCode);
+
+        var refused = await Cli.RunAsync(fixture.Server, null, "render", "unknown-var", "--version", "1.0.0", "--var", "who=x", "--var", pair);
+        var declared = await Cli.RunAsync(fixture.Server, null, "render", "unknown-var", "--version", "1.0.0", "--var", "who=x", "--var", "customer=Ann");
+
+        Assert.Equal(2, refused.ExitCode);
+        Assert.Equal(error, refused.Error.Trim());
+        Assert.Equal("", refused.Out);
+        Assert.True(declared.ExitCode == 0, declared.ToString());
+        Assert.Equal("Hi x, Ann.", declared.Out.Trim());
+    }
+
     /// <summary>A --vars file naming a variable twice crashed building the dictionary; one repeating a name inside a value sent it.</summary>
     [Theory]
     [InlineData("""{"who": "a", "who": "b"}""", "who")]

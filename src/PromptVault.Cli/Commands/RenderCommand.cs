@@ -14,7 +14,7 @@ namespace PromptVault.Cli.Commands;
 /// version served declares the variable a number, boolean, array or object (so <c>--var max_items=3</c> sends 3), and
 /// refused (exit 2) when it is not one, saying how to pass it; with
 /// <c>--unit</c> and a running experiment, that is the version of the unit's variant.
-/// <c>--var</c> wins over <c>--vars</c>.
+/// <c>--var</c> wins over <c>--vars</c>. A <c>--var</c> the version does not declare is refused (exit 2), naming the declared ones.
 /// </summary>
 internal sealed class RenderCommand(CliContext context)
 {
@@ -48,9 +48,9 @@ internal sealed class RenderCommand(CliContext context)
         {
             if (pairs.Count > 0)
             {
-                var types = await DeclaredTypesAsync(client, name, unitId, label, version, cancellationToken);
+                var (served, types) = await DeclaredTypesAsync(client, name, unitId, label, version, cancellationToken);
                 foreach (var (key, value) in pairs)
-                    variables[key] = ToJson(key, value, types.TryGetValue(key, out var type) ? type : VariableType.String);
+                    variables[key] = types.TryGetValue(key, out var type) ? ToJson(key, value, type) : throw UnknownVariable(key, served, types.Keys);
             }
 
             var rendered = await client.RenderAsync(name, new RenderRequest(variables, unitId, label, version), cancellationToken);
@@ -88,7 +88,7 @@ internal sealed class RenderCommand(CliContext context)
     /// picks it (<see cref="Serving.ByExperiment"/>), the unit's variant as the server assigns it; else the label's (or the
     /// latest, when the label names none, for the server to refuse).
     /// </summary>
-    private static async Task<Dictionary<string, VariableType>> DeclaredTypesAsync(PromptVaultClient client, string name, string? unitId, string? label, string? version,
+    private static async Task<(VersionResponse Served, Dictionary<string, VariableType> Types)> DeclaredTypesAsync(PromptVaultClient client, string name, string? unitId, string? label, string? version,
         CancellationToken cancellationToken)
     {
         VersionResponse target;
@@ -107,7 +107,36 @@ internal sealed class RenderCommand(CliContext context)
                 ? await client.GetVersionAsync(name, labelled, cancellationToken)
                 : prompt.LatestVersion;
         }
-        return target.Variables.ToDictionary(v => v.Name, v => v.Type, StringComparer.Ordinal);
+        return (target, target.Variables.ToDictionary(v => v.Name, v => v.Type, StringComparer.Ordinal));
+    }
+
+    /// <summary>
+    /// A <c>--var</c> the version does not declare. The server ignores a variable it does not declare (a caller may send one set of
+    /// variables to several prompts), so a misspelt name would render with the default, or fail as missing: the CLI refuses it.
+    /// </summary>
+    private static CliException UnknownVariable(string key, VersionResponse served, IReadOnlyCollection<string> declared)
+    {
+        var closest = declared.Select(d => (Name: d, Distance: EditDistance(key, d))).Where(d => d.Distance <= 2)
+            .OrderBy(d => d.Distance).ThenBy(d => d.Name, StringComparer.Ordinal).Select(d => d.Name).FirstOrDefault();
+        var known = declared.Count == 0 ? "it declares no variables" : $"it declares {string.Join(", ", declared.Order(StringComparer.Ordinal))}";
+        return CliException.Usage($"--var {key}: {served.PromptName} {served.Version} has no variable '{key}' ({known})" +
+            (closest is null ? "." : $"; did you mean '{closest}'?") +
+            " The server would ignore it, so the CLI refuses it; a --vars FILE.json may hold variables a prompt does not declare.");
+    }
+
+    /// <summary>The Levenshtein distance: the fewest single-character insertions, deletions and substitutions from <paramref name="a"/> to <paramref name="b"/>.</summary>
+    private static int EditDistance(string a, string b)
+    {
+        var previous = Enumerable.Range(0, b.Length + 1).ToArray();
+        for (var i = 1; i <= a.Length; i++)
+        {
+            var current = new int[b.Length + 1];
+            current[0] = i;
+            for (var j = 1; j <= b.Length; j++)
+                current[j] = Math.Min(Math.Min(current[j - 1], previous[j]) + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1));
+            previous = current;
+        }
+        return previous[b.Length];
     }
 
     /// <summary>The version id the prompt's running experiment assigns <paramref name="unitId"/>; null when none is running.</summary>
