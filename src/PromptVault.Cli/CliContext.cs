@@ -163,6 +163,9 @@ internal sealed class CliContext
             // The server's detail speaks of its If-Match header; from the CLI that is --expect.
             (_, "label_moved") when target is var (name, _, _) =>
                 $"--expect names where the label must point now (none: nowhere); 'promptvault history {name}' shows where it points, and nothing was changed.",
+            // The server's detail names its HTTP route; from the CLI a prompt file's tests: block adds them.
+            (_, "no_tests") =>
+                "add a tests: block to the prompt's file (docs/evaluations.md#test-cases) and run 'promptvault push FILE': new test cases alone update the latest version's; then run this again.",
             (_, "tests_required" or "tests_failed") when target is var (name, version, _) =>
                 $"'promptvault test {name} --version {version}' runs its tests and shows what fails; once they pass, run this command again.",
             _ => null,

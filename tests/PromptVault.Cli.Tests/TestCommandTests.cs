@@ -75,7 +75,7 @@ public sealed class TestCommandTests(ServerFixture fixture) : IClassFixture<Serv
     }
 
     [Fact]
-    public async Task Test_NoTests_ExitsOneWithTheServersProblem()
+    public async Task Test_NoTests_ExitsOneWithTheServersProblem_AndHintsAtThePromptFilesTestsBlock()
     {
         using var folder = new TempFolder();
         var name = ApiCalls.UniqueName("cli-test");
@@ -85,6 +85,7 @@ public sealed class TestCommandTests(ServerFixture fixture) : IClassFixture<Serv
 
         Assert.Equal(1, result.ExitCode);
         Assert.Contains("error (no_tests):", result.Error);
+        Assert.Contains("hint: add a tests: block to the prompt's file (docs/evaluations.md#test-cases) and run 'promptvault push FILE'", result.Error);
     }
 
     [Fact]
