@@ -85,6 +85,17 @@ internal sealed class CliContext
     public void WriteJson<T>(T value) => Out.WriteLine(CliJson.Serialize(value));
 
     /// <summary>
+    /// Prints a command's result, the one place that decides between JSON and text: with <c>--json</c> <paramref name="value"/> as
+    /// the API's JSON, else what <paramref name="writeText"/> writes for people. Returns <paramref name="exitCode"/>.
+    /// </summary>
+    public int Print<T>(bool json, T value, Action writeText, int exitCode = ExitCodes.Success)
+    {
+        if (json) WriteJson(value);
+        else writeText();
+        return exitCode;
+    }
+
+    /// <summary>
     /// Runs a command against the server: creates the client, and turns the failures a user can act on into a message on
     /// stderr and an exit code (1 refused or unreachable, 2 bad usage).
     /// </summary>

@@ -51,13 +51,10 @@ internal sealed class AdminKeyCommand(CliContext context)
             context.WriteError($"{where}: {e.Message.ReplaceLineEndings(" ")}");
             return ExitCodes.Refused;
         }
-        if (json)
+        return context.Print(json, created, () =>
         {
-            context.WriteJson(created);
-            return ExitCodes.Success;
-        }
-        context.Out.WriteLine($"Created admin API key '{created.Name}', id {created.Id}, in {where}.");
-        context.Out.WriteLine($"Key (shown once, store it now): {created.Key}");
-        return ExitCodes.Success;
+            context.Out.WriteLine($"Created admin API key '{created.Name}', id {created.Id}, in {where}.");
+            context.Out.WriteLine($"Key (shown once, store it now): {created.Key}");
+        });
     }
 }

@@ -9,16 +9,13 @@ internal sealed class AuditCommand(CliContext context)
         context.CallServerAsync(remote, async client =>
         {
             var audit = limit is { } newest ? await client.ListAuditAsync(name, newest, cancellationToken) : await client.ListAuditAsync(name, cancellationToken);
-            if (remote.Json)
+            return context.Print(remote.Json, audit, () =>
             {
-                context.WriteJson(audit);
-                return ExitCodes.Success;
-            }
-            var table = Tables.Create("Time", "Actor", "Action", "Prompt", "Subject", "Change");
-            foreach (var entry in audit.Entries)
-                table.AddRow(Tables.Cells(Tables.Time(entry.Timestamp), entry.Actor, entry.Action, entry.PromptName, entry.Subject, entry.Change()));
-            context.Console.Write(table);
-            Tables.WriteShown(context, audit.Entries.Count, audit.Total, "entries");
-            return ExitCodes.Success;
+                var table = Tables.Create("Time", "Actor", "Action", "Prompt", "Subject", "Change");
+                foreach (var entry in audit.Entries)
+                    table.AddRow(Tables.Cells(Tables.Time(entry.Timestamp), entry.Actor, entry.Action, entry.PromptName, entry.Subject, entry.Change()));
+                context.Console.Write(table);
+                Tables.WriteShown(context, audit.Entries.Count, audit.Total, "entries");
+            });
         }, cancellationToken);
 }

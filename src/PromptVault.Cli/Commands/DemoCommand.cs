@@ -56,18 +56,15 @@ internal sealed class DemoCommand(CliContext context)
 
             var simulated = await SimulateAsync(client, experiment, users, seed, cancellationToken);
             var results = await client.GetResultsAsync(experiment.Id, cancellationToken);
-            if (remote.Json)
+            return context.Print(remote.Json, results, () =>
             {
-                context.WriteJson(results);
-                return ExitCodes.Success;
-            }
-            context.Out.WriteLine($"Simulated {simulated:N0} users on {promptName}.");
-            ResultsTable.Write(context, results);
-            // An experiment that completed itself moves no more; a paused one (a guardrail) resumes with start.
-            var moves = ExperimentLifecycle.IsFinal(results.Status) ? ""
-                : $"   (and experiment {(results.Status == ExperimentStatus.Paused ? "start" : "pause")}|complete|cancel {experiment.Id})";
-            context.Out.WriteLine($"More: promptvault experiment results {experiment.Id}{moves}");
-            return ExitCodes.Success;
+                context.Out.WriteLine($"Simulated {simulated:N0} users on {promptName}.");
+                ResultsTable.Write(context, results);
+                // An experiment that completed itself moves no more; a paused one (a guardrail) resumes with start.
+                var moves = ExperimentLifecycle.IsFinal(results.Status) ? ""
+                    : $"   (and experiment {(results.Status == ExperimentStatus.Paused ? "start" : "pause")}|complete|cancel {experiment.Id})";
+                context.Out.WriteLine($"More: promptvault experiment results {experiment.Id}{moves}");
+            });
         }, cancellationToken);
 
     /// <summary>Creates the prompt and the challengers if missing (reusing versions with the same template), and starts a new experiment.</summary>

@@ -14,16 +14,13 @@ internal sealed class DiffCommand(CliContext context)
         context.CallServerAsync(remote, async client =>
         {
             var comparison = await client.CompareAsync(name, a, b, cancellationToken);
-            if (remote.Json)
+            return context.Print(remote.Json, comparison, () =>
             {
-                context.WriteJson(comparison);
-                return ExitCodes.Success;
-            }
-            WriteContent(comparison);
-            WriteVariables(comparison);
-            WriteMetadata(comparison);
-            WriteMetrics(comparison);
-            return ExitCodes.Success;
+                WriteContent(comparison);
+                WriteVariables(comparison);
+                WriteMetadata(comparison);
+                WriteMetrics(comparison);
+            });
         }, cancellationToken);
 
     private void WriteContent(ComparisonResponse comparison)

@@ -20,30 +20,26 @@ internal sealed class ExperimentCommands(CliContext context)
                 Guardrails = guardrails.Length == 0 ? null : guardrails.Select(ParseGuardrail).ToList(),
             };
             var experiment = await client.CreateExperimentAsync(request, cancellationToken);
-            WriteExperiment(remote, experiment, $"Created experiment {experiment.Name} ({experiment.Id}) on {experiment.Prompt}, in draft: start it with 'promptvault experiment start {experiment.Id}'.");
-            return ExitCodes.Success;
+            return WriteExperiment(remote, experiment, $"Created experiment {experiment.Name} ({experiment.Id}) on {experiment.Prompt}, in draft: start it with 'promptvault experiment start {experiment.Id}'.");
         }, cancellationToken);
 
     public Task<int> ListAsync(RemoteSettings remote, string? prompt, CancellationToken cancellationToken) =>
         context.CallServerAsync(remote, async client =>
         {
             var list = await client.ListExperimentsAsync(prompt, cancellationToken);
-            if (remote.Json)
+            return context.Print(remote.Json, list, () =>
             {
-                context.WriteJson(list);
-                return ExitCodes.Success;
-            }
-            var table = Tables.Create("Id", "Name", "Prompt", "Status", "Target", "Variants", "Winner", "Created");
-            foreach (var e in list.Experiments)
-            {
-                table.AddRow(Tables.Cells(e.Id, e.Name, e.Prompt, Names.Of(e.Status), Names.Of(e.TargetMetric),
-                    string.Join(", ", e.Variants.Select(v => $"{v.Name} {v.Version} {v.Weight}%")),
-                    e.Variants.FirstOrDefault(v => v.Id == e.Winner)?.Name, Tables.Time(e.CreatedAt)));
-            }
-            Tables.Write(context, table, prompt is null
-                ? "No experiments yet: create one with 'promptvault experiment create NAME --prompt P --variant NAME=VERSION:WEIGHT ...'."
-                : $"No experiments on prompt '{prompt}' yet.");
-            return ExitCodes.Success;
+                var table = Tables.Create("Id", "Name", "Prompt", "Status", "Target", "Variants", "Winner", "Created");
+                foreach (var e in list.Experiments)
+                {
+                    table.AddRow(Tables.Cells(e.Id, e.Name, e.Prompt, Names.Of(e.Status), Names.Of(e.TargetMetric),
+                        string.Join(", ", e.Variants.Select(v => $"{v.Name} {v.Version} {v.Weight}%")),
+                        e.Variants.FirstOrDefault(v => v.Id == e.Winner)?.Name, Tables.Time(e.CreatedAt)));
+                }
+                Tables.Write(context, table, prompt is null
+                    ? "No experiments yet: create one with 'promptvault experiment create NAME --prompt P --variant NAME=VERSION:WEIGHT ...'."
+                    : $"No experiments on prompt '{prompt}' yet.");
+            });
         }, cancellationToken);
 
     public Task<int> ChangeAsync(RemoteSettings remote, string id, ExperimentCommand command, CancellationToken cancellationToken) =>
@@ -52,19 +48,14 @@ internal sealed class ExperimentCommands(CliContext context)
             var experiment = await client.ChangeExperimentAsync(id, command, cancellationToken);
             var summary = $"Experiment {experiment.Name} is {Names.Of(experiment.Status)}."
                 + (command == ExperimentCommand.Complete ? " " + Outcome(experiment) : "");
-            WriteExperiment(remote, experiment, summary);
-            return ExitCodes.Success;
+            return WriteExperiment(remote, experiment, summary);
         }, cancellationToken);
 
     public Task<int> ResultsAsync(RemoteSettings remote, string id, CancellationToken cancellationToken) =>
         context.CallServerAsync(remote, async client =>
         {
             var results = await client.GetResultsAsync(id, cancellationToken);
-            if (remote.Json)
-                context.WriteJson(results);
-            else
-                ResultsTable.Write(context, results);
-            return ExitCodes.Success;
+            return context.Print(remote.Json, results, () => ResultsTable.Write(context, results));
         }, cancellationToken);
 
     /// <summary>The winner of a completed experiment, and what became of its promotion when <c>promoteWinner</c> asked for one.</summary>
@@ -98,17 +89,13 @@ internal sealed class ExperimentCommands(CliContext context)
         return new GuardrailRequest(metric, threshold);
     }
 
-    private void WriteExperiment(RemoteSettings remote, ExperimentResponse experiment, string summary)
-    {
-        if (remote.Json)
+    private int WriteExperiment(RemoteSettings remote, ExperimentResponse experiment, string summary) =>
+        context.Print(remote.Json, experiment, () =>
         {
-            context.WriteJson(experiment);
-            return;
-        }
-        context.Out.WriteLine(summary);
-        var table = Tables.Create("Variant", "Id", "Version", "Weight");
-        foreach (var v in experiment.Variants)
-            table.AddRow(Tables.Cells(v.IsControl ? $"{v.Name} (control)" : v.Name, v.Id, v.Version, $"{v.Weight}%"));
-        context.Console.Write(table);
-    }
+            context.Out.WriteLine(summary);
+            var table = Tables.Create("Variant", "Id", "Version", "Weight");
+            foreach (var v in experiment.Variants)
+                table.AddRow(Tables.Cells(v.IsControl ? $"{v.Name} (control)" : v.Name, v.Id, v.Version, $"{v.Weight}%"));
+            context.Console.Write(table);
+        });
 }

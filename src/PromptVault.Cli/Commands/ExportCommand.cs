@@ -30,15 +30,9 @@ internal sealed class ExportCommand(CliContext context)
             }
 
             if (temporary) return ExitCodes.Success;
-            if (remote.Json)
-            {
-                context.WriteJson(new ExportResult(path, new FileInfo(path).Length));
-            }
-            else
-            {
-                context.Console.MarkupLineInterpolated($"Exported the registry to {path} ({new FileInfo(path).Length.ToString("N0", CultureInfo.InvariantCulture)} bytes).");
-            }
-            return ExitCodes.Success;
+            var exported = new ExportResult(path, new FileInfo(path).Length);
+            return context.Print(remote.Json, exported, () =>
+                context.Console.MarkupLineInterpolated($"Exported the registry to {path} ({exported.Bytes.ToString("N0", CultureInfo.InvariantCulture)} bytes)."));
         }, cancellationToken);
 
     private static FileStream Create(string path, bool ownerOnly)

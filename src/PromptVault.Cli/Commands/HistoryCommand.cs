@@ -11,23 +11,19 @@ internal sealed class HistoryCommand(CliContext context)
         context.CallServerAsync(remote, async client =>
         {
             var history = limit is { } newest ? await client.ListVersionsAsync(name, newest, cancellationToken) : await client.ListVersionsAsync(name, cancellationToken);
-            if (remote.Json)
+            return context.Print(remote.Json, history, () =>
             {
-                context.WriteJson(history);
-                return ExitCodes.Success;
-            }
-
-            var table = Tables.Create("Version", "Status", "Labels", "Author", "Approved by", "Created", "Change");
-            var newestFirst = history.Versions
-                .OrderByDescending(v => SemanticVersion.TryParse(v.Version, out var number) ? number : default)
-                .ThenByDescending(v => v.CreatedAt);
-            foreach (var version in newestFirst)
-            {
-                table.AddRow(Tables.Cells(version.Version, Names.Of(version.Status), string.Join(", ", version.Labels),
-                    version.CreatedBy, version.ApprovedBy ?? "", Tables.Time(version.CreatedAt), version.ChangeDescription));
-            }
-            context.Console.Write(table);
-            Tables.WriteShown(context, history.Versions.Count, history.Total, "versions");
-            return ExitCodes.Success;
+                var table = Tables.Create("Version", "Status", "Labels", "Author", "Approved by", "Created", "Change");
+                var newestFirst = history.Versions
+                    .OrderByDescending(v => SemanticVersion.TryParse(v.Version, out var number) ? number : default)
+                    .ThenByDescending(v => v.CreatedAt);
+                foreach (var version in newestFirst)
+                {
+                    table.AddRow(Tables.Cells(version.Version, Names.Of(version.Status), string.Join(", ", version.Labels),
+                        version.CreatedBy, version.ApprovedBy ?? "", Tables.Time(version.CreatedAt), version.ChangeDescription));
+                }
+                context.Console.Write(table);
+                Tables.WriteShown(context, history.Versions.Count, history.Total, "versions");
+            });
         }, cancellationToken);
 }

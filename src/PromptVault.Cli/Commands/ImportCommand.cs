@@ -12,13 +12,10 @@ internal sealed class ImportCommand(CliContext context)
             if (CliException.NotAFile(path) is { } why) throw CliException.Usage(why);
             await using var file = File.OpenRead(path);
             var report = await client.ImportAsync(file, merge, cancellationToken);
-            if (remote.Json)
+            return context.Print(remote.Json, report, () =>
             {
-                context.WriteJson(report);
-                return ExitCodes.Success;
-            }
-            WriteReport(report);
-            return ExitCodes.Success;
+                WriteReport(report);
+            });
         }, cancellationToken);
 
     private void WriteReport(RegistryImportReport report)

@@ -10,13 +10,10 @@ internal sealed class KeysCreateCommand(CliContext context)
         context.CallServerAsync(remote, async client =>
         {
             var created = await client.CreateKeyAsync(string.IsNullOrWhiteSpace(name) ? Names.Of(role) : name, role, cancellationToken);
-            if (remote.Json)
+            return context.Print(remote.Json, created, () =>
             {
-                context.WriteJson(created);
-                return ExitCodes.Success;
-            }
-            context.Out.WriteLine($"Created API key '{created.Name}' ({Names.Of(created.Role)}), id {created.Id}.");
-            context.Out.WriteLine($"Key (shown once, store it now): {created.Key}");
-            return ExitCodes.Success;
+                context.Out.WriteLine($"Created API key '{created.Name}' ({Names.Of(created.Role)}), id {created.Id}.");
+                context.Out.WriteLine($"Key (shown once, store it now): {created.Key}");
+            });
         }, cancellationToken);
 }

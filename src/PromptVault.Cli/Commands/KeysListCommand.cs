@@ -10,18 +10,15 @@ internal sealed class KeysListCommand(CliContext context)
         context.CallServerAsync(remote, async client =>
         {
             var keys = await client.ListKeysAsync(cancellationToken);
-            if (remote.Json)
+            return context.Print(remote.Json, keys, () =>
             {
-                context.WriteJson(keys);
-                return ExitCodes.Success;
-            }
-            var table = Tables.Create("Id", "Name", "Role", "Prefix", "Created", "Created by", "Revoked");
-            foreach (var key in keys.Keys.OrderBy(k => k.CreatedAt))
-            {
-                table.AddRow(Tables.Cells(key.Id, key.Name, Names.Of(key.Role), key.Prefix, Tables.Time(key.CreatedAt), key.CreatedBy,
-                    key.RevokedAt is { } revoked ? Tables.Time(revoked) : ""));
-            }
-            context.Console.Write(table);
-            return ExitCodes.Success;
+                var table = Tables.Create("Id", "Name", "Role", "Prefix", "Created", "Created by", "Revoked");
+                foreach (var key in keys.Keys.OrderBy(k => k.CreatedAt))
+                {
+                    table.AddRow(Tables.Cells(key.Id, key.Name, Names.Of(key.Role), key.Prefix, Tables.Time(key.CreatedAt), key.CreatedBy,
+                        key.RevokedAt is { } revoked ? Tables.Time(revoked) : ""));
+                }
+                context.Console.Write(table);
+            });
         }, cancellationToken);
 }

@@ -7,10 +7,6 @@ internal sealed class KeysRevokeCommand(CliContext context)
         context.CallServerAsync(remote, async client =>
         {
             await client.RevokeKeyAsync(id, cancellationToken);
-            if (remote.Json)
-                context.Out.WriteLine(CliJson.Serialize(new Dictionary<string, string?> { ["revoked"] = id }));
-            else
-                context.Out.WriteLine($"Revoked API key {id}.");
-            return ExitCodes.Success;
+            return context.Print(remote.Json, new Dictionary<string, string?> { ["revoked"] = id }, () => context.Out.WriteLine($"Revoked API key {id}."));
         }, cancellationToken);
 }

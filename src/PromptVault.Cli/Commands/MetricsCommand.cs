@@ -20,27 +20,23 @@ internal sealed class MetricsCommand(CliContext context)
                 version = prompt.Labels.GetValueOrDefault(Label.Production) ?? prompt.LatestVersion.Version;
             }
             var metrics = await client.GetVersionMetricsAsync(name, version, period, cancellationToken);
-            if (remote.Json)
+            return context.Print(remote.Json, metrics, () =>
             {
-                context.WriteJson(metrics);
-                return ExitCodes.Success;
-            }
-
-            var s = metrics.Summary;
-            var window = metrics.From is { } from ? $"since {Tables.Time(from)}" : "all time";
-            context.Out.WriteLine($"{metrics.PromptName} {metrics.Version}, {Names.Of(metrics.Period)} ({window}): {s.Count:N0} event{(s.Count == 1 ? "" : "s")}");
-            var table = Tables.Create("Metric", "Value", "n");
-            table.AddRow(Tables.Cells("error rate", Percent(s.ErrorRate), Count(s.Count)));
-            table.AddRow(Tables.Cells("conversion rate", Percent(s.ConversionRate), Count(s.ConversionTrials)));
-            table.AddRow(Tables.Cells("latency mean / p50 / p95 / p99 (ms)",
-                string.Join(" / ", [Number(s.LatencyMs.Mean, "0.#"), .. new[] { s.LatencyMs.P50, s.LatencyMs.P95, s.LatencyMs.P99 }.Select(ResultsText.Percentile)]), Count(s.LatencyMs.N)));
-            table.AddRow(Tables.Cells("input tokens (mean)", Number(s.InputTokens.Mean, "0.#"), Count(s.InputTokens.N)));
-            table.AddRow(Tables.Cells("output tokens (mean)", Number(s.OutputTokens.Mean, "0.#"), Count(s.OutputTokens.N)));
-            table.AddRow(Tables.Cells("cost mean / total", $"{ResultsText.Cost(s.Cost.Mean)} / {ResultsText.Cost(s.Cost.Total)}", Count(s.Cost.N)));
-            table.AddRow(Tables.Cells("quality score (mean)", Number(s.QualityScore.Mean, "0.###"), Count(s.QualityScore.N)));
-            table.AddRow(Tables.Cells("user feedback (mean)", Number(s.UserFeedback.Mean, "0.###"), Count(s.UserFeedback.N)));
-            context.Console.Write(table);
-            return ExitCodes.Success;
+                var s = metrics.Summary;
+                var window = metrics.From is { } from ? $"since {Tables.Time(from)}" : "all time";
+                context.Out.WriteLine($"{metrics.PromptName} {metrics.Version}, {Names.Of(metrics.Period)} ({window}): {s.Count:N0} event{(s.Count == 1 ? "" : "s")}");
+                var table = Tables.Create("Metric", "Value", "n");
+                table.AddRow(Tables.Cells("error rate", Percent(s.ErrorRate), Count(s.Count)));
+                table.AddRow(Tables.Cells("conversion rate", Percent(s.ConversionRate), Count(s.ConversionTrials)));
+                table.AddRow(Tables.Cells("latency mean / p50 / p95 / p99 (ms)",
+                    string.Join(" / ", [Number(s.LatencyMs.Mean, "0.#"), .. new[] { s.LatencyMs.P50, s.LatencyMs.P95, s.LatencyMs.P99 }.Select(ResultsText.Percentile)]), Count(s.LatencyMs.N)));
+                table.AddRow(Tables.Cells("input tokens (mean)", Number(s.InputTokens.Mean, "0.#"), Count(s.InputTokens.N)));
+                table.AddRow(Tables.Cells("output tokens (mean)", Number(s.OutputTokens.Mean, "0.#"), Count(s.OutputTokens.N)));
+                table.AddRow(Tables.Cells("cost mean / total", $"{ResultsText.Cost(s.Cost.Mean)} / {ResultsText.Cost(s.Cost.Total)}", Count(s.Cost.N)));
+                table.AddRow(Tables.Cells("quality score (mean)", Number(s.QualityScore.Mean, "0.###"), Count(s.QualityScore.N)));
+                table.AddRow(Tables.Cells("user feedback (mean)", Number(s.UserFeedback.Mean, "0.###"), Count(s.UserFeedback.N)));
+                context.Console.Write(table);
+            });
         }, cancellationToken);
 
     private static string Percent(double? value) => value?.ToString("0.##%", CultureInfo.InvariantCulture) ?? "–";

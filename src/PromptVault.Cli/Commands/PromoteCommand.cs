@@ -9,12 +9,8 @@ internal sealed class PromoteCommand(CliContext context)
         context.CallServerAsync(remote, async client =>
         {
             var moved = await client.MoveLabelAsync(name, label, version, expect, cancellationToken);
-            if (remote.Json)
-                context.WriteJson(moved);
-            else if (label == Label.Production)
-                context.Out.WriteLine($"Promoted {moved.PromptName} {moved.Version} to production.");
-            else
-                context.Out.WriteLine($"Moved label {label} of {moved.PromptName} to {moved.Version}.");
-            return ExitCodes.Success;
+            return context.Print(remote.Json, moved, () => context.Out.WriteLine(label == Label.Production
+                ? $"Promoted {moved.PromptName} {moved.Version} to production."
+                : $"Moved label {label} of {moved.PromptName} to {moved.Version}."));
         }, cancellationToken, new TargetVersion(name, version));
 }

@@ -31,10 +31,6 @@ internal sealed class PullCommand(CliContext context)
 
             CliException.ThrowIfFolderMissing("-o", output);
             await File.WriteAllTextAsync(output, text, cancellationToken);
-            if (remote.Json)
-                context.WriteJson(pulled);
-            else
-                context.Error.WriteLine($"Wrote {prompt.Name} {pulled.Version} to {output}.");
-            return ExitCodes.Success;
+            return context.Print(remote.Json, pulled, () => context.Error.WriteLine($"Wrote {prompt.Name} {pulled.Version} to {output}."));
         }, cancellationToken);
 }

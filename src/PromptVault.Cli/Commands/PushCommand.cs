@@ -224,25 +224,21 @@ internal sealed class PushCommand(CliContext context)
             context.WriteWarning($"{path}: {string.Join(", ", differ)} differ from prompt '{existing.Name}' on the server and were left unchanged; push versions only the template, variables and metadata.");
     }
 
-    private void Print(List<PushResult> results, bool json)
-    {
-        if (json)
+    private void Print(List<PushResult> results, bool json) =>
+        context.Print(json, results, () =>
         {
-            context.WriteJson(results);
-            return;
-        }
-        foreach (var result in results)
-        {
-            var what = result.Result switch
+            foreach (var result in results)
             {
-                "created" => "created",
-                "new-version" => $"new version (was {result.PreviousVersion})",
-                "tests-updated" => "test cases updated",
-                _ => "unchanged",
-            };
-            context.Out.WriteLine($"{result.Prompt} {result.Version} {what}");
-        }
-    }
+                var what = result.Result switch
+                {
+                    "created" => "created",
+                    "new-version" => $"new version (was {result.PreviousVersion})",
+                    "tests-updated" => "test cases updated",
+                    _ => "unchanged",
+                };
+                context.Out.WriteLine($"{result.Prompt} {result.Version} {what}");
+            }
+        });
 
     private static string FilesAfter(int count) => count switch
     {

@@ -54,16 +54,11 @@ internal sealed class RenderCommand(CliContext context)
             }
 
             var rendered = await client.RenderAsync(name, new RenderRequest(variables, unitId, label, version), cancellationToken);
-            if (remote.Json)
-            {
-                // The answer names the variant an experiment chose but not the unit it chose for: that is what was sent.
-                var json = JsonSerializer.SerializeToNode(rendered, CliJson.Options)!.AsObject();
-                json.Insert(json.IndexOf("variantId") + 1, "unitId", unitId);
-                context.WriteJson(json);
-            }
-            else
-                context.Out.WriteLine(rendered.Messages is null ? rendered.Content : ChatMarkdown.Format(rendered.Messages).TrimEnd('\n'));
-            return ExitCodes.Success;
+            // The answer names the variant an experiment chose but not the unit it chose for: that is what was sent.
+            var json = JsonSerializer.SerializeToNode(rendered, CliJson.Options)!.AsObject();
+            json.Insert(json.IndexOf("variantId") + 1, "unitId", unitId);
+            return context.Print(remote.Json, json, () =>
+                context.Out.WriteLine(rendered.Messages is null ? rendered.Content : ChatMarkdown.Format(rendered.Messages).TrimEnd('\n')));
         }, cancellationToken);
     }
 

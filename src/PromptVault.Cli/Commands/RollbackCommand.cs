@@ -9,10 +9,6 @@ internal sealed class RollbackCommand(CliContext context)
         context.CallServerAsync(remote, async client =>
         {
             var created = await client.RollbackAsync(name, version, reason, expect, cancellationToken);
-            if (remote.Json)
-                context.WriteJson(created);
-            else
-                context.Out.WriteLine($"Rolled back {created.PromptName} to {version}: new version {created.Version} is in production.");
-            return ExitCodes.Success;
+            return context.Print(remote.Json, created, () => context.Out.WriteLine($"Rolled back {created.PromptName} to {version}: new version {created.Version} is in production."));
         }, cancellationToken, new TargetVersion(name, version));
 }

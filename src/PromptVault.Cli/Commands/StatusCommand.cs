@@ -10,11 +10,7 @@ internal sealed class StatusCommand(CliContext context)
         context.CallServerAsync(remote, async client =>
         {
             var moved = await client.ChangeStatusAsync(name, version, status, expect, cancellationToken);
-            if (remote.Json)
-                context.WriteJson(moved);
-            else
-                context.Out.WriteLine($"{moved.PromptName} {moved.Version} is {Names.Of(moved.Status)}" +
-                    (status == VersionStatus.Approved ? $", approved by {moved.ApprovedBy}." : "."));
-            return ExitCodes.Success;
+            return context.Print(remote.Json, moved, () => context.Out.WriteLine($"{moved.PromptName} {moved.Version} is {Names.Of(moved.Status)}" +
+                (status == VersionStatus.Approved ? $", approved by {moved.ApprovedBy}." : ".")));
         }, cancellationToken, new TargetVersion(name, version));
 }

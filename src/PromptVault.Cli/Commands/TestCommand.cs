@@ -15,11 +15,7 @@ internal sealed class TestCommand(CliContext context)
         context.CallServerAsync(remote, async client =>
         {
             var run = await client.EvaluateAsync(name, version ?? Serving.LatestVersion, cancellationToken);
-            if (remote.Json)
-                context.WriteJson(run);
-            else
-                Write(run);
-            return run.Status == EvaluationStatus.Passed ? ExitCodes.Success : ExitCodes.Refused;
+            return context.Print(remote.Json, run, () => Write(run), run.Status == EvaluationStatus.Passed ? ExitCodes.Success : ExitCodes.Refused);
         }, cancellationToken,
             // A run takes as long as its cases (each bounded by the server's CaseTimeout, so many or slow ones pass any fixed limit), and a
             // request given up on cancels the run unstored: wait for the server.
