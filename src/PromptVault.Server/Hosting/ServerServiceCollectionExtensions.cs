@@ -78,12 +78,12 @@ public static class ServerServiceCollectionExtensions
             // A redirect would send the signed body somewhere the admin did not register; the connection refuses the server's own network.
             .ConfigurePrimaryHttpMessageHandler(provider =>
             {
-                var allowLoopback = provider.GetRequiredService<IOptions<WebhookOptions>>().Value.AllowLoopback;
+                var options = provider.GetRequiredService<IOptions<WebhookOptions>>().Value;
                 return new SocketsHttpHandler
                 {
                     AllowAutoRedirect = false,
                     PooledConnectionLifetime = TimeSpan.FromMinutes(2),
-                    ConnectCallback = (context, cancellationToken) => WebhookDestinations.ConnectAsync(context, allowLoopback, cancellationToken),
+                    ConnectCallback = (context, cancellationToken) => WebhookDestinations.ConnectAsync(context, options, cancellationToken),
                 };
             });
         services.AddHostedService<WebhookDispatcher>();

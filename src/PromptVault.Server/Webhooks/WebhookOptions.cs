@@ -13,6 +13,11 @@ public sealed class WebhookOptions
     /// addresses (the cloud metadata service), unspecified and multicast ones are never reached (<see cref="WebhookDestinations"/>).</summary>
     public bool AllowLoopback { get; set; }
 
+    /// <summary>Whether deliveries may go to a private network (10/8, 172.16/12, 192.168/16, 100.64/10, fc00::/7), where a
+    /// self-hosted team's receivers usually live. Default: true; set false when admin keys are held by people who should not
+    /// reach the server's network. Loopback is <see cref="AllowLoopback"/>'s alone.</summary>
+    public bool AllowPrivateNetworks { get; set; } = true;
+
     /// <summary>The wait after the first failed attempt; it doubles after each further one. Default: 5 seconds.</summary>
     [Range(typeof(TimeSpan), "00:00:00.001", "1.00:00:00")]
     public TimeSpan InitialBackoff { get; set; } = WebhookDefaults.InitialBackoff;
