@@ -57,6 +57,13 @@ public sealed class ConflictException(string code, string message, string? field
     /// <summary>Revoking this key would leave no active admin key; stores raise it inside the revoking transaction.</summary>
     public static ConflictException LastAdminKey(string id) =>
         new("last_admin_key", $"API key '{id}' is the last active admin key; create another admin key before revoking it.", "id");
+
+    /// <summary>A resend of a delivery that is still pending (<paramref name="inFlight"/>: an attempt is being made now), which would
+    /// send its event twice; stores raise it from the resending statement.</summary>
+    public static ConflictException DeliveryInProgress(string webhookId, long deliveryId, bool inFlight, DateTimeOffset? nextAttemptAt) =>
+        new("delivery_in_progress", string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"delivery {deliveryId} of webhook '{webhookId}' is still being delivered ({(inFlight ? "an attempt is in flight now" : $"its next attempt is due at {nextAttemptAt:O}")}); resend it once it is delivered or failed."),
+            "deliveryId");
 }
 
 /// <summary>The request is well formed but cannot be applied as sent, e.g. an idempotency key reused for another request (HTTP 422).</summary>

@@ -638,11 +638,18 @@ public abstract class RelationalPromptStore<TConnection, TTransaction>
         }, cancellationToken);
     }
 
-    public Task<WebhookDelivery?> RedeliverAsync(string webhookId, long deliveryId, DateTimeOffset now, CancellationToken cancellationToken = default)
+    public Task<WebhookDelivery?> RedeliverAsync(string webhookId, long deliveryId, DateTimeOffset now, Func<WebhookDelivery, AuditEntry> audit,
+        CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(webhookId);
-        return WriteAsync((connection, transaction) =>
-            WebhookStatements.RedeliverAsync(connection, transaction, webhookId, deliveryId, now, cancellationToken), cancellationToken);
+        ArgumentNullException.ThrowIfNull(audit);
+        return WriteAsync(async (connection, transaction) =>
+        {
+            if (await WebhookStatements.RedeliverAsync(connection, transaction, webhookId, deliveryId, now, cancellationToken) is not { } delivery)
+                return null;
+            await RegistryStatements.InsertAuditAsync(connection, transaction, audit(delivery), cancellationToken);
+            return delivery;
+        }, cancellationToken);
     }
 
     public Task<Page<WebhookDelivery>> ListDeliveriesAsync(string webhookId, PageRequest page, CancellationToken cancellationToken = default)

@@ -1,5 +1,6 @@
 using System.Data.Common;
 using Dapper;
+using PromptVault.Core;
 using PromptVault.Core.Audit;
 using PromptVault.Core.Prompts;
 using PromptVault.Core.Templates;
@@ -143,16 +144,26 @@ internal static class WebhookStatements
             cancellationToken, transaction)) > 0;
 
     /// <summary>A new pending delivery of the event of <paramref name="deliveryId"/>, due at <paramref name="now"/>; null when
-    /// <paramref name="webhookId"/> has no such delivery.</summary>
+    /// <paramref name="webhookId"/> has no such delivery. Only a finished (delivered or failed) delivery is resent, decided by the
+    /// inserting statement itself: a pending one would go out twice.</summary>
+    /// <exception cref="ConflictException">The delivery is still pending (<c>delivery_in_progress</c>).</exception>
     public static async Task<WebhookDelivery?> RedeliverAsync(DbConnection connection, DbTransaction transaction, string webhookId, long deliveryId,
         DateTimeOffset now, CancellationToken cancellationToken)
     {
+        var parameters = new { webhookId, deliveryId, Now = ToText(now) };
         var row = await connection.QuerySingleOrDefaultAsync<DeliveryRow>(RegistryStatements.Command($"""
             INSERT INTO webhook_deliveries (webhook_id, event, payload, status, attempts, created_at, next_attempt_at)
-            SELECT webhook_id, event, payload, '{DeliveryStatus.Pending}', 0, @Now, @Now FROM webhook_deliveries WHERE id = @deliveryId AND webhook_id = @webhookId
+            SELECT webhook_id, event, payload, '{DeliveryStatus.Pending}', 0, @Now, @Now FROM webhook_deliveries
+            WHERE id = @deliveryId AND webhook_id = @webhookId AND status <> '{DeliveryStatus.Pending}'
             RETURNING {DeliveryColumns}
-            """, new { webhookId, deliveryId, Now = ToText(now) }, cancellationToken, transaction));
-        return row?.ToDelivery([]);
+            """, parameters, cancellationToken, transaction));
+        if (row is not null) return row.ToDelivery([]);
+        var pending = await connection.QuerySingleOrDefaultAsync<PendingRow>(RegistryStatements.Command($"""
+            SELECT next_attempt_at AS NextAttemptAt, lease_until > @Now AS InFlight FROM webhook_deliveries
+            WHERE id = @deliveryId AND webhook_id = @webhookId AND status = '{DeliveryStatus.Pending}'
+            """, parameters, cancellationToken, transaction));
+        return pending is null ? null
+            : throw ConflictException.DeliveryInProgress(webhookId, deliveryId, pending.InFlight == true, ToTimeOrNull(pending.NextAttemptAt));
     }
 
     /// <summary>The attempts of <paramref name="deliveryIds"/>, by delivery.</summary>
@@ -248,6 +259,12 @@ internal static class WebhookStatements
         public string? KeyRevokedAt { get; set; }
 
         public Webhook ToWebhook() => new(Id, Url, FromJson<List<string>>(Events), Secret, ToTime(CreatedAt), CreatedBy, KeyId, ToTimeOrNull(KeyRevokedAt));
+    }
+
+    private sealed class PendingRow
+    {
+        public string? NextAttemptAt { get; set; }
+        public bool? InFlight { get; set; }
     }
 
     private sealed class ClaimRow

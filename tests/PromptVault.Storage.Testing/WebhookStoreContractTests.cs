@@ -240,8 +240,8 @@ public abstract class WebhookStoreContractTests
         Assert.True(await webhooks.RecordAttemptAsync(first.Id, "a",
             new AttemptOutcome(new WebhookAttempt(1, later, 500, null, 5), DeliveryStatus.Failed, null), Cancel));
 
-        var redelivery = await webhooks.RedeliverAsync(versions.Id, first.Id, later, Cancel);
-        var notTheirs = await webhooks.RedeliverAsync(labels.Id, first.Id, later, Cancel);
+        var redelivery = await webhooks.RedeliverAsync(versions.Id, first.Id, later, Redelivered, Cancel);
+        var notTheirs = await webhooks.RedeliverAsync(labels.Id, first.Id, later, Redelivered, Cancel);
         var again = Assert.Single(await webhooks.ClaimDeliveriesAsync("a", later, later.AddMinutes(1), 10, 100, Cancel));
 
         Assert.NotNull(redelivery);
@@ -253,6 +253,39 @@ public abstract class WebhookStoreContractTests
         var kept = (await webhooks.ListDeliveriesAsync(versions.Id, PageRequest.All, Cancel)).Single(d => d.Id == first.Id);
         Assert.Equal((DeliveryStatus.Failed, 1), (kept.Status, kept.Attempts));
     }
+
+    [Fact]
+    public async Task RedeliverAsync_OfAPendingOrLeasedDelivery_IsRefusedSayingWhenItIsNextTried_AndQueuesAndAuditsNothing()
+    {
+        var (store, webhooks) = await CreateStoreAsync();
+        var (prompt, _, _) = await SeedPromptAsync(store, "hooked");
+        var versions = await CreateWebhookAsync(webhooks, "versions", WebhookEvents.VersionCreated);
+        await store.SaveAsync(new PromptChanges { NewVersion = Version(prompt, 3), Audit = [VersionCreated(prompt.Name, "1.0.3")] }, Cancel);
+        var later = Now.AddMinutes(1);
+        var retryAt = later.AddMinutes(5);
+        var delivery = Assert.Single(await webhooks.ClaimDeliveriesAsync("a", later, later.AddMinutes(1), 10, 100, Cancel));
+
+        var leased = await Assert.ThrowsAsync<Core.ConflictException>(() => webhooks.RedeliverAsync(versions.Id, delivery.Id, later, Redelivered, Cancel));
+        Assert.True(await webhooks.RecordAttemptAsync(delivery.Id, "a",
+            new AttemptOutcome(new WebhookAttempt(1, later, 500, null, 5), DeliveryStatus.Pending, retryAt), Cancel));
+        var pending = await Assert.ThrowsAsync<Core.ConflictException>(() => webhooks.RedeliverAsync(versions.Id, delivery.Id, later, Redelivered, Cancel));
+        Assert.True(await webhooks.RecordAttemptAsync(
+            Assert.Single(await webhooks.ClaimDeliveriesAsync("a", retryAt, retryAt.AddMinutes(1), 10, 100, Cancel)).Id, "a",
+            new AttemptOutcome(new WebhookAttempt(2, retryAt, 200, null, 5), DeliveryStatus.Delivered, null), Cancel));
+        var ofDelivered = await webhooks.RedeliverAsync(versions.Id, delivery.Id, retryAt, Redelivered, Cancel);
+
+        Assert.Equal(("delivery_in_progress", "delivery_in_progress"), (leased.Code, pending.Code));
+        Assert.Contains($"delivery {delivery.Id} of webhook 'versions' is still being delivered (an attempt is in flight now)", leased.Message, StringComparison.Ordinal);
+        Assert.Contains($"its next attempt is due at {retryAt.ToString("O", CultureInfo.InvariantCulture)}", pending.Message, StringComparison.Ordinal);
+        Assert.NotNull(ofDelivered);
+        Assert.Equal(2, (await webhooks.ListDeliveriesAsync(versions.Id, PageRequest.All, Cancel)).Total);
+        var audited = Assert.Single(await store.ListAuditAsync(new AuditQuery(Action: AuditActions.WebhookRedelivered), Cancel));
+        Assert.Equal(("versions", ofDelivered.Id.ToString(CultureInfo.InvariantCulture)), (audited.Subject, audited.After!["deliveryId"]));
+    }
+
+    private static AuditEntry Redelivered(WebhookDelivery redelivery) =>
+        new(0, Now, "carol", AuditActions.WebhookRedelivered, null, redelivery.WebhookId, null,
+            new Dictionary<string, string?> { ["deliveryId"] = redelivery.Id.ToString(CultureInfo.InvariantCulture) });
 
     /// <summary>A prompt whose first version has <paramref name="content"/> (and no variables), under <paramref name="labels"/>.</summary>
     private static async Task<(Core.Prompts.Prompt Prompt, Core.Prompts.PromptVersion Version)> SeedLabelledAsync(IPromptStore store, string name, string content, params string[] labels)

@@ -54,6 +54,9 @@ public static class AuditActions
     public const string WebhookDeleted = "webhook.deleted";
     /// <summary>A webhook tied to the enabling admin's key (<c>POST /api/webhooks/{id}/enable</c>), as after its own key was revoked.</summary>
     public const string WebhookEnabled = "webhook.enabled";
+    /// <summary>A delivery's event queued again (<c>POST /api/webhooks/{id}/deliveries/{deliveryId}/redeliver</c>): <c>before</c> names
+    /// the delivery resent, <c>after</c> the new one.</summary>
+    public const string WebhookRedelivered = "webhook.redelivered";
     /// <summary>An import (<c>POST /api/import</c>): its <c>after</c> names the prompts and API key ids it added.</summary>
     public const string RegistryImported = "registry.imported";
 }

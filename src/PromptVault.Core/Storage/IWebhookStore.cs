@@ -25,9 +25,11 @@ public interface IWebhookStore
     Task<bool> SetWebhookKeyAsync(string id, string keyId, AuditEntry audit, CancellationToken cancellationToken = default);
 
     /// <summary>Queues the event of the webhook's delivery <paramref name="deliveryId"/> again, as a new pending delivery due at
-    /// <paramref name="now"/> (same event and body, no attempts).</summary>
+    /// <paramref name="now"/> (same event and body, no attempts), with the audit entry <paramref name="audit"/> makes of it.</summary>
     /// <returns>The new delivery; null when the webhook has no such delivery.</returns>
-    Task<WebhookDelivery?> RedeliverAsync(string webhookId, long deliveryId, DateTimeOffset now, CancellationToken cancellationToken = default);
+    /// <exception cref="ConflictException">The delivery is still pending (<c>delivery_in_progress</c>): only a delivered or failed one is resent.</exception>
+    Task<WebhookDelivery?> RedeliverAsync(string webhookId, long deliveryId, DateTimeOffset now, Func<WebhookDelivery, AuditEntry> audit,
+        CancellationToken cancellationToken = default);
 
     /// <summary>The webhook's deliveries, newest first, with their attempts.</summary>
     Task<Page<WebhookDelivery>> ListDeliveriesAsync(string webhookId, PageRequest page, CancellationToken cancellationToken = default);

@@ -55,9 +55,10 @@ internal static class WebhooksApi
         TypedResults.Ok(await webhooks.EnableAsync(id, user.Actor(), user.FindFirstValue(ApiKeyAuthenticationHandler.KeyIdClaim)
             ?? throw new InvalidOperationException("An admin route was called without an API key."), cancellationToken));
 
-    private static async Task<Accepted<WebhookDelivery>> Redeliver(string id, long deliveryId, WebhookService webhooks, CancellationToken cancellationToken)
+    private static async Task<Accepted<WebhookDelivery>> Redeliver(string id, long deliveryId, WebhookService webhooks, ClaimsPrincipal user,
+        CancellationToken cancellationToken)
     {
-        var delivery = await webhooks.RedeliverAsync(id, deliveryId, cancellationToken);
+        var delivery = await webhooks.RedeliverAsync(id, deliveryId, user.Actor(), cancellationToken);
         return TypedResults.Accepted($"/api/webhooks/{delivery.WebhookId}/deliveries", delivery);
     }
 

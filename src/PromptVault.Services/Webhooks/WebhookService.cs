@@ -58,15 +58,20 @@ public sealed class WebhookService(IWebhookStore store, TimeProvider time)
         return await GetAsync(webhook.Id, cancellationToken);
     }
 
-    /// <summary>Sends the event of one of the webhook's deliveries again, as a new delivery (same body and event id) due now.</summary>
+    /// <summary>Sends the event of one of the webhook's delivered or failed deliveries again, as a new delivery (same body and event
+    /// id) due now; audited, naming both deliveries.</summary>
     /// <exception cref="NotFoundException">No such webhook (<c>webhook_not_found</c>) or delivery of it (<c>delivery_not_found</c>).</exception>
-    /// <exception cref="ConflictException">The webhook is disabled (<c>webhook_disabled</c>): the new delivery would wait.</exception>
-    public async Task<WebhookDelivery> RedeliverAsync(string id, long deliveryId, CancellationToken cancellationToken = default)
+    /// <exception cref="ConflictException">The webhook is disabled (<c>webhook_disabled</c>): the new delivery would wait; or the delivery
+    /// is still pending (<c>delivery_in_progress</c>): its event would go out twice.</exception>
+    public async Task<WebhookDelivery> RedeliverAsync(string id, long deliveryId, string actor, CancellationToken cancellationToken = default)
     {
         var webhook = await RequireAsync(id, cancellationToken);
         if (webhook.DisabledReason is { } reason)
             throw new ConflictException("webhook_disabled", $"webhook '{webhook.Id}' sends nothing: {reason}");
-        return await store.RedeliverAsync(webhook.Id, deliveryId, time.GetUtcNow(), cancellationToken)
+        var now = time.GetUtcNow();
+        return await store.RedeliverAsync(webhook.Id, deliveryId, now, redelivery => new AuditEntry(0, now, actor, AuditActions.WebhookRedelivered, null,
+                webhook.Id, new Dictionary<string, string?> { ["deliveryId"] = Text(deliveryId) },
+                new Dictionary<string, string?> { ["deliveryId"] = Text(redelivery.Id), ["event"] = redelivery.Event }), cancellationToken)
             ?? throw new NotFoundException("delivery_not_found",
                 string.Create(System.Globalization.CultureInfo.InvariantCulture, $"webhook '{webhook.Id}' has no delivery {deliveryId}."));
     }
@@ -82,6 +87,8 @@ public sealed class WebhookService(IWebhookStore store, TimeProvider time)
 
     private async Task<Webhook> RequireAsync(string id, CancellationToken cancellationToken) =>
         await store.FindWebhookAsync(id, cancellationToken) ?? throw NotFound(id);
+
+    private static string Text(long id) => id.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     private static NotFoundException NotFound(string id) => new("webhook_not_found", $"webhook '{Prompts.PromptRules.Shorten(id)}' does not exist.");
 

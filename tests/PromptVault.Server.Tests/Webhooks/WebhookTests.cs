@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Net;
 using System.Text;
 using System.Text.Json.Nodes;
@@ -472,7 +473,8 @@ public sealed class WebhookTests
 
         var (forbidden, _) = await PostAsync(writer, $"/api/webhooks/{webhook}/deliveries/{failedId}/redeliver", new { });
         var (notOurs, notOursBody) = await PostAsync(admin, $"/api/webhooks/{other.Str("id")}/deliveries/{failedId}/redeliver", new { });
-        var (status, redelivery) = await PostAsync(admin, $"/api/webhooks/{webhook}/deliveries/{failedId}/redeliver", new { });
+        using var resender = server.CreateClient(await server.CreateKeyAsync("resender", Core.Auth.ApiKeyRole.Admin, TestContext.Current.CancellationToken));
+        var (status, redelivery) = await PostAsync(resender, $"/api/webhooks/{webhook}/deliveries/{failedId}/redeliver", new { });
         var accepted = await receiver.NextAcceptedAsync(Wait);
         var waited = Stopwatch.StartNew();
         JsonArray deliveries;
@@ -498,6 +500,33 @@ public sealed class WebhookTests
         Assert.Equal([newId, failedId], deliveries.Select(d => d!["id"]!.GetValue<long>()));
         Assert.Equal(["delivered", "failed"], deliveries.Select(d => d.Str("status")));
         Assert.Equal(2, deliveries[1]!["attempts"]!.GetValue<int>());
+        var (_, audit) = await GetAsync(admin, "/api/audit?action=webhook.redelivered");
+        var audited = Assert.Single(audit!["entries"]!.AsArray());
+        Assert.Equal(("resender", webhook), (audited.Str("actor"), audited.Str("subject")));
+        Assert.Equal((failedId.ToString(CultureInfo.InvariantCulture), newId.ToString(CultureInfo.InvariantCulture)),
+            (audited!["before"].Str("deliveryId"), audited["after"].Str("deliveryId")));
+    }
+
+    [Fact]
+    public async Task PendingDelivery_Redelivered_IsRefusedWith409SayingWhenItIsNextTried_AndNothingIsQueued()
+    {
+        await using var receiver = await WebhookReceiver.StartAsync(TestContext.Current.CancellationToken);
+        await using var server = await RunningServer.StartAsync(new ServerSetup([.. FastRetries, "--PromptVault:Webhooks:InitialBackoff=01:00:00",
+            "--PromptVault:Webhooks:MaxBackoff=01:00:00"]), TestContext.Current.CancellationToken);
+        using var admin = server.CreateClient();
+        var webhook = await CreateWebhookAsync(admin, receiver, "version.created");
+        receiver.Status = 500;
+        await CreateSupportPromptAsync(admin);
+        var retrying = await DeliveryAsync(admin, webhook, d => d["history"]!.AsArray().Count == 1 && d["nextAttemptAt"] is not null);
+        var id = retrying["id"]!.GetValue<long>();
+
+        var (status, refusal) = await PostAsync(admin, $"/api/webhooks/{webhook}/deliveries/{id}/redeliver", new { });
+        var (_, after) = await GetAsync(admin, $"/api/webhooks/{webhook}/deliveries");
+
+        Assert.Equal(HttpStatusCode.Conflict, status);
+        Assert.Equal("delivery_in_progress", refusal.Str("code"));
+        Assert.Contains($"delivery {id} of webhook '{webhook}' is still being delivered (its next attempt is due at ", refusal.Str("detail"));
+        Assert.Equal(1, after!["total"]!.GetValue<int>());
     }
 
     /// <summary>Registers a webhook for <paramref name="receiver"/>, hands it the secret, and returns the webhook's id.</summary>
