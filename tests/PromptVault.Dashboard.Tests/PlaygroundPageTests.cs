@@ -395,6 +395,35 @@ public sealed class PlaygroundPageTests(DashboardFixture fixture) : IClassFixtur
     }
 
     [Fact]
+    public async Task Playground_PromptPastTheFirstHundredByName_IsReadOnce()
+    {
+        var cancel = TestContext.Current.CancellationToken;
+        CountingProxy<IPromptStore>? counter = null;
+        await using var server = await RunningServer.StartAsync(new ServerSetup([], builder => builder.Services.AddSingleton(services =>
+        {
+            var (store, calls) = CountingProxy<IPromptStore>.Wrap(services.GetRequiredService<SqlitePromptStore>());
+            counter = calls;
+            return store;
+        })), cancel);
+        using (var api = server.CreateClient())
+        {
+            // The suggestions hold the first 100 by name: "z-late" is the 101st, so the panel cannot find it among them.
+            for (var i = 0; i < 100; i++)
+                (await api.PostAsJsonAsync("/api/prompts", new CreatePromptRequest($"a{i:000}", Content: "v0"), PromptVaultJson.Options, cancel)).EnsureSuccessStatusCode();
+            (await api.PostAsJsonAsync("/api/prompts", new CreatePromptRequest("z-late", Content: "v0"), PromptVaultJson.Options, cancel)).EnsureSuccessStatusCode();
+        }
+        var page = await fixture.OpenAsync(server.AdminKey, server: server);
+        var before = counter!.Calls.GetValueOrDefault("FindLatestVersionAsync");
+
+        await page.GotoAsync("/playground?prompt=z-late");
+        await page.Locator("[data-interactive=yes]:has(#prompt)").WaitForAsync();
+        await Assertions.Expect(page.GetByLabel("Version B")).ToHaveValueAsync("1.0.0");
+
+        // The page reads it (for a missing prompt's 404) and hands it to the panel, prerendered and interactive.
+        Assert.Equal(before + 1, counter.Calls.GetValueOrDefault("FindLatestVersionAsync"));
+    }
+
+    [Fact]
     public async Task Playground_Reader_HasNoLinkAndIsRefused()
     {
         var page = await fixture.OpenAsync(fixture.ReaderKey);
