@@ -370,20 +370,15 @@ public sealed class PlaygroundPageTests(DashboardFixture fixture) : IClassFixtur
     public async Task Playground_FirstLoad_ReadsThePromptOnce()
     {
         var cancel = TestContext.Current.CancellationToken;
-        CountingProxy<IPromptStore>? counter = null;
-        await using var server = await RunningServer.StartAsync(new ServerSetup([], builder => builder.Services.AddSingleton(services =>
-        {
-            var (store, calls) = CountingProxy<IPromptStore>.Wrap(services.GetRequiredService<SqlitePromptStore>());
-            counter = calls;
-            return store;
-        })), cancel);
+        var (server, counter) = await StartCountedAsync(cancel);
+        await using var _ = server;
         using (var api = server.CreateClient())
         {
             (await api.PostAsJsonAsync("/api/prompts", new CreatePromptRequest("once", Content: "v0"), PromptVaultJson.Options, cancel)).EnsureSuccessStatusCode();
             (await api.PostAsJsonAsync("/api/prompts/once/versions", new CreateVersionRequest("v1", ChangeDescription: "Second"), PromptVaultJson.Options, cancel)).EnsureSuccessStatusCode();
         }
         var page = await fixture.OpenAsync(server.AdminKey, server: server);
-        var before = counter!.Calls.GetValueOrDefault("FindLatestVersionAsync");
+        var (before, looked) = (counter.Calls.GetValueOrDefault("FindLatestVersionAsync"), counter.Calls.GetValueOrDefault("FindPromptAsync"));
 
         await page.GotoAsync("/playground?prompt=once");
         // The interactive panel shows the versions only once its circuit's load is done.
@@ -392,19 +387,16 @@ public sealed class PlaygroundPageTests(DashboardFixture fixture) : IClassFixtur
         await Assertions.Expect(page.GetByLabel("Version B")).ToHaveValueAsync("1.0.1");
 
         Assert.Equal(before + 1, counter.Calls.GetValueOrDefault("FindLatestVersionAsync"));
+        // Nor is it looked up again for its versions' list.
+        Assert.Equal(looked + 1, counter.Calls.GetValueOrDefault("FindPromptAsync"));
     }
 
     [Fact]
     public async Task Playground_PromptPastTheFirstHundredByName_IsReadOnce()
     {
         var cancel = TestContext.Current.CancellationToken;
-        CountingProxy<IPromptStore>? counter = null;
-        await using var server = await RunningServer.StartAsync(new ServerSetup([], builder => builder.Services.AddSingleton(services =>
-        {
-            var (store, calls) = CountingProxy<IPromptStore>.Wrap(services.GetRequiredService<SqlitePromptStore>());
-            counter = calls;
-            return store;
-        })), cancel);
+        var (server, counter) = await StartCountedAsync(cancel);
+        await using var _ = server;
         using (var api = server.CreateClient())
         {
             // The suggestions hold the first 100 by name: "z-late" is the 101st, so the panel cannot find it among them.
@@ -413,7 +405,7 @@ public sealed class PlaygroundPageTests(DashboardFixture fixture) : IClassFixtur
             (await api.PostAsJsonAsync("/api/prompts", new CreatePromptRequest("z-late", Content: "v0"), PromptVaultJson.Options, cancel)).EnsureSuccessStatusCode();
         }
         var page = await fixture.OpenAsync(server.AdminKey, server: server);
-        var before = counter!.Calls.GetValueOrDefault("FindLatestVersionAsync");
+        var (before, looked) = (counter.Calls.GetValueOrDefault("FindLatestVersionAsync"), counter.Calls.GetValueOrDefault("FindPromptAsync"));
 
         await page.GotoAsync("/playground?prompt=z-late");
         await page.Locator("[data-interactive=yes]:has(#prompt)").WaitForAsync();
@@ -421,6 +413,21 @@ public sealed class PlaygroundPageTests(DashboardFixture fixture) : IClassFixtur
 
         // The page reads it (for a missing prompt's 404) and hands it to the panel, prerendered and interactive.
         Assert.Equal(before + 1, counter.Calls.GetValueOrDefault("FindLatestVersionAsync"));
+        // Nor is it looked up again for its versions' list.
+        Assert.Equal(looked + 1, counter.Calls.GetValueOrDefault("FindPromptAsync"));
+    }
+
+    /// <summary>A server whose prompt store (the real SQLite one) counts the calls made to it.</summary>
+    private static async Task<(RunningServer Server, CountingProxy<IPromptStore> Counter)> StartCountedAsync(CancellationToken cancel)
+    {
+        CountingProxy<IPromptStore>? counter = null;
+        var server = await RunningServer.StartAsync(new ServerSetup([], builder => builder.Services.AddSingleton(services =>
+        {
+            var (store, calls) = CountingProxy<IPromptStore>.Wrap(services.GetRequiredService<SqlitePromptStore>());
+            counter = calls;
+            return store;
+        })), cancel);
+        return (server, counter!);
     }
 
     [Fact]

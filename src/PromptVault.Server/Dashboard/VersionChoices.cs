@@ -25,7 +25,7 @@ public sealed class VersionChoices(PromptRegistry registry, PromptResponse promp
     /// <summary>Reads the newest <paramref name="count"/> versions of <paramref name="prompt"/>, which the page has already read.</summary>
     public static async Task<VersionChoices> ReadAsync(PromptRegistry registry, PromptResponse prompt, int count = Shared.ShowMore.DefaultStep)
     {
-        var list = await registry.ListVersionsAsync(prompt.Name, new PageRequest(Math.Max(count, Shared.ShowMore.DefaultStep)));
+        var list = await registry.ListVersionsAsync(prompt, new PageRequest(Math.Max(count, Shared.ShowMore.DefaultStep)));
         return new(registry, prompt, list.Versions, list.Total);
     }
 

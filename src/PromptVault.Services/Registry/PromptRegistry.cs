@@ -206,9 +206,18 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, IEx
     public async Task<VersionListResponse> ListVersionsAsync(string name, PageRequest page, CancellationToken cancellationToken = default)
     {
         var prompt = await RequirePromptAsync(name, cancellationToken);
-        var versions = await store.ListVersionsAsync(prompt.Id, page, cancellationToken);
-        var labels = await store.ListLabelsAsync(prompt.Id, cancellationToken);
-        return new VersionListResponse(prompt.Name, versions.Select(v => ToResponse(prompt.Name, v, labels)).ToList(), versions.Total);
+        return await ListVersionsAsync(prompt.Id, prompt.Name, page, cancellationToken);
+    }
+
+    /// <summary>The same for a prompt the caller has already read: it is not looked up again.</summary>
+    public Task<VersionListResponse> ListVersionsAsync(PromptResponse prompt, PageRequest page, CancellationToken cancellationToken = default) =>
+        ListVersionsAsync(prompt.Id, prompt.Name, page, cancellationToken);
+
+    private async Task<VersionListResponse> ListVersionsAsync(string promptId, string name, PageRequest page, CancellationToken cancellationToken)
+    {
+        var versions = await store.ListVersionsAsync(promptId, page, cancellationToken);
+        var labels = await store.ListLabelsAsync(promptId, cancellationToken);
+        return new VersionListResponse(name, versions.Select(v => ToResponse(name, v, labels)).ToList(), versions.Total);
     }
 
     public async Task<VersionResponse> GetVersionAsync(string name, string versionRef, CancellationToken cancellationToken = default)
