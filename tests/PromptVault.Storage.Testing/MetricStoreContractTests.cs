@@ -1,5 +1,7 @@
 using System.Text.Json;
+using MathNet.Numerics.Distributions;
 using PromptVault.Core;
+using PromptVault.Core.Analysis;
 using PromptVault.Core.Experiments;
 using PromptVault.Core.Metrics;
 using PromptVault.Core.Storage;
@@ -53,6 +55,56 @@ public abstract class MetricStoreContractTests
             await ExposeAsync(u, toNamedVariant: true);
 
         UnitStatsAssert.Equal(UnitStatsAssert.Expected(events, exposed), await store.ReadVariantUnitStatsAsync(experiment.Id, Cancel));
+    }
+
+    /// <summary>
+    /// A/A experiments (both variants serve one version) analysed as the server does, from the per-unit stats this store
+    /// keeps: looked at after every 100 units, the sequential state carried from look to look through the store, stopped
+    /// at a winner. Each unit sends 1 to 5 events that share its conversion propensity, so a store that counted events
+    /// where units belong would find more winners. Every winner is a false one; they may be no more than a false-winner
+    /// rate of 1 - confidenceLevel gives in 19 of 20 such simulations (its binomial 95% quantile).
+    /// </summary>
+    [Fact]
+    public async Task AaExperiments_AnalysedFromTheStoredUnitStatsAtEveryLook_FalseWinnersWithinTheConfidenceLevel()
+    {
+        const int Runs = 60, UnitsPerLook = 100, Looks = 6;
+        const double Confidence = 0.95;
+        var (prompts, experiments, store) = await CreateStoreAsync();
+        var winners = 0;
+        await Parallel.ForEachAsync(Enumerable.Range(0, Runs), new ParallelOptions { MaxDegreeOfParallelism = 4, CancellationToken = Cancel }, async (run, cancel) =>
+        {
+            var random = new Random(run);
+            var (prompt, version, _) = await SeedPromptAsync(prompts, $"aa-{run}"); // one running experiment per prompt
+            var experiment = Experiment(prompt, version, version, name: $"aa-{run}", status: ExperimentStatus.Running) with
+            {
+                Variants = [new Variant(NewId(), "a1", version.Id, 50m), new Variant(NewId(), "a2", version.Id, 50m)],
+                TargetMetric = MetricName.ConversionRate, MinimumSampleSize = ExperimentAnalyzer.FewestSettledUnits, ConfidenceLevel = Confidence, Guardrails = [],
+            };
+            await experiments.CreateExperimentAsync(experiment, [], cancel);
+            for (var look = 0; look < Looks; look++)
+            {
+                var units = Enumerable.Range(look * UnitsPerLook, UnitsPerLook).Select(u => $"unit-{u}").ToList();
+                await experiments.RecordExposuresAsync(units.Select(u => Exposure(experiment, u)).ToList(), cancel);
+                await store.RecordEventsAsync(units.SelectMany(u =>
+                {
+                    var propensity = random.NextDouble() * 0.4;
+                    return Enumerable.Range(0, random.Next(1, 6))
+                        .Select(_ => InExperiment(experiment, Assignment.VariantFor(experiment, u), u, 10, random.NextDouble() < propensity)).ToList();
+                }).ToList(), cancel);
+                var results = ExperimentAnalyzer.Analyze(experiment, await experiments.CountExposuresAsync(experiment.Id, cancel),
+                    await store.ReadVariantUnitStatsAsync(experiment.Id, cancel), await experiments.ReadSequentialStateAsync(experiment.Id, cancel));
+                await experiments.SaveSequentialStateAsync(experiment.Id, results.State ?? SequentialState.Empty, [], cancel);
+                if (results.Decision.Action == DecisionAction.Complete)
+                {
+                    Interlocked.Increment(ref winners);
+                    return;
+                }
+            }
+        });
+
+        var alpha = 1 - Confidence;
+        var allowed = Enumerable.Range(0, Runs).First(k => Binomial.CDF(alpha, Runs, k) >= 0.95);
+        Assert.True(winners <= allowed, $"{winners} false winners in {Runs} A/A runs; a false-winner rate of {alpha:P0} gives at most {allowed} in 19 of 20");
     }
 
     [Fact]
