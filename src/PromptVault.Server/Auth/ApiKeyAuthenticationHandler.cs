@@ -90,17 +90,9 @@ internal sealed class ApiKeyAuthenticationHandler(
 
     protected override Task HandleForbiddenAsync(AuthenticationProperties properties)
     {
-        var refused = $"This API key's role ({Context.User.FindFirstValue(ClaimTypes.Role)}) may not do this";
-        return WriteProblemAsync(StatusCodes.Status403Forbidden, "forbidden", NeededRole(Context.GetEndpoint()) is { } needed
-            ? $"{refused}; it needs a key whose role is {string.Join(" or ", Enum.GetValues<ApiKeyRole>().Where(r => r >= needed).Select(Names.Of))}."
-            : $"{refused}.");
+        return WriteProblemAsync(StatusCodes.Status403Forbidden, "forbidden",
+            RolePolicies.Refusal(Context.User, "do this", RolePolicies.NeededRole(Context.GetEndpoint()?.Metadata.GetOrderedMetadata<IAuthorizeData>())));
     }
-
-    /// <summary>The strongest role the endpoint's policies ask for: a group's reader and its route's admin ask for admin.</summary>
-    private static ApiKeyRole? NeededRole(Endpoint? endpoint) =>
-        endpoint?.Metadata.GetOrderedMetadata<IAuthorizeData>()
-            .Select(data => Names.TryParse<ApiKeyRole>(data.Policy, out var role) ? role : (ApiKeyRole?)null)
-            .Max();
 
     private Task WriteProblemAsync(int status, string code, string detail)
     {

@@ -20,6 +20,19 @@ internal static class RolePolicies
     public static bool HasRole(this ClaimsPrincipal user, ApiKeyRole needed) =>
         Names.TryParse<ApiKeyRole>(user.FindFirstValue(ClaimTypes.Role), out var role) && role >= needed;
 
+    /// <summary>The strongest role the policies ask for: a group's reader and its route's admin ask for admin.</summary>
+    public static ApiKeyRole? NeededRole(IEnumerable<IAuthorizeData>? policies) =>
+        policies?.Select(data => Names.TryParse<ApiKeyRole>(data.Policy, out var role) ? role : (ApiKeyRole?)null).Max();
+
+    /// <summary>Why <paramref name="user"/>'s key may not do <paramref name="what"/>, and which roles may (REST's 403 and MCP's refusal).</summary>
+    public static string Refusal(ClaimsPrincipal user, string what, ApiKeyRole? needed)
+    {
+        var refused = $"This API key's role ({user.FindFirstValue(ClaimTypes.Role)}) may not {what}";
+        return needed is { } role
+            ? $"{refused}; it needs a key whose role is {string.Join(" or ", Enum.GetValues<ApiKeyRole>().Where(r => r >= role).Select(Names.Of))}."
+            : $"{refused}.";
+    }
+
     /// <summary>The author recorded in versions and the audit log: the key's name.</summary>
     public static string Actor(this ClaimsPrincipal user) => user.Identity?.Name ?? ApiKeyService.AnonymousActor;
 }

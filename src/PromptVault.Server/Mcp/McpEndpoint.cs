@@ -33,7 +33,17 @@ internal static class McpEndpoint
                     await next(context, cancellationToken);
                     return;
                 }
-                try { await next(context, cancellationToken); }
+                try
+                {
+                    RefuseWithoutRole(context, request);
+                    await next(context, cancellationToken);
+                }
+                catch (McpProtocolException refusal) when (refusal.Data.Contains(RoleRefusal))
+                {
+                    refusal.Data.Remove(RoleRefusal);
+                    LogRefused(context.Services, request.Method, NameIn(request.Params), refusal);
+                    throw;
+                }
                 catch (System.Text.Json.JsonException e) when (!e.Data.Contains(LoggedFault))
                 {
                     // The SDK reads params into its own types before any request filter runs (a request filter answers its handler's
@@ -319,6 +329,24 @@ internal static class McpEndpoint
                 throw;
             }
         };
+
+    /// <summary>
+    /// Refuses a tool the key's role may not call, saying the role it has and the roles that may, as the REST API's 403 does: the
+    /// SDK's authorization filter (still there, and what hides the tool from tools/list) says only "Access forbidden".
+    /// </summary>
+    private static void RefuseWithoutRole(MessageContext context, JsonRpcRequest request)
+    {
+        if (request.Method != RequestMethods.ToolsCall || NameIn(request.Params) is not { } name || context.User is not { } user
+            || context.Server.ServerOptions.ToolCollection?.TryGetPrimitive(name, out var tool) != true
+            || RolePolicies.NeededRole(tool!.Metadata.OfType<Microsoft.AspNetCore.Authorization.IAuthorizeData>()) is not { } needed
+            || user.HasRole(needed)) return;
+        var refusal = new McpProtocolException(RolePolicies.Refusal(user, $"call {name}", needed), McpErrorCode.InvalidRequest);
+        refusal.Data[RoleRefusal] = true;
+        throw refusal;
+    }
+
+    /// <summary>Marks <see cref="RefuseWithoutRole"/>'s refusal for its log line (removed before the SDK sends its Data to the client).</summary>
+    private const string RoleRefusal = "PromptVault.Mcp.RoleRefusal";
 
     /// <summary>The prompt or tool a request's params name, for its log line.</summary>
     private static string? NameIn(JsonNode? parameters) =>

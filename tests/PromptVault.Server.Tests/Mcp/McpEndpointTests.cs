@@ -145,7 +145,8 @@ public sealed class McpEndpointTests(ServerFixture fixture) : IClassFixture<Serv
         Assert.Equal("1.0.0", version.Str("version"));
         Assert.Equal("Hey there! Support for Acme here.", render.Str("content"));
         Assert.Equal(experiment.Str("id"), results.Str("experimentId"));
-        Assert.Contains("forbidden", write.Message, StringComparison.OrdinalIgnoreCase);
+        Assert.Equal(McpErrorCode.InvalidRequest, write.ErrorCode);
+        Assert.Equal("Request failed (remote): This API key's role (reader) may not call create_version; it needs a key whose role is writer or admin.", write.Message);
         var (_, versions) = await GetAsync(admin, $"/api/prompts/{name}/versions");
         Assert.Equal(3, versions!["versions"]!.AsArray().Count);
     }
