@@ -409,13 +409,9 @@ public sealed class CrashTests
         public async Task WrittenAsync(int writes)
         {
             var before = Written();
-            var waited = Stopwatch.StartNew();
-            while (Written() is var now && (now.Versions < before.Versions + writes || now.LabelMoves < before.LabelMoves + writes
-                || now.Events < before.Events + writes * EventsPerBatch || now.Exposures < before.Exposures + writes))
-            {
-                Assert.True(waited.Elapsed < TimeSpan.FromMinutes(1), $"writes acknowledged in a minute: {now}, before: {before}");
-                await Task.Delay(10, TestContext.Current.CancellationToken);
-            }
+            await Eventually(() => Task.FromResult(Written()), now => now.Versions >= before.Versions + writes
+                && now.LabelMoves >= before.LabelMoves + writes && now.Events >= before.Events + writes * EventsPerBatch
+                && now.Exposures >= before.Exposures + writes, TimeSpan.FromMinutes(1));
         }
     }
 

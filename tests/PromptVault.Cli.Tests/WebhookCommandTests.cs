@@ -26,12 +26,8 @@ public sealed class WebhookCommandTests
         var delivered = await receiver.NextAcceptedAsync(TimeSpan.FromSeconds(20));
         var list = await Cli.RunAsync(server, null, "webhooks", "list");
         // The receiver answered; the server records the attempt just after.
-        var deliveries = await Cli.RunAsync(server, null, "webhooks", "deliveries", id);
-        for (var i = 0; i < 100 && !deliveries.Out.Contains("delivered", StringComparison.Ordinal); i++)
-        {
-            await Task.Delay(100, ct);
-            deliveries = await Cli.RunAsync(server, null, "webhooks", "deliveries", id);
-        }
+        var deliveries = await Eventually(() => Cli.RunAsync(server, null, "webhooks", "deliveries", id),
+            run => run.Out.Contains("delivered", StringComparison.Ordinal));
         var removed = await Cli.RunAsync(server, null, "webhooks", "remove", id);
         var again = await Cli.RunAsync(server, null, "webhooks", "remove", id);
         var unknownEvent = await Cli.RunAsync(server, null, "webhooks", "add", receiver.Url.AbsoluteUri, "--events", "prompt.deleted");

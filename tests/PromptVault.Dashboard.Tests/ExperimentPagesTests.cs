@@ -218,8 +218,7 @@ public sealed class ExperimentPagesTests(DashboardFixture fixture) : IClassFixtu
     /// <summary>Waits for <paramref name="count"/> to reach <paramref name="loaded"/> (the prerender's and the circuit's loads).</summary>
     private static async Task LoadedAsync(Func<int> count, int loaded, string what)
     {
-        for (var waited = 0; count() < loaded && waited < 300; waited++)
-            await Task.Delay(100, TestContext.Current.CancellationToken);
+        await Eventually(() => count() >= loaded);
         Assert.True(count() == loaded, $"{what}: {count()} after the page loaded, expected {loaded}");
     }
 

@@ -826,7 +826,7 @@ public sealed class PromptPagesTests(DashboardFixture fixture) : IClassFixture<D
 
         await page.CloseAsync(new() { RunBeforeUnload = true });
         await Assertions.Expect(template).ToHaveValueAsync("Hi there");
-        for (var waited = 0; dialogs.Count < 2 && waited < 300; waited++) await Task.Delay(100, TestContext.Current.CancellationToken);
+        await Eventually(() => dialogs.Count >= 2);
         Assert.Equal(["confirm", "beforeunload"], dialogs);
         Assert.False(page.IsClosed);
 

@@ -33,6 +33,20 @@ public static class Waiting
         [CallerArgumentExpression(nameof(condition))] string awaited = "") =>
         Until(() => Task.FromResult(condition()), holds => holds, limit, awaited);
 
+    /// <summary>Awaits <paramref name="task"/>; past the limit, fails naming it.</summary>
+    public static async Task<T> Eventually<T>(Task<T> task, TimeSpan? limit = null, [CallerArgumentExpression(nameof(task))] string awaited = "")
+    {
+        try
+        {
+            return await task.WaitAsync(limit ?? Limit, TestContext.Current.CancellationToken);
+        }
+        catch (TimeoutException)
+        {
+            Assert.Fail($"Waited {limit ?? Limit} for {awaited}.");
+            throw;
+        }
+    }
+
     private static async Task<T> Until<T>(Func<Task<T>> read, Func<T, bool> done, TimeSpan? limit, string awaited)
     {
         var waited = Stopwatch.StartNew();

@@ -23,7 +23,6 @@ public sealed class WatchedTimeProvider(DateTimeOffset start) : FakeTimeProvider
         return timer;
     }
 
-    /// <summary>The due time of the next timer made on this clock; fails the test after ten seconds.</summary>
-    public async Task<TimeSpan> NextTimerAsync() =>
-        await _timers.Reader.ReadAsync(TestContext.Current.CancellationToken).AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+    /// <summary>The due time of the next timer made on this clock; fails the test past the waiting limit.</summary>
+    public Task<TimeSpan> NextTimerAsync() => Waiting.Eventually(_timers.Reader.ReadAsync(TestContext.Current.CancellationToken).AsTask());
 }

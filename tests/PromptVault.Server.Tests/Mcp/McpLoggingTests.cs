@@ -212,11 +212,11 @@ public sealed class McpLoggingTests(LoggedServerFixture fixture) : IClassFixture
         exclusive.CommandText = "PRAGMA locking_mode = EXCLUSIVE; BEGIN EXCLUSIVE; COMMIT;";
         var locking = Task.Run(() => exclusive.ExecuteNonQuery(), ct); // Microsoft.Data.Sqlite's async methods block the caller
         using var pooled = new SqliteConnection(fixture.Server.Services.GetRequiredService<SqliteConnectionFactory>().ConnectionString);
-        while (!locking.IsCompleted)
+        await Eventually(() =>
         {
             SqliteConnection.ClearPool(pooled);
-            await Task.WhenAny(locking, Task.Delay(50, ct));
-        }
+            return locking.IsCompleted;
+        });
         await locking;
         return await action();
     }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Text;
@@ -154,13 +153,10 @@ public sealed class WebhookTests
         await receiver.Received.ReadAsync(TestContext.Current.CancellationToken); // its attempt is in flight
 
         Assert.Equal(HttpStatusCode.NoContent, (await SendAsync(client, HttpMethod.Delete, $"/api/webhooks/{webhook}")).Status);
-        var stopwatch = Stopwatch.StartNew();
-        LogLine? unrecorded;
-        while ((unrecorded = logs.Lines.FirstOrDefault(l => l.EventId == 2102)) is null && stopwatch.Elapsed < Wait)
-            await Task.Delay(50, TestContext.Current.CancellationToken); // the attempt ends at Timeout (2 s)
+        // The attempt ends at Timeout (2 s).
+        var unrecorded = await Eventually(() => Task.FromResult(logs.Lines.FirstOrDefault(l => l.EventId == 2102)), line => line is not null);
 
-        Assert.NotNull(unrecorded);
-        Assert.Contains("its webhook was deleted", unrecorded.Message, StringComparison.Ordinal);
+        Assert.Contains("its webhook was deleted", unrecorded!.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -429,9 +425,21 @@ public sealed class WebhookTests
         var (_, listed) = await GetAsync(admin, "/api/webhooks");
         await CreateSupportPromptAsync(admin); // queues nothing for a disabled webhook
         var (_, whileDisabled) = await GetAsync(admin, $"/api/webhooks/{webhook}/deliveries");
-        // Room for the dispatcher (polling every 100 ms, retrying within 1 s) to send the pending delivery, were it still claimed.
-        await Task.Delay(TimeSpan.FromSeconds(2), TestContext.Current.CancellationToken);
-        var (_, stillWaiting) = await GetAsync(admin, $"/api/webhooks/{webhook}/deliveries");
+        // The pending delivery comes due, with every request the receiver saw recorded (none was in flight at the revocation)...
+        var received = 0;
+        var due = await Eventually(() => DeliveriesAsync(admin, webhook), d =>
+        {
+            while (receiver.Received.TryRead(out _)) received++;
+            return d[0]!["nextAttemptAt"]?.GetValue<DateTimeOffset>() < DateTimeOffset.UtcNow && d[0]!["history"]!.AsArray().Count == received;
+        });
+        // ...and then another webhook's delivery, made after it was due, is sent: the dispatcher claims due deliveries oldest
+        // first, so it passed over the disabled webhook's.
+        await using var other = await WebhookReceiver.StartAsync(TestContext.Current.CancellationToken);
+        var otherWebhook = await CreateWebhookAsync(admin, other, "version.created");
+        await CreateSupportPromptAsync(admin);
+        await DeliveryAsync(admin, otherWebhook, d => d.Str("status") == "delivered");
+        var stillWaiting = await DeliveriesAsync(admin, webhook);
+        var sentWhileDisabled = receiver.Received.TryRead(out _);
         var (enabledStatus, enabled) = await PostAsync(admin, $"/api/webhooks/{webhook}/enable", new { });
         var accepted = await receiver.NextAcceptedAsync(Wait);
         var delivered = await DeliveryAsync(admin, webhook, d => d.Str("status") == "delivered");
@@ -443,7 +451,9 @@ public sealed class WebhookTests
         Assert.Contains($"the API key {ops.Str("id")} it is tied to was revoked", disabled.Str("disabledReason"));
         Assert.Equal(disabled.Str("disabledReason"), Assert.Single(listed!["webhooks"]!.AsArray()).Str("disabledReason"));
         Assert.Equal(1, whileDisabled!["total"]!.GetValue<int>());
-        Assert.Equal("pending", Assert.Single(stillWaiting!["deliveries"]!.AsArray()).Str("status"));
+        Assert.False(sentWhileDisabled, "the disabled webhook's receiver was sent a delivery");
+        Assert.Equal("pending", Assert.Single(stillWaiting).Str("status"));
+        Assert.Equal(due[0]!["history"]!.AsArray().Count, stillWaiting[0]!["history"]!.AsArray().Count);
         Assert.Equal(HttpStatusCode.OK, enabledStatus);
         Assert.Null(enabled!["disabledReason"]);
         Assert.NotEqual(ops.Str("id"), enabled.Str("keyId"));
@@ -476,13 +486,7 @@ public sealed class WebhookTests
         using var resender = server.CreateClient(await server.CreateKeyAsync("resender", Core.Auth.ApiKeyRole.Admin, TestContext.Current.CancellationToken));
         var (status, redelivery) = await PostAsync(resender, $"/api/webhooks/{webhook}/deliveries/{failedId}/redeliver", new { });
         var accepted = await receiver.NextAcceptedAsync(Wait);
-        var waited = Stopwatch.StartNew();
-        JsonArray deliveries;
-        do
-        {
-            await Task.Delay(50, TestContext.Current.CancellationToken);
-            deliveries = (await GetAsync(admin, $"/api/webhooks/{webhook}/deliveries")).Body!["deliveries"]!.AsArray();
-        } while (deliveries[0].Str("status") != "delivered" && waited.Elapsed < Wait);
+        var deliveries = await Eventually(() => DeliveriesAsync(admin, webhook), d => d[0].Str("status") == "delivered");
 
         Assert.Equal(1, beforeRedelivery!["total"]!.GetValue<int>());
         Assert.Equal(500, refused.AnsweredWith);
@@ -540,17 +544,14 @@ public sealed class WebhookTests
     }
 
     /// <summary>Polls the deliveries route until the webhook's only delivery satisfies <paramref name="condition"/>.</summary>
-    public static async Task<JsonNode> DeliveryAsync(HttpClient client, string webhook, Func<JsonNode, bool> condition)
+    public static async Task<JsonNode> DeliveryAsync(HttpClient client, string webhook, Func<JsonNode, bool> condition) =>
+        (await Eventually(() => DeliveriesAsync(client, webhook), d => d.SingleOrDefault() is { } delivery && condition(delivery)))[0]!;
+
+    /// <summary>The webhook's deliveries, newest first.</summary>
+    private static async Task<JsonArray> DeliveriesAsync(HttpClient client, string webhook)
     {
-        var waited = Stopwatch.StartNew();
-        while (true)
-        {
-            var (status, body) = await GetAsync(client, $"/api/webhooks/{webhook}/deliveries");
-            Assert.Equal(HttpStatusCode.OK, status);
-            var delivery = body!["deliveries"]!.AsArray().SingleOrDefault();
-            if (delivery is not null && condition(delivery)) return delivery;
-            Assert.True(waited.Elapsed < Wait, $"timed out; deliveries: {body.ToJsonString()}");
-            await Task.Delay(50, TestContext.Current.CancellationToken);
-        }
+        var (status, body) = await GetAsync(client, $"/api/webhooks/{webhook}/deliveries");
+        Assert.Equal(HttpStatusCode.OK, status);
+        return body!["deliveries"]!.AsArray();
     }
 }
