@@ -16,7 +16,8 @@ internal static class CliApp
         var isProcessConsole = ReferenceEquals(stdout, Console.Out);
         var context = new CliContext(stdout, stderr,
             environment is null ? Environment.GetEnvironmentVariable : name => environment.GetValueOrDefault(name),
-            isTerminal: isProcessConsole && !Console.IsOutputRedirected, requestTimeout);
+            isTerminal: IsTerminal(stdout, Console.Out, Console.IsOutputRedirected),
+            isErrorTerminal: IsTerminal(stderr, Console.Error, Console.IsErrorRedirected), requestTimeout);
 
         var parseResult = Program.CreateRootCommand(context).Parse(args);
         if (parseResult.Action is ParseErrorAction)
@@ -38,6 +39,11 @@ internal static class CliApp
         };
         return await parseResult.InvokeAsync(invocation, cancellationToken);
     }
+
+    /// <summary>Whether <paramref name="writer"/> is a terminal: the process's own stream (<paramref name="processWriter"/>), not
+    /// <paramref name="redirected"/>. Each stream by its own flag: <c>promptvault … &gt; out.json</c> leaves stderr a terminal.</summary>
+    internal static bool IsTerminal(TextWriter writer, TextWriter processWriter, bool redirected) =>
+        ReferenceEquals(writer, processWriter) && !redirected;
 
     /// <summary>
     /// A required argument left out, named with what it is (<c>diff needs B: the newer version (e.g. 1.0.1).</c>), where

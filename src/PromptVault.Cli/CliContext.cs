@@ -14,7 +14,10 @@ internal sealed class CliContext
 {
     private readonly Func<string, string?> _environment;
 
-    public CliContext(TextWriter stdout, TextWriter stderr, Func<string, string?> environment, bool isTerminal, TimeSpan? requestTimeout = null)
+    /// <param name="isTerminal">Whether stdout is a terminal.</param>
+    /// <param name="isErrorTerminal">Whether stderr is a terminal (it may be while stdout is redirected, and the other way round).</param>
+    public CliContext(TextWriter stdout, TextWriter stderr, Func<string, string?> environment, bool isTerminal, bool isErrorTerminal,
+        TimeSpan? requestTimeout = null)
     {
         RequestTimeout = requestTimeout ?? TimeSpan.FromSeconds(100);
         Out = stdout;
@@ -22,7 +25,7 @@ internal sealed class CliContext
         _environment = environment;
         IsTerminal = isTerminal;
         Console = CreateConsole(stdout, isTerminal);
-        ErrorConsole = CreateConsole(stderr, isTerminal);
+        ErrorConsole = CreateConsole(stderr, isErrorTerminal);
     }
 
     private static IAnsiConsole CreateConsole(TextWriter writer, bool isTerminal)
@@ -48,7 +51,7 @@ internal sealed class CliContext
     /// <summary>A Spectre console over <see cref="Out"/>, without colours unless it is a terminal.</summary>
     public IAnsiConsole Console { get; }
 
-    /// <summary>A Spectre console over <see cref="Error"/>, for progress, which is no data (piped, it would precede <c>--json</c>'s document).</summary>
+    /// <summary>A Spectre console over <see cref="Error"/>, without colours unless stderr is a terminal, for progress, which is no data (piped, it would precede <c>--json</c>'s document).</summary>
     public IAnsiConsole ErrorConsole { get; }
 
     public bool IsTerminal { get; }

@@ -24,7 +24,7 @@ public sealed partial class DocsCommandsTests
         foreach (var command in Commands(File.ReadAllText(document)))
         {
             using var output = new StringWriter();
-            var context = new CliContext(output, output, _ => null, isTerminal: false);
+            var context = new CliContext(output, output, _ => null, isTerminal: false, isErrorTerminal: false);
             var errors = Program.CreateRootCommand(context).Parse(Tokens(command)).Errors
                 .Where(e => !e.Message.StartsWith("Required argument missing", StringComparison.Ordinal) && e.Message != "Required command was not provided.").ToList();
             checkedCount++;
