@@ -31,6 +31,20 @@ public sealed class ChatPromptFileTests(ServerFixture fixture) : IClassFixture<S
         """;
 
     [Fact]
+    public void Parse_TemplateErrorInAMessage_NamesTheFilesLineAndColumnAndTheMessage()
+    {
+        // The error's place was counted inside the message ("line 2, column 5"), which is nowhere in the file.
+        var unclosed = Assert.Throws<PromptFileException>(() => PromptFileReader.Parse(
+            ChatFile("p", system: "You help {{company}} customers.\nBe {{#if question}}brief."), "p.md"));
+        var unknown = Assert.Throws<PromptFileException>(() => PromptFileReader.Parse(
+            ChatFile("p").Replace("{{question}}", "Q:\n\n  {{questoin}}", StringComparison.Ordinal), "p.md"));
+
+        Assert.Equal("p.md: line 15, column 4 (messages[0], system): content is not a valid template: '{{#if}}' is never closed with '{{/if}}'.",
+            unclosed.Message);
+        Assert.StartsWith("p.md: line 24, column 3 (messages[2], user): content references 'questoin'", unknown.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Parse_ChatFile_ReadsMessagesUnderTheirHeadings()
     {
         var file = PromptFileReader.Parse(ChatFile("assistant"), "chat.md");

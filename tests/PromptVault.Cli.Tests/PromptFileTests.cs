@@ -116,6 +116,19 @@ public sealed class PromptFileTests
     }
 
     [Fact]
+    public void Parse_UndeclaredVariableOrLiteralTag_NamesTheFilesLineAndColumn()
+    {
+        // The server's refusals had no place at all; the reader now refuses them with the file's line.
+        var unknown = Assert.Throws<PromptFileException>(() => PromptFileReader.Parse(
+            "---\nname: p\nvariables:\n  - name: who\n---\n\nHi {{who}}.\nYour order {{ordr}} ships.\n", "p.md"));
+        var literal = Assert.Throws<PromptFileException>(() => PromptFileReader.Parse("---\nname: p\n---\nA\n  b {{1}}\n", "p.md"));
+
+        Assert.Equal("p.md: line 8, column 12: content references 'ordr', which is not a declared variable; declare it in variables or fix the name.",
+            unknown.Message);
+        Assert.StartsWith("p.md: line 5, column 5: content is not a valid template: '{{1}}' writes a literal", literal.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Parse_OnlyCarriageReturnLineEndings_ReadsLikeLineFeeds()
     {
         // A file saved with classic Mac OS line ends (CR only) was refused as 'the front matter is not closed'.

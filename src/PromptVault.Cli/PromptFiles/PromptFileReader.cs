@@ -17,6 +17,7 @@ namespace PromptVault.Cli.PromptFiles;
 internal static class PromptFileReader
 {
     private const string Delimiter = "---";
+    private static readonly TemplateEngine Templates = new();
 
     /// <exception cref="PromptFileException">The file has no or bad front matter, or an empty template.</exception>
     public static PromptFile Parse(string text, string fileName)
@@ -44,9 +45,10 @@ internal static class PromptFileReader
 
         var front = Load(yaml, fileName);
         PromptFile file;
+        var messageLines = new List<int>();
         try
         {
-            file = Read(front, body, bodyLine);
+            file = Read(front, body, bodyLine, messageLines);
         }
         catch (InvalidInputException e)
         {
@@ -57,20 +59,38 @@ internal static class PromptFileReader
             var line = e.Node is null ? "" : $" (line {e.Node.Start.Line + 1})";
             throw Problem(fileName, $"{e.Path}{line}: {e.Message}");
         }
-        if (file.Messages is null) CheckTemplate(file.Content, bodyLine, fileName);
+        if (file.Messages is not { } messages)
+        {
+            CheckTemplate(file.Content, file.Variables, bodyLine, fileName, "");
+            return file;
+        }
+        for (var i = 0; i < messages.Count; i++)
+        {
+            if (messages[i].Role != MessageRole.Placeholder)
+                CheckTemplate(messages[i].Content, file.Variables, messageLines[i], fileName, $" (messages[{i}], {Names.Of(messages[i].Role)})");
+        }
         return file;
     }
 
-    /// <summary>Refuses a template that does not parse, naming the file's line and column (the server's message counts from the template's start).</summary>
-    private static void CheckTemplate(string template, int bodyLine, string fileName)
+    /// <summary>
+    /// Refuses a template the server would refuse at a place in it, naming the file's line and column (the server's message counts
+    /// from the template's start, or the message's). A refusal with no place (a malformed variable) is left to the server, which names it.
+    /// </summary>
+    /// <param name="firstLine">The file's line the template starts on.</param>
+    /// <param name="message">Which chat message the template is, after the position; empty for a text prompt.</param>
+    private static void CheckTemplate(string template, IReadOnlyList<VariableDefinition> variables, int firstLine, string fileName, string message)
     {
         try
         {
-            TemplateEngine.CheckSyntax(template);
+            Templates.Validate(template, variables);
         }
         catch (InvalidInputException e) when (e.Location is { } at)
         {
-            throw Problem(fileName, $"line {bodyLine + at.Line - 1}, column {at.Column}: {at.Problem}");
+            throw Problem(fileName, $"line {firstLine + at.Line - 1}, column {at.Column}{message}: {at.Problem}");
+        }
+        catch (InvalidInputException)
+        {
+            // Pushed as it is, so the server's refusal names it with its code.
         }
     }
 
@@ -95,7 +115,8 @@ internal static class PromptFileReader
     }
 
     /// <param name="bodyLine">The file's line the body starts on, for errors in a chat prompt's messages.</param>
-    private static PromptFile Read(YamlMappingNode front, string body, int bodyLine)
+    /// <param name="messageLines">Receives the file's line of each chat message (see <see cref="ChatMarkdown.Parse"/>).</param>
+    private static PromptFile Read(YamlMappingNode front, string body, int bodyLine, List<int> messageLines)
     {
         var fields = Fields(front, PromptFile.Keys, "");
         var name = String(fields, "name", "") ?? throw new FrontMatterException("name", null, "is required: the prompt's name, e.g. customer-support.");
@@ -114,7 +135,7 @@ internal static class PromptFileReader
         var metadata = fields.TryGetValue("metadata", out var metadataNode) && !YamlJson.IsNull(metadataNode)
             ? Metadata(metadataNode)
             : PromptMetadata.Empty;
-        var messages = type == PromptType.Chat ? ChatMarkdown.Parse(body, firstLine: bodyLine) : null;
+        var messages = type == PromptType.Chat ? ChatMarkdown.Parse(body, firstLine: bodyLine, lines: messageLines) : null;
         var tests = fields.TryGetValue("tests", out var testsNode) && !YamlJson.IsNull(testsNode) ? Tests(testsNode) : null;
         return new PromptFile(name, type, String(fields, "description", ""), Strings(fields, "tags", ""), String(fields, "category", ""),
             variables, metadata, messages is null ? body : "", messages, tests, Boolean(fields, "requireApproval", ""), Boolean(fields, "requireTests", ""));

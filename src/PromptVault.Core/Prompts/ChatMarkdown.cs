@@ -43,7 +43,9 @@ public static partial class ChatMarkdown
     /// <exception cref="InvalidInputException">Text stands before the first heading, or under a placeholder's heading (field
     /// <paramref name="field"/>, the message naming the line).</exception>
     /// <param name="firstLine">The number errors give the text's first line (a prompt file's body starts after its front matter).</param>
-    public static IReadOnlyList<PromptMessage> Parse(string text, string field = "content", int firstLine = 1)
+    /// <param name="lines">When given, receives each message's line (counted from <paramref name="firstLine"/>): where its content
+    /// starts, or a placeholder's heading; a prompt file's reader names the file's line of an error inside a message.</param>
+    public static IReadOnlyList<PromptMessage> Parse(string text, string field = "content", int firstLine = 1, List<int>? lines = null)
     {
         ArgumentNullException.ThrowIfNull(text);
         var messages = new List<PromptMessage>();
@@ -51,29 +53,32 @@ public static partial class ChatMarkdown
         var body = new List<string>();
         // Only CRLF is a line ending here, as in a text prompt's file: ReplaceLineEndings would also turn a message's U+2028,
         // U+0085, form feed or lone CR into a new line, changing the content on its way to the server.
-        var lines = text.Replace("\r\n", "\n", StringComparison.Ordinal).Split('\n');
-        for (var i = 0; i < lines.Length; i++)
+        var textLines = text.Replace("\r\n", "\n", StringComparison.Ordinal).Split('\n');
+        var contentStart = 0;
+        for (var i = 0; i < textLines.Length; i++)
         {
-            var heading = Heading().Match(lines[i]);
+            var heading = Heading().Match(textLines[i]);
             if (heading.Success)
             {
                 Close();
                 if (heading.Groups["variable"].Success)
                 {
                     messages.Add(new PromptMessage(MessageRole.Placeholder, heading.Groups["variable"].Value));
+                    lines?.Add(i + firstLine);
                     role = null;
                 }
                 else
                 {
                     role = Names.TryParse<MessageRole>(heading.Groups["role"].Value, out var parsed) ? parsed : null;
+                    contentStart = i + 1;
                 }
                 continue;
             }
-            if (role is null && !string.IsNullOrWhiteSpace(lines[i]))
+            if (role is null && !string.IsNullOrWhiteSpace(textLines[i]))
                 throw new InvalidInputException("invalid_messages",
                     $"line {i + firstLine}: text outside a message; chat messages start with a heading '## system', '## user', '## assistant' or '## placeholder: NAME'" +
                     (messages.Count > 0 ? ", and a placeholder's heading has nothing under it." : "."), field);
-            body.Add(HeadingLike().IsMatch(lines[i]) && lines[i].StartsWith('\\') ? lines[i][1..] : lines[i]);
+            body.Add(HeadingLike().IsMatch(textLines[i]) && textLines[i].StartsWith('\\') ? textLines[i][1..] : textLines[i]);
         }
         Close();
         return messages;
@@ -81,10 +86,17 @@ public static partial class ChatMarkdown
         void Close()
         {
             // Format writes a blank line after each heading and one before the next: those are layout, the rest is content.
-            if (body.Count > 0 && body[0].Length == 0) body.RemoveAt(0);
+            if (body.Count > 0 && body[0].Length == 0)
+            {
+                body.RemoveAt(0);
+                contentStart++;
+            }
             if (body.Count > 0 && body[^1].Length == 0) body.RemoveAt(body.Count - 1);
             if (role is { } open)
+            {
                 messages.Add(new PromptMessage(open, string.Join('\n', body)));
+                lines?.Add(contentStart + firstLine);
+            }
             body.Clear();
         }
     }

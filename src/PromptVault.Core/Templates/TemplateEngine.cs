@@ -29,16 +29,17 @@ public sealed class TemplateEngine(TimeProvider? timeProvider = null)
         VariableContract.ValidateDefinitions(variables);
         var parsed = TemplateParser.Parse(content);
         if (parsed.LiteralTag is { } literal)
-            throw new InvalidInputException("invalid_template",
-                $"content is not a valid template: '{{{{{literal}}}}}' writes a literal, which Handlebars reads as the name of a member to write; write the text without braces, or name a variable.",
-                "content");
+            throw TemplateParser.Refuse(content, parsed.LiteralAt, "invalid_template",
+                $"content is not a valid template: '{{{{{literal}}}}}' writes a literal, which Handlebars reads as the name of a member to write; write the text without braces, or name a variable.");
         var references = parsed.References;
         var declared = variables.ToDictionary(v => v.Name, StringComparer.Ordinal);
-        var unknown = references.Select(r => r.Name).Where(name => !declared.ContainsKey(name)).Distinct().ToList();
-        if (unknown.Count > 0)
-            throw new InvalidInputException("unknown_variable",
-                $"content references {string.Join(", ", unknown.Select(n => $"'{n}'"))}, which {(unknown.Count == 1 ? "is not a declared variable" : "are not declared variables")}; declare {(unknown.Count == 1 ? "it" : "them")} in variables or fix the name.",
-                "content");
+        var undeclared = references.Where(r => !declared.ContainsKey(r.Name)).ToList();
+        if (undeclared.Count > 0)
+        {
+            var unknown = undeclared.Select(r => r.Name).Distinct().ToList();
+            throw TemplateParser.Refuse(content, undeclared[0].At, "unknown_variable",
+                $"content references {string.Join(", ", unknown.Select(n => $"'{n}'"))}, which {(unknown.Count == 1 ? "is not a declared variable" : "are not declared variables")}; declare {(unknown.Count == 1 ? "it" : "them")} in variables or fix the name.");
+        }
         var scalar = references.FirstOrDefault(r => r.Iterated && declared[r.Name].Type is not (VariableType.Array or VariableType.Object));
         if (scalar is not null)
             throw new InvalidInputException("invalid_template",

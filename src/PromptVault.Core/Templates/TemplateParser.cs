@@ -30,6 +30,7 @@ internal sealed class TemplateParser
     private int _frames;   // the deepest frame
     private int _at;       // where the tag being read starts, for messages
     private string? _literal; // the first tag whose value is a literal ({{1}}), which the save-time checks refuse
+    private int _literalAt;
 
     private TemplateParser(string template) => _template = template;
 
@@ -40,7 +41,7 @@ internal sealed class TemplateParser
         var root = parser._program;
         parser.Run();
         WhitespaceControl.Apply(root);
-        return new ParsedTemplate(root, parser._references, parser._frames, parser._includes) { LiteralTag = parser._literal };
+        return new ParsedTemplate(root, parser._references, parser._frames, parser._includes) { LiteralTag = parser._literal, LiteralAt = parser._literalAt };
     }
 
     /// <summary>A block being read: its statement, its name as its closing tag must repeat it, and its block parameters.</summary>
@@ -204,7 +205,11 @@ internal sealed class TemplateParser
         else
         {
             value = call.Arguments[0];
-            if (value is LiteralExpression) _literal ??= inner;
+            if (value is LiteralExpression && _literal is null)
+            {
+                _literal = inner;
+                _literalAt = _at;
+            }
         }
         CheckDepth(_depth + call.Depth);
         _program.Body.Add(new MustacheStatement(value, strip));
@@ -343,11 +348,6 @@ internal sealed class TemplateParser
             $"content nests blocks more than {TemplateLimits.MaxNestingDepth} deep; the nesting depth limit is {TemplateLimits.MaxNestingDepth}.");
     }
 
-    private (int Line, int Column) LineAndColumn(int at)
-    {
-        var lineStart = _template.LastIndexOf('\n', Math.Max(0, at - 1)) + 1;
-        return (_template.AsSpan(0, at).Count('\n') + 1, at - lineStart + 1);
-    }
 
     private InvalidInputException NeverClosed(string closer) => InvalidTemplate($"a tag is never closed with '{closer}'.");
 
@@ -357,10 +357,15 @@ internal sealed class TemplateParser
     private InvalidInputException InvalidTemplate(InvariantMessage message) =>
         Refuse("invalid_template", "content is not a valid template: " + message.ToStringAndClear());
 
-    /// <summary>A refusal of the tag being read (at <see cref="_at"/>): its message ends with the tag's line and column, which <see cref="InvalidInputException.Location"/> carries apart.</summary>
-    private InvalidInputException Refuse(string code, string problem)
+    /// <summary>A refusal of the tag being read (at <see cref="_at"/>).</summary>
+    private InvalidInputException Refuse(string code, string problem) => Refuse(_template, _at, code, problem);
+
+    /// <summary>A refusal of the tag at <paramref name="at"/> in <paramref name="template"/>: its message ends with the tag's line and column, which
+    /// <see cref="InvalidInputException.Location"/> carries apart. Counted only when refusing, so a template that parses pays nothing for it.</summary>
+    internal static InvalidInputException Refuse(string template, int at, string code, string problem)
     {
-        var (line, column) = LineAndColumn(_at);
+        var lineStart = template.LastIndexOf('\n', Math.Max(0, at - 1)) + 1;
+        var (line, column) = (template.AsSpan(0, at).Count('\n') + 1, at - lineStart + 1);
         return new(code, $"{problem.TrimEnd('.')} (line {line}, column {column}).", "content") { Location = new TemplateLocation(line, column, problem) };
     }
 
@@ -639,7 +644,7 @@ internal sealed class TemplateParser
     {
         if (segments.Count == 0) return;
         // Iterating a member of the variable (#each order.items) says nothing about the variable's own type.
-        _references.Add(new TemplateReference(segments[0], iterated && segments.Count == 1));
+        _references.Add(new TemplateReference(segments[0], iterated && segments.Count == 1, _at));
     }
 
     private List<string> SplitPath(string path, string tag)

@@ -117,8 +117,8 @@ internal enum PathStart
     Nothing,
 }
 
-/// <summary>A top-level name a template reads; <see cref="Iterated"/> when it is the target of a <c>#each</c>.</summary>
-internal sealed record TemplateReference(string Name, bool Iterated);
+/// <summary>A top-level name a template reads; <see cref="Iterated"/> when it is the target of a <c>#each</c>; <see cref="At"/> is where its tag starts.</summary>
+internal sealed record TemplateReference(string Name, bool Iterated, int At);
 
 /// <summary>
 /// A parsed template: its tree, the top-level names it reads (in order of first use), how many context frames it nests, and
@@ -131,4 +131,7 @@ internal sealed record ParsedTemplate(Program Program, IReadOnlyList<TemplateRef
     /// where Handlebars reads a member of that name, so a version is not saved with one (one saved before renders as it did).
     /// </summary>
     public string? LiteralTag { get; init; }
+
+    /// <summary>Where <see cref="LiteralTag"/> starts in the template.</summary>
+    public int LiteralAt { get; init; }
 }

@@ -26,6 +26,21 @@ public sealed class TemplateEngineTests
         Assert.Contains("'compnay_name'", error.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Validate_UndeclaredVariableAndLiteralTag_NameTheOffendingTagsLineAndColumn()
+    {
+        // Both refusals had no place: the CLI could not point at the prompt file's line.
+        var unknown = Refused("Dear {{name}},\n  see {{ordr.id}} and {{ordr}}.", new VariableDefinition("name"));
+        var literal = Refused("Dear {{name}},\n\n    {{true}}", new VariableDefinition("name"));
+
+        Assert.Equal(new TemplateLocation(2, 7, "content references 'ordr', which is not a declared variable; declare it in variables or fix the name."),
+            unknown.Location);
+        Assert.EndsWith("fix the name (line 2, column 7).", unknown.Message, StringComparison.Ordinal);
+        Assert.Equal((3, 5), (literal.Location?.Line, literal.Location?.Column));
+        Assert.StartsWith("content is not a valid template: '{{true}}' writes a literal", literal.Location?.Problem, StringComparison.Ordinal);
+        Assert.EndsWith("or name a variable (line 3, column 5).", literal.Message, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("{{#if true}}x{{/if}}")]
     [InlineData("{{lookup items 1}}{{lookup items \"name\"}}")]
