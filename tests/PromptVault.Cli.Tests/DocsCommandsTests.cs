@@ -55,7 +55,7 @@ public sealed partial class DocsCommandsTests
     }
 
     /// <summary>Splits a shell command line on spaces outside quotes, dropping the quotes.</summary>
-    private static string[] Tokens(string command)
+    internal static string[] Tokens(string command)
     {
         var tokens = new List<string>();
         var current = new StringBuilder();
