@@ -15,7 +15,7 @@ public sealed partial class ReadmeTourTests
     public async Task EveryCommandOfTheTour_PrintsWhatTheReadmeShows()
     {
         var readme = await File.ReadAllTextAsync(Path.Combine(RepositoryFiles.Root, "README.md"), TestContext.Current.CancellationToken);
-        var tour = readme[readme.IndexOf("## A five-minute tour", StringComparison.Ordinal)..readme.IndexOf("### Experiments", StringComparison.Ordinal)];
+        var tour = readme[readme.IndexOf("## A five-minute tour", StringComparison.Ordinal)..readme.IndexOf("\n### Experiments", StringComparison.Ordinal)];
         tour = tour[tour.IndexOf("Write a prompt file", StringComparison.Ordinal)..]; // after the server's start
         await using var server = await RunningServer.StartAsync(TestContext.Current.CancellationToken);
         using var folder = new TempFolder();
