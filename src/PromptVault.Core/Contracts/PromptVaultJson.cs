@@ -49,7 +49,7 @@ public static class PromptVaultJson
     {
         options.PropertyNamingPolicy = JsonNamingPolicy.CamelCase;
         options.NumberHandling = JsonNumberHandling.Strict;
-        options.Converters.Add(new SentValueEnumConverter());
+        options.Converters.Add(new JsonStringEnumConverter(namingPolicy: null, allowIntegerValues: false));
         options.Converters.Add(new TextCheckedJsonElementConverter(refuseNul: forRequests));
         options.Converters.Add(new TextCheckedVariablesConverter(refuseNul: forRequests));
         if (forRequests)

@@ -140,7 +140,7 @@ internal sealed class ProblemExceptionHandler : IExceptionHandler
         if (field is not null && path is not null && StrictTypeLacking(type, path, options) is { } strict)
             return DescribeUnknownMember(options, field, strict);
         if (IsConversionError(json))
-            return field is not null && EnumAt(type, path, options) is { } enumType ? $"'{field}' must be one of {Names.AllOf(enumType)}, a string spelled exactly so{(SentValueEnumConverter.SentIn(json) is { } sent ? $", not {sent}" : "")}." : WrongJsonType(field, TypeAt(type, path, options), options);
+            return field is not null && EnumAt(type, path, options) is { } enumType ? $"'{field}' must be one of {Names.AllOf(enumType)}, a string spelled exactly so." : WrongJsonType(field, TypeAt(type, path, options), options);
         return field is null ? $"The request body is not valid JSON: {json.Message}" : $"'{field}' is invalid: {json.Message}";
     }
 

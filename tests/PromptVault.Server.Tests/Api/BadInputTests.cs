@@ -271,17 +271,14 @@ public sealed class BadInputTests(ServerFixture fixture) : IClassFixture<ServerF
 
         Assert.Equal(HttpStatusCode.BadRequest, status);
         Assert.Equal("status", problem.Str("field"));
-        Assert.Equal("'status' must be one of draft, review, approved, production, deprecated, archived, a string spelled exactly so, not \"shipped\".", problem.Str("detail"));
+        Assert.Equal("'status' must be one of draft, review, approved, production, deprecated, archived, a string spelled exactly so.", problem.Str("detail"));
     }
 
     [Theory]
-    [InlineData("""{ "content": "x", "variables": [{ "name": "a", "type": "strng" }] }""", "variables[0].type", "string, number, boolean, array, object", "\"strng\"")]
-    [InlineData("""{ "content": "x", "bump": 2 }""", "bump", "patch, minor, major", "2")]
-    [InlineData("""{ "content": "x", "bump": "Minor" }""", "bump", "patch, minor, major", "\"Minor\"")]
-    [InlineData("""{ "content": "x", "bump": "ma\njor\u0007" }""", "bump", "patch, minor, major", "\"ma\\njor\\u0007\"")]
-    [InlineData("""{ "content": "x", "bump": "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" }""", "bump", "patch, minor, major",
-        "\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa…\"")]
-    public async Task UnknownNestedOrNumericEnumValue_NamesTheFieldTheAllowedValuesAndTheValueSent(string body, string field, string allowed, string sent)
+    [InlineData("""{ "content": "x", "variables": [{ "name": "a", "type": "strng" }] }""", "variables[0].type", "string, number, boolean, array, object")]
+    [InlineData("""{ "content": "x", "bump": 2 }""", "bump", "patch, minor, major")]
+    [InlineData("""{ "content": "x", "bump": "Minor" }""", "bump", "patch, minor, major")]
+    public async Task UnknownNestedOrNumericEnumValue_NamesTheFieldAndTheAllowedValues(string body, string field, string allowed)
     {
         var name = await CreateSupportPromptAsync(_client);
 
@@ -289,7 +286,7 @@ public sealed class BadInputTests(ServerFixture fixture) : IClassFixture<ServerF
 
         Assert.Equal(HttpStatusCode.BadRequest, status);
         Assert.Equal(field, problem.Str("field"));
-        Assert.Equal($"'{field}' must be one of {allowed}, a string spelled exactly so, not {sent}.", problem.Str("detail"));
+        Assert.Equal($"'{field}' must be one of {allowed}, a string spelled exactly so.", problem.Str("detail"));
     }
 
     /// <summary>The render route reads its body by hand (issue 9); it refuses what a bound <c>RenderRequest</c> refused, naming the field.</summary>
