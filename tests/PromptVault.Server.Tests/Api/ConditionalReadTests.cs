@@ -88,6 +88,32 @@ public sealed class ConditionalReadTests(ServerFixture fixture) : IClassFixture<
         }
     }
 
+    [Theory]
+    [InlineData("")]
+    [InlineData("/versions/1.0.0")]
+    public async Task IfMatch_NotHoldingTheCurrentTag_IsAProblemNamingTheHeader_AndTheCurrentTagOrStarIsTheAnswer(string route)
+    {
+        var path = $"/api/prompts/{await CreateSupportPromptAsync(_client)}{route}";
+        var etag = (await ReadAsync(path)).ETag.Tag;
+
+        foreach (var stale in new[] { "\"other\"", $"W/{etag}" })
+        {
+            using var refused = await SendWithAsync(path, "If-Match", stale);
+            Assert.Equal(HttpStatusCode.PreconditionFailed, refused.StatusCode);
+            Assert.Equal("application/problem+json", refused.Content.Headers.ContentType?.MediaType);
+            var problem = await refused.Content.ReadFromJsonAsync<System.Text.Json.Nodes.JsonNode>(TestContext.Current.CancellationToken);
+            Assert.Equal("precondition_failed", problem.Str("code"));
+            Assert.Equal("If-Match", problem.Str("field"));
+            Assert.Contains(stale, problem.Str("detail"));
+            Assert.Contains("ETag", problem.Str("detail"));
+        }
+        foreach (var holding in new[] { etag, "*", $"\"other\", {etag}" })
+        {
+            using var answered = await SendWithAsync(path, "If-Match", holding);
+            Assert.True(answered.StatusCode == HttpStatusCode.OK, $"If-Match: {holding} answered {answered.StatusCode}");
+        }
+    }
+
     [Fact]
     public async Task LabelIfMatch_StillTakesTheVersionNumberTheLabelPointsAt_NotThePromptsETag()
     {
@@ -129,10 +155,13 @@ public sealed class ConditionalReadTests(ServerFixture fixture) : IClassFixture<
         return (response.StatusCode, response.Headers.ETag!, await response.Content.ReadAsByteArrayAsync(TestContext.Current.CancellationToken));
     }
 
-    private Task<HttpResponseMessage> GetWithAsync(string path, string? ifNoneMatch)
+    private Task<HttpResponseMessage> GetWithAsync(string path, string? ifNoneMatch) =>
+        ifNoneMatch is null ? _client.GetAsync(path, TestContext.Current.CancellationToken) : SendWithAsync(path, "If-None-Match", ifNoneMatch);
+
+    private Task<HttpResponseMessage> SendWithAsync(string path, string header, string value)
     {
         var request = new HttpRequestMessage(HttpMethod.Get, path);
-        if (ifNoneMatch is not null) request.Headers.TryAddWithoutValidation("If-None-Match", ifNoneMatch);
+        request.Headers.TryAddWithoutValidation(header, value);
         return _client.SendAsync(request, TestContext.Current.CancellationToken);
     }
 }
