@@ -236,6 +236,7 @@ public sealed class PromptsApiTests(ServerFixture fixture) : IClassFixture<Serve
         Assert.Equal(HttpStatusCode.PreconditionFailed, stale);
         Assert.Equal("label_moved", staleProblem.Str("code"));
         Assert.Contains("points at version 1.0.1", staleProblem.Str("detail"));
+        Assert.Contains($"labels of GET /api/prompts/{name}, or the ETag the last move of it answered", staleProblem.Str("detail"));
         Assert.Equal("1.0.1", afterStale!["labels"]!["staging"]!.GetValue<string>());
         Assert.Equal(HttpStatusCode.OK, repeated);
         Assert.Equal(HttpStatusCode.BadRequest, malformed);
