@@ -68,8 +68,8 @@ public sealed partial class ErrorCodesDocTests
     }
 
     // new InvalidInputException("code", …), a target-typed new("code", …) returned or thrown (a method returning an exception),
-    // or the template parser's Refuse("code", …), which adds the error's place in the template.
-    [GeneratedRegex("""(?:Exception|Refuse|(?:=>|\?\?|\?|:|throw|return)\s*new)\(\s*"(?<code>[a-z]+(?:_[a-z]+)*)"\s*,""")]
+    // or the template parser's Refuse("code", …) or Refuse(template, place, "code", …), which add the error's place in the template.
+    [GeneratedRegex("""(?:(?:Exception|(?:=>|\?\?|\?|:|throw|return)\s*new)\(|Refuse\([^;"]*?)\s*"(?<code>[a-z]+(?:_[a-z]+)*)"\s*,""")]
     private static partial Regex Raised();
 
     [GeneratedRegex("""Exception\(\s*[^;"()]*\?\s*"(?<a>[a-z_]+)"\s*:\s*"(?<b>[a-z_]+)"\s*,""")]
