@@ -366,7 +366,7 @@ public sealed class ExperimentCommandTests(ServerFixture fixture) : IClassFixtur
         Assert.Contains("status completed", result.Out);
         // The decision and why the system completed it (its status reason), as the dashboard shows them: the line said only "Winner: casual".
         var decision = Assert.Single(result.Out.Split('\n'), line => line.StartsWith("Decision:", StringComparison.Ordinal));
-        Assert.Matches(@"^Decision: \w+ wins on conversionRate\. '\w+' beats control on conversionRate \(always-valid p = [0-9.e-]+, Holm-adjusted\)\.$", decision.TrimEnd());
+        Assert.Matches(@"^Decision: \w+ wins on conversionRate\. '\w+' beats control on conversionRate \(always-valid p [=<] [0-9.]+, Holm-adjusted\)\.$", decision.TrimEnd());
         // complete, pause and cancel are all refused once the experiment completed (invalid_experiment_transition).
         var more = Assert.Single(result.Out.Split('\n'), line => line.StartsWith("More:", StringComparison.Ordinal));
         Assert.Matches(@"^More: promptvault experiment results \w+$", more.TrimEnd());

@@ -101,6 +101,9 @@ public static class ResultsText
         { } v => v.ToString("0.####", CultureInfo.InvariantCulture),
     };
 
+    /// <summary>A p-value within a sentence, as <see cref="P"/> shows it: "p = 0.0123", or "p &lt; 0.0001".</summary>
+    public static string PIs(double? p) => p < 0.0001 ? "p < 0.0001" : $"p = {P(p)}";
+
     /// <summary>
     /// A latency percentile in milliseconds, marked ≈: stored as histogram buckets, it is within 1% of the true one
     /// (docs/metrics.md), while a mean is exact; with one event of 500 ms the median reads ≈495.3.

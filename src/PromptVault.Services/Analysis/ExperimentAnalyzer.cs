@@ -441,11 +441,11 @@ public static class ExperimentAnalyzer
             return new(DecisionAction.None, null, null);
         if (srm.Mismatch)
             return new(DecisionAction.None, null,
-                Invariant($"Not completed: the exposures do not match the variants' weights (sample ratio mismatch, always-valid p = {srm.PValue:G3})."));
+                Invariant($"Not completed: the exposures do not match the variants' weights (sample ratio mismatch, always-valid {ResultsText.PIs(srm.PValue)})."));
         var metric = Names.Of(target.Metric);
         var reason = index == 0
             ? $"Every variant is significantly worse than control on {metric}."
-            : Invariant($"'{experiment.Variants[index].Name}' beats control on {metric} (always-valid p = {target.Comparisons[index]!.AdjustedSequentialPValue:G3}, Holm-adjusted).");
+            : Invariant($"'{experiment.Variants[index].Name}' beats control on {metric} (always-valid {ResultsText.PIs(target.Comparisons[index]!.AdjustedSequentialPValue)}, Holm-adjusted).");
         return new(DecisionAction.Complete, experiment.Variants[index].Id, reason);
     }
 

@@ -613,7 +613,20 @@ public sealed class ExperimentAnalyzerTests
         }
 
         var p = results.Variants[1].Metrics["conversionRate"].AdjustedSequentialPValue;
-        Assert.Contains(FormattableString.Invariant($"(always-valid p = {p:G3}, Holm-adjusted)"), results.Decision.Reason);
+        Assert.Contains($"(always-valid {ResultsText.PIs(p)}, Holm-adjusted)", results.Decision.Reason);
+    }
+
+    /// <summary>
+    /// The reason's p-value reads as the results cards show it (<see cref="ResultsText.P"/>): "p &lt; 0.0001", where it read
+    /// "p = 8.06E-05" beside a card's "&lt;0.0001".
+    /// </summary>
+    [Fact]
+    public void Decision_Reason_TinyPValue_ReadsAsTheCardsShowIt()
+    {
+        var results = AnalyzeTarget(Experiment(), Moments.OfRate(1000, 10_000), Moments.OfRate(2000, 10_000));
+
+        Assert.True(results.Variants[1].Metrics["conversionRate"].AdjustedSequentialPValue < 0.0001);
+        Assert.Contains("(always-valid p < 0.0001, Holm-adjusted)", results.Decision.Reason);
     }
 
     [Fact]
