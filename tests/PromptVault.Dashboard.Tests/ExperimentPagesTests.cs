@@ -19,6 +19,26 @@ namespace PromptVault.Dashboard.Tests;
 /// <summary>Create and start an experiment in the browser, then watch its page follow traffic sent through the API, without a reload.</summary>
 public sealed class ExperimentPagesTests(DashboardFixture fixture) : IClassFixture<DashboardFixture>
 {
+    /// <summary>The prompt page had no way to start an experiment, and /experiments/new ignored ?prompt=: the form now starts on that prompt, its versions offered.</summary>
+    [Fact]
+    public async Task PromptPage_StartExperiment_OpensTheFormOnThatPromptWithItsVersions()
+    {
+        var cancellationToken = TestContext.Current.CancellationToken;
+        using var api = fixture.Server.CreateClient();
+        (await api.PostAsJsonAsync("/api/prompts", new CreatePromptRequest("start/from-prompt", Content: "Hello"), PromptVaultJson.Options, cancellationToken)).EnsureSuccessStatusCode();
+        (await api.PostAsJsonAsync("/api/prompts/start%2Ffrom-prompt/versions", new CreateVersionRequest("Hello there", ChangeDescription: "Warmer"),
+            PromptVaultJson.Options, cancellationToken)).EnsureSuccessStatusCode();
+        var page = await fixture.OpenAsync(fixture.Server.AdminKey);
+        await page.GotoAsync("/prompts/start%2Ffrom-prompt");
+
+        await page.GetByRole(AriaRole.Link, new() { Name = "Start experiment" }).ClickAsync();
+
+        await fixture.WaitForPageAsync(page, "/experiments/new?prompt=start%2Ffrom-prompt");
+        await page.Locator("[data-interactive=yes]").WaitForAsync();
+        await Assertions.Expect(page.GetByLabel("Prompt", new() { Exact = true })).ToHaveValueAsync("start/from-prompt");
+        await Assertions.Expect(page.Locator("#variant-0-version-suggested option")).ToHaveCountAsync(2);
+    }
+
     [Fact]
     public async Task Experiment_CreateStartAndMetricEvents_PageUpdatesWithoutReload()
     {

@@ -12,6 +12,7 @@ internal static class Links
     public static string CompareRuns(string name, string a, string b) => $"{Prompt(name)}/evaluations?a={Uri.EscapeDataString(a)}&b={Uri.EscapeDataString(b)}";
 
     public static string Playground(string name) => "/playground?prompt=" + Uri.EscapeDataString(name);
+    public static string NewExperiment(string name) => "/experiments/new?prompt=" + Uri.EscapeDataString(name);
 
     public static string Experiment(string id) => "/experiments/" + Uri.EscapeDataString(id);
 
