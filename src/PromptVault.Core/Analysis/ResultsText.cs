@@ -101,6 +101,21 @@ public static class ResultsText
         { } v => v.ToString("0.####", CultureInfo.InvariantCulture),
     };
 
+    /// <summary>
+    /// What a completed experiment's progress says of its size: the units it ended with and, when a winner stopped it before
+    /// the planned sample size, why that is sound (docs/statistics.md: the always-valid test may be looked at any time).
+    /// </summary>
+    public static string Ended(long units, long? planned, bool decided)
+    {
+        var ended = $"It ended with {units.ToString("N0", CultureInfo.InvariantCulture)} units per variant (the smallest variant counts)";
+        if (planned is not { } size)
+            return ended + ".";
+        var sized = size.ToString("N0", CultureInfo.InvariantCulture);
+        return decided && units < size
+            ? $"{ended}, before the {sized} planned to detect the minimum detectable effect with the planned power: the sequential test allows stopping as soon as the evidence is strong enough, without raising the chance of a false winner."
+            : $"{ended}; detecting the minimum detectable effect with the planned power needed {sized}.";
+    }
+
     /// <summary>A p-value within a sentence, as <see cref="P"/> shows it: "p = 0.0123", or "p &lt; 0.0001".</summary>
     public static string PIs(double? p) => p < 0.0001 ? "p < 0.0001" : $"p = {P(p)}";
 

@@ -14,4 +14,15 @@ public sealed class ResultsTextTests
     [InlineData(null, ResultsText.Missing)]
     public void Cost_ReadsInDollars_SixDecimalsBelowADollar_CentsFromOne(double? cost, string expected) =>
         Assert.Equal(expected, ResultsText.Cost(cost));
+
+    /// <summary>An experiment a winner completed before its planned size never said why it stopped early; now it says the sequential test allows it.</summary>
+    [Fact]
+    public void Ended_DecidedBeforeThePlannedSize_SaysTheSequentialTestAllowsStoppingEarly()
+    {
+        Assert.Equal("It ended with 1,200 units per variant (the smallest variant counts), before the 5,000 planned to detect the minimum detectable effect with the planned power: "
+            + "the sequential test allows stopping as soon as the evidence is strong enough, without raising the chance of a false winner.", ResultsText.Ended(1200, 5000, decided: true));
+        Assert.Equal("It ended with 1,200 units per variant (the smallest variant counts); detecting the minimum detectable effect with the planned power needed 5,000.",
+            ResultsText.Ended(1200, 5000, decided: false));
+        Assert.Equal("It ended with 1,200 units per variant (the smallest variant counts).", ResultsText.Ended(1200, null, decided: true));
+    }
 }
