@@ -44,6 +44,20 @@ public static class PromptVaultJson
     /// </summary>
     public static JavaScriptEncoder AnswerEncoder => JavaScriptEncoder.UnsafeRelaxedJsonEscaping;
 
+    /// <summary>
+    /// The JSON Schema type and format of a value <see cref="Requests"/> reads with a converter of its own (an integer, a number, a
+    /// date and time), which schema generators cannot see into and describe with no type: the ones the framework's converters get,
+    /// as these read the same JSON and refuse more. Null for any other type; a nullable value is its underlying type's.
+    /// </summary>
+    public static (string Type, string Format)? CheckedValueSchema(Type type) => (Nullable.GetUnderlyingType(type) ?? type) switch
+    {
+        var value when value == typeof(int) => ("integer", "int32"),
+        var value when value == typeof(long) => ("integer", "int64"),
+        var value when value == typeof(double) => ("number", "double"),
+        var value when value == typeof(DateTimeOffset) => ("string", "date-time"),
+        _ => null,
+    };
+
     /// <summary>Applies the API's settings to <paramref name="options"/> (used for ASP.NET Core's own options, <paramref name="forRequests"/> as <see cref="Requests"/>).</summary>
     public static JsonSerializerOptions Configure(JsonSerializerOptions options, bool forRequests = false)
     {

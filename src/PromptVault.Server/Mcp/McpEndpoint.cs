@@ -1,4 +1,6 @@
+using System.Reflection;
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.AI;
 using ModelContextProtocol;
 using ModelContextProtocol.AspNetCore;
 using ModelContextProtocol.Protocol;
@@ -20,12 +22,12 @@ internal static class McpEndpoint
 
     public static IServiceCollection AddPromptVaultMcp(this IServiceCollection services)
     {
-        services.AddMcpServer(options => options.ServerInfo = new Implementation { Name = "PromptVault", Version = typeof(McpEndpoint).Assembly.GetName().Version?.ToString() ?? "1.0.0" })
+        services.AddMcpServer(options => options.ServerInfo = new Implementation { Name = "PromptVault", Version = ProductVersion })
             // Stateless: every request stands alone (no session to pin to one server instance), as the REST API does.
             .WithHttpTransport(transport => transport.SessionMode = HttpServerSessionMode.Stateless)
             .WithListPromptsHandler(McpPrompts.ListAsync)
             .WithGetPromptHandler(McpPrompts.GetAsync)
-            .WithTools<McpTools>(PromptVaultJson.Requests)
+            .WithPromptVaultTools()
             .WithMessageFilters(filters => filters.AddIncomingFilter(next => async (context, cancellationToken) =>
             {
                 if (context.JsonRpcMessage is not JsonRpcRequest request)
@@ -86,6 +88,36 @@ internal static class McpEndpoint
             .AddAuthorizationFilters();
         services.Configure<LoggerFilterOptions>(options => options.AddFilter(SdkServerCategory, LogLevel.Critical));
         return services;
+    }
+
+    /// <summary>
+    /// The product's version, as <c>promptvault --version</c> prints it (System.CommandLine's rule): the informational version
+    /// without its <c>+commit</c>; the assembly version (<c>1.0.0.0</c>) is no release's.
+    /// </summary>
+    internal static string ProductVersion { get; } =
+        typeof(McpEndpoint).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()!.InformationalVersion.Split('+')[0];
+
+    /// <summary>
+    /// <see cref="McpTools"/>' tools, as the SDK's <c>WithTools</c> makes them but with input schemas that give the arguments
+    /// <see cref="PromptVaultJson.Requests"/> reads with converters of their own their JSON type (<c>limit</c> an integer):
+    /// the schema generator describes such a type with none.
+    /// </summary>
+    private static IMcpServerBuilder WithPromptVaultTools(this IMcpServerBuilder builder)
+    {
+        var schemas = new AIJsonSchemaCreateOptions { TransformSchemaNode = TypeCheckedValues };
+        foreach (var method in typeof(McpTools).GetMethods().Where(m => m.GetCustomAttribute<McpServerToolAttribute>() is not null))
+            builder.Services.AddSingleton(services => McpServerTool.Create(method, request => ActivatorUtilities.CreateInstance<McpTools>(request.Services!),
+                new McpServerToolCreateOptions { Services = services, SerializerOptions = PromptVaultJson.Requests, SchemaCreateOptions = schemas }));
+        return builder;
+    }
+
+    private static JsonNode TypeCheckedValues(AIJsonSchemaCreateContext context, JsonNode schema)
+    {
+        if (schema is not JsonObject described || described.ContainsKey("type") || PromptVaultJson.CheckedValueSchema(context.TypeInfo.Type) is not var (type, format))
+            return schema;
+        described["type"] = Nullable.GetUnderlyingType(context.TypeInfo.Type) is null ? type : new JsonArray(type, "null");
+        described["format"] = format;
+        return described;
     }
 
     public static IEndpointRouteBuilder MapPromptVaultMcp(this IEndpointRouteBuilder routes)

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Reflection;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Data.Sqlite;
@@ -149,6 +150,52 @@ public sealed class McpEndpointTests(ServerFixture fixture) : IClassFixture<Serv
         Assert.Equal("Request failed (remote): This API key's role (reader) may not call create_version; it needs a key whose role is writer or admin.", write.Message);
         var (_, versions) = await GetAsync(admin, $"/api/prompts/{name}/versions");
         Assert.Equal(3, versions!["versions"]!.AsArray().Count);
+    }
+
+    [Fact]
+    public async Task ToolsList_IntegerArguments_AreTypedIntegers()
+    {
+        await using var client = await ConnectAsync(await fixture.Server.CreateKeyAsync("agent", ApiKeyRole.Reader, Cancellation));
+
+        var listPrompts = Assert.Single(await client.ListToolsAsync(cancellationToken: Cancellation), t => t.Name == "list_prompts");
+
+        var properties = JsonNode.Parse(listPrompts.JsonSchema.GetRawText())!["properties"]!;
+        foreach (var paging in new[] { "limit", "offset" })
+        {
+            Assert.Equal("""["integer","null"]""", properties[paging]!["type"]!.ToJsonString());
+            Assert.Equal("int32", properties[paging]!.Str("format"));
+        }
+        Assert.Equal("""["string","null"]""", properties["tag"]!["type"]!.ToJsonString());
+    }
+
+    [Fact]
+    public async Task ServerInfo_IsTheProductsVersion_NotTheAssemblys()
+    {
+        await using var client = await ConnectAsync(await fixture.Server.CreateKeyAsync("agent", ApiKeyRole.Reader, Cancellation));
+
+        var product = typeof(PromptVault.Server.Hosting.OpenApiSetup).Assembly
+            .GetCustomAttribute<AssemblyInformationalVersionAttribute>()!.InformationalVersion.Split('+')[0];
+        var info = Assert.IsType<Implementation>(client.ServerInfo);
+        Assert.Equal("PromptVault", info.Name);
+        Assert.Equal(product, info.Version);
+        Assert.Equal(3, product.Split('.').Length); // 1.0.0, as promptvault --version prints it; the assembly version is 1.0.0.0
+    }
+
+    [Fact]
+    public async Task Ping_OnTheLatestRevisionIsNotAMethod_OnAnInitializeRevisionAnswers()
+    {
+        var key = await fixture.Server.CreateKeyAsync("agent", ApiKeyRole.Reader, Cancellation);
+        await using var latest = await ConnectAsync(key);
+        await using var initialized = await ConnectAsync(fixture.Server, key, "2025-11-25");
+
+        // The SDK's transport refuses it with HTTP 404 before the server's session sees it, so the client meets an HTTP error.
+        var removed = await Assert.ThrowsAsync<HttpRequestException>(() => latest.PingAsync(cancellationToken: Cancellation).AsTask());
+        await initialized.PingAsync(cancellationToken: Cancellation);
+
+        Assert.Equal(HttpStatusCode.NotFound, removed.StatusCode);
+        Assert.Contains("""{"error":{"code":-32601,"message":"Method \u0027ping\u0027 is not available on protocol version \u00272026-07-28\u0027."}""", removed.Message);
+        Assert.Equal("2026-07-28", latest.NegotiatedProtocolVersion);
+        Assert.Equal("2025-11-25", initialized.NegotiatedProtocolVersion);
     }
 
     [Fact]
@@ -404,7 +451,7 @@ public sealed class McpEndpointTests(ServerFixture fixture) : IClassFixture<Serv
     private Task<McpClient> ConnectAsync(string apiKey) => ConnectAsync(fixture.Server, apiKey);
 
     /// <summary>The official MCP client on Streamable HTTP to <paramref name="server"/>'s <c>/mcp</c> with <paramref name="apiKey"/> (none when empty).</summary>
-    internal static async Task<McpClient> ConnectAsync(RunningServer server, string apiKey)
+    internal static async Task<McpClient> ConnectAsync(RunningServer server, string apiKey, string? protocolVersion = null)
     {
         var headers = new Dictionary<string, string>();
         if (apiKey.Length > 0) headers["Authorization"] = $"Bearer {apiKey}";
@@ -414,7 +461,7 @@ public sealed class McpEndpointTests(ServerFixture fixture) : IClassFixture<Serv
             TransportMode = HttpTransportMode.StreamableHttp,
             AdditionalHeaders = headers,
         });
-        return await McpClient.CreateAsync(transport, cancellationToken: Cancellation);
+        return await McpClient.CreateAsync(transport, new McpClientOptions { ProtocolVersion = protocolVersion }, cancellationToken: Cancellation);
     }
 
     /// <summary>Calls a tool that must succeed and returns its JSON answer.</summary>
