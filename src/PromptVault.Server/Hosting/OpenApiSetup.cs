@@ -164,14 +164,9 @@ internal static class OpenApiSetup
         return Task.CompletedTask;
     }
 
-    private static OpenApiSchema? CheckedValueSchema(Type type) => (Nullable.GetUnderlyingType(type) ?? type) switch
-    {
-        var value when value == typeof(int) => new OpenApiSchema { Type = JsonSchemaType.Integer, Format = "int32" },
-        var value when value == typeof(long) => new OpenApiSchema { Type = JsonSchemaType.Integer, Format = "int64" },
-        var value when value == typeof(double) => new OpenApiSchema { Type = JsonSchemaType.Number, Format = "double" },
-        var value when value == typeof(DateTimeOffset) => new OpenApiSchema { Type = JsonSchemaType.String, Format = "date-time" },
-        _ => null,
-    };
+    private static OpenApiSchema? CheckedValueSchema(Type type) => PromptVaultJson.CheckedValueSchema(type) is var (kind, format)
+        ? new OpenApiSchema { Type = kind switch { "integer" => JsonSchemaType.Integer, "number" => JsonSchemaType.Number, _ => JsonSchemaType.String }, Format = format }
+        : null;
 
     private static async Task<OpenApiResponse> ProblemAsync(string description, OpenApiOperationTransformerContext context, CancellationToken cancellationToken) => new()
     {
