@@ -22,9 +22,10 @@ public sealed class SqliteConnectionFactoryTests : IDisposable
     public async Task OpenAsync_SixteenAtOnceOnAnEmptyPool_NeverLendsOneConnectionToTwoOwners()
     {
         // Microsoft.Data.Sqlite 10.0.5 could hand one pooled connection to two concurrent opens (dotnet/efcore#39008; 10.0.15
-        // does not), so two requests would share one transaction. A server's first burst of requests opens like this.
+        // does not), so two requests would share one transaction. A server's first burst of requests opens like this. 10.0.5
+        // shared a connection in 26 of 3,000 such bursts: 500 catch it with a probability of 98.7%.
         const int Opens = 16;
-        for (var wave = 0; wave < 2_000; wave++)
+        for (var wave = 0; wave < 500; wave++)
         {
             database.Connections.Dispose(); // the pool is empty again: every open below creates or reclaims
             var opened = new SqliteConnection[Opens];

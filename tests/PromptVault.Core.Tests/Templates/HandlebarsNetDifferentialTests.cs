@@ -17,7 +17,7 @@ namespace PromptVault.Core.Tests.Templates;
 public sealed class HandlebarsNetDifferentialTests
 {
     /// <summary>How many generated (template, inputs) cases the property checks; a fixed seed keeps the run repeatable.</summary>
-    private const int GeneratedCases = 2_000;
+    private const int GeneratedCases = 800;
 
     private static readonly VariableDefinition[] Variables =
     [
