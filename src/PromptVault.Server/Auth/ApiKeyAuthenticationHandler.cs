@@ -85,7 +85,7 @@ internal sealed class ApiKeyAuthenticationHandler(
         // A key that was sent but refused is told why; a missing key is told that one is needed.
         var failure = (await HandleAuthenticateOnceSafeAsync()).Failure;
         await WriteProblemAsync(StatusCodes.Status401Unauthorized, "unauthorized",
-            failure?.Message ?? "An API key is required: send 'Authorization: Bearer pv_…' with a valid, unrevoked key.");
+            failure?.Message ?? "An API key is required: send 'Authorization: Bearer pv_…' with a valid, unrevoked key.", "Authorization");
     }
 
     protected override Task HandleForbiddenAsync(AuthenticationProperties properties)
@@ -94,10 +94,10 @@ internal sealed class ApiKeyAuthenticationHandler(
             RolePolicies.Refusal(Context.User, "do this", RolePolicies.NeededRole(Context.GetEndpoint()?.Metadata.GetOrderedMetadata<IAuthorizeData>())));
     }
 
-    private Task WriteProblemAsync(int status, string code, string detail)
+    private Task WriteProblemAsync(int status, string code, string detail, string? field = null)
     {
         Response.StatusCode = status;
         if (status == StatusCodes.Status401Unauthorized) Response.Headers.WWWAuthenticate = "Bearer";
-        return Problems.WriteAsync(Context, status, code, detail);
+        return Problems.WriteAsync(Context, status, code, detail, field);
     }
 }

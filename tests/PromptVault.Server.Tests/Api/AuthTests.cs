@@ -17,6 +17,8 @@ public sealed class AuthTests(ServerFixture fixture) : IClassFixture<ServerFixtu
 
         Assert.Equal(HttpStatusCode.Unauthorized, list);
         Assert.Equal("unauthorized", problem.Str("code"));
+        // The header at fault, as any other refused input is named.
+        Assert.Equal("Authorization", problem.Str("field"));
         Assert.Equal(HttpStatusCode.Unauthorized, create);
     }
 
@@ -25,9 +27,10 @@ public sealed class AuthTests(ServerFixture fixture) : IClassFixture<ServerFixtu
     {
         using var client = fixture.Server.CreateClient("pv_not-a-real-key");
 
-        var (status, _) = await GetAsync(client, "/api/prompts");
+        var (status, problem) = await GetAsync(client, "/api/prompts");
 
         Assert.Equal(HttpStatusCode.Unauthorized, status);
+        Assert.Equal("Authorization", problem.Str("field"));
     }
 
     [Fact]
