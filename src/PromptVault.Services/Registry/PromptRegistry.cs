@@ -445,7 +445,7 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, IEx
         throw new PreconditionFailedException("label_moved",
             $"label '{label}' of '{prompt.Name}' {(current is null ? "is not set" : $"points at version {current.Version}")}; {expected.Header} expects it {expected}: " +
             "someone else changed it. " + (current is null
-                ? $"It is not in labels of GET /api/prompts/{prompt.Name}: send If-None-Match: * (moving the label) to set it only while it is still not set."
+                ? $"It is not in labels of GET /api/prompts/{prompt.Name}: send If-None-Match: * instead to make this change only while it is still not set."
                 : $"Send If-Match with the version it points at now, quoted (\"{current.Version}\"): the label's version in labels of " +
                   $"GET /api/prompts/{prompt.Name}, or the ETag the last move of it answered."), expected.Header);
     }

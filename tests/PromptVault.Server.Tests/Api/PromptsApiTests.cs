@@ -334,6 +334,28 @@ public sealed class PromptsApiTests(ServerFixture fixture) : IClassFixture<Serve
         Assert.Single(audit!["entries"]!.AsArray());
     }
 
+    /// <summary>The hint of a label not set names what the answering route takes: it once sent a promote or a rollback off to "moving the label".</summary>
+    [Fact]
+    public async Task PromoteAndRollback_IfMatchWhileProductionIsNotSet_HintWorksOnTheSameRoute()
+    {
+        var name = await ThreeVersionsAsync();
+        var promote = $"/api/prompts/{name}/versions/1.0.1/status";
+        var production = new { status = "production" };
+
+        var (refused, _, problem) = await ConditionalWriteAsync(HttpMethod.Post, promote, production, ifMatch: "\"1.0.0\"");
+        var (rollbackRefused, _, rollbackProblem) = await ConditionalWriteAsync(HttpMethod.Post, $"/api/prompts/{name}/rollback", new { version = "1.0.0" }, ifMatch: "*");
+        var (retried, retriedTag, _) = await ConditionalWriteAsync(HttpMethod.Post, promote, production, ifMatch: null, ifNoneMatch: "*");
+
+        Assert.Equal((HttpStatusCode.PreconditionFailed, "label_moved"), (refused, problem.Str("code")));
+        Assert.Equal((HttpStatusCode.PreconditionFailed, "label_moved"), (rollbackRefused, rollbackProblem.Str("code")));
+        foreach (var detail in new[] { problem.Str("detail"), rollbackProblem.Str("detail") })
+        {
+            Assert.Contains("send If-None-Match: * instead to make this change only while it is still not set", detail);
+            Assert.DoesNotContain("moving the label", detail);
+        }
+        Assert.Equal((HttpStatusCode.OK, "\"1.0.1\""), (retried, retriedTag));
+    }
+
     [Fact]
     public async Task PromoteAndRollback_IfNoneMatchAny_OnlyWhileProductionIsNotSet()
     {
