@@ -127,11 +127,34 @@ public sealed class DashboardFixture : IAsyncLifetime
 
     private static string Shortened(string text) => text.Length <= 2000 ? text : text[..2000] + "…";
 
-    /// <summary>From now on, counts each time the keyboard's focus moves onto an element <paramref name="selector"/> matches (read by <see cref="FocusesAsync"/>).</summary>
-    public static Task CountFocusesAsync(IPage page, string selector) => page.EvaluateAsync(
-        "selector => { window.focusesCounted = 0; addEventListener('focusin', e => { if (e.target.matches(selector)) window.focusesCounted++; }); }", selector);
+    /// <summary>From now on, counts each element <paramref name="selector"/> matches that is added to the page (read by
+    /// <see cref="InsertionsAsync"/>): a screen reader announces a role=alert element when it is added.</summary>
+    public static Task CountInsertionsAsync(IPage page, string selector) => page.EvaluateAsync("""
+        selector => {
+            window.insertionsCounted = 0;
+            const counted = new WeakSet(); // an element added inside an added one is in both records
+            new MutationObserver(records => {
+                for (const node of records.flatMap(record => [...record.addedNodes]).filter(node => node instanceof Element))
+                    for (const element of [node, ...node.querySelectorAll(selector)].filter(e => e.matches(selector) && !counted.has(e))) {
+                        counted.add(element);
+                        window.insertionsCounted++;
+                    }
+            }).observe(document, { childList: true, subtree: true });
+        }
+        """, selector);
 
-    public static Task<int> FocusesAsync(IPage page) => page.EvaluateAsync<int>("() => window.focusesCounted");
+    public static Task<int> InsertionsAsync(IPage page) => page.EvaluateAsync<int>("() => window.insertionsCounted");
+
+    /// <summary>Expects <paramref name="error"/> to be announced once: the page's one role=alert element, saying
+    /// <paramref name="text"/>, neither focused nor in a live region (either would announce it again).</summary>
+    public static async Task ExpectAnnouncedOnceAsync(IPage page, ILocator error, string text)
+    {
+        await Assertions.Expect(error).ToContainTextAsync(text);
+        await Assertions.Expect(page.GetByRole(AriaRole.Alert)).ToHaveCountAsync(1);
+        await Assertions.Expect(error).ToHaveAttributeAsync("role", "alert");
+        await Assertions.Expect(error).Not.ToBeFocusedAsync();
+        Assert.True(await error.EvaluateAsync<bool>("error => error.closest('[aria-live]') === null"), "The error is inside an aria-live region.");
+    }
 
     /// <summary>Screenshots the page at 1280 and 390 px into docs/screenshots/ (named <paramref name="name"/>-1280.png, -390.png).</summary>
     public static async Task ScreenshotAsync(IPage page, string name)

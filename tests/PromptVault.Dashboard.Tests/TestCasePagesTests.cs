@@ -30,17 +30,16 @@ public sealed class TestCasePagesTests(DashboardFixture fixture) : IClassFixture
         await first.GetByLabel("Value").FillAsync("Hello Ada");
         await first.GetByRole(AriaRole.Button, new() { Name = "Add a check to case 1" }).ClickAsync();
 
-        // The second check has no value: refused, naming the case and the field, and nothing is stored. Each save focuses the
-        // error once, the same error again too (it stayed on the button).
+        // The second check has no value: refused, naming the case and the field, and nothing is stored. Each save announces the
+        // error once (a new alert element), the same error again too.
         var error = page.GetByTestId("tests-error");
-        await DashboardFixture.CountFocusesAsync(page, "[data-testid=tests-error]");
+        await DashboardFixture.CountInsertionsAsync(page, "[data-testid=tests-error]");
         foreach (var saves in new[] { 1, 2 })
         {
             await page.GetByRole(AriaRole.Button, new() { Name = "Save tests" }).FocusAsync();
             await page.Keyboard.PressAsync("Enter");
-            await Assertions.Expect(error).ToContainTextAsync("Case 'greets Ada' (tests[0].expect[1].value)");
-            await Assertions.Expect(error).ToBeFocusedAsync();
-            Assert.Equal(saves, await DashboardFixture.FocusesAsync(page));
+            await DashboardFixture.ExpectAnnouncedOnceAsync(page, error, "Case 'greets Ada' (tests[0].expect[1].value)");
+            Assert.Equal(saves, await DashboardFixture.InsertionsAsync(page));
         }
         Assert.Empty((await TestsAsync(api, name, "1.0.0")).AsArray());
 
@@ -150,7 +149,7 @@ public sealed class TestCasePagesTests(DashboardFixture fixture) : IClassFixture
     /// Run tests was not taken to it. It is now a FormError: each refused run focuses it once, the same error again too.
     /// </summary>
     [Fact]
-    public async Task VersionPage_RefusedRun_FocusesItsErrorOncePerTry()
+    public async Task VersionPage_RefusedRun_AnnouncesItsErrorOncePerTry()
     {
         var name = await CreateHelloAsync("run-refused-");
         using var api = fixture.Server.CreateClient();
@@ -162,14 +161,13 @@ public sealed class TestCasePagesTests(DashboardFixture fixture) : IClassFixture
         await SetTestsAsync(api, name, """{ "tests": [] }""");
 
         var error = page.GetByTestId("tests-run-error");
-        await DashboardFixture.CountFocusesAsync(page, "[data-testid=tests-run-error]");
+        await DashboardFixture.CountInsertionsAsync(page, "[data-testid=tests-run-error]");
         foreach (var runs in new[] { 1, 2 })
         {
             await page.GetByRole(AriaRole.Button, new() { Name = "Run tests" }).FocusAsync();
             await page.Keyboard.PressAsync("Enter");
-            await Assertions.Expect(error).ToContainTextAsync("has no test cases");
-            await Assertions.Expect(error).ToBeFocusedAsync();
-            Assert.Equal(runs, await DashboardFixture.FocusesAsync(page));
+            await DashboardFixture.ExpectAnnouncedOnceAsync(page, error, "has no test cases");
+            Assert.Equal(runs, await DashboardFixture.InsertionsAsync(page));
         }
         await Assertions.Expect(page.GetByTestId("no-run")).ToBeVisibleAsync();
     }
