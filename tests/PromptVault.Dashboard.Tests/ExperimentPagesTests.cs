@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.RegularExpressions;
@@ -423,6 +424,11 @@ public sealed class ExperimentPagesTests(DashboardFixture fixture) : IClassFixtu
         Assert.False(costResults.Settled);
         await Assertions.Expect(page.GetByTestId("unsettled-v1")).ToContainTextAsync("below minimum sample of 50 units: not a result yet");
         await Assertions.Expect(page.GetByTestId("unsettled-control")).ToHaveCountAsync(0);
+        // That threshold and the planned sample size are two sizes: each is labelled (they were "Sample" and a bare "20 of N").
+        await Assertions.Expect(page.GetByTestId("variant-v1").Locator("dt", new() { HasText = "Threshold for a result" })).ToHaveCountAsync(1);
+        await Assertions.Expect(page.GetByTestId("progress")).ToContainTextAsync(
+            $"Planned sample size: 20 of {(await ResultsAsync(api, cost)).RequiredSampleSize!.Value.ToString("N0", CultureInfo.InvariantCulture)} units per variant (the smallest variant counts), the size that detects the minimum detectable effect with the planned power.");
+        await Assertions.Expect(page.GetByRole(AriaRole.Progressbar, new() { Name = "Progress to the planned sample size" })).ToHaveCountAsync(1);
 
         // Every arm at the minimum sample size (50): no such note.
         var settled = await StartExperimentAsync(api, "format/settled", MetricName.ConversionRate, [50, 50], minimumSampleSize: 50);
