@@ -53,7 +53,7 @@ public static class ExperimentLifecycle
             return;
         var field = path.Of("experimentId");
         throw new ConflictException("experiment_not_accepting_events",
-            $"{field} names experiment '{experiment.Name}', which is {Names.Of(experiment.Status)}; only a running, paused or completed experiment takes {item}s. No {item} of the batch was stored.",
+            $"{field} names experiment '{experiment.Name}', which is {Names.Of(experiment.Status)}; only a running, paused or completed experiment takes {item}s. No {item} of the batch was stored: send the batch again without this {item}{(item == "event" ? " (or with its experimentId, variantId and unitId left out, to count it for its version alone)" : "")}.",
             field);
     }
 }

@@ -123,8 +123,16 @@ public sealed class UnitAnalysisTests(ServerFixture fixture) : IClassFixture<Ser
         Assert.Equal(HttpStatusCode.Conflict, code);
         Assert.Equal(("experiment_not_accepting_events", "events[1].experimentId"), (problem.Str("code"), problem.Str("field")));
         Assert.Contains(status, problem.Str("detail"));
+        // The answer says what to do (it said only that nothing was stored), and doing it works.
+        Assert.EndsWith("No event of the batch was stored: send the batch again without this event (or with its experimentId, variantId and unitId left out, to count it for its version alone).",
+            problem.Str("detail"));
         var (_, metrics) = await GetAsync(_client, $"/api/prompts/{name}/versions/1.0.0/metrics?period=all");
         Assert.Equal(0, metrics!["summary"]!["count"]!.GetValue<long>());
+        var (resent, _) = await PostAsync(_client, "/api/metrics", new
+        {
+            events = new object[] { new { versionId = versions[0], latencyMs = 5 }, new { versionId = versions[1], converted = true } },
+        });
+        Assert.Equal(HttpStatusCode.OK, resent);
     }
 
     [Theory]
