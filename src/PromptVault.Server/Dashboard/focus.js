@@ -1,4 +1,4 @@
-// Routes.razor's FocusOnNavigate gives the keyboard's first focus to the page's heading. On an interactive page
+// Routes.razor's FocusOnNavigate gives the keyboard's first focus to the page's error, else its heading. On an interactive page
 // that element is in the prerendered copy, which Blazor replaces when the page turns interactive: the focused element leaves
 // the document and the focus falls to the body, so a screen reader never announces the heading. When the element that took
 // that focus is removed and the focus is left on the body (the user has not moved it since), give it to the new one.
