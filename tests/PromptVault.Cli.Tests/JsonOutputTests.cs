@@ -1,0 +1,139 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using PromptVault.Server.Tests;
+using PromptVault.Server.Tests.Webhooks;
+
+namespace PromptVault.Cli.Tests;
+
+/// <summary>Every command that takes <c>--json</c> prints exactly one JSON document on stdout (SPEC §6: JSON for scripts).</summary>
+public sealed class JsonOutputTests
+{
+    /// <summary>
+    /// The commands come from the command tree itself: a command added with <c>--json</c> and no case here fails the test,
+    /// named. The cases run in order, later ones using what earlier ones made.
+    /// </summary>
+    [Fact]
+    public async Task EveryJsonCommand_PrintsOneJsonDocument_AndExitsZero()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var receiver = await WebhookReceiver.StartAsync(cancellationToken: ct);
+        await using var server = await RunningServer.StartAsync(new ServerSetup(WebhookTests.FastRetries), ct);
+        using var folder = new TempFolder();
+        var name = ApiCalls.UniqueName("json-all");
+        var file = folder.Write("p.md", CommandTests.PromptFile(name, extraVariables: "tests:\n  - name: greets\n    variables: { who: Ann }\n    expect:\n      - { type: contains, value: Hello }"));
+        var changed = folder.Write("changed.md", CommandTests.PromptFile(name, "Hi {{who}}.", "tests:\n  - name: greets\n    variables: { who: Ann }\n    expect:\n      - { type: contains, value: Hi }"));
+        var exported = Path.Combine(folder.Path, "export.json");
+        string keyId = "", webhookId = "", deliveryId = "", experimentId = "", cancelledId = "";
+
+        var cases = new (string Command, Func<Task<string[]>> Args)[]
+        {
+            ("webhooks add", () => Args("webhooks", "add", receiver.Url.AbsoluteUri, "--events", "version.created")),
+            ("push", () => Args("push", file)),
+            ("pull", () => Args("pull", name)),
+            ("list", () => Args("list")),
+            ("history", async () =>
+            {
+                await Run(server, "push", changed, "-m", "Say hi");
+                return ["history", name];
+            }),
+            ("diff", () => Args("diff", name, "1.0.0", "1.0.1")),
+            ("status", () => Args("status", name, "1.0.1", "review")),
+            ("promote", () => Args("promote", name, "1.0.1")),
+            ("rollback", () => Args("rollback", name, "1.0.0")),
+            ("render", () => Args("render", name, "--var", "who=Ann")),
+            ("test", () => Args("test", name)),
+            ("metrics", () => Args("metrics", name)),
+            ("audit", () => Args("audit", name)),
+            ("keys create", () => Args("keys", "create", "--role", "reader")),
+            ("keys list", () => Args("keys", "list")),
+            ("keys revoke", () => Args("keys", "revoke", keyId)),
+            ("webhooks list", () => Args("webhooks", "list")),
+            ("webhooks deliveries", async () =>
+            {
+                deliveryId = (await receiver.NextAcceptedAsync(TimeSpan.FromSeconds(20))).DeliveryId.ToString(CultureInfo.InvariantCulture);
+                return ["webhooks", "deliveries", webhookId];
+            }),
+            ("webhooks redeliver", () => Args("webhooks", "redeliver", webhookId, deliveryId)),
+            ("webhooks enable", () => Args("webhooks", "enable", webhookId)),
+            ("webhooks remove", () => Args("webhooks", "remove", webhookId)),
+            ("export", () => Args("export")),
+            ("import", () => Args("import", exported, "--merge")),
+            ("experiment create", () => Args("experiment", "create", "tone", "--prompt", name, "--variant", "a=1.0.0:50", "--variant", "b=1.0.1:50")),
+            ("experiment list", () => Args("experiment", "list", "--prompt", name)),
+            ("experiment start", () => Args("experiment", "start", experimentId)),
+            ("experiment results", () => Args("experiment", "results", experimentId)),
+            ("experiment pause", () => Args("experiment", "pause", experimentId)),
+            ("experiment complete", () => Args("experiment", "complete", experimentId)),
+            ("experiment cancel", async () =>
+            {
+                var created = await Run(server, "experiment", "create", "other", "--prompt", name, "--variant", "a=1.0.0:50", "--variant", "b=1.0.1:50", "--json");
+                using var document = JsonDocument.Parse(created.Out);
+                cancelledId = document.RootElement.GetProperty("id").GetString()!;
+                return ["experiment", "cancel", cancelledId];
+            }),
+            ("demo", () => Args("demo", "--prompt", ApiCalls.UniqueName("json-demo"), "--users", "40")),
+            ("admin-key", () => Args("admin-key", "--db", server.DatabasePath)),
+        };
+
+        var withJson = JsonCommands(Program.CreateRootCommand(NewContext()), "").ToList();
+        Assert.True(withJson.All(command => cases.Any(c => c.Command == command)),
+            $"No case in {nameof(JsonOutputTests)} for: {string.Join(", ", withJson.Where(command => cases.All(c => c.Command != command)))}.");
+        Assert.Equal(withJson.Order(StringComparer.Ordinal), cases.Select(c => c.Command).Order(StringComparer.Ordinal));
+
+        var failures = new List<string>();
+        foreach (var (command, args) in cases)
+        {
+            var result = await Cli.RunAsync(server, null, [.. await args(), "--json"]);
+            if (OneJsonDocument(result.Out) is not { } document || result.ExitCode != 0)
+            {
+                failures.Add($"promptvault {command} --json: {result}");
+                continue;
+            }
+            using (document) Remember(command, document.RootElement);
+            if (command == "export") await File.WriteAllTextAsync(exported, result.Out, ct);
+        }
+        Assert.True(failures.Count == 0, string.Join("\n\n", failures));
+
+        void Remember(string command, JsonElement root)
+        {
+            if (command == "keys create") keyId = root.GetProperty("id").GetString()!;
+            if (command == "webhooks add") webhookId = root.GetProperty("id").GetString()!;
+            if (command == "experiment create") experimentId = root.GetProperty("id").GetString()!;
+        }
+    }
+
+    private static Task<string[]> Args(params string[] args) => Task.FromResult(args);
+
+    private static async Task<CliResult> Run(RunningServer server, params string[] args)
+    {
+        var result = await Cli.RunAsync(server, null, args);
+        Assert.True(result.ExitCode == 0, result.ToString());
+        return result;
+    }
+
+    /// <summary>The document when <paramref name="stdout"/> is one JSON value and nothing else; null otherwise.</summary>
+    private static JsonDocument? OneJsonDocument(string stdout)
+    {
+        try
+        {
+            return JsonDocument.Parse(stdout);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>The path (e.g. <c>keys create</c>) of each command under <paramref name="command"/> that has a <c>--json</c> option.</summary>
+    private static IEnumerable<string> JsonCommands(Command command, string path)
+    {
+        if (command.Options.Any(option => option.Name == "--json")) yield return path;
+        foreach (var sub in command.Subcommands)
+            foreach (var found in JsonCommands(sub, (path + " " + sub.Name).Trim()))
+                yield return found;
+    }
+
+    private static CliContext NewContext() =>
+        new(TextWriter.Null, TextWriter.Null, _ => null, isTerminal: false, isErrorTerminal: false, requestTimeout: null);
+}
