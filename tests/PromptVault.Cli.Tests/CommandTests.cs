@@ -171,8 +171,9 @@ public sealed class CommandTests(ServerFixture fixture) : IClassFixture<ServerFi
         Assert.Contains("points at version 1.0.0", secondStaging.Error);
     }
 
+    /// <summary>Refused (1), as the server refuses a version without a change description: the command line itself is valid.</summary>
     [Fact]
-    public async Task Push_ChangedWithoutMessage_ExitsTwoAndWritesNothing()
+    public async Task Push_ChangedWithoutMessage_IsRefusedAndWritesNothing()
     {
         using var folder = new TempFolder();
         var file = folder.Write("p.md", PromptFile("needs-message"));
@@ -181,7 +182,7 @@ public sealed class CommandTests(ServerFixture fixture) : IClassFixture<ServerFi
 
         var result = await Cli.RunAsync(fixture.Server, null, "push", file);
 
-        Assert.Equal(2, result.ExitCode);
+        Assert.Equal(1, result.ExitCode);
         Assert.Contains("-m MESSAGE is required", result.Error);
         var history = await Cli.RunAsync(fixture.Server, null, "history", "needs-message", "--json");
         using var document = JsonDocument.Parse(history.Out);

@@ -71,7 +71,9 @@ internal sealed class PushCommand(CliContext context)
             {
                 foreach (var plan in needMessage)
                     context.WriteError($"{plan.Path}: prompt '{plan.File.Name}' exists and the file differs from its latest version {plan.Existing!.LatestVersion.Version}; -m MESSAGE is required to describe the new version.");
-                return ExitCodes.Usage;
+                // Refused, not bad usage: the same command line is right for a new prompt; the server's state makes the
+                // description required (a version without one is missing_change_description). Checked before any file is sent.
+                return ExitCodes.Refused;
             }
 
             var results = new List<PushResult>();
