@@ -170,6 +170,9 @@ public sealed class FailureTests
         // (5 s) and the resilience handler's own (10 s an attempt), which would end the wait were the option not applied.
         Assert.True(waited < TimeSpan.FromSeconds(3), $"the call waited {waited} with a request timeout of {timeout}");
         Assert.Contains(listener.LocalEndpoint.ToString()!, error.Message, StringComparison.Ordinal);
+        // What to do about it: the two options that mend a server slow at start.
+        Assert.Contains("Raise PromptVault:RequestTimeout", error.Message, StringComparison.Ordinal);
+        Assert.Contains("set PromptVault:FallbackSnapshotPath", error.Message, StringComparison.Ordinal);
 
         static ServiceProvider Vault(Uri url, TimeSpan timeout) =>
             new ServiceCollection().AddPromptVault(o => { o.ServerUrl = url; o.RequestTimeout = timeout; }).BuildServiceProvider();

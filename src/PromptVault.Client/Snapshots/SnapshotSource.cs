@@ -71,7 +71,8 @@ internal sealed class SnapshotSource
         }
         catch (TimeoutException e)
         {
-            throw new PromptVaultUnavailableException($"No PromptVault snapshot from {_options.ServerUrl} within the request timeout ({_options.RequestTimeout}).", e);
+            throw new PromptVaultUnavailableException(
+                $"No PromptVault snapshot from {_options.ServerUrl} within PromptVault:RequestTimeout ({_options.RequestTimeout}): the server did not answer in time. Raise PromptVault:RequestTimeout for a server slow to answer, or set PromptVault:FallbackSnapshotPath to start from a saved snapshot.", e);
         }
         return Current!;
     }
