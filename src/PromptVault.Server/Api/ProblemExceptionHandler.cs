@@ -133,14 +133,16 @@ internal sealed class ProblemExceptionHandler : IExceptionHandler
     /// <summary>
     /// What is wrong with a value that failed to read as <paramref name="type"/>, where <paramref name="path"/> is the place in
     /// it (<c>variables[0].type</c>, null for the value itself) and <paramref name="field"/> the name the caller knows that place by.
+    /// When the value is still at hand (<paramref name="value"/>: an MCP tool's argument), a misspelt enum's message quotes what was sent;
+    /// a body the framework bound is gone by the time it failed.
     /// </summary>
-    internal static string DescribeJsonError(JsonException json, string? field, Type? type, string? path, JsonSerializerOptions options)
+    internal static string DescribeJsonError(JsonException json, string? field, Type? type, string? path, JsonSerializerOptions options, JsonElement? value = null)
     {
         // System.Text.Json's own messages name .NET types, which mean nothing to a caller.
         if (field is not null && path is not null && StrictTypeLacking(type, path, options) is { } strict)
             return DescribeUnknownMember(options, field, strict);
         if (IsConversionError(json))
-            return field is not null && EnumAt(type, path, options) is { } enumType ? $"'{field}' must be one of {Names.AllOf(enumType)}, a string spelled exactly so." : WrongJsonType(field, TypeAt(type, path, options), options);
+            return field is not null && EnumAt(type, path, options) is { } enumType ? $"'{field}' must be one of {Names.AllOf(enumType)}, a string spelled exactly so{NotThe(value, path)}." : WrongJsonType(field, TypeAt(type, path, options), options);
         return field is null ? $"The request body is not valid JSON: {json.Message}" : $"'{field}' is invalid: {json.Message}";
     }
 
@@ -241,6 +243,26 @@ internal sealed class ProblemExceptionHandler : IExceptionHandler
     /// </summary>
     internal static InvalidInputException WrongJsonTypeAt<T>(string? field) =>
         new("invalid_json", WrongJsonType(field, TypeAt(typeof(T), field, PromptVaultJson.Requests), PromptVaultJson.Requests), field);
+
+    /// <summary><c>, not "huge"</c>: the JSON at <paramref name="path"/> (<c>variables[0].type</c>) of <paramref name="value"/>, shortened; empty when it cannot be found.</summary>
+    private static string NotThe(JsonElement? value, string? path)
+    {
+        if (value is not { } at) return "";
+        foreach (var part in path?.Split('.') ?? [])
+        {
+            var bracket = part.IndexOf('[', StringComparison.Ordinal);
+            var name = bracket < 0 ? part : part[..bracket];
+            if (name.Length > 0 && (at.ValueKind != JsonValueKind.Object || !at.TryGetProperty(name, out at))) return "";
+            for (var i = bracket; i >= 0; i = part.IndexOf('[', i + 1))
+            {
+                var close = part.IndexOf(']', i);
+                if (close < 0 || !int.TryParse(part.AsSpan(i + 1, close - i - 1), out var index) || at.ValueKind != JsonValueKind.Array || index >= at.GetArrayLength())
+                    return "";
+                at = at[index];
+            }
+        }
+        return $", not {Core.Prompts.PromptRules.Shorten(at.GetRawText())}";
+    }
 
     /// <summary>The enum type at <paramref name="path"/> (<c>variables[0].type</c>) of <paramref name="type"/>.</summary>
     private static Type? EnumAt(Type? type, string? path, JsonSerializerOptions options) =>

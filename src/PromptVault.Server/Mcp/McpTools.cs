@@ -24,7 +24,7 @@ internal sealed class McpTools(PromptRegistry registry, ExperimentService experi
 {
     /// <summary>
     /// What is wrong with a tool's arguments that the SDK could not bind: its exception carries System.Text.Json's message,
-    /// which names .NET types and not the argument. Said as the REST API says it: <c>'bump' must be one of patch, minor, major, a string spelled exactly so.</c>
+    /// which names .NET types and not the argument. Said as the REST API says it, and with the value sent: <c>'bump' must be one of patch, minor, major, a string spelled exactly so, not "huge".</c>
     /// </summary>
     /// A required argument that is missing is named too (<c>'name' is required.</c>): the SDK's own message for it is an
     /// ArgumentException's, <c>The arguments dictionary is missing a value ... (Parameter 'arguments')</c>.
@@ -48,7 +48,7 @@ internal sealed class McpTools(PromptRegistry registry, ExperimentService experi
                 if (PageRequest.Unreadable(name, value.GetRawText()) is { } paging) return paging.Message;
                 var path = ProblemExceptionHandler.JsonField(e);
                 var field = path is null ? name : path.StartsWith('[') ? name + path : $"{name}.{path}";
-                return ProblemExceptionHandler.DescribeJsonError(e, field, parameter.ParameterType, path, PromptVaultJson.Requests);
+                return ProblemExceptionHandler.DescribeJsonError(e, field, parameter.ParameterType, path, PromptVaultJson.Requests, value);
             }
         }
         return null;

@@ -341,8 +341,8 @@ public sealed class McpEndpointTests(ServerFixture fixture) : IClassFixture<Serv
             cancellationToken: Cancellation);
 
         Assert.All([bump, variableType, temperature, required, maxTokens, variables], result => Assert.True(result.IsError));
-        Assert.Equal("'bump' must be one of patch, minor, major, a string spelled exactly so.", Text(bump));
-        Assert.Equal("'variables[0].type' must be one of string, number, boolean, array, object, a string spelled exactly so.", Text(variableType));
+        Assert.Equal("'bump' must be one of patch, minor, major, a string spelled exactly so, not \"huge\".", Text(bump));
+        Assert.Equal("'variables[0].type' must be one of string, number, boolean, array, object, a string spelled exactly so, not \"strin\".", Text(variableType));
         Assert.Equal("'metadata.temperature' has a value of the wrong JSON type: expected a number.", Text(temperature));
         Assert.Equal("'variables' has a value of the wrong JSON type: expected an object.", Text(variables));
         Assert.Equal("'variables[0].require' is not a field this object takes; it takes name, type, description, required, defaultValue, validation.", Text(required));
