@@ -42,11 +42,29 @@ internal sealed class FiniteNumberConverter : JsonConverter<double>
     {
         if (reader.TokenType != JsonTokenType.Number) throw new JsonException(); // the serializer words it, as for any type
         if (reader.TryGetDouble(out var value) && double.IsFinite(value)) return value;
-        throw new JsonException(string.Create(CultureInfo.InvariantCulture,
-            $"{Prompts.PromptRules.Shorten(System.Text.Encoding.UTF8.GetString(reader.ValueSpan))} is beyond the range of a number (±{double.MaxValue:G3})."));
+        throw BeyondRange(ref reader, double.MaxValue);
     }
 
     public override void Write(Utf8JsonWriter writer, double value, JsonSerializerOptions options) => writer.WriteNumberValue(value);
+
+    internal static JsonException BeyondRange(ref Utf8JsonReader reader, double largest) => new(string.Create(CultureInfo.InvariantCulture,
+        $"{Prompts.PromptRules.Shorten(System.Text.Encoding.UTF8.GetString(reader.ValueSpan))} is beyond the range of a number (±{largest:G3})."));
+}
+
+/// <summary>
+/// Reads a decimal of a request (a variant's weight) as System.Text.Json does, but says that a number beyond a decimal's
+/// range (<c>1e400</c>, <c>1e29</c>) is that, not "a value of the wrong JSON type" as its generic conversion error is worded.
+/// </summary>
+internal sealed class FiniteDecimalConverter : JsonConverter<decimal>
+{
+    public override decimal Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    {
+        if (reader.TokenType != JsonTokenType.Number) throw new JsonException(); // the serializer words it, as for any type
+        if (reader.TryGetDecimal(out var value)) return value;
+        throw FiniteNumberConverter.BeyondRange(ref reader, (double)decimal.MaxValue);
+    }
+
+    public override void Write(Utf8JsonWriter writer, decimal value, JsonSerializerOptions options) => writer.WriteNumberValue(value);
 }
 
 /// <summary>

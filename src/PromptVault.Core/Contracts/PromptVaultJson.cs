@@ -54,6 +54,7 @@ public static class PromptVaultJson
         var value when value == typeof(int) => ("integer", "int32"),
         var value when value == typeof(long) => ("integer", "int64"),
         var value when value == typeof(double) => ("number", "double"),
+        var value when value == typeof(decimal) => ("number", "double"),
         var value when value == typeof(DateTimeOffset) => ("string", "date-time"),
         _ => null,
     };
@@ -76,6 +77,7 @@ public static class PromptVaultJson
             options.Converters.Add(new WholeNumberConverter<long>());
             options.Converters.Add(new WholeNumberConverter<int>());
             options.Converters.Add(new FiniteNumberConverter());
+            options.Converters.Add(new FiniteDecimalConverter());
             options.Converters.Add(new CheckedDateTimeOffsetConverter());
         }
         options.TypeInfoResolverChain.Insert(0, forRequests

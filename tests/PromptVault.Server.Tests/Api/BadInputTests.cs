@@ -17,6 +17,7 @@ public sealed class BadInputTests(ServerFixture fixture) : IClassFixture<ServerF
     [InlineData("experiment", "confidenceLevel", "1e400")]
     [InlineData("experiment", "minimumDetectableEffect", "-1e400")]
     [InlineData("experiment", "guardrails[0].threshold", "1e400")]
+    [InlineData("experiment", "variants[0].weight", "1e400")] // a decimal: was "a value of the wrong JSON type"
     public async Task NumberBeyondADoublesRange_Is400NamingItsFieldAndText_NothingStored(string route, string field, string number)
     {
         var name = await CreateSupportPromptAsync(_client);
@@ -26,7 +27,7 @@ public sealed class BadInputTests(ServerFixture fixture) : IClassFixture<ServerF
         {
             "metric" => ("/api/metrics", $$"""{ "versionId": "{{version.Str("id")}}", "converted": true, "{{field}}": {{number}} }"""),
             "version" => ($"/api/prompts/{name}/versions", $$"""{ "content": "Hi", "changeDescription": "t", "metadata": { "temperature": {{number}} } }"""),
-            _ => ("/api/experiments", $$"""{ "name": "e", "prompt": "{{name}}", "variants": [ { "name": "a", "versionId": "{{version.Str("id")}}", "weight": 50 }, { "name": "b", "versionId": "{{other.Str("id")}}", "weight": 50 } ], "targetMetric": "avgCost", "minimumSampleSize": 100, {{ExperimentNumber(field, number)}} }"""),
+            _ => ("/api/experiments", $$"""{ "name": "e", "prompt": "{{name}}", "variants": [ { "name": "a", "versionId": "{{version.Str("id")}}", "weight": {{(field == "variants[0].weight" ? number : "50")}} }, { "name": "b", "versionId": "{{other.Str("id")}}", "weight": 50 } ], "targetMetric": "avgCost", "minimumSampleSize": 100, {{ExperimentNumber(field, number)}} }"""),
         };
 
         using var content = new StringContent(body, System.Text.Encoding.UTF8, "application/json");
@@ -45,11 +46,14 @@ public sealed class BadInputTests(ServerFixture fixture) : IClassFixture<ServerF
         Assert.Equal(0, experiments!["total"]!.GetValue<int>());
     }
 
-    private static string ExperimentNumber(string field, string number) => field == "guardrails[0].threshold"
-        ? $$"""
-           "guardrails": [ { "metric": "errorRate", "threshold": {{number}} } ]
-           """
-        : $"\"{field}\": {number}";
+    private static string ExperimentNumber(string field, string number) => field switch
+    {
+        "guardrails[0].threshold" => $$"""
+                                       "guardrails": [ { "metric": "errorRate", "threshold": {{number}} } ]
+                                       """,
+        "variants[0].weight" => "\"power\": 0.8", // the weight is in the variants
+        _ => $"\"{field}\": {number}",
+    };
 
     public static TheoryData<string, string, string> BadNewVersions => new()
     {
