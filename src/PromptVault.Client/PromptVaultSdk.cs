@@ -70,7 +70,7 @@ internal sealed class PromptVaultSdk : IPromptVault, IAsyncDisposable, IDisposab
     /// <summary>The server's resolve and render (ExperimentService.RenderAsync, PromptRegistry.RenderAsync) over the snapshot.</summary>
     internal static ResolvedPrompt Resolve(SnapshotView snapshot, string name, IReadOnlyDictionary<string, object?>? variables, string? unitId, string? label, string? version)
     {
-        EnsureText(variables);
+        EnsureVariables(variables);
         Serving.EnsureUnitIdIsText(unitId);
         var byExperiment = Serving.ByExperimentValidated(unitId, version, label);
         var prompt = snapshot.Prompts.GetValueOrDefault(name) ?? throw PromptNotFound(name, snapshot.Sequence);
@@ -135,21 +135,13 @@ internal sealed class PromptVaultSdk : IPromptVault, IAsyncDisposable, IDisposab
             $"prompt '{name}' does not exist in snapshot {sequence}; a prompt created since is served once the next snapshot arrives.");
     }
 
-    /// <summary>The server refuses a request whose variables hold U+0000 while reading it, before anything else: so does this.</summary>
-    private static void EnsureText(IReadOnlyDictionary<string, object?>? variables)
+    /// <summary>The server refuses a request whose variables hold U+0000 while reading it, before anything else: so does this,
+    /// and a value nested too deep (a list that holds itself), which would otherwise take the stack.</summary>
+    private static void EnsureVariables(IReadOnlyDictionary<string, object?>? variables)
     {
         if (variables is null) return;
         foreach (var (name, value) in variables)
-        {
-            try
-            {
-                InvalidJsonTextException.ThrowIfInValue(value);
-            }
-            catch (InvalidJsonTextException e)
-            {
-                throw e.Refusal($"variables.{name}");
-            }
-        }
+            NulRefusal.EnsureVariable(name, value);
     }
 
     private static VersionView Labelled(PromptView prompt, string label)

@@ -2,6 +2,7 @@ using System.Net;
 using PromptVault.Core;
 using PromptVault.Core.Contracts;
 using PromptVault.Core.Prompts;
+using PromptVault.Core.Templates;
 
 namespace PromptVault.Client.Tests;
 
@@ -34,6 +35,37 @@ public sealed class RefusalParityTests(SdkServerFixture fixture) : IClassFixture
                 () => PostRawRenderAsync(prompt, """{"variables":{"s":"a\ud800"}}""", ct),
                 () => host.Vault.GetPromptAsync(prompt, new Dictionary<string, object?> { ["s"] = "a\ud800" }, cancellationToken: ct).AsTask());
         }
+    }
+
+    /// <summary>
+    /// A .NET value that holds itself (which no JSON request can) is refused where the SDK first walks the variables, naming
+    /// where the depth limit was crossed, rather than overflowing the stack and ending the caller's process.
+    /// </summary>
+    [Fact]
+    public async Task GetPromptAsync_ValueThatHoldsItself_RefusedNamingWhereTheDepthLimitIsCrossed()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var name = Prompts.NewName("self");
+        await Prompts.CreateAsync(Server.Api, name, "{{order}}", [new VariableDefinition("order", VariableType.Object)], cancellationToken: ct);
+        await using var host = await SdkHost.StartAsync(Server.BaseAddress, Server.AdminKey, o => o.UseStream = false, cancellationToken: ct);
+        var items = new List<object?>();
+        items.Add(items);
+        var order = new Dictionary<string, object?> { ["items"] = items };
+        var self = new Dictionary<string, object?>();
+        self["self"] = self;
+
+        var inList = await Assert.ThrowsAsync<InvalidInputException>(async () =>
+            await host.Vault.GetPromptAsync(name, new Dictionary<string, object?> { ["order"] = order }, cancellationToken: ct));
+        var inDictionary = await Assert.ThrowsAsync<InvalidInputException>(async () =>
+            await host.Vault.GetPromptAsync(name, new Dictionary<string, object?> { ["order"] = self }, cancellationToken: ct));
+
+        // order is depth 0 and items depth 1, so the list at depth 64, the first one too deep, is items[0] repeated 63 times.
+        var listAt = "variables.order.items" + string.Concat(Enumerable.Repeat("[0]", TemplateLimits.MaxValueDepth - 1));
+        var dictionaryAt = "variables.order" + string.Concat(Enumerable.Repeat(".self", TemplateLimits.MaxValueDepth));
+        Assert.Equal(("invalid_variable", listAt), (inList.Code, inList.Field));
+        Assert.Equal(("invalid_variable", dictionaryAt), (inDictionary.Code, inDictionary.Field));
+        Assert.StartsWith($"'{listAt}' nests arrays and objects more than {TemplateLimits.MaxValueDepth} deep", inList.Message, StringComparison.Ordinal);
+        Assert.EndsWith($"the value depth limit is {TemplateLimits.MaxValueDepth}.", inDictionary.Message, StringComparison.Ordinal);
     }
 
     [Theory]

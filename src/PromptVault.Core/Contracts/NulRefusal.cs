@@ -32,35 +32,49 @@ internal static class NulRefusal
     internal static bool HoldsNul(string? text) => text is not null && text.Contains('\0');
 
     /// <summary>
-    /// Refuses an in-process .NET value holding U+0000 or a lone surrogate in a string or key, read as the JSON it would serialize to (a
-    /// dictionary as an object, any other enumerable as an array, as <see cref="Templates.VariableContract"/> reads it),
-    /// naming where as <see cref="TextCheckedJsonElementConverter"/> does for JSON (which also checks a JSON value inside).
+    /// Refuses the in-process .NET value of the variable <paramref name="name"/> (what the SDK renders with, read as the JSON it
+    /// would serialize to: a dictionary as an object, any other enumerable as an array, as <see cref="Templates.VariableContract"/>
+    /// reads it) when a string or key in it is not text the server takes (<see cref="InvalidJsonTextException.FaultIn"/>; 400
+    /// <c>invalid_text</c>), or when it nests deeper than <see cref="Templates.TemplateLimits.MaxValueDepth"/> (<c>invalid_variable</c>):
+    /// a list that holds itself would otherwise take the stack here, before the render's own depth guard. Each names where,
+    /// as <see cref="TextCheckedJsonElementConverter"/> does for JSON (which also checks a JSON value inside).
     /// </summary>
-    internal static void EnsureText(object? value) => InvalidJsonTextException.ThrowIfFound(FindIn(value));
+    internal static void EnsureVariable(string name, object? value)
+    {
+        if (FindIn(value, depth: 0) is not var (at, fault)) return;
+        if (fault is not { } textFault) throw Templates.TemplateLimits.ValueTooDeep($"variables.{name}{at}");
+        throw new InvalidJsonTextException(at.StartsWith('.') ? at[1..] : at, textFault).Refusal($"variables.{name}");
+    }
 
-    private static (string At, TextFault Fault)? FindIn(object? value)
+    /// <summary>What <see cref="FindIn"/> finds at an array or object nested too deep.</summary>
+    private static readonly TextFault? TooDeep = null;
+
+    /// <summary>Where in <paramref name="value"/>, itself <paramref name="depth"/> arrays and objects deep, the first fault is; null when none is.</summary>
+    private static (string At, TextFault? Fault)? FindIn(object? value, int depth)
     {
         switch (value)
         {
             case string text:
                 return InvalidJsonTextException.FaultIn(text) is { } inText ? ("", inText) : null;
             case JsonElement json:
-                return TextCheckedJsonElementConverter.FindInvalidText(json, refuseNul: true);
+                return TextCheckedJsonElementConverter.FindInvalidText(json, refuseNul: true) is var (inJson, jsonFault) ? (inJson, jsonFault) : null;
+            case IEnumerable when depth == Templates.TemplateLimits.MaxValueDepth:
+                return ("", TooDeep);
             case IReadOnlyDictionary<string, object?> map:
-                return FindInEntries(map);
+                return FindInEntries(map, depth);
             case IDictionary<string, object?> map:
-                return FindInEntries(map);
+                return FindInEntries(map, depth);
             case IDictionary map:
                 foreach (DictionaryEntry entry in map)
                 {
-                    if (entry.Key is string key && FindInEntry(key, entry.Value) is { } found) return found;
+                    if (entry.Key is string key && FindInEntry(key, entry.Value, depth) is { } found) return found;
                 }
                 return null;
             case IEnumerable items:
                 var index = 0;
                 foreach (var item in items)
                 {
-                    if (FindIn(item) is var (inItem, fault)) return ($"[{index}]{inItem}", fault);
+                    if (FindIn(item, depth + 1) is var (inItem, fault)) return ($"[{index}]{inItem}", fault);
                     index++;
                 }
                 return null;
@@ -69,17 +83,17 @@ internal static class NulRefusal
         }
     }
 
-    private static (string At, TextFault Fault)? FindInEntries(IEnumerable<KeyValuePair<string, object?>> entries)
+    private static (string At, TextFault? Fault)? FindInEntries(IEnumerable<KeyValuePair<string, object?>> entries, int depth)
     {
         foreach (var (key, item) in entries)
         {
-            if (FindInEntry(key, item) is { } found) return found;
+            if (FindInEntry(key, item, depth) is { } found) return found;
         }
         return null;
     }
 
-    private static (string At, TextFault Fault)? FindInEntry(string key, object? item) =>
-        InvalidJsonTextException.FaultIn(key) is { } inKey ? ("", inKey) : FindIn(item) is var (inItem, fault) ? ($".{key}{inItem}", fault) : null;
+    private static (string At, TextFault? Fault)? FindInEntry(string key, object? item, int depth) =>
+        InvalidJsonTextException.FaultIn(key) is { } inKey ? ("", inKey) : FindIn(item, depth + 1) is var (inItem, fault) ? ($".{key}{inItem}", fault) : null;
 
     private static void Check(object? value, string name)
     {

@@ -223,12 +223,6 @@ public sealed class InvalidJsonTextException(string location, TextFault fault = 
     }
 
     /// <summary>
-    /// Throws when a string or key in the in-process .NET <paramref name="value"/> (what the SDK renders with, read as the JSON
-    /// it would serialize to) is not text the server takes in the request that JSON would be (<see cref="FaultIn"/>); or a JSON value in it is not valid text.
-    /// </summary>
-    public static void ThrowIfInValue(object? value) => NulRefusal.EnsureText(value);
-
-    /// <summary>
     /// What is wrong with an in-process string as text a request may carry: U+0000, or a lone surrogate (which the JSON
     /// writer escapes as <c>\ud800</c> and the server refuses); null when nothing is.
     /// </summary>

@@ -193,9 +193,7 @@ internal readonly struct TemplateValue
         {
             // An array's items are written out in turn, so a deep .NET value (or a list that holds itself) would take the stack.
             if (depth == TemplateLimits.MaxValueDepth)
-                throw new InvalidInputException("invalid_variable",
-                    $"a value the template writes nests arrays more than {TemplateLimits.MaxValueDepth} deep (does a list hold itself?); the value depth limit is {TemplateLimits.MaxValueDepth}.",
-                    "variables");
+                throw TemplateLimits.ValueTooDeep("variables");
             var first = true;
             foreach (var (name, item) in Items())
             {
