@@ -30,6 +30,12 @@ public sealed class PromptVaultApiException : Exception
     /// <summary>The request field the error is about (a camelCase JSON path), if any.</summary>
     public string? Field { get; }
 
+    /// <summary>For a render's refusal (a required variable missing, a value of the wrong type), the prompt rendered; null for any other refusal.</summary>
+    public string? PromptName { get; init; }
+
+    /// <summary>For a render's refusal, the version rendered (in an experiment, the unit's variant's); null for any other refusal.</summary>
+    public string? Version { get; init; }
+
     /// <summary>How long the server asked the caller to wait before trying again (its <c>Retry-After</c>, as on a 429 or 503), if it said.</summary>
     public TimeSpan? RetryAfter { get; init; }
 }

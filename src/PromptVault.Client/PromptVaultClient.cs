@@ -532,7 +532,7 @@ public sealed class PromptVaultClient
         _ => null,
     };
 
-    /// <summary>Reads the RFC 9457 problem document (<c>detail</c>, extension members <c>code</c> and <c>field</c>) and the <c>Retry-After</c>.</summary>
+    /// <summary>Reads the RFC 9457 problem document (<c>detail</c>, extension members <c>code</c>, <c>field</c>, and a render's <c>promptName</c> and <c>version</c>) and the <c>Retry-After</c>.</summary>
     private static async Task<PromptVaultApiException> ToExceptionAsync(HttpResponseMessage response, CancellationToken cancellationToken)
     {
         var status = response.StatusCode;
@@ -548,7 +548,12 @@ public sealed class PromptVaultClient
             var root = document.RootElement;
             if (root.ValueKind != JsonValueKind.Object) return Refusal(fallbackCode, fallbackDetail);
             var detail = String(root, "detail") ?? String(root, "title") ?? fallbackDetail;
-            return Refusal(String(root, "code") ?? fallbackCode, detail, String(root, "field"));
+            return new(status, String(root, "code") ?? fallbackCode, detail, String(root, "field"))
+            {
+                RetryAfter = retryAfter,
+                PromptName = String(root, "promptName"),
+                Version = String(root, "version"),
+            };
         }
         catch (JsonException)
         {

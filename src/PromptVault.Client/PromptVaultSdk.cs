@@ -103,7 +103,19 @@ internal sealed class PromptVaultSdk : IPromptVault, IAsyncDisposable, IDisposab
             served = Labelled(prompt, label ?? Label.Production);
         }
         Serving.EnsureServable(prompt.Name, served.Version.Version, served.Version.Status);
-        var includes = snapshot.IncludesOf(prompt, served);
+        try
+        {
+            return Render(prompt, served, variables, unitId, experiment, snapshot.IncludesOf(prompt, served));
+        }
+        catch (InvalidInputException e)
+        {
+            throw Serving.RenderRefused(e, prompt.Name, served.Version.Version);
+        }
+    }
+
+    private static ResolvedPrompt Render(PromptView prompt, VersionView served, IReadOnlyDictionary<string, object?>? variables, string? unitId,
+        (string Id, string VariantId)? experiment, Core.Templates.PromptIncludes includes)
+    {
         if (served.Chat is { } chat)
         {
             var messages = chat.RenderValues(WithChatMessagesAsItems(variables), includes).Select(m => new ChatMessage(new ChatRole(Names.Of(m.Role)), m.Content)).ToList();

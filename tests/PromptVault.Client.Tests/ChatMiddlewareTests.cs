@@ -46,7 +46,7 @@ public sealed class ChatMiddlewareTests(SdkServerFixture fixture) : IClassFixtur
 
         var error = await Assert.ThrowsAsync<Core.InvalidInputException>(() => chat.GetResponseAsync([new(ChatRole.User, "hi")], new ChatOptions(), ct));
 
-        Assert.Equal($"prompt '{name}' refused the call: variable 'company' is required.", error.Message);
+        Assert.Equal($"prompt '{name}' version 1.0.0 refused the render: variable 'company' is required.", error.Message);
         Assert.Equal("missing_variable", error.Code);
         Assert.Empty(model.Calls);
     }

@@ -38,6 +38,38 @@ public sealed class RefusalParityTests(SdkServerFixture fixture) : IClassFixture
     }
 
     /// <summary>
+    /// A render's refusal says which prompt and version refused it, in its words and as members (the REST problem's
+    /// <c>promptName</c> and <c>version</c>, the SDK exception's properties): in an experiment, the unit's variant's version.
+    /// </summary>
+    [Fact]
+    public async Task GetPromptAsync_MissingVariable_RefusalNamesThePromptAndTheVersionRendered()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var name = Prompts.NewName("names");
+        VariableDefinition[] who = [new VariableDefinition("who", Required: true)];
+        var one = await Prompts.CreateAsync(Server.Api, name, "one {{who}}", who, cancellationToken: ct);
+        var two = await Server.Api.CreateVersionAsync(name, new CreateVersionRequest("two {{who}}", who, ChangeDescription: "test"), ct);
+        await Prompts.StartExperimentAsync(Server.Api, name, [(one, 50m), (two.Id, 50m)], ct);
+        // A unit the experiment serves version two, found by rendering as it would be served.
+        var unit = Enumerable.Range(0, 100).Select(i => $"unit-{i}").First(u =>
+            Server.Api.RenderAsync(name, new RenderRequest(new Dictionary<string, System.Text.Json.JsonElement> { ["who"] = Prompts.Json("\"x\"") }, UnitId: u), ct)
+                .GetAwaiter().GetResult().Version == two.Version);
+        await using var host = await SdkHost.StartAsync(Server.BaseAddress, Server.AdminKey, o => o.UseStream = false, cancellationToken: ct);
+
+        var byLabel = await AssertSameRefusalAsync(HttpStatusCode.BadRequest, "missing_variable", "variables.who",
+            () => Server.Api.RenderAsync(name, new RenderRequest(), ct),
+            () => host.Vault.GetPromptAsync(name, cancellationToken: ct).AsTask());
+        var byVariant = await AssertSameRefusalAsync(HttpStatusCode.BadRequest, "missing_variable", "variables.who",
+            () => Server.Api.RenderAsync(name, new RenderRequest(UnitId: unit), ct),
+            () => host.Vault.GetPromptAsync(name, unitId: unit, cancellationToken: ct).AsTask());
+        var remote = await Assert.ThrowsAsync<PromptVaultApiException>(() => Server.Api.RenderAsync(name, new RenderRequest(UnitId: unit), ct));
+
+        Assert.StartsWith($"prompt '{name}' version 1.0.0 refused the render: variable 'who'", byLabel, StringComparison.Ordinal);
+        Assert.StartsWith($"prompt '{name}' version {two.Version} refused the render: variable 'who'", byVariant, StringComparison.Ordinal);
+        Assert.Equal((name, two.Version), (remote.PromptName, remote.Version));
+    }
+
+    /// <summary>
     /// A .NET value that holds itself (which no JSON request can) is refused where the SDK first walks the variables, naming
     /// where the depth limit was crossed, rather than overflowing the stack and ending the caller's process.
     /// </summary>
@@ -211,6 +243,7 @@ public sealed class RefusalParityTests(SdkServerFixture fixture) : IClassFixture
         Assert.Equal((status, code, field), (remote.StatusCode, remote.Code, remote.Field));
         var local = await Assert.ThrowsAnyAsync<PromptVaultException>(sdk);
         Assert.Equal((code, field, remote.Detail), (local.Code, local.Field, local.Message));
+        Assert.Equal((remote.PromptName, remote.Version), ((local as InvalidInputException)?.PromptName, (local as InvalidInputException)?.Version));
         return remote.Detail;
     }
 }

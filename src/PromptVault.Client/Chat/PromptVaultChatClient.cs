@@ -162,9 +162,10 @@ public sealed class PromptVaultChatClient : DelegatingChatClient
             Log.ChatWithoutPrompt(_logger, _options.PromptName!, e);
             return null;
         }
-        catch (Core.InvalidInputException e)
+        catch (Core.InvalidInputException e) when (e.PromptName is null)
         {
             // The chat call does not name the prompt (the middleware's options do): the caller reading this error would not know which.
+            // A render's refusal names it (and the version) already.
             throw new Core.InvalidInputException(e.Code, $"prompt '{_options.PromptName}' refused the call: {e.Message}", e.Field);
         }
     }

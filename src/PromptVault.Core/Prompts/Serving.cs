@@ -80,4 +80,18 @@ public static class Serving
     public static ConflictException VersionArchived(string promptName, string version, string? includedAs = null) => new("version_archived",
         $"{(includedAs is null ? "" : $"content includes {includedAs}, but ")}version {version} of '{promptName}' is archived and can never serve traffic.",
         includedAs is null ? "version" : "content");
+
+    /// <summary>
+    /// A render's refusal (a required variable missing, a value of the wrong type or nested too deep, an include that does not
+    /// resolve) said of the prompt and version rendered (an experiment's variant's), in its message and as
+    /// <see cref="InvalidInputException.PromptName"/> and <see cref="InvalidInputException.Version"/>: the server's render and
+    /// the SDK's both refuse through this, so they say it alike.
+    /// </summary>
+    public static InvalidInputException RenderRefused(InvalidInputException refusal, string promptName, string version) =>
+        new(refusal.Code, $"prompt '{promptName}' version {version} refused the render: {refusal.Message}", refusal.Field)
+        {
+            Location = refusal.Location,
+            PromptName = promptName,
+            Version = version,
+        };
 }

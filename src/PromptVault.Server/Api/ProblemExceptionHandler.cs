@@ -58,7 +58,8 @@ internal sealed class ProblemExceptionHandler : IExceptionHandler
         // A busy store frees up within a second; an unreachable one is tried again at once on the next request; a full disk
         // waits for an operator; a missing setting needs a restart.
         if (StoreTrouble(exception) is not null) context.Response.Headers.RetryAfter = exception is StoreFullException or StoreReadOnlyException ? "30" : "1";
-        await Problems.WriteAsync(context, status, code, detail, field);
+        await Problems.WriteAsync(context, status, code, detail, field,
+            exception is InvalidInputException { PromptName: { } promptName, Version: { } version } ? (promptName, version) : null);
         return true;
     }
 

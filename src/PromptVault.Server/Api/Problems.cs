@@ -6,7 +6,8 @@ namespace PromptVault.Server.Api;
 /// <summary>Writes RFC 9457 problem documents with a stable <c>code</c> and, when known, the <c>field</c> at fault.</summary>
 internal static class Problems
 {
-    public static Task WriteAsync(HttpContext context, int status, string code, string detail, string? field = null)
+    /// <param name="rendered">For a render's refusal, the prompt and version rendered: members <c>promptName</c> and <c>version</c>, as a render's response names them.</param>
+    public static Task WriteAsync(HttpContext context, int status, string code, string detail, string? field = null, (string PromptName, string Version)? rendered = null)
     {
         var problem = new ProblemDetails
         {
@@ -17,6 +18,11 @@ internal static class Problems
             Extensions = { ["code"] = code },
         };
         if (field is not null) problem.Extensions["field"] = field;
+        if (rendered is var (promptName, version))
+        {
+            problem.Extensions["promptName"] = promptName;
+            problem.Extensions["version"] = version;
+        }
         context.Response.StatusCode = status;
         return context.RequestServices.GetRequiredService<IProblemDetailsService>()
             .TryWriteAsync(new ProblemDetailsContext { HttpContext = context, ProblemDetails = problem }).AsTask();

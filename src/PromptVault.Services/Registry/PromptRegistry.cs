@@ -584,9 +584,19 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, IEx
         string? variantId = null, CancellationToken cancellationToken = default)
     {
         Serving.EnsureServable(prompt.Name, version.Version.ToString(), version.Status);
-        var includes = await ResolveIncludesAsync(prompt.Name, templates.ReferencesOf(version), served: true, cancellationToken);
-        var content = version.Messages is null ? templates.For(version).Render(request.Variables, includes) : null;
-        var messages = version.Messages is null ? null : templates.ChatFor(version.Id, version.Messages, version.Variables).Render(request.Variables, includes);
+        PromptIncludes includes;
+        string? content;
+        IReadOnlyList<PromptMessage>? messages;
+        try
+        {
+            includes = await ResolveIncludesAsync(prompt.Name, templates.ReferencesOf(version), served: true, cancellationToken);
+            content = version.Messages is null ? templates.For(version).Render(request.Variables, includes) : null;
+            messages = version.Messages is null ? null : templates.ChatFor(version.Id, version.Messages, version.Variables).Render(request.Variables, includes);
+        }
+        catch (InvalidInputException e)
+        {
+            throw Serving.RenderRefused(e, prompt.Name, version.Version.ToString());
+        }
         return new RenderResponse(content, prompt.Name, version.Version.ToString(), version.Id, experimentId, variantId, version.Metadata)
         {
             References = includes.Versions,
