@@ -250,9 +250,10 @@ public static class TestCaseRules
         {
             case CheckTypes.MaxLength:
                 if (check.Value is not { ValueKind: JsonValueKind.Number } number || !number.TryGetInt32(out var max) || max < 0)
-                    throw Invalid($"{at}.value is required for maxLength: a whole number of characters, 0 or more.", $"{at}.value");
+                    throw Invalid($"{at}.value {ValueRule(check.Value, "maxLength", "a whole number of characters, 0 or more")}", $"{at}.value");
                 break;
             case CheckTypes.Judge:
+                RefuseValue(check, at, "the model's answer against its rubric");
                 if (string.IsNullOrWhiteSpace(check.Rubric))
                     throw Invalid($"{at}.rubric is required for judge: what the model grades the answer against.", $"{at}.rubric");
                 if (check.Rubric.Length > MaxRubricLength)
@@ -261,17 +262,35 @@ public static class TestCaseRules
                     throw Invalid($"{at}.passingScore {check.PassingScore} is outside 1–5.", $"{at}.passingScore");
                 return check with { Target = target, PassingScore = check.PassingScore ?? CheckTypes.DefaultPassingScore };
             case CheckTypes.JsonSchema:
+                RefuseValue(check, at, "the model's answer against the version's metadata.responseFormat");
                 break;
             default:
                 if (check.Value is not { ValueKind: JsonValueKind.String } text)
-                    throw Invalid($"{at}.value is required for {check.Type}: a string.", $"{at}.value");
+                    throw Invalid($"{at}.value {ValueRule(check.Value, check.Type, "a string")}", $"{at}.value");
                 if (check.Type == CheckTypes.Regex)
                     VariableContract.CompilePattern(text.GetString()!, "invalid_test", $"{at}.value is a regular expression", $"{at}.value");
                 break;
         }
         if (check.PassingScore is not null)
             throw Invalid($"{at}.passingScore belongs to judge checks only.", $"{at}.passingScore");
+        if (check.Rubric is not null)
+            throw Invalid($"{at}.rubric belongs to judge checks only; {check.Type} checks against its value, so remove it.", $"{at}.rubric");
         return check with { Target = target };
+    }
+
+    /// <summary>A value given but of the wrong kind is named as given: "is required" would send the user looking for a missing member.</summary>
+    private static string ValueRule(JsonElement? value, string type, string takes) => value switch
+    {
+        null or { ValueKind: JsonValueKind.Undefined or JsonValueKind.Null } => $"is required for {type}: {takes}.",
+        { ValueKind: JsonValueKind.Number } number when number.GetRawText().Length <= 32 => $"is {number.GetRawText()}; {type} takes {takes}.",
+        { } other => $"is {VariableContract.Describe(other.ValueKind)}; {type} takes {takes}.",
+    };
+
+    /// <summary>A value on a model check would be stored and never read: the user meant something it does not do.</summary>
+    private static void RefuseValue(TestExpectation check, string at, string checks)
+    {
+        if (check.Value is { ValueKind: not (JsonValueKind.Undefined or JsonValueKind.Null) })
+            throw Invalid($"{at}.value is not taken by {check.Type}, which checks {checks}; remove it.", $"{at}.value");
     }
 
     private static InvalidInputException Invalid(InvariantMessage message, string field) => new("invalid_test", message.ToStringAndClear(), field);

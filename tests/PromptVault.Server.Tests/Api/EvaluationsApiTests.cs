@@ -62,20 +62,51 @@ public sealed class EvaluationsApiTests(ServerFixture fixture) : IClassFixture<S
     [InlineData("""{ "type": "contains", "value": "x", "target": "answer" }""", "tests[1].expect[0].target")]
     public async Task PutTests_BadCheck_Returns400NamingCaseAndField(string check, string field)
     {
-        var name = await CreateSupportPromptAsync(_client);
-        var body = JsonNode.Parse($$"""
-            { "tests": [
-                { "name": "fine", "variables": {}, "expect": [ { "type": "contains", "value": "x" } ] },
-                { "name": "bad", "variables": {}, "expect": [ {{check}} ] } ] }
-            """);
-
-        var (status, problem) = await PutAsync(_client, VersionPath(name, "1.0.0") + "/tests", body);
+        var (status, problem, name) = await PutAFineCaseAndABadCheckAsync(check);
         var (_, stored) = await GetAsync(_client, VersionPath(name, "1.0.0") + "/tests");
 
         Assert.Equal(HttpStatusCode.BadRequest, status);
         Assert.Equal("invalid_test", problem.Str("code"));
         Assert.Equal(field, problem.Str("field"));
         Assert.Empty(stored!["tests"]!.AsArray());
+    }
+
+    /// <summary>A member the check's type does not read was stored and ignored (a rubric on equals, a value on judge), and a
+    /// value of the wrong kind was called missing ("is required"), which sent the user looking for a member they had written.</summary>
+    [Theory]
+    [InlineData("""{ "type": "equals", "value": "x", "rubric": "Polite" }""", "tests[1].expect[0].rubric",
+        "tests[1].expect[0].rubric belongs to judge checks only; equals checks against its value, so remove it.")]
+    [InlineData("""{ "type": "judge", "value": "5", "rubric": "Polite" }""", "tests[1].expect[0].value",
+        "tests[1].expect[0].value is not taken by judge, which checks the model's answer against its rubric; remove it.")]
+    [InlineData("""{ "type": "jsonSchema", "value": { "type": "object" } }""", "tests[1].expect[0].value",
+        "tests[1].expect[0].value is not taken by jsonSchema, which checks the model's answer against the version's metadata.responseFormat; remove it.")]
+    [InlineData("""{ "type": "maxLength", "value": -1 }""", "tests[1].expect[0].value",
+        "tests[1].expect[0].value is -1; maxLength takes a whole number of characters, 0 or more.")]
+    [InlineData("""{ "type": "maxLength", "value": "forty" }""", "tests[1].expect[0].value",
+        "tests[1].expect[0].value is a string; maxLength takes a whole number of characters, 0 or more.")]
+    [InlineData("""{ "type": "contains", "value": 5 }""", "tests[1].expect[0].value",
+        "tests[1].expect[0].value is 5; contains takes a string.")]
+    [InlineData("""{ "type": "contains", "value": null }""", "tests[1].expect[0].value",
+        "tests[1].expect[0].value is required for contains: a string.")]
+    public async Task PutTests_CheckMemberItsTypeDoesNotTakeOrOfTheWrongKind_Returns400SayingWhatWasGiven(string check, string field, string detail)
+    {
+        var (status, problem, _) = await PutAFineCaseAndABadCheckAsync(check);
+
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Equal(field, problem.Str("field"));
+        Assert.Equal(detail, problem.Str("detail"));
+    }
+
+    private async Task<(HttpStatusCode Status, JsonNode? Problem, string Name)> PutAFineCaseAndABadCheckAsync(string check)
+    {
+        var name = await CreateSupportPromptAsync(_client);
+        var body = JsonNode.Parse($$"""
+            { "tests": [
+                { "name": "fine", "variables": {}, "expect": [ { "type": "contains", "value": "x" } ] },
+                { "name": "bad", "variables": {}, "expect": [ {{check}} ] } ] }
+            """);
+        var (status, problem) = await PutAsync(_client, VersionPath(name, "1.0.0") + "/tests", body);
+        return (status, problem, name);
     }
 
     /// <summary>Dropped, a misspelt <c>target</c> checked the render instead of the model's answer, and a misspelt <c>unitId</c> rendered with none.</summary>
