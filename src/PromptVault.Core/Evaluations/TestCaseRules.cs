@@ -202,13 +202,14 @@ public static class TestCaseRules
     }
 
     /// <summary>
-    /// Refuses cases a caller sends whose variables together, or a check's value, are longer than <see cref="MaxValueLength"/>.
-    /// A limit on what a request adds, not a rule of stored cases: an older server took cases up to a request's size, and they stay
+    /// Refuses cases a caller sends whose variables together, or a check's value, are longer than <see cref="MaxValueLength"/>, or
+    /// whose check carries a member its type does not read (a rubric on equals, a value on judge).
+    /// Limits on what a request adds, not rules of stored cases: an older server took such cases, and they stay
     /// readable, appendable to and importable from its exports.
     /// </summary>
     /// <param name="firstIndex">The index of the first of <paramref name="tests"/> among the version's cases (an appended case's).</param>
     /// <exception cref="InvalidInputException">A case is too long (<c>invalid_test</c>); the exception's field names it.</exception>
-    public static void EnsureWithinSizeLimit(IReadOnlyList<TestCase?>? tests, string field = "tests", int firstIndex = 0)
+    public static void EnsureSendable(IReadOnlyList<TestCase?>? tests, string field = "tests", int firstIndex = 0)
     {
         for (var i = 0; i < (tests?.Count ?? 0); i++)
         {
@@ -224,6 +225,7 @@ public static class TestCaseRules
             {
                 if (test.Expect![j]?.Value is { } value && JsonLength(value) > MaxValueLength)
                     throw Invalid($"{at}.expect[{j}].value is longer than {MaxValueLength:N0} characters of JSON; the limit is the render output size limit, {MaxValueLength:N0} characters.", $"{at}.expect[{j}].value");
+                RefuseMemberItsTypeDoesNotRead(test.Expect[j], $"{at}.expect[{j}]");
             }
         }
     }
@@ -253,7 +255,6 @@ public static class TestCaseRules
                     throw Invalid($"{at}.value {ValueRule(check.Value, "maxLength", "a whole number of characters, 0 or more")}", $"{at}.value");
                 break;
             case CheckTypes.Judge:
-                RefuseValue(check, at, "the model's answer against its rubric");
                 if (string.IsNullOrWhiteSpace(check.Rubric))
                     throw Invalid($"{at}.rubric is required for judge: what the model grades the answer against.", $"{at}.rubric");
                 if (check.Rubric.Length > MaxRubricLength)
@@ -262,7 +263,6 @@ public static class TestCaseRules
                     throw Invalid($"{at}.passingScore {check.PassingScore} is outside 1–5.", $"{at}.passingScore");
                 return check with { Target = target, PassingScore = check.PassingScore ?? CheckTypes.DefaultPassingScore };
             case CheckTypes.JsonSchema:
-                RefuseValue(check, at, "the model's answer against the version's metadata.responseFormat");
                 break;
             default:
                 if (check.Value is not { ValueKind: JsonValueKind.String } text)
@@ -273,8 +273,6 @@ public static class TestCaseRules
         }
         if (check.PassingScore is not null)
             throw Invalid($"{at}.passingScore belongs to judge checks only.", $"{at}.passingScore");
-        if (check.Rubric is not null)
-            throw Invalid($"{at}.rubric belongs to judge checks only; {check.Type} checks against its value, so remove it.", $"{at}.rubric");
         return check with { Target = target };
     }
 
@@ -286,11 +284,13 @@ public static class TestCaseRules
         { } other => $"is {VariableContract.Describe(other.ValueKind)}; {type} takes {takes}.",
     };
 
-    /// <summary>A value on a model check would be stored and never read: the user meant something it does not do.</summary>
-    private static void RefuseValue(TestExpectation check, string at, string checks)
+    /// <summary>A member the check's type never reads would be stored and ignored: the user meant something it does not do.</summary>
+    private static void RefuseMemberItsTypeDoesNotRead(TestExpectation? check, string at)
     {
-        if (check.Value is { ValueKind: not (JsonValueKind.Undefined or JsonValueKind.Null) })
-            throw Invalid($"{at}.value is not taken by {check.Type}, which checks {checks}; remove it.", $"{at}.value");
+        if (check?.Type is CheckTypes.Judge or CheckTypes.JsonSchema && check.Value is { ValueKind: not (JsonValueKind.Undefined or JsonValueKind.Null) })
+            throw Invalid($"{at}.value is not taken by {check.Type}, which checks {(check.Type == CheckTypes.Judge ? "the model's answer against its rubric" : "the model's answer against the version's metadata.responseFormat")}; remove it.", $"{at}.value");
+        if (check?.Rubric is not null && check.Type != CheckTypes.Judge && CheckTypes.All.Contains(check.Type))
+            throw Invalid($"{at}.rubric belongs to judge checks only; {check.Type} checks against its value, so remove it.", $"{at}.rubric");
     }
 
     private static InvalidInputException Invalid(InvariantMessage message, string field) => new("invalid_test", message.ToStringAndClear(), field);

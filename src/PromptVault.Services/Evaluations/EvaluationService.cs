@@ -35,7 +35,7 @@ public sealed class EvaluationService(PromptRegistry registry, IEvaluationStore 
     public Task<VersionTests> SaveTestsAsync(string name, string versionRef, VersionTests? body, string actor, CancellationToken cancellationToken = default) =>
         ChangeTestsAsync(name, versionRef, _ =>
         {
-            TestCaseRules.EnsureWithinSizeLimit(body?.Tests);
+            TestCaseRules.EnsureSendable(body?.Tests);
             return body?.Tests;
         }, actor, cancellationToken);
 
@@ -44,7 +44,7 @@ public sealed class EvaluationService(PromptRegistry registry, IEvaluationStore 
     public Task<VersionTests> AddTestAsync(string name, string versionRef, TestCase? test, string actor, CancellationToken cancellationToken = default) =>
         ChangeTestsAsync(name, versionRef, stored =>
         {
-            TestCaseRules.EnsureWithinSizeLimit([test], firstIndex: stored.Count);
+            TestCaseRules.EnsureSendable([test], firstIndex: stored.Count);
             return [.. stored, test!];
         }, actor, cancellationToken);
 

@@ -36,7 +36,7 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, IEx
         var type = request.Type ?? PromptType.Template;
         var (body, _, _, _) = await WithIncludedContractAsync(request.Name!, ValidateVersionBody(type, request.Content, request.Messages, request.Variables ?? [], metadata), cancellationToken);
         var variables = body.Variables;
-        TestCaseRules.EnsureWithinSizeLimit(request.Tests);
+        TestCaseRules.EnsureSendable(request.Tests);
         var tests = request.Tests is null ? null : TestCaseRules.Validate(request.Tests, variables);
 
         return await idempotent.RunAsync<CreatePromptRequest, PromptResponse>(idempotencyKey, "create-prompt", request.Name!, request, async idempotency =>
@@ -179,7 +179,7 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, IEx
             var (body, _, _, _) = await WithIncludedContractAsync(prompt.Name,
                 ValidateVersionBody(prompt.Type, request.Content, request.Messages, declared, metadata), cancellationToken);
             var variables = body.Variables;
-            TestCaseRules.EnsureWithinSizeLimit(request.Tests);
+            TestCaseRules.EnsureSendable(request.Tests);
             var tests = request.Tests is null ? null : TestCaseRules.Validate(request.Tests, variables);
 
             if (body.SameAs(latest.Body, declared, latest.Declared))

@@ -155,12 +155,12 @@ public sealed class TestCaseRulesTests
                 ? new(name, new Dictionary<string, JsonElement> { ["text"] = text }, Expect: [new("contains", JsonSerializer.SerializeToElement("x"))])
                 : new(name, Expect: [new("contains", text)]);
         }
-        TestCaseRules.EnsureWithinSizeLimit([Case("fits", 900_000)]);
+        TestCaseRules.EnsureSendable([Case("fits", 900_000)]);
         // A rule of what a request adds, not of stored cases: a case an older server took stays valid (reads, appends, imports).
         Assert.Equal(2, TestCaseRules.ValidateWithoutVersion([Case("fits", 900_000), Case("huge", 1_000_000)]).Count);
 
         var error = Assert.Throws<InvalidInputException>(() =>
-            TestCaseRules.EnsureWithinSizeLimit([Case("fits", 900_000), Case("huge", 1_000_000)]));
+            TestCaseRules.EnsureSendable([Case("fits", 900_000), Case("huge", 1_000_000)]));
 
         Assert.Equal(("invalid_test", field), (error.Code, error.Field));
         Assert.Contains("1,000,000 characters", error.Message);
