@@ -145,7 +145,8 @@ public sealed class FailureTests
         var error = await Assert.ThrowsAsync<PromptVaultUnavailableException>(() => SdkHost.StartAsync(url, null, cancellationToken: ct));
 
         Assert.Contains(url.ToString(), error.Message, StringComparison.Ordinal);
-        Assert.Contains("FallbackSnapshotPath", error.Message, StringComparison.Ordinal);
+        // The key as configuration spells it, as the timeout's message names it; it said "no FallbackSnapshotPath".
+        Assert.Contains("no PromptVault:FallbackSnapshotPath is configured", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -99,7 +99,7 @@ internal sealed class SnapshotSource
         {
             if (_options.FallbackSnapshotPath is not { } path)
                 throw new PromptVaultUnavailableException(
-                    $"Could not load the PromptVault snapshot from {_options.ServerUrl} ({e.Message}) and no FallbackSnapshotPath is configured.", e);
+                    $"Could not load the PromptVault snapshot from {_options.ServerUrl} ({e.Message}) and no PromptVault:FallbackSnapshotPath is configured; set it to start from a saved snapshot.", e);
             SdkSnapshot snapshot;
             try
             {
