@@ -45,6 +45,22 @@ public sealed class ChatPromptFileTests(ServerFixture fixture) : IClassFixture<S
     }
 
     [Fact]
+    public void Parse_TemplateErrorOnAnEscapedHeadingLine_NamesTheColumnTheEditorShows()
+    {
+        // The file's line 14 is '\## user asks {{questoin}}': the column was counted in the content, one '\' short ("column 14").
+        var onTheLine = Assert.Throws<PromptFileException>(() => PromptFileReader.Parse(
+            ChatFile("p", system: "\\## user asks {{questoin}}"), "p.md"));
+        var twiceEscaped = Assert.Throws<PromptFileException>(() => PromptFileReader.Parse(
+            ChatFile("p", system: "\\\\## user asks {{questoin}}"), "p.md"));
+        var afterIt = Assert.Throws<PromptFileException>(() => PromptFileReader.Parse(
+            ChatFile("p", system: "\\## user asks\nthen {{questoin}}"), "p.md"));
+
+        Assert.StartsWith("p.md: line 14, column 15 (messages[0], system): content references 'questoin'", onTheLine.Message, StringComparison.Ordinal);
+        Assert.StartsWith("p.md: line 14, column 16 (messages[0], system): content references 'questoin'", twiceEscaped.Message, StringComparison.Ordinal);
+        Assert.StartsWith("p.md: line 15, column 6 (messages[0], system): content references 'questoin'", afterIt.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Parse_ChatFile_ReadsMessagesUnderTheirHeadings()
     {
         var file = PromptFileReader.Parse(ChatFile("assistant"), "chat.md");

@@ -45,10 +45,10 @@ internal static class PromptFileReader
 
         var front = Load(yaml, fileName);
         PromptFile file;
-        var messageLines = new List<int>();
+        var messageSources = new List<ChatMarkdown.Source>();
         try
         {
-            file = Read(front, body, bodyLine, messageLines);
+            file = Read(front, body, bodyLine, messageSources);
         }
         catch (InvalidInputException e)
         {
@@ -61,13 +61,13 @@ internal static class PromptFileReader
         }
         if (file.Messages is not { } messages)
         {
-            CheckTemplate(file.Content, file.Variables, bodyLine, fileName, "");
+            CheckTemplate(file.Content, file.Variables, new ChatMarkdown.Source(bodyLine, new HashSet<int>()), fileName, "");
             return file;
         }
         for (var i = 0; i < messages.Count; i++)
         {
             if (messages[i].Role != MessageRole.Placeholder)
-                CheckTemplate(messages[i].Content, file.Variables, messageLines[i], fileName, $" (messages[{i}], {Names.Of(messages[i].Role)})");
+                CheckTemplate(messages[i].Content, file.Variables, messageSources[i], fileName, $" (messages[{i}], {Names.Of(messages[i].Role)})");
         }
         return file;
     }
@@ -76,9 +76,9 @@ internal static class PromptFileReader
     /// Refuses a template the server would refuse at a place in it, naming the file's line and column (the server's message counts
     /// from the template's start, or the message's). A refusal with no place (a malformed variable) is left to the server, which names it.
     /// </summary>
-    /// <param name="firstLine">The file's line the template starts on.</param>
+    /// <param name="source">Where the template stands in the file.</param>
     /// <param name="message">Which chat message the template is, after the position; empty for a text prompt.</param>
-    private static void CheckTemplate(string template, IReadOnlyList<VariableDefinition> variables, int firstLine, string fileName, string message)
+    private static void CheckTemplate(string template, IReadOnlyList<VariableDefinition> variables, ChatMarkdown.Source source, string fileName, string message)
     {
         try
         {
@@ -86,7 +86,8 @@ internal static class PromptFileReader
         }
         catch (InvalidInputException e) when (e.Location is { } at)
         {
-            throw Problem(fileName, $"line {firstLine + at.Line - 1}, column {at.Column}{message}: {at.Problem}");
+            var (line, column) = source.InText(at.Line, at.Column);
+            throw Problem(fileName, $"line {line}, column {column}{message}: {at.Problem}");
         }
         catch (InvalidInputException)
         {
@@ -115,8 +116,8 @@ internal static class PromptFileReader
     }
 
     /// <param name="bodyLine">The file's line the body starts on, for errors in a chat prompt's messages.</param>
-    /// <param name="messageLines">Receives the file's line of each chat message (see <see cref="ChatMarkdown.Parse"/>).</param>
-    private static PromptFile Read(YamlMappingNode front, string body, int bodyLine, List<int> messageLines)
+    /// <param name="messageSources">Receives where each chat message stands in the file (see <see cref="ChatMarkdown.Parse"/>).</param>
+    private static PromptFile Read(YamlMappingNode front, string body, int bodyLine, List<ChatMarkdown.Source> messageSources)
     {
         var fields = Fields(front, PromptFile.Keys, "");
         var name = String(fields, "name", "") ?? throw new FrontMatterException("name", null, "is required: the prompt's name, e.g. customer-support.");
@@ -135,7 +136,7 @@ internal static class PromptFileReader
         var metadata = fields.TryGetValue("metadata", out var metadataNode) && !YamlJson.IsNull(metadataNode)
             ? Metadata(metadataNode)
             : PromptMetadata.Empty;
-        var messages = type == PromptType.Chat ? ChatMarkdown.Parse(body, firstLine: bodyLine, lines: messageLines) : null;
+        var messages = type == PromptType.Chat ? ChatMarkdown.Parse(body, firstLine: bodyLine, sources: messageSources) : null;
         var tests = fields.TryGetValue("tests", out var testsNode) && !YamlJson.IsNull(testsNode) ? Tests(testsNode) : null;
         return new PromptFile(name, type, String(fields, "description", ""), Strings(fields, "tags", ""), String(fields, "category", ""),
             variables, metadata, messages is null ? body : "", messages, tests, Boolean(fields, "requireApproval", ""), Boolean(fields, "requireTests", ""));

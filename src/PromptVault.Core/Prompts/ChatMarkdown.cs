@@ -43,9 +43,9 @@ public static partial class ChatMarkdown
     /// <exception cref="InvalidInputException">Text stands before the first heading, or under a placeholder's heading (field
     /// <paramref name="field"/>, the message naming the line).</exception>
     /// <param name="firstLine">The number errors give the text's first line (a prompt file's body starts after its front matter).</param>
-    /// <param name="lines">When given, receives each message's line (counted from <paramref name="firstLine"/>): where its content
-    /// starts, or a placeholder's heading; a prompt file's reader names the file's line of an error inside a message.</param>
-    public static IReadOnlyList<PromptMessage> Parse(string text, string field = "content", int firstLine = 1, List<int>? lines = null)
+    /// <param name="sources">When given, receives where each message stands in the text; a prompt file's reader names the file's
+    /// line and column of an error inside a message.</param>
+    public static IReadOnlyList<PromptMessage> Parse(string text, string field = "content", int firstLine = 1, List<Source>? sources = null)
     {
         ArgumentNullException.ThrowIfNull(text);
         var messages = new List<PromptMessage>();
@@ -55,6 +55,7 @@ public static partial class ChatMarkdown
         // U+0085, form feed or lone CR into a new line, changing the content on its way to the server.
         var textLines = text.Replace("\r\n", "\n", StringComparison.Ordinal).Split('\n');
         var contentStart = 0;
+        var escapedLines = new HashSet<int>();
         for (var i = 0; i < textLines.Length; i++)
         {
             var heading = Heading().Match(textLines[i]);
@@ -64,7 +65,7 @@ public static partial class ChatMarkdown
                 if (heading.Groups["variable"].Success)
                 {
                     messages.Add(new PromptMessage(MessageRole.Placeholder, heading.Groups["variable"].Value));
-                    lines?.Add(i + firstLine);
+                    sources?.Add(new Source(i + firstLine, escapedLines));
                     role = null;
                 }
                 else
@@ -78,7 +79,9 @@ public static partial class ChatMarkdown
                 throw new InvalidInputException("invalid_messages",
                     $"line {i + firstLine}: text outside a message; chat messages start with a heading '## system', '## user', '## assistant' or '## placeholder: NAME'" +
                     (messages.Count > 0 ? ", and a placeholder's heading has nothing under it." : "."), field);
-            body.Add(HeadingLike().IsMatch(textLines[i]) && textLines[i].StartsWith('\\') ? textLines[i][1..] : textLines[i]);
+            var escaped = HeadingLike().IsMatch(textLines[i]) && textLines[i].StartsWith('\\');
+            if (escaped) escapedLines.Add(i + firstLine);
+            body.Add(escaped ? textLines[i][1..] : textLines[i]);
         }
         Close();
         return messages;
@@ -95,9 +98,22 @@ public static partial class ChatMarkdown
             if (role is { } open)
             {
                 messages.Add(new PromptMessage(open, string.Join('\n', body)));
-                lines?.Add(contentStart + firstLine);
+                sources?.Add(new Source(contentStart + firstLine, escapedLines));
             }
             body.Clear();
+        }
+    }
+
+    /// <summary>Where a message's content stands in the text <see cref="Parse"/> read.</summary>
+    /// <param name="Line">The text's line the content starts on, or a placeholder's heading.</param>
+    /// <param name="EscapedLines">The text's lines read with one leading <c>\</c> less.</param>
+    public sealed record Source(int Line, IReadOnlySet<int> EscapedLines)
+    {
+        /// <summary>The text's line and column of a 1-based place in the content.</summary>
+        public (int Line, int Column) InText(int line, int column)
+        {
+            var textLine = Line + line - 1;
+            return (textLine, EscapedLines.Contains(textLine) ? column + 1 : column);
         }
     }
 }
