@@ -145,6 +145,36 @@ public sealed class TestCasePagesTests(DashboardFixture fixture) : IClassFixture
     }
 
     /// <summary>
+    /// A check switched to judge kept sending the value typed before and the render target, both of which the save refuses for a
+    /// check of the model's answer alone: the page hides a judge's or jsonSchema's value and target, and sends target output.
+    /// </summary>
+    [Fact]
+    public async Task VersionPage_CheckSwitchedToJudge_HidesAndDropsItsValue_AndSaves()
+    {
+        var name = await CreateHelloAsync("judge-");
+        using var api = fixture.Server.CreateClient();
+        var page = await fixture.OpenAsync(fixture.WriterKey);
+
+        await page.GotoAsync($"/prompts/{name}");
+        await page.Locator("[data-testid=tests][data-interactive=yes]").WaitForAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Add case" }).ClickAsync();
+        var check = page.GetByRole(AriaRole.Group, new() { Name = "Check 1 of case 1" });
+        await check.GetByLabel("Value").FillAsync("Hello");
+        await check.GetByLabel("Check", new() { Exact = true }).SelectOptionAsync("judge");
+        await Assertions.Expect(check.GetByLabel("Value")).ToHaveCountAsync(0);
+        await Assertions.Expect(check.GetByLabel("Checks the")).ToHaveCountAsync(0);
+        await check.GetByLabel("Rubric").FillAsync("Is it polite?");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Save tests" }).ClickAsync();
+
+        await Assertions.Expect(page.GetByTestId("tests-saved")).ToHaveTextAsync("Saved 1 test case of 1.0.0.");
+        var stored = Assert.Single((await TestsAsync(api, name, "1.0.0")).AsArray())!["expect"]![0]!;
+        Assert.Equal("judge", (string?)stored["type"]);
+        Assert.Equal("Is it polite?", (string?)stored["rubric"]);
+        Assert.Equal("output", (string?)stored["target"]);
+        Assert.Null(stored["value"]);
+    }
+
+    /// <summary>
     /// A refused run's error was a plain alert that never took the keyboard's focus, so a keyboard or screen reader user pressing
     /// Run tests was not taken to it. It is now a FormError: each refused run focuses it once, the same error again too.
     /// </summary>

@@ -48,6 +48,9 @@ public static class CheckTypes
     public static IReadOnlyList<string> TextChecks { get; } = [Contains, NotContains, Regex, EqualsText, MaxLength];
 
     public static IReadOnlyList<string> All { get; } = [.. TextChecks, JsonSchema, Judge];
+
+    /// <summary>Whether a check of <paramref name="type"/> reads only the model's answer (target output) and takes no <c>value</c>.</summary>
+    public static bool ModelOnly(string? type) => type is Judge or JsonSchema;
 }
 
 /// <summary>The outcome of an evaluation run.</summary>

@@ -241,7 +241,7 @@ public static class TestCaseRules
         if (string.IsNullOrEmpty(check.Type) || !CheckTypes.All.Contains(check.Type))
             throw Invalid($"{at}.type '{check.Type}' is not one of {string.Join(", ", CheckTypes.All)}.", $"{at}.type");
 
-        var modelOnly = check.Type is CheckTypes.JsonSchema or CheckTypes.Judge;
+        var modelOnly = CheckTypes.ModelOnly(check.Type);
         var target = check.Target ?? (modelOnly ? CheckTypes.OutputTarget : CheckTypes.RenderTarget);
         if (target is not (CheckTypes.RenderTarget or CheckTypes.OutputTarget))
             throw Invalid($"{at}.target '{target}' is not one of render, output.", $"{at}.target");
@@ -287,7 +287,7 @@ public static class TestCaseRules
     /// <summary>A member the check's type never reads would be stored and ignored: the user meant something it does not do.</summary>
     private static void RefuseMemberItsTypeDoesNotRead(TestExpectation? check, string at)
     {
-        if (check?.Type is CheckTypes.Judge or CheckTypes.JsonSchema && check.Value is { ValueKind: not (JsonValueKind.Undefined or JsonValueKind.Null) })
+        if (check is not null && CheckTypes.ModelOnly(check.Type) && check.Value is { ValueKind: not (JsonValueKind.Undefined or JsonValueKind.Null) })
             throw Invalid($"{at}.value is not taken by {check.Type}, which checks {(check.Type == CheckTypes.Judge ? "the model's answer against its rubric" : "the model's answer against the version's metadata.responseFormat")}; remove it.", $"{at}.value");
         if (check?.Rubric is not null && check.Type != CheckTypes.Judge && CheckTypes.All.Contains(check.Type))
             throw Invalid($"{at}.rubric belongs to judge checks only; {check.Type} checks against its value, so remove it.", $"{at}.rubric");

@@ -68,13 +68,14 @@ public sealed class CheckRow
         PassingScore = check.PassingScore,
     };
 
-    public TestExpectation ToExpectation() => new(Type, ValueElement(), Target, Type == CheckTypes.Judge ? Rubric : null,
+    // A check that reads only the model's answer has no target or value fields on the page: what the row held from another type is not sent.
+    public TestExpectation ToExpectation() => new(Type, ValueElement(), CheckTypes.ModelOnly(Type) ? CheckTypes.OutputTarget : Target, Type == CheckTypes.Judge ? Rubric : null,
         Type == CheckTypes.Judge ? PassingScore : null);
 
     // Empty means absent, and a maxLength that is not a whole number stays text: either way the save's own rule refuses it by
     // name (tests[i].expect[j].value) rather than the page guessing.
     private JsonElement? ValueElement() =>
-        string.IsNullOrEmpty(Value) ? null
+        string.IsNullOrEmpty(Value) || CheckTypes.ModelOnly(Type) ? null
         : Type == CheckTypes.MaxLength && int.TryParse(Value, NumberStyles.None, CultureInfo.InvariantCulture, out var number) ? JsonSerializer.SerializeToElement(number)
         : JsonSerializer.SerializeToElement(Value);
 }
