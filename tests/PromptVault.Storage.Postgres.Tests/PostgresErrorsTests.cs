@@ -1,0 +1,48 @@
+using System.Net;
+using System.Net.Sockets;
+using Npgsql;
+using PromptVault.Storage.Testing;
+
+namespace PromptVault.Storage.Postgres.Tests;
+
+/// <summary>
+/// An exhausted pool and a connect timeout are the same exception to Npgsql 10 (a plain <see cref="NpgsqlException"/> over a
+/// <see cref="TimeoutException"/>, no SQLSTATE, no data); only its wording tells them apart, so these pin that wording.
+/// </summary>
+public sealed class PostgresErrorsTests
+{
+    private static CancellationToken Cancel => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task IsPoolExhausted_EveryPooledConnectionInUsePastTheTimeout_True_AndNotUnreachable()
+    {
+        await using var database = await PostgresServer.CreateDatabaseAsync(cancellationToken: Cancel);
+        await using var pool = NpgsqlDataSource.Create(
+            new NpgsqlConnectionStringBuilder(database.ConnectionString) { MaxPoolSize = 1, Timeout = 1 }.ConnectionString);
+        await using var taken = await pool.OpenConnectionAsync(Cancel);
+
+        var e = await Assert.ThrowsAsync<NpgsqlException>(() => pool.OpenConnectionAsync(Cancel).AsTask());
+
+        Assert.IsType<TimeoutException>(e.InnerException);
+        Assert.True(PostgresErrors.IsPoolExhausted(e), $"Npgsql's wording of an exhausted pool changed: '{e.Message}'");
+        Assert.False(PostgresErrors.IsUnreachable(e));
+    }
+
+    [Fact]
+    public async Task IsPoolExhausted_AServerThatNeverAnswersTheConnectPastTheTimeout_False_ItIsUnreachable()
+    {
+        // Accepts the TCP connection (the kernel does, from the backlog) and never answers the startup message.
+        using var silent = new TcpListener(IPAddress.Loopback, 0);
+        silent.Start();
+        await using var pool = NpgsqlDataSource.Create(new NpgsqlConnectionStringBuilder
+        {
+            Host = "127.0.0.1", Port = ((IPEndPoint)silent.LocalEndpoint).Port, Username = "nobody", Database = "none", Timeout = 1,
+        }.ConnectionString);
+
+        var e = await Assert.ThrowsAsync<NpgsqlException>(() => pool.OpenConnectionAsync(Cancel).AsTask());
+
+        Assert.IsType<TimeoutException>(e.InnerException);
+        Assert.False(PostgresErrors.IsPoolExhausted(e), e.Message);
+        Assert.True(PostgresErrors.IsUnreachable(e), e.Message);
+    }
+}
