@@ -14,7 +14,7 @@ namespace PromptVault.Storage.Postgres;
 public sealed class PostgresDatabase(NpgsqlDataSource dataSource)
 {
     /// <summary>The advisory lock of the migration (any constant other code does not use; "PVMIGRAT" in ASCII).</summary>
-    private const long MigrationLock = 0x50564D4947524154;
+    internal const long MigrationLock = 0x50564D4947524154;
 
     private const string CreateHistory = """
         CREATE TABLE IF NOT EXISTS schema_migrations (

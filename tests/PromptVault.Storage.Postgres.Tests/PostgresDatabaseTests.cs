@@ -20,9 +20,17 @@ public sealed class PostgresDatabaseTests
         await using var first = NpgsqlDataSource.Create(database.ConnectionString);
         await using var second = NpgsqlDataSource.Create(database.ConnectionString);
 
-        var applied = await Task.WhenAll(
+        // The test holds the migration's lock until both wait for it, so their migrations meet however the tasks are scheduled.
+        await using var holder = await database.DataSource.OpenConnectionAsync(Cancel);
+        await holder.ExecuteAsync("SELECT pg_advisory_lock(@MigrationLock)", new { PostgresDatabase.MigrationLock });
+
+        var migrating = Task.WhenAll(
             Task.Run(() => new PostgresDatabase(first).MigrateAsync(Cancel), Cancel),
             Task.Run(() => new PostgresDatabase(second).MigrateAsync(Cancel), Cancel));
+        await Eventually(() => holder.ExecuteScalarAsync<int>(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event = 'advisory'"), n => n == 2);
+        await holder.ExecuteAsync("SELECT pg_advisory_unlock(@MigrationLock)", new { PostgresDatabase.MigrationLock });
+        var applied = await Eventually(migrating);
 
         var scripts = PostgresDatabase.Scripts();
         Assert.Equal([0, scripts.Count], applied.Order());
