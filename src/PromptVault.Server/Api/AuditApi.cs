@@ -10,7 +10,7 @@ internal static class AuditApi
 {
     public static IEndpointRouteBuilder MapAuditApi(this IEndpointRouteBuilder routes)
     {
-        routes.MapGet("/api/audit", ListAudit).WithName("ListAudit").WithSummary("List the audit log").WithTags("Audit")
+        routes.MapGet("/api/audit", ListAudit).WithName("ListAudit").WithSummary("List the audit log").WithTags("Audit").ProducesRevalidated<AuditListResponse>()
             .RequireAuthorization(RolePolicies.Reader)
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status404NotFound);
@@ -18,14 +18,14 @@ internal static class AuditApi
     }
 
     /// <summary>Newest first; each filter that is given must match exactly; <c>from</c> (inclusive) and <c>to</c> (exclusive) are ISO 8601 timestamps.</summary>
-    private static async Task<Ok<AuditListResponse>> ListAudit(string? prompt, string? actor, string? action, string? from, string? to, int? limit, int? offset,
-        PromptRegistry registry, HttpRequest request, CancellationToken cancellationToken)
+    private static async Task<FileContentHttpResult> ListAudit(string? prompt, string? actor, string? action, string? from, string? to, int? limit, int? offset,
+        PromptRegistry registry, HttpContext http, CancellationToken cancellationToken)
     {
         var page = PageRequest.From(limit, offset);
         var query = new AuditQuery(NullIfEmpty(prompt), NullIfEmpty(actor), NullIfEmpty(action), page,
             AuditQuery.ParseTime(from, nameof(from)), AuditQuery.ParseTime(to, nameof(to)));
         var list = await registry.ListAuditAsync(query, cancellationToken);
-        return TypedResults.Ok(list with { Next = Paging.Next(request, page, list.Entries.Count, list.Total) });
+        return RevalidatedJson.Of(list with { Next = Paging.Next(http.Request, page, list.Entries.Count, list.Total) }, http);
     }
 
     private static string? NullIfEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;

@@ -18,13 +18,13 @@ internal static class ExperimentsApi
             .ProducesProblem(StatusCodes.Status404NotFound);
 
         experiments.MapPost("/", Create).WithName("CreateExperiment").WithSummary("Create an experiment").RequireToChange(RolePolicies.Admin);
-        experiments.MapGet("/", List).WithName("ListExperiments").WithSummary("List experiments");
-        experiments.MapGet("/{id}", Get).WithName("GetExperiment").WithSummary("Get an experiment");
+        experiments.MapGet("/", List).WithName("ListExperiments").WithSummary("List experiments").ProducesRevalidated<ExperimentListResponse>();
+        experiments.MapGet("/{id}", Get).WithName("GetExperiment").WithSummary("Get an experiment").ProducesRevalidated<ExperimentResponse>();
         experiments.MapPost("/{id}/start", Start).WithName("StartExperiment").WithSummary("Start an experiment").RequireToChange(RolePolicies.Admin);
         experiments.MapPost("/{id}/pause", Pause).WithName("PauseExperiment").WithSummary("Pause an experiment").RequireToChange(RolePolicies.Admin);
         experiments.MapPost("/{id}/complete", Complete).WithName("CompleteExperiment").WithSummary("Complete an experiment").RequireToChange(RolePolicies.Admin);
         experiments.MapPost("/{id}/cancel", Cancel).WithName("CancelExperiment").WithSummary("Cancel an experiment").RequireToChange(RolePolicies.Admin);
-        experiments.MapGet("/{id}/results", Results).WithName("GetExperimentResults").WithSummary("Analyse an experiment's results");
+        experiments.MapGet("/{id}/results", Results).WithName("GetExperimentResults").WithSummary("Analyse an experiment's results").ProducesRevalidated<ExperimentResults>();
         experiments.MapGet("/{id}/assignment", Assign).WithName("GetAssignment").WithSummary("Get a unit's variant");
         return routes;
     }
@@ -35,16 +35,16 @@ internal static class ExperimentsApi
         return TypedResults.Created($"/api/experiments/{experiment.Id}", experiment);
     }
 
-    private static async Task<Ok<ExperimentListResponse>> List(ExperimentService experiments, string? prompt, int? limit, int? offset, HttpRequest request,
+    private static async Task<FileContentHttpResult> List(ExperimentService experiments, string? prompt, int? limit, int? offset, HttpContext http,
         CancellationToken cancellationToken)
     {
         var page = PageRequest.From(limit, offset);
         var list = await experiments.ListAsync(string.IsNullOrEmpty(prompt) ? null : prompt, page, cancellationToken);
-        return TypedResults.Ok(list with { Next = Paging.Next(request, page, list.Experiments.Count, list.Total) });
+        return RevalidatedJson.Of(list with { Next = Paging.Next(http.Request, page, list.Experiments.Count, list.Total) }, http);
     }
 
-    private static async Task<Ok<ExperimentResponse>> Get(string id, ExperimentService experiments, CancellationToken cancellationToken) =>
-        TypedResults.Ok(await experiments.GetAsync(id, cancellationToken));
+    private static async Task<FileContentHttpResult> Get(string id, ExperimentService experiments, HttpContext http, CancellationToken cancellationToken) =>
+        RevalidatedJson.Of(await experiments.GetAsync(id, cancellationToken), http);
 
     private static async Task<Ok<ExperimentResponse>> Start(string id, ExperimentService experiments, ClaimsPrincipal user, CancellationToken cancellationToken) =>
         TypedResults.Ok(await experiments.StartAsync(id, user.Actor(), cancellationToken));
@@ -58,8 +58,8 @@ internal static class ExperimentsApi
     private static async Task<Ok<ExperimentResponse>> Cancel(string id, ExperimentService experiments, ClaimsPrincipal user, CancellationToken cancellationToken) =>
         TypedResults.Ok(await experiments.CancelAsync(id, user.Actor(), cancellationToken));
 
-    private static async Task<Ok<ExperimentResults>> Results(string id, ExperimentService experiments, CancellationToken cancellationToken) =>
-        TypedResults.Ok(await experiments.ResultsAsync(id, cancellationToken));
+    private static async Task<FileContentHttpResult> Results(string id, ExperimentService experiments, HttpContext http, CancellationToken cancellationToken) =>
+        RevalidatedJson.Of(await experiments.ResultsAsync(id, cancellationToken), http);
 
     private static async Task<Ok<AssignmentResponse>> Assign(string id, string? unitId, ExperimentService experiments, CancellationToken cancellationToken) =>
         TypedResults.Ok(await experiments.AssignAsync(id, unitId, cancellationToken));

@@ -22,12 +22,12 @@ internal static class PromptsApi
             .ProducesProblem(StatusCodes.Status404NotFound);
 
         prompts.MapPost("/", CreatePrompt).WithName("CreatePrompt").WithSummary("Create a prompt with its first version").RequireToChange(RolePolicies.Writer).AcceptsIdempotencyKey();
-        prompts.MapGet("/", ListPrompts).WithName("ListPrompts").WithSummary("List prompts");
+        prompts.MapGet("/", ListPrompts).WithName("ListPrompts").WithSummary("List prompts").ProducesRevalidated<PromptListResponse>();
         prompts.MapGet("/{name}", GetPrompt).WithName("GetPrompt").WithSummary("Get a prompt with its labels and latest version").ProducesRevalidated<PromptResponse>();
         prompts.MapPatch("/{name}", UpdatePrompt).WithName("UpdatePrompt").WithSummary("Change a prompt's own fields (the promotion gates need an admin key)")
             .RequireToChange(RolePolicies.Writer).ProducesProblem(StatusCodes.Status403Forbidden);
         prompts.MapPost("/{name}/versions", CreateVersion).WithName("CreateVersion").WithSummary("Create a new version of a prompt").RequireToChange(RolePolicies.Writer).AcceptsIdempotencyKey();
-        prompts.MapGet("/{name}/versions", ListVersions).WithName("ListVersions").WithSummary("List a prompt's versions");
+        prompts.MapGet("/{name}/versions", ListVersions).WithName("ListVersions").WithSummary("List a prompt's versions").ProducesRevalidated<VersionListResponse>();
         prompts.MapGet("/{name}/versions/{version}", GetVersion).WithName("GetVersion").WithSummary("Get one version").ProducesRevalidated<VersionResponse>();
         prompts.MapPost("/{name}/versions/{version}/status", ChangeStatus).WithName("ChangeStatus").WithSummary("Change a version's status").RequireToChange(RolePolicies.Writer)
             .AcceptsLabelPrecondition(LabelPrecondition.PromoteDescription);
@@ -49,12 +49,12 @@ internal static class PromptsApi
         return TypedResults.Created($"/api/prompts/{Uri.EscapeDataString(prompt.Name)}", prompt);
     }
 
-    private static async Task<Ok<PromptListResponse>> ListPrompts(PromptRegistry registry, string? type, string? category, string? tag, int? limit, int? offset,
-        HttpRequest request, CancellationToken cancellationToken)
+    private static async Task<FileContentHttpResult> ListPrompts(PromptRegistry registry, string? type, string? category, string? tag, int? limit, int? offset,
+        HttpContext http, CancellationToken cancellationToken)
     {
         var page = PageRequest.From(limit, offset);
         var list = await registry.ListPromptsAsync(Filter(type, category, tag, page), cancellationToken);
-        return TypedResults.Ok(list with { Next = Paging.Next(request, page, list.Prompts.Count, list.Total) });
+        return RevalidatedJson.Of(list with { Next = Paging.Next(http.Request, page, list.Prompts.Count, list.Total) }, http);
     }
 
     private static async Task<FileContentHttpResult> GetPrompt(string name, PromptRegistry registry, HttpContext http, CancellationToken cancellationToken) =>
@@ -73,12 +73,12 @@ internal static class PromptsApi
         return TypedResults.Created($"/api/prompts/{Uri.EscapeDataString(version.PromptName)}/versions/{version.Version}", version);
     }
 
-    private static async Task<Ok<VersionListResponse>> ListVersions(string name, int? limit, int? offset, PromptRegistry registry, HttpRequest request,
+    private static async Task<FileContentHttpResult> ListVersions(string name, int? limit, int? offset, PromptRegistry registry, HttpContext http,
         CancellationToken cancellationToken)
     {
         var page = PageRequest.From(limit, offset);
         var list = await registry.ListVersionsAsync(Unescape(name), page, cancellationToken);
-        return TypedResults.Ok(list with { Next = Paging.Next(request, page, list.Versions.Count, list.Total) });
+        return RevalidatedJson.Of(list with { Next = Paging.Next(http.Request, page, list.Versions.Count, list.Total) }, http);
     }
 
     private static async Task<FileContentHttpResult> GetVersion(string name, string version, PromptRegistry registry, HttpContext http, CancellationToken cancellationToken) =>

@@ -10,7 +10,7 @@ using PromptVault.Core.Prompts;
 namespace PromptVault.Server.Api;
 
 /// <summary>
-/// The answer of a read that clients poll (a prompt, a version): its JSON with a strong <c>ETag</c> hashed from those bytes, and
+/// The answer of a read that clients poll (a prompt, a version, a list, an experiment, its results): its JSON with a strong <c>ETag</c> hashed from those bytes, and
 /// <c>Cache-Control: no-cache</c>. The tag comes from the answer itself because nothing stored covers the whole of it: a label's
 /// <c>If-Match</c> tag covers that one label, and a version's answer also shows its status, its labels and the variables its
 /// includes join. The file result answers <c>If-None-Match</c> with 304 (weak comparison, <c>*</c> included, RFC 9110 §13.1.2);

@@ -6,7 +6,7 @@ using static PromptVault.Server.Tests.ApiCalls;
 namespace PromptVault.Server.Tests.Api;
 
 /// <summary>
-/// <c>GET /api/prompts/{name}</c> and <c>GET /api/prompts/{name}/versions/{version}</c> answer with a strong ETag and
+/// The reads clients poll (a prompt, a version, the lists, an experiment and its results) answer with a strong ETag and
 /// <c>Cache-Control: no-cache</c>, and <c>If-None-Match</c> with 304 until something in the answer changes.
 /// </summary>
 public sealed class ConditionalReadTests(ServerFixture fixture) : IClassFixture<ServerFixture>
@@ -19,19 +19,7 @@ public sealed class ConditionalReadTests(ServerFixture fixture) : IClassFixture<
     [InlineData("/versions/latest")]
     public async Task Read_HasAStrongETag_AndIfNoneMatchWithItIs304WithoutABody_RepeatingTheHeaders(string route)
     {
-        var path = $"/api/prompts/{await CreateSupportPromptAsync(_client)}{route}";
-        var (status, etag, body) = await ReadAsync(path);
-        Assert.Equal(HttpStatusCode.OK, status);
-        Assert.False(etag.IsWeak);
-        Assert.NotEmpty(body);
-
-        using var unchanged = await GetWithAsync(path, etag.Tag);
-
-        Assert.Equal(HttpStatusCode.NotModified, unchanged.StatusCode);
-        Assert.Equal(etag, unchanged.Headers.ETag);
-        Assert.True(unchanged.Headers.CacheControl?.NoCache, unchanged.Headers.CacheControl?.ToString());
-        Assert.False(unchanged.Headers.CacheControl?.Public);
-        Assert.Empty(await unchanged.Content.ReadAsByteArrayAsync(TestContext.Current.CancellationToken));
+        await RevalidatedAsync($"/api/prompts/{await CreateSupportPromptAsync(_client)}{route}");
     }
 
     [Fact]
@@ -112,6 +100,80 @@ public sealed class ConditionalReadTests(ServerFixture fixture) : IClassFixture<
             using var answered = await SendWithAsync(path, "If-Match", holding);
             Assert.True(answered.StatusCode == HttpStatusCode.OK, $"If-Match: {holding} answered {answered.StatusCode}");
         }
+    }
+
+    [Fact]
+    public async Task PromptList_IsRevalidated_UntilAPromptInItChanges()
+    {
+        var name = await CreateSupportPromptAsync(_client);
+        var tag = UniqueName("tag");
+        Assert.Equal(HttpStatusCode.OK, (await ApiCalls.SendAsync(_client, HttpMethod.Patch, $"/api/prompts/{name}", new { tags = new[] { tag } })).Status);
+
+        await RevalidatedUntilChangedAsync($"/api/prompts?tag={tag}", () => PutAsync(_client, $"/api/prompts/{name}/labels/staging", new { version = "1.0.0" }));
+    }
+
+    [Fact]
+    public async Task VersionList_IsRevalidated_UntilAVersionIsAdded()
+    {
+        var name = await CreateSupportPromptAsync(_client);
+
+        await RevalidatedUntilChangedAsync($"/api/prompts/{name}/versions", () => PostAsync(_client, $"/api/prompts/{name}/versions",
+            new { content = "Hi from {{company_name}}.", changeDescription = "Shorter" }));
+    }
+
+    [Fact]
+    public async Task AuditList_IsRevalidated_UntilAnEntryIsAdded()
+    {
+        var name = await CreateSupportPromptAsync(_client);
+
+        await RevalidatedUntilChangedAsync($"/api/audit?prompt={name}", () => PutAsync(_client, $"/api/prompts/{name}/labels/staging", new { version = "1.0.0" }));
+    }
+
+    [Theory]
+    [InlineData("/api/experiments?prompt={prompt}")]
+    [InlineData("/api/experiments/{id}")]
+    [InlineData("/api/experiments/{id}/results")]
+    public async Task ExperimentReads_AreRevalidated_UntilTheExperimentStarts(string route)
+    {
+        var (prompt, versionIds) = await Experiments.CreatePromptWithChallengersAsync(_client);
+        var id = (await Experiments.CreateAsync(_client, Experiments.ThreeWay(prompt, versionIds))).Str("id");
+
+        await RevalidatedUntilChangedAsync(route.Replace("{prompt}", prompt).Replace("{id}", id), () => PostAsync(_client, $"/api/experiments/{id}/start", null));
+    }
+
+    [Fact]
+    public async Task ExperimentResults_AreRevalidated_UntilAUnitIsExposed()
+    {
+        var (prompt, versionIds) = await Experiments.CreatePromptWithChallengersAsync(_client);
+        var id = (await Experiments.CreateAsync(_client, Experiments.ThreeWay(prompt, versionIds))).Str("id");
+        await Experiments.MoveAsync(_client, id, "start");
+
+        await RevalidatedUntilChangedAsync($"/api/experiments/{id}/results", () => PostAsync(_client, $"/api/prompts/{prompt}/render",
+            new { variables = new { company_name = "Acme" }, unitId = "unit-1" }));
+    }
+
+    /// <summary>The read at <paramref name="path"/> is revalidated (304 with its tag) until <paramref name="change"/>, then 200 with a new tag.</summary>
+    private async Task RevalidatedUntilChangedAsync(string path, Func<Task<(HttpStatusCode Status, System.Text.Json.Nodes.JsonNode? Body)>> change)
+    {
+        await ChangedAsync(path, [await RevalidatedAsync(path)], change, path);
+    }
+
+    /// <summary>The read is 200 with a strong tag, and with that tag 304 without a body, repeating the headers; returns the tag.</summary>
+    private async Task<string> RevalidatedAsync(string path)
+    {
+        var (status, etag, body) = await ReadAsync(path);
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.False(etag.IsWeak);
+        Assert.NotEmpty(body);
+
+        using var unchanged = await GetWithAsync(path, etag.Tag);
+
+        Assert.Equal(HttpStatusCode.NotModified, unchanged.StatusCode);
+        Assert.Equal(etag, unchanged.Headers.ETag);
+        Assert.True(unchanged.Headers.CacheControl?.NoCache, unchanged.Headers.CacheControl?.ToString());
+        Assert.False(unchanged.Headers.CacheControl?.Public);
+        Assert.Empty(await unchanged.Content.ReadAsByteArrayAsync(TestContext.Current.CancellationToken));
+        return etag.Tag;
     }
 
     [Fact]
