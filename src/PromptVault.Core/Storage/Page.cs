@@ -46,7 +46,8 @@ public sealed record PageRequest(int Limit, int Offset = 0)
         : BigInteger.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var whole) && OutOfRange(parameter, whole) is { } outOfRange ? outOfRange
         : new("invalid_parameter", $"{PromptRules.Shorten(text)} is not a whole number: {parameter} must be between {range.Min} and {range.Max}, written in digits (100, not 1e2 or 100.0).", parameter);
 
-    private static (int Min, int Max)? Range(string parameter) => parameter switch
+    /// <summary>The range of a paging parameter (<c>limit</c>, <c>offset</c>), null for another: the one rule of the REST query and the MCP tools' schemas.</summary>
+    public static (int Min, int Max)? Range(string parameter) => parameter switch
     {
         "limit" => (1, MaxLimit),
         "offset" => (0, int.MaxValue),

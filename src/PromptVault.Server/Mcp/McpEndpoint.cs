@@ -7,6 +7,7 @@ using ModelContextProtocol.Protocol;
 using ModelContextProtocol.Server;
 using PromptVault.Core;
 using PromptVault.Core.Contracts;
+using PromptVault.Core.Storage;
 using PromptVault.Server.Api;
 using PromptVault.Server.Auth;
 
@@ -106,9 +107,26 @@ internal static class McpEndpoint
     {
         var schemas = new AIJsonSchemaCreateOptions { TransformSchemaNode = TypeCheckedValues };
         foreach (var method in typeof(McpTools).GetMethods().Where(m => m.GetCustomAttribute<McpServerToolAttribute>() is not null))
-            builder.Services.AddSingleton(services => McpServerTool.Create(method, request => ActivatorUtilities.CreateInstance<McpTools>(request.Services!),
-                new McpServerToolCreateOptions { Services = services, SerializerOptions = PromptVaultJson.Requests, SchemaCreateOptions = schemas }));
+            builder.Services.AddSingleton(services => WithPagingRanges(McpServerTool.Create(method, request => ActivatorUtilities.CreateInstance<McpTools>(request.Services!),
+                new McpServerToolCreateOptions { Services = services, SerializerOptions = PromptVaultJson.Requests, SchemaCreateOptions = schemas })));
         return builder;
+    }
+
+    /// <summary>
+    /// Gives a paging argument (<c>limit</c>, <c>offset</c>) the range the REST query checks (<see cref="PageRequest.Range"/>) as its
+    /// <c>minimum</c>/<c>maximum</c>: the schema generator sees each parameter's type, not its name.
+    /// </summary>
+    private static McpServerTool WithPagingRanges(McpServerTool tool)
+    {
+        var schema = JsonNode.Parse(tool.ProtocolTool.InputSchema.GetRawText())!;
+        foreach (var (name, argument) in schema["properties"]?.AsObject() ?? [])
+        {
+            if (argument is not JsonObject described || PageRequest.Range(name) is not var (min, max)) continue;
+            described["minimum"] = min;
+            described["maximum"] = max;
+        }
+        tool.ProtocolTool.InputSchema = System.Text.Json.JsonSerializer.SerializeToElement(schema, McpJsonUtilities.DefaultOptions);
+        return tool;
     }
 
     private static JsonNode TypeCheckedValues(AIJsonSchemaCreateContext context, JsonNode schema)

@@ -153,7 +153,7 @@ public sealed class McpEndpointTests(ServerFixture fixture) : IClassFixture<Serv
     }
 
     [Fact]
-    public async Task ToolsList_IntegerArguments_AreTypedIntegers()
+    public async Task ToolsList_IntegerArguments_AreTypedIntegersWithTheirRange()
     {
         await using var client = await ConnectAsync(await fixture.Server.CreateKeyAsync("agent", ApiKeyRole.Reader, Cancellation));
 
@@ -165,6 +165,11 @@ public sealed class McpEndpointTests(ServerFixture fixture) : IClassFixture<Serv
             Assert.Equal("""["integer","null"]""", properties[paging]!["type"]!.ToJsonString());
             Assert.Equal("int32", properties[paging]!.Str("format"));
         }
+        // The range GET /api/prompts checks (PageRequest), so a client can offer or check it before calling.
+        Assert.Equal(1, properties["limit"]!["minimum"]!.GetValue<int>());
+        Assert.Equal(1000, properties["limit"]!["maximum"]!.GetValue<int>());
+        Assert.Equal(0, properties["offset"]!["minimum"]!.GetValue<int>());
+        Assert.Equal(int.MaxValue, properties["offset"]!["maximum"]!.GetValue<int>());
         Assert.Equal("""["string","null"]""", properties["tag"]!["type"]!.ToJsonString());
     }
 
