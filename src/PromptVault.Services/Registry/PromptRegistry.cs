@@ -1205,8 +1205,16 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, IEx
             : SemanticVersion.TryParse(versionRef, out var number)
                 ? await (served ? cache.FindVersionAsync(prompt.Id, number, cancellationToken) : new(store.FindVersionAsync(prompt.Id, number, cancellationToken)))
             : await (served ? cache.FindVersionByIdAsync(prompt.Id, versionRef, cancellationToken) : new(store.FindVersionByIdAsync(prompt.Id, versionRef, cancellationToken)));
-        return found ?? throw new NotFoundException("version_not_found", $"prompt '{prompt.Name}' has no version '{PromptRules.Shorten(versionRef)}'.");
+        if (found is not null) return found;
+        var hint = await LabelHintAsync(prompt, versionRef, cancellationToken);
+        throw new NotFoundException("version_not_found", $"prompt '{prompt.Name}' has no version '{PromptRules.Shorten(versionRef)}'{hint}.");
     }
+
+    /// <summary>A version asked for by one of the prompt's label names (<c>test NAME --version production</c>) says where the label is.</summary>
+    private async Task<string> LabelHintAsync(Prompt prompt, string versionRef, CancellationToken cancellationToken) =>
+        (await store.ListLabelsAsync(prompt.Id, cancellationToken)).FirstOrDefault(l => l.Name == versionRef) is { } label
+            ? $": '{label.Name}' is a label, at version {label.Version}; a version is named by its number, its id or latest"
+            : "";
 
     private static Task<T> WithRetryAsync<T>(Func<Task<T>> write) => OptimisticWrites.RetryAsync(MaxWriteAttempts, write);
 

@@ -143,6 +143,24 @@ public sealed class PromptsApiTests(ServerFixture fixture) : IClassFixture<Serve
         Assert.Equal("version_not_found", problem.Str("code"));
     }
 
+    /// <summary><c>promptvault test NAME --version production</c> answered only "has no version 'production'": a label's name in a
+    /// version's place now says where that label is and how a version is named.</summary>
+    [Fact]
+    public async Task GetVersion_ByALabelsName_NotFoundSayingWhereTheLabelIs()
+    {
+        var name = await CreateSupportPromptAsync(_client);
+        await PutAsync(_client, $"/api/prompts/{name}/labels/staging", new { version = "1.0.0" });
+
+        var (status, problem) = await GetAsync(_client, $"/api/prompts/{name}/versions/staging");
+        var (_, unlabelled) = await GetAsync(_client, $"/api/prompts/{name}/versions/canary");
+
+        Assert.Equal(HttpStatusCode.NotFound, status);
+        Assert.Equal("version_not_found", problem.Str("code"));
+        Assert.Equal($"prompt '{name}' has no version 'staging': 'staging' is a label, at version 1.0.0; a version is named by its number, its id or latest.",
+            problem.Str("detail"));
+        Assert.Equal($"prompt '{name}' has no version 'canary'.", unlabelled.Str("detail"));
+    }
+
     [Fact]
     public async Task Promote_SecondVersion_DeprecatesThePreviousAndMovesTheLabel()
     {
