@@ -234,7 +234,7 @@ public sealed class EvaluationService(PromptRegistry registry, IEvaluationStore 
         return Checked(test, checks, render, answer) with { Passed = false, Error = error };
     }
 
-    private const string NoModel = "this case has checks of the model's answer, and no model is configured (PromptVault:Models)";
+    private const string NoModel = $"this case has checks of the model's answer, and no model is configured: {ModelCatalog.HowToConfigure}";
 
     private static EvaluationStatus StatusOf(IReadOnlyList<CaseResult> cases) =>
         cases.Any(c => c.Error is not null) ? EvaluationStatus.Error

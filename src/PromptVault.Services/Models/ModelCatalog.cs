@@ -30,6 +30,9 @@ public sealed class ModelCatalog
     /// <summary>The configured models' names, in configuration order; empty when none is configured.</summary>
     public IReadOnlyList<string> Names { get; }
 
+    /// <summary>What an operator does when no model is configured, for every message that says so.</summary>
+    public const string HowToConfigure = $"set {ModelOptions.SectionName}:{ModelDefaults.DefaultName}:Endpoint and :Model (an OpenAI-compatible endpoint) in the server's configuration";
+
     /// <summary>The model named <paramref name="name"/>; when it is null, the one named <c>default</c>, else the first.</summary>
     /// <exception cref="InvalidInputException"><paramref name="name"/> is blank, or no model of that name is configured.</exception>
     /// <exception cref="NotConfiguredException">No model is configured: the server's configuration lacks one, whatever the caller names.</exception>
@@ -41,7 +44,7 @@ public sealed class ModelCatalog
                 : $"model is blank; leave it out for the default model, or name one of {string.Join(", ", Names)}.", "model");
         if (Names.Count == 0)
             throw new NotConfiguredException("model_not_configured",
-                $"No model is configured: set {ModelOptions.SectionName}:{ModelDefaults.DefaultName}:Endpoint and :Model (an OpenAI-compatible endpoint) in the server's configuration.");
+                $"No model is configured: {HowToConfigure}.");
         var chosen = name is null
             ? Names.FirstOrDefault(n => n.Equals(ModelDefaults.DefaultName, StringComparison.OrdinalIgnoreCase)) ?? Names[0]
             : Names.FirstOrDefault(n => n.Equals(name, StringComparison.OrdinalIgnoreCase))

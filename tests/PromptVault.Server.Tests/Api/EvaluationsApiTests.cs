@@ -32,6 +32,23 @@ public sealed class EvaluationsApiTests(ServerFixture fixture) : IClassFixture<S
         Assert.Equal("Acme", body["tests"]![0]!["variables"]!.Str("company_name"));
     }
 
+    /// <summary>A case with a check of the model's answer, run on a server with no model, said only "(PromptVault:Models)": it names
+    /// the settings to add, as the playground's 503 does.</summary>
+    [Fact]
+    public async Task Evaluate_JudgeCheckWithNoModelConfigured_TheCaseSaysWhichSettingsToAdd()
+    {
+        var name = await CreateSupportPromptAsync(_client);
+        await PutAsync(_client, VersionPath(name, "1.0.0") + "/tests",
+            Tests(Case("polite", "Acme", new { type = "judge", rubric = "Is it polite?" })));
+
+        var (status, run) = await PostAsync(_client, VersionPath(name, "1.0.0") + "/evaluate", new { });
+
+        Assert.Equal(HttpStatusCode.Created, status);
+        Assert.Equal("error", run.Str("status"));
+        Assert.Equal("this case has checks of the model's answer, and no model is configured: set PromptVault:Models:default:Endpoint and :Model "
+            + "(an OpenAI-compatible endpoint) in the server's configuration", run!["cases"]![0].Str("error"));
+    }
+
     /// <summary>A repeated PUT (the SDK retries one whose answer was lost) acts once: the same answer, one audit entry.</summary>
     [Fact]
     public async Task PutTests_Unchanged_AnswersTheSameAndWritesNoAuditEntry()
@@ -252,7 +269,7 @@ public sealed class EvaluationsApiTests(ServerFixture fixture) : IClassFixture<S
 
         Assert.Equal(HttpStatusCode.OK, saved);
         Assert.Equal("failed", run.Str("status"));
-        Assert.Equal("the case's variables do not render: variable 'policy' does not match its validation pattern ^[A-Z].",
+        Assert.Equal($"the case's variables do not render: prompt '{includer}' version 1.0.0 refused the render: variable 'policy' does not match its validation pattern ^[A-Z].",
             run!["cases"]![0]!["checks"]![0].Str("reason"));
     }
 
