@@ -145,6 +145,16 @@ public sealed class DashboardFixture : IAsyncLifetime
 
     public static Task<int> InsertionsAsync(IPage page) => page.EvaluateAsync<int>("() => window.insertionsCounted");
 
+    /// <summary>
+    /// Expects <paramref name="count"/> insertions so far (<see cref="CountInsertionsAsync"/>), waiting for the last: after a new
+    /// try the previous try's element is still shown until the page re-renders, so reading the count at once can race it.
+    /// </summary>
+    public static async Task ExpectInsertionsAsync(IPage page, int count)
+    {
+        await page.WaitForFunctionAsync("count => window.insertionsCounted >= count", count);
+        Assert.Equal(count, await InsertionsAsync(page));
+    }
+
     /// <summary>Expects <paramref name="error"/> to be announced once: the page's one role=alert element, saying
     /// <paramref name="text"/>, neither focused nor in a live region (either would announce it again).</summary>
     public static async Task ExpectAnnouncedOnceAsync(IPage page, ILocator error, string text)
