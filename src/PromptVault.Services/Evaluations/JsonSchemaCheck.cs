@@ -7,11 +7,14 @@ namespace PromptVault.Core.Evaluations;
 
 /// <summary>
 /// The <c>jsonSchema</c> check (SPEC §10): the model's answer parsed as JSON and validated against the version's
-/// <c>metadata.responseFormat</c>. A failure names the JSON path of the answer and the keyword it broke.
+/// <c>metadata.responseFormat</c>. A failure names each JSON path of the answer and the keyword it broke (the first ten, then how many more).
 /// </summary>
 internal sealed class JsonSchemaCheck
 {
     private static readonly EvaluationOptions Hierarchical = new() { OutputFormat = OutputFormat.Hierarchical };
+
+    /// <summary>The problems a failure lists, the first found; it says how many more there are.</summary>
+    private const int ProblemsListed = 10;
 
     private readonly JsonSchema? _schema;
 
@@ -65,12 +68,18 @@ internal sealed class JsonSchemaCheck
             }
             if (results.IsValid)
                 return new(type, true, "output matches metadata.responseFormat");
-            var problem = ToolSchemaRules.Cause(results) ?? results;
-            var path = problem.InstanceLocation.ToString() is { Length: > 0 } pointer ? pointer : "/";
-            var errors = problem.Errors is { Count: > 0 } found
-                ? string.Join("; ", found.Select(e => $"{e.Key}: {e.Value}"))
-                : "it does not match";
-            return new(type, false, $"output does not match metadata.responseFormat at '{path}': {errors}");
+            var problems = ToolSchemaRules.Causes(results).DefaultIfEmpty(results).ToList();
+            var listed = string.Join("; ", problems.Take(ProblemsListed).Select(Described));
+            var more = problems.Count > ProblemsListed ? $"; and {problems.Count - ProblemsListed} more" : "";
+            return new(type, false, $"output does not match metadata.responseFormat {listed}{more}");
         }
+    }
+
+    /// <summary>One problem of an answer that does not match: where, and each keyword it broke.</summary>
+    private static string Described(EvaluationResults problem)
+    {
+        var path = problem.InstanceLocation.ToString() is { Length: > 0 } pointer ? pointer : "/";
+        var errors = problem.Errors is { Count: > 0 } found ? string.Join("; ", found.Select(e => $"{e.Key}: {e.Value}")) : "it does not match";
+        return $"at '{path}': {errors}";
     }
 }

@@ -67,15 +67,23 @@ public static class ToolSchemaRules
         }
     }
 
-    /// <summary>The deepest failed evaluation with an error, reached through failed ones only: a failed branch of an
-    /// <c>anyOf</c> that passed as a whole is not the cause.</summary>
-    internal static EvaluationResults? Cause(EvaluationResults node)
+    /// <summary>The first of <see cref="Causes"/>.</summary>
+    internal static EvaluationResults? Cause(EvaluationResults node) => Causes(node).FirstOrDefault();
+
+    /// <summary>The deepest failed evaluations with an error, reached through failed ones only (a failed branch of an
+    /// <c>anyOf</c> that passed as a whole is not a cause), in the schema's order.</summary>
+    internal static IEnumerable<EvaluationResults> Causes(EvaluationResults node)
     {
-        if (node.IsValid) return null;
+        if (node.IsValid) yield break;
+        var deeper = false;
         foreach (var child in node.Details ?? [])
         {
-            if (Cause(child) is { } cause) return cause;
+            foreach (var cause in Causes(child))
+            {
+                deeper = true;
+                yield return cause;
+            }
         }
-        return node.Errors is { Count: > 0 } ? node : null;
+        if (!deeper && node.Errors is { Count: > 0 }) yield return node;
     }
 }

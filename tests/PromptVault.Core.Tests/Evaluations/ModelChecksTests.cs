@@ -55,6 +55,22 @@ public sealed class ModelChecksTests
         Assert.StartsWith(reason, result.Reason);
     }
 
+    [Fact]
+    public void JsonSchema_AnswerWithManyProblems_ListsTheFirstTenAndCountsTheRest()
+    {
+        // Twelve tags that are not strings: twelve problems. It once named only the first.
+        var output = $$"""{ "reply": "Hi", "tags": [{{string.Join(", ", Enumerable.Range(0, 12))}}] }""";
+
+        var result = new JsonSchemaCheck(Schema).Run(output);
+
+        Assert.False(result.Passed);
+        Assert.StartsWith("output does not match metadata.responseFormat at '/tags/0': type: ", result.Reason);
+        for (var i = 1; i < 10; i++)
+            Assert.Contains($"; at '/tags/{i}': type: ", result.Reason);
+        Assert.DoesNotContain("at '/tags/10'", result.Reason);
+        Assert.EndsWith("; and 2 more", result.Reason);
+    }
+
     // A version stored before the save rules built its schema: the check fails with the reason instead of failing the run.
     [Theory]
     [InlineData("""{ "type": "object", "properties": { "a": { "$ref": "#/$defs/nope" } } }""")]
