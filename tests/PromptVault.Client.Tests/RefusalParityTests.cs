@@ -91,12 +91,11 @@ public sealed class RefusalParityTests(SdkServerFixture fixture) : IClassFixture
         var inDictionary = await Assert.ThrowsAsync<InvalidInputException>(async () =>
             await host.Vault.GetPromptAsync(name, new Dictionary<string, object?> { ["order"] = self }, cancellationToken: ct));
 
-        // order is depth 0 and items depth 1, so the list at depth 64, the first one too deep, is items[0] repeated 63 times.
-        var listAt = "variables.order.items" + string.Concat(Enumerable.Repeat("[0]", TemplateLimits.MaxValueDepth - 1));
-        var dictionaryAt = "variables.order" + string.Concat(Enumerable.Repeat(".self", TemplateLimits.MaxValueDepth));
-        Assert.Equal(("invalid_variable", listAt), (inList.Code, inList.Field));
-        Assert.Equal(("invalid_variable", dictionaryAt), (inDictionary.Code, inDictionary.Field));
-        Assert.StartsWith($"'{listAt}' nests arrays and objects more than {TemplateLimits.MaxValueDepth} deep", inList.Message, StringComparison.Ordinal);
+        // The path names the first levels, then '…': it once repeated items[0] 63 times.
+        Assert.Equal(("invalid_variable", "variables.order.items[0][0][0]…"), (inList.Code, inList.Field));
+        Assert.Equal(("invalid_variable", "variables.order.self.self.self.self…"), (inDictionary.Code, inDictionary.Field));
+        Assert.Equal($"'variables.order.items[0][0][0]…' holds itself or nests arrays and objects more than {TemplateLimits.MaxValueDepth} deep; "
+            + $"the value depth limit is {TemplateLimits.MaxValueDepth}.", inList.Message);
         Assert.EndsWith($"the value depth limit is {TemplateLimits.MaxValueDepth}.", inDictionary.Message, StringComparison.Ordinal);
     }
 

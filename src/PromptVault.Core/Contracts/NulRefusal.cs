@@ -42,12 +42,19 @@ internal static class NulRefusal
     internal static void EnsureVariable(string name, object? value)
     {
         if (FindIn(value, depth: 0) is not var (at, fault)) return;
-        if (fault is not { } textFault) throw Templates.TemplateLimits.ValueTooDeep($"variables.{name}{at}");
+        if (fault is not { } textFault) throw Templates.TemplateLimits.ValueTooDeep($"variables.{name}{at}…");
         throw new InvalidJsonTextException(at.StartsWith('.') ? at[1..] : at, textFault).Refusal($"variables.{name}");
     }
 
     /// <summary>What <see cref="FindIn"/> finds at an array or object nested too deep.</summary>
     private static readonly TextFault? TooDeep = null;
+
+    /// <summary>The levels of a value too deep that its path names: the rest repeat, as a value that holds itself does.</summary>
+    private const int LevelsNamedTooDeep = 4;
+
+    /// <summary>Where in an array or object <paramref name="depth"/> deep a fault is: the item's <paramref name="segment"/>, then where in the item.</summary>
+    private static (string At, TextFault? Fault) Within(string segment, (string At, TextFault? Fault) inItem, int depth) =>
+        inItem.Fault is null && depth >= LevelsNamedTooDeep ? ("", TooDeep) : (segment + inItem.At, inItem.Fault);
 
     /// <summary>Where in <paramref name="value"/>, itself <paramref name="depth"/> arrays and objects deep, the first fault is; null when none is.</summary>
     private static (string At, TextFault? Fault)? FindIn(object? value, int depth)
@@ -74,7 +81,7 @@ internal static class NulRefusal
                 var index = 0;
                 foreach (var item in items)
                 {
-                    if (FindIn(item, depth + 1) is var (inItem, fault)) return ($"[{index}]{inItem}", fault);
+                    if (FindIn(item, depth + 1) is { } inItem) return Within($"[{index}]", inItem, depth);
                     index++;
                 }
                 return null;
@@ -93,7 +100,7 @@ internal static class NulRefusal
     }
 
     private static (string At, TextFault? Fault)? FindInEntry(string key, object? item, int depth) =>
-        InvalidJsonTextException.FaultIn(key) is { } inKey ? ("", inKey) : FindIn(item, depth + 1) is var (inItem, fault) ? ($".{key}{inItem}", fault) : null;
+        InvalidJsonTextException.FaultIn(key) is { } inKey ? ("", inKey) : FindIn(item, depth + 1) is { } inItem ? Within($".{key}", inItem, depth) : null;
 
     private static void Check(object? value, string name)
     {

@@ -32,9 +32,9 @@ public static class TemplateLimits
     /// </summary>
     public const int MaxValueDepth = 64;
 
-    /// <summary>The refusal of a value that nests deeper than <see cref="MaxValueDepth"/>, the first array or object too deep being at <paramref name="field"/>.</summary>
+    /// <summary>The refusal of a value that nests deeper than <see cref="MaxValueDepth"/>, the first array or object too deep being at <paramref name="field"/> (its first levels, then '…').</summary>
     internal static InvalidInputException ValueTooDeep(string field) => new("invalid_variable",
-        $"'{field}' nests arrays and objects more than {MaxValueDepth} deep (does a list or dictionary hold itself?); the value depth limit is {MaxValueDepth}.", field);
+        $"'{field}' holds itself or nests arrays and objects more than {MaxValueDepth} deep; the value depth limit is {MaxValueDepth}.", field);
 
     /// <summary>Characters one render may write before white space is trimmed (error <c>render_too_large</c>).</summary>
     public const int MaxOutputLength = 1_000_000;
