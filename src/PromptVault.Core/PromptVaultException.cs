@@ -11,6 +11,12 @@ public abstract class PromptVaultException(string code, string message, string? 
 
     /// <summary>The request field the error is about (camelCase JSON path), if any.</summary>
     public string? Field { get; } = field;
+
+    /// <summary>For a render's refusal (<see cref="Prompts.Serving.RenderRefused(InvalidInputException, string, string)"/>), the prompt rendered; null for any other refusal.</summary>
+    public string? PromptName { get; init; }
+
+    /// <summary>For a render's refusal, the version rendered (<c>1.2.0</c>; in an experiment, the unit's variant's); null for any other refusal.</summary>
+    public string? Version { get; init; }
 }
 
 /// <summary>The input is malformed or breaks a rule (HTTP 400).</summary>
@@ -21,12 +27,6 @@ public sealed class InvalidInputException(string code, string message, string? f
 
     /// <summary>For a template the parser refused, where: the message says it too, counted from the template's start.</summary>
     public TemplateLocation? Location { get; init; }
-
-    /// <summary>For a render's refusal (<see cref="Prompts.Serving.RenderRefused"/>), the prompt rendered; null for any other refusal.</summary>
-    public string? PromptName { get; init; }
-
-    /// <summary>For a render's refusal, the version rendered (<c>1.2.0</c>; in an experiment, the unit's variant's); null for any other refusal.</summary>
-    public string? Version { get; init; }
 }
 
 /// <summary>Where in a template a refusal is (1-based), and the refusal without it, for a caller that counts lines its own way (a prompt file's reader).</summary>

@@ -84,14 +84,21 @@ public static class Serving
     /// <summary>
     /// A render's refusal (a required variable missing, a value of the wrong type or nested too deep, an include that does not
     /// resolve) said of the prompt and version rendered (an experiment's variant's), in its message and as
-    /// <see cref="InvalidInputException.PromptName"/> and <see cref="InvalidInputException.Version"/>: the server's render and
+    /// <see cref="PromptVaultException.PromptName"/> and <see cref="PromptVaultException.Version"/>: the server's render and
     /// the SDK's both refuse through this, so they say it alike.
     /// </summary>
     public static InvalidInputException RenderRefused(InvalidInputException refusal, string promptName, string version) =>
-        new(refusal.Code, $"prompt '{promptName}' version {version} refused the render: {refusal.Message}", refusal.Field)
+        new(refusal.Code, RenderRefusal(refusal, promptName, version), refusal.Field)
         {
             Location = refusal.Location,
             PromptName = promptName,
             Version = version,
         };
+
+    /// <summary>The same for a refusal with a conflict's status (409): an include of an archived version, includes that form a cycle.</summary>
+    public static ConflictException RenderRefused(ConflictException refusal, string promptName, string version) =>
+        new(refusal.Code, RenderRefusal(refusal, promptName, version), refusal.Field) { PromptName = promptName, Version = version };
+
+    private static string RenderRefusal(PromptVaultException refusal, string promptName, string version) =>
+        $"prompt '{promptName}' version {version} refused the render: {refusal.Message}";
 }

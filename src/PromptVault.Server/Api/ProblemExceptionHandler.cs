@@ -59,7 +59,7 @@ internal sealed class ProblemExceptionHandler : IExceptionHandler
         // waits for an operator; a missing setting needs a restart.
         if (StoreTrouble(exception) is not null) context.Response.Headers.RetryAfter = exception is StoreFullException or StoreReadOnlyException ? "30" : "1";
         await Problems.WriteAsync(context, status, code, detail, field,
-            exception is InvalidInputException { PromptName: { } promptName, Version: { } version } ? (promptName, version) : null);
+            exception is PromptVaultException { PromptName: { } promptName, Version: { } version } ? (promptName, version) : null);
         return true;
     }
 

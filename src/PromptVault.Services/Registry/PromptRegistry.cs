@@ -597,6 +597,10 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, IEx
         {
             throw Serving.RenderRefused(e, prompt.Name, version.Version.ToString());
         }
+        catch (ConflictException e)
+        {
+            throw Serving.RenderRefused(e, prompt.Name, version.Version.ToString());
+        }
         return new RenderResponse(content, prompt.Name, version.Version.ToString(), version.Id, experimentId, variantId, version.Metadata)
         {
             References = includes.Versions,
