@@ -230,6 +230,44 @@ public sealed class ExperimentPagesTests(DashboardFixture fixture) : IClassFixtu
         Assert.Equal(lookups + 2, Reads("FindExperimentAsync"));
     }
 
+    /// <summary>
+    /// A running experiment's page spoke each refresh at length and a sample ratio mismatch twice: the warning (role=alert) sat in
+    /// the progress block's polite live region, and the variant cards were one live region read again at every update. The
+    /// warning is now an alert outside any live region, its text fixed (announced once, when it appears); the cards and the
+    /// progress are not live; a refresh is announced by one short status line.
+    /// </summary>
+    [Fact]
+    public async Task Experiment_RefreshWithNewTraffic_AnnouncedByOneStatusLine_AndTheMismatchOnce()
+    {
+        using var api = fixture.Server.CreateClient();
+        var experiment = await StartExperimentAsync(api, "announce/once", MetricName.ConversionRate, [50, 50]);
+        var page = await fixture.OpenAsync(fixture.Server.AdminKey);
+        await page.GotoAsync($"/experiments/{experiment.Id}");
+        await page.Locator("[data-testid=experiment-status]").WaitForAsync();
+        var status = page.GetByRole(AriaRole.Status);
+        await Assertions.Expect(status).ToHaveTextAsync("Updated: 0 units exposed, no winner yet.");
+        const string LiveAncestor = "e => e.closest('[aria-live], [role=status], [role=log], [role=alert]') !== null";
+        Assert.False(await page.Locator(".cards").EvaluateAsync<bool>(LiveAncestor), "The variant cards are in a live region.");
+        Assert.False(await page.GetByTestId("progress").EvaluateAsync<bool>(LiveAncestor), "The progress is in a live region.");
+        Assert.Equal(0, await page.Locator("[aria-live]").CountAsync());
+        await DashboardFixture.CountInsertionsAsync(page, "[role=alert]");
+
+        // 120 units all on control, none on v1: the exposures do not follow the 50/50 weights.
+        await SendUnitsAsync(api, experiment, [120, 0], (_, _) => new MetricEventRequest(Converted: false));
+
+        await Assertions.Expect(status).ToHaveTextAsync("Updated: 120 units exposed, no winner yet.");
+        var alert = page.GetByRole(AriaRole.Alert);
+        await Assertions.Expect(alert).ToHaveTextAsync(new Regex("^Sample ratio mismatch: exposures do not follow the weights"));
+        Assert.False(await alert.EvaluateAsync<bool>("e => e.parentElement.closest('[aria-live], [role=status], [role=log], [role=alert]') !== null"),
+            "The mismatch alert is inside another live region.");
+        // More traffic, more updates (the page re-reads every two seconds; the first 120 units again are repeats): the alert
+        // stays the one element added.
+        await SendUnitsAsync(api, experiment, [150, 0], (_, _) => new MetricEventRequest(Converted: false));
+        await Assertions.Expect(status).ToHaveTextAsync("Updated: 150 units exposed, no winner yet.");
+        await DashboardFixture.ExpectInsertionsAsync(page, 1);
+        Assert.Empty(await fixture.AccessibilityViolationsAsync(page));
+    }
+
     /// <summary>Waits for <paramref name="count"/> to reach <paramref name="loaded"/> (the prerender's and the circuit's loads).</summary>
     private static async Task LoadedAsync(Func<int> count, int loaded, string what)
     {
