@@ -49,6 +49,10 @@ public sealed class PlaygroundPageTests(DashboardFixture fixture) : IClassFixtur
         await Assertions.Expect(results.Nth(1)).ToContainTextAsync("Answer from gpt-4o");
         await Assertions.Expect(results.Nth(0)).ToContainTextAsync("120 / 30");
         Assert.Equal(["gpt-4o", "gpt-4o-mini"], model.Requests.Select(r => (string)r["model"]!).Order());
+        // The answers arriving are announced in one short polite line (the cards are not read again).
+        var status = page.GetByRole(AriaRole.Status);
+        await Assertions.Expect(status).ToHaveTextAsync("2 answers received.");
+        await Assertions.Expect(status).ToHaveAttributeAsync("data-testid", "run-status");
         await DashboardFixture.ScreenshotAsync(page, "playground");
         Assert.Empty(await fixture.AccessibilityViolationsAsync(page));
 
@@ -89,6 +93,7 @@ public sealed class PlaygroundPageTests(DashboardFixture fixture) : IClassFixtur
             await DashboardFixture.ExpectInsertionsAsync(page, runs);
             await Assertions.Expect(results.Nth(0).GetByTestId("output")).ToHaveTextAsync("answer to: Hello Ada!");
             await DashboardFixture.ExpectAnnouncedOnceAsync(page, failed, "failed: ");
+            await Assertions.Expect(status).ToHaveTextAsync("1 answer received; B (1.0.1) failed.");
         }
     }
 
