@@ -268,6 +268,30 @@ public sealed class ExperimentPagesTests(DashboardFixture fixture) : IClassFixtu
         Assert.Empty(await fixture.AccessibilityViolationsAsync(page));
     }
 
+    /// <summary>A cancelled experiment's page said only its status and "No winner: it was cancelled." beside figures that may
+    /// lean one way: it now says when and by whom it was cancelled, and that it declares no winner whatever they show.</summary>
+    [Fact]
+    public async Task Experiment_Cancelled_PageSaysWhenAndByWhom_AndThatItDeclaresNoWinner()
+    {
+        var cancel = TestContext.Current.CancellationToken;
+        using var api = fixture.Server.CreateClient();
+        var experiment = await CreateUrgeExperimentAsync(api, "cancelled/halfway", "cancelled-halfway");
+        (await api.PostAsync($"/api/experiments/{experiment.Id}/start", null, cancel)).EnsureSuccessStatusCode();
+        await SendUnitsAsync(api, experiment, [30, 30], (arm, k) => new MetricEventRequest(Converted: arm == 1 && k % 2 == 0));
+        (await api.PostAsync($"/api/experiments/{experiment.Id}/cancel", null, cancel)).EnsureSuccessStatusCode();
+        var cancelled = (await api.GetFromJsonAsync<ExperimentResponse>($"/api/experiments/{experiment.Id}", PromptVaultJson.Options, cancel))!;
+        var audit = await api.GetFromJsonAsync<System.Text.Json.JsonElement>("/api/audit?action=experiment.cancelled&prompt=cancelled%2Fhalfway", cancel);
+        var actor = audit.GetProperty("entries")[0].GetProperty("actor").GetString();
+
+        var page = await fixture.OpenAsync(fixture.Server.AdminKey);
+        await page.GotoAsync($"/experiments/{experiment.Id}");
+
+        await Assertions.Expect(page.GetByTestId("cancelled")).ToHaveTextAsync(
+            $"Cancelled {cancelled.EndedAt!.Value.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture)} UTC by {actor}: it declares no winner, whatever the figures below show; they are as they stood when it was cancelled.");
+        await Assertions.Expect(page.GetByTestId("live-status")).ToHaveTextAsync("Updated: 60 units exposed, no winner.");
+        Assert.Empty(await fixture.AccessibilityViolationsAsync(page));
+    }
+
     /// <summary>Waits for <paramref name="count"/> to reach <paramref name="loaded"/> (the prerender's and the circuit's loads).</summary>
     private static async Task LoadedAsync(Func<int> count, int loaded, string what)
     {
