@@ -28,6 +28,7 @@ internal static class McpEndpoint
             .WithHttpTransport(transport => transport.SessionMode = HttpServerSessionMode.Stateless)
             .WithListPromptsHandler(McpPrompts.ListAsync)
             .WithGetPromptHandler(McpPrompts.GetAsync)
+            .WithCompleteHandler(McpPrompts.CompleteAsync)
             .WithPromptVaultTools()
             .WithMessageFilters(filters => filters.AddIncomingFilter(next => async (context, cancellationToken) =>
             {
@@ -84,7 +85,8 @@ internal static class McpEndpoint
                     }
                 })
                 .AddListPromptsFilter(Refusing<ListPromptsRequestParams, ListPromptsResult>("prompts/list", _ => null))
-                .AddGetPromptFilter(Refusing<GetPromptRequestParams, GetPromptResult>("prompts/get", p => p?.Name)))
+                .AddGetPromptFilter(Refusing<GetPromptRequestParams, GetPromptResult>("prompts/get", p => p?.Name))
+                .AddCompleteFilter(Refusing<CompleteRequestParams, CompleteResult>("completion/complete", p => (p?.Ref as PromptReference)?.Name)))
             // Honours [Authorize] on tools: a reader neither sees nor calls create_version.
             .AddAuthorizationFilters();
         services.Configure<LoggerFilterOptions>(options => options.AddFilter(SdkServerCategory, LogLevel.Critical));

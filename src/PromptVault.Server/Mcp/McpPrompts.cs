@@ -40,14 +40,60 @@ internal static class McpPrompts
         if (string.IsNullOrEmpty(name))
             throw new InvalidInputException("missing_name", "name is required: the prompt to render.", "name");
         var registry = request.Services!.GetRequiredService<PromptRegistry>();
-        var (prompt, production) = await registry.FindServedAsync(name, Label.Production, cancellationToken);
-        if (production is null)
-            throw new NotFoundException("no_production_version", $"prompt '{prompt.Name}' has no production version; MCP serves production versions only.");
+        var (prompt, production) = await FindProductionAsync(registry, name, cancellationToken);
 
         var variables = Typed(await registry.ServingContractAsync(prompt.Name, production, cancellationToken), request.Params!.Arguments);
         var rendered = await request.Services!.GetRequiredService<ExperimentService>()
             .RenderFoundAsync(prompt, production, new RenderRequest(variables, Label: Label.Production), cancellationToken);
         return new GetPromptResult { Description = prompt.Description, Messages = Messages(prompt.Type, rendered) };
+    }
+
+    /// <summary>
+    /// completion/complete for a prompt's argument: what its production version's variable can be said to be, as text a client
+    /// sends (<see cref="Suggestions"/>), those starting with the typed value (ignoring case). Other variables have none.
+    /// </summary>
+    /// <exception cref="InvalidInputException">The reference is not to a prompt, or the argument is not one of its variables.</exception>
+    public static async ValueTask<CompleteResult> CompleteAsync(RequestContext<CompleteRequestParams> request, CancellationToken cancellationToken)
+    {
+        var parameters = request.Params!;
+        if (parameters.Ref is not PromptReference reference)
+            throw new InvalidInputException("unsupported_reference", $"ref/resource '{(parameters.Ref as ResourceTemplateReference)?.Uri}' cannot be completed: this server has no resource templates; "
+                + "completion/complete completes a prompt's arguments (ref/prompt).", "ref");
+        var registry = request.Services!.GetRequiredService<PromptRegistry>();
+        var (prompt, production) = await FindProductionAsync(registry, reference.Name, cancellationToken);
+        var contract = await registry.ServingContractAsync(prompt.Name, production, cancellationToken);
+        var argument = parameters.Argument.Name;
+        var variable = contract.FirstOrDefault(v => v.Name == argument)
+            ?? throw new InvalidInputException("unknown_argument", $"prompt '{prompt.Name}' version {production.Version} has no argument '{argument}'; "
+                + (contract.Count == 0 ? "it takes none." : $"its arguments are {string.Join(", ", contract.Select(v => v.Name))}."), "argument.name");
+        var typed = parameters.Argument.Value ?? "";
+        var values = Suggestions(variable).Where(v => v.StartsWith(typed, StringComparison.OrdinalIgnoreCase)).ToList();
+        return new CompleteResult { Completion = new Completion { Values = values, Total = values.Count, HasMore = false } };
+    }
+
+    /// <summary>
+    /// A variable's values worth offering: its default first, then for a boolean true and false. The text is what a client sends
+    /// for the value (<see cref="Typed"/> reads it back): a string as it is, any other value as JSON.
+    /// </summary>
+    private static IEnumerable<string> Suggestions(VariableDefinition variable)
+    {
+        var suggestions = new List<string>();
+        if (variable.HasDefault)
+        {
+            var value = variable.DefaultValue!.Value;
+            suggestions.Add(variable.Type == VariableType.String && value.ValueKind == JsonValueKind.String ? value.GetString()! : value.GetRawText());
+        }
+        if (variable.Type == VariableType.Boolean) suggestions.AddRange(["true", "false"]);
+        return suggestions.Distinct(StringComparer.Ordinal);
+    }
+
+    /// <summary>The prompt named and its production version, from the registry's cache as a render reads them.</summary>
+    /// <exception cref="NotFoundException">No such prompt, or it has no production version.</exception>
+    private static async ValueTask<(PromptVault.Core.Prompts.Prompt Prompt, PromptVersion Production)> FindProductionAsync(
+        PromptRegistry registry, string name, CancellationToken cancellationToken)
+    {
+        var (prompt, production) = await registry.FindServedAsync(name, Label.Production, cancellationToken);
+        return (prompt, production ?? throw new NotFoundException("no_production_version", $"prompt '{prompt.Name}' has no production version; MCP serves production versions only."));
     }
 
     /// <summary>

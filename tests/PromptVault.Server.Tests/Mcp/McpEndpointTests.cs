@@ -430,6 +430,100 @@ public sealed class McpEndpointTests(ServerFixture fixture) : IClassFixture<Serv
             result.Messages.Select(m => Assert.IsType<TextContentBlock>(m.Content).Text));
     }
 
+    [Fact]
+    public async Task Complete_ABooleanOrADefaultedVariable_SuggestsItsValuesStartingWithWhatIsTyped()
+    {
+        var name = await CreateServedAsync(new
+        {
+            name = UniqueName("letter"), type = "user", content = "{{#if formal}}Dear{{/if}} {{company}}, {{tone}} x{{count}}",
+            variables = new object[]
+            {
+                new { name = "formal", type = "boolean" },
+                new { name = "company", type = "string", required = true },
+                new { name = "tone", type = "string", defaultValue = "Friendly" },
+                new { name = "count", type = "number", defaultValue = 3 },
+            },
+        });
+        await using var client = await ConnectReaderAsync();
+
+        Assert.NotNull(client.ServerCapabilities.Completions);
+        Assert.Equal(["true", "false"], await ValuesAsync(client, name, "formal", ""));
+        Assert.Equal(["true"], await ValuesAsync(client, name, "formal", "T"));
+        Assert.Equal(["Friendly"], await ValuesAsync(client, name, "tone", "fr"));
+        Assert.Empty(await ValuesAsync(client, name, "tone", "x"));
+        Assert.Equal(["3"], await ValuesAsync(client, name, "count", ""));
+        var none = await CompleteAsync(client, name, "company", "");
+        Assert.Equal((0, 0, false), (none.Values.Count, none.Total, none.HasMore));
+        var both = await CompleteAsync(client, name, "formal", "");
+        Assert.Equal((2, false), (both.Total, both.HasMore));
+    }
+
+    [Fact]
+    public async Task Complete_AnUnknownPromptOrArgumentOrAResource_IsAnErrorNamingIt()
+    {
+        var (served, unserved) = await CreateServedAndUnservedPromptsAsync();
+        await using var client = await ConnectReaderAsync();
+
+        var unknownPrompt = await RefusedAsync(client, new PromptReference { Name = "no-such-prompt" }, "x");
+        var notServed = await RefusedAsync(client, new PromptReference { Name = unserved }, "company_name");
+        var unknownArgument = await RefusedAsync(client, new PromptReference { Name = served }, "compnay");
+        var resource = await RefusedAsync(client, new ResourceTemplateReference { Uri = "file:///{path}" }, "path");
+
+        Assert.All([unknownPrompt, notServed, unknownArgument, resource], e => Assert.Equal(McpErrorCode.InvalidParams, e.ErrorCode));
+        Assert.Equal("Request failed (remote): prompt 'no-such-prompt' does not exist.", unknownPrompt.Message);
+        Assert.Equal($"Request failed (remote): prompt '{unserved}' has no production version; MCP serves production versions only.", notServed.Message);
+        Assert.Equal($"Request failed (remote): prompt '{served}' version 1.0.0 has no argument 'compnay'; its arguments are company_name, customer_name, previous_messages.",
+            unknownArgument.Message);
+        Assert.Equal("Request failed (remote): ref/resource 'file:///{path}' cannot be completed: this server has no resource templates; "
+            + "completion/complete completes a prompt's arguments (ref/prompt).", resource.Message);
+    }
+
+    [Fact]
+    public async Task Complete_AfterProductionMovesToAnotherVersion_FollowsItsVariables()
+    {
+        var name = await CreateServedAsync(new
+        {
+            name = UniqueName("moved"), type = "user", content = "{{#if formal}}Dear{{/if}} you",
+            variables = new object[] { new { name = "formal", type = "boolean" } },
+        });
+        await using var client = await ConnectReaderAsync();
+        Assert.Equal(["true", "false"], await ValuesAsync(client, name, "formal", ""));
+        using var admin = fixture.Server.CreateClient();
+        var next = await NewVersionAsync(admin, name, new
+        {
+            content = "In a {{style}} style", changeDescription = "style instead of formality",
+            variables = new object[] { new { name = "style", type = "string", defaultValue = "short" } },
+        });
+
+        Assert.Equal(HttpStatusCode.OK, (await PutAsync(admin, $"/api/prompts/{name}/labels/production", new { version = next.Str("version") })).Status);
+
+        Assert.Equal(["short"], await ValuesAsync(client, name, "style", "S"));
+        var gone = await RefusedAsync(client, new PromptReference { Name = name }, "formal");
+        Assert.Equal($"Request failed (remote): prompt '{name}' version {next.Str("version")} has no argument 'formal'; its arguments are style.", gone.Message);
+    }
+
+    /// <summary>Creates <paramref name="prompt"/> and puts its 1.0.0 in production.</summary>
+    private async Task<string> CreateServedAsync(object prompt)
+    {
+        using var admin = fixture.Server.CreateClient();
+        var (status, created) = await PostAsync(admin, "/api/prompts", prompt);
+        Assert.True(status == HttpStatusCode.Created, created?.ToJsonString());
+        var name = created!.Str("name");
+        Assert.Equal(HttpStatusCode.OK, (await PutAsync(admin, $"/api/prompts/{name}/labels/production", new { version = "1.0.0" })).Status);
+        return name;
+    }
+
+    private async Task<McpClient> ConnectReaderAsync() => await ConnectAsync(await fixture.Server.CreateKeyAsync("agent", ApiKeyRole.Reader, Cancellation));
+
+    private static async Task<Completion> CompleteAsync(McpClient client, string prompt, string argument, string typed) =>
+        (await client.CompleteAsync(new PromptReference { Name = prompt }, argument, typed, cancellationToken: Cancellation)).Completion;
+
+    private static async Task<IList<string>> ValuesAsync(McpClient client, string prompt, string argument, string typed) =>
+        (await CompleteAsync(client, prompt, argument, typed)).Values;
+
+    private static Task<McpProtocolException> RefusedAsync(McpClient client, Reference reference, string argument) =>
+        Assert.ThrowsAsync<McpProtocolException>(() => client.CompleteAsync(reference, argument, "", cancellationToken: Cancellation).AsTask());
+
     private async Task<(string Served, string Unserved)> CreateServedAndUnservedPromptsAsync()
     {
         using var admin = fixture.Server.CreateClient();
