@@ -82,7 +82,7 @@ internal sealed class McpTools(PromptRegistry registry, ExperimentService experi
         [Description("Only prompts of this type: system, user, assistant, few-shot or template")] string? type = null,
         [Description("Only prompts in this category")] string? category = null,
         [Description("Only prompts with this tag")] string? tag = null,
-        [Description("At most this many prompts, 1 to 1000; 100 when omitted")] int? limit = null,
+        [Description("At most this many prompts; 100 when omitted")] int? limit = null,
         [Description("How many matching prompts to skip, by name order; 0 when omitted")] int? offset = null,
         CancellationToken cancellationToken = default) =>
         registry.ListPromptsAsync(PromptsApi.Filter(type, category, tag, PageRequest.From(limit, offset)), cancellationToken);

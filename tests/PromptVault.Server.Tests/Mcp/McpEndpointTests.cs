@@ -170,6 +170,8 @@ public sealed class McpEndpointTests(ServerFixture fixture) : IClassFixture<Serv
         Assert.Equal(1000, properties["limit"]!["maximum"]!.GetValue<int>());
         Assert.Equal(0, properties["offset"]!["minimum"]!.GetValue<int>());
         Assert.Equal(int.MaxValue, properties["offset"]!["maximum"]!.GetValue<int>());
+        // The range is said once, by minimum and maximum.
+        Assert.Equal("At most this many prompts; 100 when omitted", properties["limit"]!.Str("description"));
         Assert.Equal("""["string","null"]""", properties["tag"]!["type"]!.ToJsonString());
     }
 
