@@ -41,6 +41,23 @@ public sealed class McpLoggingTests(LoggedServerFixture fixture) : IClassFixture
     }
 
     [Fact]
+    public async Task Complete_AnArgumentThePromptDoesNotTake_IsLoggedAsOneRefusalLine()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var admin = fixture.Server.CreateClient();
+        var served = await CreateSupportPromptAsync(admin);
+        await PutAsync(admin, $"/api/prompts/{served}/labels/production", new { version = "1.0.0" });
+        await using var client = await McpEndpointTests.ConnectAsync(fixture.Server, await fixture.Server.CreateKeyAsync("agent", ApiKeyRole.Reader, ct));
+
+        await Assert.ThrowsAsync<McpProtocolException>(async () =>
+            await client.CompleteAsync(new ModelContextProtocol.Protocol.PromptReference { Name = served }, "compnay", "", cancellationToken: ct));
+
+        var refused = Assert.Single(fixture.Logs.Lines, l => l.Message.Contains($"'{served}'", StringComparison.Ordinal));
+        Assert.Equal((2201, LogLevel.Information), (refused.EventId, refused.Level));
+        Assert.StartsWith($"MCP completion/complete of '{served}' refused (unknown_argument): prompt '{served}' version 1.0.0 has no argument 'compnay'", refused.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task ALoneSurrogateInArguments_IsInvalidParamsNamingTheArgument_AndLoggedOnce()
     {
         var ct = TestContext.Current.CancellationToken;
