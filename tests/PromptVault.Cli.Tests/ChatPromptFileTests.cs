@@ -34,10 +34,10 @@ public sealed class ChatPromptFileTests(ServerFixture fixture) : IClassFixture<S
     public void Parse_TemplateErrorInAMessage_NamesTheFilesLineAndColumnAndTheMessage()
     {
         // The error's place was counted inside the message ("line 2, column 5"), which is nowhere in the file.
-        var unclosed = Assert.Throws<PromptFileException>(() => PromptFileReader.Parse(
-            ChatFile("p", system: "You help {{company}} customers.\nBe {{#if question}}brief."), "p.md"));
-        var unknown = Assert.Throws<PromptFileException>(() => PromptFileReader.Parse(
-            ChatFile("p").Replace("{{question}}", "Q:\n\n  {{questoin}}", StringComparison.Ordinal), "p.md"));
+        var unclosed = PromptFileReader.Parse(
+            ChatFile("p", system: "You help {{company}} customers.\nBe {{#if question}}brief."), "p.md").TemplateProblem!;
+        var unknown = PromptFileReader.Parse(
+            ChatFile("p").Replace("{{question}}", "Q:\n\n  {{questoin}}", StringComparison.Ordinal), "p.md").TemplateProblem!;
 
         Assert.Equal("p.md: line 15, column 4 (messages[0], system): content is not a valid template: '{{#if}}' is never closed with '{{/if}}'.",
             unclosed.Message);
@@ -48,12 +48,12 @@ public sealed class ChatPromptFileTests(ServerFixture fixture) : IClassFixture<S
     public void Parse_TemplateErrorOnAnEscapedHeadingLine_NamesTheColumnTheEditorShows()
     {
         // The file's line 14 is '\## user asks {{questoin}}': the column was counted in the content, one '\' short ("column 14").
-        var onTheLine = Assert.Throws<PromptFileException>(() => PromptFileReader.Parse(
-            ChatFile("p", system: "\\## user asks {{questoin}}"), "p.md"));
-        var twiceEscaped = Assert.Throws<PromptFileException>(() => PromptFileReader.Parse(
-            ChatFile("p", system: "\\\\## user asks {{questoin}}"), "p.md"));
-        var afterIt = Assert.Throws<PromptFileException>(() => PromptFileReader.Parse(
-            ChatFile("p", system: "\\## user asks\nthen {{questoin}}"), "p.md"));
+        var onTheLine = PromptFileReader.Parse(
+            ChatFile("p", system: "\\## user asks {{questoin}}"), "p.md").TemplateProblem!;
+        var twiceEscaped = PromptFileReader.Parse(
+            ChatFile("p", system: "\\\\## user asks {{questoin}}"), "p.md").TemplateProblem!;
+        var afterIt = PromptFileReader.Parse(
+            ChatFile("p", system: "\\## user asks\nthen {{questoin}}"), "p.md").TemplateProblem!;
 
         Assert.StartsWith("p.md: line 14, column 15 (messages[0], system): content references 'questoin'", onTheLine.Message, StringComparison.Ordinal);
         Assert.StartsWith("p.md: line 14, column 16 (messages[0], system): content references 'questoin'", twiceEscaped.Message, StringComparison.Ordinal);

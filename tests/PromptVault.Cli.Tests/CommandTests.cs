@@ -1,6 +1,8 @@
 using PromptVault.Server.Tests;
 using System.Text.Json;
 using PromptVault.Core.Auth;
+using PromptVault.Core.Storage;
+using PromptVault.Core.Versioning;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -381,6 +383,37 @@ public sealed class CommandTests(ServerFixture fixture) : IClassFixture<ServerFi
 
         Assert.Equal(1, result.ExitCode);
         Assert.Matches(@"typo\.md: line \d+, column 7: content references 'whom', which is not a declared variable", result.Error);
+    }
+
+    [Fact]
+    public async Task Push_LatestVersionSavedWithALiteralTag_UnchangedFileIsUnchanged_EditedFileIsRefused()
+    {
+        // A version saved before '{{1}}' was refused still holds it: the reader refused the file before comparing it with the version.
+        var ct = TestContext.Current.CancellationToken;
+        using var folder = new TempFolder();
+        var name = ApiCalls.UniqueName("cli-legacy");
+        Assert.Equal(0, (await Cli.RunAsync(fixture.Server, null, "push", folder.Write("first.md", PromptFile(name)))).ExitCode);
+        var store = fixture.Server.Services.GetRequiredService<IPromptStore>();
+        var prompt = (await store.FindPromptAsync(name, ct))!;
+        var first = (await store.FindLatestVersionAsync(prompt.Id, ct))!;
+        await store.SaveAsync(new PromptChanges
+        {
+            NewVersion = first with
+            {
+                Id = Guid.NewGuid().ToString("N"), Sequence = 2, Version = new SemanticVersion(1, 0, 1),
+                Content = "Hi {{who}}, number {{1}}.", ChangeDescription = "saved before literal tags were refused",
+            },
+        }, ct);
+
+        var unchanged = await Cli.RunAsync(fixture.Server, null, "push", folder.Write("legacy.md", PromptFile(name, "Hi {{who}}, number {{1}}.")));
+        var edited = await Cli.RunAsync(fixture.Server, null, "push", folder.Write("edited.md", PromptFile(name, "Hello {{who}}, number {{1}}.")), "-m", "Say hello");
+
+        Assert.True(unchanged.ExitCode == 0, unchanged.ToString());
+        Assert.Equal($"{name} 1.0.1 unchanged\n", unchanged.Out.ReplaceLineEndings("\n"));
+        Assert.Equal(1, edited.ExitCode);
+        Assert.StartsWith($"error: {Path.Combine(folder.Path, "edited.md")}: line 10, column 23: content is not a valid template: '{{{{1}}}}' writes a literal",
+            edited.Error, StringComparison.Ordinal);
+        Assert.Equal(2, (await store.ListVersionsAsync(prompt.Id, ct)).Count);
     }
 
     [Fact]

@@ -107,9 +107,9 @@ public sealed class PromptFileTests
     public void Parse_TemplateError_NamesTheFilesLineAndColumn()
     {
         // The server counts lines from the template's start ("line 3, column 4" for the file's line 8); the file's reader counts the file's.
-        var error = Assert.Throws<PromptFileException>(() => PromptFileReader.Parse(
-            "---\nname: p\nvariables:\n  - name: x\n---\n\nFirst.\nSecond.\nThe {{#if x}}end.\n", "p.md"));
-        var unclosedTag = Assert.Throws<PromptFileException>(() => PromptFileReader.Parse("---\nname: p\n---\nA\n  b {{x\n", "p.md"));
+        var error = PromptFileReader.Parse(
+            "---\nname: p\nvariables:\n  - name: x\n---\n\nFirst.\nSecond.\nThe {{#if x}}end.\n", "p.md").TemplateProblem!;
+        var unclosedTag = PromptFileReader.Parse("---\nname: p\n---\nA\n  b {{x\n", "p.md").TemplateProblem!;
 
         Assert.Equal("p.md: line 9, column 5: content is not a valid template: '{{#if}}' is never closed with '{{/if}}'.", error.Message);
         Assert.Equal("p.md: line 5, column 5: content is not a valid template: a tag is never closed with '}}'.", unclosedTag.Message);
@@ -119,9 +119,9 @@ public sealed class PromptFileTests
     public void Parse_UndeclaredVariableOrLiteralTag_NamesTheFilesLineAndColumn()
     {
         // The server's refusals had no place at all; the reader now refuses them with the file's line.
-        var unknown = Assert.Throws<PromptFileException>(() => PromptFileReader.Parse(
-            "---\nname: p\nvariables:\n  - name: who\n---\n\nHi {{who}}.\nYour order {{ordr}} ships.\n", "p.md"));
-        var literal = Assert.Throws<PromptFileException>(() => PromptFileReader.Parse("---\nname: p\n---\nA\n  b {{1}}\n", "p.md"));
+        var unknown = PromptFileReader.Parse(
+            "---\nname: p\nvariables:\n  - name: who\n---\n\nHi {{who}}.\nYour order {{ordr}} ships.\n", "p.md").TemplateProblem!;
+        var literal = PromptFileReader.Parse("---\nname: p\n---\nA\n  b {{1}}\n", "p.md").TemplateProblem!;
 
         Assert.Equal("p.md: line 8, column 12: content references 'ordr', which is not a declared variable; declare it in variables or fix the name.",
             unknown.Message);

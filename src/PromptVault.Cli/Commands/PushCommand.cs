@@ -66,6 +66,15 @@ internal sealed class PushCommand(CliContext context)
             }
             if (refused) return ExitCodes.Refused;
 
+            // A template the server refuses only matters when it would be saved: an unchanged file may say what a version saved
+            // before the rule says.
+            var refusedTemplates = plans.Where(p => p.Action != PushAction.Unchanged && p.File.TemplateProblem is not null).ToList();
+            if (refusedTemplates.Count > 0)
+            {
+                foreach (var plan in refusedTemplates) context.WriteError(plan.File.TemplateProblem!.Message);
+                return ExitCodes.Refused;
+            }
+
             var needMessage = plans.Where(p => p.Action == PushAction.NewVersion && string.IsNullOrWhiteSpace(message)).ToList();
             if (needMessage.Count > 0)
             {

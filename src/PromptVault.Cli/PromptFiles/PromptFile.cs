@@ -28,6 +28,9 @@ internal sealed record PromptFile(
     bool? RequireApproval = null,
     bool? RequireTests = null)
 {
+    /// <summary>Why the server would refuse the file's template as a new version, naming the file's line; null when it would not.</summary>
+    public PromptFileProblem? TemplateProblem { get; init; }
+
     /// <summary>What the file says a version is.</summary>
     public VersionBody Body => new(Content, Variables, Metadata, Messages);
 
@@ -48,3 +51,6 @@ internal sealed record PromptFile(
 
 /// <summary>A prompt file that cannot be read; the message names the file and the problem.</summary>
 internal sealed class PromptFileException(string message) : Exception(message);
+
+/// <summary>A refusal of a prompt file: the server's <paramref name="Code"/> for the same problem, and a message naming the file and the place.</summary>
+internal sealed record PromptFileProblem(string Code, string Message);

@@ -19,6 +19,10 @@ internal static class PromptFileReader
     private const string Delimiter = "---";
     private static readonly TemplateEngine Templates = new();
 
+    /// <summary>
+    /// Reads <paramref name="text"/>. A template the server would refuse is not refused here but recorded (<see cref="PromptFile.TemplateProblem"/>):
+    /// a version saved before a rule was added may break it, and a file that says the same as that version is still pushed unchanged.
+    /// </summary>
     /// <exception cref="PromptFileException">The file has no or bad front matter, or an empty template.</exception>
     public static PromptFile Parse(string text, string fileName)
     {
@@ -60,38 +64,36 @@ internal static class PromptFileReader
             throw Problem(fileName, $"{e.Path}{line}: {e.Message}");
         }
         if (file.Messages is not { } messages)
-        {
-            CheckTemplate(file.Content, file.Variables, new ChatMarkdown.Source(bodyLine, new HashSet<int>()), fileName, "");
-            return file;
-        }
-        for (var i = 0; i < messages.Count; i++)
-        {
-            if (messages[i].Role != MessageRole.Placeholder)
-                CheckTemplate(messages[i].Content, file.Variables, messageSources[i], fileName, $" (messages[{i}], {Names.Of(messages[i].Role)})");
-        }
-        return file;
+            return file with { TemplateProblem = CheckTemplate(file.Content, file.Variables, new ChatMarkdown.Source(bodyLine, new HashSet<int>()), fileName, "") };
+        var problem = Enumerable.Range(0, messages.Count)
+            .Where(i => messages[i].Role != MessageRole.Placeholder)
+            .Select(i => CheckTemplate(messages[i].Content, file.Variables, messageSources[i], fileName, $" (messages[{i}], {Names.Of(messages[i].Role)})"))
+            .FirstOrDefault(p => p is not null);
+        return file with { TemplateProblem = problem };
     }
 
     /// <summary>
-    /// Refuses a template the server would refuse at a place in it, naming the file's line and column (the server's message counts
-    /// from the template's start, or the message's). A refusal with no place (a malformed variable) is left to the server, which names it.
+    /// Why the server would refuse the template at a place in it, naming the file's line and column (the server's message counts
+    /// from the template's start, or the message's); null when it would not. A refusal with no place (a malformed variable) is left
+    /// to the server, which names it.
     /// </summary>
     /// <param name="source">Where the template stands in the file.</param>
     /// <param name="message">Which chat message the template is, after the position; empty for a text prompt.</param>
-    private static void CheckTemplate(string template, IReadOnlyList<VariableDefinition> variables, ChatMarkdown.Source source, string fileName, string message)
+    private static PromptFileProblem? CheckTemplate(string template, IReadOnlyList<VariableDefinition> variables, ChatMarkdown.Source source, string fileName, string message)
     {
         try
         {
             Templates.Validate(template, variables);
+            return null;
         }
         catch (InvalidInputException e) when (e.Location is { } at)
         {
             var (line, column) = source.InText(at.Line, at.Column);
-            throw Problem(fileName, $"line {line}, column {column}{message}: {at.Problem}");
+            return new PromptFileProblem(e.Code, $"{fileName}: line {line}, column {column}{message}: {at.Problem}");
         }
         catch (InvalidInputException)
         {
-            // Pushed as it is, so the server's refusal names it with its code.
+            return null; // Pushed as it is, so the server's refusal names it with its code.
         }
     }
 
