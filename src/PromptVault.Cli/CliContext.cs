@@ -68,16 +68,20 @@ internal sealed class CliContext
     public string? ApiKeySource { get; set; }
 
     /// <summary>A failure found by the CLI itself (bad usage, a local file, an unreachable server).</summary>
-    public void WriteError(string message, string? hint = null)
+    /// <param name="code">With <c>--json</c>, the server's code for the same problem, for a refusal the CLI makes before sending it.</param>
+    public void WriteError(string message, string? hint = null, string code = CliErrorCode)
     {
         if (JsonErrors)
         {
-            WriteJsonError(new CliError(null, null, "cli_error", message, null, hint));
+            WriteJsonError(new CliError(null, null, code, message, null, hint));
             return;
         }
         Error.WriteLine($"error: {message}");
         if (hint is not null) Error.WriteLine($"hint: {hint}");
     }
+
+    /// <summary>The <c>--json</c> code of a failure found by the CLI itself that the server has no code for.</summary>
+    public const string CliErrorCode = "cli_error";
 
     /// <summary>What to try when the server named by --server (or PROMPTVAULT_URL) is not there, or is not PromptVault's root.</summary>
     private const string ServerHint =
@@ -121,7 +125,7 @@ internal sealed class CliContext
         }
         catch (CliException e)
         {
-            WriteError(e.Message);
+            WriteError(e.Message, code: e.Code);
             return e.ExitCode;
         }
         catch (PromptVaultApiException e)
@@ -236,11 +240,14 @@ internal sealed record CliErrorDocument(CliError Error);
 internal sealed record RemoteSettings(string Server, string? ApiKey, bool Json);
 
 /// <summary>A failure a command reports with a message and an exit code instead of a stack trace.</summary>
-internal sealed class CliException(int exitCode, string message) : Exception(message)
+/// <param name="code">The server's code for the same problem, when it has one (see <see cref="CliContext.WriteError(string, string?, string)"/>).</param>
+internal sealed class CliException(int exitCode, string message, string code = CliContext.CliErrorCode) : Exception(message)
 {
     public int ExitCode { get; } = exitCode;
 
-    public static CliException Usage(string message) => new(ExitCodes.Usage, message);
+    public string Code { get; } = code;
+
+    public static CliException Usage(string message, string code = CliContext.CliErrorCode) => new(ExitCodes.Usage, message, code);
 
     /// <summary>Refuses an output file (<paramref name="option"/> <paramref name="output"/>) whose folder does not exist, before anything is asked of the server.</summary>
     public static void ThrowIfFolderMissing(string option, string output)

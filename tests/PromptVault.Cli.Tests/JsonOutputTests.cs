@@ -103,6 +103,33 @@ public sealed class JsonOutputTests
         }
     }
 
+    /// <summary>A refusal the CLI makes before sending the request carries the code the server gives the same problem, not <c>cli_error</c>.</summary>
+    [Fact]
+    public async Task RefusalsCheckedBeforeTheRequest_CarryTheServersCode()
+    {
+        await using var server = await RunningServer.StartAsync(TestContext.Current.CancellationToken);
+        using var folder = new TempFolder();
+        var name = ApiCalls.UniqueName("json-codes");
+        await Run(server, "push", folder.Write("p.md", CommandTests.PromptFile(name, extraVariables: "  - name: count\n    type: number")));
+
+        var noMessage = await Cli.RunAsync(server, null, "push", folder.Write("changed.md", CommandTests.PromptFile(name, "Hi {{who}}.", "  - name: count\n    type: number")), "--json");
+        var badTemplate = await Cli.RunAsync(server, null, "push", folder.Write("bad.md", CommandTests.PromptFile(name, "Hi {{#if who}}.")), "-m", "x", "--json");
+        var undeclared = await Cli.RunAsync(server, null, "push", folder.Write("typo.md", CommandTests.PromptFile(name, "Hi {{whom}}.")), "-m", "x", "--json");
+        var notANumber = await Cli.RunAsync(server, null, "render", name, "--var", "who=Ann", "--var", "count=many", "--json");
+
+        Assert.Equal("missing_change_description", ErrorCode(noMessage));
+        Assert.Equal("invalid_template", ErrorCode(badTemplate));
+        Assert.Equal("unknown_variable", ErrorCode(undeclared));
+        Assert.Equal("invalid_variable", ErrorCode(notANumber));
+    }
+
+    private static string? ErrorCode(CliResult result)
+    {
+        Assert.True(result.ExitCode != 0 && result.Out == "", result.ToString());
+        using var document = JsonDocument.Parse(result.Error);
+        return document.RootElement.GetProperty("error").GetProperty("code").GetString();
+    }
+
     private static Task<string[]> Args(params string[] args) => Task.FromResult(args);
 
     private static async Task<CliResult> Run(RunningServer server, params string[] args)

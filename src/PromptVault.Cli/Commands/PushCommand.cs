@@ -71,7 +71,7 @@ internal sealed class PushCommand(CliContext context)
             var refusedTemplates = plans.Where(p => p.Action != PushAction.Unchanged && p.File.TemplateProblem is not null).ToList();
             if (refusedTemplates.Count > 0)
             {
-                foreach (var plan in refusedTemplates) context.WriteError(plan.File.TemplateProblem!.Message);
+                foreach (var plan in refusedTemplates) context.WriteError(plan.File.TemplateProblem!.Message, code: plan.File.TemplateProblem.Code);
                 return ExitCodes.Refused;
             }
 
@@ -79,7 +79,8 @@ internal sealed class PushCommand(CliContext context)
             if (needMessage.Count > 0)
             {
                 foreach (var plan in needMessage)
-                    context.WriteError($"{plan.Path}: prompt '{plan.File.Name}' exists and the file differs from its latest version {plan.Existing!.LatestVersion.Version}; -m MESSAGE is required to describe the new version.");
+                    context.WriteError($"{plan.Path}: prompt '{plan.File.Name}' exists and the file differs from its latest version {plan.Existing!.LatestVersion.Version}; -m MESSAGE is required to describe the new version.",
+                        code: "missing_change_description");
                 // Refused, not bad usage: the same command line is right for a new prompt; the server's state makes the
                 // description required (a version without one is missing_change_description). Checked before any file is sent.
                 return ExitCodes.Refused;

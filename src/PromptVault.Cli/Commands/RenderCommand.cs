@@ -40,7 +40,7 @@ internal sealed class RenderCommand(CliContext context)
         }
         catch (CliException e)
         {
-            context.WriteError(e.Message);
+            context.WriteError(e.Message, code: e.Code);
             return e.ExitCode;
         }
 
@@ -164,7 +164,7 @@ internal sealed class RenderCommand(CliContext context)
             _ => ("a JSON object", $"--var '{key}={{\"key\": \"value\"}}'"),
         };
         throw CliException.Usage($"--var {key}: '{value}' is not {wanted}, as {key} is declared ({Names.Of(type)}); " +
-            $"pass one (quoted for the shell), e.g. {example}, or put it in a --vars FILE.json.");
+            $"pass one (quoted for the shell), e.g. {example}, or put it in a --vars FILE.json.", "invalid_variable");
     }
 
     // A name given twice is refused here, as the server refuses it, rather than sent (or, in --vars, a crash building the dictionary).
