@@ -49,6 +49,20 @@ public sealed class CommandTests(ServerFixture fixture) : IClassFixture<ServerFi
     }
 
     [Fact]
+    public async Task Push_MistypedOption_ExitsTwoNamingTheOption_NotAMissingFile()
+    {
+        using var folder = new TempFolder();
+        var file = folder.Write("p.md", PromptFile(ApiCalls.UniqueName("cli-bumpp")));
+
+        var result = await Cli.RunAsync(fixture.Server, null, "push", file, "--bumpp", "minor");
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("Unrecognized option '--bumpp'.", result.Error);
+        Assert.Contains("promptvault push --help", result.Error);
+        Assert.DoesNotContain("no such file", result.Error);
+    }
+
+    [Fact]
     public async Task Help_ListsTheCommandsOnStdout()
     {
         var result = await Cli.RunAsync(Cli.NoEnvironment, "--help");
