@@ -293,6 +293,43 @@ public sealed class ExperimentPagesTests(DashboardFixture fixture) : IClassFixtu
     }
 
     /// <summary>
+    /// An A/A experiment (every variant serves one version, a check of the assignment and the statistics) read as any other,
+    /// its cards' figures inviting a winner. The page now says it is an A/A test, that a winner would be a false positive and
+    /// how often, and what its completion would do with one (this one promotes its winner: version 1.0.1 would go to
+    /// production); the cards keep their figures.
+    /// </summary>
+    [Fact]
+    public async Task Experiment_AaTest_PageSaysSoAndWhatAWinnerWouldDo_AndKeepsTheFigures()
+    {
+        var cancel = TestContext.Current.CancellationToken;
+        using var api = fixture.Server.CreateClient();
+        (await api.PostAsJsonAsync("/api/prompts", new CreatePromptRequest("aa/greeting", Content: "Hello"), PromptVaultJson.Options, cancel)).EnsureSuccessStatusCode();
+        var versioned = await api.PostAsJsonAsync("/api/prompts/aa%2Fgreeting/versions", new CreateVersionRequest("Hello there", ChangeDescription: "Second"),
+            PromptVaultJson.Options, cancel);
+        var version = (await versioned.Content.ReadFromJsonAsync<VersionResponse>(PromptVaultJson.Options, cancel))!.Id;
+        var posted = await api.PostAsJsonAsync("/api/experiments", new CreateExperimentRequest("aa-greeting", "aa/greeting",
+            [new VariantRequest("control", version, 50), new VariantRequest("v1", version, 50)], MinimumSampleSize: 100_000, PromoteWinner: true),
+            PromptVaultJson.Options, cancel);
+        Assert.True(posted.IsSuccessStatusCode, await posted.Content.ReadAsStringAsync(cancel));
+        var experiment = (await posted.Content.ReadFromJsonAsync<ExperimentResponse>(PromptVaultJson.Options, cancel))!;
+        (await api.PostAsync($"/api/experiments/{experiment.Id}/start", null, cancel)).EnsureSuccessStatusCode();
+        await SendUnitsAsync(api, experiment, [80, 80], (arm, k) => new MetricEventRequest(Converted: k % (arm == 0 ? 4 : 3) == 0));
+        var v1 = await ComparisonAsync(api, experiment, "v1");
+
+        var page = await fixture.OpenAsync(fixture.Server.AdminKey);
+        await page.GotoAsync($"/experiments/{experiment.Id}");
+
+        await Assertions.Expect(page.GetByTestId("aa-test")).ToHaveTextAsync("A/A test: every variant serves version 1.0.1, so the differences below "
+            + "are chance, and the figures show whether the assignment and the statistics are honest. A winner here would be a false positive, as "
+            + "happens in at most 5% of A/A tests, the 95% confidence level's rate; a running experiment completes itself on one as on any winner. "
+            + "As this experiment promotes its winner, completing on a false positive puts version 1.0.1 in production (nothing changes if it is there already).");
+        await Assertions.Expect(page.GetByTestId("lift-v1")).ToHaveTextAsync(SignedPercent(v1.RelativeDifference!.Value));
+        await Assertions.Expect(page.GetByTestId("fixed-p-v1")).ToHaveTextAsync(P(v1.AdjustedPValue!.Value));
+        await Assertions.Expect(page.GetByTestId("sequential-p-v1")).ToHaveTextAsync(P(v1.AdjustedSequentialPValue!.Value));
+        Assert.Empty(await fixture.AccessibilityViolationsAsync(page));
+    }
+
+    /// <summary>
     /// The narrowing chart's time axis: a page opened later drew the looks the server stored, a live page a point at its own
     /// read every two seconds, so the same experiment showed two charts. Both now draw the stored looks, the live page a new
     /// one only when the server stores it (after a batch of metric events).
@@ -306,6 +343,7 @@ public sealed class ExperimentPagesTests(DashboardFixture fixture) : IClassFixtu
         await live.GotoAsync($"/experiments/{experiment.Id}");
         var status = live.GetByTestId("live-status");
         await Assertions.Expect(status).ToHaveTextAsync("Updated: 0 units exposed, no winner yet.");
+        await Assertions.Expect(live.GetByTestId("aa-test")).ToHaveCountAsync(0);
 
         // Two batches, two looks stored, each after the live page had been following for a while.
         await SendUnitsAsync(api, experiment, [60, 60], (arm, k) => new MetricEventRequest(Converted: k % (arm == 0 ? 4 : 3) == 0));
