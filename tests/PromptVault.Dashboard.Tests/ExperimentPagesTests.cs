@@ -329,6 +329,29 @@ public sealed class ExperimentPagesTests(DashboardFixture fixture) : IClassFixtu
         Assert.Empty(await fixture.AccessibilityViolationsAsync(page));
     }
 
+    /// <summary>The New experiment form with every variant on one version says it is an A/A test and what a winner of it would be.</summary>
+    [Fact]
+    public async Task NewExperiment_EveryVariantOnOneVersion_SaysItIsAnAaTest()
+    {
+        using var api = fixture.Server.CreateClient();
+        await CreatePromptOfTwoVersionsAsync(api, "aa/form", "Hello", "Hello there");
+        var page = await fixture.OpenAsync(fixture.Server.AdminKey);
+        await page.GotoAsync("/experiments/new?prompt=aa%2Fform");
+        await page.Locator("[data-interactive=yes]").WaitForAsync();
+        await Assertions.Expect(page.Locator("#variant-0-version-suggested option")).ToHaveCountAsync(2);
+        await page.GetByLabel("Version of variant 1").FillAsync("1.0.0");
+        await page.GetByLabel("Version of variant 1").BlurAsync();
+        await page.GetByLabel("Version of variant 2").FillAsync("1.0.1");
+        await page.GetByLabel("Version of variant 2").BlurAsync();
+        await Assertions.Expect(page.GetByTestId("aa-test")).ToHaveCountAsync(0);
+
+        await page.GetByLabel("Version of variant 2").FillAsync("1.0.0");
+        await page.GetByLabel("Version of variant 2").BlurAsync();
+
+        await Assertions.Expect(page.GetByTestId("aa-test")).ToHaveTextAsync("Every variant serves version 1.0.0: an A/A test, which checks the assignment "
+            + "and the statistics. A winner of it is a false positive; with \"Promote the winner on completion\" checked, completing on one puts version 1.0.0 in production.");
+    }
+
     /// <summary>
     /// The narrowing chart's time axis: a page opened later drew the looks the server stored, a live page a point at its own
     /// read every two seconds, so the same experiment showed two charts. Both now draw the stored looks, the live page a new
