@@ -180,8 +180,12 @@ internal sealed class PromptVaultSdk : IPromptVault, IAsyncDisposable, IDisposab
 
     public Task FlushAsync(CancellationToken cancellationToken = default) => Events.FlushAsync(cancellationToken);
 
-    private void Record(string versionId, string? experimentId, string? variantId, string? unitId, PromptOutcome outcome) =>
+    private void Record(string versionId, string? experimentId, string? variantId, string? unitId, PromptOutcome outcome)
+    {
+        // The server would refuse the event, and its batch's other events with it.
+        Serving.RefuseBlankUnitId(unitId, "resolution.UnitId");
         Events.Enqueue(new QueuedEvent(versionId, experimentId, variantId, unitId, outcome.Timestamp ?? _time.GetUtcNow(), Sendable(outcome)));
+    }
 
     /// <summary>
     /// The outcome as the sender will send it, later and on another thread: its numbers finite, which JSON needs (the server

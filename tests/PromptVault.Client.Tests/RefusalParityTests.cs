@@ -120,6 +120,40 @@ public sealed class RefusalParityTests(SdkServerFixture fixture) : IClassFixture
             () => host.Vault.GetPromptAsync("Not A Name", cancellationToken: ct).AsTask());
     }
 
+    /// <summary>A blank unit id is refused whether or not an experiment would assign it: by a label or a version, it was once
+    /// served as "no unit" by both, skipping the experiment unsaid.</summary>
+    [Theory]
+    [InlineData("", "staging", null)]
+    [InlineData("  ", null, "1.0.0")]
+    public async Task GetPromptAsync_BlankUnitIdWithALabelOrVersion_RefusedAsTheServerRefusesIt(string unitId, string? label, string? version)
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var name = Prompts.NewName("blank-unit");
+        await Prompts.CreateAsync(Server.Api, name, "x", cancellationToken: ct);
+        await Server.Api.MoveLabelAsync(name, "staging", "1.0.0", ct);
+        await using var host = await SdkHost.StartAsync(Server.BaseAddress, Server.AdminKey, o => o.UseStream = false, cancellationToken: ct);
+
+        var detail = await AssertSameRefusalAsync(HttpStatusCode.BadRequest, "invalid_unit_id", "unitId",
+            () => Server.Api.RenderAsync(name, new RenderRequest(UnitId: unitId, Label: label, Version: version), ct),
+            () => host.Vault.GetPromptAsync(name, unitId: unitId, label: label, version: version, cancellationToken: ct).AsTask());
+        Assert.StartsWith("unitId is blank;", detail, StringComparison.Ordinal);
+    }
+
+    /// <summary>An outcome recorded for a resolution with a blank unit id (one a caller made) is refused to its caller: the server
+    /// would refuse the event later, and its batch's other events with it.</summary>
+    [Fact]
+    public async Task RecordAsync_ResolutionWithABlankUnitId_Refused()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var host = await SdkHost.StartAsync(Server.BaseAddress, Server.AdminKey, o => o.UseStream = false, cancellationToken: ct);
+        var resolution = new ResolvedPrompt("p", "x", Microsoft.Extensions.AI.ChatRole.System, "1.0.0", "v", null, null, " ",
+            new Microsoft.Extensions.AI.ChatOptions(), "pv1.x");
+
+        var refused = await Assert.ThrowsAsync<InvalidInputException>(async () => await host.Vault.RecordAsync(resolution, new PromptOutcome(), ct));
+
+        Assert.Equal(("invalid_unit_id", "resolution.UnitId"), (refused.Code, refused.Field));
+    }
+
     /// <summary>A prompt with no label is in the snapshot (label_not_found), so prompt_not_found says only that there is no such prompt.</summary>
     [Fact]
     public async Task GetPromptAsync_UnknownPromptOrNoLabel_ErrorSaysWhichAndWhy()

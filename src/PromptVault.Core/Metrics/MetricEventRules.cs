@@ -129,7 +129,7 @@ public static class MetricEventRules
             throw Unpaired("missing_experiment_id", path, "variantId", "experimentId");
         if (experimentId is not null && variantId is null)
             throw Unpaired("missing_variant_id", path, "experimentId", "variantId");
-        var unitId = OptionalText(request.UnitId, Experiments.Assignment.MaxUnitIdLength, path, "unitId");
+        var unitId = OptionalText(UnitId(request.UnitId, path), Experiments.Assignment.MaxUnitIdLength, path, "unitId");
         var timestamp = Timestamp(request.Timestamp, receivedAt, path, "timestamp");
         var values = Values(request.LatencyMs, request.InputTokens, request.OutputTokens, request.Cost, request.QualityScore,
             request.UserFeedback, request.Error, request.Metadata, path);
@@ -198,6 +198,10 @@ public static class MetricEventRules
 
     private static InvalidInputException Unpaired(string code, BatchItemPath path, string present, string missing) =>
         new(code, $"{path.Of(present)} needs {path.Of(missing)}: send both, as a render returned them, or neither.", path.Of(missing));
+
+    /// <summary>A unit id as sent, refused when blank (<see cref="Serving.IsBlankUnitId"/>) with <c>invalid_unit_id</c> naming it.</summary>
+    internal static string? UnitId(string? unitId, BatchItemPath path) =>
+        Serving.IsBlankUnitId(unitId) ? throw Serving.BlankUnitId(path.Of("unitId")) : unitId;
 
     /// <summary>Null stays null; blank text is refused rather than guessed at (is <c>error: ""</c> an error?).</summary>
     private static string? OptionalText(string? value, int maxLength, BatchItemPath path, string name)

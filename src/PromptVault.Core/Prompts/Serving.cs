@@ -23,11 +23,13 @@ public static class Serving
     /// A render's first step, before the prompt is looked up (the server's and the SDK's alike): <see cref="ByExperiment"/>,
     /// with the unit id then validated, so an invalid one is refused whether or not the prompt exists.
     /// </summary>
-    /// <exception cref="InvalidInputException">A version is given but blank (it would serve the label's version unasked), a label
-    /// and a version are both given (one of them would be dropped unsaid: <c>label_and_version</c>), or the experiment would pick
-    /// the version and the unit id is invalid (<see cref="ValidateUnitId"/>).</exception>
+    /// <exception cref="InvalidInputException">The unit id is given but blank (<see cref="RefuseBlankUnitId"/>), a version is given
+    /// but blank (it would serve the label's version unasked), a label and a version are both given (one of them would be dropped
+    /// unsaid: <c>label_and_version</c>), or the experiment would pick the version and the unit id is invalid
+    /// (<see cref="ValidateUnitId"/>).</exception>
     public static bool ByExperimentValidated([NotNullWhen(true)] string? unitId, string? version, string? label)
     {
+        RefuseBlankUnitId(unitId);
         if (version is not null && string.IsNullOrWhiteSpace(version))
             throw new InvalidInputException("blank_field", "version is blank; leave it out to serve the label's version, or name one (1.0.2, an id, latest).", "version");
         if (version is not null && label is not null)
@@ -42,16 +44,33 @@ public static class Serving
     public static string LabelAndVersion(string label, string version) =>
         $"{label} and {version} cannot be given together: {version} renders that exact version, {label} the version under the label.";
 
-    /// <exception cref="InvalidInputException">The unit id is empty, too long, or not text (<see cref="EnsureUnitIdIsText"/>).</exception>
+    /// <exception cref="InvalidInputException">The unit id is missing, blank, too long, or not text (<see cref="EnsureUnitIdIsText"/>).</exception>
     public static void ValidateUnitId([NotNull] string? unitId, string field = "unitId")
     {
-        // "Required" would mislead a render, whose unit id is optional: only a blank one is refused there.
-        if (string.IsNullOrWhiteSpace(unitId))
-            throw new InvalidInputException("invalid_unit_id", unitId is null ? $"{field} is required."
-                : $"{field} is blank; a unit id names the user (or other unit) an experiment assigns, and is used exactly as given.", field);
+        if (unitId is null)
+            throw new InvalidInputException("invalid_unit_id", $"{field} is required.", field);
+        RefuseBlankUnitId(unitId, field);
         PromptRules.ValidateLength(unitId, Assignment.MaxUnitIdLength, field);
         EnsureUnitIdIsText(unitId, field);
     }
+
+    /// <summary>
+    /// The one rule for a unit id given but blank (<c>""</c>, only spaces), wherever one is taken (a render with or without a running
+    /// experiment, the assignment route, exposures, metric events, the SDK): it is refused, as a caller sending one has a bug that
+    /// would otherwise skip the experiment unsaid. An absent (null) unit id is "no unit". A plain test: no allocation.
+    /// </summary>
+    public static bool IsBlankUnitId([NotNullWhen(true)] string? unitId) => unitId is not null && string.IsNullOrWhiteSpace(unitId);
+
+    /// <exception cref="InvalidInputException"><c>invalid_unit_id</c> naming <paramref name="field"/> when <see cref="IsBlankUnitId"/>.</exception>
+    public static void RefuseBlankUnitId(string? unitId, string field = "unitId")
+    {
+        if (IsBlankUnitId(unitId))
+            throw BlankUnitId(field);
+    }
+
+    // "Required" would mislead a render, whose unit id is optional.
+    public static InvalidInputException BlankUnitId(string field) => new("invalid_unit_id",
+        $"{field} is blank; a unit id names the user (or other unit) an experiment assigns, and is used exactly as given: send one, or leave it out for no unit.", field);
 
     /// <summary>
     /// Refuses a unit id holding U+0000 or a lone surrogate (a name cut in the middle of an emoji) as the server refuses it

@@ -44,7 +44,7 @@ public sealed class ExposureService(IExperimentStore experiments, TimeProvider t
             var request = requests[i] ?? throw new InvalidInputException("missing_exposure", $"{path.Item} is null; each entry is an exposure object.", path.Item);
             var experimentId = MetricEventRules.RequiredText(request.ExperimentId, MetricEventRules.MaxIdLength, path, "experimentId");
             var variantId = MetricEventRules.RequiredText(request.VariantId, MetricEventRules.MaxIdLength, path, "variantId");
-            var unitId = MetricEventRules.RequiredText(request.UnitId, Assignment.MaxUnitIdLength, path, "unitId");
+            var unitId = MetricEventRules.RequiredText(MetricEventRules.UnitId(request.UnitId, path), Assignment.MaxUnitIdLength, path, "unitId");
             var at = MetricEventRules.Timestamp(request.Timestamp, receivedAt, path, "timestamp");
 
             if (!experimentsById.TryGetValue(experimentId, out var experiment))

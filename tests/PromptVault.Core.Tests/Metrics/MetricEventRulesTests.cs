@@ -246,7 +246,8 @@ public sealed class MetricEventRulesTests
 
         var error = Refused(request);
 
-        Assert.Equal(("blank_field", field), (error.Code, error.Field));
+        // A unit id follows the one rule for unit ids (Serving.IsBlankUnitId), route or not.
+        Assert.Equal((field == "unitId" ? "invalid_unit_id" : "blank_field", field), (error.Code, error.Field));
     }
 
     [Theory]

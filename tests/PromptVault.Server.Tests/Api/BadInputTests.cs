@@ -383,6 +383,36 @@ public sealed class BadInputTests(ServerFixture fixture) : IClassFixture<ServerF
     }
 
     /// <summary>
+    /// A unit id given but blank is refused wherever one enters, experiment running or not: a render by a label or a version
+    /// once served it as "no unit", and a metric event's or an exposure's was a <c>blank_field</c>.
+    /// </summary>
+    [Theory]
+    [InlineData("render", """{ "unitId": " " }""", "unitId")]
+    [InlineData("render", """{ "unitId": "", "label": "staging" }""", "unitId")]
+    [InlineData("render", """{ "unitId": " ", "version": "1.0.0" }""", "unitId")]
+    [InlineData("metrics", """{ "events": [ { "versionId": "VERSION", "unitId": "u-1" }, { "versionId": "VERSION", "unitId": " " } ] }""", "events[1].unitId")]
+    [InlineData("exposures", """{ "exposures": [ { "experimentId": "e", "variantId": "v", "unitId": "" } ] }""", "exposures[0].unitId")]
+    [InlineData("assignment", "", "unitId")]
+    public async Task BlankUnitId_Is400InvalidUnitId_OnEveryRoute(string route, string body, string field)
+    {
+        var name = await CreateSupportPromptAsync(_client);
+        var (_, version) = await GetAsync(_client, $"/api/prompts/{name}/versions/1.0.0");
+        body = body.Replace("VERSION", version.Str("id"));
+
+        var (status, problem) = route switch
+        {
+            "render" => await PostAsync(_client, $"/api/prompts/{name}/render", body),
+            "assignment" => await GetAsync(_client, "/api/experiments/any/assignment?unitId=%20%20"),
+            _ => await PostAsync(_client, $"/api/{route}", body),
+        };
+        var (_, metrics) = await GetAsync(_client, $"/api/prompts/{name}/versions/1.0.0/metrics");
+
+        Assert.Equal((HttpStatusCode.BadRequest, "invalid_unit_id", field), (status, problem.Str("code"), problem.Str("field")));
+        Assert.StartsWith($"{field} is blank;", problem.Str("detail"), StringComparison.Ordinal);
+        Assert.Equal(0, metrics!["summary"]!["count"]!.GetValue<long>());
+    }
+
+    /// <summary>
     /// A paging value beyond an int is out of the route's range like any other, and one that is not a whole number says so, with
     /// the route's range: neither names an int's ("not a whole number from -2147483648 to 2147483647").
     /// </summary>

@@ -55,7 +55,7 @@ public sealed class ExposuresApiTests(ServerFixture fixture) : IClassFixture<Ser
         { """{ }""", "exposures", "missing_exposures" },
         { """{ "exposures": [ null ] }""", "exposures[0]", "missing_exposure" },
         { """{ "exposures": [ { "variantId": "v", "unitId": "u" } ] }""", "exposures[0].experimentId", "missing_field" },
-        { """{ "exposures": [ { "experimentId": "EXP", "variantId": "VAR", "unitId": "UNIT" }, { "experimentId": "EXP", "variantId": "VAR", "unitId": " " } ] }""", "exposures[1].unitId", "blank_field" },
+        { """{ "exposures": [ { "experimentId": "EXP", "variantId": "VAR", "unitId": "UNIT" }, { "experimentId": "EXP", "variantId": "VAR", "unitId": " " } ] }""", "exposures[1].unitId", "invalid_unit_id" },
         { """{ "exposures": [ { "experimentId": "EXP", "variantId": "VAR", "unitId": "UNIT", "timestamp": "2999-01-01T00:00:00Z" } ] }""", "exposures[0].timestamp", "timestamp_in_future" },
         { """{ "exposures": [ { "experimentId": "nope", "variantId": "VAR", "unitId": "UNIT" } ] }""", "exposures[0].experimentId", "invalid_exposure" },
         { """{ "exposures": [ { "experimentId": "EXP", "variantId": "nope", "unitId": "UNIT" } ] }""", "exposures[0].variantId", "invalid_exposure" },
