@@ -413,6 +413,21 @@ public sealed class BadInputTests(ServerFixture fixture) : IClassFixture<ServerF
     }
 
     /// <summary>
+    /// U+0000 (<c>%00</c>) in a query string reaches our code and is refused as text naming the parameter; in the path, Kestrel
+    /// answers a bare 400 before any of our code runs (docs/api.md says both).
+    /// </summary>
+    [Fact]
+    public async Task Nul_InTheQuery_IsInvalidText_InThePath_KestrelsBodilessBadRequest()
+    {
+        var (queryStatus, query) = await GetAsync(_client, "/api/prompts?category=a%00b");
+        var (pathStatus, path) = await GetAsync(_client, "/api/prompts/a%00b");
+
+        Assert.Equal((HttpStatusCode.BadRequest, "invalid_text", "category"), (queryStatus, query.Str("code"), query.Str("field")));
+        Assert.Equal(HttpStatusCode.BadRequest, pathStatus);
+        Assert.Null(path);
+    }
+
+    /// <summary>
     /// A paging value beyond an int is out of the route's range like any other, and one that is not a whole number says so, with
     /// the route's range: neither names an int's ("not a whole number from -2147483648 to 2147483647").
     /// </summary>
