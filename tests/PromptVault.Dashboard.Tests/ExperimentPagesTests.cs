@@ -295,8 +295,7 @@ public sealed class ExperimentPagesTests(DashboardFixture fixture) : IClassFixtu
     /// <summary>
     /// An A/A experiment (every variant serves one version, a check of the assignment and the statistics) read as any other,
     /// its cards' figures inviting a winner. The page now says it is an A/A test, that a winner would be a false positive and
-    /// how often, and what its completion would do with one (this one promotes its winner: version 1.0.1 would go to
-    /// production); the cards keep their figures.
+    /// how often, and that nothing is promoted for one (an A/A cannot set promoteWinner); the cards keep their figures.
     /// </summary>
     [Fact]
     public async Task Experiment_AaTest_PageSaysSoAndWhatAWinnerWouldDo_AndKeepsTheFigures()
@@ -308,7 +307,7 @@ public sealed class ExperimentPagesTests(DashboardFixture fixture) : IClassFixtu
             PromptVaultJson.Options, cancel);
         var version = (await versioned.Content.ReadFromJsonAsync<VersionResponse>(PromptVaultJson.Options, cancel))!.Id;
         var posted = await api.PostAsJsonAsync("/api/experiments", new CreateExperimentRequest("aa-greeting", "aa/greeting",
-            [new VariantRequest("control", version, 50), new VariantRequest("v1", version, 50)], MinimumSampleSize: 100_000, PromoteWinner: true),
+            [new VariantRequest("control", version, 50), new VariantRequest("v1", version, 50)], MinimumSampleSize: 100_000, PromoteWinner: false),
             PromptVaultJson.Options, cancel);
         Assert.True(posted.IsSuccessStatusCode, await posted.Content.ReadAsStringAsync(cancel));
         var experiment = (await posted.Content.ReadFromJsonAsync<ExperimentResponse>(PromptVaultJson.Options, cancel))!;
@@ -322,7 +321,7 @@ public sealed class ExperimentPagesTests(DashboardFixture fixture) : IClassFixtu
         await Assertions.Expect(page.GetByTestId("aa-test")).ToHaveTextAsync("A/A test: every variant serves version 1.0.1, so the differences below "
             + "are chance, and the figures show whether the assignment and the statistics are honest. A winner here would be a false positive, as "
             + "happens in at most 5% of A/A tests, the 95% confidence level's rate; a running experiment completes itself on one as on any winner. "
-            + "As this experiment promotes its winner, completing on a false positive puts version 1.0.1 in production (nothing changes if it is there already).");
+            + "Nothing is promoted for it.");
         await Assertions.Expect(page.GetByTestId("lift-v1")).ToHaveTextAsync(SignedPercent(v1.RelativeDifference!.Value));
         await Assertions.Expect(page.GetByTestId("fixed-p-v1")).ToHaveTextAsync(P(v1.AdjustedPValue!.Value));
         await Assertions.Expect(page.GetByTestId("sequential-p-v1")).ToHaveTextAsync(P(v1.AdjustedSequentialPValue!.Value));
@@ -349,7 +348,14 @@ public sealed class ExperimentPagesTests(DashboardFixture fixture) : IClassFixtu
         await page.GetByLabel("Version of variant 2").BlurAsync();
 
         await Assertions.Expect(page.GetByTestId("aa-test")).ToHaveTextAsync("Every variant serves version 1.0.0: an A/A test, which checks the assignment "
-            + "and the statistics. A winner of it is a false positive; with \"Promote the winner on completion\" checked, completing on one puts version 1.0.0 in production.");
+            + "and the statistics. A winner of it can only be a false positive, so it cannot promote one: leave \"Promote the winner on completion\" unchecked.");
+
+        await page.GetByLabel("Experiment name").FillAsync("aa-form-promoting");
+        await page.GetByLabel("Promote the winner on completion").CheckAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Create experiment" }).ClickAsync();
+
+        await Assertions.Expect(page.GetByRole(AriaRole.Alert)).ToContainTextAsync("promoteWinner is true, but every variant serves version 1.0.0: an A/A test");
+        Assert.Empty((await api.GetFromJsonAsync<ExperimentListResponse>("/api/experiments?prompt=aa%2Fform", PromptVaultJson.Options, TestContext.Current.CancellationToken))!.Experiments);
     }
 
     /// <summary>

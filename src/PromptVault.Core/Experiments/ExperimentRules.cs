@@ -75,6 +75,13 @@ public static class ExperimentRules
             throw Invalid("variants", $"the variants' weights sum to {total}; they must sum to 100.");
     }
 
+    /// <summary>
+    /// An A/A test: two or more variants, every one serving the same version (a check of the assignment and the statistics,
+    /// docs/statistics.md). A winner of it can only be a false positive.
+    /// </summary>
+    public static bool IsAaTest(IReadOnlyCollection<string?> versionIds) =>
+        versionIds.Count > 1 && versionIds.All(id => id is not null) && versionIds.Distinct(StringComparer.Ordinal).Count() == 1;
+
     /// <summary>An experiment's or a variant's name.</summary>
     public static void ValidateName(string? name, string field)
     {

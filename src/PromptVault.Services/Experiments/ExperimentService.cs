@@ -38,6 +38,7 @@ public sealed class ExperimentService(
         var prompt = await registry.RequirePromptAsync(request.Prompt!, cancellationToken);
         var now = time.GetUtcNow();
         var variants = new List<Variant>();
+        PromptVersion? served = null;
         for (var i = 0; i < request.Variants!.Count; i++)
         {
             var variant = request.Variants[i];
@@ -48,7 +49,12 @@ public sealed class ExperimentService(
                 throw new InvalidInputException("invalid_experiment",
                     $"variants[{i}].versionId is version {version.Version}, which is archived and can never serve traffic.", $"variants[{i}].versionId");
             variants.Add(new Variant(Ids.New(now), variant.Name!.Trim(), version.Id, variant.Weight!.Value));
+            served = version;
         }
+        if (request.PromoteWinner == true && ExperimentRules.IsAaTest(variants.ConvertAll(v => (string?)v.VersionId)))
+            throw new InvalidInputException("invalid_experiment",
+                $"promoteWinner is true, but every variant serves version {served!.Version}: an A/A test, whose winner can only be a false positive, "
+                + "so it has nothing to promote; set promoteWinner to false.", "promoteWinner");
 
         var experiment = new Experiment(
             Ids.New(now), prompt.Id, prompt.Name, request.Name!.Trim(), request.Description ?? "", variants,

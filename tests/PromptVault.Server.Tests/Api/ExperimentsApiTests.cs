@@ -178,6 +178,27 @@ public sealed class ExperimentsApiTests(ServerFixture fixture) : IClassFixture<S
         Assert.False(results["srm"]!["mismatch"]!.GetValue<bool>());
     }
 
+    /// <summary>An A/A's winner can only be a false positive: one that would promote it is refused, naming the field, and nothing is stored.</summary>
+    [Fact]
+    public async Task AnAATest_WithPromoteWinner_IsRefusedAndNothingIsStored()
+    {
+        var (name, versions) = await CreatePromptWithChallengersAsync(_client);
+
+        var (status, problem) = await PostAsync(_client, "/api/experiments", new
+        {
+            name = UniqueName("aa"), prompt = name, promoteWinner = true,
+            variants = new object[] { new { name = "a1", versionId = versions[0], weight = 50 }, new { name = "a2", versionId = versions[0], weight = 50 } },
+        });
+
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Equal("invalid_experiment", problem.Str("code"));
+        Assert.Equal("promoteWinner", problem.Str("field"));
+        Assert.Equal("promoteWinner is true, but every variant serves version 1.0.0: an A/A test, whose winner can only be a false positive, "
+            + "so it has nothing to promote; set promoteWinner to false.", problem.Str("detail"));
+        var (_, listed) = await GetAsync(_client, $"/api/experiments?prompt={name}");
+        Assert.Empty(listed!["experiments"]!.AsArray());
+    }
+
     /// <summary>Pausing a paused experiment (or completing a completed one) answered 409, while a repeated version or label move is a 200.</summary>
     [Fact]
     public async Task RepeatingAMove_Returns200_AndChangesNothing_AnInvalidMoveStays409()
