@@ -37,6 +37,12 @@ internal static class PostgresErrors
         && e.Message.StartsWith("The connection pool has been exhausted", StringComparison.Ordinal);
 
     /// <summary>
+    /// The server refused a new connection because a connection limit is reached (SQLSTATE 53300): its <c>max_connections</c>,
+    /// or the role's or the database's <c>CONNECTION LIMIT</c>. The database is reachable and busy, as with an exhausted pool.
+    /// </summary>
+    public static bool IsConnectionLimitReached(NpgsqlException e) => e is PostgresException { SqlState: PostgresErrorCodes.TooManyConnections };
+
+    /// <summary>
     /// The database refused a value or a row (SQLSTATE classes 22, data exception, and 23, integrity constraint): an
     /// error of what was written, which writing it again gives again, unlike a lost connection or a timeout.
     /// </summary>

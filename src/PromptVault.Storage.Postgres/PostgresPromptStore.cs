@@ -128,12 +128,14 @@ public sealed partial class PostgresPromptStore : RelationalPromptStore<NpgsqlCo
     }
 
     /// <summary>
-    /// What a failure to reach the database through the pool is to the store's callers: an exhausted pool is a busy store
-    /// (<see cref="TimeoutException"/>, as a lock held too long on SQLite), an unreachable server <see cref="StoreUnavailableException"/>;
+    /// What a failure to reach the database through the pool is to the store's callers: an exhausted pool, or a server at its
+    /// connection limit, is a busy store (<see cref="TimeoutException"/>, as a lock held too long on SQLite), an unreachable server <see cref="StoreUnavailableException"/>;
     /// null for anything else.
     /// </summary>
     internal static Exception? ConnectionTrouble(NpgsqlException e) =>
         PostgresErrors.IsPoolExhausted(e) ? new TimeoutException($"Every pooled PostgreSQL connection stayed in use ({e.Message}); retry the request.", e)
+        : PostgresErrors.IsConnectionLimitReached(e) ? new TimeoutException($"The PostgreSQL server refused a new connection ({e.Message}): keep servers × (Maximum Pool Size + 1) " +
+            "below its max_connections and the role's and database's CONNECTION LIMIT (docs/deployment.md, Connections and pool size); retry the request.", e)
         : PostgresErrors.IsUnreachable(e) ? new StoreUnavailableException($"The PostgreSQL database could not be reached ({e.Message}); retry the request.", e)
         : null;
 

@@ -45,4 +45,21 @@ public sealed class PostgresErrorsTests
         Assert.False(PostgresErrors.IsPoolExhausted(e), e.Message);
         Assert.True(PostgresErrors.IsUnreachable(e), e.Message);
     }
+
+    [Fact]
+    public async Task ConnectionTrouble_TheServerAtItsConnectionLimit_IsABusyStore_NamingTheLimitToRaise()
+    {
+        // Before, 53300 was no trouble the store knew: the request failed with 500 internal_error and a stack trace in the log.
+        await using var database = await PostgresServer.CreateDatabaseAsync(cancellationToken: Cancel);
+        var role = "full_" + Guid.NewGuid().ToString("N");
+        await using (var create = database.DataSource.CreateCommand($"CREATE ROLE {role} LOGIN CONNECTION LIMIT 0"))
+            await create.ExecuteNonQueryAsync(Cancel);
+        await using var pool = NpgsqlDataSource.Create(new NpgsqlConnectionStringBuilder(database.ConnectionString) { Username = role }.ConnectionString);
+
+        var e = await Assert.ThrowsAnyAsync<NpgsqlException>(() => pool.OpenConnectionAsync(Cancel).AsTask());
+
+        var busy = Assert.IsType<TimeoutException>(PostgresPromptStore.ConnectionTrouble(e));
+        Assert.Contains("max_connections", busy.Message);
+        Assert.Contains("Maximum Pool Size", busy.Message);
+    }
 }
