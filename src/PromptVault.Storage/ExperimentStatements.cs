@@ -143,7 +143,7 @@ internal static class ExperimentStatements
     }
 
     public static NotFoundException ExperimentNotFound(string experimentId) =>
-        new("experiment_not_found", $"experiment '{experimentId}' does not exist.");
+        new("experiment_not_found", $"experiment '{Core.Prompts.PromptRules.Echo(experimentId)}' does not exist.");
 
     private static CommandDefinition Command(string sql, object? parameters, CancellationToken cancellationToken, DbTransaction? transaction = null) =>
         RegistryStatements.Command(sql, parameters, cancellationToken, transaction);

@@ -88,4 +88,21 @@ public static partial class PromptRules
     /// </summary>
     public static string Shorten(string value, int length = 60) =>
         value.Length <= length ? value : value[..(char.IsHighSurrogate(value[length - 1]) ? length - 1 : length)] + "…";
+
+    /// <summary>
+    /// What a caller named, for a message that says it was not found: <see cref="Shorten"/>ed, and each control character
+    /// written as <c>\u0001</c>, which a terminal or a log would otherwise show as nothing or act on.
+    /// </summary>
+    public static string Echo(string value)
+    {
+        var shown = Shorten(value);
+        if (!shown.Any(char.IsControl)) return shown;
+        var visible = new System.Text.StringBuilder(shown.Length + 16);
+        foreach (var c in shown)
+        {
+            if (char.IsControl(c)) visible.Append(System.Globalization.CultureInfo.InvariantCulture, $"\\u{(int)c:X4}");
+            else visible.Append(c);
+        }
+        return visible.ToString();
+    }
 }

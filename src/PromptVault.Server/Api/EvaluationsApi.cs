@@ -30,20 +30,20 @@ internal static class EvaluationsApi
     }
 
     private static async Task<Ok<VersionTests>> GetTests(string name, string version, EvaluationService evaluations, CancellationToken cancellationToken) =>
-        TypedResults.Ok(await evaluations.GetTestsAsync(Unescape(name), version, cancellationToken));
+        TypedResults.Ok(await evaluations.GetTestsAsync(name, version, cancellationToken));
 
     private static async Task<Ok<VersionTests>> PutTests(string name, string version, VersionTests request, EvaluationService evaluations, ClaimsPrincipal user,
         CancellationToken cancellationToken) =>
-        TypedResults.Ok(await evaluations.SaveTestsAsync(Unescape(name), version, request, user.Actor(), cancellationToken));
+        TypedResults.Ok(await evaluations.SaveTestsAsync(name, version, request, user.Actor(), cancellationToken));
 
     private static async Task<Ok<VersionTests>> AddTest(string name, string version, TestCase request, EvaluationService evaluations, ClaimsPrincipal user,
         CancellationToken cancellationToken) =>
-        TypedResults.Ok(await evaluations.AddTestAsync(Unescape(name), version, request, user.Actor(), cancellationToken));
+        TypedResults.Ok(await evaluations.AddTestAsync(name, version, request, user.Actor(), cancellationToken));
 
     private static async Task<Created<EvaluationRun>> Evaluate(string name, string version, EvaluationService evaluations, ClaimsPrincipal user,
         CancellationToken cancellationToken)
     {
-        var run = await evaluations.EvaluateAsync(Unescape(name), version, user.Actor(), cancellationToken);
+        var run = await evaluations.EvaluateAsync(name, version, user.Actor(), cancellationToken);
         return TypedResults.Created($"/api/evaluations/{run.Id}", run);
     }
 
@@ -51,7 +51,7 @@ internal static class EvaluationsApi
         HttpRequest request, CancellationToken cancellationToken)
     {
         var page = PageRequest.From(limit, offset);
-        var list = await evaluations.ListRunsAsync(Unescape(name), version, page, cancellationToken);
+        var list = await evaluations.ListRunsAsync(name, version, page, cancellationToken);
         return TypedResults.Ok(list with { Next = Paging.Next(request, page, list.Evaluations.Count, list.Total) });
     }
 

@@ -66,6 +66,6 @@ internal static class MetricsApi
         var metricPeriod = MetricPeriod.All;
         if (!string.IsNullOrEmpty(period) && !Names.TryParse(period, out metricPeriod))
             throw new InvalidInputException("invalid_period", $"period '{Core.Prompts.PromptRules.Shorten(period)}' is not one of {Names.AllOf<MetricPeriod>()}.", "period");
-        return TypedResults.Ok(await metrics.VersionMetricsAsync(PromptsApi.Unescape(name), version, metricPeriod, cancellationToken));
+        return TypedResults.Ok(await metrics.VersionMetricsAsync(name, version, metricPeriod, cancellationToken));
     }
 }

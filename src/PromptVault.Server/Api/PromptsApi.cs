@@ -58,18 +58,18 @@ internal static class PromptsApi
     }
 
     private static async Task<FileContentHttpResult> GetPrompt(string name, PromptRegistry registry, HttpContext http, CancellationToken cancellationToken) =>
-        RevalidatedJson.Of(await registry.GetPromptAsync(Unescape(name), cancellationToken), http);
+        RevalidatedJson.Of(await registry.GetPromptAsync(name, cancellationToken), http);
 
     private static async Task<Ok<PromptResponse>> UpdatePrompt(string name, UpdatePromptRequest request, PromptRegistry registry, ClaimsPrincipal user, CancellationToken cancellationToken)
     {
         if ((request.RequireApproval is not null || request.RequireTests is not null) && !user.HasRole(ApiKeyRole.Admin))
             throw new ForbiddenException("forbidden", "requireApproval and requireTests gate promotion, so changing them needs an admin key.");
-        return TypedResults.Ok(await registry.UpdatePromptAsync(Unescape(name), request, user.Actor(), cancellationToken));
+        return TypedResults.Ok(await registry.UpdatePromptAsync(name, request, user.Actor(), cancellationToken));
     }
 
     private static async Task<Created<VersionResponse>> CreateVersion(string name, CreateVersionRequest request, PromptRegistry registry, ClaimsPrincipal user, HttpRequest http, CancellationToken cancellationToken)
     {
-        var version = await registry.CreateVersionAsync(Unescape(name), request, user.Actor(), IdempotencyHeader.Read(http), cancellationToken);
+        var version = await registry.CreateVersionAsync(name, request, user.Actor(), IdempotencyHeader.Read(http), cancellationToken);
         return TypedResults.Created($"/api/prompts/{Uri.EscapeDataString(version.PromptName)}/versions/{version.Version}", version);
     }
 
@@ -77,12 +77,12 @@ internal static class PromptsApi
         CancellationToken cancellationToken)
     {
         var page = PageRequest.From(limit, offset);
-        var list = await registry.ListVersionsAsync(Unescape(name), page, cancellationToken);
+        var list = await registry.ListVersionsAsync(name, page, cancellationToken);
         return RevalidatedJson.Of(list with { Next = Paging.Next(http.Request, page, list.Versions.Count, list.Total) }, http);
     }
 
     private static async Task<FileContentHttpResult> GetVersion(string name, string version, PromptRegistry registry, HttpContext http, CancellationToken cancellationToken) =>
-        RevalidatedJson.Of(await registry.GetVersionAsync(Unescape(name), version, cancellationToken), http);
+        RevalidatedJson.Of(await registry.GetVersionAsync(name, version, cancellationToken), http);
 
     private static async Task<Ok<VersionResponse>> ChangeStatus(string name, string version, ChangeStatusRequest request, PromptRegistry registry, ClaimsPrincipal user,
         HttpContext http, CancellationToken cancellationToken)
@@ -90,7 +90,7 @@ internal static class PromptsApi
         // Entering production is a promote, which only admins may do.
         if (request.Status == VersionStatus.Production && !user.HasRole(ApiKeyRole.Admin))
             throw new ForbiddenException("forbidden", "Moving a version to production promotes it, which needs an admin key.");
-        var changed = await registry.ChangeStatusAsync(Unescape(name), version, request.Status, user.Actor(), LabelPrecondition.Read(http.Request), cancellationToken);
+        var changed = await registry.ChangeStatusAsync(name, version, request.Status, user.Actor(), LabelPrecondition.Read(http.Request), cancellationToken);
         if (request.Status == VersionStatus.Production)
             http.Response.Headers.ETag = LabelPrecondition.TagOf(changed.Version);
         return TypedResults.Ok(changed);
@@ -99,27 +99,27 @@ internal static class PromptsApi
     private static async Task<Ok<VersionResponse>> MoveLabel(string name, string label, MoveLabelRequest request, PromptRegistry registry, ClaimsPrincipal user,
         HttpContext http, CancellationToken cancellationToken)
     {
-        var moved = await registry.MoveLabelAsync(Unescape(name), label, request.Version, user.Actor(), LabelPrecondition.Read(http.Request), cancellationToken);
+        var moved = await registry.MoveLabelAsync(name, label, request.Version, user.Actor(), LabelPrecondition.Read(http.Request), cancellationToken);
         http.Response.Headers.ETag = LabelPrecondition.TagOf(moved.Version);
         return TypedResults.Ok(moved);
     }
 
     private static async Task<NoContent> RemoveLabel(string name, string label, PromptRegistry registry, ClaimsPrincipal user, HttpRequest http, CancellationToken cancellationToken)
     {
-        await registry.RemoveLabelAsync(Unescape(name), label, user.Actor(), LabelPrecondition.Read(http), cancellationToken);
+        await registry.RemoveLabelAsync(name, label, user.Actor(), LabelPrecondition.Read(http), cancellationToken);
         return TypedResults.NoContent();
     }
 
     private static async Task<Ok<VersionResponse>> Rollback(string name, RollbackRequest request, PromptRegistry registry, ClaimsPrincipal user, HttpContext http,
         CancellationToken cancellationToken)
     {
-        var created = await registry.RollbackAsync(Unescape(name), request.Version, request.Reason, user.Actor(), LabelPrecondition.Read(http.Request), cancellationToken);
+        var created = await registry.RollbackAsync(name, request.Version, request.Reason, user.Actor(), LabelPrecondition.Read(http.Request), cancellationToken);
         http.Response.Headers.ETag = LabelPrecondition.TagOf(created.Version);
         return TypedResults.Ok(created);
     }
 
     private static async Task<Ok<ComparisonResponse>> Compare(string name, string? a, string? b, PromptRegistry registry, CancellationToken cancellationToken) =>
-        TypedResults.Ok(await registry.CompareAsync(Unescape(name), a, b, cancellationToken));
+        TypedResults.Ok(await registry.CompareAsync(name, a, b, cancellationToken));
 
     /// <summary>
     /// The hot route (issue 9): the variables are elements of the body's document (<see cref="JsonBody"/>), which the render
@@ -131,7 +131,7 @@ internal static class PromptsApi
         using var body = await JsonBody.ReadAsync(http, cancellationToken);
         if (body is null)
             return JsonBody.UnsupportedMediaType();
-        var rendered = await experiments.RenderAsync(Unescape(name), ReadRenderRequest(body.RootElement), cancellationToken);
+        var rendered = await experiments.RenderAsync(name, ReadRenderRequest(body.RootElement), cancellationToken);
         return new RenderAnswer(rendered);
     }
 
@@ -200,6 +200,6 @@ internal static class PromptsApi
         return new PromptFilter(parsed, string.IsNullOrEmpty(category) ? null : category, string.IsNullOrEmpty(tag) ? null : tag, page);
     }
 
-    /// <summary>Prompt names may hold '/', which clients send as %2F; routing leaves that escaped.</summary>
+    /// <summary>Prompt names may hold '/', which clients send as %2F; routing leaves that escaped (see <see cref="Hosting.EscapedRouteValues"/>).</summary>
     internal static string Unescape(string name) => Uri.UnescapeDataString(name);
 }

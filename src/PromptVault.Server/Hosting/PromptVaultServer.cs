@@ -78,6 +78,7 @@ public static class PromptVaultServer
             throw new InvalidOperationException($"configuration {string.Join("; ", e.Failures)}", e);
         }
         app.UseRoutingWithHeadAsGet();
+        app.UseUnescapedRouteValues();
         app.UseRequestLogging();
         app.UseSecurityHeaders();
         app.UseExceptionHandler();

@@ -40,7 +40,7 @@ public sealed class ApiKeyService(IApiKeyStore store, RegistryCache cache, Regis
         var revoked = await changes.AfterAsync(store.RevokeKeyAsync(id, now,
             new AuditEntry(0, now, actor, AuditActions.ApiKeyRevoked, null, id, null, new Dictionary<string, string?> { ["revokedAt"] = now.ToString("O") }),
             cancellationToken), RegistryChangeKind.ApiKeys);
-        if (!revoked) throw new NotFoundException("api_key_not_found", $"no active API key has id '{Prompts.PromptRules.Shorten(id)}'.");
+        if (!revoked) throw new NotFoundException("api_key_not_found", $"no active API key has id '{Prompts.PromptRules.Echo(id)}'.");
         Log.KeyRevoked(logger, id, actor);
     }
 

@@ -326,7 +326,7 @@ public sealed class ExperimentService(
 
     private async Task<Experiment> RequireAsync(string id, CancellationToken cancellationToken) =>
         await experiments.FindExperimentAsync(id, cancellationToken)
-        ?? throw new NotFoundException("experiment_not_found", $"experiment '{PromptRules.Shorten(id)}' does not exist.");
+        ?? throw new NotFoundException("experiment_not_found", $"experiment '{PromptRules.Echo(id)}' does not exist.");
 
     private async Task<PromptVersion?> FindVariantVersionAsync(Prompt prompt, string versionRef, CancellationToken cancellationToken)
     {

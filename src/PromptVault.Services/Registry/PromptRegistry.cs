@@ -1183,7 +1183,7 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, IEx
         return await cache.FindPromptAsync(name, cancellationToken) ?? throw PromptNotFound(name);
     }
 
-    private static NotFoundException PromptNotFound(string name) => new("prompt_not_found", $"prompt '{name}' does not exist.");
+    private static NotFoundException PromptNotFound(string name) => new("prompt_not_found", $"prompt '{PromptRules.Echo(name)}' does not exist.");
 
     private Task SaveAsync(PromptChanges prompt, CancellationToken cancellationToken)
     {
@@ -1211,7 +1211,7 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, IEx
             : await (served ? cache.FindVersionByIdAsync(prompt.Id, versionRef, cancellationToken) : new(store.FindVersionByIdAsync(prompt.Id, versionRef, cancellationToken)));
         if (found is not null) return found;
         var hint = await LabelHintAsync(prompt, versionRef, cancellationToken);
-        throw new NotFoundException("version_not_found", $"prompt '{prompt.Name}' has no version '{PromptRules.Shorten(versionRef)}'{hint}.");
+        throw new NotFoundException("version_not_found", $"prompt '{prompt.Name}' has no version '{PromptRules.Echo(versionRef)}'{hint}.");
     }
 
     /// <summary>A version asked for by one of the prompt's label names (<c>test NAME --version production</c>) says where the label is.</summary>

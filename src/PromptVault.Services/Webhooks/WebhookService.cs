@@ -90,7 +90,7 @@ public sealed class WebhookService(IWebhookStore store, TimeProvider time)
 
     private static string Text(long id) => id.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
-    private static NotFoundException NotFound(string id) => new("webhook_not_found", $"webhook '{Prompts.PromptRules.Shorten(id)}' does not exist.");
+    private static NotFoundException NotFound(string id) => new("webhook_not_found", $"webhook '{Prompts.PromptRules.Echo(id)}' does not exist.");
 
     private static string ValidateUrl(string? url)
     {

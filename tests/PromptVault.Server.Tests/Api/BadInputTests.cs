@@ -413,6 +413,36 @@ public sealed class BadInputTests(ServerFixture fixture) : IClassFixture<ServerF
     }
 
     /// <summary>
+    /// A not-found echoes what the caller named as they meant it: routing leaves %2F escaped (it was unescaped for prompt names
+    /// only), a control character shows as <c>\u0001</c> rather than raw, and a long value is shortened.
+    /// </summary>
+    [Theory]
+    [InlineData("version")]
+    [InlineData("experiment")]
+    [InlineData("webhook")]
+    public async Task NotFound_EchoesTheValueUnescaped_ControlCharactersVisible_Shortened(string kind)
+    {
+        var name = await CreateSupportPromptAsync(_client);
+        var typed = "a%2Fb%20c%01" + new string('x', 60);
+        var echoed = "a/b c\\u0001" + new string('x', 54) + "…";
+
+        var (status, problem) = kind switch
+        {
+            "version" => await GetAsync(_client, $"/api/prompts/{name}/versions/{typed}"),
+            "experiment" => await GetAsync(_client, $"/api/experiments/{typed}"),
+            _ => await GetAsync(_client, $"/api/webhooks/{typed}"),
+        };
+
+        Assert.Equal(HttpStatusCode.NotFound, status);
+        Assert.Equal(kind switch
+        {
+            "version" => $"prompt '{name}' has no version '{echoed}'.",
+            "experiment" => $"experiment '{echoed}' does not exist.",
+            _ => $"webhook '{echoed}' does not exist.",
+        }, problem.Str("detail"));
+    }
+
+    /// <summary>
     /// U+0000 (<c>%00</c>) in a query string reaches our code and is refused as text naming the parameter; in the path, Kestrel
     /// answers a bare 400 before any of our code runs (docs/api.md says both).
     /// </summary>
