@@ -202,19 +202,22 @@ public static class TestCaseRules
     }
 
     /// <summary>
-    /// Refuses cases a caller sends whose variables together, or a check's value, are longer than <see cref="MaxValueLength"/>, or
-    /// whose check carries a member its type does not read (a rubric on equals, a value on judge).
+    /// Refuses cases a caller sends whose variables together, or a check's value, are longer than <see cref="MaxValueLength"/>,
+    /// whose unit id is blank (<see cref="Prompts.Serving.RefuseBlankUnitId"/>, as a render refuses it), or whose check carries a
+    /// member its type does not read (a rubric on equals, a value on judge).
     /// Limits on what a request adds, not rules of stored cases: an older server took such cases, and they stay
     /// readable, appendable to and importable from its exports.
     /// </summary>
     /// <param name="firstIndex">The index of the first of <paramref name="tests"/> among the version's cases (an appended case's).</param>
-    /// <exception cref="InvalidInputException">A case is too long (<c>invalid_test</c>); the exception's field names it.</exception>
+    /// <exception cref="InvalidInputException">A case is too long (<c>invalid_test</c>) or its unit id blank (<c>invalid_unit_id</c>);
+    /// the exception's field names it.</exception>
     public static void EnsureSendable(IReadOnlyList<TestCase?>? tests, string field = "tests", int firstIndex = 0)
     {
         for (var i = 0; i < (tests?.Count ?? 0); i++)
         {
             if (tests![i] is not { } test) continue; // Validate names a missing case
             var at = $"{field}[{firstIndex + i}]";
+            Prompts.Serving.RefuseBlankUnitId(test.UnitId, $"{at}.unitId");
             var variablesLength = 0L;
             foreach (var (variable, value) in test.Variables ?? EmptyVariables)
             {

@@ -273,6 +273,31 @@ public sealed class EvaluationsApiTests(ServerFixture fixture) : IClassFixture<S
             run!["cases"]![0]!["checks"]![0].Str("reason"));
     }
 
+    /// <summary>A blank unit id is refused as a render refuses it (<c>Serving.RefuseBlankUnitId</c>); it was stored, and a run rendered
+    /// the case with it.</summary>
+    [Theory]
+    [InlineData("put", "")]
+    [InlineData("put", "   ")]
+    [InlineData("post", "   ")]
+    public async Task SaveTests_BlankUnitId_Returns400InvalidUnitIdNamingTheCase_AndStoresNothing(string route, string unitId)
+    {
+        var name = await CreateSupportPromptAsync(_client);
+        var path = VersionPath(name, "1.0.0") + "/tests";
+        await PutAsync(_client, path, Tests(Case("one", "Acme", new { type = "contains", value = "Acme" }), Case("two", "Acme", new { type = "contains", value = "Acme" })));
+        var (_, before) = await GetAsync(_client, path);
+        var blank = new { name = "blank", variables = new { company_name = "Acme" }, unitId, expect = new[] { new { type = "contains", value = "Acme" } } };
+
+        var (status, problem) = route == "put"
+            ? await PutAsync(_client, path, Tests(Case("one", "Acme", new { type = "contains", value = "Acme" }), Case("two", "Acme", new { type = "contains", value = "Acme" }), blank))
+            : await PostAsync(_client, path, blank);
+        var (_, after) = await GetAsync(_client, path);
+
+        Assert.Equal((HttpStatusCode.BadRequest, "invalid_unit_id", "tests[2].unitId"), (status, problem.Str("code"), problem.Str("field")));
+        Assert.Equal("tests[2].unitId is blank; a unit id names the user (or other unit) an experiment assigns, and is used exactly as given: " +
+            "send one, or leave it out for no unit.", problem.Str("detail"));
+        Assert.Equal(before!.ToJsonString(), after!.ToJsonString());
+    }
+
     /// <summary>Such a case was stored and only failed when run, its render refused: the check is the render's own
     /// (<c>VariableContract.CheckValue</c>), so saving the carried cases again is refused too.</summary>
     [Fact]
