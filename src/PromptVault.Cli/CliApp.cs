@@ -25,7 +25,8 @@ internal static class CliApp
             // System.CommandLine reports parse errors with exit code 1; the contract (SPEC §6) says bad usage is 2.
             context.JsonErrors = args.Contains("--json");
             var path = CommandPath(parseResult);
-            foreach (var error in parseResult.Errors) context.WriteError(MissingArgument(error, path) ?? error.Message);
+            foreach (var error in UnrecognizedCommand(parseResult) ?? parseResult.Errors.Select(error => MissingArgument(error, path) ?? error.Message))
+                context.WriteError(error);
             if (!context.JsonErrors) context.Error.WriteLine($"Run 'promptvault{(path.Length > 0 ? " " + path : "")} --help' for usage.");
             return ExitCodes.Usage;
         }
@@ -55,6 +56,35 @@ internal static class CliApp
             return null;
         var what = argument.Description is { Length: > 0 } description ? $": {char.ToLowerInvariant(description[0])}{description[1..]}" : ".";
         return $"{path} needs {argument.Name}{what}";
+    }
+
+    /// <summary>
+    /// <c>promptvault pushh</c>: the first word is not a command, said alone (System.CommandLine also says "Required command was
+    /// not provided.", but one was) with the library's typo correction when it finds one command close; null when a command matched.
+    /// </summary>
+    private static string[]? UnrecognizedCommand(ParseResult parseResult)
+    {
+        if (parseResult.CommandResult.Parent is not null || parseResult.UnmatchedTokens is not [var token, ..] || token.StartsWith('-'))
+            return null;
+        var suggestions = TypoCorrections(parseResult, token);
+        return [$"Unrecognized command '{token}'{(suggestions is [var command] ? $"; did you mean '{command}'?" : ".")}"];
+    }
+
+    /// <summary>
+    /// The commands System.CommandLine suggests for <paramref name="token"/>. It offers them only as text, a line naming each
+    /// unmatched token followed by the names it suggests for it.
+    /// </summary>
+    private static string[] TypoCorrections(ParseResult parseResult, string token)
+    {
+        if (parseResult.Action is not ParseErrorAction action) return [];
+        action.ShowHelp = false;
+        action.ShowTypoCorrections = true;
+        using var output = new StringWriter();
+        parseResult.Invoke(new InvocationConfiguration { Output = output, Error = TextWriter.Null });
+        var commands = parseResult.RootCommandResult.Command.Subcommands.Select(command => command.Name).ToHashSet();
+        return output.ToString().Split('\n', StringSplitOptions.TrimEntries)
+            .SkipWhile(line => commands.Contains(line) || !line.Contains($"'{token}'", StringComparison.Ordinal)).Skip(1)
+            .TakeWhile(commands.Contains).ToArray();
     }
 
     private static string CommandPath(ParseResult parseResult)

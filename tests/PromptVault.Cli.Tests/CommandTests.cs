@@ -48,6 +48,22 @@ public sealed class CommandTests(ServerFixture fixture) : IClassFixture<ServerFi
         Assert.Contains("promptvault list --help", result.Error);
     }
 
+    /// <summary>A mistyped command was answered "Required command was not provided." first, though a command was given.</summary>
+    [Fact]
+    public async Task MistypedCommand_ExitsTwoNamingIt_WithTheCloseCommand_AndNoCommandStillSaysSo()
+    {
+        var mistyped = await Cli.RunAsync(Cli.NoEnvironment, "pushh", "p.md");
+        var far = await Cli.RunAsync(Cli.NoEnvironment, "xyzzy");
+        var none = await Cli.RunAsync(Cli.NoEnvironment);
+
+        Assert.Equal(2, mistyped.ExitCode);
+        Assert.Equal("error: Unrecognized command 'pushh'; did you mean 'push'?\nRun 'promptvault --help' for usage.\n", mistyped.Error.ReplaceLineEndings("\n"));
+        Assert.Equal(2, far.ExitCode);
+        Assert.Equal("error: Unrecognized command 'xyzzy'.\nRun 'promptvault --help' for usage.\n", far.Error.ReplaceLineEndings("\n"));
+        Assert.Equal(2, none.ExitCode);
+        Assert.Equal("error: Required command was not provided.\nRun 'promptvault --help' for usage.\n", none.Error.ReplaceLineEndings("\n"));
+    }
+
     [Fact]
     public async Task Push_MistypedOption_ExitsTwoNamingTheOption_NotAMissingFile()
     {
