@@ -775,6 +775,25 @@ public sealed class CommandTests(ServerFixture fixture) : IClassFixture<ServerFi
         Assert.Contains("cannot reach the server at http://127.0.0.1:1/", result.Error);
     }
 
+    /// <summary>The template problem was hidden behind "cannot reach the server", as push asks the server whether the file is unchanged.</summary>
+    [Fact]
+    public async Task Push_TemplateErrorWhileServerDown_ReportsTheConnectionAndTheTemplate()
+    {
+        using var folder = new TempFolder();
+        var good = folder.Write("good.md", PromptFile(ApiCalls.UniqueName("cli-down")));
+        var bad = folder.Write("bad.md", PromptFile(ApiCalls.UniqueName("cli-down"), body: "Hello {{whoo}}."));
+        var environment = new Dictionary<string, string?> { ["PROMPTVAULT_API_KEY"] = "pv_x" };
+
+        var result = await Cli.RunAsync(environment, "push", good, bad, "--server", "http://127.0.0.1:1");
+
+        Assert.True(result.ExitCode == 1, result.ToString());
+        Assert.Contains("cannot reach the server at http://127.0.0.1:1/", result.Error);
+        Assert.Contains($"error: {bad}: line 10, column 7:", result.Error);
+        Assert.Contains("whoo", result.Error);
+        Assert.Contains("hint: the server refuses this template unless the file says what the prompt's latest version says, which could not be checked.", result.Error);
+        Assert.DoesNotContain(good + ":", result.Error);
+    }
+
     [Fact]
     public async Task Push_ServerStopsAnsweringMidPush_PrintsWhatWasStoredAndNamesWhatWasNot()
     {

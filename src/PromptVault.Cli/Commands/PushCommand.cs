@@ -48,9 +48,9 @@ internal sealed class PushCommand(CliContext context)
             return ExitCodes.Usage;
         }
 
-        return await context.CallServerAsync(remote, async client =>
+        var plans = new List<Plan>();
+        var exit = await context.CallServerAsync(remote, async client =>
         {
-            var plans = new List<Plan>();
             var refused = false;
             foreach (var (path, file) in files)
             {
@@ -112,6 +112,13 @@ internal sealed class PushCommand(CliContext context)
             Print(results, remote.Json);
             return exitCode;
         }, cancellationToken);
+
+        // A file the server could not be asked about (unreachable, or it refused the question) keeps its template problem,
+        // which the connection failure alone would hide.
+        foreach (var (_, file) in files.Where(f => f.File.TemplateProblem is not null && plans.All(p => p.File != f.File)))
+            context.WriteError(file.TemplateProblem!.Message, "the server refuses this template unless the file says what the prompt's latest version says, which could not be checked.",
+                file.TemplateProblem.Code);
+        return exit;
     }
 
     private async Task<Plan> PlanAsync(PromptVaultClient client, string path, PromptFile file, CancellationToken cancellationToken)
