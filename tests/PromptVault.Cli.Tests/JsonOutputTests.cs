@@ -116,11 +116,17 @@ public sealed class JsonOutputTests
         var badTemplate = await Cli.RunAsync(server, null, "push", folder.Write("bad.md", CommandTests.PromptFile(name, "Hi {{#if who}}.")), "-m", "x", "--json");
         var undeclared = await Cli.RunAsync(server, null, "push", folder.Write("typo.md", CommandTests.PromptFile(name, "Hi {{whom}}.")), "-m", "x", "--json");
         var notANumber = await Cli.RunAsync(server, null, "render", name, "--var", "who=Ann", "--var", "count=many", "--json");
+        var badName = await Cli.RunAsync(server, null, "push", folder.Write("name.md", CommandTests.PromptFile("Bad Name")), "--json");
+        var noName = await Cli.RunAsync(server, null, "push", folder.Write("noname.md", "---\ntype: template\n---\nHi.\n"), "--json");
+        var badMessages = await Cli.RunAsync(server, null, "push", folder.Write("chat.md", "---\nname: x\ntype: chat\n---\nHi.\n"), "--json");
 
         Assert.Equal("missing_change_description", ErrorCode(noMessage));
         Assert.Equal("invalid_template", ErrorCode(badTemplate));
         Assert.Equal("unknown_variable", ErrorCode(undeclared));
         Assert.Equal("invalid_variable", ErrorCode(notANumber));
+        Assert.Equal("invalid_name", ErrorCode(badName));
+        Assert.Equal("invalid_name", ErrorCode(noName));
+        Assert.Equal("invalid_messages", ErrorCode(badMessages));
     }
 
     private static string? ErrorCode(CliResult result)

@@ -35,7 +35,7 @@ internal sealed class PushCommand(CliContext context)
             }
             catch (PromptFileException e)
             {
-                context.WriteError(e.Message);
+                context.WriteError(e.Message, code: e.Code);
                 unreadable = true;
             }
         }

@@ -56,12 +56,12 @@ internal static class PromptFileReader
         }
         catch (InvalidInputException e)
         {
-            throw Problem(fileName, $"the chat messages: {e.Message}");
+            throw Problem(fileName, $"the chat messages: {e.Message}", e.Code);
         }
         catch (FrontMatterException e)
         {
             var line = e.Node is null ? "" : $" (line {e.Node.Start.Line + 1})";
-            throw Problem(fileName, $"{e.Path}{line}: {e.Message}");
+            throw Problem(fileName, $"{e.Path}{line}: {e.Message}", e.Code);
         }
         if (file.Messages is not { } messages)
             return file with { TemplateProblem = CheckTemplate(file.Content, file.Variables, new ChatMarkdown.Source(bodyLine, new HashSet<int>()), fileName, "") };
@@ -122,14 +122,14 @@ internal static class PromptFileReader
     private static PromptFile Read(YamlMappingNode front, string body, int bodyLine, List<ChatMarkdown.Source> messageSources)
     {
         var fields = Fields(front, PromptFile.Keys, "");
-        var name = String(fields, "name", "") ?? throw new FrontMatterException("name", null, "is required: the prompt's name, e.g. customer-support.");
+        var name = String(fields, "name", "") ?? throw new FrontMatterException("name", null, "is required: the prompt's name, e.g. customer-support.", "invalid_name");
         try
         {
             PromptRules.ValidatePromptName(name);
         }
         catch (InvalidInputException e)
         {
-            throw new FrontMatterException("name", fields["name"], e.Message);
+            throw new FrontMatterException("name", fields["name"], e.Message, e.Code);
         }
         var type = Enum<PromptType>(fields, "type", "");
         var variables = fields.TryGetValue("variables", out var variablesNode) && !YamlJson.IsNull(variablesNode)
@@ -313,11 +313,13 @@ internal static class PromptFileReader
         return message.StartsWith("(Line", StringComparison.Ordinal) && at >= 0 ? message[(at + 3)..] : message;
     }
 
-    private static PromptFileException Problem(string fileName, string problem) => new($"{fileName}: {problem}");
+    private static PromptFileException Problem(string fileName, string problem, string code = CliContext.CliErrorCode) => new($"{fileName}: {problem}", code);
 
-    private sealed class FrontMatterException(string path, YamlNode? node, string message) : Exception(message)
+    /// <param name="code">The server's code for the same problem, where it has one.</param>
+    private sealed class FrontMatterException(string path, YamlNode? node, string message, string code = CliContext.CliErrorCode) : Exception(message)
     {
         public string Path { get; } = path;
         public YamlNode? Node { get; } = node;
+        public string Code { get; } = code;
     }
 }
