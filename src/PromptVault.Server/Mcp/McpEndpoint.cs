@@ -351,6 +351,7 @@ internal static class McpEndpoint
         {
             RequestMethods.PromptsGet => typeof(GetPromptRequestParams),
             RequestMethods.ToolsCall => typeof(CallToolRequestParams),
+            RequestMethods.CompletionComplete => typeof(CompleteRequestParams),
             _ => null,
         };
         if (ProblemExceptionHandler.JsonField(e) is { } field)

@@ -388,7 +388,6 @@ public sealed class McpEndpointTests(ServerFixture fixture) : IClassFixture<Serv
         Assert.Equal(HttpStatusCode.Unauthorized, unknown.StatusCode);
     }
 
-    /// <summary>The support prompt promoted to production, and one never promoted.</summary>
     [Fact]
     public async Task CreateVersion_OfAChatPrompt_TakesItsMessages()
     {
@@ -526,6 +525,7 @@ public sealed class McpEndpointTests(ServerFixture fixture) : IClassFixture<Serv
     private static Task<McpProtocolException> RefusedAsync(McpClient client, Reference reference, string argument) =>
         Assert.ThrowsAsync<McpProtocolException>(() => client.CompleteAsync(reference, argument, "", cancellationToken: Cancellation).AsTask());
 
+    /// <summary>The support prompt promoted to production, and one never promoted.</summary>
     private async Task<(string Served, string Unserved)> CreateServedAndUnservedPromptsAsync()
     {
         using var admin = fixture.Server.CreateClient();
