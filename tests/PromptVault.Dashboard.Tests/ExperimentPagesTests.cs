@@ -269,7 +269,8 @@ public sealed class ExperimentPagesTests(DashboardFixture fixture) : IClassFixtu
     }
 
     /// <summary>A cancelled experiment's page said only its status and "No winner: it was cancelled." beside figures that may
-    /// lean one way: it now says when and by whom it was cancelled, and that it declares no winner whatever they show.</summary>
+    /// lean one way: it now says when and by whom it was cancelled and that the figures are as they stood then, above the
+    /// decision's "No winner: it was cancelled."</summary>
     [Fact]
     public async Task Experiment_Cancelled_PageSaysWhenAndByWhom_AndThatItDeclaresNoWinner()
     {
@@ -287,7 +288,8 @@ public sealed class ExperimentPagesTests(DashboardFixture fixture) : IClassFixtu
         await page.GotoAsync($"/experiments/{experiment.Id}");
 
         await Assertions.Expect(page.GetByTestId("cancelled")).ToHaveTextAsync(
-            $"Cancelled {cancelled.EndedAt!.Value.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture)} UTC by {actor}: it declares no winner, whatever the figures below show; they are as they stood when it was cancelled.");
+            $"Cancelled {cancelled.EndedAt!.Value.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture)} UTC by {actor}; the figures below are as they stood then.");
+        await Assertions.Expect(page.GetByTestId("decision")).ToHaveTextAsync("No winner: it was cancelled.");
         await Assertions.Expect(page.GetByTestId("live-status")).ToHaveTextAsync("Updated: 60 units exposed, no winner.");
         Assert.Empty(await fixture.AccessibilityViolationsAsync(page));
     }
