@@ -199,7 +199,4 @@ internal static class PromptsApi
         }
         return new PromptFilter(parsed, string.IsNullOrEmpty(category) ? null : category, string.IsNullOrEmpty(tag) ? null : tag, page);
     }
-
-    /// <summary>Prompt names may hold '/', which clients send as %2F; routing leaves that escaped (see <see cref="Hosting.EscapedRouteValues"/>).</summary>
-    internal static string Unescape(string name) => Uri.UnescapeDataString(name);
 }

@@ -28,7 +28,10 @@ internal static class EscapedRouteValues
     {
         foreach (var (key, value) in values.ToArray())
         {
-            if (value is string text) values[key] = Api.PromptsApi.Unescape(text);
+            if (value is string text) values[key] = Unescape(text);
         }
     }
+
+    /// <summary>A route value as the caller meant it (a prompt name's '/' arrives as %2F); the dashboard's pages, which this middleware does not reach, call it too.</summary>
+    internal static string Unescape(string value) => Uri.UnescapeDataString(value);
 }
