@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using System.Net.ServerSentEvents;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
+using Polly.Timeout;
 using PromptVault.Core.Contracts;
 using PromptVault.Core.Templates;
 
@@ -61,27 +62,19 @@ internal sealed class SnapshotSource
             if (_initial is null || _initial.IsFaulted) _initial = LoadInitialAsync();
             initial = _initial;
         }
-        try
-        {
-            // With a fallback file the load bounds its own server attempt, then reads the file: a wait of the request timeout
-            // here would give up on a hanging server just as the file was being read.
-            await (_options.FallbackSnapshotPath is null
-                ? initial.WaitAsync(_options.RequestTimeout, _time, cancellationToken)
-                : initial.WaitAsync(cancellationToken)).ConfigureAwait(false);
-        }
-        catch (TimeoutException e)
-        {
-            throw new PromptVaultUnavailableException(
-                $"No PromptVault snapshot from {_options.ServerUrl} within PromptVault:RequestTimeout ({_options.RequestTimeout}): the server did not answer in time. Raise PromptVault:RequestTimeout for a server slow to answer, or set PromptVault:FallbackSnapshotPath to start from a saved snapshot.", e);
-        }
+        // The load bounds itself by the request timeout (and says so when it runs out): a second timer of the same length here
+        // raced it and, when it lost, the caller got the transport's words instead of what to do about a slow server.
+        await initial.WaitAsync(cancellationToken).ConfigureAwait(false);
         return Current!;
     }
 
     private async Task LoadInitialAsync()
     {
+        // One timer for the server attempt, the same length as the resilience handler's own total timeout: whichever of the
+        // two ends the attempt, it ran out of time.
+        using var limit = new CancellationTokenSource(_options.RequestTimeout, _time);
         try
         {
-            using var limit = new CancellationTokenSource(_options.RequestTimeout, _time);
             // With a fallback file, one attempt: a server that refuses the connection is down, and the file serves at once
             // instead of after the resilience handler's retries. Without one, the retries give a blip at start its chance.
             var client = _options.FallbackSnapshotPath is null ? _client() : new PromptVaultClient(_streamClient(), _options.ApiKey);
@@ -98,8 +91,9 @@ internal sealed class SnapshotSource
         catch (Exception e) when (e is not PromptVaultUnavailableException)
         {
             if (_options.FallbackSnapshotPath is not { } path)
-                throw new PromptVaultUnavailableException(
-                    $"Could not load the PromptVault snapshot from {_options.ServerUrl} ({e.Message}) and no PromptVault:FallbackSnapshotPath is configured; set it to start from a saved snapshot.", e);
+                throw new PromptVaultUnavailableException(limit.IsCancellationRequested || e is TimeoutRejectedException
+                    ? $"No PromptVault snapshot from {_options.ServerUrl} within PromptVault:RequestTimeout ({_options.RequestTimeout}): the server did not answer in time. Raise PromptVault:RequestTimeout for a server slow to answer, or set PromptVault:FallbackSnapshotPath to start from a saved snapshot."
+                    : $"Could not load the PromptVault snapshot from {_options.ServerUrl} ({e.Message}) and no PromptVault:FallbackSnapshotPath is configured; set it to start from a saved snapshot.", e);
             SdkSnapshot snapshot;
             try
             {
