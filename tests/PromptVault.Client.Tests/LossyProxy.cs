@@ -112,7 +112,8 @@ public sealed class LossyProxy : IAsyncDisposable
         {
             if (!name.Equals("Transfer-Encoding", StringComparison.OrdinalIgnoreCase)) context.Response.Headers[name] = values.ToArray();
         }
-        await context.Response.Body.WriteAsync(answer, context.RequestAborted);
+        // Kestrel refuses any write, even of nothing, to a 304 (a snapshot not modified): it logged an unhandled exception.
+        if (answer.Length > 0) await context.Response.Body.WriteAsync(answer, context.RequestAborted);
     }
 
     public async ValueTask DisposeAsync()
