@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net.Http.Json;
 using System.Text.Json;
@@ -23,6 +24,10 @@ public sealed class DashboardFixture : IAsyncLifetime
     private RunningServer? _server;
     private IPlaywright? _playwright;
     private IBrowser? _browser;
+
+    // The browser contexts each test opened, by the test's id, closed when it ends (CloseTestPagesAsync): a page left open
+    // keeps its renderer and its Blazor circuit busy for the rest of the run, taking the two cores from the tests after it.
+    private readonly ConcurrentDictionary<string, ConcurrentBag<IBrowserContext>> _contexts = new();
 
     /// <summary>The server's warnings and errors (a Blazor circuit's unhandled exception among them), for a failure's message.</summary>
     public LogCapture ServerLog { get; } = new();
@@ -58,10 +63,21 @@ public sealed class DashboardFixture : IAsyncLifetime
             ViewportSize = new ViewportSize { Width = width, Height = 900 },
         });
         context.SetDefaultTimeout(30_000);
+        _contexts.GetOrAdd(CurrentTestId, _ => []).Add(context);
         var page = await context.NewPageAsync();
         if (apiKey is not null) await SignInAsync(page, apiKey);
         return page;
     }
+
+    /// <summary>Closes the pages the current test opened; each test class calls it when its test ends (DisposeAsync).</summary>
+    public async ValueTask CloseTestPagesAsync()
+    {
+        if (!_contexts.TryRemove(CurrentTestId, out var contexts)) return;
+        foreach (var context in contexts) await context.CloseAsync();
+    }
+
+    private static string CurrentTestId =>
+        TestContext.Current.Test?.UniqueID ?? throw new InvalidOperationException("Pages are opened and closed by a test.");
 
     public static async Task SignInAsync(IPage page, string apiKey)
     {

@@ -12,8 +12,10 @@ using PromptVault.Storage.Sqlite;
 namespace PromptVault.Dashboard.Tests;
 
 /// <summary>The playground page: pick a prompt and two versions, fill the variables, run, and read the answers side by side.</summary>
-public sealed class PlaygroundPageTests(DashboardFixture fixture) : IClassFixture<DashboardFixture>
+public sealed class PlaygroundPageTests(DashboardFixture fixture) : IClassFixture<DashboardFixture>, IAsyncDisposable
 {
+    public ValueTask DisposeAsync() => fixture.CloseTestPagesAsync();
+
     [Fact]
     public async Task Playground_TwoVersions_ShowsEachRenderAndAnswerSideBySide()
     {

@@ -8,8 +8,10 @@ using PromptVault.Server.Tests;
 
 namespace PromptVault.Dashboard.Tests;
 
-public sealed class SignInTests(DashboardFixture fixture) : IClassFixture<DashboardFixture>
+public sealed class SignInTests(DashboardFixture fixture) : IClassFixture<DashboardFixture>, IAsyncDisposable
 {
+    public ValueTask DisposeAsync() => fixture.CloseTestPagesAsync();
+
     [Fact]
     public async Task SignIn_AdminKey_ShowsPromptsAndKeepsKeyOutOfPageAndCookieReadable()
     {

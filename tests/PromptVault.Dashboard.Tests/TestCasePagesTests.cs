@@ -7,8 +7,10 @@ using PromptVault.Core.Prompts;
 namespace PromptVault.Dashboard.Tests;
 
 /// <summary>A version's test cases on its page: edit and save them, run them, read the latest run; and two versions' runs compared.</summary>
-public sealed class TestCasePagesTests(DashboardFixture fixture) : IClassFixture<DashboardFixture>
+public sealed class TestCasePagesTests(DashboardFixture fixture) : IClassFixture<DashboardFixture>, IAsyncDisposable
 {
+    public ValueTask DisposeAsync() => fixture.CloseTestPagesAsync();
+
     [Fact]
     public async Task VersionPage_EditSaveAndRunTests_ThenCompareTwoVersionsRuns()
     {

@@ -7,8 +7,10 @@ using PromptVault.Core.Prompts;
 namespace PromptVault.Dashboard.Tests;
 
 /// <summary>The prompt page shows the selected version's tools and response format.</summary>
-public sealed class ToolsViewTests(DashboardFixture fixture) : IClassFixture<DashboardFixture>
+public sealed class ToolsViewTests(DashboardFixture fixture) : IClassFixture<DashboardFixture>, IAsyncDisposable
 {
+    public ValueTask DisposeAsync() => fixture.CloseTestPagesAsync();
+
     [Fact]
     public async Task PromptPage_VersionWithTools_ShowsEachToolAndTheResponseFormat()
     {
