@@ -149,9 +149,9 @@ public sealed partial class PostgresPromptStore
             {
                 var e = events[index];
                 if (!versions.Contains(e.VersionId))
-                    throw new NotFoundException("version_not_found", $"event {index}: version '{e.VersionId}' does not exist; no event of the batch was stored.");
+                    throw MetricBatchRefusals.VersionNotFound(index, e.VersionId);
                 if (e.ExperimentId is { } experimentId && !experiments.Contains(experimentId))
-                    throw new NotFoundException("experiment_not_found", $"event {index}: experiment '{experimentId}' does not exist; no event of the batch was stored.");
+                    throw MetricBatchRefusals.ExperimentNotFound(index, experimentId);
             }
             var batchIds = new HashSet<string>(StringComparer.Ordinal);
             var stored = new List<MetricEvent>(events.Count);

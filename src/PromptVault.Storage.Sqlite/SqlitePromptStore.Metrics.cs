@@ -71,8 +71,8 @@ public sealed partial class SqlitePromptStore
                 var versionExists = await context.Connection.ExecuteScalarAsync<bool>(Command(
                     "SELECT EXISTS (SELECT 1 FROM versions WHERE id = @VersionId)", new { e.VersionId }, cancellationToken, context.Transaction));
                 throw versionExists
-                    ? new NotFoundException("experiment_not_found", $"event {index}: experiment '{e.ExperimentId}' does not exist; no event of the batch was stored.")
-                    : new NotFoundException("version_not_found", $"event {index}: version '{e.VersionId}' does not exist; no event of the batch was stored.");
+                    ? MetricBatchRefusals.ExperimentNotFound(index, e.ExperimentId!)
+                    : MetricBatchRefusals.VersionNotFound(index, e.VersionId);
             }
         }
     }

@@ -185,14 +185,17 @@ public abstract class MetricStoreContractTests
             Event(variant.VersionId, Now, "a") with { ExperimentId = experiment.Id, VariantId = variant.Id },
             Event(versions[2], Now.AddHours(-3), "b"),
         };
+        // Echoed as every not-found echoes what was named (PromptRules.Echo): a control character made visible.
         var bad = code == "version_not_found"
-            ? Event("no-such-version", Now, "c")
-            : Event(variant.VersionId, Now, "c") with { ExperimentId = "no-such-experiment", VariantId = variant.Id };
+            ? Event("no-such\u0001version", Now, "c")
+            : Event(variant.VersionId, Now, "c") with { ExperimentId = "no-such\u0001experiment", VariantId = variant.Id };
 
         var error = await Assert.ThrowsAsync<NotFoundException>(() => store.RecordEventsAsync([.. good, bad, Event(versions[2], Now, "d")], Cancel));
 
         Assert.Equal(code, error.Code);
-        Assert.Contains("event 2", error.Message, StringComparison.Ordinal);
+        Assert.Equal(code == "version_not_found"
+            ? "event 2: version 'no-such\\u0001version' does not exist; no event of the batch was stored."
+            : "event 2: experiment 'no-such\\u0001experiment' does not exist; no event of the batch was stored.", error.Message);
         Assert.Equal(0, (await store.ReadVersionTotalAsync(variant.VersionId, Cancel)).Count);
         Assert.Equal(0, (await store.ReadVersionTotalAsync(versions[2], Cancel)).Count);
         Assert.Empty(await store.ReadVersionHoursAsync(versions[2], Hour0.AddDays(-1), Cancel));

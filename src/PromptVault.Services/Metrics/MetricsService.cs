@@ -70,17 +70,17 @@ public sealed class MetricsService(
         {
             var metricEvent = events[i];
             if (versions.GetValueOrDefault(metricEvent.VersionId) is null)
-                throw Invalid(pathOf(i).Of("versionId"), $"{pathOf(i).Of("versionId")} '{PromptRules.Shorten(metricEvent.VersionId)}' is not a version of any prompt.");
+                throw Invalid(pathOf(i).Of("versionId"), $"{pathOf(i).Of("versionId")} '{PromptRules.Echo(metricEvent.VersionId)}' is not a version of any prompt.");
             if (metricEvent.ExperimentId is not { } experimentId)
                 continue;
             if (!experimentsById.TryGetValue(experimentId, out var experiment))
             {
                 experimentsById[experimentId] = experiment = await experiments.FindExperimentAsync(experimentId, cancellationToken)
-                    ?? throw Invalid(pathOf(i).Of("experimentId"), $"{pathOf(i).Of("experimentId")} '{PromptRules.Shorten(experimentId)}' is not an experiment.");
+                    ?? throw Invalid(pathOf(i).Of("experimentId"), $"{pathOf(i).Of("experimentId")} '{PromptRules.Echo(experimentId)}' is not an experiment.");
             }
             ExperimentLifecycle.EnsureTakesEvents(experiment, pathOf(i), "event");
             var variant = experiment.FindVariant(metricEvent.VariantId!)
-                ?? throw Invalid(pathOf(i).Of("variantId"), $"{pathOf(i).Of("variantId")} '{PromptRules.Shorten(metricEvent.VariantId!)}' is not a variant of experiment '{experiment.Name}'.");
+                ?? throw Invalid(pathOf(i).Of("variantId"), $"{pathOf(i).Of("variantId")} '{PromptRules.Echo(metricEvent.VariantId!)}' is not a variant of experiment '{experiment.Name}'.");
             if (variant.VersionId != metricEvent.VersionId)
                 throw Invalid(pathOf(i).Of("versionId"), $"{pathOf(i).Of("versionId")} is not the version of variant '{variant.Name}' of experiment '{experiment.Name}'.");
         }

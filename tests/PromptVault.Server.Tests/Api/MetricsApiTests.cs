@@ -218,6 +218,29 @@ public sealed class MetricsApiTests(ServerFixture fixture) : IClassFixture<Serve
     }
 
     [Fact]
+    public async Task AnUnknownVersionOrExperiment_IsEchoedAsEveryNotFoundIs() => await AssertUnknownReferencesEchoedAsync(_client);
+
+    /// <summary>
+    /// The version or experiment an event names that does not exist is echoed by the rule of every not-found
+    /// (<c>PromptRules.Echo</c>): a control character shows as <c>\u0001</c>, a long value is shortened. Run on each store.
+    /// </summary>
+    internal static async Task AssertUnknownReferencesEchoedAsync(HttpClient client)
+    {
+        var name = await CreateSupportPromptAsync(client);
+        var versionId = (await GetAsync(client, $"/api/prompts/{name}/versions/1.0.0")).Body.Str("id");
+        var typed = "a\u0001" + new string('x', 70);
+        var echoed = "a\\u0001" + new string('x', 58) + "…";
+
+        var (versionStatus, version) = await PostAsync(client, "/api/metrics", new { events = new object[] { new { versionId }, new { versionId = typed } } });
+        var (experimentStatus, experiment) = await PostAsync(client, "/api/metrics", new { versionId, experimentId = typed, variantId = "v" });
+
+        Assert.Equal((HttpStatusCode.BadRequest, "events[1].versionId"), (versionStatus, version.Str("field")));
+        Assert.Equal($"events[1].versionId '{echoed}' is not a version of any prompt.", version.Str("detail"));
+        Assert.Equal((HttpStatusCode.BadRequest, "experimentId"), (experimentStatus, experiment.Str("field")));
+        Assert.Equal($"experimentId '{echoed}' is not an experiment.", experiment.Str("detail"));
+    }
+
+    [Fact]
     public async Task AnEventForAVariant_MustNameThatVariantsVersion()
     {
         var (name, versions) = await CreatePromptWithChallengersAsync(_client);
