@@ -1,9 +1,12 @@
+using Microsoft.AspNetCore.Http.Features;
+
 namespace PromptVault.Server.Hosting;
 
 /// <summary>
 /// Every API route value as the caller meant it: Kestrel decodes a path except %2F, which routing leaves escaped so that a
-/// prompt name's '/' stays in one segment; it is unescaped here once, for names, versions and ids alike, so a lookup and a
-/// not-found message see "a/b", never "a%2Fb".
+/// prompt name's '/' stays in one segment, and a decoded %25 makes its path ambiguous ("a%2F" is either). A route value
+/// holding '%' is therefore taken again from the request's raw target and unescaped once, for names, versions and ids
+/// alike, so a lookup and a not-found message see "a/b" for a%2Fb and "a%41" for a%2541, never "aA".
 /// </summary>
 internal static class EscapedRouteValues
 {
@@ -11,12 +14,11 @@ internal static class EscapedRouteValues
     {
         if (context.Request.Path.StartsWithSegments("/api"))
         {
-            var values = context.Request.RouteValues;
-            foreach (var value in values)
+            foreach (var value in context.Request.RouteValues)
             {
                 if (value.Value is string text && text.Contains('%'))
                 {
-                    Unescape(values);
+                    FromRawTarget(context);
                     break;
                 }
             }
@@ -24,11 +26,21 @@ internal static class EscapedRouteValues
         return next(context);
     });
 
-    private static void Unescape(RouteValueDictionary values)
+    private static void FromRawTarget(HttpContext context)
     {
+        // Kestrel leaves %2F escaped, so the decoded path has a '/' exactly where the raw one has: their segments pair up,
+        // counted from the end (the raw target also holds the path base).
+        var raw = context.Features.Get<IHttpRequestFeature>()?.RawTarget ?? "";
+        var query = raw.IndexOf('?');
+        var rawSegments = (query < 0 ? raw : raw[..query]).Split('/');
+        var segments = context.Request.Path.Value!.Split('/');
+        if (rawSegments.Length < segments.Length) return;
+        var values = context.Request.RouteValues;
         foreach (var (key, value) in values.ToArray())
         {
-            if (value is string text) values[key] = Unescape(text);
+            if (value is not string text || !text.Contains('%')) continue;
+            var at = Array.IndexOf(segments, text);
+            values[key] = Unescape(at < 0 ? text : rawSegments[rawSegments.Length - segments.Length + at]);
         }
     }
 
