@@ -19,6 +19,18 @@ internal static class CliApp
             isTerminal: IsTerminal(stdout, Console.Out, Console.IsOutputRedirected),
             isErrorTerminal: IsTerminal(stderr, Console.Error, Console.IsErrorRedirected), requestTimeout);
 
+        try
+        {
+            return await RunAsync(context, args, isProcessConsole, cancellationToken);
+        }
+        finally
+        {
+            context.WriteJsonErrors();
+        }
+    }
+
+    private static async Task<int> RunAsync(CliContext context, string[] args, bool isProcessConsole, CancellationToken cancellationToken)
+    {
         var parseResult = Program.CreateRootCommand(context).Parse(args);
         if (parseResult.Action is ParseErrorAction)
         {
@@ -33,8 +45,8 @@ internal static class CliApp
 
         var invocation = new InvocationConfiguration
         {
-            Output = stdout,
-            Error = stderr,
+            Output = context.Out,
+            Error = context.Error,
             // Only the real process owns Ctrl+C; in-process callers (tests) cancel through the token.
             ProcessTerminationTimeout = isProcessConsole ? TimeSpan.FromSeconds(5) : null,
         };

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.WebUtilities;
 using PromptVault.Client;
 using PromptVault.Core;
@@ -13,6 +14,7 @@ namespace PromptVault.Cli;
 internal sealed class CliContext
 {
     private readonly Func<string, string?> _environment;
+    private readonly List<CliError> _jsonErrors = [];
 
     /// <param name="isTerminal">Whether stdout is a terminal.</param>
     /// <param name="isErrorTerminal">Whether stderr is a terminal (it may be while stdout is redirected, and the other way round).</param>
@@ -224,8 +226,19 @@ internal sealed class CliContext
         }
     }
 
-    private void WriteJsonError(CliError error) =>
-        Error.WriteLine(JsonSerializer.Serialize(new CliErrorDocument(error), CliJson.ErrorDocument));
+    private void WriteJsonError(CliError error) => _jsonErrors.Add(error);
+
+    /// <summary>
+    /// Writes the <c>--json</c> errors the command found as one document on one line, so a script reads exactly one: the first
+    /// as <c>error</c> and, when there were more (two bad files, a template error behind an unreachable server), all of them
+    /// in order as <c>errors</c>. Called once, when the command ends.
+    /// </summary>
+    public void WriteJsonErrors()
+    {
+        if (_jsonErrors.Count == 0) return;
+        Error.WriteLine(JsonSerializer.Serialize(new CliErrorDocument(_jsonErrors[0], _jsonErrors.Count > 1 ? [.. _jsonErrors] : null), CliJson.ErrorDocument));
+        _jsonErrors.Clear();
+    }
 }
 
 /// <summary>The version a command moves through the lifecycle, as the user named it; its status once a refusal has read it.</summary>
@@ -234,7 +247,8 @@ internal sealed record TargetVersion(string Name, string Version, VersionStatus?
 /// <summary>An error as <c>--json</c> prints it on stderr; <c>status</c> and <c>title</c> are the server's, when it refused.</summary>
 internal sealed record CliError(int? Status, string? Title, string Code, string Detail, string? Field, string? Hint);
 
-internal sealed record CliErrorDocument(CliError Error);
+/// <summary>What <c>--json</c> prints on stderr when a command fails: its first error, and every error when it found more than one.</summary>
+internal sealed record CliErrorDocument(CliError Error, [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<CliError>? Errors = null);
 
 /// <summary>Where a command sends its requests, with which key, and whether it prints JSON.</summary>
 internal sealed record RemoteSettings(string Server, string? ApiKey, bool Json);

@@ -129,6 +129,38 @@ public sealed class JsonOutputTests
         Assert.Equal("invalid_messages", ErrorCode(badMessages));
     }
 
+    [Fact]
+    public async Task SeveralErrors_AreOneJsonDocumentOnOneLine_TheFirstAsErrorAndAllAsErrors()
+    {
+        using var folder = new TempFolder();
+        var unreachable = new Dictionary<string, string?> { ["PROMPTVAULT_URL"] = "http://127.0.0.1:1" };
+        var cases = new[]
+        {
+            // The server is down and the file's template is refused: the connection failure, then the template's problem.
+            (await Cli.RunAsync(unreachable, "push", folder.Write("t.md", CommandTests.PromptFile("p", "Hi {{#if who}}.")), "--json"), new[] { "cli_error", "invalid_template" }),
+            (await Cli.RunAsync(Cli.NoEnvironment, "push", folder.Write("a.md", "Hi.\n"), folder.Write("b.md", "---\nname: p\ntype: poem\n---\nHi.\n"), "--json"),
+                new[] { "cli_error", "cli_error" }),
+            (await Cli.RunAsync(Cli.NoEnvironment, "render", "p", "--unti", "u1", "--json"), new[] { "cli_error", "cli_error" }),
+        };
+
+        foreach (var (result, codes) in cases)
+        {
+            Assert.True(result.ExitCode != 0 && result.Out == "" && result.Error.TrimEnd('\n').Split('\n').Length == 1, result.ToString());
+            using var document = JsonDocument.Parse(result.Error);
+            Assert.Equal(codes[0], document.RootElement.GetProperty("error").GetProperty("code").GetString());
+            Assert.Equal(codes, document.RootElement.GetProperty("errors").EnumerateArray().Select(e => e.GetProperty("code").GetString()));
+        }
+    }
+
+    [Fact]
+    public async Task OneError_HasNoErrorsList()
+    {
+        var result = await Cli.RunAsync(new Dictionary<string, string?> { ["PROMPTVAULT_URL"] = "http://127.0.0.1:1" }, "list", "--json");
+        using var document = JsonDocument.Parse(result.Error);
+        Assert.Equal("cli_error", document.RootElement.GetProperty("error").GetProperty("code").GetString());
+        Assert.False(document.RootElement.TryGetProperty("errors", out _), result.ToString());
+    }
+
     private static string? ErrorCode(CliResult result)
     {
         Assert.True(result.ExitCode != 0 && result.Out == "", result.ToString());
