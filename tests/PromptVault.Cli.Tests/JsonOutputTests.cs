@@ -129,6 +129,26 @@ public sealed class JsonOutputTests
         Assert.Equal("invalid_messages", ErrorCode(badMessages));
     }
 
+    [Theory]
+    [InlineData("---\nname: p\nvariables: who\n---\nHi.\n", "invalid_variable")]
+    [InlineData("---\nname: p\nvariables:\n  - type: string\n---\nHi.\n", "invalid_variable")]
+    [InlineData("---\nname: p\ntype: poem\n---\nHi.\n", "invalid_type")]
+    [InlineData("---\nname: p\ntags: support\n---\nHi.\n", "invalid_tag")]
+    [InlineData("---\nname: p\nmetadata:\n  maxTokens: 1.5\n---\nHi.\n", "invalid_metadata")]
+    [InlineData("---\nname: p\nmetadata:\n  tools: x\n---\nHi.\n", "invalid_tool")]
+    [InlineData("---\nname: p\ntests: x\n---\nHi.\n", "invalid_test")]
+    [InlineData("---\nname: p\nvariabels: []\n---\nHi.\n", "unknown_field")]
+    [InlineData("---\nname: p\n---\n", "missing_content")]
+    [InlineData("---\nname: p\ndescription: [a]\n---\nHi.\n", "invalid_front_matter")]
+    [InlineData("Hi.\n", "invalid_front_matter")]
+    [InlineData("---\nname: [p\n---\nHi.\n", "invalid_front_matter")]
+    public async Task FrontMatterRefusals_NameTheProblemsCode(string file, string code)
+    {
+        using var folder = new TempFolder();
+        var result = await Cli.RunAsync(Cli.NoEnvironment, "push", folder.Write("p.md", file), "--json");
+        Assert.Equal(code, ErrorCode(result));
+    }
+
     [Fact]
     public async Task SeveralErrors_AreOneJsonDocumentOnOneLine_TheFirstAsErrorAndAllAsErrors()
     {
@@ -139,7 +159,7 @@ public sealed class JsonOutputTests
             // The server is down and the file's template is refused: the connection failure, then the template's problem.
             (await Cli.RunAsync(unreachable, "push", folder.Write("t.md", CommandTests.PromptFile("p", "Hi {{#if who}}.")), "--json"), new[] { "cli_error", "invalid_template" }),
             (await Cli.RunAsync(Cli.NoEnvironment, "push", folder.Write("a.md", "Hi.\n"), folder.Write("b.md", "---\nname: p\ntype: poem\n---\nHi.\n"), "--json"),
-                new[] { "cli_error", "cli_error" }),
+                new[] { "invalid_front_matter", "invalid_type" }),
             (await Cli.RunAsync(Cli.NoEnvironment, "render", "p", "--unti", "u1", "--json"), new[] { "cli_error", "cli_error" }),
         };
 

@@ -45,7 +45,7 @@ internal static class PromptFileReader
         }
         body = body.TrimEnd();
         if (body.Length == 0)
-            throw Problem(fileName, "the template is empty: write it after the closing '---' line.");
+            throw Problem(fileName, "the template is empty: write it after the closing '---' line.", "missing_content");
 
         var front = Load(yaml, fileName);
         PromptFile file;
@@ -122,7 +122,7 @@ internal static class PromptFileReader
     private static PromptFile Read(YamlMappingNode front, string body, int bodyLine, List<ChatMarkdown.Source> messageSources)
     {
         var fields = Fields(front, PromptFile.Keys, "");
-        var name = String(fields, "name", "") ?? throw new FrontMatterException("name", null, "is required: the prompt's name, e.g. customer-support.", "invalid_name");
+        var name = String(fields, "name", "") ?? throw new FrontMatterException("name", null, "is required: the prompt's name, e.g. customer-support.");
         try
         {
             PromptRules.ValidatePromptName(name);
@@ -253,7 +253,7 @@ internal static class PromptFileReader
             {
                 var close = known.FirstOrDefault(k => string.Equals(k, key, StringComparison.OrdinalIgnoreCase));
                 throw new FrontMatterException(prefix + key, keyNode,
-                    close is not null ? $"unknown key; did you mean '{close}'?" : $"unknown key; the keys are {string.Join(", ", known)}.");
+                    close is not null ? $"unknown key; did you mean '{close}'?" : $"unknown key; the keys are {string.Join(", ", known)}.", "unknown_field");
             }
             fields[key] = value;
         }
@@ -313,13 +313,30 @@ internal static class PromptFileReader
         return message.StartsWith("(Line", StringComparison.Ordinal) && at >= 0 ? message[(at + 3)..] : message;
     }
 
-    private static PromptFileException Problem(string fileName, string problem, string code = CliContext.CliErrorCode) => new($"{fileName}: {problem}", code);
+    private static PromptFileException Problem(string fileName, string problem, string code = InvalidFrontMatter) => new($"{fileName}: {problem}", code);
 
-    /// <param name="code">The server's code for the same problem, where it has one.</param>
-    private sealed class FrontMatterException(string path, YamlNode? node, string message, string code = CliContext.CliErrorCode) : Exception(message)
+    /// <summary>The <c>--json</c> code of a file whose front matter cannot be read at all, or holds a field the server has no code for.</summary>
+    private const string InvalidFrontMatter = "invalid_front_matter";
+
+    /// <summary>The server's code for a refused value at <paramref name="path"/> (<c>variables[0].type</c>), where it has one.</summary>
+    private static string CodeOf(string path) => path.Split('.', '[')[0] switch
+    {
+        "name" => "invalid_name",
+        "type" => "invalid_type",
+        "tags" => "invalid_tag",
+        "variables" => "invalid_variable",
+        "tests" => "invalid_test",
+        "metadata" when path.StartsWith("metadata.tools", StringComparison.Ordinal) => "invalid_tool",
+        "metadata" when path.StartsWith("metadata.tags", StringComparison.Ordinal) => "invalid_tag",
+        "metadata" => "invalid_metadata",
+        _ => InvalidFrontMatter,
+    };
+
+    /// <param name="code">The server's code for the same problem; by default the one for a value at <paramref name="path"/>.</param>
+    private sealed class FrontMatterException(string path, YamlNode? node, string message, string? code = null) : Exception(message)
     {
         public string Path { get; } = path;
         public YamlNode? Node { get; } = node;
-        public string Code { get; } = code;
+        public string Code { get; } = code ?? CodeOf(path);
     }
 }
