@@ -37,7 +37,8 @@ internal static class CliApp
             // System.CommandLine reports parse errors with exit code 1; the contract (SPEC §6) says bad usage is 2.
             context.JsonErrors = args.Contains("--json");
             var path = CommandPath(parseResult);
-            foreach (var error in UnrecognizedCommand(parseResult) ?? parseResult.Errors.Select(error => MissingArgument(error, path) ?? error.Message))
+            var options = MistypedOptions(parseResult);
+            foreach (var error in UnrecognizedCommand(parseResult) ?? parseResult.Errors.Select(error => MissingArgument(error, path) ?? MistypedOption(error, options) ?? error.Message))
                 context.WriteError(error);
             if (!context.JsonErrors) context.Error.WriteLine($"Run 'promptvault{(path.Length > 0 ? " " + path : "")} --help' for usage.");
             return ExitCodes.Usage;
@@ -83,7 +84,22 @@ internal static class CliApp
     }
 
     /// <summary>
-    /// The commands System.CommandLine suggests for <paramref name="token"/>. It offers them only as text, a line naming each
+    /// <c>promptvault render p --unti u1</c>: the option System.CommandLine's typo correction finds close to each unmatched
+    /// <c>-</c> token (only when it finds exactly one), where the library says only "Unrecognized command or argument".
+    /// </summary>
+    private static Dictionary<string, string> MistypedOptions(ParseResult parseResult) =>
+        parseResult.UnmatchedTokens.Where(token => token.StartsWith('-')).Distinct()
+            .Select(token => (Token: token, Suggestions: TypoCorrections(parseResult, token)))
+            .Where(mistyped => mistyped.Suggestions is [_])
+            .ToDictionary(mistyped => mistyped.Token, mistyped => mistyped.Suggestions[0]);
+
+    private static string? MistypedOption(ParseError error, Dictionary<string, string> options) =>
+        options.FirstOrDefault(option => error.Message.Contains($"'{option.Key}'", StringComparison.Ordinal)) is { Key: { } token, Value: var option }
+            ? $"Unrecognized option '{token}'; did you mean '{option}'?"
+            : null;
+
+    /// <summary>
+    /// The commands and options System.CommandLine suggests for <paramref name="token"/>, among those of the command it was given to. It offers them only as text, a line naming each
     /// unmatched token followed by the names it suggests for it.
     /// </summary>
     private static string[] TypoCorrections(ParseResult parseResult, string token)
@@ -93,10 +109,12 @@ internal static class CliApp
         action.ShowTypoCorrections = true;
         using var output = new StringWriter();
         parseResult.Invoke(new InvocationConfiguration { Output = output, Error = TextWriter.Null });
-        var commands = parseResult.RootCommandResult.Command.Subcommands.Select(command => command.Name).ToHashSet();
+        var command = parseResult.CommandResult.Command;
+        var names = command.Subcommands.Select(subcommand => subcommand.Name)
+            .Concat(command.Options.SelectMany(option => option.Aliases.Prepend(option.Name))).ToHashSet();
         return output.ToString().Split('\n', StringSplitOptions.TrimEntries)
-            .SkipWhile(line => commands.Contains(line) || !line.Contains($"'{token}'", StringComparison.Ordinal)).Skip(1)
-            .TakeWhile(commands.Contains).ToArray();
+            .SkipWhile(line => names.Contains(line) || !line.Contains($"'{token}'", StringComparison.Ordinal)).Skip(1)
+            .TakeWhile(names.Contains).ToArray();
     }
 
     private static string CommandPath(ParseResult parseResult)

@@ -64,6 +64,19 @@ public sealed class CommandTests(ServerFixture fixture) : IClassFixture<ServerFi
         Assert.Equal("error: Required command was not provided.\nRun 'promptvault --help' for usage.\n", none.Error.ReplaceLineEndings("\n"));
     }
 
+    /// <summary>System.CommandLine said only "Unrecognized command or argument '--unti'." of a mistyped option.</summary>
+    [Fact]
+    public async Task MistypedOption_ExitsTwo_WithTheCloseOption()
+    {
+        var mistyped = await Cli.RunAsync(Cli.NoEnvironment, "render", "p", "--unti", "u1");
+        var far = await Cli.RunAsync(Cli.NoEnvironment, "render", "p", "--xyzzy");
+
+        Assert.Equal(2, mistyped.ExitCode);
+        Assert.StartsWith("error: Unrecognized option '--unti'; did you mean '--unit'?\n", mistyped.Error.ReplaceLineEndings("\n"));
+        Assert.Equal(2, far.ExitCode);
+        Assert.StartsWith("error: Unrecognized command or argument '--xyzzy'.\n", far.Error.ReplaceLineEndings("\n"));
+    }
+
     [Fact]
     public async Task Push_MistypedOption_ExitsTwoNamingTheOption_NotAMissingFile()
     {
