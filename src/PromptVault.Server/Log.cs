@@ -25,6 +25,10 @@ internal static partial class Log
     [LoggerMessage(EventId = 2105, Level = LogLevel.Warning, Message = "Webhook delivery {DeliveryId} was not sent, and its lease could not be given back ({Reason}); it will be sent once its lease expires")]
     public static partial void WebhookLeaseNotReleased(ILogger logger, long deliveryId, string reason);
 
+    [LoggerMessage(EventId = 2301, Level = LogLevel.Warning,
+        Message = "{Method} {Route} answered 503 {Code} for the database's trouble below; {Answers} request(s) were answered so since this code's last line (one a minute at most)")]
+    public static partial void StoreTroubleAnswered(ILogger logger, string method, string route, string code, long answers, Exception exception);
+
     [LoggerMessage(EventId = 2201, Level = LogLevel.Information, Message = "MCP {Method} of '{Name}' refused ({Code}): {Reason}")]
     public static partial void McpRefused(ILogger logger, string method, string? name, string code, string reason);
 

@@ -42,18 +42,37 @@ internal sealed class DroppedExposuresLog(ILogger logger, TimeProvider time)
 {
     public static readonly TimeSpan Interval = TimeSpan.FromMinutes(1);
 
+    private readonly LineInterval lines = new(time, Interval);
+
+    public void Dropped()
+    {
+        if (lines.IsLineDue(out var dropped)) StoreLog.ExposuresDropped(logger, dropped);
+    }
+}
+
+/// <summary>
+/// When a line about a run of like events is due, so that many of them write a few lines: at the first event, then at the
+/// first after each <paramref name="interval"/>, each line with how many events came since the one before. Thread-safe
+/// without a lock (a caller per event may race; one takes the line).
+/// </summary>
+public sealed class LineInterval(TimeProvider time, TimeSpan interval)
+{
     private long unlogged;
     private long nextLine = long.MinValue; // a TimeProvider timestamp
 
-    public void Dropped()
+    /// <summary>Counts an event; true when this one's line is due, with the events since the last line, this one included.</summary>
+    public bool IsLineDue(out long events)
     {
         Interlocked.Increment(ref unlogged);
         var now = time.GetTimestamp();
         var next = Interlocked.Read(ref nextLine);
-        // One render of those racing past the time takes the line.
-        if (now < next || Interlocked.CompareExchange(ref nextLine, now + (long)(Interval.TotalSeconds * time.TimestampFrequency), next) != next)
-            return;
-        StoreLog.ExposuresDropped(logger, Interlocked.Exchange(ref unlogged, 0));
+        if (now < next || Interlocked.CompareExchange(ref nextLine, now + (long)(interval.TotalSeconds * time.TimestampFrequency), next) != next)
+        {
+            events = 0;
+            return false;
+        }
+        events = Interlocked.Exchange(ref unlogged, 0);
+        return true;
     }
 }
 

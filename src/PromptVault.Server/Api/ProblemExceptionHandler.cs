@@ -15,7 +15,7 @@ using PromptVault.Server.Hosting;
 namespace PromptVault.Server.Api;
 
 /// <summary>The one map from expected exceptions to HTTP problems; anything else stays a 500.</summary>
-internal sealed class ProblemExceptionHandler : IExceptionHandler
+internal sealed class ProblemExceptionHandler(StoreTroubleLog storeTroubleLog) : IExceptionHandler
 {
     public async ValueTask<bool> TryHandleAsync(HttpContext context, Exception exception, CancellationToken cancellationToken)
     {
@@ -57,7 +57,11 @@ internal sealed class ProblemExceptionHandler : IExceptionHandler
         if (status == 0) return false;
         // A busy store frees up within a second; an unreachable one is tried again at once on the next request; a full disk
         // waits for an operator; a missing setting needs a restart.
-        if (StoreTrouble(exception) is not null) context.Response.Headers.RetryAfter = exception is StoreFullException or StoreReadOnlyException ? "30" : "1";
+        if (StoreTrouble(exception) is not null)
+        {
+            context.Response.Headers.RetryAfter = exception is StoreFullException or StoreReadOnlyException ? "30" : "1";
+            storeTroubleLog.Answered(code, context.Request.Method, RequestLogging.Route(context), exception);
+        }
         await Problems.WriteAsync(context, status, code, detail, field,
             exception is PromptVaultException { PromptName: { } promptName, Version: { } version } ? (promptName, version) : null);
         return true;

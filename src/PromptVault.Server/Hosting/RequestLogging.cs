@@ -22,14 +22,18 @@ internal static class RequestLogging
             {
                 if (logger.IsEnabled(LogLevel.Information))
                 {
-                    // The route pattern, not the path: it names the route without echoing what the caller typed.
-                    var endpoint = context.GetEndpoint() ?? context.Features.Get<IExceptionHandlerFeature>()?.Endpoint;
-                    var route = (endpoint as RouteEndpoint)?.RoutePattern.RawText is { } pattern ? Trimmed(pattern) : "(no route)";
-                    Log.RequestCompleted(logger, context.Request.Method, route, status,
+                    Log.RequestCompleted(logger, context.Request.Method, Route(context), status,
                         Stopwatch.GetElapsedTime(started).TotalMilliseconds, context.User.Identity?.Name ?? "-");
                 }
             }
         });
+    }
+
+    /// <summary>The request's route pattern, not its path: it names the route without echoing what the caller typed.</summary>
+    internal static string Route(HttpContext context)
+    {
+        var endpoint = context.GetEndpoint() ?? context.Features.Get<IExceptionHandlerFeature>()?.Endpoint;
+        return (endpoint as RouteEndpoint)?.RoutePattern.RawText is { } pattern ? Trimmed(pattern) : "(no route)";
     }
 
     /// <summary>A group's root route is written <c>/api/prompts/</c>; log it as requested, without the slash.</summary>

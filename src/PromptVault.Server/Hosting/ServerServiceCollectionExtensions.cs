@@ -55,6 +55,7 @@ public static class ServerServiceCollectionExtensions
         services.Configure<RouteHandlerOptions>(routing => routing.ThrowOnBadRequest = true);
         services.AddProblemDetails(problems => problems.CustomizeProblemDetails = Problems.AddStatusCode);
         services.AddSingleton<IProblemDetailsWriter, Problems.WriterForAnyAccept>();
+        services.AddSingleton<StoreTroubleLog>();
         services.AddExceptionHandler<ProblemExceptionHandler>();
 
         services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)

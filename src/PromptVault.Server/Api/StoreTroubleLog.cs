@@ -1,0 +1,22 @@
+using System.Collections.Concurrent;
+using PromptVault.Storage;
+
+namespace PromptVault.Server.Api;
+
+/// <summary>
+/// Says in the log why requests were answered 503 for the store's trouble (<see cref="ProblemExceptionHandler.StoreTrouble"/>),
+/// which their caller is told without the cause: the first such answer of each code at once, with its exception and route, then
+/// at most one line per code per <see cref="Interval"/> with how many came since, so a store down under load writes a few lines.
+/// </summary>
+internal sealed class StoreTroubleLog(ILogger<StoreTroubleLog> logger, TimeProvider time)
+{
+    public static readonly TimeSpan Interval = TimeSpan.FromMinutes(1);
+
+    private readonly ConcurrentDictionary<string, LineInterval> lines = new();
+
+    public void Answered(string code, string method, string route, Exception cause)
+    {
+        if (lines.GetOrAdd(code, static (_, time) => new LineInterval(time, Interval), time).IsLineDue(out var answers))
+            Log.StoreTroubleAnswered(logger, method, route, code, answers, cause);
+    }
+}
