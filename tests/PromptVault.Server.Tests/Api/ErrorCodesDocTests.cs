@@ -55,7 +55,7 @@ public sealed partial class ErrorCodesDocTests
     }
 
     /// <summary>The backquoted codes in the last column of docs/api.md's error table (rows that start with a status).</summary>
-    private static HashSet<string> DocumentedCodes()
+    internal static HashSet<string> DocumentedCodes()
     {
         var codes = new HashSet<string>(StringComparer.Ordinal);
         foreach (var line in File.ReadLines(RepositoryFiles.Docs("api.md")).Where(l => StatusRow().IsMatch(l)))

@@ -1,0 +1,301 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using static PromptVault.Server.Tests.ApiCalls;
+
+namespace PromptVault.Server.Tests.Api;
+
+/// <summary>
+/// Every operation of docs/openapi.json, sent hostile variations derived from its documented parameters and body schema:
+/// bodies that are not JSON, each property given every wrong JSON type, huge and negative numbers, NaN-like and over-long
+/// strings, control characters and lone surrogates, and path and query values that are broken escapes, dot segments or
+/// unicode. No answer may be a 5xx; each 4xx is a problem document whose <c>code</c> is in docs/api.md's error table and
+/// whose <c>detail</c> is not empty; and the registry afterwards still exports and imports into an empty server.
+/// Deterministic: the variations are enumerated in a fixed order, not drawn at random.
+/// </summary>
+public sealed class OpenApiSweepTests(OpenApiSweepTests.ModelServerFixture fixture) : IClassFixture<OpenApiSweepTests.ModelServerFixture>
+{
+    /// <summary>A server with a model (the fake provider), so the playground and evaluations run instead of answering 503.</summary>
+    public sealed class ModelServerFixture : IAsyncLifetime
+    {
+        private FakeModelServer? _model;
+
+        public RunningServer Server { get; private set; } = null!;
+
+        public async ValueTask InitializeAsync()
+        {
+            var ct = TestContext.Current.CancellationToken;
+            _model = await FakeModelServer.StartAsync(ct);
+            Server = await RunningServer.StartAsync(new ServerSetup(
+                [$"--PromptVault:Models:default:Endpoint={_model.Endpoint}", "--PromptVault:Models:default:Model=gpt-4o-mini"]), ct);
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            if (Server is not null) await Server.DisposeAsync();
+            if (_model is not null) await _model.DisposeAsync();
+        }
+    }
+
+    private const int Workers = 4;
+    private static readonly string LongText = new('l', 100_000);
+
+    /// <summary>JSON values of every type and the edges of each, written as raw JSON text.</summary>
+    private static readonly string[] HostileValues =
+    [
+        "\"text\"", "0", "-1", "1.5", "-2147483649", "99999999999999999999999999", "1e400", "\"NaN\"", "\"-Infinity\"", "\"1e400\"",
+        "[]", "[1,\"a\",null,{}]", "{}", "{\"a\":{\"b\":[[]]}}", "null", "true",
+        JsonSerializer.Serialize(LongText), "\"\\u0000\\u0001\\u001f\\u007f\\u2028\"", "\"\\ud800\"", "\"a\\udc00b\"", "\"☃ 😀\"",
+    ];
+
+    private static readonly string[] HostileSegments =
+    [
+        "%00", "%2F", "a%2Fb", "%2e%2e", "%2e", "..", "%E2%98%83", "%F0%9F%98%80", "%ED%A0%80", "%F0%9F", "%ZZ", "%01%1F", "%7F", "%0A",
+        "-1", "0", "99999999999999999999999999", "NaN", "1e400", "%20", new string('s', 3_000),
+    ];
+
+    private static readonly string[] HostileQueryValues = [.. HostileSegments, "", "true", "%26x%3D1"];
+
+    private static readonly string[] NotJsonBodies = ["", "{", "nul", "{\"a\":", "{}}", "[{}", "<xml/>", "\u00ff\u00fe", "{\"a\":1,}", "'single'"];
+
+    private static readonly string[] WrongRoots = ["[]", "\"string\"", "1", "null", "true", "[{}]"];
+
+    private sealed record Sweep(HttpMethod Method, string Path, string? Body)
+    {
+        public override string ToString() =>
+            $"{Method} {Shorten(Path)} {(Body is null ? "" : Shorten(Body))}";
+
+        private static string Shorten(string text) => text.Length <= 200 ? text : $"{text[..200]}… ({text.Length:N0} chars)";
+    }
+
+    private sealed record World(string Prompt, string VersionId, string ExperimentId, string KeyId, string WebhookId);
+
+    [Fact]
+    public async Task EveryDocumentedOperation_HostileVariations_NoServerErrorEveryRefusalADocumentedProblem_RegistryStillRoundTrips()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var server = fixture.Server;
+        using var admin = server.CreateClient();
+        var world = await SetUpAsync(admin);
+        var document = JsonNode.Parse(await File.ReadAllTextAsync(RepositoryFiles.Docs("openapi.json"), ct))!;
+        var requests = Operations(document, world).ToList();
+        var documented = ErrorCodesDocTests.DocumentedCodes();
+
+        var failures = new ConcurrentQueue<string>();
+        var statuses = new ConcurrentDictionary<int, int>();
+        var queue = new ConcurrentQueue<Sweep>(requests);
+        await Task.WhenAll(Enumerable.Range(0, Workers).Select(async _ =>
+        {
+            while (queue.TryDequeue(out var request))
+            {
+                var (status, failure) = await SendAsync(admin, request, documented, ct);
+                statuses.AddOrUpdate(status, 1, (_, n) => n + 1);
+                if (failure is not null) failures.Enqueue($"{failure}\n    {request}");
+            }
+        }));
+
+        var summary = $"{requests.Count:N0} requests; statuses {string.Join(", ", statuses.OrderBy(s => s.Key).Select(s => $"{s.Key}×{s.Value}"))}";
+        TestContext.Current.TestOutputHelper?.WriteLine(summary);
+        var kinds = failures.GroupBy(f => f[..Math.Min(f.IndexOf("\n    ", StringComparison.Ordinal), 100)]).OrderByDescending(g => g.Count()).Select(g => $"{g.Count()}× {g.First()}");
+        Assert.True(failures.IsEmpty, $"{summary}\n{failures.Count} failures:\n{string.Join("\n", kinds.Take(40))}");
+
+        await AssertTheRegistryRoundTripsAsync(admin, ct);
+    }
+
+    private static async Task<(int Status, string? Failure)> SendAsync(HttpClient client, Sweep sweep, HashSet<string> documented, CancellationToken ct)
+    {
+        using var message = new HttpRequestMessage(sweep.Method, sweep.Path);
+        if (sweep.Body is not null) message.Content = new StringContent(sweep.Body, Encoding.UTF8, "application/json");
+        // Headers only: a success of the SDK's stream never ends, and no success is checked here.
+        using var response = await client.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, ct);
+        var status = (int)response.StatusCode;
+        if (status < 400) return (status, null);
+        var text = await response.Content.ReadAsStringAsync(ct);
+        if (status >= 500) return (status, $"{status}: {text}");
+        // docs/api.md: Kestrel answers a %00 in the path with a bare 400 before any of PromptVault's code runs.
+        if (status == 400 && text.Length == 0 && sweep.Path.Split('?')[0].Contains("%00", StringComparison.Ordinal)) return (status, null);
+        var mediaType = response.Content.Headers.ContentType?.MediaType;
+        if (mediaType != "application/problem+json") return (status, $"{status} as {mediaType ?? "no content type"}: {text}");
+        var problem = JsonNode.Parse(text);
+        var code = problem?["code"]?.GetValue<string>();
+        if (code is null || !documented.Contains(code)) return (status, $"{status} with a code not in docs/api.md's error table ({code ?? "none"}): {text}");
+        if (string.IsNullOrWhiteSpace(problem?["detail"]?.GetValue<string>())) return (status, $"{status} {code} with no detail: {text}");
+        return (status, null);
+    }
+
+    private static async Task AssertTheRegistryRoundTripsAsync(HttpClient admin, CancellationToken ct)
+    {
+        using var exported = await admin.GetAsync("/api/export", ct);
+        var export = await exported.Content.ReadAsStringAsync(ct);
+        Assert.True(exported.StatusCode == HttpStatusCode.OK, export);
+        await using var empty = await RunningServer.StartAsync(ct);
+        using var client = empty.CreateClient();
+        using var imported = await client.PostAsync("/api/import", new StringContent(export, Encoding.UTF8, "application/json"), ct);
+        var report = await imported.Content.ReadAsStringAsync(ct);
+        Assert.True(imported.IsSuccessStatusCode, $"{(int)imported.StatusCode}: {report}");
+    }
+
+    private static async Task<World> SetUpAsync(HttpClient admin)
+    {
+        var prompt = await CreateSupportPromptAsync(admin, UniqueName("sweep"));
+        await NewVersionAsync(admin, prompt, new { content = SupportTemplate + "\nBe brief.", changeDescription = "brief" });
+        var first = (await GetAsync(admin, $"/api/prompts/{prompt}/versions/1.0.0")).Body.Str("id");
+        var second = (await GetAsync(admin, $"/api/prompts/{prompt}/versions/1.0.1")).Body.Str("id");
+        Assert.Equal(HttpStatusCode.OK, (await PostAsync(admin, $"/api/prompts/{prompt}/versions/1.0.0/status", new { status = "production" })).Status);
+        await PutAsync(admin, $"/api/prompts/{prompt}/versions/1.0.0/tests",
+            new { tests = new[] { new { name = "greets", variables = new { company_name = "Acme" } } } });
+        var (_, experiment) = await PostAsync(admin, "/api/experiments", new
+        {
+            name = "sweep", prompt, targetMetric = "avgQualityScore",
+            variants = new object[] { new { name = "control", versionId = first, weight = 50 }, new { name = "treatment", versionId = second, weight = 50 } },
+        });
+        var (_, key) = await PostAsync(admin, "/api/keys", new { name = "sweep-victim", role = "reader" });
+        var (_, webhook) = await PostAsync(admin, "/api/webhooks", new { url = "https://hooks.example.invalid/sweep", events = new[] { "version.created" } });
+        return new World(prompt, second, experiment?["id"]?.GetValue<string>() ?? "exp_missing", key.Str("id"),
+            webhook?["id"]?.GetValue<string>() ?? "wh_missing");
+    }
+
+    // ---- The variations, from the document. ----
+
+    private static IEnumerable<Sweep> Operations(JsonNode document, World world)
+    {
+        var schemas = document["components"]!["schemas"]!;
+        foreach (var (template, item) in document["paths"]!.AsObject())
+        foreach (var (verb, operation) in item!.AsObject())
+        {
+            var method = new HttpMethod(verb.ToUpperInvariant());
+            var parameters = operation!["parameters"]?.AsArray().Select(p => p!).ToList() ?? [];
+            var pathNames = parameters.Where(p => p.Str("in") == "path").Select(p => p.Str("name")).ToList();
+            var queryNames = parameters.Where(p => p.Str("in") == "query").Select(p => p.Str("name")).ToList();
+            var schema = operation["requestBody"]?["content"]?["application/json"]?["schema"];
+            var body = schema is null ? null : Baseline(Resolve(schema, schemas), schemas, world, null, 0);
+            var bodyText = body?.ToJsonString();
+            var valid = pathNames.ToDictionary(n => n, n => ValidSegment(template, n, world));
+            string PathWith(IReadOnlyDictionary<string, string> values) =>
+                pathNames.Aggregate(template, (path, name) => path.Replace($"{{{name}}}", values[name], StringComparison.Ordinal));
+            var validPath = PathWith(valid);
+
+            foreach (var name in pathNames)
+            foreach (var segment in HostileSegments)
+                yield return new(method, PathWith(new Dictionary<string, string>(valid) { [name] = segment }), bodyText);
+
+            foreach (var name in queryNames)
+            {
+                foreach (var value in HostileQueryValues)
+                    yield return new(method, $"{validPath}?{name}={value}", bodyText);
+                yield return new(method, $"{validPath}?{name}=1&{name}=2", bodyText);
+            }
+            yield return new(method, $"{validPath}?unknownParameter=%ED%A0%80&{Uri.EscapeDataString("☃")}=1", bodyText);
+
+            foreach (var text in NotJsonBodies.Concat(WrongRoots))
+                yield return new(method, validPath, text);
+            if (body is not JsonObject root) continue;
+            foreach (var variant in PropertyVariations(root))
+                yield return new(method, validPath, variant);
+        }
+    }
+
+    /// <summary>The body with one property (at any depth, an array's first item included) replaced by each hostile value.</summary>
+    private static IEnumerable<string> PropertyVariations(JsonObject root)
+    {
+        foreach (var place in Places(root, ""))
+        foreach (var value in HostileValues)
+        {
+            var copy = root.DeepClone();
+            var (parent, member) = Locate(copy, place);
+            var replaced = $"\"__SWEEP__{Guid.NewGuid():N}\"";
+            if (parent is JsonObject o) o[member] = JsonNode.Parse(replaced);
+            else parent.AsArray()[0] = JsonNode.Parse(replaced);
+            yield return copy.ToJsonString().Replace(replaced, value, StringComparison.Ordinal);
+        }
+    }
+
+    private static IEnumerable<string> Places(JsonNode node, string prefix)
+    {
+        if (node is JsonObject o)
+            foreach (var (name, child) in o)
+            {
+                yield return $"{prefix}/{name}";
+                if (child is not null) foreach (var inner in Places(child, $"{prefix}/{name}")) yield return inner;
+            }
+        else if (node is JsonArray { Count: > 0 } a)
+        {
+            yield return $"{prefix}/0";
+            if (a[0] is { } first) foreach (var inner in Places(first, $"{prefix}/0")) yield return inner;
+        }
+    }
+
+    private static (JsonNode Parent, string Member) Locate(JsonNode root, string place)
+    {
+        var parts = place.Split('/', StringSplitOptions.RemoveEmptyEntries);
+        var node = root;
+        foreach (var part in parts[..^1]) node = node is JsonArray a ? a[int.Parse(part, System.Globalization.CultureInfo.InvariantCulture)]! : node[part]!;
+        return (node, parts[^1]);
+    }
+
+    private static JsonNode Resolve(JsonNode schema, JsonNode schemas)
+    {
+        while (true)
+        {
+            if (schema["$ref"] is { } reference) schema = schemas[reference.GetValue<string>().Split('/')[^1]]!;
+            else if ((schema["oneOf"] ?? schema["anyOf"]) is { } choices)
+                schema = choices.AsArray().First(c => c!["type"]?.ToString() != "null")!;
+            else return schema;
+        }
+    }
+
+    private static string? TypeOf(JsonNode schema) => schema["type"] switch
+    {
+        JsonArray types => types.Select(t => t!.GetValue<string>()).FirstOrDefault(t => t != "null"),
+        { } type => type.GetValue<string>(),
+        null => schema["properties"] is not null ? "object" : null,
+    };
+
+    /// <summary>A plausible value of the schema, so a variation gets past its neighbours to the property it changes.</summary>
+    private static JsonNode? Baseline(JsonNode schema, JsonNode schemas, World world, string? property, int depth)
+    {
+        if (schema["enum"] is JsonArray values) return values[0]?.DeepClone();
+        switch (TypeOf(schema))
+        {
+            case "object" when depth < 3:
+                var result = new JsonObject();
+                foreach (var (name, child) in schema["properties"]?.AsObject() ?? [])
+                    result[name] = Baseline(Resolve(child!, schemas), schemas, world, name, depth + 1);
+                if (schema["properties"] is null && property == "variables") result["company_name"] = "Acme";
+                return result;
+            case "array" when depth < 3:
+                return schema["items"] is { } items ? new JsonArray(Baseline(Resolve(items, schemas), schemas, world, property, depth + 1)) : new JsonArray();
+            case "integer" or "number": return 1;
+            case "boolean": return false;
+            case "string":
+                return property switch
+                {
+                    "name" => UniqueName("sweep"),
+                    "prompt" => world.Prompt,
+                    "version" => "1.0.0",
+                    "versionId" => world.VersionId,
+                    "experimentId" => world.ExperimentId,
+                    "content" => "Hello {{company_name}}",
+                    "url" => "https://hooks.example.invalid/sweep",
+                    "events" => "version.created",
+                    "timestamp" => "2026-01-01T00:00:00Z",
+                    _ => "x",
+                };
+            default: return null;
+        }
+    }
+
+    private static string ValidSegment(string template, string name, World world) => name switch
+    {
+        "name" => world.Prompt,
+        "version" => "1.0.0",
+        "label" => "staging",
+        "deliveryId" => "1",
+        _ when template.StartsWith("/api/experiments", StringComparison.Ordinal) => world.ExperimentId,
+        _ when template.StartsWith("/api/keys", StringComparison.Ordinal) => world.KeyId,
+        _ when template.StartsWith("/api/webhooks", StringComparison.Ordinal) => world.WebhookId,
+        _ => "missing",
+    };
+}
