@@ -55,18 +55,24 @@ internal static class McpPrompts
     /// <exception cref="InvalidInputException">The reference is not to a prompt, or the argument is not one of its variables.</exception>
     public static async ValueTask<CompleteResult> CompleteAsync(RequestContext<CompleteRequestParams> request, CancellationToken cancellationToken)
     {
-        var parameters = request.Params!;
-        if (parameters.Ref is not PromptReference reference)
-            throw new InvalidInputException("unsupported_reference", $"ref/resource '{(parameters.Ref as ResourceTemplateReference)?.Uri}' cannot be completed: this server has no resource templates; "
+        // Null params, or a null ref or argument, pass the SDK's read (which checks only that the members are there).
+        if (request.Params is not { Ref: { } requested, Argument: { } argument })
+            throw new InvalidInputException("missing_field", (request.Params?.Ref, request.Params?.Argument) switch
+            {
+                (null, null) => "'ref' and 'argument' are required.",
+                (null, _) => "'ref' is required.",
+                _ => "'argument' is required.",
+            }, "params");
+        if (requested is not PromptReference reference)
+            throw new InvalidInputException("unsupported_reference", $"ref/resource '{(requested as ResourceTemplateReference)?.Uri}' cannot be completed: this server has no resource templates; "
                 + "completion/complete completes a prompt's arguments (ref/prompt).", "ref");
         var registry = request.Services!.GetRequiredService<PromptRegistry>();
         var (prompt, production) = await FindProductionAsync(registry, reference.Name, cancellationToken);
         var contract = await registry.ServingContractAsync(prompt.Name, production, cancellationToken);
-        var argument = parameters.Argument.Name;
-        var variable = contract.FirstOrDefault(v => v.Name == argument)
-            ?? throw new InvalidInputException("unknown_argument", $"prompt '{prompt.Name}' version {production.Version} has no argument '{argument}'; "
+        var variable = contract.FirstOrDefault(v => v.Name == argument.Name)
+            ?? throw new InvalidInputException("unknown_argument", $"prompt '{prompt.Name}' version {production.Version} has no argument '{argument.Name}'; "
                 + (contract.Count == 0 ? "it takes none." : $"its arguments are {string.Join(", ", contract.Select(v => v.Name))}."), "argument.name");
-        var typed = parameters.Argument.Value ?? "";
+        var typed = argument.Value ?? "";
         var values = Suggestions(variable).Where(v => v.StartsWith(typed, StringComparison.OrdinalIgnoreCase)).ToList();
         return new CompleteResult { Completion = new Completion { Values = values, Total = values.Count, HasMore = false } };
     }
