@@ -169,6 +169,8 @@ internal static class McpEndpoint
                     RefuseMalformedMessage(context.RequestServices, message);
                     if (message.TryGetPropertyValue("id", out _) && message["params"] is { } parameters)
                         RefuseInvalidText(context.RequestServices, MethodIn(message) ?? "", parameters);
+                    if (MethodIn(message) == RequestMethods.Initialize && message["params"] is { } initialize)
+                        RefuseUnreadableInitialize(context.RequestServices, initialize);
                 }
             }
             catch (McpProtocolException refusal)
@@ -304,6 +306,25 @@ internal static class McpEndpoint
         if (problem is not null) throw Refusal(services, method ?? "(unreadable method)", problem);
     }
 
+    /// <summary>
+    /// Refuses initialize params that are not of its shape (<c>"params": 0</c>, <c>"clientInfo": {"version": true}</c>) as invalid
+    /// params (-32602) naming the field: the SDK's HTTP transport reads them for the protocol version before any filter runs, and
+    /// its failure there was an unhandled exception, a 500.
+    /// </summary>
+    private static void RefuseUnreadableInitialize(IServiceProvider services, JsonNode parameters)
+    {
+        try
+        {
+            System.Text.Json.JsonSerializer.Deserialize(parameters, McpJsonUtilities.DefaultOptions.GetTypeInfo(typeof(InitializeRequestParams)));
+        }
+        catch (System.Text.Json.JsonException e)
+        {
+            var message = DescribeParamsError(e, RequestMethods.Initialize, parameters);
+            LogRefused(services, RequestMethods.Initialize, null, new InvalidInputException("invalid_params", message));
+            throw new McpProtocolException(message, McpErrorCode.InvalidParams);
+        }
+    }
+
     /// <summary>An invalid request (-32600) saying <paramref name="message"/>, logged as a refusal.</summary>
     private static McpProtocolException Refusal(IServiceProvider services, string method, string message)
     {
@@ -352,6 +373,7 @@ internal static class McpEndpoint
             RequestMethods.PromptsGet => typeof(GetPromptRequestParams),
             RequestMethods.ToolsCall => typeof(CallToolRequestParams),
             RequestMethods.CompletionComplete => typeof(CompleteRequestParams),
+            RequestMethods.Initialize => typeof(InitializeRequestParams),
             _ => null,
         };
         if (ProblemExceptionHandler.JsonField(e) is { } field)
