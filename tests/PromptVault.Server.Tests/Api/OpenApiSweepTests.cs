@@ -104,6 +104,125 @@ public sealed class OpenApiSweepTests(OpenApiSweepTests.ModelServerFixture fixtu
         await AssertTheRegistryRoundTripsAsync(admin, ct);
     }
 
+    /// <summary>
+    /// /mcp in its own error shape: malformed envelopes, unknown methods, and each method's params (and each tool's
+    /// arguments, from its input schema in tools/list) given every hostile value. No 5xx; every error a JSON-RPC error
+    /// with a numeric code other than -32603 (internal error, MCP's 500) and a message; a tool's refusal has its text.
+    /// </summary>
+    [Fact]
+    public async Task Mcp_HostileMessages_NoServerErrorOrInternalError_EveryErrorHasACodeAndAMessage()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var admin = fixture.Server.CreateClient();
+        var world = await SetUpAsync(admin);
+        var (_, listed) = await McpAsync(admin, """{"jsonrpc":"2.0","id":1,"method":"tools/list"}""", ct);
+        var tools = listed!["result"]!["tools"]!.AsArray().Select(t => t!).ToList();
+        Assert.NotEmpty(tools);
+
+        var messages = McpMessages(world, tools).ToList();
+        var failures = new ConcurrentQueue<string>();
+        var queue = new ConcurrentQueue<string>(messages);
+        await Task.WhenAll(Enumerable.Range(0, Workers).Select(async _ =>
+        {
+            while (queue.TryDequeue(out var message))
+            {
+                var (status, reply) = await McpAsync(admin, message, ct);
+                if (McpFailure(status, reply) is { } failure) failures.Enqueue($"{failure}\n    {(message.Length > 300 ? message[..300] + "…" : message)}");
+            }
+        }));
+
+        var kinds = failures.GroupBy(f => f[..Math.Min(f.IndexOf("\n    ", StringComparison.Ordinal), 100)]).OrderByDescending(g => g.Count()).Select(g => $"{g.Count()}× {g.First()}");
+        Assert.True(failures.IsEmpty, $"{messages.Count:N0} messages; {failures.Count} failures:\n{string.Join("\n", kinds.Take(40))}");
+        await AssertTheRegistryRoundTripsAsync(admin, ct);
+    }
+
+    private static string? McpFailure(int status, JsonNode? reply)
+    {
+        if (status >= 500) return $"{status}: {reply?.ToJsonString()}";
+        if (reply is null) return status == 202 ? null : $"{status} with no JSON-RPC answer";
+        if (reply["error"] is { } error)
+        {
+            var code = error["code"] is JsonValue value && value.TryGetValue<int>(out var number) ? number : (int?)null;
+            if (code is null or -32603) return $"error code {code?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "missing"}: {reply.ToJsonString()}";
+            if (string.IsNullOrWhiteSpace(error["message"]?.GetValue<string>())) return $"error {code} with no message: {reply.ToJsonString()}";
+            return null;
+        }
+        if (reply["result"] is not { } result) return $"{status} neither a result nor an error: {reply.ToJsonString()}";
+        if (result["isError"]?.GetValue<bool>() == true && string.IsNullOrWhiteSpace(result["content"]?[0]?["text"]?.GetValue<string>()))
+            return $"a tool error with no text: {reply.ToJsonString()}";
+        return null;
+    }
+
+    private static IEnumerable<string> McpMessages(World world, List<JsonNode> tools)
+    {
+        string Request(string method, string parameters) => $$$"""{"jsonrpc":"2.0","id":1,"method":"{{{method}}}","params":{{{parameters}}}}""";
+
+        foreach (var text in NotJsonBodies.Concat(WrongRoots)) yield return text;
+        string[] envelopes =
+        [
+            "{}", """{"jsonrpc":"2.0"}""", """{"jsonrpc":"1.0","id":1,"method":"ping"}""", """{"jsonrpc":"2.0","id":1,"method":"ping","params":5}""",
+            """{"jsonrpc":"2.0","id":1,"result":{}}""", """{"jsonrpc":"2.0","id":1,"error":{"code":"x"}}""", """{"jsonrpc":"2.0","method":"notifications/unknown"}""",
+            """{"jsonrpc":"2.0","id":1,"method":"ping","method":"ping"}""",
+        ];
+        foreach (var envelope in envelopes) yield return envelope;
+        foreach (var value in HostileValues)
+        {
+            yield return $$"""{"jsonrpc":{{value}},"id":1,"method":"ping"}""";
+            yield return $$"""{"jsonrpc":"2.0","id":{{value}},"method":"ping"}""";
+            yield return $$"""{"jsonrpc":"2.0","id":1,"method":{{value}}}""";
+        }
+        foreach (var method in new[] { "", "unknown/method", "prompts/getx", "tools/call/", "\\u0000", "\\ud800", "rpc.discover", "notifications/initialized" })
+            yield return Request(method, "{}");
+
+        var parameters = new Dictionary<string, JsonObject>
+        {
+            ["initialize"] = new() { ["protocolVersion"] = "2025-11-25", ["capabilities"] = new JsonObject(), ["clientInfo"] = new JsonObject { ["name"] = "sweep", ["version"] = "1" } },
+            ["ping"] = [],
+            ["prompts/list"] = new() { ["cursor"] = "x" },
+            ["prompts/get"] = new() { ["name"] = world.Prompt, ["arguments"] = new JsonObject { ["company_name"] = "Acme" } },
+            ["tools/list"] = new() { ["cursor"] = "x" },
+            ["completion/complete"] = new()
+            {
+                ["ref"] = new JsonObject { ["type"] = "ref/prompt", ["name"] = world.Prompt },
+                ["argument"] = new JsonObject { ["name"] = "company_name", ["value"] = "A" },
+                ["context"] = new JsonObject { ["arguments"] = new JsonObject() },
+            },
+            ["resources/list"] = [],
+            ["resources/read"] = new() { ["uri"] = "file:///x" },
+            ["logging/setLevel"] = new() { ["level"] = "info" },
+        };
+        foreach (var tool in tools)
+        {
+            var schema = tool["inputSchema"]!;
+            var arguments = new JsonObject();
+            foreach (var (name, property) in schema["properties"]?.AsObject() ?? [])
+                arguments[name] = Baseline(property!, property!, world, name, 1);
+            parameters[$"tools/call {tool.Str("name")}"] = new() { ["name"] = tool.Str("name"), ["arguments"] = arguments };
+        }
+        foreach (var (key, baseline) in parameters)
+        {
+            var method = key.Split(' ')[0];
+            yield return Request(method, baseline.ToJsonString());
+            foreach (var value in HostileValues) yield return Request(method, value);
+            foreach (var variant in PropertyVariations(baseline)) yield return Request(method, variant);
+        }
+    }
+
+    /// <summary>Posts one message to /mcp: the HTTP status and the JSON-RPC answer (from an event stream or a JSON body), null when there is none.</summary>
+    private static async Task<(int Status, JsonNode? Reply)> McpAsync(HttpClient client, string message, CancellationToken ct)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/mcp") { Content = new StringContent(message, Encoding.UTF8, "application/json") };
+        request.Headers.Accept.ParseAdd("application/json");
+        request.Headers.Accept.ParseAdd("text/event-stream");
+        using var response = await client.SendAsync(request, ct);
+        var body = await response.Content.ReadAsStringAsync(ct);
+        var json = body.Split('\n').FirstOrDefault(line => line.StartsWith("data: ", StringComparison.Ordinal))?["data: ".Length..] ?? body;
+        JsonNode? reply;
+        try { reply = json.Length == 0 ? null : JsonNode.Parse(json); }
+        catch (JsonException) { reply = JsonValue.Create($"not JSON: {body}"); }
+        return ((int)response.StatusCode, reply);
+    }
+
     private static async Task<(int Status, string? Failure)> SendAsync(HttpClient client, Sweep sweep, HashSet<string> documented, CancellationToken ct)
     {
         using var message = new HttpRequestMessage(sweep.Method, sweep.Path);
@@ -239,6 +358,7 @@ public sealed class OpenApiSweepTests(OpenApiSweepTests.ModelServerFixture fixtu
     {
         while (true)
         {
+            if (schema is not JsonObject) return new JsonObject(); // `true`: any value
             if (schema["$ref"] is { } reference) schema = schemas[reference.GetValue<string>().Split('/')[^1]]!;
             else if ((schema["oneOf"] ?? schema["anyOf"]) is { } choices)
                 schema = choices.AsArray().First(c => c!["type"]?.ToString() != "null")!;
