@@ -54,7 +54,7 @@ public sealed class ServeCommandTests
     }
 
     [Fact]
-    public async Task Serve_PortInUse_FailsInOneLine_WithoutPrintingAKey()
+    public async Task Serve_PortInUse_FailsInOneLine_WithAHintToChooseAnotherAddress_WithoutPrintingAKey()
     {
         using var folder = new TempFolder();
         using var taken = new TcpListener(IPAddress.Loopback, 0);
@@ -63,7 +63,12 @@ public sealed class ServeCommandTests
 
         var result = await RunToExitAsync(["serve", "--db", folder.File("x.db"), "--urls", $"http://127.0.0.1:{port}"]);
 
-        AssertOneLineFailure(result, port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Assert.True(result.ExitCode == 2, result.ToString());
+        var lines = result.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(2, lines.Length);
+        Assert.StartsWith($"error: cannot listen on http://127.0.0.1:{port}: ", lines[0]);
+        Assert.Equal("hint: is another program, such as another 'promptvault serve', listening there? Stop it, or give serve another address with --urls (e.g. --urls http://127.0.0.1:5181).", lines[1]);
+        Assert.DoesNotContain("Exception", result.Error);
         Assert.DoesNotContain("pv_", result.Out);
     }
 

@@ -57,7 +57,8 @@ internal sealed class ServeCommand(CliContext context)
             catch (Exception e) when (e is not OperationCanceledException)
             {
                 // Start-up failures (address in use, a file that is not a database, ...) are for people: one line, no stack trace.
-                context.WriteError(StartupFailure(e, where, urls));
+                var (message, hint) = StartupFailure(e, where, urls);
+                context.WriteError(message, hint);
                 return ExitCodes.Usage;
             }
 
@@ -72,12 +73,13 @@ internal sealed class ServeCommand(CliContext context)
         }
     }
 
-    private static string StartupFailure(Exception e, string where, string urls) => e switch
+    private static (string Message, string? Hint) StartupFailure(Exception e, string where, string urls) => e switch
     {
         // Kestrel reports an address in use or not available this way.
-        IOException when e.Message.Contains("bind", StringComparison.OrdinalIgnoreCase) => $"cannot listen on {urls}: {OneLine(e.Message)}",
-        _ when ServerStorage.IsDatabaseFailure(e) => $"{where}: {OneLine(e.Message)}",
-        _ => OneLine(e.Message),
+        IOException when e.Message.Contains("bind", StringComparison.OrdinalIgnoreCase) => ($"cannot listen on {urls}: {OneLine(e.Message)}",
+            "is another program, such as another 'promptvault serve', listening there? Stop it, or give serve another address with --urls (e.g. --urls http://127.0.0.1:5181)."),
+        _ when ServerStorage.IsDatabaseFailure(e) => ($"{where}: {OneLine(e.Message)}", null),
+        _ => (OneLine(e.Message), null),
     };
 
     private static string OneLine(string message) => message.ReplaceLineEndings(" ").Trim();
