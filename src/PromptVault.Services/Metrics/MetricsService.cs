@@ -5,6 +5,7 @@ using PromptVault.Core.Idempotency;
 using PromptVault.Core.Prompts;
 using PromptVault.Core.Registry;
 using PromptVault.Core.Storage;
+using PromptVault.Core.Versioning;
 
 namespace PromptVault.Core.Metrics;
 
@@ -53,6 +54,10 @@ public sealed class MetricsService(
         return VersionMetricsBuilder.Build(prompt.Name, version.Version.ToString(), version.Id, period, hours, allTime, now);
     }
 
+    /// <summary>An event names its version by id: a version number (`1.0.2`) is the likeliest mistake, so the refusal says so.</summary>
+    private static string NumberNotId(string versionId) =>
+        SemanticVersion.TryParse(versionId, out _) ? ": it takes the version's id, as a render answers it (\"versionId\"), not its number" : "";
+
     /// <param name="requests">The events as sent, for the versions they name.</param>
     /// <param name="validate">Makes the events (<see cref="MetricEventRules"/>) from the time of receipt and the versions' token prices.</param>
     private async Task<MetricRecordResponse> RecordAsync(IReadOnlyList<MetricEventRequest?>? requests,
@@ -70,7 +75,7 @@ public sealed class MetricsService(
         {
             var metricEvent = events[i];
             if (versions.GetValueOrDefault(metricEvent.VersionId) is null)
-                throw Invalid(pathOf(i).Of("versionId"), $"{pathOf(i).Of("versionId")} '{PromptRules.Echo(metricEvent.VersionId)}' is not a version of any prompt.");
+                throw Invalid(pathOf(i).Of("versionId"), $"{pathOf(i).Of("versionId")} '{PromptRules.Echo(metricEvent.VersionId)}' is not a version of any prompt{NumberNotId(metricEvent.VersionId)}.");
             if (metricEvent.ExperimentId is not { } experimentId)
                 continue;
             if (!experimentsById.TryGetValue(experimentId, out var experiment))

@@ -127,6 +127,20 @@ public sealed class MetricsApiTests(ServerFixture fixture) : IClassFixture<Serve
     }
 
     [Fact]
+    public async Task AVersionNumberForVersionId_IsRefusedSayingItTakesTheId()
+    {
+        var name = await CreateSupportPromptAsync(_client);
+
+        var (status, problem) = await PostAsync(_client, "/api/metrics", new { versionId = "1.0.0", latencyMs = 5 });
+
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Equal(("invalid_metric_event", "versionId"), (problem.Str("code"), problem.Str("field")));
+        Assert.Equal("versionId '1.0.0' is not a version of any prompt: it takes the version's id, as a render answers it (\"versionId\"), not its number.",
+            problem.Str("detail"));
+        Assert.Equal(0, await CountAsync(name));
+    }
+
+    [Fact]
     public async Task AnUnknownVersionWithTokens_IsRefusedNamingIt()
     {
         var name = await CreateSupportPromptAsync(_client);
