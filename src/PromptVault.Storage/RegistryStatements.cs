@@ -202,11 +202,12 @@ internal static class RegistryStatements
         if (query.PromptName is not null) conditions.Add("prompt_name = @PromptName");
         if (query.Actor is not null) conditions.Add("actor = @Actor");
         if (query.Action is not null) conditions.Add("action = @Action");
+        if (query.Subject is not null) conditions.Add("subject = @Subject");
         // Timestamps are stored as fixed-width UTC round-trip text compared bytewise, so text order is time order.
         if (query.From is not null) conditions.Add("timestamp >= @From");
         if (query.To is not null) conditions.Add("timestamp < @To");
         var where = conditions.Count == 0 ? "" : " WHERE " + string.Join(" AND ", conditions);
-        return ("audit" + where, new { query.PromptName, query.Actor, query.Action, From = ToText(query.From), To = ToText(query.To) });
+        return ("audit" + where, new { query.PromptName, query.Actor, query.Action, query.Subject, From = ToText(query.From), To = ToText(query.To) });
     }
 
     /// <summary>

@@ -281,10 +281,8 @@ public sealed class ExperimentPagesTests(DashboardFixture fixture) : IClassFixtu
         var experiment = await CreateUrgeExperimentAsync(api, "cancelled/halfway", "cancelled-halfway");
         (await api.PostAsync($"/api/experiments/{experiment.Id}/start", null, cancel)).EnsureSuccessStatusCode();
         await SendUnitsAsync(api, experiment, [30, 30], (arm, k) => new MetricEventRequest(Converted: arm == 1 && k % 2 == 0));
-        (await api.PostAsync($"/api/experiments/{experiment.Id}/cancel", null, cancel)).EnsureSuccessStatusCode();
+        var actor = await CancelAsync(api, experiment);
         var cancelled = (await api.GetFromJsonAsync<ExperimentResponse>($"/api/experiments/{experiment.Id}", PromptVaultJson.Options, cancel))!;
-        var audit = await api.GetFromJsonAsync<System.Text.Json.JsonElement>("/api/audit?action=experiment.cancelled&prompt=cancelled%2Fhalfway", cancel);
-        var actor = audit.GetProperty("entries")[0].GetProperty("actor").GetString();
 
         var page = await fixture.OpenAsync(fixture.Server.AdminKey);
         await page.GotoAsync($"/experiments/{experiment.Id}");
@@ -294,6 +292,39 @@ public sealed class ExperimentPagesTests(DashboardFixture fixture) : IClassFixtu
         await Assertions.Expect(page.GetByTestId("decision")).ToHaveTextAsync("No winner: it was cancelled.");
         await Assertions.Expect(page.GetByTestId("live-status")).ToHaveTextAsync("Updated: 60 units exposed, no winner.");
         Assert.Empty(await fixture.AccessibilityViolationsAsync(page));
+    }
+
+    /// <summary>The page found its canceller among the prompt's newest 100 cancellations only: one cancelled before 100 more of the
+    /// prompt's experiments said no one. It now asks for the experiment's own entry.</summary>
+    [Fact]
+    public async Task Experiment_CancelledBefore100More_PageStillSaysByWhom()
+    {
+        var cancel = TestContext.Current.CancellationToken;
+        using var api = fixture.Server.CreateClient();
+        var first = await CreateUrgeExperimentAsync(api, "cancelled/many", "cancelled-first");
+        var actor = await CancelAsync(api, first);
+        var variants = first.Variants.Select(v => new VariantRequest(v.Name, v.VersionId, v.Weight)).ToList();
+        for (var i = 0; i < 100; i++)
+        {
+            var posted = await api.PostAsJsonAsync("/api/experiments", new CreateExperimentRequest($"cancelled-{i}", "cancelled/many", variants), PromptVaultJson.Options, cancel);
+            var later = (await posted.EnsureSuccessStatusCode().Content.ReadFromJsonAsync<ExperimentResponse>(PromptVaultJson.Options, cancel))!;
+            (await api.PostAsync($"/api/experiments/{later.Id}/cancel", null, cancel)).EnsureSuccessStatusCode();
+        }
+
+        var page = await fixture.OpenAsync(fixture.Server.AdminKey);
+        await page.GotoAsync($"/experiments/{first.Id}");
+
+        await Assertions.Expect(page.GetByTestId("cancelled")).ToContainTextAsync($" UTC by {actor}; the figures below are as they stood then.");
+    }
+
+    /// <summary>Cancels <paramref name="experiment"/>; returns who did, as the audit log's newest cancellation of its prompt says.</summary>
+    private static async Task<string?> CancelAsync(HttpClient api, ExperimentResponse experiment)
+    {
+        var cancel = TestContext.Current.CancellationToken;
+        (await api.PostAsync($"/api/experiments/{experiment.Id}/cancel", null, cancel)).EnsureSuccessStatusCode();
+        var audit = await api.GetFromJsonAsync<System.Text.Json.JsonElement>(
+            $"/api/audit?action=experiment.cancelled&prompt={Uri.EscapeDataString(experiment.Prompt)}", cancel);
+        return audit.GetProperty("entries")[0].GetProperty("actor").GetString();
     }
 
     /// <summary>

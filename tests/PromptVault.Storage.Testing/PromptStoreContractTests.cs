@@ -234,6 +234,23 @@ public abstract class PromptStoreContractTests
         Assert.Equal(2, created.Total);
     }
 
+    /// <summary>An entry found by what it acted on (an experiment's name), among more entries of the prompt and action than a page holds.</summary>
+    [Fact]
+    public async Task ListAuditAsync_BySubject_OnlyThatSubjectsEntries()
+    {
+        var (store, _) = await CreateStoreAsync();
+        var prompt = Prompt("subjects");
+        await store.SaveAsync(Created(prompt, Version(prompt, 1)), Cancel);
+        await store.SaveAsync(new PromptChanges { Audit = [.. Enumerable.Range(0, 5).Select(i => Audit(AuditActions.ExperimentCancelled, prompt.Name, $"experiment-{i}"))] }, Cancel);
+
+        var second = await store.ListAuditAsync(new AuditQuery(prompt.Name, Action: AuditActions.ExperimentCancelled, Page: new PageRequest(2), Subject: "experiment-1"), Cancel);
+        var none = await store.ListAuditAsync(new AuditQuery(prompt.Name, Subject: "experiment-9"), Cancel);
+
+        var entry = Assert.Single(second);
+        Assert.Equal(("experiment-1", 1), (entry.Subject, second.Total));
+        Assert.Equal(0, none.Total);
+    }
+
     [Fact]
     public async Task ListPromptsAsync_Page_ReturnsTheSliceByNameAndTheTotal()
     {

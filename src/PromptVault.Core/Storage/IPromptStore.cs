@@ -92,10 +92,11 @@ public sealed record LabelledPrompt(Prompt Prompt, PromptVersion Version);
 
 /// <summary>
 /// Which audit entries to list; null matches anything. No page means all of them. The time window is <see cref="From"/>
-/// inclusive to <see cref="To"/> exclusive.
+/// inclusive to <see cref="To"/> exclusive. <see cref="Subject"/> is what an entry acted on (a version's number, an
+/// experiment's name, a key's id).
 /// </summary>
 public sealed record AuditQuery(string? PromptName = null, string? Actor = null, string? Action = null, PageRequest? Page = null,
-    DateTimeOffset? From = null, DateTimeOffset? To = null)
+    DateTimeOffset? From = null, DateTimeOffset? To = null, string? Subject = null)
 {
     private static readonly string[] TimeFormats = ["yyyy-MM-dd", "yyyy-MM-dd'T'HH:mm", "yyyy-MM-dd'T'HH:mm:ss.FFFFFFF"];
 
