@@ -424,6 +424,30 @@ public sealed class ExperimentPagesTests(DashboardFixture fixture) : IClassFixtu
         Assert.Equal(stored, await DrawnAsync(live));
     }
 
+    /// <summary>The narrowing chart spaced its looks evenly, as if taken at equal intervals, while its axis is labelled by the first
+    /// and last times: looks a minute apart and two hours apart now lie that far apart.</summary>
+    [Fact]
+    public async Task Experiment_NarrowingChart_PlacesLooksByTheirTimes()
+    {
+        var cancel = TestContext.Current.CancellationToken;
+        using var api = fixture.Server.CreateClient();
+        var experiment = await StartExperimentAsync(api, "narrowing/uneven", MetricName.ConversionRate, [50, 50]);
+        var first = new DateTimeOffset(2026, 12, 1, 6, 0, 0, TimeSpan.Zero);
+        var treatment = experiment.Variants[1].Id;
+        await fixture.Server.Services.GetRequiredService<IExperimentStore>().SaveSequentialStateAsync(experiment.Id, SequentialState.Empty,
+            [.. new[] { 0, 1, 121 }.Select(minutes => new SequentialHistoryPoint(treatment, "conversionRate", first.AddMinutes(minutes), 0.1, -0.2, 0.4))], cancel);
+
+        var page = await fixture.OpenAsync(fixture.Server.AdminKey);
+        await page.GotoAsync($"/experiments/{experiment.Id}");
+
+        var lines = page.Locator("figure.chart polyline");
+        await Assertions.Expect(lines).ToHaveCountAsync(2);
+        // The axis runs from x 34 to 312: the second look, 1 minute of 121 in, at 34 + 278 / 121.
+        foreach (var points in await lines.EvaluateAllAsync<string[]>("lines => lines.map(l => l.getAttribute('points'))"))
+            Assert.Equal(["34", "36.3", "312"], points.Split(' ').Select(p => p.Split(',')[0]));
+        await Assertions.Expect(page.Locator("figure.chart svg text").Last).ToHaveTextAsync("12-01 08:01");
+    }
+
     /// <summary>What the narrowing chart draws: its summary, each line's points and its axis labels (the looks' times).</summary>
     private static Task<string> DrawnAsync(IPage page) =>
         page.Locator("figure.chart svg").EvaluateAsync<string>(
