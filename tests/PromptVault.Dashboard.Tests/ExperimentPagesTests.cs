@@ -353,15 +353,41 @@ public sealed class ExperimentPagesTests(DashboardFixture fixture) : IClassFixtu
         var page = await fixture.OpenAsync(fixture.Server.AdminKey);
         await page.GotoAsync($"/experiments/{experiment.Id}");
 
-        await Assertions.Expect(page.GetByTestId("aa-test")).ToHaveTextAsync("A/A test: every variant serves version 1.0.1, so the differences below "
-            + "are chance, and the figures show whether the assignment and the statistics are honest. A winner here would be a false positive, as "
-            + "happens in at most 5% of A/A tests, the 95% confidence level's rate; a running experiment completes itself on one as on any winner. "
-            + "Nothing is promoted for it.");
+        await Assertions.Expect(page.GetByTestId("aa-test")).ToHaveTextAsync(UndecidedAaTest("1.0.1", "Nothing is promoted for it."));
         await Assertions.Expect(page.GetByTestId("lift-v1")).ToHaveTextAsync(SignedPercent(v1.RelativeDifference!.Value));
         await Assertions.Expect(page.GetByTestId("fixed-p-v1")).ToHaveTextAsync(P(v1.AdjustedPValue!.Value));
         await Assertions.Expect(page.GetByTestId("sequential-p-v1")).ToHaveTextAsync(P(v1.AdjustedSequentialPValue!.Value));
         Assert.Empty(await fixture.AccessibilityViolationsAsync(page));
     }
+
+    /// <summary>An A/A experiment that promotes its winner (the API refuses to create one; an import keeps the rules it was stored
+    /// under, so it is written to the store here) says what completing on a false positive would do.</summary>
+    [Fact]
+    public async Task Experiment_AaTestThatPromotesItsWinner_PageSaysCompletingPutsTheVersionInProduction()
+    {
+        var cancel = TestContext.Current.CancellationToken;
+        using var api = fixture.Server.CreateClient();
+        var created = await api.PostAsJsonAsync("/api/prompts", new CreatePromptRequest("aa/imported", Content: "Hello"), PromptVaultJson.Options, cancel);
+        var prompt = (await created.EnsureSuccessStatusCode().Content.ReadFromJsonAsync<PromptResponse>(PromptVaultJson.Options, cancel))!;
+        var version = prompt.LatestVersion.Id;
+        var now = DateTimeOffset.UtcNow;
+        var experiment = new Experiment(Guid.NewGuid().ToString("N"), prompt.Id, prompt.Name, "aa-imported", "",
+            [new Variant(Guid.NewGuid().ToString("N"), "control", version, 50), new Variant(Guid.NewGuid().ToString("N"), "v1", version, 50)],
+            MetricName.ConversionRate, 100, 0.95, 0.05, 0.8, [], PromoteWinner: true, ExperimentStatus.Draft, 42, null, null, now, "importer", now, null, null);
+        await fixture.Server.Services.GetRequiredService<IExperimentStore>().CreateExperimentAsync(experiment, [], cancel);
+
+        var page = await fixture.OpenAsync(fixture.Server.AdminKey);
+        await page.GotoAsync($"/experiments/{experiment.Id}");
+
+        await Assertions.Expect(page.GetByTestId("aa-test")).ToHaveTextAsync(UndecidedAaTest("1.0.0",
+            "As this experiment promotes its winner, completing on a false positive puts version 1.0.0 in production (nothing changes if it is there already)."));
+    }
+
+    /// <summary>What the page says of an A/A test of <paramref name="version"/> that has no winner yet, ending with <paramref name="promotion"/>.</summary>
+    private static string UndecidedAaTest(string version, string promotion) =>
+        $"A/A test: every variant serves version {version}, so the differences below are chance, and the figures show whether the assignment and "
+        + "the statistics are honest. A winner here would be a false positive, as happens in at most 5% of A/A tests, the 95% confidence level's "
+        + $"rate; a running experiment completes itself on one as on any winner. {promotion}";
 
     /// <summary>The New experiment form with every variant on one version says it is an A/A test and what a winner of it would be.</summary>
     [Fact]
