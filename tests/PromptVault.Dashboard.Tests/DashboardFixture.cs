@@ -3,18 +3,22 @@ using System.Diagnostics;
 using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Playwright;
 using PromptVault.Core.Auth;
+using PromptVault.Core.Contracts;
+using PromptVault.Core.Registry;
 using PromptVault.Server.Tests;
 
 namespace PromptVault.Dashboard.Tests;
 
 /// <summary>
-/// A real server on loopback with a temporary SQLite file, and Debian's Chromium driven headless by Playwright. Without
-/// /usr/bin/chromium every test reports itself skipped (Playwright cannot download browsers here; .ci/run installs it).
+/// A real server on loopback with a temporary SQLite file, and Debian's Chromium (the run's <see cref="SharedBrowser"/>) driven
+/// headless by Playwright. Without /usr/bin/chromium every test reports itself skipped (Playwright cannot download browsers
+/// here; .ci/run installs it).
 /// </summary>
-public sealed class DashboardFixture : IAsyncLifetime
+public sealed class DashboardFixture(SharedBrowser browser) : IAsyncLifetime
 {
     public const string Chromium = "/usr/bin/chromium";
 
@@ -22,8 +26,6 @@ public sealed class DashboardFixture : IAsyncLifetime
     private const string AxeCore = "axe-core@4.11.0";
 
     private RunningServer? _server;
-    private IPlaywright? _playwright;
-    private IBrowser? _browser;
 
     // The browser contexts each test opened, by the test's id, closed when it ends (CloseTestPagesAsync): a page left open
     // keeps its renderer and its Blazor circuit busy for the rest of the run, taking the two cores from the tests after it.
@@ -43,21 +45,19 @@ public sealed class DashboardFixture : IAsyncLifetime
         _server = await RunningServer.StartAsync(new ServerSetup([], builder => builder.Logging.AddProvider(ServerLog)), TestContext.Current.CancellationToken);
         WriterKey = await _server.CreateKeyAsync("wendy-writer", ApiKeyRole.Writer, TestContext.Current.CancellationToken);
         ReaderKey = await _server.CreateKeyAsync("rita-reader", ApiKeyRole.Reader, TestContext.Current.CancellationToken);
-        if (!File.Exists(Chromium)) return;
+        if (browser.Browser is null) return;
         // The test projects run side by side on two cores: render the sign-in page once so no test pays the first render's JIT.
         using (var warm = _server.CreateClient())
             (await warm.GetAsync("/login", TestContext.Current.CancellationToken)).EnsureSuccessStatusCode();
         Assertions.SetDefaultExpectTimeout(30_000); // two cores shared with the other test projects: 5 s is not enough
-        _playwright = await Playwright.CreateAsync();
-        _browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions { ExecutablePath = Chromium, Headless = true });
     }
 
     /// <summary>A browser page of its own (fresh cookies) at <paramref name="width"/> px, signed in with <paramref name="apiKey"/> unless it is null,
     /// on the fixture's server or on <paramref name="server"/>.</summary>
     public async Task<IPage> OpenAsync(string? apiKey, int width = 1280, RunningServer? server = null)
     {
-        if (_browser is null) Assert.Skip($"{Chromium} is missing: install Debian's chromium package to run the dashboard's browser tests.");
-        var context = await _browser.NewContextAsync(new BrowserNewContextOptions
+        if (browser.Browser is null) Assert.Skip($"{Chromium} is missing: install Debian's chromium package to run the dashboard's browser tests.");
+        var context = await browser.Browser.NewContextAsync(new BrowserNewContextOptions
         {
             BaseURL = (server ?? Server).BaseAddress.ToString(),
             ViewportSize = new ViewportSize { Width = width, Height = 900 },
@@ -134,11 +134,22 @@ public sealed class DashboardFixture : IAsyncLifetime
         return dialogs;
     }
 
-    /// <summary>Clicks the header's Experiments link and waits for what follows: the experiments page, or a dismissed confirmation.</summary>
+    /// <summary>Clicks the header's Experiments link and waits for what follows: the experiments page's address, or a confirmation
+    /// (which the page's own dialog handler, <see cref="DismissDialogs"/>, has recorded by then: handlers run in the order added).</summary>
     public static async Task ClickExperimentsAsync(IPage page)
     {
-        await page.GetByRole(AriaRole.Navigation, new() { Name = "Main" }).GetByRole(AriaRole.Link, new() { Name = "Experiments" }).ClickAsync();
-        await page.WaitForLoadStateAsync(LoadState.NetworkIdle);
+        var asked = false;
+        void Asked(object? sender, IDialog dialog) => asked = true;
+        page.Dialog += Asked;
+        try
+        {
+            await page.GetByRole(AriaRole.Navigation, new() { Name = "Main" }).GetByRole(AriaRole.Link, new() { Name = "Experiments" }).ClickAsync();
+            await Eventually(() => asked || page.Url.EndsWith("/experiments", StringComparison.Ordinal));
+        }
+        finally
+        {
+            page.Dialog -= Asked;
+        }
     }
 
     private static string Shortened(string text) => text.Length <= 2000 ? text : text[..2000] + "…";
@@ -241,21 +252,29 @@ public sealed class DashboardFixture : IAsyncLifetime
         throw new InvalidOperationException("PromptVault.slnx not found above the test output.");
     }
 
-    /// <summary>A new prompt with <paramref name="count"/> versions, 1.0.0 to 1.0.(count - 1); its name.</summary>
-    public static async Task<string> CreateVersionsAsync(HttpClient api, string prefix, int count)
+    /// <summary>Creates a prompt whose 1.0.0 says "Hi", through the API.</summary>
+    public async Task CreatePromptAsync(string name)
+    {
+        using var api = Server.CreateClient();
+        (await api.PostAsJsonAsync("/api/prompts", new CreatePromptRequest(name, Content: "Hi"), PromptVaultJson.Options, TestContext.Current.CancellationToken))
+            .EnsureSuccessStatusCode();
+    }
+
+    /// <summary>A new prompt with <paramref name="count"/> versions, 1.0.0 to 1.0.(count - 1), made by the admin key; its name.</summary>
+    /// <remarks>Through the server's registry in this process, as the API would: hundreds of requests each paid for HTTP and the key's check.</remarks>
+    public static async Task<string> CreateVersionsAsync(RunningServer server, string prefix, int count)
     {
         var ct = TestContext.Current.CancellationToken;
+        var registry = server.Services.GetRequiredService<PromptRegistry>();
         var name = prefix + Guid.NewGuid().ToString("N")[..8];
-        (await api.PostAsJsonAsync("/api/prompts", new { name, content = "v0" }, ct)).EnsureSuccessStatusCode();
+        await registry.CreatePromptAsync(new CreatePromptRequest(name, Content: "v0"), "admin", null, ct);
         for (var i = 1; i < count; i++)
-            (await api.PostAsJsonAsync($"/api/prompts/{name}/versions", new { content = $"v{i}", changeDescription = $"Step {i}" }, ct)).EnsureSuccessStatusCode();
+            await registry.CreateVersionAsync(name, new CreateVersionRequest($"v{i}", ChangeDescription: $"Step {i}"), "admin", ct);
         return name;
     }
 
     public async ValueTask DisposeAsync()
     {
-        if (_browser is not null) await _browser.DisposeAsync();
-        _playwright?.Dispose();
         if (_server is not null) await _server.DisposeAsync();
     }
 }

@@ -335,7 +335,7 @@ public sealed class PlaygroundPageTests(DashboardFixture fixture) : IClassFixtur
     public async Task Playground_300Versions_SuggestsTheNewest_RunsAFarBackOneTyped_AndNamesAMissingOne()
     {
         using var api = fixture.Server.CreateClient();
-        var name = await DashboardFixture.CreateVersionsAsync(api, "play-long-", 300);
+        var name = await DashboardFixture.CreateVersionsAsync(fixture.Server, "play-long-", 300);
         (await api.PutAsJsonAsync($"/api/prompts/{name}/labels/staging", new { version = "1.0.7" }, TestContext.Current.CancellationToken)).EnsureSuccessStatusCode();
         var page = await fixture.OpenAsync(fixture.WriterKey);
 

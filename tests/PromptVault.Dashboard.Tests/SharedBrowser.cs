@@ -1,0 +1,29 @@
+using Microsoft.Playwright;
+
+[assembly: AssemblyFixture(typeof(PromptVault.Dashboard.Tests.SharedBrowser))]
+
+namespace PromptVault.Dashboard.Tests;
+
+/// <summary>
+/// One headless Chromium for the whole test run, each test in browser contexts of its own (<see cref="DashboardFixture.OpenAsync"/>):
+/// a launch per test class took seconds of the two cores. Null when /usr/bin/chromium is missing.
+/// </summary>
+public sealed class SharedBrowser : IAsyncLifetime
+{
+    private IPlaywright? _playwright;
+
+    public IBrowser? Browser { get; private set; }
+
+    public async ValueTask InitializeAsync()
+    {
+        if (!File.Exists(DashboardFixture.Chromium)) return;
+        _playwright = await Playwright.CreateAsync();
+        Browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions { ExecutablePath = DashboardFixture.Chromium, Headless = true });
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Browser is not null) await Browser.DisposeAsync();
+        _playwright?.Dispose();
+    }
+}
