@@ -29,6 +29,10 @@ internal static partial class Log
         Message = "{Method} {Route} answered 503 {Code} for the database's trouble below; {Answers} request(s) were answered so since this code's last line (one a minute at most)")]
     public static partial void StoreTroubleAnswered(ILogger logger, string method, string route, string code, long answers, Exception exception);
 
+    [LoggerMessage(EventId = 2302, Level = LogLevel.Warning,
+        Message = "GET /healthz answered {Status} ({Description}) for the database's trouble below; {Checks} check(s) were answered so since this answer's last line (one a minute at most)")]
+    public static partial void HealthCheckFailed(ILogger logger, string status, string description, long checks, Exception exception);
+
     [LoggerMessage(EventId = 2201, Level = LogLevel.Information, Message = "MCP {Method} of '{Name}' refused ({Code}): {Reason}")]
     public static partial void McpRefused(ILogger logger, string method, string? name, string code, string reason);
 

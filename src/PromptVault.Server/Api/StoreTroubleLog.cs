@@ -19,4 +19,14 @@ internal sealed class StoreTroubleLog(ILogger<StoreTroubleLog> logger, TimeProvi
         if (lines.GetOrAdd(code, static (_, time) => new LineInterval(time, Interval), time).IsLineDue(out var answers))
             Log.StoreTroubleAnswered(logger, method, route, code, answers, cause);
     }
+
+    /// <summary>
+    /// Says why <c>/healthz</c> answered <paramref name="status"/> (its answer is anonymous and leaves the cause out), as
+    /// <see cref="Answered"/> does: a load balancer probes every few seconds.
+    /// </summary>
+    public void HealthCheckFailed(string status, string description, Exception cause)
+    {
+        if (lines.GetOrAdd("/healthz " + description, static (_, time) => new LineInterval(time, Interval), time).IsLineDue(out var checks))
+            Log.HealthCheckFailed(logger, status, description, checks, cause);
+    }
 }

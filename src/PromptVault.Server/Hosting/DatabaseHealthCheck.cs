@@ -1,9 +1,13 @@
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using PromptVault.Server.Api;
 
 namespace PromptVault.Server.Hosting;
 
-/// <summary>Healthy when the database (SQLite or PostgreSQL) opens and answers a query on its schema.</summary>
-internal sealed class DatabaseHealthCheck(IServiceProvider services) : IHealthCheck
+/// <summary>
+/// Healthy when the database (SQLite or PostgreSQL) opens and answers a query on its schema. The answer is anonymous: it says
+/// what failed, not the file's path, the server's address or the engine's message, which the server log has.
+/// </summary>
+internal sealed class DatabaseHealthCheck(IServiceProvider services, StoreTroubleLog troubleLog) : IHealthCheck
 {
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
@@ -16,16 +20,21 @@ internal sealed class DatabaseHealthCheck(IServiceProvider services) : IHealthCh
         {
             // Reachable but every connection in use (or, on SQLite, locked): busy, which taking the server out of rotation or
             // restarting it would not cure. Degraded is answered 200.
-            return HealthCheckResult.Degraded("the database is busy: no connection was free in time", e);
+            return Failed(HealthStatus.Degraded, "the database is busy: no connection was free in time", e);
         }
         catch (Core.StoreUnavailableException e)
         {
-            return HealthCheckResult.Unhealthy("the database could not be reached", e);
+            return Failed(HealthStatus.Unhealthy, "the database could not be reached; the server log has the error", e);
         }
         catch (Exception e) when (ServerStorage.IsDatabaseFailure(e))
         {
-            // The response is anonymous: say what failed, not the file's path, the server's address or the engine's message.
-            return HealthCheckResult.Unhealthy("the database did not answer", e);
+            return Failed(HealthStatus.Unhealthy, "the database did not open or answer the check's query; the server log has the error", e);
         }
+    }
+
+    private HealthCheckResult Failed(HealthStatus status, string description, Exception cause)
+    {
+        troubleLog.HealthCheckFailed(status.ToString().ToLowerInvariant(), description, cause);
+        return new HealthCheckResult(status, description);
     }
 }

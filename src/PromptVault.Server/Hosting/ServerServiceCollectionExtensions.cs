@@ -63,6 +63,8 @@ public static class ServerServiceCollectionExtensions
         services.AddAuthorizationBuilder().AddRolePolicies();
         services.AddRateLimits();
         services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database");
+        // The framework logs every failed check with its exception, one line per probe; DatabaseHealthCheck logs its own.
+        services.Configure<LoggerFilterOptions>(options => options.AddFilter("Microsoft.Extensions.Diagnostics.HealthChecks", LogLevel.None));
         services.AddOpenApi(OpenApiSetup.Configure);
         return services;
     }

@@ -1,5 +1,6 @@
 using System.Net;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using PromptVault.Storage.Sqlite;
 using static PromptVault.Server.Tests.ApiCalls;
 
@@ -24,9 +25,10 @@ public sealed class HealthTests
     }
 
     [Fact]
-    public async Task Healthz_DatabaseFileIsNoLongerADatabase_Returns503()
+    public async Task Healthz_DatabaseFileIsNoLongerADatabase_Returns503_SayingTheLogHasTheError_WhichItLogsOnceNotPerProbe()
     {
-        await using var server = await RunningServer.StartAsync(Cancel);
+        using var logs = new LogCapture();
+        await using var server = await RunningServer.StartAsync(logs.Setup(), Cancel);
         using var anonymous = server.CreateClient(apiKey: "");
         // The server's pooled connections would go on reading the replaced file.
         server.Services.GetRequiredService<SqliteConnectionFactory>().Dispose();
@@ -39,6 +41,16 @@ public sealed class HealthTests
         Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
         Assert.Equal("unhealthy", body.Str("status"));
         Assert.Equal("unhealthy", body!["checks"]!["database"].Str("status"));
+        Assert.Equal("the database did not open or answer the check's query; the server log has the error", body!["checks"]!["database"].Str("description"));
         Assert.DoesNotContain(server.DatabasePath, body.ToJsonString());
+
+        // A load balancer probes every few seconds: the cause is logged once, not with every answer.
+        for (var probe = 0; probe < 2; probe++)
+            using (var again = await anonymous.GetAsync("/healthz", Cancel)) Assert.Equal(HttpStatusCode.ServiceUnavailable, again.StatusCode);
+        Assert.DoesNotContain(logs.Lines, l => l.Category.StartsWith("Microsoft.Extensions.Diagnostics.HealthChecks", StringComparison.Ordinal));
+        var line = Assert.Single(logs.Lines, l => l.EventId == 2302);
+        Assert.Equal(LogLevel.Warning, line.Level);
+        Assert.StartsWith("GET /healthz answered unhealthy (the database did not open or answer the check's query; the server log has the error) for the database's trouble below; 1 check(s)", line.Message, StringComparison.Ordinal);
+        Assert.Contains("SqliteException", line.Message, StringComparison.Ordinal);
     }
 }

@@ -202,7 +202,7 @@ public sealed class DatabaseOutageTests
         await using (await app.Services.GetRequiredService<NpgsqlDataSource>().OpenConnectionAsync(Cancel))
             await AssertHealthAsync(anonymous, HttpStatusCode.OK, "degraded", "the database is busy: no connection was free in time");
         await relay.CutAsync();
-        await AssertHealthAsync(anonymous, HttpStatusCode.ServiceUnavailable, "unhealthy", "the database could not be reached");
+        await AssertHealthAsync(anonymous, HttpStatusCode.ServiceUnavailable, "unhealthy", "the database could not be reached; the server log has the error");
         relay.Resume();
         await Eventually(() => anonymous.GetAsync("/healthz", Cancel), r => r.StatusCode == HttpStatusCode.OK, TimeSpan.FromSeconds(10));
         await AssertHealthAsync(anonymous, HttpStatusCode.OK, "ok", null);
