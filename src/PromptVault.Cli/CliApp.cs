@@ -38,7 +38,9 @@ internal static class CliApp
             context.JsonErrors = args.Contains("--json");
             var path = CommandPath(parseResult);
             var options = MistypedOptions(parseResult);
-            foreach (var error in UnrecognizedCommand(parseResult) ?? parseResult.Errors.Select(error => MissingArgument(error, path) ?? MistypedOption(error, options) ?? error.Message))
+            var values = ValuesOfMistypedOptions(parseResult, options);
+            foreach (var error in UnrecognizedCommand(parseResult) ?? parseResult.Errors.Where(error => !values.Any(value => IsAbout(error, value)))
+                         .Select(error => MissingArgument(error, path) ?? MistypedOption(error, options) ?? error.Message))
                 context.WriteError(error);
             if (!context.JsonErrors) context.Error.WriteLine($"Run 'promptvault{(path.Length > 0 ? " " + path : "")} --help' for usage.");
             return ExitCodes.Usage;
@@ -94,9 +96,25 @@ internal static class CliApp
             .ToDictionary(mistyped => mistyped.Token, mistyped => mistyped.Suggestions[0]);
 
     private static string? MistypedOption(ParseError error, Dictionary<string, string> options) =>
-        options.FirstOrDefault(option => error.Message.Contains($"'{option.Key}'", StringComparison.Ordinal)) is { Key: { } token, Value: var option }
+        options.FirstOrDefault(option => IsAbout(error, option.Key)) is { Key: { } token, Value: var option }
             ? $"Unrecognized option '{token}'; did you mean '{option}'?"
             : null;
+
+    private static bool IsAbout(ParseError error, string token) => error.Message.Contains($"'{token}'", StringComparison.Ordinal);
+
+    /// <summary>
+    /// <c>u1</c> in <c>render p --unti u1</c>: the unmatched token right after a mistyped option whose suggestion takes a value is
+    /// that value, which System.CommandLine reports as one more unrecognized argument; the option's own error says it all.
+    /// </summary>
+    private static HashSet<string> ValuesOfMistypedOptions(ParseResult parseResult, Dictionary<string, string> options)
+    {
+        var tokens = parseResult.Tokens;
+        var command = parseResult.CommandResult.Command;
+        return tokens.Skip(1).Where((value, i) => options.TryGetValue(tokens[i].Value, out var suggested)
+                && command.Options.FirstOrDefault(o => o.Name == suggested || o.Aliases.Contains(suggested)) is { Arity.MaximumNumberOfValues: > 0 }
+                && !value.Value.StartsWith('-') && parseResult.UnmatchedTokens.Contains(value.Value))
+            .Select(value => value.Value).ToHashSet();
+    }
 
     /// <summary>
     /// The commands and options System.CommandLine suggests for <paramref name="token"/>, among those of the command it was given to. It offers them only as text, a line naming each

@@ -64,7 +64,10 @@ public sealed class CommandTests(ServerFixture fixture) : IClassFixture<ServerFi
         Assert.Equal("error: Required command was not provided.\nRun 'promptvault --help' for usage.\n", none.Error.ReplaceLineEndings("\n"));
     }
 
-    /// <summary>System.CommandLine said only "Unrecognized command or argument '--unti'." of a mistyped option.</summary>
+    /// <summary>
+    /// System.CommandLine said only "Unrecognized command or argument '--unti'." of a mistyped option, and then the same of its
+    /// value 'u1', as a second error.
+    /// </summary>
     [Fact]
     public async Task MistypedOption_ExitsTwo_WithTheCloseOption()
     {
@@ -72,7 +75,7 @@ public sealed class CommandTests(ServerFixture fixture) : IClassFixture<ServerFi
         var far = await Cli.RunAsync(Cli.NoEnvironment, "render", "p", "--xyzzy");
 
         Assert.Equal(2, mistyped.ExitCode);
-        Assert.StartsWith("error: Unrecognized option '--unti'; did you mean '--unit'?\n", mistyped.Error.ReplaceLineEndings("\n"));
+        Assert.Equal("error: Unrecognized option '--unti'; did you mean '--unit'?\nRun 'promptvault render --help' for usage.\n", mistyped.Error.ReplaceLineEndings("\n"));
         Assert.Equal(2, far.ExitCode);
         Assert.StartsWith("error: Unrecognized command or argument '--xyzzy'.\n", far.Error.ReplaceLineEndings("\n"));
     }

@@ -160,7 +160,7 @@ public sealed class JsonOutputTests
             (await Cli.RunAsync(unreachable, "push", folder.Write("t.md", CommandTests.PromptFile("p", "Hi {{#if who}}.")), "--json"), new[] { "cli_error", "invalid_template" }),
             (await Cli.RunAsync(Cli.NoEnvironment, "push", folder.Write("a.md", "Hi.\n"), folder.Write("b.md", "---\nname: p\ntype: poem\n---\nHi.\n"), "--json"),
                 new[] { "invalid_front_matter", "invalid_type" }),
-            (await Cli.RunAsync(Cli.NoEnvironment, "render", "p", "--unti", "u1", "--json"), new[] { "cli_error", "cli_error" }),
+            (await Cli.RunAsync(Cli.NoEnvironment, "render", "p", "--unti", "u1", "--lable", "x", "--json"), new[] { "cli_error", "cli_error" }),
         };
 
         foreach (var (result, codes) in cases)
