@@ -167,7 +167,7 @@ internal sealed class CliContext
         {
             (HttpStatusCode.Unauthorized, _) => ApiKeySource is null
                 ? "pass --api-key KEY or set PROMPTVAULT_API_KEY."
-                : $"the key given by {ApiKeySource} was refused: it is mistyped, revoked or from another server; pass a valid one with --api-key KEY or PROMPTVAULT_API_KEY.",
+                : $"the key given by {ApiKeySource} was refused: it is mistyped, revoked or from another server (an import of another server's export replaces the keys: then that server's keys work here, and the ones from before do not); pass a valid one with --api-key KEY or PROMPTVAULT_API_KEY.",
             // Only the role refusal: another 403 (self_approval) is not cured by a stronger key, and its detail says what is.
             (HttpStatusCode.Forbidden, "forbidden") => "this needs a key with a stronger role (reader < writer < admin).",
             (_, "not_found") => ServerHint,

@@ -767,6 +767,9 @@ public sealed class CommandTests(ServerFixture fixture) : IClassFixture<ServerFi
         Assert.Equal(1, fromEnvironment.ExitCode);
         Assert.Contains("hint: the key given by PROMPTVAULT_API_KEY was refused", fromEnvironment.Error, StringComparison.Ordinal);
         Assert.Contains("hint: the key given by --api-key was refused", fromFlag.Error, StringComparison.Ordinal);
+        // The key 'serve' printed stops working after an import of a full export; the hint says why such a key is refused.
+        Assert.Contains("an import of another server's export replaces the keys: then that server's keys work here, and the ones from before do not",
+            fromFlag.Error, StringComparison.Ordinal);
         Assert.Contains("hint: pass --api-key KEY or set PROMPTVAULT_API_KEY.", none.Error, StringComparison.Ordinal);
     }
 
