@@ -15,6 +15,7 @@ internal sealed class CliContext
 {
     private readonly Func<string, string?> _environment;
     private readonly List<CliError> _jsonErrors = [];
+    private readonly List<string> _jsonWarnings = [];
 
     /// <param name="isTerminal">Whether stdout is a terminal.</param>
     /// <param name="isErrorTerminal">Whether stderr is a terminal (it may be while stdout is redirected, and the other way round).</param>
@@ -89,7 +90,12 @@ internal sealed class CliContext
     private const string ServerHint =
         "--server (or PROMPTVAULT_URL) takes the root URL 'promptvault serve' prints (default " + ServerDefaults.Urls + "), with no path such as /api.";
 
-    public void WriteWarning(string message) => Error.WriteLine($"warning: {message}");
+    /// <summary>A warning on stderr; with <c>--json</c>, kept for the one document <see cref="WriteJsonErrors"/> writes.</summary>
+    public void WriteWarning(string message)
+    {
+        if (JsonErrors) _jsonWarnings.Add(message);
+        else Error.WriteLine($"warning: {message}");
+    }
 
     public void WriteJson<T>(T value) => Out.WriteLine(CliJson.Serialize(value));
 
@@ -229,15 +235,18 @@ internal sealed class CliContext
     private void WriteJsonError(CliError error) => _jsonErrors.Add(error);
 
     /// <summary>
-    /// Writes the <c>--json</c> errors the command found as one document on one line, so a script reads exactly one: the first
-    /// as <c>error</c> and, when there were more (two bad files, a template error behind an unreachable server), all of them
-    /// in order as <c>errors</c>. Called once, when the command ends.
+    /// Writes the <c>--json</c> errors and warnings the command found as one document on one line, so a script reads exactly one:
+    /// the first error as <c>error</c> and, when there were more (two bad files, a template error behind an unreachable server),
+    /// all of them in order as <c>errors</c>; the warnings as <c>warnings</c>, alone when the command succeeded. Called once, when
+    /// the command ends.
     /// </summary>
     public void WriteJsonErrors()
     {
-        if (_jsonErrors.Count == 0) return;
-        Error.WriteLine(JsonSerializer.Serialize(new CliErrorDocument(_jsonErrors[0], _jsonErrors.Count > 1 ? [.. _jsonErrors] : null), CliJson.ErrorDocument));
+        if (_jsonErrors.Count == 0 && _jsonWarnings.Count == 0) return;
+        Error.WriteLine(JsonSerializer.Serialize(new CliErrorDocument(_jsonErrors.FirstOrDefault(), _jsonErrors.Count > 1 ? [.. _jsonErrors] : null,
+            _jsonWarnings.Count > 0 ? [.. _jsonWarnings] : null), CliJson.ErrorDocument));
         _jsonErrors.Clear();
+        _jsonWarnings.Clear();
     }
 }
 
@@ -247,8 +256,14 @@ internal sealed record TargetVersion(string Name, string Version, VersionStatus?
 /// <summary>An error as <c>--json</c> prints it on stderr; <c>status</c> and <c>title</c> are the server's, when it refused.</summary>
 internal sealed record CliError(int? Status, string? Title, string Code, string Detail, string? Field, string? Hint);
 
-/// <summary>What <c>--json</c> prints on stderr when a command fails: its first error, and every error when it found more than one.</summary>
-internal sealed record CliErrorDocument(CliError Error, [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<CliError>? Errors = null);
+/// <summary>
+/// What <c>--json</c> prints on stderr when a command fails: its first error, and every error when it found more than one;
+/// and its warnings, which are all it prints there when the command succeeded with some.
+/// </summary>
+internal sealed record CliErrorDocument(
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] CliError? Error,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<CliError>? Errors = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<string>? Warnings = null);
 
 /// <summary>Where a command sends its requests, with which key, and whether it prints JSON.</summary>
 internal sealed record RemoteSettings(string Server, string? ApiKey, bool Json);

@@ -1,5 +1,6 @@
 using PromptVault.Server.Tests;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using PromptVault.Core.Auth;
 using PromptVault.Core.Storage;
 using PromptVault.Core.Versioning;
@@ -307,6 +308,24 @@ public sealed class CommandTests(ServerFixture fixture) : IClassFixture<ServerFi
         Assert.Equal("bump-unchanged 1.0.0 unchanged", result.Out.Trim());
         Assert.Contains("unchanged: --bump major not applied", result.Error);
         Assert.Contains("(1.0.0 stays the latest)", result.Error);
+    }
+
+    /// <summary>With --json the warning was a plain 'warning:' line on stderr, beside nothing a script could read as JSON.</summary>
+    [Fact]
+    public async Task Push_Json_BumpOnAnUnchangedFile_StderrIsOneJsonDocumentWithTheWarning_StdoutTheResults()
+    {
+        using var folder = new TempFolder();
+        var file = folder.Write("p.md", PromptFile("bump-unchanged-json"));
+        await Cli.RunAsync(fixture.Server, null, "push", file);
+
+        var result = await Cli.RunAsync(fixture.Server, null, "push", file, "--bump", "major", "--json");
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Equal("unchanged", JsonNode.Parse(result.Out)![0]!["result"]!.GetValue<string>());
+        var document = JsonNode.Parse(result.Error)!.AsObject();
+        Assert.Equal(["warnings"], document.Select(p => p.Key));
+        var warning = Assert.Single(document["warnings"]!.AsArray())!.GetValue<string>();
+        Assert.Equal($"{file}: unchanged: --bump major not applied; the content, variables and metadata are unchanged, so no new version was made (1.0.0 stays the latest).", warning);
     }
 
     [Fact]
@@ -831,6 +850,14 @@ public sealed class CommandTests(ServerFixture fixture) : IClassFixture<ServerFi
         Assert.Equal($"{names[0]} 1.0.0 created", result.Out.Trim());
         Assert.Contains($"warning: push stopped at {files[1]}, which may or may not have been stored; the file after it was not pushed.", result.Error);
         Assert.Contains("cannot reach the server", result.Error);
+
+        // With --json, stderr is one document: the error, with the warning beside it (every create is dropped by now).
+        var again = folder.Write("again.md", PromptFile(ApiCalls.UniqueName("cli-stop")));
+        var json = await Cli.RunAsync(server, null, "push", again, "--json");
+        Assert.True(json.ExitCode == 1 && json.Error.TrimEnd('\n').Split('\n').Length == 1, json.ToString());
+        var document = JsonNode.Parse(json.Error)!;
+        Assert.StartsWith("cannot reach the server", document["error"]!["detail"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.StartsWith($"push stopped at {again}, which may or may not have been stored", Assert.Single(document["warnings"]!.AsArray())!.GetValue<string>(), StringComparison.Ordinal);
     }
 
     private sealed class DropConnections(Func<HttpRequest, bool> drop) : IStartupFilter
