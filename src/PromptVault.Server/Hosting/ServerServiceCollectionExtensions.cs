@@ -63,8 +63,10 @@ public static class ServerServiceCollectionExtensions
         services.AddAuthorizationBuilder().AddRolePolicies();
         services.AddRateLimits();
         services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database");
-        // The framework logs every failed check with its exception, one line per probe; DatabaseHealthCheck logs its own.
-        services.Configure<LoggerFilterOptions>(options => options.AddFilter("Microsoft.Extensions.Diagnostics.HealthChecks", LogLevel.None));
+        // The framework logs every failed check with its exception, one line per probe; DatabaseHealthCheck logs its own. The
+        // rule goes first, so an operator's rule for the same category (Logging:LogLevel in the configuration) still wins.
+        services.Configure<LoggerFilterOptions>(options =>
+            options.Rules.Insert(0, new LoggerFilterRule(null, "Microsoft.Extensions.Diagnostics.HealthChecks", LogLevel.None, null)));
         services.AddOpenApi(OpenApiSetup.Configure);
         return services;
     }
