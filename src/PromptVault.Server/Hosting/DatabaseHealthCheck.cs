@@ -20,7 +20,7 @@ internal sealed class DatabaseHealthCheck(IServiceProvider services, StoreTroubl
         {
             // Reachable but every connection in use (or, on SQLite, locked): busy, which taking the server out of rotation or
             // restarting it would not cure. Degraded is answered 200.
-            return Failed(HealthStatus.Degraded, "the database is busy: no connection was free in time", e);
+            return Failed(HealthStatus.Degraded, "the database is busy: no connection was free in time; the server log has the error", e);
         }
         catch (Core.StoreUnavailableException e)
         {

@@ -382,7 +382,12 @@ internal static class McpEndpoint
             return "params must be a JSON object.";
         var missing = McpJsonUtilities.DefaultOptions.GetTypeInfo(type).Properties
             .Where(p => p.IsRequired && !given.ContainsKey(p.Name)).Select(p => $"'{p.Name}'").ToList();
-        return missing.Count == 0 ? $"params could not be read: {e.Message}" : $"{string.Join(" and ", missing)} {(missing.Count == 1 ? "is" : "are")} required.";
+        return missing.Count switch
+        {
+            0 => $"params could not be read: {e.Message}",
+            1 => $"{missing[0]} is required.",
+            _ => $"{string.Join(", ", missing[..^1])} and {missing[^1]} are required.",
+        };
     }
 
     /// <summary>

@@ -50,15 +50,15 @@ public sealed class ExposureService(IExperimentStore experiments, TimeProvider t
             if (!experimentsById.TryGetValue(experimentId, out var experiment))
             {
                 experimentsById[experimentId] = experiment = await experiments.FindExperimentAsync(experimentId, cancellationToken)
-                    ?? throw Invalid(path.Of("experimentId"), $"{path.Of("experimentId")} '{PromptRules.Shorten(experimentId)}' is not an experiment.");
+                    ?? throw Invalid(path.Of("experimentId"), $"{path.Of("experimentId")} '{PromptRules.Echo(experimentId)}' is not an experiment.");
             }
             ExperimentLifecycle.EnsureTakesEvents(experiment, path, "exposure");
             var variant = experiment.FindVariant(variantId)
-                ?? throw Invalid(path.Of("variantId"), $"{path.Of("variantId")} '{PromptRules.Shorten(variantId)}' is not a variant of experiment '{experiment.Name}'.");
+                ?? throw Invalid(path.Of("variantId"), $"{path.Of("variantId")} '{PromptRules.Echo(variantId)}' is not a variant of experiment '{experiment.Name}'.");
             var assigned = Assignment.VariantFor(experiment, unitId);
             if (assigned != variant)
                 throw Invalid(path.Of("variantId"),
-                    $"{path.Of("variantId")} is variant '{variant.Name}', but experiment '{experiment.Name}' assigns unit '{PromptRules.Shorten(unitId)}' to '{assigned.Name}' (assignment version {Assignment.AlgorithmVersion}).");
+                    $"{path.Of("variantId")} is variant '{variant.Name}', but experiment '{experiment.Name}' assigns unit '{PromptRules.Echo(unitId)}' to '{assigned.Name}' (assignment version {Assignment.AlgorithmVersion}).");
             exposures.Add((new Exposure(experiment.Id, variant.Id, unitId, at), experiment.PromptName));
         }
         return exposures;

@@ -235,7 +235,7 @@ public sealed class MetricsApiTests(ServerFixture fixture) : IClassFixture<Serve
     public async Task AnUnknownVersionOrExperiment_IsEchoedAsEveryNotFoundIs() => await AssertUnknownReferencesEchoedAsync(_client);
 
     /// <summary>
-    /// The version or experiment an event names that does not exist is echoed by the rule of every not-found
+    /// The version or experiment an event or an exposure names that does not exist is echoed by the rule of every not-found
     /// (<c>PromptRules.Echo</c>): a control character shows as <c>\u0001</c>, a long value is shortened. Run on each store.
     /// </summary>
     internal static async Task AssertUnknownReferencesEchoedAsync(HttpClient client)
@@ -247,11 +247,14 @@ public sealed class MetricsApiTests(ServerFixture fixture) : IClassFixture<Serve
 
         var (versionStatus, version) = await PostAsync(client, "/api/metrics", new { events = new object[] { new { versionId }, new { versionId = typed } } });
         var (experimentStatus, experiment) = await PostAsync(client, "/api/metrics", new { versionId, experimentId = typed, variantId = "v" });
+        var (exposureStatus, exposure) = await PostAsync(client, "/api/exposures", new { exposures = new[] { new { experimentId = typed, variantId = "v", unitId = "u" } } });
 
         Assert.Equal((HttpStatusCode.BadRequest, "events[1].versionId"), (versionStatus, version.Str("field")));
         Assert.Equal($"events[1].versionId '{echoed}' is not a version of any prompt.", version.Str("detail"));
         Assert.Equal((HttpStatusCode.BadRequest, "experimentId"), (experimentStatus, experiment.Str("field")));
         Assert.Equal($"experimentId '{echoed}' is not an experiment.", experiment.Str("detail"));
+        Assert.Equal((HttpStatusCode.BadRequest, "exposures[0].experimentId"), (exposureStatus, exposure.Str("field")));
+        Assert.Equal($"exposures[0].experimentId '{echoed}' is not an experiment.", exposure.Str("detail"));
     }
 
     [Fact]

@@ -247,6 +247,7 @@ public sealed class McpLoggingTests(LoggedServerFixture fixture) : IClassFixture
     [InlineData("completion/complete", "{\"argument\":{\"name\":\"company_name\",\"value\":\"NAME\"}}", "'ref' is required.")]
     [InlineData("completion/complete", "{\"ref\":{\"type\":\"ref/prompt\",\"name\":\"NAME\"}}", "'argument' is required.")]
     [InlineData("completion/complete", "{}", "'ref' and 'argument' are required.")]
+    [InlineData("initialize", "{}", "'protocolVersion', 'capabilities' and 'clientInfo' are required.")]
     [InlineData("prompts/get", "5", "params must be a JSON object.")]
     [InlineData("tools/call", "[\"NAME\"]", "params must be a JSON object.")]
     public async Task ParamsOfTheWrongShape_AreInvalidParamsNamingTheField_LoggedAsARefusalNotAFault(string method, string parameters, string message)

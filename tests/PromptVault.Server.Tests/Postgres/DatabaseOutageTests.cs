@@ -200,7 +200,7 @@ public sealed class DatabaseOutageTests
         using var anonymous = new HttpClient { BaseAddress = client.BaseAddress };
 
         await using (await app.Services.GetRequiredService<NpgsqlDataSource>().OpenConnectionAsync(Cancel))
-            await AssertHealthAsync(anonymous, HttpStatusCode.OK, "degraded", "the database is busy: no connection was free in time");
+            await AssertHealthAsync(anonymous, HttpStatusCode.OK, "degraded", "the database is busy: no connection was free in time; the server log has the error");
         await relay.CutAsync();
         await AssertHealthAsync(anonymous, HttpStatusCode.ServiceUnavailable, "unhealthy", "the database could not be reached; the server log has the error");
         relay.Resume();
