@@ -16,7 +16,7 @@ internal sealed class StoreTroubleLog(ILogger<StoreTroubleLog> logger, TimeProvi
 
     public void Answered(string code, string method, string route, Exception cause)
     {
-        if (lines.GetOrAdd(code, static (_, time) => new LineInterval(time, Interval), time).IsLineDue(out var answers))
+        if (IsLineDue(code, out var answers))
             Log.StoreTroubleAnswered(logger, method, route, code, answers, cause);
     }
 
@@ -26,7 +26,11 @@ internal sealed class StoreTroubleLog(ILogger<StoreTroubleLog> logger, TimeProvi
     /// </summary>
     public void HealthCheckFailed(string status, string description, Exception cause)
     {
-        if (lines.GetOrAdd("/healthz " + description, static (_, time) => new LineInterval(time, Interval), time).IsLineDue(out var checks))
+        if (IsLineDue("/healthz " + description, out var checks))
             Log.HealthCheckFailed(logger, status, description, checks, cause);
     }
+
+    /// <summary>Counts one more of <paramref name="kind"/>; true when its line is due, with how many came since the last.</summary>
+    private bool IsLineDue(string kind, out long since) =>
+        lines.GetOrAdd(kind, static (_, time) => new LineInterval(time, Interval), time).IsLineDue(out since);
 }
