@@ -135,7 +135,7 @@ internal static class ExperimentStatements
         CancellationToken cancellationToken)
     {
         var stored = await FindSequentialStateAsync(connection, transaction, experimentId, cancellationToken);
-        var merged = (stored?.Merge(state) ?? state).Values;
+        var merged = (stored ?? SequentialState.Empty).Merge(state).Values;
         await connection.ExecuteAsync(Command("""
             INSERT INTO sequential_states (experiment_id, state) VALUES (@ExperimentId, @State)
             ON CONFLICT (experiment_id) DO UPDATE SET state = excluded.state

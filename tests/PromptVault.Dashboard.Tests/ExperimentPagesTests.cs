@@ -186,37 +186,27 @@ public sealed class ExperimentPagesTests(DashboardFixture fixture) : IClassFixtu
     public async Task Experiment_CompletedOrMissing_PageStopsRereadingIt()
     {
         var cancel = TestContext.Current.CancellationToken;
-        CountingProxy<IExperimentStore>? counter = null;
         var clock = new PollClock();
-        await using var server = await RunningServer.StartAsync(new ServerSetup([], builder =>
-        {
-            builder.Services.AddSingleton<TimeProvider>(clock);
-            builder.Services.AddSingleton(services =>
-            {
-                var (store, calls) = CountingProxy<IExperimentStore>.Wrap(services.GetRequiredService<SqlitePromptStore>());
-                counter = calls;
-                return store;
-            });
-        }), cancel);
+        var (started, reads) = await StartCountingServerAsync(clock);
+        await using var server = started;
         using var api = server.CreateClient();
         var experiment = await CreateUrgeExperimentAsync(api, "finished", "finished");
         (await api.PostAsync($"/api/experiments/{experiment.Id}/start", null, cancel)).EnsureSuccessStatusCode();
         (await api.PostAsync($"/api/experiments/{experiment.Id}/complete", null, cancel)).EnsureSuccessStatusCode();
-        int Reads(string method) => counter!.Calls.GetValueOrDefault(method);
 
         var page = await fixture.OpenAsync(server.AdminKey, server: server);
-        var analyses = Reads("ReadSequentialStateAsync");
+        var analyses = reads("ReadSequentialStateAsync");
         await page.GotoAsync($"/experiments/{experiment.Id}");
         await Assertions.Expect(page.GetByTestId("experiment-status")).ToHaveTextAsync("completed");
-        await LoadedAsync(() => Reads("ReadSequentialStateAsync"), analyses + 2, "analyses of the completed experiment");
+        await LoadedAsync(() => reads("ReadSequentialStateAsync"), analyses + 2, "analyses of the completed experiment");
         // The circuit's poll ends (its timer disposed) while the page stays open: the clock never moved, so it did not end by
         // a tick; nothing is left to read the experiment again.
         await clock.PollEndedAsync();
-        Assert.Equal(analyses + 2, Reads("ReadSequentialStateAsync"));
+        Assert.Equal(analyses + 2, reads("ReadSequentialStateAsync"));
         await page.CloseAsync();
 
         var missing = await fixture.OpenAsync(server.AdminKey, server: server);
-        var lookups = Reads("FindExperimentAsync");
+        var lookups = reads("FindExperimentAsync");
         var response = await missing.GotoAsync("/experiments/no-such-experiment");
         // What the user sees: a 404 titled Not found that names the experiment and leads back, and no experiment's parts.
         Assert.Equal((int)HttpStatusCode.NotFound, response!.Status);
@@ -226,10 +216,62 @@ public sealed class ExperimentPagesTests(DashboardFixture fixture) : IClassFixtu
         await Assertions.Expect(missing.GetByTestId("experiment-status")).ToHaveCountAsync(0);
         await Assertions.Expect(missing).ToHaveTitleAsync("Not found · PromptVault");
         // The load looks it up once, refused; the not-found page opens no circuit.
-        await LoadedAsync(() => Reads("FindExperimentAsync"), lookups + 1, "look-ups of the missing experiment");
+        await LoadedAsync(() => reads("FindExperimentAsync"), lookups + 1, "look-ups of the missing experiment");
         await missing.CloseAsync();
         Assert.False(clock.AnyPollStarted, "the not-found page started a poll");
-        Assert.Equal(lookups + 1, Reads("FindExperimentAsync"));
+        Assert.Equal(lookups + 1, reads("FindExperimentAsync"));
+    }
+
+    /// <summary>
+    /// A running experiment's page read the experiment's whole history of looks at every two-second poll, however long it had
+    /// grown; it now reads it only when a look was stored since its last read (the results' state counts them), and draws it
+    /// as a page opened later does.
+    /// </summary>
+    [Fact]
+    public async Task Experiment_Running_PollReadsTheHistoryOnlyAfterANewLook()
+    {
+        var cancel = TestContext.Current.CancellationToken;
+        var clock = new PollClock();
+        var (started, calls) = await StartCountingServerAsync(clock);
+        await using var server = started;
+        using var api = server.CreateClient();
+        var experiment = await StartExperimentAsync(api, "narrowing/idle", MetricName.ConversionRate, [50, 50]);
+        int HistoryReads() => calls("ReadSequentialHistoryAsync");
+
+        var page = await fixture.OpenAsync(server.AdminKey, server: server);
+        var reads = HistoryReads();
+        await page.GotoAsync($"/experiments/{experiment.Id}");
+        var status = page.GetByTestId("live-status");
+        await Assertions.Expect(status).ToHaveTextAsync("Updated: 0 units exposed, no winner yet.");
+        await LoadedAsync(HistoryReads, reads + 2, "history reads of the prerender and the circuit");
+        await Eventually(() => clock.AnyPollStarted);
+
+        // A poll that follows a poll with no look between them: the page is updated (the time it shows), its history not read.
+        async Task PolledAsync()
+        {
+            clock.Advance(TimeSpan.FromSeconds(2));
+            var now = clock.GetUtcNow().ToString("HH:mm:ss", CultureInfo.InvariantCulture);
+            await Assertions.Expect(page.GetByText($"Updated {now} UTC, live.")).ToBeVisibleAsync();
+        }
+        await PolledAsync();
+        Assert.Equal(reads + 2, HistoryReads());
+
+        // Each batch stores a look: the next poll reads the history once and draws it; the poll after it reads nothing more.
+        await SendUnitsAsync(api, experiment, [60, 60], (arm, k) => new MetricEventRequest(Converted: k % (arm == 0 ? 4 : 3) == 0));
+        await PolledAsync();
+        await Assertions.Expect(status).ToHaveTextAsync("Updated: 120 units exposed, no winner yet.");
+        Assert.Equal(reads + 3, HistoryReads());
+        await SendUnitsAsync(api, experiment, [90, 90], (arm, k) => new MetricEventRequest(Converted: k % (arm == 0 ? 4 : 3) == 0));
+        await PolledAsync();
+        await PolledAsync();
+        await Assertions.Expect(status).ToHaveTextAsync("Updated: 180 units exposed, no winner yet.");
+        Assert.Equal(reads + 4, HistoryReads());
+
+        var reloaded = await fixture.OpenAsync(server.AdminKey, server: server);
+        await reloaded.GotoAsync($"/experiments/{experiment.Id}");
+        var stored = await DrawnAsync(reloaded);
+        Assert.Matches(@"\| [\d.]+,[\d.]+ [\d.]+,[\d.]+ \| [\d.]+,[\d.]+ [\d.]+,[\d.]+$", stored);
+        Assert.Equal(stored, await DrawnAsync(page));
     }
 
     /// <summary>
@@ -478,6 +520,23 @@ public sealed class ExperimentPagesTests(DashboardFixture fixture) : IClassFixtu
     private static Task<string> DrawnAsync(IPage page) =>
         page.Locator("figure.chart svg").EvaluateAsync<string>(
             "svg => [svg.getAttribute('aria-label'), ...[...svg.querySelectorAll('polyline, text')].map(e => e.getAttribute('points') ?? e.textContent)].join(' | ')");
+
+    /// <summary>A server of its own on <paramref name="clock"/>, whose experiment store counts the calls made to it: Calls(method name).</summary>
+    private static async Task<(RunningServer Server, Func<string, int> Calls)> StartCountingServerAsync(PollClock clock)
+    {
+        CountingProxy<IExperimentStore>? counter = null;
+        var server = await RunningServer.StartAsync(new ServerSetup([], builder =>
+        {
+            builder.Services.AddSingleton<TimeProvider>(clock);
+            builder.Services.AddSingleton(services =>
+            {
+                var (store, calls) = CountingProxy<IExperimentStore>.Wrap(services.GetRequiredService<SqlitePromptStore>());
+                counter = calls;
+                return store;
+            });
+        }), TestContext.Current.CancellationToken);
+        return (server, method => counter!.Calls.GetValueOrDefault(method));
+    }
 
     /// <summary>Waits for <paramref name="count"/> to reach <paramref name="loaded"/> (the prerender's and the circuit's loads).</summary>
     private static async Task LoadedAsync(Func<int> count, int loaded, string what)

@@ -112,7 +112,8 @@ public sealed class PostgresConcurrentWritersTests : IAsyncDisposable
         });
 
         var state = await first.ReadSequentialStateAsync(experiment.Id, Cancel);
-        Assert.Equal(new Dictionary<string, double> { ["a"] = 1.0 / 200, ["b"] = 0.0 }, state!.Values);
+        // Every look counted, as each one merged with what the others stored.
+        Assert.Equal(new Dictionary<string, double> { ["a"] = 1.0 / 200, ["b"] = 0.0, [SequentialState.LooksKey] = 200 }, state!.Values);
     }
 
     [Fact]

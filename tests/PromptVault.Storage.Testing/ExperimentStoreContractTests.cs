@@ -449,7 +449,7 @@ public abstract class ExperimentStoreContractTests
     }
 
     [Fact]
-    public async Task SaveSequentialStateAsync_Looks_KeepEachKeysSmallestMinimum()
+    public async Task SaveSequentialStateAsync_Looks_KeepEachKeysSmallestMinimum_AndAreCounted()
     {
         var (prompts, store) = await CreateStoreAsync();
         var (prompt, v1, v2) = await SeedPromptAsync(prompts, "looked");
@@ -465,8 +465,10 @@ public abstract class ExperimentStoreContractTests
         await store.SaveSequentialStateAsync(experiment.Id, State(("a", 0.2), ("b", 0.3), ("srm", 0.123456789012345)), [], Cancel);
 
         Assert.Null(before);
-        Assert.Equal(Sorted(State(("a", 0.04), ("srm", 0.5))), Sorted(first!));
-        Assert.Equal(Sorted(State(("a", 0.04), ("b", 0.3), ("srm", 0.123456789012345))), Sorted((await store.ReadSequentialStateAsync(experiment.Id, Cancel))!));
+        Assert.Equal(Sorted(State(("a", 0.04), ("looks", 1), ("srm", 0.5))), Sorted(first!));
+        var second = (await store.ReadSequentialStateAsync(experiment.Id, Cancel))!;
+        Assert.Equal(Sorted(State(("a", 0.04), ("b", 0.3), ("looks", 2), ("srm", 0.123456789012345))), Sorted(second));
+        Assert.Equal(2, second.Looks);
         Assert.Null(await store.ReadSequentialStateAsync(other.Id, Cancel));
     }
 
