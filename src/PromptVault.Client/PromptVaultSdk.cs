@@ -82,8 +82,7 @@ internal sealed class PromptVaultSdk : IPromptVault, IAsyncDisposable, IDisposab
                     : Core.Versioning.SemanticVersion.TryParse(version, out var number) ? prompt.VersionsByNumber.GetValueOrDefault(number)
                     : prompt.VersionsById.GetValueOrDefault(version))
                 ?? throw (prompt.ArchivedNumber(version) is { } archived ? (Exception)Serving.VersionArchived(prompt.Name, archived.ToString())
-                    : new NotFoundException("version_not_found",
-                        $"prompt '{prompt.Name}' has no version '{PromptRules.Shorten(version)}' in the snapshot (it carries the labelled versions, those of running experiments and the newest)."));
+                    : VersionNotFound(prompt, version));
         }
         else if (byExperiment)
         {
@@ -140,6 +139,19 @@ internal sealed class PromptVaultSdk : IPromptVault, IAsyncDisposable, IDisposab
     /// only here, as every name in the snapshot is valid.</summary>
     /// <remarks>The snapshot holds every prompt, a prompt with no label too (that is <c>label_not_found</c>), so a name missing
     /// from it names no prompt, or one created after the snapshot was built.</remarks>
+    /// <summary>
+    /// Worded as the server's; a version the server may hold outside the snapshot (an unlabelled number up to the newest,
+    /// an id) is said to be missing from the snapshot only.
+    /// </summary>
+    private static NotFoundException VersionNotFound(PromptView prompt, string version)
+    {
+        var label = prompt.Labels.GetValueOrDefault(version);
+        var beyondNewest = Core.Versioning.SemanticVersion.TryParse(version, out var number) && (prompt.Latest?.Number is not { } newest || number.CompareTo(newest) > 0);
+        var maybeOnServer = label is null && !beyondNewest && version != Serving.LatestVersion;
+        return Serving.VersionNotFound(prompt.Name, version, label?.Version.Version,
+            maybeOnServer ? "the snapshot (it carries the labelled versions, those of running experiments and the newest)" : null);
+    }
+
     private static NotFoundException PromptNotFound(string name, long sequence)
     {
         PromptRules.ValidatePromptName(name);

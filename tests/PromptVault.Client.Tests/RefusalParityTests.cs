@@ -232,6 +232,33 @@ public sealed class RefusalParityTests(SdkServerFixture fixture) : IClassFixture
         }
     }
 
+    /// <summary>
+    /// A version the prompt does not have is refused in the server's words (a label's name given as a version says where the
+    /// label is); one the server may hold outside the snapshot (an unlabelled older version) is said to be missing from the snapshot.
+    /// </summary>
+    [Fact]
+    public async Task GetPromptAsync_MissingVersion_MessageIsTheServers()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var name = Prompts.NewName("missing-version");
+        await Prompts.CreateAsync(Server.Api, name, "one", cancellationToken: ct);
+        await Prompts.AddVersionAsync(Server.Api, name, "two", ct);
+        await Prompts.AddVersionAsync(Server.Api, name, "three", ct);
+        await using var host = await SdkHost.StartAsync(Server.BaseAddress, Server.AdminKey, o => o.UseStream = false, cancellationToken: ct);
+
+        foreach (var version in new[] { "9.9.9", Label.Production })
+        {
+            var detail = await AssertSameRefusalAsync(HttpStatusCode.NotFound, "version_not_found", null,
+                () => Server.Api.RenderAsync(name, new RenderRequest(Version: version), ct),
+                () => host.Vault.GetPromptAsync(name, version: version, cancellationToken: ct).AsTask());
+            var read = await Assert.ThrowsAsync<PromptVaultApiException>(() => Server.Api.GetVersionAsync(name, version, ct));
+            Assert.Equal(detail, read.Detail);
+        }
+        var unlabelled = await Assert.ThrowsAsync<NotFoundException>(async () => await host.Vault.GetPromptAsync(name, version: "1.0.1", cancellationToken: ct));
+        Assert.Equal($"prompt '{name}' has no version '1.0.1' in the snapshot (it carries the labelled versions, those of running experiments and the newest).",
+            unlabelled.Message);
+    }
+
     /// <summary>An archived version that no label or variant points at is not in the snapshot's versions, but in its <c>archived</c>.</summary>
     [Fact]
     public async Task GetPromptAsync_ArchivedVersionByNumberOrId_RefusedAsArchivedAsTheServerRefusesIt()

@@ -87,6 +87,15 @@ public static class Serving
     public static NotFoundException LabelNotFound(string promptName, string label) => new("label_not_found",
         $"prompt '{promptName}' has no version labelled '{label}'" + (label == Label.Production ? "; promote a version first, or name a version or label." : "."));
 
+    /// <summary>
+    /// A version reference (a number, an id, <c>latest</c>) that names none of the prompt's versions: the server's and the SDK's
+    /// words for it. A label's name given as a version says where that label is (<paramref name="labelledAt"/>); where the
+    /// caller looked in part of the versions only (the SDK's snapshot) and the version may be elsewhere, <paramref name="lookedIn"/> says so.
+    /// </summary>
+    public static NotFoundException VersionNotFound(string promptName, string version, string? labelledAt = null, string? lookedIn = null) => new("version_not_found",
+        $"prompt '{promptName}' has no version '{PromptRules.Echo(version)}'{(lookedIn is null ? "" : $" in {lookedIn}")}"
+        + (labelledAt is null ? "" : $": '{PromptRules.Echo(version)}' is a label, at version {labelledAt}; a version is named by its number, its id or latest") + ".");
+
     /// <param name="includedAs">The include tag that names the version (<c>{{> guard@1.0.0}}</c>) when a template includes it: the
     /// include is then at fault, not a version the request names, and the refusal names the tag and the template's field.</param>
     /// <exception cref="ConflictException">The version is archived: archived versions never serve traffic.</exception>

@@ -1210,15 +1210,10 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, IEx
                 ? await (served ? cache.FindVersionAsync(prompt.Id, number, cancellationToken) : new(store.FindVersionAsync(prompt.Id, number, cancellationToken)))
             : await (served ? cache.FindVersionByIdAsync(prompt.Id, versionRef, cancellationToken) : new(store.FindVersionByIdAsync(prompt.Id, versionRef, cancellationToken)));
         if (found is not null) return found;
-        var hint = await LabelHintAsync(prompt, versionRef, cancellationToken);
-        throw new NotFoundException("version_not_found", $"prompt '{prompt.Name}' has no version '{PromptRules.Echo(versionRef)}'{hint}.");
+        // A version asked for by one of the prompt's label names (test NAME --version production) says where the label is.
+        var label = (await store.ListLabelsAsync(prompt.Id, cancellationToken)).FirstOrDefault(l => l.Name == versionRef);
+        throw Serving.VersionNotFound(prompt.Name, versionRef, label?.Version.ToString());
     }
-
-    /// <summary>A version asked for by one of the prompt's label names (<c>test NAME --version production</c>) says where the label is.</summary>
-    private async Task<string> LabelHintAsync(Prompt prompt, string versionRef, CancellationToken cancellationToken) =>
-        (await store.ListLabelsAsync(prompt.Id, cancellationToken)).FirstOrDefault(l => l.Name == versionRef) is { } label
-            ? $": '{label.Name}' is a label, at version {label.Version}; a version is named by its number, its id or latest"
-            : "";
 
     private static Task<T> WithRetryAsync<T>(Func<Task<T>> write) => OptimisticWrites.RetryAsync(MaxWriteAttempts, write);
 
