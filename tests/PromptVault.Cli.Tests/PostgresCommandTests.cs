@@ -34,20 +34,6 @@ public sealed class PostgresCommandTests
     }
 
     [Theory]
-    [InlineData("DATABASE_URL")]
-    [InlineData("PromptVault__Postgres")]
-    public async Task AdminKey_NoOption_TakesThePostgresServeWould_FromTheEnvironment(string variable)
-    {
-        await using var servers = await SharedDatabaseServers.StartAsync(count: 1, cancellationToken: Cancel);
-
-        var result = await Cli.RunAsync(new Dictionary<string, string?> { [variable] = servers.ConnectionString }, "admin-key", "--json");
-
-        Assert.True(result.ExitCode == 0, result.ToString());
-        using var client = servers.CreateClient(0, JsonNode.Parse(result.Out).Str("key"));
-        Assert.Equal(HttpStatusCode.OK, (await GetAsync(client, "/api/audit")).Status);
-    }
-
-    [Theory]
     [InlineData("postgresql://pv:s3cret@db/promptvault?sslmode=sometimes", "sslmode")]
     [InlineData("Host=db;Username=pv;Colour=blue", "colour")]
     [InlineData("Host=db;Password=s3cret;Colour=blue", "Quote a value that contains ';'")]

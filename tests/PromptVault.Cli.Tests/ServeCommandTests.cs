@@ -123,10 +123,16 @@ public sealed class ServeCommandTests
     }
 
     /// <summary>Runs `dotnet promptvault.dll ARGS` to its exit (at most 60 s) and returns its exit code, stdout and stderr.</summary>
-    internal static async Task<CliResult> RunToExitAsync(string[] args, params (string Name, string Value)[] environment)
+    internal static Task<CliResult> RunToExitAsync(string[] args, params (string Name, string Value)[] environment)
     {
         var start = ServerProcess.StartInfo(args);
         foreach (var (name, value) in environment) start.Environment[name] = value;
+        return RunToExitAsync(start);
+    }
+
+    /// <summary>Runs <paramref name="start"/> (from <see cref="ServerProcess.StartInfo"/>) to its exit, at most 60 s.</summary>
+    internal static async Task<CliResult> RunToExitAsync(ProcessStartInfo start)
+    {
         using var process = Process.Start(start)!;
         var stdout = process.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
         var stderr = process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);

@@ -1,12 +1,11 @@
-using Microsoft.Extensions.Configuration;
 using PromptVault.Server.Hosting;
 
 namespace PromptVault.Cli.Commands;
 
 /// <summary>
 /// <c>admin-key --db FILE | --postgres CONNSTRING</c>: run on the server's machine when every admin key is lost or revoked.
-/// Without either it takes the database <c>serve</c> would (<c>PromptVault:Postgres</c>, <c>DATABASE_URL</c>, else an existing
-/// <c>promptvault.db</c>), never a new SQLite file.
+/// Without either it takes the database <c>serve</c> would, from the same configuration (<see cref="PromptVaultServer.ResolveStorage"/>:
+/// <c>PromptVault:Postgres</c>, <c>DATABASE_URL</c>, else an existing <c>promptvault.db</c>), never a new SQLite file, and says which.
 /// Creates a new admin key directly in the database (audited as <c>api_key.admin_recovered</c>) and prints it once. Running
 /// servers accept it at once.
 /// </summary>
@@ -20,13 +19,12 @@ internal sealed class AdminKeyCommand(CliContext context)
             context.WriteError("give --db FILE or --postgres CONNSTRING, not both.");
             return ExitCodes.Usage;
         }
-        // The database serve would use (ServerStorage.Resolve): a PostgreSQL deployment's setting, else SQLite's default file.
         var storage = new ServerOptions { DatabasePath = database };
         try
         {
             if (postgres is not null)
                 storage.Postgres = ServerStorage.ParsePostgres(postgres, "--postgres");
-            ServerStorage.Resolve(storage, Configuration());
+            PromptVaultServer.ResolveStorage(storage);
         }
         catch (InvalidOperationException e)
         {
@@ -41,6 +39,9 @@ internal sealed class AdminKeyCommand(CliContext context)
             return ExitCodes.Usage;
         }
         var where = ServerStorage.Describe(storage);
+        // Named before the key is made, so an operator sees a database other than the server's in time.
+        if (database is null && postgres is null)
+            context.WriteWarning($"no --db or --postgres given, so using the database serve would use here: {where}.");
         Core.Contracts.CreatedApiKeyResponse created;
         try
         {
@@ -56,18 +57,5 @@ internal sealed class AdminKeyCommand(CliContext context)
             context.Out.WriteLine($"Created admin API key '{created.Name}', id {created.Id}, in {where}.");
             context.Out.WriteLine($"Key (shown once, store it now): {created.Key}");
         });
-    }
-
-    /// <summary>Where serve reads <see cref="ServerStorage.PostgresKey"/> and <see cref="ServerStorage.DatabaseUrlKey"/>: appsettings.json, then the environment.</summary>
-    private IConfiguration Configuration()
-    {
-        var configuration = new ConfigurationManager();
-        configuration.AddJsonFile(Path.GetFullPath("appsettings.json"), optional: true, reloadOnChange: false);
-        configuration.AddInMemoryCollection(
-        [
-            new(ServerStorage.PostgresKey, context.GetEnvironmentVariable(ServerStorage.PostgresKey.Replace(":", "__", StringComparison.Ordinal))),
-            new(ServerStorage.DatabaseUrlKey, context.GetEnvironmentVariable(ServerStorage.DatabaseUrlKey)),
-        ]);
-        return configuration;
     }
 }

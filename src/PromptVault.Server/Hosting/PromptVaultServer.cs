@@ -27,7 +27,7 @@ public static class PromptVaultServer
     public static WebApplication Build(ServerOptions options, string[]? args = null, Action<WebApplicationBuilder>? configure = null)
     {
         var urls = ServerUrls.Validate(options.Urls);
-        var builder = WebApplication.CreateSlimBuilder([.. args ?? [], ReadConfigurationFilesOnce]);
+        var builder = CreateBuilder(args);
         builder.WebHost.UseUrls(urls);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
@@ -107,6 +107,17 @@ public static class PromptVaultServer
         return app;
     }
 
+    private static WebApplicationBuilder CreateBuilder(string[]? args) => WebApplication.CreateSlimBuilder([.. args ?? [], ReadConfigurationFilesOnce]);
+
+    /// <summary>
+    /// Settles <paramref name="options"/>' database (<see cref="ServerStorage.Resolve"/>) from the configuration <see cref="Build"/>'s
+    /// host reads, built by the same builder: appsettings.json and appsettings.{Environment}.json in the working directory, the
+    /// environment (names in any case), and <paramref name="args"/>. So <c>admin-key</c> finds the database <c>serve</c> uses.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">Both were given, or a PostgreSQL setting is malformed; the message names which.</exception>
+    public static void ResolveStorage(ServerOptions options, string[]? args = null) =>
+        ServerStorage.Resolve(options, CreateBuilder(args).Configuration);
+
     /// <summary>A configured price; a missing or malformed one stops start-up rather than costing calls at 0.</summary>
     private static double Price(IConfigurationSection model, string key) =>
         double.TryParse(model[key], NumberStyles.Float, CultureInfo.InvariantCulture, out var price) && double.IsFinite(price) && price >= 0
@@ -143,12 +154,13 @@ public static class PromptVaultServer
 
     /// <summary>
     /// Creates a new admin key directly in the database of <paramref name="storage"/> (its <see cref="ServerOptions.DatabasePath"/> or
-    /// <see cref="ServerOptions.Postgres"/>): <c>promptvault admin-key</c>. Servers on that database accept it at once.
+    /// <see cref="ServerOptions.Postgres"/>, else the one <c>serve</c> would use: <see cref="ResolveStorage"/>): <c>promptvault admin-key</c>.
+    /// Servers on that database accept it at once.
     /// </summary>
     /// <exception cref="InvalidOperationException">The storage options are contradictory or malformed.</exception>
     public static async Task<CreatedApiKeyResponse> CreateRecoveryAdminKeyAsync(ServerOptions storage, CancellationToken cancellationToken = default)
     {
-        ServerStorage.Resolve(storage, new ConfigurationManager());
+        ResolveStorage(storage);
         await using var services = new ServiceCollection()
             .AddLogging()
             .AddSingleton(TimeProvider.System)
