@@ -3,10 +3,8 @@ using Microsoft.Playwright;
 namespace PromptVault.Dashboard.Tests;
 
 /// <summary>A chat prompt (SPEC §7) in the browser: created with its messages, edited with a live preview of the rendered messages, viewed.</summary>
-public sealed class ChatPromptPagesTests(DashboardFixture fixture) : IClassFixture<DashboardFixture>, IAsyncDisposable
+public sealed class ChatPromptPagesTests(DashboardFixture fixture) : DashboardTest
 {
-    public ValueTask DisposeAsync() => fixture.CloseTestPagesAsync();
-
     [Fact]
     public async Task ChatPrompt_CreateEditSaveView_WorksInTheBrowser()
     {

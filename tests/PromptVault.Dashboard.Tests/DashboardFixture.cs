@@ -27,9 +27,10 @@ public sealed class DashboardFixture(SharedBrowser browser) : IAsyncLifetime
 
     private RunningServer? _server;
 
-    // The browser contexts each test opened, by the test's id, closed when it ends (CloseTestPagesAsync): a page left open
+    // The browser contexts each test opened, by the test's id, closed when it ends (DashboardTest): a page left open
     // keeps its renderer and its Blazor circuit busy for the rest of the run, taking the two cores from the tests after it.
-    private readonly ConcurrentDictionary<string, ConcurrentBag<IBrowserContext>> _contexts = new();
+    // One for the run, as the browser is: a test's id is unique across its classes.
+    private static readonly ConcurrentDictionary<string, ConcurrentBag<IBrowserContext>> Contexts = new();
 
     /// <summary>The server's warnings and errors (a Blazor circuit's unhandled exception among them), for a failure's message.</summary>
     public LogCapture ServerLog { get; } = new();
@@ -63,21 +64,19 @@ public sealed class DashboardFixture(SharedBrowser browser) : IAsyncLifetime
             ViewportSize = new ViewportSize { Width = width, Height = 900 },
         });
         context.SetDefaultTimeout(30_000);
-        _contexts.GetOrAdd(CurrentTestId, _ => []).Add(context);
+        var testId = TestContext.Current.Test?.UniqueID ?? throw new InvalidOperationException("Pages are opened by a test.");
+        Contexts.GetOrAdd(testId, _ => []).Add(context);
         var page = await context.NewPageAsync();
         if (apiKey is not null) await SignInAsync(page, apiKey);
         return page;
     }
 
-    /// <summary>Closes the pages the current test opened; each test class calls it when its test ends (DisposeAsync).</summary>
-    public async ValueTask CloseTestPagesAsync()
+    /// <summary>Closes the pages the test <paramref name="testId"/> opened (each <see cref="DashboardTest"/> calls it when its test ends).</summary>
+    public static async ValueTask CloseTestPagesAsync(string testId)
     {
-        if (!_contexts.TryRemove(CurrentTestId, out var contexts)) return;
+        if (!Contexts.TryRemove(testId, out var contexts)) return;
         foreach (var context in contexts) await context.CloseAsync();
     }
-
-    private static string CurrentTestId =>
-        TestContext.Current.Test?.UniqueID ?? throw new InvalidOperationException("Pages are opened and closed by a test.");
 
     public static async Task SignInAsync(IPage page, string apiKey)
     {

@@ -18,10 +18,8 @@ using PromptVault.Storage.Sqlite;
 namespace PromptVault.Dashboard.Tests;
 
 /// <summary>Create and start an experiment in the browser, then watch its page follow traffic sent through the API, without a reload.</summary>
-public sealed class ExperimentPagesTests(DashboardFixture fixture) : IClassFixture<DashboardFixture>, IAsyncDisposable
+public sealed class ExperimentPagesTests(DashboardFixture fixture) : DashboardTest
 {
-    public ValueTask DisposeAsync() => fixture.CloseTestPagesAsync();
-
     /// <summary>The prompt page had no way to start an experiment, and /experiments/new ignored ?prompt=: the form now starts on that prompt, its versions offered.</summary>
     [Fact]
     public async Task PromptPage_StartExperiment_OpensTheFormOnThatPromptWithItsVersions()

@@ -12,10 +12,8 @@ using PromptVault.Storage.Sqlite;
 namespace PromptVault.Dashboard.Tests;
 
 /// <summary>The playground page: pick a prompt and two versions, fill the variables, run, and read the answers side by side.</summary>
-public sealed class PlaygroundPageTests(DashboardFixture fixture) : IClassFixture<DashboardFixture>, IAsyncDisposable
+public sealed class PlaygroundPageTests(DashboardFixture fixture) : DashboardTest
 {
-    public ValueTask DisposeAsync() => fixture.CloseTestPagesAsync();
-
     [Fact]
     public async Task Playground_TwoVersions_ShowsEachRenderAndAnswerSideBySide()
     {

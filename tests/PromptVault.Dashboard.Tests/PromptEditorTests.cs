@@ -9,10 +9,8 @@ using PromptVault.Core.Storage;
 namespace PromptVault.Dashboard.Tests;
 
 /// <summary>The editor and the new-prompt form: live preview, conflicts, errors, leaving with unsaved changes, focus.</summary>
-public sealed class PromptEditorTests(DashboardFixture fixture) : IClassFixture<DashboardFixture>, IAsyncDisposable
+public sealed class PromptEditorTests(DashboardFixture fixture) : DashboardTest
 {
-    public ValueTask DisposeAsync() => fixture.CloseTestPagesAsync();
-
     /// <summary>Two editors opened from 1.0.0: the second save made 1.0.2 of its draft, silently undoing the first editor's 1.0.1.</summary>
     [Fact]
     public async Task Edit_TwoEditorsFromTheSameVersion_TheSecondSaveIsRefusedAsAConflict()

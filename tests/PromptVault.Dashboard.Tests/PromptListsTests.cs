@@ -6,10 +6,8 @@ using PromptVault.Server.Tests;
 namespace PromptVault.Dashboard.Tests;
 
 /// <summary>The lists of prompts with a few hundred of them: a server of its own, so no other test's prompt is paged away.</summary>
-public sealed class PromptListsTests(DashboardFixture fixture) : IClassFixture<DashboardFixture>, IAsyncDisposable
+public sealed class PromptListsTests(DashboardFixture fixture) : DashboardTest
 {
-    public ValueTask DisposeAsync() => fixture.CloseTestPagesAsync();
-
     /// <summary>
     /// The prompts page, the playground and the new experiment page read every prompt of the registry: the page listed them
     /// all and each picker had one option per prompt. The page now shows the first 100 by name with "Show more" (its search

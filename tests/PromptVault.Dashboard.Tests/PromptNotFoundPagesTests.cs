@@ -9,10 +9,8 @@ using PromptVault.Core.Storage;
 namespace PromptVault.Dashboard.Tests;
 
 /// <summary>The pages of a missing prompt, version, experiment or address, and bad query parameters: 404 or 400 naming what is wrong.</summary>
-public sealed class PromptNotFoundPagesTests(DashboardFixture fixture) : IClassFixture<DashboardFixture>, IAsyncDisposable
+public sealed class PromptNotFoundPagesTests(DashboardFixture fixture) : DashboardTest
 {
-    public ValueTask DisposeAsync() => fixture.CloseTestPagesAsync();
-
     /// <summary>
     /// A missing prompt or experiment showed a message with status 200, and an address with no page answered the API's JSON
     /// 404 problem to the browser. Each is now the dashboard's not-found page with status 404, which names the missing prompt or

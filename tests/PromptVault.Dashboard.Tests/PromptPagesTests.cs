@@ -9,10 +9,8 @@ using PromptVault.Core.Storage;
 namespace PromptVault.Dashboard.Tests;
 
 /// <summary>The prompt pages end to end: many versions, create, save, compare, promote, roll back, deploy, status, approve, audit; and a reader's limits.</summary>
-public sealed class PromptPagesTests(DashboardFixture fixture) : IClassFixture<DashboardFixture>, IAsyncDisposable
+public sealed class PromptPagesTests(DashboardFixture fixture) : DashboardTest
 {
-    public ValueTask DisposeAsync() => fixture.CloseTestPagesAsync();
-
     /// <summary>
     /// Every version list read the newest 100 versions only, with no way to see more: with 150, 1.0.0 was in no table and no
     /// selector. The version table now shows 100 more per "Show more", and each selector of a version offers them all.

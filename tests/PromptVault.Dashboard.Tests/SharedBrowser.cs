@@ -23,7 +23,10 @@ public sealed class SharedBrowser : IAsyncLifetime
 
     public async ValueTask DisposeAsync()
     {
+        var left = Browser?.Contexts.Count ?? 0;
         if (Browser is not null) await Browser.DisposeAsync();
         _playwright?.Dispose();
+        // Each test's pages are closed when it ends (DashboardTest); one left open slowed every test after it.
+        if (left > 0) throw new InvalidOperationException($"{left} browser contexts were still open at the end of the run: a test's pages were not closed when it ended.");
     }
 }

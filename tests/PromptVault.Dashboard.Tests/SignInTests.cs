@@ -8,10 +8,8 @@ using PromptVault.Server.Tests;
 
 namespace PromptVault.Dashboard.Tests;
 
-public sealed class SignInTests(DashboardFixture fixture) : IClassFixture<DashboardFixture>, IAsyncDisposable
+public sealed class SignInTests(DashboardFixture fixture) : DashboardTest
 {
-    public ValueTask DisposeAsync() => fixture.CloseTestPagesAsync();
-
     [Fact]
     public async Task SignIn_AdminKey_ShowsPromptsAndKeepsKeyOutOfPageAndCookieReadable()
     {

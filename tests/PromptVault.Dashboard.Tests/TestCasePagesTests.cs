@@ -7,10 +7,8 @@ using PromptVault.Core.Prompts;
 namespace PromptVault.Dashboard.Tests;
 
 /// <summary>A version's test cases on its page: edit and save them, run them, read the latest run; and two versions' runs compared.</summary>
-public sealed class TestCasePagesTests(DashboardFixture fixture) : IClassFixture<DashboardFixture>, IAsyncDisposable
+public sealed class TestCasePagesTests(DashboardFixture fixture) : DashboardTest
 {
-    public ValueTask DisposeAsync() => fixture.CloseTestPagesAsync();
-
     [Fact]
     public async Task VersionPage_EditSaveAndRunTests_ThenCompareTwoVersionsRuns()
     {

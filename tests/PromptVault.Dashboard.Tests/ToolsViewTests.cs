@@ -7,10 +7,8 @@ using PromptVault.Core.Prompts;
 namespace PromptVault.Dashboard.Tests;
 
 /// <summary>The prompt page shows the selected version's tools and response format.</summary>
-public sealed class ToolsViewTests(DashboardFixture fixture) : IClassFixture<DashboardFixture>, IAsyncDisposable
+public sealed class ToolsViewTests(DashboardFixture fixture) : DashboardTest
 {
-    public ValueTask DisposeAsync() => fixture.CloseTestPagesAsync();
-
     [Fact]
     public async Task PromptPage_VersionWithTools_ShowsEachToolAndTheResponseFormat()
     {
