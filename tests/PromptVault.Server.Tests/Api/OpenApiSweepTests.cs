@@ -3,6 +3,8 @@ using System.Net;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.Logging;
+using PromptVault.Server.Tests.Webhooks;
 using static PromptVault.Server.Tests.ApiCalls;
 
 namespace PromptVault.Server.Tests.Api;
@@ -17,24 +19,34 @@ namespace PromptVault.Server.Tests.Api;
 /// </summary>
 public sealed class OpenApiSweepTests(OpenApiSweepTests.ModelServerFixture fixture) : IClassFixture<OpenApiSweepTests.ModelServerFixture>
 {
-    /// <summary>A server with a model (the fake provider), so the playground and evaluations run instead of answering 503.</summary>
+    /// <summary>A server with a model (the fake provider), so the playground and evaluations run instead of answering 503, and a
+    /// webhook receiver on loopback, so the sweep's webhooks are delivered rather than logged as failing.</summary>
     public sealed class ModelServerFixture : IAsyncLifetime
     {
         private FakeModelServer? _model;
 
         public RunningServer Server { get; private set; } = null!;
 
+        public WebhookReceiver Hooks { get; private set; } = null!;
+
+        public LogCapture ServerLog { get; } = new();
+
         public async ValueTask InitializeAsync()
         {
             var ct = TestContext.Current.CancellationToken;
             _model = await FakeModelServer.StartAsync(ct);
+            Hooks = await WebhookReceiver.StartAsync(ct);
             Server = await RunningServer.StartAsync(new ServerSetup(
-                [$"--PromptVault:Models:default:Endpoint={_model.Endpoint}", "--PromptVault:Models:default:Model=gpt-4o-mini"]), ct);
+            [
+                $"--PromptVault:Models:default:Endpoint={_model.Endpoint}", "--PromptVault:Models:default:Model=gpt-4o-mini",
+                "--PromptVault:Webhooks:AllowLoopback=true",
+            ], builder => builder.Logging.AddProvider(ServerLog)), ct);
         }
 
         public async ValueTask DisposeAsync()
         {
             if (Server is not null) await Server.DisposeAsync();
+            if (Hooks is not null) await Hooks.DisposeAsync();
             if (_model is not null) await _model.DisposeAsync();
         }
     }
@@ -70,7 +82,7 @@ public sealed class OpenApiSweepTests(OpenApiSweepTests.ModelServerFixture fixtu
         private static string Shorten(string text) => text.Length <= 200 ? text : $"{text[..200]}… ({text.Length:N0} chars)";
     }
 
-    private sealed record World(string Prompt, string VersionId, string ExperimentId, string KeyId, string WebhookId);
+    private sealed record World(string Prompt, string VersionId, string ExperimentId, string KeyId, string WebhookId, string HookUrl);
 
     [Fact]
     public async Task EveryDocumentedOperation_HostileVariations_NoServerErrorEveryRefusalADocumentedProblem_RegistryStillRoundTrips()
@@ -78,7 +90,7 @@ public sealed class OpenApiSweepTests(OpenApiSweepTests.ModelServerFixture fixtu
         var ct = TestContext.Current.CancellationToken;
         var server = fixture.Server;
         using var admin = server.CreateClient();
-        var world = await SetUpAsync(admin);
+        var world = await SetUpAsync(admin, fixture.Hooks.Url);
         var document = JsonNode.Parse(await File.ReadAllTextAsync(RepositoryFiles.Docs("openapi.json"), ct))!;
         var requests = Operations(document, world).ToList();
         var documented = ErrorCodesDocTests.DocumentedCodes();
@@ -102,6 +114,9 @@ public sealed class OpenApiSweepTests(OpenApiSweepTests.ModelServerFixture fixtu
         Assert.True(failures.IsEmpty, $"{summary}\n{failures.Count} failures:\n{string.Join("\n", kinds.Take(40))}");
 
         await AssertTheRegistryRoundTripsAsync(admin, ct);
+        // The webhooks' deliveries reach the receiver (SetUpAsync's new version sends one) instead of failing with a warning each.
+        await fixture.Hooks.Received.ReadAsync(ct);
+        Assert.DoesNotContain(fixture.ServerLog.Lines, line => line.Level >= LogLevel.Warning && line.Category.Contains("Webhook", StringComparison.Ordinal));
     }
 
     /// <summary>
@@ -114,7 +129,7 @@ public sealed class OpenApiSweepTests(OpenApiSweepTests.ModelServerFixture fixtu
     {
         var ct = TestContext.Current.CancellationToken;
         using var admin = fixture.Server.CreateClient();
-        var world = await SetUpAsync(admin);
+        var world = await SetUpAsync(admin, fixture.Hooks.Url);
         var (_, listed) = await McpAsync(admin, """{"jsonrpc":"2.0","id":1,"method":"tools/list"}""", ct);
         var tools = listed!["result"]!["tools"]!.AsArray().Select(t => t!).ToList();
         Assert.NotEmpty(tools);
@@ -256,8 +271,9 @@ public sealed class OpenApiSweepTests(OpenApiSweepTests.ModelServerFixture fixtu
         Assert.True(imported.IsSuccessStatusCode, $"{(int)imported.StatusCode}: {report}");
     }
 
-    private static async Task<World> SetUpAsync(HttpClient admin)
+    private static async Task<World> SetUpAsync(HttpClient admin, Uri hookUrl)
     {
+        var (_, webhook) = await PostAsync(admin, "/api/webhooks", new { url = hookUrl, events = new[] { "version.created" } });
         var prompt = await CreateSupportPromptAsync(admin, UniqueName("sweep"));
         await NewVersionAsync(admin, prompt, new { content = SupportTemplate + "\nBe brief.", changeDescription = "brief" });
         var first = (await GetAsync(admin, $"/api/prompts/{prompt}/versions/1.0.0")).Body.Str("id");
@@ -271,9 +287,8 @@ public sealed class OpenApiSweepTests(OpenApiSweepTests.ModelServerFixture fixtu
             variants = new object[] { new { name = "control", versionId = first, weight = 50 }, new { name = "treatment", versionId = second, weight = 50 } },
         });
         var (_, key) = await PostAsync(admin, "/api/keys", new { name = "sweep-victim", role = "reader" });
-        var (_, webhook) = await PostAsync(admin, "/api/webhooks", new { url = "https://hooks.example.invalid/sweep", events = new[] { "version.created" } });
         return new World(prompt, second, experiment?["id"]?.GetValue<string>() ?? "exp_missing", key.Str("id"),
-            webhook?["id"]?.GetValue<string>() ?? "wh_missing");
+            webhook?["id"]?.GetValue<string>() ?? "wh_missing", hookUrl.ToString());
     }
 
     // ---- The variations, from the document. ----
@@ -398,7 +413,7 @@ public sealed class OpenApiSweepTests(OpenApiSweepTests.ModelServerFixture fixtu
                     "versionId" => world.VersionId,
                     "experimentId" => world.ExperimentId,
                     "content" => "Hello {{company_name}}",
-                    "url" => "https://hooks.example.invalid/sweep",
+                    "url" => world.HookUrl,
                     "events" => "version.created",
                     "timestamp" => "2026-01-01T00:00:00Z",
                     _ => "x",
