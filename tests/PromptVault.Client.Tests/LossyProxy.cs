@@ -28,8 +28,8 @@ public sealed class LossyProxy : IAsyncDisposable
     /// <summary>Decides, for a request the server has answered, whether the caller never gets that answer.</summary>
     public Func<ForwardedRequest, bool> LoseAnswer { get; set; } = _ => false;
 
-    /// <summary>How long the proxy holds a request's answer, once the server has given it, before passing it on.</summary>
-    public Func<ForwardedRequest, TimeSpan> DelayAnswer { get; set; } = _ => TimeSpan.Zero;
+    /// <summary>Runs while the proxy holds a request's answer, once the server has given it, before passing it on.</summary>
+    public Action<ForwardedRequest> WhileHoldingAnswer { get; set; } = _ => { };
 
     /// <summary>
     /// Answers <c>GET /api/sdk/stream</c> itself with a 200 and no event, ending at once, as a proxy that does not pass streams
@@ -101,7 +101,7 @@ public sealed class LossyProxy : IAsyncDisposable
             System.Text.Encoding.UTF8.GetString(body.ToArray()), (int)response.StatusCode);
         forwarded.AnswerLost = LoseAnswer(forwarded);
         Forwarded.Enqueue(forwarded);
-        if (DelayAnswer(forwarded) is var delay && delay > TimeSpan.Zero) await Task.Delay(delay, context.RequestAborted);
+        WhileHoldingAnswer(forwarded);
         if (forwarded.AnswerLost)
         {
             context.Abort();

@@ -1,6 +1,8 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
+using Polly.Timeout;
 using PromptVault.Core.Auth;
 using PromptVault.Core.Evaluations;
 using PromptVault.Server.Tests;
@@ -52,14 +54,19 @@ public sealed class RetryTests
         await Prompts.CreateAsync(source.Api, name, "hello", cancellationToken: ct);
         await using var target = await SdkServer.StartAsync(ct);
         await using var proxy = await LossyProxy.StartAsync(target.BaseAddress, ct);
-        // Each answer comes later than the whole request timeout (and three times the attempt timeout). The timeout also
-        // bounds the host's first snapshot load, so it leaves a loaded 2-core CI room for that (1 s did not, once).
-        proxy.DelayAnswer = request => request.Path is "/api/import" or "/api/export" ? TimeSpan.FromSeconds(4.5) : TimeSpan.Zero;
+        // The SDK runs on a clock the test moves: while the proxy holds each answer, the clock passes the whole request
+        // timeout (and three times the attempt timeout), so any timeout on these calls fires before the answer comes.
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        proxy.WhileHoldingAnswer = request =>
+        {
+            if (request.Path is "/api/import" or "/api/export" || request.Path.StartsWith("/api/prompts/", StringComparison.Ordinal))
+                clock.Advance(TimeSpan.FromSeconds(4.5));
+        };
         await using var host = await SdkHost.StartAsync(proxy.BaseAddress, target.AdminKey, o =>
         {
             o.UseStream = false;
             o.RequestTimeout = TimeSpan.FromSeconds(3);
-        }, cancellationToken: ct);
+        }, services => services.AddSingleton<TimeProvider>(clock), ct);
         var client = host.Services.GetRequiredService<PromptVaultClient>();
         using var document = new MemoryStream();
         await source.Api.ExportAsync(document, ct);
@@ -72,6 +79,8 @@ public sealed class RetryTests
         Assert.Single(proxy.Forwarded, request => request.Path == "/api/import");
         Assert.Single((await target.Api.ListVersionsAsync(name, ct)).Versions);
         Assert.Contains(name, System.Text.Encoding.UTF8.GetString(exported.ToArray()), StringComparison.Ordinal);
+        // The clock does drive the SDK's timeouts: an ordinary call held the same way times out.
+        await Assert.ThrowsAsync<TimeoutRejectedException>(() => client.GetPromptAsync(name, ct));
     }
 
     [Fact]
