@@ -31,16 +31,20 @@ internal static class CliApp
 
     private static async Task<int> RunAsync(CliContext context, string[] args, bool isProcessConsole, CancellationToken cancellationToken)
     {
-        var parseResult = Program.CreateRootCommand(context).Parse(args);
-        if (parseResult.Action is ParseErrorAction)
+        var root = Program.CreateRootCommand(context);
+        var parseResult = root.Parse(args);
+        var mistyped = MistypedOptions(parseResult);
+        if (mistyped.Count > 0 || parseResult.Action is ParseErrorAction)
         {
             // System.CommandLine reports parse errors with exit code 1; the contract (SPEC §6) says bad usage is 2.
             context.JsonErrors = args.Contains("--json");
             var path = CommandPath(parseResult);
-            var options = MistypedOptions(parseResult);
-            var values = ValuesOfMistypedOptions(parseResult, options);
-            foreach (var error in UnrecognizedCommand(parseResult) ?? parseResult.Errors.Where(error => !values.Any(value => IsAbout(error, value)))
-                         .Select(error => MissingArgument(error, path) ?? MistypedOption(error, options) ?? error.Message))
+            // The other errors are those of the line without the mistyped options (and their values), which the parser may
+            // have given to an argument: 'pull --verison 1.0 p' then says only what is wrong with 'pull p'.
+            var rest = mistyped.Count == 0 ? parseResult : root.Parse(parseResult.Tokens
+                .Where((_, i) => !mistyped.Any(option => i == option.Position || (i == option.Position + 1 && option.HasValue))).Select(t => t.Value).ToArray());
+            foreach (var error in mistyped.Select(option => option.Message)
+                         .Concat(UnrecognizedCommand(rest) ?? rest.Errors.Select(error => MissingArgument(error, path) ?? error.Message)))
                 context.WriteError(error);
             if (!context.JsonErrors) context.Error.WriteLine($"Run 'promptvault{(path.Length > 0 ? " " + path : "")} --help' for usage.");
             return ExitCodes.Usage;
@@ -75,64 +79,53 @@ internal static class CliApp
 
     /// <summary>
     /// <c>promptvault pushh</c>: the first word is not a command, said alone (System.CommandLine also says "Required command was
-    /// not provided.", but one was) with the library's typo correction when it finds one command close; null when a command matched.
+    /// not provided.", but one was) with the closest command, if one is close; null when a command matched.
     /// </summary>
     private static string[]? UnrecognizedCommand(ParseResult parseResult)
     {
         if (parseResult.CommandResult.Parent is not null || parseResult.UnmatchedTokens is not [var token, ..] || token.StartsWith('-'))
             return null;
-        var suggestions = TypoCorrections(parseResult, token);
-        return [$"Unrecognized command '{token}'{(suggestions is [var command] ? $"; did you mean '{command}'?" : ".")}"];
+        var suggestion = Suggestions.Closest(token, parseResult.CommandResult.Command.Subcommands.Select(command => command.Name));
+        return [$"Unrecognized command '{token}'{(suggestion is null ? "." : $"; did you mean '{suggestion}'?")}"];
+    }
+
+    /// <summary>A token that looks like an option but is none of the command's, at <paramref name="Position"/> in the parsed tokens.</summary>
+    /// <param name="HasValue">Whether the token after it is the value of <paramref name="Suggestion"/>, which takes one.</param>
+    internal sealed record MistypedOption(int Position, string Token, string? Suggestion, bool HasValue)
+    {
+        public string Message => $"Unrecognized option '{Token}'{(Suggestion is null ? "." : $"; did you mean '{Suggestion}'?")}";
     }
 
     /// <summary>
-    /// <c>promptvault render p --unti u1</c>: the option System.CommandLine's typo correction finds close to each unmatched
-    /// <c>-</c> token (only when it finds exactly one), where the library says only "Unrecognized command or argument".
+    /// The tokens before any <c>--</c> that start with <c>--</c> and are not an option of the command nor an option's value. The parser gives
+    /// such a token to an open-ended argument (push's FILE...) or to an argument still empty (pull's NAME), else leaves it unmatched; a
+    /// file named <c>--x</c> is passed after <c>--</c>. Each comes with the command's option closest to it, by the CLI's one rule.
     /// </summary>
-    private static Dictionary<string, string> MistypedOptions(ParseResult parseResult) =>
-        parseResult.UnmatchedTokens.Where(token => token.StartsWith('-')).Distinct()
-            .Select(token => (Token: token, Suggestions: TypoCorrections(parseResult, token)))
-            .Where(mistyped => mistyped.Suggestions is [_])
-            .ToDictionary(mistyped => mistyped.Token, mistyped => mistyped.Suggestions[0]);
-
-    private static string? MistypedOption(ParseError error, Dictionary<string, string> options) =>
-        options.FirstOrDefault(option => IsAbout(error, option.Key)) is { Key: { } token, Value: var option }
-            ? $"Unrecognized option '{token}'; did you mean '{option}'?"
-            : null;
-
-    private static bool IsAbout(ParseError error, string token) => error.Message.Contains($"'{token}'", StringComparison.Ordinal);
-
-    /// <summary>
-    /// <c>u1</c> in <c>render p --unti u1</c>: the unmatched token right after a mistyped option whose suggestion takes a value is
-    /// that value, which System.CommandLine reports as one more unrecognized argument; the option's own error says it all.
-    /// </summary>
-    private static HashSet<string> ValuesOfMistypedOptions(ParseResult parseResult, Dictionary<string, string> options)
+    internal static List<MistypedOption> MistypedOptions(ParseResult parseResult)
     {
+        var options = new List<Option>();
+        for (var result = parseResult.CommandResult; result is not null; result = result.Parent as CommandResult)
+            options.AddRange(result.Command.Options.Where(option => result == parseResult.CommandResult || option.Recursive));
+        var optionValues = new HashSet<Token>(ReferenceEqualityComparer.Instance);
+        for (var result = parseResult.CommandResult; result is not null; result = result.Parent as CommandResult)
+            optionValues.UnionWith(result.Children.OfType<OptionResult>().SelectMany(option => option.Tokens));
+
         var tokens = parseResult.Tokens;
-        var command = parseResult.CommandResult.Command;
-        return tokens.Skip(1).Where((value, i) => options.TryGetValue(tokens[i].Value, out var suggested)
-                && command.Options.FirstOrDefault(o => o.Name == suggested || o.Aliases.Contains(suggested)) is { Arity.MaximumNumberOfValues: > 0 }
-                && !value.Value.StartsWith('-') && parseResult.UnmatchedTokens.Contains(value.Value))
-            .Select(value => value.Value).ToHashSet();
-    }
-
-    /// <summary>
-    /// The commands and options System.CommandLine suggests for <paramref name="token"/>, among those of the command it was given to. It offers them only as text, a line naming each
-    /// unmatched token followed by the names it suggests for it.
-    /// </summary>
-    private static string[] TypoCorrections(ParseResult parseResult, string token)
-    {
-        if (parseResult.Action is not ParseErrorAction action) return [];
-        action.ShowHelp = false;
-        action.ShowTypoCorrections = true;
-        using var output = new StringWriter();
-        parseResult.Invoke(new InvocationConfiguration { Output = output, Error = TextWriter.Null });
-        var command = parseResult.CommandResult.Command;
-        var names = command.Subcommands.Select(subcommand => subcommand.Name)
-            .Concat(command.Options.SelectMany(option => option.Aliases.Prepend(option.Name))).ToHashSet();
-        return output.ToString().Split('\n', StringSplitOptions.TrimEntries)
-            .SkipWhile(line => names.Contains(line) || !line.Contains($"'{token}'", StringComparison.Ordinal)).Skip(1)
-            .TakeWhile(names.Contains).ToArray();
+        var end = tokens.TakeWhile(token => token.Type != TokenType.DoubleDash).Count();
+        var mistyped = new List<MistypedOption>();
+        for (var i = 0; i < end; i++)
+        {
+            if (tokens[i] is not { Type: TokenType.Argument } token || !token.Value.StartsWith("--", StringComparison.Ordinal) || optionValues.Contains(token))
+                continue;
+            // --unti=u1 is one token: the parser splits NAME=VALUE only for an option it knows.
+            var (name, hasInlineValue) = token.Value.IndexOf('=') is > 0 and var equals ? (token.Value[..equals], true) : (token.Value, false);
+            var names = options.SelectMany(option => option.Aliases.Prepend(option.Name)).Where(n => n.StartsWith("--", StringComparison.Ordinal));
+            var suggestion = Suggestions.Closest(name, names);
+            var hasValue = !hasInlineValue && suggestion is not null && options.First(o => o.Name == suggestion || o.Aliases.Contains(suggestion)).Arity.MaximumNumberOfValues > 0
+                && i + 1 < end && tokens[i + 1] is { Type: TokenType.Argument } next && !next.Value.StartsWith('-') && !optionValues.Contains(next);
+            mistyped.Add(new MistypedOption(i, name, suggestion, hasValue));
+        }
+        return mistyped;
     }
 
     private static string CommandPath(ParseResult parseResult)

@@ -80,12 +80,6 @@ internal static class Program
     private static Command Push(CliContext context, RemoteOptions remote)
     {
         var files = new Argument<string[]>("FILE") { Description = "Prompt files: Markdown with YAML front matter.", Arity = ArgumentArity.OneOrMore };
-        // The parser gives a mistyped option (--bumpp) to the files, which then said '--bumpp: no such file'.
-        files.Validators.Add(result =>
-        {
-            foreach (var token in result.Tokens.Where(t => t.Value.StartsWith('-') && !File.Exists(t.Value)))
-                result.AddError($"Unrecognized option '{token.Value}'.");
-        });
         var message = new Option<string?>("--message", "-m") { Description = "The change description of a new version (required when a prompt changed).", HelpName = "MESSAGE" };
         var bump = new Option<string?>("--bump") { Description = "Ask for a larger version bump than the change needs.", HelpName = "major|minor|patch" };
         bump.AcceptOnlyFromAmong("major", "minor", "patch");

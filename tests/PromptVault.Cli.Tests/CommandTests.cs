@@ -74,25 +74,48 @@ public sealed class CommandTests(ServerFixture fixture) : IClassFixture<ServerFi
     {
         var mistyped = await Cli.RunAsync(Cli.NoEnvironment, "render", "p", "--unti", "u1");
         var far = await Cli.RunAsync(Cli.NoEnvironment, "render", "p", "--xyzzy");
+        var sameWordAgain = await Cli.RunAsync(Cli.NoEnvironment, "render", "p", "--unti", "u1", "u1");
 
         Assert.Equal(2, mistyped.ExitCode);
         Assert.Equal("error: Unrecognized option '--unti'; did you mean '--unit'?\nRun 'promptvault render --help' for usage.\n", mistyped.Error.ReplaceLineEndings("\n"));
         Assert.Equal(2, far.ExitCode);
-        Assert.StartsWith("error: Unrecognized command or argument '--xyzzy'.\n", far.Error.ReplaceLineEndings("\n"));
+        Assert.StartsWith("error: Unrecognized option '--xyzzy'.\n", far.Error.ReplaceLineEndings("\n"));
+        // The option's value is the token after it, not every token of that text: the second u1 is still an error.
+        Assert.Equal(2, sameWordAgain.ExitCode);
+        Assert.Equal("error: Unrecognized option '--unti'; did you mean '--unit'?\nerror: Unrecognized command or argument 'u1'.\n" +
+            "Run 'promptvault render --help' for usage.\n", sameWordAgain.Error.ReplaceLineEndings("\n"));
     }
 
-    [Fact]
-    public async Task Push_MistypedOption_ExitsTwoNamingTheOption_NotAMissingFile()
+    /// <summary>
+    /// The parser gives a mistyped option to an argument that takes it (push's FILE..., pull's NAME, audit's [NAME]): push said
+    /// "Unrecognized option '--bumpp'." without the close one, pull and audit named the option's value (and the NAME) as unrecognized.
+    /// </summary>
+    [Theory]
+    [InlineData("push FILE --bumpp minor", "push", "--bumpp", "--bump")]
+    [InlineData("push --bumpp minor FILE", "push", "--bumpp", "--bump")]
+    [InlineData("pull --verison 1.0.0 p", "pull", "--verison", "--version")]
+    [InlineData("audit --lmit 3", "audit", "--lmit", "--limit")]
+    [InlineData("history --limt=3 p", "history", "--limt", "--limit")]
+    public async Task MistypedOption_TakenByAnArgument_IsReportedAsAnUnknownOption_WithTheCloseOne(string line, string command, string token, string option)
     {
         using var folder = new TempFolder();
         var file = folder.Write("p.md", PromptFile(ApiCalls.UniqueName("cli-bumpp")));
 
-        var result = await Cli.RunAsync(fixture.Server, null, "push", file, "--bumpp", "minor");
+        var result = await Cli.RunAsync(fixture.Server, null, line.Replace("FILE", file).Split(' '));
 
         Assert.Equal(2, result.ExitCode);
-        Assert.Contains("Unrecognized option '--bumpp'.", result.Error);
-        Assert.Contains("promptvault push --help", result.Error);
-        Assert.DoesNotContain("no such file", result.Error);
+        Assert.Equal($"error: Unrecognized option '{token}'; did you mean '{option}'?\nRun 'promptvault {command} --help' for usage.\n",
+            result.Error.ReplaceLineEndings("\n"));
+    }
+
+    /// <summary>After <c>--</c> a word that looks like an option is an argument: a file may be named so (docs/cli.md).</summary>
+    [Fact]
+    public async Task Push_AfterDoubleDash_AnOptionLikeWordIsAFile()
+    {
+        var result = await Cli.RunAsync(fixture.Server, null, "push", "--", "--bumpp");
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("--bumpp: no such file", result.Error);
     }
 
     [Fact]

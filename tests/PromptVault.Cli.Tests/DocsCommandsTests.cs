@@ -25,11 +25,13 @@ public sealed partial class DocsCommandsTests
         {
             using var output = new StringWriter();
             var context = new CliContext(output, output, _ => null, isTerminal: false, isErrorTerminal: false);
-            var errors = Program.CreateRootCommand(context).Parse(Tokens(command)).Errors
-                .Where(e => !e.Message.StartsWith("Required argument missing", StringComparison.Ordinal) && e.Message != "Required command was not provided.").ToList();
+            var parseResult = Program.CreateRootCommand(context).Parse(Tokens(command));
+            var errors = CliApp.MistypedOptions(parseResult).Select(option => option.Message).Concat(parseResult.Errors
+                .Where(e => !e.Message.StartsWith("Required argument missing", StringComparison.Ordinal) && e.Message != "Required command was not provided.")
+                .Select(e => e.Message)).ToList();
             checkedCount++;
             if (errors.Count > 0)
-                wrong.Add($"{Path.GetRelativePath(root, document)}: promptvault {command}: {string.Join("; ", errors.Select(e => e.Message))}");
+                wrong.Add($"{Path.GetRelativePath(root, document)}: promptvault {command}: {string.Join("; ", errors)}");
         }
 
         Assert.True(checkedCount > 40, $"only {checkedCount} commands were found in the docs");

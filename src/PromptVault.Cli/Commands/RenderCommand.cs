@@ -111,27 +111,11 @@ internal sealed class RenderCommand(CliContext context)
     /// </summary>
     private static CliException UnknownVariable(string key, VersionResponse served, IReadOnlyCollection<string> declared)
     {
-        var closest = declared.Select(d => (Name: d, Distance: EditDistance(key, d))).Where(d => d.Distance <= 2)
-            .OrderBy(d => d.Distance).ThenBy(d => d.Name, StringComparer.Ordinal).Select(d => d.Name).FirstOrDefault();
+        var closest = Suggestions.Closest(key, declared);
         var known = declared.Count == 0 ? "it declares no variables" : $"it declares {string.Join(", ", declared.Order(StringComparer.Ordinal))}";
         return CliException.Usage($"--var {key}: {served.PromptName} {served.Version} has no variable '{key}' ({known})" +
             (closest is null ? "." : $"; did you mean '{closest}'?") +
             " The server would ignore it, so the CLI refuses it; a --vars FILE.json may hold variables a prompt does not declare.");
-    }
-
-    /// <summary>The Levenshtein distance: the fewest single-character insertions, deletions and substitutions from <paramref name="a"/> to <paramref name="b"/>.</summary>
-    private static int EditDistance(string a, string b)
-    {
-        var previous = Enumerable.Range(0, b.Length + 1).ToArray();
-        for (var i = 1; i <= a.Length; i++)
-        {
-            var current = new int[b.Length + 1];
-            current[0] = i;
-            for (var j = 1; j <= b.Length; j++)
-                current[j] = Math.Min(Math.Min(current[j - 1], previous[j]) + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1));
-            previous = current;
-        }
-        return previous[b.Length];
     }
 
     /// <summary>The version id the prompt's running experiment assigns <paramref name="unitId"/>; null when none is running.</summary>
