@@ -33,6 +33,9 @@ public sealed class CliDocTests
                 missing.Add($"command '{path}': no '### `promptvault {path} …`' heading");
                 continue;
             }
+            if (HeadingArguments(section.Heading, path) is var documented && documented != UsageArguments(command))
+                missing.Add($"command '{path}': its heading '{section.Heading}' should read '### `promptvault {path} {UsageArguments(command)}…`' " +
+                    $"(the whole usage in one code span; documented arguments: '{documented}')");
             foreach (var option in command.Options.Where(o => o is not HelpOption))
             foreach (var name in option.Aliases.Prepend(option.Name))
             {
@@ -45,6 +48,22 @@ public sealed class CliDocTests
         Assert.True(commands.Count > 30, $"only {commands.Count} commands were found");
         Assert.True(missing.Count == 0, "docs/cli.md lacks:\n" + string.Join("\n", missing));
     }
+
+    /// <summary>The arguments of a heading's usage, before its first option: null when the heading is not one code span.</summary>
+    private static string? HeadingArguments(string heading, string path)
+    {
+        var prefix = $"### `promptvault {path}";
+        if (!heading.EndsWith('`') || heading.IndexOf('`', prefix.Length) != heading.Length - 1) return null;
+        return string.Join(' ', heading[prefix.Length..^1].Split(' ', StringSplitOptions.RemoveEmptyEntries)
+            .TakeWhile(word => !word.StartsWith('-') && !word.StartsWith("[-", StringComparison.Ordinal) && word != "[options]"));
+    }
+
+    /// <summary>The command's arguments as a usage line writes them: FILE..., [NAME].</summary>
+    private static string UsageArguments(Command command) => string.Join(' ', command.Arguments.Select(argument =>
+    {
+        var name = argument.HelpName ?? argument.Name;
+        return (argument.Arity.MinimumNumberOfValues == 0 ? $"[{name}]" : name) + (argument.Arity.MaximumNumberOfValues > 1 ? "..." : "");
+    }));
 
     /// <summary>Every command that runs something (the leaves of the tree), with its path after 'promptvault'.</summary>
     private static IEnumerable<(string Path, Command Command)> Walk(Command command, string path)
