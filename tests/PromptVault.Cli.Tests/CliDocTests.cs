@@ -66,7 +66,7 @@ public sealed class CliDocTests
     }));
 
     /// <summary>Every command that runs something (the leaves of the tree), with its path after 'promptvault'.</summary>
-    private static IEnumerable<(string Path, Command Command)> Walk(Command command, string path)
+    internal static IEnumerable<(string Path, Command Command)> Walk(Command command, string path)
     {
         if (command.Action is not null && path.Length > 0) yield return (path, command);
         foreach (var subcommand in command.Subcommands)

@@ -149,6 +149,44 @@ public sealed class JsonOutputTests
         Assert.Equal(code, ErrorCode(result));
     }
 
+    /// <summary>
+    /// Every command with <c>--json</c> given one argument too many (and so no required option) is bad usage: exit 2, nothing on
+    /// stdout, one JSON document with the error on stderr; no stack trace.
+    /// </summary>
+    [Fact]
+    public async Task EveryJsonCommand_WithAnArgumentTooMany_ExitsTwo_WithOneJsonError()
+    {
+        var root = Program.CreateRootCommand(new CliContext(TextWriter.Null, TextWriter.Null, _ => null, isTerminal: false, isErrorTerminal: false));
+        var wrong = new List<string>();
+        var checkedCount = 0;
+        foreach (var (path, command) in CliDocTests.Walk(root, ""))
+        {
+            if (command.Options.All(option => option.Name != "--json") || command.Arguments.Any(argument => argument.Arity.MaximumNumberOfValues > 1))
+                continue;
+            var args = path.Split(' ').Concat(command.Arguments.Select(_ => "1")).Append("extra").Append("--json").ToArray();
+            var result = await Cli.RunAsync(Cli.NoEnvironment, args);
+            checkedCount++;
+            if (result.ExitCode != 2 || result.Out != "" || !IsOneJsonError(result.Error))
+                wrong.Add($"promptvault {string.Join(' ', args)}: {result}");
+        }
+
+        Assert.True(checkedCount > 25, $"only {checkedCount} commands were checked");
+        Assert.True(wrong.Count == 0, string.Join("\n", wrong));
+    }
+
+    private static bool IsOneJsonError(string text)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(text);
+            return document.RootElement.TryGetProperty("error", out _);
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
+    }
+
     [Fact]
     public async Task SeveralErrors_AreOneJsonDocumentOnOneLine_TheFirstAsErrorAndAllAsErrors()
     {
