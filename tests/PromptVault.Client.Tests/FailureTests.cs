@@ -7,6 +7,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Time.Testing;
 using PromptVault.Client.DependencyInjection;
 using PromptVault.Core.Contracts;
 using PromptVault.Storage.Testing;
@@ -263,6 +264,35 @@ public sealed class FailureTests
 
         await server.StartAgainAsync(ct);
         await Eventually(async () => (await health.CheckHealthAsync(ct)).Status, status => status == HealthStatus.Healthy);
+    }
+
+    [Fact]
+    public async Task ServerBack_FoundByARefresh_StreamReconnectsWithoutWaitingOutItsBackoff()
+    {
+        // Found by the SDK walk: after a 30 s outage the stream's backoff had grown to RefreshInterval, so with the server back
+        // a label moved waited up to 30 s more to arrive. The SDK's clock is a fake that never moves: the stream's backoff never
+        // ends by itself, so only the refresh finding the server back can end it.
+        var ct = TestContext.Current.CancellationToken;
+        await using var server = await SdkServer.StartAsync(ct);
+        var name = Prompts.NewName("server-back");
+        await Prompts.CreateAsync(server.Api, name, "one", cancellationToken: ct);
+        await using var host = await SdkHost.StartAsync(server.BaseAddress, server.AdminKey, o => o.RefreshInterval = TimeSpan.FromMinutes(10),
+            services => services.AddSingleton<TimeProvider>(new FakeTimeProvider(DateTimeOffset.UtcNow)), ct);
+        var health = host.Services.GetRequiredService<HealthCheckService>();
+        var two = await server.Api.CreateVersionAsync(name, new CreateVersionRequest("two", ChangeDescription: "two"), ct);
+        await server.Api.MoveLabelAsync(name, "production", two.Id, ct);
+        await Eventually(async () => (await host.Vault.GetPromptAsync(name, cancellationToken: ct)).VersionId, id => id == two.Id);
+
+        await server.StopAsync();
+        host.Sdk.Snapshots.RequestRefresh(); // what the interval does: here it finds the server down
+        await Eventually(async () => (await health.CheckHealthAsync(ct)).Entries["promptvault"].Data["serverReachable"], reachable => reachable is false);
+        await server.StartAgainAsync(ct);
+        host.Sdk.Snapshots.RequestRefresh(); // and here back
+        await Eventually(async () => (await health.CheckHealthAsync(ct)).Entries["promptvault"].Data["serverReachable"], reachable => reachable is true);
+
+        var three = await server.Api.CreateVersionAsync(name, new CreateVersionRequest("three", ChangeDescription: "three"), ct);
+        await server.Api.MoveLabelAsync(name, "production", three.Id, ct);
+        await Eventually(async () => (await host.Vault.GetPromptAsync(name, cancellationToken: ct)).VersionId, id => id == three.Id);
     }
 
     private static List<TimeSpan> FailedRefreshAges(LogCollector logs) =>

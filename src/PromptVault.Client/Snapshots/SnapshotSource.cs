@@ -24,6 +24,7 @@ internal sealed class SnapshotSource
     private readonly Lock _gate = new();
     private readonly CancellationTokenSource _keyRefused = new(); // ends the stream loop once the refresh loop stopped
     private TaskCompletionSource _refreshNow = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private TaskCompletionSource _serverBack = new(TaskCreationOptions.RunContinuationsAsynchronously); // set when a refresh finds the server answering again
     private SnapshotView? _current;
     private string? _etag;
     private DateTimeOffset _confirmedAt;
@@ -119,7 +120,11 @@ internal sealed class SnapshotSource
     {
         var result = await client.GetSnapshotAsync(Current is null ? null : _etag, cancellationToken).ConfigureAwait(false);
         var now = _time.GetUtcNow();
-        ServerReachable = true;
+        if (!ServerReachable)
+        {
+            ServerReachable = true;
+            Interlocked.Exchange(ref _serverBack, new(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+        }
         if (result.NotModified || result.Snapshot is null)
         {
             lock (_gate) _confirmedAt = now;
@@ -172,11 +177,7 @@ internal sealed class SnapshotSource
         while (!stopping.IsCancellationRequested)
         {
             var asked = Volatile.Read(ref _refreshNow);
-            using (var interval = CancellationTokenSource.CreateLinkedTokenSource(stopping))
-            {
-                await Task.WhenAny(asked.Task, Task.Delay(_options.RefreshInterval, _time, interval.Token)).ConfigureAwait(false);
-                interval.Cancel(); // asked first: the interval's timer (up to a day) would otherwise stay behind
-            }
+            await WaitAsync(_options.RefreshInterval, asked.Task, stopping).ConfigureAwait(false);
             if (stopping.IsCancellationRequested) return;
             // A request made while this refresh runs asks for another one.
             if (asked.Task.IsCompleted) Interlocked.CompareExchange(ref _refreshNow, new(TaskCreationOptions.RunContinuationsAsynchronously), asked);
@@ -216,6 +217,9 @@ internal sealed class SnapshotSource
         var connected = false;
         while (!stopping.IsCancellationRequested)
         {
+            // Read before connecting: a refresh that finds the server back while this attempt fails still ends its backoff,
+            // which after a long outage has grown to RefreshInterval; a change would otherwise wait that long to arrive.
+            var serverBack = Volatile.Read(ref _serverBack).Task;
             try
             {
                 await ListenAsync(stopping, () => (delay, connected) = (PromptVaultDefaults.FirstRetryDelay, true)).ConfigureAwait(false);
@@ -239,16 +243,18 @@ internal sealed class SnapshotSource
             {
                 return; // stopping: whatever the connection's end threw
             }
-            try
-            {
-                await Task.Delay(delay, _time, stopping).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
+            await WaitAsync(delay, serverBack, stopping).ConfigureAwait(false);
+            if (stopping.IsCancellationRequested) return;
             delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, _options.RefreshInterval.Ticks));
         }
+    }
+
+    /// <summary>Waits for <paramref name="delay"/>, or less when <paramref name="sooner"/> completes or stopping is asked.</summary>
+    private async Task WaitAsync(TimeSpan delay, Task sooner, CancellationToken stopping)
+    {
+        using var wait = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+        await Task.WhenAny(sooner, Task.Delay(delay, _time, wait.Token)).ConfigureAwait(false);
+        await wait.CancelAsync().ConfigureAwait(false); // sooner first: the delay's timer (up to a day) would otherwise stay behind
     }
 
     private async Task ListenAsync(CancellationToken stopping, Action connected)
