@@ -16,6 +16,7 @@ internal static class TelemetrySetup
 {
     public const string OtlpEndpointSetting = "OTEL_EXPORTER_OTLP_ENDPOINT";
     public const string OtlpProtocolSetting = "OTEL_EXPORTER_OTLP_PROTOCOL";
+    public const string OtlpHeadersSetting = "OTEL_EXPORTER_OTLP_HEADERS";
     public const string PrometheusSetting = "PromptVault:Metrics:Prometheus";
     public const string ScrapePath = "/metrics";
     public const string ServiceName = "promptvault";
@@ -50,7 +51,8 @@ internal static class TelemetrySetup
 
     /// <summary>
     /// Whether an OTLP endpoint is set, checked here because the exporter does not: it replaces a malformed endpoint or an
-    /// unknown protocol with its default (localhost) and says so only on its diagnostics event source.
+    /// unknown protocol with its default (localhost) and says so only on its diagnostics event source, and it throws on
+    /// malformed headers as the host starts, a stack trace that names no setting.
     /// </summary>
     private static bool OtlpConfigured(IConfiguration configuration)
     {
@@ -61,7 +63,19 @@ internal static class TelemetrySetup
             throw new InvalidOperationException($"configuration {OtlpEndpointSetting} must be an http:// or https:// URL such as http://collector:4317, got '{endpoint}'.");
         if (configuration[OtlpProtocolSetting] is { Length: > 0 } protocol && protocol.Trim() is not ("grpc" or "http/protobuf"))
             throw new InvalidOperationException($"configuration {OtlpProtocolSetting} must be grpc or http/protobuf, got '{protocol}'.");
+        if (configuration[OtlpHeadersSetting] is { Length: > 0 } headers && MalformedHeader(headers) is { } position)
+            // Header values are often credentials, so the message names the entry's position, never its text.
+            throw new InvalidOperationException($"configuration {OtlpHeadersSetting} must be comma-separated name=value pairs such as "
+                + $"api-key=secret,tenant=team-a; its entry {position} has no name before '='.");
         return true;
+    }
+
+    /// <summary>The 1-based position of the first entry the exporter would refuse (no '=', or nothing before it), or null.</summary>
+    private static int? MalformedHeader(string headers)
+    {
+        var entries = headers.Split(',');
+        var index = Array.FindIndex(entries, entry => entry.IndexOf('=') is var equals && (equals < 0 || entry[..equals].Trim().Length == 0));
+        return index < 0 ? null : index + 1;
     }
 
     private static bool PrometheusEnabled(IConfiguration configuration) => configuration[PrometheusSetting] switch

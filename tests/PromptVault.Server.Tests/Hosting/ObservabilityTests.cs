@@ -229,17 +229,20 @@ public sealed class ObservabilityTests
     }
 
     [Theory]
-    [InlineData("collector", "grpc", "OTEL_EXPORTER_OTLP_ENDPOINT")]
-    [InlineData("ftp://collector:4317", "grpc", "OTEL_EXPORTER_OTLP_ENDPOINT")]
-    [InlineData("http://collector:4318", "http/json", "OTEL_EXPORTER_OTLP_PROTOCOL")]
-    public void ABadOtlpSetting_StopsStartUp_NamingIt_RatherThanExportingToLocalhost(string endpoint, string protocol, string named)
+    [InlineData("collector", "grpc", "", "OTEL_EXPORTER_OTLP_ENDPOINT")]
+    [InlineData("ftp://collector:4317", "grpc", "", "OTEL_EXPORTER_OTLP_ENDPOINT")]
+    [InlineData("http://collector:4318", "http/json", "", "OTEL_EXPORTER_OTLP_PROTOCOL")]
+    [InlineData("http://collector:4317", "grpc", "api-key", "OTEL_EXPORTER_OTLP_HEADERS")]
+    [InlineData("http://collector:4318", "http/protobuf", "api-key=s3cret,=x", "OTEL_EXPORTER_OTLP_HEADERS")]
+    public void ABadOtlpSetting_StopsStartUp_NamingIt_RatherThanExportingToLocalhost(string endpoint, string protocol, string headers, string named)
     {
         var options = new ServerOptions { DatabasePath = Path.Combine(Path.GetTempPath(), "unused.db"), Urls = "http://127.0.0.1:0" };
 
         var error = Assert.Throws<InvalidOperationException>(() => PromptVaultServer.Build(options,
-            [$"--OTEL_EXPORTER_OTLP_ENDPOINT={endpoint}", $"--OTEL_EXPORTER_OTLP_PROTOCOL={protocol}"]));
+            [$"--OTEL_EXPORTER_OTLP_ENDPOINT={endpoint}", $"--OTEL_EXPORTER_OTLP_PROTOCOL={protocol}", $"--OTEL_EXPORTER_OTLP_HEADERS={headers}"]));
 
         Assert.Contains(named, error.Message);
+        Assert.DoesNotContain("s3cret", error.Message);
     }
 
     private static async Task<string> ScrapeAsync(HttpClient client)
