@@ -50,4 +50,32 @@ public sealed class StoreReadOnlyTests
         var summary = (await GetAsync(client, $"/api/prompts/{existing}/versions/1.0.0/metrics?period=all")).Body!["summary"]!;
         Assert.Equal(1, summary["count"]!.GetValue<long>());
     }
+
+    [Fact]
+    public async Task Writes_FilesTurnReadOnlyUnderOpenConnections_AsOnARemount_Return503StoreReadOnly_WritesWorkOnceWritable()
+    {
+        // Permissions do not bind a descriptor already open for writing; only root can make the open -wal file refuse it.
+        Assert.SkipUnless(Environment.UserName == "root", "needs root (chattr +i) to make an open file refuse writes");
+        await using var server = await RunningServer.StartAsync(Cancel);
+        using var client = server.CreateClient();
+        var existing = await CreateSupportPromptAsync(client);
+        var versionId = (await GetAsync(client, $"/api/prompts/{existing}/versions/1.0.0")).Body.Str("id");
+        var name = UniqueName("remounted");
+
+        using (ReadOnlyFile.Make(server.DatabasePath))
+        using (ReadOnlyFile.Make(server.DatabasePath + "-wal"))
+        {
+            var (status, created) = await PostAsync(client, "/api/prompts", SupportPrompt(name));
+            var (metricsStatus, metricsBody) = await PostAsync(client, "/api/metrics", new { versionId, latencyMs = 10 });
+
+            Assert.True(status == HttpStatusCode.ServiceUnavailable, created?.ToJsonString());
+            Assert.Equal("store_read_only", created.Str("code"));
+            Assert.True(metricsStatus == HttpStatusCode.ServiceUnavailable, metricsBody?.ToJsonString());
+            Assert.Equal("store_read_only", metricsBody.Str("code"));
+            Assert.Equal(HttpStatusCode.OK, (await GetAsync(client, $"/api/prompts/{existing}")).Status);
+        }
+
+        Assert.Equal(HttpStatusCode.Created, (await PostAsync(client, "/api/prompts", SupportPrompt(name))).Status);
+        Assert.Equal(HttpStatusCode.OK, (await PostAsync(client, "/api/metrics", new { versionId, latencyMs = 10 })).Status);
+    }
 }
