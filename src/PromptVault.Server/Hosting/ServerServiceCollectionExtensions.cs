@@ -77,6 +77,7 @@ public static class ServerServiceCollectionExtensions
         services.AddSingleton<WebhookService>();
         services.AddOptions<WebhookOptions>().BindValidatedConfiguration("PromptVault:Webhooks")
             .Validate(o => o.LeaseDuration > o.Timeout, "PromptVault:Webhooks:LeaseDuration must be longer than Timeout, or a slow receiver could get a delivery twice.")
+            .Validate(o => o.MaxBackoff >= o.InitialBackoff, "PromptVault:Webhooks:MaxBackoff must be at least InitialBackoff, or every wait between attempts would be MaxBackoff.")
             .ValidateOnStart();
         services.AddHttpClient(WebhookDispatcher.HttpClientName, (provider, client) =>
                 client.Timeout = provider.GetRequiredService<IOptions<WebhookOptions>>().Value.Timeout)

@@ -46,6 +46,17 @@ public sealed class ServerConfigurationTests
         Assert.Equal($"configuration {refusal}", error.Message);
     }
 
+    /// <summary>Two settings that contradict each other are refused together, naming both.</summary>
+    [Theory]
+    [InlineData("--PromptVault:Webhooks:Timeout=00:02:00", "PromptVault:Webhooks:LeaseDuration must be longer than Timeout, or a slow receiver could get a delivery twice.")]
+    [InlineData("--PromptVault:Webhooks:MaxBackoff=00:00:01", "PromptVault:Webhooks:MaxBackoff must be at least InitialBackoff, or every wait between attempts would be MaxBackoff.")]
+    public void ContradictoryWebhookSettings_StopStartUp_NamingBoth(string setting, string refusal)
+    {
+        var error = Assert.Throws<InvalidOperationException>(() => PromptVaultServer.Build(Options(), [setting]));
+
+        Assert.Equal($"configuration {refusal}", error.Message);
+    }
+
     [Fact]
     public async Task AppSettingsFiles_AreReadAtStartUp_NotWatched()
     {
