@@ -8,8 +8,8 @@ internal static partial class Log
     [LoggerMessage(EventId = 2001, Level = LogLevel.Information, Message = "PromptVault snapshot {Sequence} loaded from {Source} ({Prompts} prompts, {Experiments} running experiments)")]
     public static partial void SnapshotLoaded(ILogger logger, long sequence, string source, int prompts, int experiments);
 
-    [LoggerMessage(EventId = 2002, Level = LogLevel.Warning, Message = "PromptVault server unreachable at start; serving the fallback snapshot {Sequence} from {Path}, generated {Age} ago")]
-    public static partial void StartedFromFallback(ILogger logger, long sequence, string path, TimeSpan age, Exception reason);
+    [LoggerMessage(EventId = 2002, Level = LogLevel.Warning, Message = "PromptVault server unreachable at start ({Reason}); serving the fallback snapshot {Sequence} from {Path}, generated {Age} ago")]
+    public static partial void StartedFromFallback(ILogger logger, string reason, long sequence, string path, TimeSpan age);
 
     [LoggerMessage(EventId = 2003, Level = LogLevel.Warning, Message = "PromptVault snapshot refresh failed ({Reason}); serving the last good snapshot {Sequence}, {Age} old")]
     public static partial void RefreshFailed(ILogger logger, string reason, long sequence, TimeSpan age);

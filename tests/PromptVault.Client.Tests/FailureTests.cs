@@ -27,8 +27,10 @@ public sealed class FailureTests
         var file = await SnapshotFileAsync(server, ct);
         await server.StopAsync();
 
+        var logs = new LogCollector();
         var clock = Stopwatch.StartNew();
-        await using var host = await SdkHost.StartAsync(server.BaseAddress, server.AdminKey, o => o.FallbackSnapshotPath = file, cancellationToken: ct);
+        await using var host = await SdkHost.StartAsync(server.BaseAddress, server.AdminKey, o => o.FallbackSnapshotPath = file,
+            services => services.AddSingleton<ILoggerProvider>(logs), ct);
         var started = clock.Elapsed;
         var served = await host.Vault.GetPromptAsync(name, new Dictionary<string, object?> { ["who"] = "Ann" }, cancellationToken: ct);
         var health = await host.Services.GetRequiredService<HealthCheckService>().CheckHealthAsync(ct);
@@ -37,6 +39,11 @@ public sealed class FailureTests
         Assert.Equal("Hello Ann", served.Content);
         Assert.True(started < TimeSpan.FromSeconds(5), $"start took {started}");
         Assert.Equal(HealthStatus.Degraded, health.Status);
+        // An expected outage at start: the line says why and where the snapshot came from, without the connection's stack.
+        var fromFile = Assert.Single(logs.Entries, e => e.EventId.Id == 2002);
+        Assert.Contains("Connection refused", fromFile.Message, StringComparison.Ordinal);
+        Assert.Contains(file, fromFile.Message, StringComparison.Ordinal);
+        Assert.Null(fromFile.Exception);
         File.Delete(file);
     }
 

@@ -91,8 +91,9 @@ internal sealed class SnapshotSource
         }
         catch (Exception e) when (e is not PromptVaultUnavailableException)
         {
+            var timedOut = limit.IsCancellationRequested || e is TimeoutRejectedException;
             if (_options.FallbackSnapshotPath is not { } path)
-                throw new PromptVaultUnavailableException(limit.IsCancellationRequested || e is TimeoutRejectedException
+                throw new PromptVaultUnavailableException(timedOut
                     ? $"No PromptVault snapshot from {_options.ServerUrl} within PromptVault:RequestTimeout ({_options.RequestTimeout}): the server did not answer in time. Raise PromptVault:RequestTimeout for a server slow to answer, or set PromptVault:FallbackSnapshotPath to start from a saved snapshot."
                     : $"Could not load the PromptVault snapshot from {_options.ServerUrl} ({e.Message}) and no PromptVault:FallbackSnapshotPath is configured; set it to start from a saved snapshot.", e);
             SdkSnapshot snapshot;
@@ -109,7 +110,9 @@ internal sealed class SnapshotSource
             }
             if (!Accept(snapshot, null, "file " + path, snapshot.GeneratedAt))
                 throw new PromptVaultUnavailableException($"The fallback snapshot file {path} could not be used; see the log.", e);
-            Log.StartedFromFallback(_logger, snapshot.Sequence, path, Age ?? TimeSpan.Zero, e);
+            // The reason, not the exception: a server down at start is expected where a fallback file is set, and its stack says nothing.
+            Log.StartedFromFallback(_logger, timedOut ? $"no answer within PromptVault:RequestTimeout ({_options.RequestTimeout})" : e.Message,
+                snapshot.Sequence, path, Age ?? TimeSpan.Zero);
         }
     }
 
