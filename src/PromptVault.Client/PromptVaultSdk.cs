@@ -135,10 +135,6 @@ internal sealed class PromptVaultSdk : IPromptVault, IAsyncDisposable, IDisposab
             : v.Value, StringComparer.Ordinal);
     }
 
-    /// <summary>Not in the snapshot; a name no prompt could have is refused as the server refuses it (<c>invalid_name</c>). Checked
-    /// only here, as every name in the snapshot is valid.</summary>
-    /// <remarks>The snapshot holds every prompt, a prompt with no label too (that is <c>label_not_found</c>), so a name missing
-    /// from it names no prompt, or one created after the snapshot was built.</remarks>
     /// <summary>
     /// Worded as the server's; a version the server may hold outside the snapshot (an unlabelled number up to the newest,
     /// an id) is said to be missing from the snapshot only.
@@ -152,6 +148,10 @@ internal sealed class PromptVaultSdk : IPromptVault, IAsyncDisposable, IDisposab
             maybeOnServer ? "the snapshot (it carries the labelled versions, those of running experiments and the newest)" : null);
     }
 
+    /// <summary>Not in the snapshot; a name no prompt could have is refused as the server refuses it (<c>invalid_name</c>). Checked
+    /// only here, as every name in the snapshot is valid.</summary>
+    /// <remarks>The snapshot holds every prompt, a prompt with no label too (that is <c>label_not_found</c>), so a name missing
+    /// from it names no prompt, or one created after the snapshot was built.</remarks>
     private static NotFoundException PromptNotFound(string name, long sequence)
     {
         PromptRules.ValidatePromptName(name);
