@@ -66,7 +66,7 @@ internal static class TelemetrySetup
         if (configuration[OtlpHeadersSetting] is { Length: > 0 } headers && MalformedHeader(headers) is { } position)
             // Header values are often credentials, so the message names the entry's position, never its text.
             throw new InvalidOperationException($"configuration {OtlpHeadersSetting} must be comma-separated name=value pairs such as "
-                + $"api-key=secret,tenant=team-a; its entry {position} has no name before '='.");
+                + $"api-key=secret,tenant=team-a; its entry {position} has no '=', or no name before it.");
         return true;
     }
 
