@@ -116,7 +116,9 @@ public static class PromptVaultServer
     /// </summary>
     /// <exception cref="InvalidOperationException">Both were given, or a PostgreSQL setting is malformed; the message names which.</exception>
     public static void ResolveStorage(ServerOptions options, string[]? args = null) =>
-        ServerStorage.Resolve(options, CreateBuilder(args).Configuration);
+        // The configuration is read only for a database the options do not give: building a host's is not free, and
+        // admin-key's storage arrives here resolved already.
+        ServerStorage.Resolve(options, options.DatabasePath is null && options.Postgres is null ? CreateBuilder(args).Configuration : new ConfigurationManager());
 
     /// <summary>A configured price; a missing or malformed one stops start-up rather than costing calls at 0.</summary>
     private static double Price(IConfigurationSection model, string key) =>
