@@ -103,12 +103,16 @@ internal static class CliApp
     /// </summary>
     internal static List<MistypedOption> MistypedOptions(ParseResult parseResult)
     {
-        var options = new List<Option>();
-        for (var result = parseResult.CommandResult; result is not null; result = result.Parent as CommandResult)
-            options.AddRange(result.Command.Options.Where(option => result == parseResult.CommandResult || option.Recursive));
+        // The command's options (and its parents' recursive ones) by each of their long names, and the tokens taken as their values.
+        var options = new Dictionary<string, Option>(StringComparer.Ordinal);
         var optionValues = new HashSet<Token>(ReferenceEqualityComparer.Instance);
         for (var result = parseResult.CommandResult; result is not null; result = result.Parent as CommandResult)
+        {
+            foreach (var option in result.Command.Options.Where(option => result == parseResult.CommandResult || option.Recursive))
+            foreach (var name in option.Aliases.Prepend(option.Name).Where(n => n.StartsWith("--", StringComparison.Ordinal)))
+                options.TryAdd(name, option);
             optionValues.UnionWith(result.Children.OfType<OptionResult>().SelectMany(option => option.Tokens));
+        }
 
         var tokens = parseResult.Tokens;
         var end = tokens.TakeWhile(token => token.Type != TokenType.DoubleDash).Count();
@@ -119,9 +123,8 @@ internal static class CliApp
                 continue;
             // --unti=u1 is one token: the parser splits NAME=VALUE only for an option it knows.
             var (name, hasInlineValue) = token.Value.IndexOf('=') is > 0 and var equals ? (token.Value[..equals], true) : (token.Value, false);
-            var names = options.SelectMany(option => option.Aliases.Prepend(option.Name)).Where(n => n.StartsWith("--", StringComparison.Ordinal));
-            var suggestion = Suggestions.Closest(name, names);
-            var hasValue = !hasInlineValue && suggestion is not null && options.First(o => o.Name == suggestion || o.Aliases.Contains(suggestion)).Arity.MaximumNumberOfValues > 0
+            var suggestion = Suggestions.Closest(name, options.Keys);
+            var hasValue = !hasInlineValue && suggestion is not null && options[suggestion].Arity.MaximumNumberOfValues > 0
                 && i + 1 < end && tokens[i + 1] is { Type: TokenType.Argument } next && !next.Value.StartsWith('-') && !optionValues.Contains(next);
             mistyped.Add(new MistypedOption(i, name, suggestion, hasValue));
         }
