@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.CommandLine.Invocation;
 using System.CommandLine.Parsing;
+using System.Globalization;
 
 namespace PromptVault.Cli;
 
@@ -43,8 +44,11 @@ internal static class CliApp
             // have given to an argument: 'pull --verison 1.0 p' then says only what is wrong with 'pull p'.
             var rest = mistyped.Count == 0 ? parseResult : root.Parse(parseResult.Tokens
                 .Where((_, i) => !mistyped.Any(option => i == option.Position || (i == option.Position + 1 && option.HasValue))).Select(t => t.Value).ToArray());
-            foreach (var error in mistyped.Select(option => option.Message)
-                         .Concat(UnrecognizedCommand(rest) ?? rest.Errors.Select(error => MissingArgument(error, path) ?? error.Message)))
+            // A command left out or mistyped is said first: until it is known, the options and arguments cannot be judged, so the
+            // parser's own errors about the line ("Required command was not provided.", the unknown word) are not repeated.
+            var commandError = CommandError(rest, path);
+            foreach (var error in (commandError is null ? [] : new[] { commandError }).Concat(mistyped.Select(option => option.Message))
+                         .Concat(commandError is not null ? [] : rest.Errors.Select(error => MissingArgument(error, path) ?? error.Message)))
                 context.WriteError(error);
             if (!context.JsonErrors) context.Error.WriteLine($"Run 'promptvault{(path.Length > 0 ? " " + path : "")} --help' for usage.");
             return ExitCodes.Usage;
@@ -78,16 +82,28 @@ internal static class CliApp
     }
 
     /// <summary>
-    /// <c>promptvault pushh</c>: the first word is not a command, said alone (System.CommandLine also says "Required command was
-    /// not provided.", but one was) with the closest command, if one is close; null when a command matched.
+    /// A command that only holds commands (the root, <c>experiment</c>, <c>keys</c>, <c>webhooks</c>) given none: its first word that
+    /// is no option is an unknown command, said with the closest of its commands if one is close (<c>webhooks redelivr</c>), and
+    /// with no such word its commands are listed (<c>experiment needs a command: create, list, …</c>); null when a command matched.
     /// </summary>
-    private static string[]? UnrecognizedCommand(ParseResult parseResult)
+    private static string? CommandError(ParseResult parseResult, string path)
     {
-        if (parseResult.CommandResult.Parent is not null || parseResult.UnmatchedTokens is not [var token, ..] || token.StartsWith('-'))
+        var group = parseResult.CommandResult.Command;
+        if (group.Subcommands.Count == 0 || group.Action is not null)
             return null;
-        var suggestion = Suggestions.Closest(token, parseResult.CommandResult.Command.Subcommands.Select(command => command.Name));
-        return [$"Unrecognized command '{token}'{(suggestion is null ? "." : $"; did you mean '{suggestion}'?")}"];
+        var names = group.Subcommands.Where(command => !command.Hidden).Select(command => command.Name).ToList();
+        if (parseResult.UnmatchedTokens.FirstOrDefault(token => !LooksLikeOption(token)) is { } word)
+            return $"Unrecognized command '{word}'{(Suggestions.Closest(word, names) is { } suggestion ? $"; did you mean '{suggestion}'?" : ".")}";
+        // The root's commands are too many for one line; its --help lists them.
+        return path.Length == 0 ? "Required command was not provided." : $"{path} needs a command: {string.Join(", ", names)}.";
     }
+
+    /// <summary>
+    /// Whether a word is written as an option (<c>--unit</c>, <c>-x</c>): it starts with '-' and is neither '-' alone (standard
+    /// input, by custom) nor a negative number.
+    /// </summary>
+    private static bool LooksLikeOption(string word) =>
+        word.Length > 1 && word[0] == '-' && !double.TryParse(word, NumberStyles.Float, CultureInfo.InvariantCulture, out _);
 
     /// <summary>A token that looks like an option but is none of the command's, at <paramref name="Position"/> in the parsed tokens.</summary>
     /// <param name="HasValue">Whether the token after it is the value of <paramref name="Suggestion"/>, which takes one.</param>

@@ -66,6 +66,42 @@ public sealed class CommandTests(ServerFixture fixture) : IClassFixture<ServerFi
     }
 
     /// <summary>
+    /// Below the top level System.CommandLine said "Required command was not provided." and "Unrecognized command or argument
+    /// 'redelivr'." with no close command; every level now says it as the top level does.
+    /// </summary>
+    [Theory]
+    [InlineData("webhooks redelivr 1 2", "webhooks", "redelivr", "; did you mean 'redeliver'?")]
+    [InlineData("experiment strat e1", "experiment", "strat", "; did you mean 'start'?")]
+    [InlineData("keys lst", "keys", "lst", "; did you mean 'list'?")]
+    [InlineData("keys xyzzy", "keys", "xyzzy", ".")]
+    public async Task MistypedSubcommand_ExitsTwoNamingIt_WithTheCloseCommand(string line, string group, string word, string suggestion)
+    {
+        var result = await Cli.RunAsync(Cli.NoEnvironment, line.Split(' '));
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Equal($"error: Unrecognized command '{word}'{suggestion}\nRun 'promptvault {group} --help' for usage.\n", result.Error.ReplaceLineEndings("\n"));
+    }
+
+    /// <summary>
+    /// <c>experiment --json</c> said first that --json is unknown (a group takes no --json), though the user left out the command
+    /// whose option it is: the missing command, with the group's commands, comes before anything else.
+    /// </summary>
+    [Fact]
+    public async Task GroupWithoutCommand_SaysTheCommandIsMissingFirst_ListingThem()
+    {
+        var plain = await Cli.RunAsync(Cli.NoEnvironment, "webhooks");
+        var json = await Cli.RunAsync(Cli.NoEnvironment, "experiment", "--json");
+
+        Assert.Equal(2, plain.ExitCode);
+        Assert.Equal("error: webhooks needs a command: list, add, remove, deliveries, enable, redeliver.\nRun 'promptvault webhooks --help' for usage.\n",
+            plain.Error.ReplaceLineEndings("\n"));
+        Assert.Equal(2, json.ExitCode);
+        using var document = JsonDocument.Parse(json.Error);
+        Assert.Equal("experiment needs a command: create, list, start, pause, complete, cancel, results.",
+            document.RootElement.GetProperty("errors")[0].GetProperty("detail").GetString());
+    }
+
+    /// <summary>
     /// System.CommandLine said only "Unrecognized command or argument '--unti'." of a mistyped option, and then the same of its
     /// value 'u1', as a second error.
     /// </summary>
