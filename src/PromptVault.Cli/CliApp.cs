@@ -106,14 +106,15 @@ internal static class CliApp
         word.Length > 1 && word[0] == '-' && !double.TryParse(word, NumberStyles.Float, CultureInfo.InvariantCulture, out _);
 
     /// <summary>A token that looks like an option but is none of the command's, at <paramref name="Position"/> in the parsed tokens.</summary>
-    /// <param name="HasValue">Whether the token after it is the value of <paramref name="Suggestion"/>, which takes one.</param>
+    /// <param name="HasValue">Whether the token after it is the value of <paramref name="Suggestion"/>, which needs one (a flag such as --json
+    /// takes 'true' or 'false' at most, so a word after it is an argument).</param>
     internal sealed record MistypedOption(int Position, string Token, string? Suggestion, bool HasValue)
     {
         public string Message => $"Unrecognized option '{Token}'{(Suggestion is null ? "." : $"; did you mean '{Suggestion}'?")}";
     }
 
     /// <summary>
-    /// The tokens before any <c>--</c> that start with <c>--</c> and are not an option of the command nor an option's value. The parser gives
+    /// The tokens before any <c>--</c> that look like an option (<c>--unti</c>, <c>-x</c>) and are not an option of the command nor an option's value. The parser gives
     /// such a token to an open-ended argument (push's FILE...) or to an argument still empty (pull's NAME), else leaves it unmatched; a
     /// file named <c>--x</c> is passed after <c>--</c>. Each comes with the command's option closest to it, by the CLI's one rule.
     /// </summary>
@@ -135,13 +136,13 @@ internal static class CliApp
         var mistyped = new List<MistypedOption>();
         for (var i = 0; i < end; i++)
         {
-            if (tokens[i] is not { Type: TokenType.Argument } token || !token.Value.StartsWith("--", StringComparison.Ordinal) || optionValues.Contains(token))
+            if (tokens[i] is not { Type: TokenType.Argument } token || !LooksLikeOption(token.Value) || optionValues.Contains(token))
                 continue;
             // --unti=u1 is one token: the parser splits NAME=VALUE only for an option it knows.
             var (name, hasInlineValue) = token.Value.IndexOf('=') is > 0 and var equals ? (token.Value[..equals], true) : (token.Value, false);
             var suggestion = Suggestions.Closest(name, options.Keys);
-            var hasValue = !hasInlineValue && suggestion is not null && options[suggestion].Arity.MaximumNumberOfValues > 0
-                && i + 1 < end && tokens[i + 1] is { Type: TokenType.Argument } next && !next.Value.StartsWith('-') && !optionValues.Contains(next);
+            var hasValue = !hasInlineValue && suggestion is not null && options[suggestion].Arity.MinimumNumberOfValues > 0
+                && i + 1 < end && tokens[i + 1] is { Type: TokenType.Argument } next && !LooksLikeOption(next.Value) && !optionValues.Contains(next);
             mistyped.Add(new MistypedOption(i, name, suggestion, hasValue));
         }
         return mistyped;

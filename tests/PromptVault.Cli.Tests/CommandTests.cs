@@ -131,6 +131,7 @@ public sealed class CommandTests(ServerFixture fixture) : IClassFixture<ServerFi
     [InlineData("push --bumpp minor FILE", "push", "--bumpp", "--bump")]
     [InlineData("pull --verison 1.0.0 p", "pull", "--verison", "--version")]
     [InlineData("audit --lmit 3", "audit", "--lmit", "--limit")]
+    [InlineData("pull --jsn p", "pull", "--jsn", "--json")]
     [InlineData("history --limt=3 p", "history", "--limt", "--limit")]
     public async Task MistypedOption_TakenByAnArgument_IsReportedAsAnUnknownOption_WithTheCloseOne(string line, string command, string token, string option)
     {
@@ -142,6 +143,36 @@ public sealed class CommandTests(ServerFixture fixture) : IClassFixture<ServerFi
         Assert.Equal(2, result.ExitCode);
         Assert.Equal($"error: Unrecognized option '{token}'; did you mean '{option}'?\nRun 'promptvault {command} --help' for usage.\n",
             result.Error.ReplaceLineEndings("\n"));
+    }
+
+    /// <summary>
+    /// Only words starting with <c>--</c> were checked: <c>pull -x p</c> took -x as the NAME and called p unrecognized, and
+    /// <c>list -x</c> said "Unrecognized command or argument". A short one is an unknown option too, with the close option by the same
+    /// rule; '-' alone and a negative number stay arguments.
+    /// </summary>
+    [Theory]
+    [InlineData("list -x", "list", "Unrecognized option '-x'.")]
+    [InlineData("pull -x p", "pull", "Unrecognized option '-x'.")]
+    [InlineData("render p -unit u1", "render", "Unrecognized option '-unit'; did you mean '--unit'?")]
+    [InlineData("pull -json p", "pull", "Unrecognized option '-json'; did you mean '--json'?")]
+    public async Task MistypedShortOption_IsReportedAsAnUnknownOption(string line, string command, string message)
+    {
+        var result = await Cli.RunAsync(Cli.NoEnvironment, line.Split(' '));
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Equal($"error: {message}\nRun 'promptvault {command} --help' for usage.\n", result.Error.ReplaceLineEndings("\n"));
+    }
+
+    [Theory]
+    [InlineData("-")]
+    [InlineData("-5")]
+    [InlineData("-0.5")]
+    public async Task Push_DashAloneOrANegativeNumber_IsAFile(string word)
+    {
+        var result = await Cli.RunAsync(fixture.Server, null, "push", word);
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains($"{word}: no such file", result.Error);
     }
 
     /// <summary>After <c>--</c> a word that looks like an option is an argument: a file may be named so (docs/cli.md).</summary>
