@@ -33,9 +33,8 @@ public sealed class CliDocTests
                 missing.Add($"command '{path}': no '### `promptvault {path} …`' heading");
                 continue;
             }
-            if (HeadingArguments(section.Heading, path) is var documented && documented != UsageArguments(command))
-                missing.Add($"command '{path}': its heading '{section.Heading}' should read '### `promptvault {path} {UsageArguments(command)}…`' " +
-                    $"(the whole usage in one code span; documented arguments: '{documented}')");
+            if (HeadingProblem(section.Heading, path, command) is { } problem)
+                missing.Add(problem);
             foreach (var option in command.Options.Where(o => o is not HelpOption))
             foreach (var name in option.Aliases.Prepend(option.Name))
             {
@@ -47,6 +46,35 @@ public sealed class CliDocTests
 
         Assert.True(commands.Count > 30, $"only {commands.Count} commands were found");
         Assert.True(missing.Count == 0, "docs/cli.md lacks:\n" + string.Join("\n", missing));
+    }
+
+    /// <summary>
+    /// A heading whose usage, in one code span, says the command's arguments in order said "documented arguments: ''" of a heading
+    /// that is not one code span, as if it named none; it now says which of the two is wrong.
+    /// </summary>
+    [Theory]
+    [InlineData("### `promptvault pull` NAME", "is not one code span")]
+    [InlineData("### `promptvault pull NAME` [--version V]", "is not one code span")]
+    [InlineData("### `promptvault pull [NAME] [--version V]`", "it documents the arguments '[NAME]' where the command has 'NAME'")]
+    public void HeadingProblem_NamesWhatIsWrong(string heading, string expected)
+    {
+        var pull = new Command("pull") { new Argument<string>("NAME") };
+
+        Assert.Contains(expected, HeadingProblem(heading, "pull", pull));
+        Assert.Null(HeadingProblem("### `promptvault pull NAME [--version V]`", "pull", pull));
+    }
+
+    /// <summary>What is wrong with a command's heading (null when nothing is): its usage must be one code span, its arguments the command's.</summary>
+    private static string? HeadingProblem(string heading, string path, Command command)
+    {
+        var usage = UsageArguments(command);
+        var expected = $"should read '### `promptvault {path} {usage}…`'";
+        return HeadingArguments(heading, path) switch
+        {
+            null => $"command '{path}': its heading '{heading}' is not one code span; it {expected} (the whole usage in one code span)",
+            var documented when documented != usage => $"command '{path}': its heading '{heading}' {expected}: it documents the arguments '{documented}' where the command has '{usage}'",
+            _ => null,
+        };
     }
 
     /// <summary>The arguments of a heading's usage, before its first option: null when the heading is not one code span.</summary>
