@@ -37,14 +37,17 @@ public sealed class HardeningCommandTests(ServerFixture fixture) : IClassFixture
         Assert.False(File.Exists(database));
     }
 
+    /// <summary>The refusal named PromptVault:Postgres and DATABASE_URL but not where they are read, so a setting made elsewhere went unexplained.</summary>
     [Fact]
-    public async Task AdminKey_WithoutADatabase_ExitsTwo()
+    public async Task AdminKey_WithoutADatabase_ExitsTwo_SayingWhereTheSettingsAreRead()
     {
         var result = await Cli.RunAsync(Cli.NoEnvironment, "admin-key");
 
         Assert.Equal(2, result.ExitCode);
-        Assert.StartsWith("error: ", result.Error);
-        Assert.Contains("--db FILE or --postgres CONNSTRING", result.Error);
+        var directory = Directory.GetCurrentDirectory();
+        Assert.Equal("error: give the server's database: --db FILE or --postgres CONNSTRING (none was given, nor PromptVault:Postgres or DATABASE_URL in " +
+            $"appsettings.json or appsettings.{{Environment}}.json in {directory}, or the environment as PromptVault__Postgres or DATABASE_URL (names in any case); " +
+            $"and serve's default file {Path.Combine(directory, "promptvault.db")} does not exist).\n", result.Error.ReplaceLineEndings("\n"));
     }
 
     [Fact]

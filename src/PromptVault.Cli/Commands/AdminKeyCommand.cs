@@ -34,7 +34,7 @@ internal sealed class AdminKeyCommand(CliContext context)
         if (storage.Postgres is null && DatabaseFiles.Check(database ?? storage.DatabasePath!, mustExist: true) is { } problem)
         {
             context.WriteError(database is null
-                ? $"give the server's database: --db FILE or --postgres CONNSTRING (none was given, nor {ServerStorage.PostgresKey} or {ServerStorage.DatabaseUrlKey}, and serve's default file {storage.DatabasePath} does not exist)."
+                ? $"give the server's database: --db FILE or --postgres CONNSTRING (none was given, nor {ServerStorage.PostgresKey} or {ServerStorage.DatabaseUrlKey} in {PromptVaultServer.StorageSettingSources}; and serve's default file {storage.DatabasePath} does not exist)."
                 : problem);
             return ExitCodes.Usage;
         }

@@ -120,6 +120,14 @@ public static class PromptVaultServer
         // admin-key's storage arrives here resolved already.
         ServerStorage.Resolve(options, options.DatabasePath is null && options.Postgres is null ? CreateBuilder(args).Configuration : new ConfigurationManager());
 
+    /// <summary>
+    /// Where <see cref="ResolveStorage"/> looks for <see cref="ServerStorage.PostgresKey"/> and <see cref="ServerStorage.DatabaseUrlKey"/>,
+    /// for a message that says they were not found: an operator who set one elsewhere (another directory, another shell) sees why.
+    /// </summary>
+    public static string StorageSettingSources =>
+        $"appsettings.json or appsettings.{{Environment}}.json in {Directory.GetCurrentDirectory()}, or the environment as " +
+        $"{ServerStorage.PostgresKey.Replace(":", "__", StringComparison.Ordinal)} or {ServerStorage.DatabaseUrlKey} (names in any case)";
+
     /// <summary>A configured price; a missing or malformed one stops start-up rather than costing calls at 0.</summary>
     private static double Price(IConfigurationSection model, string key) =>
         double.TryParse(model[key], NumberStyles.Float, CultureInfo.InvariantCulture, out var price) && double.IsFinite(price) && price >= 0
