@@ -55,7 +55,7 @@ public static class PromptVaultServer
         });
         BatchedConsoleLoggerProvider.ReplaceConsoleLogger(builder.Services);
         var prices = builder.Configuration.GetSection("PromptVault:Prices").GetChildren()
-            .Select(model => KeyValuePair.Create(model.Key, new ModelPrice(Price(model, "InputPerMillion"), Price(model, "OutputPerMillion"))))
+            .Select(model => KeyValuePair.Create(model.Key, ConfiguredPrice(model)))
             .ToList();
         if (prices.Count > 0)
             options.Prices = options.Prices.With(prices);
@@ -127,6 +127,16 @@ public static class PromptVaultServer
     public static string StorageSettingSources =>
         $"appsettings.json or appsettings.{{Environment}}.json in {Directory.GetCurrentDirectory()}, or the environment as " +
         $"{ServerStorage.PostgresKey.Replace(":", "__", StringComparison.Ordinal)} or {ServerStorage.DatabaseUrlKey} (names in any case)";
+
+    /// <summary>
+    /// A model's configured prices. A bare value where the model's section belongs (<c>PromptVault__Prices__gpt-x=5</c>) is refused
+    /// naming that key, not the <c>InputPerMillion</c> under it that the operator never set.
+    /// </summary>
+    private static ModelPrice ConfiguredPrice(IConfigurationSection model) =>
+        model.Value is { Length: > 0 } value
+            ? throw new InvalidOperationException($"configuration {model.Path} is '{value}', but a model's prices belong there: " +
+                $"{model.Path}:{nameof(ModelPrice.InputPerMillion)} and {model.Path}:{nameof(ModelPrice.OutputPerMillion)}, each a price per million tokens (a number ≥ 0).")
+            : new ModelPrice(Price(model, nameof(ModelPrice.InputPerMillion)), Price(model, nameof(ModelPrice.OutputPerMillion)));
 
     /// <summary>A configured price; a missing or malformed one stops start-up rather than costing calls at 0.</summary>
     private static double Price(IConfigurationSection model, string key) =>

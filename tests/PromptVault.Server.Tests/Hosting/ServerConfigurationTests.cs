@@ -32,6 +32,19 @@ public sealed class ServerConfigurationTests
         Assert.Contains(key, error.Message);
     }
 
+    /// <summary>
+    /// <c>PromptVault__Prices__gpt-x=5</c> (a bare value where the model's section belongs) was refused naming
+    /// <c>PromptVault:Prices:gpt-x:InputPerMillion</c>, a key the operator never set.
+    /// </summary>
+    [Fact]
+    public void ABareValueWhereAModelsPricesBelong_StopsStartUp_NamingTheKeySet()
+    {
+        var error = Assert.Throws<InvalidOperationException>(() => PromptVaultServer.Build(Options(), ["--PromptVault:Prices:gpt-x=5"]));
+
+        Assert.Equal("configuration PromptVault:Prices:gpt-x is '5', but a model's prices belong there: PromptVault:Prices:gpt-x:InputPerMillion " +
+            "and PromptVault:Prices:gpt-x:OutputPerMillion, each a price per million tokens (a number ≥ 0).", error.Message);
+    }
+
     /// <summary>A value out of its range is refused in a sentence naming its key as written, not the .NET options type
     /// ("DataAnnotation validation failed for 'WebhookOptions'") nor the framework's "The field …".</summary>
     [Theory]
