@@ -26,12 +26,12 @@ internal static partial class Log
     public static partial void WebhookLeaseNotReleased(ILogger logger, long deliveryId, string reason);
 
     [LoggerMessage(EventId = 2301, Level = LogLevel.Warning,
-        Message = "{Method} {Route} answered 503 {Code} for the database's trouble below; {Answers} request(s) were answered so since this code's last line (one a minute at most)")]
-    public static partial void StoreTroubleAnswered(ILogger logger, string method, string route, string code, long answers, Exception exception);
+        Message = "{Method} {Route} answered 503 {Code} for the database's trouble ({Causes}); {Answers} request(s) were answered so since this code's last line (one a minute at most)")]
+    public static partial void StoreTroubleAnswered(ILogger logger, string method, string route, string code, string causes, long answers);
 
     [LoggerMessage(EventId = 2302, Level = LogLevel.Warning,
-        Message = "GET /healthz answered {Status} ({Description}) for the database's trouble below; {Checks} check(s) were answered so since this answer's last line (one a minute at most)")]
-    public static partial void HealthCheckFailed(ILogger logger, string status, string description, long checks, Exception exception);
+        Message = "GET /healthz answered {Status} ({Description}) for the database's trouble ({Causes}); {Checks} check(s) were answered so since this answer's last line (one a minute at most)")]
+    public static partial void HealthCheckFailed(ILogger logger, string status, string description, string causes, long checks);
 
     [LoggerMessage(EventId = 2201, Level = LogLevel.Information, Message = "MCP {Method} of '{Name}' refused ({Code}): {Reason}")]
     public static partial void McpRefused(ILogger logger, string method, string? name, string code, string reason);

@@ -30,6 +30,18 @@ public sealed partial class StoreOutage(ILogger logger, string loop, TimeSpan in
     /// <summary>What happened, for a log line: the store's exception words it for a caller ("retry the request"), the driver's own says what happened.</summary>
     public static string Reason(Exception e) => e.InnerException?.Message ?? e.Message;
 
+    /// <summary>
+    /// <paramref name="e"/> and its causes for a log line of the store's trouble, which says what happened without a stack:
+    /// each exception's type and message, outermost first ("StoreUnavailableException: … ---> NpgsqlException: … ---> SocketException: …").
+    /// </summary>
+    public static string Causes(Exception e)
+    {
+        var causes = new List<string>();
+        for (Exception? cause = e; cause is not null; cause = cause.InnerException)
+            causes.Add($"{cause.GetType().Name}: {cause.Message.ReplaceLineEndings(" ")}");
+        return string.Join(" ---> ", causes);
+    }
+
     /// <summary>The store's trouble as a warning words it: a read-only or full database answers, it refuses to write.</summary>
     internal static string Trouble(Exception e) => e switch
     {

@@ -31,8 +31,11 @@ public sealed class StoreTroubleLogTests
 
         var line = Assert.Single(logs.Lines, l => l.EventId == 2301);
         Assert.Equal(LogLevel.Warning, line.Level);
-        Assert.StartsWith("POST /api/prompts answered 503 store_read_only for the database's trouble below; 1 request(s)", line.Message, StringComparison.Ordinal);
-        Assert.Contains($"{nameof(StoreReadOnlyException)}: The SQLite database file {server.DatabasePath} cannot be written", line.Message, StringComparison.Ordinal);
+        Assert.StartsWith($"POST /api/prompts answered 503 store_read_only for the database's trouble ({nameof(StoreReadOnlyException)}: The SQLite database file {server.DatabasePath} cannot be written",
+            line.Message, StringComparison.Ordinal);
+        Assert.Contains(" ---> SqliteException: ", line.Message, StringComparison.Ordinal);
+        Assert.EndsWith("); 1 request(s) were answered so since this code's last line (one a minute at most)", line.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain('\n', line.Message);
     }
 
     [Fact]
@@ -57,6 +60,6 @@ public sealed class StoreTroubleLogTests
                 "POST /api/prompts/{name}/render answered 503 store_busy",
             ],
             logs.Lines.Select(l => l.Message[..l.Message.IndexOf(" for ", StringComparison.Ordinal)]));
-        Assert.Equal(["1 request(s)", "1 request(s)", "3 request(s)"], logs.Lines.Select(l => l.Message.Split("below; ")[1][..12]));
+        Assert.Equal(["1 request(s)", "1 request(s)", "3 request(s)"], logs.Lines.Select(l => l.Message[(l.Message.LastIndexOf("); ", StringComparison.Ordinal) + 3)..][..12]));
     }
 }

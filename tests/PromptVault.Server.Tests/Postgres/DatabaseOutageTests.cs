@@ -148,6 +148,23 @@ public sealed class DatabaseOutageTests
     }
 
     [Fact]
+    public async Task DatabaseUnreachable_The503sLineSaysTheCausesInOneLine_WithoutAStack()
+    {
+        await using var server = await RelayedServer.StartAsync();
+        var (relay, logs, client) = (server.Relay, server.Logs, server.Client);
+
+        await relay.CutAsync();
+        await AssertStoreTroubleAsync(client, HttpMethod.Get, "/api/prompts", null, "store_unavailable", "The database could not be reached; retry the request.");
+
+        var line = Assert.Single(logs.Lines, l => l.EventId == 2301);
+        Assert.True(line.Level == LogLevel.Warning && !line.Message.Contains('\n'), line.Message);
+        Assert.StartsWith("GET /api/prompts answered 503 store_unavailable for the database's trouble (StoreUnavailableException: The PostgreSQL database could not be reached (",
+            line.Message, StringComparison.Ordinal);
+        Assert.Contains(" ---> NpgsqlException: ", line.Message, StringComparison.Ordinal);
+        Assert.EndsWith("); 1 request(s) were answered so since this code's last line (one a minute at most)", line.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task DatabaseUnreachable_LostRenderExposuresAreSaidOnce_WithoutAStack_AndOnceWhenTheyAreRecordedAgain()
     {
         await using var server = await RelayedServer.StartAsync();
