@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using PromptVault.Core.Evaluations;
 using PromptVault.Core.Storage;
 using PromptVault.Server.Auth;
+using PromptVault.Server.Hosting;
 using static PromptVault.Server.Api.PromptsApi;
 
 namespace PromptVault.Server.Api;
@@ -12,7 +13,7 @@ internal static class EvaluationsApi
 {
     public static IEndpointRouteBuilder MapEvaluationsApi(this IEndpointRouteBuilder routes)
     {
-        var versions = routes.MapGroup("/api/prompts/{name}/versions/{version}").WithTags("Evaluations").RequireAuthorization(RolePolicies.Reader)
+        var versions = routes.MapRouteGroup("/api/prompts/{name}/versions/{version}").WithTags("Evaluations").RequireAuthorization(RolePolicies.Reader)
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status404NotFound);
         versions.MapGet("/tests", GetTests).WithName("GetVersionTests").WithSummary("Get a version's test cases");

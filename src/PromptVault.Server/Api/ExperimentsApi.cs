@@ -5,6 +5,7 @@ using PromptVault.Core.Contracts;
 using PromptVault.Core.Experiments;
 using PromptVault.Core.Storage;
 using PromptVault.Server.Auth;
+using PromptVault.Server.Hosting;
 
 namespace PromptVault.Server.Api;
 
@@ -13,7 +14,7 @@ internal static class ExperimentsApi
 {
     public static IEndpointRouteBuilder MapExperimentsApi(this IEndpointRouteBuilder routes)
     {
-        var experiments = routes.MapGroup("/api/experiments").WithTags("Experiments").RequireAuthorization(RolePolicies.Reader)
+        var experiments = routes.MapRouteGroup("/api/experiments").WithTags("Experiments").RequireAuthorization(RolePolicies.Reader)
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status404NotFound);
 

@@ -13,7 +13,7 @@ internal static class ExportApi
 {
     public static IEndpointRouteBuilder MapExportApi(this IEndpointRouteBuilder routes)
     {
-        var group = routes.MapGroup("/api").WithTags("Export").RequireAuthorization(RolePolicies.Admin).NeverCached();
+        var group = routes.MapRouteGroup("/api").WithTags("Export").RequireAuthorization(RolePolicies.Admin).NeverCached();
         group.MapGet("/export", Export).WithName("ExportRegistry").WithSummary("Export the whole registry as one document")
             .Produces(StatusCodes.Status200OK, contentType: "application/json");
         group.MapPost("/import", Import).WithName("ImportRegistry").WithSummary("Import an export document, all or nothing")

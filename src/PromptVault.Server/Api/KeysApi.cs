@@ -12,7 +12,7 @@ internal static class KeysApi
 {
     public static IEndpointRouteBuilder MapKeysApi(this IEndpointRouteBuilder routes)
     {
-        var keys = routes.MapGroup("/api/keys").WithTags("API keys").RequireAuthorization(RolePolicies.Admin)
+        var keys = routes.MapRouteGroup("/api/keys").WithTags("API keys").RequireAuthorization(RolePolicies.Admin)
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .NeverCached();
         keys.MapPost("/", CreateKey).WithName("CreateApiKey").WithSummary("Create an API key");

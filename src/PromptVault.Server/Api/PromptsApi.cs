@@ -9,6 +9,7 @@ using PromptVault.Core.Prompts;
 using PromptVault.Core.Registry;
 using PromptVault.Core.Storage;
 using PromptVault.Server.Auth;
+using PromptVault.Server.Hosting;
 
 namespace PromptVault.Server.Api;
 
@@ -17,7 +18,7 @@ internal static class PromptsApi
 {
     public static IEndpointRouteBuilder MapPromptsApi(this IEndpointRouteBuilder routes)
     {
-        var prompts = routes.MapGroup("/api/prompts").WithTags("Prompts").RequireAuthorization(RolePolicies.Reader)
+        var prompts = routes.MapRouteGroup("/api/prompts").WithTags("Prompts").RequireAuthorization(RolePolicies.Reader)
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status404NotFound);
 

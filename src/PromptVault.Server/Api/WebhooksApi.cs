@@ -13,7 +13,7 @@ internal static class WebhooksApi
     /// <summary>Admin only: a webhook sends registry changes to any URL and its secret signs them (docs/webhooks.md).</summary>
     public static IEndpointRouteBuilder MapWebhooksApi(this IEndpointRouteBuilder routes)
     {
-        var webhooks = routes.MapGroup("/api/webhooks").WithTags("Webhooks").RequireAuthorization(RolePolicies.Admin)
+        var webhooks = routes.MapRouteGroup("/api/webhooks").WithTags("Webhooks").RequireAuthorization(RolePolicies.Admin)
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .NeverCached();
         webhooks.MapPost("/", CreateWebhook).WithName("CreateWebhook").WithSummary("Register a webhook (its secret is shown once)");

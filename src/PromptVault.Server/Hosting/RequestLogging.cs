@@ -30,12 +30,6 @@ internal static class RequestLogging
     }
 
     /// <summary>The request's route pattern, not its path: it names the route without echoing what the caller typed.</summary>
-    internal static string Route(HttpContext context)
-    {
-        var endpoint = context.GetEndpoint() ?? context.Features.Get<IExceptionHandlerFeature>()?.Endpoint;
-        return (endpoint as RouteEndpoint)?.RoutePattern.RawText is { } pattern ? Trimmed(pattern) : "(no route)";
-    }
-
-    /// <summary>A group's root route is written <c>/api/prompts/</c>; log it as requested, without the slash.</summary>
-    private static string Trimmed(string pattern) => pattern.Length > 1 ? pattern.TrimEnd('/') : pattern;
+    internal static string Route(HttpContext context) =>
+        RouteGroups.Name(context.GetEndpoint() ?? context.Features.Get<IExceptionHandlerFeature>()?.Endpoint) ?? "(no route)";
 }

@@ -78,6 +78,22 @@ public sealed class ObservabilityTests
     }
 
     [Fact]
+    public async Task RequestDurations_NameAGroupsCollectionRouteWithoutATrailingSlash_AsTheRequestLogDoes()
+    {
+        using var logs = new LogCapture();
+        await using var server = await RunningServer.StartAsync(logs.Setup(Prometheus.Settings), TestContext.Current.CancellationToken);
+        using var client = server.CreateClient();
+        Assert.Equal(HttpStatusCode.OK, (await GetAsync(client, "/api/prompts")).Status);
+
+        string[] listDuration = ["http_route=\"/api/prompts\"", "http_request_method=\"GET\"", "http_response_status_code=\"200\""];
+        var scrape = await Eventually(() => ScrapeAsync(client),
+            s => Samples(s, "http_server_request_duration_seconds_count", listDuration).Count == 1);
+
+        Assert.DoesNotContain("http_route=\"/api/prompts/\"", scrape, StringComparison.Ordinal);
+        Assert.Contains(logs.Lines, l => l.EventId == 2001 && l.Message.StartsWith("GET /api/prompts responded 200", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task TheRenderCounter_CountsRendersServed_NotTheRendersOfAnEvaluationRun()
     {
         await using var server = await RunningServer.StartAsync(Prometheus, TestContext.Current.CancellationToken);
