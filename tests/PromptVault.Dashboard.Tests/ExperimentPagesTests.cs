@@ -251,8 +251,10 @@ public sealed class ExperimentPagesTests(DashboardFixture fixture) : DashboardTe
             var now = clock.GetUtcNow().ToString("HH:mm:ss", CultureInfo.InvariantCulture);
             await Assertions.Expect(page.GetByText($"Updated {now} UTC, live.")).ToBeVisibleAsync();
         }
+        var lookups = calls("FindExperimentAsync");
         await PolledAsync();
         Assert.Equal(reads + 2, HistoryReads());
+        Assert.Equal(lookups + 1, calls("FindExperimentAsync")); // one lookup of the experiment a poll, for its state and its results
 
         // Each batch stores a look: the next poll reads the history once and draws it; the poll after it reads nothing more.
         await SendUnitsAsync(api, experiment, [60, 60], (arm, k) => new MetricEventRequest(Converted: k % (arm == 0 ? 4 : 3) == 0));

@@ -106,6 +106,13 @@ public sealed class ExperimentService(
     public async Task<ExperimentResults> ResultsAsync(string id, CancellationToken cancellationToken = default) =>
         await AnalyzeAsync(await RequireAsync(id, cancellationToken), cancellationToken);
 
+    /// <summary>The experiment and its results from one lookup of it (the dashboard's page, which shows both every poll).</summary>
+    public async Task<(ExperimentResponse Experiment, ExperimentResults Results)> GetWithResultsAsync(string id, CancellationToken cancellationToken = default)
+    {
+        var experiment = await RequireAsync(id, cancellationToken);
+        return (await ToResponseAsync(experiment, cancellationToken), await AnalyzeAsync(experiment, cancellationToken));
+    }
+
     public async Task<AssignmentResponse> AssignAsync(string id, string? unitId, CancellationToken cancellationToken = default)
     {
         Serving.ValidateUnitId(unitId);
