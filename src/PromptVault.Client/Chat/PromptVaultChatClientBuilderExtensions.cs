@@ -13,7 +13,7 @@ public static class PromptVaultChatClientBuilderExtensions
     /// settings, and recorded. Its <see cref="IPromptVault"/> comes from the pipeline's services (<c>AddPromptVault</c>).
     /// </summary>
     /// <example><code>
-    /// services.AddChatClient(inner).UsePromptVault(o =&gt; o.PromptName = "support-reply");
+    /// services.AddChatClient(inner).UsePromptVault(o =&gt; o.PromptName = "customer-support");
     /// </code></example>
     public static ChatClientBuilder UsePromptVault(this ChatClientBuilder builder, Action<PromptVaultChatOptions>? configure = null)
     {
