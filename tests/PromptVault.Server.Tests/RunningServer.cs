@@ -5,6 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 using PromptVault.Core.Auth;
 using PromptVault.Core.Contracts;
 using PromptVault.Server.Hosting;
+using PromptVault.Storage.Sqlite;
 
 namespace PromptVault.Server.Tests;
 
@@ -72,9 +73,18 @@ public sealed class RunningServer : IAsyncDisposable
         return new RunningServer(app, _folder, _setup, new Uri(app.Urls.First()), AdminKey);
     }
 
-    private static WebApplication Build(string folder, ServerSetup setup) =>
-        PromptVaultServer.Build(new ServerOptions { DatabasePath = Path.Combine(folder, "promptvault.db"), Urls = "http://127.0.0.1:0" },
-            ["--Logging:LogLevel:Default=Warning", .. setup.Settings], setup.Configure);
+    private static WebApplication Build(string folder, ServerSetup setup)
+    {
+        var databasePath = Path.Combine(folder, "promptvault.db");
+        return PromptVaultServer.Build(new ServerOptions { DatabasePath = databasePath, Urls = "http://127.0.0.1:0" },
+            ["--Logging:LogLevel:Default=Warning", .. setup.Settings], builder =>
+            {
+                // Registered after the server's own factory, so it is the one resolved (and disposed by the container, as that one is).
+                if (setup.StoreBusyTimeout is { } busyTimeout)
+                    builder.Services.AddSingleton(_ => new SqliteConnectionFactory(databasePath, busyTimeout));
+                setup.Configure?.Invoke(builder);
+            });
+    }
 
     /// <summary>An HTTP client for the server, sending <paramref name="apiKey"/> (the admin key by default; pass "" for none).</summary>
     public HttpClient CreateClient(string? apiKey = null)
@@ -113,4 +123,8 @@ public sealed record ServerSetup(string[] Settings, Action<WebApplicationBuilder
         : this([])
     {
     }
+
+    /// <summary>How long the SQLite store waits for another connection's lock before it answers store_busy; null for the
+    /// server's own 10 s. Tests that hold the database locked to see that answer set a short one, so they do not wait 10 s out.</summary>
+    public TimeSpan? StoreBusyTimeout { get; init; }
 }

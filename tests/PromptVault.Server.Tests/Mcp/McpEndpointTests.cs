@@ -12,7 +12,7 @@ using static PromptVault.Server.Tests.ApiCalls;
 namespace PromptVault.Server.Tests.Mcp;
 
 /// <summary>The official MCP client (Streamable HTTP) against a real server on loopback: prompts, tools, roles, errors.</summary>
-public sealed class McpEndpointTests(ServerFixture fixture) : IClassFixture<ServerFixture>
+public sealed class McpEndpointTests(BusyStoreServerFixture fixture) : IClassFixture<BusyStoreServerFixture>
 {
     private static CancellationToken Cancellation => TestContext.Current.CancellationToken;
 

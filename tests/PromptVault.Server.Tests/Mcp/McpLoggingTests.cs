@@ -11,7 +11,7 @@ using static PromptVault.Server.Tests.ApiCalls;
 namespace PromptVault.Server.Tests.Mcp;
 
 /// <summary>What the server logs when an MCP client's <c>prompts/get</c> is refused: one line with the reason, no stack trace.</summary>
-public sealed class McpLoggingTests(LoggedServerFixture fixture) : IClassFixture<LoggedServerFixture>
+public sealed class McpLoggingTests(BusyStoreServerFixture fixture) : IClassFixture<BusyStoreServerFixture>
 {
     [Fact]
     public async Task PromptsGet_UnknownPromptOrBadArguments_ClientGetsTheError_ServerLogsOneLineWithTheReason()
