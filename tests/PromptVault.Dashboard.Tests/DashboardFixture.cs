@@ -66,8 +66,6 @@ public sealed class DashboardFixture(SharedBrowser browser) : IAsyncLifetime
         context.SetDefaultTimeout(30_000);
         var testId = TestContext.Current.Test?.UniqueID ?? throw new InvalidOperationException("Pages are opened by a test.");
         Contexts.GetOrAdd(testId, _ => []).Add(context);
-        // A server the test started is stopped before the test ends (and its pages are closed): close them first.
-        server?.CloseBeforeStopping(() => context.CloseAsync());
         var page = await context.NewPageAsync();
         if (apiKey is not null) await SignInAsync(page, apiKey);
         return page;

@@ -37,16 +37,6 @@ public sealed class RunningServer : IAsyncDisposable
 
     private bool _restarted;
 
-    private readonly List<Func<Task>> _closeBeforeStopping = [];
-
-    /// <summary>Has <see cref="DisposeAsync"/> run <paramref name="close"/> (a browser page's closing) before it stops the server.</summary>
-    /// <remarks>
-    /// A client still connected when the server stops holds Kestrel's graceful shutdown for the host's whole timeout (30 s):
-    /// SignalR closes its connections as the host starts stopping, but a dashboard page's Blazor circuit reconnects at once,
-    /// before Kestrel stops listening (dotnet/aspnetcore#58947).
-    /// </remarks>
-    public void CloseBeforeStopping(Func<Task> close) => _closeBeforeStopping.Add(close);
-
     public static Task<RunningServer> StartAsync(CancellationToken cancellationToken = default) => StartAsync(new ServerSetup(), cancellationToken);
 
     /// <summary>Starts a server with extra configuration (<c>--Section:Key=value</c> settings) or host set-up (a log capture).</summary>
@@ -109,7 +99,6 @@ public sealed class RunningServer : IAsyncDisposable
     {
         if (_restarted)
             return; // the restarted instance owns the folder now
-        foreach (var close in _closeBeforeStopping) await close();
         await _app.StopAsync();
         await _app.DisposeAsync();
         try { Directory.Delete(_folder, recursive: true); } catch (IOException) { /* best effort: a temp folder */ }

@@ -96,7 +96,7 @@ internal static class DashboardSetup
         return app;
     }
 
-    private static readonly string[] NotDashboard = ["/api", "/mcp", "/openapi", "/healthz", "/metrics", "/_framework", "/_blazor"];
+    private static readonly string[] NotDashboard = ["/api", "/mcp", "/openapi", "/healthz", "/metrics", "/_framework", CircuitPath];
 
     private static bool IsDashboardPageRequest(HttpContext context) =>
         (HttpMethods.IsGet(context.Request.Method) || HttpMethods.IsHead(context.Request.Method))
@@ -104,6 +104,7 @@ internal static class DashboardSetup
 
     public static WebApplication MapDashboard(this WebApplication app)
     {
+        app.UseWhen(context => context.Request.Path.StartsWithSegments(CircuitPath), circuits => circuits.Use(EndCircuitsWhenStoppingAsync));
         app.UseAntiforgery();
         app.Use(ExpiredFormAsync);
         app.UseStaticFiles(new StaticFileOptions
@@ -117,6 +118,29 @@ internal static class DashboardSetup
             .ExcludeFromDescription();
         app.MapPost("/logout", (Delegate)SignOutAsync).RequireAuthorization(DashboardPolicies.Reader).ExcludeFromDescription();
         return app;
+    }
+
+    private const string CircuitPath = "/_blazor";
+
+    /// <summary>
+    /// Once the host is stopping, a page's circuit requests are ended: new ones get 503 (the page shows its reconnecting
+    /// banner and retries until the restarted server answers) and those under way are aborted. SignalR closes the circuits
+    /// as the host begins stopping, but a page reconnects at once, and that request was never ended: Kestrel's graceful stop
+    /// waited the host's whole shutdown timeout for it (dotnet/aspnetcore#58947). Only aborting ends it: the transport
+    /// ignores <see cref="HttpContext.RequestAborted"/>.
+    /// </summary>
+    private static async Task EndCircuitsWhenStoppingAsync(HttpContext context, RequestDelegate next)
+    {
+        var stopping = context.RequestServices.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping;
+        if (stopping.IsCancellationRequested)
+        {
+            context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+            context.Response.Headers.RetryAfter = "1";
+            context.Response.Headers.Connection = "close";
+            return;
+        }
+        await using var abort = stopping.Register(context.Abort);
+        await next(context);
     }
 
     /// <summary>The query parameter that makes the layout say the form just posted had expired.</summary>
