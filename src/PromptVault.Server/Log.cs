@@ -19,11 +19,11 @@ internal static partial class Log
     [LoggerMessage(EventId = 2103, Level = LogLevel.Error, Message = "Webhook dispatch failed; retrying at the next poll")]
     public static partial void WebhookDispatchFailed(ILogger logger, Exception exception);
 
-    [LoggerMessage(EventId = 2104, Level = LogLevel.Warning, Message = "Webhook delivery {DeliveryId}: attempt {Attempt} was sent but could not be recorded ({Reason}); the delivery will be sent again once its lease expires")]
-    public static partial void WebhookAttemptNotRecorded(ILogger logger, long deliveryId, int attempt, string reason);
+    [LoggerMessage(EventId = 2104, Level = LogLevel.Warning, Message = "Webhook delivery {DeliveryId}: attempt {Attempt} was sent but could not be recorded ({Causes}); the delivery will be sent again once its lease expires")]
+    public static partial void WebhookAttemptNotRecorded(ILogger logger, long deliveryId, int attempt, string causes);
 
-    [LoggerMessage(EventId = 2105, Level = LogLevel.Warning, Message = "Webhook delivery {DeliveryId} was not sent, and its lease could not be given back ({Reason}); it will be sent once its lease expires")]
-    public static partial void WebhookLeaseNotReleased(ILogger logger, long deliveryId, string reason);
+    [LoggerMessage(EventId = 2105, Level = LogLevel.Warning, Message = "Webhook delivery {DeliveryId} was not sent, and its lease could not be given back ({Causes}); it will be sent once its lease expires")]
+    public static partial void WebhookLeaseNotReleased(ILogger logger, long deliveryId, string causes);
 
     [LoggerMessage(EventId = 2301, Level = LogLevel.Warning,
         Message = "{Method} {Route} answered 503 {Code} for the database's trouble ({Causes}); {Answers} request(s) were answered so since this code's last line (one a minute at most)")]

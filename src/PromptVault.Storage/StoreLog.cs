@@ -13,8 +13,8 @@ internal static partial class StoreLog
     public static partial void ExposuresLost(ILogger logger, int count, Exception exception);
 
     [LoggerMessage(EventId = 3009, Level = LogLevel.Warning,
-        Message = "{Count} render exposures were not recorded: the database {Trouble} ({Reason}). Their units' next renders record them; until a write of exposures works again, those lost are counted, not logged")]
-    public static partial void ExposuresLostInOutage(ILogger logger, int count, string trouble, string reason);
+        Message = "{Count} render exposures were not recorded: the database {Trouble} ({Causes}). Their units' next renders record them; until a write of exposures works again, those lost are counted, not logged")]
+    public static partial void ExposuresLostInOutage(ILogger logger, int count, string trouble, string causes);
 
     [LoggerMessage(EventId = 3010, Level = LogLevel.Debug, Message = "{Count} more render exposures were not recorded: the database still {Trouble}")]
     public static partial void ExposuresStillLost(ILogger logger, int count, string trouble);
@@ -78,7 +78,7 @@ public sealed class LineInterval(TimeProvider time, TimeSpan interval)
 
 /// <summary>
 /// Logs render exposures whose write failed. The store's trouble (unreachable, busy, full, read-only) is an outage, said once
-/// as <see cref="StoreOutage"/> says it for the background loops: one warning with the reason and no stack, a debug line per
+/// as <see cref="StoreOutage"/> says it for the background loops: one warning with the exception and its causes and no stack, a debug line per
 /// further loss, and one information line when exposures are written again. Any other failure is logged with its stack, every time.
 /// </summary>
 internal sealed class LostExposuresLog(ILogger logger)
@@ -98,7 +98,7 @@ internal sealed class LostExposuresLog(ILogger logger)
             if (lostInOutage < 0)
             {
                 lostInOutage = 0;
-                StoreLog.ExposuresLostInOutage(logger, count, StoreOutage.Trouble(error), StoreOutage.Reason(error));
+                StoreLog.ExposuresLostInOutage(logger, count, StoreOutage.Trouble(error), StoreOutage.Causes(error));
             }
             else
             {

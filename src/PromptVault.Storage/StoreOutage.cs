@@ -5,7 +5,7 @@ namespace PromptVault.Storage;
 
 /// <summary>
 /// What one background loop that calls the store (the webhook dispatcher, the PostgreSQL change listener) says of the store's
-/// trouble, so an outage is seen without flooding the log: one warning with the reason (no stack) when the store becomes
+/// trouble, so an outage is seen without flooding the log: one warning with the exception and its causes (<see cref="Causes"/>, no stack) when the store becomes
 /// unreachable, busy or full, nothing more while it stays so (but a debug line per failed try), and one information line when the loop's next call succeeds.
 /// Any other failure is a fault, logged as an error with its stack every time. Not thread-safe: one loop's.
 /// </summary>
@@ -27,12 +27,11 @@ public sealed partial class StoreOutage(ILogger logger, string loop, TimeSpan in
     /// <summary>Whether <paramref name="e"/> is the store's trouble (unreachable, busy or full), as the API answers 503.</summary>
     public static bool IsStoreTrouble(Exception e) => e is StoreUnavailableException or StoreFullException or StoreReadOnlyException or TimeoutException;
 
-    /// <summary>What happened, for a log line: the store's exception words it for a caller ("retry the request"), the driver's own says what happened.</summary>
-    public static string Reason(Exception e) => e.InnerException?.Message ?? e.Message;
-
     /// <summary>
     /// <paramref name="e"/> and its causes for a log line of the store's trouble, which says what happened without a stack:
     /// each exception's type and message, outermost first ("StoreUnavailableException: … ---> NpgsqlException: … ---> SocketException: …").
+    /// The store's exception names the database and what to do (free space, raise a limit), the driver's what it met ("Connection refused"):
+    /// every line of the store's trouble says both.
     /// </summary>
     public static string Causes(Exception e)
     {
@@ -62,7 +61,7 @@ public sealed partial class StoreOutage(ILogger logger, string loop, TimeSpan in
         failures++;
         if (backoff is null)
         {
-            StoreInTrouble(logger, loop, Trouble(e), Reason(e), maxBackoff.TotalSeconds);
+            StoreInTrouble(logger, loop, Trouble(e), Causes(e), maxBackoff.TotalSeconds);
             backoff = interval;
         }
         else
@@ -82,8 +81,8 @@ public sealed partial class StoreOutage(ILogger logger, string loop, TimeSpan in
     }
 
     [LoggerMessage(EventId = 3005, Level = LogLevel.Warning,
-        Message = "{Loop}: the database {Trouble} ({Reason}); trying again at most {MaxSeconds} s apart, and a line will say when it works again")]
-    private static partial void StoreInTrouble(ILogger logger, string loop, string trouble, string reason, double maxSeconds);
+        Message = "{Loop}: the database {Trouble} ({Causes}); trying again at most {MaxSeconds} s apart, and a line will say when it works again")]
+    private static partial void StoreInTrouble(ILogger logger, string loop, string trouble, string causes, double maxSeconds);
 
     [LoggerMessage(EventId = 3008, Level = LogLevel.Debug, Message = "{Loop}: the database still {Trouble}, {Failures} failed tries")]
     private static partial void StillInTrouble(ILogger logger, string loop, string trouble, long failures);

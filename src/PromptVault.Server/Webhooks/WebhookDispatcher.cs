@@ -163,7 +163,7 @@ internal sealed class WebhookDispatcher(IWebhookStore store, IHttpClientFactory 
         catch (Exception e) when (StoreOutage.IsStoreTrouble(e))
         {
             // The store's trouble, not a fault of the dispatcher: a warning without a stack.
-            Log.WebhookAttemptNotRecorded(logger, delivery.Id, attempt, StoreOutage.Reason(e));
+            Log.WebhookAttemptNotRecorded(logger, delivery.Id, attempt, StoreOutage.Causes(e));
         }
     }
 
@@ -176,7 +176,7 @@ internal sealed class WebhookDispatcher(IWebhookStore store, IHttpClientFactory 
         }
         catch (Exception e) when (StoreOutage.IsStoreTrouble(e))
         {
-            Log.WebhookLeaseNotReleased(logger, delivery.Id, StoreOutage.Reason(e));
+            Log.WebhookLeaseNotReleased(logger, delivery.Id, StoreOutage.Causes(e));
         }
         catch (Exception e)
         {

@@ -1,25 +1,33 @@
+using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
+using Npgsql;
 using PromptVault.Core;
 using PromptVault.Storage;
 
 namespace PromptVault.Server.Tests.Hosting;
 
-/// <summary><see cref="StoreOutage"/>'s one warning says what the trouble is: a read-only database answers, it does not write.</summary>
+/// <summary>
+/// <see cref="StoreOutage"/>'s one warning says what the trouble is (a read-only database answers, it does not write) and its
+/// causes in one line, the store's exception and the driver's under it.
+/// </summary>
 public sealed class StoreOutageTests
 {
     public static TheoryData<string, string> Troubles => new()
     {
-        { "read-only", "Webhook dispatch: the database is read-only (cannot execute UPDATE in a read-only transaction)" },
-        { "full", "Webhook dispatch: the database is full (cannot execute UPDATE in a read-only transaction)" },
-        { "busy", "Webhook dispatch: the database is busy (cannot execute UPDATE in a read-only transaction)" },
-        { "unreachable", "Webhook dispatch: the database is not answering (cannot execute UPDATE in a read-only transaction)" },
+        { "read-only", "Webhook dispatch: the database is read-only (StoreReadOnlyException: The database cannot be written: nothing was stored. ---> " + Cause + ")" },
+        { "full", "Webhook dispatch: the database is full (StoreFullException: The disk is full: nothing was stored. ---> " + Cause + ")" },
+        { "busy", "Webhook dispatch: the database is busy (TimeoutException: Every pooled connection stayed in use; retry the request. ---> " + Cause + ")" },
+        { "unreachable", "Webhook dispatch: the database is not answering (StoreUnavailableException: The database could not be reached; retry the request. ---> " + Cause + ")" },
     };
+
+    // What the driver met, under the store's exception: the warning says it down to the socket's "Connection refused".
+    private const string Cause = "NpgsqlException: Failed to connect to 127.0.0.1:5432 ---> SocketException: Connection refused";
 
     [Theory]
     [MemberData(nameof(Troubles))]
     public void Failed_WarnsOnceWordedByTheCause(string trouble, string expected)
     {
-        var cause = new InvalidOperationException("cannot execute UPDATE in a read-only transaction");
+        var cause = new NpgsqlException("Failed to connect to 127.0.0.1:5432", new SocketException((int)SocketError.ConnectionRefused, "Connection refused"));
         Exception error = trouble switch
         {
             "read-only" => new StoreReadOnlyException("The database cannot be written: nothing was stored.", cause),
