@@ -129,14 +129,19 @@ public static class PromptVaultServer
         $"{ServerStorage.PostgresKey.Replace(":", "__", StringComparison.Ordinal)} or {ServerStorage.DatabaseUrlKey} (names in any case)";
 
     /// <summary>
-    /// A model's configured prices. A bare value where the model's section belongs (<c>PromptVault__Prices__gpt-x=5</c>) is refused
-    /// naming that key, not the <c>InputPerMillion</c> under it that the operator never set.
+    /// A model's configured prices. A bare value where the model's section belongs (<c>PromptVault__Prices__gpt-x=5</c>), or a
+    /// blank one (<c>""</c>, <c>null</c> or <c>{}</c> in appsettings.json), is refused naming that key, not the <c>InputPerMillion</c>
+    /// under it that the operator never set.
     /// </summary>
-    private static ModelPrice ConfiguredPrice(IConfigurationSection model) =>
-        model.Value is { Length: > 0 } value
-            ? throw new InvalidOperationException($"configuration {model.Path} is '{value}', but a model's prices belong there: " +
-                $"{model.Path}:{nameof(ModelPrice.InputPerMillion)} and {model.Path}:{nameof(ModelPrice.OutputPerMillion)}, each a price per million tokens (a number ≥ 0).")
-            : new ModelPrice(Price(model, nameof(ModelPrice.InputPerMillion)), Price(model, nameof(ModelPrice.OutputPerMillion)));
+    private static ModelPrice ConfiguredPrice(IConfigurationSection model)
+    {
+        // Configuration reads JSON null and {} alike: a key with no value and nothing under it.
+        var instead = model.Value is { Length: > 0 } value ? $"'{value}'" : model.GetChildren().Any() ? null : "blank";
+        if (instead is not null)
+            throw new InvalidOperationException($"configuration {model.Path} is {instead}, but a model's prices belong there: " +
+                $"{model.Path}:{nameof(ModelPrice.InputPerMillion)} and {model.Path}:{nameof(ModelPrice.OutputPerMillion)}, each a price per million tokens (a number ≥ 0).");
+        return new ModelPrice(Price(model, nameof(ModelPrice.InputPerMillion)), Price(model, nameof(ModelPrice.OutputPerMillion)));
+    }
 
     /// <summary>A configured price; a missing or malformed one stops start-up rather than costing calls at 0.</summary>
     private static double Price(IConfigurationSection model, string key) =>

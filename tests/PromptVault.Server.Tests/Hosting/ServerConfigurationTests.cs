@@ -45,6 +45,29 @@ public sealed class ServerConfigurationTests
             "and PromptVault:Prices:gpt-x:OutputPerMillion, each a price per million tokens (a number ≥ 0).", error.Message);
     }
 
+    /// <summary>A blank model in appsettings.json ("", null or {}) was refused naming <c>…:InputPerMillion</c>, a key the operator never set; it is refused as a bare value is.</summary>
+    [Theory]
+    [InlineData("\"\"")]
+    [InlineData("null")]
+    [InlineData("{}")]
+    public void ABlankModelInAppSettings_StopsStartUp_NamingTheKeySet(string blank)
+    {
+        var directory = Directory.CreateTempSubdirectory("promptvault-prices-").FullName;
+        try
+        {
+            File.WriteAllText(Path.Combine(directory, "appsettings.json"), $$"""{ "PromptVault": { "Prices": { "gpt-x": {{blank}} } } }""");
+
+            var error = Assert.Throws<InvalidOperationException>(() => PromptVaultServer.Build(Options(), [$"--contentRoot={directory}"]));
+
+            Assert.Equal("configuration PromptVault:Prices:gpt-x is blank, but a model's prices belong there: PromptVault:Prices:gpt-x:InputPerMillion " +
+                "and PromptVault:Prices:gpt-x:OutputPerMillion, each a price per million tokens (a number ≥ 0).", error.Message);
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
     /// <summary>A value out of its range is refused in a sentence naming its key as written, not the .NET options type
     /// ("DataAnnotation validation failed for 'WebhookOptions'") nor the framework's "The field …".</summary>
     [Theory]
