@@ -47,8 +47,12 @@ internal static class CliApp
             // A command left out or mistyped is said first: until it is known, the options and arguments cannot be judged, so the
             // parser's own errors about the line ("Required command was not provided.", the unknown word) are not repeated.
             var commandError = CommandError(rest, path);
-            foreach (var error in (commandError is null ? [] : new[] { commandError }).Concat(mistyped.Select(option => option.Message))
-                         .Concat(commandError is not null ? [] : rest.Errors.Select(error => MissingArgument(error, path) ?? error.Message)))
+            // A mistyped option close to one that acts alone ('--verison': --version) is said alone: typed right, it would have
+            // answered without the command or arguments the rest of the errors would ask for.
+            var errors = mistyped.Any(option => option.SuggestionActsAlone) ? mistyped.Select(option => option.Message)
+                : (commandError is null ? [] : new[] { commandError }).Concat(mistyped.Select(option => option.Message))
+                    .Concat(commandError is not null ? [] : rest.Errors.Select(error => MissingArgument(error, path) ?? error.Message));
+            foreach (var error in errors)
                 context.WriteError(error);
             if (!context.JsonErrors) context.Error.WriteLine($"Run 'promptvault{(path.Length > 0 ? " " + path : "")} --help' for usage.");
             return ExitCodes.Usage;
@@ -108,7 +112,8 @@ internal static class CliApp
     /// <summary>A token that looks like an option but is none of the command's, at <paramref name="Position"/> in the parsed tokens.</summary>
     /// <param name="HasValue">Whether the token after it is the value of <paramref name="Suggestion"/>, which needs one (a flag such as --json
     /// takes 'true' or 'false' at most, so a word after it is an argument).</param>
-    internal sealed record MistypedOption(int Position, string Token, string? Suggestion, bool HasValue)
+    /// <param name="SuggestionActsAlone">Whether <paramref name="Suggestion"/> answers by itself, needing no command or argument (--help, --version).</param>
+    internal sealed record MistypedOption(int Position, string Token, string? Suggestion, bool HasValue, bool SuggestionActsAlone)
     {
         public string Message => $"Unrecognized option '{Token}'{(Suggestion is null ? "." : $"; did you mean '{Suggestion}'?")}";
     }
@@ -143,7 +148,7 @@ internal static class CliApp
             var suggestion = Suggestions.Closest(name, options.Keys);
             var hasValue = !hasInlineValue && suggestion is not null && options[suggestion].Arity.MinimumNumberOfValues > 0
                 && i + 1 < end && tokens[i + 1] is { Type: TokenType.Argument } next && !LooksLikeOption(next.Value) && !optionValues.Contains(next);
-            mistyped.Add(new MistypedOption(i, name, suggestion, hasValue));
+            mistyped.Add(new MistypedOption(i, name, suggestion, hasValue, suggestion is not null && options[suggestion].Action is not null));
         }
         return mistyped;
     }

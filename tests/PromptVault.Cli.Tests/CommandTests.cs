@@ -74,13 +74,28 @@ public sealed class CommandTests(ServerFixture fixture) : IClassFixture<ServerFi
     [InlineData("experiment strat e1", "experiment", "strat", "; did you mean 'start'?")]
     [InlineData("keys lst", "keys", "lst", "; did you mean 'list'?")]
     [InlineData("keys xyzzy", "keys", "xyzzy", ".")]
-    public async Task MistypedSubcommand_ExitsTwoNamingIt_WithTheCloseCommand(string line, string group, string word, string suggestion)
+    public Task MistypedSubcommand_ExitsTwoNamingIt_WithTheCloseCommand(string line, string group, string word, string suggestion) =>
+        AssertBadUsageAsync(line, $"error: Unrecognized command '{word}'{suggestion}", " " + group);
+
+    /// <summary>Runs <paramref name="line"/> with no server: it exits 2 with <paramref name="errors"/>, then the usage hint of <paramref name="path"/>.</summary>
+    private static async Task AssertBadUsageAsync(string line, string errors, string path)
     {
         var result = await Cli.RunAsync(Cli.NoEnvironment, line.Split(' '));
 
         Assert.Equal(2, result.ExitCode);
-        Assert.Equal($"error: Unrecognized command '{word}'{suggestion}\nRun 'promptvault {group} --help' for usage.\n", result.Error.ReplaceLineEndings("\n"));
+        Assert.Equal($"{errors}\nRun 'promptvault{path} --help' for usage.\n", result.Error.ReplaceLineEndings("\n"));
     }
+
+    /// <summary>
+    /// <c>promptvault --verison</c> said "Required command was not provided." first, then the mistyped option: what was typed wrong
+    /// is the option, and --version (or --help) typed right needs no command or argument, so the option is said alone.
+    /// </summary>
+    [Theory]
+    [InlineData("--verison", "", "--verison", "--version")]
+    [InlineData("experiment --hlep", " experiment", "--hlep", "--help")]
+    [InlineData("render --hlep", " render", "--hlep", "--help")]
+    public Task MistypedOptionCloseToOneThatActsAlone_IsSaidAlone(string line, string path, string token, string option) =>
+        AssertBadUsageAsync(line, $"error: Unrecognized option '{token}'; did you mean '{option}'?", path);
 
     /// <summary>
     /// <c>experiment --json</c> said first that --json is unknown (a group takes no --json), though the user left out the command
@@ -155,13 +170,8 @@ public sealed class CommandTests(ServerFixture fixture) : IClassFixture<ServerFi
     [InlineData("pull -x p", "pull", "Unrecognized option '-x'.")]
     [InlineData("render p -unit u1", "render", "Unrecognized option '-unit'; did you mean '--unit'?")]
     [InlineData("pull -json p", "pull", "Unrecognized option '-json'; did you mean '--json'?")]
-    public async Task MistypedShortOption_IsReportedAsAnUnknownOption(string line, string command, string message)
-    {
-        var result = await Cli.RunAsync(Cli.NoEnvironment, line.Split(' '));
-
-        Assert.Equal(2, result.ExitCode);
-        Assert.Equal($"error: {message}\nRun 'promptvault {command} --help' for usage.\n", result.Error.ReplaceLineEndings("\n"));
-    }
+    public Task MistypedShortOption_IsReportedAsAnUnknownOption(string line, string command, string message) =>
+        AssertBadUsageAsync(line, $"error: {message}", " " + command);
 
     [Theory]
     [InlineData("-")]
