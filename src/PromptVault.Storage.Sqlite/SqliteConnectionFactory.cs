@@ -27,7 +27,9 @@ public sealed class SqliteConnectionFactory : IDisposable
     {
     }
 
-    internal SqliteConnectionFactory(string databasePath, TimeSpan busyTimeout)
+    /// <param name="databasePath">The database file; it and its directory are created on first use.</param>
+    /// <param name="busyTimeout">How long a connection waits for another's lock before the store answers busy.</param>
+    public SqliteConnectionFactory(string databasePath, TimeSpan busyTimeout)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(databasePath);
         DatabasePath = Path.GetFullPath(databasePath);
