@@ -44,15 +44,7 @@ internal static class CliApp
             // have given to an argument: 'pull --verison 1.0 p' then says only what is wrong with 'pull p'.
             var rest = mistyped.Count == 0 ? parseResult : root.Parse(parseResult.Tokens
                 .Where((_, i) => !mistyped.Any(option => i == option.Position || (i == option.Position + 1 && option.HasValue))).Select(t => t.Value).ToArray());
-            // A command left out or mistyped is said first: until it is known, the options and arguments cannot be judged, so the
-            // parser's own errors about the line ("Required command was not provided.", the unknown word) are not repeated.
-            var commandError = CommandError(rest, path);
-            // A mistyped option close to one that acts alone ('--verison': --version) is said alone: typed right, it would have
-            // answered without the command or arguments the rest of the errors would ask for.
-            var errors = mistyped.Any(option => option.SuggestionActsAlone) ? mistyped.Select(option => option.Message)
-                : (commandError is null ? [] : new[] { commandError }).Concat(mistyped.Select(option => option.Message))
-                    .Concat(commandError is not null ? [] : rest.Errors.Select(error => MissingArgument(error, path) ?? error.Message));
-            foreach (var error in errors)
+            foreach (var error in UsageErrors(mistyped, rest, path))
                 context.WriteError(error);
             if (!context.JsonErrors) context.Error.WriteLine($"Run 'promptvault{(path.Length > 0 ? " " + path : "")} --help' for usage.");
             return ExitCodes.Usage;
@@ -83,6 +75,21 @@ internal static class CliApp
             return null;
         var what = argument.Description is { Length: > 0 } description ? $": {char.ToLowerInvariant(description[0])}{description[1..]}" : ".";
         return $"{path} needs {argument.Name}{what}";
+    }
+
+    /// <summary>What is wrong with a line that did not parse, in the order to fix it; <paramref name="rest"/> is the line without its mistyped options.</summary>
+    private static IEnumerable<string> UsageErrors(List<MistypedOption> mistyped, ParseResult rest, string path)
+    {
+        var typos = mistyped.Select(option => option.Message);
+        // A mistyped option close to one that acts alone ('--verison': --version) is said alone: typed right, it would have
+        // answered without the command or arguments the rest of the errors would ask for.
+        if (mistyped.Any(option => option.SuggestionActsAlone))
+            return typos;
+        // A command left out or mistyped is said first: until it is known, the options and arguments cannot be judged, so the
+        // parser's own errors about the line ("Required command was not provided.", the unknown word) are not repeated.
+        return CommandError(rest, path) is { } commandError
+            ? typos.Prepend(commandError)
+            : typos.Concat(rest.Errors.Select(error => MissingArgument(error, path) ?? error.Message));
     }
 
     /// <summary>
