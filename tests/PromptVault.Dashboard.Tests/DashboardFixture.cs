@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.RegularExpressions;
@@ -53,23 +54,45 @@ public sealed class DashboardFixture(SharedBrowser browser) : IAsyncLifetime
         Assertions.SetDefaultExpectTimeout(30_000); // two cores shared with the other test projects: 5 s is not enough
     }
 
-    /// <summary>A browser page of its own (fresh cookies) at <paramref name="width"/> px, signed in with <paramref name="apiKey"/> unless it is null,
-    /// on the fixture's server or on <paramref name="server"/>.</summary>
+    /// <summary>A browser page of its own at <paramref name="width"/> px, on the fixture's server or on <paramref name="server"/>:
+    /// blank, with no cookies when <paramref name="apiKey"/> is null, else with the cookies of a sign-in with it.</summary>
+    /// <remarks>
+    /// A key's first page signs in through the form; the pages after it start with the cookies it got (<see cref="SignedIn"/>),
+    /// as a second tab of a signed-in browser would. Each request checks the key the cookie names again, so a revoked key still
+    /// signs such a page out; the sign-in itself is SignInTests' to test.
+    /// </remarks>
     public async Task<IPage> OpenAsync(string? apiKey, int width = 1280, RunningServer? server = null)
     {
         if (browser.Browser is null) Assert.Skip($"{Chromium} is missing: install Debian's chromium package to run the dashboard's browser tests.");
+        server ??= Server;
         var context = await browser.Browser.NewContextAsync(new BrowserNewContextOptions
         {
-            BaseURL = (server ?? Server).BaseAddress.ToString(),
+            BaseURL = server.BaseAddress.ToString(),
             ViewportSize = new ViewportSize { Width = width, Height = 900 },
         });
         context.SetDefaultTimeout(30_000);
         var testId = TestContext.Current.Test?.UniqueID ?? throw new InvalidOperationException("Pages are opened by a test.");
         Contexts.GetOrAdd(testId, _ => []).Add(context);
         var page = await context.NewPageAsync();
-        if (apiKey is not null) await SignInAsync(page, apiKey);
+        if (apiKey is null) return page;
+        var signedIn = SignedIn.GetOrCreateValue(server);
+        if (signedIn.TryGetValue(apiKey, out var cookies))
+            await context.AddCookiesAsync(cookies);
+        else
+        {
+            await SignInAsync(page, apiKey);
+            signedIn.TryAdd(apiKey, [.. (await context.CookiesAsync()).Select(cookie => new Cookie
+            {
+                Name = cookie.Name, Value = cookie.Value, Domain = cookie.Domain, Path = cookie.Path, Expires = cookie.Expires,
+                HttpOnly = cookie.HttpOnly, Secure = cookie.Secure, SameSite = cookie.SameSite,
+            })]);
+        }
         return page;
     }
+
+    // The cookies of each key's first sign-in on each server (OpenAsync). By server, not address: a later server can take a
+    // stopped one's port, and its data protection keys would not read the cookie.
+    private static readonly ConditionalWeakTable<RunningServer, ConcurrentDictionary<string, IReadOnlyList<Cookie>>> SignedIn = new();
 
     /// <summary>Closes the pages the test <paramref name="testId"/> opened (each <see cref="DashboardTest"/> calls it when its test ends).</summary>
     public static async ValueTask CloseTestPagesAsync(string testId)

@@ -124,6 +124,7 @@ public sealed class SignInTests(DashboardFixture fixture) : DashboardTest
     public async Task SignOut_ReturnsToLoginAndPagesNeedSignInAgain()
     {
         var page = await fixture.OpenAsync(fixture.ReaderKey);
+        await page.GotoAsync("/");
 
         await page.GetByRole(AriaRole.Button, new() { Name = "Sign out" }).ClickAsync();
         await fixture.WaitForPageAsync(page, "/login");
