@@ -128,6 +128,7 @@ public sealed class PromptPagesTests(DashboardFixture fixture) : DashboardTest
     public async Task Prompt_CreateEditSaveComparePromoteRollBack_WorksInTheBrowser()
     {
         var page = await fixture.OpenAsync(fixture.Server.AdminKey);
+        await page.GotoAsync("/");
 
         // Create a prompt in a folder.
         await page.GetByRole(AriaRole.Link, new() { Name = "New prompt" }).ClickAsync();

@@ -163,6 +163,7 @@ public sealed class SignInTests(DashboardFixture fixture) : DashboardTest
             TestContext.Current.CancellationToken);
         var key = (await response.Content.ReadFromJsonAsync<CreatedApiKeyResponse>(PromptVaultJson.Options, TestContext.Current.CancellationToken))!;
         var page = await fixture.OpenAsync(key.Key);
+        await page.GotoAsync("/");
         await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Prompts" })).ToBeVisibleAsync();
 
         (await api.DeleteAsync($"/api/keys/{key.Id}", TestContext.Current.CancellationToken)).EnsureSuccessStatusCode();
