@@ -215,9 +215,12 @@ public sealed class DashboardFixture(SharedBrowser browser) : IAsyncLifetime
         Assert.True(await error.EvaluateAsync<bool>("error => error.closest('[aria-live]') === null"), "The error is inside an aria-live region.");
     }
 
-    /// <summary>Screenshots the page at 1280 and 390 px into docs/screenshots/ (named <paramref name="name"/>-1280.png, -390.png).</summary>
+    /// <summary>Screenshots the page at 1280 and 390 px into docs/screenshots/ (named <paramref name="name"/>-1280.png, -390.png)
+    /// when the run asks for them with PROMPTVAULT_UPDATE_SCREENSHOTS=1.</summary>
+    /// <remarks>They are the docs' pictures, not checks: a run that did not ask leaves the committed ones, and its working tree, alone.</remarks>
     public static async Task ScreenshotAsync(IPage page, string name)
     {
+        if (Environment.GetEnvironmentVariable("PROMPTVAULT_UPDATE_SCREENSHOTS") != "1") return;
         var folder = Path.Combine(RepositoryRoot(), "docs", "screenshots");
         Directory.CreateDirectory(folder);
         var size = page.ViewportSize!;
