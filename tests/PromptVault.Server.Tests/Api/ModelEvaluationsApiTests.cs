@@ -11,7 +11,8 @@ namespace PromptVault.Server.Tests.Api;
 /// <summary>
 /// A server whose default model is a scripted fake provider: each test files the replies for its own company name, which the
 /// rendered support prompt carries; the judge's grade depends on the answer it grades. Cases run two at once, each within 10 s.
-/// A second server's model is unreachable.
+/// A second server's model is unreachable. A third, on the same fake model, gives a case 2 s, so a case that times out on purpose
+/// is not waited on for 10.
 /// </summary>
 public sealed class ModelEvaluationsFixture : IAsyncLifetime
 {
@@ -26,6 +27,9 @@ public sealed class ModelEvaluationsFixture : IAsyncLifetime
 
     public RunningServer Unreachable { get; private set; } = null!;
 
+    /// <summary>The fake model's server with a case timeout of 2 s.</summary>
+    public RunningServer Hurried { get; private set; } = null!;
+
     /// <summary>The reply to a prompt whose render contains the key.</summary>
     public ConcurrentDictionary<string, FakeReply> Replies { get; } = new();
 
@@ -34,15 +38,14 @@ public sealed class ModelEvaluationsFixture : IAsyncLifetime
         var cancellationToken = TestContext.Current.CancellationToken;
         Model = await FakeModelServer.StartAsync(cancellationToken);
         Model.Script = Reply;
-        Server = await RunningServer.StartAsync(new ServerSetup(
-        [
-            .. Settings(Model.Endpoint),
-            "--PromptVault:Evaluations:MaxConcurrency=2",
-            "--PromptVault:Evaluations:CaseTimeout=00:00:10",
-        ]), cancellationToken);
+        var server = StartAsync([.. Settings(Model.Endpoint), "--PromptVault:Evaluations:MaxConcurrency=2", "--PromptVault:Evaluations:CaseTimeout=00:00:10"]);
+        var hurried = StartAsync([.. Settings(Model.Endpoint), "--PromptVault:Evaluations:CaseTimeout=00:00:02"]);
         // Port 1 on loopback: nothing listens, so the connection is refused, and refused again when retried (as by default):
         // the SDK reports every attempt's failure together, which was a 500 and a run lost.
-        Unreachable = await RunningServer.StartAsync(new ServerSetup([.. Settings("http://127.0.0.1:1/v1", retries: 1)]), cancellationToken);
+        var unreachable = StartAsync(Settings("http://127.0.0.1:1/v1", retries: 1));
+        (Server, Hurried, Unreachable) = (await server, await hurried, await unreachable);
+
+        Task<RunningServer> StartAsync(string[] settings) => RunningServer.StartAsync(new ServerSetup(settings), cancellationToken);
 
         static string[] Settings(string endpoint, int retries = 0) =>
         [
@@ -69,6 +72,7 @@ public sealed class ModelEvaluationsFixture : IAsyncLifetime
     public async ValueTask DisposeAsync()
     {
         await Unreachable.DisposeAsync();
+        await Hurried.DisposeAsync();
         await Server.DisposeAsync();
         await Model.DisposeAsync();
     }
@@ -225,17 +229,18 @@ public sealed class ModelEvaluationsApiTests(ModelEvaluationsFixture fixture) : 
     [Fact]
     public async Task Evaluate_SlowCase_IsAnErrorNamingTheTimeout_TheOthersStillRun()
     {
-        var name = await CreateSupportPromptAsync(_client);
+        using var client = fixture.Hurried.CreateClient();
+        var name = await CreateSupportPromptAsync(client);
         var (slow, quick) = (UniqueName("slow"), UniqueName("quick"));
         fixture.Replies[slow] = new FakeReply("late", Delay: TimeSpan.FromSeconds(30));
         fixture.Replies[quick] = new FakeReply("Hello!");
 
-        var run = await EvaluateAsync(_client, name, Case("slow", slow, Output("contains", "late")), Case("quick", quick, Output("contains", "Hello")));
+        var run = await EvaluateAsync(client, name, Case("slow", slow, Output("contains", "late")), Case("quick", quick, Output("contains", "Hello")));
 
         Assert.Equal("error", run.Str("status"));
         var cases = run["cases"]!.AsArray();
         Assert.False(cases[0]!["passed"]!.GetValue<bool>());
-        Assert.Equal("the case timed out: it did not finish within 10 s (PromptVault:Evaluations:CaseTimeout)", cases[0].Str("error"));
+        Assert.Equal("the case timed out: it did not finish within 2 s (PromptVault:Evaluations:CaseTimeout)", cases[0].Str("error"));
         Assert.StartsWith("not checked: the case timed out", cases[0]!["checks"]![0].Str("reason"));
         Assert.True(cases[1]!["passed"]!.GetValue<bool>(), cases[1]!.ToJsonString());
         Assert.Equal("Hello!", cases[1].Str("output"));
