@@ -118,7 +118,9 @@ public sealed class DatabaseOutageTests
     [Fact]
     public async Task DatabaseUnreachable_BackgroundLoopsSayItOnce_WithoutAStack_AndOnceWhenItIsBack()
     {
-        await using var server = await RelayedServer.StartAsync();
+        // The dispatcher's back-off starts at its poll interval: at 100 ms it is back to trying about as often as the listener
+        // when the database returns, not up to 4 s later.
+        await using var server = await RelayedServer.StartAsync("--PromptVault:Webhooks:PollInterval=00:00:00.100");
         var (_, relay, logs, client) = (server.Database, server.Relay, server.Logs, server.Client);
         var name = await CreateSupportPromptAsync(client);
 
@@ -318,14 +320,14 @@ public sealed class DatabaseOutageTests
         public HttpClient Client { get; private set; } = null!;
         private WebApplication? _app;
 
-        public static async Task<RelayedServer> StartAsync()
+        public static async Task<RelayedServer> StartAsync(params string[] settings)
         {
             var database = await PostgresServer.CreateDatabaseAsync(migrated: false, Cancel);
             var target = new NpgsqlConnectionStringBuilder(database.ConnectionString);
             var server = new RelayedServer(database, new Relay(target.Host!, target.Port), new LogCapture());
             target.Port = server.Relay.Port;
             (server._app, server.Client) = await DatabaseOutageTests.StartAsync(target.ConnectionString,
-                server.Logs.Setup("--Logging:LogLevel:Default=None", "--Logging:LogLevel:PromptVault=Debug"));
+                server.Logs.Setup(["--Logging:LogLevel:Default=None", "--Logging:LogLevel:PromptVault=Debug", .. settings]));
             return server;
         }
 
