@@ -40,7 +40,7 @@ internal static class AnalysisData
             .Select(i => new Variant(VariantId(i), i == 0 ? "Control" : $"Variant {VariantId(i).ToUpperInvariant()}", $"version-{i}",
                 i == 0 ? 100 - share * (variants - 1) : share))
             .ToList();
-        return new Experiment("exp-1", "prompt-1", "support-reply", "Tone test", "", list, target, minimumSampleSize,
+        return new Experiment("exp-1", "prompt-1", "customer-support", "Tone test", "", list, target, minimumSampleSize,
             ConfidenceLevel: 0.95, minimumDetectableEffect, Power: 0.8, guardrails ?? [], PromoteWinner: false, status,
             HashSeed: 42, winner, StatusReason: null, DateTimeOffset.UnixEpoch, "tester", DateTimeOffset.UnixEpoch, null, null);
     }

@@ -62,11 +62,11 @@ public sealed class MetricContractsJsonTests
     public void VersionMetricsResponse_PeriodByNameAndMissingFiguresNull()
     {
         var now = new DateTimeOffset(2025, 6, 1, 12, 40, 0, TimeSpan.Zero);
-        var response = VersionMetricsBuilder.Build("support-reply", "1.0.2", "v1", MetricPeriod.Hour, Array.Empty<HourlyAggregate>(), null, now);
+        var response = VersionMetricsBuilder.Build("customer-support", "1.0.2", "v1", MetricPeriod.Hour, Array.Empty<HourlyAggregate>(), null, now);
 
         var json = JsonSerializer.Serialize(response, PromptVaultJson.Options);
 
-        Assert.StartsWith("""{"promptName":"support-reply","version":"1.0.2","versionId":"v1","period":"hour","from":"2025-06-01T12:00:00+00:00","to":"2025-06-01T12:40:00+00:00","summary":{"count":0,"errors":0,"errorRate":null,"conversions":0,"conversionTrials":0,"conversionRate":null,"latencyMs":{"n":0,"mean":null,"p50":null,"p95":null,"p99":null},"inputTokens":{"n":0,"mean":null,"total":null},""", json);
+        Assert.StartsWith("""{"promptName":"customer-support","version":"1.0.2","versionId":"v1","period":"hour","from":"2025-06-01T12:00:00+00:00","to":"2025-06-01T12:40:00+00:00","summary":{"count":0,"errors":0,"errorRate":null,"conversions":0,"conversionTrials":0,"conversionRate":null,"latencyMs":{"n":0,"mean":null,"p50":null,"p95":null,"p99":null},"inputTokens":{"n":0,"mean":null,"total":null},""", json);
         Assert.Contains(""","series":[{"hourStart":"2025-06-01T12:00:00+00:00","summary":{"count":0,""", json);
         Assert.DoesNotContain("NaN", json);
     }

@@ -25,7 +25,7 @@ public sealed class VersionMetricsBuilderTests
     private static HourlyAggregate Hour(int hoursAgo, params MetricEvent[] events) => new(ThisHour.AddHours(-hoursAgo), Aggregate(events));
 
     private static VersionMetricsResponse Build(MetricPeriod period, IReadOnlyList<HourlyAggregate> hours, MetricAggregate? allTime = null) =>
-        VersionMetricsBuilder.Build("support-reply", "1.0.2", "v1", period, hours, allTime, Now);
+        VersionMetricsBuilder.Build("customer-support", "1.0.2", "v1", period, hours, allTime, Now);
 
     [Fact]
     public void Build_NoData_CountsZeroAndEveryFigureNull()
@@ -95,7 +95,7 @@ public sealed class VersionMetricsBuilderTests
 
         var response = Build(MetricPeriod.Day, hours);
 
-        Assert.Equal(("support-reply", "1.0.2", "v1", MetricPeriod.Day), (response.PromptName, response.Version, response.VersionId, response.Period));
+        Assert.Equal(("customer-support", "1.0.2", "v1", MetricPeriod.Day), (response.PromptName, response.Version, response.VersionId, response.Period));
         Assert.Equal((ThisHour.AddHours(-23), Now), (response.From, response.To));
     }
 
