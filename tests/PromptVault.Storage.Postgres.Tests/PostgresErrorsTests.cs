@@ -31,19 +31,38 @@ public sealed class PostgresErrorsTests
     [Fact]
     public async Task IsPoolExhausted_AServerThatNeverAnswersTheConnectPastTheTimeout_False_ItIsUnreachable()
     {
-        // Accepts the TCP connection (the kernel does, from the backlog) and never answers the startup message.
+        var e = await ConnectToASilentServerAsync();
+
+        Assert.IsType<TimeoutException>(e.InnerException);
+        Assert.False(PostgresErrors.IsPoolExhausted(e), e.Message);
+        Assert.True(PostgresErrors.IsUnreachable(e), e.Message);
+    }
+
+    /// <summary>
+    /// A log line of the store's trouble says the store's message and then the driver's (StoreOutage.Causes); the store's
+    /// message quoted the driver's too ("could not be reached (Failed to connect …); retry the request. ---> NpgsqlException: Failed to connect …").
+    /// </summary>
+    [Fact]
+    public async Task ConnectionTrouble_AnUnreachableServer_LogsTheDriversWordsOnce()
+    {
+        var e = await ConnectToASilentServerAsync();
+
+        var unavailable = Assert.IsType<Core.StoreUnavailableException>(PostgresPromptStore.ConnectionTrouble(e));
+
+        Assert.Equal("StoreUnavailableException: The PostgreSQL database could not be reached; retry the request. ---> " + StoreOutage.Causes(e),
+            StoreOutage.Causes(unavailable));
+    }
+
+    /// <summary>Connects to a server that accepts the TCP connection (the kernel does, from the backlog) and never answers the startup message.</summary>
+    private static async Task<NpgsqlException> ConnectToASilentServerAsync()
+    {
         using var silent = new TcpListener(IPAddress.Loopback, 0);
         silent.Start();
         await using var pool = NpgsqlDataSource.Create(new NpgsqlConnectionStringBuilder
         {
             Host = "127.0.0.1", Port = ((IPEndPoint)silent.LocalEndpoint).Port, Username = "nobody", Database = "none", Timeout = 1,
         }.ConnectionString);
-
-        var e = await Assert.ThrowsAsync<NpgsqlException>(() => pool.OpenConnectionAsync(Cancel).AsTask());
-
-        Assert.IsType<TimeoutException>(e.InnerException);
-        Assert.False(PostgresErrors.IsPoolExhausted(e), e.Message);
-        Assert.True(PostgresErrors.IsUnreachable(e), e.Message);
+        return await Assert.ThrowsAsync<NpgsqlException>(() => pool.OpenConnectionAsync(Cancel).AsTask());
     }
 
     [Fact]
@@ -61,5 +80,6 @@ public sealed class PostgresErrorsTests
         var busy = Assert.IsType<TimeoutException>(PostgresPromptStore.ConnectionTrouble(e));
         Assert.Contains("max_connections", busy.Message);
         Assert.Contains("Maximum Pool Size", busy.Message);
+        Assert.DoesNotContain(e.Message, busy.Message, StringComparison.Ordinal);
     }
 }
