@@ -79,6 +79,29 @@ public sealed class PromptNotFoundPagesTests(DashboardFixture fixture) : Dashboa
     }
 
     /// <summary>
+    /// A hand-typed address that escapes a name's character twice (<c>/prompts/escape-check-%2561</c>) opened prompt
+    /// 'escape-check-a' in the prompt, editor, compare, compare-runs, deploy and change-status pages: the router unescaped it
+    /// once and each page again. They now refuse 'escape-check-%61', the address unescaped once, as the API does (no name holds
+    /// '%'); a name's '/' sent as %2F still opens its prompt.
+    /// </summary>
+    [Fact]
+    public async Task AnAddressEscapingANameTwice_RefusesThatName_NotOpensThePromptItWouldDecodeTo()
+    {
+        await fixture.CreatePromptAsync("escape-check-a");
+        await fixture.CreatePromptAsync("escape-check/a");
+        var page = await fixture.OpenAsync(fixture.Server.AdminKey);
+
+        foreach (var rest in new[] { "", "/edit", "/compare", "/evaluations", "/deploy?action=promote&version=1.0.0", "/status?version=1.0.0&status=review" })
+        {
+            await page.GotoAsync($"/prompts/escape-check-%2561{rest}");
+            var shown = await page.Locator("main").InnerTextAsync();
+            Assert.True(shown.Contains("name 'escape-check-%61' is invalid", StringComparison.Ordinal), $"{rest}: {shown}");
+
+            Assert.True((await page.GotoAsync($"/prompts/escape-check%2Fa{rest}"))!.Status == (int)HttpStatusCode.OK, rest);
+        }
+    }
+
+    /// <summary>
     /// The audit and playground pages answered <c>?prompt=</c> naming a missing prompt with status 200: the audit page with the
     /// message where its log would be, the playground with an empty page and the message by its input. They now answer as the
     /// prompt page does: 404 with the not-found page naming the prompt. A prompt that exists still opens in each.

@@ -40,10 +40,15 @@ internal static class EscapedRouteValues
         {
             if (value is not string text || !text.Contains('%')) continue;
             var at = Array.IndexOf(segments, text);
-            values[key] = Unescape(at < 0 ? text : rawSegments[rawSegments.Length - segments.Length + at]);
+            values[key] = Uri.UnescapeDataString(at < 0 ? text : rawSegments[rawSegments.Length - segments.Length + at]);
         }
     }
 
-    /// <summary>A route value as the caller meant it (a prompt name's '/' arrives as %2F); the dashboard's pages, which this middleware does not reach, call it too.</summary>
-    internal static string Unescape(string value) => Uri.UnescapeDataString(value);
+    /// <summary>
+    /// A dashboard page's route value as the caller meant it (the pages are not reached by this middleware). The router has
+    /// unescaped it once already but for %2F, which it leaves escaped so that a prompt name's '/' stays in one segment: only
+    /// that is unescaped here. Unescaping it all again opened prompt 'xa' at a typed /prompts/x%2561; no name holds '%', so
+    /// 'x%61' is refused as a name. (A typed %252F still reads as '/': the router's %2F and it are one string by then.)
+    /// </summary>
+    internal static string FromDashboardRoute(string value) => value.Replace("%2F", "/", StringComparison.OrdinalIgnoreCase);
 }
