@@ -210,6 +210,7 @@ public sealed class ObservabilityTests
             name = await CreateSupportPromptAsync(client);
             Assert.Equal(HttpStatusCode.OK, (await PutAsync(client, $"/api/prompts/{name}/labels/production", new { version = "1.0.0" })).Status);
             Assert.Equal(HttpStatusCode.OK, (await PostAsync(client, $"/api/prompts/{name}/render", new { variables = new { company_name = "Acme" } })).Status);
+            Assert.Equal(HttpStatusCode.OK, (await GetAsync(client, "/api/prompts")).Status);
         } // stopping the server flushes what it has not exported yet
 
         // OTLP/protobuf carries names and string values as UTF-8 bytes.
@@ -217,6 +218,9 @@ public sealed class ObservabilityTests
         Assert.Contains("promptvault.render", traces);
         Assert.Contains(name, traces);
         Assert.Contains("/api/prompts/{name}/render", traces);
+        // A group's collection route is named as requested, as in the metrics (RouteGroups): the only GET of a prompts route here.
+        Assert.Contains("GET /api/prompts", traces);
+        Assert.DoesNotContain("GET /api/prompts/", traces);
         var metrics = collector.Received("/v1/metrics");
         Assert.Contains("promptvault.renders", metrics);
         Assert.Contains("http.server.request.duration", metrics);
