@@ -5,13 +5,14 @@ namespace PromptVault.Server.Hosting;
 
 /// <summary>
 /// Options bound from a configuration section and checked by their data annotations, each refusal a sentence naming the key as
-/// the user writes it (<see cref="AnnotatedSettings"/>).
+/// the user writes it (<see cref="AnnotatedSettings"/>), and its keys known (<see cref="KnownSettings"/>).
 /// </summary>
 internal static class ConfigurationSections
 {
     public static OptionsBuilder<T> BindValidatedConfiguration<T>(this OptionsBuilder<T> builder, string section) where T : class
     {
         builder.BindConfiguration(section);
+        builder.Services.AddSingleton(new ReadSetting(section, typeof(T)));
         builder.Services.AddSingleton<IValidateOptions<T>>(new KeyedDataAnnotations<T>(builder.Name, section));
         return builder;
     }

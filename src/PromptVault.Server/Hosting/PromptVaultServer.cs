@@ -1,6 +1,7 @@
 using System.Globalization;
 using Microsoft.AspNetCore.DataProtection.KeyManagement.Internal;
 using Microsoft.Extensions.Options;
+using PromptVault.Core;
 using PromptVault.Core.Auth;
 using PromptVault.Core.Contracts;
 using PromptVault.Core.Metrics;
@@ -20,6 +21,8 @@ public static class PromptVaultServer
     /// woke the watcher (3% of a render's CPU in an experiment, docs/benchmarks.md). No setting is meant to change while
     /// the server runs.
     /// </summary>
+    private const string PricesSection = "PromptVault:Prices";
+
     private const string ReadConfigurationFilesOnce = "--hostBuilder:reloadConfigOnChange=false";
 
     /// <param name="configure">Last changes to the host before it is built (tests add a log capture here).</param>
@@ -54,18 +57,22 @@ public static class PromptVaultServer
             console.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
         });
         BatchedConsoleLoggerProvider.ReplaceConsoleLogger(builder.Services);
-        var prices = builder.Configuration.GetSection("PromptVault:Prices").GetChildren()
+        var prices = builder.Configuration.GetSection(PricesSection).GetChildren()
             .Select(model => KeyValuePair.Create(model.Key, ConfiguredPrice(model)))
             .ToList();
         if (prices.Count > 0)
             options.Prices = options.Prices.With(prices);
+        builder.Services.AddSingleton(new ReadSetting($"{PricesSection}:{{model}}", typeof(ModelPrice)));
         ServerStorage.Resolve(options, builder.Configuration);
+        builder.Services.AddSingleton(new ReadSetting(ServerStorage.PostgresKey));
         builder.Services.AddPromptVaultServer(options);
         builder.Services.AddPromptVaultModels(builder.Configuration);
         builder.Services.AddPromptVaultDashboard();
         builder.Services.AddPromptVaultMcp();
         builder.AddPromptVaultTelemetry();
         configure?.Invoke(builder);
+        KnownSettings.RefuseUnknown(builder.Configuration, builder.Services
+            .Where(service => service.ServiceType == typeof(ReadSetting)).Select(service => (ReadSetting)service.ImplementationInstance!));
 
         var app = builder.Build();
         try

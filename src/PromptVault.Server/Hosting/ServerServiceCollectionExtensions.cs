@@ -35,13 +35,13 @@ public static class ServerServiceCollectionExtensions
         services.AddOptions<EvaluationsOptions>().BindValidatedConfiguration(EvaluationsOptions.SectionName).ValidateOnStart();
         services.AddSingleton<ExposureService>();
         services.AddSingleton<SdkSnapshots>();
-        services.AddOptions<SdkStreamOptions>().BindConfiguration("PromptVault:Sdk")
+        services.AddOptions<SdkStreamOptions>().BindValidatedConfiguration("PromptVault:Sdk")
             .Validate(o => o.KeepAliveInterval > TimeSpan.Zero && o.KeepAliveInterval <= SdkStreamOptions.MaxKeepAliveInterval,
                 $"PromptVault:Sdk:KeepAliveInterval must be a positive time span up to {SdkStreamOptions.MaxKeepAliveInterval:c} (default 00:00:15).").ValidateOnStart();
         services.AddSingleton(options.Prices);
         services.AddSingleton<ApiKeyService>();
         services.AddSingleton<RegistryTransfer>();
-        services.AddOptions<ImportOptions>().BindConfiguration(ImportOptions.SectionName)
+        services.AddOptions<ImportOptions>().BindValidatedConfiguration(ImportOptions.SectionName)
             .Validate(o => o.MaxDocumentBytes > 0, $"{ImportOptions.SectionName}:MaxDocumentBytes must be a number of bytes above 0 (default 268435456, 256 MB).").ValidateOnStart();
         services.AddSingleton<PlaygroundService>();
         services.AddPromptVaultWebhooks();

@@ -23,6 +23,7 @@ internal static class TelemetrySetup
 
     public static void AddPromptVaultTelemetry(this WebApplicationBuilder builder)
     {
+        builder.Services.AddSingleton(new ReadSetting(PrometheusSetting));
         var otlp = OtlpConfigured(builder.Configuration);
         var prometheus = PrometheusEnabled(builder.Configuration);
         if (!otlp && !prometheus)

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
+using PromptVault.Core;
 using PromptVault.Core.Models;
 
 namespace Microsoft.Extensions.DependencyInjection;
@@ -16,6 +17,7 @@ public static class ModelServiceCollectionExtensions
     {
         var names = ModelCatalog.NamesIn(configuration);
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ModelOptions>, ModelOptionsValidator>());
+        services.AddSingleton(new ReadSetting($"{ModelOptions.SectionName}:{{name}}", typeof(ModelOptions)));
         foreach (var name in names)
         {
             services.AddOptions<ModelOptions>(name).Bind(configuration.GetSection($"{ModelOptions.SectionName}:{name}")).ValidateOnStart();

@@ -35,9 +35,7 @@ public sealed partial class ConfigurationDocTests
                 .Where(p => p.CanWrite)
                 .Select(p => (Key: $"{o.Section}:{p.Name}", Default: Format(p.GetValue(o.Defaults)))))
             .ToDictionary(e => e.Key, e => e.Default, StringComparer.Ordinal);
-        var documented = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var line in File.ReadLines(RepositoryFiles.Docs("deployment.md")))
-            if (Row().Match(line) is { Success: true } row) documented[row.Groups["key"].Value] = row.Groups["default"].Value.Trim();
+        var documented = Documented();
         Assert.NotEmpty(documented);
 
         var wrong = expected.Where(e => !documented.TryGetValue(e.Key, out var d) || d != e.Value)
@@ -46,6 +44,20 @@ public sealed partial class ConfigurationDocTests
             .ToList();
         Assert.True(wrong.Count == 0, "docs/deployment.md's configuration table is wrong: " + string.Join("; ", wrong));
     }
+
+    /// <summary>The keys of docs/deployment.md's configuration table, each with its default as written there.</summary>
+    private static Dictionary<string, string> Documented()
+    {
+        var documented = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var line in File.ReadLines(RepositoryFiles.Docs("deployment.md")))
+            if (Row().Match(line) is { Success: true } row) documented[row.Groups["key"].Value] = row.Groups["default"].Value.Trim();
+        return documented;
+    }
+
+    public static IEnumerable<string> DocumentedKeys() => Documented().Keys;
+
+    /// <summary>The default docs/deployment.md gives <paramref name="key"/>, as a configuration value (no backticks).</summary>
+    public static string DocumentedDefault(string key) => Documented()[key].Trim('`');
 
     /// <summary>A default as the table writes it: a time span as .NET reads it back (<c>00:00:15</c>), no value as <c>none</c>.</summary>
     private static string Format(object? value) => value switch

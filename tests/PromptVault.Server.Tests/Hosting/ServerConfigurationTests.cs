@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Configuration;
+using PromptVault.Core;
 using PromptVault.Core.Metrics;
 using PromptVault.Server.Hosting;
 
@@ -92,6 +93,87 @@ public sealed class ServerConfigurationTests
 
         Assert.Equal($"configuration {refusal}", error.Message);
     }
+
+    /// <summary>
+    /// A misspelt key under PromptVault (a section's name or a setting's) was read by nothing: the server started on the defaults,
+    /// without a word. It stops start-up naming the key, where it was set, and the known key closest to it.
+    /// </summary>
+    [Theory]
+    [InlineData("--PromptVault:Webhook:MaxAttempts=3", "configuration PromptVault:Webhook:MaxAttempts (set on the command line) is not a setting of the server; did you mean PromptVault:Webhooks:MaxAttempts? docs/deployment.md lists the settings.")]
+    [InlineData("--PromptVault:Models:default:Endpiont=http://127.0.0.1:1/v1", "configuration PromptVault:Models:default:Endpiont (set on the command line) is not a setting of the server; did you mean PromptVault:Models:default:Endpoint? docs/deployment.md lists the settings.")]
+    [InlineData("--PromptVault:Databse:Provider=postgres", "configuration PromptVault:Databse:Provider (set on the command line) is not a setting of the server; docs/deployment.md lists the settings.")]
+    public void AnUnknownKey_StopsStartUp_NamingItWhereItWasSetAndTheClosestKnownKey(string setting, string refusal)
+    {
+        var error = Assert.Throws<InvalidOperationException>(() => PromptVaultServer.Build(Options(), [setting]));
+
+        Assert.Equal(refusal, error.Message);
+    }
+
+    [Fact]
+    public void AnUnknownKeyInAppSettings_StopsStartUp_NamingTheFile()
+    {
+        var directory = Directory.CreateTempSubdirectory("promptvault-unknown-").FullName;
+        try
+        {
+            File.WriteAllText(Path.Combine(directory, "appsettings.json"), """{ "PromptVault": { "KeyLimits": { "SdkStream": 5 } } }""");
+
+            var error = Assert.Throws<InvalidOperationException>(() => PromptVaultServer.Build(Options(), [$"--contentRoot={directory}"]));
+
+            Assert.Equal($"configuration PromptVault:KeyLimits:SdkStream (set in appsettings.json in {directory}) is not a setting of the server; " +
+                "did you mean PromptVault:KeyLimits:SdkStreams? docs/deployment.md lists the settings.", error.Message);
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    /// <summary>The environment's names come in any case; the refusal names the variable with <c>__</c> for <c>:</c>.</summary>
+    [Fact]
+    public void AnUnknownKeyInTheEnvironment_IsRefusedNamingTheVariable()
+    {
+        // A prefix of this test's own keeps the variable out of the other tests' servers, which read the whole environment.
+        const string prefix = "PROMPTVAULT_UNKNOWN_KEY_TEST_";
+        Environment.SetEnvironmentVariable(prefix + "PROMPTVAULT__WEBHOOKS__MAXATTEMPT", "3");
+        try
+        {
+            var configuration = new ConfigurationBuilder().AddEnvironmentVariables(prefix).Build();
+
+            var error = Assert.Throws<InvalidOperationException>(() => KnownSettings.RefuseUnknown(configuration, [new ReadSetting("PromptVault:Webhooks", typeof(PromptVault.Server.Webhooks.WebhookOptions))]));
+
+            Assert.Equal("configuration PromptVault:WEBHOOKS:MAXATTEMPT (set in the environment as PromptVault__WEBHOOKS__MAXATTEMPT) is not a setting of the server; " +
+                "did you mean PromptVault:Webhooks:MaxAttempts? docs/deployment.md lists the settings.", error.Message);
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable(prefix + "PROMPTVAULT__WEBHOOKS__MAXATTEMPT", null);
+        }
+    }
+
+    /// <summary>Every key of docs/deployment.md's table, set at once (each at its default, or a working value where it has none), is taken.</summary>
+    [Fact]
+    public async Task EveryDocumentedKey_IsKnown()
+    {
+        var settings = ConfigurationDocTests.DocumentedKeys()
+            .Where(key => key != "PromptVault:Postgres")
+            .SelectMany(key => key == "PromptVault:Prices:{model}"
+                ? ["PromptVault:Prices:house-model:InputPerMillion=1", "PromptVault:Prices:house-model:OutputPerMillion=2"]
+                : new[] { $"{key.Replace("{name}", "default", StringComparison.Ordinal)}={WorkingValue(key)}" })
+            .Select(setting => "--" + setting)
+            .ToArray();
+
+        await using var app = PromptVaultServer.Build(Options(), settings);
+
+        Assert.Equal("http://127.0.0.1:1/v1", app.Configuration["PromptVault:Models:default:Endpoint"]);
+    }
+
+    private static string WorkingValue(string key) => key.Split(':')[^1] switch
+    {
+        "Endpoint" => "http://127.0.0.1:1/v1",
+        "ApiKey" => "sk-test",
+        "Model" => "house-model",
+        _ => ConfigurationDocTests.DocumentedDefault(key),
+    };
 
     [Fact]
     public async Task AppSettingsFiles_AreReadAtStartUp_NotWatched()
