@@ -30,8 +30,11 @@ internal static partial class Log
     public static partial void StoreTroubleAnswered(ILogger logger, string method, string route, string code, string causes, long answers);
 
     [LoggerMessage(EventId = 2302, Level = LogLevel.Warning,
-        Message = "GET /healthz answered {Status} ({Description}) for the database's trouble ({Causes}); {Checks} check(s) were answered so since this answer's last line (one a minute at most)")]
-    public static partial void HealthCheckFailed(ILogger logger, string status, string description, string causes, long checks);
+        Message = "GET /healthz answers {Status} ({Description}) for the database's trouble ({Causes}); the log says when its answer changes")]
+    public static partial void HealthCheckFailed(ILogger logger, string status, string? description, string causes);
+
+    [LoggerMessage(EventId = 2303, Level = LogLevel.Information, Message = "GET /healthz answers {Status} again, after {Checks} check(s) answered {Before}")]
+    public static partial void HealthCheckRecovered(ILogger logger, string status, long checks, string before);
 
     [LoggerMessage(EventId = 2201, Level = LogLevel.Information, Message = "MCP {Method} of '{Name}' refused ({Code}): {Reason}")]
     public static partial void McpRefused(ILogger logger, string method, string? name, string code, string reason);

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using PromptVault.Storage;
 
 namespace PromptVault.Server.Api;
@@ -20,14 +21,40 @@ internal sealed class StoreTroubleLog(ILogger<StoreTroubleLog> logger, TimeProvi
             Log.StoreTroubleAnswered(logger, method, route, code, StoreOutage.Causes(cause), answers);
     }
 
+    private readonly Lock healthLock = new();
+    private HealthAnswer health = HealthAnswer.Healthy;
+    private long checksSinceChange;
+
     /// <summary>
-    /// Says why <c>/healthz</c> answered <paramref name="status"/> (its answer is anonymous and leaves the cause out), as
-    /// <see cref="Answered"/> does: a load balancer probes every few seconds.
+    /// Says when <c>/healthz</c>'s answer changes, and why when it fails (its answer is anonymous and leaves the cause out): a
+    /// load balancer probes every few seconds, so a line per check, or even a reminder a minute, fills the log with one warning
+    /// while the database is down, and its recovery went unsaid.
     /// </summary>
-    public void HealthCheckFailed(string status, string description, Exception cause)
+    /// <param name="cause">Why the check failed; null when it passed.</param>
+    public void HealthChecked(HealthStatus status, string? description, Exception? cause)
     {
-        if (IsLineDue("/healthz " + description, out var checks))
-            Log.HealthCheckFailed(logger, status, description, StoreOutage.Causes(cause), checks);
+        var answer = new HealthAnswer(status.ToString().ToLowerInvariant(), description);
+        HealthAnswer before;
+        long checksBefore;
+        lock (healthLock)
+        {
+            if (answer == health)
+            {
+                checksSinceChange++;
+                return;
+            }
+            (before, checksBefore) = (health, checksSinceChange);
+            (health, checksSinceChange) = (answer, 1);
+        }
+        if (cause is not null)
+            Log.HealthCheckFailed(logger, answer.Status, answer.Description, StoreOutage.Causes(cause));
+        else
+            Log.HealthCheckRecovered(logger, answer.Status, checksBefore, before.Status);
+    }
+
+    private sealed record HealthAnswer(string Status, string? Description)
+    {
+        public static readonly HealthAnswer Healthy = new("healthy", null);
     }
 
     /// <summary>Counts one more of <paramref name="kind"/>; true when its line is due, with how many came since the last.</summary>

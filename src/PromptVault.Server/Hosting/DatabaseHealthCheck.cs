@@ -14,6 +14,7 @@ internal sealed class DatabaseHealthCheck(IServiceProvider services, StoreTroubl
         try
         {
             await ServerStorage.ProbeAsync(services, cancellationToken);
+            troubleLog.HealthChecked(HealthStatus.Healthy, null, null);
             return HealthCheckResult.Healthy();
         }
         catch (TimeoutException e)
@@ -34,7 +35,7 @@ internal sealed class DatabaseHealthCheck(IServiceProvider services, StoreTroubl
 
     private HealthCheckResult Failed(HealthStatus status, string description, Exception cause)
     {
-        troubleLog.HealthCheckFailed(status.ToString().ToLowerInvariant(), description, cause);
+        troubleLog.HealthChecked(status, description, cause);
         return new HealthCheckResult(status, description);
     }
 }

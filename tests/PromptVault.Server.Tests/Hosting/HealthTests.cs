@@ -50,8 +50,49 @@ public sealed class HealthTests
         Assert.DoesNotContain(logs.Lines, l => l.Category.StartsWith("Microsoft.Extensions.Diagnostics.HealthChecks", StringComparison.Ordinal));
         var line = Assert.Single(logs.Lines, l => l.EventId == 2302);
         Assert.Equal(LogLevel.Warning, line.Level);
-        Assert.StartsWith("GET /healthz answered unhealthy (the database did not open or answer the check's query; the server log has the error) for the database's trouble (SqliteException: ", line.Message, StringComparison.Ordinal);
-        Assert.EndsWith("); 1 check(s) were answered so since this answer's last line (one a minute at most)", line.Message, StringComparison.Ordinal);
+        Assert.StartsWith("GET /healthz answers unhealthy (the database did not open or answer the check's query; the server log has the error) for the database's trouble (SqliteException: ", line.Message, StringComparison.Ordinal);
+        Assert.EndsWith("); the log says when its answer changes", line.Message, StringComparison.Ordinal);
         Assert.DoesNotContain('\n', line.Message);
+    }
+
+    /// <summary>
+    /// The failing check's line came again once a minute for as long as the database stayed broken, and its recovery was not
+    /// logged at all: a team's log filled with the same warning. A line comes when the answer changes, either way.
+    /// </summary>
+    [Fact]
+    public async Task Healthz_LogsWhenItsAnswerChanges_NotAtEveryCheck()
+    {
+        using var logs = new LogCapture();
+        await using var server = await RunningServer.StartAsync(logs.Setup(), Cancel);
+        using var anonymous = server.CreateClient(apiKey: "");
+        var connections = server.Services.GetRequiredService<SqliteConnectionFactory>();
+        connections.Dispose(); // the last connection's close writes the WAL back into the file, which is then the whole database
+        var intact = await File.ReadAllBytesAsync(server.DatabasePath, Cancel);
+
+        await ProbeAsync(HttpStatusCode.OK);
+        await BreakAsync();
+        for (var probe = 0; probe < 3; probe++) await ProbeAsync(HttpStatusCode.ServiceUnavailable);
+        connections.Dispose();
+        await File.WriteAllBytesAsync(server.DatabasePath, intact, Cancel);
+        for (var probe = 0; probe < 2; probe++) await ProbeAsync(HttpStatusCode.OK);
+        await BreakAsync();
+        await ProbeAsync(HttpStatusCode.ServiceUnavailable);
+
+        var lines = logs.Lines.Where(l => l.Category == "PromptVault.Server.Api.StoreTroubleLog").ToList();
+        Assert.Equal([(2302, LogLevel.Warning), (2303, LogLevel.Information), (2302, LogLevel.Warning)], lines.Select(l => (l.EventId, l.Level)));
+        Assert.Equal("GET /healthz answers healthy again, after 3 check(s) answered unhealthy", lines[1].Message);
+
+        async Task ProbeAsync(HttpStatusCode expected)
+        {
+            using var response = await anonymous.GetAsync("/healthz", Cancel);
+            Assert.Equal(expected, response.StatusCode);
+        }
+
+        async Task BreakAsync()
+        {
+            connections.Dispose();
+            foreach (var file in new[] { server.DatabasePath + "-wal", server.DatabasePath + "-shm" }) File.Delete(file);
+            await File.WriteAllTextAsync(server.DatabasePath, new string('x', 4096), Cancel);
+        }
     }
 }
