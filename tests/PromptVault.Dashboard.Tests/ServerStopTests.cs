@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Net;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Playwright;
@@ -38,5 +39,29 @@ public sealed class ServerStopTests(DashboardFixture fixture) : DashboardTest
             await Assertions.Expect(page.Locator("#components-reconnect-modal .components-reconnect-dialog")).ToBeVisibleAsync();
             await page.Context.CloseAsync();
         }
+    }
+
+    /// <summary>
+    /// Once the stop has begun, a new circuit request (a page reconnecting) is answered 503 with Retry-After, and before
+    /// authentication: its key or sign-in cookie is not read (the request log names no key). When the answer came after
+    /// authorization, a request the dashboard's policy refuses (here an API key, not a sign-in) got 401 instead.
+    /// </summary>
+    [Fact]
+    public async Task CircuitRequest_OnceTheStopHasBegun_Is503WithRetryAfter_WithoutAuthenticating()
+    {
+        var cancellationToken = TestContext.Current.CancellationToken;
+        using var logs = new LogCapture();
+        await using var server = await RunningServer.StartAsync(logs.Setup(), cancellationToken);
+        using var client = server.CreateClient();
+
+        // The test host is started, not run: stopping the application fires ApplicationStopping and leaves Kestrel serving.
+        server.Services.GetRequiredService<IHostApplicationLifetime>().StopApplication();
+        using var response = await client.PostAsync("/_blazor/negotiate?negotiateVersion=1", null, cancellationToken);
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        Assert.Equal(TimeSpan.FromSeconds(1), response.Headers.RetryAfter?.Delta);
+        Assert.True(response.Headers.ConnectionClose);
+        var line = Assert.Single(logs.Lines, l => l.Category == "PromptVault.Requests" && l.Message.Contains(" 503 ", StringComparison.Ordinal));
+        Assert.EndsWith("(key -)", line.Message, StringComparison.Ordinal);
     }
 }

@@ -104,7 +104,6 @@ internal static class DashboardSetup
 
     public static WebApplication MapDashboard(this WebApplication app)
     {
-        app.UseWhen(context => context.Request.Path.StartsWithSegments(CircuitPath), circuits => circuits.Use(EndCircuitsWhenStoppingAsync));
         app.UseAntiforgery();
         app.Use(ExpiredFormAsync);
         app.UseStaticFiles(new StaticFileOptions
@@ -121,6 +120,16 @@ internal static class DashboardSetup
     }
 
     private const string CircuitPath = "/_blazor";
+
+    /// <summary>
+    /// Ends a page's circuit requests once the host is stopping (<see cref="EndCircuitsWhenStoppingAsync"/>). Before
+    /// authentication: a request refused for the stop need not have its sign-in cookie read.
+    /// </summary>
+    public static WebApplication UseCircuitsEndedWhenStopping(this WebApplication app)
+    {
+        app.UseWhen(context => context.Request.Path.StartsWithSegments(CircuitPath), circuits => circuits.Use(EndCircuitsWhenStoppingAsync));
+        return app;
+    }
 
     /// <summary>
     /// Once the host is stopping, a page's circuit requests are ended: new ones get 503 (the page shows its reconnecting

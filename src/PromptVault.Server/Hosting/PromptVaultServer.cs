@@ -91,6 +91,7 @@ public static class PromptVaultServer
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseDashboardNotFoundPage();
+        app.UseCircuitsEndedWhenStopping();
         app.UseAuthentication();
         app.UseRateLimits();
         app.UseAuthorization();
