@@ -1,3 +1,4 @@
+using System.Globalization;
 using OpenTelemetry;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
@@ -17,6 +18,8 @@ internal static class TelemetrySetup
     public const string OtlpEndpointSetting = "OTEL_EXPORTER_OTLP_ENDPOINT";
     public const string OtlpProtocolSetting = "OTEL_EXPORTER_OTLP_PROTOCOL";
     public const string OtlpHeadersSetting = "OTEL_EXPORTER_OTLP_HEADERS";
+    public const string MetricExportIntervalSetting = "OTEL_METRIC_EXPORT_INTERVAL";
+    public const string ResourceAttributesSetting = "OTEL_RESOURCE_ATTRIBUTES";
     public const string PrometheusSetting = "PromptVault:Metrics:Prometheus";
     public const string ScrapePath = "/metrics";
     public const string ServiceName = "promptvault";
@@ -28,6 +31,7 @@ internal static class TelemetrySetup
         var prometheus = PrometheusEnabled(builder.Configuration);
         if (!otlp && !prometheus)
             return;
+        RefuseMalformedSdkSettings(builder.Configuration);
 
         var telemetry = builder.Services.AddOpenTelemetry()
             // OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES, read again after the default name, win over it.
@@ -64,17 +68,31 @@ internal static class TelemetrySetup
             throw new InvalidOperationException($"configuration {OtlpEndpointSetting} must be an http:// or https:// URL such as http://collector:4317, got '{endpoint}'.");
         if (configuration[OtlpProtocolSetting] is { Length: > 0 } protocol && protocol.Trim() is not ("grpc" or "http/protobuf"))
             throw new InvalidOperationException($"configuration {OtlpProtocolSetting} must be grpc or http/protobuf, got '{protocol}'.");
-        if (configuration[OtlpHeadersSetting] is { Length: > 0 } headers && MalformedHeader(headers) is { } position)
+        if (configuration[OtlpHeadersSetting] is { Length: > 0 } headers && MalformedPair(headers) is { } position)
             // Header values are often credentials, so the message names the entry's position, never its text.
             throw new InvalidOperationException($"configuration {OtlpHeadersSetting} must be comma-separated name=value pairs such as "
                 + $"api-key=secret,tenant=team-a; its entry {position} has no '=', or no name before it.");
         return true;
     }
 
-    /// <summary>The 1-based position of the first entry the exporter would refuse (no '=', or nothing before it), or null.</summary>
-    private static int? MalformedHeader(string headers)
+    /// <summary>
+    /// The other OTEL_* settings docs/observability.md lists, which the SDK reads itself: it ignores a malformed interval
+    /// (keeping its default, 60 s) and a resource attribute without '=', saying so only on its diagnostics event source.
+    /// </summary>
+    private static void RefuseMalformedSdkSettings(IConfiguration configuration)
     {
-        var entries = headers.Split(',');
+        if (configuration[MetricExportIntervalSetting] is { Length: > 0 } interval
+            && !(int.TryParse(interval, NumberStyles.None, CultureInfo.InvariantCulture, out var milliseconds) && milliseconds > 0))
+            throw new InvalidOperationException($"configuration {MetricExportIntervalSetting} must be a whole number of milliseconds above 0 such as 60000, got '{interval}'.");
+        if (configuration[ResourceAttributesSetting] is { Length: > 0 } attributes && MalformedPair(attributes) is { } position)
+            throw new InvalidOperationException($"configuration {ResourceAttributesSetting} must be comma-separated name=value pairs such as "
+                + $"deployment.environment=prod,team=a; its entry {position} has no '=', or no name before it.");
+    }
+
+    /// <summary>The 1-based position of the first entry the SDK would refuse (no '=', or nothing before it), or null.</summary>
+    private static int? MalformedPair(string pairs)
+    {
+        var entries = pairs.Split(',');
         var index = Array.FindIndex(entries, entry => entry.IndexOf('=') is var equals && (equals < 0 || entry[..equals].Trim().Length == 0));
         return index < 0 ? null : index + 1;
     }

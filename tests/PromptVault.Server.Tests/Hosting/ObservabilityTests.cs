@@ -265,6 +265,20 @@ public sealed class ObservabilityTests
         Assert.DoesNotContain("s3cret", error.Message);
     }
 
+    /// <summary>The SDK ignored these (a malformed interval kept its 60 s default; an attribute without '=' was dropped), unsaid.</summary>
+    [Theory]
+    [InlineData("--OTEL_METRIC_EXPORT_INTERVAL=abc", "configuration OTEL_METRIC_EXPORT_INTERVAL must be a whole number of milliseconds above 0 such as 60000, got 'abc'.")]
+    [InlineData("--OTEL_METRIC_EXPORT_INTERVAL=0", "configuration OTEL_METRIC_EXPORT_INTERVAL must be a whole number of milliseconds above 0 such as 60000, got '0'.")]
+    [InlineData("--OTEL_RESOURCE_ATTRIBUTES=team=a,prod", "configuration OTEL_RESOURCE_ATTRIBUTES must be comma-separated name=value pairs such as deployment.environment=prod,team=a; its entry 2 has no '=', or no name before it.")]
+    public void ABadSdkSetting_StopsStartUp_NamingItAndItsValue(string setting, string refusal)
+    {
+        var options = new ServerOptions { DatabasePath = Path.Combine(Path.GetTempPath(), "unused.db"), Urls = "http://127.0.0.1:0" };
+
+        var error = Assert.Throws<InvalidOperationException>(() => PromptVaultServer.Build(options, ["--OTEL_EXPORTER_OTLP_ENDPOINT=http://collector:4317", setting]));
+
+        Assert.Equal(refusal, error.Message);
+    }
+
     private static async Task<string> ScrapeAsync(HttpClient client)
     {
         using var response = await client.GetAsync("/metrics", TestContext.Current.CancellationToken);
