@@ -218,9 +218,10 @@ public sealed class ObservabilityTests
         Assert.Contains("promptvault.render", traces);
         Assert.Contains(name, traces);
         Assert.Contains("/api/prompts/{name}/render", traces);
-        // A group's collection route is named as requested, as in the metrics (RouteGroups): the only GET of a prompts route here.
-        Assert.Contains("GET /api/prompts", traces);
-        Assert.DoesNotContain("GET /api/prompts/", traces);
+        // A group's collection route is named as requested, as in the metrics (RouteGroups): GET /api/prompts, not /api/prompts/.
+        // Other GETs under it go on with a route segment (a letter or a brace); the span's name ends in the next field's tag byte.
+        Assert.Matches("GET /api/prompts(?![/A-Za-z{])", traces);
+        Assert.DoesNotMatch("GET /api/prompts/(?![A-Za-z{])", traces);
         var metrics = collector.Received("/v1/metrics");
         Assert.Contains("promptvault.renders", metrics);
         Assert.Contains("http.server.request.duration", metrics);
