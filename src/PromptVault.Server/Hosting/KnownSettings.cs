@@ -52,6 +52,9 @@ internal static class KnownSettings
             .Select((segment, i) => IsAnyName(segment) && i < keySegments.Length ? keySegments[i] : segment))), ignoreCase: true);
     }
 
+    /// <summary>The environment variable that sets <paramref name="key"/> (<c>PromptVault__Postgres</c>; read in any case).</summary>
+    public static string AsEnvironmentVariable(string key) => key.Replace(":", "__", StringComparison.Ordinal);
+
     /// <summary>Where <paramref name="key"/>'s value comes from, for the operator to find it: the last source that sets it, as <see cref="PromptVaultServer.StorageSettingSources"/> names them.</summary>
     private static string WhereSet(IConfiguration configuration, string key)
     {
@@ -59,7 +62,7 @@ internal static class KnownSettings
         return provider switch
         {
             CommandLineConfigurationProvider => "set on the command line",
-            EnvironmentVariablesConfigurationProvider => $"set in the environment as {key.Replace(":", "__", StringComparison.Ordinal)}",
+            EnvironmentVariablesConfigurationProvider => $"set in the environment as {AsEnvironmentVariable(key)}",
             FileConfigurationProvider { Source: { FileProvider: PhysicalFileProvider files } source } =>
                 $"set in {source.Path} in {Path.TrimEndingDirectorySeparator(files.Root)}",
             null => "set",

@@ -15,14 +15,14 @@ namespace PromptVault.Server.Hosting;
 /// <summary>Builds and starts the PromptVault server; `promptvault serve` and the tests host it the same way.</summary>
 public static class PromptVaultServer
 {
+    private const string PricesSection = "PromptVault:Prices";
+
     /// <summary>
     /// appsettings.json is read at start-up, not watched: the framework watches a file by watching the whole content root
     /// (the working directory, where the database lives by default) and its subdirectories, so every write of the database
     /// woke the watcher (3% of a render's CPU in an experiment, docs/benchmarks.md). No setting is meant to change while
     /// the server runs.
     /// </summary>
-    private const string PricesSection = "PromptVault:Prices";
-
     private const string ReadConfigurationFilesOnce = "--hostBuilder:reloadConfigOnChange=false";
 
     /// <param name="configure">Last changes to the host before it is built (tests add a log capture here).</param>
@@ -134,7 +134,7 @@ public static class PromptVaultServer
     /// </summary>
     public static string StorageSettingSources =>
         $"appsettings.json or appsettings.{{Environment}}.json in {Directory.GetCurrentDirectory()}, or the environment as " +
-        $"{ServerStorage.PostgresKey.Replace(":", "__", StringComparison.Ordinal)} or {ServerStorage.DatabaseUrlKey} (names in any case)";
+        $"{KnownSettings.AsEnvironmentVariable(ServerStorage.PostgresKey)} or {ServerStorage.DatabaseUrlKey} (names in any case)";
 
     /// <summary>
     /// A model's configured prices. A bare value where the model's section belongs (<c>PromptVault__Prices__gpt-x=5</c>), or a
