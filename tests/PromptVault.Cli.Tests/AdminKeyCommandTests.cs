@@ -1,4 +1,5 @@
 using System.Net;
+using System.Security.Cryptography;
 using Npgsql;
 using PromptVault.Storage.Testing;
 
@@ -56,6 +57,33 @@ public sealed class AdminKeyCommandTests
         Assert.Equal(HttpStatusCode.OK, await KeysStatusAsync(server, result));
         Assert.DoesNotContain(Directory.GetFiles(folder.Path), file => file.EndsWith(".db", StringComparison.Ordinal));
     }
+
+    /// <summary>
+    /// A misspelt setting (<c>PROMPTVAULT__POSTGRESS</c>) left admin-key on serve's default SQLite file, silently, where serve refused
+    /// to start: admin-key refuses it as serve does, naming the variable as set, before opening a database or creating one.
+    /// </summary>
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task NoOption_AMisspeltSetting_IsRefusedAsServeRefusesIt_AndNoDatabaseIsTouched(bool servesDefaultFileExists)
+    {
+        using var folder = new TempFolder();
+        if (servesDefaultFileExists)
+            await (await ServerProcess.StartAsync([], folder.Path)).DisposeAsync();
+        var before = Files(folder);
+
+        var result = await RunAsync(folder, new Dictionary<string, string> { ["PROMPTVAULT__POSTGRESS"] = "Host=127.0.0.1;Database=promptvault" });
+
+        Assert.True(result.ExitCode == 2, result.ToString());
+        Assert.Equal("error: configuration PromptVault:POSTGRESS (set in the environment as PROMPTVAULT__POSTGRESS) is not a setting of the server; " +
+            "did you mean PromptVault:Postgres? docs/deployment.md lists the settings.\n", result.Error.ReplaceLineEndings("\n"));
+        Assert.Equal(before, Files(folder));
+        Assert.Equal(servesDefaultFileExists, File.Exists(folder.File("promptvault.db")));
+    }
+
+    /// <summary>Each file in <paramref name="folder"/> with a hash of its bytes, to see that nothing was written.</summary>
+    private static List<string> Files(TempFolder folder) =>
+        [.. Directory.GetFiles(folder.Path).Order(StringComparer.Ordinal).Select(file => $"{Path.GetFileName(file)} {Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(file)))}")];
 
     /// <summary>`promptvault admin-key` in <paramref name="folder"/>, with <paramref name="environment"/> added to the process's.</summary>
     private static Task<CliResult> RunAsync(TempFolder folder, IReadOnlyDictionary<string, string> environment)

@@ -83,6 +83,20 @@ public sealed class ServeCommandTests
         AssertOneLineFailure(result, "PromptVault:Prices:house-model:InputPerMillion");
     }
 
+    /// <summary>The refusal spelt the variable in the case configuration hands the key back in (<c>PromptVault__WEBHOOKS__…</c>), not as set.</summary>
+    [Fact]
+    public async Task Serve_UnknownKeyInTheEnvironment_FailsInOneLine_NamingTheVariableAsSet_BeforeCreatingTheDatabase()
+    {
+        using var folder = new TempFolder();
+        var database = folder.File("x.db");
+
+        var result = await RunToExitAsync(["serve", "--db", database, "--urls", "http://127.0.0.1:0"], ("PROMPTVAULT__WEBHOOKS__MAXATTEMPT", "3"));
+
+        AssertOneLineFailure(result, "configuration PromptVault:WEBHOOKS:MAXATTEMPT (set in the environment as PROMPTVAULT__WEBHOOKS__MAXATTEMPT) " +
+            "is not a setting of the server; did you mean PromptVault:Webhooks:MaxAttempts?");
+        Assert.False(File.Exists(database), "serve created the database before refusing the setting");
+    }
+
     [Fact]
     public async Task Serve_FileThatIsNotADatabase_FailsInOneLineNamingIt()
     {

@@ -55,6 +55,19 @@ internal static class KnownSettings
     /// <summary>The environment variable that sets <paramref name="key"/> (<c>PromptVault__Postgres</c>; read in any case).</summary>
     public static string AsEnvironmentVariable(string key) => key.Replace(":", "__", StringComparison.Ordinal);
 
+    /// <summary>
+    /// The variable of the process environment that sets <paramref name="key"/>, spelt as it is set there: configuration hands a
+    /// key back in another case (<c>PromptVault:WEBHOOKS:…</c> for <c>PROMPTVAULT__WEBHOOKS__…</c>). A provider may read the
+    /// environment under a prefix (<c>DOTNET_</c>), whose variables end the same way; the shortest name is the one without.
+    /// </summary>
+    private static string AsSetInTheEnvironment(string key)
+    {
+        var variable = AsEnvironmentVariable(key);
+        return Environment.GetEnvironmentVariables().Keys.Cast<string>()
+            .Where(name => name.EndsWith(variable, StringComparison.OrdinalIgnoreCase))
+            .MinBy(name => name.Length) ?? variable;
+    }
+
     /// <summary>Where <paramref name="key"/>'s value comes from, for the operator to find it: the last source that sets it, as <see cref="PromptVaultServer.StorageSettingSources"/> names them.</summary>
     private static string WhereSet(IConfiguration configuration, string key)
     {
@@ -62,7 +75,7 @@ internal static class KnownSettings
         return provider switch
         {
             CommandLineConfigurationProvider => "set on the command line",
-            EnvironmentVariablesConfigurationProvider => $"set in the environment as {AsEnvironmentVariable(key)}",
+            EnvironmentVariablesConfigurationProvider => $"set in the environment as {AsSetInTheEnvironment(key)}",
             FileConfigurationProvider { Source: { FileProvider: PhysicalFileProvider files } source } =>
                 $"set in {source.Path} in {Path.TrimEndingDirectorySeparator(files.Root)}",
             null => "set",

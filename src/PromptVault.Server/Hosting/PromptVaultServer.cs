@@ -57,22 +57,9 @@ public static class PromptVaultServer
             console.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
         });
         BatchedConsoleLoggerProvider.ReplaceConsoleLogger(builder.Services);
-        var prices = builder.Configuration.GetSection(PricesSection).GetChildren()
-            .Select(model => KeyValuePair.Create(model.Key, ConfiguredPrice(model)))
-            .ToList();
-        if (prices.Count > 0)
-            options.Prices = options.Prices.With(prices);
-        builder.Services.AddSingleton(new ReadSetting($"{PricesSection}:{{model}}", typeof(ModelPrice)));
-        ServerStorage.Resolve(options, builder.Configuration);
-        builder.Services.AddSingleton(new ReadSetting(ServerStorage.PostgresKey));
-        builder.Services.AddPromptVaultServer(options);
-        builder.Services.AddPromptVaultModels(builder.Configuration);
-        builder.Services.AddPromptVaultDashboard();
-        builder.Services.AddPromptVaultMcp();
-        builder.AddPromptVaultTelemetry();
+        AddPromptVault(builder, options);
         configure?.Invoke(builder);
-        KnownSettings.RefuseUnknown(builder.Configuration, builder.Services
-            .Where(service => service.ServiceType == typeof(ReadSetting)).Select(service => (ReadSetting)service.ImplementationInstance!));
+        RefuseUnknownSettings(builder);
 
         var app = builder.Build();
         try
@@ -118,15 +105,53 @@ public static class PromptVaultServer
     private static WebApplicationBuilder CreateBuilder(string[]? args) => WebApplication.CreateSlimBuilder([.. args ?? [], ReadConfigurationFilesOnce]);
 
     /// <summary>
+    /// The server's services, from <paramref name="builder"/>'s configuration: <paramref name="options"/>' prices and database are
+    /// settled here, and whatever reads a setting registers it (<see cref="ReadSetting"/>) for <see cref="RefuseUnknownSettings"/>.
+    /// Nothing here touches the database.
+    /// </summary>
+    private static void AddPromptVault(WebApplicationBuilder builder, ServerOptions options)
+    {
+        var prices = builder.Configuration.GetSection(PricesSection).GetChildren()
+            .Select(model => KeyValuePair.Create(model.Key, ConfiguredPrice(model)))
+            .ToList();
+        if (prices.Count > 0)
+            options.Prices = options.Prices.With(prices);
+        builder.Services.AddSingleton(new ReadSetting($"{PricesSection}:{{model}}", typeof(ModelPrice)));
+        ServerStorage.Resolve(options, builder.Configuration);
+        builder.Services.AddSingleton(new ReadSetting(ServerStorage.PostgresKey));
+        builder.Services.AddPromptVaultServer(options);
+        builder.Services.AddPromptVaultModels(builder.Configuration);
+        builder.Services.AddPromptVaultDashboard();
+        builder.Services.AddPromptVaultMcp();
+        builder.AddPromptVaultTelemetry();
+    }
+
+    /// <summary>Refuses a key under <see cref="KnownSettings.Section"/> that no setting registered on <paramref name="builder"/> covers (<see cref="KnownSettings.RefuseUnknown"/>).</summary>
+    private static void RefuseUnknownSettings(WebApplicationBuilder builder) =>
+        KnownSettings.RefuseUnknown(builder.Configuration, builder.Services
+            .Where(service => service.ServiceType == typeof(ReadSetting)).Select(service => (ReadSetting)service.ImplementationInstance!));
+
+    /// <summary>
     /// Settles <paramref name="options"/>' database (<see cref="ServerStorage.Resolve"/>) from the configuration <see cref="Build"/>'s
     /// host reads, built by the same builder: appsettings.json and appsettings.{Environment}.json in the working directory, the
-    /// environment (names in any case), and <paramref name="args"/>. So <c>admin-key</c> finds the database <c>serve</c> uses.
+    /// environment (names in any case), and <paramref name="args"/>. So <c>admin-key</c> finds the database <c>serve</c> uses, and
+    /// refuses the configuration <c>serve</c> would refuse (a misspelt <c>PromptVault__Postgres</c> would otherwise leave it on SQLite's file).
     /// </summary>
-    /// <exception cref="InvalidOperationException">Both were given, or a PostgreSQL setting is malformed; the message names which.</exception>
-    public static void ResolveStorage(ServerOptions options, string[]? args = null) =>
+    /// <exception cref="InvalidOperationException">Both were given, a PostgreSQL setting is malformed, or a setting is wrong or unknown as <see cref="Build"/> says; the message names which.</exception>
+    public static void ResolveStorage(ServerOptions options, string[]? args = null)
+    {
         // The configuration is read only for a database the options do not give: building a host's is not free, and
         // admin-key's storage arrives here resolved already.
-        ServerStorage.Resolve(options, options.DatabasePath is null && options.Postgres is null ? CreateBuilder(args).Configuration : new ConfigurationManager());
+        if (options.DatabasePath is not null || options.Postgres is not null)
+        {
+            ServerStorage.Resolve(options, new ConfigurationManager());
+            return;
+        }
+        // Serve's services are registered, never built, so that the settings known are the ones serve registers.
+        var builder = CreateBuilder(args);
+        AddPromptVault(builder, options);
+        RefuseUnknownSettings(builder);
+    }
 
     /// <summary>
     /// Where <see cref="ResolveStorage"/> looks for <see cref="ServerStorage.PostgresKey"/> and <see cref="ServerStorage.DatabaseUrlKey"/>,

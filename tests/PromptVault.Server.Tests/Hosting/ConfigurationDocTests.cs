@@ -1,48 +1,48 @@
 using System.Globalization;
-using System.Reflection;
 using System.Text.RegularExpressions;
-using PromptVault.Core.Evaluations;
-using PromptVault.Core.Models;
-using PromptVault.Server.Api;
-using PromptVault.Server.Auth;
-using PromptVault.Server.Webhooks;
+using Microsoft.Extensions.DependencyInjection;
+using PromptVault.Core;
+using PromptVault.Server.Hosting;
 
 namespace PromptVault.Server.Tests.Hosting;
 
 /// <summary>
-/// docs/deployment.md's configuration table lists every setting of the server's options classes, with the default the class
-/// gives it, and no setting the server does not read. Settings read without an options class are listed in <see cref="ReadDirectly"/>.
+/// docs/deployment.md's configuration table lists every setting the server reads, as whatever reads one registers it
+/// (<see cref="ReadSetting"/>), with the default its options class gives it, and no setting the server does not read.
 /// </summary>
 public sealed partial class ConfigurationDocTests
 {
-    private static readonly (string Section, object Defaults)[] Options =
-    [
-        (ImportOptions.SectionName, new ImportOptions()),
-        ("PromptVault:Sdk", new SdkStreamOptions()),
-        (FailedAuthentication.ConfigurationSection, new FailedAuthenticationOptions()),
-        (KeyLimitsOptions.ConfigurationSection, new KeyLimitsOptions()),
-        ("PromptVault:Webhooks", new WebhookOptions()),
-        (EvaluationsOptions.SectionName, new EvaluationsOptions()),
-        ($"{ModelOptions.SectionName}:{{name}}", new ModelOptions()),
-    ];
-
-    private static readonly string[] ReadDirectly = ["PromptVault:Postgres", "PromptVault:Metrics:Prometheus", "PromptVault:Prices:{model}"];
-
     [Fact]
-    public void EveryOptionsSetting_IsInTheConfigurationTable_WithItsDefault()
+    public async Task EverySettingRead_IsInTheConfigurationTable_WithItsDefault()
     {
-        var expected = Options.SelectMany(o => o.Defaults.GetType().GetProperties(BindingFlags.Public | BindingFlags.Instance)
-                .Where(p => p.CanWrite)
-                .Select(p => (Key: $"{o.Section}:{p.Name}", Default: Format(p.GetValue(o.Defaults)))))
-            .ToDictionary(e => e.Key, e => e.Default, StringComparer.Ordinal);
+        var expected = (await SettingsRead()).SelectMany(Defaults).ToDictionary(e => e.Key, e => e.Default, StringComparer.Ordinal);
         var documented = Documented();
         Assert.NotEmpty(documented);
 
-        var wrong = expected.Where(e => !documented.TryGetValue(e.Key, out var d) || d != e.Value)
-            .Select(e => $"{e.Key} (default {e.Value}, documented {(documented.TryGetValue(e.Key, out var d) ? d : "not at all")})")
-            .Concat(documented.Keys.Where(k => !expected.ContainsKey(k) && !ReadDirectly.Contains(k)).Select(k => $"{k} (not read by the server)"))
+        var wrong = expected.Where(e => !documented.TryGetValue(e.Key, out var d) || (e.Value is not null && d != e.Value))
+            .Select(e => $"{e.Key} (default {e.Value ?? "not the class's"}, documented {(documented.TryGetValue(e.Key, out var d) ? d : "not at all")})")
+            .Concat(documented.Keys.Where(k => !expected.ContainsKey(k)).Select(k => $"{k} (not read by the server)"))
             .ToList();
         Assert.True(wrong.Count == 0, "docs/deployment.md's configuration table is wrong: " + string.Join("; ", wrong));
+    }
+
+    /// <summary>The settings registered as the server is built, the ones it refuses any other key beside.</summary>
+    private static async Task<List<ReadSetting>> SettingsRead()
+    {
+        await using var app = PromptVaultServer.Build(new ServerOptions { DatabasePath = Path.Combine(Path.GetTempPath(), "unused.db"), Urls = "http://127.0.0.1:0" });
+        return app.Services.GetServices<ReadSetting>().ToList();
+    }
+
+    /// <summary>
+    /// Each key of <paramref name="setting"/> with the default its options class gives it, as the table writes it: none when the class
+    /// has no defaults (<see cref="PromptVault.Core.Metrics.ModelPrice"/>, whose values are all given); null, not checked, for a key read directly.
+    /// </summary>
+    private static IEnumerable<(string Key, string? Default)> Defaults(ReadSetting setting)
+    {
+        if (setting.Options is not { } options)
+            return [(setting.Key, null)];
+        var defaults = options.GetConstructor(Type.EmptyTypes) is null ? null : Activator.CreateInstance(options);
+        return setting.Keys.Select(key => (key, (string?)Format(defaults is null ? null : options.GetProperty(key.Split(':')[^1])!.GetValue(defaults))));
     }
 
     /// <summary>The keys of docs/deployment.md's configuration table, each with its default as written there.</summary>

@@ -128,7 +128,10 @@ public sealed class ServerConfigurationTests
         }
     }
 
-    /// <summary>The environment's names come in any case; the refusal names the variable with <c>__</c> for <c>:</c>.</summary>
+    /// <summary>
+    /// The environment's names come in any case; the refusal names the variable as it is set, with its prefix and in its case
+    /// (it named <c>PromptVault__WEBHOOKS__MAXATTEMPT</c>, the case configuration hands the key back in).
+    /// </summary>
     [Fact]
     public void AnUnknownKeyInTheEnvironment_IsRefusedNamingTheVariable()
     {
@@ -141,7 +144,7 @@ public sealed class ServerConfigurationTests
 
             var error = Assert.Throws<InvalidOperationException>(() => KnownSettings.RefuseUnknown(configuration, [new ReadSetting("PromptVault:Webhooks", typeof(PromptVault.Server.Webhooks.WebhookOptions))]));
 
-            Assert.Equal("configuration PromptVault:WEBHOOKS:MAXATTEMPT (set in the environment as PromptVault__WEBHOOKS__MAXATTEMPT) is not a setting of the server; " +
+            Assert.Equal($"configuration PromptVault:WEBHOOKS:MAXATTEMPT (set in the environment as {prefix}PROMPTVAULT__WEBHOOKS__MAXATTEMPT) is not a setting of the server; " +
                 "did you mean PromptVault:Webhooks:MaxAttempts? docs/deployment.md lists the settings.", error.Message);
         }
         finally
@@ -156,10 +159,7 @@ public sealed class ServerConfigurationTests
     {
         var settings = ConfigurationDocTests.DocumentedKeys()
             .Where(key => key != "PromptVault:Postgres")
-            .SelectMany(key => key == "PromptVault:Prices:{model}"
-                ? ["PromptVault:Prices:house-model:InputPerMillion=1", "PromptVault:Prices:house-model:OutputPerMillion=2"]
-                : new[] { $"{key.Replace("{name}", "default", StringComparison.Ordinal)}={WorkingValue(key)}" })
-            .Select(setting => "--" + setting)
+            .Select(key => $"--{key.Replace("{name}", "default", StringComparison.Ordinal).Replace("{model}", "house-model", StringComparison.Ordinal)}={WorkingValue(key)}")
             .ToArray();
 
         await using var app = PromptVaultServer.Build(Options(), settings);
@@ -172,6 +172,7 @@ public sealed class ServerConfigurationTests
         "Endpoint" => "http://127.0.0.1:1/v1",
         "ApiKey" => "sk-test",
         "Model" => "house-model",
+        "InputPerMillion" or "OutputPerMillion" => "1",
         _ => ConfigurationDocTests.DocumentedDefault(key),
     };
 
