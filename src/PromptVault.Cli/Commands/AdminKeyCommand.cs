@@ -5,7 +5,8 @@ namespace PromptVault.Cli.Commands;
 /// <summary>
 /// <c>admin-key --db FILE | --postgres CONNSTRING</c>: run on the server's machine when every admin key is lost or revoked.
 /// Without either it takes the database <c>serve</c> would, from the same configuration (<see cref="PromptVaultServer.ResolveStorage"/>:
-/// <c>PromptVault:Postgres</c>, <c>DATABASE_URL</c>, else an existing <c>promptvault.db</c>), never a new SQLite file, and says which.
+/// <c>PromptVault:Postgres</c>, <c>DATABASE_URL</c>, else an existing <c>promptvault.db</c>), never a new SQLite file, and says which;
+/// a key there that <c>serve</c> would refuse as unknown is refused before any database is opened.
 /// Creates a new admin key directly in the database (audited as <c>api_key.admin_recovered</c>) and prints it once. Running
 /// servers accept it at once.
 /// </summary>
