@@ -138,8 +138,8 @@ internal sealed class ProblemExceptionHandler(StoreTroubleLog storeTroubleLog) :
     /// <summary>
     /// What is wrong with a value that failed to read as <paramref name="type"/>, where <paramref name="path"/> is the place in
     /// it (<c>variables[0].type</c>, null for the value itself) and <paramref name="field"/> the name the caller knows that place by.
-    /// When the value is still at hand (<paramref name="value"/>: an MCP tool's argument), a misspelt enum's message quotes what was sent;
-    /// a body the framework bound is gone by the time it failed.
+    /// A misspelt enum's message quotes what was sent: found in <paramref name="value"/> when it is still at hand (an MCP tool's
+    /// argument), else kept by the converter that refused it (<see cref="SentEnumValueConverter"/>: a body the framework bound).
     /// </summary>
     internal static string DescribeJsonError(JsonException json, string? field, Type? type, string? path, JsonSerializerOptions options, JsonElement? value = null)
     {
@@ -147,7 +147,7 @@ internal sealed class ProblemExceptionHandler(StoreTroubleLog storeTroubleLog) :
         if (field is not null && path is not null && StrictTypeLacking(type, path, options) is { } strict)
             return DescribeUnknownMember(options, field, strict);
         if (IsConversionError(json))
-            return field is not null && EnumAt(type, path, options) is { } enumType ? $"'{field}' must be one of {Names.AllOf(enumType)}, a string spelled exactly so{NotThe(value, path)}." : WrongJsonType(field, TypeAt(type, path, options), options);
+            return field is not null && EnumAt(type, path, options) is { } enumType ? $"'{field}' must be one of {Names.AllOf(enumType)}, a string spelled exactly so{NotThe(value is { } sent ? SentAt(sent, path) : SentEnumValueConverter.SentIn(json))}." : WrongJsonType(field, TypeAt(type, path, options), options);
         return field is null ? $"The request body is not valid JSON: {json.Message}" : $"'{field}' is invalid: {json.Message}";
     }
 
@@ -249,24 +249,27 @@ internal sealed class ProblemExceptionHandler(StoreTroubleLog storeTroubleLog) :
     internal static InvalidInputException WrongJsonTypeAt<T>(string? field) =>
         new("invalid_json", WrongJsonType(field, TypeAt(typeof(T), field, PromptVaultJson.Requests), PromptVaultJson.Requests), field);
 
-    /// <summary><c>, not "huge"</c>: the JSON at <paramref name="path"/> (<c>variables[0].type</c>) of <paramref name="value"/>, shortened; empty when it cannot be found.</summary>
-    private static string NotThe(JsonElement? value, string? path)
+    /// <summary><c>, not "huge"</c>: the JSON <paramref name="sent"/>, shortened; empty when it is not known.</summary>
+    private static string NotThe(string? sent) => sent is null ? "" : $", not {Core.Prompts.PromptRules.Shorten(sent)}";
+
+    /// <summary>The JSON at <paramref name="path"/> (<c>variables[0].type</c>) of <paramref name="value"/> as it was written; null when it cannot be found.</summary>
+    private static string? SentAt(JsonElement value, string? path)
     {
-        if (value is not { } at) return "";
+        var at = value;
         foreach (var part in path?.Split('.') ?? [])
         {
             var bracket = part.IndexOf('[', StringComparison.Ordinal);
             var name = bracket < 0 ? part : part[..bracket];
-            if (name.Length > 0 && (at.ValueKind != JsonValueKind.Object || !at.TryGetProperty(name, out at))) return "";
+            if (name.Length > 0 && (at.ValueKind != JsonValueKind.Object || !at.TryGetProperty(name, out at))) return null;
             for (var i = bracket; i >= 0; i = part.IndexOf('[', i + 1))
             {
                 var close = part.IndexOf(']', i);
                 if (close < 0 || !int.TryParse(part.AsSpan(i + 1, close - i - 1), out var index) || at.ValueKind != JsonValueKind.Array || index >= at.GetArrayLength())
-                    return "";
+                    return null;
                 at = at[index];
             }
         }
-        return $", not {Core.Prompts.PromptRules.Shorten(at.GetRawText())}";
+        return at.GetRawText();
     }
 
     /// <summary>The enum type at <paramref name="path"/> (<c>variables[0].type</c>) of <paramref name="type"/>.</summary>

@@ -49,6 +49,7 @@ public static class ServerServiceCollectionExtensions
         services.Configure<JsonOptions>(json =>
         {
             PromptVaultJson.Configure(json.SerializerOptions, forRequests: true);
+            SentEnumValueConverter.ReplaceIn(json.SerializerOptions);
             json.SerializerOptions.Encoder = PromptVaultJson.AnswerEncoder;
         });
         // Malformed bodies throw BadHttpRequestException, which ProblemExceptionHandler turns into a 400 naming the field.

@@ -267,7 +267,7 @@ public sealed class BadInputTests(ServerFixture fixture) : IClassFixture<ServerF
     }
 
     [Fact]
-    public async Task UnknownEnumValue_MessageListsTheAllowedValues()
+    public async Task UnknownEnumValue_MessageListsTheAllowedValuesAndQuotesTheOneSent()
     {
         var name = await CreateSupportPromptAsync(_client);
 
@@ -275,22 +275,34 @@ public sealed class BadInputTests(ServerFixture fixture) : IClassFixture<ServerF
 
         Assert.Equal(HttpStatusCode.BadRequest, status);
         Assert.Equal("status", problem.Str("field"));
-        Assert.Equal("'status' must be one of draft, review, approved, production, deprecated, archived, a string spelled exactly so.", problem.Str("detail"));
+        Assert.Equal("'status' must be one of draft, review, approved, production, deprecated, archived, a string spelled exactly so, not \"shipped\".", problem.Str("detail"));
     }
 
+    /// <summary>
+    /// A misspelt string is quoted as it was sent, its escapes kept (a quote or a control character stays an escape, and a long
+    /// value is shortened as the MCP tools shorten it); a number or another JSON type is not a misspelling and is not quoted.
+    /// </summary>
     [Theory]
-    [InlineData("""{ "content": "x", "variables": [{ "name": "a", "type": "strng" }] }""", "variables[0].type", "string, number, boolean, array, object")]
-    [InlineData("""{ "content": "x", "bump": 2 }""", "bump", "patch, minor, major")]
-    [InlineData("""{ "content": "x", "bump": "Minor" }""", "bump", "patch, minor, major")]
-    public async Task UnknownNestedOrNumericEnumValue_NamesTheFieldAndTheAllowedValues(string body, string field, string allowed)
+    [InlineData("/api/prompts/{name}/versions", """{ "content": "x", "variables": [{ "name": "a", "type": "strng" }] }""", "variables[0].type", "string, number, boolean, array, object", ", not \"strng\"")]
+    [InlineData("/api/prompts/{name}/versions", """{ "content": "x", "bump": "Minor" }""", "bump", "patch, minor, major", ", not \"Minor\"")]
+    [InlineData("/api/prompts/{name}/versions", """{ "content": "x", "bump": "mi\"nor\u0001\n" }""", "bump", "patch, minor, major", ", not \"mi\\\"nor\\u0001\\n\"")]
+    [InlineData("/api/prompts/{name}/versions", """{ "content": "x", "bump": 2 }""", "bump", "patch, minor, major", "")]
+    [InlineData("/api/prompts/{name}/versions", """{ "content": "x", "bump": true }""", "bump", "patch, minor, major", "")]
+    [InlineData("/api/prompts/{name}/versions", """{ "content": "x", "bump": ["minor"] }""", "bump", "patch, minor, major", "")]
+    [InlineData("/api/keys", """{ "name": "enum-{name}", "role": "owner" }""", "role", "reader, writer, admin", ", not \"owner\"")]
+    [InlineData("/api/keys", """{ "name": "enum-{name}", "role": "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" }""", "role", "reader, writer, admin",
+        ", not \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa…")]
+    [InlineData("/api/experiments", """{ "name": "e", "prompt": "{name}", "variants": [{ "name": "a", "versionId": "1.0.0", "weight": 100 }], "targetMetric": "avgcost " }""",
+        "targetMetric", "conversionRate, avgQualityScore, avgUserFeedback, avgLatencyMs, avgCost, errorRate", ", not \"avgcost \"")]
+    public async Task UnknownNestedOrNumericEnumValue_NamesTheFieldTheAllowedValuesAndAMisspeltString(string path, string body, string field, string allowed, string quoted)
     {
         var name = await CreateSupportPromptAsync(_client);
 
-        var (status, problem) = await PostAsync(_client, $"/api/prompts/{name}/versions", body);
+        var (status, problem) = await PostAsync(_client, path.Replace("{name}", name, StringComparison.Ordinal), body.Replace("{name}", name, StringComparison.Ordinal));
 
         Assert.Equal(HttpStatusCode.BadRequest, status);
         Assert.Equal(field, problem.Str("field"));
-        Assert.Equal($"'{field}' must be one of {allowed}, a string spelled exactly so.", problem.Str("detail"));
+        Assert.Equal($"'{field}' must be one of {allowed}, a string spelled exactly so{quoted}.", problem.Str("detail"));
     }
 
     /// <summary>The render route reads its body by hand (issue 9); it refuses what a bound <c>RenderRequest</c> refused, naming the field.</summary>
