@@ -12,15 +12,54 @@ using PromptVault.Storage.Sqlite;
 namespace PromptVault.Dashboard.Tests;
 
 /// <summary>The playground page: pick a prompt and two versions, fill the variables, run, and read the answers side by side.</summary>
-public sealed class PlaygroundPageTests(DashboardFixture fixture) : DashboardTest
+public sealed class PlaygroundPageTests(DashboardFixture fixture, PlaygroundPageTests.CountedServer counted) : DashboardTest, IClassFixture<PlaygroundPageTests.CountedServer>
 {
+    /// <summary>
+    /// The class's one server for the tests that count: its model is the fake provider and its prompt store (the real SQLite one)
+    /// counts the calls made to it. A class's tests run one after another, so each counts from what it finds at its start.
+    /// </summary>
+    public sealed class CountedServer : IAsyncLifetime
+    {
+        public FakeModelServer Model { get; private set; } = null!;
+
+        public RunningServer Server { get; private set; } = null!;
+
+        public CountingProxy<IPromptStore> Store { get; private set; } = null!;
+
+        public async ValueTask InitializeAsync()
+        {
+            var cancel = TestContext.Current.CancellationToken;
+            Model = await FakeModelServer.StartAsync(cancel);
+            Server = await RunningServer.StartAsync(new ServerSetup(
+                [$"--PromptVault:Models:default:Endpoint={Model.Endpoint}", "--PromptVault:Models:default:Model=gpt-4o-mini"],
+                builder => builder.Services.AddSingleton(services =>
+                {
+                    var (store, calls) = CountingProxy<IPromptStore>.Wrap(services.GetRequiredService<SqlitePromptStore>());
+                    Store = calls;
+                    return store;
+                })), cancel);
+        }
+
+        /// <summary>The model answering as it does by default (a test before may have scripted it); returns its requests so far.</summary>
+        public int ResetModel()
+        {
+            Model.Status = (int)HttpStatusCode.OK;
+            Model.Script = null;
+            return Model.Requests.Count;
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            if (Server is not null) await Server.DisposeAsync();
+            if (Model is not null) await Model.DisposeAsync();
+        }
+    }
+
     [Fact]
     public async Task Playground_TwoVersions_ShowsEachRenderAndAnswerSideBySide()
     {
         var cancellationToken = TestContext.Current.CancellationToken;
-        await using var model = await FakeModelServer.StartAsync(cancellationToken);
-        await using var server = await RunningServer.StartAsync(new ServerSetup(
-            [$"--PromptVault:Models:default:Endpoint={model.Endpoint}", "--PromptVault:Models:default:Model=gpt-4o-mini"]), cancellationToken);
+        var (model, server, before) = (counted.Model, counted.Server, counted.ResetModel());
         using (var api = server.CreateClient())
         {
             var variables = new[] { new VariableDefinition("customer", VariableType.String, Required: true) };
@@ -48,7 +87,7 @@ public sealed class PlaygroundPageTests(DashboardFixture fixture) : DashboardTes
         await Assertions.Expect(results.Nth(1).GetByTestId("output")).ToHaveTextAsync("answer to: Hi Ada, how can I help?");
         await Assertions.Expect(results.Nth(1)).ToContainTextAsync("Answer from gpt-4o");
         await Assertions.Expect(results.Nth(0)).ToContainTextAsync("120 / 30");
-        Assert.Equal(["gpt-4o", "gpt-4o-mini"], model.Requests.Select(r => (string)r["model"]!).Order());
+        Assert.Equal(["gpt-4o", "gpt-4o-mini"], model.Requests.Skip(before).Select(r => (string)r["model"]!).Order());
         // The answers arriving are announced in one short polite line (the cards are not read again).
         var status = page.GetByRole(AriaRole.Status);
         await Assertions.Expect(status).ToHaveTextAsync("2 answers received.");
@@ -68,7 +107,7 @@ public sealed class PlaygroundPageTests(DashboardFixture fixture) : DashboardTes
             await DashboardFixture.ExpectInsertionsAsync(page, runs);
             await DashboardFixture.ExpectAnnouncedOnceAsync(page, error, "customer");
         }
-        Assert.Equal(2, model.Requests.Count);
+        Assert.Equal(before + 2, model.Requests.Count);
 
         // So does a run every call of which the provider failed.
         model.Status = (int)HttpStatusCode.BadRequest; // not retried
@@ -101,18 +140,16 @@ public sealed class PlaygroundPageTests(DashboardFixture fixture) : DashboardTes
     public async Task Playground_EditedVersionAndSaveAsTestCase_RunsTheDraftUnsavedAndAppendsTheCase()
     {
         var cancellationToken = TestContext.Current.CancellationToken;
-        await using var model = await FakeModelServer.StartAsync(cancellationToken);
-        await using var server = await RunningServer.StartAsync(new ServerSetup(
-            [$"--PromptVault:Models:default:Endpoint={model.Endpoint}", "--PromptVault:Models:default:Model=gpt-4o-mini"]), cancellationToken);
+        var (model, server, before) = (counted.Model, counted.Server, counted.ResetModel());
         using var api = server.CreateClient();
         var variables = new[] { new VariableDefinition("customer", VariableType.String, Required: true) };
-        (await api.PostAsJsonAsync("/api/prompts", new CreatePromptRequest("greeting", Content: "Hello {{customer}}!", Variables: variables),
+        (await api.PostAsJsonAsync("/api/prompts", new CreatePromptRequest("greeting-draft", Content: "Hello {{customer}}!", Variables: variables),
             PromptVaultJson.Options, cancellationToken)).EnsureSuccessStatusCode();
-        (await api.PostAsJsonAsync("/api/prompts/greeting/versions", new CreateVersionRequest("Hi {{customer}}!", ChangeDescription: "Shorter"),
+        (await api.PostAsJsonAsync("/api/prompts/greeting-draft/versions", new CreateVersionRequest("Hi {{customer}}!", ChangeDescription: "Shorter"),
             PromptVaultJson.Options, cancellationToken)).EnsureSuccessStatusCode();
         var page = await fixture.OpenAsync(server.AdminKey, server: server);
 
-        await page.GotoAsync("/playground?prompt=greeting");
+        await page.GotoAsync("/playground?prompt=greeting-draft");
         await page.Locator("[data-interactive=yes]").WaitForAsync();
         await Assertions.Expect(page.GetByLabel("Version B")).ToHaveValueAsync("1.0.1");
         await page.GetByRole(AriaRole.Button, new() { Name = "Edit B" }).ClickAsync();
@@ -127,7 +164,7 @@ public sealed class PlaygroundPageTests(DashboardFixture fixture) : DashboardTes
         await Assertions.Expect(results.Nth(0).GetByTestId("render")).ToHaveTextAsync("Hello Ada!");
         await Assertions.Expect(results.Nth(1).GetByRole(AriaRole.Heading, new() { Name = "1.0.1 (edited)" })).ToBeVisibleAsync();
         await Assertions.Expect(results.Nth(1).GetByTestId("output")).ToHaveTextAsync("answer to: Hey Ada, edited!");
-        var history = await api.GetFromJsonAsync<JsonNode>("/api/prompts/greeting/versions", cancellationToken);
+        var history = await api.GetFromJsonAsync<JsonNode>("/api/prompts/greeting-draft/versions", cancellationToken);
         Assert.Equal(2, history!["versions"]!.AsArray().Count);
 
         // An edit that a save would refuse is refused the same way, naming the edits it is about (the request's drafts[0] is B's
@@ -135,12 +172,12 @@ public sealed class PlaygroundPageTests(DashboardFixture fixture) : DashboardTes
         await draft.FillAsync("Hey {{stranger}}!");
         await page.GetByRole(AriaRole.Button, new() { Name = "Run" }).ClickAsync();
         await Assertions.Expect(page.GetByRole(AriaRole.Alert)).ToContainTextAsync("Edits of version B (1.0.1): content references 'stranger'");
-        Assert.Equal(2, model.Requests.Count);
+        Assert.Equal(before + 2, model.Requests.Count);
 
         // Save the variables, with a check, as a test case of 1.0.0.
         await SaveGreetsAdaAsync(page);
         await Assertions.Expect(page.GetByTestId("case-saved")).ToContainTextAsync("Saved case 'greets Ada' to 1.0.0: it has 1 test case.");
-        var tests = await api.GetFromJsonAsync<JsonNode>("/api/prompts/greeting/versions/1.0.0/tests", cancellationToken);
+        var tests = await api.GetFromJsonAsync<JsonNode>("/api/prompts/greeting-draft/versions/1.0.0/tests", cancellationToken);
         var saved = Assert.Single(tests!["tests"]!.AsArray())!;
         Assert.Equal("Ada", (string?)saved["variables"]!["customer"]);
         Assert.Equal("Hello Ada", (string?)saved["expect"]![0]!["value"]);
@@ -373,8 +410,7 @@ public sealed class PlaygroundPageTests(DashboardFixture fixture) : DashboardTes
     public async Task Playground_FirstLoad_ReadsThePromptOnce()
     {
         var cancel = TestContext.Current.CancellationToken;
-        var (server, counter) = await StartCountedAsync(cancel);
-        await using var _ = server;
+        var (server, counter) = (counted.Server, counted.Store);
         using (var api = server.CreateClient())
         {
             (await api.PostAsJsonAsync("/api/prompts", new CreatePromptRequest("once", Content: "v0"), PromptVaultJson.Options, cancel)).EnsureSuccessStatusCode();
@@ -398,13 +434,13 @@ public sealed class PlaygroundPageTests(DashboardFixture fixture) : DashboardTes
     public async Task Playground_PromptPastTheFirstHundredByName_IsReadOnce()
     {
         var cancel = TestContext.Current.CancellationToken;
-        var (server, counter) = await StartCountedAsync(cancel);
-        await using var _ = server;
+        var (server, counter) = (counted.Server, counted.Store);
         using (var api = server.CreateClient())
         {
-            // The suggestions hold the first 100 by name: "z-late" is the 101st, so the panel cannot find it among them.
+            // The suggestions hold the first 100 by name: "z-late" comes after these hundred, so the panel cannot find it among them.
+            // ("y" and not "a": the class's other prompts, FirstLoad's "once" among them, stay in the first hundred.)
             for (var i = 0; i < 100; i++)
-                (await api.PostAsJsonAsync("/api/prompts", new CreatePromptRequest($"a{i:000}", Content: "v0"), PromptVaultJson.Options, cancel)).EnsureSuccessStatusCode();
+                (await api.PostAsJsonAsync("/api/prompts", new CreatePromptRequest($"y{i:000}", Content: "v0"), PromptVaultJson.Options, cancel)).EnsureSuccessStatusCode();
             (await api.PostAsJsonAsync("/api/prompts", new CreatePromptRequest("z-late", Content: "v0"), PromptVaultJson.Options, cancel)).EnsureSuccessStatusCode();
         }
         var page = await fixture.OpenAsync(server.AdminKey, server: server);
@@ -418,19 +454,6 @@ public sealed class PlaygroundPageTests(DashboardFixture fixture) : DashboardTes
         Assert.Equal(before + 1, counter.Calls.GetValueOrDefault("FindLatestVersionAsync"));
         // Nor is it looked up again for its versions' list.
         Assert.Equal(looked + 1, counter.Calls.GetValueOrDefault("FindPromptAsync"));
-    }
-
-    /// <summary>A server whose prompt store (the real SQLite one) counts the calls made to it.</summary>
-    private static async Task<(RunningServer Server, CountingProxy<IPromptStore> Counter)> StartCountedAsync(CancellationToken cancel)
-    {
-        CountingProxy<IPromptStore>? counter = null;
-        var server = await RunningServer.StartAsync(new ServerSetup([], builder => builder.Services.AddSingleton(services =>
-        {
-            var (store, calls) = CountingProxy<IPromptStore>.Wrap(services.GetRequiredService<SqlitePromptStore>());
-            counter = calls;
-            return store;
-        })), cancel);
-        return (server, counter!);
     }
 
     [Fact]
