@@ -710,14 +710,12 @@ public sealed class ExperimentPagesTests(DashboardFixture fixture) : DashboardTe
     public async Task Experiment_CostConversionAndThreeVariants_PageShowsTheFiguresAsTheCliPrintsThem()
     {
         var cancel = TestContext.Current.CancellationToken;
-        // A server of its own: the first test counts the shared server's experiment.started audit entries.
-        await using var server = await RunningServer.StartAsync(new ServerSetup([]), cancel);
-        using var api = server.CreateClient();
+        using var api = fixture.Server.CreateClient();
 
         // Cost: 20 units an arm, 0.000125 ± 0.00001 against 0.000075 ± 0.00001.
         var cost = await StartExperimentAsync(api, "format/cost", MetricName.AvgCost, [50, 50], minimumSampleSize: 10);
         await SendUnitsAsync(api, cost, [20, 20], (arm, k) => new MetricEventRequest(Cost: (arm == 0 ? 0.000125 : 0.000075) + (k % 2 == 0 ? 0.00001 : -0.00001)));
-        var page = await fixture.OpenAsync(server.AdminKey, server: server);
+        var page = await fixture.OpenAsync(fixture.Server.AdminKey);
         await page.GotoAsync($"/experiments/{cost.Id}");
         await Assertions.Expect(page.GetByTestId("value-control")).ToHaveTextAsync("$0.000125 (n = 20)");
         await Assertions.Expect(page.GetByTestId("value-v1")).ToHaveTextAsync("$0.000075 (n = 20)");
