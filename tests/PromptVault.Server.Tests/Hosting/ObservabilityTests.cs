@@ -16,11 +16,18 @@ namespace PromptVault.Server.Tests.Hosting;
 
 /// <summary>
 /// OpenTelemetry metrics through the Prometheus scrape endpoint of a real server. The PromptVault meter is process-wide
-/// and test servers share the process, so every assertion reads the series of a prompt only this test uses.
+/// and test servers share the process, so every assertion reads the series of a prompt only this test uses. The tests that
+/// need nothing else share one server with the scrape endpoint on.
 /// </summary>
-public sealed class ObservabilityTests
+public sealed class ObservabilityTests(ObservabilityTests.PrometheusServerFixture fixture) : IClassFixture<ObservabilityTests.PrometheusServerFixture>
 {
     private static readonly ServerSetup Prometheus = new(["--PromptVault:Metrics:Prometheus=true"]);
+
+    /// <summary>A shared server with the Prometheus scrape endpoint on.</summary>
+    public sealed class PrometheusServerFixture : ServerFixture
+    {
+        protected override ServerSetup Setup() => Prometheus;
+    }
 
     [Fact]
     public async Task ByDefault_ThereIsNoScrapeEndpoint()
@@ -36,7 +43,7 @@ public sealed class ObservabilityTests
     [Fact]
     public async Task TheScrapeEndpoint_NeedsAKey()
     {
-        await using var server = await RunningServer.StartAsync(Prometheus, TestContext.Current.CancellationToken);
+        var server = fixture.Server;
         using var anonymous = server.CreateClient(apiKey: "");
 
         using var response = await anonymous.GetAsync("/metrics", TestContext.Current.CancellationToken);
@@ -47,7 +54,7 @@ public sealed class ObservabilityTests
     [Fact]
     public async Task TheScrapeEndpoint_AnswersGetAndHead_And405OtherMethods()
     {
-        await using var server = await RunningServer.StartAsync(Prometheus, TestContext.Current.CancellationToken);
+        var server = fixture.Server;
         using var client = server.CreateClient();
 
         using var head = await client.SendAsync(new HttpRequestMessage(HttpMethod.Head, "/metrics"), TestContext.Current.CancellationToken);
@@ -60,7 +67,7 @@ public sealed class ObservabilityTests
     [Fact]
     public async Task AfterARender_AReaderScrapesTheRenderCounter_AndRequestDurationsPerRoute()
     {
-        await using var server = await RunningServer.StartAsync(Prometheus, TestContext.Current.CancellationToken);
+        var server = fixture.Server;
         using var admin = server.CreateClient();
         var name = await CreateSupportPromptAsync(admin);
         Assert.Equal(HttpStatusCode.OK, (await PutAsync(admin, $"/api/prompts/{name}/labels/production", new { version = "1.0.0" })).Status);
@@ -96,7 +103,7 @@ public sealed class ObservabilityTests
     [Fact]
     public async Task TheRenderCounter_CountsRendersServed_NotTheRendersOfAnEvaluationRun()
     {
-        await using var server = await RunningServer.StartAsync(Prometheus, TestContext.Current.CancellationToken);
+        var server = fixture.Server;
         using var client = server.CreateClient();
         var name = await CreateSupportPromptAsync(client);
         var version = $"/api/prompts/{name}/versions/1.0.0";
@@ -125,7 +132,7 @@ public sealed class ObservabilityTests
     [Fact]
     public async Task ExposuresIngestedEventsAndDecisions_AreCounted()
     {
-        await using var server = await RunningServer.StartAsync(Prometheus, TestContext.Current.CancellationToken);
+        var server = fixture.Server;
         using var client = server.CreateClient();
         var (name, versions) = await CreatePromptWithChallengersAsync(client);
         var experiment = await CreateAsync(client, new
@@ -230,7 +237,7 @@ public sealed class ObservabilityTests
     [Fact]
     public async Task TheScrapeEndpoint_IsNotInTheApiDocument()
     {
-        await using var server = await RunningServer.StartAsync(Prometheus, TestContext.Current.CancellationToken);
+        var server = fixture.Server;
         using var client = server.CreateClient();
 
         var document = JsonNode.Parse(await client.GetStringAsync("/openapi/v1.json", TestContext.Current.CancellationToken))!;
