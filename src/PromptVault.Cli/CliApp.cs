@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Help;
 using System.CommandLine.Invocation;
 using System.CommandLine.Parsing;
 using System.Globalization;
@@ -82,32 +83,39 @@ internal static class CliApp
     private static IEnumerable<string> UsageErrors(List<MistypedOption> mistyped, ParseResult rest, string path)
     {
         var typos = mistyped.Select(option => option.Message);
+        var commandError = CommandErrorOf(rest, path);
+        // A mistyped command is said first, whatever else is wrong ('pushh --hlep'): every word typed wrong is named.
+        if (commandError is { IsMistyped: true })
+            return typos.Prepend(commandError.Message);
         // A mistyped option close to one that acts alone ('--verison': --version) is said alone: typed right, it would have
         // answered without the command or arguments the rest of the errors would ask for.
         if (mistyped.Any(option => option.SuggestionActsAlone))
             return typos;
-        // A command left out or mistyped is said first: until it is known, the options and arguments cannot be judged, so the
-        // parser's own errors about the line ("Required command was not provided.", the unknown word) are not repeated.
-        return CommandError(rest, path) is { } commandError
-            ? typos.Prepend(commandError)
+        // A command left out is said first: until it is known, the options and arguments cannot be judged, so the parser's own
+        // errors about the line ("Required command was not provided.") are not repeated.
+        return commandError is not null
+            ? typos.Prepend(commandError.Message)
             : typos.Concat(rest.Errors.Select(error => MissingArgument(error, path) ?? error.Message));
     }
+
+    /// <summary>What is wrong with the command of a line: <paramref name="IsMistyped"/> when a word was given that is none of the commands, else it was left out.</summary>
+    private sealed record CommandError(string Message, bool IsMistyped);
 
     /// <summary>
     /// A command that only holds commands (the root, <c>experiment</c>, <c>keys</c>, <c>webhooks</c>) given none: its first word that
     /// is no option is an unknown command, said with the closest of its commands if one is close (<c>webhooks redelivr</c>), and
     /// with no such word its commands are listed (<c>experiment needs a command: create, list, …</c>); null when a command matched.
     /// </summary>
-    private static string? CommandError(ParseResult parseResult, string path)
+    private static CommandError? CommandErrorOf(ParseResult parseResult, string path)
     {
         var group = parseResult.CommandResult.Command;
         if (group.Subcommands.Count == 0 || group.Action is not null)
             return null;
         var names = group.Subcommands.Where(command => !command.Hidden).Select(command => command.Name).ToList();
         if (parseResult.UnmatchedTokens.FirstOrDefault(token => !LooksLikeOption(token)) is { } word)
-            return $"Unrecognized command '{word}'{(Suggestions.Closest(word, names) is { } suggestion ? $"; did you mean '{suggestion}'?" : ".")}";
+            return new CommandError($"Unrecognized command '{word}'{(Suggestions.Closest(word, names) is { } suggestion ? $"; did you mean '{suggestion}'?" : ".")}", IsMistyped: true);
         // The root's commands are too many for one line; its --help lists them.
-        return path.Length == 0 ? "Required command was not provided." : $"{path} needs a command: {string.Join(", ", names)}.";
+        return new CommandError(path.Length == 0 ? "Required command was not provided." : $"{path} needs a command: {string.Join(", ", names)}.", IsMistyped: false);
     }
 
     /// <summary>
@@ -123,7 +131,7 @@ internal static class CliApp
     /// <param name="SuggestionActsAlone">Whether <paramref name="Suggestion"/> answers by itself, needing no command or argument (--help, --version).</param>
     internal sealed record MistypedOption(int Position, string Token, string? Suggestion, bool HasValue, bool SuggestionActsAlone)
     {
-        public string Message => $"Unrecognized option '{Token}'{(Suggestion is null ? "." : $"; did you mean '{Suggestion}'?")}";
+        public string Message => $"Unrecognized option '{Token}'{(Suggestion is null ? "." : $"; did you mean {Suggestion}?")}";
     }
 
     /// <summary>
@@ -133,13 +141,13 @@ internal static class CliApp
     /// </summary>
     internal static List<MistypedOption> MistypedOptions(ParseResult parseResult)
     {
-        // The command's options (and its parents' recursive ones) by each of their long names, and the tokens taken as their values.
+        // The command's options (and its parents' recursive ones) by each of their spellings (--output, -o), and the tokens taken as their values.
         var options = new Dictionary<string, Option>(StringComparer.Ordinal);
         var optionValues = new HashSet<Token>(ReferenceEqualityComparer.Instance);
         for (var result = parseResult.CommandResult; result is not null; result = result.Parent as CommandResult)
         {
             foreach (var option in result.Command.Options.Where(option => result == parseResult.CommandResult || option.Recursive))
-            foreach (var name in option.Aliases.Prepend(option.Name).Where(n => n.StartsWith("--", StringComparison.Ordinal)))
+            foreach (var name in option.Aliases.Prepend(option.Name).Where(n => n.StartsWith('-')))
                 options.TryAdd(name, option);
             optionValues.UnionWith(result.Children.OfType<OptionResult>().SelectMany(option => option.Tokens));
         }
@@ -153,13 +161,32 @@ internal static class CliApp
                 continue;
             // --unti=u1 is one token: the parser splits NAME=VALUE only for an option it knows.
             var (name, hasInlineValue) = token.Value.IndexOf('=') is > 0 and var equals ? (token.Value[..equals], true) : (token.Value, false);
-            var suggestion = Suggestions.Closest(name, options.Keys);
+            var suggestion = ClosestOption(name, options);
             var hasValue = !hasInlineValue && suggestion is not null && options[suggestion].Arity.MinimumNumberOfValues > 0
                 && i + 1 < end && tokens[i + 1] is { Type: TokenType.Argument } next && !LooksLikeOption(next.Value) && !optionValues.Contains(next);
-            mistyped.Add(new MistypedOption(i, name, suggestion, hasValue, suggestion is not null && options[suggestion].Action is not null));
+            mistyped.Add(new MistypedOption(i, name, suggestion is null ? null : Spellings(suggestion, options[suggestion]), hasValue,
+                suggestion is not null && options[suggestion].Action is not null));
         }
         return mistyped;
     }
+
+    /// <summary>
+    /// The spelling in <paramref name="options"/> closest to <paramref name="token"/>, in the form it was typed: a one-letter token
+    /// (<c>-x</c>) is compared with the short aliases (<c>-o</c>, not help's <c>-h</c>, which every command has), any other with the
+    /// long names, a single dash read as the long form's two (<c>-lable</c> is <c>--lable</c>, two edits from <c>--label</c>).
+    /// </summary>
+    private static string? ClosestOption(string token, Dictionary<string, Option> options)
+    {
+        var isShort = token.Length == 2;
+        var names = options.Where(o => IsShortAlias(o.Key) == isShort && !(isShort && o.Value is HelpOption)).Select(o => o.Key);
+        return Suggestions.Closest(isShort || token.StartsWith("--", StringComparison.Ordinal) ? token : "-" + token, names);
+    }
+
+    private static bool IsShortAlias(string spelling) => !spelling.StartsWith("--", StringComparison.Ordinal);
+
+    /// <summary>How a suggested option is said: a short alias with its long name, which says what the letter means (<c>'-o' (--output)</c>).</summary>
+    private static string Spellings(string spelling, Option option) =>
+        IsShortAlias(spelling) ? $"'{spelling}' ({option.Name})" : $"'{spelling}'";
 
     private static string CommandPath(ParseResult parseResult)
     {

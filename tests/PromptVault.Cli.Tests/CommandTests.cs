@@ -77,6 +77,17 @@ public sealed class CommandTests(ServerFixture fixture) : IClassFixture<ServerFi
     public Task MistypedSubcommand_ExitsTwoNamingIt_WithTheCloseCommand(string line, string group, string word, string suggestion) =>
         AssertBadUsageAsync(line, $"error: Unrecognized command '{word}'{suggestion}", " " + group);
 
+    /// <summary>
+    /// <c>pushh --hlep</c> said only the option (close to --help, which acts alone), not that pushh is no command: every word
+    /// typed wrong is said, with its close one, the command first.
+    /// </summary>
+    [Theory]
+    [InlineData("pushh --hlep", "", "Unrecognized command 'pushh'; did you mean 'push'?", "Unrecognized option '--hlep'; did you mean '--help'?")]
+    [InlineData("webhooks redelivr --hlep", " webhooks", "Unrecognized command 'redelivr'; did you mean 'redeliver'?", "Unrecognized option '--hlep'; did you mean '--help'?")]
+    [InlineData("pushh p.md --bumpp", "", "Unrecognized command 'pushh'; did you mean 'push'?", "Unrecognized option '--bumpp'.")]
+    public Task MistypedCommandAndOption_SaysBoth_CommandFirst(string line, string path, string command, string option) =>
+        AssertBadUsageAsync(line, $"error: {command}\nerror: {option}", path);
+
     /// <summary>Runs <paramref name="line"/> with no server: it exits 2 with <paramref name="errors"/>, then the usage hint of <paramref name="path"/>.</summary>
     private static async Task AssertBadUsageAsync(string line, string errors, string path)
     {
@@ -167,10 +178,21 @@ public sealed class CommandTests(ServerFixture fixture) : IClassFixture<ServerFi
     /// </summary>
     [Theory]
     [InlineData("list -x", "list", "Unrecognized option '-x'.")]
-    [InlineData("pull -x p", "pull", "Unrecognized option '-x'.")]
     [InlineData("render p -unit u1", "render", "Unrecognized option '-unit'; did you mean '--unit'?")]
     [InlineData("pull -json p", "pull", "Unrecognized option '-json'; did you mean '--json'?")]
     public Task MistypedShortOption_IsReportedAsAnUnknownOption(string line, string command, string message) =>
+        AssertBadUsageAsync(line, $"error: {message}", " " + command);
+
+    /// <summary>
+    /// A one-letter typo was compared with the long names only (<c>push p.md -n msg</c> had no close option), and a long name
+    /// typed with one dash paid that dash as an edit (<c>-lable</c> was three from --label): a one-letter typo is given the
+    /// command's close short alias, with its long name to say what the letter means, and a one-dash word the long name.
+    /// </summary>
+    [Theory]
+    [InlineData("push p.md -n msg", "push", "Unrecognized option '-n'; did you mean '-m' (--message)?")]
+    [InlineData("pull -O out p", "pull", "Unrecognized option '-O'; did you mean '-o' (--output)?")]
+    [InlineData("promote p 1.0.0 -lable staging", "promote", "Unrecognized option '-lable'; did you mean '--label'?")]
+    public Task MistypedShortOption_IsGivenTheCloseOptionInTheFormTyped(string line, string command, string message) =>
         AssertBadUsageAsync(line, $"error: {message}", " " + command);
 
     [Theory]
