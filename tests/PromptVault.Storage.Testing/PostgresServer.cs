@@ -61,8 +61,7 @@ public static class PostgresServer
         await RunAsync(Path.Combine(bin, "initdb"), ["-D", data, "-U", User, "-A", "trust", "-E", "UTF8", "--locale=C", "--no-sync"], directory, asRoot);
         var port = await StartOnFreePortAsync(bin, directory, data, asRoot);
 
-        var server = new Server(bin, directory, data, port, asRoot);
-        AppDomain.CurrentDomain.ProcessExit += (_, _) => server.Stop();
+        var server = new Server(port);
         StartWatchdog(bin, directory, data, asRoot);
 
         await using (var admin = await server.Admin.OpenConnectionAsync())
@@ -76,8 +75,10 @@ public static class PostgresServer
     }
 
     /// <summary>
-    /// Stops the server and deletes its folder once this process is gone, even killed (a killed test run has no
-    /// ProcessExit): a detached shell polls for it every second.
+    /// Stops the server and deletes its folder once this process is gone, however it ended: a detached shell polls for it
+    /// every second. Not in a ProcessExit handler too: a killed run has none, and stopping the server and deleting every test's
+    /// database there kept the test process alive for seconds after its last test (xUnit: "Waiting 10 seconds for
+    /// foreground threads to exit...").
     /// </summary>
     private static void StartWatchdog(string bin, string directory, string data, bool asRoot)
     {
@@ -161,19 +162,11 @@ public static class PostgresServer
 
     private sealed class Server
     {
-        private readonly string bin;
-        private readonly string directory;
-        private readonly string data;
         private readonly int port;
-        private readonly bool asRoot;
 
-        public Server(string bin, string directory, string data, int port, bool asRoot)
+        public Server(int port)
         {
-            this.bin = bin;
-            this.directory = directory;
-            this.data = data;
             this.port = port;
-            this.asRoot = asRoot;
             Admin = NpgsqlDataSource.Create(ConnectionString("postgres"));
         }
 
@@ -184,19 +177,6 @@ public static class PostgresServer
         {
             Host = "127.0.0.1", Port = port, Username = User, Database = database, IncludeErrorDetail = true,
         }.ConnectionString;
-
-        public void Stop()
-        {
-            Admin.Dispose();
-            try
-            {
-                RunAsync(Path.Combine(bin, "pg_ctl"), ["-D", data, "-m", "immediate", "stop"], directory, asRoot).GetAwaiter().GetResult();
-            }
-            finally
-            {
-                Directory.Delete(directory, recursive: true);
-            }
-        }
     }
 }
 
