@@ -10,7 +10,9 @@ var builder = WebApplication.CreateBuilder(args);
 
 builder.Services.AddPromptVault(); // settings from the "PromptVault" section of appsettings.json
 var chat = builder.Configuration.GetSection("Chat");
-var model = new OpenAIClient(new ApiKeyCredential(chat["ApiKey"] ?? "none"), new OpenAIClientOptions { Endpoint = new Uri(chat["Endpoint"]!) })
+// A local Ollama takes any key, but the OpenAI client refuses an empty one, as appsettings.json leaves it.
+var chatApiKey = string.IsNullOrEmpty(chat["ApiKey"]) ? "none" : chat["ApiKey"]!;
+var model = new OpenAIClient(new ApiKeyCredential(chatApiKey), new OpenAIClientOptions { Endpoint = new Uri(chat["Endpoint"]!) })
     .GetChatClient(chat["Model"]!)
     .AsIChatClient();
 builder.Services.AddChatClient(model).UsePromptVault(o => o.PromptName = "customer-support");

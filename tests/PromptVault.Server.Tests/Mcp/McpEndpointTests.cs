@@ -6,7 +6,9 @@ using Microsoft.Data.Sqlite;
 using ModelContextProtocol;
 using ModelContextProtocol.Client;
 using ModelContextProtocol.Protocol;
+using PromptVault.Core;
 using PromptVault.Core.Auth;
+using PromptVault.Core.Prompts;
 using static PromptVault.Server.Tests.ApiCalls;
 
 namespace PromptVault.Server.Tests.Mcp;
@@ -173,6 +175,18 @@ public sealed class McpEndpointTests(BusyStoreServerFixture fixture) : IClassFix
         // The range is said once, by minimum and maximum.
         Assert.Equal("At most this many prompts; 100 when omitted", properties["limit"]!.Str("description"));
         Assert.Equal("""["string","null"]""", properties["tag"]!["type"]!.ToJsonString());
+    }
+
+    [Fact]
+    public async Task ToolsList_ListPromptsTypeFilter_NamesEveryPromptType()
+    {
+        await using var client = await ConnectAsync(await fixture.Server.CreateKeyAsync("agent", ApiKeyRole.Reader, Cancellation));
+
+        var listPrompts = Assert.Single(await client.ListToolsAsync(cancellationToken: Cancellation), t => t.Name == "list_prompts");
+
+        // An agent picks the filter from this description, so it names every type GET /api/prompts?type= takes (chat included).
+        var description = JsonNode.Parse(listPrompts.JsonSchema.GetRawText())!["properties"]!["type"]!.Str("description");
+        Assert.All(Names.AllOf<PromptType>().Split(", "), type => Assert.Contains(type, description, StringComparison.Ordinal));
     }
 
     [Fact]
