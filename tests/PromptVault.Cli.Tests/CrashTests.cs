@@ -35,69 +35,76 @@ public sealed class CrashTests
         var database = folder.File("crash.db");
         var clock = Stopwatch.StartNew();
         var server = await ServerProcess.StartAsync(database);
-        var ledger = new Ledger();
-        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(15) };
-        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AdminKey(server.Output));
-        var api = new Api(http, ledger, server.BaseAddress);
-        var setup = await SetUpAsync(api);
-
-        using var stop = new CancellationTokenSource();
-        var writers = new List<Task>
-        {
-            Task.Run(() => WriteVersionsAsync(api, "crash-v0", stop.Token), TestContext.Current.CancellationToken),
-            Task.Run(() => WriteVersionsAsync(api, "crash-v1", stop.Token), TestContext.Current.CancellationToken),
-            Task.Run(() => MoveLabelsAsync(api, stop.Token), TestContext.Current.CancellationToken),
-            Task.Run(() => RecordMetricsAsync(api, setup, "m0", stop.Token), TestContext.Current.CancellationToken),
-            Task.Run(() => RecordMetricsAsync(api, setup, "m1", stop.Token), TestContext.Current.CancellationToken),
-            Task.Run(() => RenderAsync(api, "r0", stop.Token), TestContext.Current.CancellationToken),
-            Task.Run(() => RenderAsync(api, "r1", stop.Token), TestContext.Current.CancellationToken),
-        };
         try
         {
-            for (var kill = 0; kill < Kills; kill++)
+            var ledger = new Ledger();
+            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(15) };
+            http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AdminKey(server.Output));
+            var api = new Api(http, ledger, server.BaseAddress);
+            var setup = await SetUpAsync(api);
+
+            using var stop = new CancellationTokenSource();
+            var writers = new List<Task>
             {
+                Task.Run(() => WriteVersionsAsync(api, "crash-v0", stop.Token), TestContext.Current.CancellationToken),
+                Task.Run(() => WriteVersionsAsync(api, "crash-v1", stop.Token), TestContext.Current.CancellationToken),
+                Task.Run(() => MoveLabelsAsync(api, stop.Token), TestContext.Current.CancellationToken),
+                Task.Run(() => RecordMetricsAsync(api, setup, "m0", stop.Token), TestContext.Current.CancellationToken),
+                Task.Run(() => RecordMetricsAsync(api, setup, "m1", stop.Token), TestContext.Current.CancellationToken),
+                Task.Run(() => RenderAsync(api, "r0", stop.Token), TestContext.Current.CancellationToken),
+                Task.Run(() => RenderAsync(api, "r1", stop.Token), TestContext.Current.CancellationToken),
+            };
+            try
+            {
+                for (var kill = 0; kill < Kills; kill++)
+                {
+                    await ledger.WrittenAsync(WritesBetweenKills);
+                    // Killed with requests in flight (they are cut off and sent again), and only then down: holding new requests
+                    // before the kill left none in flight on a loaded machine (CI: 0 interrupted in four kills).
+                    await server.DisposeAsync();
+                    api.Down();
+                    var down = clock.Elapsed;
+                    server = await ServerProcess.StartAsync(database);
+                    api.Up(server.BaseAddress);
+                    TestContext.Current.TestOutputHelper?.WriteLine($"kill {kill + 1} at {down.TotalSeconds:0.0} s; healthy again after {(clock.Elapsed - down).TotalSeconds:0.0} s");
+                }
                 await ledger.WrittenAsync(WritesBetweenKills);
-                // Killed with requests in flight (they are cut off and sent again), and only then down: holding new requests
-                // before the kill left none in flight on a loaded machine (CI: 0 interrupted in four kills).
-                await server.DisposeAsync();
-                api.Down();
-                var down = clock.Elapsed;
-                server = await ServerProcess.StartAsync(database);
-                api.Up(server.BaseAddress);
-                TestContext.Current.TestOutputHelper?.WriteLine($"kill {kill + 1} at {down.TotalSeconds:0.0} s; healthy again after {(clock.Elapsed - down).TotalSeconds:0.0} s");
             }
-            await ledger.WrittenAsync(WritesBetweenKills);
+            finally
+            {
+                stop.Cancel();
+            }
+            await Task.WhenAll(writers);
+
+            var served = await ReadAggregatesAsync(api, setup);
+            // Render exposures queued when a kill came are lost (docs/reliability.md#exposures-of-renders); each unit's next
+            // render records its exposure again.
+            var lost = await LostExposuresAsync(database, ledger, setup);
+            foreach (var unitId in lost)
+                await api.SendAsync(HttpMethod.Post, "/api/prompts/crash-exp/render", new { unitId });
+            var servedAfterRenders = await ReadAggregatesAsync(api, setup);
+            await server.DisposeAsync();
+            await using var file = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = database, Pooling = false }.ToString());
+            await file.OpenAsync(TestContext.Current.CancellationToken);
+
+            TestContext.Current.TestOutputHelper?.WriteLine(
+                $"{clock.Elapsed.TotalSeconds:0.0} s: {ledger.Versions.Count} versions, {ledger.LabelMoves.Count} label moves, {ledger.Events.Values.Sum()} events, " +
+                $"{ledger.Exposures.Count} renders with new units answered ({lost.Count} of their exposures lost to a kill and recorded by a second render); " +
+                $"{ledger.Interrupted} requests interrupted by a kill and sent again");
+            Assert.True(ledger.Interrupted > 0, "no request was in flight when the server was killed; the test proved nothing.");
+            Assert.Equal("ok", await file.ExecuteScalarAsync<string>("PRAGMA integrity_check"));
+            Assert.Empty(await file.QueryAsync("PRAGMA foreign_key_check"));
+            await AssertVersionsAsync(file, ledger);
+            await AssertLabelsAsync(file, ledger);
+            await AssertEventsAsync(file, ledger, setup, served);
+            Assert.Equal(served.Exposures.Values.Sum() + lost.Count, servedAfterRenders.Exposures.Values.Sum());
+            await AssertExposuresAsync(file, ledger, setup, servedAfterRenders);
+            Assert.Equal(ledger.IdempotencyKeys.Order(StringComparer.Ordinal), await file.QueryAsync<string>("SELECT key FROM idempotency_keys ORDER BY key"));
         }
         finally
         {
-            stop.Cancel();
+            await server.DisposeAsync();
         }
-        await Task.WhenAll(writers);
-
-        var served = await ReadAggregatesAsync(api, setup);
-        // Render exposures queued when a kill came are lost (docs/reliability.md#exposures-of-renders); each unit's next
-        // render records its exposure again.
-        var lost = await LostExposuresAsync(database, ledger, setup);
-        foreach (var unitId in lost)
-            await api.SendAsync(HttpMethod.Post, "/api/prompts/crash-exp/render", new { unitId });
-        var servedAfterRenders = await ReadAggregatesAsync(api, setup);
-        await server.DisposeAsync();
-        await using var file = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = database, Pooling = false }.ToString());
-        await file.OpenAsync(TestContext.Current.CancellationToken);
-
-        TestContext.Current.TestOutputHelper?.WriteLine(
-            $"{clock.Elapsed.TotalSeconds:0.0} s: {ledger.Versions.Count} versions, {ledger.LabelMoves.Count} label moves, {ledger.Events.Values.Sum()} events, " +
-            $"{ledger.Exposures.Count} renders with new units answered ({lost.Count} of their exposures lost to a kill and recorded by a second render); " +
-            $"{ledger.Interrupted} requests interrupted by a kill and sent again");
-        Assert.True(ledger.Interrupted > 0, "no request was in flight when the server was killed; the test proved nothing.");
-        Assert.Equal("ok", await file.ExecuteScalarAsync<string>("PRAGMA integrity_check"));
-        Assert.Empty(await file.QueryAsync("PRAGMA foreign_key_check"));
-        await AssertVersionsAsync(file, ledger);
-        await AssertLabelsAsync(file, ledger);
-        await AssertEventsAsync(file, ledger, setup, served);
-        Assert.Equal(served.Exposures.Values.Sum() + lost.Count, servedAfterRenders.Exposures.Values.Sum());
-        await AssertExposuresAsync(file, ledger, setup, servedAfterRenders);
-        Assert.Equal(ledger.IdempotencyKeys.Order(StringComparer.Ordinal), await file.QueryAsync<string>("SELECT key FROM idempotency_keys ORDER BY key"));
     }
 
     [Fact]
@@ -106,42 +113,49 @@ public sealed class CrashTests
         using var folder = new TempFolder();
         var database = folder.File("crash.db");
         var server = await ServerProcess.StartAsync(database);
-        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(15) };
-        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AdminKey(server.Output));
-        var api = new Api(http, new Ledger(), server.BaseAddress);
-        var setup = await SetUpAsync(api);
-        var units = Enumerable.Range(0, 20).Select(i => $"lost-{i}").ToList();
-        var events = new List<object>();
-        foreach (var unitId in units)
+        try
         {
-            var assigned = await api.SendAsync(HttpMethod.Get, $"/api/experiments/{setup.ExperimentId}/assignment?unitId={unitId}");
-            events.Add(new { versionId = Str(assigned, "versionId"), experimentId = setup.ExperimentId, variantId = Str(assigned, "variantId"), unitId, converted = true });
-        }
-        await api.SendAsync(HttpMethod.Post, "/api/metrics", new { events });
-
-        await using (var writeLock = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = database, Pooling = false }.ToString()))
-        {
-            // The server's writer cannot commit while this lock is held (for less than its 10 s busy timeout): every render
-            // is answered, its exposure queued, and the kill loses them all.
-            await writeLock.OpenAsync(TestContext.Current.CancellationToken);
-            using var transaction = writeLock.BeginTransaction();
+            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(15) };
+            http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AdminKey(server.Output));
+            var api = new Api(http, new Ledger(), server.BaseAddress);
+            var setup = await SetUpAsync(api);
+            var units = Enumerable.Range(0, 20).Select(i => $"lost-{i}").ToList();
+            var events = new List<object>();
             foreach (var unitId in units)
-                Assert.NotNull((await api.SendAsync(HttpMethod.Post, "/api/prompts/crash-exp/render", new { unitId }))["variantId"]);
+            {
+                var assigned = await api.SendAsync(HttpMethod.Get, $"/api/experiments/{setup.ExperimentId}/assignment?unitId={unitId}");
+                events.Add(new { versionId = Str(assigned, "versionId"), experimentId = setup.ExperimentId, variantId = Str(assigned, "variantId"), unitId, converted = true });
+            }
+            await api.SendAsync(HttpMethod.Post, "/api/metrics", new { events });
+
+            await using (var writeLock = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = database, Pooling = false }.ToString()))
+            {
+                // The server's writer cannot commit while this lock is held (for less than its 10 s busy timeout): every render
+                // is answered, its exposure queued, and the kill loses them all.
+                await writeLock.OpenAsync(TestContext.Current.CancellationToken);
+                using var transaction = writeLock.BeginTransaction();
+                foreach (var unitId in units)
+                    Assert.NotNull((await api.SendAsync(HttpMethod.Post, "/api/prompts/crash-exp/render", new { unitId }))["variantId"]);
+                await server.DisposeAsync();
+            }
+            server = await ServerProcess.StartAsync(database);
+            api.Up(server.BaseAddress);
+            var afterKill = await api.SendAsync(HttpMethod.Get, $"/api/experiments/{setup.ExperimentId}/results");
+            foreach (var unitId in units)
+                await api.SendAsync(HttpMethod.Post, "/api/prompts/crash-exp/render", new { unitId });
+            var afterRenders = await api.SendAsync(HttpMethod.Get, $"/api/experiments/{setup.ExperimentId}/results");
+            await server.DisposeAsync();
+
+            static long Sum(JsonNode results, string field) => results["variants"]!.AsArray().Sum(v => v![field]!.GetValue<long>());
+            Assert.Equal(0, Sum(afterKill, "exposures"));
+            Assert.Equal(units.Count, Sum(afterKill, "unattributedEvents"));
+            Assert.Equal(units.Count, Sum(afterRenders, "exposures"));
+            Assert.Equal(0, Sum(afterRenders, "unattributedEvents"));
+        }
+        finally
+        {
             await server.DisposeAsync();
         }
-        server = await ServerProcess.StartAsync(database);
-        api.Up(server.BaseAddress);
-        var afterKill = await api.SendAsync(HttpMethod.Get, $"/api/experiments/{setup.ExperimentId}/results");
-        foreach (var unitId in units)
-            await api.SendAsync(HttpMethod.Post, "/api/prompts/crash-exp/render", new { unitId });
-        var afterRenders = await api.SendAsync(HttpMethod.Get, $"/api/experiments/{setup.ExperimentId}/results");
-        await server.DisposeAsync();
-
-        static long Sum(JsonNode results, string field) => results["variants"]!.AsArray().Sum(v => v![field]!.GetValue<long>());
-        Assert.Equal(0, Sum(afterKill, "exposures"));
-        Assert.Equal(units.Count, Sum(afterKill, "unattributedEvents"));
-        Assert.Equal(units.Count, Sum(afterRenders, "exposures"));
-        Assert.Equal(0, Sum(afterRenders, "unattributedEvents"));
     }
 
     /// <summary>Prompts for every writer, and a running two-variant experiment whose sample size is never reached.</summary>

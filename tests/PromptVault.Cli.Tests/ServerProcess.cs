@@ -11,6 +11,8 @@ internal sealed class ServerProcess : IAsyncDisposable
     private readonly StringBuilder _output = new();
     private readonly TaskCompletionSource<string> _listening = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
+    private bool _disposed;
+
     private ServerProcess(Process process) => _process = process;
 
     /// <summary>Where the server listens, as its "listening on" line says.</summary>
@@ -65,8 +67,11 @@ internal sealed class ServerProcess : IAsyncDisposable
         await _process.WaitForExitAsync(CancellationToken.None);
     }
 
+    /// <summary>Kills the process; again, it does nothing (a test that restarts its server disposes the last one on every path).</summary>
     public async ValueTask DisposeAsync()
     {
+        if (_disposed) return;
+        _disposed = true;
         await KillAsync();
         _process.Dispose();
     }
