@@ -23,7 +23,7 @@ public sealed class ServerStopTests(DashboardFixture fixture) : DashboardTest
         var cancellationToken = TestContext.Current.CancellationToken;
         for (var attempt = 1; attempt <= 3; attempt++)
         {
-            var server = await RunningServer.StartAsync(new ServerSetup([],
+            await using var server = await RunningServer.StartAsync(new ServerSetup([],
                 builder => builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = ShutdownTimeout)), cancellationToken);
             var page = await fixture.OpenAsync(server.AdminKey, server: server);
             await page.GotoAsync("/experiments/new");

@@ -68,7 +68,7 @@ public sealed class FakeModelServer : IAsyncDisposable
         var app = builder.Build();
         var server = new FakeModelServer(app);
         app.MapPost("/v1/chat/completions", server.CompleteAsync);
-        await app.StartAsync(cancellationToken);
+        await app.StartOrDisposeAsync(cancellationToken);
         return server;
     }
 
@@ -146,9 +146,5 @@ public sealed class FakeModelServer : IAsyncDisposable
         yield return "[DONE]";
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        await _app.StopAsync();
-        await _app.DisposeAsync();
-    }
+    public async ValueTask DisposeAsync() => await _app.StopAndDisposeAsync();
 }

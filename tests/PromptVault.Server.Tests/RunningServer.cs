@@ -35,7 +35,8 @@ public sealed class RunningServer : IAsyncDisposable
 
     public IServiceProvider Services => _app.Services;
 
-    private bool _restarted;
+    /// <summary>Set once this instance no longer owns its app: it was disposed, or restarted (the new instance owns the folder then).</summary>
+    private bool _handedOver;
 
     public static Task<RunningServer> StartAsync(CancellationToken cancellationToken = default) => StartAsync(new ServerSetup(), cancellationToken);
 
@@ -43,24 +44,40 @@ public sealed class RunningServer : IAsyncDisposable
     public static async Task<RunningServer> StartAsync(ServerSetup setup, CancellationToken cancellationToken = default)
     {
         var folder = Directory.CreateTempSubdirectory("promptvault-test-").FullName;
-        var app = Build(folder, setup);
-        var admin = await PromptVaultServer.InitializeAsync(app, cancellationToken)
-            ?? throw new InvalidOperationException("A new database should get a first admin key.");
-        await app.StartAsync(cancellationToken);
-        return new RunningServer(app, folder, setup, new Uri(app.Urls.First()), admin.Key);
+        return await StartInAsync(folder, setup, adminKey: null, cancellationToken);
     }
 
     /// <summary>Stops this server and starts a new process-like instance on the same database file (nothing carried over in memory).</summary>
     public async Task<RunningServer> RestartAsync(CancellationToken cancellationToken = default)
     {
-        await _app.StopAsync(cancellationToken);
-        await _app.DisposeAsync();
-        _restarted = true;
-        var app = Build(_folder, _setup);
-        if (await PromptVaultServer.InitializeAsync(app, cancellationToken) is not null)
-            throw new InvalidOperationException("A restarted server must not create another first admin key.");
-        await app.StartAsync(cancellationToken);
-        return new RunningServer(app, _folder, _setup, new Uri(app.Urls.First()), AdminKey);
+        _handedOver = true;
+        await _app.StopAndDisposeAsync();
+        return await StartInAsync(_folder, _setup, AdminKey, cancellationToken);
+    }
+
+    /// <summary>
+    /// Starts a server on the database in <paramref name="folder"/>: a new one (<paramref name="adminKey"/> null), which must create
+    /// the first admin key, or a restarted one, which must not. If it does not start, its app is stopped and the folder deleted.
+    /// </summary>
+    private static async Task<RunningServer> StartInAsync(string folder, ServerSetup setup, string? adminKey, CancellationToken cancellationToken)
+    {
+        WebApplication? app = null;
+        try
+        {
+            app = Build(folder, setup);
+            var created = await PromptVaultServer.InitializeAsync(app, cancellationToken);
+            if (adminKey is not null && created is not null)
+                throw new InvalidOperationException("A restarted server must not create another first admin key.");
+            adminKey ??= created?.Key ?? throw new InvalidOperationException("A new database should get a first admin key.");
+            await app.StartAsync(cancellationToken);
+            return new RunningServer(app, folder, setup, new Uri(app.Urls.First()), adminKey);
+        }
+        catch
+        {
+            if (app is not null) await app.StopAndDisposeAsync();
+            DeleteFolder(folder);
+            throw;
+        }
     }
 
     private static WebApplication Build(string folder, ServerSetup setup)
@@ -97,11 +114,16 @@ public sealed class RunningServer : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        if (_restarted)
-            return; // the restarted instance owns the folder now
-        await _app.StopAsync();
-        await _app.DisposeAsync();
-        try { Directory.Delete(_folder, recursive: true); } catch (IOException) { /* best effort: a temp folder */ }
+        if (_handedOver)
+            return;
+        _handedOver = true;
+        await _app.StopAndDisposeAsync();
+        DeleteFolder(_folder);
+    }
+
+    private static void DeleteFolder(string folder)
+    {
+        try { Directory.Delete(folder, recursive: true); } catch (IOException) { /* best effort: a temp folder */ }
     }
 }
 

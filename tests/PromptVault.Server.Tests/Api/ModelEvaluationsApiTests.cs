@@ -38,12 +38,25 @@ public sealed class ModelEvaluationsFixture : IAsyncLifetime
         var cancellationToken = TestContext.Current.CancellationToken;
         Model = await FakeModelServer.StartAsync(cancellationToken);
         Model.Script = Reply;
-        var server = StartAsync([.. Settings(Model.Endpoint), "--PromptVault:Evaluations:MaxConcurrency=2", "--PromptVault:Evaluations:CaseTimeout=00:00:10"]);
-        var hurried = StartAsync([.. Settings(Model.Endpoint), "--PromptVault:Evaluations:CaseTimeout=00:00:02"]);
-        // Port 1 on loopback: nothing listens, so the connection is refused, and refused again when retried (as by default):
-        // the SDK reports every attempt's failure together, which was a 500 and a run lost.
-        var unreachable = StartAsync(Settings("http://127.0.0.1:1/v1", retries: 1));
-        (Server, Hurried, Unreachable) = (await server, await hurried, await unreachable);
+        Task<RunningServer>[] starting =
+        [
+            StartAsync([.. Settings(Model.Endpoint), "--PromptVault:Evaluations:MaxConcurrency=2", "--PromptVault:Evaluations:CaseTimeout=00:00:10"]),
+            StartAsync([.. Settings(Model.Endpoint), "--PromptVault:Evaluations:CaseTimeout=00:00:02"]),
+            // Port 1 on loopback: nothing listens, so the connection is refused, and refused again when retried (as by default):
+            // the SDK reports every attempt's failure together, which was a 500 and a run lost.
+            StartAsync(Settings("http://127.0.0.1:1/v1", retries: 1)),
+        ];
+        try
+        {
+            await Task.WhenAll(starting);
+        }
+        catch
+        {
+            // One that did not start leaves the others running, and none of them is a property for DisposeAsync yet.
+            foreach (var started in starting.Where(start => start.IsCompletedSuccessfully)) await started.Result.DisposeAsync();
+            throw;
+        }
+        (Server, Hurried, Unreachable) = (starting[0].Result, starting[1].Result, starting[2].Result);
 
         Task<RunningServer> StartAsync(string[] settings) => RunningServer.StartAsync(new ServerSetup(settings), cancellationToken);
 
@@ -71,10 +84,10 @@ public sealed class ModelEvaluationsFixture : IAsyncLifetime
 
     public async ValueTask DisposeAsync()
     {
-        await Unreachable.DisposeAsync();
-        await Hurried.DisposeAsync();
-        await Server.DisposeAsync();
-        await Model.DisposeAsync();
+        if (Unreachable is not null) await Unreachable.DisposeAsync();
+        if (Hurried is not null) await Hurried.DisposeAsync();
+        if (Server is not null) await Server.DisposeAsync();
+        if (Model is not null) await Model.DisposeAsync();
     }
 }
 

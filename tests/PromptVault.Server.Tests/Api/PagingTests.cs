@@ -19,8 +19,8 @@ public sealed class PagingTests : IAsyncLifetime
 
     public async ValueTask DisposeAsync()
     {
-        _client.Dispose();
-        await _server.DisposeAsync();
+        _client?.Dispose();
+        if (_server is not null) await _server.DisposeAsync();
     }
 
     [Fact]

@@ -142,7 +142,7 @@ public sealed class SdkSnapshotTests(ServerFixture fixture) : IClassFixture<Serv
     [Fact]
     public async Task TheSequence_KeepsGrowingAcrossARestart()
     {
-        var server = await RunningServer.StartAsync(TestContext.Current.CancellationToken);
+        await using var server = await RunningServer.StartAsync(TestContext.Current.CancellationToken);
         long before;
         using (var client = server.CreateClient())
         {

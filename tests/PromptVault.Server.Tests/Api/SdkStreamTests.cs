@@ -85,7 +85,7 @@ public sealed class SdkStreamTests(ServerFixture fixture) : IClassFixture<Server
     [Fact]
     public async Task StoppingTheServer_EndsAnOpenStream_WithoutWaitingForIt()
     {
-        var server = await RunningServer.StartAsync(TestContext.Current.CancellationToken);
+        await using var server = await RunningServer.StartAsync(TestContext.Current.CancellationToken);
         using var client = server.CreateClient();
         await using var stream = await SnapshotStream.OpenAsync(client);
         await stream.NextAsync();

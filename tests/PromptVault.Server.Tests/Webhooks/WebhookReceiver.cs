@@ -82,7 +82,7 @@ public sealed class WebhookReceiver : IAsyncDisposable
             await gate;
             return Results.StatusCode(status);
         });
-        await app.StartAsync(cancellationToken);
+        await app.StartOrDisposeAsync(cancellationToken);
         receiver = new WebhookReceiver(app, received);
         return receiver;
     }
@@ -95,11 +95,7 @@ public sealed class WebhookReceiver : IAsyncDisposable
         return await Received.ReadAllAsync(waiting.Token).FirstAsync(d => d.AnsweredWith is >= 200 and < 300, waiting.Token);
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        await _app.StopAsync();
-        await _app.DisposeAsync();
-    }
+    public async ValueTask DisposeAsync() => await _app.StopAndDisposeAsync();
 }
 
 public sealed record ReceivedDelivery(string Event, string Timestamp, long DeliveryId, string Body, bool SignatureValid, int AnsweredWith)

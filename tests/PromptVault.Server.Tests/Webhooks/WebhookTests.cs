@@ -163,7 +163,7 @@ public sealed class WebhookTests
     public async Task PendingDelivery_IsSentByTheRestartedServer()
     {
         await using var receiver = await WebhookReceiver.StartAsync(cancellationToken: TestContext.Current.CancellationToken);
-        var server = await RunningServer.StartAsync(new ServerSetup(FastRetries), TestContext.Current.CancellationToken);
+        await using var server = await RunningServer.StartAsync(new ServerSetup(FastRetries), TestContext.Current.CancellationToken);
         string webhook;
         using (var client = server.CreateClient())
         {
@@ -189,7 +189,7 @@ public sealed class WebhookTests
     {
         await using var receiver = await WebhookReceiver.StartAsync(cancellationToken: TestContext.Current.CancellationToken);
         // A lease far longer than the test may wait: only a lease given back at shutdown lets the restarted server send it.
-        var server = await RunningServer.StartAsync(new ServerSetup(
+        await using var server = await RunningServer.StartAsync(new ServerSetup(
             [.. FastRetries, "--PromptVault:Webhooks:Timeout=00:01:00", "--PromptVault:Webhooks:LeaseDuration=00:10:00"]), TestContext.Current.CancellationToken);
         string webhook;
         using (var client = server.CreateClient())
