@@ -12,12 +12,15 @@ builder.Services.AddPromptVault(); // settings from the "PromptVault" section of
 var chat = builder.Configuration.GetSection("Chat");
 // A local Ollama takes any key, but the OpenAI client refuses an empty one, as appsettings.json leaves it.
 var chatApiKey = string.IsNullOrEmpty(chat["ApiKey"]) ? "none" : chat["ApiKey"]!;
-var model = new OpenAIClient(new ApiKeyCredential(chatApiKey), new OpenAIClientOptions { Endpoint = new Uri(chat["Endpoint"]!) })
+var modelEndpoint = new Uri(chat["Endpoint"]!);
+var model = new OpenAIClient(new ApiKeyCredential(chatApiKey), new OpenAIClientOptions { Endpoint = modelEndpoint })
     .GetChatClient(chat["Model"]!)
     .AsIChatClient();
 builder.Services.AddChatClient(model).UsePromptVault(o => o.PromptName = "customer-support");
+builder.Services.AddProblemDetails(); // errors are answered as application/problem+json
 
 var app = builder.Build();
+app.UseExceptionHandler();
 
 app.MapHealthChecks("/health");
 
@@ -35,8 +38,26 @@ app.MapPost("/support", async (SupportQuestion question, IChatClient client, Can
             },
         },
     };
-    var response = await client.GetResponseAsync(question.Question, options, cancellationToken);
-    return new SupportAnswer(response.Text, response.AdditionalProperties?[PromptVaultChatClient.ResolutionIdProperty] as string);
+    try
+    {
+        var response = await client.GetResponseAsync(question.Question, options, cancellationToken);
+        return Results.Ok(new SupportAnswer(response.Text, response.AdditionalProperties?[PromptVaultChatClient.ResolutionIdProperty] as string));
+    }
+    catch (Exception e) when (Unreached(e) is { } reason)
+    {
+        return Results.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "The model could not be reached",
+            detail: $"The model at {modelEndpoint} could not be reached ({reason}). Start it (by default a local Ollama), or set " +
+                "Chat:Endpoint, Chat:Model and Chat:ApiKey to an OpenAI-compatible endpoint in appsettings.json or on the command line.");
+    }
+
+    // Why no attempt got an answer at all (nothing listens there, or the connection failed); null if one did. After its
+    // retries the OpenAI client throws every attempt's failure together.
+    static string? Unreached(Exception e) => e switch
+    {
+        ClientResultException { Status: 0 } => e.Message,
+        AggregateException all when all.InnerExceptions.All(attempt => Unreached(attempt) is not null) => Unreached(all.InnerExceptions[^1]),
+        _ => null,
+    };
 });
 
 // "Was this helpful?" arrives later, maybe through another instance: the resolution id carries what it needs.
