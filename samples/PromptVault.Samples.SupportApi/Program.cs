@@ -63,7 +63,14 @@ app.MapPost("/support", async (SupportQuestion question, IChatClient client, Can
 // "Was this helpful?" arrives later, maybe through another instance: the resolution id carries what it needs.
 app.MapPost("/support/feedback", async (SupportFeedback feedback, IPromptVault vault, CancellationToken cancellationToken) =>
 {
-    await vault.RecordFeedbackAsync(feedback.ResolutionId, new PromptOutcome { UserFeedback = feedback.Helpful ? 1 : 0 }, cancellationToken);
+    try
+    {
+        await vault.RecordFeedbackAsync(feedback.ResolutionId, new PromptOutcome { UserFeedback = feedback.Helpful ? 1 : 0 }, cancellationToken);
+    }
+    catch (ArgumentException e) // not an id a /support answer gave out; the SDK's message says what is wrong with it
+    {
+        return Results.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Not a resolution id", detail: e.Message);
+    }
     return Results.Accepted();
 });
 
