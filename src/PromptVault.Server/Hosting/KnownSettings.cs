@@ -7,8 +7,8 @@ namespace PromptVault.Server.Hosting;
 
 /// <summary>
 /// Refuses, as <c>serve</c> starts and before <c>admin-key</c> opens a database, a key under <see cref="Section"/> that nothing
-/// reads (<see cref="ReadSetting"/>): a misspelt key
-/// (<c>PromptVault__Webhook__MaxAttempts</c>) would otherwise leave its setting at the default, unsaid.
+/// reads (<see cref="ReadSetting"/>): a misspelt key (<c>PromptVault__Webhook__MaxAttempts</c>) would otherwise leave its
+/// setting at the default, unsaid.
 /// The framework's <c>BinderOptions.ErrorOnUnknownConfiguration</c> does not do it: it looks only inside a section bound to an
 /// options class, so a misspelt section (<c>PromptVault:Webhook</c>) and the keys read directly (<c>PromptVault:Postgres</c>,
 /// <c>PromptVault:Prices</c>) go unseen, and its refusal names the .NET type, not where the key was set nor the key meant.
