@@ -139,6 +139,7 @@ internal sealed class CliContext
         catch (PromptVaultApiException e)
         {
             if (e.Code == "approval_required" && target is not null) target = await WithStatusAsync(client, target, cancellationToken);
+            if (e.Code == "label_moved" && target is not null) target = await WithLabelNowAsync(client, target, cancellationToken);
             WriteError(e, target: target);
             return ExitCodes.Refused;
         }
@@ -164,11 +165,13 @@ internal sealed class CliContext
     /// Prints a refused request as <c>error (code): [subject: ]detail</c>, with a hint for the first mistakes: a missing or weak
     /// key, a server URL with a path (no route), a misspelt prompt name, an include of a version not yet labelled, a variable the render was not given; and, for a
     /// refusal of the lifecycle's gates on <paramref name="target"/>, the CLI commands that meet them (the server's detail
-    /// names its HTTP routes).
+    /// names its HTTP routes); a <c>label_moved</c> refusal of <paramref name="target"/> is told in the CLI's words (the server's
+    /// speaks of its If-Match header) with the <c>--expect</c> to run again with.
     /// </summary>
     public void WriteError(PromptVaultApiException e, string? subject = null, TargetVersion? target = null)
     {
-        var detail = subject is null ? e.Detail : $"{subject}: {e.Detail}";
+        var detail = e.Code == "label_moved" && target is not null ? LabelMovedDetail(target) : e.Detail;
+        detail = subject is null ? detail : $"{subject}: {detail}";
         var hint = (e.StatusCode, e.Code) switch
         {
             (HttpStatusCode.Unauthorized, _) => ApiKeySource is null
@@ -186,9 +189,10 @@ internal sealed class CliContext
             (_, "approval_required") when target is { Status: { } status } => ApprovalHint(target, status),
             (_, "self_approval") when target is var (name, version, _) =>
                 $"whoever approves it runs 'promptvault status {name} {version} approved' with their own key (--api-key).",
-            // The server's detail speaks of its If-Match header; from the CLI that is --expect.
-            (_, "label_moved") when target is var (name, _, _) =>
-                $"--expect names where the label must point now (none: nowhere); 'promptvault history {name}' shows where it points, and nothing was changed.",
+            (_, "label_moved") when target is { LabelNow: { } now } =>
+                $"to make this change from where the label is now, run the command again with --expect {now.Version ?? "none"}; 'promptvault audit {target.Name}' shows who moved it.",
+            (_, "label_moved") when target is not null =>
+                $"'promptvault history {target.Name}' shows where the label points now; run the command again with --expect that version (none: not set).",
             // The server's detail names its HTTP route; from the CLI a prompt file's tests: block adds them.
             (_, "no_tests") =>
                 "add a tests: block to the prompt's file (docs/evaluations.md#test-cases) and run 'promptvault push FILE': new test cases alone update the latest version's; then run this again.",
@@ -232,6 +236,33 @@ internal sealed class CliContext
         }
     }
 
+    /// <summary>A <c>label_moved</c> refusal of <paramref name="target"/>'s label move, saying where the label is and what <c>--expect</c> wanted.</summary>
+    private static string LabelMovedDetail(TargetVersion target)
+    {
+        var where = target.LabelNow switch
+        {
+            null => "is elsewhere",
+            { Version: null } => "is not set",
+            { Version: var version } => $"points at version {version}",
+        };
+        var wanted = target.Expect is null ? "" : $"; --expect wants it {target.Expect}";
+        return $"label '{target.Label}' of '{target.Name}' {where}{wanted}: someone else moved it, and this command changed nothing.";
+    }
+
+    /// <summary><paramref name="target"/> with where its label points now, which a <c>label_moved</c> refusal names; without it when it cannot be read.</summary>
+    private static async Task<TargetVersion> WithLabelNowAsync(PromptVaultClient client, TargetVersion target, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var labels = (await client.GetPromptAsync(target.Name, cancellationToken)).Labels;
+            return target with { LabelNow = new LabelPosition(labels.GetValueOrDefault(target.Label)) };
+        }
+        catch (Exception e) when (e is PromptVaultApiException or HttpRequestException)
+        {
+            return target;
+        }
+    }
+
     private void WriteJsonError(CliError error) => _jsonErrors.Add(error);
 
     /// <summary>
@@ -250,8 +281,19 @@ internal sealed class CliContext
     }
 }
 
-/// <summary>The version a command moves through the lifecycle, as the user named it; its status once a refusal has read it.</summary>
-internal sealed record TargetVersion(string Name, string Version, VersionStatus? Status = null);
+/// <summary>
+/// The version a command moves through the lifecycle, as the user named it; its status once a refusal has read it; the label
+/// the command moves with the <c>--expect</c> it was given, and where that label points once a <c>label_moved</c> refusal has read it.
+/// </summary>
+internal sealed record TargetVersion(string Name, string Version, VersionStatus? Status = null)
+{
+    public string Label { get; init; } = PromptVault.Core.Prompts.Label.Production;
+    public LabelExpectation? Expect { get; init; }
+    public LabelPosition? LabelNow { get; init; }
+}
+
+/// <summary>Where a label points: a version number, or null when it is not set.</summary>
+internal sealed record LabelPosition(string? Version);
 
 /// <summary>An error as <c>--json</c> prints it on stderr; <c>status</c> and <c>title</c> are the server's, when it refused.</summary>
 internal sealed record CliError(int? Status, string? Title, string Code, string Detail, string? Field, string? Hint);

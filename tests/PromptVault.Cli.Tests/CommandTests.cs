@@ -330,7 +330,7 @@ public sealed class CommandTests(ServerFixture fixture) : IClassFixture<ServerFi
         var promotedBack = await Cli.RunAsync(fixture.Server, null, "promote", "cli-expect", "1.0.1", "--expect", "1.0.2");
         Assert.Equal(1, stalePromote.ExitCode);
         Assert.Contains("error (label_moved):", stalePromote.Error);
-        Assert.Contains("hint: --expect names where the label must point now (none: nowhere); 'promptvault history cli-expect' shows where it points, and nothing was changed.", stalePromote.Error);
+        Assert.Contains("hint: to make this change from where the label is now, run the command again with --expect 1.0.2;", stalePromote.Error);
         Assert.Equal("Promoted cli-expect 1.0.1 to production.", promotedBack.Out.Trim());
 
         // none: only if the label is not set yet (If-None-Match: *).
@@ -340,6 +340,41 @@ public sealed class CommandTests(ServerFixture fixture) : IClassFixture<ServerFi
         Assert.Equal(1, secondStaging.ExitCode);
         Assert.Contains("error (label_moved):", secondStaging.Error);
         Assert.Contains("points at version 1.0.0", secondStaging.Error);
+    }
+
+    /// <summary>
+    /// A move refused because the label moved since --expect read it is told in the CLI's words, never the server's HTTP ones
+    /// (If-Match, GET /api/…): where the label is now, what --expect wanted, and the --expect to run again with.
+    /// </summary>
+    [Fact]
+    public async Task PromoteRollbackAndStatus_Expect_RefusedBecauseTheLabelMoved_SayWhereItIsAndWhatToRun_InCliWordsOnly()
+    {
+        using var folder = new TempFolder();
+        Assert.Equal(0, (await Cli.RunAsync(fixture.Server, null, "push", folder.Write("p.md", PromptFile("cli-words")))).ExitCode);
+        Assert.Equal(0, (await Cli.RunAsync(fixture.Server, null, "push", folder.Write("p.md", PromptFile("cli-words", "Hi {{who}}.")), "-m", "hi")).ExitCode);
+        Assert.Equal(0, (await Cli.RunAsync(fixture.Server, null, "promote", "cli-words", "1.0.0")).ExitCode);
+        Assert.Equal(0, (await Cli.RunAsync(fixture.Server, null, "promote", "cli-words", "1.0.0", "--label", "staging")).ExitCode);
+
+        var promote = await Cli.RunAsync(fixture.Server, null, "promote", "cli-words", "1.0.1", "--expect", "1.0.1");
+        var rollback = await Cli.RunAsync(fixture.Server, null, "rollback", "cli-words", "1.0.1", "--expect", "none");
+        var status = await Cli.RunAsync(fixture.Server, null, "status", "cli-words", "1.0.1", "production", "--expect", "1.0.1");
+        var staging = await Cli.RunAsync(fixture.Server, null, "promote", "cli-words", "1.0.1", "--label", "staging", "--expect", "none", "--json");
+
+        Assert.Equal(
+            "error (label_moved): label 'production' of 'cli-words' points at version 1.0.0; --expect wants it at 1.0.1: someone else moved it, and this command changed nothing.\n" +
+            "hint: to make this change from where the label is now, run the command again with --expect 1.0.0; 'promptvault audit cli-words' shows who moved it.\n",
+            promote.Error.ReplaceLineEndings("\n"));
+        Assert.Contains("error (label_moved): label 'production' of 'cli-words' points at version 1.0.0; --expect wants it unset:", rollback.Error);
+        Assert.Contains("error (label_moved): label 'production' of 'cli-words' points at version 1.0.0; --expect wants it at 1.0.1:", status.Error);
+        Assert.Contains("\"detail\":\"label 'staging' of 'cli-words' points at version 1.0.0; --expect wants it unset:", staging.Error);
+        Assert.Contains("run the command again with --expect 1.0.0;", staging.Error);
+        foreach (var refused in new[] { promote, rollback, status, staging })
+        {
+            Assert.Equal(1, refused.ExitCode);
+            Assert.DoesNotContain("If-Match", refused.Error.Replace("\"field\":\"If-Match\"", "", StringComparison.Ordinal));
+            Assert.DoesNotContain("If-None-Match", refused.Error.Replace("\"field\":\"If-None-Match\"", "", StringComparison.Ordinal));
+            Assert.DoesNotContain("/api/", refused.Error);
+        }
     }
 
     /// <summary>Refused (1), as the server refuses a version without a change description: the command line itself is valid.</summary>

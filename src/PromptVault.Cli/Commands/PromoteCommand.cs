@@ -12,5 +12,5 @@ internal sealed class PromoteCommand(CliContext context)
             return context.Print(remote.Json, moved, () => context.Out.WriteLine(label == Label.Production
                 ? $"Promoted {moved.PromptName} {moved.Version} to production."
                 : $"Moved label {label} of {moved.PromptName} to {moved.Version}."));
-        }, cancellationToken, new TargetVersion(name, version));
+        }, cancellationToken, new TargetVersion(name, version) { Label = label, Expect = expect });
 }

@@ -10,5 +10,5 @@ internal sealed class RollbackCommand(CliContext context)
         {
             var created = await client.RollbackAsync(name, version, reason, expect, cancellationToken);
             return context.Print(remote.Json, created, () => context.Out.WriteLine($"Rolled back {created.PromptName} to {version}: new version {created.Version} is in production."));
-        }, cancellationToken, new TargetVersion(name, version));
+        }, cancellationToken, new TargetVersion(name, version) { Expect = expect });
 }

@@ -12,5 +12,5 @@ internal sealed class StatusCommand(CliContext context)
             var moved = await client.ChangeStatusAsync(name, version, status, expect, cancellationToken);
             return context.Print(remote.Json, moved, () => context.Out.WriteLine($"{moved.PromptName} {moved.Version} is {Names.Of(moved.Status)}" +
                 (status == VersionStatus.Approved ? $", approved by {moved.ApprovedBy}." : ".")));
-        }, cancellationToken, new TargetVersion(name, version));
+        }, cancellationToken, new TargetVersion(name, version) { Expect = expect });
 }
