@@ -68,8 +68,10 @@ public sealed class DatabaseOutageTests
     private static async Task<WebApplication> StartAsync(string connectionString, ServerSetup setup, CancellationToken cancellationToken)
     {
         var app = PromptVaultServer.Build(new ServerOptions { Postgres = connectionString, Urls = "http://127.0.0.1:0" }, setup.Settings, setup.Configure);
-        await PromptVaultServer.MigrateAsync(app, cancellationToken);
-        await app.StartAsync(cancellationToken);
-        return app;
+        return await app.StartOrDisposeAsync(async () =>
+        {
+            await PromptVaultServer.MigrateAsync(app, cancellationToken);
+            return app;
+        }, cancellationToken);
     }
 }

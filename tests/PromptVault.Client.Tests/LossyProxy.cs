@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
+using PromptVault.Server.Tests;
 
 namespace PromptVault.Client.Tests;
 
@@ -61,7 +62,7 @@ public sealed class LossyProxy : IAsyncDisposable
         var app = builder.Build();
         var proxy = new LossyProxy(app, new HttpClient { BaseAddress = server });
         app.Run(proxy.ForwardAsync);
-        await app.StartAsync(cancellationToken);
+        await app.StartOrDisposeAsync(cancellationToken);
         return proxy;
     }
 
@@ -118,8 +119,7 @@ public sealed class LossyProxy : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await _app.StopAsync();
-        await _app.DisposeAsync();
+        await _app.StopAndDisposeAsync();
         _server.Dispose();
     }
 }

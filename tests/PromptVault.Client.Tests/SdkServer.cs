@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Builder;
 using PromptVault.Server.Hosting;
+using PromptVault.Server.Tests;
 
 namespace PromptVault.Client.Tests;
 
@@ -34,16 +35,23 @@ public sealed class SdkServer : IAsyncDisposable
     public static async Task<SdkServer> StartAsync(IReadOnlyList<string> settings, CancellationToken cancellationToken = default)
     {
         var server = new SdkServer(Directory.CreateTempSubdirectory("promptvault-sdk-test-").FullName, settings);
-        await server.StartAsync("http://127.0.0.1:0", cancellationToken);
-        return server;
+        try
+        {
+            await server.StartAsync("http://127.0.0.1:0", cancellationToken);
+            return server;
+        }
+        catch
+        {
+            await server.DisposeAsync();
+            throw;
+        }
     }
 
     /// <summary>Stops the server: the port refuses connections until <see cref="StartAgainAsync"/>.</summary>
     public async Task StopAsync()
     {
         if (_app is null) return;
-        await _app.StopAsync();
-        await _app.DisposeAsync();
+        await _app.StopAndDisposeAsync();
         _app = null;
     }
 
@@ -55,9 +63,8 @@ public sealed class SdkServer : IAsyncDisposable
     {
         var app = PromptVaultServer.Build(new ServerOptions { DatabasePath = Path.Combine(_folder, "promptvault.db"), Urls = urls },
             ["--Logging:LogLevel:Default=Warning", .. _settings]);
-        var admin = await PromptVaultServer.InitializeAsync(app, cancellationToken);
+        var admin = await app.StartOrDisposeAsync(() => PromptVaultServer.InitializeAsync(app, cancellationToken), cancellationToken);
         if (admin is not null) AdminKey = admin.Key;
-        await app.StartAsync(cancellationToken);
         BaseAddress = new Uri(app.Urls.First());
         _app = app;
     }

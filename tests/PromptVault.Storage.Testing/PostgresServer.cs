@@ -56,13 +56,12 @@ public static class PostgresServer
         var data = Path.Combine(directory, "data");
         Directory.CreateDirectory(directory);
         var asRoot = Environment.IsPrivilegedProcess;
+        // Before anything can fail: a start that throws (pg_ctl giving up waiting on a server that then comes up) leaves nothing behind.
+        StartWatchdog(bin, directory, data, asRoot);
         if (asRoot) await RunAsync("chown", ["-R", $"{User}:", directory], directory);
 
         await RunAsync(Path.Combine(bin, "initdb"), ["-D", data, "-U", User, "-A", "trust", "-E", "UTF8", "--locale=C", "--no-sync"], directory, asRoot);
-        var port = await StartOnFreePortAsync(bin, directory, data, asRoot);
-
-        var server = new Server(port);
-        StartWatchdog(bin, directory, data, asRoot);
+        var server = new Server(await StartOnFreePortAsync(bin, directory, data, asRoot));
 
         await using (var admin = await server.Admin.OpenConnectionAsync())
         await using (var create = new NpgsqlCommand($"CREATE DATABASE {MigratedTemplate}", admin))

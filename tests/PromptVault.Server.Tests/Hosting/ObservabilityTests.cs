@@ -331,13 +331,13 @@ public sealed class ObservabilityTests(ObservabilityTests.PrometheusServerFixtur
                 collector._received.Enqueue((context.Request.Path, body.ToArray()));
                 return Results.Ok();
             });
-            await collector._app.StartAsync(TestContext.Current.CancellationToken);
+            await collector._app.StartOrDisposeAsync(TestContext.Current.CancellationToken);
             return collector;
         }
 
         public string Received(string path) =>
             string.Concat(_received.Where(r => r.Path == path).Select(r => Encoding.UTF8.GetString(r.Body)));
 
-        public ValueTask DisposeAsync() => _app.DisposeAsync();
+        public async ValueTask DisposeAsync() => await _app.StopAndDisposeAsync();
     }
 }

@@ -293,9 +293,11 @@ public sealed class DatabaseOutageTests
     {
         setup ??= new ServerSetup(["--Logging:LogLevel:Default=None"]);
         var app = PromptVaultServer.Build(new ServerOptions { Postgres = connectionString, Urls = "http://127.0.0.1:0" }, setup.Settings, setup.Configure);
-        await PromptVaultServer.MigrateAsync(app, Cancel);
-        var admin = (await PromptVaultServer.CreateFirstAdminKeyAsync(app, Cancel))!;
-        await app.StartAsync(Cancel);
+        var admin = await app.StartOrDisposeAsync(async () =>
+        {
+            await PromptVaultServer.MigrateAsync(app, Cancel);
+            return (await PromptVaultServer.CreateFirstAdminKeyAsync(app, Cancel))!;
+        }, Cancel);
         var client = new HttpClient { BaseAddress = new Uri(app.Urls.First()) };
         client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", admin.Key);
         return (app, client);
@@ -331,9 +333,18 @@ public sealed class DatabaseOutageTests
             var target = new NpgsqlConnectionStringBuilder(database.ConnectionString);
             var server = new RelayedServer(database, new Relay(target.Host!, target.Port), new LogCapture());
             target.Port = server.Relay.Port;
-            (server._app, server.Client) = await DatabaseOutageTests.StartAsync(target.ConnectionString,
-                server.Logs.Setup(["--Logging:LogLevel:Default=None", "--Logging:LogLevel:PromptVault=Debug", .. settings]));
-            return server;
+            try
+            {
+                (server._app, server.Client) = await DatabaseOutageTests.StartAsync(target.ConnectionString,
+                    server.Logs.Setup(["--Logging:LogLevel:Default=None", "--Logging:LogLevel:PromptVault=Debug", .. settings]));
+                return server;
+            }
+            catch
+            {
+                // The relay listens and the database exists already.
+                await server.DisposeAsync();
+                throw;
+            }
         }
 
         public async ValueTask DisposeAsync()

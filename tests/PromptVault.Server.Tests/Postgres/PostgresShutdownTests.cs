@@ -19,13 +19,19 @@ public sealed class PostgresShutdownTests
         var setup = logs.Setup();
         var app = PromptVaultServer.Build(new ServerOptions { Postgres = database.ConnectionString, Urls = "http://127.0.0.1:0" },
             ["--Logging:LogLevel:Default=Warning", .. setup.Settings], setup.Configure);
-        await PromptVaultServer.InitializeAsync(app, cancel);
-        await app.StartAsync(cancel);
-        var loops = app.Services.GetServices<IHostedService>().OfType<BackgroundService>().Where(loop => loop.ExecuteTask is not null).ToList();
-        var listener = loops.OfType<PostgresRegistryChanges>().Single();
-        await Eventually(() => Task.FromResult(listener.Applied), applied => applied >= 0);
-
-        await app.DisposeAsync();
+        await app.StartOrDisposeAsync(() => PromptVaultServer.InitializeAsync(app, cancel), cancel);
+        List<BackgroundService> loops;
+        try
+        {
+            loops = app.Services.GetServices<IHostedService>().OfType<BackgroundService>().Where(loop => loop.ExecuteTask is not null).ToList();
+            var listener = loops.OfType<PostgresRegistryChanges>().Single();
+            await Eventually(() => Task.FromResult(listener.Applied), applied => applied >= 0);
+        }
+        finally
+        {
+            // What the test is about, and on every path: disposed without being stopped.
+            await app.DisposeAsync();
+        }
 
         // The host looks at an ended loop after its dispose returns, and logs an error for one that ended cancelled or failed
         // (a host disposed without being stopped treats a cancelled loop as failed): so each must end as having run to completion.

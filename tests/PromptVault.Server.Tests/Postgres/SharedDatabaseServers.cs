@@ -35,20 +35,31 @@ public sealed class SharedDatabaseServers : IAsyncDisposable
     public static async Task<SharedDatabaseServers> StartAsync(int count = 2, string[]? settings = null, CancellationToken cancellationToken = default)
     {
         var database = await PostgresServer.CreateDatabaseAsync(migrated: false, cancellationToken);
-        var apps = Enumerable.Range(0, count)
-            .Select(_ => PromptVaultServer.Build(new ServerOptions { Postgres = database.ConnectionString, Urls = "http://127.0.0.1:0" },
-                ["--Logging:LogLevel:Default=Warning", .. settings ?? []]))
-            .ToList();
-        await Task.WhenAll(apps.Select(app => PromptVaultServer.MigrateAsync(app, cancellationToken)));
-        var admin = await PromptVaultServer.CreateFirstAdminKeyAsync(apps[0], cancellationToken)
-            ?? throw new InvalidOperationException("A new database should get a first admin key.");
-        foreach (var app in apps.Skip(1))
+        var apps = new List<WebApplication>();
+        try
         {
-            if (await PromptVaultServer.CreateFirstAdminKeyAsync(app, cancellationToken) is not null)
-                throw new InvalidOperationException("The other servers must find the first admin key.");
+            for (var i = 0; i < count; i++)
+            {
+                apps.Add(PromptVaultServer.Build(new ServerOptions { Postgres = database.ConnectionString, Urls = "http://127.0.0.1:0" },
+                    ["--Logging:LogLevel:Default=Warning", .. settings ?? []]));
+            }
+            await Task.WhenAll(apps.Select(app => PromptVaultServer.MigrateAsync(app, cancellationToken)));
+            var admin = await PromptVaultServer.CreateFirstAdminKeyAsync(apps[0], cancellationToken)
+                ?? throw new InvalidOperationException("A new database should get a first admin key.");
+            foreach (var app in apps.Skip(1))
+            {
+                if (await PromptVaultServer.CreateFirstAdminKeyAsync(app, cancellationToken) is not null)
+                    throw new InvalidOperationException("The other servers must find the first admin key.");
+            }
+            await Task.WhenAll(apps.Select(app => app.StartAsync(cancellationToken)));
+            return new SharedDatabaseServers(database, apps, admin.Key);
         }
-        await Task.WhenAll(apps.Select(app => app.StartAsync(cancellationToken)));
-        return new SharedDatabaseServers(database, apps, admin.Key);
+        catch
+        {
+            // Every server built, the ones that started as well as the one that did not, and the database.
+            await StopAsync(apps, database);
+            throw;
+        }
     }
 
     /// <summary>An HTTP client for server <paramref name="server"/>, sending <paramref name="apiKey"/> (the admin key by default).</summary>
@@ -69,11 +80,12 @@ public sealed class SharedDatabaseServers : IAsyncDisposable
     {
         _a?.Dispose();
         _b?.Dispose();
-        foreach (var app in _apps)
-        {
-            await app.StopAsync();
-            await app.DisposeAsync();
-        }
-        await _database.DisposeAsync();
+        await StopAsync(_apps, _database);
+    }
+
+    private static async Task StopAsync(List<WebApplication> apps, PostgresTestDatabase database)
+    {
+        foreach (var app in apps) await app.StopAndDisposeAsync();
+        await database.DisposeAsync();
     }
 }
