@@ -40,10 +40,13 @@ public sealed class CrashTests
             var ledger = new Ledger();
             using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(15) };
             http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AdminKey(server.Output));
-            var api = new Api(http, ledger, server.BaseAddress);
+            // Stop: each writer finishes its write in flight (it is acknowledged, so in the ledger) and ends. Abandon: the test
+            // failed, and every write in flight is given up.
+            using var stop = new CancellationTokenSource();
+            using var abandon = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+            var api = new Api(http, ledger, server.BaseAddress, abandon.Token);
             var setup = await SetUpAsync(api);
 
-            using var stop = new CancellationTokenSource();
             var writers = new List<Task>
             {
                 Task.Run(() => WriteVersionsAsync(api, "crash-v0", stop.Token), TestContext.Current.CancellationToken),
@@ -70,10 +73,18 @@ public sealed class CrashTests
                 }
                 await ledger.WrittenAsync(WritesBetweenKills);
             }
-            finally
+            catch (Exception failure)
             {
-                stop.Cancel();
+                // The writers end before the server is disposed (they would go on sending to it), and a writer's own failure,
+                // perhaps the cause of this one, is reported with it.
+                await abandon.CancelAsync();
+                var ended = Task.WhenAll(writers);
+                await ended.ContinueWith(_ => { }, TaskScheduler.Default);
+                var writerFailures = ended.Exception?.InnerExceptions.Where(e => e is not OperationCanceledException).ToList() ?? [];
+                if (writerFailures.Count > 0) throw new AggregateException(writerFailures.Prepend(failure));
+                throw;
             }
+            stop.Cancel();
             await Task.WhenAll(writers);
 
             var served = await ReadAggregatesAsync(api, setup);
@@ -117,7 +128,7 @@ public sealed class CrashTests
         {
             using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(15) };
             http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AdminKey(server.Output));
-            var api = new Api(http, new Ledger(), server.BaseAddress);
+            var api = new Api(http, new Ledger(), server.BaseAddress, TestContext.Current.CancellationToken);
             var setup = await SetUpAsync(api);
             var units = Enumerable.Range(0, 20).Select(i => $"lost-{i}").ToList();
             var events = new List<object>();
@@ -336,9 +347,10 @@ public sealed class CrashTests
 
     /// <summary>
     /// Sends requests as a careful client does: a request that failed in transit, or a 503, is sent again until answered. It
-    /// sends to the server's current address; between <see cref="Down"/> and <see cref="Up"/> new requests wait for it.
+    /// sends to the server's current address; between <see cref="Down"/> and <see cref="Up"/> new requests wait for it. Once
+    /// <paramref name="cancel"/> is cancelled, every request (and wait) ends with an <see cref="OperationCanceledException"/>.
     /// </summary>
-    private sealed class Api(HttpClient http, Ledger ledger, Uri server)
+    private sealed class Api(HttpClient http, Ledger ledger, Uri server, CancellationToken cancel)
     {
         private static readonly TimeSpan GiveUpAfter = TimeSpan.FromSeconds(60);
 
@@ -371,14 +383,14 @@ public sealed class CrashTests
             while (true)
             {
                 Assert.True(started.Elapsed < GiveUpAfter, $"{method} {path} was not answered within {GiveUpAfter.TotalSeconds} s.");
-                var address = await Volatile.Read(ref _server).Task.WaitAsync(TestContext.Current.CancellationToken);
+                var address = await Volatile.Read(ref _server).Task.WaitAsync(cancel);
                 using var request = new HttpRequestMessage(method, new Uri(address, path));
                 if (json is not null) request.Content = new StringContent(json, Encoding.UTF8, "application/json");
                 if (idempotencyKey is not null) request.Headers.Add("Idempotency-Key", idempotencyKey);
                 try
                 {
-                    using var response = await http.SendAsync(request, TestContext.Current.CancellationToken);
-                    var text = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+                    using var response = await http.SendAsync(request, cancel);
+                    var text = await response.Content.ReadAsStringAsync(cancel);
                     if (response.IsSuccessStatusCode) return JsonNode.Parse(text)!;
                     Assert.True(response.StatusCode == HttpStatusCode.ServiceUnavailable, $"{method} {path} answered {(int)response.StatusCode}: {text}");
                 }
@@ -386,12 +398,12 @@ public sealed class CrashTests
                 {
                     // The server is down between a kill and its restart; nothing was sent.
                 }
-                catch (Exception e) when (e is HttpRequestException or IOException or TaskCanceledException && !TestContext.Current.CancellationToken.IsCancellationRequested)
+                catch (Exception e) when (e is HttpRequestException or IOException or TaskCanceledException && !cancel.IsCancellationRequested)
                 {
                     // Killed while the request was in flight: it may or may not have been applied. Send it again.
                     Interlocked.Increment(ref Ledger.Interrupted);
                 }
-                await Task.Delay(50, TestContext.Current.CancellationToken);
+                await Task.Delay(50, cancel);
             }
         }
     }
