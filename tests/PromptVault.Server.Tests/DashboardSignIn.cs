@@ -42,6 +42,15 @@ public static partial class DashboardSignIn
         return (response.StatusCode, await response.Content.ReadAsStringAsync(cancellationToken), CookiesOf(response));
     }
 
+    /// <summary>A dashboard page's form, signed in with <paramref name="session"/>: its antiforgery token, and the Cookie header to post it with.</summary>
+    public static async Task<(string Token, string Cookies)> OpenFormAsync(Uri server, string path, string session, CancellationToken cancellationToken)
+    {
+        var (status, page, setCookies) = await OpenAsync(server, path, session, cancellationToken);
+        var token = AntiforgeryField().Match(page);
+        Assert.True(status == HttpStatusCode.OK && token.Success, $"{path} answered {status} with no form");
+        return (WebUtility.HtmlDecode(token.Groups[1].Value), setCookies.Length == 0 ? session : $"{session}; {setCookies}");
+    }
+
     /// <summary>The value of the <c>pv_session</c> cookie in a Cookie header.</summary>
     public static string Session(string cookies) =>
         cookies.Split("; ").Single(c => c.StartsWith("pv_session=", StringComparison.Ordinal))["pv_session=".Length..];

@@ -61,7 +61,7 @@ internal static class LabelPrecondition
     /// <summary>Declares the optional headers and their 412 in the route's OpenAPI operation; <c>If-None-Match</c> only where
     /// <paramref name="notSet"/> (a removal refuses it).</summary>
     public static RouteHandlerBuilder AcceptsLabelPrecondition(this RouteHandlerBuilder route, string description = LabelDescription, bool notSet = true) =>
-        route.ProducesProblem(StatusCodes.Status412PreconditionFailed).AddOpenApiOperationTransformer((operation, _, _) =>
+        route.WithMetadata(Hosting.UncheckedIfMatch.ChecksIfMatch.Instance).ProducesProblem(StatusCodes.Status412PreconditionFailed).AddOpenApiOperationTransformer((operation, _, _) =>
         {
             operation.Parameters ??= [];
             operation.Parameters.Add(new OpenApiParameter

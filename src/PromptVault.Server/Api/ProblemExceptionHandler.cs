@@ -310,8 +310,10 @@ internal sealed class ProblemExceptionHandler(StoreTroubleLog storeTroubleLog) :
         var parameters = context.Features.Get<IExceptionHandlerFeature>()?.Endpoint?.Metadata.GetOrderedMetadata<IParameterBindingMetadata>() ?? [];
         foreach (var parameter in parameters.Where(p => p.HasTryParse))
         {
-            var raw = context.Request.RouteValues.TryGetValue(parameter.Name, out var route) ? route?.ToString() : context.Request.Query[parameter.Name].ToString();
-            if (!string.IsNullOrEmpty(raw) && !Parses(parameter.ParameterInfo.ParameterType, raw)) return (parameter.Name, parameter.ParameterInfo.ParameterType, raw);
+            var raw = context.Request.RouteValues.TryGetValue(parameter.Name, out var route) ? route?.ToString()
+                : context.Request.Query.TryGetValue(parameter.Name, out var query) ? query.ToString() : null;
+            // Given empty (?limit=) is not left out: the framework refuses it too.
+            if (raw is not null && !Parses(parameter.ParameterInfo.ParameterType, raw)) return (parameter.Name, parameter.ParameterInfo.ParameterType, raw);
         }
         return null;
     }
@@ -329,7 +331,8 @@ internal sealed class ProblemExceptionHandler(StoreTroubleLog storeTroubleLog) :
 
     /// <summary>The 400 of a query or route parameter whose value its type does not take (<c>?limit=x</c>).</summary>
     internal static InvalidInputException WrongParameterType(string parameter, Type type, string value) =>
-        PageRequest.Unreadable(parameter, value) ?? new("invalid_parameter", $"'{parameter}' has a value of the wrong type: {DescribeUnparsable(type, value)}", parameter);
+        value.Length == 0 ? new("invalid_parameter", $"'{parameter}' is given with no value: give it one or leave it out.", parameter)
+        : PageRequest.Unreadable(parameter, value) ?? new("invalid_parameter", $"'{parameter}' has a value of the wrong type: {DescribeUnparsable(type, value)}", parameter);
 
     /// <summary>What <paramref name="value"/> is not; an integer worded as a body's is.</summary>
     private static string DescribeUnparsable(Type type, string value) => (Nullable.GetUnderlyingType(type) ?? type) switch

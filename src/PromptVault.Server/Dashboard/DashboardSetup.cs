@@ -165,8 +165,12 @@ internal static class DashboardSetup
     {
         if (!HttpMethods.IsPost(context.Request.Method)
             || context.GetEndpoint()?.Metadata.GetMetadata<ComponentTypeMetadata>() is null
-            || context.Features.Get<IAntiforgeryValidationFeature>() is not { IsValid: false })
+            || context.Features.Get<IAntiforgeryValidationFeature>() is not { IsValid: false } antiforgery)
             return next(context);
+        // The token is looked for in the form, so a form that cannot be read (past the body or form limits, or holding a NUL)
+        // fails it too: that form did not expire, and sending it again would fail again.
+        if (antiforgery.Error?.InnerException is InvalidDataException or BadHttpRequestException)
+            return UnreadableFormAsync(context, antiforgery.Error.InnerException);
         var query = QueryString.Create(ExpiredForm, "true")
             .Add(QueryString.Create(context.Request.Query.Where(p => !p.Key.Equals(ExpiredForm, StringComparison.OrdinalIgnoreCase))));
         // One leading slash: "//host" would send the browser to another site.
@@ -174,6 +178,13 @@ internal static class DashboardSetup
         context.Response.StatusCode = StatusCodes.Status303SeeOther;
         context.Response.Headers.Location = path + query;
         return Task.CompletedTask;
+    }
+
+    private static Task UnreadableFormAsync(HttpContext context, Exception unreadable)
+    {
+        context.Response.StatusCode = unreadable is BadHttpRequestException { StatusCode: var status } ? status : StatusCodes.Status400BadRequest;
+        context.Response.ContentType = "text/plain; charset=utf-8";
+        return context.Response.WriteAsync($"The form could not be read, so nothing was saved: {unreadable.Message}", context.RequestAborted);
     }
 
     public static async Task<ClaimsPrincipal?> SignInAsync(HttpContext http, ApiKeyService keys, string presented)

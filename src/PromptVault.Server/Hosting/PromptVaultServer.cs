@@ -83,6 +83,7 @@ public static class PromptVaultServer
         app.UseRateLimits();
         app.UseAuthorization();
         app.UseSingleValuedQuery();
+        app.UseUncheckedIfMatchRefused();
         app.UseUtf8Bodies();
         app.MapOpenApi().AllowAnonymous();
         app.MapHealthApi();

@@ -10,15 +10,24 @@ namespace PromptVault.Server.Hosting;
 /// Content-Type so the framework's binding reads the body as those routes do, or another, which is refused with 415 naming it.
 /// The framework's binding threw on a charset it did not know (<c>"utf-8"</c> quoted, <c>utf8</c>), a 500, and read one it
 /// knew (<c>latin1</c>) differently from the routes that read by hand.
+/// A body is read as sent: one with a Content-Encoding (gzip) is refused with 415 naming it and <c>Accept-Encoding: identity</c>
+/// (RFC 9110 §15.5.16), where its compressed bytes were read as JSON and refused as "'0x1F' is an invalid start of a value".
 /// </summary>
 internal static class Utf8Bodies
 {
     public static IApplicationBuilder UseUtf8Bodies(this IApplicationBuilder app) => app.Use((context, next) =>
     {
         var request = context.Request;
+        if (!(request.Path.StartsWithSegments("/api") || request.Path.StartsWithSegments("/mcp")) || JsonBody.IsAbsent(request))
+            return next(context);
+        if (ContentCoding(request) is { } coding)
+        {
+            context.Response.Headers.AcceptEncoding = "identity";
+            return Problems.WriteAsync(context, StatusCodes.Status415UnsupportedMediaType, "unsupported_media_type",
+                $"The request body must be sent uncompressed; Content-Encoding '{Core.Prompts.PromptRules.Shorten(coding)}' is not supported: send the JSON as it is, with no Content-Encoding.");
+        }
         // Most requests name no charset: one search of the header, nothing allocated.
         if (request.ContentType is not { } header || !header.Contains("charset", StringComparison.OrdinalIgnoreCase)
-            || !(request.Path.StartsWithSegments("/api") || request.Path.StartsWithSegments("/mcp")) || JsonBody.IsAbsent(request)
             || !MediaTypeHeaderValue.TryParse(header, out var mediaType))
             return next(context);
         var charset = HeaderUtilities.RemoveQuotes(mediaType.Charset);
@@ -31,4 +40,13 @@ internal static class Utf8Bodies
         request.ContentType = mediaType.ToString();
         return next(context);
     });
+
+    /// <summary>The body's content codings other than <c>identity</c> (which changes nothing), as sent; null when there are none.</summary>
+    private static string? ContentCoding(HttpRequest request)
+    {
+        var codings = request.Headers.ContentEncoding.ToString();
+        if (codings.Length == 0) return null;
+        return codings.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+            .All(coding => coding.Equals("identity", StringComparison.OrdinalIgnoreCase)) ? null : codings;
+    }
 }

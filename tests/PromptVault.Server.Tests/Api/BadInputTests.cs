@@ -394,6 +394,63 @@ public sealed class BadInputTests(ServerFixture fixture) : IClassFixture<ServerF
         Assert.Equal("'merge' has a value of the wrong type: yes is not true or false.", problem.Str("detail"));
     }
 
+    /// <summary>A write that checks no If-Match made the write anyway, as if it had been unconditional.</summary>
+    [Theory]
+    [InlineData("PATCH", "", """{ "description": "changed" }""", "\"1.0.0\"")]
+    [InlineData("POST", "/versions", """{ "content": "Changed {{company_name}}", "changeDescription": "changed" }""", "\"stale\"")]
+    [InlineData("POST", "/versions", """{ "content": "Changed {{company_name}}", "changeDescription": "changed" }""", "W/\"1.0.0\"")]
+    public async Task WriteThatChecksNoIfMatch_RefusesOne_AndChangesNothing(string method, string route, string body, string ifMatch)
+    {
+        var name = await CreateSupportPromptAsync(_client);
+        var (_, before) = await GetAsync(_client, $"/api/prompts/{name}");
+        using var request = new HttpRequestMessage(new HttpMethod(method), $"/api/prompts/{name}{route}")
+        {
+            Content = new StringContent(body, System.Text.Encoding.UTF8, "application/json"),
+        };
+        request.Headers.TryAddWithoutValidation("If-Match", ifMatch);
+
+        using var response = await _client.SendAsync(request, TestContext.Current.CancellationToken);
+
+        var problem = JsonNode.Parse(await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal(("invalid_if_match", "If-Match"), (problem.Str("code"), problem.Str("field")));
+        Assert.Contains($"does not check If-Match, so it cannot make this write conditional: send it without If-Match (or with *), not {ifMatch}.",
+            problem.Str("detail"), StringComparison.Ordinal);
+        var (_, after) = await GetAsync(_client, $"/api/prompts/{name}");
+        Assert.Equal(before!.ToJsonString(), after!.ToJsonString());
+    }
+
+    [Fact]
+    public async Task WriteThatChecksNoIfMatch_TakesStar()
+    {
+        var name = await CreateSupportPromptAsync(_client);
+        using var request = new HttpRequestMessage(HttpMethod.Patch, $"/api/prompts/{name}")
+        {
+            Content = new StringContent("""{ "description": "changed" }""", System.Text.Encoding.UTF8, "application/json"),
+        };
+        request.Headers.TryAddWithoutValidation("If-Match", "*");
+
+        using var response = await _client.SendAsync(request, TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
+    /// <summary>A parameter given empty was the framework's "Failed to bind parameter "Nullable&lt;int&gt; limit" from """, and an empty
+    /// <c>merge</c> said the body was not a JSON object.</summary>
+    [Theory]
+    [InlineData("GET", "/api/prompts?limit=", "limit")]
+    [InlineData("GET", "/api/audit?offset=", "offset")]
+    [InlineData("POST", "/api/import?merge=", "merge")]
+    [InlineData("POST", "/api/import?merge", "merge")]
+    public async Task QueryParameterGivenEmpty_Returns400NamingIt(string method, string path, string parameter)
+    {
+        var (status, problem) = await SendAsync(_client, new HttpMethod(method), path, method == "POST" ? new { } : null);
+
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Equal(("invalid_parameter", parameter), (problem.Str("code"), problem.Str("field")));
+        Assert.Equal($"'{parameter}' is given with no value: give it one or leave it out.", problem.Str("detail"));
+    }
+
     /// <summary>
     /// A unit id given but blank is refused wherever one enters, experiment running or not: a render by a label or a version
     /// once served it as "no unit", and a metric event's or an exposure's was a <c>blank_field</c>.

@@ -283,6 +283,56 @@ public sealed class HostileInputTests(ServerFixture fixture) : IClassFixture<Ser
         Assert.Equal(HttpStatusCode.NotFound, (await GetAsync(_client, $"/api/prompts/{created}")).Status);
     }
 
+    /// <summary>A compressed body was read as JSON as it came, and refused as "'0x1F' is an invalid start of a value".</summary>
+    [Theory]
+    [InlineData("/api/prompts", "gzip")]
+    [InlineData("/api/prompts/{name}/render", "br")]
+    [InlineData("/api/prompts/{name}/render", "identity, gzip")]
+    [InlineData("/mcp", "deflate")]
+    public async Task Post_CompressedBody_Returns415NamingTheContentEncoding_AndStoresNothing(string route, string coding)
+    {
+        var name = await CreateProductionPromptAsync("{{x}}");
+        var created = UniqueName("gzip");
+        var json = $$"""{"name": "{{created}}", "content": "x", "jsonrpc": "2.0", "id": 1, "method": "tools/list"}""";
+        using var request = new HttpRequestMessage(HttpMethod.Post, route.Replace("{name}", name, StringComparison.Ordinal))
+        {
+            Content = new ByteArrayContent(Gzip(json)),
+        };
+        request.Content.Headers.TryAddWithoutValidation("Content-Type", "application/json");
+        request.Content.Headers.TryAddWithoutValidation("Content-Encoding", coding);
+
+        using var response = await _client.SendAsync(request, TestContext.Current.CancellationToken);
+
+        var problem = System.Text.Json.Nodes.JsonNode.Parse(await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+        Assert.Equal((HttpStatusCode.UnsupportedMediaType, "unsupported_media_type"), (response.StatusCode, problem.Str("code")));
+        Assert.Contains($"Content-Encoding '{coding}' is not supported", problem.Str("detail"), StringComparison.Ordinal);
+        Assert.Equal("identity", response.Headers.GetValues("Accept-Encoding").Single());
+        Assert.Equal(HttpStatusCode.NotFound, (await GetAsync(_client, $"/api/prompts/{created}")).Status);
+    }
+
+    [Fact]
+    public async Task Post_IdentityContentEncoding_IsReadAsNone()
+    {
+        var name = UniqueName("identity");
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/prompts")
+        {
+            Content = new StringContent(JsonSerializer.Serialize(Prompt(name, "{{x}}")), Encoding.UTF8, "application/json"),
+        };
+        request.Content.Headers.ContentEncoding.Add("identity");
+
+        using var response = await _client.SendAsync(request, TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+    }
+
+    private static byte[] Gzip(string text)
+    {
+        using var compressed = new MemoryStream();
+        using (var gzip = new System.IO.Compression.GZipStream(compressed, System.IO.Compression.CompressionLevel.Fastest))
+            gzip.Write(Encoding.UTF8.GetBytes(text));
+        return compressed.ToArray();
+    }
+
     private async Task<(HttpStatusCode Status, System.Text.Json.Nodes.JsonNode? Problem)> SendBytesAsync(string method, string path, string body, string? contentType, bool problem = true)
     {
         using var request = new HttpRequestMessage(new HttpMethod(method), path) { Content = new ByteArrayContent(Encoding.UTF8.GetBytes(body)) };
