@@ -41,8 +41,9 @@ internal static class LabelPrecondition
             throw new InvalidInputException("invalid_if_match",
                 $"If-Match must be * or quoted entity tags such as \"1.0.1\" (the version the label points at), not {PromptRules.Shorten(string.Join(", ", ifMatch.ToArray()))}.", "If-Match");
         if (tags.Any(t => t.Equals(EntityTagHeaderValue.Any))) return LabelExpectation.Anywhere;
-        // If-Match compares strongly: a weak tag never matches.
-        return LabelExpectation.At(tags.Where(t => !t.IsWeak).Select(t => t.Tag.Value!.Trim('"')));
+        // If-Match compares strongly: a weak tag never matches, nor does an empty one. Each is kept as sent (W/"1.0.1", ""),
+        // which no version number equals, so the refusal names it rather than expecting the label "at " nothing.
+        return LabelExpectation.At(tags.Select(t => t.IsWeak || t.Tag.Length <= 2 ? t.ToString() : t.Tag.Value!.Trim('"')));
     }
 
     public const string LabelDescription =

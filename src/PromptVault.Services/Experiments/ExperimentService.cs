@@ -80,7 +80,7 @@ public sealed class ExperimentService(
     public async Task<ExperimentListResponse> ListAsync(string? promptName, PageRequest page, CancellationToken cancellationToken = default)
     {
         if (promptName is not null)
-            await registry.RequirePromptAsync(promptName, cancellationToken);
+            await registry.RequireFilterPromptAsync(promptName, cancellationToken);
         var list = await experiments.ListExperimentsAsync(promptName, page, cancellationToken);
         // One read for the version numbers of every variant listed, not one per experiment.
         var numbers = await VersionNumbersAsync(list, cancellationToken);

@@ -1092,7 +1092,7 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, IEx
             throw new InvalidInputException("invalid_time_range", $"from ({query.From:O}) must not be after to ({query.To:O}).", "from");
         // An unknown prompt is a 404, not an empty log that looks like "nothing happened".
         if (query.PromptName is { } promptName)
-            await RequirePromptAsync(promptName, cancellationToken);
+            await RequireFilterPromptAsync(promptName, cancellationToken);
         var entries = await store.ListAuditAsync(query, cancellationToken);
         return new AuditListResponse(entries, entries.Total);
     }
@@ -1174,6 +1174,13 @@ public sealed class PromptRegistry(IPromptStore store, IMetricStore metrics, IEx
     {
         PromptRules.ValidatePromptName(name);
         return await store.FindPromptAsync(name, cancellationToken) ?? throw PromptNotFound(name);
+    }
+
+    /// <summary>The prompt a list is filtered by (<c>?prompt=</c>): a bad name is refused naming that parameter, not a route's <c>name</c>.</summary>
+    internal Task<Prompt> RequireFilterPromptAsync(string name, CancellationToken cancellationToken)
+    {
+        PromptRules.ValidatePromptName(name, "prompt");
+        return RequirePromptAsync(name, cancellationToken);
     }
 
     /// <summary>The same from the <see cref="RegistryCache"/>: for serving, not for deciding a write.</summary>

@@ -435,6 +435,43 @@ public sealed class BadInputTests(ServerFixture fixture) : IClassFixture<ServerF
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
     }
 
+    /// <summary>A weak or empty tag never matches (If-Match compares strongly); the refusal said the label was expected "at " nothing.</summary>
+    [Theory]
+    [InlineData("W/\"1.0.0\"")]
+    [InlineData("\"\"")]
+    public async Task LabelIfMatch_WeakOrEmptyTag_Is412NamingTheTag_AndMovesNothing(string ifMatch)
+    {
+        var name = await CreateSupportPromptAsync(_client);
+        Assert.Equal(HttpStatusCode.OK, (await PutAsync(_client, $"/api/prompts/{name}/labels/staging", new { version = "1.0.0" })).Status);
+        await NewVersionAsync(_client, name, new { content = "Changed {{company_name}}", changeDescription = "changed" });
+        using var request = new HttpRequestMessage(HttpMethod.Put, $"/api/prompts/{name}/labels/staging")
+        {
+            Content = new StringContent("""{ "version": "1.0.1" }""", System.Text.Encoding.UTF8, "application/json"),
+        };
+        request.Headers.TryAddWithoutValidation("If-Match", ifMatch);
+
+        using var response = await _client.SendAsync(request, TestContext.Current.CancellationToken);
+
+        var problem = JsonNode.Parse(await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+        Assert.Equal((HttpStatusCode.PreconditionFailed, "label_moved"), (response.StatusCode, problem.Str("code")));
+        Assert.Contains($"points at version 1.0.0; If-Match expects it at {ifMatch}: someone else changed it.", problem.Str("detail"), StringComparison.Ordinal);
+        var (_, prompt) = await GetAsync(_client, $"/api/prompts/{name}");
+        Assert.Equal("1.0.0", prompt!["labels"]!["staging"]!.GetValue<string>());
+    }
+
+    /// <summary>A list's <c>?prompt=</c> filter holding a name no prompt can have was refused naming <c>name</c>, which the route does not take.</summary>
+    [Theory]
+    [InlineData("/api/audit?prompt=Upper")]
+    [InlineData("/api/experiments?prompt=Upper")]
+    public async Task ListFilteredByAnInvalidPromptName_Returns400NamingThePromptParameter(string path)
+    {
+        var (status, problem) = await GetAsync(_client, path);
+
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Equal(("invalid_name", "prompt"), (problem.Str("code"), problem.Str("field")));
+        Assert.StartsWith("prompt 'Upper' is invalid", problem.Str("detail"), StringComparison.Ordinal);
+    }
+
     /// <summary>A parameter given empty was the framework's "Failed to bind parameter "Nullable&lt;int&gt; limit" from """, and an empty
     /// <c>merge</c> said the body was not a JSON object.</summary>
     [Theory]
