@@ -176,6 +176,28 @@ public sealed class ExperimentPagesTests(DashboardFixture fixture) : DashboardTe
     }
 
     /// <summary>
+    /// The form's second variant was a group named "Variant 1" holding the fields "Name of variant 2", "Version of variant 2"
+    /// and "Weight of variant 2"; each group is now named by its fields' number. The "Promote the winner on completion"
+    /// checkbox sat alone in the middle of the form, stretched across its field's column: it now lines up under its label.
+    /// </summary>
+    [Fact]
+    public async Task NewExperiment_GroupsNumberedAsTheirFields_CheckboxUnderItsLabel()
+    {
+        var page = await fixture.OpenAsync(fixture.Server.AdminKey);
+        await page.GotoAsync("/experiments/new");
+        await page.Locator("[data-interactive=yes]").WaitForAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Add variant" }).ClickAsync();
+
+        foreach (var (group, number) in new[] { ("Variant 1 (control)", 1), ("Variant 2", 2), ("Variant 3", 3) })
+            await Assertions.Expect(page.GetByRole(AriaRole.Group, new() { Name = group, Exact = true }).GetByLabel($"Name of variant {number}")).ToBeVisibleAsync();
+        // Stretched, its box was as wide as the form's column and the browser drew the box in the middle of it.
+        var label = (await page.Locator("label[for=promote-winner]").BoundingBoxAsync())!;
+        var checkbox = (await page.GetByLabel("Promote the winner on completion").BoundingBoxAsync())!;
+        Assert.True(checkbox.Width < 2 * checkbox.Height && Math.Abs(checkbox.X - label.X) < checkbox.Width,
+            $"the checkbox is {checkbox.Width} px wide at x = {checkbox.X}, its label at x = {label.X}");
+    }
+
+    /// <summary>
     /// The page re-read the experiment and ran its analysis every two seconds for as long as it was open, also once the
     /// experiment was completed or cancelled, and for an id that does not exist. The store's reads are counted: after the
     /// prerender's and the circuit's loads, a page with nothing to follow reads no more.
@@ -897,11 +919,24 @@ public sealed class ExperimentPagesTests(DashboardFixture fixture) : DashboardTe
         var page = await fixture.OpenAsync(fixture.Server.AdminKey);
 
         await page.GotoAsync($"/prompts/{name}?metrics=1.0.0&period=day");
-        await Assertions.Expect(page.GetByText("1 requests, error rate 100%")).ToContainTextAsync("total cost $0.00012,");
+        await Assertions.Expect(page.GetByText("1 request, error rate 100%")).ToContainTextAsync("total cost $0.00012,");
         await Assertions.Expect(page.Locator("svg[aria-label='Cost: total latest $0.00012']")).ToHaveCountAsync(1);
         await Assertions.Expect(page.Locator("svg[aria-label='Error rate: errors latest 100%']")).ToHaveCountAsync(1);
-        await Assertions.Expect(page.GetByText("1 requests, error rate 100%")).ToContainTextAsync("latency p95 ≈");
+        await Assertions.Expect(page.GetByText("1 request, error rate 100%")).ToContainTextAsync("latency p95 ≈");
         await Assertions.Expect(page.Locator("svg[aria-label^='Latency (ms): p50 latest ≈']")).ToHaveCountAsync(1);
+    }
+
+    /// <summary>A version with no metric events said "latency p95 – ms", a unit on no figure; it now says "latency p95 –", as
+    /// it says "error rate –". The count read "1 requests"; one request is now singular.</summary>
+    [Fact]
+    public async Task PromptMetrics_NoEvents_NoUnitOnAMissingLatency()
+    {
+        var name = "quiet-" + Guid.NewGuid().ToString("N")[..8];
+        await fixture.CreatePromptAsync(name);
+        var page = await fixture.OpenAsync(fixture.ReaderKey);
+
+        await page.GotoAsync($"/prompts/{name}");
+        await Assertions.Expect(page.GetByText("0 requests, error rate –")).ToContainTextAsync("latency p95 –, total cost –,");
     }
 
     /// <summary>The experiments list read the newest 1,000 with no way to see more; it now shows 100, and 100 more per "Show more".</summary>

@@ -82,7 +82,10 @@ public sealed class PromptNotFoundPagesTests(DashboardFixture fixture) : Dashboa
     /// A hand-typed address that escapes a name's character twice (<c>/prompts/escape-check-%2561</c>) opened prompt
     /// 'escape-check-a' in the prompt, editor, compare, compare-runs, deploy and change-status pages: the router unescaped it
     /// once and each page again. They now refuse 'escape-check-%61', the address unescaped once, as the API does (no name holds
-    /// '%'); a name's '/' sent as %2F still opens its prompt.
+    /// '%'); a name's '/' sent as %2F still opens its prompt. A twice-escaped '/' (%252F) opened prompt 'escape-check/a' too:
+    /// the router's one unescape left "%2F", the same string as a name's '/' it leaves escaped, and the pages turned both into
+    /// '/'. The route value is now taken from the raw address and unescaped once there (EscapedRouteValues), for the pages as
+    /// for the API, so the pages refuse 'escape-check%2Fa'.
     /// </summary>
     [Fact]
     public async Task AnAddressEscapingANameTwice_RefusesThatName_NotOpensThePromptItWouldDecodeTo()
@@ -96,6 +99,10 @@ public sealed class PromptNotFoundPagesTests(DashboardFixture fixture) : Dashboa
             await page.GotoAsync($"/prompts/escape-check-%2561{rest}");
             var shown = await page.Locator("main").InnerTextAsync();
             Assert.True(shown.Contains("name 'escape-check-%61' is invalid", StringComparison.Ordinal), $"{rest}: {shown}");
+
+            await page.GotoAsync($"/prompts/escape-check%252Fa{rest}");
+            shown = await page.Locator("main").InnerTextAsync();
+            Assert.True(shown.Contains("name 'escape-check%2Fa' is invalid", StringComparison.Ordinal), $"{rest}: {shown}");
 
             Assert.True((await page.GotoAsync($"/prompts/escape-check%2Fa{rest}"))!.Status == (int)HttpStatusCode.OK, rest);
         }
