@@ -403,6 +403,25 @@ public sealed class PromptPagesTests(DashboardFixture fixture) : DashboardTest
         await Assertions.Expect(page.GetByRole(AriaRole.Cell, new() { Name = "origin was http://127.0.0.1:1" })).ToBeVisibleAsync();
     }
 
+    /// <summary>A change description without spaces (or an id of 32 characters) made the audit table wider than a 1280 px
+    /// page, so the Change column ran out of sight behind a scroll bar; the Subject and Change cells now break such text.</summary>
+    [Fact]
+    public async Task Audit_UnbrokenChangeText_TableFitsTheWidePage()
+    {
+        using var api = fixture.Server.CreateClient();
+        var ct = TestContext.Current.CancellationToken;
+        (await api.PostAsync("/api/prompts", new StringContent("""{"name":"audit/wide","content":"Hi"}""", System.Text.Encoding.UTF8, "application/json"), ct))
+            .EnsureSuccessStatusCode();
+        (await api.PostAsJsonAsync("/api/prompts/audit%2Fwide/versions", new { content = "Hello", changeDescription = string.Concat(Enumerable.Repeat("Reworded", 15)) }, ct))
+            .EnsureSuccessStatusCode();
+        var page = await fixture.OpenAsync(fixture.ReaderKey);
+
+        await page.GotoAsync("/audit?prompt=audit%2Fwide");
+        await Assertions.Expect(page.GetByText("3 matching entries.")).ToBeVisibleAsync();
+        var widths = await page.Locator(".table-wrap").EvaluateAsync<int[]>("wrap => [wrap.scrollWidth, wrap.clientWidth]");
+        Assert.True(widths[0] <= widths[1], $"the table is {widths[0]} px wide in {widths[1]} px");
+    }
+
     /// <summary>The audit page showed the newest 1,000 matching entries with a note and no way to see older ones. It still shows 1,000
     /// at first, and "Show more" adds 1,000 more, so the oldest is reached.</summary>
     [Fact]
