@@ -40,8 +40,11 @@ public sealed class PromptNotFoundPagesTests(DashboardFixture fixture) : Dashboa
         var missingRoute = await api.GetAsync("/api/nope", TestContext.Current.CancellationToken);
         Assert.Equal(HttpStatusCode.NotFound, missingRoute.StatusCode);
         Assert.Equal("application/problem+json", missingRoute.Content.Headers.ContentType?.MediaType);
+        // A page the key's role may not open showed the API's JSON problem; it is the dashboard's page saying so, still 403.
         var forbidden = await page.GotoAsync("/playground");
         Assert.Equal((int)HttpStatusCode.Forbidden, forbidden!.Status);
+        await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Not allowed", Level = 1 })).ToBeVisibleAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Alert)).ToHaveTextAsync("Your key's role may not open this page.");
     }
 
     /// <summary>
@@ -103,6 +106,7 @@ public sealed class PromptNotFoundPagesTests(DashboardFixture fixture) : Dashboa
             await page.GotoAsync($"/prompts/escape-check%252Fa{rest}");
             shown = await page.Locator("main").InnerTextAsync();
             Assert.True(shown.Contains("name 'escape-check%2Fa' is invalid", StringComparison.Ordinal), $"{rest}: {shown}");
+            if (rest == "") await Assertions.Expect(page).ToHaveTitleAsync("Prompt · PromptVault"); // it was " · PromptVault": no name
 
             Assert.True((await page.GotoAsync($"/prompts/escape-check%2Fa{rest}"))!.Status == (int)HttpStatusCode.OK, rest);
         }

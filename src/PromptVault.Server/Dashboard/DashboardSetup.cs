@@ -80,8 +80,9 @@ internal static class DashboardSetup
 
     /// <summary>
     /// A browser's GET of a dashboard address that has no page (a 404 without a body) gets the dashboard's not-found page,
-    /// still with status 404. The API's addresses (and MCP, OpenAPI, health, metrics) keep their JSON problems, and other
-    /// statuses keep the problem that <c>UseStatusCodePages</c>, which must come before this, writes.
+    /// still with status 404, and of a page its key's role may not open (a 403) that page saying so, still with 403 (it
+    /// showed the API's JSON problem). The API's addresses (and MCP, OpenAPI, health, metrics) keep their JSON problems, and
+    /// other statuses keep the problem that <c>UseStatusCodePages</c>, which must come before this, writes.
     /// </summary>
     public static WebApplication UseDashboardNotFoundPage(this WebApplication app)
     {
@@ -89,7 +90,7 @@ internal static class DashboardSetup
         app.Use(async (context, next) =>
         {
             await next(context);
-            if ((context.Response.StatusCode != StatusCodes.Status404NotFound || !IsDashboardPageRequest(context))
+            if ((context.Response.StatusCode is not (StatusCodes.Status404NotFound or StatusCodes.Status403Forbidden) || !IsDashboardPageRequest(context))
                 && context.Features.Get<IStatusCodePagesFeature>() is { } page)
                 page.Enabled = false; // left to UseStatusCodePages' problem
         });
