@@ -408,11 +408,10 @@ public sealed class PromptPagesTests(DashboardFixture fixture) : DashboardTest
     [Fact]
     public async Task Audit_UnbrokenChangeText_TableFitsTheWidePage()
     {
+        await fixture.CreatePromptAsync("audit/wide");
         using var api = fixture.Server.CreateClient();
-        var ct = TestContext.Current.CancellationToken;
-        (await api.PostAsync("/api/prompts", new StringContent("""{"name":"audit/wide","content":"Hi"}""", System.Text.Encoding.UTF8, "application/json"), ct))
-            .EnsureSuccessStatusCode();
-        (await api.PostAsJsonAsync("/api/prompts/audit%2Fwide/versions", new { content = "Hello", changeDescription = string.Concat(Enumerable.Repeat("Reworded", 15)) }, ct))
+        var unspaced = string.Concat(Enumerable.Repeat("Reworded", 15));
+        (await api.PostAsJsonAsync("/api/prompts/audit%2Fwide/versions", new { content = "Hello", changeDescription = unspaced }, TestContext.Current.CancellationToken))
             .EnsureSuccessStatusCode();
         var page = await fixture.OpenAsync(fixture.ReaderKey);
 
