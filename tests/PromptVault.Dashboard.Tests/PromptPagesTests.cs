@@ -403,6 +403,24 @@ public sealed class PromptPagesTests(DashboardFixture fixture) : DashboardTest
         await Assertions.Expect(page.GetByRole(AriaRole.Cell, new() { Name = "origin was http://127.0.0.1:1" })).ToBeVisibleAsync();
     }
 
+    /// <summary>At 390 px the compare page's metrics table scrolls sideways in a region the keyboard could not reach, as it holds
+    /// no link or button (axe: scrollable-region-focusable, serious); such regions now take the focus and are named.</summary>
+    [Fact]
+    public async Task Compare_Narrow_MetricsTableScrollsFromTheKeyboard()
+    {
+        await fixture.CreatePromptAsync("compare/narrow");
+        using var api = fixture.Server.CreateClient();
+        (await api.PostAsJsonAsync("/api/prompts/compare%2Fnarrow/versions", new { content = "Hello", changeDescription = "Second" }, TestContext.Current.CancellationToken))
+            .EnsureSuccessStatusCode();
+        var page = await fixture.OpenAsync(fixture.ReaderKey, width: 390);
+
+        await page.GotoAsync("/prompts/compare%2Fnarrow/compare?a=1.0.0&b=1.0.1");
+
+        await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Metrics (all time)" })).ToBeVisibleAsync();
+        Assert.Empty(await fixture.AccessibilityViolationsAsync(page));
+        await Assertions.Expect(page.GetByRole(AriaRole.Region, new() { Name = "Metrics of 1.0.0 and 1.0.1" })).ToBeVisibleAsync();
+    }
+
     /// <summary>A change description without spaces (or an id of 32 characters) made the audit table wider than a 1280 px
     /// page, so the Change column ran out of sight behind a scroll bar; the Subject and Change cells now break such text.</summary>
     [Fact]
