@@ -87,8 +87,7 @@ internal sealed class CliContext
     public const string CliErrorCode = "cli_error";
 
     /// <summary>What to try when the server named by --server (or PROMPTVAULT_URL) is not there, or is not PromptVault's root.</summary>
-    private const string ServerHint =
-        "--server (or PROMPTVAULT_URL) takes the root URL 'promptvault serve' prints (default " + ServerDefaults.Urls + "), with no path such as /api.";
+    private static readonly string ServerHint = ServerUrls.RootUrlHint("--server (or PROMPTVAULT_URL)", ServerDefaults.Urls);
 
     /// <summary>A warning on stderr; with <c>--json</c>, kept for the one document <see cref="WriteJsonErrors"/> writes.</summary>
     public void WriteWarning(string message)

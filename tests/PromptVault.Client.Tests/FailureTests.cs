@@ -144,6 +144,28 @@ public sealed class FailureTests
     }
 
     [Fact]
+    public async Task StartAsync_ServerUrlWithAPath_FailsSayingItTakesTheRootUrlEvenWithAFallbackFile()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var server = await SdkServer.StartAsync(ct);
+        var file = await SnapshotFileAsync(server, ct);
+        var withPath = new Uri(server.BaseAddress, "api");
+
+        // The server answers 404 for /api/api/sdk/snapshot: it is not down, and no file mends the URL.
+        var withFile = await Assert.ThrowsAsync<PromptVaultUnavailableException>(() =>
+            SdkHost.StartAsync(withPath, server.AdminKey, o => o.FallbackSnapshotPath = file, cancellationToken: ct));
+        var without = await Assert.ThrowsAsync<PromptVaultUnavailableException>(() =>
+            SdkHost.StartAsync(withPath, server.AdminKey, cancellationToken: ct));
+
+        foreach (var error in new[] { withFile, without })
+        {
+            Assert.Contains("(404 not_found: No route matches GET /api/api/sdk/snapshot", error.Message, StringComparison.Ordinal);
+            Assert.EndsWith("PromptVault:ServerUrl takes the root URL 'promptvault serve' prints, with no path such as /api.", error.Message, StringComparison.Ordinal);
+        }
+        File.Delete(file);
+    }
+
+    [Fact]
     public async Task StartAsync_ServerDownWithoutFallback_FailsWithAClearError()
     {
         var ct = TestContext.Current.CancellationToken;

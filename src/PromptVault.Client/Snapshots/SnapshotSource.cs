@@ -4,6 +4,7 @@ using System.Net.ServerSentEvents;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Polly.Timeout;
+using PromptVault.Core;
 using PromptVault.Core.Contracts;
 using PromptVault.Core.Templates;
 
@@ -88,6 +89,13 @@ internal sealed class SnapshotSource
             // longer read, and no file mends a wrong key.
             throw new PromptVaultUnavailableException(
                 $"The PromptVault server at {_options.ServerUrl} refused the API key ({(int)e.StatusCode} {e.Code}: {e.Detail}); check PromptVault:ApiKey.", e);
+        }
+        catch (PromptVaultApiException e) when (e.Code == "not_found")
+        {
+            // PromptVault answered that it has no such route: the URL is wrong (a path such as /api), which no fallback file mends either.
+            throw new PromptVaultUnavailableException(
+                $"The PromptVault server at {_options.ServerUrl} has no route for the SDK ({(int)e.StatusCode} {e.Code}: {e.Detail}); " +
+                ServerUrls.RootUrlHint("PromptVault:ServerUrl"), e);
         }
         catch (Exception e) when (e is not PromptVaultUnavailableException)
         {
