@@ -61,7 +61,7 @@ public sealed class CrashTests
             {
                 for (var kill = 0; kill < Kills; kill++)
                 {
-                    await ledger.WrittenAsync(WritesBetweenKills);
+                    await ledger.WrittenAsync(WritesBetweenKills, writers);
                     // Killed with requests in flight (they are cut off and sent again), and only then down: holding new requests
                     // before the kill left none in flight on a loaded machine (CI: 0 interrupted in four kills).
                     await server.DisposeAsync();
@@ -71,16 +71,16 @@ public sealed class CrashTests
                     api.Up(server.BaseAddress);
                     TestContext.Current.TestOutputHelper?.WriteLine($"kill {kill + 1} at {down.TotalSeconds:0.0} s; healthy again after {(clock.Elapsed - down).TotalSeconds:0.0} s");
                 }
-                await ledger.WrittenAsync(WritesBetweenKills);
+                await ledger.WrittenAsync(WritesBetweenKills, writers);
             }
             catch (Exception failure)
             {
                 // The writers end before the server is disposed (they would go on sending to it), and a writer's own failure,
-                // perhaps the cause of this one, is reported with it.
+                // perhaps the cause of this one (or this one, when it ended the wait), is reported with it.
                 await abandon.CancelAsync();
                 var ended = Task.WhenAll(writers);
                 await ended.ContinueWith(_ => { }, TaskScheduler.Default);
-                var writerFailures = ended.Exception?.InnerExceptions.Where(e => e is not OperationCanceledException).ToList() ?? [];
+                var writerFailures = ended.Exception?.InnerExceptions.Where(e => e is not OperationCanceledException && e != failure).ToList() ?? [];
                 if (writerFailures.Count > 0) throw new AggregateException(writerFailures.Prepend(failure));
                 throw;
             }
@@ -431,11 +431,17 @@ public sealed class CrashTests
             (Versions.Count, LabelMoves.Count, Events.Values.Sum(), Exposures.Count);
 
         /// <summary>Waits until <paramref name="writes"/> more writes of each kind are acknowledged (a fixed time let a slow
-        /// restart leave the next kill with none); fails the test after a minute.</summary>
-        public async Task WrittenAsync(int writes)
+        /// restart leave the next kill with none); fails the test after a minute, or at once with the failure of one of the
+        /// <paramref name="writers"/>.</summary>
+        public async Task WrittenAsync(int writes, IEnumerable<Task> writers)
         {
             var before = Written();
-            await Eventually(() => Task.FromResult(Written()), now => now.Versions >= before.Versions + writes
+            await Eventually(async () =>
+            {
+                // A writer ends only when stopped, after the last wait: one that ended here failed, and its exception ends the wait.
+                if (writers.FirstOrDefault(writer => writer.IsCompleted) is { } ended) await ended;
+                return Written();
+            }, now => now.Versions >= before.Versions + writes
                 && now.LabelMoves >= before.LabelMoves + writes && now.Events >= before.Events + writes * EventsPerBatch
                 && now.Exposures >= before.Exposures + writes, TimeSpan.FromMinutes(1));
         }
