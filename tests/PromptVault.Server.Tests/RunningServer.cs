@@ -61,20 +61,20 @@ public sealed class RunningServer : IAsyncDisposable
     /// </summary>
     private static async Task<RunningServer> StartInAsync(string folder, ServerSetup setup, string? adminKey, CancellationToken cancellationToken)
     {
-        WebApplication? app = null;
         try
         {
-            app = Build(folder, setup);
-            var created = await PromptVaultServer.InitializeAsync(app, cancellationToken);
-            if (adminKey is not null && created is not null)
-                throw new InvalidOperationException("A restarted server must not create another first admin key.");
-            adminKey ??= created?.Key ?? throw new InvalidOperationException("A new database should get a first admin key.");
-            await app.StartAsync(cancellationToken);
-            return new RunningServer(app, folder, setup, new Uri(app.Urls.First()), adminKey);
+            var app = Build(folder, setup);
+            var key = await app.StartOrDisposeAsync(async () =>
+            {
+                var created = await PromptVaultServer.InitializeAsync(app, cancellationToken);
+                if (adminKey is not null && created is not null)
+                    throw new InvalidOperationException("A restarted server must not create another first admin key.");
+                return adminKey ?? created?.Key ?? throw new InvalidOperationException("A new database should get a first admin key.");
+            }, cancellationToken);
+            return new RunningServer(app, folder, setup, new Uri(app.Urls.First()), key);
         }
         catch
         {
-            if (app is not null) await app.StopAndDisposeAsync();
             DeleteFolder(folder);
             throw;
         }
