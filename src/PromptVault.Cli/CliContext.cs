@@ -180,6 +180,8 @@ internal sealed class CliContext
             (HttpStatusCode.Forbidden, "forbidden") => "this needs a key with a stronger role (reader < writer < admin).",
             (_, "not_found") => ServerHint,
             (_, "prompt_not_found") => "'promptvault list' shows the prompts there are.",
+            // The server's detail names its HTTP route (a push that lost the race to create the prompt, or the demo's).
+            (_, "prompt_exists") => "'promptvault push FILE' adds a new version to a prompt that exists.",
             (_, "reference_not_found") =>
                 "an include finds the version its label points to (production unless it names another): push the included prompt first, " +
                 "give its version that label with 'promptvault promote NAME VERSION', then run this again; or include a version: {{> NAME@VERSION}}.",

@@ -47,7 +47,7 @@ public sealed class ConflictException(string code, string message, string? field
 
     /// <summary>A new prompt's name is taken; stores raise it when their unique constraint on the name fires.</summary>
     public static ConflictException PromptExists(string name) =>
-        new("prompt_exists", $"prompt '{name}' already exists; push a new version to it instead.", "name");
+        new("prompt_exists", $"prompt '{name}' already exists; create a new version of it with POST /api/prompts/{name}/versions instead.", "name");
 
     /// <summary>The prompt already has an experiment of that name; stores raise it when their unique constraint fires.</summary>
     public static ConflictException ExperimentExists(string promptName, string name) =>

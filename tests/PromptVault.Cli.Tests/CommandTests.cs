@@ -1,3 +1,6 @@
+using System.Net;
+using PromptVault.Client;
+using PromptVault.Core;
 using PromptVault.Server.Tests;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -1056,6 +1059,20 @@ public sealed class CommandTests(ServerFixture fixture) : IClassFixture<ServerFi
         Assert.Equal(1, result.ExitCode);
         Assert.Contains(hint, result.Error, StringComparison.Ordinal);
         Assert.StartsWith(hint["hint: ".Length..], JsonDocument.Parse(json.Error).RootElement.GetProperty("error").GetProperty("hint").GetString(), StringComparison.Ordinal);
+    }
+
+    /// <summary>A push that found no prompt and then lost the race to create it: the server's detail names its HTTP route, the hint the CLI's way.</summary>
+    [Fact]
+    public void WriteError_PromptExists_HintsAPush()
+    {
+        var error = new StringWriter();
+        var context = new CliContext(TextWriter.Null, error, _ => null, isTerminal: false, isErrorTerminal: false);
+        var exists = ConflictException.PromptExists("greeting");
+
+        context.WriteError(new PromptVaultApiException(HttpStatusCode.Conflict, exists.Code, exists.Message, exists.Field), "p.md");
+
+        Assert.Equal("error (prompt_exists): p.md: prompt 'greeting' already exists; create a new version of it with POST /api/prompts/greeting/versions instead.\n" +
+            "hint: 'promptvault push FILE' adds a new version to a prompt that exists.\n", error.ToString());
     }
 
     [Fact]

@@ -41,6 +41,8 @@ public sealed class PromptsApiTests(ServerFixture fixture) : IClassFixture<Serve
 
         Assert.Equal(HttpStatusCode.Conflict, status);
         Assert.Equal("prompt_exists", body.Str("code"));
+        // In the API's words, not the CLI's (which adds its own hint: a push).
+        Assert.Equal($"prompt '{name}' already exists; create a new version of it with POST /api/prompts/{name}/versions instead.", body.Str("detail"));
     }
 
     [Fact]
