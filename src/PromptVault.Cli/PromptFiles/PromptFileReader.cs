@@ -63,6 +63,11 @@ internal static class PromptFileReader
             var line = e.Node is null ? "" : $" (line {e.Node.Start.Line + 1})";
             throw Problem(fileName, $"{e.Path}{line}: {e.Message}", e.Code);
         }
+        catch (YamlException e)
+        {
+            // A value that cannot become JSON (YamlJson.ToJson).
+            throw Problem(fileName, $"the front matter (line {e.Start.Line + 1}): {YamlMessage(e)}");
+        }
         if (file.Messages is not { } messages)
             return file with { TemplateProblem = CheckTemplate(file.Content, file.Variables, new ChatMarkdown.Source(bodyLine, new HashSet<int>()), fileName, "") };
         var problem = Enumerable.Range(0, messages.Count)
@@ -99,10 +104,10 @@ internal static class PromptFileReader
 
     private static YamlMappingNode Load(string yaml, string fileName)
     {
-        var stream = new YamlStream();
+        YamlStream stream;
         try
         {
-            stream.Load(new StringReader(yaml));
+            stream = YamlJson.Load(yaml);
         }
         catch (YamlException e)
         {

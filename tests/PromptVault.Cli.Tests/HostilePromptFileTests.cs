@@ -1,0 +1,43 @@
+namespace PromptVault.Cli.Tests;
+
+/// <summary>
+/// Front matter built to hurt the reader: each is refused naming the file, the line and the problem, before any server is asked
+/// (none is given here), where it crashed with a stack trace, overflowed the stack or ran out of memory.
+/// </summary>
+public sealed class HostilePromptFileTests
+{
+    /// <summary>Anchors of anchors: ten levels of ten copies is 10^10 values once expanded.</summary>
+    private static string AliasBomb()
+    {
+        var lines = new List<string> { "---", "name: bomb", "metadata:", "  responseFormat:", "    a0: &a0 [x, x, x, x, x, x, x, x, x, x]" };
+        for (var i = 1; i < 10; i++)
+            lines.Add($"    a{i}: &a{i} [{string.Join(", ", Enumerable.Repeat($"*a{i - 1}", 10))}]");
+        lines.AddRange(["---", "hi"]);
+        return string.Join('\n', lines);
+    }
+
+    public static TheoryData<string, string, string> Files => new()
+    {
+        { "alias bomb", AliasBomb(), "p.md: the front matter (line 5): the value expands to more than 8 MB (aliases repeating aliases?)." },
+        { "alias inside its anchor", "---\nname: p\nmetadata:\n  responseFormat: &a [*a]\n---\nhi", "p.md: the front matter (line 4): the value nests deeper than 64 levels (an alias inside its own anchor?)." },
+        { "nesting deeper than JSON reads", $"---\nname: p\nmetadata:\n  responseFormat: {new string('[', 70)}{new string(']', 70)}\n---\nhi",
+            "p.md: the front matter is not valid YAML (line 4): lists and mappings nest deeper than 64 levels." },
+        { "nesting deep enough to overflow the stack", $"---\nname: p\nvariables: {new string('[', 100_000)}{new string(']', 100_000)}\n---\nhi",
+            "p.md: the front matter is not valid YAML (line 3): lists and mappings nest deeper than 64 levels." },
+        { "a list as a key", "---\nname: p\nmetadata:\n  responseFormat:\n    ? [a]\n    : b\n---\nhi", "p.md: the front matter (line 5): mapping keys must be plain text." },
+    };
+
+    [Theory]
+    [MemberData(nameof(Files))]
+    public async Task Push_HostileFrontMatter_ExitsOneNamingTheFileLineAndProblem(string what, string text, string expected)
+    {
+        using var folder = new TempFolder();
+        var path = folder.Write("p.md", text);
+
+        var result = await Cli.RunAsync(Cli.NoEnvironment, "push", path);
+
+        Assert.True(result.ExitCode == 1, $"{what}: {result}");
+        Assert.Equal("", result.Out);
+        Assert.Equal($"error: {path[..^"p.md".Length]}{expected}\n", result.Error.ReplaceLineEndings("\n"));
+    }
+}
