@@ -331,6 +331,29 @@ internal sealed class CliException(int exitCode, string message, string code = C
 
     public static CliException Refused(string message) => new(ExitCodes.Refused, message);
 
+    /// <summary>
+    /// Opens <paramref name="path"/> to read. A file that exists but that the system will not open (no permission, a symlink
+    /// loop) is refused naming it; it crashed with a stack trace.
+    /// </summary>
+    public static FileStream OpenRead(string path)
+    {
+        try
+        {
+            return File.OpenRead(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw Refused($"{path}: cannot be read: {e.Message}");
+        }
+    }
+
+    /// <summary>The text of <paramref name="path"/> (see <see cref="OpenRead"/>), decoded as <see cref="File.ReadAllTextAsync(string, CancellationToken)"/> does.</summary>
+    public static async Task<string> ReadAllTextAsync(string path, CancellationToken cancellationToken)
+    {
+        using var reader = new StreamReader(OpenRead(path));
+        return await reader.ReadToEndAsync(cancellationToken);
+    }
+
     /// <summary>Why <paramref name="path"/>, named as a file to read, cannot be read as one; null when it can.</summary>
     public static string? NotAFile(string path) =>
         File.Exists(path) ? null

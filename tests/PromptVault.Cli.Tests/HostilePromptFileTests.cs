@@ -40,4 +40,21 @@ public sealed class HostilePromptFileTests
         Assert.Equal("", result.Out);
         Assert.Equal($"error: {path[..^"p.md".Length]}{expected}\n", result.Error.ReplaceLineEndings("\n"));
     }
+
+    /// <summary>A symlink loop exists to File.Exists but cannot be opened: push and import crashed with a stack trace.</summary>
+    [Theory]
+    [InlineData("push")]
+    [InlineData("import")]
+    public async Task ReadingASymlinkLoop_ExitsOneNamingTheFile(string command)
+    {
+        using var folder = new TempFolder();
+        var path = folder.File("loop.md");
+        File.CreateSymbolicLink(path, path);
+
+        var result = await Cli.RunAsync(Cli.NoEnvironment, command, path);
+
+        Assert.True(result.ExitCode == 1, result.ToString());
+        Assert.StartsWith($"error: {path}: cannot be read: ", result.Error);
+        Assert.DoesNotContain("   at ", result.Error);
+    }
 }

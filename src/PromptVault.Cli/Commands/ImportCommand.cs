@@ -10,7 +10,7 @@ internal sealed class ImportCommand(CliContext context)
         context.CallServerAsync(remote, async client =>
         {
             if (CliException.NotAFile(path) is { } why) throw CliException.Usage(why);
-            await using var file = File.OpenRead(path);
+            await using var file = CliException.OpenRead(path);
             var report = await client.ImportAsync(file, merge, cancellationToken);
             return context.Print(remote.Json, report, () =>
             {

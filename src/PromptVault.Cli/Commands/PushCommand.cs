@@ -31,9 +31,14 @@ internal sealed class PushCommand(CliContext context)
         {
             try
             {
-                files.Add((path, PromptFileReader.Parse(await File.ReadAllTextAsync(path, cancellationToken), path)));
+                files.Add((path, PromptFileReader.Parse(await CliException.ReadAllTextAsync(path, cancellationToken), path)));
             }
             catch (PromptFileException e)
+            {
+                context.WriteError(e.Message, code: e.Code);
+                unreadable = true;
+            }
+            catch (CliException e)
             {
                 context.WriteError(e.Message, code: e.Code);
                 unreadable = true;

@@ -67,7 +67,7 @@ internal sealed class RenderCommand(CliContext context)
         if (CliException.NotAFile(path) is { } why) throw CliException.Usage($"--vars {why}");
         try
         {
-            using var document = JsonDocument.Parse(await File.ReadAllTextAsync(path, cancellationToken), Unambiguous);
+            using var document = JsonDocument.Parse(await CliException.ReadAllTextAsync(path, cancellationToken), Unambiguous);
             if (document.RootElement.ValueKind != JsonValueKind.Object)
                 throw CliException.Usage($"--vars {path}: must hold a JSON object of variable names and values.");
             return document.RootElement.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.Clone(), StringComparer.Ordinal);
