@@ -1,4 +1,5 @@
 using System.Net;
+using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.WebUtilities;
@@ -347,12 +348,24 @@ internal sealed class CliException(int exitCode, string message, string code = C
         }
     }
 
-    /// <summary>The text of <paramref name="path"/> (see <see cref="OpenRead"/>), decoded as <see cref="File.ReadAllTextAsync(string, CancellationToken)"/> does.</summary>
+    /// <summary>
+    /// The text of <paramref name="path"/> (see <see cref="OpenRead"/>): UTF-8, or the encoding its byte order mark names. Bytes that
+    /// are not UTF-8 are refused, naming them; they were read as U+FFFD and pushed, so the stored text silently differed from the file.
+    /// </summary>
     public static async Task<string> ReadAllTextAsync(string path, CancellationToken cancellationToken)
     {
-        using var reader = new StreamReader(OpenRead(path));
-        return await reader.ReadToEndAsync(cancellationToken);
+        using var reader = new StreamReader(OpenRead(path), StrictUtf8);
+        try
+        {
+            return await reader.ReadToEndAsync(cancellationToken);
+        }
+        catch (DecoderFallbackException e)
+        {
+            throw Refused($"{path}: is not UTF-8 text: it holds the byte(s) {Convert.ToHexString(e.BytesUnknown ?? [])}, which UTF-8 does not use; save the file as UTF-8.");
+        }
     }
+
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
     /// <summary>Why <paramref name="path"/>, named as a file to read, cannot be read as one; null when it can.</summary>
     public static string? NotAFile(string path) =>

@@ -57,4 +57,18 @@ public sealed class HostilePromptFileTests
         Assert.StartsWith($"error: {path}: cannot be read: ", result.Error);
         Assert.DoesNotContain("   at ", result.Error);
     }
+
+    /// <summary>Bytes that are not UTF-8 were read as U+FFFD and pushed: the stored description and template differed from the file.</summary>
+    [Fact]
+    public async Task Push_FileThatIsNotUtf8_ExitsOneNamingTheFileAndTheBytes()
+    {
+        using var folder = new TempFolder();
+        var path = folder.File("p.md");
+        File.WriteAllBytes(path, [.. "---\nname: p\ndescription: caf"u8, 0xE9, .. "\n---\nhi\n"u8]);
+
+        var result = await Cli.RunAsync(Cli.NoEnvironment, "push", path);
+
+        Assert.True(result.ExitCode == 1, result.ToString());
+        Assert.Equal($"error: {path}: is not UTF-8 text: it holds the byte(s) E9, which UTF-8 does not use; save the file as UTF-8.\n", result.Error.ReplaceLineEndings("\n"));
+    }
 }
