@@ -181,6 +181,8 @@ internal sealed class CliContext
             (HttpStatusCode.Forbidden, "forbidden") => "this needs a key with a stronger role (reader < writer < admin).",
             (_, "not_found") => ServerHint,
             (_, "prompt_not_found") => "'promptvault list' shows the prompts there are.",
+            // A prompt file is sent whole, its template, description and tests in one request; nothing of it was stored.
+            (_, "payload_too_large") => "nothing was stored; the file is sent in one request, which the server's limit bounds: shorten its template, description or tests.",
             // The server's detail names its HTTP route (a push that lost the race to create the prompt, or the demo's).
             (_, "prompt_exists") => "'promptvault push FILE' adds a new version to a prompt that exists.",
             (_, "reference_not_found") =>

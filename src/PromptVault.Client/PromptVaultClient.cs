@@ -185,7 +185,7 @@ public sealed class PromptVaultClient
         var precondition = Precondition(expectedFrom, nameof(expectedFrom));
         var number = SemanticVersion.TryParse(version, out var parsed) ? parsed.ToString()
             : (await GetVersionAsync(name, version, cancellationToken).ConfigureAwait(false)).Version;
-        using var content = JsonContent.Create(new MoveLabelRequest(number), options: PromptVaultJson.Options);
+        using var content = JsonBody(new MoveLabelRequest(number));
         using var request = new HttpRequestMessage(HttpMethod.Put, new Uri(_baseAddress, PromptPath(name) + "/labels/" + Uri.EscapeDataString(label))) { Content = content };
         // Sent again after a lost answer, it moves the label only from where the first attempt put it: there it changes nothing.
         request.Options.Set(RequestRules.Repeatable, true);
@@ -428,7 +428,7 @@ public sealed class PromptVaultClient
     {
         ArgumentNullException.ThrowIfNull(batch);
         ArgumentException.ThrowIfNullOrEmpty(idempotencyKey);
-        using var content = JsonContent.Create(batch, options: PromptVaultJson.Options);
+        using var content = JsonBody(batch);
         using var response = await SendCoreAsync(HttpMethod.Post, "api/exposures", content, cancellationToken, idempotencyKey).ConfigureAwait(false);
     }
 
@@ -479,10 +479,29 @@ public sealed class PromptVaultClient
     private async Task<TResponse> SendAsync<TRequest, TResponse>(HttpMethod method, string path, TRequest body, CancellationToken cancellationToken,
         string? idempotencyKey = null, bool repeatable = false, Action<HttpRequestHeaders>? precondition = null)
     {
-        using var content = JsonContent.Create(body, options: PromptVaultJson.Options);
+        using var content = JsonBody(body);
         using var response = await SendCoreAsync(method, path, content, cancellationToken, idempotencyKey, repeatable: repeatable, precondition: precondition).ConfigureAwait(false);
         return await ReadAsync<TResponse>(response, cancellationToken).ConfigureAwait(false);
     }
+
+    /// <summary>
+    /// A JSON body serialized once, with its length: every attempt sends the same bytes rather than serializing again, and
+    /// the server sees the size before the body (<see cref="AsksBeforeSending"/>), where a streamed body is sent chunked.
+    /// </summary>
+    private static ByteArrayContent JsonBody<T>(T body)
+    {
+        var content = new ByteArrayContent(JsonSerializer.SerializeToUtf8Bytes(body, PromptVaultJson.Options));
+        content.Headers.ContentType = new MediaTypeHeaderValue("application/json") { CharSet = "utf-8" };
+        return content;
+    }
+
+    /// <summary>
+    /// A body over 1 MB is sent only once the server asks for it (<c>Expect: 100-continue</c>). A server refusing it unread
+    /// (413 over its body limit, 8 MB by default) answers at once, and the body is not sent; sent unasked, the server closed
+    /// the connection under the body still being sent, and the client saw a lost connection instead of the 413, and sent it
+    /// again. Smaller bodies, under every limit, skip the round trip.
+    /// </summary>
+    private static bool AsksBeforeSending(HttpContent? content) => content?.Headers.ContentLength > 1024 * 1024;
 
     private async Task<HttpResponseMessage> SendCoreAsync(HttpMethod method, string path, HttpContent? content, CancellationToken cancellationToken,
         string? idempotencyKey = null, HttpCompletionOption completion = HttpCompletionOption.ResponseContentRead, bool longRunning = false,
@@ -501,6 +520,7 @@ public sealed class PromptVaultClient
     {
         request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
         if (_authorization is not null) request.Headers.Authorization = _authorization;
+        if (AsksBeforeSending(request.Content)) request.Headers.ExpectContinue = true;
         var response = await _http.SendAsync(request, completion, cancellationToken).ConfigureAwait(false);
         if (response.IsSuccessStatusCode || (allowNotModified && response.StatusCode == HttpStatusCode.NotModified)) return response;
         using (response)

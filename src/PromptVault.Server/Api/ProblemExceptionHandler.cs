@@ -38,7 +38,7 @@ internal sealed class ProblemExceptionHandler(StoreTroubleLog storeTroubleLog) :
             BadHttpRequestException { InnerException: JsonException json } =>
                 (StatusCodes.Status400BadRequest, "invalid_json", DescribeJsonError(context, json), JsonField(json)),
             BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge } =>
-                (StatusCodes.Status413PayloadTooLarge, "payload_too_large", $"The request body is larger than the server accepts here ({BodyLimit(context)}).", null),
+                (StatusCodes.Status413PayloadTooLarge, "payload_too_large", TooLarge(context), null),
             BadHttpRequestException { StatusCode: StatusCodes.Status400BadRequest, InnerException: null } when UnparsableParameter(context) is var (parameter, type, value)
                 && WrongParameterType(parameter, type, value) is var wrong =>
                 (StatusCodes.Status400BadRequest, wrong.Code, wrong.Message, wrong.Field),
@@ -76,6 +76,12 @@ internal sealed class ProblemExceptionHandler(StoreTroubleLog storeTroubleLog) :
     }
 
     private static readonly object BodyLimitSetting = new();
+
+    /// <summary>
+    /// The 413's detail, naming the limit: thrown to this handler by a body read by hand; for a body the framework binds, Kestrel
+    /// sets the 413 and the binder keeps the exception, so the status code page words it (<see cref="Problems.AddStatusCode"/>).
+    /// </summary>
+    internal static string TooLarge(HttpContext context) => $"The request body is larger than the server accepts here ({BodyLimit(context)}).";
 
     /// <summary>The limit the refused body went past: the server's, or the route's own and its setting (<see cref="RaiseBodyLimit"/>).</summary>
     private static string BodyLimit(HttpContext context)

@@ -48,7 +48,7 @@ internal static class Problems
     }
 
     /// <summary>
-    /// Gives the framework's own problems (404 route, 405, 415) a <c>code</c> too, derived from the status, and a
+    /// Gives the framework's own problems (404 route, 405, 413, 415) a <c>code</c> too, derived from the status, and a
     /// <c>detail</c> naming what was asked for.
     /// </summary>
     public static void AddStatusCode(ProblemDetailsContext context)
@@ -61,6 +61,7 @@ internal static class Problems
             StatusCodes.Status404NotFound => $"No route matches {Target(request)}; docs/api.md lists the routes.",
             StatusCodes.Status405MethodNotAllowed => $"The method is not allowed on this route: {Target(request)}.",
             StatusCodes.Status415UnsupportedMediaType => NotJson(request),
+            StatusCodes.Status413PayloadTooLarge => ProblemExceptionHandler.TooLarge(context.HttpContext),
             _ => $"{ReasonPhrase(status)}: {Target(request)}.",
         };
     }
