@@ -78,8 +78,9 @@ internal sealed class ProblemExceptionHandler(StoreTroubleLog storeTroubleLog) :
     private static readonly object BodyLimitSetting = new();
 
     /// <summary>
-    /// The 413's detail, naming the limit: thrown to this handler by a body read by hand; for a body the framework binds, Kestrel
-    /// sets the 413 and the binder keeps the exception, so the status code page words it (<see cref="Problems.AddStatusCode"/>).
+    /// The 413's detail, naming the limit: thrown to this handler by an import's document; for the JSON bodies (a prompt, a
+    /// version) Kestrel sets the 413 itself and the exception does not reach here, so the status code page words it
+    /// (<see cref="Problems.AddStatusCode"/>).
     /// </summary>
     internal static string TooLarge(HttpContext context) => $"The request body is larger than the server accepts here ({BodyLimit(context)}).";
 

@@ -160,18 +160,27 @@ public sealed class BadInputTests(ServerFixture fixture) : IClassFixture<ServerF
         Assert.Equal(before, await SnapshotAsync(name));
     }
 
-    [Fact]
-    public async Task CreateVersion_BodyOverTheLimit_Returns413ProblemAndStoresNothing()
+    /// <summary>
+    /// Kestrel sets these 413s itself, which the status code page worded "Payload Too Large: POST /api/prompts." without the limit.
+    /// </summary>
+    [Theory]
+    [InlineData("/versions")]
+    [InlineData("")]
+    public async Task CreatePromptOrVersion_BodyOverTheLimit_Returns413NamingTheLimitAndStoresNothing(string route)
     {
         var name = await CreateSupportPromptAsync(_client);
         var before = await SnapshotAsync(name);
 
-        var (status, problem) = await PostAsync(_client, $"/api/prompts/{name}/versions",
-            new { content = new string('x', 9 * 1024 * 1024), changeDescription = "too big to read" });
+        var content = new string('x', 9 * 1024 * 1024);
+        var (status, problem) = route == ""
+            ? await PostAsync(_client, "/api/prompts", new { name = name + "-too-big", content })
+            : await PostAsync(_client, $"/api/prompts/{name}{route}", new { content, changeDescription = "too big to read" });
 
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, status);
         Assert.Equal("payload_too_large", problem.Str("code"));
+        Assert.Equal("The request body is larger than the server accepts here (8 MB).", problem.Str("detail"));
         Assert.Equal(before, await SnapshotAsync(name));
+        Assert.Equal(HttpStatusCode.NotFound, (await _client.GetAsync($"/api/prompts/{name}-too-big", TestContext.Current.CancellationToken)).StatusCode);
     }
 
     [Theory]
