@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using PromptVault.Server.Hosting;
 using YamlDotNet.Core;
 using YamlDotNet.Core.Events;
 using YamlDotNet.RepresentationModel;
@@ -32,8 +33,8 @@ internal static partial class YamlJson
     /// <summary>The deepest nesting of lists and mappings read or converted; JSON bodies are read no deeper.</summary>
     public const int MaxDepth = 64;
 
-    /// <summary>The most JSON one value may expand to; a request body is limited to 8 MB.</summary>
-    private const int MaxJsonBytes = 8 * 1024 * 1024;
+    /// <summary>The most JSON one value may expand to: no more than the server takes in a whole request body.</summary>
+    private const long MaxJsonBytes = ServerDefaults.MaxRequestBodyBytes;
 
     /// <summary>Reads <paramref name="yaml"/>, refusing nesting deeper than <see cref="MaxDepth"/> before it is built.</summary>
     /// <exception cref="YamlException">The YAML does not parse or nests too deep.</exception>

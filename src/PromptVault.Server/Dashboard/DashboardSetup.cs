@@ -84,7 +84,7 @@ internal static class DashboardSetup
     /// showed the API's JSON problem). The API's addresses (and MCP, OpenAPI, health, metrics) keep their JSON problems, and
     /// other statuses keep the problem that <c>UseStatusCodePages</c>, which must come before this, writes.
     /// </summary>
-    public static WebApplication UseDashboardNotFoundPage(this WebApplication app)
+    public static WebApplication UseDashboardStatusPages(this WebApplication app)
     {
         app.UseStatusCodePagesWithReExecute(Links.NotFound, createScopeForStatusCodePages: true);
         app.Use(async (context, next) =>

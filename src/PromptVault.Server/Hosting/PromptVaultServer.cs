@@ -77,7 +77,7 @@ public static class PromptVaultServer
         app.UseSecurityHeaders();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
-        app.UseDashboardNotFoundPage();
+        app.UseDashboardStatusPages();
         app.UseCircuitsEndedWhenStopping();
         app.UseAuthentication();
         app.UseRateLimits();
