@@ -186,3 +186,8 @@ print("fixed-horizon, latency 800 x3 vs 900 x2:",
 print("fixed-horizon, conversion 500/500 vs 0/500:", conversion_no_variance_within(500, 500, 0, 500))
 print("error-rate guardrail 0.10, 200/10000 vs 600/10000 errors, one event per unit, MDE 0.10:",
       ratio_guardrail([(1, 1.0)] * 200 + [(1, 0.0)] * 9800, [(1, 1.0)] * 600 + [(1, 0.0)] * 9400, 0.10, 0.10))
+# One arm without variance of its own (a variant with no conversions, or no errors, in 100 units): the relative
+# difference's interval on the pooled unit variance in both arms, as when both arms agree (its own would be a point).
+print("relative, conversion 60/100 vs 0/100:", conversion_no_variance_within(60, 100, 0, 100))
+print("relative, errors 10/100 vs 0/100, one event per unit:",
+      fixed_no_variance_within([(1, 1.0)] * 10 + [(1, 0.0)] * 90, [(1, 0.0)] * 100, True))

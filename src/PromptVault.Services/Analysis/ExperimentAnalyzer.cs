@@ -135,7 +135,7 @@ public static class ExperimentAnalyzer
         {
             var test = tests[i];
             var figures = HasFixedHorizonFigures(metric, test);
-            var relative = figures ? Relative(arms[0], arms[i], test!.Variance, experiment.ConfidenceLevel) : null;
+            var relative = figures ? Relative(arms[0], arms[i], () => PooledVariance(metric, exposures, stats, i), experiment.ConfidenceLevel) : null;
             if (relative is not null && metric == MetricName.ConversionRate)
                 relative = ProportionRelative(RateOf(exposures[0], stats[0]), RateOf(exposures[i], stats[i]), relative, experiment.ConfidenceLevel);
             if (relative is not null)
@@ -162,16 +162,24 @@ public static class ExperimentAnalyzer
         test is { Variance: > 0 } || (test is not null && metric == MetricName.ConversionRate);
 
     /// <summary>
-    /// The relative difference by the delta method on the arms' variances; when each arm's units agree (both 0), on the
-    /// pooled variance of one unit, s² = V / (1/n₁ + 1/n₂), in both arms, as the difference's test does.
+    /// The relative difference by the delta method on the arms' variances; when an arm's units agree (its variance 0), on
+    /// the pooled variance of one unit, s² = V₀ / (1/n₁ + 1/n₂), in both arms. An arm's plug-in variance of 0 is not
+    /// knowledge: a variant with no conversions or no errors in 100 units had an interval of −100% to −100%, its
+    /// <c>V_t/m_c² + m_t²·V_c/m_c⁴</c> being 0 with m_t and V_t both 0.
     /// </summary>
-    private static RelativeEstimate? Relative(Arm control, Arm treatment, double variance, double confidenceLevel)
+    private static RelativeEstimate? Relative(Arm control, Arm treatment, Func<double> pooledVariance, double confidenceLevel)
     {
-        if (control.Variance + treatment.Variance > 0)
+        if (control.Variance > 0 && treatment.Variance > 0)
             return Statistics.Relative(control.Value, control.Variance, treatment.Value, treatment.Variance, confidenceLevel);
-        var unitVariance = variance / (1.0 / control.N + 1.0 / treatment.N);
+        var unitVariance = pooledVariance() / (1.0 / control.N + 1.0 / treatment.N);
         return Statistics.Relative(control.Value, unitVariance / control.N, treatment.Value, unitVariance / treatment.N, confidenceLevel);
     }
+
+    /// <summary>V₀, the variance of the difference were both arms' units exchangeable (<see cref="Statistics.PooledVariance(Moments, Moments)"/>).</summary>
+    private static double PooledVariance(MetricName metric, long[] exposures, VariantUnitStats[] stats, int variant) =>
+        metric == MetricName.ConversionRate
+            ? Statistics.PooledVariance(RateOf(exposures[0], stats[0]), RateOf(exposures[variant], stats[variant]))
+            : Statistics.PooledVariance(stats[0].Of(metric), stats[variant].Of(metric));
 
     /// <summary>
     /// A conversion rate's relative difference: where the normal approximation fails (<see cref="Statistics.NeedsExactFigures"/>)

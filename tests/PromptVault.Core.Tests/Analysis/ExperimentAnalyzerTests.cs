@@ -333,6 +333,24 @@ public sealed class ExperimentAnalyzerTests
         Close(-0.93802050, b.DifferenceCi[1]);
     }
 
+    [Theory]
+    // A variant with no conversions (60 of 100 against 0 of 100): its own variance is 0, and so was the interval's width,
+    // −100% to −100%. On the pooled unit variance p̄(1 − p̄) = 0.21: −100% to −85.030528%.
+    [InlineData(MetricName.ConversionRate, -0.85030528)]
+    // A variant with no errors (10 of 100 units, one event each, against 0 of 100): the pooled sample variance 9.5/199
+    // of one unit, −100% to −57.176382%. Both in tests/testdata/experiment_intervals_reference.py (its last block).
+    [InlineData(MetricName.ErrorRate, -0.57176382)]
+    public void Analyze_AVariantWithoutVarianceOfItsOwn_RelativeIntervalOnThePooledVariance_NotAPoint(MetricName metric, double high)
+    {
+        var control = metric == MetricName.ConversionRate ? Moments.OfRate(60, 100) : Moments.OfRate(10, 100);
+
+        var b = AnalyzeTarget(Experiment(metric), control, Moments.OfRate(0, 100)).Variants[1].Metrics[Names.Of(metric)];
+
+        Assert.Equal(-1, b.RelativeDifference);
+        Assert.Equal(-1, b.RelativeCi![0]);
+        Close(high, b.RelativeCi[1]);
+    }
+
     [Fact]
     public void Analyze_SeveralEventsPerUnit_RestsOnTheUnitsDeltaMethodVariance()
     {
