@@ -26,8 +26,8 @@ internal sealed class MetricsCommand(CliContext context)
                 var window = metrics.From is { } from ? $"since {Tables.Time(from)}" : "all time";
                 context.Out.WriteLine($"{metrics.PromptName} {metrics.Version}, {Names.Of(metrics.Period)} ({window}): {s.Count:N0} event{(s.Count == 1 ? "" : "s")}");
                 var table = Tables.Create("Metric", "Value", "n");
-                table.AddRow(Tables.Cells("error rate", Percent(s.ErrorRate), Count(s.Count)));
-                table.AddRow(Tables.Cells("conversion rate", Percent(s.ConversionRate), Count(s.ConversionTrials)));
+                table.AddRow(Tables.Cells("error rate", ResultsText.Percent(s.ErrorRate), Count(s.Count)));
+                table.AddRow(Tables.Cells("conversion rate", ResultsText.Percent(s.ConversionRate), Count(s.ConversionTrials)));
                 table.AddRow(Tables.Cells("latency mean / p50 / p95 / p99 (ms)",
                     string.Join(" / ", [Number(s.LatencyMs.Mean, "0.#"), .. new[] { s.LatencyMs.P50, s.LatencyMs.P95, s.LatencyMs.P99 }.Select(ResultsText.Percentile)]), Count(s.LatencyMs.N)));
                 table.AddRow(Tables.Cells("input tokens (mean)", Number(s.InputTokens.Mean, "0.#"), Count(s.InputTokens.N)));
@@ -38,8 +38,6 @@ internal sealed class MetricsCommand(CliContext context)
                 context.Console.Write(table);
             });
         }, cancellationToken);
-
-    private static string Percent(double? value) => value?.ToString("0.##%", CultureInfo.InvariantCulture) ?? "–";
 
     private static string Number(double? value, string format) => value?.ToString(format, CultureInfo.InvariantCulture) ?? "–";
 

@@ -54,8 +54,18 @@ public static class ResultsText
     public static string DifferenceInterval(MetricName metric, IReadOnlyList<double>? interval) =>
         interval is [var low, var high] ? $"{Difference(metric, low)} to {Difference(metric, high)}" : Missing;
 
-    /// <summary>A share or probability (confidence level, chance to beat control): 0.95 is "95%".</summary>
-    public static string Percent(double? value) => value?.ToString("0.##%", CultureInfo.InvariantCulture) ?? Missing;
+    /// <summary>
+    /// A share or probability (confidence level, chance to beat control, a rate): 0.95 is "95%". One that would round to
+    /// 0% or 100% without being it reads "&lt;0.01%" or "&gt;99.99%", as a p-value reads "&lt;0.0001": a chance to beat control of
+    /// 0.999992 read "100%", a certainty no test gives.
+    /// </summary>
+    public static string Percent(double? value) => value switch
+    {
+        null => Missing,
+        > 0 and < 0.00005 => "<0.01%",
+        >= 0.99995 and < 1 => ">99.99%",
+        { } v => v.ToString("0.##%", CultureInfo.InvariantCulture),
+    };
 
     /// <summary>A relative change (lift, a guardrail's change): 0.05 is "+5.0%".</summary>
     public static string SignedPercent(double? value) => value?.ToString("+0.0%;-0.0%;0.0%", CultureInfo.InvariantCulture) ?? Missing;

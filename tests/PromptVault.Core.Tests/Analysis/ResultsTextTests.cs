@@ -15,6 +15,23 @@ public sealed class ResultsTextTests
     public void Cost_ReadsInDollars_SixDecimalsBelowADollar_CentsFromOne(double? cost, string expected) =>
         Assert.Equal(expected, ResultsText.Cost(cost));
 
+    /// <summary>
+    /// A chance to beat control of 0.999992 (59.16% against 75.43% conversion over 311 and 289 units, the statistics walk)
+    /// read "100%" in the CLI's results; a share reads exactly 0% or 100% only when it is.
+    /// </summary>
+    [Theory]
+    [InlineData(0.999992, ">99.99%")]
+    [InlineData(0.99995, ">99.99%")]
+    [InlineData(0.99994, "99.99%")]
+    [InlineData(1.0, "100%")]
+    [InlineData(0.00004, "<0.01%")]
+    [InlineData(0.00005, "0.01%")]
+    [InlineData(0.0, "0%")]
+    [InlineData(0.95, "95%")]
+    [InlineData(null, ResultsText.Missing)]
+    public void Percent_NeverRoundsToZeroOrAHundredWhenItIsNot(double? value, string expected) =>
+        Assert.Equal(expected, ResultsText.Percent(value));
+
     /// <summary>An experiment a winner completed before its planned size never said why it stopped early; now it says the sequential test allows it.</summary>
     [Fact]
     public void Ended_DecidedBeforeThePlannedSize_SaysTheSequentialTestAllowsStoppingEarly()
