@@ -10,8 +10,8 @@ internal static partial class Log
         Message = "{Method} {Route} responded {StatusCode} in {ElapsedMilliseconds:0.0} ms (key {KeyName})")]
     public static partial void RequestCompleted(ILogger logger, string method, string route, int statusCode, double elapsedMilliseconds, string keyName);
 
-    [LoggerMessage(EventId = 2101, Level = LogLevel.Warning, Message = "Webhook delivery {DeliveryId} attempt {Attempt} failed: status {StatusCode}, {Error}")]
-    public static partial void WebhookAttemptFailed(ILogger logger, long deliveryId, int attempt, int? statusCode, string? error);
+    [LoggerMessage(EventId = 2101, Level = LogLevel.Warning, Message = "Webhook {WebhookId} delivery {DeliveryId} of {Event}: attempt {Attempt} of {MaxAttempts} failed: {Reason}; {Next}")]
+    public static partial void WebhookAttemptFailed(ILogger logger, string webhookId, long deliveryId, string @event, int attempt, int maxAttempts, string reason, string next);
 
     [LoggerMessage(EventId = 2102, Level = LogLevel.Warning, Message = "Webhook delivery {DeliveryId}: its attempt was not recorded, as this server no longer held it: its webhook was deleted meanwhile, or its lease expired and another server may send it again")]
     public static partial void WebhookLeaseLost(ILogger logger, long deliveryId);

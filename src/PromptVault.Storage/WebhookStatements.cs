@@ -205,7 +205,7 @@ internal static class WebhookStatements
             WHERE place <= @perWebhook
             ORDER BY next_attempt_at, id LIMIT @limit)
         AND {Claimable}
-        RETURNING id AS Id, event AS Event, payload AS Payload, attempts AS Attempts,
+        RETURNING id AS Id, webhook_id AS WebhookId, event AS Event, payload AS Payload, attempts AS Attempts,
             (SELECT url FROM webhooks WHERE webhooks.id = webhook_deliveries.webhook_id) AS Url,
             (SELECT secret FROM webhooks WHERE webhooks.id = webhook_deliveries.webhook_id) AS Secret
         """;
@@ -216,7 +216,7 @@ internal static class WebhookStatements
     {
         var rows = await connection.QueryAsync<ClaimRow>(RegistryStatements.Command(claimSql, ClaimParameters(owner, now, leaseUntil, limit, perWebhook),
             cancellationToken, transaction));
-        return rows.OrderBy(r => r.Id).Select(r => new ClaimedDelivery(r.Id, r.Url, r.Secret, r.Event, r.Payload, r.Attempts)).ToList();
+        return rows.OrderBy(r => r.Id).Select(r => new ClaimedDelivery(r.Id, r.WebhookId, r.Url, r.Secret, r.Event, r.Payload, r.Attempts)).ToList();
     }
 
     /// <summary>The parameters of <see cref="ClaimSql"/>.</summary>
@@ -270,6 +270,7 @@ internal static class WebhookStatements
     private sealed class ClaimRow
     {
         public long Id { get; set; }
+        public string WebhookId { get; set; } = "";
         public string Url { get; set; } = "";
         public string Secret { get; set; } = "";
         public string Event { get; set; } = "";

@@ -56,7 +56,7 @@ public sealed record WebhookAttempt(int Attempt, DateTimeOffset At, int? StatusC
 
 /// <summary>A delivery claimed by one server's dispatcher: everything needed to send it.</summary>
 /// <param name="Attempts">Attempts made before this one.</param>
-public sealed record ClaimedDelivery(long Id, string Url, string Secret, string Event, string Payload, int Attempts);
+public sealed record ClaimedDelivery(long Id, string WebhookId, string Url, string Secret, string Event, string Payload, int Attempts);
 
 /// <summary>What an attempt settled: the attempt, and the next one's time (null when delivered or given up).</summary>
 public sealed record AttemptOutcome(WebhookAttempt Attempt, string Status, DateTimeOffset? NextAttemptAt);

@@ -92,7 +92,10 @@ public static class ServerServiceCollectionExtensions
                     PooledConnectionLifetime = TimeSpan.FromMinutes(2),
                     ConnectCallback = (context, cancellationToken) => WebhookDestinations.ConnectAsync(context, options, cancellationToken),
                 };
-            });
+            })
+            // The dispatcher logs each failed attempt as one line naming the webhook, event and why (event 2101); HttpClient's own
+            // logger would add four Information lines per attempt, and a stack trace for a receiver that is merely down.
+            .RemoveAllLoggers();
         services.AddHostedService<WebhookDispatcher>();
         return services;
     }

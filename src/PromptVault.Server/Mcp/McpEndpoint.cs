@@ -374,10 +374,14 @@ internal static class McpEndpoint
             RequestMethods.ToolsCall => typeof(CallToolRequestParams),
             RequestMethods.CompletionComplete => typeof(CompleteRequestParams),
             RequestMethods.Initialize => typeof(InitializeRequestParams),
+#pragma warning disable MCP9005 // logging/setLevel is deprecated on 2026-07-28, yet answered on the revisions before it
+            RequestMethods.LoggingSetLevel => typeof(SetLevelRequestParams),
+#pragma warning restore MCP9005
             _ => null,
         };
         if (ProblemExceptionHandler.JsonField(e) is { } field)
-            return ProblemExceptionHandler.DescribeJsonError(e, field, type, field, McpJsonUtilities.DefaultOptions);
+            return ProblemExceptionHandler.DescribeJsonError(e, field, type, field, McpJsonUtilities.DefaultOptions,
+                parameters is null ? null : System.Text.Json.JsonSerializer.SerializeToElement(parameters, McpJsonUtilities.DefaultOptions));
         if (type is null || parameters is not JsonObject given)
             return "params must be a JSON object.";
         var missing = McpJsonUtilities.DefaultOptions.GetTypeInfo(type).Properties

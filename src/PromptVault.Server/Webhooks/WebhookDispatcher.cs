@@ -144,7 +144,8 @@ internal sealed class WebhookDispatcher(IWebhookStore store, IHttpClientFactory 
         {
             // The receiver unreachable, or a stored delivery that cannot be sent at all (a URL edited into the database by
             // hand): either way a failed attempt, counted, so the delivery ends as failed instead of being retried forever.
-            error = e.Message;
+            // HttpClient says only "An error occurred while sending the request." for a connection reset: its cause says why.
+            error = e.InnerException is { } cause && !e.Message.Contains(cause.Message, StringComparison.Ordinal) ? $"{e.Message} ({cause.Message})" : e.Message;
         }
 
         var elapsed = (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds;
@@ -154,7 +155,10 @@ internal sealed class WebhookDispatcher(IWebhookStore store, IHttpClientFactory 
                 ? new AttemptOutcome(new WebhookAttempt(attempt, at, status, error, elapsed), DeliveryStatus.Failed, null)
                 : new AttemptOutcome(new WebhookAttempt(attempt, at, status, error, elapsed), DeliveryStatus.Pending, time.GetUtcNow() + settings.BackoffAfter(attempt));
         if (outcome.Status != DeliveryStatus.Delivered)
-            Log.WebhookAttemptFailed(logger, delivery.Id, attempt, status, error);
+            Log.WebhookAttemptFailed(logger, delivery.WebhookId, delivery.Id, delivery.Event, attempt, settings.MaxAttempts,
+                status is { } answered ? $"the receiver answered HTTP {answered}" : error ?? "no answer",
+                outcome.NextAttemptAt is { } next ? $"next attempt at {next:O}"
+                    : $"no attempt left, the delivery failed (POST /api/webhooks/{delivery.WebhookId}/deliveries/{delivery.Id}/redeliver sends it again)");
         try
         {
             if (!await store.RecordAttemptAsync(delivery.Id, _owner, outcome, CancellationToken.None))

@@ -34,7 +34,7 @@ public sealed class ModelCatalog
     public const string HowToConfigure = $"set {ModelOptions.SectionName}:{ModelDefaults.DefaultName}:Endpoint and :Model (an OpenAI-compatible endpoint) in the server's configuration";
 
     /// <summary>The model named <paramref name="name"/>; when it is null, the one named <c>default</c>, else the first.</summary>
-    /// <exception cref="InvalidInputException"><paramref name="name"/> is blank, or no model of that name is configured.</exception>
+    /// <exception cref="InvalidInputException"><paramref name="name"/> is blank or too long, or no model of that name is configured.</exception>
     /// <exception cref="NotConfiguredException">No model is configured: the server's configuration lacks one, whatever the caller names.</exception>
     public ConfiguredModel Require(string? name)
     {
@@ -42,6 +42,8 @@ public sealed class ModelCatalog
             throw new InvalidInputException("blank_field", Names.Count == 0
                 ? "model is blank; leave it out: no model is configured."
                 : $"model is blank; leave it out for the default model, or name one of {string.Join(", ", Names)}.", "model");
+        // The caller's mistake is named whatever the configuration, before a 503 says the server has no model.
+        PromptRules.ValidateLength(name, ModelDefaults.MaxNameLength, "model");
         if (Names.Count == 0)
             throw new NotConfiguredException("model_not_configured",
                 $"No model is configured: {HowToConfigure}.");
@@ -55,13 +57,16 @@ public sealed class ModelCatalog
     }
 
     /// <summary>The names of the models in <paramref name="configuration"/>.</summary>
-    /// <exception cref="InvalidOperationException">A key sits directly under the section, without a model name.</exception>
+    /// <exception cref="InvalidOperationException">A key sits directly under the section, without a model name, or a name is too long for a request to give.</exception>
     internal static IReadOnlyList<string> NamesIn(IConfiguration configuration)
     {
         var models = configuration.GetSection(ModelOptions.SectionName).GetChildren().ToList();
         if (models.FirstOrDefault(m => m.Value is not null) is { } unnamed)
             throw new InvalidOperationException(
                 $"configuration {unnamed.Path} has a value, but models are named: use {ModelOptions.SectionName}:{ModelDefaults.DefaultName}:{unnamed.Key} (or another name).");
+        if (models.FirstOrDefault(m => m.Key.Length > ModelDefaults.MaxNameLength) is { } overlong)
+            throw new InvalidOperationException(
+                $"configuration {ModelOptions.SectionName}:{PromptRules.Shorten(overlong.Key)} names a model with {overlong.Key.Length:N0} characters; a model's name is at most {ModelDefaults.MaxNameLength}.");
         return models.Select(m => m.Key).ToList();
     }
 

@@ -42,6 +42,9 @@ public static class ModelDefaults
     /// <summary>The model used when a request names none and several are configured.</summary>
     public const string DefaultName = "default";
 
+    /// <summary>The longest name of a model (its section under <c>PromptVault:Models</c>), checked at start and in each request naming one.</summary>
+    public const int MaxNameLength = 100;
+
     /// <summary>Sent when no API key is configured: the OpenAI SDK refuses an empty one, and local endpoints ignore it.</summary>
     internal const string NoApiKey = "none";
 }

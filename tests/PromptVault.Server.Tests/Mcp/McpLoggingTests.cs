@@ -248,6 +248,8 @@ public sealed class McpLoggingTests(BusyStoreServerFixture fixture) : IClassFixt
     [InlineData("completion/complete", "{\"ref\":{\"type\":\"ref/prompt\",\"name\":\"NAME\"}}", "'argument' is required.")]
     [InlineData("completion/complete", "{}", "'ref' and 'argument' are required.")]
     [InlineData("initialize", "{}", "'protocolVersion', 'capabilities' and 'clientInfo' are required.")]
+    [InlineData("logging/setLevel", "{\"level\":\"verbose\"}", "'level' must be one of debug, info, notice, warning, error, critical, alert, emergency, a string spelled exactly so, not \"verbose\".")]
+    [InlineData("logging/setLevel", "{}", "'level' is required.")]
     [InlineData("prompts/get", "5", "params must be a JSON object.")]
     [InlineData("tools/call", "[\"NAME\"]", "params must be a JSON object.")]
     public async Task ParamsOfTheWrongShape_AreInvalidParamsNamingTheField_LoggedAsARefusalNotAFault(string method, string parameters, string message)

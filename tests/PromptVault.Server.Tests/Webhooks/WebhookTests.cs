@@ -3,6 +3,7 @@ using System.Net;
 using System.Text;
 using System.Text.Json.Nodes;
 using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging;
 using static PromptVault.Server.Tests.ApiCalls;
 
 namespace PromptVault.Server.Tests.Webhooks;
@@ -138,6 +139,39 @@ public sealed class WebhookTests
             Assert.True(history[i].At - history[i - 1].At >= backoff, $"attempt {i + 1}: {string.Join(", ", history.Select(h => h.At.ToString("O")))}");
         }
         Assert.Null(delivered["nextAttemptAt"]);
+    }
+
+    /// <summary>
+    /// An operator reads one Warning per failed attempt naming the webhook, event, attempt and why, at the server's default levels
+    /// (Information): HttpClient's own logger added four Information lines per attempt, and a stack trace for a receiver that is down.
+    /// </summary>
+    [Fact]
+    public async Task FailedAttempts_AreLoggedAsOneWarningEach_NamingWebhookEventAttemptAndWhy_WithoutHttpClientLinesOrStackTraces()
+    {
+        await using var receiver = await WebhookReceiver.StartAsync(cancellationToken: TestContext.Current.CancellationToken);
+        using var logs = new LogCapture();
+        await using var server = await RunningServer.StartAsync(
+            logs.Setup([.. FastRetries, "--PromptVault:Webhooks:MaxAttempts=3", "--Logging:LogLevel:Default=Information"]), TestContext.Current.CancellationToken);
+        using var client = server.CreateClient();
+        var webhook = await CreateWebhookAsync(client, receiver, "version.created");
+        receiver.Status = 500;
+
+        await CreateSupportPromptAsync(client);
+        await DeliveryAsync(client, webhook, d => d["history"]!.AsArray().Count >= 1);
+        receiver.Down = true;
+        var failed = await DeliveryAsync(client, webhook, d => d.Str("status") == "failed");
+
+        var delivery = failed["id"]!.GetValue<long>();
+        var lines = logs.Lines.Where(l => l.EventId == 2101).Select(l => (l.Level, l.Message)).ToList();
+        Assert.Equal(3, lines.Count);
+        Assert.All(lines, l => Assert.Equal(LogLevel.Warning, l.Level));
+        Assert.StartsWith($"Webhook {webhook} delivery {delivery} of version.created: attempt 1 of 3 failed: the receiver answered HTTP 500; next attempt at ", lines[0].Message, StringComparison.Ordinal);
+        Assert.StartsWith($"Webhook {webhook} delivery {delivery} of version.created: attempt 3 of 3 failed: ", lines[2].Message, StringComparison.Ordinal);
+        Assert.EndsWith($"; no attempt left, the delivery failed (POST /api/webhooks/{webhook}/deliveries/{delivery}/redeliver sends it again)", lines[2].Message, StringComparison.Ordinal);
+        // The receiver resets the connection: HttpClient's message ("An error occurred while sending the request.") and its cause.
+        Assert.Matches(@"attempt 3 of 3 failed: An error occurred while sending the request\. \(.+\); no attempt left", lines[2].Message);
+        Assert.DoesNotContain(logs.Lines, l => l.Category.StartsWith("System.Net.Http.HttpClient." + Server.Webhooks.WebhookDispatcher.HttpClientName, StringComparison.Ordinal));
+        Assert.DoesNotContain(logs.Lines, l => l.Message.Contains("   at ", StringComparison.Ordinal));
     }
 
     [Fact]
