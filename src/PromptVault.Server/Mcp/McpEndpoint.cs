@@ -73,9 +73,10 @@ internal static class McpEndpoint
                     }
                     catch (Exception e) when (Answer(e) is { } answer)
                     {
-                        // A tool error the caller (often a model) reads and can correct or retry; answered, not logged as a server fault.
-                        LogRefused(request.Services, "tools/call", request.Params?.Name, e);
+                        // A tool error the caller (often a model) reads and can correct or retry; answered, not logged as a server fault,
+                        // and logged in the words the caller got (System.Text.Json's own name .NET types).
                         var message = (e is System.Text.Json.JsonException or ArgumentException ? McpTools.DescribeBindingError(request.Params?.Name, request.Params?.Arguments) : null) ?? answer.Message;
+                        LogRefused(request.Services, "tools/call", request.Params?.Name, e, message);
                         return ToolError(message);
                     }
                     catch (Exception e) when (e is not OperationCanceledException)
@@ -438,14 +439,14 @@ internal static class McpEndpoint
 
     private static CallToolResult ToolError(string message) => new() { IsError = true, Content = [new TextContentBlock { Text = message }] };
 
-    private static void LogRefused(IServiceProvider? services, string method, string? name, Exception e) =>
+    private static void LogRefused(IServiceProvider? services, string method, string? name, Exception e, string? answered = null) =>
         Log.McpRefused(Logger(services), method, name, e switch
         {
             PromptVaultException refused => refused.Code,
             McpProtocolException => "refused",
             _ when ProblemExceptionHandler.StoreTrouble(e) is { } trouble => trouble.Code,
             _ => "invalid_arguments",
-        }, e.Message);
+        }, answered ?? e.Message);
 
     /// <summary>A refusal of the SDK's own (such as a role's) as one line; anything else as an error with its stack trace.</summary>
     private static void LogUnexpected(IServiceProvider? services, string method, string? name, Exception e)

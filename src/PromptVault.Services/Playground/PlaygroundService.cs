@@ -27,7 +27,7 @@ public sealed class PlaygroundService(PromptRegistry registry, ModelCatalog mode
         var drafts = request.Drafts ?? [];
         if (versions.Count + drafts.Count is 0 or > MaxVersions)
             throw new InvalidInputException("invalid_versions",
-                $"versions and drafts together must list 1 to {MaxVersions} runs: versions each {{ \"version\" }} or {{ \"label\" }}, drafts each {{ \"content\" }} or {{ \"messages\" }}.", "versions");
+                $"versions and drafts together must list 1 to {MaxVersions} runs: versions each {{ \"version\" }} or {{ \"label\" }}, drafts each {{ \"content\" }} or {{ \"messages\" }}; this request lists {versions.Count + drafts.Count}.", "versions");
         // A named model that is not there is refused before anything runs; with none named and none configured, only renders.
         var model = request.Model is null && models.Names.Count == 0 ? null : models.Require(request.Model);
 

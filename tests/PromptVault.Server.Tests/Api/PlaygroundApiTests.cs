@@ -323,17 +323,20 @@ public sealed class PlaygroundApiTests(PlaygroundFixture fixture, ServerFixture 
         Assert.Empty(SentFor(name));
     }
 
+    /// <summary>The detail says how many runs the request lists, so a caller sees which of its lists went over.</summary>
     [Theory]
-    [InlineData("[]")]
-    [InlineData("[{}, {}, {}, {}, {}]")]
-    public async Task Run_NoneOrTooManyVersions_Returns400(string versions)
+    [InlineData("[]", ", \"drafts\": []", 0)]
+    [InlineData("[{}, {}, {}, {}, {}]", "", 5)]
+    [InlineData("[{ \"version\": \"1.0.0\" }, { \"version\": \"1.0.0\" }]", ", \"drafts\": [{}, {}, {}]", 5)]
+    public async Task Run_NoneOrTooManyVersions_Returns400SayingHowManyTheRequestLists(string versions, string drafts, int runs)
     {
         var name = await CreateSupportPromptAsync(_client);
 
-        var (status, body) = await PostAsync(_client, "/api/playground", $$"""{ "prompt": "{{name}}", "versions": {{versions}}, "variables": { "company_name": "x" } }""");
+        var (status, body) = await PostAsync(_client, "/api/playground", $$"""{ "prompt": "{{name}}", "versions": {{versions}}{{drafts}}, "variables": { "company_name": "x" } }""");
 
         Assert.Equal(HttpStatusCode.BadRequest, status);
-        Assert.Equal("versions", body.Str("field"));
+        Assert.Equal(("invalid_versions", "versions"), (body.Str("code"), body.Str("field")));
+        Assert.EndsWith($"; this request lists {runs}.", body.Str("detail"), StringComparison.Ordinal);
     }
 
     [Theory]

@@ -267,6 +267,26 @@ public sealed class McpLoggingTests(BusyStoreServerFixture fixture) : IClassFixt
             && (l.Message.Contains(name, StringComparison.Ordinal) || l.Message.Contains("''", StringComparison.Ordinal)));
     }
 
+    /// <summary>The log line says what the caller was told, not System.Text.Json's words (which named <c>System.Nullable`1[…VersionBump]</c>).</summary>
+    [Fact]
+    public async Task ToolsCall_AnArgumentOfTheWrongValue_IsLoggedInTheWordsTheCallerGot()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var admin = fixture.Server.CreateClient();
+        var served = await CreateSupportPromptAsync(admin);
+        await using var client = await McpEndpointTests.ConnectAsync(fixture.Server, await fixture.Server.CreateKeyAsync("agent", ApiKeyRole.Writer, ct));
+
+        var result = await client.CallToolAsync("create_version", new Dictionary<string, object?>
+        {
+            ["name"] = served, ["content"] = "Support for {{company_name}}.", ["changeDescription"] = "typed", ["bump"] = "enormous",
+        }, cancellationToken: ct);
+
+        Assert.True(result.IsError);
+        var refused = Assert.Single(fixture.Logs.Lines, l => l.EventId == 2201 && l.Message.Contains("'create_version'", StringComparison.Ordinal)
+            && l.Message.Contains("bump", StringComparison.OrdinalIgnoreCase));
+        Assert.Equal("MCP tools/call of 'create_version' refused (invalid_arguments): 'bump' must be one of patch, minor, major, a string spelled exactly so, not \"enormous\".", refused.Message);
+    }
+
     [Fact]
     public async Task AnUnknownTool_IsInvalidParams_WithNoInternalMarkerInItsData()
     {
