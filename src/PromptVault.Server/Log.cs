@@ -36,9 +36,10 @@ internal static partial class Log
     [LoggerMessage(EventId = 2303, Level = LogLevel.Information, Message = "GET /healthz answers {Status} again, after {Checks} check(s) answered {Before}")]
     public static partial void HealthCheckRecovered(ILogger logger, string status, long checks, string before);
 
-    [LoggerMessage(EventId = 2201, Level = LogLevel.Information, Message = "MCP {Method} of '{Name}' refused ({Code}): {Reason}")]
-    public static partial void McpRefused(ILogger logger, string method, string? name, string code, string reason);
+    /// <param name="request">The method, and the prompt or tool it names when it names one: <c>prompts/get of 'support'</c>.</param>
+    [LoggerMessage(EventId = 2201, Level = LogLevel.Information, Message = "MCP {Request} refused ({Code}): {Reason}")]
+    public static partial void McpRefused(ILogger logger, string request, string code, string reason);
 
-    [LoggerMessage(EventId = 2202, Level = LogLevel.Error, Message = "MCP {Method} of '{Name}' failed")]
-    public static partial void McpFailed(ILogger logger, string method, string? name, Exception exception);
+    [LoggerMessage(EventId = 2202, Level = LogLevel.Error, Message = "MCP {Request} failed")]
+    public static partial void McpFailed(ILogger logger, string request, Exception exception);
 }

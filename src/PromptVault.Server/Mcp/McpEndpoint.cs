@@ -59,7 +59,7 @@ internal static class McpEndpoint
                 catch (Exception e) when (e is not (McpException or OperationCanceledException) && !e.Data.Contains(LoggedFault))
                 {
                     // A fault the SDK met outside our request filters: it answers -32603 and logs nothing.
-                    Log.McpFailed(Logger(context.Services), request.Method, NameIn(request.Params), e);
+                    Log.McpFailed(Logger(context.Services), Described(request.Method, NameIn(request.Params)), e);
                     throw;
                 }
             }))
@@ -440,13 +440,16 @@ internal static class McpEndpoint
     private static CallToolResult ToolError(string message) => new() { IsError = true, Content = [new TextContentBlock { Text = message }] };
 
     private static void LogRefused(IServiceProvider? services, string method, string? name, Exception e, string? answered = null) =>
-        Log.McpRefused(Logger(services), method, name, e switch
+        Log.McpRefused(Logger(services), Described(method, name), e switch
         {
             PromptVaultException refused => refused.Code,
             McpProtocolException => "refused",
             _ when ProblemExceptionHandler.StoreTrouble(e) is { } trouble => trouble.Code,
             _ => "invalid_arguments",
         }, answered ?? e.Message);
+
+    /// <summary>A request as its log line names it: <c>prompts/get of 'support'</c>, or the method alone (<c>prompts/list</c>) when it names nothing.</summary>
+    private static string Described(string method, string? name) => name is null ? method : $"{method} of '{name}'";
 
     /// <summary>A refusal of the SDK's own (such as a role's) as one line; anything else as an error with its stack trace.</summary>
     private static void LogUnexpected(IServiceProvider? services, string method, string? name, Exception e)
@@ -457,7 +460,7 @@ internal static class McpEndpoint
             LogRefused(services, method, name, e);
             return;
         }
-        Log.McpFailed(Logger(services), method, name, e);
+        Log.McpFailed(Logger(services), Described(method, name), e);
         e.Data[LoggedFault] = true;
     }
 

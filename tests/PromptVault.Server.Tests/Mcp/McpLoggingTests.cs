@@ -94,7 +94,7 @@ public sealed class McpLoggingTests(BusyStoreServerFixture fixture) : IClassFixt
 
         Assert.Equal((int)McpErrorCode.InvalidParams, error["code"]!.GetValue<int>());
         Assert.StartsWith($"{where} holds text that is not valid UTF-16", error.Str("message"), StringComparison.Ordinal);
-        Assert.Single(fixture.Logs.Lines, l => l.EventId == 2201 && l.Message.Contains($"MCP {method} of", StringComparison.Ordinal)
+        Assert.Single(fixture.Logs.Lines, l => l.EventId == 2201 && l.Message.StartsWith(where == "'params'" ? $"MCP {method} refused" : $"MCP {method} of '{name}' refused", StringComparison.Ordinal)
             && l.Message.Contains($"refused (invalid_text): {where} holds", StringComparison.Ordinal)
             && (where == "'params'" || l.Message.Contains(name, StringComparison.Ordinal)));
     }
@@ -209,7 +209,7 @@ public sealed class McpLoggingTests(BusyStoreServerFixture fixture) : IClassFixt
         var busy = await WhileTheStoreIsLockedAsync(() => Assert.ThrowsAnyAsync<McpException>(async () => await client.ListPromptsAsync(cancellationToken: ct)));
 
         Assert.Contains("The database is busy; retry the request.", busy.Message, StringComparison.Ordinal);
-        var refused = Assert.Single(fixture.Logs.Lines, l => l.EventId == 2201 && l.Message.Contains("MCP prompts/list of '(null)' refused (store_busy)", StringComparison.Ordinal));
+        var refused = Assert.Single(fixture.Logs.Lines, l => l.EventId == 2201 && l.Message.Contains("MCP prompts/list refused (store_busy)", StringComparison.Ordinal));
         Assert.Equal(LogLevel.Information, refused.Level);
         Assert.DoesNotContain(fixture.Logs.Lines, l => l.Level >= LogLevel.Error && l.Message.Contains("prompts/list", StringComparison.Ordinal));
     }
