@@ -16,8 +16,10 @@ public sealed class PostgresDatabase(NpgsqlDataSource dataSource)
     /// <summary>The advisory lock of the migration (any constant other code does not use; "PVMIGRAT" in ASCII).</summary>
     internal const long MigrationLock = 0x50564D4947524154;
 
+    // Created only when missing: CREATE TABLE IF NOT EXISTS needs the schema's CREATE privilege even when the table
+    // exists, which a restored database's own role may lack (its tables are the role's, the schema the admin's).
     private const string CreateHistory = """
-        CREATE TABLE IF NOT EXISTS schema_migrations (
+        CREATE TABLE schema_migrations (
             version    integer NOT NULL PRIMARY KEY,
             name       text NOT NULL,
             applied_at timestamptz NOT NULL DEFAULT now()
@@ -26,16 +28,38 @@ public sealed class PostgresDatabase(NpgsqlDataSource dataSource)
 
     /// <summary>Applies the scripts the database has not run yet, all in one transaction.</summary>
     /// <returns>How many scripts were applied: 0 when the schema was up to date.</returns>
-    /// <exception cref="InvalidOperationException">The database was migrated by a newer PromptVault.</exception>
+    /// <exception cref="InvalidOperationException">
+    /// The database was migrated by a newer PromptVault, or refuses the role a privilege the migration needs (the message
+    /// names the role, the database and what to grant).
+    /// </exception>
     public async Task<int> MigrateAsync(CancellationToken cancellationToken = default)
     {
-        var scripts = Scripts();
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        try
+        {
+            return await MigrateAsync(connection, cancellationToken);
+        }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.InsufficientPrivilege)
+        {
+            // PostgreSQL 15 no longer lets every role create in the public schema: a database made by an admin (createdb, a
+            // restore) without giving it to the servers' role fails here, and PostgreSQL's message names no way out.
+            var (role, database) = (connection.UserName, connection.Database);
+            throw new InvalidOperationException($"PostgreSQL database '{database}' refuses role '{role}' what PromptVault's tables need "
+                + $"({e.SqlState}: {e.MessageText}): the servers' role must own the database and its tables; create it with "
+                + $"'createdb -O {role} {database}', or run 'ALTER DATABASE {database} OWNER TO {role}' (docs/deployment.md).", e);
+        }
+    }
+
+    private static async Task<int> MigrateAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    {
+        var scripts = Scripts();
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         // Taken before anything else, even the history table's creation, which two sessions cannot do at once.
         await connection.ExecuteAsync(new CommandDefinition("SELECT pg_advisory_xact_lock(@MigrationLock)", new { MigrationLock }, transaction,
             cancellationToken: cancellationToken));
-        await connection.ExecuteAsync(new CommandDefinition(CreateHistory, transaction: transaction, cancellationToken: cancellationToken));
+        if (await connection.ExecuteScalarAsync<bool>(new CommandDefinition(
+                "SELECT to_regclass('schema_migrations') IS NULL", transaction: transaction, cancellationToken: cancellationToken)))
+            await connection.ExecuteAsync(new CommandDefinition(CreateHistory, transaction: transaction, cancellationToken: cancellationToken));
 
         var newest = await connection.ExecuteScalarAsync<int?>(new CommandDefinition(
             "SELECT MAX(version) FROM schema_migrations", transaction: transaction, cancellationToken: cancellationToken)) ?? 0;

@@ -92,6 +92,37 @@ public sealed class PostgresDatabaseTests
     }
 
     [Fact]
+    public async Task MigrateAsync_RestoredByAnAdmin_TheRoleOwnsTheTablesButMayNotCreateInTheSchema_AppliesNothing()
+    {
+        // A dump restored by an admin into a database it created (docs/deployment.md, Backups): the tables are the servers'
+        // role's, the public schema the admin's. Before, the history table's CREATE TABLE IF NOT EXISTS needed the schema's
+        // CREATE privilege even though the table was there, so a server with nothing to migrate did not start.
+        await using var database = await PostgresServer.CreateDatabaseAsync(cancellationToken: Cancel);
+        var role = await RoleThatMayNotCreateAsync(database);
+        await using (var connection = await database.DataSource.OpenConnectionAsync(Cancel))
+            await connection.ExecuteAsync($"ALTER TABLE schema_migrations OWNER TO {role}");
+        await using var asRole = NpgsqlDataSource.Create(new NpgsqlConnectionStringBuilder(database.ConnectionString) { Username = role }.ConnectionString);
+
+        Assert.Equal(0, await new PostgresDatabase(asRole).MigrateAsync(Cancel));
+    }
+
+    [Fact]
+    public async Task MigrateAsync_NewDatabaseTheRoleMayNotCreateIn_RefusesNamingTheRoleTheDatabaseAndTheFix()
+    {
+        // Before, PostgreSQL's own words: "42501: permission denied for schema public", with no role, database or way out.
+        await using var database = await PostgresServer.CreateDatabaseAsync(migrated: false, Cancel);
+        var role = await RoleThatMayNotCreateAsync(database);
+        await using var asRole = NpgsqlDataSource.Create(new NpgsqlConnectionStringBuilder(database.ConnectionString) { Username = role }.ConnectionString);
+
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => new PostgresDatabase(asRole).MigrateAsync(Cancel));
+
+        var name = new NpgsqlConnectionStringBuilder(database.ConnectionString).Database;
+        Assert.Contains($"PostgreSQL database '{name}' refuses role '{role}'", error.Message, StringComparison.Ordinal);
+        Assert.Contains("42501: permission denied for schema public", error.Message, StringComparison.Ordinal);
+        Assert.Contains($"ALTER DATABASE {name} OWNER TO {role}", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task AddPromptVaultPostgres_Resolve_OneSingletonStoreForEveryInterface()
     {
         await using var database = await PostgresServer.CreateDatabaseAsync(migrated: false, Cancel);
@@ -128,6 +159,15 @@ public sealed class PostgresDatabaseTests
         await using var theirs = await own.GetRequiredService<NpgsqlDataSource>().OpenConnectionAsync(Cancel);
         Assert.Equal("5000", await SettingAsync(theirs, "idle_in_transaction_session_timeout"));
         Assert.Equal("10", await SettingAsync(theirs, "tcp_keepalives_idle"));
+    }
+
+    /// <summary>A new login role that may not create in the database's public schema, as on PostgreSQL 15 and later whatever version runs the tests.</summary>
+    private static async Task<string> RoleThatMayNotCreateAsync(PostgresTestDatabase database)
+    {
+        var role = "server_" + Guid.NewGuid().ToString("N");
+        await using var connection = await database.DataSource.OpenConnectionAsync(Cancel);
+        await connection.ExecuteAsync($"CREATE ROLE {role} LOGIN; REVOKE CREATE ON SCHEMA public FROM PUBLIC");
+        return role;
     }
 
     /// <summary>A setting of the connection's session, in its base unit (milliseconds or seconds).</summary>
