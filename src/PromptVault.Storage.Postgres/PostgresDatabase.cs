@@ -44,9 +44,10 @@ public sealed class PostgresDatabase(NpgsqlDataSource dataSource)
             // PostgreSQL 15 no longer lets every role create in the public schema: a database made by an admin (createdb, a
             // restore) without giving it to the servers' role fails here, and PostgreSQL's message names no way out.
             var (role, database) = (connection.UserName, connection.Database);
-            throw new InvalidOperationException($"PostgreSQL database '{database}' refuses role '{role}' what PromptVault's tables need "
-                + $"({e.SqlState}: {e.MessageText}): the servers' role must own the database and its tables; create it with "
-                + $"'createdb -O {role} {database}', or run 'ALTER DATABASE {database} OWNER TO {role}' (docs/deployment.md).", e);
+            // admin-key puts the database's description before the message, serve does not: the commands name it.
+            throw new InvalidOperationException($"role '{role}' may not create or read PromptVault's tables here ({e.SqlState}: {e.MessageText}): "
+                + $"the servers' role must own its database and tables; run 'ALTER DATABASE {database} OWNER TO {role}', or create the "
+                + $"database with 'createdb -O {role} {database}' (docs/deployment.md).", e);
         }
     }
 
