@@ -125,6 +125,20 @@ public sealed class ServeCommandTests
         }
     }
 
+    [Fact]
+    public async Task Serve_NoPostgresListeningThere_FailsInOneLine_SayingTheConnectionWasRefused()
+    {
+        // Before, only Npgsql's "Failed to connect to 127.0.0.1:PORT": down, or a firewall dropping the packets?
+        var free = new TcpListener(IPAddress.Loopback, 0);
+        free.Start();
+        var port = ((IPEndPoint)free.LocalEndpoint).Port;
+        free.Stop();
+
+        var result = await RunToExitAsync(["serve", "--postgres", $"Host=127.0.0.1;Port={port};Database=pv;Username=pv", "--urls", "http://127.0.0.1:0"]);
+
+        AssertOneLineFailure(result, $"PostgreSQL database 'pv' on 127.0.0.1:{port}: Failed to connect to 127.0.0.1:{port}: Connection refused");
+    }
+
     internal static void AssertOneLineFailure(CliResult result, string named)
     {
         Assert.True(result.ExitCode == 2, result.ToString());

@@ -50,7 +50,7 @@ internal sealed class AdminKeyCommand(CliContext context)
         }
         catch (Exception e) when (ServerStorage.IsDatabaseFailure(e) || e is InvalidOperationException)
         {
-            context.WriteError($"{where}: {e.Message.ReplaceLineEndings(" ")}");
+            context.WriteError($"{where}: {ServerStorage.FailureMessage(e)}");
             return ExitCodes.Refused;
         }
         return context.Print(json, created, () =>

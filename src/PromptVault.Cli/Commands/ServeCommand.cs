@@ -78,7 +78,7 @@ internal sealed class ServeCommand(CliContext context)
         // Kestrel reports an address in use or not available this way.
         IOException when e.Message.Contains("bind", StringComparison.OrdinalIgnoreCase) => ($"cannot listen on {urls}: {OneLine(e.Message)}",
             "is another program, such as another 'promptvault serve', listening there? Stop it, or give serve another address with --urls (e.g. --urls http://127.0.0.1:5181)."),
-        _ when ServerStorage.IsDatabaseFailure(e) => ($"{where}: {OneLine(e.Message)}", null),
+        _ when ServerStorage.IsDatabaseFailure(e) => ($"{where}: {ServerStorage.FailureMessage(e)}", null),
         _ => (OneLine(e.Message), null),
     };
 

@@ -95,6 +95,21 @@ public static class ServerStorage
     }
 
     /// <summary>
+    /// A database failure at start (<c>serve</c>, <c>admin-key</c>) in one line: its message, and what the network said when
+    /// that is an inner exception's. Npgsql's "Failed to connect to 127.0.0.1:5432" alone does not say whether nothing listens
+    /// there ("Connection refused") or nothing answers (a timeout): a server that is down, or a firewall.
+    /// </summary>
+    public static string FailureMessage(Exception e)
+    {
+        var message = e.Message.ReplaceLineEndings(" ").Trim();
+        var innermost = e;
+        while (innermost.InnerException is { } inner) innermost = inner;
+        return innermost is System.Net.Sockets.SocketException or TimeoutException && !message.Contains(innermost.Message, StringComparison.Ordinal)
+            ? $"{message}: {innermost.Message}"
+            : message;
+    }
+
+    /// <summary>
     /// The failures of a database that is unreachable, refuses, is not one, or is full: both engines' errors derive from
     /// <see cref="DbException"/>; a lock held too long and a full disk are the stores' own exceptions.
     /// </summary>
