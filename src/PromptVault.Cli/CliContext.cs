@@ -163,10 +163,14 @@ internal sealed class CliContext
 
     /// <summary>
     /// Prints a refused request as <c>error (code): [subject: ]detail</c>, with a hint for the first mistakes: a missing or weak
-    /// key, a server URL with a path (no route), a misspelt prompt name, an include of a version not yet labelled, a variable the render was not given; and, for a
-    /// refusal of the lifecycle's gates on <paramref name="target"/>, the CLI commands that meet them (the server's detail
-    /// names its HTTP routes); a <c>label_moved</c> refusal of <paramref name="target"/> is told in the CLI's words (the server's
-    /// speaks of its If-Match header) with the <c>--expect</c> to run again with.
+    /// key (401, <c>forbidden</c>), a server URL with a path (<c>not_found</c>: no route), a misspelt prompt name
+    /// (<c>prompt_not_found</c>), a file past the server's body limit (<c>payload_too_large</c>), a prompt that exists
+    /// (<c>prompt_exists</c>: push adds a version), an include of a version not yet labelled (<c>reference_not_found</c>), a
+    /// variable the render was not given (<c>missing_variable</c>), a version with no tests (<c>no_tests</c>); and, for a
+    /// refusal of the lifecycle's gates on <paramref name="target"/> (<c>approval_required</c>, <c>self_approval</c>,
+    /// <c>tests_required</c>, <c>tests_failed</c>), the CLI commands that meet them (the server's detail names its HTTP routes);
+    /// a <c>label_moved</c> refusal of <paramref name="target"/> is told in the CLI's words (the server's speaks of its If-Match
+    /// header) with the <c>--expect</c> to run again with.
     /// </summary>
     public void WriteError(PromptVaultApiException e, string? subject = null, TargetVersion? target = null)
     {
@@ -316,7 +320,7 @@ internal sealed record RemoteSettings(string Server, string? ApiKey, bool Json);
 
 /// <summary>A failure a command reports with a message and an exit code instead of a stack trace.</summary>
 /// <param name="code">The server's code for the same problem, when it has one (see <see cref="CliContext.WriteError(string, string?, string)"/>).</param>
-internal sealed class CliException(int exitCode, string message, string code = CliContext.CliErrorCode) : Exception(message)
+internal class CliException(int exitCode, string message, string code = CliContext.CliErrorCode) : Exception(message)
 {
     public int ExitCode { get; } = exitCode;
 

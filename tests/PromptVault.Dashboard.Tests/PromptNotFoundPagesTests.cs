@@ -113,6 +113,31 @@ public sealed class PromptNotFoundPagesTests(DashboardFixture fixture) : Dashboa
     }
 
     /// <summary>
+    /// An address naming a prompt by a name no prompt may have (<c>/prompts/BAD NAME!</c>) answered 200 with the registry's
+    /// message: a page for a bad address. Each page of a prompt, and the audit and playground pages' <c>?prompt=</c>, now
+    /// answer 400 naming the name, as the API does (MissingPage.LoadAsync).
+    /// </summary>
+    [Fact]
+    public async Task AnInvalidPromptNameInTheAddress_Answers400NamingIt()
+    {
+        var page = await fixture.OpenAsync(fixture.Server.AdminKey);
+
+        foreach (var address in new[]
+        {
+            "/prompts/BAD NAME!", "/prompts/BAD NAME!/edit", "/prompts/BAD NAME!/compare?a=1.0.0&b=1.0.1", "/prompts/BAD NAME!/evaluations?a=1.0.0&b=1.0.1",
+            "/prompts/BAD NAME!/deploy?action=promote&version=1.0.0", "/prompts/BAD NAME!/status?version=1.0.0&status=review",
+            "/audit?prompt=BAD NAME!", "/playground?prompt=BAD NAME!",
+        })
+        {
+            var response = await page.GotoAsync(address);
+
+            Assert.True(response!.Status == (int)HttpStatusCode.BadRequest, $"{address}: {response.Status} {await page.Locator("main").InnerTextAsync()}");
+            var shown = await page.Locator("main").InnerTextAsync();
+            Assert.True(shown.Contains("'BAD NAME!' is invalid", StringComparison.Ordinal), $"{address}: {shown}");
+        }
+    }
+
+    /// <summary>
     /// The audit and playground pages answered <c>?prompt=</c> naming a missing prompt with status 200: the audit page with the
     /// message where its log would be, the playground with an empty page and the message by its input. They now answer as the
     /// prompt page does: 404 with the not-found page naming the prompt. A prompt that exists still opens in each.

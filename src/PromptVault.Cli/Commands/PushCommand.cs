@@ -33,12 +33,7 @@ internal sealed class PushCommand(CliContext context)
             {
                 files.Add((path, PromptFileReader.Parse(await CliException.ReadAllTextAsync(path, cancellationToken), path)));
             }
-            catch (PromptFileException e)
-            {
-                context.WriteError(e.Message, code: e.Code);
-                unreadable = true;
-            }
-            catch (CliException e)
+            catch (CliException e) // a PromptFileException too
             {
                 context.WriteError(e.Message, code: e.Code);
                 unreadable = true;

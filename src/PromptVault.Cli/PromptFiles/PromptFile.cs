@@ -51,10 +51,7 @@ internal sealed record PromptFile(
 
 /// <summary>A prompt file that cannot be read; the message names the file and the problem.</summary>
 /// <param name="code">The server's code for the same problem (a name it would refuse is <c>invalid_name</c>), or <c>cli_error</c>.</param>
-internal sealed class PromptFileException(string message, string code = CliContext.CliErrorCode) : Exception(message)
-{
-    public string Code { get; } = code;
-}
+internal sealed class PromptFileException(string message, string code = CliContext.CliErrorCode) : CliException(ExitCodes.Refused, message, code);
 
 /// <summary>A refusal of a prompt file: the server's <paramref name="Code"/> for the same problem, and a message naming the file and the place.</summary>
 internal sealed record PromptFileProblem(string Code, string Message);

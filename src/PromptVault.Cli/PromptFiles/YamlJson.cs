@@ -55,6 +55,8 @@ internal static partial class YamlJson
         var buffer = new ArrayBufferWriter<byte>();
         using (var writer = new Utf8JsonWriter(buffer))
             Write(writer, node, plainScalarIsString, depth: 0);
+        // Not a second limit (Write refuses the depth first): the parse must take all Write wrote, which the parser's own default
+        // (64, equal today) would refuse once MaxDepth is raised.
         using var document = JsonDocument.Parse(buffer.WrittenMemory, new JsonDocumentOptions { MaxDepth = MaxDepth });
         return document.RootElement.Clone();
     }

@@ -47,6 +47,7 @@ public static class ApiKeyNames
         if (string.IsNullOrWhiteSpace(name))
             throw new InvalidInputException("missing_name", "name is required: who or what will use the key.", "name");
         Prompts.PromptRules.ValidateLength(name, Prompts.PromptRules.MaxNameLength, "name");
+        Prompts.PromptRules.ValidateDisplayName(name, "name");
         if (IsReserved(name))
             throw new InvalidInputException("reserved_name",
                 $"name '{name.Trim()}' is reserved for PromptVault's own changes in the audit log; choose another name.", "name");

@@ -116,6 +116,7 @@ public static class TestCaseRules
             var name = test.Name.Trim();
             if (name.Length > MaxNameLength)
                 throw Invalid($"{at}.name is longer than {MaxNameLength} characters.", $"{at}.name");
+            PromptRules.ValidateDisplayName(name, $"{at}.name");
             if (!names.Add(name))
                 throw Invalid($"{at}.name '{name}' is used by another case; case names are unique within a version.", $"{at}.name");
             if (test.Expect is not { Count: > 0 })

@@ -87,6 +87,7 @@ public static class ExperimentRules
     {
         RequireText(name, field);
         PromptRules.ValidateLength(name, PromptRules.MaxNameLength, field);
+        PromptRules.ValidateDisplayName(name, field);
     }
 
     private static void ValidateGuardrails(IReadOnlyList<GuardrailRequest>? guardrails, bool stored)

@@ -1,3 +1,5 @@
+using System.Globalization;
+using System.Text;
 using System.Text.RegularExpressions;
 
 namespace PromptVault.Core.Prompts;
@@ -51,7 +53,37 @@ public static partial class PromptRules
     public static void ValidateDescription(string? description, string field = "description") =>
         ValidateLength(description, MaxDescriptionLength, field);
 
-    public static void ValidateCategory(string? category) => ValidateLength(category, MaxTagLength, "category");
+    public static void ValidateCategory(string? category)
+    {
+        ValidateLength(category, MaxTagLength, "category");
+        ValidateDisplayName(category, "category");
+    }
+
+    /// <summary>
+    /// The one rule for a display name that lists and the audit log show (a key's, an experiment's or a variant's, a test
+    /// case's, a category or a tag): no control character (C0, DEL, C1) and no invisible format character (Unicode category
+    /// Cf: bidi overrides and isolates, zero-width characters), which hide text or reorder how it reads (Trojan Source).
+    /// Names with a pattern of their own (prompts, labels, variables) allow none of them already.
+    /// </summary>
+    /// <exception cref="InvalidInputException"><c>invalid_text</c>, naming <paramref name="field"/>, the character and its position.</exception>
+    public static void ValidateDisplayName(string? name, string field)
+    {
+        if (name is null) return;
+        var position = 0;
+        foreach (var character in name.EnumerateRunes())
+        {
+            position++;
+            var kind = Rune.GetUnicodeCategory(character) switch
+            {
+                UnicodeCategory.Control => "a control character",
+                UnicodeCategory.Format => "an invisible format character",
+                _ => null,
+            };
+            if (kind is not null)
+                throw new InvalidInputException("invalid_text",
+                    $"{field} holds U+{character.Value:X4}, {kind}, at character {position}: a name may not hold control or invisible format characters, which hide or reorder text where the name is shown.", field);
+        }
+    }
 
     /// <param name="changeDescription">Trimmed, as it is stored.</param>
     public static void ValidateChangeDescription([System.Diagnostics.CodeAnalysis.NotNull] string? changeDescription)
@@ -79,6 +111,7 @@ public static partial class PromptRules
             if (string.IsNullOrWhiteSpace(tags[i]))
                 throw new InvalidInputException("invalid_tag", $"{field}[{i}] is empty.", $"{field}[{i}]");
             ValidateLength(tags[i], MaxTagLength, $"{field}[{i}]");
+            ValidateDisplayName(tags[i], $"{field}[{i}]");
         }
     }
 

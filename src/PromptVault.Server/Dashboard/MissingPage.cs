@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Components;
+using Microsoft.AspNetCore.Http;
 using PromptVault.Core;
 
 namespace PromptVault.Server.Dashboard;
@@ -21,9 +22,11 @@ internal sealed class MissingPage(NavigationManager navigation)
 
     /// <summary>
     /// Runs a page's load of what its address names: a missing one is <see cref="Show"/>n; another shown failure is returned
-    /// as the message the page shows instead.
+    /// as the message the page shows instead, and one the registry refuses as invalid (a prompt name no prompt may have, a bad
+    /// query parameter) is a bad address: the page answers 400 (<paramref name="address"/> is the static render's context), as
+    /// the API does, not 200.
     /// </summary>
-    public async Task<string?> LoadAsync(Func<Task> load)
+    public async Task<string?> LoadAsync(Func<Task> load, HttpContext? address)
     {
         try
         {
@@ -37,6 +40,7 @@ internal sealed class MissingPage(NavigationManager navigation)
         }
         catch (Exception e) when (ShownErrors.Shown(e))
         {
+            if (e is InvalidInputException) address.Answer(StatusCodes.Status400BadRequest);
             return e.Message;
         }
     }

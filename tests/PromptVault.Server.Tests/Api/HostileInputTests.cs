@@ -171,6 +171,33 @@ public sealed class HostileInputTests(ServerFixture fixture) : IClassFixture<Ser
         Assert.Equal(HttpStatusCode.NotFound, (await GetAsync(_client, "/api/prompts/nul-in-description")).Status);
     }
 
+    /// <summary>
+    /// A display name holding a bidi override or isolate, or a zero-width character, was stored and shown reordered or hidden
+    /// in lists and the audit log (Trojan Source); it is refused naming the field, the character and its position.
+    /// </summary>
+    public static TheoryData<string, string, string, string> DisplayNamesWithFormatCharacters => new()
+    {
+        { "/api/keys", """{"name": "ops\u202Etxt.exe", "role": "reader"}""", "name", "U+202E, an invisible format character, at character 4" },
+        { "/api/prompts", """{"name": "bidi-category", "content": "x", "category": "a\u2066b"}""", "category", "U+2066, an invisible format character, at character 2" },
+        { "/api/prompts", """{"name": "bidi-tag", "content": "x", "tags": ["ok", "a\u200Bb"]}""", "tags[1]", "U+200B, an invisible format character, at character 2" },
+        { "/api/experiments", """{"name": "exp\u2069", "prompt": "bidi-experiment", "variants": []}""", "name", "U+2069, an invisible format character, at character 4" },
+    };
+
+    [Theory]
+    [MemberData(nameof(DisplayNamesWithFormatCharacters))]
+    public async Task Post_DisplayNameWithAFormatCharacter_Returns400NamingItAndStoresNothing(string path, string body, string field, string named)
+    {
+        var (status, problem) = await PostAsync(_client, path, body);
+
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Equal(("invalid_text", field), (problem.Str("code"), problem.Str("field")));
+        Assert.Contains(named, problem.Str("detail"), StringComparison.Ordinal);
+        var (_, keys) = await GetAsync(_client, "/api/keys");
+        Assert.DoesNotContain("txt.exe", keys!.ToJsonString(), StringComparison.Ordinal);
+        foreach (var prompt in new[] { "bidi-category", "bidi-tag" })
+            Assert.Equal(HttpStatusCode.NotFound, (await GetAsync(_client, $"/api/prompts/{prompt}")).Status);
+    }
+
     [Fact]
     public async Task Render_BytesThatAreNotUtf8_Returns400NamingTheField()
     {
