@@ -1,4 +1,7 @@
+using System.Net;
 using System.Security.Claims;
+using System.Text;
+using System.Text.Unicode;
 using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
@@ -11,6 +14,7 @@ using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.Extensions.FileProviders;
 using PromptVault.Core;
 using PromptVault.Core.Auth;
+using PromptVault.Core.Prompts;
 using PromptVault.Core.Storage;
 using PromptVault.Server.Auth;
 
@@ -105,6 +109,7 @@ internal static class DashboardSetup
 
     public static WebApplication MapDashboard(this WebApplication app)
     {
+        app.Use(RefuseFormNotUtf8Async); // before the antiforgery check, the form's first reader
         app.UseAntiforgery();
         app.Use(ExpiredFormAsync);
         app.UseStaticFiles(new StaticFileOptions
@@ -181,11 +186,68 @@ internal static class DashboardSetup
         return Task.CompletedTask;
     }
 
-    private static Task UnreadableFormAsync(HttpContext context, Exception unreadable)
+    private static Task UnreadableFormAsync(HttpContext context, Exception unreadable) =>
+        UnreadableFormAsync(context, unreadable is BadHttpRequestException { StatusCode: var status } ? status : StatusCodes.Status400BadRequest, unreadable.Message);
+
+    private static Task UnreadableFormAsync(HttpContext context, int status, string why)
     {
-        context.Response.StatusCode = unreadable is BadHttpRequestException { StatusCode: var status } ? status : StatusCodes.Status400BadRequest;
+        context.Response.StatusCode = status;
         context.Response.ContentType = "text/plain; charset=utf-8";
-        return context.Response.WriteAsync($"The form could not be read, so nothing was saved: {unreadable.Message}", context.RequestAborted);
+        return context.Response.WriteAsync($"The form could not be read, so nothing was saved: {why}", context.RequestAborted);
+    }
+
+    /// <summary>
+    /// A page's urlencoded form holding bytes that are not UTF-8 (a raw <c>%FF</c>) is refused with 400 naming the field: the
+    /// framework's form reader put U+FFFD in their place, and the page stored that. The API refuses such bodies; the forms now
+    /// do too. The body is read here whole (the form reader would buffer it too) and read again by the form reader.
+    /// </summary>
+    private static async Task RefuseFormNotUtf8Async(HttpContext context, RequestDelegate next)
+    {
+        if (!HttpMethods.IsPost(context.Request.Method)
+            || context.GetEndpoint()?.Metadata.GetMetadata<ComponentTypeMetadata>() is null
+            || !Microsoft.Net.Http.Headers.MediaTypeHeaderValue.TryParse(context.Request.ContentType, out var type)
+            || !type.MediaType.Equals("application/x-www-form-urlencoded", StringComparison.OrdinalIgnoreCase))
+        {
+            await next(context);
+            return;
+        }
+        context.Request.EnableBuffering();
+        byte[] body;
+        try
+        {
+            using var copy = new MemoryStream();
+            await context.Request.Body.CopyToAsync(copy, context.RequestAborted);
+            body = copy.ToArray();
+        }
+        catch (BadHttpRequestException tooLarge)
+        {
+            await UnreadableFormAsync(context, tooLarge);
+            return;
+        }
+        context.Request.Body.Position = 0;
+        if (FieldNotUtf8(body) is { } field)
+        {
+            await UnreadableFormAsync(context, StatusCodes.Status400BadRequest, $"the field '{PromptRules.Echo(field)}' is not UTF-8 text.");
+            return;
+        }
+        await next(context);
+    }
+
+    /// <summary>The name of the first field of a urlencoded <paramref name="body"/> whose name or value, unescaped, is not UTF-8.</summary>
+    internal static string? FieldNotUtf8(byte[] body)
+    {
+        for (var start = 0; start < body.Length;)
+        {
+            var end = Array.IndexOf(body, (byte)'&', start);
+            if (end < 0) end = body.Length;
+            var equals = Array.IndexOf(body, (byte)'=', start, end - start);
+            var nameEnd = equals < 0 ? end : equals;
+            var name = WebUtility.UrlDecodeToBytes(body, start, nameEnd - start);
+            var value = equals < 0 ? [] : WebUtility.UrlDecodeToBytes(body, equals + 1, end - equals - 1);
+            if (!Utf8.IsValid(name) || !Utf8.IsValid(value)) return Encoding.UTF8.GetString(name);
+            start = end + 1;
+        }
+        return null;
     }
 
     public static async Task<ClaimsPrincipal?> SignInAsync(HttpContext http, ApiKeyService keys, string presented)

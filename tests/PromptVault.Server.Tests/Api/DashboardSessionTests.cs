@@ -96,6 +96,28 @@ public sealed class DashboardSessionTests(ServerFixture fixture) : IClassFixture
         Assert.Equal(HttpStatusCode.NotFound, stored);
     }
 
+    /// <summary>
+    /// A form value holding a byte that is not UTF-8 (a raw <c>%FF</c>) was read as U+FFFD and stored so; the API refuses such
+    /// bodies. The form is now refused with 400 naming the field, and nothing is stored.
+    /// </summary>
+    [Theory]
+    [InlineData("Input.Template", "Hi%FF")]
+    [InlineData("Input.Template", "%C3")] // a sequence cut short
+    [InlineData("Input.Name", "%ED%A0%80")] // a lone surrogate's encoding
+    public async Task NewPromptForm_AValueThatIsNotUtf8_Is400NamingTheField_StoresNothing(string field, string raw)
+    {
+        var name = "not-utf8-form-" + Guid.NewGuid().ToString("N")[..8];
+        var fields = new Dictionary<string, string> { ["Input.Name"] = name, ["Input.Type"] = "Template", ["Input.Template"] = "Hi", [field] = RawMarker };
+
+        var (status, page, stored) = await PostNewPromptFormAsync(name, fields, raw);
+
+        Assert.True(status == HttpStatusCode.BadRequest, $"{status} {page}");
+        Assert.Equal($"The form could not be read, so nothing was saved: the field '{field}' is not UTF-8 text.", page);
+        Assert.Equal(HttpStatusCode.NotFound, stored);
+    }
+
+    private const string RawMarker = "RAW-BYTES-HERE";
+
     /// <summary>A type the form's binding could not read was left at the enum's first value: a system prompt nobody asked for.</summary>
     [Fact]
     public async Task NewPromptForm_TypeThatIsNotOne_SaysSo_StoresNothing()
@@ -111,7 +133,8 @@ public sealed class DashboardSessionTests(ServerFixture fixture) : IClassFixture
 
     /// <summary>Posts the new-prompt form, signed in as a new writer with the page's own token: the answer, and how
     /// <c>GET /api/prompts/{name}</c> answers after it.</summary>
-    private async Task<(HttpStatusCode Status, string Page, HttpStatusCode Stored)> PostNewPromptFormAsync(string name, Dictionary<string, string> fields)
+    /// <param name="raw">Escaped bytes sent as they are in place of the value <see cref="RawMarker"/>.</param>
+    private async Task<(HttpStatusCode Status, string Page, HttpStatusCode Stored)> PostNewPromptFormAsync(string name, Dictionary<string, string> fields, string? raw = null)
     {
         using var admin = fixture.Server.CreateClient();
         var (_, key) = await PostAsync(admin, "/api/keys", new { name = "form-writer", role = "writer" });
@@ -120,7 +143,13 @@ public sealed class DashboardSessionTests(ServerFixture fixture) : IClassFixture
         fields["_handler"] = "new-prompt";
         fields["__RequestVerificationToken"] = token;
         using var http = new HttpClient(new HttpClientHandler { UseCookies = false, AllowAutoRedirect = false }) { BaseAddress = fixture.Server.BaseAddress };
-        using var request = new HttpRequestMessage(HttpMethod.Post, "/new") { Content = new FormUrlEncodedContent(fields) };
+        HttpContent content = new FormUrlEncodedContent(fields);
+        if (raw is not null)
+        {
+            content = new ByteArrayContent(Encoding.ASCII.GetBytes((await content.ReadAsStringAsync(Cancel)).Replace(RawMarker, raw, StringComparison.Ordinal)));
+            content.Headers.ContentType = new("application/x-www-form-urlencoded"); // no charset, as a browser sends it
+        }
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/new") { Content = content };
         request.Headers.Add("Cookie", cookies);
         using var posted = await http.SendAsync(request, Cancel);
         return (posted.StatusCode, await posted.Content.ReadAsStringAsync(Cancel), (await GetAsync(admin, $"/api/prompts/{name}")).Status);
