@@ -538,6 +538,49 @@ public sealed class ExperimentPagesTests(DashboardFixture fixture) : DashboardTe
         await Assertions.Expect(page.Locator("figure.chart svg text").Last).ToHaveTextAsync("12-01 08:01");
     }
 
+    /// <summary>
+    /// The narrowing charts came in the order their variants first had a look stored (then by id), not the cards' order: a
+    /// variant whose interval was stored first was charted first. They now follow the cards.
+    /// </summary>
+    [Fact]
+    public async Task Experiment_NarrowingCharts_FollowTheCardsOrder()
+    {
+        var cancel = TestContext.Current.CancellationToken;
+        using var api = fixture.Server.CreateClient();
+        var experiment = await StartExperimentAsync(api, "narrowing/order", MetricName.ConversionRate, [25, 25, 25, 25]);
+        var (v1, v2, v3) = (experiment.Variants[1].Id, experiment.Variants[2].Id, experiment.Variants[3].Id);
+        var first = new DateTimeOffset(2026, 12, 1, 6, 0, 0, TimeSpan.Zero);
+        SequentialHistoryPoint Look(string variant, int minutes) => new(variant, "conversionRate", first.AddMinutes(minutes), 0.1, -0.2, 0.4);
+        await fixture.Server.Services.GetRequiredService<IExperimentStore>().SaveSequentialStateAsync(experiment.Id, SequentialState.Empty,
+            [Look(v3, 0), Look(v2, 1), Look(v1, 1), Look(v3, 1)], cancel);
+
+        var page = await fixture.OpenAsync(fixture.Server.AdminKey);
+        await page.GotoAsync($"/experiments/{experiment.Id}");
+
+        await Assertions.Expect(page.Locator("figure.chart figcaption")).ToHaveTextAsync(
+            [new Regex("^v1: difference interval"), new Regex("^v2: difference interval"), new Regex("^v3: difference interval")]);
+        Assert.Equal(["variant-control", "variant-v1", "variant-v2", "variant-v3"],
+            await page.Locator("article.card").EvaluateAllAsync<string[]>("cards => cards.map(c => c.dataset.testid)"));
+    }
+
+    /// <summary>The sample-ratio check's result was shown only on a mismatch, so a page without it did not say whether it was
+    /// checked; it now says so always, briefly: not checked before any exposure, and passing with its p-value.</summary>
+    [Fact]
+    public async Task Experiment_SampleRatioCheck_IsShownWhenItPassesToo()
+    {
+        using var api = fixture.Server.CreateClient();
+        var experiment = await StartExperimentAsync(api, "srm/passing", MetricName.ConversionRate, [50, 50]);
+        var page = await fixture.OpenAsync(fixture.Server.AdminKey);
+        await page.GotoAsync($"/experiments/{experiment.Id}");
+        await Assertions.Expect(page.GetByTestId("srm")).ToHaveTextAsync("Sample ratio: not checked yet, no units exposed.");
+
+        await SendUnitsAsync(api, experiment, [60, 60], (_, _) => new MetricEventRequest(Converted: false));
+        await page.GotoAsync($"/experiments/{experiment.Id}");
+
+        await Assertions.Expect(page.GetByTestId("srm")).ToHaveTextAsync(new Regex(@"^Sample ratio: exposures follow the weights \(always-valid p (=|<) [\d.]+\)\.$"));
+        await Assertions.Expect(page.GetByRole(AriaRole.Alert)).ToHaveCountAsync(0);
+    }
+
     /// <summary>What the narrowing chart draws: its summary, each line's points and its axis labels (the looks' times).</summary>
     private static Task<string> DrawnAsync(IPage page) =>
         page.Locator("figure.chart svg").EvaluateAsync<string>(
