@@ -139,6 +139,8 @@ public sealed partial class ExportImportCommandTests
     [InlineData("{\"format\":\"promptvault-export\",\"formatVersion\":1,\"apiKeys\":[{\"id\":\"k\",\"name\":\"n\",\"role\":\"admin\",\"prefix\":\"pv_\",\"keyHash\":\"h\",\"createdAt\":\"yesterday\",\"createdBy\":\"x\",\"revokedAt\":null}]}", "$.apiKeys[0].createdAt", "invalid_export_document")]
     [InlineData("{\"format\":\"promptvault-export\",\"formatVersion\":1,\"versions\":[", "$", "invalid_export_document")]
     [InlineData("{\"format\":\"promptvault-export\",\"formatVersion\":1,\"apiKeys\":[{\"id\":\"k\",\"name\":\"n\",\"role\":\"root\",\"prefix\":\"pv_\",\"keyHash\":\"h\",\"createdAt\":\"2026-01-01T00:00:00Z\",\"createdBy\":\"x\",\"revokedAt\":null}]}", "$.apiKeys[0].role", "invalid_export_document")]
+    // A key's name holding a bidi override: refused by the rule every display name is held to, as the API's would be.
+    [InlineData("{\"format\":\"promptvault-export\",\"formatVersion\":1,\"apiKeys\":[{\"id\":\"k\",\"name\":\"ops\\u202Etxt.exe\",\"role\":\"admin\",\"prefix\":\"pv_\",\"keyHash\":\"h\",\"createdAt\":\"2026-01-01T00:00:00Z\",\"createdBy\":\"x\",\"revokedAt\":null}]}", "$.apiKeys[0].name", "invalid_export_document")]
     [InlineData("{\"format\":\"promptvault-export\",\"formatVersion\":1,\"prompts\":[],\"prompts\":[]}", "$.prompts", "invalid_export_document")]
     [InlineData("{\"format\":\"promptvault-export\",\"formatVersion\":1,\"apiKeys\":[]}", "$.apiKeys", "import_no_admin_key")]
     public async Task Import_MalformedDocument_Is400NamingThePath_AndWritesNothing(string document, string path, string code)
