@@ -27,7 +27,7 @@ public static partial class MetadataRules
         if (metadata.MaxTokens is <= 0)
             throw new InvalidInputException("out_of_range", $"metadata.maxTokens must be a positive whole number, not {metadata.MaxTokens}.", "metadata.maxTokens");
         PromptRules.ValidateTags(metadata.Tags, "metadata.tags");
-        PromptRules.ValidateLength(metadata.Category, PromptRules.MaxTagLength, "metadata.category");
+        PromptRules.ValidateCategory(metadata.Category, "metadata.category");
         ValidateTools(metadata.Tools);
         if (metadata.ResponseFormat is { } responseFormat)
             SchemaObject(responseFormat, "metadata.responseFormat", "the JSON schema the answer must follow");

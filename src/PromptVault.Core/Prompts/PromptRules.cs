@@ -53,10 +53,10 @@ public static partial class PromptRules
     public static void ValidateDescription(string? description, string field = "description") =>
         ValidateLength(description, MaxDescriptionLength, field);
 
-    public static void ValidateCategory(string? category)
+    public static void ValidateCategory(string? category, string field = "category")
     {
-        ValidateLength(category, MaxTagLength, "category");
-        ValidateDisplayName(category, "category");
+        ValidateLength(category, MaxTagLength, field);
+        ValidateDisplayName(category, field);
     }
 
     /// <summary>

@@ -140,7 +140,7 @@ public static class RegistryArchiveSchema
         [Text("id"), Text("name") with { Rule = name => PromptRules.ValidatePromptName(name) },
          Text("description") with { Rule = description => PromptRules.ValidateDescription(description) }, Enum<Prompts.PromptType>("type"),
          Json("tags") with { Rule = Parsed<List<string>>("an array of strings", tags => PromptRules.ValidateTags(tags, "tags")) },
-         Text("category", true) with { Rule = PromptRules.ValidateCategory },
+         Text("category", true) with { Rule = category => PromptRules.ValidateCategory(category) },
          Time("createdAt"), Text("createdBy"), Time("updatedAt"), Text("updatedBy"),
          new("requireApproval", ArchiveValueKind.Boolean, Added: true), new("requireTests", ArchiveValueKind.Boolean, Added: true)], ArchiveOwner.Prompt)
     { UniqueKeys = [["id"], ["name"]] };

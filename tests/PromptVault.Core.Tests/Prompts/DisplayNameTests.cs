@@ -18,8 +18,10 @@ public sealed class DisplayNameTests
         { "name", name => ExperimentRules.ValidateName(name, "name") },
         { "variants[1].name", name => ExperimentRules.ValidateName(name, "variants[1].name") },
         { "tests[0].name", name => TestCaseRules.ValidateWithoutVersion([new TestCase(name, Expect: [new("contains", System.Text.Json.JsonDocument.Parse("\"x\"").RootElement.Clone())])]) },
-        { "category", PromptRules.ValidateCategory },
+        { "category", name => PromptRules.ValidateCategory(name) },
+        { "metadata.category", name => MetadataRules.Validate(new PromptMetadata { Category = name }) },
         { "tags[0]", name => PromptRules.ValidateTags([name], "tags") },
+        { "metadata.tags[0]", name => MetadataRules.Validate(new PromptMetadata { Tags = [name] }) },
     };
 
     [Theory]

@@ -326,6 +326,30 @@ public sealed class McpEndpointTests(BusyStoreServerFixture fixture) : IClassFix
         Assert.Equal(Text(before), Text(after));
     }
 
+    /// <summary>A version's tags and category are display names: one holding a bidi override is refused as through the REST
+    /// API (PromptRules.ValidateDisplayName), naming it, and no version is created.</summary>
+    [Fact]
+    public async Task CreateVersion_ATagOrCategoryWithABidiOverride_IsRefusedNamingIt_AndCreatesNothing()
+    {
+        var (name, _) = await CreateServedAndUnservedPromptsAsync();
+        await using var client = await ConnectAsync(fixture.Server.AdminKey);
+        var before = await client.CallToolAsync("get_prompt", new Dictionary<string, object?> { ["name"] = name, ["version"] = "latest" }, cancellationToken: Cancellation);
+
+        Task<CallToolResult> Create(object metadata) => client.CallToolAsync("create_version", new Dictionary<string, object?>
+        {
+            ["name"] = name, ["content"] = "Support for {{company_name}}.", ["changeDescription"] = "tagged", ["metadata"] = metadata,
+        }, cancellationToken: Cancellation).AsTask();
+        var tag = await Create(new { tags = new[] { "ok", "ab\u202Ecd" } });
+        var category = await Create(new { category = "\u2067support" });
+        var after = await client.CallToolAsync("get_prompt", new Dictionary<string, object?> { ["name"] = name, ["version"] = "latest" }, cancellationToken: Cancellation);
+
+        Assert.True(tag.IsError);
+        Assert.StartsWith("metadata.tags[1] holds U+202E, an invisible format character, at character 3:", Text(tag), StringComparison.Ordinal);
+        Assert.True(category.IsError);
+        Assert.StartsWith("metadata.category holds U+2067, an invisible format character, at character 1:", Text(category), StringComparison.Ordinal);
+        Assert.Equal(Text(before), Text(after));
+    }
+
     [Fact]
     public async Task Tools_ARequiredArgumentMissing_AnswerAnErrorNamingIt_NotTheSdksParameterMessage()
     {
