@@ -146,6 +146,32 @@ public sealed class ExperimentPagesTests(DashboardFixture fixture) : DashboardTe
         }
     }
 
+    /// <summary>An experiment's name is a display name: one holding a bidi override, typed in the New experiment page, is refused
+    /// as through the API (PromptRules.ValidateDisplayName), named next to the form, and nothing is created.</summary>
+    [Fact]
+    public async Task NewExperiment_ANameWithABidiOverride_IsRefusedNamingIt_CreatesNothing()
+    {
+        var cancel = TestContext.Current.CancellationToken;
+        using var api = fixture.Server.CreateClient();
+        await CreatePromptOfTwoVersionsAsync(api, "bidi/pick", "Pick", "Pick one");
+        var page = await fixture.OpenAsync(fixture.Server.AdminKey);
+        await page.GotoAsync("/experiments/new");
+        await page.Locator("[data-interactive=yes]").WaitForAsync();
+        await page.GetByLabel("Experiment name").FillAsync("pick\u202Egnidrow");
+        await page.GetByLabel("Prompt", new() { Exact = true }).FillAsync("bidi/pick");
+        await page.GetByLabel("Prompt", new() { Exact = true }).BlurAsync();
+        await Assertions.Expect(page.Locator("#variant-0-version-suggested option")).ToHaveCountAsync(2);
+        await page.GetByLabel("Version of variant 1").FillAsync("1.0.0");
+        await page.GetByLabel("Version of variant 2").FillAsync("1.0.1");
+
+        await page.GetByRole(AriaRole.Button, new() { Name = "Create experiment" }).ClickAsync();
+
+        await Assertions.Expect(page.GetByRole(AriaRole.Alert)).ToContainTextAsync("name holds U+202E, an invisible format character, at character 5");
+        Assert.EndsWith("/experiments/new", page.Url, StringComparison.Ordinal);
+        var listed = await api.GetStringAsync("/api/experiments", cancel);
+        Assert.DoesNotContain("gnidrow", listed, StringComparison.Ordinal);
+    }
+
     /// <summary>The New experiment page had no way to set promoteWinner (the API, CLI and MCP have), so an experiment created in the
     /// dashboard never promoted its winner. Its checkbox is passed through, and the experiment's page says so.</summary>
     [Fact]
