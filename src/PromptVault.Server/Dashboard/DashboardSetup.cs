@@ -234,7 +234,7 @@ internal static class DashboardSetup
     }
 
     /// <summary>The name of the first field of a urlencoded <paramref name="body"/> whose name or value, unescaped, is not UTF-8.</summary>
-    internal static string? FieldNotUtf8(byte[] body)
+    private static string? FieldNotUtf8(byte[] body)
     {
         for (var start = 0; start < body.Length;)
         {
