@@ -43,16 +43,8 @@ public sealed class ExperimentPagesTests(DashboardFixture fixture) : DashboardTe
         var cancellationToken = TestContext.Current.CancellationToken;
         using var api = fixture.Server.CreateClient();
         await CreatePromptOfTwoVersionsAsync(api, "checkout/upsell", "Buy more", "Buy more, save more");
-        var page = await fixture.OpenAsync(fixture.Server.AdminKey);
+        var page = await OpenNewExperimentFormAsync("upsell-wording", "checkout/upsell");
 
-        await page.GotoAsync("/experiments/new");
-        await page.Locator("[data-interactive=yes]").WaitForAsync();
-        await page.GetByLabel("Experiment name").FillAsync("upsell-wording");
-        await page.GetByLabel("Prompt", new() { Exact = true }).FillAsync("checkout/upsell");
-        await page.GetByLabel("Prompt", new() { Exact = true }).BlurAsync();
-        await Assertions.Expect(page.Locator("#variant-0-version-suggested option")).ToHaveCountAsync(2);
-        await page.GetByLabel("Version of variant 1").FillAsync("1.0.0");
-        await page.GetByLabel("Version of variant 2").FillAsync("1.0.1");
         await page.GetByLabel("Weight of variant 2 (%)").FillAsync("40");
         await Assertions.Expect(page.GetByText("Weights sum to 90%; they must sum to 100.")).ToBeVisibleAsync();
         await Assertions.Expect(page.GetByRole(AriaRole.Button, new() { Name = "Create experiment" })).ToBeDisabledAsync();
@@ -154,15 +146,7 @@ public sealed class ExperimentPagesTests(DashboardFixture fixture) : DashboardTe
         var cancel = TestContext.Current.CancellationToken;
         using var api = fixture.Server.CreateClient();
         await CreatePromptOfTwoVersionsAsync(api, "bidi/pick", "Pick", "Pick one");
-        var page = await fixture.OpenAsync(fixture.Server.AdminKey);
-        await page.GotoAsync("/experiments/new");
-        await page.Locator("[data-interactive=yes]").WaitForAsync();
-        await page.GetByLabel("Experiment name").FillAsync("pick\u202Egnidrow");
-        await page.GetByLabel("Prompt", new() { Exact = true }).FillAsync("bidi/pick");
-        await page.GetByLabel("Prompt", new() { Exact = true }).BlurAsync();
-        await Assertions.Expect(page.Locator("#variant-0-version-suggested option")).ToHaveCountAsync(2);
-        await page.GetByLabel("Version of variant 1").FillAsync("1.0.0");
-        await page.GetByLabel("Version of variant 2").FillAsync("1.0.1");
+        var page = await OpenNewExperimentFormAsync("pick\u202Egnidrow", "bidi/pick");
 
         await page.GetByRole(AriaRole.Button, new() { Name = "Create experiment" }).ClickAsync();
 
@@ -181,15 +165,7 @@ public sealed class ExperimentPagesTests(DashboardFixture fixture) : DashboardTe
         using var api = fixture.Server.CreateClient();
         (await api.PostAsJsonAsync("/api/prompts", new CreatePromptRequest("promote/pick", Content: "Pick"), PromptVaultJson.Options, cancel)).EnsureSuccessStatusCode();
         (await api.PostAsJsonAsync("/api/prompts/promote%2Fpick/versions", new CreateVersionRequest("Pick one", ChangeDescription: "Shorter"), PromptVaultJson.Options, cancel)).EnsureSuccessStatusCode();
-        var page = await fixture.OpenAsync(fixture.Server.AdminKey);
-        await page.GotoAsync("/experiments/new");
-        await page.Locator("[data-interactive=yes]").WaitForAsync();
-        await page.GetByLabel("Experiment name").FillAsync("pick-wording");
-        await page.GetByLabel("Prompt", new() { Exact = true }).FillAsync("promote/pick");
-        await page.GetByLabel("Prompt", new() { Exact = true }).BlurAsync();
-        await Assertions.Expect(page.Locator("#variant-0-version-suggested option")).ToHaveCountAsync(2);
-        await page.GetByLabel("Version of variant 1").FillAsync("1.0.0");
-        await page.GetByLabel("Version of variant 2").FillAsync("1.0.1");
+        var page = await OpenNewExperimentFormAsync("pick-wording", "promote/pick");
 
         await page.GetByLabel("Promote the winner on completion").CheckAsync();
         await page.GetByRole(AriaRole.Button, new() { Name = "Create experiment" }).ClickAsync();
@@ -605,6 +581,22 @@ public sealed class ExperimentPagesTests(DashboardFixture fixture) : DashboardTe
 
         await Assertions.Expect(page.GetByTestId("srm")).ToHaveTextAsync(new Regex(@"^Sample ratio: exposures follow the weights \(always-valid p (=|<) [\d.]+\)\.$"));
         await Assertions.Expect(page.GetByRole(AriaRole.Alert)).ToHaveCountAsync(0);
+    }
+
+    /// <summary>The New experiment page, signed in as an admin, with <paramref name="name"/>, <paramref name="prompt"/> (of two
+    /// versions) and its variants' versions 1.0.0 and 1.0.1 filled in.</summary>
+    private async Task<IPage> OpenNewExperimentFormAsync(string name, string prompt)
+    {
+        var page = await fixture.OpenAsync(fixture.Server.AdminKey);
+        await page.GotoAsync("/experiments/new");
+        await page.Locator("[data-interactive=yes]").WaitForAsync();
+        await page.GetByLabel("Experiment name").FillAsync(name);
+        await page.GetByLabel("Prompt", new() { Exact = true }).FillAsync(prompt);
+        await page.GetByLabel("Prompt", new() { Exact = true }).BlurAsync();
+        await Assertions.Expect(page.Locator("#variant-0-version-suggested option")).ToHaveCountAsync(2);
+        await page.GetByLabel("Version of variant 1").FillAsync("1.0.0");
+        await page.GetByLabel("Version of variant 2").FillAsync("1.0.1");
+        return page;
     }
 
     /// <summary>What the narrowing chart draws: its summary, each line's points and its axis labels (the looks' times).</summary>
