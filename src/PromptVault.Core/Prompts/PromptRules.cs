@@ -63,11 +63,14 @@ public static partial class PromptRules
     /// The one rule for a display name that lists and the audit log show (a key's, an experiment's or a variant's, a test
     /// case's, a category or a tag): no control character (C0, DEL, C1) and no invisible format character (Unicode category
     /// Cf: bidi overrides and isolates, zero-width characters), which hide text or reorder how it reads (Trojan Source).
-    /// Names with a pattern of their own (prompts, labels, variables) allow none of them already.
+    /// Names with a pattern of their own (prompts, labels, variables) allow none of them already. The zero-width joiner and
+    /// non-joiner (U+200D, U+200C) are allowed: they join an emoji sequence (👩‍💻) and shape words in Persian and Indic scripts,
+    /// and reorder nothing.
     /// </summary>
     /// <exception cref="InvalidInputException"><c>invalid_text</c>, naming <paramref name="field"/>, the character and its position.</exception>
     public static void ValidateDisplayName(string? name, string field)
     {
+        const int ZeroWidthNonJoiner = 0x200C, ZeroWidthJoiner = 0x200D;
         if (name is null) return;
         var position = 0;
         foreach (var character in name.EnumerateRunes())
@@ -76,7 +79,7 @@ public static partial class PromptRules
             var kind = Rune.GetUnicodeCategory(character) switch
             {
                 UnicodeCategory.Control => "a control character",
-                UnicodeCategory.Format => "an invisible format character",
+                UnicodeCategory.Format when character.Value is not (ZeroWidthNonJoiner or ZeroWidthJoiner) => "an invisible format character",
                 _ => null,
             };
             if (kind is not null)

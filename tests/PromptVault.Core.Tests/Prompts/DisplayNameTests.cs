@@ -56,6 +56,8 @@ public sealed class DisplayNameTests
     [InlineData("support-service")]
     [InlineData("Ünïcödé name ✓ 😀 עברית")]
     [InlineData("A/B: short vs long")]
+    [InlineData("team 👩\u200D💻 👨\u200D👩\u200D👧")] // emoji joined by zero-width joiners
+    [InlineData("می\u200Cخواهم")] // Persian: a zero-width non-joiner between a word's parts
     public void ValidateDisplayName_VisibleText_IsAccepted(string name)
     {
         var error = Record.Exception(() => PromptRules.ValidateDisplayName(name, "name"));
