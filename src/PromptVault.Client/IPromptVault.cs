@@ -43,5 +43,7 @@ public interface IPromptVault
     ValueTask RecordFeedbackAsync(string resolutionId, PromptOutcome outcome, CancellationToken cancellationToken = default);
 
     /// <summary>Sends every event queued before the call, retrying while the server is unreachable, until done or cancelled.</summary>
+    /// <exception cref="InvalidOperationException">The SDK stopped (the host stopping, the service provider disposed) before
+    /// those events were sent; the message says how many were not.</exception>
     Task FlushAsync(CancellationToken cancellationToken = default);
 }

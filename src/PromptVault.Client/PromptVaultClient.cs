@@ -557,7 +557,7 @@ public sealed class PromptVaultClient
     {
         var status = response.StatusCode;
         var fallbackCode = "http_" + ((int)status).ToString(CultureInfo.InvariantCulture);
-        var fallbackDetail = $"The server answered {(int)status} {response.ReasonPhrase}.";
+        var fallbackDetail = NotAProblemDetail(response);
         var retryAfter = RetryAfter(response);
         PromptVaultApiException Refusal(string code, string detail, string? field = null) => new(status, code, detail, field) { RetryAfter = retryAfter };
         var body = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
@@ -567,8 +567,11 @@ public sealed class PromptVaultClient
             using var document = JsonDocument.Parse(body);
             var root = document.RootElement;
             if (root.ValueKind != JsonValueKind.Object) return Refusal(fallbackCode, fallbackDetail);
+            var code = String(root, "code");
+            // PromptVault's every refusal carries its code: a 404 without one came from something else (another application).
+            if (code is null && status == HttpStatusCode.NotFound) return Refusal(fallbackCode, fallbackDetail);
             var detail = String(root, "detail") ?? String(root, "title") ?? fallbackDetail;
-            return new(status, String(root, "code") ?? fallbackCode, detail, String(root, "field"))
+            return new(status, code ?? fallbackCode, detail, String(root, "field"))
             {
                 RetryAfter = retryAfter,
                 PromptName = String(root, "promptName"),
@@ -579,6 +582,18 @@ public sealed class PromptVaultClient
         {
             return Refusal(fallbackCode, fallbackDetail);
         }
+    }
+
+    /// <summary>
+    /// An answer that is not PromptVault's problem document: a 404 of that kind (a reverse proxy's HTML page) says the URL
+    /// requested reaches no PromptVault server, most likely a wrong server URL or path.
+    /// </summary>
+    private static string NotAProblemDetail(HttpResponseMessage response)
+    {
+        var answered = $"The server answered {(int)response.StatusCode} {response.ReasonPhrase}";
+        if (response.StatusCode != HttpStatusCode.NotFound) return answered + ".";
+        var type = response.Content.Headers.ContentType?.MediaType ?? "no content type";
+        return $"{answered} ({type}) for {response.RequestMessage?.RequestUri}, without PromptVault's problem JSON: the URL likely does not point at a PromptVault server.";
     }
 
     private static string? String(JsonElement element, string property) =>

@@ -42,6 +42,13 @@ public sealed class PromptVaultOptions
     [Range(typeof(TimeSpan), "00:00:00.010", "00:10:00")]
     public TimeSpan RequestTimeout { get; set; } = PromptVaultDefaults.RequestTimeout;
 
+    /// <summary>
+    /// Whether exposures and metric events are sent. On, the start fails when the server refuses the key's role for them (a
+    /// reader key); off, recording does nothing, for an application that only serves prompts with a reader key.
+    /// </summary>
+    /// <value><see langword="true"/> by default.</value>
+    public bool RecordEvents { get; set; } = true;
+
     /// <summary>How many events (exposures and metric events) wait to be sent at most; when full, the oldest is dropped and counted.</summary>
     /// <value>10,000 by default.</value>
     [Range(1, 10_000_000)]

@@ -3,6 +3,9 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Text.RegularExpressions;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
@@ -129,12 +132,7 @@ public sealed class FailureTests
         var file = await SnapshotFileAsync(server, ct);
 
         // The server answers 401: it is not down, so the file is not served (it once was, logged as "server unreachable").
-        var withFile = await Assert.ThrowsAsync<PromptVaultUnavailableException>(() =>
-            SdkHost.StartAsync(server.BaseAddress, "pv_not-a-key", o => o.FallbackSnapshotPath = file, cancellationToken: ct));
-        var without = await Assert.ThrowsAsync<PromptVaultUnavailableException>(() =>
-            SdkHost.StartAsync(server.BaseAddress, "pv_not-a-key", cancellationToken: ct));
-
-        foreach (var error in new[] { withFile, without })
+        foreach (var error in await StartFailuresWithAndWithoutFileAsync(server.BaseAddress, "pv_not-a-key", file, ct))
         {
             Assert.Contains("refused the API key (401 ", error.Message, StringComparison.Ordinal);
             Assert.Contains("PromptVault:ApiKey", error.Message, StringComparison.Ordinal);
@@ -152,17 +150,65 @@ public sealed class FailureTests
         var withPath = new Uri(server.BaseAddress, "api");
 
         // The server answers 404 for /api/api/sdk/snapshot: it is not down, and no file mends the URL.
-        var withFile = await Assert.ThrowsAsync<PromptVaultUnavailableException>(() =>
-            SdkHost.StartAsync(withPath, server.AdminKey, o => o.FallbackSnapshotPath = file, cancellationToken: ct));
-        var without = await Assert.ThrowsAsync<PromptVaultUnavailableException>(() =>
-            SdkHost.StartAsync(withPath, server.AdminKey, cancellationToken: ct));
-
-        foreach (var error in new[] { withFile, without })
+        foreach (var error in await StartFailuresWithAndWithoutFileAsync(withPath, server.AdminKey, file, ct))
         {
             Assert.Contains("(404 not_found: No route matches GET /api/api/sdk/snapshot", error.Message, StringComparison.Ordinal);
-            Assert.EndsWith("PromptVault:ServerUrl takes the root URL 'promptvault serve' prints, with no path such as /api.", error.Message, StringComparison.Ordinal);
+            Assert.EndsWith(RootUrlHint, error.Message, StringComparison.Ordinal);
         }
         File.Delete(file);
+    }
+
+    [Fact]
+    public async Task StartAsync_ServerUrlAnsweredByAnotherServersHtml404_FailsNamingTheUrlRequestedEvenWithAFallbackFile()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var server = await SdkServer.StartAsync(ct);
+        var file = await SnapshotFileAsync(server, ct);
+        // A reverse proxy's own 404 page, as for a path it routes nowhere.
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        await using var proxy = builder.Build();
+        proxy.Run(context =>
+        {
+            context.Response.StatusCode = 404;
+            context.Response.ContentType = "text/html";
+            return context.Response.WriteAsync("<html><body><h1>404 Not Found</h1></body></html>", context.RequestAborted);
+        });
+        await proxy.StartAsync(ct);
+        var url = new Uri(new Uri(proxy.Urls.First()), "promptvault");
+
+        foreach (var error in await StartFailuresWithAndWithoutFileAsync(url, server.AdminKey, file, ct))
+        {
+            Assert.Contains($"(404 http_404: The server answered 404 Not Found (text/html) for {url}/api/sdk/snapshot, without PromptVault's problem JSON: " +
+                "the URL likely does not point at a PromptVault server.)", error.Message, StringComparison.Ordinal);
+            Assert.EndsWith(RootUrlHint, error.Message, StringComparison.Ordinal);
+        }
+        File.Delete(file);
+    }
+
+    [Fact]
+    public async Task StartAsync_ReaderKeyWithRecordingOn_FailsNamingTheRoleNeeded_StartsWithRecordingOff()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var server = await SdkServer.StartAsync(ct);
+        var name = Prompts.NewName("reader");
+        var one = await Prompts.CreateAsync(server.Api, name, "one", cancellationToken: ct);
+        var reader = await server.Api.CreateKeyAsync(Prompts.NewName("reader"), Core.Auth.ApiKeyRole.Reader, ct);
+        var writer = await server.Api.CreateKeyAsync(Prompts.NewName("writer"), Core.Auth.ApiKeyRole.Writer, ct);
+
+        var error = await Assert.ThrowsAsync<PromptVaultUnavailableException>(() => SdkHost.StartAsync(server.BaseAddress, reader.Key, cancellationToken: ct));
+        await using var notRecording = await SdkHost.StartAsync(server.BaseAddress, reader.Key, o => o.RecordEvents = false, cancellationToken: ct);
+        await using var recording = await SdkHost.StartAsync(server.BaseAddress, writer.Key, cancellationToken: ct);
+        var resolution = await notRecording.Vault.GetPromptAsync(name, cancellationToken: ct);
+        await notRecording.Vault.RecordAsync(resolution, new PromptOutcome { QualityScore = 1 }, ct);
+        await notRecording.Vault.FlushAsync(ct);
+
+        Assert.Contains("role (reader)", error.Message, StringComparison.Ordinal);
+        Assert.Contains("writer or admin", error.Message, StringComparison.Ordinal);
+        Assert.Contains("PromptVault:RecordEvents to false", error.Message, StringComparison.Ordinal);
+        Assert.Equal(one, resolution.VersionId);
+        // Not sent at all, rather than sent and refused (a reader's events are refused 403 and counted as rejected).
+        Assert.Equal(0, notRecording.Sdk.Events.Rejected);
     }
 
     [Fact]
@@ -344,6 +390,7 @@ public sealed class FailureTests
         var logs = new LogCollector();
         await using var host = await SdkHost.StartAsync(useStream ? server.BaseAddress : proxy.BaseAddress, key.Key, o =>
         {
+            o.RecordEvents = false; // a reader key may not record
             o.UseStream = useStream;
             o.RefreshInterval = useStream ? TimeSpan.FromHours(1) : TimeSpan.FromMilliseconds(100);
         }, services => services.AddSingleton<ILoggerProvider>(logs), ct);
@@ -365,6 +412,16 @@ public sealed class FailureTests
         Assert.Contains("refuses the API key", report.Description, StringComparison.Ordinal);
         Assert.Equal(one, (await host.Vault.GetPromptAsync(name, cancellationToken: ct)).VersionId);
     }
+
+    private const string RootUrlHint = "PromptVault:ServerUrl takes the root URL 'promptvault serve' prints, with no path such as /api.";
+
+    /// <summary>The errors of two starts that must both fail: with <paramref name="file"/> as the fallback snapshot, and without one.</summary>
+    private static async Task<PromptVaultUnavailableException[]> StartFailuresWithAndWithoutFileAsync(Uri url, string key, string file, CancellationToken cancellationToken) =>
+    [
+        await Assert.ThrowsAsync<PromptVaultUnavailableException>(() =>
+            SdkHost.StartAsync(url, key, o => o.FallbackSnapshotPath = file, cancellationToken: cancellationToken)),
+        await Assert.ThrowsAsync<PromptVaultUnavailableException>(() => SdkHost.StartAsync(url, key, cancellationToken: cancellationToken)),
+    ];
 
     /// <summary>The server's SDK snapshot, written to a new file (the fallback a deployment keeps).</summary>
     private static async Task<string> SnapshotFileAsync(SdkServer server, CancellationToken cancellationToken)

@@ -57,9 +57,10 @@ internal sealed class EventQueue : IAsyncDisposable
     /// <summary>Events the server refused (a 4xx other than 408 and 429): not retried, logged.</summary>
     public long Rejected => Interlocked.Read(ref _rejected);
 
-    /// <summary>Queues the event; after disposal it is ignored.</summary>
+    /// <summary>Queues the event; after disposal, or with <see cref="PromptVaultOptions.RecordEvents"/> off, it is ignored.</summary>
     public void Enqueue(in QueuedEvent queued)
     {
+        if (!_options.RecordEvents) return;
         // A drop finishes an event as a send does: a flush waiting for it must look again.
         if (_queue.TryWrite(queued, out var droppedOne) && droppedOne && Volatile.Read(ref _flushing) > 0) Progressed();
     }
@@ -67,6 +68,9 @@ internal sealed class EventQueue : IAsyncDisposable
     /// <summary>Done: sent, refused or dropped.</summary>
     private long Done => Interlocked.Read(ref _sent) + _queue.Dropped;
 
+    /// <summary>Waits until every event queued before the call is done.</summary>
+    /// <exception cref="InvalidOperationException">The SDK stopped (the host stopping, the provider disposed) before they were;
+    /// the message says how many were not sent.</exception>
     public async Task FlushAsync(CancellationToken cancellationToken)
     {
         var target = _queue.Written;
@@ -84,6 +88,36 @@ internal sealed class EventQueue : IAsyncDisposable
         finally
         {
             Interlocked.Decrement(ref _flushing);
+        }
+        // The sender ended with events of this flush unsent: a caller awaiting it at shutdown must not believe they went.
+        if (Done < target)
+            throw new InvalidOperationException(
+                $"The PromptVault SDK stopped before {target - Done} of the events queued before this flush were sent; they are lost (see event 2104).");
+    }
+
+    /// <summary>
+    /// Fails the start when <see cref="PromptVaultOptions.RecordEvents"/> is on and the server refuses the key's role for
+    /// recording (a reader key): otherwise every exposure and event would be refused and dropped at run time. Asks with an
+    /// empty exposure batch, which records nothing: a key that may record is refused it as empty (400), one that may not
+    /// with 403 naming its role.
+    /// </summary>
+    public async Task EnsureKeyMayRecordAsync(CancellationToken cancellationToken)
+    {
+        if (!_options.RecordEvents) return;
+        try
+        {
+            await Client().RecordExposuresAsync(new ExposureBatchRequest([]), cancellationToken).ConfigureAwait(false);
+        }
+        catch (PromptVaultApiException e) when (e.StatusCode == HttpStatusCode.Forbidden)
+        {
+            throw new PromptVaultUnavailableException(
+                $"PromptVault:RecordEvents is on, but the server at {_options.ServerUrl} refuses this key's exposures and metric events: {e.Detail} " +
+                "Set PromptVault:ApiKey to a writer or admin key, or PromptVault:RecordEvents to false to serve prompts without recording.", e);
+        }
+        catch (Exception e) when (IsTransient(e) && !cancellationToken.IsCancellationRequested)
+        {
+            // Any other refusal (400 for the empty batch) means the key passed the role check; a failure that may pass (the
+            // server gone since the snapshot) leaves the role unknown, and its refusals are logged when events are sent.
         }
     }
 

@@ -90,9 +90,10 @@ internal sealed class SnapshotSource
             throw new PromptVaultUnavailableException(
                 $"The PromptVault server at {_options.ServerUrl} refused the API key ({(int)e.StatusCode} {e.Code}: {e.Detail}); check PromptVault:ApiKey.", e);
         }
-        catch (PromptVaultApiException e) when (e.Code == "not_found")
+        catch (PromptVaultApiException e) when (e.StatusCode == HttpStatusCode.NotFound)
         {
-            // PromptVault answered that it has no such route: the URL is wrong (a path such as /api), which no fallback file mends either.
+            // The snapshot route is never missing on a PromptVault server: PromptVault answering that it has no such route, or
+            // something else (a proxy) answering 404, says the URL is wrong (a path such as /api), which no fallback file mends either.
             throw new PromptVaultUnavailableException(
                 $"The PromptVault server at {_options.ServerUrl} has no route for the SDK ({(int)e.StatusCode} {e.Code}: {e.Detail}); " +
                 ServerUrls.RootUrlHint("PromptVault:ServerUrl"), e);
