@@ -360,9 +360,18 @@ internal class CliException(int exitCode, string message, string code = CliConte
     /// </summary>
     public static async Task<string> ReadAllTextAsync(string path, CancellationToken cancellationToken)
     {
-        using var reader = new StreamReader(OpenRead(path), StrictUtf8);
+        byte[] bytes;
+        await using (var file = OpenRead(path))
+        {
+            // Read whole, then decoded once into the string: a reader's growing buffer held the text twice over.
+            bytes = new byte[file.Length];
+            await file.ReadExactlyAsync(bytes, cancellationToken);
+        }
         try
         {
+            if (!NamesUtf16OrUtf32(bytes))
+                return StrictUtf8.GetString(bytes.AsSpan(bytes.AsSpan().StartsWith(Encoding.UTF8.Preamble) ? Encoding.UTF8.Preamble.Length : 0));
+            using var reader = new StreamReader(new MemoryStream(bytes), StrictUtf8);
             return await reader.ReadToEndAsync(cancellationToken);
         }
         catch (DecoderFallbackException e)
@@ -372,6 +381,10 @@ internal class CliException(int exitCode, string message, string code = CliConte
     }
 
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    /// <summary>Whether the bytes start with a UTF-16 or UTF-32 byte order mark, which a <see cref="StreamReader"/> reads by.</summary>
+    private static bool NamesUtf16OrUtf32(ReadOnlySpan<byte> bytes) =>
+        bytes.StartsWith((ReadOnlySpan<byte>)[0xFE, 0xFF]) || bytes.StartsWith((ReadOnlySpan<byte>)[0xFF, 0xFE]) || bytes.StartsWith((ReadOnlySpan<byte>)[0x00, 0x00, 0xFE, 0xFF]);
 
     /// <summary>Why <paramref name="path"/>, named as a file to read, cannot be read as one; null when it can.</summary>
     public static string? NotAFile(string path) =>

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
@@ -488,9 +489,14 @@ public sealed class PromptVaultClient
     /// A JSON body serialized once, with its length: every attempt sends the same bytes rather than serializing again, and
     /// the server sees the size before the body (<see cref="AsksBeforeSending"/>), where a streamed body is sent chunked.
     /// </summary>
-    private static ByteArrayContent JsonBody<T>(T body)
+    private static ReadOnlyMemoryContent JsonBody<T>(T body)
     {
-        var content = new ByteArrayContent(JsonSerializer.SerializeToUtf8Bytes(body, PromptVaultJson.Options));
+        // Sent from the buffer it is written into; SerializeToUtf8Bytes copied a large body once more into an array of its own.
+        var bytes = new ArrayBufferWriter<byte>();
+        var options = PromptVaultJson.Options;
+        using (var writer = new Utf8JsonWriter(bytes, new JsonWriterOptions { Encoder = options.Encoder, Indented = options.WriteIndented, MaxDepth = options.MaxDepth }))
+            JsonSerializer.Serialize(writer, body, options);
+        var content = new ReadOnlyMemoryContent(bytes.WrittenMemory);
         content.Headers.ContentType = new MediaTypeHeaderValue("application/json") { CharSet = "utf-8" };
         return content;
     }

@@ -71,4 +71,24 @@ public sealed class HostilePromptFileTests
         Assert.True(result.ExitCode == 1, result.ToString());
         Assert.Equal($"error: {path}: is not UTF-8 text: it holds the byte(s) E9, which UTF-8 does not use; save the file as UTF-8.\n", result.Error.ReplaceLineEndings("\n"));
     }
+
+    /// <summary>A byte order mark names the encoding (UTF-8's is dropped, UTF-16's is decoded by): the text reads the same as plain UTF-8.</summary>
+    [Theory]
+    [InlineData("utf-8 bom")]
+    [InlineData("utf-16le")]
+    [InlineData("utf-16be")]
+    public async Task ReadAllTextAsync_ByteOrderMark_ReadsTheSameText(string encoding)
+    {
+        const string text = "---\nname: caf\u00e9\n---\nHello {{name}}.\n";
+        using var folder = new TempFolder();
+        var path = folder.File("p.md");
+        File.WriteAllBytes(path, encoding switch
+        {
+            "utf-8 bom" => [.. System.Text.Encoding.UTF8.Preamble, .. System.Text.Encoding.UTF8.GetBytes(text)],
+            "utf-16le" => [.. System.Text.Encoding.Unicode.Preamble, .. System.Text.Encoding.Unicode.GetBytes(text)],
+            _ => [.. System.Text.Encoding.BigEndianUnicode.Preamble, .. System.Text.Encoding.BigEndianUnicode.GetBytes(text)],
+        });
+
+        Assert.Equal(text, await CliException.ReadAllTextAsync(path, TestContext.Current.CancellationToken));
+    }
 }

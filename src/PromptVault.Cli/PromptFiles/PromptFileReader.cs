@@ -28,22 +28,29 @@ internal static class PromptFileReader
     {
         // CRLF (Windows) and a lone CR (classic Mac OS) both end lines.
         text = text.Replace("\r\n", "\n", StringComparison.Ordinal).Replace('\r', '\n').TrimStart('\uFEFF');
-        var lines = text.Split('\n');
-        if (lines[0].TrimEnd() != Delimiter)
+        // The lines are found in place, not split out: a file of tens of MB is copied once, into its template.
+        var firstEnd = LineEnd(text, 0);
+        if (!IsDelimiter(text, 0, firstEnd))
             throw Problem(fileName, "no front matter: the file must start with a '---' line, then YAML (name, type, variables, ...), then a '---' line, then the template.");
-        var close = Array.FindIndex(lines, 1, line => line.TrimEnd() == Delimiter);
-        if (close < 0)
-            throw Problem(fileName, "the front matter is not closed: add a '---' line between the YAML and the template.");
-
-        var yaml = string.Join('\n', lines[1..close]);
-        var body = string.Join('\n', lines[(close + 1)..]);
-        var bodyLine = close + 2;
-        if (body.StartsWith('\n'))
+        var (close, closeStart, closeEnd) = (1, firstEnd + 1, 0);
+        while (true)
         {
-            body = body[1..];
+            if (closeStart > text.Length)
+                throw Problem(fileName, "the front matter is not closed: add a '---' line between the YAML and the template.");
+            closeEnd = LineEnd(text, closeStart);
+            if (IsDelimiter(text, closeStart, closeEnd)) break;
+            (close, closeStart) = (close + 1, closeEnd + 1);
+        }
+
+        var yaml = close == 1 ? "" : text[(firstEnd + 1)..(closeStart - 1)];
+        var bodyStart = Math.Min(closeEnd + 1, text.Length);
+        var bodyLine = close + 2;
+        if (bodyStart < text.Length && text[bodyStart] == '\n')
+        {
+            bodyStart++;
             bodyLine++;
         }
-        body = body.TrimEnd();
+        var body = text.AsSpan(bodyStart).TrimEnd().ToString();
         if (body.Length == 0)
             throw Problem(fileName, "the template is empty: write it after the closing '---' line.", "missing_content");
 
@@ -76,6 +83,15 @@ internal static class PromptFileReader
             .FirstOrDefault(p => p is not null);
         return file with { TemplateProblem = problem };
     }
+
+    /// <summary>Where the line starting at <paramref name="start"/> ends: its '\n', or the text's end.</summary>
+    private static int LineEnd(string text, int start)
+    {
+        var end = text.IndexOf('\n', start);
+        return end < 0 ? text.Length : end;
+    }
+
+    private static bool IsDelimiter(string text, int start, int end) => text.AsSpan(start, end - start).TrimEnd().SequenceEqual(Delimiter);
 
     /// <summary>
     /// Why the server would refuse the template at a place in it, naming the file's line and column (the server's message counts
