@@ -172,11 +172,12 @@ internal sealed class CliContext
     /// a <c>label_moved</c> refusal of <paramref name="target"/> is told in the CLI's words (the server's speaks of its If-Match
     /// header) with the <c>--expect</c> to run again with.
     /// </summary>
-    public void WriteError(PromptVaultApiException e, string? subject = null, TargetVersion? target = null)
+    /// <param name="hint">The caller's own hint, in place of the one for the code.</param>
+    public void WriteError(PromptVaultApiException e, string? subject = null, TargetVersion? target = null, string? hint = null)
     {
         var detail = e.Code == "label_moved" && target is not null ? LabelMovedDetail(target) : e.Detail;
         detail = subject is null ? detail : $"{subject}: {detail}";
-        var hint = (e.StatusCode, e.Code) switch
+        hint ??= (e.StatusCode, e.Code) switch
         {
             (HttpStatusCode.Unauthorized, _) => ApiKeySource is null
                 ? "pass --api-key KEY or set PROMPTVAULT_API_KEY."

@@ -327,6 +327,38 @@ public sealed partial class ExportImportCommandTests
     }
 
     /// <summary>Runs <c>export --out <paramref name="file"/></c> on <paramref name="server"/> (its admin key unless told) and checks that it succeeded.</summary>
+    /// <summary>
+    /// A document over the server's import limit: sent with its length and held back until the server asks for it
+    /// (Expect: 100-continue), so the 413 is read and told, naming the limit and its setting, instead of a lost connection.
+    /// </summary>
+    [Fact]
+    public async Task Import_DocumentOverTheServersImportLimit_IsThe413NamingTheSetting_NothingImported()
+    {
+        using var folder = new TempFolder();
+        await using var a = await RunningServer.StartAsync(TestContext.Current.CancellationToken);
+        var name = UniqueName("cli-big-import");
+        var pushed = await Cli.RunAsync(a, null, "push", folder.Write("p.md", $"---\nname: {name}\n---\nHello.\n"));
+        Assert.True(pushed.ExitCode == 0, pushed.ToString());
+        var document = folder.File("a.json");
+        await ExportAsync(a, document);
+        // Trailing whitespace keeps it one valid document, 16 times the limit: far more than the server reads past a refused
+        // body before it closes the connection, which a body sent unasked runs into.
+        await File.AppendAllTextAsync(document, new string(' ', 16 * 1024 * 1024), TestContext.Current.CancellationToken);
+        await using var b = await RunningServer.StartAsync(new ServerSetup(["--PromptVault:Import:MaxDocumentBytes=1048576"]), TestContext.Current.CancellationToken);
+
+        var imported = await Cli.RunAsync(b, null, "import", document);
+
+        Assert.True(imported.ExitCode == 1, imported.ToString());
+        Assert.Equal("", imported.Out);
+        Assert.Equal($"error (payload_too_large): {document}: The request body is larger than the server accepts here (1 MB, PromptVault:Import:MaxDocumentBytes).\n" +
+            "hint: nothing was imported; the document is sent in one request, which the server's setting named above bounds: whoever runs the server can raise it.\n",
+            imported.Error.ReplaceLineEndings("\n"));
+        // An import replaces the keys: B's own admin key still working, and no prompt of A's, say nothing was imported.
+        var list = await Cli.RunAsync(b, null, "list", "--json");
+        Assert.True(list.ExitCode == 0, list.ToString());
+        Assert.DoesNotContain(name, list.Out);
+    }
+
     private static async Task ExportAsync(RunningServer server, string file, string? apiKey = null)
     {
         var exported = await Cli.RunAsync(server, apiKey, "export", "--out", file);

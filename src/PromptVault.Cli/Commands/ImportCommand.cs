@@ -1,3 +1,4 @@
+using PromptVault.Client;
 using PromptVault.Core.Storage;
 using Spectre.Console;
 
@@ -11,7 +12,17 @@ internal sealed class ImportCommand(CliContext context)
         {
             if (CliException.NotAFile(path) is { } why) throw CliException.Usage(why);
             await using var file = CliException.OpenRead(path);
-            var report = await client.ImportAsync(file, merge, cancellationToken);
+            RegistryImportReport report;
+            try
+            {
+                report = await client.ImportAsync(file, merge, cancellationToken);
+            }
+            catch (PromptVaultApiException e) when (e.Code == "payload_too_large")
+            {
+                // The server's own setting bounds a document, which the detail names; no edit of the file makes it fit.
+                context.WriteError(e, path, hint: "nothing was imported; the document is sent in one request, which the server's setting named above bounds: whoever runs the server can raise it.");
+                return ExitCodes.Refused;
+            }
             return context.Print(remote.Json, report, () =>
             {
                 WriteReport(report);
