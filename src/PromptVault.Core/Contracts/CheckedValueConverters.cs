@@ -18,18 +18,28 @@ internal sealed class WholeNumberConverter<T> : JsonConverter<T> where T : struc
         if (reader.TokenType != JsonTokenType.Number) throw new JsonException(); // the serializer words it, as for any type
         if (reader.TryGetInt64(out var value) && value >= long.CreateTruncating(T.MinValue) && value <= long.CreateTruncating(T.MaxValue))
             return T.CreateTruncating(value);
-        throw new JsonException(NotAWholeNumber(System.Text.Encoding.UTF8.GetString(reader.ValueSpan)));
+        throw new NotAWholeNumberException(System.Text.Encoding.UTF8.GetString(reader.ValueSpan), T.MinValue, T.MaxValue);
     }
 
-    /// <summary>
-    /// The one wording of a request's integer that <typeparamref name="T"/> cannot take: a body's, and a query or route
-    /// parameter's (the server's <c>invalid_parameter</c>).
-    /// </summary>
-    internal static string NotAWholeNumber(string value) => string.Create(CultureInfo.InvariantCulture,
-        $"{Prompts.PromptRules.Shorten(value)} is not a whole number from {T.MinValue} to {T.MaxValue} written in digits (100, not 1e2 or 100.0).");
+    /// <summary>A query or route parameter's integer that <typeparamref name="T"/> cannot take (the server's <c>invalid_parameter</c>).</summary>
+    internal static string NotAWholeNumber(string value) => NotAWholeNumberException.Describe(value, T.MinValue, T.MaxValue);
 
     public override void Write(Utf8JsonWriter writer, T value, JsonSerializerOptions options) =>
         writer.WriteNumberValue(long.CreateTruncating(value));
+}
+
+/// <summary>
+/// A request's integer that is not one (<c>1e2</c>, <c>1.5</c>) or beyond its type's range. <see cref="Sent"/> is kept so the
+/// API can word it with the range the field documents (a <see cref="System.ComponentModel.DataAnnotations.RangeAttribute"/>
+/// on the contract's property) rather than the type's.
+/// </summary>
+internal sealed class NotAWholeNumberException(string sent, object min, object max) : JsonException(Describe(sent, min, max))
+{
+    public string Sent { get; } = sent;
+
+    /// <summary>The one wording of a request's integer that is not a whole number from <paramref name="min"/> to <paramref name="max"/>.</summary>
+    internal static string Describe(string sent, object min, object max) => string.Create(CultureInfo.InvariantCulture,
+        $"{Prompts.PromptRules.Shorten(sent)} is not a whole number from {min} to {max} written in digits (100, not 1e2 or 100.0).");
 }
 
 /// <summary>

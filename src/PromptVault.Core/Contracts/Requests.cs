@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using System.Text.Json;
 using PromptVault.Core.Auth;
 using PromptVault.Core.Prompts;
@@ -71,8 +72,8 @@ public sealed record MetricEventRequest(
     string? UnitId = null,
     DateTimeOffset? Timestamp = null,
     double? LatencyMs = null,
-    long? InputTokens = null,
-    long? OutputTokens = null,
+    [property: Range(0, Metrics.MetricEventRules.MaxTokens)] long? InputTokens = null,
+    [property: Range(0, Metrics.MetricEventRules.MaxTokens)] long? OutputTokens = null,
     double? Cost = null,
     double? QualityScore = null,
     double? UserFeedback = null,

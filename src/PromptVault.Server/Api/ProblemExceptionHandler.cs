@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
@@ -155,7 +156,18 @@ internal sealed class ProblemExceptionHandler(StoreTroubleLog storeTroubleLog) :
             return DescribeUnknownMember(options, field, strict);
         if (IsConversionError(json))
             return field is not null && EnumAt(type, path, options) is { } enumType ? $"'{field}' must be one of {Names.AllOf(enumType)}, a string spelled exactly so{NotThe(value is { } sent ? SentAt(sent, path) : SentEnumValueConverter.SentIn(json))}." : WrongJsonType(field, TypeAt(type, path, options), options);
+        if (field is not null && json is NotAWholeNumberException number && RangeAt(type, path, options) is { } range)
+            return $"'{field}' is invalid: {NotAWholeNumberException.Describe(number.Sent, range.Minimum, range.Maximum)}";
         return field is null ? $"The request body is not valid JSON: {json.Message}" : $"'{field}' is invalid: {json.Message}";
+    }
+
+    /// <summary>The range the member at <paramref name="path"/> (<c>events[0].inputTokens</c>) of <paramref name="type"/> documents (its <see cref="RangeAttribute"/>), if any.</summary>
+    private static RangeAttribute? RangeAt(Type? type, string? path, JsonSerializerOptions options)
+    {
+        if (path is null || LastMember(path) is not { } member || TypeAt(type, member.Parent, options) is not { } parent) return null;
+        var comparison = options.PropertyNameCaseInsensitive ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal;
+        return options.GetTypeInfo(parent).Properties.FirstOrDefault(p => string.Equals(p.Name, member.Name, comparison))
+            ?.AttributeProvider?.GetCustomAttributes(typeof(RangeAttribute), inherit: true).OfType<RangeAttribute>().FirstOrDefault();
     }
 
     /// <summary>

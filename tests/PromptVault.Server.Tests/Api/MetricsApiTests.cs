@@ -163,9 +163,11 @@ public sealed class MetricsApiTests(ServerFixture fixture) : IClassFixture<Serve
     [InlineData("{\"events\": [{\"versionId\": \"v\", \"timestamp\": \"yesterday\"}]}", "events[0].timestamp",
         "'events[0].timestamp' is invalid: yesterday is not an ISO 8601 date and time such as 2026-01-31T12:00:00Z.")]
     [InlineData("{\"versionId\": \"v\", \"inputTokens\": 1e2}", "inputTokens",
-        "'inputTokens' is invalid: 1e2 is not a whole number from -9223372036854775808 to 9223372036854775807 written in digits (100, not 1e2 or 100.0).")]
+        "'inputTokens' is invalid: 1e2 is not a whole number from 0 to 100000000 written in digits (100, not 1e2 or 100.0).")]
     [InlineData("{\"events\": [{\"versionId\": \"v\", \"outputTokens\": 1.5}]}", "events[0].outputTokens",
-        "'events[0].outputTokens' is invalid: 1.5 is not a whole number from -9223372036854775808 to 9223372036854775807 written in digits (100, not 1e2 or 100.0).")]
+        "'events[0].outputTokens' is invalid: 1.5 is not a whole number from 0 to 100000000 written in digits (100, not 1e2 or 100.0).")]
+    [InlineData("{\"versionId\": \"v\", \"inputTokens\": 99999999999999999999}", "inputTokens",
+        "'inputTokens' is invalid: 99999999999999999999 is not a whole number from 0 to 100000000 written in digits (100, not 1e2 or 100.0).")]
     [InlineData("{\"versionId\": \"v\", \"inputTokens\": \"100\"}", "inputTokens", "'inputTokens' has a value of the wrong JSON type: expected a whole number.")]
     [InlineData("{\"versionId\": \"v\", \"latencyMs\": \"fast\"}", "latencyMs", "'latencyMs' has a value of the wrong JSON type: expected a number.")]
     [InlineData("{\"events\": [{\"versionId\": \"v\", \"converted\": \"yes\"}]}", "events[0].converted", "'events[0].converted' has a value of the wrong JSON type: expected true or false.")]
