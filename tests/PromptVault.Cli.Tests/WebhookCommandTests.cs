@@ -47,6 +47,9 @@ public sealed class WebhookCommandTests
         Assert.Equal(1, again.ExitCode);
         Assert.Contains("webhook_not_found", again.Error, StringComparison.Ordinal);
         Assert.Equal(2, unknownEvent.ExitCode);
+        // In docs/webhooks.md's order: paused before completed.
+        Assert.Contains("'version.created'\n\t'label.moved'\n\t'experiment.started'\n\t'experiment.paused'\n\t'experiment.completed'",
+            unknownEvent.Error.ReplaceLineEndings("\n"), StringComparison.Ordinal);
         Assert.Equal(1, forbidden.ExitCode);
     }
 

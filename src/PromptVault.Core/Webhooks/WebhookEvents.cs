@@ -14,11 +14,11 @@ public static class WebhookEvents
     public const string VersionCreated = "version.created";
     public const string LabelMoved = "label.moved";
     public const string ExperimentStarted = "experiment.started";
-    public const string ExperimentCompleted = "experiment.completed";
     public const string ExperimentPaused = "experiment.paused";
+    public const string ExperimentCompleted = "experiment.completed";
 
-    /// <summary>Every event name, in the order the docs list them.</summary>
-    public static IReadOnlyList<string> All { get; } = [VersionCreated, LabelMoved, ExperimentStarted, ExperimentCompleted, ExperimentPaused];
+    /// <summary>Every event name, in the order docs/webhooks.md lists them: every list of events a caller sees is this one.</summary>
+    public static IReadOnlyList<string> All { get; } = [VersionCreated, LabelMoved, ExperimentStarted, ExperimentPaused, ExperimentCompleted];
 
     /// <summary>The events <paramref name="entry"/> fires: none for most actions, one for the changes webhooks announce.</summary>
     /// <param name="eventId">The id the payload carries, the same for every subscriber (receivers may deduplicate by it).</param>
