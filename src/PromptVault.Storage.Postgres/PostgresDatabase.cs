@@ -30,11 +30,12 @@ public sealed class PostgresDatabase(NpgsqlDataSource dataSource)
     /// <returns>How many scripts were applied: 0 when the schema was up to date.</returns>
     /// <exception cref="InvalidOperationException">
     /// The database was migrated by a newer PromptVault, or refuses the role a privilege the migration needs (the message
-    /// names the role, the database and what to grant).
+    /// names the role, the database and what to grant), or refuses a connection at its connection limit (the message gives
+    /// PostgreSQL's words and the same advice as a refusal while running). Each wraps PostgreSQL's exception.
     /// </exception>
     public async Task<int> MigrateAsync(CancellationToken cancellationToken = default)
     {
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var connection = await OpenAsync(cancellationToken);
         try
         {
             return await MigrateAsync(connection, cancellationToken);
@@ -44,10 +45,22 @@ public sealed class PostgresDatabase(NpgsqlDataSource dataSource)
             // PostgreSQL 15 no longer lets every role create in the public schema: a database made by an admin (createdb, a
             // restore) without giving it to the servers' role fails here, and PostgreSQL's message names no way out.
             var (role, database) = (connection.UserName, connection.Database);
-            // admin-key puts the database's description before the message, serve does not: the commands name it.
+            // serve and admin-key put the database's description before the message (ServerStorage.IsDatabaseFailure).
             throw new InvalidOperationException($"role '{role}' may not create or read PromptVault's tables here ({e.SqlState}: {e.MessageText}): "
                 + $"the servers' role must own its database and tables; run 'ALTER DATABASE {database} OWNER TO {role}', or create the "
                 + $"database with 'createdb -O {role} {database}' (docs/deployment.md).", e);
+        }
+    }
+
+    private async Task<NpgsqlConnection> OpenAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await dataSource.OpenConnectionAsync(cancellationToken);
+        }
+        catch (PostgresException e) when (PostgresErrors.IsConnectionLimitReached(e))
+        {
+            throw new InvalidOperationException($"{e.SqlState}: {e.MessageText}: {PostgresErrors.ConnectionLimitAdvice}.", e);
         }
     }
 

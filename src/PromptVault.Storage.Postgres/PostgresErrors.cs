@@ -42,6 +42,10 @@ internal static class PostgresErrors
     /// </summary>
     public static bool IsConnectionLimitReached(NpgsqlException e) => e is PostgresException { SqlState: PostgresErrorCodes.TooManyConnections };
 
+    /// <summary>What to do about <see cref="IsConnectionLimitReached"/>, the same at start and while running (docs/deployment.md).</summary>
+    public const string ConnectionLimitAdvice = "keep servers × (Maximum Pool Size + 1) below the server's max_connections and the role's and "
+        + "database's CONNECTION LIMIT (docs/deployment.md, Connections and pool size)";
+
     /// <summary>
     /// The database refused a value or a row (SQLSTATE classes 22, data exception, and 23, integrity constraint): an
     /// error of what was written, which writing it again gives again, unlike a lost connection or a timeout.

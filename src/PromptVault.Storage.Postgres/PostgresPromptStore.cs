@@ -135,8 +135,7 @@ public sealed partial class PostgresPromptStore : RelationalPromptStore<NpgsqlCo
     /// </summary>
     internal static Exception? ConnectionTrouble(NpgsqlException e) =>
         PostgresErrors.IsPoolExhausted(e) ? new TimeoutException("Every pooled PostgreSQL connection stayed in use; retry the request.", e)
-        : PostgresErrors.IsConnectionLimitReached(e) ? new TimeoutException("The PostgreSQL server refused a new connection: keep servers × (Maximum Pool Size + 1) " +
-            "below its max_connections and the role's and database's CONNECTION LIMIT (docs/deployment.md, Connections and pool size); retry the request.", e)
+        : PostgresErrors.IsConnectionLimitReached(e) ? new TimeoutException($"The PostgreSQL server refused a new connection: {PostgresErrors.ConnectionLimitAdvice}; retry the request.", e)
         : PostgresErrors.IsUnreachable(e) ? new StoreUnavailableException("The PostgreSQL database could not be reached; retry the request.", e)
         : null;
 

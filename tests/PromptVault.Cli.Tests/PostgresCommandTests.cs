@@ -170,6 +170,34 @@ public sealed class PostgresCommandTests
         ServeCommandTests.AssertOneLineFailure(result, $"PostgreSQL database 'gone' on 127.0.0.1:{refused.Port}");
     }
 
+    /// <summary>
+    /// Before, serve printed the migration's refusal without the database's host and port in front (admin-key with them), and
+    /// both gave a role at its connection limit PostgreSQL's words alone ("too many connections for role"), not the pool-size
+    /// formula a running server gives.
+    /// </summary>
+    [Theory]
+    [InlineData("LOGIN; REVOKE CREATE ON SCHEMA public FROM PUBLIC", "role '{role}' may not create", "ALTER DATABASE {database} OWNER TO {role}")]
+    [InlineData("LOGIN CONNECTION LIMIT 0", "53300: too many connections for role",
+        "keep servers × (Maximum Pool Size + 1) below the server's max_connections and the role's and database's CONNECTION LIMIT")]
+    public async Task ServeAndAdminKey_ARoleTheDatabaseRefuses_FailInTheSameLine_NamingTheDatabaseAndTheFix(string roleOptions, string refusal, string fix)
+    {
+        await using var database = await PostgresServer.CreateDatabaseAsync(migrated: false, Cancel);
+        var role = "server_" + Guid.NewGuid().ToString("N");
+        await using (var connection = await database.DataSource.OpenConnectionAsync(Cancel))
+        await using (var command = new NpgsqlCommand($"CREATE ROLE {role} {roleOptions}", connection))
+            await command.ExecuteNonQueryAsync(Cancel);
+        var asRole = new NpgsqlConnectionStringBuilder(database.ConnectionString) { Username = role };
+        string Named(string text) => text.Replace("{role}", role, StringComparison.Ordinal).Replace("{database}", asRole.Database, StringComparison.Ordinal);
+
+        var serve = await ServeCommandTests.RunToExitAsync(["serve", "--postgres", asRole.ConnectionString, "--urls", "http://127.0.0.1:0"]);
+        var adminKey = await Cli.RunAsync(Cli.NoEnvironment, "admin-key", "--postgres", asRole.ConnectionString);
+
+        ServeCommandTests.AssertOneLineFailure(serve, $"PostgreSQL database '{asRole.Database}' on {asRole.Host}:{asRole.Port}: {Named(refusal)}");
+        Assert.Contains(Named(fix), serve.Error, StringComparison.Ordinal);
+        Assert.True(adminKey.ExitCode == 1, adminKey.ToString());
+        Assert.Equal(serve.Error.Trim(), adminKey.Error.Trim());
+    }
+
     private static HttpClient Client(ServerProcess server, string key)
     {
         var client = new HttpClient { BaseAddress = server.BaseAddress };

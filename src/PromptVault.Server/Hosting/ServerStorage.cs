@@ -111,8 +111,9 @@ public static class ServerStorage
 
     /// <summary>
     /// The failures of a database that is unreachable, refuses, is not one, or is full: both engines' errors derive from
-    /// <see cref="DbException"/>; a lock held too long and a full disk are the stores' own exceptions.
+    /// <see cref="DbException"/>; a lock held too long and a full disk are the stores' own exceptions; a refusal a store explains
+    /// (PostgreSQL's refusal of the migration to the role, <see cref="PostgresDatabase.MigrateAsync"/>) wraps the database's own.
     /// </summary>
     public static bool IsDatabaseFailure(Exception e) =>
-        e is DbException or IOException or UnauthorizedAccessException or TimeoutException or Core.StoreFullException or Core.StoreReadOnlyException or Core.StoreUnavailableException or System.Net.Sockets.SocketException;
+        e is DbException or InvalidOperationException { InnerException: DbException } or IOException or UnauthorizedAccessException or TimeoutException or Core.StoreFullException or Core.StoreReadOnlyException or Core.StoreUnavailableException or System.Net.Sockets.SocketException;
 }
