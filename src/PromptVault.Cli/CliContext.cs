@@ -364,9 +364,19 @@ internal class CliException(int exitCode, string message, string code = CliConte
         byte[] bytes;
         await using (var file = OpenRead(path))
         {
-            // Read whole, then decoded once into the string: a reader's growing buffer held the text twice over.
-            bytes = new byte[file.Length];
-            await file.ReadExactlyAsync(bytes, cancellationToken);
+            // Read whole, then decoded once into the string: a reader's growing buffer held the text twice over. A pipe
+            // (`--vars <(…)`, a FIFO) has no length to read up to.
+            if (file.CanSeek)
+            {
+                bytes = new byte[file.Length];
+                await file.ReadExactlyAsync(bytes, cancellationToken);
+            }
+            else
+            {
+                using var copy = new MemoryStream();
+                await file.CopyToAsync(copy, cancellationToken);
+                bytes = copy.ToArray();
+            }
         }
         try
         {

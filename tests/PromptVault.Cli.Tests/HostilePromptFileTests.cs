@@ -72,6 +72,25 @@ public sealed class HostilePromptFileTests
         Assert.Equal($"error: {path}: is not UTF-8 text: it holds the byte(s) E9, which UTF-8 does not use; save the file as UTF-8.\n", result.Error.ReplaceLineEndings("\n"));
     }
 
+    /// <summary>
+    /// A pipe (`push <(…)`, `render --vars <(…)`, a FIFO) has no length: reading the file whole by its length failed with
+    /// "Stream does not support seeking" and a stack trace.
+    /// </summary>
+    [Fact]
+    public async Task ReadAllTextAsync_APipe_ReadsWhatIsWrittenToIt()
+    {
+        const string text = "---\nname: piped\n---\nHello {{name}}.\n";
+        using var folder = new TempFolder();
+        var path = folder.File("fifo.md");
+        using (var mkfifo = System.Diagnostics.Process.Start("mkfifo", [path])) await mkfifo.WaitForExitAsync(TestContext.Current.CancellationToken);
+        var writer = Task.Run(() => File.WriteAllText(path, text), TestContext.Current.CancellationToken);
+
+        var read = await CliException.ReadAllTextAsync(path, TestContext.Current.CancellationToken);
+
+        await writer;
+        Assert.Equal(text, read);
+    }
+
     /// <summary>A byte order mark names the encoding (UTF-8's is dropped, UTF-16's is decoded by): the text reads the same as plain UTF-8.</summary>
     [Theory]
     [InlineData("utf-8 bom")]
