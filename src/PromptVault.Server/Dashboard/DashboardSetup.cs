@@ -169,8 +169,7 @@ internal static class DashboardSetup
     /// </summary>
     private static Task ExpiredFormAsync(HttpContext context, RequestDelegate next)
     {
-        if (!HttpMethods.IsPost(context.Request.Method)
-            || context.GetEndpoint()?.Metadata.GetMetadata<ComponentTypeMetadata>() is null
+        if (!IsPagePost(context)
             || context.Features.Get<IAntiforgeryValidationFeature>() is not { IsValid: false } antiforgery)
             return next(context);
         // The token is looked for in the form, so a form that cannot be read (past the body or form limits, or holding a NUL)
@@ -185,6 +184,10 @@ internal static class DashboardSetup
         context.Response.Headers.Location = path + query;
         return Task.CompletedTask;
     }
+
+    /// <summary>A form posted to one of the pages (a component's endpoint): not the API's, nor <c>/logout</c>.</summary>
+    private static bool IsPagePost(HttpContext context) =>
+        HttpMethods.IsPost(context.Request.Method) && context.GetEndpoint()?.Metadata.GetMetadata<ComponentTypeMetadata>() is not null;
 
     private static Task UnreadableFormAsync(HttpContext context, Exception unreadable) =>
         UnreadableFormAsync(context, unreadable is BadHttpRequestException { StatusCode: var status } ? status : StatusCodes.Status400BadRequest, unreadable.Message);
@@ -203,8 +206,7 @@ internal static class DashboardSetup
     /// </summary>
     private static async Task RefuseFormNotUtf8Async(HttpContext context, RequestDelegate next)
     {
-        if (!HttpMethods.IsPost(context.Request.Method)
-            || context.GetEndpoint()?.Metadata.GetMetadata<ComponentTypeMetadata>() is null
+        if (!IsPagePost(context)
             || !Microsoft.Net.Http.Headers.MediaTypeHeaderValue.TryParse(context.Request.ContentType, out var type)
             || !type.MediaType.Equals("application/x-www-form-urlencoded", StringComparison.OrdinalIgnoreCase))
         {
@@ -212,12 +214,10 @@ internal static class DashboardSetup
             return;
         }
         context.Request.EnableBuffering();
-        byte[] body;
+        using var body = new MemoryStream();
         try
         {
-            using var copy = new MemoryStream();
-            await context.Request.Body.CopyToAsync(copy, context.RequestAborted);
-            body = copy.ToArray();
+            await context.Request.Body.CopyToAsync(body, context.RequestAborted);
         }
         catch (BadHttpRequestException tooLarge)
         {
@@ -225,7 +225,7 @@ internal static class DashboardSetup
             return;
         }
         context.Request.Body.Position = 0;
-        if (FieldNotUtf8(body) is { } field)
+        if (FieldNotUtf8(body.GetBuffer(), (int)body.Length) is { } field)
         {
             await UnreadableFormAsync(context, StatusCodes.Status400BadRequest, $"the field '{PromptRules.Echo(field)}' is not UTF-8 text.");
             return;
@@ -233,13 +233,13 @@ internal static class DashboardSetup
         await next(context);
     }
 
-    /// <summary>The name of the first field of a urlencoded <paramref name="body"/> whose name or value, unescaped, is not UTF-8.</summary>
-    private static string? FieldNotUtf8(byte[] body)
+    /// <summary>The name of the first field of a urlencoded <paramref name="body"/> (its first <paramref name="length"/> bytes) whose name or value, unescaped, is not UTF-8.</summary>
+    private static string? FieldNotUtf8(byte[] body, int length)
     {
-        for (var start = 0; start < body.Length;)
+        for (var start = 0; start < length;)
         {
-            var end = Array.IndexOf(body, (byte)'&', start);
-            if (end < 0) end = body.Length;
+            var end = Array.IndexOf(body, (byte)'&', start, length - start);
+            if (end < 0) end = length;
             var equals = Array.IndexOf(body, (byte)'=', start, end - start);
             var nameEnd = equals < 0 ? end : equals;
             var name = WebUtility.UrlDecodeToBytes(body, start, nameEnd - start);
