@@ -18,6 +18,7 @@ internal static class HandlebarsNetRenderer
         FormatProvider = CultureInfo.InvariantCulture,
         FormatterProviders = { new BooleanFormatter(), new DecimalFormatter(), new JsonContainerFormatter() },
         ObjectDescriptorProviders = { new JsonContainerDescriptor() },
+        CompileTimeConfiguration = { Features = { new InterpretedExpressions() } },
     });
 
     public static string Render(string template, IReadOnlyList<VariableDefinition> variables, IReadOnlyDictionary<string, JsonElement> inputs)
