@@ -6,34 +6,31 @@ using static PromptVault.Server.Tests.ApiCalls;
 namespace PromptVault.Server.Tests.Api;
 
 /// <summary>Every list route pages (<c>limit</c>, <c>offset</c>) and says how many there are (<c>total</c>) and where the next page is (<c>next</c>).</summary>
-public sealed class PagingTests : IAsyncLifetime
+/// <remarks>
+/// The tests share one server and tell their own data apart by prompt and key names; the one that counts every prompt
+/// of a category starts its own.
+/// </remarks>
+public sealed class PagingTests(ServerFixture fixture) : IClassFixture<ServerFixture>, IDisposable
 {
-    private RunningServer _server = null!;
-    private HttpClient _client = null!;
+    private readonly RunningServer _server = fixture.Server;
+    private readonly HttpClient _client = fixture.Server.CreateClient();
 
-    public async ValueTask InitializeAsync()
-    {
-        _server = await RunningServer.StartAsync(TestContext.Current.CancellationToken);
-        _client = _server.CreateClient();
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        _client?.Dispose();
-        if (_server is not null) await _server.DisposeAsync();
-    }
+    public void Dispose() => _client.Dispose();
 
     [Fact]
     public async Task ListPrompts_FollowingNextLinks_ReturnsEveryPromptOnceByName()
     {
+        // A server of its own: the shared one has other tests' prompts in the category, and this counts them all.
+        await using var server = await RunningServer.StartAsync(TestContext.Current.CancellationToken);
+        using var client = server.CreateClient();
         var names = new List<string>();
-        for (var i = 0; i < 5; i++) names.Add(await CreateSupportPromptAsync(_client));
+        for (var i = 0; i < 5; i++) names.Add(await CreateSupportPromptAsync(client));
 
-        var (status, first) = await GetAsync(_client, "/api/prompts?limit=2&category=support");
+        var (status, first) = await GetAsync(client, "/api/prompts?limit=2&category=support");
         var seen = Names(first, "prompts");
         for (var next = first!["next"]?.GetValue<string>(); next is not null;)
         {
-            var (_, page) = await GetAsync(_client, next);
+            var (_, page) = await GetAsync(client, next);
             Assert.Equal(5, page!["total"]!.GetValue<int>());
             seen.AddRange(Names(page, "prompts"));
             next = page["next"]?.GetValue<string>();
