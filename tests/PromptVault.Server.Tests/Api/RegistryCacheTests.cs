@@ -11,11 +11,16 @@ namespace PromptVault.Server.Tests.Api;
 /// Render and authentication read registry state from memory (the RegistryCache), and every change made through the API
 /// is seen by the very next request. The stores are wrapped in counting proxies inside a real server.
 /// </summary>
-public sealed class RegistryCacheTests
+/// <remarks>
+/// The tests share two servers, one whose stores count their calls and a plain one, and use prompts of their own; a test
+/// of the counts clears them after its own setup, and the class's tests run one at a time.
+/// </remarks>
+public sealed class RegistryCacheTests(RegistryCacheTests.CountedServerFixture counted, ServerFixture plain)
+    : IClassFixture<RegistryCacheTests.CountedServerFixture>, IClassFixture<ServerFixture>
 {
     private static readonly object Variables = new { company_name = "Acme" };
 
-    private sealed class Counters
+    public sealed class Counters
     {
         public CountingProxy<IPromptStore> Prompts { get; set; } = null!;
         public CountingProxy<IExperimentStore> Experiments { get; set; } = null!;
@@ -29,13 +34,18 @@ public sealed class RegistryCacheTests
         }
     }
 
-    private static Task<RunningServer> StartCountedAsync(Counters counters) =>
-        RunningServer.StartAsync(new ServerSetup([], builder =>
+    /// <summary>A server whose prompt, experiment and key stores count their calls (<see cref="Counters"/>).</summary>
+    public sealed class CountedServerFixture : ServerFixture
+    {
+        public Counters Counters { get; } = new();
+
+        protected override ServerSetup Setup() => new([], builder =>
         {
-            builder.Services.AddSingleton(sp => Wrap<IPromptStore>(sp, c => counters.Prompts = c));
-            builder.Services.AddSingleton(sp => Wrap<IExperimentStore>(sp, c => counters.Experiments = c));
-            builder.Services.AddSingleton(sp => Wrap<IApiKeyStore>(sp, c => counters.Keys = c));
-        }), TestContext.Current.CancellationToken);
+            builder.Services.AddSingleton(sp => Wrap<IPromptStore>(sp, c => Counters.Prompts = c));
+            builder.Services.AddSingleton(sp => Wrap<IExperimentStore>(sp, c => Counters.Experiments = c));
+            builder.Services.AddSingleton(sp => Wrap<IApiKeyStore>(sp, c => Counters.Keys = c));
+        });
+    }
 
     private static T Wrap<T>(IServiceProvider services, Action<CountingProxy<T>> keep) where T : class
     {
@@ -56,8 +66,7 @@ public sealed class RegistryCacheTests
     [Fact]
     public async Task Render_AfterWarmUp_ReadsNoRegistryStateFromTheStores()
     {
-        var counters = new Counters();
-        await using var server = await StartCountedAsync(counters);
+        var (server, counters) = (counted.Server, counted.Counters);
         using var client = server.CreateClient();
         var (name, versionIds) = await Experiments.CreatePromptWithChallengersAsync(client);
         var experiment = await Experiments.CreateAsync(client, Experiments.ThreeWay(name, versionIds));
@@ -89,8 +98,7 @@ public sealed class RegistryCacheTests
     [Fact]
     public async Task RenderOfAnExactVersion_AfterWarmUp_ReadsNoRegistryStateFromTheStores()
     {
-        var counters = new Counters();
-        await using var server = await StartCountedAsync(counters);
+        var (server, counters) = (counted.Server, counted.Counters);
         using var client = server.CreateClient();
         var (name, versionIds) = await Experiments.CreatePromptWithChallengersAsync(client);
         string[] references = ["1.0.1", versionIds[2], "latest"];
@@ -108,8 +116,7 @@ public sealed class RegistryCacheTests
     [Fact]
     public async Task RenderWithIncludes_AfterWarmUp_ReadsNoRegistryStateFromTheStores()
     {
-        var counters = new Counters();
-        await using var server = await StartCountedAsync(counters);
+        var (server, counters) = (counted.Server, counted.Counters);
         using var client = server.CreateClient();
         var guard = UniqueName("guard");
         var includer = UniqueName("includer");
@@ -129,8 +136,7 @@ public sealed class RegistryCacheTests
     [Fact]
     public async Task MetricEvents_AfterWarmUp_ReadNoVersionFromTheStore()
     {
-        var counters = new Counters();
-        await using var server = await StartCountedAsync(counters);
+        var (server, counters) = (counted.Server, counted.Counters);
         using var client = server.CreateClient();
         var (_, versionIds) = await Experiments.CreatePromptWithChallengersAsync(client);
         var batch = new { events = versionIds.Select(id => new { versionId = id, latencyMs = 5, inputTokens = 10 }).ToArray() };
@@ -147,7 +153,7 @@ public sealed class RegistryCacheTests
     [Fact]
     public async Task RenderOfAnExactVersion_SeesNewVersionsAndStatusChangesOnTheNextRequest()
     {
-        await using var server = await RunningServer.StartAsync(TestContext.Current.CancellationToken);
+        var server = plain.Server;
         using var client = server.CreateClient();
         var (name, _) = await Experiments.CreatePromptWithChallengersAsync(client);
         var first = new { variables = Variables, version = "1.0.0" };
@@ -169,8 +175,7 @@ public sealed class RegistryCacheTests
     [Fact]
     public async Task Changes_AreSeenByTheNextRequest()
     {
-        var counters = new Counters();
-        await using var server = await StartCountedAsync(counters);
+        var server = counted.Server;
         using var client = server.CreateClient();
         var (name, versionIds) = await Experiments.CreatePromptWithChallengersAsync(client);
         var production = new { variables = Variables };
@@ -204,8 +209,7 @@ public sealed class RegistryCacheTests
     [Fact]
     public async Task KeyRecheck_ReadsTheOneKey_SeesAnActiveKeyAsActive_AndARevokedOneAsNot()
     {
-        var counters = new Counters();
-        await using var server = await StartCountedAsync(counters);
+        var (server, counters) = (counted.Server, counted.Counters);
         using var admin = server.CreateClient();
         var (_, kept) = await PostAsync(admin, "/api/keys", new { name = "kept", role = "reader" });
         var (_, revoked) = await PostAsync(admin, "/api/keys", new { name = "revoked", role = "reader" });
@@ -226,8 +230,7 @@ public sealed class RegistryCacheTests
     [Fact]
     public async Task RevokedKey_IsRefusedOnTheNextRequest()
     {
-        var counters = new Counters();
-        await using var server = await StartCountedAsync(counters);
+        var (server, counters) = (counted.Server, counted.Counters);
         using var admin = server.CreateClient();
         var (created, key) = await PostAsync(admin, "/api/keys", new { name = "reader", role = "reader" });
         Assert.Equal(HttpStatusCode.Created, created);
@@ -246,7 +249,7 @@ public sealed class RegistryCacheTests
     [Fact]
     public async Task KeyMadeByAnotherProcess_WorksAtOnce()
     {
-        await using var server = await RunningServer.StartAsync(TestContext.Current.CancellationToken);
+        var server = plain.Server;
         using var warm = server.CreateClient();
         Assert.Equal(HttpStatusCode.OK, (await GetAsync(warm, "/api/prompts")).Status);
 
@@ -259,7 +262,7 @@ public sealed class RegistryCacheTests
     [Fact]
     public async Task Render_WhileLabelsMove_NeverServesAVersionTheLabelLeft()
     {
-        await using var server = await RunningServer.StartAsync(TestContext.Current.CancellationToken);
+        var server = plain.Server;
         using var client = server.CreateClient();
         var (name, _) = await Experiments.CreatePromptWithChallengersAsync(client);
         var staging = new { variables = Variables, label = "staging" };
