@@ -6,6 +6,7 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Microsoft.Net.Http.Headers;
 using Microsoft.Playwright;
 using PromptVault.Core.Auth;
 using PromptVault.Core.Contracts;
@@ -57,9 +58,9 @@ public sealed class DashboardFixture(SharedBrowser browser) : IAsyncLifetime
     /// <summary>A browser page of its own at <paramref name="width"/> px, on the fixture's server or on <paramref name="server"/>:
     /// blank, with no cookies when <paramref name="apiKey"/> is null, else with the cookies of a sign-in with it.</summary>
     /// <remarks>
-    /// A key's first page signs in through the form; the pages after it start with the cookies it got (<see cref="SignedIn"/>),
-    /// as a second tab of a signed-in browser would. Each request checks the key the cookie names again, so a revoked key still
-    /// signs such a page out; the sign-in itself is SignInTests' to test.
+    /// Each page of a key starts with the cookies of its one sign-in on the server (<see cref="SignInCookiesAsync"/>), as a second
+    /// tab of a signed-in browser would. Each request checks the key the cookie names again, so a revoked key still signs such a
+    /// page out; the sign-in form itself is SignInTests' to test.
     /// </remarks>
     public async Task<IPage> OpenAsync(string? apiKey, int width = 1280, RunningServer? server = null)
     {
@@ -76,23 +77,51 @@ public sealed class DashboardFixture(SharedBrowser browser) : IAsyncLifetime
         var page = await context.NewPageAsync();
         if (apiKey is null) return page;
         var signedIn = SignedIn.GetOrCreateValue(server);
-        if (signedIn.TryGetValue(apiKey, out var cookies))
-            await context.AddCookiesAsync(cookies);
-        else
-        {
-            await SignInAsync(page, apiKey);
-            signedIn.TryAdd(apiKey, [.. (await context.CookiesAsync()).Select(cookie => new Cookie
-            {
-                Name = cookie.Name, Value = cookie.Value, Domain = cookie.Domain, Path = cookie.Path, Expires = cookie.Expires,
-                HttpOnly = cookie.HttpOnly, Secure = cookie.Secure, SameSite = cookie.SameSite,
-            })]);
-        }
+        await context.AddCookiesAsync(await signedIn.GetOrAdd(apiKey, key => SignInCookiesAsync(server, key)));
         return page;
     }
 
-    // The cookies of each key's first sign-in on each server (OpenAsync). By server, not address: a later server can take a
+    // The cookies of each key's sign-in on each server (OpenAsync). By server, not address: a later server can take a
     // stopped one's port, and its data protection keys would not read the cookie.
-    private static readonly ConditionalWeakTable<RunningServer, ConcurrentDictionary<string, IReadOnlyList<Cookie>>> SignedIn = new();
+    private static readonly ConditionalWeakTable<RunningServer, ConcurrentDictionary<string, Task<IReadOnlyList<Cookie>>>> SignedIn = new();
+
+    /// <summary>
+    /// The cookies a sign-in with <paramref name="apiKey"/> gets: the login form (its antiforgery token and cookie, its handler,
+    /// the key) posted over HTTP as the browser posts it. Through a browser page it cost two page loads per key and server.
+    /// </summary>
+    private static async Task<IReadOnlyList<Cookie>> SignInCookiesAsync(RunningServer server, string apiKey)
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var http = new HttpClient(new HttpClientHandler { UseCookies = false, AllowAutoRedirect = false }) { BaseAddress = server.BaseAddress };
+        var cookies = new Dictionary<string, SetCookieHeaderValue>();
+        using var login = await http.GetAsync("/login", ct);
+        Keep(login);
+        var form = await login.EnsureSuccessStatusCode().Content.ReadAsStringAsync(ct);
+        var tokenInput = Regex.Match(form, "<input[^>]*name=\"__RequestVerificationToken\"[^>]*>").Value;
+        var token = Regex.Match(tokenInput, "value=\"([^\"]+)\"").Groups[1].Value;
+        using var post = new HttpRequestMessage(HttpMethod.Post, "/login")
+        {
+            Content = new FormUrlEncodedContent([new("_handler", "login"), new("__RequestVerificationToken", token), new("Input.ApiKey", apiKey)]),
+        };
+        post.Headers.Add("Cookie", string.Join("; ", cookies.Values.Select(cookie => $"{cookie.Name}={cookie.Value}")));
+        using var signedIn = await http.SendAsync(post, ct);
+        Keep(signedIn);
+        if (signedIn.StatusCode != System.Net.HttpStatusCode.Redirect || !cookies.ContainsKey("pv_session"))
+            throw new InvalidOperationException($"signing in with the login form answered {(int)signedIn.StatusCode} and no session cookie: " +
+                Shortened(await signedIn.Content.ReadAsStringAsync(ct)));
+        return [.. cookies.Values.Select(cookie => new Cookie
+        {
+            Name = cookie.Name.Value!, Value = cookie.Value.Value!, Url = server.BaseAddress.ToString(),
+            Expires = cookie.Expires?.ToUnixTimeSeconds() ?? -1, HttpOnly = cookie.HttpOnly, Secure = cookie.Secure,
+            SameSite = cookie.SameSite switch { SameSiteMode.Strict => SameSiteAttribute.Strict, SameSiteMode.None => SameSiteAttribute.None, _ => SameSiteAttribute.Lax },
+        })];
+
+        void Keep(HttpResponseMessage response)
+        {
+            if (response.Headers.TryGetValues("Set-Cookie", out var values))
+                foreach (var cookie in SetCookieHeaderValue.ParseList([.. values])) cookies[cookie.Name.Value!] = cookie;
+        }
+    }
 
     /// <summary>Closes the pages the test <paramref name="testId"/> opened (each <see cref="DashboardTest"/> calls it when its test ends).</summary>
     public static async ValueTask CloseTestPagesAsync(string testId)
