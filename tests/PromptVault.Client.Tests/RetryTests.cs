@@ -10,15 +10,18 @@ using PromptVault.Server.Tests;
 namespace PromptVault.Client.Tests;
 
 /// <summary>The SDK's HTTP client retries only what can be sent twice, and lets an evaluation run as long as it takes.</summary>
-public sealed class RetryTests
+/// <remarks>The tests share one server, each with prompts, keys and webhooks of its own, and a proxy of its own in front of it.</remarks>
+public sealed class RetryTests(SdkServerFixture fixture) : IClassFixture<SdkServerFixture>
 {
+    private SdkServer Server => fixture.Server;
+
     [Fact]
     public async Task EvaluateAsync_RunLongerThanTheRequestTimeout_CompletesOnceAndStoresOneRun()
     {
         var ct = TestContext.Current.CancellationToken;
         await using var model = await FakeModelServer.StartAsync(ct);
         model.Delay = TimeSpan.FromSeconds(1.5);
-        await using var server = await SdkServer.StartAsync(
+        await using var server = await SdkServer.StartAsync( // its own: configured with the model
         [
             $"--PromptVault:Models:default:Endpoint={model.Endpoint}",
             "--PromptVault:Models:default:Model=gpt-4o-mini",
@@ -49,10 +52,10 @@ public sealed class RetryTests
     public async Task ImportAndExport_AnswerSlowerThanTheRequestTimeout_CompleteAndImportOnce()
     {
         var ct = TestContext.Current.CancellationToken;
-        await using var source = await SdkServer.StartAsync(ct);
+        var source = Server;
         var name = Prompts.NewName("moved");
         await Prompts.CreateAsync(source.Api, name, "hello", cancellationToken: ct);
-        await using var target = await SdkServer.StartAsync(ct);
+        await using var target = await SdkServer.StartAsync(ct); // its own: the import goes into it
         await using var proxy = await LossyProxy.StartAsync(target.BaseAddress, ct);
         // The SDK runs on a clock the test moves: while the proxy holds each answer, the clock passes the whole request
         // timeout (and three times the attempt timeout), so any timeout on these calls fires before the answer comes.
@@ -87,7 +90,7 @@ public sealed class RetryTests
     public async Task CreateKeyAsync_AnswerLostAfterTheServerActed_SentOnceAndTheFailureReachesTheCaller()
     {
         var ct = TestContext.Current.CancellationToken;
-        await using var server = await SdkServer.StartAsync(ct);
+        var server = Server;
         await using var proxy = await LossyProxy.StartAsync(server.BaseAddress, ct);
         proxy.LoseAnswer = request => request.Method == "POST";
         await using var host = await SdkHost.StartAsync(proxy.BaseAddress, server.AdminKey, o => o.UseStream = false, cancellationToken: ct);
@@ -104,7 +107,7 @@ public sealed class RetryTests
     public async Task CreatePromptAsync_AnswerLostOnce_RetriedWithItsIdempotencyKeyAndStoredOnce()
     {
         var ct = TestContext.Current.CancellationToken;
-        await using var server = await SdkServer.StartAsync(ct);
+        var server = Server;
         await using var proxy = await LossyProxy.StartAsync(server.BaseAddress, ct);
         var lost = 0;
         proxy.LoseAnswer = request => request.Path == "/api/prompts" && Interlocked.Increment(ref lost) == 1;
@@ -124,7 +127,7 @@ public sealed class RetryTests
     public async Task MoveLabelPutTestsAndDeletes_AnswerLostAfterTheServerActed_RetriedAndTheServerShowsOneChangeEach()
     {
         var ct = TestContext.Current.CancellationToken;
-        await using var server = await SdkServer.StartAsync(ct);
+        var server = Server;
         await using var proxy = await LossyProxy.StartAsync(server.BaseAddress, ct);
         var lost = new ConcurrentDictionary<string, bool>();
         proxy.LoseAnswer = request => request.Method is "PUT" or "DELETE" && lost.TryAdd(request.Method + request.Path, true);
@@ -164,7 +167,7 @@ public sealed class RetryTests
     public async Task MoveOrRemoveLabel_AnotherMoveBetweenTheAttempts_TheRetryIsRefusedAndLeavesTheirMove(string method)
     {
         var ct = TestContext.Current.CancellationToken;
-        await using var setup = await TwoVersionsBehindAProxy.StartAsync("moved-back", ct);
+        await using var setup = await TwoVersionsBehindAProxy.StartAsync(Server, "moved-back", ct);
         var (server, proxy, name, other) = setup;
         if (method == "DELETE") await server.Api.MoveLabelAsync(name, "staging", "1.0.0", ct);
         // The first attempt (moving the label to 1.0.0, or removing it) is carried out and its answer lost; before the retry,
@@ -194,7 +197,7 @@ public sealed class RetryTests
     public async Task MoveLabelWithAnExpectedVersion_FirstAttemptMayHaveActedButDidNot_TheRetryStillMovesFromTheExpectedVersion()
     {
         var ct = TestContext.Current.CancellationToken;
-        await using var setup = await TwoVersionsBehindAProxy.StartAsync("not-acted", ct);
+        await using var setup = await TwoVersionsBehindAProxy.StartAsync(Server, "not-acted", ct);
         var (server, proxy, name, target) = setup;
         await server.Api.MoveLabelAsync(name, "staging", "1.0.0", ct);
         // A 502 the proxy gives without forwarding: to the client the first attempt may have acted; it did not.
@@ -218,7 +221,7 @@ public sealed class RetryTests
     public async Task MoveLabelExpectedUnset_FirstAttemptMayHaveActed_TheRetrySetsItOnceOrLeavesTheirs(string scenario)
     {
         var ct = TestContext.Current.CancellationToken;
-        await using var setup = await TwoVersionsBehindAProxy.StartAsync("first-deploy", ct);
+        await using var setup = await TwoVersionsBehindAProxy.StartAsync(Server, "first-deploy", ct);
         var (server, proxy, name, other) = setup;
         var first = 0;
         if (scenario == "not acted, 502")
@@ -259,7 +262,7 @@ public sealed class RetryTests
     public async Task DeleteCalls_NothingToDeleteOnTheFirstAttempt_StayNotFound()
     {
         var ct = TestContext.Current.CancellationToken;
-        await using var server = await SdkServer.StartAsync(ct);
+        var server = Server;
         await using var host = await SdkHost.StartAsync(server.BaseAddress, server.AdminKey, o => o.UseStream = false, cancellationToken: ct);
         var client = host.Services.GetRequiredService<PromptVaultClient>();
 
@@ -268,12 +271,11 @@ public sealed class RetryTests
         Assert.Equal("webhook_not_found", refused.Code);
     }
 
-    /// <summary>A server behind a <see cref="LossyProxy"/>, with prompt <paramref name="Name"/> at 1.0.0 and at <paramref name="Second"/>.</summary>
+    /// <summary>The shared server behind a proxy of the test's own, with prompt <paramref name="Name"/> at 1.0.0 and at <paramref name="Second"/>.</summary>
     private sealed record TwoVersionsBehindAProxy(SdkServer Server, LossyProxy Proxy, string Name, string Second) : IAsyncDisposable
     {
-        public static async Task<TwoVersionsBehindAProxy> StartAsync(string prefix, CancellationToken ct)
+        public static async Task<TwoVersionsBehindAProxy> StartAsync(SdkServer server, string prefix, CancellationToken ct)
         {
-            var server = await SdkServer.StartAsync(ct);
             var proxy = await LossyProxy.StartAsync(server.BaseAddress, ct);
             var name = Prompts.NewName(prefix);
             await Prompts.CreateAsync(server.Api, name, "hello", cancellationToken: ct);
@@ -281,10 +283,6 @@ public sealed class RetryTests
             return new TwoVersionsBehindAProxy(server, proxy, name, second);
         }
 
-        public async ValueTask DisposeAsync()
-        {
-            await Proxy.DisposeAsync();
-            await Server.DisposeAsync();
-        }
+        public ValueTask DisposeAsync() => Proxy.DisposeAsync();
     }
 }
