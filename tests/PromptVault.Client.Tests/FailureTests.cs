@@ -17,8 +17,11 @@ using PromptVault.Storage.Testing;
 
 namespace PromptVault.Client.Tests;
 
-/// <summary>The SDK with its server down: at start, later, or hanging. Each test owns its server, as it stops it.</summary>
-public sealed class FailureTests
+/// <summary>
+/// The SDK with its server down: at start, later, or hanging. A test that stops its server owns it; the others share one,
+/// each with prompts and keys of its own.
+/// </summary>
+public sealed class FailureTests(SdkServerFixture fixture) : IClassFixture<SdkServerFixture>
 {
     [Fact]
     public async Task StartAsync_ServerDownWithFallbackFile_ServesTheFile()
@@ -54,7 +57,7 @@ public sealed class FailureTests
     public async Task StartAsync_ServerHangsWithFallbackFile_ServesTheFile()
     {
         var ct = TestContext.Current.CancellationToken;
-        await using var server = await SdkServer.StartAsync(ct);
+        var server = fixture.Server;
         var name = Prompts.NewName("hang-fallback");
         var one = await Prompts.CreateAsync(server.Api, name, "one", cancellationToken: ct);
         var file = await SnapshotFileAsync(server, ct);
@@ -82,7 +85,7 @@ public sealed class FailureTests
     public async Task Refresh_AfterStartingFromTheFileOfTheServersSnapshot_AsksTheServerWhetherItChanged()
     {
         var ct = TestContext.Current.CancellationToken;
-        await using var server = await SdkServer.StartAsync(ct);
+        var server = fixture.Server;
         await Prompts.CreateAsync(server.Api, Prompts.NewName("file-etag"), "one", cancellationToken: ct);
         var file = await SnapshotFileAsync(server, ct);
         await using var proxy = await LossyProxy.StartAsync(server.BaseAddress, ct);
@@ -105,7 +108,7 @@ public sealed class FailureTests
     public async Task Stream_AnsweredAndEndedWithoutAnEvent_ReconnectsWithBackoff()
     {
         var ct = TestContext.Current.CancellationToken;
-        await using var server = await SdkServer.StartAsync(ct);
+        var server = fixture.Server;
         await Prompts.CreateAsync(server.Api, Prompts.NewName("stream-ends"), "one", cancellationToken: ct);
         await using var proxy = await LossyProxy.StartAsync(server.BaseAddress, ct);
         proxy.EndStreamsAtOnce = true;
@@ -128,7 +131,7 @@ public sealed class FailureTests
     public async Task StartAsync_ServerRefusesTheKey_FailsNamingTheKeyEvenWithAFallbackFile()
     {
         var ct = TestContext.Current.CancellationToken;
-        await using var server = await SdkServer.StartAsync(ct);
+        var server = fixture.Server;
         var file = await SnapshotFileAsync(server, ct);
 
         // The server answers 401: it is not down, so the file is not served (it once was, logged as "server unreachable").
@@ -145,7 +148,7 @@ public sealed class FailureTests
     public async Task StartAsync_ServerUrlWithAPath_FailsSayingItTakesTheRootUrlEvenWithAFallbackFile()
     {
         var ct = TestContext.Current.CancellationToken;
-        await using var server = await SdkServer.StartAsync(ct);
+        var server = fixture.Server;
         var file = await SnapshotFileAsync(server, ct);
         var withPath = new Uri(server.BaseAddress, "api");
 
@@ -162,7 +165,7 @@ public sealed class FailureTests
     public async Task StartAsync_ServerUrlAnsweredByAnotherServersHtml404_FailsNamingTheUrlRequestedEvenWithAFallbackFile()
     {
         var ct = TestContext.Current.CancellationToken;
-        await using var server = await SdkServer.StartAsync(ct);
+        var server = fixture.Server;
         var file = await SnapshotFileAsync(server, ct);
         // A reverse proxy's own 404 page, as for a path it routes nowhere.
         var builder = WebApplication.CreateSlimBuilder();
@@ -190,7 +193,7 @@ public sealed class FailureTests
     public async Task StartAsync_ReaderKeyWithRecordingOn_FailsNamingTheRoleNeeded_StartsWithRecordingOff()
     {
         var ct = TestContext.Current.CancellationToken;
-        await using var server = await SdkServer.StartAsync(ct);
+        var server = fixture.Server;
         var name = Prompts.NewName("reader");
         var one = await Prompts.CreateAsync(server.Api, name, "one", cancellationToken: ct);
         var reader = await server.Api.CreateKeyAsync(Prompts.NewName("reader"), Core.Auth.ApiKeyRole.Reader, ct);
@@ -380,7 +383,7 @@ public sealed class FailureTests
     public async Task GetPromptAsync_KeyRevokedWhileRunning_StopsRefreshingLogsAnErrorAndServesTheLastSnapshot(bool useStream)
     {
         var ct = TestContext.Current.CancellationToken;
-        await using var server = await SdkServer.StartAsync(ct);
+        var server = fixture.Server;
         var name = Prompts.NewName("revoked");
         var one = await Prompts.CreateAsync(server.Api, name, "one", cancellationToken: ct);
         var key = await server.Api.CreateKeyAsync(Prompts.NewName("app"), Core.Auth.ApiKeyRole.Reader, ct);
