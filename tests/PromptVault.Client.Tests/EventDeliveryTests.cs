@@ -10,7 +10,8 @@ using PromptVault.Core.Metrics;
 namespace PromptVault.Client.Tests;
 
 /// <summary>Exposures and metric events reach the server once each through outages, hangs, lost answers and refusals.</summary>
-public sealed class EventDeliveryTests
+/// <remarks>A test that stops its server owns it; the others share one, each with its own prompt and proxy.</remarks>
+public sealed class EventDeliveryTests(SdkServerFixture fixture) : IClassFixture<SdkServerFixture>
 {
     [Fact]
     public async Task RecordAsync_ServerDownForAWhile_EveryQueuedEventStoredExactlyOnce()
@@ -134,7 +135,7 @@ public sealed class EventDeliveryTests
     public async Task RecordAsync_AnswerLostAfterTheServerStoredTheBatch_EveryResendCarriesTheSameKeyAndItIsStoredOnce(string path)
     {
         var ct = TestContext.Current.CancellationToken;
-        await using var server = await SdkServer.StartAsync(ct);
+        var server = fixture.Server;
         var name = Prompts.NewName("lost");
         (_, _, var experiment) = await Prompts.SplitAsync(server.Api, name, ct);
         await using var proxy = await LossyProxy.StartAsync(server.BaseAddress, ct);
@@ -174,7 +175,7 @@ public sealed class EventDeliveryTests
     public async Task FlushAsync_ServerAnswers503WithRetryAfter_NoAttemptComesSoonerThanAsked()
     {
         var ct = TestContext.Current.CancellationToken;
-        await using var server = await SdkServer.StartAsync(ct);
+        var server = fixture.Server;
         var name = Prompts.NewName("busy");
         await Prompts.CreateAsync(server.Api, name, "one", cancellationToken: ct);
         await using var proxy = await LossyProxy.StartAsync(server.BaseAddress, ct);
@@ -203,7 +204,7 @@ public sealed class EventDeliveryTests
     public async Task FlushAsync_BatchLargerThanTheBodyLimit_SentInHalvesAndNothingLost()
     {
         var ct = TestContext.Current.CancellationToken;
-        await using var server = await SdkServer.StartAsync(ct);
+        var server = fixture.Server;
         var name = Prompts.NewName("large");
         var one = await Prompts.CreateAsync(server.Api, name, "one", cancellationToken: ct);
         await using var proxy = await LossyProxy.StartAsync(server.BaseAddress, ct);

@@ -9,7 +9,8 @@ namespace PromptVault.Client.Tests;
 
 /// <summary>The SDK's queue of exposures and metric events: never blocking the caller, sent on dispose, dropping the oldest
 /// when full, and storing odd but sendable events and those after them.</summary>
-public sealed class EventTests
+/// <remarks>The test that stops its server owns it; the others share one, each with its own prompts.</remarks>
+public sealed class EventTests(SdkServerFixture fixture) : IClassFixture<SdkServerFixture>
 {
     [Theory]
     [InlineData(false)]
@@ -17,7 +18,7 @@ public sealed class EventTests
     public async Task Dispose_ProviderWithoutAHost_SendsTheQueuedEvents(bool synchronously)
     {
         var ct = TestContext.Current.CancellationToken;
-        await using var server = await SdkServer.StartAsync(ct);
+        var server = fixture.Server;
         var name = Prompts.NewName("sync-dispose");
         var one = await Prompts.CreateAsync(server.Api, name, "one", cancellationToken: ct);
         var provider = new ServiceCollection().AddPromptVault(o => { o.ServerUrl = server.BaseAddress; o.ApiKey = server.AdminKey; }).BuildServiceProvider();
@@ -68,7 +69,7 @@ public sealed class EventTests
     public async Task RecordAsync_OddButSendableOutcomes_StoredAndTheEventsAfterThemToo()
     {
         var ct = TestContext.Current.CancellationToken;
-        await using var server = await SdkServer.StartAsync(ct);
+        var server = fixture.Server;
         var name = Prompts.NewName("odd");
         var one = await Prompts.CreateAsync(server.Api, name, "one", cancellationToken: ct);
         await using var host = await SdkHost.StartAsync(server.BaseAddress, server.AdminKey, o =>
@@ -140,7 +141,7 @@ public sealed class EventTests
     public async Task RecordFeedbackAsync_FromAnotherProcess_AttachedToTheCallsVersionVariantAndUnit()
     {
         var ct = TestContext.Current.CancellationToken;
-        await using var server = await SdkServer.StartAsync(ct);
+        var server = fixture.Server;
         var name = Prompts.NewName("feedback");
         (var one, var two, var experiment) = await Prompts.SplitAsync(server.Api, name, ct);
         string resolutionId;
@@ -168,7 +169,7 @@ public sealed class EventTests
     public async Task FlushAsync_ExperimentCancelledMeanwhile_DropsOnlyItsEventsAndStoresTheRest()
     {
         var ct = TestContext.Current.CancellationToken;
-        await using var server = await SdkServer.StartAsync(ct);
+        var server = fixture.Server;
         var tested = Prompts.NewName("cancelled");
         (var one, var two, var experiment) = await Prompts.SplitAsync(server.Api, tested, ct);
         var plain = Prompts.NewName("plain");
