@@ -10,7 +10,11 @@ using static PromptVault.Server.Tests.ApiCalls;
 namespace PromptVault.Cli.Tests;
 
 /// <summary>`export` and `import` (SPEC §6): a registry moves from one server's SQLite file to another's, or to PostgreSQL and back, and nothing changes.</summary>
-public sealed partial class ExportImportCommandTests
+/// <remarks>
+/// A test whose assertions read the whole registry (what an export holds, where a repeated row sits) has servers of its own; the
+/// others, which store no prompt, share one.
+/// </remarks>
+public sealed partial class ExportImportCommandTests(ServerFixture fixture) : IClassFixture<ServerFixture>
 {
     [Fact]
     public async Task ExportImport_ToANewServer_EverythingReadsTheSame_AndExportsTheSameBytes()
@@ -145,7 +149,7 @@ public sealed partial class ExportImportCommandTests
     [InlineData("{\"format\":\"promptvault-export\",\"formatVersion\":1,\"apiKeys\":[]}", "$.apiKeys", "import_no_admin_key")]
     public async Task Import_MalformedDocument_Is400NamingThePath_AndWritesNothing(string document, string path, string code)
     {
-        await using var server = await RunningServer.StartAsync(TestContext.Current.CancellationToken);
+        var server = fixture.Server;
         using var client = server.CreateClient();
         using var content = new StringContent(document, Encoding.UTF8, "application/json");
 
@@ -218,7 +222,7 @@ public sealed partial class ExportImportCommandTests
     [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
     public async Task Export_WithoutOut_ItsTemporaryFileIsTheUsersOnly_AndGoneWhenStdoutCloses()
     {
-        await using var server = await RunningServer.StartAsync(TestContext.Current.CancellationToken);
+        var server = fixture.Server;
         var before = TemporaryExports();
         using var stdout = new ClosedPipe(() => TemporaryExports().Except(before).Select(File.GetUnixFileMode).ToList());
         using var stderr = new StringWriter();
@@ -251,7 +255,7 @@ public sealed partial class ExportImportCommandTests
     public async Task ExportAndImport_NeedAnAdminKey()
     {
         using var folder = new TempFolder();
-        await using var server = await RunningServer.StartAsync(TestContext.Current.CancellationToken);
+        var server = fixture.Server;
         var writer = await server.CreateKeyAsync("writer-bot", ApiKeyRole.Writer, TestContext.Current.CancellationToken);
         using var client = server.CreateClient(writer);
 
@@ -265,7 +269,7 @@ public sealed partial class ExportImportCommandTests
     public async Task Import_MissingFile_ExitsTwoNamingIt()
     {
         using var folder = new TempFolder();
-        await using var server = await RunningServer.StartAsync(TestContext.Current.CancellationToken);
+        var server = fixture.Server;
         var missing = folder.File("missing.json");
 
         var result = await Cli.RunAsync(server, null, "import", missing);
@@ -281,7 +285,7 @@ public sealed partial class ExportImportCommandTests
     public async Task Export_OutInAMissingFolder_ExitsTwoNamingTheFolder()
     {
         using var folder = new TempFolder();
-        await using var server = await RunningServer.StartAsync(TestContext.Current.CancellationToken);
+        var server = fixture.Server;
         var output = Path.Combine(folder.Path, "no-such-folder", "registry.json");
 
         var result = await Cli.RunAsync(server, null, "export", "--out", output);
