@@ -69,7 +69,7 @@ public sealed class AdminKeyCommandTests
     {
         using var folder = new TempFolder();
         if (servesDefaultFileExists)
-            await (await ServerProcess.StartAsync([], folder.Path)).DisposeAsync();
+            await ServeCommandTests.MigratedDatabaseAsync(folder.File("promptvault.db"));
         var before = Files(folder);
 
         var result = await RunAsync(folder, new Dictionary<string, string> { ["PROMPTVAULT__POSTGRESS"] = "Host=127.0.0.1;Database=promptvault" });
