@@ -2,6 +2,8 @@ using PromptVault.Server.Tests;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using PromptVault.Core.Audit;
+using PromptVault.Core.Auth;
 using PromptVault.Storage.Sqlite;
 using PromptVault.Storage.Testing;
 
@@ -181,13 +183,18 @@ public sealed class ServeCommandTests
     }
 
     /// <summary>
-    /// A SQLite file at <paramref name="path"/> with PromptVault's schema and no rows, migrated in this process: a database a
-    /// server has run on, for tests of what comes after, without the seconds of CPU a serve process takes to start.
+    /// A SQLite file at <paramref name="path"/> as a server leaves it after its first start, made in this process without the
+    /// seconds of CPU a serve process takes to start: PromptVault's schema and a first admin key, so that a serve started on
+    /// it has nothing to write.
     /// </summary>
     internal static async Task MigratedDatabaseAsync(string path)
     {
+        var cancel = TestContext.Current.CancellationToken;
         using var connections = new SqliteConnectionFactory(path);
-        await new SqliteDatabase(connections).MigrateAsync(TestContext.Current.CancellationToken);
+        await new SqliteDatabase(connections).MigrateAsync(cancel);
+        await using var store = new SqlitePromptStore(connections);
+        var admin = new ApiKey(Samples.NewId(), "admin", ApiKeyRole.Admin, "pv_first", Samples.Now, "serve", null);
+        Assert.True(await store.CreateFirstAdminKeyAsync(admin, "hash", Samples.Audit(AuditActions.ApiKeyCreated, null, admin.Id), cancel));
     }
 
     /// <summary>Starts `dotnet promptvault.dll serve`, waits until it listens, kills it and returns its stdout.</summary>
