@@ -48,6 +48,9 @@ public sealed partial class SqlitePromptStore : RelationalPromptStore<SqliteConn
 
     internal long CommittedWriteGroups => writes.CommittedGroups;
 
+    /// <summary>How many groups the writer has taken from its queues (<see cref="SqliteWriteQueue.TakenGroups"/>).</summary>
+    internal long TakenWriteGroups => writes.TakenGroups;
+
     /// <summary>The experiments and units the writer's index of exposed units holds; read it only while the writer is idle.</summary>
     internal (int Experiments, long Units) HeldExposedUnits => writes.HeldExposedUnits;
 

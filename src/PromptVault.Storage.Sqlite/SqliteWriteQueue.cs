@@ -78,6 +78,7 @@ internal sealed class SqliteWriteQueue : IAsyncDisposable
     private readonly ExposedUnits exposedUnits;
     private SqliteWriteContext? context;
     private long committedGroups;
+    private long takenGroups;
     private int pendingExposures; // render exposures queued or being written, not yet committed (or given up)
     private Task<bool>? writesReady;
     private Task<bool>? exposuresReady;
@@ -135,6 +136,12 @@ internal sealed class SqliteWriteQueue : IAsyncDisposable
     /// <summary>How many groups the writer has committed (tests check how writes were grouped).</summary>
     public long CommittedGroups => Interlocked.Read(ref committedGroups);
 
+    /// <summary>
+    /// How many groups the writer has taken from the queues: once this counts a group, the writer takes nothing more into it
+    /// (tests wait for it rather than for empty queues, which the writer may still be taking from).
+    /// </summary>
+    public long TakenGroups => Interlocked.Read(ref takenGroups);
+
     /// <summary>Queues <paramref name="write"/> and returns its result once the transaction that holds it has committed.</summary>
     /// <param name="events">Its weight in a group: the events of a batch, 1 for an exposure.</param>
     public async Task<T> EnqueueAsync<T>(WriteKind kind, int events, Func<SqliteWriteContext, Task<T>> write, CancellationToken cancellationToken)
@@ -183,7 +190,10 @@ internal sealed class SqliteWriteQueue : IAsyncDisposable
             while (exposures.Reader.TryRead(out var exposure))
                 renderExposures.Add(exposure);
             if (group.Count > 0 || renderExposures.Count > 0)
+            {
+                Interlocked.Increment(ref takenGroups);
                 await CommitAsync(group, renderExposures);
+            }
             Interlocked.Add(ref pendingExposures, -renderExposures.Count);
             group.Clear();
             renderExposures.Clear();

@@ -61,8 +61,7 @@ public sealed class SqliteWriteQueueTests : IDisposable
         await using (await WriteLockAsync())
         {
             // The writer takes the first write and waits for the lock; the next five queue behind it and go in one transaction.
-            first = store.RecordExposureAsync(Exposure(experiment, "unit-0"), Cancel);
-            await WaitForQueuedAsync(store, 0);
+            first = await TakenAloneAsync(store, () => store.RecordExposureAsync(Exposure(experiment, "unit-0"), Cancel));
             good1 = store.RecordEventsAsync([Event(version, Now, "good-1")], _ => idempotency, Cancel);
             bad = store.RecordEventsAsync([Event(version, Now, "bad-1"), Event("no-such-version", Now, "bad-2")], null, Cancel);
             reused = store.RecordEventsAsync([Event(version, Now, "reused-1")], _ => idempotency, Cancel);
@@ -112,8 +111,7 @@ public sealed class SqliteWriteQueueTests : IDisposable
         long groups;
         await using (await WriteLockAsync())
         {
-            blocking = store.RecordExposureAsync(Exposure(experiment, "unit-0"), Cancel);
-            await WaitForQueuedAsync(store, 0);
+            blocking = await TakenAloneAsync(store, () => store.RecordExposureAsync(Exposure(experiment, "unit-0"), Cancel));
             groups = store.CommittedWriteGroups;
             first = store.RecordEventsAsync(accepted[0], null, Cancel);
             bad = store.RecordEventsAsync(refused, null, Cancel);
@@ -157,8 +155,7 @@ public sealed class SqliteWriteQueueTests : IDisposable
         Task<MetricRecordResult> blocking, before, bad, after;
         await using (await WriteLockAsync())
         {
-            blocking = store.RecordEventsAsync([Event(version, Now)], null, Cancel);
-            await WaitForQueuedAsync(store, 0);
+            blocking = await TakenAloneAsync(store, () => store.RecordEventsAsync([Event(version, Now)], null, Cancel));
             before = store.RecordEventsAsync([Event(version, Now)], null, Cancel);
             bad = store.RecordEventsAsync([Event(version, Now), UnitEvent(experiment, control, "unit-1")], null, Cancel);
             after = store.RecordEventsAsync([Event(version, Now)], null, Cancel);
@@ -184,8 +181,7 @@ public sealed class SqliteWriteQueueTests : IDisposable
         Task<MetricRecordResult> blocking, bad, good;
         await using (await WriteLockAsync())
         {
-            blocking = store.RecordEventsAsync([Event(other.Id, Now)], null, Cancel);
-            await WaitForQueuedAsync(store, 0);
+            blocking = await TakenAloneAsync(store, () => store.RecordEventsAsync([Event(other.Id, Now)], null, Cancel));
             bad = store.RecordEventsAsync([Event(damaged.Id, Now)], null, Cancel);
             good = store.RecordEventsAsync([Event(other.Id, Now)], null, Cancel);
             await WaitForQueuedAsync(store, 2);
@@ -218,8 +214,7 @@ public sealed class SqliteWriteQueueTests : IDisposable
             await using (await WriteLockAsync())
             {
                 // The writer takes the batch and waits for the lock; the render exposures queued meanwhile form the next group.
-                blocking = store.RecordEventsAsync([Event(version.Id, Now)], null, Cancel);
-                await WaitForQueuedAsync(store, 0);
+                blocking = await TakenAloneAsync(store, () => store.RecordEventsAsync([Event(version.Id, Now)], null, Cancel));
                 store.QueueExposure(poison);
                 store.QueueExposure(Exposure(other, $"unit-{render}-a"));
                 store.QueueExposure(Exposure(other, $"unit-{render}-b"));
@@ -427,8 +422,7 @@ public sealed class SqliteWriteQueueTests : IDisposable
         using var cancellation = CancellationTokenSource.CreateLinkedTokenSource(Cancel);
         await using (await WriteLockAsync())
         {
-            var taken = store.RecordExposureAsync(Exposure(experiment, "unit-0"), Cancel);
-            await WaitForQueuedAsync(store, 0);
+            var taken = await TakenAloneAsync(store, () => store.RecordExposureAsync(Exposure(experiment, "unit-0"), Cancel));
             var queued = new[] { "unit-1", "unit-2" }.Select(unit => store.RecordExposureAsync(Exposure(experiment, unit), Cancel)).ToList();
             await WaitForQueuedAsync(store, 2);
 
@@ -461,8 +455,7 @@ public sealed class SqliteWriteQueueTests : IDisposable
         long groupsBefore;
         await using (await WriteLockAsync())
         {
-            first = store.RecordEventsAsync([Event(version, Now)], null, Cancel);
-            await WaitForQueuedAsync(store, 0);
+            first = await TakenAloneAsync(store, () => store.RecordEventsAsync([Event(version, Now)], null, Cancel));
             groupsBefore = store.CommittedWriteGroups;
             // Three batches of 6 events: 6 + 6 reach the cap of 10, so the third waits for the next group.
             queued = Enumerable.Range(0, 3).Select(_ => store.RecordEventsAsync(Enumerable.Range(0, 6).Select(_ => Event(version, Now)).ToList(), null, Cancel)).ToList();
@@ -513,8 +506,7 @@ public sealed class SqliteWriteQueueTests : IDisposable
         ExposureQueueOutcome[] outcomes;
         await using (await WriteLockAsync())
         {
-            Assert.Equal(ExposureQueueOutcome.Queued, store.QueueExposure(Exposure(experiment, "unit-0")));
-            await Eventually(() => Task.FromResult((store.QueuedExposures, store.QueuedWrites)), queued => queued == (0, 0));
+            Assert.Equal(ExposureQueueOutcome.Queued, await TakenAloneAsync(store, () => store.QueueExposure(Exposure(experiment, "unit-0"))));
             // The writer holds unit-0 and waits for the lock; the queue takes two more, the third is refused at once.
             outcomes = new[] { "unit-1", "unit-2", "unit-3" }.Select(unit => store.QueueExposure(Exposure(experiment, unit))).ToArray();
         }
@@ -637,6 +629,19 @@ public sealed class SqliteWriteQueueTests : IDisposable
         var connection = await database.Connections.OpenAsync(Cancel);
         var transaction = connection.BeginTransaction();
         return new WriteLock(connection, transaction);
+    }
+
+    /// <summary>
+    /// Starts a write and waits until the writer has taken it as a group of its own, so that what is queued after it waits
+    /// for the next group (and, while the test holds the write lock, queues up). An empty queue does not say that: the
+    /// writer may still be taking what is queued meanwhile into the same group.
+    /// </summary>
+    private static async Task<T> TakenAloneAsync<T>(SqlitePromptStore store, Func<T> write)
+    {
+        var taken = store.TakenWriteGroups;
+        var started = write();
+        await Eventually(() => store.TakenWriteGroups > taken);
+        return started;
     }
 
     private static Task WaitForQueuedAsync(SqlitePromptStore store, int count) =>
