@@ -33,7 +33,7 @@ public sealed class PostgresExposureQueueTests
         Assert.True(queue.TryQueue(new Exposure("experiment-1", "variant-1", "unit-1", Now)));
         Assert.True(queue.TryQueue(new Exposure("experiment-1", "variant-1", "unit-2", Now)));
         var settle = queue.SettleAsync(TestContext.Current.CancellationToken);
-        await writing.Task.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken); // the writer took them and waits
+        await WritingAsync(writing); // the writer took them and waits
         Assert.False(settle.IsCompleted);
 
         gate.SetResult();
@@ -44,10 +44,11 @@ public sealed class PostgresExposureQueueTests
     [Fact]
     public async Task Count_IsTheExposuresWaiting_NotTheSettlesQueuedBehindThem()
     {
-        var gate = new TaskCompletionSource();
-        await using var queue = new PostgresExposureQueue(capacity: 16, maxBatch: 10, async _ => await gate.Task, (_, _) => { }, refusedARow: _ => false);
+        var (writing, gate) = (new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously), new TaskCompletionSource());
+        await using var queue = new PostgresExposureQueue(capacity: 16, maxBatch: 10, async _ => { writing.TrySetResult(); await gate.Task; },
+            (_, _) => { }, refusedARow: _ => false);
         Assert.True(queue.TryQueue(new Exposure("experiment-1", "variant-1", "unit-0", Now)));
-        await Eventually(() => queue.Count == 0); // the writer took it and waits
+        await WritingAsync(writing); // the writer took it and waits
 
         Assert.True(queue.TryQueue(new Exposure("experiment-1", "variant-1", "unit-1", Now)));
         Assert.True(queue.TryQueue(new Exposure("experiment-1", "variant-1", "unit-2", Now)));
@@ -81,7 +82,7 @@ public sealed class PostgresExposureQueueTests
     [Fact]
     public async Task BatchRefusedForOneExposure_TheOthersWrittenOneByOne_TheRefusedOneLostAlone()
     {
-        var gate = new TaskCompletionSource();
+        var (writing, gate) = (new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously), new TaskCompletionSource());
         var batches = new List<int>();
         var written = new List<string>();
         var givenUp = new List<string>();
@@ -89,7 +90,11 @@ public sealed class PostgresExposureQueueTests
             async batch =>
             {
                 lock (batches) batches.Add(batch.Count);
-                if (batch[0].UnitId == "first") await gate.Task; // holds the writer while the next batch is queued
+                if (batch[0].UnitId == "first") // holds the writer while the next batch is queued
+                {
+                    writing.TrySetResult();
+                    await gate.Task;
+                }
                 if (batch.Any(e => e.UnitId == "damaged")) throw new FormatException("the database refused a row");
                 lock (written) written.AddRange(batch.Select(e => e.UnitId));
             },
@@ -97,7 +102,7 @@ public sealed class PostgresExposureQueueTests
             refusedARow: error => error is FormatException);
 
         Assert.True(queue.TryQueue(new Exposure("experiment-1", "variant-1", "first", Now)));
-        await Eventually(() => queue.Count == 0);
+        await WritingAsync(writing);
         foreach (var unit in new[] { "unit-1", "damaged", "unit-2" })
             Assert.True(queue.TryQueue(new Exposure("experiment-1", "variant-1", unit, Now)));
         gate.SetResult();
@@ -130,4 +135,11 @@ public sealed class PostgresExposureQueueTests
 
         lock (written) Assert.Equal(["unit-1"], written);
     }
+
+    /// <summary>
+    /// Waits until the writer writes a batch (the test's write signals it): it has stopped taking from the queue, so what
+    /// is queued now waits for the next batch. An empty queue does not say that: the writer may still be taking.
+    /// </summary>
+    private static Task WritingAsync(TaskCompletionSource writing) =>
+        writing.Task.WaitAsync(Limit, TestContext.Current.CancellationToken);
 }
