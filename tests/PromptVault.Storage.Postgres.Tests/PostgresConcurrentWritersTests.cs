@@ -137,7 +137,7 @@ public sealed class PostgresConcurrentWritersTests : IAsyncDisposable
         {
             outcomes.Add(store.QueueExposure(new Exposure(experiment.Id, experiment.Control.Id, Unit(i), Now)));
             if (i == 0)
-                await WriterWaitsForTheLockAsync(blocker); // the writer took the first and no longer takes from the queue
+                await AdvisoryLockWaits.WriterWaitsAsync(blocker); // the writer took the first and no longer takes from the queue
         }
         var repeat = store.QueueExposure(new Exposure(experiment.Id, experiment.Control.Id, Unit(1), Now));
         // A dropped unit is not remembered as recorded: its next render tries again (and is dropped again: still full).
@@ -169,7 +169,7 @@ public sealed class PostgresConcurrentWritersTests : IAsyncDisposable
             await lockCommand.ExecuteNonQueryAsync(Cancel);
         }
         store.QueueExposure(new Exposure(experiment.Id, experiment.Control.Id, Unit(0), Now));
-        await WriterWaitsForTheLockAsync(blocker);
+        await AdvisoryLockWaits.WriterWaitsAsync(blocker);
         // U+0000, which PostgreSQL's text cannot hold (the API refuses it; the store is the last line).
         store.QueueExposure(new Exposure(experiment.Id, experiment.Control.Id, "unit-\0", Now));
         for (var i = 1; i <= 50; i++)
@@ -223,19 +223,6 @@ public sealed class PostgresConcurrentWritersTests : IAsyncDisposable
     }
 
     private static string Unit(int number) => $"unit-{number}";
-
-    /// <summary>
-    /// Waits until a transaction of this database waits for an advisory lock (the experiment's, which the test holds):
-    /// the writer has taken its batch and is writing it. An empty queue alone does not say that: the writer may still be
-    /// taking what is queued meanwhile into the same batch.
-    /// </summary>
-    private static Task WriterWaitsForTheLockAsync(NpgsqlConnection blocker) => Eventually(async () =>
-    {
-        await using var command = new NpgsqlCommand(
-            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
-            blocker);
-        return (long)(await command.ExecuteScalarAsync(Cancel))! > 0;
-    });
 
     /// <summary>Events with ids over three hours; half in the experiment (from the unit's variant), one in twenty without a unit.</summary>
     private static List<MetricEvent> Events(string[] versions, Experiment experiment, int count, int units, int seed)

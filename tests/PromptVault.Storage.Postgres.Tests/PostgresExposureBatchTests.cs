@@ -53,16 +53,11 @@ public sealed class PostgresExposureBatchTests
         // other seven batches wait, and any connection they asked for is asked before the read's below.
         var batches = Enumerable.Range(0, 8).Select(b => store.RecordExposuresAsync(
             [.. Enumerable.Range(0, 50).Select(i => Exposure(experiment, $"unit-{b}-{i}"))], Cancel)).ToList();
-        // pg_locks is the whole server's: tests of other databases, run at the same time, take advisory locks too.
-        const string WaitingHere = """
-            SELECT count(*) FROM pg_locks
-            WHERE locktype = 'advisory' AND NOT granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
-            """;
-        await Eventually(async () => await holder.ExecuteScalarAsync<long>(WaitingHere) > 0);
+        await AdvisoryLockWaits.WriterWaitsAsync(holder);
 
         var prompts = await store.ListPromptsAsync(new(), Cancel);
         Assert.NotEmpty(prompts);
-        Assert.Equal(1, await holder.ExecuteScalarAsync<long>(WaitingHere));
+        Assert.Equal(1, await AdvisoryLockWaits.CountAsync(holder));
 
         await holder.ExecuteAsync("SELECT pg_advisory_unlock(hashtextextended('experiment:' || @Id, 0))", new { experiment.Id });
         Assert.All(await Task.WhenAll(batches), first => Assert.All(first, Assert.True));

@@ -40,10 +40,10 @@ public sealed class PostgresMetricWriterTests : IAsyncDisposable
         var sends = batches.SelectMany((batch, b) => b % 5 == 0 ? new[] { batch, batch } : [batch]).ToList();
 
         List<MetricRecordResult> results;
-        await using (await LockAggregatesAsync(version))
+        await using (var locked = await LockAggregatesAsync(version))
         {
             var first = store.RecordEventsAsync(sends[0], null, Cancel);
-            await Eventually(() => store.QueuedMetricBatches == 0); // taken: the writer waits for the lock
+            await AdvisoryLockWaits.WriterWaitsAsync(locked); // taken: the writer waits for the lock
             var rest = sends.Skip(1).Select(batch => Task.Run(() => store.RecordEventsAsync(batch, null, Cancel), Cancel)).ToList();
             await Eventually(() => store.QueuedMetricBatches == sends.Count - 1);
             Assert.False(first.IsCompleted);
@@ -68,10 +68,10 @@ public sealed class PostgresMetricWriterTests : IAsyncDisposable
         var idempotency = new IdempotencyRecord("owner", "key-1", "hash", "{}", Now, Now.AddDays(1));
 
         Task<MetricRecordResult> first, good1, bad, reused, repeated, good2;
-        await using (await LockAggregatesAsync(version))
+        await using (var locked = await LockAggregatesAsync(version))
         {
             first = store.RecordEventsAsync([Event(version, Now, "first")], null, Cancel);
-            await Eventually(() => store.QueuedMetricBatches == 0);
+            await AdvisoryLockWaits.WriterWaitsAsync(locked);
             good1 = store.RecordEventsAsync([Event(version, Now, "good-1"), Event(version, Now, "shared")], _ => idempotency, Cancel);
             bad = store.RecordEventsAsync([Event(version, Now, "bad-1"), Event("no-such-version", Now, "bad-2")], null, Cancel);
             reused = store.RecordEventsAsync([Event(version, Now, "reused-1")], _ => idempotency, Cancel);
