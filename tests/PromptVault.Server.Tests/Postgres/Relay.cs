@@ -9,6 +9,9 @@ public sealed class Relay : IAsyncDisposable
     private readonly string _host;
     private readonly int _targetPort;
     private readonly List<TcpClient> _open = [];
+    // Bound for the relay's life and never listening: while the relay is cut its port stays taken, so no other process (the
+    // parallel test processes bind port 0 and connect out all the time) can take it before Resume listens on it again.
+    private readonly Socket _port = new(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
     private TcpListener _listener;
     private CancellationTokenSource _stop = new();
     private Task _accepting;
@@ -16,9 +19,12 @@ public sealed class Relay : IAsyncDisposable
     public Relay(string host, int targetPort)
     {
         (_host, _targetPort) = (host, targetPort);
-        _listener = new TcpListener(IPAddress.Loopback, 0);
-        _listener.Start();
-        Port = ((IPEndPoint)_listener.LocalEndpoint).Port;
+        // The listener may bind the port beside this socket because this one never listens (both allow reuse); while no
+        // listener is bound to it, a connection to the port is refused, as when the database is down.
+        _port.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+        _port.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        Port = ((IPEndPoint)_port.LocalEndPoint!).Port;
+        _listener = Listen();
         _accepting = AcceptAsync(_listener, _stop.Token);
     }
 
@@ -40,9 +46,16 @@ public sealed class Relay : IAsyncDisposable
     public void Resume()
     {
         _stop = new CancellationTokenSource();
-        _listener = new TcpListener(IPAddress.Loopback, Port);
-        _listener.Start();
+        _listener = Listen();
         _accepting = AcceptAsync(_listener, _stop.Token);
+    }
+
+    private TcpListener Listen()
+    {
+        var listener = new TcpListener(IPAddress.Loopback, Port);
+        listener.Server.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+        listener.Start();
+        return listener;
     }
 
     private async Task AcceptAsync(TcpListener listener, CancellationToken stop)
@@ -80,6 +93,7 @@ public sealed class Relay : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await CutAsync();
+        _port.Dispose();
         _stop.Dispose();
     }
 }
