@@ -185,13 +185,7 @@ public sealed class DatabaseOutageTests
         // unit-2 is rendered once the writer waits on unit-1's batch, so that it is queued behind that batch, not in it: the
         // writer takes whatever is queued when it wakes, and on a loaded host it may wake after both renders.
         Assert.Equal(HttpStatusCode.OK, (await PostAsync(client, $"/api/prompts/{name}/render", new { variables = new { company_name = "Acme" }, unitId = "unit-1" })).Status);
-        // pg_locks is the whole server's: the other test classes' databases, on the same server at the same time, have writers
-        // that wait for advisory locks too.
-        await using (var waiting = new NpgsqlCommand("""
-            SELECT count(*) FROM pg_locks
-            WHERE locktype = 'advisory' AND NOT granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
-            """, holder, hold))
-            await Eventually(async () => (long)(await waiting.ExecuteScalarAsync(Cancel))!, n => n == 1, TimeSpan.FromSeconds(10));
+        await Eventually(() => AdvisoryLockWaits.CountAsync(holder, hold), n => n == 1, TimeSpan.FromSeconds(10));
         Assert.Equal(HttpStatusCode.OK, (await PostAsync(client, $"/api/prompts/{name}/render", new { variables = new { company_name = "Acme" }, unitId = "unit-2" })).Status);
 
         await relay.CutAsync();

@@ -1,10 +1,11 @@
 using Dapper;
 using Npgsql;
+using static PromptVault.Storage.Testing.Waiting;
 
-namespace PromptVault.Storage.Postgres.Tests;
+namespace PromptVault.Storage.Testing;
 
 /// <summary>The transactions that wait for an advisory lock a test holds, as PostgreSQL sees them.</summary>
-internal static class AdvisoryLockWaits
+public static class AdvisoryLockWaits
 {
     // pg_locks is the whole server's: tests of other databases, run at the same time, take advisory locks too.
     private const string WaitingHere = """
@@ -13,7 +14,8 @@ internal static class AdvisoryLockWaits
         """;
 
     /// <summary>How many transactions of <paramref name="connection"/>'s database wait for an advisory lock.</summary>
-    public static Task<long> CountAsync(NpgsqlConnection connection) => connection.ExecuteScalarAsync<long>(WaitingHere);
+    public static Task<long> CountAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction = null) =>
+        connection.ExecuteScalarAsync<long>(WaitingHere, transaction: transaction);
 
     /// <summary>
     /// Waits until a transaction of <paramref name="connection"/>'s database waits for an advisory lock (one the test holds):
