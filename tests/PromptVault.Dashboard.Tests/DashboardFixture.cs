@@ -86,42 +86,17 @@ public sealed class DashboardFixture(SharedBrowser browser) : IAsyncLifetime
     private static readonly ConditionalWeakTable<RunningServer, ConcurrentDictionary<string, Task<IReadOnlyList<Cookie>>>> SignedIn = new();
 
     /// <summary>
-    /// The cookies a sign-in with <paramref name="apiKey"/> gets: the login form (its antiforgery token and cookie, its handler,
-    /// the key) posted over HTTP as the browser posts it. Through a browser page it cost two page loads per key and server.
+    /// The cookies a sign-in with <paramref name="apiKey"/> gets, as the browser would hold them: the login form posted over
+    /// HTTP (<see cref="DashboardSignIn"/>). Through a browser page it cost two page loads per key and server.
     /// </summary>
-    private static async Task<IReadOnlyList<Cookie>> SignInCookiesAsync(RunningServer server, string apiKey)
-    {
-        var ct = TestContext.Current.CancellationToken;
-        using var http = new HttpClient(new HttpClientHandler { UseCookies = false, AllowAutoRedirect = false }) { BaseAddress = server.BaseAddress };
-        var cookies = new Dictionary<string, SetCookieHeaderValue>();
-        using var login = await http.GetAsync("/login", ct);
-        Keep(login);
-        var form = await login.EnsureSuccessStatusCode().Content.ReadAsStringAsync(ct);
-        var tokenInput = Regex.Match(form, "<input[^>]*name=\"__RequestVerificationToken\"[^>]*>").Value;
-        var token = Regex.Match(tokenInput, "value=\"([^\"]+)\"").Groups[1].Value;
-        using var post = new HttpRequestMessage(HttpMethod.Post, "/login")
-        {
-            Content = new FormUrlEncodedContent([new("_handler", "login"), new("__RequestVerificationToken", token), new("Input.ApiKey", apiKey)]),
-        };
-        post.Headers.Add("Cookie", string.Join("; ", cookies.Values.Select(cookie => $"{cookie.Name}={cookie.Value}")));
-        using var signedIn = await http.SendAsync(post, ct);
-        Keep(signedIn);
-        if (signedIn.StatusCode != System.Net.HttpStatusCode.Redirect || !cookies.ContainsKey("pv_session"))
-            throw new InvalidOperationException($"signing in with the login form answered {(int)signedIn.StatusCode} and no session cookie: " +
-                Shortened(await signedIn.Content.ReadAsStringAsync(ct)));
-        return [.. cookies.Values.Select(cookie => new Cookie
-        {
-            Name = cookie.Name.Value!, Value = cookie.Value.Value!, Url = server.BaseAddress.ToString(),
-            Expires = cookie.Expires?.ToUnixTimeSeconds() ?? -1, HttpOnly = cookie.HttpOnly, Secure = cookie.Secure,
-            SameSite = cookie.SameSite switch { SameSiteMode.Strict => SameSiteAttribute.Strict, SameSiteMode.None => SameSiteAttribute.None, _ => SameSiteAttribute.Lax },
-        })];
-
-        void Keep(HttpResponseMessage response)
-        {
-            if (response.Headers.TryGetValues("Set-Cookie", out var values))
-                foreach (var cookie in SetCookieHeaderValue.ParseList([.. values])) cookies[cookie.Name.Value!] = cookie;
-        }
-    }
+    private static async Task<IReadOnlyList<Cookie>> SignInCookiesAsync(RunningServer server, string apiKey) =>
+        [.. (await DashboardSignIn.SignInSetCookiesAsync(server.BaseAddress, apiKey, TestContext.Current.CancellationToken))
+            .GroupBy(cookie => cookie.Name.Value).Select(named => named.Last()).Select(cookie => new Cookie
+            {
+                Name = cookie.Name.Value!, Value = cookie.Value.Value!, Url = server.BaseAddress.ToString(),
+                Expires = cookie.Expires?.ToUnixTimeSeconds() ?? -1, HttpOnly = cookie.HttpOnly, Secure = cookie.Secure,
+                SameSite = cookie.SameSite switch { SameSiteMode.Strict => SameSiteAttribute.Strict, SameSiteMode.None => SameSiteAttribute.None, _ => SameSiteAttribute.Lax },
+            })];
 
     /// <summary>Closes the pages the test <paramref name="testId"/> opened (each <see cref="DashboardTest"/> calls it when its test ends).</summary>
     public static async ValueTask CloseTestPagesAsync(string testId)

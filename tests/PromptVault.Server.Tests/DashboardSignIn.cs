@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.RegularExpressions;
+using Microsoft.Net.Http.Headers;
 
 namespace PromptVault.Server.Tests;
 
@@ -7,7 +8,21 @@ namespace PromptVault.Server.Tests;
 public static partial class DashboardSignIn
 {
     /// <summary>The login form's antiforgery token and cookie, then the form; returns the session's Cookie header.</summary>
-    public static async Task<string> SignInAsync(Uri server, string apiKey, CancellationToken cancellationToken)
+    public static async Task<string> SignInAsync(Uri server, string apiKey, CancellationToken cancellationToken) =>
+        CookieHeader((await SignInAnswersAsync(server, apiKey, cancellationToken)).SignedIn);
+
+    /// <summary>
+    /// Signs in as <see cref="SignInAsync"/> does and returns every cookie both answers set, as set (the login form's antiforgery
+    /// cookie, then the session's, with their attributes), for a browser to hold.
+    /// </summary>
+    public static async Task<IList<SetCookieHeaderValue>> SignInSetCookiesAsync(Uri server, string apiKey, CancellationToken cancellationToken)
+    {
+        var (form, signedIn) = await SignInAnswersAsync(server, apiKey, cancellationToken);
+        return SetCookieHeaderValue.ParseList([.. form, .. signedIn]);
+    }
+
+    /// <summary>The Set-Cookie headers of the login form's answer and of the sign-in's.</summary>
+    private static async Task<(string[] Form, string[] SignedIn)> SignInAnswersAsync(Uri server, string apiKey, CancellationToken cancellationToken)
     {
         using var http = Client(server);
         using var form = await http.GetAsync("/login", cancellationToken);
@@ -23,12 +38,13 @@ public static partial class DashboardSignIn
                 ["Input.ApiKey"] = apiKey,
             }),
         };
-        post.Headers.Add("Cookie", CookiesOf(form));
+        var formCookies = SetCookiesOf(form);
+        post.Headers.Add("Cookie", CookieHeader(formCookies));
         using var signedIn = await http.SendAsync(post, cancellationToken);
-        var session = CookiesOf(signedIn);
-        Assert.True(signedIn.StatusCode == HttpStatusCode.Redirect && session.Contains("pv_session=", StringComparison.Ordinal),
+        var session = SetCookiesOf(signedIn);
+        Assert.True(signedIn.StatusCode == HttpStatusCode.Redirect && CookieHeader(session).Contains("pv_session=", StringComparison.Ordinal),
             $"sign-in answered {signedIn.StatusCode}: {await signedIn.Content.ReadAsStringAsync(cancellationToken)}");
-        return session;
+        return (formCookies, session);
     }
 
     /// <summary>A dashboard page with the Cookie header given (none when null): its status, body and the cookies it set.</summary>
@@ -39,7 +55,7 @@ public static partial class DashboardSignIn
         using var request = new HttpRequestMessage(HttpMethod.Get, path);
         if (cookie is not null) request.Headers.Add("Cookie", cookie);
         using var response = await http.SendAsync(request, cancellationToken);
-        return (response.StatusCode, await response.Content.ReadAsStringAsync(cancellationToken), CookiesOf(response));
+        return (response.StatusCode, await response.Content.ReadAsStringAsync(cancellationToken), CookieHeader(SetCookiesOf(response)));
     }
 
     /// <summary>A dashboard page's form, signed in with <paramref name="session"/>: its antiforgery token, and the Cookie header to post it with.</summary>
@@ -58,8 +74,11 @@ public static partial class DashboardSignIn
     private static HttpClient Client(Uri server) =>
         new(new HttpClientHandler { UseCookies = false, AllowAutoRedirect = false }) { BaseAddress = server };
 
-    private static string CookiesOf(HttpResponseMessage response) =>
-        string.Join("; ", response.Headers.TryGetValues("Set-Cookie", out var cookies) ? cookies.Select(c => c.Split(';')[0]) : []);
+    private static string[] SetCookiesOf(HttpResponseMessage response) =>
+        response.Headers.TryGetValues("Set-Cookie", out var cookies) ? [.. cookies] : [];
+
+    /// <summary>The Cookie header that sends back what <paramref name="setCookies"/> set.</summary>
+    private static string CookieHeader(IEnumerable<string> setCookies) => string.Join("; ", setCookies.Select(c => c.Split(';')[0]));
 
     [GeneratedRegex("name=\"__RequestVerificationToken\" value=\"([^\"]+)\"")]
     private static partial Regex AntiforgeryField();
