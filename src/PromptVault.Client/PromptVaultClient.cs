@@ -282,6 +282,10 @@ public sealed class PromptVaultClient
     public Task<ApiKeyListResponse> ListKeysAsync(CancellationToken cancellationToken = default) =>
         AllPagesAsync<ApiKeyListResponse>("api/keys", l => l.Next, (a, b) => b with { Keys = [.. a.Keys, .. b.Keys] }, cancellationToken);
 
+    /// <summary>The API key this client sends (any role): its id, name and role, no secret.</summary>
+    public Task<ApiKey> GetCurrentKeyAsync(CancellationToken cancellationToken = default) =>
+        SendAsync<ApiKey>(HttpMethod.Get, "api/keys/current", cancellationToken);
+
     /// <summary>Revokes an API key (admin only).</summary>
     /// <exception cref="PromptVaultApiException">404 <c>api_key_not_found</c> when no active key has that id.</exception>
     public async Task RevokeKeyAsync(string id, CancellationToken cancellationToken = default)

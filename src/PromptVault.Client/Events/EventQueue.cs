@@ -1,6 +1,8 @@
 using System.Net;
 using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;
+using PromptVault.Core;
+using PromptVault.Core.Auth;
 using PromptVault.Core.Contracts;
 
 namespace PromptVault.Client.Events;
@@ -96,29 +98,28 @@ internal sealed class EventQueue : IAsyncDisposable
     }
 
     /// <summary>
-    /// Fails the start when <see cref="PromptVaultOptions.RecordEvents"/> is on and the server refuses the key's role for
-    /// recording (a reader key): otherwise every exposure and event would be refused and dropped at run time. Asks with an
-    /// empty exposure batch, which records nothing: a key that may record is refused it as empty (400), one that may not
-    /// with 403 naming its role.
+    /// Fails the start when <see cref="PromptVaultOptions.RecordEvents"/> is on and the key's role may not record (a reader
+    /// key): otherwise every exposure and event would be refused and dropped at run time. Asks the server for the key's role.
     /// </summary>
     public async Task EnsureKeyMayRecordAsync(CancellationToken cancellationToken)
     {
         if (!_options.RecordEvents) return;
+        ApiKey key;
         try
         {
-            await Client().RecordExposuresAsync(new ExposureBatchRequest([]), cancellationToken).ConfigureAwait(false);
-        }
-        catch (PromptVaultApiException e) when (e.StatusCode == HttpStatusCode.Forbidden)
-        {
-            throw new PromptVaultUnavailableException(
-                $"PromptVault:RecordEvents is on, but the server at {_options.ServerUrl} refuses this key's exposures and metric events: {e.Detail} " +
-                "Set PromptVault:ApiKey to a writer or admin key, or PromptVault:RecordEvents to false to serve prompts without recording.", e);
+            key = await Client().GetCurrentKeyAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (IsTransient(e) && !cancellationToken.IsCancellationRequested)
         {
-            // Any other refusal (400 for the empty batch) means the key passed the role check; a failure that may pass (the
-            // server gone since the snapshot) leaves the role unknown, and its refusals are logged when events are sent.
+            // A failure that may pass (the server gone since the snapshot) leaves the role unknown; refusals are logged when
+            // events are sent.
+            return;
         }
+        if (key.Role < ApiKeyRole.Writer)
+            throw new PromptVaultUnavailableException(
+                $"PromptVault:RecordEvents is on, but this API key's role ({Names.Of(key.Role)}) may not record exposures and metric events " +
+                $"at {_options.ServerUrl}: that needs a key whose role is writer or admin. " +
+                "Set PromptVault:ApiKey to a writer or admin key, or PromptVault:RecordEvents to false to serve prompts without recording.");
     }
 
     /// <summary>Sends what is queued, for at most <paramref name="timeout"/>, then stops the sender.</summary>

@@ -24,7 +24,7 @@ internal static class OpenApiSetup
         ["Metrics"] = "Metric events and per-version aggregates.",
         ["SDK"] = "What an SDK that resolves prompts in process reads (the snapshot and its change stream) and sends (exposures).",
         ["Audit"] = "Who changed what, newest first.",
-        ["API keys"] = "Keys and their roles (admin only).",
+        ["API keys"] = "Keys and their roles: managing them is for admin keys; any key may read its own (/api/keys/current).",
         ["Export"] = "The whole registry as one document, out and in (admin only; docs/export-format.md).",
         ["Playground"] = "Versions rendered with the same variables and answered by a configured model, side by side (writer; docs/playground.md).",
         ["Evaluations"] = "A version's test cases and the runs that check them; the requireTests gate reads the latest (docs/evaluations.md).",

@@ -1,5 +1,6 @@
 using System.Net;
 using Microsoft.Data.Sqlite;
+using PromptVault.Core;
 using PromptVault.Core.Auth;
 using static PromptVault.Server.Tests.ApiCalls;
 
@@ -111,6 +112,45 @@ public sealed class AuthTests(ServerFixture fixture) : IClassFixture<ServerFixtu
         var secretPart = System.Text.Encoding.UTF8.GetBytes(key[10..]);
         Assert.False(bytes.AsSpan().IndexOf(secretPart) >= 0, "the key's secret part is in the database file");
         Assert.False(walBytes.AsSpan().IndexOf(secretPart) >= 0, "the key's secret part is in the write-ahead log");
+    }
+
+    [Theory]
+    [InlineData(ApiKeyRole.Reader)]
+    [InlineData(ApiKeyRole.Writer)]
+    [InlineData(ApiKeyRole.Admin)]
+    public async Task CurrentKey_AnyRole_ReadsItsOwnIdNameAndRoleButNoSecret(ApiKeyRole role)
+    {
+        var name = $"current-{Names.Of(role)}";
+        var key = await fixture.Server.CreateKeyAsync(name, role, TestContext.Current.CancellationToken);
+        using var client = fixture.Server.CreateClient(key);
+        using var admin = fixture.Server.CreateClient();
+
+        var (status, body) = await GetAsync(client, "/api/keys/current");
+        var (_, list) = await GetAsync(admin, "/api/keys?limit=500");
+
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.DoesNotContain(key, body!.ToJsonString());
+        // The same key as the admin's list shows, field for field.
+        var listed = list!["keys"]!.AsArray().Single(k => k.Str("name") == name);
+        Assert.Equal(listed!.ToJsonString(), body.ToJsonString());
+        Assert.Equal(Names.Of(role), body.Str("role"));
+        Assert.StartsWith(body.Str("prefix"), key);
+    }
+
+    [Fact]
+    public async Task CurrentKey_WithoutKeyOrRevoked_Returns401()
+    {
+        using var admin = fixture.Server.CreateClient();
+        using var anonymous = fixture.Server.CreateClient(apiKey: "");
+        var (_, created) = await PostAsync(admin, "/api/keys", new { name = "current-revoked", role = "writer" });
+        using var revoked = fixture.Server.CreateClient(created.Str("key"));
+        await SendAsync(admin, HttpMethod.Delete, $"/api/keys/{created.Str("id")}");
+
+        var (none, _) = await GetAsync(anonymous, "/api/keys/current");
+        var (after, _) = await GetAsync(revoked, "/api/keys/current");
+
+        Assert.Equal(HttpStatusCode.Unauthorized, none);
+        Assert.Equal(HttpStatusCode.Unauthorized, after);
     }
 
     [Fact]
