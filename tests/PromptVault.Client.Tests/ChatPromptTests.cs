@@ -7,7 +7,7 @@ using PromptVault.Core.Prompts;
 namespace PromptVault.Client.Tests;
 
 /// <summary>Chat prompts (SPEC §7) in the SDK: rendered from the snapshot as Microsoft.Extensions.AI messages, and sent by the middleware.</summary>
-public sealed class ChatPromptTests
+public sealed class ChatPromptTests(SdkServerFixture fixture) : IClassFixture<SdkServerFixture>
 {
     private static readonly VariableDefinition[] Variables =
     [
@@ -23,25 +23,25 @@ public sealed class ChatPromptTests
         new(MessageRole.User, "{{question}}"),
     ];
 
-    /// <summary>A server of the test's own with the chat prompt in production, and an SDK host started against it.</summary>
-    private static async Task<(SdkServer Server, SdkHost Host, string Name, string VersionId)> StartAsync(string stem, CancellationToken ct,
+    /// <summary>The chat prompt in production on <paramref name="server"/> (under a name of its own), and an SDK host started against it.</summary>
+    private static async Task<(SdkHost Host, string Name, string VersionId)> StartAsync(SdkServer server, string stem, CancellationToken ct,
         Func<string, Action<IServiceCollection>>? services = null)
     {
-        var server = await SdkServer.StartAsync(ct);
         var name = Prompts.NewName(stem);
         var created = await server.Api.CreatePromptAsync(new CreatePromptRequest(name, Type: PromptType.Chat, Variables: Variables, Messages: Messages), ct);
         await server.Api.MoveLabelAsync(name, Label.Production, created.LatestVersion.Id, ct);
         var host = await SdkHost.StartAsync(server.BaseAddress, server.AdminKey, services: services?.Invoke(name), cancellationToken: ct);
-        return (server, host, name, created.LatestVersion.Id);
+        return (host, name, created.LatestVersion.Id);
     }
 
     [Fact]
     public async Task GetPromptAsync_ChatPrompt_RendersMessagesFromTheSnapshotWithTheServerDown()
     {
         var ct = TestContext.Current.CancellationToken;
-        var (server, host, name, versionId) = await StartAsync("chat", ct);
-        await using var _ = server;
-        await using var __ = host;
+        // A server of its own: the test stops it.
+        await using var server = await SdkServer.StartAsync(ct);
+        var (host, name, versionId) = await StartAsync(server, "chat", ct);
+        await using var _ = host;
         var rendered = await server.Api.RenderAsync(name, new RenderRequest(new Dictionary<string, System.Text.Json.JsonElement>
         {
             ["company"] = Prompts.Json("\"Acme\""),
@@ -68,9 +68,8 @@ public sealed class ChatPromptTests
     public async Task GetPromptAsync_HistoryWithAToolMessage_RefusedNamingTheVariable()
     {
         var ct = TestContext.Current.CancellationToken;
-        var (server, host, name, _) = await StartAsync("chat-bad", ct);
-        await using var _ = server;
-        await using var __ = host;
+        var (host, name, _) = await StartAsync(fixture.Server, "chat-bad", ct);
+        await using var _ = host;
 
         var error = await Assert.ThrowsAsync<Core.InvalidInputException>(() => host.Vault.GetPromptAsync(name, new Dictionary<string, object?>
         {
@@ -87,9 +86,8 @@ public sealed class ChatPromptTests
     {
         var ct = TestContext.Current.CancellationToken;
         var model = new FakeChatClient();
-        var (server, host, _, _) = await StartAsync("chat-mw", ct, name => services => services.AddChatClient(model).UsePromptVault(o => o.PromptName = name));
-        await using var _ = server;
-        await using var __ = host;
+        var (host, _, _) = await StartAsync(fixture.Server, "chat-mw", ct, name => services => services.AddChatClient(model).UsePromptVault(o => o.PromptName = name));
+        await using var _ = host;
         var chat = host.Services.GetRequiredService<IChatClient>();
         var options = new ChatOptions
         {

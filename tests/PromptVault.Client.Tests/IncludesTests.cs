@@ -4,7 +4,7 @@ using PromptVault.Core.Prompts;
 namespace PromptVault.Client.Tests;
 
 /// <summary>Prompts that include other prompts (SPEC §7), resolved and rendered by the SDK from its snapshot alone.</summary>
-public sealed class IncludesTests
+public sealed class IncludesTests(SdkServerFixture fixture) : IClassFixture<SdkServerFixture>
 {
     private static readonly Dictionary<string, object?> Variables = new() { ["name"] = "Ada", ["policy"] = "30 days" };
 
@@ -12,6 +12,7 @@ public sealed class IncludesTests
     public async Task GetPromptAsync_ServerDown_RendersIncludesByLabelAndPinnedVersionFromTheSnapshot()
     {
         var ct = TestContext.Current.CancellationToken;
+        // A server of its own: the test stops it.
         await using var server = await SdkServer.StartAsync(ct);
         var guard = Prompts.NewName("guard");
         var tone = Prompts.NewName("tone");
@@ -39,7 +40,7 @@ public sealed class IncludesTests
     public async Task GetPromptAsync_IncludedVariableMissing_RefusedNamingItAsTheServerDoes()
     {
         var ct = TestContext.Current.CancellationToken;
-        await using var server = await SdkServer.StartAsync(ct);
+        var server = fixture.Server;
         var guard = Prompts.NewName("guard");
         await Prompts.CreateAsync(server.Api, guard, "Policy: {{policy}}.", [new("policy", Required: true)], cancellationToken: ct);
         var includer = Prompts.NewName("includer");
@@ -55,7 +56,7 @@ public sealed class IncludesTests
     public async Task GetPromptAsync_IncludersDefaultOrOptionalDeclaration_RendersAsTheServerAndTheContractSay()
     {
         var ct = TestContext.Current.CancellationToken;
-        await using var server = await SdkServer.StartAsync(ct);
+        var server = fixture.Server;
         var guard = Prompts.NewName("guard");
         await Prompts.CreateAsync(server.Api, guard, "Policy: {{policy}}.", [new("policy", Required: true)], cancellationToken: ct);
         var defaulted = Prompts.NewName("defaulted");
@@ -78,7 +79,7 @@ public sealed class IncludesTests
     public async Task GetPromptAsync_LabelMovedOnTheIncludedPrompt_ServedFromTheStream()
     {
         var ct = TestContext.Current.CancellationToken;
-        await using var server = await SdkServer.StartAsync(ct);
+        var server = fixture.Server;
         var guard = Prompts.NewName("guard");
         await Prompts.CreateAsync(server.Api, guard, "Policy one.", cancellationToken: ct);
         var two = await Prompts.AddVersionAsync(server.Api, guard, "Policy two.", ct);
@@ -96,6 +97,7 @@ public sealed class IncludesTests
     public async Task GetPromptAsync_ChatMessagesIncludePrompts_ServerDown_RendersThemFromTheSnapshot()
     {
         var ct = TestContext.Current.CancellationToken;
+        // A server of its own: the test stops it.
         await using var server = await SdkServer.StartAsync(ct);
         var guard = Prompts.NewName("guard");
         await Prompts.CreateAsync(server.Api, guard, "Old policy: {{policy}}.", [new("policy", Required: true)], cancellationToken: ct);
