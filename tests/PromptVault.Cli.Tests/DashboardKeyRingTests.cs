@@ -32,8 +32,10 @@ public sealed class DashboardKeyRingTests
         Assert.Equal((HttpStatusCode.OK, true), await OpenPromptsOrSayAsync(a.BaseAddress, signedInOnB));
     }
 
+    /// <remarks>Also serve's first admin key: printed once by the start on the new file (<see cref="FirstAdminKey"/> finds
+    /// exactly one), and not by the restart.</remarks>
     [Fact]
-    public async Task Serve_RestartedOnItsSqliteFile_WithANewHome_StillOpensTheDashboardForTheCookieItIssued()
+    public async Task Serve_RestartedOnItsSqliteFile_PrintsNoAdminKey_AndWithANewHomeStillOpensTheDashboardForTheCookieItIssued()
     {
         using var data = new TempFolder();
         using var firstHome = new TempFolder();
@@ -44,6 +46,8 @@ public sealed class DashboardKeyRingTests
 
         await using var restarted = await ServerProcess.StartAsync(["--db", data.File("promptvault.db")], data.Path, Home(newHome));
 
+        Assert.Contains("PromptVault is listening on http://127.0.0.1:", restarted.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("pv_", restarted.Output, StringComparison.Ordinal);
         Assert.Equal((HttpStatusCode.OK, true), await OpenPromptsOrSayAsync(restarted.BaseAddress, signedIn));
     }
 

@@ -70,29 +70,10 @@ public sealed class PostgresCommandTests
         Assert.False(File.Exists(folder.File("x.db")));
     }
 
-    [Fact]
-    public async Task Serve_Postgres_RunsOnTheDatabase_AndPrintsTheFirstKeyOnce()
-    {
-        using var folder = new TempFolder();
-        await using var database = await PostgresServer.CreateDatabaseAsync(migrated: false, Cancel);
-
-        string first;
-        await using (var server = await ServerProcess.StartAsync(["--postgres", database.ConnectionString], folder.Path))
-        {
-            first = server.Output;
-            var key = first.Split('\n').Single(l => l.StartsWith(KeyLine, StringComparison.Ordinal))[KeyLine.Length..].Trim();
-            using var client = Client(server, key);
-            await CreateSupportPromptAsync(client, "pg-served");
-        }
-        await using var again = await ServerProcess.StartAsync(["--postgres", database.ConnectionString], folder.Path);
-        var second = again.Output;
-
-        Assert.Contains($"PostgreSQL database '{new NpgsqlConnectionStringBuilder(database.ConnectionString).Database}' on 127.0.0.1", first, StringComparison.Ordinal);
-        Assert.DoesNotContain(KeyLine, second, StringComparison.Ordinal);
-        Assert.Empty(Directory.GetFiles(folder.Path)); // no SQLite file beside it
-        Assert.Equal(1L, await ScalarAsync(database, "SELECT count(*) FROM prompts WHERE name = 'pg-served'"));
-    }
-
+    /// <summary>
+    /// Also `serve --postgres` itself: the first process prints the first admin key and names the database, the second (started
+    /// once the first listens, so the key is stored) prints no key, and neither leaves a SQLite file beside it.
+    /// </summary>
     [Fact]
     public async Task TwoServeProcesses_OnOneDatabase_ServeALabelMovedThroughTheOther_AndRefuseAKeyRevokedThroughIt()
     {
@@ -101,9 +82,13 @@ public sealed class PostgresCommandTests
         await using var first = await ServerProcess.StartAsync(["--postgres", database.ConnectionString], folder.Path);
         var adminKey = first.Output.Split('\n').Single(l => l.StartsWith(KeyLine, StringComparison.Ordinal))[KeyLine.Length..].Trim();
         await using var second = await ServerProcess.StartAsync(["--postgres", database.ConnectionString], folder.Path);
+        Assert.Contains($"PostgreSQL database '{new NpgsqlConnectionStringBuilder(database.ConnectionString).Database}' on 127.0.0.1", first.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain(KeyLine, second.Output, StringComparison.Ordinal);
+        Assert.Empty(Directory.GetFiles(folder.Path)); // no SQLite file beside them
         using var a = Client(first, adminKey);
         using var b = Client(second, adminKey);
         var name = await CreateSupportPromptAsync(a);
+        Assert.Equal(1L, await ScalarAsync(database, $"SELECT count(*) FROM prompts WHERE name = '{name}'"));
         Assert.Equal(HttpStatusCode.OK, (await PutAsync(a, $"/api/prompts/{name}/labels/production", new { version = "1.0.0" })).Status);
         await Eventually(() => RenderAsync(b, name), r => r.Str("version") == "1.0.0"); // B has the prompt cached now
         var (status, writer) = await PostAsync(a, "/api/keys", new { name = "writer-bot", role = "writer" });

@@ -9,27 +9,12 @@ using PromptVault.Storage.Testing;
 
 namespace PromptVault.Cli.Tests;
 
-/// <summary>`promptvault serve` as a real child process: the first admin key is printed once, on an empty database only.</summary>
+/// <summary>
+/// `promptvault serve` as a real child process. That the first admin key is printed once, on an empty database only, is
+/// proved on a restart in <see cref="DashboardKeyRingTests"/>, which starts serve on a new file and again on it.
+/// </summary>
 public sealed class ServeCommandTests
 {
-    private const string KeyLine = "Created the first admin API key (shown once, store it now): pv_";
-
-    [Fact]
-    public async Task Serve_NewThenExistingDatabase_PrintsTheAdminKeyOnlyTheFirstTime()
-    {
-        using var folder = new TempFolder();
-        var database = folder.File("x.db");
-
-        var first = await RunUntilHealthyAsync(database);
-        var second = await RunUntilHealthyAsync(database);
-
-        Assert.Single(first.Split('\n'), line => line.StartsWith(KeyLine, StringComparison.Ordinal));
-        Assert.Contains("PromptVault is listening on http://127.0.0.1:", first);
-        Assert.DoesNotContain("pv_", second);
-        Assert.Contains("PromptVault is listening on http://127.0.0.1:", second);
-        Assert.True(File.Exists(database));
-    }
-
     [Fact]
     public void Serve_RunsWithTheServerGarbageCollector_WithoutItsDynamicAdaptation()
     {
@@ -195,12 +180,5 @@ public sealed class ServeCommandTests
         await using var store = new SqlitePromptStore(connections);
         var admin = new ApiKey(Samples.NewId(), "admin", ApiKeyRole.Admin, "pv_first", Samples.Now, "serve", null);
         Assert.True(await store.CreateFirstAdminKeyAsync(admin, "hash", Samples.Audit(AuditActions.ApiKeyCreated, null, admin.Id), cancel));
-    }
-
-    /// <summary>Starts `dotnet promptvault.dll serve`, waits until it listens, kills it and returns its stdout.</summary>
-    private static async Task<string> RunUntilHealthyAsync(string database)
-    {
-        await using var server = await ServerProcess.StartAsync(database);
-        return server.Output;
     }
 }
