@@ -67,9 +67,7 @@ public sealed class ImportDocumentSizeTests
         // The length is sent and the body held back until the server asks for it (Expect: 100-continue): refused before it
         // reads, the server answers without the body ever being sent. A body sent while it answers could break the
         // connection before the client reads the answer.
-        using var client = new HttpClient(new SocketsHttpHandler { Expect100ContinueTimeout = TimeSpan.FromMinutes(1) }) { BaseAddress = server.BaseAddress };
-        client.DefaultRequestHeaders.Authorization = new("Bearer", server.AdminKey);
-        client.DefaultRequestHeaders.ExpectContinue = true;
+        using var client = server.CreateAskingClient();
         var name = UniqueName("over");
         using var document = new MemoryStream();
         await new GeneratedDocument(name, 10_000, invalidSecondPrompt: false).CopyToAsync(document, TestContext.Current.CancellationToken);
@@ -125,9 +123,7 @@ public sealed class ImportDocumentSizeTests
     public async Task Import_OverTheDefaultLimitOf256MB_Is413NamingIt_BeforeTheBodyIsSent()
     {
         await using var server = await RunningServer.StartAsync(TestContext.Current.CancellationToken);
-        using var client = new HttpClient(new SocketsHttpHandler { Expect100ContinueTimeout = TimeSpan.FromMinutes(1) }) { BaseAddress = server.BaseAddress };
-        client.DefaultRequestHeaders.Authorization = new("Bearer", server.AdminKey);
-        client.DefaultRequestHeaders.ExpectContinue = true;
+        using var client = server.CreateAskingClient();
         // Only the length is sent: refused on it, the server never asks for the body.
         using var content = new StreamContent(new GeneratedDocument(UniqueName("default"), 1, invalidSecondPrompt: false));
         content.Headers.ContentType = new("application/json");
