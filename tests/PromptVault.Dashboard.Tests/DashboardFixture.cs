@@ -17,12 +17,16 @@ namespace PromptVault.Dashboard.Tests;
 
 /// <summary>
 /// A real server on loopback with a temporary SQLite file, and Debian's Chromium (the run's <see cref="SharedBrowser"/>) driven
-/// headless by Playwright. Without /usr/bin/chromium every test reports itself skipped (Playwright cannot download browsers
-/// here; .ci/run installs it).
+/// headless by Playwright. Without it every test reports itself skipped (Playwright cannot download browsers here; .ci/run
+/// installs it).
 /// </summary>
 public sealed class DashboardFixture(SharedBrowser browser) : IAsyncLifetime
 {
-    public const string Chromium = "/usr/bin/chromium";
+    /// <summary>
+    /// Chromium's headless shell (Debian's chromium-headless-shell, the build Playwright itself runs headless), else the whole
+    /// browser (chromium) in its headless mode: the same engine, but the shell took half the CPU for the same tests.
+    /// </summary>
+    public static readonly string? Chromium = new[] { "/usr/bin/chromium-headless-shell", "/usr/bin/chromium" }.FirstOrDefault(File.Exists);
 
     // axe-core from npm, installed once into the test output; injected through the DevTools protocol, which the CSP does not govern.
     private const string AxeCore = "axe-core@4.11.0";
@@ -64,7 +68,8 @@ public sealed class DashboardFixture(SharedBrowser browser) : IAsyncLifetime
     /// </remarks>
     public async Task<IPage> OpenAsync(string? apiKey, int width = 1280, RunningServer? server = null)
     {
-        if (browser.Browser is null) Assert.Skip($"{Chromium} is missing: install Debian's chromium package to run the dashboard's browser tests.");
+        if (browser.Browser is null)
+            Assert.Skip("Chromium is missing: install Debian's chromium-headless-shell (or chromium) package to run the dashboard's browser tests.");
         server ??= Server;
         var context = await browser.Browser.NewContextAsync(new BrowserNewContextOptions
         {

@@ -6,7 +6,7 @@ namespace PromptVault.Dashboard.Tests;
 
 /// <summary>
 /// One headless Chromium for the whole test run, each test in browser contexts of its own (<see cref="DashboardFixture.OpenAsync"/>):
-/// a launch per test class took seconds of the two cores. Null when /usr/bin/chromium is missing.
+/// a launch per test class took seconds of the two cores. Null when Chromium is missing (<see cref="DashboardFixture.Chromium"/>).
 /// </summary>
 public sealed class SharedBrowser : IAsyncLifetime
 {
@@ -16,7 +16,7 @@ public sealed class SharedBrowser : IAsyncLifetime
 
     public async ValueTask InitializeAsync()
     {
-        if (!File.Exists(DashboardFixture.Chromium)) return;
+        if (DashboardFixture.Chromium is null) return;
         _playwright = await Playwright.CreateAsync();
         Browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions { ExecutablePath = DashboardFixture.Chromium, Headless = true });
     }
