@@ -103,14 +103,14 @@ public sealed class RunningServer : IAsyncDisposable
     }
 
     /// <summary>
-    /// A client that sends a body only once the server asks for it (<c>Expect: 100-continue</c>, waited for up to a minute), as
-    /// PromptVault's own client does over 1 MB: a server refusing a body by its declared length answers before it is sent. A
-    /// body sent unasked can break the connection under the server's answer, and the client then sees no answer at all.
+    /// An admin's client that sends a body only once the server asks for it (<c>Expect: 100-continue</c>, waited for up to a
+    /// minute), as PromptVault's own client does over 1 MB: a server refusing a body by its declared length answers before it
+    /// is sent. A body sent unasked can break the connection under the server's answer, and the client then sees no answer.
     /// </summary>
-    public HttpClient CreateAskingClient(string? apiKey = null)
+    public HttpClient CreateAskingClient()
     {
         var client = new HttpClient(new SocketsHttpHandler { Expect100ContinueTimeout = TimeSpan.FromMinutes(1) }) { BaseAddress = BaseAddress };
-        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", apiKey ?? AdminKey);
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AdminKey);
         client.DefaultRequestHeaders.ExpectContinue = true;
         return client;
     }
