@@ -115,11 +115,12 @@ internal sealed class EventQueue : IAsyncDisposable
             // events are sent.
             return;
         }
-        if (key.Role < ApiKeyRole.Writer)
+        const ApiKeyRole mayRecord = ApiKeyRole.Writer; // POST /api/exposures and /api/metrics
+        if (key.Role < mayRecord)
             throw new PromptVaultUnavailableException(
                 $"PromptVault:RecordEvents is on, but this API key's role ({Names.Of(key.Role)}) may not record exposures and metric events " +
-                $"at {_options.ServerUrl}: that needs a key whose role is writer or admin. " +
-                "Set PromptVault:ApiKey to a writer or admin key, or PromptVault:RecordEvents to false to serve prompts without recording.");
+                $"at {_options.ServerUrl}: that needs a key whose role is {ApiKeyRoles.AtLeast(mayRecord)}. " +
+                $"Set PromptVault:ApiKey to a {ApiKeyRoles.AtLeast(mayRecord)} key, or PromptVault:RecordEvents to false to serve prompts without recording.");
     }
 
     /// <summary>Sends what is queued, for at most <paramref name="timeout"/>, then stops the sender.</summary>

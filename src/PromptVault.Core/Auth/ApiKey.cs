@@ -13,6 +13,14 @@ public enum ApiKeyRole
     [JsonStringEnumMemberName("admin")] Admin,
 }
 
+/// <summary>The order of roles, in words.</summary>
+public static class ApiKeyRoles
+{
+    /// <summary>The roles that may do what <paramref name="needed"/> may, as a refusal names them ("writer or admin").</summary>
+    public static string AtLeast(ApiKeyRole needed) =>
+        string.Join(" or ", Enum.GetValues<ApiKeyRole>().Where(role => role >= needed).Select(Names.Of));
+}
+
 /// <summary>A stored API key. The secret itself is never stored, only its hash.</summary>
 /// <param name="Prefix">The first characters of the key, to recognise it in a list.</param>
 public sealed record ApiKey(

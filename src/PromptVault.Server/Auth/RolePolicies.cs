@@ -29,7 +29,7 @@ internal static class RolePolicies
     {
         var refused = $"This API key's role ({user.FindFirstValue(ClaimTypes.Role)}) may not {what}";
         return needed is { } role
-            ? $"{refused}; it needs a key whose role is {string.Join(" or ", Enum.GetValues<ApiKeyRole>().Where(r => r >= role).Select(Names.Of))}."
+            ? $"{refused}; it needs a key whose role is {ApiKeyRoles.AtLeast(role)}."
             : $"{refused}.";
     }
 
