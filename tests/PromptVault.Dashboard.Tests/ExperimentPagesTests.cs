@@ -588,6 +588,51 @@ public sealed class ExperimentPagesTests(DashboardFixture fixture) : DashboardTe
         await Assertions.Expect(page.GetByRole(AriaRole.Alert)).ToHaveCountAsync(0);
     }
 
+    /// <summary>
+    /// A version not among those suggested is read when typed. Another typed while that read was out was overwritten when the read
+    /// returned: the field showed the later version, and the experiment was created on the earlier one. The late answer is dropped.
+    /// </summary>
+    [Fact]
+    public async Task NewExperiment_AVersionReadReturningAfterALaterChoice_LeavesTheLaterOne()
+    {
+        var cancel = TestContext.Current.CancellationToken;
+        CountingProxy<IPromptStore>? store = null;
+        await using var server = await RunningServer.StartAsync(new ServerSetup([], builder => builder.Services.AddSingleton(services =>
+        {
+            (var wrapped, store) = CountingProxy<IPromptStore>.Wrap(services.GetRequiredService<SqlitePromptStore>());
+            return wrapped;
+        })), cancel);
+        using var api = server.CreateClient();
+        var name = await DashboardFixture.CreateVersionsAsync(server, "late-read-", ShowMore.DefaultStep + 1); // 1.0.0 is not suggested
+        const string newest = "1.0.100";
+        var page = await fixture.OpenAsync(server.AdminKey, server: server);
+        await page.GotoAsync($"/experiments/new?prompt={name}");
+        await page.Locator("[data-interactive=yes]").WaitForAsync();
+        await Assertions.Expect(page.Locator($"#variant-0-version-suggested option[value='{newest}']")).ToHaveCountAsync(1);
+        var held = store!.Hold(nameof(IPromptStore.FindVersionAsync), args => args[1]?.ToString() == "1.0.0");
+
+        var first = page.GetByLabel("Version of variant 1");
+        await first.FillAsync("1.0.0");
+        await first.BlurAsync();
+        await held.Arrived.Task.WaitAsync(TimeSpan.FromSeconds(30), cancel);
+        // The render that says so shows 1.0.0 in the field: typed over before it arrives, it would set the field back.
+        await Assertions.Expect(first).ToHaveAttributeAsync("aria-busy", "true");
+        await first.FillAsync(newest);
+        await first.BlurAsync();
+        await page.GetByLabel("Version of variant 2").FillAsync(newest);
+        await page.GetByLabel("Version of variant 2").BlurAsync();
+        await Assertions.Expect(page.GetByTestId("aa-test")).ToHaveCountAsync(1); // both on the newest while 1.0.0's read is out
+        held.Release();
+        await Assertions.Expect(first).Not.ToHaveAttributeAsync("aria-busy", "true"); // the late answer has come back
+        await page.GetByLabel("Experiment name").FillAsync("late-read");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Create experiment" }).ClickAsync();
+
+        await fixture.WaitForPageAsync(page, new Regex("/experiments/[^/?]+$"));
+        var experimentId = page.Url[(page.Url.LastIndexOf('/') + 1)..];
+        var stored = (await api.GetFromJsonAsync<ExperimentResponse>($"/api/experiments/{experimentId}", PromptVaultJson.Options, cancel))!;
+        Assert.Equal([newest, newest], stored.Variants.Select(v => v.Version));
+    }
+
     /// <summary>The New experiment page, signed in as an admin, with <paramref name="name"/>, <paramref name="prompt"/> (of two
     /// versions) and its variants' versions 1.0.0 and 1.0.1 filled in.</summary>
     private async Task<IPage> OpenNewExperimentFormAsync(string name, string prompt)

@@ -402,6 +402,38 @@ public sealed class PlaygroundPageTests(DashboardFixture fixture, PlaygroundPage
     }
 
     /// <summary>
+    /// A version not among those suggested is read when typed. Another typed while that read was out was replaced when the read
+    /// returned: the field showed the later version, and Run ran the earlier one. The late answer is dropped.
+    /// </summary>
+    [Fact]
+    public async Task Playground_AVersionReadReturningAfterALaterChoice_RunsTheLaterOne()
+    {
+        var (server, store) = (counted.Server, counted.Store);
+        counted.ResetModel();
+        var name = await DashboardFixture.CreateVersionsAsync(server, "play-late-", PageRequest.DefaultLimit + 1); // 1.0.0 is not suggested
+        var page = await fixture.OpenAsync(server.AdminKey, server: server);
+        await page.GotoAsync($"/playground?prompt={name}");
+        await page.Locator("[data-interactive=yes]:has(#prompt)").WaitForAsync();
+        var versionA = page.GetByLabel("Version A");
+        await Assertions.Expect(versionA).ToHaveValueAsync("1.0.99");
+        var held = store.Hold(nameof(IPromptStore.FindVersionAsync), args => args[1]?.ToString() == "1.0.0");
+
+        await versionA.FillAsync("1.0.0");
+        await versionA.BlurAsync();
+        await held.Arrived.Task.WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
+        // The render that says so shows 1.0.0 in the field: typed over before it arrives, it would set the field back.
+        await Assertions.Expect(versionA).ToHaveAttributeAsync("aria-busy", "true");
+        await versionA.FillAsync("1.0.98");
+        await versionA.BlurAsync();
+        held.Release();
+        await Assertions.Expect(versionA).Not.ToHaveAttributeAsync("aria-busy", "true"); // the late answer has come back
+        await page.GetByRole(AriaRole.Button, new() { Name = "Run" }).ClickAsync();
+
+        await Assertions.Expect(page.GetByTestId("result").Nth(0).GetByTestId("render")).ToHaveTextAsync("v98");
+        await Assertions.Expect(versionA).ToHaveValueAsync("1.0.98");
+    }
+
+    /// <summary>
     /// A first load of /playground?prompt=X read the prompt three times: the page (for its 404), then the panel's prerender and
     /// its circuit, each reading it again for the versions after finding it among the suggested prompts. The panel now uses the
     /// prompt it found; the store's latest-version reads (made by each read of a prompt, and by nothing else on this page) are counted.

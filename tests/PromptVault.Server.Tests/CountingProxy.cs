@@ -3,10 +3,16 @@ using System.Reflection;
 
 namespace PromptVault.Server.Tests;
 
-/// <summary>Wraps a real store and counts the calls made to it, to prove how many reads a use case needs.</summary>
+/// <summary>
+/// Wraps a real store and counts the calls made to it, to prove how many reads a use case needs; it can also hold the answers
+/// of the calls a test picks until the test lets them go (<see cref="Hold"/>), to make a read finish after a later one.
+/// </summary>
 public class CountingProxy<T> : DispatchProxy where T : class
 {
+    private static readonly MethodInfo HoldAnswerMethod = typeof(CountingProxy<T>).GetMethod(nameof(HoldAnswerAsync), BindingFlags.NonPublic | BindingFlags.Static)!;
+
     private T? _inner;
+    private volatile HeldCalls? _held;
 
     public ConcurrentDictionary<string, int> Calls { get; } = new();
 
@@ -20,9 +26,37 @@ public class CountingProxy<T> : DispatchProxy where T : class
         return (proxy, counter);
     }
 
+    /// <summary>From now on, the answers of the calls to <paramref name="method"/> whose arguments <paramref name="picks"/> wait
+    /// for <see cref="HeldCalls.Release"/> (the call itself is made at once).</summary>
+    public HeldCalls Hold(string method, Func<object?[], bool> picks) => _held = new HeldCalls(method, picks);
+
     protected override object? Invoke(MethodInfo? targetMethod, object?[]? args)
     {
         Calls.AddOrUpdate(targetMethod!.Name, 1, (_, n) => n + 1);
-        return targetMethod.Invoke(_inner, args);
+        var answer = targetMethod.Invoke(_inner, args);
+        return _held is { } held && held.Picks(targetMethod.Name, args ?? [])
+            ? HoldAnswerMethod.MakeGenericMethod(targetMethod.ReturnType.GetGenericArguments()[0]).Invoke(null, [answer, held])
+            : answer;
+    }
+
+    private static async Task<TAnswer> HoldAnswerAsync<TAnswer>(Task<TAnswer> answer, HeldCalls held)
+    {
+        held.Arrived.TrySetResult();
+        await held.Released;
+        return await answer;
+    }
+
+    public sealed class HeldCalls(string method, Func<object?[], bool> picks)
+    {
+        private readonly TaskCompletionSource _released = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        /// <summary>Completes when the first picked call is held.</summary>
+        public TaskCompletionSource Arrived { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        internal Task Released => _released.Task;
+
+        internal bool Picks(string called, object?[] args) => called == method && picks(args);
+
+        public void Release() => _released.TrySetResult();
     }
 }
