@@ -539,9 +539,19 @@ public sealed class ExperimentPagesTests(DashboardFixture fixture) : DashboardTe
 
         var lines = page.Locator("figure.chart polyline");
         await Assertions.Expect(lines).ToHaveCountAsync(2);
-        // The axis runs from x 34 to 312: the second look, 1 minute of 121 in, at 34 + 278 / 121.
+        // The axis runs from x 56 (8 + 6 a character of the longer value label, "-20.0 pp" or "+40.0 pp", left of it) to 312:
+        // the second look, 1 minute of 121 in, at 56 + 256 / 121.
+        await Assertions.Expect(page.Locator("figure.chart svg text").First).ToHaveTextAsync("+40.0 pp");
         foreach (var points in await lines.EvaluateAllAsync<string[]>("lines => lines.map(l => l.getAttribute('points'))"))
-            Assert.Equal(["34", "36.3", "312"], points.Split(' ').Select(p => p.Split(',')[0]));
+            Assert.Equal(["56", "58.1", "312"], points.Split(' ').Select(p => p.Split(',')[0]));
+        // Neither value label runs off the chart's left edge or over the axis (their left edges, then their gaps to the axis).
+        var room = await page.Locator("figure.chart svg").EvaluateAsync<double[]>("""
+            svg => {
+              const axis = Number(svg.querySelectorAll('line.axis')[1].getAttribute('x1'));
+              return [...svg.querySelectorAll('text')].slice(0, 2).flatMap(t => { const box = t.getBBox(); return [box.x, axis - box.x - box.width]; });
+            }
+            """);
+        Assert.All(room, space => Assert.True(space >= 0, $"a value label overruns by {-space:0.#} units: {string.Join(", ", room)}"));
         await Assertions.Expect(page.Locator("figure.chart svg text").Last).ToHaveTextAsync("12-01 08:01");
     }
 
