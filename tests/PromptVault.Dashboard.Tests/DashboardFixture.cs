@@ -11,7 +11,9 @@ using Microsoft.Playwright;
 using PromptVault.Core.Auth;
 using PromptVault.Core.Contracts;
 using PromptVault.Core.Registry;
+using PromptVault.Core.Storage;
 using PromptVault.Server.Tests;
+using PromptVault.Storage.Sqlite;
 
 namespace PromptVault.Dashboard.Tests;
 
@@ -294,6 +296,19 @@ public sealed class DashboardFixture(SharedBrowser browser) : IAsyncLifetime
         using var api = Server.CreateClient();
         (await api.PostAsJsonAsync("/api/prompts", new CreatePromptRequest(name, Content: "Hi"), PromptVaultJson.Options, TestContext.Current.CancellationToken))
             .EnsureSuccessStatusCode();
+    }
+
+    /// <summary>A server of its own whose prompt store, the real SQLite one, counts the calls made to it and can hold their answers
+    /// (<see cref="CountingProxy{T}.Hold"/>).</summary>
+    public static async Task<(RunningServer Server, CountingProxy<IPromptStore> Store)> StartCountedServerAsync(string[]? settings = null)
+    {
+        CountingProxy<IPromptStore>? counted = null;
+        var server = await RunningServer.StartAsync(new ServerSetup(settings ?? [], builder => builder.Services.AddSingleton(services =>
+        {
+            (var store, counted) = CountingProxy<IPromptStore>.Wrap(services.GetRequiredService<SqlitePromptStore>());
+            return store;
+        })), TestContext.Current.CancellationToken);
+        return (server, counted!);
     }
 
     /// <summary>A new prompt with <paramref name="count"/> versions, 1.0.0 to 1.0.(count - 1), made by the admin key; its name.</summary>

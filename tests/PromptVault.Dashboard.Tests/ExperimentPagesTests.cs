@@ -606,12 +606,8 @@ public sealed class ExperimentPagesTests(DashboardFixture fixture) : DashboardTe
     public async Task NewExperiment_AVersionReadReturningAfterALaterChoice_LeavesTheLaterOne()
     {
         var cancel = TestContext.Current.CancellationToken;
-        CountingProxy<IPromptStore>? store = null;
-        await using var server = await RunningServer.StartAsync(new ServerSetup([], builder => builder.Services.AddSingleton(services =>
-        {
-            (var wrapped, store) = CountingProxy<IPromptStore>.Wrap(services.GetRequiredService<SqlitePromptStore>());
-            return wrapped;
-        })), cancel);
+        var (server, store) = await DashboardFixture.StartCountedServerAsync();
+        await using var _ = server;
         using var api = server.CreateClient();
         var name = await DashboardFixture.CreateVersionsAsync(server, "late-read-", ShowMore.DefaultStep + 1); // 1.0.0 is not suggested
         const string newest = "1.0.100";
@@ -619,7 +615,7 @@ public sealed class ExperimentPagesTests(DashboardFixture fixture) : DashboardTe
         await page.GotoAsync($"/experiments/new?prompt={name}");
         await page.Locator("[data-interactive=yes]").WaitForAsync();
         await Assertions.Expect(page.Locator($"#variant-0-version-suggested option[value='{newest}']")).ToHaveCountAsync(1);
-        var held = store!.Hold(nameof(IPromptStore.FindVersionAsync), args => args[1]?.ToString() == "1.0.0");
+        var held = store.Hold(nameof(IPromptStore.FindVersionAsync), args => args[1]?.ToString() == "1.0.0");
 
         var first = page.GetByLabel("Version of variant 1");
         await first.FillAsync("1.0.0");

@@ -1,13 +1,11 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
 using PromptVault.Core.Contracts;
 using PromptVault.Core.Prompts;
 using PromptVault.Core.Storage;
 using PromptVault.Server.Tests;
-using PromptVault.Storage.Sqlite;
 
 namespace PromptVault.Dashboard.Tests;
 
@@ -30,14 +28,8 @@ public sealed class PlaygroundPageTests(DashboardFixture fixture, PlaygroundPage
         {
             var cancel = TestContext.Current.CancellationToken;
             Model = await FakeModelServer.StartAsync(cancel);
-            Server = await RunningServer.StartAsync(new ServerSetup(
-                [$"--PromptVault:Models:default:Endpoint={Model.Endpoint}", "--PromptVault:Models:default:Model=gpt-4o-mini"],
-                builder => builder.Services.AddSingleton(services =>
-                {
-                    var (store, calls) = CountingProxy<IPromptStore>.Wrap(services.GetRequiredService<SqlitePromptStore>());
-                    Store = calls;
-                    return store;
-                })), cancel);
+            (Server, Store) = await DashboardFixture.StartCountedServerAsync(
+                [$"--PromptVault:Models:default:Endpoint={Model.Endpoint}", "--PromptVault:Models:default:Model=gpt-4o-mini"]);
         }
 
         /// <summary>The model answering as it does by default (a test before may have scripted it); returns its requests so far.</summary>

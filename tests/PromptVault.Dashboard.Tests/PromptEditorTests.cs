@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.RegularExpressions;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
 using PromptVault.Core.Audit;
 using PromptVault.Core.Storage;
@@ -75,6 +74,40 @@ public sealed class PromptEditorTests(DashboardFixture fixture) : DashboardTest
         var chat = await CreateAndEditAsync(api, """{"name":"policed-chat","type":"chat","messages":[{"role":"system","content":"{{> shared/policy}}"}]}""");
         await chat.GetByLabel("Test value for policy (string, required, from an include)").FillAsync("the refund rules");
         await Assertions.Expect(chat.GetByTestId("preview")).ToContainTextAsync("Follow the refund rules.");
+    }
+
+    /// <summary>
+    /// The preview is redone at each keystroke, and one whose draft includes a prompt not read yet awaits that read. The next
+    /// keystroke's preview, done first, was overwritten by the earlier one when its read returned: the preview showed a draft no
+    /// longer in the box. The earlier answer is now dropped.
+    /// </summary>
+    [Fact]
+    public async Task Edit_APreviewReturningAfterALaterKeystroke_LeavesTheLaterOne()
+    {
+        var cancel = TestContext.Current.CancellationToken;
+        var (server, store) = await DashboardFixture.StartCountedServerAsync();
+        await using var _ = server;
+        using var api = server.CreateClient();
+        (await api.PostAsJsonAsync("/api/prompts", new { name = "late/part", content = "the part" }, cancel)).EnsureSuccessStatusCode();
+        (await api.PutAsJsonAsync("/api/prompts/late%2Fpart/labels/production", new { version = "1.0.0" }, cancel)).EnsureSuccessStatusCode();
+        (await api.PostAsJsonAsync("/api/prompts", new { name = "late/edited", content = "Hello" }, cancel)).EnsureSuccessStatusCode();
+        var page = await fixture.OpenAsync(server.AdminKey, server: server);
+        await page.GotoAsync("/prompts/late%2Fedited/edit");
+        await page.Locator("[data-interactive=yes]").WaitForAsync();
+        var (template, region) = (page.GetByLabel("Template", new() { Exact = true }), page.GetByTestId("preview-region"));
+        var held = store.Hold(nameof(IPromptStore.FindPromptAsync), args => args[0] as string == "late/part");
+
+        await template.FillAsync("Early: {{> late/part}}");
+        await held.Arrived.Task.WaitAsync(TimeSpan.FromSeconds(30), cancel);
+        // The render that says so holds the early draft in the box: typed over before it arrives, it would set the box back.
+        await Assertions.Expect(region).ToHaveAttributeAsync("aria-busy", "true");
+        await template.FillAsync("Later");
+        await Assertions.Expect(page.GetByTestId("preview")).ToHaveTextAsync("Later");
+        held.Release();
+        await Assertions.Expect(region).Not.ToHaveAttributeAsync("aria-busy", "true"); // the early preview has come back
+
+        await Assertions.Expect(page.GetByTestId("preview")).ToHaveTextAsync("Later");
+        await Assertions.Expect(template).ToHaveValueAsync("Later");
     }
 
     /// <summary>
