@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using PromptVault.Core.Experiments;
 using PromptVault.Core.Metrics;
 
@@ -13,7 +14,7 @@ public sealed record CreateExperimentRequest(
     IReadOnlyList<VariantRequest>? Variants,
     MetricName? TargetMetric = null,
     string? Description = null,
-    int? MinimumSampleSize = null,
+    [property: Range(ExperimentRules.MinMinimumSampleSize, int.MaxValue)] int? MinimumSampleSize = null,
     double? ConfidenceLevel = null,
     double? MinimumDetectableEffect = null,
     double? Power = null,

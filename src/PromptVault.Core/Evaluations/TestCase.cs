@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
@@ -26,7 +27,7 @@ public sealed record TestExpectation(
     JsonElement? Value = null,
     string? Target = null,
     string? Rubric = null,
-    int? PassingScore = null);
+    [property: Range(CheckTypes.MinPassingScore, CheckTypes.MaxPassingScore)] int? PassingScore = null);
 
 /// <summary>The names of the checks and their targets.</summary>
 public static class CheckTypes
@@ -42,7 +43,7 @@ public static class CheckTypes
     public const string RenderTarget = "render";
     public const string OutputTarget = "output";
 
-    public const int DefaultPassingScore = 4;
+    public const int DefaultPassingScore = 4, MinPassingScore = 1, MaxPassingScore = 5;
 
     /// <summary>The checks that need no model when they target the render.</summary>
     public static IReadOnlyList<string> TextChecks { get; } = [Contains, NotContains, Regex, EqualsText, MaxLength];

@@ -263,8 +263,8 @@ public static class TestCaseRules
                     throw Invalid($"{at}.rubric is required for judge: what the model grades the answer against.", $"{at}.rubric");
                 if (check.Rubric.Length > MaxRubricLength)
                     throw Invalid($"{at}.rubric is longer than {MaxRubricLength} characters.", $"{at}.rubric");
-                if (check.PassingScore is < 1 or > 5)
-                    throw Invalid($"{at}.passingScore {check.PassingScore} is outside 1–5.", $"{at}.passingScore");
+                if (check.PassingScore is < CheckTypes.MinPassingScore or > CheckTypes.MaxPassingScore)
+                    throw Invalid($"{at}.passingScore {check.PassingScore} is outside {CheckTypes.MinPassingScore}–{CheckTypes.MaxPassingScore}.", $"{at}.passingScore");
                 return check with { Target = target, PassingScore = check.PassingScore ?? CheckTypes.DefaultPassingScore };
             case CheckTypes.JsonSchema:
                 break;

@@ -13,6 +13,9 @@ public static partial class MetadataRules
     /// <summary>The most tools a version may offer (OpenAI's limit per request).</summary>
     public const int MaxTools = 128;
 
+    /// <summary>The fewest tokens <c>metadata.maxTokens</c> may ask for.</summary>
+    public const int MinMaxTokens = 1;
+
     // OpenAI's and Anthropic's rule for function names; \z, not $, so "name\n" is refused.
     [GeneratedRegex(@"^[A-Za-z0-9_-]{1,64}\z")]
     private static partial Regex ToolNamePattern();
@@ -24,7 +27,7 @@ public static partial class MetadataRules
         InRange(metadata.TopP, 0, 1, "metadata.topP");
         InRange(metadata.FrequencyPenalty, -2, 2, "metadata.frequencyPenalty");
         InRange(metadata.PresencePenalty, -2, 2, "metadata.presencePenalty");
-        if (metadata.MaxTokens is <= 0)
+        if (metadata.MaxTokens < MinMaxTokens)
             throw new InvalidInputException("out_of_range", $"metadata.maxTokens must be a positive whole number, not {metadata.MaxTokens}.", "metadata.maxTokens");
         PromptRules.ValidateTags(metadata.Tags, "metadata.tags");
         PromptRules.ValidateCategory(metadata.Category, "metadata.category");

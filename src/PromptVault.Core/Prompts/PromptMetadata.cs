@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using System.Text.Json;
 
 namespace PromptVault.Core.Prompts;
@@ -7,7 +8,7 @@ public sealed record PromptMetadata
 {
     public string? Model { get; init; }
     public double? Temperature { get; init; }
-    public int? MaxTokens { get; init; }
+    [Range(MetadataRules.MinMaxTokens, int.MaxValue)] public int? MaxTokens { get; init; }
     public double? TopP { get; init; }
     public double? FrequencyPenalty { get; init; }
     public double? PresencePenalty { get; init; }

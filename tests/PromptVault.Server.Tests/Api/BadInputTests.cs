@@ -78,6 +78,21 @@ public sealed class BadInputTests(ServerFixture fixture) : IClassFixture<ServerF
         { "{\"content\": \"Hi {{company_name}}!\", \"changeDescription\": \"x\", \"metadata\": {\"max tokens\": 256}}", "unknown_field", "metadata['max tokens']" },
     };
 
+    /// <summary>A fraction for metadata.maxTokens names the range its rule takes (a positive whole number), not the type's.</summary>
+    [Fact]
+    public async Task CreateVersion_MaxTokensAFraction_Returns400NamingTheRangeTheRuleTakes()
+    {
+        var name = await CreateSupportPromptAsync(_client);
+
+        var (status, problem) = await PostAsync(_client, $"/api/prompts/{name}/versions",
+            """{"content": "Hi {{company_name}}!", "changeDescription": "x", "metadata": {"maxTokens": 256.5}}""");
+
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Equal(("invalid_json", "metadata.maxTokens",
+                "'metadata.maxTokens' is invalid: 256.5 is not a whole number from 1 to 2147483647 written in digits (100, not 1e2 or 100.0)."),
+            (problem.Str("code"), problem.Str("field"), problem.Str("detail")));
+    }
+
     [Theory]
     [MemberData(nameof(BadNewVersions))]
     public async Task CreateVersion_BadInput_Returns400NamingTheFieldAndStoresNothing(string body, string code, string field)

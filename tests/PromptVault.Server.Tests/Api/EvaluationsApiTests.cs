@@ -105,6 +105,8 @@ public sealed class EvaluationsApiTests(ServerFixture fixture) : IClassFixture<S
         "tests[1].expect[0].value is 5; contains takes a string.")]
     [InlineData("""{ "type": "contains", "value": null }""", "tests[1].expect[0].value",
         "tests[1].expect[0].value is required for contains: a string.")]
+    [InlineData("""{ "type": "judge", "rubric": "Polite", "passingScore": 4.5 }""", "tests[1].expect[0].passingScore",
+        "'tests[1].expect[0].passingScore' is invalid: 4.5 is not a whole number from 1 to 5 written in digits (100, not 1e2 or 100.0).")]
     public async Task PutTests_CheckMemberItsTypeDoesNotTakeOrOfTheWrongKind_Returns400SayingWhatWasGiven(string check, string field, string detail)
     {
         var (status, problem, _) = await PutAFineCaseAndABadCheckAsync(check);

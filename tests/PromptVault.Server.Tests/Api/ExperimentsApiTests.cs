@@ -403,7 +403,8 @@ public sealed class ExperimentsApiTests(ServerFixture fixture) : IClassFixture<S
         Assert.Equal(HttpStatusCode.OK, (await PostAsync(writer, "/api/metrics", new { versionId = versions[0], latencyMs = 5 })).Status);
     }
 
-    /// <summary>A route whose body the framework binds says what is wrong with an integer, as POST /api/metrics does.</summary>
+    /// <summary>A route whose body the framework binds says what is wrong with an integer, as POST /api/metrics does: not a whole
+    /// number from the least its rule takes (not the type's least, -2147483648).</summary>
     [Theory]
     [InlineData("1.5")]
     [InlineData("1e2")]
@@ -414,7 +415,7 @@ public sealed class ExperimentsApiTests(ServerFixture fixture) : IClassFixture<S
 
         Assert.Equal(HttpStatusCode.BadRequest, status);
         Assert.Equal(("invalid_json", "minimumSampleSize",
-                $"'minimumSampleSize' is invalid: {value} is not a whole number from -2147483648 to 2147483647 written in digits (100, not 1e2 or 100.0)."),
+                $"'minimumSampleSize' is invalid: {value} is not a whole number from 1 to 2147483647 written in digits (100, not 1e2 or 100.0)."),
             (problem.Str("code"), problem.Str("field"), problem.Str("detail")));
     }
 }
