@@ -26,8 +26,9 @@ public class CountingProxy<T> : DispatchProxy where T : class
         return (proxy, counter);
     }
 
-    /// <summary>From now on, the answers of the calls to <paramref name="method"/> whose arguments <paramref name="picks"/> wait
-    /// for <see cref="HeldCalls.Release"/> (the call itself is made at once).</summary>
+    /// <summary>From now on, the answers of the calls to <paramref name="method"/> (one returning a <see cref="Task{TResult}"/>) whose
+    /// arguments <paramref name="picks"/> wait for <see cref="HeldCalls.Release"/>; the call itself is made at once, and once released
+    /// its later calls pass straight through.</summary>
     public HeldCalls Hold(string method, Func<object?[], bool> picks) => _held = new HeldCalls(method, picks);
 
     protected override object? Invoke(MethodInfo? targetMethod, object?[]? args)
