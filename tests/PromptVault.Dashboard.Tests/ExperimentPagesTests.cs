@@ -552,6 +552,11 @@ public sealed class ExperimentPagesTests(DashboardFixture fixture) : DashboardTe
             }
             """);
         Assert.All(room, space => Assert.True(space >= 0, $"a value label overruns by {-space:0.#} units: {string.Join(", ", room)}"));
+        // On a phone 320 px wide the cards and the charts stay within their rows (a 300 px track stuck out of a 296 px row).
+        await page.SetViewportSizeAsync(320, 900);
+        var widths = await page.Locator(".cards, .charts").EvaluateAllAsync<int[][]>("rows => rows.map(row => [row.scrollWidth, row.clientWidth])");
+        Assert.Equal(2, widths.Length);
+        Assert.All(widths, row => Assert.True(row[0] <= row[1], $"a row of cards or charts is {row[0]} px wide in {row[1]} px"));
         await Assertions.Expect(page.Locator("figure.chart svg text").Last).ToHaveTextAsync("12-01 08:01");
     }
 
