@@ -245,6 +245,41 @@ public sealed class ExperimentPagesTests(DashboardFixture fixture) : DashboardTe
     }
 
     /// <summary>
+    /// A poll's load still reading when Pause was clicked finished after the load that followed the pause, and showed the
+    /// experiment running again (its Pause button back) until the next poll. The earlier load's answer is now dropped.
+    /// </summary>
+    [Fact]
+    public async Task Experiment_PollReadingWhenPaused_ItsAnswerDoesNotUndoThePause()
+    {
+        var clock = new PollClock();
+        var (started, store) = await StartCountedExperimentStoreServerAsync(clock);
+        await using var server = started;
+        using var api = server.CreateClient();
+        var experiment = await StartExperimentAsync(api, "poll/paused", MetricName.ConversionRate, [50, 50]);
+        var page = await fixture.OpenAsync(server.AdminKey, server: server);
+        await page.GotoAsync($"/experiments/{experiment.Id}");
+        var status = page.GetByTestId("experiment-status");
+        await Assertions.Expect(status).ToHaveTextAsync("running");
+        await Eventually(() => clock.AnyPollStarted);
+        var picked = 0;
+        var poll = store.Hold(nameof(IExperimentStore.FindExperimentAsync), _ => Interlocked.Exchange(ref picked, 1) == 0); // the poll's read only
+
+        clock.Advance(TimeSpan.FromSeconds(2));
+        await poll.Arrived.Task.WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Pause" }).ClickAsync();
+        await Assertions.Expect(status).ToHaveTextAsync("paused");
+        // The poll after it is held too: once it reads, the held poll has ended, its answer shown or dropped.
+        var next = store.Hold(nameof(IExperimentStore.FindExperimentAsync), _ => true);
+        poll.Release();
+        clock.Advance(TimeSpan.FromSeconds(2));
+        await next.Arrived.Task.WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
+
+        await Assertions.Expect(status).ToHaveTextAsync("paused");
+        await Assertions.Expect(page.GetByRole(AriaRole.Button, new() { Name = "Pause" })).ToHaveCountAsync(0);
+        next.Release();
+    }
+
+    /// <summary>
     /// A running experiment's page read the experiment's whole history of looks at every two-second poll, however long it had
     /// grown; it now reads it only when a look was stored since its last read (the results' state counts them), and draws it
     /// as a page opened later does.
@@ -668,6 +703,13 @@ public sealed class ExperimentPagesTests(DashboardFixture fixture) : DashboardTe
     /// <summary>A server of its own on <paramref name="clock"/>, whose experiment store counts the calls made to it: Calls(method name).</summary>
     private static async Task<(RunningServer Server, Func<string, int> Calls)> StartCountingServerAsync(PollClock clock)
     {
+        var (server, store) = await StartCountedExperimentStoreServerAsync(clock);
+        return (server, method => store.Calls.GetValueOrDefault(method));
+    }
+
+    /// <summary>A server of its own on <paramref name="clock"/>, whose experiment store counts the calls made to it and can hold them.</summary>
+    private static async Task<(RunningServer Server, CountingProxy<IExperimentStore> Store)> StartCountedExperimentStoreServerAsync(PollClock clock)
+    {
         CountingProxy<IExperimentStore>? counter = null;
         var server = await RunningServer.StartAsync(new ServerSetup([], builder =>
         {
@@ -679,7 +721,7 @@ public sealed class ExperimentPagesTests(DashboardFixture fixture) : DashboardTe
                 return store;
             });
         }), TestContext.Current.CancellationToken);
-        return (server, method => counter!.Calls.GetValueOrDefault(method));
+        return (server, counter!);
     }
 
     /// <summary>Waits for <paramref name="count"/> to reach <paramref name="loaded"/> (the prerender's and the circuit's loads).</summary>
