@@ -1,8 +1,9 @@
 namespace PromptVault.Client;
 
 /// <summary>
-/// The SDK has no snapshot to serve from: the server could not be reached (or refused) within the request timeout, and no
-/// fallback snapshot file was configured or readable.
+/// The SDK cannot start: it has no snapshot to serve from (the server could not be reached, or refused, within the request
+/// timeout, and no fallback snapshot file was configured or readable), or it is to record events with an API key whose role
+/// may not (<c>PromptVault:RecordEvents</c> with a reader key). The message says which, and what to change.
 /// </summary>
 public sealed class PromptVaultUnavailableException : Exception
 {
