@@ -298,16 +298,21 @@ public sealed class DashboardFixture(SharedBrowser browser) : IAsyncLifetime
             .EnsureSuccessStatusCode();
     }
 
-    /// <summary>A server of its own whose prompt store, the real SQLite one, counts the calls made to it and can hold their answers
-    /// (<see cref="CountingProxy{T}.Hold"/>).</summary>
-    public static async Task<(RunningServer Server, CountingProxy<IPromptStore> Store)> StartCountedServerAsync(string[]? settings = null)
+    /// <summary>A server of its own, on <paramref name="clock"/> when given, whose <typeparamref name="TStore"/> (the real SQLite
+    /// store) counts the calls made to it and can hold their answers (<see cref="CountingProxy{T}.Hold"/>).</summary>
+    public static async Task<(RunningServer Server, CountingProxy<TStore> Store)> StartCountedServerAsync<TStore>(string[]? settings = null,
+        TimeProvider? clock = null) where TStore : class
     {
-        CountingProxy<IPromptStore>? counted = null;
-        var server = await RunningServer.StartAsync(new ServerSetup(settings ?? [], builder => builder.Services.AddSingleton(services =>
+        CountingProxy<TStore>? counted = null;
+        var server = await RunningServer.StartAsync(new ServerSetup(settings ?? [], builder =>
         {
-            (var store, counted) = CountingProxy<IPromptStore>.Wrap(services.GetRequiredService<SqlitePromptStore>());
-            return store;
-        })), TestContext.Current.CancellationToken);
+            if (clock is not null) builder.Services.AddSingleton(clock);
+            builder.Services.AddSingleton(services =>
+            {
+                (var store, counted) = CountingProxy<TStore>.Wrap((TStore)(object)services.GetRequiredService<SqlitePromptStore>());
+                return store;
+            });
+        }), TestContext.Current.CancellationToken);
         return (server, counted!);
     }
 

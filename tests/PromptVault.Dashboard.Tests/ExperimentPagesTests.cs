@@ -13,7 +13,6 @@ using PromptVault.Core.Metrics;
 using PromptVault.Core.Storage;
 using PromptVault.Server.Dashboard.Shared;
 using PromptVault.Server.Tests;
-using PromptVault.Storage.Sqlite;
 
 namespace PromptVault.Dashboard.Tests;
 
@@ -209,8 +208,9 @@ public sealed class ExperimentPagesTests(DashboardFixture fixture) : DashboardTe
     {
         var cancel = TestContext.Current.CancellationToken;
         var clock = new PollClock();
-        var (started, reads) = await StartCountingServerAsync(clock);
+        var (started, store) = await DashboardFixture.StartCountedServerAsync<IExperimentStore>(clock: clock);
         await using var server = started;
+        Func<string, int> reads = method => store.Calls.GetValueOrDefault(method);
         using var api = server.CreateClient();
         var experiment = await CreateUrgeExperimentAsync(api, "finished", "finished");
         (await api.PostAsync($"/api/experiments/{experiment.Id}/start", null, cancel)).EnsureSuccessStatusCode();
@@ -252,7 +252,7 @@ public sealed class ExperimentPagesTests(DashboardFixture fixture) : DashboardTe
     public async Task Experiment_PollReadingWhenPaused_ItsAnswerDoesNotUndoThePause()
     {
         var clock = new PollClock();
-        var (started, store) = await StartCountedExperimentStoreServerAsync(clock);
+        var (started, store) = await DashboardFixture.StartCountedServerAsync<IExperimentStore>(clock: clock);
         await using var server = started;
         using var api = server.CreateClient();
         var experiment = await StartExperimentAsync(api, "poll/paused", MetricName.ConversionRate, [50, 50]);
@@ -289,8 +289,9 @@ public sealed class ExperimentPagesTests(DashboardFixture fixture) : DashboardTe
     {
         var cancel = TestContext.Current.CancellationToken;
         var clock = new PollClock();
-        var (started, calls) = await StartCountingServerAsync(clock);
+        var (started, store) = await DashboardFixture.StartCountedServerAsync<IExperimentStore>(clock: clock);
         await using var server = started;
+        Func<string, int> calls = method => store.Calls.GetValueOrDefault(method);
         using var api = server.CreateClient();
         var experiment = await StartExperimentAsync(api, "narrowing/idle", MetricName.ConversionRate, [50, 50]);
         int HistoryReads() => calls("ReadSequentialHistoryAsync");
@@ -646,7 +647,7 @@ public sealed class ExperimentPagesTests(DashboardFixture fixture) : DashboardTe
     public async Task NewExperiment_AVersionReadReturningAfterALaterChoice_LeavesTheLaterOne()
     {
         var cancel = TestContext.Current.CancellationToken;
-        var (server, store) = await DashboardFixture.StartCountedServerAsync();
+        var (server, store) = await DashboardFixture.StartCountedServerAsync<IPromptStore>();
         await using var _ = server;
         using var api = server.CreateClient();
         var name = await DashboardFixture.CreateVersionsAsync(server, "late-read-", ShowMore.DefaultStep + 1); // 1.0.0 is not suggested
@@ -699,30 +700,6 @@ public sealed class ExperimentPagesTests(DashboardFixture fixture) : DashboardTe
     private static Task<string> DrawnAsync(IPage page) =>
         page.Locator("figure.chart svg").EvaluateAsync<string>(
             "svg => [svg.getAttribute('aria-label'), ...[...svg.querySelectorAll('polyline, text')].map(e => e.getAttribute('points') ?? e.textContent)].join(' | ')");
-
-    /// <summary>A server of its own on <paramref name="clock"/>, whose experiment store counts the calls made to it: Calls(method name).</summary>
-    private static async Task<(RunningServer Server, Func<string, int> Calls)> StartCountingServerAsync(PollClock clock)
-    {
-        var (server, store) = await StartCountedExperimentStoreServerAsync(clock);
-        return (server, method => store.Calls.GetValueOrDefault(method));
-    }
-
-    /// <summary>A server of its own on <paramref name="clock"/>, whose experiment store counts the calls made to it and can hold them.</summary>
-    private static async Task<(RunningServer Server, CountingProxy<IExperimentStore> Store)> StartCountedExperimentStoreServerAsync(PollClock clock)
-    {
-        CountingProxy<IExperimentStore>? counter = null;
-        var server = await RunningServer.StartAsync(new ServerSetup([], builder =>
-        {
-            builder.Services.AddSingleton<TimeProvider>(clock);
-            builder.Services.AddSingleton(services =>
-            {
-                var (store, calls) = CountingProxy<IExperimentStore>.Wrap(services.GetRequiredService<SqlitePromptStore>());
-                counter = calls;
-                return store;
-            });
-        }), TestContext.Current.CancellationToken);
-        return (server, counter!);
-    }
 
     /// <summary>Waits for <paramref name="count"/> to reach <paramref name="loaded"/> (the prerender's and the circuit's loads).</summary>
     private static async Task LoadedAsync(Func<int> count, int loaded, string what)

@@ -28,7 +28,7 @@ public sealed class PlaygroundPageTests(DashboardFixture fixture, PlaygroundPage
         {
             var cancel = TestContext.Current.CancellationToken;
             Model = await FakeModelServer.StartAsync(cancel);
-            (Server, Store) = await DashboardFixture.StartCountedServerAsync(
+            (Server, Store) = await DashboardFixture.StartCountedServerAsync<IPromptStore>(
                 [$"--PromptVault:Models:default:Endpoint={Model.Endpoint}", "--PromptVault:Models:default:Model=gpt-4o-mini"]);
         }
 

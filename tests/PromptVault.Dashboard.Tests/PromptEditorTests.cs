@@ -85,7 +85,7 @@ public sealed class PromptEditorTests(DashboardFixture fixture) : DashboardTest
     public async Task Edit_APreviewReturningAfterALaterKeystroke_LeavesTheLaterOne()
     {
         var cancel = TestContext.Current.CancellationToken;
-        var (server, store) = await DashboardFixture.StartCountedServerAsync();
+        var (server, store) = await DashboardFixture.StartCountedServerAsync<IPromptStore>();
         await using var _ = server;
         using var api = server.CreateClient();
         (await api.PostAsJsonAsync("/api/prompts", new { name = "late/part", content = "the part" }, cancel)).EnsureSuccessStatusCode();
