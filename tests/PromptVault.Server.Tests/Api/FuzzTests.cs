@@ -99,6 +99,10 @@ public sealed class FuzzTests(ServerFixture fixture) : IClassFixture<ServerFixtu
     {
         var clock = Stopwatch.StartNew();
         var (status, failure) = await SendOnceAsync(client, request);
+        // Kestrel answers a request line over its limit with 414 and closes the connection while the rest of the line is still
+        // arriving; the kernel then resets the connection for the unread bytes, and the reset can reach the client before the
+        // 414 does (CI, once in a few runs: "An error occurred while sending the request"). Asked again, the answer must come.
+        if (status == 0 && request.Path.Length > KestrelRequestLineLimit) (status, failure) = await SendOnceAsync(client, request);
         return (status, failure, clock.Elapsed);
     }
 
@@ -144,7 +148,9 @@ public sealed class FuzzTests(ServerFixture fixture) : IClassFixture<ServerFixtu
     private static bool RefusedByKestrel(FuzzRequest request, HttpStatusCode status, string text) =>
         text.Length == 0
         && (status == HttpStatusCode.BadRequest && request.Path.Contains("%00", StringComparison.Ordinal)
-            || status == HttpStatusCode.RequestUriTooLong && request.Path.Length > 8 * 1024);
+            || status == HttpStatusCode.RequestUriTooLong && request.Path.Length > KestrelRequestLineLimit);
+
+    private const int KestrelRequestLineLimit = 8 * 1024;
 
     /// <summary>Null when the refusal is a problem document with a code and a detail naming the field or limit at fault.</summary>
     private static string? CheckProblem(HttpStatusCode status, string? mediaType, string text)
