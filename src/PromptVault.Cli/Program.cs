@@ -338,11 +338,11 @@ internal static class Program
         var minimumSampleSize = new Option<int?>("--min-samples") { Description = "Units (users) per variant with the target metric before it may complete by itself (default 100, never fewer than 50).", HelpName = "N" }
             .Within(ExperimentRules.MinMinimumSampleSize);
         var confidence = new Option<double?>("--confidence") { Description = "Confidence level (default 0.95).", HelpName = "LEVEL" }
-            .Within(ExperimentRules.ConfidenceLevelRange.Min, ExperimentRules.ConfidenceLevelRange.Max);
+            .Within(ExperimentRules.MinConfidenceLevel, ExperimentRules.MaxConfidenceLevel);
         var mde = new Option<double?>("--mde") { Description = "Minimum detectable effect, relative (default 0.10).", HelpName = "EFFECT" }
-            .Within(ExperimentRules.MinimumDetectableEffectRange.Min, ExperimentRules.MinimumDetectableEffectRange.Max);
+            .Within(ExperimentRules.MinMinimumDetectableEffect, ExperimentRules.MaxMinimumDetectableEffect);
         var power = new Option<double?>("--power") { Description = "Power for the sample size (default 0.8).", HelpName = "POWER" }
-            .Within(ExperimentRules.PowerRange.Min, ExperimentRules.PowerRange.Max);
+            .Within(ExperimentRules.MinPower, ExperimentRules.MaxPower);
         var guardrails = new Option<string[]>("--guardrail") { Description = "METRIC=THRESHOLD: pause if METRIC worsens by more than THRESHOLD (relative). Repeatable.", HelpName = "METRIC=THRESHOLD" };
         var promoteWinner = new Option<bool>("--promote-winner") { Description = "Promote the winner to production when the experiment completes." };
         var create = new Command("create", "Create an experiment (in draft) that splits a prompt's traffic between versions.")

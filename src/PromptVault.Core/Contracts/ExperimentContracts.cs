@@ -15,9 +15,9 @@ public sealed record CreateExperimentRequest(
     MetricName? TargetMetric = null,
     string? Description = null,
     [property: Range(ExperimentRules.MinMinimumSampleSize, int.MaxValue)] int? MinimumSampleSize = null,
-    double? ConfidenceLevel = null,
-    double? MinimumDetectableEffect = null,
-    double? Power = null,
+    [property: Range(ExperimentRules.MinConfidenceLevel, ExperimentRules.MaxConfidenceLevel)] double? ConfidenceLevel = null,
+    [property: Range(ExperimentRules.MinMinimumDetectableEffect, ExperimentRules.MaxMinimumDetectableEffect)] double? MinimumDetectableEffect = null,
+    [property: Range(ExperimentRules.MinPower, ExperimentRules.MaxPower)] double? Power = null,
     IReadOnlyList<GuardrailRequest>? Guardrails = null,
     bool? PromoteWinner = null);
 

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.ComponentModel.DataAnnotations;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization;
@@ -58,6 +59,11 @@ public static class PromptVaultJson
         var value when value == typeof(DateTimeOffset) => ("string", "date-time"),
         _ => null,
     };
+
+    /// <summary>The range a member documents (its <see cref="RangeAttribute"/>), if any.</summary>
+    public static RangeAttribute? RangeOf(JsonPropertyInfo? member) =>
+        member?.AttributeProvider?.GetCustomAttributes(typeof(RangeAttribute), inherit: true)
+            .OfType<RangeAttribute>().FirstOrDefault();
 
     /// <summary>Applies the API's settings to <paramref name="options"/> (used for ASP.NET Core's own options, <paramref name="forRequests"/> as <see cref="Requests"/>).</summary>
     public static JsonSerializerOptions Configure(JsonSerializerOptions options, bool forRequests = false)

@@ -15,9 +15,9 @@ public static class ExperimentRules
     public const double DefaultPower = 0.8;
     public const MetricName DefaultTargetMetric = MetricName.ConversionRate;
     public const int MinMinimumSampleSize = 1;
-    public static readonly (double Min, double Max) ConfidenceLevelRange = (0.5, 0.9999);
-    public static readonly (double Min, double Max) MinimumDetectableEffectRange = (0.001, 10);
-    public static readonly (double Min, double Max) PowerRange = (0.5, 0.99);
+    public const double MinConfidenceLevel = 0.5, MaxConfidenceLevel = 0.9999;
+    public const double MinMinimumDetectableEffect = 0.001, MaxMinimumDetectableEffect = 10;
+    public const double MinPower = 0.5, MaxPower = 0.99;
 
     /// <summary>Checks everything that needs no stored data: names, weights, numbers, guardrails.</summary>
     public static void Validate(CreateExperimentRequest request)
@@ -43,9 +43,9 @@ public static class ExperimentRules
 
         if (request.MinimumSampleSize < MinMinimumSampleSize)
             throw Invalid("minimumSampleSize", $"minimumSampleSize must be at least {MinMinimumSampleSize}, got {request.MinimumSampleSize}.");
-        InRange(request.ConfidenceLevel, "confidenceLevel", ConfidenceLevelRange, "between {0} and {1} (e.g. 0.95)");
-        InRange(request.MinimumDetectableEffect, "minimumDetectableEffect", MinimumDetectableEffectRange, "a relative change between {0} and {1} (0.10 is 10%)");
-        InRange(request.Power, "power", PowerRange, "between {0} and {1} (e.g. 0.8)");
+        InRange(request.ConfidenceLevel, "confidenceLevel", (MinConfidenceLevel, MaxConfidenceLevel), "between {0} and {1} (e.g. 0.95)");
+        InRange(request.MinimumDetectableEffect, "minimumDetectableEffect", (MinMinimumDetectableEffect, MaxMinimumDetectableEffect), "a relative change between {0} and {1} (0.10 is 10%)");
+        InRange(request.Power, "power", (MinPower, MaxPower), "between {0} and {1} (e.g. 0.8)");
         ValidateGuardrails(request.Guardrails, stored);
     }
 

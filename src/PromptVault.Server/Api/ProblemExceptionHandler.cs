@@ -166,8 +166,7 @@ internal sealed class ProblemExceptionHandler(StoreTroubleLog storeTroubleLog) :
     {
         if (path is null || LastMember(path) is not { } member || TypeAt(type, member.Parent, options) is not { } parent) return null;
         var comparison = options.PropertyNameCaseInsensitive ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal;
-        return options.GetTypeInfo(parent).Properties.FirstOrDefault(p => string.Equals(p.Name, member.Name, comparison))
-            ?.AttributeProvider?.GetCustomAttributes(typeof(RangeAttribute), inherit: true).OfType<RangeAttribute>().FirstOrDefault();
+        return PromptVaultJson.RangeOf(options.GetTypeInfo(parent).Properties.FirstOrDefault(p => string.Equals(p.Name, member.Name, comparison)));
     }
 
     /// <summary>

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json.Serialization.Metadata;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
@@ -139,7 +140,8 @@ internal static class OpenApiSetup
     /// <summary>
     /// Integers, numbers and dates and times of requests are read by converters of our own (PromptVaultJson.Configure), which the
     /// generator describes with no JSON type: they get back the type and format it gives the framework's own converters
-    /// (null too for a nullable member), as do the values of a dictionary of them and the items of a list of them (which
+    /// (null too for a nullable member) and the range the member documents, which the generator reads only from what it can
+    /// describe itself; as do the values of a dictionary of them and the items of a list of them (which
     /// the generator leaves out altogether: a confidence interval's numbers).
     /// </summary>
     private static Task TypeCheckedValues(OpenApiSchema schema, OpenApiSchemaTransformerContext context, CancellationToken cancellationToken)
@@ -150,6 +152,11 @@ internal static class OpenApiSetup
             var allowsNull = context.JsonPropertyInfo is { PropertyType: var member } && Nullable.GetUnderlyingType(member) is not null;
             schema.Type = allowsNull ? described.Type | JsonSchemaType.Null : described.Type;
             schema.Format = described.Format;
+            if (PromptVaultJson.RangeOf(context.JsonPropertyInfo) is { } range)
+            {
+                schema.Minimum = Convert.ToString(range.Minimum, CultureInfo.InvariantCulture);
+                schema.Maximum = Convert.ToString(range.Maximum, CultureInfo.InvariantCulture);
+            }
         }
         else if (context.JsonTypeInfo.Kind == JsonTypeInfoKind.Dictionary && schema.AdditionalProperties is null
             && CheckedValueSchema(context.JsonTypeInfo.ElementType!) is { } values)

@@ -1,3 +1,6 @@
+using System.ComponentModel.DataAnnotations;
+using System.Reflection;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using PromptVault.Core;
 
@@ -59,6 +62,24 @@ public sealed class OpenApiDocumentTests(ServerFixture fixture) : IClassFixture<
         }
         Assert.Equal("conversionRate, avgQualityScore, avgUserFeedback, avgLatencyMs, avgCost, errorRate",
             string.Join(", ", schemas["MetricName"]!["enum"]!.AsArray().Select(n => n!.GetValue<string>())));
+    }
+
+    [Fact]
+    public async Task RangedMembers_PublishTheRangeTheServerChecks()
+    {
+        var schemas = JsonNode.Parse(await ServedAsync())!["components"]!["schemas"]!.AsObject();
+        var ranged = typeof(Names).Assembly.GetExportedTypes().Where(t => schemas.ContainsKey(t.Name))
+            .SelectMany(t => t.GetProperties().Select(p => (Type: t, Member: p, Range: p.GetCustomAttribute<RangeAttribute>())))
+            .Where(m => m.Range is not null).ToList();
+
+        Assert.Equal(["CreateExperimentRequest.ConfidenceLevel", "CreateExperimentRequest.MinimumDetectableEffect", "CreateExperimentRequest.MinimumSampleSize", "CreateExperimentRequest.Power",
+            "MetricEventRequest.InputTokens", "MetricEventRequest.OutputTokens", "PromptMetadata.MaxTokens", "TestExpectation.PassingScore"],
+            ranged.Select(m => $"{m.Type.Name}.{m.Member.Name}").Order(StringComparer.Ordinal));
+        foreach (var (type, member, range) in ranged)
+        {
+            var published = schemas[type.Name]!["properties"]![JsonNamingPolicy.CamelCase.ConvertName(member.Name)]!;
+            Assert.Equal($"{range!.Minimum}..{range.Maximum}", $"{published["minimum"]}..{published["maximum"]}");
+        }
     }
 
     [Theory]
