@@ -5,15 +5,23 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace PromptVault.Server.Api;
 
-/// <summary><c>GET /healthz</c>: ASP.NET Core's health checks, the database included. 200 <c>{"status":"ok"}</c> or 503.</summary>
+/// <summary>
+/// <c>GET /healthz</c>: ASP.NET Core's health checks, the database included, 200 <c>{"status":"ok"}</c> or 503: whether
+/// this server can serve (a readiness probe). <c>GET /livez</c> runs none: whether the process answers at all (a liveness
+/// probe), so that a database outage takes servers out of rotation without also restarting every one of them.
+/// </summary>
 internal static class HealthApi
 {
     public static IEndpointRouteBuilder MapHealthApi(this IEndpointRouteBuilder routes)
     {
-        // MapHealthChecks answers every method; like any other route this one is GET (and so HEAD), 405 otherwise.
-        routes.MapHealthChecks("/healthz", new HealthCheckOptions { ResponseWriter = WriteAsync }).WithName("Health").AllowAnonymous()
-            .WithMetadata(new HttpMethodMetadata([HttpMethods.Get]));
+        Map("/healthz", "Health", _ => true);
+        Map("/livez", "Liveness", _ => false);
         return routes;
+
+        // MapHealthChecks answers every method; like any other route these are GET (and so HEAD), 405 otherwise.
+        void Map(string path, string name, Func<HealthCheckRegistration, bool> runs) =>
+            routes.MapHealthChecks(path, new HealthCheckOptions { Predicate = runs, ResponseWriter = WriteAsync }).WithName(name).AllowAnonymous()
+                .WithMetadata(new HttpMethodMetadata([HttpMethods.Get]));
     }
 
     private static Task WriteAsync(HttpContext context, HealthReport report)

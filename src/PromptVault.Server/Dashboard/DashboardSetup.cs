@@ -101,7 +101,7 @@ internal static class DashboardSetup
         return app;
     }
 
-    private static readonly string[] NotDashboard = ["/api", "/mcp", "/openapi", "/healthz", "/metrics", "/_framework", CircuitPath];
+    private static readonly string[] NotDashboard = ["/api", "/mcp", "/openapi", "/healthz", "/livez", "/metrics", "/_framework", CircuitPath];
 
     private static bool IsDashboardPageRequest(HttpContext context) =>
         (HttpMethods.IsGet(context.Request.Method) || HttpMethods.IsHead(context.Request.Method))

@@ -9,7 +9,7 @@ public sealed class HttpMethodTests(ServerFixture fixture) : IClassFixture<Serve
     private readonly HttpClient _client = fixture.Server.CreateClient();
 
     public static TheoryData<string> GetRoutes =>
-        ["/api/prompts", "/api/sdk/snapshot", "/api/audit", "/api/keys", "/api/webhooks", "/api/experiments", "/openapi/v1.json", "/healthz", "/login"];
+        ["/api/prompts", "/api/sdk/snapshot", "/api/audit", "/api/keys", "/api/webhooks", "/api/experiments", "/openapi/v1.json", "/healthz", "/livez", "/login"];
 
     [Theory]
     [MemberData(nameof(GetRoutes))]

@@ -6,7 +6,7 @@ using static PromptVault.Server.Tests.ApiCalls;
 
 namespace PromptVault.Server.Tests.Hosting;
 
-/// <summary>/healthz runs ASP.NET Core's health checks, one of which queries the database.</summary>
+/// <summary>/healthz runs ASP.NET Core's health checks, one of which queries the database; /livez runs none.</summary>
 public sealed class HealthTests
 {
     private static CancellationToken Cancel => TestContext.Current.CancellationToken;
@@ -53,6 +53,31 @@ public sealed class HealthTests
         Assert.StartsWith("GET /healthz answers unhealthy (the database did not open or answer the check's query; the server log has the error) for the database's trouble (SqliteException: ", line.Message, StringComparison.Ordinal);
         Assert.EndsWith("); the log says when its answer changes", line.Message, StringComparison.Ordinal);
         Assert.DoesNotContain('\n', line.Message);
+    }
+
+    /// <summary>
+    /// An orchestrator restarts a server whose liveness probe fails. With only /healthz to point it at, a database outage
+    /// failed every server's probe and restarted them all, which cures nothing; /livez stays 200 while the process answers.
+    /// </summary>
+    [Fact]
+    public async Task Livez_RunsNoCheck_SoABrokenDatabase_LeavesIt200WhileHealthzIs503()
+    {
+        await using var server = await RunningServer.StartAsync(Cancel);
+        using var anonymous = server.CreateClient(apiKey: "");
+        server.Services.GetRequiredService<SqliteConnectionFactory>().Dispose();
+        foreach (var file in new[] { server.DatabasePath + "-wal", server.DatabasePath + "-shm" }) File.Delete(file);
+        await File.WriteAllTextAsync(server.DatabasePath, new string('x', 4096), Cancel);
+
+        using var health = await anonymous.GetAsync("/healthz", Cancel);
+        using var live = await anonymous.GetAsync("/livez", Cancel);
+        var (post, problem) = await SendAsync(anonymous, HttpMethod.Post, "/livez");
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, health.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, live.StatusCode);
+        Assert.Equal("no-store", live.Headers.CacheControl?.ToString());
+        Assert.Equal("""{"status":"ok","checks":{}}""", await live.Content.ReadAsStringAsync(Cancel));
+        Assert.Equal(HttpStatusCode.MethodNotAllowed, post);
+        Assert.Equal("method_not_allowed", problem.Str("code"));
     }
 
     /// <summary>
