@@ -137,6 +137,50 @@ public sealed class ExperimentPagesTests(DashboardFixture fixture) : DashboardTe
         }
     }
 
+    /// <summary>
+    /// The statistics fields' bounds were written into the form: confidence at most 99.9% in steps of 0.1 (the server takes up
+    /// to 99.99%), and no most for the detectable effect (the server's is 1000%), so the browser marked a confidence the
+    /// server accepts as invalid and passed an effect it refuses. Each field now marks invalid exactly what the rule refuses.
+    /// </summary>
+    [Fact]
+    public async Task NewExperiment_StatisticsFields_MarkInvalidExactlyWhatTheServerRefuses()
+    {
+        var page = await fixture.OpenAsync(fixture.Server.AdminKey);
+        await page.GotoAsync("/experiments/new");
+        await page.Locator("[data-interactive=yes]").WaitForAsync();
+        (string Field, string Percent, Func<double, CreateExperimentRequest> Request)[] cases =
+        [
+            .. new[] { "49.99", "50", "99.95", "99.99", "99.995" }.Select(v => ("confidence", v, (Func<double, CreateExperimentRequest>)(f => Valid with { ConfidenceLevel = f }))),
+            .. new[] { "0.05", "0.1", "1000", "1000.1", "2000" }.Select(v => ("mde", v, (Func<double, CreateExperimentRequest>)(f => Valid with { MinimumDetectableEffect = f }))),
+            .. new[] { "49", "50", "99", "100" }.Select(v => ("power", v, (Func<double, CreateExperimentRequest>)(f => Valid with { Power = f }))),
+        ];
+
+        foreach (var (field, percent, request) in cases)
+        {
+            var input = page.Locator("#" + field);
+            await input.FillAsync(percent);
+            var marked = await input.EvaluateAsync<bool>("e => e.validity.valid");
+            Assert.True(Accepts(request(double.Parse(percent, CultureInfo.InvariantCulture) / 100)) == marked,
+                $"{field} {percent}%: the browser says {(marked ? "valid" : "invalid")}, the server {(marked ? "refuses" : "accepts")} it");
+        }
+
+        static bool Accepts(CreateExperimentRequest request)
+        {
+            try
+            {
+                ExperimentRules.ValidateExperiment(request, stored: false);
+                return true;
+            }
+            catch (PromptVault.Core.InvalidInputException)
+            {
+                return false;
+            }
+        }
+    }
+
+    private static readonly CreateExperimentRequest Valid = new("bounds", "p",
+        [new VariantRequest("a", "v1", 50), new VariantRequest("b", "v2", 50)]);
+
     /// <summary>An experiment's name is a display name: one holding a bidi override, typed in the New experiment page, is refused
     /// as through the API (PromptRules.ValidateDisplayName), named next to the form, and nothing is created.</summary>
     [Fact]

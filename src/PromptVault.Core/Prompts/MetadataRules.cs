@@ -16,6 +16,11 @@ public static partial class MetadataRules
     /// <summary>The fewest tokens <c>metadata.maxTokens</c> may ask for.</summary>
     public const int MinMaxTokens = 1;
 
+    // The ranges OpenAI's chat API takes (Anthropic's temperature and top P lie within them).
+    public const double MinTemperature = 0, MaxTemperature = 2;
+    public const double MinTopP = 0, MaxTopP = 1;
+    public const double MinPenalty = -2, MaxPenalty = 2;
+
     // OpenAI's and Anthropic's rule for function names; \z, not $, so "name\n" is refused.
     [GeneratedRegex(@"^[A-Za-z0-9_-]{1,64}\z")]
     private static partial Regex ToolNamePattern();
@@ -23,10 +28,10 @@ public static partial class MetadataRules
     public static void Validate(PromptMetadata metadata)
     {
         PromptRules.ValidateLength(metadata.Model, PromptRules.MaxNameLength, "metadata.model");
-        InRange(metadata.Temperature, 0, 2, "metadata.temperature");
-        InRange(metadata.TopP, 0, 1, "metadata.topP");
-        InRange(metadata.FrequencyPenalty, -2, 2, "metadata.frequencyPenalty");
-        InRange(metadata.PresencePenalty, -2, 2, "metadata.presencePenalty");
+        InRange(metadata.Temperature, MinTemperature, MaxTemperature, "metadata.temperature");
+        InRange(metadata.TopP, MinTopP, MaxTopP, "metadata.topP");
+        InRange(metadata.FrequencyPenalty, MinPenalty, MaxPenalty, "metadata.frequencyPenalty");
+        InRange(metadata.PresencePenalty, MinPenalty, MaxPenalty, "metadata.presencePenalty");
         if (metadata.MaxTokens < MinMaxTokens)
             throw new InvalidInputException("out_of_range", $"metadata.maxTokens must be a positive whole number, not {metadata.MaxTokens}.", "metadata.maxTokens");
         PromptRules.ValidateTags(metadata.Tags, "metadata.tags");

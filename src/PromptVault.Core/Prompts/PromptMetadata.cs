@@ -7,11 +7,11 @@ namespace PromptVault.Core.Prompts;
 public sealed record PromptMetadata
 {
     public string? Model { get; init; }
-    public double? Temperature { get; init; }
+    [Range(MetadataRules.MinTemperature, MetadataRules.MaxTemperature)] public double? Temperature { get; init; }
     [Range(MetadataRules.MinMaxTokens, int.MaxValue)] public int? MaxTokens { get; init; }
-    public double? TopP { get; init; }
-    public double? FrequencyPenalty { get; init; }
-    public double? PresencePenalty { get; init; }
+    [Range(MetadataRules.MinTopP, MetadataRules.MaxTopP)] public double? TopP { get; init; }
+    [Range(MetadataRules.MinPenalty, MetadataRules.MaxPenalty)] public double? FrequencyPenalty { get; init; }
+    [Range(MetadataRules.MinPenalty, MetadataRules.MaxPenalty)] public double? PresencePenalty { get; init; }
     public IReadOnlyList<string>? Tags { get; init; }
     public string? Category { get; init; }
 
