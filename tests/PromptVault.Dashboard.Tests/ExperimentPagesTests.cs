@@ -139,8 +139,9 @@ public sealed class ExperimentPagesTests(DashboardFixture fixture) : DashboardTe
 
     /// <summary>
     /// The statistics fields' bounds were written into the form: confidence at most 99.9% in steps of 0.1 (the server takes up
-    /// to 99.99%), and no most for the detectable effect (the server's is 1000%), so the browser marked a confidence the
-    /// server accepts as invalid and passed an effect it refuses. Each field now marks invalid exactly what the rule refuses.
+    /// to 99.99%), no most for the detectable effect (the server's is 1000%) and no bounds for a guardrail's threshold (0 to
+    /// 10), so the browser marked a confidence the server accepts as invalid and passed an effect and thresholds it refuses.
+    /// Each field now marks invalid exactly what the rule refuses.
     /// </summary>
     [Fact]
     public async Task NewExperiment_StatisticsFields_MarkInvalidExactlyWhatTheServerRefuses()
@@ -148,21 +149,25 @@ public sealed class ExperimentPagesTests(DashboardFixture fixture) : DashboardTe
         var page = await fixture.OpenAsync(fixture.Server.AdminKey);
         await page.GotoAsync("/experiments/new");
         await page.Locator("[data-interactive=yes]").WaitForAsync();
-        (string Field, string Percent, Func<double, CreateExperimentRequest> Request)[] cases =
+        await page.GetByRole(AriaRole.Button, new() { Name = "Add guardrail" }).ClickAsync();
+        await page.GetByLabel("Guardrail 1 metric").SelectOptionAsync(nameof(MetricName.AvgLatencyMs)); // lower is better: any threshold in range
+        (string Field, string[] Values, Func<double, CreateExperimentRequest> Request)[] fields =
         [
-            .. new[] { "49.99", "50", "99.95", "99.99", "99.995" }.Select(v => ("confidence", v, (Func<double, CreateExperimentRequest>)(f => Valid with { ConfidenceLevel = f }))),
-            .. new[] { "0.05", "0.1", "1000", "1000.1", "2000" }.Select(v => ("mde", v, (Func<double, CreateExperimentRequest>)(f => Valid with { MinimumDetectableEffect = f }))),
-            .. new[] { "49", "50", "99", "100" }.Select(v => ("power", v, (Func<double, CreateExperimentRequest>)(f => Valid with { Power = f }))),
+            ("confidence", ["49.99", "50", "99.95", "99.99", "99.995"], percent => Valid with { ConfidenceLevel = percent / 100 }),
+            ("mde", ["0.05", "0.1", "1000", "1000.1", "2000"], percent => Valid with { MinimumDetectableEffect = percent / 100 }),
+            ("power", ["49", "50", "99", "100"], percent => Valid with { Power = percent / 100 }),
+            ("guardrail-0-threshold", ["-0.1", "0", "10", "10.5"], threshold => Valid with { Guardrails = [new(MetricName.AvgLatencyMs, threshold)] }),
         ];
 
-        foreach (var (field, percent, request) in cases)
-        {
-            var input = page.Locator("#" + field);
-            await input.FillAsync(percent);
-            var marked = await input.EvaluateAsync<bool>("e => e.validity.valid");
-            Assert.True(Accepts(request(double.Parse(percent, CultureInfo.InvariantCulture) / 100)) == marked,
-                $"{field} {percent}%: the browser says {(marked ? "valid" : "invalid")}, the server {(marked ? "refuses" : "accepts")} it");
-        }
+        foreach (var (field, values, request) in fields)
+            foreach (var value in values)
+            {
+                var input = page.Locator("#" + field);
+                await input.FillAsync(value);
+                var marked = await input.EvaluateAsync<bool>("e => e.validity.valid");
+                Assert.True(Accepts(request(double.Parse(value, CultureInfo.InvariantCulture))) == marked,
+                    $"{field} {value}: the browser says {(marked ? "valid" : "invalid")}, the server {(marked ? "refuses" : "accepts")} it");
+            }
 
         static bool Accepts(CreateExperimentRequest request)
         {

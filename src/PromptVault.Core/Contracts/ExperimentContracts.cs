@@ -25,7 +25,8 @@ public sealed record CreateExperimentRequest(
 /// <param name="Weight">Percent of traffic, in steps of 0.01.</param>
 public sealed record VariantRequest(string? Name, string? VersionId, decimal? Weight);
 
-public sealed record GuardrailRequest(MetricName? Metric, double? Threshold);
+public sealed record GuardrailRequest(MetricName? Metric,
+    [property: Range(ExperimentRules.MinGuardrailThreshold, ExperimentRules.MaxGuardrailThreshold)] double? Threshold);
 
 /// <param name="HashSeed">The assignment seed as 16 hex digits (see docs/assignment.md).</param>
 /// <param name="PromotionRefused">Why the winner of a completion with <c>promoteWinner</c> was not promoted (a gate refused it);

@@ -18,6 +18,7 @@ public static class ExperimentRules
     public const double MinConfidenceLevel = 0.5, MaxConfidenceLevel = 0.9999;
     public const double MinMinimumDetectableEffect = 0.001, MaxMinimumDetectableEffect = 10;
     public const double MinPower = 0.5, MaxPower = 0.99;
+    public const double MinGuardrailThreshold = 0, MaxGuardrailThreshold = 10;
 
     /// <summary>Checks everything that needs no stored data: names, weights, numbers, guardrails.</summary>
     public static void Validate(CreateExperimentRequest request)
@@ -43,9 +44,9 @@ public static class ExperimentRules
 
         if (request.MinimumSampleSize < MinMinimumSampleSize)
             throw Invalid("minimumSampleSize", $"minimumSampleSize must be at least {MinMinimumSampleSize}, got {request.MinimumSampleSize}.");
-        InRange(request.ConfidenceLevel, "confidenceLevel", (MinConfidenceLevel, MaxConfidenceLevel), "between {0} and {1} (e.g. 0.95)");
-        InRange(request.MinimumDetectableEffect, "minimumDetectableEffect", (MinMinimumDetectableEffect, MaxMinimumDetectableEffect), "a relative change between {0} and {1} (0.10 is 10%)");
-        InRange(request.Power, "power", (MinPower, MaxPower), "between {0} and {1} (e.g. 0.8)");
+        InRange(request.ConfidenceLevel, "confidenceLevel", MinConfidenceLevel, MaxConfidenceLevel, "between {0} and {1} (e.g. 0.95)");
+        InRange(request.MinimumDetectableEffect, "minimumDetectableEffect", MinMinimumDetectableEffect, MaxMinimumDetectableEffect, "a relative change between {0} and {1} (0.10 is 10%)");
+        InRange(request.Power, "power", MinPower, MaxPower, "between {0} and {1} (e.g. 0.8)");
         ValidateGuardrails(request.Guardrails, stored);
     }
 
@@ -105,7 +106,7 @@ public static class ExperimentRules
                 throw Invalid($"{field}.metric", $"{field}.metric {Names.Of(metric)} has another guardrail already.");
             if (guardrail.Threshold is not { } threshold)
                 throw Invalid($"{field}.threshold", $"{field}.threshold is required: the worst relative change allowed (0.10 is 10%).");
-            InRange(threshold, $"{field}.threshold", (0, 10), "a relative change between {0} and {1} (0.10 is 10%)");
+            InRange(threshold, $"{field}.threshold", MinGuardrailThreshold, MaxGuardrailThreshold, "a relative change between {0} and {1} (0.10 is 10%)");
             // A fall of 100% takes a nonnegative metric to 0, which it can always reach: nothing could breach the guardrail.
             if (!stored && !metric.LowerIsBetter() && threshold >= 1)
                 throw Invalid($"{field}.threshold", $"{field}.threshold for {Names.Of(metric)} is the largest fall allowed and must be at least 0 and below 1 (a fall of 100% would allow it to reach 0, so nothing could breach it), got {threshold}.");
@@ -118,10 +119,10 @@ public static class ExperimentRules
             throw Invalid(field, $"{field} is required and must not be empty.");
     }
 
-    private static void InRange(double? value, string field, (double Min, double Max) range, string expected)
+    private static void InRange(double? value, string field, double min, double max, string expected)
     {
-        if (value is { } number && !(number >= range.Min && number <= range.Max))
-            throw Invalid(field, $"{field} must be {string.Format(CultureInfo.InvariantCulture, expected, range.Min, range.Max)}, got {number}.");
+        if (value is { } number && !(number >= min && number <= max))
+            throw Invalid(field, $"{field} must be {string.Format(CultureInfo.InvariantCulture, expected, min, max)}, got {number}.");
     }
 
     private static InvalidInputException Invalid(string field, InvariantMessage message) => new("invalid_experiment", message.ToStringAndClear(), field);

@@ -72,7 +72,7 @@ public sealed class OpenApiDocumentTests(ServerFixture fixture) : IClassFixture<
             .SelectMany(t => t.GetProperties().Select(p => (Type: t, Member: p, Range: p.GetCustomAttribute<RangeAttribute>())))
             .Where(m => m.Range is not null).ToList();
 
-        Assert.Equal(["CreateExperimentRequest.ConfidenceLevel", "CreateExperimentRequest.MinimumDetectableEffect", "CreateExperimentRequest.MinimumSampleSize", "CreateExperimentRequest.Power",
+        Assert.Equal(["CreateExperimentRequest.ConfidenceLevel", "CreateExperimentRequest.MinimumDetectableEffect", "CreateExperimentRequest.MinimumSampleSize", "CreateExperimentRequest.Power", "GuardrailRequest.Threshold",
             "MetricEventRequest.InputTokens", "MetricEventRequest.OutputTokens", "PromptMetadata.FrequencyPenalty", "PromptMetadata.MaxTokens", "PromptMetadata.PresencePenalty",
             "PromptMetadata.Temperature", "PromptMetadata.TopP", "TestExpectation.PassingScore"],
             ranged.Select(m => $"{m.Type.Name}.{m.Member.Name}").Order(StringComparer.Ordinal));
