@@ -169,6 +169,11 @@ public sealed class ExperimentPagesTests(DashboardFixture fixture) : DashboardTe
                     $"{field} {value}: the browser says {(marked ? "valid" : "invalid")}, the server {(marked ? "refuses" : "accepts")} it");
             }
 
+        // What the browser marks shows once the user leaves the field.
+        await page.Locator("#mde").FillAsync("2000");
+        await page.Locator("#mde").BlurAsync();
+        Assert.Equal("rgb(164, 14, 38)", await page.Locator("#mde").EvaluateAsync<string>("e => getComputedStyle(e).borderTopColor"));
+
         static bool Accepts(CreateExperimentRequest request)
         {
             try
