@@ -215,6 +215,35 @@ public sealed class DashboardFixture(SharedBrowser browser) : IAsyncLifetime
         Assert.Equal(count, await InsertionsAsync(page));
     }
 
+    /// <summary>
+    /// Fills each of <paramref name="values"/> into the number field <paramref name="id"/> and expects the browser's own
+    /// validity (its min, max and step) to say what the server's rule does of that number (<paramref name="serverCheck"/> throws for a number it refuses).
+    /// </summary>
+    public static async Task ExpectValidAsTheServerSaysAsync(IPage page, string id, string[] values, Action<double> serverCheck)
+    {
+        var input = page.Locator("#" + id);
+        foreach (var value in values)
+        {
+            await input.FillAsync(value);
+            var marked = await input.EvaluateAsync<bool>("e => e.validity.valid");
+            Assert.True(Accepts(double.Parse(value, System.Globalization.CultureInfo.InvariantCulture)) == marked,
+                $"{id} {value}: the browser says {(marked ? "valid" : "invalid")}, the server {(marked ? "refuses" : "accepts")} it");
+        }
+
+        bool Accepts(double number)
+        {
+            try
+            {
+                serverCheck(number);
+                return true;
+            }
+            catch (PromptVault.Core.InvalidInputException)
+            {
+                return false;
+            }
+        }
+    }
+
     /// <summary>Expects <paramref name="error"/> to be announced once: the page's one role=alert element, saying
     /// <paramref name="text"/>, neither focused nor in a live region (either would announce it again).</summary>
     public static async Task ExpectAnnouncedOnceAsync(IPage page, ILocator error, string text)

@@ -140,8 +140,9 @@ public sealed class ExperimentPagesTests(DashboardFixture fixture) : DashboardTe
     /// <summary>
     /// The statistics fields' bounds were written into the form: confidence at most 99.9% in steps of 0.1 (the server takes up
     /// to 99.99%), no most for the detectable effect (the server's is 1000%) and no bounds for a guardrail's threshold (0 to
-    /// 10), so the browser marked a confidence the server accepts as invalid and passed an effect and thresholds it refuses.
-    /// Each field now marks invalid exactly what the rule refuses.
+    /// 10), so the browser marked a confidence the server accepts as invalid and passed an effect and thresholds it refuses;
+    /// steps the server does not have (power in whole percents) marked 85.5% wrong. Each field now marks invalid exactly
+    /// what the rule refuses.
     /// </summary>
     [Fact]
     public async Task NewExperiment_StatisticsFields_MarkInvalidExactlyWhatTheServerRefuses()
@@ -151,41 +152,22 @@ public sealed class ExperimentPagesTests(DashboardFixture fixture) : DashboardTe
         await page.Locator("[data-interactive=yes]").WaitForAsync();
         await page.GetByRole(AriaRole.Button, new() { Name = "Add guardrail" }).ClickAsync();
         await page.GetByLabel("Guardrail 1 metric").SelectOptionAsync(nameof(MetricName.AvgLatencyMs)); // lower is better: any threshold in range
-        (string Field, string[] Values, Func<double, CreateExperimentRequest> Request)[] fields =
-        [
-            ("confidence", ["49.99", "50", "99.95", "99.99", "99.995"], percent => Valid with { ConfidenceLevel = percent / 100 }),
-            ("mde", ["0.05", "0.1", "1000", "1000.1", "2000"], percent => Valid with { MinimumDetectableEffect = percent / 100 }),
-            ("power", ["49", "50", "99", "100"], percent => Valid with { Power = percent / 100 }),
-            ("guardrail-0-threshold", ["-0.1", "0", "10", "10.5"], threshold => Valid with { Guardrails = [new(MetricName.AvgLatencyMs, threshold)] }),
-        ];
 
-        foreach (var (field, values, request) in fields)
-            foreach (var value in values)
-            {
-                var input = page.Locator("#" + field);
-                await input.FillAsync(value);
-                var marked = await input.EvaluateAsync<bool>("e => e.validity.valid");
-                Assert.True(Accepts(request(double.Parse(value, CultureInfo.InvariantCulture))) == marked,
-                    $"{field} {value}: the browser says {(marked ? "valid" : "invalid")}, the server {(marked ? "refuses" : "accepts")} it");
-            }
+        await DashboardFixture.ExpectValidAsTheServerSaysAsync(page, "confidence", ["49.99", "50", "95.5", "99.95", "99.99", "99.995"],
+            percent => Validate(Valid with { ConfidenceLevel = percent / 100 }));
+        await DashboardFixture.ExpectValidAsTheServerSaysAsync(page, "mde", ["0.05", "0.1", "2.55", "1000", "1000.1", "2000"],
+            percent => Validate(Valid with { MinimumDetectableEffect = percent / 100 }));
+        await DashboardFixture.ExpectValidAsTheServerSaysAsync(page, "power", ["49", "50", "85.5", "99", "100"],
+            percent => Validate(Valid with { Power = percent / 100 }));
+        await DashboardFixture.ExpectValidAsTheServerSaysAsync(page, "guardrail-0-threshold", ["-0.1", "0", "0.25", "10", "10.5"],
+            threshold => Validate(Valid with { Guardrails = [new(MetricName.AvgLatencyMs, threshold)] }));
 
         // What the browser marks shows once the user leaves the field.
         await page.Locator("#mde").FillAsync("2000");
         await page.Locator("#mde").BlurAsync();
         Assert.Equal("rgb(164, 14, 38)", await page.Locator("#mde").EvaluateAsync<string>("e => getComputedStyle(e).borderTopColor"));
 
-        static bool Accepts(CreateExperimentRequest request)
-        {
-            try
-            {
-                ExperimentRules.ValidateExperiment(request, stored: false);
-                return true;
-            }
-            catch (PromptVault.Core.InvalidInputException)
-            {
-                return false;
-            }
-        }
+        static void Validate(CreateExperimentRequest request) => ExperimentRules.ValidateExperiment(request, stored: false);
     }
 
     private static readonly CreateExperimentRequest Valid = new("bounds", "p",

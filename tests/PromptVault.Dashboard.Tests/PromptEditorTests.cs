@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text.RegularExpressions;
 using Microsoft.Playwright;
 using PromptVault.Core.Audit;
+using PromptVault.Core.Prompts;
 using PromptVault.Core.Storage;
 
 namespace PromptVault.Dashboard.Tests;
@@ -32,6 +33,24 @@ public sealed class PromptEditorTests(DashboardFixture fixture) : DashboardTest
             PromptVault.Core.Contracts.PromptVaultJson.Options, TestContext.Current.CancellationToken);
         Assert.Equal(2, versions!.Total);
         Assert.Equal("Hi from the second", await second.GetByLabel("Template", new() { Exact = true }).InputValueAsync());
+    }
+
+    /// <summary>
+    /// The model settings' fields stepped by 0.1 (temperature) and 0.05 (top P), steps the server does not have: a temperature
+    /// of 0.15, which a version pushed from a file may hold, showed as wrong. They mark invalid exactly what MetadataRules refuses.
+    /// </summary>
+    [Fact]
+    public async Task Edit_ModelSettingsFields_MarkInvalidExactlyWhatTheServerRefuses()
+    {
+        using var api = fixture.Server.CreateClient();
+        var page = await CreateAndEditAsync(api, """{"name":"settings-bounds","content":"Hi","metadata":{"temperature":0.15}}""");
+
+        await DashboardFixture.ExpectValidAsTheServerSaysAsync(page, "temperature", ["-0.1", "0", "0.15", "2", "2.05"],
+            temperature => MetadataRules.Validate(new PromptMetadata { Temperature = temperature }));
+        await DashboardFixture.ExpectValidAsTheServerSaysAsync(page, "top-p", ["-0.01", "0", "0.93", "1", "1.01"],
+            topP => MetadataRules.Validate(new PromptMetadata { TopP = topP }));
+        await DashboardFixture.ExpectValidAsTheServerSaysAsync(page, "max-tokens", ["0", "1", "500"],
+            maxTokens => MetadataRules.Validate(new PromptMetadata { MaxTokens = (int)maxTokens }));
     }
 
     /// <summary>Two variable rows with one name, each with a test value: the preview's dictionary of values threw and the circuit died, the draft with it.</summary>
