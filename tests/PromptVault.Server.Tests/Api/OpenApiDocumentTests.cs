@@ -73,7 +73,8 @@ public sealed class OpenApiDocumentTests(ServerFixture fixture) : IClassFixture<
             .Where(m => m.Range is not null).ToList();
 
         Assert.Equal(["CreateExperimentRequest.ConfidenceLevel", "CreateExperimentRequest.MinimumDetectableEffect", "CreateExperimentRequest.MinimumSampleSize", "CreateExperimentRequest.Power", "GuardrailRequest.Threshold",
-            "MetricEventRequest.InputTokens", "MetricEventRequest.OutputTokens", "PromptMetadata.FrequencyPenalty", "PromptMetadata.MaxTokens", "PromptMetadata.PresencePenalty",
+            "MetricEventRequest.Cost", "MetricEventRequest.InputTokens", "MetricEventRequest.LatencyMs", "MetricEventRequest.OutputTokens",
+            "MetricEventRequest.QualityScore", "MetricEventRequest.UserFeedback", "PromptMetadata.FrequencyPenalty", "PromptMetadata.MaxTokens", "PromptMetadata.PresencePenalty",
             "PromptMetadata.Temperature", "PromptMetadata.TopP", "TestExpectation.PassingScore"],
             ranged.Select(m => $"{m.Type.Name}.{m.Member.Name}").Order(StringComparer.Ordinal));
         foreach (var (type, member, range) in ranged)
