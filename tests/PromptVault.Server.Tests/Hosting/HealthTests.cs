@@ -30,10 +30,7 @@ public sealed class HealthTests
         using var logs = new LogCapture();
         await using var server = await RunningServer.StartAsync(logs.Setup(), Cancel);
         using var anonymous = server.CreateClient(apiKey: "");
-        // The server's pooled connections would go on reading the replaced file.
-        server.Services.GetRequiredService<SqliteConnectionFactory>().Dispose();
-        foreach (var file in new[] { server.DatabasePath + "-wal", server.DatabasePath + "-shm" }) File.Delete(file);
-        await File.WriteAllTextAsync(server.DatabasePath, new string('x', 4096), Cancel);
+        await BreakDatabaseAsync(server);
 
         using var response = await anonymous.GetAsync("/healthz", Cancel);
         var body = System.Text.Json.Nodes.JsonNode.Parse(await response.Content.ReadAsStringAsync(Cancel));
@@ -64,9 +61,7 @@ public sealed class HealthTests
     {
         await using var server = await RunningServer.StartAsync(Cancel);
         using var anonymous = server.CreateClient(apiKey: "");
-        server.Services.GetRequiredService<SqliteConnectionFactory>().Dispose();
-        foreach (var file in new[] { server.DatabasePath + "-wal", server.DatabasePath + "-shm" }) File.Delete(file);
-        await File.WriteAllTextAsync(server.DatabasePath, new string('x', 4096), Cancel);
+        await BreakDatabaseAsync(server);
 
         using var health = await anonymous.GetAsync("/healthz", Cancel);
         using var live = await anonymous.GetAsync("/livez", Cancel);
@@ -95,12 +90,12 @@ public sealed class HealthTests
         var intact = await File.ReadAllBytesAsync(server.DatabasePath, Cancel);
 
         await ProbeAsync(HttpStatusCode.OK);
-        await BreakAsync();
+        await BreakDatabaseAsync(server);
         for (var probe = 0; probe < 3; probe++) await ProbeAsync(HttpStatusCode.ServiceUnavailable);
         connections.Dispose();
         await File.WriteAllBytesAsync(server.DatabasePath, intact, Cancel);
         for (var probe = 0; probe < 2; probe++) await ProbeAsync(HttpStatusCode.OK);
-        await BreakAsync();
+        await BreakDatabaseAsync(server);
         await ProbeAsync(HttpStatusCode.ServiceUnavailable);
 
         var lines = logs.Lines.Where(l => l.Category == "PromptVault.Server.Api.StoreTroubleLog").ToList();
@@ -112,12 +107,13 @@ public sealed class HealthTests
             using var response = await anonymous.GetAsync("/healthz", Cancel);
             Assert.Equal(expected, response.StatusCode);
         }
+    }
 
-        async Task BreakAsync()
-        {
-            connections.Dispose();
-            foreach (var file in new[] { server.DatabasePath + "-wal", server.DatabasePath + "-shm" }) File.Delete(file);
-            await File.WriteAllTextAsync(server.DatabasePath, new string('x', 4096), Cancel);
-        }
+    /// <summary>Replaces the server's database with a file that is not one; its pooled connections, which would go on reading the replaced file, are closed first.</summary>
+    private static Task BreakDatabaseAsync(RunningServer server)
+    {
+        server.Services.GetRequiredService<SqliteConnectionFactory>().Dispose();
+        foreach (var file in new[] { server.DatabasePath + "-wal", server.DatabasePath + "-shm" }) File.Delete(file);
+        return File.WriteAllTextAsync(server.DatabasePath, new string('x', 4096), Cancel);
     }
 }
