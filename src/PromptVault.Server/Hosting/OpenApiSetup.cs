@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.OpenApi;
 using Microsoft.OpenApi;
 using PromptVault.Core.Contracts;
+using PromptVault.Core.Storage;
 using PromptVault.Server.Auth;
 
 namespace PromptVault.Server.Hosting;
@@ -40,6 +41,7 @@ internal static class OpenApiSetup
         options.AddOperationTransformer(DescribeMetricsBody);
         options.AddSchemaTransformer(TypeEnumsAsStrings);
         options.AddSchemaTransformer(TypeCheckedValues);
+        options.AddSchemaTransformer(PagingRanges);
         options.AddSchemaTransformer(RenderVariablesAsObject);
         options.AddSchemaTransformer(DescribeJsonElement);
     }
@@ -167,6 +169,17 @@ internal static class OpenApiSetup
             && CheckedValueSchema(context.JsonTypeInfo.ElementType!) is { } items)
         {
             schema.Items = items;
+        }
+        return Task.CompletedTask;
+    }
+
+    /// <summary>A list route's <c>limit</c> and <c>offset</c> publish the range the route checks (PageRequest.Range), as the MCP tools' do.</summary>
+    private static Task PagingRanges(OpenApiSchema schema, OpenApiSchemaTransformerContext context, CancellationToken cancellationToken)
+    {
+        if (context.ParameterDescription is { Source.Id: "Query", Name: var name } && PageRequest.Range(name) is var (min, max))
+        {
+            schema.Minimum = min.ToString(CultureInfo.InvariantCulture);
+            schema.Maximum = max.ToString(CultureInfo.InvariantCulture);
         }
         return Task.CompletedTask;
     }

@@ -3,6 +3,7 @@ using System.Reflection;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using PromptVault.Core;
+using PromptVault.Core.Storage;
 
 namespace PromptVault.Server.Tests.Api;
 
@@ -81,6 +82,21 @@ public sealed class OpenApiDocumentTests(ServerFixture fixture) : IClassFixture<
         {
             var published = schemas[type.Name]!["properties"]![JsonNamingPolicy.CamelCase.ConvertName(member.Name)]!;
             Assert.Equal($"{range!.Minimum}..{range.Maximum}", $"{published["minimum"]}..{published["maximum"]}");
+        }
+    }
+
+    [Fact]
+    public async Task PagingParameters_PublishTheRangeTheServerChecks()
+    {
+        var paths = JsonNode.Parse(await ServedAsync())!["paths"]!.AsObject();
+        var paging = paths.SelectMany(p => p.Value!.AsObject().SelectMany(o => o.Value!["parameters"]?.AsArray() ?? []))
+            .Where(p => p!["in"]!.GetValue<string>() == "query" && PageRequest.Range(p["name"]!.GetValue<string>()) is not null).ToList();
+
+        Assert.True(paging.Count >= 14, $"{paging.Count} paging parameters"); // limit and offset of the seven list routes, at least
+        foreach (var parameter in paging)
+        {
+            var (min, max) = PageRequest.Range(parameter!["name"]!.GetValue<string>())!.Value;
+            Assert.Equal($"{min}..{max}", $"{parameter["schema"]!["minimum"]}..{parameter["schema"]!["maximum"]}");
         }
     }
 
