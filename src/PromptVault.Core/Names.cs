@@ -20,10 +20,13 @@ public static class Names
     public static string AllOf<TEnum>() where TEnum : struct, Enum => WireNames<TEnum>.All;
 
     /// <summary>All wire names of <paramref name="enumType"/>, comma-separated, for messages.</summary>
-    public static string AllOf(Type enumType)
+    public static string AllOf(Type enumType) => string.Join(", ", ListOf(enumType));
+
+    /// <summary>All wire names of <paramref name="enumType"/>, in declaration order.</summary>
+    public static IReadOnlyList<string> ListOf(Type enumType)
     {
         ArgumentNullException.ThrowIfNull(enumType);
-        return string.Join(", ", enumType.GetFields(BindingFlags.Public | BindingFlags.Static).Select(NameOf));
+        return [.. enumType.GetFields(BindingFlags.Public | BindingFlags.Static).Select(NameOf)];
     }
 
     /// <summary>As <see cref="JsonStringEnumConverter"/> writes it: the attribute's name, else the member's own.</summary>

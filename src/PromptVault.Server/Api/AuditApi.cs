@@ -18,7 +18,7 @@ internal static class AuditApi
     }
 
     /// <summary>Newest first; each filter that is given must match exactly; <c>from</c> (inclusive) and <c>to</c> (exclusive) are ISO 8601 timestamps.</summary>
-    private static async Task<FileContentHttpResult> ListAudit(string? prompt, string? actor, string? action, string? from, string? to, int? limit, int? offset,
+    private static async Task<FileContentHttpResult> ListAudit(string? prompt, string? actor, string? action, [DateTimeText] string? from, [DateTimeText] string? to, int? limit, int? offset,
         PromptRegistry registry, HttpContext http, CancellationToken cancellationToken)
     {
         var page = PageRequest.From(limit, offset);

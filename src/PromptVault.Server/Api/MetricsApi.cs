@@ -61,7 +61,7 @@ internal static class MetricsApi
         return false;
     }
 
-    private static async Task<Ok<VersionMetricsResponse>> VersionMetrics(string name, string version, string? period, MetricsService metrics, CancellationToken cancellationToken)
+    private static async Task<Ok<VersionMetricsResponse>> VersionMetrics(string name, string version, [NamesOf(typeof(MetricPeriod))] string? period, MetricsService metrics, CancellationToken cancellationToken)
     {
         var metricPeriod = MetricPeriod.All;
         if (!string.IsNullOrEmpty(period) && !Names.TryParse(period, out metricPeriod))

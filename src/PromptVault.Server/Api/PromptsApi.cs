@@ -50,7 +50,7 @@ internal static class PromptsApi
         return TypedResults.Created($"/api/prompts/{Uri.EscapeDataString(prompt.Name)}", prompt);
     }
 
-    private static async Task<FileContentHttpResult> ListPrompts(PromptRegistry registry, string? type, string? category, string? tag, int? limit, int? offset,
+    private static async Task<FileContentHttpResult> ListPrompts(PromptRegistry registry, [NamesOf(typeof(PromptType))] string? type, string? category, string? tag, int? limit, int? offset,
         HttpContext http, CancellationToken cancellationToken)
     {
         var page = PageRequest.From(limit, offset);

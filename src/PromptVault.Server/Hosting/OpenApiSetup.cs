@@ -1,9 +1,13 @@
 using System.Globalization;
+using System.Reflection;
+using System.Text.Json.Nodes;
 using System.Text.Json.Serialization.Metadata;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.Infrastructure;
 using Microsoft.AspNetCore.OpenApi;
 using Microsoft.OpenApi;
+using PromptVault.Core;
 using PromptVault.Core.Contracts;
 using PromptVault.Core.Storage;
 using PromptVault.Server.Auth;
@@ -42,6 +46,7 @@ internal static class OpenApiSetup
         options.AddSchemaTransformer(TypeEnumsAsStrings);
         options.AddSchemaTransformer(TypeCheckedValues);
         options.AddSchemaTransformer(PagingRanges);
+        options.AddSchemaTransformer(QueryTexts);
         options.AddSchemaTransformer(RenderVariablesAsObject);
         options.AddSchemaTransformer(DescribeJsonElement);
     }
@@ -181,6 +186,18 @@ internal static class OpenApiSetup
             schema.Minimum = min.ToString(CultureInfo.InvariantCulture);
             schema.Maximum = max.ToString(CultureInfo.InvariantCulture);
         }
+        return Task.CompletedTask;
+    }
+
+    /// <summary>A query parameter parsed by hand: the names it takes (<see cref="Api.NamesOfAttribute"/>) or its date-time format (<see cref="Api.DateTimeTextAttribute"/>).</summary>
+    private static Task QueryTexts(OpenApiSchema schema, OpenApiSchemaTransformerContext context, CancellationToken cancellationToken)
+    {
+        if (context.ParameterDescription?.ParameterDescriptor is not IParameterInfoParameterDescriptor { ParameterInfo: var parameter })
+            return Task.CompletedTask;
+        if (parameter.GetCustomAttribute<Api.NamesOfAttribute>() is { } names)
+            schema.Enum = [.. Names.ListOf(names.EnumType).Select(name => (JsonNode)JsonValue.Create(name))];
+        if (parameter.GetCustomAttribute<Api.DateTimeTextAttribute>() is not null)
+            schema.Format = "date-time";
         return Task.CompletedTask;
     }
 

@@ -100,6 +100,27 @@ public sealed class OpenApiDocumentTests(ServerFixture fixture) : IClassFixture<
         }
     }
 
+    /// <summary>Query parameters the API parses by hand, for its own wording of their refusals, published as what they take: the document said "string".</summary>
+    [Theory]
+    [InlineData("/api/prompts/{name}/versions/{version}/metrics", "period", typeof(Core.Metrics.MetricPeriod))]
+    [InlineData("/api/prompts", "type", typeof(Core.Prompts.PromptType))]
+    public async Task QueryParametersOfNames_ListTheNamesTheServerAccepts(string path, string name, Type names)
+    {
+        var parameter = await QueryParameterAsync(path, name);
+
+        Assert.Equal(Names.ListOf(names), parameter["schema"]!["enum"]!.AsArray().Select(n => n!.GetValue<string>()));
+    }
+
+    [Theory]
+    [InlineData("from")]
+    [InlineData("to")]
+    public async Task AuditTimeParameters_AreDateTimes(string name) =>
+        Assert.Equal("date-time", (await QueryParameterAsync("/api/audit", name))["schema"]!["format"]!.GetValue<string>());
+
+    private async Task<JsonNode> QueryParameterAsync(string path, string name) =>
+        JsonNode.Parse(await ServedAsync())!["paths"]![path]!["get"]!["parameters"]!.AsArray()
+            .Single(p => p!["in"]!.GetValue<string>() == "query" && p["name"]!.GetValue<string>() == name)!;
+
     [Theory]
     [InlineData("/api/prompts", "get", false)]
     [InlineData("/api/prompts", "post", true)]
