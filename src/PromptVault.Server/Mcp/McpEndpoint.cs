@@ -110,23 +110,34 @@ internal static class McpEndpoint
     {
         var schemas = new AIJsonSchemaCreateOptions { TransformSchemaNode = TypeCheckedValues };
         foreach (var method in typeof(McpTools).GetMethods().Where(m => m.GetCustomAttribute<McpServerToolAttribute>() is not null))
-            builder.Services.AddSingleton(services => WithPagingRanges(McpServerTool.Create(method, request => ActivatorUtilities.CreateInstance<McpTools>(request.Services!),
-                new McpServerToolCreateOptions { Services = services, SerializerOptions = PromptVaultJson.Requests, SchemaCreateOptions = schemas })));
+            builder.Services.AddSingleton(services => WithArgumentRules(McpServerTool.Create(method, request => ActivatorUtilities.CreateInstance<McpTools>(request.Services!),
+                new McpServerToolCreateOptions { Services = services, SerializerOptions = PromptVaultJson.Requests, SchemaCreateOptions = schemas }), method));
         return builder;
     }
 
     /// <summary>
-    /// Gives a paging argument (<c>limit</c>, <c>offset</c>) the range the REST query checks (<see cref="PageRequest.Range"/>) as its
-    /// <c>minimum</c>/<c>maximum</c>: the schema generator sees each parameter's type, not its name.
+    /// Gives the arguments what the REST query checks of the same parameters and the schema generator cannot see: a paging
+    /// argument (<c>limit</c>, <c>offset</c>) its range (<see cref="PageRequest.Range"/>) as <c>minimum</c>/<c>maximum</c>, and one
+    /// that takes an enum's wire names (<see cref="Api.NamesOfAttribute"/>) those names as its <c>enum</c>, with null when it may be
+    /// null (an enum is the whole of what a value may be).
     /// </summary>
-    private static McpServerTool WithPagingRanges(McpServerTool tool)
+    private static McpServerTool WithArgumentRules(McpServerTool tool, MethodInfo method)
     {
         var schema = JsonNode.Parse(tool.ProtocolTool.InputSchema.GetRawText())!;
         foreach (var (name, argument) in schema["properties"]?.AsObject() ?? [])
         {
-            if (argument is not JsonObject described || PageRequest.Range(name) is not var (min, max)) continue;
-            described["minimum"] = min;
-            described["maximum"] = max;
+            if (argument is not JsonObject described) continue;
+            if (PageRequest.Range(name) is var (min, max))
+            {
+                described["minimum"] = min;
+                described["maximum"] = max;
+            }
+            if (method.GetParameters().SingleOrDefault(p => p.Name == name)?.GetCustomAttribute<Api.NamesOfAttribute>() is { } names)
+            {
+                var values = Names.ListOf(names.EnumType).Select(value => (JsonNode?)value);
+                var nullable = described["type"] is JsonArray types && types.Any(type => type?.GetValue<string>() == "null");
+                described["enum"] = new JsonArray([.. nullable ? values.Append(null) : values]);
+            }
         }
         tool.ProtocolTool.InputSchema = System.Text.Json.JsonSerializer.SerializeToElement(schema, McpJsonUtilities.DefaultOptions);
         return tool;

@@ -79,7 +79,7 @@ internal sealed class McpTools(PromptRegistry registry, ExperimentService experi
      Description("Lists prompts with their labels and latest version, a page at a time as GET /api/prompts does: total says how many match, "
          + "and the next page is asked for with offset; filters are optional.")]
     public Task<PromptListResponse> ListPromptsAsync(
-        [Description("Only prompts of this type: system, user, assistant, few-shot, template or chat")] string? type = null,
+        [Description("Only prompts of this type"), Api.NamesOf(typeof(PromptType))] string? type = null,
         [Description("Only prompts in this category")] string? category = null,
         [Description("Only prompts with this tag")] string? tag = null,
         [Description("At most this many prompts; 100 when omitted")] int? limit = null,
