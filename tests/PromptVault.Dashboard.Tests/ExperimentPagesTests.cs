@@ -121,9 +121,7 @@ public sealed class ExperimentPagesTests(DashboardFixture fixture) : DashboardTe
     [Fact]
     public async Task NewExperiment_CreateRefusedFromTheKeyboard_AnnouncesTheErrorOncePerTry()
     {
-        var page = await fixture.OpenAsync(fixture.Server.AdminKey);
-        await page.GotoAsync("/experiments/new");
-        await page.Locator("[data-interactive=yes]").WaitForAsync();
+        var page = await OpenEmptyNewExperimentFormAsync();
 
         var error = page.GetByRole(AriaRole.Alert);
         await DashboardFixture.CountInsertionsAsync(page, "[role=alert]");
@@ -147,9 +145,7 @@ public sealed class ExperimentPagesTests(DashboardFixture fixture) : DashboardTe
     [Fact]
     public async Task NewExperiment_StatisticsFields_MarkInvalidExactlyWhatTheServerRefuses()
     {
-        var page = await fixture.OpenAsync(fixture.Server.AdminKey);
-        await page.GotoAsync("/experiments/new");
-        await page.Locator("[data-interactive=yes]").WaitForAsync();
+        var page = await OpenEmptyNewExperimentFormAsync();
         await page.GetByRole(AriaRole.Button, new() { Name = "Add guardrail" }).ClickAsync();
         await page.GetByLabel("Guardrail 1 metric").SelectOptionAsync(nameof(MetricName.AvgLatencyMs)); // lower is better: any threshold in range
 
@@ -220,9 +216,7 @@ public sealed class ExperimentPagesTests(DashboardFixture fixture) : DashboardTe
     [Fact]
     public async Task NewExperiment_GroupsNumberedAsTheirFields_CheckboxUnderItsLabel()
     {
-        var page = await fixture.OpenAsync(fixture.Server.AdminKey);
-        await page.GotoAsync("/experiments/new");
-        await page.Locator("[data-interactive=yes]").WaitForAsync();
+        var page = await OpenEmptyNewExperimentFormAsync();
         await page.GetByRole(AriaRole.Button, new() { Name = "Add variant" }).ClickAsync();
 
         foreach (var (group, number) in new[] { ("Variant 1 (control)", 1), ("Variant 2", 2), ("Variant 3", 3) })
@@ -718,11 +712,18 @@ public sealed class ExperimentPagesTests(DashboardFixture fixture) : DashboardTe
 
     /// <summary>The New experiment page, signed in as an admin, with <paramref name="name"/>, <paramref name="prompt"/> (of two
     /// versions) and its variants' versions 1.0.0 and 1.0.1 filled in.</summary>
-    private async Task<IPage> OpenNewExperimentFormAsync(string name, string prompt)
+    /// <summary>The New experiment page, for an admin, once it takes input.</summary>
+    private async Task<IPage> OpenEmptyNewExperimentFormAsync()
     {
         var page = await fixture.OpenAsync(fixture.Server.AdminKey);
         await page.GotoAsync("/experiments/new");
         await page.Locator("[data-interactive=yes]").WaitForAsync();
+        return page;
+    }
+
+    private async Task<IPage> OpenNewExperimentFormAsync(string name, string prompt)
+    {
+        var page = await OpenEmptyNewExperimentFormAsync();
         await page.GetByLabel("Experiment name").FillAsync(name);
         await page.GetByLabel("Prompt", new() { Exact = true }).FillAsync(prompt);
         await page.GetByLabel("Prompt", new() { Exact = true }).BlurAsync();

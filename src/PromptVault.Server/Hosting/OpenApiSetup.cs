@@ -160,10 +160,7 @@ internal static class OpenApiSetup
             schema.Type = allowsNull ? described.Type | JsonSchemaType.Null : described.Type;
             schema.Format = described.Format;
             if (PromptVaultJson.RangeOf(context.JsonPropertyInfo) is { } range)
-            {
-                schema.Minimum = Convert.ToString(range.Minimum, CultureInfo.InvariantCulture);
-                schema.Maximum = Convert.ToString(range.Maximum, CultureInfo.InvariantCulture);
-            }
+                Bound(schema, range.Minimum, range.Maximum);
         }
         else if (context.JsonTypeInfo.Kind == JsonTypeInfoKind.Dictionary && schema.AdditionalProperties is null
             && CheckedValueSchema(context.JsonTypeInfo.ElementType!) is { } values)
@@ -182,11 +179,14 @@ internal static class OpenApiSetup
     private static Task PagingRanges(OpenApiSchema schema, OpenApiSchemaTransformerContext context, CancellationToken cancellationToken)
     {
         if (context.ParameterDescription is { Source.Id: "Query", Name: var name } && PageRequest.Range(name) is var (min, max))
-        {
-            schema.Minimum = min.ToString(CultureInfo.InvariantCulture);
-            schema.Maximum = max.ToString(CultureInfo.InvariantCulture);
-        }
+            Bound(schema, min, max);
         return Task.CompletedTask;
+    }
+
+    private static void Bound(OpenApiSchema schema, object min, object max)
+    {
+        schema.Minimum = Convert.ToString(min, CultureInfo.InvariantCulture);
+        schema.Maximum = Convert.ToString(max, CultureInfo.InvariantCulture);
     }
 
     /// <summary>A query parameter parsed by hand: the names it takes (<see cref="Api.NamesOfAttribute"/>) or its date-time format (<see cref="Api.DateTimeTextAttribute"/>).</summary>
