@@ -399,7 +399,7 @@ internal static class Program
     private static Command Demo(CliContext context, RemoteOptions remote)
     {
         var prompt = new Option<string>("--prompt") { Description = "The prompt to experiment on (created when missing).", DefaultValueFactory = _ => "customer-support", HelpName = "NAME" };
-        var users = new Option<int>("--users") { Description = "How many users to simulate.", DefaultValueFactory = _ => 3_000, HelpName = "N" }.Within(1);
+        var users = new Option<int>("--users") { Description = "The most users to simulate; it stops sooner once the experiment completes or pauses itself.", DefaultValueFactory = _ => DemoCommand.DefaultUsers, HelpName = "N" }.Within(1);
         var seed = new Option<int>("--seed") { Description = "The simulation's random seed.", DefaultValueFactory = _ => 1, HelpName = "N" };
         var command = new Command("demo", "Run the customer-support experiment (control 50%, casual 25%, structured 25%) on simulated users against a running server, and print the results.")
             { prompt, users, seed };
