@@ -6,9 +6,9 @@ internal static partial class Log
     /// <summary>The category of the request log, outside <c>Microsoft.AspNetCore</c> (which `serve` keeps at Warning).</summary>
     public const string RequestCategory = "PromptVault.Requests";
 
-    [LoggerMessage(EventId = 2001, Level = LogLevel.Information,
-        Message = "{Method} {Route} responded {StatusCode} in {ElapsedMilliseconds:0.0} ms (key {KeyName})")]
-    public static partial void RequestCompleted(ILogger logger, string method, string route, int statusCode, double elapsedMilliseconds, string keyName);
+    /// <summary>At Information, except a polled route's successes (<see cref="Hosting.RequestLogging.Polled{TBuilder}"/>).</summary>
+    [LoggerMessage(EventId = 2001, Message = "{Method} {Route} responded {StatusCode} in {ElapsedMilliseconds:0.0} ms (key {KeyName})")]
+    public static partial void RequestCompleted(ILogger logger, LogLevel level, string method, string route, int statusCode, double elapsedMilliseconds, string keyName);
 
     [LoggerMessage(EventId = 2101, Level = LogLevel.Warning, Message = "Webhook {WebhookId} delivery {DeliveryId} of {Event}: attempt {Attempt} of {MaxAttempts} failed: {Reason}; {Next}")]
     public static partial void WebhookAttemptFailed(ILogger logger, string webhookId, long deliveryId, string @event, int attempt, int maxAttempts, string reason, string next);

@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using PromptVault.Server.Hosting;
 
 namespace PromptVault.Server.Api;
 
@@ -21,7 +22,7 @@ internal static class HealthApi
         // MapHealthChecks answers every method; like any other route these are GET (and so HEAD), 405 otherwise.
         void Map(string path, string name, Func<HealthCheckRegistration, bool> runs) =>
             routes.MapHealthChecks(path, new HealthCheckOptions { Predicate = runs, ResponseWriter = WriteAsync }).WithName(name).AllowAnonymous()
-                .WithMetadata(new HttpMethodMetadata([HttpMethods.Get]));
+                .WithMetadata(new HttpMethodMetadata([HttpMethods.Get])).Polled();
     }
 
     private static Task WriteAsync(HttpContext context, HealthReport report)

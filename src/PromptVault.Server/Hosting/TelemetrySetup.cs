@@ -1,4 +1,5 @@
 using System.Globalization;
+using Microsoft.Extensions.Diagnostics.Metrics;
 using OpenTelemetry;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
@@ -38,10 +39,14 @@ internal static class TelemetrySetup
             .ConfigureResource(resource => resource.AddService(ServiceName).AddEnvironmentVariableDetector())
             .WithMetrics(metrics =>
             {
-                metrics.AddAspNetCoreInstrumentation().AddMeter(Telemetry.Name);
+                metrics.AddMeter(Telemetry.Name);
                 // No cached scrape: a scrape right after a request sees it (the tests rely on that).
                 if (prometheus) metrics.AddPrometheusExporter(exporter => exporter.ScrapeResponseCacheDurationMilliseconds = 0);
             });
+        // ASP.NET Core's meters (every one is under this name), this host's only. AddAspNetCoreInstrumentation subscribes to
+        // them by name in the whole process: a second host in it (tests run many) had its requests counted here too, and
+        // when it stopped, its meters' end ended the streams this host shared with it, which were then never exported again.
+        builder.Metrics.EnableMetrics("Microsoft.AspNetCore", instrumentName: null, listenerName: null, MeterScope.Local);
         if (otlp)
             telemetry.WithTracing(tracing => tracing.AddAspNetCoreInstrumentation().AddSource(Telemetry.Name)).UseOtlpExporter();
     }
@@ -51,7 +56,8 @@ internal static class TelemetrySetup
     {
         if (PrometheusEnabled(app.Configuration))
             app.MapPrometheusScrapingEndpoint(ScrapePath).RequireAuthorization(RolePolicies.Reader).ExcludeFromDescription()
-                .WithMetadata(new HttpMethodMetadata([HttpMethods.Get])); // it answers every method otherwise
+                .WithMetadata(new HttpMethodMetadata([HttpMethods.Get])) // it answers every method otherwise
+                .Polled();
     }
 
     /// <summary>

@@ -7,6 +7,7 @@ using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
 using PromptVault.Core.Auth;
 using PromptVault.Server.Hosting;
 using static PromptVault.Server.Tests.ApiCalls;
@@ -98,6 +99,65 @@ public sealed class ObservabilityTests(ObservabilityTests.PrometheusServerFixtur
 
         Assert.DoesNotContain("http_route=\"/api/prompts/\"", scrape, StringComparison.Ordinal);
         Assert.Contains(logs.Lines, l => l.EventId == 2001 && l.Message.StartsWith("GET /api/prompts responded 200", StringComparison.Ordinal));
+    }
+
+    /// <summary>
+    /// Each server subscribed to ASP.NET Core's meters by name across the process, so a scrape counted the requests of every
+    /// server in it, and once another stopped, its request durations were gone for good (this class's render-duration test
+    /// timed out whenever it ran after one of the others). A server counts its own requests, whatever the others do.
+    /// </summary>
+    [Fact]
+    public async Task TwoServersInOneProcess_EachCountsOnlyItsOwnRequests_AndKeepsCountingWhenTheOtherStops()
+    {
+        var cancel = TestContext.Current.CancellationToken;
+        await using var server = await RunningServer.StartAsync(Prometheus, cancel);
+        using var client = server.CreateClient();
+        string[] prompts = ["http_route=\"/api/prompts\"", "http_request_method=\"GET\""], experiments = ["http_route=\"/api/experiments\"", "http_request_method=\"GET\""];
+        await using (var other = await RunningServer.StartAsync(Prometheus, cancel))
+        {
+            using var otherClient = other.CreateClient();
+            Assert.Equal(HttpStatusCode.OK, await StatusAsync(otherClient, "/api/experiments"));
+            Assert.Equal(HttpStatusCode.OK, await StatusAsync(client, "/api/prompts"));
+
+            var scrape = await Eventually(() => ScrapeAsync(client), s => Samples(s, "http_server_request_duration_seconds_count", prompts).Count == 1);
+            Assert.Empty(Samples(scrape, "http_server_request_duration_seconds_count", experiments));
+            // ASP.NET Core's other meters are this server's too: Kestrel's connections, routing, authorization.
+            foreach (var metric in new[] { "kestrel_active_connections", "aspnetcore_routing_match_attempts_total", "aspnetcore_authorization_attempts_total" })
+                Assert.True(scrape.Contains("\n" + metric + "{", StringComparison.Ordinal), $"{metric} is not in the scrape:\n{scrape}");
+        }
+
+        Assert.Equal(HttpStatusCode.OK, await StatusAsync(client, "/api/prompts"));
+        var after = await Eventually(() => ScrapeAsync(client), s => Samples(s, "http_server_request_duration_seconds_count", prompts) is [>= 2.0]);
+        Assert.Empty(Samples(after, "http_server_request_duration_seconds_count", experiments));
+    }
+
+    /// <summary>
+    /// A readiness probe every 5 s, a liveness probe every 10 s and a scrape every 15 s wrote a request line each, some 31,000
+    /// lines a day among the requests people make. Their successes log at Debug; their failures, and every other route, at
+    /// Information.
+    /// </summary>
+    [Fact]
+    public async Task ProbesAndScrapes_LogTheirSuccessesAtDebug_AndTheirFailuresAsAnyRequest()
+    {
+        using var logs = new LogCapture();
+        await using var server = await RunningServer.StartAsync(logs.Setup([.. Prometheus.Settings, "--Logging:LogLevel:PromptVault.Requests=Debug"]),
+            TestContext.Current.CancellationToken);
+        using var reader = server.CreateClient(await server.CreateKeyAsync("scraper", ApiKeyRole.Reader, TestContext.Current.CancellationToken));
+        using var anonymous = server.CreateClient(apiKey: "");
+
+        foreach (var path in new[] { "/healthz", "/livez", "/metrics", "/api/prompts" })
+            Assert.Equal(HttpStatusCode.OK, await StatusAsync(reader, path));
+        Assert.Equal(HttpStatusCode.Unauthorized, await StatusAsync(anonymous, "/metrics"));
+
+        // A request's line is written after its answer has gone out, so the client may read the answer first.
+        var lines = await Eventually(() => Task.FromResult(logs.Lines.Where(l => l.EventId == 2001).ToList()), l => l.Count >= 6);
+        Assert.Equal(
+            [
+                (LogLevel.Debug, "GET /healthz responded 200"), (LogLevel.Debug, "GET /livez responded 200"), (LogLevel.Debug, "GET /metrics responded 200"),
+                (LogLevel.Information, "GET /api/prompts responded 200"), (LogLevel.Information, "GET /metrics responded 401"),
+                (LogLevel.Information, "POST /api/keys responded 201"),
+            ],
+            lines.Select(l => (l.Level, l.Message[..l.Message.IndexOf(" in ", StringComparison.Ordinal)])).Order());
     }
 
     [Fact]
@@ -285,6 +345,12 @@ public sealed class ObservabilityTests(ObservabilityTests.PrometheusServerFixtur
         var error = Assert.Throws<InvalidOperationException>(() => PromptVaultServer.Build(options, ["--OTEL_EXPORTER_OTLP_ENDPOINT=http://collector:4317", setting]));
 
         Assert.Equal(refusal, error.Message);
+    }
+
+    private static async Task<HttpStatusCode> StatusAsync(HttpClient client, string path)
+    {
+        using var response = await client.GetAsync(path, TestContext.Current.CancellationToken);
+        return response.StatusCode;
     }
 
     private static async Task<string> ScrapeAsync(HttpClient client)
