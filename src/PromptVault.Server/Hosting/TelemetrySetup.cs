@@ -43,9 +43,9 @@ internal static class TelemetrySetup
                 // No cached scrape: a scrape right after a request sees it (the tests rely on that).
                 if (prometheus) metrics.AddPrometheusExporter(exporter => exporter.ScrapeResponseCacheDurationMilliseconds = 0);
             });
-        // ASP.NET Core's meters (every one is under this name), this host's only. AddAspNetCoreInstrumentation subscribes to
-        // them by name in the whole process: a second host in it (tests run many) had its requests counted here too, and
-        // when it stopped, its meters' end ended the streams this host shared with it, which were then never exported again.
+        // ASP.NET Core's meters (all named under this prefix), the ones this host made. AddAspNetCoreInstrumentation subscribes
+        // to them by name in the whole process: another host in it (the tests run many) had its requests counted here too,
+        // and when it stopped, the end of its meters ended the streams it shared with this host, never exported again.
         builder.Metrics.EnableMetrics("Microsoft.AspNetCore", instrumentName: null, listenerName: null, MeterScope.Local);
         if (otlp)
             telemetry.WithTracing(tracing => tracing.AddAspNetCoreInstrumentation().AddSource(Telemetry.Name)).UseOtlpExporter();
