@@ -104,7 +104,7 @@ public sealed class ObservabilityTests(ObservabilityTests.PrometheusServerFixtur
     /// <summary>
     /// Each server subscribed to ASP.NET Core's meters by name across the process, so a scrape counted the requests of every
     /// server in it, and once another stopped, its request durations were gone for good (this class's render-duration test
-    /// timed out whenever it ran after one of the others). A server counts its own requests, whatever the others do.
+    /// timed out every time the class ran alone). A server counts its own requests, whatever the others do.
     /// </summary>
     [Fact]
     public async Task TwoServersInOneProcess_EachCountsOnlyItsOwnRequests_AndKeepsCountingWhenTheOtherStops()
