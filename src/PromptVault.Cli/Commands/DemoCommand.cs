@@ -23,7 +23,7 @@ internal sealed class DemoCommand(CliContext context)
     /// <summary>
     /// The most users a demo simulates by default; it stops as soon as the experiment moves itself. Casual's 20% against
     /// control's 10% was decided after 800 to 3,900 users in 240 runs (median 1,100); 2 needed more than 3,000, the old
-    /// default, which so left about one demo in a hundred undecided. At 10,000 the difference is 11 standard errors.
+    /// default, which left about one demo in a hundred undecided. At 10,000 the difference is 11 standard errors.
     /// </summary>
     public const int DefaultUsers = 10_000;
 
