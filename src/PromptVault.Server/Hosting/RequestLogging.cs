@@ -28,15 +28,22 @@ internal static class RequestLogging
             }
             finally
             {
-                var level = status < StatusCodes.Status400BadRequest && context.GetEndpoint()?.Metadata.GetMetadata<PolledRoute>() is not null
-                    ? LogLevel.Debug : LogLevel.Information;
-                if (logger.IsEnabled(level))
-                {
-                    Log.RequestCompleted(logger, level, context.Request.Method, Route(context), status,
-                        Stopwatch.GetElapsedTime(started).TotalMilliseconds, context.User.Identity?.Name ?? "-");
-                }
+                // Debug is on only where Information is, so with the log off (deployment.md) nothing more is read.
+                if (logger.IsEnabled(LogLevel.Information))
+                    Write(logger, context, status, started);
             }
         });
+    }
+
+    private static void Write(ILogger logger, HttpContext context, int status, long started)
+    {
+        var level = status < StatusCodes.Status400BadRequest && context.GetEndpoint()?.Metadata.GetMetadata<PolledRoute>() is not null
+            ? LogLevel.Debug : LogLevel.Information;
+        if (logger.IsEnabled(level))
+        {
+            Log.RequestCompleted(logger, level, context.Request.Method, Route(context), status,
+                Stopwatch.GetElapsedTime(started).TotalMilliseconds, context.User.Identity?.Name ?? "-");
+        }
     }
 
     /// <summary>The request's route pattern, not its path: it names the route without echoing what the caller typed.</summary>
